@@ -1,0 +1,389 @@
+"""The school configuration file (YAML): organisation, schools, roles, policies, requirements,
+reminder cadences and term dates. Invalid files give one clear line naming file, key and line."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "ROLES",
+    "AccountConfig",
+    "Audience",
+    "Cadence",
+    "ConfigError",
+    "Escalation",
+    "OrgConfig",
+    "PolicyConfig",
+    "RequirementConfig",
+    "SchoolConfig",
+    "load_config",
+]
+
+ROLES = (
+    "staff",
+    "governor",
+    "volunteer",
+    "clerk",
+    "headteacher",
+    "dsl",
+    "deputy_dsl",
+    "dpo",
+    "chair_of_governors",
+    "safeguarding_governor",
+    "account_holder",
+    "admin",
+)
+Role = Literal[
+    "staff",
+    "governor",
+    "volunteer",
+    "clerk",
+    "headteacher",
+    "dsl",
+    "deputy_dsl",
+    "dpo",
+    "chair_of_governors",
+    "safeguarding_governor",
+    "account_holder",
+    "admin",
+]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Email = Annotated[
+    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", to_lower=True, max_length=320)
+]
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``str()`` is one actionable line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Escalation(_Strict):
+    """Copy someone once a duty has had ``after_overdue`` overdue reminders."""
+
+    after_overdue: int = Field(ge=0)
+    to: Literal["line_manager", "headteacher"]
+
+
+class Cadence(_Strict):
+    """When reminders go out, relative to the due date; escalation; a cap."""
+
+    before_due: list[int] = [14, 3]
+    on_due: bool = True
+    overdue_every_days: int = Field(default=7, ge=1)
+    max_reminders: int = Field(default=8, ge=1)
+    escalate: list[Escalation] = [
+        Escalation(after_overdue=3, to="line_manager"),
+        Escalation(after_overdue=5, to="headteacher"),
+    ]
+
+    @field_validator("before_due")
+    @classmethod
+    def _positive_sorted(cls, value: list[int]) -> list[int]:
+        if any(v <= 0 for v in value):
+            raise ValueError("days before due must be positive whole numbers")
+        return sorted(set(value), reverse=True)
+
+
+class Audience(_Strict):
+    """Who a requirement applies to: anyone matching a role, a group or a named person."""
+
+    roles: list[Role] = []
+    groups: list[str] = []
+    people: list[Email] = []
+    exclude: list[Email] = []
+
+
+class PolicyConfig(_Strict):
+    """A policy and its current version document."""
+
+    id: Slug
+    title: str = Field(min_length=1, max_length=300)
+    version: str = Field(min_length=1, max_length=40)
+    document: Path
+    published: date | None = None
+    statement: str | None = None
+    owner: Email | None = None
+    approving_body: str = "FGB"
+    review_cycle_months: int = Field(default=12, ge=1, le=60)
+    last_reviewed: date | None = None
+    ratified_on: date | None = None
+    next_review: date | None = None
+    reviewers: list[Email] = []
+    linked_policies: list[str] = []
+    aup: bool = False
+
+
+class RequirementConfig(_Strict):
+    """Who owes what and how often (DESIGN.md §3)."""
+
+    id: Slug
+    kind: Literal["acknowledge_policy", "complete_training", "sign_aup"]
+    title: str | None = None
+    policy: Slug | None = None
+    course: str | None = None
+    audience: Audience = Audience()
+    due_days: int = Field(default=14, ge=0, le=365)
+    new_starter_days: int | None = Field(default=10, ge=0, le=365)
+    valid_months: int = Field(default=12, ge=1, le=120)
+    yearly_on: str | None = None  # "09-01": a fresh cycle every year on that day
+    cadence: str = "standard"
+
+    @field_validator("yearly_on")
+    @classmethod
+    def _month_day(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"\d\d-\d\d", value):
+            raise ValueError("yearly_on must look like 09-01 (month-day)")
+        month, day = int(value[:2]), int(value[3:])
+        date(2001, month, day)  # raises ValueError for 02-30 and friends
+        return value
+
+    @model_validator(mode="after")
+    def _needs(self) -> RequirementConfig:
+        if self.kind in ("acknowledge_policy", "sign_aup") and not self.policy:
+            raise ValueError(f"a {self.kind} requirement needs 'policy: <policy id>'")
+        if self.kind == "complete_training" and not self.course:
+            raise ValueError("a complete_training requirement needs 'course: <course name>'")
+        return self
+
+    @property
+    def display_title(self) -> str:
+        """A title for emails and pages."""
+        return self.title or self.course or self.policy or self.id
+
+
+class AccountConfig(_Strict):
+    """An official account and who holds it."""
+
+    id: Slug
+    platform: str
+    name: str
+    url: str | None = None
+    purpose: str | None = None
+    custodian: Email | None = None
+    holders: list[Email] = []
+    aup_policy: Slug | None = None
+    notes: str | None = None
+
+
+class Term(_Strict):
+    """A term (or half term): school days run from start to end, weekends excepted."""
+
+    name: str
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _order(self) -> Term:
+        if self.end < self.start:
+            raise ValueError(f"term '{self.name}' ends before it starts")
+        return self
+
+
+class SendingWindow(_Strict):
+    """Reminders are sent between these local times on school days."""
+
+    start: time = time(8, 0)
+    end: time = time(17, 0)
+    school_days_only: bool = True
+
+
+class ReportSettings(_Strict):
+    """Report-form options."""
+
+    allow_anonymous: bool = True
+    triage_school_days: int = Field(default=1, ge=1, le=10)
+    public_link: bool = True
+
+
+class SchoolConfig(_Strict):
+    """One school: its people with special roles, policies, requirements and calendar."""
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    headteacher: Email
+    dsl: list[Email] = []
+    deputy_dsl: list[Email] = []
+    dpo: Email | None = None
+    chair_of_governors: Email | None = None
+    clerk: Email | None = None
+    admins: list[Email] = []
+    role_groups: dict[str, Role] = {}
+    policies: list[PolicyConfig] = []
+    requirements: list[RequirementConfig] = []
+    cadences: dict[str, Cadence] = {}
+    terms: list[Term] = []
+    holidays: list[date] = []
+    inset_days: list[date] = []
+    sending_window: SendingWindow = SendingWindow()
+    official_accounts: list[AccountConfig] = []
+    reports: ReportSettings = ReportSettings()
+    mail_from_name: str | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> SchoolConfig:
+        policy_ids = [p.id for p in self.policies]
+        if len(set(policy_ids)) != len(policy_ids):
+            raise ValueError("two policies share an id")
+        requirement_ids = [r.id for r in self.requirements]
+        if len(set(requirement_ids)) != len(requirement_ids):
+            raise ValueError("two requirements share an id")
+        for req in self.requirements:
+            if req.policy and req.policy not in policy_ids:
+                raise ValueError(f"requirement '{req.id}' names unknown policy '{req.policy}'")
+            if req.cadence != "standard" and req.cadence not in self.cadences:
+                raise ValueError(f"requirement '{req.id}' names unknown cadence '{req.cadence}'")
+        for account in self.official_accounts:
+            if account.aup_policy and account.aup_policy not in policy_ids:
+                raise ValueError(
+                    f"official account '{account.id}' names unknown policy '{account.aup_policy}'"
+                )
+        return self
+
+    def cadence(self, name: str) -> Cadence:
+        """The named cadence, with a sensible built-in ``standard``."""
+        return self.cadences.get(name) or Cadence()
+
+    def non_school_days(self) -> set[date]:
+        """Configured holidays and INSET days."""
+        return set(self.holidays) | set(self.inset_days)
+
+    def is_school_day(self, day: date) -> bool:
+        """A weekday, inside a term when terms are configured, not a holiday or INSET day."""
+        if day.weekday() >= 5 or day in self.non_school_days():
+            return False
+        if self.terms:
+            return any(t.start <= day <= t.end for t in self.terms)
+        return True
+
+    def next_school_day(self, day: date) -> date:
+        """``day`` itself when it is a school day, else the next one (within a year)."""
+        for offset in range(366):
+            candidate = day + timedelta(days=offset)
+            if self.is_school_day(candidate):
+                return candidate
+        return day
+
+    def add_school_days(self, day: date, count: int) -> date:
+        """The date ``count`` school days after ``day``."""
+        current = day
+        for _ in range(count):
+            current = self.next_school_day(current + timedelta(days=1))
+        return current
+
+
+class Organisation(_Strict):
+    """The trust or the single school's organisation."""
+
+    name: str
+    timezone: str = "Europe/London"
+
+
+class OrgConfig(_Strict):
+    """The whole configuration file."""
+
+    organisation: Organisation
+    schools: list[SchoolConfig] = Field(min_length=1)
+    base_dir: Path = Path(".")
+
+    def school(self, school_id: str | None = None) -> SchoolConfig:
+        """The school with this id (the first when None)."""
+        if school_id is None:
+            return self.schools[0]
+        for school in self.schools:
+            if school.id == school_id:
+                return school
+        raise KeyError(school_id)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the file, relative to the file's folder."""
+        return path if path.is_absolute() else self.base_dir / path
+
+
+def _line_index(text: str) -> dict[tuple[Any, ...], int]:
+    """Map each YAML path (keys and list indices) to its 1-based line number."""
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = key.value
+                lines[(*path, name)] = key.start_mark.line + 1
+                walk(value, (*path, name))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*path, index))
+
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load_config(path: Path) -> OrgConfig:
+    """Read and validate the configuration; raise ConfigError with file, key, line and problem."""
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: configuration file not found (run `compliance-bot demo` for an example, "
+            "or set COMPLIANCE_BOT_CONFIG_FILE)"
+        )
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'organisation' and 'schools'")
+    try:
+        config = OrgConfig.model_validate({**data, "base_dir": path.parent})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(p for p in error["loc"] if p not in ("function-after",))
+        # pydantic puts union/literal branch names in loc; keep the YAML path part
+        lines = _line_index(text)
+        line = None
+        for cut in range(len(loc), -1, -1):
+            if loc[:cut] in lines:
+                line = lines[loc[:cut]]
+                break
+        msg = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling)"
+        if error["type"] == "missing":
+            msg = "required key is missing"
+        where = f" line {line}" if line else ""
+        raise ConfigError(f"{path}{where}: {_format_loc(loc)}: {msg}") from None
+    return config

@@ -1,0 +1,593 @@
+"""One full cycle for each school: directory, configuration, duties, reminders, dispatch."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.clock import local_today, send_after
+from bot.config import OrgConfig, RequirementConfig, SchoolConfig
+from bot.duties import (
+    DutyFacts,
+    Evidence,
+    Holding,
+    PersonFacts,
+    Plan,
+    RequirementFacts,
+    VersionFacts,
+    next_reminder,
+    plan_duties,
+)
+from bot.links import make_token
+from bot.messages import human_date, render
+from bot.models import (
+    AccountHolder,
+    Attestation,
+    Duty,
+    OfficialAccount,
+    Person,
+    PersonGroup,
+    PersonRole,
+    Policy,
+    PolicyVersion,
+    Requirement,
+    SweepRun,
+    TrainingRecord,
+    utcnow,
+)
+from bot.outbox import DispatchStats, EmailDraft, dispatch, enqueue_email
+from bot.settings import Settings
+from bot.store import Store
+from bot.sync import DirectoryReport, sync_config, sync_directory
+from connectors.registry import Connectors
+
+__all__ = ["ReminderPlanned", "SchoolSweep", "apply_plan", "load_facts", "run_sweep"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReminderPlanned:
+    """One reminder email: to whom, which items, who is copied."""
+
+    person_email: str
+    person_name: str
+    items: tuple[str, ...]
+    labels: tuple[str, ...]
+    cc: tuple[str, ...]
+    key: str
+    queued: bool
+
+
+@dataclass
+class SchoolSweep:
+    """What one sweep did for one school."""
+
+    school_id: str
+    school_name: str
+    as_of: date
+    school_day: bool
+    directory: DirectoryReport
+    warnings: list[str] = field(default_factory=list)
+    opened: int = 0
+    closed: dict[str, int] = field(default_factory=dict)
+    reminders: list[ReminderPlanned] = field(default_factory=list)
+    overdue: int = 0
+    open_duties: int = 0
+    handovers: list[str] = field(default_factory=list)
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def load_facts(
+    session: Session, school: SchoolConfig, today: date
+) -> tuple[
+    list[RequirementFacts],
+    list[PersonFacts],
+    dict[str, VersionFacts],
+    list[Holding],
+    Evidence,
+    list[DutyFacts],
+]:
+    """Read everything the pure engine needs in a handful of column queries."""
+    sid = school.id
+    configs = {r.id: r for r in school.requirements}
+    requirements = [
+        RequirementFacts(id=rid, config=configs[key], first_seen=first_seen)
+        for rid, key, first_seen in session.execute(
+            select(Requirement.id, Requirement.key, Requirement.first_seen).where(
+                Requirement.school_id == sid, Requirement.active.is_(True)
+            )
+        )
+        if key in configs
+    ]
+    roles: dict[int, set[str]] = defaultdict(set)
+    for pid, role in session.execute(
+        select(PersonRole.person_id, PersonRole.role).where(PersonRole.school_id == sid)
+    ):
+        roles[pid].add(role)
+    groups: dict[int, set[str]] = defaultdict(set)
+    for pid, name in session.execute(
+        select(PersonGroup.person_id, PersonGroup.name).where(PersonGroup.school_id == sid)
+    ):
+        groups[pid].add(name)
+    holding_rows = session.execute(
+        select(AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since, Policy.key)
+        .join(OfficialAccount, OfficialAccount.id == AccountHolder.account_id)
+        .outerjoin(Policy, Policy.id == OfficialAccount.aup_policy_id)
+        .where(AccountHolder.school_id == sid, AccountHolder.until.is_(None))
+    ).all()
+    holders = {row[1] for row in holding_rows}
+    people = [
+        PersonFacts(
+            id=pid,
+            email=email,
+            roles=frozenset(roles[pid] | ({"account_holder"} if pid in holders else set())),
+            groups=frozenset(groups[pid]),
+            active=active,
+            start_date=start,
+        )
+        for pid, email, active, start in session.execute(
+            select(Person.id, Person.email, Person.active, Person.start_date).where(
+                Person.school_id == sid
+            )
+        )
+    ]
+    versions: dict[str, VersionFacts] = {}
+    for vid, key, published in session.execute(
+        select(PolicyVersion.id, Policy.key, PolicyVersion.published_on)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(PolicyVersion.school_id == sid)
+        .order_by(PolicyVersion.id)
+    ):
+        versions[key] = VersionFacts(id=vid, policy_key=key, published_on=published)
+    holdings = [Holding(a, p, since, key) for a, p, since, key in holding_rows]
+    acknowledged: dict[tuple[int, int], date] = {}
+    signed: dict[tuple[int, int], date] = {}
+    for pid, vid, kind, at in session.execute(
+        select(
+            Attestation.person_id, Attestation.policy_version_id, Attestation.kind, Attestation.at
+        ).where(Attestation.school_id == sid)
+    ):
+        target = signed if kind == "aup_signature" else acknowledged
+        day = local_today(at)
+        if (pid, vid) not in target or target[(pid, vid)] < day:
+            target[(pid, vid)] = day
+    trained: dict[tuple[int, str], date] = {}
+    for pid, course, completed in session.execute(
+        select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on).where(
+            TrainingRecord.school_id == sid
+        )
+    ):
+        key2 = (pid, course.strip().lower())
+        if key2 not in trained or trained[key2] < completed:
+            trained[key2] = completed
+    existing = [
+        DutyFacts(id=i, requirement_id=r, person_id=p, cycle=c, status=s, account_id=a)
+        for i, r, p, c, s, a in session.execute(
+            select(
+                Duty.id,
+                Duty.requirement_id,
+                Duty.person_id,
+                Duty.cycle,
+                Duty.status,
+                Duty.account_id,
+            ).where(Duty.school_id == sid)
+        )
+    ]
+    return (
+        requirements,
+        people,
+        versions,
+        holdings,
+        Evidence(acknowledged, signed, trained),
+        existing,
+    )
+
+
+def apply_plan(session: Session, school_id: str, plan: Plan, today: date) -> dict[str, int]:
+    """Write the plan with bulk statements; returns closures counted by reason."""
+    if plan.to_open:
+        session.execute(
+            insert(Duty),
+            [
+                {
+                    "school_id": school_id,
+                    "requirement_id": d.requirement_id,
+                    "person_id": d.person_id,
+                    "kind": d.kind,
+                    "cycle": d.cycle,
+                    "policy_version_id": d.policy_version_id,
+                    "account_id": d.account_id,
+                    "opened_on": d.opened_on,
+                    "due_on": d.due_on,
+                    "status": d.status,
+                    "closed_on": today if d.status != "open" else None,
+                    "closed_reason": d.status if d.status != "open" else None,
+                    "evidence_ref": d.evidence_ref,
+                    "reminders_sent": 0,
+                    "last_stage": -1,
+                }
+                for d in plan.to_open
+            ],
+        )
+    closed: dict[str, int] = defaultdict(int)
+    by_reason: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    for c in plan.to_close:
+        by_reason[(c.status, c.evidence_ref)].append(c.duty_id)
+        closed[c.status] += 1
+    for (status, ref), ids in by_reason.items():
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Duty)
+                .where(Duty.id.in_(ids[start : start + 500]), Duty.status == "open")
+                .values(status=status, closed_on=today, closed_reason=status, evidence_ref=ref)
+            )
+    return dict(closed)
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+_ITEM_TEXT: dict[str, tuple[str, str]] = {
+    "acknowledge_policy": ("Read and acknowledge", "Please read this policy and confirm you have."),
+    "sign_aup": (
+        "Read and sign the AUP",
+        "You run one of the school's official accounts, so you need to sign the social "
+        "media Acceptable Use Policy.",
+    ),
+    "complete_training": (
+        "See my training",
+        "Please complete this training and send the certificate to the office "
+        "(or upload it from your page).",
+    ),
+}
+
+
+def _item_why(cfg: RequirementConfig, duty: Duty, account_name: str | None) -> str:
+    base = _ITEM_TEXT[cfg.kind][1]
+    if cfg.kind == "sign_aup" and account_name:
+        return (
+            f"You hold the school's {account_name} account, so you need to sign the social "
+            "media Acceptable Use Policy."
+        )
+    if cfg.kind == "complete_training" and duty.cycle.startswith("renew:"):
+        return "Your certificate expires on the due date below; please renew it."
+    return base
+
+
+def plan_reminders(
+    session: Session,
+    settings: Settings,
+    config: OrgConfig,
+    school: SchoolConfig,
+    today: date,
+    now: datetime,
+    *,
+    write: bool,
+) -> list[ReminderPlanned]:
+    """One digest email per person with anything due today; escalation copies included."""
+    configs = {r.id: r for r in school.requirements}
+    rows = session.execute(
+        select(Duty, Person, Requirement.key)
+        .join(Person, Person.id == Duty.person_id)
+        .join(Requirement, Requirement.id == Duty.requirement_id)
+        .where(Duty.school_id == school.id, Duty.status == "open", Person.active.is_(True))
+        .order_by(Person.id, Duty.due_on, Duty.id)
+    ).all()
+    by_person: dict[int, list[tuple[Duty, Person, RequirementConfig]]] = defaultdict(list)
+    for duty, person, key in rows:
+        if key in configs:
+            by_person[person.id].append((duty, person, configs[key]))
+    if not by_person:
+        return []
+    versions = {
+        v.id: v
+        for v in session.scalars(select(PolicyVersion).where(PolicyVersion.school_id == school.id))
+    }
+    policies = {
+        p.id: p for p in session.scalars(select(Policy).where(Policy.school_id == school.id))
+    }
+    accounts = {
+        a.id: a.name
+        for a in session.scalars(
+            select(OfficialAccount).where(OfficialAccount.school_id == school.id)
+        )
+    }
+    managers = dict(
+        session.execute(
+            select(Person.id, Person.email).where(
+                Person.school_id == school.id, Person.active.is_(True)
+            )
+        ).all()
+    )
+    secret = settings.signing_key()
+    planned: list[ReminderPlanned] = []
+    not_before = send_after(school, today, now)
+    for duties in by_person.values():
+        due_now: list[tuple[Duty, int, str, tuple[str, ...]]] = []
+        for duty, _person, cfg in duties:
+            reminder = next_reminder(
+                duty.opened_on,
+                duty.due_on,
+                duty.last_stage,
+                duty.reminders_sent,
+                school.cadence(cfg.cadence),
+                today,
+            )
+            if reminder is not None:
+                due_now.append((duty, reminder.stage, reminder.label, reminder.copy))
+        if not due_now:
+            continue
+        person = duties[0][1]
+        cc: list[str] = []
+        for _, _, _, copy in due_now:
+            for target in copy:
+                email = (
+                    managers.get(person.manager_id)
+                    if target == "line_manager" and person.manager_id
+                    else school.headteacher
+                    if target == "headteacher"
+                    else None
+                )
+                if email and email != person.email and email not in cc:
+                    cc.append(email)
+        items = []
+        for duty, _person, cfg in duties:
+            version = versions.get(duty.policy_version_id) if duty.policy_version_id else None
+            purpose = {"acknowledge_policy": "ack", "sign_aup": "aup"}.get(cfg.kind)
+            url = (
+                f"{settings.base_url}/{purpose}/"
+                f"{make_token(secret, purpose, person.id, duty.id, duty.policy_version_id)}"
+                if purpose
+                else f"{settings.base_url}/me"
+            )
+            title = policies[version.policy_id].title if version is not None else cfg.display_title
+            items.append(
+                {
+                    "title": title,
+                    "version": version.label if version else None,
+                    "why": _item_why(
+                        cfg, duty, accounts.get(duty.account_id) if duty.account_id else None
+                    ),
+                    "due_text": human_date(duty.due_on),
+                    "overdue": duty.due_on < today,
+                    "url": url,
+                    "button": _ITEM_TEXT[cfg.kind][0],
+                }
+            )
+        escalated = [
+            n
+            for n in (
+                "your line manager" if any("line_manager" in c for *_, c in due_now) else "",
+                "the headteacher" if any("headteacher" in c for *_, c in due_now) else "",
+            )
+            if n
+        ]
+        first = items[0]
+        subject = (
+            f"{'Overdue' if first['overdue'] else 'Action needed'}: {first['title']}"
+            if len(items) == 1
+            else f"{'Overdue items' if any(i['overdue'] for i in items) else 'Action needed'}: "
+            f"{len(items)} things to do for {school.name}"
+        )
+        text, html = render(
+            "reminder",
+            {
+                "school_name": school.name,
+                "subject": subject,
+                "person_name": person.given_name or person.display_name,
+                "intro": (
+                    "There is one thing the school needs you to do:"
+                    if len(items) == 1
+                    else f"There are {len(items)} things the school needs you to do:"
+                ),
+                "items": items,
+                "escalated_to": " and ".join(escalated),
+                "escalated_to_count": len(escalated),
+                "link_days": settings.link_max_age_days,
+            },
+        )
+        key = f"reminder:{school.id}:{person.id}:{today.isoformat()}"
+        queued = False
+        if write:
+            draft = EmailDraft(
+                to=(person.email,),
+                cc=tuple(cc),
+                subject=subject,
+                text=text,
+                html=html,
+                from_name=school.mail_from_name or school.name,
+            )
+            queued = enqueue_email(
+                session,
+                school_id=school.id,
+                key=key,
+                purpose="reminder",
+                draft=draft,
+                not_before=not_before,
+            )
+            if queued:
+                for duty, stage, _label, _copy in due_now:
+                    duty.last_stage = stage
+                    duty.reminders_sent += 1
+                    duty.last_reminded_on = today
+        planned.append(
+            ReminderPlanned(
+                person_email=person.email,
+                person_name=person.display_name,
+                items=tuple(i["title"] for i in items),
+                labels=tuple(label for _, _, label, _ in due_now),
+                cc=tuple(cc),
+                key=key,
+                queued=queued,
+            )
+        )
+    return planned
+
+
+# --------------------------------------------------------------------------- the cycle
+
+
+def _flag_handovers(session: Session, school_id: str, today: date) -> list[str]:
+    """Holders who have left: end their holding and flag the account for its custodian."""
+    flagged: list[str] = []
+    rows = session.execute(
+        select(AccountHolder, Person, OfficialAccount)
+        .join(Person, Person.id == AccountHolder.person_id)
+        .join(OfficialAccount, OfficialAccount.id == AccountHolder.account_id)
+        .where(
+            AccountHolder.school_id == school_id,
+            AccountHolder.until.is_(None),
+            Person.active.is_(False),
+        )
+    ).all()
+    for holding, person, account in rows:
+        holding.until = person.left_on or today
+        account.handover_needed = True
+        account.handover_reason = f"{person.display_name} has left; change the login and hand over"
+        flagged.append(account.name)
+        audit.record(
+            session,
+            actor="system:sweep",
+            action="account.handover.flagged",
+            object_type="official_account",
+            object_id=account.id,
+            school_id=school_id,
+            details={"person_id": person.id, "reason": "holder left"},
+        )
+    return flagged
+
+
+def sweep_school(
+    session: Session,
+    settings: Settings,
+    config: OrgConfig,
+    school: SchoolConfig,
+    connectors: Connectors,
+    today: date,
+    now: datetime,
+    *,
+    write: bool = True,
+    extra_steps: list[Callable[[Session, SchoolConfig, date, datetime, bool], dict[str, int]]]
+    | None = None,
+) -> SchoolSweep:
+    """Run every step for one school inside the caller's transaction."""
+    report = sync_directory(
+        session, school, connectors.directory, today, default_school=school is config.schools[0]
+    )
+    result = SchoolSweep(
+        school_id=school.id,
+        school_name=school.name,
+        as_of=today,
+        school_day=school.is_school_day(today) or not school.sending_window.school_days_only,
+        directory=report,
+    )
+    result.warnings = sync_config(session, config, school, today)
+    result.handovers = _flag_handovers(session, school.id, today)
+    requirements, people, versions, holdings, evidence, existing = load_facts(
+        session, school, today
+    )
+    plan = plan_duties(
+        requirements,
+        people,
+        versions,
+        holdings,
+        evidence,
+        existing,
+        {n: school.cadence(n) for n in school.cadences},
+        today,
+    )
+    result.opened = sum(1 for d in plan.to_open if d.status == "open")
+    result.closed = apply_plan(session, school.id, plan, today)
+    if result.school_day:
+        result.reminders = plan_reminders(
+            session, settings, config, school, today, now, write=write
+        )
+    for step in extra_steps or []:
+        for k, v in step(session, school, today, now, write).items():
+            result.extra[k] = result.extra.get(k, 0) + v
+    open_rows = (
+        session.execute(
+            select(Duty.due_on).where(Duty.school_id == school.id, Duty.status == "open")
+        )
+        .scalars()
+        .all()
+    )
+    result.open_duties = len(open_rows)
+    result.overdue = sum(1 for d in open_rows if d < today)
+    return result
+
+
+def run_sweep(
+    store: Store,
+    settings: Settings,
+    config: OrgConfig,
+    connectors: Connectors,
+    *,
+    as_of: date | None = None,
+    now: datetime | None = None,
+    write: bool = True,
+    deliver: bool = True,
+    on_sent: Callable[[str], None] | None = None,
+) -> tuple[list[SchoolSweep], DispatchStats | None]:
+    """Sweep every school (each in its own transaction), then dispatch the outbox once."""
+    from bot.extensions import sweep_steps
+
+    moment = now or utcnow()
+    today = as_of or local_today(moment)
+    results: list[SchoolSweep] = []
+    for school in config.schools:
+        session = store.session()
+        try:
+            session.begin()
+            run = SweepRun(school_id=school.id, as_of=today, started_at=moment) if write else None
+            result = sweep_school(
+                session,
+                settings,
+                config,
+                school,
+                connectors,
+                today,
+                moment,
+                write=write,
+                extra_steps=sweep_steps(),
+            )
+            if write and run is not None:
+                run.finished_at = utcnow()
+                run.stats = {
+                    "opened": result.opened,
+                    "closed": result.closed,
+                    "reminders": sum(1 for r in result.reminders if r.queued),
+                    "overdue": result.overdue,
+                    **result.extra,
+                }
+                session.add(run)
+                session.commit()
+            else:
+                session.rollback()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        results.append(result)
+    stats = None
+    if write and deliver:
+        stats = dispatch(
+            store,
+            connectors.mailer,
+            connectors.notifier,
+            now=lambda: max(utcnow(), moment),
+            on_sent=on_sent,
+        )
+    return results, stats

@@ -1,0 +1,425 @@
+"""Bring the store in line with its two sources: the directory (people) and the YAML (the rest)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.config import OrgConfig, SchoolConfig
+from bot.duties import add_months
+from bot.models import (
+    AccountHolder,
+    ConnectorState,
+    OfficialAccount,
+    Person,
+    PersonGroup,
+    PersonRole,
+    Policy,
+    PolicyVersion,
+    Requirement,
+    School,
+)
+from connectors.base import Directory, DirectoryPerson
+
+__all__ = ["DirectoryReport", "SyncError", "default_statement", "sync_config", "sync_directory"]
+
+CONFIG_ROLE_FIELDS = ("headteacher", "dpo", "chair_of_governors", "clerk")
+
+
+class SyncError(Exception):
+    """The configuration refers to something that is not there (a document, a person)."""
+
+
+@dataclass
+class DirectoryReport:
+    """What a directory sync did."""
+
+    added: int = 0
+    updated: int = 0
+    left: int = 0
+    unchanged: int = 0
+    rejected: list[str] = field(default_factory=list)
+    complete: bool = True
+
+
+def default_statement(title: str, label: str) -> str:
+    """The sentence a person agrees to when acknowledging a policy version."""
+    return (
+        f"I have read and understood the {title} (version {label}) and I will follow it. "
+        "I know who to speak to if I am unsure what it asks of me."
+    )
+
+
+def _state(session: Session, school_id: str, key: str) -> ConnectorState | None:
+    return session.scalar(
+        select(ConnectorState).where(
+            ConnectorState.school_id == school_id, ConnectorState.key == key
+        )
+    )
+
+
+def _signature(p: DirectoryPerson, roles: set[str]) -> tuple[object, ...]:
+    return (
+        p.external_id,
+        p.display_name,
+        p.given_name,
+        p.family_name,
+        p.job_title,
+        p.active,
+        p.start_date,
+        p.has_account,
+        tuple(sorted(p.groups)),
+        tuple(sorted(roles)),
+        p.manager_email or p.manager_external_id,
+    )
+
+
+def _person_signature(person: Person) -> tuple[object, ...]:
+    roles = tuple(sorted(r.role for r in person.roles if r.source == "directory"))
+    manager = person.manager.email if person.manager else None
+    return (
+        person.external_id,
+        person.display_name,
+        person.given_name,
+        person.family_name,
+        person.job_title,
+        person.active,
+        person.start_date,
+        person.has_account,
+        tuple(sorted(g.name for g in person.groups)),
+        roles,
+        manager,
+    )
+
+
+def _set_roles(person: Person, school_id: str, source: str, wanted: set[str]) -> None:
+    """Add and remove only the differences (replacing rows would clash on unique keys)."""
+    current = {r.role: r for r in person.roles if r.source == source}
+    for role, row in current.items():
+        if role not in wanted:
+            person.roles.remove(row)
+    for role in sorted(wanted - set(current)):
+        person.roles.append(PersonRole(school_id=school_id, role=role, source=source))
+
+
+def _set_groups(person: Person, school_id: str, wanted: set[str]) -> None:
+    """Add and remove only the differences."""
+    current = {g.name: g for g in person.groups}
+    for name, row in current.items():
+        if name not in wanted:
+            person.groups.remove(row)
+    for name in sorted(wanted - set(current)):
+        person.groups.append(PersonGroup(school_id=school_id, name=name))
+
+
+def sync_directory(
+    session: Session,
+    school: SchoolConfig,
+    directory: Directory,
+    today: date,
+    *,
+    default_school: bool = True,
+) -> DirectoryReport:
+    """Fetch people (full or delta) and upsert them; absent or disabled people become leavers."""
+    ensure_school(session, school)
+    state = _state(session, school.id, "directory.cursor")
+    changes = directory.fetch(state.value if state else None)
+    report = DirectoryReport(rejected=list(changes.rejected), complete=changes.complete)
+    listed = [
+        p for p in changes.people if p.school == school.id or (p.school is None and default_school)
+    ]
+    existing = {
+        p.email: p for p in session.scalars(select(Person).where(Person.school_id == school.id))
+    }
+    by_external = {p.external_id: p for p in existing.values() if p.external_id}
+    seen: set[str] = set()
+    pending_managers: list[tuple[Person, str | None]] = []
+    for item in listed:
+        roles = set(item.roles) | {
+            school.role_groups[g] for g in item.groups if g in school.role_groups
+        }
+        person = by_external.get(item.external_id) or existing.get(item.email)
+        seen.add(item.email)
+        if (
+            person is not None
+            and _person_signature(person) == _signature(item, roles)
+            and (person.email == item.email)
+        ):
+            report.unchanged += 1
+            continue
+        if person is None:
+            person = Person(school_id=school.id, email=item.email, display_name=item.display_name)
+            session.add(person)
+            existing[item.email] = person
+            report.added += 1
+        else:
+            report.updated += 1
+        was_active = person.active if person.id else True
+        person.external_id = item.external_id
+        person.email = item.email
+        person.display_name = item.display_name
+        person.given_name = item.given_name
+        person.family_name = item.family_name
+        person.job_title = item.job_title
+        person.start_date = item.start_date
+        person.has_account = item.has_account
+        person.source = "directory"
+        person.active = item.active
+        if not item.active and was_active:
+            person.left_on = today
+            report.left += 1
+        elif item.active:
+            person.left_on = None
+        _set_groups(person, school.id, set(item.groups))
+        _set_roles(person, school.id, "directory", roles)
+        pending_managers.append((person, item.manager_email or item.manager_external_id))
+    session.flush()
+    lookup = {p.email: p for p in existing.values()} | {
+        p.external_id: p for p in existing.values() if p.external_id
+    }
+    for person, manager_ref in pending_managers:
+        manager = lookup.get(manager_ref) if manager_ref else None
+        person.manager_id = manager.id if manager and manager.id != person.id else None
+    gone = list(changes.removed)
+    if changes.complete:
+        gone += [
+            p.external_id or p.email
+            for p in existing.values()
+            if p.active and p.source == "directory" and p.email not in seen
+        ]
+    for ref in gone:
+        person = by_external.get(ref) or existing.get(ref)
+        if person is not None and person.active:
+            person.active = False
+            person.left_on = today
+            report.left += 1
+    if changes.cursor is not None:
+        if state is None:
+            session.add(
+                ConnectorState(school_id=school.id, key="directory.cursor", value=changes.cursor)
+            )
+        else:
+            state.value = changes.cursor
+    session.flush()
+    return report
+
+
+def ensure_school(session: Session, school: SchoolConfig) -> None:
+    """Create or rename the school row (everything else hangs off it)."""
+    row = session.get(School, school.id)
+    if row is None:
+        session.add(School(id=school.id, name=school.name))
+    elif row.name != school.name:
+        row.name = school.name
+    session.flush()
+
+
+def _document_bytes(config: OrgConfig, path_text: str, where: str) -> bytes:
+    path = config.resolve(Path(path_text))
+    if not path.exists():
+        raise SyncError(f"{where}: document not found: {path}")
+    return path.read_bytes()
+
+
+def sync_config(
+    session: Session, config: OrgConfig, school: SchoolConfig, today: date
+) -> list[str]:
+    """Upsert the school, its policies (new version on a new label or document), requirements,
+    official accounts and config-named roles. Returns warnings (e.g. unknown people)."""
+    warnings: list[str] = []
+    ensure_school(session, school)
+    people = {
+        p.email: p for p in session.scalars(select(Person).where(Person.school_id == school.id))
+    }
+
+    def person(email: str | None, where: str) -> Person | None:
+        if email is None:
+            return None
+        found = people.get(email)
+        if found is None:
+            warnings.append(f"{where}: {email} is not in the directory")
+        return found
+
+    # config-named roles replace the previous config-named roles
+    wanted_roles: dict[str, set[str]] = {}
+    for role in CONFIG_ROLE_FIELDS:
+        email = getattr(school, role)
+        if email:
+            wanted_roles.setdefault(email, set()).add(role)
+    for role, emails in (
+        ("dsl", school.dsl),
+        ("deputy_dsl", school.deputy_dsl),
+        ("admin", school.admins),
+    ):
+        for email in emails:
+            wanted_roles.setdefault(email, set()).add(role)
+    for email, p in people.items():
+        _set_roles(p, school.id, "config", wanted_roles.get(email, set()))
+    for email in wanted_roles:
+        person(email, "school roles")
+
+    policies = {
+        p.key: p for p in session.scalars(select(Policy).where(Policy.school_id == school.id))
+    }
+    for index, pc in enumerate(school.policies):
+        where = f"schools[{school.id}].policies[{index}] ({pc.id})"
+        policy = policies.get(pc.id)
+        if policy is None:
+            policy = Policy(school_id=school.id, key=pc.id, title=pc.title)
+            session.add(policy)
+            policies[pc.id] = policy
+        policy.title = pc.title
+        policy.approving_body = pc.approving_body
+        policy.review_cycle_months = pc.review_cycle_months
+        policy.is_aup = pc.aup
+        policy.reviewers = list(pc.reviewers)
+        policy.linked_policies = list(pc.linked_policies)
+        owner = person(pc.owner, f"{where}.owner")
+        policy.owner_id = owner.id if owner else None
+        if policy.id is None or not policy.versions:
+            # the YAML seeds review dates; afterwards recorded reviews own them
+            policy.last_reviewed = pc.last_reviewed
+            policy.ratified_on = pc.ratified_on
+            base = pc.ratified_on or pc.last_reviewed
+            policy.next_review_due = pc.next_review or (
+                add_months(base, pc.review_cycle_months) if base else None
+            )
+        session.flush()
+        data = _document_bytes(config, str(pc.document), f"{where}.document")
+        digest = hashlib.sha256(data).hexdigest()
+        current = policy.current_version
+        if current is not None and current.sha256 == digest:
+            continue  # same document: nothing new, whatever the label says
+        label = pc.version
+        if current is not None and current.label == pc.version:
+            label = f"{pc.version}-{digest[:7]}"
+            warnings.append(f"{where}: document changed without a new version; stored as {label}")
+        if any(v.label == label for v in policy.versions):
+            continue
+        version = PolicyVersion(
+            school_id=school.id,
+            policy_id=policy.id,
+            label=label,
+            document_name=Path(str(pc.document)).name,
+            document=data,
+            sha256=digest,
+            published_on=pc.published or today,
+            statement=pc.statement or default_statement(pc.title, label),
+        )
+        session.add(version)
+        session.flush()
+        session.refresh(policy)
+        audit.record(
+            session,
+            actor="system:config",
+            action="policy.version.published",
+            object_type="policy",
+            object_id=policy.id,
+            school_id=school.id,
+            details={"version": label, "sha256": digest},
+        )
+
+    requirements = {
+        r.key: r
+        for r in session.scalars(select(Requirement).where(Requirement.school_id == school.id))
+    }
+    configured = set()
+    for rc in school.requirements:
+        configured.add(rc.id)
+        req = requirements.get(rc.id)
+        spec = json.loads(rc.model_dump_json())
+        policy_id = policies[rc.policy].id if rc.policy else None
+        if req is None:
+            session.add(
+                Requirement(
+                    school_id=school.id,
+                    key=rc.id,
+                    kind=rc.kind,
+                    title=rc.display_title,
+                    policy_id=policy_id,
+                    spec=spec,
+                    active=True,
+                    first_seen=today,
+                )
+            )
+            continue
+        req.kind, req.title, req.policy_id, req.spec, req.active = (
+            rc.kind,
+            rc.display_title,
+            policy_id,
+            spec,
+            True,
+        )
+    for key, req in requirements.items():
+        if key not in configured:
+            req.active = False
+
+    accounts = {
+        a.key: a
+        for a in session.scalars(
+            select(OfficialAccount).where(OfficialAccount.school_id == school.id)
+        )
+    }
+    for ac in school.official_accounts:
+        account = accounts.get(ac.id)
+        if account is None:
+            account = OfficialAccount(
+                school_id=school.id, key=ac.id, platform=ac.platform, name=ac.name
+            )
+            session.add(account)
+            session.flush()
+            accounts[ac.id] = account
+        account.platform, account.name, account.url = ac.platform, ac.name, ac.url
+        account.purpose, account.notes = ac.purpose, ac.notes
+        custodian = person(ac.custodian, f"official_accounts.{ac.id}.custodian")
+        account.custodian_id = custodian.id if custodian else None
+        account.aup_policy_id = policies[ac.aup_policy].id if ac.aup_policy else None
+        current_holders = {h.person_id: h for h in account.holders if h.until is None}
+        wanted = set()
+        for email in ac.holders:
+            holder = person(email, f"official_accounts.{ac.id}.holders")
+            if holder is None:
+                continue
+            if not holder.active:
+                warnings.append(
+                    f"official_accounts.{ac.id}.holders: {email} has left; "
+                    "remove them from the configuration"
+                )
+                continue
+            wanted.add(holder.id)
+            if holder.id not in current_holders:
+                account.holders.append(
+                    AccountHolder(school_id=school.id, person_id=holder.id, since=today)
+                )
+                audit.record(
+                    session,
+                    actor="system:config",
+                    action="account.holder.added",
+                    object_type="official_account",
+                    object_id=account.id,
+                    school_id=school.id,
+                    details={"person_id": holder.id},
+                )
+        for person_id, holding in current_holders.items():
+            if person_id not in wanted:
+                holding.until = today
+                account.handover_needed = True
+                account.handover_reason = "a holder was removed from the account"
+                audit.record(
+                    session,
+                    actor="system:config",
+                    action="account.holder.removed",
+                    object_type="official_account",
+                    object_id=account.id,
+                    school_id=school.id,
+                    details={"person_id": person_id},
+                )
+    session.flush()
+    return warnings

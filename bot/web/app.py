@@ -1,0 +1,153 @@
+"""The web app factory: sessions, CSRF, security headers, sign-in, and the feature routers."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from bot.context import AppContext
+from bot.settings import Settings
+from bot.web.common import render, templates
+
+__all__ = ["create_app"]
+
+STATIC = Path(__file__).parent / "static"
+FRAME_ANCESTORS = (
+    "'self' https://teams.microsoft.com https://*.teams.microsoft.com https://*.cloud.microsoft "
+    "https://*.office.com https://outlook.office.com"
+)
+MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
+
+
+def _security_headers(response: Response) -> None:
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+        f"frame-ancestors {FRAME_ANCESTORS}",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")  # tokens live in link paths
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+
+
+def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI:
+    """Build the ASGI app for these settings (the store is migrated on first use)."""
+    ctx = context or AppContext(settings)
+    _ = ctx.store  # migrate before serving
+    app = FastAPI(
+        title="compliance-bot",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.demo else None,
+    )
+    app.state.ctx = ctx
+
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            return PlainTextResponse("That upload is too large (12 MB at most).", status_code=413)
+        if "csrf" not in request.session:
+            request.session["csrf"] = secrets.token_urlsafe(32)
+        response = await call_next(request)
+        _security_headers(response)
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_key(),
+        session_cookie="cb_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+        max_age=8 * 3600,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "Something went wrong."
+        if exc.status_code == 404 and message == "Not Found":
+            message = "There is nothing at this address."
+        return render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": message},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for error in exc.errors()[:5]:
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {error.get('msg')}")
+        return render(
+            request,
+            "error.html",
+            {
+                "status": 422,
+                "message": "Some of what was sent was not valid.",
+                "problems": problems,
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:  # pragma: no cover - safety net
+        import logging
+
+        logging.getLogger("bot.web").exception("unhandled error on %s", request.url.path)
+        return HTMLResponse(
+            "<h1>Sorry, something went wrong</h1><p>It has been logged. Please try again.</p>",
+            status_code=500,
+        )
+
+    from bot.web import auth, links_pages
+
+    app.include_router(auth.router)
+    app.include_router(links_pages.router)
+    for router in _feature_routers():
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, Any]:
+        return {"ok": True}
+
+    templates.env.globals["demo"] = settings.demo
+    return app
+
+
+def _feature_routers() -> list[Any]:
+    """Routers of features that may not be installed yet in this build."""
+    import importlib
+
+    routers = []
+    for name in (
+        "bot.web.dashboard",
+        "bot.web.reports_pages",
+        "bot.web.accounts_pages",
+        "bot.web.policies_pages",
+        "bot.web.extras_pages",
+    ):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        routers.append(module.router)
+    return routers

@@ -1,0 +1,301 @@
+"""The small boundary every platform connector implements (DESIGN.md §5).
+
+Connectors translate between the domain and one platform's API. They hold no business rules and
+leak no platform types: everything that crosses this boundary is one of the plain dataclasses
+below, and every failure is one of the ``ConnectorError`` subclasses, which tell the outbox what
+it may safely do next.
+
+Example: a minimal mailer::
+
+    class PrintMailer:
+        name = "print"
+
+        def send(self, message: OutgoingEmail) -> SendResult:
+            print(message.subject)
+            return SendResult(provider_id=None)
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = [
+    "Attachment",
+    "BatchMailer",
+    "CardMessage",
+    "ConnectorError",
+    "DeliveryUnknownError",
+    "Directory",
+    "DirectoryChanges",
+    "DirectoryPerson",
+    "FormResponse",
+    "FormSource",
+    "ListMirror",
+    "Mailer",
+    "Notifier",
+    "OutgoingEmail",
+    "PermanentError",
+    "RateLimiter",
+    "RetryableError",
+    "SendResult",
+]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises; ``str()`` is safe to log (no secrets, no content)."""
+
+
+class RetryableError(ConnectorError):
+    """The platform did not process the request (429, connection refused): safe to try again.
+
+    Args:
+        message: what happened, safe to log.
+        retry_after: seconds the platform asked us to wait, when it said so.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DeliveryUnknownError(ConnectorError):
+    """The request may have been processed (503/504/reset after sending): never resend blindly."""
+
+
+class PermanentError(ConnectorError):
+    """The request will not succeed as it is (bad address, missing permission, bad config)."""
+
+
+# --------------------------------------------------------------------------- directory
+
+
+@dataclass(frozen=True)
+class DirectoryPerson:
+    """One person as a directory knows them.
+
+    ``groups`` are the directory's group names; configuration maps them to roles. ``roles`` are
+    roles the source states directly (the local CSV can); platform connectors leave it empty.
+    """
+
+    external_id: str
+    email: str
+    display_name: str
+    active: bool = True
+    given_name: str | None = None
+    family_name: str | None = None
+    job_title: str | None = None
+    groups: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    manager_external_id: str | None = None
+    manager_email: str | None = None
+    start_date: date | None = None
+    school: str | None = None
+    has_account: bool = True
+
+
+@dataclass(frozen=True)
+class DirectoryChanges:
+    """What a directory fetch returned.
+
+    When ``complete`` is true, ``people`` is everyone: anyone known before and absent now has left.
+    When false (a delta), ``people`` are only the changed ones and ``removed`` lists external ids
+    deleted since ``cursor`` was issued. ``cursor`` is what to pass next time (a delta link).
+    ``rejected`` holds human-readable messages for source rows that could not be read.
+    """
+
+    people: Sequence[DirectoryPerson]
+    complete: bool
+    removed: Sequence[str] = ()
+    cursor: str | None = None
+    rejected: Sequence[str] = ()
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """Reads people and their groups from the school's directory."""
+
+    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
+        """Return everyone (``cursor`` None or expired) or the changes since ``cursor``."""
+        ...
+
+
+# --------------------------------------------------------------------------- mail
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to an email (e.g. an .ics calendar entry)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One email, already rendered, ready for a provider.
+
+    ``idempotency_key`` is the outbox key; connectors put it in a header where the platform allows
+    (``X-Compliance-Bot-Key``) so a human can match a delivered mail to its outbox row.
+    """
+
+    idempotency_key: str
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+    cc: tuple[str, ...] = ()
+    reply_to: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    from_name: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the provider told us about a delivered message."""
+
+    provider_id: str | None = None
+
+
+@runtime_checkable
+class Mailer(Protocol):
+    """Sends one email. Raises a ``ConnectorError`` subclass on failure, never retries POSTs."""
+
+    def send(self, message: OutgoingEmail) -> SendResult:
+        """Deliver ``message`` once."""
+        ...
+
+
+@runtime_checkable
+class BatchMailer(Protocol):
+    """A mailer that can send several messages in one platform batch (e.g. Gmail, <= 50).
+
+    The dispatcher uses ``send_batch`` when a mailer has it. Each result stands for the message
+    at the same index: a ``SendResult`` or the ``ConnectorError`` that message met.
+    """
+
+    max_batch: int
+
+    def send(self, message: OutgoingEmail) -> SendResult:
+        """Deliver ``message`` once."""
+        ...
+
+    def send_batch(self, messages: Sequence[OutgoingEmail]) -> list[SendResult | ConnectorError]:
+        """Deliver up to ``max_batch`` messages, one result per message, in order."""
+        ...
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+@dataclass(frozen=True)
+class CardMessage:
+    """A digest card for a chat channel: both renderings, the connector picks its own."""
+
+    idempotency_key: str
+    title: str
+    text: str
+    teams_payload: Mapping[str, Any] = field(default_factory=dict)
+    chat_payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Posts a card to the school's channel (Teams Workflows webhook, Chat space, file...)."""
+
+    def post(self, card: CardMessage) -> SendResult:
+        """Post ``card`` once."""
+        ...
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@runtime_checkable
+class ListMirror(Protocol):
+    """Mirrors a minimal set of tracked-list fields to a platform list (never the only copy)."""
+
+    def upsert(self, reference: str, fields: Mapping[str, str]) -> None:
+        """Create or update the row whose key is ``reference``."""
+        ...
+
+
+@dataclass(frozen=True)
+class FormResponse:
+    """One response from an external form, answers keyed by question title."""
+
+    response_id: str
+    submitted_at: datetime
+    answers: Mapping[str, str]
+    respondent_email: str | None = None
+
+
+@runtime_checkable
+class FormSource(Protocol):
+    """Reads responses from an external form (Microsoft Forms workbook, Google Forms)."""
+
+    def responses(self, since: datetime | None = None) -> Sequence[FormResponse]:
+        """Return responses submitted after ``since`` (all when None), oldest first."""
+        ...
+
+
+# --------------------------------------------------------------------------- pacing
+
+
+class RateLimiter:
+    """Sliding-window pacer: at most ``limit`` events in any ``window`` seconds.
+
+    Connectors use it to stay under a platform's published limits (e.g. 30 messages a minute per
+    Exchange mailbox) so a large run is spread out instead of throttled. The clock and sleep are
+    injectable so tests run 10,000 sends in milliseconds.
+
+    Example::
+
+        pacer = RateLimiter(limit=30, window=60.0)
+        for m in messages:
+            pacer.acquire()
+            mailer.send(m)
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("RateLimiter needs limit >= 1 and window > 0")
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._stamps: deque[float] = deque()
+
+    def acquire(self) -> float:
+        """Wait until one more event fits the window, record it, return the seconds waited."""
+        waited = 0.0
+        while True:
+            now = self._clock()
+            while self._stamps and now - self._stamps[0] >= self.window:
+                self._stamps.popleft()
+            if len(self._stamps) < self.limit:
+                self._stamps.append(now)
+                return waited
+            pause = self.window - (now - self._stamps[0])
+            self._sleep(pause)
+            waited += pause
+
+    def pause(self, seconds: float) -> None:
+        """Honour a platform's ``Retry-After`` before the next event."""
+        if seconds > 0:
+            self._sleep(seconds)

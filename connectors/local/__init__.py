@@ -1,0 +1,1 @@
+"""The embedded default connector: a CSV/YAML directory, SMTP or .eml files, file/webhook cards."""

@@ -1,0 +1,421 @@
+"""Local connector: the embedded default and the reference implementation of every protocol."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import smtplib
+import ssl
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import yaml
+
+from connectors.base import (
+    CardMessage,
+    DeliveryUnknownError,
+    DirectoryChanges,
+    DirectoryPerson,
+    FormResponse,
+    OutgoingEmail,
+    PermanentError,
+    RetryableError,
+    SendResult,
+)
+from connectors.mime import to_mime
+
+__all__ = [
+    "CsvListMirror",
+    "EmlMailer",
+    "FileDirectory",
+    "FileNotifier",
+    "LocalFormSource",
+    "SmtpMailer",
+    "WebhookNotifier",
+]
+
+_TRUE = {"1", "true", "yes", "y", "active", ""}
+_FALSE = {"0", "false", "no", "n", "inactive", "left"}
+DIRECTORY_COLUMNS = (
+    "email",
+    "name",
+    "given_name",
+    "family_name",
+    "job_title",
+    "roles",
+    "groups",
+    "manager_email",
+    "start_date",
+    "active",
+    "school",
+    "has_account",
+)
+
+
+def _split(value: str | None) -> frozenset[str]:
+    """Split a ``;``- or ``|``-separated cell into a set of trimmed values."""
+    if not value:
+        return frozenset()
+    parts = value.replace("|", ";").split(";")
+    return frozenset(p.strip() for p in parts if p.strip())
+
+
+def _parse_bool(value: str | None, field_name: str) -> bool:
+    text = (value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{field_name} must be yes/no (got {value!r})")
+
+
+def _parse_date(value: str | None, field_name: str) -> date | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(text, fmt).date()
+    raise ValueError(f"{field_name} must be a date like 2026-09-01 or 01/09/2026 (got {text!r})")
+
+
+def _row_to_person(row: Mapping[str, Any]) -> DirectoryPerson:
+    """Validate one directory row; raise ValueError naming the field."""
+    email = str(row.get("email") or "").strip().lower()
+    if not email or "@" not in email or " " in email:
+        raise ValueError(f"email is missing or not an email address (got {email!r})")
+    name = str(row.get("name") or "").strip()
+    if not name:
+        given = str(row.get("given_name") or "").strip()
+        family = str(row.get("family_name") or "").strip()
+        name = f"{given} {family}".strip()
+    if not name:
+        raise ValueError("name is missing")
+    manager = str(row.get("manager_email") or "").strip().lower() or None
+    if manager and "@" not in manager:
+        raise ValueError(f"manager_email is not an email address (got {manager!r})")
+    return DirectoryPerson(
+        external_id=email,
+        email=email,
+        display_name=name,
+        given_name=(str(row.get("given_name") or "").strip() or None),
+        family_name=(str(row.get("family_name") or "").strip() or None),
+        job_title=(str(row.get("job_title") or "").strip() or None),
+        roles=_split(_cell(row.get("roles"))),
+        groups=_split(_cell(row.get("groups"))),
+        manager_email=manager,
+        manager_external_id=manager,
+        start_date=_parse_date(_cell(row.get("start_date")), "start_date"),
+        active=_parse_bool(_cell(row.get("active")), "active"),
+        school=(str(row.get("school") or "").strip() or None),
+        has_account=_parse_bool(_cell(row.get("has_account")), "has_account"),
+    )
+
+
+def _cell(value: Any) -> str | None:
+    """Normalise a CSV or YAML cell (YAML may give lists, dates, booleans) to text."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+@dataclass
+class FileDirectory:
+    """Directory read from a CSV or YAML file; always a complete listing.
+
+    Bad rows are reported in ``rejected`` with their line number and field; good rows still count.
+    """
+
+    path: Path
+
+    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
+        """Read the whole file (there is no delta for a file)."""
+        if not self.path.exists():
+            raise PermanentError(f"{self.path}: directory file not found")
+        if self.path.suffix.lower() in {".yaml", ".yml"}:
+            rows = self._yaml_rows()
+        else:
+            rows = self._csv_rows()
+        people: list[DirectoryPerson] = []
+        rejected: list[str] = []
+        seen: dict[str, int] = {}
+        for line, row in rows:
+            try:
+                person = _row_to_person(row)
+            except ValueError as exc:
+                rejected.append(f"{self.path.name} line {line}: {exc}")
+                continue
+            if person.email in seen:
+                rejected.append(
+                    f"{self.path.name} line {line}: email {person.email} already on line "
+                    f"{seen[person.email]}"
+                )
+                continue
+            seen[person.email] = line
+            people.append(person)
+        digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
+        return DirectoryChanges(people=people, complete=True, cursor=digest, rejected=rejected)
+
+    def _csv_rows(self) -> Iterable[tuple[int, Mapping[str, Any]]]:
+        try:
+            text = self.path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PermanentError(f"{self.path}: not UTF-8 text ({exc.reason})") from exc
+        reader = csv.DictReader(text.splitlines())
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        if "email" not in header or not ({"name", "given_name"} & set(header)):
+            raise PermanentError(
+                f"{self.path} line 1: header must include 'email' and 'name' "
+                f"(found: {', '.join(header) or 'nothing'})"
+            )
+        reader.fieldnames = header
+        for row in reader:
+            if None in row:
+                yield reader.line_num, {"email": "", "_extra": row[None]}
+                continue
+            if not any((v or "").strip() for v in row.values()):
+                continue
+            yield reader.line_num, row
+
+    def _yaml_rows(self) -> Iterable[tuple[int, Mapping[str, Any]]]:
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise PermanentError(f"{self.path}: not valid YAML ({exc})") from exc
+        people = data.get("people") if isinstance(data, dict) else data
+        if not isinstance(people, list):
+            raise PermanentError(f"{self.path}: expected a list under 'people'")
+        for index, row in enumerate(people, start=1):
+            yield index, row if isinstance(row, dict) else {}
+
+
+# --------------------------------------------------------------------------- mail
+
+
+def _safe_name(key: str) -> str:
+    """A file name for an outbox key that reveals nothing about its content."""
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+@dataclass
+class EmlMailer:
+    """Writes each email as an .eml file into a folder (the demo's outbox).
+
+    Idempotent by key (the file name is derived from it), so the outbox may safely resend.
+    """
+
+    folder: Path
+    sender: str
+    idempotent: ClassVar[bool] = True
+
+    def send(self, message: OutgoingEmail) -> SendResult:
+        """Write ``message`` atomically; the same key twice keeps the first file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{_safe_name(message.idempotency_key)}.eml"
+        target = self.folder / name
+        if target.exists():
+            return SendResult(provider_id=name)
+        data = to_mime(message, self.sender).as_bytes()
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise RetryableError(f"could not write to outbox folder {self.folder}: {exc}") from exc
+        return SendResult(provider_id=name)
+
+
+@dataclass
+class SmtpMailer:
+    """Sends through an SMTP server (STARTTLS or implicit TLS, optional login)."""
+
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = None
+    security: str = "starttls"  # "starttls" | "tls" | "none"
+    timeout: float = 30.0
+
+    def send(self, message: OutgoingEmail) -> SendResult:
+        """Send once; map SMTP outcomes to retryable / permanent / unknown."""
+        mime = to_mime(message, self.sender)
+        try:
+            client = self._connect()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise RetryableError(f"SMTP {self.host}:{self.port} unreachable: {exc}") from exc
+        try:
+            try:
+                refused = client.send_message(mime)
+            except smtplib.SMTPRecipientsRefused as exc:
+                raise PermanentError(
+                    f"SMTP refused every recipient ({len(exc.recipients)})"
+                ) from exc
+            except smtplib.SMTPSenderRefused as exc:
+                raise PermanentError(f"SMTP refused the sender: {exc.smtp_code}") from exc
+            except smtplib.SMTPResponseException as exc:
+                if 400 <= exc.smtp_code < 500:
+                    raise RetryableError(f"SMTP temporary failure {exc.smtp_code}") from exc
+                raise PermanentError(f"SMTP permanent failure {exc.smtp_code}") from exc
+            except (OSError, smtplib.SMTPServerDisconnected) as exc:
+                raise DeliveryUnknownError(f"SMTP connection lost while sending: {exc}") from exc
+            if refused:
+                raise PermanentError(f"SMTP refused {len(refused)} recipient(s)")
+            return SendResult(provider_id=str(mime["Message-ID"]))
+        finally:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                client.quit()
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        client: smtplib.SMTP
+        if self.security == "tls":
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.security == "starttls":
+                client.starttls(context=context)
+        if self.username and self.password:
+            client.login(self.username, self.password)
+        return client
+
+
+# --------------------------------------------------------------------------- cards
+
+
+@dataclass
+class FileNotifier:
+    """Appends each card as one JSON line to a file (the demo's "channel")."""
+
+    path: Path
+
+    def post(self, card: CardMessage) -> SendResult:
+        """Append the card unless one with the same key is already in the file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                if line and json.loads(line).get("key") == card.idempotency_key:
+                    return SendResult(provider_id=card.idempotency_key)
+        record = {
+            "key": card.idempotency_key,
+            "posted_at": datetime.now(UTC).isoformat(),
+            "title": card.title,
+            "text": card.text,
+            "teams": card.teams_payload,
+        }
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, default=str) + "\n")
+        return SendResult(provider_id=card.idempotency_key)
+
+
+@dataclass
+class WebhookNotifier:
+    """POSTs the card's Teams (or Chat) payload to an HTTP webhook."""
+
+    url: str
+    flavour: str = "teams"  # "teams" | "chat"
+    transport: httpx.BaseTransport | None = None
+    timeout: float = 15.0
+
+    def post(self, card: CardMessage) -> SendResult:
+        """POST once; 429 is retryable, a lost response is delivery-unknown."""
+        payload = card.chat_payload if self.flavour == "chat" else card.teams_payload
+        try:
+            with httpx.Client(transport=self.transport, timeout=self.timeout) as client:
+                response = client.post(self.url, json=dict(payload))
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise RetryableError(f"webhook unreachable: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise DeliveryUnknownError(f"webhook response lost: {type(exc).__name__}") from exc
+        return _webhook_result(response)
+
+
+def _webhook_result(response: httpx.Response) -> SendResult:
+    """Map a webhook's HTTP answer onto the outbox's outcomes."""
+    if response.status_code == 429:
+        retry = response.headers.get("Retry-After")
+        raise RetryableError("webhook throttled (429)", retry_after=float(retry) if retry else None)
+    if response.status_code in (502, 503, 504):
+        raise DeliveryUnknownError(f"webhook answered {response.status_code}")
+    if response.status_code >= 400:
+        raise PermanentError(f"webhook refused the card: HTTP {response.status_code}")
+    return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@dataclass
+class CsvListMirror:
+    """Mirrors tracked-list rows into a CSV file, keyed by reference (the local "list")."""
+
+    path: Path
+
+    def upsert(self, reference: str, fields: Mapping[str, str]) -> None:
+        """Insert or replace the row for ``reference``; column order follows first sight."""
+        rows: dict[str, dict[str, str]] = {}
+        columns: list[str] = ["reference"]
+        if self.path.exists():
+            with self.path.open(newline="", encoding="utf-8") as handle:
+                reader = csv.DictReader(handle)
+                columns = list(reader.fieldnames or columns)
+                for row in reader:
+                    rows[row["reference"]] = row
+        for name in fields:
+            if name not in columns:
+                columns.append(name)
+        rows[reference] = {"reference": reference, **fields}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".part")
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+            writer.writeheader()
+            writer.writerows(rows.values())
+        os.replace(tmp, self.path)
+
+
+@dataclass
+class LocalFormSource:
+    """Reads external-form responses exported as JSON lines (``{"id", "submitted_at", ...}``)."""
+
+    path: Path
+
+    def responses(self, since: datetime | None = None) -> Sequence[FormResponse]:
+        """Return responses after ``since``, oldest first; bad lines raise PermanentError."""
+        if not self.path.exists():
+            return []
+        found: list[FormResponse] = []
+        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                submitted = datetime.fromisoformat(raw["submitted_at"])
+                if submitted.tzinfo is None:
+                    submitted = submitted.replace(tzinfo=UTC)
+                response = FormResponse(
+                    response_id=str(raw["id"]),
+                    submitted_at=submitted,
+                    answers={str(k): str(v) for k, v in dict(raw["answers"]).items()},
+                    respondent_email=raw.get("email"),
+                )
+            except (ValueError, KeyError, TypeError) as exc:
+                raise PermanentError(f"{self.path.name} line {number}: {exc!r}") from exc
+            if since is None or response.submitted_at > since:
+                found.append(response)
+        return sorted(found, key=lambda r: r.submitted_at)

@@ -1,0 +1,91 @@
+"""Name -> connector registry with lazy imports: the local and Google modes never load msgraph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from connectors.base import Directory, FormSource, ListMirror, Mailer, Notifier
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+__all__ = ["Connectors", "build_connectors"]
+
+
+@dataclass
+class Connectors:
+    """The set of platform services one deployment talks to."""
+
+    name: str
+    directory: Directory
+    mailer: Mailer
+    notifier: Notifier | None
+    mirror: ListMirror | None
+    forms: FormSource | None
+
+
+def build_connectors(settings: Settings) -> Connectors:
+    """Build the connectors named by ``settings.connector`` (``local``, ``m365`` or ``google``)."""
+    if settings.connector == "m365":
+        try:
+            from connectors.m365.connector import build as build_m365
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError(
+                f"the m365 connector needs msgraph-sdk ({exc.name}): "
+                "run `uv sync --extra m365` or `pip install compliance-bot[m365]`"
+            ) from exc
+        return build_m365(settings)
+    if settings.connector == "google":
+        try:
+            from connectors.google.connector import build as build_google
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError(
+                f"the google connector needs google-api-python-client ({exc.name}): "
+                "run `uv sync --extra google` or `pip install compliance-bot[google]`"
+            ) from exc
+        return build_google(settings)
+    return build_local(settings)
+
+
+def build_local(settings: Settings) -> Connectors:
+    """The embedded default: directory file, .eml outbox or SMTP, file or webhook cards."""
+    from connectors.local.connector import (
+        CsvListMirror,
+        EmlMailer,
+        FileDirectory,
+        FileNotifier,
+        LocalFormSource,
+        SmtpMailer,
+        WebhookNotifier,
+    )
+
+    local = settings.local
+    sender = settings.mail_from
+    mailer: Mailer
+    if local.mail == "smtp":
+        mailer = SmtpMailer(
+            host=local.smtp.host,
+            port=local.smtp.port,
+            sender=sender,
+            username=local.smtp.username,
+            password=local.smtp.password.get_secret_value() if local.smtp.password else None,
+            security=local.smtp.security,
+        )
+    else:
+        mailer = EmlMailer(folder=settings.outbox_dir, sender=sender)
+    notifier: Notifier
+    if local.webhook_url is not None:
+        notifier = WebhookNotifier(
+            url=local.webhook_url.get_secret_value(), flavour=local.webhook_flavour
+        )
+    else:
+        notifier = FileNotifier(path=local.notify_file or settings.home / "channel.jsonl")
+    return Connectors(
+        name="local",
+        directory=FileDirectory(settings.directory_file),
+        mailer=mailer,
+        notifier=notifier,
+        mirror=CsvListMirror(local.mirror_file or settings.home / "reports-mirror.csv"),
+        forms=LocalFormSource(local.forms_file or settings.home / "form-responses.jsonl"),
+    )
