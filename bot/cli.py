@@ -502,6 +502,26 @@ def check_google() -> None:
     _print_checks(list(run_checks(_context().settings)))
 
 
+# feature modules that add commands with ``register(app)``; absent ones are skipped
+CLI_MODULES = ("bot.cli_policies", "bot.cli_reports", "bot.cli_dashboard", "bot.cli_extras")
+
+
+def _register_features() -> None:
+    import importlib
+
+    for name in CLI_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(app)
+
+
+_register_features()
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

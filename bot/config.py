@@ -102,6 +102,9 @@ class Cadence(_Strict):
         return sorted(set(value), reverse=True)
 
 
+DEFAULT_CADENCE = Cadence()
+
+
 class Audience(_Strict):
     """Who a requirement applies to: anyone matching a role, a group or a named person."""
 
@@ -261,7 +264,7 @@ class SchoolConfig(_Strict):
 
     def cadence(self, name: str) -> Cadence:
         """The named cadence, with a sensible built-in ``standard``."""
-        return self.cadences.get(name) or Cadence()
+        return self.cadences.get(name) or DEFAULT_CADENCE
 
     def non_school_days(self) -> set[date]:
         """Configured holidays and INSET days."""

@@ -18,6 +18,21 @@ __all__ = ["Step", "sweep_steps"]
 Step = Callable[[Session, SchoolConfig, date, datetime, bool], dict[str, int]]
 
 
+# modules that may contribute a ``SWEEP_STEPS`` list, in the order they run
+STEP_MODULES = ("bot.governance", "bot.reports", "bot.digest", "bot.extras")
+
+
 def sweep_steps() -> list[Step]:
-    """The feature steps, in order."""
-    return []
+    """The feature steps, in order (modules absent from this build are skipped)."""
+    import importlib
+
+    steps: list[Step] = []
+    for name in STEP_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        steps.extend(getattr(module, "SWEEP_STEPS", []))
+    return steps

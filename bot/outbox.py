@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ __all__ = [
     "dispatch",
     "enqueue_card",
     "enqueue_email",
+    "enqueue_emails",
     "recover_stale",
 ]
 
@@ -83,17 +84,8 @@ def _insert(session: Session, row: OutboxMessage) -> bool:
     return True
 
 
-def enqueue_email(
-    session: Session,
-    *,
-    school_id: str,
-    key: str,
-    purpose: str,
-    draft: EmailDraft,
-    not_before: datetime | None = None,
-) -> bool:
-    """Add an email to the outbox; returns False when the key was already there (no duplicate)."""
-    payload: dict[str, Any] = {
+def _email_payload(draft: EmailDraft) -> dict[str, Any]:
+    return {
         "text": draft.text,
         "html": draft.html,
         "from_name": draft.from_name,
@@ -107,6 +99,70 @@ def enqueue_email(
             for a in draft.attachments
         ],
     }
+
+
+def enqueue_emails(
+    session: Session,
+    *,
+    school_id: str,
+    purpose: str,
+    items: Sequence[tuple[str, EmailDraft]],
+    not_before: datetime | None = None,
+) -> set[str]:
+    """Add many emails at once (keys already present are skipped); returns the keys added.
+
+    One query finds existing keys and one bulk INSERT writes the rest: a 10,000-person
+    reminder run must not cost 10,000 round trips.
+    """
+    keys = [key for key, _ in items]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 900):
+        existing.update(
+            session.scalars(
+                select(OutboxMessage.idempotency_key).where(
+                    OutboxMessage.idempotency_key.in_(keys[start : start + 900])
+                )
+            )
+        )
+    when = not_before or utcnow()
+    rows = []
+    added: set[str] = set()
+    for key, draft in items:
+        if key in existing or key in added:
+            continue
+        added.add(key)
+        rows.append(
+            {
+                "school_id": school_id,
+                "idempotency_key": key,
+                "channel": "email",
+                "purpose": purpose,
+                "recipients": list(draft.to),
+                "cc": list(draft.cc),
+                "subject": draft.subject[:300],
+                "payload": _email_payload(draft),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": when,
+                "created_at": utcnow(),
+            }
+        )
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
+    return added
+
+
+def enqueue_email(
+    session: Session,
+    *,
+    school_id: str,
+    key: str,
+    purpose: str,
+    draft: EmailDraft,
+    not_before: datetime | None = None,
+) -> bool:
+    """Add an email to the outbox; returns False when the key was already there (no duplicate)."""
+    payload = _email_payload(draft)
     return _insert(
         session,
         OutboxMessage(

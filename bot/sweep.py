@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import insert, select, update
@@ -42,7 +42,7 @@ from bot.models import (
     TrainingRecord,
     utcnow,
 )
-from bot.outbox import DispatchStats, EmailDraft, dispatch, enqueue_email
+from bot.outbox import DispatchStats, EmailDraft, dispatch, enqueue_emails
 from bot.settings import Settings
 from bot.store import Store
 from bot.sync import DirectoryReport, sync_config, sync_directory
@@ -253,16 +253,32 @@ _ITEM_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-def _item_why(cfg: RequirementConfig, duty: Duty, account_name: str | None) -> str:
+def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
     base = _ITEM_TEXT[cfg.kind][1]
     if cfg.kind == "sign_aup" and account_name:
         return (
             f"You hold the school's {account_name} account, so you need to sign the social "
             "media Acceptable Use Policy."
         )
-    if cfg.kind == "complete_training" and duty.cycle.startswith("renew:"):
+    if cfg.kind == "complete_training" and cycle.startswith("renew:"):
         return "Your certificate expires on the due date below; please renew it."
     return base
+
+
+@dataclass(frozen=True)
+class _OpenDuty:
+    """The columns of an open duty that reminders need (no ORM objects: 100k rows stay fast)."""
+
+    id: int
+    person_id: int
+    requirement_id: int
+    cycle: str
+    opened_on: date
+    due_on: date
+    last_stage: int
+    reminders_sent: int
+    version_id: int | None
+    account_id: int | None
 
 
 def plan_reminders(
@@ -277,162 +293,135 @@ def plan_reminders(
 ) -> list[ReminderPlanned]:
     """One digest email per person with anything due today; escalation copies included."""
     configs = {r.id: r for r in school.requirements}
-    rows = session.execute(
-        select(Duty, Person, Requirement.key)
-        .join(Person, Person.id == Duty.person_id)
-        .join(Requirement, Requirement.id == Duty.requirement_id)
-        .where(Duty.school_id == school.id, Duty.status == "open", Person.active.is_(True))
-        .order_by(Person.id, Duty.due_on, Duty.id)
-    ).all()
-    by_person: dict[int, list[tuple[Duty, Person, RequirementConfig]]] = defaultdict(list)
-    for duty, person, key in rows:
-        if key in configs:
-            by_person[person.id].append((duty, person, configs[key]))
-    if not by_person:
-        return []
-    versions = {
-        v.id: v
-        for v in session.scalars(select(PolicyVersion).where(PolicyVersion.school_id == school.id))
+    req_config: dict[int, RequirementConfig] = {
+        rid: configs[key]
+        for rid, key in session.execute(
+            select(Requirement.id, Requirement.key).where(Requirement.school_id == school.id)
+        )
+        if key in configs
     }
-    policies = {
-        p.id: p for p in session.scalars(select(Policy).where(Policy.school_id == school.id))
-    }
-    accounts = {
-        a.id: a.name
-        for a in session.scalars(
-            select(OfficialAccount).where(OfficialAccount.school_id == school.id)
+    people = {
+        row[0]: row
+        for row in session.execute(
+            select(Person.id, Person.email, Person.display_name, Person.given_name,
+                   Person.manager_id)
+            .where(Person.school_id == school.id, Person.active.is_(True))
         )
     }
-    managers = dict(
-        session.execute(
-            select(Person.id, Person.email).where(
-                Person.school_id == school.id, Person.active.is_(True)
-            )
-        ).all()
-    )
+    by_person: dict[int, list[_OpenDuty]] = defaultdict(list)
+    for row in session.execute(
+        select(Duty.id, Duty.person_id, Duty.requirement_id, Duty.cycle, Duty.opened_on,
+               Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.policy_version_id,
+               Duty.account_id)
+        .where(Duty.school_id == school.id, Duty.status == "open")
+        .order_by(Duty.person_id, Duty.due_on, Duty.id)
+    ):
+        duty = _OpenDuty(*row)
+        if duty.person_id in people and duty.requirement_id in req_config:
+            by_person[duty.person_id].append(duty)
+    if not by_person:
+        return []
+    versions = dict(session.execute(
+        select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == school.id)
+    ).all())
+    titles = dict(session.execute(
+        select(PolicyVersion.id, Policy.title).join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(PolicyVersion.school_id == school.id)
+    ).all())
+    accounts = dict(session.execute(
+        select(OfficialAccount.id, OfficialAccount.name)
+        .where(OfficialAccount.school_id == school.id)
+    ).all())
+    cadences = {name: school.cadence(name) for name in {c.cadence for c in configs.values()}}
     secret = settings.signing_key()
     planned: list[ReminderPlanned] = []
-    not_before = send_after(school, today, now)
-    for duties in by_person.values():
-        due_now: list[tuple[Duty, int, str, tuple[str, ...]]] = []
-        for duty, _person, cfg in duties:
-            reminder = next_reminder(
-                duty.opened_on,
-                duty.due_on,
-                duty.last_stage,
-                duty.reminders_sent,
-                school.cadence(cfg.cadence),
-                today,
-            )
+    drafts: list[tuple[str, EmailDraft]] = []
+    stage_updates: dict[str, list[dict[str, object]]] = {}
+    for person_id, duties in by_person.items():
+        due_now: list[tuple[_OpenDuty, int, str, tuple[str, ...]]] = []
+        for duty in duties:
+            cfg = req_config[duty.requirement_id]
+            reminder = next_reminder(duty.opened_on, duty.due_on, duty.last_stage,
+                                     duty.reminders_sent, cadences[cfg.cadence], today)
             if reminder is not None:
                 due_now.append((duty, reminder.stage, reminder.label, reminder.copy))
         if not due_now:
             continue
-        person = duties[0][1]
+        _, email, display_name, given_name, manager_id = people[person_id]
         cc: list[str] = []
-        for _, _, _, copy in due_now:
-            for target in copy:
-                email = (
-                    managers.get(person.manager_id)
-                    if target == "line_manager" and person.manager_id
-                    else school.headteacher
-                    if target == "headteacher"
-                    else None
-                )
-                if email and email != person.email and email not in cc:
-                    cc.append(email)
+        copied = {target for *_, copy in due_now for target in copy}
+        if "line_manager" in copied and manager_id in people:
+            cc.append(people[manager_id][1])
+        if "headteacher" in copied:
+            cc.append(school.headteacher)
+        cc = [c for i, c in enumerate(cc) if c != email and c not in cc[:i]]
         items = []
-        for duty, _person, cfg in duties:
-            version = versions.get(duty.policy_version_id) if duty.policy_version_id else None
+        for duty in duties:
+            cfg = req_config[duty.requirement_id]
             purpose = {"acknowledge_policy": "ack", "sign_aup": "aup"}.get(cfg.kind)
             url = (
                 f"{settings.base_url}/{purpose}/"
-                f"{make_token(secret, purpose, person.id, duty.id, duty.policy_version_id)}"
-                if purpose
-                else f"{settings.base_url}/me"
+                f"{make_token(secret, purpose, person_id, duty.id, duty.version_id)}"
+                if purpose else f"{settings.base_url}/me"
             )
-            title = policies[version.policy_id].title if version is not None else cfg.display_title
-            items.append(
-                {
-                    "title": title,
-                    "version": version.label if version else None,
-                    "why": _item_why(
-                        cfg, duty, accounts.get(duty.account_id) if duty.account_id else None
-                    ),
-                    "due_text": human_date(duty.due_on),
-                    "overdue": duty.due_on < today,
-                    "url": url,
-                    "button": _ITEM_TEXT[cfg.kind][0],
-                }
-            )
-        escalated = [
-            n
-            for n in (
-                "your line manager" if any("line_manager" in c for *_, c in due_now) else "",
-                "the headteacher" if any("headteacher" in c for *_, c in due_now) else "",
-            )
-            if n
-        ]
+            items.append({
+                "title": titles.get(duty.version_id, cfg.display_title)
+                if duty.version_id else cfg.display_title,
+                "version": versions.get(duty.version_id) if duty.version_id else None,
+                "why": _item_why(cfg, duty.cycle,
+                                 accounts.get(duty.account_id) if duty.account_id else None),
+                "due_text": human_date(duty.due_on),
+                "overdue": duty.due_on < today,
+                "url": url,
+                "button": _ITEM_TEXT[cfg.kind][0],
+            })
+        escalated = [name for flag, name in (("line_manager", "your line manager"),
+                                             ("headteacher", "the headteacher"))
+                     if flag in copied]
         first = items[0]
+        any_overdue = any(i["overdue"] for i in items)
         subject = (
             f"{'Overdue' if first['overdue'] else 'Action needed'}: {first['title']}"
             if len(items) == 1
-            else f"{'Overdue items' if any(i['overdue'] for i in items) else 'Action needed'}: "
+            else f"{'Overdue items' if any_overdue else 'Action needed'}: "
             f"{len(items)} things to do for {school.name}"
         )
-        text, html = render(
-            "reminder",
-            {
-                "school_name": school.name,
-                "subject": subject,
-                "person_name": person.given_name or person.display_name,
-                "intro": (
-                    "There is one thing the school needs you to do:"
-                    if len(items) == 1
-                    else f"There are {len(items)} things the school needs you to do:"
-                ),
-                "items": items,
-                "escalated_to": " and ".join(escalated),
-                "escalated_to_count": len(escalated),
-                "link_days": settings.link_max_age_days,
-            },
-        )
-        key = f"reminder:{school.id}:{person.id}:{today.isoformat()}"
-        queued = False
-        if write:
-            draft = EmailDraft(
-                to=(person.email,),
-                cc=tuple(cc),
-                subject=subject,
-                text=text,
-                html=html,
-                from_name=school.mail_from_name or school.name,
-            )
-            queued = enqueue_email(
-                session,
-                school_id=school.id,
-                key=key,
-                purpose="reminder",
-                draft=draft,
-                not_before=not_before,
-            )
-            if queued:
-                for duty, stage, _label, _copy in due_now:
-                    duty.last_stage = stage
-                    duty.reminders_sent += 1
-                    duty.last_reminded_on = today
-        planned.append(
-            ReminderPlanned(
-                person_email=person.email,
-                person_name=person.display_name,
-                items=tuple(i["title"] for i in items),
-                labels=tuple(label for _, _, label, _ in due_now),
-                cc=tuple(cc),
-                key=key,
-                queued=queued,
-            )
-        )
-    return planned
+        text, html = render("reminder", {
+            "school_name": school.name,
+            "subject": subject,
+            "person_name": given_name or display_name,
+            "intro": (
+                "There is one thing the school needs you to do:" if len(items) == 1
+                else f"There are {len(items)} things the school needs you to do:"
+            ),
+            "items": items,
+            "escalated_to": " and ".join(escalated),
+            "escalated_to_count": len(escalated),
+            "link_days": settings.link_max_age_days,
+        })
+        key = f"reminder:{school.id}:{person_id}:{today.isoformat()}"
+        drafts.append((key, EmailDraft(to=(email,), cc=tuple(cc), subject=subject, text=text,
+                                       html=html,
+                                       from_name=school.mail_from_name or school.name)))
+        stage_updates[key] = [
+            {"id": duty.id, "last_stage": stage, "reminders_sent": duty.reminders_sent + 1,
+             "last_reminded_on": today}
+            for duty, stage, _label, _copy in due_now
+        ]
+        planned.append(ReminderPlanned(
+            person_email=email, person_name=display_name,
+            items=tuple(str(i["title"]) for i in items),
+            labels=tuple(label for _, _, label, _ in due_now), cc=tuple(cc), key=key,
+            queued=False,
+        ))
+    if not write:
+        return planned
+    added = enqueue_emails(session, school_id=school.id, purpose="reminder", items=drafts,
+                           not_before=send_after(school, today, now))
+    updates = [u for key in added for u in stage_updates[key]]
+    if updates:
+        session.execute(update(Duty), updates)
+    return [replace(p, queued=p.key in added) for p in planned]
 
 
 # --------------------------------------------------------------------------- the cycle

@@ -81,9 +81,9 @@ def _signature(p: DirectoryPerson, roles: set[str]) -> tuple[object, ...]:
     )
 
 
-def _person_signature(person: Person) -> tuple[object, ...]:
+def _person_signature(person: Person, emails: dict[int, str]) -> tuple[object, ...]:
     roles = tuple(sorted(r.role for r in person.roles if r.source == "directory"))
-    manager = person.manager.email if person.manager else None
+    manager = emails.get(person.manager_id) if person.manager_id else None
     return (
         person.external_id,
         person.display_name,
@@ -139,6 +139,7 @@ def sync_directory(
         p.email: p for p in session.scalars(select(Person).where(Person.school_id == school.id))
     }
     by_external = {p.external_id: p for p in existing.values() if p.external_id}
+    emails = {p.id: p.email for p in existing.values()}
     seen: set[str] = set()
     pending_managers: list[tuple[Person, str | None]] = []
     for item in listed:
@@ -149,7 +150,7 @@ def sync_directory(
         seen.add(item.email)
         if (
             person is not None
-            and _person_signature(person) == _signature(item, roles)
+            and _person_signature(person, emails) == _signature(item, roles)
             and (person.email == item.email)
         ):
             report.unchanged += 1
@@ -161,7 +162,7 @@ def sync_directory(
             report.added += 1
         else:
             report.updated += 1
-        was_active = person.active if person.id else True
+        was_active = person.active if person.id is not None else item.active
         person.external_id = item.external_id
         person.email = item.email
         person.display_name = item.display_name

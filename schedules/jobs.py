@@ -1,0 +1,64 @@
+"""The jobs and their timetable. Each job is a module-level function with primitive arguments
+that calls one function of ``bot`` and records what it did; jobs only enqueue or deliver."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.context import AppContext
+from bot.outbox import dispatch
+from bot.settings import Settings
+from bot.sweep import run_sweep
+
+__all__ = ["DISPATCH_SECONDS", "JOBS", "SWEEP_MINUTES", "JobSpec", "dispatch_job", "sweep_job"]
+
+log = logging.getLogger(__name__)
+
+SWEEP_MINUTES = 15  # directory, duties, reminders (gated to school-day windows), clocks, digest
+DISPATCH_SECONDS = 60  # deliver what is due from the outbox
+SWEEP_GRACE_SECONDS = 10 * 60  # a late sweep still runs (the default of 1 s would skip it)
+DISPATCH_GRACE_SECONDS = 60
+
+
+def _context(home: str | None) -> AppContext:
+    from pathlib import Path
+
+    from bot.settings import load_settings
+
+    settings: Settings = load_settings(home=Path(home)) if home else load_settings()
+    return AppContext(settings)
+
+
+def sweep_job(home: str | None = None) -> None:
+    """Run one cycle; delivery is left to the dispatch job."""
+    ctx = _context(home)
+    results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, deliver=False)
+    for r in results:
+        log.info("sweep %s as of %s: opened %d, reminders %d, overdue %d", r.school_id, r.as_of,
+                 r.opened, sum(1 for x in r.reminders if x.queued), r.overdue)
+
+
+def dispatch_job(home: str | None = None) -> None:
+    """Deliver due outbox rows."""
+    ctx = _context(home)
+    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier)
+    if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
+        log.info("dispatch: sent %d, retry %d, failed %d, unknown %d", stats.sent,
+                 stats.retry_later, stats.failed, stats.delivery_unknown)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job's fixed id, function and interval."""
+
+    id: str
+    func: object
+    seconds: int
+    grace: int
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec("compliance-bot.sweep", sweep_job, SWEEP_MINUTES * 60, SWEEP_GRACE_SECONDS),
+    JobSpec("compliance-bot.dispatch", dispatch_job, DISPATCH_SECONDS, DISPATCH_GRACE_SECONDS),
+)
