@@ -54,10 +54,12 @@ def friendly(func: F) -> F:
         from bot.settings import SettingsError
         from bot.sync import SyncError
         from connectors.base import ConnectorError
+        from schedules.runner import SchedulerAlreadyRunningError
 
         try:
             return func(*args, **kwargs)
-        except (ConfigError, SettingsError, SyncError, ConnectorError, ImportError) as exc:
+        except (ConfigError, SettingsError, SyncError, ConnectorError, ImportError,
+                SchedulerAlreadyRunningError) as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
@@ -68,8 +70,13 @@ def friendly(func: F) -> F:
 
 
 def _context() -> AppContext:
+    import logging
+
     from bot.context import AppContext
     from bot.settings import load_settings
+
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     return AppContext(load_settings())
 
@@ -166,7 +173,11 @@ def run(
     ] = False,
 ) -> None:
     """Start the web app and the (single) scheduler process."""
+    import logging
+
     ctx = _context()
+    for name in ("bot", "schedules"):  # long-running processes say what their jobs did
+        logging.getLogger(name).setLevel(logging.INFO)
     _where(ctx)
     _ = ctx.config, ctx.store
     if scheduler_only:

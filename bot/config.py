@@ -85,21 +85,21 @@ class Escalation(_Strict):
 class Cadence(_Strict):
     """When reminders go out, relative to the due date; escalation; a cap."""
 
-    before_due: list[int] = [14, 3]
+    before_due: tuple[int, ...] = (14, 3)
     on_due: bool = True
     overdue_every_days: int = Field(default=7, ge=1)
     max_reminders: int = Field(default=8, ge=1)
-    escalate: list[Escalation] = [
+    escalate: tuple[Escalation, ...] = (
         Escalation(after_overdue=3, to="line_manager"),
         Escalation(after_overdue=5, to="headteacher"),
-    ]
+    )
 
     @field_validator("before_due")
     @classmethod
-    def _positive_sorted(cls, value: list[int]) -> list[int]:
+    def _positive_sorted(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if any(v <= 0 for v in value):
             raise ValueError("days before due must be positive whole numbers")
-        return sorted(set(value), reverse=True)
+        return tuple(sorted(set(value), reverse=True))
 
 
 DEFAULT_CADENCE = Cadence()

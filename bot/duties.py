@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, timedelta
 
 from bot.config import Audience, Cadence, RequirementConfig
@@ -389,6 +390,14 @@ def reminder_stages(
     return stages
 
 
+@lru_cache(maxsize=4096)
+def _reached(opened_on: date, due_on: date, cadence: Cadence, today: date) -> tuple[
+    tuple[int, str, date], ...
+]:
+    """Stages reached by ``today`` (cached: thousands of duties share the same dates)."""
+    return tuple(s for s in reminder_stages(opened_on, due_on, cadence, today) if s[2] <= today)
+
+
 def next_reminder(
     opened_on: date,
     due_on: date,
@@ -404,7 +413,7 @@ def next_reminder(
     """
     if reminders_sent >= cadence.max_reminders:
         return None
-    reached = [s for s in reminder_stages(opened_on, due_on, cadence, today) if s[2] <= today]
+    reached = _reached(opened_on, due_on, cadence, today)
     if not reached:
         return None
     stage, label, _ = reached[-1]

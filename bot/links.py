@@ -1,11 +1,16 @@
-"""Signed links: purpose-bound (person, duty, version), expiring and tamper-evident."""
+"""Signed links: purpose-bound (person, duty, version), expiring and tamper-evident.
+
+A token is ``person.duty.version`` signed with itsdangerous' TimestampSigner under a salt per
+purpose, so an acknowledgement link cannot be replayed as an AUP signature link. Signers are
+cached: a 10,000-person reminder run signs tens of thousands of links.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 __all__ = ["LinkClaims", "LinkExpiredError", "LinkInvalidError", "make_token", "read_token"]
 
@@ -34,35 +39,41 @@ class LinkExpiredError(Exception):
         self.claims = claims
 
 
-def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
+@lru_cache(maxsize=16)
+def _signer(secret: str, purpose: str) -> TimestampSigner:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
-    return URLSafeTimedSerializer(secret, salt=f"compliance-bot/{purpose}")
+    return TimestampSigner(secret, salt=f"compliance-bot/{purpose}")
 
 
 def make_token(
     secret: str, purpose: str, person_id: int, duty_id: int | None, version_id: int | None
 ) -> str:
     """A URL-safe token binding the purpose, person, duty and version."""
-    payload = {"p": person_id, "d": duty_id, "v": version_id}
-    return str(_serializer(secret, purpose).dumps(payload))
+    value = f"{person_id}.{'' if duty_id is None else duty_id}.{'' if version_id is None else version_id}"
+    return _signer(secret, purpose).sign(value).decode()
 
 
-def _claims(purpose: str, payload: Any) -> LinkClaims:
-    if not isinstance(payload, dict) or not isinstance(payload.get("p"), int):
+def _claims(purpose: str, value: bytes) -> LinkClaims:
+    parts = value.decode(errors="replace").split(".")
+    if len(parts) != 3 or not parts[0].isdigit():
         raise LinkInvalidError("malformed link payload")
-    return LinkClaims(purpose, payload["p"], payload.get("d"), payload.get("v"))
+    try:
+        duty = int(parts[1]) if parts[1] else None
+        version = int(parts[2]) if parts[2] else None
+    except ValueError as exc:
+        raise LinkInvalidError("malformed link payload") from exc
+    return LinkClaims(purpose, int(parts[0]), duty, version)
 
 
 def read_token(secret: str, purpose: str, token: str, max_age_seconds: int) -> LinkClaims:
     """Check a token; raise LinkExpiredError (with claims) or LinkInvalidError."""
-    serializer = _serializer(secret, purpose)
+    signer = _signer(secret, purpose)
     try:
-        return _claims(purpose, serializer.loads(token, max_age=max_age_seconds))
+        return _claims(purpose, signer.unsign(token, max_age=max_age_seconds))
     except SignatureExpired as exc:
-        valid, payload = serializer.loads_unsafe(token)
-        if not valid:  # pragma: no cover - expired implies the signature itself was good
+        if exc.payload is None:  # pragma: no cover - expired implies a good signature
             raise LinkInvalidError("bad signature") from exc
-        raise LinkExpiredError(_claims(purpose, payload)) from None
+        raise LinkExpiredError(_claims(purpose, exc.payload)) from None
     except BadSignature as exc:
         raise LinkInvalidError("bad signature") from exc

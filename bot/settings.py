@@ -163,10 +163,17 @@ class Settings(BaseSettings):
             return key_file.read_text(encoding="utf-8").strip()
         self.home.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = key_file.with_name(f".secret.key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(key)
-        return key
+        try:
+            os.link(tmp, key_file)  # atomic: if another process won the race, use its key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        return key_file.read_text(encoding="utf-8").strip()
 
 
 def default_home(cwd: Path | None = None) -> Path:

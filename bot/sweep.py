@@ -336,7 +336,7 @@ def plan_reminders(
     secret = settings.signing_key()
     planned: list[ReminderPlanned] = []
     drafts: list[tuple[str, EmailDraft]] = []
-    stage_updates: dict[str, list[dict[str, object]]] = {}
+    stage_updates: dict[str, list[tuple[int, int, int]]] = {}
     for person_id, duties in by_person.items():
         due_now: list[tuple[_OpenDuty, int, str, tuple[str, ...]]] = []
         for duty in duties:
@@ -404,9 +404,7 @@ def plan_reminders(
                                        html=html,
                                        from_name=school.mail_from_name or school.name)))
         stage_updates[key] = [
-            {"id": duty.id, "last_stage": stage, "reminders_sent": duty.reminders_sent + 1,
-             "last_reminded_on": today}
-            for duty, stage, _label, _copy in due_now
+            (duty.id, stage, duty.reminders_sent + 1) for duty, stage, _label, _copy in due_now
         ]
         planned.append(ReminderPlanned(
             person_email=email, person_name=display_name,
@@ -418,9 +416,16 @@ def plan_reminders(
         return planned
     added = enqueue_emails(session, school_id=school.id, purpose="reminder", items=drafts,
                            not_before=send_after(school, today, now))
-    updates = [u for key in added for u in stage_updates[key]]
-    if updates:
-        session.execute(update(Duty), updates)
+    grouped: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for key in added:
+        for duty_id, stage, sent in stage_updates[key]:
+            grouped[(stage, sent)].append(duty_id)
+    for (stage, sent), ids in grouped.items():  # few distinct values: a handful of statements
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Duty).where(Duty.id.in_(ids[start:start + 500]))
+                .values(last_stage=stage, reminders_sent=sent, last_reminded_on=today)
+            )
     return [replace(p, queued=p.key in added) for p in planned]
 
 

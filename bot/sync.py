@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot import audit
@@ -25,6 +26,7 @@ from bot.models import (
     PolicyVersion,
     Requirement,
     School,
+    utcnow,
 )
 from connectors.base import Directory, DirectoryPerson
 
@@ -66,36 +68,10 @@ def _state(session: Session, school_id: str, key: str) -> ConnectorState | None:
 
 
 def _signature(p: DirectoryPerson, roles: set[str]) -> tuple[object, ...]:
+    """What we compare to decide whether a stored person changed (manager handled apart)."""
     return (
-        p.external_id,
-        p.display_name,
-        p.given_name,
-        p.family_name,
-        p.job_title,
-        p.active,
-        p.start_date,
-        p.has_account,
-        tuple(sorted(p.groups)),
-        tuple(sorted(roles)),
-        p.manager_email or p.manager_external_id,
-    )
-
-
-def _person_signature(person: Person, emails: dict[int, str]) -> tuple[object, ...]:
-    roles = tuple(sorted(r.role for r in person.roles if r.source == "directory"))
-    manager = emails.get(person.manager_id) if person.manager_id else None
-    return (
-        person.external_id,
-        person.display_name,
-        person.given_name,
-        person.family_name,
-        person.job_title,
-        person.active,
-        person.start_date,
-        person.has_account,
-        tuple(sorted(g.name for g in person.groups)),
-        roles,
-        manager,
+        p.external_id, p.display_name, p.given_name, p.family_name, p.job_title, p.active,
+        p.start_date, p.has_account, tuple(sorted(p.groups)), tuple(sorted(roles)),
     )
 
 
@@ -119,6 +95,70 @@ def _set_groups(person: Person, school_id: str, wanted: set[str]) -> None:
         person.groups.append(PersonGroup(school_id=school_id, name=name))
 
 
+@dataclass(frozen=True)
+class _Ref:
+    """A person's id and whether they are still here."""
+
+    id: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A stored person as plain columns (loading 10,000 ORM objects daily is too slow)."""
+
+    id: int
+    email: str
+    external_id: str | None
+    active: bool
+    source: str
+    manager_id: int | None
+    signature: tuple[object, ...]
+
+
+def _known_people(session: Session, school_id: str) -> list[_Known]:
+    roles: dict[int, set[str]] = defaultdict(set)
+    for pid, role in session.execute(
+        select(PersonRole.person_id, PersonRole.role).where(
+            PersonRole.school_id == school_id, PersonRole.source == "directory")
+    ):
+        roles[pid].add(role)
+    groups: dict[int, set[str]] = defaultdict(set)
+    for pid, name in session.execute(
+        select(PersonGroup.person_id, PersonGroup.name).where(PersonGroup.school_id == school_id)
+    ):
+        groups[pid].add(name)
+    known = []
+    for row in session.execute(
+        select(Person.id, Person.email, Person.external_id, Person.display_name,
+               Person.given_name, Person.family_name, Person.job_title, Person.active,
+               Person.start_date, Person.has_account, Person.manager_id, Person.source)
+        .where(Person.school_id == school_id)
+    ):
+        (pid, email, ext, name, given, family, title, active, start, account, manager,
+         source) = row
+        signature = (ext, name, given, family, title, active, start, account,
+                     tuple(sorted(groups[pid])), tuple(sorted(roles[pid])))
+        known.append(_Known(pid, email, ext, active, source, manager, signature))
+    return known
+
+
+def _apply(person: Person, item: DirectoryPerson, roles: set[str], school_id: str) -> None:
+    """Copy a directory record onto a stored person."""
+    person.external_id = item.external_id
+    person.email = item.email
+    person.display_name = item.display_name
+    person.given_name = item.given_name
+    person.family_name = item.family_name
+    person.job_title = item.job_title
+    person.start_date = item.start_date
+    person.has_account = item.has_account
+    person.source = "directory"
+    person.active = item.active
+    _set_groups(person, school_id, set(item.groups))
+    _set_roles(person, school_id, "directory", roles)
+
+
 def sync_directory(
     session: Session,
     school: SchoolConfig,
@@ -127,7 +167,11 @@ def sync_directory(
     *,
     default_school: bool = True,
 ) -> DirectoryReport:
-    """Fetch people (full or delta) and upsert them; absent or disabled people become leavers."""
+    """Fetch people (full or delta) and upsert them; absent or disabled people become leavers.
+
+    Unchanged people are recognised from column tuples; new people are bulk-inserted; only
+    changed people are loaded as ORM objects.
+    """
     ensure_school(session, school)
     state = _state(session, school.id, "directory.cursor")
     changes = directory.fetch(state.value if state else None)
@@ -135,72 +179,90 @@ def sync_directory(
     listed = [
         p for p in changes.people if p.school == school.id or (p.school is None and default_school)
     ]
-    existing = {
-        p.email: p for p in session.scalars(select(Person).where(Person.school_id == school.id))
-    }
-    by_external = {p.external_id: p for p in existing.values() if p.external_id}
-    emails = {p.id: p.email for p in existing.values()}
+    known = _known_people(session, school.id)
+    by_email = {k.email: k for k in known}
+    by_external = {k.external_id: k for k in known if k.external_id}
     seen: set[str] = set()
-    pending_managers: list[tuple[Person, str | None]] = []
+    new_items: list[tuple[DirectoryPerson, set[str]]] = []
+    changed: dict[int, tuple[DirectoryPerson, set[str]]] = {}
     for item in listed:
         roles = set(item.roles) | {
             school.role_groups[g] for g in item.groups if g in school.role_groups
         }
-        person = by_external.get(item.external_id) or existing.get(item.email)
         seen.add(item.email)
-        if (
-            person is not None
-            and _person_signature(person, emails) == _signature(item, roles)
-            and (person.email == item.email)
-        ):
+        k = by_external.get(item.external_id) or by_email.get(item.email)
+        if k is None:
+            new_items.append((item, roles))
+        elif k.signature == _signature(item, roles) and k.email == item.email:
             report.unchanged += 1
-            continue
-        if person is None:
-            person = Person(school_id=school.id, email=item.email, display_name=item.display_name)
-            session.add(person)
-            existing[item.email] = person
-            report.added += 1
         else:
+            changed[k.id] = (item, roles)
+    ids = {k.email: k.id for k in known}
+    if new_items:
+        inserted = session.execute(
+            insert(Person).returning(Person.id, Person.email),
+            [
+                {"school_id": school.id, "external_id": i.external_id, "email": i.email,
+                 "display_name": i.display_name, "given_name": i.given_name,
+                 "family_name": i.family_name, "job_title": i.job_title,
+                 "start_date": i.start_date, "active": i.active, "has_account": i.has_account,
+                 "source": "directory", "created_at": utcnow(), "updated_at": utcnow()}
+                for i, _ in new_items
+            ],
+        ).all()
+        ids.update({email: pid for pid, email in inserted})
+        role_rows = [{"school_id": school.id, "person_id": ids[i.email], "role": r,
+                      "source": "directory"} for i, roles in new_items for r in sorted(roles)]
+        group_rows = [{"school_id": school.id, "person_id": ids[i.email], "name": g}
+                      for i, _ in new_items for g in sorted(i.groups)]
+        if role_rows:
+            session.execute(insert(PersonRole), role_rows)
+        if group_rows:
+            session.execute(insert(PersonGroup), group_rows)
+        report.added = len(new_items)
+    for chunk_start in range(0, len(changed), 500):
+        chunk = list(changed)[chunk_start:chunk_start + 500]
+        for person in session.scalars(select(Person).where(Person.id.in_(chunk))):
+            item, roles = changed[person.id]
+            was_active = person.active
+            _apply(person, item, roles, school.id)
+            if not item.active and was_active:
+                person.left_on = today
+                report.left += 1
+            elif item.active:
+                person.left_on = None
             report.updated += 1
-        was_active = person.active if person.id is not None else item.active
-        person.external_id = item.external_id
-        person.email = item.email
-        person.display_name = item.display_name
-        person.given_name = item.given_name
-        person.family_name = item.family_name
-        person.job_title = item.job_title
-        person.start_date = item.start_date
-        person.has_account = item.has_account
-        person.source = "directory"
-        person.active = item.active
-        if not item.active and was_active:
-            person.left_on = today
-            report.left += 1
-        elif item.active:
-            person.left_on = None
-        _set_groups(person, school.id, set(item.groups))
-        _set_roles(person, school.id, "directory", roles)
-        pending_managers.append((person, item.manager_email or item.manager_external_id))
+            ids[item.email] = person.id
     session.flush()
-    lookup = {p.email: p for p in existing.values()} | {
-        p.external_id: p for p in existing.values() if p.external_id
-    }
-    for person, manager_ref in pending_managers:
-        manager = lookup.get(manager_ref) if manager_ref else None
-        person.manager_id = manager.id if manager and manager.id != person.id else None
+    # managers, resolved by email or external id across everyone we know now
+    lookup = dict(ids)
+    lookup.update({k.external_id: k.id for k in known if k.external_id})
+    lookup.update({i.external_id: ids[i.email] for i in listed if i.email in ids})
+    current_manager = {k.id: k.manager_id for k in known}
+    manager_updates = []
+    for item in listed:
+        pid = ids.get(item.email)
+        ref = item.manager_email or item.manager_external_id
+        want = lookup.get(ref) if ref else None
+        if want == pid:
+            want = None  # nobody manages themselves
+        if pid is not None and current_manager.get(pid) != want:
+            manager_updates.append({"id": pid, "manager_id": want})
+    if manager_updates:
+        session.execute(update(Person), manager_updates)
     gone = list(changes.removed)
     if changes.complete:
-        gone += [
-            p.external_id or p.email
-            for p in existing.values()
-            if p.active and p.source == "directory" and p.email not in seen
-        ]
+        gone += [k.external_id or k.email for k in known
+                 if k.active and k.source == "directory" and k.email not in seen]
+    leaver_ids = []
     for ref in gone:
-        person = by_external.get(ref) or existing.get(ref)
-        if person is not None and person.active:
-            person.active = False
-            person.left_on = today
-            report.left += 1
+        k = by_external.get(ref) or by_email.get(ref)
+        if k is not None and k.active and k.id not in changed:
+            leaver_ids.append(k.id)
+    if leaver_ids:
+        session.execute(update(Person).where(Person.id.in_(leaver_ids))
+                        .values(active=False, left_on=today))
+        report.left += len(leaver_ids)
     if changes.cursor is not None:
         if state is None:
             session.add(
@@ -209,6 +271,7 @@ def sync_directory(
         else:
             state.value = changes.cursor
     session.flush()
+    session.expire_all()
     return report
 
 
@@ -237,10 +300,13 @@ def sync_config(
     warnings: list[str] = []
     ensure_school(session, school)
     people = {
-        p.email: p for p in session.scalars(select(Person).where(Person.school_id == school.id))
+        email: _Ref(pid, active)
+        for pid, email, active in session.execute(
+            select(Person.id, Person.email, Person.active).where(Person.school_id == school.id)
+        )
     }
 
-    def person(email: str | None, where: str) -> Person | None:
+    def person(email: str | None, where: str) -> _Ref | None:
         if email is None:
             return None
         found = people.get(email)
@@ -261,8 +327,13 @@ def sync_config(
     ):
         for email in emails:
             wanted_roles.setdefault(email, set()).add(role)
-    for email, p in people.items():
-        _set_roles(p, school.id, "config", wanted_roles.get(email, set()))
+    holders_of_config_roles = set(session.scalars(
+        select(PersonRole.person_id).where(PersonRole.school_id == school.id,
+                                           PersonRole.source == "config")
+    ))
+    concerned = {people[e].id for e in wanted_roles if e in people} | holders_of_config_roles
+    for p in session.scalars(select(Person).where(Person.id.in_(concerned))):
+        _set_roles(p, school.id, "config", wanted_roles.get(p.email, set()))
     for email in wanted_roles:
         person(email, "school roles")
 

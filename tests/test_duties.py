@@ -118,9 +118,9 @@ def test_plan_is_idempotent() -> None:
     assert second.to_open == [] and second.to_close == []
 
 
-CADENCE = Cadence(before_due=[14, 3], on_due=True, overdue_every_days=7, max_reminders=8,
-                  escalate=[Escalation(after_overdue=3, to="line_manager"),
-                            Escalation(after_overdue=5, to="headteacher")])
+CADENCE = Cadence(before_due=(14, 3), on_due=True, overdue_every_days=7, max_reminders=8,
+                  escalate=(Escalation(after_overdue=3, to="line_manager"),
+                            Escalation(after_overdue=5, to="headteacher")))
 
 
 def walk(opened: date, due: date, days: int, school_day: object = None) -> list[tuple[date, str,

@@ -110,7 +110,10 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
     async def crash(request: Request, exc: Exception) -> Response:  # pragma: no cover - safety net
         import logging
 
-        logging.getLogger("bot.web").exception("unhandled error on %s", request.url.path)
+        route = request.scope.get("route")
+        where = getattr(route, "path", "?")  # the route template: never the token in the URL
+        logging.getLogger("bot.web").error("unhandled %s on %s %s", type(exc).__name__,
+                                            request.method, where)
         return HTMLResponse(
             "<h1>Sorry, something went wrong</h1><p>It has been logged. Please try again.</p>",
             status_code=500,
