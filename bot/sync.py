@@ -306,6 +306,8 @@ def sync_config(
         )
     }
 
+    still_here = {ref.id for ref in people.values() if ref.active}  # leavers: see _flag_handovers
+
     def person(email: str | None, where: str) -> _Ref | None:
         if email is None:
             return None
@@ -480,7 +482,7 @@ def sync_config(
                     details={"person_id": holder.id},
                 )
         for person_id, holding in current_holders.items():
-            if person_id not in wanted:
+            if person_id not in wanted and person_id in still_here:
                 holding.until = today
                 account.handover_needed = True
                 account.handover_reason = "a holder was removed from the account"

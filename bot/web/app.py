@@ -71,7 +71,8 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         SessionMiddleware,
         secret_key=settings.signing_key(),
         session_cookie="cb_session",
-        same_site="lax",
+        # inside a Teams tab the page is a cross-site iframe: Lax cookies would not be sent
+        same_site="none" if settings.base_url.startswith("https://") else "lax",
         https_only=settings.base_url.startswith("https://"),
         max_age=8 * 3600,
     )

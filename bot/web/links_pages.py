@@ -404,7 +404,10 @@ def me(request: Request) -> Response:
             .order_by(Duty.closed_on.desc())
             .limit(20)
         ).all()
-    return render(request, "me.html", {"items": items, "done": done})
+        from bot.accounts import holdings_of
+
+        held = [(a.name, a.platform) for a in holdings_of(session, user.id)]
+    return render(request, "me.html", {"items": items, "done": done, "held": held})
 
 
 @router.get("/documents/{version_id}", include_in_schema=False)

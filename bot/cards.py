@@ -1,0 +1,432 @@
+"""The weekly digest as a Teams Adaptive Card, a Google Chat card and plain text (pure, no I/O)."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+__all__ = [
+    "ADAPTIVE_CARD_SCHEMA",
+    "ADAPTIVE_CARD_VERSION",
+    "CHAT_MESSAGE_LIMIT",
+    "DigestFigures",
+    "adaptive_card",
+    "chat_card",
+    "plain_text_digest",
+    "teams_workflow_payload",
+]
+
+ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+ADAPTIVE_CARD_VERSION = "1.5"  # what Teams desktop, web and mobile all render
+CHAT_MESSAGE_LIMIT = 32_000  # bytes per Google Chat message
+TEAMS_POLICY_ROWS = 10  # Teams messages stop at ~28 KB; the dashboard has the full list
+CHAT_POLICY_ROWS = 25
+ATTENTION_LINES = 10
+TITLE_CHARS = 120  # a policy title or school name longer than this is clipped
+LINE_CHARS = 200
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    """What the weekly digest says: headline rates and counts, never report contents."""
+
+    school_name: str
+    as_of: date
+    ack_rate: float
+    ack_target: float
+    training_rate: float
+    aup_unsigned_accounts: int
+    aup_accounts_total: int
+    policies_due_soon: int
+    policies_overdue: int
+    open_reports: int
+    reports_with_running_clocks: int
+    overdue_duties: int
+    needs_attention: tuple[str, ...]
+    dashboard_url: str
+    per_policy: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        """Reject figures that would render a misleading digest."""
+        for name in ("ack_rate", "ack_target", "training_rate"):
+            _check_rate(name, getattr(self, name))
+        for name in (
+            "aup_unsigned_accounts",
+            "aup_accounts_total",
+            "policies_due_soon",
+            "policies_overdue",
+            "open_reports",
+            "reports_with_running_clocks",
+            "overdue_duties",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"DigestFigures.{name} must not be negative")
+        if self.aup_unsigned_accounts > self.aup_accounts_total:
+            raise ValueError("DigestFigures.aup_unsigned_accounts cannot exceed aup_accounts_total")
+        if self.reports_with_running_clocks > self.open_reports:
+            raise ValueError("DigestFigures.reports_with_running_clocks cannot exceed open_reports")
+        if not self.dashboard_url.startswith(("https://", "http://")):
+            raise ValueError(
+                f"DigestFigures.dashboard_url must be an absolute http(s) URL, "
+                f"got {self.dashboard_url!r}"
+            )
+        for title, rate in self.per_policy:
+            _check_rate(f"per_policy[{title!r}]", rate)
+
+    @property
+    def week_key(self) -> str:
+        """ISO year-week of `as_of`, e.g. "2026-W48" (the ISO year, not the calendar year)."""
+        year, week, _ = self.as_of.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+def _check_rate(name: str, value: float) -> None:
+    """Raise unless `value` is a fraction between 0 and 1."""
+    if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+        raise ValueError(f"DigestFigures.{name} must be a fraction between 0 and 1, got {value!r}")
+
+
+def _percent(rate: float) -> str:
+    """Whole percent, rounded down so 94.9% never shows as a target-meeting 95%."""
+    return f"{math.floor(rate * 100 + 1e-9)}%"
+
+
+def _clip(text: str, limit: int) -> str:
+    """One line of at most `limit` characters, with an ellipsis when cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _long_date(day: date) -> str:
+    """e.g. "Monday 23 November 2026", independent of the process locale."""
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    """e.g. "1 policy", "3 policies"."""
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def _worst_first(f: DigestFigures, limit: int) -> tuple[list[tuple[str, float]], int]:
+    """Up to `limit` policies, lowest acknowledgement first, and how many were left out."""
+    ordered = sorted(f.per_policy, key=lambda item: (item[1], item[0].casefold()))
+    return ordered[:limit], max(0, len(ordered) - limit)
+
+
+def _attention(f: DigestFigures) -> tuple[list[str], int]:
+    """The needs-attention lines shown, and how many were left out."""
+    lines = [_clip(line, LINE_CHARS) for line in f.needs_attention if line.strip()]
+    return lines[:ATTENTION_LINES], max(0, len(lines) - ATTENTION_LINES)
+
+
+def _headlines(f: DigestFigures) -> list[tuple[str, str]]:
+    """The headline facts as (label, value) pairs, in the order every rendering uses."""
+    clocks = f" ({f.reports_with_running_clocks} with a running clock)" if f.open_reports else ""
+    return [
+        ("Policies acknowledged", f"{_percent(f.ack_rate)} (target {_percent(f.ack_target)})"),
+        ("Training up to date", _percent(f.training_rate)),
+        (
+            "AUP not signed",
+            f"{f.aup_unsigned_accounts} of {_plural(f.aup_accounts_total, 'official account')}",
+        ),
+        ("Policy reviews", f"{f.policies_overdue} overdue, {f.policies_due_soon} due soon"),
+        ("Open reports", f"{f.open_reports}{clocks}"),
+        ("Overdue duties", str(f.overdue_duties)),
+    ]
+
+
+def _summary(f: DigestFigures) -> str:
+    """One sentence for notification previews and fallbacks."""
+    attention = len([line for line in f.needs_attention if line.strip()])
+    status = (
+        "nothing needs attention"
+        if not attention
+        else f"{_plural(attention, 'item')} {'needs' if attention == 1 else 'need'} attention"
+    )
+    return (
+        f"Compliance digest for {_clip(f.school_name, TITLE_CHARS)}, week {f.week_key}: "
+        f"{_percent(f.ack_rate)} of policies acknowledged (target {_percent(f.ack_target)}); "
+        f"{status}."
+    )
+
+
+# --------------------------------------------------------------------------- Teams
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    """A wrapping Adaptive Card TextBlock."""
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _headline_column(label: str, value: str, color: str) -> dict[str, Any]:
+    """One big-number column of the headline ColumnSet."""
+    return {
+        "type": "Column",
+        "width": "stretch",
+        "items": [
+            _text(value, size="ExtraLarge", weight="Bolder", color=color, spacing="None"),
+            _text(label, isSubtle=True, size="Small", spacing="None"),
+        ],
+    }
+
+
+def adaptive_card(f: DigestFigures) -> dict[str, Any]:
+    """The digest as an Adaptive Card 1.5 for Teams (post it with `teams_workflow_payload`)."""
+    on_target = f.ack_rate >= f.ack_target
+    attention, more_attention = _attention(f)
+    body: list[dict[str, Any]] = [
+        _text("Weekly compliance digest", size="Large", weight="Bolder", style="heading"),
+        _text(
+            f"{_clip(f.school_name, TITLE_CHARS)} · week {f.week_key} · {_long_date(f.as_of)}",
+            isSubtle=True,
+            spacing="None",
+        ),
+        {
+            "type": "ColumnSet",
+            "spacing": "Medium",
+            "columns": [
+                _headline_column(
+                    "policies acknowledged",
+                    _percent(f.ack_rate),
+                    "Good" if on_target else "Warning",
+                ),
+                # One compliance target: training is held to the acknowledgement target too.
+                _headline_column(
+                    "training up to date",
+                    _percent(f.training_rate),
+                    "Good" if f.training_rate >= f.ack_target else "Warning",
+                ),
+                _headline_column(
+                    "open reports",
+                    str(f.open_reports),
+                    "Attention" if f.reports_with_running_clocks else "Default",
+                ),
+            ],
+        },
+        {
+            "type": "FactSet",
+            "spacing": "Medium",
+            "facts": [{"title": label, "value": value} for label, value in _headlines(f)],
+        },
+    ]
+    if attention:
+        items = [_text("Needs attention", weight="Bolder", color="Attention")]
+        items += [_text(f"• {line}", spacing="Small") for line in attention]
+        if more_attention:
+            items.append(_text(f"…and {more_attention} more on the dashboard.", isSubtle=True))
+        body.append(
+            {"type": "Container", "style": "attention", "spacing": "Medium", "items": items}
+        )
+    else:
+        body.append(_text("Nothing needs attention this week.", color="Good", spacing="Medium"))
+    shown, hidden = _worst_first(f, TEAMS_POLICY_ROWS)
+    if shown:
+        body.append(
+            _text("Acknowledgement by policy (lowest first)", weight="Bolder", spacing="Medium")
+        )
+        body.append(
+            {
+                "type": "FactSet",
+                "spacing": "Small",
+                "facts": [
+                    {"title": _clip(title, TITLE_CHARS), "value": _percent(rate)}
+                    for title, rate in shown
+                ],
+            }
+        )
+        if hidden:
+            body.append(
+                _text(
+                    f"…and {_plural(hidden, 'more policy', 'more policies')} on the dashboard.",
+                    isSubtle=True,
+                    spacing="Small",
+                )
+            )
+    return {
+        "$schema": ADAPTIVE_CARD_SCHEMA,
+        "type": "AdaptiveCard",
+        "version": ADAPTIVE_CARD_VERSION,
+        "fallbackText": _summary(f),
+        "body": body,
+        "actions": [{"type": "Action.OpenUrl", "title": "Open dashboard", "url": f.dashboard_url}],
+    }
+
+
+def teams_workflow_payload(card: dict[str, Any]) -> dict[str, Any]:
+    """Wrap an Adaptive Card in the message shape a Teams Workflows webhook expects."""
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- Google Chat
+
+_CHAT_ICONS = ("DESCRIPTION", "BOOKMARK", "PERSON", "CLOCK", "TICKET", "EMAIL")
+
+
+def _chat_size(message: dict[str, Any]) -> int:
+    """Encoded size in bytes; ASCII-escaped JSON is the larger of the two encodings."""
+    return len(json.dumps(message, ensure_ascii=True).encode("ascii"))
+
+
+def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
+    """The Chat message with at most `policy_rows` policy rows."""
+
+    def esc(text: str) -> str:
+        """Card text is HTML-formatted: a "<" in a title must stay text."""
+        return html.escape(text, quote=False)
+
+    headline_widgets: list[dict[str, Any]] = [
+        {
+            "decoratedText": {
+                "topLabel": esc(label),
+                "text": esc(value),
+                "startIcon": {"knownIcon": icon},
+                "wrapText": True,
+            }
+        }
+        for (label, value), icon in zip(_headlines(f), _CHAT_ICONS, strict=True)
+    ]
+    attention, more_attention = _attention(f)
+    if attention:
+        lines = [f"• {esc(line)}" for line in attention]
+        if more_attention:
+            lines.append(f"<i>…and {more_attention} more on the dashboard.</i>")
+        attention_section: dict[str, Any] = {
+            "header": "Needs attention",
+            "widgets": [{"textParagraph": {"text": "<br>".join(lines)}}],
+        }
+    else:
+        attention_section = {
+            "widgets": [{"textParagraph": {"text": "Nothing needs attention this week."}}]
+        }
+    sections: list[dict[str, Any]] = [
+        {"header": "Headlines", "widgets": headline_widgets},
+        attention_section,
+    ]
+    shown, hidden = _worst_first(f, policy_rows)
+    if shown:
+        widgets: list[dict[str, Any]] = [
+            {
+                "decoratedText": {
+                    "text": esc(_clip(title, TITLE_CHARS)),
+                    "bottomLabel": _percent(rate),
+                }
+            }
+            for title, rate in shown
+        ]
+        if hidden:
+            more = _plural(hidden, "more policy", "more policies")
+            widgets.append({"textParagraph": {"text": f"<i>…and {more} on the dashboard.</i>"}})
+        sections.append(
+            {
+                "header": "Acknowledgement by policy (lowest first)",
+                "collapsible": True,
+                "uncollapsibleWidgetsCount": min(5, len(widgets)),
+                "widgets": widgets,
+            }
+        )
+    sections.append(
+        {
+            "widgets": [
+                {
+                    "buttonList": {
+                        "buttons": [
+                            {
+                                "text": "Open dashboard",
+                                "onClick": {"openLink": {"url": f.dashboard_url}},
+                            }
+                        ]
+                    }
+                }
+            ]
+        }
+    )
+    return {
+        # Chat reads "<users/all>" in message text as a mention: never pass angle brackets.
+        "text": _summary(f).replace("<", "‹").replace(">", "›"),
+        "cardsV2": [
+            {
+                "cardId": f"digest-{f.week_key}",
+                "card": {
+                    "header": {
+                        "title": "Weekly compliance digest",
+                        "subtitle": f"{_clip(f.school_name, TITLE_CHARS)} · week {f.week_key}",
+                    },
+                    "sections": sections,
+                },
+            }
+        ],
+        "thread": {"threadKey": f"digest-{f.week_key}"},
+    }
+
+
+def chat_card(f: DigestFigures) -> dict[str, Any]:
+    """The digest as a Google Chat webhook message (cardsV2), always under 32,000 bytes."""
+    rows = CHAT_POLICY_ROWS
+    message = _chat_message(f, rows)
+    # Every string is clipped, so this only bites on a very long dashboard URL; drop policy
+    # rows (the dashboard has them) rather than let Chat reject the whole digest.
+    while _chat_size(message) > CHAT_MESSAGE_LIMIT and rows > 0:
+        rows //= 2
+        message = _chat_message(f, rows)
+    if _chat_size(message) > CHAT_MESSAGE_LIMIT:
+        raise ValueError(f"the digest cannot fit a {CHAT_MESSAGE_LIMIT}-byte Chat message")
+    return message
+
+
+# --------------------------------------------------------------------------- plain text
+
+
+def plain_text_digest(f: DigestFigures) -> str:
+    """The digest as plain text, for the email fallback and the terminal."""
+    lines = [
+        f"Weekly compliance digest — {_clip(f.school_name, TITLE_CHARS)}",
+        f"Week {f.week_key} (as of {_long_date(f.as_of)})",
+        "",
+    ]
+    pairs = _headlines(f)
+    width = max(len(label) for label, _ in pairs)
+    lines += [f"{label + ':':<{width + 1}} {value}" for label, value in pairs]
+    lines.append("")
+    attention, more_attention = _attention(f)
+    if attention:
+        lines.append("Needs attention:")
+        lines += [f"  - {line}" for line in attention]
+        if more_attention:
+            lines.append(f"  …and {more_attention} more on the dashboard.")
+    else:
+        lines.append("Nothing needs attention this week.")
+    shown, _ = _worst_first(f, len(f.per_policy))
+    if shown:
+        lines += ["", "Acknowledgement by policy (lowest first):"]
+        lines += [f"  {_percent(rate):>4}  {_clip(title, TITLE_CHARS)}" for title, rate in shown]
+    lines += ["", f"Dashboard: {f.dashboard_url}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,350 @@
+"""``compliance-bot check google``: make the real read calls the bot needs and say what to fix.
+
+Nothing is written and no mail or card is sent: Gmail is checked by obtaining a ``gmail.send``
+token as the sender (which proves domain-wide delegation), the Chat webhook by its shape only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from connectors.google.client import (
+    DIRECTORY_SCOPES,
+    FORMS_SCOPES,
+    GMAIL_SCOPES,
+    SHEETS_SCOPES,
+    GoogleCallError,
+    GoogleClient,
+    GoogleSetupError,
+)
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+__all__ = ["CheckRow", "run_checks"]
+
+_DWD_PAGE = (
+    "Admin console > Security > Access and data control > API controls > Domain-wide delegation"
+)
+_API_DISABLED = {"accessNotConfigured", "SERVICE_DISABLED"}
+_SCOPE_MISSING = {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One line of the check table: what was tried, whether it worked, and how to fix it."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+
+
+def _var(name: str) -> str:
+    return f"COMPLIANCE_BOT_GOOGLE__{name}"
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What an API needs: its scopes, its name in the Cloud console, who it acts as."""
+
+    scopes: Sequence[str]
+    api_name: str
+    subject_var: str | None
+
+
+_DIRECTORY = _Target(DIRECTORY_SCOPES, "Admin SDK API", "ADMIN_SUBJECT")
+_GMAIL = _Target(GMAIL_SCOPES, "Gmail API", "SENDER")
+_SHEETS = _Target(SHEETS_SCOPES, "Google Sheets API", None)
+_FORMS = _Target(FORMS_SCOPES, "Google Forms API", None)
+
+
+class _Checker:
+    """Runs the checks against one GoogleClient."""
+
+    def __init__(self, client: GoogleClient) -> None:
+        self.client = client
+
+    def _delegation_fix(self, scopes: Sequence[str]) -> str:
+        # One client ID has one scope list in the Admin console: always give the whole list,
+        # or fixing Gmail would remove the Directory scopes (and the other way round).
+        wanted = list(dict.fromkeys([*DIRECTORY_SCOPES, *GMAIL_SCOPES, *scopes]))
+        return (
+            f"{_DWD_PAGE}: give client ID {self.client.client_id or '(see the key file)'} "
+            f"exactly these scopes: {','.join(wanted)}"
+        )
+
+    def fix(self, exc: GoogleCallError, target: _Target, *, forbidden: str, not_found: str) -> str:
+        """Turn a failure into one actionable sentence."""
+        if exc.auth:
+            if exc.reason == "unauthorized_client":
+                return self._delegation_fix(target.scopes)
+            if exc.reason == "invalid_grant" and target.subject_var:
+                return f"{_var(target.subject_var)} must be an active user in your domain"
+            if exc.transient:
+                return "Google's token endpoint was unreachable: check outbound HTTPS and retry"
+            return f"the service-account key was refused ({exc.reason}): create a new key"
+        if exc.status in (401, 403) and exc.reason in _SCOPE_MISSING:
+            return self._delegation_fix(target.scopes)
+        if exc.status == 403 and exc.reason in _API_DISABLED:
+            return f"enable the {target.api_name} in the service account's Google Cloud project"
+        if exc.status in (401, 403):
+            return forbidden
+        if exc.status == 404:
+            return not_found
+        if exc.status is None or exc.status >= 500 or exc.status == 429:
+            return "Google did not answer properly: retry in a few minutes"
+        return f"Google refused the request: {exc}"
+
+
+def run_checks(settings: Settings, http: Any | None = None) -> list[CheckRow]:
+    """Check the service account, directory, groups, Gmail, Sheets, Forms and Chat settings.
+
+    Args:
+        settings: the deployment settings (``settings.google``).
+        http: an httplib2-compatible transport (tests); default a real ``httplib2.Http``.
+
+    Returns:
+        One row per check; a row with ``ok=False`` carries a ``fix``.
+    """
+    google = settings.google
+    rows: list[CheckRow] = []
+    if google.service_account_file is None:
+        return [
+            CheckRow(
+                "Service account key",
+                False,
+                "not configured",
+                f"set {_var('SERVICE_ACCOUNT_FILE')} to the JSON key of the service account",
+            )
+        ]
+    try:
+        client = GoogleClient.from_file(
+            google.service_account_file,
+            admin_subject=google.admin_subject,
+            sender=google.sender,
+            http=http,
+        )
+    except GoogleSetupError as exc:
+        return [
+            CheckRow(
+                "Service account key",
+                False,
+                str(exc),
+                f"point {_var('SERVICE_ACCOUNT_FILE')} at the downloaded JSON key",
+            )
+        ]
+    checker = _Checker(client)
+    rows.append(
+        CheckRow(
+            "Service account key",
+            True,
+            f"{client.service_account_email} (client ID {client.client_id})",
+        )
+    )
+    rows.extend(_directory_rows(settings, client, checker))
+    rows.append(_gmail_row(settings, client, checker))
+    rows.append(_sheets_row(settings, client, checker))
+    rows.append(_forms_row(settings, client, checker))
+    rows.append(_chat_row(settings))
+    return rows
+
+
+def _directory_rows(settings: Settings, client: GoogleClient, checker: _Checker) -> list[CheckRow]:
+    google = settings.google
+    if not google.admin_subject:
+        return [
+            CheckRow(
+                "Directory users",
+                False,
+                "no admin to act as",
+                f"set {_var('ADMIN_SUBJECT')} to an administrator's email address",
+            )
+        ]
+    api = client.directory()
+    rows: list[CheckRow] = []
+    try:
+        api.call(
+            api.resource.users().list(
+                customer=google.customer, maxResults=1, fields="users(primaryEmail)"
+            )
+        )
+        rows.append(CheckRow("Directory users", True, f"users readable as {google.admin_subject}"))
+    except GoogleCallError as exc:
+        rows.append(
+            CheckRow(
+                "Directory users",
+                False,
+                str(exc),
+                checker.fix(
+                    exc,
+                    _DIRECTORY,
+                    forbidden=f"{google.admin_subject} must be a super admin or hold an admin "
+                    "role with Users > Read",
+                    not_found=f"check {_var('CUSTOMER')} (use my_customer)",
+                ),
+            )
+        )
+        return rows  # the group checks would fail the same way
+    if not google.role_groups:
+        rows.append(
+            CheckRow(
+                "Directory groups",
+                True,
+                f"none configured ({_var('ROLE_GROUPS')}); nobody gets a role from a group",
+            )
+        )
+    for group in google.role_groups:
+        name = f"Directory group {group}"
+        try:
+            found = api.call(api.resource.groups().get(groupKey=group))
+            api.call(
+                api.resource.members().list(
+                    groupKey=group, maxResults=1, includeDerivedMembership=True
+                )
+            )
+            count = found.get("directMembersCount", "?") if isinstance(found, dict) else "?"
+            rows.append(CheckRow(name, True, f"{count} direct members readable"))
+        except GoogleCallError as exc:
+            rows.append(
+                CheckRow(
+                    name,
+                    False,
+                    str(exc),
+                    checker.fix(
+                        exc,
+                        _DIRECTORY,
+                        forbidden=f"{google.admin_subject} needs the Groups > Read admin privilege",
+                        not_found=f"no such group: fix the key in {_var('ROLE_GROUPS')}",
+                    ),
+                )
+            )
+    return rows
+
+
+def _gmail_row(settings: Settings, client: GoogleClient, checker: _Checker) -> CheckRow:
+    sender = settings.google.sender
+    if not sender:
+        return CheckRow(
+            "Gmail send", False, "no sender", f"set {_var('SENDER')} to the mailbox to send from"
+        )
+    try:
+        client.gmail().authorise()
+    except GoogleCallError as exc:
+        return CheckRow(
+            "Gmail send",
+            False,
+            str(exc),
+            checker.fix(
+                exc,
+                _GMAIL,
+                forbidden=f"{sender} needs a Gmail licence",
+                not_found=f"{sender} has no mailbox",
+            ),
+        )
+    return CheckRow("Gmail send", True, f"gmail.send token issued for {sender} (no mail sent)")
+
+
+def _sheets_row(settings: Settings, client: GoogleClient, checker: _Checker) -> CheckRow:
+    google = settings.google
+    if not google.spreadsheet_id:
+        return CheckRow(
+            "Sheets mirror", True, f"not configured ({_var('SPREADSHEET_ID')}); optional"
+        )
+    share = (
+        f"share the spreadsheet with {client.service_account_email} as Editor, and check "
+        f"{_var('SPREADSHEET_ID')}"
+    )
+    try:
+        api = client.sheets()
+        found = api.call(
+            api.resource.spreadsheets().get(
+                spreadsheetId=google.spreadsheet_id, fields="properties.title,sheets.properties"
+            )
+        )
+    except GoogleCallError as exc:
+        return CheckRow(
+            "Sheets mirror",
+            False,
+            str(exc),
+            checker.fix(
+                exc,
+                _SHEETS,
+                forbidden=share,
+                not_found=share,
+            ),
+        )
+    tabs = [s.get("properties", {}).get("title") for s in found.get("sheets", [])]
+    title = found.get("properties", {}).get("title", "?")
+    if google.sheet_name not in tabs:
+        return CheckRow(
+            "Sheets mirror",
+            False,
+            f"spreadsheet {title!r} has no tab {google.sheet_name!r} "
+            f"(tabs: {', '.join(map(str, tabs))})",
+            f"add a tab named {google.sheet_name!r} or set {_var('SHEET_NAME')}",
+        )
+    return CheckRow("Sheets mirror", True, f"{title!r}, tab {google.sheet_name!r} readable")
+
+
+def _forms_row(settings: Settings, client: GoogleClient, checker: _Checker) -> CheckRow:
+    google = settings.google
+    if not google.form_id:
+        return CheckRow("Google Forms", True, f"not configured ({_var('FORM_ID')}); optional")
+    share = (
+        f"add {client.service_account_email} to the form as an editor (collaborator), and check "
+        f"{_var('FORM_ID')}"
+    )
+    api = client.forms()
+    try:
+        form = api.call(api.resource.forms().get(formId=google.form_id))
+        api.call(api.resource.forms().responses().list(formId=google.form_id, pageSize=1))
+    except GoogleCallError as exc:
+        return CheckRow(
+            "Google Forms",
+            False,
+            str(exc),
+            checker.fix(
+                exc,
+                _FORMS,
+                forbidden=share,
+                not_found=share,
+            ),
+        )
+    title = (form.get("info") or {}).get("title", "?") if isinstance(form, dict) else "?"
+    return CheckRow("Google Forms", True, f"{title!r}: questions and responses readable")
+
+
+def _chat_row(settings: Settings) -> CheckRow:
+    secret = settings.google.chat_webhook_url
+    if secret is None:
+        return CheckRow(
+            "Chat webhook", True, f"not configured ({_var('CHAT_WEBHOOK_URL')}); optional"
+        )
+    try:
+        url = httpx.URL(secret.get_secret_value())
+    except httpx.InvalidURL:
+        url = None
+    parts = url.path.strip("/").split("/") if url is not None else []
+    if (
+        url is None
+        or url.scheme != "https"
+        or url.host != "chat.googleapis.com"
+        or len(parts) != 4
+        or parts[:2] != ["v1", "spaces"]
+        or parts[3] != "messages"
+        or not url.params.get("key")
+        or not url.params.get("token")
+    ):
+        return CheckRow(
+            "Chat webhook",
+            False,
+            "not a Google Chat space webhook URL",
+            f"copy the webhook URL from the space (Apps & integrations > Webhooks) into "
+            f"{_var('CHAT_WEBHOOK_URL')}",
+        )
+    return CheckRow("Chat webhook", True, f"space {parts[2]} (not called: a check must not post)")

@@ -1,0 +1,420 @@
+"""The only module that imports google-api-python-client, google-auth and httplib2 (lazily).
+
+It builds discovery-based services from the documents bundled in the package (no network at build
+time), authorised as the right identity for each API, runs each request exactly once, and turns
+every vendor failure into a :class:`GoogleCallError` that carries plain facts (status, Google's
+reason, whether the request may have reached Google). ``connector.py`` decides what those facts
+mean for the outbox.
+
+Example::
+
+    client = GoogleClient.from_file(Path("sa.json"), admin_subject="it@school.example",
+                                    sender="office@school.example")
+    gmail = client.gmail()
+    gmail.call(gmail.resource.users().messages().send(userId="me", body={"raw": raw}))
+
+Tests pass ``http=`` (any object with httplib2's ``request()``) and/or ``request_builder=``
+(e.g. ``googleapiclient.http.RequestMockBuilder``); tokens are then fetched through that ``http``
+too, so a fake sees the OAuth token requests as well.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import ssl
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DIRECTORY_SCOPES",
+    "FORMS_SCOPES",
+    "GMAIL_BATCH_URI",
+    "GMAIL_SCOPES",
+    "SHEETS_SCOPES",
+    "GoogleApi",
+    "GoogleCallError",
+    "GoogleClient",
+    "GoogleSetupError",
+]
+
+GMAIL_SCOPES = ("https://www.googleapis.com/auth/gmail.send",)
+DIRECTORY_SCOPES = (
+    "https://www.googleapis.com/auth/admin.directory.user.readonly",
+    "https://www.googleapis.com/auth/admin.directory.group.member.readonly",
+    "https://www.googleapis.com/auth/admin.directory.group.readonly",
+)
+SHEETS_SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+FORMS_SCOPES = (
+    "https://www.googleapis.com/auth/forms.body.readonly",
+    "https://www.googleapis.com/auth/forms.responses.readonly",
+)
+# Gmail's documented batch endpoint (the bundled discovery document only says "batch").
+GMAIL_BATCH_URI = "https://gmail.googleapis.com/batch/gmail/v1"
+DEFAULT_TIMEOUT = 60.0
+
+_RETRY_AFTER_IN_MESSAGE = re.compile(r"Retry after (\d{4}-\d\d-\d\dT[0-9:.]+Z)")
+
+
+class GoogleSetupError(Exception):
+    """The service-account key could not be loaded; ``str()`` says why without the key."""
+
+
+class GoogleCallError(Exception):
+    """A Google call failed; vendor-neutral facts for ``connector.py`` to classify.
+
+    Args:
+        message: safe to log (Google's own message, no tokens, no content).
+        status: the HTTP status, or None when no HTTP answer arrived (transport or token failure).
+        reason: Google's reason code (``rateLimitExceeded``, ``PERMISSION_DENIED``,
+            ``unauthorized_client``...), or a short word for transport failures.
+        retry_after: seconds Google asked us to wait, when it said so.
+        maybe_processed: True when the request may have reached Google without an answer
+            (timeout, connection reset, malformed batch reply).
+        auth: True when the OAuth token could not be obtained (nothing was sent to the API).
+        transient: for ``auth`` failures, True when the token endpoint itself was unreachable.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        reason: str = "",
+        retry_after: float | None = None,
+        maybe_processed: bool = False,
+        auth: bool = False,
+        transient: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+        self.maybe_processed = maybe_processed
+        self.auth = auth
+        self.transient = transient
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _error_facts(content: bytes) -> tuple[str, str]:
+    """Return (reason, message) from a Google JSON error body (v1 ``errors`` or AIP ``details``)."""
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "", ""
+    if isinstance(data, list) and data:
+        data = data[0]
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return "", ""
+    message = str(error.get("message") or "")
+    for item in error.get("errors") or []:
+        if isinstance(item, dict) and item.get("reason"):
+            return str(item["reason"]), message
+    for item in error.get("details") or []:
+        if isinstance(item, dict) and item.get("reason"):
+            return str(item["reason"]), message
+    return str(error.get("status") or ""), message
+
+
+def _retry_after(headers: Any, message: str) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header or Gmail's "Retry after <RFC 3339>" text."""
+    value = headers.get("retry-after") if headers is not None else None
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, (parsedate_to_datetime(value) - _now()).total_seconds())
+            except (TypeError, ValueError):
+                pass
+    match = _RETRY_AFTER_IN_MESSAGE.search(message)
+    if match:
+        when = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
+        return max(0.0, (when - _now()).total_seconds())
+    return None
+
+
+def _from_response(status: int, headers: Any, content: bytes) -> GoogleCallError:
+    """Describe a non-2xx HTTP answer."""
+    reason, message = _error_facts(content)
+    if not message:
+        message = str(getattr(headers, "reason", "") or f"HTTP {status}")
+    label = f"HTTP {status} {reason}" if reason else f"HTTP {status}"
+    return GoogleCallError(
+        f"{label}: {message}"[:500],
+        status=status,
+        reason=reason,
+        retry_after=_retry_after(headers, message),
+    )
+
+
+def _from_exception(exc: BaseException) -> GoogleCallError | None:
+    """Describe a transport or token failure, or None when ``exc`` is not one we know."""
+    import httplib2
+    from google.auth import exceptions as auth_exceptions
+    from googleapiclient.errors import HttpError
+
+    if isinstance(exc, HttpError):
+        return _from_response(int(exc.resp.status), exc.resp, exc.content)
+    if isinstance(exc, auth_exceptions.RefreshError):
+        code = ""
+        if len(exc.args) > 1 and isinstance(exc.args[1], dict):
+            code = str(exc.args[1].get("error") or "")
+        text = str(exc.args[0]) if exc.args else type(exc).__name__
+        return GoogleCallError(
+            f"OAuth token refused: {text}"[:500],
+            reason=code or "refresh_error",
+            auth=True,
+            transient=bool(getattr(exc, "retryable", False)),
+        )
+    if isinstance(exc, auth_exceptions.TransportError):
+        return GoogleCallError(
+            "OAuth token endpoint unreachable", reason="token_transport", auth=True, transient=True
+        )
+    if isinstance(exc, httplib2.ServerNotFoundError | ConnectionRefusedError | socket.gaierror):
+        return GoogleCallError(f"Google unreachable ({type(exc).__name__})", reason="unreachable")
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return GoogleCallError(
+            "no answer from Google (timeout)", reason="timeout", maybe_processed=True
+        )
+    if isinstance(exc, OSError | ssl.SSLError | httplib2.HttpLib2Error):
+        return GoogleCallError(
+            f"connection to Google lost ({type(exc).__name__})",
+            reason="connection",
+            maybe_processed=True,
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- one API
+
+
+@dataclass
+class GoogleApi:
+    """One discovery-based service plus the identity it acts as.
+
+    ``resource`` is the googleapiclient ``Resource`` (untyped SDK object); build requests on it
+    and run them with :meth:`call` or :meth:`call_batch`, never with ``execute(num_retries=...)``:
+    a library retry of a send could deliver twice.
+    """
+
+    resource: Any
+    credentials: Any | None = None
+    transport: Any | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def call(self, request: Any) -> Any:
+        """Execute ``request`` once; raise :class:`GoogleCallError` on any failure."""
+        with self._lock:  # httplib2 is not thread-safe
+            try:
+                return request.execute()
+            except Exception as exc:
+                failure = _from_exception(exc)
+                if failure is None:
+                    raise
+                raise failure from exc
+
+    def call_batch(self, requests: Sequence[Any], *, batch_uri: str) -> list[Any | GoogleCallError]:
+        """Send ``requests`` in one batch; one parsed body or GoogleCallError per request.
+
+        Raises:
+            GoogleCallError: the batch as a whole failed (nothing or unknown was processed).
+        """
+        from googleapiclient.errors import BatchError
+        from googleapiclient.http import BatchHttpRequest
+
+        results: dict[str, Any] = {}
+
+        def collect(request_id: str, response: Any, exception: BaseException | None) -> None:
+            if exception is None:
+                results[request_id] = response
+            else:
+                results[request_id] = _from_exception(exception) or GoogleCallError(
+                    f"batch item failed ({type(exception).__name__})", maybe_processed=True
+                )
+
+        batch = BatchHttpRequest(callback=collect, batch_uri=batch_uri)
+        for index, request in enumerate(requests):
+            batch.add(request, request_id=str(index))
+        with self._lock:
+            try:
+                # The batch would otherwise refresh an expired token over a brand-new
+                # httplib2.Http, bypassing the injected transport.
+                self._ensure_token()
+                batch.execute()
+            except (BatchError, KeyError, ValueError) as exc:
+                raise GoogleCallError(
+                    f"malformed batch answer from Google ({type(exc).__name__})",
+                    reason="batch",
+                    maybe_processed=True,
+                ) from exc
+            except Exception as exc:
+                failure = _from_exception(exc)
+                if failure is None:
+                    raise
+                raise failure from exc
+        return [
+            results.get(
+                str(i),
+                GoogleCallError(
+                    "Google's batch answer left this message out",
+                    reason="batch",
+                    maybe_processed=True,
+                ),
+            )
+            for i in range(len(requests))
+        ]
+
+    def authorise(self) -> None:
+        """Fetch an OAuth token now (proves delegation/scopes) or raise GoogleCallError."""
+        with self._lock:
+            try:
+                self._ensure_token(force=True)
+            except Exception as exc:
+                failure = _from_exception(exc)
+                if failure is None:
+                    raise
+                raise failure from exc
+
+    def _ensure_token(self, *, force: bool = False) -> None:
+        if self.credentials is None or self.transport is None:
+            return
+        if force or not self.credentials.valid:
+            import google_auth_httplib2
+
+            self.credentials.refresh(google_auth_httplib2.Request(self.transport))
+
+
+# --------------------------------------------------------------------------- all APIs
+
+
+@dataclass
+class GoogleClient:
+    """Builds the services the connector needs, each authorised as the right identity.
+
+    Identities: the Directory acts as ``admin_subject`` and Gmail as ``sender`` (domain-wide
+    delegation); Sheets and Forms act as the service account itself (share the sheet and the
+    form with its email address).
+
+    Args:
+        credentials: google-auth service-account credentials, or None when ``http`` is already
+            authorised (or a test fake that needs no tokens).
+        client_id: the key's numeric OAuth client id (what domain-wide delegation is keyed by).
+        admin_subject: the admin the Directory calls impersonate.
+        sender: the mailbox Gmail sends from.
+        http: an httplib2-compatible transport to wrap (default: a fresh ``httplib2.Http`` per API).
+        request_builder: googleapiclient's ``requestBuilder`` (tests: ``RequestMockBuilder``).
+        timeout: socket timeout in seconds for the default transport.
+    """
+
+    credentials: Any | None
+    client_id: str | None = None
+    admin_subject: str | None = None
+    sender: str | None = None
+    http: Any | None = None
+    request_builder: Any | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+    @classmethod
+    def from_file(
+        cls,
+        path: Path,
+        *,
+        admin_subject: str | None = None,
+        sender: str | None = None,
+        http: Any | None = None,
+        request_builder: Any | None = None,
+    ) -> GoogleClient:
+        """Load a service-account JSON key file (raises GoogleSetupError with a clear reason)."""
+        from google.oauth2 import service_account
+
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise GoogleSetupError(f"{path}: file not found") from None
+        except OSError as exc:
+            raise GoogleSetupError(f"{path}: cannot read ({exc.strerror})") from None
+        except ValueError:
+            raise GoogleSetupError(f"{path}: not JSON (expected a service-account key)") from None
+        if not isinstance(info, dict) or info.get("type") != "service_account":
+            raise GoogleSetupError(
+                f"{path}: not a service-account key (type must be service_account)"
+            )
+        try:
+            # google-auth leaves this classmethod unannotated
+            credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                info
+            )
+        except (ValueError, KeyError) as exc:
+            # google-auth's messages name missing fields, never the key material
+            reason = str(exc).splitlines()[0][:200] if str(exc) else "unreadable"
+            raise GoogleSetupError(f"{path}: not a usable service-account key ({reason})") from None
+        return cls(
+            credentials,
+            client_id=str(info.get("client_id") or "") or None,
+            admin_subject=admin_subject,
+            sender=sender,
+            http=http,
+            request_builder=request_builder,
+        )
+
+    @property
+    def service_account_email(self) -> str | None:
+        """The service account's email (share sheets and forms with it)."""
+        return getattr(self.credentials, "service_account_email", None)
+
+    def directory(self) -> GoogleApi:
+        """Admin SDK Directory API, impersonating ``admin_subject``."""
+        return self._api("admin", "directory_v1", DIRECTORY_SCOPES, self.admin_subject)
+
+    def gmail(self) -> GoogleApi:
+        """Gmail API, impersonating ``sender`` (``userId="me"`` is that mailbox)."""
+        return self._api("gmail", "v1", GMAIL_SCOPES, self.sender)
+
+    def sheets(self) -> GoogleApi:
+        """Sheets API as the service account itself."""
+        return self._api("sheets", "v4", SHEETS_SCOPES, None)
+
+    def forms(self) -> GoogleApi:
+        """Forms API as the service account itself."""
+        return self._api("forms", "v1", FORMS_SCOPES, None)
+
+    def _api(
+        self, name: str, version: str, scopes: Sequence[str], subject: str | None
+    ) -> GoogleApi:
+        import httplib2
+        from googleapiclient.discovery import build
+        from googleapiclient.http import HttpRequest
+
+        base = self.http if self.http is not None else httplib2.Http(timeout=self.timeout)
+        credentials = None
+        http: Any = base
+        if self.credentials is not None:
+            import google_auth_httplib2
+
+            credentials = self.credentials.with_scopes(list(scopes))
+            if subject:
+                credentials = credentials.with_subject(subject)
+            http = google_auth_httplib2.AuthorizedHttp(credentials, http=base)
+        resource = build(
+            name,
+            version,
+            http=http,
+            requestBuilder=self.request_builder or HttpRequest,
+            static_discovery=True,
+            cache_discovery=False,
+        )
+        return GoogleApi(resource=resource, credentials=credentials, transport=base)

@@ -1,0 +1,1 @@
+"""Fake platforms that speak the real wire formats, for connector tests."""
