@@ -91,6 +91,7 @@ class GoogleSettings(BaseModel):
     sheet_name: str = "Reports"
     form_id: str | None = None
     role_groups: dict[str, str] = Field(default_factory=dict)  # group email -> role
+    user_query: str | None = None  # e.g. orgUnitPath='/Staff' so pupils' accounts are left out
     messages_per_minute: int = 60
 
 

@@ -97,7 +97,7 @@ def test_people_fields_leavers_and_managers(fake: FakeGoogle, tmp_path: Path) ->
     assert ben.manager_email == "ada.head@oakfield.example"
     assert ben.manager_external_id == "u-1"
     assert ben.groups == {group_email("All Staff"), group_email("Official Account Holders")}
-    assert ben.active and ben.roles == frozenset()
+    assert ben.active and ben.roles == {"staff", "account_holder"}  # from settings role_groups
     assert not people["dan.left@oakfield.example"].active  # suspended
     assert not people["old.archived@oakfield.example"].active  # archived
 

@@ -143,8 +143,10 @@ class GoogleDirectory:
         customer: str = "my_customer",
         groups: Iterable[str] = (),
         query: str | None = None,
+        roles_by_group: Mapping[str, str] | None = None,
     ) -> None:
         self._api = api
+        self._roles = {k.strip().lower(): v for k, v in (roles_by_group or {}).items()}
         self._customer = customer
         self._groups = tuple(dict.fromkeys(g.strip().lower() for g in groups if g.strip()))
         self._query = query
@@ -237,8 +239,8 @@ class GoogleDirectory:
             request = members_api.list_next(request, page)
         return found
 
-    @staticmethod
     def _person(
+        self,
         user: Mapping[str, Any],
         member_of: Mapping[str, set[str]],
         everyone: set[str],
@@ -273,9 +275,12 @@ class GoogleDirectory:
             given_name=given,
             family_name=family,
             job_title=title,
-            groups=frozenset(
-                member_of.get(user_id, set()) | member_of.get(email, set()) | everyone
+            groups=(
+                groups := frozenset(
+                    member_of.get(user_id, set()) | member_of.get(email, set()) | everyone
+                )
             ),
+            roles=frozenset(self._roles[g] for g in groups if g in self._roles),
             manager_email=manager,
             manager_external_id=by_email.get(manager) if manager else None,
         )
@@ -800,7 +805,11 @@ def build(
     return Connectors(
         name="google",
         directory=GoogleDirectory(
-            client.directory(), customer=google.customer, groups=google.role_groups
+            client.directory(),
+            customer=google.customer,
+            groups=google.role_groups,
+            query=google.user_query,
+            roles_by_group=google.role_groups,  # settings say which groups give which role
         ),
         mailer=mailer,
         notifier=notifier,
