@@ -9,6 +9,7 @@ mailer is idempotent by key (the .eml writer), in which case resending is harmle
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -373,7 +374,7 @@ def dispatch(
                     store,
                     row_id,
                     card.idempotency_key,
-                    lambda c=card: notifier.post(c),
+                    functools.partial(notifier.post, card),
                     now,
                     stats,
                     on_sent,
@@ -390,7 +391,7 @@ def dispatch(
                 store,
                 row_id,
                 message.idempotency_key,
-                lambda m=message: mailer.send(m),
+                functools.partial(mailer.send, message),
                 now,
                 stats,
                 on_sent,
