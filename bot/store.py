@@ -65,8 +65,17 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def upgrade(self) -> None:
-        """Apply pending migrations (idempotent)."""
+        """Apply pending migrations (idempotent) and seed the audit chain's head row.
+
+        Seeding here, not on first use, means two first writers cannot race to create it.
+        """
         command.upgrade(alembic_config(self.engine), "head")
+        from bot.audit import GENESIS
+        from bot.models import AuditHead
+
+        with self.transaction() as session:
+            if session.get(AuditHead, 1) is None:
+                session.add(AuditHead(id=1, last_hash=GENESIS, count=0))
 
     def is_current(self) -> bool:
         """True when the database is at the newest migration."""

@@ -535,7 +535,7 @@ def run_sweep(
     on_sent: Callable[[str], None] | None = None,
 ) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """Sweep every school (each in its own transaction), then dispatch the outbox once."""
-    from bot.extensions import sweep_steps
+    from bot.extensions import SweepEnv, sweep_steps, using
 
     moment = now or utcnow()
     today = as_of or local_today(moment)
@@ -545,17 +545,18 @@ def run_sweep(
         try:
             session.begin()
             run = SweepRun(school_id=school.id, as_of=today, started_at=moment) if write else None
-            result = sweep_school(
-                session,
-                settings,
-                config,
-                school,
-                connectors,
-                today,
-                moment,
-                write=write,
-                extra_steps=sweep_steps(),
-            )
+            with using(SweepEnv(settings, config, connectors)):
+                result = sweep_school(
+                    session,
+                    settings,
+                    config,
+                    school,
+                    connectors,
+                    today,
+                    moment,
+                    write=write,
+                    extra_steps=sweep_steps(),
+                )
             if write and run is not None:
                 run.finished_at = utcnow()
                 run.stats = {

@@ -371,6 +371,10 @@ def sync_config(
         current = policy.current_version
         if current is not None and current.sha256 == digest:
             continue  # same document: nothing new, whatever the label says
+        if any(v.sha256 == digest for v in policy.versions):
+            warnings.append(f"{where}: the configuration names an older document than the "
+                            "current version (recorded by a review); keeping the current one")
+            continue
         label = pc.version
         if current is not None and current.label == pc.version:
             label = f"{pc.version}-{digest[:7]}"

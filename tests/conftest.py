@@ -34,7 +34,8 @@ def _missing(reason: str) -> None:
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's .env or COMPLIANCE_BOT_* variables."""
     for key in list(os.environ):
-        if key.startswith("COMPLIANCE_BOT_") and key not in (PG_ENV, "COMPLIANCE_BOT_TEST_CHROMIUM"):
+        keep = (PG_ENV, "COMPLIANCE_BOT_TEST_CHROMIUM")
+        if key.startswith("COMPLIANCE_BOT_") and key not in keep:
             monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -123,8 +123,10 @@ CADENCE = Cadence(before_due=(14, 3), on_due=True, overdue_every_days=7, max_rem
                             Escalation(after_overdue=5, to="headteacher")))
 
 
-def walk(opened: date, due: date, days: int, school_day: object = None) -> list[tuple[date, str,
-                                                                                      tuple[str, ...]]]:
+Sent = list[tuple[date, str, tuple[str, ...]]]
+
+
+def walk(opened: date, due: date, days: int, school_day: object = None) -> Sent:
     sent: list[tuple[date, str, tuple[str, ...]]] = []
     last, count = -1, 0
     for offset in range(days):

@@ -1,0 +1,128 @@
+"""A parent reports a concern in a real Chromium; the DSL is alerted without the contents."""
+
+from __future__ import annotations
+
+import email
+import re
+import time
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import OutboxMessage
+from bot.web.app import create_app
+from tests.helpers import SchoolBuilder
+from tests.test_reports_support import make_env, png_bytes
+
+UNIQUE = "Zq7-UNIQUE-BROWSER-TEXT <script>alert('owned')</script>"
+NAMES = "Yannick Example-Pupil"
+
+
+def _parts(message: Message) -> tuple[str, str]:
+    text = html = ""
+    for part in message.walk():
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        body = payload.decode(part.get_content_charset() or "utf-8")
+        if part.get_content_type() == "text/plain":
+            text += body
+        elif part.get_content_type() == "text/html":
+            html += body
+    return text, html
+
+
+def _wait_sent(env: Any, key: str, timeout: float = 10.0) -> OutboxMessage:
+    deadline = time.monotonic() + timeout
+    while True:
+        with env.context.store.session() as session:
+            row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+        if row is not None and row.status == "sent":
+            return row
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{key} was not delivered (row: {row and row.status})")
+        time.sleep(0.05)
+
+
+@pytest.mark.browser
+def test_report_form_end_to_end(
+    page: Any, live_server: Any, school: SchoolBuilder, artifacts: Path
+) -> None:
+    env = make_env(school)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        app = create_app(env.context.settings, env.context)
+        with live_server(app) as server:
+            page.set_viewport_size({"width": 375, "height": 800})  # a phone
+            page.goto(server.url + env.public_path)
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+            # nothing filled in: an error summary linking to the fields
+            page.get_by_role("button", name="Send the report").click()
+            summary = page.locator("#error-summary")
+            assert summary.is_visible()
+            assert "Choose what kind of concern this is" in summary.inner_text()
+            page.get_by_role("link", name="Describe what happened.").click()
+            assert page.evaluate("document.activeElement.id") == "what_happened"
+
+            # the real thing, by label (accessible names)
+            page.get_by_label("Cyberbullying").check()
+            page.get_by_label("Pupil", exact=True).check()
+            page.locator("#names_pupil").fill(NAMES)
+            page.get_by_label("What happened?").fill(UNIQUE)
+            page.get_by_label("When did it happen?").fill("Tuesday after school")
+            page.get_by_label("Where did it happen? (optional)").fill("WhatsApp group")
+            page.get_by_label("Your name (unless you report anonymously)").fill("Pat Parent")
+            page.get_by_label("Your email address (optional)").fill("pat@home.example")
+            page.get_by_label("Photos or documents (optional)").set_input_files(
+                [{"name": "screenshot.png", "mimeType": "image/png", "buffer": png_bytes()}]
+            )
+            page.screenshot(path=str(artifacts / "report-form-filled.png"), full_page=True)
+            page.get_by_role("button", name="Send the report").click()
+
+            reference = page.locator("#reference").inner_text().strip()
+            assert re.fullmatch(r"CR-\d{4}-0001", reference)
+            assert "Report received" in page.content()
+            page.screenshot(path=str(artifacts / "report-received.png"), full_page=True)
+
+            # the DSL alert: in the outbox, delivered as .eml, without any of the contents
+            alert = _wait_sent(env, f"report-alert:oak:{reference}")
+            assert alert.recipients == ["dsl@oak.example", "deputy@oak.example"]
+            receipt = _wait_sent(env, f"report-receipt:oak:{reference}")
+            for row in (alert, receipt):
+                assert UNIQUE not in row.payload["text"] and UNIQUE not in row.payload["html"]
+            files = {
+                m["X-Compliance-Bot-Key"]: m
+                for m in (
+                    email.message_from_bytes(p.read_bytes())
+                    for p in env.context.settings.outbox_dir.glob("*.eml")
+                )
+            }
+            mail = files[f"report-alert:oak:{reference}"]
+            text, html = _parts(mail)
+            assert text and html
+            for part in (text, html, str(mail["Subject"])):
+                for secret in ("Zq7-UNIQUE", NAMES, "Pat Parent", "pat@home.example", "WhatsApp"):
+                    assert secret not in part
+            assert reference in text and f"/reports/{reference}" in html
+            receipt_text, receipt_html = _parts(files[f"report-receipt:oak:{reference}"])
+            assert "Zq7-UNIQUE" not in receipt_text + receipt_html
+
+            # the reporter cannot read it back; the DSL can, as plain text
+            page.goto(server.url + f"/reports/{reference}")
+            assert "Please sign in" in page.content()
+            page.goto(server.url + "/signin")
+            page.get_by_label("Person").select_option("dsl@oak.example")
+            page.get_by_role("button", name="Sign in").click()
+            page.set_viewport_size({"width": 1200, "height": 900})
+            page.goto(server.url + "/reports")
+            page.get_by_role("link", name=reference).click()
+            assert page.locator("#what-happened").inner_text() == UNIQUE
+            page.screenshot(path=str(artifacts / "report-detail-dsl.png"), full_page=True)
+            assert dialogs == []  # the script tag stayed text
+    finally:
+        env.context.store.dispose()
