@@ -587,6 +587,7 @@ def _seed_history(
             _seed_training(ctx, people, as_of, rng)
             first = False
         _respond(ctx, day, rng)
+    _seed_reports(ctx, as_of)
     with store.transaction() as session:
         session.execute(
             update(OutboxMessage)
@@ -597,6 +598,46 @@ def _seed_history(
                 sent_at=_school_day_at(as_of - timedelta(days=1)),
             )
         )
+
+
+DEMO_REPORTS = (
+    # (days ago, category, involved, what happened, status after triage)
+    (19, "mobile_device", (("pupil", "Year 6 pupil"),),
+     "A pupil was seen filming in the changing room corridor at lunchtime. (Fictional demo "
+     "text.)", "investigating"),
+    (8, "cyberbullying", (("pupil", "Two Year 5 pupils"),),
+     "Unkind messages about a classmate in a group chat, shown to a teaching assistant by a "
+     "parent. (Fictional demo text.)", "triaged"),
+    (2, "data_breach", (("staff", "Office"),),
+     "A class list with contact details was emailed to the wrong parent. (Fictional demo "
+     "text.)", None),
+    (1, "social_media", (("parent", "A parent"),),
+     "A photo from the nativity rehearsal was posted publicly with children's faces. "
+     "(Fictional demo text.)", None),
+)
+
+
+def _seed_reports(ctx: AppContext, as_of: date) -> None:
+    """A few fictional reports at different stages, so the tracked list has something in it."""
+    from bot.models import Report
+    from bot.reports import Submission, change_status, submit_report
+
+    school = ctx.config.schools[0]
+    for days, category, involved, text, status in DEMO_REPORTS:
+        when = _school_day_at(as_of - timedelta(days=days))
+        with ctx.store.transaction() as session:
+            intake = submit_report(
+                session, school,
+                Submission(category=category, involved=involved, what_happened=text,
+                           occurred="demo", location="School", actions_taken=None,
+                           anonymous=True),
+                now=when, base_url=ctx.settings.base_url, actor="demo",
+            )
+            if status is not None:
+                report = session.get(Report, intake.report_id)
+                assert report is not None
+                change_status(session, report, actor=school.dsl[0], status=status,
+                              reason="Demo: triaged by the DSL", now=when + timedelta(hours=3))
 
 
 def _seed_training(
