@@ -24,19 +24,16 @@ once (outbox idempotency keys; a late sweep sends only the latest stage).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import json
 import logging
-import os
 import re
 import secrets
 import threading
 import time
 import unicodedata
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -64,6 +61,14 @@ from bot.models import (
     School,
 )
 from bot.outbox import enqueue_card, enqueue_email
+from bot.uploads import (
+    MAX_FILE_BYTES,
+    AttachmentError,
+    CleanFile,
+    clean_attachment,
+    remove_files,
+    store_file,
+)
 from connectors.base import ConnectorError, FormResponse, FormSource, ListMirror
 
 if TYPE_CHECKING:
@@ -206,9 +211,7 @@ MAX_WHAT = 20_000
 MAX_ACTIONS = 5_000
 MAX_NAMES = 200
 MAX_ENTRY = 10_000
-MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES = 3
-MAX_PIXELS = 40_000_000
 REFERENCE_ATTEMPTS = 20
 ESCALATION_POINTS: tuple[tuple[float, str], ...] = (
     (0.5, "half the time has gone"),
@@ -244,10 +247,6 @@ class ReportInputError(ValueError):
     def __init__(self, errors: Mapping[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = dict(errors)
-
-
-class AttachmentError(ValueError):
-    """An attachment was refused; ``str()`` names the file and says why."""
 
 
 class ReportActionError(ValueError):
@@ -510,122 +509,6 @@ def validate_submission(
 
 
 # --------------------------------------------------------------------------- attachments
-
-
-@dataclass(frozen=True)
-class CleanFile:
-    """An accepted attachment: checked by its content, images re-encoded without metadata."""
-
-    filename: str
-    content_type: str
-    data: bytes
-
-    @property
-    def sha256(self) -> str:
-        """Fingerprint of the stored bytes."""
-        return hashlib.sha256(self.data).hexdigest()
-
-
-_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
-_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
-
-
-def sniff(data: bytes) -> str | None:
-    """The file's real type from its first bytes (never from its name)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    return None
-
-
-def safe_filename(name: str, content_type: str) -> str:
-    """A display name without folders or odd characters, with the extension its content has."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    stem = "".join(c for c in _clean_text(stem) if c.isalnum() or c in " ._-()")[:80].strip()
-    return f"{stem or 'attachment'}{_EXTENSIONS.get(content_type, '')}"
-
-
-def _reencode(data: bytes, content_type: str) -> bytes:
-    """Decode and re-encode an image, dropping EXIF, GPS, comments and colour profiles."""
-    from PIL import Image, ImageOps
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data)) as opened:
-            if opened.format not in ("JPEG", "MPO", "PNG"):
-                raise ValueError("not a JPEG or PNG image")
-            if opened.width * opened.height > MAX_PIXELS:
-                raise ValueError("image too large")
-            opened.load()
-            image = ImageOps.exif_transpose(opened) or opened
-            out = io.BytesIO()
-            if content_type == "image/jpeg":
-                if image.mode not in ("RGB", "L"):
-                    image = image.convert("RGB")
-                image.info = {}
-                image.save(out, "JPEG", quality=90)
-            else:
-                if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-                    image = image.convert("RGBA")
-                image.info = {}
-                image.save(out, "PNG")
-            return out.getvalue()
-
-
-def clean_attachment(filename: str, data: bytes) -> CleanFile:
-    """Accept a JPEG, PNG or PDF of at most 5 MB, judged by content; raise AttachmentError."""
-    shown = re.split(r"[\\/]", filename or "")[-1][:80] or "the file"
-    if not data:
-        raise AttachmentError(f"{shown}: the file is empty.")
-    if len(data) > MAX_FILE_BYTES:
-        raise AttachmentError(
-            f"{shown}: the file is {len(data) / 1048576:.1f} MB; each file may be at most 5 MB."
-        )
-    kind = sniff(data)
-    if kind is None:
-        raise AttachmentError(
-            f"{shown}: only photos (JPEG or PNG) and PDF documents can be attached, and this "
-            "file is not one of those (whatever its name says)."
-        )
-    if kind == "application/pdf":
-        if b"%%EOF" not in data[-4096:]:
-            raise AttachmentError(f"{shown}: this PDF is incomplete or damaged.")
-        if any(marker in data for marker in _PDF_ACTIVE):
-            raise AttachmentError(
-                f"{shown}: this PDF contains scripts or embedded files, which we do not accept. "
-                "Please print it to a new PDF or attach a photo instead."
-            )
-        clean = data
-    else:
-        try:
-            clean = _reencode(data, kind)
-        except Exception as exc:  # any decoder failure on untrusted bytes is a refusal
-            raise AttachmentError(
-                f"{shown}: this image could not be read (it may be damaged or too large)."
-            ) from exc
-    return CleanFile(safe_filename(filename, kind), kind, clean)
-
-
-def _store_file(folder: Path, clean: CleanFile) -> Path:
-    """Write under a random name, readable by the bot only."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{secrets.token_hex(16)}{_EXTENSIONS[clean.content_type]}"
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(clean.data)
-    return target
-
-
-def remove_files(paths: Iterable[Path]) -> None:
-    """Delete stored files (when the transaction that referenced them did not commit)."""
-    for path in paths:
-        with contextlib.suppress(OSError):
-            path.unlink()
 
 
 def attachment_path(uploads_dir: Path, attachment: ReportAttachment) -> Path:
@@ -1038,7 +921,7 @@ def submit_report(
         folder = uploads_dir / "reports" / school.id
         try:
             for clean in files:
-                path = _store_file(folder, clean)
+                path = store_file(folder, clean)
                 stored.append(path)
                 session.add(
                     ReportAttachment(

@@ -4,6 +4,7 @@ is a no-op, and a completion closes the person's training duty at the next sweep
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 import time_machine
@@ -70,3 +71,55 @@ def test_missing_columns_is_one_clear_line(school: SchoolBuilder, sqlite_url: st
     assert "bad.csv line 1: missing column(s) email, course, completed_on" in result.output
     missing = CliRunner().invoke(app, ["training", "import", str(school.home / "nope.csv")])
     assert missing.exit_code == 2 and "file not found" in missing.output
+
+
+def _signed_in(ctx: object, email: str) -> object:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from bot.context import AppContext
+    from bot.web.app import create_app
+
+    demo = AppContext(ctx.settings.model_copy(update={"demo": True}))  # type: ignore[attr-defined]
+    client = TestClient(create_app(demo.settings, demo))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text)
+    assert token is not None
+    client.post("/signin", data={"email": email, "csrf_token": token.group(1)})
+    return client
+
+
+def test_record_training_with_a_certificate(school: SchoolBuilder, sqlite_url: str) -> None:
+    import re
+
+    school.requirement(id="os", kind="complete_training", course="Online safety",
+                       audience={"roles": ["staff"]})
+    ctx = school.context(sqlite_url)
+    with time_machine.travel(at(date(2026, 11, 23)), tick=False):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+    client: Any = _signed_in(ctx, "amy@oak.example")
+    page = client.get("/me").text
+    action = re.search(r'action="(/me/training/\d+)"', page)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert action is not None and token is not None
+    fake = client.post(action.group(1), data={"csrf_token": token.group(1),
+                                              "completed_on": "2026-11-20"},
+                       files={"certificate": ("cert.pdf", b"MZ\x90\x00 not a pdf",
+                                              "application/pdf")})
+    assert fake.status_code == 422 and "only photos (JPEG or PNG) and PDF" in fake.text
+    future = client.post(action.group(1), data={"csrf_token": token.group(1),
+                                                "completed_on": "2099-01-01"})
+    assert future.status_code == 422 and "cannot be in the future" in future.text
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    ok = client.post(action.group(1), data={"csrf_token": token.group(1),
+                                            "completed_on": "2026-11-20", "provider": "SafeCo"},
+                     files={"certificate": ("C:\\certs\\mine.pdf", pdf, "application/pdf")})
+    assert ok.status_code == 200 and "recorded with your certificate" in ok.text
+    with ctx.store.session() as session:
+        record = session.scalars(select(TrainingRecord)).one()
+        assert record.source == "self" and record.certificate_path
+        stored = ctx.settings.uploads_dir / record.certificate_path
+        assert stored.read_bytes() == pdf and "mine" not in stored.name
+        assert session.scalar(select(Duty.status).where(Duty.person_id == record.person_id)) \
+            == "done"
+    assert "Online safety" not in client.get("/me").text.split("Recently done")[0]
