@@ -138,7 +138,7 @@ class RequirementConfig(_Strict):
     """Who owes what and how often (DESIGN.md §3)."""
 
     id: Slug
-    kind: Literal["acknowledge_policy", "complete_training", "sign_aup"]
+    kind: Literal["acknowledge_policy", "complete_training", "sign_aup", "recurring_task"]
     title: str | None = None
     policy: Slug | None = None
     course: str | None = None
@@ -148,6 +148,11 @@ class RequirementConfig(_Strict):
     valid_months: int = Field(default=12, ge=1, le=120)
     yearly_on: str | None = None  # "09-01": a fresh cycle every year on that day
     cadence: str = "standard"
+    # recurring_task: how often (a calendar period, or every N days from when first configured)
+    # and who owns it (owners share one task: any one of them marks it done for all)
+    every: Literal["weekly", "monthly", "termly", "yearly"] | None = None
+    every_days: int | None = Field(default=None, ge=1, le=3660)
+    owners: list[Email] = []
 
     @field_validator("yearly_on")
     @classmethod
@@ -166,6 +171,21 @@ class RequirementConfig(_Strict):
             raise ValueError(f"a {self.kind} requirement needs 'policy: <policy id>'")
         if self.kind == "complete_training" and not self.course:
             raise ValueError("a complete_training requirement needs 'course: <course name>'")
+        if self.kind != "recurring_task" and (self.every or self.every_days or self.owners):
+            raise ValueError(
+                "'every', 'every_days' and 'owners' are for recurring_task requirements"
+            )
+        if self.kind == "recurring_task":
+            if (self.every is None) == (self.every_days is None):
+                raise ValueError(
+                    "a recurring_task requirement needs one of 'every: weekly|monthly|termly|"
+                    "yearly' or 'every_days: <number>' (not both)"
+                )
+            audience = self.audience
+            if not (self.owners or audience.roles or audience.groups or audience.people):
+                raise ValueError(
+                    "a recurring_task requirement needs 'owners: [<email>, ...]' or an audience"
+                )
         return self
 
     @property
@@ -241,6 +261,10 @@ class SchoolConfig(_Strict):
     official_accounts: list[AccountConfig] = []
     reports: ReportSettings = ReportSettings()
     mail_from_name: str | None = None
+    # the public visitor page (/visit/<school id>): the rules shown (None: a built-in text)
+    # and how long visitors' confirmations are kept before the sweep deletes them
+    visitor_rules: str | None = Field(default=None, max_length=10000)
+    visitor_retention_days: int = Field(default=365, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _references(self) -> SchoolConfig:

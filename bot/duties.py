@@ -7,13 +7,14 @@ for one open duty on one school day, which reminder stage (if any) is due and wh
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import lru_cache
 
-from bot.config import Audience, Cadence, RequirementConfig
+from bot.config import DEFAULT_CADENCE, Audience, Cadence, RequirementConfig, SchoolConfig, Term
 
 __all__ = [
     "Closure",
@@ -25,12 +26,16 @@ __all__ = [
     "Plan",
     "Reminder",
     "RequirementFacts",
+    "TaskPeriod",
     "VersionFacts",
     "add_months",
+    "current_task_period",
     "cycle_start",
     "next_reminder",
     "plan_duties",
     "reminder_stages",
+    "task_period",
+    "term_base",
 ]
 
 RENEWAL_LEAD_DAYS = 30  # training renewal duties open this many days before expiry (at least)
@@ -102,6 +107,8 @@ class Evidence:
     acknowledged: Mapping[tuple[int, int], date] = field(default_factory=dict)  # (person, version)
     signed: Mapping[tuple[int, int], date] = field(default_factory=dict)  # (person, version)
     trained: Mapping[tuple[int, str], date] = field(default_factory=dict)  # (person, course) latest
+    # recurring tasks: (requirement, cycle) -> the people who marked that cycle done
+    tasks: Mapping[tuple[int, str], frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,172 @@ def _wanted_training(
     return _Wanted(f"renew:{expires.isoformat()}", expires, opens, None, None, None)
 
 
+# --------------------------------------------------------------------------- recurring tasks
+
+WEEKLY_DUE_WEEKDAY = 4  # a weekly task is due by the Friday of its week at the latest
+_HALF_TERM_WORDS = frozenset({"term", "half", "first", "second", "st", "nd", "part", "a", "b"})
+_LOOK_BACK_DAYS = 400  # how far back to look for a period with school days in it
+
+
+@dataclass(frozen=True)
+class TaskPeriod:
+    """One period of a recurring task: its cycle key, first and last day, and latest due day."""
+
+    key: str  # "2026-W48", "2026-11", "Autumn 2026", "2026-27", or a start date (every_days)
+    start: date
+    end: date
+    due_by: date
+
+
+def term_base(name: str) -> str:
+    """A term's name without its half-term part: 'Autumn 1' and 'Autumn term 2' are 'Autumn'."""
+    words = re.findall(r"[A-Za-z]+|\d+", name)
+    while words and (words[-1].isdigit() or words[-1].lower() in _HALF_TERM_WORDS):
+        words.pop()
+    return " ".join(words) or name.strip()
+
+
+def _merged_terms(terms: Sequence[Term]) -> list[TaskPeriod]:
+    """Configured terms in date order, half terms of the same term joined ('Autumn 2026')."""
+    merged: list[tuple[str, date, date]] = []
+    for term in sorted(terms, key=lambda t: t.start):
+        base = term_base(term.name)
+        if (
+            merged
+            and merged[-1][0].lower() == base.lower()
+            and (term.start - merged[-1][2]).days <= 31
+        ):
+            merged[-1] = (merged[-1][0], merged[-1][1], max(merged[-1][2], term.end))
+        else:
+            merged.append((base, term.start, term.end))
+    return [TaskPeriod(f"{name} {start.year}", start, end, end) for name, start, end in merged]
+
+
+def _usual_term(day: date) -> TaskPeriod:
+    """England's usual three terms, for dates the configured terms do not cover."""
+    year = day.year
+    if day.month >= 9:
+        name, start, end = "Autumn", date(year, 9, 1), date(year, 12, 31)
+    elif day.month <= 3:
+        name, start, end = "Spring", date(year, 1, 1), date(year, 3, 31)
+    else:
+        name, start, end = "Summer", date(year, 4, 1), date(year, 8, 31)
+    return TaskPeriod(f"{name} {year}", start, end, end)
+
+
+def _term_period(day: date, terms: Sequence[Term]) -> TaskPeriod:
+    """The term ``day`` falls in; the holiday after a term still belongs to it."""
+    merged = _merged_terms(terms)
+    for index, term in enumerate(merged):
+        if term.start > day:
+            break
+        following = merged[index + 1] if index + 1 < len(merged) else None
+        if following is not None and day < following.start:
+            return replace(term, end=following.start - timedelta(days=1))
+        if following is None and day <= term.end:
+            return term
+    usual = _usual_term(day)  # a configured term of the same name and year takes precedence
+    return next((term for term in merged if term.key == usual.key), usual)
+
+
+def task_period(
+    cfg: RequirementConfig, day: date, anchor: date, terms: Sequence[Term] = ()
+) -> TaskPeriod | None:
+    """The period of a recurring task that contains ``day``.
+
+    Weekly periods are ISO weeks (due by Friday), monthly ones calendar months, termly ones the
+    configured terms (half terms named like 'Autumn 1'/'Autumn 2' are one term; England's usual
+    terms when none cover the day), yearly ones start on ``yearly_on`` (default the school
+    year, 09-01); ``every_days`` periods run from ``anchor`` (None before it).
+    """
+    if cfg.every_days is not None:
+        if day < anchor:
+            return None
+        start = anchor + timedelta(days=(day - anchor).days // cfg.every_days * cfg.every_days)
+        end = start + timedelta(days=cfg.every_days - 1)
+        return TaskPeriod(start.isoformat(), start, end, end)
+    if cfg.every == "weekly":
+        start = day - timedelta(days=day.weekday())
+        iso = start.isocalendar()
+        return TaskPeriod(
+            f"{iso.year}-W{iso.week:02d}",
+            start,
+            start + timedelta(days=6),
+            start + timedelta(days=WEEKLY_DUE_WEEKDAY),
+        )
+    if cfg.every == "monthly":
+        start = day.replace(day=1)
+        end = add_months(start, 1) - timedelta(days=1)
+        return TaskPeriod(f"{start:%Y-%m}", start, end, end)
+    if cfg.every == "termly":
+        return _term_period(day, terms)
+    if cfg.every == "yearly":
+        start = cycle_start(day, cfg.yearly_on or "09-01")
+        end = add_months(start, 12) - timedelta(days=1)
+        key = (
+            str(start.year)
+            if (start.month, start.day) == (1, 1)
+            else f"{start.year}-{(start.year + 1) % 100:02d}"
+        )
+        return TaskPeriod(key, start, end, end)
+    return None
+
+
+def _has_school_day(school: SchoolConfig, first: date, last: date) -> bool:
+    day = first
+    while day <= last:
+        if school.is_school_day(day):
+            return True
+        day += timedelta(days=1)
+    return False
+
+
+def current_task_period(
+    cfg: RequirementConfig, today: date, anchor: date, school: SchoolConfig | None = None
+) -> TaskPeriod | None:
+    """The period a recurring task is owed for today: the latest one with a school day in it.
+
+    A half-term week or the summer holiday owes nothing new, so last week's task stays the
+    current one (and keeps its reminders) until school starts again.
+    """
+    terms = school.terms if school is not None else ()
+    period = task_period(cfg, today, anchor, terms)
+    if school is None:
+        return period
+    floor = today - timedelta(days=_LOOK_BACK_DAYS)
+    while period is not None and period.start >= floor:
+        if _has_school_day(school, period.start, period.due_by):
+            return period
+        period = task_period(cfg, period.start - timedelta(days=1), anchor, terms)
+    return None
+
+
+def _wanted_task(
+    req: RequirementFacts,
+    person: PersonFacts,
+    period: TaskPeriod,
+    owner_ids: frozenset[int],
+    evidence: Evidence,
+    today: date,
+    school: SchoolConfig | None,
+) -> _Wanted | None:
+    """This period's duty; owners share one task, audience members each do their own."""
+    opened = max(period.start, req.first_seen)
+    if person.start_date is not None and person.start_date > opened:
+        opened = person.start_date
+    due = min(opened + timedelta(days=req.config.due_days), period.due_by)
+    if opened > today or due < opened:
+        return None  # not started yet, or arrived too late in this period: owed from the next
+    if school is not None:  # due on a school day, so the "due today" reminder can go out
+        day = due
+        while day > opened and not school.is_school_day(day):
+            day -= timedelta(days=1)
+        due = day if school.is_school_day(day) else due
+    completed = evidence.tasks.get((req.id, period.key), frozenset())
+    done = bool(completed & owner_ids) if person.id in owner_ids else person.id in completed
+    return _Wanted(period.key, due, opened, None, None, f"task:{period.key}" if done else None)
+
+
 def plan_duties(
     requirements: Sequence[RequirementFacts],
     people: Iterable[PersonFacts],
@@ -256,6 +429,7 @@ def plan_duties(
     existing: Iterable[DutyFacts],
     cadences: Mapping[str, Cadence],
     today: date,
+    school: SchoolConfig | None = None,
 ) -> Plan:
     """Work out which duties to open and close today.
 
@@ -268,6 +442,8 @@ def plan_duties(
         existing: duties already stored (any status).
         cadences: reminder cadences by name (for the training renewal lead time).
         today: the date the plan is for.
+        school: the school's calendar, for recurring tasks (terms, and periods without a
+            school day); without it termly tasks follow England's usual terms.
 
     Returns:
         A Plan. Applying it twice is harmless: the second plan is empty.
@@ -299,22 +475,37 @@ def plan_duties(
                     req, holding, person, version, evidence, today
                 )
             continue
-        if cfg.kind == "acknowledge_policy":
-            version = versions.get(cfg.policy or "")
-            if version is None:
+        if cfg.kind == "recurring_task":
+            period = current_task_period(cfg, today, req.first_seen, school)
+            if period is None:
                 continue
-        lead = max([RENEWAL_LEAD_DAYS, *cadences.get(cfg.cadence, Cadence()).before_due])
+            owners = set(cfg.owners)
+            owner_ids = frozenset(p.id for p in people_list if p.email in owners)
+            for person in people_list:
+                if not person.active or (
+                    person.id not in owner_ids and not _in_audience(person, cfg.audience)
+                ):
+                    continue
+                task = _wanted_task(req, person, period, owner_ids, evidence, today, school)
+                if task is not None:
+                    wanted[(req.id, person.id, None)] = task
+            continue
+        ack_version = versions.get(cfg.policy or "")
+        if cfg.kind == "acknowledge_policy" and ack_version is None:
+            continue
+        lead = max([RENEWAL_LEAD_DAYS, *cadences.get(cfg.cadence, DEFAULT_CADENCE).before_due])
         for person in people_list:
             if not person.active or not _in_audience(person, cfg.audience):
                 continue
-            if cfg.kind == "acknowledge_policy":
-                item: _Wanted | None = _wanted_ack(req, person, version, evidence, today)
+            if cfg.kind == "acknowledge_policy" and ack_version is not None:
+                item: _Wanted | None = _wanted_ack(req, person, ack_version, evidence, today)
             else:
                 item = _wanted_training(req, person, evidence, today, lead)
             if item is not None:
                 wanted[(req.id, person.id, None)] = item
 
     # close what is no longer wanted in its cycle
+    task_ids = {req.id for req in requirements if req.config.kind == "recurring_task"}
     for slot, duties in open_by_slot.items():
         want = wanted.get(slot)
         person = by_id.get(slot[1])
@@ -326,6 +517,8 @@ def plan_duties(
                 plan.to_close.append(Closure(duty.id, reason))
             elif want.cycle != duty.cycle:
                 reason = "superseded" if duty.cycle.startswith("v") else "done"
+                if slot[0] in task_ids:
+                    reason = "missed"  # its period ended without anyone marking it done
                 plan.to_close.append(Closure(duty.id, reason))
             elif want.done_ref is not None:
                 plan.to_close.append(Closure(duty.id, "done", want.done_ref))

@@ -39,6 +39,7 @@ from bot.models import (
     PolicyVersion,
     Requirement,
     SweepRun,
+    TaskCompletion,
     TrainingRecord,
     utcnow,
 )
@@ -184,12 +185,19 @@ def load_facts(
             ).where(Duty.school_id == sid)
         )
     ]
+    done_tasks: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for rid, cycle, pid in session.execute(
+        select(TaskCompletion.requirement_id, TaskCompletion.cycle, TaskCompletion.person_id)
+        .where(TaskCompletion.school_id == sid)
+    ):
+        done_tasks[(rid, cycle)].add(pid)
+    tasks = {key: frozenset(ids) for key, ids in done_tasks.items()}
     return (
         requirements,
         people,
         versions,
         holdings,
-        Evidence(acknowledged, signed, trained),
+        Evidence(acknowledged, signed, trained, tasks),
         existing,
     )
 
@@ -249,6 +257,11 @@ _ITEM_TEXT: dict[str, tuple[str, str]] = {
         "See my training",
         "Please complete this training and send the certificate to the office "
         "(or upload it from your page).",
+    ),
+    "recurring_task": (
+        "Mark as done",
+        "This is one of the school's regular tasks. Please do it, then press the button to "
+        "mark it done.",
     ),
 }
 
@@ -316,7 +329,11 @@ def plan_reminders(
         .where(Duty.school_id == school.id, Duty.status == "open")
         .order_by(Duty.person_id, Duty.due_on, Duty.id)
     ):
-        duty = _OpenDuty(*row)
+        duty = _OpenDuty(
+            id=row[0], person_id=row[1], requirement_id=row[2], cycle=row[3], opened_on=row[4],
+            due_on=row[5], last_stage=row[6], reminders_sent=row[7], version_id=row[8],
+            account_id=row[9],
+        )
         if duty.person_id in people and duty.requirement_id in req_config:
             by_person[duty.person_id].append(duty)
     if not by_person:
@@ -358,7 +375,8 @@ def plan_reminders(
         items = []
         for duty in duties:
             cfg = req_config[duty.requirement_id]
-            purpose = {"acknowledge_policy": "ack", "sign_aup": "aup"}.get(cfg.kind)
+            purpose = {"acknowledge_policy": "ack", "sign_aup": "aup",
+                       "recurring_task": "task"}.get(cfg.kind)
             url = (
                 f"{settings.base_url}/{purpose}/"
                 f"{make_token(secret, purpose, person_id, duty.id, duty.version_id)}"
@@ -500,6 +518,7 @@ def sweep_school(
         existing,
         {n: school.cadence(n) for n in school.cadences},
         today,
+        school=school,
     )
     result.opened = sum(1 for d in plan.to_open if d.status == "open")
     result.closed = apply_plan(session, school.id, plan, today)

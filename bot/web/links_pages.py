@@ -382,7 +382,8 @@ def me(request: Request) -> Response:
         items = []
         key = settings.signing_key()
         for duty, version, policy in rows:
-            purpose = {"acknowledge_policy": "ack", "sign_aup": "aup"}.get(duty.kind)
+            purpose = {"acknowledge_policy": "ack", "sign_aup": "aup",
+                       "recurring_task": "task"}.get(duty.kind)
             items.append(
                 {
                     "duty_id": duty.id,

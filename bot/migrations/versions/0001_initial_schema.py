@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:36:51.576917
+Create Date: 2026-11-22 09:12:04.102682
 """
 
 from __future__ import annotations
@@ -129,6 +129,49 @@ def upgrade() -> None:
     with op.batch_alter_table('sweep_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sweep_runs_school_id'), ['school_id'], unique=False)
 
+    op.create_table('visitor_assurances',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('organisation', sa.String(length=120), nullable=True),
+    sa.Column('visit_date', sa.Date(), nullable=False),
+    sa.Column('rules_sha256', sa.String(length=64), nullable=False),
+    sa.Column('copy_sent', sa.Boolean(), nullable=False),
+    sa.Column('created_at', bot.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_visitor_assurances_school_id_schools')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visitor_assurances'))
+    )
+    with op.batch_alter_table('visitor_assurances', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_visitor_assurances_school_id'), ['school_id'], unique=False)
+        batch_op.create_index('ix_visitor_assurances_visit', ['school_id', 'visit_date'], unique=False)
+
+    op.create_table('decisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('subject_type', sa.String(length=20), nullable=False),
+    sa.Column('subject_person_id', sa.Integer(), nullable=True),
+    sa.Column('subject_name', sa.String(length=200), nullable=True),
+    sa.Column('decision', sa.Text(), nullable=False),
+    sa.Column('reasons', sa.Text(), nullable=False),
+    sa.Column('agreement_on_paper', sa.Boolean(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=False),
+    sa.Column('decided_on', sa.Date(), nullable=False),
+    sa.Column('review_on', sa.Date(), nullable=True),
+    sa.Column('review_set_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=320), nullable=False),
+    sa.Column('created_at', bot.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['people.id'], name=op.f('fk_decisions_decided_by_id_people')),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_decisions_school_id_schools')),
+    sa.ForeignKeyConstraint(['subject_person_id'], ['people.id'], name=op.f('fk_decisions_subject_person_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_decisions'))
+    )
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.create_index('ix_decisions_review', ['school_id', 'status', 'review_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_school_id'), ['school_id'], unique=False)
+
     op.create_table('person_groups',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.String(length=64), nullable=False),
@@ -234,6 +277,45 @@ def upgrade() -> None:
     with op.batch_alter_table('training_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_training_records_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_training_records_school_id'), ['school_id'], unique=False)
+
+    op.create_table('decision_attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.String(length=64), nullable=False),
+    sa.Column('decision_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('stored_as', sa.String(length=200), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=320), nullable=False),
+    sa.Column('uploaded_at', bot.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['decision_id'], ['decisions.id'], name=op.f('fk_decision_attachments_decision_id_decisions')),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_decision_attachments_school_id_schools')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_decision_attachments'))
+    )
+    with op.batch_alter_table('decision_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_decision_attachments_decision_id'), ['decision_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decision_attachments_school_id'), ['school_id'], unique=False)
+
+    op.create_table('decision_reviews',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.String(length=64), nullable=False),
+    sa.Column('decision_id', sa.Integer(), nullable=False),
+    sa.Column('reviewed_on', sa.Date(), nullable=False),
+    sa.Column('reviewed_by_id', sa.Integer(), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('next_review_on', sa.Date(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=320), nullable=False),
+    sa.Column('created_at', bot.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['decision_id'], ['decisions.id'], name=op.f('fk_decision_reviews_decision_id_decisions')),
+    sa.ForeignKeyConstraint(['reviewed_by_id'], ['people.id'], name=op.f('fk_decision_reviews_reviewed_by_id_people')),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_decision_reviews_school_id_schools')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_decision_reviews'))
+    )
+    with op.batch_alter_table('decision_reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_decision_reviews_decision_id'), ['decision_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decision_reviews_school_id'), ['school_id'], unique=False)
 
     op.create_table('official_accounts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -434,11 +516,38 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attestations_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attestations_school_id'), ['school_id'], unique=False)
 
+    op.create_table('task_completions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.String(length=64), nullable=False),
+    sa.Column('requirement_id', sa.Integer(), nullable=False),
+    sa.Column('cycle', sa.String(length=120), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('duty_id', sa.Integer(), nullable=True),
+    sa.Column('at', bot.models.UTCDateTime(), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=True),
+    sa.Column('user_agent', sa.String(length=400), nullable=True),
+    sa.ForeignKeyConstraint(['duty_id'], ['duties.id'], name=op.f('fk_task_completions_duty_id_duties')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_task_completions_person_id_people')),
+    sa.ForeignKeyConstraint(['requirement_id'], ['requirements.id'], name=op.f('fk_task_completions_requirement_id_requirements')),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_task_completions_school_id_schools')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_completions')),
+    sa.UniqueConstraint('requirement_id', 'cycle', 'person_id', name=op.f('uq_task_completions_requirement_id'))
+    )
+    with op.batch_alter_table('task_completions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_task_completions_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_completions_school_id'), ['school_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('task_completions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_task_completions_school_id'))
+        batch_op.drop_index(batch_op.f('ix_task_completions_person_id'))
+
+    op.drop_table('task_completions')
     with op.batch_alter_table('attestations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attestations_school_id'))
         batch_op.drop_index(batch_op.f('ix_attestations_person_id'))
@@ -485,6 +594,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_official_accounts_school_id'))
 
     op.drop_table('official_accounts')
+    with op.batch_alter_table('decision_reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_decision_reviews_school_id'))
+        batch_op.drop_index(batch_op.f('ix_decision_reviews_decision_id'))
+
+    op.drop_table('decision_reviews')
+    with op.batch_alter_table('decision_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_decision_attachments_school_id'))
+        batch_op.drop_index(batch_op.f('ix_decision_attachments_decision_id'))
+
+    op.drop_table('decision_attachments')
     with op.batch_alter_table('training_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_training_records_school_id'))
         batch_op.drop_index(batch_op.f('ix_training_records_person_id'))
@@ -506,6 +625,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_person_groups_school_id'))
 
     op.drop_table('person_groups')
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_decisions_school_id'))
+        batch_op.drop_index('ix_decisions_review')
+
+    op.drop_table('decisions')
+    with op.batch_alter_table('visitor_assurances', schema=None) as batch_op:
+        batch_op.drop_index('ix_visitor_assurances_visit')
+        batch_op.drop_index(batch_op.f('ix_visitor_assurances_school_id'))
+
+    op.drop_table('visitor_assurances')
     with op.batch_alter_table('sweep_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sweep_runs_school_id'))
 
