@@ -168,6 +168,14 @@ class _Wanted:
     done_ref: str | None  # evidence already satisfying it
 
 
+def _on_school_day(item: _Wanted, school: SchoolConfig | None) -> _Wanted:
+    """Nothing falls due on a weekend or holiday: move the due date to the next school day."""
+    if school is None:
+        return item
+    due = school.next_school_day(item.due_on)
+    return item if due == item.due_on else replace(item, due_on=due)
+
+
 def _in_audience(person: PersonFacts, audience: Audience) -> bool:
     if person.email in audience.exclude:
         return False
@@ -471,9 +479,9 @@ def plan_duties(
                 person = by_id.get(holding.person_id)
                 if person is None or not person.active:
                     continue
-                wanted[(req.id, person.id, holding.account_id)] = _wanted_aup(
+                wanted[(req.id, person.id, holding.account_id)] = _on_school_day(_wanted_aup(
                     req, holding, person, version, evidence, today
-                )
+                ), school)
             continue
         if cfg.kind == "recurring_task":
             period = current_task_period(cfg, today, req.first_seen, school)
@@ -502,7 +510,7 @@ def plan_duties(
             else:
                 item = _wanted_training(req, person, evidence, today, lead)
             if item is not None:
-                wanted[(req.id, person.id, None)] = item
+                wanted[(req.id, person.id, None)] = _on_school_day(item, school)
 
     # close what is no longer wanted in its cycle
     task_ids = {req.id for req in requirements if req.config.kind == "recurring_task"}
