@@ -292,6 +292,7 @@ class Duty(Base):
     __table_args__ = (
         UniqueConstraint("requirement_id", "person_id", "cycle"),
         Index("ix_duties_open", "school_id", "status", "due_on"),
+        Index("ix_duties_kind", "school_id", "kind", "status", "policy_version_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)

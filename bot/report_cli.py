@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,37 +84,118 @@ def print_sweep(
     console.print(f"\n[bold green]{sent} message(s) delivered[/]{extra}. Outbox: {outbox_dir}")
 
 
-def print_status(console: Console, ctx: AppContext) -> None:
-    """The dashboard's headline figures in the terminal."""
+def _pct(rate: float) -> str:
+    """Whole percent rounded down, as on the dashboard and the digest."""
+    return f"{math.floor(rate * 100 + 1e-9)}%"
+
+
+def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
+    """The dashboard's headline figures in the terminal (counts only, never report contents)."""
+    from rich.columns import Columns
+    from rich.panel import Panel
+
     from bot.clock import local_today
-    from bot.figures import compute_figures
+    from bot.figures import AGE_BANDS, compute_figures
     from bot.models import utcnow
 
-    today = local_today(utcnow())
+    now = utcnow()
+    day = today or local_today(now)
     with ctx.store.session() as session:
         for school in ctx.config.schools:
-            f = compute_figures(session, school.id, today)
-            console.rule(f"[bold]{school.name}[/] — {today:%A %d %B %Y}")
+            f = compute_figures(session, school.id, day, now=now)
+            console.rule(f"[bold]{school.name}[/] — {day:%A} {day.day} {day:%B %Y}")
+
+            def tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
+                return Panel(f"[{style}]{value}[/]\n{label}\n[dim]{note}[/]", expand=True)
+
             console.print(
-                f"Acknowledgements: [bold]{f.ack_rate:.0%}[/] (target {f.ack_target:.0%})"
-                f"   Training: [bold]{f.training_rate:.0%}[/]   "
-                f"Overdue duties: [bold red]{f.overdue_duties}[/]   "
-                f"Open reports: [bold]{f.open_reports}[/]"
+                f"Acknowledgements: [bold]{_pct(f.ack_rate)}[/] (target {_pct(f.ack_target)})"
+                f"   Training: [bold]{_pct(f.training_rate)}[/]"
+                f"   Overdue duties: [bold]{f.overdue_duties}[/]"
+                f"   Open reports: [bold]{f.open_reports}[/]",
+                highlight=False,
             )
+            ack_style = "bold green" if f.ack_rate >= f.ack_target else "bold yellow"
+            training_style = "bold green" if f.training_rate >= f.ack_target else "bold yellow"
+            console.print(
+                Columns(
+                    [
+                        tile(
+                            _pct(f.ack_rate),
+                            "policies acknowledged",
+                            f"{f.ack_done} of {f.ack_owed} · target {_pct(f.ack_target)}",
+                            ack_style,
+                        ),
+                        tile(
+                            _pct(f.training_rate),
+                            "training up to date",
+                            f"{f.training_done} of {f.training_owed}",
+                            training_style,
+                        ),
+                        tile(
+                            f"{f.accounts_unsigned} of {len(f.accounts)}",
+                            "accounts with unsigned holders",
+                            f"{f.handovers} handover(s) needed",
+                            "bold red" if f.accounts_unsigned else "bold",
+                        ),
+                        tile(
+                            str(f.policies_overdue),
+                            "policy reviews overdue",
+                            f"{f.policies_due_soon} due within 30 days",
+                            "bold red" if f.policies_overdue else "bold",
+                        ),
+                        tile(
+                            str(f.open_reports),
+                            "open reports",
+                            f"{f.running_clocks} clock(s) running, {f.clocks_overdue} overdue",
+                            "bold red" if f.clocks_overdue else "bold",
+                        ),
+                        tile(
+                            str(f.overdue_duties),
+                            "overdue duties",
+                            f"of {f.open_duties} open · {f.people} people",
+                            "bold yellow" if f.overdue_duties else "bold",
+                        ),
+                    ],
+                    equal=True,
+                )
+            )
+            attention = f.attention()
+            if attention:
+                console.print("[bold]Things needing you now[/]")
+                for item in attention:
+                    colour = "red" if item.severity == "bad" else "yellow"
+                    console.print(f"  [{colour}]•[/] {item.text}", highlight=False)
+            else:
+                console.print("[green]Nothing needs you now.[/]")
             table = Table(title="Policies")
             for col in ("Policy", "Version", "Acknowledged", "Overdue", "Review"):
-                table.add_column(col)
+                table.add_column(col, justify="right" if col in ("Overdue",) else "left")
             for p in f.policies:
                 colour = {"overdue": "red", "due soon": "yellow"}.get(p.review, "green")
+                ack = f"{p.done}/{p.owed} ({_pct(p.rate)})" if p.required else "not asked"
                 table.add_row(
                     p.title,
                     p.version or "—",
-                    f"{p.done}/{p.owed} ({p.rate:.0%})",
+                    ack,
                     str(p.overdue),
                     f"[{colour}]{p.review}[/]"
                     + (f" ({p.next_review:%d %b %Y})" if p.next_review else ""),
                 )
             console.print(table)
+            if f.training:
+                training = Table(title="Training")
+                for col in ("Course", "Should be trained", "Up to date", "Expired", "Never"):
+                    training.add_column(col, justify="left" if col == "Course" else "right")
+                for t in f.training:
+                    training.add_row(
+                        t.course,
+                        str(t.audience),
+                        f"{t.up_to_date} ({_pct(t.rate)})",
+                        str(t.expired),
+                        str(t.never),
+                    )
+                console.print(training)
             acc = Table(title="Official accounts")
             for col in ("Account", "Holders", "Unsigned", "Handover"):
                 acc.add_column(col)
@@ -124,5 +207,10 @@ def print_status(console: Console, ctx: AppContext) -> None:
                     "[yellow]needed[/]" if a.handover_needed else "—",
                 )
             console.print(acc)
-            for line in f.needs_attention():
-                console.print(f"• {line}")
+            reports = Table(title="Open reports by urgency and age (counts only)")
+            reports.add_column("Urgency")
+            for band in AGE_BANDS:
+                reports.add_column(band, justify="right")
+            for urgency, bands in f.reports_by_age.items():
+                reports.add_row(urgency, *(str(bands[b]) for b in AGE_BANDS))
+            console.print(reports)

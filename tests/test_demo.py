@@ -55,8 +55,13 @@ def test_help_answers_in_under_a_second() -> None:
 
 def _time_help() -> float:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], capture_output=True,
-                          text=True, cwd=ROOT, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     assert proc.returncode == 0 and "demo" in proc.stdout
     return elapsed

@@ -49,8 +49,9 @@ def test_missing_header_is_one_clear_error(tmp_path: Path) -> None:
         FileDirectory(path).fetch()
 
 
-def test_cli_malformed_directory_is_one_line(school: SchoolBuilder,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_malformed_directory_is_one_line(
+    school: SchoolBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = school.write()
     (home / "directory.csv").write_text("who,where\nx,y\n", encoding="utf-8")
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(home))
@@ -63,8 +64,10 @@ def test_cli_malformed_directory_is_one_line(school: SchoolBuilder,
 
 def test_yaml_directory(tmp_path: Path) -> None:
     path = tmp_path / "people.yaml"
-    path.write_text("people:\n  - {email: A@X.org, name: Ann, roles: [staff, dsl]}\n"
-                    "  - {email: b@x.org}\n", encoding="utf-8")
+    path.write_text(
+        "people:\n  - {email: A@X.org, name: Ann, roles: [staff, dsl]}\n  - {email: b@x.org}\n",
+        encoding="utf-8",
+    )
     changes = FileDirectory(path).fetch()
     assert changes.people[0].email == "a@x.org"
     assert changes.people[0].roles == frozenset({"staff", "dsl"})

@@ -55,4 +55,5 @@ def test_jobs_run_a_cycle_and_deliver(school: SchoolBuilder, sqlite_url: str,
         sweep_job(str(home))
         assert not list((home / "outbox").glob("*.eml"))  # the sweep only queues
         dispatch_job(str(home))
-    assert len(list((home / "outbox").glob("*.eml"))) == 4
+    # four reminders, and Monday's weekly digest to the headteacher
+    assert len(list((home / "outbox").glob("*.eml"))) == 5

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:12:04.102682
+Create Date: 2026-11-22 09:55:00.634727
 """
 
 from __future__ import annotations
@@ -470,6 +470,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('requirement_id', 'person_id', 'cycle', name=op.f('uq_duties_requirement_id'))
     )
     with op.batch_alter_table('duties', schema=None) as batch_op:
+        batch_op.create_index('ix_duties_kind', ['school_id', 'kind', 'status', 'policy_version_id'], unique=False)
         batch_op.create_index('ix_duties_open', ['school_id', 'status', 'due_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_duties_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_duties_school_id'), ['school_id'], unique=False)
@@ -561,6 +562,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_duties_school_id'))
         batch_op.drop_index(batch_op.f('ix_duties_person_id'))
         batch_op.drop_index('ix_duties_open')
+        batch_op.drop_index('ix_duties_kind')
 
     op.drop_table('duties')
     with op.batch_alter_table('account_holders', schema=None) as batch_op:
