@@ -34,7 +34,6 @@ from bot.models import (
     TaskCompletion,
     utcnow,
 )
-from bot.outbox import enqueue_email
 from bot.reports import RateLimiter
 from bot.uploads import (
     MAX_FILE_BYTES,
@@ -52,7 +51,7 @@ from bot.web.common import (
     render,
     require_roles,
 )
-from bot.web.links_pages import deliver_soon
+from bot.web.links_pages import deliver_soon, fresh_link_page, queue_fresh_link
 
 __all__ = ["router"]
 
@@ -623,32 +622,9 @@ def task_renew(
                 button_url=f"{settings.base_url}/task/{fresh}",
                 button_text="Mark as done",
             )
-            today = local_today(utcnow())
-            enqueue_email(
-                session,
-                school_id=person.school_id,
-                key=f"renew:task:{duty.id}:{today.isoformat()}",
-                purpose="link_renewal",
-                draft=draft,
-            )
-            audit.record(
-                session,
-                actor="link-holder",
-                action="link.renewed",
-                object_type="duty",
-                object_id=duty.id,
-                school_id=person.school_id,
-            )
+            queue_fresh_link(session, person, duty, "task", draft)
     deliver_soon(request, background)
-    return render(
-        request,
-        "info.html",
-        {
-            "title": "Check your email",
-            "message": "If that link was yours and the task is still open, a fresh link is on its "
-            "way to the email address the school has for you.",
-        },
-    )
+    return fresh_link_page(request)
 
 
 @router.post("/task/{token}", include_in_schema=False)

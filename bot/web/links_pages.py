@@ -16,7 +16,7 @@ from bot.clock import local_today
 from bot.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
 from bot.messages import human_date, notice
 from bot.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
-from bot.outbox import dispatch, enqueue_email
+from bot.outbox import EmailDraft, dispatch, enqueue_email
 from bot.web.common import check_csrf, client_ip, ctx, current_user, render
 
 router = APIRouter()
@@ -290,6 +290,41 @@ def aup_sign(
 # --------------------------------------------------------------------------- fresh links
 
 
+def queue_fresh_link(
+    session: Session, person: Person, duty: Duty, purpose: str, draft: EmailDraft
+) -> None:
+    """Queue the email with a fresh link (at most one a day per duty) and audit it."""
+    today = local_today(utcnow())
+    enqueue_email(
+        session,
+        school_id=person.school_id,
+        key=f"renew:{purpose}:{duty.id}:{today.isoformat()}",
+        purpose="link_renewal",
+        draft=draft,
+    )
+    audit.record(
+        session,
+        actor="link-holder",
+        action="link.renewed",
+        object_type="duty",
+        object_id=duty.id,
+        school_id=person.school_id,
+    )
+
+
+def fresh_link_page(request: Request) -> Response:
+    """The same answer whoever asks, so the page reveals nothing about the link's owner."""
+    return render(
+        request,
+        "info.html",
+        {
+            "title": "Check your email",
+            "message": "If that link was yours and the task is still open, a fresh link is on its "
+            "way to the email address the school has for you.",
+        },
+    )
+
+
 @router.post("/links/renew", include_in_schema=False)
 def renew(
     request: Request,
@@ -332,32 +367,9 @@ def renew(
                 button_url=f"{settings.base_url}/{purpose}/{fresh}",
                 button_text="Read and sign" if purpose == "aup" else "Read and acknowledge",
             )
-            today = local_today(utcnow())
-            enqueue_email(
-                session,
-                school_id=person.school_id,
-                key=f"renew:{purpose}:{duty.id}:{today.isoformat()}",
-                purpose="link_renewal",
-                draft=draft,
-            )
-            audit.record(
-                session,
-                actor="link-holder",
-                action="link.renewed",
-                object_type="duty",
-                object_id=duty.id,
-                school_id=person.school_id,
-            )
+            queue_fresh_link(session, person, duty, purpose, draft)
     deliver_soon(request, background)
-    return render(
-        request,
-        "info.html",
-        {
-            "title": "Check your email",
-            "message": "If that link was yours and the task is still open, a fresh link is on its "
-            "way to the email address the school has for you.",
-        },
-    )
+    return fresh_link_page(request)
 
 
 # --------------------------------------------------------------------------- your page
