@@ -66,7 +66,10 @@ def test_sweep_10k_people_10_requirements(tmp_path: Path) -> None:
         timings.append(time.perf_counter() - start)
     with ctx.store.session() as session:
         duties = session.scalar(select(func.count()).select_from(Duty))
-        queued = session.scalar(select(func.count()).select_from(OutboxMessage))
+        queued = session.scalar(
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.purpose == "reminder")  # Monday also queues the head's digest
+        )
     assert duties == PEOPLE * 10 and queued == PEOPLE
     print(f"\nBENCHMARK sweep 10,000 people x 10 requirements (SQLite): first {timings[0]:.2f} s "
           f"(100,000 duties opened, 10,000 emails queued), next day {timings[1]:.2f} s")
