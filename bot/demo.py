@@ -465,6 +465,27 @@ def _config(people: list[DemoPerson], today: date, online_safety_version: str) -
                         "cadence": "training",
                     },
                     {
+                        "id": "task-phone-photos",
+                        "kind": "recurring_task",
+                        "title": "Upload and clear photos from the school phone",
+                        "every": "weekly",
+                        "owners": [by_title["Deputy Headteacher"][0]],
+                    },
+                    {
+                        "id": "task-filtering-check",
+                        "kind": "recurring_task",
+                        "title": "Check filtering and monitoring",
+                        "every": "termly",
+                        "owners": [by_title["IT Lead"][0]],
+                    },
+                    {
+                        "id": "task-phone-lock-code",
+                        "kind": "recurring_task",
+                        "title": "Change the school phone lock code",
+                        "every": "yearly",
+                        "owners": [head],
+                    },
+                    {
                         "id": "training-school-phone",
                         "kind": "complete_training",
                         "course": "School phone and social media",

@@ -414,13 +414,15 @@ def sync_config(
         req = requirements.get(rc.id)
         spec = json.loads(rc.model_dump_json())
         policy_id = policies[rc.policy].id if rc.policy else None
+        # an acknowledgement without its own title is known by its policy's title
+        title = rc.title or (policies[rc.policy].title if rc.policy else rc.display_title)
         if req is None:
             session.add(
                 Requirement(
                     school_id=school.id,
                     key=rc.id,
                     kind=rc.kind,
-                    title=rc.display_title,
+                    title=title,
                     policy_id=policy_id,
                     spec=spec,
                     active=True,
@@ -430,7 +432,7 @@ def sync_config(
             continue
         req.kind, req.title, req.policy_id, req.spec, req.active = (
             rc.kind,
-            rc.display_title,
+            title,
             policy_id,
             spec,
             True,
