@@ -50,7 +50,9 @@ def make_token(
     secret: str, purpose: str, person_id: int, duty_id: int | None, version_id: int | None
 ) -> str:
     """A URL-safe token binding the purpose, person, duty and version."""
-    value = f"{person_id}.{'' if duty_id is None else duty_id}.{'' if version_id is None else version_id}"
+    duty = "" if duty_id is None else str(duty_id)
+    version = "" if version_id is None else str(version_id)
+    value = f"{person_id}.{duty}.{version}"
     return _signer(secret, purpose).sign(value).decode()
 
 
