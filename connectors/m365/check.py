@@ -1,0 +1,358 @@
+"""``compliance-bot check m365``: prove each permission by making the connector's real calls.
+
+Each row names one thing the connector needs, whether it works, what Graph said, and the exact
+fix. Reads are real reads (``GET /users?$top=1``, ``/groups`` + members, ``/sites/{site}/lists``,
+the workbook header). Mail.Send cannot be read, so it is probed with a ``sendMail`` that has no
+recipients: Exchange checks the app's right to the mailbox first, so ``400
+ErrorInvalidRecipients`` means "allowed" and ``403 ErrorAccessDenied`` "not allowed" — and
+nothing can be delivered. The same probe against another mailbox shows whether Mail.Send is
+scoped to the sender (it should be refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from connectors.m365.client import GraphCallError, GraphClient
+from connectors.m365.connector import ENV, find_role_groups
+
+__all__ = ["CheckRow", "rbac_fix", "run_checks"]
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One line of the check table."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+
+
+CONSENT = (
+    "Entra admin centre > App registrations > {app} > API permissions > Add a permission > "
+    "Microsoft Graph > Application permissions > {permission}, then 'Grant admin consent'."
+)
+TOKEN_FIXES = {
+    "AADSTS7000215": f"The client secret is wrong: copy the secret's Value (not its ID) into "
+    f"{ENV}CLIENT_SECRET, or create a new one under Certificates & secrets.",
+    "AADSTS7000222": f"The client secret has expired: create a new one and update "
+    f"{ENV}CLIENT_SECRET.",
+    "AADSTS700016": f"No app with this id in the tenant: check {ENV}CLIENT_ID and {ENV}TENANT_ID.",
+    "AADSTS90002": f"Tenant not found: check {ENV}TENANT_ID (and {ENV}AUTHORITY_HOST for "
+    "national clouds).",
+    "AADSTS900023": f"{ENV}TENANT_ID is not a valid tenant id or domain.",
+    "AADSTS700027": "The certificate is not registered on the app: upload its public key under "
+    "Certificates & secrets.",
+    "AADSTS700024": "The client assertion is out of date: check this machine's clock.",
+}
+
+
+def rbac_fix(client_id: str, sender: str) -> str:
+    """Exchange Online PowerShell that scopes Mail.Send to the sender (RBAC for Applications)."""
+    return (
+        "Scope Mail.Send to the sender with Exchange Online RBAC for Applications, then remove "
+        "the tenant-wide Mail.Send grant from the app registration (permissions add up):\n"
+        "  Connect-ExchangeOnline\n"
+        f"  New-ServicePrincipal -AppId {client_id} -ObjectId <enterprise-app-object-id> "
+        '-DisplayName "compliance-bot"\n'
+        '  New-ManagementScope -Name "compliance-bot sender" '
+        f"-RecipientRestrictionFilter \"PrimarySmtpAddress -eq '{sender}'\"\n"
+        f'  New-ManagementRoleAssignment -App {client_id} -Role "Application Mail.Send" '
+        '-CustomResourceScope "compliance-bot sender"\n'
+        f"  Test-ServicePrincipalAuthorization -Identity {client_id} -Resource {sender}"
+    )
+
+
+def _consent(app: str, permission: str) -> str:
+    return CONSENT.format(app=app, permission=permission)
+
+
+def run_checks(settings: Any, transport: httpx.AsyncBaseTransport | None = None) -> list[CheckRow]:
+    """Check the m365 setup; returns rows in order, stopping early when nothing else can work.
+
+    Args:
+        settings: ``Settings`` (or its ``M365Settings``).
+        transport: an httpx transport for Graph and tokens (tests); None means the network.
+    """
+    m365 = getattr(settings, "m365", settings)
+    missing = [
+        f"{ENV}{name}"
+        for name, value in (("TENANT_ID", m365.tenant_id), ("CLIENT_ID", m365.client_id))
+        if not value
+    ]
+    if m365.client_secret is None and m365.certificate_path is None:
+        missing.append(f"{ENV}CLIENT_SECRET or {ENV}CERTIFICATE_PATH")
+    if missing:
+        return [
+            CheckRow(
+                "settings",
+                False,
+                "missing: " + ", ".join(missing),
+                "Set them in the environment or .env (see deploy/m365.md).",
+            )
+        ]
+    auth = "certificate" if m365.certificate_path is not None else "client secret"
+    try:
+        client = GraphClient.from_settings(m365, transport=transport)
+    except Exception as exc:  # a bad certificate file, a malformed endpoint...
+        return [
+            CheckRow(
+                "settings",
+                False,
+                f"{type(exc).__name__}: {exc}",
+                f"Check {ENV}CERTIFICATE_PATH and {ENV}GRAPH_ENDPOINT.",
+            )
+        ]
+    rows = [
+        CheckRow(
+            "settings",
+            True,
+            f"tenant {m365.tenant_id}, app {m365.client_id}, {auth}, Graph {client.endpoint}",
+        )
+    ]
+    with client:
+        try:
+            client.token()
+        except GraphCallError as exc:
+            fix = TOKEN_FIXES.get(exc.code or "") or (
+                f"Check {ENV}TENANT_ID, {ENV}CLIENT_ID and the {auth}; see deploy/m365.md."
+                if exc.code
+                else f"Check this machine can reach {m365.authority_host} (proxy, firewall)."
+            )
+            rows.append(CheckRow("token", False, str(exc), fix))
+            return rows
+        rows.append(CheckRow("token", True, f"app-only token issued by {m365.authority_host}"))
+        app = str(m365.client_id)
+        rows.append(_users(client, app))
+        rows.extend(_groups(client, app, list(m365.role_groups)))
+        rows.extend(_mail(client, app, m365.sender))
+        rows.append(_site(client, m365.site_id, m365.list_name))
+        rows.append(_forms(client, m365))
+    rows.append(_webhook(m365.teams_webhook_url))
+    return rows
+
+
+def _probe(name: str, call: Callable[[], object], fix: str, ok_detail: str) -> CheckRow:
+    """Run a read; 401/403 means the permission is missing."""
+    try:
+        call()
+    except GraphCallError as exc:
+        if exc.status in (401, 403):
+            return CheckRow(name, False, f"{name} missing: {exc}", fix)
+        return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
+    return CheckRow(name, True, ok_detail)
+
+
+def _users(client: GraphClient, app: str) -> CheckRow:
+    return _probe(
+        "User.Read.All",
+        lambda: client.users(select=("id",), top=1, all_pages=False),
+        _consent(app, "User.Read.All"),
+        "GET /users?$top=1 works",
+    )
+
+
+def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
+    def read() -> None:
+        groups = client.groups(select=("id", "displayName"), top=1, all_pages=False)
+        if groups:
+            client.group_member_ids(groups[0].id, top=1)
+
+    row = _probe(
+        "GroupMember.Read.All",
+        read,
+        _consent(app, "GroupMember.Read.All"),
+        "GET /groups?$top=1 and its members work",
+    )
+    if not row.ok or not names:
+        return [row]
+    try:
+        found = set(find_role_groups(client, names).values())
+    except GraphCallError as exc:
+        return [row, CheckRow("role groups", False, str(exc), None)]
+    missing = sorted(set(names) - found)
+    if missing:
+        return [
+            row,
+            CheckRow(
+                "role groups",
+                False,
+                "not found: " + ", ".join(repr(n) for n in missing),
+                f"Use the groups' exact display names as the keys of {ENV}ROLE_GROUPS.",
+            ),
+        ]
+    return [row, CheckRow("role groups", True, f"all {len(names)} found")]
+
+
+def _mail(client: GraphClient, app: str, sender: str | None) -> list[CheckRow]:
+    if not sender:
+        return [
+            CheckRow(
+                "Mail.Send",
+                False,
+                "no sender mailbox",
+                f"Set {ENV}SENDER to the mailbox to send from.",
+            )
+        ]
+    fix = rbac_fix(app, sender)
+    try:
+        client.user(sender, select=("id", "mail", "userPrincipalName"))
+    except GraphCallError as exc:
+        if exc.status == 404:
+            return [
+                CheckRow(
+                    "Mail.Send",
+                    False,
+                    f"sender {sender} not found: {exc}",
+                    f"Set {ENV}SENDER to an existing mailbox (a shared mailbox is fine).",
+                )
+            ]
+    row = _send_probe(client, sender, fix)
+    if not row.ok:
+        return [row]
+    return [row, _scope(client, sender, fix)]
+
+
+def _send_probe(client: GraphClient, sender: str, fix: str) -> CheckRow:
+    try:
+        client.send_probe(sender)
+    except GraphCallError as exc:
+        if exc.status == 400:
+            return CheckRow(
+                "Mail.Send",
+                True,
+                f"may send as {sender} (a probe with no recipients was refused as "
+                f"{exc.code or 'invalid'}; nothing was sent)",
+            )
+        if exc.status in (401, 403):
+            return CheckRow("Mail.Send", False, f"Mail.Send missing for {sender}: {exc}", fix)
+        if exc.status == 404:
+            return CheckRow(
+                "Mail.Send",
+                False,
+                f"{sender} has no Exchange Online mailbox: {exc}",
+                "Use a licensed or shared mailbox as the sender.",
+            )
+        return CheckRow("Mail.Send", False, str(exc), "Run the check again; see deploy/m365.md.")
+    return CheckRow("Mail.Send", True, f"may send as {sender}")
+
+
+def _scope(client: GraphClient, sender: str, fix: str) -> CheckRow:
+    name = "Mail.Send scope"
+    try:
+        others = [
+            u
+            for u in client.users(
+                select=("id", "mail", "userPrincipalName"), top=10, all_pages=False
+            )
+            if u.mail
+            and u.mail.casefold() != sender.casefold()
+            and (u.user_principal_name or "").casefold() != sender.casefold()
+        ]
+    except GraphCallError as exc:
+        return CheckRow(name, True, f"not tested (could not list users: {exc.status})")
+    if not others:
+        return CheckRow(name, True, "not tested (no other mailbox to compare with)")
+    other = others[0]
+    try:
+        client.send_probe(other.id)
+    except GraphCallError as exc:
+        if exc.status in (401, 403):
+            return CheckRow(name, True, "scoped: Graph refuses to send as other mailboxes")
+        if exc.status == 400:
+            return CheckRow(
+                name,
+                False,
+                "Mail.Send is tenant-wide: the app may send as any mailbox",
+                fix,
+            )
+        return CheckRow(name, True, f"not tested (probe answered {exc.status} {exc.code})")
+    return CheckRow(name, False, "Mail.Send is tenant-wide: the app may send as any mailbox", fix)
+
+
+def _site(client: GraphClient, site_id: str | None, list_name: str) -> CheckRow:
+    name = "Sites.Selected"
+    if not site_id:
+        return CheckRow(name, True, f"not configured: reports are not mirrored ({ENV}SITE_ID)")
+    try:
+        lists = client.lists(site_id)
+    except GraphCallError as exc:
+        if exc.status in (401, 403):
+            return CheckRow(
+                name,
+                False,
+                f"cannot read the site: {exc}",
+                "Add Microsoft Graph application permission Sites.Selected (admin consent), then "
+                f"grant this site to the app: POST /sites/{site_id}/permissions "
+                '{"roles": ["write"], "grantedToIdentities": [{"application": '
+                '{"id": "<client-id>", "displayName": "compliance-bot"}}]} '
+                "(as an admin with Sites.FullControl.All, e.g. in Graph Explorer).",
+            )
+        if exc.status in (400, 404):
+            return CheckRow(
+                name,
+                False,
+                f"site not found: {exc}",
+                f"Set {ENV}SITE_ID to the site id (hostname,site-collection-id,web-id) from "
+                "GET /sites/{hostname}:/sites/{path}.",
+            )
+        return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
+    exists = any(x.display_name.casefold() == list_name.casefold() for x in lists)
+    state = "exists" if exists else "will be created on first use"
+    return CheckRow(name, True, f"site readable; list {list_name!r} {state}")
+
+
+def _forms(client: GraphClient, m365: Any) -> CheckRow:
+    name = "Forms workbook"
+    if not (m365.forms_drive_id and m365.forms_item_id):
+        return CheckRow(name, True, "not configured: Microsoft Forms responses are not read")
+    try:
+        header = client.table_header(m365.forms_drive_id, m365.forms_item_id, m365.forms_table)
+    except GraphCallError as exc:
+        if exc.status in (401, 403):
+            return CheckRow(
+                name,
+                False,
+                f"cannot read the workbook: {exc}",
+                "Keep the form's workbook in the SharePoint site granted with Sites.Selected "
+                "(a group form's 'Open in Excel' workbook lives there).",
+            )
+        return CheckRow(
+            name,
+            False,
+            str(exc),
+            f"Check {ENV}FORMS_DRIVE_ID, {ENV}FORMS_ITEM_ID and {ENV}FORMS_TABLE.",
+        )
+    lowered = {h.strip().casefold() for h in header}
+    if "id" not in lowered or not ({"completion time", "start time"} & lowered):
+        return CheckRow(
+            name,
+            False,
+            "the table has no ID / Completion time columns: " + ", ".join(header[:8]),
+            f"Point {ENV}FORMS_TABLE at the table Microsoft Forms writes (usually Table1).",
+        )
+    shown = ", ".join(header[:6]) + (", ..." if len(header) > 6 else "")
+    return CheckRow(name, True, f"table readable: {shown}")
+
+
+def _webhook(url: Any) -> CheckRow:
+    name = "Teams webhook"
+    if url is None:
+        return CheckRow(name, True, f"not configured: no digest card ({ENV}TEAMS_WEBHOOK_URL)")
+    parts = urlsplit(url.get_secret_value())
+    if parts.scheme != "https" or "sig" not in parse_qs(parts.query):
+        return CheckRow(
+            name,
+            False,
+            f"the URL does not look like a Workflows webhook (host {parts.hostname})",
+            "Copy the HTTP POST URL from the 'When a Teams webhook request is received' trigger.",
+        )
+    return CheckRow(
+        name, True, f"configured for {parts.hostname} (not called: it would post to the channel)"
+    )
