@@ -32,6 +32,7 @@ from connectors.base import (
     OutgoingEmail,
     RetryableError,
     SendResult,
+    SetupError,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 STALE_AFTER = timedelta(minutes=15)
+SETUP_WAIT = 15 * 60  # seconds between tries while the platform refuses our credentials
 
 
 @dataclass(frozen=True)
@@ -297,6 +299,14 @@ def _settle(
             row.last_error = None
             stats.sent += 1
             stats.sent_keys.append(row.idempotency_key)
+        elif isinstance(outcome, SetupError):
+            # not this message's fault: it keeps its attempts and waits for the fix
+            row.attempts = max(row.attempts - 1, 0)
+            row.status = "pending"
+            row.next_attempt_at = now + timedelta(seconds=outcome.retry_after or SETUP_WAIT)
+            row.last_error = str(outcome)[:500]
+            stats.retry_later += 1
+            log.error("outbox: %s", outcome)
         elif isinstance(outcome, RetryableError) and row.attempts < MAX_ATTEMPTS:
             wait = (
                 timedelta(seconds=outcome.retry_after)
@@ -325,6 +335,11 @@ def dispatch(
 ) -> DispatchStats:
     """Deliver due rows once each, oldest first.
 
+    A ``RetryableError`` (a 429, a quota, an unreachable platform) says the *platform* is not
+    taking messages now, not that one message is bad: that row waits for its ``retry_after``
+    and the rest of its channel is left unclaimed until the next pass, so a throttle costs
+    one attempt, not one attempt per queued row.
+
     Args:
         store: the database.
         mailer: where emails go.
@@ -339,9 +354,14 @@ def dispatch(
     )
     batch_size = int(getattr(mailer, "max_batch", 1) or 1)
     handled = 0
+    paused: set[str] = set()  # channels whose platform said "not now" during this pass
     while limit is None or handled < limit:
+        channels = [c for c in ("email", "card") if c not in paused]
+        if notifier is None and "card" in channels:
+            channels.remove("card")
+        if not channels:
+            break
         with store.session() as session:
-            channels = ["email", "card"] if notifier is not None else ["email"]
             rows: Sequence[tuple[int, str]] = session.execute(
                 select(OutboxMessage.id, OutboxMessage.channel)
                 .where(
@@ -359,6 +379,11 @@ def dispatch(
         for row_id, channel in rows:
             if limit is not None and handled >= limit:
                 break
+            if channel in paused:
+                continue
+            if channel == "email" and _waiting(mailer) > 0:
+                paused.add("email")  # the platform's Retry-After has not passed: claim nothing
+                continue
             if not _claim(store, row_id, now()):
                 continue
             progressed = True
@@ -370,7 +395,7 @@ def dispatch(
                 card = _to_card(row) if channel == "card" else None
             if card is not None:
                 assert notifier is not None
-                _deliver_one(
+                outcome = _deliver_one(
                     store,
                     row_id,
                     card.idempotency_key,
@@ -379,15 +404,18 @@ def dispatch(
                     stats,
                     on_sent,
                 )
+                if isinstance(outcome, RetryableError):
+                    paused.add("card")
                 continue
             assert message is not None
             if batch_size > 1:
                 pending_batch.append((row_id, message))
                 if len(pending_batch) >= batch_size:
-                    _deliver_batch(store, mailer, pending_batch, now, stats, on_sent)
+                    if _deliver_batch(store, mailer, pending_batch, now, stats, on_sent):
+                        paused.add("email")
                     pending_batch = []
                 continue
-            _deliver_one(
+            outcome = _deliver_one(
                 store,
                 row_id,
                 message.idempotency_key,
@@ -396,11 +424,21 @@ def dispatch(
                 stats,
                 on_sent,
             )
-        if pending_batch:
-            _deliver_batch(store, mailer, pending_batch, now, stats, on_sent)
+            if isinstance(outcome, RetryableError):
+                paused.add("email")
+        if pending_batch and _deliver_batch(store, mailer, pending_batch, now, stats, on_sent):
+            paused.add("email")
         if not progressed:
             break
+    if paused:
+        log.info("outbox: %s paused until the platform's Retry-After", ", ".join(sorted(paused)))
     return stats
+
+
+def _waiting(mailer: Mailer) -> float:
+    """Seconds the mailer still has to wait for its platform (its optional ``ready_in``)."""
+    ready_in = getattr(mailer, "ready_in", None)
+    return float(ready_in()) if callable(ready_in) else 0.0
 
 
 def _deliver_one(
@@ -411,7 +449,8 @@ def _deliver_one(
     now: Callable[[], datetime],
     stats: DispatchStats,
     on_sent: Callable[[str], None] | None,
-) -> None:
+) -> SendResult | ConnectorError:
+    """Deliver one row and settle it; returns the outcome."""
     try:
         outcome: SendResult | ConnectorError = call()
     except ConnectorError as exc:
@@ -423,6 +462,7 @@ def _deliver_one(
     _settle(store, row_id, outcome, now(), stats)
     if isinstance(outcome, SendResult) and on_sent is not None:
         on_sent(key)
+    return outcome
 
 
 def _deliver_batch(
@@ -432,7 +472,8 @@ def _deliver_batch(
     now: Callable[[], datetime],
     stats: DispatchStats,
     on_sent: Callable[[str], None] | None,
-) -> None:
+) -> bool:
+    """Deliver a batch and settle each row; True when the platform asked us to wait."""
     send_batch = getattr(mailer, "send_batch")  # noqa: B009 - BatchMailer is optional
     try:
         outcomes: list[SendResult | ConnectorError] = send_batch([m for _, m in batch])
@@ -445,3 +486,4 @@ def _deliver_batch(
         _settle(store, row_id, outcome, now(), stats)
         if isinstance(outcome, SendResult) and on_sent is not None:
             on_sent(message.idempotency_key)
+    return any(isinstance(o, RetryableError) for o in outcomes)

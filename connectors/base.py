@@ -43,6 +43,7 @@ __all__ = [
     "RateLimiter",
     "RetryableError",
     "SendResult",
+    "SetupError",
 ]
 
 
@@ -64,6 +65,14 @@ class RetryableError(ConnectorError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SetupError(RetryableError):
+    """The platform refused *us*, not this message (expired secret, permission withdrawn).
+
+    Nothing was sent. The message waits, without spending its attempts, until the setup is
+    fixed; the mailer stays paused meanwhile (``ready_in``) so only one message a while asks.
+    """
 
 
 class DeliveryUnknownError(ConnectorError):
@@ -167,7 +176,13 @@ class SendResult:
 
 @runtime_checkable
 class Mailer(Protocol):
-    """Sends one email. Raises a ``ConnectorError`` subclass on failure, never retries POSTs."""
+    """Sends one email. Raises a ``ConnectorError`` subclass on failure, never retries POSTs.
+
+    Optional extras the dispatcher looks for: ``idempotent = True`` (resending is harmless, e.g.
+    the .eml writer), ``max_batch`` (see ``BatchMailer``) and ``ready_in() -> float``, the
+    seconds until the platform's ``Retry-After`` has passed (the dispatcher claims nothing
+    while it is above 0).
+    """
 
     def send(self, message: OutgoingEmail) -> SendResult:
         """Deliver ``message`` once."""

@@ -4,12 +4,14 @@ that calls one function of ``bot`` and records what it did; jobs only enqueue or
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from bot.context import AppContext
 from bot.outbox import dispatch
 from bot.settings import Settings
 from bot.sweep import run_sweep
+from connectors.registry import Connectors, build_connectors
 
 __all__ = ["DISPATCH_SECONDS", "JOBS", "SWEEP_MINUTES", "JobSpec", "dispatch_job", "sweep_job"]
 
@@ -30,10 +32,29 @@ def _context(home: str | None) -> AppContext:
     return AppContext(settings)
 
 
+_connectors: dict[tuple[str, str], Connectors] = {}
+_connectors_lock = threading.Lock()
+
+
+def _shared_connectors(settings: Settings) -> Connectors:
+    """The process's one set of connectors for these settings.
+
+    Built once, not per job run: the mail pacer (30 a minute per Exchange mailbox), the
+    24-hour recipient count, and the Graph client's event loop and token cache must outlive a
+    single run, or every minute would start with a fresh allowance and a fresh token.
+    """
+    key = (str(settings.home.resolve()), settings.connector)
+    with _connectors_lock:
+        if key not in _connectors:
+            _connectors[key] = build_connectors(settings)
+        return _connectors[key]
+
+
 def sweep_job(home: str | None = None) -> None:
     """Run one cycle; delivery is left to the dispatch job."""
     ctx = _context(home)
-    results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, deliver=False)
+    connectors = _shared_connectors(ctx.settings)
+    results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, connectors, deliver=False)
     for r in results:
         log.info("sweep %s as of %s: opened %d, reminders %d, overdue %d", r.school_id, r.as_of,
                  r.opened, sum(1 for x in r.reminders if x.queued), r.overdue)
@@ -42,7 +63,8 @@ def sweep_job(home: str | None = None) -> None:
 def dispatch_job(home: str | None = None) -> None:
     """Deliver due outbox rows."""
     ctx = _context(home)
-    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier)
+    connectors = _shared_connectors(ctx.settings)
+    stats = dispatch(ctx.store, connectors.mailer, connectors.notifier)
     if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
         log.info("dispatch: sent %d, retry %d, failed %d, unknown %d", stats.sent,
                  stats.retry_later, stats.failed, stats.delivery_unknown)

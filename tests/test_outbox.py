@@ -114,24 +114,43 @@ class Scripted:
         return SendResult("id")
 
 
-def test_retryable_waits_permanent_fails_unknown_is_never_resent(sqlite_url: str) -> None:
+def test_permanent_fails_and_unknown_is_never_resent(sqlite_url: str) -> None:
     store = _store(sqlite_url)
     _queue(store, 3)
-    mailer = Scripted([RetryableError("429", retry_after=120), PermanentError("bad address"),
-                       DeliveryUnknownError("504")])
+    mailer = Scripted([PermanentError("bad address"), DeliveryUnknownError("504"),
+                       SendResult("ok")])
     now = utcnow()
     stats = dispatch(store, mailer, None, now=lambda: now)
-    assert (stats.retry_later, stats.failed, stats.delivery_unknown) == (1, 1, 1)
-    # nothing is due again until Retry-After has passed
-    assert dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=60)).sent == 0
-    mailer.outcomes = [SendResult("ok")]
-    later = dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=121))
-    assert later.sent == 1
-    assert Counter(mailer.calls) == {"k0": 2, "k1": 1, "k2": 1}
+    assert (stats.sent, stats.failed, stats.delivery_unknown) == (1, 1, 1)
+    later = dispatch(store, mailer, None, now=lambda: now + timedelta(days=1))
+    assert later.sent == later.failed == later.delivery_unknown == 0
+    assert Counter(mailer.calls) == {"k0": 1, "k1": 1, "k2": 1}
     with store.session() as session:
         states = dict(session.execute(select(OutboxMessage.idempotency_key,
                                              OutboxMessage.status)).all())
-    assert states == {"k0": "sent", "k1": "failed", "k2": "delivery_unknown"}
+    assert states == {"k0": "failed", "k1": "delivery_unknown", "k2": "sent"}
+    store.dispose()
+
+
+def test_retryable_waits_and_pauses_the_channel_for_the_pass(sqlite_url: str) -> None:
+    """A 429 costs the throttled row one attempt; the rows behind it are not even claimed."""
+    store = _store(sqlite_url)
+    _queue(store, 3)
+    mailer = Scripted([RetryableError("429", retry_after=120)])
+    now = utcnow()
+    stats = dispatch(store, mailer, None, now=lambda: now)
+    assert (stats.retry_later, stats.sent) == (1, 0)
+    assert mailer.calls == ["k0"]
+    with store.session() as session:
+        attempts = dict(session.execute(select(OutboxMessage.idempotency_key,
+                                               OutboxMessage.attempts)).all())
+    assert attempts == {"k0": 1, "k1": 0, "k2": 0}
+    # the others go at the next pass; the throttled one only once Retry-After has passed
+    mailer.outcomes = [SendResult("ok"), SendResult("ok")]
+    assert dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=60)).sent == 2
+    mailer.outcomes = [SendResult("ok")]
+    assert dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=121)).sent == 1
+    assert Counter(mailer.calls) == {"k0": 2, "k1": 1, "k2": 1}
     store.dispose()
 
 

@@ -57,3 +57,26 @@ def test_jobs_run_a_cycle_and_deliver(school: SchoolBuilder, sqlite_url: str,
         dispatch_job(str(home))
     # four reminders, and Monday's weekly digest to the headteacher
     assert len(list((home / "outbox").glob("*.eml"))) == 5
+
+
+def test_jobs_share_one_set_of_connectors_per_process(school: SchoolBuilder, sqlite_url: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pacers and the recipient count live in the connectors: a job run must not reset them."""
+    import schedules.jobs as jobs
+
+    home = school.write()
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "k" * 40)
+    built: list[object] = []
+    real = jobs.build_connectors
+
+    def counting(settings: object) -> object:
+        built.append(settings)
+        return real(settings)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "build_connectors", counting)
+    monkeypatch.setattr(jobs, "_connectors", {})
+    for _ in range(3):
+        dispatch_job(str(home))
+    sweep_job(str(home))
+    assert len(built) == 1
