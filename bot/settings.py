@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config import Role
+
 __all__ = [
     "DEFAULT_HOME",
     "DEMO_HOME",
@@ -75,7 +77,8 @@ class M365Settings(BaseModel):
     forms_drive_id: str | None = None
     forms_item_id: str | None = None
     forms_table: str = "Table1"
-    role_groups: dict[str, str] = Field(default_factory=dict)  # group display name -> role
+    role_groups: dict[str, Role] = Field(default_factory=dict)  # group display name -> role
+    all_users: bool = False  # read every user, not only members of role_groups (pupils too)
     messages_per_minute: int = 30
 
 
@@ -90,7 +93,7 @@ class GoogleSettings(BaseModel):
     spreadsheet_id: str | None = None
     sheet_name: str = "Reports"
     form_id: str | None = None
-    role_groups: dict[str, str] = Field(default_factory=dict)  # group email -> role
+    role_groups: dict[str, Role] = Field(default_factory=dict)  # group email -> role
     user_query: str | None = None  # e.g. orgUnitPath='/Staff' so pupils' accounts are left out
     messages_per_minute: int = 60
 

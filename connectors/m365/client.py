@@ -56,6 +56,7 @@ __all__ = [
     "ManagerRef",
     "SharePointList",
     "build_credential",
+    "parse_retry_after",
 ]
 
 DEFAULT_TIMEOUT = 60.0
@@ -260,12 +261,12 @@ def _azure_transport(transport: httpx.BaseTransport) -> Any:
         def send(  # type: ignore[override]  # requests' signature is untyped and wide
             self, request: requests.PreparedRequest, **kwargs: Any
         ) -> requests.Response:
-            body = request.body.encode() if isinstance(request.body, str) else request.body
+            # azure-core's token requests carry a str or bytes body, never a stream.
+            raw: Any = request.body
+            body = raw.encode() if isinstance(raw, str) else raw
+            headers = {k: str(v) for k, v in request.headers.items()}
             answer = self._client.request(
-                request.method or "GET",
-                request.url or "",
-                headers=dict(request.headers),
-                content=body,
+                request.method or "GET", request.url or "", headers=headers, content=body
             )
             response = requests.Response()
             response.status_code = answer.status_code
@@ -416,8 +417,9 @@ class GraphClient:
         from kiota_authentication_azure.azure_identity_authentication_provider import (
             AzureIdentityAuthenticationProvider,
         )
-        from msgraph import GraphRequestAdapter, GraphServiceClient
+        from msgraph.graph_request_adapter import GraphRequestAdapter
         from msgraph.graph_request_adapter import options as graph_options
+        from msgraph.graph_service_client import GraphServiceClient
         from msgraph_core import GraphClientFactory
 
         timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
@@ -727,7 +729,7 @@ class GraphClient:
                 columns=[_text_column(name, label) for name, label in columns],
                 list_=ListInfo(template="genericList"),
             )
-            made = await graph.sites.by_site_id(site_id).lists.post(body)
+            made = await graph.sites.by_site_id(site_id).lists.post(body, _post_once())
             return SharePointList(id=str(made.id), display_name=str(made.display_name or ""))
 
         return self._call("creating the SharePoint list", call)
@@ -753,7 +755,7 @@ class GraphClient:
 
         async def call(graph: Any) -> ListColumn:
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
-            return _column(await builder.post(_text_column(name, display_name)))
+            return _column(await builder.post(_text_column(name, display_name), _post_once()))
 
         return self._call("adding a list column", call)
 
@@ -817,8 +819,8 @@ class GraphClient:
             from msgraph.generated.models.list_item import ListItem
 
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
-            made = await builder.post(ListItem(fields=FieldValueSet(additional_data=dict(fields))))
-            return _item(made)
+            body = ListItem(fields=FieldValueSet(additional_data=dict(fields)))
+            return _item(await builder.post(body, _post_once()))
 
         return self._call("creating a list item", call)
 
@@ -886,6 +888,17 @@ def _no_retry() -> Any:
     return RetryHandlerOption(max_retries=0, should_retry=False)
 
 
+def _post_once() -> Any:
+    """Request configuration for a POST that creates something: no SDK retries.
+
+    A 503/504 may already have created the item (or list, or column); a blind second POST
+    would duplicate it. The caller re-reads and decides (the mirror's upsert finds by Title).
+    """
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+
+    return RequestConfiguration(options=[_no_retry()])
+
+
 def _once_native(info: Any) -> None:
     """No SDK retries, and hand back the raw httpx response instead of raising."""
     from kiota_abstractions.native_response_handler import NativeResponseHandler
@@ -926,7 +939,7 @@ def _raise_for_native(response: httpx.Response, what: str) -> None:
         _describe(what, response.status_code, code, message),
         status=response.status_code,
         code=code,
-        retry_after=_retry_after(response.headers.get("Retry-After")),
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
     )
 
 
@@ -952,7 +965,7 @@ def _describe(what: str, status: int | None, code: str | None, message: str | No
     return text + (f" — {message[:300]}" if message else "")
 
 
-def _retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     if not value:
         return None
@@ -1007,7 +1020,7 @@ def _translate(exc: BaseException, what: str) -> GraphCallError | None:
             _describe(what, status, code, message),
             status=status,
             code=code,
-            retry_after=_retry_after(_header(exc.response_headers, "Retry-After")),
+            retry_after=parse_retry_after(_header(exc.response_headers, "Retry-After")),
         )
     if isinstance(exc, ClientAuthenticationError):
         text = str(getattr(exc, "message", None) or exc)

@@ -14,10 +14,10 @@ import math
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -34,8 +34,15 @@ from connectors.base import (
     RateLimiter,
     RetryableError,
     SendResult,
+    SetupError,
 )
-from connectors.m365.client import DeltaPage, GraphCallError, GraphClient, GraphUser
+from connectors.m365.client import (
+    DeltaPage,
+    GraphCallError,
+    GraphClient,
+    GraphUser,
+    parse_retry_after,
+)
 from connectors.mime import to_mime
 
 if TYPE_CHECKING:
@@ -83,7 +90,7 @@ DELTA_USER_SELECT = (*USER_FIELDS, "manager")  # manager changes arrive as manag
 GROUP_DELTA_SELECT = ("displayName", "members")  # membership changes arrive as members@delta
 MAX_DELTA_GROUPS = 50  # group delta's $filter takes at most 50 ids
 IN_LIMIT = 15  # Graph caps the values of one `in (...)` filter at 15
-CURSOR_VERSION = 1
+CURSOR_VERSION = 2
 # Delta-token errors: Graph answers 410 Gone or 400 with one of these codes; all mean "resync".
 SYNC_RESET_CODES = frozenset(
     {
@@ -121,7 +128,6 @@ class _DeltaState:
     groups_link: str | None
     config: tuple[str, ...]
     names: dict[str, str]
-    missing: tuple[str, ...]
     members: dict[str, set[str]]
     managers: dict[str, str]
 
@@ -134,7 +140,6 @@ class _DeltaState:
                 "groups": self.groups_link,
                 "config": list(self.config),
                 "names": self.names,
-                "missing": list(self.missing),
                 "members": {g: sorted(m) for g, m in sorted(self.members.items())},
                 "managers": dict(sorted(self.managers.items())),
             },
@@ -143,7 +148,7 @@ class _DeltaState:
 
     @classmethod
     def load(cls, cursor: str, config: tuple[str, ...]) -> _DeltaState | None:
-        """Parse a cursor; None when unreadable, older, or made for other role groups."""
+        """Parse a cursor; None when unreadable, older, or made for other settings."""
         try:
             raw = json.loads(cursor)
             if not isinstance(raw, dict) or raw.get("v") != CURSOR_VERSION:
@@ -155,12 +160,20 @@ class _DeltaState:
                 groups_link=raw.get("groups"),
                 config=config,
                 names={str(k): str(v) for k, v in dict(raw["names"]).items()},
-                missing=tuple(raw.get("missing") or ()),
                 members={str(g): set(map(str, m)) for g, m in dict(raw["members"]).items()},
                 managers={str(k): str(v) for k, v in dict(raw["managers"]).items()},
             )
         except (ValueError, KeyError, TypeError):
             return None
+
+    def links_within(self, endpoint: str) -> bool:
+        """Whether the stored delta links point at ``endpoint`` (a cursor is data: check it)."""
+        links = [self.users_link, *([self.groups_link] if self.groups_link else [])]
+        return all(link.startswith(endpoint + "/") for link in links)
+
+    def in_scope(self) -> set[str]:
+        """Ids of users in at least one role group."""
+        return set().union(*self.members.values()) if self.members else set()
 
 
 def _complete(user: GraphUser) -> bool:
@@ -182,26 +195,37 @@ class GraphDirectory:
     with ``active=False`` (a leaver); a deleted one as a ``removed`` id. An expired delta token
     (410, or 400 ``syncStateNotFound``/``resyncRequired``...) falls back to a full sync.
 
+    School tenants hold pupils' accounts too, so by default only members of the role groups are
+    read into the bot (data minimisation); someone taken out of every role group comes back
+    inactive, a leaver. ``all_users=True`` reads everyone. A configured role group that does not
+    exist stops the sync with a ``PermanentError``: carrying on would make its members leavers.
+
     Args:
         client: the Graph client.
-        group_names: display names of the role groups (``COMPLIANCE_BOT_M365__ROLE_GROUPS`` keys).
+        role_groups: group display name -> the role its members get
+            (``COMPLIANCE_BOT_M365__ROLE_GROUPS``); only these groups' memberships are read.
+        all_users: read every user, not only members of the role groups.
         max_pages: a guard against a server that never ends a round.
     """
 
     client: GraphClient
-    group_names: Sequence[str] = ()
+    role_groups: Mapping[str, str] = field(default_factory=dict)
+    all_users: bool = False
     max_pages: int = 10_000
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Return everyone (no or expired cursor) or the changes since ``cursor``."""
-        config = tuple(sorted(set(self.group_names)))
-        if len(config) > MAX_DELTA_GROUPS:
+        config = (*sorted(set(self.role_groups)), f"all_users={self.all_users}")
+        if len(self.role_groups) > MAX_DELTA_GROUPS:
             raise M365SetupError(
-                f"{ENV}ROLE_GROUPS names {len(config)} groups; at most {MAX_DELTA_GROUPS} "
-                "can be tracked"
+                f"{ENV}ROLE_GROUPS names {len(self.role_groups)} groups; at most "
+                f"{MAX_DELTA_GROUPS} can be tracked"
             )
         try:
             state = _DeltaState.load(cursor, config) if cursor else None
+            if state is not None and not state.links_within(self.client.endpoint):
+                log.warning("directory cursor points outside %s; full sync", self.client.endpoint)
+                state = None
             if state is not None:
                 try:
                     changes = self._delta(state)
@@ -235,10 +259,16 @@ class GraphDirectory:
     def _users_round(self, link: str | None) -> tuple[list[GraphUser], str]:
         return self._round(lambda at: self.client.users_delta(at, select=DELTA_USER_SELECT), link)
 
-    def _resolve_groups(self, names: Sequence[str]) -> dict[str, str]:
-        return find_role_groups(self.client, names)
-
     def _full(self, config: tuple[str, ...]) -> DirectoryChanges:
+        names = find_role_groups(self.client, list(self.role_groups)) if self.role_groups else {}
+        missing = sorted(set(self.role_groups) - set(names.values()))
+        if missing:
+            raise M365SetupError(
+                f"{ENV}ROLE_GROUPS: no group named "
+                + ", ".join(repr(n) for n in missing)
+                + " in the directory (use the groups' exact display names; "
+                "`compliance-bot check m365` lists what it finds). Nothing was changed."
+            )
         users, users_link = self._users_round(None)
         live: dict[str, GraphUser] = {}
         for user in users:
@@ -246,8 +276,6 @@ class GraphDirectory:
                 live.pop(user.id, None)
             else:
                 live[user.id] = user
-        names = self._resolve_groups(config) if config else {}
-        missing = tuple(sorted(set(config) - set(names.values())))
         members: dict[str, set[str]] = {gid: set() for gid in names}
         groups_link: str | None = None
         if names:
@@ -263,21 +291,17 @@ class GraphDirectory:
                     members[group.id].update(group.members_added)
                     members[group.id].difference_update(group.members_removed)
         managers = {uid: u.manager.id for uid, u in live.items() if u.manager is not None}
-        people, rejected = self._people(live.values(), members, names, managers, live)
-        state = _DeltaState(users_link, groups_link, config, names, missing, members, managers)
+        state = _DeltaState(users_link, groups_link, config, names, members, managers)
+        people, rejected = self._people(live.values(), state, set(), live)
         return DirectoryChanges(
-            people=people,
-            complete=True,
-            cursor=state.dump(),
-            rejected=[*_missing_messages(missing), *rejected],
+            people=people, complete=True, cursor=state.dump(), rejected=rejected
         )
 
     def _delta(self, state: _DeltaState) -> DirectoryChanges | None:
         """The changes since ``state``; None when only a full sync can be right."""
-        if state.missing and self._resolve_groups(state.missing):
-            return None  # a configured group now exists: rebuild membership from scratch
         users, users_link = self._users_round(state.users_link)
         groups_link = state.groups_link
+        before = state.in_scope()
         members = {gid: set(m) for gid, m in state.members.items()}
         affected: set[str] = set()
         if state.groups_link:
@@ -322,43 +346,57 @@ class GraphDirectory:
         for user in changed.values():
             if user.manager_reported:
                 _set_manager(managers, user)
-        records = {uid: u for uid, u in changed.items() if _complete(u)}
-        reread = sorted((set(changed) - set(records)) | (affected - set(changed)))
+        new_state = _DeltaState(
+            users_link, groups_link, state.config, state.names, members, managers
+        )
+        after = new_state.in_scope()
+        relevant = set(changed) | affected
+        if not self.all_users and state.names:
+            relevant &= before | after  # never look up people the bot does not keep
+            removed = [uid for uid in removed if uid in before]
+        records = {uid: u for uid, u in changed.items() if uid in relevant and _complete(u)}
+        reread = sorted(relevant - set(records))
         for chunk in _chunks(reread, IN_LIMIT):
             query = "id in (" + ",".join(_quote(uid) for uid in chunk) + ")"
             for user in self.client.users(select=USER_FIELDS, filter=query, expand_manager=True):
                 records[user.id] = user
                 _set_manager(managers, user)
-        people, rejected = self._people(records.values(), members, state.names, managers, records)
-        new_state = _DeltaState(
-            users_link, groups_link, state.config, state.names, state.missing, members, managers
-        )
+        people, rejected = self._people(records.values(), new_state, before, records)
         return DirectoryChanges(
             people=people,
             complete=False,
             removed=removed,
             cursor=new_state.dump(),
-            rejected=[*_missing_messages(state.missing), *rejected],
+            rejected=rejected,
         )
 
     # ---- mapping -----------------------------------------------------------------------
     def _people(
         self,
-        users: Any,
-        members: Mapping[str, set[str]],
-        names: Mapping[str, str],
-        managers: Mapping[str, str],
+        users: Iterable[GraphUser],
+        state: _DeltaState,
+        was_in_scope: set[str],
         known: Mapping[str, GraphUser],
     ) -> tuple[list[DirectoryPerson], list[str]]:
+        """Map users to people; out of scope users are left out, or come back inactive when
+        they were in scope before (taken out of every role group: a leaver)."""
         people: list[DirectoryPerson] = []
         rejected: list[str] = []
+        scoped = not self.all_users and bool(state.names)
         for user in users:
-            groups = frozenset(names[g] for g, m in members.items() if user.id in m)
-            manager_id = managers.get(user.id)
+            groups = frozenset(
+                state.names[g] for g, m in state.members.items() if user.id in m
+            )
+            active = user.account_enabled is not False
+            if scoped and not groups:
+                if user.id not in was_in_scope:
+                    continue
+                active = False
+            manager_id = state.managers.get(user.id)
             manager_email = None
             if user.manager is not None and user.manager.id == manager_id:
                 manager_email = user.manager.mail or user.manager.user_principal_name
-            if manager_email is None and manager_id in known:
+            if manager_email is None and manager_id is not None and manager_id in known:
                 boss = known[manager_id]
                 manager_email = boss.mail or boss.user_principal_name
             email = (user.mail or user.user_principal_name or "").strip().lower()
@@ -378,11 +416,12 @@ class GraphDirectory:
                     external_id=user.id,
                     email=email,
                     display_name=name,
-                    active=user.account_enabled is not False,
+                    active=active,
                     given_name=user.given_name or None,
                     family_name=user.surname or None,
                     job_title=user.job_title or None,
                     groups=groups,
+                    roles=frozenset(self.role_groups[g] for g in groups if g in self.role_groups),
                     manager_external_id=manager_id,
                     manager_email=manager_email.lower() if manager_email else None,
                 )
@@ -408,13 +447,6 @@ def _set_manager(managers: dict[str, str], user: GraphUser) -> None:
         managers[user.id] = user.manager.id
     else:
         managers.pop(user.id, None)
-
-
-def _missing_messages(missing: Sequence[str]) -> list[str]:
-    return [
-        f"{ENV}ROLE_GROUPS: no group named {name!r} in the directory (check the display name)"
-        for name in missing
-    ]
 
 
 def _sync_state_lost(exc: GraphCallError) -> bool:
@@ -510,6 +542,7 @@ class RecipientBudget:
                 return
 
 
+SETUP_RETRY_SECONDS = 15 * 60.0  # after a credential or permission refusal
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # Graph's request size limit (base64 MIME included)
 
 
@@ -546,16 +579,23 @@ class GraphMailer:
         self._clock = clock
         self._blocked_until = 0.0
 
+    def ready_in(self) -> float:
+        """Seconds until Graph's last ``Retry-After`` has passed (0: ready now).
+
+        The dispatcher asks before claiming a row, so a throttle costs no row an attempt.
+        """
+        return max(0.0, self._blocked_until - self._clock())
+
     def send(self, message: OutgoingEmail) -> SendResult:
         """Deliver ``message`` once; never resend after a response was possibly lost."""
         recipients = len({a.lower() for a in (*message.to, *message.cc)})
         if recipients == 0:
             raise PermanentError("the message has no recipients")
-        now = self._clock()
-        if now < self._blocked_until:
+        wait = self.ready_in()
+        if wait > 0:
             raise RetryableError(
                 "Graph asked us to slow down (429); not calling it before Retry-After",
-                retry_after=self._blocked_until - now,
+                retry_after=wait,
             )
         mime = to_mime(message, self.sender)
         data = mime.as_bytes()
@@ -578,7 +618,10 @@ class GraphMailer:
     def _error(self, exc: GraphCallError) -> Exception:
         if exc.token:
             if exc.code:
-                return PermanentError(f"{exc} (check {ENV}TENANT_ID, CLIENT_ID and the secret)")
+                return self._setup(
+                    f"{exc} (check {ENV}TENANT_ID, CLIENT_ID and the secret or certificate; "
+                    "`compliance-bot check m365`)"
+                )
             return RetryableError(str(exc))
         if not exc.sent:
             return RetryableError(f"{exc}; nothing was sent")
@@ -588,12 +631,19 @@ class GraphMailer:
             return RetryableError(str(exc), retry_after=wait)
         if exc.status is None or exc.status >= 500:
             return DeliveryUnknownError(f"{exc}; the message may have been sent, so not resent")
-        if exc.status in (401, 403):
-            return PermanentError(
+        if exc.status == 401:
+            return self._setup(f"{exc} — Graph refused the app's token; see deploy/m365.md")
+        if exc.status == 403:
+            return self._setup(
                 f"{exc} — the app needs Mail.Send for {self.sender} "
                 "(RBAC for Applications); see deploy/m365.md"
             )
         return PermanentError(str(exc))
+
+    def _setup(self, text: str) -> SetupError:
+        """Graph refused the app, not the message: pause mail until the setup is fixed."""
+        self._blocked_until = self._clock() + SETUP_RETRY_SECONDS
+        return SetupError(f"mail paused: {text}", retry_after=SETUP_RETRY_SECONDS)
 
 
 # --------------------------------------------------------------------------- Teams card
@@ -616,9 +666,19 @@ class WorkflowsNotifier:
         """POST once; 429 is retryable, a lost response or a 5xx is delivery-unknown."""
         if not card.teams_payload:
             raise PermanentError(f"card {card.idempotency_key} has no Teams payload")
+        try:
+            url: httpx.URL | None = httpx.URL(self.url.get_secret_value())
+        except httpx.InvalidURL:
+            url = None
+        if url is None or url.scheme != "https" or not url.host:
+            # never post the SAS signature in clear text, nor guess at a malformed URL
+            raise PermanentError(
+                f"{ENV}TEAMS_WEBHOOK_URL is not an https:// URL; paste the flow's whole "
+                "'HTTP POST URL'"
+            )
         request = httpx.Request(
             "POST",
-            self.url.get_secret_value(),
+            url,
             json=dict(card.teams_payload),
             extensions={"timeout": httpx.Timeout(self.timeout, connect=5.0).as_dict()},
         )
@@ -642,10 +702,9 @@ class WorkflowsNotifier:
                 transport.close()
         status = response.status_code
         if status == 429:
-            retry = response.headers.get("Retry-After")
             raise RetryableError(
                 "Teams webhook throttled (429)",
-                retry_after=float(retry) if retry and retry.isdigit() else None,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if status >= 500:
             raise DeliveryUnknownError(f"Teams webhook answered {status}; not resent")
@@ -793,11 +852,12 @@ class SharePointListMirror:
                 self.site_id, list_id, internal_name(label, taken), label
             )
             self._columns[label.casefold()] = column.name
-            self._columns[column.name.casefold()] = column.name
+            self._columns.setdefault(column.name.casefold(), column.name)
         return list_id
 
     def _load_columns(self, list_id: str) -> None:
         self._columns.clear()
+        usable = []
         for column in self.client.columns(self.site_id, list_id):
             if column.name == "Title":
                 if not column.indexed and not self._index_title(list_id, column.id):
@@ -805,7 +865,12 @@ class SharePointListMirror:
                 continue
             if column.read_only or column.name.casefold() in RESERVED_COLUMNS:
                 continue
+            usable.append(column)
+        # Display names first: a label means the column shown under it, even when another
+        # column's internal name happens to spell the same ("Due date" vs "DueDate").
+        for column in usable:
             self._columns.setdefault(column.display_name.casefold(), column.name)
+        for column in usable:
             self._columns.setdefault(column.name.casefold(), column.name)
 
     def _index_title(self, list_id: str, column_id: str) -> bool:
@@ -839,6 +904,7 @@ def excel_serial_to_datetime(value: object, tz: ZoneInfo = LONDON) -> datetime:
         local = EXCEL_EPOCH + timedelta(seconds=round(float(value) * 86_400))
     else:
         text = str(value).strip()
+        parsed: datetime | None
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
@@ -1009,7 +1075,9 @@ def build(
     )
     return Connectors(
         name="m365",
-        directory=GraphDirectory(client, group_names=tuple(m365.role_groups)),
+        directory=GraphDirectory(
+            client, role_groups=dict(m365.role_groups), all_users=m365.all_users
+        ),
         mailer=mailer,
         notifier=notifier,
         mirror=mirror,

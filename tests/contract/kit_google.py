@@ -11,7 +11,7 @@ import googleapiclient  # noqa: F401
 
 from connectors.registry import Connectors
 from tests.contract.kits import Kit, parse_mime
-from tests.contract.population import FORM_RESPONSES, GROUPS, PEOPLE
+from tests.contract.population import FORM_RESPONSES, GROUPS, PEOPLE, ROLES
 from tests.fakes.google import (
     WEBHOOK_URL,
     FakeGoogle,
@@ -26,13 +26,6 @@ SENDER = f"bot@{DOMAIN}"
 SPREADSHEET_ID = "1FakeSheetId"
 FORM_ID = "1FakeFormId"
 QUESTIONS = {"7a1c": "Category", "7a1d": "What happened"}
-ROLES = {
-    "All Staff": "staff",
-    "Leadership": "headteacher",
-    "Official Account Holders": "account_holder",
-    "Governors": "governor",
-}
-
 
 def group_email(name: str) -> str:
     """The population's group display name -> the group's email in the fake domain."""

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.contract.kits import Delivered, Kit, parse_mime
-from tests.contract.population import GROUPS
+from tests.contract.population import GROUPS, ROLES
 from tests.fakes.graph import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -42,7 +42,7 @@ def m365_settings(home: Path, **m365: Any) -> Any:
         "forms_drive_id": DRIVE_ID,
         "forms_item_id": ITEM_ID,
         "forms_table": TABLE,
-        "role_groups": {group: group for group in GROUPS},
+        "role_groups": {group: ROLES[group] for group in GROUPS},
     }
     values.update(m365)
     return Settings(home=home, connector="m365", m365=M365Settings(**values))
@@ -82,5 +82,5 @@ def m365_kit(tmp_path: Path) -> Kit:
         delivered=delivered,
         posted=posted,
         mirror_rows=mirror_rows,
-        role_of_group=lambda group: group,
+        role_of_group=lambda group: ROLES[group],
     )

@@ -58,6 +58,14 @@ PEOPLE: tuple[Member, ...] = (
 
 GROUPS: tuple[str, ...] = ("All Staff", "Leadership", "Official Account Holders", "Governors")
 
+# The role each group gives, as a deployment's ``role_groups`` setting would say.
+ROLES: dict[str, str] = {
+    "All Staff": "staff",
+    "Leadership": "headteacher",
+    "Official Account Holders": "account_holder",
+    "Governors": "governor",
+}
+
 
 @dataclass(frozen=True)
 class SeedResponse:

@@ -179,7 +179,9 @@ class FakeGraph:
     Args:
         clock: time for throttling and sent-mail stamps (share it with the mailer's pacer).
         page_size: items per page for lists and delta rounds.
-        empty_first_page: start every delta round with an empty page carrying a nextLink.
+        empty_first_page: start every initial delta round with an empty page carrying a nextLink.
+        empty_delta_pages: start follow-up rounds (from a deltaLink) with an empty page too;
+            off by default, as Graph usually answers "no changes" with one page.
         messages_per_minute: per-mailbox sendMail limit (None: unlimited).
         partial_updates: delta entries for changed users carry only the changed properties.
         graph_host, login_host: the cloud to impersonate (national clouds use other hosts).
@@ -191,6 +193,7 @@ class FakeGraph:
         clock: Callable[[], float] | None = None,
         page_size: int = 2,
         empty_first_page: bool = True,
+        empty_delta_pages: bool = False,
         messages_per_minute: int | None = 30,
         partial_updates: bool = False,
         graph_host: str = GRAPH_HOST,
@@ -202,6 +205,7 @@ class FakeGraph:
         self.clock = clock or FakeClock()
         self.page_size = page_size
         self.empty_first_page = empty_first_page
+        self.empty_delta_pages = empty_delta_pages
         self.messages_per_minute = messages_per_minute
         self.partial_updates = partial_updates
         self.access_token = f"fake-access-token-{uuid.uuid4().hex}"
@@ -664,7 +668,43 @@ class FakeGraph:
             },
         )
 
+    def _instance_discovery(self, request: httpx.Request) -> httpx.Response:
+        """``GET /common/discovery/instance``: the cloud aliases (MSAL asks after a failure).
+
+        MSAL looks for cached tokens under the authority's aliases when a token request fails;
+        if this endpoint errs, MSAL raises that error instead of Entra's AADSTS answer.
+        """
+        self._params(request, {"api-version", "authorization_endpoint"})
+        groups = [
+            [
+                "login.microsoftonline.com",
+                "login.windows.net",
+                "login.microsoft.com",
+                "sts.windows.net",
+            ],
+            ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+            ["login.microsoftonline.us", "login.usgovcloudapi.net"],
+            ["login-us.microsoftonline.com"],
+        ]
+        if not any(self.login_host in aliases for aliases in groups):
+            groups.append([self.login_host])
+        return httpx.Response(
+            200,
+            json={
+                "tenant_discovery_endpoint": (
+                    f"https://{self.login_host}/common/v2.0/.well-known/openid-configuration"
+                ),
+                "api-version": "1.1",
+                "metadata": [
+                    {"preferred_network": a[0], "preferred_cache": a[-1], "aliases": a}
+                    for a in groups
+                ],
+            },
+        )
+
     def _login(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == "/common/discovery/instance":
+            return self._instance_discovery(request)
         parts = request.url.path.strip("/").split("/")
         tenant = parts[0] if parts else ""
         if tenant != TENANT_ID:
@@ -902,7 +942,8 @@ class FakeGraph:
                     del entry["manager@delta"]
             items.append(entry)
         tail = self._delta_link(path, "users", select, None)
-        return self._json(self._page(path, items, tail, empty_first=self.empty_first_page))
+        empty = self.empty_delta_pages if since else self.empty_first_page
+        return self._json(self._page(path, items, tail, empty_first=empty))
 
     def _manager_delta(self, user_id: str, new: bool) -> list[dict[str, Any]]:
         if user_id in self.managers:
@@ -982,7 +1023,8 @@ class FakeGraph:
             if new or len(entry) > 1:
                 items.append(entry)
         tail = self._delta_link(path, "groups", select, ids)
-        return self._json(self._page(path, items, tail, empty_first=self.empty_first_page))
+        empty = self.empty_delta_pages if since else self.empty_first_page
+        return self._json(self._page(path, items, tail, empty_first=empty))
 
     def _list_groups(self, request: httpx.Request) -> httpx.Response:
         self._need("GroupMember.Read.All")
@@ -1054,7 +1096,13 @@ class FakeGraph:
             mime, message, recipients, sender = self._mime_message(request)
         elif kind == "application/json":
             body = self._body(request)
-            message = body.get("message")
+            # Action parameters are matched case-insensitively: msgraph-sdk sends "Message" and
+            # "SaveToSentItems" (the names in Graph's metadata), the docs show "message".
+            params = {str(k).casefold(): v for k, v in body.items()}
+            unknown = set(params) - {"message", "savetosentitems"}
+            if unknown:
+                raise _Reject(400, "BadRequest", f"Unknown sendMail parameter(s): {unknown}")
+            message = params.get("message")
             if not isinstance(message, dict):
                 raise _Reject(400, "ErrorInvalidRequest", "Empty Payload. JSON content expected.")
             mime = None
@@ -1124,6 +1172,12 @@ class FakeGraph:
             else ""
         )
         return mime, None, recipients, sender
+
+    def sent_elsewhere(self, mailbox: str, count: int) -> None:
+        """Count ``count`` sends from ``mailbox`` just now by someone else (e.g. before a restart),
+        so the mailbox's per-minute allowance is already used."""
+        stamps = self._mail_stamps.setdefault(mailbox.casefold(), deque())
+        stamps.extend([self.clock()] * count)
 
     def _throttle(self, mailbox: str) -> httpx.Response | None:
         if self.messages_per_minute is None:
