@@ -231,6 +231,15 @@ def sweep(
         dry_run=dry_run,
         stats=stats,
     )
+    _directory_errors(results)
+
+
+def _directory_errors(results: list[Any]) -> None:
+    """The cycle ran, but a directory that could not be read still fails the command (exit 2)."""
+    errors = [r.directory.error for r in results if r.directory.error]
+    if errors:
+        err.print(f"[bold red]error:[/] {errors[0]}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -274,6 +283,7 @@ def remind(
             )
         console.print(table)
         console.print(f"{len(result.reminders)} email(s) would be sent. Nothing was recorded.")
+    _directory_errors(results)
 
 
 @app.command()
@@ -481,18 +491,55 @@ def check_config() -> None:
 
 
 def _print_checks(rows: list[Any]) -> None:
-    from rich.table import Table
+    """Print check rows as a table, then each fix below it at full width; exit 1 if any failed.
 
-    table = Table(title="Platform checks")
-    for col in ("Check", "Result", "Detail", "How to fix"):
-        table.add_column(col, overflow="fold")
+    Fixes are not a table column: at 80 columns a fourth column leaves a dozen characters for
+    PowerShell. Indented fix lines (commands) and long tokens are never broken, so they copy
+    and paste whole.
+    """
+    import textwrap
+
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="Platform checks", title_justify="left")
+    table.add_column("Check", overflow="fold")
+    table.add_column("Result", no_wrap=True)
+    table.add_column("Detail", overflow="fold", ratio=1)
+    fixes: list[tuple[str, str]] = []
     for row in rows:
-        table.add_row(
-            row.name, "[green]OK[/]" if row.ok else "[red]missing[/]", row.detail, row.fix or ""
-        )
+        if row.ok:
+            result = Text("OK", style="green")
+        else:
+            result = Text("missing", style="red")
+            if row.fix:
+                fixes.append((row.name, row.fix))
+                result.append(f" ({len(fixes)})")
+        table.add_row(Text(row.name), result, Text(row.detail))
     console.print(table)
-    if not all(r.ok for r in rows):
-        raise typer.Exit(1)
+    failed = sum(not r.ok for r in rows)
+    if not failed:
+        console.print(f"[green]All {len(rows)} checks passed.[/]")
+        return
+    console.print(f"[red]{failed} of {len(rows)} checks failed.[/]")
+    if fixes:
+        console.print("\n[bold]How to fix[/]")
+    width = max(console.width - 4, 40)
+    for number, (name, fix) in enumerate(fixes, start=1):
+        console.print(Text(f"({number}) {name}", style="bold"))
+        for line in fix.splitlines():
+            # Commands stay on one line and long tokens (ids, URLs, scope lists) are never
+            # broken, so whatever is copied from the terminal pastes as it was meant.
+            wrapped = (
+                [line]
+                if line.startswith(" ")
+                else textwrap.wrap(
+                    line, width, break_long_words=False, break_on_hyphens=False
+                )
+            )
+            for part in wrapped:
+                console.print(Text(f"    {part}"), soft_wrap=True)
+    raise typer.Exit(1)
 
 
 @check_app.command("m365")

@@ -37,6 +37,12 @@ def print_sweep(
             f"{d.unchanged} unchanged"
             + (f", [yellow]{len(d.rejected)} rows rejected[/]" if d.rejected else "")
         )
+        if d.error:
+            console.print(
+                f"  [red]directory not read[/]: {d.error} — carried on with the people "
+                "already known",
+                highlight=False,
+            )
         for line in d.rejected[:10]:
             console.print(f"  [yellow]rejected[/] {line}", highlight=False)
         for line in r.warnings[:10]:

@@ -47,6 +47,7 @@ from bot.outbox import DispatchStats, EmailDraft, dispatch, enqueue_emails
 from bot.settings import Settings
 from bot.store import Store
 from bot.sync import DirectoryReport, sync_config, sync_directory
+from connectors.base import ConnectorError
 from connectors.registry import Connectors
 
 __all__ = ["ReminderPlanned", "SchoolSweep", "apply_plan", "load_facts", "run_sweep"]
@@ -494,9 +495,21 @@ def sweep_school(
     | None = None,
 ) -> SchoolSweep:
     """Run every step for one school inside the caller's transaction."""
-    report = sync_directory(
-        session, school, connectors.directory, today, default_school=school is config.schools[0]
-    )
+    try:
+        with session.begin_nested():
+            report = sync_directory(
+                session,
+                school,
+                connectors.directory,
+                today,
+                default_school=school is config.schools[0],
+            )
+    except ConnectorError as exc:
+        # An unreadable directory (an outage, a renamed role group, a bad file) must not stop
+        # report clocks and reminders: carry on with the people already known, and say so.
+        log.error("school %s: directory not read, carrying on with known people: %s",
+                  school.id, exc)
+        report = DirectoryReport(complete=False, error=str(exc))
     result = SchoolSweep(
         school_id=school.id,
         school_name=school.name,

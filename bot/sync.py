@@ -49,6 +49,7 @@ class DirectoryReport:
     unchanged: int = 0
     rejected: list[str] = field(default_factory=list)
     complete: bool = True
+    error: str | None = None  # the directory could not be read this time (nothing changed)
 
 
 def default_statement(title: str, label: str) -> str:

@@ -56,6 +56,8 @@ def sweep_job(home: str | None = None) -> None:
     connectors = _shared_connectors(ctx.settings)
     results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, connectors, deliver=False)
     for r in results:
+        if r.directory.error:
+            log.error("sweep %s: directory not read: %s", r.school_id, r.directory.error)
         log.info("sweep %s as of %s: opened %d, reminders %d, overdue %d", r.school_id, r.as_of,
                  r.opened, sum(1 for x in r.reminders if x.queued), r.overdue)
 

@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from bot.context import AppContext
 from bot.models import Duty, OutboxMessage, Person
+from bot.settings import Settings
 from bot.sweep import run_sweep
+from connectors.registry import Connectors
 from tests.contract.kit_m365 import m365_settings
 from tests.fakes.graph import FakeClock, FakeGraph
 from tests.helpers import SchoolBuilder, at
@@ -27,7 +29,8 @@ MONDAY = date(2026, 11, 23)
 ADA, BEN = "ada.head@oakfield.example", "ben.teacher@oakfield.example"
 
 
-def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: str) -> None:
+def _school(tmp_path: Path, sqlite_url: str) -> tuple[Settings, FakeGraph, Connectors, AppContext]:
+    """Oakfield on the fake Microsoft 365: a policy staff must acknowledge; people from Graph."""
     builder = SchoolBuilder(tmp_path / "home")
     builder.people = []  # the people come from Graph, not a file
     builder.school.update(headteacher=ADA, dsl=[ADA], deputy_dsl=[])
@@ -42,8 +45,11 @@ def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: s
     fake = FakeGraph(clock=clock)
     fake.seed_population()
     connectors = build(settings, transport=fake.transport, clock=clock, sleep=clock.sleep)
-    ctx = AppContext(settings)
+    return settings, fake, connectors, AppContext(settings)
 
+
+def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: str) -> None:
+    settings, fake, connectors, ctx = _school(tmp_path, sqlite_url)
     _, stats = run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY,
                          now=at(MONDAY))
     assert stats is not None and stats.failed == stats.delivery_unknown == 0
@@ -99,3 +105,20 @@ def _recipients(mime: bytes | None) -> list[str]:
     message = email.message_from_bytes(mime or b"", policy=email.policy.default)
     return [a.addr_spec for name in ("To", "Cc") if message[name]
             for a in message[name].addresses]
+
+
+def test_an_unreadable_directory_does_not_stop_the_report_clocks(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    settings, fake, connectors, ctx = _school(tmp_path, sqlite_url)
+    run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY, now=at(MONDAY))
+    fake.rename_group("Governors", "Governing Board")  # IT renames a role group
+    results, _ = run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY,
+                           now=at(MONDAY, 11))
+    [result] = results
+    assert result.directory.error and "'Governors'" in result.directory.error
+    # the untriaged reports' clocks still escalated, and nobody became a leaver
+    assert any((m.key or "").startswith("report-escalation:") for m in fake.sent)
+    with ctx.store.session() as session:
+        assert session.scalar(select(Person).where(Person.email == BEN)).active  # type: ignore[union-attr]
+    connectors.mailer.client.close()  # type: ignore[attr-defined]
