@@ -8,6 +8,7 @@ Environment variables use the prefix ``COMPLIANCE_BOT_`` and ``__`` for nesting,
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 from bot.config import Role
 
@@ -190,6 +192,22 @@ def default_home(cwd: Path | None = None) -> Path:
     return DEFAULT_HOME
 
 
+def _not_json(message: str) -> str:
+    """Name the environment variable whose JSON value could not be parsed."""
+    bad = []
+    for name, value in os.environ.items():
+        if name.startswith("COMPLIANCE_BOT_") and value.strip()[:1] in ("{", "["):
+            try:
+                json.loads(value)
+            except ValueError:
+                bad.append(name)
+    where = ", ".join(sorted(bad)) or "a COMPLIANCE_BOT_ setting"
+    return (
+        f"{where}: not valid JSON — write it on one line with double quotes, e.g. "
+        f'{{"Governors": "governor"}} ({message})'
+    )
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment and ``.env``; raise SettingsError with a clear line."""
     try:
@@ -198,6 +216,8 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         where = "__".join(str(p) for p in first["loc"]).upper()
         raise SettingsError(f"COMPLIANCE_BOT_{where}: {first['msg']}") from None
+    except SourceError as exc:  # a value that must be JSON is not (e.g. ROLE_GROUPS)
+        raise SettingsError(_not_json(str(exc))) from None
     if "home" not in settings.model_fields_set:
         home = default_home()
         if home != settings.home:

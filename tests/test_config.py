@@ -92,3 +92,21 @@ def test_school_calendar(school: SchoolBuilder) -> None:
     assert cfg.next_school_day(date(2026, 11, 28)) == date(2026, 12, 1)
     assert not cfg.is_school_day(date(2026, 12, 21))  # holidays
     assert cfg.add_school_days(date(2026, 11, 27), 1) == date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("{'All Staff': 'staff'}", "COMPLIANCE_BOT_M365__ROLE_GROUPS: not valid JSON"),
+        ('{"All Staff": "staf"}', "COMPLIANCE_BOT_M365__ROLE_GROUPS__ALL STAFF: Input should be"),
+    ],
+)
+def test_bad_role_groups_setting_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("COMPLIANCE_BOT_M365__ROLE_GROUPS", value)
+    result = CliRunner().invoke(app, ["check", "m365"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith(f"error: {expected}")
