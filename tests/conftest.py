@@ -164,3 +164,45 @@ def artifacts() -> Path:
     """Where browser tests save screenshots (ignored by git)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any request that would leave through a real transport (the fakes use mock ones)."""
+    import httpx
+    import requests.adapters
+
+    def refuse(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"a test tried to reach the network: {request.url}")
+
+    async def refuse_async(self: Any, request: Any) -> Any:
+        raise AssertionError(f"a test tried to reach the network: {request.url}")
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", refuse)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", refuse_async)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+
+
+@pytest.fixture
+def connect(fake: Any, tmp_path: Path) -> Iterator[Any]:
+    """Factory: the m365 connectors over the test's ``fake`` Graph (``**m365`` overrides the
+    settings), sharing its clock; their Graph clients are closed afterwards."""
+    from connectors.m365.connector import build
+    from tests.contract.kit_m365 import m365_settings
+
+    built: list[Any] = []
+
+    def make(**m365: Any) -> Any:
+        clock = fake.clock
+        connectors = build(
+            m365_settings(tmp_path, **m365),
+            transport=fake.transport,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+        built.append(connectors)
+        return connectors
+
+    yield make
+    for connectors in built:
+        connectors.mailer.client.close()

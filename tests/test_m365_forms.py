@@ -4,9 +4,7 @@ idempotent ingestion of the workbook through the report sweep."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +15,7 @@ pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --e
 from bot import extensions, reports
 from bot.models import ConnectorState, Report
 from connectors.base import FormSource, PermanentError, RetryableError
-from connectors.m365.connector import build
-from connectors.registry import Connectors
-from tests.contract.kit_m365 import LIST_NAME, m365_settings
+from tests.contract.kit_m365 import LIST_NAME
 from tests.fakes.graph import DRIVE_ID, ITEM_ID, TABLE, FakeClock, FakeGraph
 from tests.test_reports_support import Env, env_fixture  # noqa: F401
 
@@ -58,28 +54,6 @@ def row(
 @pytest.fixture
 def fake() -> FakeGraph:
     return FakeGraph(clock=FakeClock())
-
-
-@pytest.fixture
-def connect(fake: FakeGraph, tmp_path: Path) -> Iterator[Any]:
-    """Factory: the m365 connectors over the fake (``**m365`` overrides settings); closed after."""
-    built: list[Connectors] = []
-
-    def make(**m365: Any) -> Connectors:
-        clock = fake.clock
-        assert isinstance(clock, FakeClock)
-        connectors = build(
-            m365_settings(tmp_path, **m365),
-            transport=fake.transport,
-            clock=clock,
-            sleep=clock.sleep,
-        )
-        built.append(connectors)
-        return connectors
-
-    yield make
-    for connectors in built:
-        connectors.forms.client.close()  # type: ignore[union-attr]
 
 
 @pytest.fixture

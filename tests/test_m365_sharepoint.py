@@ -8,9 +8,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,9 +23,8 @@ from bot import extensions, reports
 from bot.models import Report
 from bot.reports import change_status
 from connectors.base import ListMirror, PermanentError, RetryableError
-from connectors.m365.connector import RESERVED_COLUMNS, build, internal_name
-from connectors.registry import Connectors
-from tests.contract.kit_m365 import LIST_NAME, m365_settings
+from connectors.m365.connector import RESERVED_COLUMNS, internal_name
+from tests.contract.kit_m365 import LIST_NAME
 from tests.fakes.graph import SITE_ID, TITLE_COLUMN_ID, FakeClock, FakeGraph
 from tests.test_reports_support import Env, env_fixture, submission  # noqa: F401
 
@@ -42,28 +39,6 @@ LONG_WAIT = "200"
 @pytest.fixture
 def fake() -> FakeGraph:
     return FakeGraph(clock=FakeClock())
-
-
-@pytest.fixture
-def connect(fake: FakeGraph, tmp_path: Path) -> Iterator[Any]:
-    """Factory: the m365 connectors over the fake (``**m365`` overrides settings); closed after."""
-    built: list[Connectors] = []
-
-    def make(**m365: Any) -> Connectors:
-        clock = fake.clock
-        assert isinstance(clock, FakeClock)
-        connectors = build(
-            m365_settings(tmp_path, **m365),
-            transport=fake.transport,
-            clock=clock,
-            sleep=clock.sleep,
-        )
-        built.append(connectors)
-        return connectors
-
-    yield make
-    for connectors in built:
-        connectors.mirror.client.close()  # type: ignore[union-attr]
 
 
 @pytest.fixture

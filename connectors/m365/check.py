@@ -6,19 +6,27 @@ the workbook header). Mail.Send cannot be read, so it is probed with a ``sendMai
 recipients: Exchange checks the app's right to the mailbox first, so ``400
 ErrorInvalidRecipients`` means "allowed" and ``403 ErrorAccessDenied`` "not allowed" — and
 nothing can be delivered. The same probe against another mailbox shows whether Mail.Send is
-scoped to the sender (it should be refused).
+scoped to the sender (it should be refused). Only ``ErrorInvalidRecipients`` counts as
+"allowed": any other 400 may come from Graph's request parsing, before Exchange looked at the
+permission at all.
+
+Nothing here logs: azure-identity's own WARNING for a failed token request is silenced while the
+check runs, because the token row already says what happened and how to fix it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors.m365.client import GraphCallError, GraphClient
+from connectors.m365.client import GraphCallError, GraphClient, exception_chain
 from connectors.m365.connector import ENV, find_role_groups
 
 __all__ = ["CheckRow", "rbac_fix", "run_checks"]
@@ -50,14 +58,23 @@ TOKEN_FIXES = {
     "AADSTS700027": "The certificate is not registered on the app: upload its public key under "
     "Certificates & secrets.",
     "AADSTS700024": "The client assertion is out of date: check this machine's clock.",
+    "AADSTS500011": f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
+    "(e.g. graph.microsoft.us with login.microsoftonline.us).",
+    "AADSTS1002012": f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
+    "(e.g. graph.microsoft.us with login.microsoftonline.us).",
 }
+# Exchange validates the message only after it checked the app's right to the mailbox.
+ALLOWED_PROBE_CODE = "ErrorInvalidRecipients"
+# Loggers that would print a second, less useful copy of a failure the table already shows.
+QUIET_LOGGERS = ("azure.identity", "msal")
+_AADSTS = re.compile(r"(AADSTS\d+):?\s*([^\r\n\\\"]*)")
 
 
 def rbac_fix(client_id: str, sender: str) -> str:
     """Exchange Online PowerShell that scopes Mail.Send to the sender (RBAC for Applications)."""
     return (
-        "Scope Mail.Send to the sender with Exchange Online RBAC for Applications, then remove "
-        "the tenant-wide Mail.Send grant from the app registration (permissions add up):\n"
+        f"Give the app Mail.Send for {sender} only, with Exchange Online RBAC for Applications "
+        "(the object id is under Entra admin centre > Enterprise applications):\n"
         "  Connect-ExchangeOnline\n"
         f"  New-ServicePrincipal -AppId {client_id} -ObjectId <enterprise-app-object-id> "
         '-DisplayName "compliance-bot"\n'
@@ -73,14 +90,56 @@ def _consent(app: str, permission: str) -> str:
     return CONSENT.format(app=app, permission=permission)
 
 
+def _mail_send_missing_fix(app: str, sender: str) -> str:
+    return (
+        rbac_fix(app, sender)
+        + "\nGranting Mail.Send as an application permission also works ("
+        + _consent(app, "Mail.Send").rstrip(".")
+        + ") but lets the app send as every mailbox: scope it as above."
+    )
+
+
+def _tenant_wide_fix(app: str, sender: str) -> str:
+    return (
+        rbac_fix(app, sender)
+        + "\nThen remove the tenant-wide grant (permissions add up, so the scope only bites "
+        f"without it): Entra admin centre > App registrations > {app} > API permissions > "
+        "Mail.Send > Remove permission."
+    )
+
+
+@contextlib.contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """Drop the named loggers' records (and their children's) for the duration."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def run_checks(settings: Any, transport: httpx.AsyncBaseTransport | None = None) -> list[CheckRow]:
     """Check the m365 setup; returns rows in order, stopping early when nothing else can work.
+
+    Reads only: the Mail.Send probes cannot deliver (no recipients) and the Teams webhook is
+    never called (it would post to the channel). No row carries a secret or a token.
 
     Args:
         settings: ``Settings`` (or its ``M365Settings``).
         transport: an httpx transport for Graph and tokens (tests); None means the network.
+
+    Returns:
+        One row per check: ``settings`` first, then ``token``; if either fails, nothing else.
     """
-    m365 = getattr(settings, "m365", settings)
+    with _quiet(*QUIET_LOGGERS):
+        return _run(getattr(settings, "m365", settings), transport)
+
+
+def _run(m365: Any, transport: httpx.AsyncBaseTransport | None) -> list[CheckRow]:
     missing = [
         f"{ENV}{name}"
         for name, value in (("TENANT_ID", m365.tenant_id), ("CLIENT_ID", m365.client_id))
@@ -101,12 +160,13 @@ def run_checks(settings: Any, transport: httpx.AsyncBaseTransport | None = None)
     try:
         client = GraphClient.from_settings(m365, transport=transport)
     except Exception as exc:  # a bad certificate file, a malformed endpoint...
+        about = "GRAPH_ENDPOINT" if "graph_endpoint" in str(exc) else "CERTIFICATE_PATH"
         return [
             CheckRow(
                 "settings",
                 False,
                 f"{type(exc).__name__}: {exc}",
-                f"Check {ENV}CERTIFICATE_PATH and {ENV}GRAPH_ENDPOINT.",
+                f"Check {ENV}{about} (see deploy/m365.md).",
             )
         ]
     rows = [
@@ -120,22 +180,65 @@ def run_checks(settings: Any, transport: httpx.AsyncBaseTransport | None = None)
         try:
             client.token()
         except GraphCallError as exc:
-            fix = TOKEN_FIXES.get(exc.code or "") or (
-                f"Check {ENV}TENANT_ID, {ENV}CLIENT_ID and the {auth}; see deploy/m365.md."
-                if exc.code
-                else f"Check this machine can reach {m365.authority_host} (proxy, firewall)."
-            )
-            rows.append(CheckRow("token", False, str(exc), fix))
+            rows.append(_token_failure(exc, m365.authority_host, auth))
             return rows
         rows.append(CheckRow("token", True, f"app-only token issued by {m365.authority_host}"))
         app = str(m365.client_id)
         rows.append(_users(client, app))
         rows.extend(_groups(client, app, list(m365.role_groups)))
         rows.extend(_mail(client, app, m365.sender))
-        rows.append(_site(client, m365.site_id, m365.list_name))
+        rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
     rows.append(_webhook(m365.teams_webhook_url))
     return rows
+
+
+def _network_error(exc: BaseException) -> BaseException | None:
+    """The link of the chain that says the request never got an answer, if there is one."""
+    kinds: tuple[type[BaseException], ...] = (OSError, httpx.TransportError)
+    with contextlib.suppress(ImportError):
+        from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+
+        kinds = (*kinds, ServiceRequestError, ServiceResponseError)
+    return next((e for e in exception_chain(exc) if isinstance(e, kinds)), None)
+
+
+def _token_failure(exc: GraphCallError, authority: str, auth: str) -> CheckRow:
+    """Say whether Entra ID refused (and which AADSTS code) or could not be reached at all.
+
+    azure-identity wraps every failure, a refused connection included, in one error type, so
+    the client's message cannot tell them apart; the exception chain can.
+    """
+    for link in exception_chain(exc):
+        found = _AADSTS.search(str(link))
+        if found:
+            code, said = found.group(1), found.group(2).strip()
+            fix = TOKEN_FIXES.get(code) or (
+                f"Check {ENV}TENANT_ID, {ENV}CLIENT_ID and the {auth}; see deploy/m365.md."
+            )
+            detail = f"Entra ID refused the token request: {code}" + (
+                f" — {said[:300]}" if said else ""
+            )
+            return CheckRow("token", False, detail, fix)
+    reach = (
+        f"Check this machine can reach {authority} over HTTPS (DNS, firewall; behind a proxy "
+        "set HTTPS_PROXY)."
+    )
+    cause = _network_error(exc)
+    if cause is not None:
+        return CheckRow(
+            "token",
+            False,
+            f"could not reach {authority}: {type(cause).__name__}: {str(cause)[:300]}",
+            reach,
+        )
+    root = list(exception_chain(exc))[-1]
+    return CheckRow(
+        "token",
+        False,
+        f"no token: {type(root).__name__}: {str(root)[:300]}",
+        f"{reach} Then check {ENV}TENANT_ID, {ENV}CLIENT_ID and the {auth}.",
+    )
 
 
 def _probe(name: str, call: Callable[[], object], fix: str, ok_detail: str) -> CheckRow:
@@ -194,56 +297,68 @@ def _mail(client: GraphClient, app: str, sender: str | None) -> list[CheckRow]:
     if not sender:
         return [
             CheckRow(
-                "Mail.Send",
+                "sender mailbox",
                 False,
-                "no sender mailbox",
-                f"Set {ENV}SENDER to the mailbox to send from.",
+                "no sender mailbox is configured",
+                f"Set {ENV}SENDER to the mailbox to send from (a shared mailbox is fine).",
             )
         ]
-    fix = rbac_fix(app, sender)
     try:
         client.user(sender, select=("id", "mail", "userPrincipalName"))
     except GraphCallError as exc:
         if exc.status == 404:
             return [
                 CheckRow(
-                    "Mail.Send",
+                    "sender mailbox",
                     False,
-                    f"sender {sender} not found: {exc}",
+                    f"{sender} does not exist in the tenant: {exc}",
                     f"Set {ENV}SENDER to an existing mailbox (a shared mailbox is fine).",
                 )
             ]
-    row = _send_probe(client, sender, fix)
+        # Without User.Read.All the lookup fails (that row says so); the probe still tells.
+    row = _send_probe(client, app, sender)
     if not row.ok:
         return [row]
-    return [row, _scope(client, sender, fix)]
+    return [row, _scope(client, app, sender)]
 
 
-def _send_probe(client: GraphClient, sender: str, fix: str) -> CheckRow:
+def _send_probe(client: GraphClient, app: str, sender: str) -> CheckRow:
+    name = "Mail.Send"
     try:
         client.send_probe(sender)
     except GraphCallError as exc:
-        if exc.status == 400:
+        if exc.status == 400 and exc.code == ALLOWED_PROBE_CODE:
             return CheckRow(
-                "Mail.Send",
+                name,
                 True,
                 f"may send as {sender} (a probe with no recipients was refused as "
-                f"{exc.code or 'invalid'}; nothing was sent)",
+                f"{exc.code}; nothing was sent)",
             )
         if exc.status in (401, 403):
-            return CheckRow("Mail.Send", False, f"Mail.Send missing for {sender}: {exc}", fix)
+            return CheckRow(
+                name,
+                False,
+                f"Mail.Send missing for {sender}: {exc}",
+                _mail_send_missing_fix(app, sender),
+            )
         if exc.status == 404:
             return CheckRow(
-                "Mail.Send",
+                name,
                 False,
                 f"{sender} has no Exchange Online mailbox: {exc}",
                 "Use a licensed or shared mailbox as the sender.",
             )
-        return CheckRow("Mail.Send", False, str(exc), "Run the check again; see deploy/m365.md.")
-    return CheckRow("Mail.Send", True, f"may send as {sender}")
+        return CheckRow(
+            name,
+            False,
+            f"could not tell: Graph refused the probe before checking the permission: {exc}",
+            "Run the check again; see deploy/m365.md.",
+        )
+    # A probe cannot be accepted (it has no recipients); if it was, nothing could be delivered.
+    return CheckRow(name, True, f"may send as {sender}")
 
 
-def _scope(client: GraphClient, sender: str, fix: str) -> CheckRow:
+def _scope(client: GraphClient, app: str, sender: str) -> CheckRow:
     name = "Mail.Send scope"
     try:
         others = [
@@ -260,24 +375,26 @@ def _scope(client: GraphClient, sender: str, fix: str) -> CheckRow:
     if not others:
         return CheckRow(name, True, "not tested (no other mailbox to compare with)")
     other = others[0]
+    tenant_wide = CheckRow(
+        name,
+        False,
+        f"Mail.Send is tenant-wide: the app may send as any mailbox (e.g. {other.mail})",
+        _tenant_wide_fix(app, sender),
+    )
     try:
         client.send_probe(other.id)
     except GraphCallError as exc:
         if exc.status in (401, 403):
             return CheckRow(name, True, "scoped: Graph refuses to send as other mailboxes")
-        if exc.status == 400:
-            return CheckRow(
-                name,
-                False,
-                "Mail.Send is tenant-wide: the app may send as any mailbox",
-                fix,
-            )
+        if exc.status == 400 and exc.code == ALLOWED_PROBE_CODE:
+            return tenant_wide
         return CheckRow(name, True, f"not tested (probe answered {exc.status} {exc.code})")
-    return CheckRow(name, False, "Mail.Send is tenant-wide: the app may send as any mailbox", fix)
+    return tenant_wide
 
 
-def _site(client: GraphClient, site_id: str | None, list_name: str) -> CheckRow:
+def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) -> CheckRow:
     name = "Sites.Selected"
+    endpoint = client.endpoint
     if not site_id:
         return CheckRow(name, True, f"not configured: reports are not mirrored ({ENV}SITE_ID)")
     try:
@@ -287,12 +404,13 @@ def _site(client: GraphClient, site_id: str | None, list_name: str) -> CheckRow:
             return CheckRow(
                 name,
                 False,
-                f"cannot read the site: {exc}",
-                "Add Microsoft Graph application permission Sites.Selected (admin consent), then "
-                f"grant this site to the app: POST /sites/{site_id}/permissions "
-                '{"roles": ["write"], "grantedToIdentities": [{"application": '
-                '{"id": "<client-id>", "displayName": "compliance-bot"}}]} '
-                "(as an admin with Sites.FullControl.All, e.g. in Graph Explorer).",
+                f"Sites.Selected missing, or the site is not granted to the app: {exc}",
+                _consent(app, "Sites.Selected")
+                + " Then grant this site to the app, as an admin with Sites.FullControl.All "
+                "(e.g. in Graph Explorer):\n"
+                f"  POST {endpoint}/sites/{site_id}/permissions\n"
+                '  {"roles": ["write"], "grantedToIdentities": [{"application": '
+                f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}',
             )
         if exc.status in (400, 404):
             return CheckRow(

@@ -56,6 +56,7 @@ __all__ = [
     "ManagerRef",
     "SharePointList",
     "build_credential",
+    "exception_chain",
     "parse_retry_after",
 ]
 
@@ -481,7 +482,9 @@ class GraphClient:
     def token(self) -> None:
         """Acquire an access token for Graph (proves tenant, app id and secret/certificate)."""
         try:
-            self._credential.get_token(f"https://{self.host}/.default")
+            # enable_cae as kiota's provider asks: azure-identity caches CAE and non-CAE tokens
+            # apart, and the token proved here should be the one Graph calls then use.
+            self._credential.get_token(f"https://{self.host}/.default", enable_cae=True)
         except Exception as exc:
             error = _translate(exc, "getting a token")
             if error is None:
@@ -848,7 +851,8 @@ class GraphClient:
 
         async def call(graph: Any) -> list[str]:
             builder = _table(graph, drive_id, item_id, table).header_row_range
-            data = await _get_json(graph, builder.to_get_request_information())
+            info = builder.to_get_request_information()
+            data = await _get_json(graph, info, "reading the workbook header")
             rows = data.get("values") or [[]]
             return [str(cell) for cell in rows[0]]
 
@@ -866,7 +870,7 @@ class GraphClient:
             info = builder.to_get_request_information()
             found: list[list[Any]] = []
             while True:
-                data = await _get_json(graph, info)
+                data = await _get_json(graph, info, "reading the workbook rows")
                 for row in data.get("value") or []:
                     for cells in row.get("values") or []:
                         found.append(list(cells))
@@ -907,7 +911,7 @@ def _once_native(info: Any) -> None:
     info.add_request_options([_no_retry(), ResponseHandlerOption(NativeResponseHandler())])
 
 
-async def _get_json(graph: Any, info: Any) -> dict[str, Any]:
+async def _get_json(graph: Any, info: Any, what: str) -> dict[str, Any]:
     """GET through the SDK pipeline (retries kept) and return the JSON body."""
     from kiota_abstractions.native_response_handler import NativeResponseHandler
     from kiota_http.middleware.options import ResponseHandlerOption
@@ -915,7 +919,7 @@ async def _get_json(graph: Any, info: Any) -> dict[str, Any]:
     info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
     info.headers.try_add("Accept", "application/json")
     response = await graph.request_adapter.send_no_response_content_async(info, None)
-    _raise_for_native(response, "GET")
+    _raise_for_native(response, what)
     data = response.json()
     if not isinstance(data, dict):
         raise GraphCallError("Graph answered with something other than a JSON object")
@@ -1023,14 +1027,21 @@ def _translate(exc: BaseException, what: str) -> GraphCallError | None:
             retry_after=parse_retry_after(_header(exc.response_headers, "Retry-After")),
         )
     if isinstance(exc, ClientAuthenticationError):
+        # MSAL may bury Entra's AADSTS answer a few links down the exception chain.
         text = str(getattr(exc, "message", None) or exc)
-        found = _AADSTS.search(text)
+        found = None
+        for link in exception_chain(exc):
+            candidate = str(getattr(link, "message", None) or link)
+            found = _AADSTS.search(candidate)
+            if found:
+                text = candidate
+                break
         code = f"AADSTS{found.group(1)}" if found else None
         # Entra's description starts with the useful sentence; trace ids follow.
         summary = text.split("Trace ID")[0].strip().splitlines()[-1] if text else ""
+        verdict = "Entra ID refused the token request" if code else "no token from Entra ID"
         return GraphCallError(
-            f"{what} failed: Entra ID refused the token request"
-            + (f" — {summary[:300]}" if summary else ""),
+            f"{what} failed: {verdict}" + (f" — {summary[:300]}" if summary else ""),
             status=getattr(exc, "status_code", None),
             code=code,
             sent=False,
@@ -1047,6 +1058,16 @@ def _translate(exc: BaseException, what: str) -> GraphCallError | None:
     if isinstance(exc, httpx.HTTPError):
         return GraphCallError(f"{what} failed: {type(exc).__name__} after sending", sent=True)
     return None
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes and contexts, outermost first (no cycles)."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
 
 
 def _delta_page(response: Any, convert: Callable[[Any], T]) -> DeltaPage[T]:
