@@ -365,6 +365,7 @@ def outbox(
     from rich.table import Table
     from sqlalchemy import func, select
 
+    from bot.clock import to_local
     from bot.models import OutboxMessage
 
     ctx = _context()
@@ -392,6 +393,17 @@ def outbox(
         )
     console.print(table)
     console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
+    waiting = [r for r in rows if r.status != "sent" and r.last_error]
+    if waiting:
+        # connector errors are safe to show: platform codes and settings, never content
+        console.print("[bold]Why these are not delivered[/]")
+        for row in waiting:
+            when = ""
+            if row.status == "pending" and row.next_attempt_at is not None:
+                when = f" (next try {to_local(row.next_attempt_at):%a %d %b %H:%M})"
+            console.print(
+                f"  #{row.id} {row.status}{when}: {row.last_error}", highlight=False
+            )
     if ctx.settings.connector == "local" and ctx.settings.local.mail == "eml":
         console.print(f"Email files: {ctx.settings.outbox_dir}")
 

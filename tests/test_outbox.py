@@ -215,3 +215,30 @@ def test_killed_mid_dispatch_then_restarted_sends_no_duplicate(
         assert len(list(folder.glob("*.eml"))) == 6  # idempotent writer: safely retried
         assert states == {"sent": 6}
     store.dispose()
+
+
+def test_outbox_command_says_why_a_message_waits(
+    school: Any, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.models import School
+    from connectors.base import SetupError
+
+    ctx = school.context(sqlite_url)
+    store = ctx.store
+    with store.transaction() as session:
+        session.add(School(id="s", name="S"))
+    _queue(store, 2)
+    now = utcnow()
+    mailer = Scripted([SetupError("mail paused: getting a token failed: AADSTS7000222",
+                                  retry_after=900)])
+    dispatch(store, mailer, None, now=lambda: now)
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(ctx.settings.home))
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    result = CliRunner().invoke(app, ["outbox"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Why these are not delivered" in result.output
+    assert "pending (next try" in result.output and "AADSTS7000222" in result.output
+    store.dispose()
