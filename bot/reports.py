@@ -233,6 +233,7 @@ DEFAULT_FORM_QUESTIONS: dict[str, str] = {
 }
 MIRROR_STATE_KEY = "reports.mirror"
 FORMS_STATE_KEY = "reports.forms.last_seen"
+FORMS_OVERLAP = timedelta(days=1)  # responses can arrive late and out of order
 LINK_SALT = "compliance-bot/report-link"
 # one plain address: no commas, semicolons or brackets that could add recipients to a header
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -1456,7 +1457,9 @@ def ingest_responses(
     """Pull new external-form responses into the tracked list, once each (by response id).
 
     The clock starts when the response was submitted. The last-seen submission time is kept
-    in ConnectorState so the next pull asks only for newer responses.
+    in ConnectorState; the next pull asks from a day before it, because a response can arrive
+    late and out of order (a workbook synced late, a flow run retried): the overlap is read
+    again and skipped by response id, so nothing submitted is ever missed.
     """
     _ensure_school(session, school)
     state = _state(session, school.id, FORMS_STATE_KEY)
@@ -1464,7 +1467,7 @@ def ingest_responses(
     questions = _questions(school)
     created = 0
     latest = since
-    for response in forms.responses(since):
+    for response in forms.responses(since - FORMS_OVERLAP if since else None):
         if latest is None or response.submitted_at > latest:
             latest = response.submitted_at
         if not _belongs(response, school, questions, default_school):

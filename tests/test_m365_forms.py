@@ -330,9 +330,14 @@ def test_the_sweep_ingests_each_workbook_response_once(
     ]
     assert sweep()["reports_ingested"] == 1
     assert sweep()["reports_ingested"] == 0
+    # a response submitted earlier arrives late (the workbook synced it after row 3)
+    fake.workbooks[(DRIVE_ID, ITEM_ID)][TABLE]["rows"].append(
+        bot_row(4, GMT_0930 + 0.5, "Other", "Late arrival")
+    )
+    assert sweep()["reports_ingested"] == 1
 
     found = stored()
-    assert set(found) == {"1", "2", "3"}
+    assert set(found) == {"1", "2", "3", "4"}
     assert [(r.source, r.category) for r in (found["1"], found["2"], found["3"])] == [
         ("form", "cyberbullying"),
         ("form", "other"),
@@ -346,6 +351,6 @@ def test_the_sweep_ingests_each_workbook_response_once(
         )
     assert last_seen == "2026-11-03T09:30:00+00:00"
     # the tracked list's mirror got the three references, and no form text
-    assert set(fake.rows_of(LIST_NAME)) == {r.reference for r in found.values()}
+    assert set(fake.rows_of(LIST_NAME)) == {r.reference for r in found.values()}  # all four
     for request in fake.graph_requests():
         assert SECRET.encode() not in request.content and "Snapchat" not in str(request.url)
