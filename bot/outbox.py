@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 STALE_AFTER = timedelta(minutes=15)
-SETUP_WAIT = 15 * 60  # seconds between tries while the platform refuses our credentials
 
 
 @dataclass(frozen=True)
@@ -303,7 +302,7 @@ def _settle(
             # not this message's fault: it keeps its attempts and waits for the fix
             row.attempts = max(row.attempts - 1, 0)
             row.status = "pending"
-            row.next_attempt_at = now + timedelta(seconds=outcome.retry_after or SETUP_WAIT)
+            row.next_attempt_at = now + timedelta(seconds=outcome.retry_after or 0)
             row.last_error = str(outcome)[:500]
             stats.retry_later += 1
             log.error("outbox: %s", outcome)

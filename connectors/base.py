@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "SETUP_RETRY_SECONDS",
     "Attachment",
     "BatchMailer",
     "CardMessage",
@@ -67,12 +68,18 @@ class RetryableError(ConnectorError):
         self.retry_after = retry_after
 
 
+SETUP_RETRY_SECONDS = 15 * 60.0  # how long mail pauses after the platform refused our setup
+
+
 class SetupError(RetryableError):
     """The platform refused *us*, not this message (expired secret, permission withdrawn).
 
     Nothing was sent. The message waits, without spending its attempts, until the setup is
     fixed; the mailer stays paused meanwhile (``ready_in``) so only one message a while asks.
     """
+
+    def __init__(self, message: str, retry_after: float = SETUP_RETRY_SECONDS) -> None:
+        super().__init__(message, retry_after=retry_after)
 
 
 class DeliveryUnknownError(ConnectorError):

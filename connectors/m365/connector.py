@@ -24,6 +24,7 @@ import httpx
 from pydantic import SecretStr
 
 from connectors.base import (
+    SETUP_RETRY_SECONDS,
     CardMessage,
     DeliveryUnknownError,
     DirectoryChanges,
@@ -542,7 +543,6 @@ class RecipientBudget:
                 return
 
 
-SETUP_RETRY_SECONDS = 15 * 60.0  # after a credential or permission refusal
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # Graph's request size limit (base64 MIME included)
 
 
@@ -643,7 +643,7 @@ class GraphMailer:
     def _setup(self, text: str) -> SetupError:
         """Graph refused the app, not the message: pause mail until the setup is fixed."""
         self._blocked_until = self._clock() + SETUP_RETRY_SECONDS
-        return SetupError(f"mail paused: {text}", retry_after=SETUP_RETRY_SECONDS)
+        return SetupError(f"mail paused: {text}")
 
 
 # --------------------------------------------------------------------------- Teams card
