@@ -62,6 +62,24 @@ def test_cli_malformed_directory_is_one_line(
     assert "Traceback" not in result.output
 
 
+def test_cli_remind_still_plans_when_the_directory_cannot_be_read(
+    school: SchoolBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    school.policy("p", "1", published="2026-11-02")
+    school.requirement(id="ack", kind="acknowledge_policy", policy="p",
+                       audience={"roles": ["staff"]})
+    home = school.write()
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(home))
+    runner = CliRunner()
+    assert runner.invoke(app, ["sweep", "--as-of", "2026-11-23", "--no-send"]).exit_code == 0
+    (home / "directory.csv").write_text("who,where\nx,y\n", encoding="utf-8")
+    result = runner.invoke(app, ["remind", "--as-of", "2026-11-23"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert "would be sent" in result.output  # the people already known are still planned
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("error:") and "directory.csv line 1" in lines[-1]
+
+
 def test_yaml_directory(tmp_path: Path) -> None:
     path = tmp_path / "people.yaml"
     path.write_text(
