@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from connectors.base import Directory, FormSource, ListMirror, Mailer, Notifier
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
 __all__ = ["Connectors", "build_connectors"]
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
-from bot.context import AppContext
-from bot.outbox import dispatch
-from bot.settings import Settings
-from bot.sweep import run_sweep
-from connectors.registry import Connectors, build_connectors
+from bot.core.config import load_config
+from bot.core.context import AppContext
+from bot.core.outbox import dispatch
+from bot.core.settings import load_settings
+from bot.engine.sweep import run_sweep
 
 __all__ = ["DISPATCH_SECONDS", "JOBS", "SWEEP_MINUTES", "JobSpec", "dispatch_job", "sweep_job"]
 
@@ -23,38 +24,31 @@ SWEEP_GRACE_SECONDS = 10 * 60  # a late sweep still runs (the default of 1 s wou
 DISPATCH_GRACE_SECONDS = 60
 
 
+_contexts: dict[str, AppContext] = {}
+_contexts_lock = threading.Lock()
+
+
 def _context(home: str | None) -> AppContext:
-    from pathlib import Path
+    """The process's one application context for this home folder.
 
-    from bot.settings import load_settings
-
-    settings: Settings = load_settings(home=Path(home)) if home else load_settings()
-    return AppContext(settings)
-
-
-_connectors: dict[tuple[str, str], Connectors] = {}
-_connectors_lock = threading.Lock()
-
-
-def _shared_connectors(settings: Settings) -> Connectors:
-    """The process's one set of connectors for these settings.
-
-    Built once, not per job run: the mail pacer (30 a minute per Exchange mailbox), the
-    24-hour recipient count, and the Graph client's event loop and token cache must outlive a
-    single run, or every minute would start with a fresh allowance and a fresh token.
+    Built once, not per job run: the store (engine, migrations checked once), and the
+    connectors — the mail pacer (30 a minute per Exchange mailbox), the 24-hour recipient
+    count, and the Graph client's event loop and token cache must outlive a single run, or
+    every minute would start with a fresh allowance and a fresh token.
     """
-    key = (str(settings.home.resolve()), settings.connector)
-    with _connectors_lock:
-        if key not in _connectors:
-            _connectors[key] = build_connectors(settings)
-        return _connectors[key]
+    key = str(Path(home).resolve()) if home else ""
+    with _contexts_lock:
+        if key not in _contexts:
+            settings = load_settings(home=Path(home)) if home else load_settings()
+            _contexts[key] = AppContext(settings)
+        return _contexts[key]
 
 
 def sweep_job(home: str | None = None) -> None:
     """Run one cycle; delivery is left to the dispatch job."""
     ctx = _context(home)
-    connectors = _shared_connectors(ctx.settings)
-    results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, connectors, deliver=False)
+    config = load_config(ctx.settings.config_path)  # school.yaml is read afresh every cycle
+    results, _ = run_sweep(ctx.store, ctx.settings, config, ctx.connectors, deliver=False)
     for r in results:
         if r.directory.error:
             log.error("sweep %s: directory not read: %s", r.school_id, r.directory.error)
@@ -65,8 +59,7 @@ def sweep_job(home: str | None = None) -> None:
 def dispatch_job(home: str | None = None) -> None:
     """Deliver due outbox rows."""
     ctx = _context(home)
-    connectors = _shared_connectors(ctx.settings)
-    stats = dispatch(ctx.store, connectors.mailer, connectors.notifier)
+    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier)
     if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
         log.info("dispatch: sent %d, retry %d, failed %d, unknown %d", stats.sent,
                  stats.retry_later, stats.failed, stats.delivery_unknown)
@@ -83,6 +76,6 @@ class JobSpec:
 
 
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec("compliance-bot.sweep", sweep_job, SWEEP_MINUTES * 60, SWEEP_GRACE_SECONDS),
+    JobSpec("compliance-bot.engine.sweep", sweep_job, SWEEP_MINUTES * 60, SWEEP_GRACE_SECONDS),
     JobSpec("compliance-bot.dispatch", dispatch_job, DISPATCH_SECONDS, DISPATCH_GRACE_SECONDS),
 )

@@ -17,9 +17,9 @@ from filelock import FileLock, Timeout
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.clock import LONDON
-from bot.settings import Settings
-from bot.store import make_engine
+from bot.core.clock import LONDON
+from bot.core.settings import Settings
+from bot.core.store import make_engine
 from schedules.jobs import JOBS
 
 __all__ = ["ADVISORY_LOCK_ID", "SchedulerAlreadyRunningError", "SchedulerLock", "build_scheduler",

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import SchoolBuilder
+from tests.support.helpers import SchoolBuilder
+from tests.support.paths import REPO, SHARED_POLICIES
 
 PG_ENV = "COMPLIANCE_BOT_TEST_POSTGRES_URL"
 CHROMIUM = os.environ.get("COMPLIANCE_BOT_TEST_CHROMIUM", "/usr/bin/chromium")
-SHARED_POLICIES = Path(__file__).resolve().parents[2] / "shared" / "policies"
 
 
 def _missing(reason: str) -> None:
@@ -156,7 +156,7 @@ def page(chromium: Any) -> Iterator[Any]:
     context.close()
 
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = REPO / "test-artifacts"
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ def connect(fake: Any, tmp_path: Path) -> Iterator[Any]:
     """Factory: the m365 connectors over the test's ``fake`` Graph (``**m365`` overrides the
     settings), sharing its clock; their Graph clients are closed afterwards."""
     from connectors.m365.connector import build
-    from tests.contract.kit_m365 import m365_settings
+    from tests.connectors.contract.kit_m365 import m365_settings
 
     built: list[Any] = []
 

@@ -14,9 +14,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from bot.context import AppContext
-from bot.settings import Settings
-from bot.web.common import render, templates
+from bot.core.context import AppContext
+from bot.core.settings import Settings
+from bot.features import extras_web
+from bot.features.accounts import web as accounts_web
+from bot.features.dashboard import web as dashboard_web
+from bot.features.policies import web as policies_web
+from bot.features.reports import web as reports_web
+from bot.web import auth, links
+from bot.web.deps import render, templates
 
 __all__ = ["create_app"]
 
@@ -24,6 +30,17 @@ STATIC = Path(__file__).parent / "static"
 FRAME_ANCESTORS = (
     "'self' https://teams.microsoft.com https://*.teams.microsoft.com https://*.cloud.microsoft "
     "https://*.office.com https://outlook.office.com"
+)
+# every page of the product, by plain import: a renamed module is an import error, not a
+# silently missing feature
+ROUTERS = (
+    auth.router,
+    links.router,
+    dashboard_web.router,
+    reports_web.router,
+    accounts_web.router,
+    policies_web.router,
+    extras_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 
@@ -120,11 +137,7 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
             status_code=500,
         )
 
-    from bot.web import auth, links_pages
-
-    app.include_router(auth.router)
-    app.include_router(links_pages.router)
-    for router in _feature_routers():
+    for router in ROUTERS:
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
@@ -133,25 +146,3 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
 
     templates.env.globals["demo"] = settings.demo
     return app
-
-
-def _feature_routers() -> list[Any]:
-    """Routers of features that may not be installed yet in this build."""
-    import importlib
-
-    routers = []
-    for name in (
-        "bot.web.dashboard",
-        "bot.web.reports_pages",
-        "bot.web.accounts_pages",
-        "bot.web.policies_pages",
-        "bot.web.extras_pages",
-    ):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        routers.append(module.router)
-    return routers

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from bot import audit
-from bot.models import Person
-from bot.web.common import check_csrf, ctx, current_user, render
+from bot.core import audit
+from bot.core.models import Person
+from bot.web.deps import check_csrf, ctx, current_user, render
 
 router = APIRouter()
 

@@ -23,7 +23,7 @@ from connectors.google.client import (
 )
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
 __all__ = ["CheckRow", "run_checks"]
 

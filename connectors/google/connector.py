@@ -47,7 +47,7 @@ from connectors.google.client import (
 from connectors.mime import to_mime
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.core.settings import Settings
     from connectors.registry import Connectors
 
 __all__ = [
@@ -759,7 +759,7 @@ def build(
     Raises:
         SettingsError: a required ``COMPLIANCE_BOT_GOOGLE__...`` variable is missing or wrong.
     """
-    from bot.settings import SettingsError
+    from bot.core.settings import SettingsError
     from connectors.registry import Connectors
 
     google = settings.google

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 import httpx
 
 if TYPE_CHECKING:
-    from bot.settings import M365Settings
+    from bot.core.settings import M365Settings
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -47,7 +47,7 @@ from connectors.m365.client import (
 from connectors.mime import to_mime
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.core.settings import Settings
     from connectors.registry import Connectors
 
 __all__ = [

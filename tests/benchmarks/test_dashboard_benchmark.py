@@ -5,7 +5,8 @@ real sweep, then settled as a few weeks later: nine in ten duties done, a few do
 with running clocks. The headteacher signs in once; then 150 dashboard requests go through
 FastAPI's TestClient. Run with ``uv run pytest tests/benchmarks/test_dashboard_benchmark.py -s``.
 
-Most requests find the duty counts in ``bot.figures``' cache (the stamp check is a handful of
+Most requests find the duty counts in ``bot.features.dashboard.figures``' cache (the stamp check is
+a handful of
 index-only queries); the first request after any change recounts everything, so that "cold"
 figure is measured and printed too.
 """
@@ -22,14 +23,14 @@ import pytest
 import time_machine
 from sqlalchemy import select, update
 
-from bot.context import AppContext
-from bot.figures import clear_cache
-from bot.models import Duty, Person, Report, ReportClock
-from bot.sweep import run_sweep
+from bot.core.context import AppContext
+from bot.core.models import Duty, Person, Report, ReportClock
+from bot.engine.sweep import run_sweep
+from bot.features.dashboard.figures import clear_cache
 from bot.web.app import create_app
 from tests.benchmarks.test_sweep_benchmark import MONDAY, PEOPLE, _build
-from tests.helpers import at
-from tests.test_dashboard_support import sign_in
+from tests.features.dashboard.test_support import sign_in
+from tests.support.helpers import at
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette prefers httpx2 (a UserWarning at import)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.kit_m365 import m365_settings
-from tests.fakes.graph import FakeClock, FakeGraph
+from tests.connectors.contract.kit_m365 import m365_settings
+from tests.support.fakes.graph import FakeClock, FakeGraph
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 

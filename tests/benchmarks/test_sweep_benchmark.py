@@ -15,11 +15,11 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot.context import AppContext
-from bot.models import Duty, OutboxMessage
-from bot.settings import Settings
-from bot.sweep import run_sweep
-from tests.helpers import at
+from bot.core.context import AppContext
+from bot.core.models import Duty, OutboxMessage
+from bot.core.settings import Settings
+from bot.engine.sweep import run_sweep
+from tests.support.helpers import at
 
 PEOPLE = 10_000
 MONDAY = date(2026, 11, 23)

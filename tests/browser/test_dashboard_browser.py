@@ -15,11 +15,11 @@ import time_machine
 import yaml
 from sqlalchemy import text
 
-from bot.context import AppContext
-from bot.demo import build_demo
-from bot.duties import add_months
+from bot.core.context import AppContext
+from bot.demo.builder import build_demo
+from bot.engine.duties import add_months
 from bot.web.app import create_app
-from tests.helpers import at
+from tests.support.helpers import at
 
 pytestmark = pytest.mark.browser
 FRIDAY = date(2026, 11, 20)

@@ -16,12 +16,18 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from bot.models import AuditEvent, Decision, DecisionAttachment, TaskCompletion, VisitorAssurance
-from bot.sweep import run_sweep
+from bot.core.models import (
+    AuditEvent,
+    Decision,
+    DecisionAttachment,
+    TaskCompletion,
+    VisitorAssurance,
+)
+from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from tests.conftest import free_port
-from tests.helpers import SchoolBuilder, at
-from tests.test_extras_support import PDF, Env, make_env
+from tests.features.decisions.test_support import PDF, Env, make_env
+from tests.support.helpers import SchoolBuilder, at
 
 pytestmark = pytest.mark.browser
 MONDAY = date(2026, 11, 23)

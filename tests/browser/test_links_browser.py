@@ -14,11 +14,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from bot.context import AppContext
-from bot.models import AccountHolder, Attestation, OutboxMessage
-from bot.sweep import run_sweep
+from bot.core.context import AppContext
+from bot.core.models import AccountHolder, Attestation, OutboxMessage
+from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
-from tests.helpers import SchoolBuilder, at
+from tests.support.helpers import SchoolBuilder, at
 
 pytestmark = pytest.mark.browser
 MONDAY = date(2026, 11, 23)

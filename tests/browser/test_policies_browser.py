@@ -11,10 +11,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from bot.models import Policy, PolicyReview
-from bot.sweep import run_sweep
+from bot.core.models import Policy, PolicyReview
+from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
-from tests.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, at
 
 pytestmark = pytest.mark.browser
 TODAY = date(2026, 3, 16)

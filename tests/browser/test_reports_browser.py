@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.models import OutboxMessage
+from bot.core.models import OutboxMessage
 from bot.web.app import create_app
-from tests.helpers import SchoolBuilder
-from tests.test_reports_support import make_env, png_bytes
+from tests.features.reports.test_support import make_env, png_bytes
+from tests.support.helpers import SchoolBuilder
 
 UNIQUE = "Zq7-UNIQUE-BROWSER-TEXT <script>alert('owned')</script>"
 NAMES = "Yannick Example-Pupil"

@@ -1,0 +1,1 @@
+"""The command line: the main Typer app, shared options and rendering helpers."""

@@ -1,0 +1,124 @@
+"""What every command shares: the consoles, the one ``context()``, expected-error handling,
+``--as-of`` and ``--school`` options. Feature commands import from here, never from
+``bot.cli.main`` (which imports them)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from bot.core.config import SchoolConfig
+    from bot.core.context import AppContext
+    from bot.engine.sweep import SchoolSweep
+
+__all__ = [
+    "AsOf",
+    "SchoolOption",
+    "as_of_date",
+    "as_of_today",
+    "console",
+    "context",
+    "directory_errors",
+    "err",
+    "friendly",
+    "schools_of",
+    "where",
+]
+
+console = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
+]
+SchoolOption = Annotated[
+    str | None, typer.Option("--school", help="School id (default: the first).")
+]
+
+
+def friendly(func: F) -> F:
+    """Turn expected errors into one red line and exit code 2 (no tracebacks)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from bot.core.config import ConfigError
+        from bot.core.settings import SettingsError
+        from bot.engine.sync import SyncError
+        from connectors.base import ConnectorError
+        from schedules.runner import SchedulerAlreadyRunningError
+
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, SettingsError, SyncError, ConnectorError, ImportError,
+                SchedulerAlreadyRunningError) as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err.print("stopped.")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def context() -> AppContext:
+    """The command's application context: settings are read here, once, and passed down."""
+    import logging
+
+    from bot.core.context import AppContext
+    from bot.core.settings import load_settings
+
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return AppContext(load_settings())
+
+
+def as_of_date(value: str | None) -> date | None:
+    """The ``--as-of`` date, or None; a malformed one is one red line and exit 2."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[bold red]error:[/] --as-of must be a date like 2026-11-23 (got {value!r})")
+        raise typer.Exit(2) from None
+
+
+def as_of_today(as_of: str | None) -> date:
+    """The ``--as-of`` date, or today in the school's time zone."""
+    from bot.core.clock import local_today
+    from bot.core.models import utcnow
+
+    return as_of_date(as_of) or local_today(utcnow())
+
+
+def where(ctx: AppContext) -> None:
+    """Say which school data the command acts on (so nobody edits the demo by mistake)."""
+    label = " (demo)" if ctx.settings.demo else ""
+    console.print(f"[dim]using {ctx.settings.home}{label} · {ctx.settings.config_path}[/]")
+
+
+def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:
+    """The one named school (exit 2 with the known ids if unknown), or every school."""
+    if school is None:
+        return list(ctx.config.schools)
+    for config in ctx.config.schools:
+        if config.id == school:
+            return [config]
+    known = ", ".join(s.id for s in ctx.config.schools)
+    err.print(f"[bold red]error:[/] no school {school!r} in the configuration ({known})")
+    raise typer.Exit(2)
+
+
+def directory_errors(results: list[SchoolSweep]) -> None:
+    """The cycle ran, but a directory that could not be read still fails the command (exit 2)."""
+    errors = [r.directory.error for r in results if r.directory.error]
+    if errors:
+        err.print(f"[bold red]error:[/] {errors[0]}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)

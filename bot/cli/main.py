@@ -1,0 +1,492 @@
+"""The ``compliance-bot`` command line. Heavy modules are imported inside commands so that
+``--help`` answers instantly."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from bot.cli.common import (
+    AsOf,
+    as_of_date,
+    console,
+    context,
+    directory_errors,
+    err,
+    friendly,
+    where,
+)
+from bot.features.dashboard.cli import digest, teams_app
+from bot.features.extras_cli import decisions_app, visitors_app
+from bot.features.policies.cli import governors_app, policies_app
+from bot.features.reports.cli import reports_app
+from bot.features.training.cli import training_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="compliance-bot",
+    help="Keeps a school's safeguarding and online-safety policies alive all year.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+check_app = typer.Typer(help="Check configuration and platform access.", no_args_is_help=True)
+app.add_typer(training_app, name="training")
+app.add_typer(audit_app, name="audit")
+app.add_typer(check_app, name="check")
+app.add_typer(policies_app, name="policies")
+app.add_typer(teams_app, name="teams")
+app.add_typer(governors_app, name="governors")
+app.add_typer(reports_app, name="reports")
+app.add_typer(decisions_app, name="decisions")
+app.add_typer(visitors_app, name="visitors")
+
+
+# --------------------------------------------------------------------------- demo & run
+
+
+@app.command()
+@friendly
+def demo(
+    once: Annotated[bool, typer.Option("--once", help="Run one cycle and exit.")] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Delete the demo and start again.")
+    ] = False,
+) -> None:
+    """Create the fictional demo school in ./.compliance-bot-demo, run a cycle, serve the web UI."""
+    from bot.cli.render import print_sweep
+    from bot.demo.builder import build_demo
+
+    with console.status("Building the demo school and running one cycle…"):
+        plan = build_demo(fresh=fresh)
+    settings = plan.settings
+    if plan.created:
+        console.print(f"[green]Created[/] the demo school in [bold]{settings.home}[/]")
+    else:
+        console.print(f"Using the existing demo in [bold]{settings.home}[/] (--fresh to rebuild)")
+    if plan.as_of != plan.today:
+        console.print(
+            f"[yellow]Today ({plan.today:%A %d %B}) is not a school day[/]: the bot only emails "
+            f"on school days, so this cycle runs as of [bold]{plan.as_of:%A %d %B %Y}[/]."
+        )
+    print_sweep(console, plan.results, plan.sent, settings.outbox_dir)
+    url = f"http://{host}:{port}"
+    console.print(f"\nWeb UI: [bold]{url}[/]  (demo sign-in: pick any person)")
+    console.print(
+        "From this folder, every command now acts on the demo school, e.g.\n"
+        "  uv run compliance-bot duties --overdue\n"
+        "  uv run compliance-bot status\n"
+        "  uv run compliance-bot remind --dry-run"
+    )
+    if once:
+        return
+    _serve(settings.model_copy(update={"base_url": url}), host, port, scheduler=False)
+
+
+def _serve(settings: Any, host: str, port: int, *, scheduler: bool) -> None:
+    import uvicorn
+
+    from bot.web.app import create_app
+
+    web = create_app(settings)
+    runner = None
+    if scheduler:
+        from schedules.runner import SchedulerAlreadyRunningError, start_scheduler
+
+        try:
+            runner = start_scheduler(settings)
+        except SchedulerAlreadyRunningError as exc:
+            err.print(f"[yellow]note:[/] {exc}; serving the web UI only.")
+    console.print(f"Serving on http://{host}:{port} — Ctrl-C to stop.")
+    try:
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+    finally:
+        if runner is not None:
+            runner.shutdown()
+
+
+@app.command()
+@friendly
+def run(
+    host: Annotated[str | None, typer.Option(help="Address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    web_only: Annotated[bool, typer.Option("--web-only", help="No scheduler here.")] = False,
+    scheduler_only: Annotated[
+        bool, typer.Option("--scheduler-only", help="Only the scheduler (no web).")
+    ] = False,
+) -> None:
+    """Start the web app and the (single) scheduler process."""
+    import logging
+
+    ctx = context()
+    for name in ("bot", "schedules"):  # long-running processes say what their jobs did
+        logging.getLogger(name).setLevel(logging.INFO)
+    where(ctx)
+    _ = ctx.config, ctx.store
+    if scheduler_only:
+        from schedules.runner import run_forever
+
+        run_forever(ctx.settings)
+        return
+    _serve(
+        ctx.settings, host or ctx.settings.host, port or ctx.settings.port, scheduler=not web_only
+    )
+
+
+@app.command()
+@friendly
+def sweep(
+    as_of: AsOf = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute, write nothing.")] = False,
+    no_send: Annotated[bool, typer.Option("--no-send", help="Queue, do not deliver.")] = False,
+) -> None:
+    """Run one full cycle (directory, duties, reminders, alerts, delivery) and exit."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot.cli.render import print_sweep
+    from bot.engine.sweep import run_sweep
+
+    ctx = context()
+    where(ctx)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Delivering", total=None)
+        results, stats = run_sweep(
+            ctx.store,
+            ctx.settings,
+            ctx.config,
+            ctx.connectors,
+            as_of=as_of_date(as_of),
+            write=not dry_run,
+            deliver=not no_send,
+            on_sent=lambda _key: progress.advance(task),
+        )
+    print_sweep(
+        console,
+        results,
+        stats.sent if stats else 0,
+        ctx.settings.outbox_dir,
+        dry_run=dry_run,
+        stats=stats,
+    )
+    directory_errors(results)
+
+
+
+@app.command()
+@friendly
+def remind(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who would get what.")] = True,
+    as_of: AsOf = None,
+) -> None:
+    """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
+    from rich.table import Table
+
+    from bot.engine.sweep import run_sweep
+
+    ctx = context()
+    where(ctx)
+    results, _ = run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=as_of_date(as_of),
+        write=False,
+        deliver=False,
+    )
+    for result in results:
+        if not result.school_day:
+            console.print(
+                f"{result.school_name}: {result.as_of:%A %d %B} is not a school day "
+                "— no reminders would go today."
+            )
+            continue
+        table = Table(title=f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}")
+        for col in ("To", "Items", "Stage", "Copied"):
+            table.add_column(col)
+        for r in result.reminders:
+            table.add_row(
+                f"{r.person_name}\n[dim]{r.person_email}[/]",
+                "\n".join(r.items),
+                ", ".join(r.labels),
+                ", ".join(r.cc) or "—",
+            )
+        console.print(table)
+        console.print(f"{len(result.reminders)} email(s) would be sent. Nothing was recorded.")
+    directory_errors(results)
+
+
+@app.command()
+@friendly
+def duties(
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue duties.")] = False,
+    person: Annotated[str | None, typer.Option("--person", help="Only this email.")] = None,
+    as_of: AsOf = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
+) -> None:
+    """List open duties as a table."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from bot.core.clock import local_today
+    from bot.core.models import Duty, Person, PolicyVersion, Requirement, utcnow
+
+    ctx = context()
+    where(ctx)
+    today = as_of_date(as_of) or local_today(utcnow())
+    with ctx.store.session() as session:
+        query = (
+            select(Duty, Person, Requirement, PolicyVersion)
+            .join(Person, Person.id == Duty.person_id)
+            .join(Requirement, Requirement.id == Duty.requirement_id)
+            .outerjoin(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
+            .where(Duty.status == "open")
+            .order_by(Duty.due_on, Person.display_name)
+        )
+        if overdue:
+            query = query.where(Duty.due_on < today)
+        if person:
+            query = query.where(Person.email == person.strip().lower())
+        rows = session.execute(query).all()
+    title = f"{'Overdue' if overdue else 'Open'} duties as of {today:%a %d %b %Y}"
+    table = Table(title=title)
+    for col in ("Person", "What", "Due", "State", "Reminders"):
+        table.add_column(col)
+    for duty, p, req, version in rows[:limit]:
+        days = (today - duty.due_on).days
+        state = (
+            f"[red]{days} day{'s' if days != 1 else ''} overdue[/]"
+            if days > 0
+            else "[yellow]due today[/]"
+            if days == 0
+            else f"due in {-days} days"
+        )
+        what = req.title + (f" v{version.label}" if version else "")
+        table.add_row(
+            f"{p.display_name}\n[dim]{p.email}[/]",
+            what,
+            f"{duty.due_on:%d %b %Y}",
+            state,
+            str(duty.reminders_sent),
+        )
+    console.print(table)
+    more = f" (showing {limit}; --limit to see more)" if len(rows) > limit else ""
+    console.print(f"{len(rows)} duties{more}.")
+
+
+@app.command()
+@friendly
+def status() -> None:
+    """Headline figures for the school(s), as on the dashboard."""
+    from bot.cli.render import print_status
+
+    ctx = context()
+    where(ctx)
+    print_status(console, ctx)
+
+
+@app.command()
+@friendly
+def outbox(
+    state: Annotated[str | None, typer.Option("--status", help="pending/sent/failed/...")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 30,
+) -> None:
+    """What the bot has queued and sent (subjects and recipients only)."""
+    from rich.table import Table
+    from sqlalchemy import func, select
+
+    from bot.core.clock import to_local
+    from bot.core.models import OutboxMessage
+
+    ctx = context()
+    where(ctx)
+    with ctx.store.session() as session:
+        counts = dict(
+            session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+        )
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if state:
+            query = query.where(OutboxMessage.status == state)
+        rows = session.scalars(query).all()
+    table = Table(title="Outbox (newest first)")
+    for col in ("#", "Status", "Purpose", "To", "Subject"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.status,
+            row.purpose,
+            ", ".join(row.recipients) or "channel",
+            row.subject,
+        )
+    console.print(table)
+    console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
+    waiting = [r for r in rows if r.status != "sent" and r.last_error]
+    if waiting:
+        # connector errors are safe to show: platform codes and settings, never content
+        console.print("[bold]Why these are not delivered[/]")
+        for row in waiting:
+            when = ""
+            if row.status == "pending" and row.next_attempt_at is not None:
+                when = f" (next try {to_local(row.next_attempt_at):%a %d %b %H:%M})"
+            console.print(
+                f"  #{row.id} {row.status}{when}: {row.last_error}", highlight=False
+            )
+    if ctx.settings.connector == "local" and ctx.settings.local.mail == "eml":
+        console.print(f"Email files: {ctx.settings.outbox_dir}")
+
+
+@app.command()
+@friendly
+def migrate() -> None:
+    """Create or upgrade the database to the newest schema."""
+    ctx = context()
+    where(ctx)
+    _ = ctx.store
+    console.print(f"[green]database is up to date[/]: {ctx.settings.db_url.split('@')[-1]}")
+
+
+# --------------------------------------------------------------------------- sub-commands
+
+
+
+
+@audit_app.command("verify")
+@friendly
+def audit_verify() -> None:
+    """Check the audit chain; exits 1 at the first broken link."""
+    from bot.core.audit import verify
+
+    ctx = context()
+    with ctx.store.session() as session:
+        result = verify(session)
+    if result.ok:
+        console.print(f"[green]audit chain intact[/]: {result.checked} events verified.")
+        return
+    err.print(
+        f"[bold red]audit chain broken[/] at event #{result.broken_seq}: {result.reason} "
+        f"({result.checked} events verified before it)."
+    )
+    raise typer.Exit(1)
+
+
+@check_app.command("config")
+@friendly
+def check_config() -> None:
+    """Validate the school configuration file and the directory file."""
+    ctx = context()
+    config = ctx.config
+    console.print(f"[green]{ctx.settings.config_path}: valid[/] — {len(config.schools)} school(s)")
+    for school in config.schools:
+        console.print(
+            f"  {school.id}: {len(school.policies)} policies, "
+            f"{len(school.requirements)} requirements, "
+            f"{len(school.official_accounts)} official accounts"
+        )
+    changes = ctx.connectors.directory.fetch(None)
+    console.print(f"[green]directory: {len(changes.people)} people readable[/]")
+    for line in changes.rejected:
+        err.print(f"[yellow]rejected[/] {line}", highlight=False)
+    if changes.rejected:
+        raise typer.Exit(1)
+
+
+def _print_checks(rows: list[Any]) -> None:
+    """Print check rows as a table, then each fix below it at full width; exit 1 if any failed.
+
+    Fixes are not a table column: at 80 columns a fourth column leaves a dozen characters for
+    PowerShell. Indented fix lines (commands) and long tokens are never broken, so they copy
+    and paste whole.
+    """
+    import textwrap
+
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="Platform checks", title_justify="left")
+    table.add_column("Check", overflow="fold")
+    table.add_column("Result", no_wrap=True)
+    table.add_column("Detail", overflow="fold", ratio=1)
+    fixes: list[tuple[str, str]] = []
+    for row in rows:
+        if row.ok:
+            result = Text("OK", style="green")
+        else:
+            result = Text("missing", style="red")
+            if row.fix:
+                fixes.append((row.name, row.fix))
+                result.append(f" ({len(fixes)})")
+        table.add_row(Text(row.name), result, Text(row.detail))
+    console.print(table)
+    failed = sum(not r.ok for r in rows)
+    if not failed:
+        console.print(f"[green]All {len(rows)} checks passed.[/]")
+        return
+    console.print(f"[red]{failed} of {len(rows)} checks failed.[/]")
+    if fixes:
+        console.print("\n[bold]How to fix[/]")
+    width = max(console.width - 4, 40)
+    for number, (name, fix) in enumerate(fixes, start=1):
+        console.print(Text(f"({number}) {name}", style="bold"))
+        for line in fix.splitlines():
+            # Commands stay on one line and long tokens (ids, URLs, scope lists) are never
+            # broken, so whatever is copied from the terminal pastes as it was meant.
+            wrapped = (
+                [line]
+                if line.startswith(" ")
+                else textwrap.wrap(
+                    line, width, break_long_words=False, break_on_hyphens=False
+                )
+            )
+            for part in wrapped:
+                console.print(Text(f"    {part}"), soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@check_app.command("m365")
+@friendly
+def check_m365() -> None:
+    """Acquire a token and make the real read calls the bot needs on Microsoft 365."""
+    from connectors.m365.check import run_checks
+
+    _print_checks(list(run_checks(context().settings)))
+
+
+@check_app.command("google")
+@friendly
+def check_google() -> None:
+    """Make the real read calls the bot needs on Google Workspace."""
+    from connectors.google.check import run_checks
+
+    _print_checks(list(run_checks(context().settings)))
+
+
+
+
+app.command("digest")(friendly(digest))  # listed after the everyday commands
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:  # e.g. `compliance-bot duties | head`
+        sys.stderr.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

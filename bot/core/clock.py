@@ -1,0 +1,52 @@
+"""Time in the school's zone (Europe/London): today's date, and sending-window instants in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.core.config import SchoolConfig
+
+__all__ = ["LONDON", "last_school_day", "local_today", "send_after", "to_local"]
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def to_local(moment: datetime, tz: ZoneInfo = LONDON) -> datetime:
+    """An aware instant shown in the school's zone."""
+    return moment.astimezone(tz)
+
+
+def local_today(now: datetime, tz: ZoneInfo = LONDON) -> date:
+    """The school's calendar date at ``now`` (aware)."""
+    return now.astimezone(tz).date()
+
+
+def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
+    """A local wall-clock time as an aware UTC instant (zoneinfo handles the clock changes)."""
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+
+
+def send_after(school: SchoolConfig, day: date, now: datetime, tz: ZoneInfo = LONDON) -> datetime:
+    """The earliest instant a reminder for ``day`` may go: inside that day's sending window.
+
+    If ``day`` is today and the window has closed, the next school day's window opens it.
+    """
+    window = school.sending_window
+    start = _at(day, window.start, tz)
+    end = _at(day, window.end, tz)
+    if now <= end:
+        return max(start, now) if day == local_today(now, tz) else start
+    if day < local_today(now, tz):
+        return start  # a past "as of" day (catch-up or demo): already due
+    return _at(school.next_school_day(day + (date.resolution)), window.start, tz)
+
+
+def last_school_day(school: SchoolConfig, day: date) -> date:
+    """``day`` if it is a school day, else the most recent school day before it."""
+    current = day
+    for _ in range(366):
+        if school.is_school_day(current):
+            return current
+        current -= date.resolution
+    return day

@@ -1,0 +1,80 @@
+"""Email rendering from Jinja2 templates: every email has an HTML and a plain-text part."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from bot.core.outbox import EmailDraft
+from connectors.base import Attachment
+
+__all__ = ["human_date", "notice", "render"]
+
+TEMPLATES = Path(__file__).parent / "templates" / "email"
+
+
+@cache
+def _env(autoescape: bool) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html.j2"]) if autoescape else False,  # noqa: S701 - text part
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def human_date(day: Any) -> str:
+    """'Friday 4 December 2026' — how schools write dates."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Render ``name``'s text and HTML templates with ``context``."""
+    text = _env(False).get_template(f"{name}.txt.j2").render(**context)
+    html = _env(True).get_template(f"{name}.html.j2").render(**context)
+    return text, html
+
+
+def notice(
+    *,
+    school_name: str,
+    to: Sequence[str],
+    subject: str,
+    paragraphs: Sequence[str],
+    greeting: str | None = None,
+    facts: Sequence[tuple[str, str]] = (),
+    button_url: str | None = None,
+    button_text: str = "Open",
+    small: str | None = None,
+    cc: Sequence[str] = (),
+    attachments: Sequence[Attachment] = (),
+) -> EmailDraft:
+    """A short, general-purpose email (alerts, receipts, links) in both parts."""
+    text, html = render(
+        "notice",
+        {
+            "school_name": school_name,
+            "subject": subject,
+            "greeting": greeting,
+            "paragraphs": list(paragraphs),
+            "facts": list(facts),
+            "button_url": button_url,
+            "button_text": button_text,
+            "small": small,
+        },
+    )
+    return EmailDraft(
+        to=tuple(to),
+        cc=tuple(cc),
+        subject=subject,
+        text=text,
+        html=html,
+        attachments=tuple(attachments),
+        from_name=school_name,
+    )

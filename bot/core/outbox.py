@@ -1,0 +1,488 @@
+"""The outbox: every outgoing message is a row first; the dispatcher delivers it exactly once.
+
+A row is claimed (``sending``) and committed *before* the provider call, then marked ``sent``,
+``failed`` or ``delivery_unknown``. A crash between the two leaves ``sending``; the next
+dispatcher marks such rows ``delivery_unknown`` rather than sending them again — unless the
+mailer is idempotent by key (the .eml writer), in which case resending is harmless.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core.models import OutboxMessage, utcnow
+from bot.core.store import Store
+from connectors.base import (
+    Attachment,
+    CardMessage,
+    ConnectorError,
+    DeliveryUnknownError,
+    Mailer,
+    Notifier,
+    OutgoingEmail,
+    RetryableError,
+    SendResult,
+    SetupError,
+)
+
+__all__ = [
+    "DispatchStats",
+    "EmailDraft",
+    "backoff",
+    "dispatch",
+    "enqueue_card",
+    "enqueue_email",
+    "enqueue_emails",
+    "recover_stale",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+STALE_AFTER = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    """A rendered email waiting for its outbox row."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+    cc: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    from_name: str | None = None
+    reply_to: str | None = None
+
+
+def _exists(session: Session, key: str) -> bool:
+    return (
+        session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
+        is not None
+    )
+
+
+def _insert(session: Session, row: OutboxMessage) -> bool:
+    """Insert unless the key exists; a race with another writer also ends in 'already there'."""
+    if _exists(session, row.idempotency_key):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _email_payload(draft: EmailDraft) -> dict[str, Any]:
+    return {
+        "text": draft.text,
+        "html": draft.html,
+        "from_name": draft.from_name,
+        "reply_to": draft.reply_to,
+        "attachments": [
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "data": base64.b64encode(a.data).decode(),
+            }
+            for a in draft.attachments
+        ],
+    }
+
+
+def enqueue_emails(
+    session: Session,
+    *,
+    school_id: str,
+    purpose: str,
+    items: Sequence[tuple[str, EmailDraft]],
+    not_before: datetime | None = None,
+) -> set[str]:
+    """Add many emails at once (keys already present are skipped); returns the keys added.
+
+    One query finds existing keys and one bulk INSERT writes the rest: a 10,000-person
+    reminder run must not cost 10,000 round trips.
+    """
+    keys = [key for key, _ in items]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 900):
+        existing.update(
+            session.scalars(
+                select(OutboxMessage.idempotency_key).where(
+                    OutboxMessage.idempotency_key.in_(keys[start : start + 900])
+                )
+            )
+        )
+    when = not_before or utcnow()
+    rows = []
+    added: set[str] = set()
+    for key, draft in items:
+        if key in existing or key in added:
+            continue
+        added.add(key)
+        rows.append(
+            {
+                "school_id": school_id,
+                "idempotency_key": key,
+                "channel": "email",
+                "purpose": purpose,
+                "recipients": list(draft.to),
+                "cc": list(draft.cc),
+                "subject": draft.subject[:300],
+                "payload": _email_payload(draft),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": when,
+                "created_at": utcnow(),
+            }
+        )
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
+    return added
+
+
+def enqueue_email(
+    session: Session,
+    *,
+    school_id: str,
+    key: str,
+    purpose: str,
+    draft: EmailDraft,
+    not_before: datetime | None = None,
+) -> bool:
+    """Add an email to the outbox; returns False when the key was already there (no duplicate)."""
+    payload = _email_payload(draft)
+    return _insert(
+        session,
+        OutboxMessage(
+            school_id=school_id,
+            idempotency_key=key,
+            channel="email",
+            purpose=purpose,
+            recipients=list(draft.to),
+            cc=list(draft.cc),
+            subject=draft.subject[:300],
+            payload=payload,
+            status="pending",
+            next_attempt_at=not_before or utcnow(),
+        ),
+    )
+
+
+def enqueue_card(
+    session: Session,
+    *,
+    school_id: str,
+    key: str,
+    purpose: str,
+    title: str,
+    text: str,
+    teams: dict[str, Any],
+    chat: dict[str, Any],
+    not_before: datetime | None = None,
+) -> bool:
+    """Add a channel card (Teams / Chat / file) to the outbox."""
+    return _insert(
+        session,
+        OutboxMessage(
+            school_id=school_id,
+            idempotency_key=key,
+            channel="card",
+            purpose=purpose,
+            recipients=[],
+            cc=[],
+            subject=title[:300],
+            payload={"text": text, "teams": teams, "chat": chat},
+            status="pending",
+            next_attempt_at=not_before or utcnow(),
+        ),
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before retry number ``attempts``: 1, 2, 4 ... minutes, at most 6 hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+@dataclass
+class DispatchStats:
+    """What one dispatch pass did."""
+
+    sent: int = 0
+    retry_later: int = 0
+    failed: int = 0
+    delivery_unknown: int = 0
+    recovered: int = 0
+    sent_keys: list[str] = field(default_factory=list)
+
+
+def _to_email(row: OutboxMessage) -> OutgoingEmail:
+    payload = row.payload
+    return OutgoingEmail(
+        idempotency_key=row.idempotency_key,
+        to=tuple(row.recipients),
+        cc=tuple(row.cc),
+        subject=row.subject,
+        text=payload["text"],
+        html=payload["html"],
+        from_name=payload.get("from_name"),
+        reply_to=payload.get("reply_to"),
+        attachments=tuple(
+            Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
+            for a in payload.get("attachments", [])
+        ),
+    )
+
+
+def _to_card(row: OutboxMessage) -> CardMessage:
+    payload = row.payload
+    return CardMessage(
+        idempotency_key=row.idempotency_key,
+        title=row.subject,
+        text=payload["text"],
+        teams_payload=payload.get("teams", {}),
+        chat_payload=payload.get("chat", {}),
+    )
+
+
+def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
+    """Rows left ``sending`` by a crash: requeue when resending is harmless, else flag them."""
+    cutoff = now - STALE_AFTER
+    with store.transaction() as session:
+        status = "pending" if idempotent_mailer else "delivery_unknown"
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
+            .values(status=status, last_error="interrupted while sending")
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _claim(store: Store, row_id: int, now: datetime) -> bool:
+    """Mark one row ``sending`` and commit; False if someone else took it first."""
+    with store.transaction() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
+            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _settle(
+    store: Store,
+    row_id: int,
+    outcome: SendResult | ConnectorError,
+    now: datetime,
+    stats: DispatchStats,
+) -> None:
+    """Record the provider's answer on the row."""
+    with store.transaction() as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        if isinstance(outcome, SendResult):
+            row.status, row.sent_at, row.provider_id = "sent", now, outcome.provider_id
+            row.last_error = None
+            stats.sent += 1
+            stats.sent_keys.append(row.idempotency_key)
+        elif isinstance(outcome, SetupError):
+            # not this message's fault: it keeps its attempts and waits for the fix
+            row.attempts = max(row.attempts - 1, 0)
+            row.status = "pending"
+            row.next_attempt_at = now + timedelta(seconds=outcome.retry_after or 0)
+            row.last_error = str(outcome)[:500]
+            stats.retry_later += 1
+            log.error("outbox: %s", outcome)
+        elif isinstance(outcome, RetryableError) and row.attempts < MAX_ATTEMPTS:
+            wait = (
+                timedelta(seconds=outcome.retry_after)
+                if outcome.retry_after is not None
+                else backoff(row.attempts)
+            )
+            row.status, row.next_attempt_at = "pending", now + wait
+            row.last_error = str(outcome)[:500]
+            stats.retry_later += 1
+        elif isinstance(outcome, DeliveryUnknownError):
+            row.status, row.last_error = "delivery_unknown", str(outcome)[:500]
+            stats.delivery_unknown += 1
+        else:
+            row.status, row.last_error = "failed", str(outcome)[:500]
+            stats.failed += 1
+
+
+def dispatch(
+    store: Store,
+    mailer: Mailer,
+    notifier: Notifier | None,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    limit: int | None = None,
+    on_sent: Callable[[str], None] | None = None,
+) -> DispatchStats:
+    """Deliver due rows once each, oldest first.
+
+    A ``RetryableError`` (a 429, a quota, an unreachable platform) says the *platform* is not
+    taking messages now, not that one message is bad: that row waits for its ``retry_after``
+    and the rest of its channel is left unclaimed until the next pass, so a throttle costs
+    one attempt, not one attempt per queued row.
+
+    Args:
+        store: the database.
+        mailer: where emails go.
+        notifier: where cards go (rows for it wait when None).
+        now: the clock (injected for tests).
+        limit: stop after this many rows (None: all due).
+        on_sent: called with each delivered key (progress bars, tests).
+    """
+    stats = DispatchStats()
+    stats.recovered = recover_stale(
+        store, now(), idempotent_mailer=bool(getattr(mailer, "idempotent", False))
+    )
+    batch_size = int(getattr(mailer, "max_batch", 1) or 1)
+    handled = 0
+    paused: set[str] = set()  # channels whose platform said "not now" during this pass
+    while limit is None or handled < limit:
+        channels = [c for c in ("email", "card") if c not in paused]
+        if notifier is None and "card" in channels:
+            channels.remove("card")
+        if not channels:
+            break
+        with store.session() as session:
+            rows: Sequence[tuple[int, str]] = session.execute(
+                select(OutboxMessage.id, OutboxMessage.channel)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.next_attempt_at <= now(),
+                    OutboxMessage.channel.in_(channels),
+                )
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(200)
+            ).all()
+        if not rows:
+            break
+        progressed = False
+        pending_batch: list[tuple[int, OutgoingEmail]] = []
+        for row_id, channel in rows:
+            if limit is not None and handled >= limit:
+                break
+            if channel in paused:
+                continue
+            if channel == "email" and _waiting(mailer) > 0:
+                paused.add("email")  # the platform's Retry-After has not passed: claim nothing
+                continue
+            if not _claim(store, row_id, now()):
+                continue
+            progressed = True
+            handled += 1
+            with store.session() as session:
+                row = session.get(OutboxMessage, row_id)
+                assert row is not None
+                message = _to_email(row) if channel == "email" else None
+                card = _to_card(row) if channel == "card" else None
+            if card is not None:
+                assert notifier is not None
+                outcome = _deliver_one(
+                    store,
+                    row_id,
+                    card.idempotency_key,
+                    functools.partial(notifier.post, card),
+                    now,
+                    stats,
+                    on_sent,
+                )
+                if isinstance(outcome, RetryableError):
+                    paused.add("card")
+                continue
+            assert message is not None
+            if batch_size > 1:
+                pending_batch.append((row_id, message))
+                if len(pending_batch) >= batch_size:
+                    if _deliver_batch(store, mailer, pending_batch, now, stats, on_sent):
+                        paused.add("email")
+                    pending_batch = []
+                continue
+            outcome = _deliver_one(
+                store,
+                row_id,
+                message.idempotency_key,
+                functools.partial(mailer.send, message),
+                now,
+                stats,
+                on_sent,
+            )
+            if isinstance(outcome, RetryableError):
+                paused.add("email")
+        if pending_batch and _deliver_batch(store, mailer, pending_batch, now, stats, on_sent):
+            paused.add("email")
+        if not progressed:
+            break
+    if paused:
+        log.info("outbox: %s paused until the platform's Retry-After", ", ".join(sorted(paused)))
+    return stats
+
+
+def _waiting(mailer: Mailer) -> float:
+    """Seconds the mailer still has to wait for its platform (its optional ``ready_in``)."""
+    ready_in = getattr(mailer, "ready_in", None)
+    return float(ready_in()) if callable(ready_in) else 0.0
+
+
+def _deliver_one(
+    store: Store,
+    row_id: int,
+    key: str,
+    call: Callable[[], SendResult],
+    now: Callable[[], datetime],
+    stats: DispatchStats,
+    on_sent: Callable[[str], None] | None,
+) -> SendResult | ConnectorError:
+    """Deliver one row and settle it; returns the outcome."""
+    try:
+        outcome: SendResult | ConnectorError = call()
+    except ConnectorError as exc:
+        log.warning("outbox %s not delivered: %s", row_id, exc)
+        outcome = exc
+    except Exception as exc:  # a connector bug must not lose the row: flag it for a human
+        log.exception("outbox %s: unexpected error from connector", row_id)
+        outcome = DeliveryUnknownError(f"unexpected {type(exc).__name__}")
+    _settle(store, row_id, outcome, now(), stats)
+    if isinstance(outcome, SendResult) and on_sent is not None:
+        on_sent(key)
+    return outcome
+
+
+def _deliver_batch(
+    store: Store,
+    mailer: Mailer,
+    batch: list[tuple[int, OutgoingEmail]],
+    now: Callable[[], datetime],
+    stats: DispatchStats,
+    on_sent: Callable[[str], None] | None,
+) -> bool:
+    """Deliver a batch and settle each row; True when the platform asked us to wait."""
+    send_batch = getattr(mailer, "send_batch")  # noqa: B009 - BatchMailer is optional
+    try:
+        outcomes: list[SendResult | ConnectorError] = send_batch([m for _, m in batch])
+    except ConnectorError as exc:
+        outcomes = [exc] * len(batch)
+    except Exception as exc:
+        log.exception("outbox batch: unexpected error from connector")
+        outcomes = [DeliveryUnknownError(f"unexpected {type(exc).__name__}")] * len(batch)
+    for (row_id, message), outcome in zip(batch, outcomes, strict=True):
+        _settle(store, row_id, outcome, now(), stats)
+        if isinstance(outcome, SendResult) and on_sent is not None:
+            on_sent(message.idempotency_key)
+    return any(isinstance(o, RetryableError) for o in outcomes)

@@ -1,0 +1,227 @@
+"""Deployment settings (environment, ``.env``): where data lives and which connector to use.
+
+The school itself (people, policies, requirements, term dates) is described by the YAML
+configuration file read by ``bot.core.config``; this module is only about the deployment.
+Environment variables use the prefix ``COMPLIANCE_BOT_`` and ``__`` for nesting, e.g.
+``COMPLIANCE_BOT_M365__CLIENT_SECRET``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+from bot.core.config import Role
+
+__all__ = [
+    "DEFAULT_HOME",
+    "DEMO_HOME",
+    "GoogleSettings",
+    "LocalSettings",
+    "M365Settings",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+]
+
+DEFAULT_HOME = Path(".compliance-bot")
+DEMO_HOME = Path(".compliance-bot-demo")
+
+
+class SettingsError(Exception):
+    """Settings could not be read; ``str()`` is a one-line message naming the variable."""
+
+
+class SmtpSettings(BaseModel):
+    """An SMTP relay for the local connector."""
+
+    host: str = "localhost"
+    port: int = 587
+    username: str | None = None
+    password: SecretStr | None = None
+    security: Literal["starttls", "tls", "none"] = "starttls"
+
+
+class LocalSettings(BaseModel):
+    """The embedded default connector."""
+
+    directory_file: Path | None = None  # default: <home>/directory.csv
+    mail: Literal["eml", "smtp"] = "eml"
+    outbox_dir: Path | None = None  # default: <home>/outbox
+    smtp: SmtpSettings = SmtpSettings()
+    webhook_url: SecretStr | None = None  # cards POSTed here when set
+    webhook_flavour: Literal["teams", "chat"] = "teams"
+    notify_file: Path | None = None  # default: <home>/channel.jsonl
+    mirror_file: Path | None = None  # default: <home>/reports-mirror.csv
+    forms_file: Path | None = None  # default: <home>/form-responses.jsonl
+
+
+class M365Settings(BaseModel):
+    """Microsoft 365 through Microsoft Graph (see deploy/m365.md)."""
+
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    certificate_path: Path | None = None
+    sender: str | None = None  # the mailbox mail is sent from
+    authority_host: str = "https://login.microsoftonline.com"
+    graph_endpoint: str = "https://graph.microsoft.com/v1.0"
+    teams_webhook_url: SecretStr | None = None
+    site_id: str | None = None
+    list_name: str = "Safeguarding reports"
+    forms_drive_id: str | None = None
+    forms_item_id: str | None = None
+    forms_table: str = "Table1"
+    role_groups: dict[str, Role] = Field(default_factory=dict)  # group display name -> role
+    all_users: bool = False  # read every user, not only members of role_groups (pupils too)
+    messages_per_minute: int = 30
+
+
+class GoogleSettings(BaseModel):
+    """Google Workspace through google-api-python-client (see deploy/google.md)."""
+
+    service_account_file: Path | None = None
+    admin_subject: str | None = None  # an admin the directory calls act as
+    sender: str | None = None  # the Gmail account mail is sent from
+    customer: str = "my_customer"
+    chat_webhook_url: SecretStr | None = None
+    spreadsheet_id: str | None = None
+    sheet_name: str = "Reports"
+    form_id: str | None = None
+    role_groups: dict[str, Role] = Field(default_factory=dict)  # group email -> role
+    user_query: str | None = None  # e.g. orgUnitPath='/Staff' so pupils' accounts are left out
+    messages_per_minute: int = 60
+
+
+class Settings(BaseSettings):
+    """Everything the deployment needs; built once by the CLI or app factory and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COMPLIANCE_BOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    home: Path = DEFAULT_HOME
+    config_file: Path | None = None  # default: <home>/school.yaml
+    database_url: str | None = None  # default: sqlite:///<home>/compliance-bot.db
+    secret_key: SecretStr | None = None  # default: generated once into <home>/secret.key
+    base_url: str = "http://127.0.0.1:8000"
+    mail_from: str = "compliance-bot@school.example"
+    connector: Literal["local", "m365", "google"] = "local"
+    demo: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    link_max_age_days: int = 30
+    oidc_issuer: str | None = None  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    local: LocalSettings = LocalSettings()
+    m365: M365Settings = M365Settings()
+    google: GoogleSettings = GoogleSettings()
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    # ---- derived locations -------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        """The school configuration YAML."""
+        return self.config_file or self.home / "school.yaml"
+
+    @property
+    def db_url(self) -> str:
+        """SQLAlchemy URL of the store."""
+        return self.database_url or f"sqlite:///{(self.home / 'compliance-bot.db').resolve()}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where the local connector writes .eml files."""
+        return self.local.outbox_dir or self.home / "outbox"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Uploaded files (certificates, report attachments): outside any web root."""
+        return self.home / "uploads"
+
+    @property
+    def directory_file(self) -> Path:
+        """The local directory CSV/YAML."""
+        return self.local.directory_file or self.home / "directory.csv"
+
+    def signing_key(self) -> str:
+        """The key for signed links and CSRF; generated once and kept beside the database."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        key_file = self.home / "secret.key"
+        if key_file.exists():
+            return key_file.read_text(encoding="utf-8").strip()
+        self.home.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        tmp = key_file.with_name(f".secret.key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        try:
+            os.link(tmp, key_file)  # atomic: if another process won the race, use its key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        return key_file.read_text(encoding="utf-8").strip()
+
+
+def default_home(cwd: Path | None = None) -> Path:
+    """``./.compliance-bot`` if present, else the demo's ``./.compliance-bot-demo`` if present."""
+    base = cwd or Path.cwd()
+    if (base / DEFAULT_HOME).exists():
+        return DEFAULT_HOME
+    if (base / DEMO_HOME).exists():
+        return DEMO_HOME
+    return DEFAULT_HOME
+
+
+def _not_json(message: str) -> str:
+    """Name the environment variable whose JSON value could not be parsed."""
+    bad = []
+    for name, value in os.environ.items():
+        if name.startswith("COMPLIANCE_BOT_") and value.strip()[:1] in ("{", "["):
+            try:
+                json.loads(value)
+            except ValueError:
+                bad.append(name)
+    where = ", ".join(sorted(bad)) or "a COMPLIANCE_BOT_ setting"
+    return (
+        f"{where}: not valid JSON — write it on one line with double quotes, e.g. "
+        f'{{"Governors": "governor"}} ({message})'
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment and ``.env``; raise SettingsError with a clear line."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "__".join(str(p) for p in first["loc"]).upper()
+        raise SettingsError(f"COMPLIANCE_BOT_{where}: {first['msg']}") from None
+    except SourceError as exc:  # a value that must be JSON is not (e.g. ROLE_GROUPS)
+        raise SettingsError(_not_json(str(exc))) from None
+    if "home" not in settings.model_fields_set:
+        home = default_home()
+        if home != settings.home:
+            settings = settings.model_copy(update={"home": home})
+    if settings.home == DEMO_HOME or settings.home.name == DEMO_HOME.name:
+        settings = settings.model_copy(update={"demo": True})
+    return settings

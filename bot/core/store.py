@@ -1,0 +1,104 @@
+"""The store: engine, sessions and migrations. The only module that knows about the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["Store", "StoreError", "make_engine"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database could not be opened or is at an unexpected revision."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL for concurrent readers, real foreign keys, and patience when the file is busy."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite files get their folder created and WAL mode switched on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config pointing at our migrations and this engine."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+class Store:
+    """Holds the engine and hands out sessions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def upgrade(self) -> None:
+        """Apply pending migrations (idempotent) and seed the audit chain's head row.
+
+        Seeding here, not on first use, means two first writers cannot race to create it.
+        """
+        command.upgrade(alembic_config(self.engine), "head")
+        from bot.core.audit import GENESIS
+        from bot.core.models import AuditHead
+
+        with self.transaction() as session:
+            if session.get(AuditHead, 1) is None:
+                session.add(AuditHead(id=1, last_hash=GENESIS, count=0))
+
+    def is_current(self) -> bool:
+        """True when the database is at the newest migration."""
+        script = ScriptDirectory.from_config(alembic_config(self.engine))
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        return current == script.get_current_head()
+
+    def session(self) -> Session:
+        """A new session (caller commits)."""
+        return self._sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the backend is SQLite."""
+        return self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()

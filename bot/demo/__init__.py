@@ -1,0 +1,1 @@
+"""The fictional demo school and its sample policies."""

@@ -1,0 +1,634 @@
+"""The duties engine: pure rules, ``today`` injected, no I/O (DESIGN.md §3).
+
+``plan_duties`` turns requirements, people, policy versions, official-account holdings and
+evidence into the duties that should be open and the ones to close. ``next_reminder`` decides,
+for one open duty on one school day, which reminder stage (if any) is due and whom to copy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from functools import lru_cache
+
+from bot.core.config import (
+    DEFAULT_CADENCE,
+    Audience,
+    Cadence,
+    RequirementConfig,
+    SchoolConfig,
+    Term,
+)
+
+__all__ = [
+    "Closure",
+    "DutyFacts",
+    "Evidence",
+    "Holding",
+    "NewDuty",
+    "PersonFacts",
+    "Plan",
+    "Reminder",
+    "RequirementFacts",
+    "TaskPeriod",
+    "VersionFacts",
+    "add_months",
+    "current_task_period",
+    "cycle_start",
+    "next_reminder",
+    "plan_duties",
+    "reminder_stages",
+    "task_period",
+    "term_base",
+]
+
+RENEWAL_LEAD_DAYS = 30  # training renewal duties open this many days before expiry (at least)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover - 28 always exists
+
+
+def cycle_start(today: date, month_day: str) -> date:
+    """The latest ``MM-DD`` on or before ``today`` (e.g. the 1 September the year began)."""
+    month, day = int(month_day[:2]), int(month_day[3:])
+    this_year = date(today.year, month, day)
+    return this_year if this_year <= today else date(today.year - 1, month, day)
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What the rules need to know about a person."""
+
+    id: int
+    email: str
+    roles: frozenset[str]
+    groups: frozenset[str]
+    active: bool = True
+    start_date: date | None = None
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """The current version of a policy."""
+
+    id: int
+    policy_key: str
+    published_on: date
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A person holding an official account since a date."""
+
+    account_id: int
+    person_id: int
+    since: date
+    aup_policy_key: str | None
+
+
+@dataclass(frozen=True)
+class RequirementFacts:
+    """A requirement as configured, plus when the bot first saw it."""
+
+    id: int
+    config: RequirementConfig
+    first_seen: date
+
+
+@dataclass
+class Evidence:
+    """What people have done: acknowledgements, signatures and training, by date."""
+
+    acknowledged: Mapping[tuple[int, int], date] = field(default_factory=dict)  # (person, version)
+    signed: Mapping[tuple[int, int], date] = field(default_factory=dict)  # (person, version)
+    trained: Mapping[tuple[int, str], date] = field(default_factory=dict)  # (person, course) latest
+    # recurring tasks: (requirement, cycle) -> the people who marked that cycle done
+    tasks: Mapping[tuple[int, str], frozenset[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DutyFacts:
+    """An existing duty, as stored."""
+
+    id: int
+    requirement_id: int
+    person_id: int
+    cycle: str
+    status: str
+    account_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewDuty:
+    """A duty to create (possibly already satisfied: ``status`` done)."""
+
+    requirement_id: int
+    person_id: int
+    kind: str
+    cycle: str
+    opened_on: date
+    due_on: date
+    policy_version_id: int | None = None
+    account_id: int | None = None
+    status: str = "open"
+    evidence_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Closure:
+    """An open duty to close, and why (done, superseded, left, not_required)."""
+
+    duty_id: int
+    status: str
+    evidence_ref: str | None = None
+
+
+@dataclass
+class Plan:
+    """The engine's answer: duties to create and duties to close."""
+
+    to_open: list[NewDuty] = field(default_factory=list)
+    to_close: list[Closure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The duty one (requirement, person[, account]) should have right now."""
+
+    cycle: str
+    due_on: date
+    opened_on: date
+    version_id: int | None
+    account_id: int | None
+    done_ref: str | None  # evidence already satisfying it
+
+
+def _on_school_day(item: _Wanted, school: SchoolConfig | None) -> _Wanted:
+    """Nothing falls due on a weekend or holiday: move the due date to the next school day."""
+    if school is None:
+        return item
+    due = school.next_school_day(item.due_on)
+    return item if due == item.due_on else replace(item, due_on=due)
+
+
+def _in_audience(person: PersonFacts, audience: Audience) -> bool:
+    if person.email in audience.exclude:
+        return False
+    return (
+        bool(person.roles.intersection(audience.roles))
+        or bool(person.groups.intersection(audience.groups))
+        or person.email in audience.people
+    )
+
+
+def _base_due(req: RequirementFacts, person: PersonFacts, base: date) -> tuple[date, date]:
+    """(opened_on, due_on): new starters get ``new_starter_days`` from their start date."""
+    cfg = req.config
+    opened = max(base, req.first_seen)
+    if person.start_date and person.start_date > opened and cfg.new_starter_days is not None:
+        return person.start_date, person.start_date + timedelta(days=cfg.new_starter_days)
+    if person.start_date and person.start_date > base and cfg.new_starter_days is not None:
+        # joined after the version/cycle began but before we started chasing: starter rules
+        starter_due = person.start_date + timedelta(days=cfg.new_starter_days)
+        return opened, max(starter_due, opened + timedelta(days=min(cfg.due_days, 7)))
+    return opened, opened + timedelta(days=cfg.due_days)
+
+
+def _wanted_ack(
+    req: RequirementFacts,
+    person: PersonFacts,
+    version: VersionFacts,
+    evidence: Evidence,
+    today: date,
+) -> _Wanted:
+    cfg = req.config
+    base = version.published_on
+    cycle = f"v{version.id}"
+    year_start: date | None = None
+    if cfg.yearly_on:
+        year_start = cycle_start(today, cfg.yearly_on)
+        base = max(base, year_start)
+        cycle = f"v{version.id}:{year_start.year}"
+    opened, due = _base_due(req, person, base)
+    done_on = evidence.acknowledged.get((person.id, version.id))
+    done = done_on is not None and (year_start is None or done_on >= year_start)
+    return _Wanted(cycle, due, opened, version.id, None, f"ack:{done_on}" if done else None)
+
+
+def _wanted_aup(
+    req: RequirementFacts,
+    holding: Holding,
+    person: PersonFacts,
+    version: VersionFacts,
+    evidence: Evidence,
+    today: date,
+) -> _Wanted:
+    cfg = req.config
+    base = max(version.published_on, holding.since)
+    cycle = f"v{version.id}:a{holding.account_id}:{holding.since.isoformat()}"
+    year_start: date | None = None
+    if cfg.yearly_on:
+        year_start = cycle_start(today, cfg.yearly_on)
+        base = max(base, year_start)
+        cycle += f":{year_start.year}"
+    opened = max(base, req.first_seen)
+    due = opened + timedelta(days=cfg.due_days)
+    signed_on = evidence.signed.get((person.id, version.id))
+    floor = max(holding.since, year_start or holding.since)
+    done = signed_on is not None and signed_on >= floor
+    return _Wanted(
+        cycle, due, opened, version.id, holding.account_id, f"aup:{signed_on}" if done else None
+    )
+
+
+def _wanted_training(
+    req: RequirementFacts, person: PersonFacts, evidence: Evidence, today: date, lead: int
+) -> _Wanted | None:
+    cfg = req.config
+    course = (cfg.course or "").strip().lower()
+    last = evidence.trained.get((person.id, course))
+    if last is None:
+        opened, due = _base_due(req, person, req.first_seen)
+        return _Wanted("initial", due, opened, None, None, None)
+    expires = add_months(last, cfg.valid_months)
+    opens = expires - timedelta(days=lead)
+    if today < opens:
+        return None  # trained and not yet near expiry: nothing owed
+    return _Wanted(f"renew:{expires.isoformat()}", expires, opens, None, None, None)
+
+
+# --------------------------------------------------------------------------- recurring tasks
+
+WEEKLY_DUE_WEEKDAY = 4  # a weekly task is due by the Friday of its week at the latest
+_HALF_TERM_WORDS = frozenset({"term", "half", "first", "second", "st", "nd", "part", "a", "b"})
+_LOOK_BACK_DAYS = 400  # how far back to look for a period with school days in it
+
+
+@dataclass(frozen=True)
+class TaskPeriod:
+    """One period of a recurring task: its cycle key, first and last day, and latest due day."""
+
+    key: str  # "2026-W48", "2026-11", "Autumn 2026", "2026-27", or a start date (every_days)
+    start: date
+    end: date
+    due_by: date
+
+
+def term_base(name: str) -> str:
+    """A term's name without its half-term part: 'Autumn 1' and 'Autumn term 2' are 'Autumn'."""
+    words = re.findall(r"[A-Za-z]+|\d+", name)
+    while words and (words[-1].isdigit() or words[-1].lower() in _HALF_TERM_WORDS):
+        words.pop()
+    return " ".join(words) or name.strip()
+
+
+def _merged_terms(terms: Sequence[Term]) -> list[TaskPeriod]:
+    """Configured terms in date order, half terms of the same term joined ('Autumn 2026')."""
+    merged: list[tuple[str, date, date]] = []
+    for term in sorted(terms, key=lambda t: t.start):
+        base = term_base(term.name)
+        if (
+            merged
+            and merged[-1][0].lower() == base.lower()
+            and (term.start - merged[-1][2]).days <= 31
+        ):
+            merged[-1] = (merged[-1][0], merged[-1][1], max(merged[-1][2], term.end))
+        else:
+            merged.append((base, term.start, term.end))
+    return [TaskPeriod(f"{name} {start.year}", start, end, end) for name, start, end in merged]
+
+
+def _usual_term(day: date) -> TaskPeriod:
+    """England's usual three terms, for dates the configured terms do not cover."""
+    year = day.year
+    if day.month >= 9:
+        name, start, end = "Autumn", date(year, 9, 1), date(year, 12, 31)
+    elif day.month <= 3:
+        name, start, end = "Spring", date(year, 1, 1), date(year, 3, 31)
+    else:
+        name, start, end = "Summer", date(year, 4, 1), date(year, 8, 31)
+    return TaskPeriod(f"{name} {year}", start, end, end)
+
+
+def _term_period(day: date, terms: Sequence[Term]) -> TaskPeriod:
+    """The term ``day`` falls in; the holiday after a term still belongs to it."""
+    merged = _merged_terms(terms)
+    for index, term in enumerate(merged):
+        if term.start > day:
+            break
+        following = merged[index + 1] if index + 1 < len(merged) else None
+        if following is not None and day < following.start:
+            return replace(term, end=following.start - timedelta(days=1))
+        if following is None and day <= term.end:
+            return term
+    usual = _usual_term(day)  # a configured term of the same name and year takes precedence
+    return next((term for term in merged if term.key == usual.key), usual)
+
+
+def task_period(
+    cfg: RequirementConfig, day: date, anchor: date, terms: Sequence[Term] = ()
+) -> TaskPeriod | None:
+    """The period of a recurring task that contains ``day``.
+
+    Weekly periods are ISO weeks (due by Friday), monthly ones calendar months, termly ones the
+    configured terms (half terms named like 'Autumn 1'/'Autumn 2' are one term; England's usual
+    terms when none cover the day), yearly ones start on ``yearly_on`` (default the school
+    year, 09-01); ``every_days`` periods run from ``anchor`` (None before it).
+    """
+    if cfg.every_days is not None:
+        if day < anchor:
+            return None
+        start = anchor + timedelta(days=(day - anchor).days // cfg.every_days * cfg.every_days)
+        end = start + timedelta(days=cfg.every_days - 1)
+        return TaskPeriod(start.isoformat(), start, end, end)
+    if cfg.every == "weekly":
+        start = day - timedelta(days=day.weekday())
+        iso = start.isocalendar()
+        return TaskPeriod(
+            f"{iso.year}-W{iso.week:02d}",
+            start,
+            start + timedelta(days=6),
+            start + timedelta(days=WEEKLY_DUE_WEEKDAY),
+        )
+    if cfg.every == "monthly":
+        start = day.replace(day=1)
+        end = add_months(start, 1) - timedelta(days=1)
+        return TaskPeriod(f"{start:%Y-%m}", start, end, end)
+    if cfg.every == "termly":
+        return _term_period(day, terms)
+    if cfg.every == "yearly":
+        start = cycle_start(day, cfg.yearly_on or "09-01")
+        end = add_months(start, 12) - timedelta(days=1)
+        key = (
+            str(start.year)
+            if (start.month, start.day) == (1, 1)
+            else f"{start.year}-{(start.year + 1) % 100:02d}"
+        )
+        return TaskPeriod(key, start, end, end)
+    return None
+
+
+def _has_school_day(school: SchoolConfig, first: date, last: date) -> bool:
+    day = first
+    while day <= last:
+        if school.is_school_day(day):
+            return True
+        day += timedelta(days=1)
+    return False
+
+
+def current_task_period(
+    cfg: RequirementConfig, today: date, anchor: date, school: SchoolConfig | None = None
+) -> TaskPeriod | None:
+    """The period a recurring task is owed for today: the latest one with a school day in it.
+
+    A half-term week or the summer holiday owes nothing new, so last week's task stays the
+    current one (and keeps its reminders) until school starts again.
+    """
+    terms = school.terms if school is not None else ()
+    period = task_period(cfg, today, anchor, terms)
+    if school is None:
+        return period
+    floor = today - timedelta(days=_LOOK_BACK_DAYS)
+    while period is not None and period.start >= floor:
+        if _has_school_day(school, period.start, period.due_by):
+            return period
+        period = task_period(cfg, period.start - timedelta(days=1), anchor, terms)
+    return None
+
+
+def _wanted_task(
+    req: RequirementFacts,
+    person: PersonFacts,
+    period: TaskPeriod,
+    owner_ids: frozenset[int],
+    evidence: Evidence,
+    today: date,
+    school: SchoolConfig | None,
+) -> _Wanted | None:
+    """This period's duty; owners share one task, audience members each do their own."""
+    opened = max(period.start, req.first_seen)
+    if person.start_date is not None and person.start_date > opened:
+        opened = person.start_date
+    due = min(opened + timedelta(days=req.config.due_days), period.due_by)
+    if opened > today or due < opened:
+        return None  # not started yet, or arrived too late in this period: owed from the next
+    if school is not None:  # due on a school day, so the "due today" reminder can go out
+        day = due
+        while day > opened and not school.is_school_day(day):
+            day -= timedelta(days=1)
+        due = day if school.is_school_day(day) else due
+    completed = evidence.tasks.get((req.id, period.key), frozenset())
+    done = bool(completed & owner_ids) if person.id in owner_ids else person.id in completed
+    return _Wanted(period.key, due, opened, None, None, f"task:{period.key}" if done else None)
+
+
+def plan_duties(
+    requirements: Sequence[RequirementFacts],
+    people: Iterable[PersonFacts],
+    versions: Mapping[str, VersionFacts],
+    holdings: Sequence[Holding],
+    evidence: Evidence,
+    existing: Iterable[DutyFacts],
+    cadences: Mapping[str, Cadence],
+    today: date,
+    school: SchoolConfig | None = None,
+) -> Plan:
+    """Work out which duties to open and close today.
+
+    Args:
+        requirements: active requirements.
+        people: everyone known to the school, leavers included (``active`` False).
+        versions: current version per policy key.
+        holdings: current official-account holdings.
+        evidence: acknowledgements, signatures and training completions.
+        existing: duties already stored (any status).
+        cadences: reminder cadences by name (for the training renewal lead time).
+        today: the date the plan is for.
+        school: the school's calendar, for recurring tasks (terms, and periods without a
+            school day); without it termly tasks follow England's usual terms.
+
+    Returns:
+        A Plan. Applying it twice is harmless: the second plan is empty.
+    """
+    plan = Plan()
+    people_list = list(people)
+    by_id = {p.id: p for p in people_list}
+    open_by_slot: dict[tuple[int, int, int | None], list[DutyFacts]] = defaultdict(list)
+    known: set[tuple[int, int, str]] = set()
+    for duty in existing:
+        known.add((duty.requirement_id, duty.person_id, duty.cycle))
+        if duty.status == "open":
+            open_by_slot[(duty.requirement_id, duty.person_id, duty.account_id)].append(duty)
+
+    wanted: dict[tuple[int, int, int | None], _Wanted] = {}
+    for req in requirements:
+        cfg = req.config
+        if cfg.kind == "sign_aup":
+            version = versions.get(cfg.policy or "")
+            if version is None:
+                continue
+            for holding in holdings:
+                if holding.aup_policy_key not in (None, cfg.policy):
+                    continue
+                person = by_id.get(holding.person_id)
+                if person is None or not person.active:
+                    continue
+                wanted[(req.id, person.id, holding.account_id)] = _on_school_day(_wanted_aup(
+                    req, holding, person, version, evidence, today
+                ), school)
+            continue
+        if cfg.kind == "recurring_task":
+            period = current_task_period(cfg, today, req.first_seen, school)
+            if period is None:
+                continue
+            owners = set(cfg.owners)
+            owner_ids = frozenset(p.id for p in people_list if p.email in owners)
+            for person in people_list:
+                if not person.active or (
+                    person.id not in owner_ids and not _in_audience(person, cfg.audience)
+                ):
+                    continue
+                task = _wanted_task(req, person, period, owner_ids, evidence, today, school)
+                if task is not None:
+                    wanted[(req.id, person.id, None)] = task
+            continue
+        ack_version = versions.get(cfg.policy or "")
+        if cfg.kind == "acknowledge_policy" and ack_version is None:
+            continue
+        lead = max([RENEWAL_LEAD_DAYS, *cadences.get(cfg.cadence, DEFAULT_CADENCE).before_due])
+        for person in people_list:
+            if not person.active or not _in_audience(person, cfg.audience):
+                continue
+            if cfg.kind == "acknowledge_policy" and ack_version is not None:
+                item: _Wanted | None = _wanted_ack(req, person, ack_version, evidence, today)
+            else:
+                item = _wanted_training(req, person, evidence, today, lead)
+            if item is not None:
+                wanted[(req.id, person.id, None)] = _on_school_day(item, school)
+
+    # close what is no longer wanted in its cycle
+    task_ids = {req.id for req in requirements if req.config.kind == "recurring_task"}
+    for slot, duties in open_by_slot.items():
+        want = wanted.get(slot)
+        person = by_id.get(slot[1])
+        for duty in duties:
+            if person is None or not person.active:
+                plan.to_close.append(Closure(duty.id, "left"))
+            elif want is None:
+                reason = "done" if _training_done(duty) else "not_required"
+                plan.to_close.append(Closure(duty.id, reason))
+            elif want.cycle != duty.cycle:
+                reason = "superseded" if duty.cycle.startswith("v") else "done"
+                if slot[0] in task_ids:
+                    reason = "missed"  # its period ended without anyone marking it done
+                plan.to_close.append(Closure(duty.id, reason))
+            elif want.done_ref is not None:
+                plan.to_close.append(Closure(duty.id, "done", want.done_ref))
+
+    # open what is wanted and not yet known
+    kind_of = {req.id: req.config.kind for req in requirements}
+    for (req_id, person_id, account_id), want in wanted.items():
+        if (req_id, person_id, want.cycle) in known:
+            continue
+        plan.to_open.append(
+            NewDuty(
+                requirement_id=req_id,
+                person_id=person_id,
+                kind=kind_of[req_id],
+                cycle=want.cycle,
+                opened_on=want.opened_on,
+                due_on=want.due_on,
+                policy_version_id=want.version_id,
+                account_id=account_id,
+                status="done" if want.done_ref else "open",
+                evidence_ref=want.done_ref,
+            )
+        )
+    return plan
+
+
+def _training_done(duty: DutyFacts) -> bool:
+    """A training duty that is no longer wanted was satisfied by a completion."""
+    return duty.cycle == "initial" or duty.cycle.startswith("renew:")
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder stage due today for one duty, and whom to copy."""
+
+    stage: int
+    label: str  # ask | before:14 | due | overdue:2
+    overdue_number: int
+    copy: tuple[str, ...]  # "line_manager" / "headteacher"
+
+
+def reminder_stages(
+    opened_on: date, due_on: date, cadence: Cadence, until: date
+) -> list[tuple[int, str, date]]:
+    """The stable, numbered list of reminder dates for a duty, up to ``until``."""
+    stages: list[tuple[int, str, date]] = [(0, "ask", opened_on)]
+    for days in cadence.before_due:
+        when = due_on - timedelta(days=days)
+        stages.append((len(stages), f"before:{days}", when))
+    if cadence.on_due:
+        stages.append((len(stages), "due", due_on))
+    number = 1
+    while True:
+        when = due_on + timedelta(days=cadence.overdue_every_days * number)
+        if when > until:
+            break
+        stages.append((len(stages), f"overdue:{number}", when))
+        number += 1
+    return stages
+
+
+@lru_cache(maxsize=4096)
+def _reached(opened_on: date, due_on: date, cadence: Cadence, today: date) -> tuple[
+    tuple[int, str, date], ...
+]:
+    """Stages reached by ``today`` (cached: thousands of duties share the same dates)."""
+    return tuple(s for s in reminder_stages(opened_on, due_on, cadence, today) if s[2] <= today)
+
+
+def next_reminder(
+    opened_on: date,
+    due_on: date,
+    last_stage: int,
+    reminders_sent: int,
+    cadence: Cadence,
+    today: date,
+) -> Reminder | None:
+    """The reminder to send today, if any: the latest stage reached and not yet sent.
+
+    Stages missed on non-school days are not sent late one by one: the next school day sends the
+    latest stage only, so nobody gets two reminders at once after a half term.
+    """
+    if reminders_sent >= cadence.max_reminders:
+        return None
+    reached = _reached(opened_on, due_on, cadence, today)
+    if not reached:
+        return None
+    stage, label, _ = reached[-1]
+    if stage <= last_stage:
+        return None
+    if label.startswith("before:") and reminders_sent == 0 and last_stage < 0:
+        label = "ask"  # the first message is the ask, whatever stage the calendar reached
+    overdue = int(label.split(":")[1]) if label.startswith("overdue:") else 0
+    copy = tuple(e.to for e in cadence.escalate if overdue > e.after_overdue)
+    return Reminder(stage=stage, label=label, overdue_number=overdue, copy=copy)

@@ -1,0 +1,21 @@
+"""The feature steps the sweep runs after duties and reminders, in order.
+
+Each step is ``step(run: StepContext) -> dict[str, int]`` (counts for the summary). The list is
+plain imports, so renaming a feature's step is an import error, not a silently skipped step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.context import StepContext
+from bot.features.dashboard.digest import digest_step
+from bot.features.extras import extras_step
+from bot.features.policies.service import governor_alerts
+from bot.features.reports.service import report_sweep
+
+__all__ = ["STEPS", "Step"]
+
+Step = Callable[[StepContext], dict[str, int]]
+
+STEPS: tuple[Step, ...] = (governor_alerts, report_sweep, digest_step, extras_step)

@@ -1,0 +1,1 @@
+"""Official accounts and their holders' social media AUP signatures."""

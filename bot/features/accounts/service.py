@@ -1,0 +1,216 @@
+"""The official accounts register: who holds which account and whether they have signed the AUP.
+
+Accounts listed in ``school.yaml`` are managed there (the sweep keeps them in line); accounts
+created in the web UI are managed in the web UI. Either way the custodian resolves handovers
+here, and every change is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.models import AccountHolder, Attestation, Duty, OfficialAccount, Person
+
+__all__ = [
+    "AccountError",
+    "HolderState",
+    "add_holder",
+    "create_account",
+    "holder_states",
+    "holdings_of",
+    "remove_holder",
+    "resolve_handover",
+]
+
+
+class AccountError(ValueError):
+    """A change to the register that cannot be made; ``str()`` says why, for the page."""
+
+
+@dataclass(frozen=True)
+class HolderState:
+    """One holder of one account and their AUP signature state."""
+
+    person_id: int
+    name: str
+    email: str
+    active: bool
+    since: date
+    state: str  # signed | waiting | overdue | no AUP set
+    signed_on: date | None
+    due_on: date | None
+
+
+def holder_states(session: Session, account: OfficialAccount, today: date) -> list[HolderState]:
+    """Current holders with their newest AUP duty for this account."""
+    states = []
+    for holding in sorted(
+        (h for h in account.holders if h.until is None), key=lambda h: h.person.display_name
+    ):
+        duty = session.scalar(
+            select(Duty)
+            .where(
+                Duty.account_id == account.id,
+                Duty.person_id == holding.person_id,
+                Duty.kind == "sign_aup",
+                Duty.status.in_(["open", "done"]),
+            )
+            .order_by(Duty.id.desc())
+        )
+        signed_on: date | None = None
+        if duty is None:
+            state = "no AUP set" if account.aup_policy_id is None else "waiting"
+        elif duty.status == "done":
+            state = "signed"
+            signed_at = session.scalar(
+                select(Attestation.at)
+                .where(
+                    Attestation.person_id == holding.person_id,
+                    Attestation.kind == "aup_signature",
+                    Attestation.policy_version_id == duty.policy_version_id,
+                )
+                .order_by(Attestation.at.desc())
+            )
+            signed_on = signed_at.date() if signed_at else duty.closed_on
+        else:
+            state = "overdue" if duty.due_on < today else "waiting"
+        person = holding.person
+        states.append(
+            HolderState(
+                person.id,
+                person.display_name,
+                person.email,
+                person.active,
+                holding.since,
+                state,
+                signed_on,
+                duty.due_on if duty is not None else None,
+            )
+        )
+    return states
+
+
+def holdings_of(session: Session, person_id: int) -> list[OfficialAccount]:
+    """The accounts a person currently holds."""
+    return list(
+        session.scalars(
+            select(OfficialAccount)
+            .join(AccountHolder, AccountHolder.account_id == OfficialAccount.id)
+            .where(AccountHolder.person_id == person_id, AccountHolder.until.is_(None))
+            .order_by(OfficialAccount.name)
+        )
+    )
+
+
+def create_account(
+    session: Session,
+    *,
+    school_id: str,
+    key: str,
+    platform: str,
+    name: str,
+    url: str | None,
+    purpose: str | None,
+    custodian_id: int | None,
+    aup_policy_id: int | None,
+    actor: str,
+) -> OfficialAccount:
+    """Add a web-managed account (the key must be new)."""
+    exists = session.scalar(
+        select(OfficialAccount.id).where(
+            OfficialAccount.school_id == school_id, OfficialAccount.key == key
+        )
+    )
+    if exists is not None:
+        raise AccountError(f"An account with the short name '{key}' already exists.")
+    account = OfficialAccount(
+        school_id=school_id,
+        key=key,
+        platform=platform,
+        name=name,
+        url=url,
+        purpose=purpose,
+        custodian_id=custodian_id,
+        aup_policy_id=aup_policy_id,
+    )
+    session.add(account)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="account.created",
+        object_type="official_account",
+        object_id=account.id,
+        school_id=school_id,
+        details={"platform": platform},
+    )
+    return account
+
+
+def add_holder(
+    session: Session, account: OfficialAccount, person: Person, today: date, *, actor: str
+) -> None:
+    """Make ``person`` a holder from today; the next sweep asks them to sign the AUP."""
+    if not person.active:
+        raise AccountError(f"{person.display_name} has left the school.")
+    if any(h.person_id == person.id and h.until is None for h in account.holders):
+        raise AccountError(f"{person.display_name} already holds this account.")
+    account.holders.append(
+        AccountHolder(school_id=account.school_id, person_id=person.id, since=today)
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="account.holder.added",
+        object_type="official_account",
+        object_id=account.id,
+        school_id=account.school_id,
+        details={"person_id": person.id},
+    )
+
+
+def remove_holder(
+    session: Session, account: OfficialAccount, person_id: int, today: date, *, actor: str
+) -> None:
+    """End a holding and flag the account for a handover (change the login)."""
+    holding = next(
+        (h for h in account.holders if h.person_id == person_id and h.until is None), None
+    )
+    if holding is None:
+        raise AccountError("That person does not hold this account.")
+    holding.until = today
+    account.handover_needed = True
+    account.handover_reason = f"{holding.person.display_name} no longer runs this account"
+    audit.record(
+        session,
+        actor=actor,
+        action="account.holder.removed",
+        object_type="official_account",
+        object_id=account.id,
+        school_id=account.school_id,
+        details={"person_id": person_id},
+    )
+
+
+def resolve_handover(session: Session, account: OfficialAccount, note: str, *, actor: str) -> None:
+    """The custodian confirms the login was changed and the account handed over."""
+    if not account.handover_needed:
+        raise AccountError("No handover is waiting for this account.")
+    if len(note.strip()) < 5:
+        raise AccountError("Please say what was done (e.g. 'password changed, 2FA moved').")
+    account.handover_needed = False
+    account.handover_reason = None
+    account.notes = ((account.notes or "") + f"\nHandover: {note.strip()}").strip()
+    audit.record(
+        session,
+        actor=actor,
+        action="account.handover.resolved",
+        object_type="official_account",
+        object_id=account.id,
+        school_id=account.school_id,
+    )

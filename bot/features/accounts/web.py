@@ -1,0 +1,269 @@
+"""The official accounts register in the web UI (leadership reads; headteacher and admin edit)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from bot.core import audit
+from bot.core.clock import local_today
+from bot.core.models import OfficialAccount, Person, Policy, utcnow
+from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
+from bot.features.accounts.service import (
+    AccountError,
+    add_holder,
+    create_account,
+    holder_states,
+    holdings_of,
+    remove_holder,
+    resolve_handover,
+)
+from bot.web.deps import check_csrf, ctx, render, require_roles
+
+router = APIRouter()
+READERS = ACCOUNT_READERS
+EDITORS = ACCOUNT_EDITORS
+
+
+def _account(request: Request, session: object, account_id: int, school_id: str) -> OfficialAccount:
+    account = session.get(OfficialAccount, account_id)  # type: ignore[attr-defined]
+    if account is None or account.school_id != school_id:
+        raise HTTPException(404, "There is no such account.")
+    return account  # type: ignore[no-any-return]
+
+
+def _config_managed(request: Request, account: OfficialAccount) -> bool:
+    school = ctx(request).config.school(account.school_id)
+    return any(a.id == account.key for a in school.official_accounts)
+
+
+@router.get("/accounts", include_in_schema=False)
+def accounts(request: Request) -> Response:
+    """Every official account, its holders' signature state and any handover."""
+    user = require_roles(request, READERS)
+    today = local_today(utcnow())
+    with ctx(request).store.session() as session:
+        rows = []
+        for account in session.scalars(
+            select(OfficialAccount)
+            .where(OfficialAccount.school_id == user.school_id)
+            .order_by(OfficialAccount.name)
+        ):
+            states = holder_states(session, account, today)
+            rows.append(
+                {
+                    "account": account,
+                    "holders": states,
+                    "unsigned": sum(1 for s in states if s.state != "signed"),
+                    "custodian": account.custodian.display_name if account.custodian else None,
+                }
+            )
+        audit.record(
+            session,
+            actor=user.email,
+            action="accounts.viewed",
+            object_type="official_account",
+            school_id=user.school_id,
+        )
+        session.commit()
+    return render(
+        request, "accounts.html", {"rows": rows, "can_edit": bool(user.role_names & EDITORS)}
+    )
+
+
+@router.get("/accounts/new", include_in_schema=False)
+def new_account_form(request: Request) -> Response:
+    """The form for a web-managed account."""
+    user = require_roles(request, EDITORS)
+    return render(request, "accounts_new.html", _new_context(request, user.school_id))
+
+
+def _new_context(request: Request, school_id: str) -> dict[str, object]:
+    with ctx(request).store.session() as session:
+        people = session.execute(
+            select(Person.id, Person.display_name)
+            .where(Person.school_id == school_id, Person.active.is_(True))
+            .order_by(Person.display_name)
+        ).all()
+        aups = session.execute(
+            select(Policy.id, Policy.title)
+            .where(Policy.school_id == school_id)
+            .order_by(Policy.is_aup.desc(), Policy.title)
+        ).all()
+    return {"people": people, "aups": aups, "values": {}, "errors": []}
+
+
+@router.post("/accounts/new", include_in_schema=False)
+def new_account(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    platform: Annotated[str, Form(max_length=80)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    url: Annotated[str, Form(max_length=500)] = "",
+    purpose: Annotated[str, Form(max_length=2000)] = "",
+    custodian_id: Annotated[str, Form(max_length=20)] = "",
+    aup_policy_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Create the account; errors are shown on the form (422) and nothing is stored."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, EDITORS)
+    errors = []
+    if not platform.strip():
+        errors.append("Platform is required (e.g. Facebook, Tapestry, Mobile phone).")
+    if not name.strip():
+        errors.append("Name is required (e.g. 'School Facebook page').")
+    if url and not re.match(r"^https?://\S+$", url.strip()):
+        errors.append("Web address must start with http:// or https://.")
+    custodian = int(custodian_id) if custodian_id.isdigit() else None
+    aup = int(aup_policy_id) if aup_policy_id.isdigit() else None
+    key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "account"
+    if not errors:
+        try:
+            with ctx(request).store.transaction() as session:
+                account = create_account(
+                    session,
+                    school_id=user.school_id,
+                    key=key,
+                    platform=platform.strip(),
+                    name=name.strip(),
+                    url=url.strip() or None,
+                    purpose=purpose.strip() or None,
+                    custodian_id=custodian,
+                    aup_policy_id=aup,
+                    actor=user.email,
+                )
+                account_id = account.id
+            return RedirectResponse(f"/accounts/{account_id}", status_code=303)
+        except AccountError as exc:
+            errors.append(str(exc))
+    data = _new_context(request, user.school_id)
+    data.update(
+        {
+            "errors": errors,
+            "values": {"platform": platform, "name": name, "url": url, "purpose": purpose},
+        }
+    )
+    return render(request, "accounts_new.html", data, status_code=422)
+
+
+@router.get("/accounts/{account_id}", include_in_schema=False)
+def account_page(request: Request, account_id: int, error: str | None = None) -> Response:
+    """One account: holders and their signature state, custodian, handover."""
+    user = require_roles(request, READERS)
+    today = local_today(utcnow())
+    with ctx(request).store.session() as session:
+        account = _account(request, session, account_id, user.school_id)
+        states = holder_states(session, account, today)
+        holder_ids = {s.person_id for s in states}
+        people = [
+            p
+            for p in session.execute(
+                select(Person.id, Person.display_name)
+                .where(Person.school_id == user.school_id, Person.active.is_(True))
+                .order_by(Person.display_name)
+            ).all()
+            if p[0] not in holder_ids
+        ]
+        aup = session.get(Policy, account.aup_policy_id) if account.aup_policy_id else None
+        audit.record(
+            session,
+            actor=user.email,
+            action="account.viewed",
+            object_type="official_account",
+            object_id=account.id,
+            school_id=user.school_id,
+        )
+        session.commit()
+        return render(
+            request,
+            "account.html",
+            {
+                "account": account,
+                "holders": states,
+                "people": people,
+                "aup": aup,
+                "custodian": account.custodian.display_name if account.custodian else None,
+                "can_edit": bool(user.role_names & EDITORS),
+                "config_managed": _config_managed(request, account),
+                "error": error,
+            },
+        )
+
+
+def _change(
+    request: Request, account_id: int, csrf_token: str, action: str, value: str
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = require_roles(request, EDITORS)
+    today = local_today(utcnow())
+    try:
+        with ctx(request).store.transaction() as session:
+            account = _account(request, session, account_id, user.school_id)
+            if action in ("add", "remove") and _config_managed(request, account):
+                raise AccountError(
+                    "This account's holders are managed in school.yaml: "
+                    "change them there and the next sweep applies it."
+                )
+            if action == "add":
+                person = session.get(Person, int(value)) if value.isdigit() else None
+                if person is None or person.school_id != user.school_id:
+                    raise AccountError("Please choose a person.")
+                add_holder(session, account, person, today, actor=user.email)
+            elif action == "remove":
+                remove_holder(
+                    session, account, int(value) if value.isdigit() else -1, today, actor=user.email
+                )
+            else:
+                resolve_handover(session, account, value, actor=user.email)
+    except AccountError as exc:
+        return account_page(request, account_id, error=str(exc))
+    return RedirectResponse(f"/accounts/{account_id}", status_code=303)
+
+
+@router.post("/accounts/{account_id}/holders", include_in_schema=False)
+def holders_add(
+    request: Request,
+    account_id: int,
+    csrf_token: Annotated[str, Form()] = "",
+    person_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Add a holder (web-managed accounts)."""
+    return _change(request, account_id, csrf_token, "add", person_id)
+
+
+@router.post("/accounts/{account_id}/holders/remove", include_in_schema=False)
+def holders_remove(
+    request: Request,
+    account_id: int,
+    csrf_token: Annotated[str, Form()] = "",
+    person_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Remove a holder (web-managed accounts); flags a handover."""
+    return _change(request, account_id, csrf_token, "remove", person_id)
+
+
+@router.post("/accounts/{account_id}/handover", include_in_schema=False)
+def handover_done(
+    request: Request,
+    account_id: int,
+    csrf_token: Annotated[str, Form()] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The custodian confirms the handover (login changed)."""
+    return _change(request, account_id, csrf_token, "handover", note)
+
+
+@router.get("/accounts/holders/{person_id}", include_in_schema=False)
+def person_holdings(request: Request, person_id: int) -> Response:
+    """What one person holds (leadership view)."""
+    user = require_roles(request, READERS)
+    with ctx(request).store.session() as session:
+        person = session.get(Person, person_id)
+        if person is None or person.school_id != user.school_id:
+            raise HTTPException(404, "There is no such person.")
+        held = holdings_of(session, person_id)
+        return render(request, "account_person.html", {"person": person, "accounts": held})

@@ -1,0 +1,172 @@
+"""CLI for the dashboard's companions: ``teams package`` and ``digest --preview|--send``.
+
+``bot.cli.main`` mounts ``teams_app`` as ``teams`` and ``digest`` as a top-level command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bot.cli.common import as_of_today, console, context, err, friendly, schools_of, where
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["digest", "teams_app"]
+
+SchoolOpt = Annotated[
+    str | None,
+    typer.Option("--school", help="School id (default: every school in the configuration)."),
+]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
+]
+
+
+def teams_package(
+    host: Annotated[
+        str, typer.Option("--host", help="Host name the bot is served on, e.g. school.example.org.")
+    ],
+    app_id: Annotated[
+        str, typer.Option("--app-id", help="The Teams app's GUID (make it once and keep it).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Zip file, or a folder to write it in.")
+    ] = Path("compliance-bot-teams.zip"),
+    app_name: Annotated[
+        str, typer.Option("--app-name", help="Name shown in Teams (30 characters at most).")
+    ] = "Compliance Bot",
+    developer: Annotated[
+        str, typer.Option("--developer", help="Who publishes it: the school or trust.")
+    ] = "Compliance Bot",
+    entra_client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--entra-client-id", help="Entra app for tab single sign-on (default: app id)."
+        ),
+    ] = None,
+    version: Annotated[
+        str, typer.Option("--version", help="App version; raise it for every re-upload.")
+    ] = "1.0.0",
+) -> None:
+    """Build the Microsoft Teams app package (manifest and icons) to upload in Teams admin."""
+    from bot.features.dashboard.teams_package import build_teams_package
+
+    try:
+        written = build_teams_package(
+            host,
+            app_id,
+            out,
+            app_name=app_name,
+            developer_name=developer,
+            entra_client_id=entra_client_id,
+            version=version,
+        )
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"[green]Teams app package written[/]: {written}")
+    console.print(
+        f"Personal tab: https://{host.strip().lower().rstrip('.')}/dashboard · upload it in the "
+        "Teams admin centre (Teams apps > Manage apps > Upload new app); see "
+        "deploy/teams/README.md."
+    )
+
+
+
+
+def digest(
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Print the Adaptive Card JSON; send nothing.")
+    ] = False,
+    chat: Annotated[
+        bool, typer.Option("--chat", help="With --preview: the Google Chat card instead.")
+    ] = False,
+    text: Annotated[
+        bool, typer.Option("--text", help="With --preview: the plain-text version instead.")
+    ] = False,
+    send: Annotated[
+        bool, typer.Option("--send", help="Queue this week's digest now (once per week).")
+    ] = False,
+    deliver: Annotated[
+        bool, typer.Option("--deliver", help="With --send: deliver the outbox straight away.")
+    ] = False,
+    school: SchoolOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """The headteacher's weekly digest: preview the card, or queue it now."""
+    from bot.core.models import utcnow
+    from bot.features.dashboard.digest import build_digest, channel_configured, queue_digest
+
+    if preview == send:
+        err.print("[bold red]error:[/] choose one of --preview or --send")
+        raise typer.Exit(2)
+    if (chat or text) and not preview:
+        err.print("[bold red]error:[/] --chat and --text go with --preview")
+        raise typer.Exit(2)
+    ctx = context()
+    day = as_of_today(as_of)
+    now = utcnow()
+    schools = schools_of(ctx, school)
+    several = len(ctx.config.schools) > 1
+    base_url = ctx.settings.base_url
+    if preview:
+        rendered = []
+        with ctx.store.session() as session:
+            for s in schools:
+                d = build_digest(
+                    session, s, day, base_url=base_url, several_schools=several, now=now
+                )
+                rendered.append(d.text if text else (d.chat if chat else d.card))
+        if text:
+            typer.echo("\n".join(str(r) for r in rendered), nl=False)
+            return
+        # Plain JSON on stdout (no Rich markup) so it can be piped to a validator or a file.
+        payload = rendered[0] if len(rendered) == 1 else rendered
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    where(ctx)
+    channel = channel_configured(ctx.settings)
+    with ctx.store.transaction() as session:
+        results = [
+            (
+                s,
+                queue_digest(
+                    session,
+                    s,
+                    day,
+                    now,
+                    base_url=base_url,
+                    channel=channel,
+                    several_schools=several,
+                ),
+            )
+            for s in schools
+        ]
+    for s, result in results:
+        parts = []
+        if result.card:
+            parts.append("card to the channel")
+        if result.email:
+            parts.append(f"email to {s.headteacher}")
+        if parts:
+            console.print(f"[green]Queued[/] {s.name}: {' and '.join(parts)} ({result.card_key})")
+        else:
+            console.print(f"{s.name}: this week's digest is already queued ({result.card_key}).")
+    if not channel:
+        console.print("[yellow]No channel webhook is configured: the digest goes by email only.[/]")
+    if deliver:
+        from bot.core.outbox import dispatch
+
+        stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier)
+        console.print(f"Delivered {stats.sent} message(s) from the outbox.")
+    else:
+        console.print("The scheduler delivers it within a minute (or add --deliver).")
+
+
+teams_app = typer.Typer(help="Microsoft Teams app package.", no_args_is_help=True)
+teams_app.command("package")(friendly(teams_package))

@@ -1,0 +1,333 @@
+"""The headteacher's weekly digest: a card to the school's channel and an email, Monday morning.
+
+The sweep step queues it once per ISO week (keys ``digest:<school>:<week>`` for the card and
+``digest:<school>:<week>:email``), on the first sweep of the week's first school day at or after
+07:30 Europe/London, to go out when that day's sending window opens. A week with no school day
+has no digest. The email to the headteacher is always sent, channel or not: the headteacher is
+who the digest is for, and a channel post is easy to miss (and a Teams Workflows webhook stops
+silently when its flow is switched off). The card goes to the channel when one is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.clock import LONDON, send_after, to_local
+from bot.core.config import SchoolConfig
+from bot.core.context import StepContext
+from bot.core.messages import notice
+from bot.core.models import OutboxMessage
+from bot.core.outbox import EmailDraft, enqueue_card, enqueue_email
+from bot.features.dashboard.cards import DigestFigures, adaptive_card, chat_card, plain_text_digest
+from bot.features.dashboard.cards import teams_workflow_payload as workflow_payload
+from bot.features.dashboard.figures import Figures, compute_figures
+
+if TYPE_CHECKING:
+    from bot.core.settings import Settings
+
+__all__ = [
+    "DIGEST_TIME",
+    "PURPOSE",
+    "Digest",
+    "QueueResult",
+    "build_digest",
+    "channel_configured",
+    "dashboard_url",
+    "digest_due",
+    "digest_figures",
+    "digest_keys",
+    "digest_step",
+    "first_school_day_of_week",
+    "queue_digest",
+    "week_key",
+]
+
+log = logging.getLogger(__name__)
+
+DIGEST_TIME = time(7, 30)  # Europe/London: queued from then, sent when the window opens
+PURPOSE = "digest"
+
+
+def week_key(day: date) -> str:
+    """The ISO year and week of ``day``, e.g. "2026-W48"."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def digest_keys(school_id: str, day: date) -> tuple[str, str]:
+    """The outbox keys of the week's card and email: one of each per school per ISO week."""
+    card = f"digest:{school_id}:{week_key(day)}"
+    return card, f"{card}:email"
+
+
+def first_school_day_of_week(school: SchoolConfig, day: date) -> date | None:
+    """The first school day of ``day``'s ISO week (Monday to Sunday), if any."""
+    monday = day - timedelta(days=day.weekday())
+    for offset in range(7):
+        candidate = monday + timedelta(days=offset)
+        if school.is_school_day(candidate):
+            return candidate
+    return None
+
+
+def digest_due(school: SchoolConfig, today: date, now: datetime) -> bool:
+    """Whether a sweep as of ``today`` at ``now`` should queue this week's digest.
+
+    Only on school days; on the week's first school day only from 07:30 London time; on a
+    later school day of the week always (a catch-up when Monday's sweeps did not run). A sweep
+    "as of" another day than the real one (a catch-up or the demo) is not held to the hour.
+    """
+    if not school.is_school_day(today):
+        return False
+    first = first_school_day_of_week(school, today)
+    if first is None or today > first:
+        return True
+    local = to_local(now, LONDON)
+    return local.date() != today or local.time() >= DIGEST_TIME
+
+
+def channel_configured(settings: Settings) -> bool:
+    """Whether the deployment has a notifier for cards (mirrors ``connectors.registry``).
+
+    Local deployments always have one (a webhook, or the JSON-lines file); Microsoft 365 needs
+    a Teams Workflows webhook and Google a Chat space webhook. Card rows queued without a
+    notifier would wait forever, so none are queued then.
+    """
+    if settings.connector == "m365":
+        return settings.m365.teams_webhook_url is not None
+    if settings.connector == "google":
+        return settings.google.chat_webhook_url is not None
+    return True
+
+
+def dashboard_url(base_url: str, school_id: str, *, several_schools: bool) -> str:
+    """The dashboard's address for one school (with ``?school=`` in a trust)."""
+    url = f"{base_url.rstrip('/')}/dashboard"
+    return f"{url}?{urlencode({'school': school_id})}" if several_schools else url
+
+
+def digest_figures(figures: Figures, school_name: str, url: str) -> DigestFigures:
+    """The digest's figures from the dashboard's (the same numbers, counts only)."""
+    return DigestFigures(
+        school_name=school_name,
+        as_of=figures.as_of,
+        ack_rate=figures.ack_rate,
+        ack_target=figures.ack_target,
+        training_rate=figures.training_rate,
+        aup_unsigned_accounts=figures.accounts_unsigned,
+        aup_accounts_total=len(figures.accounts),
+        policies_due_soon=figures.policies_due_soon,
+        policies_overdue=figures.policies_overdue,
+        open_reports=figures.open_reports,
+        reports_with_running_clocks=min(figures.reports_with_clocks, figures.open_reports),
+        overdue_duties=figures.overdue_duties,
+        needs_attention=tuple(figures.needs_attention()),
+        dashboard_url=url,
+        per_policy=tuple((p.title, p.rate) for p in figures.policies if p.required),
+    )
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One school's digest for one week, in every rendering."""
+
+    school_id: str
+    figures: DigestFigures
+    card: dict[str, Any]  # the Adaptive Card (schema 1.5)
+    teams: dict[str, Any]  # the card wrapped for a Teams Workflows webhook
+    chat: dict[str, Any]  # the Google Chat webhook message
+    text: str  # plain text
+
+    @property
+    def title(self) -> str:
+        """The subject line and the card's title."""
+        return (
+            f"Weekly compliance digest — {self.figures.school_name}, week {self.figures.week_key}"
+        )
+
+    def email(self, to: str) -> EmailDraft:
+        """The email version for the headteacher (HTML and plain text)."""
+        f = self.figures
+        html = notice(
+            school_name=f.school_name,
+            to=[to],
+            subject=self.title,
+            paragraphs=[
+                f"Here is how {f.school_name} stands this week "
+                f"(as of {f.as_of:%A} {f.as_of.day} {f.as_of:%B %Y}). "
+                "These are counts only; the dashboard has the detail."
+            ],
+            facts=_facts(f),
+            button_url=f.dashboard_url,
+            button_text="Open dashboard",
+            small="Sent every Monday morning in term time. "
+            "Report details are never included in this email.",
+        )
+        return EmailDraft(
+            to=(to,),
+            subject=self.title,
+            text=self.text,
+            html=html.html,
+            from_name=f.school_name,
+        )
+
+
+def _percent(rate: float) -> str:
+    """Whole percent rounded down, as on the card (94.9% never shows as 95%)."""
+    return f"{math.floor(rate * 100 + 1e-9)}%"
+
+
+def _facts(f: DigestFigures) -> list[tuple[str, str]]:
+    """The email's fact table: the card's headlines, then what needs attention."""
+    facts = [
+        ("Policies acknowledged", f"{_percent(f.ack_rate)} (target {_percent(f.ack_target)})"),
+        ("Training up to date", _percent(f.training_rate)),
+        (
+            "Official accounts with unsigned holders",
+            f"{f.aup_unsigned_accounts} of {f.aup_accounts_total}",
+        ),
+        ("Policy reviews", f"{f.policies_overdue} overdue, {f.policies_due_soon} due soon"),
+        (
+            "Open reports",
+            f"{f.open_reports} ({f.reports_with_running_clocks} with a clock running)",
+        ),
+        ("Overdue duties", str(f.overdue_duties)),
+    ]
+    facts += [("Needs attention", line) for line in f.needs_attention[:10]]
+    return facts
+
+
+def build_digest(
+    session: Session,
+    school: SchoolConfig,
+    today: date,
+    *,
+    base_url: str,
+    several_schools: bool = False,
+    now: datetime | None = None,
+) -> Digest:
+    """Compute the school's figures and render the digest (nothing is written)."""
+    figures = compute_figures(session, school.id, today, now=now)
+    f = digest_figures(
+        figures, school.name, dashboard_url(base_url, school.id, several_schools=several_schools)
+    )
+    card = adaptive_card(f)
+    return Digest(
+        school_id=school.id,
+        figures=f,
+        card=card,
+        teams=workflow_payload(card),
+        chat=chat_card(f),
+        text=plain_text_digest(f),
+    )
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    """What ``queue_digest`` added to the outbox (False: already there this week)."""
+
+    card_key: str
+    email_key: str
+    card: bool
+    email: bool
+
+    @property
+    def queued(self) -> bool:
+        """Whether anything new was queued."""
+        return self.card or self.email
+
+
+def _existing(session: Session, keys: tuple[str, ...]) -> set[str]:
+    """Which of ``keys`` are already in the outbox."""
+    return set(
+        session.scalars(
+            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))
+        )
+    )
+
+
+def queue_digest(
+    session: Session,
+    school: SchoolConfig,
+    today: date,
+    now: datetime,
+    *,
+    base_url: str,
+    channel: bool,
+    several_schools: bool = False,
+    not_before: datetime | None = None,
+) -> QueueResult:
+    """Queue this week's card (when there is a channel) and email; idempotent per ISO week."""
+    card_key, email_key = digest_keys(school.id, today)
+    wanted = (card_key, email_key) if channel else (email_key,)
+    present = _existing(session, wanted)
+    if present >= set(wanted):
+        return QueueResult(card_key, email_key, False, False)
+    digest = build_digest(
+        session, school, today, base_url=base_url, several_schools=several_schools, now=now
+    )
+    card = False
+    if channel and card_key not in present:
+        card = enqueue_card(
+            session,
+            school_id=school.id,
+            key=card_key,
+            purpose=PURPOSE,
+            title=digest.title,
+            text=digest.text,
+            teams=digest.teams,
+            chat=digest.chat,
+            not_before=not_before,
+        )
+    email = False
+    if email_key not in present:
+        email = enqueue_email(
+            session,
+            school_id=school.id,
+            key=email_key,
+            purpose=PURPOSE,
+            draft=digest.email(school.headteacher),
+            not_before=not_before,
+        )
+    return QueueResult(card_key, email_key, card, email)
+
+
+# --------------------------------------------------------------------------- the sweep step
+
+
+def digest_step(run: StepContext) -> dict[str, int]:
+    """The sweep step: queue this week's digest on the first sweep from Monday 07:30."""
+    session, school, today, now = run.session, run.school, run.today, run.now
+    if not digest_due(school, today, now):
+        return {}
+    settings = run.settings
+    card_key, email_key = digest_keys(school.id, today)
+    channel = channel_configured(settings)
+    wanted = (card_key, email_key) if channel else (email_key,)
+    if _existing(session, wanted) >= set(wanted):
+        return {}
+    if not run.write:
+        return {"digest_queued": 1}
+    several = len(run.config.schools) > 1
+    result = queue_digest(
+        session,
+        school,
+        today,
+        now,
+        base_url=settings.base_url,
+        channel=channel,
+        several_schools=several,
+        not_before=send_after(school, today, now),
+    )
+    if result.queued:
+        log.info("weekly digest queued for %s (%s)", school.id, week_key(today))
+    return {"digest_queued": 1} if result.queued else {}
+

@@ -1,0 +1,721 @@
+"""Headline figures, computed once and shown everywhere (status, dashboard, digest).
+
+The expensive part — counting every acknowledgement, training slot and open duty of a school
+(100,000 duty rows for 10,000 staff) — is kept in a small in-process cache and recomputed only
+when the data it was built from changes. The change check is a handful of index-only queries
+(see ``_stamp``): duties are only ever inserted or closed (never reopened or re-dated), people
+change only through the sweep, and every sweep that writes commits a ``SweepRun`` row, so
+"newest sweep, newest duty, open duties, active people, current account holders" moves whenever
+a cached count could. Report and clock figures are small and always read fresh.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy.orm import Session, lazyload
+
+from bot.core.clock import local_today
+from bot.core.models import (
+    AccountHolder,
+    Duty,
+    OfficialAccount,
+    Person,
+    PersonGroup,
+    PersonRole,
+    Policy,
+    PolicyVersion,
+    Report,
+    ReportClock,
+    Requirement,
+    SweepRun,
+    utcnow,
+)
+from bot.engine.duties import cycle_start
+
+__all__ = [
+    "ACK_TARGET",
+    "AGE_BANDS",
+    "DUE_SOON_DAYS",
+    "URGENCIES",
+    "AccountFigure",
+    "Attention",
+    "Figures",
+    "PolicyFigure",
+    "TrainingFigure",
+    "age_band",
+    "clear_cache",
+    "compute_figures",
+    "current_cycles",
+    "current_versions",
+    "review_status",
+]
+
+DUE_SOON_DAYS = 30
+ACK_TARGET = 0.95
+URGENCIES = ("immediate", "high", "normal")
+AGE_BANDS = ("today", "1–7 days", "8–30 days", "over 30 days")
+CACHE_SECONDS = 600.0  # an upper bound on staleness should a future writer dodge the stamp
+CACHE_ENTRIES = 64
+
+
+def review_status(policy: Policy, today: date) -> str:
+    """current / due soon / overdue / under review."""
+    if policy.under_review:
+        return "under review"
+    if policy.next_review_due is None:
+        return "no review date"
+    if policy.next_review_due < today:
+        return "overdue"
+    if policy.next_review_due <= today + timedelta(days=DUE_SOON_DAYS):
+        return "due soon"
+    return "current"
+
+
+def age_band(days: int) -> str:
+    """Which age band a report `days` old falls in."""
+    if days <= 0:
+        return AGE_BANDS[0]
+    if days <= 7:
+        return AGE_BANDS[1]
+    if days <= 30:
+        return AGE_BANDS[2]
+    return AGE_BANDS[3]
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    """e.g. "1 policy", "3 policies"."""
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+@dataclass(frozen=True)
+class PolicyFigure:
+    """Acknowledgement state of a policy's current version and its review state."""
+
+    policy_id: int
+    key: str
+    title: str
+    version: str | None
+    done: int
+    owed: int
+    overdue: int
+    next_review: date | None
+    review: str
+
+    @property
+    def rate(self) -> float:
+        """Share acknowledged (1.0 when nobody owes it)."""
+        return self.done / self.owed if self.owed else 1.0
+
+    @property
+    def required(self) -> bool:
+        """Whether anyone is asked to acknowledge this version."""
+        return self.owed > 0
+
+
+@dataclass(frozen=True)
+class TrainingFigure:
+    """One training requirement: who should be trained and who is up to date."""
+
+    requirement_id: int
+    key: str
+    course: str
+    audience: int
+    never: int  # never trained (new starters still inside their window included)
+    expired: int  # training past its expiry date
+    renewing: int  # still valid, renewal due within the lead time
+    overdue: int  # never-trained past their due date, plus expired
+
+    @property
+    def up_to_date(self) -> int:
+        """People in the audience whose training is valid today."""
+        return max(self.audience - self.never - self.expired, 0)
+
+    @property
+    def rate(self) -> float:
+        """Share of the audience up to date (1.0 when the audience is empty)."""
+        return self.up_to_date / self.audience if self.audience else 1.0
+
+
+@dataclass(frozen=True)
+class AccountFigure:
+    """Signature state of one official account."""
+
+    account_id: int
+    name: str
+    platform: str
+    holders: int
+    unsigned: int
+    handover_needed: bool
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One "needs you now" line and the dashboard section it points at."""
+
+    text: str
+    section: str
+    severity: str = "warn"  # bad | warn
+
+
+@dataclass
+class Figures:
+    """Everything the headteacher sees at a glance (counts only, never report contents).
+
+    Report figures leave out reports about the headteacher: these figures reach the
+    headteacher (status, digest, dashboard tiles), who must not learn such a report exists.
+    """
+
+    school_id: str
+    as_of: date
+    people: int = 0
+    policies: list[PolicyFigure] = field(default_factory=list)
+    training: list[TrainingFigure] = field(default_factory=list)
+    accounts: list[AccountFigure] = field(default_factory=list)
+    open_duties: int = 0
+    overdue_duties: int = 0
+    overdue_by_kind: dict[str, int] = field(default_factory=dict)
+    open_reports: int = 0
+    reports_by_urgency: dict[str, int] = field(default_factory=dict)
+    reports_by_age: dict[str, dict[str, int]] = field(default_factory=dict)
+    reports_with_clocks: int = 0
+    running_clocks: int = 0
+    clocks_overdue: int = 0
+    ack_target: float = ACK_TARGET
+
+    @property
+    def training_done(self) -> int:
+        """People-course slots up to date."""
+        return sum(t.up_to_date for t in self.training)
+
+    @property
+    def training_owed(self) -> int:
+        """People-course slots that should be up to date."""
+        return sum(t.audience for t in self.training)
+
+    @property
+    def training_overdue(self) -> int:
+        """People-course slots past due (never trained in time, or expired)."""
+        return sum(t.overdue for t in self.training)
+
+    @property
+    def ack_done(self) -> int:
+        """Acknowledgements of current versions."""
+        return sum(p.done for p in self.policies)
+
+    @property
+    def ack_owed(self) -> int:
+        """Acknowledgements asked for, of current versions."""
+        return sum(p.owed for p in self.policies)
+
+    @property
+    def ack_rate(self) -> float:
+        """Acknowledgements across all current versions."""
+        return self.ack_done / self.ack_owed if self.ack_owed else 1.0
+
+    @property
+    def training_rate(self) -> float:
+        """Share of people-course slots whose training is valid today."""
+        return self.training_done / self.training_owed if self.training_owed else 1.0
+
+    @property
+    def policies_overdue(self) -> int:
+        """Policies past their review date."""
+        return sum(1 for p in self.policies if p.review == "overdue")
+
+    @property
+    def policies_due_soon(self) -> int:
+        """Policies due for review within 30 days."""
+        return sum(1 for p in self.policies if p.review == "due soon")
+
+    @property
+    def policies_below_target(self) -> int:
+        """Policies asked for whose acknowledgement rate is under the target."""
+        return sum(1 for p in self.policies if p.required and p.rate < self.ack_target)
+
+    @property
+    def accounts_unsigned(self) -> int:
+        """Official accounts with at least one holder who has not signed."""
+        return sum(1 for a in self.accounts if a.unsigned)
+
+    @property
+    def handovers(self) -> int:
+        """Official accounts flagged for a handover (a holder left)."""
+        return sum(1 for a in self.accounts if a.handover_needed)
+
+    def attention(self) -> list[Attention]:
+        """What needs the headteacher now, most urgent first, each with its section."""
+        lines: list[Attention] = []
+        if self.clocks_overdue:
+            word = "deadline has" if self.clocks_overdue == 1 else "deadlines have"
+            lines.append(Attention(f"{self.clocks_overdue} report {word} passed", "reports", "bad"))
+        if self.running_clocks:
+            lines.append(
+                Attention(f"{_plural(self.running_clocks, 'report clock')} running", "reports")
+            )
+        if self.policies_overdue:
+            lines.append(
+                Attention(
+                    f"{_plural(self.policies_overdue, 'policy', 'policies')} overdue for review",
+                    "reviews",
+                    "bad",
+                )
+            )
+        if self.handovers:
+            verb = "needs" if self.handovers == 1 else "need"
+            lines.append(
+                Attention(
+                    f"{_plural(self.handovers, 'official account')} {verb} a handover",
+                    "accounts",
+                    "bad",
+                )
+            )
+        if self.accounts_unsigned:
+            lines.append(
+                Attention(
+                    f"{_plural(self.accounts_unsigned, 'official account')} with unsigned holders",
+                    "accounts",
+                )
+            )
+        if self.training_overdue:
+            lines.append(
+                Attention(
+                    f"{_plural(self.training_overdue, 'staff training')} missing or expired",
+                    "training",
+                )
+            )
+        if self.overdue_duties:
+            lines.append(
+                Attention(
+                    f"{_plural(self.overdue_duties, 'overdue staff duty', 'overdue staff duties')}",
+                    "duties",
+                )
+            )
+        if self.policies_due_soon:
+            verb = "is" if self.policies_due_soon == 1 else "are"
+            lines.append(
+                Attention(
+                    f"{_plural(self.policies_due_soon, 'policy', 'policies')} {verb} due for "
+                    f"review within {DUE_SOON_DAYS} days",
+                    "reviews",
+                )
+            )
+        return lines
+
+    def needs_attention(self) -> list[str]:
+        """Short lines for 'things needing you now' (never report contents)."""
+        return [a.text for a in self.attention()]
+
+
+# --------------------------------------------------------------------------- the cached part
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Everything counted over duties and people (the part worth caching)."""
+
+    people: int
+    ack: dict[int, tuple[int, int, int]]  # version id -> (done, owed, overdue)
+    training: tuple[TrainingFigure, ...]
+    open_duties: int
+    overdue_duties: int
+    overdue_by_kind: dict[str, int]
+    unsigned: dict[int, int]  # account id -> open AUP signatures
+
+
+_cache: dict[tuple[Any, ...], tuple[float, _Counts]] = {}
+_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget every cached count (tests; after editing the database by hand)."""
+    with _lock:
+        _cache.clear()
+
+
+def current_versions(session: Session, school_id: str) -> dict[int, tuple[int, str]]:
+    """Policy id -> (id, label) of its current (newest) version, without the documents."""
+    newest = (
+        select(func.max(PolicyVersion.id))
+        .where(PolicyVersion.school_id == school_id)
+        .group_by(PolicyVersion.policy_id)
+    )
+    return {
+        policy_id: (vid, label)
+        for vid, policy_id, label in session.execute(
+            select(PolicyVersion.id, PolicyVersion.policy_id, PolicyVersion.label).where(
+                PolicyVersion.id.in_(newest)
+            )
+        )
+    }
+
+
+def current_cycles(
+    session: Session, school_id: str, versions: dict[int, int], today: date
+) -> dict[int, tuple[int, str]]:
+    """Acknowledgement requirement id -> (current version id, current cycle) for a school.
+
+    ``versions`` maps policy id to its current version id. A yearly requirement's cycle
+    carries the year it began ("v12:2026"), so last year's acknowledgements do not count.
+    """
+    cycles: dict[int, tuple[int, str]] = {}
+    for rid, policy_id, spec in session.execute(
+        select(Requirement.id, Requirement.policy_id, Requirement.spec).where(
+            Requirement.school_id == school_id,
+            Requirement.kind == "acknowledge_policy",
+            Requirement.active.is_(True),
+        )
+    ):
+        vid = versions.get(policy_id) if policy_id is not None else None
+        if vid is None:
+            continue
+        yearly = (spec or {}).get("yearly_on")
+        cycle = f"v{vid}:{cycle_start(today, yearly).year}" if yearly else f"v{vid}"
+        cycles[rid] = (vid, cycle)
+    return cycles
+
+
+def _stamp(session: Session, school_id: str) -> tuple[Any, ...]:
+    """Cheap, index-only facts that change whenever a cached count could."""
+    sweep = session.scalar(select(func.max(SweepRun.id)).where(SweepRun.school_id == school_id))
+    newest = session.scalar(select(func.max(Duty.id)).where(Duty.school_id == school_id))
+    still_open = session.scalar(
+        select(func.count())
+        .select_from(Duty)
+        .where(Duty.school_id == school_id, Duty.status == "open")
+    )
+    people = session.scalar(
+        select(func.count())
+        .select_from(Person)
+        .where(Person.school_id == school_id, Person.active.is_(True))
+    )
+    holders = session.execute(
+        select(func.count(), func.max(AccountHolder.id)).where(
+            AccountHolder.school_id == school_id, AccountHolder.until.is_(None)
+        )
+    ).one()
+    return (sweep, newest, still_open, people, tuple(holders))
+
+
+def _audience_ids(school_id: str, audience: dict[str, Any]) -> Any:
+    """A subquery of the person ids a requirement's audience matches (None: nobody)."""
+    roles = [r for r in audience.get("roles", []) if r != "account_holder"]
+    parts: list[Any] = []
+    if roles:
+        parts.append(
+            select(PersonRole.person_id.label("pid")).where(
+                PersonRole.school_id == school_id, PersonRole.role.in_(roles)
+            )
+        )
+    if "account_holder" in audience.get("roles", []):  # derived from current holdings
+        parts.append(
+            select(AccountHolder.person_id.label("pid")).where(
+                AccountHolder.school_id == school_id, AccountHolder.until.is_(None)
+            )
+        )
+    if audience.get("groups"):
+        parts.append(
+            select(PersonGroup.person_id.label("pid")).where(
+                PersonGroup.school_id == school_id, PersonGroup.name.in_(audience["groups"])
+            )
+        )
+    if audience.get("people"):
+        parts.append(
+            select(Person.id.label("pid")).where(
+                Person.school_id == school_id, Person.email.in_(audience["people"])
+            )
+        )
+    if not parts:
+        return None
+    return union(*parts).subquery()
+
+
+def _training(session: Session, school_id: str, today: date) -> tuple[TrainingFigure, ...]:
+    """Audience and state of every active training requirement."""
+    reqs = session.execute(
+        select(Requirement.id, Requirement.key, Requirement.title, Requirement.spec)
+        .where(
+            Requirement.school_id == school_id,
+            Requirement.kind == "complete_training",
+            Requirement.active.is_(True),
+        )
+        .order_by(Requirement.title)
+    ).all()
+    if not reqs:
+        return ()
+    state: dict[int, Counter[str]] = defaultdict(Counter)
+    # grouped by plain columns (PostgreSQL will not match `due_on < $1` to `due_on < $2`)
+    for rid, cycle, due, n in session.execute(
+        select(Duty.requirement_id, Duty.cycle, Duty.due_on, func.count())
+        .where(
+            Duty.school_id == school_id,
+            Duty.status == "open",
+            Duty.kind == "complete_training",
+        )
+        .group_by(Duty.requirement_id, Duty.cycle, Duty.due_on)
+    ):
+        bucket = state[rid]
+        past_due = due < today
+        if cycle == "initial":
+            bucket["never"] += n
+        elif past_due:
+            bucket["expired"] += n
+        else:
+            bucket["renewing"] += n
+        if past_due:
+            bucket["overdue"] += n
+    figures = []
+    for rid, key, title, spec in reqs:
+        audience = (spec or {}).get("audience") or {}
+        ids = _audience_ids(school_id, audience)
+        size = (
+            0
+            if ids is None
+            else (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Person)
+                    .join(ids, ids.c.pid == Person.id)
+                    .where(
+                        Person.school_id == school_id,
+                        Person.active.is_(True),
+                        Person.email.not_in(audience.get("exclude") or [""]),
+                    )
+                )
+                or 0
+            )
+        )
+        s = state.get(rid, Counter())
+        figures.append(
+            TrainingFigure(
+                requirement_id=rid,
+                key=key,
+                course=(spec or {}).get("course") or title,
+                audience=max(size, s["never"] + s["expired"] + s["renewing"]),
+                never=s["never"],
+                expired=s["expired"],
+                renewing=s["renewing"],
+                overdue=s["overdue"],
+            )
+        )
+    return tuple(figures)
+
+
+def _count(
+    session: Session, school_id: str, today: date, cycles: dict[int, tuple[int, str]]
+) -> _Counts:
+    """The heavy counting, in a few grouped queries."""
+    people = (
+        session.scalar(
+            select(func.count())
+            .select_from(Person)
+            .where(Person.school_id == school_id, Person.active.is_(True))
+        )
+        or 0
+    )
+    ack: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    if cycles:
+        wanted = or_(
+            *(
+                and_(Duty.requirement_id == rid, Duty.cycle == cycle)
+                for rid, (_, cycle) in cycles.items()
+            )
+        )
+        for vid, status, due, n in session.execute(
+            select(Duty.policy_version_id, Duty.status, Duty.due_on, func.count())
+            .join(Person, Person.id == Duty.person_id)
+            .where(
+                Duty.school_id == school_id,
+                Duty.kind == "acknowledge_policy",
+                Duty.status.in_(["open", "done"]),
+                Person.active.is_(True),
+                wanted,
+            )
+            .group_by(Duty.policy_version_id, Duty.status, Duty.due_on)
+        ):
+            if vid is None:
+                continue
+            bucket = ack[vid]
+            bucket[1] += n
+            if status == "done":
+                bucket[0] += n
+            elif due < today:
+                bucket[2] += n
+    open_duties = overdue_duties = 0
+    overdue_by_kind: Counter[str] = Counter()
+    for kind, due, n in session.execute(
+        select(Duty.kind, Duty.due_on, func.count())
+        .where(Duty.school_id == school_id, Duty.status == "open")
+        .group_by(Duty.kind, Duty.due_on)
+    ):
+        open_duties += n
+        if due < today:
+            overdue_duties += n
+            overdue_by_kind[kind] += n
+    unsigned: dict[int, int] = {
+        account_id: n
+        for account_id, n in session.execute(
+            select(Duty.account_id, func.count(func.distinct(Duty.person_id)))
+            .where(Duty.school_id == school_id, Duty.status == "open", Duty.kind == "sign_aup")
+            .group_by(Duty.account_id)
+        )
+        if account_id is not None
+    }
+    return _Counts(
+        people=people,
+        ack={vid: (b[0], b[1], b[2]) for vid, b in ack.items()},
+        training=_training(session, school_id, today),
+        open_duties=open_duties,
+        overdue_duties=overdue_duties,
+        overdue_by_kind=dict(overdue_by_kind),
+        unsigned=unsigned,
+    )
+
+
+def _counts(
+    session: Session, school_id: str, today: date, cycles: dict[int, tuple[int, str]]
+) -> _Counts:
+    """The cached counts, recomputed when the stamp (or the current cycles) moved."""
+    bind = session.get_bind()
+    key = (
+        str(bind.engine.url),
+        school_id,
+        today,
+        tuple(sorted(cycles.items())),
+        _stamp(session, school_id),
+    )
+    moment = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+    if hit is not None and moment - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    counts = _count(session, school_id, today, cycles)
+    with _lock:
+        if len(_cache) >= CACHE_ENTRIES:
+            _cache.pop(min(_cache, key=lambda k: _cache[k][0]))
+        _cache[key] = (moment, counts)
+    return counts
+
+
+# --------------------------------------------------------------------------- always fresh
+
+
+def _reports(session: Session, figures: Figures, now: datetime) -> None:
+    """Open reports by urgency and age, and their clocks (reports about the head left out)."""
+    today = local_today(now)
+    by_age: dict[str, Counter[str]] = {u: Counter() for u in URGENCIES}
+    urgency_counts: Counter[str] = Counter()
+    for urgency, created in session.execute(
+        select(Report.urgency, Report.created_at).where(
+            Report.school_id == figures.school_id,
+            Report.status != "closed",
+            Report.about_headteacher.is_(False),
+        )
+    ):
+        urgency_counts[urgency] += 1
+        by_age.setdefault(urgency, Counter())[age_band((today - local_today(created)).days)] += 1
+    figures.reports_by_urgency = {u: urgency_counts[u] for u in _ordered(urgency_counts)}
+    figures.reports_by_age = {
+        u: {band: by_age[u][band] for band in AGE_BANDS} for u in _ordered(by_age)
+    }
+    figures.open_reports = sum(urgency_counts.values())
+    clocks = session.execute(
+        select(ReportClock.report_id, ReportClock.due_at)
+        .join(Report, Report.id == ReportClock.report_id)
+        .where(
+            ReportClock.school_id == figures.school_id,
+            ReportClock.stopped_at.is_(None),
+            Report.status != "closed",
+            Report.about_headteacher.is_(False),
+        )
+    ).all()
+    figures.running_clocks = len(clocks)
+    figures.clocks_overdue = sum(1 for _, due in clocks if due < now)
+    figures.reports_with_clocks = len({report_id for report_id, _ in clocks})
+
+
+def _ordered(keys: Iterable[str]) -> list[str]:
+    """Urgencies in their usual order, then any others alphabetically."""
+    return [*URGENCIES, *sorted(set(keys) - set(URGENCIES))]
+
+
+def compute_figures(
+    session: Session, school_id: str, today: date, *, now: datetime | None = None
+) -> Figures:
+    """Read the figures with grouped queries (fast for 10,000 staff: the counts are cached).
+
+    Args:
+        session: an open session.
+        school_id: the school.
+        today: the school's date (overdue means due before it).
+        now: the instant report clocks are judged against (default: the real time).
+    """
+    moment = now or utcnow()
+    figures = Figures(school_id=school_id, as_of=today)
+    policies = session.scalars(
+        select(Policy)
+        .options(lazyload(Policy.versions))
+        .where(Policy.school_id == school_id)
+        .order_by(Policy.title)
+    ).all()
+    current = current_versions(session, school_id)
+    cycles = current_cycles(session, school_id, {p: v for p, (v, _) in current.items()}, today)
+    counts = _counts(session, school_id, today, cycles)
+    figures.people = counts.people
+    for policy in policies:
+        vid, label = current.get(policy.id, (None, None))
+        done, owed, overdue = counts.ack.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
+        figures.policies.append(
+            PolicyFigure(
+                policy_id=policy.id,
+                key=policy.key,
+                title=policy.title,
+                version=label,
+                done=done,
+                owed=owed,
+                overdue=overdue,
+                next_review=policy.next_review_due,
+                review=review_status(policy, today),
+            )
+        )
+    figures.training = list(counts.training)
+    figures.open_duties = counts.open_duties
+    figures.overdue_duties = counts.overdue_duties
+    figures.overdue_by_kind = dict(counts.overdue_by_kind)
+    holders: dict[int, int] = {
+        account_id: n
+        for account_id, n in session.execute(
+            select(AccountHolder.account_id, func.count())
+            .where(AccountHolder.school_id == school_id, AccountHolder.until.is_(None))
+            .group_by(AccountHolder.account_id)
+        )
+    }
+    for account_id, name, platform, handover in session.execute(
+        select(
+            OfficialAccount.id,
+            OfficialAccount.name,
+            OfficialAccount.platform,
+            OfficialAccount.handover_needed,
+        )
+        .where(OfficialAccount.school_id == school_id)
+        .order_by(OfficialAccount.name)
+    ):
+        figures.accounts.append(
+            AccountFigure(
+                account_id=account_id,
+                name=name,
+                platform=platform,
+                holders=holders.get(account_id, 0),
+                unsigned=counts.unsigned.get(account_id, 0),
+                handover_needed=handover,
+            )
+        )
+    _reports(session, figures, moment)
+    return figures

@@ -1,0 +1,413 @@
+"""The termly governors' report: policy reviews, acknowledgement and training rates, AUP
+signatures and breach/concern report counts — figures only, never names or report details.
+
+Terms are the school's configured ``terms`` (by name); without any, the usual English terms are
+assumed: Autumn (1 September – 31 December), Spring (1 January – 31 March) and Summer
+(1 April – 31 August). Register state, rates and signatures are as of the report date; reviews
+and reports are those dated inside the term.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from xml.sax.saxutils import escape
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.clock import LONDON
+from bot.core.config import SchoolConfig
+from bot.core.models import Policy, PolicyReview, Report
+from bot.features.dashboard.figures import compute_figures, review_status
+
+__all__ = [
+    "AccountLine",
+    "GovernorsReport",
+    "PolicyLine",
+    "ReportError",
+    "ReviewLine",
+    "Term",
+    "build_report",
+    "outcome_bucket",
+    "pick_term",
+    "render_pdf",
+    "terms_for",
+]
+
+STATUSES = ("current", "due soon", "overdue", "under review", "no review date")
+NO_OUTCOME = "no outcome yet"
+FREE_TEXT_OUTCOME = "outcome recorded (details withheld)"
+
+
+class ReportError(ValueError):
+    """The report cannot be made as asked (e.g. an unknown term); ``str()`` says why."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A named span of school dates."""
+
+    name: str
+    start: date
+    end: date
+
+    @property
+    def slug(self) -> str:
+        """The name as used in a URL (``autumn-2026``)."""
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+
+def _standard_terms(year: int) -> list[Term]:
+    """The usual English terms of the school year starting in September ``year``."""
+    return [
+        Term(f"Autumn {year}", date(year, 9, 1), date(year, 12, 31)),
+        Term(f"Spring {year + 1}", date(year + 1, 1, 1), date(year + 1, 3, 31)),
+        Term(f"Summer {year + 1}", date(year + 1, 4, 1), date(year + 1, 8, 31)),
+    ]
+
+
+def terms_for(school: SchoolConfig, today: date) -> list[Term]:
+    """The terms a report may cover, oldest first (configured, else standard around today)."""
+    if school.terms:
+        return sorted((Term(t.name, t.start, t.end) for t in school.terms), key=lambda t: t.start)
+    first = today.year - 1 if today.month < 9 else today.year
+    return [t for year in (first - 1, first, first + 1) for t in _standard_terms(year)]
+
+
+def pick_term(school: SchoolConfig, term: str | None, today: date) -> Term:
+    """The named term (name or slug, any case), else the current or most recent one."""
+    terms = terms_for(school, today)
+    if term:
+        wanted = term.strip().lower()
+        for candidate in terms:
+            if wanted in (candidate.name.lower(), candidate.slug):
+                return candidate
+        names = ", ".join(t.name for t in terms)
+        raise ReportError(f"unknown term {term!r}; the terms are: {names}")
+    for candidate in terms:
+        if candidate.start <= today <= candidate.end:
+            return candidate
+    past = [t for t in terms if t.end < today]
+    return past[-1] if past else terms[0]
+
+
+@dataclass(frozen=True)
+class PolicyLine:
+    """One policy's review and acknowledgement state."""
+
+    title: str
+    version: str | None
+    status: str
+    next_review: date | None
+    ack_done: int
+    ack_owed: int
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """A review recorded in the term."""
+
+    title: str
+    reviewed_on: date
+    body: str
+    minute_ref: str | None
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    """An official account's AUP signature state (counts only)."""
+
+    name: str
+    platform: str
+    holders: int
+    unsigned: int
+
+
+@dataclass
+class GovernorsReport:
+    """Everything the report shows."""
+
+    school_name: str
+    term: Term
+    as_of: date
+    policies: list[PolicyLine] = field(default_factory=list)
+    reviewed: list[ReviewLine] = field(default_factory=list)
+    due_in_term: list[PolicyLine] = field(default_factory=list)
+    status_counts: dict[str, int] = field(default_factory=dict)
+    ack_done: int = 0
+    ack_owed: int = 0
+    training_done: int = 0
+    training_owed: int = 0
+    accounts: list[AccountLine] = field(default_factory=list)
+    reports_by_category: dict[str, int] = field(default_factory=dict)
+    reports_by_status: dict[str, int] = field(default_factory=dict)
+    reports_by_outcome: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def overdue(self) -> list[PolicyLine]:
+        """Policies past their review date."""
+        return [p for p in self.policies if p.status == "overdue"]
+
+    @property
+    def ack_rate(self) -> float:
+        """Share of acknowledgements owed that are done (1.0 when none are owed)."""
+        return self.ack_done / self.ack_owed if self.ack_owed else 1.0
+
+    @property
+    def training_rate(self) -> float:
+        """Share of training duties satisfied."""
+        return self.training_done / self.training_owed if self.training_owed else 1.0
+
+    @property
+    def reports_total(self) -> int:
+        """Reports made in the term."""
+        return sum(self.reports_by_category.values())
+
+    @property
+    def unsigned_holders(self) -> int:
+        """Official account holders who have not signed the current AUP."""
+        return sum(a.unsigned for a in self.accounts)
+
+
+def outcome_bucket(outcome: str | None) -> str:
+    """A safe label for a report outcome: coded values as they are, free text withheld.
+
+    Outcomes may be free text that names people, so only a short lower-case code
+    (``no_further_action``, ``referred to lado``) is shown; anything else is counted as
+    "outcome recorded (details withheld)".
+    """
+    text = (outcome or "").strip()
+    if not text:
+        return NO_OUTCOME
+    if re.fullmatch(r"[a-z][a-z _-]{0,39}", text):
+        return re.sub(r"[_-]+", " ", text)
+    return FREE_TEXT_OUTCOME
+
+
+def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
+    """The reports feature's category and status labels, when that feature is installed."""
+    try:
+        from bot.features.reports.service import CATEGORIES, STATUSES
+    except ImportError:  # pragma: no cover - a build without the reports feature
+        return {}, {}
+    return dict(CATEGORIES), dict(STATUSES)
+
+
+def _label(code: str, labels: dict[str, str]) -> str:
+    """A category or status code as its label, else as words (``data_breach``: Data breach)."""
+    if code in labels:
+        return labels[code]
+    words = re.sub(r"[_-]+", " ", code).strip()
+    return words[:1].upper() + words[1:]
+
+
+def _instant(day: date) -> datetime:
+    """Midnight in London at the start of ``day``, as aware UTC."""
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def build_report(
+    session: Session, school: SchoolConfig, term: Term, today: date
+) -> GovernorsReport:
+    """Gather the report's figures for one school and term (reuses ``compute_figures``)."""
+    figures = compute_figures(session, school.id, today)
+    report = GovernorsReport(school_name=school.name, term=term, as_of=today)
+    by_id = {p.policy_id: p for p in figures.policies}
+    policies = session.scalars(
+        select(Policy).where(Policy.school_id == school.id).order_by(Policy.title)
+    ).all()
+    for policy in policies:
+        fig = by_id.get(policy.id)
+        line = PolicyLine(
+            title=policy.title,
+            version=fig.version if fig else None,
+            status=review_status(policy, today),
+            next_review=policy.next_review_due,
+            ack_done=fig.done if fig else 0,
+            ack_owed=fig.owed if fig else 0,
+        )
+        report.policies.append(line)
+        if line.next_review is not None and term.start <= line.next_review <= term.end:
+            report.due_in_term.append(line)
+    counts = Counter(p.status for p in report.policies)
+    report.status_counts = {s: counts.get(s, 0) for s in STATUSES}
+    titles = {p.id: p.title for p in policies}
+    recorded: set[int] = set()
+    for review in session.scalars(
+        select(PolicyReview)
+        .where(
+            PolicyReview.school_id == school.id,
+            PolicyReview.reviewed_on >= term.start,
+            PolicyReview.reviewed_on <= term.end,
+        )
+        .order_by(PolicyReview.reviewed_on, PolicyReview.id)
+    ):
+        recorded.add(review.policy_id)
+        report.reviewed.append(
+            ReviewLine(
+                titles.get(review.policy_id, "?"),
+                review.reviewed_on,
+                review.body,
+                review.minute_ref,
+            )
+        )
+    for policy in policies:  # reviews known only from the configuration (no recorded row)
+        day = policy.last_reviewed
+        if day is not None and term.start <= day <= term.end and policy.id not in recorded:
+            report.reviewed.append(ReviewLine(policy.title, day, policy.approving_body, None))
+    report.reviewed.sort(key=lambda r: (r.reviewed_on, r.title))
+    report.ack_done = sum(p.done for p in figures.policies)
+    report.ack_owed = sum(p.owed for p in figures.policies)
+    report.training_done, report.training_owed = figures.training_done, figures.training_owed
+    report.accounts = [
+        AccountLine(a.name, a.platform, a.holders, a.unsigned) for a in figures.accounts
+    ]
+    categories, statuses = _vocabulary()
+    category: Counter[str] = Counter()
+    status: Counter[str] = Counter()
+    outcome: Counter[str] = Counter()
+    for cat, state, result in session.execute(
+        select(Report.category, Report.status, Report.outcome).where(
+            Report.school_id == school.id,
+            Report.created_at >= _instant(term.start),
+            Report.created_at < _instant(date.fromordinal(term.end.toordinal() + 1)),
+        )
+    ):
+        category[_label(cat, categories)] += 1
+        status[_label(state, statuses)] += 1
+        outcome[outcome_bucket(result)] += 1
+    report.reports_by_category = dict(sorted(category.items()))
+    report.reports_by_status = dict(sorted(status.items()))
+    report.reports_by_outcome = dict(sorted(outcome.items()))
+    return report
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.0f}%"
+
+
+def render_pdf(report: GovernorsReport) -> bytes:
+    """The report as an A4 PDF (reportlab), headings and tables only."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    buffer = io.BytesIO()
+    title = f"Governors' report - {report.school_name} - {report.term.name}"
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=title,
+        author="compliance-bot",
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        invariant=1,
+    )
+    style = TableStyle(
+        [
+            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+            ("FONTSIZE", (0, 0), (-1, -1), 9),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
+
+    def para(text: str, name: str = "Normal") -> Paragraph:
+        return Paragraph(escape(text), styles[name])
+
+    def table(rows: list[list[str]]) -> Table:
+        cells = [[para(c, "BodyText") for c in row] for row in rows]
+        return Table(cells, style=style, hAlign="LEFT", repeatRows=1)
+
+    def when(day: date | None) -> str:
+        return f"{day:%d %b %Y}" if day else "-"
+
+    story: list[object] = [
+        para("Governors' report", "Title"),
+        para(
+            f"{report.school_name} - {report.term.name} "
+            f"({report.term.start:%d %b %Y} to {report.term.end:%d %b %Y}); "
+            f"figures as of {report.as_of:%d %b %Y}. Counts only: no names or report details."
+        ),
+        Spacer(1, 6 * mm),
+        para("1. Policy reviews", "Heading2"),
+        para(
+            f"Reviewed this term: {len(report.reviewed)}. Due this term: "
+            f"{len(report.due_in_term)}. Overdue now: {len(report.overdue)}. "
+            + ", ".join(f"{k.capitalize()}: {v}" for k, v in report.status_counts.items())
+        ),
+        Spacer(1, 3 * mm),
+        table(
+            [["Policy", "Version", "Next review", "Status"]]
+            + [[p.title, p.version or "-", when(p.next_review), p.status] for p in report.policies]
+        ),
+    ]
+    if report.reviewed:
+        story += [
+            Spacer(1, 3 * mm),
+            table(
+                [["Reviewed this term", "Date", "Body", "Minute"]]
+                + [
+                    [r.title, when(r.reviewed_on), r.body, r.minute_ref or "-"]
+                    for r in report.reviewed
+                ]
+            ),
+        ]
+    story += [
+        para("2. Acknowledgements", "Heading2"),
+        para(
+            f"Acknowledgement rate: {_percent(report.ack_rate)} "
+            f"({report.ack_done} of {report.ack_owed})."
+        ),
+        table(
+            [["Policy", "Version", "Acknowledged", "Owed"]]
+            + [
+                [p.title, p.version or "-", str(p.ack_done), str(p.ack_owed)]
+                for p in report.policies
+                if p.ack_owed
+            ]
+        ),
+        para("3. Training", "Heading2"),
+        para(
+            f"Training rate: {_percent(report.training_rate)} "
+            f"({report.training_done} of {report.training_owed})."
+        ),
+        para("4. AUP signatures", "Heading2"),
+        para(
+            f"Official accounts: {len(report.accounts)}; holders not yet signed: "
+            f"{report.unsigned_holders}."
+        ),
+    ]
+    if report.accounts:
+        story.append(
+            table(
+                [["Account", "Platform", "Holders", "Not signed"]]
+                + [[a.name, a.platform, str(a.holders), str(a.unsigned)] for a in report.accounts]
+            )
+        )
+    story += [
+        para("5. Breach and concern reports", "Heading2"),
+        para(f"Reports made this term: {report.reports_total}."),
+    ]
+    for heading, counts in (
+        ("Category", report.reports_by_category),
+        ("Status", report.reports_by_status),
+        ("Outcome", report.reports_by_outcome),
+    ):
+        if counts:
+            story += [
+                Spacer(1, 2 * mm),
+                table([[heading, "Reports"]] + [[k, str(v)] for k, v in counts.items()]),
+            ]
+    doc.build(story)
+    return buffer.getvalue()

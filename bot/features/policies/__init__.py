@@ -1,0 +1,1 @@
+"""Policies: register, import, governors' review alerts, acknowledgements and signatures."""

@@ -1,0 +1,178 @@
+"""Recording evidence: acknowledgements and AUP signatures (append-only, audited)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.clock import local_today
+from bot.core.models import AccountHolder, Attestation, Duty, Person, PolicyVersion
+
+__all__ = ["AUP_CONSENT", "Recorded", "acknowledge", "names_match", "normalise_name", "sign_aup"]
+
+AUP_CONSENT = (
+    "I have read the {title} (version {label}). I agree to follow it whenever I use the "
+    "school's official accounts, and I understand that breaking it may lead to disciplinary action."
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The outcome of a confirm button: a new attestation, or 'already done'."""
+
+    attestation: Attestation | None
+    already: bool
+    closed_duties: int
+
+
+def normalise_name(name: str) -> str:
+    """Case-, accent-, punctuation- and spacing-insensitive form of a name."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[^a-z]+", " ", letters.lower()).strip()
+
+
+def names_match(typed: str, directory_name: str) -> bool:
+    """True when the typed name is the directory name, ignoring case, spacing and accents."""
+    return bool(normalise_name(typed)) and normalise_name(typed) == normalise_name(directory_name)
+
+
+def _existing(session: Session, person_id: int, version_id: int, kind: str) -> Attestation | None:
+    return session.scalar(
+        select(Attestation)
+        .where(
+            Attestation.person_id == person_id,
+            Attestation.policy_version_id == version_id,
+            Attestation.kind == kind,
+        )
+        .order_by(Attestation.id.desc())
+    )
+
+
+def _close(session: Session, duties: list[Duty], ref: str, now: datetime) -> int:
+    for duty in duties:
+        duty.status, duty.closed_on, duty.closed_reason, duty.evidence_ref = (
+            "done",
+            local_today(now),
+            "done",
+            ref,
+        )
+    return len(duties)
+
+
+def acknowledge(
+    session: Session,
+    person: Person,
+    duty: Duty,
+    version: PolicyVersion,
+    *,
+    method: str,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+) -> Recorded:
+    """Record one acknowledgement for the duty's version (a repeat is 'already done')."""
+    if duty.status != "open":
+        return Recorded(None, True, 0)
+    previous = _existing(session, person.id, version.id, "acknowledgement")
+    if previous is not None and duty.opened_on <= local_today(previous.at):
+        return Recorded(None, True, _close(session, [duty], f"ack:{previous.id}", now))
+    attestation = Attestation(
+        school_id=person.school_id,
+        person_id=person.id,
+        kind="acknowledgement",
+        policy_version_id=version.id,
+        document_sha256=version.sha256,
+        statement=version.statement,
+        at=now,
+        method=method,
+        ip=ip,
+        user_agent=(user_agent or "")[:400],
+        duty_id=duty.id,
+    )
+    session.add(attestation)
+    session.flush()
+    closed = _close(session, [duty], f"ack:{attestation.id}", now)
+    audit.record(
+        session,
+        actor=person.email,
+        action="policy.acknowledged",
+        object_type="policy_version",
+        object_id=version.id,
+        school_id=person.school_id,
+        details={"attestation": attestation.id, "duty": duty.id, "method": method},
+    )
+    return Recorded(attestation, False, closed)
+
+
+def sign_aup(
+    session: Session,
+    person: Person,
+    version: PolicyVersion,
+    title: str,
+    typed_name: str,
+    *,
+    method: str,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+) -> Recorded:
+    """Record an AUP signature and close every open AUP duty it satisfies."""
+    duties = list(
+        session.scalars(
+            select(Duty).where(
+                Duty.person_id == person.id,
+                Duty.kind == "sign_aup",
+                Duty.status == "open",
+                Duty.policy_version_id == version.id,
+            )
+        )
+    )
+    if not duties:
+        return Recorded(None, True, 0)
+    statement = AUP_CONSENT.format(title=title, label=version.label)
+    attestation = Attestation(
+        school_id=person.school_id,
+        person_id=person.id,
+        kind="aup_signature",
+        policy_version_id=version.id,
+        document_sha256=version.sha256,
+        statement=statement,
+        typed_name=typed_name.strip()[:200],
+        at=now,
+        method=method,
+        ip=ip,
+        user_agent=(user_agent or "")[:400],
+        duty_id=duties[0].id,
+    )
+    session.add(attestation)
+    session.flush()
+    today = local_today(now)
+    held = {
+        h.account_id: h.since
+        for h in session.scalars(
+            select(AccountHolder).where(
+                AccountHolder.person_id == person.id, AccountHolder.until.is_(None)
+            )
+        )
+    }
+    satisfied = [
+        d for d in duties if d.account_id is None or held.get(d.account_id, today) <= today
+    ]
+    closed = _close(session, satisfied, f"aup:{attestation.id}", now)
+    audit.record(
+        session,
+        actor=person.email,
+        action="aup.signed",
+        object_type="policy_version",
+        object_id=version.id,
+        school_id=person.school_id,
+        details={"attestation": attestation.id, "duties_closed": closed},
+    )
+    return Recorded(attestation, False, closed)

@@ -1,0 +1,633 @@
+"""CLI for the policy register and governors: ``policies import|list|review|gaps`` and
+``governors report``. ``bot.cli.main`` mounts ``policies_app`` and ``governors_app``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from bot.cli.common import as_of_today, console, context, err, friendly, where
+
+if TYPE_CHECKING:
+    from bot.core.context import AppContext
+    from bot.features.policies.importer import Found, FuzzyDate, ImportedPolicy
+
+__all__ = ["governors_app", "policies_app"]
+
+SchoolOpt = Annotated[
+    str | None, typer.Option("--school", help="School id (default: the first in the file).")
+]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
+]
+REQUIRED = {
+    "title": "Title of the policy",
+    "next_review": "Next review date (e.g. 2026-09-30, or September 2026 for 'by the end of')",
+    "approving_body": "Who approves/ratifies it (e.g. FGB or Resources Committee)",
+}
+HOW_TEXT = {"text": "found in text", "derived": "derived", "default": "default"}
+
+
+def _interactive() -> bool:
+    """Whether we may ask questions (a person at a terminal)."""
+    return sys.stdin.isatty()
+
+
+def _school_id(ctx: AppContext, school: str | None) -> str:
+
+    try:
+        return ctx.config.school(school).id
+    except KeyError:
+        known = ", ".join(s.id for s in ctx.config.schools)
+        err.print(f"[bold red]error:[/] no school {school!r} in the configuration ({known})")
+        raise typer.Exit(2) from None
+
+
+# --------------------------------------------------------------------------- import
+
+
+@dataclass
+class _Outcome:
+    """One file's import: what was found, what was decided, what was stored."""
+
+    file: str
+    sha256: str | None = None
+    found: dict[str, Any] | None = None
+    missing: list[str] = field(default_factory=list)
+    supplied: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    linked_policy_gaps: list[str] = field(default_factory=list)
+    stored: bool = False
+    policy_key: str | None = None
+    version: str | None = None
+    next_review_stored: str | None = None
+    refused: str | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The machine-readable form."""
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "found": self.found,
+            "missing": self.missing,
+            "supplied": self.supplied,
+            "notes": self.notes,
+            "linked_policy_gaps": self.linked_policy_gaps,
+            "stored": self.stored,
+            "policy_key": self.policy_key,
+            "version": self.version,
+            "next_review_stored": self.next_review_stored,
+            "refused": self.refused,
+            "error": self.error,
+        }
+
+
+def _parse_when(text: str) -> FuzzyDate | None:
+    """A typed date: ISO ``2026-09-30`` / ``2026-09``, or anything the importer reads."""
+    from bot.features.policies.importer import FuzzyDate, parse_date
+
+    text = text.strip()
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", text):
+        try:
+            year, month = int(match.group(1)), int(match.group(2))
+            return FuzzyDate(year, month, int(match.group(3)) if match.group(3) else None)
+        except ValueError:
+            return None
+    return parse_date(text)
+
+
+def _day(name: str, value: FuzzyDate | None, notes: list[str]) -> date | None:
+    """A stored date: month-only dates become that month's last day, and we say so."""
+    if value is None:
+        return None
+    if value.precision == "month":
+        day = value.last_day()
+        notes.append(
+            f"{name} {value.first_day():%B %Y} is stored as {day.isoformat()} "
+            "(the document gives only the month; the last day of that month is used)"
+        )
+        return day
+    return value.first_day()
+
+
+def _where(found: Found[Any]) -> str:
+    if found.how == "text":
+        snippet = f": {found.snippet}" if found.snippet else ""
+        return f"line {found.line}{snippet}"
+    return found.note or ""
+
+
+def _shown(value: object) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _print_found(console: Any, imported: ImportedPolicy, path: Path) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{path.name}: what the document says", title_justify="left")
+    for col in ("Field", "Value", "How", "Where / why"):
+        table.add_column(col, overflow="fold")
+    style = {"text": "green", "derived": "cyan", "default": "yellow"}
+    singles = (
+        "title",
+        "school",
+        "version",
+        "written",
+        "last_reviewed",
+        "ratified",
+        "next_review",
+        "approving_body",
+        "review_cycle_months",
+    )
+    for name in singles:
+        found = getattr(imported, name)
+        label = name.replace("_", " ")
+        if found is None:
+            table.add_row(label, "[red]not found[/]", "", "")
+            continue
+        how = f"[{style[found.how]}]{HOW_TEXT[found.how]}[/]"
+        table.add_row(label, escape(_shown(found.value)), how, escape(_where(found)))
+    for name in ("dsl", "deputy_dsls", "named_governors", "official_channels"):
+        items = getattr(imported, name)
+        if not items:
+            continue
+        table.add_row(
+            name.replace("_", " "),
+            escape(", ".join(str(i.value) for i in items)),
+            "[green]found in text[/]",
+            "lines " + ", ".join(str(i.line) for i in items),
+        )
+    console.print(table)
+    if imported.linked_policies:
+        names = ", ".join(dict.fromkeys(str(i.value) for i in imported.linked_policies))
+        console.print(f"Linked policies named: {escape(names)}", highlight=False)
+    for warning in imported.warnings:
+        console.print(f"[yellow]warning[/] {escape(warning)}", highlight=False)
+
+
+def _ask(field_name: str, outcome: _Outcome) -> str | None:
+    """Ask for one missing field (three tries); None when the person leaves it empty."""
+
+    for _ in range(3):
+        answer = str(typer.prompt(REQUIRED[field_name], default="", show_default=False)).strip()
+        if not answer:
+            return None
+        if field_name == "next_review" and _parse_when(answer) is None:
+            err.print("  not a date I can read; try 2026-09-30 or September 2026")
+            continue
+        outcome.supplied[field_name] = answer
+        return answer
+    return None
+
+
+def _import_one(
+    ctx: AppContext,
+    school_id: str,
+    path: Path,
+    *,
+    yes: bool,
+    as_json: bool,
+    interactive: bool,
+    today: date,
+) -> _Outcome:
+    from rich.markup import escape
+
+    from bot.core.models import Policy
+    from bot.engine.sync import ensure_school
+    from bot.features.policies.importer import PolicyImportError, extract_policy
+    from bot.features.policies.service import (
+        ImportedFacts,
+        ReviewError,
+        linked_policy_gaps,
+        store_imported,
+    )
+
+    outcome = _Outcome(file=str(path))
+    try:
+        imported = extract_policy(path)
+        data = path.read_bytes()
+    except (PolicyImportError, OSError) as exc:
+        outcome.error = str(exc)
+        return outcome
+    outcome.sha256 = hashlib.sha256(data).hexdigest()
+    outcome.found = imported.to_json_dict()
+    if not as_json:
+        console.rule(f"[bold]{escape(path.name)}[/]")
+        _print_found(console, imported, path)
+
+    title = imported.title.value if imported.title else None
+    next_review = imported.next_review.value if imported.next_review else None
+    body = imported.approving_body.value if imported.approving_body else None
+    if next_review is not None and imported.next_review is not None:
+        how = imported.next_review
+        if how.how == "derived":
+            outcome.notes.append(f"next review {next_review.isoformat()} derived: {how.note}")
+    values: dict[str, Any] = {"title": title, "next_review": next_review, "approving_body": body}
+    missing = [name for name, value in values.items() if not value]
+    if missing and interactive:
+        console.print(
+            "Some things the register needs are not in the document. Type them in, or press "
+            "Enter to leave one out (the policy is then not stored)."
+        )
+        for name in missing:
+            answer = _ask(name, outcome)
+            if answer is not None:
+                values[name] = _parse_when(answer) if name == "next_review" else answer
+    outcome.missing = [
+        line
+        for line in imported.missing
+        if not any(line.lower().startswith(REQUIRED_PREFIX[name]) for name in outcome.supplied)
+    ]
+    still = [name for name, value in values.items() if not value]
+
+    with ctx.store.session() as session:
+        held = session.scalars(select_policies(school_id)).all()
+        register_titles = [p.title for p in held] + [p.key.replace("-", " ") for p in held]
+    own_title = str(values["title"] or "")
+    linked = [str(i.value) for i in imported.linked_policies]
+    gaps = linked_policy_gaps([*register_titles, own_title], [(own_title or path.name, linked)])
+    outcome.linked_policy_gaps = [g.title for g in gaps]
+
+    if still:
+        names = ", ".join(REQUIRED_PREFIX[n] for n in still)
+        outcome.refused = (
+            f"not stored: {names} not found in the document"
+            + ("" if interactive else " and this is not an interactive terminal")
+            + " — run it at a terminal to type it in, or add it to the document"
+        )
+        return outcome
+    if not yes:
+        if not interactive:
+            outcome.notes.append("nothing stored: rerun with --yes to store it")
+            return outcome
+        if not typer.confirm(f"Store '{values['title']}' in the register?", default=True):
+            outcome.notes.append("nothing stored (you said no)")
+            return outcome
+
+    notes = outcome.notes
+    due = _day("next review", values["next_review"], notes)
+    assert due is not None
+    cycle = imported.review_cycle_months.value if imported.review_cycle_months else 12
+    facts = ImportedFacts(
+        title=str(values["title"]),
+        next_review_due=due,
+        approving_body=str(values["approving_body"]),
+        review_cycle_months=int(cycle),
+        last_reviewed=_day("last reviewed", _fuzzy(imported.last_reviewed), notes),
+        ratified_on=_day("ratified", _fuzzy(imported.ratified), notes),
+        version=str(imported.version.value) if imported.version else None,
+        linked_policies=tuple(dict.fromkeys(linked)),
+        lead_names=tuple(str(i.value) for i in imported.dsl),
+        governor_names=tuple(str(i.value) for i in imported.named_governors),
+    )
+    try:
+        with ctx.store.transaction() as session:
+            ensure_school(session, ctx.config.school(school_id))
+            stored = store_imported(
+                session,
+                school_id,
+                facts,
+                document_name=path.name,
+                data=data,
+                actor="cli:import",
+                today=today,
+            )
+            policy = session.scalar(select_policies(school_id).where(Policy.key == stored.key))
+            assert policy is not None
+            outcome.next_review_stored = (
+                policy.next_review_due.isoformat() if policy.next_review_due else None
+            )
+    except ReviewError as exc:
+        outcome.error = str(exc)
+        return outcome
+    outcome.stored = True
+    outcome.policy_key = stored.key
+    outcome.version = stored.version or stored.existing_version
+    notes.extend(stored.notes)
+    if stored.version is None:
+        notes.append(f"this document is already stored as version {stored.existing_version}")
+    return outcome
+
+
+REQUIRED_PREFIX = {
+    "title": "title",
+    "next_review": "next review date",
+    "approving_body": "approving body",
+}
+
+
+def _fuzzy(found: Found[FuzzyDate] | None) -> FuzzyDate | None:
+    return found.value if found is not None else None
+
+
+def select_policies(school_id: str) -> Any:
+    """``select(Policy)`` for one school (a helper so the import reads straight)."""
+    from sqlalchemy import select
+
+    from bot.core.models import Policy
+
+    return select(Policy).where(Policy.school_id == school_id).order_by(Policy.title)
+
+
+def _print_outcome(console: Any, outcome: _Outcome) -> None:
+    from rich.markup import escape
+
+    if outcome.error:
+        console.print(f"[bold red]error:[/] {escape(outcome.error)}", highlight=False)
+        return
+    for line in outcome.missing:
+        console.print(f"[red]missing[/] {escape(line)}", highlight=False)
+    for line in outcome.notes:
+        console.print(f"[cyan]note[/] {escape(line)}", highlight=False)
+    if outcome.linked_policy_gaps:
+        console.print(
+            "[yellow]Linked policies not in the register[/]: "
+            + escape("; ".join(outcome.linked_policy_gaps)),
+            highlight=False,
+        )
+    if outcome.refused:
+        console.print(f"[bold red]{escape(outcome.refused)}[/]", highlight=False)
+    elif outcome.stored:
+        console.print(
+            f"[green]stored[/] as [bold]{outcome.policy_key}[/] version {outcome.version}; "
+            f"next review due {outcome.next_review_stored}; sha256 {outcome.sha256}",
+            highlight=False,
+        )
+
+
+def policies_import(
+    files: Annotated[
+        list[Path], typer.Argument(help="Policy documents: .docx, .pdf, .txt or .md.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output (never asks questions).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Store what was found.")] = False,
+    school: SchoolOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Read policy documents, show what was found and how, and store them in the register."""
+
+    ctx = context()
+    if not as_json:
+        where(ctx)
+    school_id = _school_id(ctx, school)
+    today = as_of_today(as_of)
+    interactive = not as_json and _interactive()
+    outcomes: list[_Outcome] = []
+    for path in files:
+        outcome = _import_one(
+            ctx,
+            school_id,
+            path,
+            yes=yes,
+            as_json=as_json,
+            interactive=interactive,
+            today=today,
+        )
+        outcomes.append(outcome)
+        if not as_json:
+            _print_outcome(console, outcome)
+    failed = [o for o in outcomes if o.error or o.refused]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "school": school_id,
+                    "files": [o.as_json() for o in outcomes],
+                    "stored": sum(1 for o in outcomes if o.stored),
+                    "refused": sum(1 for o in outcomes if o.refused),
+                    "errors": sum(1 for o in outcomes if o.error),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        console.print(
+            f"{sum(1 for o in outcomes if o.stored)} stored, {len(failed)} not stored "
+            f"of {len(outcomes)} file(s)."
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- list, review, gaps
+
+
+def policies_list(school: SchoolOpt = None, as_of: AsOfOpt = None) -> None:
+    """The policy register as a table: dates, status and current version."""
+    from rich.table import Table
+
+    from bot.features.policies.service import register
+
+    ctx = context()
+    where(ctx)
+    school_id = _school_id(ctx, school)
+    today = as_of_today(as_of)
+    colour = {"overdue": "red", "due soon": "yellow", "current": "green"}
+    with ctx.store.session() as session:
+        rows = register(session, school_id, today)
+        table = Table(title=f"Policy register as of {today:%a %d %b %Y}")
+        table.add_column("Key", overflow="fold", style="bold")
+        for col in ("Policy", "Reviewed / ratified", "Next review", "Status", "Version"):
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            p = row.policy
+            version = p.current_version
+            reviewed = f"{p.last_reviewed:%d %b %Y}" if p.last_reviewed else "—"
+            ratified = f"{p.ratified_on:%d %b %Y}" if p.ratified_on else "—"
+            table.add_row(
+                p.key,
+                f"{p.title}\n[dim]{p.approving_body} · every {p.review_cycle_months} months"
+                f" · owner {row.owner_name or '—'}[/]",
+                f"{reviewed}\n{ratified}",
+                f"{p.next_review_due:%d %b %Y}" if p.next_review_due else "—",
+                f"[{colour.get(row.status, 'white')}]{row.status}[/]",
+                f"{version.label}\n[dim]{version.sha256[:12]}[/]" if version else "—",
+            )
+    console.print(table)
+    console.print(f"{len(rows)} policies.")
+
+
+def policies_review(
+    key: Annotated[str, typer.Argument(help="The policy's key (see `policies list`).")],
+    when: Annotated[str, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")],
+    body: Annotated[str, typer.Option("--body", help="Who reviewed it, e.g. FGB.")],
+    minute: Annotated[str | None, typer.Option("--minute", help="Minute reference.")] = None,
+    document: Annotated[
+        Path | None, typer.Option("--document", help="The new document, if it changed.")
+    ] = None,
+    school: SchoolOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Record a review and ratification; a changed document becomes version YYYY.N."""
+    from sqlalchemy import select
+
+    from bot.core.models import Policy
+    from bot.features.policies.service import ReviewError, record_review
+
+    ctx = context()
+    where(ctx)
+    school_id = _school_id(ctx, school)
+    today = as_of_today(as_of)
+    try:
+        day = date.fromisoformat(when)
+    except ValueError:
+        err.print(f"[bold red]error:[/] --date must be a date like 2026-03-12 (got {when!r})")
+        raise typer.Exit(2) from None
+    upload = None
+    if document is not None:
+        if not document.is_file():
+            err.print(f"[bold red]error:[/] {document}: file not found")
+            raise typer.Exit(2)
+        upload = (document.name, document.read_bytes())
+    try:
+        with ctx.store.transaction() as session:
+            policy = session.scalar(
+                select(Policy).where(Policy.school_id == school_id, Policy.key == key)
+            )
+            if policy is None:
+                err.print(f"[bold red]error:[/] no policy {key!r} (see `policies list`)")
+                raise typer.Exit(2)
+            result = record_review(
+                session,
+                policy,
+                reviewed_on=day,
+                body=body,
+                minute_ref=minute,
+                actor="cli",
+                today=today,
+                document=upload,
+            )
+    except ReviewError as exc:
+        err.print(f"[bold red]error:[/] {key}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]Review recorded[/] for {key}: reviewed {result.reviewed_on:%d %b %Y} by "
+        f"{body}; next review due [bold]{result.next_review_due:%d %b %Y}[/].",
+        highlight=False,
+    )
+    if result.new_version:
+        console.print(
+            f"New version [bold]{result.new_version}[/] published: staff who must acknowledge "
+            "this policy are asked to on the next sweep."
+        )
+    elif result.document_unchanged:
+        console.print("The document is the same as the current version: no new version.")
+
+
+def policies_gaps(school: SchoolOpt = None) -> None:
+    """Policies named by others in the register (linked policies) that it does not hold."""
+    from rich.table import Table
+
+    from bot.features.policies.service import register_gaps
+
+    ctx = context()
+    where(ctx)
+    school_id = _school_id(ctx, school)
+    with ctx.store.session() as session:
+        gaps = register_gaps(session, school_id)
+    if not gaps:
+        console.print("[green]No gaps[/]: every linked policy is in the register.")
+        return
+    table = Table(title="Linked policies missing from the register")
+    table.add_column("Policy named")
+    table.add_column("Named by")
+    for gap in gaps:
+        table.add_row(gap.title, "; ".join(gap.wanted_by))
+    console.print(table)
+    console.print(f"{len(gaps)} gap(s).")
+
+
+# --------------------------------------------------------------------------- governors report
+
+
+def governors_report(
+    term: Annotated[
+        str | None, typer.Option("--term", help="Term name, e.g. 'Autumn 2026' (default: now).")
+    ] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write the report as PDF.")] = None,
+    school: SchoolOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """The termly governors' report: reviews, rates, AUP signatures, report counts."""
+    from rich.table import Table
+
+    from bot.features.dashboard.governors_report import (
+        ReportError,
+        build_report,
+        pick_term,
+        render_pdf,
+    )
+
+    ctx = context()
+    where(ctx)
+    school_cfg = ctx.config.school(_school_id(ctx, school))
+    today = as_of_today(as_of)
+    try:
+        chosen = pick_term(school_cfg, term, today)
+    except ReportError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    with ctx.store.session() as session:
+        report = build_report(session, school_cfg, chosen, today)
+    console.rule(f"[bold]Governors' report[/] — {report.school_name}, {chosen.name}")
+    console.print(
+        f"{chosen.start:%d %b %Y} to {chosen.end:%d %b %Y}; figures as of {today:%d %b %Y}."
+    )
+    console.print(
+        f"Policy reviews: {len(report.reviewed)} reviewed this term, "
+        f"{len(report.due_in_term)} due this term, {len(report.overdue)} overdue now."
+    )
+    table = Table(title="Policies")
+    for col in ("Policy", "Version", "Next review", "Status", "Acknowledged"):
+        table.add_column(col)
+    for p in report.policies:
+        table.add_row(
+            p.title,
+            p.version or "—",
+            f"{p.next_review:%d %b %Y}" if p.next_review else "—",
+            p.status,
+            f"{p.ack_done}/{p.ack_owed}" if p.ack_owed else "—",
+        )
+    console.print(table)
+    console.print(
+        f"Acknowledgement rate: {report.ack_rate:.0%} ({report.ack_done} of {report.ack_owed}). "
+        f"Training rate: {report.training_rate:.0%} "
+        f"({report.training_done} of {report.training_owed})."
+    )
+    console.print(
+        f"AUP signatures: {len(report.accounts)} official account(s), "
+        f"{report.unsigned_holders} holder(s) not yet signed."
+    )
+    console.print(f"Breach and concern reports this term: {report.reports_total}.")
+    for heading, counts in (
+        ("by category", report.reports_by_category),
+        ("by status", report.reports_by_status),
+        ("by outcome", report.reports_by_outcome),
+    ):
+        if counts:
+            console.print(f"  {heading}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if pdf is not None:
+        pdf.write_bytes(render_pdf(report))
+        console.print(f"[green]PDF written[/]: {pdf}")
+
+
+policies_app = typer.Typer(help="The policy register.", no_args_is_help=True)
+policies_app.command("import")(friendly(policies_import))
+policies_app.command("list")(friendly(policies_list))
+policies_app.command("review")(friendly(policies_review))
+policies_app.command("gaps")(friendly(policies_gaps))
+governors_app = typer.Typer(help="Governors: the termly report.", no_args_is_help=True)
+governors_app.command("report")(friendly(governors_report))

@@ -1,0 +1,188 @@
+"""The policy register (``/policies``), recording reviews, and the governors' termly report."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from bot.core.clock import local_today
+from bot.core.models import Person, Policy, utcnow
+from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
+from bot.features.dashboard.governors_report import (
+    ReportError,
+    build_report,
+    pick_term,
+    render_pdf,
+    terms_for,
+)
+from bot.features.policies.service import (
+    DOCUMENT_TYPES,
+    MAX_DOCUMENT_BYTES,
+    ReviewError,
+    alert_stages,
+    record_review,
+    register,
+    register_gaps,
+)
+from bot.web.deps import check_csrf, ctx, render, require_roles
+
+__all__ = ["READ_ROLES", "WRITE_ROLES", "router"]
+
+router = APIRouter()
+READ_ROLES = POLICY_READERS
+WRITE_ROLES = POLICY_EDITORS
+
+
+def _can_record(user: Person) -> bool:
+    return bool(user.role_names & WRITE_ROLES)
+
+
+@router.get("/policies", include_in_schema=False)
+def policies(request: Request) -> Response:
+    """The register: every policy, its review state and versions, and linked-policy gaps."""
+    user = require_roles(request, READ_ROLES)
+    today = local_today(utcnow())
+    with ctx(request).store.session() as session:
+        rows = register(session, user.school_id, today)
+        gaps = register_gaps(session, user.school_id)
+        return render(
+            request,
+            "policies.html",
+            {"rows": rows, "gaps": gaps, "today": today, "can_record": _can_record(user)},
+        )
+
+
+def _detail(
+    request: Request,
+    user: Person,
+    key: str,
+    *,
+    errors: list[str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    today = local_today(utcnow())
+    with ctx(request).store.session() as session:
+        rows = register(session, user.school_id, today, key=key)
+        if not rows:
+            raise HTTPException(404, "There is no policy with that name in the register.")
+        row = rows[0]
+        due = row.policy.next_review_due
+        recorded = request.query_params.get("recorded")
+        just_recorded = next((r for r in row.reviews if str(r.id) == recorded), None)
+        return render(
+            request,
+            "policies_detail.html",
+            {
+                "row": row,
+                "policy": row.policy,
+                "today": today,
+                "stages": alert_stages(due, due) if due else [],
+                "can_record": _can_record(user),
+                "errors": errors or [],
+                "form": form
+                or {"reviewed_on": today.isoformat(), "body": row.policy.approving_body},
+                "just_recorded": just_recorded,
+                "versions_by_id": {v.id: v for v in row.versions},
+                "accept": ",".join(DOCUMENT_TYPES),
+            },
+            status_code=status_code,
+        )
+
+
+@router.get("/policies/{key}", include_in_schema=False)
+def policy_detail(request: Request, key: str) -> Response:
+    """One policy: dates, alert schedule, versions, recorded reviews and the review form."""
+    user = require_roles(request, READ_ROLES)
+    return _detail(request, user, key)
+
+
+@router.post("/policies/{key}/review", include_in_schema=False)
+def policy_review(
+    request: Request,
+    key: str,
+    reviewed_on: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+    minute_ref: Annotated[str, Form()] = "",
+    document: Annotated[UploadFile | None, File()] = None,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Record a review (headteacher, admin or clerk); a new document becomes a new version."""
+    user = require_roles(request, WRITE_ROLES)
+    check_csrf(request, csrf_token)
+    form = {"reviewed_on": reviewed_on, "body": body, "minute_ref": minute_ref}
+    try:
+        day = date.fromisoformat(reviewed_on.strip())
+    except ValueError:
+        return _detail(
+            request,
+            user,
+            key,
+            errors=["Review date: give the date of the meeting, e.g. 2026-03-12."],
+            form=form,
+            status_code=400,
+        )
+    upload: tuple[str, bytes] | None = None
+    if document is not None and document.filename:
+        data = document.file.read(MAX_DOCUMENT_BYTES + 1)
+        upload = (document.filename, data)
+    today = local_today(utcnow())
+    try:
+        with ctx(request).store.transaction() as session:
+            policy = session.scalar(
+                select(Policy).where(Policy.school_id == user.school_id, Policy.key == key)
+            )
+            if policy is None:
+                raise HTTPException(404, "There is no policy with that name in the register.")
+            result = record_review(
+                session,
+                policy,
+                reviewed_on=day,
+                body=body,
+                minute_ref=minute_ref,
+                actor=user.email,
+                today=today,
+                document=upload,
+            )
+    except ReviewError as exc:
+        return _detail(request, user, key, errors=[str(exc)], form=form, status_code=400)
+    return RedirectResponse(f"/policies/{key}?recorded={result.review_id}", status_code=303)
+
+
+def _report_context(request: Request, user: Person, term: str | None) -> dict[str, Any]:
+    today = local_today(utcnow())
+    school = ctx(request).config.school(user.school_id)
+    try:
+        chosen = pick_term(school, term, today)
+    except ReportError as exc:
+        raise HTTPException(404, str(exc)) from None
+    with ctx(request).store.session() as session:
+        report = build_report(session, school, chosen, today)
+    return {"report": report, "terms": terms_for(school, today), "term": chosen}
+
+
+@router.get("/governors/report", include_in_schema=False)
+def governors_report(request: Request, term: str | None = None) -> Response:
+    """The termly governors' report as a page (figures only)."""
+    user = require_roles(request, READ_ROLES)
+    return render(request, "governors_report.html", _report_context(request, user, term))
+
+
+@router.get("/governors/report.pdf", include_in_schema=False)
+def governors_report_pdf(request: Request, term: str | None = None) -> Response:
+    """The termly governors' report as a PDF download."""
+    user = require_roles(request, READ_ROLES)
+    context = _report_context(request, user, term)
+    return Response(
+        render_pdf(context["report"]),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="governors-report-{context["term"].slug}.pdf"'
+            )
+        },
+    )

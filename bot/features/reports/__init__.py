@@ -1,0 +1,3 @@
+"""Breach and concern reports: intake, routing, clocks (LADO, ICO, triage), actions, export, mirror
+and external forms.
+"""

@@ -1,0 +1,234 @@
+"""``compliance-bot reports ...``: counts, an audited listing and export, form ingestion, the
+public link. Contents are never printed; the listing shows references and metadata only."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bot.cli.common import SchoolOption, console, context, err, friendly
+
+if TYPE_CHECKING:
+    from bot.core.config import SchoolConfig
+    from bot.core.context import AppContext
+    from bot.core.models import Person
+
+__all__ = ["reports_app"]
+
+
+ActorOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Your email: a DSL, deputy DSL or headteacher (recorded)."),
+]
+
+
+def _actor(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
+    """The named person, who must be allowed to open the tracked list; exit 2 otherwise."""
+    from sqlalchemy import select
+
+    from bot.core.models import Person
+    from bot.features.reports.service import can_open_list
+
+    if not email:
+        err.print("[bold red]error:[/] say who you are with --as EMAIL (it is recorded).")
+        raise typer.Exit(2)
+    with ctx.store.session() as session:
+        person = session.scalar(
+            select(Person).where(
+                Person.school_id == school.id,
+                Person.email == email.strip().lower(),
+                Person.active.is_(True),
+            )
+        )
+        if person is not None:
+            _ = person.role_names
+    if person is None or not can_open_list(person.role_names):
+        err.print(
+            f"[bold red]error:[/] {email} is not a DSL, deputy DSL or headteacher of "
+            f"{school.id}; reports are only for them."
+        )
+        raise typer.Exit(2)
+    return person
+
+
+reports_app = typer.Typer(help="Breach and concern reports.", no_args_is_help=True)
+
+
+
+@reports_app.command("list")
+@friendly
+def list_reports(
+    school: SchoolOption = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="List references too (needs --as; recorded).")
+    ] = False,
+    actor: ActorOption = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only reports not closed.")] = False,
+) -> None:
+    """Counts by status, urgency and category; --show --as EMAIL lists references."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from bot.core import audit
+    from bot.core.clock import LONDON
+    from bot.core.models import Report
+    from bot.features.reports.service import (
+        CATEGORIES,
+        STATUSES,
+        URGENCIES,
+        open_clock,
+        visible_reports,
+    )
+
+    ctx = context()
+    config = ctx.config.school(school)
+    if not show:
+        with ctx.store.session() as session:
+            query = select(Report.status, Report.urgency, Report.category).where(
+                Report.school_id == config.id
+            )
+            if open_only:
+                query = query.where(Report.status != "closed")
+            rows = session.execute(query).all()
+        table = Table(title=f"Reports — {config.name}")
+        table.add_column("Counted by")
+        table.add_column("Value")
+        table.add_column("Reports", justify="right")
+        for label, index, names in (
+            ("Status", 0, STATUSES),
+            ("Urgency", 1, URGENCIES),
+            ("Category", 2, CATEGORIES),
+        ):
+            for value, count in sorted(Counter(r[index] for r in rows).items()):
+                table.add_row(label, names.get(value, value), str(count))
+        console.print(table)
+        console.print(f"{len(rows)} report(s). Use --show --as EMAIL to list references.")
+        return
+    person = _actor(ctx, config, actor)
+    with ctx.store.transaction() as session:
+        query2 = visible_reports(config, person.email, person.role_names).order_by(
+            Report.created_at.desc()
+        )
+        if open_only:
+            query2 = query2.where(Report.status != "closed")
+        reports = list(session.scalars(query2))
+        table = Table(title=f"Reports — {config.name} (as {person.email})")
+        for col in ("Reference", "Received", "Category", "Urgency", "Status", "Deadline"):
+            table.add_column(col)
+        for r in reports:
+            clock = open_clock(r)
+            table.add_row(
+                r.reference,
+                f"{r.created_at.astimezone(LONDON):%d %b %Y %H:%M}",
+                CATEGORIES.get(r.category, r.category),
+                URGENCIES.get(r.urgency, r.urgency),
+                STATUSES.get(r.status, r.status),
+                f"{clock.kind} {clock.due_at.astimezone(LONDON):%d %b %H:%M}" if clock else "—",
+            )
+        audit.record(
+            session,
+            actor=f"cli:{person.email}",
+            action="report.list_viewed",
+            object_type="report_list",
+            school_id=config.id,
+            details={"count": len(reports), "via": "cli"},
+        )
+    console.print(table)
+    console.print(f"{len(reports)} report(s). This listing was recorded in the audit log.")
+
+@reports_app.command("export")
+@friendly
+def export(
+    file: Annotated[Path, typer.Argument(help="Where to write the CSV.")],
+    actor: ActorOption = None,
+    school: SchoolOption = None,
+) -> None:
+    """Write every report the person may read to a CSV file (recorded in the audit log)."""
+    from bot.core import audit
+    from bot.core.models import Report
+    from bot.features.reports.service import export_csv, visible_reports
+
+    ctx = context()
+    config = ctx.config.school(school)
+    person = _actor(ctx, config, actor)
+    with ctx.store.transaction() as session:
+        reports = list(
+            session.scalars(
+                visible_reports(config, person.email, person.role_names).order_by(Report.id)
+            )
+        )
+        body = export_csv(reports)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
+            handle.write(body)
+        audit.record(
+            session,
+            actor=f"cli:{person.email}",
+            action="report.exported",
+            object_type="report_list",
+            school_id=config.id,
+            details={"rows": len(reports), "via": "cli"},
+        )
+    console.print(
+        f"[green]{len(reports)} report(s) written[/] to {file} (readable by you only)."
+    )
+
+@reports_app.command("ingest")
+@friendly
+def ingest(school: SchoolOption = None) -> None:
+    """Pull the external form's new responses into the tracked list now (safe to repeat)."""
+    from bot.core.models import utcnow
+    from bot.core.outbox import dispatch
+    from bot.features.reports.service import ingest_responses, mirror_pending
+    from connectors.base import ConnectorError
+
+    ctx = context()
+    forms = ctx.connectors.forms
+    if forms is None:
+        console.print("No external form is configured for this deployment.")
+        return
+    schools = [ctx.config.school(school)] if school else list(ctx.config.schools)
+    first = ctx.config.schools[0].id
+    total = 0
+    for config in schools:
+        with ctx.store.transaction() as session:
+            created = ingest_responses(
+                session,
+                forms,
+                config,
+                now=utcnow(),
+                base_url=ctx.settings.base_url,
+                channel_card=ctx.connectors.notifier is not None,
+                default_school=config.id == first,
+            )
+        console.print(f"{config.name}: {created} new report(s) from the external form.")
+        total += created
+        if created and ctx.connectors.mirror is not None:
+            try:
+                with ctx.store.transaction() as session:
+                    mirror_pending(session, ctx.connectors.mirror, config)
+            except ConnectorError as exc:
+                err.print(f"[yellow]note:[/] the list mirror was not updated: {exc}")
+    if total:
+        dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier)
+
+@reports_app.command("link")
+@friendly
+def link(school: SchoolOption = None) -> None:
+    """Print the school's public report link (for the website and posters)."""
+    from bot.features.reports.service import link_token
+
+    ctx = context()
+    config = ctx.config.school(school)
+    if not config.reports.public_link:
+        console.print(f"The public report link is switched off for {config.name}.")
+        return
+    token = link_token(ctx.settings.signing_key(), config.id)
+    console.print(
+        f"{ctx.settings.base_url}/report/{config.id}/{token}", highlight=False, soft_wrap=True
+    )

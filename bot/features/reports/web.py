@@ -1,0 +1,803 @@
+"""The report form (signed in, or a school's public link) and the tracked list for the DSL team.
+
+Deny by default: every /reports page needs a signed-in DSL, deputy, headteacher or chair of
+governors, then an object-level check per report (``bot.features.reports.service.can_view``);
+a report someone
+may not see answers 404 so its existence does not leak. Every read, export and change is
+audited without contents. Nothing in a URL, log line or notification carries report contents.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.core import audit
+from bot.core.clock import LONDON
+from bot.core.config import ConfigError, SchoolConfig
+from bot.core.context import AppContext
+from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
+from bot.core.permissions import REPORT_LINK_READERS
+from bot.features.reports.service import (
+    CATEGORIES,
+    CLOCK_LABELS,
+    ENTRY_KINDS,
+    ILLEGAL_CONTENT_ADVICE,
+    INVOLVED_ROLES,
+    LIST_ROLES,
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    REFERENCE_PATTERN,
+    REFERRAL_TARGETS,
+    RELATIONSHIPS,
+    STATUSES,
+    URGENCIES,
+    URGENCY_ORDER,
+    AttachmentError,
+    CleanFile,
+    Intake,
+    RateLimiter,
+    ReportActionError,
+    ReportInputError,
+    add_entry,
+    attachment_path,
+    can_view,
+    change_status,
+    clean_attachment,
+    export_csv,
+    link_token,
+    mirror_pending,
+    open_clock,
+    read_link_token,
+    record_outcome,
+    record_referral,
+    remove_files,
+    set_owner,
+    submit_report,
+    validate_submission,
+    visible_reports,
+)
+from bot.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
+from bot.web.links import deliver_soon
+from connectors.base import ConnectorError
+
+__all__ = ["router"]
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+
+RATE_LIMIT = 5  # reports per key ...
+RATE_WINDOW = 600.0  # ... per 10 minutes
+MAX_TEXT_PART = 100 * 1024  # bytes per text box (20,000 characters of any script fit)
+PAGE_SIZE = 50
+LINK_ROLES = REPORT_LINK_READERS
+SORTS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "urgency": "Most urgent first",
+    "due": "Deadline soonest",
+    "status": "Status",
+}
+ANCHORS = {"category": f"category-{next(iter(CATEGORIES))}", "involved": "involved-pupil"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def limiter(request: Request) -> RateLimiter:
+    """The app's report rate limiter (one per app, so tests and workers stay separate)."""
+    found = getattr(request.app.state, "report_limiter", None)
+    if not isinstance(found, RateLimiter):
+        found = RateLimiter(RATE_LIMIT, RATE_WINDOW)
+        request.app.state.report_limiter = found
+    return found
+
+
+def _school(request: Request, school_id: str) -> SchoolConfig | None:
+    try:
+        return ctx(request).config.school(school_id)
+    except (KeyError, ConfigError):
+        return None
+
+
+async def _read_form(request: Request) -> FormData:
+    """Parse the body with tight limits; a body we cannot read is a clear 4xx, never a 500."""
+    try:
+        return await request.form(
+            max_files=MAX_FILES + 5, max_fields=80, max_part_size=MAX_TEXT_PART
+        )
+    except StarletteHTTPException as exc:
+        detail = str(exc.detail)
+        if "maximum size" in detail:
+            raise HTTPException(
+                413,
+                "One of the boxes has too much text (at most 20,000 characters). "
+                "Please shorten it and try again.",
+            ) from None
+        if "Too many" in detail:
+            raise HTTPException(
+                400, f"Too much was sent at once: at most {MAX_FILES} files."
+            ) from None
+        raise HTTPException(400, "What was sent could not be read as a form.") from None
+
+
+def _text_fields(form: FormData) -> dict[str, str]:
+    """Single text fields of a small action form (files ignored)."""
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+def _mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:
+    """Refresh the platform list after the response (best effort; the sweep catches up)."""
+    if context.connectors.mirror is None:
+        return
+    background.add_task(_mirror_now, context, school)
+
+
+def _mirror_now(context: AppContext, school: SchoolConfig) -> None:
+    mirror = context.connectors.mirror
+    if mirror is None:
+        return
+    try:
+        with context.store.transaction() as session:
+            mirror_pending(session, mirror, school)
+    except ConnectorError as exc:
+        log.warning("report mirror for %s not updated: %s", school.id, exc)
+    except Exception:  # the mirror is a convenience: never let it break a page
+        log.exception("report mirror for %s failed", school.id)
+
+
+# --------------------------------------------------------------------------- the form
+
+
+def _form_page(
+    request: Request,
+    school: SchoolConfig,
+    action: str,
+    *,
+    signed_in: Person | None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, list[str]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    vals = values or {}
+    return render(
+        request,
+        "report_form.html",
+        {
+            "school": school,
+            "action": action,
+            "reporter": signed_in,
+            "categories": CATEGORIES,
+            "roles": INVOLVED_ROLES,
+            "relationships": RELATIONSHIPS,
+            "allow_anonymous": school.reports.allow_anonymous,
+            "errors": errors or {},
+            "anchors": ANCHORS,
+            "v": {k: (v[0] if v else "") for k, v in vals.items()},
+            "involved": set(vals.get("involved", [])),
+            "max_files": MAX_FILES,
+            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+        },
+        status_code=status_code,
+    )
+
+
+def _too_many(request: Request) -> Response:
+    return render(
+        request,
+        "error.html",
+        {
+            "status": 429,
+            "message": "Several reports have just been sent from here, so we have paused the "
+            "form for a few minutes to stop misuse. Please try again in 10 minutes. "
+            "If a child is in immediate danger call 999, or tell the Designated Safeguarding "
+            "Lead in person now.",
+        },
+        status_code=429,
+    )
+
+
+async def _receive(
+    request: Request,
+    background: BackgroundTasks,
+    school: SchoolConfig,
+    action: str,
+    user: Person | None,
+    limit_key: str,
+) -> Response:
+    """Validate, store (committed), alert, then say "received" with the reference."""
+    form = await _read_form(request)
+    token = form.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
+    if not limiter(request).allowed(limit_key):
+        return _too_many(request)
+    fields: dict[str, list[str]] = {}
+    uploads: list[UploadFile] = []
+    errors: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            if key == "attachments":
+                if value:
+                    errors["attachments"] = "Attachments must be files."
+                continue
+            fields.setdefault(key, []).append(value)
+        elif key == "attachments":
+            if value.filename or (value.size or 0) > 0:
+                uploads.append(value)
+        else:
+            errors["form"] = f"The field '{key[:40]}' must be text, not a file."
+    if len(uploads) > MAX_FILES:
+        errors["attachments"] = f"Attach at most {MAX_FILES} files ({len(uploads)} were chosen)."
+        uploads = []
+    files: list[CleanFile] = []
+    problems: list[str] = []
+    for upload in uploads:
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        try:
+            files.append(clean_attachment(upload.filename or "", data))
+        except AttachmentError as exc:
+            problems.append(str(exc))
+    if problems:
+        errors["attachments"] = " ".join(problems) + " Please choose the files again."
+    try:
+        sub = validate_submission(
+            fields, allow_anonymous=school.reports.allow_anonymous, signed_in=user is not None
+        )
+    except ReportInputError as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        return _form_page(
+            request, school, action, signed_in=user, errors=errors, values=fields, status_code=422
+        )
+    context = ctx(request)
+    actor = "public-link" if user is None else ("reporter" if sub.anonymous else user.email)
+    if user is not None and not sub.anonymous:
+        sub = replace(
+            sub,
+            reporter_name=user.display_name,
+            reporter_email=user.email,
+            reporter_relationship="governor" if "governor" in user.role_names else "staff",
+        )
+
+    def store() -> Intake:
+        intake: Intake | None = None
+        try:
+            with context.store.transaction() as session:
+                intake = submit_report(
+                    session,
+                    school,
+                    sub,
+                    now=utcnow(),
+                    base_url=context.settings.base_url,
+                    actor=actor,
+                    files=files,
+                    uploads_dir=context.settings.uploads_dir,
+                    reporter_id=user.id if user is not None else None,
+                    channel_card=context.connectors.notifier is not None,
+                )
+        except BaseException:
+            if intake is not None:
+                remove_files(intake.stored_paths)
+            raise
+        return intake
+
+    intake = await run_in_threadpool(store)  # committed: only now may we say "received"
+    limiter(request).hit(limit_key)
+    deliver_soon(request, background)
+    _mirror_later(context, school, background)
+    return render(
+        request,
+        "report_received.html",
+        {
+            "school": school,
+            "intake": intake,
+            "advice": ILLEGAL_CONTENT_ADVICE,
+            "again": action,
+        },
+    )
+
+
+def _signed_in_reporter(request: Request) -> Person:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(
+            401,
+            "Please sign in to report a concern — or use the report link your school has "
+            "shared (on its website, posters or newsletters), which needs no account.",
+        )
+    return user
+
+
+@router.get("/report", include_in_schema=False)
+def report_form(request: Request) -> Response:
+    """The form for a signed-in person."""
+    user = _signed_in_reporter(request)
+    school = _school(request, user.school_id)
+    if school is None:
+        raise HTTPException(404, "Your school is not set up for reports.")
+    return _form_page(request, school, "/report", signed_in=user)
+
+
+@router.post("/report", include_in_schema=False)
+async def report_submit(request: Request, background: BackgroundTasks) -> Response:
+    """Receive a report from a signed-in person (rate limited per person)."""
+    user = await run_in_threadpool(_signed_in_reporter, request)
+    school = _school(request, user.school_id)
+    if school is None:
+        raise HTTPException(404, "Your school is not set up for reports.")
+    return await _receive(request, background, school, "/report", user, f"user:{user.id}")
+
+
+def _public_school(request: Request, school_id: str, token: str) -> SchoolConfig:
+    school = _school(request, school_id)
+    if (
+        school is None
+        or not school.reports.public_link
+        or not read_link_token(ctx(request).settings.signing_key(), school_id, token)
+    ):
+        raise HTTPException(
+            404,
+            "This report link is not valid. Please check it, or ask the school office for "
+            "the current link.",
+        )
+    return school
+
+
+@router.get("/report/{school_id}/{token}", include_in_schema=False)
+def public_report_form(request: Request, school_id: str, token: str) -> Response:
+    """The form behind a school's public link (no account needed)."""
+    school = _public_school(request, school_id, token)
+    # the public form always asks who you are (a signed-in person can use /report instead)
+    return _form_page(request, school, f"/report/{school_id}/{token}", signed_in=None)
+
+
+@router.post("/report/{school_id}/{token}", include_in_schema=False)
+async def public_report_submit(
+    request: Request, background: BackgroundTasks, school_id: str, token: str
+) -> Response:
+    """Receive a report through the public link (rate limited per IP address)."""
+    school = _public_school(request, school_id, token)
+    key = f"ip:{client_ip(request) or 'unknown'}"
+    return await _receive(request, background, school, f"/report/{school_id}/{token}", None, key)
+
+
+# --------------------------------------------------------------------------- the tracked list
+
+
+def _leader(request: Request) -> tuple[Person, SchoolConfig]:
+    person = require_roles(request, LIST_ROLES)
+    school = _school(request, person.school_id)
+    if school is None:
+        raise HTTPException(404, "Your school is not set up for reports.")
+    return person, school
+
+
+def _audit(
+    session: Session,
+    person: Person,
+    action: str,
+    report: Report | None,
+    school: SchoolConfig,
+    **details: Any,
+) -> None:
+    audit.record(
+        session,
+        actor=person.email,
+        action=action,
+        object_type="report" if report is not None else "report_list",
+        object_id=report.id if report is not None else None,
+        school_id=school.id,
+        details={"reference": report.reference, **details} if report is not None else details,
+    )
+
+
+def _choice(value: str | None, allowed: dict[str, str]) -> str | None:
+    return value if value in allowed else None
+
+
+def _number(raw: str) -> int | None:
+    """A small positive whole number from a URL or form (ASCII digits only), else None."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) > 0:
+        return int(raw)
+    return None
+
+
+def _sort_key(sort: str) -> Callable[[Report], tuple[float, float, int]]:
+    """How the list is ordered (newest first unless asked otherwise; ties by reference)."""
+
+    def due(r: Report) -> float:
+        clock = open_clock(r)
+        return clock.due_at.timestamp() if clock is not None else float("inf")
+
+    def key(r: Report) -> tuple[float, float, int]:
+        created = r.created_at.timestamp()
+        if sort == "oldest":
+            return (created, 0.0, r.id)
+        if sort == "urgency":
+            return (float(URGENCY_ORDER.get(r.urgency, 9)), -created, -r.id)
+        if sort == "due":
+            return (due(r), -created, -r.id)
+        if sort == "status":
+            order = list(STATUSES)
+            return (float(order.index(r.status) if r.status in order else 9), -created, -r.id)
+        return (-created, 0.0, -r.id)
+
+    return key
+
+
+@router.get("/reports", include_in_schema=False)
+def reports_list(
+    request: Request,
+    status: str | None = None,
+    category: str | None = None,
+    urgency: str | None = None,
+    sort: str = "newest",
+    page: str = "1",
+) -> Response:
+    """The tracked list (reference, category, urgency, status, owner, deadline — no content)."""
+    person, school = _leader(request)
+    filters = {
+        "status": _choice(status, {**STATUSES, "open": "Open"}),
+        "category": _choice(category, CATEGORIES),
+        "urgency": _choice(urgency, URGENCIES),
+    }
+    sort_key = sort if sort in SORTS else "newest"
+    number = _number(page) or 1
+    now = utcnow()
+    with ctx(request).store.transaction() as session:
+        query = visible_reports(school, person.email, person.role_names)
+        if filters["status"] == "open":
+            query = query.where(Report.status != "closed")
+        elif filters["status"]:
+            query = query.where(Report.status == filters["status"])
+        if filters["category"]:
+            query = query.where(Report.category == filters["category"])
+        if filters["urgency"]:
+            query = query.where(Report.urgency == filters["urgency"])
+        reports = sorted(session.scalars(query), key=_sort_key(sort_key))
+        pages = max((len(reports) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        number = min(number, pages)
+        shown = reports[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+        rows = [
+            {
+                "reference": r.reference,
+                "received": r.created_at,
+                "category": CATEGORIES.get(r.category, r.category),
+                "urgency": r.urgency,
+                "status": r.status,
+                "owner": r.owner.display_name if r.owner else None,
+                "clock": open_clock(r),
+                "about_head": r.about_headteacher,
+            }
+            for r in shown
+        ]
+        _audit(
+            session,
+            person,
+            "report.list_viewed",
+            None,
+            school,
+            count=len(shown),
+            filters={k: v for k, v in filters.items() if v},
+        )
+    query_string = urlencode({k: v for k, v in {**filters, "sort": sort_key}.items() if v})
+    return render(
+        request,
+        "reports_list.html",
+        {
+            "school": school,
+            "rows": rows,
+            "total": len(reports),
+            "filters": filters,
+            "sort": sort_key,
+            "sorts": SORTS,
+            "statuses": STATUSES,
+            "categories": CATEGORIES,
+            "urgencies": URGENCIES,
+            "page": number,
+            "pages": pages,
+            "query": query_string,
+            "now": now,
+            "london": LONDON,
+            "can_link": bool(person.role_names & LINK_ROLES),
+        },
+    )
+
+
+@router.get("/reports/export.csv", include_in_schema=False)
+def reports_export(request: Request) -> Response:
+    """Every report this person may read, as CSV (audited; formula-injection guarded)."""
+    person, school = _leader(request)
+    with ctx(request).store.transaction() as session:
+        reports = list(
+            session.scalars(
+                visible_reports(school, person.email, person.role_names).order_by(Report.id)
+            )
+        )
+        body = export_csv(reports)
+        _audit(session, person, "report.exported", None, school, rows=len(reports), via="web")
+    stamp = utcnow().strftime("%Y%m%d")
+    return Response(
+        "\ufeff" + body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="reports-{school.id}-{stamp}.csv"'},
+    )
+
+
+@router.get("/reports/link", include_in_schema=False)
+def reports_link(request: Request) -> Response:
+    """The school's public report link, for admins to publish (website, posters)."""
+    person = require_roles(request, LINK_ROLES)
+    school = _school(request, person.school_id)
+    if school is None:
+        raise HTTPException(404, "Your school is not set up for reports.")
+    settings = ctx(request).settings
+    url = f"{settings.base_url}/report/{school.id}/{link_token(settings.signing_key(), school.id)}"
+    svg = None
+    if school.reports.public_link:
+        import qrcode
+        import qrcode.image.svg
+
+        svg = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage).to_string().decode()
+    return render(
+        request,
+        "reports_link.html",
+        {"school": school, "url": url, "enabled": school.reports.public_link, "qr_svg": svg},
+    )
+
+
+def _load(session: Session, school: SchoolConfig, person: Person, reference: str) -> Report:
+    """The report if this person may read it; 404 otherwise (existence is not revealed)."""
+    report = None
+    if REFERENCE_PATTERN.match(reference):
+        report = session.scalar(
+            select(Report).where(Report.school_id == school.id, Report.reference == reference)
+        )
+    if report is None or not can_view(
+        person.email, person.role_names, report.about_headteacher, school
+    ):
+        raise HTTPException(404, "There is no report with that reference that you can see.")
+    return report
+
+
+def _owners(session: Session, school: SchoolConfig, report: Report) -> list[Person]:
+    people = session.scalars(
+        select(Person)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(
+            Person.school_id == school.id,
+            Person.active.is_(True),
+            PersonRole.role.in_(LIST_ROLES),
+        )
+        .distinct()
+        .order_by(Person.display_name)
+    ).all()
+    return [p for p in people if can_view(p.email, p.role_names, report.about_headteacher, school)]
+
+
+def _detail(
+    request: Request,
+    session: Session,
+    school: SchoolConfig,
+    person: Person,
+    report: Report,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    attachments = session.scalars(
+        select(ReportAttachment)
+        .where(ReportAttachment.report_id == report.id)
+        .order_by(ReportAttachment.id)
+    ).all()
+    _audit(session, person, "report.viewed", report, school)
+    now = utcnow()
+    return render(
+        request,
+        "reports_detail.html",
+        {
+            "school": school,
+            "r": report,
+            "category": CATEGORIES.get(report.category, report.category),
+            "roles": INVOLVED_ROLES,
+            "statuses": STATUSES,
+            "urgencies": URGENCIES,
+            "entry_kinds": ENTRY_KINDS,
+            "clock_labels": CLOCK_LABELS,
+            "targets": REFERRAL_TARGETS,
+            "advice": ILLEGAL_CONTENT_ADVICE,
+            "attachments": attachments,
+            "owners": _owners(session, school, report),
+            "corrections": [e for e in report.entries if e.kind == "correction"],
+            "entries": report.entries,
+            "clocks": report.clocks,
+            "now": now,
+            "london": LONDON,
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/reports/{reference}", include_in_schema=False)
+def report_detail(request: Request, reference: str) -> Response:
+    """One report with its chronology, clocks and the forms to act on it (audited)."""
+    person, school = _leader(request)
+    with ctx(request).store.transaction() as session:
+        report = _load(session, school, person, reference)
+        return _detail(request, session, school, person, report)
+
+
+@router.get("/reports/{reference}/files/{attachment_id}", include_in_schema=False)
+def report_file(request: Request, reference: str, attachment_id: str) -> Response:
+    """Download one attachment (audited); withheld for suspected illegal content."""
+    person, school = _leader(request)
+    context = ctx(request)
+    with context.store.transaction() as session:
+        report = _load(session, school, person, reference)
+        number = _number(attachment_id)
+        attachment = session.get(ReportAttachment, number) if number else None
+        if attachment is None or attachment.report_id != report.id:
+            raise HTTPException(404, "There is no such file on this report.")
+        if report.suspected_illegal:
+            raise HTTPException(
+                403,
+                "Files on a report of suspected illegal content are withheld. "
+                + ILLEGAL_CONTENT_ADVICE,
+            )
+        path = attachment_path(context.settings.uploads_dir, attachment)
+        if not path.is_file():
+            raise HTTPException(410, "This file is no longer stored.")
+        data = path.read_bytes()
+        _audit(
+            session,
+            person,
+            "report.attachment_downloaded",
+            report,
+            school,
+            attachment_id=attachment.id,
+        )
+    safe = "".join(c for c in attachment.filename if c.isalnum() or c in "._-") or "attachment"
+    return Response(
+        data,
+        media_type=attachment.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )
+
+
+async def _act(
+    request: Request,
+    background: BackgroundTasks,
+    reference: str,
+    change: str,
+) -> Response:
+    """Apply one change to a report for a permitted person; errors re-show the page (422)."""
+    person, school = await run_in_threadpool(_leader, request)
+    form = await _read_form(request)
+    values = _text_fields(form)
+    check_csrf(request, values.get("csrf_token"))
+    context = ctx(request)
+
+    def run() -> Response:
+        try:
+            with context.store.transaction() as session:
+                report = _load(session, school, person, reference)
+                _apply(session, school, person, report, change, values, utcnow())
+        except ReportActionError as exc:
+            with context.store.transaction() as session:
+                report = _load(session, school, person, reference)
+                return _detail(
+                    request, session, school, person, report, error=str(exc), status_code=422
+                )
+        _mirror_later(context, school, background)
+        return RedirectResponse(f"/reports/{reference}#chronology", status_code=303)
+
+    return await run_in_threadpool(run)
+
+
+def _apply(
+    session: Session,
+    school: SchoolConfig,
+    person: Person,
+    report: Report,
+    change: str,
+    values: dict[str, str],
+    now: datetime,
+) -> None:
+    actor = person.email
+    if change == "entries":
+        add_entry(
+            session,
+            report,
+            actor=actor,
+            kind=values.get("kind", ""),
+            text=values.get("text", ""),
+            reason=values.get("reason"),
+            now=now,
+        )
+    elif change == "referral":
+        record_referral(
+            session,
+            report,
+            actor=actor,
+            target=values.get("target", ""),
+            outcome=values.get("outcome", ""),
+            text=values.get("text", ""),
+            reason=values.get("reason"),
+            now=now,
+        )
+    elif change == "status":
+        change_status(
+            session,
+            report,
+            actor=actor,
+            status=values.get("status", ""),
+            reason=values.get("reason"),
+            now=now,
+        )
+    elif change == "owner":
+        raw = values.get("owner_id", "")
+        owner = None
+        if raw:
+            number = _number(raw)
+            owner = session.get(Person, number) if number else None
+            if owner is None or owner.school_id != school.id:
+                raise ReportActionError("Choose an owner from the list.")
+        set_owner(session, report, school, actor=actor, owner=owner, now=now)
+    elif change == "outcome":
+        record_outcome(
+            session,
+            report,
+            actor=actor,
+            outcome=values.get("outcome"),
+            lessons=values.get("lessons"),
+            now=now,
+        )
+    else:  # pragma: no cover - routes below name the changes
+        raise HTTPException(404, "There is nothing at this address.")
+
+
+@router.post("/reports/{reference}/entries", include_in_schema=False)
+async def report_add_entry(
+    request: Request, background: BackgroundTasks, reference: str
+) -> Response:
+    """Append an action, decision, note or correction."""
+    return await _act(request, background, reference, "entries")
+
+
+@router.post("/reports/{reference}/referral", include_in_schema=False)
+async def report_referral(
+    request: Request, background: BackgroundTasks, reference: str
+) -> Response:
+    """Record a referral (LADO, ICO, police...) or a decision not to refer."""
+    return await _act(request, background, reference, "referral")
+
+
+@router.post("/reports/{reference}/status", include_in_schema=False)
+async def report_status(request: Request, background: BackgroundTasks, reference: str) -> Response:
+    """Change the status, with the reason."""
+    return await _act(request, background, reference, "status")
+
+
+@router.post("/reports/{reference}/owner", include_in_schema=False)
+async def report_owner(request: Request, background: BackgroundTasks, reference: str) -> Response:
+    """Give the report an owner."""
+    return await _act(request, background, reference, "owner")
+
+
+@router.post("/reports/{reference}/outcome", include_in_schema=False)
+async def report_outcome(request: Request, background: BackgroundTasks, reference: str) -> Response:
+    """Record the outcome and lessons learnt."""
+    return await _act(request, background, reference, "outcome")

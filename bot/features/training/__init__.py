@@ -1,0 +1,1 @@
+"""Training: completions imported or recorded, certificates."""

@@ -1,0 +1,55 @@
+"""``compliance-bot training ...``: import completions from a provider's CSV export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import console, context, err, friendly, where
+
+__all__ = ["training_app"]
+
+training_app = typer.Typer(help="Training completions.", no_args_is_help=True)
+
+
+@training_app.command("import")
+@friendly
+def training_import(
+    file: Annotated[Path, typer.Argument(help="CSV with email, course, completed_on[, provider].")],
+    school: Annotated[str | None, typer.Option(help="School id (default: the first).")] = None,
+) -> None:
+    """Import training completions from a provider's CSV export (re-import is safe)."""
+    from rich.progress import Progress
+
+    from bot.core.clock import local_today
+    from bot.core.models import utcnow
+    from bot.features.training.service import import_training_csv
+
+    ctx = context()
+    where(ctx)
+    if not file.exists():
+        err.print(f"[bold red]error:[/] {file}: file not found")
+        raise typer.Exit(2)
+    school_id = ctx.config.school(school).id
+    total = max(sum(1 for _ in file.open(encoding="utf-8", errors="replace")) - 1, 1)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Importing", total=total)
+        with ctx.store.transaction() as session:
+            report = import_training_csv(
+                session,
+                school_id,
+                file,
+                actor="cli",
+                today=local_today(utcnow()),
+                progress=lambda line: progress.update(task, completed=line - 1),
+            )
+    for line in report.errors:
+        err.print(f"[yellow]skipped[/] {line}", highlight=False)
+    console.print(
+        f"[green]{report.imported} imported[/], {report.already_present} already "
+        f"present, {len(report.errors)} rejected."
+    )
+    if report.errors and not report.imported and not report.already_present:
+        raise typer.Exit(1)

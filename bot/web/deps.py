@@ -1,0 +1,106 @@
+"""Shared web helpers: templates, the signed-in person, role checks and CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from bot.core.context import AppContext
+from bot.core.models import Person
+
+__all__ = [
+    "check_csrf",
+    "client_ip",
+    "ctx",
+    "current_user",
+    "render",
+    "require_roles",
+    "templates",
+]
+
+WEB = Path(__file__).parent
+FEATURES = WEB.parent / "features"
+# the shell's templates (base, errors, sign-in) first, then each feature room's own
+TEMPLATE_DIRS = [WEB / "templates", *sorted(FEATURES.glob("*/templates"))]
+templates = Jinja2Templates(directory=TEMPLATE_DIRS)
+
+
+def _has_role(person: Person | None, *roles: str) -> bool:
+    """Template filter: does the person hold any of these roles?"""
+    return person is not None and bool(person.role_names & set(roles))
+
+
+templates.env.filters["has_role"] = _has_role
+
+
+def ctx(request: Request) -> AppContext:
+    """The application context stored on the app."""
+    context: AppContext = request.app.state.ctx
+    return context
+
+
+def current_user(request: Request) -> Person | None:
+    """The signed-in person (fresh from the store), or None."""
+    email = request.session.get("user")
+    school_id = request.session.get("school")
+    if not email or not school_id:
+        return None
+    with ctx(request).store.session() as session:
+        person = session.scalar(
+            select(Person).where(
+                Person.email == email, Person.school_id == school_id, Person.active.is_(True)
+            )
+        )
+        if person is not None:
+            _ = person.role_names  # load roles before the session closes
+        return person
+
+
+def require_roles(request: Request, roles: frozenset[str] | set[str]) -> Person:
+    """The signed-in person if they hold one of ``roles``; 401/403 otherwise (deny by default)."""
+    person = current_user(request)
+    if person is None:
+        raise HTTPException(401, "Please sign in to see this page.")
+    if not person.role_names & set(roles):
+        raise HTTPException(403, "This page is only for the people the school has authorised.")
+    return person
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    """Refuse a POST whose form token does not match the session's (403 with a clear message)."""
+    expected = request.session.get("csrf")
+    if not token or not expected or not hmac.compare_digest(token, expected):
+        raise HTTPException(
+            403,
+            "This form has expired or your browser did not keep our cookie. "
+            "Please go back, reload the page and try again.",
+        )
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address (the proxy's X-Forwarded-For is trusted only via uvicorn's flag)."""
+    return request.client.host if request.client else None
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the user, CSRF token and theme available to every template."""
+    theme = request.query_params.get("theme") or request.cookies.get("cb_theme") or "light"
+    if theme not in ("light", "dark", "contrast", "default"):
+        theme = "light"
+    base = {
+        "request": request,
+        "user": current_user(request),
+        "csrf_token": request.session.get("csrf", ""),
+        "theme": "light" if theme == "default" else theme,
+    }
+    return templates.TemplateResponse(
+        request, name, {**base, **(context or {})}, status_code=status_code
+    )

@@ -1,0 +1,68 @@
+"""The newcomer's path: `compliance-bot demo --once`, twice, and `--help` speed."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from tests.support.paths import REPO
+
+ROOT = REPO
+
+
+@pytest.mark.slow
+def test_demo_once_writes_real_emails_and_second_run_sends_nothing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["demo", "--once"])
+    assert first.exit_code == 0, first.output
+    outbox = tmp_path / ".compliance-bot-demo" / "outbox"
+    files = sorted(outbox.glob("*.eml"))
+    assert len(files) >= 10
+    for path in files:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert message.get_content_type() == "multipart/alternative"
+        assert message.get_body(("plain",)) is not None
+        assert message.get_body(("html",)) is not None
+        assert message["To"].endswith("@oakfield.example")
+    assert "message(s) delivered" in first.output
+    second = runner.invoke(app, ["demo", "--once"])
+    assert second.exit_code == 0, second.output
+    assert "0 message(s) delivered" in second.output
+    assert sorted(outbox.glob("*.eml")) == files
+    # every other command now acts on the demo school
+    duties = runner.invoke(app, ["duties", "--overdue"])
+    assert duties.exit_code == 0 and "overdue" in duties.output
+    status = runner.invoke(app, ["status"])
+    assert status.exit_code == 0 and "Acknowledgements" in status.output
+    remind = runner.invoke(app, ["remind", "--dry-run"])
+    assert remind.exit_code == 0
+    assert "Nothing was recorded" in remind.output or "not a school day" in remind.output
+    verify = runner.invoke(app, ["audit", "verify"])
+    assert verify.exit_code == 0 and "intact" in verify.output
+
+
+def test_help_answers_in_under_a_second() -> None:
+    best = min(_time_help() for _ in range(3))
+    assert best < 1.0, f"--help took {best:.2f}s"
+
+
+def _time_help() -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 0 and "demo" in proc.stdout
+    return elapsed

@@ -1,0 +1,100 @@
+"""One contract, every connector: local (files), m365 (fake Graph), google (fake Google APIs)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.base import Attachment, CardMessage, OutgoingEmail
+from tests.connectors.contract.kits import KIT_FACTORIES, Kit
+from tests.connectors.contract.population import FORM_RESPONSES, PEOPLE
+
+
+@pytest.fixture(params=sorted(KIT_FACTORIES))
+def kit(request: pytest.FixtureRequest, tmp_path: Path) -> Kit:
+    return KIT_FACTORIES[request.param](tmp_path)
+
+
+def test_directory_lists_everyone_with_groups(kit: Kit) -> None:
+    changes = kit.directory.fetch(None)
+    assert changes.complete
+    by_email = {p.email: p for p in changes.people}
+    for member in PEOPLE:
+        if not member.active:
+            # a disabled account is either absent from a complete listing or marked inactive
+            assert member.email not in by_email or not by_email[member.email].active
+            continue
+        person = by_email[member.email]
+        assert person.active
+        assert person.display_name == member.display_name
+        assert {kit.role_of_group(g) for g in member.groups} <= set(person.groups) | set(
+            person.roles
+        )
+    teacher = by_email["ben.teacher@oakfield.example"]
+    assert teacher.manager_email == "ada.head@oakfield.example" or teacher.manager_external_id
+
+
+def test_directory_second_fetch_reports_no_change(kit: Kit) -> None:
+    first = kit.directory.fetch(None)
+    second = kit.directory.fetch(first.cursor)
+    if second.complete:
+        assert {p.email for p in second.people} == {p.email for p in first.people}
+    else:
+        assert list(second.people) == [] and list(second.removed) == []
+
+
+def test_mail_arrives_with_text_html_and_attachment(kit: Kit) -> None:
+    ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    kit.mailer.send(
+        OutgoingEmail(
+            idempotency_key="contract:1",
+            to=("ben.teacher@oakfield.example",),
+            cc=("ada.head@oakfield.example",),
+            subject="Please acknowledge: Online Safety Policy",
+            text="Plain words",
+            html="<p>Rich words</p>",
+            attachments=(Attachment("review.ics", "text/calendar", ics),),
+        )
+    )
+    [mail] = kit.delivered()
+    assert mail.to == ("ben.teacher@oakfield.example",)
+    assert mail.cc == ("ada.head@oakfield.example",)
+    assert mail.subject == "Please acknowledge: Online Safety Policy"
+    assert "Plain words" in mail.text
+    assert "<p>Rich words</p>" in mail.html
+    assert mail.attachments["review.ics"] == ics
+
+
+def test_card_is_posted_as_sent(kit: Kit) -> None:
+    payload = {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": {"type": "AdaptiveCard", "version": "1.5", "body": []},
+            }
+        ],
+    }
+    chat = {"text": "Weekly digest", "cardsV2": []}
+    kit.notifier.post(CardMessage("digest:2026-W48", "Weekly digest", "text", payload, chat))
+    [posted] = kit.posted()
+    assert posted in (payload, chat)
+
+
+def test_mirror_upsert_is_by_reference(kit: Kit) -> None:
+    kit.mirror.upsert("CR-2026-0001", {"Category": "Other", "Status": "new"})
+    kit.mirror.upsert("CR-2026-0002", {"Category": "Cyberbullying", "Status": "new"})
+    kit.mirror.upsert("CR-2026-0001", {"Category": "Other", "Status": "closed"})
+    rows = kit.mirror_rows()
+    assert set(rows) == {"CR-2026-0001", "CR-2026-0002"}
+    assert rows["CR-2026-0001"]["Status"] == "closed"
+
+
+def test_form_responses_since(kit: Kit) -> None:
+    everything = kit.forms.responses(None)
+    assert [r.response_id for r in everything] == [r.response_id for r in FORM_RESPONSES]
+    later = kit.forms.responses(datetime(2026, 11, 2, 12, 0, tzinfo=UTC))
+    assert [r.response_id for r in later] == ["r-2"]
+    assert later[0].answers["Category"] == "Other"

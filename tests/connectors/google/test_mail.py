@@ -1,0 +1,337 @@
+"""GmailMailer over the fake Gmail API: raw RFC 5322 body, batches, pacing, error mapping."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.message
+import email.parser
+import email.policy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
+
+from connectors.base import (
+    Attachment,
+    DeliveryUnknownError,
+    OutgoingEmail,
+    PermanentError,
+    RetryableError,
+    SendResult,
+)
+from connectors.google.connector import DailyQuota, GmailMailer
+from tests.connectors.contract.kit_google import SENDER, build_google, seeded_fake
+from tests.support.fakes.google import FakeGoogle, ManualClock, no_real_http  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("no_real_http")
+
+SEND = "gmail.users.messages.send"
+
+
+def mail(number: int = 0, **changes: Any) -> OutgoingEmail:
+    values: dict[str, Any] = {
+        "idempotency_key": f"ack:policy-1:person-{number}:2026:stage-0",
+        "to": (f"person{number}@oakfield.example",),
+        "subject": f"Please acknowledge {number}",
+        "text": f"Plain words {number}",
+        "html": f"<p>Rich words {number}</p>",
+    }
+    values.update(changes)
+    return OutgoingEmail(**values)
+
+
+@pytest.fixture
+def fake() -> FakeGoogle:
+    return seeded_fake()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def mailer(tmp_path: Path, fake: FakeGoogle, clock: ManualClock) -> GmailMailer:
+    built = build_google(tmp_path, fake, clock).mailer
+    assert isinstance(built, GmailMailer)
+    return built
+
+
+def _decoded(body: dict[str, Any]) -> email.message.EmailMessage:
+    assert set(body) == {"raw"}
+    assert "+" not in body["raw"] and "/" not in body["raw"]  # base64url, not base64
+    raw = base64.urlsafe_b64decode(body["raw"])
+    assert b"\r\n" in raw and b"\n\n" not in raw.replace(b"\r\n", b"")  # CRLF line endings
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(parsed, email.message.EmailMessage)
+    return parsed
+
+
+def test_send_posts_base64url_rfc5322_with_text_html_and_attachment(
+    mailer: GmailMailer, fake: FakeGoogle
+) -> None:
+    ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    result = mailer.send(
+        mail(
+            7,
+            cc=("ada.head@oakfield.example",),
+            reply_to="dsl@oakfield.example",
+            from_name="Oakfield Primary",
+            attachments=(Attachment("review.ics", "text/calendar", ics),),
+        )
+    )
+    [call] = fake.calls(SEND)
+    assert (call.method, call.path) == ("POST", "/gmail/v1/users/me/messages/send")
+    assert call.principal == SENDER  # the token was delegated to the sender mailbox
+    message = _decoded(call.json())
+    assert message["From"] == f"Oakfield Primary <{SENDER}>"
+    assert message["To"] == "person7@oakfield.example"
+    assert message["Cc"] == "ada.head@oakfield.example"
+    assert message["Reply-To"] == "dsl@oakfield.example"
+    assert message["Subject"] == "Please acknowledge 7"
+    assert message["X-Compliance-Bot-Key"] == "ack:policy-1:person-7:2026:stage-0"
+    assert message.get_content_type() == "multipart/mixed"
+    [alternative] = [p for p in message.walk() if p.get_content_type() == "multipart/alternative"]
+    assert isinstance(alternative, email.message.EmailMessage)
+    parts = list(alternative.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert isinstance(parts[0], email.message.EmailMessage)
+    assert isinstance(parts[1], email.message.EmailMessage)
+    assert parts[0].get_content().strip() == "Plain words 7"
+    assert parts[1].get_content().strip() == "<p>Rich words 7</p>"
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "review.ics"
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_payload(decode=True) == ics
+    assert result == SendResult(provider_id=fake.sent[0].id)
+
+
+def test_send_without_attachments_is_multipart_alternative(
+    mailer: GmailMailer, fake: FakeGoogle
+) -> None:
+    mailer.send(mail(1))
+    message = _decoded(fake.calls(SEND)[0].json())
+    assert message.get_content_type() == "multipart/alternative"
+    assert list(message.iter_attachments()) == []
+
+
+def test_send_batch_of_120_goes_as_50_50_20_in_order(
+    mailer: GmailMailer, fake: FakeGoogle, clock: ManualClock
+) -> None:
+    results = mailer.send_batch([mail(i) for i in range(120)])
+
+    assert [len(b) for b in fake.batches] == [50, 50, 20]
+    outer = fake.calls("batch")
+    assert len(outer) == 3
+    for request, size in zip(outer, (50, 50, 20), strict=True):
+        assert request.method == "POST"
+        assert request.path == "/batch/gmail/v1"
+        content_type = request.headers["content-type"]
+        assert content_type.startswith("multipart/mixed; boundary=")
+        parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + request.body
+        )
+        parts = parsed.get_payload()
+        assert isinstance(parts, list) and len(parts) == size
+        for part in parts:
+            assert isinstance(part, email.message.EmailMessage)
+            assert part.get_content_type() == "application/http"
+            assert part["Content-ID"].startswith("<")
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            inner = payload.decode()
+            assert inner.startswith("POST /gmail/v1/users/me/messages/send")
+            assert "authorization: bearer ya29." in inner.lower()
+    assert all(r.principal == SENDER for r in fake.calls(SEND))
+    assert [m.message["Subject"] for m in fake.sent] == [
+        f"Please acknowledge {i}" for i in range(120)
+    ]
+    assert all(isinstance(r, SendResult) for r in results)
+    assert [r.provider_id for r in results if isinstance(r, SendResult)] == [
+        m.id for m in fake.sent
+    ]
+    # 60 a minute: the first 60 at once, the other 60 once the minute has passed
+    assert clock.now == pytest.approx(60.0)
+
+
+def test_single_sends_are_paced_to_messages_per_minute(
+    tmp_path: Path, fake: FakeGoogle, clock: ManualClock
+) -> None:
+    mailer = build_google(tmp_path, fake, clock, messages_per_minute=20).mailer
+    for i in range(45):
+        mailer.send(mail(i))
+    assert len(fake.sent) == 45
+    assert clock.now == pytest.approx(120.0)  # 20 now, 20 after a minute, 5 after two
+
+
+def test_rate_limit_403_is_retryable(mailer: GmailMailer, fake: FakeGoogle) -> None:
+    fake.fail_next(SEND, 403, reason="rateLimitExceeded", message="Rate Limit Exceeded")
+    with pytest.raises(RetryableError) as caught:
+        mailer.send(mail())
+    assert "rateLimitExceeded" in str(caught.value)
+    assert fake.sent == []
+
+
+def test_user_rate_limit_403_is_retryable(mailer: GmailMailer, fake: FakeGoogle) -> None:
+    fake.fail_next(SEND, 403, reason="userRateLimitExceeded", message="User Rate Limit Exceeded")
+    with pytest.raises(RetryableError):
+        mailer.send(mail())
+
+
+def test_429_carries_retry_after_from_header(mailer: GmailMailer, fake: FakeGoogle) -> None:
+    fake.fail_next(
+        SEND,
+        429,
+        reason="rateLimitExceeded",
+        message="Too many requests",
+        headers={"Retry-After": "30"},
+    )
+    with pytest.raises(RetryableError) as caught:
+        mailer.send(mail())
+    assert caught.value.retry_after == 30.0
+
+
+def test_429_carries_retry_after_from_gmail_message(mailer: GmailMailer, fake: FakeGoogle) -> None:
+    fake.fail_next(
+        SEND,
+        429,
+        reason="rateLimitExceeded",
+        message="User-rate limit exceeded.  Retry after 2999-01-01T00:00:00.000Z (Mail sending)",
+    )
+    with pytest.raises(RetryableError) as caught:
+        mailer.send(mail())
+    assert caught.value.retry_after is not None and caught.value.retry_after > 86_400
+
+
+def test_500_on_send_is_delivery_unknown_after_exactly_one_request(
+    mailer: GmailMailer, fake: FakeGoogle
+) -> None:
+    fake.fail_next(SEND, 500, reason="backendError", message="Backend Error")
+    with pytest.raises(DeliveryUnknownError):
+        mailer.send(mail())
+    assert len(fake.calls(SEND)) == 1
+
+
+def test_timeout_after_google_processed_is_delivery_unknown(
+    mailer: GmailMailer, fake: FakeGoogle
+) -> None:
+    fake.fail_next(SEND, raise_after=TimeoutError("timed out"))
+    with pytest.raises(DeliveryUnknownError):
+        mailer.send(mail())
+    assert len(fake.sent) == 1  # it did go: exactly why the outbox must not resend blindly
+    assert len(fake.calls(SEND)) == 1
+
+
+def test_connection_refused_is_retryable(mailer: GmailMailer, fake: FakeGoogle) -> None:
+    fake.fail_next(SEND, raise_before=ConnectionRefusedError(111, "Connection refused"))
+    with pytest.raises(RetryableError):
+        mailer.send(mail())
+    assert fake.sent == []
+
+
+def test_other_4xx_is_permanent_with_googles_reason(mailer: GmailMailer, fake: FakeGoogle) -> None:
+    fake.fail_next(SEND, 400, reason="invalidArgument", message="Invalid To header")
+    with pytest.raises(PermanentError) as caught:
+        mailer.send(mail(3))
+    text = str(caught.value)
+    assert "invalidArgument" in text and "Invalid To header" in text
+    assert "Plain words" not in text and "ya29." not in text  # no content, no token
+
+
+def test_missing_delegation_is_permanent_and_nothing_is_sent(
+    mailer: GmailMailer, fake: FakeGoogle
+) -> None:
+    fake.delegation.clear()  # the admin has not authorised the client id
+    with pytest.raises(PermanentError) as caught:
+        mailer.send(mail())
+    assert "unauthorized_client" in str(caught.value)
+    assert "domain-wide delegation" in str(caught.value)
+    assert fake.calls(SEND) == []
+
+
+def test_no_recipient_is_refused_before_any_request(mailer: GmailMailer, fake: FakeGoogle) -> None:
+    with pytest.raises(PermanentError):
+        mailer.send(mail(to=()))
+    assert fake.requests == []
+
+
+def test_batch_item_throttled_halts_the_rest(mailer: GmailMailer, fake: FakeGoogle) -> None:
+    fake.fail_next(
+        SEND,
+        429,
+        reason="userRateLimitExceeded",
+        message="User-rate limit exceeded",
+        headers={"Retry-After": "90"},
+        after=2,
+    )
+    results = mailer.send_batch([mail(i) for i in range(60)])
+    assert [len(b) for b in fake.batches] == [50]  # the second batch was never sent
+    assert isinstance(results[0], SendResult) and isinstance(results[1], SendResult)
+    assert isinstance(results[2], RetryableError) and results[2].retry_after == 90.0
+    assert all(isinstance(r, SendResult) for r in results[3:50])  # already in flight
+    assert all(isinstance(r, RetryableError) for r in results[50:])
+    assert len(fake.sent) == 49
+
+
+def test_whole_batch_500_is_unknown_for_its_messages_only(
+    mailer: GmailMailer, fake: FakeGoogle
+) -> None:
+    fake.fail_next("batch", 500, message="Backend Error", reason="backendError")
+    results = mailer.send_batch([mail(i) for i in range(70)])
+    assert len(fake.calls("batch")) == 1
+    assert all(isinstance(r, DeliveryUnknownError) for r in results[:50])
+    assert all(isinstance(r, RetryableError) for r in results[50:])
+
+
+def test_batch_connection_lost_after_sending_is_unknown(
+    mailer: GmailMailer, fake: FakeGoogle
+) -> None:
+    fake.fail_next("batch", raise_after=ConnectionResetError(104, "Connection reset by peer"))
+    results = mailer.send_batch([mail(i) for i in range(3)])
+    assert len(fake.sent) == 3
+    assert all(isinstance(r, DeliveryUnknownError) for r in results)
+
+
+def test_daily_quota_refuses_without_calling_google(fake: FakeGoogle, tmp_path: Path) -> None:
+    clock = ManualClock()
+    api = build_google(tmp_path, fake, clock).mailer
+    assert isinstance(api, GmailMailer)
+    mailer = GmailMailer(api._api, SENDER, quota=DailyQuota(limit=3, clock=clock))
+    for i in range(3):
+        mailer.send(mail(i))
+    clock.now += 3600
+    with pytest.raises(RetryableError) as caught:
+        mailer.send(mail(4))
+    assert caught.value.retry_after == pytest.approx(86_400 - 3600)
+    assert len(fake.calls(SEND)) == 3
+    clock.now += 86_400
+    mailer.send(mail(5))
+    assert len(fake.sent) == 4
+
+
+def test_daily_quota_in_a_batch_sends_what_fits(fake: FakeGoogle, tmp_path: Path) -> None:
+    clock = ManualClock()
+    api = build_google(tmp_path, fake, clock).mailer
+    assert isinstance(api, GmailMailer)
+    mailer = GmailMailer(api._api, SENDER, quota=DailyQuota(limit=5, clock=clock))
+    results = mailer.send_batch([mail(i) for i in range(8)])
+    assert [type(r).__name__ for r in results] == ["SendResult"] * 5 + ["RetryableError"] * 3
+    assert [len(b) for b in fake.batches] == [5]
+
+
+def test_mailer_satisfies_batch_protocol(mailer: GmailMailer) -> None:
+    from connectors.base import BatchMailer, Mailer
+
+    assert isinstance(mailer, Mailer) and isinstance(mailer, BatchMailer)
+    assert mailer.max_batch == 50
+
+
+def test_request_body_is_plain_json(mailer: GmailMailer, fake: FakeGoogle) -> None:
+    mailer.send(mail())
+    [call] = fake.calls(SEND)
+    assert call.headers["content-type"] == "application/json"
+    assert json.loads(call.body) == call.json()

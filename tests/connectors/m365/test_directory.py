@@ -1,0 +1,364 @@
+"""Microsoft 365 directory: users and role groups by delta query, against the fake Graph.
+
+The fake answers ``/users/delta()`` and ``/groups/delta()`` as Graph does: pages linked by
+``@odata.nextLink`` (an empty first page included), a final ``@odata.deltaLink``, ``@removed``
+entries and ``members@delta``; expired tokens answer 410 or 400 ``syncStateNotFound``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.models import Person
+from bot.engine.sync import sync_directory
+from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RetryableError
+from tests.connectors.contract.kit_m365 import m365_settings
+from tests.support.fakes.graph import FakeClock, FakeGraph
+from tests.support.helpers import SchoolBuilder
+
+pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
+
+from connectors.m365.connector import GraphDirectory, build
+
+BEN = "ben.teacher@oakfield.example"
+ADA = "ada.head@oakfield.example"
+CARA = "cara.governor@oakfield.example"
+DAN = "dan.left@oakfield.example"
+
+
+@pytest.fixture
+def fake() -> FakeGraph:
+    graph = FakeGraph(clock=FakeClock())
+    graph.seed_population()
+    return graph
+
+
+Make = Callable[..., GraphDirectory]
+
+
+@pytest.fixture
+def make(fake: FakeGraph, tmp_path: Path) -> Iterator[Make]:
+    built: list[GraphDirectory] = []
+
+    def make_directory(graph: FakeGraph | None = None, **m365: Any) -> GraphDirectory:
+        graph = graph or fake
+        connectors = build(m365_settings(tmp_path, **m365), transport=graph.transport)
+        assert isinstance(connectors.directory, GraphDirectory)
+        built.append(connectors.directory)
+        return connectors.directory
+
+    yield make_directory
+    for directory in built:
+        directory.client.close()
+
+
+def _by_email(changes: DirectoryChanges) -> dict[str, DirectoryPerson]:
+    return {p.email: p for p in changes.people}
+
+
+def _new_requests(fake: FakeGraph, since: int) -> list[str]:
+    return [
+        f"{r.method} {r.url.path}"
+        for r in fake.requests[since:]
+        if r.url.host == fake.graph_host
+    ]
+
+
+# --------------------------------------------------------------------------- full sync
+
+
+def test_full_sync_reads_role_group_members_with_roles_and_managers(
+    fake: FakeGraph, make: Make
+) -> None:
+    changes = make().fetch(None)
+    assert changes.complete and changes.cursor and changes.rejected == []
+    people = _by_email(changes)
+    # the sender (a shared mailbox) is in no role group: a school's other accounts, pupils'
+    # included, are never read into the bot
+    assert set(people) == {ADA, BEN, CARA, DAN}
+    ben = people[BEN]
+    assert ben.external_id == "u-2" and ben.display_name == "Ben Teacher"
+    assert (ben.given_name, ben.family_name, ben.job_title) == ("Ben", "Teacher", "Class teacher")
+    assert ben.groups == {"All Staff", "Official Account Holders"}
+    assert ben.roles == {"staff", "account_holder"}
+    assert ben.manager_external_id == "u-1" and ben.manager_email == ADA
+    assert people[ADA].roles == {"staff", "headteacher"}
+    assert people[CARA].roles == {"governor"}
+    assert people[DAN].active is False and people[DAN].roles == {"staff"}  # disabled: a leaver
+    assert fake.rejected == []
+
+
+def test_full_sync_follows_next_links_through_an_empty_first_page(
+    fake: FakeGraph, make: Make
+) -> None:
+    fake.page_size = 1
+    make().fetch(None)
+    user_pages = fake.graph_requests("GET", r"^/users/delta\(\)$")
+    # an empty first page, then one user a page (5 users), the last one carrying the deltaLink
+    assert len(user_pages) == 6
+    assert "$select" in str(user_pages[0].url) and "$skiptoken" in str(user_pages[1].url)
+    group_pages = fake.graph_requests("GET", r"^/groups/delta\(\)$")
+    assert "$filter" in str(group_pages[0].url)  # only the role groups' membership is read
+    assert all("$skiptoken" in str(r.url) for r in group_pages[1:])
+
+
+def test_nested_groups_and_devices_are_not_people(fake: FakeGraph, make: Make) -> None:
+    fake.add_member("Governors", "d-laptop", kind="device")
+    people = make().fetch(None).people
+    assert {p.external_id for p in people} == {"u-1", "u-2", "u-3", "u-4"}  # no g-nested
+
+
+def test_all_users_reads_everyone(make: Make) -> None:
+    people = _by_email(make(all_users=True).fetch(None))
+    assert "compliance-bot@oakfield.example" in people
+    assert people["compliance-bot@oakfield.example"].active is False  # sign-in blocked
+    assert people["compliance-bot@oakfield.example"].roles == frozenset()
+
+
+def test_without_role_groups_everyone_is_read(make: Make) -> None:
+    people = _by_email(make(role_groups={}).fetch(None))
+    assert set(people) == {ADA, BEN, CARA, DAN, "compliance-bot@oakfield.example"}
+    assert people[BEN].groups == frozenset() and people[BEN].roles == frozenset()
+
+
+def test_a_user_without_an_address_is_reported_not_fatal(fake: FakeGraph, make: Make) -> None:
+    fake.add_user("u-9", "No Address", None, user_principal_name="no-at-sign")
+    fake.add_member("All Staff", "u-9")
+    changes = make().fetch(None)
+    assert changes.rejected == ["Graph user u-9 (No Address): no mail or userPrincipalName address"]
+    assert BEN in _by_email(changes)
+
+
+def test_a_role_group_that_does_not_exist_stops_the_sync(make: Make) -> None:
+    directory = make(role_groups={"All Staff": "staff", "Govenors": "governor"})
+    with pytest.raises(PermanentError) as caught:
+        directory.fetch(None)
+    assert "ROLE_GROUPS" in str(caught.value) and "'Govenors'" in str(caught.value)
+
+
+# --------------------------------------------------------------------------- delta
+
+
+def test_second_sync_without_changes_costs_two_requests(fake: FakeGraph, make: Make) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    before, tokens = len(fake.requests), len(fake.token_requests())
+    second = directory.fetch(first.cursor)
+    assert _new_requests(fake, before) == [
+        "GET /v1.0/users/delta()",
+        "GET /v1.0/groups/delta()",
+    ]
+    assert len(fake.token_requests()) == tokens  # the token is cached
+    assert not second.complete
+    assert list(second.people) == [] and list(second.removed) == []
+    assert second.cursor and second.cursor != first.cursor  # the new delta links
+
+
+def test_follow_up_rounds_follow_empty_pages_too(make: Make) -> None:
+    fake = FakeGraph(clock=FakeClock(), empty_delta_pages=True)
+    fake.seed_population()
+    directory = make(fake)
+    first = directory.fetch(None)
+    fake.update_user("u-2", jobTitle="Deputy head")
+    second = directory.fetch(first.cursor)
+    assert [p.job_title for p in second.people] == ["Deputy head"]
+
+
+def test_new_starter_added_to_all_staff_arrives_with_role(fake: FakeGraph, make: Make) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.add_user("u-5", "Eve New", "eve.new@oakfield.example", manager="u-1")
+    fake.add_member("All Staff", "u-5")
+    second = directory.fetch(first.cursor)
+    [eve] = second.people
+    assert (eve.email, eve.active, eve.roles) == ("eve.new@oakfield.example", True, {"staff"})
+    assert eve.manager_external_id == "u-1"
+
+
+def test_an_account_in_no_role_group_is_never_looked_up(fake: FakeGraph, make: Make) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.add_user("u-p1", "Pip Pupil", "pip.pupil@oakfield.example")
+    fake.update_user("u-bot", displayName="Compliance Bot (do not reply)")
+    before = len(fake.requests)
+    second = directory.fetch(first.cursor)
+    assert list(second.people) == []
+    assert len(_new_requests(fake, before)) == 2  # no /users?$filter lookup of outsiders
+
+
+def test_disabled_account_comes_back_inactive(fake: FakeGraph, make: Make) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.update_user("u-2", accountEnabled=False)
+    [ben] = directory.fetch(first.cursor).people
+    assert ben.email == BEN and ben.active is False
+    assert ben.groups == {"All Staff", "Official Account Holders"}  # the record stays whole
+
+
+def test_deleted_user_is_reported_removed(fake: FakeGraph, make: Make) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.delete_user("u-2")
+    second = directory.fetch(first.cursor)
+    assert list(second.removed) == ["u-2"] and list(second.people) == []
+
+
+def test_taken_out_of_every_role_group_is_a_leaver(fake: FakeGraph, make: Make) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.remove_member("Governors", "u-3")
+    [cara] = directory.fetch(first.cursor).people
+    assert cara.email == CARA and cara.active is False and cara.groups == frozenset()
+
+
+def test_membership_change_updates_roles(fake: FakeGraph, make: Make) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.remove_member("Official Account Holders", "u-2")
+    fake.add_member("Governors", "u-1")
+    second = _by_email(directory.fetch(first.cursor))
+    assert set(second) == {BEN, ADA}
+    assert second[BEN].roles == {"staff"}
+    assert second[ADA].roles == {"staff", "headteacher", "governor"}
+    assert second[ADA].active
+
+
+def test_manager_change_arrives_by_id(fake: FakeGraph, make: Make) -> None:
+    """manager@delta carries the id only; the store resolves it (see the store test below)."""
+    directory = make()
+    first = directory.fetch(None)
+    fake.set_manager("u-2", "u-3")
+    second = directory.fetch(first.cursor)
+    [ben] = second.people
+    assert ben.manager_external_id == "u-3"
+    fake.set_manager("u-2", None)
+    [ben] = directory.fetch(second.cursor).people
+    assert ben.manager_external_id is None and ben.manager_email is None
+
+
+def test_partial_delta_entries_are_reread_whole_fifteen_ids_a_request(make: Make) -> None:
+    fake = FakeGraph(clock=FakeClock(), partial_updates=True)
+    fake.seed_population()
+    for n in range(20):
+        fake.add_user(f"u-s{n:02d}", f"Supply {n}", f"supply{n}@oakfield.example")
+        fake.add_member("All Staff", f"u-s{n:02d}")
+    directory = make(fake)
+    first = directory.fetch(None)
+    for n in range(20):
+        fake.update_user(f"u-s{n:02d}", jobTitle="Supply teacher")
+    before = len(fake.requests)
+    second = directory.fetch(first.cursor)
+    lookups = [r for r in fake.requests[before:] if r.url.path == "/v1.0/users"]
+    assert len(lookups) == 2  # `id in (...)` takes at most 15 ids
+    assert len(second.people) == 20
+    assert {p.job_title for p in second.people} == {"Supply teacher"}
+    assert all(p.display_name.startswith("Supply ") and p.active for p in second.people)
+    assert all(p.roles == {"staff"} for p in second.people)
+
+
+@pytest.mark.parametrize("status", [410, 400])
+def test_expired_delta_token_falls_back_to_a_full_sync(
+    fake: FakeGraph, make: Make, status: int
+) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.expire_delta_tokens(status)
+    again = directory.fetch(first.cursor)
+    assert again.complete
+    assert set(_by_email(again)) == {ADA, BEN, CARA, DAN}
+    assert directory.fetch(again.cursor).complete is False  # and delta resumes
+
+
+def test_unreadable_or_foreign_cursor_means_a_full_sync(fake: FakeGraph, make: Make) -> None:
+    first = make().fetch(None)
+    assert make().fetch("not a cursor").complete
+    assert make(role_groups={"All Staff": "staff"}).fetch(first.cursor).complete
+    assert make(all_users=True).fetch(first.cursor).complete
+
+
+def test_renamed_role_group_stops_the_sync_with_the_name(fake: FakeGraph, make: Make) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.rename_group("Governors", "Governing Board")
+    with pytest.raises(PermanentError, match="'Governors'"):
+        directory.fetch(first.cursor)
+
+
+def test_delta_link_to_another_host_is_refused(fake: FakeGraph, make: Make) -> None:
+    directory = make()
+    cursor = directory.fetch(None).cursor
+    assert cursor is not None
+    forged = cursor.replace("https://graph.microsoft.com/", "https://attacker.example/")
+    before = len(fake.requests)
+    changes = directory.fetch(forged)
+    assert all(r.url.host != "attacker.example" for r in fake.requests[before:])
+    assert changes.complete  # refused the link, then a full sync
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("permission", ["User.Read.All", "GroupMember.Read.All"])
+def test_missing_permission_is_permanent_and_names_it(
+    fake: FakeGraph, make: Make, permission: str
+) -> None:
+    fake.granted.discard(permission)
+    with pytest.raises(PermanentError) as caught:
+        make().fetch(None)
+    assert "HTTP 403" in str(caught.value)
+    assert "User.Read.All and GroupMember.Read.All" in str(caught.value)
+
+
+def test_throttled_reads_are_retryable_with_retry_after(fake: FakeGraph, make: Make) -> None:
+    fake.fail("GET", r"^/users/delta\(\)$", status=429, headers={"Retry-After": "0"}, times=9)
+    with pytest.raises(RetryableError):
+        make().fetch(None)
+    reads = fake.graph_requests("GET", r"^/users/delta\(\)$")
+    assert len(reads) == 4  # a GET is safe to repeat: the SDK tried 1 + 3 times
+
+
+def test_one_503_on_a_read_is_absorbed_by_the_sdk_retry(fake: FakeGraph, make: Make) -> None:
+    fake.fail("GET", r"^/users/delta\(\)$", status=503, headers={"Retry-After": "0"})
+    assert make().fetch(None).complete
+
+
+# --------------------------------------------------------------------------- with the store
+
+
+def test_sync_into_the_store_keeps_leavers_and_their_history(
+    fake: FakeGraph, make: Make, tmp_path: Path, sqlite_url: str
+) -> None:
+    builder = SchoolBuilder(tmp_path / "school")
+    builder.school["headteacher"] = ADA
+    builder.school["dsl"] = [ADA]
+    builder.school["deputy_dsl"] = []
+    ctx = builder.context(sqlite_url)
+    school = ctx.config.school()
+    directory = make()
+    with ctx.store.transaction() as session:
+        first = sync_directory(session, school, directory, date(2026, 11, 2))
+    assert (first.added, first.left) == (4, 0)
+    with ctx.store.transaction() as session:
+        quiet = sync_directory(session, school, directory, date(2026, 11, 3))
+    assert (quiet.added, quiet.updated, quiet.left) == (0, 0, 0)
+    fake.set_manager("u-2", "u-3")
+    with ctx.store.transaction() as session:
+        sync_directory(session, school, directory, date(2026, 11, 3))
+        ben = session.scalar(select(Person).where(Person.email == BEN))
+        assert ben is not None and ben.manager is not None and ben.manager.email == CARA
+    fake.update_user("u-2", accountEnabled=False)  # Ben leaves: account disabled
+    fake.delete_user("u-1")  # Ada's account is deleted outright
+    with ctx.store.transaction() as session:
+        later = sync_directory(session, school, directory, date(2026, 11, 4))
+        people = {p.email: p for p in session.scalars(select(Person))}
+    assert later.left == 2
+    assert set(people) == {ADA, BEN, CARA, DAN}  # never deleted
+    assert not people[BEN].active and people[BEN].left_on == date(2026, 11, 4)
+    assert not people[ADA].active and people[ADA].left_on == date(2026, 11, 4)
+    assert people[CARA].active and people[CARA].role_names == {"governor"}

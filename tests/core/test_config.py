@@ -1,0 +1,112 @@
+"""The school configuration: valid files load; invalid ones give one actionable line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from bot.core.config import ConfigError, load_config
+from tests.support.helpers import SchoolBuilder
+
+
+def test_valid_config_loads(school: SchoolBuilder) -> None:
+    school.policy("online-safety", "1.0")
+    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
+                       audience={"roles": ["staff"]})
+    config = load_config(school.write() / "school.yaml")
+    assert config.school().requirements[0].policy == "online-safety"
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
+         "    requirments: []\n", "line 6: schools[0].requirments: unknown key"),
+        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
+         "    requirements:\n      - {id: r1, kind: acknowledge, policy: p}\n",
+         "line 7: schools[0].requirements[0].kind: Input should be"),
+        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: nobody\n",
+         "line 5: schools[0].headteacher: String should match pattern"),
+        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n", "schools[0].headteacher: "
+         "required key is missing"),
+        ("organisation: {name: X}\nschools: [\n", "not valid YAML"),
+        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
+         "    requirements:\n      - {id: r1, kind: complete_training}\n",
+         "needs 'course: <course name>'"),
+        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
+         "    requirements:\n      - {id: r1, kind: acknowledge_policy, policy: nope}\n",
+         "names unknown policy 'nope'"),
+    ],
+)
+def test_invalid_config_names_file_line_and_key(tmp_path: Path, yaml_text: str,
+                                                 expected: str) -> None:
+    path = tmp_path / "school.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(str(path))
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_cli_reports_bad_config_in_one_line_with_exit_2(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "school.yaml").write_text("organisation: {name: X}\nschools: 3\n", encoding="utf-8")
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(home))
+    result = CliRunner().invoke(app, ["check", "config"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert "school.yaml" in lines[0] and "Traceback" not in result.output
+
+
+def test_missing_config_points_to_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(tmp_path / "nothing"))
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 2
+    assert "configuration file not found" in result.output
+
+
+def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLIANCE_BOT_CONNECTOR", "exchange")
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 2
+    assert "COMPLIANCE_BOT_CONNECTOR" in result.output
+
+
+def test_school_calendar(school: SchoolBuilder) -> None:
+    from datetime import date
+
+    school.school["terms"] = [{"name": "Autumn 2", "start": "2026-11-02", "end": "2026-12-18"}]
+    school.school["inset_days"] = ["2026-11-30"]
+    cfg = load_config(school.write() / "school.yaml").school()
+    assert cfg.is_school_day(date(2026, 11, 27))  # Friday
+    assert not cfg.is_school_day(date(2026, 11, 28))  # Saturday
+    assert not cfg.is_school_day(date(2026, 11, 30))  # INSET
+    assert cfg.next_school_day(date(2026, 11, 28)) == date(2026, 12, 1)
+    assert not cfg.is_school_day(date(2026, 12, 21))  # holidays
+    assert cfg.add_school_days(date(2026, 11, 27), 1) == date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("{'All Staff': 'staff'}", "COMPLIANCE_BOT_M365__ROLE_GROUPS: not valid JSON"),
+        ('{"All Staff": "staf"}', "COMPLIANCE_BOT_M365__ROLE_GROUPS__ALL STAFF: Input should be"),
+    ],
+)
+def test_bad_role_groups_setting_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("COMPLIANCE_BOT_M365__ROLE_GROUPS", value)
+    result = CliRunner().invoke(app, ["check", "m365"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith(f"error: {expected}")

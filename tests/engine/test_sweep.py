@@ -1,0 +1,105 @@
+"""A full cycle on a small school, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.core.models import Duty, OutboxMessage, SweepRun
+from bot.engine.sweep import run_sweep
+from tests.support.helpers import SchoolBuilder, at
+
+MONDAY = date(2026, 11, 23)
+
+
+def _school(school: SchoolBuilder) -> None:
+    school.policy("online-safety", "2026.1", published=str(MONDAY))
+    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
+                       audience={"roles": ["staff"]}, due_days=14)
+    school.requirement(id="train-os", kind="complete_training", course="Online safety",
+                       audience={"roles": ["staff"]}, due_days=28)
+
+
+def _emails(folder: Path) -> list[email.message.EmailMessage]:
+    out = []
+    for path in sorted(folder.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        out.append(message)
+    return out
+
+
+def test_first_cycle_asks_everyone_once_in_one_digest(school: SchoolBuilder,
+                                                       database_url: str) -> None:
+    _school(school)
+    ctx = school.context(database_url)
+    results, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                               as_of=MONDAY, now=at(MONDAY))
+    [result] = results
+    assert result.opened == 8  # 4 staff x 2 requirements
+    assert stats is not None
+    reminders = [k for k in stats.sent_keys if k.startswith("reminder:")]
+    assert len(reminders) == 4  # one email per person listing everything, not one per duty
+    assert any(k.startswith("digest:") for k in stats.sent_keys)  # Monday: the head's digest
+    mails = [m for m in _emails(ctx.settings.outbox_dir)
+             if m["X-Compliance-Bot-Key"].startswith("reminder:")]
+    assert sorted(m["To"] for m in mails) == ["amy@oak.example", "ben@oak.example",
+                                              "head@oak.example", "line@oak.example"]
+    amy = next(m for m in mails if m["To"] == "amy@oak.example")
+    text = amy.get_body(("plain",)).get_content()
+    html = amy.get_body(("html",)).get_content()
+    assert "Online Safety" in text and "Online safety" in text
+    assert "/ack/" in text and "/ack/" in html
+    assert "Oak Test School" in html
+    # the same day again: nothing new
+    again, stats2 = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                              as_of=MONDAY, now=at(MONDAY, 11))
+    assert again[0].opened == 0 and stats2 is not None and stats2.sent == 0
+    assert len(_emails(ctx.settings.outbox_dir)) == 5  # 4 reminders + the digest email (the
+    # digest card goes to the channel, not the mailbox)
+    with ctx.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(SweepRun)) == 2
+    ctx.store.dispose()
+
+
+def test_dry_run_writes_nothing(school: SchoolBuilder, database_url: str) -> None:
+    _school(school)
+    ctx = school.context(database_url)
+    results, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                               as_of=MONDAY, now=at(MONDAY), write=False)
+    assert stats is None and len(results[0].reminders) == 4
+    with ctx.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Duty)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    ctx.store.dispose()
+
+
+def test_weekend_sends_nothing_and_monday_catches_up(school: SchoolBuilder,
+                                                      sqlite_url: str) -> None:
+    _school(school)
+    ctx = school.context(sqlite_url)
+    saturday = date(2026, 11, 21)
+    results, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                               as_of=saturday, now=at(saturday))
+    assert not results[0].school_day and stats is not None and stats.sent == 0
+    _, monday = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                          as_of=MONDAY, now=at(MONDAY))
+    assert monday is not None
+    assert len([k for k in monday.sent_keys if k.startswith("reminder:")]) == 4
+
+
+def test_after_the_window_the_reminder_waits_for_the_next_school_morning(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    _school(school)
+    ctx = school.context(sqlite_url)
+    _, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                         as_of=MONDAY, now=at(MONDAY, 18))
+    assert stats is not None and stats.sent == 0
+    with ctx.store.session() as session:
+        due = session.scalars(select(OutboxMessage.next_attempt_at)).all()
+    assert {d for d in due} == {at(date(2026, 11, 24), 8, 0)}

@@ -1,0 +1,176 @@
+"""The register pages: who may read and record, CSRF, the review form, versions and gaps."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from bot.core.context import AppContext
+from bot.core.models import AuditEvent, Policy, PolicyReview
+from bot.engine.sweep import run_sweep
+from bot.web.app import create_app
+from tests.support.helpers import Row, SchoolBuilder, at
+
+TODAY = date(2026, 3, 16)
+
+
+@pytest.fixture
+def site(
+    school: SchoolBuilder, sqlite_url: str, live_server: Any
+) -> Iterator[tuple[str, AppContext]]:
+    """The test school served on a live server, with the clock at ``TODAY``."""
+    school.people.append(Row("clerk@oak.example", "Cleo Clerk", "staff", "All Staff"))
+    school.school["clerk"] = "clerk@oak.example"
+    school.policy(
+        "online-safety",
+        "2025.1",
+        title="Online Safety Policy",
+        owner="head@oak.example",
+        next_review="2026-03-01",
+        linked_policies=["AUP", "Remote Learning Policy"],
+    )
+    school.policy(
+        "aup",
+        "2025.1",
+        title="Staff Acceptable Use Policy",
+        next_review="2026-04-01",
+        approving_body="Resources Committee",
+    )
+    school.policy("code", "2025.1", title="Staff Code of Conduct", next_review="2026-12-01")
+    ctx = school.context(sqlite_url, demo=True)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )
+    with (
+        time_machine.travel(at(TODAY), tick=True),
+        live_server(create_app(ctx.settings, ctx)) as server,
+    ):
+        yield server.url, ctx
+
+
+def _client(base: str, email: str | None) -> httpx.Client:
+    client = httpx.Client(base_url=base)
+    if email is not None:
+        token = _csrf(client.get("/signin").text)
+        assert client.post("/signin", data={"email": email, "csrf_token": token}).status_code == 303
+    return client
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_register_for_governors_read_only(site: tuple[str, AppContext]) -> None:
+    base, ctx = site
+    client = _client(base, "gov@oak.example")
+    page = client.get("/policies")
+    assert page.status_code == 200
+    text = page.text
+    for title in ("Online Safety Policy", "Staff Acceptable Use Policy", "Staff Code of Conduct"):
+        assert title in text
+    assert re.search(
+        r'data-policy="online-safety">.*?<td class="status"><span class="bad">overdue', text, re.S
+    )
+    assert re.search(r'data-policy="aup">.*?due soon', text, re.S)
+    assert re.search(r'data-policy="code">.*?current', text, re.S)
+    with ctx.store.session() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None and policy.current_version is not None
+        version = policy.current_version
+    assert f'href="/documents/{version.id}"' in text and version.sha256 in text
+    assert "Remote Learning Policy" in text  # a linked-policy gap; the AUP is held
+    assert "<strong>AUP</strong>" not in text
+    detail = client.get("/policies/online-safety")
+    assert detail.status_code == 200 and "Record a review" not in detail.text
+    assert "Hana Head" in detail.text  # the owner
+    refused = client.post(
+        "/policies/online-safety/review",
+        data={"reviewed_on": "2026-03-12", "body": "FGB", "csrf_token": _csrf(detail.text)},
+    )
+    assert refused.status_code == 403
+    assert client.get(f"/documents/{version.id}").status_code == 200
+    assert client.get("/policies/nope").status_code == 404
+
+
+def test_staff_and_strangers_cannot_see_the_register(site: tuple[str, AppContext]) -> None:
+    base, _ = site
+    assert _client(base, "amy@oak.example").get("/policies").status_code == 403
+    assert _client(base, None).get("/policies").status_code == 401
+    assert _client(base, None).get("/policies/online-safety").status_code == 401
+
+
+def test_clerk_records_a_review_with_a_new_document(site: tuple[str, AppContext]) -> None:
+    base, ctx = site
+    client = _client(base, "clerk@oak.example")
+    form_page = client.get("/policies/online-safety")
+    assert "Record a review" in form_page.text
+    token = _csrf(form_page.text)
+    fields = {"reviewed_on": "2026-03-12", "body": "FGB", "minute_ref": "FGB/26/07"}
+    assert client.post("/policies/online-safety/review", data=fields).status_code == 403  # CSRF
+    bad = client.post(
+        "/policies/online-safety/review",
+        data={**fields, "reviewed_on": "12th March", "csrf_token": token},
+    )
+    assert bad.status_code == 400 and "give the date of the meeting" in bad.text
+    future = client.post(
+        "/policies/online-safety/review",
+        data={**fields, "reviewed_on": "2026-04-01", "csrf_token": token},
+    )
+    assert future.status_code == 400 and "is in the future" in future.text
+    done = client.post(
+        "/policies/online-safety/review",
+        data={**fields, "csrf_token": token},
+        files={
+            "document": ("online-safety-2026.md", b"# Online Safety\n\nRevised\n", "text/markdown")
+        },
+        follow_redirects=True,
+    )
+    assert done.status_code == 200
+    assert "Review recorded" in done.text and "New version <strong>2026.1</strong>" in done.text
+    assert 'id="next-review">12 March 2027<' in done.text
+    with ctx.store.session() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None and policy.current_version is not None
+        assert policy.current_version.label == "2026.1"
+        assert policy.current_version.document == b"# Online Safety\n\nRevised\n"
+        review = session.scalars(select(PolicyReview)).one()
+        assert (review.recorded_by, review.minute_ref) == ("clerk@oak.example", "FGB/26/07")
+        assert (
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "policy.reviewed"))
+            .one()
+            .actor
+            == "clerk@oak.example"
+        )
+
+
+def test_review_without_a_file_keeps_the_version(site: tuple[str, AppContext]) -> None:
+    base, ctx = site
+    client = _client(base, "head@oak.example")
+    token = _csrf(client.get("/policies/code").text)
+    done = client.post(
+        "/policies/code/review",
+        data={"reviewed_on": "2026-03-02", "body": "Resources Committee", "csrf_token": token},
+        files={"document": ("", b"", "application/octet-stream")},  # an empty file input
+        follow_redirects=True,
+    )
+    assert done.status_code == 200, done.text
+    assert "Review recorded" in done.text and "published: staff" not in done.text
+    with ctx.store.session() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "code"))
+        assert policy is not None and len(policy.versions) == 1
+        assert policy.next_review_due == date(2027, 3, 2)

@@ -1,0 +1,94 @@
+"""The scheduler: fixed job ids, explicit grace, and only one scheduler process at a time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.core.settings import Settings
+from schedules.jobs import JOBS, dispatch_job, sweep_job
+from schedules.runner import SchedulerAlreadyRunningError, SchedulerLock, build_scheduler
+from tests.support.helpers import SchoolBuilder
+
+
+def test_jobs_have_fixed_ids_and_explicit_grace(tmp_path: Path) -> None:
+    scheduler = build_scheduler(Settings(home=tmp_path))
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"compliance-bot.engine.sweep", "compliance-bot.dispatch"}
+    for spec in JOBS:
+        job = jobs[spec.id]
+        assert job.misfire_grace_time == spec.grace > 1  # the default of 1 s skips late runs
+        assert job.coalesce and job.max_instances == 1
+        assert job.kwargs == {"home": str(tmp_path.resolve())}
+    start = datetime(2026, 10, 25, 0, 50, tzinfo=UTC)  # the night the clocks go back
+    sweep = jobs["compliance-bot.engine.sweep"].trigger
+    first = sweep.get_next_fire_time(None, start)
+    second = sweep.get_next_fire_time(first, first)
+    assert (second - first).total_seconds() == 15 * 60
+
+
+def test_a_second_scheduler_cannot_start(tmp_path: Path, database_url: str) -> None:
+    """File lock beside SQLite; advisory lock on PostgreSQL."""
+    settings = Settings(home=tmp_path, database_url=database_url)
+    first, second = SchedulerLock(settings), SchedulerLock(settings)
+    first.acquire()
+    with pytest.raises(SchedulerAlreadyRunningError):
+        second.acquire()
+    first.release()
+    second.acquire()
+    second.release()
+
+
+def test_jobs_run_a_cycle_and_deliver(school: SchoolBuilder, sqlite_url: str,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    school.policy("p", "1", published="2026-11-02")
+    school.requirement(id="ack", kind="acknowledge_policy", policy="p",
+                       audience={"roles": ["staff"]})
+    home = school.write()
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "k" * 40)
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), tick=False):
+        sweep_job(str(home))
+        assert not list((home / "outbox").glob("*.eml"))  # the sweep only queues
+        dispatch_job(str(home))
+    # four reminders, and Monday's weekly digest to the headteacher
+    assert len(list((home / "outbox").glob("*.eml"))) == 5
+
+
+def test_jobs_share_one_context_per_process(school: SchoolBuilder, sqlite_url: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pacers and the recipient count live in the connectors, the engine in the store: a job
+    run must not rebuild them (nor re-run the migrations every minute)."""
+    import bot.core.context as context_module
+    import bot.core.store as store_module
+    import schedules.jobs as jobs
+
+    home = school.write()
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "k" * 40)
+    built: list[object] = []
+    upgrades: list[object] = []
+    real = context_module.build_connectors
+    real_upgrade = store_module.Store.upgrade
+
+    def counting(settings: object) -> object:
+        built.append(settings)
+        return real(settings)  # type: ignore[arg-type]
+
+    def counting_upgrade(self: object) -> None:
+        upgrades.append(self)
+        real_upgrade(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(context_module, "build_connectors", counting)
+    monkeypatch.setattr(store_module.Store, "upgrade", counting_upgrade)
+    monkeypatch.setattr(jobs, "_contexts", {})
+    for _ in range(3):
+        dispatch_job(str(home))
+    sweep_job(str(home))
+    sweep_job(str(home))
+    assert len(built) == 1
+    assert len(upgrades) == 1

@@ -1,0 +1,1 @@
+"""Test support: the fictional school builder, fakes of Graph and Google."""

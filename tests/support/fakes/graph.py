@@ -1,0 +1,1627 @@
+"""A fake Microsoft Graph, Entra ID token endpoint and Teams Workflows webhook, for offline tests.
+
+``FakeGraph.handler`` is an ``httpx.MockTransport`` handler (the transport calls it from sync and
+async clients alike), so the m365 connector runs msgraph-sdk's real middleware and serialisation
+and azure-identity's real token flow against it. It speaks Graph's JSON as the Graph docs and the
+SDK's models describe it:
+
+* users/groups lists with ``$select``/``$filter``/``$expand``/``$top`` and ``@odata.nextLink``;
+* ``/users/delta()`` and ``/groups/delta()`` rounds: pages (optionally an empty first page) linked
+  by ``$skiptoken``, a final ``@odata.deltaLink``, ``@removed`` entries, ``manager@delta`` and
+  ``members@delta``; tokens can be expired (410 Gone or 400 ``syncStateNotFound``);
+* ``sendMail`` in MIME (base64 ``text/plain``) or JSON: 202, per-mailbox 30/minute throttling on
+  an injectable clock (429 + ``Retry-After``), Graph's 401/403/404 error bodies;
+* SharePoint lists, columns (``indexed``) and items (``$filter`` on a non-indexed column needs the
+  ``Prefer: HonorNonIndexedQueriesWarningMayFailRandomly`` header, as in SharePoint);
+* workbook table ``headerRowRange`` and ``rows``;
+* permissions (``granted``, a Mail.Send mailbox scope, granted sites) with Graph's 403 bodies.
+
+Anything it does not understand — a wrong path, method, query option or body — gets a 400 with a
+Graph error and is recorded in ``rejected``: it never accepts a request it cannot check. Faults
+are scripted with :meth:`FakeGraph.fail`.
+
+Example::
+
+    fake = FakeGraph()
+    fake.seed_population()
+    connectors = build(settings, transport=fake.transport)
+"""
+
+from __future__ import annotations
+
+import base64
+import email.parser
+import email.policy
+import json
+import re
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+from zoneinfo import ZoneInfo
+
+import httpx
+
+GRAPH_HOST = "graph.microsoft.com"
+GRAPH = f"https://{GRAPH_HOST}/v1.0"
+LOGIN_HOST = "login.microsoftonline.com"
+AUTHORITY = f"https://{LOGIN_HOST}"
+TENANT_ID = "00000000-0000-4000-8000-00000000a001"  # fictional
+CLIENT_ID = "00000000-0000-4000-8000-00000000c001"  # fictional
+CLIENT_SECRET = "fake-client-secret-for-tests"  # fictional
+SENDER = "compliance-bot@oakfield.example"
+SENDER_ID = "u-bot"
+SITE_ID = (
+    "oakfield.sharepoint.com,00000000-0000-4000-8000-00000000e001,"
+    "00000000-0000-4000-8000-00000000e002"
+)
+DRIVE_ID = "b!fakeFormsDrive"
+ITEM_ID = "01FAKEFORMSWORKBOOK"
+TABLE = "Table1"
+WEBHOOK_HOST = "prod-00.uksouth.logic.azure.com"
+WEBHOOK_PATH = "/workflows/0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f/triggers/manual/paths/invoke"
+WEBHOOK_SIG = "fake-sas-signature"
+WEBHOOK_URL = (
+    f"https://{WEBHOOK_HOST}:443{WEBHOOK_PATH}?api-version=2016-06-01"
+    f"&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={WEBHOOK_SIG}"
+)
+ALL_PERMISSIONS = frozenset(
+    {"User.Read.All", "GroupMember.Read.All", "Mail.Send", "Sites.Selected"}
+)
+USER_PROPS = (
+    "id",
+    "displayName",
+    "givenName",
+    "surname",
+    "mail",
+    "userPrincipalName",
+    "accountEnabled",
+    "jobTitle",
+    "department",
+    "employeeId",
+)
+GROUP_PROPS = ("id", "displayName", "description", "mail", "mailNickname", "members")
+JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;charset=utf-8"
+LONDON = ZoneInfo("Europe/London")
+EXCEL_EPOCH = datetime(1899, 12, 30)
+TITLE_COLUMN_ID = "fa564e0f-0c70-4ab9-b863-0177e6ddd247"  # SharePoint's built-in Title field
+_LITERAL = r"'(?:[^']|'')*'"
+_KEY = re.compile(rb"^X-Compliance-Bot-Key:[ \t]*(.+?)\r?$", re.MULTILINE | re.IGNORECASE)
+
+
+class FakeClock:
+    """A clock the fake and the connector's pacers share: ``sleep`` only moves it forward."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+        self.slept = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Advance instead of sleeping."""
+        if seconds > 0:
+            self.now += seconds
+            self.slept += seconds
+
+    def advance(self, seconds: float) -> None:
+        """Let time pass."""
+        self.now += seconds
+
+
+def excel_serial(when: datetime, tz: ZoneInfo = LONDON) -> float:
+    """An aware datetime as the Excel serial Microsoft Forms writes (wall-clock in ``tz``)."""
+    local = when.astimezone(tz).replace(tzinfo=None)
+    return (local - EXCEL_EPOCH) / timedelta(days=1)
+
+
+@dataclass
+class Fault:
+    """A scripted failure for requests matching ``method`` and the ``path`` regex."""
+
+    method: str
+    path: re.Pattern[str]
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    exception: Callable[[httpx.Request], Exception] | None = None
+    times: int = 1
+    deliver: bool = False
+
+
+@dataclass
+class SentMail:
+    """One sendMail the fake accepted: the MIME bytes (or the JSON message) and its outbox key."""
+
+    mailbox: str
+    mime: bytes | None
+    message: dict[str, Any] | None
+    key: str | None
+    at: float
+
+
+class _Reject(Exception):
+    def __init__(self, status: int, code: str, message: str, *, record: bool = True) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.record = record
+
+
+def _error(status: int, code: str, message: str, **headers: str) -> httpx.Response:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": "2026-11-02T09:30:00",
+                "request-id": str(uuid.uuid4()),
+                "client-request-id": str(uuid.uuid4()),
+            },
+        }
+    }
+    return httpx.Response(status, json=body, headers={"Content-Type": JSON_TYPE, **headers})
+
+
+def _literals(text: str) -> list[str]:
+    return [m[1:-1].replace("''", "'") for m in re.findall(_LITERAL, text)]
+
+
+class FakeGraph:
+    """The fake platform; see the module docstring.
+
+    Args:
+        clock: time for throttling and sent-mail stamps (share it with the mailer's pacer).
+        page_size: items per page for lists and delta rounds.
+        empty_first_page: start every initial delta round with an empty page carrying a nextLink.
+        empty_delta_pages: start follow-up rounds (from a deltaLink) with an empty page too;
+            off by default, as Graph usually answers "no changes" with one page.
+        messages_per_minute: per-mailbox sendMail limit (None: unlimited).
+        partial_updates: delta entries for changed users carry only the changed properties.
+        graph_host, login_host: the cloud to impersonate (national clouds use other hosts).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] | None = None,
+        page_size: int = 2,
+        empty_first_page: bool = True,
+        empty_delta_pages: bool = False,
+        messages_per_minute: int | None = 30,
+        partial_updates: bool = False,
+        graph_host: str = GRAPH_HOST,
+        login_host: str = LOGIN_HOST,
+    ) -> None:
+        self.graph_host = graph_host
+        self.login_host = login_host
+        self.graph = f"https://{graph_host}/v1.0"
+        self.clock = clock or FakeClock()
+        self.page_size = page_size
+        self.empty_first_page = empty_first_page
+        self.empty_delta_pages = empty_delta_pages
+        self.messages_per_minute = messages_per_minute
+        self.partial_updates = partial_updates
+        self.access_token = f"fake-access-token-{uuid.uuid4().hex}"
+        self.client_secret = CLIENT_SECRET
+        self.certificate_thumbprints: set[str] = set()
+        self.granted: set[str] = set(ALL_PERMISSIONS)
+        self.send_scope: set[str] | None = {SENDER}  # mailboxes Mail.Send reaches (None: all)
+        self.granted_sites: set[str] = {SITE_ID}
+        # directory
+        self.users: dict[str, dict[str, Any]] = {}
+        self.managers: dict[str, str] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.members: dict[str, list[dict[str, str]]] = {}
+        self._seq = 0
+        self._user_log: dict[str, dict[str, int]] = {}
+        self._previous_manager: dict[str, str] = {}
+        self._deleted_users: dict[str, int] = {}
+        self._group_log: dict[str, dict[str, int]] = {}
+        self._deleted_groups: dict[str, int] = {}
+        self._member_log: list[tuple[int, str, dict[str, str], bool]] = []
+        self._delta_tokens: dict[str, dict[str, Any]] = {}
+        self._pages: dict[str, tuple[str, list[list[dict[str, Any]]], dict[str, Any]]] = {}
+        self.expired_status: int | None = None
+        # mail, cards, lists, workbook
+        self.sent: list[SentMail] = []
+        self.posted: list[dict[str, Any]] = []
+        self.throttled = 0
+        self._mail_stamps: dict[str, deque[float]] = {}
+        self.sites: dict[str, dict[str, dict[str, Any]]] = {SITE_ID: {}}
+        self.workbooks: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        # records
+        self.requests: list[httpx.Request] = []
+        self.rejected: list[str] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.RLock()
+
+    # ---- seeding and changes ---------------------------------------------------------------
+    def _next(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def add_user(
+        self,
+        user_id: str,
+        display_name: str,
+        mail: str | None,
+        *,
+        given_name: str | None = None,
+        surname: str | None = None,
+        job_title: str | None = None,
+        account_enabled: bool = True,
+        manager: str | None = None,
+        user_principal_name: str | None = None,
+    ) -> None:
+        """Create a user (a delta round after this reports it)."""
+        seq = self._next()
+        self.users[user_id] = {
+            "id": user_id,
+            "displayName": display_name,
+            "givenName": given_name,
+            "surname": surname,
+            "mail": mail,
+            "userPrincipalName": user_principal_name or mail or f"{user_id}@oakfield.example",
+            "accountEnabled": account_enabled,
+            "jobTitle": job_title,
+            "department": None,
+            "employeeId": None,
+        }
+        self._user_log[user_id] = {"created": seq}
+        self._deleted_users.pop(user_id, None)
+        if manager:
+            self.managers[user_id] = manager
+
+    def update_user(self, user_id: str, **props: Any) -> None:
+        """Change Graph properties (e.g. ``accountEnabled=False``)."""
+        seq = self._next()
+        for name, value in props.items():
+            if name not in USER_PROPS or name == "id":
+                raise KeyError(name)
+            self.users[user_id][name] = value
+            self._user_log[user_id][name] = seq
+
+    def set_manager(self, user_id: str, manager_id: str | None) -> None:
+        """Change (or clear) a user's manager."""
+        seq = self._next()
+        old = self.managers.pop(user_id, None)
+        if old:
+            self._previous_manager[user_id] = old
+        if manager_id:
+            self.managers[user_id] = manager_id
+        self._user_log[user_id]["manager"] = seq
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete a user; their group memberships go too (and show in group delta)."""
+        for group_id, entries in self.members.items():
+            if any(e["id"] == user_id for e in entries):
+                self.remove_member(group_id, user_id)
+        self.users.pop(user_id)
+        self.managers.pop(user_id, None)
+        self._deleted_users[user_id] = self._next()
+
+    def add_group(self, group_id: str, display_name: str) -> None:
+        """Create an empty group."""
+        seq = self._next()
+        self.groups[group_id] = {"id": group_id, "displayName": display_name}
+        self.members[group_id] = []
+        self._group_log[group_id] = {"created": seq}
+
+    def group_id(self, name: str) -> str:
+        """The id of the group with this display name."""
+        return next(g for g, data in self.groups.items() if data["displayName"] == name)
+
+    def add_member(self, group: str, member_id: str, kind: str = "user") -> None:
+        """Add a user (or, with ``kind``, a nested group/device) to a group (id or name)."""
+        group_id = group if group in self.groups else self.group_id(group)
+        entry = {"@odata.type": f"#microsoft.graph.{kind}", "id": member_id}
+        self.members[group_id].append(entry)
+        self._member_log.append((self._next(), group_id, entry, True))
+
+    def remove_member(self, group: str, member_id: str) -> None:
+        """Remove a member from a group (id or name)."""
+        group_id = group if group in self.groups else self.group_id(group)
+        entry = next(e for e in self.members[group_id] if e["id"] == member_id)
+        self.members[group_id].remove(entry)
+        self._member_log.append((self._next(), group_id, entry, False))
+
+    def rename_group(self, group: str, name: str) -> None:
+        """Change a group's display name."""
+        group_id = group if group in self.groups else self.group_id(group)
+        self.groups[group_id]["displayName"] = name
+        self._group_log[group_id]["displayName"] = self._next()
+
+    def expire_delta_tokens(self, status: int = 410) -> None:
+        """Every delta token issued so far fails: 410 resyncRequired, or 400 syncStateNotFound."""
+        self.expired_status = status
+        for data in self._delta_tokens.values():
+            data["expired"] = True
+
+    def add_workbook(self, header: list[str], rows: list[list[Any]]) -> None:
+        """The Forms workbook table (``DRIVE_ID``/``ITEM_ID``/``Table1``)."""
+        self.workbooks[(DRIVE_ID, ITEM_ID)] = {TABLE: {"header": header, "rows": rows}}
+
+    def seed_population(self) -> None:
+        """The shared fictional school (tests/contract/population.py), as Graph would hold it."""
+        from tests.connectors.contract.population import FORM_RESPONSES, GROUPS, PEOPLE
+
+        # The sender is a shared mailbox: a user object whose sign-in is blocked.
+        self.add_user(SENDER_ID, "Compliance Bot", SENDER, account_enabled=False)
+        for member in PEOPLE:
+            self.add_user(
+                member.external_id,
+                member.display_name,
+                member.email,
+                given_name=member.given_name,
+                surname=member.family_name,
+                job_title=member.job_title,
+                account_enabled=member.active,
+                manager=member.manager,
+            )
+        for number, name in enumerate(GROUPS, start=1):
+            self.add_group(f"g-{number}", name)
+            for member in PEOPLE:
+                if name in member.groups:
+                    self.add_member(f"g-{number}", member.external_id)
+        # Nested groups and devices are members too; the connector counts users only.
+        self.add_member(self.group_id("All Staff"), "g-nested", kind="group")
+        questions = sorted({q for r in FORM_RESPONSES for q in r.answers})
+        header = ["ID", "Start time", "Completion time", "Email", "Name", *questions]
+        rows = [
+            [
+                r.response_id,
+                excel_serial(r.submitted_at - timedelta(minutes=3)),
+                excel_serial(r.submitted_at),
+                "anonymous",
+                "",
+                *(r.answers.get(q, "") for q in questions),
+            ]
+            for r in FORM_RESPONSES
+        ]
+        self.add_workbook(header, rows)
+
+    # ---- records ---------------------------------------------------------------------------
+    @property
+    def transport(self) -> httpx.MockTransport:
+        """A transport for httpx clients (sync and async) that answers with this fake."""
+        return httpx.MockTransport(self.handler)
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        json_body: Any = None,
+        exception: Callable[[httpx.Request], Exception] | None = None,
+        times: int = 1,
+        deliver: bool = False,
+    ) -> None:
+        """Script a failure for the next ``times`` requests whose path matches ``path``.
+
+        ``deliver=True`` processes the request first (e.g. the mail *is* sent) and then fails,
+        like a response lost after the service acted.
+        """
+        self.faults.append(
+            Fault(
+                method=method.upper(),
+                path=re.compile(path),
+                status=status,
+                headers=headers or {},
+                body=json_body,
+                exception=exception,
+                times=times,
+                deliver=deliver,
+            )
+        )
+
+    def graph_requests(
+        self, method: str | None = None, path: str | None = None
+    ) -> list[httpx.Request]:
+        """Requests that reached the Graph host (optionally by method and path regex)."""
+        found = []
+        for request in self.requests:
+            if request.url.host != self.graph_host:
+                continue
+            if method and request.method != method.upper():
+                continue
+            if path and not re.search(path, _graph_path(request)):
+                continue
+            found.append(request)
+        return found
+
+    def token_requests(self) -> list[httpx.Request]:
+        """Requests to the Entra ID token endpoint."""
+        return [
+            r
+            for r in self.requests
+            if r.url.host == self.login_host and r.url.path.endswith("/token")
+        ]
+
+    def keys_sent(self) -> dict[str, int]:
+        """How many sendMail requests carried each outbox key (``X-Compliance-Bot-Key``)."""
+        counts: dict[str, int] = {}
+        for mail in self.sent:
+            if mail.key:
+                counts[mail.key] = counts.get(mail.key, 0) + 1
+        return counts
+
+    # ---- dispatch --------------------------------------------------------------------------
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request (the ``httpx.MockTransport`` handler)."""
+        with self._lock:
+            self.requests.append(request)
+            fault = self._fault_for(request)
+            if fault is not None and not fault.deliver:
+                return self._fault_response(fault, request)
+            try:
+                response = self._dispatch(request)
+            except _Reject as exc:
+                if exc.record:
+                    self.rejected.append(
+                        f"{request.method} {request.url.path}?{request.url.query.decode()}: "
+                        f"{exc.message}"
+                    )
+                response = _error(exc.status, exc.code, exc.message)
+            if fault is not None:
+                return self._fault_response(fault, request)
+            return response
+
+    def _fault_for(self, request: httpx.Request) -> Fault | None:
+        path = _graph_path(request) if request.url.host == self.graph_host else request.url.path
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == request.method and fault.path.search(path):
+                fault.times -= 1
+                return fault
+        return None
+
+    def _fault_response(self, fault: Fault, request: httpx.Request) -> httpx.Response:
+        if fault.exception is not None:
+            raise fault.exception(request)
+        status = fault.status or 500
+        if fault.body is not None:
+            return httpx.Response(status, json=fault.body, headers=fault.headers)
+        codes = {
+            429: ("TooManyRequests", "Too many requests; try again after Retry-After."),
+            503: ("ServiceUnavailable", "The service is temporarily unavailable."),
+            504: ("GatewayTimeout", "The gateway did not receive a response in time."),
+            401: ("InvalidAuthenticationToken", "Access token validation failure."),
+        }
+        code, message = codes.get(status, ("UnknownError", "Scripted failure."))
+        return _error(status, code, message, **fault.headers)
+
+    def _dispatch(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        if host == self.login_host:
+            return self._login(request)
+        if host == WEBHOOK_HOST:
+            return self._webhook(request)
+        if host != self.graph_host:
+            raise _Reject(400, "BadRequest", f"the fake does not serve host {host}")
+        if not request.url.path.startswith("/v1.0/"):
+            raise _Reject(400, "BadRequest", "Invalid version: only v1.0 is served")
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            message = (
+                "Access token is empty."
+                if "Authorization" not in request.headers
+                else "Access token validation failure. Invalid audience."
+            )
+            raise _Reject(401, "InvalidAuthenticationToken", message, record=False)
+        path = _graph_path(request)
+        for method, pattern, answer in self._routes():
+            match = re.fullmatch(pattern, path)
+            if match and method == request.method:
+                return answer(request, **match.groupdict())
+        raise _Reject(
+            400,
+            "BadRequest",
+            f"Resource not found for the segment or method: {request.method} {path}",
+        )
+
+    def _routes(self) -> list[tuple[str, str, Callable[..., httpx.Response]]]:
+        site = r"/sites/(?P<site>[^/]+)"
+        lst = site + r"/lists/(?P<list_id>[^/]+)"
+        table = r"/drives/(?P<drive>[^/]+)/items/(?P<item>[^/]+)/workbook/tables/(?P<table>[^/]+)"
+        return [
+            ("GET", r"/users/delta\(\)", self._users_delta),
+            ("GET", r"/users", self._list_users),
+            ("GET", r"/users/(?P<user>[^/]+)", self._get_user),
+            ("POST", r"/users/(?P<user>[^/]+)/sendMail", self._send_mail),
+            ("GET", r"/groups/delta\(\)", self._groups_delta),
+            ("GET", r"/groups", self._list_groups),
+            ("GET", r"/groups/(?P<group>[^/]+)/members", self._group_members),
+            ("GET", site + "/lists", self._lists),
+            ("POST", site + "/lists", self._create_list),
+            ("GET", lst + "/columns", self._columns),
+            ("POST", lst + "/columns", self._create_column),
+            ("PATCH", lst + r"/columns/(?P<column>[^/]+)", self._update_column),
+            ("GET", lst + "/items", self._items),
+            ("POST", lst + "/items", self._create_item),
+            ("PATCH", lst + r"/items/(?P<item>[^/]+)/fields", self._update_fields),
+            ("GET", table + r"/headerRowRange(?:\(\))?", self._header_range),
+            ("GET", table + "/rows", self._rows),
+        ]
+
+    # ---- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _params(request: httpx.Request, allowed: set[str]) -> dict[str, str]:
+        params: dict[str, str] = {}
+        for key, value in request.url.params.multi_items():
+            if key not in allowed:
+                raise _Reject(400, "BadRequest", f"Query option '{key}' is not allowed here")
+            params[key] = value
+        return params
+
+    def _need(self, permission: str) -> None:
+        if permission in self.granted:
+            return
+        if permission == "Mail.Send":
+            raise _Reject(
+                403,
+                "ErrorAccessDenied",
+                "Access is denied. Check credentials and try again.",
+                record=False,
+            )
+        if permission == "Sites.Selected":
+            raise _Reject(403, "accessDenied", "Access denied", record=False)
+        raise _Reject(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+            record=False,
+        )
+
+    @staticmethod
+    def _json(data: Any, status: int = 200) -> httpx.Response:
+        return httpx.Response(status, json=data, headers={"Content-Type": JSON_TYPE})
+
+    @staticmethod
+    def _body(request: httpx.Request) -> dict[str, Any]:
+        if not request.headers.get("Content-Type", "").startswith("application/json"):
+            raise _Reject(415, "UnsupportedMediaType", "Expected application/json")
+        try:
+            data = json.loads(request.content)
+        except ValueError:
+            raise _Reject(400, "BadRequest", "Unable to read JSON request payload.") from None
+        if not isinstance(data, dict):
+            raise _Reject(400, "BadRequest", "Expected a JSON object")
+        return data
+
+    @staticmethod
+    def _select(
+        obj: dict[str, Any], select: str | None, allowed: tuple[str, ...], kind: str
+    ) -> dict[str, Any]:
+        if not select:
+            return {k: v for k, v in obj.items() if k in allowed}
+        names = [s.strip() for s in select.split(",") if s.strip()]
+        for name in names:
+            if name not in allowed:
+                raise _Reject(
+                    400,
+                    "Request_BadRequest",
+                    f"Could not find a property named '{name}' on type 'microsoft.graph.{kind}'.",
+                )
+        return {"id": obj["id"], **{n: obj.get(n) for n in names if n in obj}}
+
+    def _page(
+        self,
+        path: str,
+        items: list[dict[str, Any]],
+        tail: dict[str, Any],
+        *,
+        empty_first: bool = False,
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """The first page of ``items``; the rest wait under ``$skiptoken`` links."""
+        size = size or self.page_size
+        pages = [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+        if empty_first:
+            pages.insert(0, [])
+        return self._serve(path, pages, tail)
+
+    def _serve(
+        self, path: str, pages: list[list[dict[str, Any]]], tail: dict[str, Any]
+    ) -> dict[str, Any]:
+        first, rest = pages[0], pages[1:]
+        body: dict[str, Any] = {
+            "@odata.context": f"{self.graph}/$metadata#{path.strip('/')}",
+            "value": first,
+        }
+        if rest:
+            token = uuid.uuid4().hex
+            self._pages[token] = (path, rest, tail)
+            body["@odata.nextLink"] = f"{self.graph}{path}?{urlencode({'$skiptoken': token})}"
+        else:
+            body.update(tail)
+        return body
+
+    def _continue(self, path: str, token: str) -> dict[str, Any]:
+        stored = self._pages.pop(token, None)
+        if stored is None or stored[0] != path:
+            raise _Reject(400, "Request_BadRequest", "The specified page token value has expired.")
+        return self._serve(path, stored[1], stored[2])
+
+    # ---- Entra ID --------------------------------------------------------------------------
+    def _aad_error(self, status: int, error: str, code: int, text: str) -> httpx.Response:
+        description = (
+            f"AADSTS{code}: {text}\r\nTrace ID: {uuid.uuid4()}\r\n"
+            f"Correlation ID: {uuid.uuid4()}\r\nTimestamp: 2026-11-02 09:30:00Z"
+        )
+        return httpx.Response(
+            status,
+            json={
+                "error": error,
+                "error_description": description,
+                "error_codes": [code],
+                "timestamp": "2026-11-02 09:30:00Z",
+                "trace_id": str(uuid.uuid4()),
+                "correlation_id": str(uuid.uuid4()),
+                "error_uri": f"https://{self.login_host}/error?code={code}",
+            },
+        )
+
+    def _instance_discovery(self, request: httpx.Request) -> httpx.Response:
+        """``GET /common/discovery/instance``: the cloud aliases (MSAL asks after a failure).
+
+        MSAL looks for cached tokens under the authority's aliases when a token request fails;
+        if this endpoint errs, MSAL raises that error instead of Entra's AADSTS answer.
+        """
+        self._params(request, {"api-version", "authorization_endpoint"})
+        groups = [
+            [
+                "login.microsoftonline.com",
+                "login.windows.net",
+                "login.microsoft.com",
+                "sts.windows.net",
+            ],
+            ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+            ["login.microsoftonline.us", "login.usgovcloudapi.net"],
+            ["login-us.microsoftonline.com"],
+        ]
+        if not any(self.login_host in aliases for aliases in groups):
+            groups.append([self.login_host])
+        return httpx.Response(
+            200,
+            json={
+                "tenant_discovery_endpoint": (
+                    f"https://{self.login_host}/common/v2.0/.well-known/openid-configuration"
+                ),
+                "api-version": "1.1",
+                "metadata": [
+                    {"preferred_network": a[0], "preferred_cache": a[-1], "aliases": a}
+                    for a in groups
+                ],
+            },
+        )
+
+    def _login(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == "/common/discovery/instance":
+            return self._instance_discovery(request)
+        parts = request.url.path.strip("/").split("/")
+        tenant = parts[0] if parts else ""
+        if tenant != TENANT_ID:
+            return self._aad_error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
+        base = f"https://{self.login_host}/{TENANT_ID}"
+        if request.method == "GET" and request.url.path.endswith(
+            "/v2.0/.well-known/openid-configuration"
+        ):
+            return httpx.Response(
+                200,
+                json={
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "issuer": f"{base}/v2.0",
+                    "jwks_uri": f"{base}/discovery/v2.0/keys",
+                    "token_endpoint_auth_methods_supported": [
+                        "client_secret_post",
+                        "private_key_jwt",
+                        "client_secret_basic",
+                    ],
+                },
+            )
+        if request.method != "POST" or request.url.path != f"/{TENANT_ID}/oauth2/v2.0/token":
+            raise _Reject(400, "BadRequest", f"the fake Entra ID does not serve {request.url.path}")
+        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+        if form.get("grant_type") != "client_credentials":
+            raise _Reject(400, "BadRequest", "only client_credentials is served")
+        if form.get("client_id") != CLIENT_ID:
+            return self._aad_error(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{form.get('client_id')}' was not found in the "
+                f"directory '{TENANT_ID}'.",
+            )
+        if form.get("scope") != f"https://{self.graph_host}/.default":
+            return self._aad_error(
+                400,
+                "invalid_scope",
+                1002012,
+                f"The provided value for scope {form.get('scope')} is not valid.",
+            )
+        if "client_assertion" in form:
+            if not self._assertion_ok(form):
+                return self._aad_error(
+                    401,
+                    "invalid_client",
+                    700027,
+                    "The certificate with identifier used to sign the client assertion is not "
+                    "registered on application.",
+                )
+        elif form.get("client_secret") != self.client_secret:
+            return self._aad_error(
+                401,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is "
+                f"the client secret value, not the client secret ID, for a secret added to app "
+                f"'{CLIENT_ID}'.",
+            )
+        return httpx.Response(
+            200,
+            json={
+                "token_type": "Bearer",
+                "expires_in": 3599,
+                "ext_expires_in": 3599,
+                "access_token": self.access_token,
+            },
+        )
+
+    def _assertion_ok(self, form: dict[str, str]) -> bool:
+        if form.get("client_assertion_type") != (
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        ):
+            return False
+        head = form["client_assertion"].split(".")[0]
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+        thumb = header.get("x5t#S256") or header.get("x5t")
+        return bool(thumb) and thumb in self.certificate_thumbprints
+
+    # ---- users and groups ------------------------------------------------------------------
+    def _user_json(
+        self, user_id: str, select: str | None, *, expand_manager: bool = False
+    ) -> dict[str, Any]:
+        user = self.users[user_id]
+        data = self._select(user, select, USER_PROPS, "user")
+        if expand_manager and user_id in self.managers:
+            boss = self.users.get(self.managers[user_id])
+            if boss is not None:
+                data["manager"] = {
+                    "@odata.type": "#microsoft.graph.user",
+                    "id": boss["id"],
+                    "mail": boss["mail"],
+                    "userPrincipalName": boss["userPrincipalName"],
+                }
+        return data
+
+    def _find_user(self, key: str) -> str:
+        for user_id, user in self.users.items():
+            if key == user_id or key.casefold() == str(user["userPrincipalName"]).casefold():
+                return user_id
+        raise _Reject(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{key}' does not exist or one of its queried reference-property objects "
+            "are not present.",
+            record=False,
+        )
+
+    def _list_users(self, request: httpx.Request) -> httpx.Response:
+        self._need("User.Read.All")
+        params = self._params(
+            request, {"$select", "$filter", "$expand", "$top", "$skiptoken", "$count"}
+        )
+        if "$skiptoken" in params:
+            return self._json(self._continue("/users", params["$skiptoken"]))
+        ids = sorted(self.users)
+        flt = params.get("$filter")
+        if flt:
+            ids = self._filter_users(flt, ids)
+        expand = params.get("$expand")
+        if expand and not re.fullmatch(r"manager(\(\$select=[A-Za-z,]+\))?", expand):
+            raise _Reject(400, "Request_BadRequest", f"Invalid $expand: {expand}")
+        top = int(params.get("$top", "100"))
+        if not 1 <= top <= 999:
+            raise _Reject(400, "Request_BadRequest", "Invalid page size specified: '$top'.")
+        items = [
+            self._user_json(u, params.get("$select"), expand_manager=bool(expand)) for u in ids
+        ]
+        return self._json(self._page("/users", items, {}, size=min(top, 100)))
+
+    def _filter_users(self, flt: str, ids: list[str]) -> list[str]:
+        match = re.fullmatch(rf"id in \(({_LITERAL}(?:\s*,\s*{_LITERAL})*)\)", flt)
+        if match:
+            wanted = _literals(match.group(1))
+            if len(wanted) > 15:
+                raise _Reject(
+                    400,
+                    "Request_UnsupportedQuery",
+                    "Number of included identifiers cannot exceed 15 in an 'in' clause.",
+                )
+            return [u for u in ids if u in wanted]
+        match = re.fullmatch(rf"(id|userPrincipalName|mail) eq ({_LITERAL})", flt)
+        if match:
+            prop, value = match.group(1), _literals(match.group(2))[0]
+            return [
+                u for u in ids if str(self.users[u].get(prop) or "").casefold() == value.casefold()
+            ]
+        raise _Reject(
+            400, "Request_UnsupportedQuery", f"Unsupported or invalid query filter clause: {flt}"
+        )
+
+    def _get_user(self, request: httpx.Request, user: str) -> httpx.Response:
+        self._need("User.Read.All")
+        params = self._params(request, {"$select"})
+        return self._json(self._user_json(self._find_user(user), params.get("$select")))
+
+    def _delta_token(self, request: httpx.Request, kind: str) -> dict[str, Any]:
+        token = request.url.params["$deltatoken"]
+        data = self._delta_tokens.get(token)
+        if data is None or data["kind"] != kind:
+            raise _Reject(400, "syncStateNotFound", "The sync state generation is not found.")
+        if data["expired"]:
+            if self.expired_status == 400:
+                raise _Reject(
+                    400,
+                    "syncStateNotFound",
+                    "The sync state generation is not found. Restart the sync with a new "
+                    "initial delta query.",
+                    record=False,
+                )
+            raise _Reject(
+                410,
+                "resyncRequired",
+                "Resync required. Replace any local cached copies of the collection with the "
+                "results of a fresh delta query.",
+                record=False,
+            )
+        return data
+
+    def _delta_link(
+        self, path: str, kind: str, select: str | None, ids: tuple[str, ...] | None
+    ) -> dict[str, str]:
+        token = uuid.uuid4().hex
+        self._delta_tokens[token] = {
+            "kind": kind,
+            "seq": self._seq,
+            "select": select,
+            "ids": ids,
+            "expired": False,
+        }
+        return {"@odata.deltaLink": f"{self.graph}{path}?{urlencode({'$deltatoken': token})}"}
+
+    def _users_delta(self, request: httpx.Request) -> httpx.Response:
+        self._need("User.Read.All")
+        path = "/users/delta()"
+        params = request.url.params
+        if "$skiptoken" in params or "$deltatoken" in params:
+            if len(params) != 1:
+                raise _Reject(
+                    400,
+                    "Request_BadRequest",
+                    "Query options must not be added to a delta or next link",
+                )
+            if "$skiptoken" in params:
+                return self._json(self._continue(path, params["$skiptoken"]))
+            data = self._delta_token(request, "users")
+            select, since = data["select"], data["seq"]
+        else:
+            self._params(request, {"$select"})
+            select, since = params.get("$select"), 0
+            if select:
+                self._select({"id": "x"}, select, (*USER_PROPS, "manager"), "user")
+        names = [s for s in (select or "").split(",") if s]
+        with_manager = "manager" in names
+        plain = ",".join(n for n in names if n != "manager") or None
+        items: list[dict[str, Any]] = []
+        for user_id in sorted(set(self._user_log) | set(self._deleted_users)):
+            if user_id in self._deleted_users:
+                created = self._user_log.get(user_id, {}).get("created", 0)
+                if since and self._deleted_users[user_id] > since and created <= since:
+                    items.append({"id": user_id, "@removed": {"reason": "changed"}})
+                continue
+            log = self._user_log[user_id]
+            new = log["created"] > since
+            changed = {name for name, seq in log.items() if seq > since and name != "created"}
+            if not new and not changed:
+                continue
+            entry = self._user_json(user_id, plain)
+            if self.partial_updates and not new:
+                entry = {"id": user_id, **{k: v for k, v in entry.items() if k in changed}}
+            if with_manager and (new or "manager" in changed):
+                entry["manager@delta"] = self._manager_delta(user_id, new)
+                if not entry["manager@delta"]:
+                    del entry["manager@delta"]
+            items.append(entry)
+        tail = self._delta_link(path, "users", select, None)
+        empty = self.empty_delta_pages if since else self.empty_first_page
+        return self._json(self._page(path, items, tail, empty_first=empty))
+
+    def _manager_delta(self, user_id: str, new: bool) -> list[dict[str, Any]]:
+        if user_id in self.managers:
+            return [{"@odata.type": "#microsoft.graph.user", "id": self.managers[user_id]}]
+        if not new and user_id in self._previous_manager:
+            return [
+                {
+                    "@odata.type": "#microsoft.graph.user",
+                    "id": self._previous_manager[user_id],
+                    "@removed": {"reason": "deleted"},
+                }
+            ]
+        return []
+
+    def _groups_delta(self, request: httpx.Request) -> httpx.Response:
+        self._need("GroupMember.Read.All")
+        path = "/groups/delta()"
+        params = request.url.params
+        if "$skiptoken" in params or "$deltatoken" in params:
+            if len(params) != 1:
+                raise _Reject(
+                    400,
+                    "Request_BadRequest",
+                    "Query options must not be added to a delta or next link",
+                )
+            if "$skiptoken" in params:
+                return self._json(self._continue(path, params["$skiptoken"]))
+            data = self._delta_token(request, "groups")
+            select, since, ids = data["select"], data["seq"], data["ids"]
+        else:
+            self._params(request, {"$select", "$filter"})
+            select, since, ids = params.get("$select"), 0, None
+            if select:
+                self._select({"id": "x"}, select, GROUP_PROPS, "group")
+            if "$filter" in params:
+                flt = params["$filter"]
+                if not re.fullmatch(rf"id eq {_LITERAL}(?: or id eq {_LITERAL})*", flt):
+                    raise _Reject(
+                        400, "Request_UnsupportedQuery", f"Unsupported filter for delta: {flt}"
+                    )
+                ids = tuple(_literals(flt))
+                if len(ids) > 50:
+                    raise _Reject(
+                        400, "Request_UnsupportedQuery", "At most 50 ids may be filtered."
+                    )
+        names = [s for s in (select or "").split(",") if s]
+        scope = (
+            ids if ids is not None else tuple(sorted(set(self.groups) | set(self._deleted_groups)))
+        )
+        items: list[dict[str, Any]] = []
+        for group_id in scope:
+            if group_id in self._deleted_groups:
+                if since and self._deleted_groups[group_id] > since:
+                    items.append({"id": group_id, "@removed": {"reason": "deleted"}})
+                continue
+            if group_id not in self.groups:
+                continue
+            log = self._group_log[group_id]
+            new = log["created"] > since or since == 0
+            entry: dict[str, Any] = {"id": group_id}
+            if (not names or "displayName" in names) and (new or log.get("displayName", 0) > since):
+                entry["displayName"] = self.groups[group_id]["displayName"]
+            if not names or "members" in names:
+                if new:
+                    changes = [dict(e) for e in self.members[group_id]]
+                else:
+                    net: dict[str, tuple[dict[str, str], bool]] = {}
+                    for seq, gid, member, added in self._member_log:
+                        if gid == group_id and seq > since:
+                            net[member["id"]] = (member, added)
+                    changes = [
+                        dict(m) if added else {**m, "@removed": {"reason": "deleted"}}
+                        for m, added in net.values()
+                    ]
+                if changes:
+                    entry["members@delta"] = changes
+            if new or len(entry) > 1:
+                items.append(entry)
+        tail = self._delta_link(path, "groups", select, ids)
+        empty = self.empty_delta_pages if since else self.empty_first_page
+        return self._json(self._page(path, items, tail, empty_first=empty))
+
+    def _list_groups(self, request: httpx.Request) -> httpx.Response:
+        self._need("GroupMember.Read.All")
+        params = self._params(request, {"$select", "$filter", "$top", "$skiptoken"})
+        if "$skiptoken" in params:
+            return self._json(self._continue("/groups", params["$skiptoken"]))
+        ids = sorted(self.groups)
+        flt = params.get("$filter")
+        if flt:
+            match = re.fullmatch(
+                rf"displayName (in|eq) \(?((?:{_LITERAL})(?:\s*,\s*{_LITERAL})*)\)?", flt
+            )
+            if not match:
+                raise _Reject(
+                    400,
+                    "Request_UnsupportedQuery",
+                    f"Unsupported or invalid query filter clause: {flt}",
+                )
+            wanted = {w.casefold() for w in _literals(match.group(2))}
+            if len(wanted) > 15:
+                raise _Reject(
+                    400, "Request_UnsupportedQuery", "Too many values in an 'in' clause (max 15)."
+                )
+            ids = [g for g in ids if self.groups[g]["displayName"].casefold() in wanted]
+        top = int(params.get("$top", "100"))
+        items = [
+            self._select(self.groups[g], params.get("$select"), GROUP_PROPS, "group") for g in ids
+        ]
+        return self._json(self._page("/groups", items, {}, size=min(top, 100)))
+
+    def _group_members(self, request: httpx.Request, group: str) -> httpx.Response:
+        self._need("GroupMember.Read.All")
+        params = self._params(request, {"$select", "$top"})
+        if group not in self.groups:
+            raise _Reject(
+                404, "Request_ResourceNotFound", f"Resource '{group}' does not exist.", record=False
+            )
+        top = int(params.get("$top", "100"))
+        items = []
+        for entry in self.members[group][:top]:
+            if entry["@odata.type"] == "#microsoft.graph.user" and entry["id"] in self.users:
+                items.append(
+                    {
+                        "@odata.type": entry["@odata.type"],
+                        **self._user_json(entry["id"], params.get("$select")),
+                    }
+                )
+            else:
+                items.append(dict(entry))
+        return self._json(
+            {"@odata.context": f"{self.graph}/$metadata#directoryObjects", "value": items}
+        )
+
+    # ---- mail ------------------------------------------------------------------------------
+    def _send_mail(self, request: httpx.Request, user: str) -> httpx.Response:
+        self._params(request, set())
+        mailbox_id = self._mailbox(user)
+        mailbox = str(self.users[mailbox_id]["mail"]).casefold()
+        self._need("Mail.Send")
+        if self.send_scope is not None and mailbox not in {m.casefold() for m in self.send_scope}:
+            raise _Reject(
+                403,
+                "ErrorAccessDenied",
+                "Access is denied. Check credentials and try again.",
+                record=False,
+            )
+        kind = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind == "text/plain":
+            mime, message, recipients, sender = self._mime_message(request)
+        elif kind == "application/json":
+            body = self._body(request)
+            # Action parameters are matched case-insensitively: msgraph-sdk sends "Message" and
+            # "SaveToSentItems" (the names in Graph's metadata), the docs show "message".
+            params = {str(k).casefold(): v for k, v in body.items()}
+            unknown = set(params) - {"message", "savetosentitems"}
+            if unknown:
+                raise _Reject(400, "BadRequest", f"Unknown sendMail parameter(s): {unknown}")
+            message = params.get("message")
+            if not isinstance(message, dict):
+                raise _Reject(400, "ErrorInvalidRequest", "Empty Payload. JSON content expected.")
+            mime = None
+            recipients = [
+                r
+                for key in ("toRecipients", "ccRecipients", "bccRecipients")
+                for r in message.get(key) or []
+            ]
+            sender = mailbox
+        else:
+            raise _Reject(415, "UnsupportedMediaType", f"Unsupported Content-Type: {kind}")
+        if not recipients:
+            raise _Reject(
+                400,
+                "ErrorInvalidRecipients",
+                "At least one recipient is required, but none were found.",
+                record=False,
+            )
+        if sender.casefold() != mailbox:
+            raise _Reject(
+                403,
+                "ErrorSendAsDenied",
+                "The user account which was used to submit this request does not have the right "
+                "to send mail on behalf of the specified sending account.",
+                record=False,
+            )
+        throttled = self._throttle(mailbox)
+        if throttled is not None:
+            return throttled
+        key = None
+        if mime is not None:
+            found = _KEY.search(re.split(rb"\r?\n\r?\n", mime, maxsplit=1)[0])
+            key = found.group(1).decode().strip() if found else None
+        self.sent.append(SentMail(mailbox, mime, message, key, self.clock()))
+        return httpx.Response(202, headers={"request-id": str(uuid.uuid4()), "Content-Length": "0"})
+
+    def _mailbox(self, key: str) -> str:
+        try:
+            return self._find_user(key)
+        except _Reject:
+            raise _Reject(
+                404, "ErrorInvalidUser", f"The requested user '{key}' is invalid.", record=False
+            ) from None
+
+    @staticmethod
+    def _mime_message(request: httpx.Request) -> tuple[bytes, None, list[str], str]:
+        try:
+            mime = base64.b64decode(request.content, validate=True)
+        except ValueError:
+            raise _Reject(
+                400,
+                "ErrorMimeContentInvalidBase64String",
+                "Invalid base64 string for MIME content.",
+            ) from None
+        headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(mime)
+        recipients = [
+            a.addr_spec
+            for name in ("To", "Cc", "Bcc")
+            for value in [headers.get(name)]
+            if value is not None
+            for a in value.addresses
+        ]
+        sender_header = headers.get("From")
+        sender = (
+            sender_header.addresses[0].addr_spec
+            if sender_header and sender_header.addresses
+            else ""
+        )
+        return mime, None, recipients, sender
+
+    def sent_elsewhere(self, mailbox: str, count: int) -> None:
+        """Count ``count`` sends from ``mailbox`` just now by someone else (e.g. before a restart),
+        so the mailbox's per-minute allowance is already used."""
+        stamps = self._mail_stamps.setdefault(mailbox.casefold(), deque())
+        stamps.extend([self.clock()] * count)
+
+    def _throttle(self, mailbox: str) -> httpx.Response | None:
+        if self.messages_per_minute is None:
+            return None
+        now = self.clock()
+        stamps = self._mail_stamps.setdefault(mailbox, deque())
+        while stamps and now - stamps[0] >= 60.0:
+            stamps.popleft()
+        if len(stamps) >= self.messages_per_minute:
+            self.throttled += 1
+            wait = max(1, int(60.0 - (now - stamps[0]) + 0.999))
+            return _error(
+                429,
+                "ApplicationThrottled",
+                "Application is over its MailboxConcurrency limit.",
+                **{"Retry-After": str(wait)},
+            )
+        stamps.append(now)
+        return None
+
+    # ---- Teams Workflows webhook -----------------------------------------------------------
+    def _webhook(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "POST" or request.url.path != WEBHOOK_PATH:
+            raise _Reject(404, "WorkflowNotFound", "The workflow could not be found.")
+        if request.url.params.get("sig") != WEBHOOK_SIG:
+            return httpx.Response(
+                401,
+                json={
+                    "error": {
+                        "code": "DirectApiInvalidAuthorizationSignature",
+                        "message": "The provided signature is not valid.",
+                    }
+                },
+            )
+        try:
+            payload = json.loads(request.content)
+        except ValueError:
+            raise _Reject(
+                400, "InvalidRequestContent", "The request content is not valid JSON."
+            ) from None
+        attachments = payload.get("attachments") if isinstance(payload, dict) else None
+        if (
+            payload.get("type") != "message"
+            or not isinstance(attachments, list)
+            or not all(
+                isinstance(a, dict)
+                and a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+                and isinstance(a.get("content"), dict)
+                for a in attachments
+            )
+        ):
+            raise _Reject(
+                400,
+                "InvalidRequestContent",
+                "Expected {type: message, attachments: [adaptive cards]}",
+            )
+        self.posted.append(payload)
+        return httpx.Response(
+            202, headers={"x-ms-workflow-run-id": f"08585{uuid.uuid4().int % 10**15:015d}"}
+        )
+
+    # ---- SharePoint ------------------------------------------------------------------------
+    def _site(self, site: str) -> dict[str, dict[str, Any]]:
+        if site not in self.sites:
+            raise _Reject(404, "itemNotFound", "Requested site could not be found", record=False)
+        self._need("Sites.Selected")
+        if site not in self.granted_sites:
+            raise _Reject(403, "accessDenied", "Access denied", record=False)
+        return self.sites[site]
+
+    def _list(self, site: str, list_id: str) -> dict[str, Any]:
+        lists = self._site(site)
+        for data in lists.values():
+            if list_id in (data["id"], data["displayName"]):
+                return data
+        raise _Reject(404, "itemNotFound", "The specified list was not found", record=False)
+
+    def _lists(self, request: httpx.Request, site: str) -> httpx.Response:
+        lists = self._site(site)
+        params = self._params(request, {"$select", "$skiptoken", "$top"})
+        path = f"/sites/{site}/lists"
+        if "$skiptoken" in params:
+            return self._json(self._continue(path, params["$skiptoken"]))
+        items = [
+            self._select(
+                self._list_json(x),
+                params.get("$select"),
+                ("id", "displayName", "name", "list", "webUrl", "createdDateTime"),
+                "list",
+            )
+            for x in lists.values()
+        ]
+        return self._json(self._page(path, items, {}))
+
+    @staticmethod
+    def _list_json(data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "@odata.etag": f'"{data["id"]},1"',
+            "id": data["id"],
+            "displayName": data["displayName"],
+            "name": data["name"],
+            "createdDateTime": "2026-11-02T09:30:00Z",
+            "webUrl": f"https://oakfield.sharepoint.com/sites/safeguarding/Lists/{data['name']}",
+            "list": {"template": "genericList", "hidden": False, "contentTypesEnabled": False},
+        }
+
+    @staticmethod
+    def _builtin_columns() -> list[dict[str, Any]]:
+        def col(cid: str, name: str, label: str, **extra: Any) -> dict[str, Any]:
+            return {
+                "id": cid,
+                "name": name,
+                "displayName": label,
+                "columnGroup": "Custom Columns",
+                "description": "",
+                "enforceUniqueValues": False,
+                "hidden": False,
+                "indexed": False,
+                "readOnly": False,
+                "required": False,
+                **extra,
+            }
+
+        return [
+            col(
+                TITLE_COLUMN_ID,
+                "Title",
+                "Title",
+                required=True,
+                text={"allowMultipleLines": False, "maxLength": 255},
+            ),
+            col("1d22ea11-1e32-424e-89ab-9fedbadb6ce1", "ID", "ID", readOnly=True, number={}),
+            col(
+                "8c06beca-0777-48f7-91c7-6da68bc07b69",
+                "Created",
+                "Created",
+                readOnly=True,
+                dateTime={},
+            ),
+            col(
+                "28cf69c5-fa48-462a-b5cd-27b6f9d2bd5f",
+                "Modified",
+                "Modified",
+                readOnly=True,
+                dateTime={},
+            ),
+            col(
+                "1df5e554-ec7e-46a6-901d-d85a3881cb18",
+                "Author",
+                "Created By",
+                readOnly=True,
+                personOrGroup={},
+            ),
+            col(
+                "d31655d1-1d5b-4511-95a1-7a09e9b75bf2",
+                "Editor",
+                "Modified By",
+                readOnly=True,
+                personOrGroup={},
+            ),
+        ]
+
+    @staticmethod
+    def _check_column(body: dict[str, Any], taken: set[str]) -> dict[str, Any]:
+        name = body.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", name):
+            raise _Reject(
+                400, "invalidRequest", f"Column name '{name}' contains invalid characters."
+            )
+        if name.casefold() in taken:
+            raise _Reject(409, "nameAlreadyExists", f'A duplicate field name "{name}" was found.')
+        if not isinstance(body.get("text"), dict):
+            raise _Reject(400, "invalidRequest", "The fake only creates text columns")
+        max_length = body["text"].get("maxLength", 255)
+        return {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "displayName": body.get("displayName") or name,
+            "columnGroup": "Custom Columns",
+            "description": "",
+            "enforceUniqueValues": False,
+            "hidden": False,
+            "indexed": bool(body.get("indexed", False)),
+            "readOnly": False,
+            "required": False,
+            "text": {
+                "allowMultipleLines": bool(body["text"].get("allowMultipleLines")),
+                "maxLength": max_length,
+            },
+        }
+
+    def _create_list(self, request: httpx.Request, site: str) -> httpx.Response:
+        lists = self._site(site)
+        self._params(request, set())
+        body = self._body(request)
+        name = body.get("displayName")
+        if not isinstance(name, str) or not name.strip():
+            raise _Reject(400, "invalidRequest", "displayName is required")
+        if (body.get("list") or {}).get("template") != "genericList":
+            raise _Reject(400, "invalidRequest", "The fake only creates genericList lists")
+        if any(x["displayName"].casefold() == name.casefold() for x in lists.values()):
+            raise _Reject(409, "nameAlreadyExists", "The specified name is already in use.")
+        columns = self._builtin_columns()
+        for spec in body.get("columns") or []:
+            columns.append(self._check_column(spec, {c["name"].casefold() for c in columns}))
+        list_id = str(uuid.uuid4())
+        lists[list_id] = {
+            "id": list_id,
+            "displayName": name,
+            "name": re.sub(r"\W", "", name),
+            "columns": columns,
+            "items": {},
+            "next": 1,
+        }
+        return self._json(self._list_json(lists[list_id]), 201)
+
+    def _columns(self, request: httpx.Request, site: str, list_id: str) -> httpx.Response:
+        data = self._list(site, list_id)
+        self._params(request, {"$select"})
+        return self._json(
+            {"@odata.context": f"{self.graph}/$metadata#columns", "value": data["columns"]}
+        )
+
+    def _create_column(self, request: httpx.Request, site: str, list_id: str) -> httpx.Response:
+        data = self._list(site, list_id)
+        self._params(request, set())
+        column = self._check_column(
+            self._body(request), {c["name"].casefold() for c in data["columns"]}
+        )
+        data["columns"].append(column)
+        return self._json(column, 201)
+
+    def _update_column(
+        self, request: httpx.Request, site: str, list_id: str, column: str
+    ) -> httpx.Response:
+        data = self._list(site, list_id)
+        self._params(request, set())
+        body = self._body(request)
+        found = next((c for c in data["columns"] if c["id"] == column), None)
+        if found is None:
+            raise _Reject(404, "itemNotFound", "Column not found", record=False)
+        unknown = set(body) - {"indexed", "@odata.type", "description", "displayName"}
+        if unknown or found["readOnly"]:
+            raise _Reject(
+                400, "invalidRequest", f"Cannot update {sorted(unknown) or 'a read-only column'}"
+            )
+        found.update({k: v for k, v in body.items() if not k.startswith("@")})
+        return self._json(found)
+
+    def _fields_json(
+        self, data: dict[str, Any], item_id: str, select: list[str] | None
+    ) -> dict[str, Any]:
+        fields = data["items"][item_id]
+        shown = {k: v for k, v in fields.items() if select is None or k in select}
+        return {"@odata.etag": f'"{item_id},1"', "id": item_id, **shown}
+
+    def _items(self, request: httpx.Request, site: str, list_id: str) -> httpx.Response:
+        data = self._list(site, list_id)
+        params = self._params(request, {"$filter", "$expand", "$select", "$top", "$skiptoken"})
+        path = f"/sites/{site}/lists/{list_id}/items"
+        if "$skiptoken" in params:
+            return self._json(self._continue(path, params["$skiptoken"]))
+        ids = sorted(data["items"], key=int)
+        flt = params.get("$filter")
+        if flt:
+            match = re.fullmatch(rf"fields/(\w+) eq ({_LITERAL})", flt)
+            if not match:
+                raise _Reject(400, "invalidRequest", f"Invalid filter clause: {flt}")
+            name, value = match.group(1), _literals(match.group(2))[0]
+            column = next((c for c in data["columns"] if c["name"] == name), None)
+            if column is None:
+                raise _Reject(400, "invalidRequest", f"Field '{name}' is not recognized")
+            prefer = request.headers.get("Prefer", "")
+            if (
+                not column["indexed"]
+                and "HonorNonIndexedQueriesWarningMayFailRandomly" not in prefer
+            ):
+                raise _Reject(
+                    400,
+                    "invalidRequest",
+                    f"Field '{name}' cannot be referenced in filter or orderby as it is not "
+                    "indexed. Provide the 'Prefer: HonorNonIndexedQueriesWarningMayFailRandomly' "
+                    "header to allow this, but be warned that such queries may fail on large "
+                    "lists.",
+                    record=False,
+                )
+            ids = [i for i in ids if data["items"][i].get(name) == value]
+        expand = params.get("$expand")
+        select_fields: list[str] | None = None
+        if expand:
+            match = re.fullmatch(r"fields(?:\(\$select=([\w,]+)\))?", expand)
+            if not match:
+                raise _Reject(400, "invalidRequest", f"Invalid $expand: {expand}")
+            select_fields = match.group(1).split(",") if match.group(1) else None
+        items = []
+        for item_id in ids:
+            item: dict[str, Any] = {"@odata.etag": f'"{item_id},1"', "id": item_id}
+            if expand:
+                item["fields"] = self._fields_json(data, item_id, select_fields)
+            items.append(item)
+        return self._json(self._page(path, items, {}, size=100))
+
+    def _check_fields(self, data: dict[str, Any], fields: Any) -> dict[str, str]:
+        if not isinstance(fields, dict):
+            raise _Reject(400, "invalidRequest", "fields must be an object")
+        columns = {c["name"]: c for c in data["columns"]}
+        clean: dict[str, str] = {}
+        for name, value in fields.items():
+            if name.startswith("@odata"):
+                continue
+            column = columns.get(name)
+            if column is None:
+                raise _Reject(400, "invalidRequest", f"Field '{name}' is not recognized")
+            if column["readOnly"]:
+                raise _Reject(400, "invalidRequest", f"Field '{name}' is read-only")
+            if not isinstance(value, str):
+                raise _Reject(400, "invalidRequest", f"Field '{name}' expects text")
+            if len(value) > column["text"]["maxLength"] or "\n" in value:
+                raise _Reject(
+                    400,
+                    "invalidRequest",
+                    f"The value of field '{name}' is too long or has line breaks",
+                )
+            clean[name] = value
+        return clean
+
+    def _create_item(self, request: httpx.Request, site: str, list_id: str) -> httpx.Response:
+        data = self._list(site, list_id)
+        self._params(request, set())
+        body = self._body(request)
+        fields = self._check_fields(data, body.get("fields"))
+        if not fields.get("Title"):
+            raise _Reject(400, "invalidRequest", "Field 'Title' is required")
+        item_id = str(data["next"])
+        data["next"] += 1
+        data["items"][item_id] = fields
+        return self._json(
+            {
+                "@odata.etag": f'"{item_id},1"',
+                "id": item_id,
+                "fields": self._fields_json(data, item_id, None),
+            },
+            201,
+        )
+
+    def _update_fields(
+        self, request: httpx.Request, site: str, list_id: str, item: str
+    ) -> httpx.Response:
+        data = self._list(site, list_id)
+        self._params(request, set())
+        if item not in data["items"]:
+            raise _Reject(404, "itemNotFound", "Item not found", record=False)
+        data["items"][item].update(self._check_fields(data, self._body(request)))
+        return self._json(self._fields_json(data, item, None))
+
+    def rows_of(self, list_name: str, site: str = SITE_ID) -> dict[str, dict[str, str]]:
+        """The mirror as a person would see it: reference -> {column display name: value}."""
+        for data in self.sites[site].values():
+            if data["displayName"] == list_name:
+                labels = {c["name"]: c["displayName"] for c in data["columns"]}
+                return {
+                    fields["Title"]: {labels[k]: v for k, v in fields.items()}
+                    | {"reference": fields["Title"]}
+                    for fields in data["items"].values()
+                }
+        return {}
+
+    # ---- workbook --------------------------------------------------------------------------
+    def _table(self, drive: str, item: str, table: str) -> dict[str, Any]:
+        if not ({"Sites.Selected", "Files.Read.All"} & self.granted):
+            raise _Reject(403, "accessDenied", "Access denied", record=False)
+        book = self.workbooks.get((drive, item))
+        if book is None:
+            raise _Reject(404, "itemNotFound", "The resource could not be found.", record=False)
+        if table not in book:
+            raise _Reject(
+                404, "ItemNotFound", "The requested resource doesn't exist.", record=False
+            )
+        return book[table]
+
+    def _header_range(
+        self, request: httpx.Request, drive: str, item: str, table: str
+    ) -> httpx.Response:
+        data = self._table(drive, item, table)
+        self._params(request, set())
+        header = data["header"]
+        last = chr(ord("A") + len(header) - 1)
+        return self._json(
+            {
+                "@odata.context": f"{self.graph}/$metadata#workbookRange",
+                "@odata.type": "#microsoft.graph.workbookRange",
+                "address": f"Form1!A1:{last}1",
+                "addressLocal": f"Form1!A1:{last}1",
+                "cellCount": len(header),
+                "columnCount": len(header),
+                "columnIndex": 0,
+                "rowCount": 1,
+                "rowIndex": 0,
+                "values": [header],
+                "text": [header],
+                "formulas": [header],
+                "numberFormat": [["General"] * len(header)],
+                "valueTypes": [["String"] * len(header)],
+            }
+        )
+
+    def _rows(self, request: httpx.Request, drive: str, item: str, table: str) -> httpx.Response:
+        data = self._table(drive, item, table)
+        params = self._params(request, {"$top", "$skip"})
+        skip = int(params.get("$skip", "0"))
+        top = int(params.get("$top", str(self.page_size)))
+        rows = data["rows"][skip : skip + top]
+        body: dict[str, Any] = {
+            "@odata.context": f"{self.graph}/$metadata#workbookTableRow",
+            "value": [
+                {"@odata.id": f"/rows/itemAt(index={skip + i})", "index": skip + i, "values": [row]}
+                for i, row in enumerate(rows)
+            ],
+        }
+        if skip + top < len(data["rows"]):
+            base = f"{self.graph}/drives/{drive}/items/{item}/workbook/tables/{table}/rows"
+            body["@odata.nextLink"] = f"{base}?{urlencode({'$top': top, '$skip': skip + top})}"
+        return self._json(body)
+
+
+def _graph_path(request: httpx.Request) -> str:
+    """The decoded path after ``/v1.0``."""
+    path = request.url.path
+    return path[len("/v1.0") :] if path.startswith("/v1.0") else path
+
+
+__all__ = [
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "DRIVE_ID",
+    "GRAPH",
+    "ITEM_ID",
+    "SENDER",
+    "SITE_ID",
+    "TABLE",
+    "TENANT_ID",
+    "WEBHOOK_URL",
+    "FakeClock",
+    "FakeGraph",
+    "SentMail",
+    "excel_serial",
+]

@@ -1,0 +1,126 @@
+"""Test helpers: a tiny fictional school written to disk, and shortcuts to run the bot on it."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from bot.core.context import AppContext, StepContext
+from bot.core.settings import Settings
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def at(day: date, hour: int = 9, minute: int = 30) -> datetime:
+    """A London wall-clock time on ``day`` as an aware UTC datetime."""
+    return datetime.combine(day, time(hour, minute), tzinfo=LONDON).astimezone(UTC)
+
+
+@dataclass
+class Row:
+    """One directory row."""
+
+    email: str
+    name: str
+    roles: str = "staff"
+    groups: str = "All Staff"
+    manager: str = ""
+    start: str = ""
+    active: str = "yes"
+    title: str = ""
+
+
+@dataclass
+class SchoolBuilder:
+    """Writes school.yaml, directory.csv and policy documents into a folder."""
+
+    home: Path
+    people: list[Row] = field(default_factory=list)
+    school: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "policies").mkdir(exist_ok=True)
+        if not self.people:
+            self.people = [
+                Row("head@oak.example", "Hana Head", "staff", "All Staff;Leadership",
+                    title="Headteacher"),
+                Row("line@oak.example", "Lena Line", "staff", "All Staff", "head@oak.example"),
+                Row("amy@oak.example", "Amy Able", "staff", "All Staff", "line@oak.example"),
+                Row("ben@oak.example", "Ben Brook", "staff", "All Staff", "line@oak.example"),
+                Row("gov@oak.example", "Gail Gov", "governor", "Governors"),
+            ]
+        if not self.school:
+            self.school = {
+                "id": "oak",
+                "name": "Oak Test School",
+                "headteacher": "head@oak.example",
+                "dsl": ["head@oak.example"],
+                "deputy_dsl": ["line@oak.example"],
+                "policies": [],
+                "requirements": [],
+            }
+
+    def policy(self, pid: str, version: str, text: str | None = None, **extra: Any) -> None:
+        """Add or update a policy and write its document."""
+        doc = self.home / "policies" / f"{pid}.md"
+        doc.write_text(text or f"# {pid}\n\nVersion {version}\n", encoding="utf-8")
+        entry = {"id": pid, "title": extra.pop("title", pid.replace("-", " ").title()),
+                 "version": version, "document": f"policies/{pid}.md", **extra}
+        self.school["policies"] = [p for p in self.school["policies"] if p["id"] != pid] + [entry]
+
+    def requirement(self, **spec: Any) -> None:
+        """Add a requirement (replaces one with the same id)."""
+        self.school["requirements"] = [
+            r for r in self.school["requirements"] if r["id"] != spec["id"]
+        ] + [spec]
+
+    def write(self) -> Path:
+        """Write both files; returns the folder."""
+        with (self.home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["email", "name", "roles", "groups", "manager_email", "start_date",
+                             "active", "job_title"])
+            for r in self.people:
+                writer.writerow([r.email, r.name, r.roles, r.groups, r.manager, r.start,
+                                 r.active, r.title])
+        data = {"organisation": {"name": "Test Trust"}, "schools": [self.school]}
+        (self.home / "school.yaml").write_text(yaml.safe_dump(data, sort_keys=False),
+                                               encoding="utf-8")
+        return self.home
+
+    def context(self, database_url: str | None = None, **settings: Any) -> AppContext:
+        """An AppContext for this school (local connector, .eml outbox)."""
+        self.write()
+        return AppContext(Settings(home=self.home, database_url=database_url,
+                                   secret_key="test-secret-key-0123456789", **settings))
+
+
+def step_context(
+    context: AppContext,
+    session: Any,
+    school: Any,
+    now: datetime,
+    *,
+    today: date | None = None,
+    write: bool = True,
+    settings: Settings | None = None,
+    connectors: Any = None,
+) -> StepContext:
+    """What the sweep would hand a feature step for ``school`` at ``now``."""
+    return StepContext(
+        session=session,
+        settings=settings or context.settings,
+        config=context.config,
+        school=school,
+        connectors=connectors or context.connectors,
+        today=today or now.date(),
+        now=now,
+        write=write,
+    )

@@ -1,0 +1,12 @@
+"""Where things are, for tests that read files of the repository (one place, whatever the depth)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["FIXTURES", "REPO", "SCHEMAS", "SHARED_POLICIES"]
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "support" / "fixtures"
+SCHEMAS = REPO / "tests" / "support" / "schemas"
+SHARED_POLICIES = REPO.parent / "shared" / "policies"
