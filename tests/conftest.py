@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
 from tests.support.paths import REPO, SHARED_POLICIES
 
@@ -206,3 +207,9 @@ def connect(fake: Any, tmp_path: Path) -> Iterator[Any]:
     yield make
     for connectors in built:
         connectors.mailer.client.close()
+
+
+@pytest.fixture
+def frozen_clock(time_machine: Any) -> FrozenClock:
+    """``frozen_clock.at(day, 8, 15)`` travels there; time returns to normal after the test."""
+    return FrozenClock(time_machine)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
+from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
 
 TERMS = [
@@ -62,7 +62,9 @@ EXPECTED = [
 
 
 @pytest.mark.slow
-def test_a_school_year_of_reminders(school: SchoolBuilder, sqlite_url: str) -> None:
+def test_a_school_year_of_reminders(
+    school: SchoolBuilder, sqlite_url: str, frozen_clock: FrozenClock
+) -> None:
     school.people = [
         Row("head@oak.example", "Hana Head", title="Headteacher"),
         Row("line@oak.example", "Lena Line", manager="head@oak.example"),
@@ -93,9 +95,9 @@ def test_a_school_year_of_reminders(school: SchoolBuilder, sqlite_url: str) -> N
                           published="2027-03-08", text="# Online safety\n\nVersion 2027.1\n")
             school.write()
             ctx.__dict__.pop("config", None)
-        with time_machine.travel(at(day, 8, 15), tick=False):
-            run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
-            _people_respond(ctx, day)
+        frozen_clock.at(day, 8, 15)
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+        _people_respond(ctx, day)
         day += timedelta(days=1)
     with ctx.store.session() as session:
         # the reminders (the headteacher's weekly digest also goes out each Monday)
