@@ -1,7 +1,7 @@
 """The report form (signed in, or a school's public link) and the tracked list for the DSL team.
 
 Deny by default: every /reports page needs a signed-in DSL, deputy, headteacher or chair of
-governors, then an object-level check per report (``bot.features.reports.service.can_view``);
+governors, then an object-level check per report (``bot.features.reports.routing.can_view``);
 a report someone
 may not see answers 404 so its existence does not leak. Every read, export and change is
 audited without contents. Nothing in a URL, log line or notification carries report contents.
@@ -30,14 +30,39 @@ from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS
-from bot.features.reports.service import (
+from bot.core.uploads import (
+    MAX_FILE_BYTES,
+    AttachmentError,
+    CleanFile,
+    clean_attachment,
+    remove_files,
+)
+from bot.features.reports.actions import (
+    ReportActionError,
+    add_entry,
+    change_status,
+    record_outcome,
+    record_referral,
+    set_owner,
+)
+from bot.features.reports.clocks import open_clock
+from bot.features.reports.export import export_csv
+from bot.features.reports.intake import (
+    Intake,
+    RateLimiter,
+    attachment_path,
+    link_token,
+    read_link_token,
+    submit_report,
+)
+from bot.features.reports.mirror import mirror_pending
+from bot.features.reports.routing import LIST_ROLES, can_view, visible_reports
+from bot.features.reports.rules import (
     CATEGORIES,
     CLOCK_LABELS,
     ENTRY_KINDS,
     ILLEGAL_CONTENT_ADVICE,
     INVOLVED_ROLES,
-    LIST_ROLES,
-    MAX_FILE_BYTES,
     MAX_FILES,
     REFERENCE_PATTERN,
     REFERRAL_TARGETS,
@@ -45,29 +70,8 @@ from bot.features.reports.service import (
     STATUSES,
     URGENCIES,
     URGENCY_ORDER,
-    AttachmentError,
-    CleanFile,
-    Intake,
-    RateLimiter,
-    ReportActionError,
     ReportInputError,
-    add_entry,
-    attachment_path,
-    can_view,
-    change_status,
-    clean_attachment,
-    export_csv,
-    link_token,
-    mirror_pending,
-    open_clock,
-    read_link_token,
-    record_outcome,
-    record_referral,
-    remove_files,
-    set_owner,
-    submit_report,
     validate_submission,
-    visible_reports,
 )
 from bot.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
 from bot.web.links import deliver_soon
