@@ -200,7 +200,7 @@ def test_signed_in_report_then_dsl_reads_it_escaped(env: Env) -> None:
 def test_the_report_is_committed_before_the_page_says_received(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.features.reports.web as pages
+    import bot.features.reports.web_intake as pages
 
     real = pages.submit_report
 
