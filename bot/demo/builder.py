@@ -641,7 +641,9 @@ DEMO_REPORTS = (
 def _seed_reports(ctx: AppContext, as_of: date) -> None:
     """A few fictional reports at different stages, so the tracked list has something in it."""
     from bot.core.models import Report
-    from bot.features.reports.service import Submission, change_status, submit_report
+    from bot.features.reports.actions import change_status
+    from bot.features.reports.intake import submit_report
+    from bot.features.reports.rules import Submission
 
     school = ctx.config.schools[0]
     for days, category, involved, text, status in DEMO_REPORTS:

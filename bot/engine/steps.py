@@ -12,7 +12,7 @@ from bot.core.context import StepContext
 from bot.features.dashboard.digest import digest_step
 from bot.features.extras import extras_step
 from bot.features.policies.service import governor_alerts
-from bot.features.reports.service import report_sweep
+from bot.features.reports.step import report_sweep
 
 __all__ = ["STEPS", "Step"]
 

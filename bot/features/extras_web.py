@@ -43,7 +43,7 @@ from bot.core.uploads import (
     remove_files,
 )
 from bot.features import extras
-from bot.features.reports.service import RateLimiter
+from bot.features.reports.intake import RateLimiter
 from bot.web.deps import (
     check_csrf,
     client_ip,

@@ -20,7 +20,8 @@ from bot.features import extras_web
 from bot.features.accounts import web as accounts_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.policies import web as policies_web
-from bot.features.reports import web as reports_web
+from bot.features.reports import web_intake as reports_intake_web
+from bot.features.reports import web_list as reports_list_web
 from bot.web import auth, links
 from bot.web.deps import render, templates
 
@@ -37,7 +38,8 @@ ROUTERS = (
     auth.router,
     links.router,
     dashboard_web.router,
-    reports_web.router,
+    reports_intake_web.router,
+    reports_list_web.router,
     accounts_web.router,
     policies_web.router,
     extras_web.router,

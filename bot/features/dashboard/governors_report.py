@@ -191,7 +191,7 @@ def outcome_bucket(outcome: str | None) -> str:
 def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
     """The reports feature's category and status labels, when that feature is installed."""
     try:
-        from bot.features.reports.service import CATEGORIES, STATUSES
+        from bot.features.reports.rules import CATEGORIES, STATUSES
     except ImportError:  # pragma: no cover - a build without the reports feature
         return {}, {}
     return dict(CATEGORIES), dict(STATUSES)

@@ -335,7 +335,7 @@ def _report_panel(
             running=figures.running_clocks,
             overdue=figures.clocks_overdue,
         )
-    from bot.features.reports.service import visible_reports
+    from bot.features.reports.routing import visible_reports
 
     query = visible_reports(viewer.school, viewer.email, viewer.roles).where(
         Report.status != "closed"

@@ -31,7 +31,7 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
     from sqlalchemy import select
 
     from bot.core.models import Person
-    from bot.features.reports.service import can_open_list
+    from bot.features.reports.routing import can_open_list
 
     if not email:
         err.print("[bold red]error:[/] say who you are with --as EMAIL (it is recorded).")
@@ -76,13 +76,9 @@ def list_reports(
     from bot.core import audit
     from bot.core.clock import LONDON
     from bot.core.models import Report
-    from bot.features.reports.service import (
-        CATEGORIES,
-        STATUSES,
-        URGENCIES,
-        open_clock,
-        visible_reports,
-    )
+    from bot.features.reports.clocks import open_clock
+    from bot.features.reports.routing import visible_reports
+    from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES
 
     ctx = context()
     config = ctx.config.school(school)
@@ -150,7 +146,8 @@ def export(
     """Write every report the person may read to a CSV file (recorded in the audit log)."""
     from bot.core import audit
     from bot.core.models import Report
-    from bot.features.reports.service import export_csv, visible_reports
+    from bot.features.reports.export import export_csv
+    from bot.features.reports.routing import visible_reports
 
     ctx = context()
     config = ctx.config.school(school)
@@ -184,7 +181,8 @@ def ingest(school: SchoolOption = None) -> None:
     """Pull the external form's new responses into the tracked list now (safe to repeat)."""
     from bot.core.models import utcnow
     from bot.core.outbox import dispatch
-    from bot.features.reports.service import ingest_responses, mirror_pending
+    from bot.features.reports.forms import ingest_responses
+    from bot.features.reports.mirror import mirror_pending
     from connectors.base import ConnectorError
 
     ctx = context()
@@ -221,7 +219,7 @@ def ingest(school: SchoolOption = None) -> None:
 @friendly
 def link(school: SchoolOption = None) -> None:
     """Print the school's public report link (for the website and posters)."""
-    from bot.features.reports.service import link_token
+    from bot.features.reports.intake import link_token
 
     ctx = context()
     config = ctx.config.school(school)

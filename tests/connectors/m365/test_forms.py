@@ -13,7 +13,7 @@ from sqlalchemy import select
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
 from bot.core.models import ConnectorState, Report
-from bot.features.reports import service as reports
+from bot.features.reports.step import report_sweep
 from connectors.base import FormSource, PermanentError, RetryableError
 from tests.connectors.contract.kit_m365 import LIST_NAME
 from tests.features.reports.test_support import Env, env_fixture  # noqa: F401
@@ -308,7 +308,7 @@ def test_the_sweep_ingests_each_workbook_response_once(
 
     def sweep() -> dict[str, int]:
         with ctx.store.transaction() as session:
-            return reports.report_sweep(
+            return report_sweep(
                 step_context(ctx, session, env.school, NOW, connectors=connectors)
             )
 

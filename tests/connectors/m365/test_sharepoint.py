@@ -20,8 +20,8 @@ from sqlalchemy import select
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
 from bot.core.models import Report
-from bot.features.reports import service as reports
-from bot.features.reports.service import change_status
+from bot.features.reports.actions import change_status
+from bot.features.reports.step import report_sweep
 from connectors.base import ListMirror, PermanentError, RetryableError
 from connectors.m365.connector import RESERVED_COLUMNS, internal_name
 from tests.connectors.contract.kit_m365 import LIST_NAME
@@ -511,7 +511,7 @@ def test_the_report_sweep_mirrors_only_the_minimal_fields(
 
     def sweep() -> dict[str, int]:
         with ctx.store.transaction() as session:
-            return reports.report_sweep(
+            return report_sweep(
                 step_context(ctx, session, env.school, NOW, connectors=connectors)
             )
 

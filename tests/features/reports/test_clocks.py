@@ -12,13 +12,10 @@ from sqlalchemy import select
 from bot.core.config import SchoolConfig
 from bot.core.models import AuditEvent, ReportClock
 from bot.engine.sweep import run_sweep
-from bot.features.reports.service import (
-    clock_due,
-    escalate_clocks,
-    escalation_stage,
-    record_referral,
-    report_sweep,
-)
+from bot.features.reports.actions import record_referral
+from bot.features.reports.clocks import escalate_clocks
+from bot.features.reports.rules import clock_due, escalation_stage
+from bot.features.reports.step import report_sweep
 from tests.features.reports.test_support import Env, env_fixture, submission  # noqa: F401
 from tests.support.helpers import step_context
 

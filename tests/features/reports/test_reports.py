@@ -24,26 +24,23 @@ from bot.core.models import (
     ReportEntry,
 )
 from bot.core.store import Store
-from bot.features.reports import service as reports
-from bot.features.reports.service import (
-    AttachmentError,
+from bot.core.uploads import AttachmentError, clean_attachment
+from bot.features.reports import intake as reports
+from bot.features.reports.actions import (
     ReportActionError,
-    ReportInputError,
     add_entry,
-    alert_recipients,
-    assess_urgency,
-    can_view,
     change_status,
-    clean_attachment,
-    export_csv,
-    ingest_responses,
-    mirror_pending,
     record_outcome,
     record_referral,
     set_owner,
-    submit_report,
-    validate_submission,
 )
+from bot.features.reports.export import export_csv
+from bot.features.reports.forms import ingest_responses
+from bot.features.reports.intake import submit_report
+from bot.features.reports.mirror import mirror_pending
+from bot.features.reports.routing import alert_recipients, can_view
+from bot.features.reports.rules import ReportInputError, assess_urgency, validate_submission
+from bot.features.reports.step import report_sweep
 from connectors.local.connector import CsvListMirror, LocalFormSource
 from tests.features.reports.test_support import (  # noqa: F401
     PDF,
@@ -613,9 +610,9 @@ def test_the_sweep_step_mirrors_through_the_deployment_connector(env: Env) -> No
     env.store_report(submission(), NOW)
     ctx = env.context
     with ctx.store.transaction() as session:
-        counts = reports.report_sweep(step_context(ctx, session, env.school, NOW))
+        counts = report_sweep(step_context(ctx, session, env.school, NOW))
     with ctx.store.transaction() as session:
-        again = reports.report_sweep(step_context(ctx, session, env.school, NOW))
+        again = report_sweep(step_context(ctx, session, env.school, NOW))
     assert counts["reports_mirrored"] == 1 and again["reports_mirrored"] == 0
     mirror_file = env.context.settings.home / "reports-mirror.csv"
     assert "CR-2026-0001" in mirror_file.read_text(encoding="utf-8")

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from bot.core.context import AppContext
 from bot.core.models import OutboxMessage, Report
 from bot.engine.sync import sync_config, sync_directory
-from bot.features.reports.service import Submission, link_token, submit_report
+from bot.features.reports.intake import link_token, submit_report
+from bot.features.reports.rules import Submission
 from tests.support.helpers import Row, SchoolBuilder
 
 with warnings.catch_warnings():

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
 from bot.core.models import AuditEvent, Report, ReportAttachment
-from bot.features.reports.service import CATEGORIES, RateLimiter
+from bot.features.reports.intake import RateLimiter
+from bot.features.reports.rules import CATEGORIES
 from tests.features.reports.test_support import (  # noqa: F401
     PDF,
     REF,
@@ -80,7 +81,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
 @pytest.fixture
 def world(env: Env) -> tuple[Env, dict[str, TestClient], dict[str, str]]:
     """Two reports (one about the head, with a file) and a signed-in client per role."""
-    from bot.features.reports.service import clean_attachment
+    from bot.core.uploads import clean_attachment
 
     normal = env.store_report(
         submission(what_happened=SECRET), NOW, files=[clean_attachment("a.png", PDF)]
@@ -199,7 +200,7 @@ def test_signed_in_report_then_dsl_reads_it_escaped(env: Env) -> None:
 def test_the_report_is_committed_before_the_page_says_received(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.features.reports.web as pages
+    import bot.features.reports.web_intake as pages
 
     real = pages.submit_report
 

@@ -17,7 +17,7 @@ from bot.core.models import AuditEvent, VisitorAssurance
 from bot.core.outbox import dispatch
 from bot.engine.sweep import run_sweep
 from bot.features import extras
-from bot.features.reports.service import RateLimiter
+from bot.features.reports.intake import RateLimiter
 from tests.features.decisions.test_support import (  # noqa: F401
     Env,
     csrf_of,

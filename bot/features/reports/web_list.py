@@ -1,17 +1,16 @@
-"""The report form (signed in, or a school's public link) and the tracked list for the DSL team.
+"""The tracked list for the DSL team: the list, CSV export, the public link page, one report
+with its chronology and files, and the actions on it.
 
 Deny by default: every /reports page needs a signed-in DSL, deputy, headteacher or chair of
-governors, then an object-level check per report (``bot.features.reports.service.can_view``);
-a report someone
-may not see answers 404 so its existence does not leak. Every read, export and change is
-audited without contents. Nothing in a URL, log line or notification carries report contents.
+governors, then an object-level check per report (``bot.features.reports.routing.can_view``);
+a report someone may not see answers 404 so its existence does not leak. Every read, export
+and change is audited without contents. Nothing in a URL, log line or notification carries
+report contents.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -21,66 +20,44 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.datastructures import FormData
 
 from bot.core import audit
 from bot.core.clock import LONDON
-from bot.core.config import ConfigError, SchoolConfig
-from bot.core.context import AppContext
+from bot.core.config import SchoolConfig
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS
-from bot.features.reports.service import (
+from bot.features.reports.actions import (
+    ReportActionError,
+    add_entry,
+    change_status,
+    record_outcome,
+    record_referral,
+    set_owner,
+)
+from bot.features.reports.clocks import open_clock
+from bot.features.reports.export import export_csv
+from bot.features.reports.intake import attachment_path, link_token
+from bot.features.reports.routing import LIST_ROLES, can_view, visible_reports
+from bot.features.reports.rules import (
     CATEGORIES,
     CLOCK_LABELS,
     ENTRY_KINDS,
     ILLEGAL_CONTENT_ADVICE,
     INVOLVED_ROLES,
-    LIST_ROLES,
-    MAX_FILE_BYTES,
-    MAX_FILES,
     REFERENCE_PATTERN,
     REFERRAL_TARGETS,
-    RELATIONSHIPS,
     STATUSES,
     URGENCIES,
     URGENCY_ORDER,
-    AttachmentError,
-    CleanFile,
-    Intake,
-    RateLimiter,
-    ReportActionError,
-    ReportInputError,
-    add_entry,
-    attachment_path,
-    can_view,
-    change_status,
-    clean_attachment,
-    export_csv,
-    link_token,
-    mirror_pending,
-    open_clock,
-    read_link_token,
-    record_outcome,
-    record_referral,
-    remove_files,
-    set_owner,
-    submit_report,
-    validate_submission,
-    visible_reports,
 )
-from bot.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
-from bot.web.links import deliver_soon
-from connectors.base import ConnectorError
+from bot.features.reports.web_support import mirror_later, read_form, school_for
+from bot.web.deps import check_csrf, ctx, render, require_roles
 
 __all__ = ["router"]
 
 router = APIRouter()
-log = logging.getLogger(__name__)
 
-RATE_LIMIT = 5  # reports per key ...
-RATE_WINDOW = 600.0  # ... per 10 minutes
-MAX_TEXT_PART = 100 * 1024  # bytes per text box (20,000 characters of any script fit)
 PAGE_SIZE = 50
 LINK_ROLES = REPORT_LINK_READERS
 SORTS = {
@@ -90,47 +67,6 @@ SORTS = {
     "due": "Deadline soonest",
     "status": "Status",
 }
-ANCHORS = {"category": f"category-{next(iter(CATEGORIES))}", "involved": "involved-pupil"}
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def limiter(request: Request) -> RateLimiter:
-    """The app's report rate limiter (one per app, so tests and workers stay separate)."""
-    found = getattr(request.app.state, "report_limiter", None)
-    if not isinstance(found, RateLimiter):
-        found = RateLimiter(RATE_LIMIT, RATE_WINDOW)
-        request.app.state.report_limiter = found
-    return found
-
-
-def _school(request: Request, school_id: str) -> SchoolConfig | None:
-    try:
-        return ctx(request).config.school(school_id)
-    except (KeyError, ConfigError):
-        return None
-
-
-async def _read_form(request: Request) -> FormData:
-    """Parse the body with tight limits; a body we cannot read is a clear 4xx, never a 500."""
-    try:
-        return await request.form(
-            max_files=MAX_FILES + 5, max_fields=80, max_part_size=MAX_TEXT_PART
-        )
-    except StarletteHTTPException as exc:
-        detail = str(exc.detail)
-        if "maximum size" in detail:
-            raise HTTPException(
-                413,
-                "One of the boxes has too much text (at most 20,000 characters). "
-                "Please shorten it and try again.",
-            ) from None
-        if "Too many" in detail:
-            raise HTTPException(
-                400, f"Too much was sent at once: at most {MAX_FILES} files."
-            ) from None
-        raise HTTPException(400, "What was sent could not be read as a form.") from None
 
 
 def _text_fields(form: FormData) -> dict[str, str]:
@@ -138,247 +74,9 @@ def _text_fields(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 
-def _mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:
-    """Refresh the platform list after the response (best effort; the sweep catches up)."""
-    if context.connectors.mirror is None:
-        return
-    background.add_task(_mirror_now, context, school)
-
-
-def _mirror_now(context: AppContext, school: SchoolConfig) -> None:
-    mirror = context.connectors.mirror
-    if mirror is None:
-        return
-    try:
-        with context.store.transaction() as session:
-            mirror_pending(session, mirror, school)
-    except ConnectorError as exc:
-        log.warning("report mirror for %s not updated: %s", school.id, exc)
-    except Exception:  # the mirror is a convenience: never let it break a page
-        log.exception("report mirror for %s failed", school.id)
-
-
-# --------------------------------------------------------------------------- the form
-
-
-def _form_page(
-    request: Request,
-    school: SchoolConfig,
-    action: str,
-    *,
-    signed_in: Person | None,
-    errors: dict[str, str] | None = None,
-    values: dict[str, list[str]] | None = None,
-    status_code: int = 200,
-) -> Response:
-    vals = values or {}
-    return render(
-        request,
-        "report_form.html",
-        {
-            "school": school,
-            "action": action,
-            "reporter": signed_in,
-            "categories": CATEGORIES,
-            "roles": INVOLVED_ROLES,
-            "relationships": RELATIONSHIPS,
-            "allow_anonymous": school.reports.allow_anonymous,
-            "errors": errors or {},
-            "anchors": ANCHORS,
-            "v": {k: (v[0] if v else "") for k, v in vals.items()},
-            "involved": set(vals.get("involved", [])),
-            "max_files": MAX_FILES,
-            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
-        },
-        status_code=status_code,
-    )
-
-
-def _too_many(request: Request) -> Response:
-    return render(
-        request,
-        "error.html",
-        {
-            "status": 429,
-            "message": "Several reports have just been sent from here, so we have paused the "
-            "form for a few minutes to stop misuse. Please try again in 10 minutes. "
-            "If a child is in immediate danger call 999, or tell the Designated Safeguarding "
-            "Lead in person now.",
-        },
-        status_code=429,
-    )
-
-
-async def _receive(
-    request: Request,
-    background: BackgroundTasks,
-    school: SchoolConfig,
-    action: str,
-    user: Person | None,
-    limit_key: str,
-) -> Response:
-    """Validate, store (committed), alert, then say "received" with the reference."""
-    form = await _read_form(request)
-    token = form.get("csrf_token")
-    check_csrf(request, token if isinstance(token, str) else None)
-    if not limiter(request).allowed(limit_key):
-        return _too_many(request)
-    fields: dict[str, list[str]] = {}
-    uploads: list[UploadFile] = []
-    errors: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            if key == "attachments":
-                if value:
-                    errors["attachments"] = "Attachments must be files."
-                continue
-            fields.setdefault(key, []).append(value)
-        elif key == "attachments":
-            if value.filename or (value.size or 0) > 0:
-                uploads.append(value)
-        else:
-            errors["form"] = f"The field '{key[:40]}' must be text, not a file."
-    if len(uploads) > MAX_FILES:
-        errors["attachments"] = f"Attach at most {MAX_FILES} files ({len(uploads)} were chosen)."
-        uploads = []
-    files: list[CleanFile] = []
-    problems: list[str] = []
-    for upload in uploads:
-        data = await upload.read(MAX_FILE_BYTES + 1)
-        try:
-            files.append(clean_attachment(upload.filename or "", data))
-        except AttachmentError as exc:
-            problems.append(str(exc))
-    if problems:
-        errors["attachments"] = " ".join(problems) + " Please choose the files again."
-    try:
-        sub = validate_submission(
-            fields, allow_anonymous=school.reports.allow_anonymous, signed_in=user is not None
-        )
-    except ReportInputError as exc:
-        errors = {**exc.errors, **errors}
-    if errors:
-        return _form_page(
-            request, school, action, signed_in=user, errors=errors, values=fields, status_code=422
-        )
-    context = ctx(request)
-    actor = "public-link" if user is None else ("reporter" if sub.anonymous else user.email)
-    if user is not None and not sub.anonymous:
-        sub = replace(
-            sub,
-            reporter_name=user.display_name,
-            reporter_email=user.email,
-            reporter_relationship="governor" if "governor" in user.role_names else "staff",
-        )
-
-    def store() -> Intake:
-        intake: Intake | None = None
-        try:
-            with context.store.transaction() as session:
-                intake = submit_report(
-                    session,
-                    school,
-                    sub,
-                    now=utcnow(),
-                    base_url=context.settings.base_url,
-                    actor=actor,
-                    files=files,
-                    uploads_dir=context.settings.uploads_dir,
-                    reporter_id=user.id if user is not None else None,
-                    channel_card=context.connectors.notifier is not None,
-                )
-        except BaseException:
-            if intake is not None:
-                remove_files(intake.stored_paths)
-            raise
-        return intake
-
-    intake = await run_in_threadpool(store)  # committed: only now may we say "received"
-    limiter(request).hit(limit_key)
-    deliver_soon(request, background)
-    _mirror_later(context, school, background)
-    return render(
-        request,
-        "report_received.html",
-        {
-            "school": school,
-            "intake": intake,
-            "advice": ILLEGAL_CONTENT_ADVICE,
-            "again": action,
-        },
-    )
-
-
-def _signed_in_reporter(request: Request) -> Person:
-    user = current_user(request)
-    if user is None:
-        raise HTTPException(
-            401,
-            "Please sign in to report a concern — or use the report link your school has "
-            "shared (on its website, posters or newsletters), which needs no account.",
-        )
-    return user
-
-
-@router.get("/report", include_in_schema=False)
-def report_form(request: Request) -> Response:
-    """The form for a signed-in person."""
-    user = _signed_in_reporter(request)
-    school = _school(request, user.school_id)
-    if school is None:
-        raise HTTPException(404, "Your school is not set up for reports.")
-    return _form_page(request, school, "/report", signed_in=user)
-
-
-@router.post("/report", include_in_schema=False)
-async def report_submit(request: Request, background: BackgroundTasks) -> Response:
-    """Receive a report from a signed-in person (rate limited per person)."""
-    user = await run_in_threadpool(_signed_in_reporter, request)
-    school = _school(request, user.school_id)
-    if school is None:
-        raise HTTPException(404, "Your school is not set up for reports.")
-    return await _receive(request, background, school, "/report", user, f"user:{user.id}")
-
-
-def _public_school(request: Request, school_id: str, token: str) -> SchoolConfig:
-    school = _school(request, school_id)
-    if (
-        school is None
-        or not school.reports.public_link
-        or not read_link_token(ctx(request).settings.signing_key(), school_id, token)
-    ):
-        raise HTTPException(
-            404,
-            "This report link is not valid. Please check it, or ask the school office for "
-            "the current link.",
-        )
-    return school
-
-
-@router.get("/report/{school_id}/{token}", include_in_schema=False)
-def public_report_form(request: Request, school_id: str, token: str) -> Response:
-    """The form behind a school's public link (no account needed)."""
-    school = _public_school(request, school_id, token)
-    # the public form always asks who you are (a signed-in person can use /report instead)
-    return _form_page(request, school, f"/report/{school_id}/{token}", signed_in=None)
-
-
-@router.post("/report/{school_id}/{token}", include_in_schema=False)
-async def public_report_submit(
-    request: Request, background: BackgroundTasks, school_id: str, token: str
-) -> Response:
-    """Receive a report through the public link (rate limited per IP address)."""
-    school = _public_school(request, school_id, token)
-    key = f"ip:{client_ip(request) or 'unknown'}"
-    return await _receive(request, background, school, f"/report/{school_id}/{token}", None, key)
-
-
-# --------------------------------------------------------------------------- the tracked list
-
-
 def _leader(request: Request) -> tuple[Person, SchoolConfig]:
     person = require_roles(request, LIST_ROLES)
-    school = _school(request, person.school_id)
+    school = school_for(request, person.school_id)
     if school is None:
         raise HTTPException(404, "Your school is not set up for reports.")
     return person, school
@@ -540,7 +238,7 @@ def reports_export(request: Request) -> Response:
 def reports_link(request: Request) -> Response:
     """The school's public report link, for admins to publish (website, posters)."""
     person = require_roles(request, LINK_ROLES)
-    school = _school(request, person.school_id)
+    school = school_for(request, person.school_id)
     if school is None:
         raise HTTPException(404, "Your school is not set up for reports.")
     settings = ctx(request).settings
@@ -685,7 +383,7 @@ async def _act(
 ) -> Response:
     """Apply one change to a report for a permitted person; errors re-show the page (422)."""
     person, school = await run_in_threadpool(_leader, request)
-    form = await _read_form(request)
+    form = await read_form(request)
     values = _text_fields(form)
     check_csrf(request, values.get("csrf_token"))
     context = ctx(request)
@@ -701,7 +399,7 @@ async def _act(
                 return _detail(
                     request, session, school, person, report, error=str(exc), status_code=422
                 )
-        _mirror_later(context, school, background)
+        mirror_later(context, school, background)
         return RedirectResponse(f"/reports/{reference}#chronology", status_code=303)
 
     return await run_in_threadpool(run)

@@ -1,0 +1,255 @@
+"""The tracked list's actions on one report: chronology entries, referrals (which stop the
+LADO and ICO clocks), status changes (leaving "new" stops the triage clock), the owner, and
+the outcome with lessons learnt. Every change is a chronology entry and an audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.config import SchoolConfig
+from bot.core.models import Person, Report, ReportEntry
+from bot.features.reports.routing import can_view
+from bot.features.reports.rules import (
+    CLOCK_LABELS,
+    ENTRY_KINDS,
+    MAX_ENTRY,
+    REFERRAL_TARGETS,
+    STATUSES,
+    clean_text,
+)
+
+__all__ = [
+    "ReportActionError",
+    "add_entry",
+    "change_status",
+    "record_outcome",
+    "record_referral",
+    "set_owner",
+]
+
+
+class ReportActionError(ValueError):
+    """A change to a report cannot be made as asked; ``str()`` says why in one line."""
+
+
+def _audit(session: Session, report: Report, actor: str, action: str, **details: Any) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="report",
+        object_id=report.id,
+        school_id=report.school_id,
+        details={"reference": report.reference, **details},
+    )
+
+
+def _entry(
+    session: Session,
+    report: Report,
+    actor: str,
+    kind: str,
+    text: str,
+    now: datetime,
+    reason: str | None = None,
+) -> ReportEntry:
+    entry = ReportEntry(
+        school_id=report.school_id,
+        report_id=report.id,
+        at=now,
+        author=actor,
+        kind=kind,
+        text=text,
+        reason=reason,
+    )
+    session.add(entry)
+    report.entries.append(entry)
+    return entry
+
+
+def _required(value: str | None, what: str, limit: int = MAX_ENTRY) -> str:
+    text = clean_text(value or "")
+    if not text:
+        raise ReportActionError(f"{what} is required.")
+    if len(text) > limit:
+        raise ReportActionError(
+            f"{what} is too long ({len(text):,} characters, at most {limit:,})."
+        )
+    return text
+
+
+def _stop_clocks(
+    session: Session, report: Report, kinds: Iterable[str], actor: str, now: datetime
+) -> list[str]:
+    stopped: list[str] = []
+    for clock in report.clocks:
+        if clock.kind in kinds and clock.stopped_at is None:
+            clock.stopped_at = now
+            clock.stopped_by = actor
+            stopped.append(clock.kind)
+            _entry(
+                session,
+                report,
+                "system",
+                "system",
+                f"Clock stopped: {CLOCK_LABELS[clock.kind]}"
+                + (" (after its deadline)" if now > clock.due_at else " (in time)"),
+                now,
+            )
+    if stopped:
+        _audit(session, report, actor, "report.clock_stopped", clocks=stopped)
+    return stopped
+
+
+def add_entry(
+    session: Session,
+    report: Report,
+    *,
+    actor: str,
+    kind: str,
+    text: str,
+    reason: str | None,
+    now: datetime,
+) -> ReportEntry:
+    """Append an action, decision (with its reason), note or correction to the chronology."""
+    if kind not in ("action", "decision", "note", "correction"):
+        raise ReportActionError("Choose action, decision, note or correction.")
+    body = _required(text, "The text")
+    why = clean_text(reason or "") or None
+    if kind == "decision" and not why:
+        raise ReportActionError("A decision needs its reason (KCSIE: record decisions and why).")
+    if why and len(why) > MAX_ENTRY:
+        raise ReportActionError("The reason is too long.")
+    entry = _entry(session, report, actor, kind, body, now, why)
+    _audit(session, report, actor, "report.entry_added", kind=kind)
+    return entry
+
+
+def record_referral(
+    session: Session,
+    report: Report,
+    *,
+    actor: str,
+    target: str,
+    outcome: str,
+    text: str,
+    reason: str | None,
+    now: datetime,
+) -> list[str]:
+    """Record a referral (or a decision not to refer, with reason); stops the matching clock."""
+    if target not in REFERRAL_TARGETS:
+        raise ReportActionError("Choose who the referral is to.")
+    if outcome not in ("referred", "not_required"):
+        raise ReportActionError("Say whether a referral was made or is not needed.")
+    body = clean_text(text or "")
+    if len(body) > MAX_ENTRY:
+        raise ReportActionError("The details are too long.")
+    why = clean_text(reason or "") or None
+    if outcome == "not_required" and not why:
+        raise ReportActionError("Deciding not to refer needs the reason.")
+    label = REFERRAL_TARGETS[target]
+    if outcome == "referred":
+        line = f"Referred to {label}." + (f" {body}" if body else "")
+        _entry(session, report, actor, "referral", line, now, why)
+    else:
+        line = f"Decision: no referral to {label} needed." + (f" {body}" if body else "")
+        _entry(session, report, actor, "decision", line, now, why)
+    _audit(session, report, actor, "report.referral_recorded", target=target, outcome=outcome)
+    return _stop_clocks(session, report, [target] if target in ("lado", "ico") else [], actor, now)
+
+
+def change_status(
+    session: Session, report: Report, *, actor: str, status: str, reason: str | None, now: datetime
+) -> None:
+    """Move a report to another status with a reason; leaving "new" stops the triage clock.
+
+    Closing needs an outcome and no running LADO/ICO clock.
+    """
+    if status not in STATUSES:
+        raise ReportActionError("Choose a status from the list.")
+    why = _required(reason, "The reason for the change")
+    if status == report.status:
+        raise ReportActionError(f"The report is already {STATUSES[status].lower()}.")
+    if status == "closed":
+        if not report.outcome:
+            raise ReportActionError("Record the outcome before closing the report.")
+        running = [c.kind for c in report.clocks if c.stopped_at is None and c.kind != "triage"]
+        if running:
+            raise ReportActionError(
+                "Record the "
+                + " and ".join(CLOCK_LABELS[k].split(" (")[0] for k in running)
+                + " first (a referral, or a decision not to refer with the reason)."
+            )
+    before = report.status
+    report.status = status
+    report.closed_at = now if status == "closed" else None
+    _entry(
+        session,
+        report,
+        actor,
+        "status",
+        f"Status changed from {STATUSES[before]} to {STATUSES[status]}.",
+        now,
+        why,
+    )
+    _audit(session, report, actor, "report.status_changed", before=before, after=status)
+    if before == "new":
+        _stop_clocks(session, report, ["triage"], actor, now)
+
+
+def set_owner(
+    session: Session,
+    report: Report,
+    school: SchoolConfig,
+    *,
+    actor: str,
+    owner: Person | None,
+    now: datetime,
+) -> None:
+    """Give the report an owner who may read it (or none)."""
+    if owner is not None and not can_view(
+        owner.email, owner.role_names, report.about_headteacher, school
+    ):
+        raise ReportActionError("The owner must be someone allowed to read this report.")
+    report.owner_id = owner.id if owner else None
+    report.owner = owner
+    name = owner.display_name if owner else "nobody"
+    _entry(session, report, actor, "owner", f"Owner set to {name}.", now)
+    _audit(session, report, actor, "report.owner_changed", owner_id=report.owner_id)
+
+
+def record_outcome(
+    session: Session,
+    report: Report,
+    *,
+    actor: str,
+    outcome: str | None,
+    lessons: str | None,
+    now: datetime,
+) -> None:
+    """Record (or update) the outcome and lessons learnt; each change stays in the chronology."""
+    new_outcome = clean_text(outcome or "")
+    new_lessons = clean_text(lessons or "")
+    if not new_outcome and not new_lessons:
+        raise ReportActionError("Write the outcome or the lessons learnt.")
+    changed = []
+    for value, kind, attr in (
+        (new_outcome, "outcome", "outcome"),
+        (new_lessons, "lessons", "lessons"),
+    ):
+        if not value:
+            continue
+        if len(value) > MAX_ENTRY:
+            raise ReportActionError(f"The {ENTRY_KINDS[kind].lower()} text is too long.")
+        if getattr(report, attr) != value:
+            setattr(report, attr, value)
+            _entry(session, report, actor, kind, value, now)
+            changed.append(attr)
+    if changed:
+        _audit(session, report, actor, "report.outcome_recorded", fields=changed)

@@ -1,0 +1,85 @@
+"""The tracked list as CSV for the DSL's records, guarded against formula injection."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from bot.core.models import Report
+from bot.features.reports.rules import CATEGORIES, INVOLVED_ROLES, STATUSES, URGENCIES, local_time
+
+__all__ = ["EXPORT_COLUMNS", "export_csv"]
+
+
+def _guard(cell: Any) -> str:
+    """A CSV cell that spreadsheets will not run as a formula."""
+    text = "" if cell is None else str(cell)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+EXPORT_COLUMNS = (
+    "reference",
+    "received",
+    "category",
+    "urgency",
+    "status",
+    "owner",
+    "about_headteacher",
+    "suspected_illegal",
+    "involved",
+    "what_happened",
+    "when",
+    "where",
+    "actions_taken",
+    "reporter",
+    "reporter_email",
+    "outcome",
+    "lessons",
+    "closed",
+    "source",
+)
+
+
+def export_csv(reports: Sequence[Report]) -> str:
+    """The tracked list as CSV (for the DSL's records), with the formula-injection guard."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for r in reports:
+        involved = "; ".join(
+            INVOLVED_ROLES.get(str(i.get("role")), str(i.get("role")))
+            + (f" ({i.get('names')})" if i.get("names") else "")
+            for i in r.involved
+            if isinstance(i, dict)
+        )
+        writer.writerow(
+            [
+                _guard(v)
+                for v in (
+                    r.reference,
+                    local_time(r.created_at),
+                    CATEGORIES.get(r.category, r.category),
+                    URGENCIES.get(r.urgency, r.urgency),
+                    STATUSES.get(r.status, r.status),
+                    r.owner.display_name if r.owner else "",
+                    "yes" if r.about_headteacher else "no",
+                    "yes" if r.suspected_illegal else "no",
+                    involved,
+                    r.what_happened,
+                    r.occurred_at,
+                    r.location,
+                    r.actions_taken,
+                    "anonymous" if r.anonymous else (r.reporter_name or ""),
+                    r.reporter_email,
+                    r.outcome,
+                    r.lessons,
+                    local_time(r.closed_at) if r.closed_at else "",
+                    r.source,
+                )
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,499 @@
+"""Taking a report in: the rate limiter, the public link's token, references, storing a
+report with its clock and attachments, and queuing the at-once alert and the receipt.
+
+Nothing queued here carries what was reported, who is involved or who reported it: alerts
+and receipts give the reference, category, urgency and deadline only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.clock import LONDON
+from bot.core.config import SchoolConfig
+from bot.core.messages import notice
+from bot.core.models import Report, ReportAttachment, ReportClock, ReportEntry
+from bot.core.outbox import enqueue_card, enqueue_email
+from bot.core.uploads import CleanFile, remove_files, store_file
+from bot.features.reports.routing import alert_recipients
+from bot.features.reports.rules import (
+    CATEGORIES,
+    CLOCK_LABELS,
+    ILLEGAL_CONTENT_ADVICE,
+    IMMEDIATE_RISK_ADVICE,
+    URGENCIES,
+    Submission,
+    assess_urgency,
+    clock_due,
+    clock_kind,
+    format_reference,
+    is_suspected_illegal,
+    local_time,
+)
+from bot.features.reports.state import ensure_school
+
+__all__ = [
+    "Intake",
+    "RateLimiter",
+    "attachment_path",
+    "link_token",
+    "next_reference",
+    "read_link_token",
+    "submit_report",
+]
+
+log = logging.getLogger(__name__)
+
+REFERENCE_ATTEMPTS = 20
+LINK_SALT = "compliance-bot/report-link"
+
+# --------------------------------------------------------------------------- rate limiting
+
+
+class RateLimiter:
+    """At most ``limit`` events per key in any ``window`` seconds (in memory, per process)."""
+
+    def __init__(
+        self, limit: int = 5, window: float = 600.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _trim(self, key: str, now: float) -> deque[float]:
+        stamps = self._events.setdefault(key, deque())
+        while stamps and now - stamps[0] >= self.window:
+            stamps.popleft()
+        return stamps
+
+    def allowed(self, key: str) -> bool:
+        """Whether one more event fits for ``key`` (records nothing)."""
+        with self._lock:
+            return len(self._trim(key, self._clock())) < self.limit
+
+    def hit(self, key: str) -> None:
+        """Record one event for ``key``."""
+        with self._lock:
+            now = self._clock()
+            self._trim(key, now).append(now)
+            if len(self._events) > 10_000:  # forget idle keys so memory stays bounded
+                for k in [k for k, v in self._events.items() if not v]:
+                    del self._events[k]
+
+
+# --------------------------------------------------------------------------- public link
+
+
+def link_token(secret: str, school_id: str) -> str:
+    """The signed token in a school's public report link (``/report/<school>/<token>``)."""
+    return str(URLSafeSerializer(secret, salt=LINK_SALT).dumps({"s": school_id}))
+
+
+def read_link_token(secret: str, school_id: str, token: str) -> bool:
+    """Whether ``token`` is this school's genuine public report link."""
+    try:
+        payload = URLSafeSerializer(secret, salt=LINK_SALT).loads(token)
+    except BadSignature:
+        return False
+    return isinstance(payload, dict) and payload.get("s") == school_id
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+def attachment_path(uploads_dir: Path, attachment: ReportAttachment) -> Path:
+    """Where a stored attachment lives (never under the web root)."""
+    return uploads_dir / "reports" / attachment.school_id / Path(attachment.stored_as).name
+
+
+# --------------------------------------------------------------------------- intake
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What storing a report did (no contents)."""
+
+    report_id: int
+    reference: str
+    urgency: str
+    category: str
+    suspected_illegal: bool
+    immediate_risk: bool
+    clock: str
+    due_at: datetime
+    receipt: bool
+    alerted: tuple[str, ...]
+    files_stored: int
+    files_withheld: int
+    stored_paths: tuple[Path, ...] = ()
+
+
+def next_reference(session: Session, school_id: str, year: int) -> str:
+    """The next free reference for the school and year (highest so far plus one)."""
+    prefix = f"CR-{year}-"
+    refs = session.scalars(
+        select(Report.reference).where(
+            Report.school_id == school_id, Report.reference.like(f"{prefix}%")
+        )
+    ).all()
+    numbers = [int(r[len(prefix) :]) for r in refs if r[len(prefix) :].isdigit()]
+    return format_reference(year, max(numbers, default=0) + 1)
+
+
+def _allocate(session: Session, report: Report, year: int) -> str:
+    """Give the (already inserted) report its sequential reference; retry on a clash."""
+    for _ in range(REFERENCE_ATTEMPTS):
+        reference = next_reference(session, report.school_id, year)
+        try:
+            with session.begin_nested():
+                report.reference = reference
+                session.flush()
+        except IntegrityError:
+            continue
+        return reference
+    raise RuntimeError("could not allocate a report reference")  # pragma: no cover
+
+
+def _card_payloads(
+    title: str, text: str, url: str, key: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Teams Adaptive Card (Workflows webhook) and Google Chat cardsV2 renderings."""
+    teams = {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": {
+                    "type": "AdaptiveCard",
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "version": "1.4",
+                    "body": [
+                        {"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True},
+                        {"type": "TextBlock", "text": text, "wrap": True},
+                    ],
+                    "actions": [
+                        {"type": "Action.OpenUrl", "title": "Open (sign-in required)", "url": url}
+                    ],
+                },
+            }
+        ],
+    }
+    chat = {
+        "text": title,
+        "cardsV2": [
+            {
+                "cardId": hashlib.sha256(key.encode()).hexdigest()[:16],
+                "card": {
+                    "header": {"title": title},
+                    "sections": [
+                        {
+                            "widgets": [
+                                {"textParagraph": {"text": text}},
+                                {
+                                    "buttonList": {
+                                        "buttons": [
+                                            {
+                                                "text": "Open (sign-in required)",
+                                                "onClick": {"openLink": {"url": url}},
+                                            }
+                                        ]
+                                    }
+                                },
+                            ]
+                        }
+                    ],
+                },
+            }
+        ],
+    }
+    return teams, chat
+
+
+def _queue_alerts(
+    session: Session,
+    school: SchoolConfig,
+    report: Report,
+    clock: ReportClock,
+    *,
+    base_url: str,
+    channel_card: bool,
+) -> tuple[str, ...]:
+    """The at-once alert: category, urgency, reference, deadline and a sign-in link only."""
+    recipients = alert_recipients(school, report.category, report.about_headteacher)
+    url = f"{base_url}/reports/{report.reference}"
+    label = CATEGORIES[report.category]
+    urgency = URGENCIES[report.urgency]
+    paragraphs = [
+        f"A new report ({label.lower()}) has been made to {school.name}. To protect the people "
+        "involved, this email does not say what was reported, who is involved or who reported "
+        "it: sign in to read it.",
+    ]
+    if report.urgency == "immediate":
+        paragraphs.append("It is marked immediate: please look at it now.")
+    if report.suspected_illegal:
+        paragraphs.append(ILLEGAL_CONTENT_ADVICE)
+    paragraphs.append(
+        f"Deadline: {CLOCK_LABELS[clock.kind]} by {local_time(clock.due_at)}. The bot reminds you "
+        "when half and 90% of the time has gone, and when it runs out."
+    )
+    if recipients:
+        draft = notice(
+            school_name=school.mail_from_name or school.name,
+            to=recipients,
+            subject=f"New report {report.reference}: {label} ({urgency.lower()} urgency)",
+            paragraphs=paragraphs,
+            facts=[
+                ("Reference", report.reference),
+                ("Category", label),
+                ("Urgency", urgency),
+                ("Received", local_time(report.created_at)),
+                ("Deadline", f"{CLOCK_LABELS[clock.kind]}: {local_time(clock.due_at)}"),
+            ],
+            button_url=url,
+            button_text="Open the report (sign-in required)",
+            small="You receive this as the school's DSL or deputy DSL, or because the report "
+            "needs the headteacher, the chair of governors or the data protection officer.",
+        )
+        enqueue_email(
+            session,
+            school_id=school.id,
+            key=f"report-alert:{school.id}:{report.reference}",
+            purpose="report_alert",
+            draft=draft,
+        )
+    else:
+        session.add(
+            ReportEntry(
+                school_id=school.id,
+                report_id=report.id,
+                at=report.created_at,
+                author="system",
+                kind="system",
+                text="Nobody could be alerted: the configuration names no DSL, deputy or "
+                "headteacher for this kind of report.",
+            )
+        )
+    if channel_card and not report.about_headteacher:
+        # a channel may be read by many: staff allegations show as "confidential"
+        shown = "confidential" if report.category == "staff_concern" else label.lower()
+        title = f"New report {report.reference}"
+        text = f"Urgency: {urgency.lower()} · {shown}. DSL team: sign in to read it."
+        key = f"report-card:{school.id}:{report.reference}"
+        teams, chat = _card_payloads(title, text, url, key)
+        enqueue_card(
+            session,
+            school_id=school.id,
+            key=key,
+            purpose="report_alert",
+            title=title,
+            text=text,
+            teams=teams,
+            chat=chat,
+        )
+    return tuple(recipients)
+
+
+def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email: str) -> None:
+    """A receipt for the reporter: reference and time only, never what they wrote."""
+    draft = notice(
+        school_name=school.mail_from_name or school.name,
+        to=[email],
+        subject=f"We received your report {report.reference}",
+        paragraphs=[
+            f"Thank you. Your report reached {school.name}'s safeguarding team. They will "
+            "decide what to do next; you may not hear about the outcome, to protect the people "
+            "involved.",
+            "If a child is in immediate danger, call 999. If you remember something else, tell "
+            "the Designated Safeguarding Lead and quote your reference.",
+        ],
+        facts=[("Reference", report.reference), ("Received", local_time(report.created_at))],
+        small="For privacy this email does not repeat what you reported.",
+    )
+    enqueue_email(
+        session,
+        school_id=school.id,
+        key=f"report-receipt:{school.id}:{report.reference}",
+        purpose="report_receipt",
+        draft=draft,
+    )
+
+
+def submit_report(
+    session: Session,
+    school: SchoolConfig,
+    sub: Submission,
+    *,
+    now: datetime,
+    base_url: str,
+    actor: str,
+    files: Sequence[CleanFile] = (),
+    uploads_dir: Path | None = None,
+    source: str = "web",
+    source_ref: str | None = None,
+    reporter_id: int | None = None,
+    channel_card: bool = False,
+) -> Intake:
+    """Store a report with its clock, attachments, alerts and receipt in the caller's
+    transaction; the caller commits before telling the reporter it was received.
+
+    Args:
+        session: an open transaction.
+        school: the school the report is for.
+        sub: the validated submission.
+        now: when the school became aware (the clock starts here).
+        base_url: the web app's address, for the sign-in link in alerts.
+        actor: who to name in the audit log ("public-link", an email, "system:forms").
+        files: accepted attachments (withheld when the report may involve illegal content).
+        uploads_dir: where attachments are stored (required when ``files`` is not empty).
+        source: "web" or "form".
+        source_ref: the external form's response id.
+        reporter_id: the signed-in reporter (None when anonymous or unknown).
+        channel_card: also post a card to the school's channel.
+
+    Returns:
+        The reference and what was done. ``stored_paths`` lets the caller delete the files if
+        its commit fails.
+    """
+    ensure_school(session, school)
+    if sub.suspected_illegal != is_suspected_illegal(sub.category, sub.suspected_illegal):
+        sub = replace(sub, suspected_illegal=True)
+    urgency = assess_urgency(sub.category, sub.suspected_illegal, sub.immediate_risk)
+    report = Report(
+        school_id=school.id,
+        reference=f"TMP-{secrets.token_hex(10)}",
+        category=sub.category,
+        urgency=urgency,
+        status="new",
+        involved=[{"role": role, "names": names} for role, names in sub.involved],
+        what_happened=sub.what_happened,
+        occurred_at=sub.occurred,
+        location=sub.location,
+        actions_taken=sub.actions_taken,
+        anonymous=sub.anonymous,
+        reporter_id=None if sub.anonymous else reporter_id,
+        reporter_name=None if sub.anonymous else sub.reporter_name,
+        reporter_email=None if sub.anonymous else sub.reporter_email,
+        about_headteacher=sub.about_headteacher,
+        suspected_illegal=sub.suspected_illegal,
+        source=source,
+        source_ref=source_ref,
+        created_at=now,
+    )
+    session.add(report)
+    session.flush()  # the insert takes the write lock before the reference is chosen (SQLite)
+    audit.record(
+        session,
+        actor=actor,
+        action="report.created",
+        object_type="report",
+        object_id=report.id,
+        school_id=school.id,
+        details={
+            "category": sub.category,
+            "urgency": urgency,
+            "source": source,
+            "attachments": 0 if sub.suspected_illegal else len(files),
+        },
+    )
+    reference = _allocate(session, report, now.astimezone(LONDON).year)
+
+    def system(text: str) -> None:
+        session.add(
+            ReportEntry(
+                school_id=school.id,
+                report_id=report.id,
+                at=now,
+                author="system",
+                kind="system",
+                text=text,
+            )
+        )
+
+    if sub.suspected_illegal:
+        system(ILLEGAL_CONTENT_ADVICE)
+    if sub.immediate_risk:
+        system(
+            "The reporter said a child may be at risk of harm right now. " + IMMEDIATE_RISK_ADVICE
+        )
+    kind = clock_kind(sub.category)
+    clock = ReportClock(
+        school_id=school.id,
+        report_id=report.id,
+        kind=kind,
+        started_at=now,
+        due_at=clock_due(kind, now, school),
+        escalations_sent=0,
+    )
+    session.add(clock)
+    withheld = len(files) if sub.suspected_illegal else 0
+    if withheld:
+        system(
+            f"{withheld} attached file(s) were not stored: images that may be indecent must not "
+            "be copied or kept. Secure the original device instead."
+        )
+    if files and not withheld and uploads_dir is None:
+        raise ValueError("uploads_dir is required to store attachments")
+    session.flush()
+    alerted = _queue_alerts(
+        session, school, report, clock, base_url=base_url, channel_card=channel_card
+    )
+    receipt = bool(report.reporter_email)
+    if report.reporter_email:
+        _queue_receipt(session, school, report, report.reporter_email)
+    # files last: if anything above fails, nothing is left on disk
+    stored: list[Path] = []
+    if files and not withheld and uploads_dir is not None:
+        folder = uploads_dir / "reports" / school.id
+        try:
+            for clean in files:
+                path = store_file(folder, clean)
+                stored.append(path)
+                session.add(
+                    ReportAttachment(
+                        school_id=school.id,
+                        report_id=report.id,
+                        filename=clean.filename,
+                        content_type=clean.content_type,
+                        size=len(clean.data),
+                        sha256=clean.sha256,
+                        stored_as=path.name,
+                    )
+                )
+            session.flush()
+        except BaseException:
+            remove_files(stored)
+            raise
+    log.info("report %s stored for %s (%s, %s)", reference, school.id, sub.category, urgency)
+    return Intake(
+        report_id=report.id,
+        reference=reference,
+        urgency=urgency,
+        category=sub.category,
+        suspected_illegal=sub.suspected_illegal,
+        immediate_risk=sub.immediate_risk,
+        clock=kind,
+        due_at=clock.due_at,
+        receipt=receipt,
+        alerted=alerted,
+        files_stored=len(stored),
+        files_withheld=withheld,
+        stored_paths=tuple(stored),
+    )

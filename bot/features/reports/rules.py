@@ -1,0 +1,345 @@
+"""Breach and concern reports, the pure rules (DESIGN.md §4): the vocabulary (categories,
+statuses, urgencies, labels), urgency, which clock a report starts and when it runs out, the
+escalation stages, references, text cleaning and the validation of a submitted form.
+
+Nothing here touches the database: rules take data and ``now``. Who is alerted and who may
+read a report is in ``routing``; the running clocks are escalated by ``clocks``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.clock import LONDON
+from bot.core.config import SchoolConfig
+from bot.core.messages import human_date
+
+__all__ = [
+    "CATEGORIES",
+    "CLOCK_LABELS",
+    "EMAIL_PATTERN",
+    "ENTRY_KINDS",
+    "ESCALATION_POINTS",
+    "ILLEGAL_CONTENT_ADVICE",
+    "IMMEDIATE_RISK_ADVICE",
+    "INVOLVED_ROLES",
+    "MAX_ACTIONS",
+    "MAX_ENTRY",
+    "MAX_FILES",
+    "MAX_NAMES",
+    "MAX_WHAT",
+    "REFERENCE_PATTERN",
+    "REFERRAL_TARGETS",
+    "RELATIONSHIPS",
+    "STATUSES",
+    "URGENCIES",
+    "URGENCY_ORDER",
+    "ReportInputError",
+    "Submission",
+    "assess_urgency",
+    "clean_text",
+    "clock_due",
+    "clock_kind",
+    "escalation_stage",
+    "format_reference",
+    "is_suspected_illegal",
+    "local_time",
+    "validate_submission",
+]
+
+# --------------------------------------------------------------------------- vocabulary
+
+CATEGORIES: dict[str, str] = {
+    "mobile_device": "Mobile device misuse",
+    "social_media": "Social media misuse",
+    "cyberbullying": "Cyberbullying",
+    "nude_images": "Nude or semi-nude image sharing",
+    "filtering": "Filtering or monitoring breach",
+    "data_breach": "Personal data breach",
+    "staff_concern": "Concern about a member of staff",
+    "visitor": "Visitor breach",
+    "other": "Other",
+}
+INVOLVED_ROLES: dict[str, str] = {
+    "pupil": "Pupil",
+    "staff": "Member of staff",
+    "visitor": "Visitor",
+    "parent": "Parent or carer",
+    "other": "Someone else",
+    "unknown": "Not known",
+}
+RELATIONSHIPS: dict[str, str] = {
+    "staff": "Member of staff or volunteer",
+    "pupil": "Pupil",
+    "parent": "Parent or carer",
+    "governor": "Governor",
+    "visitor": "Visitor or contractor",
+    "other": "Other",
+}
+STATUSES: dict[str, str] = {
+    "new": "New",
+    "triaged": "Triaged",
+    "investigating": "Investigating",
+    "referred": "Referred",
+    "closed": "Closed",
+}
+URGENCIES: dict[str, str] = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
+URGENCY_ORDER = {"immediate": 0, "high": 1, "normal": 2}
+CLOCK_LABELS: dict[str, str] = {
+    "lado": "LADO referral decision (1 working day)",
+    "ico": "ICO notification decision (72 hours)",
+    "triage": "DSL triage",
+}
+REFERRAL_TARGETS: dict[str, str] = {
+    "lado": "LADO (Local Authority Designated Officer)",
+    "ico": "ICO (Information Commissioner's Office)",
+    "police": "Police",
+    "social_care": "Children's social care",
+    "other": "Other agency",
+}
+ENTRY_KINDS: dict[str, str] = {
+    "action": "Action",
+    "decision": "Decision",
+    "note": "Note",
+    "correction": "Correction",
+    "referral": "Referral",
+    "status": "Status change",
+    "owner": "Owner",
+    "outcome": "Outcome",
+    "lessons": "Lessons learnt",
+    "system": "Recorded by the bot",
+}
+ILLEGAL_CONTENT_ADVICE = (
+    "Suspected illegal content: do not view, copy or forward the images or messages. "
+    "Secure the device (do not switch it on or off; lock it away). Tell the DSL now — "
+    "the DSL decides whether to involve the police."
+)
+IMMEDIATE_RISK_ADVICE = (
+    "A child may be at risk of harm right now: if so call 999, and tell the DSL in person now."
+)
+MAX_WHAT = 20_000
+MAX_ACTIONS = 5_000
+MAX_NAMES = 200
+MAX_ENTRY = 10_000
+MAX_FILES = 3
+ESCALATION_POINTS: tuple[tuple[float, str], ...] = (
+    (0.5, "half the time has gone"),
+    (0.9, "90% of the time has gone"),
+)
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ReportInputError(ValueError):
+    """What was submitted is not acceptable; ``errors`` maps each field to a clear message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = dict(errors)
+
+
+# --------------------------------------------------------------------------- urgency and clocks
+
+
+def is_suspected_illegal(category: str, ticked: bool) -> bool:
+    """Nude or semi-nude image sharing is always treated as possibly illegal content."""
+    return ticked or category == "nude_images"
+
+
+def assess_urgency(category: str, suspected_illegal: bool, immediate_risk: bool) -> str:
+    """Immediate for risk now, illegal content or staff allegations; high for breaches."""
+    if immediate_risk or suspected_illegal or category in ("nude_images", "staff_concern"):
+        return "immediate"
+    if category in ("data_breach", "cyberbullying", "filtering"):
+        return "high"
+    return "normal"
+
+
+def clock_kind(category: str) -> str:
+    """Which clock a new report starts: LADO, ICO or DSL triage."""
+    return {"staff_concern": "lado", "data_breach": "ico"}.get(category, "triage")
+
+
+def clock_due(
+    kind: str, started: datetime, school: SchoolConfig, tz: ZoneInfo = LONDON
+) -> datetime:
+    """When a clock runs out: ICO 72 calendar hours; LADO/triage N school days, same time."""
+    if kind == "ico":
+        return started + timedelta(hours=72)
+    local = started.astimezone(tz)
+    days = 1 if kind == "lado" else school.reports.triage_school_days
+    day = school.add_school_days(local.date(), days)
+    return datetime.combine(day, local.time(), tzinfo=tz).astimezone(UTC)
+
+
+def escalation_stage(started: datetime, due: datetime, now: datetime) -> int:
+    """0 before half time, 1 after half, 2 after 90%, 3 once the clock has run out."""
+    if now >= due:
+        return len(ESCALATION_POINTS) + 1
+    total = (due - started).total_seconds()
+    gone = (now - started).total_seconds() / total if total > 0 else 1.0
+    stage = 0
+    for index, (point, _label) in enumerate(ESCALATION_POINTS, start=1):
+        if gone >= point:
+            stage = index
+    return stage
+
+
+# --------------------------------------------------------------------------- references and times
+
+
+def format_reference(year: int, number: int) -> str:
+    """``CR-2026-0042``: sequential per school and year."""
+    return f"CR-{year}-{number:04d}"
+
+
+REFERENCE_PATTERN = re.compile(r"^CR-\d{4}-\d{4,6}$")
+
+
+def local_time(moment: datetime) -> str:
+    """'Monday 26 October 2026, 10:00' in the school's zone."""
+    local = moment.astimezone(LONDON)
+    return f"{human_date(local.date())}, {local:%H:%M}"
+
+
+# --------------------------------------------------------------------------- input
+
+
+def clean_text(value: str) -> str:
+    """Drop control characters (NUL breaks PostgreSQL) and lone surrogates; trim."""
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = "".join(c for c in value if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated report, ready to be stored."""
+
+    category: str
+    involved: tuple[tuple[str, str], ...]
+    what_happened: str
+    occurred: str | None
+    location: str | None
+    actions_taken: str | None
+    suspected_illegal: bool = False
+    immediate_risk: bool = False
+    about_headteacher: bool = False
+    anonymous: bool = False
+    reporter_name: str | None = None
+    reporter_email: str | None = None
+    reporter_relationship: str | None = None
+
+
+def validate_submission(
+    fields: Mapping[str, Sequence[str]],
+    *,
+    allow_anonymous: bool,
+    signed_in: bool,
+) -> Submission:
+    """Check a submitted form; raise ReportInputError naming every field that is wrong."""
+    errors: dict[str, str] = {}
+
+    def one(name: str) -> str:
+        values = fields.get(name) or []
+        return clean_text(values[0]) if values else ""
+
+    def text(name: str, label: str, limit: int, required: str | None = None) -> str | None:
+        value = one(name)
+        if not value:
+            if required:
+                errors[name] = required
+            return None
+        if len(value) > limit:
+            errors[name] = f"{label} is too long: {len(value):,} characters, at most {limit:,}."
+            return None
+        return value
+
+    def ticked(name: str) -> bool:
+        return one(name).lower() in ("yes", "on", "true", "1")
+
+    category = one("category")
+    if not category:
+        errors["category"] = "Choose what kind of concern this is."
+    elif category not in CATEGORIES:
+        errors["category"] = "Choose one of the kinds of concern listed."
+    involved: list[tuple[str, str]] = []
+    roles = [clean_text(v) for v in fields.get("involved") or []]
+    for role in roles:
+        if role not in INVOLVED_ROLES:
+            errors["involved"] = "Choose who is involved from the list."
+            break
+        if role in dict(involved):
+            continue
+        names = text(f"names_{role}", f"Names of the {INVOLVED_ROLES[role].lower()}", MAX_NAMES)
+        involved.append((role, names or ""))
+    if not roles and "involved" not in errors:
+        errors["involved"] = "Say who is involved (tick 'Not known' if you are not sure)."
+    what = text(
+        "what_happened",
+        "What happened",
+        MAX_WHAT,
+        required="Describe what happened.",
+    )
+    occurred = text(
+        "occurred",
+        "When it happened",
+        60,
+        required="Say when it happened (roughly is fine, e.g. 'this morning at break').",
+    )
+    location = text("location", "Where it happened", 200)
+    actions = text("actions_taken", "Actions already taken", MAX_ACTIONS)
+    anonymous = ticked("anonymous")
+    name = email = relationship = None
+    if anonymous and not allow_anonymous:
+        errors["anonymous"] = (
+            "This school does not accept anonymous reports: please give your name."
+        )
+    if not anonymous and not signed_in:
+        name = text(
+            "reporter_name",
+            "Your name",
+            200,
+            required="Give your name"
+            + (", or tick 'Report anonymously'." if allow_anonymous else "."),
+        )
+        raw_email = one("reporter_email")
+        if raw_email:
+            if len(raw_email) > 320 or not EMAIL_PATTERN.match(raw_email):
+                errors["reporter_email"] = (
+                    "Enter your email address like name@example.com, or leave it empty."
+                )
+            else:
+                email = raw_email.lower()
+        raw_rel = one("reporter_relationship")
+        if raw_rel:
+            if raw_rel not in RELATIONSHIPS:
+                errors["reporter_relationship"] = "Choose how you know the school from the list."
+            else:
+                relationship = raw_rel
+    if errors:
+        raise ReportInputError(errors)
+    assert what is not None
+    return Submission(
+        category=category,
+        involved=tuple(involved),
+        what_happened=what,
+        occurred=occurred,
+        location=location,
+        actions_taken=actions,
+        suspected_illegal=is_suspected_illegal(category, ticked("suspected_illegal")),
+        immediate_risk=ticked("immediate_risk"),
+        about_headteacher=ticked("about_headteacher"),
+        anonymous=anonymous,
+        reporter_name=name,
+        reporter_email=email,
+        reporter_relationship=relationship,
+    )

@@ -1,0 +1,50 @@
+"""The reports sweep step: escalate clocks, pull external-form responses, refresh the mirror."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core.context import StepContext
+from bot.features.reports.clocks import escalate_clocks
+from bot.features.reports.forms import ingest_responses
+from bot.features.reports.mirror import mirror_pending
+from connectors.base import ConnectorError
+
+__all__ = ["report_sweep"]
+
+log = logging.getLogger(__name__)
+
+
+def report_sweep(run: StepContext) -> dict[str, int]:
+    """The sweep step: escalate clocks, pull external-form responses, refresh the mirror."""
+    session, school, now = run.session, run.school, run.now
+    base = run.base_url if run.write else ""
+    counts = {
+        "report_escalations": len(
+            escalate_clocks(session, school, now, base_url=lambda: base, write=run.write)
+        )
+    }
+    if not run.write:
+        return counts
+    connectors = run.connectors
+    if connectors.forms is not None:
+        try:
+            counts["reports_ingested"] = ingest_responses(
+                session,
+                connectors.forms,
+                school,
+                now=now,
+                base_url=base,
+                channel_card=connectors.notifier is not None,
+                default_school=run.default_school,
+            )
+        except ConnectorError as exc:
+            log.warning("report sweep: form responses not read: %s", exc)
+            counts["report_form_errors"] = 1
+    if connectors.mirror is not None:
+        try:
+            counts["reports_mirrored"] = mirror_pending(session, connectors.mirror, school)
+        except ConnectorError as exc:
+            log.warning("report sweep: mirror not updated: %s", exc)
+            counts["report_mirror_errors"] = 1
+    return counts

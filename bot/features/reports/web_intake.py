@@ -1,0 +1,265 @@
+"""The report form: for a signed-in person (``/report``) and behind a school's public link
+(``/report/<school>/<token>``, no account needed). Rate limited; a report is committed before
+the page says "received", and alerts carry no contents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from bot.core.config import SchoolConfig
+from bot.core.models import Person, utcnow
+from bot.core.uploads import (
+    MAX_FILE_BYTES,
+    AttachmentError,
+    CleanFile,
+    clean_attachment,
+    remove_files,
+)
+from bot.features.reports.intake import Intake, RateLimiter, read_link_token, submit_report
+from bot.features.reports.rules import (
+    CATEGORIES,
+    ILLEGAL_CONTENT_ADVICE,
+    INVOLVED_ROLES,
+    MAX_FILES,
+    RELATIONSHIPS,
+    ReportInputError,
+    validate_submission,
+)
+from bot.features.reports.web_support import mirror_later, read_form, school_for
+from bot.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.web.links import deliver_soon
+
+__all__ = ["limiter", "router"]
+
+router = APIRouter()
+
+RATE_LIMIT = 5  # reports per key ...
+RATE_WINDOW = 600.0  # ... per 10 minutes
+ANCHORS = {"category": f"category-{next(iter(CATEGORIES))}", "involved": "involved-pupil"}
+
+
+def limiter(request: Request) -> RateLimiter:
+    """The app's report rate limiter (one per app, so tests and workers stay separate)."""
+    found = getattr(request.app.state, "report_limiter", None)
+    if not isinstance(found, RateLimiter):
+        found = RateLimiter(RATE_LIMIT, RATE_WINDOW)
+        request.app.state.report_limiter = found
+    return found
+
+
+def _form_page(
+    request: Request,
+    school: SchoolConfig,
+    action: str,
+    *,
+    signed_in: Person | None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, list[str]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    vals = values or {}
+    return render(
+        request,
+        "report_form.html",
+        {
+            "school": school,
+            "action": action,
+            "reporter": signed_in,
+            "categories": CATEGORIES,
+            "roles": INVOLVED_ROLES,
+            "relationships": RELATIONSHIPS,
+            "allow_anonymous": school.reports.allow_anonymous,
+            "errors": errors or {},
+            "anchors": ANCHORS,
+            "v": {k: (v[0] if v else "") for k, v in vals.items()},
+            "involved": set(vals.get("involved", [])),
+            "max_files": MAX_FILES,
+            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+        },
+        status_code=status_code,
+    )
+
+
+def _too_many(request: Request) -> Response:
+    return render(
+        request,
+        "error.html",
+        {
+            "status": 429,
+            "message": "Several reports have just been sent from here, so we have paused the "
+            "form for a few minutes to stop misuse. Please try again in 10 minutes. "
+            "If a child is in immediate danger call 999, or tell the Designated Safeguarding "
+            "Lead in person now.",
+        },
+        status_code=429,
+    )
+
+
+async def _receive(
+    request: Request,
+    background: BackgroundTasks,
+    school: SchoolConfig,
+    action: str,
+    user: Person | None,
+    limit_key: str,
+) -> Response:
+    """Validate, store (committed), alert, then say "received" with the reference."""
+    form = await read_form(request)
+    token = form.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
+    if not limiter(request).allowed(limit_key):
+        return _too_many(request)
+    fields: dict[str, list[str]] = {}
+    uploads: list[UploadFile] = []
+    errors: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            if key == "attachments":
+                if value:
+                    errors["attachments"] = "Attachments must be files."
+                continue
+            fields.setdefault(key, []).append(value)
+        elif key == "attachments":
+            if value.filename or (value.size or 0) > 0:
+                uploads.append(value)
+        else:
+            errors["form"] = f"The field '{key[:40]}' must be text, not a file."
+    if len(uploads) > MAX_FILES:
+        errors["attachments"] = f"Attach at most {MAX_FILES} files ({len(uploads)} were chosen)."
+        uploads = []
+    files: list[CleanFile] = []
+    problems: list[str] = []
+    for upload in uploads:
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        try:
+            files.append(clean_attachment(upload.filename or "", data))
+        except AttachmentError as exc:
+            problems.append(str(exc))
+    if problems:
+        errors["attachments"] = " ".join(problems) + " Please choose the files again."
+    try:
+        sub = validate_submission(
+            fields, allow_anonymous=school.reports.allow_anonymous, signed_in=user is not None
+        )
+    except ReportInputError as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        return _form_page(
+            request, school, action, signed_in=user, errors=errors, values=fields, status_code=422
+        )
+    context = ctx(request)
+    actor = "public-link" if user is None else ("reporter" if sub.anonymous else user.email)
+    if user is not None and not sub.anonymous:
+        sub = replace(
+            sub,
+            reporter_name=user.display_name,
+            reporter_email=user.email,
+            reporter_relationship="governor" if "governor" in user.role_names else "staff",
+        )
+
+    def store() -> Intake:
+        intake: Intake | None = None
+        try:
+            with context.store.transaction() as session:
+                intake = submit_report(
+                    session,
+                    school,
+                    sub,
+                    now=utcnow(),
+                    base_url=context.settings.base_url,
+                    actor=actor,
+                    files=files,
+                    uploads_dir=context.settings.uploads_dir,
+                    reporter_id=user.id if user is not None else None,
+                    channel_card=context.connectors.notifier is not None,
+                )
+        except BaseException:
+            if intake is not None:
+                remove_files(intake.stored_paths)
+            raise
+        return intake
+
+    intake = await run_in_threadpool(store)  # committed: only now may we say "received"
+    limiter(request).hit(limit_key)
+    deliver_soon(request, background)
+    mirror_later(context, school, background)
+    return render(
+        request,
+        "report_received.html",
+        {
+            "school": school,
+            "intake": intake,
+            "advice": ILLEGAL_CONTENT_ADVICE,
+            "again": action,
+        },
+    )
+
+
+def _signed_in_reporter(request: Request) -> Person:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(
+            401,
+            "Please sign in to report a concern — or use the report link your school has "
+            "shared (on its website, posters or newsletters), which needs no account.",
+        )
+    return user
+
+
+@router.get("/report", include_in_schema=False)
+def report_form(request: Request) -> Response:
+    """The form for a signed-in person."""
+    user = _signed_in_reporter(request)
+    school = school_for(request, user.school_id)
+    if school is None:
+        raise HTTPException(404, "Your school is not set up for reports.")
+    return _form_page(request, school, "/report", signed_in=user)
+
+
+@router.post("/report", include_in_schema=False)
+async def report_submit(request: Request, background: BackgroundTasks) -> Response:
+    """Receive a report from a signed-in person (rate limited per person)."""
+    user = await run_in_threadpool(_signed_in_reporter, request)
+    school = school_for(request, user.school_id)
+    if school is None:
+        raise HTTPException(404, "Your school is not set up for reports.")
+    return await _receive(request, background, school, "/report", user, f"user:{user.id}")
+
+
+def _public_school(request: Request, school_id: str, token: str) -> SchoolConfig:
+    school = school_for(request, school_id)
+    if (
+        school is None
+        or not school.reports.public_link
+        or not read_link_token(ctx(request).settings.signing_key(), school_id, token)
+    ):
+        raise HTTPException(
+            404,
+            "This report link is not valid. Please check it, or ask the school office for "
+            "the current link.",
+        )
+    return school
+
+
+@router.get("/report/{school_id}/{token}", include_in_schema=False)
+def public_report_form(request: Request, school_id: str, token: str) -> Response:
+    """The form behind a school's public link (no account needed)."""
+    school = _public_school(request, school_id, token)
+    # the public form always asks who you are (a signed-in person can use /report instead)
+    return _form_page(request, school, f"/report/{school_id}/{token}", signed_in=None)
+
+
+@router.post("/report/{school_id}/{token}", include_in_schema=False)
+async def public_report_submit(
+    request: Request, background: BackgroundTasks, school_id: str, token: str
+) -> Response:
+    """Receive a report through the public link (rate limited per IP address)."""
+    school = _public_school(request, school_id, token)
+    key = f"ip:{client_ip(request) or 'unknown'}"
+    return await _receive(request, background, school, f"/report/{school_id}/{token}", None, key)
