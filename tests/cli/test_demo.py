@@ -6,7 +6,6 @@ import email
 import email.policy
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -49,13 +48,24 @@ def test_demo_once_writes_real_emails_and_second_run_sends_nothing(tmp_path: Pat
     assert verify.exit_code == 0 and "intact" in verify.output
 
 
-def test_help_answers_in_under_a_second() -> None:
-    best = min(_time_help() for _ in range(3))
-    assert best < 1.0, f"--help took {best:.2f}s"
+HEAVY = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "apscheduler", "alembic", "jinja2",
+         "httpx", "pypdf", "docx", "reportlab", "msgraph", "googleapiclient")
 
 
-def _time_help() -> float:
-    start = time.perf_counter()
+def test_help_answers_without_loading_the_heavy_libraries() -> None:
+    """``--help`` stays instant because commands import their libraries when they run.
+
+    Counted, not timed: the suite runs on busy machines, so a wall-clock limit would flake.
+    """
+    probe = (
+        "import sys\n"
+        "from bot.cli.main import app\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.strip()
+    assert loaded == ""
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli.main", "--help"],
         capture_output=True,
@@ -63,6 +73,4 @@ def _time_help() -> float:
         cwd=ROOT,
         check=False,
     )
-    elapsed = time.perf_counter() - start
     assert proc.returncode == 0 and "demo" in proc.stdout
-    return elapsed
