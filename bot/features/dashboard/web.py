@@ -48,16 +48,14 @@ from bot.core.permissions import DASHBOARD_READERS, GOVERNORS, REPORT_READERS
 from bot.core.store import Store
 from bot.features import extras
 from bot.features.accounts.service import holder_states
-from bot.features.dashboard.figures import (
+from bot.features.dashboard.figures import compute_figures, current_cycles, current_versions
+from bot.features.dashboard.rules import (
     ACK_TARGET,
     AGE_BANDS,
     URGENCIES,
     Figures,
     PolicyFigure,
     age_band,
-    compute_figures,
-    current_cycles,
-    current_versions,
     review_status,
 )
 from bot.web.deps import ctx, current_user, render
