@@ -8,15 +8,12 @@ running the real sweep on earlier school days without delivering, so what the de
 
 from __future__ import annotations
 
-import csv
 import random
 import shutil
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
-import yaml
 from sqlalchemy import select, update
 
 from bot.core.clock import LONDON, last_school_day
@@ -24,520 +21,19 @@ from bot.core.config import load_config
 from bot.core.context import AppContext
 from bot.core.models import Attestation, Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
 from bot.core.settings import DEMO_HOME, Settings
+from bot.demo.school import (
+    DOMAIN,
+    DemoPerson,
+    demo_people,
+    school_config,
+    write_config,
+    write_directory,
+)
 from bot.engine.sweep import SchoolSweep, run_sweep
 
-__all__ = ["DemoPlan", "build_demo", "demo_settings", "term_dates"]
+__all__ = ["DemoPlan", "build_demo", "demo_settings"]
 
 POLICY_SOURCE = Path(__file__).parent / "data" / "policies"
-DOMAIN = "oakfield.example"
-FIRST = [
-    "Amelia",
-    "Oliver",
-    "Isla",
-    "George",
-    "Ava",
-    "Noah",
-    "Freya",
-    "Arthur",
-    "Ivy",
-    "Leo",
-    "Florence",
-    "Oscar",
-    "Willow",
-    "Harry",
-    "Rosie",
-    "Jack",
-    "Evie",
-    "Alfie",
-    "Poppy",
-    "Theo",
-    "Daisy",
-    "Archie",
-    "Sophia",
-    "Henry",
-    "Grace",
-    "Thomas",
-    "Lily",
-    "Samuel",
-    "Mia",
-    "Joshua",
-    "Ella",
-    "Reuben",
-    "Hannah",
-    "Kit",
-    "Maya",
-    "Ezra",
-    "Nina",
-    "Felix",
-    "Orla",
-    "Rory",
-    "Imogen",
-    "Hugo",
-    "Tabitha",
-    "Ibrahim",
-    "Zara",
-    "Callum",
-    "Priya",
-    "Dominic",
-    "Layla",
-    "Jonah",
-]
-LAST = [
-    "Ashdown",
-    "Brackley",
-    "Calloway",
-    "Danvers",
-    "Ellery",
-    "Fenwick",
-    "Garside",
-    "Hartwell",
-    "Ingram",
-    "Jessop",
-    "Kettering",
-    "Lowther",
-    "Marchbank",
-    "Northcott",
-    "Oakley",
-    "Pemberton",
-    "Quarrie",
-    "Redfern",
-    "Stainton",
-    "Thackeray",
-    "Underhill",
-    "Varley",
-    "Whitlock",
-    "Yardley",
-    "Ashcombe",
-    "Birchall",
-    "Coverdale",
-    "Dunmore",
-    "Eastwood",
-    "Farrow",
-    "Greenhalgh",
-    "Holloway",
-    "Islip",
-    "Jarrold",
-    "Kingsley",
-    "Langridge",
-    "Moorcroft",
-    "Netherton",
-    "Ormerod",
-    "Pilkington",
-    "Rushworth",
-    "Selwood",
-    "Tolley",
-    "Upton",
-    "Wetherby",
-    "Ackland",
-    "Brightwell",
-    "Chadwick",
-    "Deverell",
-    "Eccleston",
-]
-
-
-def term_dates(today: date) -> list[dict[str, Any]]:
-    """A typical English academic year (the one containing ``today``), with half terms."""
-    y = today.year if today.month >= 8 else today.year - 1
-
-    def first_weekday(d: date) -> date:
-        while d.weekday() >= 5:
-            d += timedelta(days=1)
-        return d
-
-    return [
-        {"name": "Autumn 1", "start": first_weekday(date(y, 9, 2)), "end": date(y, 10, 23)},
-        {"name": "Autumn 2", "start": first_weekday(date(y, 11, 2)), "end": date(y, 12, 18)},
-        {"name": "Spring 1", "start": first_weekday(date(y + 1, 1, 5)), "end": date(y + 1, 2, 12)},
-        {"name": "Spring 2", "start": first_weekday(date(y + 1, 2, 22)), "end": date(y + 1, 3, 26)},
-        {"name": "Summer 1", "start": first_weekday(date(y + 1, 4, 12)), "end": date(y + 1, 5, 28)},
-        {"name": "Summer 2", "start": first_weekday(date(y + 1, 6, 7)), "end": date(y + 1, 7, 21)},
-    ]
-
-
-@dataclass(frozen=True)
-class DemoPerson:
-    """A row of the demo directory."""
-
-    email: str
-    name: str
-    given: str
-    family: str
-    title: str
-    roles: str
-    groups: str
-    manager: str
-    start: date | None
-    active: bool
-
-
-def _people(rng: random.Random, as_of: date) -> list[DemoPerson]:
-    names = [(f, s) for f, s in zip(rng.sample(FIRST, 50), rng.sample(LAST, 50), strict=True)]
-    people: list[DemoPerson] = []
-
-    def add(
-        title: str,
-        roles: str,
-        groups: str,
-        manager: str = "",
-        start: date | None = None,
-        active: bool = True,
-    ) -> str:
-        given, family = names[len(people)]
-        email = f"{given.lower()}.{family.lower()}@{DOMAIN}"
-        people.append(
-            DemoPerson(
-                email,
-                f"{given} {family}",
-                given,
-                family,
-                title,
-                roles,
-                groups,
-                manager,
-                start,
-                active,
-            )
-        )
-        return email
-
-    head = add("Headteacher", "staff", "All Staff;Leadership")
-    deputy1 = add("Deputy Headteacher", "staff", "All Staff;Leadership", head)
-    deputy2 = add("SENCo and Assistant Head", "staff", "All Staff;Leadership", head)
-    add("School Business Manager", "staff", "All Staff;Office", head)
-    add("IT Lead", "staff", "All Staff", deputy1)
-    for i in range(14):
-        add(
-            f"Class Teacher (Year {i % 7})" if i % 7 else "Class Teacher (Reception)",
-            "staff",
-            "All Staff;Teachers",
-            deputy1,
-        )
-    for _ in range(14):
-        add("Teaching Assistant", "staff", "All Staff;Support Staff", deputy2)
-    add("Office Administrator", "staff", "All Staff;Office", head)
-    add("Site Manager", "staff", "All Staff", head)
-    add("Midday Supervisor", "staff", "All Staff;Support Staff", deputy2)
-    add(
-        "Class Teacher (Year 4)",
-        "staff",
-        "All Staff;Teachers",
-        deputy1,
-        start=as_of - timedelta(days=4),
-    )
-    add(
-        "Teaching Assistant",
-        "staff",
-        "All Staff;Support Staff",
-        deputy2,
-        start=as_of + timedelta(days=3),
-    )
-    add("Class Teacher (Year 2)", "staff", "All Staff;Teachers", deputy1, active=False)
-    add("Reading Volunteer", "volunteer", "Volunteers", deputy1)
-    for title in (
-        "Chair of Governors",
-        "Vice Chair",
-        "Safeguarding Governor",
-        "Parent Governor",
-        "Parent Governor",
-        "Staff Governor",
-        "Co-opted Governor",
-        "Clerk to Governors",
-    ):
-        add(title, "clerk" if title.startswith("Clerk") else "governor", "Governors")
-    return people
-
-
-def _write_directory(path: Path, people: list[DemoPerson]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "email",
-                "name",
-                "given_name",
-                "family_name",
-                "job_title",
-                "roles",
-                "groups",
-                "manager_email",
-                "start_date",
-                "active",
-            ]
-        )
-        for p in people:
-            writer.writerow(
-                [
-                    p.email,
-                    p.name,
-                    p.given,
-                    p.family,
-                    p.title,
-                    p.roles,
-                    p.groups,
-                    p.manager,
-                    p.start.isoformat() if p.start else "",
-                    "yes" if p.active else "no",
-                ]
-            )
-
-
-def _config(people: list[DemoPerson], today: date, online_safety_version: str) -> dict[str, Any]:
-    by_title: dict[str, list[str]] = {}
-    for p in people:
-        by_title.setdefault(p.title, []).append(p.email)
-    head = by_title["Headteacher"][0]
-    deputies = [by_title["Deputy Headteacher"][0], by_title["SENCo and Assistant Head"][0]]
-    teachers = by_title.get("Class Teacher (Year 1)", []) + by_title.get(
-        "Class Teacher (Year 3)", []
-    )
-    leaver = next(p.email for p in people if not p.active)
-    governors = [p.email for p in people if p.roles == "governor"]
-
-    def policy(
-        pid: str,
-        title: str,
-        version: str,
-        published: date,
-        next_review: date,
-        body: str = "FGB",
-        **extra: Any,
-    ) -> dict[str, Any]:
-        return {
-            "id": pid,
-            "title": title,
-            "version": version,
-            "document": f"policies/{pid}.md",
-            "published": published,
-            "approving_body": body,
-            "review_cycle_months": 12,
-            "owner": head,
-            "next_review": next_review,
-            "last_reviewed": published,
-            **extra,
-        }
-
-    return {
-        "organisation": {
-            "name": "Oakfield Learning Trust (fictional)",
-            "timezone": "Europe/London",
-        },
-        "schools": [
-            {
-                "id": "oakfield",
-                "name": "Oakfield Primary School",
-                "headteacher": head,
-                "dsl": [head],
-                "deputy_dsl": deputies,
-                "dpo": by_title["School Business Manager"][0],
-                "chair_of_governors": by_title["Chair of Governors"][0],
-                "clerk": by_title["Clerk to Governors"][0],
-                "admins": [by_title["School Business Manager"][0]],
-                "role_groups": {"Governors": "governor"},
-                "terms": term_dates(today),
-                "inset_days": [term_dates(today)[2]["start"]],
-                "sending_window": {"start": "08:00", "end": "17:00"},
-                "cadences": {
-                    "standard": {
-                        "before_due": [14, 3],
-                        "on_due": True,
-                        "overdue_every_days": 7,
-                        "max_reminders": 8,
-                        "escalate": [
-                            {"after_overdue": 3, "to": "line_manager"},
-                            {"after_overdue": 5, "to": "headteacher"},
-                        ],
-                    },
-                    "training": {
-                        "before_due": [30, 7],
-                        "on_due": True,
-                        "overdue_every_days": 7,
-                        "max_reminders": 6,
-                        "escalate": [{"after_overdue": 2, "to": "line_manager"}],
-                    },
-                },
-                "policies": [
-                    policy(
-                        "child-protection",
-                        "Child Protection and Safeguarding Policy",
-                        "2026.1",
-                        today - timedelta(days=63),
-                        today + timedelta(days=300),
-                        reviewers=[governors[2]],
-                    ),
-                    policy(
-                        "online-safety",
-                        "Online Safety Policy",
-                        online_safety_version,
-                        today - timedelta(days=63 if online_safety_version == "2026.1" else 20),
-                        today + timedelta(days=25),
-                        reviewers=[governors[2]],
-                        linked_policies=[
-                            "Child Protection and Safeguarding Policy",
-                            "Social Media Acceptable Use Policy",
-                            "Remote Learning Policy",
-                        ],
-                    ),
-                    policy(
-                        "mobile-phones",
-                        "Mobile Phones and Personal Devices Policy",
-                        "2026.1",
-                        today - timedelta(days=35),
-                        today + timedelta(days=50),
-                        body="Resources Committee",
-                    ),
-                    policy(
-                        "social-media-aup",
-                        "Social Media Acceptable Use Policy",
-                        "2026.1",
-                        today - timedelta(days=49),
-                        today + timedelta(days=200),
-                        aup=True,
-                    ),
-                    policy(
-                        "staff-code-of-conduct",
-                        "Staff Code of Conduct",
-                        "2026.1",
-                        today - timedelta(days=63),
-                        today + timedelta(days=5),
-                    ),
-                    policy(
-                        "data-protection",
-                        "Data Protection Policy",
-                        "2025.1",
-                        today - timedelta(days=375),
-                        today - timedelta(days=10),
-                    ),
-                ],
-                "requirements": [
-                    {
-                        "id": "ack-child-protection",
-                        "kind": "acknowledge_policy",
-                        "policy": "child-protection",
-                        "title": "Child Protection and Safeguarding Policy",
-                        "audience": {"roles": ["staff", "volunteer"]},
-                        "due_days": 14,
-                        "yearly_on": "09-01",
-                    },
-                    {
-                        "id": "ack-online-safety",
-                        "kind": "acknowledge_policy",
-                        "policy": "online-safety",
-                        "audience": {"roles": ["staff", "volunteer"]},
-                        "due_days": 14,
-                    },
-                    {
-                        "id": "ack-mobile-phones",
-                        "kind": "acknowledge_policy",
-                        "policy": "mobile-phones",
-                        "audience": {"roles": ["staff", "volunteer"]},
-                        "due_days": 14,
-                    },
-                    {
-                        "id": "ack-code-of-conduct",
-                        "kind": "acknowledge_policy",
-                        "policy": "staff-code-of-conduct",
-                        "audience": {"roles": ["staff"]},
-                        "due_days": 21,
-                    },
-                    {
-                        "id": "sign-social-media-aup",
-                        "kind": "sign_aup",
-                        "policy": "social-media-aup",
-                        "due_days": 10,
-                    },
-                    {
-                        "id": "training-safeguarding",
-                        "kind": "complete_training",
-                        "course": "Safeguarding and child protection",
-                        "valid_months": 12,
-                        "audience": {"roles": ["staff", "volunteer"]},
-                        "due_days": 28,
-                        "cadence": "training",
-                    },
-                    {
-                        "id": "training-online-safety",
-                        "kind": "complete_training",
-                        "course": "Online safety",
-                        "valid_months": 12,
-                        "audience": {"roles": ["staff"]},
-                        "due_days": 28,
-                        "cadence": "training",
-                    },
-                    {
-                        "id": "task-phone-photos",
-                        "kind": "recurring_task",
-                        "title": "Upload and clear photos from the school phone",
-                        "every": "weekly",
-                        "owners": [by_title["Deputy Headteacher"][0]],
-                    },
-                    {
-                        "id": "task-filtering-check",
-                        "kind": "recurring_task",
-                        "title": "Check filtering and monitoring",
-                        "every": "termly",
-                        "owners": [by_title["IT Lead"][0]],
-                    },
-                    {
-                        "id": "task-phone-lock-code",
-                        "kind": "recurring_task",
-                        "title": "Change the school phone lock code",
-                        "every": "yearly",
-                        "owners": [head],
-                    },
-                    {
-                        "id": "training-school-phone",
-                        "kind": "complete_training",
-                        "course": "School phone and social media",
-                        "valid_months": 12,
-                        "audience": {"roles": ["account_holder"]},
-                        "due_days": 21,
-                        "cadence": "training",
-                    },
-                ],
-                "official_accounts": [
-                    {
-                        "id": "facebook",
-                        "platform": "Facebook",
-                        "name": "Oakfield Primary Facebook page",
-                        "url": "https://www.facebook.com/oakfield.example",
-                        "custodian": head,
-                        "purpose": "News and celebrations for families",
-                        "holders": [by_title["Office Administrator"][0], leaver],
-                        "aup_policy": "social-media-aup",
-                    },
-                    {
-                        "id": "tapestry",
-                        "platform": "Tapestry",
-                        "name": "Tapestry learning journal",
-                        "custodian": head,
-                        "purpose": "Early years observations shared with parents",
-                        "holders": teachers[:1] + by_title["Class Teacher (Reception)"],
-                        "aup_policy": "social-media-aup",
-                    },
-                    {
-                        "id": "school-phone",
-                        "platform": "Mobile phone",
-                        "name": "School mobile phone",
-                        "custodian": head,
-                        "purpose": "Trip contact and photos for the website",
-                        "holders": [by_title["Deputy Headteacher"][0], by_title["IT Lead"][0]],
-                        "aup_policy": "social-media-aup",
-                    },
-                ],
-            }
-        ],
-    }
-
-
-def _dump(path: Path, data: dict[str, Any]) -> None:
-    header = (
-        "# compliance-bot demo school (fictional). Edit me and run `compliance-bot sweep`.\n"
-        "# Reference: see README.md > Configuration.\n"
-    )
-    path.write_text(
-        header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
-    )
 
 
 def demo_settings(base: Path | None = None) -> Settings:
@@ -580,7 +76,7 @@ def _seed_history(
         if day >= as_of:
             continue
         if not leaver_left and index >= 3:  # a teacher who ran the Facebook page leaves
-            _write_directory(home / "directory.csv", people)
+            write_directory(home / "directory.csv", people)
             leaver_left = True
         if first:  # the autumn began with last year's online safety policy, version 2026.1
             online.write_text(
@@ -589,11 +85,11 @@ def _seed_history(
                 ),
                 encoding="utf-8",
             )
-            _dump(home / "school.yaml", _config(people, as_of, "2026.1"))
+            write_config(home / "school.yaml", school_config(people, as_of, "2026.1"))
             ctx.__dict__.pop("config", None)
         elif day >= as_of - timedelta(days=21) and "2026.2" not in online.read_text("utf-8"):
             online.write_text(final_text, encoding="utf-8")  # version 2026.2 is published
-            _dump(home / "school.yaml", _config(people, as_of, "2026.2"))
+            write_config(home / "school.yaml", school_config(people, as_of, "2026.2"))
             ctx.__dict__.pop("config", None)
         run_sweep(
             store,
@@ -756,10 +252,10 @@ def build_demo(
         (home / "policies").mkdir(exist_ok=True)
         for doc in POLICY_SOURCE.glob("*.md"):
             shutil.copy(doc, home / "policies" / doc.name)
-        people = _people(rng, real_today)
+        people = demo_people(rng, real_today)
         # everyone starts the autumn in post; the leaver leaves part-way (see _seed_history)
-        _write_directory(home / "directory.csv", [replace(p, active=True) for p in people])
-        _dump(home / "school.yaml", _config(people, real_today, "2026.2"))
+        write_directory(home / "directory.csv", [replace(p, active=True) for p in people])
+        write_config(home / "school.yaml", school_config(people, real_today, "2026.2"))
         (home / "README.txt").write_text(
             "Demo data for compliance-bot: a fictional school. Safe to delete; "
             "`compliance-bot demo` recreates it.\n",

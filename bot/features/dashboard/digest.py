@@ -28,7 +28,8 @@ from bot.core.models import OutboxMessage
 from bot.core.outbox import EmailDraft, enqueue_card, enqueue_email
 from bot.features.dashboard.cards import DigestFigures, adaptive_card, chat_card, plain_text_digest
 from bot.features.dashboard.cards import teams_workflow_payload as workflow_payload
-from bot.features.dashboard.figures import Figures, compute_figures
+from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.rules import Figures
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings

@@ -1,4 +1,4 @@
-"""Headline figures, computed once and shown everywhere (status, dashboard, digest).
+"""Headline figures from the database, counted once and cached (status, dashboard, digest).
 
 The expensive part — counting every acknowledgement, training slot and open duty of a school
 (100,000 duty rows for 10,000 staff) — is kept in a small in-process cache and recomputed only
@@ -7,6 +7,8 @@ when the data it was built from changes. The change check is a handful of index-
 change only through the sweep, and every sweep that writes commits a ``SweepRun`` row, so
 "newest sweep, newest duty, open duties, active people, current account holders" moves whenever
 a cached count could. Report and clock figures are small and always read fresh.
+
+What each figure means, and how it reads, is in ``rules`` (pure).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, union
@@ -39,279 +41,28 @@ from bot.core.models import (
     utcnow,
 )
 from bot.engine.duties import cycle_start
+from bot.features.dashboard.rules import (
+    AGE_BANDS,
+    URGENCIES,
+    AccountFigure,
+    Figures,
+    PolicyFigure,
+    TrainingFigure,
+    age_band,
+    review_status,
+)
 
 __all__ = [
-    "ACK_TARGET",
-    "AGE_BANDS",
-    "DUE_SOON_DAYS",
-    "URGENCIES",
-    "AccountFigure",
-    "Attention",
-    "Figures",
-    "PolicyFigure",
-    "TrainingFigure",
-    "age_band",
+    "AGE_BANDS",  # from rules, for callers outside the dashboard
     "clear_cache",
     "compute_figures",
     "current_cycles",
     "current_versions",
-    "review_status",
+    "review_status",  # from rules, for callers outside the dashboard
 ]
 
-DUE_SOON_DAYS = 30
-ACK_TARGET = 0.95
-URGENCIES = ("immediate", "high", "normal")
-AGE_BANDS = ("today", "1–7 days", "8–30 days", "over 30 days")
 CACHE_SECONDS = 600.0  # an upper bound on staleness should a future writer dodge the stamp
 CACHE_ENTRIES = 64
-
-
-def review_status(policy: Policy, today: date) -> str:
-    """current / due soon / overdue / under review."""
-    if policy.under_review:
-        return "under review"
-    if policy.next_review_due is None:
-        return "no review date"
-    if policy.next_review_due < today:
-        return "overdue"
-    if policy.next_review_due <= today + timedelta(days=DUE_SOON_DAYS):
-        return "due soon"
-    return "current"
-
-
-def age_band(days: int) -> str:
-    """Which age band a report `days` old falls in."""
-    if days <= 0:
-        return AGE_BANDS[0]
-    if days <= 7:
-        return AGE_BANDS[1]
-    if days <= 30:
-        return AGE_BANDS[2]
-    return AGE_BANDS[3]
-
-
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    """e.g. "1 policy", "3 policies"."""
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
-
-
-@dataclass(frozen=True)
-class PolicyFigure:
-    """Acknowledgement state of a policy's current version and its review state."""
-
-    policy_id: int
-    key: str
-    title: str
-    version: str | None
-    done: int
-    owed: int
-    overdue: int
-    next_review: date | None
-    review: str
-
-    @property
-    def rate(self) -> float:
-        """Share acknowledged (1.0 when nobody owes it)."""
-        return self.done / self.owed if self.owed else 1.0
-
-    @property
-    def required(self) -> bool:
-        """Whether anyone is asked to acknowledge this version."""
-        return self.owed > 0
-
-
-@dataclass(frozen=True)
-class TrainingFigure:
-    """One training requirement: who should be trained and who is up to date."""
-
-    requirement_id: int
-    key: str
-    course: str
-    audience: int
-    never: int  # never trained (new starters still inside their window included)
-    expired: int  # training past its expiry date
-    renewing: int  # still valid, renewal due within the lead time
-    overdue: int  # never-trained past their due date, plus expired
-
-    @property
-    def up_to_date(self) -> int:
-        """People in the audience whose training is valid today."""
-        return max(self.audience - self.never - self.expired, 0)
-
-    @property
-    def rate(self) -> float:
-        """Share of the audience up to date (1.0 when the audience is empty)."""
-        return self.up_to_date / self.audience if self.audience else 1.0
-
-
-@dataclass(frozen=True)
-class AccountFigure:
-    """Signature state of one official account."""
-
-    account_id: int
-    name: str
-    platform: str
-    holders: int
-    unsigned: int
-    handover_needed: bool
-
-
-@dataclass(frozen=True)
-class Attention:
-    """One "needs you now" line and the dashboard section it points at."""
-
-    text: str
-    section: str
-    severity: str = "warn"  # bad | warn
-
-
-@dataclass
-class Figures:
-    """Everything the headteacher sees at a glance (counts only, never report contents).
-
-    Report figures leave out reports about the headteacher: these figures reach the
-    headteacher (status, digest, dashboard tiles), who must not learn such a report exists.
-    """
-
-    school_id: str
-    as_of: date
-    people: int = 0
-    policies: list[PolicyFigure] = field(default_factory=list)
-    training: list[TrainingFigure] = field(default_factory=list)
-    accounts: list[AccountFigure] = field(default_factory=list)
-    open_duties: int = 0
-    overdue_duties: int = 0
-    overdue_by_kind: dict[str, int] = field(default_factory=dict)
-    open_reports: int = 0
-    reports_by_urgency: dict[str, int] = field(default_factory=dict)
-    reports_by_age: dict[str, dict[str, int]] = field(default_factory=dict)
-    reports_with_clocks: int = 0
-    running_clocks: int = 0
-    clocks_overdue: int = 0
-    ack_target: float = ACK_TARGET
-
-    @property
-    def training_done(self) -> int:
-        """People-course slots up to date."""
-        return sum(t.up_to_date for t in self.training)
-
-    @property
-    def training_owed(self) -> int:
-        """People-course slots that should be up to date."""
-        return sum(t.audience for t in self.training)
-
-    @property
-    def training_overdue(self) -> int:
-        """People-course slots past due (never trained in time, or expired)."""
-        return sum(t.overdue for t in self.training)
-
-    @property
-    def ack_done(self) -> int:
-        """Acknowledgements of current versions."""
-        return sum(p.done for p in self.policies)
-
-    @property
-    def ack_owed(self) -> int:
-        """Acknowledgements asked for, of current versions."""
-        return sum(p.owed for p in self.policies)
-
-    @property
-    def ack_rate(self) -> float:
-        """Acknowledgements across all current versions."""
-        return self.ack_done / self.ack_owed if self.ack_owed else 1.0
-
-    @property
-    def training_rate(self) -> float:
-        """Share of people-course slots whose training is valid today."""
-        return self.training_done / self.training_owed if self.training_owed else 1.0
-
-    @property
-    def policies_overdue(self) -> int:
-        """Policies past their review date."""
-        return sum(1 for p in self.policies if p.review == "overdue")
-
-    @property
-    def policies_due_soon(self) -> int:
-        """Policies due for review within 30 days."""
-        return sum(1 for p in self.policies if p.review == "due soon")
-
-    @property
-    def policies_below_target(self) -> int:
-        """Policies asked for whose acknowledgement rate is under the target."""
-        return sum(1 for p in self.policies if p.required and p.rate < self.ack_target)
-
-    @property
-    def accounts_unsigned(self) -> int:
-        """Official accounts with at least one holder who has not signed."""
-        return sum(1 for a in self.accounts if a.unsigned)
-
-    @property
-    def handovers(self) -> int:
-        """Official accounts flagged for a handover (a holder left)."""
-        return sum(1 for a in self.accounts if a.handover_needed)
-
-    def attention(self) -> list[Attention]:
-        """What needs the headteacher now, most urgent first, each with its section."""
-        lines: list[Attention] = []
-        if self.clocks_overdue:
-            word = "deadline has" if self.clocks_overdue == 1 else "deadlines have"
-            lines.append(Attention(f"{self.clocks_overdue} report {word} passed", "reports", "bad"))
-        if self.running_clocks:
-            lines.append(
-                Attention(f"{_plural(self.running_clocks, 'report clock')} running", "reports")
-            )
-        if self.policies_overdue:
-            lines.append(
-                Attention(
-                    f"{_plural(self.policies_overdue, 'policy', 'policies')} overdue for review",
-                    "reviews",
-                    "bad",
-                )
-            )
-        if self.handovers:
-            verb = "needs" if self.handovers == 1 else "need"
-            lines.append(
-                Attention(
-                    f"{_plural(self.handovers, 'official account')} {verb} a handover",
-                    "accounts",
-                    "bad",
-                )
-            )
-        if self.accounts_unsigned:
-            lines.append(
-                Attention(
-                    f"{_plural(self.accounts_unsigned, 'official account')} with unsigned holders",
-                    "accounts",
-                )
-            )
-        if self.training_overdue:
-            lines.append(
-                Attention(
-                    f"{_plural(self.training_overdue, 'staff training')} missing or expired",
-                    "training",
-                )
-            )
-        if self.overdue_duties:
-            lines.append(
-                Attention(
-                    f"{_plural(self.overdue_duties, 'overdue staff duty', 'overdue staff duties')}",
-                    "duties",
-                )
-            )
-        if self.policies_due_soon:
-            verb = "is" if self.policies_due_soon == 1 else "are"
-            lines.append(
-                Attention(
-                    f"{_plural(self.policies_due_soon, 'policy', 'policies')} {verb} due for "
-                    f"review within {DUE_SOON_DAYS} days",
-                    "reviews",
-                )
-            )
-        return lines
-
-    def needs_attention(self) -> list[str]:
-        """Short lines for 'things needing you now' (never report contents)."""
-        return [a.text for a in self.attention()]
 
 
 # --------------------------------------------------------------------------- the cached part

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import Policy, PolicyReview, Report
-from bot.features.dashboard.figures import compute_figures, review_status
+from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.rules import review_status
 
 __all__ = [
     "AccountLine",

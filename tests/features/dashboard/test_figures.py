@@ -7,14 +7,13 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from bot.core.models import Person, TrainingRecord
-from bot.features.dashboard.figures import (
+from bot.features.dashboard.figures import clear_cache, compute_figures
+from bot.features.dashboard.rules import (
     AGE_BANDS,
     Figures,
     PolicyFigure,
     TrainingFigure,
     age_band,
-    clear_cache,
-    compute_figures,
 )
 from tests.features.dashboard.test_support import NOW, TODAY, Env, acknowledge_as
 from tests.support.helpers import SchoolBuilder

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.models import AuditEvent, Person
+from bot.features.dashboard import drilldown
 from bot.features.dashboard import web as dashboard_module
 from tests.features.dashboard.test_support import SECRET, Env, sign_in
 from tests.support.helpers import Row, SchoolBuilder
@@ -164,7 +165,7 @@ def test_policy_drill_down_lists_who_has_and_has_not(env: Env) -> None:
 
 def test_long_lists_are_paginated(any_env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     env = any_env
-    monkeypatch.setattr(dashboard_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(drilldown, "PAGE_SIZE", 2)
     client = env.client("head@oak.example")
     first = client.get("/dashboard/people").text
     assert "Page 1 of 5" in first and "Showing 1–2 of 9" in first

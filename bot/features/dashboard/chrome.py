@@ -1,0 +1,86 @@
+"""What every dashboard page shares: links keeping the theme and Teams flags, labels, the guard.
+
+Every page works without JavaScript. Inside Teams (``?inTeams=1``) the page loads the vendored
+TeamsJS library and a first-party script that follows Teams' theme changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from bot.features.dashboard.viewer import NotAllowed, SignInNeeded, Viewer
+from bot.web.deps import render
+
+__all__ = ["KIND_LABELS", "THEMES", "chrome", "guarded", "school_param"]
+
+THEMES = ("light", "dark", "contrast", "default")
+KIND_LABELS = {
+    "acknowledge_policy": "Policy acknowledgements",
+    "complete_training": "Training",
+    "sign_aup": "AUP signatures",
+    "recurring_task": "Recurring tasks",
+    "review_policy": "Policy reviews",
+}
+
+
+def chrome(request: Request) -> dict[str, Any]:
+    """What every dashboard template needs: Teams mode and a link builder keeping the theme."""
+    params = request.query_params
+    keep = {k: params[k] for k in ("theme", "inTeams") if params.get(k)}
+    if keep.get("theme") not in THEMES:
+        keep.pop("theme", None)
+    if keep.get("inTeams") != "1":
+        keep.pop("inTeams", None)
+
+    def link(path: str, **extra: Any) -> str:
+        """``path`` with the theme and Teams flags kept, plus ``extra`` (None drops a key)."""
+        query = {**keep, **{k: v for k, v in extra.items() if v is not None and v != ""}}
+        return f"{path}?{urlencode(query)}" if query else path
+
+    def theme_link(theme: str) -> str:
+        """This page again, in another theme."""
+        query = {k: v for k, v in params.items() if k != "theme"}
+        return f"{request.url.path}?{urlencode({**query, 'theme': theme})}"
+
+    return {
+        "in_teams": keep.get("inTeams") == "1",
+        "link": link,
+        "keep": keep,
+        "theme_link": theme_link,
+    }
+
+
+def school_param(viewer: Viewer) -> str | None:
+    """The ``school`` query value to keep in links (only in a trust)."""
+    return viewer.school.id if len(viewer.schools) > 1 else None
+
+
+def guarded(request: Request, build: Callable[[], Response]) -> Response:
+    """Run a page builder, turning "not signed in" and "not allowed" into friendly pages."""
+    try:
+        response = build()
+    except SignInNeeded:
+        return render(
+            request,
+            "dashboard_signin.html",
+            {"next": request.url.path, **chrome(request)},
+            status_code=401,
+        )
+    except NotAllowed as denied:
+        return render(
+            request,
+            "dashboard_denied.html",
+            {"governor": denied.governor, **chrome(request)},
+            status_code=403,
+        )
+    theme = request.query_params.get("theme")
+    if theme in THEMES:  # remember a chosen theme for the rest of the site (render() reads it)
+        response.set_cookie(
+            "cb_theme", theme, max_age=365 * 86400, httponly=True, samesite="lax", path="/"
+        )
+    return response

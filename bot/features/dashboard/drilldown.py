@@ -1,0 +1,420 @@
+"""The dashboard's drill-down pages: people, one person, one policy and one official account.
+
+Who may open them is the dashboard's rule (see ``viewer``); a person, policy or account in a
+school the viewer cannot open is "not found". Long lists are shown 50 a page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.clock import LONDON, local_today
+from bot.core.models import (
+    AccountHolder,
+    Attestation,
+    Duty,
+    OfficialAccount,
+    Person,
+    Policy,
+    PolicyVersion,
+    Requirement,
+    TrainingRecord,
+    utcnow,
+)
+from bot.features.accounts.service import holder_states
+from bot.features.dashboard.charts import PAGE_SIZE, Pager, page_number, percent
+from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
+from bot.features.dashboard.figures import current_cycles, current_versions
+from bot.features.dashboard.rules import ACK_TARGET, PolicyFigure, review_status
+from bot.features.dashboard.viewer import Viewer, find_viewer
+from bot.web.deps import ctx, render
+
+__all__ = ["account_detail", "people", "person_detail", "policy_detail", "router"]
+
+router = APIRouter()
+
+
+def _person_in_reach(session: Session, request: Request, person_id: int) -> tuple[Viewer, Person]:
+    """The person, if they belong to a school whose dashboard the viewer may open."""
+    viewer = find_viewer(request, session, None)  # sign-in and role checks come first
+    person = session.get(Person, person_id)
+    if person is None or not any(s.id == person.school_id for s in viewer.schools):
+        raise HTTPException(404, "There is no such person.")
+    return find_viewer(request, session, person.school_id), person
+
+
+@router.get("/dashboard/people", include_in_schema=False)
+def people(
+    request: Request,
+    school: str | None = None,
+    q: str | None = None,
+    show: str | None = None,
+    page: str | None = None,
+) -> Response:
+    """Everyone in the school with their open and overdue duties (50 a page)."""
+
+    def build() -> Response:
+        today = local_today(utcnow())
+        search = (q or "").strip()[:100]
+        only_overdue = show == "overdue"
+        with ctx(request).store.session() as session:
+            viewer = find_viewer(request, session, school)
+            sid = viewer.school.id
+            open_counts = (
+                select(
+                    Duty.person_id.label("pid"),
+                    func.count().label("open"),
+                    func.sum(case((Duty.due_on < today, 1), else_=0)).label("overdue"),
+                )
+                .where(Duty.school_id == sid, Duty.status == "open")
+                .group_by(Duty.person_id)
+                .subquery()
+            )
+            conditions = [Person.school_id == sid, Person.active.is_(True)]
+            if search:
+                like = f"%{search.lower()}%"
+                conditions.append(
+                    or_(func.lower(Person.display_name).like(like), Person.email.like(like))
+                )
+            if only_overdue:
+                conditions.append(open_counts.c.overdue > 0)
+            base = (
+                select(
+                    Person.id,
+                    Person.display_name,
+                    Person.job_title,
+                    Person.email,
+                    func.coalesce(open_counts.c.open, 0),
+                    func.coalesce(open_counts.c.overdue, 0),
+                )
+                .outerjoin(open_counts, open_counts.c.pid == Person.id)
+                .where(*conditions)
+            )
+            total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+            pager = Pager(page_number(page), total, PAGE_SIZE)
+            order = (
+                (func.coalesce(open_counts.c.overdue, 0).desc(), Person.display_name)
+                if only_overdue
+                else (Person.display_name, Person.id)
+            )
+            rows = session.execute(
+                base.order_by(*order).offset(pager.offset).limit(pager.size)
+            ).all()
+        return render(
+            request,
+            "dashboard_people.html",
+            {
+                **chrome(request),
+                "viewer": viewer,
+                "school_param": school_param(viewer),
+                "rows": rows,
+                "pager": pager,
+                "q": search,
+                "show": "overdue" if only_overdue else "all",
+            },
+        )
+
+    return guarded(request, build)
+
+
+@router.get("/dashboard/people/{person_id}", include_in_schema=False)
+def person_detail(request: Request, person_id: int) -> Response:
+    """One person's duties and evidence (the view is recorded in the audit log)."""
+
+    def build() -> Response:
+        today = local_today(utcnow())
+        with ctx(request).store.transaction() as session:
+            viewer, person = _person_in_reach(session, request, person_id)
+            duties = session.execute(
+                select(
+                    Duty,
+                    func.coalesce(Policy.title, Requirement.title),
+                    OfficialAccount.name,
+                )
+                .join(Requirement, Requirement.id == Duty.requirement_id)
+                .outerjoin(Policy, Policy.id == Requirement.policy_id)
+                .outerjoin(OfficialAccount, OfficialAccount.id == Duty.account_id)
+                .where(Duty.person_id == person.id)
+                .order_by(
+                    case((Duty.status == "open", 0), else_=1), Duty.due_on.desc(), Duty.id.desc()
+                )
+            ).all()
+            evidence = session.execute(
+                select(Attestation, PolicyVersion.label, Policy.title)
+                .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
+                .join(Policy, Policy.id == PolicyVersion.policy_id)
+                .where(Attestation.person_id == person.id)
+                .order_by(Attestation.at.desc())
+            ).all()
+            training = session.scalars(
+                select(TrainingRecord)
+                .where(TrainingRecord.person_id == person.id)
+                .order_by(TrainingRecord.completed_on.desc())
+            ).all()
+            accounts = session.execute(
+                select(OfficialAccount.id, OfficialAccount.name, AccountHolder.since)
+                .join(AccountHolder, AccountHolder.account_id == OfficialAccount.id)
+                .where(AccountHolder.person_id == person.id, AccountHolder.until.is_(None))
+                .order_by(OfficialAccount.name)
+            ).all()
+            manager = person.manager.display_name if person.manager else None
+            groups = sorted(g.name for g in person.groups)
+            roles = sorted(person.role_names)
+            audit.record(
+                session,
+                actor=viewer.email,
+                action="dashboard.person_viewed",
+                object_type="person",
+                object_id=person.id,
+                school_id=person.school_id,
+            )
+            view = {
+                "person": {
+                    "id": person.id,
+                    "name": person.display_name,
+                    "email": person.email,
+                    "job_title": person.job_title,
+                    "start_date": person.start_date,
+                    "active": person.active,
+                    "left_on": person.left_on,
+                },
+                "duties": [
+                    {
+                        "title": f"{title} — {account}" if account else title,
+                        "kind": KIND_LABELS.get(d.kind, d.kind),
+                        "cycle": d.cycle,
+                        "opened_on": d.opened_on,
+                        "due_on": d.due_on,
+                        "status": d.status,
+                        "late": d.status == "open" and d.due_on < today,
+                        "closed_on": d.closed_on,
+                        "closed_reason": d.closed_reason,
+                        "reminders": d.reminders_sent,
+                    }
+                    for d, title, account in duties
+                ],
+                "evidence": [
+                    {
+                        "kind": "AUP signature" if a.kind == "aup_signature" else "Acknowledgement",
+                        "policy": title,
+                        "version": label,
+                        "sha256": a.document_sha256,
+                        "at": a.at.astimezone(LONDON),
+                        "method": a.method,
+                        "typed_name": a.typed_name,
+                    }
+                    for a, label, title in evidence
+                ],
+                "training": [
+                    {
+                        "course": t.course,
+                        "completed_on": t.completed_on,
+                        "provider": t.provider,
+                        "source": t.source,
+                    }
+                    for t in training
+                ],
+                "accounts": [{"id": i, "name": n, "since": s} for i, n, s in accounts],
+                "manager": manager,
+                "groups": groups,
+                "roles": roles,
+            }
+        return render(
+            request,
+            "dashboard_person.html",
+            {**chrome(request), "viewer": viewer, "school_param": school_param(viewer), **view},
+        )
+
+    return guarded(request, build)
+
+
+# --------------------------------------------------------------------------- policies
+
+
+@router.get("/dashboard/policies/{key}", include_in_schema=False)
+def policy_detail(
+    request: Request,
+    key: str,
+    school: str | None = None,
+    show: str | None = None,
+    page: str | None = None,
+) -> Response:
+    """Who has and has not acknowledged a policy's current version (50 a page)."""
+
+    def build() -> Response:
+        now = utcnow()
+        today = local_today(now)
+        listing = show if show in ("outstanding", "acknowledged") else "outstanding"
+        with ctx(request).store.session() as session:
+            viewer = find_viewer(request, session, school)
+            sid = viewer.school.id
+            policy = session.scalar(
+                select(Policy).where(Policy.school_id == sid, Policy.key == key)
+            )
+            if policy is None:
+                raise HTTPException(404, "There is no such policy.")
+            versions = current_versions(session, sid)
+            vid = versions.get(policy.id, (None, None))[0]
+            version = session.get(PolicyVersion, vid) if vid else None
+            cycles = current_cycles(session, sid, {policy.id: vid} if vid else {}, today)
+            wanted = [
+                and_(Duty.requirement_id == rid, Duty.cycle == cycle)
+                for rid, (_, cycle) in cycles.items()
+            ]
+            filters = [
+                Duty.school_id == sid,
+                Duty.kind == "acknowledge_policy",
+                Person.active.is_(True),
+                or_(*wanted) if wanted else Duty.id < 0,
+            ]
+            counts = dict(
+                session.execute(
+                    select(Duty.status, func.count())
+                    .join(Person, Person.id == Duty.person_id)
+                    .where(*filters, Duty.status.in_(["open", "done"]))
+                    .group_by(Duty.status)
+                ).all()
+            )
+            overdue = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Duty)
+                    .join(Person, Person.id == Duty.person_id)
+                    .where(*filters, Duty.status == "open", Duty.due_on < today)
+                )
+                or 0
+            )
+            status = "open" if listing == "outstanding" else "done"
+            total = int(counts.get(status, 0))
+            pager = Pager(page_number(page), total, PAGE_SIZE)
+            query = (
+                select(
+                    Person.id,
+                    Person.display_name,
+                    Person.job_title,
+                    Duty.due_on,
+                    Duty.reminders_sent,
+                    Duty.closed_on,
+                )
+                .join(Person, Person.id == Duty.person_id)
+                .where(*filters, Duty.status == status)
+            )
+            query = (
+                query.order_by(Duty.due_on, Person.display_name)
+                if status == "open"
+                else query.order_by(Person.display_name)
+            )
+            rows = session.execute(query.offset(pager.offset).limit(pager.size)).all()
+            when: dict[int, datetime] = {}
+            if status == "done" and rows and vid:
+                for pid, at in session.execute(
+                    select(Attestation.person_id, func.max(Attestation.at))
+                    .where(
+                        Attestation.policy_version_id == vid,
+                        Attestation.kind == "acknowledgement",
+                        Attestation.person_id.in_([r[0] for r in rows]),
+                    )
+                    .group_by(Attestation.person_id)
+                ):
+                    when[pid] = at
+            figure = PolicyFigure(
+                policy_id=policy.id,
+                key=policy.key,
+                title=policy.title,
+                version=version.label if version else None,
+                done=int(counts.get("done", 0)),
+                owed=int(counts.get("done", 0)) + int(counts.get("open", 0)),
+                overdue=overdue,
+                next_review=policy.next_review_due,
+                review=review_status(policy, today),
+            )
+            version_view = (
+                {
+                    "label": version.label,
+                    "published_on": version.published_on,
+                    "sha256": version.sha256,
+                    "document_name": version.document_name,
+                }
+                if version
+                else None
+            )
+            people_rows = [
+                {
+                    "id": pid,
+                    "name": name,
+                    "job_title": title,
+                    "due_on": due,
+                    "late": status == "open" and due < today,
+                    "reminders": reminders,
+                    "when": when[pid].astimezone(LONDON) if pid in when else None,
+                    "closed_on": closed,
+                }
+                for pid, name, title, due, reminders, closed in rows
+            ]
+        return render(
+            request,
+            "dashboard_policy.html",
+            {
+                **chrome(request),
+                "viewer": viewer,
+                "school_param": school_param(viewer),
+                "p": figure,
+                "approving_body": policy.approving_body,
+                "version": version_view,
+                "rows": people_rows,
+                "pager": pager,
+                "show": listing,
+                "percent": percent,
+                "target_pct": percent(ACK_TARGET),
+            },
+        )
+
+    return guarded(request, build)
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+@router.get("/dashboard/accounts/{account_id}", include_in_schema=False)
+def account_detail(request: Request, account_id: int) -> Response:
+    """An official account's holders and whether each has signed the AUP."""
+
+    def build() -> Response:
+        today = local_today(utcnow())
+        with ctx(request).store.session() as session:
+            viewer = find_viewer(request, session, None)
+            account = session.get(OfficialAccount, account_id)
+            if account is None or not any(s.id == account.school_id for s in viewer.schools):
+                raise HTTPException(404, "There is no such account.")
+            viewer = find_viewer(request, session, account.school_id)
+            states = holder_states(session, account, today)
+            view = {
+                "id": account.id,
+                "name": account.name,
+                "platform": account.platform,
+                "url": account.url,
+                "purpose": account.purpose,
+                "custodian": account.custodian.display_name if account.custodian else None,
+                "handover_needed": account.handover_needed,
+                "handover_reason": account.handover_reason,
+            }
+        return render(
+            request,
+            "dashboard_account.html",
+            {
+                **chrome(request),
+                "viewer": viewer,
+                "school_param": school_param(viewer),
+                "account": view,
+                "holders": states,
+                "unsigned": sum(1 for s in states if s.state != "signed"),
+            },
+        )
+
+    return guarded(request, build)

@@ -1,0 +1,116 @@
+"""Who is looking at the dashboard: their roles in each school and the school they may open.
+
+A person with a dashboard role in several schools of a trust (a record in each, or their email
+in a school's leadership lists in ``school.yaml``) may open each of those schools' dashboards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.config import SchoolConfig
+from bot.core.models import Person
+from bot.core.permissions import DASHBOARD_READERS, GOVERNORS, REPORT_READERS
+from bot.web.deps import ctx, current_user
+
+__all__ = [
+    "GOVERNOR_ROLES",
+    "READERS",
+    "NotAllowed",
+    "SignInNeeded",
+    "Viewer",
+    "find_viewer",
+    "school_roles",
+]
+
+READERS = DASHBOARD_READERS
+GOVERNOR_ROLES = GOVERNORS
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person as seen from one school whose dashboard they may open."""
+
+    email: str
+    roles: frozenset[str]  # their roles in the chosen school
+    school: SchoolConfig
+    schools: tuple[SchoolConfig, ...]  # every school whose dashboard they may open
+
+    @property
+    def reads_reports(self) -> bool:
+        """Whether they may see report references and clocks (never contents)."""
+        return bool(self.roles & REPORT_READERS)
+
+
+class SignInNeeded(Exception):
+    """Nobody is signed in."""
+
+
+class NotAllowed(Exception):
+    """Signed in, but without a dashboard role anywhere."""
+
+    def __init__(self, governor: bool) -> None:
+        super().__init__("not allowed")
+        self.governor = governor
+
+
+def _config_roles(school: SchoolConfig, email: str) -> set[str]:
+    """The leadership roles ``school.yaml`` gives ``email`` in ``school``."""
+    roles = set()
+    if school.headteacher == email:
+        roles.add("headteacher")
+    for role, emails in (
+        ("dsl", school.dsl),
+        ("deputy_dsl", school.deputy_dsl),
+        ("admin", school.admins),
+    ):
+        if email in emails:
+            roles.add(role)
+    return roles
+
+
+def school_roles(
+    session: Session, schools: Iterable[SchoolConfig], email: str
+) -> dict[str, set[str]]:
+    """Roles of ``email`` in each school: from their record there, else from the configuration.
+
+    A trust can list its central team (by email) as ``admins`` of every school; their
+    directory record lives in one school, yet they may open every school's dashboard. A
+    record that has left a school gives no roles there, whatever the configuration says.
+    """
+    records = {p.school_id: p for p in session.scalars(select(Person).where(Person.email == email))}
+    roles: dict[str, set[str]] = {}
+    for school in schools:
+        record = records.get(school.id)
+        if record is None:
+            roles[school.id] = _config_roles(school, email)
+        else:
+            roles[school.id] = set(record.role_names) if record.active else set()
+    return roles
+
+
+def find_viewer(request: Request, session: Session, school_id: str | None) -> Viewer:
+    """Who is looking, at which school; raises for the sign-in and refusal pages."""
+    user = current_user(request)
+    if user is None:
+        raise SignInNeeded()
+    config = ctx(request).config
+    roles = school_roles(session, config.schools, user.email)
+    allowed = tuple(s for s in config.schools if roles[s.id] & READERS)
+    if not allowed:
+        held = set().union(*roles.values()) | set(user.role_names)
+        raise NotAllowed(governor=bool(held & GOVERNOR_ROLES))
+    if school_id:
+        if not any(s.id == school_id for s in config.schools):
+            raise HTTPException(404, "There is no such school.")
+        chosen = next((s for s in allowed if s.id == school_id), None)
+        if chosen is None:
+            raise HTTPException(403, "You cannot open this school's dashboard.")
+    else:
+        chosen = next((s for s in allowed if s.id == user.school_id), allowed[0])
+    return Viewer(user.email, frozenset(roles[chosen.id]), chosen, allowed)
