@@ -24,6 +24,17 @@ PG_ENV = "COMPLIANCE_BOT_TEST_POSTGRES_URL"
 CHROMIUM = os.environ.get("COMPLIANCE_BOT_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Benchmarks are opt-in: they run when named (``uv run pytest tests/benchmarks -s``)."""
+    named = any("benchmark" in str(arg) for arg in (*config.args, config.option.markexpr))
+    if named:
+        return
+    chosen = [item for item in items if item.get_closest_marker("benchmark") is None]
+    if len(chosen) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
+        items[:] = chosen
+
+
 def _missing(reason: str) -> None:
     """Skip locally; in CI (which installs PostgreSQL and Chromium) a skip would hide a defect."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
