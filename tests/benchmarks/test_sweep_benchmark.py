@@ -72,6 +72,6 @@ def test_sweep_10k_people_10_requirements(tmp_path: Path) -> None:
         )
     assert duties == PEOPLE * 10 and queued == PEOPLE
     print(f"\nBENCHMARK sweep 10,000 people x 10 requirements (SQLite): first {timings[0]:.2f} s "
-          f"(100,000 duties opened, 10,000 emails queued), next day {timings[1]:.2f} s")
-    # regression guards with headroom for a busy CI machine; the figures above are the report
+          f"(100,000 duties opened, 10,000 emails queued), next day {timings[1]:.2f} s "
+          f"(target < {TARGET_SECONDS:.0f} s)")
     # the figures above are the report: no wall-clock assertion (machines differ, CI is busy)
