@@ -19,14 +19,13 @@ from bot.features.dashboard.governors_report import (
     render_pdf,
     terms_for,
 )
-from bot.features.policies.service import (
+from bot.features.policies.register import register, register_gaps
+from bot.features.policies.review import record_review
+from bot.features.policies.rules import (
     DOCUMENT_TYPES,
     MAX_DOCUMENT_BYTES,
     ReviewError,
     alert_stages,
-    record_review,
-    register,
-    register_gaps,
 )
 from bot.web.deps import check_csrf, ctx, render, require_roles
 
