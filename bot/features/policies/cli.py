@@ -288,9 +288,7 @@ def _note_gaps(
     outcome.linked_policy_gaps = [g.title for g in gaps]
 
 
-def _may_store(
-    values: dict[str, Any], outcome: _Outcome, *, yes: bool, interactive: bool
-) -> bool:
+def _may_store(values: dict[str, Any], outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
     """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
     if yes:
         return True
