@@ -21,6 +21,7 @@ from bot.features.accounts import web as accounts_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.policies import web as policies_web
 from bot.features.reports import web as reports_web
+from bot.features.training import web as training_web
 from bot.web import auth, links
 from bot.web.deps import render, templates
 
@@ -40,6 +41,7 @@ ROUTERS = (
     reports_web.router,
     accounts_web.router,
     policies_web.router,
+    training_web.router,
     extras_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
