@@ -15,7 +15,7 @@ from bot.core.models import Duty, TrainingRecord, utcnow
 from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, clean_attachment, store_file
 from bot.web.deps import check_csrf, ctx, current_user, render
 
-__all__ = ["record_training", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
 
