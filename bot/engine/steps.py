@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bot.core.context import StepContext
 from bot.features.dashboard.digest import digest_step
 from bot.features.extras import extras_step
-from bot.features.policies.service import governor_alerts
+from bot.features.policies.step import governor_alerts
 from bot.features.reports.step import report_sweep
 
 __all__ = ["STEPS", "Step"]

@@ -22,6 +22,7 @@ from bot.features.dashboard import web as dashboard_web
 from bot.features.policies import web as policies_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
+from bot.features.training import web as training_web
 from bot.web import auth, links
 from bot.web.deps import render, templates
 
@@ -42,6 +43,7 @@ ROUTERS = (
     reports_list_web.router,
     accounts_web.router,
     policies_web.router,
+    training_web.router,
     extras_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this

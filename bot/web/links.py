@@ -1,4 +1,12 @@
-"""Pages behind emailed links. Opening a link never records anything: only the POST does."""
+"""Signed links shared by every feature's link pages: reading a link and the duty it names,
+the invalid/expired/closed pages, emailing a fresh link (``/links/renew``), dispatching the
+outbox soon, and ``/me`` (everything asked of the signed-in person, across features).
+
+The pages behind each kind of link live in their feature's room: ``/ack`` and ``/documents``
+in ``bot.features.policies.web``, ``/aup`` in ``bot.features.accounts.web`` and
+``/me/training`` in ``bot.features.training.web``. Opening a link never records anything:
+only the POST does.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +22,24 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
 from bot.core.messages import human_date, notice
-from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
+from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import EmailDraft, dispatch, enqueue_email
-from bot.features.policies.attest import AUP_CONSENT, acknowledge, names_match, sign_aup
-from bot.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.web.deps import check_csrf, ctx, current_user, render
+
+__all__ = [
+    "TEXT_TYPES",
+    "closed_duty_page",
+    "deliver_soon",
+    "document_text",
+    "expired_link_page",
+    "fresh_link_page",
+    "invalid_link_page",
+    "link_claims",
+    "link_page_context",
+    "load_link_duty",
+    "queue_fresh_link",
+    "router",
+]
 
 router = APIRouter()
 TEXT_TYPES = (".md", ".txt")
@@ -31,22 +53,28 @@ def deliver_soon(request: Request, background: BackgroundTasks) -> None:
     )
 
 
-def _claims(request: Request, purpose: str, token: str) -> LinkClaims:
+def link_claims(request: Request, purpose: str, token: str) -> LinkClaims:
+    """The claims of a signed link for ``purpose``; LinkExpiredError or LinkInvalidError."""
     settings = ctx(request).settings
     return read_token(settings.signing_key(), purpose, token, settings.link_max_age_days * 86400)
 
 
-def _invalid(request: Request) -> Response:
+def invalid_link_page(request: Request) -> Response:
+    """The page for a link that was not made by us or names nothing (400)."""
     return render(request, "link_invalid.html", {}, status_code=400)
 
 
-def _expired(request: Request, purpose: str, token: str) -> Response:
+def expired_link_page(request: Request, purpose: str, token: str) -> Response:
+    """The page for an expired link, with a button to email a fresh one (410)."""
     return render(
         request, "link_expired.html", {"purpose": purpose, "token": token}, status_code=410
     )
 
 
-def _load(session: Session, claims: LinkClaims) -> tuple[Person, Duty, PolicyVersion, Policy]:
+def load_link_duty(
+    session: Session, claims: LinkClaims
+) -> tuple[Person, Duty, PolicyVersion, Policy]:
+    """The person, duty, policy version and policy a link names; LinkInvalidError if not."""
     duty = session.get(Duty, claims.duty_id) if claims.duty_id else None
     if (
         duty is None
@@ -70,9 +98,10 @@ def document_text(version: PolicyVersion) -> str | None:
     return None
 
 
-def _page_context(
+def link_page_context(
     person: Person, duty: Duty, version: PolicyVersion, policy: Policy, token: str, today: date
 ) -> dict[str, Any]:
+    """What a policy link page shows: the person, duty, version, document and due date."""
     return {
         "person": person,
         "duty": duty,
@@ -85,7 +114,10 @@ def _page_context(
     }
 
 
-def _closed_page(request: Request, duty: Duty, policy: Policy, version: PolicyVersion) -> Response:
+def closed_duty_page(
+    request: Request, duty: Duty, policy: Policy, version: PolicyVersion
+) -> Response:
+    """The page for a link whose duty is no longer open (done, superseded, left)."""
     if duty.status == "done":
         return render(request, "done.html", {"policy": policy, "version": version, "already": True})
     message = {
@@ -94,197 +126,6 @@ def _closed_page(request: Request, duty: Duty, policy: Policy, version: PolicyVe
         "left": "Our records show you have left the school, so nothing more is needed.",
     }.get(duty.closed_reason or "", "Nothing more is needed for this item.")
     return render(request, "info.html", {"title": policy.title, "message": message})
-
-
-# --------------------------------------------------------------------------- acknowledgements
-
-
-@router.get("/ack/{token}", include_in_schema=False)
-def ack_page(request: Request, token: str) -> Response:
-    """Show the policy and a confirm button. Records nothing (mail scanners open links)."""
-    try:
-        claims = _claims(request, "ack", token)
-    except LinkExpiredError:
-        return _expired(request, "ack", token)
-    except LinkInvalidError:
-        return _invalid(request)
-    with ctx(request).store.session() as session:
-        try:
-            person, duty, version, policy = _load(session, claims)
-        except LinkInvalidError:
-            return _invalid(request)
-        if duty.status != "open":
-            return _closed_page(request, duty, policy, version)
-        return render(
-            request,
-            "ack.html",
-            _page_context(person, duty, version, policy, token, local_today(utcnow())),
-        )
-
-
-@router.post("/ack/{token}", include_in_schema=False)
-def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    """Record the acknowledgement (once); a second press says 'already done'."""
-    check_csrf(request, csrf_token)
-    try:
-        claims = _claims(request, "ack", token)
-    except LinkExpiredError:
-        return _expired(request, "ack", token)
-    except LinkInvalidError:
-        return _invalid(request)
-    user = current_user(request)
-    with ctx(request).store.transaction() as session:
-        try:
-            person, duty, version, policy = _load(session, claims)
-        except LinkInvalidError:
-            return _invalid(request)
-        if duty.status != "open":
-            return _closed_page(request, duty, policy, version)
-        method = "sso" if user is not None and user.id == person.id else "link"
-        result = acknowledge(
-            session,
-            person,
-            duty,
-            version,
-            method=method,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-            now=utcnow(),
-        )
-    return render(
-        request,
-        "done.html",
-        {"policy": policy, "version": version, "already": result.already, "person": person},
-    )
-
-
-# --------------------------------------------------------------------------- AUP signatures
-
-
-def _aup_context(
-    session: Session, person: Person, duty: Duty, version: PolicyVersion, policy: Policy, token: str
-) -> dict[str, Any]:
-    accounts = session.scalars(
-        select(OfficialAccount.name)
-        .join(Duty, Duty.account_id == OfficialAccount.id)
-        .where(Duty.person_id == person.id, Duty.kind == "sign_aup", Duty.status == "open")
-    ).all()
-    data = _page_context(person, duty, version, policy, token, local_today(utcnow()))
-    data["accounts"] = sorted(set(accounts))
-    data["consent"] = AUP_CONSENT.format(title=policy.title, label=version.label)
-    return data
-
-
-@router.get("/aup/{token}", include_in_schema=False)
-def aup_page(request: Request, token: str) -> Response:
-    """Show the AUP, a consent box and a typed-name field. Records nothing."""
-    try:
-        claims = _claims(request, "aup", token)
-    except LinkExpiredError:
-        return _expired(request, "aup", token)
-    except LinkInvalidError:
-        return _invalid(request)
-    with ctx(request).store.session() as session:
-        try:
-            person, duty, version, policy = _load(session, claims)
-        except LinkInvalidError:
-            return _invalid(request)
-        if duty.status != "open":
-            return _closed_page(request, duty, policy, version)
-        return render(
-            request, "aup.html", _aup_context(session, person, duty, version, policy, token)
-        )
-
-
-@router.post("/aup/{token}", include_in_schema=False)
-def aup_sign(
-    request: Request,
-    token: str,
-    background: BackgroundTasks,
-    csrf_token: Annotated[str, Form()] = "",
-    typed_name: Annotated[str, Form(max_length=200)] = "",
-    consent: Annotated[str, Form()] = "",
-) -> Response:
-    """Check consent and the typed name, record the signature, email a receipt."""
-    check_csrf(request, csrf_token)
-    try:
-        claims = _claims(request, "aup", token)
-    except LinkExpiredError:
-        return _expired(request, "aup", token)
-    except LinkInvalidError:
-        return _invalid(request)
-    context = ctx(request)
-    with context.store.transaction() as session:
-        try:
-            person, duty, version, policy = _load(session, claims)
-        except LinkInvalidError:
-            return _invalid(request)
-        if duty.status != "open":
-            return _closed_page(request, duty, policy, version)
-        errors = []
-        if consent != "yes":
-            errors.append("Please tick the box to confirm you agree.")
-        if not names_match(typed_name, person.display_name):
-            errors.append(
-                f"The name you typed does not match the name the school has for you "
-                f"({person.display_name}). Please type your full name as shown."
-            )
-        if errors:
-            data = _aup_context(session, person, duty, version, policy, token)
-            data.update({"errors": errors, "typed_name": typed_name})
-            return render(request, "aup.html", data, status_code=422)
-        now = utcnow()
-        result = sign_aup(
-            session,
-            person,
-            version,
-            policy.title,
-            typed_name,
-            method="link",
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-            now=now,
-        )
-        school_name = context.config.school(person.school_id).name
-        if result.attestation is not None:
-            draft = notice(
-                school_name=school_name,
-                to=[person.email],
-                subject=f"Your signature: {policy.title} (version {version.label})",
-                greeting=f"Dear {person.given_name or person.display_name},",
-                paragraphs=[
-                    "Thank you. This is your receipt for the Acceptable Use Policy you signed. "
-                    "Keep it for your records; you do not need to do anything else.",
-                    f"What you agreed to: {result.attestation.statement}",
-                ],
-                facts=[
-                    ("Policy", f"{policy.title}, version {version.label}"),
-                    ("Document fingerprint (SHA-256)", version.sha256),
-                    ("Name you typed", result.attestation.typed_name or ""),
-                    ("Signed at (UTC)", now.strftime("%d %B %Y, %H:%M")),
-                    ("Reference", f"SIG-{result.attestation.id:06d}"),
-                ],
-                small="If you did not sign this, tell the school office or the headteacher today.",
-            )
-            enqueue_email(
-                session,
-                school_id=person.school_id,
-                key=f"aup-receipt:{result.attestation.id}",
-                purpose="aup_receipt",
-                draft=draft,
-            )
-    deliver_soon(request, background)
-    return render(
-        request,
-        "done.html",
-        {
-            "policy": policy,
-            "version": version,
-            "already": result.already,
-            "signed": True,
-            "person": person,
-        },
-    )
 
 
 # --------------------------------------------------------------------------- fresh links
@@ -340,17 +181,17 @@ def renew(
     settings = ctx(request).settings
     claims: LinkClaims | None = None
     try:
-        claims = _claims(request, purpose, token)
+        claims = link_claims(request, purpose, token)
     except LinkExpiredError as exc:
         claims = exc.claims
     except LinkInvalidError:
-        return _invalid(request)
+        return invalid_link_page(request)
     context = ctx(request)
     with context.store.transaction() as session:
         try:
-            person, duty, version, policy = _load(session, claims)
+            person, duty, version, policy = load_link_duty(session, claims)
         except LinkInvalidError:
-            return _invalid(request)
+            return invalid_link_page(request)
         if duty.status == "open" and person.active:
             fresh = make_token(settings.signing_key(), purpose, person.id, duty.id, version.id)
             school_name = context.config.school(person.school_id).name
@@ -422,105 +263,3 @@ def me(request: Request) -> Response:
 
         held = [(a.name, a.platform) for a in holdings_of(session, user.id)]
     return render(request, "me.html", {"items": items, "done": done, "held": held})
-
-
-@router.get("/documents/{version_id}", include_in_schema=False)
-def document(request: Request, version_id: int, t: str | None = None, p: str = "ack") -> Response:
-    """A policy document, for a signed-in person of the school or a valid link for it."""
-    user = current_user(request)
-    with ctx(request).store.session() as session:
-        version = session.get(PolicyVersion, version_id)
-        if version is None:
-            raise HTTPException(404, "There is no such document.")
-        allowed = user is not None and user.school_id == version.school_id
-        if not allowed and t and p in ("ack", "aup"):
-            try:
-                allowed = _claims(request, p, t).version_id == version_id
-            except (LinkExpiredError, LinkInvalidError):
-                allowed = False
-        if not allowed:
-            raise HTTPException(403, "Please use the link in your email, or sign in.")
-        name = version.document_name
-        kind = {
-            ".pdf": "application/pdf",
-            ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            ".md": "text/plain; charset=utf-8",
-            ".txt": "text/plain; charset=utf-8",
-        }.get("." + name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
-        disposition = "inline" if kind.startswith(("application/pdf", "text/")) else "attachment"
-        safe = "".join(c for c in name if c.isalnum() or c in "._-") or "document"
-        return Response(
-            version.document,
-            media_type=kind,
-            headers={"Content-Disposition": f'{disposition}; filename="{safe}"'},
-        )
-
-
-# --------------------------------------------------------------------------- training
-
-
-@router.post("/me/training/{duty_id}", include_in_schema=False)
-async def record_training(request: Request, duty_id: int) -> Response:
-    """A person records a training completion, optionally with a certificate (PDF/photo)."""
-    from datetime import date as date_type
-
-    from bot.core.models import TrainingRecord
-    from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, clean_attachment, store_file
-
-    user = current_user(request)
-    if user is None:
-        return RedirectResponse("/signin?next=/me", status_code=303)
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
-    today = local_today(utcnow())
-    errors: list[str] = []
-    try:
-        completed = date_type.fromisoformat(str(form.get("completed_on") or ""))
-        if completed > today:
-            errors.append("The completion date cannot be in the future.")
-    except ValueError:
-        completed = today
-        errors.append("Please give the date you completed the training (e.g. 2026-11-20).")
-    provider = str(form.get("provider") or "").strip()[:200] or None
-    upload = form.get("certificate")
-    clean = None
-    if upload is not None and not isinstance(upload, str) and upload.filename:
-        data = await upload.read(MAX_FILE_BYTES + 1)
-        try:
-            clean = clean_attachment(upload.filename, data)
-        except AttachmentError as exc:
-            errors.append(str(exc))
-    context = ctx(request)
-    with context.store.transaction() as session:
-        duty = session.get(Duty, duty_id)
-        if duty is None or duty.person_id != user.id or duty.kind != "complete_training":
-            raise HTTPException(404, "There is no such training item for you.")
-        if duty.status != "open":
-            return render(request, "info.html", {"title": "Already recorded",
-                                                 "message": "This training is already done."})
-        if errors:
-            return render(request, "error.html", {"status": 422,
-                                                  "message": "The training was not recorded.",
-                                                  "problems": errors}, status_code=422)
-        stored = None
-        if clean is not None:
-            folder = context.settings.uploads_dir / "certificates" / user.school_id
-            stored = str(store_file(folder, clean).relative_to(context.settings.uploads_dir))
-        course = str(duty.requirement.spec.get("course") or duty.requirement.title)
-        record = TrainingRecord(
-            school_id=user.school_id, person_id=user.id, course=course, completed_on=completed,
-            provider=provider, certificate_path=stored, source="self",
-            import_key=f"self:{duty.id}:{completed.isoformat()}",
-        )
-        session.add(record)
-        session.flush()
-        duty.status, duty.closed_on, duty.closed_reason = "done", today, "done"
-        duty.evidence_ref = f"training:{record.id}"
-        audit.record(session, actor=user.email, action="training.recorded",
-                     object_type="training", object_id=record.id, school_id=user.school_id,
-                     details={"duty": duty.id, "certificate": stored is not None})
-    return render(request, "info.html", {
-        "title": "Thank you",
-        "message": f"Your {course} training on {human_date(completed)} has been recorded"
-        + (" with your certificate." if stored else "."),
-    })

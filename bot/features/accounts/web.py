@@ -1,17 +1,22 @@
-"""The official accounts register in the web UI (leadership reads; headteacher and admin edit)."""
+"""The official accounts register in the web UI (leadership reads; headteacher and admin edit),
+and the signed-link page where an account holder signs the AUP (``/aup/{token}``)."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.clock import local_today
-from bot.core.models import OfficialAccount, Person, Policy, utcnow
+from bot.core.links import LinkExpiredError, LinkInvalidError
+from bot.core.messages import notice
+from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
+from bot.core.outbox import enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
 from bot.features.accounts.service import (
     AccountError,
@@ -22,7 +27,17 @@ from bot.features.accounts.service import (
     remove_holder,
     resolve_handover,
 )
-from bot.web.deps import check_csrf, ctx, render, require_roles
+from bot.features.policies.attest import AUP_CONSENT, names_match, sign_aup
+from bot.web.deps import check_csrf, client_ip, ctx, render, require_roles
+from bot.web.links import (
+    closed_duty_page,
+    deliver_soon,
+    expired_link_page,
+    invalid_link_page,
+    link_claims,
+    link_page_context,
+    load_link_duty,
+)
 
 router = APIRouter()
 READERS = ACCOUNT_READERS
@@ -267,3 +282,132 @@ def person_holdings(request: Request, person_id: int) -> Response:
             raise HTTPException(404, "There is no such person.")
         held = holdings_of(session, person_id)
         return render(request, "account_person.html", {"person": person, "accounts": held})
+
+
+# ------------------------------------------------------------------ signed links: AUP signatures
+
+
+def _aup_context(
+    session: Session, person: Person, duty: Duty, version: PolicyVersion, policy: Policy, token: str
+) -> dict[str, Any]:
+    accounts = session.scalars(
+        select(OfficialAccount.name)
+        .join(Duty, Duty.account_id == OfficialAccount.id)
+        .where(Duty.person_id == person.id, Duty.kind == "sign_aup", Duty.status == "open")
+    ).all()
+    data = link_page_context(person, duty, version, policy, token, local_today(utcnow()))
+    data["accounts"] = sorted(set(accounts))
+    data["consent"] = AUP_CONSENT.format(title=policy.title, label=version.label)
+    return data
+
+
+@router.get("/aup/{token}", include_in_schema=False)
+def aup_page(request: Request, token: str) -> Response:
+    """Show the AUP, a consent box and a typed-name field. Records nothing."""
+    try:
+        claims = link_claims(request, "aup", token)
+    except LinkExpiredError:
+        return expired_link_page(request, "aup", token)
+    except LinkInvalidError:
+        return invalid_link_page(request)
+    with ctx(request).store.session() as session:
+        try:
+            person, duty, version, policy = load_link_duty(session, claims)
+        except LinkInvalidError:
+            return invalid_link_page(request)
+        if duty.status != "open":
+            return closed_duty_page(request, duty, policy, version)
+        return render(
+            request, "aup.html", _aup_context(session, person, duty, version, policy, token)
+        )
+
+
+@router.post("/aup/{token}", include_in_schema=False)
+def aup_sign(
+    request: Request,
+    token: str,
+    background: BackgroundTasks,
+    csrf_token: Annotated[str, Form()] = "",
+    typed_name: Annotated[str, Form(max_length=200)] = "",
+    consent: Annotated[str, Form()] = "",
+) -> Response:
+    """Check consent and the typed name, record the signature, email a receipt."""
+    check_csrf(request, csrf_token)
+    try:
+        claims = link_claims(request, "aup", token)
+    except LinkExpiredError:
+        return expired_link_page(request, "aup", token)
+    except LinkInvalidError:
+        return invalid_link_page(request)
+    context = ctx(request)
+    with context.store.transaction() as session:
+        try:
+            person, duty, version, policy = load_link_duty(session, claims)
+        except LinkInvalidError:
+            return invalid_link_page(request)
+        if duty.status != "open":
+            return closed_duty_page(request, duty, policy, version)
+        errors = []
+        if consent != "yes":
+            errors.append("Please tick the box to confirm you agree.")
+        if not names_match(typed_name, person.display_name):
+            errors.append(
+                f"The name you typed does not match the name the school has for you "
+                f"({person.display_name}). Please type your full name as shown."
+            )
+        if errors:
+            data = _aup_context(session, person, duty, version, policy, token)
+            data.update({"errors": errors, "typed_name": typed_name})
+            return render(request, "aup.html", data, status_code=422)
+        now = utcnow()
+        result = sign_aup(
+            session,
+            person,
+            version,
+            policy.title,
+            typed_name,
+            method="link",
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+            now=now,
+        )
+        school_name = context.config.school(person.school_id).name
+        if result.attestation is not None:
+            draft = notice(
+                school_name=school_name,
+                to=[person.email],
+                subject=f"Your signature: {policy.title} (version {version.label})",
+                greeting=f"Dear {person.given_name or person.display_name},",
+                paragraphs=[
+                    "Thank you. This is your receipt for the Acceptable Use Policy you signed. "
+                    "Keep it for your records; you do not need to do anything else.",
+                    f"What you agreed to: {result.attestation.statement}",
+                ],
+                facts=[
+                    ("Policy", f"{policy.title}, version {version.label}"),
+                    ("Document fingerprint (SHA-256)", version.sha256),
+                    ("Name you typed", result.attestation.typed_name or ""),
+                    ("Signed at (UTC)", now.strftime("%d %B %Y, %H:%M")),
+                    ("Reference", f"SIG-{result.attestation.id:06d}"),
+                ],
+                small="If you did not sign this, tell the school office or the headteacher today.",
+            )
+            enqueue_email(
+                session,
+                school_id=person.school_id,
+                key=f"aup-receipt:{result.attestation.id}",
+                purpose="aup_receipt",
+                draft=draft,
+            )
+    deliver_soon(request, background)
+    return render(
+        request,
+        "done.html",
+        {
+            "policy": policy,
+            "version": version,
+            "already": result.already,
+            "signed": True,
+            "person": person,
+        },
+    )

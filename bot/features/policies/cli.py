@@ -200,17 +200,10 @@ def _import_one(
     interactive: bool,
     today: date,
 ) -> _Outcome:
+    """Import one document: read it, show what was found, ask for what is missing, store it."""
     from rich.markup import escape
 
-    from bot.core.models import Policy
-    from bot.engine.sync import ensure_school
     from bot.features.policies.importer import PolicyImportError, extract_policy
-    from bot.features.policies.service import (
-        ImportedFacts,
-        ReviewError,
-        linked_policy_gaps,
-        store_imported,
-    )
 
     outcome = _Outcome(file=str(path))
     try:
@@ -225,6 +218,26 @@ def _import_one(
         console.rule(f"[bold]{escape(path.name)}[/]")
         _print_found(console, imported, path)
 
+    values = _required_values(imported, outcome)
+    _ask_missing(values, imported, outcome, interactive=interactive)
+    still = [name for name, value in values.items() if not value]
+    _note_gaps(ctx, school_id, path, imported, str(values["title"] or ""), outcome)
+
+    if still:
+        names = ", ".join(REQUIRED_PREFIX[n] for n in still)
+        outcome.refused = (
+            f"not stored: {names} not found in the document"
+            + ("" if interactive else " and this is not an interactive terminal")
+            + " — run it at a terminal to type it in, or add it to the document"
+        )
+        return outcome
+    if _may_store(values, outcome, yes=yes, interactive=interactive):
+        _store(ctx, school_id, path, imported, values, data, outcome, today=today)
+    return outcome
+
+
+def _required_values(imported: ImportedPolicy, outcome: _Outcome) -> dict[str, Any]:
+    """The three values the register needs, as found (a derived next review is noted)."""
     title = imported.title.value if imported.title else None
     next_review = imported.next_review.value if imported.next_review else None
     body = imported.approving_body.value if imported.approving_body else None
@@ -232,7 +245,13 @@ def _import_one(
         how = imported.next_review
         if how.how == "derived":
             outcome.notes.append(f"next review {next_review.isoformat()} derived: {how.note}")
-    values: dict[str, Any] = {"title": title, "next_review": next_review, "approving_body": body}
+    return {"title": title, "next_review": next_review, "approving_body": body}
+
+
+def _ask_missing(
+    values: dict[str, Any], imported: ImportedPolicy, outcome: _Outcome, *, interactive: bool
+) -> None:
+    """Ask a person at a terminal for the missing values; record what is still missing."""
     missing = [name for name, value in values.items() if not value]
     if missing and interactive:
         console.print(
@@ -248,36 +267,62 @@ def _import_one(
         for line in imported.missing
         if not any(line.lower().startswith(REQUIRED_PREFIX[name]) for name in outcome.supplied)
     ]
-    still = [name for name, value in values.items() if not value]
+
+
+def _note_gaps(
+    ctx: AppContext,
+    school_id: str,
+    path: Path,
+    imported: ImportedPolicy,
+    own_title: str,
+    outcome: _Outcome,
+) -> None:
+    """Record the policies the document links to that the register (or it) does not hold."""
+    from bot.features.policies.rules import linked_policy_gaps
 
     with ctx.store.session() as session:
         held = session.scalars(select_policies(school_id)).all()
         register_titles = [p.title for p in held] + [p.key.replace("-", " ") for p in held]
-    own_title = str(values["title"] or "")
     linked = [str(i.value) for i in imported.linked_policies]
     gaps = linked_policy_gaps([*register_titles, own_title], [(own_title or path.name, linked)])
     outcome.linked_policy_gaps = [g.title for g in gaps]
 
-    if still:
-        names = ", ".join(REQUIRED_PREFIX[n] for n in still)
-        outcome.refused = (
-            f"not stored: {names} not found in the document"
-            + ("" if interactive else " and this is not an interactive terminal")
-            + " — run it at a terminal to type it in, or add it to the document"
-        )
-        return outcome
-    if not yes:
-        if not interactive:
-            outcome.notes.append("nothing stored: rerun with --yes to store it")
-            return outcome
-        if not typer.confirm(f"Store '{values['title']}' in the register?", default=True):
-            outcome.notes.append("nothing stored (you said no)")
-            return outcome
+
+def _may_store(values: dict[str, Any], outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
+    """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
+    if yes:
+        return True
+    if not interactive:
+        outcome.notes.append("nothing stored: rerun with --yes to store it")
+        return False
+    if not typer.confirm(f"Store '{values['title']}' in the register?", default=True):
+        outcome.notes.append("nothing stored (you said no)")
+        return False
+    return True
+
+
+def _store(
+    ctx: AppContext,
+    school_id: str,
+    path: Path,
+    imported: ImportedPolicy,
+    values: dict[str, Any],
+    data: bytes,
+    outcome: _Outcome,
+    *,
+    today: date,
+) -> None:
+    """Store the policy and its document, and record the outcome (or the error)."""
+    from bot.core.models import Policy
+    from bot.engine.sync import ensure_school
+    from bot.features.policies.rules import ReviewError
+    from bot.features.policies.store import ImportedFacts, store_imported
 
     notes = outcome.notes
     due = _day("next review", values["next_review"], notes)
     assert due is not None
     cycle = imported.review_cycle_months.value if imported.review_cycle_months else 12
+    linked = [str(i.value) for i in imported.linked_policies]
     facts = ImportedFacts(
         title=str(values["title"]),
         next_review_due=due,
@@ -309,14 +354,13 @@ def _import_one(
             )
     except ReviewError as exc:
         outcome.error = str(exc)
-        return outcome
+        return
     outcome.stored = True
     outcome.policy_key = stored.key
     outcome.version = stored.version or stored.existing_version
     notes.extend(stored.notes)
     if stored.version is None:
         notes.append(f"this document is already stored as version {stored.existing_version}")
-    return outcome
 
 
 REQUIRED_PREFIX = {
@@ -429,7 +473,7 @@ def policies_list(school: SchoolOpt = None, as_of: AsOfOpt = None) -> None:
     """The policy register as a table: dates, status and current version."""
     from rich.table import Table
 
-    from bot.features.policies.service import register
+    from bot.features.policies.register import register
 
     ctx = context()
     where(ctx)
@@ -475,7 +519,8 @@ def policies_review(
     from sqlalchemy import select
 
     from bot.core.models import Policy
-    from bot.features.policies.service import ReviewError, record_review
+    from bot.features.policies.review import record_review
+    from bot.features.policies.rules import ReviewError
 
     ctx = context()
     where(ctx)
@@ -531,7 +576,7 @@ def policies_gaps(school: SchoolOpt = None) -> None:
     """Policies named by others in the register (linked policies) that it does not hold."""
     from rich.table import Table
 
-    from bot.features.policies.service import register_gaps
+    from bot.features.policies.register import register_gaps
 
     ctx = context()
     where(ctx)

@@ -1,4 +1,6 @@
-"""The policy register (``/policies``), recording reviews, and the governors' termly report."""
+"""The policy register (``/policies``), recording reviews, the governors' termly report, and
+the signed-link pages for policies: acknowledging one (``/ack/{token}``) and reading its
+document (``/documents/{version_id}``)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from bot.core.clock import local_today
-from bot.core.models import Person, Policy, utcnow
+from bot.core.links import LinkExpiredError, LinkInvalidError
+from bot.core.models import Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
 from bot.features.dashboard.governors_report import (
     ReportError,
@@ -19,16 +22,24 @@ from bot.features.dashboard.governors_report import (
     render_pdf,
     terms_for,
 )
-from bot.features.policies.service import (
+from bot.features.policies.attest import acknowledge
+from bot.features.policies.register import register, register_gaps
+from bot.features.policies.review import record_review
+from bot.features.policies.rules import (
     DOCUMENT_TYPES,
     MAX_DOCUMENT_BYTES,
     ReviewError,
     alert_stages,
-    record_review,
-    register,
-    register_gaps,
 )
-from bot.web.deps import check_csrf, ctx, render, require_roles
+from bot.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
+from bot.web.links import (
+    closed_duty_page,
+    expired_link_page,
+    invalid_link_page,
+    link_claims,
+    link_page_context,
+    load_link_duty,
+)
 
 __all__ = ["READ_ROLES", "WRITE_ROLES", "router"]
 
@@ -186,3 +197,97 @@ def governors_report_pdf(request: Request, term: str | None = None) -> Response:
             )
         },
     )
+
+
+# ---------------------------------------------------------------- signed links: acknowledgements
+
+
+@router.get("/ack/{token}", include_in_schema=False)
+def ack_page(request: Request, token: str) -> Response:
+    """Show the policy and a confirm button. Records nothing (mail scanners open links)."""
+    try:
+        claims = link_claims(request, "ack", token)
+    except LinkExpiredError:
+        return expired_link_page(request, "ack", token)
+    except LinkInvalidError:
+        return invalid_link_page(request)
+    with ctx(request).store.session() as session:
+        try:
+            person, duty, version, policy = load_link_duty(session, claims)
+        except LinkInvalidError:
+            return invalid_link_page(request)
+        if duty.status != "open":
+            return closed_duty_page(request, duty, policy, version)
+        return render(
+            request,
+            "ack.html",
+            link_page_context(person, duty, version, policy, token, local_today(utcnow())),
+        )
+
+
+@router.post("/ack/{token}", include_in_schema=False)
+def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Record the acknowledgement (once); a second press says 'already done'."""
+    check_csrf(request, csrf_token)
+    try:
+        claims = link_claims(request, "ack", token)
+    except LinkExpiredError:
+        return expired_link_page(request, "ack", token)
+    except LinkInvalidError:
+        return invalid_link_page(request)
+    user = current_user(request)
+    with ctx(request).store.transaction() as session:
+        try:
+            person, duty, version, policy = load_link_duty(session, claims)
+        except LinkInvalidError:
+            return invalid_link_page(request)
+        if duty.status != "open":
+            return closed_duty_page(request, duty, policy, version)
+        method = "sso" if user is not None and user.id == person.id else "link"
+        result = acknowledge(
+            session,
+            person,
+            duty,
+            version,
+            method=method,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+            now=utcnow(),
+        )
+    return render(
+        request,
+        "done.html",
+        {"policy": policy, "version": version, "already": result.already, "person": person},
+    )
+
+
+@router.get("/documents/{version_id}", include_in_schema=False)
+def document(request: Request, version_id: int, t: str | None = None, p: str = "ack") -> Response:
+    """A policy document, for a signed-in person of the school or a valid link for it."""
+    user = current_user(request)
+    with ctx(request).store.session() as session:
+        version = session.get(PolicyVersion, version_id)
+        if version is None:
+            raise HTTPException(404, "There is no such document.")
+        allowed = user is not None and user.school_id == version.school_id
+        if not allowed and t and p in ("ack", "aup"):
+            try:
+                allowed = link_claims(request, p, t).version_id == version_id
+            except (LinkExpiredError, LinkInvalidError):
+                allowed = False
+        if not allowed:
+            raise HTTPException(403, "Please use the link in your email, or sign in.")
+        name = version.document_name
+        kind = {
+            ".pdf": "application/pdf",
+            ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ".md": "text/plain; charset=utf-8",
+            ".txt": "text/plain; charset=utf-8",
+        }.get("." + name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+        disposition = "inline" if kind.startswith(("application/pdf", "text/")) else "attachment"
+        safe = "".join(c for c in name if c.isalnum() or c in "._-") or "document"
+        return Response(
+            version.document,
+            media_type=kind,
+            headers={"Content-Disposition": f'{disposition}; filename="{safe}"'},
+        )

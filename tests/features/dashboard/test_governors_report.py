@@ -30,7 +30,7 @@ from bot.features.dashboard.governors_report import (
     render_pdf,
 )
 from bot.features.policies.attest import acknowledge
-from bot.features.policies.service import record_review
+from bot.features.policies.review import record_review
 from bot.web.app import create_app
 from tests.support.helpers import SchoolBuilder, at
 

@@ -1,5 +1,5 @@
 """Governor review alerts (timing, recipients, .ics), recording reviews and re-acknowledgement,
-and linked-policy gaps (bot.features.policies.service)."""
+and linked-policy gaps (bot.features.policies: rules, alerts, review, register)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from sqlalchemy import select
 from bot.core import audit
 from bot.core.models import AuditEvent, Duty, OutboxMessage, Policy, PolicyReview, PolicyVersion
 from bot.engine.sweep import run_sweep
-from bot.features.policies.service import (
+from bot.features.policies.register import register, register_gaps
+from bot.features.policies.review import record_review
+from bot.features.policies.rules import (
     Directory,
     ReviewError,
     alert_recipients,
@@ -23,9 +25,6 @@ from bot.features.policies.service import (
     linked_policy_gaps,
     next_version_label,
     policy_key,
-    record_review,
-    register,
-    register_gaps,
     titles_match,
 )
 from tests.support.helpers import Row, SchoolBuilder, at

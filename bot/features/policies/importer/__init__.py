@@ -1,0 +1,64 @@
+"""Import school policy documents (.docx, .pdf, .txt, .md) and extract key facts with provenance.
+
+Pure: no database, no printing. ``extract_policy`` reads a file, ``extract_from_lines`` does the
+work on lines of text, and every extracted value is a ``Found`` saying *how* it was found: in the
+text (with line number and snippet), derived from other values, or a flagged default.
+
+The package: ``values`` (what is extracted), ``reading`` (documents to lines of text), ``lines``
+(cleaned lines and provenance), ``dates`` (finding dates), ``labelled_dates`` (the review,
+ratification and written dates), ``header`` (title, school, version), ``approval`` (approving
+body, review cycle), ``people``, ``channels``, ``linked`` (linked policies) and ``extract``
+(putting it together). This module is its public face.
+
+Decisions worth knowing:
+
+* Dates are UK day-first. "September 2025" stays month precision (``FuzzyDate`` with no day);
+  it is never turned into the 1st. Bare years ("2024") are not dates: too many false hits
+  ("KCSIE 2024", "GDPR 2018").
+* A school term ("Autumn term 2025") is not a date: the field is left unset and a warning says
+  so, because a term spans months and picking one would be inventing it.
+* Nothing is invented. A missing next review date is derived only from a date in the document
+  plus the review cycle, and says so; if there is nothing to derive from it is reported missing.
+* Official channels are platforms on a line that calls them official (or "our Facebook page"),
+  plus the school website and school mobile phone; PTA and personal accounts are not.
+* .docx list paragraphs are rendered as ``- item``, headings as ``# text`` and table rows as
+  ``cell | cell``, so the same rules read Word, PDF, text and Markdown.
+"""
+
+from __future__ import annotations
+
+from bot.features.policies.importer.approval import DEFAULT_REVIEW_CYCLE_MONTHS
+from bot.features.policies.importer.dates import (
+    DateMatch,
+    derive_next_review,
+    find_dates,
+    parse_date,
+)
+from bot.features.policies.importer.extract import extract_from_lines, extract_policy
+from bot.features.policies.importer.lines import SNIPPET_MAX
+from bot.features.policies.importer.reading import SUPPORTED_SUFFIXES, extract_text
+from bot.features.policies.importer.values import (
+    Found,
+    FuzzyDate,
+    How,
+    ImportedPolicy,
+    PolicyImportError,
+)
+
+__all__ = [
+    "DEFAULT_REVIEW_CYCLE_MONTHS",
+    "SNIPPET_MAX",
+    "SUPPORTED_SUFFIXES",
+    "DateMatch",
+    "Found",
+    "FuzzyDate",
+    "How",
+    "ImportedPolicy",
+    "PolicyImportError",
+    "derive_next_review",
+    "extract_from_lines",
+    "extract_policy",
+    "extract_text",
+    "find_dates",
+    "parse_date",
+]

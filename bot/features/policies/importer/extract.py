@@ -1,0 +1,89 @@
+"""Putting it together: every fact of one policy document, what is missing, and warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.features.policies.importer.approval import find_approving_body, find_review_cycle
+from bot.features.policies.importer.channels import find_channels
+from bot.features.policies.importer.dates import derive_next_review
+from bot.features.policies.importer.header import find_school, find_title, find_version
+from bot.features.policies.importer.labelled_dates import LabelledDates, find_labelled_dates
+from bot.features.policies.importer.lines import prepare_lines
+from bot.features.policies.importer.linked import find_linked_policies
+from bot.features.policies.importer.people import find_people
+from bot.features.policies.importer.reading import extract_text
+from bot.features.policies.importer.values import Found, FuzzyDate, ImportedPolicy
+
+__all__ = ["extract_from_lines", "extract_policy"]
+
+
+def extract_policy(path: Path) -> ImportedPolicy:
+    """Read one policy document and extract its facts; raises ``PolicyImportError``."""
+    return extract_from_lines(extract_text(path), path.name)
+
+
+def extract_from_lines(lines: Sequence[str], source_name: str) -> ImportedPolicy:
+    """Extract a policy's facts from lines of text (line numbers are 1-based indexes)."""
+    prepared = prepare_lines(lines)
+    warnings: list[str] = []
+    policy = ImportedPolicy(source=source_name, warnings=warnings)
+    policy.title = find_title(prepared)
+    policy.school = find_school(prepared)
+    policy.version = find_version(prepared)
+    dates = find_labelled_dates(prepared, warnings)
+    policy.written = dates.found.get("written")
+    policy.last_reviewed = dates.found.get("last_reviewed")
+    policy.ratified = dates.found.get("ratified")
+    policy.approving_body = find_approving_body(prepared, warnings)
+    policy.review_cycle_months = find_review_cycle(prepared, warnings)
+    policy.next_review = _next_review(policy, dates.found.get("next_review"), warnings)
+    policy.dsl, policy.deputy_dsls, policy.named_governors = find_people(prepared)
+    policy.official_channels = find_channels(prepared, warnings)
+    policy.linked_policies = find_linked_policies(prepared)
+    policy.missing = _missing(policy, dates)
+    return policy
+
+
+def _next_review(
+    policy: ImportedPolicy, stated: Found[FuzzyDate] | None, warnings: list[str]
+) -> Found[FuzzyDate] | None:
+    cycle = policy.review_cycle_months
+    assert cycle is not None  # always set, possibly as a default
+    derived = derive_next_review(
+        cycle, ratified=policy.ratified, last_reviewed=policy.last_reviewed, written=policy.written
+    )
+    if stated is None:
+        if derived is not None and cycle.how == "default":
+            warnings.append(
+                f"next review date: not stated; derived as {derived.value} from {derived.note} "
+                "— please confirm"
+            )
+        return derived
+    agrees = derived is None or derived.value.sort_key[:2] == stated.value.sort_key[:2]
+    if derived is not None and cycle.how == "text" and not agrees:
+        warnings.append(
+            f"next review date {stated.value} (line {stated.line}) does not match "
+            f"{derived.note} = {derived.value}"
+        )
+    return stated
+
+
+def _missing(policy: ImportedPolicy, dates: LabelledDates) -> list[str]:
+    missing = []
+    if policy.title is None:
+        missing.append("title: no line naming the policy was found — please supply it")
+    if policy.next_review is None:
+        term = dates.terms.get("next_review")
+        said = f" (it gives only a school term, '{term}')" if term else ""
+        missing.append(
+            f"next review date: not found in the document{said} and no approval/review date "
+            "to derive it from — please supply it"
+        )
+    if policy.approving_body is None:
+        missing.append(
+            "approving body: the document does not say who ratifies/approves it (e.g. Full "
+            "Governing Body or a named committee) — please supply it"
+        )
+    return missing

@@ -1,0 +1,160 @@
+"""The labelled dates of a policy: next review, last reviewed, ratified and written, each
+after its label, on the line after a lone label, or (written) alone under the title."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.features.policies.importer.dates import TERM_RE, find_dates
+from bot.features.policies.importer.lines import (
+    Line,
+    from_text,
+    header_lines,
+    keep_first,
+    make_snippet,
+)
+from bot.features.policies.importer.values import Found, FuzzyDate
+
+__all__ = ["LABEL_TO_DATE_MAX_GAP", "LabelledDates", "find_labelled_dates"]
+
+LABEL_TO_DATE_MAX_GAP = 60  # a date further than this after its label belongs to something else
+
+_DATE_FIELDS = ("next_review", "last_reviewed", "ratified", "written")
+_FIELD_LABELS = {
+    "next_review": "next review date",
+    "last_reviewed": "last reviewed date",
+    "ratified": "ratified/approved date",
+    "written": "date written",
+}
+# Labels that introduce each date. Alternatives are tried left to right, and the leftmost
+# match in a line wins, so "Date of next review" is next_review, not a generic "date".
+_NEXT_REVIEW_LABEL = r"""
+    (?:date\s+of\s+)?next\s+review(?:\s+date)?(?:\s+due)?
+  | date\s+for\s+review
+  | review\s+(?:due(?:\s+(?:date|by|on|in))?|date|by)
+  | due\s+for\s+review(?:\s+(?:in|on|by))?
+  | (?:will|is\s+due\s+to|due\s+to|to)\s+be\s+(?:next\s+)?reviewed(?:\s+(?:again|next))?
+    (?:\s+(?:in|on|by|before|during))?
+  | renewal\s+date"""
+_LAST_REVIEWED_LABEL = r"""
+    (?:date\s+)?last\s+reviewed(?:\s+(?:on|in))?
+  | (?:date\s+of\s+)?last\s+review(?:\s+date)?
+  | date\s+reviewed
+  | reviewed(?:\s+(?:on|in))?"""
+_RATIFIED_LABEL = r"""
+    date\s+(?:agreed\s+and\s+)?(?:ratified|approved|adopted|agreed)
+  | (?:ratification|approval|adoption)\s+date
+  | date\s+of\s+(?:ratification|approval|adoption)
+  | (?:ratified|approved|adopted|agreed)(?:\s+(?:on|in))?"""
+_WRITTEN_LABEL = r"""
+    date\s+(?:written|created|issued|updated|of\s+issue|of\s+publication)
+    (?:\s*/\s*(?:updated|revised|reviewed))?
+  | (?:policy|document|issue|publication)\s+date
+  | (?:last\s+)?(?:updated|revised)(?:\s+(?:on|in))?
+  | (?:written|created|issued)(?:\s+(?:on|in))?"""
+_DATE_LABEL_RE = re.compile(
+    rf"""\b(?:(?P<next_review>{_NEXT_REVIEW_LABEL})|(?P<last_reviewed>{_LAST_REVIEWED_LABEL})
+    |(?P<ratified>{_RATIFIED_LABEL})|(?P<written>{_WRITTEN_LABEL}))\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_ONLY_SEPARATORS_RE = re.compile(r"^[\s:|\-–—.,]*$")
+
+
+@dataclass
+class LabelledDates:
+    """The labelled dates found, the lines they came from and any terms given instead."""
+
+    found: dict[str, Found[FuzzyDate]] = field(default_factory=dict)
+    used_lines: set[int] = field(default_factory=set)
+    terms: dict[str, str] = field(default_factory=dict)
+
+
+def find_labelled_dates(lines: list[Line], warnings: list[str]) -> LabelledDates:
+    """Each labelled date field (next review, last reviewed, ratified, written)."""
+    dates = LabelledDates()
+    for index, line in enumerate(lines):
+        labels = list(_DATE_LABEL_RE.finditer(line.text))
+        for position, label in enumerate(labels):
+            name = label.lastgroup or ""
+            end = labels[position + 1].start() if position + 1 < len(labels) else len(line.text)
+            segment = line.text[label.end() : end]
+            result = _date_after_label(lines, index, label, segment, name, warnings, dates)
+            if result is not None:
+                dates.found[name] = keep_first(
+                    dates.found.get(name), result, _FIELD_LABELS[name], warnings
+                )
+    _add_header_date(lines, dates)
+    return dates
+
+
+def _date_after_label(
+    lines: list[Line],
+    index: int,
+    label: re.Match[str],
+    segment: str,
+    name: str,
+    warnings: list[str],
+    dates: LabelledDates,
+) -> Found[FuzzyDate] | None:
+    line = lines[index]
+    for match in find_dates(segment):
+        gap = segment[: match.start]
+        if match.start > LABEL_TO_DATE_MAX_GAP or re.search(r"[.;!?]\s", gap):
+            return None
+        if match.date is None:
+            warnings.append(
+                f"line {line.number}: '{match.text}' after '{label.group(0)}' is not a usable "
+                f"date ({match.problem}); ignored"
+            )
+            return None
+        dates.used_lines.add(line.number)
+        return from_text(match.date, line, label.start())
+    if (term := TERM_RE.search(segment)) and term.start() <= LABEL_TO_DATE_MAX_GAP:
+        dates.terms.setdefault(name, term.group(0))
+        warnings.append(
+            f"line {line.number}: {_FIELD_LABELS[name]} is given as a school term "
+            f"('{term.group(0)}'), not a date; not used — please supply a date"
+        )
+        return None
+    if _ONLY_SEPARATORS_RE.match(segment):
+        return _date_on_next_line(lines, index, label)
+    return None
+
+
+def _date_on_next_line(
+    lines: list[Line], index: int, label: re.Match[str]
+) -> Found[FuzzyDate] | None:
+    """A label alone on its line ("Date of next review:") with the date on the next line."""
+    following = [line for line in lines[index + 1 : index + 4] if line.text][:1]
+    for line in following:
+        value = _whole_line_date(line.text)
+        if value is not None:
+            snippet = make_snippet(f"{lines[index].text} / {line.text}", label.start())
+            note = (
+                f"date on the line after its label '{label.group(0)}' (line {lines[index].number})"
+            )
+            return Found(value, "text", line.number, snippet, note)
+    return None
+
+
+def _whole_line_date(text: str) -> FuzzyDate | None:
+    matches = find_dates(text)
+    if len(matches) != 1 or matches[0].date is None:
+        return None
+    rest = text[: matches[0].start] + text[matches[0].end :]
+    return matches[0].date if _ONLY_SEPARATORS_RE.match(rest) else None
+
+
+def _add_header_date(lines: list[Line], dates: LabelledDates) -> None:
+    """An unlabelled date alone on a line under the title is the document's date."""
+    if "written" in dates.found:
+        return
+    for line in header_lines(lines):
+        if line.number in dates.used_lines:
+            continue
+        value = _whole_line_date(line.text)
+        if value is not None:
+            note = "unlabelled date near the title; taken as the date written"
+            dates.found["written"] = from_text(value, line, note=note)
+            return

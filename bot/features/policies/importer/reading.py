@@ -1,0 +1,143 @@
+"""Reading policy documents into lines of text: .docx (lists as ``- item``, headings as
+``# text``, table rows as ``cell | cell``), .pdf (its text layer), .txt and .md."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from bot.features.policies.importer.values import PolicyImportError
+
+__all__ = ["SUPPORTED_SUFFIXES", "extract_text"]
+
+SUPPORTED_SUFFIXES = (".docx", ".pdf", ".txt", ".md", ".markdown")
+
+
+def extract_text(path: Path) -> list[str]:
+    """Lines of text from a .docx, .pdf, .txt or .md file; raises ``PolicyImportError``."""
+    if not path.exists():
+        raise PolicyImportError(path, "file not found")
+    if path.is_dir():
+        raise PolicyImportError(path, "is a directory, not a document")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        hint = " (save it as .docx)" if suffix == ".doc" else ""
+        shown = suffix or "no extension"
+        raise PolicyImportError(
+            path, f"unsupported file type '{shown}'{hint}; supported: .docx, .pdf, .txt, .md"
+        )
+    readers: dict[str, Callable[[Path], list[str]]] = {".docx": _read_docx, ".pdf": _read_pdf}
+    lines = readers.get(suffix, _read_plain)(path)
+    if not any(line.strip() for line in lines):
+        if suffix == ".pdf":
+            raise PolicyImportError(path, "no text layer; is it a scanned image?")
+        raise PolicyImportError(path, "no text found (the document is empty)")
+    return lines
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise PolicyImportError(path, f"cannot read the file ({exc.strerror or exc})") from exc
+
+
+def _read_plain(path: Path) -> list[str]:
+    data = _read_bytes(path)
+    if b"\x00" in data[:8192]:
+        raise PolicyImportError(path, "looks like a binary file, not plain text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Files saved by Windows tools are often cp1252; better readable text than a refusal.
+        text = data.decode("cp1252", errors="replace")
+    # Only real newlines end a line, so numbers match what an editor shows (not \x0c etc.).
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _read_docx(path: Path) -> list[str]:
+    import docx  # python-docx; imported here so text/markdown imports never pay for it
+    from docx.opc.exceptions import PackageNotFoundError
+
+    _read_bytes(path)  # turns permission problems into a clear error first
+    try:
+        document = docx.Document(str(path))
+        lines = list(_docx_block_lines(document.iter_inner_content()))
+        lines.extend(_docx_header_footer_lines(document))
+    # A broken .docx surfaces as any of these (lxml's XMLSyntaxError is a SyntaxError).
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+        raise PolicyImportError(path, f"not a readable .docx file ({_reason(exc)})") from exc
+    return lines
+
+
+def _docx_block_lines(blocks: Iterable[Any]) -> Iterator[str]:
+    from docx.table import Table
+
+    for block in blocks:
+        if isinstance(block, Table):
+            yield from _docx_table_lines(block)
+        else:
+            yield from _docx_paragraph_lines(block)
+
+
+def _docx_paragraph_lines(paragraph: Any) -> Iterator[str]:
+    style = str(getattr(paragraph.style, "name", "") or "")
+    numbered = paragraph._p.pPr is not None and paragraph._p.pPr.numPr is not None
+    prefix = ""
+    if style.startswith(("Heading", "Title")):
+        prefix = "# "
+    elif style.startswith("List") or numbered:
+        prefix = "- "
+    for part in str(paragraph.text).split("\n"):
+        yield prefix + part if part.strip() else part
+
+
+def _docx_table_lines(table: Any) -> Iterator[str]:
+    for row in table.rows:
+        cells: list[str] = []
+        for cell in row.cells:
+            text = " ".join(str(cell.text).split())
+            # Merged cells repeat in python-docx's row.cells; show each once.
+            if text and (not cells or cells[-1] != text):
+                cells.append(text)
+        if cells:
+            yield " | ".join(cells)
+
+
+def _docx_header_footer_lines(document: Any) -> Iterator[str]:
+    seen: set[str] = set()
+    for section in document.sections:
+        for part in (section.header, section.footer):
+            if part.is_linked_to_previous:
+                continue
+            for line in _docx_block_lines(part.iter_inner_content()):
+                if line.strip() and line not in seen:
+                    seen.add(line)
+                    yield line
+
+
+def _read_pdf(path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    _read_bytes(path)
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise PolicyImportError(path, "the PDF is password-protected")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except PolicyImportError:
+        raise
+    # pypdf raises a wide variety of exception types on malformed files; all mean "unreadable".
+    except Exception as exc:
+        raise PolicyImportError(path, f"not a readable PDF ({_reason(exc)})") from exc
+    return [line for page in pages for line in page.splitlines()]
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:120]

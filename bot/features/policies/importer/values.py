@@ -1,0 +1,167 @@
+"""What the importer extracts: a ``FuzzyDate``, a ``Found`` value with its provenance, the
+``ImportedPolicy`` of one document, and ``PolicyImportError``."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
+
+__all__ = [
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "Found",
+    "FuzzyDate",
+    "How",
+    "ImportedPolicy",
+    "PolicyImportError",
+    "date_problem",
+    "json_value",
+]
+
+MIN_YEAR, MAX_YEAR = 1900, 2099
+
+T = TypeVar("T")
+How = Literal["text", "derived", "default"]
+
+
+class PolicyImportError(ValueError):
+    """A document could not be read; ``str()`` is one line naming the file and the problem."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}")
+
+
+@dataclass(frozen=True)
+class FuzzyDate:
+    """A date that may be known only to the month (``day is None``); never silently day 1."""
+
+    year: int
+    month: int
+    day: int | None = None
+
+    def __post_init__(self) -> None:
+        if date_problem(self.year, self.month, self.day) is not None:
+            raise ValueError(f"impossible date {self.year}-{self.month}-{self.day}")
+
+    @property
+    def precision(self) -> Literal["day", "month"]:
+        """``"day"`` or ``"month"``."""
+        return "month" if self.day is None else "day"
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        """Ordering key; at equal month the day-precision date sorts later (more specific)."""
+        return (self.year, self.month, self.day or 0)
+
+    def isoformat(self) -> str:
+        """``"2025-09"`` for month precision, ``"2025-09-25"`` for day precision."""
+        month = f"{self.year:04d}-{self.month:02d}"
+        return month if self.day is None else f"{month}-{self.day:02d}"
+
+    def first_day(self) -> date:
+        """The earliest calendar day this date can mean."""
+        return date(self.year, self.month, self.day or 1)
+
+    def last_day(self) -> date:
+        """The latest calendar day this date can mean (use for 'due by')."""
+        last = calendar.monthrange(self.year, self.month)[1]
+        return date(self.year, self.month, self.day or last)
+
+    def add_months(self, months: int) -> FuzzyDate:
+        """This date plus whole months, keeping the precision; a day is clamped to month end."""
+        index = self.year * 12 + self.month - 1 + months
+        year, month = divmod(index, 12)
+        if self.day is None:
+            return FuzzyDate(year, month + 1)
+        return FuzzyDate(year, month + 1, min(self.day, calendar.monthrange(year, month + 1)[1]))
+
+    def __str__(self) -> str:
+        return self.isoformat()
+
+
+@dataclass(frozen=True)
+class Found(Generic[T]):
+    """One extracted value and how it was obtained (text line + snippet, derived, or default)."""
+
+    value: T
+    how: How
+    line: int | None = None
+    snippet: str | None = None
+    note: str | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form; dates become ISO strings."""
+        return {
+            "value": json_value(self.value),
+            "how": self.how,
+            "line": self.line,
+            "snippet": self.snippet,
+            "note": self.note,
+        }
+
+
+@dataclass
+class ImportedPolicy:
+    """Everything extracted from one policy document, each value with its provenance."""
+
+    source: str
+    title: Found[str] | None = None
+    school: Found[str] | None = None
+    version: Found[str] | None = None
+    written: Found[FuzzyDate] | None = None
+    last_reviewed: Found[FuzzyDate] | None = None
+    ratified: Found[FuzzyDate] | None = None
+    next_review: Found[FuzzyDate] | None = None
+    approving_body: Found[str] | None = None
+    review_cycle_months: Found[int] | None = None
+    dsl: list[Found[str]] = field(default_factory=list)
+    deputy_dsls: list[Found[str]] = field(default_factory=list)
+    named_governors: list[Found[str]] = field(default_factory=list)
+    official_channels: list[Found[str]] = field(default_factory=list)
+    linked_policies: list[Found[str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_complete(self) -> bool:
+        """True when every required field was found or derived."""
+        return not self.missing
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict (for ``--json``)."""
+        single = (
+            *("title", "school", "version", "written", "last_reviewed", "ratified"),
+            *("next_review", "approving_body", "review_cycle_months"),
+        )
+        lists = ("dsl", "deputy_dsls", "named_governors", "official_channels", "linked_policies")
+        result: dict[str, Any] = {"source": self.source}
+        for name in single:
+            found: Found[Any] | None = getattr(self, name)
+            result[name] = None if found is None else found.to_json_dict()
+        for name in lists:
+            result[name] = [item.to_json_dict() for item in getattr(self, name)]
+        result["missing"] = list(self.missing)
+        result["warnings"] = list(self.warnings)
+        result["complete"] = self.is_complete
+        return result
+
+
+def json_value(value: object) -> object:
+    """A value as JSON holds it: a ``FuzzyDate`` becomes its ISO string."""
+    return value.isoformat() if isinstance(value, FuzzyDate) else value
+
+
+def date_problem(year: int, month: int, day: int | None) -> str | None:
+    """Why these numbers are not a calendar date, or None when they are."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return f"year {year} is out of range"
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    if day is not None and not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return f"{calendar.month_name[month]} {year} has no day {day}"
+    return None

@@ -1,0 +1,70 @@
+"""The policy register: each policy with its owner, review status, versions and reviews, and
+the linked policies the register does not hold."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.models import Person, Policy, PolicyReview, PolicyVersion
+from bot.features.dashboard.figures import review_status
+from bot.features.policies.rules import LinkedGap, linked_policy_gaps
+
+__all__ = ["RegisterRow", "register", "register_gaps"]
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """One policy as the register shows it."""
+
+    policy: Policy
+    owner_name: str | None
+    status: str
+    versions: tuple[PolicyVersion, ...]
+    reviews: tuple[PolicyReview, ...] = field(default_factory=tuple)
+
+
+def register(
+    session: Session, school_id: str, today: date, *, key: str | None = None
+) -> list[RegisterRow]:
+    """The school's policies (or the one with ``key``): owner, status, versions, reviews."""
+    query = select(Policy).where(Policy.school_id == school_id).order_by(Policy.title)
+    if key is not None:
+        query = query.where(Policy.key == key)
+    policies = session.scalars(query).all()
+    names = dict(
+        session.execute(
+            select(Person.id, Person.display_name).where(Person.school_id == school_id)
+        ).all()
+    )
+    reviews: dict[int, list[PolicyReview]] = defaultdict(list)
+    for review in session.scalars(
+        select(PolicyReview)
+        .where(
+            PolicyReview.school_id == school_id,
+            PolicyReview.policy_id.in_([p.id for p in policies]),
+        )
+        .order_by(PolicyReview.reviewed_on.desc(), PolicyReview.id.desc())
+    ):
+        reviews[review.policy_id].append(review)
+    return [
+        RegisterRow(
+            policy=p,
+            owner_name=names.get(p.owner_id) if p.owner_id else None,
+            status=review_status(p, today),
+            versions=tuple(p.versions),
+            reviews=tuple(reviews[p.id]),
+        )
+        for p in policies
+    ]
+
+
+def register_gaps(session: Session, school_id: str) -> list[LinkedGap]:
+    """Gaps across the whole register (each policy's ``linked_policies``)."""
+    policies = session.scalars(select(Policy).where(Policy.school_id == school_id)).all()
+    held = [p.title for p in policies] + [p.key.replace("-", " ") for p in policies]
+    return linked_policy_gaps(held, [(p.title, list(p.linked_policies)) for p in policies])

@@ -1,0 +1,143 @@
+"""Recording a policy review and ratification, and publishing a changed document.
+
+Recording a review sets ``last_reviewed`` and ``ratified_on`` to the meeting date and
+``next_review_due`` to that date plus the review cycle. A changed document becomes a new
+``PolicyVersion`` labelled ``YYYY.N`` (the review's year, N counting that year's versions of
+this policy: ``2026.1``, ``2026.2``...), published on the day it is recorded; the duties engine
+then asks staff to acknowledge it on the next sweep and supersedes the old duties.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.models import Policy, PolicyReview, PolicyVersion
+from bot.engine.duties import add_months
+from bot.engine.sync import default_statement
+from bot.features.policies.rules import ReviewError, check_document, next_version_label
+
+__all__ = ["ReviewRecorded", "record_review"]
+
+
+@dataclass(frozen=True)
+class ReviewRecorded:
+    """What recording a review did."""
+
+    review_id: int
+    policy_key: str
+    reviewed_on: date
+    next_review_due: date
+    new_version: str | None
+    document_unchanged: bool = False
+
+
+def record_review(
+    session: Session,
+    policy: Policy,
+    *,
+    reviewed_on: date,
+    body: str,
+    minute_ref: str | None,
+    actor: str,
+    today: date,
+    document: tuple[str, bytes] | None = None,
+) -> ReviewRecorded:
+    """Record a review and ratification; a changed document becomes a new version.
+
+    Args:
+        session: the caller's transaction.
+        policy: the policy reviewed.
+        reviewed_on: the meeting date (not in the future, not before the last review).
+        body: who reviewed and ratified it (FGB, a committee).
+        minute_ref: the minute reference, if any.
+        actor: who is recording it (an email, or ``cli``).
+        today: the date it is recorded (new versions are published on it).
+        document: ``(file name, bytes)`` of the reviewed document when it changed.
+
+    Returns:
+        What was recorded (the new version's label, or None when the document is unchanged).
+    """
+    body = body.strip()
+    minute = (minute_ref or "").strip() or None
+    if reviewed_on > today:
+        raise ReviewError(f"the review date {reviewed_on.isoformat()} is in the future")
+    if not body:
+        raise ReviewError("say which body reviewed the policy (e.g. FGB)")
+    if len(body) > 120 or (minute is not None and len(minute) > 120):
+        raise ReviewError("the body and the minute reference must be at most 120 characters")
+    if policy.last_reviewed is not None and reviewed_on < policy.last_reviewed:
+        raise ReviewError(
+            f"a later review ({policy.last_reviewed.isoformat()}) is already recorded"
+        )
+    new_version: PolicyVersion | None = None
+    unchanged = False
+    if document is not None:
+        name = check_document(*document)
+        data = document[1]
+        digest = hashlib.sha256(data).hexdigest()
+        current = policy.current_version
+        if current is not None and current.sha256 == digest:
+            unchanged = True
+        else:
+            label = next_version_label((v.label for v in policy.versions), reviewed_on)
+            new_version = PolicyVersion(
+                school_id=policy.school_id,
+                policy_id=policy.id,
+                label=label,
+                document_name=name,
+                document=data,
+                sha256=digest,
+                published_on=today,
+                statement=default_statement(policy.title, label),
+            )
+            session.add(new_version)
+            session.flush()
+    policy.last_reviewed = reviewed_on
+    policy.ratified_on = reviewed_on
+    policy.next_review_due = add_months(reviewed_on, policy.review_cycle_months)
+    policy.under_review = False
+    review = PolicyReview(
+        school_id=policy.school_id,
+        policy_id=policy.id,
+        reviewed_on=reviewed_on,
+        body=body,
+        minute_ref=minute,
+        new_version_id=new_version.id if new_version else None,
+        recorded_by=actor[:320],
+    )
+    session.add(review)
+    session.flush()
+    session.refresh(policy)
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.reviewed",
+        object_type="policy",
+        object_id=policy.id,
+        school_id=policy.school_id,
+        details={
+            "review": review.id,
+            "reviewed_on": reviewed_on.isoformat(),
+            "body": body,
+            "minute_ref": minute,
+            "next_review_due": policy.next_review_due.isoformat()
+            if policy.next_review_due
+            else None,
+            "new_version": new_version.label if new_version else None,
+            "sha256": new_version.sha256 if new_version else None,
+        },
+    )
+    assert policy.next_review_due is not None
+    return ReviewRecorded(
+        review_id=review.id,
+        policy_key=policy.key,
+        reviewed_on=reviewed_on,
+        next_review_due=policy.next_review_due,
+        new_version=new_version.label if new_version else None,
+        document_unchanged=unchanged,
+    )

@@ -1,0 +1,20 @@
+"""The policies sweep step: today's governor review alerts for every policy of the school."""
+
+from __future__ import annotations
+
+from bot.core.context import StepContext
+from bot.features.policies.alerts import plan_alerts
+
+__all__ = ["governor_alerts"]
+
+
+def governor_alerts(run: StepContext) -> dict[str, int]:
+    """The sweep step: governor review alerts for every policy of the school."""
+    planned = plan_alerts(
+        run.session, run.school, run.today, run.now, write=run.write, base_url=run.base_url
+    )
+    write = run.write
+    return {
+        "governor_alerts": sum(1 for p in planned if p.queued or (not write and p.recipients)),
+        "governor_alerts_unaddressed": sum(1 for p in planned if not p.recipients),
+    }

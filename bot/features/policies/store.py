@@ -1,0 +1,203 @@
+"""Storing an imported policy document: create or update its register entry and version."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.models import Person, Policy, PolicyVersion
+from bot.engine.sync import default_statement
+from bot.features.policies.attest import normalise_name
+from bot.features.policies.rules import (
+    check_document,
+    import_version_label,
+    normalise_title,
+    policy_key,
+)
+
+__all__ = ["ImportedFacts", "StoredPolicy", "store_imported"]
+
+
+@dataclass(frozen=True)
+class ImportedFacts:
+    """What an imported document says about its policy, already checked by a person or flag."""
+
+    title: str
+    next_review_due: date
+    approving_body: str = "FGB"
+    review_cycle_months: int = 12
+    last_reviewed: date | None = None
+    ratified_on: date | None = None
+    version: str | None = None
+    linked_policies: tuple[str, ...] = ()
+    lead_names: tuple[str, ...] = ()  # the DSL / policy lead, first match becomes owner
+    governor_names: tuple[str, ...] = ()  # named governors, matched to reviewers' emails
+
+
+@dataclass(frozen=True)
+class StoredPolicy:
+    """What storing an import did."""
+
+    key: str
+    created: bool
+    version: str | None  # the new version's label; None when the document was already stored
+    existing_version: str | None  # the label already holding this document
+    notes: tuple[str, ...]
+
+
+def _find_or_create(session: Session, school_id: str, title: str) -> tuple[Policy, bool]:
+    """The policy with this title's key or significant words, or a new one (and whether new)."""
+    policies = session.scalars(select(Policy).where(Policy.school_id == school_id)).all()
+    key = policy_key(title)
+    wanted = normalise_title(title)
+    policy = next((p for p in policies if p.key == key), None) or next(
+        (p for p in policies if normalise_title(p.title) == wanted), None
+    )
+    if policy is not None:
+        return policy, False
+    policy = Policy(school_id=school_id, key=key, title=title.strip()[:300])
+    policy.reviewers, policy.linked_policies = [], []
+    session.add(policy)
+    session.flush()
+    return policy, True
+
+
+def _apply_dates(policy: Policy, facts: ImportedFacts) -> list[str]:
+    """Set the document's review dates, never moving a stored date backwards; notes say so."""
+    notes: list[str] = []
+    for attr, value in (
+        ("last_reviewed", facts.last_reviewed),
+        ("ratified_on", facts.ratified_on),
+        ("next_review_due", facts.next_review_due),
+    ):
+        stored: date | None = getattr(policy, attr)
+        if value is None:
+            continue
+        if stored is not None and stored > value:
+            notes.append(
+                f"kept the stored {attr.replace('_', ' ')} {stored.isoformat()} "
+                f"(later than the document's {value.isoformat()})"
+            )
+            continue
+        setattr(policy, attr, value)
+    return notes
+
+
+def _match_people(
+    session: Session, school_id: str, policy: Policy, facts: ImportedFacts
+) -> list[str]:
+    """Owner and reviewers from the people the document names; notes count those not found."""
+    notes: list[str] = []
+    people = session.execute(
+        select(Person.id, Person.email, Person.display_name).where(
+            Person.school_id == school_id, Person.active.is_(True)
+        )
+    ).all()
+    by_name = {normalise_name(display): (pid, email) for pid, email, display in people}
+    leads = [by_name[n] for n in map(normalise_name, facts.lead_names) if n in by_name]
+    if leads:
+        policy.owner_id = leads[0][0]
+    elif facts.lead_names:
+        notes.append(f"{len(facts.lead_names)} named lead(s) not found in the directory")
+    matched = [by_name[n][1] for n in map(normalise_name, facts.governor_names) if n in by_name]
+    if matched:
+        policy.reviewers = sorted(set(policy.reviewers) | set(matched))
+    unmatched = len(facts.governor_names) - len(matched)
+    if unmatched:
+        notes.append(f"{unmatched} named governor(s) not found in the directory")
+    return notes
+
+
+def _add_version(
+    session: Session,
+    policy: Policy,
+    facts: ImportedFacts,
+    *,
+    name: str,
+    data: bytes,
+    digest: str,
+    today: date,
+) -> str:
+    """Store the document as a new version of the policy; returns its label."""
+    label = import_version_label(
+        {v.label for v in policy.versions},
+        facts.version,
+        facts.ratified_on or facts.last_reviewed or today,
+    )
+    session.add(
+        PolicyVersion(
+            school_id=policy.school_id,
+            policy_id=policy.id,
+            label=label,
+            document_name=name,
+            document=data,
+            sha256=digest,
+            published_on=today,
+            statement=default_statement(policy.title, label),
+        )
+    )
+    session.flush()
+    session.refresh(policy)
+    return label
+
+
+def store_imported(
+    session: Session,
+    school_id: str,
+    facts: ImportedFacts,
+    *,
+    document_name: str,
+    data: bytes,
+    actor: str,
+    today: date,
+) -> StoredPolicy:
+    """Create or update the policy an imported document describes, and its version.
+
+    The policy is found by key or by the same significant title words. Review dates from the
+    document never move stored dates backwards (a later recorded review wins). People named in
+    the document are matched to the directory by name; unmatched ones are reported in notes.
+    """
+    name = check_document(document_name, data)
+    policy, created = _find_or_create(session, school_id, facts.title)
+    policy.approving_body = facts.approving_body.strip()[:120] or "FGB"
+    policy.review_cycle_months = facts.review_cycle_months
+    notes = _apply_dates(policy, facts)
+    if facts.linked_policies:
+        policy.linked_policies = list(dict.fromkeys(facts.linked_policies))
+    notes += _match_people(session, school_id, policy, facts)
+    digest = hashlib.sha256(data).hexdigest()
+    existing = next((v for v in policy.versions if v.sha256 == digest), None)
+    label: str | None = None
+    if existing is None:
+        label = _add_version(
+            session, policy, facts, name=name, data=data, digest=digest, today=today
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.imported",
+        object_type="policy",
+        object_id=policy.id,
+        school_id=school_id,
+        details={
+            "created": created,
+            "document": name,
+            "sha256": digest,
+            "version": label or (existing.label if existing else None),
+            "next_review_due": policy.next_review_due.isoformat()
+            if policy.next_review_due
+            else None,
+        },
+    )
+    return StoredPolicy(
+        key=policy.key,
+        created=created,
+        version=label,
+        existing_version=existing.label if existing else None,
+        notes=tuple(notes),
+    )

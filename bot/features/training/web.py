@@ -1,0 +1,103 @@
+"""The staff member's training page action: recording a completion with an optional
+certificate (``POST /me/training/{duty_id}``, from the ``/me`` page)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from bot.core import audit
+from bot.core.clock import local_today
+from bot.core.messages import human_date
+from bot.core.models import Duty, TrainingRecord, utcnow
+from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, clean_attachment, store_file
+from bot.web.deps import check_csrf, ctx, current_user, render
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.post("/me/training/{duty_id}", include_in_schema=False)
+async def record_training(request: Request, duty_id: int) -> Response:
+    """A person records a training completion, optionally with a certificate (PDF/photo)."""
+    user = current_user(request)
+    if user is None:
+        return RedirectResponse("/signin?next=/me", status_code=303)
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    today = local_today(utcnow())
+    errors: list[str] = []
+    try:
+        completed = date.fromisoformat(str(form.get("completed_on") or ""))
+        if completed > today:
+            errors.append("The completion date cannot be in the future.")
+    except ValueError:
+        completed = today
+        errors.append("Please give the date you completed the training (e.g. 2026-11-20).")
+    provider = str(form.get("provider") or "").strip()[:200] or None
+    upload = form.get("certificate")
+    clean = None
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        try:
+            clean = clean_attachment(upload.filename, data)
+        except AttachmentError as exc:
+            errors.append(str(exc))
+    context = ctx(request)
+    with context.store.transaction() as session:
+        duty = session.get(Duty, duty_id)
+        if duty is None or duty.person_id != user.id or duty.kind != "complete_training":
+            raise HTTPException(404, "There is no such training item for you.")
+        if duty.status != "open":
+            return render(
+                request,
+                "info.html",
+                {"title": "Already recorded", "message": "This training is already done."},
+            )
+        if errors:
+            return render(
+                request,
+                "error.html",
+                {"status": 422, "message": "The training was not recorded.", "problems": errors},
+                status_code=422,
+            )
+        stored = None
+        if clean is not None:
+            folder = context.settings.uploads_dir / "certificates" / user.school_id
+            stored = str(store_file(folder, clean).relative_to(context.settings.uploads_dir))
+        course = str(duty.requirement.spec.get("course") or duty.requirement.title)
+        record = TrainingRecord(
+            school_id=user.school_id,
+            person_id=user.id,
+            course=course,
+            completed_on=completed,
+            provider=provider,
+            certificate_path=stored,
+            source="self",
+            import_key=f"self:{duty.id}:{completed.isoformat()}",
+        )
+        session.add(record)
+        session.flush()
+        duty.status, duty.closed_on, duty.closed_reason = "done", today, "done"
+        duty.evidence_ref = f"training:{record.id}"
+        audit.record(
+            session,
+            actor=user.email,
+            action="training.recorded",
+            object_type="training",
+            object_id=record.id,
+            school_id=user.school_id,
+            details={"duty": duty.id, "certificate": stored is not None},
+        )
+    return render(
+        request,
+        "info.html",
+        {
+            "title": "Thank you",
+            "message": f"Your {course} training on {human_date(completed)} has been recorded"
+            + (" with your certificate." if stored else "."),
+        },
+    )
