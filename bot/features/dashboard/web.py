@@ -46,8 +46,8 @@ from bot.core.models import (
 )
 from bot.core.permissions import DASHBOARD_READERS, GOVERNORS, REPORT_READERS
 from bot.core.store import Store
-from bot.features import extras
 from bot.features.accounts.service import holder_states
+from bot.features.dashboard import extras_tile
 from bot.features.dashboard.figures import (
     ACK_TARGET,
     AGE_BANDS,
@@ -391,7 +391,7 @@ def _extras(store: Store, school_id: str, today: date) -> dict[str, int] | None:
     """
     try:
         with store.session() as session:
-            counts = extras.dashboard_counts(session, school_id, today)
+            counts = extras_tile.dashboard_counts(session, school_id, today)
     except Exception:  # an optional tile must never take the dashboard down
         log.exception("bot.features.extras.dashboard_counts failed; tile hidden")
         return None
