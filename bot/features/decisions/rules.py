@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -119,6 +119,132 @@ def _initials(raw: str) -> str | None:
     return letters.upper()
 
 
+# --------------------------------------------------------------------------- the decision form
+
+Subject = tuple[int | None, str | None]  # (the person's id, or a minimal name)
+
+
+def _staff_subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> Subject:
+    """A member of staff chosen from the directory."""
+    raw = fields.get("subject_person_id", "")
+    person_id = int(raw) if raw.isdigit() and int(raw) in people else None
+    if person_id is None:
+        errors["subject_person_id"] = "Choose the person from the list."
+    return person_id, None
+
+
+def _pupil_subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> Subject:
+    """A pupil: initials and year group only."""
+    initials = _initials(fields.get("pupil_initials", ""))
+    year = fields.get("pupil_year", "")
+    if initials is None:
+        errors["pupil_initials"] = (
+            "Give the pupil's initials only (up to 4 letters, e.g. J.S.), not their name."
+        )
+    if year not in YEAR_GROUPS:
+        errors["pupil_year"] = "Choose the pupil's year group."
+    return None, f"{initials}, {year}"
+
+
+def _visitor_subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> Subject:
+    """A visitor's name and organisation."""
+    visitor = _clean(fields.get("visitor_name"), 100).replace("\n", " ")
+    organisation = _clean(fields.get("visitor_organisation"), 100).replace("\n", " ")
+    if len(visitor) < 2:
+        errors["visitor_name"] = "Give the visitor's name."
+    return None, f"{visitor} ({organisation})" if organisation else visitor
+
+
+def _other_subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> Subject:
+    """Someone else, said briefly."""
+    name = _clean(fields.get("subject_other"), 120).replace("\n", " ")
+    if len(name) < 2:
+        errors["subject_other"] = "Say briefly who this is about (keep it minimal)."
+    return None, name
+
+
+_SUBJECTS: dict[
+    str, Callable[[Mapping[str, str], Mapping[int, str], dict[str, str]], Subject]
+] = {
+    "staff": _staff_subject,
+    "pupil": _pupil_subject,
+    "visitor": _visitor_subject,
+    "other": _other_subject,
+}
+
+
+def _subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> tuple[str, int | None, str | None]:
+    """Who the decision is about: (subject type, person id, name)."""
+    subject_type = fields.get("subject_type", "")
+    check = _SUBJECTS.get(subject_type)
+    if check is None:
+        errors["subject_type"] = "Choose who the decision is about."
+        return subject_type, None, None
+    person_id, name = check(fields, people, errors)
+    return subject_type, person_id, name
+
+
+def _long_text(
+    fields: Mapping[str, str], field: str, missing: str, what: str, errors: dict[str, str]
+) -> str:
+    """A required text box of at most MAX_TEXT characters."""
+    value = _clean(fields.get(field), MAX_TEXT + 1)
+    if not value:
+        errors[field] = missing
+    elif len(value) > MAX_TEXT:
+        errors[field] = f"Keep the {what} to {MAX_TEXT} characters."
+    return value
+
+
+def _decider(
+    fields: Mapping[str, str], leaders: Mapping[int, str], errors: dict[str, str]
+) -> int | None:
+    """Who decided: one of the leaders."""
+    raw_decider = fields.get("decided_by_id", "")
+    decider = int(raw_decider) if raw_decider.isdigit() else None
+    if decider is None or decider not in leaders:
+        errors["decided_by_id"] = (
+            "Choose who decided: it must be the DSL, a deputy DSL or the headteacher."
+        )
+    return decider
+
+
+def _decided_on(fields: Mapping[str, str], today: date, errors: dict[str, str]) -> date | None:
+    """The date of the decision: not in the future, not more than ten years ago."""
+    decided_on = _parse_date(fields.get("decided_on"))
+    if decided_on is None:
+        errors["decided_on"] = "Give the date of the decision, like 2026-11-23."
+    elif decided_on > today:
+        errors["decided_on"] = "The date of the decision cannot be in the future."
+    elif decided_on < today - timedelta(days=3653):
+        errors["decided_on"] = "The date of the decision is more than ten years ago."
+    return decided_on
+
+
+def _review_on(
+    fields: Mapping[str, str], decided_on: date | None, today: date, errors: dict[str, str]
+) -> date | None:
+    """The review date: after the decision, within MAX_REVIEW_YEARS."""
+    review_on = _parse_date(fields.get("review_on"))
+    if review_on is None:
+        errors["review_on"] = "Give a review date, like 2027-03-01."
+    elif decided_on is not None and review_on <= decided_on:
+        errors["review_on"] = "The review date must be after the date of the decision."
+    elif review_on > (decided_on or today) + timedelta(days=365 * MAX_REVIEW_YEARS):
+        errors["review_on"] = f"Review it within {MAX_REVIEW_YEARS} years."
+    return review_on
+
+
 def validate_decision(
     fields: Mapping[str, str],
     *,
@@ -140,66 +266,14 @@ def validate_decision(
     kind = fields.get("kind", "")
     if kind not in DECISION_KINDS:
         errors["kind"] = "Choose what kind of decision this is."
-    subject_type = fields.get("subject_type", "")
-    person_id: int | None = None
-    name: str | None = None
-    if subject_type == "staff":
-        raw = fields.get("subject_person_id", "")
-        person_id = int(raw) if raw.isdigit() and int(raw) in people else None
-        if person_id is None:
-            errors["subject_person_id"] = "Choose the person from the list."
-    elif subject_type == "pupil":
-        initials = _initials(fields.get("pupil_initials", ""))
-        year = fields.get("pupil_year", "")
-        if initials is None:
-            errors["pupil_initials"] = (
-                "Give the pupil's initials only (up to 4 letters, e.g. J.S.), not their name."
-            )
-        if year not in YEAR_GROUPS:
-            errors["pupil_year"] = "Choose the pupil's year group."
-        name = f"{initials}, {year}"
-    elif subject_type == "visitor":
-        visitor = _clean(fields.get("visitor_name"), 100).replace("\n", " ")
-        organisation = _clean(fields.get("visitor_organisation"), 100).replace("\n", " ")
-        if len(visitor) < 2:
-            errors["visitor_name"] = "Give the visitor's name."
-        name = f"{visitor} ({organisation})" if organisation else visitor
-    elif subject_type == "other":
-        name = _clean(fields.get("subject_other"), 120).replace("\n", " ")
-        if len(name) < 2:
-            errors["subject_other"] = "Say briefly who this is about (keep it minimal)."
-    else:
-        errors["subject_type"] = "Choose who the decision is about."
-    decision = _clean(fields.get("decision"), MAX_TEXT + 1)
-    reasons = _clean(fields.get("reasons"), MAX_TEXT + 1)
-    if not decision:
-        errors["decision"] = "Write down what was decided."
-    elif len(decision) > MAX_TEXT:
-        errors["decision"] = f"Keep the decision to {MAX_TEXT} characters."
-    if not reasons:
-        errors["reasons"] = "Write down the reasons for the decision."
-    elif len(reasons) > MAX_TEXT:
-        errors["reasons"] = f"Keep the reasons to {MAX_TEXT} characters."
-    raw_decider = fields.get("decided_by_id", "")
-    decider = int(raw_decider) if raw_decider.isdigit() else None
-    if decider is None or decider not in leaders:
-        errors["decided_by_id"] = (
-            "Choose who decided: it must be the DSL, a deputy DSL or the headteacher."
-        )
-    decided_on = _parse_date(fields.get("decided_on"))
-    if decided_on is None:
-        errors["decided_on"] = "Give the date of the decision, like 2026-11-23."
-    elif decided_on > today:
-        errors["decided_on"] = "The date of the decision cannot be in the future."
-    elif decided_on < today - timedelta(days=3653):
-        errors["decided_on"] = "The date of the decision is more than ten years ago."
-    review_on = _parse_date(fields.get("review_on"))
-    if review_on is None:
-        errors["review_on"] = "Give a review date, like 2027-03-01."
-    elif decided_on is not None and review_on <= decided_on:
-        errors["review_on"] = "The review date must be after the date of the decision."
-    elif review_on > (decided_on or today) + timedelta(days=365 * MAX_REVIEW_YEARS):
-        errors["review_on"] = f"Review it within {MAX_REVIEW_YEARS} years."
+    subject_type, person_id, name = _subject(fields, people, errors)
+    decision = _long_text(fields, "decision", "Write down what was decided.", "decision", errors)
+    reasons = _long_text(
+        fields, "reasons", "Write down the reasons for the decision.", "reasons", errors
+    )
+    decider = _decider(fields, leaders, errors)
+    decided_on = _decided_on(fields, today, errors)
+    review_on = _review_on(fields, decided_on, today, errors)
     on_paper = fields.get("agreement_on_paper") == "yes"
     if kind == "pupil_device" and not (has_files or on_paper):
         errors["agreement_on_paper"] = (
