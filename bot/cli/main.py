@@ -19,10 +19,11 @@ from bot.cli.common import (
     where,
 )
 from bot.features.dashboard.cli import digest, teams_app
-from bot.features.extras_cli import decisions_app, visitors_app
+from bot.features.decisions.cli import decisions_app
 from bot.features.policies.cli import governors_app, policies_app
 from bot.features.reports.cli import reports_app
 from bot.features.training.cli import training_app
+from bot.features.visitors.cli import visitors_app
 
 __all__ = ["app", "main"]
 

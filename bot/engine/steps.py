@@ -10,12 +10,21 @@ from collections.abc import Callable
 
 from bot.core.context import StepContext
 from bot.features.dashboard.digest import digest_step
-from bot.features.extras import extras_step
+from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
 from bot.features.reports.step import report_sweep
+from bot.features.tasks.step import tasks_step
+from bot.features.visitors.step import visitors_step
 
 __all__ = ["STEPS", "Step"]
 
 Step = Callable[[StepContext], dict[str, int]]
 
-STEPS: tuple[Step, ...] = (governor_alerts, report_sweep, digest_step, extras_step)
+STEPS: tuple[Step, ...] = (
+    governor_alerts,
+    report_sweep,
+    digest_step,
+    decision_reminders_step,  # the order of the last three is the old single "extras" step's
+    tasks_step,
+    visitors_step,
+)

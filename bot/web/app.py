@@ -16,13 +16,15 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from bot.core.context import AppContext
 from bot.core.settings import Settings
-from bot.features import extras_web
 from bot.features.accounts import web as accounts_web
 from bot.features.dashboard import web as dashboard_web
+from bot.features.decisions import web as decisions_web
 from bot.features.policies import web as policies_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
+from bot.features.tasks import web as tasks_web
 from bot.features.training import web as training_web
+from bot.features.visitors import web as visitors_web
 from bot.web import auth, links
 from bot.web.deps import render, templates
 
@@ -44,7 +46,9 @@ ROUTERS = (
     accounts_web.router,
     policies_web.router,
     training_web.router,
-    extras_web.router,
+    decisions_web.router,
+    tasks_web.router,
+    visitors_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 

@@ -25,7 +25,8 @@ from bot.core.models import (
     VisitorAssurance,
 )
 from bot.engine.sweep import run_sweep
-from bot.features import extras
+from bot.features.dashboard.extras_tile import dashboard_counts
+from bot.features.decisions import rules, service
 from tests.features.decisions.test_support import (  # noqa: F401
     PDF,
     TERMS,
@@ -91,8 +92,8 @@ def _store_decision(env: Env, today: date = TODAY, **overrides: Any) -> int:
     with env.context.store.transaction() as session:
         actor = session.get(Person, ids["deputy"])
         assert actor is not None
-        decision = extras.create_decision(
-            session, env.school, extras.DecisionInput(**values), actor, today
+        decision = service.create_decision(
+            session, env.school, rules.DecisionInput(**values), actor, today
         )
         return decision.id
 
@@ -105,7 +106,7 @@ def test_only_leadership_can_open_the_register(env: Env) -> None:
     with env.context.store.transaction() as session:
         decision = session.get(Decision, decision_id)
         assert decision is not None
-        extras.store_attachments(
+        service.store_attachments(
             session, decision, [_clean_pdf()], env.context.settings.uploads_dir, "test"
         )
         attachment_id = session.scalars(select(DecisionAttachment.id)).one()
@@ -157,7 +158,7 @@ def test_record_view_and_review_with_audit_but_no_contents_in_it(env: Env) -> No
     assert "Saved." in page.text and SECRET in page.text and "Ben Brook" in page.text
     decision_id = int(re.findall(r"/decisions/(\d+)", location)[0])
     listing = client.get("/decisions")
-    assert extras.decision_reference(decision_id) in listing.text
+    assert rules.decision_reference(decision_id) in listing.text
     assert "Pre-existing relationship" in listing.text
     # a review that keeps it, then one that closes it
     token = csrf_of(page.text)
@@ -183,7 +184,7 @@ def test_record_view_and_review_with_audit_but_no_contents_in_it(env: Env) -> No
     )
     assert closed.status_code == 200 and "Closed on Monday 23 November 2026" in closed.text
     assert "Continues; next review 01 Jun 2027" in closed.text
-    assert extras.decision_reference(decision_id) in client.get("/decisions?status=closed").text
+    assert rules.decision_reference(decision_id) in client.get("/decisions?status=closed").text
     with env.context.store.session() as session:
         decision = session.get(Decision, decision_id)
         assert decision is not None and decision.status == "closed"
@@ -349,7 +350,7 @@ def test_review_reminders_14_days_before_on_the_day_then_weekly(
     env = make_env(school, database_url, today=date(2026, 11, 2), terms=TERMS)
     decision_id = _store_decision(env, today=date(2026, 11, 2), review_on=date(2026, 12, 7))
     soon_id = _store_decision(env, today=date(2026, 11, 2), review_on=date(2026, 11, 9))
-    ref, soon = extras.decision_reference(decision_id), extras.decision_reference(soon_id)
+    ref, soon = rules.decision_reference(decision_id), rules.decision_reference(soon_id)
     ctx = env.context
     settings = ctx.settings.model_copy(update={"base_url": "https://bot.oak.example"})
     day = date(2026, 11, 2)
@@ -363,7 +364,7 @@ def test_review_reminders_14_days_before_on_the_day_then_weekly(
                         select(Person).where(Person.email == "head@oak.example")
                     )
                     assert decision is not None and head is not None
-                    extras.review_decision(
+                    service.review_decision(
                         session, decision, head, "continue", date(2027, 7, 1), "", day
                     )
                 run_sweep(ctx.store, settings, ctx.config, ctx.connectors)
@@ -441,13 +442,13 @@ def test_a_leaver_decider_leaves_the_dsl_and_a_dry_run_sends_nothing(env: Env) -
         deputy.active = False
     day = TODAY + timedelta(days=30)
     with env.context.store.transaction() as session:
-        planned = extras.plan_decision_reminders(session, env.school, day, at(day), write=False)
+        planned = service.plan_decision_reminders(session, env.school, day, at(day), write=False)
         assert [(p.decision_id, p.recipients) for p in planned] == [
             (decision_id, ("dsl@oak.example",))
         ]
         saturday = day + timedelta(days=3)
         assert (
-            extras.plan_decision_reminders(session, env.school, saturday, at(saturday), write=True)
+            service.plan_decision_reminders(session, env.school, saturday, at(saturday), write=True)
             == []
         )
     assert env.outbox("decision_review") == []
@@ -465,7 +466,7 @@ def test_dashboard_counts(env: Env) -> None:
         decision = session.get(Decision, closed)
         head = session.scalar(select(Person).where(Person.email == "head@oak.example"))
         assert decision is not None and head is not None
-        extras.review_decision(session, decision, head, "closed", None, "", TODAY)
+        service.review_decision(session, decision, head, "closed", None, "", TODAY)
         session.add_all(
             [
                 VisitorAssurance(school_id="oak", name=n, visit_date=d, rules_sha256="0" * 64)
@@ -473,7 +474,7 @@ def test_dashboard_counts(env: Env) -> None:
             ]
         )
     with env.context.store.session() as session:
-        assert extras.dashboard_counts(session, "oak", TODAY) == {
+        assert dashboard_counts(session, "oak", TODAY) == {
             "decisions_due": 2,
             "tasks_overdue": 0,
             "visitors_today": 2,
@@ -501,7 +502,7 @@ def test_cli_lists_counts_only_unless_a_leader_asks(env: Env, cli: CliRunner) ->
         subject_person_id=_ids(env)["ben"],
         review_on=TODAY + timedelta(days=90),
     )
-    ref = extras.decision_reference(decision_id)
+    ref = rules.decision_reference(decision_id)
     with time_machine.travel(at(TODAY), tick=True):
         counts = cli.invoke(cli_app, ["decisions", "list"])
         assert counts.exit_code == 0, counts.output

@@ -27,7 +27,9 @@ from bot.engine.duties import (
     term_base,
 )
 from bot.engine.sweep import run_sweep
-from bot.features import extras
+from bot.features import tasks
+from bot.features.dashboard.extras_tile import dashboard_counts
+from bot.features.tasks import service as tasks_service
 from tests.features.decisions.test_support import TERMS, Env, csrf_of, make_env
 from tests.support.helpers import SchoolBuilder, at
 
@@ -261,7 +263,7 @@ def test_config_errors_name_the_line(tmp_path: Path, spec: dict[str, object], me
 def test_the_documented_examples_are_valid() -> None:
     import yaml
 
-    block = (extras.__doc__ or "").split("::", 1)[1].split("\n\n")[1]
+    block = (tasks.__doc__ or "").split("::", 1)[1].split("\n\n")[1]
     data = yaml.safe_load(block)
     school = calendar(cadences=data["cadences"], requirements=data["requirements"])
     everies = [(r.id, r.every, r.owners) for r in school.requirements]
@@ -295,7 +297,7 @@ def _press_done(env: Env, email: str, day: date) -> None:
             .join(Person, Person.id == Duty.person_id)
             .where(Person.email == email, Duty.status == "open", Duty.kind == "recurring_task")
         ).one()
-        result = extras.complete_task(
+        result = tasks_service.complete_task(
             session,
             env.school,
             duty,
@@ -396,7 +398,7 @@ def test_weekly_photo_upload_across_half_term(school: SchoolBuilder, database_ur
         assert [e.details["duties_closed"] for e in events] == [2, 2]
     mail = env.outbox("reminder")[0]
     assert "Mark as done" in mail.payload["text"] and "/task/" in mail.payload["html"]
-    counts = extras.dashboard_counts(env.context.store.session(), "oak", date(2026, 11, 16))
+    counts = dashboard_counts(env.context.store.session(), "oak", date(2026, 11, 16))
     assert counts["tasks_overdue"] == 2  # week 46, due on Friday 13th, still open
     env.context.store.dispose()
 

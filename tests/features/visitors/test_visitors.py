@@ -16,8 +16,8 @@ from bot.cli.main import app as cli_app
 from bot.core.models import AuditEvent, VisitorAssurance
 from bot.core.outbox import dispatch
 from bot.engine.sweep import run_sweep
-from bot.features import extras
 from bot.features.reports.intake import RateLimiter
+from bot.features.visitors import rules as visitors
 from tests.features.decisions.test_support import (  # noqa: F401
     Env,
     csrf_of,
@@ -76,7 +76,7 @@ def test_a_school_can_write_its_own_rules(school: SchoolBuilder) -> None:
     _confirm(env.client())
     with env.context.store.session() as session:
         stored = session.scalars(select(VisitorAssurance)).one()
-        assert stored.rules_sha256 == extras.rules_sha256(extras.visitor_rules(env.school))
+        assert stored.rules_sha256 == visitors.rules_sha256(visitors.visitor_rules(env.school))
     env.context.store.dispose()
 
 

@@ -1,4 +1,4 @@
-"""``compliance-bot decisions ...`` and ``compliance-bot visitors ...``.
+"""``compliance-bot decisions ...``: the register's counts, and an audited listing.
 
 The decisions register is leadership data: ``decisions list`` prints counts by type only, unless
 ``--show`` is given with ``--as`` naming a DSL, deputy DSL or headteacher (and that is audited).
@@ -11,21 +11,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import as_of_today, console, context, err, friendly, schools_of
+from bot.cli.common import AsOf, as_of_today, console, context, err, friendly, schools_of
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
     from bot.core.models import Person
 
-__all__ = ["decisions_app", "visitors_app"]
+__all__ = ["decisions_app"]
 
 
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help="School id (default: every school).")
-]
-AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
 ]
 
 
@@ -67,7 +64,7 @@ def decisions_list(
     actor: Annotated[
         str | None, typer.Option("--as", help="Your email, for --show (recorded).")
     ] = None,
-    as_of: AsOfOption = None,
+    as_of: AsOf = None,
 ) -> None:
     """Counts of open decisions by type and review state (no personal details)."""
     from rich.table import Table
@@ -75,7 +72,7 @@ def decisions_list(
 
     from bot.core import audit
     from bot.core.models import Decision
-    from bot.features import extras
+    from bot.features.decisions import rules
 
     ctx = context()
     today = as_of_today(as_of)
@@ -87,16 +84,16 @@ def decisions_list(
                 .where(Decision.school_id == config.id)
                 .order_by(Decision.status.desc(), Decision.review_on, Decision.id)
             ).all()
-            states = Counter(extras.review_state(d.review_on, d.status, today) for d in decisions)
+            states = Counter(rules.review_state(d.review_on, d.status, today) for d in decisions)
             kinds = Counter(d.kind for d in decisions if d.status == "open")
             console.print(
                 f"[bold]{config.name}[/] — {states['overdue'] + states['due'] + states['ok']} "
                 f"open decision(s): [red]{states['overdue']} overdue for review[/], "
-                f"[yellow]{states['due']} due within {extras.DUE_SOON_DAYS} days[/]; "
+                f"[yellow]{states['due']} due within {rules.DUE_SOON_DAYS} days[/]; "
                 f"{states['closed']} closed.",
                 soft_wrap=True,
             )
-            for kind, label in extras.SHORT_KINDS.items():
+            for kind, label in rules.SHORT_KINDS.items():
                 if kinds[kind]:
                     console.print(f"  {label}: {kinds[kind]}")
             if leader is None:
@@ -106,11 +103,11 @@ def decisions_list(
                 table.add_column(column)
             for d in decisions:
                 about = d.subject_person.display_name if d.subject_person else d.subject_name
-                state = extras.review_state(d.review_on, d.status, today)
+                state = rules.review_state(d.review_on, d.status, today)
                 review = "closed" if state == "closed" else f"{d.review_on:%d %b %Y} ({state})"
                 table.add_row(
-                    extras.decision_reference(d.id),
-                    extras.SHORT_KINDS.get(d.kind, d.kind),
+                    rules.decision_reference(d.id),
+                    rules.SHORT_KINDS.get(d.kind, d.kind),
                     about or "—",
                     d.decided_by.display_name,
                     review,
@@ -126,29 +123,6 @@ def decisions_list(
             )
 
 
-def visitors_purge(
-    school: SchoolOption = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Only say how many would be deleted.")
-    ] = False,
-    as_of: AsOfOption = None,
-) -> None:
-    """Delete visitors' confirmations older than each school's retention (the sweep does too)."""
-    from bot.features import extras
-
-    ctx = context()
-    today = as_of_today(as_of)
-    for config in schools_of(ctx, school):
-        with ctx.store.transaction() as session:
-            count = extras.purge_visitors(session, config, today, write=not dry_run)
-        verb = "would be deleted" if dry_run else "deleted"
-        console.print(
-            f"{config.name}: {count} visitor confirmation(s) older than "
-            f"{config.visitor_retention_days} days {verb}."
-        )
-
 
 decisions_app = typer.Typer(help="The decisions and exceptions register.", no_args_is_help=True)
-visitors_app = typer.Typer(help="Visitors' confirmations.", no_args_is_help=True)
 decisions_app.command("list")(friendly(decisions_list))
-visitors_app.command("purge")(friendly(visitors_purge))

@@ -1,0 +1,367 @@
+"""The register's pure rules: kinds and labels, checking the forms, review state, the reference
+format, and which review reminder stage is due and what its subject says."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.core.config import Cadence
+from bot.core.messages import human_date
+from bot.engine.duties import reminder_stages
+
+__all__ = [
+    "DECISION_CADENCE",
+    "DECISION_KINDS",
+    "DUE_SOON_DAYS",
+    "MAX_REVIEW_YEARS",
+    "MAX_TEXT",
+    "REVIEW_KEY_PREFIX",
+    "SHORT_KINDS",
+    "SUBJECT_TYPES",
+    "YEAR_GROUPS",
+    "DecisionInput",
+    "DecisionInputError",
+    "decision_reference",
+    "review_key",
+    "review_recipients",
+    "review_state",
+    "review_subject",
+    "seen_stage",
+    "validate_decision",
+    "validate_review",
+]
+
+DUE_SOON_DAYS = 14  # a decision is "due" when its review date is this close (or past)
+DECISION_CADENCE = Cadence(
+    before_due=(DUE_SOON_DAYS,), on_due=True, overdue_every_days=7, max_reminders=60, escalate=()
+)
+DECISION_KINDS: dict[str, str] = {
+    "relationship": "Pre-existing relationship (e.g. related to a pupil, or connected to a "
+    "family on social media)",
+    "pupil_device": "A pupil's exceptional use of a personal device (e.g. medical monitoring)",
+    "visitor_device": "A visitor's access to devices (e.g. multi-agency work)",
+    "staff_device": "Permission for staff to use a personal device (e.g. an emergency)",
+    "other": "Another decision or exception",
+}
+SHORT_KINDS: dict[str, str] = {
+    "relationship": "Pre-existing relationship",
+    "pupil_device": "Pupil's personal device",
+    "visitor_device": "Visitor device access",
+    "staff_device": "Staff personal device",
+    "other": "Other",
+}
+SUBJECT_TYPES: dict[str, str] = {
+    "staff": "A member of staff, governor or volunteer in the directory",
+    "pupil": "A pupil (initials and year group only)",
+    "visitor": "A visitor or someone from another agency",
+    "other": "Someone else",
+}
+YEAR_GROUPS = ("Nursery", "Reception", *(f"Year {n}" for n in range(1, 14)))
+MAX_TEXT = 4000
+MAX_REVIEW_YEARS = 3
+REVIEW_KEY_PREFIX = "decision-review"
+
+
+def _clean(text: str | None, limit: int) -> str:
+    """Trimmed text without control characters (new lines kept), cut to ``limit``."""
+    value = "".join(
+        c for c in (text or "") if c in "\n\t" or unicodedata.category(c)[0] != "C"
+    ).strip()
+    return value[:limit]
+
+
+def _parse_date(raw: str | None) -> date | None:
+    """An ISO date, or None when it is not one."""
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+
+
+class DecisionInputError(ValueError):
+    """The decision form has problems: ``errors`` maps each field to one plain message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    """A checked decision, ready to store."""
+
+    kind: str
+    subject_type: str
+    subject_person_id: int | None
+    subject_name: str | None
+    decision: str
+    reasons: str
+    decided_by_id: int
+    decided_on: date
+    review_on: date
+    agreement_on_paper: bool
+
+
+def decision_reference(decision_id: int) -> str:
+    """The reference people quote: ``DEC-0007``."""
+    return f"DEC-{decision_id:04d}"
+
+
+def _initials(raw: str) -> str | None:
+    """A pupil's initials ('j.s.' -> 'JS'); None when it looks like more than initials."""
+    letters = re.sub(r"[\s.\-']", "", raw)
+    if not letters or len(letters) > 4 or not letters.isalpha():
+        return None
+    return letters.upper()
+
+
+# --------------------------------------------------------------------------- the decision form
+
+Subject = tuple[int | None, str | None]  # (the person's id, or a minimal name)
+
+
+def _staff_subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> Subject:
+    """A member of staff chosen from the directory."""
+    raw = fields.get("subject_person_id", "")
+    person_id = int(raw) if raw.isdigit() and int(raw) in people else None
+    if person_id is None:
+        errors["subject_person_id"] = "Choose the person from the list."
+    return person_id, None
+
+
+def _pupil_subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> Subject:
+    """A pupil: initials and year group only."""
+    initials = _initials(fields.get("pupil_initials", ""))
+    year = fields.get("pupil_year", "")
+    if initials is None:
+        errors["pupil_initials"] = (
+            "Give the pupil's initials only (up to 4 letters, e.g. J.S.), not their name."
+        )
+    if year not in YEAR_GROUPS:
+        errors["pupil_year"] = "Choose the pupil's year group."
+    return None, f"{initials}, {year}"
+
+
+def _visitor_subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> Subject:
+    """A visitor's name and organisation."""
+    visitor = _clean(fields.get("visitor_name"), 100).replace("\n", " ")
+    organisation = _clean(fields.get("visitor_organisation"), 100).replace("\n", " ")
+    if len(visitor) < 2:
+        errors["visitor_name"] = "Give the visitor's name."
+    return None, f"{visitor} ({organisation})" if organisation else visitor
+
+
+def _other_subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> Subject:
+    """Someone else, said briefly."""
+    name = _clean(fields.get("subject_other"), 120).replace("\n", " ")
+    if len(name) < 2:
+        errors["subject_other"] = "Say briefly who this is about (keep it minimal)."
+    return None, name
+
+
+_SUBJECTS: dict[
+    str, Callable[[Mapping[str, str], Mapping[int, str], dict[str, str]], Subject]
+] = {
+    "staff": _staff_subject,
+    "pupil": _pupil_subject,
+    "visitor": _visitor_subject,
+    "other": _other_subject,
+}
+
+
+def _subject(
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+) -> tuple[str, int | None, str | None]:
+    """Who the decision is about: (subject type, person id, name)."""
+    subject_type = fields.get("subject_type", "")
+    check = _SUBJECTS.get(subject_type)
+    if check is None:
+        errors["subject_type"] = "Choose who the decision is about."
+        return subject_type, None, None
+    person_id, name = check(fields, people, errors)
+    return subject_type, person_id, name
+
+
+def _long_text(
+    fields: Mapping[str, str], field: str, missing: str, what: str, errors: dict[str, str]
+) -> str:
+    """A required text box of at most MAX_TEXT characters."""
+    value = _clean(fields.get(field), MAX_TEXT + 1)
+    if not value:
+        errors[field] = missing
+    elif len(value) > MAX_TEXT:
+        errors[field] = f"Keep the {what} to {MAX_TEXT} characters."
+    return value
+
+
+def _decider(
+    fields: Mapping[str, str], leaders: Mapping[int, str], errors: dict[str, str]
+) -> int | None:
+    """Who decided: one of the leaders."""
+    raw_decider = fields.get("decided_by_id", "")
+    decider = int(raw_decider) if raw_decider.isdigit() else None
+    if decider is None or decider not in leaders:
+        errors["decided_by_id"] = (
+            "Choose who decided: it must be the DSL, a deputy DSL or the headteacher."
+        )
+    return decider
+
+
+def _decided_on(fields: Mapping[str, str], today: date, errors: dict[str, str]) -> date | None:
+    """The date of the decision: not in the future, not more than ten years ago."""
+    decided_on = _parse_date(fields.get("decided_on"))
+    if decided_on is None:
+        errors["decided_on"] = "Give the date of the decision, like 2026-11-23."
+    elif decided_on > today:
+        errors["decided_on"] = "The date of the decision cannot be in the future."
+    elif decided_on < today - timedelta(days=3653):
+        errors["decided_on"] = "The date of the decision is more than ten years ago."
+    return decided_on
+
+
+def _review_on(
+    fields: Mapping[str, str], decided_on: date | None, today: date, errors: dict[str, str]
+) -> date | None:
+    """The review date: after the decision, within MAX_REVIEW_YEARS."""
+    review_on = _parse_date(fields.get("review_on"))
+    if review_on is None:
+        errors["review_on"] = "Give a review date, like 2027-03-01."
+    elif decided_on is not None and review_on <= decided_on:
+        errors["review_on"] = "The review date must be after the date of the decision."
+    elif review_on > (decided_on or today) + timedelta(days=365 * MAX_REVIEW_YEARS):
+        errors["review_on"] = f"Review it within {MAX_REVIEW_YEARS} years."
+    return review_on
+
+
+def validate_decision(
+    fields: Mapping[str, str],
+    *,
+    leaders: Mapping[int, str],
+    people: Mapping[int, str],
+    has_files: bool,
+    today: date,
+) -> DecisionInput:
+    """Check the decision form; raise DecisionInputError naming every problem.
+
+    Args:
+        fields: the form's text fields.
+        leaders: who may decide (DSL, deputies, headteacher): id -> name.
+        people: the school's active people (for "a member of staff"): id -> name.
+        has_files: whether files are attached (a pupil's device needs the written agreement).
+        today: the school's date.
+    """
+    errors: dict[str, str] = {}
+    kind = fields.get("kind", "")
+    if kind not in DECISION_KINDS:
+        errors["kind"] = "Choose what kind of decision this is."
+    subject_type, person_id, name = _subject(fields, people, errors)
+    decision = _long_text(fields, "decision", "Write down what was decided.", "decision", errors)
+    reasons = _long_text(
+        fields, "reasons", "Write down the reasons for the decision.", "reasons", errors
+    )
+    decider = _decider(fields, leaders, errors)
+    decided_on = _decided_on(fields, today, errors)
+    review_on = _review_on(fields, decided_on, today, errors)
+    on_paper = fields.get("agreement_on_paper") == "yes"
+    if kind == "pupil_device" and not (has_files or on_paper):
+        errors["agreement_on_paper"] = (
+            "A pupil's device needs the written agreement: attach it, or tick that the signed "
+            "copy is kept on paper."
+        )
+    if errors:
+        raise DecisionInputError(errors)
+    assert decider is not None and decided_on is not None and review_on is not None
+    return DecisionInput(
+        kind=kind,
+        subject_type=subject_type,
+        subject_person_id=person_id,
+        subject_name=name,
+        decision=decision,
+        reasons=reasons,
+        decided_by_id=decider,
+        decided_on=decided_on,
+        review_on=review_on,
+        agreement_on_paper=on_paper,
+    )
+
+
+def validate_review(fields: Mapping[str, str], today: date) -> tuple[str, date | None, str]:
+    """Check a review: (outcome, next review date or None when closed, notes)."""
+    errors: dict[str, str] = {}
+    outcome = fields.get("outcome", "")
+    next_on: date | None = None
+    if outcome == "continue":
+        next_on = _parse_date(fields.get("next_review_on"))
+        if next_on is None:
+            errors["next_review_on"] = "Give the next review date, like 2027-03-01."
+        elif next_on <= today:
+            errors["next_review_on"] = "The next review date must be after today."
+        elif next_on > today + timedelta(days=365 * MAX_REVIEW_YEARS):
+            errors["next_review_on"] = f"Review it again within {MAX_REVIEW_YEARS} years."
+    elif outcome != "closed":
+        errors["outcome"] = "Choose whether the decision continues or is closed."
+    notes = _clean(fields.get("notes"), MAX_TEXT + 1)
+    if len(notes) > MAX_TEXT:
+        errors["notes"] = f"Keep the notes to {MAX_TEXT} characters."
+    if errors:
+        raise DecisionInputError(errors)
+    return outcome, next_on, notes
+
+
+def review_state(review_on: date | None, status: str, today: date) -> str:
+    """'closed', 'overdue', 'due' (within 14 days or today) or 'ok'."""
+    if status != "open" or review_on is None:
+        return "closed"
+    if review_on < today:
+        return "overdue"
+    if review_on <= today + timedelta(days=DUE_SOON_DAYS):
+        return "due"
+    return "ok"
+
+
+# --------------------------------------------------------------------------- review reminders
+
+
+def review_key(school_id: str, decision_id: int, review_on: date, stage: int) -> str:
+    """The outbox key of one review reminder (school, decision, review date, stage)."""
+    return f"{REVIEW_KEY_PREFIX}:{school_id}:{decision_id}:{review_on.isoformat()}:{stage}"
+
+
+def seen_stage(review_on: date, set_on: date, cadence: Cadence) -> int:
+    """The stage already reached when the review date was set (not worth an email)."""
+    opened = review_on - timedelta(days=max(cadence.before_due, default=0))
+    reached = [s for s in reminder_stages(opened, review_on, cadence, set_on) if s[2] <= set_on]
+    return reached[-1][0] if reached else -1
+
+
+def review_subject(label: str, review_on: date, today: date, reference: str) -> str:
+    """The reminder's subject line: overdue, due today, or due in N days."""
+    if label.startswith("overdue:"):
+        return f"Overdue review: decision {reference} (was due {human_date(review_on)})"
+    days = (review_on - today).days
+    if days <= 0:
+        return f"Review due today: decision {reference}"
+    return f"Review due in {days} day{'s' if days != 1 else ''}: decision {reference}"
+
+
+def review_recipients(
+    decider: str, active: bool, dsl: Sequence[str], headteacher: str
+) -> list[str]:
+    """Who hears: the decider (while active) and the DSL; the headteacher if nobody else."""
+    recipients = [decider] if active else []
+    recipients += [e for e in dsl if e not in recipients]
+    if not recipients:
+        recipients = [headteacher]
+    return recipients

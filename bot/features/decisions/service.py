@@ -1,0 +1,393 @@
+"""The register in the database: recording and reviewing decisions, their files, the review
+reminders the sweep queues, and the count of decisions due for review."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.clock import send_after
+from bot.core.config import SchoolConfig
+from bot.core.messages import human_date, notice
+from bot.core.models import (
+    Decision,
+    DecisionAttachment,
+    DecisionReview,
+    OutboxMessage,
+    Person,
+    PersonRole,
+)
+from bot.core.outbox import enqueue_email
+from bot.core.permissions import LEADERSHIP
+from bot.core.uploads import CleanFile, remove_files, store_file
+from bot.engine.duties import next_reminder
+from bot.features.decisions.rules import (
+    DECISION_CADENCE,
+    DUE_SOON_DAYS,
+    REVIEW_KEY_PREFIX,
+    SHORT_KINDS,
+    DecisionInput,
+    decision_reference,
+    review_key,
+    review_recipients,
+    review_subject,
+    seen_stage,
+)
+
+__all__ = [
+    "ReviewReminder",
+    "active_people",
+    "attachment_path",
+    "count_decisions_due",
+    "count_decisions_overdue",
+    "create_decision",
+    "decision_makers",
+    "plan_decision_reminders",
+    "review_decision",
+    "store_attachments",
+]
+
+
+def attachment_path(uploads_dir: Path, attachment: DecisionAttachment) -> Path:
+    """Where a decision's file lives (never under the web root)."""
+    return uploads_dir / "decisions" / attachment.school_id / Path(attachment.stored_as).name
+
+
+def store_attachments(
+    session: Session,
+    decision: Decision,
+    files: Sequence[CleanFile],
+    uploads_dir: Path,
+    actor: str,
+) -> list[Path]:
+    """Write checked files under random names (owner-only) and record them; returns the paths.
+
+    The caller deletes the returned paths if its transaction does not commit.
+    """
+    folder = uploads_dir / "decisions" / decision.school_id
+    written: list[Path] = []
+    for clean in files:
+        try:
+            target = store_file(folder, clean)
+        except OSError:
+            remove_files(written)
+            raise
+        written.append(target)
+        session.add(
+            DecisionAttachment(
+                school_id=decision.school_id,
+                decision_id=decision.id,
+                filename=clean.filename,
+                content_type=clean.content_type,
+                size=len(clean.data),
+                sha256=clean.sha256,
+                stored_as=target.name,
+                uploaded_by=actor,
+            )
+        )
+    session.flush()
+    return written
+
+
+def create_decision(
+    session: Session, school: SchoolConfig, data: DecisionInput, actor: Person, today: date
+) -> Decision:
+    """Store a checked decision and audit it (ids and kind only, never who or what)."""
+    decision = Decision(
+        school_id=school.id,
+        kind=data.kind,
+        subject_type=data.subject_type,
+        subject_person_id=data.subject_person_id,
+        subject_name=data.subject_name,
+        decision=data.decision,
+        reasons=data.reasons,
+        agreement_on_paper=data.agreement_on_paper,
+        decided_by_id=data.decided_by_id,
+        decided_on=data.decided_on,
+        review_on=data.review_on,
+        review_set_on=today,
+        status="open",
+        recorded_by=actor.email,
+    )
+    session.add(decision)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.email,
+        action="decision.recorded",
+        object_type="decision",
+        object_id=decision.id,
+        school_id=school.id,
+        details={"kind": data.kind, "subject_type": data.subject_type},
+    )
+    return decision
+
+
+def review_decision(
+    session: Session,
+    decision: Decision,
+    actor: Person,
+    outcome: str,
+    next_review_on: date | None,
+    notes: str,
+    today: date,
+) -> DecisionReview:
+    """Record a review: a new review date (reminders start again) or the decision closed."""
+    review = DecisionReview(
+        school_id=decision.school_id,
+        decision_id=decision.id,
+        reviewed_on=today,
+        reviewed_by_id=actor.id,
+        outcome=outcome,
+        notes=notes or None,
+        next_review_on=next_review_on,
+        recorded_by=actor.email,
+    )
+    session.add(review)
+    if outcome == "closed":
+        decision.status, decision.closed_on, decision.review_on = "closed", today, None
+    else:
+        decision.status, decision.closed_on = "open", None
+        decision.review_on, decision.review_set_on = next_review_on, today
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.email,
+        action="decision.closed" if outcome == "closed" else "decision.reviewed",
+        object_type="decision",
+        object_id=decision.id,
+        school_id=decision.school_id,
+        details={"review": review.id, "next_review_on": str(next_review_on or "")},
+    )
+    return review
+
+
+def count_decisions_due(session: Session, school_id: str, today: date) -> int:
+    """How many open decisions are due for review (within 14 days, or overdue)."""
+    due = session.scalar(
+        select(func.count())
+        .select_from(Decision)
+        .where(
+            Decision.school_id == school_id,
+            Decision.status == "open",
+            Decision.review_on <= today + timedelta(days=DUE_SOON_DAYS),
+        )
+    )
+    return int(due or 0)
+
+
+# --------------------------------------------------------------------------- review reminders
+
+
+@dataclass(frozen=True)
+class ReviewReminder:
+    """One review reminder: which decision, which stage, to whom."""
+
+    decision_id: int
+    review_on: date
+    stage: int
+    label: str
+    recipients: tuple[str, ...]
+    key: str
+    queued: bool
+
+
+def _sent_stages(session: Session, school_id: str) -> dict[tuple[int, date], list[int]]:
+    """Stages already in the outbox per (decision, review date)."""
+    prefix = f"{REVIEW_KEY_PREFIX}:{school_id}:"
+    sent: dict[tuple[int, date], list[int]] = defaultdict(list)
+    for (key,) in session.execute(
+        select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.idempotency_key.like(f"{prefix}%")
+        )
+    ):
+        try:
+            decision_id, day, stage = key[len(prefix) :].split(":")
+            sent[(int(decision_id), date.fromisoformat(day))].append(int(stage))
+        except ValueError:
+            continue
+    return sent
+
+
+def _queue_review_email(
+    session: Session,
+    school: SchoolConfig,
+    *,
+    decision_id: int,
+    kind: str,
+    decided_on: date,
+    review_on: date,
+    label: str,
+    recipients: list[str],
+    key: str,
+    today: date,
+    not_before: datetime,
+    base_url: str,
+) -> bool:
+    """Queue one review reminder; it says *that* a review is due, never who it is about."""
+    reference = decision_reference(decision_id)
+    draft = notice(
+        school_name=school.mail_from_name or school.name,
+        to=recipients,
+        subject=review_subject(label, review_on, today, reference),
+        greeting="Hello,",
+        paragraphs=[
+            f"A decision in {school.name}'s decisions and exceptions register is "
+            + (
+                "overdue for review."
+                if label.startswith("overdue:")
+                else f"due for review on {human_date(review_on)}."
+            ),
+            "Please review it with the people involved, then record the outcome on the "
+            "register: a new review date, or that it has ended.",
+        ],
+        facts=[
+            ("Reference", reference),
+            ("Type", SHORT_KINDS.get(kind, kind)),
+            ("Decided on", human_date(decided_on)),
+            ("Review date", human_date(review_on)),
+        ],
+        button_url=f"{base_url}/decisions/{decision_id}",
+        button_text="Open the decision",
+        small="This email does not say who the decision is about: sign in to see it. "
+        "You receive it as the person who decided, or as the DSL.",
+    )
+    return enqueue_email(
+        session,
+        school_id=school.id,
+        key=key,
+        purpose="decision_review",
+        draft=draft,
+        not_before=not_before,
+    )
+
+
+def plan_decision_reminders(
+    session: Session,
+    school: SchoolConfig,
+    today: date,
+    now: datetime,
+    *,
+    write: bool,
+    base_url: str = "",
+) -> list[ReviewReminder]:
+    """Email the decider and the DSL before each review date, on it, then weekly while overdue.
+
+    The emails say *that* a review is due (reference, type, dates), never who it is about.
+    """
+    if school.sending_window.school_days_only and not school.is_school_day(today):
+        return []
+    cadence = school.cadences.get("decision-review", DECISION_CADENCE)
+    decisions = session.execute(
+        select(
+            Decision.id,
+            Decision.kind,
+            Decision.decided_on,
+            Decision.review_on,
+            Decision.review_set_on,
+            Person.email,
+            Person.active,
+        )
+        .join(Person, Person.id == Decision.decided_by_id)
+        .where(
+            Decision.school_id == school.id,
+            Decision.status == "open",
+            Decision.review_on.is_not(None),
+            Decision.review_on <= today + timedelta(days=max(cadence.before_due, default=0)),
+        )
+        .order_by(Decision.review_on, Decision.id)
+    ).all()
+    if not decisions:
+        return []
+    sent = _sent_stages(session, school.id)
+    base_url = base_url.rstrip("/") if write else ""
+    not_before = send_after(school, today, now)
+    planned: list[ReviewReminder] = []
+    for decision_id, kind, decided_on, review_on, set_on, decider, active in decisions:
+        if review_on is None:  # pragma: no cover - filtered by the query
+            continue
+        already = sent.get((decision_id, review_on), [])
+        last = max([*already, seen_stage(review_on, set_on, cadence)])
+        opened = review_on - timedelta(days=max(cadence.before_due, default=0))
+        reminder = next_reminder(opened, review_on, last, len(already), cadence, today)
+        if reminder is None:
+            continue
+        recipients = review_recipients(decider, active, school.dsl, school.headteacher)
+        key = review_key(school.id, decision_id, review_on, reminder.stage)
+        queued = False
+        if write:
+            queued = _queue_review_email(
+                session,
+                school,
+                decision_id=decision_id,
+                kind=kind,
+                decided_on=decided_on,
+                review_on=review_on,
+                label=reminder.label,
+                recipients=recipients,
+                key=key,
+                today=today,
+                not_before=not_before,
+                base_url=base_url,
+            )
+        planned.append(
+            ReviewReminder(
+                decision_id,
+                review_on,
+                reminder.stage,
+                reminder.label,
+                tuple(recipients),
+                key,
+                queued,
+            )
+        )
+    return planned
+
+
+# --------------------------------------------------------------------------- for the pages
+
+
+def decision_makers(session: Session, school_id: str) -> dict[int, str]:
+    """Who may decide: active DSLs, deputies and headteachers of the school (id -> name)."""
+    rows = session.execute(
+        select(Person.id, Person.display_name)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(
+            Person.school_id == school_id,
+            Person.active.is_(True),
+            PersonRole.role.in_(LEADERSHIP),
+        )
+        .order_by(Person.display_name)
+    ).all()
+    return {pid: name for pid, name in rows}
+
+
+def active_people(session: Session, school_id: str) -> dict[int, str]:
+    """The school's active people, by name (id -> name)."""
+    rows = session.execute(
+        select(Person.id, Person.display_name)
+        .where(Person.school_id == school_id, Person.active.is_(True))
+        .order_by(Person.display_name)
+    ).all()
+    return {pid: name for pid, name in rows}
+
+
+def count_decisions_overdue(session: Session, school_id: str, today: date) -> int:
+    """How many open decisions are past their review date."""
+    overdue = session.scalar(
+        select(func.count())
+        .select_from(Decision)
+        .where(
+            Decision.school_id == school_id,
+            Decision.status == "open",
+            Decision.review_on < today,
+        )
+    )
+    return int(overdue or 0)

@@ -1,0 +1,16 @@
+"""The sweep step for the register: queue the decision review reminders that are due."""
+
+from __future__ import annotations
+
+from bot.core.context import StepContext
+from bot.features.decisions.service import plan_decision_reminders
+
+__all__ = ["decision_reminders_step"]
+
+
+def decision_reminders_step(run: StepContext) -> dict[str, int]:
+    """Queue the review reminders due today (a dry run counts those it would queue)."""
+    reminders = plan_decision_reminders(
+        run.session, run.school, run.today, run.now, write=run.write, base_url=run.base_url
+    )
+    return {"decision_reminders": sum(1 for r in reminders if r.queued or not run.write)}

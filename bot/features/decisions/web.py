@@ -1,0 +1,421 @@
+"""The decisions register's pages (leadership only): the list, recording a decision with its
+files, one decision with its reviews, recording a review, and downloading a file.
+
+Deny by default: every /decisions page needs a signed-in DSL, deputy DSL or headteacher of the
+decision's school (401 signed out, 403 other roles, 404 another school's decision); every view
+and change is audited without contents.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.core import audit
+from bot.core.clock import local_today
+from bot.core.config import ConfigError, SchoolConfig
+from bot.core.messages import human_date
+from bot.core.models import Decision, DecisionAttachment, Person, utcnow
+from bot.core.permissions import LEADERSHIP
+from bot.core.uploads import (
+    MAX_FILE_BYTES,
+    AttachmentError,
+    CleanFile,
+    clean_attachment,
+    remove_files,
+)
+from bot.features.decisions import rules, service
+from bot.web.deps import check_csrf, ctx, render, require_roles
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+MAX_FILES = 5
+MAX_TEXT_PART = 64 * 1024
+PAGE_SIZE = 50
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _school(request: Request, school_id: str) -> SchoolConfig | None:
+    try:
+        return ctx(request).config.school(school_id)
+    except (KeyError, ConfigError):
+        return None
+
+
+def _leader(request: Request) -> tuple[Person, SchoolConfig]:
+    """The signed-in DSL, deputy or headteacher and their school (401/403 otherwise)."""
+    person = require_roles(request, LEADERSHIP)
+    school = _school(request, person.school_id)
+    if school is None:
+        raise HTTPException(404, "Your school is not set up here.")
+    return person, school
+
+
+async def _read_form(request: Request) -> FormData:
+    """Parse a (multipart) form with tight limits; unreadable bodies are a clear 4xx."""
+    try:
+        return await request.form(
+            max_files=MAX_FILES + 2, max_fields=40, max_part_size=MAX_TEXT_PART
+        )
+    except StarletteHTTPException as exc:
+        if "maximum size" in str(exc.detail):
+            raise HTTPException(413, "One of the boxes has too much text.") from None
+        raise HTTPException(400, f"Too much was sent at once: at most {MAX_FILES} files.") from None
+
+
+async def _fields_and_files(
+    form: FormData,
+) -> tuple[dict[str, str], list[CleanFile], str | None]:
+    """Text fields, checked files, and one message about files that were refused."""
+    fields: dict[str, str] = {}
+    uploads: list[UploadFile] = []
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            if key != "files":
+                fields.setdefault(key, value)
+        elif key == "files" and (value.filename or (value.size or 0) > 0):
+            uploads.append(value)
+    if len(uploads) > MAX_FILES:
+        return fields, [], f"Attach at most {MAX_FILES} files ({len(uploads)} were chosen)."
+    files: list[CleanFile] = []
+    problems: list[str] = []
+    for upload in uploads:
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        try:
+            files.append(clean_attachment(upload.filename or "", data))
+        except AttachmentError as exc:
+            problems.append(str(exc))
+    if problems:
+        return fields, [], " ".join(problems) + " Please choose the files again."
+    return fields, files, None
+
+
+def _audit(
+    session: Session,
+    person: Person,
+    action: str,
+    object_id: int | None,
+    school_id: str,
+    **details: Any,
+) -> None:
+    audit.record(
+        session,
+        actor=person.email,
+        action=action,
+        object_type="decision",
+        object_id=object_id,
+        school_id=school_id,
+        details=details,
+    )
+
+
+def _about(decision: Decision) -> str:
+    if decision.subject_person is not None:
+        return decision.subject_person.display_name
+    return decision.subject_name or "—"
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+@router.get("/decisions", include_in_schema=False)
+def decisions_list(request: Request, status: str = "open", page: int = 1) -> Response:
+    """The register: open decisions first by review date, due and overdue ones highlighted."""
+    person, school = _leader(request)
+    status = status if status in ("open", "closed", "all") else "open"
+    today = local_today(utcnow())
+    with ctx(request).store.transaction() as session:
+        query = select(Decision).where(Decision.school_id == school.id)
+        if status != "all":
+            query = query.where(Decision.status == status)
+        total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        decisions = session.scalars(
+            query.order_by(Decision.status.desc(), Decision.review_on, Decision.id)
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        rows = [
+            {
+                "id": d.id,
+                "reference": rules.decision_reference(d.id),
+                "kind": rules.SHORT_KINDS.get(d.kind, d.kind),
+                "about": _about(d),
+                "decided_by": d.decided_by.display_name,
+                "decided_on": d.decided_on,
+                "review_on": d.review_on,
+                "state": rules.review_state(d.review_on, d.status, today),
+            }
+            for d in decisions
+        ]
+        due = service.count_decisions_due(session, school.id, today)
+        overdue = service.count_decisions_overdue(session, school.id, today)
+        _audit(
+            session,
+            person,
+            "decisions.listed",
+            None,
+            school.id,
+            status=status,
+            page=page,
+            shown=len(rows),
+        )
+    return render(
+        request,
+        "decisions.html",
+        {
+            "school": school,
+            "rows": rows,
+            "status": status,
+            "page": page,
+            "pages": pages,
+            "total": total,
+            "due": due - overdue,
+            "overdue": overdue,
+            "human_date": human_date,
+        },
+    )
+
+
+def _new_form(
+    request: Request,
+    school: SchoolConfig,
+    person: Person,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    with ctx(request).store.session() as session:
+        leaders = service.decision_makers(session, school.id)
+        people = service.active_people(session, school.id)
+    today = local_today(utcnow())
+    defaults = {"decided_on": today.isoformat(), "decided_by_id": str(person.id)}
+    return render(
+        request,
+        "decision_new.html",
+        {
+            "school": school,
+            "kinds": rules.DECISION_KINDS,
+            "subject_types": rules.SUBJECT_TYPES,
+            "years": rules.YEAR_GROUPS,
+            "leaders": leaders,
+            "people": people,
+            "v": {**defaults, **(values or {})},
+            "errors": errors or {},
+            "max_files": MAX_FILES,
+            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/decisions/new", include_in_schema=False)
+def decision_new(request: Request) -> Response:
+    """The form to record a decision or exception."""
+    person, school = _leader(request)
+    return _new_form(request, school, person)
+
+
+@router.post("/decisions/new", include_in_schema=False)
+async def decision_create(request: Request) -> Response:
+    """Check and store a decision with its files, then show it."""
+    person, school = _leader(request)
+    form = await _read_form(request)
+    token = form.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
+    fields, files, file_problem = await _fields_and_files(form)
+    context = ctx(request)
+    today = local_today(utcnow())
+
+    def store() -> Response:
+        """Validate, then store in one transaction (files removed if it does not commit)."""
+        with context.store.session() as session:
+            leaders = service.decision_makers(session, school.id)
+            people = service.active_people(session, school.id)
+        errors: dict[str, str] = {}
+        try:
+            data = rules.validate_decision(
+                fields, leaders=leaders, people=people, has_files=bool(files), today=today
+            )
+        except rules.DecisionInputError as exc:
+            errors = dict(exc.errors)
+        if file_problem:
+            errors["files"] = file_problem
+        if errors:
+            return _new_form(request, school, person, values=fields, errors=errors, status_code=422)
+        written: list[Any] = []
+        try:
+            with context.store.transaction() as session:
+                decision = service.create_decision(session, school, data, person, today)
+                written = service.store_attachments(
+                    session, decision, files, context.settings.uploads_dir, person.email
+                )
+                if written:
+                    _audit(
+                        session,
+                        person,
+                        "decision.files_added",
+                        decision.id,
+                        school.id,
+                        count=len(written),
+                    )
+                decision_id = decision.id
+        except BaseException:
+            remove_files(written)
+            raise
+        return RedirectResponse(f"/decisions/{decision_id}?saved=1", status_code=303)
+
+    return await run_in_threadpool(store)
+
+
+def _load(session: Session, school: SchoolConfig, decision_id: int) -> Decision:
+    decision = session.get(Decision, decision_id)
+    if decision is None or decision.school_id != school.id:
+        raise HTTPException(404, "There is no such decision in your school's register.")
+    return decision
+
+
+def _detail(
+    request: Request,
+    session: Session,
+    school: SchoolConfig,
+    decision: Decision,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    today = local_today(utcnow())
+    return render(
+        request,
+        "decision_detail.html",
+        {
+            "school": school,
+            "d": decision,
+            "reference": rules.decision_reference(decision.id),
+            "kind": rules.DECISION_KINDS.get(decision.kind, decision.kind),
+            "short_kind": rules.SHORT_KINDS.get(decision.kind, decision.kind),
+            "subject_type": rules.SUBJECT_TYPES.get(decision.subject_type, ""),
+            "about": _about(decision),
+            "state": rules.review_state(decision.review_on, decision.status, today),
+            "reviews": [(r, r.reviewed_by.display_name) for r in decision.reviews],
+            "attachments": decision.attachments,
+            "human_date": human_date,
+            "saved": request.query_params.get("saved"),
+            "v": values or {},
+            "errors": errors or {},
+            "max_files": MAX_FILES,
+            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/decisions/{decision_id}", include_in_schema=False)
+def decision_detail(request: Request, decision_id: int) -> Response:
+    """One decision, its reviews and files, and the form to record a review (audited)."""
+    person, school = _leader(request)
+    with ctx(request).store.transaction() as session:
+        decision = _load(session, school, decision_id)
+        _audit(session, person, "decision.viewed", decision.id, school.id)
+        return _detail(request, session, school, decision)
+
+
+@router.post("/decisions/{decision_id}/review", include_in_schema=False)
+async def decision_review(request: Request, decision_id: int) -> Response:
+    """Record a review (a new review date, or closed), with any new files."""
+    person, school = _leader(request)
+    form = await _read_form(request)
+    token = form.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
+    fields, files, file_problem = await _fields_and_files(form)
+    context = ctx(request)
+    today = local_today(utcnow())
+
+    def store() -> Response:
+        """Validate and record the review in one transaction."""
+        written: list[Any] = []
+        try:
+            with context.store.transaction() as session:
+                decision = _load(session, school, decision_id)
+                errors: dict[str, str] = {}
+                try:
+                    outcome, next_on, notes = rules.validate_review(fields, today)
+                except rules.DecisionInputError as exc:
+                    errors = dict(exc.errors)
+                if file_problem:
+                    errors["files"] = file_problem
+                if errors:
+                    _audit(session, person, "decision.viewed", decision.id, school.id)
+                    return _detail(
+                        request,
+                        session,
+                        school,
+                        decision,
+                        values=fields,
+                        errors=errors,
+                        status_code=422,
+                    )
+                service.review_decision(session, decision, person, outcome, next_on, notes, today)
+                written = service.store_attachments(
+                    session, decision, files, context.settings.uploads_dir, person.email
+                )
+                if written:
+                    _audit(
+                        session,
+                        person,
+                        "decision.files_added",
+                        decision.id,
+                        school.id,
+                        count=len(written),
+                    )
+        except BaseException:
+            remove_files(written)
+            raise
+        return RedirectResponse(f"/decisions/{decision_id}?saved=1", status_code=303)
+
+    return await run_in_threadpool(store)
+
+
+@router.get("/decisions/{decision_id}/files/{attachment_id}", include_in_schema=False)
+def decision_file(request: Request, decision_id: int, attachment_id: int) -> Response:
+    """Download one of a decision's files (leadership only, audited)."""
+    person, school = _leader(request)
+    context = ctx(request)
+    with context.store.transaction() as session:
+        decision = _load(session, school, decision_id)
+        attachment = session.get(DecisionAttachment, attachment_id)
+        if attachment is None or attachment.decision_id != decision.id:
+            raise HTTPException(404, "There is no such file on this decision.")
+        path = service.attachment_path(context.settings.uploads_dir, attachment)
+        if not path.is_file():
+            raise HTTPException(410, "This file is no longer stored.")
+        data = path.read_bytes()
+        _audit(
+            session,
+            person,
+            "decision.file_downloaded",
+            decision.id,
+            school.id,
+            attachment=attachment.id,
+        )
+    safe = "".join(c for c in attachment.filename if c.isalnum() or c in "._-") or "attachment"
+    return Response(
+        data,
+        media_type=attachment.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )

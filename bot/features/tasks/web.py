@@ -1,0 +1,224 @@
+"""The recurring task pages behind the signed links in owners' emails: the task and its Done
+button, a fresh link when one has expired, and recording the period as done.
+
+Opening a task link records nothing (mail scanners open links); only its button does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.clock import local_today
+from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
+from bot.core.messages import human_date, notice
+from bot.core.models import Duty, Person, TaskCompletion, utcnow
+from bot.features.tasks.rules import cycle_label, task_config
+from bot.features.tasks.service import complete_task, task_done_by, task_owner_ids
+from bot.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.web.links import deliver_soon, fresh_link_page, queue_fresh_link
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+# --------------------------------------------------------------------------- recurring tasks
+
+
+def _claims(request: Request, token: str) -> LinkClaims:
+    settings = ctx(request).settings
+    return read_token(settings.signing_key(), "task", token, settings.link_max_age_days * 86400)
+
+
+def _invalid(request: Request) -> Response:
+    return render(request, "link_invalid.html", {}, status_code=400)
+
+
+def _expired(request: Request, token: str) -> Response:
+    return render(request, "task_expired.html", {"token": token}, status_code=410)
+
+
+def _task_duty(session: Session, claims: LinkClaims) -> tuple[Person, Duty]:
+    duty = session.get(Duty, claims.duty_id) if claims.duty_id else None
+    if duty is None or duty.person_id != claims.person_id or duty.kind != "recurring_task":
+        raise LinkInvalidError("link does not match a task")
+    person = session.get(Person, duty.person_id)
+    if person is None:
+        raise LinkInvalidError("link target missing")
+    return person, duty
+
+
+def _task_context(
+    request: Request, session: Session, person: Person, duty: Duty, token: str
+) -> dict[str, Any]:
+    school = ctx(request).config.school(person.school_id)
+    cfg = task_config(school, duty.requirement.key)
+    owner_ids = task_owner_ids(session, school.id, cfg)
+    shared = person.id in owner_ids
+    others = session.scalars(
+        select(Person.display_name).where(
+            Person.id.in_(owner_ids - {person.id}), Person.active.is_(True)
+        )
+    ).all()
+    last_query = (
+        select(TaskCompletion.at, Person.display_name)
+        .join(Person, Person.id == TaskCompletion.person_id)
+        .where(TaskCompletion.requirement_id == duty.requirement_id)
+        .order_by(TaskCompletion.at.desc())
+    )
+    if not shared:  # each owes their own: only their own history is theirs to see
+        last_query = last_query.where(TaskCompletion.person_id == person.id)
+    last = session.execute(last_query).first()
+    today = local_today(utcnow())
+    return {
+        "person": person,
+        "duty": duty,
+        "title": duty.requirement.title,
+        "period": cycle_label(cfg, duty.cycle),
+        "due_text": human_date(duty.due_on),
+        "overdue": duty.due_on < today,
+        "shared_with": sorted(others) if shared else [],
+        "last": (human_date(local_today(last[0])), last[1]) if last else None,
+        "token": token,
+        "school": school,
+    }
+
+
+def _task_closed(request: Request, session: Session, person: Person, duty: Duty) -> Response:
+    school = ctx(request).config.school(person.school_id)
+    cfg = task_config(school, duty.requirement.key)
+    period = cycle_label(cfg, duty.cycle)
+    if duty.status == "done":
+        done_by, done_at = task_done_by(session, duty)
+        return render(
+            request,
+            "task_done.html",
+            {
+                "title": duty.requirement.title,
+                "period": period,
+                "already": True,
+                "done_by": done_by,
+                "done_on": human_date(local_today(done_at)) if done_at else None,
+            },
+        )
+    message = {
+        "missed": f"This link was for {period}, which has ended, so it can no longer be "
+        "marked done. Your latest email has the link for the current one.",
+        "left": "Our records show you have left the school, so nothing more is needed.",
+    }.get(duty.closed_reason or "", "Nothing more is needed for this task.")
+    return render(request, "info.html", {"title": duty.requirement.title, "message": message})
+
+
+@router.get("/task/{token}", include_in_schema=False)
+def task_page(request: Request, token: str) -> Response:
+    """Show the task and a Done button. Records nothing (mail scanners open links)."""
+    try:
+        claims = _claims(request, token)
+    except LinkExpiredError:
+        return _expired(request, token)
+    except LinkInvalidError:
+        return _invalid(request)
+    with ctx(request).store.session() as session:
+        try:
+            person, duty = _task_duty(session, claims)
+        except LinkInvalidError:
+            return _invalid(request)
+        if duty.status != "open":
+            return _task_closed(request, session, person, duty)
+        return render(request, "task.html", _task_context(request, session, person, duty, token))
+
+
+@router.post("/task/renew", include_in_schema=False)
+def task_renew(
+    request: Request,
+    background: BackgroundTasks,
+    token: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Email a fresh task link to the address the school holds (never one typed here)."""
+    check_csrf(request, csrf_token)
+    try:
+        claims = _claims(request, token)
+    except LinkExpiredError as exc:
+        claims = exc.claims
+    except LinkInvalidError:
+        return _invalid(request)
+    context = ctx(request)
+    settings = context.settings
+    with context.store.transaction() as session:
+        try:
+            person, duty = _task_duty(session, claims)
+        except LinkInvalidError:
+            return _invalid(request)
+        if duty.status == "open" and person.active:
+            fresh = make_token(settings.signing_key(), "task", person.id, duty.id, None)
+            school = context.config.school(person.school_id)
+            cfg = task_config(school, duty.requirement.key)
+            draft = notice(
+                school_name=school.mail_from_name or school.name,
+                to=[person.email],
+                subject=f"Your new link: {duty.requirement.title}",
+                greeting=f"Dear {person.given_name or person.display_name},",
+                paragraphs=["You asked for a fresh link. The old one has stopped working."],
+                facts=[
+                    ("Task", duty.requirement.title),
+                    ("For", cycle_label(cfg, duty.cycle)),
+                    ("Due", human_date(duty.due_on)),
+                ],
+                button_url=f"{settings.base_url}/task/{fresh}",
+                button_text="Mark as done",
+            )
+            queue_fresh_link(session, person, duty, "task", draft)
+    deliver_soon(request, background)
+    return fresh_link_page(request)
+
+
+@router.post("/task/{token}", include_in_schema=False)
+def task_done(request: Request, token: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Record the task as done for its period (once); a second press says 'already done'."""
+    check_csrf(request, csrf_token)
+    try:
+        claims = _claims(request, token)
+    except LinkExpiredError:
+        return _expired(request, token)
+    except LinkInvalidError:
+        return _invalid(request)
+    user = current_user(request)
+    context = ctx(request)
+    with context.store.transaction() as session:
+        try:
+            person, duty = _task_duty(session, claims)
+        except LinkInvalidError:
+            return _invalid(request)
+        if duty.status != "open":
+            return _task_closed(request, session, person, duty)
+        school = context.config.school(person.school_id)
+        cfg = task_config(school, duty.requirement.key)
+        result = complete_task(
+            session,
+            school,
+            duty,
+            person,
+            method="sso" if user is not None and user.id == person.id else "link",
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+            now=utcnow(),
+        )
+        return render(
+            request,
+            "task_done.html",
+            {
+                "title": duty.requirement.title,
+                "period": cycle_label(cfg, duty.cycle),
+                "already": result.already,
+                "others": max(result.closed - 1, 0),
+                "done_by": result.done_by,
+                "done_on": human_date(local_today(result.done_at)) if result.done_at else None,
+            },
+        )
+

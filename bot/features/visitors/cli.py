@@ -1,0 +1,42 @@
+"""``compliance-bot visitors ...``: deleting visitors' confirmations after the retention."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import AsOf, as_of_today, console, context, friendly, schools_of
+
+__all__ = ["visitors_app"]
+
+
+SchoolOption = Annotated[
+    str | None, typer.Option("--school", help="School id (default: every school).")
+]
+
+
+def visitors_purge(
+    school: SchoolOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say how many would be deleted.")
+    ] = False,
+    as_of: AsOf = None,
+) -> None:
+    """Delete visitors' confirmations older than each school's retention (the sweep does too)."""
+    from bot.features.visitors.service import purge_visitors
+
+    ctx = context()
+    today = as_of_today(as_of)
+    for config in schools_of(ctx, school):
+        with ctx.store.transaction() as session:
+            count = purge_visitors(session, config, today, write=not dry_run)
+        verb = "would be deleted" if dry_run else "deleted"
+        console.print(
+            f"{config.name}: {count} visitor confirmation(s) older than "
+            f"{config.visitor_retention_days} days {verb}."
+        )
+
+
+visitors_app = typer.Typer(help="Visitors' confirmations.", no_args_is_help=True)
+visitors_app.command("purge")(friendly(visitors_purge))

@@ -1,0 +1,136 @@
+"""Visitors' pure rules: the rules text they agree to, its fingerprint, its paragraphs and
+bullets, and checking the confirmation form."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.core.config import SchoolConfig
+
+__all__ = [
+    "DEFAULT_VISITOR_RULES",
+    "VISITOR_STATEMENT",
+    "VisitInput",
+    "VisitInputError",
+    "rules_blocks",
+    "rules_sha256",
+    "validate_visit",
+    "visitor_rules",
+]
+
+DEFAULT_VISITOR_RULES = """\
+Welcome. While you are with us, please help us keep every child safe.
+
+- Keep your mobile phone on silent and out of sight whenever children are around.
+- Make or take calls only in the office or reception area.
+- Do not take photographs, videos or recordings of children, or of anything that could \
+identify a child, on any device.
+- If your work needs a phone, tablet, laptop or camera near children (for example a visit \
+from another agency), agree it with the headteacher before you use it.
+- Never post anything about the children or the school on social media.
+- Phones and cameras must never be used in toilets or changing areas.
+- If you are worried about a child, or see someone breaking these rules, tell the Designated \
+Safeguarding Lead or the office straight away.
+"""
+VISITOR_STATEMENT = (
+    "I have read {school}'s rules on mobile phones and photography, and I will follow them "
+    "during my visit."
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _clean(text: str | None, limit: int) -> str:
+    """Trimmed text without control characters (new lines kept), cut to ``limit``."""
+    value = "".join(
+        c for c in (text or "") if c in "\n\t" or unicodedata.category(c)[0] != "C"
+    ).strip()
+    return value[:limit]
+
+
+def _parse_date(raw: str | None) -> date | None:
+    """An ISO date, or None when it is not one."""
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+
+
+class VisitInputError(ValueError):
+    """The visitor form has problems: ``errors`` maps each field to one plain message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    """A checked visitor confirmation."""
+
+    name: str
+    organisation: str | None
+    visit_date: date
+    email: str | None
+
+
+def visitor_rules(school: SchoolConfig) -> str:
+    """The rules visitors agree to: the school's own text, or the built-in one."""
+    return (school.visitor_rules or "").strip() or DEFAULT_VISITOR_RULES.strip()
+
+
+def rules_sha256(text: str) -> str:
+    """The fingerprint of the rules as shown (stored with each confirmation)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def rules_blocks(text: str) -> list[tuple[str, list[str]]]:
+    """The rules as paragraphs and bullet lists: [('p', [text]) | ('ul', [items])]."""
+    blocks: list[tuple[str, list[str]]] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        bullet = re.match(r"^(?:[-*•]|\d+[.)])\s+(.*)$", line)
+        if bullet is not None:
+            if blocks and blocks[-1][0] == "ul":
+                blocks[-1][1].append(bullet[1])
+            else:
+                blocks.append(("ul", [bullet[1]]))
+        elif blocks and blocks[-1][0] == "p" and raw.startswith((" ", "\t")):
+            blocks[-1][1][0] += " " + line
+        else:
+            blocks.append(("p", [line]))
+    return blocks
+
+
+def validate_visit(fields: Mapping[str, str], today: date) -> VisitInput:
+    """Check the visitor form; raise VisitInputError naming every problem."""
+    errors: dict[str, str] = {}
+    name = _clean(fields.get("name"), 121).replace("\n", " ")
+    if len(name) < 2:
+        errors["name"] = "Enter your full name."
+    elif len(name) > 120:
+        errors["name"] = "Your name can be at most 120 characters."
+    organisation = _clean(fields.get("organisation"), 121).replace("\n", " ") or None
+    if organisation and len(organisation) > 120:
+        errors["organisation"] = "The organisation can be at most 120 characters."
+    raw_date = (fields.get("visit_date") or "").strip()
+    visit_date = _parse_date(raw_date) if raw_date else today
+    if visit_date is None:
+        errors["visit_date"] = "Enter the date of your visit, like 2026-11-23."
+    elif not today - timedelta(days=7) <= visit_date <= today + timedelta(days=90):
+        errors["visit_date"] = "The date of your visit must be within the next 90 days."
+    email = (fields.get("email") or "").strip().lower() or None
+    if email and (len(email) > 320 or not _EMAIL.match(email)):
+        errors["email"] = "Enter an email address like name@example.org, or leave it empty."
+    if fields.get("agree") != "yes":
+        errors["agree"] = "Tick the box to confirm you will follow the rules."
+    if errors:
+        raise VisitInputError(errors)
+    assert visit_date is not None
+    return VisitInput(name, organisation, visit_date, email)

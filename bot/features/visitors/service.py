@@ -1,0 +1,134 @@
+"""Visitors' confirmations in the database: recording one (and emailing the copy asked for),
+deleting them after the school's retention, and the count of today's visitors."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.config import SchoolConfig
+from bot.core.messages import human_date, notice
+from bot.core.models import OutboxMessage, VisitorAssurance
+from bot.core.outbox import enqueue_email
+from bot.features.visitors.rules import VisitInput, rules_blocks, rules_sha256, visitor_rules
+
+__all__ = ["count_visitors_today", "purge_visitors", "record_visit"]
+
+
+def record_visit(
+    session: Session, school: SchoolConfig, data: VisitInput, now: datetime
+) -> VisitorAssurance:
+    """Store a visitor's confirmation and queue the copy they asked for (HTML and text)."""
+    rules = visitor_rules(school)
+    assurance = VisitorAssurance(
+        school_id=school.id,
+        name=data.name,
+        organisation=data.organisation,
+        visit_date=data.visit_date,
+        rules_sha256=rules_sha256(rules),
+        copy_sent=data.email is not None,
+        created_at=now,
+    )
+    session.add(assurance)
+    session.flush()
+    audit.record(
+        session,
+        actor="visitor",
+        action="visitor.confirmed",
+        object_type="visitor_assurance",
+        object_id=assurance.id,
+        school_id=school.id,
+        details={"copy": data.email is not None},
+    )
+    if data.email:
+        paragraphs = [
+            f"Thank you for agreeing to follow {school.name}'s rules on mobile phones and "
+            f"photography during your visit on {human_date(data.visit_date)}. Here they are "
+            "for you to keep:",
+        ]
+        for kind, lines in rules_blocks(rules):
+            paragraphs += [f"• {line}" for line in lines] if kind == "ul" else lines
+        draft = notice(
+            school_name=school.mail_from_name or school.name,
+            to=[data.email],
+            subject=f"Your visit to {school.name}: the rules you agreed to",
+            greeting=f"Dear {data.name},",
+            paragraphs=paragraphs,
+            facts=[
+                ("Name", data.name),
+                ("Organisation", data.organisation or "—"),
+                ("Date of visit", human_date(data.visit_date)),
+                ("Reference", f"VIS-{assurance.id:06d}"),
+            ],
+            small=f"You asked for this copy when you confirmed. {school.name} keeps your "
+            f"confirmation, and the record of this email, for {school.visitor_retention_days} "
+            "days and then deletes them.",
+        )
+        enqueue_email(
+            session,
+            school_id=school.id,
+            key=f"visit-copy:{school.id}:{assurance.id}",
+            purpose="visitor_copy",
+            draft=draft,
+        )
+    return assurance
+
+
+def purge_visitors(session: Session, school: SchoolConfig, today: date, *, write: bool) -> int:
+    """Delete confirmations older than the school's retention; audit the counts only.
+
+    The outbox record of any copy emailed goes too: it holds the visitor's address.
+    """
+    before = today - timedelta(days=school.visitor_retention_days)
+    ids = list(
+        session.scalars(
+            select(VisitorAssurance.id).where(
+                VisitorAssurance.school_id == school.id, VisitorAssurance.visit_date < before
+            )
+        )
+    )
+    if not ids or not write:
+        return len(ids)
+    copies = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        keys = [f"visit-copy:{school.id}:{i}" for i in chunk]
+        sent = list(
+            session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.idempotency_key.in_(keys),
+                    OutboxMessage.status.not_in(("pending", "sending")),
+                )
+            )
+        )
+        if sent:
+            session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(sent)))
+        copies += len(sent)
+        session.execute(delete(VisitorAssurance).where(VisitorAssurance.id.in_(chunk)))
+    audit.record(
+        session,
+        actor="system:sweep",
+        action="visitors.purged",
+        object_type="visitor_assurance",
+        school_id=school.id,
+        details={
+            "count": len(ids),
+            "copies": copies,
+            "visited_before": before.isoformat(),
+            "retention_days": school.visitor_retention_days,
+        },
+    )
+    return len(ids)
+
+
+def count_visitors_today(session: Session, school_id: str, today: date) -> int:
+    """How many visitors confirmed the rules for a visit today."""
+    visitors = session.scalar(
+        select(func.count())
+        .select_from(VisitorAssurance)
+        .where(VisitorAssurance.school_id == school_id, VisitorAssurance.visit_date == today)
+    )
+    return int(visitors or 0)

@@ -1,0 +1,178 @@
+"""The visitors' pages: a public page per school with its rules on phones and photography and
+a short form to confirm them, and a printable QR poster for reception.
+
+The visitor page needs no account or JavaScript and is rate limited per address.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from bot.core.clock import local_today
+from bot.core.config import ConfigError, SchoolConfig
+from bot.core.messages import human_date
+from bot.core.models import utcnow
+from bot.core.permissions import POSTER_PRINTERS
+from bot.features.reports.intake import RateLimiter
+from bot.features.visitors.rules import (
+    VISITOR_STATEMENT,
+    VisitInputError,
+    rules_blocks,
+    validate_visit,
+    visitor_rules,
+)
+from bot.features.visitors.service import record_visit
+from bot.web.deps import check_csrf, client_ip, ctx, render, require_roles
+from bot.web.links import deliver_soon
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+VISIT_LIMIT = 10  # confirmations per address ...
+VISIT_WINDOW = 600.0  # ... per 10 minutes
+POSTER_ROLES = POSTER_PRINTERS
+
+
+def _school(request: Request, school_id: str) -> SchoolConfig | None:
+    try:
+        return ctx(request).config.school(school_id)
+    except (KeyError, ConfigError):
+        return None
+
+
+# --------------------------------------------------------------------------- visitors
+
+
+def _visit_limiter(request: Request) -> RateLimiter:
+    """One limiter per app (so tests and workers stay separate)."""
+    found = getattr(request.app.state, "visit_limiter", None)
+    if not isinstance(found, RateLimiter):
+        found = RateLimiter(VISIT_LIMIT, VISIT_WINDOW)
+        request.app.state.visit_limiter = found
+    return found
+
+
+def _public_school(request: Request, school_id: str) -> SchoolConfig:
+    school = _school(request, school_id)
+    if school is None:
+        raise HTTPException(404, "There is no school at this address. Please ask at reception.")
+    return school
+
+
+def _visit_form(
+    request: Request,
+    school: SchoolConfig,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    rules = visitor_rules(school)
+    today = local_today(utcnow())
+    return render(
+        request,
+        "visit.html",
+        {
+            "school": school,
+            "rules": rules_blocks(rules),
+            "statement": VISITOR_STATEMENT.format(school=school.name),
+            "v": {"visit_date": today.isoformat(), **(values or {})},
+            "errors": errors or {},
+            "retention_days": school.visitor_retention_days,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/visit/{school_id}", include_in_schema=False)
+def visit_page(request: Request, school_id: str) -> Response:
+    """The school's rules for visitors and a short form to confirm them (no account)."""
+    return _visit_form(request, _public_school(request, school_id))
+
+
+@router.post("/visit/{school_id}", include_in_schema=False)
+def visit_confirm(
+    request: Request,
+    background: BackgroundTasks,
+    school_id: str,
+    csrf_token: Annotated[str, Form()] = "",
+    name: Annotated[str, Form(max_length=500)] = "",
+    organisation: Annotated[str, Form(max_length=500)] = "",
+    visit_date: Annotated[str, Form(max_length=40)] = "",
+    email: Annotated[str, Form(max_length=400)] = "",
+    agree: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Record a visitor's confirmation (rate limited per address) and send a copy if asked."""
+    school = _public_school(request, school_id)
+    check_csrf(request, csrf_token)
+    limiter = _visit_limiter(request)
+    key = f"visit:{client_ip(request) or 'unknown'}"
+    if not limiter.allowed(key):
+        return render(
+            request,
+            "error.html",
+            {
+                "status": 429,
+                "message": "Several confirmations have just been sent from this connection, so "
+                "we have paused the form for a few minutes. Please try again in 10 minutes, or "
+                "ask at reception.",
+            },
+            status_code=429,
+        )
+    limiter.hit(key)
+    fields = {
+        "name": name,
+        "organisation": organisation,
+        "visit_date": visit_date,
+        "email": email,
+        "agree": agree,
+    }
+    today = local_today(utcnow())
+    try:
+        data = validate_visit(fields, today)
+    except VisitInputError as exc:
+        return _visit_form(request, school, values=fields, errors=exc.errors, status_code=422)
+    with ctx(request).store.transaction() as session:
+        assurance = record_visit(session, school, data, utcnow())
+        reference = f"VIS-{assurance.id:06d}"
+    if data.email:
+        deliver_soon(request, background)
+    return render(
+        request,
+        "visit_done.html",
+        {
+            "school": school,
+            "name": data.name,
+            "visit_date": human_date(data.visit_date),
+            "reference": reference,
+            "copy": data.email is not None,
+        },
+    )
+
+
+@router.get("/visit/{school_id}/poster", include_in_schema=False)
+def visit_poster(request: Request, school_id: str) -> Response:
+    """A printable poster for reception with a QR code to the visitor page."""
+    person = require_roles(request, POSTER_ROLES)
+    school = _public_school(request, school_id)
+    if person.school_id != school.id:
+        raise HTTPException(403, "This poster belongs to another school.")
+    import qrcode
+    import qrcode.image.svg
+
+    url = f"{ctx(request).settings.base_url}/visit/{school.id}"
+    svg = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=20)
+    return render(
+        request,
+        "visit_poster.html",
+        {
+            "school": school,
+            "url": url,
+            "qr_svg": svg.to_string().decode(),
+            "rules": rules_blocks(visitor_rules(school)),
+        },
+    )
