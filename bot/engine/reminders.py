@@ -1,32 +1,107 @@
 """Reminder rules: pure, ``today`` injected, no I/O (DESIGN.md §3).
 
-From a school's open duties, its active people and its cadences, decide who gets a reminder
-digest today, which stage each duty reached, which items the digest lists and who is copied
-(the line manager, the headteacher). Loading, rendering and queueing live in
-``bot.engine.remind``.
+``next_reminder`` decides, for one open duty on one day, which reminder stage (if any) is due
+and whom to copy. ``plan_digests`` applies it to a school's open duties and active people:
+who gets a digest today, which items it lists and who is copied (the line manager, the
+headteacher). Loading, rendering and queueing live in ``bot.engine.remind``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
 
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
-from bot.engine.duties import Reminder, next_reminder
 
 __all__ = [
     "Digest",
     "DueReminder",
     "OpenDuty",
     "Recipient",
+    "Reminder",
     "digest_key",
     "is_reminder_day",
+    "next_reminder",
     "plan_digests",
+    "reminder_stages",
 ]
 
 # who an escalation copies, in the order they are copied and named in the email
 _ESCALATION_ORDER = ("line_manager", "headteacher")
+
+
+# --------------------------------------------------------------------------- stages
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder stage due today for one duty, and whom to copy."""
+
+    stage: int
+    label: str  # ask | before:14 | due | overdue:2
+    overdue_number: int
+    copy: tuple[str, ...]  # "line_manager" / "headteacher"
+
+
+def reminder_stages(
+    opened_on: date, due_on: date, cadence: Cadence, until: date
+) -> list[tuple[int, str, date]]:
+    """The stable, numbered list of reminder dates for a duty, up to ``until``."""
+    stages: list[tuple[int, str, date]] = [(0, "ask", opened_on)]
+    for days in cadence.before_due:
+        when = due_on - timedelta(days=days)
+        stages.append((len(stages), f"before:{days}", when))
+    if cadence.on_due:
+        stages.append((len(stages), "due", due_on))
+    number = 1
+    while True:
+        when = due_on + timedelta(days=cadence.overdue_every_days * number)
+        if when > until:
+            break
+        stages.append((len(stages), f"overdue:{number}", when))
+        number += 1
+    return stages
+
+
+@lru_cache(maxsize=4096)
+def _reached(opened_on: date, due_on: date, cadence: Cadence, today: date) -> tuple[
+    tuple[int, str, date], ...
+]:
+    """Stages reached by ``today`` (cached: thousands of duties share the same dates)."""
+    return tuple(s for s in reminder_stages(opened_on, due_on, cadence, today) if s[2] <= today)
+
+
+def next_reminder(
+    opened_on: date,
+    due_on: date,
+    last_stage: int,
+    reminders_sent: int,
+    cadence: Cadence,
+    today: date,
+) -> Reminder | None:
+    """The reminder to send today, if any: the latest stage reached and not yet sent.
+
+    Stages missed on non-school days are not sent late one by one: the next school day sends the
+    latest stage only, so nobody gets two reminders at once after a half term.
+    """
+    if reminders_sent >= cadence.max_reminders:
+        return None
+    reached = _reached(opened_on, due_on, cadence, today)
+    if not reached:
+        return None
+    stage, label, _ = reached[-1]
+    if stage <= last_stage:
+        return None
+    if label.startswith("before:") and reminders_sent == 0 and last_stage < 0:
+        label = "ask"  # the first message is the ask, whatever stage the calendar reached
+    overdue = int(label.split(":")[1]) if label.startswith("overdue:") else 0
+    copy = tuple(e.to for e in cadence.escalate if overdue > e.after_overdue)
+    return Reminder(stage=stage, label=label, overdue_number=overdue, copy=copy)
+
+
+# --------------------------------------------------------------------------- digests
 
 
 @dataclass(frozen=True)
