@@ -64,6 +64,7 @@ _ESCALATED_NAMES = {"line_manager": "your line manager", "headteacher": "the hea
 
 
 def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
+    """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
     base = _ITEM_TEXT[cfg.kind][1]
     if cfg.kind == "sign_aup" and account_name:
         return (
