@@ -12,9 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from rich.columns import Columns
+    from rich.panel import Panel
+
     from bot.core.context import AppContext
     from bot.core.outbox import DispatchStats
     from bot.engine.sweep import SchoolSweep
+    from bot.features.dashboard.figures import Figures
 
 __all__ = ["print_status", "print_sweep"]
 
@@ -30,54 +34,11 @@ def print_sweep(
 ) -> None:
     """What a cycle did: per school, then what was delivered and where."""
     for r in results:
-        d = r.directory
-        console.rule(f"[bold]{r.school_name}[/] — cycle as of {r.as_of:%A %d %B %Y}")
-        console.print(
-            f"Directory: {d.added} added, {d.updated} updated, {d.left} left, "
-            f"{d.unchanged} unchanged"
-            + (f", [yellow]{len(d.rejected)} rows rejected[/]" if d.rejected else "")
-        )
-        if d.error:
-            console.print(
-                f"  [red]directory not read[/]: {d.error} — carried on with the people "
-                "already known",
-                highlight=False,
-            )
-        for line in d.rejected[:10]:
-            console.print(f"  [yellow]rejected[/] {line}", highlight=False)
-        for line in r.warnings[:10]:
-            console.print(f"  [yellow]warning[/] {line}", highlight=False)
-        closed = ", ".join(f"{n} {k}" for k, n in sorted(r.closed.items())) or "none"
-        console.print(
-            f"Duties: {r.opened} opened, closed: {closed}; "
-            f"{r.open_duties} open, [red]{r.overdue} overdue[/]"
-        )
-        for name in r.handovers:
-            console.print(f"  [yellow]handover needed[/]: {name} (a holder has left)")
-        for key, value in sorted(r.extra.items()):
-            console.print(f"{key.replace('_', ' ').capitalize()}: {value}")
+        _print_school_sweep(console, r)
         if not r.school_day:
             console.print("[yellow]Not a school day: no reminders today.[/]")
             continue
-        queued = [x for x in r.reminders if x.queued or dry_run]
-        if not queued:
-            console.print("Reminders: none due today.")
-            continue
-        table = Table(
-            title=f"Reminders {'that would be ' if dry_run else ''}queued ({len(queued)} emails)",
-            show_lines=False,
-        )
-        for col in ("To", "Items", "Stage", "Copied"):
-            table.add_column(col)
-        for x in queued[:15]:
-            table.add_row(
-                x.person_email, "; ".join(x.items), ", ".join(x.labels), ", ".join(x.cc) or "—"
-            )
-        if len(queued) > 15:
-            table.caption = f"…and {len(queued) - 15} more"
-        console.print(table)
-        stages = Counter(label.split(":")[0] for x in queued for label in x.labels)
-        console.print("Stages: " + ", ".join(f"{k} {v}" for k, v in sorted(stages.items())))
+        _print_reminders(console, r, dry_run=dry_run)
     if dry_run:
         console.print("[bold]Dry run[/]: nothing was written or sent.")
         return
@@ -90,6 +51,59 @@ def print_sweep(
     console.print(f"\n[bold green]{sent} message(s) delivered[/]{extra}. Outbox: {outbox_dir}")
 
 
+def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
+    """One school's directory, warnings, duties, handovers and step counts."""
+    d = r.directory
+    console.rule(f"[bold]{r.school_name}[/] — cycle as of {r.as_of:%A %d %B %Y}")
+    console.print(
+        f"Directory: {d.added} added, {d.updated} updated, {d.left} left, "
+        f"{d.unchanged} unchanged"
+        + (f", [yellow]{len(d.rejected)} rows rejected[/]" if d.rejected else "")
+    )
+    if d.error:
+        console.print(
+            f"  [red]directory not read[/]: {d.error} — carried on with the people "
+            "already known",
+            highlight=False,
+        )
+    for line in d.rejected[:10]:
+        console.print(f"  [yellow]rejected[/] {line}", highlight=False)
+    for line in r.warnings[:10]:
+        console.print(f"  [yellow]warning[/] {line}", highlight=False)
+    closed = ", ".join(f"{n} {k}" for k, n in sorted(r.closed.items())) or "none"
+    console.print(
+        f"Duties: {r.opened} opened, closed: {closed}; "
+        f"{r.open_duties} open, [red]{r.overdue} overdue[/]"
+    )
+    for name in r.handovers:
+        console.print(f"  [yellow]handover needed[/]: {name} (a holder has left)")
+    for key, value in sorted(r.extra.items()):
+        console.print(f"{key.replace('_', ' ').capitalize()}: {value}")
+
+
+def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None:
+    """The reminders queued (or that would be) for one school, and their stages."""
+    queued = [x for x in r.reminders if x.queued or dry_run]
+    if not queued:
+        console.print("Reminders: none due today.")
+        return
+    table = Table(
+        title=f"Reminders {'that would be ' if dry_run else ''}queued ({len(queued)} emails)",
+        show_lines=False,
+    )
+    for col in ("To", "Items", "Stage", "Copied"):
+        table.add_column(col)
+    for x in queued[:15]:
+        table.add_row(
+            x.person_email, "; ".join(x.items), ", ".join(x.labels), ", ".join(x.cc) or "—"
+        )
+    if len(queued) > 15:
+        table.caption = f"…and {len(queued) - 15} more"
+    console.print(table)
+    stages = Counter(label.split(":")[0] for x in queued for label in x.labels)
+    console.print("Stages: " + ", ".join(f"{k} {v}" for k, v in sorted(stages.items())))
+
+
 def _pct(rate: float) -> str:
     """Whole percent rounded down, as on the dashboard and the digest."""
     return f"{math.floor(rate * 100 + 1e-9)}%"
@@ -97,12 +111,9 @@ def _pct(rate: float) -> str:
 
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
     """The dashboard's headline figures in the terminal (counts only, never report contents)."""
-    from rich.columns import Columns
-    from rich.panel import Panel
-
     from bot.core.clock import local_today
     from bot.core.models import utcnow
-    from bot.features.dashboard.figures import AGE_BANDS, compute_figures
+    from bot.features.dashboard.figures import compute_figures
 
     now = utcnow()
     day = today or local_today(now)
@@ -110,10 +121,6 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
         for school in ctx.config.schools:
             f = compute_figures(session, school.id, day, now=now)
             console.rule(f"[bold]{school.name}[/] — {day:%A} {day.day} {day:%B %Y}")
-
-            def tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
-                return Panel(f"[{style}]{value}[/]\n{label}\n[dim]{note}[/]", expand=True)
-
             console.print(
                 f"Acknowledgements: [bold]{_pct(f.ack_rate)}[/] (target {_pct(f.ack_target)})"
                 f"   Training: [bold]{_pct(f.training_rate)}[/]"
@@ -121,102 +128,141 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
                 f"   Open reports: [bold]{f.open_reports}[/]",
                 highlight=False,
             )
-            ack_style = "bold green" if f.ack_rate >= f.ack_target else "bold yellow"
-            training_style = "bold green" if f.training_rate >= f.ack_target else "bold yellow"
-            console.print(
-                Columns(
-                    [
-                        tile(
-                            _pct(f.ack_rate),
-                            "policies acknowledged",
-                            f"{f.ack_done} of {f.ack_owed} · target {_pct(f.ack_target)}",
-                            ack_style,
-                        ),
-                        tile(
-                            _pct(f.training_rate),
-                            "training up to date",
-                            f"{f.training_done} of {f.training_owed}",
-                            training_style,
-                        ),
-                        tile(
-                            f"{f.accounts_unsigned} of {len(f.accounts)}",
-                            "accounts with unsigned holders",
-                            f"{f.handovers} handover(s) needed",
-                            "bold red" if f.accounts_unsigned else "bold",
-                        ),
-                        tile(
-                            str(f.policies_overdue),
-                            "policy reviews overdue",
-                            f"{f.policies_due_soon} due within 30 days",
-                            "bold red" if f.policies_overdue else "bold",
-                        ),
-                        tile(
-                            str(f.open_reports),
-                            "open reports",
-                            f"{f.running_clocks} clock(s) running, {f.clocks_overdue} overdue",
-                            "bold red" if f.clocks_overdue else "bold",
-                        ),
-                        tile(
-                            str(f.overdue_duties),
-                            "overdue duties",
-                            f"of {f.open_duties} open · {f.people} people",
-                            "bold yellow" if f.overdue_duties else "bold",
-                        ),
-                    ],
-                    equal=True,
-                )
-            )
-            attention = f.attention()
-            if attention:
-                console.print("[bold]Things needing you now[/]")
-                for item in attention:
-                    colour = "red" if item.severity == "bad" else "yellow"
-                    console.print(f"  [{colour}]•[/] {item.text}", highlight=False)
-            else:
-                console.print("[green]Nothing needs you now.[/]")
-            table = Table(title="Policies")
-            for col in ("Policy", "Version", "Acknowledged", "Overdue", "Review"):
-                table.add_column(col, justify="right" if col in ("Overdue",) else "left")
-            for p in f.policies:
-                colour = {"overdue": "red", "due soon": "yellow"}.get(p.review, "green")
-                ack = f"{p.done}/{p.owed} ({_pct(p.rate)})" if p.required else "not asked"
-                table.add_row(
-                    p.title,
-                    p.version or "—",
-                    ack,
-                    str(p.overdue),
-                    f"[{colour}]{p.review}[/]"
-                    + (f" ({p.next_review:%d %b %Y})" if p.next_review else ""),
-                )
-            console.print(table)
+            console.print(_tiles(f))
+            _print_attention(console, f)
+            console.print(_policies_table(f))
             if f.training:
-                training = Table(title="Training")
-                for col in ("Course", "Should be trained", "Up to date", "Expired", "Never"):
-                    training.add_column(col, justify="left" if col == "Course" else "right")
-                for t in f.training:
-                    training.add_row(
-                        t.course,
-                        str(t.audience),
-                        f"{t.up_to_date} ({_pct(t.rate)})",
-                        str(t.expired),
-                        str(t.never),
-                    )
-                console.print(training)
-            acc = Table(title="Official accounts")
-            for col in ("Account", "Holders", "Unsigned", "Handover"):
-                acc.add_column(col)
-            for a in f.accounts:
-                acc.add_row(
-                    a.name,
-                    str(a.holders),
-                    f"[red]{a.unsigned}[/]" if a.unsigned else "0",
-                    "[yellow]needed[/]" if a.handover_needed else "—",
-                )
-            console.print(acc)
-            reports = Table(title="Open reports by urgency and age (counts only)")
-            reports.add_column("Urgency")
-            for band in AGE_BANDS:
-                reports.add_column(band, justify="right")
-            for urgency, bands in f.reports_by_age.items():
-                reports.add_row(urgency, *(str(bands[b]) for b in AGE_BANDS))
-            console.print(reports)
+                console.print(_training_table(f))
+            console.print(_accounts_table(f))
+            console.print(_reports_table(f))
+
+
+def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
+    """One dashboard tile: a figure, what it counts, and a note."""
+    from rich.panel import Panel
+
+    return Panel(f"[{style}]{value}[/]\n{label}\n[dim]{note}[/]", expand=True)
+
+
+def _tiles(f: Figures) -> Columns:
+    """The six dashboard tiles, side by side."""
+    from rich.columns import Columns
+
+    ack_style = "bold green" if f.ack_rate >= f.ack_target else "bold yellow"
+    training_style = "bold green" if f.training_rate >= f.ack_target else "bold yellow"
+    return Columns(
+        [
+            _tile(
+                _pct(f.ack_rate),
+                "policies acknowledged",
+                f"{f.ack_done} of {f.ack_owed} · target {_pct(f.ack_target)}",
+                ack_style,
+            ),
+            _tile(
+                _pct(f.training_rate),
+                "training up to date",
+                f"{f.training_done} of {f.training_owed}",
+                training_style,
+            ),
+            _tile(
+                f"{f.accounts_unsigned} of {len(f.accounts)}",
+                "accounts with unsigned holders",
+                f"{f.handovers} handover(s) needed",
+                "bold red" if f.accounts_unsigned else "bold",
+            ),
+            _tile(
+                str(f.policies_overdue),
+                "policy reviews overdue",
+                f"{f.policies_due_soon} due within 30 days",
+                "bold red" if f.policies_overdue else "bold",
+            ),
+            _tile(
+                str(f.open_reports),
+                "open reports",
+                f"{f.running_clocks} clock(s) running, {f.clocks_overdue} overdue",
+                "bold red" if f.clocks_overdue else "bold",
+            ),
+            _tile(
+                str(f.overdue_duties),
+                "overdue duties",
+                f"of {f.open_duties} open · {f.people} people",
+                "bold yellow" if f.overdue_duties else "bold",
+            ),
+        ],
+        equal=True,
+    )
+
+
+def _print_attention(console: Console, f: Figures) -> None:
+    """The things needing someone now, or a reassurance."""
+    attention = f.attention()
+    if not attention:
+        console.print("[green]Nothing needs you now.[/]")
+        return
+    console.print("[bold]Things needing you now[/]")
+    for item in attention:
+        colour = "red" if item.severity == "bad" else "yellow"
+        console.print(f"  [{colour}]•[/] {item.text}", highlight=False)
+
+
+def _policies_table(f: Figures) -> Table:
+    """Policies: version, acknowledgements, overdue duties and review state."""
+    table = Table(title="Policies")
+    for col in ("Policy", "Version", "Acknowledged", "Overdue", "Review"):
+        table.add_column(col, justify="right" if col in ("Overdue",) else "left")
+    for p in f.policies:
+        colour = {"overdue": "red", "due soon": "yellow"}.get(p.review, "green")
+        ack = f"{p.done}/{p.owed} ({_pct(p.rate)})" if p.required else "not asked"
+        table.add_row(
+            p.title,
+            p.version or "—",
+            ack,
+            str(p.overdue),
+            f"[{colour}]{p.review}[/]"
+            + (f" ({p.next_review:%d %b %Y})" if p.next_review else ""),
+        )
+    return table
+
+
+def _training_table(f: Figures) -> Table:
+    """Training courses: who should be trained, up to date, expired, never trained."""
+    training = Table(title="Training")
+    for col in ("Course", "Should be trained", "Up to date", "Expired", "Never"):
+        training.add_column(col, justify="left" if col == "Course" else "right")
+    for t in f.training:
+        training.add_row(
+            t.course,
+            str(t.audience),
+            f"{t.up_to_date} ({_pct(t.rate)})",
+            str(t.expired),
+            str(t.never),
+        )
+    return training
+
+
+def _accounts_table(f: Figures) -> Table:
+    """Official accounts: holders, unsigned holders, handovers."""
+    acc = Table(title="Official accounts")
+    for col in ("Account", "Holders", "Unsigned", "Handover"):
+        acc.add_column(col)
+    for a in f.accounts:
+        acc.add_row(
+            a.name,
+            str(a.holders),
+            f"[red]{a.unsigned}[/]" if a.unsigned else "0",
+            "[yellow]needed[/]" if a.handover_needed else "—",
+        )
+    return acc
+
+
+def _reports_table(f: Figures) -> Table:
+    """Open reports counted by urgency and age band (never their contents)."""
+    from bot.features.dashboard.figures import AGE_BANDS
+
+    reports = Table(title="Open reports by urgency and age (counts only)")
+    reports.add_column("Urgency")
+    for band in AGE_BANDS:
+        reports.add_column(band, justify="right")
+    for urgency, bands in f.reports_by_age.items():
+        reports.add_row(urgency, *(str(bands[b]) for b in AGE_BANDS))
+    return reports

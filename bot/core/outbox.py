@@ -323,6 +323,113 @@ def _settle(
             stats.failed += 1
 
 
+def _due_rows(store: Store, channels: Sequence[str], now: datetime) -> Sequence[tuple[int, str]]:
+    """Up to 200 due pending rows of these channels, oldest first: (id, channel)."""
+    with store.session() as session:
+        return session.execute(
+            select(OutboxMessage.id, OutboxMessage.channel)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.channel.in_(channels),
+            )
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(200)
+        ).all()
+
+
+def _load_message(
+    store: Store, row_id: int, channel: str
+) -> tuple[OutgoingEmail | None, CardMessage | None]:
+    """The claimed row as an email or a card."""
+    with store.session() as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        message = _to_email(row) if channel == "email" else None
+        card = _to_card(row) if channel == "card" else None
+    return message, card
+
+
+@dataclass
+class _Pass:
+    """One dispatch run: its connectors, clock, counts, and the channels told to wait."""
+
+    store: Store
+    mailer: Mailer
+    notifier: Notifier | None
+    now: Callable[[], datetime]
+    limit: int | None
+    on_sent: Callable[[str], None] | None
+    stats: DispatchStats
+    batch_size: int
+    handled: int = 0
+    paused: set[str] = field(default_factory=set)  # platforms that said "not now"
+    batch: list[tuple[int, OutgoingEmail]] = field(default_factory=list)
+
+    def full(self) -> bool:
+        """The row limit is reached."""
+        return self.limit is not None and self.handled >= self.limit
+
+    def channels(self) -> list[str]:
+        """The channels still taking messages (cards only with a notifier)."""
+        channels = [c for c in ("email", "card") if c not in self.paused]
+        if self.notifier is None and "card" in channels:
+            channels.remove("card")
+        return channels
+
+    def deliver_rows(self, rows: Sequence[tuple[int, str]]) -> bool:
+        """Deliver a page of rows; True when at least one was claimed."""
+        progressed = False
+        self.batch = []
+        for row_id, channel in rows:
+            if self.full():
+                break
+            if channel in self.paused:
+                continue
+            if channel == "email" and _waiting(self.mailer) > 0:
+                self.paused.add("email")  # the platform's Retry-After has not passed: claim nothing
+                continue
+            if not _claim(self.store, row_id, self.now()):
+                continue
+            progressed = True
+            self.handled += 1
+            self.deliver(row_id, channel)
+        if self.batch:
+            self.send_batch()
+        return progressed
+
+    def deliver(self, row_id: int, channel: str) -> None:
+        """Deliver one claimed row (emails wait for a full batch when the mailer batches)."""
+        message, card = _load_message(self.store, row_id, channel)
+        if card is not None:
+            assert self.notifier is not None
+            self.send_one(row_id, card.idempotency_key, functools.partial(self.notifier.post, card),
+                          "card")
+            return
+        assert message is not None
+        if self.batch_size > 1:
+            self.batch.append((row_id, message))
+            if len(self.batch) >= self.batch_size:
+                self.send_batch()
+            return
+        self.send_one(row_id, message.idempotency_key, functools.partial(self.mailer.send, message),
+                      "email")
+
+    def send_one(
+        self, row_id: int, key: str, call: Callable[[], SendResult], channel: str
+    ) -> None:
+        """Deliver one row; a "not now" from the platform pauses its channel."""
+        outcome = _deliver_one(self.store, row_id, key, call, self.now, self.stats, self.on_sent)
+        if isinstance(outcome, RetryableError):
+            self.paused.add(channel)
+
+    def send_batch(self) -> None:
+        """Deliver the waiting batch of emails; a "not now" pauses email."""
+        if _deliver_batch(self.store, self.mailer, self.batch, self.now, self.stats, self.on_sent):
+            self.paused.add("email")
+        self.batch = []
+
+
 def dispatch(
     store: Store,
     mailer: Mailer,
@@ -351,86 +458,20 @@ def dispatch(
     stats.recovered = recover_stale(
         store, now(), idempotent_mailer=bool(getattr(mailer, "idempotent", False))
     )
-    batch_size = int(getattr(mailer, "max_batch", 1) or 1)
-    handled = 0
-    paused: set[str] = set()  # channels whose platform said "not now" during this pass
-    while limit is None or handled < limit:
-        channels = [c for c in ("email", "card") if c not in paused]
-        if notifier is None and "card" in channels:
-            channels.remove("card")
+    run = _Pass(
+        store, mailer, notifier, now, limit, on_sent, stats,
+        batch_size=int(getattr(mailer, "max_batch", 1) or 1),
+    )
+    while not run.full():
+        channels = run.channels()
         if not channels:
             break
-        with store.session() as session:
-            rows: Sequence[tuple[int, str]] = session.execute(
-                select(OutboxMessage.id, OutboxMessage.channel)
-                .where(
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.next_attempt_at <= now(),
-                    OutboxMessage.channel.in_(channels),
-                )
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                .limit(200)
-            ).all()
-        if not rows:
+        rows = _due_rows(store, channels, now())
+        if not rows or not run.deliver_rows(rows):
             break
-        progressed = False
-        pending_batch: list[tuple[int, OutgoingEmail]] = []
-        for row_id, channel in rows:
-            if limit is not None and handled >= limit:
-                break
-            if channel in paused:
-                continue
-            if channel == "email" and _waiting(mailer) > 0:
-                paused.add("email")  # the platform's Retry-After has not passed: claim nothing
-                continue
-            if not _claim(store, row_id, now()):
-                continue
-            progressed = True
-            handled += 1
-            with store.session() as session:
-                row = session.get(OutboxMessage, row_id)
-                assert row is not None
-                message = _to_email(row) if channel == "email" else None
-                card = _to_card(row) if channel == "card" else None
-            if card is not None:
-                assert notifier is not None
-                outcome = _deliver_one(
-                    store,
-                    row_id,
-                    card.idempotency_key,
-                    functools.partial(notifier.post, card),
-                    now,
-                    stats,
-                    on_sent,
-                )
-                if isinstance(outcome, RetryableError):
-                    paused.add("card")
-                continue
-            assert message is not None
-            if batch_size > 1:
-                pending_batch.append((row_id, message))
-                if len(pending_batch) >= batch_size:
-                    if _deliver_batch(store, mailer, pending_batch, now, stats, on_sent):
-                        paused.add("email")
-                    pending_batch = []
-                continue
-            outcome = _deliver_one(
-                store,
-                row_id,
-                message.idempotency_key,
-                functools.partial(mailer.send, message),
-                now,
-                stats,
-                on_sent,
-            )
-            if isinstance(outcome, RetryableError):
-                paused.add("email")
-        if pending_batch and _deliver_batch(store, mailer, pending_batch, now, stats, on_sent):
-            paused.add("email")
-        if not progressed:
-            break
-    if paused:
-        log.info("outbox: %s paused until the platform's Retry-After", ", ".join(sorted(paused)))
+    if run.paused:
+        paused = ", ".join(sorted(run.paused))
+        log.info("outbox: %s paused until the platform's Retry-After", paused)
     return stats
 
 

@@ -1,8 +1,9 @@
 """The duties engine: pure rules, ``today`` injected, no I/O (DESIGN.md §3).
 
 ``plan_duties`` turns requirements, people, policy versions, official-account holdings and
-evidence into the duties that should be open and the ones to close. ``next_reminder`` decides,
-for one open duty on one school day, which reminder stage (if any) is due and whom to copy.
+evidence into the duties that should be open and the ones to close. The reminder stages
+(``next_reminder``, ``reminder_stages``, ``Reminder``) live in ``bot.engine.reminders`` and
+are re-exported here for callers that import them from the duties engine.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from functools import lru_cache
 
 from bot.core.config import (
     DEFAULT_CADENCE,
@@ -22,6 +22,7 @@ from bot.core.config import (
     SchoolConfig,
     Term,
 )
+from bot.engine.reminders import Reminder, next_reminder, reminder_stages
 
 __all__ = [
     "Closure",
@@ -161,6 +162,9 @@ class Plan:
 
     to_open: list[NewDuty] = field(default_factory=list)
     to_close: list[Closure] = field(default_factory=list)
+
+
+_Slot = tuple[int, int, int | None]  # (requirement, person, account)
 
 
 @dataclass(frozen=True)
@@ -463,172 +467,172 @@ def plan_duties(
     Returns:
         A Plan. Applying it twice is harmless: the second plan is empty.
     """
-    plan = Plan()
     people_list = list(people)
     by_id = {p.id: p for p in people_list}
-    open_by_slot: dict[tuple[int, int, int | None], list[DutyFacts]] = defaultdict(list)
-    known: set[tuple[int, int, str]] = set()
+    wanted: dict[_Slot, _Wanted] = {}
+    for req in requirements:
+        kind = req.config.kind
+        if kind == "sign_aup":
+            wanted.update(_wanted_aups(req, versions, holdings, by_id, evidence, today, school))
+        elif kind == "recurring_task":
+            wanted.update(_wanted_tasks(req, people_list, evidence, today, school))
+        else:
+            wanted.update(
+                _wanted_per_person(req, people_list, versions, evidence, cadences, today, school)
+            )
+    existing_list = list(existing)
+    task_ids = {req.id for req in requirements if req.config.kind == "recurring_task"}
+    kind_of = {req.id: req.config.kind for req in requirements}
+    return Plan(
+        to_open=_to_open(wanted, existing_list, kind_of),
+        to_close=_to_close(wanted, existing_list, by_id, task_ids),
+    )
+
+
+def _wanted_aups(
+    req: RequirementFacts,
+    versions: Mapping[str, VersionFacts],
+    holdings: Sequence[Holding],
+    by_id: Mapping[int, PersonFacts],
+    evidence: Evidence,
+    today: date,
+    school: SchoolConfig | None,
+) -> dict[_Slot, _Wanted]:
+    """An AUP signature per current holding of an account under this AUP, by active holders."""
+    cfg = req.config
+    version = versions.get(cfg.policy or "")
+    wanted: dict[_Slot, _Wanted] = {}
+    if version is None:
+        return wanted
+    for holding in holdings:
+        if holding.aup_policy_key not in (None, cfg.policy):
+            continue
+        person = by_id.get(holding.person_id)
+        if person is None or not person.active:
+            continue
+        wanted[(req.id, person.id, holding.account_id)] = _on_school_day(
+            _wanted_aup(req, holding, person, version, evidence, today), school
+        )
+    return wanted
+
+
+def _wanted_tasks(
+    req: RequirementFacts,
+    people: Sequence[PersonFacts],
+    evidence: Evidence,
+    today: date,
+    school: SchoolConfig | None,
+) -> dict[_Slot, _Wanted]:
+    """This period's recurring task for its owners and its audience (active people only)."""
+    cfg = req.config
+    wanted: dict[_Slot, _Wanted] = {}
+    period = current_task_period(cfg, today, req.first_seen, school)
+    if period is None:
+        return wanted
+    owners = set(cfg.owners)
+    owner_ids = frozenset(p.id for p in people if p.email in owners)
+    for person in people:
+        if not person.active or (
+            person.id not in owner_ids and not _in_audience(person, cfg.audience)
+        ):
+            continue
+        task = _wanted_task(req, person, period, owner_ids, evidence, today, school)
+        if task is not None:
+            wanted[(req.id, person.id, None)] = task
+    return wanted
+
+
+def _wanted_per_person(
+    req: RequirementFacts,
+    people: Sequence[PersonFacts],
+    versions: Mapping[str, VersionFacts],
+    evidence: Evidence,
+    cadences: Mapping[str, Cadence],
+    today: date,
+    school: SchoolConfig | None,
+) -> dict[_Slot, _Wanted]:
+    """A policy acknowledgement or a training course for each active person in the audience."""
+    cfg = req.config
+    wanted: dict[_Slot, _Wanted] = {}
+    ack_version = versions.get(cfg.policy or "")
+    if cfg.kind == "acknowledge_policy" and ack_version is None:
+        return wanted
+    lead = max([RENEWAL_LEAD_DAYS, *cadences.get(cfg.cadence, DEFAULT_CADENCE).before_due])
+    for person in people:
+        if not person.active or not _in_audience(person, cfg.audience):
+            continue
+        if cfg.kind == "acknowledge_policy" and ack_version is not None:
+            item: _Wanted | None = _wanted_ack(req, person, ack_version, evidence, today)
+        else:
+            item = _wanted_training(req, person, evidence, today, lead)
+        if item is not None:
+            wanted[(req.id, person.id, None)] = _on_school_day(item, school)
+    return wanted
+
+
+def _to_close(
+    wanted: Mapping[_Slot, _Wanted],
+    existing: Iterable[DutyFacts],
+    by_id: Mapping[int, PersonFacts],
+    task_ids: set[int],
+) -> list[Closure]:
+    """Close what is no longer wanted in its cycle (or already done), and leavers' duties."""
+    open_by_slot: dict[_Slot, list[DutyFacts]] = defaultdict(list)
     for duty in existing:
-        known.add((duty.requirement_id, duty.person_id, duty.cycle))
         if duty.status == "open":
             open_by_slot[(duty.requirement_id, duty.person_id, duty.account_id)].append(duty)
-
-    wanted: dict[tuple[int, int, int | None], _Wanted] = {}
-    for req in requirements:
-        cfg = req.config
-        if cfg.kind == "sign_aup":
-            version = versions.get(cfg.policy or "")
-            if version is None:
-                continue
-            for holding in holdings:
-                if holding.aup_policy_key not in (None, cfg.policy):
-                    continue
-                person = by_id.get(holding.person_id)
-                if person is None or not person.active:
-                    continue
-                wanted[(req.id, person.id, holding.account_id)] = _on_school_day(_wanted_aup(
-                    req, holding, person, version, evidence, today
-                ), school)
-            continue
-        if cfg.kind == "recurring_task":
-            period = current_task_period(cfg, today, req.first_seen, school)
-            if period is None:
-                continue
-            owners = set(cfg.owners)
-            owner_ids = frozenset(p.id for p in people_list if p.email in owners)
-            for person in people_list:
-                if not person.active or (
-                    person.id not in owner_ids and not _in_audience(person, cfg.audience)
-                ):
-                    continue
-                task = _wanted_task(req, person, period, owner_ids, evidence, today, school)
-                if task is not None:
-                    wanted[(req.id, person.id, None)] = task
-            continue
-        ack_version = versions.get(cfg.policy or "")
-        if cfg.kind == "acknowledge_policy" and ack_version is None:
-            continue
-        lead = max([RENEWAL_LEAD_DAYS, *cadences.get(cfg.cadence, DEFAULT_CADENCE).before_due])
-        for person in people_list:
-            if not person.active or not _in_audience(person, cfg.audience):
-                continue
-            if cfg.kind == "acknowledge_policy" and ack_version is not None:
-                item: _Wanted | None = _wanted_ack(req, person, ack_version, evidence, today)
-            else:
-                item = _wanted_training(req, person, evidence, today, lead)
-            if item is not None:
-                wanted[(req.id, person.id, None)] = _on_school_day(item, school)
-
-    # close what is no longer wanted in its cycle
-    task_ids = {req.id for req in requirements if req.config.kind == "recurring_task"}
+    closures: list[Closure] = []
     for slot, duties in open_by_slot.items():
         want = wanted.get(slot)
         person = by_id.get(slot[1])
         for duty in duties:
-            if person is None or not person.active:
-                plan.to_close.append(Closure(duty.id, "left"))
-            elif want is None:
-                reason = "done" if _training_done(duty) else "not_required"
-                plan.to_close.append(Closure(duty.id, reason))
-            elif want.cycle != duty.cycle:
-                reason = "superseded" if duty.cycle.startswith("v") else "done"
-                if slot[0] in task_ids:
-                    reason = "missed"  # its period ended without anyone marking it done
-                plan.to_close.append(Closure(duty.id, reason))
-            elif want.done_ref is not None:
-                plan.to_close.append(Closure(duty.id, "done", want.done_ref))
+            closure = _closure(duty, want, person, slot[0] in task_ids)
+            if closure is not None:
+                closures.append(closure)
+    return closures
 
-    # open what is wanted and not yet known
-    kind_of = {req.id: req.config.kind for req in requirements}
-    for (req_id, person_id, account_id), want in wanted.items():
-        if (req_id, person_id, want.cycle) in known:
-            continue
-        plan.to_open.append(
-            NewDuty(
-                requirement_id=req_id,
-                person_id=person_id,
-                kind=kind_of[req_id],
-                cycle=want.cycle,
-                opened_on=want.opened_on,
-                due_on=want.due_on,
-                policy_version_id=want.version_id,
-                account_id=account_id,
-                status="done" if want.done_ref else "open",
-                evidence_ref=want.done_ref,
-            )
+
+def _closure(
+    duty: DutyFacts, want: _Wanted | None, person: PersonFacts | None, is_task: bool
+) -> Closure | None:
+    """Why one open duty closes today, if it does."""
+    if person is None or not person.active:
+        return Closure(duty.id, "left")
+    if want is None:
+        return Closure(duty.id, "done" if _training_done(duty) else "not_required")
+    if want.cycle != duty.cycle:
+        reason = "superseded" if duty.cycle.startswith("v") else "done"
+        if is_task:
+            reason = "missed"  # its period ended without anyone marking it done
+        return Closure(duty.id, reason)
+    if want.done_ref is not None:
+        return Closure(duty.id, "done", want.done_ref)
+    return None
+
+
+def _to_open(
+    wanted: Mapping[_Slot, _Wanted], existing: Iterable[DutyFacts], kind_of: Mapping[int, str]
+) -> list[NewDuty]:
+    """Open what is wanted and not yet known in its cycle (already done: opened as done)."""
+    known = {(duty.requirement_id, duty.person_id, duty.cycle) for duty in existing}
+    return [
+        NewDuty(
+            requirement_id=req_id,
+            person_id=person_id,
+            kind=kind_of[req_id],
+            cycle=want.cycle,
+            opened_on=want.opened_on,
+            due_on=want.due_on,
+            policy_version_id=want.version_id,
+            account_id=account_id,
+            status="done" if want.done_ref else "open",
+            evidence_ref=want.done_ref,
         )
-    return plan
+        for (req_id, person_id, account_id), want in wanted.items()
+        if (req_id, person_id, want.cycle) not in known
+    ]
 
 
 def _training_done(duty: DutyFacts) -> bool:
     """A training duty that is no longer wanted was satisfied by a completion."""
     return duty.cycle == "initial" or duty.cycle.startswith("renew:")
-
-
-# --------------------------------------------------------------------------- reminders
-
-
-@dataclass(frozen=True)
-class Reminder:
-    """One reminder stage due today for one duty, and whom to copy."""
-
-    stage: int
-    label: str  # ask | before:14 | due | overdue:2
-    overdue_number: int
-    copy: tuple[str, ...]  # "line_manager" / "headteacher"
-
-
-def reminder_stages(
-    opened_on: date, due_on: date, cadence: Cadence, until: date
-) -> list[tuple[int, str, date]]:
-    """The stable, numbered list of reminder dates for a duty, up to ``until``."""
-    stages: list[tuple[int, str, date]] = [(0, "ask", opened_on)]
-    for days in cadence.before_due:
-        when = due_on - timedelta(days=days)
-        stages.append((len(stages), f"before:{days}", when))
-    if cadence.on_due:
-        stages.append((len(stages), "due", due_on))
-    number = 1
-    while True:
-        when = due_on + timedelta(days=cadence.overdue_every_days * number)
-        if when > until:
-            break
-        stages.append((len(stages), f"overdue:{number}", when))
-        number += 1
-    return stages
-
-
-@lru_cache(maxsize=4096)
-def _reached(opened_on: date, due_on: date, cadence: Cadence, today: date) -> tuple[
-    tuple[int, str, date], ...
-]:
-    """Stages reached by ``today`` (cached: thousands of duties share the same dates)."""
-    return tuple(s for s in reminder_stages(opened_on, due_on, cadence, today) if s[2] <= today)
-
-
-def next_reminder(
-    opened_on: date,
-    due_on: date,
-    last_stage: int,
-    reminders_sent: int,
-    cadence: Cadence,
-    today: date,
-) -> Reminder | None:
-    """The reminder to send today, if any: the latest stage reached and not yet sent.
-
-    Stages missed on non-school days are not sent late one by one: the next school day sends the
-    latest stage only, so nobody gets two reminders at once after a half term.
-    """
-    if reminders_sent >= cadence.max_reminders:
-        return None
-    reached = _reached(opened_on, due_on, cadence, today)
-    if not reached:
-        return None
-    stage, label, _ = reached[-1]
-    if stage <= last_stage:
-        return None
-    if label.startswith("before:") and reminders_sent == 0 and last_stage < 0:
-        label = "ask"  # the first message is the ask, whatever stage the calendar reached
-    overdue = int(label.split(":")[1]) if label.startswith("overdue:") else 0
-    copy = tuple(e.to for e in cadence.escalate if overdue > e.after_overdue)
-    return Reminder(stage=stage, label=label, overdue_number=overdue, copy=copy)

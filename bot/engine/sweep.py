@@ -5,18 +5,16 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import local_today, send_after
-from bot.core.config import OrgConfig, RequirementConfig, SchoolConfig
+from bot.core.clock import local_today
+from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext
-from bot.core.links import make_token
-from bot.core.messages import human_date, render
 from bot.core.models import (
     AccountHolder,
     Attestation,
@@ -33,7 +31,7 @@ from bot.core.models import (
     TrainingRecord,
     utcnow,
 )
-from bot.core.outbox import DispatchStats, EmailDraft, dispatch, enqueue_emails
+from bot.core.outbox import DispatchStats, dispatch
 from bot.core.settings import Settings
 from bot.core.store import Store
 from bot.engine.duties import (
@@ -44,9 +42,10 @@ from bot.engine.duties import (
     Plan,
     RequirementFacts,
     VersionFacts,
-    next_reminder,
     plan_duties,
 )
+from bot.engine.remind import ReminderPlanned, plan_reminders
+from bot.engine.reminders import is_reminder_day
 from bot.engine.steps import STEPS, Step
 from bot.engine.sync import DirectoryReport, sync_config, sync_directory
 from connectors.base import ConnectorError
@@ -55,19 +54,6 @@ from connectors.registry import Connectors
 __all__ = ["ReminderPlanned", "SchoolSweep", "apply_plan", "load_facts", "run_sweep"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ReminderPlanned:
-    """One reminder email: to whom, which items, who is copied."""
-
-    person_email: str
-    person_name: str
-    items: tuple[str, ...]
-    labels: tuple[str, ...]
-    cc: tuple[str, ...]
-    key: str
-    queued: bool
 
 
 @dataclass
@@ -246,210 +232,6 @@ def apply_plan(session: Session, school_id: str, plan: Plan, today: date) -> dic
     return dict(closed)
 
 
-# --------------------------------------------------------------------------- reminders
-
-
-_ITEM_TEXT: dict[str, tuple[str, str]] = {
-    "acknowledge_policy": ("Read and acknowledge", "Please read this policy and confirm you have."),
-    "sign_aup": (
-        "Read and sign the AUP",
-        "You run one of the school's official accounts, so you need to sign the social "
-        "media Acceptable Use Policy.",
-    ),
-    "complete_training": (
-        "See my training",
-        "Please complete this training and send the certificate to the office "
-        "(or upload it from your page).",
-    ),
-    "recurring_task": (
-        "Mark as done",
-        "This is one of the school's regular tasks. Please do it, then press the button to "
-        "mark it done.",
-    ),
-}
-
-
-def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
-    base = _ITEM_TEXT[cfg.kind][1]
-    if cfg.kind == "sign_aup" and account_name:
-        return (
-            f"You hold the school's {account_name} account, so you need to sign the social "
-            "media Acceptable Use Policy."
-        )
-    if cfg.kind == "complete_training" and cycle.startswith("renew:"):
-        return "Your certificate expires on the due date below; please renew it."
-    return base
-
-
-@dataclass(frozen=True)
-class _OpenDuty:
-    """The columns of an open duty that reminders need (no ORM objects: 100k rows stay fast)."""
-
-    id: int
-    person_id: int
-    requirement_id: int
-    cycle: str
-    opened_on: date
-    due_on: date
-    last_stage: int
-    reminders_sent: int
-    version_id: int | None
-    account_id: int | None
-
-
-def plan_reminders(
-    session: Session,
-    settings: Settings,
-    config: OrgConfig,
-    school: SchoolConfig,
-    today: date,
-    now: datetime,
-    *,
-    write: bool,
-) -> list[ReminderPlanned]:
-    """One digest email per person with anything due today; escalation copies included."""
-    configs = {r.id: r for r in school.requirements}
-    req_config: dict[int, RequirementConfig] = {
-        rid: configs[key]
-        for rid, key in session.execute(
-            select(Requirement.id, Requirement.key).where(Requirement.school_id == school.id)
-        )
-        if key in configs
-    }
-    people = {
-        row[0]: row
-        for row in session.execute(
-            select(Person.id, Person.email, Person.display_name, Person.given_name,
-                   Person.manager_id)
-            .where(Person.school_id == school.id, Person.active.is_(True))
-        )
-    }
-    by_person: dict[int, list[_OpenDuty]] = defaultdict(list)
-    for row in session.execute(
-        select(Duty.id, Duty.person_id, Duty.requirement_id, Duty.cycle, Duty.opened_on,
-               Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.policy_version_id,
-               Duty.account_id)
-        .where(Duty.school_id == school.id, Duty.status == "open")
-        .order_by(Duty.person_id, Duty.due_on, Duty.id)
-    ):
-        duty = _OpenDuty(
-            id=row[0], person_id=row[1], requirement_id=row[2], cycle=row[3], opened_on=row[4],
-            due_on=row[5], last_stage=row[6], reminders_sent=row[7], version_id=row[8],
-            account_id=row[9],
-        )
-        if duty.person_id in people and duty.requirement_id in req_config:
-            by_person[duty.person_id].append(duty)
-    if not by_person:
-        return []
-    versions = dict(session.execute(
-        select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == school.id)
-    ).all())
-    titles = dict(session.execute(
-        select(PolicyVersion.id, Policy.title).join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(PolicyVersion.school_id == school.id)
-    ).all())
-    accounts = dict(session.execute(
-        select(OfficialAccount.id, OfficialAccount.name)
-        .where(OfficialAccount.school_id == school.id)
-    ).all())
-    cadences = {name: school.cadence(name) for name in {c.cadence for c in configs.values()}}
-    secret = settings.signing_key()
-    planned: list[ReminderPlanned] = []
-    drafts: list[tuple[str, EmailDraft]] = []
-    stage_updates: dict[str, list[tuple[int, int, int]]] = {}
-    for person_id, duties in by_person.items():
-        due_now: list[tuple[_OpenDuty, int, str, tuple[str, ...]]] = []
-        for duty in duties:
-            cfg = req_config[duty.requirement_id]
-            reminder = next_reminder(duty.opened_on, duty.due_on, duty.last_stage,
-                                     duty.reminders_sent, cadences[cfg.cadence], today)
-            if reminder is not None:
-                due_now.append((duty, reminder.stage, reminder.label, reminder.copy))
-        if not due_now:
-            continue
-        _, email, display_name, given_name, manager_id = people[person_id]
-        cc: list[str] = []
-        copied = {target for *_, copy in due_now for target in copy}
-        if "line_manager" in copied and manager_id in people:
-            cc.append(people[manager_id][1])
-        if "headteacher" in copied:
-            cc.append(school.headteacher)
-        cc = [c for i, c in enumerate(cc) if c != email and c not in cc[:i]]
-        items = []
-        for duty in duties:
-            cfg = req_config[duty.requirement_id]
-            purpose = {"acknowledge_policy": "ack", "sign_aup": "aup",
-                       "recurring_task": "task"}.get(cfg.kind)
-            url = (
-                f"{settings.base_url}/{purpose}/"
-                f"{make_token(secret, purpose, person_id, duty.id, duty.version_id)}"
-                if purpose else f"{settings.base_url}/me"
-            )
-            items.append({
-                "title": titles.get(duty.version_id, cfg.display_title)
-                if duty.version_id else cfg.display_title,
-                "version": versions.get(duty.version_id) if duty.version_id else None,
-                "why": _item_why(cfg, duty.cycle,
-                                 accounts.get(duty.account_id) if duty.account_id else None),
-                "due_text": human_date(duty.due_on),
-                "overdue": duty.due_on < today,
-                "url": url,
-                "button": _ITEM_TEXT[cfg.kind][0],
-            })
-        escalated = [name for flag, name in (("line_manager", "your line manager"),
-                                             ("headteacher", "the headteacher"))
-                     if flag in copied]
-        first = items[0]
-        any_overdue = any(i["overdue"] for i in items)
-        subject = (
-            f"{'Overdue' if first['overdue'] else 'Action needed'}: {first['title']}"
-            if len(items) == 1
-            else f"{'Overdue items' if any_overdue else 'Action needed'}: "
-            f"{len(items)} things to do for {school.name}"
-        )
-        text, html = render("reminder", {
-            "school_name": school.name,
-            "subject": subject,
-            "person_name": given_name or display_name,
-            "intro": (
-                "There is one thing the school needs you to do:" if len(items) == 1
-                else f"There are {len(items)} things the school needs you to do:"
-            ),
-            "items": items,
-            "escalated_to": " and ".join(escalated),
-            "escalated_to_count": len(escalated),
-            "link_days": settings.link_max_age_days,
-        })
-        key = f"reminder:{school.id}:{person_id}:{today.isoformat()}"
-        drafts.append((key, EmailDraft(to=(email,), cc=tuple(cc), subject=subject, text=text,
-                                       html=html,
-                                       from_name=school.mail_from_name or school.name)))
-        stage_updates[key] = [
-            (duty.id, stage, duty.reminders_sent + 1) for duty, stage, _label, _copy in due_now
-        ]
-        planned.append(ReminderPlanned(
-            person_email=email, person_name=display_name,
-            items=tuple(str(i["title"]) for i in items),
-            labels=tuple(label for _, _, label, _ in due_now), cc=tuple(cc), key=key,
-            queued=False,
-        ))
-    if not write:
-        return planned
-    added = enqueue_emails(session, school_id=school.id, purpose="reminder", items=drafts,
-                           not_before=send_after(school, today, now))
-    grouped: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for key in added:
-        for duty_id, stage, sent in stage_updates[key]:
-            grouped[(stage, sent)].append(duty_id)
-    for (stage, sent), ids in grouped.items():  # few distinct values: a handful of statements
-        for start in range(0, len(ids), 500):
-            session.execute(
-                update(Duty).where(Duty.id.in_(ids[start:start + 500]))
-                .values(last_stage=stage, reminders_sent=sent, last_reminded_on=today)
-            )
-    return [replace(p, queued=p.key in added) for p in planned]
-
-
 # --------------------------------------------------------------------------- the cycle
 
 
@@ -515,7 +297,7 @@ def sweep_school(
         school_id=school.id,
         school_name=school.name,
         as_of=today,
-        school_day=school.is_school_day(today) or not school.sending_window.school_days_only,
+        school_day=is_reminder_day(school, today),
         directory=report,
     )
     result.warnings = sync_config(session, config, school, today)
@@ -537,9 +319,7 @@ def sweep_school(
     result.opened = sum(1 for d in plan.to_open if d.status == "open")
     result.closed = apply_plan(session, school.id, plan, today)
     if result.school_day:
-        result.reminders = plan_reminders(
-            session, settings, config, school, today, now, write=write
-        )
+        result.reminders = plan_reminders(session, settings, school, today, now, write=write)
     run = StepContext(session, settings, config, school, connectors, today, now, write)
     for step in extra_steps:
         for k, v in step(run).items():

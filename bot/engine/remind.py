@@ -1,0 +1,284 @@
+"""Reminder digests as email: load open duties, apply the reminder rules, render, queue.
+
+The decisions (who, which stage, which items, who is copied) are ``bot.engine.reminders``;
+this module reads what they need, renders one email per person, queues it in the outbox and
+records the stage sent on each duty.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.core.clock import send_after
+from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.links import make_token
+from bot.core.messages import human_date, render
+from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, Requirement
+from bot.core.outbox import EmailDraft, enqueue_emails
+from bot.core.settings import Settings
+from bot.engine.reminders import Digest, OpenDuty, Recipient, digest_key, plan_digests
+
+__all__ = ["ReminderPlanned", "plan_reminders"]
+
+
+@dataclass(frozen=True)
+class ReminderPlanned:
+    """One reminder email: to whom, which items, who is copied."""
+
+    person_email: str
+    person_name: str
+    items: tuple[str, ...]
+    labels: tuple[str, ...]
+    cc: tuple[str, ...]
+    key: str
+    queued: bool
+
+
+_ITEM_TEXT: dict[str, tuple[str, str]] = {
+    "acknowledge_policy": ("Read and acknowledge", "Please read this policy and confirm you have."),
+    "sign_aup": (
+        "Read and sign the AUP",
+        "You run one of the school's official accounts, so you need to sign the social "
+        "media Acceptable Use Policy.",
+    ),
+    "complete_training": (
+        "See my training",
+        "Please complete this training and send the certificate to the office "
+        "(or upload it from your page).",
+    ),
+    "recurring_task": (
+        "Mark as done",
+        "This is one of the school's regular tasks. Please do it, then press the button to "
+        "mark it done.",
+    ),
+}
+_LINK_PURPOSE = {"acknowledge_policy": "ack", "sign_aup": "aup", "recurring_task": "task"}
+_ESCALATED_NAMES = {"line_manager": "your line manager", "headteacher": "the headteacher"}
+
+
+def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
+    """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
+    base = _ITEM_TEXT[cfg.kind][1]
+    if cfg.kind == "sign_aup" and account_name:
+        return (
+            f"You hold the school's {account_name} account, so you need to sign the social "
+            "media Acceptable Use Policy."
+        )
+    if cfg.kind == "complete_training" and cycle.startswith("renew:"):
+        return "Your certificate expires on the due date below; please renew it."
+    return base
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _requirement_configs(session: Session, school: SchoolConfig) -> dict[int, RequirementConfig]:
+    """Stored requirement ids mapped to their configuration (configured ones only)."""
+    configs = {r.id: r for r in school.requirements}
+    return {
+        rid: configs[key]
+        for rid, key in session.execute(
+            select(Requirement.id, Requirement.key).where(Requirement.school_id == school.id)
+        )
+        if key in configs
+    }
+
+
+def _active_people(session: Session, school_id: str) -> dict[int, Recipient]:
+    """The school's active people, by id."""
+    return {
+        row[0]: Recipient(*row)
+        for row in session.execute(
+            select(
+                Person.id, Person.email, Person.display_name, Person.given_name, Person.manager_id
+            ).where(Person.school_id == school_id, Person.active.is_(True))
+        )
+    }
+
+
+def _open_duties(session: Session, school_id: str) -> list[OpenDuty]:
+    """Open duties as plain rows, by person, due date and id (the digests' item order)."""
+    return [
+        OpenDuty(
+            id=row[0], person_id=row[1], requirement_id=row[2], cycle=row[3], opened_on=row[4],
+            due_on=row[5], last_stage=row[6], reminders_sent=row[7], version_id=row[8],
+            account_id=row[9],
+        )
+        for row in session.execute(
+            select(
+                Duty.id, Duty.person_id, Duty.requirement_id, Duty.cycle, Duty.opened_on,
+                Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.policy_version_id,
+                Duty.account_id,
+            )
+            .where(Duty.school_id == school_id, Duty.status == "open")
+            .order_by(Duty.person_id, Duty.due_on, Duty.id)
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class _Names:
+    """What items are called: version labels, policy titles, account names, by id."""
+
+    versions: Mapping[int, str]
+    titles: Mapping[int, str]
+    accounts: Mapping[int, str]
+
+
+def _names(session: Session, school_id: str) -> _Names:
+    """Load the version labels, policy titles and account names the items show."""
+    versions = dict(session.execute(
+        select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == school_id)
+    ).all())
+    titles = dict(session.execute(
+        select(PolicyVersion.id, Policy.title).join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(PolicyVersion.school_id == school_id)
+    ).all())
+    accounts = dict(session.execute(
+        select(OfficialAccount.id, OfficialAccount.name)
+        .where(OfficialAccount.school_id == school_id)
+    ).all())
+    return _Names(versions, titles, accounts)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@dataclass(frozen=True)
+class _Renderer:
+    """Everything a digest's email needs besides the digest itself."""
+
+    settings: Settings
+    school: SchoolConfig
+    requirements: Mapping[int, RequirementConfig]
+    names: _Names
+    secret: str
+    today: date
+
+    def item(self, person_id: int, duty: OpenDuty) -> dict[str, Any]:
+        """One item of the digest: title, version, why, due date, link and button."""
+        cfg = self.requirements[duty.requirement_id]
+        base_url = self.settings.base_url
+        purpose = _LINK_PURPOSE.get(cfg.kind)
+        url = (
+            f"{base_url}/{purpose}/"
+            f"{make_token(self.secret, purpose, person_id, duty.id, duty.version_id)}"
+            if purpose else f"{base_url}/me"
+        )
+        version = duty.version_id
+        account = self.names.accounts.get(duty.account_id) if duty.account_id else None
+        return {
+            "title": self.names.titles.get(version, cfg.display_title)
+            if version else cfg.display_title,
+            "version": self.names.versions.get(version) if version else None,
+            "why": _item_why(cfg, duty.cycle, account),
+            "due_text": human_date(duty.due_on),
+            "overdue": duty.due_on < self.today,
+            "url": url,
+            "button": _ITEM_TEXT[cfg.kind][0],
+        }
+
+    def subject(self, items: list[dict[str, Any]]) -> str:
+        """'Overdue: X' / 'Action needed: X' for one item; a count for several."""
+        first = items[0]
+        if len(items) == 1:
+            return f"{'Overdue' if first['overdue'] else 'Action needed'}: {first['title']}"
+        any_overdue = any(i["overdue"] for i in items)
+        return (
+            f"{'Overdue items' if any_overdue else 'Action needed'}: "
+            f"{len(items)} things to do for {self.school.name}"
+        )
+
+    def email(self, digest: Digest) -> tuple[EmailDraft, list[dict[str, Any]]]:
+        """The digest's email, and its items (for the sweep summary)."""
+        person = digest.person
+        items = [self.item(person.id, duty) for duty in digest.items]
+        escalated = [_ESCALATED_NAMES[flag] for flag in digest.escalated]
+        subject = self.subject(items)
+        text, html = render("reminder", {
+            "school_name": self.school.name,
+            "subject": subject,
+            "person_name": person.given_name or person.display_name,
+            "intro": (
+                "There is one thing the school needs you to do:" if len(items) == 1
+                else f"There are {len(items)} things the school needs you to do:"
+            ),
+            "items": items,
+            "escalated_to": " and ".join(escalated),
+            "escalated_to_count": len(escalated),
+            "link_days": self.settings.link_max_age_days,
+        })
+        draft = EmailDraft(
+            to=(person.email,), cc=digest.cc, subject=subject, text=text, html=html,
+            from_name=self.school.mail_from_name or self.school.name,
+        )
+        return draft, items
+
+
+# --------------------------------------------------------------------------- queueing
+
+
+def _record_stages(
+    session: Session, digests: Mapping[str, Digest], added: set[str], today: date
+) -> None:
+    """Mark the stage sent on each duty of each queued digest (a handful of bulk updates)."""
+    grouped: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for key in added:
+        for duty_id, stage, sent in digests[key].stage_updates():
+            grouped[(stage, sent)].append(duty_id)
+    for (stage, sent), ids in grouped.items():  # few distinct values: a handful of statements
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Duty).where(Duty.id.in_(ids[start:start + 500]))
+                .values(last_stage=stage, reminders_sent=sent, last_reminded_on=today)
+            )
+
+
+def plan_reminders(
+    session: Session,
+    settings: Settings,
+    school: SchoolConfig,
+    today: date,
+    now: datetime,
+    *,
+    write: bool,
+) -> list[ReminderPlanned]:
+    """One digest email per person with anything due today; escalation copies included."""
+    requirements = _requirement_configs(session, school)
+    people = _active_people(session, school.id)
+    cadences = {name: school.cadence(name) for name in {c.cadence for c in school.requirements}}
+    digests = plan_digests(
+        _open_duties(session, school.id), people, requirements, cadences, school.headteacher,
+        today,
+    )
+    if not digests:
+        return []
+    renderer = _Renderer(
+        settings, school, requirements, _names(session, school.id), settings.signing_key(), today
+    )
+    planned: list[ReminderPlanned] = []
+    drafts: list[tuple[str, EmailDraft]] = []
+    by_key: dict[str, Digest] = {}
+    for digest in digests:
+        key = digest_key(school.id, digest.person.id, today)
+        draft, items = renderer.email(digest)
+        drafts.append((key, draft))
+        by_key[key] = digest
+        planned.append(ReminderPlanned(
+            person_email=digest.person.email, person_name=digest.person.display_name,
+            items=tuple(str(i["title"]) for i in items), labels=digest.labels, cc=digest.cc,
+            key=key, queued=False,
+        ))
+    if not write:
+        return planned
+    added = enqueue_emails(session, school_id=school.id, purpose="reminder", items=drafts,
+                           not_before=send_after(school, today, now))
+    _record_stages(session, by_key, added, today)
+    return [replace(p, queued=p.key in added) for p in planned]

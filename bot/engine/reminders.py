@@ -1,0 +1,245 @@
+"""Reminder rules: pure, ``today`` injected, no I/O (DESIGN.md §3).
+
+``next_reminder`` decides, for one open duty on one day, which reminder stage (if any) is due
+and whom to copy. ``plan_digests`` applies it to a school's open duties and active people:
+who gets a digest today, which items it lists and who is copied (the line manager, the
+headteacher). Loading, rendering and queueing live in ``bot.engine.remind``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from bot.core.config import Cadence, RequirementConfig, SchoolConfig
+
+__all__ = [
+    "Digest",
+    "DueReminder",
+    "OpenDuty",
+    "Recipient",
+    "Reminder",
+    "digest_key",
+    "is_reminder_day",
+    "next_reminder",
+    "plan_digests",
+    "reminder_stages",
+]
+
+# who an escalation copies, in the order they are copied and named in the email
+_ESCALATION_ORDER = ("line_manager", "headteacher")
+
+
+# --------------------------------------------------------------------------- stages
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder stage due today for one duty, and whom to copy."""
+
+    stage: int
+    label: str  # ask | before:14 | due | overdue:2
+    overdue_number: int
+    copy: tuple[str, ...]  # "line_manager" / "headteacher"
+
+
+def reminder_stages(
+    opened_on: date, due_on: date, cadence: Cadence, until: date
+) -> list[tuple[int, str, date]]:
+    """The stable, numbered list of reminder dates for a duty, up to ``until``."""
+    stages: list[tuple[int, str, date]] = [(0, "ask", opened_on)]
+    for days in cadence.before_due:
+        when = due_on - timedelta(days=days)
+        stages.append((len(stages), f"before:{days}", when))
+    if cadence.on_due:
+        stages.append((len(stages), "due", due_on))
+    number = 1
+    while True:
+        when = due_on + timedelta(days=cadence.overdue_every_days * number)
+        if when > until:
+            break
+        stages.append((len(stages), f"overdue:{number}", when))
+        number += 1
+    return stages
+
+
+@lru_cache(maxsize=4096)
+def _reached(opened_on: date, due_on: date, cadence: Cadence, today: date) -> tuple[
+    tuple[int, str, date], ...
+]:
+    """Stages reached by ``today`` (cached: thousands of duties share the same dates)."""
+    return tuple(s for s in reminder_stages(opened_on, due_on, cadence, today) if s[2] <= today)
+
+
+def next_reminder(
+    opened_on: date,
+    due_on: date,
+    last_stage: int,
+    reminders_sent: int,
+    cadence: Cadence,
+    today: date,
+) -> Reminder | None:
+    """The reminder to send today, if any: the latest stage reached and not yet sent.
+
+    Stages missed on non-school days are not sent late one by one: the next school day sends the
+    latest stage only, so nobody gets two reminders at once after a half term.
+    """
+    if reminders_sent >= cadence.max_reminders:
+        return None
+    reached = _reached(opened_on, due_on, cadence, today)
+    if not reached:
+        return None
+    stage, label, _ = reached[-1]
+    if stage <= last_stage:
+        return None
+    if label.startswith("before:") and reminders_sent == 0 and last_stage < 0:
+        label = "ask"  # the first message is the ask, whatever stage the calendar reached
+    overdue = int(label.split(":")[1]) if label.startswith("overdue:") else 0
+    copy = tuple(e.to for e in cadence.escalate if overdue > e.after_overdue)
+    return Reminder(stage=stage, label=label, overdue_number=overdue, copy=copy)
+
+
+# --------------------------------------------------------------------------- digests
+
+
+@dataclass(frozen=True)
+class OpenDuty:
+    """The columns of an open duty that reminders need (no ORM objects: 100k rows stay fast)."""
+
+    id: int
+    person_id: int
+    requirement_id: int
+    cycle: str
+    opened_on: date
+    due_on: date
+    last_stage: int
+    reminders_sent: int
+    version_id: int | None
+    account_id: int | None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """An active person who may receive (or be copied on) a reminder."""
+
+    id: int
+    email: str
+    display_name: str
+    given_name: str | None
+    manager_id: int | None
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """One duty whose reminder stage is due today."""
+
+    duty: OpenDuty
+    reminder: Reminder
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One person's reminder email for today: every open item, the stages due, the copies."""
+
+    person: Recipient
+    items: tuple[OpenDuty, ...]  # every open duty of the person, by due date
+    due: tuple[DueReminder, ...]  # the duties whose stage is due today (at least one)
+    cc: tuple[str, ...]
+    escalated: tuple[str, ...]  # "line_manager" / "headteacher", in that order
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The stage labels due today (ask, before:3, due, overdue:2 ...)."""
+        return tuple(d.reminder.label for d in self.due)
+
+    def stage_updates(self) -> list[tuple[int, int, int]]:
+        """(duty id, stage sent, reminders sent) to record once the email is queued."""
+        return [(d.duty.id, d.reminder.stage, d.duty.reminders_sent + 1) for d in self.due]
+
+
+def is_reminder_day(school: SchoolConfig, today: date) -> bool:
+    """Reminders go out on school days, or every day when the window is not school days only."""
+    return school.is_school_day(today) or not school.sending_window.school_days_only
+
+
+def digest_key(school_id: str, person_id: int, today: date) -> str:
+    """The outbox idempotency key of a person's digest: at most one per person per day."""
+    return f"reminder:{school_id}:{person_id}:{today.isoformat()}"
+
+
+def _due_today(
+    duties: Iterable[OpenDuty],
+    requirements: Mapping[int, RequirementConfig],
+    cadences: Mapping[str, Cadence],
+    today: date,
+) -> list[DueReminder]:
+    """The duties whose next reminder stage falls today."""
+    due: list[DueReminder] = []
+    for duty in duties:
+        cadence = cadences[requirements[duty.requirement_id].cadence]
+        reminder = next_reminder(
+            duty.opened_on, duty.due_on, duty.last_stage, duty.reminders_sent, cadence, today
+        )
+        if reminder is not None:
+            due.append(DueReminder(duty, reminder))
+    return due
+
+
+def _copies(
+    person: Recipient,
+    escalated: tuple[str, ...],
+    people: Mapping[int, Recipient],
+    headteacher: str,
+) -> tuple[str, ...]:
+    """Whom to copy: the active line manager and/or the head, never the person, no repeats."""
+    cc: list[str] = []
+    manager = people.get(person.manager_id) if person.manager_id is not None else None
+    if "line_manager" in escalated and manager is not None:
+        cc.append(manager.email)
+    if "headteacher" in escalated:
+        cc.append(headteacher)
+    return tuple(c for i, c in enumerate(cc) if c != person.email and c not in cc[:i])
+
+
+def plan_digests(
+    duties: Iterable[OpenDuty],
+    people: Mapping[int, Recipient],
+    requirements: Mapping[int, RequirementConfig],
+    cadences: Mapping[str, Cadence],
+    headteacher: str,
+    today: date,
+) -> list[Digest]:
+    """One digest per person with a reminder stage due today, in the order duties arrive.
+
+    Args:
+        duties: open duties, ordered by person, due date and id (the digest's item order).
+        people: the school's active people by id (others get nothing and are never copied).
+        requirements: active requirement configs by requirement id (others are ignored).
+        cadences: reminder cadences by name, covering every requirement's cadence.
+        headteacher: the headteacher's email, copied on escalation to the head.
+        today: the (reminder) day being planned.
+    """
+    by_person: dict[int, list[OpenDuty]] = {}
+    for duty in duties:
+        if duty.person_id in people and duty.requirement_id in requirements:
+            by_person.setdefault(duty.person_id, []).append(duty)
+    digests: list[Digest] = []
+    for person_id, items in by_person.items():
+        due = _due_today(items, requirements, cadences, today)
+        if not due:
+            continue
+        person = people[person_id]
+        copied = {target for d in due for target in d.reminder.copy}
+        escalated = tuple(flag for flag in _ESCALATION_ORDER if flag in copied)
+        digests.append(
+            Digest(
+                person=person,
+                items=tuple(items),
+                due=tuple(due),
+                cc=_copies(person, escalated, people, headteacher),
+                escalated=escalated,
+            )
+        )
+    return digests
