@@ -3,7 +3,7 @@
 It builds discovery-based services from the documents bundled in the package (no network at build
 time), authorised as the right identity for each API, runs each request exactly once, and turns
 every vendor failure into a :class:`GoogleCallError` that carries plain facts (status, Google's
-reason, whether the request may have reached Google). ``connector.py`` decides what those facts
+reason, whether the request may have reached Google). ``errors.py`` decides what those facts
 mean for the outbox.
 
 Example::
@@ -67,7 +67,7 @@ class GoogleSetupError(Exception):
 
 
 class GoogleCallError(Exception):
-    """A Google call failed; vendor-neutral facts for ``connector.py`` to classify.
+    """A Google call failed; vendor-neutral facts for ``errors.py`` to classify.
 
     Args:
         message: safe to log (Google's own message, no tokens, no content).

@@ -26,8 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors.m365.client import GraphCallError, GraphClient, exception_chain
-from connectors.m365.connector import ENV, find_role_groups
+from connectors.m365.client import GraphClient
+from connectors.m365.directory import find_role_groups
+from connectors.m365.errors import ENV, GraphCallError, exception_chain
 
 __all__ = ["CheckRow", "rbac_fix", "run_checks"]
 

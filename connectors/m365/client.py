@@ -1,14 +1,18 @@
-"""The only module that imports msgraph-sdk, kiota and azure-identity — and only lazily.
+"""The Graph client: builds msgraph-sdk over kiota and azure-identity, all imported lazily.
 
-``GraphClient`` owns one dedicated event-loop thread. The SDK is async-only and its
-``httpx.AsyncClient`` binds to the loop it first runs on, so the SDK client is built on that
-thread and every call is submitted to it; the sync connector protocols block on the result
-(PLATFORM-FACTS: "Async only"). Reads keep the SDK's retry middleware (GETs are safe to repeat);
-``sendMail`` switches it off, because Graph has no idempotency key and a 503/504 may have sent.
+The client layer is this module plus ``client_sharepoint.py`` (the SharePoint list and workbook
+calls, mixed into :class:`GraphClient`) and ``client_pipeline.py`` (per-request retry options);
+no other module touches the SDK. ``GraphClient`` owns one dedicated event-loop thread. The SDK
+is async-only and its ``httpx.AsyncClient`` binds to the loop it first runs on, so the SDK
+client is built on that thread and every call is submitted to it; the sync connector protocols
+block on the result (PLATFORM-FACTS: "Async only"). Reads keep the SDK's retry middleware (GETs
+are safe to repeat); ``sendMail`` switches it off, because Graph has no idempotency key and a
+503/504 may have sent.
 
-Every failure becomes a :class:`GraphCallError` carrying plain facts (HTTP status, Graph's error
-code and message, ``Retry-After``, whether the request may have reached Graph, whether the token
-could not be had). ``connector.py`` decides what those facts mean for the outbox.
+Every failure becomes a :class:`~connectors.m365.errors.GraphCallError` carrying plain facts
+(HTTP status, Graph's error code and message, ``Retry-After``, whether the request may have
+reached Graph, whether the token could not be had). The connector modules decide what those
+facts mean for the outbox.
 
 Example::
 
@@ -27,38 +31,39 @@ import asyncio
 import base64
 import contextlib
 import importlib
-import json
 import re
 import threading
 import warnings
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.m365.client_pipeline import no_retry, once_native
+from connectors.m365.client_sharepoint import SharePointCalls
+from connectors.m365.errors import (
+    GraphCallError,
+    describe,
+    exception_chain,
+    parse_retry_after,
+    raise_for_native,
+    text_or_none,
+)
+from connectors.m365.records import (
+    DeltaPage,
+    GraphGroup,
+    GraphUser,
+    delta_page,
+    group_record,
+    user_record,
+)
+
 if TYPE_CHECKING:
     from bot.core.settings import M365Settings
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "DeltaPage",
-    "GraphCallError",
-    "GraphClient",
-    "GraphGroup",
-    "GraphUser",
-    "ListColumn",
-    "ListItemRecord",
-    "ManagerRef",
-    "SharePointList",
-    "build_credential",
-    "exception_chain",
-    "parse_retry_after",
-]
+__all__ = ["DEFAULT_TIMEOUT", "GraphClient", "build_credential"]
 
 DEFAULT_TIMEOUT = 60.0
 T = TypeVar("T")
@@ -100,116 +105,6 @@ _BUILDERS = tuple(
 _SDK_DEPRECATION = "This class is deprecated. Please use the generic RequestConfiguration"
 _sdk_loaded = False
 _AADSTS = re.compile(r"AADSTS(\d+)")
-
-
-# --------------------------------------------------------------------------- plain records
-
-
-class GraphCallError(Exception):
-    """One failed Graph (or token) call, as plain facts; ``str()`` is safe to log.
-
-    Args:
-        message: what failed, with Graph's code and message (never a secret or a token).
-        status: the HTTP status, when a response arrived.
-        code: Graph's ``error.code`` (or ``AADSTS<n>`` for token failures).
-        retry_after: seconds from ``Retry-After``, when present.
-        sent: False only when the request certainly never reached the service.
-        token: True when the failure was getting an access token from Entra ID.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        retry_after: float | None = None,
-        sent: bool = True,
-        token: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
-        self.sent = sent
-        self.token = token
-
-
-@dataclass(frozen=True)
-class ManagerRef:
-    """A user's manager as Graph reported it (``$expand=manager`` or ``manager@delta``)."""
-
-    id: str
-    mail: str | None = None
-    user_principal_name: str | None = None
-
-
-@dataclass(frozen=True)
-class GraphUser:
-    """The user properties the connector reads; ``None`` means Graph did not send it.
-
-    ``manager_reported`` says whether the response said anything about the manager (a delta
-    page only mentions it when it changed); ``manager`` is then the manager or ``None``.
-    """
-
-    id: str
-    display_name: str | None = None
-    given_name: str | None = None
-    surname: str | None = None
-    mail: str | None = None
-    user_principal_name: str | None = None
-    account_enabled: bool | None = None
-    job_title: str | None = None
-    removed: bool = False
-    manager_reported: bool = False
-    manager: ManagerRef | None = None
-
-
-@dataclass(frozen=True)
-class GraphGroup:
-    """A group with the user-membership changes a delta page reported (all members at first)."""
-
-    id: str
-    display_name: str | None = None
-    removed: bool = False
-    members_added: tuple[str, ...] = ()
-    members_removed: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DeltaPage(Generic[T]):
-    """One page of a delta round: follow ``next_link`` until ``delta_link`` is set."""
-
-    items: tuple[T, ...]
-    next_link: str | None
-    delta_link: str | None
-
-
-@dataclass(frozen=True)
-class SharePointList:
-    """A SharePoint list's id and display name."""
-
-    id: str
-    display_name: str
-
-
-@dataclass(frozen=True)
-class ListColumn:
-    """A list column: ``name`` is the internal (API) name used in ``fields``."""
-
-    id: str
-    name: str
-    display_name: str
-    indexed: bool = False
-    read_only: bool = False
-
-
-@dataclass(frozen=True)
-class ListItemRecord:
-    """A list item's id and the fields that came with it."""
-
-    id: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- credentials
@@ -356,7 +251,7 @@ def _shutdown(worker: _LoopThread, holder: list[Any], credential: Any) -> None:
 # --------------------------------------------------------------------------- the client
 
 
-class GraphClient:
+class GraphClient(SharePointCalls):
     """Microsoft Graph through msgraph-sdk, callable from sync code.
 
     The loop thread and the SDK client start on first use, so building connectors is cheap and
@@ -507,7 +402,7 @@ class GraphClient:
                     select=list(select)
                 )
                 response = await builder.get(RequestConfiguration(query_parameters=query))
-            return _delta_page(response, _user)
+            return delta_page(response, user_record)
 
         return self._call("reading /users/delta()", call)
 
@@ -528,7 +423,7 @@ class GraphClient:
                     select=list(select), filter=filter
                 )
                 response = await builder.get(RequestConfiguration(query_parameters=query))
-            return _delta_page(response, _group)
+            return delta_page(response, group_record)
 
         return self._call("reading /groups/delta()", call)
 
@@ -555,7 +450,7 @@ class GraphClient:
             found: list[GraphUser] = []
             while response is not None:
                 found.extend(
-                    _user(u, expanded_manager=expand_manager) for u in response.value or []
+                    user_record(u, expanded_manager=expand_manager) for u in response.value or []
                 )
                 if not all_pages or not response.odata_next_link:
                     break
@@ -582,7 +477,7 @@ class GraphClient:
             )
             if found is None:
                 raise GraphCallError(f"user {user_id} came back empty", status=404)
-            return _user(found)
+            return user_record(found)
 
         return self._call(f"reading user {user_id}", call)
 
@@ -606,7 +501,7 @@ class GraphClient:
             response = await graph.groups.get(RequestConfiguration(query_parameters=query))
             found: list[GraphGroup] = []
             while response is not None:
-                found.extend(_group(g) for g in response.value or [])
+                found.extend(group_record(g) for g in response.value or [])
                 if not all_pages or not response.odata_next_link:
                     break
                 link = self._check_link(response.odata_next_link)
@@ -649,11 +544,11 @@ class GraphClient:
 
             builder = graph.users.by_user_id(sender).send_mail
             info = RequestInformation(Method.POST, builder.url_template, builder.path_parameters)
-            _once_native(info)
+            once_native(info)
             info.headers.try_add("Accept", "application/json")
             info.set_stream_content(base64.b64encode(mime), "text/plain")
             response = await graph.request_adapter.send_no_response_content_async(info, None)
-            _raise_for_native(response, "sendMail")
+            raise_for_native(response, "sendMail")
             return response.headers.get("request-id")  # type: ignore[no-any-return]
 
         return self._call("sendMail", call)
@@ -682,308 +577,13 @@ class GraphClient:
                 ),
                 save_to_sent_items=False,
             )
-            config: Any = RequestConfiguration(options=[_no_retry()])
+            config: Any = RequestConfiguration(options=[no_retry()])
             await graph.users.by_user_id(sender).send_mail.post(body, config)
 
         self._call("sendMail (probe)", call)
 
-    # ---- SharePoint --------------------------------------------------------------------
-    def lists(self, site_id: str) -> list[SharePointList]:
-        """``GET /sites/{site}/lists`` (id and displayName), following ``@odata.nextLink``."""
-
-        async def call(graph: Any) -> list[SharePointList]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.sites.item.lists.lists_request_builder import (
-                ListsRequestBuilder,
-            )
-
-            builder = graph.sites.by_site_id(site_id).lists
-            query = ListsRequestBuilder.ListsRequestBuilderGetQueryParameters(
-                select=["id", "displayName"]
-            )
-            response = await builder.get(RequestConfiguration(query_parameters=query))
-            found: list[SharePointList] = []
-            while response is not None:
-                found.extend(
-                    SharePointList(id=str(x.id), display_name=str(x.display_name or ""))
-                    for x in response.value or []
-                )
-                if not response.odata_next_link:
-                    break
-                response = await builder.with_url(self._check_link(response.odata_next_link)).get()
-            return found
-
-        return self._call("reading the site's lists", call)
-
-    def create_list(
-        self, site_id: str, display_name: str, columns: Sequence[tuple[str, str]]
-    ) -> SharePointList:
-        """``POST /sites/{site}/lists``: a generic list with single-line text columns.
-
-        ``columns`` are ``(internal name, display name)`` pairs.
-        """
-
-        async def call(graph: Any) -> SharePointList:
-            from msgraph.generated.models.list_ import List_
-            from msgraph.generated.models.list_info import ListInfo
-
-            body = List_(
-                display_name=display_name,
-                columns=[_text_column(name, label) for name, label in columns],
-                list_=ListInfo(template="genericList"),
-            )
-            made = await graph.sites.by_site_id(site_id).lists.post(body, _post_once())
-            return SharePointList(id=str(made.id), display_name=str(made.display_name or ""))
-
-        return self._call("creating the SharePoint list", call)
-
-    def columns(self, site_id: str, list_id: str) -> list[ListColumn]:
-        """``GET /sites/{site}/lists/{list}/columns``."""
-
-        async def call(graph: Any) -> list[ListColumn]:
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
-            response = await builder.get()
-            found: list[ListColumn] = []
-            while response is not None:
-                found.extend(_column(c) for c in response.value or [])
-                if not response.odata_next_link:
-                    break
-                response = await builder.with_url(self._check_link(response.odata_next_link)).get()
-            return found
-
-        return self._call("reading the list's columns", call)
-
-    def create_column(self, site_id: str, list_id: str, name: str, display_name: str) -> ListColumn:
-        """``POST /sites/{site}/lists/{list}/columns``: a single-line text column."""
-
-        async def call(graph: Any) -> ListColumn:
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
-            return _column(await builder.post(_text_column(name, display_name), _post_once()))
-
-        return self._call("adding a list column", call)
-
-    def index_column(self, site_id: str, list_id: str, column_id: str) -> None:
-        """``PATCH .../columns/{id} {"indexed": true}`` so ``$filter`` on it is reliable."""
-
-        async def call(graph: Any) -> None:
-            from msgraph.generated.models.column_definition import ColumnDefinition
-
-            builder = (
-                graph.sites.by_site_id(site_id)
-                .lists.by_list_id(list_id)
-                .columns.by_column_definition_id(column_id)
-            )
-            await builder.patch(ColumnDefinition(indexed=True))
-
-        self._call("indexing a list column", call)
-
-    def find_items(
-        self, site_id: str, list_id: str, *, column: str, value: str, non_indexed: bool = False
-    ) -> list[ListItemRecord]:
-        """Items whose ``column`` equals ``value`` (``$filter=fields/<column> eq '<value>'``).
-
-        ``non_indexed`` sends ``Prefer: HonorNonIndexedQueriesWarningMayFailRandomly``, which
-        SharePoint needs for a filter on a column that is not indexed.
-        """
-
-        async def call(graph: Any) -> list[ListItemRecord]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.sites.item.lists.item.items.items_request_builder import (
-                ItemsRequestBuilder,
-            )
-
-            literal = value.replace("'", "''")
-            query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
-                filter=f"fields/{column} eq '{literal}'",
-                expand=[f"fields($select={column})"],
-                select=["id"],
-            )
-            config: Any = RequestConfiguration(query_parameters=query)
-            if non_indexed:
-                config.headers.add("Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly")
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
-            response = await builder.get(config)
-            found: list[ListItemRecord] = []
-            while response is not None:
-                found.extend(_item(i) for i in response.value or [])
-                if not response.odata_next_link:
-                    break
-                link = self._check_link(response.odata_next_link)
-                response = await builder.with_url(link).get(config)
-            return found
-
-        return self._call("finding a list item", call)
-
-    def create_item(self, site_id: str, list_id: str, fields: Mapping[str, str]) -> ListItemRecord:
-        """``POST /sites/{site}/lists/{list}/items {"fields": {...}}``."""
-
-        async def call(graph: Any) -> ListItemRecord:
-            from msgraph.generated.models.field_value_set import FieldValueSet
-            from msgraph.generated.models.list_item import ListItem
-
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
-            body = ListItem(fields=FieldValueSet(additional_data=dict(fields)))
-            return _item(await builder.post(body, _post_once()))
-
-        return self._call("creating a list item", call)
-
-    def update_item(
-        self, site_id: str, list_id: str, item_id: str, fields: Mapping[str, str]
-    ) -> None:
-        """``PATCH /sites/{site}/lists/{list}/items/{id}/fields {...}``."""
-
-        async def call(graph: Any) -> None:
-            from msgraph.generated.models.field_value_set import FieldValueSet
-
-            builder = (
-                graph.sites.by_site_id(site_id)
-                .lists.by_list_id(list_id)
-                .items.by_list_item_id(item_id)
-                .fields
-            )
-            await builder.patch(FieldValueSet(additional_data=dict(fields)))
-
-        self._call("updating a list item", call)
-
-    # ---- workbook (Microsoft Forms) ----------------------------------------------------
-    def table_header(self, drive_id: str, item_id: str, table: str) -> list[str]:
-        """The table's header cells (``.../tables/{t}/headerRowRange``)."""
-
-        async def call(graph: Any) -> list[str]:
-            builder = _table(graph, drive_id, item_id, table).header_row_range
-            info = builder.to_get_request_information()
-            data = await _get_json(graph, info, "reading the workbook header")
-            rows = data.get("values") or [[]]
-            return [str(cell) for cell in rows[0]]
-
-        return self._call("reading the workbook header", call)
-
-    def table_rows(self, drive_id: str, item_id: str, table: str) -> list[list[Any]]:
-        """Every data row of the table (``.../tables/{t}/rows``), as raw JSON cell values.
-
-        Read as raw JSON rather than SDK models: the rows' ``values`` are untyped and the
-        SDK's parser would turn date-like text answers into ``datetime`` objects.
-        """
-
-        async def call(graph: Any) -> list[list[Any]]:
-            builder = _table(graph, drive_id, item_id, table).rows
-            info = builder.to_get_request_information()
-            found: list[list[Any]] = []
-            while True:
-                data = await _get_json(graph, info, "reading the workbook rows")
-                for row in data.get("value") or []:
-                    for cells in row.get("values") or []:
-                        found.append(list(cells))
-                link = data.get("@odata.nextLink")
-                if not link:
-                    return found
-                info = builder.with_url(self._check_link(str(link))).to_get_request_information()
-
-        return self._call("reading the workbook rows", call)
-
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _no_retry() -> Any:
-    """The per-request option that switches the SDK's RetryHandler off (POST sendMail)."""
-    from kiota_http.middleware.options import RetryHandlerOption
-
-    return RetryHandlerOption(max_retries=0, should_retry=False)
-
-
-def _post_once() -> Any:
-    """Request configuration for a POST that creates something: no SDK retries.
-
-    A 503/504 may already have created the item (or list, or column); a blind second POST
-    would duplicate it. The caller re-reads and decides (the mirror's upsert finds by Title).
-    """
-    from kiota_abstractions.base_request_configuration import RequestConfiguration
-
-    return RequestConfiguration(options=[_no_retry()])
-
-
-def _once_native(info: Any) -> None:
-    """No SDK retries, and hand back the raw httpx response instead of raising."""
-    from kiota_abstractions.native_response_handler import NativeResponseHandler
-    from kiota_http.middleware.options import ResponseHandlerOption
-
-    info.add_request_options([_no_retry(), ResponseHandlerOption(NativeResponseHandler())])
-
-
-async def _get_json(graph: Any, info: Any, what: str) -> dict[str, Any]:
-    """GET through the SDK pipeline (retries kept) and return the JSON body."""
-    from kiota_abstractions.native_response_handler import NativeResponseHandler
-    from kiota_http.middleware.options import ResponseHandlerOption
-
-    info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
-    info.headers.try_add("Accept", "application/json")
-    response = await graph.request_adapter.send_no_response_content_async(info, None)
-    _raise_for_native(response, what)
-    data = response.json()
-    if not isinstance(data, dict):
-        raise GraphCallError("Graph answered with something other than a JSON object")
-    return data
-
-
-def _table(graph: Any, drive_id: str, item_id: str, table: str) -> Any:
-    return (
-        graph.drives.by_drive_id(drive_id)
-        .items.by_drive_item_id(item_id)
-        .workbook.tables.by_workbook_table_id(table)
-    )
-
-
-def _raise_for_native(response: httpx.Response, what: str) -> None:
-    """Turn a raw error response into a GraphCallError (Graph's code and message, Retry-After)."""
-    if response.status_code < 400:
-        return
-    code, message = _error_body(response.content)
-    raise GraphCallError(
-        _describe(what, response.status_code, code, message),
-        status=response.status_code,
-        code=code,
-        retry_after=parse_retry_after(response.headers.get("Retry-After")),
-    )
-
-
-def _error_body(content: bytes) -> tuple[str | None, str | None]:
-    try:
-        data = json.loads(content or b"{}")
-    except ValueError:
-        return None, None
-    error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict):
-        return (_text(error.get("code")), _text(error.get("message")))
-    return None, None
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if value is not None else None
-
-
-def _describe(what: str, status: int | None, code: str | None, message: str | None) -> str:
-    """``<what> failed (HTTP 403 ErrorAccessDenied) — <Graph's message>``."""
-    facts = " ".join(x for x in (f"HTTP {status}" if status else "", code or "") if x)
-    text = f"{what} failed" + (f" ({facts})" if facts else "")
-    return text + (f" — {message[:300]}" if message else "")
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -1015,13 +615,13 @@ def _translate(exc: BaseException, what: str) -> GraphCallError | None:
         main = getattr(exc, "error", None)
         if main is not None:
             code, message = (
-                _text(getattr(main, "code", None)),
-                _text(getattr(main, "message", None)),
+                text_or_none(getattr(main, "code", None)),
+                text_or_none(getattr(main, "message", None)),
             )
         if message is None:
-            message = _text(getattr(exc, "message", None))
+            message = text_or_none(getattr(exc, "message", None))
         return GraphCallError(
-            _describe(what, status, code, message),
+            describe(what, status, code, message),
             status=status,
             code=code,
             retry_after=parse_retry_after(_header(exc.response_headers, "Retry-After")),
@@ -1058,106 +658,3 @@ def _translate(exc: BaseException, what: str) -> GraphCallError | None:
     if isinstance(exc, httpx.HTTPError):
         return GraphCallError(f"{what} failed: {type(exc).__name__} after sending", sent=True)
     return None
-
-
-def exception_chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and its causes and contexts, outermost first (no cycles)."""
-    found: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in found:
-        found.append(current)
-        current = current.__cause__ or current.__context__
-    return found
-
-
-def _delta_page(response: Any, convert: Callable[[Any], T]) -> DeltaPage[T]:
-    if response is None:
-        raise GraphCallError("Graph sent an empty delta response")
-    return DeltaPage(
-        items=tuple(convert(x) for x in response.value or []),
-        next_link=response.odata_next_link,
-        delta_link=response.odata_delta_link,
-    )
-
-
-def _is_user_entry(entry: Mapping[str, Any]) -> bool:
-    kind = str(entry.get("@odata.type") or "#microsoft.graph.user").lower()
-    return kind == "#microsoft.graph.user"
-
-
-def _user(u: Any, *, expanded_manager: bool = False) -> GraphUser:
-    """An SDK ``User`` (or delta entry) as a plain record."""
-    data: dict[str, Any] = dict(u.additional_data or {})
-    manager_reported = expanded_manager
-    manager: ManagerRef | None = None
-    if "manager@delta" in data:
-        manager_reported = True
-        entries = [e for e in data["manager@delta"] or [] if isinstance(e, dict)]
-        live = [e for e in entries if "@removed" not in e and e.get("id")]
-        if live:
-            manager = ManagerRef(id=str(live[-1]["id"]))
-    elif u.manager is not None and getattr(u.manager, "id", None):
-        manager_reported = True
-        manager = ManagerRef(
-            id=str(u.manager.id),
-            mail=getattr(u.manager, "mail", None),
-            user_principal_name=getattr(u.manager, "user_principal_name", None),
-        )
-    return GraphUser(
-        id=str(u.id),
-        display_name=u.display_name,
-        given_name=u.given_name,
-        surname=u.surname,
-        mail=u.mail,
-        user_principal_name=u.user_principal_name,
-        account_enabled=u.account_enabled,
-        job_title=u.job_title,
-        removed="@removed" in data,
-        manager_reported=manager_reported,
-        manager=manager,
-    )
-
-
-def _group(g: Any) -> GraphGroup:
-    """An SDK ``Group`` (or delta entry) as a plain record; only user members count."""
-    data: dict[str, Any] = dict(g.additional_data or {})
-    added: list[str] = []
-    dropped: list[str] = []
-    entries: Iterable[Any] = data.get("members@delta") or []
-    for entry in entries:
-        if not isinstance(entry, dict) or not entry.get("id") or not _is_user_entry(entry):
-            continue
-        (dropped if "@removed" in entry else added).append(str(entry["id"]))
-    return GraphGroup(
-        id=str(g.id),
-        display_name=g.display_name,
-        removed="@removed" in data,
-        members_added=tuple(added),
-        members_removed=tuple(dropped),
-    )
-
-
-def _text_column(name: str, display_name: str) -> Any:
-    from msgraph.generated.models.column_definition import ColumnDefinition
-    from msgraph.generated.models.text_column import TextColumn
-
-    return ColumnDefinition(
-        name=name,
-        display_name=display_name,
-        text=TextColumn(allow_multiple_lines=False, max_length=255),
-    )
-
-
-def _column(c: Any) -> ListColumn:
-    return ListColumn(
-        id=str(c.id),
-        name=str(c.name or ""),
-        display_name=str(c.display_name or c.name or ""),
-        indexed=bool(c.indexed),
-        read_only=bool(c.read_only),
-    )
-
-
-def _item(i: Any) -> ListItemRecord:
-    fields = dict(i.fields.additional_data or {}) if i.fields is not None else {}
-    return ListItemRecord(id=str(i.id), fields=fields)

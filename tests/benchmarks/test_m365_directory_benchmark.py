@@ -18,7 +18,8 @@ from tests.support.fakes.graph import FakeClock, FakeGraph
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
-from connectors.m365.connector import GraphDirectory, build
+from connectors.m365.connector import build
+from connectors.m365.directory import GraphDirectory
 
 STAFF, PUPILS = 400, 1_600
 TARGET_REQUESTS = 2

@@ -15,7 +15,7 @@ from connectors.base import (
     PermanentError,
     RetryableError,
 )
-from connectors.google.connector import ChatWebhookNotifier
+from connectors.google.chat import ChatWebhookNotifier
 
 pytest.importorskip("httplib2", reason="the fake Google needs httplib2")
 

@@ -30,12 +30,10 @@ from connectors.google.client import (
     GoogleCallError,
     GoogleClient,
 )
-from connectors.google.connector import (
-    GmailMailer,
-    GoogleDirectory,
-    GoogleFormSource,
-    _connector_error,
-)
+from connectors.google.directory import GoogleDirectory
+from connectors.google.errors import connector_error as _connector_error
+from connectors.google.forms import GoogleFormSource
+from connectors.google.mail import GmailMailer
 from tests.connectors.contract.kit_google import (
     ADMIN,
     SENDER,

@@ -23,7 +23,7 @@ from connectors.base import (
     RetryableError,
     SendResult,
 )
-from connectors.google.connector import DailyQuota, GmailMailer
+from connectors.google.mail import DailyQuota, GmailMailer
 from tests.connectors.contract.kit_google import SENDER, build_google, seeded_fake
 from tests.support.fakes.google import FakeGoogle, ManualClock, no_real_http  # noqa: F401
 

@@ -24,7 +24,8 @@ from tests.support.helpers import SchoolBuilder
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
-from connectors.m365.connector import GraphDirectory, build
+from connectors.m365.connector import build
+from connectors.m365.directory import GraphDirectory
 
 BEN = "ben.teacher@oakfield.example"
 ADA = "ada.head@oakfield.example"

@@ -39,7 +39,8 @@ from tests.support.fakes.graph import SENDER, FakeClock, FakeGraph
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
-from connectors.m365.connector import GraphMailer, RecipientBudget, build
+from connectors.m365.connector import build
+from connectors.m365.mail import GraphMailer, RecipientBudget
 
 SEND_PATH = r"^/users/[^/]+/sendMail$"
 

@@ -23,7 +23,7 @@ from bot.core.models import Report
 from bot.features.reports.actions import change_status
 from bot.features.reports.step import report_sweep
 from connectors.base import ListMirror, PermanentError, RetryableError
-from connectors.m365.connector import RESERVED_COLUMNS, internal_name
+from connectors.m365.sharepoint import RESERVED_COLUMNS, internal_name
 from tests.connectors.contract.kit_m365 import LIST_NAME
 from tests.features.reports.test_support import Env, env_fixture, submission  # noqa: F401
 from tests.support.fakes.graph import SITE_ID, TITLE_COLUMN_ID, FakeClock, FakeGraph

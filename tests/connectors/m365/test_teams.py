@@ -30,7 +30,8 @@ from connectors.base import (
     PermanentError,
     RetryableError,
 )
-from connectors.m365.connector import WorkflowsNotifier, build
+from connectors.m365.connector import build
+from connectors.m365.teams import WorkflowsNotifier
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.features.dashboard.test_cards import card_errors, figures
 from tests.features.dashboard.test_support import SECRET, Env

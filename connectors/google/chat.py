@@ -1,0 +1,101 @@
+"""Google Chat card: POST to a space's webhook, once per outbox key, never echoing its URL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+
+import httpx
+from pydantic import SecretStr
+
+from connectors.base import (
+    CardMessage,
+    DeliveryUnknownError,
+    PermanentError,
+    RetryableError,
+    SendResult,
+)
+
+__all__ = ["CHAT_MAX_BYTES", "ChatWebhookNotifier"]
+
+CHAT_MAX_BYTES = 32_000  # Chat's limit for one message, content included
+_REQUEST_ID_NAMESPACE = uuid.UUID("4f6b1f0e-6c1b-4d4e-9d8a-0c6f3b1d2a77")
+
+
+class ChatWebhookNotifier:
+    """Posts ``card.chat_payload`` to a Google Chat space webhook (the URL is a secret).
+
+    A payload with ``thread.threadKey`` (e.g. the ISO week) is posted with
+    ``messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`` so one week's cards share a
+    thread. ``requestId`` is derived from the outbox key, so Chat returns the existing message
+    instead of creating a second one if the same card is ever posted again.
+    """
+
+    def __init__(
+        self,
+        url: SecretStr | str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 15.0,
+    ) -> None:
+        self._url = url if isinstance(url, SecretStr) else SecretStr(url)
+        self._transport = transport
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return "ChatWebhookNotifier(url=**********)"
+
+    def post(self, card: CardMessage) -> SendResult:
+        """POST once: 429 retryable, 5xx or a lost answer unknown, other 4xx permanent."""
+        payload = dict(card.chat_payload) or {"text": f"*{card.title}*\n{card.text}"}
+        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if len(data) > CHAT_MAX_BYTES:
+            raise PermanentError(
+                f"Chat card is {len(data)} bytes; Google Chat accepts at most {CHAT_MAX_BYTES}"
+            )
+        params = {
+            "requestId": str(uuid.uuid5(_REQUEST_ID_NAMESPACE, card.idempotency_key)),
+        }
+        thread = payload.get("thread")
+        if isinstance(thread, Mapping) and thread.get("threadKey"):
+            params["messageReplyOption"] = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
+        url = httpx.URL(self._url.get_secret_value()).copy_merge_params(params)
+        try:
+            with httpx.Client(transport=self._transport, timeout=self._timeout) as client:
+                response = client.post(
+                    url, content=data, headers={"Content-Type": "application/json; charset=UTF-8"}
+                )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise RetryableError(f"Chat webhook unreachable ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            # no `from exc`: httpx errors carry the request, whose URL holds the webhook secret
+            raise DeliveryUnknownError(f"Chat webhook answer lost ({type(exc).__name__})") from None
+        return _chat_result(response)
+
+
+def _chat_result(response: httpx.Response) -> SendResult:
+    """Map the webhook's answer onto the outbox's outcomes (never echoing the URL)."""
+    status = response.status_code
+    if status == 429:
+        retry = response.headers.get("Retry-After")
+        try:
+            retry_after = float(retry) if retry else None
+        except ValueError:
+            retry_after = None
+        raise RetryableError("Chat webhook throttled (429)", retry_after=retry_after)
+    if status >= 500:
+        raise DeliveryUnknownError(f"Chat webhook answered {status}")
+    if status >= 400:
+        reason = ""
+        try:
+            error = response.json().get("error", {})
+            reason = f"{error.get('status', '')}: {error.get('message', '')}"[:300]
+        except (ValueError, AttributeError):
+            pass
+        raise PermanentError(f"Chat webhook refused the card: HTTP {status} {reason}".rstrip())
+    try:
+        name = response.json().get("name")
+    except (ValueError, AttributeError):
+        name = None
+    return SendResult(provider_id=str(name) if name else None)

@@ -1,0 +1,198 @@
+"""Google directory: Admin SDK users and the configured groups' (nested) members, as people."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError
+from connectors.google.client import GoogleApi
+from connectors.google.errors import read_once
+
+__all__ = ["MEMBERS_PAGE", "USERS_PAGE", "GoogleDirectory"]
+
+USERS_PAGE = 500  # users.list maximum
+MEMBERS_PAGE = 200  # members.list maximum
+_USER_FIELDS = (
+    "nextPageToken,users(id,primaryEmail,name(fullName,givenName,familyName),"
+    "suspended,archived,organizations(title,primary),relations)"
+)
+_MEMBER_FIELDS = "nextPageToken,members(id,email,type,status)"
+
+
+class GoogleDirectory:
+    """Admin SDK Directory: every user (suspended/archived = leaver) plus configured groups.
+
+    Always a complete listing (the Directory API has no delta for users); ``cursor`` is a hash
+    of the listing so callers can tell nothing changed. ``DirectoryPerson.groups`` holds the
+    lower-cased email of each configured group the person belongs to, directly or through a
+    nested group.
+
+    Args:
+        api: the Directory service, impersonating an admin.
+        customer: ``my_customer`` or the customer id.
+        groups: group emails to expand (``settings.google.role_groups`` keys).
+        query: optional Admin SDK user query, e.g. ``orgUnitPath='/Staff'`` to leave pupils out.
+    """
+
+    def __init__(
+        self,
+        api: GoogleApi,
+        *,
+        customer: str = "my_customer",
+        groups: Iterable[str] = (),
+        query: str | None = None,
+        roles_by_group: Mapping[str, str] | None = None,
+    ) -> None:
+        self._api = api
+        self._roles = {k.strip().lower(): v for k, v in (roles_by_group or {}).items()}
+        self._customer = customer
+        self._groups = tuple(dict.fromkeys(g.strip().lower() for g in groups if g.strip()))
+        self._query = query
+
+    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
+        """List everyone and their configured groups (cursor is ignored: no delta)."""
+        users = self._users()
+        by_email = {
+            str(u.get("primaryEmail", "")).lower(): str(u.get("id", ""))
+            for u in users
+            if u.get("primaryEmail")
+        }
+        member_of: dict[str, set[str]] = {}
+        everyone: set[str] = set()
+        for group in self._groups:
+            for member in self._members(group):
+                kind = member.get("type")
+                if kind == "CUSTOMER":  # "everyone in the organisation" is a member
+                    everyone.add(group)
+                elif kind == "USER":
+                    key = str(member.get("id") or "") or by_email.get(
+                        str(member.get("email", "")).lower(), ""
+                    )
+                    if key:
+                        member_of.setdefault(key, set()).add(group)
+        people: list[DirectoryPerson] = []
+        rejected: list[str] = []
+        for user in users:
+            try:
+                people.append(self._person(user, member_of, everyone, by_email))
+            except ValueError as exc:
+                rejected.append(f"Google user {user.get('id', '?')}: {exc}")
+        digest = hashlib.sha256(
+            repr(
+                sorted(
+                    (
+                        p.external_id,
+                        p.email,
+                        p.display_name,
+                        p.active,
+                        sorted(p.groups),
+                        p.manager_email,
+                        p.job_title,
+                        p.given_name,
+                        p.family_name,
+                    )
+                    for p in people
+                )
+            ).encode()
+        ).hexdigest()[:16]
+        return DirectoryChanges(people=people, complete=True, cursor=digest, rejected=rejected)
+
+    def _users(self) -> list[dict[str, Any]]:
+        users_api = self._api.resource.users()
+        params: dict[str, Any] = {
+            "customer": self._customer,
+            "maxResults": USERS_PAGE,
+            "projection": "full",
+            "fields": _USER_FIELDS,
+        }
+        if self._query:
+            params["query"] = self._query
+        request = users_api.list(**params)
+        found: list[dict[str, Any]] = []
+        while request is not None:
+            page = read_once(self._api, request, "Directory users.list")
+            found.extend(u for u in page.get("users", []) if isinstance(u, dict))
+            request = users_api.list_next(request, page)
+        return found
+
+    def _members(self, group: str) -> list[dict[str, Any]]:
+        members_api = self._api.resource.members()
+        request = members_api.list(
+            groupKey=group,
+            maxResults=MEMBERS_PAGE,
+            includeDerivedMembership=True,
+            fields=_MEMBER_FIELDS,
+        )
+        found: list[dict[str, Any]] = []
+        while request is not None:
+            try:
+                page = read_once(self._api, request, f"Directory members.list({group})")
+            except PermanentError as exc:
+                # A configured group that cannot be read must stop the sync: a partial view
+                # would quietly strip roles from everyone in it.
+                raise PermanentError(
+                    f"{exc} (is {group} in COMPLIANCE_BOT_GOOGLE__ROLE_GROUPS a real group?)"
+                ) from exc
+            found.extend(m for m in page.get("members", []) if isinstance(m, dict))
+            request = members_api.list_next(request, page)
+        return found
+
+    def _person(
+        self,
+        user: Mapping[str, Any],
+        member_of: Mapping[str, set[str]],
+        everyone: set[str],
+        by_email: Mapping[str, str],
+    ) -> DirectoryPerson:
+        """One Admin SDK user as a person; ValueError when it has no id or primary email."""
+        user_id = str(user.get("id") or "")
+        email = str(user.get("primaryEmail") or "").strip().lower()
+        if not user_id or "@" not in email:
+            raise ValueError("no id or primary email")
+        given, family, display = _names(user)
+        title = _job_title(user)
+        manager = _manager_email(user)
+        groups = frozenset(member_of.get(user_id, set()) | member_of.get(email, set()) | everyone)
+        return DirectoryPerson(
+            external_id=user_id,
+            email=email,
+            display_name=display or email,
+            active=not user.get("suspended") and not user.get("archived"),
+            given_name=given,
+            family_name=family,
+            job_title=title,
+            groups=groups,
+            roles=frozenset(self._roles[g] for g in groups if g in self._roles),
+            manager_email=manager,
+            manager_external_id=by_email.get(manager) if manager else None,
+        )
+
+
+def _names(user: Mapping[str, Any]) -> tuple[str | None, str | None, str]:
+    """(given name, family name, full name or the two joined; "" when there is none)."""
+    name = user.get("name") or {}
+    given = str(name.get("givenName") or "").strip() or None
+    family = str(name.get("familyName") or "").strip() or None
+    display = str(name.get("fullName") or "").strip() or " ".join(p for p in (given, family) if p)
+    return given, family, display
+
+
+def _job_title(user: Mapping[str, Any]) -> str | None:
+    """The title of the primary organisation, else of the first one that has a title."""
+    organisations = [o for o in user.get("organizations") or [] if isinstance(o, dict)]
+    organisations.sort(key=lambda o: not o.get("primary"))
+    return next((str(o["title"]) for o in organisations if o.get("title")), None)
+
+
+def _manager_email(user: Mapping[str, Any]) -> str | None:
+    """The lower-cased address of the user's first ``manager`` relation, if any."""
+    return next(
+        (
+            str(r.get("value") or "").strip().lower()
+            for r in user.get("relations") or []
+            if isinstance(r, dict) and r.get("type") == "manager" and r.get("value")
+        ),
+        None,
+    )

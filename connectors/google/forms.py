@@ -1,0 +1,120 @@
+"""Google forms: Google Forms responses, answers keyed by question title, oldest first."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.base import FormResponse, PermanentError
+from connectors.google.client import GoogleApi
+from connectors.google.errors import read_once
+
+__all__ = ["GoogleFormSource"]
+
+
+def _parse_time(value: str) -> datetime:
+    """RFC 3339 from Google (``Z``, up to nanoseconds) -> aware datetime."""
+    text = value.strip().replace("Z", "+00:00")
+    if "." in text:
+        head, _, tail = text.partition(".")
+        digits = "".join(c for c in tail if c.isdigit())
+        zone = tail[len(digits) :]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _rfc3339(moment: datetime) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class GoogleFormSource:
+    """Reads Google Forms responses, answers keyed by question title, oldest first."""
+
+    def __init__(self, api: GoogleApi, form_id: str) -> None:
+        self._api = api
+        self._form_id = form_id
+
+    @functools.cached_property
+    def _forms(self) -> Any:
+        return self._api.resource.forms()  # built once: resources are costly
+
+    @functools.cached_property
+    def _responses(self) -> Any:
+        return self._forms.responses()
+
+    def responses(self, since: datetime | None = None) -> Sequence[FormResponse]:
+        """Responses last submitted after ``since`` (all when None), oldest first."""
+        titles = self._titles()
+        params: dict[str, Any] = {"formId": self._form_id}
+        if since is not None:
+            params["filter"] = f"timestamp > {_rfc3339(since)}"
+        request = self._responses.list(**params)
+        found: list[FormResponse] = []
+        while request is not None:
+            page = self._read(request, "Forms responses.list")
+            for raw in page.get("responses", []):
+                response = self._response(raw, titles)
+                if since is None or response.submitted_at > since:
+                    found.append(response)
+            request = self._responses.list_next(request, page)
+        return sorted(found, key=lambda r: (r.submitted_at, r.response_id))
+
+    def _read(self, request: Any, what: str) -> dict[str, Any]:
+        try:
+            return read_once(self._api, request, what)
+        except PermanentError as exc:
+            raise PermanentError(
+                f"{exc} (share the form with the service account, and check "
+                "COMPLIANCE_BOT_GOOGLE__FORM_ID)"
+            ) from exc
+
+    def _titles(self) -> dict[str, str]:
+        form = self._read(self._forms.get(formId=self._form_id), "Forms forms.get")
+        titles: dict[str, str] = {}
+        used: set[str] = set()
+
+        def add(question_id: Any, title: str) -> None:
+            if not question_id:
+                return
+            base = title.strip() or str(question_id)
+            name, n = base, 2
+            while name in used:  # two questions with one title must not overwrite each other
+                name, n = f"{base} ({n})", n + 1
+            used.add(name)
+            titles[str(question_id)] = name
+
+        for item in form.get("items", []):
+            title = str(item.get("title") or "")
+            question = (item.get("questionItem") or {}).get("question") or {}
+            add(question.get("questionId"), title)
+            for row in (item.get("questionGroupItem") or {}).get("questions", []):
+                row_title = str((row.get("rowQuestion") or {}).get("title") or "")
+                add(row.get("questionId"), f"{title} - {row_title}" if row_title else title)
+        return titles
+
+    @staticmethod
+    def _response(raw: Mapping[str, Any], titles: Mapping[str, str]) -> FormResponse:
+        answers: dict[str, str] = {}
+        for question_id, answer in (raw.get("answers") or {}).items():
+            parts = [
+                str(a.get("value", ""))
+                for a in (answer.get("textAnswers") or {}).get("answers", [])
+            ]
+            parts += [
+                str(a.get("fileName", ""))
+                for a in (answer.get("fileUploadAnswers") or {}).get("answers", [])
+            ]
+            answers[titles.get(str(question_id), str(question_id))] = "; ".join(parts)
+        submitted = raw.get("lastSubmittedTime") or raw.get("createTime")
+        if not submitted or not raw.get("responseId"):
+            raise PermanentError("Forms responses.list: a response without id or time")
+        return FormResponse(
+            response_id=str(raw["responseId"]),
+            submitted_at=_parse_time(str(submitted)),
+            answers=answers,
+            respondent_email=str(raw["respondentEmail"]) if raw.get("respondentEmail") else None,
+        )

@@ -1,0 +1,54 @@
+"""Per-request options for msgraph-sdk's pipeline (kiota, lazily): no retries, raw answers.
+
+Part of the client layer (with ``client.py`` and ``client_sharepoint.py``): reads keep the SDK's
+retry middleware (GETs are safe to repeat); a POST that sends or creates something does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.m365.errors import GraphCallError, raise_for_native
+
+__all__ = ["get_json", "no_retry", "once_native", "post_once"]
+
+
+def no_retry() -> Any:
+    """The per-request option that switches the SDK's RetryHandler off (POST sendMail)."""
+    from kiota_http.middleware.options import RetryHandlerOption
+
+    return RetryHandlerOption(max_retries=0, should_retry=False)
+
+
+def post_once() -> Any:
+    """Request configuration for a POST that creates something: no SDK retries.
+
+    A 503/504 may already have created the item (or list, or column); a blind second POST
+    would duplicate it. The caller re-reads and decides (the mirror's upsert finds by Title).
+    """
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+
+    return RequestConfiguration(options=[no_retry()])
+
+
+def once_native(info: Any) -> None:
+    """No SDK retries, and hand back the raw httpx response instead of raising."""
+    from kiota_abstractions.native_response_handler import NativeResponseHandler
+    from kiota_http.middleware.options import ResponseHandlerOption
+
+    info.add_request_options([no_retry(), ResponseHandlerOption(NativeResponseHandler())])
+
+
+async def get_json(graph: Any, info: Any, what: str) -> dict[str, Any]:
+    """GET through the SDK pipeline (retries kept) and return the JSON body."""
+    from kiota_abstractions.native_response_handler import NativeResponseHandler
+    from kiota_http.middleware.options import ResponseHandlerOption
+
+    info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
+    info.headers.try_add("Accept", "application/json")
+    response = await graph.request_adapter.send_no_response_content_async(info, None)
+    raise_for_native(response, what)
+    data = response.json()
+    if not isinstance(data, dict):
+        raise GraphCallError("Graph answered with something other than a JSON object")
+    return data

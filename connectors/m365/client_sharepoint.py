@@ -1,0 +1,251 @@
+"""The SharePoint list and Forms-workbook calls of ``GraphClient`` (msgraph imported lazily).
+
+Part of the client layer (with ``client.py``, which mixes :class:`SharePointCalls` into
+``GraphClient``, and ``client_pipeline.py``): each call runs on the client's loop thread through
+``GraphClient._call`` and returns plain records; only next links on the configured Graph host
+are followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from connectors.m365.client_pipeline import get_json, post_once
+from connectors.m365.records import (
+    ListColumn,
+    ListItemRecord,
+    SharePointList,
+    column_record,
+    item_record,
+)
+
+__all__ = ["SharePointCalls"]
+
+T = TypeVar("T")
+
+
+class SharePointCalls:
+    """SharePoint lists (``/sites/{site}/lists``) and workbook tables (``/drives/.../workbook``).
+
+    A mixin of :class:`~connectors.m365.client.GraphClient`, which provides ``_call`` (run on the
+    loop thread, translate failures) and ``_check_link`` (refuse links off the Graph host).
+    """
+
+    def _call(self, what: str, make: Callable[[Any], Awaitable[T]]) -> T:
+        raise NotImplementedError  # GraphClient runs ``make`` on its loop thread
+
+    def _check_link(self, link: str) -> str:
+        raise NotImplementedError  # GraphClient checks the link's host
+
+    def lists(self, site_id: str) -> list[SharePointList]:
+        """``GET /sites/{site}/lists`` (id and displayName), following ``@odata.nextLink``."""
+
+        async def call(graph: Any) -> list[SharePointList]:
+            from kiota_abstractions.base_request_configuration import RequestConfiguration
+            from msgraph.generated.sites.item.lists.lists_request_builder import (
+                ListsRequestBuilder,
+            )
+
+            builder = graph.sites.by_site_id(site_id).lists
+            query = ListsRequestBuilder.ListsRequestBuilderGetQueryParameters(
+                select=["id", "displayName"]
+            )
+            response = await builder.get(RequestConfiguration(query_parameters=query))
+            found: list[SharePointList] = []
+            while response is not None:
+                found.extend(
+                    SharePointList(id=str(x.id), display_name=str(x.display_name or ""))
+                    for x in response.value or []
+                )
+                if not response.odata_next_link:
+                    break
+                response = await builder.with_url(self._check_link(response.odata_next_link)).get()
+            return found
+
+        return self._call("reading the site's lists", call)
+
+    def create_list(
+        self, site_id: str, display_name: str, columns: Sequence[tuple[str, str]]
+    ) -> SharePointList:
+        """``POST /sites/{site}/lists``: a generic list with single-line text columns.
+
+        ``columns`` are ``(internal name, display name)`` pairs.
+        """
+
+        async def call(graph: Any) -> SharePointList:
+            from msgraph.generated.models.list_ import List_
+            from msgraph.generated.models.list_info import ListInfo
+
+            body = List_(
+                display_name=display_name,
+                columns=[_text_column(name, label) for name, label in columns],
+                list_=ListInfo(template="genericList"),
+            )
+            made = await graph.sites.by_site_id(site_id).lists.post(body, post_once())
+            return SharePointList(id=str(made.id), display_name=str(made.display_name or ""))
+
+        return self._call("creating the SharePoint list", call)
+
+    def columns(self, site_id: str, list_id: str) -> list[ListColumn]:
+        """``GET /sites/{site}/lists/{list}/columns``."""
+
+        async def call(graph: Any) -> list[ListColumn]:
+            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
+            response = await builder.get()
+            found: list[ListColumn] = []
+            while response is not None:
+                found.extend(column_record(c) for c in response.value or [])
+                if not response.odata_next_link:
+                    break
+                response = await builder.with_url(self._check_link(response.odata_next_link)).get()
+            return found
+
+        return self._call("reading the list's columns", call)
+
+    def create_column(self, site_id: str, list_id: str, name: str, display_name: str) -> ListColumn:
+        """``POST /sites/{site}/lists/{list}/columns``: a single-line text column."""
+
+        async def call(graph: Any) -> ListColumn:
+            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
+            return column_record(await builder.post(_text_column(name, display_name), post_once()))
+
+        return self._call("adding a list column", call)
+
+    def index_column(self, site_id: str, list_id: str, column_id: str) -> None:
+        """``PATCH .../columns/{id} {"indexed": true}`` so ``$filter`` on it is reliable."""
+
+        async def call(graph: Any) -> None:
+            from msgraph.generated.models.column_definition import ColumnDefinition
+
+            builder = (
+                graph.sites.by_site_id(site_id)
+                .lists.by_list_id(list_id)
+                .columns.by_column_definition_id(column_id)
+            )
+            await builder.patch(ColumnDefinition(indexed=True))
+
+        self._call("indexing a list column", call)
+
+    def find_items(
+        self, site_id: str, list_id: str, *, column: str, value: str, non_indexed: bool = False
+    ) -> list[ListItemRecord]:
+        """Items whose ``column`` equals ``value`` (``$filter=fields/<column> eq '<value>'``).
+
+        ``non_indexed`` sends ``Prefer: HonorNonIndexedQueriesWarningMayFailRandomly``, which
+        SharePoint needs for a filter on a column that is not indexed.
+        """
+
+        async def call(graph: Any) -> list[ListItemRecord]:
+            from kiota_abstractions.base_request_configuration import RequestConfiguration
+            from msgraph.generated.sites.item.lists.item.items.items_request_builder import (
+                ItemsRequestBuilder,
+            )
+
+            literal = value.replace("'", "''")
+            query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
+                filter=f"fields/{column} eq '{literal}'",
+                expand=[f"fields($select={column})"],
+                select=["id"],
+            )
+            config: Any = RequestConfiguration(query_parameters=query)
+            if non_indexed:
+                config.headers.add("Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly")
+            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
+            response = await builder.get(config)
+            found: list[ListItemRecord] = []
+            while response is not None:
+                found.extend(item_record(i) for i in response.value or [])
+                if not response.odata_next_link:
+                    break
+                link = self._check_link(response.odata_next_link)
+                response = await builder.with_url(link).get(config)
+            return found
+
+        return self._call("finding a list item", call)
+
+    def create_item(self, site_id: str, list_id: str, fields: Mapping[str, str]) -> ListItemRecord:
+        """``POST /sites/{site}/lists/{list}/items {"fields": {...}}``."""
+
+        async def call(graph: Any) -> ListItemRecord:
+            from msgraph.generated.models.field_value_set import FieldValueSet
+            from msgraph.generated.models.list_item import ListItem
+
+            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
+            body = ListItem(fields=FieldValueSet(additional_data=dict(fields)))
+            return item_record(await builder.post(body, post_once()))
+
+        return self._call("creating a list item", call)
+
+    def update_item(
+        self, site_id: str, list_id: str, item_id: str, fields: Mapping[str, str]
+    ) -> None:
+        """``PATCH /sites/{site}/lists/{list}/items/{id}/fields {...}``."""
+
+        async def call(graph: Any) -> None:
+            from msgraph.generated.models.field_value_set import FieldValueSet
+
+            builder = (
+                graph.sites.by_site_id(site_id)
+                .lists.by_list_id(list_id)
+                .items.by_list_item_id(item_id)
+                .fields
+            )
+            await builder.patch(FieldValueSet(additional_data=dict(fields)))
+
+        self._call("updating a list item", call)
+
+    # ---- workbook (Microsoft Forms) ----------------------------------------------------
+    def table_header(self, drive_id: str, item_id: str, table: str) -> list[str]:
+        """The table's header cells (``.../tables/{t}/headerRowRange``)."""
+
+        async def call(graph: Any) -> list[str]:
+            builder = _table(graph, drive_id, item_id, table).header_row_range
+            info = builder.to_get_request_information()
+            data = await get_json(graph, info, "reading the workbook header")
+            rows = data.get("values") or [[]]
+            return [str(cell) for cell in rows[0]]
+
+        return self._call("reading the workbook header", call)
+
+    def table_rows(self, drive_id: str, item_id: str, table: str) -> list[list[Any]]:
+        """Every data row of the table (``.../tables/{t}/rows``), as raw JSON cell values.
+
+        Read as raw JSON rather than SDK models: the rows' ``values`` are untyped and the
+        SDK's parser would turn date-like text answers into ``datetime`` objects.
+        """
+
+        async def call(graph: Any) -> list[list[Any]]:
+            builder = _table(graph, drive_id, item_id, table).rows
+            info = builder.to_get_request_information()
+            found: list[list[Any]] = []
+            while True:
+                data = await get_json(graph, info, "reading the workbook rows")
+                for row in data.get("value") or []:
+                    for cells in row.get("values") or []:
+                        found.append(list(cells))
+                link = data.get("@odata.nextLink")
+                if not link:
+                    return found
+                info = builder.with_url(self._check_link(str(link))).to_get_request_information()
+
+        return self._call("reading the workbook rows", call)
+
+
+def _table(graph: Any, drive_id: str, item_id: str, table: str) -> Any:
+    return (
+        graph.drives.by_drive_id(drive_id)
+        .items.by_drive_item_id(item_id)
+        .workbook.tables.by_workbook_table_id(table)
+    )
+
+
+def _text_column(name: str, display_name: str) -> Any:
+    from msgraph.generated.models.column_definition import ColumnDefinition
+    from msgraph.generated.models.text_column import TextColumn
+
+    return ColumnDefinition(
+        name=name,
+        display_name=display_name,
+        text=TextColumn(allow_multiple_lines=False, max_length=255),
+    )

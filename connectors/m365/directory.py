@@ -1,0 +1,449 @@
+"""Microsoft 365 directory: Graph users and role-group membership, a full sync then delta queries.
+
+Maps Graph's users onto ``DirectoryPerson`` and keeps what Graph's delta rounds do not repeat
+(role-group membership, managers) in the cursor. Never imports msgraph: ``client.py`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from connectors.base import DirectoryChanges, DirectoryPerson
+from connectors.m365.client import GraphClient
+from connectors.m365.errors import ENV, GraphCallError, M365SetupError, read_error
+from connectors.m365.records import DeltaPage, GraphUser
+
+__all__ = [
+    "CURSOR_VERSION",
+    "DELTA_USER_SELECT",
+    "DIRECTORY_PERMISSIONS",
+    "GROUP_DELTA_SELECT",
+    "IN_LIMIT",
+    "MAX_DELTA_GROUPS",
+    "SYNC_RESET_CODES",
+    "USER_FIELDS",
+    "GraphDirectory",
+    "find_role_groups",
+]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+USER_FIELDS = (
+    "id",
+    "displayName",
+    "givenName",
+    "surname",
+    "mail",
+    "userPrincipalName",
+    "accountEnabled",
+    "jobTitle",
+)
+DELTA_USER_SELECT = (*USER_FIELDS, "manager")  # manager changes arrive as manager@delta
+GROUP_DELTA_SELECT = ("displayName", "members")  # membership changes arrive as members@delta
+MAX_DELTA_GROUPS = 50  # group delta's $filter takes at most 50 ids
+IN_LIMIT = 15  # Graph caps the values of one `in (...)` filter at 15
+CURSOR_VERSION = 2
+# Delta-token errors: Graph answers 410 Gone or 400 with one of these codes; all mean "resync".
+SYNC_RESET_CODES = frozenset(
+    {
+        "resyncrequired",
+        "syncstatenotfound",
+        "syncstateinvalid",
+        "fullsyncrequired",
+        "invaliddeltatoken",
+        "directory_expiredpagetoken",
+    }
+)
+DIRECTORY_PERMISSIONS = "User.Read.All and GroupMember.Read.All (application, admin-consented)"
+
+
+def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _quote(value: str) -> str:
+    """An OData string literal (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class _DeltaState:
+    """What the cursor remembers between syncs (JSON): delta links plus role-group membership.
+
+    Graph's group delta only reports *changes* to membership, and a changed user's record must
+    be complete (the store replaces groups and manager), so the cursor keeps the membership of
+    the configured groups and each user's manager id.
+    """
+
+    users_link: str
+    groups_link: str | None
+    config: tuple[str, ...]
+    names: dict[str, str]
+    members: dict[str, set[str]]
+    managers: dict[str, str]
+
+    def dump(self) -> str:
+        """The cursor string stored by the bot."""
+        return json.dumps(
+            {
+                "v": CURSOR_VERSION,
+                "users": self.users_link,
+                "groups": self.groups_link,
+                "config": list(self.config),
+                "names": self.names,
+                "members": {g: sorted(m) for g, m in sorted(self.members.items())},
+                "managers": dict(sorted(self.managers.items())),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def load(cls, cursor: str, config: tuple[str, ...]) -> _DeltaState | None:
+        """Parse a cursor; None when unreadable, older, or made for other settings."""
+        try:
+            raw = json.loads(cursor)
+            if not isinstance(raw, dict) or raw.get("v") != CURSOR_VERSION:
+                return None
+            if tuple(raw["config"]) != config or not isinstance(raw["users"], str):
+                return None
+            return cls(
+                users_link=raw["users"],
+                groups_link=raw.get("groups"),
+                config=config,
+                names={str(k): str(v) for k, v in dict(raw["names"]).items()},
+                members={str(g): set(map(str, m)) for g, m in dict(raw["members"]).items()},
+                managers={str(k): str(v) for k, v in dict(raw["managers"]).items()},
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def links_within(self, endpoint: str) -> bool:
+        """Whether the stored delta links point at ``endpoint`` (a cursor is data: check it)."""
+        links = [self.users_link, *([self.groups_link] if self.groups_link else [])]
+        return all(link.startswith(endpoint + "/") for link in links)
+
+    def in_scope(self) -> set[str]:
+        """Ids of users in at least one role group."""
+        return set().union(*self.members.values()) if self.members else set()
+
+
+def _complete(user: GraphUser) -> bool:
+    """Whether a delta entry carries enough to stand for the whole user."""
+    return (
+        user.display_name is not None
+        and user.account_enabled is not None
+        and bool(user.mail or user.user_principal_name)
+    )
+
+
+@dataclass
+class GraphDirectory:
+    """Users and role-group membership from Graph: a full sync, then delta queries.
+
+    The first fetch (or one with an unusable cursor) reads ``/users/delta()`` and
+    ``/groups/delta()`` from scratch and returns everyone (``complete=True``); later fetches
+    follow the stored delta links and return only the changes. A disabled account comes back
+    with ``active=False`` (a leaver); a deleted one as a ``removed`` id. An expired delta token
+    (410, or 400 ``syncStateNotFound``/``resyncRequired``...) falls back to a full sync.
+
+    School tenants hold pupils' accounts too, so by default only members of the role groups are
+    read into the bot (data minimisation); someone taken out of every role group comes back
+    inactive, a leaver. ``all_users=True`` reads everyone. A configured role group that does not
+    exist stops the sync with a ``PermanentError``: carrying on would make its members leavers.
+
+    Args:
+        client: the Graph client.
+        role_groups: group display name -> the role its members get
+            (``COMPLIANCE_BOT_M365__ROLE_GROUPS``); only these groups' memberships are read.
+        all_users: read every user, not only members of the role groups.
+        max_pages: a guard against a server that never ends a round.
+    """
+
+    client: GraphClient
+    role_groups: Mapping[str, str] = field(default_factory=dict)
+    all_users: bool = False
+    max_pages: int = 10_000
+
+    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
+        """Return everyone (no or expired cursor) or the changes since ``cursor``."""
+        config = (*sorted(set(self.role_groups)), f"all_users={self.all_users}")
+        if len(self.role_groups) > MAX_DELTA_GROUPS:
+            raise M365SetupError(
+                f"{ENV}ROLE_GROUPS names {len(self.role_groups)} groups; at most "
+                f"{MAX_DELTA_GROUPS} can be tracked"
+            )
+        try:
+            state = _DeltaState.load(cursor, config) if cursor else None
+            if state is not None and not state.links_within(self.client.endpoint):
+                log.warning("directory cursor points outside %s; full sync", self.client.endpoint)
+                state = None
+            if state is not None:
+                try:
+                    changes = self._delta(state)
+                except GraphCallError as exc:
+                    if not _sync_state_lost(exc):
+                        raise
+                    log.info("directory delta token no longer valid (%s); full sync", exc.code)
+                    changes = None
+                if changes is not None:
+                    return changes
+            return self._full(config)
+        except GraphCallError as exc:
+            raise read_error(exc, DIRECTORY_PERMISSIONS) from exc
+
+    # ---- rounds ------------------------------------------------------------------------
+    def _round(
+        self, page: Callable[[str | None], DeltaPage[T]], link: str | None
+    ) -> tuple[list[T], str]:
+        """Follow ``@odata.nextLink`` (empty pages too) until ``@odata.deltaLink``."""
+        items: list[T] = []
+        for _ in range(self.max_pages):
+            current = page(link)
+            items.extend(current.items)
+            if current.delta_link:
+                return items, current.delta_link
+            if not current.next_link:
+                raise GraphCallError("a delta page had neither @odata.nextLink nor deltaLink")
+            link = current.next_link
+        raise GraphCallError(f"a delta round did not end within {self.max_pages} pages")
+
+    def _users_round(self, link: str | None) -> tuple[list[GraphUser], str]:
+        return self._round(lambda at: self.client.users_delta(at, select=DELTA_USER_SELECT), link)
+
+    def _full(self, config: tuple[str, ...]) -> DirectoryChanges:
+        names = find_role_groups(self.client, list(self.role_groups)) if self.role_groups else {}
+        missing = sorted(set(self.role_groups) - set(names.values()))
+        if missing:
+            raise M365SetupError(
+                f"{ENV}ROLE_GROUPS: no group named "
+                + ", ".join(repr(n) for n in missing)
+                + " in the directory (use the groups' exact display names; "
+                "`compliance-bot check m365` lists what it finds). Nothing was changed."
+            )
+        users, users_link = self._users_round(None)
+        live: dict[str, GraphUser] = {}
+        for user in users:
+            if user.removed:
+                live.pop(user.id, None)
+            else:
+                live[user.id] = user
+        members: dict[str, set[str]] = {gid: set() for gid in names}
+        groups_link: str | None = None
+        if names:
+            query = " or ".join(f"id eq {_quote(gid)}" for gid in sorted(names))
+            groups, groups_link = self._round(
+                lambda at: self.client.groups_delta(
+                    at, select=GROUP_DELTA_SELECT, filter=None if at else query
+                ),
+                None,
+            )
+            for group in groups:
+                if group.id in members and not group.removed:
+                    members[group.id].update(group.members_added)
+                    members[group.id].difference_update(group.members_removed)
+        managers = {uid: u.manager.id for uid, u in live.items() if u.manager is not None}
+        state = _DeltaState(users_link, groups_link, config, names, members, managers)
+        people, rejected = self._people(live.values(), state, set(), live)
+        return DirectoryChanges(
+            people=people, complete=True, cursor=state.dump(), rejected=rejected
+        )
+
+    def _delta(self, state: _DeltaState) -> DirectoryChanges | None:
+        """The changes since ``state``; None when only a full sync can be right."""
+        users, users_link = self._users_round(state.users_link)
+        groups_link = state.groups_link
+        before = state.in_scope()
+        members = {gid: set(m) for gid, m in state.members.items()}
+        affected: set[str] = set()
+        if state.groups_link:
+            groups_link = self._group_changes(state, members, affected)
+            if groups_link is None:
+                return None  # a role group was deleted or renamed
+        changed, removed = _fold_users(users)
+        managers = dict(state.managers)
+        for uid in removed:
+            managers.pop(uid, None)
+            affected.discard(uid)
+            for group_members in members.values():
+                group_members.discard(uid)
+        for user in changed.values():
+            if user.manager_reported:
+                _set_manager(managers, user)
+        new_state = _DeltaState(
+            users_link, groups_link, state.config, state.names, members, managers
+        )
+        after = new_state.in_scope()
+        relevant = set(changed) | affected
+        if not self.all_users and state.names:
+            relevant &= before | after  # never look up people the bot does not keep
+            removed = [uid for uid in removed if uid in before]
+        records = {uid: u for uid, u in changed.items() if uid in relevant and _complete(u)}
+        self._reread(sorted(relevant - set(records)), records, managers)
+        people, rejected = self._people(records.values(), new_state, before, records)
+        return DirectoryChanges(
+            people=people,
+            complete=False,
+            removed=removed,
+            cursor=new_state.dump(),
+            rejected=rejected,
+        )
+
+    def _group_changes(
+        self, state: _DeltaState, members: dict[str, set[str]], affected: set[str]
+    ) -> str | None:
+        """Apply the role groups' membership changes since ``state`` to ``members``.
+
+        Ids whose membership changed are added to ``affected``. Returns the new groups delta
+        link, or None when a role group was deleted or renamed (only a full sync can be right).
+        """
+        groups, groups_link = self._round(
+            lambda at: self.client.groups_delta(at, select=GROUP_DELTA_SELECT),
+            state.groups_link,
+        )
+        for group in groups:
+            if group.id not in members:
+                continue
+            renamed = (
+                group.display_name is not None
+                and group.display_name.casefold() != state.names[group.id].casefold()
+            )
+            if group.removed or renamed:
+                return None
+            current = members[group.id]
+            for uid in group.members_added:
+                if uid not in current:
+                    current.add(uid)
+                    affected.add(uid)
+            for uid in group.members_removed:
+                if uid in current:
+                    current.discard(uid)
+                    affected.add(uid)
+        return groups_link
+
+    def _reread(
+        self, ids: Sequence[str], records: dict[str, GraphUser], managers: dict[str, str]
+    ) -> None:
+        """Read ``ids`` whole (manager expanded) into ``records``, updating ``managers``.
+
+        These are people whose delta entry was partial, or who only joined or left a role group.
+        """
+        for chunk in _chunks(ids, IN_LIMIT):
+            query = "id in (" + ",".join(_quote(uid) for uid in chunk) + ")"
+            for user in self.client.users(select=USER_FIELDS, filter=query, expand_manager=True):
+                records[user.id] = user
+                _set_manager(managers, user)
+
+    # ---- mapping -----------------------------------------------------------------------
+    def _people(
+        self,
+        users: Iterable[GraphUser],
+        state: _DeltaState,
+        was_in_scope: set[str],
+        known: Mapping[str, GraphUser],
+    ) -> tuple[list[DirectoryPerson], list[str]]:
+        """Map users to people; out of scope users are left out, or come back inactive when
+        they were in scope before (taken out of every role group: a leaver)."""
+        people: list[DirectoryPerson] = []
+        rejected: list[str] = []
+        scoped = not self.all_users and bool(state.names)
+        for user in users:
+            groups = frozenset(state.names[g] for g, m in state.members.items() if user.id in m)
+            active = user.account_enabled is not False
+            if scoped and not groups:
+                if user.id not in was_in_scope:
+                    continue
+                active = False
+            email = (user.mail or user.user_principal_name or "").strip().lower()
+            if "@" not in email:
+                rejected.append(
+                    f"Graph user {user.id} ({user.display_name or 'no name'}): "
+                    "no mail or userPrincipalName address"
+                )
+                continue
+            manager_id = state.managers.get(user.id)
+            manager_email = _manager_email(user, manager_id, known)
+            people.append(
+                DirectoryPerson(
+                    external_id=user.id,
+                    email=email,
+                    display_name=_display_name(user, email),
+                    active=active,
+                    given_name=user.given_name or None,
+                    family_name=user.surname or None,
+                    job_title=user.job_title or None,
+                    groups=groups,
+                    roles=frozenset(self.role_groups[g] for g in groups if g in self.role_groups),
+                    manager_external_id=manager_id,
+                    manager_email=manager_email.lower() if manager_email else None,
+                )
+            )
+        return people, rejected
+
+
+def _fold_users(users: Iterable[GraphUser]) -> tuple[dict[str, GraphUser], list[str]]:
+    """A delta round's entries as (changed users by id, removed ids): the last entry wins."""
+    changed: dict[str, GraphUser] = {}
+    removed: list[str] = []
+    for user in users:
+        if user.removed:
+            changed.pop(user.id, None)
+            if user.id not in removed:
+                removed.append(user.id)
+        else:
+            changed[user.id] = user
+            if user.id in removed:
+                removed.remove(user.id)
+    return changed, removed
+
+
+def _display_name(user: GraphUser, email: str) -> str:
+    """displayName, else given name and surname, else the address."""
+    return (
+        user.display_name or " ".join(x for x in (user.given_name, user.surname) if x) or email
+    ).strip()
+
+
+def _manager_email(
+    user: GraphUser, manager_id: str | None, known: Mapping[str, GraphUser]
+) -> str | None:
+    """The manager's address: from the user's expanded manager, else from the manager's record."""
+    manager_email = None
+    if user.manager is not None and user.manager.id == manager_id:
+        manager_email = user.manager.mail or user.manager.user_principal_name
+    if manager_email is None and manager_id is not None and manager_id in known:
+        boss = known[manager_id]
+        manager_email = boss.mail or boss.user_principal_name
+    return manager_email
+
+
+def find_role_groups(client: GraphClient, names: Sequence[str]) -> dict[str, str]:
+    """Group id -> configured name for the configured display names that exist in Graph."""
+    wanted = {n.casefold(): n for n in names}
+    found: dict[str, str] = {}
+    for chunk in _chunks(sorted(names), IN_LIMIT):
+        query = "displayName in (" + ",".join(_quote(n) for n in chunk) + ")"
+        for group in client.groups(select=("id", "displayName"), filter=query):
+            name = wanted.get((group.display_name or "").casefold())
+            if name is not None:
+                found[group.id] = name
+    return found
+
+
+def _set_manager(managers: dict[str, str], user: GraphUser) -> None:
+    if user.manager is not None:
+        managers[user.id] = user.manager.id
+    else:
+        managers.pop(user.id, None)
+
+
+def _sync_state_lost(exc: GraphCallError) -> bool:
+    """410 Gone, or a 400 whose code says the delta token is expired or unknown."""
+    if exc.status == 410:
+        return True
+    return exc.status == 400 and (exc.code or "").casefold() in SYNC_RESET_CODES

@@ -1,0 +1,194 @@
+"""The plain records ``GraphClient`` returns, and their conversion from msgraph-sdk models.
+
+The converters only read attributes of the SDK's objects; nothing here imports msgraph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from connectors.m365.errors import GraphCallError
+
+__all__ = [
+    "DeltaPage",
+    "GraphGroup",
+    "GraphUser",
+    "ListColumn",
+    "ListItemRecord",
+    "ManagerRef",
+    "SharePointList",
+    "column_record",
+    "delta_page",
+    "group_record",
+    "item_record",
+    "user_record",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ManagerRef:
+    """A user's manager as Graph reported it (``$expand=manager`` or ``manager@delta``)."""
+
+    id: str
+    mail: str | None = None
+    user_principal_name: str | None = None
+
+
+@dataclass(frozen=True)
+class GraphUser:
+    """The user properties the connector reads; ``None`` means Graph did not send it.
+
+    ``manager_reported`` says whether the response said anything about the manager (a delta
+    page only mentions it when it changed); ``manager`` is then the manager or ``None``.
+    """
+
+    id: str
+    display_name: str | None = None
+    given_name: str | None = None
+    surname: str | None = None
+    mail: str | None = None
+    user_principal_name: str | None = None
+    account_enabled: bool | None = None
+    job_title: str | None = None
+    removed: bool = False
+    manager_reported: bool = False
+    manager: ManagerRef | None = None
+
+
+@dataclass(frozen=True)
+class GraphGroup:
+    """A group with the user-membership changes a delta page reported (all members at first)."""
+
+    id: str
+    display_name: str | None = None
+    removed: bool = False
+    members_added: tuple[str, ...] = ()
+    members_removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeltaPage(Generic[T]):
+    """One page of a delta round: follow ``next_link`` until ``delta_link`` is set."""
+
+    items: tuple[T, ...]
+    next_link: str | None
+    delta_link: str | None
+
+
+@dataclass(frozen=True)
+class SharePointList:
+    """A SharePoint list's id and display name."""
+
+    id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """A list column: ``name`` is the internal (API) name used in ``fields``."""
+
+    id: str
+    name: str
+    display_name: str
+    indexed: bool = False
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class ListItemRecord:
+    """A list item's id and the fields that came with it."""
+
+    id: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- from the SDK
+
+
+def delta_page(response: Any, convert: Callable[[Any], T]) -> DeltaPage[T]:
+    """An SDK delta response as a :class:`DeltaPage` of ``convert``-ed items."""
+    if response is None:
+        raise GraphCallError("Graph sent an empty delta response")
+    return DeltaPage(
+        items=tuple(convert(x) for x in response.value or []),
+        next_link=response.odata_next_link,
+        delta_link=response.odata_delta_link,
+    )
+
+
+def _is_user_entry(entry: Mapping[str, Any]) -> bool:
+    kind = str(entry.get("@odata.type") or "#microsoft.graph.user").lower()
+    return kind == "#microsoft.graph.user"
+
+
+def user_record(u: Any, *, expanded_manager: bool = False) -> GraphUser:
+    """An SDK ``User`` (or delta entry) as a plain record."""
+    data: dict[str, Any] = dict(u.additional_data or {})
+    manager_reported = expanded_manager
+    manager: ManagerRef | None = None
+    if "manager@delta" in data:
+        manager_reported = True
+        entries = [e for e in data["manager@delta"] or [] if isinstance(e, dict)]
+        live = [e for e in entries if "@removed" not in e and e.get("id")]
+        if live:
+            manager = ManagerRef(id=str(live[-1]["id"]))
+    elif u.manager is not None and getattr(u.manager, "id", None):
+        manager_reported = True
+        manager = ManagerRef(
+            id=str(u.manager.id),
+            mail=getattr(u.manager, "mail", None),
+            user_principal_name=getattr(u.manager, "user_principal_name", None),
+        )
+    return GraphUser(
+        id=str(u.id),
+        display_name=u.display_name,
+        given_name=u.given_name,
+        surname=u.surname,
+        mail=u.mail,
+        user_principal_name=u.user_principal_name,
+        account_enabled=u.account_enabled,
+        job_title=u.job_title,
+        removed="@removed" in data,
+        manager_reported=manager_reported,
+        manager=manager,
+    )
+
+
+def group_record(g: Any) -> GraphGroup:
+    """An SDK ``Group`` (or delta entry) as a plain record; only user members count."""
+    data: dict[str, Any] = dict(g.additional_data or {})
+    added: list[str] = []
+    dropped: list[str] = []
+    entries: Iterable[Any] = data.get("members@delta") or []
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry.get("id") or not _is_user_entry(entry):
+            continue
+        (dropped if "@removed" in entry else added).append(str(entry["id"]))
+    return GraphGroup(
+        id=str(g.id),
+        display_name=g.display_name,
+        removed="@removed" in data,
+        members_added=tuple(added),
+        members_removed=tuple(dropped),
+    )
+
+
+def column_record(c: Any) -> ListColumn:
+    """An SDK ``ColumnDefinition`` as a plain record."""
+    return ListColumn(
+        id=str(c.id),
+        name=str(c.name or ""),
+        display_name=str(c.display_name or c.name or ""),
+        indexed=bool(c.indexed),
+        read_only=bool(c.read_only),
+    )
+
+
+def item_record(i: Any) -> ListItemRecord:
+    """An SDK ``ListItem`` as a plain record (its fields when they were expanded)."""
+    fields = dict(i.fields.additional_data or {}) if i.fields is not None else {}
+    return ListItemRecord(id=str(i.id), fields=fields)

@@ -1,0 +1,96 @@
+"""Microsoft 365 Teams card: POST to a Workflows webhook, once, never logging its secret URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from pydantic import SecretStr
+
+from connectors.base import (
+    CardMessage,
+    DeliveryUnknownError,
+    PermanentError,
+    RetryableError,
+    SendResult,
+)
+from connectors.m365.errors import ENV, parse_retry_after
+
+__all__ = ["WorkflowsNotifier"]
+
+
+@dataclass
+class WorkflowsNotifier:
+    """POSTs the card's Teams payload to a Workflows webhook ("When a Teams webhook request is
+    received"). The URL carries a SAS signature: it is never logged or put in an error.
+
+    App-only Graph cannot post channel messages (migration only), hence the webhook; a bot's
+    proactive message is the alternative (deploy/m365.md).
+    """
+
+    url: SecretStr
+    transport: httpx.BaseTransport | None = None
+    timeout: float = 15.0
+
+    def post(self, card: CardMessage) -> SendResult:
+        """POST once; 429 is retryable, a lost response or a 5xx is delivery-unknown."""
+        if not card.teams_payload:
+            raise PermanentError(f"card {card.idempotency_key} has no Teams payload")
+        try:
+            url: httpx.URL | None = httpx.URL(self.url.get_secret_value())
+        except httpx.InvalidURL:
+            url = None
+        if url is None or url.scheme != "https" or not url.host:
+            # never post the SAS signature in clear text, nor guess at a malformed URL
+            raise PermanentError(
+                f"{ENV}TEAMS_WEBHOOK_URL is not an https:// URL; paste the flow's whole "
+                "'HTTP POST URL'"
+            )
+        request = httpx.Request(
+            "POST",
+            url,
+            json=dict(card.teams_payload),
+            extensions={"timeout": httpx.Timeout(self.timeout, connect=5.0).as_dict()},
+        )
+        # The transport is called directly: httpx.Client logs every URL at INFO level, and
+        # this URL is a secret.
+        transport = self.transport or httpx.HTTPTransport()
+        try:
+            response = transport.handle_request(request)
+            try:
+                response.read()
+            finally:
+                response.close()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise RetryableError(f"Teams webhook unreachable: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise DeliveryUnknownError(
+                f"Teams webhook response lost: {type(exc).__name__}; not resent"
+            ) from exc
+        finally:
+            if self.transport is None:
+                transport.close()
+        status = response.status_code
+        if status == 429:
+            raise RetryableError(
+                "Teams webhook throttled (429)",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if status >= 500:
+            raise DeliveryUnknownError(f"Teams webhook answered {status}; not resent")
+        if status >= 300:
+            code = _logic_error_code(response)
+            raise PermanentError(
+                f"Teams webhook refused the card: HTTP {status}{f' {code}' if code else ''} "
+                f"(check {ENV}TEAMS_WEBHOOK_URL and the flow)"
+            )
+        return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
+
+
+def _logic_error_code(response: httpx.Response) -> str | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    return str(error.get("code")) if isinstance(error, dict) and error.get("code") else None
