@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.core.context import AppContext
     from bot.core.outbox import DispatchStats
     from bot.engine.sweep import SchoolSweep
-    from bot.features.dashboard.figures import Figures
+    from bot.features.dashboard.rules import Figures
 
 __all__ = ["print_status", "print_sweep"]
 
@@ -257,7 +257,7 @@ def _accounts_table(f: Figures) -> Table:
 
 def _reports_table(f: Figures) -> Table:
     """Open reports counted by urgency and age band (never their contents)."""
-    from bot.features.dashboard.figures import AGE_BANDS
+    from bot.features.dashboard.rules import AGE_BANDS
 
     reports = Table(title="Open reports by urgency and age (counts only)")
     reports.add_column("Urgency")

@@ -1,9 +1,8 @@
 """The duties engine: pure rules, ``today`` injected, no I/O (DESIGN.md §3).
 
 ``plan_duties`` turns requirements, people, policy versions, official-account holdings and
-evidence into the duties that should be open and the ones to close. The reminder stages
-(``next_reminder``, ``reminder_stages``, ``Reminder``) live in ``bot.engine.reminders`` and
-are re-exported here for callers that import them from the duties engine.
+evidence into the duties that should be open and the ones to close. When and to whom a duty
+is chased is ``bot.engine.reminders``.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from bot.core.config import (
     SchoolConfig,
     Term,
 )
-from bot.engine.reminders import Reminder, next_reminder, reminder_stages
 
 __all__ = [
     "Closure",
@@ -32,16 +30,13 @@ __all__ = [
     "NewDuty",
     "PersonFacts",
     "Plan",
-    "Reminder",
     "RequirementFacts",
     "TaskPeriod",
     "VersionFacts",
     "add_months",
     "current_task_period",
     "cycle_start",
-    "next_reminder",
     "plan_duties",
-    "reminder_stages",
     "task_period",
     "term_base",
 ]

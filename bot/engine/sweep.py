@@ -51,7 +51,7 @@ from bot.engine.sync import DirectoryReport, sync_config, sync_directory
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
 
-__all__ = ["ReminderPlanned", "SchoolSweep", "apply_plan", "load_facts", "run_sweep"]
+__all__ = ["SchoolSweep", "apply_plan", "load_facts", "run_sweep"]
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from bot.engine.duties import (
     VersionFacts,
     add_months,
     cycle_start,
-    next_reminder,
     plan_duties,
 )
+from bot.engine.reminders import next_reminder
 
 STAFF = frozenset({"staff"})
 D0 = date(2026, 9, 1)

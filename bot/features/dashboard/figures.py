@@ -53,12 +53,10 @@ from bot.features.dashboard.rules import (
 )
 
 __all__ = [
-    "AGE_BANDS",  # from rules, for callers outside the dashboard
     "clear_cache",
     "compute_figures",
     "current_cycles",
     "current_versions",
-    "review_status",  # from rules, for callers outside the dashboard
 ]
 
 CACHE_SECONDS = 600.0  # an upper bound on staleness should a future writer dodge the stamp

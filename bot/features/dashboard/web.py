@@ -32,7 +32,7 @@ from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import Report, utcnow
 from bot.core.store import Store
-from bot.features.dashboard import drilldown, extras_tile
+from bot.features.dashboard import drilldown, tiles
 from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
 from bot.features.dashboard.figures import compute_figures
@@ -139,7 +139,7 @@ def _extras(store: Store, school_id: str, today: date) -> dict[str, int] | None:
     """
     try:
         with store.session() as session:
-            counts = extras_tile.dashboard_counts(session, school_id, today)
+            counts = tiles.dashboard_counts(session, school_id, today)
     except Exception:  # an optional tile must never take the dashboard down
         log.exception("dashboard_counts failed; tile hidden")
         return None

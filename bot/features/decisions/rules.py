@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from bot.core.config import Cadence
 from bot.core.messages import human_date
-from bot.engine.duties import reminder_stages
+from bot.engine.reminders import reminder_stages
 
 __all__ = [
     "DECISION_CADENCE",

@@ -27,7 +27,7 @@ from bot.core.models import (
 from bot.core.outbox import enqueue_email
 from bot.core.permissions import LEADERSHIP
 from bot.core.uploads import CleanFile, remove_files, store_file
-from bot.engine.duties import next_reminder
+from bot.engine.reminders import next_reminder
 from bot.features.decisions.rules import (
     DECISION_CADENCE,
     DUE_SOON_DAYS,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.models import Person, Policy, PolicyReview, PolicyVersion
-from bot.features.dashboard.figures import review_status
+from bot.features.dashboard.rules import review_status
 from bot.features.policies.rules import LinkedGap, linked_policy_gaps
 
 __all__ = ["RegisterRow", "register", "register_gaps"]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.models import AuditEvent, Person
-from bot.features.dashboard import drilldown, extras_tile
+from bot.features.dashboard import drilldown, tiles
 from tests.features.dashboard.test_support import SECRET, Env, sign_in
 from tests.support.helpers import Row, SchoolBuilder
 from tests.support.paths import REPO
@@ -329,7 +329,7 @@ def test_vendored_teams_library_is_the_published_file() -> None:
 # --------------------------------------------------------------------------- extras tile
 
 
-def test_extras_tile_shows_the_decisions_tasks_and_visitors_counts(
+def test_tiles_shows_the_decisions_tasks_and_visitors_counts(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[Any] = []
@@ -338,20 +338,20 @@ def test_extras_tile_shows_the_decisions_tasks_and_visitors_counts(
         seen.append((school_id, today))
         return {"decisions_due_for_review": 2, "overdue_tasks": 1, "visitor_assurances_today": 7}
 
-    monkeypatch.setattr(extras_tile, "dashboard_counts", dashboard_counts)
+    monkeypatch.setattr(tiles, "dashboard_counts", dashboard_counts)
     html = env.client("head@oak.example").get("/dashboard").text
     assert 'id="tile-extras"' in html
     assert "Decisions due for review" in html and 'data-extra="visitor_assurances_today">7<' in html
     assert seen and seen[0][0] == "oak"
 
 
-def test_extras_tile_is_hidden_when_its_counts_fail(
+def test_tiles_is_hidden_when_its_counts_fail(
     env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def dashboard_counts(session: Any, school_id: str, today: Any) -> dict[str, int]:
         raise RuntimeError("table missing")
 
-    monkeypatch.setattr(extras_tile, "dashboard_counts", dashboard_counts)
+    monkeypatch.setattr(tiles, "dashboard_counts", dashboard_counts)
     response = env.client("head@oak.example").get("/dashboard")
     assert response.status_code == 200 and 'id="tile-extras"' not in response.text
     assert "dashboard_counts failed" in caplog.text
