@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from bot.core.context import AppContext
@@ -21,6 +20,7 @@ from bot.engine.sweep import run_sweep
 from bot.features.dashboard.figures import clear_cache
 from bot.features.policies.attest import acknowledge
 from bot.web.app import create_app
+from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
 
 with warnings.catch_warnings():
@@ -281,15 +281,14 @@ def build(builder: SchoolBuilder, database_url: str) -> Env:
 
 
 @pytest.fixture
-def frozen() -> Iterator[None]:
+def frozen(frozen_clock: FrozenClock) -> None:
     """The clock stands at Friday 20 November 2026, 12:00 London."""
-    with time_machine.travel(NOW, tick=False):
-        yield
+    frozen_clock.at(TODAY, 12, 0)
 
 
 @pytest.fixture
 def env(school: SchoolBuilder, sqlite_url: str, frozen: None) -> Iterator[Env]:
-    """The built school (SQLite), with the digest step unbound afterwards."""
+    """The built school (SQLite)."""
     yield build(school, sqlite_url)
 
 
