@@ -4,12 +4,12 @@ format, and which review reminder stage is due and what its subject says."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core.config import Cadence
+from bot.core.forms import FormErrors, clean_field, parse_iso_date
 from bot.core.messages import human_date
 from bot.engine.reminders import reminder_stages
 
@@ -66,28 +66,8 @@ MAX_REVIEW_YEARS = 3
 REVIEW_KEY_PREFIX = "decision-review"
 
 
-def _clean(text: str | None, limit: int) -> str:
-    """Trimmed text without control characters (new lines kept), cut to ``limit``."""
-    value = "".join(
-        c for c in (text or "") if c in "\n\t" or unicodedata.category(c)[0] != "C"
-    ).strip()
-    return value[:limit]
-
-
-def _parse_date(raw: str | None) -> date | None:
-    """An ISO date, or None when it is not one."""
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
-
-
-class DecisionInputError(ValueError):
+class DecisionInputError(FormErrors):
     """The decision form has problems: ``errors`` maps each field to one plain message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -154,8 +134,8 @@ def _visitor_subject(
     fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
 ) -> Subject:
     """A visitor's name and organisation."""
-    visitor = _clean(fields.get("visitor_name"), 100).replace("\n", " ")
-    organisation = _clean(fields.get("visitor_organisation"), 100).replace("\n", " ")
+    visitor = clean_field(fields.get("visitor_name"), 100).replace("\n", " ")
+    organisation = clean_field(fields.get("visitor_organisation"), 100).replace("\n", " ")
     if len(visitor) < 2:
         errors["visitor_name"] = "Give the visitor's name."
     return None, f"{visitor} ({organisation})" if organisation else visitor
@@ -165,7 +145,7 @@ def _other_subject(
     fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
 ) -> Subject:
     """Someone else, said briefly."""
-    name = _clean(fields.get("subject_other"), 120).replace("\n", " ")
+    name = clean_field(fields.get("subject_other"), 120).replace("\n", " ")
     if len(name) < 2:
         errors["subject_other"] = "Say briefly who this is about (keep it minimal)."
     return None, name
@@ -198,7 +178,7 @@ def _long_text(
     fields: Mapping[str, str], field: str, missing: str, what: str, errors: dict[str, str]
 ) -> str:
     """A required text box of at most MAX_TEXT characters."""
-    value = _clean(fields.get(field), MAX_TEXT + 1)
+    value = clean_field(fields.get(field), MAX_TEXT + 1)
     if not value:
         errors[field] = missing
     elif len(value) > MAX_TEXT:
@@ -221,7 +201,7 @@ def _decider(
 
 def _decided_on(fields: Mapping[str, str], today: date, errors: dict[str, str]) -> date | None:
     """The date of the decision: not in the future, not more than ten years ago."""
-    decided_on = _parse_date(fields.get("decided_on"))
+    decided_on = parse_iso_date(fields.get("decided_on"))
     if decided_on is None:
         errors["decided_on"] = "Give the date of the decision, like 2026-11-23."
     elif decided_on > today:
@@ -235,7 +215,7 @@ def _review_on(
     fields: Mapping[str, str], decided_on: date | None, today: date, errors: dict[str, str]
 ) -> date | None:
     """The review date: after the decision, within MAX_REVIEW_YEARS."""
-    review_on = _parse_date(fields.get("review_on"))
+    review_on = parse_iso_date(fields.get("review_on"))
     if review_on is None:
         errors["review_on"] = "Give a review date, like 2027-03-01."
     elif decided_on is not None and review_on <= decided_on:
@@ -303,7 +283,7 @@ def validate_review(fields: Mapping[str, str], today: date) -> tuple[str, date |
     outcome = fields.get("outcome", "")
     next_on: date | None = None
     if outcome == "continue":
-        next_on = _parse_date(fields.get("next_review_on"))
+        next_on = parse_iso_date(fields.get("next_review_on"))
         if next_on is None:
             errors["next_review_on"] = "Give the next review date, like 2027-03-01."
         elif next_on <= today:
@@ -312,7 +292,7 @@ def validate_review(fields: Mapping[str, str], today: date) -> tuple[str, date |
             errors["next_review_on"] = f"Review it again within {MAX_REVIEW_YEARS} years."
     elif outcome != "closed":
         errors["outcome"] = "Choose whether the decision continues or is closed."
-    notes = _clean(fields.get("notes"), MAX_TEXT + 1)
+    notes = clean_field(fields.get("notes"), MAX_TEXT + 1)
     if len(notes) > MAX_TEXT:
         errors["notes"] = f"Keep the notes to {MAX_TEXT} characters."
     if errors:

@@ -6,17 +6,10 @@ import re
 from datetime import date
 
 from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.forms import parse_iso_date
 from bot.core.messages import human_date
 
 __all__ = ["cycle_label", "task_config"]
-
-
-def _parse_date(raw: str | None) -> date | None:
-    """An ISO date, or None when it is not one."""
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
 
 
 def task_config(school: SchoolConfig, key: str) -> RequirementConfig | None:
@@ -36,6 +29,6 @@ def cycle_label(cfg: RequirementConfig | None, cycle: str) -> str:
         return f"the year {cycle}" if len(cycle) == 4 else f"the school year {cycle}"
     if (month := re.fullmatch(r"(\d{4})-(\d{2})", cycle)) is not None:
         return f"{date(int(month[1]), int(month[2]), 1):%B %Y}"
-    if (start := _parse_date(cycle)) is not None:
+    if (start := parse_iso_date(cycle)) is not None:
         return f"the period starting {human_date(start)}"
     return f"the {cycle} term"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core.config import SchoolConfig
+from bot.core.forms import FormErrors, clean_field, parse_iso_date
 
 __all__ = [
     "DEFAULT_VISITOR_RULES",
@@ -44,28 +44,8 @@ VISITOR_STATEMENT = (
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _clean(text: str | None, limit: int) -> str:
-    """Trimmed text without control characters (new lines kept), cut to ``limit``."""
-    value = "".join(
-        c for c in (text or "") if c in "\n\t" or unicodedata.category(c)[0] != "C"
-    ).strip()
-    return value[:limit]
-
-
-def _parse_date(raw: str | None) -> date | None:
-    """An ISO date, or None when it is not one."""
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
-
-
-class VisitInputError(ValueError):
+class VisitInputError(FormErrors):
     """The visitor form has problems: ``errors`` maps each field to one plain message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -111,16 +91,16 @@ def rules_blocks(text: str) -> list[tuple[str, list[str]]]:
 def validate_visit(fields: Mapping[str, str], today: date) -> VisitInput:
     """Check the visitor form; raise VisitInputError naming every problem."""
     errors: dict[str, str] = {}
-    name = _clean(fields.get("name"), 121).replace("\n", " ")
+    name = clean_field(fields.get("name"), 121).replace("\n", " ")
     if len(name) < 2:
         errors["name"] = "Enter your full name."
     elif len(name) > 120:
         errors["name"] = "Your name can be at most 120 characters."
-    organisation = _clean(fields.get("organisation"), 121).replace("\n", " ") or None
+    organisation = clean_field(fields.get("organisation"), 121).replace("\n", " ") or None
     if organisation and len(organisation) > 120:
         errors["organisation"] = "The organisation can be at most 120 characters."
     raw_date = (fields.get("visit_date") or "").strip()
-    visit_date = _parse_date(raw_date) if raw_date else today
+    visit_date = parse_iso_date(raw_date) if raw_date else today
     if visit_date is None:
         errors["visit_date"] = "Enter the date of your visit, like 2026-11-23."
     elif not today - timedelta(days=7) <= visit_date <= today + timedelta(days=90):
