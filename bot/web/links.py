@@ -37,6 +37,7 @@ __all__ = [
     "link_claims",
     "link_page_context",
     "load_link_duty",
+    "open_link_duty",
     "queue_fresh_link",
     "router",
 ]
@@ -88,6 +89,26 @@ def load_link_duty(
         raise LinkInvalidError("link target missing")
     policy = session.get(Policy, version.policy_id)
     assert policy is not None
+    return person, duty, version, policy
+
+
+def open_link_duty(
+    request: Request, purpose: str, token: str, session: Session
+) -> tuple[Person, Duty, PolicyVersion, Policy] | Response:
+    """What a signed link is for, if its duty is still open; otherwise the page to show instead
+    (expired: offer a fresh link; invalid; or already done)."""
+    try:
+        claims = link_claims(request, purpose, token)
+    except LinkExpiredError:
+        return expired_link_page(request, purpose, token)
+    except LinkInvalidError:
+        return invalid_link_page(request)
+    try:
+        person, duty, version, policy = load_link_duty(session, claims)
+    except LinkInvalidError:
+        return invalid_link_page(request)
+    if duty.status != "open":
+        return closed_duty_page(request, duty, policy, version)
     return person, duty, version, policy
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.clock import local_today
-from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import enqueue_email
@@ -30,13 +29,9 @@ from bot.features.accounts.service import (
 from bot.features.policies.attest import AUP_CONSENT, names_match, sign_aup
 from bot.web.deps import check_csrf, client_ip, ctx, render, require_roles
 from bot.web.links import (
-    closed_duty_page,
     deliver_soon,
-    expired_link_page,
-    invalid_link_page,
-    link_claims,
     link_page_context,
-    load_link_duty,
+    open_link_duty,
 )
 
 router = APIRouter()
@@ -304,19 +299,11 @@ def _aup_context(
 @router.get("/aup/{token}", include_in_schema=False)
 def aup_page(request: Request, token: str) -> Response:
     """Show the AUP, a consent box and a typed-name field. Records nothing."""
-    try:
-        claims = link_claims(request, "aup", token)
-    except LinkExpiredError:
-        return expired_link_page(request, "aup", token)
-    except LinkInvalidError:
-        return invalid_link_page(request)
     with ctx(request).store.session() as session:
-        try:
-            person, duty, version, policy = load_link_duty(session, claims)
-        except LinkInvalidError:
-            return invalid_link_page(request)
-        if duty.status != "open":
-            return closed_duty_page(request, duty, policy, version)
+        found = open_link_duty(request, "aup", token, session)
+        if isinstance(found, Response):
+            return found
+        person, duty, version, policy = found
         return render(
             request, "aup.html", _aup_context(session, person, duty, version, policy, token)
         )
@@ -333,20 +320,12 @@ def aup_sign(
 ) -> Response:
     """Check consent and the typed name, record the signature, email a receipt."""
     check_csrf(request, csrf_token)
-    try:
-        claims = link_claims(request, "aup", token)
-    except LinkExpiredError:
-        return expired_link_page(request, "aup", token)
-    except LinkInvalidError:
-        return invalid_link_page(request)
     context = ctx(request)
     with context.store.transaction() as session:
-        try:
-            person, duty, version, policy = load_link_duty(session, claims)
-        except LinkInvalidError:
-            return invalid_link_page(request)
-        if duty.status != "open":
-            return closed_duty_page(request, duty, policy, version)
+        found = open_link_duty(request, "aup", token, session)
+        if isinstance(found, Response):
+            return found
+        person, duty, version, policy = found
         errors = []
         if consent != "yes":
             errors.append("Please tick the box to confirm you agree.")

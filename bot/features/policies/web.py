@@ -33,12 +33,9 @@ from bot.features.policies.rules import (
 )
 from bot.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
 from bot.web.links import (
-    closed_duty_page,
-    expired_link_page,
-    invalid_link_page,
     link_claims,
     link_page_context,
-    load_link_duty,
+    open_link_duty,
 )
 
 __all__ = ["READ_ROLES", "WRITE_ROLES", "router"]
@@ -205,19 +202,11 @@ def governors_report_pdf(request: Request, term: str | None = None) -> Response:
 @router.get("/ack/{token}", include_in_schema=False)
 def ack_page(request: Request, token: str) -> Response:
     """Show the policy and a confirm button. Records nothing (mail scanners open links)."""
-    try:
-        claims = link_claims(request, "ack", token)
-    except LinkExpiredError:
-        return expired_link_page(request, "ack", token)
-    except LinkInvalidError:
-        return invalid_link_page(request)
     with ctx(request).store.session() as session:
-        try:
-            person, duty, version, policy = load_link_duty(session, claims)
-        except LinkInvalidError:
-            return invalid_link_page(request)
-        if duty.status != "open":
-            return closed_duty_page(request, duty, policy, version)
+        found = open_link_duty(request, "ack", token, session)
+        if isinstance(found, Response):
+            return found
+        person, duty, version, policy = found
         return render(
             request,
             "ack.html",
@@ -229,20 +218,12 @@ def ack_page(request: Request, token: str) -> Response:
 def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()] = "") -> Response:
     """Record the acknowledgement (once); a second press says 'already done'."""
     check_csrf(request, csrf_token)
-    try:
-        claims = link_claims(request, "ack", token)
-    except LinkExpiredError:
-        return expired_link_page(request, "ack", token)
-    except LinkInvalidError:
-        return invalid_link_page(request)
     user = current_user(request)
     with ctx(request).store.transaction() as session:
-        try:
-            person, duty, version, policy = load_link_duty(session, claims)
-        except LinkInvalidError:
-            return invalid_link_page(request)
-        if duty.status != "open":
-            return closed_duty_page(request, duty, policy, version)
+        found = open_link_duty(request, "ack", token, session)
+        if isinstance(found, Response):
+            return found
+        person, duty, version, policy = found
         method = "sso" if user is not None and user.id == person.id else "link"
         result = acknowledge(
             session,
