@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,7 @@ class JobSpec:
     """A job's fixed id, function and interval."""
 
     id: str
-    func: object
+    func: Callable[..., None]
     seconds: int
     grace: int
 

@@ -52,12 +52,12 @@ def friendly(func: F) -> F:
         from bot.core.settings import SettingsError
         from bot.engine.sync import SyncError
         from connectors.base import ConnectorError
-        from schedules.runner import SchedulerAlreadyRunningError
+        from schedules.runner import SchedulerLockError
 
         try:
             return func(*args, **kwargs)
         except (ConfigError, SettingsError, SyncError, ConnectorError, ImportError,
-                SchedulerAlreadyRunningError) as exc:
+                SchedulerLockError) as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
