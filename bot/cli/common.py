@@ -50,7 +50,7 @@ def friendly(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from bot.core.config import ConfigError
         from bot.core.settings import SettingsError
-        from bot.engine.sync import SyncError
+        from bot.engine.config_sync import SyncError
         from connectors.base import ConnectorError
         from schedules.runner import SchedulerAlreadyRunningError
 

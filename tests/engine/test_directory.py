@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.models import Person
-from bot.engine.sync import sync_directory
+from bot.engine.directory import sync_directory
 from connectors.base import PermanentError
 from connectors.local.connector import FileDirectory
 from tests.support.helpers import Row, SchoolBuilder
@@ -92,7 +92,9 @@ def test_yaml_directory(tmp_path: Path) -> None:
     assert changes.rejected == ["people.yaml line 2: name is missing"]
 
 
-def test_sync_marks_leavers_and_keeps_them(school: SchoolBuilder, sqlite_url: str) -> None:
+def test_sync_marks_missing_then_leavers_and_keeps_them(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
     ctx = school.context(sqlite_url)
     cfg = ctx.config.school()
     with ctx.store.transaction() as session:
@@ -105,13 +107,21 @@ def test_sync_marks_leavers_and_keeps_them(school: SchoolBuilder, sqlite_url: st
         report = sync_directory(session, cfg, ctx.connectors.directory, date(2026, 11, 9))
         ben = session.scalar(select(Person).where(Person.email == "ben@oak.example"))
         amy = session.scalar(select(Person).where(Person.email == "amy@oak.example"))
-        assert ben is not None and not ben.active and ben.left_on == date(2026, 11, 9)
+        # absent from the file: missing, not yet a leaver (the grace period is 7 days)
+        assert ben is not None and ben.active and ben.missing_since == date(2026, 11, 9)
+        assert ben.left_on is None
         assert amy is not None and amy.manager is not None
         assert amy.manager.email == "line@oak.example"
-    assert report.left == 1 and report.added == 1 and report.unchanged == 4
+    assert report.missing == 1 and report.left == 0
+    assert report.added == 1 and report.unchanged == 4
     with ctx.store.transaction() as session:
         again = sync_directory(session, cfg, ctx.connectors.directory, date(2026, 11, 10))
-    assert (again.added, again.updated, again.left) == (0, 0, 0)
+    assert (again.added, again.updated, again.missing, again.left) == (0, 0, 0, 0)
+    with ctx.store.transaction() as session:
+        later = sync_directory(session, cfg, ctx.connectors.directory, date(2026, 11, 16))
+        ben = session.scalar(select(Person).where(Person.email == "ben@oak.example"))
+        assert ben is not None and not ben.active and ben.left_on == date(2026, 11, 16)
+    assert later.left == 1
 
 
 def test_role_groups_map_directory_groups_to_roles(school: SchoolBuilder, sqlite_url: str) -> None:
