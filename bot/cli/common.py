@@ -132,7 +132,7 @@ def directory_errors(results: list[SchoolSweep]) -> None:
         if stop is not None:
             err.print(
                 f"[bold red]stopped:[/] {r.school_name}: the directory sync would mark "
-                f"{stop.would_remove} of {stop.active} people as missing, so nobody was "
+                f"{stop.would_remove} of the {stop.active} people as missing, so nobody was "
                 "changed. If they really have gone: compliance-bot directory "
                 f"confirm-removals --school {r.school_id} --as YOUR-EMAIL",
                 highlight=False,

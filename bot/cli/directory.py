@@ -65,7 +65,7 @@ def _editor(ctx: AppContext, school: SchoolConfig, email: str | None) -> str:
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.common import schools_of
-    from bot.cli.render import missing_lines, stop_lines
+    from bot.cli.render import missing_lines, print_lines, stop_lines
     from bot.engine.leavers import missing_people, pending_removals
 
     ctx = context()
@@ -75,8 +75,7 @@ def directory_status(school: SchoolOption = None) -> None:
             pending = pending_removals(session, config.id)
             missing = missing_people(session, config.id, config.directory.leaver_grace_days)
             lines = (stop_lines(pending, config.id) if pending else []) + missing_lines(missing)
-            for line in lines or ["Nobody is missing from the directory."]:
-                console.print(line, highlight=False)
+            print_lines(console, lines or ["Nobody is missing from the directory."])
 
 
 @directory_app.command("confirm-removals")
@@ -128,7 +127,8 @@ def confirm_leaver_command(
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from None
     console.print(
-        f"{name} ({address}) has left as of {today:%d %b %Y} (confirmed by {who}, recorded). "
+        f"{name} ({address}) has left as of {today.day} {today:%b %Y} (confirmed by {who}, "
+        "recorded). "
         "The next sweep closes their duties as left and flags any account they held for a "
         "handover.",
         highlight=False,

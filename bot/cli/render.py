@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from bot.engine.sweep import SchoolSweep
     from bot.features.dashboard.rules import Figures
 
-__all__ = ["missing_lines", "print_status", "print_sweep", "stop_lines"]
+__all__ = ["missing_lines", "print_lines", "print_status", "print_sweep", "stop_lines"]
 
 
 def print_sweep(
@@ -58,6 +58,17 @@ def _people(count: int) -> str:
     return f"{count} {'person' if count == 1 else 'people'}"
 
 
+def _day(day: date, *, year: bool = False) -> str:
+    """3 Nov (or 3 Nov 2026): no leading zero, as people write it."""
+    return f"{day.day} {day:%b}" + (f" {day.year}" if year else "")
+
+
+def print_lines(console: Console, lines: list[str]) -> None:
+    """Print lines; a command (indented four spaces) is never wrapped, so it copies whole."""
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=line.startswith("    "))
+
+
 def _directory_line(d: DirectoryReport) -> str:
     """One line: what the directory sync changed."""
     parts = [f"{d.added} added", f"{d.updated} updated"]
@@ -78,15 +89,15 @@ def stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]
                                           if len(stop.names) > 10 else "")
     if isinstance(stop, RemovalStop):
         head = (
-            f"[red]Directory sync stopped[/]: it would mark {_people(stop.would_remove)} of "
-            f"{stop.active} as missing from the directory (more than {stop.limit:.0%}): "
+            f"[red]Directory sync stopped[/]: it would mark {stop.would_remove} of the "
+            f"{stop.active} people as missing from the directory (more than {stop.limit:.0%}): "
             f"{names}. Nobody was changed; reminders and report clocks carried on with the "
             "people already known."
         )
     else:
         head = (
-            f"[red]Directory sync stopped[/] since {stop.since:%d %b %Y}: it would mark "
-            f"{_people(len(stop.names))} of {stop.active} as missing from the directory: "
+            f"[red]Directory sync stopped[/] since {_day(stop.since, year=True)}: it would mark "
+            f"{len(stop.names)} of the {stop.active} people as missing from the directory: "
             f"{names}. Nobody has been changed."
         )
     if isinstance(stop, RemovalStop) or not stop.confirmed_by:
@@ -113,15 +124,15 @@ def missing_lines(missing: list[MissingPerson]) -> list[str]:
     ]
     for m in missing[:20]:
         lines.append(
-            f"  {m.name} ({m.email}): missing since {m.since:%d %b}, "
-            f"keeps their duties until {m.leaves_on:%d %b %Y}"
+            f"  {m.name} ({m.email}): missing since {_day(m.since)}, "
+            f"keeps their duties until {_day(m.leaves_on, year=True)}"
         )
     if len(missing) > 20:
-        lines.append(f"  …and {len(missing) - 20} more (compliance-bot directory status)")
-    lines.append(
-        "  To confirm someone has left sooner: "
-        "compliance-bot directory confirm-leaver EMAIL --as YOUR-EMAIL"
-    )
+        lines.append(f"  …and {len(missing) - 20} more: compliance-bot directory status")
+    lines += [
+        "  To confirm someone has left sooner:",
+        "    compliance-bot directory confirm-leaver EMAIL --as YOUR-EMAIL",
+    ]
     return lines
 
 
@@ -130,8 +141,7 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
     d = r.directory
     console.rule(f"[bold]{r.school_name}[/] — cycle as of {r.as_of:%A %d %B %Y}")
     if d.stopped is not None:
-        for line in stop_lines(d.stopped, r.school_id):
-            console.print(line, highlight=False)
+        print_lines(console, stop_lines(d.stopped, r.school_id))
     else:
         console.print(_directory_line(d), highlight=False)
     if d.error:
@@ -148,8 +158,7 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
             "(with their duties); correct the rows above",
             highlight=False,
         )
-    for line in missing_lines(r.missing):
-        console.print(line, highlight=False)
+    print_lines(console, missing_lines(r.missing))
     for line in r.warnings[:10]:
         console.print(f"  [yellow]warning[/] {line}", highlight=False)
     closed = ", ".join(f"{n} {k}" for k, n in sorted(r.closed.items())) or "none"
@@ -228,10 +237,8 @@ def _print_directory_state(
 
     pending = pending_removals(session, school_id)
     if pending is not None:
-        for line in stop_lines(pending, school_id):
-            console.print(line, highlight=False)
-    for line in missing_lines(missing_people(session, school_id, grace_days)):
-        console.print(line, highlight=False)
+        print_lines(console, stop_lines(pending, school_id))
+    print_lines(console, missing_lines(missing_people(session, school_id, grace_days)))
 
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:

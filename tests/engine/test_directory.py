@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.models import Person
 from bot.engine.directory import sync_directory
-from connectors.base import PermanentError
+from connectors.base import PermanentError, RejectedRecord
 from connectors.local.connector import FileDirectory
 from tests.support.helpers import Row, SchoolBuilder
 
@@ -39,6 +39,35 @@ def test_bad_rows_reported_good_rows_kept(tmp_path: Path) -> None:
         "(got '31/02/2026')",
         "directory.csv line 5: email ok@x.org already on line 2",
         "directory.csv line 7: active must be yes/no (got 'maybe')",
+    ]
+
+
+def test_rejected_rows_say_who_they_seem_to_be_and_ids_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "directory.csv"
+    path.write_text(
+        "id,email,name,start_date\n"
+        "T1,amy@oak.example,Amy Able,\n"
+        "T2,ben@oak,Ben Brook,\n"
+        "T3,cat@oak.example,Cat Cole,30/02/2026\n"
+        ",dan@oak.example,Smith, Dan,\n"
+        "T1,amy.able@oak.example,Amy Again,\n",
+        encoding="utf-8",
+    )
+    changes = FileDirectory(path).fetch()
+    assert [(p.external_id, p.email) for p in changes.people] == [("T1", "amy@oak.example")]
+    assert changes.rejected == [
+        "directory.csv line 3: email is missing or not an email address (got 'ben@oak')",
+        "directory.csv line 4: start_date must be a date like 2026-09-01 or 01/09/2026 "
+        "(got '30/02/2026')",
+        "directory.csv line 5: more cells than the header has columns (a value with a comma "
+        "needs quotes)",
+        "directory.csv line 6: id T1 already on line 2",
+    ]
+    assert changes.rejected_records == [
+        RejectedRecord("T2", "ben@oak", "Ben Brook"),
+        RejectedRecord("T3", "cat@oak.example", "Cat Cole"),
+        RejectedRecord(None, "dan@oak.example", "Smith"),
+        RejectedRecord("T1", "amy.able@oak.example", "Amy Again"),
     ]
 
 

@@ -92,6 +92,8 @@ def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: s
     with ctx.store.session() as session:
         ben = session.scalar(select(Person).where(Person.email == BEN))
         assert ben is not None and ben.active and ben.missing_since == date(2026, 11, 24)
+        statuses = set(session.scalars(select(Duty.status).where(Duty.person_id == ben.id)))
+        assert statuses == {"open"}  # still owed while missing
     run_sweep(ctx.store, settings, ctx.config, connectors, as_of=date(2026, 12, 1),
               now=at(date(2026, 12, 1)))
     with ctx.store.session() as session:
