@@ -21,7 +21,7 @@ from bot.core.config import SchoolConfig
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
 from bot.engine.config_sync import ensure_school
 from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
-from connectors.base import Directory, DirectoryChanges, DirectoryPerson, RejectedRecord
+from connectors.base import Directory, DirectoryChanges, DirectoryPerson
 
 __all__ = ["CURSOR_KEY", "DirectoryReport", "sync_directory"]
 
@@ -170,20 +170,21 @@ def _name_key(name: str) -> str:
 
 
 def _held(
-    records: Sequence[RejectedRecord],
+    changes: DirectoryChanges,
     known: Sequence[_Known],
     sorted_: _Sorted,
     by_email: Mapping[str, _Known],
     by_external: Mapping[str, _Known],
 ) -> set[int]:
-    """People whose row could not be read: by id, by email, else by a name that only one
-    unlisted person has. They are left exactly as they were."""
+    """People whose row could not be read: by id, by email, else (on a complete read) by a
+    name that only one unlisted person still here has. They are left exactly as they were."""
     unlisted: dict[str, list[_Known]] = defaultdict(list)
-    for person in known:
-        if person.id not in sorted_.listed:
-            unlisted[_name_key(person.name)].append(person)
+    if changes.complete:
+        for person in known:
+            if person.active and person.id not in sorted_.listed:
+                unlisted[_name_key(person.name)].append(person)
     held: set[int] = set()
-    for record in records:
+    for record in changes.rejected_records:
         k = by_external.get(record.external_id or "") or by_email.get(record.email or "")
         if k is None and record.display_name:
             same_name = unlisted.get(_name_key(record.display_name), [])
@@ -345,7 +346,7 @@ def sync_directory(
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
     sorted_ = _sort_listed(listed, school, by_email, by_external)
-    held = _held(changes.rejected_records, known, sorted_, by_email, by_external)
+    held = _held(changes, known, sorted_, by_email, by_external)
     absent = _absent(changes, known, sorted_, by_email, by_external) - held
     rules = school.directory
     moves = _moves(known, sorted_, absent, held, rules.leaver_grace_days, today)
