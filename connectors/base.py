@@ -42,6 +42,7 @@ __all__ = [
     "OutgoingEmail",
     "PermanentError",
     "RateLimiter",
+    "RejectedRecord",
     "RetryableError",
     "SendResult",
     "SetupError",
@@ -118,13 +119,27 @@ class DirectoryPerson:
 
 
 @dataclass(frozen=True)
+class RejectedRecord:
+    """Who a source row that could not be read seems to be, as far as it can be read.
+
+    Any field may be None. The bot uses it to leave that person exactly as they were, instead
+    of treating them as absent: a typo in one row is no evidence that someone has gone.
+    """
+
+    external_id: str | None = None
+    email: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
 class DirectoryChanges:
     """What a directory fetch returned.
 
-    When ``complete`` is true, ``people`` is everyone: anyone known before and absent now has left.
-    When false (a delta), ``people`` are only the changed ones and ``removed`` lists external ids
-    deleted since ``cursor`` was issued. ``cursor`` is what to pass next time (a delta link).
-    ``rejected`` holds human-readable messages for source rows that could not be read.
+    When ``complete`` is true, ``people`` is everyone: anyone known before and absent now is
+    missing. When false (a delta), ``people`` are only the changed ones and ``removed`` lists
+    external ids deleted since ``cursor`` was issued. ``cursor`` is what to pass next time (a
+    delta link). ``rejected`` holds human-readable messages for source rows that could not be
+    read, and ``rejected_records`` whatever identifies the people on those rows.
     """
 
     people: Sequence[DirectoryPerson]
@@ -132,6 +147,7 @@ class DirectoryChanges:
     removed: Sequence[str] = ()
     cursor: str | None = None
     rejected: Sequence[str] = ()
+    rejected_records: Sequence[RejectedRecord] = ()
 
 
 @runtime_checkable

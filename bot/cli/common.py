@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.engine.sweep import SchoolSweep
 
 __all__ = [
+    "STOPPED_EXIT",
     "AsOf",
     "SchoolOption",
     "as_of_date",
@@ -50,7 +51,7 @@ def friendly(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from bot.core.config import ConfigError
         from bot.core.settings import SettingsError
-        from bot.engine.sync import SyncError
+        from bot.engine.config_sync import SyncError
         from connectors.base import ConnectorError
         from schedules.runner import SchedulerLockError
 
@@ -116,9 +117,26 @@ def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:
     raise typer.Exit(2)
 
 
+STOPPED_EXIT = 3  # a directory sync stopped and asks for a confirmation
+
+
 def directory_errors(results: list[SchoolSweep]) -> None:
-    """The cycle ran, but a directory that could not be read still fails the command (exit 2)."""
+    """The cycle ran, but a directory that could not be read still fails the command (exit 2),
+    and one that stopped for a large removal exits 3 with the command that confirms it."""
     errors = [r.directory.error for r in results if r.directory.error]
     if errors:
         err.print(f"[bold red]error:[/] {errors[0]}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
+    for r in results:
+        stop = r.directory.stopped
+        if stop is not None:
+            err.print(
+                f"[bold red]stopped:[/] {r.school_name}: the directory sync would mark "
+                f"{stop.would_remove} of the {stop.active} people as missing, so nobody was "
+                "changed. If they really have gone: compliance-bot directory "
+                f"confirm-removals --school {r.school_id} --as YOUR-EMAIL",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if any(r.directory.stopped is not None for r in results):
+        raise typer.Exit(STOPPED_EXIT)

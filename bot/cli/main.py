@@ -18,6 +18,7 @@ from bot.cli.common import (
     friendly,
     where,
 )
+from bot.cli.directory import directory_app
 from bot.features.dashboard.cli import digest, teams_app
 from bot.features.decisions.cli import decisions_app
 from bot.features.policies.cli import governors_app, policies_app
@@ -45,6 +46,7 @@ app.add_typer(governors_app, name="governors")
 app.add_typer(reports_app, name="reports")
 app.add_typer(decisions_app, name="decisions")
 app.add_typer(visitors_app, name="visitors")
+app.add_typer(directory_app, name="directory")
 
 
 # --------------------------------------------------------------------------- demo & run
@@ -147,7 +149,11 @@ def sweep(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute, write nothing.")] = False,
     no_send: Annotated[bool, typer.Option("--no-send", help="Queue, do not deliver.")] = False,
 ) -> None:
-    """Run one full cycle (directory, duties, reminders, alerts, delivery) and exit."""
+    """Run one full cycle (directory, duties, reminders, alerts, delivery) and exit.
+
+    Exits 2 when the directory could not be read, 3 when its sync stopped because it would
+    mark too many people as missing (the other steps still ran with the people known).
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.cli.render import print_sweep

@@ -14,13 +14,16 @@ from rich.table import Table
 if TYPE_CHECKING:
     from rich.columns import Columns
     from rich.panel import Panel
+    from sqlalchemy.orm import Session
 
     from bot.core.context import AppContext
     from bot.core.outbox import DispatchStats
+    from bot.engine.directory import DirectoryReport
+    from bot.engine.leavers import MissingPerson, PendingRemovals, RemovalStop
     from bot.engine.sweep import SchoolSweep
     from bot.features.dashboard.rules import Figures
 
-__all__ = ["print_status", "print_sweep"]
+__all__ = ["missing_lines", "print_lines", "print_status", "print_sweep", "stop_lines"]
 
 
 def print_sweep(
@@ -51,15 +54,96 @@ def print_sweep(
     console.print(f"\n[bold green]{sent} message(s) delivered[/]{extra}. Outbox: {outbox_dir}")
 
 
+def _people(count: int) -> str:
+    return f"{count} {'person' if count == 1 else 'people'}"
+
+
+def _day(day: date, *, year: bool = False) -> str:
+    """3 Nov (or 3 Nov 2026): no leading zero, as people write it."""
+    return f"{day.day} {day:%b}" + (f" {day.year}" if year else "")
+
+
+def print_lines(console: Console, lines: list[str]) -> None:
+    """Print lines; a command (indented four spaces) is never wrapped, so it copies whole."""
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=line.startswith("    "))
+
+
+def _directory_line(d: DirectoryReport) -> str:
+    """One line: what the directory sync changed."""
+    parts = [f"{d.added} added", f"{d.updated} updated"]
+    if d.returned:
+        parts.append(f"{d.returned} back ({d.reopened} duties reopened)")
+    parts += [f"{d.missing} newly missing", f"{d.left} left", f"{d.unchanged} unchanged"]
+    line = "Directory: " + ", ".join(parts)
+    if d.rejected:
+        line += f", [yellow]{len(d.rejected)} rows rejected[/]"
+    return line
+
+
+def stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]:
+    """A stopped directory sync in plain words: who, why, and the command that confirms."""
+    from bot.engine.leavers import RemovalStop
+
+    names = ", ".join(stop.names[:10]) + (f" and {len(stop.names) - 10} more"
+                                          if len(stop.names) > 10 else "")
+    if isinstance(stop, RemovalStop):
+        head = (
+            f"[red]Directory sync stopped[/]: it would mark {stop.would_remove} of the "
+            f"{stop.active} people as missing from the directory (more than {stop.limit:.0%}): "
+            f"{names}. Nobody was changed; reminders and report clocks carried on with the "
+            "people already known."
+        )
+    else:
+        head = (
+            f"[red]Directory sync stopped[/] since {_day(stop.since, year=True)}: it would mark "
+            f"{len(stop.names)} of the {stop.active} people as missing from the directory: "
+            f"{names}. Nobody has been changed."
+        )
+    if isinstance(stop, RemovalStop) or not stop.confirmed_by:
+        tail = [
+            "  If they really have gone, confirm it, then run the sweep again (or wait for "
+            "the next one):",
+            f"    compliance-bot directory confirm-removals --school {school_id} "
+            "--as YOUR-EMAIL",
+            "  If they have not, put them back in the directory; the next sweep carries on.",
+        ]
+    else:
+        tail = [f"  Confirmed by {stop.confirmed_by}: the next sweep applies it."]
+    return [head, *tail]
+
+
+def missing_lines(missing: list[MissingPerson]) -> list[str]:
+    """Who is missing from the directory, since when, and until when they keep their duties."""
+    if not missing:
+        return []
+    lines = [
+        f"[yellow]{_people(len(missing))} {'is' if len(missing) == 1 else 'are'} missing "
+        "from the directory[/]: they keep their duties until the date shown, unless the "
+        "directory lists them again:"
+    ]
+    for m in missing[:20]:
+        lines.append(
+            f"  {m.name} ({m.email}): missing since {_day(m.since)}, "
+            f"keeps their duties until {_day(m.leaves_on, year=True)}"
+        )
+    if len(missing) > 20:
+        lines.append(f"  …and {len(missing) - 20} more: compliance-bot directory status")
+    lines += [
+        "  To confirm someone has left sooner:",
+        "    compliance-bot directory confirm-leaver EMAIL --as YOUR-EMAIL",
+    ]
+    return lines
+
+
 def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
     """One school's directory, warnings, duties, handovers and step counts."""
     d = r.directory
     console.rule(f"[bold]{r.school_name}[/] — cycle as of {r.as_of:%A %d %B %Y}")
-    console.print(
-        f"Directory: {d.added} added, {d.updated} updated, {d.left} left, "
-        f"{d.unchanged} unchanged"
-        + (f", [yellow]{len(d.rejected)} rows rejected[/]" if d.rejected else "")
-    )
+    if d.stopped is not None:
+        print_lines(console, stop_lines(d.stopped, r.school_id))
+    else:
+        console.print(_directory_line(d), highlight=False)
     if d.error:
         console.print(
             f"  [red]directory not read[/]: {d.error} — carried on with the people "
@@ -68,6 +152,13 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
         )
     for line in d.rejected[:10]:
         console.print(f"  [yellow]rejected[/] {line}", highlight=False)
+    if d.held:
+        console.print(
+            f"  {_people(d.held)} on rows that could not be read kept as they were "
+            "(with their duties); correct the rows above",
+            highlight=False,
+        )
+    print_lines(console, missing_lines(r.missing))
     for line in r.warnings[:10]:
         console.print(f"  [yellow]warning[/] {line}", highlight=False)
     closed = ", ".join(f"{n} {k}" for k, n in sorted(r.closed.items())) or "none"
@@ -130,11 +221,24 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             )
             console.print(_tiles(f))
             _print_attention(console, f)
+            _print_directory_state(console, session, school.id, school.directory.leaver_grace_days)
             console.print(_policies_table(f))
             if f.training:
                 console.print(_training_table(f))
             console.print(_accounts_table(f))
             console.print(_reports_table(f))
+
+
+def _print_directory_state(
+    console: Console, session: Session, school_id: str, grace_days: int
+) -> None:
+    """A stopped directory sync waiting for confirmation, and who is missing."""
+    from bot.engine.leavers import missing_people, pending_removals
+
+    pending = pending_removals(session, school_id)
+    if pending is not None:
+        print_lines(console, stop_lines(pending, school_id))
+    print_lines(console, missing_lines(missing_people(session, school_id, grace_days)))
 
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:

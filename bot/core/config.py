@@ -25,6 +25,7 @@ __all__ = [
     "Audience",
     "Cadence",
     "ConfigError",
+    "DirectoryRules",
     "Escalation",
     "OrgConfig",
     "PolicyConfig",
@@ -238,6 +239,39 @@ class ReportSettings(_Strict):
     public_link: bool = True
 
 
+class DirectoryRules(_Strict):
+    """How directory changes are trusted: a grace period before a missing person becomes a
+    leaver, and the share of people one sync may remove before it stops and asks."""
+
+    leaver_grace_days: int = 7
+    max_removal_share: float = 0.10
+
+    @field_validator("leaver_grace_days", mode="before")
+    @classmethod
+    def _grace(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 365:
+            raise ValueError(
+                "leaver_grace_days must be a whole number of days from 0 to 365 "
+                f"(got {value!r}; 0 makes a missing person a leaver at once)"
+            )
+        return value
+
+    @field_validator("max_removal_share", mode="before")
+    @classmethod
+    def _share(cls, value: Any) -> Any:
+        text = str(value).strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            share = -1.0
+        if isinstance(value, bool) or not 0 < share <= 1:
+            raise ValueError(
+                "max_removal_share must be a share above 0 and at most 1, e.g. 0.10 or '10%' "
+                f"(got {value!r})"
+            )
+        return share
+
+
 class SchoolConfig(_Strict):
     """One school: its people with special roles, policies, requirements and calendar."""
 
@@ -260,6 +294,7 @@ class SchoolConfig(_Strict):
     sending_window: SendingWindow = SendingWindow()
     official_accounts: list[AccountConfig] = []
     reports: ReportSettings = ReportSettings()
+    directory: DirectoryRules = DirectoryRules()
     mail_from_name: str | None = None
     # the public visitor page (/visit/<school id>): the rules shown (None: a built-in text)
     # and how long visitors' confirmations are kept before the sweep deletes them

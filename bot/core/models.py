@@ -123,6 +123,9 @@ class Person(Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_on: Mapped[date | None] = mapped_column(Date)
+    # first day a directory sync no longer listed them (or listed them disabled/suspended): they
+    # keep their duties until the school's grace period passes or an admin confirms they left
+    missing_since: Mapped[date | None] = mapped_column(Date)
     has_account: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(20), default="directory")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -140,6 +143,25 @@ class Person(Base):
     def role_names(self) -> set[str]:
         """The person's roles as plain names."""
         return {r.role for r in self.roles}
+
+    def replace_roles(self, source: str, wanted: set[str]) -> None:
+        """Make the roles from ``source`` exactly ``wanted``, touching only the differences
+        (replacing every row would clash on the unique key within one flush)."""
+        current = {r.role: r for r in self.roles if r.source == source}
+        for role, row in current.items():
+            if role not in wanted:
+                self.roles.remove(row)
+        for role in sorted(wanted - set(current)):
+            self.roles.append(PersonRole(school_id=self.school_id, role=role, source=source))
+
+    def replace_groups(self, wanted: set[str]) -> None:
+        """Make the directory groups exactly ``wanted``, touching only the differences."""
+        current = {g.name: g for g in self.groups}
+        for name, row in current.items():
+            if name not in wanted:
+                self.groups.remove(row)
+        for name in sorted(wanted - set(current)):
+            self.groups.append(PersonGroup(school_id=self.school_id, name=name))
 
 
 class PersonRole(Base):

@@ -11,6 +11,7 @@ __all__ = [
     "ACCOUNT_EDITORS",
     "ACCOUNT_READERS",
     "DASHBOARD_READERS",
+    "DIRECTORY_EDITORS",
     "DSL_TEAM",
     "GOVERNORS",
     "LEADERSHIP",
@@ -34,6 +35,8 @@ POSTER_PRINTERS = LEADERSHIP | {"admin"}  # the visitors' QR poster
 DASHBOARD_READERS = LEADERSHIP | {"admin"}
 ACCOUNT_READERS = LEADERSHIP | {"admin"}
 ACCOUNT_EDITORS = frozenset({"headteacher", "admin"})
+# confirm that people missing from the directory have left (one, or a stopped mass removal)
+DIRECTORY_EDITORS = frozenset({"headteacher", "admin"})
 GOVERNORS = frozenset({"governor", "clerk", "chair_of_governors", "safeguarding_governor"})
 POLICY_READERS = LEADERSHIP | {"admin"} | GOVERNORS
 POLICY_EDITORS = frozenset({"headteacher", "admin", "clerk"})

@@ -34,6 +34,8 @@ from bot.core.models import (
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.settings import Settings
 from bot.core.store import Store
+from bot.engine.config_sync import sync_config
+from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import (
     DutyFacts,
     Evidence,
@@ -44,10 +46,10 @@ from bot.engine.duties import (
     VersionFacts,
     plan_duties,
 )
+from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.remind import ReminderPlanned, plan_reminders
 from bot.engine.reminders import is_reminder_day
 from bot.engine.steps import STEPS, Step
-from bot.engine.sync import DirectoryReport, sync_config, sync_directory
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
 
@@ -72,6 +74,7 @@ class SchoolSweep:
     overdue: int = 0
     open_duties: int = 0
     handovers: list[str] = field(default_factory=list)
+    missing: list[MissingPerson] = field(default_factory=list)
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -293,6 +296,12 @@ def sweep_school(
         log.error("school %s: directory not read, carrying on with known people: %s",
                   school.id, exc)
         report = DirectoryReport(complete=False, error=str(exc))
+    if report.stopped is not None:
+        log.warning(
+            "school %s: directory sync stopped: it would make %d of %d people missing; "
+            "nobody was changed (confirm with `compliance-bot directory confirm-removals`)",
+            school.id, report.stopped.would_remove, report.stopped.active,
+        )
     result = SchoolSweep(
         school_id=school.id,
         school_name=school.name,
@@ -302,6 +311,7 @@ def sweep_school(
     )
     result.warnings = sync_config(session, config, school, today)
     result.handovers = _flag_handovers(session, school.id, today)
+    result.missing = missing_people(session, school.id, school.directory.leaver_grace_days)
     requirements, people, versions, holdings, evidence, existing = load_facts(
         session, school, today
     )

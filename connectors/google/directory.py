@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError
+from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from connectors.google.client import GoogleApi
 from connectors.google.errors import read_once
 
@@ -22,7 +22,7 @@ _MEMBER_FIELDS = "nextPageToken,members(id,email,type,status)"
 
 
 class GoogleDirectory:
-    """Admin SDK Directory: every user (suspended/archived = leaver) plus configured groups.
+    """Admin SDK Directory: every user (suspended/archived = missing) plus configured groups.
 
     Always a complete listing (the Directory API has no delta for users); ``cursor`` is a hash
     of the listing so callers can tell nothing changed. ``DirectoryPerson.groups`` holds the
@@ -74,11 +74,19 @@ class GoogleDirectory:
                         member_of.setdefault(key, set()).add(group)
         people: list[DirectoryPerson] = []
         rejected: list[str] = []
+        records: list[RejectedRecord] = []
         for user in users:
             try:
                 people.append(self._person(user, member_of, everyone, by_email))
             except ValueError as exc:
                 rejected.append(f"Google user {user.get('id', '?')}: {exc}")
+                records.append(
+                    RejectedRecord(
+                        external_id=str(user.get("id") or "") or None,
+                        email=str(user.get("primaryEmail") or "").strip().lower() or None,
+                        display_name=_names(user)[2] or None,
+                    )
+                )
         digest = hashlib.sha256(
             repr(
                 sorted(
@@ -97,7 +105,13 @@ class GoogleDirectory:
                 )
             ).encode()
         ).hexdigest()[:16]
-        return DirectoryChanges(people=people, complete=True, cursor=digest, rejected=rejected)
+        return DirectoryChanges(
+            people=people,
+            complete=True,
+            cursor=digest,
+            rejected=rejected,
+            rejected_records=records,
+        )
 
     def _users(self) -> list[dict[str, Any]]:
         users_api = self._api.resource.users()

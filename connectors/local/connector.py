@@ -7,6 +7,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import smtplib
 import ssl
 import tempfile
@@ -27,6 +28,7 @@ from connectors.base import (
     FormResponse,
     OutgoingEmail,
     PermanentError,
+    RejectedRecord,
     RetryableError,
     SendResult,
 )
@@ -45,6 +47,7 @@ __all__ = [
 _TRUE = {"1", "true", "yes", "y", "active", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "left"}
 DIRECTORY_COLUMNS = (
+    "id",
     "email",
     "name",
     "given_name",
@@ -87,23 +90,46 @@ def _parse_date(value: str | None, field_name: str) -> date | None:
     raise ValueError(f"{field_name} must be a date like 2026-09-01 or 01/09/2026 (got {text!r})")
 
 
-def _row_to_person(row: Mapping[str, Any]) -> DirectoryPerson:
-    """Validate one directory row; raise ValueError naming the field."""
-    email = str(row.get("email") or "").strip().lower()
-    if not email or "@" not in email or " " in email:
-        raise ValueError(f"email is missing or not an email address (got {email!r})")
+# the same shape school.yaml accepts: something@domain.tld (a domain without a dot is a typo)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _row_name(row: Mapping[str, Any]) -> str:
+    """The row's name, or given and family name joined ("" when there is none)."""
     name = str(row.get("name") or "").strip()
     if not name:
         given = str(row.get("given_name") or "").strip()
         family = str(row.get("family_name") or "").strip()
         name = f"{given} {family}".strip()
+    return name
+
+
+def _row_identity(row: Mapping[str, Any]) -> RejectedRecord:
+    """Whatever identifies the person on a row that could not be read."""
+    return RejectedRecord(
+        external_id=str(row.get("id") or "").strip() or None,
+        email=str(row.get("email") or "").strip().lower() or None,
+        display_name=_row_name(row) or None,
+    )
+
+
+def _row_to_person(row: Mapping[str, Any]) -> DirectoryPerson:
+    """Validate one directory row; raise ValueError naming the field."""
+    if row.get("_extra"):
+        raise ValueError(
+            "more cells than the header has columns (a value with a comma needs quotes)"
+        )
+    email = str(row.get("email") or "").strip().lower()
+    if not _EMAIL.match(email):
+        raise ValueError(f"email is missing or not an email address (got {email!r})")
+    name = _row_name(row)
     if not name:
         raise ValueError("name is missing")
     manager = str(row.get("manager_email") or "").strip().lower() or None
     if manager and "@" not in manager:
         raise ValueError(f"manager_email is not an email address (got {manager!r})")
     return DirectoryPerson(
-        external_id=email,
+        external_id=str(row.get("id") or "").strip() or email,
         email=email,
         display_name=name,
         given_name=(str(row.get("given_name") or "").strip() or None),
@@ -135,7 +161,10 @@ def _cell(value: Any) -> str | None:
 class FileDirectory:
     """Directory read from a CSV or YAML file; always a complete listing.
 
-    Bad rows are reported in ``rejected`` with their line number and field; good rows still count.
+    Bad rows are reported in ``rejected`` with their line number and field, and who they seem to
+    be in ``rejected_records`` (so the bot leaves that person as they were); good rows still
+    count. An optional ``id`` column is the person's directory id: with it, a changed email is
+    the same person.
     """
 
     path: Path
@@ -150,23 +179,37 @@ class FileDirectory:
             rows = self._csv_rows()
         people: list[DirectoryPerson] = []
         rejected: list[str] = []
+        records: list[RejectedRecord] = []
         seen: dict[str, int] = {}
         for line, row in rows:
             try:
                 person = _row_to_person(row)
             except ValueError as exc:
                 rejected.append(f"{self.path.name} line {line}: {exc}")
+                records.append(_row_identity(row))
                 continue
-            if person.email in seen:
-                rejected.append(
-                    f"{self.path.name} line {line}: email {person.email} already on line "
-                    f"{seen[person.email]}"
+            duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
+            if duplicate is not None:
+                what = (
+                    f"email {person.email}" if person.email in seen
+                    else f"id {person.external_id}"
                 )
+                rejected.append(
+                    f"{self.path.name} line {line}: {what} already on line {duplicate}"
+                )
+                records.append(_row_identity(row))
                 continue
             seen[person.email] = line
+            seen[f"id:{person.external_id}"] = line
             people.append(person)
         digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
-        return DirectoryChanges(people=people, complete=True, cursor=digest, rejected=rejected)
+        return DirectoryChanges(
+            people=people,
+            complete=True,
+            cursor=digest,
+            rejected=rejected,
+            rejected_records=records,
+        )
 
     def _csv_rows(self) -> Iterable[tuple[int, Mapping[str, Any]]]:
         try:
@@ -182,8 +225,9 @@ class FileDirectory:
             )
         reader.fieldnames = header
         for row in reader:
-            if None in row:
-                yield reader.line_num, {"email": "", "_extra": row[None]}
+            if None in row:  # more cells than columns: keep who it is, reject the row
+                cells = {k: v for k, v in row.items() if k is not None}
+                yield reader.line_num, {**cells, "_extra": row[None]}
                 continue
             if not any((v or "").strip() for v in row.values()):
                 continue

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from connectors.base import DirectoryChanges, DirectoryPerson
+from connectors.base import DirectoryChanges, DirectoryPerson, RejectedRecord
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError, M365SetupError, read_error
 from connectors.m365.records import DeltaPage, GraphUser
@@ -149,12 +149,13 @@ class GraphDirectory:
     The first fetch (or one with an unusable cursor) reads ``/users/delta()`` and
     ``/groups/delta()`` from scratch and returns everyone (``complete=True``); later fetches
     follow the stored delta links and return only the changes. A disabled account comes back
-    with ``active=False`` (a leaver); a deleted one as a ``removed`` id. An expired delta token
+    with ``active=False`` and a deleted one as a ``removed`` id: the bot treats both as missing
+    (a leaver after the school's grace period). An expired delta token
     (410, or 400 ``syncStateNotFound``/``resyncRequired``...) falls back to a full sync.
 
     School tenants hold pupils' accounts too, so by default only members of the role groups are
     read into the bot (data minimisation); someone taken out of every role group comes back
-    inactive, a leaver. ``all_users=True`` reads everyone. A configured role group that does not
+    inactive (missing). ``all_users=True`` reads everyone. A configured role group that does not
     exist stops the sync with a ``PermanentError``: carrying on would make its members leavers.
 
     Args:
@@ -249,9 +250,13 @@ class GraphDirectory:
                     members[group.id].difference_update(group.members_removed)
         managers = {uid: u.manager.id for uid, u in live.items() if u.manager is not None}
         state = _DeltaState(users_link, groups_link, config, names, members, managers)
-        people, rejected = self._people(live.values(), state, set(), live)
+        people, rejected, records = self._people(live.values(), state, set(), live)
         return DirectoryChanges(
-            people=people, complete=True, cursor=state.dump(), rejected=rejected
+            people=people,
+            complete=True,
+            cursor=state.dump(),
+            rejected=rejected,
+            rejected_records=records,
         )
 
     def _delta(self, state: _DeltaState) -> DirectoryChanges | None:
@@ -285,13 +290,14 @@ class GraphDirectory:
             removed = [uid for uid in removed if uid in before]
         records = {uid: u for uid, u in changed.items() if uid in relevant and _complete(u)}
         self._reread(sorted(relevant - set(records)), records, managers)
-        people, rejected = self._people(records.values(), new_state, before, records)
+        people, rejected, unread = self._people(records.values(), new_state, before, records)
         return DirectoryChanges(
             people=people,
             complete=False,
             removed=removed,
             cursor=new_state.dump(),
             rejected=rejected,
+            rejected_records=unread,
         )
 
     def _group_changes(
@@ -346,11 +352,14 @@ class GraphDirectory:
         state: _DeltaState,
         was_in_scope: set[str],
         known: Mapping[str, GraphUser],
-    ) -> tuple[list[DirectoryPerson], list[str]]:
+    ) -> tuple[list[DirectoryPerson], list[str], list[RejectedRecord]]:
         """Map users to people; out of scope users are left out, or come back inactive when
-        they were in scope before (taken out of every role group: a leaver)."""
+        they were in scope before (taken out of every role group: missing, then a leaver).
+        Users without an address are rejected, with their id so the bot leaves them as they
+        were."""
         people: list[DirectoryPerson] = []
         rejected: list[str] = []
+        records: list[RejectedRecord] = []
         scoped = not self.all_users and bool(state.names)
         for user in users:
             groups = frozenset(state.names[g] for g, m in state.members.items() if user.id in m)
@@ -365,6 +374,7 @@ class GraphDirectory:
                     f"Graph user {user.id} ({user.display_name or 'no name'}): "
                     "no mail or userPrincipalName address"
                 )
+                records.append(RejectedRecord(external_id=user.id, display_name=user.display_name))
                 continue
             manager_id = state.managers.get(user.id)
             manager_email = _manager_email(user, manager_id, known)
@@ -383,7 +393,7 @@ class GraphDirectory:
                     manager_email=manager_email.lower() if manager_email else None,
                 )
             )
-        return people, rejected
+        return people, rejected, records
 
 
 def _fold_users(users: Iterable[GraphUser]) -> tuple[dict[str, GraphUser], list[str]]:

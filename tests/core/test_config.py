@@ -110,3 +110,48 @@ def test_bad_role_groups_setting_is_one_line_naming_the_variable(
     assert "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert lines[-1].startswith(f"error: {expected}")
+
+
+DIRECTORY_BASE = (
+    "organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
+    "    directory:\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ("      leaver_grace_days: -1\n",
+         "line 7: schools[0].directory.leaver_grace_days: leaver_grace_days must be a whole "
+         "number of days from 0 to 365 (got -1;"),
+        ("      leaver_grace_days: a week\n",
+         "schools[0].directory.leaver_grace_days: leaver_grace_days must be a whole number"),
+        ("      max_removal_share: 10\n",
+         "line 7: schools[0].directory.max_removal_share: max_removal_share must be a share "
+         "above 0 and at most 1, e.g. 0.10 or '10%' (got 10)"),
+        ("      max_removal_share: 0\n", "max_removal_share must be a share above 0"),
+        ("      leaver_days: 7\n", "line 7: schools[0].directory.leaver_days: unknown key"),
+    ],
+)
+def test_bad_directory_rules_name_the_line_and_key(
+    tmp_path: Path, lines: str, expected: str
+) -> None:
+    path = tmp_path / "school.yaml"
+    path.write_text(DIRECTORY_BASE + lines, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert expected in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_directory_rules_default_and_accept_a_percentage(tmp_path: Path) -> None:
+    path = tmp_path / "school.yaml"
+    path.write_text(DIRECTORY_BASE.removesuffix("    directory:\n"), encoding="utf-8")
+    rules = load_config(path).school().directory
+    assert (rules.leaver_grace_days, rules.max_removal_share) == (7, 0.10)
+    path.write_text(
+        DIRECTORY_BASE + "      leaver_grace_days: 14\n      max_removal_share: '25%'\n",
+        encoding="utf-8",
+    )
+    rules = load_config(path).school().directory
+    assert (rules.leaver_grace_days, rules.max_removal_share) == (14, 0.25)

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.models import Person
-from bot.engine.sync import sync_directory
-from connectors.base import PermanentError
+from bot.engine.directory import sync_directory
+from connectors.base import PermanentError, RejectedRecord
 from connectors.local.connector import FileDirectory
 from tests.support.helpers import Row, SchoolBuilder
 
@@ -39,6 +39,35 @@ def test_bad_rows_reported_good_rows_kept(tmp_path: Path) -> None:
         "(got '31/02/2026')",
         "directory.csv line 5: email ok@x.org already on line 2",
         "directory.csv line 7: active must be yes/no (got 'maybe')",
+    ]
+
+
+def test_rejected_rows_say_who_they_seem_to_be_and_ids_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "directory.csv"
+    path.write_text(
+        "id,email,name,start_date\n"
+        "T1,amy@oak.example,Amy Able,\n"
+        "T2,ben@oak,Ben Brook,\n"
+        "T3,cat@oak.example,Cat Cole,30/02/2026\n"
+        ",dan@oak.example,Smith, Dan,\n"
+        "T1,amy.able@oak.example,Amy Again,\n",
+        encoding="utf-8",
+    )
+    changes = FileDirectory(path).fetch()
+    assert [(p.external_id, p.email) for p in changes.people] == [("T1", "amy@oak.example")]
+    assert changes.rejected == [
+        "directory.csv line 3: email is missing or not an email address (got 'ben@oak')",
+        "directory.csv line 4: start_date must be a date like 2026-09-01 or 01/09/2026 "
+        "(got '30/02/2026')",
+        "directory.csv line 5: more cells than the header has columns (a value with a comma "
+        "needs quotes)",
+        "directory.csv line 6: id T1 already on line 2",
+    ]
+    assert changes.rejected_records == [
+        RejectedRecord("T2", "ben@oak", "Ben Brook"),
+        RejectedRecord("T3", "cat@oak.example", "Cat Cole"),
+        RejectedRecord(None, "dan@oak.example", "Smith"),
+        RejectedRecord("T1", "amy.able@oak.example", "Amy Again"),
     ]
 
 
@@ -92,7 +121,9 @@ def test_yaml_directory(tmp_path: Path) -> None:
     assert changes.rejected == ["people.yaml line 2: name is missing"]
 
 
-def test_sync_marks_leavers_and_keeps_them(school: SchoolBuilder, sqlite_url: str) -> None:
+def test_sync_marks_missing_then_leavers_and_keeps_them(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
     ctx = school.context(sqlite_url)
     cfg = ctx.config.school()
     with ctx.store.transaction() as session:
@@ -105,13 +136,21 @@ def test_sync_marks_leavers_and_keeps_them(school: SchoolBuilder, sqlite_url: st
         report = sync_directory(session, cfg, ctx.connectors.directory, date(2026, 11, 9))
         ben = session.scalar(select(Person).where(Person.email == "ben@oak.example"))
         amy = session.scalar(select(Person).where(Person.email == "amy@oak.example"))
-        assert ben is not None and not ben.active and ben.left_on == date(2026, 11, 9)
+        # absent from the file: missing, not yet a leaver (the grace period is 7 days)
+        assert ben is not None and ben.active and ben.missing_since == date(2026, 11, 9)
+        assert ben.left_on is None
         assert amy is not None and amy.manager is not None
         assert amy.manager.email == "line@oak.example"
-    assert report.left == 1 and report.added == 1 and report.unchanged == 4
+    assert report.missing == 1 and report.left == 0
+    assert report.added == 1 and report.unchanged == 4
     with ctx.store.transaction() as session:
         again = sync_directory(session, cfg, ctx.connectors.directory, date(2026, 11, 10))
-    assert (again.added, again.updated, again.left) == (0, 0, 0)
+    assert (again.added, again.updated, again.missing, again.left) == (0, 0, 0, 0)
+    with ctx.store.transaction() as session:
+        later = sync_directory(session, cfg, ctx.connectors.directory, date(2026, 11, 16))
+        ben = session.scalar(select(Person).where(Person.email == "ben@oak.example"))
+        assert ben is not None and not ben.active and ben.left_on == date(2026, 11, 16)
+    assert later.left == 1
 
 
 def test_role_groups_map_directory_groups_to_roles(school: SchoolBuilder, sqlite_url: str) -> None:

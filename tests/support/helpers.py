@@ -34,6 +34,7 @@ class Row:
     start: str = ""
     active: str = "yes"
     title: str = ""
+    id: str = ""  # the directory id column, written only when some row has one
 
 
 @dataclass
@@ -83,13 +84,14 @@ class SchoolBuilder:
 
     def write(self) -> Path:
         """Write both files; returns the folder."""
+        ids = any(r.id for r in self.people)
         with (self.home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["email", "name", "roles", "groups", "manager_email", "start_date",
-                             "active", "job_title"])
+                             "active", "job_title"] + (["id"] if ids else []))
             for r in self.people:
                 writer.writerow([r.email, r.name, r.roles, r.groups, r.manager, r.start,
-                                 r.active, r.title])
+                                 r.active, r.title] + ([r.id] if ids else []))
         data = {"organisation": {"name": "Test Trust"}, "schools": [self.school]}
         (self.home / "school.yaml").write_text(yaml.safe_dump(data, sort_keys=False),
                                                encoding="utf-8")

@@ -314,7 +314,7 @@ def _store(
 ) -> None:
     """Store the policy and its document, and record the outcome (or the error)."""
     from bot.core.models import Policy
-    from bot.engine.sync import ensure_school
+    from bot.engine.config_sync import ensure_school
     from bot.features.policies.rules import ReviewError
     from bot.features.policies.store import ImportedFacts, store_imported
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import Policy, PolicyReview, PolicyVersion
+from bot.engine.config_sync import default_statement
 from bot.engine.duties import add_months
-from bot.engine.sync import default_statement
 from bot.features.policies.rules import ReviewError, check_document, next_version_label
 
 __all__ = ["ReviewRecorded", "record_review"]

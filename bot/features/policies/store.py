@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import Person, Policy, PolicyVersion
-from bot.engine.sync import default_statement
+from bot.engine.config_sync import default_statement
 from bot.features.policies.attest import normalise_name
 from bot.features.policies.rules import (
     check_document,

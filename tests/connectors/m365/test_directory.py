@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.models import Person
-from bot.engine.sync import sync_directory
+from bot.engine.directory import sync_directory
+from bot.engine.leavers import confirm_removals
 from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RetryableError
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import FakeClock, FakeGraph
@@ -356,10 +357,23 @@ def test_sync_into_the_store_keeps_leavers_and_their_history(
     fake.update_user("u-2", accountEnabled=False)  # Ben leaves: account disabled
     fake.delete_user("u-1")  # Ada's account is deleted outright
     with ctx.store.transaction() as session:
+        stopped = sync_directory(session, school, directory, date(2026, 11, 4))
+    # two of the three people at once is a mass removal: nobody changes until confirmed,
+    # and the delta is read again (its removals are not lost)
+    assert stopped.stopped is not None and stopped.stopped.would_remove == 2
+    with ctx.store.transaction() as session:
+        confirm_removals(session, school.id, ADA)
+    with ctx.store.transaction() as session:
         later = sync_directory(session, school, directory, date(2026, 11, 4))
         people = {p.email: p for p in session.scalars(select(Person))}
-    assert later.left == 2
+    assert (later.missing, later.left) == (2, 0)
+    assert people[BEN].active and people[BEN].missing_since == date(2026, 11, 4)
+    assert people[ADA].active and people[ADA].missing_since == date(2026, 11, 4)
+    with ctx.store.transaction() as session:
+        week_later = sync_directory(session, school, directory, date(2026, 11, 11))
+        people = {p.email: p for p in session.scalars(select(Person))}
+    assert week_later.left == 2
     assert set(people) == {ADA, BEN, CARA, DAN}  # never deleted
-    assert not people[BEN].active and people[BEN].left_on == date(2026, 11, 4)
-    assert not people[ADA].active and people[ADA].left_on == date(2026, 11, 4)
+    assert not people[BEN].active and people[BEN].left_on == date(2026, 11, 11)
+    assert not people[ADA].active and people[ADA].left_on == date(2026, 11, 11)
     assert people[CARA].active and people[CARA].role_names == {"governor"}

@@ -84,13 +84,21 @@ def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: s
     directory_reads = [r.url.path for r in fake.requests[mark:] if "delta()" in r.url.path]
     assert directory_reads == ["/v1.0/users/delta()", "/v1.0/groups/delta()"]
 
-    # Ben leaves (account disabled): his duty closes as "left" and he is kept, not deleted
+    # Ben leaves (account disabled): missing for the grace period, then his duty closes as
+    # "left" and he is kept, not deleted
     fake.update_user("u-2", accountEnabled=False)
     run_sweep(ctx.store, settings, ctx.config, connectors, as_of=date(2026, 11, 24),
               now=at(date(2026, 11, 24)))
     with ctx.store.session() as session:
         ben = session.scalar(select(Person).where(Person.email == BEN))
-        assert ben is not None and not ben.active and ben.left_on == date(2026, 11, 24)
+        assert ben is not None and ben.active and ben.missing_since == date(2026, 11, 24)
+        statuses = set(session.scalars(select(Duty.status).where(Duty.person_id == ben.id)))
+        assert statuses == {"open"}  # still owed while missing
+    run_sweep(ctx.store, settings, ctx.config, connectors, as_of=date(2026, 12, 1),
+              now=at(date(2026, 12, 1)))
+    with ctx.store.session() as session:
+        ben = session.scalar(select(Person).where(Person.email == BEN))
+        assert ben is not None and not ben.active and ben.left_on == date(2026, 12, 1)
         statuses = set(session.scalars(select(Duty.status).where(Duty.person_id == ben.id)))
         assert statuses == {"left"}
         keys = session.scalars(select(OutboxMessage.idempotency_key)).all()

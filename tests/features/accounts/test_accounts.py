@@ -98,12 +98,15 @@ def test_new_aup_version_asks_every_holder_again_and_a_leaver_flags_handover(
     ctx.__dict__.pop("config", None)
     _sweep(ctx, date(2027, 1, 5))
     assert _open_aup(ctx) == [("amy@oak.example", "2027.1"), ("ben@oak.example", "2027.1")]
-    # Ben leaves: his AUP duty closes as "left" and the account needs a handover
+    # Ben leaves: missing from the directory first (he keeps his AUP duty for the grace
+    # period), then his AUP duty closes as "left" and the account needs a handover
     for row in school.people:
         if row.email == "ben@oak.example":
             row.active = "no"
     school.write()
     _sweep(ctx, date(2027, 1, 6))
+    assert _open_aup(ctx) == [("amy@oak.example", "2027.1"), ("ben@oak.example", "2027.1")]
+    _sweep(ctx, date(2027, 1, 13))
     assert _open_aup(ctx) == [("amy@oak.example", "2027.1")]
     with ctx.store.session() as session:
         account = session.scalars(select(OfficialAccount)).one()

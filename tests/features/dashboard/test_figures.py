@@ -140,6 +140,7 @@ def test_cache_follows_acknowledgements_leavers_and_sweeps(any_env: Env) -> None
     acknowledge_as(env, "ben@oak.example", "online-safety", TODAY)  # closes an open duty
     assert by_key(figures(env))["online-safety"].done == 4
     # a leaver: their done acknowledgement stops counting once the sweep deactivates them
+    # (after the grace period: disabled in the directory, they are missing for 7 days first)
     env.context.settings.directory_file.write_text(
         env.context.settings.directory_file.read_text(encoding="utf-8").replace(
             "amy@oak.example,Amy Able,staff,All Staff,dsl@oak.example,,yes",
@@ -148,6 +149,8 @@ def test_cache_follows_acknowledgements_leavers_and_sweeps(any_env: Env) -> None
         encoding="utf-8",
     )
     env.sweep(TODAY, hour=13)
+    assert figures(env).people == 9  # missing from the directory: counted for the grace period
+    env.sweep(TODAY + timedelta(days=7), hour=13)
     f = figures(env)
     assert f.people == 8
     assert (by_key(f)["online-safety"].done, by_key(f)["online-safety"].owed) == (3, 7)

@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import AuditEvent, OutboxMessage
-from bot.engine.sync import sync_config, sync_directory
+from bot.engine.config_sync import sync_config
+from bot.engine.directory import sync_directory
 from tests.support.helpers import Row, SchoolBuilder
 
 with warnings.catch_warnings():

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import OutboxMessage, Report
-from bot.engine.sync import sync_config, sync_directory
+from bot.engine.config_sync import sync_config
+from bot.engine.directory import sync_directory
 from bot.features.reports.intake import link_token, submit_report
 from bot.features.reports.rules import Submission
 from tests.support.helpers import Row, SchoolBuilder

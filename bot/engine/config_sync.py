@@ -1,56 +1,39 @@
-"""Bring the store in line with its two sources: the directory (people) and the YAML (the rest)."""
+"""Bring the store in line with school.yaml: the school row, config-named roles, policies and their
+versions, requirements and official accounts (people come from the directory: ``directory.py``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import AccountConfig, OrgConfig, PolicyConfig, SchoolConfig
 from bot.core.models import (
     AccountHolder,
-    ConnectorState,
     OfficialAccount,
     Person,
-    PersonGroup,
     PersonRole,
     Policy,
     PolicyVersion,
     Requirement,
     School,
-    utcnow,
 )
 from bot.engine.duties import add_months
-from connectors.base import Directory, DirectoryChanges, DirectoryPerson
 
-__all__ = ["DirectoryReport", "SyncError", "default_statement", "sync_config", "sync_directory"]
+__all__ = ["SyncError", "default_statement", "ensure_school", "sync_config"]
 
 CONFIG_ROLE_FIELDS = ("headteacher", "dpo", "chair_of_governors", "clerk")
 
 
 class SyncError(Exception):
     """The configuration refers to something that is not there (a document, a person)."""
-
-
-@dataclass
-class DirectoryReport:
-    """What a directory sync did."""
-
-    added: int = 0
-    updated: int = 0
-    left: int = 0
-    unchanged: int = 0
-    rejected: list[str] = field(default_factory=list)
-    complete: bool = True
-    error: str | None = None  # the directory could not be read this time (nothing changed)
 
 
 def default_statement(title: str, label: str) -> str:
@@ -61,287 +44,12 @@ def default_statement(title: str, label: str) -> str:
     )
 
 
-def _state(session: Session, school_id: str, key: str) -> ConnectorState | None:
-    return session.scalar(
-        select(ConnectorState).where(
-            ConnectorState.school_id == school_id, ConnectorState.key == key
-        )
-    )
-
-
-def _signature(p: DirectoryPerson, roles: set[str]) -> tuple[object, ...]:
-    """What we compare to decide whether a stored person changed (manager handled apart)."""
-    return (
-        p.external_id, p.display_name, p.given_name, p.family_name, p.job_title, p.active,
-        p.start_date, p.has_account, tuple(sorted(p.groups)), tuple(sorted(roles)),
-    )
-
-
-def _set_roles(person: Person, school_id: str, source: str, wanted: set[str]) -> None:
-    """Add and remove only the differences (replacing rows would clash on unique keys)."""
-    current = {r.role: r for r in person.roles if r.source == source}
-    for role, row in current.items():
-        if role not in wanted:
-            person.roles.remove(row)
-    for role in sorted(wanted - set(current)):
-        person.roles.append(PersonRole(school_id=school_id, role=role, source=source))
-
-
-def _set_groups(person: Person, school_id: str, wanted: set[str]) -> None:
-    """Add and remove only the differences."""
-    current = {g.name: g for g in person.groups}
-    for name, row in current.items():
-        if name not in wanted:
-            person.groups.remove(row)
-    for name in sorted(wanted - set(current)):
-        person.groups.append(PersonGroup(school_id=school_id, name=name))
-
-
 @dataclass(frozen=True)
 class _Ref:
     """A person's id and whether they are still here."""
 
     id: int
     active: bool
-
-
-@dataclass(frozen=True)
-class _Known:
-    """A stored person as plain columns (loading 10,000 ORM objects daily is too slow)."""
-
-    id: int
-    email: str
-    external_id: str | None
-    active: bool
-    source: str
-    manager_id: int | None
-    signature: tuple[object, ...]
-
-
-def _known_people(session: Session, school_id: str) -> list[_Known]:
-    roles: dict[int, set[str]] = defaultdict(set)
-    for pid, role in session.execute(
-        select(PersonRole.person_id, PersonRole.role).where(
-            PersonRole.school_id == school_id, PersonRole.source == "directory")
-    ):
-        roles[pid].add(role)
-    groups: dict[int, set[str]] = defaultdict(set)
-    for pid, name in session.execute(
-        select(PersonGroup.person_id, PersonGroup.name).where(PersonGroup.school_id == school_id)
-    ):
-        groups[pid].add(name)
-    known = []
-    for row in session.execute(
-        select(Person.id, Person.email, Person.external_id, Person.display_name,
-               Person.given_name, Person.family_name, Person.job_title, Person.active,
-               Person.start_date, Person.has_account, Person.manager_id, Person.source)
-        .where(Person.school_id == school_id)
-    ):
-        (pid, email, ext, name, given, family, title, active, start, account, manager,
-         source) = row
-        signature = (ext, name, given, family, title, active, start, account,
-                     tuple(sorted(groups[pid])), tuple(sorted(roles[pid])))
-        known.append(_Known(pid, email, ext, active, source, manager, signature))
-    return known
-
-
-def _apply(person: Person, item: DirectoryPerson, roles: set[str], school_id: str) -> None:
-    """Copy a directory record onto a stored person."""
-    person.external_id = item.external_id
-    person.email = item.email
-    person.display_name = item.display_name
-    person.given_name = item.given_name
-    person.family_name = item.family_name
-    person.job_title = item.job_title
-    person.start_date = item.start_date
-    person.has_account = item.has_account
-    person.source = "directory"
-    person.active = item.active
-    _set_groups(person, school_id, set(item.groups))
-    _set_roles(person, school_id, "directory", roles)
-
-
-_Listed = tuple[DirectoryPerson, set[str]]  # a directory record and its roles
-
-
-@dataclass
-class _Sorted:
-    """The directory's records sorted against the store."""
-
-    seen: set[str] = field(default_factory=set)  # every listed email
-    new: list[_Listed] = field(default_factory=list)
-    changed: dict[int, _Listed] = field(default_factory=dict)  # by stored person id
-    unchanged: int = 0
-
-
-def _sort_listed(
-    listed: Sequence[DirectoryPerson],
-    school: SchoolConfig,
-    by_email: Mapping[str, _Known],
-    by_external: Mapping[str, _Known],
-) -> _Sorted:
-    """New, changed and unchanged people (unchanged ones are recognised by column tuples)."""
-    result = _Sorted()
-    for item in listed:
-        roles = set(item.roles) | {
-            school.role_groups[g] for g in item.groups if g in school.role_groups
-        }
-        result.seen.add(item.email)
-        k = by_external.get(item.external_id) or by_email.get(item.email)
-        if k is None:
-            result.new.append((item, roles))
-        elif k.signature == _signature(item, roles) and k.email == item.email:
-            result.unchanged += 1
-        else:
-            result.changed[k.id] = (item, roles)
-    return result
-
-
-def _insert_people(
-    session: Session, school_id: str, new_items: Sequence[_Listed], ids: dict[str, int]
-) -> None:
-    """Bulk-insert new people with their roles and groups; their ids go into ``ids``."""
-    inserted = session.execute(
-        insert(Person).returning(Person.id, Person.email),
-        [
-            {"school_id": school_id, "external_id": i.external_id, "email": i.email,
-             "display_name": i.display_name, "given_name": i.given_name,
-             "family_name": i.family_name, "job_title": i.job_title,
-             "start_date": i.start_date, "active": i.active, "has_account": i.has_account,
-             "source": "directory", "created_at": utcnow(), "updated_at": utcnow()}
-            for i, _ in new_items
-        ],
-    ).all()
-    ids.update({email: pid for pid, email in inserted})
-    role_rows = [{"school_id": school_id, "person_id": ids[i.email], "role": r,
-                  "source": "directory"} for i, roles in new_items for r in sorted(roles)]
-    group_rows = [{"school_id": school_id, "person_id": ids[i.email], "name": g}
-                  for i, _ in new_items for g in sorted(i.groups)]
-    if role_rows:
-        session.execute(insert(PersonRole), role_rows)
-    if group_rows:
-        session.execute(insert(PersonGroup), group_rows)
-
-
-def _update_people(
-    session: Session,
-    school_id: str,
-    changed: Mapping[int, _Listed],
-    today: date,
-    report: DirectoryReport,
-    ids: dict[str, int],
-) -> None:
-    """Load only the changed people, copy their records on, and count updates and leavers."""
-    for chunk_start in range(0, len(changed), 500):
-        chunk = list(changed)[chunk_start:chunk_start + 500]
-        for person in session.scalars(select(Person).where(Person.id.in_(chunk))):
-            item, roles = changed[person.id]
-            was_active = person.active
-            _apply(person, item, roles, school_id)
-            if not item.active and was_active:
-                person.left_on = today
-                report.left += 1
-            elif item.active:
-                person.left_on = None
-            report.updated += 1
-            ids[item.email] = person.id
-
-
-def _manager_updates(
-    listed: Sequence[DirectoryPerson], known: Sequence[_Known], ids: Mapping[str, int]
-) -> list[dict[str, int | None]]:
-    """Managers, resolved by email or external id across everyone we know now."""
-    lookup: dict[str, int] = dict(ids)
-    lookup.update({k.external_id: k.id for k in known if k.external_id})
-    lookup.update({i.external_id: ids[i.email] for i in listed if i.email in ids})
-    current_manager = {k.id: k.manager_id for k in known}
-    updates: list[dict[str, int | None]] = []
-    for item in listed:
-        pid = ids.get(item.email)
-        ref = item.manager_email or item.manager_external_id
-        want = lookup.get(ref) if ref else None
-        if want == pid:
-            want = None  # nobody manages themselves
-        if pid is not None and current_manager.get(pid) != want:
-            updates.append({"id": pid, "manager_id": want})
-    return updates
-
-
-def _leaver_ids(
-    changes: DirectoryChanges,
-    known: Sequence[_Known],
-    sorted_: _Sorted,
-    by_email: Mapping[str, _Known],
-    by_external: Mapping[str, _Known],
-) -> list[int]:
-    """Active people the directory removed (or, on a full read, no longer lists)."""
-    gone = list(changes.removed)
-    if changes.complete:
-        gone += [k.external_id or k.email for k in known
-                 if k.active and k.source == "directory" and k.email not in sorted_.seen]
-    leaver_ids = []
-    for ref in gone:
-        k = by_external.get(ref) or by_email.get(ref)
-        if k is not None and k.active and k.id not in sorted_.changed:
-            leaver_ids.append(k.id)
-    return leaver_ids
-
-
-def _save_cursor(
-    session: Session, school_id: str, state: ConnectorState | None, cursor: str | None
-) -> None:
-    """Keep the directory's delta cursor for the next read."""
-    if cursor is None:
-        return
-    if state is None:
-        session.add(ConnectorState(school_id=school_id, key="directory.cursor", value=cursor))
-    else:
-        state.value = cursor
-
-
-def sync_directory(
-    session: Session,
-    school: SchoolConfig,
-    directory: Directory,
-    today: date,
-    *,
-    default_school: bool = True,
-) -> DirectoryReport:
-    """Fetch people (full or delta) and upsert them; absent or disabled people become leavers.
-
-    Unchanged people are recognised from column tuples; new people are bulk-inserted; only
-    changed people are loaded as ORM objects.
-    """
-    ensure_school(session, school)
-    state = _state(session, school.id, "directory.cursor")
-    changes = directory.fetch(state.value if state else None)
-    report = DirectoryReport(rejected=list(changes.rejected), complete=changes.complete)
-    listed = [
-        p for p in changes.people if p.school == school.id or (p.school is None and default_school)
-    ]
-    known = _known_people(session, school.id)
-    by_email = {k.email: k for k in known}
-    by_external = {k.external_id: k for k in known if k.external_id}
-    sorted_ = _sort_listed(listed, school, by_email, by_external)
-    report.unchanged = sorted_.unchanged
-    ids = {k.email: k.id for k in known}
-    if sorted_.new:
-        _insert_people(session, school.id, sorted_.new, ids)
-        report.added = len(sorted_.new)
-    _update_people(session, school.id, sorted_.changed, today, report, ids)
-    session.flush()
-    manager_updates = _manager_updates(listed, known, ids)
-    if manager_updates:
-        session.execute(update(Person), manager_updates)
-    leaver_ids = _leaver_ids(changes, known, sorted_, by_email, by_external)
-    if leaver_ids:
-        session.execute(update(Person).where(Person.id.in_(leaver_ids))
-                        .values(active=False, left_on=today))
-        report.left += len(leaver_ids)
-    _save_cursor(session, school.id, state, changes.cursor)
-    session.flush()
-    session.expire_all()
-    return report
 
 
 def ensure_school(session: Session, school: SchoolConfig) -> None:
@@ -414,7 +122,7 @@ def _sync_config_roles(session: Session, school: SchoolConfig, people: _People) 
     known = people.by_email
     concerned = {known[e].id for e in wanted_roles if e in known} | holders_of_config_roles
     for p in session.scalars(select(Person).where(Person.id.in_(concerned))):
-        _set_roles(p, school.id, "config", wanted_roles.get(p.email, set()))
+        p.replace_roles("config", wanted_roles.get(p.email, set()))
     for email in wanted_roles:
         people.find(email, "school roles")
 

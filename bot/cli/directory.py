@@ -1,0 +1,135 @@
+"""``compliance-bot directory ...``: who is missing from the directory, and an admin's
+confirmations (a stopped large removal, or one leaver before the grace period ends). Every
+confirmation names who made it and is recorded in the audit log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bot.cli.common import AsOf, SchoolOption, as_of_today, console, context, err, friendly
+
+if TYPE_CHECKING:
+    from bot.core.config import SchoolConfig
+    from bot.core.context import AppContext
+
+__all__ = ["directory_app"]
+
+ActorOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Your email: the headteacher or an admin (recorded)."),
+]
+
+directory_app = typer.Typer(
+    help="People missing from the directory, and confirming leavers.", no_args_is_help=True
+)
+
+
+def _school(ctx: AppContext, school: str | None) -> SchoolConfig:
+    """The named school (exit 2 with the known ids if unknown), or the first."""
+    from bot.cli.common import schools_of
+
+    return schools_of(ctx, school)[0] if school else ctx.config.schools[0]
+
+
+def _editor(ctx: AppContext, school: SchoolConfig, email: str | None) -> str:
+    """The confirming person's email; they must be the headteacher or an admin (exit 2)."""
+    from sqlalchemy import select
+
+    from bot.core.models import Person
+    from bot.core.permissions import DIRECTORY_EDITORS
+
+    if not email:
+        err.print("[bold red]error:[/] say who you are with --as EMAIL (it is recorded).")
+        raise typer.Exit(2)
+    address = email.strip().lower()
+    with ctx.store.session() as session:
+        person = session.scalar(
+            select(Person).where(
+                Person.school_id == school.id, Person.email == address, Person.active.is_(True)
+            )
+        )
+        roles = person.role_names if person is not None else set()
+    if not roles & DIRECTORY_EDITORS:
+        err.print(
+            f"[bold red]error:[/] {address} is not the headteacher or an admin of "
+            f"{school.name}; only they can confirm leavers."
+        )
+        raise typer.Exit(2)
+    return address
+
+
+@directory_app.command("status")
+@friendly
+def directory_status(school: SchoolOption = None) -> None:
+    """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
+    from bot.cli.common import schools_of
+    from bot.cli.render import missing_lines, print_lines, stop_lines
+    from bot.engine.leavers import missing_people, pending_removals
+
+    ctx = context()
+    with ctx.store.session() as session:
+        for config in schools_of(ctx, school):
+            console.rule(f"[bold]{config.name}[/]")
+            pending = pending_removals(session, config.id)
+            missing = missing_people(session, config.id, config.directory.leaver_grace_days)
+            lines = (stop_lines(pending, config.id) if pending else []) + missing_lines(missing)
+            print_lines(console, lines or ["Nobody is missing from the directory."])
+
+
+@directory_app.command("confirm-removals")
+@friendly
+def confirm_removals_command(school: SchoolOption = None, actor: ActorOption = None) -> None:
+    """Confirm the people a stopped directory sync would mark as missing; the next sweep
+    applies it (they keep their duties until the grace period ends, as anyone missing)."""
+    from bot.engine.leavers import DirectoryActionError, confirm_removals
+
+    ctx = context()
+    config = _school(ctx, school)
+    who = _editor(ctx, config, actor)
+    try:
+        with ctx.store.transaction() as session:
+            pending = confirm_removals(session, config.id, who)
+    except DirectoryActionError as exc:
+        err.print(f"[bold red]error:[/] {config.name}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"Confirmed by {who} (recorded): {len(pending.names)} people will be marked as missing "
+        f"from the directory at the next sweep: {', '.join(pending.names)}.\n"
+        "Run `compliance-bot sweep` now, or wait for the scheduler's next sweep. They keep "
+        "their duties until the grace period ends, unless the directory lists them again.",
+        highlight=False,
+    )
+
+
+@directory_app.command("confirm-leaver")
+@friendly
+def confirm_leaver_command(
+    email: Annotated[str, typer.Argument(help="The missing person's email.")],
+    school: SchoolOption = None,
+    actor: ActorOption = None,
+    as_of: AsOf = None,
+) -> None:
+    """Confirm that someone missing from the directory has left, before the grace period
+    ends; the next sweep closes their duties as left and flags any account handover."""
+    from bot.engine.leavers import DirectoryActionError, confirm_leaver
+
+    ctx = context()
+    config = _school(ctx, school)
+    who = _editor(ctx, config, actor)
+    today = as_of_today(as_of)
+    try:
+        with ctx.store.transaction() as session:
+            person = confirm_leaver(session, config.id, email, who, today)
+            name, address = person.display_name, person.email
+    except DirectoryActionError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"{name} ({address}) has left as of {today.day} {today:%b %Y} (confirmed by {who}, "
+        "recorded). "
+        "The next sweep closes their duties as left and flags any account they held for a "
+        "handover.",
+        highlight=False,
+    )

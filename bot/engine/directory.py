@@ -1,0 +1,379 @@
+"""Bring the store's people in line with the directory, treating what it says as evidence.
+
+A listed person is added or updated; someone no longer listed (or listed as disabled) becomes
+*missing* and keeps their duties until the grace period passes (``bot.engine.leavers``); a row
+the directory could not read leaves its person exactly as they were; a sync that would make
+too many people missing stops and changes nobody.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from bot.core.config import SchoolConfig
+from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
+from bot.engine.config_sync import ensure_school
+from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
+from connectors.base import Directory, DirectoryChanges, DirectoryPerson
+
+__all__ = ["CURSOR_KEY", "DirectoryReport", "sync_directory"]
+
+CURSOR_KEY = "directory.cursor"
+
+
+@dataclass
+class DirectoryReport:
+    """What a directory sync did."""
+
+    added: int = 0
+    updated: int = 0
+    missing: int = 0  # no longer listed (or disabled) since this sync: they keep their duties
+    left: int = 0  # missing past the grace period: leavers from this sync
+    returned: int = 0  # listed again after being missing or having left
+    reopened: int = 0  # duties reopened for people who came back
+    held: int = 0  # people kept as they were because their row could not be read
+    unchanged: int = 0
+    rejected: list[str] = field(default_factory=list)
+    complete: bool = True
+    error: str | None = None  # the directory could not be read this time (nothing changed)
+    stopped: RemovalStop | None = None  # too many would go missing: nothing changed, ask
+
+
+def _cursor_state(session: Session, school_id: str) -> ConnectorState | None:
+    return session.scalar(
+        select(ConnectorState).where(
+            ConnectorState.school_id == school_id, ConnectorState.key == CURSOR_KEY
+        )
+    )
+
+
+def _signature(p: DirectoryPerson, roles: set[str]) -> tuple[object, ...]:
+    """What we compare to decide whether a stored person changed (manager handled apart).
+
+    ``active`` here means "listed as here": a missing person listed as disabled again is
+    unchanged, and a missing person listed as active again has changed (they are back).
+    """
+    return (
+        p.external_id, p.display_name, p.given_name, p.family_name, p.job_title, p.active,
+        p.start_date, p.has_account, tuple(sorted(p.groups)), tuple(sorted(roles)),
+    )
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A stored person as plain columns (loading 10,000 ORM objects daily is too slow)."""
+
+    id: int
+    email: str
+    external_id: str | None
+    name: str
+    active: bool
+    missing_since: date | None
+    source: str
+    manager_id: int | None
+    signature: tuple[object, ...]
+
+
+def _known_people(session: Session, school_id: str) -> list[_Known]:
+    roles: dict[int, set[str]] = defaultdict(set)
+    for pid, role in session.execute(
+        select(PersonRole.person_id, PersonRole.role).where(
+            PersonRole.school_id == school_id, PersonRole.source == "directory")
+    ):
+        roles[pid].add(role)
+    groups: dict[int, set[str]] = defaultdict(set)
+    for pid, name in session.execute(
+        select(PersonGroup.person_id, PersonGroup.name).where(PersonGroup.school_id == school_id)
+    ):
+        groups[pid].add(name)
+    known = []
+    for row in session.execute(
+        select(Person.id, Person.email, Person.external_id, Person.display_name,
+               Person.given_name, Person.family_name, Person.job_title, Person.active,
+               Person.start_date, Person.has_account, Person.manager_id, Person.source,
+               Person.missing_since)
+        .where(Person.school_id == school_id)
+    ):
+        (pid, email, ext, name, given, family, title, active, start, account, manager,
+         source, missing_since) = row
+        here = active and missing_since is None
+        signature = (ext, name, given, family, title, here, start, account,
+                     tuple(sorted(groups[pid])), tuple(sorted(roles[pid])))
+        known.append(
+            _Known(pid, email, ext, name, active, missing_since, source, manager, signature)
+        )
+    return known
+
+
+def _apply(person: Person, item: DirectoryPerson, roles: set[str]) -> None:
+    """Copy a directory record onto a stored person (whether they are here is not copied:
+    ``bot.engine.leavers`` decides that)."""
+    person.external_id = item.external_id
+    person.email = item.email
+    person.display_name = item.display_name
+    person.given_name = item.given_name
+    person.family_name = item.family_name
+    person.job_title = item.job_title
+    person.start_date = item.start_date
+    person.has_account = item.has_account
+    person.source = "directory"
+    person.replace_groups(set(item.groups))
+    person.replace_roles("directory", roles)
+
+
+_Listed = tuple[DirectoryPerson, set[str]]  # a directory record and its roles
+
+
+@dataclass
+class _Sorted:
+    """The directory's records sorted against the store."""
+
+    new: list[_Listed] = field(default_factory=list)
+    changed: dict[int, _Listed] = field(default_factory=dict)  # by stored person id
+    unchanged: int = 0
+    listed: dict[int, bool] = field(default_factory=dict)  # stored person id -> listed as here
+
+
+def _sort_listed(
+    listed: Sequence[DirectoryPerson],
+    school: SchoolConfig,
+    by_email: Mapping[str, _Known],
+    by_external: Mapping[str, _Known],
+) -> _Sorted:
+    """New, changed and unchanged people (unchanged ones are recognised by column tuples)."""
+    result = _Sorted()
+    for item in listed:
+        roles = set(item.roles) | {
+            school.role_groups[g] for g in item.groups if g in school.role_groups
+        }
+        k = by_external.get(item.external_id) or by_email.get(item.email)
+        if k is None:
+            result.new.append((item, roles))
+            continue
+        result.listed[k.id] = item.active
+        if k.signature == _signature(item, roles) and k.email == item.email:
+            result.unchanged += 1
+        else:
+            result.changed[k.id] = (item, roles)
+    return result
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+def _held(
+    changes: DirectoryChanges,
+    known: Sequence[_Known],
+    sorted_: _Sorted,
+    by_email: Mapping[str, _Known],
+    by_external: Mapping[str, _Known],
+) -> set[int]:
+    """People whose row could not be read: by id, by email, else (on a complete read) by a
+    name that only one unlisted person still here has. They are left exactly as they were."""
+    unlisted: dict[str, list[_Known]] = defaultdict(list)
+    if changes.complete:
+        for person in known:
+            if person.active and person.id not in sorted_.listed:
+                unlisted[_name_key(person.name)].append(person)
+    held: set[int] = set()
+    for record in changes.rejected_records:
+        k = by_external.get(record.external_id or "") or by_email.get(record.email or "")
+        if k is None and record.display_name:
+            same_name = unlisted.get(_name_key(record.display_name), [])
+            k = same_name[0] if len(same_name) == 1 else None
+        if k is not None and k.id not in sorted_.listed:
+            held.add(k.id)
+    return held
+
+
+def _absent(
+    changes: DirectoryChanges,
+    known: Sequence[_Known],
+    sorted_: _Sorted,
+    by_email: Mapping[str, _Known],
+    by_external: Mapping[str, _Known],
+) -> set[int]:
+    """Stored people this read says are not here: listed as disabled, removed by a delta, or
+    (on a complete read) not listed at all."""
+    absent = {pid for pid, here in sorted_.listed.items() if not here}
+    if changes.complete:
+        absent |= {k.id for k in known if k.source == "directory" and k.id not in sorted_.listed}
+    for ref in changes.removed:
+        k = by_external.get(ref) or by_email.get(ref)
+        if k is not None and k.id not in sorted_.listed:
+            absent.add(k.id)
+    return absent
+
+
+@dataclass
+class _Moves:
+    """Who changes state in this sync."""
+
+    missing: list[int] = field(default_factory=list)  # here -> missing
+    returning: list[int] = field(default_factory=list)  # missing or left -> here
+    leaving: list[int] = field(default_factory=list)  # missing past the grace period -> left
+
+
+def _moves(
+    known: Sequence[_Known], sorted_: _Sorted, absent: set[int], held: set[int], grace: int,
+    today: date,
+) -> _Moves:
+    """Work out the state changes; people held by an unreadable row are left alone."""
+    moves = _Moves()
+    for k in known:
+        if k.id in held:
+            continue
+        listed_here = sorted_.listed.get(k.id) is True
+        if listed_here:
+            if not k.active or k.missing_since is not None:
+                moves.returning.append(k.id)
+            continue
+        if not k.active:
+            continue
+        since = k.missing_since
+        if since is None and k.id in absent:
+            moves.missing.append(k.id)
+            since = today
+        # still missing (a delta that says nothing new about them leaves them missing)
+        if since is not None and today >= since + timedelta(days=grace):
+            moves.leaving.append(k.id)
+    return moves
+
+
+def _insert_people(
+    session: Session, school_id: str, new_items: Sequence[_Listed], ids: dict[str, int]
+) -> None:
+    """Bulk-insert new people with their roles and groups; their ids go into ``ids``."""
+    inserted = session.execute(
+        insert(Person).returning(Person.id, Person.email),
+        [
+            {"school_id": school_id, "external_id": i.external_id, "email": i.email,
+             "display_name": i.display_name, "given_name": i.given_name,
+             "family_name": i.family_name, "job_title": i.job_title,
+             "start_date": i.start_date, "active": i.active, "has_account": i.has_account,
+             "source": "directory", "created_at": utcnow(), "updated_at": utcnow()}
+            for i, _ in new_items
+        ],
+    ).all()
+    ids.update({email: pid for pid, email in inserted})
+    role_rows = [{"school_id": school_id, "person_id": ids[i.email], "role": r,
+                  "source": "directory"} for i, roles in new_items for r in sorted(roles)]
+    group_rows = [{"school_id": school_id, "person_id": ids[i.email], "name": g}
+                  for i, _ in new_items for g in sorted(i.groups)]
+    if role_rows:
+        session.execute(insert(PersonRole), role_rows)
+    if group_rows:
+        session.execute(insert(PersonGroup), group_rows)
+
+
+def _update_people(
+    session: Session, changed: Mapping[int, _Listed], ids: dict[str, int]
+) -> None:
+    """Load only the changed people and copy their records on."""
+    changed_ids = list(changed)
+    for chunk_start in range(0, len(changed_ids), 500):
+        chunk = changed_ids[chunk_start:chunk_start + 500]
+        for person in session.scalars(select(Person).where(Person.id.in_(chunk))):
+            item, roles = changed[person.id]
+            _apply(person, item, roles)
+            ids[item.email] = person.id
+
+
+def _manager_updates(
+    listed: Sequence[DirectoryPerson], known: Sequence[_Known], ids: Mapping[str, int]
+) -> list[dict[str, int | None]]:
+    """Managers, resolved by email or external id across everyone we know now."""
+    lookup: dict[str, int] = dict(ids)
+    lookup.update({k.external_id: k.id for k in known if k.external_id})
+    lookup.update({i.external_id: ids[i.email] for i in listed if i.email in ids})
+    current_manager = {k.id: k.manager_id for k in known}
+    updates: list[dict[str, int | None]] = []
+    for item in listed:
+        pid = ids.get(item.email)
+        ref = item.manager_email or item.manager_external_id
+        want = lookup.get(ref) if ref else None
+        if want == pid:
+            want = None  # nobody manages themselves
+        if pid is not None and current_manager.get(pid) != want:
+            updates.append({"id": pid, "manager_id": want})
+    return updates
+
+
+def _save_cursor(
+    session: Session, school_id: str, state: ConnectorState | None, cursor: str | None
+) -> None:
+    """Keep the directory's delta cursor for the next read."""
+    if cursor is None:
+        return
+    if state is None:
+        session.add(ConnectorState(school_id=school_id, key=CURSOR_KEY, value=cursor))
+    else:
+        state.value = cursor
+
+
+def sync_directory(
+    session: Session,
+    school: SchoolConfig,
+    directory: Directory,
+    today: date,
+    *,
+    default_school: bool = True,
+) -> DirectoryReport:
+    """Fetch people (full or delta) and upsert them; absent or disabled people become missing,
+    and leavers once the school's grace period has passed.
+
+    A sync that would make more than the school's ``max_removal_share`` missing changes
+    nobody and returns a report whose ``stopped`` says so (the cursor is kept, so a delta's
+    removals come back next time). Unchanged people are recognised from column tuples; new
+    people are bulk-inserted; only changed people are loaded as ORM objects.
+    """
+    ensure_school(session, school)
+    state = _cursor_state(session, school.id)
+    changes = directory.fetch(state.value if state else None)
+    report = DirectoryReport(rejected=list(changes.rejected), complete=changes.complete)
+    listed = [
+        p for p in changes.people if p.school == school.id or (p.school is None and default_school)
+    ]
+    known = _known_people(session, school.id)
+    by_email = {k.email: k for k in known}
+    by_external = {k.external_id: k for k in known if k.external_id}
+    sorted_ = _sort_listed(listed, school, by_email, by_external)
+    held = _held(changes, known, sorted_, by_email, by_external)
+    absent = _absent(changes, known, sorted_, by_email, by_external) - held
+    rules = school.directory
+    moves = _moves(known, sorted_, absent, held, rules.leaver_grace_days, today)
+    active = sum(1 for k in known if k.active and k.source == "directory")
+    report.stopped = check_removals(
+        session, school.id, moves.missing, active, rules.max_removal_share, today
+    )
+    if report.stopped is not None:
+        session.flush()
+        return report
+    report.unchanged, report.held = sorted_.unchanged, len(held)
+    ids = {k.email: k.id for k in known}
+    if sorted_.new:
+        _insert_people(session, school.id, sorted_.new, ids)
+        report.added = len(sorted_.new)
+    _update_people(session, sorted_.changed, ids)
+    report.updated = len(sorted_.changed)
+    session.flush()
+    manager_updates = _manager_updates(listed, known, ids)
+    if manager_updates:
+        session.execute(update(Person), manager_updates)
+    report.reopened = restore(session, school.id, moves.returning, today)
+    mark_missing(session, school.id, moves.missing, today)
+    make_leavers(session, school.id, moves.leaving, today)
+    report.returned, report.left = len(moves.returning), len(moves.leaving)
+    report.missing = len(set(moves.missing) - set(moves.leaving))  # grace 0: straight to left
+    _save_cursor(session, school.id, state, changes.cursor)
+    session.flush()
+    session.expire_all()
+    return report

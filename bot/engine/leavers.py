@@ -1,0 +1,327 @@
+"""Missing people and leavers: directory changes are evidence, not commands.
+
+Someone a directory sync no longer lists (or lists as disabled or suspended) is *missing*: they
+keep their duties, are still chased and still counted, until the school's grace period has
+passed (``directory.leaver_grace_days`` in school.yaml) or an admin confirms they have left.
+A sync that would make more than ``directory.max_removal_share`` of the school's people missing
+stops and asks; an admin's confirmation lets the next sync through. Someone who is listed again
+comes back with the duties that were closed because they left.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.models import ConnectorState, Duty, Person, utcnow
+
+__all__ = [
+    "REMOVALS_KEY",
+    "DirectoryActionError",
+    "MissingPerson",
+    "PendingRemovals",
+    "RemovalStop",
+    "check_removals",
+    "confirm_leaver",
+    "confirm_removals",
+    "make_leavers",
+    "mark_missing",
+    "missing_people",
+    "over_limit",
+    "pending_removals",
+    "restore",
+]
+
+REMOVALS_KEY = "directory.removals"  # connector_state row: a stopped sync's people, confirmation
+SYSTEM = "system:directory"
+
+
+class DirectoryActionError(Exception):
+    """An admin's directory action cannot be done as asked; ``str()`` says why, plainly."""
+
+
+@dataclass(frozen=True)
+class RemovalStop:
+    """A sync stopped because it would make too many people missing; nobody was changed."""
+
+    would_remove: int
+    active: int
+    limit: float  # the school's max_removal_share
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PendingRemovals:
+    """The people a stopped sync would make missing, and who confirmed it (if anyone has)."""
+
+    names: tuple[str, ...]
+    active: int
+    since: date
+    confirmed_by: str | None
+
+
+@dataclass(frozen=True)
+class MissingPerson:
+    """Someone missing from the directory: since when, and when they become a leaver."""
+
+    id: int
+    name: str
+    email: str
+    since: date
+    leaves_on: date
+
+
+def over_limit(would_remove: int, active: int, share: float) -> bool:
+    """Whether making ``would_remove`` of ``active`` people missing needs a confirmation.
+
+    More than ``share`` of them, and more than one person: one person leaving is never a
+    mass removal, however small the school.
+    """
+    return would_remove > 1 and would_remove > share * active
+
+
+def _removals_state(session: Session, school_id: str) -> ConnectorState | None:
+    return session.scalar(
+        select(ConnectorState).where(
+            ConnectorState.school_id == school_id, ConnectorState.key == REMOVALS_KEY
+        )
+    )
+
+
+def _names(session: Session, ids: Collection[int]) -> tuple[str, ...]:
+    """Display names of these people, sorted."""
+    if not ids:
+        return ()
+    return tuple(sorted(session.scalars(select(Person.display_name).where(Person.id.in_(ids)))))
+
+
+def check_removals(
+    session: Session,
+    school_id: str,
+    would_miss: Sequence[int],
+    active: int,
+    share: float,
+    today: date,
+) -> RemovalStop | None:
+    """None when the sync may make ``would_miss`` missing; a RemovalStop when it must ask.
+
+    A stop is remembered (so an admin can confirm exactly those people); a confirmation that
+    covers every one of them lets this sync through once. A smaller removal clears any stop.
+    """
+    state = _removals_state(session, school_id)
+    if not over_limit(len(would_miss), active, share):
+        if state is not None:
+            session.delete(state)
+        return None
+    pending = json.loads(state.value) if state is not None else {}
+    wanted = set(would_miss)
+    if state is not None and pending.get("confirmed_by") and wanted <= set(pending["people"]):
+        session.delete(state)
+        audit.record(
+            session,
+            actor=SYSTEM,
+            action="directory.removals.applied",
+            object_type="school",
+            object_id=school_id,
+            school_id=school_id,
+            details={"count": len(wanted), "confirmed_by": pending["confirmed_by"]},
+        )
+        return None
+    if set(pending.get("people", [])) != wanted:
+        value = json.dumps(
+            {"people": sorted(wanted), "active": active, "since": today.isoformat()}
+        )
+        if state is None:
+            session.add(ConnectorState(school_id=school_id, key=REMOVALS_KEY, value=value))
+        else:
+            state.value = value
+        audit.record(
+            session,
+            actor=SYSTEM,
+            action="directory.removals.stopped",
+            object_type="school",
+            object_id=school_id,
+            school_id=school_id,
+            details={"count": len(wanted), "active": active, "people": sorted(wanted)},
+        )
+    return RemovalStop(len(wanted), active, share, _names(session, wanted))
+
+
+def pending_removals(session: Session, school_id: str) -> PendingRemovals | None:
+    """The removals a stopped sync is waiting on, if any."""
+    state = _removals_state(session, school_id)
+    if state is None:
+        return None
+    return _pending(session, json.loads(state.value))
+
+
+def _pending(session: Session, pending: dict[str, Any]) -> PendingRemovals:
+    """The stored stop as names and dates."""
+    return PendingRemovals(
+        names=_names(session, pending.get("people", [])),
+        active=int(pending.get("active", 0)),
+        since=date.fromisoformat(pending["since"]),
+        confirmed_by=pending.get("confirmed_by"),
+    )
+
+
+def confirm_removals(session: Session, school_id: str, actor: str) -> PendingRemovals:
+    """Record that ``actor`` confirms the stopped sync's removals (audited); the next sync
+    applies them. Raises DirectoryActionError when no sync is waiting."""
+    state = _removals_state(session, school_id)
+    if state is None:
+        raise DirectoryActionError(
+            "nothing to confirm: the last directory sync did not stop for a large removal"
+        )
+    pending = json.loads(state.value)
+    pending["confirmed_by"] = actor
+    pending["confirmed_at"] = utcnow().isoformat()
+    state.value = json.dumps(pending)
+    audit.record(
+        session,
+        actor=f"cli:{actor}",
+        action="directory.removals.confirmed",
+        object_type="school",
+        object_id=school_id,
+        school_id=school_id,
+        details={"count": len(pending.get("people", [])), "people": pending.get("people", [])},
+    )
+    return _pending(session, pending)
+
+
+def mark_missing(session: Session, school_id: str, ids: Collection[int], today: date) -> None:
+    """These people are missing from today: they keep their duties for now."""
+    if not ids:
+        return
+    session.execute(
+        update(Person).where(Person.id.in_(ids)).values(missing_since=today),
+        execution_options={"synchronize_session": False},
+    )
+    for pid in sorted(ids):
+        audit.record(
+            session,
+            actor=SYSTEM,
+            action="person.missing",
+            object_type="person",
+            object_id=pid,
+            school_id=school_id,
+            details={"since": today.isoformat()},
+        )
+
+
+def make_leavers(
+    session: Session,
+    school_id: str,
+    ids: Collection[int],
+    today: date,
+    *,
+    actor: str = SYSTEM,
+    reason: str = "grace period passed",
+) -> None:
+    """These people have left today: the sweep closes their duties and flags handovers."""
+    if not ids:
+        return
+    session.execute(
+        update(Person).where(Person.id.in_(ids)).values(active=False, left_on=today),
+        execution_options={"synchronize_session": False},
+    )
+    for pid in sorted(ids):
+        audit.record(
+            session,
+            actor=actor,
+            action="person.left",
+            object_type="person",
+            object_id=pid,
+            school_id=school_id,
+            details={"left_on": today.isoformat(), "reason": reason},
+        )
+
+
+def restore(session: Session, school_id: str, ids: Collection[int], today: date) -> int:
+    """These people are listed again: here, not missing, and the duties closed because they
+    left reopen as they were (same rows, so their reminders and history carry on).
+
+    Returns how many duties reopened. The sweep's duty plan then closes any that are no
+    longer owed (e.g. superseded by a newer version while they were away).
+    """
+    if not ids:
+        return 0
+    left = session.execute(
+        select(Duty.id, Duty.person_id).where(Duty.person_id.in_(ids), Duty.status == "left")
+    ).all()
+    reopened: dict[int, int] = {}
+    for _, pid in left:
+        reopened[pid] = reopened.get(pid, 0) + 1
+    if left:
+        session.execute(
+            update(Duty)
+            .where(Duty.id.in_([duty_id for duty_id, _ in left]))
+            .values(status="open", closed_on=None, closed_reason=None),
+            execution_options={"synchronize_session": False},
+        )
+    session.execute(
+        update(Person)
+        .where(Person.id.in_(ids))
+        .values(active=True, left_on=None, missing_since=None),
+        execution_options={"synchronize_session": False},
+    )
+    for pid in sorted(ids):
+        audit.record(
+            session,
+            actor=SYSTEM,
+            action="person.returned",
+            object_type="person",
+            object_id=pid,
+            school_id=school_id,
+            details={"on": today.isoformat(), "duties_reopened": reopened.get(pid, 0)},
+        )
+    return len(left)
+
+
+def confirm_leaver(
+    session: Session, school_id: str, email: str, actor: str, today: date
+) -> Person:
+    """An admin confirms a missing person has left, before the grace period ends (audited)."""
+    address = email.strip().lower()
+    person = session.scalar(
+        select(Person).where(Person.school_id == school_id, Person.email == address)
+    )
+    if person is None:
+        raise DirectoryActionError(f"{address} is not a person of this school")
+    if not person.active:
+        raise DirectoryActionError(f"{person.display_name} ({address}) has already left")
+    if person.missing_since is None:
+        raise DirectoryActionError(
+            f"{person.display_name} ({address}) is still listed in the directory; "
+            "remove or disable them there first"
+        )
+    make_leavers(
+        session, school_id, [person.id], today, actor=f"cli:{actor}", reason="confirmed"
+    )
+    session.refresh(person)
+    return person
+
+
+def missing_people(session: Session, school_id: str, grace_days: int) -> list[MissingPerson]:
+    """Everyone missing from the directory, longest missing first."""
+    rows = session.execute(
+        select(Person.id, Person.display_name, Person.email, Person.missing_since)
+        .where(
+            Person.school_id == school_id,
+            Person.active.is_(True),
+            Person.missing_since.is_not(None),
+        )
+        .order_by(Person.missing_since, Person.display_name)
+    ).all()
+    return [
+        MissingPerson(pid, name, email, since, since + timedelta(days=grace_days))
+        for pid, name, email, since in rows
+        if since is not None
+    ]
