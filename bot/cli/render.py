@@ -16,11 +16,12 @@ if TYPE_CHECKING:
     from rich.panel import Panel
 
     from bot.core.context import AppContext
+    from bot.core.delivery import Trouble
     from bot.core.outbox import DispatchStats
     from bot.engine.sweep import SchoolSweep
     from bot.features.dashboard.rules import Figures
 
-__all__ = ["print_status", "print_sweep"]
+__all__ = ["print_status", "print_sweep", "print_trouble"]
 
 
 def print_sweep(
@@ -31,8 +32,10 @@ def print_sweep(
     *,
     dry_run: bool = False,
     stats: DispatchStats | None = None,
+    trouble: Trouble | None = None,
 ) -> None:
-    """What a cycle did: per school, then what was delivered and where."""
+    """What a cycle did: per school, then what was delivered and where, and what waits for a
+    person (messages that may not have arrived or were refused, a paused channel)."""
     for r in results:
         _print_school_sweep(console, r)
         if not r.school_day:
@@ -49,6 +52,38 @@ def print_sweep(
             f"{stats.delivery_unknown} delivery unknown)"
         )
     console.print(f"\n[bold green]{sent} message(s) delivered[/]{extra}. Outbox: {outbox_dir}")
+    if trouble is not None:
+        print_trouble(console, trouble)
+
+
+def print_trouble(console: Console, trouble: Trouble) -> None:
+    """Paused channels and the messages that need a person, with what to do."""
+    from bot.core.clock import to_local
+
+    for state in trouble.paused:
+        assert state.paused_until is not None
+        what = "Email" if state.channel == "email" else "Channel cards"
+        console.print(
+            f"[yellow]{what} paused[/] until {to_local(state.paused_until):%a %d %b %H:%M}: "
+            f"the platform asked the bot to wait ({state.reason}). Queued messages wait; none "
+            "is lost.",
+            highlight=False,
+        )
+    if trouble.unknown:
+        console.print(
+            f"[yellow]{trouble.unknown} message(s) may not have arrived[/]: the platform did not "
+            "confirm them, so the bot will not send them again on its own. Check the sending "
+            "mailbox's Sent Items, then run `compliance-bot outbox resolve ID --sent --as YOU` "
+            "(it arrived) or `--resend`; `compliance-bot outbox --status delivery_unknown` "
+            "lists them.",
+            highlight=False,
+        )
+    if trouble.failed:
+        console.print(
+            f"[red]{trouble.failed} message(s) could not be delivered[/]: the platform refused "
+            "them (often a wrong address); `compliance-bot outbox --status failed` says why.",
+            highlight=False,
+        )
 
 
 def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
@@ -112,6 +147,7 @@ def _pct(rate: float) -> str:
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
     """The dashboard's headline figures in the terminal (counts only, never report contents)."""
     from bot.core.clock import local_today
+    from bot.core.delivery import trouble
     from bot.core.models import utcnow
     from bot.features.dashboard.figures import compute_figures
 
@@ -135,6 +171,8 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
                 console.print(_training_table(f))
             console.print(_accounts_table(f))
             console.print(_reports_table(f))
+        waiting = trouble(session, now, [school.id for school in ctx.config.schools])
+    print_trouble(console, waiting)
 
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
