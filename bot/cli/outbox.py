@@ -156,8 +156,8 @@ def resolve(
         raise typer.Exit(2) from None
     if resend:
         console.print(
-            f"[green]Message {row.id} will be sent again[/] within a minute by the scheduler "
-            "(or now with `compliance-bot sweep`). Recorded as yours.",
+            f"[green]Message {row.id} is queued to be sent again[/]: the scheduler sends it at "
+            "its next run (or run `compliance-bot sweep`). Recorded as yours.",
             highlight=False,
         )
     else:

@@ -64,8 +64,8 @@ def print_trouble(console: Console, trouble: Trouble) -> None:
         assert state.paused_until is not None
         what = "Email" if state.channel == "email" else "Channel cards"
         console.print(
-            f"[yellow]{what} paused[/] until {to_local(state.paused_until):%a %d %b %H:%M}: "
-            f"the platform asked the bot to wait ({state.reason}). Queued messages wait; none "
+            f"[yellow]{what} paused[/] until {to_local(state.paused_until):%a %d %b %H:%M} "
+            f"after the platform's last answer ({state.reason}). Queued messages wait; none "
             "is lost.",
             highlight=False,
         )

@@ -368,6 +368,7 @@ def _settle(
                 now,
                 retry_after=max(waits) if waits else None,
                 reason=str(troubled[0]),
+                unknown=any(isinstance(o, DeliveryUnknownError) for o in troubled),
             )
         resume(session, channel, now)
     return None

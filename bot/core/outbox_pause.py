@@ -5,8 +5,9 @@ A 429 (or any ``RetryableError``: a quota, a refused connection, a setup refusal
 dispatcher records them here, per channel (``email``, ``card``), in the database, so every
 process — the scheduler, a ``sweep`` from the command line — sees the same pause and claims
 nothing of that channel until it ends. The wait is the platform's ``Retry-After`` when it gave
-one, else a backoff that doubles with each answer in a row (1, 2, 4 ... minutes, at most 6
-hours). The first delivered message of the channel ends the streak.
+one, else a backoff that doubles with each answer in a row (1, 2, 4 ... minutes, at most an
+hour, or six after unknown outcomes). The first delivered message of the channel ends the
+streak.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ __all__ = [
 MAX_PAUSE = timedelta(hours=24)  # a Retry-After beyond this is taken as a day
 
 
-def backoff(streak: int) -> timedelta:
-    """The wait after ``streak`` answers in a row with no Retry-After: 1, 2, 4 ... min, max 6 h."""
-    return timedelta(minutes=min(2 ** max(streak - 1, 0), 360))
+def backoff(streak: int, *, unknown: bool = False) -> timedelta:
+    """The wait after ``streak`` answers in a row with no Retry-After: 1, 2, 4 ... minutes, at
+    most an hour after a "not now" (a probe costs nothing) and six hours after an unknown
+    outcome (each probe may leave one more message uncertain)."""
+    return timedelta(minutes=min(2 ** max(streak - 1, 0), 360 if unknown else 60))
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,13 @@ def _state(session: Session, channel: str, now: datetime) -> OutboxChannel:
 
 
 def pause(
-    session: Session, channel: str, now: datetime, *, retry_after: float | None, reason: str
+    session: Session,
+    channel: str,
+    now: datetime,
+    *,
+    retry_after: float | None,
+    reason: str,
+    unknown: bool = False,
 ) -> datetime:
     """Pause ``channel`` after a "not now" or an unknown outcome; returns when it may resume.
 
@@ -98,10 +107,15 @@ def pause(
         now: the dispatcher's clock.
         retry_after: the platform's ``Retry-After`` in seconds, when it gave one.
         reason: the connector's error text (safe to show: no content, no secrets).
+        unknown: the answer left a message uncertain (503/504), not just "not now".
     """
     row = _state(session, channel, now)
     row.streak += 1
-    wait = timedelta(seconds=retry_after) if retry_after is not None else backoff(row.streak)
+    wait = (
+        timedelta(seconds=retry_after)
+        if retry_after is not None
+        else backoff(row.streak, unknown=unknown)
+    )
     until = now + min(max(wait, timedelta(seconds=1)), MAX_PAUSE)
     if row.paused_until is None or row.paused_until < until:
         row.paused_until = until
