@@ -384,7 +384,7 @@ class OutboxMessage(Base):
 class OutboxChannel(Base):
     """One sending channel's pause (email, card): nothing of it is claimed before
     ``paused_until``. ``streak`` counts the platform's "not now" and unknown answers in a row
-    (the backoff grows with it); a delivered message resets it."""
+    that gave no Retry-After (the backoff grows with it); a delivered message clears both."""
 
     __tablename__ = "outbox_channels"
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)

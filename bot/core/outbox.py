@@ -429,7 +429,7 @@ class _Pass:
                 assert state.paused_until is not None
                 self.paused.add(state.channel)
                 self.stats.paused[state.channel] = state.paused_until
-            if state.streak > 0:
+            if state.troubled:
                 self.probing.add(state.channel)
 
     def full(self) -> bool:

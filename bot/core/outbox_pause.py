@@ -5,9 +5,9 @@ A 429 (or any ``RetryableError``: a quota, a refused connection, a setup refusal
 dispatcher records them here, per channel (``email``, ``card``), in the database, so every
 process — the scheduler, a ``sweep`` from the command line — sees the same pause and claims
 nothing of that channel until it ends. The wait is the platform's ``Retry-After`` when it gave
-one, else a backoff that doubles with each answer in a row (1, 2, 4 ... minutes, at most an
-hour, or six after unknown outcomes). The first delivered message of the channel ends the
-streak.
+one, else a backoff that doubles with each such answer in a row (1, 2, 4 ... minutes, at most
+an hour, or six after unknown outcomes). Until the channel delivers again, the dispatcher sends
+one message at a time (a probe), never a whole batch. The first delivery ends it all.
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ class ChannelState:
     def paused(self, now: datetime) -> bool:
         """True while nothing of this channel may be claimed."""
         return self.paused_until is not None and self.paused_until > now
+
+    @property
+    def troubled(self) -> bool:
+        """Paused since its last delivery (the pause may be over): send one at a time."""
+        return self.paused_until is not None
 
 
 def channel_states(session: Session) -> dict[str, ChannelState]:
@@ -110,12 +115,11 @@ def pause(
         unknown: the answer left a message uncertain (503/504), not just "not now".
     """
     row = _state(session, channel, now)
-    row.streak += 1
-    wait = (
-        timedelta(seconds=retry_after)
-        if retry_after is not None
-        else backoff(row.streak, unknown=unknown)
-    )
+    if retry_after is not None:  # the platform said exactly how long: no guessing, no growth
+        wait = timedelta(seconds=retry_after)
+    else:
+        row.streak += 1
+        wait = backoff(row.streak, unknown=unknown)
     until = now + min(max(wait, timedelta(seconds=1)), MAX_PAUSE)
     if row.paused_until is None or row.paused_until < until:
         row.paused_until = until
@@ -128,6 +132,9 @@ def resume(session: Session, channel: str, now: datetime) -> None:
     """The platform answered (delivered, or refused one message): the streak is over."""
     session.execute(
         update(OutboxChannel)
-        .where(OutboxChannel.channel == channel, OutboxChannel.streak > 0)
+        .where(
+            OutboxChannel.channel == channel,
+            (OutboxChannel.streak > 0) | OutboxChannel.paused_until.is_not(None),
+        )
         .values(streak=0, paused_until=None, reason=None, updated_at=now)
     )
