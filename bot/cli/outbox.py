@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli.common import console, context, err, friendly, where
+
+if TYPE_CHECKING:
+    from bot.core.models import OutboxMessage
+    from bot.core.outbox_pause import ChannelState
 
 __all__ = ["outbox_app"]
 
@@ -34,7 +39,6 @@ def outbox(
     from rich.table import Table
     from sqlalchemy import func, select
 
-    from bot.core.clock import to_local
     from bot.core.models import OutboxMessage, utcnow
     from bot.core.outbox_pause import channel_states
 
@@ -66,26 +70,7 @@ def outbox(
         )
     console.print(table)
     console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
-    for channel, halt in sorted(paused.items()):
-        assert halt.paused_until is not None
-        console.print(
-            f"[yellow]{'Email' if channel == 'email' else 'Cards'} paused[/] until "
-            f"{to_local(halt.paused_until):%a %d %b %H:%M}: {halt.reason}",
-            highlight=False,
-        )
-    waiting = [r for r in rows if r.status != "sent" and r.last_error]
-    if waiting:
-        # connector errors are safe to show: platform codes and settings, never content
-        console.print("[bold]Why these are not delivered[/]")
-        for row in waiting:
-            when = ""
-            if row.status == "pending":
-                pause = paused.get(row.channel)
-                due: datetime = row.next_attempt_at
-                if pause is not None and pause.paused_until is not None:
-                    due = max(due, pause.paused_until)
-                when = f" (next try {to_local(due):%a %d %b %H:%M})"
-            console.print(f"  #{row.id} {row.status}{when}: {row.last_error}", highlight=False)
+    _print_waiting(rows, paused)
     if counts.get("delivery_unknown") or counts.get("failed"):
         console.print(
             "Messages marked delivery_unknown may or may not have arrived: check the sending "
@@ -96,6 +81,33 @@ def outbox(
         )
     if app.settings.connector == "local" and app.settings.local.mail == "eml":
         console.print(f"Email files: {app.settings.outbox_dir}")
+
+
+def _print_waiting(rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelState]) -> None:
+    """Paused channels, then why each listed message is not delivered (and when it goes)."""
+    from bot.core.clock import to_local
+
+    for channel, halt in sorted(paused.items()):
+        assert halt.paused_until is not None
+        console.print(
+            f"[yellow]{'Email' if channel == 'email' else 'Cards'} paused[/] until "
+            f"{to_local(halt.paused_until):%a %d %b %H:%M}: {halt.reason}",
+            highlight=False,
+        )
+    waiting = [r for r in rows if r.status != "sent" and r.last_error]
+    if not waiting:
+        return
+    # connector errors are safe to show: platform codes and settings, never content
+    console.print("[bold]Why these are not delivered[/]")
+    for row in waiting:
+        when = ""
+        if row.status == "pending":
+            pause = paused.get(row.channel)
+            due: datetime = row.next_attempt_at
+            if pause is not None and pause.paused_until is not None:
+                due = max(due, pause.paused_until)
+            when = f" (next try {to_local(due):%a %d %b %H:%M})"
+        console.print(f"  #{row.id} {row.status}{when}: {row.last_error}", highlight=False)
 
 
 def _os_user() -> str | None:
