@@ -390,7 +390,8 @@ def test_the_weekly_digest_reaches_teams_through_the_outbox(
     assert stats.retry_later == 1 and "digest:oak:2026-W48:email" in stats.sent_keys
     throttled = cards()["digest:oak:2026-W47"]  # the oldest card went first
     assert (throttled.status, throttled.last_error) == ("pending", "Teams webhook throttled (429)")
-    assert throttled.next_attempt_at == first_pass + timedelta(seconds=120)  # Teams' Retry-After
+    assert throttled.attempts == 0  # a throttle spends no attempt
+    assert stats.paused == {"card": first_pass + timedelta(seconds=120)}  # Teams' Retry-After
 
     later = first_pass + timedelta(minutes=3)
     dispatch(ctx.store, ctx.connectors.mailer, connectors.notifier, now=lambda: later)
