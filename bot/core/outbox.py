@@ -344,10 +344,13 @@ def _settle(
     now: datetime,
     stats: DispatchStats,
     alerts: FailureAlerts | None,
+    *,
+    troubled_before: bool,
 ) -> datetime | None:
     """Record a send's (or a batch's) answers and the channel's pause in one transaction.
 
     Returns when the channel may resume if the platform said "not now" or may have failed.
+    ``troubled_before``: the channel was paused since its last delivery, so an answer ends that.
     """
     with store.transaction() as session:
         for row_id, outcome in answers:
@@ -370,7 +373,8 @@ def _settle(
                 reason=str(troubled[0]),
                 unknown=any(isinstance(o, DeliveryUnknownError) for o in troubled),
             )
-        resume(session, channel, now)
+        if troubled_before:
+            resume(session, channel, now)
     return None
 
 
@@ -416,7 +420,7 @@ class _Pass:
     alerts: FailureAlerts | None = None
     handled: int = 0
     paused: set[str] = field(default_factory=set)  # platforms that said "not now"
-    probing: set[str] = field(default_factory=set)  # in a streak: one message at a time
+    probing: set[str] = field(default_factory=set)  # paused since it last answered: one at a time
     batch: list[tuple[int, OutgoingEmail]] = field(default_factory=list)
 
     def refresh(self) -> None:
@@ -486,14 +490,14 @@ class _Pass:
         """Record the answers; pause the channel if the platform said so."""
         until = _settle(
             self.store, channel, [(i, o) for i, _, o in answers], self.now(), self.stats,
-            self.alerts,
+            self.alerts, troubled_before=channel in self.probing,
         )
         if until is not None:
             self.paused.add(channel)
             self.probing.add(channel)
             self.stats.paused[channel] = until
-        elif any(isinstance(o, SendResult) for _, _, o in answers):
-            self.probing.discard(channel)
+        else:
+            self.probing.discard(channel)  # it answered: the streak is over
         for _, key, outcome in answers:
             if isinstance(outcome, SendResult) and self.on_sent is not None:
                 self.on_sent(key)
