@@ -21,7 +21,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "RetryableError",
     "SendResult",
     "SetupError",
+    "parse_retry_after",
 ]
 
 
@@ -58,6 +60,10 @@ class ConnectorError(Exception):
 
 class RetryableError(ConnectorError):
     """The platform did not process the request (429, connection refused): safe to try again.
+
+    It says "not now" about the platform, not about the message: the outbox spends no attempt
+    on it, never turns the message ``failed`` for it, and pauses the whole channel until
+    ``retry_after`` (or a growing backoff) has passed.
 
     Args:
         message: what happened, safe to log.
@@ -84,11 +90,44 @@ class SetupError(RetryableError):
 
 
 class DeliveryUnknownError(ConnectorError):
-    """The request may have been processed (503/504/reset after sending): never resend blindly."""
+    """The request may have been processed (503/504/reset after sending): never resend blindly.
+
+    The outbox flags the message for a person to check and pauses the channel, so a struggling
+    platform costs one uncertain message, not the whole queue.
+
+    Args:
+        message: what happened, safe to log.
+        retry_after: seconds the platform asked us to wait (``Retry-After`` on a 503).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentError(ConnectorError):
-    """The request will not succeed as it is (bad address, missing permission, bad config)."""
+    """The request will not succeed as it is (a bad recipient, a message too big, a bad file).
+
+    When sending, problems with *our* setup (permissions, secrets, the sender, a webhook URL)
+    are ``SetupError``s instead: every message would meet them, so none should fail for them.
+    """
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 # --------------------------------------------------------------------------- directory

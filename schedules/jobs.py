@@ -9,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.config import load_config
+from bot.core.config import ConfigError, load_config
 from bot.core.context import AppContext
+from bot.core.delivery import AdminAlerts, trouble
+from bot.core.models import utcnow
 from bot.core.outbox import dispatch
 from bot.core.settings import load_settings
 from bot.engine.sweep import run_sweep
@@ -58,12 +60,26 @@ def sweep_job(home: str | None = None) -> None:
 
 
 def dispatch_job(home: str | None = None) -> None:
-    """Deliver due outbox rows."""
+    """Deliver due outbox rows; warn while any message waits for a person."""
     ctx = _context(home)
-    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier)
+    try:  # read afresh, like the sweep: a new admin hears about the next refused message
+        alerts: AdminAlerts | None = AdminAlerts.of(load_config(ctx.settings.config_path).schools)
+    except ConfigError as exc:  # a broken school.yaml must not stop delivery
+        log.warning("dispatch: configuration not read (%s); refusal alerts wait", exc)
+        alerts = None
+    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier, alerts=alerts)
     if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
         log.info("dispatch: sent %d, retry %d, failed %d, unknown %d", stats.sent,
                  stats.retry_later, stats.failed, stats.delivery_unknown)
+    with ctx.store.session() as session:
+        waiting = trouble(session, utcnow())
+    if waiting.needs_a_person:
+        log.warning(
+            "outbox: %d message(s) may not have arrived and %d could not be delivered; "
+            "list them with `compliance-bot outbox --status delivery_unknown` (or failed), then "
+            "`compliance-bot outbox resolve ID --sent` or `--resend`",
+            waiting.unknown, waiting.failed,
+        )
 
 
 @dataclass(frozen=True)

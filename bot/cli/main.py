@@ -19,6 +19,7 @@ from bot.cli.common import (
     where,
 )
 from bot.cli.directory import directory_app
+from bot.cli.outbox import outbox_app
 from bot.features.dashboard.cli import digest, teams_app
 from bot.features.decisions.cli import decisions_app
 from bot.features.policies.cli import governors_app, policies_app
@@ -47,6 +48,7 @@ app.add_typer(reports_app, name="reports")
 app.add_typer(decisions_app, name="decisions")
 app.add_typer(visitors_app, name="visitors")
 app.add_typer(directory_app, name="directory")
+app.add_typer(outbox_app, name="outbox")
 
 
 # --------------------------------------------------------------------------- demo & run
@@ -179,6 +181,13 @@ def sweep(
             deliver=not no_send,
             on_sent=lambda _key: progress.advance(task),
         )
+    waiting = None
+    if not dry_run:
+        from bot.core.delivery import trouble
+        from bot.core.models import utcnow
+
+        with ctx.store.session() as session:
+            waiting = trouble(session, utcnow(), [s.id for s in ctx.config.schools])
     print_sweep(
         console,
         results,
@@ -186,6 +195,7 @@ def sweep(
         ctx.settings.outbox_dir,
         dry_run=dry_run,
         stats=stats,
+        trouble=waiting,
     )
     directory_errors(results)
 
@@ -302,59 +312,6 @@ def status() -> None:
     ctx = context()
     where(ctx)
     print_status(console, ctx)
-
-
-@app.command()
-@friendly
-def outbox(
-    state: Annotated[str | None, typer.Option("--status", help="pending/sent/failed/...")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 30,
-) -> None:
-    """What the bot has queued and sent (subjects and recipients only)."""
-    from rich.table import Table
-    from sqlalchemy import func, select
-
-    from bot.core.clock import to_local
-    from bot.core.models import OutboxMessage
-
-    ctx = context()
-    where(ctx)
-    with ctx.store.session() as session:
-        counts = dict(
-            session.execute(
-                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-            ).all()
-        )
-        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-        if state:
-            query = query.where(OutboxMessage.status == state)
-        rows = session.scalars(query).all()
-    table = Table(title="Outbox (newest first)")
-    for col in ("#", "Status", "Purpose", "To", "Subject"):
-        table.add_column(col)
-    for row in rows:
-        table.add_row(
-            str(row.id),
-            row.status,
-            row.purpose,
-            ", ".join(row.recipients) or "channel",
-            row.subject,
-        )
-    console.print(table)
-    console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
-    waiting = [r for r in rows if r.status != "sent" and r.last_error]
-    if waiting:
-        # connector errors are safe to show: platform codes and settings, never content
-        console.print("[bold]Why these are not delivered[/]")
-        for row in waiting:
-            when = ""
-            if row.status == "pending" and row.next_attempt_at is not None:
-                when = f" (next try {to_local(row.next_attempt_at):%a %d %b %H:%M})"
-            console.print(
-                f"  #{row.id} {row.status}{when}: {row.last_error}", highlight=False
-            )
-    if ctx.settings.connector == "local" and ctx.settings.local.mail == "eml":
-        console.print(f"Email files: {ctx.settings.outbox_dir}")
 
 
 @app.command()

@@ -17,13 +17,21 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from bot.core.context import AppContext
+    from bot.core.delivery import Trouble
     from bot.core.outbox import DispatchStats
     from bot.engine.directory import DirectoryReport
     from bot.engine.leavers import MissingPerson, PendingRemovals, RemovalStop
     from bot.engine.sweep import SchoolSweep
     from bot.features.dashboard.rules import Figures
 
-__all__ = ["missing_lines", "print_lines", "print_status", "print_sweep", "stop_lines"]
+__all__ = [
+    "missing_lines",
+    "print_lines",
+    "print_status",
+    "print_sweep",
+    "print_trouble",
+    "stop_lines",
+]
 
 
 def print_sweep(
@@ -34,8 +42,10 @@ def print_sweep(
     *,
     dry_run: bool = False,
     stats: DispatchStats | None = None,
+    trouble: Trouble | None = None,
 ) -> None:
-    """What a cycle did: per school, then what was delivered and where."""
+    """What a cycle did: per school, then what was delivered and where, and what waits for a
+    person (messages that may not have arrived or were refused, a paused channel)."""
     for r in results:
         _print_school_sweep(console, r)
         if not r.school_day:
@@ -52,6 +62,38 @@ def print_sweep(
             f"{stats.delivery_unknown} delivery unknown)"
         )
     console.print(f"\n[bold green]{sent} message(s) delivered[/]{extra}. Outbox: {outbox_dir}")
+    if trouble is not None:
+        print_trouble(console, trouble)
+
+
+def print_trouble(console: Console, trouble: Trouble) -> None:
+    """Paused channels and the messages that need a person, with what to do."""
+    from bot.core.clock import to_local
+
+    for state in trouble.paused:
+        assert state.paused_until is not None
+        what = "Email" if state.channel == "email" else "Channel cards"
+        console.print(
+            f"[yellow]{what} paused[/] until {to_local(state.paused_until):%a %d %b %H:%M} "
+            f"after the platform's last answer ({state.reason}). Queued messages wait; none "
+            "is lost.",
+            highlight=False,
+        )
+    if trouble.unknown:
+        console.print(
+            f"[yellow]{trouble.unknown} message(s) may not have arrived[/]: the platform did not "
+            "confirm them, so the bot will not send them again on its own. Check the sending "
+            "mailbox's Sent Items, then run `compliance-bot outbox resolve ID --sent --as YOU` "
+            "(it arrived) or `--resend`; `compliance-bot outbox --status delivery_unknown` "
+            "lists them.",
+            highlight=False,
+        )
+    if trouble.failed:
+        console.print(
+            f"[red]{trouble.failed} message(s) could not be delivered[/]: the platform refused "
+            "them (often a wrong address); `compliance-bot outbox --status failed` says why.",
+            highlight=False,
+        )
 
 
 def _people(count: int) -> str:
@@ -203,6 +245,7 @@ def _pct(rate: float) -> str:
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
     """The dashboard's headline figures in the terminal (counts only, never report contents)."""
     from bot.core.clock import local_today
+    from bot.core.delivery import trouble
     from bot.core.models import utcnow
     from bot.features.dashboard.figures import compute_figures
 
@@ -227,6 +270,8 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
                 console.print(_training_table(f))
             console.print(_accounts_table(f))
             console.print(_reports_table(f))
+        waiting = trouble(session, now, [school.id for school in ctx.config.schools])
+    print_trouble(console, waiting)
 
 
 def _print_directory_state(

@@ -35,6 +35,7 @@ __all__ = [
     "DecisionReview",
     "Duty",
     "OfficialAccount",
+    "OutboxChannel",
     "OutboxMessage",
     "Person",
     "PersonGroup",
@@ -398,6 +399,21 @@ class OutboxMessage(Base):
     provider_id: Mapped[str | None] = mapped_column(String(300))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # when the school's admins were told this ``failed`` message was refused (None: not yet)
+    alerted_at: Mapped[datetime | None] = mapped_column()
+
+
+class OutboxChannel(Base):
+    """One sending channel's pause (email, card): nothing of it is claimed before
+    ``paused_until``. ``streak`` counts the platform's "not now" and unknown answers in a row
+    that gave no Retry-After (the backoff grows with it); a delivered message clears both."""
+
+    __tablename__ = "outbox_channels"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    paused_until: Mapped[datetime | None] = mapped_column()
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditHead(Base):

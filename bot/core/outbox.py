@@ -1,9 +1,11 @@
 """The outbox: every outgoing message is a row first; the dispatcher delivers it exactly once.
 
 A row is claimed (``sending``) and committed *before* the provider call, then marked ``sent``,
-``failed`` or ``delivery_unknown``. A crash between the two leaves ``sending``; the next
-dispatcher marks such rows ``delivery_unknown`` rather than sending them again — unless the
-mailer is idempotent by key (the .eml writer), in which case resending is harmless.
+``failed`` or ``delivery_unknown`` — or given back (``pending``, no attempt spent) when the
+platform said "not now". A crash between the two leaves ``sending``; the next dispatcher marks
+such rows ``delivery_unknown`` rather than sending them again — unless the mailer is idempotent
+by key (the .eml writer), in which case resending is harmless. Channel pauses are
+``outbox_pause``; what people do about uncertain and refused messages is ``delivery``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.models import OutboxMessage, utcnow
+from bot.core.outbox_pause import channel_states, is_paused, pause, resume
 from bot.core.store import Store
 from connectors.base import (
     Attachment,
@@ -38,7 +41,7 @@ from connectors.base import (
 __all__ = [
     "DispatchStats",
     "EmailDraft",
-    "backoff",
+    "FailureAlerts",
     "dispatch",
     "enqueue_card",
     "enqueue_email",
@@ -212,21 +215,26 @@ def enqueue_card(
     )
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before retry number ``attempts``: 1, 2, 4 ... minutes, at most 6 hours."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+class FailureAlerts(Protocol):
+    """Tells a school's admins about refused messages (``bot.core.delivery.AdminAlerts``)."""
+
+    def queue(self, session: Session, now: datetime) -> int:
+        """Queue alerts for every ``failed`` message not yet alerted about; returns how many."""
+        ...
 
 
 @dataclass
 class DispatchStats:
-    """What one dispatch pass did."""
+    """What one dispatch pass did, and the channels it found or left paused."""
 
     sent: int = 0
     retry_later: int = 0
     failed: int = 0
     delivery_unknown: int = 0
     recovered: int = 0
+    alerts: int = 0
     sent_keys: list[str] = field(default_factory=list)
+    paused: dict[str, datetime] = field(default_factory=dict)  # channel -> paused until
 
 
 def _to_email(row: OutboxMessage) -> OutgoingEmail:
@@ -259,68 +267,115 @@ def _to_card(row: OutboxMessage) -> CardMessage:
 
 
 def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
-    """Rows left ``sending`` by a crash: requeue when resending is harmless, else flag them."""
+    """Rows left ``sending`` by a crash: requeue when resending is harmless, else flag them.
+
+    Even a harmless resend stops after ``MAX_ATTEMPTS`` crashes: a message that kills the
+    process every time is flagged for a person instead of looping for ever.
+    """
     cutoff = now - STALE_AFTER
+    stale = (OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
     with store.transaction() as session:
-        status = "pending" if idempotent_mailer else "delivery_unknown"
+        requeued = 0
+        if idempotent_mailer:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(*stale, OutboxMessage.attempts < MAX_ATTEMPTS)
+                .values(status="pending", last_error="interrupted while sending")
+            )
+            requeued = int(result.rowcount or 0)  # type: ignore[attr-defined]
         result = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
-            .values(status=status, last_error="interrupted while sending")
+            .where(*stale)
+            .values(status="delivery_unknown", last_error="interrupted while sending")
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return requeued + int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _claim(store: Store, row_id: int, now: datetime) -> bool:
-    """Mark one row ``sending`` and commit; False if someone else took it first."""
+def _claim(store: Store, row_id: int, channel: str, now: datetime) -> bool:
+    """Mark one row ``sending`` and commit; False if someone took it first or its channel paused.
+
+    The pause is checked in the same statement, so a pause recorded by another dispatcher a
+    moment ago stops this one too.
+    """
     with store.transaction() as session:
         result = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.status == "pending",
+                ~is_paused(channel, now),
+            )
             .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+Outcome = SendResult | ConnectorError
+
+
+def _settle_row(row: OutboxMessage, outcome: Outcome, now: datetime, stats: DispatchStats) -> None:
+    """Record one provider answer on its row."""
+    if isinstance(outcome, SendResult):
+        row.status, row.sent_at, row.provider_id = "sent", now, outcome.provider_id
+        row.last_error = None
+        stats.sent += 1
+        stats.sent_keys.append(row.idempotency_key)
+    elif isinstance(outcome, RetryableError):
+        # "not now" (a 429, a quota, an unreachable or misconfigured platform) is about the
+        # platform, not this message: the attempt is given back and the row keeps its place
+        row.attempts = max(row.attempts - 1, 0)
+        row.status = "pending"
+        row.last_error = str(outcome)[:500]
+        stats.retry_later += 1
+        if isinstance(outcome, SetupError):
+            log.error("outbox: %s", outcome)
+    elif isinstance(outcome, DeliveryUnknownError):
+        row.status, row.last_error = "delivery_unknown", str(outcome)[:500]
+        stats.delivery_unknown += 1
+    else:
+        row.status, row.last_error = "failed", str(outcome)[:500]
+        stats.failed += 1
+
+
 def _settle(
     store: Store,
-    row_id: int,
-    outcome: SendResult | ConnectorError,
+    channel: str,
+    answers: Sequence[tuple[int, Outcome]],
     now: datetime,
     stats: DispatchStats,
-) -> None:
-    """Record the provider's answer on the row."""
+    alerts: FailureAlerts | None,
+    *,
+    troubled_before: bool,
+) -> datetime | None:
+    """Record a send's (or a batch's) answers and the channel's pause in one transaction.
+
+    Returns when the channel may resume if the platform said "not now" or may have failed.
+    ``troubled_before``: the channel was paused since its last delivery, so an answer ends that.
+    """
     with store.transaction() as session:
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        if isinstance(outcome, SendResult):
-            row.status, row.sent_at, row.provider_id = "sent", now, outcome.provider_id
-            row.last_error = None
-            stats.sent += 1
-            stats.sent_keys.append(row.idempotency_key)
-        elif isinstance(outcome, SetupError):
-            # not this message's fault: it keeps its attempts and waits for the fix
-            row.attempts = max(row.attempts - 1, 0)
-            row.status = "pending"
-            row.next_attempt_at = now + timedelta(seconds=outcome.retry_after or 0)
-            row.last_error = str(outcome)[:500]
-            stats.retry_later += 1
-            log.error("outbox: %s", outcome)
-        elif isinstance(outcome, RetryableError) and row.attempts < MAX_ATTEMPTS:
-            wait = (
-                timedelta(seconds=outcome.retry_after)
-                if outcome.retry_after is not None
-                else backoff(row.attempts)
+        for row_id, outcome in answers:
+            row = session.get(OutboxMessage, row_id)
+            assert row is not None
+            _settle_row(row, outcome, now, stats)
+        outcomes = [outcome for _, outcome in answers]
+        troubled = [o for o in outcomes if isinstance(o, RetryableError | DeliveryUnknownError)]
+        refused = [o for o in outcomes if not isinstance(o, SendResult | RetryableError)]
+        if alerts is not None and any(not isinstance(o, DeliveryUnknownError) for o in refused):
+            session.flush()  # the failed rows, for the admins' alert in this same transaction
+            stats.alerts += alerts.queue(session, now)
+        if troubled:
+            waits = [o.retry_after for o in troubled if o.retry_after is not None]
+            return pause(
+                session,
+                channel,
+                now,
+                retry_after=max(waits) if waits else None,
+                reason=str(troubled[0]),
+                unknown=any(isinstance(o, DeliveryUnknownError) for o in troubled),
             )
-            row.status, row.next_attempt_at = "pending", now + wait
-            row.last_error = str(outcome)[:500]
-            stats.retry_later += 1
-        elif isinstance(outcome, DeliveryUnknownError):
-            row.status, row.last_error = "delivery_unknown", str(outcome)[:500]
-            stats.delivery_unknown += 1
-        else:
-            row.status, row.last_error = "failed", str(outcome)[:500]
-            stats.failed += 1
+        if troubled_before:
+            resume(session, channel, now)
+    return None
 
 
 def _due_rows(store: Store, channels: Sequence[str], now: datetime) -> Sequence[tuple[int, str]]:
@@ -362,9 +417,24 @@ class _Pass:
     on_sent: Callable[[str], None] | None
     stats: DispatchStats
     batch_size: int
+    alerts: FailureAlerts | None = None
     handled: int = 0
     paused: set[str] = field(default_factory=set)  # platforms that said "not now"
+    probing: set[str] = field(default_factory=set)  # paused since it last answered: one at a time
     batch: list[tuple[int, OutgoingEmail]] = field(default_factory=list)
+
+    def refresh(self) -> None:
+        """Read the channels' pauses (another process may have recorded one)."""
+        now = self.now()
+        with self.store.session() as session:
+            states = channel_states(session)
+        for state in states.values():
+            if state.paused(now):
+                assert state.paused_until is not None
+                self.paused.add(state.channel)
+                self.stats.paused[state.channel] = state.paused_until
+            if state.troubled:
+                self.probing.add(state.channel)
 
     def full(self) -> bool:
         """The row limit is reached."""
@@ -389,7 +459,8 @@ class _Pass:
             if channel == "email" and _waiting(self.mailer) > 0:
                 self.paused.add("email")  # the platform's Retry-After has not passed: claim nothing
                 continue
-            if not _claim(self.store, row_id, self.now()):
+            if not _claim(self.store, row_id, channel, self.now()):
+                self.refresh()  # taken by another dispatcher, or its channel was just paused
                 continue
             progressed = True
             self.handled += 1
@@ -407,7 +478,7 @@ class _Pass:
                           "card")
             return
         assert message is not None
-        if self.batch_size > 1:
+        if self.batch_size > 1 and "email" not in self.probing:
             self.batch.append((row_id, message))
             if len(self.batch) >= self.batch_size:
                 self.send_batch()
@@ -415,18 +486,36 @@ class _Pass:
         self.send_one(row_id, message.idempotency_key, functools.partial(self.mailer.send, message),
                       "email")
 
+    def settled(self, channel: str, answers: Sequence[tuple[int, str, Outcome]]) -> None:
+        """Record the answers; pause the channel if the platform said so."""
+        until = _settle(
+            self.store, channel, [(i, o) for i, _, o in answers], self.now(), self.stats,
+            self.alerts, troubled_before=channel in self.probing,
+        )
+        if until is not None:
+            self.paused.add(channel)
+            self.probing.add(channel)
+            self.stats.paused[channel] = until
+        else:
+            self.probing.discard(channel)  # it answered: the streak is over
+        for _, key, outcome in answers:
+            if isinstance(outcome, SendResult) and self.on_sent is not None:
+                self.on_sent(key)
+
     def send_one(
         self, row_id: int, key: str, call: Callable[[], SendResult], channel: str
     ) -> None:
-        """Deliver one row; a "not now" from the platform pauses its channel."""
-        outcome = _deliver_one(self.store, row_id, key, call, self.now, self.stats, self.on_sent)
-        if isinstance(outcome, RetryableError):
-            self.paused.add(channel)
+        """Deliver one row; a "not now" or an unknown outcome pauses its channel."""
+        self.settled(channel, [(row_id, key, _call(row_id, call))])
 
     def send_batch(self) -> None:
-        """Deliver the waiting batch of emails; a "not now" pauses email."""
-        if _deliver_batch(self.store, self.mailer, self.batch, self.now, self.stats, self.on_sent):
-            self.paused.add("email")
+        """Deliver the waiting batch of emails; a "not now" or an unknown outcome pauses email."""
+        outcomes = _call_batch(self.mailer, [m for _, m in self.batch])
+        self.settled(
+            "email",
+            [(row_id, m.idempotency_key, o)
+             for (row_id, m), o in zip(self.batch, outcomes, strict=True)],
+        )
         self.batch = []
 
 
@@ -438,13 +527,18 @@ def dispatch(
     now: Callable[[], datetime] = utcnow,
     limit: int | None = None,
     on_sent: Callable[[str], None] | None = None,
+    alerts: FailureAlerts | None = None,
 ) -> DispatchStats:
-    """Deliver due rows once each, oldest first.
+    """Deliver due rows once each, oldest first, and never let a throttle cost a message.
 
-    A ``RetryableError`` (a 429, a quota, an unreachable platform) says the *platform* is not
-    taking messages now, not that one message is bad: that row waits for its ``retry_after``
-    and the rest of its channel is left unclaimed until the next pass, so a throttle costs
-    one attempt, not one attempt per queued row.
+    - A ``RetryableError`` (a 429, a quota, an unreachable platform, a ``SetupError``) says the
+      *platform* is not taking messages now: the row keeps its place and spends no attempt, and
+      the whole channel pauses until ``Retry-After`` (or a growing backoff). It never fails.
+    - A ``DeliveryUnknownError`` (503/504, a lost answer) flags that one row for a person
+      (``delivery_unknown``: never resent blindly) and pauses the channel the same way, so a
+      struggling platform costs one uncertain message a pause, not the whole queue. After a
+      pause, messages go one at a time until the platform answers again.
+    - A ``PermanentError`` fails that row only; ``alerts`` then tells the school's admins.
 
     Args:
         store: the database.
@@ -453,15 +547,21 @@ def dispatch(
         now: the clock (injected for tests).
         limit: stop after this many rows (None: all due).
         on_sent: called with each delivered key (progress bars, tests).
+        alerts: queues the admins' alert about refused messages (None: the next dispatch or
+            sweep that has one catches up).
     """
     stats = DispatchStats()
     stats.recovered = recover_stale(
         store, now(), idempotent_mailer=bool(getattr(mailer, "idempotent", False))
     )
+    if alerts is not None:
+        with store.transaction() as session:
+            stats.alerts += alerts.queue(session, now())
     run = _Pass(
         store, mailer, notifier, now, limit, on_sent, stats,
-        batch_size=int(getattr(mailer, "max_batch", 1) or 1),
+        batch_size=int(getattr(mailer, "max_batch", 1) or 1), alerts=alerts,
     )
+    run.refresh()
     while not run.full():
         channels = run.channels()
         if not channels:
@@ -469,9 +569,8 @@ def dispatch(
         rows = _due_rows(store, channels, now())
         if not rows or not run.deliver_rows(rows):
             break
-    if run.paused:
-        paused = ", ".join(sorted(run.paused))
-        log.info("outbox: %s paused until the platform's Retry-After", paused)
+    for channel, until in sorted(stats.paused.items()):
+        log.info("outbox: %s paused until %s", channel, until.isoformat(timespec="seconds"))
     return stats
 
 
@@ -481,49 +580,26 @@ def _waiting(mailer: Mailer) -> float:
     return float(ready_in()) if callable(ready_in) else 0.0
 
 
-def _deliver_one(
-    store: Store,
-    row_id: int,
-    key: str,
-    call: Callable[[], SendResult],
-    now: Callable[[], datetime],
-    stats: DispatchStats,
-    on_sent: Callable[[str], None] | None,
-) -> SendResult | ConnectorError:
-    """Deliver one row and settle it; returns the outcome."""
+def _call(row_id: int, call: Callable[[], SendResult]) -> Outcome:
+    """The provider's answer for one row; a connector bug becomes an unknown outcome."""
     try:
-        outcome: SendResult | ConnectorError = call()
+        return call()
     except ConnectorError as exc:
         log.warning("outbox %s not delivered: %s", row_id, exc)
-        outcome = exc
+        return exc
     except Exception as exc:  # a connector bug must not lose the row: flag it for a human
         log.exception("outbox %s: unexpected error from connector", row_id)
-        outcome = DeliveryUnknownError(f"unexpected {type(exc).__name__}")
-    _settle(store, row_id, outcome, now(), stats)
-    if isinstance(outcome, SendResult) and on_sent is not None:
-        on_sent(key)
-    return outcome
+        return DeliveryUnknownError(f"unexpected {type(exc).__name__}")
 
 
-def _deliver_batch(
-    store: Store,
-    mailer: Mailer,
-    batch: list[tuple[int, OutgoingEmail]],
-    now: Callable[[], datetime],
-    stats: DispatchStats,
-    on_sent: Callable[[str], None] | None,
-) -> bool:
-    """Deliver a batch and settle each row; True when the platform asked us to wait."""
+def _call_batch(mailer: Mailer, messages: list[OutgoingEmail]) -> list[Outcome]:
+    """The provider's answers for a batch, one per message."""
     send_batch = getattr(mailer, "send_batch")  # noqa: B009 - BatchMailer is optional
     try:
-        outcomes: list[SendResult | ConnectorError] = send_batch([m for _, m in batch])
+        outcomes: list[Outcome] = send_batch(messages)
     except ConnectorError as exc:
-        outcomes = [exc] * len(batch)
+        return [exc] * len(messages)
     except Exception as exc:
         log.exception("outbox batch: unexpected error from connector")
-        outcomes = [DeliveryUnknownError(f"unexpected {type(exc).__name__}")] * len(batch)
-    for (row_id, message), outcome in zip(batch, outcomes, strict=True):
-        _settle(store, row_id, outcome, now(), stats)
-        if isinstance(outcome, SendResult) and on_sent is not None:
-            on_sent(message.idempotency_key)
-    return any(isinstance(o, RetryableError) for o in outcomes)
+        return [DeliveryUnknownError(f"unexpected {type(exc).__name__}")] * len(messages)
+    return outcomes

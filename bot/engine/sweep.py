@@ -15,6 +15,7 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext
+from bot.core.delivery import AdminAlerts
 from bot.core.models import (
     AccountHolder,
     Attestation,
@@ -405,5 +406,6 @@ def run_sweep(
             connectors.notifier,
             now=lambda: max(utcnow(), moment),
             on_sent=on_sent,
+            alerts=AdminAlerts.of(config.schools),
         )
     return results, stats

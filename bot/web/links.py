@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.clock import local_today
+from bot.core.delivery import AdminAlerts
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
@@ -50,7 +51,11 @@ def deliver_soon(request: Request, background: BackgroundTasks) -> None:
     """Dispatch the outbox right after the response (receipts and alerts should not wait)."""
     context = ctx(request)
     background.add_task(
-        dispatch, context.store, context.connectors.mailer, context.connectors.notifier
+        dispatch,
+        context.store,
+        context.connectors.mailer,
+        context.connectors.notifier,
+        alerts=AdminAlerts.of(context.config.schools),
     )
 
 

@@ -15,6 +15,8 @@ from connectors.base import (
     PermanentError,
     RetryableError,
     SendResult,
+    SetupError,
+    parse_retry_after,
 )
 
 __all__ = ["CHAT_MAX_BYTES", "ChatWebhookNotifier"]
@@ -47,7 +49,8 @@ class ChatWebhookNotifier:
         return "ChatWebhookNotifier(url=**********)"
 
     def post(self, card: CardMessage) -> SendResult:
-        """POST once: 429 retryable, 5xx or a lost answer unknown, other 4xx permanent."""
+        """POST once: 429 waits, 5xx or a lost answer is unknown, a refused webhook
+        (401/403/404) is a setup problem, any other 4xx refuses this card."""
         payload = dict(card.chat_payload) or {"text": f"*{card.title}*\n{card.text}"}
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         if len(data) > CHAT_MAX_BYTES:
@@ -77,15 +80,11 @@ class ChatWebhookNotifier:
 def _chat_result(response: httpx.Response) -> SendResult:
     """Map the webhook's answer onto the outbox's outcomes (never echoing the URL)."""
     status = response.status_code
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status == 429:
-        retry = response.headers.get("Retry-After")
-        try:
-            retry_after = float(retry) if retry else None
-        except ValueError:
-            retry_after = None
         raise RetryableError("Chat webhook throttled (429)", retry_after=retry_after)
     if status >= 500:
-        raise DeliveryUnknownError(f"Chat webhook answered {status}")
+        raise DeliveryUnknownError(f"Chat webhook answered {status}", retry_after=retry_after)
     if status >= 400:
         reason = ""
         try:
@@ -93,7 +92,10 @@ def _chat_result(response: httpx.Response) -> SendResult:
             reason = f"{error.get('status', '')}: {error.get('message', '')}"[:300]
         except (ValueError, AttributeError):
             pass
-        raise PermanentError(f"Chat webhook refused the card: HTTP {status} {reason}".rstrip())
+        text = f"Chat webhook refused the card: HTTP {status} {reason}".rstrip()
+        if status in (401, 403, 404):  # a wrong key or token, or a deleted space: every card
+            raise SetupError(f"cards paused: {text} (check the space's webhook URL)")
+        raise PermanentError(text)
     try:
         name = response.json().get("name")
     except (ValueError, AttributeError):

@@ -1,11 +1,18 @@
 """Google failures for the outbox: :class:`~connectors.google.client.GoogleCallError` facts
-(from ``client.py``) as ``RetryableError`` / ``DeliveryUnknownError`` / ``PermanentError``."""
+(from ``client.py``) as ``RetryableError`` / ``SetupError`` / ``DeliveryUnknownError`` /
+``PermanentError``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import ConnectorError, DeliveryUnknownError, PermanentError, RetryableError
+from connectors.base import (
+    ConnectorError,
+    DeliveryUnknownError,
+    PermanentError,
+    RetryableError,
+    SetupError,
+)
 from connectors.google.client import GoogleApi, GoogleCallError
 
 __all__ = ["connector_error", "read_once"]
@@ -22,8 +29,9 @@ def connector_error(exc: GoogleCallError, what: str, *, write: bool) -> Connecto
     if exc.auth:
         if exc.transient:
             return RetryableError(text)
-        return PermanentError(
-            f"{text} (check domain-wide delegation and scopes: `compliance-bot check google`)"
+        return _refused_us(
+            f"{text} (check domain-wide delegation and scopes: `compliance-bot check google`)",
+            write=write,
         )
     status = exc.status
     if status is None:
@@ -36,9 +44,21 @@ def connector_error(exc: GoogleCallError, what: str, *, write: bool) -> Connecto
         return RetryableError(text, retry_after=exc.retry_after or 3600.0)
     if status >= 500 or status == 408:
         if write:
-            return DeliveryUnknownError(text)
+            return DeliveryUnknownError(text, retry_after=exc.retry_after)
         return RetryableError(text, retry_after=exc.retry_after)
+    if status in (401, 403) or (status == 400 and exc.reason == "failedPrecondition"):
+        # refused *us* (token, scopes, delegation, a sender without Gmail), not this message
+        return _refused_us(
+            f"{text} (check the sender, domain-wide delegation and scopes: "
+            "`compliance-bot check google`)",
+            write=write,
+        )
     return PermanentError(text)
+
+
+def _refused_us(text: str, *, write: bool) -> ConnectorError:
+    """A refusal of our setup: sending waits for the fix (SetupError); a read simply fails."""
+    return SetupError(f"mail paused: {text}") if write else PermanentError(text)
 
 
 def read_once(api: GoogleApi, request: Any, what: str) -> dict[str, Any]:

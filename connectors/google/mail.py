@@ -12,6 +12,7 @@ from typing import Any
 
 from connectors.base import (
     ConnectorError,
+    DeliveryUnknownError,
     OutgoingEmail,
     PermanentError,
     RateLimiter,
@@ -111,8 +112,9 @@ class GmailMailer:
     def send_batch(self, messages: Sequence[OutgoingEmail]) -> list[SendResult | ConnectorError]:
         """Send ``messages`` in Gmail batches of at most ``max_batch``; one result per message.
 
-        Once Google throttles (or a whole batch fails), later messages are not attempted and get
-        a RetryableError, so a throttled mailbox is not hammered.
+        Once Google throttles or fails (a whole batch, or one message with a 5xx), later
+        messages are not attempted and get a RetryableError, so a struggling mailbox is not
+        hammered.
         """
         results: list[SendResult | ConnectorError | None] = [None] * len(messages)
         halt: RetryableError | None = None
@@ -147,9 +149,9 @@ class GmailMailer:
                 if isinstance(answer, GoogleCallError):
                     error = connector_error(answer, "Gmail send", write=True)
                     results[index] = error
-                    if isinstance(error, RetryableError) and halt is None:
+                    if isinstance(error, RetryableError | DeliveryUnknownError) and halt is None:
                         halt = RetryableError(
-                            f"not sent: Gmail is throttling {self.sender}",
+                            f"not sent: Gmail is throttling or failing for {self.sender}",
                             retry_after=error.retry_after,
                         )
                 else:

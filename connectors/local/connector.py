@@ -22,6 +22,7 @@ import yaml
 
 from connectors.base import (
     CardMessage,
+    ConnectorError,
     DeliveryUnknownError,
     DirectoryChanges,
     DirectoryPerson,
@@ -31,6 +32,8 @@ from connectors.base import (
     RejectedRecord,
     RetryableError,
     SendResult,
+    SetupError,
+    parse_retry_after,
 )
 from connectors.mime import to_mime
 
@@ -44,6 +47,7 @@ __all__ = [
     "WebhookNotifier",
 ]
 
+_SMTP_ENV = "COMPLIANCE_BOT_LOCAL__SMTP__"
 _TRUE = {"1", "true", "yes", "y", "active", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "left"}
 DIRECTORY_COLUMNS = (
@@ -286,7 +290,12 @@ class EmlMailer:
 
 @dataclass
 class SmtpMailer:
-    """Sends through an SMTP server (STARTTLS or implicit TLS, optional login)."""
+    """Sends through an SMTP server (STARTTLS or implicit TLS, optional login).
+
+    A 4xx answer (421, 450, 451, 452...) is the server's "not now": the message waits without
+    spending an attempt. A refused login or sender is our setup, not the message. Only a 5xx
+    refusal of the message or every recipient fails it.
+    """
 
     host: str
     port: int
@@ -297,25 +306,33 @@ class SmtpMailer:
     timeout: float = 30.0
 
     def send(self, message: OutgoingEmail) -> SendResult:
-        """Send once; map SMTP outcomes to retryable / permanent / unknown."""
+        """Send once; map SMTP outcomes to not-now / setup / permanent / unknown."""
         mime = to_mime(message, self.sender)
         try:
             client = self._connect()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SetupError(
+                f"mail paused: SMTP {self.host}:{self.port} refused the login "
+                f"({exc.smtp_code}); check {_SMTP_ENV}USERNAME and {_SMTP_ENV}PASSWORD"
+            ) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise RetryableError(f"SMTP {self.host}:{self.port} unreachable: {exc}") from exc
         try:
             try:
                 refused = client.send_message(mime)
+            except smtplib.SMTPSenderRefused as exc:
+                raise self._refusal(exc.smtp_code, sender=True) from exc
+            except smtplib.SMTPResponseException as exc:  # e.g. at DATA
+                raise self._refusal(exc.smtp_code, sender=False) from exc
             except smtplib.SMTPRecipientsRefused as exc:
+                codes = [code for code, _ in exc.recipients.values()]
+                if codes and all(400 <= code < 500 for code in codes):
+                    raise RetryableError(
+                        f"SMTP deferred every recipient for now ({', '.join(map(str, codes))})"
+                    ) from exc
                 raise PermanentError(
                     f"SMTP refused every recipient ({len(exc.recipients)})"
                 ) from exc
-            except smtplib.SMTPSenderRefused as exc:
-                raise PermanentError(f"SMTP refused the sender: {exc.smtp_code}") from exc
-            except smtplib.SMTPResponseException as exc:
-                if 400 <= exc.smtp_code < 500:
-                    raise RetryableError(f"SMTP temporary failure {exc.smtp_code}") from exc
-                raise PermanentError(f"SMTP permanent failure {exc.smtp_code}") from exc
             except (OSError, smtplib.SMTPServerDisconnected) as exc:
                 raise DeliveryUnknownError(f"SMTP connection lost while sending: {exc}") from exc
             if refused:
@@ -324,6 +341,17 @@ class SmtpMailer:
         finally:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 client.quit()
+
+    def _refusal(self, code: int, *, sender: bool) -> ConnectorError:
+        """A refusal at MAIL FROM or DATA: 4xx waits, a refused sender is setup, 5xx fails."""
+        if 400 <= code < 500:
+            return RetryableError(f"SMTP temporary failure {code}; nothing was sent")
+        if sender:
+            return SetupError(
+                f"mail paused: SMTP refused the sender {self.sender} ({code}); check "
+                "COMPLIANCE_BOT_MAIL_FROM and what the SMTP account may send as"
+            )
+        return PermanentError(f"SMTP permanent failure {code}")
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
@@ -391,13 +419,19 @@ class WebhookNotifier:
 
 def _webhook_result(response: httpx.Response) -> SendResult:
     """Map a webhook's HTTP answer onto the outbox's outcomes."""
-    if response.status_code == 429:
-        retry = response.headers.get("Retry-After")
-        raise RetryableError("webhook throttled (429)", retry_after=float(retry) if retry else None)
-    if response.status_code in (502, 503, 504):
-        raise DeliveryUnknownError(f"webhook answered {response.status_code}")
-    if response.status_code >= 400:
-        raise PermanentError(f"webhook refused the card: HTTP {response.status_code}")
+    status = response.status_code
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status == 429:
+        raise RetryableError("webhook throttled (429)", retry_after=retry_after)
+    if status >= 500:
+        raise DeliveryUnknownError(f"webhook answered {status}", retry_after=retry_after)
+    if status in (401, 403, 404):  # the URL or its secret is wrong: every card would fail
+        raise SetupError(
+            f"cards paused: webhook refused us: HTTP {status} (check "
+            "COMPLIANCE_BOT_LOCAL__WEBHOOK_URL)"
+        )
+    if status >= 400:
+        raise PermanentError(f"webhook refused the card: HTTP {status}")
     return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
 
 

@@ -41,13 +41,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.base import parse_retry_after
 from connectors.m365.client_pipeline import no_retry, once_native
 from connectors.m365.client_sharepoint import SharePointCalls
 from connectors.m365.errors import (
     GraphCallError,
     describe,
     exception_chain,
-    parse_retry_after,
     raise_for_native,
     text_or_none,
 )

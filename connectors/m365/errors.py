@@ -8,13 +8,11 @@ into :class:`GraphCallError`; the connector modules turn those into ``connectors
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from connectors.base import PermanentError, RetryableError
+from connectors.base import PermanentError, RetryableError, parse_retry_after
 
 __all__ = [
     "ENV",
@@ -22,7 +20,6 @@ __all__ = [
     "M365SetupError",
     "describe",
     "exception_chain",
-    "parse_retry_after",
     "raise_for_native",
     "read_error",
     "text_or_none",
@@ -99,23 +96,6 @@ def describe(what: str, status: int | None, code: str | None, message: str | Non
     facts = " ".join(x for x in (f"HTTP {status}" if status else "", code or "") if x)
     text = f"{what} failed" + (f" ({facts})" if facts else "")
     return text + (f" — {message[:300]}" if message else "")
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def exception_chain(exc: BaseException) -> list[BaseException]:

@@ -184,13 +184,21 @@ class GraphMailer:
             self._blocked_until = self._clock() + wait
             return RetryableError(str(exc), retry_after=wait)
         if exc.status is None or exc.status >= 500:
-            return DeliveryUnknownError(f"{exc}; the message may have been sent, so not resent")
+            return DeliveryUnknownError(
+                f"{exc}; the message may have been sent, so not resent",
+                retry_after=exc.retry_after,
+            )
         if exc.status == 401:
             return self._setup(f"{exc} — Graph refused the app's token; see deploy/m365.md")
         if exc.status == 403:
             return self._setup(
                 f"{exc} — the app needs Mail.Send for {self.sender} "
                 "(RBAC for Applications); see deploy/m365.md"
+            )
+        if exc.status == 404 and exc.code in ("ErrorInvalidUser", "MailboxNotEnabledForRESTAPI"):
+            return self._setup(
+                f"{exc} — the sending mailbox {self.sender} does not exist or has no mailbox "
+                f"(check {ENV}SENDER)"
             )
         return PermanentError(str(exc))
 

@@ -13,8 +13,10 @@ from connectors.base import (
     PermanentError,
     RetryableError,
     SendResult,
+    SetupError,
+    parse_retry_after,
 )
-from connectors.m365.errors import ENV, parse_retry_after
+from connectors.m365.errors import ENV
 
 __all__ = ["WorkflowsNotifier"]
 
@@ -33,7 +35,8 @@ class WorkflowsNotifier:
     timeout: float = 15.0
 
     def post(self, card: CardMessage) -> SendResult:
-        """POST once; 429 is retryable, a lost response or a 5xx is delivery-unknown."""
+        """POST once: 429 waits, a lost response or a 5xx is delivery-unknown, a refused URL or
+        signature (401/403/404) is a setup problem, any other 4xx refuses this card."""
         if not card.teams_payload:
             raise PermanentError(f"card {card.idempotency_key} has no Teams payload")
         try:
@@ -42,7 +45,7 @@ class WorkflowsNotifier:
             url = None
         if url is None or url.scheme != "https" or not url.host:
             # never post the SAS signature in clear text, nor guess at a malformed URL
-            raise PermanentError(
+            raise SetupError(
                 f"{ENV}TEAMS_WEBHOOK_URL is not an https:// URL; paste the flow's whole "
                 "'HTTP POST URL'"
             )
@@ -70,21 +73,29 @@ class WorkflowsNotifier:
         finally:
             if self.transport is None:
                 transport.close()
-        status = response.status_code
-        if status == 429:
-            raise RetryableError(
-                "Teams webhook throttled (429)",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
-        if status >= 500:
-            raise DeliveryUnknownError(f"Teams webhook answered {status}; not resent")
-        if status >= 300:
-            code = _logic_error_code(response)
-            raise PermanentError(
-                f"Teams webhook refused the card: HTTP {status}{f' {code}' if code else ''} "
-                f"(check {ENV}TEAMS_WEBHOOK_URL and the flow)"
-            )
-        return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
+        return _result(response)
+
+
+def _result(response: httpx.Response) -> SendResult:
+    """Map the webhook's answer onto the outbox's outcomes (never echoing the URL)."""
+    status = response.status_code
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status == 429:
+        raise RetryableError("Teams webhook throttled (429)", retry_after=retry_after)
+    if status >= 500:
+        raise DeliveryUnknownError(
+            f"Teams webhook answered {status}; not resent", retry_after=retry_after
+        )
+    if status >= 300:
+        code = _logic_error_code(response)
+        text = (
+            f"Teams webhook refused the card: HTTP {status}{f' {code}' if code else ''} "
+            f"(check {ENV}TEAMS_WEBHOOK_URL and the flow)"
+        )
+        if status in (401, 403, 404):  # a wrong signature or a deleted flow: every card fails
+            raise SetupError(f"cards paused: {text}")
+        raise PermanentError(text)
+    return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
 
 
 def _logic_error_code(response: httpx.Response) -> str | None:

@@ -115,43 +115,72 @@ class Scripted:
         return SendResult("id")
 
 
+def _states(store: Store) -> dict[str, tuple[str, int]]:
+    with store.session() as session:
+        rows = session.execute(
+            select(OutboxMessage.idempotency_key, OutboxMessage.status, OutboxMessage.attempts)
+        ).all()
+    return {key: (status, attempts) for key, status, attempts in rows}
+
+
 def test_permanent_fails_and_unknown_is_never_resent(sqlite_url: str) -> None:
+    """A refusal fails one row; an unknown outcome flags one row and pauses the channel."""
     store = _store(sqlite_url)
     _queue(store, 3)
     mailer = Scripted([PermanentError("bad address"), DeliveryUnknownError("504"),
                        SendResult("ok")])
     now = utcnow()
     stats = dispatch(store, mailer, None, now=lambda: now)
-    assert (stats.sent, stats.failed, stats.delivery_unknown) == (1, 1, 1)
+    assert (stats.sent, stats.failed, stats.delivery_unknown) == (0, 1, 1)
+    assert mailer.calls == ["k0", "k1"]  # the 504 paused email: k2 was not even claimed
+    assert stats.paused["email"] == now + timedelta(minutes=1)  # no Retry-After: backoff
+    assert _states(store)["k2"] == ("pending", 0)
     later = dispatch(store, mailer, None, now=lambda: now + timedelta(days=1))
-    assert later.sent == later.failed == later.delivery_unknown == 0
+    assert (later.sent, later.failed, later.delivery_unknown) == (1, 0, 0)
     assert Counter(mailer.calls) == {"k0": 1, "k1": 1, "k2": 1}
-    with store.session() as session:
-        states = dict(session.execute(select(OutboxMessage.idempotency_key,
-                                             OutboxMessage.status)).all())
-    assert states == {"k0": "failed", "k1": "delivery_unknown", "k2": "sent"}
+    assert {k: v[0] for k, v in _states(store).items()} == {
+        "k0": "failed", "k1": "delivery_unknown", "k2": "sent"
+    }
     store.dispose()
 
 
-def test_retryable_waits_and_pauses_the_channel_for_the_pass(sqlite_url: str) -> None:
-    """A 429 costs the throttled row one attempt; the rows behind it are not even claimed."""
-    store = _store(sqlite_url)
+def test_a_throttle_spends_no_attempt_and_pauses_the_channel(database_url: str) -> None:
+    """A 429 is the platform's "not now": no row spends an attempt, none is claimed until
+    Retry-After has passed, and the throttled row keeps its place at the front."""
+    store = _store(database_url)
     _queue(store, 3)
     mailer = Scripted([RetryableError("429", retry_after=120)])
     now = utcnow()
     stats = dispatch(store, mailer, None, now=lambda: now)
     assert (stats.retry_later, stats.sent) == (1, 0)
     assert mailer.calls == ["k0"]
-    with store.session() as session:
-        attempts = dict(session.execute(select(OutboxMessage.idempotency_key,
-                                               OutboxMessage.attempts)).all())
-    assert attempts == {"k0": 1, "k1": 0, "k2": 0}
-    # the others go at the next pass; the throttled one only once Retry-After has passed
-    mailer.outcomes = [SendResult("ok"), SendResult("ok")]
-    assert dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=60)).sent == 2
-    mailer.outcomes = [SendResult("ok")]
-    assert dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=121)).sent == 1
-    assert Counter(mailer.calls) == {"k0": 2, "k1": 1, "k2": 1}
+    assert {k: v for k, v in _states(store).items()} == {
+        "k0": ("pending", 0), "k1": ("pending", 0), "k2": ("pending", 0)
+    }
+    # a minute on (the next run of the dispatch job), still inside Retry-After: nothing asked
+    assert dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=60)).sent == 0
+    assert mailer.calls == ["k0"]
+    mailer.outcomes = [SendResult("ok")] * 3
+    assert dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=120)).sent == 3
+    assert mailer.calls == ["k0", "k0", "k1", "k2"]
+    assert {v for v in _states(store).values()} == {("sent", 1)}
+    store.dispose()
+
+
+def test_a_setup_refusal_never_fails_a_message(sqlite_url: str) -> None:
+    """Eight hours of an expired secret: every pass asks once, no message spends or fails."""
+    from connectors.base import SetupError
+
+    store = _store(sqlite_url)
+    _queue(store, 2)
+    now = utcnow()
+    mailer = Scripted([SetupError("mail paused: token refused")] * 40)
+    for minute in range(0, 8 * 60, 1):
+        dispatch(store, mailer, None, now=lambda m=minute: now + timedelta(minutes=m))
+    assert len(mailer.calls) == 32  # once every 15 minutes
+    assert {v for v in _states(store).values()} == {("pending", 0)}
+    mailer.outcomes = [SendResult("ok")] * 2
+    assert dispatch(store, mailer, None, now=lambda: now + timedelta(hours=9)).sent == 2
     store.dispose()
 
 
@@ -164,57 +193,111 @@ def test_a_connector_bug_never_loses_the_row(sqlite_url: str) -> None:
 
 
 CRASHER = textwrap.dedent("""
-    import os, sys
-    from bot.core.outbox import dispatch
+    import os, signal, sys
+    from pathlib import Path
+
+    import bot.core.outbox as outbox
     from bot.core.store import Store
     from connectors.local.connector import EmlMailer, SmtpMailer
 
-    url, mode, port, folder, crash_after = sys.argv[1:6]
+    url, mode, port, folder, step, crash_at = sys.argv[1:7]
     inner = (SmtpMailer("127.0.0.1", int(port), "bot@x.org", security="none") if mode == "smtp"
-             else EmlMailer(__import__("pathlib").Path(folder), "bot@x.org"))
+             else EmlMailer(Path(folder), "bot@x.org"))
+    seen = {"claim": 0, "send": 0, "record": 0}
+
+    def reached(name):
+        seen[name] += 1
+        if name == step and seen[name] == int(crash_at):
+            os.kill(os.getpid(), signal.SIGKILL)  # kill -9: no cleanup, no rollback handler
+
+    real_claim, real_settle = outbox._claim, outbox._settle
+
+    def claim(*args, **kwargs):
+        taken = real_claim(*args, **kwargs)
+        if taken:
+            reached("claim")  # committed as 'sending', not yet handed to the platform
+        return taken
+
+    def settle(*args, **kwargs):
+        until = real_settle(*args, **kwargs)
+        reached("record")  # the platform's answer is committed
+        return until
 
     class Dying:
         idempotent = getattr(inner, "idempotent", False)
-        sent = 0
         def send(self, message):
             result = inner.send(message)
-            Dying.sent += 1
-            if Dying.sent == int(crash_after):
-                os._exit(9)  # killed after the provider accepted, before we recorded it
+            reached("send")  # the platform accepted it; we have not recorded that yet
             return result
 
-    dispatch(Store(url), Dying(), None)
+    outbox._claim, outbox._settle = claim, settle
+    outbox.dispatch(Store(url), Dying(), None)
 """)
 
+def _school_config() -> Any:
+    from bot.core.config import SchoolConfig
 
+    return SchoolConfig(id="s", name="S", headteacher="head@x.org", admins=["it@x.org"])
+
+
+def _resolve_by_looking(store: Store, delivered: set[str]) -> None:
+    """What a person does with each uncertain row: look in Sent Items, then --sent or --resend."""
+    from bot.core.delivery import resolve
+
+    with store.transaction() as session:
+        rows = session.execute(
+            select(OutboxMessage.id, OutboxMessage.idempotency_key).where(
+                OutboxMessage.status == "delivery_unknown"
+            )
+        ).all()
+        for row_id, key in rows:
+            resolve(session, row_id, resend=key not in delivered, email="it@x.org",
+                    schools={"s": _school_config()}, now=utcnow(), os_user="tester")
+
+
+@pytest.mark.parametrize("step", ["claim", "send", "record"])
 @pytest.mark.parametrize("mode", ["smtp", "eml"])
-def test_killed_mid_dispatch_then_restarted_sends_no_duplicate(
-    mode: str, smtp: tuple[Inbox, int], sqlite_url: str, tmp_path: Path
+def test_killed_at_every_step_of_a_dispatch_loses_nothing_and_sends_nothing_twice(
+    mode: str, step: str, smtp: tuple[Inbox, int], database_url: str, tmp_path: Path
 ) -> None:
+    """kill -9 after the claim, after the platform accepted, after the answer was recorded:
+    restarted, every message arrives exactly once. A row whose fate the bot cannot know is
+    flagged, never resent blindly; a person resolves it (resent only if it is not in the
+    mailbox). The .eml writer is idempotent by key, so the bot requeues those itself."""
     inbox, port = smtp
-    store = _store(sqlite_url)
+    store = _store(database_url)
     _queue(store, 6)
     folder = tmp_path / "outbox"
     script = tmp_path / "crasher.py"
     script.write_text(CRASHER, encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script), sqlite_url, mode, str(port), str(folder),
-                           "3"], capture_output=True, text=True, check=False,
-                          cwd=REPO)
-    assert proc.returncode == 9, proc.stderr
-    # restart after the stale window
+    proc = subprocess.run([sys.executable, str(script), database_url, mode, str(port),
+                           str(folder), step, "3"], capture_output=True, text=True,
+                          check=False, cwd=REPO)
+    assert proc.returncode == -9, proc.stderr  # killed by SIGKILL
+    with store.session() as session:
+        interrupted = Counter(session.scalars(select(OutboxMessage.status)).all())
+    assert interrupted["sending"] == (0 if step == "record" else 1)
+    # restarted after the stale window
     later = utcnow() + timedelta(minutes=20)
     mailer = (SmtpMailer("127.0.0.1", port, "bot@x.org", security="none") if mode == "smtp"
               else EmlMailer(folder, "bot@x.org"))
     dispatch(store, mailer, None, now=lambda: later)
     with store.session() as session:
         states = Counter(session.scalars(select(OutboxMessage.status)).all())
-    if mode == "smtp":
-        keys = [m[KEY_HEADER] for m in inbox.messages]
-        assert len(keys) == len(set(keys)) == 6  # each delivered exactly once
-        assert states == {"sent": 5, "delivery_unknown": 1}  # the interrupted one is flagged
-    else:
-        assert len(list(folder.glob("*.eml"))) == 6  # idempotent writer: safely retried
-        assert states == {"sent": 6}
+    if mode == "eml":
+        assert states == {"sent": 6}  # idempotent writer: safely retried by the bot itself
+        assert len(list(folder.glob("*.eml"))) == 6
+        store.dispose()
+        return
+    flagged = 0 if step == "record" else 1
+    expected = Counter({"sent": 6 - flagged, "delivery_unknown": flagged})
+    assert states == +expected  # (+ drops a zero count)
+    _resolve_by_looking(store, {m[KEY_HEADER] for m in inbox.messages})
+    dispatch(store, mailer, None, now=lambda: later + timedelta(minutes=1))
+    keys = Counter(m[KEY_HEADER] for m in inbox.messages)
+    assert keys == {f"k{i}": 1 for i in range(6)}  # nothing lost, nothing twice
+    with store.session() as session:
+        assert set(session.scalars(select(OutboxMessage.status)).all()) == {"sent"}
     store.dispose()
 
 

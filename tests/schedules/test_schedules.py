@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.core.settings import Settings
 from schedules.jobs import JOBS, dispatch_job, sweep_job
@@ -92,3 +93,42 @@ def test_jobs_share_one_context_per_process(school: SchoolBuilder, sqlite_url: s
     sweep_job(str(home))
     assert len(built) == 1
     assert len(upgrades) == 1
+
+
+def test_dispatch_job_warns_while_a_message_needs_a_person(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every run of the dispatch job logs a warning until the uncertain message is resolved."""
+    import schedules.jobs as jobs
+    from bot.core.delivery import resolve
+    from bot.core.models import OutboxMessage, School, utcnow
+    from bot.core.outbox import EmailDraft, enqueue_email
+
+    home = school.write()
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "k" * 40)
+    monkeypatch.setattr(jobs, "_contexts", {})
+    dispatch_job(str(home))
+    ctx = jobs._context(str(home))
+    with ctx.store.transaction() as session:
+        session.add(School(id="oak", name="Oak Test School"))
+        enqueue_email(session, school_id="oak", key="k1", purpose="reminder",
+                      draft=EmailDraft(("amy@oak.example",), "s", "t", "h"))
+        session.flush()
+        row = session.scalars(select(OutboxMessage)).one()
+        row.status = "delivery_unknown"  # as a 504 or a crash mid-send leaves it
+    caplog.set_level("WARNING", logger="schedules")
+    for _ in range(2):
+        dispatch_job(str(home))
+    warnings = [r for r in caplog.records if "may not have arrived" in r.getMessage()]
+    assert len(warnings) == 2 and all(r.levelname == "WARNING" for r in warnings)
+    assert "1 message(s) may not have arrived and 0 could not be delivered" in (
+        warnings[0].getMessage())
+    assert "compliance-bot outbox resolve ID --sent" in warnings[0].getMessage()
+    with ctx.store.transaction() as session:
+        resolve(session, row.id, resend=False, email="head@oak.example",
+                schools={s.id: s for s in ctx.config.schools}, now=utcnow())
+    caplog.clear()
+    dispatch_job(str(home))
+    assert not [r for r in caplog.records if "may not have arrived" in r.getMessage()]

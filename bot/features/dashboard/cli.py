@@ -160,9 +160,11 @@ def digest(
     if not channel:
         console.print("[yellow]No channel webhook is configured: the digest goes by email only.[/]")
     if deliver:
+        from bot.core.delivery import AdminAlerts
         from bot.core.outbox import dispatch
 
-        stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier)
+        stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
+                         alerts=AdminAlerts.of(ctx.config.schools))
         console.print(f"Delivered {stats.sent} message(s) from the outbox.")
     else:
         console.print("The scheduler delivers it within a minute (or add --deliver).")

@@ -25,10 +25,12 @@ from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import local_today
+from bot.core.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_title
 from bot.core.models import (
     AccountHolder,
     Duty,
     OfficialAccount,
+    OutboxMessage,
     Person,
     PersonGroup,
     PersonRole,
@@ -46,6 +48,7 @@ from bot.features.dashboard.rules import (
     URGENCIES,
     AccountFigure,
     Figures,
+    MessageFigure,
     PolicyFigure,
     TrainingFigure,
     age_band,
@@ -390,6 +393,73 @@ def _reports(session: Session, figures: Figures, now: datetime) -> None:
     figures.reports_with_clocks = len({report_id for report_id, _ in clocks})
 
 
+MESSAGES_SHOWN = 50
+
+
+def _about_the_head(session: Session, school_id: str, keys: list[str]) -> set[str]:
+    """The keys of report messages about the headteacher (or whose report cannot be told).
+
+    Report message keys carry the reference (``report-alert:<school>:<ref>``, ``-card``,
+    ``-receipt``) or the clock (``report-escalation:<school>:<clock id>:<stage>``).
+    """
+    refs: dict[str, str] = {}
+    clocks: dict[int, str] = {}
+    for key in keys:
+        parts = key.split(":")
+        if parts[0] == "report-escalation" and len(parts) == 4 and parts[2].isdigit():
+            clocks[int(parts[2])] = key
+        elif len(parts) == 3:
+            refs[parts[2]] = key
+    safe: set[str] = set()
+    if refs:
+        for ref in session.scalars(
+            select(Report.reference).where(
+                Report.school_id == school_id,
+                Report.reference.in_(list(refs)),
+                Report.about_headteacher.is_(False),
+            )
+        ):
+            safe.add(refs[ref])
+    if clocks:
+        for clock_id in session.scalars(
+            select(ReportClock.id)
+            .join(Report, Report.id == ReportClock.report_id)
+            .where(ReportClock.id.in_(list(clocks)), Report.about_headteacher.is_(False))
+        ):
+            safe.add(clocks[clock_id])
+    return set(keys) - safe
+
+
+def _messages(session: Session, figures: Figures) -> None:
+    """Messages that may not have arrived or were refused (report ones about the head left out:
+    these figures reach the headteacher, who must not learn such a report exists)."""
+    rows = session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.idempotency_key,
+            OutboxMessage.purpose,
+            OutboxMessage.status,
+            OutboxMessage.created_at,
+        )
+        .where(
+            OutboxMessage.school_id == figures.school_id,
+            OutboxMessage.status.in_(NEEDS_A_PERSON),
+        )
+        .order_by(OutboxMessage.id.desc())
+    ).all()
+    if not rows:
+        return
+    report_keys = [key for _, key, purpose, _, _ in rows if purpose in REPORT_PURPOSES]
+    hidden = _about_the_head(session, figures.school_id, report_keys)
+    shown = [row for row in rows if row[1] not in hidden]
+    figures.messages_unknown = sum(1 for row in shown if row[3] == "delivery_unknown")
+    figures.messages_failed = sum(1 for row in shown if row[3] == "failed")
+    figures.messages = [
+        MessageFigure(number=i, title=purpose_title(purpose), status=status, queued=created)
+        for i, _, purpose, status, created in shown[:MESSAGES_SHOWN]
+    ]
+
+
 def _ordered(keys: Iterable[str]) -> list[str]:
     """Urgencies in their usual order, then any others alphabetically."""
     return [*URGENCIES, *sorted(set(keys) - set(URGENCIES))]
@@ -467,4 +537,5 @@ def compute_figures(
             )
         )
     _reports(session, figures, moment)
+    _messages(session, figures)
     return figures

@@ -7,7 +7,7 @@ dashboard, the digest and the governors' report all show them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.core.models import Policy
 
@@ -19,6 +19,7 @@ __all__ = [
     "AccountFigure",
     "Attention",
     "Figures",
+    "MessageFigure",
     "PolicyFigure",
     "TrainingFigure",
     "age_band",
@@ -122,6 +123,21 @@ class AccountFigure:
 
 
 @dataclass(frozen=True)
+class MessageFigure:
+    """A message that may not have arrived (or was refused): its number, what for, when."""
+
+    number: int
+    title: str  # what it was for, in the school's words ("Reminder to a member of staff")
+    status: str  # delivery_unknown | failed
+    queued: datetime
+
+    @property
+    def state(self) -> str:
+        """How it stands, in plain words."""
+        return "Refused" if self.status == "failed" else "Not confirmed"
+
+
+@dataclass(frozen=True)
 class Attention:
     """One "needs you now" line and the dashboard section it points at."""
 
@@ -154,6 +170,9 @@ class Figures:
     running_clocks: int = 0
     clocks_overdue: int = 0
     ack_target: float = ACK_TARGET
+    messages: list[MessageFigure] = field(default_factory=list)  # the newest, at most 50
+    messages_unknown: int = 0  # may not have arrived (the platform did not confirm them)
+    messages_failed: int = 0  # refused by the platform
 
     @property
     def training_done(self) -> int:
@@ -224,6 +243,21 @@ class Figures:
         if self.running_clocks:
             lines.append(
                 Attention(f"{_plural(self.running_clocks, 'report clock')} running", "reports")
+            )
+        if self.messages_failed:
+            lines.append(
+                Attention(
+                    f"{_plural(self.messages_failed, 'message')} could not be delivered",
+                    "messages",
+                    "bad",
+                )
+            )
+        if self.messages_unknown:
+            lines.append(
+                Attention(
+                    f"{_plural(self.messages_unknown, 'message')} may not have arrived",
+                    "messages",
+                )
             )
         if self.policies_overdue:
             lines.append(

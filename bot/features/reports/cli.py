@@ -179,6 +179,7 @@ def export(
 @friendly
 def ingest(school: SchoolOption = None) -> None:
     """Pull the external form's new responses into the tracked list now (safe to repeat)."""
+    from bot.core.delivery import AdminAlerts
     from bot.core.models import utcnow
     from bot.core.outbox import dispatch
     from bot.features.reports.forms import ingest_responses
@@ -213,7 +214,8 @@ def ingest(school: SchoolOption = None) -> None:
             except ConnectorError as exc:
                 err.print(f"[yellow]note:[/] the list mirror was not updated: {exc}")
     if total:
-        dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier)
+        dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
+                 alerts=AdminAlerts.of(ctx.config.schools))
 
 @reports_app.command("link")
 @friendly

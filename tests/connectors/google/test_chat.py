@@ -14,6 +14,7 @@ from connectors.base import (
     Notifier,
     PermanentError,
     RetryableError,
+    SetupError,
 )
 from connectors.google.chat import ChatWebhookNotifier
 
@@ -108,8 +109,8 @@ def test_payload_over_32000_bytes_is_refused_without_a_request(
         (500, DeliveryUnknownError),
         (503, DeliveryUnknownError),
         (400, PermanentError),
-        (403, PermanentError),
-        (404, PermanentError),
+        (403, SetupError),
+        (404, SetupError),
     ],
 )
 def test_status_mapping(
@@ -118,8 +119,9 @@ def test_status_mapping(
     fake.fail_next("chat", status, message="nope", headers={"Retry-After": "7"})
     with pytest.raises(error) as caught:
         notifier.post(card())
-    if status == 429:
-        assert isinstance(caught.value, RetryableError) and caught.value.retry_after == 7.0
+    if status in (429, 500, 503):
+        assert isinstance(caught.value, RetryableError | DeliveryUnknownError)
+        assert caught.value.retry_after == 7.0
     assert "fake-token" not in str(caught.value)
 
 

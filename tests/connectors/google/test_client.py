@@ -21,6 +21,7 @@ from connectors.base import (
     OutgoingEmail,
     PermanentError,
     RetryableError,
+    SetupError,
 )
 from connectors.google.client import (
     DIRECTORY_SCOPES,
@@ -206,7 +207,7 @@ def test_aip_error_details_give_the_reason() -> None:
     }
     http = HttpMockSequence([({"status": "403"}, json.dumps(error))])
     mailer = GmailMailer(GoogleClient(None, http=http).gmail(), SENDER)
-    with pytest.raises(PermanentError) as caught:
+    with pytest.raises(SetupError) as caught:  # a missing scope is ours to fix, not the message's
         mailer.send(OutgoingEmail("k", ("a@oakfield.example",), "s", "t", "<p>h</p>"))
     assert "ACCESS_TOKEN_SCOPE_INSUFFICIENT" in str(caught.value)
 
@@ -218,14 +219,19 @@ def test_aip_error_details_give_the_reason() -> None:
         ({"status": 403, "reason": "rateLimitExceeded"}, True, RetryableError, None),
         ({"status": 403, "reason": "userRateLimitExceeded"}, False, RetryableError, None),
         ({"status": 403, "reason": "dailyLimitExceeded"}, True, RetryableError, 3600.0),
-        ({"status": 403, "reason": "forbidden"}, True, PermanentError, None),
+        ({"status": 403, "reason": "forbidden"}, True, SetupError, 900.0),
+        ({"status": 403, "reason": "forbidden"}, False, PermanentError, None),
+        ({"status": 400, "reason": "failedPrecondition"}, True, SetupError, 900.0),
+        ({"status": 400, "reason": "invalidArgument"}, True, PermanentError, None),
         ({"status": 404, "reason": "notFound"}, False, PermanentError, None),
         ({"status": 500}, True, DeliveryUnknownError, None),
+        ({"status": 503, "retry_after": 40.0}, True, DeliveryUnknownError, 40.0),
         ({"status": 503}, False, RetryableError, None),
         ({"status": None, "maybe_processed": True}, True, DeliveryUnknownError, None),
         ({"status": None, "maybe_processed": True}, False, RetryableError, None),
         ({"status": None}, True, RetryableError, None),
-        ({"auth": True, "reason": "unauthorized_client"}, True, PermanentError, None),
+        ({"auth": True, "reason": "unauthorized_client"}, True, SetupError, 900.0),
+        ({"auth": True, "reason": "unauthorized_client"}, False, PermanentError, None),
         ({"auth": True, "transient": True}, True, RetryableError, None),
     ],
 )
@@ -234,7 +240,7 @@ def test_failure_classification(
 ) -> None:
     error = _connector_error(GoogleCallError("x", **facts), "what", write=write)
     assert type(error) is expected
-    if isinstance(error, RetryableError):
+    if isinstance(error, RetryableError | DeliveryUnknownError):
         assert error.retry_after == retry_after
 
 

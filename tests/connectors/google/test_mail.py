@@ -22,6 +22,7 @@ from connectors.base import (
     PermanentError,
     RetryableError,
     SendResult,
+    SetupError,
 )
 from connectors.google.mail import DailyQuota, GmailMailer
 from tests.connectors.contract.kit_google import SENDER, build_google, seeded_fake
@@ -242,11 +243,12 @@ def test_other_4xx_is_permanent_with_googles_reason(mailer: GmailMailer, fake: F
     assert "Plain words" not in text and "ya29." not in text  # no content, no token
 
 
-def test_missing_delegation_is_permanent_and_nothing_is_sent(
+def test_missing_delegation_is_a_setup_problem_and_nothing_is_sent(
     mailer: GmailMailer, fake: FakeGoogle
 ) -> None:
+    """Every message would meet it: the queue waits for the fix, no message fails for it."""
     fake.delegation.clear()  # the admin has not authorised the client id
-    with pytest.raises(PermanentError) as caught:
+    with pytest.raises(SetupError) as caught:
         mailer.send(mail())
     assert "unauthorized_client" in str(caught.value)
     assert "domain-wide delegation" in str(caught.value)

@@ -23,8 +23,9 @@ from pydantic import SecretStr
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
+from connectors.base import parse_retry_after
 from connectors.m365.client import GraphClient
-from connectors.m365.errors import GraphCallError, parse_retry_after
+from connectors.m365.errors import GraphCallError
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import CLIENT_ID, CLIENT_SECRET, SENDER, TENANT_ID, FakeGraph
 from tests.support.paths import REPO

@@ -29,6 +29,7 @@ from connectors.base import (
     Notifier,
     PermanentError,
     RetryableError,
+    SetupError,
 )
 from connectors.m365.connector import build
 from connectors.m365.teams import WorkflowsNotifier
@@ -233,12 +234,13 @@ def test_a_connection_never_made_is_retryable(
     assert fake.posted == [PAYLOAD]
 
 
-def test_a_bad_signature_is_permanent_and_names_the_variable(
+def test_a_bad_signature_is_a_setup_problem_and_names_the_variable(
     fake: FakeGraph, recorder: Recorder
 ) -> None:
+    """Every card would meet a wrong signature: cards wait for the fix, none fails for it."""
     wrong = WEBHOOK_URL.replace(f"sig={WEBHOOK_SIG}", "sig=not-the-right-signature")
     notifier = WorkflowsNotifier(SecretStr(wrong), transport=httpx.MockTransport(recorder))
-    with pytest.raises(PermanentError) as caught:
+    with pytest.raises(SetupError) as caught:
         notifier.post(card())
     message = str(caught.value)
     assert VARIABLE in message
@@ -247,15 +249,25 @@ def test_a_bad_signature_is_permanent_and_names_the_variable(
     assert recorder.responses[0].status_code == 401 and fake.posted == []
 
 
-@pytest.mark.parametrize("status", [400, 404])
-def test_other_refusals_are_permanent_and_name_the_variable(
-    notifier: WorkflowsNotifier, fake: FakeGraph, status: int
+@pytest.mark.parametrize(("status", "kind"), [(400, PermanentError), (404, SetupError)])
+def test_other_refusals_name_the_variable(
+    notifier: WorkflowsNotifier, fake: FakeGraph, status: int, kind: type[Exception]
 ) -> None:
+    """A 404 (the flow was deleted) is a setup problem; a 400 refuses this card only."""
     body = {"error": {"code": "WorkflowNotFound", "message": "The workflow could not be found."}}
     fake.fail("POST", WEBHOOK, status=status, json_body=body)
-    with pytest.raises(PermanentError) as caught:
+    with pytest.raises(kind) as caught:
         notifier.post(card())
     assert VARIABLE in str(caught.value) and str(status) in str(caught.value)
+
+
+def test_a_5xx_is_unknown_and_carries_retry_after(
+    notifier: WorkflowsNotifier, fake: FakeGraph
+) -> None:
+    fake.fail("POST", WEBHOOK, status=503, headers={"Retry-After": "45"})
+    with pytest.raises(DeliveryUnknownError) as caught:
+        notifier.post(card())
+    assert caught.value.retry_after == 45.0
 
 
 # --------------------------------------------------------------------------- the secret URL
@@ -318,7 +330,7 @@ def test_a_webhook_url_that_is_not_https_is_refused_before_sending(
         # A pasted URL that lost its scheme; the real transport (never reaching the network:
         # httpcore refuses a URL without a scheme before connecting).
         notifier = WorkflowsNotifier(SecretStr(WEBHOOK_URL.removeprefix("https://")))
-    with pytest.raises(PermanentError) as caught:
+    with pytest.raises(SetupError) as caught:
         notifier.post(card())
     assert VARIABLE in str(caught.value)
     assert_no_secret(str(caught.value))
@@ -378,7 +390,8 @@ def test_the_weekly_digest_reaches_teams_through_the_outbox(
     assert stats.retry_later == 1 and "digest:oak:2026-W48:email" in stats.sent_keys
     throttled = cards()["digest:oak:2026-W47"]  # the oldest card went first
     assert (throttled.status, throttled.last_error) == ("pending", "Teams webhook throttled (429)")
-    assert throttled.next_attempt_at == first_pass + timedelta(seconds=120)  # Teams' Retry-After
+    assert throttled.attempts == 0  # a throttle spends no attempt
+    assert stats.paused == {"card": first_pass + timedelta(seconds=120)}  # Teams' Retry-After
 
     later = first_pass + timedelta(minutes=3)
     dispatch(ctx.store, ctx.connectors.mailer, connectors.notifier, now=lambda: later)

@@ -213,6 +213,8 @@ class FakeGraph:
         self.certificate_thumbprints: set[str] = set()
         self.granted: set[str] = set(ALL_PERMISSIONS)
         self.send_scope: set[str] | None = {SENDER}  # mailboxes Mail.Send reaches (None: all)
+        # addresses Exchange refuses outright (400 ErrorInvalidRecipients): a permanent refusal
+        self.refused_recipients: set[str] = set()
         self.granted_sites: set[str] = {SITE_ID}
         # directory
         self.users: dict[str, dict[str, Any]] = {}
@@ -1119,6 +1121,19 @@ class FakeGraph:
                 400,
                 "ErrorInvalidRecipients",
                 "At least one recipient is required, but none were found.",
+                record=False,
+            )
+        addresses = {
+            (r if isinstance(r, str) else str((r.get("emailAddress") or {}).get("address", "")))
+            .casefold()
+            for r in recipients
+        }
+        if addresses & {a.casefold() for a in self.refused_recipients}:
+            raise _Reject(
+                400,
+                "ErrorInvalidRecipients",
+                "At least one recipient is not valid. All recipients must be resolved before a "
+                "message can be submitted.",
                 record=False,
             )
         if sender.casefold() != mailbox:

@@ -1,0 +1,180 @@
+"""``compliance-bot outbox``: what the bot queued and sent, why a message waits, and
+``outbox resolve`` for a message that may not have arrived or was refused (audited)."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bot.cli.common import console, context, err, friendly, where
+
+if TYPE_CHECKING:
+    from bot.core.models import OutboxMessage
+    from bot.core.outbox_pause import ChannelState
+
+__all__ = ["outbox_app"]
+
+outbox_app = typer.Typer(
+    help="What the bot has queued and sent; resolve messages that may not have arrived.",
+    invoke_without_command=True,
+)
+
+
+@outbox_app.callback()
+@friendly
+def outbox(
+    ctx: typer.Context,
+    state: Annotated[
+        str | None, typer.Option("--status", help="pending/sent/failed/delivery_unknown/...")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 30,
+) -> None:
+    """What the bot has queued and sent (subjects and recipients only)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+    from sqlalchemy import func, select
+
+    from bot.core.models import OutboxMessage, utcnow
+    from bot.core.outbox_pause import channel_states
+
+    app = context()
+    where(app)
+    now = utcnow()
+    with app.store.session() as session:
+        counts: dict[str, int] = {
+            status: n
+            for status, n in session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            )
+        }
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if state:
+            query = query.where(OutboxMessage.status == state)
+        rows = session.scalars(query).all()
+        paused = {c: s for c, s in channel_states(session).items() if s.paused(now)}
+    table = Table(title="Outbox (newest first)")
+    for col in ("#", "Status", "Purpose", "To", "Subject"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.status,
+            row.purpose,
+            ", ".join(row.recipients) or "channel",
+            row.subject,
+        )
+    console.print(table)
+    console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
+    _print_waiting(rows, paused)
+    if counts.get("delivery_unknown") or counts.get("failed"):
+        console.print(
+            "Messages marked delivery_unknown may or may not have arrived: check the sending "
+            "mailbox's Sent Items, then run `compliance-bot outbox resolve ID --sent --as "
+            "YOU` if it is there, or `--resend` to send it once more. Failed messages were "
+            "refused by the platform: fix the cause (often the address), then `--resend`.",
+            highlight=False,
+        )
+    if app.settings.connector == "local" and app.settings.local.mail == "eml":
+        console.print(f"Email files: {app.settings.outbox_dir}")
+
+
+def _print_waiting(rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelState]) -> None:
+    """Paused channels, then why each listed message is not delivered (and when it goes)."""
+    from bot.core.clock import to_local
+
+    for channel, halt in sorted(paused.items()):
+        assert halt.paused_until is not None
+        console.print(
+            f"[yellow]{'Email' if channel == 'email' else 'Cards'} paused[/] until "
+            f"{to_local(halt.paused_until):%a %d %b %H:%M}: {halt.reason}",
+            highlight=False,
+        )
+    waiting = [r for r in rows if r.status != "sent" and r.last_error]
+    if not waiting:
+        return
+    # connector errors are safe to show: platform codes and settings, never content
+    console.print("[bold]Why these are not delivered[/]")
+    for row in waiting:
+        when = ""
+        if row.status == "pending":
+            pause = paused.get(row.channel)
+            due: datetime = row.next_attempt_at
+            if pause is not None and pause.paused_until is not None:
+                due = max(due, pause.paused_until)
+            when = f" (next try {to_local(due):%a %d %b %H:%M})"
+        console.print(f"  #{row.id} {row.status}{when}: {row.last_error}", highlight=False)
+
+
+def _os_user() -> str | None:
+    """The operating-system account running the command (kept beside ``--as`` in the audit)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in a bare container
+        return None
+
+
+@outbox_app.command("resolve")
+@friendly
+def resolve(
+    message: Annotated[
+        int, typer.Argument(help="The message number (the # column of `compliance-bot outbox`).")
+    ],
+    sent: Annotated[
+        bool,
+        typer.Option("--sent", help="It did arrive (e.g. it is in the mailbox's Sent Items)."),
+    ] = False,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Send it once more, deliberately.")
+    ] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="Your email: the headteacher, an admin, a DSL or deputy DSL (recorded)."
+        ),
+    ] = None,
+) -> None:
+    """Resolve a message that may not have arrived or was refused: --sent or --resend."""
+    from bot.core.delivery import ResolveError
+    from bot.core.delivery import resolve as resolve_message
+    from bot.core.models import utcnow
+
+    if sent == resend:
+        err.print("[bold red]error:[/] say either --sent (it arrived) or --resend (send it again).")
+        raise typer.Exit(2)
+    if not actor:
+        err.print("[bold red]error:[/] say who you are with --as EMAIL (it is recorded).")
+        raise typer.Exit(2)
+    app = context()
+    where(app)
+    schools = {s.id: s for s in app.config.schools}
+    try:
+        with app.store.transaction() as session:
+            row = resolve_message(
+                session,
+                message,
+                resend=resend,
+                email=actor,
+                schools=schools,
+                now=utcnow(),
+                os_user=_os_user(),
+            )
+    except ResolveError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if resend:
+        console.print(
+            f"[green]Message {row.id} is queued to be sent again[/]: the scheduler sends it at "
+            "its next run (or run `compliance-bot sweep`). Recorded as yours.",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"[green]Message {row.id} is marked as delivered[/]; it will not be sent again. "
+            "Recorded as yours.",
+            highlight=False,
+        )
