@@ -12,10 +12,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Store", "StoreError", "make_engine"]
+__all__ = ["Store", "StoreError", "dialect_insert", "make_engine"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,6 +47,24 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True)
+
+
+def dialect_insert(session: Session, model: Any) -> Any:
+    """An INSERT for ``model`` with ``on_conflict_do_nothing/do_update`` for this database.
+
+    Both dialects take a lock with such an upsert, which callers rely on: PostgreSQL locks the
+    conflicting row until the transaction ends; on SQLite any write takes the database's single
+    write lock (with pysqlite the transaction begins at the first write, so a read-modify-write
+    that starts with an upsert sees every committed change and no other writer can interleave).
+
+    Example::
+
+        stmt = dialect_insert(session, ConnectorState).values(school_id="oak", key="k", value="")
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["school_id", "key"]))
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def alembic_config(engine: Engine) -> Config:
