@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import ConnectorState, Report, School, utcnow
-from bot.core.store import dialect_insert
+from bot.core.store import dialect_insert, exclusive
 from bot.features.reports.clocks import open_clock
 from bot.features.reports.rules import CATEGORIES, REFERENCE_PATTERN, STATUSES, URGENCIES
 from connectors.base import ListMirror
@@ -30,6 +30,7 @@ __all__ = [
 DEFAULT_MIRROR_FIELDS: tuple[str, ...] = ("category", "urgency", "status", "created")
 SAFE_MIRROR_FIELDS = frozenset({"category", "urgency", "status", "created", "closed", "due"})
 MIRROR_STATE_KEY = "reports.mirror"
+LOCK_WAIT = 120.0  # seconds a pass waits for the one before it (SQLite; PostgreSQL waits on)
 
 
 def _mirror_field_names(school: SchoolConfig) -> tuple[str, ...]:
@@ -59,68 +60,75 @@ def mirror_pending(
 ) -> int:
     """Upsert every report the platform does not hold as it should; returns how many.
 
-    Passes for a school take turns (the saved state's row is locked until the caller's
-    transaction ends), so two passes never write the same row at once. The state records, per
-    report, the digest of the row after the platform confirmed it; with ``verify`` (the sweep)
-    the platform's rows are read back first and any row missing or different there is written
-    again, so the mirror converges whatever happened to it. Reports about the headteacher are
-    never mirrored (a platform list may be visible to them). A connector error stops the pass;
-    what was confirmed so far is remembered.
+    Passes for a school take turns on a lock that blocks no other writer (see
+    :func:`bot.core.store.exclusive`), so two passes — web threads, workers, the scheduler —
+    never write the same row at once and never create it twice. The state records, per report,
+    the digest of the row the platform confirmed; with ``verify`` (the sweep) the platform's
+    rows are read back first and any row missing or different there is written again, so the
+    mirror converges whatever happened to it and the count is what was written. Reports about
+    the headteacher are never mirrored (a platform list may be visible to them). A connector
+    error stops the pass; what was confirmed so far is remembered.
     """
     if session.get(School, school.id) is None:
         return 0  # no report has been stored for this school yet
-    state_row = _locked_state(session, school.id)
-    held = _held(mirror.rows()) if verify else None
-    state = {} if verify else _digests(state_row.value)
     names = _mirror_field_names(school)
     done = 0
+    saved: str | None = None  # the state as read, once this pass has its turn
+    state: dict[str, str] = {}
     try:
-        for report in session.scalars(
-            select(Report)
-            .where(Report.school_id == school.id, Report.about_headteacher.is_(False))
-            .order_by(Report.id)
-        ):
-            if not REFERENCE_PATTERN.match(report.reference):
-                continue
-            row = mirror_fields(report, names)
-            digest = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()[:32]
-            if held is not None:
-                if _holds(held.get(report.reference), row):
-                    state[report.reference] = digest
+        with exclusive(session, f"{MIRROR_STATE_KEY}:{school.id}", timeout=LOCK_WAIT):
+            current = _saved_state(session, school.id)
+            held = _held(mirror.rows()) if verify else None
+            saved, state = current, ({} if verify else _digests(current))
+            for report in session.scalars(
+                select(Report)
+                .where(Report.school_id == school.id, Report.about_headteacher.is_(False))
+                .order_by(Report.id)
+            ):
+                if not REFERENCE_PATTERN.match(report.reference):
                     continue
-            elif state.get(report.reference) == digest:
-                continue
-            mirror.upsert(report.reference, row)
-            state[report.reference] = digest
-            done += 1
+                row = mirror_fields(report, names)
+                digest = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
+                digest = digest[:32]
+                if held is not None:
+                    if _holds(held.get(report.reference), row):
+                        state[report.reference] = digest
+                        continue
+                elif state.get(report.reference) == digest:
+                    continue
+                mirror.upsert(report.reference, row)
+                state[report.reference] = digest
+                done += 1
     finally:
+        # saved once the platform is free for the next pass: on SQLite this write may wait
+        # for a running sweep, which itself may be waiting for that turn
         value = json.dumps(state, sort_keys=True)
-        if value != state_row.value:
-            state_row.value = value
-            session.flush()
+        if saved is not None and value != saved:
+            _save_state(session, school.id, value)
     return done
 
 
-def _locked_state(session: Session, school_id: str) -> ConnectorState:
-    """The school's mirror state row, locked until the transaction ends (passes take turns).
+def _saved_state(session: Session, school_id: str) -> str:
+    """The saved state's text ("" before the first pass)."""
+    value = session.scalar(
+        select(ConnectorState.value).where(
+            ConnectorState.school_id == school_id, ConnectorState.key == MIRROR_STATE_KEY
+        )
+    )
+    return value or ""
 
-    The upsert locks the row on PostgreSQL and takes SQLite's single write lock; reading the
-    row afterwards sees what the previous pass committed.
-    """
+
+def _save_state(session: Session, school_id: str, value: str) -> None:
+    """Insert or replace the saved state in one statement (two first passes cannot clash)."""
     insert = dialect_insert(session, ConnectorState).values(
-        school_id=school_id, key=MIRROR_STATE_KEY, value="{}", updated_at=utcnow()
+        school_id=school_id, key=MIRROR_STATE_KEY, value=value, updated_at=utcnow()
     )
     session.execute(
         insert.on_conflict_do_update(
-            index_elements=["school_id", "key"], set_={"updated_at": insert.excluded.updated_at}
+            index_elements=["school_id", "key"],
+            set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
         )
     )
-    return session.scalars(
-        select(ConnectorState)
-        .where(ConnectorState.school_id == school_id, ConnectorState.key == MIRROR_STATE_KEY)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def _digests(value: str) -> dict[str, str]:

@@ -47,7 +47,7 @@ def report_sweep(run: StepContext) -> dict[str, int]:
             counts["reports_mirrored"] = mirror_pending(
                 session, connectors.mirror, school, verify=True
             )
-        except ConnectorError as exc:
+        except (ConnectorError, TimeoutError) as exc:  # TimeoutError: a pass still running
             log.warning("report sweep: mirror not updated: %s", exc)
             counts["report_mirror_errors"] = 1
     return counts

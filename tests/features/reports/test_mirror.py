@@ -4,6 +4,7 @@ list (fake Graph) and the Google Sheet (fake Sheets API), on SQLite and PostgreS
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import os
@@ -291,3 +292,50 @@ def test_rows_removed_or_changed_on_the_platform_are_put_back(
     assert Counter(platform.references()) == Counter([first, second, third])
     assert platform.cells(second)["status"] == "New"
     assert _sweep(env)["reports_mirrored"] == 0
+
+
+def test_a_stuck_platform_call_never_holds_up_a_report(
+    school: SchoolBuilder, database_url: str, live_server: Any
+) -> None:
+    """While one pass waits on SharePoint, people can still submit (the turn is no DB lock)."""
+    pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
+    from connectors.m365.connector import build
+    from tests.connectors.contract.kit_m365 import list_titles, m365_settings
+    from tests.support.fakes.graph import FakeClock, FakeGraph
+
+    env = make_env(school, database_url)
+    clock, release, stuck = FakeClock(), threading.Event(), threading.Event()
+    fake = FakeGraph(clock=clock)
+
+    def hang(request: httpx.Request) -> Exception:
+        stuck.set()
+        release.wait(timeout=120)
+        return httpx.ReadTimeout("no answer from SharePoint", request=request)
+
+    # the first item is created, then the answer hangs until the test lets it go
+    fake.fail("POST", r"/lists/[^/]+/items$", exception=hang, deliver=True)
+    settings = m365_settings(env.builder.home, forms_drive_id=None, forms_item_id=None)
+    mirror = build(settings, transport=fake.transport, clock=clock, sleep=clock.sleep).mirror
+    assert mirror is not None
+    env.context.__dict__["connectors"] = dataclasses.replace(env.context.connectors, mirror=mirror)
+    first = env.store_report(submission(), NOW)
+
+    def pass_() -> None:
+        # the hung call then fails; what it leaves undone the others and the sweep repair
+        with env.context.store.transaction() as session, contextlib.suppress(Exception):
+            mirror_pending(session, mirror, env.school)
+
+    hung = threading.Thread(target=pass_)
+    hung.start()
+    assert stuck.wait(timeout=120)
+    with live_server(env.app) as server:
+        statuses = [_post(server.url, env.public_path, f"10.1.0.{n}", False) for n in range(3)]
+        assert statuses == [200, 200, 200]  # stored while the mirror pass is stuck
+        release.set()
+        hung.join()
+    # the submissions' own passes ran once the platform answered again
+    wanted = _mirrorable(env)
+    assert len(wanted) == 4 and first in wanted
+    assert _sweep(env)["reports_mirrored"] == len(wanted - set(list_titles(fake)))
+    assert Counter(list_titles(fake)) == Counter(wanted)
+    env.context.store.dispose()
