@@ -399,7 +399,8 @@ class CsvListMirror:
     def _read(self) -> tuple[list[str], dict[str, dict[str, str]]]:
         if not self.path.exists():
             return ["reference"], {}
-        with self.path.open(newline="", encoding="utf-8") as handle:
+        # utf-8-sig: a list saved again by a spreadsheet program may start with a BOM
+        with self.path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             columns = list(reader.fieldnames or ["reference"])
             if "reference" not in columns:
