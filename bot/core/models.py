@@ -43,6 +43,7 @@ __all__ = [
     "Policy",
     "PolicyReview",
     "PolicyVersion",
+    "RateLimitBucket",
     "Report",
     "ReportAttachment",
     "ReportClock",
@@ -646,3 +647,19 @@ class VisitorAssurance(Base):
     rules_sha256: Mapped[str] = mapped_column(String(64))
     copy_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateLimitBucket(Base):
+    """One rate-limited key's recent hits (epoch seconds), so every worker counts the same.
+
+    ``key`` is a keyed hash of the address or account, never the address itself. The row is
+    locked while a hit is checked and recorded; rows idle for longer than their window go.
+    """
+
+    __tablename__ = "rate_limits"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(64))
+    hits: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime] = mapped_column(index=True)

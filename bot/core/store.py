@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,11 +13,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from filelock import FileLock
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Store", "StoreError", "make_engine"]
+__all__ = ["Store", "StoreError", "dialect_insert", "exclusive", "make_engine"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,6 +50,67 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True)
+
+
+def dialect_insert(session: Session, model: Any) -> Any:
+    """An INSERT for ``model`` with ``on_conflict_do_nothing/do_update`` for this database.
+
+    Both dialects take a lock with such an upsert, which callers rely on: PostgreSQL locks the
+    conflicting row until the transaction ends; on SQLite any write takes the database's single
+    write lock (with pysqlite the transaction begins at the first write, so a read-modify-write
+    that starts with an upsert sees every committed change and no other writer can interleave).
+
+    Example::
+
+        stmt = dialect_insert(session, ConnectorState).values(school_id="oak", key="k", value="")
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["school_id", "key"]))
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+LOCK_CLASS = 0x0C0B  # the first key of our two-key advisory locks (the scheduler uses one key)
+_memory_locks: dict[str, threading.Lock] = {}
+_memory_guard = threading.Lock()
+
+
+@contextmanager
+def exclusive(session: Session, name: str, timeout: float = 120.0) -> Iterator[None]:
+    """Run the block holding the lock ``name`` for this database, across threads and processes.
+
+    It never blocks other writers. PostgreSQL: a transaction-level advisory lock, kept until
+    the session's transaction ends (released even if the connection drops). SQLite: a lock
+    file beside the database file, released when the block ends (an in-memory database: a
+    lock in this process). Raises ``TimeoutError`` after ``timeout`` seconds on SQLite.
+
+    Example::
+
+        with exclusive(session, "reports.mirror:oak"):
+            write_the_platform_rows()
+    """
+    digest = hashlib.sha256(name.encode()).digest()
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        key = int.from_bytes(digest[:4], "big", signed=True)
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:cls, :key)"), {"cls": LOCK_CLASS, "key": key}
+        )
+        yield
+        return
+    database = bind.engine.url.database
+    if database and database != ":memory:":
+        with FileLock(f"{database}.{digest.hex()[:16]}.lock", timeout=timeout):
+            yield
+        return
+    with _memory_guard:
+        lock = _memory_locks.setdefault(name, threading.Lock())
+    if not lock.acquire(timeout=timeout):
+        raise TimeoutError(f"lock {name!r} is still held after {timeout:.0f} s")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def alembic_config(engine: Engine) -> Config:

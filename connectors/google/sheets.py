@@ -73,6 +73,21 @@ class SheetsListMirror:
                 # None cells are skipped by the Sheets API: other people's columns survive
                 self._write(f"{self._tab}!A{row}:{_column(len(header))}{row}", [values], "row")
 
+    def rows(self) -> dict[str, dict[str, str]]:
+        """Every row of the tab by its Reference cell, keyed by the header row's names."""
+        with self._lock:
+            header, *body = self._values(self._tab) or [[]]
+        names = [str(c) for c in header]
+        if REFERENCE_COLUMN not in names:
+            return {}
+        key = names.index(REFERENCE_COLUMN)
+        found: dict[str, dict[str, str]] = {}
+        for row in body:
+            cells = [str(c) for c in row] + [""] * (len(names) - len(row))
+            if cells[key]:
+                found[cells[key]] = dict(zip(names, cells, strict=False))
+        return found
+
     def _values(self, range_: str) -> list[list[Any]]:
         request = self._cells.get(spreadsheetId=self._spreadsheet_id, range=range_)
         try:

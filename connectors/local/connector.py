@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import httpx
 import yaml
+from filelock import FileLock, Timeout
 
 from connectors.base import (
     CardMessage,
@@ -440,31 +441,71 @@ def _webhook_result(response: httpx.Response) -> SendResult:
 
 @dataclass
 class CsvListMirror:
-    """Mirrors tracked-list rows into a CSV file, keyed by reference (the local "list")."""
+    """Mirrors tracked-list rows into a CSV file, keyed by reference (the local "list").
+
+    Every change is a read-modify-write of the whole file, so writers take turns under a lock
+    file beside it (``<file>.lock``, shared by threads and processes); each write goes to its
+    own temporary file that then atomically replaces the list, so a reader never sees half a
+    file and a crash never leaves one.
+    """
 
     path: Path
+    lock_timeout: float = 60.0
 
     def upsert(self, reference: str, fields: Mapping[str, str]) -> None:
         """Insert or replace the row for ``reference``; column order follows first sight."""
-        rows: dict[str, dict[str, str]] = {}
-        columns: list[str] = ["reference"]
-        if self.path.exists():
-            with self.path.open(newline="", encoding="utf-8") as handle:
-                reader = csv.DictReader(handle)
-                columns = list(reader.fieldnames or columns)
-                for row in reader:
-                    rows[row["reference"]] = row
-        for name in fields:
-            if name not in columns:
-                columns.append(name)
-        rows[reference] = {"reference": reference, **fields}
+        try:
+            with FileLock(f"{self.path}.lock", timeout=self.lock_timeout):
+                columns, rows = self._read()
+                for name in fields:
+                    if name not in columns:
+                        columns.append(name)
+                rows[reference] = {"reference": reference, **fields}
+                self._write(columns, rows)
+        except Timeout as exc:
+            raise RetryableError(f"{self.path} is locked by another writer; try again") from exc
+        except OSError as exc:
+            raise RetryableError(f"could not write the report list {self.path}: {exc}") from exc
+
+    def rows(self) -> dict[str, dict[str, str]]:
+        """The rows in the file by reference (a file replaced whole is never seen half-written)."""
+        try:
+            return self._read()[1]
+        except OSError as exc:
+            raise RetryableError(f"could not read the report list {self.path}: {exc}") from exc
+
+    def _read(self) -> tuple[list[str], dict[str, dict[str, str]]]:
+        if not self.path.exists():
+            return ["reference"], {}
+        # utf-8-sig: a list saved again by a spreadsheet program may start with a BOM
+        with self.path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = list(reader.fieldnames or ["reference"])
+            if "reference" not in columns:
+                raise PermanentError(
+                    f"{self.path} line 1: the header has no 'reference' column "
+                    f"(found: {', '.join(columns)}); move the file aside and the bot rewrites it"
+                )
+            rows = {row["reference"]: row for row in reader if row.get("reference")}
+        return columns, rows
+
+    def _write(self, columns: list[str], rows: Mapping[str, Mapping[str, str]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".part")
-        with tmp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-            writer.writeheader()
-            writer.writerows(rows.values())
-        os.replace(tmp, self.path)
+        fd, tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".part"
+        )
+        try:
+            with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(
+                    handle, fieldnames=columns, restval="", extrasaction="ignore"
+                )
+                writer.writeheader()
+                writer.writerows(rows.values())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
 
 @dataclass

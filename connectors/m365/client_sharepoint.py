@@ -164,6 +164,40 @@ class SharePointCalls:
 
         return self._call("finding a list item", call)
 
+    def list_items(
+        self, site_id: str, list_id: str, columns: Sequence[str]
+    ) -> list[ListItemRecord]:
+        """Every item with the given ``columns`` (``$expand=fields($select=...)``), all pages.
+
+        Read as raw JSON rather than SDK models: the fields are untyped, and the SDK's parser
+        would turn a date-like text value ("2026-11-03") into a ``datetime``.
+        """
+
+        async def call(graph: Any) -> list[ListItemRecord]:
+            from kiota_abstractions.base_request_configuration import RequestConfiguration
+            from msgraph.generated.sites.item.lists.item.items.items_request_builder import (
+                ItemsRequestBuilder,
+            )
+
+            query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
+                expand=[f"fields($select={','.join(columns)})"], select=["id"]
+            )
+            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
+            info = builder.to_get_request_information(RequestConfiguration(query_parameters=query))
+            found: list[ListItemRecord] = []
+            while True:
+                data = await get_json(graph, info, "reading the list's items")
+                for item in data.get("value") or []:
+                    fields = item.get("fields") if isinstance(item, dict) else None
+                    if isinstance(fields, dict):
+                        found.append(ListItemRecord(id=str(item.get("id")), fields=fields))
+                link = data.get("@odata.nextLink")
+                if not link:
+                    return found
+                info = builder.with_url(self._check_link(str(link))).to_get_request_information()
+
+        return self._call("reading the list's items", call)
+
     def create_item(self, site_id: str, list_id: str, fields: Mapping[str, str]) -> ListItemRecord:
         """``POST /sites/{site}/lists/{list}/items {"fields": {...}}``."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -80,25 +81,65 @@ class SharePointListMirror:
     list_name: str = "Safeguarding reports"
     _list_id: str | None = field(default=None, init=False, repr=False)
     _columns: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _labels: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _non_indexed: bool = field(default=False, init=False, repr=False)
+    # one call at a time per mirror: web threads share it, and two first calls must not both
+    # create the list or the same column
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def upsert(self, reference: str, fields: Mapping[str, str]) -> None:
         """Create or update the item whose Title is ``reference``."""
         try:
-            try:
-                self._upsert(reference, fields)
-            except GraphCallError as exc:
-                if exc.status != 404 or self._list_id is None:
-                    raise
-                self._list_id = None  # the list was deleted or renamed: find or create it again
-                self._columns.clear()
-                self._upsert(reference, fields)
+            with self._lock:
+                try:
+                    self._upsert(reference, fields)
+                except GraphCallError as exc:
+                    if exc.status != 404 or self._list_id is None:
+                        raise
+                    self._list_id = None  # the list was deleted or renamed: find or create it
+                    self._columns.clear()
+                    self._upsert(reference, fields)
         except GraphCallError as exc:
             # An upsert is idempotent by reference, so every transient failure is retryable.
             error = read_error(exc, SITES_PERMISSION)
             if exc.status == 404:
                 error = PermanentError(f"{exc} — check {ENV}SITE_ID")
             raise error from exc
+
+    def rows(self) -> dict[str, dict[str, str]]:
+        """Every item by Title, with the bot's columns under their display names."""
+        try:
+            with self._lock:
+                try:
+                    return self._rows()
+                except GraphCallError as exc:
+                    if exc.status != 404 or self._list_id is None:
+                        raise
+                    self._list_id = None  # the list was deleted or renamed: look for it again
+                    self._columns.clear()
+                    return self._rows()
+        except GraphCallError as exc:
+            error = read_error(exc, SITES_PERMISSION)
+            if exc.status == 404:
+                error = PermanentError(f"{exc} — check {ENV}SITE_ID")
+            raise error from exc
+
+    def _rows(self) -> dict[str, dict[str, str]]:
+        list_id = self._find()
+        if list_id is None:
+            return {}
+        names = sorted({"Title", *self._labels})
+        found: dict[str, dict[str, str]] = {}
+        for item in self.client.list_items(self.site_id, list_id, names):
+            title = item.fields.get("Title")
+            if not isinstance(title, str) or not title:
+                continue
+            found[title] = {
+                self._labels[k]: "" if v is None else str(v)
+                for k, v in item.fields.items()
+                if k in self._labels
+            }
+        return found
 
     def _upsert(self, reference: str, fields: Mapping[str, str]) -> None:
         list_id = self._ensure(fields)
@@ -112,25 +153,33 @@ class SharePointListMirror:
         for item in found:  # more than one only after a lost POST response: keep all in step
             self.client.update_item(self.site_id, list_id, item.id, values)
 
-    def _ensure(self, fields: Mapping[str, str]) -> str:
-        """Find or create the list, index Title, add missing columns; return the list id."""
+    def _find(self) -> str | None:
+        """The list's id (its columns loaded), or None when the site has no such list."""
         if self._list_id is None:
             lists = self.client.lists(self.site_id)
             match = next(
                 (x for x in lists if x.display_name.casefold() == self.list_name.casefold()), None
             )
             if match is None:
-                taken: set[str] = set()
-                plan = []
-                for label in fields:
-                    name = internal_name(label, taken)
-                    taken.add(name.casefold())
-                    plan.append((name, label))
-                match = self.client.create_list(self.site_id, self.list_name, plan)
-                log.info("created SharePoint list %r", self.list_name)
+                return None
             self._list_id = match.id
             self._load_columns(match.id)
-        list_id = self._list_id
+        return self._list_id
+
+    def _ensure(self, fields: Mapping[str, str]) -> str:
+        """Find or create the list, index Title, add missing columns; return the list id."""
+        list_id = self._find()
+        if list_id is None:
+            taken: set[str] = set()
+            plan = []
+            for label in fields:
+                name = internal_name(label, taken)
+                taken.add(name.casefold())
+                plan.append((name, label))
+            match = self.client.create_list(self.site_id, self.list_name, plan)
+            log.info("created SharePoint list %r", self.list_name)
+            self._list_id = list_id = match.id
+            self._load_columns(match.id)
         for label in fields:
             if label.casefold() in self._columns:
                 continue
@@ -140,10 +189,12 @@ class SharePointListMirror:
             )
             self._columns[label.casefold()] = column.name
             self._columns.setdefault(column.name.casefold(), column.name)
+            self._labels[column.name] = column.display_name or label
         return list_id
 
     def _load_columns(self, list_id: str) -> None:
         self._columns.clear()
+        self._labels.clear()
         usable = []
         for column in self.client.columns(self.site_id, list_id):
             if column.name == "Title":
@@ -159,6 +210,7 @@ class SharePointListMirror:
             self._columns.setdefault(column.display_name.casefold(), column.name)
         for column in usable:
             self._columns.setdefault(column.name.casefold(), column.name)
+            self._labels[column.name] = column.display_name
 
     def _index_title(self, list_id: str, column_id: str) -> bool:
         try:

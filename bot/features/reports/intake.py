@@ -1,5 +1,6 @@
-"""Taking a report in: the rate limiter, the public link's token, references, storing a
-report with its clock and attachments, and queuing the at-once alert and the receipt.
+"""Taking a report in: the public link's token, references, storing a report with its clock
+and attachments, and queuing the at-once alert and the receipt (the form's rate limit is
+``bot.core.ratelimit``, recorded in the same transaction).
 
 Nothing queued here carries what was reported, who is involved or who reported it: alerts
 and receipts give the reference, category, urgency and deadline only.
@@ -10,10 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -50,7 +48,6 @@ from bot.features.reports.state import ensure_school
 
 __all__ = [
     "Intake",
-    "RateLimiter",
     "attachment_path",
     "link_token",
     "next_reference",
@@ -62,42 +59,6 @@ log = logging.getLogger(__name__)
 
 REFERENCE_ATTEMPTS = 20
 LINK_SALT = "compliance-bot/report-link"
-
-# --------------------------------------------------------------------------- rate limiting
-
-
-class RateLimiter:
-    """At most ``limit`` events per key in any ``window`` seconds (in memory, per process)."""
-
-    def __init__(
-        self, limit: int = 5, window: float = 600.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _trim(self, key: str, now: float) -> deque[float]:
-        stamps = self._events.setdefault(key, deque())
-        while stamps and now - stamps[0] >= self.window:
-            stamps.popleft()
-        return stamps
-
-    def allowed(self, key: str) -> bool:
-        """Whether one more event fits for ``key`` (records nothing)."""
-        with self._lock:
-            return len(self._trim(key, self._clock())) < self.limit
-
-    def hit(self, key: str) -> None:
-        """Record one event for ``key``."""
-        with self._lock:
-            now = self._clock()
-            self._trim(key, now).append(now)
-            if len(self._events) > 10_000:  # forget idle keys so memory stays bounded
-                for k in [k for k, v in self._events.items() if not v]:
-                    del self._events[k]
-
 
 # --------------------------------------------------------------------------- public link
 

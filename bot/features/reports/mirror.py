@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.models import Report
+from bot.core.models import ConnectorState, Report, School, utcnow
+from bot.core.store import dialect_insert, exclusive
 from bot.features.reports.clocks import open_clock
 from bot.features.reports.rules import CATEGORIES, REFERENCE_PATTERN, STATUSES, URGENCIES
-from bot.features.reports.state import ensure_school, load_state, save_state
 from connectors.base import ListMirror
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
 DEFAULT_MIRROR_FIELDS: tuple[str, ...] = ("category", "urgency", "status", "created")
 SAFE_MIRROR_FIELDS = frozenset({"category", "urgency", "status", "created", "closed", "due"})
 MIRROR_STATE_KEY = "reports.mirror"
+LOCK_WAIT = 120.0  # seconds a pass waits for the one before it (SQLite; PostgreSQL waits on)
 
 
 def _mirror_field_names(school: SchoolConfig) -> tuple[str, ...]:
@@ -54,33 +55,100 @@ def mirror_fields(report: Report, names: Sequence[str] = DEFAULT_MIRROR_FIELDS) 
     return {name: values[name] for name in names if name in values}
 
 
-def mirror_pending(session: Session, mirror: ListMirror, school: SchoolConfig) -> int:
-    """Upsert every report whose mirrored fields changed since last time; returns how many.
+def mirror_pending(
+    session: Session, mirror: ListMirror, school: SchoolConfig, *, verify: bool = False
+) -> int:
+    """Upsert every report the platform does not hold as it should; returns how many.
 
-    Reports about the headteacher are never mirrored (a platform list may be visible to them).
-    A connector error stops the pass; what was mirrored so far is remembered.
+    Passes for a school take turns on a lock that blocks no other writer (see
+    :func:`bot.core.store.exclusive`), so two passes — web threads, workers, the scheduler —
+    never write the same row at once and never create it twice. The state records, per report,
+    the digest of the row the platform confirmed; with ``verify`` (the sweep) the platform's
+    rows are read back first and any row missing or different there is written again, so the
+    mirror converges whatever happened to it and the count is what was written. Reports about
+    the headteacher are never mirrored (a platform list may be visible to them). A connector
+    error stops the pass; what was confirmed so far is remembered.
     """
-    state_row = load_state(session, school.id, MIRROR_STATE_KEY)
-    state: dict[str, str] = json.loads(state_row.value) if state_row else {}
+    if session.get(School, school.id) is None:
+        return 0  # no report has been stored for this school yet
     names = _mirror_field_names(school)
     done = 0
+    saved: str | None = None  # the state as read, once this pass has its turn
+    state: dict[str, str] = {}
     try:
-        for report in session.scalars(
-            select(Report)
-            .where(Report.school_id == school.id, Report.about_headteacher.is_(False))
-            .order_by(Report.id)
-        ):
-            if not REFERENCE_PATTERN.match(report.reference):
-                continue
-            row = mirror_fields(report, names)
-            digest = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()[:32]
-            if state.get(report.reference) == digest:
-                continue
-            mirror.upsert(report.reference, row)
-            state[report.reference] = digest
-            done += 1
+        with exclusive(session, f"{MIRROR_STATE_KEY}:{school.id}", timeout=LOCK_WAIT):
+            current = _saved_state(session, school.id)
+            held = _held(mirror.rows()) if verify else None
+            saved, state = current, ({} if verify else _digests(current))
+            for report in session.scalars(
+                select(Report)
+                .where(Report.school_id == school.id, Report.about_headteacher.is_(False))
+                .order_by(Report.id)
+            ):
+                if not REFERENCE_PATTERN.match(report.reference):
+                    continue
+                row = mirror_fields(report, names)
+                digest = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
+                digest = digest[:32]
+                if held is not None:
+                    if _holds(held.get(report.reference), row):
+                        state[report.reference] = digest
+                        continue
+                elif state.get(report.reference) == digest:
+                    continue
+                mirror.upsert(report.reference, row)
+                state[report.reference] = digest
+                done += 1
     finally:
-        if done:
-            ensure_school(session, school)
-            save_state(session, school.id, MIRROR_STATE_KEY, json.dumps(state, sort_keys=True))
+        # saved once the platform is free for the next pass: on SQLite this write may wait
+        # for a running sweep, which itself may be waiting for that turn
+        value = json.dumps(state, sort_keys=True)
+        if saved is not None and value != saved:
+            _save_state(session, school.id, value)
     return done
+
+
+def _saved_state(session: Session, school_id: str) -> str:
+    """The saved state's text ("" before the first pass)."""
+    value = session.scalar(
+        select(ConnectorState.value).where(
+            ConnectorState.school_id == school_id, ConnectorState.key == MIRROR_STATE_KEY
+        )
+    )
+    return value or ""
+
+
+def _save_state(session: Session, school_id: str, value: str) -> None:
+    """Insert or replace the saved state in one statement (two first passes cannot clash)."""
+    insert = dialect_insert(session, ConnectorState).values(
+        school_id=school_id, key=MIRROR_STATE_KEY, value=value, updated_at=utcnow()
+    )
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["school_id", "key"],
+            set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+        )
+    )
+
+
+def _digests(value: str) -> dict[str, str]:
+    """The saved reference -> digest map (an unreadable state means "nothing confirmed")."""
+    try:
+        loaded = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
+    return {str(k): str(v) for k, v in loaded.items()}
+
+
+def _held(rows: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """The platform's rows with column names folded to lower case (names are matched loosely)."""
+    return {ref: {k.casefold(): v for k, v in cells.items()} for ref, cells in rows.items()}
+
+
+def _holds(cells: Mapping[str, str] | None, row: Mapping[str, str]) -> bool:
+    """Whether the platform's row shows every mirrored field as it should (blank = absent)."""
+    if cells is None:
+        return False
+    return all((cells.get(name.casefold()) or "") == value for name, value in row.items())

@@ -1,5 +1,5 @@
 """The rows the reports room keeps beside the reports themselves: the school row they hang off,
-and saved connector state (the mirror's digests, the external form's last-seen time)."""
+and saved connector state (the external form's last-seen time; the mirror keeps its own)."""
 
 from __future__ import annotations
 

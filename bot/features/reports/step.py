@@ -1,4 +1,5 @@
-"""The reports sweep step: escalate clocks, pull external-form responses, refresh the mirror."""
+"""The reports sweep step: escalate clocks, pull external-form responses, bring the mirror in
+line with what the platform holds."""
 
 from __future__ import annotations
 
@@ -43,8 +44,10 @@ def report_sweep(run: StepContext) -> dict[str, int]:
             counts["report_form_errors"] = 1
     if connectors.mirror is not None:
         try:
-            counts["reports_mirrored"] = mirror_pending(session, connectors.mirror, school)
-        except ConnectorError as exc:
+            counts["reports_mirrored"] = mirror_pending(
+                session, connectors.mirror, school, verify=True
+            )
+        except (ConnectorError, TimeoutError) as exc:  # TimeoutError: a pass still running
             log.warning("report sweep: mirror not updated: %s", exc)
             counts["report_mirror_errors"] = 1
     return counts

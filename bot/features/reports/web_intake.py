@@ -6,6 +6,7 @@ the page says "received", and alerts carry no contents.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import Response
@@ -14,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from bot.core.config import SchoolConfig
 from bot.core.models import Person, utcnow
+from bot.core.ratelimit import RateLimit, allowed, limit_key, take
 from bot.core.uploads import (
     MAX_FILE_BYTES,
     AttachmentError,
@@ -21,7 +23,7 @@ from bot.core.uploads import (
     clean_attachment,
     remove_files,
 )
-from bot.features.reports.intake import Intake, RateLimiter, read_link_token, submit_report
+from bot.features.reports.intake import Intake, read_link_token, submit_report
 from bot.features.reports.rules import (
     CATEGORIES,
     ILLEGAL_CONTENT_ADVICE,
@@ -35,22 +37,20 @@ from bot.features.reports.web_support import mirror_later, read_form, school_for
 from bot.web.deps import check_csrf, client_ip, ctx, current_user, render
 from bot.web.links import deliver_soon
 
-__all__ = ["limiter", "router"]
+__all__ = ["REPORT_RATE", "rate_limit", "router"]
 
 router = APIRouter()
 
-RATE_LIMIT = 5  # reports per key ...
-RATE_WINDOW = 600.0  # ... per 10 minutes
+# 5 reports per address (public link) or per account (signed in) in any 10 minutes, counted in
+# the database so every worker shares the count
+REPORT_RATE = RateLimit("report", 5, timedelta(minutes=10))
 ANCHORS = {"category": f"category-{next(iter(CATEGORIES))}", "involved": "involved-pupil"}
 
 
-def limiter(request: Request) -> RateLimiter:
-    """The app's report rate limiter (one per app, so tests and workers stay separate)."""
-    found = getattr(request.app.state, "report_limiter", None)
-    if not isinstance(found, RateLimiter):
-        found = RateLimiter(RATE_LIMIT, RATE_WINDOW)
-        request.app.state.report_limiter = found
-    return found
+def rate_limit(request: Request) -> RateLimit:
+    """The report form's limit (an app may carry another in ``state.report_rate_limit``)."""
+    found = getattr(request.app.state, "report_rate_limit", None)
+    return found if isinstance(found, RateLimit) else REPORT_RATE
 
 
 def _form_page(
@@ -107,13 +107,21 @@ async def _receive(
     school: SchoolConfig,
     action: str,
     user: Person | None,
-    limit_key: str,
+    sender: str,
 ) -> Response:
-    """Validate, store (committed), alert, then say "received" with the reference."""
+    """Validate, store (committed, with its rate-limit hit), alert, then say "received"."""
     form = await read_form(request)
     token = form.get("csrf_token")
     check_csrf(request, token if isinstance(token, str) else None)
-    if not limiter(request).allowed(limit_key):
+    context = ctx(request)
+    rule = rate_limit(request)
+    counted_as = limit_key(context.settings.signing_key(), rule, sender)
+
+    def has_room() -> bool:
+        with context.store.session() as session:
+            return allowed(session, rule, counted_as, utcnow())
+
+    if not await run_in_threadpool(has_room):  # early and cheap; the store below decides
         return _too_many(request)
     fields: dict[str, list[str]] = {}
     uploads: list[UploadFile] = []
@@ -153,7 +161,6 @@ async def _receive(
         return _form_page(
             request, school, action, signed_in=user, errors=errors, values=fields, status_code=422
         )
-    context = ctx(request)
     actor = "public-link" if user is None else ("reporter" if sub.anonymous else user.email)
     if user is not None and not sub.anonymous:
         sub = replace(
@@ -163,10 +170,13 @@ async def _receive(
             reporter_relationship="governor" if "governor" in user.role_names else "staff",
         )
 
-    def store() -> Intake:
+    def store() -> Intake | None:
         intake: Intake | None = None
         try:
             with context.store.transaction() as session:
+                # checked and recorded with the report: concurrent posts cannot pass the limit
+                if not take(session, rule, counted_as, utcnow()):
+                    return None
                 intake = submit_report(
                     session,
                     school,
@@ -186,7 +196,8 @@ async def _receive(
         return intake
 
     intake = await run_in_threadpool(store)  # committed: only now may we say "received"
-    limiter(request).hit(limit_key)
+    if intake is None:
+        return _too_many(request)
     deliver_soon(request, background)
     mirror_later(context, school, background)
     return render(

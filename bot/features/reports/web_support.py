@@ -65,8 +65,9 @@ def _mirror_now(context: AppContext, school: SchoolConfig) -> None:
         return
     try:
         with context.store.transaction() as session:
-            mirror_pending(session, mirror, school)
-    except ConnectorError as exc:
-        log.warning("report mirror for %s not updated: %s", school.id, exc)
+            try:
+                mirror_pending(session, mirror, school)
+            except ConnectorError as exc:  # keep what the platform confirmed before it failed
+                log.warning("report mirror for %s not updated: %s", school.id, exc)
     except Exception:  # the mirror is a convenience: never let it break a page
         log.exception("report mirror for %s failed", school.id)

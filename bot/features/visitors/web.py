@@ -6,6 +6,7 @@ The visitor page needs no account or JavaScript and is rate limited per address.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
@@ -16,7 +17,7 @@ from bot.core.config import ConfigError, SchoolConfig
 from bot.core.messages import human_date
 from bot.core.models import utcnow
 from bot.core.permissions import POSTER_PRINTERS
-from bot.features.reports.intake import RateLimiter
+from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.features.visitors.rules import (
     VISITOR_STATEMENT,
     VisitInputError,
@@ -32,8 +33,8 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-VISIT_LIMIT = 10  # confirmations per address ...
-VISIT_WINDOW = 600.0  # ... per 10 minutes
+# 10 confirmations per address in any 10 minutes, counted in the database (every worker)
+VISIT_RATE = RateLimit("visit", 10, timedelta(minutes=10))
 POSTER_ROLES = POSTER_PRINTERS
 
 
@@ -45,15 +46,6 @@ def _school(request: Request, school_id: str) -> SchoolConfig | None:
 
 
 # --------------------------------------------------------------------------- visitors
-
-
-def _visit_limiter(request: Request) -> RateLimiter:
-    """One limiter per app (so tests and workers stay separate)."""
-    found = getattr(request.app.state, "visit_limiter", None)
-    if not isinstance(found, RateLimiter):
-        found = RateLimiter(VISIT_LIMIT, VISIT_WINDOW)
-        request.app.state.visit_limiter = found
-    return found
 
 
 def _public_school(request: Request, school_id: str) -> SchoolConfig:
@@ -109,9 +101,11 @@ def visit_confirm(
     """Record a visitor's confirmation (rate limited per address) and send a copy if asked."""
     school = _public_school(request, school_id)
     check_csrf(request, csrf_token)
-    limiter = _visit_limiter(request)
-    key = f"visit:{client_ip(request) or 'unknown'}"
-    if not limiter.allowed(key):
+    context = ctx(request)
+    key = limit_key(context.settings.signing_key(), VISIT_RATE, client_ip(request) or "unknown")
+    with context.store.transaction() as session:  # every attempt counts, valid or not
+        room = take(session, VISIT_RATE, key, utcnow())
+    if not room:
         return render(
             request,
             "error.html",
@@ -123,7 +117,6 @@ def visit_confirm(
             },
             status_code=429,
         )
-    limiter.hit(key)
     fields = {
         "name": name,
         "organisation": organisation,
@@ -136,7 +129,7 @@ def visit_confirm(
         data = validate_visit(fields, today)
     except VisitInputError as exc:
         return _visit_form(request, school, values=fields, errors=exc.errors, status_code=422)
-    with ctx(request).store.transaction() as session:
+    with context.store.transaction() as session:
         assurance = record_visit(session, school, data, utcnow())
         reference = f"VIS-{assurance.id:06d}"
     if data.email:

@@ -136,4 +136,14 @@ def google_kit(tmp_path: Path) -> Kit:
         posted=lambda: list(fake.chat_posts),
         mirror_rows=mirror_rows,
         role_of_group=group_email,
+        mirror_references=lambda: sheet_references(fake),
     )
+
+
+def sheet_references(fake: FakeGoogle, tab: str = "Reports") -> list[str]:
+    """The Reference cell of every row of the tab, duplicates included."""
+    header, *rows = fake.tab(SPREADSHEET_ID, tab) or [[]]
+    if "Reference" not in header:
+        return []
+    key = header.index("Reference")
+    return [row[key] for row in rows if len(row) > key and row[key]]

@@ -83,4 +83,13 @@ def m365_kit(tmp_path: Path) -> Kit:
         posted=posted,
         mirror_rows=mirror_rows,
         role_of_group=lambda group: ROLES[group],
+        mirror_references=lambda: list_titles(fake),
     )
+
+
+def list_titles(fake: FakeGraph, list_name: str = LIST_NAME) -> list[str]:
+    """The Title of every item in the fake's list, duplicates included (none: no list)."""
+    for data in fake.sites[SITE_ID].values():
+        if data["displayName"] == list_name:
+            return [fields["Title"] for fields in data["items"].values()]
+    return []

@@ -46,6 +46,8 @@ class Kit:
     posted: Callable[[], list[dict[str, Any]]]
     mirror_rows: Callable[[], dict[str, dict[str, str]]]
     role_of_group: Callable[[str], str]
+    # every reference as often as the platform holds it (mirror_rows folds duplicates)
+    mirror_references: Callable[[], list[str]]
 
 
 def parse_mime(data: bytes) -> Delivered:
@@ -140,10 +142,7 @@ def local_kit(tmp_path: Path) -> Kit:
         return [json.loads(line)["teams"] for line in channel.read_text().splitlines()]
 
     def mirror_rows() -> dict[str, dict[str, str]]:
-        if not mirror_file.exists():
-            return {}
-        with mirror_file.open(newline="", encoding="utf-8") as handle:
-            return {row["reference"]: dict(row) for row in csv.DictReader(handle)}
+        return {row["reference"]: row for row in _csv_rows(mirror_file)}
 
     return Kit(
         name="local",
@@ -156,7 +155,16 @@ def local_kit(tmp_path: Path) -> Kit:
         posted=posted,
         mirror_rows=mirror_rows,
         role_of_group=lambda group: group,
+        mirror_references=lambda: [row["reference"] for row in _csv_rows(mirror_file)],
     )
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    """Every row of a CSV file (none when it does not exist)."""
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 # name -> factory(tmp_path) ; platform helpers add "m365" and "google" here.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,6 +91,43 @@ def test_mirror_upsert_is_by_reference(kit: Kit) -> None:
     rows = kit.mirror_rows()
     assert set(rows) == {"CR-2026-0001", "CR-2026-0002"}
     assert rows["CR-2026-0001"]["Status"] == "closed"
+
+
+def test_mirror_rows_read_back_what_the_platform_holds(kit: Kit) -> None:
+    assert kit.mirror.rows() == {}  # no list yet: nothing held (and nothing created)
+    kit.mirror.upsert("CR-2026-0001", {"category": "Other", "created": "2026-11-03"})
+    kit.mirror.upsert("CR-2026-0002", {"category": "Cyberbullying", "created": "2026-11-04"})
+    held = {
+        ref: {k.casefold(): v for k, v in cells.items() if k.casefold() in ("category", "created")}
+        for ref, cells in kit.mirror.rows().items()
+    }
+    assert held == {
+        "CR-2026-0001": {"category": "Other", "created": "2026-11-03"},
+        "CR-2026-0002": {"category": "Cyberbullying", "created": "2026-11-04"},
+    }
+
+
+def test_mirror_upserts_from_many_threads_keep_every_row_once(kit: Kit) -> None:
+    """Web workers share one mirror: concurrent upserts lose no row and make no duplicate."""
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for number in range(6):
+                kit.mirror.upsert(f"CR-2026-{worker}{number:03d}", {"Status": "New"})
+                kit.mirror.upsert("CR-2026-9999", {"Status": f"seen by {worker}"})
+        except BaseException as exc:  # reported below, in the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(1, 7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    wanted = {f"CR-2026-{w}{n:03d}" for w in range(1, 7) for n in range(6)} | {"CR-2026-9999"}
+    references = kit.mirror_references()
+    assert sorted(references) == sorted(wanted)  # every row, each exactly once
 
 
 def test_form_responses_since(kit: Kit) -> None:

@@ -360,6 +360,26 @@ def test_a_list_deleted_behind_our_back_is_recreated_once(
     assert set(fake.rows_of(LIST_NAME)) == {"CR-2026-0002"}
 
 
+def test_rows_reads_every_page_as_text_and_creates_nothing(
+    mirror: ListMirror, fake: FakeGraph
+) -> None:
+    assert mirror.rows() == {}  # no list yet: nothing held, nothing created
+    assert [m for m, _ in calls(fake)] == ["GET"]
+    for number in range(1, 151):  # the list answers 100 items a page
+        mirror.upsert(f"CR-2026-{number:04d}", {"created": "2026-11-03", "closed": ""})
+    the_list(fake)["items"]["1"]["Closed"] = "2026-11-05"  # someone typed in our column
+    fake.requests.clear()
+
+    rows = mirror.rows()
+
+    assert len(rows) == 150
+    # date-like text stays text (the SDK's model parser would make it a datetime)
+    assert rows["CR-2026-0001"] == {"created": "2026-11-03", "closed": "2026-11-05"}
+    assert calls(fake) == [("GET", "/sites/{site}/lists/{list}/items")] * 2
+    first = fake.graph_requests()[0].url.params
+    assert first["$expand"] == "fields($select=Closed,Title,cbCreated)"
+
+
 def test_a_site_that_vanished_is_permanent_after_one_retry(
     mirror: ListMirror, fake: FakeGraph
 ) -> None:
@@ -544,8 +564,10 @@ def test_the_report_sweep_mirrors_only_the_minimal_fields(
         assert private not in sent, private
 
     fake.requests.clear()
-    assert sweep()["reports_mirrored"] == 0  # nothing changed: nothing written
-    assert fake.graph_requests() == []
+    assert sweep()["reports_mirrored"] == 0  # nothing changed: the list is read, nothing written
+    assert [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in fake.graph_requests()] == [
+        ("GET", "items")
+    ]
 
     with ctx.store.transaction() as session:
         report = session.scalar(select(Report).where(Report.reference == ref))

@@ -132,6 +132,7 @@ class Fault:
     exception: Callable[[httpx.Request], Exception] | None = None
     times: int = 1
     deliver: bool = False
+    after: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -406,11 +407,13 @@ class FakeGraph:
         exception: Callable[[httpx.Request], Exception] | None = None,
         times: int = 1,
         deliver: bool = False,
+        after: int = 0,
     ) -> None:
         """Script a failure for the next ``times`` requests whose path matches ``path``.
 
         ``deliver=True`` processes the request first (e.g. the mail *is* sent) and then fails,
-        like a response lost after the service acted.
+        like a response lost after the service acted; ``after`` lets that many matching
+        requests through first.
         """
         self.faults.append(
             Fault(
@@ -422,6 +425,7 @@ class FakeGraph:
                 exception=exception,
                 times=times,
                 deliver=deliver,
+                after=after,
             )
         )
 
@@ -481,6 +485,9 @@ class FakeGraph:
         path = _graph_path(request) if request.url.host == self.graph_host else request.url.path
         for fault in self.faults:
             if fault.times > 0 and fault.method == request.method and fault.path.search(path):
+                if fault.after > 0:
+                    fault.after -= 1
+                    continue
                 fault.times -= 1
                 return fault
         return None
