@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.core.calendar import Country, add_working_days, is_working_day
+
 __all__ = [
     "ROLES",
     "AccountConfig",
@@ -277,6 +279,8 @@ class SchoolConfig(_Strict):
 
     id: Slug
     name: str = Field(min_length=1, max_length=200)
+    # the nation whose bank holidays close the school and stop statutory clocks' working days
+    country: Country = "england-and-wales"
     headteacher: Email
     dsl: list[Email] = []
     deputy_dsl: list[Email] = []
@@ -326,12 +330,20 @@ class SchoolConfig(_Strict):
         return self.cadences.get(name) or DEFAULT_CADENCE
 
     def non_school_days(self) -> set[date]:
-        """Configured holidays and INSET days."""
+        """Configured holidays and INSET days (bank holidays come from ``country``)."""
         return set(self.holidays) | set(self.inset_days)
 
+    def is_working_day(self, day: date) -> bool:
+        """Monday to Friday and not a bank holiday in the school's nation (statutory clocks)."""
+        return is_working_day(self.country, day)
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """The date ``count`` working days after ``day`` (school holidays do not stop it)."""
+        return add_working_days(self.country, day, count)
+
     def is_school_day(self, day: date) -> bool:
-        """A weekday, inside a term when terms are configured, not a holiday or INSET day."""
-        if day.weekday() >= 5 or day in self.non_school_days():
+        """A working day, inside a term when terms are configured, not a holiday or INSET day."""
+        if not self.is_working_day(day) or day in self.non_school_days():
             return False
         if self.terms:
             return any(t.start <= day <= t.end for t in self.terms)
