@@ -19,8 +19,9 @@ def test_window_opens_at_eight_local_either_side_of_the_october_change() -> None
 
 def test_march_change_and_after_hours_roll_to_next_school_day() -> None:
     friday_evening = datetime(2027, 3, 26, 18, 30, tzinfo=UTC)
+    # Good Friday evening: Easter Monday is a bank holiday, so Tuesday after the change, 08:00 BST
     assert send_after(SCHOOL, date(2027, 3, 26), friday_evening) == datetime(
-        2027, 3, 29, 7, 0, tzinfo=UTC)  # Monday after the change: 08:00 BST
+        2027, 3, 30, 7, 0, tzinfo=UTC)
 
 
 def test_local_today_near_midnight() -> None:
