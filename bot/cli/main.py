@@ -358,6 +358,7 @@ def audit_verify() -> None:
     from bot.core.audit import verify
 
     ctx = context()
+    where(ctx)
     with ctx.store.session() as session:
         result = verify(session)
     if result.ok:
@@ -375,8 +376,12 @@ def audit_verify() -> None:
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
     ctx = context()
+    where(ctx)
     config = ctx.config
-    console.print(f"[green]{ctx.settings.config_path}: valid[/] — {len(config.schools)} school(s)")
+    n = len(config.schools)
+    console.print(
+        f"[green]{ctx.settings.config_path}: valid[/] — {n} {'school' if n == 1 else 'schools'}"
+    )
     for school in config.schools:
         console.print(
             f"  {school.id}: {len(school.policies)} policies, "

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import SchoolOption, console, context, err, friendly
+from bot.cli.common import SchoolOption, console, context, err, friendly, where
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -81,6 +81,7 @@ def list_reports(
     from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES
 
     ctx = context()
+    where(ctx)
     config = ctx.config.school(school)
     if not show:
         with ctx.store.session() as session:
