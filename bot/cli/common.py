@@ -111,7 +111,8 @@ def as_of_today(as_of: str | None) -> date:
 def where(ctx: AppContext) -> None:
     """Say which school data the command acts on (so nobody edits the demo by mistake)."""
     label = " (demo)" if ctx.settings.demo else ""
-    console.print(f"[dim]using {ctx.settings.home}{label} · {ctx.settings.config_path}[/]")
+    # on stderr: a command's own output (JSON, cards) stays clean on stdout
+    err.print(f"[dim]using {ctx.settings.home}{label} · {ctx.settings.config_path}[/]")
 
 
 def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:

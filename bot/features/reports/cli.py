@@ -151,6 +151,7 @@ def export(
     from bot.features.reports.routing import visible_reports
 
     ctx = context()
+    where(ctx)
     config = ctx.config.school(school)
     person = _actor(ctx, config, actor)
     with ctx.store.transaction() as session:
@@ -188,6 +189,7 @@ def ingest(school: SchoolOption = None) -> None:
     from connectors.base import ConnectorError
 
     ctx = context()
+    where(ctx)
     forms = ctx.connectors.forms
     if forms is None:
         console.print("No external form is configured for this deployment.")
@@ -225,6 +227,7 @@ def link(school: SchoolOption = None) -> None:
     from bot.features.reports.intake import link_token
 
     ctx = context()
+    where(ctx)
     config = ctx.config.school(school)
     if not config.reports.public_link:
         console.print(f"The public report link is switched off for {config.name}.")
