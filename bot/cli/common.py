@@ -77,7 +77,16 @@ def context() -> AppContext:
 
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return AppContext(load_settings())
+    settings = load_settings()
+    if not settings.config_path.exists():
+        err.print(
+            f"[bold red]error:[/] no school is set up here: {settings.config_path} not found.\n"
+            "Run `uv run compliance-bot demo` to try the fictional school, or set "
+            "COMPLIANCE_BOT_HOME (or COMPLIANCE_BOT_CONFIG_FILE) to your school's folder.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    return AppContext(settings)
 
 
 def as_of_date(value: str | None) -> date | None:
@@ -102,7 +111,8 @@ def as_of_today(as_of: str | None) -> date:
 def where(ctx: AppContext) -> None:
     """Say which school data the command acts on (so nobody edits the demo by mistake)."""
     label = " (demo)" if ctx.settings.demo else ""
-    console.print(f"[dim]using {ctx.settings.home}{label} · {ctx.settings.config_path}[/]")
+    # on stderr: a command's own output (JSON, cards) stays clean on stdout
+    err.print(f"[dim]using {ctx.settings.home}{label} · {ctx.settings.config_path}[/]")
 
 
 def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import AsOf, SchoolOption, as_of_today, console, context, err, friendly
+from bot.cli.common import AsOf, SchoolOption, as_of_today, console, context, err, friendly, where
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -69,6 +69,7 @@ def directory_status(school: SchoolOption = None) -> None:
     from bot.engine.leavers import missing_people, pending_removals
 
     ctx = context()
+    where(ctx)
     with ctx.store.session() as session:
         for config in schools_of(ctx, school):
             console.rule(f"[bold]{config.name}[/]")
@@ -86,6 +87,7 @@ def confirm_removals_command(school: SchoolOption = None, actor: ActorOption = N
     from bot.engine.leavers import DirectoryActionError, confirm_removals
 
     ctx = context()
+    where(ctx)
     config = _school(ctx, school)
     who = _editor(ctx, config, actor)
     try:
@@ -116,6 +118,7 @@ def confirm_leaver_command(
     from bot.engine.leavers import DirectoryActionError, confirm_leaver
 
     ctx = context()
+    where(ctx)
     config = _school(ctx, school)
     who = _editor(ctx, config, actor)
     today = as_of_today(as_of)

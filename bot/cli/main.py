@@ -53,6 +53,8 @@ app.add_typer(outbox_app, name="outbox")
 
 # --------------------------------------------------------------------------- demo & run
 
+_ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104 - compared with, never bound here
+
 
 @app.command()
 @friendly
@@ -68,8 +70,9 @@ def demo(
     from bot.cli.render import print_sweep
     from bot.demo.builder import build_demo
 
+    url = f"http://{'127.0.0.1' if host in _ALL_INTERFACES else host}:{port}"
     with console.status("Building the demo school and running one cycle…"):
-        plan = build_demo(fresh=fresh)
+        plan = build_demo(fresh=fresh, base_url=url)
     settings = plan.settings
     if plan.created:
         console.print(f"[green]Created[/] the demo school in [bold]{settings.home}[/]")
@@ -80,8 +83,9 @@ def demo(
             f"[yellow]Today ({plan.today:%A %d %B}) is not a school day[/]: the bot only emails "
             f"on school days, so this cycle runs as of [bold]{plan.as_of:%A %d %B %Y}[/]."
         )
-    print_sweep(console, plan.results, plan.sent, settings.outbox_dir)
-    url = f"http://{host}:{port}"
+    print_sweep(
+        console, plan.results, plan.sent, settings.outbox_dir, waiting=plan.waiting, now=plan.now
+    )
     console.print(f"\nWeb UI: [bold]{url}[/]  (demo sign-in: pick any person)")
     console.print(
         "From this folder, every command now acts on the demo school, e.g.\n"
@@ -91,7 +95,7 @@ def demo(
     )
     if once:
         return
-    _serve(settings.model_copy(update={"base_url": url}), host, port, scheduler=False)
+    _serve(settings, host, port, scheduler=False)
 
 
 def _serve(settings: Any, host: str, port: int, *, scheduler: bool) -> None:
@@ -139,9 +143,21 @@ def run(
 
         run_forever(ctx.settings)
         return
-    _serve(
-        ctx.settings, host or ctx.settings.host, port or ctx.settings.port, scheduler=not web_only
-    )
+    host, port = host or ctx.settings.host, port or ctx.settings.port
+    _serve(served_settings(ctx.settings, host, port), host, port, scheduler=not web_only)
+
+
+def served_settings(settings: Any, host: str, port: int) -> Any:
+    """Settings whose links point at this server: BASE_URL when set, else ``host:port``."""
+    if "base_url" in settings.model_fields_set:
+        return settings
+    if host in _ALL_INTERFACES:
+        err.print(
+            "[yellow]note:[/] links in emails point at "
+            f"http://127.0.0.1:{port}; set COMPLIANCE_BOT_BASE_URL to the address staff use."
+        )
+        host = "127.0.0.1"
+    return settings.model_copy(update={"base_url": f"http://{host}:{port}"})
 
 
 @app.command()
@@ -181,13 +197,17 @@ def sweep(
             deliver=not no_send,
             on_sent=lambda _key: progress.advance(task),
         )
-    waiting = None
+    problems, queued, now = None, None, None
     if not dry_run:
         from bot.core.delivery import trouble
         from bot.core.models import utcnow
+        from bot.core.waiting import pending_summary
 
+        now = utcnow()
+        school_ids = [s.id for s in ctx.config.schools]
         with ctx.store.session() as session:
-            waiting = trouble(session, utcnow(), [s.id for s in ctx.config.schools])
+            problems = trouble(session, now, school_ids)
+            queued = pending_summary(session, now, school_ids)
     print_sweep(
         console,
         results,
@@ -195,7 +215,9 @@ def sweep(
         ctx.settings.outbox_dir,
         dry_run=dry_run,
         stats=stats,
-        trouble=waiting,
+        trouble=problems,
+        waiting=queued,
+        now=now,
     )
     directory_errors(results)
 
@@ -336,6 +358,7 @@ def audit_verify() -> None:
     from bot.core.audit import verify
 
     ctx = context()
+    where(ctx)
     with ctx.store.session() as session:
         result = verify(session)
     if result.ok:
@@ -353,8 +376,12 @@ def audit_verify() -> None:
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
     ctx = context()
+    where(ctx)
     config = ctx.config
-    console.print(f"[green]{ctx.settings.config_path}: valid[/] — {len(config.schools)} school(s)")
+    n = len(config.schools)
+    console.print(
+        f"[green]{ctx.settings.config_path}: valid[/] — {n} {'school' if n == 1 else 'schools'}"
+    )
     for school in config.schools:
         console.print(
             f"  {school.id}: {len(school.policies)} policies, "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -84,8 +83,9 @@ def outbox(
 
 
 def _print_waiting(rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelState]) -> None:
-    """Paused channels, then why each listed message is not delivered (and when it goes)."""
+    """Paused channels, then why each listed message has not gone (and when it goes)."""
     from bot.core.clock import to_local
+    from bot.core.models import utcnow
 
     for channel, halt in sorted(paused.items()):
         assert halt.paused_until is not None
@@ -94,20 +94,26 @@ def _print_waiting(rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelSt
             f"{to_local(halt.paused_until):%a %d %b %H:%M}: {halt.reason}",
             highlight=False,
         )
-    waiting = [r for r in rows if r.status != "sent" and r.last_error]
+    from bot.core.waiting import when_words, why_waiting
+
+    waiting = [r for r in rows if r.status == "pending" or (r.status != "sent" and r.last_error)]
     if not waiting:
         return
     # connector errors are safe to show: platform codes and settings, never content
-    console.print("[bold]Why these are not delivered[/]")
+    console.print("[bold]Why these have not gone yet[/]")
+    now = utcnow()
     for row in waiting:
-        when = ""
-        if row.status == "pending":
-            pause = paused.get(row.channel)
-            due: datetime = row.next_attempt_at
-            if pause is not None and pause.paused_until is not None:
-                due = max(due, pause.paused_until)
-            when = f" (next try {to_local(due):%a %d %b %H:%M})"
-        console.print(f"  #{row.id} {row.status}{when}: {row.last_error}", highlight=False)
+        if row.status != "pending":
+            console.print(f"  #{row.id} {row.status}: {row.last_error}", highlight=False)
+            continue
+        reason, goes = why_waiting(row.channel, row.next_attempt_at, row.attempts, paused, now)
+        if goes is None:
+            line = "due now: it goes at the next delivery run"
+        else:
+            line = f"waits {reason}: it goes {when_words(goes, now)}"
+        if row.last_error:
+            line += f" (last answer: {row.last_error})"
+        console.print(f"  #{row.id} {line}", highlight=False)
 
 
 def _os_user() -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.core.context import AppContext
     from bot.core.delivery import Trouble
     from bot.core.outbox import DispatchStats
+    from bot.core.waiting import Waiting
     from bot.engine.directory import DirectoryReport
     from bot.engine.leavers import MissingPerson, PendingRemovals, RemovalStop
     from bot.engine.sweep import SchoolSweep
@@ -30,6 +31,7 @@ __all__ = [
     "print_status",
     "print_sweep",
     "print_trouble",
+    "print_waiting",
     "stop_lines",
 ]
 
@@ -43,6 +45,8 @@ def print_sweep(
     dry_run: bool = False,
     stats: DispatchStats | None = None,
     trouble: Trouble | None = None,
+    waiting: list[Waiting] | None = None,
+    now: datetime | None = None,
 ) -> None:
     """What a cycle did: per school, then what was delivered and where, and what waits for a
     person (messages that may not have arrived or were refused, a paused channel)."""
@@ -61,9 +65,21 @@ def print_sweep(
             f" ({stats.retry_later} to retry, {stats.failed} failed, "
             f"{stats.delivery_unknown} delivery unknown)"
         )
-    console.print(f"\n[bold green]{sent} message(s) delivered[/]{extra}. Outbox: {outbox_dir}")
+    noun = "message" if sent == 1 else "messages"
+    console.print(f"\n[bold green]{sent} {noun} delivered[/]{extra}. Outbox: {outbox_dir}")
+    if waiting and now is not None:
+        print_waiting(console, waiting, now)
     if trouble is not None:
         print_trouble(console, trouble)
+
+
+def print_waiting(console: Console, waiting: list[Waiting], now: datetime) -> None:
+    """Queued messages not sent yet: how many, why they wait and when they go."""
+    total = sum(w.count for w in waiting)
+    have = "message has" if total == 1 else "messages have"
+    console.print(f"{total} queued {have} not gone yet:")
+    for group in waiting:
+        console.print(f"  {group.sentence(now)}", highlight=False)
 
 
 def print_trouble(console: Console, trouble: Trouble) -> None:
@@ -221,7 +237,10 @@ def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None
         console.print("Reminders: none due today.")
         return
     table = Table(
-        title=f"Reminders {'that would be ' if dry_run else ''}queued ({len(queued)} emails)",
+        title=(
+            f"Reminders {'that would be ' if dry_run else ''}queued: {len(queued)} "
+            f"{'email' if len(queued) == 1 else 'emails'}"
+        ),
         show_lines=False,
     )
     for col in ("To", "Items", "Stage", "Copied"):

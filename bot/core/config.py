@@ -74,6 +74,9 @@ class ConfigError(Exception):
     """The configuration is invalid; ``str()`` is one actionable line."""
 
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -231,6 +234,22 @@ class SendingWindow(_Strict):
     start: time = time(8, 0)
     end: time = time(17, 0)
     school_days_only: bool = True
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        if isinstance(value, int | float):  # bool is an int too
+            raise ValueError(f"write the time as 16:30 (got {value!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> SendingWindow:
+        if self.end <= self.start:
+            raise ValueError(
+                f"the sending window ends ({self.end:%H:%M}) before it starts "
+                f"({self.start:%H:%M}); write e.g. start: 08:00 and end: 17:00"
+            )
+        return self
 
 
 class ReportSettings(_Strict):
@@ -393,12 +412,44 @@ class OrgConfig(_Strict):
         return path if path.is_absolute() else self.base_dir / path
 
 
+class SchoolYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without YAML 1.1's base-60 numbers: ``end: 16:30`` is the text
+    ``16:30`` (a time), never the number 990 that reads as 00:16:30."""
+
+
+SchoolYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+SchoolYamlLoader.add_implicit_resolver(
+    _INT,
+    re.compile(
+        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+    ),
+    list("-+0123456789"),
+)
+SchoolYamlLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML the way school files are meant (times stay times; see SchoolYamlLoader)."""
+    return yaml.load(text, Loader=SchoolYamlLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _line_index(text: str) -> dict[tuple[Any, ...], int]:
-    """Map each YAML path (keys and list indices) to its 1-based line number."""
+    """Map each YAML path (keys and list indices) to its 1-based line number: a key's own
+    line, not the line where its (block) value starts."""
     lines: dict[tuple[Any, ...], int] = {}
 
     def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
-        lines[path] = node.start_mark.line + 1
+        lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 name = key.value
@@ -409,7 +460,7 @@ def _line_index(text: str) -> dict[tuple[Any, ...], int]:
                 walk(item, (*path, index))
 
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=SchoolYamlLoader)
     except yaml.YAMLError:
         return lines
     if root is not None:
@@ -424,30 +475,13 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def load_config(path: Path) -> OrgConfig:
-    """Read and validate the configuration; raise ConfigError with file, key, line and problem."""
-    if not path.exists():
-        raise ConfigError(
-            f"{path}: configuration file not found (run `compliance-bot demo` for an example, "
-            "or set COMPLIANCE_BOT_CONFIG_FILE)"
-        )
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'organisation' and 'schools'")
-    try:
-        config = OrgConfig.model_validate({**data, "base_dir": path.parent})
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(p for p in error["loc"] if p not in ("function-after",))
+def _problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, str]]:
+    """Every validation error as (line, "file line N: key: problem"), in file order."""
+    lines = _line_index(text)
+    found: dict[str, int] = {}
+    for error in exc.errors():
         # pydantic puts union/literal branch names in loc; keep the YAML path part
-        lines = _line_index(text)
+        loc = tuple(p for p in error["loc"] if p not in ("function-after",))
         line = None
         for cut in range(len(loc), -1, -1):
             if loc[:cut] in lines:
@@ -459,5 +493,33 @@ def load_config(path: Path) -> OrgConfig:
         if error["type"] == "missing":
             msg = "required key is missing"
         where = f" line {line}" if line else ""
-        raise ConfigError(f"{path}{where}: {_format_loc(loc)}: {msg}") from None
+        found.setdefault(f"{path}{where}: {_format_loc(loc)}: {msg}", line or 0)
+    return sorted(((line, text) for text, line in found.items()), key=lambda p: p[0])
+
+
+def load_config(path: Path) -> OrgConfig:
+    """Read and validate the configuration; raise ConfigError naming file, key, line and
+    problem for every error found (one per line, in file order)."""
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: configuration file not found (run `compliance-bot demo` for an example, "
+            "or set COMPLIANCE_BOT_CONFIG_FILE)"
+        )
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'organisation' and 'schools'")
+    try:
+        config = OrgConfig.model_validate({**data, "base_dir": path.parent})
+    except ValidationError as exc:
+        problems = [message for _line, message in _problems(path, text, exc)]
+        if len(problems) > 1:
+            problems.insert(0, f"{path}: {len(problems)} problems, each to fix:")
+        raise ConfigError("\n".join(problems)) from None
     return config

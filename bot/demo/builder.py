@@ -21,6 +21,7 @@ from bot.core.config import load_config
 from bot.core.context import AppContext
 from bot.core.models import Attestation, Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
 from bot.core.settings import DEMO_HOME, Settings
+from bot.core.waiting import Waiting, pending_summary
 from bot.demo.school import (
     DOMAIN,
     DemoPerson,
@@ -36,10 +37,11 @@ __all__ = ["DemoPlan", "build_demo", "demo_settings"]
 POLICY_SOURCE = Path(__file__).parent / "data" / "policies"
 
 
-def demo_settings(base: Path | None = None) -> Settings:
-    """Settings pointing at the demo folder."""
+def demo_settings(base: Path | None = None, base_url: str | None = None) -> Settings:
+    """Settings pointing at the demo folder; links in its emails use ``base_url`` when given."""
     home = (base or Path.cwd()) / DEMO_HOME
-    return Settings(home=home, demo=True, mail_from=f"compliance-bot@{DOMAIN}")
+    settings = Settings(home=home, demo=True, mail_from=f"compliance-bot@{DOMAIN}")
+    return settings.model_copy(update={"base_url": base_url}) if base_url else settings
 
 
 @dataclass
@@ -52,6 +54,8 @@ class DemoPlan:
     results: list[SchoolSweep]
     sent: int
     settings: Settings
+    now: datetime
+    waiting: list[Waiting]
 
 
 def _school_day_at(day: date) -> datetime:
@@ -237,10 +241,18 @@ def _respond(ctx: AppContext, day: date, rng: random.Random) -> None:
 
 
 def build_demo(
-    base: Path | None = None, *, today: date | None = None, fresh: bool = False
+    base: Path | None = None,
+    *,
+    today: date | None = None,
+    fresh: bool = False,
+    base_url: str | None = None,
 ) -> DemoPlan:
-    """Create the demo school if needed, then run one cycle as of the last school day."""
-    settings = demo_settings(base)
+    """Create the demo school if needed, then run one cycle as of the last school day.
+
+    ``base_url`` is the address the web UI will be served at: every link in the demo's emails
+    points there (``demo --port`` changes it).
+    """
+    settings = demo_settings(base, base_url)
     home = settings.home
     if fresh and home.exists():
         shutil.rmtree(home)
@@ -267,9 +279,12 @@ def build_demo(
     if created:
         _seed_history(ctx, people, as_of, rng)
         ctx.__dict__.pop("config", None)
+    now = _school_day_at(as_of)
     results, stats = run_sweep(
-        ctx.store, settings, ctx.config, ctx.connectors, as_of=as_of, now=_school_day_at(as_of)
+        ctx.store, settings, ctx.config, ctx.connectors, as_of=as_of, now=now
     )
+    with ctx.store.session() as session:
+        waiting = pending_summary(session, now)
     return DemoPlan(
         created=created,
         as_of=as_of,
@@ -277,4 +292,6 @@ def build_demo(
         results=results,
         sent=stats.sent if stats else 0,
         settings=settings,
+        now=now,
+        waiting=waiting,
     )

@@ -59,18 +59,19 @@ def test_cli_reports_bad_config_in_one_line_with_exit_2(tmp_path: Path,
     home.mkdir()
     (home / "school.yaml").write_text("organisation: {name: X}\nschools: 3\n", encoding="utf-8")
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(home))
-    result = CliRunner().invoke(app, ["check", "config"])
+    result = CliRunner().invoke(app, ["check", "config"], env={"COLUMNS": "400"})
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:")
-    assert "school.yaml" in lines[0] and "Traceback" not in result.output
+    assert lines[0].startswith("using ")  # which data it acts on, first
+    assert len(lines) == 2 and lines[1].startswith("error:")
+    assert "school.yaml" in lines[1] and "Traceback" not in result.output
 
 
 def test_missing_config_points_to_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(tmp_path / "nothing"))
     result = CliRunner().invoke(app, ["status"])
     assert result.exit_code == 2
-    assert "configuration file not found" in result.output
+    assert "no school is set up here" in result.output and "compliance-bot demo" in result.output
 
 
 def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,3 +156,93 @@ def test_directory_rules_default_and_accept_a_percentage(tmp_path: Path) -> None
     )
     rules = load_config(path).school().directory
     assert (rules.leaver_grace_days, rules.max_removal_share) == (14, 0.25)
+
+
+_WINDOW = (
+    "organisation: {name: X}\n"
+    "schools:\n"
+    "  - id: a\n"
+    "    name: A\n"
+    "    headteacher: h@x.org\n"
+    "    sending_window:\n"
+    "      start: {start}\n"
+    "      end: {end}\n"
+)
+
+
+@pytest.mark.parametrize("end", ["16:30", "'16:30'", '"16:30"', "16:30:00"])
+def test_a_time_reads_as_written_with_or_without_quotes(tmp_path: Path, end: str) -> None:
+    from datetime import time
+
+    path = tmp_path / "school.yaml"
+    path.write_text(_WINDOW.replace("{start}", "08:00").replace("{end}", end), encoding="utf-8")
+    window = load_config(path).school().sending_window
+    assert (window.start, window.end) == (time(8, 0), time(16, 30))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("16:30", "08:00", "line 6: schools[0].sending_window: the sending window ends (08:00) "
+                           "before it starts (16:30)"),
+        ("08:00", "08:00", "ends (08:00) before it starts (08:00)"),
+        ("08:00", "25:00", "line 8: schools[0].sending_window.end: Input should be"),
+        ("08:00", "1630", "line 8: schools[0].sending_window.end: write the time as 16:30"),
+    ],
+)
+def test_an_impossible_window_is_refused(tmp_path: Path, start: str, end: str,
+                                         expected: str) -> None:
+    path = tmp_path / "school.yaml"
+    path.write_text(_WINDOW.replace("{start}", start).replace("{end}", end), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line \d") as info:
+        load_config(path)
+    assert expected in str(info.value)
+
+
+def test_every_error_is_reported_at_once_each_on_its_own_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "school.yaml").write_text(
+        "organisation: {name: X}\n"          # 1
+        "schools:\n"                          # 2
+        "  - id: a\n"                         # 3
+        "    name: A\n"                       # 4
+        "    headteacher: h@x.org\n"          # 5
+        "    sending_windw:\n"                # 6
+        "      start: 08:00\n"                # 7
+        "    official_accounts:\n"            # 8
+        "      - id: fb\n"                    # 9
+        "        nme: Facebook page\n"        # 10
+        "    requirements:\n"                 # 11
+        "      - id: r1\n"                    # 12
+        "        kind: acknowledge\n"         # 13
+        "        policy: p\n",                # 14
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(home))
+    result = CliRunner().invoke(app, ["check", "config"], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    lines = [x for x in result.output.splitlines() if "school.yaml line" in x]
+    assert [x.split("school.yaml ")[1].split(":")[0] for x in lines] == [
+        "line 6", "line 9", "line 9", "line 10", "line 13",
+    ]
+    assert "5 problems, each to fix" in result.output
+    said = "\n".join(lines)
+    assert "line 6: schools[0].sending_windw: unknown key" in said
+    assert "line 9: schools[0].official_accounts[0].name: required key is missing" in said
+    assert "line 10: schools[0].official_accounts[0].nme: unknown key" in said
+    assert "line 13: schools[0].requirements[0].kind: Input should be" in said
+
+
+def test_commands_in_a_folder_with_no_school_say_so_and_create_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for command in (["duties", "--overdue"], ["status"], ["audit", "verify"], ["outbox"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "no school is set up here" in result.output
+        assert "compliance-bot demo" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -323,6 +323,6 @@ def test_outbox_command_says_why_a_message_waits(
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
     result = CliRunner().invoke(app, ["outbox"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "Why these are not delivered" in result.output
-    assert "pending (next try" in result.output and "AADSTS7000222" in result.output
+    assert "Why these have not gone yet" in result.output
+    assert "email sending is paused" in result.output and "AADSTS7000222" in result.output
     store.dispose()

@@ -109,6 +109,7 @@ def digest(
         err.print("[bold red]error:[/] --chat and --text go with --preview")
         raise typer.Exit(2)
     ctx = context()
+    where(ctx)
     day = as_of_today(as_of)
     now = utcnow()
     schools = schools_of(ctx, school)

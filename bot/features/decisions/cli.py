@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import AsOf, as_of_today, console, context, err, friendly, schools_of
+from bot.cli.common import AsOf, as_of_today, console, context, err, friendly, schools_of, where
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -75,6 +75,7 @@ def decisions_list(
     from bot.features.decisions import rules
 
     ctx = context()
+    where(ctx)
     today = as_of_today(as_of)
     for config in schools_of(ctx, school):
         leader = _leader(ctx, config, actor) if show else None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import SchoolOption, console, context, err, friendly
+from bot.cli.common import SchoolOption, console, context, err, friendly, where
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -81,6 +81,7 @@ def list_reports(
     from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES
 
     ctx = context()
+    where(ctx)
     config = ctx.config.school(school)
     if not show:
         with ctx.store.session() as session:
@@ -150,6 +151,7 @@ def export(
     from bot.features.reports.routing import visible_reports
 
     ctx = context()
+    where(ctx)
     config = ctx.config.school(school)
     person = _actor(ctx, config, actor)
     with ctx.store.transaction() as session:
@@ -187,6 +189,7 @@ def ingest(school: SchoolOption = None) -> None:
     from connectors.base import ConnectorError
 
     ctx = context()
+    where(ctx)
     forms = ctx.connectors.forms
     if forms is None:
         console.print("No external form is configured for this deployment.")
@@ -224,6 +227,7 @@ def link(school: SchoolOption = None) -> None:
     from bot.features.reports.intake import link_token
 
     ctx = context()
+    where(ctx)
     config = ctx.config.school(school)
     if not config.reports.public_link:
         console.print(f"The public report link is switched off for {config.name}.")

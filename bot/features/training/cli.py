@@ -32,7 +32,9 @@ def training_import(
     if not file.exists():
         err.print(f"[bold red]error:[/] {file}: file not found")
         raise typer.Exit(2)
-    school_id = ctx.config.school(school).id
+    chosen = ctx.config.school(school)
+    school_id = chosen.id
+    courses = [r.course for r in chosen.requirements if r.course]
     total = max(sum(1 for _ in file.open(encoding="utf-8", errors="replace")) - 1, 1)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Importing", total=total)
@@ -43,6 +45,7 @@ def training_import(
                 file,
                 actor="cli",
                 today=local_today(utcnow()),
+                courses=courses,
                 progress=lambda line: progress.update(task, completed=line - 1),
             )
     for line in report.errors:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.models import Person, TrainingRecord
 
-__all__ = ["ImportReport", "import_training_csv", "parse_day"]
+__all__ = ["ImportReport", "course_problem", "import_training_csv", "parse_day"]
 
 REQUIRED = ("email", "course", "completed_on")
 ALIASES = {
@@ -51,6 +52,30 @@ def parse_day(text: str) -> date:
     raise ValueError(f"not a date: {value!r} (use 2026-09-14 or 14/09/2026)")
 
 
+def _squash(name: str) -> str:
+    """A course name compared as people mean it: case and spacing ignored."""
+    return " ".join(name.lower().split())
+
+
+def course_problem(course: str, courses: Collection[str]) -> str | None:
+    """None when ``course`` is one of the school's courses, else what is wrong and what was
+    probably meant (a completion under another name would never close anybody's duty)."""
+    known = {_squash(c): c for c in courses}
+    if _squash(course) in known:
+        return None
+    if not known:
+        return (
+            f"'{course}' is not a course of this school: no training requirement in school.yaml "
+            "names a course yet"
+        )
+    close = difflib.get_close_matches(_squash(course), list(known), n=1, cutoff=0.5)
+    close = close or [k for k in known if k in _squash(course) or _squash(course) in k][:1]
+    if close:
+        return f"unknown course '{course}' — did you mean '{known[close[0]]}'?"
+    listed = ", ".join(f"'{c}'" for c in sorted(courses))
+    return f"unknown course '{course}' (the school's courses are {listed})"
+
+
 def import_training_csv(
     session: Session,
     school_id: str,
@@ -58,9 +83,11 @@ def import_training_csv(
     *,
     actor: str,
     today: date,
+    courses: Collection[str],
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import completions: bad rows reported, good rows kept; re-importing is a no-op."""
+    """Import completions of the school's ``courses``: bad rows reported with line and column
+    (an unknown course with the likely one), good rows kept; re-importing is a no-op."""
     report = ImportReport()
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -68,7 +95,8 @@ def import_training_csv(
         report.errors.append(f"{path.name}: cannot read the file ({exc})")
         return report
     reader = csv.DictReader(text.splitlines())
-    header = [ALIASES.get(h.strip().lower(), h.strip().lower()) for h in reader.fieldnames or []]
+    original = [h.strip() for h in reader.fieldnames or []]
+    header = [ALIASES.get(h.lower(), h.lower()) for h in original]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         report.errors.append(
@@ -77,6 +105,7 @@ def import_training_csv(
         )
         return report
     reader.fieldnames = header
+    course_column = original[header.index("course")]
     people = {
         email: pid
         for pid, email in session.execute(
@@ -101,8 +130,13 @@ def import_training_csv(
             report.errors.append(f"{path.name} line {line}: email {email} is not in the directory")
             continue
         if not course:
-            report.errors.append(f"{path.name} line {line}: course is empty")
+            report.errors.append(f"{path.name} line {line}, column '{course_column}': empty")
             continue
+        problem = course_problem(course, courses)
+        if problem:
+            report.errors.append(f"{path.name} line {line}, column '{course_column}': {problem}")
+            continue
+        course = next(c for c in courses if _squash(c) == _squash(course))
         try:
             completed = parse_day(row.get("completed_on") or "")
         except ValueError as exc:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import AsOf, as_of_today, console, context, friendly, schools_of
+from bot.cli.common import AsOf, as_of_today, console, context, friendly, schools_of, where
 
 __all__ = ["visitors_app"]
 
@@ -27,6 +27,7 @@ def visitors_purge(
     from bot.features.visitors.service import purge_visitors
 
     ctx = context()
+    where(ctx)
     today = as_of_today(as_of)
     for config in schools_of(ctx, school):
         with ctx.store.transaction() as session:

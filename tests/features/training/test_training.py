@@ -32,7 +32,10 @@ def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
         "nobody@oak.example,Online safety,20/11/2026,SafeCo\n"
         "ben@oak.example,Online safety,31/13/2026,SafeCo\n"
         "ben@oak.example,,20/11/2026,SafeCo\n"
-        "line@oak.example,Online safety,2026-11-19,\n",
+        "line@oak.example,Online safety,2026-11-19,\n"
+        "ben@oak.example,Online Safety Training,20/11/2026,SafeCo\n"
+        "line@oak.example,  online SAFETY ,2026-11-18,\n"
+        "ben@oak.example,Fire drill,20/11/2026,SafeCo\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
@@ -42,14 +45,24 @@ def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
     first = runner.invoke(app, ["training", "import", str(export)])
     assert first.exit_code == 0, first.output
     said = " ".join(first.output.split())  # Rich wraps long lines
-    assert "2 imported, 0 already present, 3 rejected" in said
+    assert "3 imported, 0 already present, 5 rejected" in said
     assert "provider-export.csv line 3: email nobody@oak.example is not in the directory" in said
     assert "line 4: completed_on not a date: '31/13/2026'" in said
-    assert "line 5: course is empty" in said
+    assert "line 5, column 'Course Name': empty" in said
+    assert (
+        "line 7, column 'Course Name': unknown course 'Online Safety Training' — did you mean "
+        "'Online safety'?" in said
+    )
+    assert (
+        "line 9, column 'Course Name': unknown course 'Fire drill' (the school's courses "
+        "are 'Online safety')" in said
+    )
     again = runner.invoke(app, ["training", "import", str(export)])
-    assert "0 imported, 2 already present, 3 rejected" in again.output
+    assert "0 imported, 3 already present, 5 rejected" in " ".join(again.output.split())
     with ctx.store.session() as session:
-        assert session.scalar(select(func.count()).select_from(TrainingRecord)) == 2
+        assert session.scalar(select(func.count()).select_from(TrainingRecord)) == 3
+        # a name written differently is kept under the school's own name for the course
+        assert set(session.scalars(select(TrainingRecord.course))) == {"Online safety"}
     with time_machine.travel(at(date(2026, 11, 24)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     with ctx.store.session() as session:
