@@ -335,6 +335,8 @@ class Duty(Base):
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     last_stage: Mapped[int] = mapped_column(Integer, default=-1)
     last_reminded_on: Mapped[date | None] = mapped_column(Date)
+    # the day the line manager (or head) was told the reminder cap was reached ("please talk")
+    chasing_stopped_on: Mapped[date | None] = mapped_column(Date)
 
     requirement: Mapped[Requirement] = relationship(lazy="joined")
     person: Mapped[Person] = relationship()

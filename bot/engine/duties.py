@@ -192,17 +192,40 @@ def _in_audience(person: PersonFacts, audience: Audience) -> bool:
     )
 
 
-def _base_due(req: RequirementFacts, person: PersonFacts, base: date) -> tuple[date, date]:
-    """(opened_on, due_on): new starters get ``new_starter_days`` from their start date."""
+def _base_due(
+    req: RequirementFacts, person: PersonFacts, base: date, today: date
+) -> tuple[date, date]:
+    """(opened_on, due_on): new starters get ``new_starter_days`` from their start date.
+
+    Nothing opens before a person's start date, and a duty is never born overdue: one created
+    today for someone who has just joined its audience (a new role, holding or group) or a
+    version the bot has just learnt of is due its full allowance from today.
+    """
     cfg = req.config
     opened = max(base, req.first_seen)
-    if person.start_date and person.start_date > opened and cfg.new_starter_days is not None:
-        return person.start_date, person.start_date + timedelta(days=cfg.new_starter_days)
-    if person.start_date and person.start_date > base and cfg.new_starter_days is not None:
+    start = person.start_date
+    starter = start is not None and start > base and cfg.new_starter_days is not None
+    allowance = cfg.new_starter_days if starter and cfg.new_starter_days is not None \
+        else cfg.due_days
+    if start is not None and start > opened:
+        return start, start + timedelta(days=allowance)
+    if starter and start is not None:
         # joined after the version/cycle began but before we started chasing: starter rules
-        starter_due = person.start_date + timedelta(days=cfg.new_starter_days)
-        return opened, max(starter_due, opened + timedelta(days=min(cfg.due_days, 7)))
-    return opened, opened + timedelta(days=cfg.due_days)
+        starter_due = start + timedelta(days=allowance)
+        due = max(starter_due, opened + timedelta(days=min(cfg.due_days, 7)))
+    else:
+        due = opened + timedelta(days=cfg.due_days)
+    return _from_today(opened, due, allowance, today)
+
+
+def _from_today(opened: date, due: date, allowance: int, today: date) -> tuple[date, date]:
+    """A duty opened in the past is asked today: due at least ``allowance`` days from today.
+
+    Only new duties use this (an existing duty keeps the dates it was created with).
+    """
+    if opened >= today:
+        return opened, due
+    return today, max(due, today + timedelta(days=allowance))
 
 
 def _wanted_ack(
@@ -220,7 +243,7 @@ def _wanted_ack(
         year_start = cycle_start(today, cfg.yearly_on)
         base = max(base, year_start)
         cycle = f"v{version.id}:{year_start.year}"
-    opened, due = _base_due(req, person, base)
+    opened, due = _base_due(req, person, base, today)
     done_on = evidence.acknowledged.get((person.id, version.id))
     done = done_on is not None and (year_start is None or done_on >= year_start)
     return _Wanted(cycle, due, opened, version.id, None, f"ack:{done_on}" if done else None)
@@ -242,8 +265,8 @@ def _wanted_aup(
         year_start = cycle_start(today, cfg.yearly_on)
         base = max(base, year_start)
         cycle += f":{year_start.year}"
-    opened = max(base, req.first_seen)
-    due = opened + timedelta(days=cfg.due_days)
+    opened = max(base, req.first_seen, person.start_date or base)
+    opened, due = _from_today(opened, opened + timedelta(days=cfg.due_days), cfg.due_days, today)
     signed_on = evidence.signed.get((person.id, version.id))
     floor = max(holding.since, year_start or holding.since)
     done = signed_on is not None and signed_on >= floor
@@ -259,7 +282,7 @@ def _wanted_training(
     course = (cfg.course or "").strip().lower()
     last = evidence.trained.get((person.id, course))
     if last is None:
-        opened, due = _base_due(req, person, req.first_seen)
+        opened, due = _base_due(req, person, req.first_seen, today)
         return _Wanted("initial", due, opened, None, None, None)
     expires = add_months(last, cfg.valid_months)
     opens = expires - timedelta(days=lead)

@@ -97,7 +97,8 @@ def _active_people(session: Session, school_id: str) -> dict[int, Recipient]:
         row[0]: Recipient(*row)
         for row in session.execute(
             select(
-                Person.id, Person.email, Person.display_name, Person.given_name, Person.manager_id
+                Person.id, Person.email, Person.display_name, Person.given_name, Person.manager_id,
+                Person.start_date,
             ).where(Person.school_id == school_id, Person.active.is_(True))
         )
     }

@@ -21,7 +21,9 @@ __all__ = [
     "OpenDuty",
     "Recipient",
     "Reminder",
+    "chasing_stopped_to",
     "digest_key",
+    "is_capped",
     "is_reminder_day",
     "next_reminder",
     "plan_digests",
@@ -86,8 +88,8 @@ def next_reminder(
     Stages missed on non-school days are not sent late one by one: the next school day sends the
     latest stage only, so nobody gets two reminders at once after a half term.
     """
-    if reminders_sent >= cadence.max_reminders:
-        return None
+    if reminders_sent >= cadence.max_reminders or today < opened_on:
+        return None  # capped, or not started (a new starter's duty opens on their first day)
     reached = _reached(opened_on, due_on, cadence, today)
     if not reached:
         return None
@@ -129,6 +131,11 @@ class Recipient:
     display_name: str
     given_name: str | None
     manager_id: int | None
+    start_date: date | None = None
+
+    def started(self, today: date) -> bool:
+        """Whether the person has started (nothing is sent before their start date)."""
+        return self.start_date is None or self.start_date <= today
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,25 @@ class Digest:
     def stage_updates(self) -> list[tuple[int, int, int]]:
         """(duty id, stage sent, reminders sent) to record once the email is queued."""
         return [(d.duty.id, d.reminder.stage, d.duty.reminders_sent + 1) for d in self.due]
+
+
+def is_capped(duty: OpenDuty, cadence: Cadence) -> bool:
+    """Chasing has ended: the duty had every reminder its cadence allows."""
+    return duty.reminders_sent >= cadence.max_reminders
+
+
+def chasing_stopped_to(
+    person: Recipient, people: Mapping[int, Recipient], headteacher: str, fallback: str | None
+) -> str | None:
+    """Who is told that chasing stopped: the active line manager, else the head, never the person.
+
+    ``fallback`` (the chair of governors) is used when the person is the headteacher.
+    """
+    manager = people.get(person.manager_id) if person.manager_id is not None else None
+    for candidate in (manager.email if manager else None, headteacher, fallback):
+        if candidate and candidate.lower() != person.email.lower():
+            return candidate
+    return None
 
 
 def is_reminder_day(school: SchoolConfig, today: date) -> bool:
@@ -214,7 +240,8 @@ def plan_digests(
     """One digest per person with a reminder stage due today, in the order duties arrive.
 
     Args:
-        duties: open duties, ordered by person, due date and id (the digest's item order).
+        duties: open duties, ordered by person, due date and id (the digest's item order);
+            capped ones and ones not yet open are left out of the digest.
         people: the school's active people by id (others get nothing and are never copied).
         requirements: active requirement configs by requirement id (others are ignored).
         cadences: reminder cadences by name, covering every requirement's cadence.
@@ -223,8 +250,13 @@ def plan_digests(
     """
     by_person: dict[int, list[OpenDuty]] = {}
     for duty in duties:
-        if duty.person_id in people and duty.requirement_id in requirements:
-            by_person.setdefault(duty.person_id, []).append(duty)
+        person = people.get(duty.person_id)
+        cfg = requirements.get(duty.requirement_id)
+        if person is None or cfg is None or not person.started(today) or today < duty.opened_on:
+            continue  # nothing is sent before a start date, nor about a duty not yet open
+        if is_capped(duty, cadences[cfg.cadence]):
+            continue  # chasing has ended: the line manager was told, the digest stays quiet
+        by_person.setdefault(duty.person_id, []).append(duty)
     digests: list[Digest] = []
     for person_id, items in by_person.items():
         due = _due_today(items, requirements, cadences, today)

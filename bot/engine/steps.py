@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.context import StepContext
+from bot.engine.chasing import chasing_stopped_step
 from bot.features.dashboard.digest import digest_step
 from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
@@ -21,6 +22,7 @@ __all__ = ["STEPS", "Step"]
 Step = Callable[[StepContext], dict[str, int]]
 
 STEPS: tuple[Step, ...] = (
+    chasing_stopped_step,  # right after the reminders: capped duties reach the line manager
     governor_alerts,
     report_sweep,
     digest_step,

@@ -8,7 +8,9 @@ from bot.core.config import Cadence, Escalation, RequirementConfig, SchoolConfig
 from bot.engine.reminders import (
     OpenDuty,
     Recipient,
+    chasing_stopped_to,
     digest_key,
+    is_capped,
     is_reminder_day,
     plan_digests,
 )
@@ -144,3 +146,39 @@ def test_reminders_go_out_on_school_days_only_unless_the_window_says_otherwise()
             update={"school_days_only": False})}
     )
     assert is_reminder_day(every_day, date(2026, 9, 5))
+
+
+def test_a_capped_item_leaves_the_digest_while_others_are_still_chased() -> None:
+    # Ben's policy item had all 4 reminders; his training item is still being chased
+    capped = duty(1, 3, last_stage=5, reminders_sent=4, due_on=date(2026, 9, 8))
+    chased = duty(2, 3, requirement_id=2, due_on=date(2026, 9, 18))
+    [digest] = plan_digests([capped, chased], PEOPLE, REQUIREMENTS, CADENCES, HEAD,
+                            date(2026, 9, 15))
+    assert [d.id for d in digest.items] == [2]
+    assert [d.duty.id for d in digest.due] == [2]
+    # once only capped items are left, the person gets no digest at all
+    assert plan_digests([capped], PEOPLE, REQUIREMENTS, CADENCES, HEAD, date(2026, 9, 29)) == []
+
+
+def test_nothing_is_sent_before_a_start_date_nor_about_a_duty_not_yet_open() -> None:
+    starter = Recipient(4, "nia@x.org", "Nia New", "Nia", 2, start_date=date(2026, 9, 14))
+    people = {**PEOPLE, 4: starter}
+    early = OpenDuty(id=9, person_id=4, requirement_id=1, cycle="v1", opened_on=date(2026, 9, 14),
+                     due_on=date(2026, 9, 24), last_stage=-1, reminders_sent=0, version_id=None,
+                     account_id=None)
+    for day in (date(2026, 9, 10), date(2026, 9, 11)):  # 14 days before due, before she starts
+        assert plan_digests([early], people, REQUIREMENTS, CADENCES, HEAD, day) == []
+    [digest] = plan_digests([early], people, REQUIREMENTS, CADENCES, HEAD, date(2026, 9, 14))
+    assert digest.labels == ("ask",)
+
+
+def test_chasing_stopped_goes_to_the_manager_then_the_head_never_the_person() -> None:
+    assert chasing_stopped_to(PEOPLE[3], PEOPLE, HEAD, "chair@x.org") == "line@x.org"
+    no_manager = Recipient(5, "sam@x.org", "Sam", None, None)
+    assert chasing_stopped_to(no_manager, PEOPLE, HEAD, None) == HEAD
+    gone_manager = Recipient(6, "kim@x.org", "Kim", None, 99)  # manager left (not active)
+    assert chasing_stopped_to(gone_manager, PEOPLE, HEAD, None) == HEAD
+    assert chasing_stopped_to(PEOPLE[1], PEOPLE, HEAD, "chair@x.org") == "chair@x.org"
+    assert chasing_stopped_to(PEOPLE[1], PEOPLE, HEAD, None) is None
+    assert is_capped(duty(1, 3, reminders_sent=4), CADENCE)
+    assert not is_capped(duty(1, 3, reminders_sent=3), CADENCE)

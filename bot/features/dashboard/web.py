@@ -32,6 +32,7 @@ from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import Report, utcnow
 from bot.core.store import Store
+from bot.engine.chasing import needs_conversation
 from bot.features.dashboard import drilldown, tiles
 from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
@@ -190,6 +191,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             viewer = find_viewer(request, session, school)
             figures = compute_figures(session, viewer.school.id, today, now=now)
             panel = _report_panel(session, viewer, figures, today, now)
+            talks = needs_conversation(session, viewer.school, today)
             rollup = (
                 [
                     RollupRow(s, compute_figures(session, s.id, today, now=now))
@@ -224,6 +226,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "unacknowledged": [p for p in figures.policies if not p.required],
                 "reviews": reviews,
                 "reports": panel,
+                "talks": talks,
                 "extras": extras,
                 "extras_labels": {k: _label(k) for k in extras or {}},
                 "rollup": rollup,

@@ -1,0 +1,188 @@
+"""Chasing with an end: when a duty's reminders reach their cap, its owner's digest stops
+listing it and the line manager (else the headteacher) is told once to talk to them.
+
+The decisions are pure (``bot.engine.reminders.is_capped`` and ``chasing_stopped_to``); this
+module reads the capped duties, queues one message per duty through the outbox (idempotency key
+per duty) and records the day on the duty. The dashboard lists the same duties as "needs a
+conversation" (``needs_conversation``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.core.clock import send_after
+from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.context import StepContext
+from bot.core.messages import human_date, notice
+from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, Requirement
+from bot.core.outbox import EmailDraft, enqueue_emails
+from bot.engine.reminders import Recipient, chasing_stopped_to, is_reminder_day
+
+__all__ = [
+    "Conversation",
+    "chasing_stopped_key",
+    "chasing_stopped_step",
+    "needs_conversation",
+    "queue_chasing_stopped",
+]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """An open duty whose chasing has ended: who owes it, what, since when, who was told."""
+
+    duty_id: int
+    person_name: str
+    person_email: str
+    item: str
+    due_on: date
+    reminders_sent: int
+    last_reminded_on: date | None
+    told_on: date | None
+    kind: str
+
+
+def chasing_stopped_key(school_id: str, duty_id: int) -> str:
+    """The outbox idempotency key of a duty's one "chasing has stopped" message."""
+    return f"chasing-stopped:{school_id}:{duty_id}"
+
+
+def _configs(session: Session, school: SchoolConfig) -> dict[int, RequirementConfig]:
+    """Stored requirement ids mapped to their configuration (configured ones only)."""
+    configs = {r.id: r for r in school.requirements}
+    return {
+        rid: configs[key]
+        for rid, key in session.execute(
+            select(Requirement.id, Requirement.key).where(Requirement.school_id == school.id)
+        )
+        if key in configs
+    }
+
+
+def needs_conversation(
+    session: Session, school: SchoolConfig, today: date
+) -> list[Conversation]:
+    """Open duties past their reminder cap, oldest due first (active people who have started)."""
+    configs = _configs(session, school)
+    rows = session.execute(
+        select(Duty, Person, PolicyVersion, Policy.title, OfficialAccount.name)
+        .join(Person, Person.id == Duty.person_id)
+        .outerjoin(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
+        .outerjoin(Policy, Policy.id == PolicyVersion.policy_id)
+        .outerjoin(OfficialAccount, OfficialAccount.id == Duty.account_id)
+        .where(Duty.school_id == school.id, Duty.status == "open", Person.active.is_(True))
+        .order_by(Duty.due_on, Duty.id)
+    ).all()
+    found: list[Conversation] = []
+    for duty, person, version, title, account in rows:
+        cfg = configs.get(duty.requirement_id)
+        if cfg is None or duty.reminders_sent < school.cadence(cfg.cadence).max_reminders:
+            continue
+        if person.start_date is not None and person.start_date > today:
+            continue
+        item = title or cfg.display_title
+        if version is not None:
+            item = f"{item} (version {version.label})"
+        if account:
+            item = f"{item}, for the {account}"
+        found.append(Conversation(
+            duty_id=duty.id, person_name=person.display_name, person_email=person.email,
+            item=item, due_on=duty.due_on, reminders_sent=duty.reminders_sent,
+            last_reminded_on=duty.last_reminded_on, told_on=duty.chasing_stopped_on,
+            kind=cfg.kind,
+        ))
+    return found
+
+
+_WHAT_TO_DO = {
+    "acknowledge_policy": "They need to read the policy and confirm they have, from the link in "
+    "their reminder emails or from their own page.",
+    "sign_aup": "They run one of the school's official accounts, so they need to sign the social "
+    "media Acceptable Use Policy. If they no longer run the account, remove them as a holder.",
+    "complete_training": "They need to complete the training and send the certificate to the "
+    "office (or upload it from their own page); the office then records it.",
+    "recurring_task": "This is one of the school's regular tasks: they need to do it and mark it "
+    "done, or hand it to someone who can.",
+}
+
+
+def _draft(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
+    """The one message to the manager: who, what, how many reminders, and a request to talk."""
+    name = talk.person_name
+    last = human_date(talk.last_reminded_on) if talk.last_reminded_on else None
+    return notice(
+        school_name=school.mail_from_name or school.name,
+        to=(to,),
+        subject=f"Chasing has stopped for {name}: please talk to them",
+        paragraphs=[
+            f"{name} has had {talk.reminders_sent} reminders about {talk.item}, "
+            + (f"the last on {last}, " if last else "")
+            + "and it is still not done. The bot will not remind them about it again.",
+            "Please talk to them about it. " + _WHAT_TO_DO.get(talk.kind, ""),
+        ],
+        facts=[("Who", name), ("What", talk.item), ("Was due", human_date(talk.due_on)),
+               ("Reminders sent", str(talk.reminders_sent))],
+        small="You are told this once for each item; it also stays on the compliance dashboard "
+        "under \"Needs a conversation\" until it is done.",
+    )
+
+
+def queue_chasing_stopped(
+    session: Session, school: SchoolConfig, today: date, now: datetime, *, write: bool
+) -> int:
+    """Queue one "chasing has stopped" message per newly capped duty; returns how many.
+
+    A duty counts from the reminder day after its last reminder, so the owner has that day to
+    act; the message goes to their active line manager, else the headteacher (never to the
+    owner; the chair of governors when the owner is the head).
+    """
+    people = {
+        row[0]: Recipient(*row)
+        for row in session.execute(
+            select(Person.id, Person.email, Person.display_name, Person.given_name,
+                   Person.manager_id, Person.start_date)
+            .where(Person.school_id == school.id, Person.active.is_(True))
+        )
+    }
+    told = set(session.scalars(
+        select(Duty.id).where(Duty.school_id == school.id, Duty.chasing_stopped_on.is_not(None))
+    ))
+    by_email = {p.email: p for p in people.values()}
+    drafts: list[tuple[str, EmailDraft]] = []
+    duty_of: dict[str, int] = {}
+    for talk in needs_conversation(session, school, today):
+        if talk.duty_id in told or (talk.last_reminded_on or today) >= today:
+            continue
+        person = by_email.get(talk.person_email)
+        if person is None:
+            continue
+        to = chasing_stopped_to(person, people, school.headteacher, school.chair_of_governors)
+        if to is None:
+            continue
+        key = chasing_stopped_key(school.id, talk.duty_id)
+        drafts.append((key, _draft(school, to, talk)))
+        duty_of[key] = talk.duty_id
+    if not write or not drafts:
+        return len(drafts)
+    added = enqueue_emails(session, school_id=school.id, purpose="chasing_stopped", items=drafts,
+                           not_before=send_after(school, today, now))
+    ids = [duty_of[key] for key, _ in drafts]  # already queued before (a retried sweep): mark too
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(Duty).where(Duty.id.in_(ids[start:start + 500])).values(chasing_stopped_on=today)
+        )
+    return len(added)
+
+
+def chasing_stopped_step(run: StepContext) -> dict[str, int]:
+    """The sweep step: on reminder days, tell managers about newly capped duties."""
+    if not is_reminder_day(run.school, run.today):
+        return {}
+    return {"chasing_stopped": queue_chasing_stopped(
+        run.session, run.school, run.today, run.now, write=run.write
+    )}
