@@ -22,6 +22,7 @@ from bot.core.context import AppContext
 from bot.core.models import Attestation, Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
 from bot.core.settings import DEMO_HOME, Settings
 from bot.core.waiting import Waiting, pending_summary
+from bot.demo.documents import DEMO_DOCUMENTS
 from bot.demo.school import (
     DOMAIN,
     DemoPerson,
@@ -264,6 +265,8 @@ def build_demo(
         (home / "policies").mkdir(exist_ok=True)
         for doc in POLICY_SOURCE.glob("*.md"):
             shutil.copy(doc, home / "policies" / doc.name)
+        for name, make in DEMO_DOCUMENTS.items():  # a Word and a PDF policy, as schools have
+            (home / "policies" / name).write_bytes(make())
         people = demo_people(rng, real_today)
         # everyone starts the autumn in post; the leaver leaves part-way (see _seed_history)
         write_directory(home / "directory.csv", [replace(p, active=True) for p in people])

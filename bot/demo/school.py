@@ -336,6 +336,10 @@ def write_directory(path: Path, people: list[DemoPerson]) -> None:
             )
 
 
+# the demo's Word and PDF policies (bot/demo/documents.py); the rest are Markdown
+DOCUMENT_SUFFIX = {"staff-code-of-conduct": ".docx", "mobile-phones": ".pdf"}
+
+
 def school_config(
     people: list[DemoPerson], today: date, online_safety_version: str
 ) -> dict[str, Any]:
@@ -364,7 +368,7 @@ def school_config(
             "id": pid,
             "title": title,
             "version": version,
-            "document": f"policies/{pid}.md",
+            "document": f"policies/{pid}{DOCUMENT_SUFFIX.get(pid, '.md')}",
             "published": published,
             "approving_body": body,
             "review_cycle_months": 12,

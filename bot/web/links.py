@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.delivery import AdminAlerts
+from bot.core.documents import show_document
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
@@ -31,6 +32,7 @@ __all__ = [
     "TEXT_TYPES",
     "closed_duty_page",
     "deliver_soon",
+    "document_context",
     "document_text",
     "expired_link_page",
     "fresh_link_page",
@@ -124,6 +126,20 @@ def document_text(version: PolicyVersion) -> str | None:
     return None
 
 
+def document_context(version: PolicyVersion, token: str = "", purpose: str = "") -> dict[str, Any]:
+    """What the document partial needs: the document shown as written, its page images and
+    the download of the exact file (behind the link's token, or the signed-in session)."""
+    query = f"?t={token}&p={purpose}" if token else ""
+    size = len(version.document)
+    return {
+        "shown": show_document(version.document_name, version.document, version.sha256),
+        "doc_query": query,
+        "download_url": f"/documents/{version.id}{query}{'&' if query else '?'}download=1",
+        "document_size": f"{max(1, round(size / 1024))} KB" if size < 1024 * 1024
+        else f"{size / (1024 * 1024):.1f} MB",
+    }
+
+
 def link_page_context(
     person: Person, duty: Duty, version: PolicyVersion, policy: Policy, token: str, today: date
 ) -> dict[str, Any]:
@@ -135,6 +151,7 @@ def link_page_context(
         "policy": policy,
         "token": token,
         "document_text": document_text(version),
+        **document_context(version, token, "aup" if duty.kind == "sign_aup" else "ack"),
         "due_text": human_date(duty.due_on),
         "overdue": duty.due_on < today,
     }

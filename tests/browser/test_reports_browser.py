@@ -126,3 +126,46 @@ def test_report_form_end_to_end(
             assert dialogs == []  # the script tag stayed text
     finally:
         env.context.store.dispose()
+
+
+@pytest.mark.browser
+def test_anonymous_report_from_the_home_page(
+    page: Any, live_server: Any, school: SchoolBuilder, artifacts: Path
+) -> None:
+    """A visitor with no account: home page -> "Report a concern" -> anonymous report; the
+    report is in the database (read over a fresh connection) when the page says received."""
+    from sqlalchemy import create_engine
+
+    from bot.core.models import Report
+
+    env = make_env(school)
+    try:
+        with live_server(create_app(env.context.settings, env.context)) as server:
+            page.goto(server.url + "/")
+            page.locator("main").get_by_role("link", name="Report a concern").click()
+            page.wait_for_url(server.url + "/report")
+            assert page.locator("h1").inner_text() == "Report a concern or a breach"
+            assert "Oak Test School" in page.locator(".lead").first.inner_text()
+            page.get_by_label("Mobile device misuse").check()
+            page.get_by_label("Pupil", exact=True).check()
+            page.get_by_label("What happened?").fill("A phone was used in the toilets.")
+            page.get_by_label("When did it happen?").fill("This morning")
+            page.get_by_role("checkbox", name="Report anonymously").check()
+            page.get_by_role("button", name="Send the report").click()
+            page.wait_for_selector("#reference")
+            reference = page.locator("#reference").inner_text().strip()
+            assert "Report received" in page.content()
+            engine = create_engine(str(env.context.store.engine.url))
+            try:
+                with engine.connect() as conn:
+                    row = conn.execute(
+                        select(Report.reporter_name, Report.anonymous, Report.school_id).where(
+                            Report.reference == reference
+                        )
+                    ).one()
+            finally:
+                engine.dispose()
+            assert tuple(row) == (None, True, "oak")
+            page.screenshot(path=str(artifacts / "report-anonymous-home.png"), full_page=True)
+    finally:
+        env.context.store.dispose()

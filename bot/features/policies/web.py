@@ -10,8 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
+from bot.core.documents import DocumentError, pdf_page_png
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
@@ -33,6 +35,7 @@ from bot.features.policies.rules import (
 )
 from bot.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
 from bot.web.links import (
+    document_context,
     link_claims,
     link_page_context,
     open_link_duty,
@@ -242,22 +245,32 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
     )
 
 
-@router.get("/documents/{version_id}", include_in_schema=False)
-def document(request: Request, version_id: int, t: str | None = None, p: str = "ack") -> Response:
-    """A policy document, for a signed-in person of the school or a valid link for it."""
+def _readable(
+    request: Request, session: Session, version_id: int, t: str | None, p: str
+) -> PolicyVersion:
+    """The version, if a signed-in person of its school or a valid link for it asks (403)."""
     user = current_user(request)
+    version = session.get(PolicyVersion, version_id)
+    if version is None:
+        raise HTTPException(404, "There is no such document.")
+    allowed = user is not None and user.school_id == version.school_id
+    if not allowed and t and p in ("ack", "aup"):
+        try:
+            allowed = link_claims(request, p, t).version_id == version_id
+        except (LinkExpiredError, LinkInvalidError):
+            allowed = False
+    if not allowed:
+        raise HTTPException(403, "Please use the link in your email, or sign in.")
+    return version
+
+
+@router.get("/documents/{version_id}", include_in_schema=False)
+def document(
+    request: Request, version_id: int, t: str | None = None, p: str = "ack", download: bool = False
+) -> Response:
+    """The exact file of a policy version (the one its SHA-256 names), to open or download."""
     with ctx(request).store.session() as session:
-        version = session.get(PolicyVersion, version_id)
-        if version is None:
-            raise HTTPException(404, "There is no such document.")
-        allowed = user is not None and user.school_id == version.school_id
-        if not allowed and t and p in ("ack", "aup"):
-            try:
-                allowed = link_claims(request, p, t).version_id == version_id
-            except (LinkExpiredError, LinkInvalidError):
-                allowed = False
-        if not allowed:
-            raise HTTPException(403, "Please use the link in your email, or sign in.")
+        version = _readable(request, session, version_id, t, p)
         name = version.document_name
         kind = {
             ".pdf": "application/pdf",
@@ -265,10 +278,53 @@ def document(request: Request, version_id: int, t: str | None = None, p: str = "
             ".md": "text/plain; charset=utf-8",
             ".txt": "text/plain; charset=utf-8",
         }.get("." + name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
-        disposition = "inline" if kind.startswith(("application/pdf", "text/")) else "attachment"
+        inline = kind.startswith(("application/pdf", "text/")) and not download
         safe = "".join(c for c in name if c.isalnum() or c in "._-") or "document"
         return Response(
             version.document,
             media_type=kind,
-            headers={"Content-Disposition": f'{disposition}; filename="{safe}"'},
+            headers={
+                "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{safe}"'
+            },
+        )
+
+
+@router.get("/documents/{version_id}/pages/{number}.png", include_in_schema=False)
+def document_page(
+    request: Request, version_id: int, number: int, t: str | None = None, p: str = "ack"
+) -> Response:
+    """One page of a PDF policy as an image (drawn on the server; cached by the file's hash)."""
+    with ctx(request).store.session() as session:
+        version = _readable(request, session, version_id, t, p)
+        data, sha256, name = version.document, version.sha256, version.document_name
+    if not name.lower().endswith(".pdf"):
+        raise HTTPException(404, "This document has no pages to show as images.")
+    try:
+        png = pdf_page_png(data, sha256, number)
+    except DocumentError as exc:
+        raise HTTPException(404, f"This page cannot be shown: {exc}.") from None
+    return Response(
+        png,
+        media_type="image/png",
+        # the same file hash always draws the same page; private: it sits behind a link
+        headers={"Cache-Control": "private, max-age=86400", "ETag": f'"{sha256}-{number}"'},
+    )
+
+
+@router.get("/documents/{version_id}/read", include_in_schema=False)
+def document_read(request: Request, version_id: int) -> Response:
+    """A policy version shown as the school wrote it, for a signed-in person of the school."""
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401, "Please sign in to read the school's policies.")
+    with ctx(request).store.session() as session:
+        version = _readable(request, session, version_id, None, "")
+        policy = session.get(Policy, version.policy_id)
+        assert policy is not None
+        back = (f"/policies/{policy.key}", "Policy register") if user.role_names & READ_ROLES \
+            else ("/me", "My tasks")
+        return render(
+            request,
+            "document_read.html",
+            {"policy": policy, "version": version, "back": back, **document_context(version)},
         )

@@ -1,6 +1,7 @@
-"""The report form: for a signed-in person (``/report``) and behind a school's public link
-(``/report/<school>/<token>``, no account needed). Rate limited; a report is committed before
-the page says "received", and alerts carry no contents.
+"""The report form: the site's own ``/report`` (signed in, or the school's public form with
+no account: the single school, or a choice of schools), ``/report/<school>`` and the school's
+public link for posters (``/report/<school>/<token>``). Rate limited; a report is committed
+before the page says "received", and alerts carry no contents.
 """
 
 from __future__ import annotations
@@ -223,10 +224,23 @@ def _signed_in_reporter(request: Request) -> Person:
     return user
 
 
+def _open_schools(request: Request) -> list[SchoolConfig]:
+    """The schools whose public form is switched on (``reports: public_link``)."""
+    return [s for s in ctx(request).config.schools if s.reports.public_link]
+
+
 @router.get("/report", include_in_schema=False)
 def report_form(request: Request) -> Response:
-    """The form for a signed-in person."""
-    user = _signed_in_reporter(request)
+    """The form: the signed-in person's school, else the public form (no account needed)."""
+    user = current_user(request)
+    if user is None:
+        schools = _open_schools(request)
+        if len(schools) == 1:
+            return _form_page(request, schools[0], f"/report/{schools[0].id}", signed_in=None)
+        if schools:
+            return render(request, "report_choose.html", {"schools": schools})
+        _signed_in_reporter(request)  # no public form anywhere: sign in (401)
+    assert user is not None
     school = school_for(request, user.school_id)
     if school is None:
         raise HTTPException(404, "Your school is not set up for reports.")
@@ -241,6 +255,35 @@ async def report_submit(request: Request, background: BackgroundTasks) -> Respon
     if school is None:
         raise HTTPException(404, "Your school is not set up for reports.")
     return await _receive(request, background, school, "/report", user, f"user:{user.id}")
+
+
+def _open_school(request: Request, school_id: str) -> SchoolConfig:
+    school = school_for(request, school_id)
+    if school is None or not school.reports.public_link:
+        raise HTTPException(
+            404,
+            "This school does not take reports here without an account. Please sign in, or "
+            "ask the school office how to report a concern.",
+        )
+    return school
+
+
+@router.get("/report/{school_id}", include_in_schema=False)
+def open_report_form(request: Request, school_id: str) -> Response:
+    """The school's public form on the site itself (no account needed)."""
+    school = _open_school(request, school_id)
+    return _form_page(request, school, f"/report/{school_id}", signed_in=None)
+
+
+@router.post("/report/{school_id}", include_in_schema=False)
+async def open_report_submit(
+    request: Request, background: BackgroundTasks, school_id: str
+) -> Response:
+    """Receive a report through the site's public form (rate limited per IP address, shared
+    with the school's public link)."""
+    school = _open_school(request, school_id)
+    key = f"ip:{client_ip(request) or 'unknown'}"
+    return await _receive(request, background, school, f"/report/{school_id}", None, key)
 
 
 def _public_school(request: Request, school_id: str, token: str) -> SchoolConfig:

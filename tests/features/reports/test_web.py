@@ -44,8 +44,10 @@ ABOUT_HEAD = (401, 403, 403, 200, 200, 404, 200)  # a report about the head
 NORMAL_POST = (401, 403, 403, 303, 303, 303, 404)
 ABOUT_HEAD_POST = (401, 403, 403, 303, 303, 404, 303)
 MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
-    ("GET", "/report", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("GET", "/report", None, (200,) * 7),  # anonymous: the school's public form
     ("GET", "{public}", None, (200,) * 7),
+    ("GET", "/report/oak", None, (200,) * 7),
+    ("GET", "/report/elm", None, (404,) * 7),
     ("GET", "/report/oak/forged-token", None, (404,) * 7),
     ("GET", "/report/elm/{token}", None, (404,) * 7),
     ("GET", "/reports", None, ANY_LEADER),

@@ -1,0 +1,181 @@
+"""Policy documents shown as the school wrote them: Markdown rendered by markdown-it-py, Word
+(.docx) converted by mammoth, plain text as paragraphs, all sanitised by nh3; PDF pages drawn
+as PNG images by pypdfium2. Results are cached by the document's SHA-256."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Literal
+
+import mammoth
+import nh3
+import pypdfium2
+from markdown_it import MarkdownIt
+
+__all__ = [
+    "DocumentError",
+    "ShownDocument",
+    "pdf_page_png",
+    "sanitise",
+    "show_document",
+]
+
+# what a policy needs: structure and emphasis, links, tables, images a Word file embeds
+TAGS = {
+    "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "strong", "em",
+    "b", "i", "u", "s", "del", "sup", "sub", "blockquote", "code", "pre", "a", "img",
+    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "dl", "dt", "dd",
+}
+ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt"}, "th": {"colspan", "rowspan"},
+              "td": {"colspan", "rowspan"}, "ol": {"start"}}
+PAGE_WIDTH = 1000  # pixels: sharp on a laptop, scaled down by CSS on a phone
+MAX_PAGES = 60  # a longer PDF is offered as a download only
+_CACHE_SIZE = 32
+_PDFIUM = threading.Lock()  # pdfium is not thread-safe; FastAPI runs sync routes in threads
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+class DocumentError(ValueError):
+    """A document (or one of its pages) cannot be shown; the download still works."""
+
+
+@dataclass(frozen=True)
+class ShownDocument:
+    """How a document appears on a page: sanitised HTML, or PDF pages, or neither."""
+
+    kind: Literal["html", "pdf", "none"]
+    html: str = ""
+    pages: tuple[str, ...] = field(default_factory=tuple)  # PDF: the text of each page
+    heights: tuple[int, ...] = field(default_factory=tuple)  # PDF: each page's image height
+    problem: str = ""  # why it is not shown in the page (the download link always is)
+
+
+def _attribute(element: str, attribute: str, value: str) -> str | None:
+    """Keep only inline images (``data:image/``) and ordinary links."""
+    if element == "img" and attribute == "src":
+        return value if value.startswith("data:image/") else None
+    if element == "a" and attribute == "href":
+        return None if value.lower().startswith("data:") else value
+    return value
+
+
+def _demote(markup: str) -> str:
+    """One level down (h1 -> h2): the page's own h1 is the policy's title."""
+    return re.sub(r"<(/?)h([1-6])>", lambda m: f"<{m[1]}h{min(int(m[2]) + 1, 6)}>", markup)
+
+
+def sanitise(markup: str) -> str:
+    """Only the tags and attributes a document needs; scripts, styles and events removed."""
+    cleaned = nh3.clean(
+        markup,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "data"},
+        attribute_filter=_attribute,
+        link_rel="noopener noreferrer nofollow",
+    )
+    cleaned = re.sub(r"<img(?![^>]*\bsrc=)[^>]*>", "", cleaned)  # nothing left to show
+    cleaned = re.sub(r"<img(?![^>]*\balt=)", '<img alt=""', cleaned)  # decorative unless described
+    return _demote(cleaned)
+
+
+def _text_html(text: str) -> str:
+    """Plain text: paragraphs at blank lines, single line breaks joined (no split sentences)."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
+    return "".join(f"<p>{html.escape(' '.join(p.split()))}</p>" for p in paragraphs)
+
+
+def _pdf_pages(data: bytes) -> ShownDocument:
+    with _PDFIUM:
+        try:
+            pdf = pypdfium2.PdfDocument(data)
+        except pypdfium2.PdfiumError:
+            raise DocumentError("the PDF could not be read") from None
+        try:
+            if len(pdf) > MAX_PAGES:
+                raise DocumentError(f"it has {len(pdf)} pages; up to {MAX_PAGES} are shown here")
+            texts, heights = [], []
+            for index in range(len(pdf)):
+                page = pdf[index]
+                texts.append(" ".join(page.get_textpage().get_text_range().split()))
+                heights.append(round(page.get_height() * PAGE_WIDTH / page.get_width()))
+            return ShownDocument("pdf", pages=tuple(texts), heights=tuple(heights))
+        finally:
+            pdf.close()
+
+
+def _convert(name: str, data: bytes) -> ShownDocument:
+    suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    try:
+        if suffix == "md":
+            source = data.decode("utf-8", errors="replace")
+            return ShownDocument("html", sanitise(_MARKDOWN.render(source)))
+        if suffix == "txt":
+            return ShownDocument("html", _text_html(data.decode("utf-8", errors="replace")))
+        if suffix == "docx":
+            result = mammoth.convert_to_html(io.BytesIO(data))
+            return ShownDocument("html", sanitise(result.value))
+        if suffix == "pdf":
+            return _pdf_pages(data)
+    except DocumentError as exc:
+        return ShownDocument("none", problem=str(exc))
+    except Exception:  # a damaged Word file: say so and offer the download
+        return ShownDocument("none", problem="it could not be read")
+    return ShownDocument("none", problem="this kind of file cannot be shown in a page")
+
+
+_shown: OrderedDict[str, ShownDocument] = OrderedDict()
+_shown_lock = threading.Lock()
+
+
+def show_document(name: str, data: bytes, sha256: str) -> ShownDocument:
+    """The document ready for a page (cached by its SHA-256 and kind)."""
+    key = f"{sha256}:{name.lower().rsplit('.', 1)[-1]}"
+    with _shown_lock:
+        if key in _shown:
+            _shown.move_to_end(key)
+            return _shown[key]
+    shown = _convert(name, data)
+    with _shown_lock:
+        _shown[key] = shown
+        while len(_shown) > _CACHE_SIZE:
+            _shown.popitem(last=False)
+    return shown
+
+
+_pngs: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+
+
+def pdf_page_png(data: bytes, sha256: str, number: int) -> bytes:
+    """Page ``number`` (from 1) of a PDF as a PNG, ``PAGE_WIDTH`` wide (cached by hash, page)."""
+    key = (sha256, number)
+    with _shown_lock:
+        if key in _pngs:
+            _pngs.move_to_end(key)
+            return _pngs[key]
+    with _PDFIUM:
+        try:
+            pdf = pypdfium2.PdfDocument(data)
+        except pypdfium2.PdfiumError:
+            raise DocumentError("the PDF could not be read") from None
+        try:
+            if not 1 <= number <= min(len(pdf), MAX_PAGES):
+                raise DocumentError(f"there is no page {number}")
+            page = pdf[number - 1]
+            bitmap = page.render(scale=PAGE_WIDTH / page.get_width())
+            image = bitmap.to_pil()
+            out = io.BytesIO()
+            image.save(out, format="PNG", optimize=True)
+        finally:
+            pdf.close()
+    png = out.getvalue()
+    with _shown_lock:
+        _pngs[key] = png
+        while len(_pngs) > _CACHE_SIZE * 4:
+            _pngs.popitem(last=False)
+    return png

@@ -1,0 +1,126 @@
+"""The demo school's Word and PDF policies, written for this project and generated the same,
+byte for byte, every time (python-docx and reportlab), so their SHA-256 never drifts."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+
+__all__ = ["DEMO_DOCUMENTS", "code_of_conduct_docx", "mobile_phones_pdf"]
+
+FIXED = datetime(2026, 9, 1, 9, 0)  # the documents' own date, not the build's
+NOTE = "Sample document written for the compliance-bot demo. Oakfield Primary School is fictional."
+
+CONDUCT = [
+    ("h", "1. Professional boundaries"),
+    ("p", "Staff keep professional boundaries with pupils and families, online and offline. "
+          "Contact with pupils and parents uses school accounts and school devices only."),
+    ("h", "2. What every member of staff does"),
+    ("li", "Declares to the headteacher any relationship that could compromise those boundaries."),
+    ("li", "Raises a concern about a colleague's conduct the same day, with the headteacher or "
+           "the Designated Safeguarding Lead."),
+    ("li", "Does not give personal phone numbers or social media details to pupils."),
+    ("h", "3. Low-level concerns"),
+    ("p", "Low-level concerns are recorded and reviewed by the headteacher each half term, so "
+          "that a pattern is noticed early."),
+    ("h", "4. Review"),
+    ("p", "Governors review this code every year."),
+]
+
+PHONES = [
+    ("h", "Staff"),
+    ("p", "Personal phones stay in lockers or the staff room during lessons. Photographs of "
+          "pupils are taken only on the school's own devices and uploaded to the school system "
+          "within a week."),
+    ("li", "Exceptions (for example a medical need) are agreed with the headteacher."),
+    ("li", "Every exception is recorded in the decisions register."),
+    ("h", "Visitors"),
+    ("p", "Visitors are asked at reception not to use their phones where children are present."),
+    ("h", "Breaches"),
+    ("p", "Anyone who sees this policy broken reports it through the concern form or to the "
+          "Designated Safeguarding Lead."),
+]
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same archive with every entry dated FIXED (zip entries carry the build's time)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(
+        out, "w", zipfile.ZIP_DEFLATED
+    ) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
+
+
+def code_of_conduct_docx() -> bytes:
+    """The Staff Code of Conduct as a Word document (headings, a bulleted list)."""
+    from docx import Document
+
+    doc = Document()
+    props = doc.core_properties
+    props.author = "Oakfield Primary School"
+    props.title = "Staff Code of Conduct"
+    props.created = props.modified = props.last_printed = FIXED
+    props.revision = 1
+    doc.add_heading("Oakfield Primary School — Staff Code of Conduct", level=1)
+    doc.add_paragraph().add_run(NOTE).italic = True
+    doc.add_paragraph("Version 2026.1 · Approved by the Full Governing Body")
+    for kind, text in CONDUCT:
+        if kind == "h":
+            doc.add_heading(text, level=2)
+        elif kind == "li":
+            doc.add_paragraph(text, style="List Bullet")
+        else:
+            doc.add_paragraph(text)
+    out = io.BytesIO()
+    doc.save(out)
+    return _fixed_zip(out.getvalue())
+
+
+def mobile_phones_pdf() -> bytes:
+    """The Mobile Phones and Personal Devices Policy as a two-page PDF."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate
+
+    styles = getSampleStyleSheet()
+    out = io.BytesIO()
+    pdf = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        title="Mobile Phones and Personal Devices Policy",
+        author="Oakfield Primary School",
+        invariant=1,  # no creation date or random id: the same bytes every time
+    )
+    story = [
+        Paragraph("Oakfield Primary School — Mobile Phones and Personal Devices", styles["Title"]),
+        Paragraph(f"<i>{NOTE}</i>", styles["Normal"]),
+        Paragraph("Version 2026.1 · Approved by the Resources Committee", styles["Normal"]),
+    ]
+    items: list[str] = []
+    for kind, text in PHONES:
+        if kind != "li" and items:
+            story.append(ListFlowable([ListItem(Paragraph(t, styles["Normal"])) for t in items],
+                                      bulletType="bullet"))
+            items = []
+        if kind == "h":
+            if text == "Breaches":
+                story.append(PageBreak())
+            story.append(Paragraph(text, styles["Heading2"]))
+        elif kind == "li":
+            items.append(text)
+        else:
+            story.append(Paragraph(text, styles["Normal"]))
+    pdf.build(story)
+    return out.getvalue()
+
+
+# the file name in the demo's policies/ folder -> how it is made
+DEMO_DOCUMENTS = {
+    "staff-code-of-conduct.docx": code_of_conduct_docx,
+    "mobile-phones.pdf": mobile_phones_pdf,
+}
