@@ -30,7 +30,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("bot.web")
-FRAMES = 8  # the innermost code locations kept in the log line
+FRAMES = 6  # the innermost code locations of ours kept in the log line
+OURS = tuple(str(Path(__file__).resolve().parents[2] / top) for top in
+             ("bot", "connectors", "schedules"))
 
 
 def describe(exc: BaseException) -> str:
@@ -42,7 +44,10 @@ def describe(exc: BaseException) -> str:
         seen.add(id(current))
         types.append(f"{type(current).__module__}.{type(current).__qualname__}")
         current = current.__cause__ or current.__context__
-    frames = traceback.extract_tb(exc.__traceback__)[-FRAMES:]
+    frames = traceback.extract_tb(exc.__traceback__)
+    # our own code says where it went wrong; the library's innermost frame says how
+    ours = [f for f in frames if f.filename.startswith(OURS)][-FRAMES:]
+    frames = ours + [f for f in frames[-1:] if f not in ours]
     where = " > ".join(
         f"{'/'.join(Path(f.filename).parts[-2:])}:{f.lineno} {f.name}" for f in frames
     )
