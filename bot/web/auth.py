@@ -62,8 +62,10 @@ def home(request: Request) -> Response:
 
 def _oauth(request: Request) -> Any:
     """The authlib client for the configured OpenID Connect issuer."""
+    import authlib.deprecate  # installs an "always" filter of its own, so before ours
+
     with warnings.catch_warnings():  # authlib announces its move to httpx2 on import
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
         from authlib.integrations.starlette_client import OAuth
 
     settings = ctx(request).settings
