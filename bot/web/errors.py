@@ -44,10 +44,10 @@ def describe(exc: BaseException) -> str:
         seen.add(id(current))
         types.append(f"{type(current).__module__}.{type(current).__qualname__}")
         current = current.__cause__ or current.__context__
-    frames = traceback.extract_tb(exc.__traceback__)
+    stack = traceback.extract_tb(exc.__traceback__)
     # our own code says where it went wrong; the library's innermost frame says how
-    ours = [f for f in frames if f.filename.startswith(OURS)][-FRAMES:]
-    frames = ours + [f for f in frames[-1:] if f not in ours]
+    ours = [f for f in stack if f.filename.startswith(OURS)][-FRAMES:]
+    frames = ours + [f for f in stack[-1:] if f not in ours]
     where = " > ".join(
         f"{'/'.join(Path(f.filename).parts[-2:])}:{f.lineno} {f.name}" for f in frames
     )
