@@ -76,7 +76,7 @@ def _lock_engine(db_url: str) -> Engine:
         "options": f"-c statement_timeout={LOCK_CHECK_TIMEOUT_MS}",
         "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
         "keepalives_count": 3, "tcp_user_timeout": 30_000,
-    })
+    }, hide_parameters=True)
 
 
 class SchedulerLock:

@@ -102,6 +102,7 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool) -> None:
     import uvicorn
 
     from bot.web.app import create_app
+    from bot.web.errors import server_config
 
     web = create_app(settings)
     runner = None
@@ -114,7 +115,7 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool) -> None:
             err.print(f"[yellow]note:[/] {exc}; serving the web UI only.")
     console.print(f"Serving on http://{host}:{port} — Ctrl-C to stop.")
     try:
-        uvicorn.run(web, host=host, port=port, log_level="warning")
+        uvicorn.Server(server_config(web, host, port)).run()
     finally:
         if runner is not None:
             runner.shutdown()
@@ -133,9 +134,13 @@ def run(
     """Start the web app and the (single) scheduler process."""
     import logging
 
+    from bot.web.errors import scrub_root_logging
+
     ctx = context()
+    scrub_root_logging()  # a job's traceback is logged as types and places, never its text
     for name in ("bot", "schedules"):  # long-running processes say what their jobs did
         logging.getLogger(name).setLevel(logging.INFO)
+    ctx.settings.signing_key()  # refuse to start with a key that is too short
     where(ctx)
     _ = ctx.config, ctx.store
     if scheduler_only:

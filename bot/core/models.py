@@ -130,6 +130,8 @@ class Person(Base):
     missing_since: Mapped[date | None] = mapped_column(Date)
     has_account: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(20), default="directory")
+    # raised by signing out: every sign-in cookie carrying an older number stops working
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

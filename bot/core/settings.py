@@ -28,11 +28,18 @@ __all__ = [
     "M365Settings",
     "Settings",
     "SettingsError",
+    "describe_invalid",
     "load_settings",
 ]
 
 DEFAULT_HOME = Path(".compliance-bot")
 DEMO_HOME = Path(".compliance-bot-demo")
+MIN_KEY_BYTES = 32  # a session cookie or emailed link signed with less can be forged
+SHORT_KEY = (
+    f"is shorter than {MIN_KEY_BYTES} bytes, so signed links and sign-in cookies could be "
+    "forged; unset it to have one generated, or set a long random value, e.g. the output of "
+    "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`"
+)
 
 
 class SettingsError(Exception):
@@ -134,6 +141,14 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # an empty COMPLIANCE_BOT_SECRET_KEY= is a mistake, never "no key": refuse it too
+        if value is not None and len(value.get_secret_value().encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"the secret key {SHORT_KEY}")
+        return value
+
     # ---- derived locations -------------------------------------------------------------
     @property
     def config_path(self) -> Path:
@@ -161,12 +176,16 @@ class Settings(BaseSettings):
         return self.local.directory_file or self.home / "directory.csv"
 
     def signing_key(self) -> str:
-        """The key for signed links and CSRF; generated once and kept beside the database."""
+        """The key for signed links, sessions and CSRF; generated once and kept beside the
+        database. Raises SettingsError when the key is shorter than 32 bytes."""
         if self.secret_key is not None:
-            return self.secret_key.get_secret_value()
+            key = self.secret_key.get_secret_value()
+            if len(key.encode()) < MIN_KEY_BYTES:
+                raise SettingsError(f"COMPLIANCE_BOT_SECRET_KEY {SHORT_KEY}")
+            return key
         key_file = self.home / "secret.key"
         if key_file.exists():
-            return key_file.read_text(encoding="utf-8").strip()
+            return _checked_key_file(key_file)
         self.home.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         tmp = key_file.with_name(f".secret.key.{os.getpid()}")
@@ -179,11 +198,25 @@ class Settings(BaseSettings):
             pass
         finally:
             os.unlink(tmp)
-        return key_file.read_text(encoding="utf-8").strip()
+        return _checked_key_file(key_file)
+
+
+def _checked_key_file(key_file: Path) -> str:
+    """The key kept in ``key_file``; SettingsError if it is too short to be safe."""
+    key = key_file.read_text(encoding="utf-8").strip()
+    if len(key.encode()) < MIN_KEY_BYTES:
+        raise SettingsError(
+            f"{key_file}: the secret key in this file {SHORT_KEY} (delete the file to have a "
+            "new one generated; links already emailed will stop working)"
+        )
+    return key
 
 
 def default_home(cwd: Path | None = None) -> Path:
-    """``./.compliance-bot`` if present, else the demo's ``./.compliance-bot-demo`` if present."""
+    """``./.compliance-bot`` if present, else the demo's ``./.compliance-bot-demo`` if present.
+
+    The folder only says where the data lives: demo mode (password-free sign-in) is never
+    switched on by a folder's name, only by ``compliance-bot demo`` or COMPLIANCE_BOT_DEMO."""
     base = cwd or Path.cwd()
     if (base / DEFAULT_HOME).exists():
         return DEFAULT_HOME
@@ -208,20 +241,24 @@ def _not_json(message: str) -> str:
     )
 
 
+def describe_invalid(exc: ValidationError) -> str:
+    """One line naming the first invalid setting's variable and what is wrong with it."""
+    first = exc.errors()[0]
+    where = "__".join(str(p) for p in first["loc"]).upper()
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"COMPLIANCE_BOT_{where}: {message}"
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment and ``.env``; raise SettingsError with a clear line."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = "__".join(str(p) for p in first["loc"]).upper()
-        raise SettingsError(f"COMPLIANCE_BOT_{where}: {first['msg']}") from None
+        raise SettingsError(describe_invalid(exc)) from None
     except SourceError as exc:  # a value that must be JSON is not (e.g. ROLE_GROUPS)
         raise SettingsError(_not_json(str(exc))) from None
     if "home" not in settings.model_fields_set:
         home = default_home()
         if home != settings.home:
             settings = settings.model_copy(update={"home": home})
-    if settings.home == DEMO_HOME or settings.home.name == DEMO_HOME.name:
-        settings = settings.model_copy(update={"demo": True})
     return settings

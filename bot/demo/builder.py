@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from bot.core.clock import LONDON, last_school_day
 from bot.core.config import load_config
 from bot.core.context import AppContext
 from bot.core.models import Attestation, Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
-from bot.core.settings import DEMO_HOME, Settings
+from bot.core.settings import DEMO_HOME, Settings, SettingsError, describe_invalid
 from bot.core.waiting import Waiting, pending_summary
 from bot.demo.documents import DEMO_DOCUMENTS
 from bot.demo.school import (
@@ -39,9 +40,13 @@ POLICY_SOURCE = Path(__file__).parent / "data" / "policies"
 
 
 def demo_settings(base: Path | None = None, base_url: str | None = None) -> Settings:
-    """Settings pointing at the demo folder; links in its emails use ``base_url`` when given."""
+    """Settings pointing at the demo folder, with demo mode on (the only place it is switched
+    on besides an explicit COMPLIANCE_BOT_DEMO=true); links in its emails use ``base_url``."""
     home = (base or Path.cwd()) / DEMO_HOME
-    settings = Settings(home=home, demo=True, mail_from=f"compliance-bot@{DOMAIN}")
+    try:
+        settings = Settings(home=home, demo=True, mail_from=f"compliance-bot@{DOMAIN}")
+    except ValidationError as exc:  # e.g. a too-short COMPLIANCE_BOT_SECRET_KEY in the shell
+        raise SettingsError(describe_invalid(exc)) from None
     return settings.model_copy(update={"base_url": base_url}) if base_url else settings
 
 

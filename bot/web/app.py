@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -27,6 +27,7 @@ from bot.features.training import web as training_web
 from bot.features.visitors import web as visitors_web
 from bot.web import auth, links
 from bot.web.deps import render, templates
+from bot.web.errors import ErrorReferenceMiddleware
 
 __all__ = ["create_app"]
 
@@ -101,6 +102,9 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         https_only=settings.base_url.startswith("https://"),
         max_age=8 * 3600,
     )
+    # outermost: whatever fails inside is logged with a reference and never re-raised to the
+    # server (which would log the exception's text: SQL parameters, report contents)
+    app.add_middleware(ErrorReferenceMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(StarletteHTTPException)
@@ -130,19 +134,6 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
                 "problems": problems,
             },
             status_code=422,
-        )
-
-    @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> Response:  # pragma: no cover - safety net
-        import logging
-
-        route = request.scope.get("route")
-        where = getattr(route, "path", "?")  # the route template: never the token in the URL
-        logging.getLogger("bot.web").error("unhandled %s on %s %s", type(exc).__name__,
-                                            request.method, where)
-        return HTMLResponse(
-            "<h1>Sorry, something went wrong</h1><p>It has been logged. Please try again.</p>",
-            status_code=500,
         )
 
     for router in ROUTERS:

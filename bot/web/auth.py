@@ -2,17 +2,54 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+import httpx
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.core import audit
 from bot.core.models import Person
 from bot.web.deps import check_csrf, ctx, current_user, render
 
+__all__ = ["router", "safe_next"]
+
 router = APIRouter()
+log = logging.getLogger(__name__)
+HOME = "/me"
+NOT_COMPLETED = (
+    "Signing in with your school account could not be completed. Please start again from the "
+    "sign-in page; if it keeps happening, tell whoever looks after this system at your school."
+)
+EXPIRED = (
+    "This sign-in had expired or was started in another browser or tab. Please start again "
+    "from the sign-in page."
+)
+DECLINED = (
+    "Your school account did not sign you in. If you cancelled, that is fine; otherwise please "
+    "try again, or ask the school office to check your account."
+)
+
+
+def safe_next(value: str | None) -> str:
+    """``value`` when it is a path on this site, else the person's own page.
+
+    Refuses absolute URLs, ``//host`` and ``/\\host`` (browsers read both as another site),
+    schemes, and control characters (browsers drop tabs and newlines, so ``/<tab>/host`` is
+    ``//host`` to them).
+    """
+    if not value or not value.startswith("/") or "\\" in value:
+        return HOME
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or value.startswith("//"):
+        return HOME
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return HOME
+    return value
 
 
 @router.get("/", include_in_schema=False)
@@ -25,7 +62,11 @@ def home(request: Request) -> Response:
 
 def _oauth(request: Request) -> Any:
     """The authlib client for the configured OpenID Connect issuer."""
-    from authlib.integrations.starlette_client import OAuth
+    import authlib.deprecate  # installs an "always" filter of its own, so before ours
+
+    with warnings.catch_warnings():  # authlib announces its move to httpx2 on import
+        warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+        from authlib.integrations.starlette_client import OAuth
 
     settings = ctx(request).settings
     oauth = OAuth()
@@ -64,9 +105,23 @@ async def signin(request: Request) -> Response:
             },
             status_code=503,
         )
-    return await _oauth(request).authorize_redirect(  # type: ignore[no-any-return]
-        request, f"{settings.base_url}/auth/callback"
-    )
+    request.session["next"] = safe_next(request.query_params.get("next"))
+    try:
+        return await _oauth(request).authorize_redirect(  # type: ignore[no-any-return]
+            request, f"{settings.base_url}/auth/callback"
+        )
+    except (httpx.HTTPError, ValueError, KeyError) as exc:  # the issuer's metadata
+        log.warning("sign-in: the sign-in service could not be reached (%s)", type(exc).__name__)
+        return render(
+            request,
+            "error.html",
+            {
+                "status": 503,
+                "message": "The school's sign-in service did not answer. Please try again in "
+                "a few minutes.",
+            },
+            status_code=503,
+        )
 
 
 @router.post("/signin", include_in_schema=False)
@@ -77,10 +132,10 @@ def signin_demo(
     check_csrf(request, csrf_token)
     if not ctx(request).settings.demo:
         raise HTTPException(404, "There is nothing at this address.")
-    return _start_session(request, email.strip().lower())
+    return _start_session(request, email.strip().lower(), request.query_params.get("next"))
 
 
-def _start_session(request: Request, email: str) -> Response:
+def _start_session(request: Request, email: str, next_path: str | None) -> Response:
     with ctx(request).store.transaction() as session:
         person = session.scalar(
             select(Person).where(Person.email == email, Person.active.is_(True))
@@ -88,7 +143,9 @@ def _start_session(request: Request, email: str) -> Response:
         if person is None:
             raise HTTPException(403, "Your account is not in the school's directory.")
         request.session.clear()
-        request.session.update({"user": person.email, "school": person.school_id})
+        request.session.update(
+            {"user": person.email, "school": person.school_id, "sv": person.session_version}
+        )
         audit.record(
             session,
             actor=person.email,
@@ -97,23 +154,59 @@ def _start_session(request: Request, email: str) -> Response:
             object_id=person.id,
             school_id=person.school_id,
         )
-    return RedirectResponse(request.query_params.get("next") or "/me", status_code=303)
+    return RedirectResponse(safe_next(next_path), status_code=303)
+
+
+async def _verified_claims(request: Request) -> dict[str, Any]:
+    """The identity the provider vouched for; HTTPException (4xx, plain words) otherwise."""
+    from authlib.common.errors import AuthlibBaseError
+    from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
+
+    if request.query_params.get("error"):  # the person cancelled, or the provider refused
+        log.info("sign-in: the provider declined")
+        raise HTTPException(403, DECLINED)
+    try:
+        token = await _oauth(request).authorize_access_token(request)
+    except MismatchingStateError:
+        raise HTTPException(400, EXPIRED) from None
+    except (OAuthError, AuthlibBaseError, httpx.HTTPError, ValueError, KeyError) as exc:
+        # the type only: a provider's description may quote the person's details
+        log.warning("sign-in: the callback failed (%s)", type(exc).__name__)
+        raise HTTPException(400, NOT_COMPLETED) from None
+    claims = token.get("userinfo") or {}
+    return dict(claims)
 
 
 @router.get("/auth/callback", include_in_schema=False)
 async def callback(request: Request) -> Response:
     """OIDC redirect target: the verified email must be a person in the directory."""
-    token = await _oauth(request).authorize_access_token(request)
-    claims = token.get("userinfo") or {}
+    next_path = request.session.pop("next", None)
+    claims = await _verified_claims(request)
     email = str(claims.get("email") or claims.get("preferred_username") or "").lower()
     if not email:
         raise HTTPException(403, "Your sign-in did not include an email address.")
-    return _start_session(request, email)
+    return _start_session(request, email, next_path)
 
 
 @router.post("/signout", include_in_schema=False)
 def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    """End the session."""
+    """End the session here and on the server: every cookie of this person stops working."""
     check_csrf(request, csrf_token)
+    person = current_user(request)
+    if person is not None:
+        with ctx(request).store.transaction() as session:
+            session.execute(
+                update(Person)
+                .where(Person.id == person.id)
+                .values(session_version=Person.session_version + 1)
+            )
+            audit.record(
+                session,
+                actor=person.email,
+                action="signed_out",
+                object_type="person",
+                object_id=person.id,
+                school_id=person.school_id,
+            )
     request.session.clear()
     return RedirectResponse("/", status_code=303)

@@ -46,15 +46,23 @@ def ctx(request: Request) -> AppContext:
 
 
 def current_user(request: Request) -> Person | None:
-    """The signed-in person (fresh from the store), or None."""
+    """The signed-in person (fresh from the store), or None.
+
+    The cookie must carry the person's current session number: signing out raises it, so a
+    cookie copied before sign-out no longer opens anything.
+    """
     email = request.session.get("user")
     school_id = request.session.get("school")
-    if not email or not school_id:
+    version = request.session.get("sv")
+    if not email or not school_id or not isinstance(version, int):
         return None
     with ctx(request).store.session() as session:
         person = session.scalar(
             select(Person).where(
-                Person.email == email, Person.school_id == school_id, Person.active.is_(True)
+                Person.email == email,
+                Person.school_id == school_id,
+                Person.active.is_(True),
+                Person.session_version == version,
             )
         )
         if person is not None:

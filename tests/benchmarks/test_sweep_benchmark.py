@@ -50,7 +50,7 @@ def _build(home: Path) -> AppContext:
     (home / "school.yaml").write_text(
         yaml.safe_dump({"organisation": {"name": "Bench"}, "schools": [school]}),
         encoding="utf-8")
-    return AppContext(Settings(home=home, secret_key="bench-secret-0123456789"))
+    return AppContext(Settings(home=home, secret_key="bench-secret-0123456789-abcdefghijklmn"))
 
 
 @pytest.mark.benchmark

@@ -101,7 +101,7 @@ class SchoolBuilder:
         """An AppContext for this school (local connector, .eml outbox)."""
         self.write()
         return AppContext(Settings(home=self.home, database_url=database_url,
-                                   secret_key="test-secret-key-0123456789", **settings))
+                                   secret_key="test-secret-key-0123456789-abcdefghij", **settings))
 
 
 def step_context(

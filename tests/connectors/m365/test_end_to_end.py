@@ -39,7 +39,8 @@ def _school(tmp_path: Path, sqlite_url: str) -> tuple[Settings, FakeGraph, Conne
                         audience={"roles": ["staff"]})
     home = builder.write()
     settings = m365_settings(home).model_copy(
-        update={"database_url": sqlite_url, "secret_key": SecretStr("test-secret-key-0123456789")}
+        update={"database_url": sqlite_url,
+                "secret_key": SecretStr("test-secret-key-0123456789-abcdefghij")}
     )
     clock = FakeClock()
     fake = FakeGraph(clock=clock)

@@ -403,7 +403,7 @@ def _trust(builder: SchoolBuilder, sqlite_url: str) -> Env:
             home=builder.home,
             database_url=sqlite_url,
             demo=True,
-            secret_key="test-secret-key-0123456789",
+            secret_key="test-secret-key-0123456789-abcdefghij",
         )
     )
     env = Env(ctx, create_app(ctx.settings, ctx))

@@ -96,7 +96,7 @@ def home(school: SchoolBuilder, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
     )
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "test-secret-key-0123456789")
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "test-secret-key-0123456789-abcdefghij")
     monkeypatch.setenv("COLUMNS", "200")  # Rich tables without folding
     return ctx
 

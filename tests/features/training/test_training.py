@@ -40,7 +40,7 @@ def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
     )
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "test-secret-key-0123456789")
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "test-secret-key-0123456789-abcdefghij")
     runner = CliRunner()
     first = runner.invoke(app, ["training", "import", str(export)])
     assert first.exit_code == 0, first.output

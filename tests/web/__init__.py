@@ -1,0 +1,1 @@
+"""Tests of the web shell: sign-in, sessions, errors and logs."""
