@@ -359,3 +359,31 @@ def test_an_altered_anchor_file_is_refused(database_url: str, school: SchoolBuil
         result = CliRunner().invoke(app, ["audit", "verify", "--anchor", str(built.anchor)])
     assert result.exit_code == 2
     assert "signature does not match" in " ".join(result.output.split())
+
+
+def test_the_digest_email_carries_the_figure_verify_checks(sqlite_url: str, school: SchoolBuilder,
+                                                           tmp_path: Path) -> None:
+    from bot.features.dashboard.digest import build_digest
+
+    built = _build(school, sqlite_url, tmp_path)
+    store = Store(sqlite_url)
+    with store.session() as session:
+        digest = build_digest(session, school_config(built), date(2026, 11, 2),
+                              base_url="http://testserver")
+    store.dispose()
+    assert digest.audit_head is not None
+    figure = f"{digest.audit_head[0]}:{digest.audit_head[1]}"
+    email = digest.email("head@oak.example")
+    assert f"Audit log figure: {figure}" in email.text and figure in (email.html or "")
+    with _env(built, sqlite_url):
+        ok = CliRunner().invoke(app, ["audit", "verify", "--fingerprint", figure])
+        wrong = CliRunner().invoke(app, ["audit", "verify", "--fingerprint", f"3:{'0' * 64}"])
+    assert ok.exit_code == 0, ok.output
+    assert wrong.exit_code == 1 and "differs from the fingerprint given" in wrong.output
+
+
+def school_config(built: Built) -> Any:
+    """The test school's configuration, read as the bot reads it."""
+    from bot.core.config import load_config
+
+    return load_config(built.home / "school.yaml").school("oak")
