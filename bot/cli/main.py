@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli.audit import audit_app
 from bot.cli.common import (
     AsOf,
     as_of_date,
@@ -36,7 +37,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 check_app = typer.Typer(help="Check configuration and platform access.", no_args_is_help=True)
 app.add_typer(training_app, name="training")
 app.add_typer(audit_app, name="audit")
@@ -354,26 +354,6 @@ def migrate() -> None:
 # --------------------------------------------------------------------------- sub-commands
 
 
-
-
-@audit_app.command("verify")
-@friendly
-def audit_verify() -> None:
-    """Check the audit chain; exits 1 at the first broken link."""
-    from bot.core.audit import verify
-
-    ctx = context()
-    where(ctx)
-    with ctx.store.session() as session:
-        result = verify(session)
-    if result.ok:
-        console.print(f"[green]audit chain intact[/]: {result.checked} events verified.")
-        return
-    err.print(
-        f"[bold red]audit chain broken[/] at event #{result.broken_seq}: {result.reason} "
-        f"({result.checked} events verified before it)."
-    )
-    raise typer.Exit(1)
 
 
 @check_app.command("config")

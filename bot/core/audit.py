@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.models import AuditEvent, AuditHead, utcnow
 
-__all__ = ["GENESIS", "VerifyResult", "record", "verify"]
+__all__ = ["GENESIS", "Entry", "VerifyResult", "record", "record_many", "verify"]
 
 GENESIS = "0" * 64
 
@@ -49,6 +50,63 @@ def _digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event to append (see ``record``)."""
+
+    actor: str
+    action: str
+    object_type: str
+    object_id: str | int | None = None
+    school_id: str | None = None
+    details: dict[str, Any] | None = None
+
+
+def record_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append several events under one take of the chain head's row lock (in order)."""
+    if not entries:
+        return []
+    head = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(count=AuditHead.count + len(entries))
+        .returning(AuditHead.last_hash, AuditHead.count)
+    ).first()
+    if head is None:
+        session.add(AuditHead(id=1, last_hash=GENESIS, count=len(entries)))
+        session.flush()
+        prev_hash, seq = GENESIS, 1
+    else:
+        prev_hash, seq = head[0], head[1] - len(entries) + 1
+    at = utcnow()
+    events = []
+    for offset, entry in enumerate(entries):
+        oid = None if entry.object_id is None else str(entry.object_id)
+        payload = entry.details or {}
+        digest = _digest(
+            prev_hash, seq + offset, at, entry.actor, entry.action, entry.object_type, oid,
+            entry.school_id, payload,
+        )
+        events.append(
+            AuditEvent(
+                seq=seq + offset,
+                school_id=entry.school_id,
+                at=at,
+                actor=entry.actor,
+                action=entry.action,
+                object_type=entry.object_type,
+                object_id=oid,
+                details=payload,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        prev_hash = digest
+    session.add_all(events)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash))
+    return events
+
+
 def record(
     session: Session,
     *,
@@ -63,37 +121,8 @@ def record(
 
     ``details`` must never hold report contents: ids, fields changed, counts only.
     """
-    head = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(count=AuditHead.count + 1)
-        .returning(AuditHead.last_hash, AuditHead.count)
-    ).first()
-    if head is None:
-        session.add(AuditHead(id=1, last_hash=GENESIS, count=1))
-        session.flush()
-        prev_hash, seq = GENESIS, 1
-    else:
-        prev_hash, seq = head[0], head[1]
-    at = utcnow()
-    oid = None if object_id is None else str(object_id)
-    payload = details or {}
-    digest = _digest(prev_hash, seq, at, actor, action, object_type, oid, school_id, payload)
-    event = AuditEvent(
-        seq=seq,
-        school_id=school_id,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=oid,
-        details=payload,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
-    session.add(event)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest))
-    return event
+    entry = Entry(actor, action, object_type, object_id, school_id, details)
+    return record_many(session, [entry])[0]
 
 
 @dataclass(frozen=True)
@@ -106,8 +135,13 @@ class VerifyResult:
     reason: str | None = None
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the chain in order; stop at the first event whose link or hash does not hold."""
+def verify(
+    session: Session, on_event: Callable[[AuditEvent], None] | None = None
+) -> VerifyResult:
+    """Walk the chain in order; stop at the first event whose link or hash does not hold.
+
+    ``on_event`` sees every event whose link and hash held, in order (streamed).
+    """
     prev = GENESIS
     checked = 0
     expected_seq = 1
@@ -129,6 +163,8 @@ def verify(session: Session) -> VerifyResult:
         )
         if digest != event.hash:
             return VerifyResult(False, checked, event.seq, "event content does not match its hash")
+        if on_event is not None:
+            on_event(event)
         prev = event.hash
         checked += 1
         expected_seq += 1

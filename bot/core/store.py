@@ -134,6 +134,9 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        from bot.core.seals import install
+
+        install(self._sessions)  # records that matter are sealed into the audit chain
 
     def upgrade(self) -> None:
         """Apply pending migrations (idempotent) and seed the audit chain's head row.

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.anchor import chain_head
 from bot.core.clock import LONDON, send_after, to_local
 from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
@@ -146,6 +147,9 @@ class Digest:
     teams: dict[str, Any]  # the card wrapped for a Teams Workflows webhook
     chat: dict[str, Any]  # the Google Chat webhook message
     text: str  # plain text
+    # the audit log's entries and last hash when the digest was written (email only: the
+    # headteacher keeps it outside the database, so a rewritten log shows; see audit verify)
+    audit_head: tuple[int, str] | None = None
 
     @property
     def title(self) -> str:
@@ -157,6 +161,22 @@ class Digest:
     def email(self, to: str) -> EmailDraft:
         """The email version for the headteacher (HTML and plain text)."""
         f = self.figures
+        facts = _facts(f)
+        text = self.text
+        small = (
+            "Sent every Monday morning in term time. "
+            "Report details are never included in this email."
+        )
+        if self.audit_head is not None:
+            figure = f"{self.audit_head[0]}:{self.audit_head[1]}"
+            facts.append(("Audit log figure", figure))
+            kept = (
+                "Keep this email: the audit log figure is the record's fingerprint when it was "
+                "written, so your administrator can show the record has not been rewritten "
+                f"since (compliance-bot audit verify --fingerprint {figure})."
+            )
+            text += f"\nAudit log figure: {figure}\n{kept}\n"
+            small = f"{small} {kept}"
         html = notice(
             school_name=f.school_name,
             to=[to],
@@ -166,16 +186,15 @@ class Digest:
                 f"(as of {f.as_of:%A} {f.as_of.day} {f.as_of:%B %Y}). "
                 "These are counts only; the dashboard has the detail."
             ],
-            facts=_facts(f),
+            facts=facts,
             button_url=f.dashboard_url,
             button_text="Open dashboard",
-            small="Sent every Monday morning in term time. "
-            "Report details are never included in this email.",
+            small=small,
         )
         return EmailDraft(
             to=(to,),
             subject=self.title,
-            text=self.text,
+            text=text,
             html=html.html,
             from_name=f.school_name,
         )
@@ -228,6 +247,7 @@ def build_digest(
         teams=workflow_payload(card),
         chat=chat_card(f),
         text=plain_text_digest(f),
+        audit_head=chain_head(session),
     )
 
 
