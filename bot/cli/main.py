@@ -210,6 +210,7 @@ def remind(
     """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
     from rich.table import Table
 
+    from bot.core.words import plural, stage_list
     from bot.engine.sweep import run_sweep
 
     ctx = context()
@@ -231,17 +232,19 @@ def remind(
             )
             continue
         table = Table(title=f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}")
-        for col in ("To", "Items", "Stage", "Copied"):
+        for col in ("To", "Items", "Reminder", "Copied"):
             table.add_column(col)
         for r in result.reminders:
             table.add_row(
                 f"{r.person_name}\n[dim]{r.person_email}[/]",
                 "\n".join(r.items),
-                ", ".join(r.labels),
+                stage_list(r.labels),
                 ", ".join(r.cc) or "—",
             )
         console.print(table)
-        console.print(f"{len(result.reminders)} email(s) would be sent. Nothing was recorded.")
+        console.print(
+            f"{plural(len(result.reminders), 'email')} would be sent. Nothing was recorded."
+        )
     directory_errors(results)
 
 
