@@ -86,8 +86,8 @@ def _footnote(kinds: Sequence[str], link_days: int, control: str) -> str:
         )
     if signed:
         parts.append(
-            f"{'This ' + control if signed == 1 else 'These ' + control + 's'} stop working "
-            f"after {link_days} days; the page then offers to email you a fresh one."
+            f"{'This ' + control + ' stops' if signed == 1 else 'These ' + control + 's stop'} "
+            f"working after {link_days} days; the page then offers to email you a fresh one."
         )
     return " ".join(parts)
 
