@@ -31,10 +31,10 @@ def test_demo_once_writes_real_emails_and_second_run_sends_nothing(tmp_path: Pat
         assert message.get_body(("plain",)) is not None
         assert message.get_body(("html",)) is not None
         assert message["To"].endswith("@oakfield.example")
-    assert "message(s) delivered" in first.output
+    assert "messages delivered" in first.output
     second = runner.invoke(app, ["demo", "--once"])
     assert second.exit_code == 0, second.output
-    assert "0 message(s) delivered" in second.output
+    assert "0 messages delivered" in second.output
     assert sorted(outbox.glob("*.eml")) == files
     # every other command now acts on the demo school
     duties = runner.invoke(app, ["duties", "--overdue"])
