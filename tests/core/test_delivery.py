@@ -337,7 +337,7 @@ def test_sweep_and_status_say_what_waits_for_a_person(cli: Any) -> None:
     assert status.exit_code == 0, status.output
     words = " ".join(status.output.split())
     assert "1 message may not have arrived" in words  # the dashboard's line
-    assert "1 message(s) may not have arrived" in words  # and what to do
+    assert "1 message may not have arrived" in words  # and what to do
 
 
 # --------------------------------------------------------------------------- the migration
