@@ -237,6 +237,7 @@ def remind(
     """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
     from rich.table import Table
 
+    from bot.core.words import plural, stage_list
     from bot.engine.sweep import run_sweep
 
     ctx = context()
@@ -258,17 +259,19 @@ def remind(
             )
             continue
         table = Table(title=f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}")
-        for col in ("To", "Items", "Stage", "Copied"):
+        for col in ("To", "Items", "Reminder", "Copied"):
             table.add_column(col)
         for r in result.reminders:
             table.add_row(
                 f"{r.person_name}\n[dim]{r.person_email}[/]",
                 "\n".join(r.items),
-                ", ".join(r.labels),
+                stage_list(r.labels),
                 ", ".join(r.cc) or "—",
             )
         console.print(table)
-        console.print(f"{len(result.reminders)} email(s) would be sent. Nothing was recorded.")
+        console.print(
+            f"{plural(len(result.reminders), 'email')} would be sent. Nothing was recorded."
+        )
     directory_errors(results)
 
 
@@ -360,12 +363,14 @@ def migrate() -> None:
 @friendly
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
+    from bot.core.words import plural
+
     ctx = context()
     where(ctx)
     config = ctx.config
     n = len(config.schools)
     console.print(
-        f"[green]{ctx.settings.config_path}: valid[/] — {n} {'school' if n == 1 else 'schools'}"
+        f"[green]{ctx.settings.config_path}: valid[/] — {plural(n, 'school')}"
     )
     for school in config.schools:
         console.print(

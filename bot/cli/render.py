@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from bot.core.words import plural, stage_list
+
 if TYPE_CHECKING:
     from rich.columns import Columns
     from rich.panel import Panel
@@ -65,8 +67,9 @@ def print_sweep(
             f" ({stats.retry_later} to retry, {stats.failed} failed, "
             f"{stats.delivery_unknown} delivery unknown)"
         )
-    noun = "message" if sent == 1 else "messages"
-    console.print(f"\n[bold green]{sent} {noun} delivered[/]{extra}. Outbox: {outbox_dir}")
+    console.print(
+        f"\n[bold green]{plural(sent, 'message')} delivered[/]{extra}. Outbox: {outbox_dir}"
+    )
     if waiting and now is not None:
         print_waiting(console, waiting, now)
     if trouble is not None:
@@ -96,18 +99,21 @@ def print_trouble(console: Console, trouble: Trouble) -> None:
             highlight=False,
         )
     if trouble.unknown:
+        them = "it" if trouble.unknown == 1 else "them"
         console.print(
-            f"[yellow]{trouble.unknown} message(s) may not have arrived[/]: the platform did not "
-            "confirm them, so the bot will not send them again on its own. Check the sending "
-            "mailbox's Sent Items, then run `compliance-bot outbox resolve ID --sent --as YOU` "
-            "(it arrived) or `--resend`; `compliance-bot outbox --status delivery_unknown` "
-            "lists them.",
+            f"[yellow]{plural(trouble.unknown, 'message')} may not have arrived[/]: the platform "
+            f"did not confirm {them}, so the bot will not send {them} again on its own. Check "
+            "the sending mailbox's Sent Items, then run `compliance-bot outbox resolve ID --sent "
+            "--as YOU` (it arrived) or `--resend`; `compliance-bot outbox --status "
+            f"delivery_unknown` lists {them}.",
             highlight=False,
         )
     if trouble.failed:
+        them = "it" if trouble.failed == 1 else "them"
         console.print(
-            f"[red]{trouble.failed} message(s) could not be delivered[/]: the platform refused "
-            "them (often a wrong address); `compliance-bot outbox --status failed` says why.",
+            f"[red]{plural(trouble.failed, 'message')} could not be delivered[/]: the platform "
+            f"refused {them} (often a wrong address); `compliance-bot outbox --status failed` "
+            "says why.",
             highlight=False,
         )
 
@@ -226,8 +232,51 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
     )
     for name in r.handovers:
         console.print(f"  [yellow]handover needed[/]: {name} (a holder has left)")
-    for key, value in sorted(r.extra.items()):
-        console.print(f"{key.replace('_', ' ').capitalize()}: {value}")
+    for key, value in r.extra.items():
+        if value:
+            console.print(_step_count(key, value))
+
+
+# the sweep steps' counts (``SchoolSweep.extra``) in the school's words; the keys stay as stored
+_STEP_COUNTS: dict[str, tuple[str, str]] = {
+    "governor_alerts": ("policy review alert queued for governors",
+                        "policy review alerts queued for governors"),
+    "governor_alerts_unaddressed": (
+        "policy review alert has nobody to go to (no governor, clerk or chair in the directory)",
+        "policy review alerts have nobody to go to (no governor, clerk or chair in the "
+        "directory)",
+    ),
+    "report_escalations": ("report deadline reminder queued", "report deadline reminders queued"),
+    "reports_ingested": ("new report read from the external form",
+                         "new reports read from the external form"),
+    "report_form_errors": ("the external report form could not be read (see the log)",
+                           "the external report form could not be read (see the log)"),
+    "reports_mirrored": ("report copied to the tracked list", "reports copied to the tracked list"),
+    "report_mirror_errors": ("the tracked list could not be updated (see the log)",
+                             "the tracked list could not be updated (see the log)"),
+    "digest_queued": ("weekly digest queued for the headteacher",
+                      "weekly digests queued for the headteacher"),
+    "decision_reminders": ("decision review reminder queued", "decision review reminders queued"),
+    "tasks_closed": ("regular task closed", "regular tasks closed"),
+    "visitors_purged": (
+        "visitor confirmation deleted (older than the school keeps them)",
+        "visitor confirmations deleted (older than the school keeps them)",
+    ),
+}
+_STAGE_COUNTS: dict[str, tuple[str, str]] = {
+    "ask": ("first request", "first requests"),
+    "before": ("reminder before the due date", "reminders before the due date"),
+    "due": ("reminder on the due date", "reminders on the due date"),
+    "overdue": ("overdue reminder", "overdue reminders"),
+}
+
+
+def _step_count(key: str, value: int) -> str:
+    """One step's count as a sentence: '2 report deadline reminders queued'."""
+    if key.endswith("_errors"):
+        return f"[yellow]{_STEP_COUNTS[key][0].capitalize()}[/]" if key in _STEP_COUNTS else key
+    singular, many = _STEP_COUNTS.get(key, (key.replace("_", " "), key.replace("_", " ")))
+    return plural(value, singular, many).capitalize()
 
 
 def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None:
@@ -238,22 +287,26 @@ def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None
         return
     table = Table(
         title=(
-            f"Reminders {'that would be ' if dry_run else ''}queued: {len(queued)} "
-            f"{'email' if len(queued) == 1 else 'emails'}"
+            f"Reminders {'that would be ' if dry_run else ''}queued: "
+            f"{plural(len(queued), 'email')}"
         ),
         show_lines=False,
     )
-    for col in ("To", "Items", "Stage", "Copied"):
+    for col in ("To", "Items", "Reminder", "Copied"):
         table.add_column(col)
     for x in queued[:15]:
         table.add_row(
-            x.person_email, "; ".join(x.items), ", ".join(x.labels), ", ".join(x.cc) or "—"
+            x.person_email, "; ".join(x.items), stage_list(x.labels), ", ".join(x.cc) or "—"
         )
     if len(queued) > 15:
         table.caption = f"…and {len(queued) - 15} more"
     console.print(table)
     stages = Counter(label.split(":")[0] for x in queued for label in x.labels)
-    console.print("Stages: " + ", ".join(f"{k} {v}" for k, v in sorted(stages.items())))
+    console.print(
+        "Items reminded: "
+        + ", ".join(plural(stages[k], *_STAGE_COUNTS[k]) for k in _STAGE_COUNTS if stages[k])
+        + "."
+    )
 
 
 def _pct(rate: float) -> str:
@@ -335,7 +388,7 @@ def _tiles(f: Figures) -> Columns:
             _tile(
                 f"{f.accounts_unsigned} of {len(f.accounts)}",
                 "accounts with unsigned holders",
-                f"{f.handovers} handover(s) needed",
+                f"{plural(f.handovers, 'handover')} needed",
                 "bold red" if f.accounts_unsigned else "bold",
             ),
             _tile(
@@ -347,7 +400,7 @@ def _tiles(f: Figures) -> Columns:
             _tile(
                 str(f.open_reports),
                 "open reports",
-                f"{f.running_clocks} clock(s) running, {f.clocks_overdue} overdue",
+                f"{plural(f.running_clocks, 'deadline')} running, {f.clocks_overdue} overdue",
                 "bold red" if f.clocks_overdue else "bold",
             ),
             _tile(

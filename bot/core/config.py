@@ -319,6 +319,8 @@ class SchoolConfig(_Strict):
     reports: ReportSettings = ReportSettings()
     directory: DirectoryRules = DirectoryRules()
     mail_from_name: str | None = None
+    # where replies to the bot's emails go (the school office); None: the first admin's address
+    reply_to: Email | None = None
     # the public visitor page (/visit/<school id>): the rules shown (None: a built-in text)
     # and how long visitors' confirmations are kept before the sweep deletes them
     visitor_rules: str | None = Field(default=None, max_length=10000)
@@ -343,6 +345,10 @@ class SchoolConfig(_Strict):
                     f"official account '{account.id}' names unknown policy '{account.aup_policy}'"
                 )
         return self
+
+    def reply_address(self) -> str | None:
+        """The Reply-To of every email: ``reply_to``, else the first admin, else none."""
+        return self.reply_to or (self.admins[0] if self.admins else None)
 
     def cadence(self, name: str) -> Cadence:
         """The named cadence, with a sensible built-in ``standard``."""

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bot.core.outbox import EmailDraft
+from bot.core.words import human_date
 from connectors.base import Attachment
 
 __all__ = ["human_date", "notice", "render"]
@@ -27,11 +28,6 @@ def _env(autoescape: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-
-
-def human_date(day: Any) -> str:
-    """'Friday 4 December 2026' — how schools write dates."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -54,8 +50,13 @@ def notice(
     small: str | None = None,
     cc: Sequence[str] = (),
     attachments: Sequence[Attachment] = (),
+    reply_to: str | None = None,
 ) -> EmailDraft:
-    """A short, general-purpose email (alerts, receipts, links) in both parts."""
+    """A short, general-purpose email (alerts, receipts, links) in both parts.
+
+    ``reply_to`` (the school office, ``SchoolConfig.reply_address()``) becomes the Reply-To
+    header, and only then does the footer invite a reply.
+    """
     text, html = render(
         "notice",
         {
@@ -67,6 +68,7 @@ def notice(
             "button_url": button_url,
             "button_text": button_text,
             "small": small,
+            "reply_to": reply_to,
         },
     )
     return EmailDraft(
@@ -77,4 +79,5 @@ def notice(
         html=html,
         attachments=tuple(attachments),
         from_name=school_name,
+        reply_to=reply_to,
     )

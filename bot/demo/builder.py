@@ -146,7 +146,9 @@ DEMO_REPORTS = (
 
 def _seed_reports(ctx: AppContext, as_of: date) -> None:
     """A few fictional reports at different stages, so the tracked list has something in it."""
+    from bot.core.clock import to_local
     from bot.core.models import Report
+    from bot.core.words import human_date
     from bot.features.reports.actions import change_status
     from bot.features.reports.intake import submit_report
     from bot.features.reports.rules import Submission
@@ -158,7 +160,8 @@ def _seed_reports(ctx: AppContext, as_of: date) -> None:
             intake = submit_report(
                 session, school,
                 Submission(category=category, involved=involved, what_happened=text,
-                           occurred="demo", location="School", actions_taken=None,
+                           occurred=human_date(to_local(when).date()), location="School",
+                           actions_taken=None,
                            anonymous=True),
                 now=when, base_url=ctx.settings.base_url, actor="demo",
             )

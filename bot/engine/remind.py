@@ -8,7 +8,7 @@ records the stage sent on each duty.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -61,6 +61,43 @@ _ITEM_TEXT: dict[str, tuple[str, str]] = {
 }
 _LINK_PURPOSE = {"acknowledge_policy": "ack", "sign_aup": "aup", "recurring_task": "task"}
 _ESCALATED_NAMES = {"line_manager": "your line manager", "headteacher": "the headteacher"}
+
+
+_DOCUMENT_KINDS = frozenset({"acknowledge_policy", "sign_aup"})
+
+
+def _footnote(kinds: Sequence[str], link_days: int, control: str) -> str:
+    """What the buttons (``control`` 'button') or links ('link') do, true for these items."""
+    documents = sum(1 for k in kinds if k in _DOCUMENT_KINDS)
+    signed = sum(1 for k in kinds if k in _LINK_PURPOSE)
+    parts = []
+    if documents:
+        if len(kinds) == 1:
+            opener = f"The {control} opens"
+        elif documents == len(kinds):
+            opener = f"Each {control} opens"
+        elif documents == 1:
+            opener = f"The {control} for the policy opens"
+        else:
+            opener = f"The {control}s for policies open"
+        parts.append(
+            f"{opener} a page where you can read the document first; nothing is recorded "
+            "until you press the confirm button on that page."
+        )
+    if signed:
+        parts.append(
+            f"{'This ' + control + ' stops' if signed == 1 else 'These ' + control + 's stop'} "
+            f"working after {link_days} days; the page then offers to email you a fresh one."
+        )
+    return " ".join(parts)
+
+
+def _escalated_lead(digest: Digest) -> str:
+    """'This is well overdue' for one item; 'One of these' / 'Some of these' for several."""
+    if len(digest.items) == 1:
+        return "This is well overdue"
+    copied = sum(1 for d in digest.due if d.reminder.copy)
+    return "One of these is well overdue" if copied == 1 else "Some of these are well overdue"
 
 
 def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
@@ -202,6 +239,8 @@ class _Renderer:
         person = digest.person
         items = [self.item(person.id, duty) for duty in digest.items]
         escalated = [_ESCALATED_NAMES[flag] for flag in digest.escalated]
+        kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
+        reply_to = self.school.reply_address()
         subject = self.subject(items)
         text, html = render("reminder", {
             "school_name": self.school.name,
@@ -214,11 +253,14 @@ class _Renderer:
             "items": items,
             "escalated_to": " and ".join(escalated),
             "escalated_to_count": len(escalated),
-            "link_days": self.settings.link_max_age_days,
+            "escalated_lead": _escalated_lead(digest),
+            "footnote_html": _footnote(kinds, self.settings.link_max_age_days, "button"),
+            "footnote_text": _footnote(kinds, self.settings.link_max_age_days, "link"),
+            "reply_to": reply_to,
         })
         draft = EmailDraft(
             to=(person.email,), cc=digest.cc, subject=subject, text=text, html=html,
-            from_name=self.school.mail_from_name or self.school.name,
+            from_name=self.school.mail_from_name or self.school.name, reply_to=reply_to,
         )
         return draft, items
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import Person
+from bot.core.words import plural, role_list
 
 __all__ = [
     "check_csrf",
@@ -37,6 +38,9 @@ def _has_role(person: Person | None, *roles: str) -> bool:
 
 
 templates.env.filters["has_role"] = _has_role
+# the school's words: "deputy DSL" not deputy_dsl, "1 file" not "1 file(s)"
+templates.env.filters["role_list"] = role_list
+templates.env.filters["plural"] = plural
 
 
 def ctx(request: Request) -> AppContext:

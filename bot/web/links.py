@@ -24,7 +24,7 @@ from bot.core.delivery import AdminAlerts
 from bot.core.documents import show_document
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
 from bot.core.messages import human_date, notice
-from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
+from bot.core.models import Duty, Person, Policy, PolicyVersion, Requirement, utcnow
 from bot.core.outbox import EmailDraft, dispatch, enqueue_email
 from bot.web.deps import check_csrf, ctx, current_user, render
 
@@ -237,9 +237,10 @@ def renew(
             return invalid_link_page(request)
         if duty.status == "open" and person.active:
             fresh = make_token(settings.signing_key(), purpose, person.id, duty.id, version.id)
-            school_name = context.config.school(person.school_id).name
+            school = context.config.school(person.school_id)
             draft = notice(
-                school_name=school_name,
+                school_name=school.mail_from_name or school.name,
+                reply_to=school.reply_address(),
                 to=[person.email],
                 subject=f"Your new link: {policy.title}",
                 greeting=f"Dear {person.given_name or person.display_name},",
@@ -295,7 +296,8 @@ def me(request: Request) -> Response:
                 }
             )
         done = session.execute(
-            select(Duty.kind, Duty.closed_on, Policy.title, PolicyVersion.label)
+            select(Duty.kind, Duty.closed_on, Policy.title, PolicyVersion.label, Requirement.title)
+            .join(Requirement, Requirement.id == Duty.requirement_id)
             .outerjoin(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
             .outerjoin(Policy, Policy.id == PolicyVersion.policy_id)
             .where(Duty.person_id == user.id, Duty.status == "done")

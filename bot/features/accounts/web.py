@@ -17,6 +17,7 @@ from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
+from bot.core.words import human_time
 from bot.features.accounts.service import (
     AccountError,
     add_holder,
@@ -350,10 +351,11 @@ def aup_sign(
             user_agent=request.headers.get("user-agent"),
             now=now,
         )
-        school_name = context.config.school(person.school_id).name
+        school = context.config.school(person.school_id)
         if result.attestation is not None:
             draft = notice(
-                school_name=school_name,
+                school_name=school.mail_from_name or school.name,
+                reply_to=school.reply_address(),
                 to=[person.email],
                 subject=f"Your signature: {policy.title} (version {version.label})",
                 greeting=f"Dear {person.given_name or person.display_name},",
@@ -366,7 +368,7 @@ def aup_sign(
                     ("Policy", f"{policy.title}, version {version.label}"),
                     ("Document fingerprint (SHA-256)", version.sha256),
                     ("Name you typed", result.attestation.typed_name or ""),
-                    ("Signed at (UTC)", now.strftime("%d %B %Y, %H:%M")),
+                    ("Signed", human_time(now)),
                     ("Reference", f"SIG-{result.attestation.id:06d}"),
                 ],
                 small="If you did not sign this, tell the school office or the headteacher today.",

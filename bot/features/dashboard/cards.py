@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.core.words import plural
+
 __all__ = [
     "ADAPTIVE_CARD_SCHEMA",
     "ADAPTIVE_CARD_VERSION",
@@ -122,11 +124,6 @@ def _long_date(day: date) -> str:
     return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    """e.g. "1 policy", "3 policies"."""
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
-
-
 def _worst_first(f: DigestFigures, limit: int) -> tuple[list[tuple[str, float]], int]:
     """Up to `limit` policies, lowest acknowledgement first, and how many were left out."""
     ordered = sorted(f.per_policy, key=lambda item: (item[1], item[0].casefold()))
@@ -147,7 +144,7 @@ def _headlines(f: DigestFigures) -> list[tuple[str, str]]:
         ("Training up to date", _percent(f.training_rate)),
         (
             "AUP not signed",
-            f"{f.aup_unsigned_accounts} of {_plural(f.aup_accounts_total, 'official account')}",
+            f"{f.aup_unsigned_accounts} of {plural(f.aup_accounts_total, 'official account')}",
         ),
         ("Policy reviews", f"{f.policies_overdue} overdue, {f.policies_due_soon} due soon"),
         ("Open reports", f"{f.open_reports}{clocks}"),
@@ -161,7 +158,7 @@ def _summary(f: DigestFigures) -> str:
     status = (
         "nothing needs attention"
         if not attention
-        else f"{_plural(attention, 'item')} {'needs' if attention == 1 else 'need'} attention"
+        else f"{plural(attention, 'item')} {'needs' if attention == 1 else 'need'} attention"
     )
     return (
         f"Compliance digest for {_clip(f.school_name, TITLE_CHARS)}, week {f.week_key}: "
@@ -257,7 +254,7 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
         if hidden:
             body.append(
                 _text(
-                    f"…and {_plural(hidden, 'more policy', 'more policies')} on the dashboard.",
+                    f"…and {plural(hidden, 'more policy', 'more policies')} on the dashboard.",
                     isSubtle=True,
                     spacing="Small",
                 )
@@ -343,7 +340,7 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
             for title, rate in shown
         ]
         if hidden:
-            more = _plural(hidden, "more policy", "more policies")
+            more = plural(hidden, "more policy", "more policies")
             widgets.append({"textParagraph": {"text": f"<i>…and {more} on the dashboard.</i>"}})
         sections.append(
             {

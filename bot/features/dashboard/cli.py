@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.common import as_of_today, console, context, err, friendly, schools_of, where
+from bot.core.words import plural
 
 if TYPE_CHECKING:
     pass
@@ -166,7 +167,7 @@ def digest(
 
         stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
                          alerts=AdminAlerts.of(ctx.config.schools))
-        console.print(f"Delivered {stats.sent} message(s) from the outbox.")
+        console.print(f"Delivered {plural(stats.sent, 'message')} from the outbox.")
     else:
         console.print("The scheduler delivers it within a minute (or add --deliver).")
 

@@ -158,7 +158,7 @@ class Digest:
             f"Weekly compliance digest — {self.figures.school_name}, week {self.figures.week_key}"
         )
 
-    def email(self, to: str) -> EmailDraft:
+    def email(self, to: str, reply_to: str | None = None) -> EmailDraft:
         """The email version for the headteacher (HTML and plain text)."""
         f = self.figures
         facts = _facts(f)
@@ -179,6 +179,7 @@ class Digest:
             small = f"{small} {kept}"
         html = notice(
             school_name=f.school_name,
+            reply_to=reply_to,
             to=[to],
             subject=self.title,
             paragraphs=[
@@ -197,6 +198,7 @@ class Digest:
             text=text,
             html=html.html,
             from_name=f.school_name,
+            reply_to=reply_to,
         )
 
 
@@ -315,7 +317,7 @@ def queue_digest(
             school_id=school.id,
             key=email_key,
             purpose=PURPOSE,
-            draft=digest.email(school.headteacher),
+            draft=digest.email(school.headteacher, school.reply_address()),
             not_before=not_before,
         )
     return QueueResult(card_key, email_key, card, email)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.core.models import Policy
+from bot.core.words import plural
 
 __all__ = [
     "ACK_TARGET",
@@ -54,11 +55,6 @@ def age_band(days: int) -> str:
     if days <= 30:
         return AGE_BANDS[2]
     return AGE_BANDS[3]
-
-
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    """e.g. "1 policy", "3 policies"."""
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
 @dataclass(frozen=True)
@@ -242,12 +238,12 @@ class Figures:
             lines.append(Attention(f"{self.clocks_overdue} report {word} passed", "reports", "bad"))
         if self.running_clocks:
             lines.append(
-                Attention(f"{_plural(self.running_clocks, 'report clock')} running", "reports")
+                Attention(f"{plural(self.running_clocks, 'report clock')} running", "reports")
             )
         if self.messages_failed:
             lines.append(
                 Attention(
-                    f"{_plural(self.messages_failed, 'message')} could not be delivered",
+                    f"{plural(self.messages_failed, 'message')} could not be delivered",
                     "messages",
                     "bad",
                 )
@@ -255,14 +251,14 @@ class Figures:
         if self.messages_unknown:
             lines.append(
                 Attention(
-                    f"{_plural(self.messages_unknown, 'message')} may not have arrived",
+                    f"{plural(self.messages_unknown, 'message')} may not have arrived",
                     "messages",
                 )
             )
         if self.policies_overdue:
             lines.append(
                 Attention(
-                    f"{_plural(self.policies_overdue, 'policy', 'policies')} overdue for review",
+                    f"{plural(self.policies_overdue, 'policy', 'policies')} overdue for review",
                     "reviews",
                     "bad",
                 )
@@ -271,7 +267,7 @@ class Figures:
             verb = "needs" if self.handovers == 1 else "need"
             lines.append(
                 Attention(
-                    f"{_plural(self.handovers, 'official account')} {verb} a handover",
+                    f"{plural(self.handovers, 'official account')} {verb} a handover",
                     "accounts",
                     "bad",
                 )
@@ -279,21 +275,21 @@ class Figures:
         if self.accounts_unsigned:
             lines.append(
                 Attention(
-                    f"{_plural(self.accounts_unsigned, 'official account')} with unsigned holders",
+                    f"{plural(self.accounts_unsigned, 'official account')} with unsigned holders",
                     "accounts",
                 )
             )
         if self.training_overdue:
             lines.append(
                 Attention(
-                    f"{_plural(self.training_overdue, 'staff training')} missing or expired",
+                    f"{plural(self.training_overdue, 'staff training')} missing or expired",
                     "training",
                 )
             )
         if self.overdue_duties:
             lines.append(
                 Attention(
-                    f"{_plural(self.overdue_duties, 'overdue staff duty', 'overdue staff duties')}",
+                    f"{plural(self.overdue_duties, 'overdue staff duty', 'overdue staff duties')}",
                     "duties",
                 )
             )
@@ -301,7 +297,7 @@ class Figures:
             verb = "is" if self.policies_due_soon == 1 else "are"
             lines.append(
                 Attention(
-                    f"{_plural(self.policies_due_soon, 'policy', 'policies')} {verb} due for "
+                    f"{plural(self.policies_due_soon, 'policy', 'policies')} {verb} due for "
                     f"review within {DUE_SOON_DAYS} days",
                     "reviews",
                 )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.common import AsOf, as_of_today, console, context, err, friendly, schools_of, where
+from bot.core.words import plural
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -88,8 +89,9 @@ def decisions_list(
             states = Counter(rules.review_state(d.review_on, d.status, today) for d in decisions)
             kinds = Counter(d.kind for d in decisions if d.status == "open")
             console.print(
-                f"[bold]{config.name}[/] — {states['overdue'] + states['due'] + states['ok']} "
-                f"open decision(s): [red]{states['overdue']} overdue for review[/], "
+                f"[bold]{config.name}[/] — "
+                f"{plural(states['overdue'] + states['due'] + states['ok'], 'open decision')}: "
+                f"[red]{states['overdue']} overdue for review[/], "
                 f"[yellow]{states['due']} due within {rules.DUE_SOON_DAYS} days[/]; "
                 f"{states['closed']} closed.",
                 soft_wrap=True,

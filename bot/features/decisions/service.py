@@ -235,6 +235,7 @@ def _queue_review_email(
     reference = decision_reference(decision_id)
     draft = notice(
         school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
         to=recipients,
         subject=review_subject(label, review_on, today, reference),
         greeting="Hello,",

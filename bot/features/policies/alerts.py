@@ -139,6 +139,7 @@ def _alert_draft(
         facts.append(("Current version", version.label))
     return notice(
         school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
         to=recipients,
         subject=subject,
         greeting="Dear governors,",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.common import as_of_today, console, context, err, friendly, where
+from bot.core.words import plural
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext
@@ -460,7 +461,7 @@ def policies_import(
     else:
         console.print(
             f"{sum(1 for o in outcomes if o.stored)} stored, {len(failed)} not stored "
-            f"of {len(outcomes)} file(s)."
+            f"of {plural(len(outcomes), 'file')}."
         )
     if failed:
         raise typer.Exit(1)
@@ -592,7 +593,7 @@ def policies_gaps(school: SchoolOpt = None) -> None:
     for gap in gaps:
         table.add_row(gap.title, "; ".join(gap.wanted_by))
     console.print(table)
-    console.print(f"{len(gaps)} gap(s).")
+    console.print(f"{plural(len(gaps), 'gap')}.")
 
 
 # --------------------------------------------------------------------------- governors report
@@ -653,8 +654,8 @@ def governors_report(
         f"({report.training_done} of {report.training_owed})."
     )
     console.print(
-        f"AUP signatures: {len(report.accounts)} official account(s), "
-        f"{report.unsigned_holders} holder(s) not yet signed."
+        f"AUP signatures: {plural(len(report.accounts), 'official account')}, "
+        f"{plural(report.unsigned_holders, 'holder')} not yet signed."
     )
     console.print(f"Breach and concern reports this term: {report.reports_total}.")
     for heading, counts in (

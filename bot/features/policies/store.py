@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import Person, Policy, PolicyVersion
+from bot.core.words import plural
 from bot.engine.config_sync import default_statement
 from bot.features.policies.attest import normalise_name
 from bot.features.policies.rules import (
@@ -103,13 +104,13 @@ def _match_people(
     if leads:
         policy.owner_id = leads[0][0]
     elif facts.lead_names:
-        notes.append(f"{len(facts.lead_names)} named lead(s) not found in the directory")
+        notes.append(f"{plural(len(facts.lead_names), 'named lead')} not found in the directory")
     matched = [by_name[n][1] for n in map(normalise_name, facts.governor_names) if n in by_name]
     if matched:
         policy.reviewers = sorted(set(policy.reviewers) | set(matched))
     unmatched = len(facts.governor_names) - len(matched)
     if unmatched:
-        notes.append(f"{unmatched} named governor(s) not found in the directory")
+        notes.append(f"{plural(unmatched, 'named governor')} not found in the directory")
     return notes
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.common import SchoolOption, console, context, err, friendly, where
+from bot.core.words import plural
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -103,7 +104,7 @@ def list_reports(
             for value, count in sorted(Counter(r[index] for r in rows).items()):
                 table.add_row(label, names.get(value, value), str(count))
         console.print(table)
-        console.print(f"{len(rows)} report(s). Use --show --as EMAIL to list references.")
+        console.print(f"{plural(len(rows), 'report')}. Use --show --as EMAIL to list references.")
         return
     person = _actor(ctx, config, actor)
     with ctx.store.transaction() as session:
@@ -135,7 +136,7 @@ def list_reports(
             details={"count": len(reports), "via": "cli"},
         )
     console.print(table)
-    console.print(f"{len(reports)} report(s). This listing was recorded in the audit log.")
+    console.print(f"{plural(len(reports), 'report')}. This listing was recorded in the audit log.")
 
 @reports_app.command("export")
 @friendly
@@ -174,7 +175,7 @@ def export(
             details={"rows": len(reports), "via": "cli"},
         )
     console.print(
-        f"[green]{len(reports)} report(s) written[/] to {file} (readable by you only)."
+        f"[green]{plural(len(reports), 'report')} written[/] to {file} (readable by you only)."
     )
 
 @reports_app.command("ingest")
@@ -208,7 +209,7 @@ def ingest(school: SchoolOption = None) -> None:
                 channel_card=ctx.connectors.notifier is not None,
                 default_school=config.id == first,
             )
-        console.print(f"{config.name}: {created} new report(s) from the external form.")
+        console.print(f"{config.name}: {plural(created, 'new report')} from the external form.")
         total += created
         if created and ctx.connectors.mirror is not None:
             try:

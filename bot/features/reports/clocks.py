@@ -122,6 +122,7 @@ def escalate_clocks(
         if recipients:
             draft = notice(
                 school_name=school.mail_from_name or school.name,
+                reply_to=school.reply_address(),
                 to=recipients,
                 subject=subject,
                 paragraphs=[lead, stop_rule],

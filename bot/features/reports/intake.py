@@ -29,6 +29,7 @@ from bot.core.messages import notice
 from bot.core.models import Report, ReportAttachment, ReportClock, ReportEntry
 from bot.core.outbox import enqueue_card, enqueue_email
 from bot.core.uploads import CleanFile, remove_files, store_file
+from bot.core.words import plural
 from bot.features.reports.routing import alert_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -218,6 +219,7 @@ def _queue_alerts(
     if recipients:
         draft = notice(
             school_name=school.mail_from_name or school.name,
+            reply_to=school.reply_address(),
             to=recipients,
             subject=f"New report {report.reference}: {label} ({urgency.lower()} urgency)",
             paragraphs=paragraphs,
@@ -276,6 +278,7 @@ def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email
     """A receipt for the reporter: reference and time only, never what they wrote."""
     draft = notice(
         school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
         to=[email],
         subject=f"We received your report {report.reference}",
         paragraphs=[
@@ -407,7 +410,8 @@ def submit_report(
     withheld = len(files) if sub.suspected_illegal else 0
     if withheld:
         system(
-            f"{withheld} attached file(s) were not stored: images that may be indecent must not "
+            f"{plural(withheld, 'attached file')} {'was' if withheld == 1 else 'were'} not stored: "
+            "images that may be indecent must not "
             "be copied or kept. Secure the original device instead."
         )
     if files and not withheld and uploads_dir is None:

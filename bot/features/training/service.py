@@ -100,7 +100,8 @@ def import_training_csv(
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         report.errors.append(
-            f"{path.name} line 1: missing column(s) {', '.join(missing)} "
+            f"{path.name} line 1: missing {'column' if len(missing) == 1 else 'columns'} "
+            f"{', '.join(missing)} "
             f"(found: {', '.join(header) or 'nothing'})"
         )
         return report

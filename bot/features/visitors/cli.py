@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import AsOf, as_of_today, console, context, friendly, schools_of, where
+from bot.core.words import plural
 
 __all__ = ["visitors_app"]
 
@@ -34,7 +35,7 @@ def visitors_purge(
             count = purge_visitors(session, config, today, write=not dry_run)
         verb = "would be deleted" if dry_run else "deleted"
         console.print(
-            f"{config.name}: {count} visitor confirmation(s) older than "
+            f"{config.name}: {plural(count, 'visitor confirmation')} older than "
             f"{config.visitor_retention_days} days {verb}."
         )
 

@@ -53,6 +53,7 @@ def record_visit(
             paragraphs += [f"• {line}" for line in lines] if kind == "ul" else lines
         draft = notice(
             school_name=school.mail_from_name or school.name,
+            reply_to=school.reply_address(),
             to=[data.email],
             subject=f"Your visit to {school.name}: the rules you agreed to",
             greeting=f"Dear {data.name},",

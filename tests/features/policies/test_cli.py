@@ -173,7 +173,7 @@ def test_import_shared_policies_json(
         "e106ee929f7d96e3",
         "7f9f0b8ef72afc35",
     ]
-    assert any("1 named governor(s) not found in the directory" in n for n in james["notes"])
+    assert any("1 named governor not found in the directory" in n for n in james["notes"])
 
     # the pre-school policy: no dates at all — reported, refused, nothing stored
     for name in ("written", "last_reviewed", "ratified", "next_review", "approving_body"):
@@ -290,7 +290,7 @@ def test_document_without_dates_is_refused_and_nothing_stored(
     out = " ".join(result.output.split())
     assert "missing next review date: not found in the document" in out
     assert "not stored: next review date, approving body not found in the document" in out
-    assert "0 stored, 1 not stored of 1 file(s)." in out
+    assert "0 stored, 1 not stored of 1 file." in out
     with home.store.session() as session:
         assert session.scalar(select(Policy).where(Policy.key == "behaviour")) is None
 
@@ -386,4 +386,4 @@ def test_list_review_and_gaps(home: AppContext, tmp_path: Path) -> None:
     gaps = _run("policies", "gaps")
     assert gaps.exit_code == 0
     assert "Whistleblowing Policy" in gaps.output and "AUP" not in gaps.output
-    assert "1 gap(s)." in gaps.output
+    assert "1 gap." in gaps.output

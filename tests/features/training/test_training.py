@@ -81,7 +81,7 @@ def test_missing_columns_is_one_clear_line(school: SchoolBuilder, sqlite_url: st
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
     result = CliRunner().invoke(app, ["training", "import", str(bad)])
     assert result.exit_code == 1
-    assert "bad.csv line 1: missing column(s) email, course, completed_on" in result.output
+    assert "bad.csv line 1: missing columns email, course, completed_on" in result.output
     missing = CliRunner().invoke(app, ["training", "import", str(school.home / "nope.csv")])
     assert missing.exit_code == 2 and "file not found" in missing.output
 
