@@ -76,6 +76,35 @@ def course_problem(course: str, courses: Collection[str]) -> str | None:
     return f"unknown course '{course}' (the school's courses are {listed})"
 
 
+def _check_row(
+    row: dict[str, str | None],
+    people: dict[str, int],
+    courses: Collection[str],
+    today: date,
+    course_column: str,
+) -> tuple[str, str, date] | str:
+    """(email, the school's course name, completed on), or what is wrong with the row (the
+    text after "file line N")."""
+    email = (row.get("email") or "").strip().lower()
+    course = (row.get("course") or "").strip()
+    if not email:
+        return ": email is empty"
+    if email not in people:
+        return f": email {email} is not in the directory"
+    if not course:
+        return f", column '{course_column}': empty"
+    problem = course_problem(course, courses)
+    if problem:
+        return f", column '{course_column}': {problem}"
+    try:
+        completed = parse_day(row.get("completed_on") or "")
+    except ValueError as exc:
+        return f": completed_on {exc}"
+    if completed > today:
+        return f": completed_on {completed} is in the future"
+    return email, next(c for c in courses if _squash(c) == _squash(course)), completed
+
+
 def import_training_csv(
     session: Session,
     school_id: str,
@@ -122,32 +151,11 @@ def import_training_csv(
         line = reader.line_num
         if progress:
             progress(line)
-        email = (row.get("email") or "").strip().lower()
-        course = (row.get("course") or "").strip()
-        if not email:
-            report.errors.append(f"{path.name} line {line}: email is empty")
+        checked = _check_row(row, people, courses, today, course_column)
+        if isinstance(checked, str):
+            report.errors.append(f"{path.name} line {line}{checked}")
             continue
-        if email not in people:
-            report.errors.append(f"{path.name} line {line}: email {email} is not in the directory")
-            continue
-        if not course:
-            report.errors.append(f"{path.name} line {line}, column '{course_column}': empty")
-            continue
-        problem = course_problem(course, courses)
-        if problem:
-            report.errors.append(f"{path.name} line {line}, column '{course_column}': {problem}")
-            continue
-        course = next(c for c in courses if _squash(c) == _squash(course))
-        try:
-            completed = parse_day(row.get("completed_on") or "")
-        except ValueError as exc:
-            report.errors.append(f"{path.name} line {line}: completed_on {exc}")
-            continue
-        if completed > today:
-            report.errors.append(
-                f"{path.name} line {line}: completed_on {completed} is in the future"
-            )
-            continue
+        email, course, completed = checked
         key = (
             "csv:"
             + hashlib.sha256(
