@@ -40,6 +40,7 @@ from bot.features.reports.rules import (
     assess_urgency,
     clock_due,
     clock_kind,
+    describe_clock,
     format_reference,
     is_suspected_illegal,
     local_time,
@@ -198,7 +199,9 @@ def _queue_alerts(
     channel_card: bool,
 ) -> tuple[str, ...]:
     """The at-once alert: category, urgency, reference, deadline and a sign-in link only."""
-    recipients = alert_recipients(school, report.category, report.about_headteacher)
+    recipients = alert_recipients(
+        school, report.category, report.about_headteacher, report.about_person
+    )
     url = f"{base_url}/reports/{report.reference}"
     label = CATEGORIES[report.category]
     urgency = URGENCIES[report.urgency]
@@ -211,9 +214,11 @@ def _queue_alerts(
         paragraphs.append("It is marked immediate: please look at it now.")
     if report.suspected_illegal:
         paragraphs.append(ILLEGAL_CONTENT_ADVICE)
+    rule = describe_clock(school.reports.clock_rule(clock.kind, report.urgency))
     paragraphs.append(
-        f"Deadline: {CLOCK_LABELS[clock.kind]} by {local_time(clock.due_at)}. The bot reminds you "
-        "when half and 90% of the time has gone, and when it runs out."
+        f"Deadline: {CLOCK_LABELS[clock.kind]} ({rule}) by {local_time(clock.due_at)}. The bot "
+        "reminds you before it runs out, and keeps reminding you (the chair of governors too) "
+        "for a while after it if nothing is recorded."
     )
     if recipients:
         draft = notice(
@@ -252,7 +257,7 @@ def _queue_alerts(
                 "headteacher for this kind of report.",
             )
         )
-    if channel_card and not report.about_headteacher:
+    if channel_card and not report.about_headteacher and not report.about_person:
         # a channel may be read by many: staff allegations show as "confidential"
         shown = "confidential" if report.category == "staff_concern" else label.lower()
         title = f"New report {report.reference}"
@@ -353,6 +358,7 @@ def submit_report(
         reporter_name=None if sub.anonymous else sub.reporter_name,
         reporter_email=None if sub.anonymous else sub.reporter_email,
         about_headteacher=sub.about_headteacher,
+        about_person=sub.about_person,
         suspected_illegal=sub.suspected_illegal,
         source=source,
         source_ref=source_ref,
@@ -400,7 +406,7 @@ def submit_report(
         report_id=report.id,
         kind=kind,
         started_at=now,
-        due_at=clock_due(kind, now, school),
+        due_at=clock_due(kind, now, school, urgency=urgency),
         escalations_sent=0,
     )
     session.add(clock)

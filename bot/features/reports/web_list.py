@@ -264,7 +264,7 @@ def _load(session: Session, school: SchoolConfig, person: Person, reference: str
             select(Report).where(Report.school_id == school.id, Report.reference == reference)
         )
     if report is None or not can_view(
-        person.email, person.role_names, report.about_headteacher, school
+        person.email, person.role_names, report.about_headteacher, school, report.about_person
     ):
         raise HTTPException(404, "There is no report with that reference that you can see.")
     return report
@@ -282,7 +282,10 @@ def _owners(session: Session, school: SchoolConfig, report: Report) -> list[Pers
         .distinct()
         .order_by(Person.display_name)
     ).all()
-    return [p for p in people if can_view(p.email, p.role_names, report.about_headteacher, school)]
+    return [
+        p for p in people
+        if can_view(p.email, p.role_names, report.about_headteacher, school, report.about_person)
+    ]
 
 
 def _detail(
