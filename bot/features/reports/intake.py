@@ -26,7 +26,7 @@ from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.messages import notice
-from bot.core.models import Report, ReportAttachment, ReportClock, ReportEntry
+from bot.core.models import Person, Report, ReportAttachment, ReportClock, ReportEntry
 from bot.core.outbox import enqueue_card, enqueue_email
 from bot.core.uploads import CleanFile, remove_files, store_file
 from bot.features.reports.routing import alert_recipients
@@ -46,6 +46,7 @@ from bot.features.reports.rules import (
     local_time,
 )
 from bot.features.reports.state import ensure_school
+from bot.features.reports.subject import tell_line_manager
 
 __all__ = [
     "Intake",
@@ -419,6 +420,12 @@ def submit_report(
     if files and not withheld and uploads_dir is None:
         raise ValueError("uploads_dir is required to store attachments")
     session.flush()
+    if sub.about_person:
+        subject = session.scalar(
+            select(Person).where(Person.school_id == school.id, Person.email == sub.about_person)
+        )
+        if subject is not None:
+            tell_line_manager(session, school, report, subject, now)
     alerted = _queue_alerts(
         session, school, report, clock, base_url=base_url, channel_card=channel_card
     )
