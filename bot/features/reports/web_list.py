@@ -50,6 +50,7 @@ from bot.features.reports.rules import (
     STATUSES,
     URGENCIES,
     URGENCY_ORDER,
+    describe_clock,
 )
 from bot.features.reports.web_support import mirror_later, read_form, school_for
 from bot.web.deps import check_csrf, ctx, render, require_roles
@@ -317,6 +318,10 @@ def _detail(
             "urgencies": URGENCIES,
             "entry_kinds": ENTRY_KINDS,
             "clock_labels": CLOCK_LABELS,
+            "clock_rules": {
+                kind: describe_clock(school.reports.clock_rule(kind, report.urgency))
+                for kind in CLOCK_LABELS
+            },
             "targets": REFERRAL_TARGETS,
             "advice": ILLEGAL_CONTENT_ADVICE,
             "attachments": attachments,
