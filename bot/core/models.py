@@ -469,6 +469,9 @@ class Report(Base):
     reporter_name: Mapped[str | None] = mapped_column(String(200))
     reporter_email: Mapped[str | None] = mapped_column(String(320))
     about_headteacher: Mapped[bool] = mapped_column(Boolean, default=False)
+    # who else the report is about (a DSL, a deputy, a member of staff): never alerted, never
+    # shown it; lower-case email
+    about_person: Mapped[str | None] = mapped_column(String(320))
     suspected_illegal: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(40), default="web")
     source_ref: Mapped[str | None] = mapped_column(String(120), unique=True)

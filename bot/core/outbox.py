@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox_pause import channel_states, is_paused, pause, resume
 from bot.core.store import Store
@@ -67,6 +68,8 @@ class EmailDraft:
     attachments: tuple[Attachment, ...] = ()
     from_name: str | None = None
     reply_to: str | None = None
+    # the deadline behind a ``live_text.TIME_LEFT`` marker in the text: filled in when sent
+    deadline: datetime | None = None
 
 
 def _exists(session: Session, key: str) -> bool:
@@ -90,7 +93,9 @@ def _insert(session: Session, row: OutboxMessage) -> bool:
 
 
 def _email_payload(draft: EmailDraft) -> dict[str, Any]:
+    extra = {"deadline": draft.deadline.isoformat()} if draft.deadline is not None else {}
     return {
+        **extra,
         "text": draft.text,
         "html": draft.html,
         "from_name": draft.from_name,
@@ -237,15 +242,16 @@ class DispatchStats:
     paused: dict[str, datetime] = field(default_factory=dict)  # channel -> paused until
 
 
-def _to_email(row: OutboxMessage) -> OutgoingEmail:
+def _to_email(row: OutboxMessage, now: datetime) -> OutgoingEmail:
     payload = row.payload
+    due = datetime.fromisoformat(payload["deadline"]) if payload.get("deadline") else None
     return OutgoingEmail(
         idempotency_key=row.idempotency_key,
         to=tuple(row.recipients),
         cc=tuple(row.cc),
         subject=row.subject,
-        text=payload["text"],
-        html=payload["html"],
+        text=fill_time_left(payload["text"], due, now),
+        html=fill_time_left(payload["html"], due, now),
         from_name=payload.get("from_name"),
         reply_to=payload.get("reply_to"),
         attachments=tuple(
@@ -394,13 +400,13 @@ def _due_rows(store: Store, channels: Sequence[str], now: datetime) -> Sequence[
 
 
 def _load_message(
-    store: Store, row_id: int, channel: str
+    store: Store, row_id: int, channel: str, now: datetime
 ) -> tuple[OutgoingEmail | None, CardMessage | None]:
-    """The claimed row as an email or a card."""
+    """The claimed row as an email (its time words written at ``now``) or a card."""
     with store.session() as session:
         row = session.get(OutboxMessage, row_id)
         assert row is not None
-        message = _to_email(row) if channel == "email" else None
+        message = _to_email(row, now) if channel == "email" else None
         card = _to_card(row) if channel == "card" else None
     return message, card
 
@@ -471,7 +477,7 @@ class _Pass:
 
     def deliver(self, row_id: int, channel: str) -> None:
         """Deliver one claimed row (emails wait for a full batch when the mailer batches)."""
-        message, card = _load_message(self.store, row_id, channel)
+        message, card = _load_message(self.store, row_id, channel, self.now())
         if card is not None:
             assert self.notifier is not None
             self.send_one(row_id, card.idempotency_key, functools.partial(self.notifier.post, card),

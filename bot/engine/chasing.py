@@ -117,6 +117,7 @@ def _draft(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
     last = human_date(talk.last_reminded_on) if talk.last_reminded_on else None
     return notice(
         school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
         to=(to,),
         subject=f"Chasing has stopped for {name}: please talk to them",
         paragraphs=[

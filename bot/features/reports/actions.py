@@ -214,7 +214,7 @@ def set_owner(
 ) -> None:
     """Give the report an owner who may read it (or none)."""
     if owner is not None and not can_view(
-        owner.email, owner.role_names, report.about_headteacher, school
+        owner.email, owner.role_names, report.about_headteacher, school, report.about_person
     ):
         raise ReportActionError("The owner must be someone allowed to read this report.")
     report.owner_id = owner.id if owner else None

@@ -1,5 +1,6 @@
-"""``compliance-bot reports ...``: counts, an audited listing and export, form ingestion, the
-public link. Contents are never printed; the listing shows references and metadata only."""
+"""``compliance-bot reports ...``: counts, an audited listing and export, form ingestion, who a
+report is about, the public link. Contents are never printed; the listing shows references and
+metadata only."""
 
 from __future__ import annotations
 
@@ -220,6 +221,55 @@ def ingest(school: SchoolOption = None) -> None:
     if total:
         dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
                  alerts=AdminAlerts.of(ctx.config.schools))
+
+@reports_app.command("about")
+@friendly
+def about(
+    reference: Annotated[str, typer.Argument(help="The report's reference, e.g. CR-2026-0042.")],
+    person: Annotated[
+        str, typer.Argument(help="Email of the person it is about (a DSL, deputy or staff).")
+    ],
+    school: SchoolOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record who a report is about: they stop hearing about it and cannot open it; for a
+    policy breach by staff their line manager is told (without what or who)."""
+    from sqlalchemy import select
+
+    from bot.core.delivery import AdminAlerts
+    from bot.core.models import Report, utcnow
+    from bot.core.outbox import dispatch
+    from bot.features.reports.subject import SubjectError, record_subject
+
+    ctx = context()
+    config = ctx.config.school(school)
+    me = _actor(ctx, config, actor)
+    with ctx.store.transaction() as session:
+        report = session.scalar(
+            select(Report).where(Report.school_id == config.id, Report.reference == reference)
+        )
+        if report is None:
+            err.print(f"[bold red]error:[/] {config.id} has no report {reference}.")
+            raise typer.Exit(2)
+        try:
+            done = record_subject(
+                session, config, report, actor=me, email=person, now=utcnow()
+            )
+        except SubjectError as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+    console.print(
+        f"{done.reference} is recorded as being about {done.person}: they are not told about "
+        "it and cannot open it."
+    )
+    if done.owner_cleared:
+        console.print("They were its owner: give it a new owner on the report page.")
+    if done.line_manager:
+        console.print(f"Their line manager ({done.line_manager}) will be told, without what "
+                      "happened or who it is about.")
+    dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
+             alerts=AdminAlerts.of(ctx.config.schools))
+
 
 @reports_app.command("link")
 @friendly

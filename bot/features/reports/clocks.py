@@ -2,48 +2,54 @@
 running LADO, ICO and triage clock (``escalate_clocks``).
 
 The clock rules themselves are pure and live in ``bot.features.reports.rules``: which clock a
-report starts (``clock_kind``), when it runs out (``clock_due``) and which escalation stage it
-has reached (``escalation_stage``, at ``ESCALATION_POINTS``). One clock per report:
+report starts (``clock_kind``), when it runs out (``clock_due``, by the school's
+``reports.clocks`` rule for the kind and urgency) and which escalation stage it has reached
+(``escalation_stage``). One clock per report:
 
 * ``lado`` — a concern about a member of staff: a LADO referral decision within one working
-  day, i.e. by the same time on the next school day. It stops when a LADO referral is
-  recorded, or a decision that no referral is needed is recorded with its reason.
+  day (Monday to Friday minus the nation's bank holidays; school holidays do not stop it). It
+  stops when a LADO referral is recorded, or a decision that no referral is needed is recorded
+  with its reason.
 * ``ico`` — a personal data breach: 72 calendar hours (weekends included) from when the school
   became aware. It stops when the ICO notification is recorded, or a decision that the breach
   is not reportable is recorded with its reason.
-* ``triage`` — everything else: the DSL triages within ``reports.triage_school_days`` school
-  days, same time of day. It stops when the report leaves the status "new".
+* ``triage`` — everything else, by urgency: immediate within hours, high by the end of the next
+  working day, normal within school days. It stops when the report leaves the status "new".
 
 Clocks start in ``intake.submit_report`` and stop in ``actions`` (``record_referral``,
-``change_status``). The sweep escalates a running clock to the DSL, deputies and headteacher
-(the chair of governors instead of the headteacher when the report is about the headteacher;
-the DPO too for the ICO clock; see ``routing.escalation_recipients``) when half its time has
-gone, when 90% has gone and when it has run out — each once (outbox idempotency keys; a late
-sweep sends only the latest stage). Escalations never carry what was reported.
+``change_status``). The sweep warns the DSL, deputies and headteacher (the DPO too for the ICO
+clock) as each share in ``warn_at`` of the time goes; once the deadline has passed it tells
+them and the chair of governors, again every ``overdue_every_hours``, up to ``overdue_max``
+messages, the last saying it is the last (never silent, never endless). Each stage goes once
+(outbox idempotency keys; a late sweep sends only the latest stage). Nobody the report is about
+is ever told (``routing.escalation_recipients``). Escalations never carry what was reported,
+and their countdown is written when the email is sent (``live_text``), not when queued.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
+from bot.core.live_text import TIME_LEFT
 from bot.core.messages import notice
 from bot.core.models import Report, ReportClock
-from bot.core.outbox import enqueue_email
+from bot.core.outbox import EmailDraft, enqueue_email
 from bot.features.reports.routing import escalation_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
     CLOCK_LABELS,
-    ESCALATION_POINTS,
     URGENCIES,
     escalation_stage,
     local_time,
+    overdue_round,
 )
 
 __all__ = ["EscalationPlanned", "escalate_clocks", "open_clock"]
@@ -68,6 +74,70 @@ class EscalationPlanned:
     queued: bool = False
 
 
+_STOP_RULES = {
+    "lado": "Record the LADO referral, or a decision that no referral is needed with the "
+    "reason, on the report page.",
+    "ico": "Record the ICO notification, or a decision that the breach is not reportable with "
+    "the reason, on the report page.",
+    "triage": "Triage it: change its status from New, with the reason.",
+}
+
+
+def _short_time(moment: datetime) -> str:
+    """'Mon 26 Oct 15:00' in the school's zone (subject lines)."""
+    local = moment.astimezone(LONDON)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def _draft(
+    school: SchoolConfig, report: Report, clock: ReportClock, stage: int, url: str,
+    recipients: list[str],
+) -> EmailDraft:
+    """The escalation email: every sentence true whenever it arrives (absolute times, and a
+    countdown filled in at send time)."""
+    clocks = school.reports.clocks
+    overdue = overdue_round(stage, clocks.warn_at)
+    what = CLOCK_LABELS[clock.kind]
+    due = local_time(clock.due_at)
+    lead = (
+        f"The {what} on report {report.reference} is due by {due}. "
+        f"When this email was sent, {TIME_LEFT}."
+    )
+    paragraphs = [lead, _STOP_RULES[clock.kind]]
+    if overdue:
+        last = overdue >= clocks.overdue_max
+        subject = (
+            f"Deadline passed{' (last reminder)' if last else ''}: {report.reference} — {what}"
+        )
+        paragraphs.append(
+            "This is the last reminder the bot sends about this deadline; the report stays "
+            "marked overdue on the tracked list and the dashboard until it is recorded."
+            if last
+            else f"Overdue reminder {overdue} of at most {clocks.overdue_max}: the bot repeats it "
+            f"every {clocks.overdue_every_hours} hours until it is recorded, and copies the "
+            "chair of governors."
+        )
+    else:
+        subject = f"Due {_short_time(clock.due_at)}: {report.reference} — {what}"
+    draft = notice(
+        school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
+        to=recipients,
+        subject=subject,
+        paragraphs=paragraphs,
+        facts=[
+            ("Reference", report.reference),
+            ("Category", CATEGORIES.get(report.category, report.category)),
+            ("Urgency", URGENCIES.get(report.urgency, report.urgency)),
+            ("Due", due),
+        ],
+        button_url=url,
+        button_text="Open the report (sign-in required)",
+        small="This email does not include what was reported.",
+    )
+    return replace(draft, deadline=clock.due_at)
+
+
 def escalate_clocks(
     session: Session,
     school: SchoolConfig,
@@ -77,6 +147,7 @@ def escalate_clocks(
     write: bool,
 ) -> list[EscalationPlanned]:
     """Queue the escalation each running clock has reached (once per stage)."""
+    clocks = school.reports.clocks
     planned: list[EscalationPlanned] = []
     rows = session.execute(
         select(ReportClock, Report)
@@ -85,56 +156,24 @@ def escalate_clocks(
         .order_by(ReportClock.due_at)
     ).all()
     for clock, report in rows:
-        stage = escalation_stage(clock.started_at, clock.due_at, now)
+        stage = escalation_stage(
+            clock.started_at, clock.due_at, now, warn_at=clocks.warn_at,
+            every=timedelta(hours=clocks.overdue_every_hours), cap=clocks.overdue_max,
+        )
         if stage <= clock.escalations_sent:
             continue
-        recipients = escalation_recipients(school, clock.kind, report.about_headteacher)
+        recipients = escalation_recipients(
+            school, clock.kind, report.about_headteacher, report.about_person,
+            overdue=overdue_round(stage, clocks.warn_at) > 0,
+        )
         item = EscalationPlanned(report.reference, clock.kind, stage, tuple(recipients))
         planned.append(item)
         if not write:
             continue
-        overdue = stage > len(ESCALATION_POINTS)
-        what = CLOCK_LABELS[clock.kind]
-        if overdue:
-            subject = f"Deadline passed: {report.reference} — {what.split(' (')[0]}"
-            lead = (
-                f"The deadline for the {what} on report {report.reference} passed at "
-                f"{local_time(clock.due_at)} and nothing stopping it has been recorded."
-            )
-        else:
-            left = clock.due_at - now
-            hours = max(int(left.total_seconds() // 3600), 0)
-            subject = (
-                f"{hours} hour{'s' if hours != 1 else ''} left: {report.reference} — "
-                + (what.split(" (")[0])
-            )
-            lead = (
-                f"{ESCALATION_POINTS[stage - 1][1].capitalize()} for the {what} on report "
-                f"{report.reference}: it is due by {local_time(clock.due_at)}."
-            )
-        stop_rule = {
-            "lado": "Record the LADO referral, or a decision that no referral is needed with "
-            "the reason, on the report page.",
-            "ico": "Record the ICO notification, or a decision that the breach is not "
-            "reportable with the reason, on the report page.",
-            "triage": "Triage it: change its status from New, with the reason.",
-        }[clock.kind]
         if recipients:
-            draft = notice(
-                school_name=school.mail_from_name or school.name,
-                reply_to=school.reply_address(),
-                to=recipients,
-                subject=subject,
-                paragraphs=[lead, stop_rule],
-                facts=[
-                    ("Reference", report.reference),
-                    ("Category", CATEGORIES.get(report.category, report.category)),
-                    ("Urgency", URGENCIES.get(report.urgency, report.urgency)),
-                    ("Due", local_time(clock.due_at)),
-                ],
-                button_url=f"{base_url()}/reports/{report.reference}",
-                button_text="Open the report (sign-in required)",
-                small="This email does not include what was reported.",
+            draft = _draft(
+                school, report, clock, stage, f"{base_url()}/reports/{report.reference}",
+                recipients,
             )
             item.queued = enqueue_email(
                 session,

@@ -26,7 +26,7 @@ from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.messages import notice
-from bot.core.models import Report, ReportAttachment, ReportClock, ReportEntry
+from bot.core.models import Person, Report, ReportAttachment, ReportClock, ReportEntry
 from bot.core.outbox import enqueue_card, enqueue_email
 from bot.core.uploads import CleanFile, remove_files, store_file
 from bot.core.words import plural
@@ -41,11 +41,13 @@ from bot.features.reports.rules import (
     assess_urgency,
     clock_due,
     clock_kind,
+    describe_clock,
     format_reference,
     is_suspected_illegal,
     local_time,
 )
 from bot.features.reports.state import ensure_school
+from bot.features.reports.subject import tell_line_manager
 
 __all__ = [
     "Intake",
@@ -199,7 +201,9 @@ def _queue_alerts(
     channel_card: bool,
 ) -> tuple[str, ...]:
     """The at-once alert: category, urgency, reference, deadline and a sign-in link only."""
-    recipients = alert_recipients(school, report.category, report.about_headteacher)
+    recipients = alert_recipients(
+        school, report.category, report.about_headteacher, report.about_person
+    )
     url = f"{base_url}/reports/{report.reference}"
     label = CATEGORIES[report.category]
     urgency = URGENCIES[report.urgency]
@@ -212,9 +216,11 @@ def _queue_alerts(
         paragraphs.append("It is marked immediate: please look at it now.")
     if report.suspected_illegal:
         paragraphs.append(ILLEGAL_CONTENT_ADVICE)
+    rule = describe_clock(school.reports.clock_rule(clock.kind, report.urgency))
     paragraphs.append(
-        f"Deadline: {CLOCK_LABELS[clock.kind]} by {local_time(clock.due_at)}. The bot reminds you "
-        "when half and 90% of the time has gone, and when it runs out."
+        f"Deadline: {CLOCK_LABELS[clock.kind]} ({rule}) by {local_time(clock.due_at)}. The bot "
+        "reminds you before it runs out, and keeps reminding you (the chair of governors too) "
+        "for a while after it if nothing is recorded."
     )
     if recipients:
         draft = notice(
@@ -254,7 +260,7 @@ def _queue_alerts(
                 "headteacher for this kind of report.",
             )
         )
-    if channel_card and not report.about_headteacher:
+    if channel_card and not report.about_headteacher and not report.about_person:
         # a channel may be read by many: staff allegations show as "confidential"
         shown = "confidential" if report.category == "staff_concern" else label.lower()
         title = f"New report {report.reference}"
@@ -356,6 +362,7 @@ def submit_report(
         reporter_name=None if sub.anonymous else sub.reporter_name,
         reporter_email=None if sub.anonymous else sub.reporter_email,
         about_headteacher=sub.about_headteacher,
+        about_person=sub.about_person,
         suspected_illegal=sub.suspected_illegal,
         source=source,
         source_ref=source_ref,
@@ -403,7 +410,7 @@ def submit_report(
         report_id=report.id,
         kind=kind,
         started_at=now,
-        due_at=clock_due(kind, now, school),
+        due_at=clock_due(kind, now, school, urgency=urgency),
         escalations_sent=0,
     )
     session.add(clock)
@@ -417,6 +424,12 @@ def submit_report(
     if files and not withheld and uploads_dir is None:
         raise ValueError("uploads_dir is required to store attachments")
     session.flush()
+    if sub.about_person:
+        subject = session.scalar(
+            select(Person).where(Person.school_id == school.id, Person.email == sub.about_person)
+        )
+        if subject is not None:
+            tell_line_manager(session, school, report, subject, now)
     alerted = _queue_alerts(
         session, school, report, clock, base_url=base_url, channel_card=channel_card
     )

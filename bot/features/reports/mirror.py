@@ -82,7 +82,11 @@ def mirror_pending(
             saved, state = current, ({} if verify else _digests(current))
             for report in session.scalars(
                 select(Report)
-                .where(Report.school_id == school.id, Report.about_headteacher.is_(False))
+                .where(
+                    Report.school_id == school.id,
+                    Report.about_headteacher.is_(False),
+                    Report.about_person.is_(None),  # the list is read by the whole team
+                )
                 .order_by(Report.id)
             ):
                 if not REFERENCE_PATTERN.match(report.reference):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from bot.core.config import SchoolConfig
 from bot.core.models import Report
@@ -38,15 +38,22 @@ def can_open_list(roles: Iterable[str]) -> bool:
 
 
 def can_view(
-    email: str, roles: Iterable[str], about_headteacher: bool, school: SchoolConfig
+    email: str,
+    roles: Iterable[str],
+    about_headteacher: bool,
+    school: SchoolConfig,
+    about_person: str | None = None,
 ) -> bool:
     """Object-level rule: who may read one report.
 
-    A report about the headteacher is hidden from the headteacher (even one who is also a DSL)
-    and visible to the DSL, deputies and the chair of governors; any other report is visible to
-    the DSL, deputies and headteacher.
+    Nobody reads a report about themselves. A report about the headteacher is hidden from the
+    headteacher (even one who is also a DSL) and visible to the DSL, deputies and the chair of
+    governors; any other report is visible to the DSL, deputies and headteacher — except the
+    person it is about (a DSL or deputy DSL named on the form, or recorded later).
     """
     held = set(roles)
+    if about_person and email.lower() == about_person.lower():
+        return False
     if about_headteacher:
         if _is_head(email, held, school):
             return False
@@ -62,40 +69,75 @@ def _unique(emails: Iterable[str | None]) -> list[str]:
     return out
 
 
-def alert_recipients(school: SchoolConfig, category: str, about_headteacher: bool) -> list[str]:
-    """Who is alerted at once: DSL and deputies; the head for staff concerns (the chair instead
-    when about the head); the DPO for personal data breaches. Never the head of a report about
-    them."""
-    wanted: list[str | None] = [*school.dsl, *school.deputy_dsl]
+def _never(school: SchoolConfig, about_headteacher: bool, about_person: str | None) -> set[str]:
+    """Who must never hear about this report: the person it is about."""
+    never = {about_person.lower()} if about_person else set()
     if about_headteacher:
-        wanted.append(school.chair_of_governors)
-    elif category == "staff_concern" or not (school.dsl or school.deputy_dsl):
+        never.add(school.headteacher.lower())
+    return never
+
+
+def _next_in_line(
+    school: SchoolConfig, about_headteacher: bool, about_person: str | None
+) -> list[str | None]:
+    """Who stands in when the report is about someone who would normally hear: the head for
+    a DSL or deputy; the chair of governors for the head (or a head who is the one named)."""
+    if about_headteacher or (about_person and about_person.lower() == school.headteacher.lower()):
+        return [school.chair_of_governors]
+    return [school.headteacher] if about_person else []
+
+
+def alert_recipients(
+    school: SchoolConfig,
+    category: str,
+    about_headteacher: bool,
+    about_person: str | None = None,
+) -> list[str]:
+    """Who is alerted at once: DSL and deputies; the head for staff concerns; the DPO for
+    personal data breaches. A report about someone who would normally hear (the head, a DSL,
+    a deputy) goes to the next in line and never to them."""
+    wanted: list[str | None] = [*school.dsl, *school.deputy_dsl]
+    wanted += _next_in_line(school, about_headteacher, about_person)
+    if not about_headteacher and (
+        category == "staff_concern" or not (school.dsl or school.deputy_dsl)
+    ):
         wanted.append(school.headteacher)
     if category == "data_breach":
         wanted.append(school.dpo)
-    found = _unique(wanted)
-    if about_headteacher:
-        found = [e for e in found if e != school.headteacher.lower()]
-    return found
+    never = _never(school, about_headteacher, about_person)
+    return [e for e in _unique(wanted) if e not in never]
 
 
-def escalation_recipients(school: SchoolConfig, kind: str, about_headteacher: bool) -> list[str]:
-    """Who hears about a clock running out: DSL, deputies and the head (chair if about the head;
-    the DPO too for the ICO clock)."""
+def escalation_recipients(
+    school: SchoolConfig,
+    kind: str,
+    about_headteacher: bool,
+    about_person: str | None = None,
+    *,
+    overdue: bool = False,
+) -> list[str]:
+    """Who hears about a clock: before the deadline the DSL, deputies and the head (the DPO
+    too for the ICO clock); after it, the chair of governors as well. Never the person the
+    report is about: the next in line stands in."""
     wanted: list[str | None] = [*school.dsl, *school.deputy_dsl]
-    wanted.append(school.chair_of_governors if about_headteacher else school.headteacher)
+    wanted += _next_in_line(school, about_headteacher, about_person)
+    if not about_headteacher:
+        wanted.append(school.headteacher)
     if kind == "ico":
         wanted.append(school.dpo)
-    found = _unique(wanted)
-    if about_headteacher:
-        found = [e for e in found if e != school.headteacher.lower()]
-    return found
+    if overdue:
+        wanted.append(school.chair_of_governors)
+    never = _never(school, about_headteacher, about_person)
+    return [e for e in _unique(wanted) if e not in never]
 
 
 def visible_reports(school: SchoolConfig, email: str, roles: Iterable[str]) -> Select[Report]:
     """The query for the reports this person may read (nothing for anyone else)."""
     held = set(roles)
-    query = select(Report).where(Report.school_id == school.id)
+    query = select(Report).where(
+        Report.school_id == school.id,
+        or_(Report.about_person.is_(None), Report.about_person != email.lower()),
+    )
     may_normal = bool(held & LEADERSHIP)
     may_about_head = not _is_head(email, held, school) and bool(
         held & (_TEAM | {"chair_of_governors"})

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import LONDON
-from bot.core.config import SchoolConfig
+from bot.core.config import ClockRule, SchoolConfig
 from bot.core.messages import human_date
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "CLOCK_LABELS",
     "EMAIL_PATTERN",
     "ENTRY_KINDS",
-    "ESCALATION_POINTS",
     "ILLEGAL_CONTENT_ADVICE",
     "IMMEDIATE_RISK_ADVICE",
     "INVOLVED_ROLES",
@@ -36,6 +35,7 @@ __all__ = [
     "REFERENCE_PATTERN",
     "REFERRAL_TARGETS",
     "RELATIONSHIPS",
+    "STAFF_BREACH_CATEGORIES",
     "STATUSES",
     "URGENCIES",
     "URGENCY_ORDER",
@@ -45,10 +45,12 @@ __all__ = [
     "clean_text",
     "clock_due",
     "clock_kind",
+    "describe_clock",
     "escalation_stage",
     "format_reference",
     "is_suspected_illegal",
     "local_time",
+    "overdue_round",
     "validate_submission",
 ]
 
@@ -91,10 +93,15 @@ STATUSES: dict[str, str] = {
 URGENCIES: dict[str, str] = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
 URGENCY_ORDER = {"immediate": 0, "high": 1, "normal": 2}
 CLOCK_LABELS: dict[str, str] = {
-    "lado": "LADO referral decision (1 working day)",
-    "ico": "ICO notification decision (72 hours)",
+    "lado": "LADO referral decision",
+    "ico": "ICO notification decision",
     "triage": "DSL triage",
 }
+# plain policy breaches: a member of staff's line manager hears (content-free) when the report
+# is recorded as being about them; allegations (LADO) and child-protection kinds do not
+STAFF_BREACH_CATEGORIES = frozenset(
+    {"mobile_device", "social_media", "filtering", "data_breach", "visitor", "other"}
+)
 REFERRAL_TARGETS: dict[str, str] = {
     "lado": "LADO (Local Authority Designated Officer)",
     "ico": "ICO (Information Commissioner's Office)",
@@ -127,10 +134,6 @@ MAX_ACTIONS = 5_000
 MAX_NAMES = 200
 MAX_ENTRY = 10_000
 MAX_FILES = 3
-ESCALATION_POINTS: tuple[tuple[float, str], ...] = (
-    (0.5, "half the time has gone"),
-    (0.9, "90% of the time has gone"),
-)
 EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
@@ -168,28 +171,66 @@ def clock_kind(category: str) -> str:
 
 
 def clock_due(
-    kind: str, started: datetime, school: SchoolConfig, tz: ZoneInfo = LONDON
+    kind: str,
+    started: datetime,
+    school: SchoolConfig,
+    tz: ZoneInfo = LONDON,
+    *,
+    urgency: str = "normal",
 ) -> datetime:
-    """When a clock runs out: ICO 72 calendar hours; LADO/triage N school days, same time."""
-    if kind == "ico":
-        return started + timedelta(hours=72)
+    """When a clock runs out, by the school's rule for its kind and urgency.
+
+    Calendar hours are counted in UTC, so a clock change neither adds nor takes an hour;
+    working days are Monday to Friday minus the nation's bank holidays (school holidays do not
+    stop them); school days also skip the school's closures. Day-counted clocks end at the
+    same local time of day, or at ``working_day_ends`` when the rule says ``end_of_day``.
+    """
+    rule = school.reports.clock_rule(kind, urgency)
+    if rule.hours:
+        return started.astimezone(UTC) + timedelta(hours=rule.hours)
     local = started.astimezone(tz)
-    days = 1 if kind == "lado" else school.reports.triage_school_days
-    day = school.add_school_days(local.date(), days)
-    return datetime.combine(day, local.time(), tzinfo=tz).astimezone(UTC)
+    if rule.working_days:
+        day = school.add_working_days(local.date(), rule.working_days)
+    else:
+        day = school.add_school_days(local.date(), rule.school_days or 1)
+    at = school.reports.clocks.working_day_ends if rule.end_of_day else local.time()
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
-def escalation_stage(started: datetime, due: datetime, now: datetime) -> int:
-    """0 before half time, 1 after half, 2 after 90%, 3 once the clock has run out."""
+def describe_clock(rule: ClockRule) -> str:
+    """The rule in the school's words: '72 hours', '1 working day', 'end of the next working
+    day', '2 school days'."""
+    if rule.hours:
+        return f"{rule.hours} hour{'s' if rule.hours != 1 else ''}, weekends included"
+    count = rule.working_days or rule.school_days or 1
+    unit = "working day" if rule.working_days else "school day"
+    if rule.end_of_day:
+        return f"by the end of the next {unit}" if count == 1 else f"by the end of {count} {unit}s"
+    return f"{count} {unit}{'s' if count != 1 else ''}, same time of day"
+
+
+def escalation_stage(
+    started: datetime,
+    due: datetime,
+    now: datetime,
+    *,
+    warn_at: Sequence[float] = (0.5, 0.9),
+    every: timedelta = timedelta(hours=24),
+    cap: int = 5,
+) -> int:
+    """0 before the first warning; 1..len(warn_at) as each share of the time goes; then
+    len(warn_at) + n for the n-th overdue reminder (one per ``every`` after the deadline, at
+    most ``cap``), so a clock that stays overdue is chased on a cap, never silently dropped."""
     if now >= due:
-        return len(ESCALATION_POINTS) + 1
+        return len(warn_at) + min(int((now - due) / every) + 1, cap)
     total = (due - started).total_seconds()
     gone = (now - started).total_seconds() / total if total > 0 else 1.0
-    stage = 0
-    for index, (point, _label) in enumerate(ESCALATION_POINTS, start=1):
-        if gone >= point:
-            stage = index
-    return stage
+    return sum(1 for point in warn_at if gone >= point)
+
+
+def overdue_round(stage: int, warn_at: Sequence[float]) -> int:
+    """Which overdue reminder a stage is (0 for a warning before the deadline)."""
+    return max(stage - len(warn_at), 0)
 
 
 # --------------------------------------------------------------------------- references and times
@@ -220,6 +261,16 @@ def clean_text(value: str) -> str:
     return value.strip()
 
 
+def _about_person(value: str, choices: Mapping[str, str], errors: dict[str, str]) -> str | None:
+    """The email behind the form's "about a member of the safeguarding team" choice."""
+    if not value:
+        return None
+    if value not in choices:
+        errors["about_person"] = "Choose who in the safeguarding team it is about from the list."
+        return None
+    return choices[value].lower()
+
+
 @dataclass(frozen=True)
 class Submission:
     """A validated report, ready to be stored."""
@@ -233,6 +284,8 @@ class Submission:
     suspected_illegal: bool = False
     immediate_risk: bool = False
     about_headteacher: bool = False
+    # the DSL or deputy DSL the report is about (kept from them; goes to the next in line)
+    about_person: str | None = None
     anonymous: bool = False
     reporter_name: str | None = None
     reporter_email: str | None = None
@@ -244,8 +297,13 @@ def validate_submission(
     *,
     allow_anonymous: bool,
     signed_in: bool,
+    about_choices: Mapping[str, str] | None = None,
 ) -> Submission:
-    """Check a submitted form; raise ReportInputError naming every field that is wrong."""
+    """Check a submitted form; raise ReportInputError naming every field that is wrong.
+
+    ``about_choices`` maps the form's "about a member of the safeguarding team" options to
+    their email addresses (an empty value means nobody in the team).
+    """
     errors: dict[str, str] = {}
 
     def one(name: str) -> str:
@@ -325,6 +383,7 @@ def validate_submission(
                 errors["reporter_relationship"] = "Choose how you know the school from the list."
             else:
                 relationship = raw_rel
+    about_person = _about_person(one("about_person"), about_choices or {}, errors)
     if errors:
         raise ReportInputError(errors)
     assert what is not None
@@ -338,6 +397,7 @@ def validate_submission(
         suspected_illegal=is_suspected_illegal(category, ticked("suspected_illegal")),
         immediate_risk=ticked("immediate_risk"),
         about_headteacher=ticked("about_headteacher"),
+        about_person=about_person,
         anonymous=anonymous,
         reporter_name=name,
         reporter_email=email,

@@ -54,6 +54,32 @@ def rate_limit(request: Request) -> RateLimit:
     return found if isinstance(found, RateLimit) else REPORT_RATE
 
 
+def team_choices(request: Request, school: SchoolConfig) -> list[tuple[str, str, str]]:
+    """The form's "about a member of the safeguarding team" options: (value, label, email).
+
+    Values are positions ("dsl-1", "deputy-2"), so the page never carries email addresses;
+    labels are the directory's names, as on the school's safeguarding posters.
+    """
+    from sqlalchemy import select
+
+    team = [("dsl", n, e) for n, e in enumerate(school.dsl, 1)]
+    team += [("deputy", n, e) for n, e in enumerate(school.deputy_dsl, 1)]
+    with ctx(request).store.session() as session:
+        names = {
+            email: name
+            for email, name in session.execute(
+                select(Person.email, Person.display_name).where(
+                    Person.school_id == school.id, Person.email.in_([e for _, _, e in team])
+                )
+            )
+        }
+    role = {"dsl": "Designated Safeguarding Lead", "deputy": "deputy DSL"}
+    return [
+        (f"{kind}-{n}", f"{names.get(email, role[kind])} ({role[kind]})", email)
+        for kind, n, email in team
+    ]
+
+
 def _form_page(
     request: Request,
     school: SchoolConfig,
@@ -82,6 +108,7 @@ def _form_page(
             "involved": set(vals.get("involved", [])),
             "max_files": MAX_FILES,
             "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+            "team": [(value, label) for value, label, _ in team_choices(request, school)],
         },
         status_code=status_code,
     )
@@ -154,7 +181,10 @@ async def _receive(
         errors["attachments"] = " ".join(problems) + " Please choose the files again."
     try:
         sub = validate_submission(
-            fields, allow_anonymous=school.reports.allow_anonymous, signed_in=user is not None
+            fields,
+            allow_anonymous=school.reports.allow_anonymous,
+            signed_in=user is not None,
+            about_choices={v: e for v, _, e in team_choices(request, school)},
         )
     except ReportInputError as exc:
         errors = {**exc.errors, **errors}

@@ -50,6 +50,7 @@ from bot.features.reports.rules import (
     STATUSES,
     URGENCIES,
     URGENCY_ORDER,
+    describe_clock,
 )
 from bot.features.reports.web_support import mirror_later, read_form, school_for
 from bot.web.deps import check_csrf, ctx, render, require_roles
@@ -264,7 +265,7 @@ def _load(session: Session, school: SchoolConfig, person: Person, reference: str
             select(Report).where(Report.school_id == school.id, Report.reference == reference)
         )
     if report is None or not can_view(
-        person.email, person.role_names, report.about_headteacher, school
+        person.email, person.role_names, report.about_headteacher, school, report.about_person
     ):
         raise HTTPException(404, "There is no report with that reference that you can see.")
     return report
@@ -282,7 +283,10 @@ def _owners(session: Session, school: SchoolConfig, report: Report) -> list[Pers
         .distinct()
         .order_by(Person.display_name)
     ).all()
-    return [p for p in people if can_view(p.email, p.role_names, report.about_headteacher, school)]
+    return [
+        p for p in people
+        if can_view(p.email, p.role_names, report.about_headteacher, school, report.about_person)
+    ]
 
 
 def _detail(
@@ -314,6 +318,10 @@ def _detail(
             "urgencies": URGENCIES,
             "entry_kinds": ENTRY_KINDS,
             "clock_labels": CLOCK_LABELS,
+            "clock_rules": {
+                kind: describe_clock(school.reports.clock_rule(kind, report.urgency))
+                for kind in CLOCK_LABELS
+            },
             "targets": REFERRAL_TARGETS,
             "advice": ILLEGAL_CONTENT_ADVICE,
             "attachments": attachments,

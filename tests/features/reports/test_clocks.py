@@ -1,8 +1,13 @@
-"""Report clocks across weekends, holidays and the clock changes; escalations go once each."""
+"""Report clocks across weekends and the clock changes; escalations go once each, then repeat
+on a cap (the rules one by one: ``test_clock_rules``)."""
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +19,7 @@ from bot.core.models import AuditEvent, ReportClock
 from bot.engine.sweep import run_sweep
 from bot.features.reports.actions import record_referral
 from bot.features.reports.clocks import escalate_clocks
-from bot.features.reports.rules import clock_due, escalation_stage
+from bot.features.reports.rules import clock_due
 from bot.features.reports.step import report_sweep
 from tests.features.reports.test_support import Env, env_fixture, submission  # noqa: F401
 from tests.support.helpers import step_context
@@ -47,7 +52,7 @@ def school(**extra: object) -> SchoolConfig:
         (london(2026, 3, 27, 16, 45), london(2026, 3, 30, 16, 45), "weekend + March change"),
     ],
 )
-def test_lado_is_the_next_school_day_at_the_same_time(
+def test_lado_is_the_next_working_day_at_the_same_time(
     started: datetime, expected: datetime, why: str
 ) -> None:
     due = clock_due("lado", started, school())
@@ -60,12 +65,6 @@ def test_lado_over_the_october_change_is_73_real_hours() -> None:
     due = clock_due("lado", started, school())
     assert due == datetime(2026, 10, 26, 15, 0, tzinfo=UTC)  # 15:00 GMT
     assert due - started == timedelta(hours=73)
-
-
-def test_lado_skips_half_term_holidays() -> None:
-    half_term = [date(2026, 10, 26) + timedelta(days=i) for i in range(5)]
-    due = clock_due("lado", london(2026, 10, 23, 15, 0), school(holidays=half_term))
-    assert due == london(2026, 11, 2, 15, 0)
 
 
 def test_ico_is_exactly_72_calendar_hours_across_the_october_change() -> None:
@@ -84,27 +83,6 @@ def test_ico_across_the_march_change() -> None:
     due = clock_due("ico", started, school())
     assert due - started == timedelta(hours=72)
     assert due.astimezone(LONDON).hour == 11  # BST
-
-
-def test_triage_counts_school_days() -> None:
-    two = school(reports={"triage_school_days": 2})
-    assert clock_due("triage", london(2026, 10, 22, 16, 30), two) == london(2026, 10, 26, 16, 30)
-    assert clock_due("triage", london(2026, 10, 22, 16, 30), school()) == london(
-        2026, 10, 23, 16, 30
-    )
-
-
-def test_escalation_stages() -> None:
-    start = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
-    due = start + timedelta(hours=100)
-    assert escalation_stage(start, due, start) == 0
-    assert escalation_stage(start, due, start + timedelta(hours=49, minutes=59)) == 0
-    assert escalation_stage(start, due, start + timedelta(hours=50)) == 1
-    assert escalation_stage(start, due, start + timedelta(hours=89)) == 1
-    assert escalation_stage(start, due, start + timedelta(hours=90)) == 2
-    assert escalation_stage(start, due, due - timedelta(seconds=1)) == 2
-    assert escalation_stage(start, due, due) == 3
-    assert escalation_stage(start, due, due + timedelta(days=30)) == 3
 
 
 # --------------------------------------------------------------------------- escalations
@@ -149,8 +127,9 @@ def test_escalations_go_once_each_through_the_real_sweep(env: Env) -> None:
     assert sent_per_sweep == [0, 1, 0, 1, 0, 1, 0]
     rows = env.outbox("report_escalation")
     assert len({r.idempotency_key for r in rows}) == 3
+    team = ["dsl@oak.example", "deputy@oak.example", "head@oak.example"]
+    assert [row.recipients for row in rows] == [team, team, [*team, "chair@oak.example"]]
     for row in rows:
-        assert row.recipients == ["dsl@oak.example", "deputy@oak.example", "head@oak.example"]
         assert ref in row.subject
         for part in (row.subject, row.payload["text"], row.payload["html"]):
             assert secret not in part and "Mr X" not in part and "Pat Parent" not in part
@@ -233,3 +212,82 @@ def test_report_about_the_head_escalates_to_the_chair_not_the_head(env: Env) -> 
     (row,) = env.outbox("report_escalation")
     assert "chair@oak.example" in row.recipients
     assert "head@oak.example" not in row.recipients
+
+
+def test_an_overdue_clock_is_chased_on_its_cap_and_the_last_says_so(env: Env) -> None:
+    """After the deadline: the DSL team, the head and the chair hear once a day, five times at
+    most (the default cap); the fifth says it is the last; then nothing, however long."""
+    started = london(2026, 10, 23, 10, 0)
+    env.store_report(submission(category="data_breach"), started)
+    due = started + timedelta(hours=72)
+    stages: list[list[int]] = []
+    for hours in range(0, 24 * 12, 6):  # a sweep every 6 hours for 12 days after the deadline
+        with env.context.store.transaction() as session:
+            planned = escalate_clocks(
+                session, env.school, due + timedelta(hours=hours), base_url=lambda: "x",
+                write=True,
+            )
+        stages.append([p.stage for p in planned])
+    assert [s for s in stages if s] == [[3], [4], [5], [6], [7]]
+    overdue = env.outbox("report_escalation")
+    assert len(overdue) == 5
+    for row in overdue:
+        assert "chair@oak.example" in row.recipients and "dpo@oak.example" in row.recipients
+        assert row.subject.startswith("Deadline passed")
+    assert "last reminder" in overdue[-1].subject
+    assert "This is the last reminder" in overdue[-1].payload["text"]
+    assert all("last reminder" not in r.subject for r in overdue[:-1])
+    assert "Overdue reminder 1 of at most 5" in overdue[0].payload["text"]
+
+
+class _Inbox:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, email.message.EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+
+def test_words_are_true_when_the_email_arrives_not_when_it_was_queued(env: Env) -> None:
+    """The weekend demo runs "as of Friday" and sends on Sunday: an ICO deadline of Saturday
+    10:00 must arrive saying it passed 32 hours earlier, never "24 hours left"."""
+    from aiosmtpd.controller import Controller
+
+    from bot.core.outbox import dispatch
+    from connectors.local.connector import SmtpMailer
+    from tests.conftest import free_port
+
+    started = london(2026, 10, 21, 10, 0)  # Wednesday: due Saturday 24 October 10:00
+    friday = london(2026, 10, 23, 10, 0)
+    with time_machine.travel(friday, tick=False):
+        env.store_report(submission(category="data_breach"), started)
+        with env.context.store.transaction() as session:
+            planned = escalate_clocks(
+                session, env.school, friday, base_url=lambda: "x", write=True
+            )
+    assert [p.stage for p in planned] == [1]  # two thirds gone on Friday: the first warning
+    (row,) = env.outbox("report_escalation")
+    assert row.subject.startswith("Due Sat 24 Oct 10:00: ")  # true whenever it is read
+    assert "left" not in row.subject and "left" not in row.payload["text"].split("sent, ")[0]
+    inbox, port = _Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        sunday = london(2026, 10, 25, 17, 0)
+        mailer = SmtpMailer("127.0.0.1", port, "bot@oak.example", security="none")
+        stats = dispatch(env.context.store, mailer, None, now=lambda: sunday)
+    finally:
+        controller.stop()
+    assert stats.sent == len(env.outbox()) >= 1
+    (message,) = [m for m in inbox.messages if str(m["Subject"]).startswith("Due Sat")]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    for body in (text, html):
+        assert "When this email was sent, the deadline had passed 32 hours earlier." in body
+        assert "hours were left" not in body and "\u2063" not in body
+    assert "Saturday 24 October 2026, 10:00" in text

@@ -1,0 +1,133 @@
+"""Who a report is about, kept from them: recording the person (a DSL, a deputy, a member of
+staff) and telling a member of staff's line manager — content-free — about a policy breach.
+
+Once recorded, the person is never alerted, never sent an escalation and cannot read the report
+(``routing``); the next in line stands in. An allegation (the LADO route) or a child-protection
+report never goes to the line manager: the DSL and the LADO decide who is told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.config import SchoolConfig
+from bot.core.messages import notice
+from bot.core.models import Person, Report, ReportEntry
+from bot.core.outbox import enqueue_email
+from bot.features.reports.routing import can_view
+from bot.features.reports.rules import STAFF_BREACH_CATEGORIES, local_time
+
+__all__ = ["SubjectError", "SubjectRecorded", "record_subject", "tell_line_manager"]
+
+
+class SubjectError(ValueError):
+    """The person cannot be recorded as the report's subject; the message says why."""
+
+
+@dataclass(frozen=True)
+class SubjectRecorded:
+    """What recording the subject did (no contents)."""
+
+    reference: str
+    person: str
+    line_manager: str | None
+    owner_cleared: bool
+
+
+def _note(session: Session, report: Report, at: datetime, text: str) -> None:
+    session.add(
+        ReportEntry(
+            school_id=report.school_id, report_id=report.id, at=at, author="system",
+            kind="system", text=text,
+        )
+    )
+
+
+def tell_line_manager(
+    session: Session, school: SchoolConfig, report: Report, person: Person, now: datetime
+) -> str | None:
+    """Queue the line manager's content-free notice about a staff policy breach; returns
+    their email, or None when the report is not a plain breach or there is nobody to tell."""
+    if report.category not in STAFF_BREACH_CATEGORIES:
+        return None
+    manager = person.manager
+    subject = (report.about_person or "").lower()
+    if manager is None or not manager.active or manager.email.lower() in {subject, person.email}:
+        _note(session, report, now, "No line manager to tell: the directory names none for "
+              "the member of staff (or only the person it is about).")
+        return None
+    draft = notice(
+        school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
+        to=[manager.email],
+        subject=f"A report about a member of your team: {report.reference}",
+        paragraphs=[
+            f"{school.name}'s safeguarding team has recorded a report ({report.reference}, "
+            f"received {local_time(report.created_at)}) about a possible breach of school "
+            "policy by someone you line-manage.",
+            "The Designated Safeguarding Lead will talk to you about what happens next. "
+            "Please do not discuss it with the member of staff until then.",
+        ],
+        small="To protect everyone involved, this email does not say what happened or who "
+        "it is about.",
+    )
+    enqueue_email(
+        session,
+        school_id=school.id,
+        key=f"report-line-manager:{school.id}:{report.reference}:{manager.email.lower()}",
+        purpose="report_line_manager",
+        draft=draft,
+    )
+    audit.record(
+        session, actor="system", action="report.line_manager_told", object_type="report",
+        object_id=report.id, school_id=school.id, details={"reference": report.reference},
+    )
+    return manager.email.lower()
+
+
+def record_subject(
+    session: Session,
+    school: SchoolConfig,
+    report: Report,
+    *,
+    actor: Person,
+    email: str,
+    now: datetime,
+) -> SubjectRecorded:
+    """Record who the report is about: they lose sight of it and its alerts at once; a member
+    of staff's line manager hears about a policy breach (content-free)."""
+    if not can_view(
+        actor.email, actor.role_names, report.about_headteacher, school, report.about_person
+    ):
+        raise SubjectError(f"{actor.email} may not read {report.reference}.")
+    wanted = email.strip().lower()
+    person = session.scalar(
+        select(Person).where(Person.school_id == school.id, Person.email == wanted)
+    )
+    if person is None:
+        raise SubjectError(f"{wanted} is not in {school.name}'s directory.")
+    if report.about_person and report.about_person != wanted:
+        raise SubjectError(
+            f"{report.reference} is already recorded as being about someone else; "
+            "ask the DSL to correct it on the report."
+        )
+    if report.about_person == wanted:
+        return SubjectRecorded(report.reference, wanted, None, owner_cleared=False)
+    report.about_person = wanted
+    cleared = report.owner is not None and report.owner.email.lower() == wanted
+    if cleared:
+        report.owner_id, report.owner = None, None
+    _note(session, report, now, f"Recorded by {actor.email} as being about {person.display_name}"
+          ": they are not told and cannot see this report." + (
+              " They were its owner; it has no owner now." if cleared else ""))
+    audit.record(
+        session, actor=actor.email, action="report.subject_recorded", object_type="report",
+        object_id=report.id, school_id=school.id, details={"reference": report.reference},
+    )
+    manager = tell_line_manager(session, school, report, person, now)
+    return SubjectRecorded(report.reference, wanted, manager, owner_cleared=cleared)
