@@ -444,6 +444,8 @@ def test_termly_filtering_check_escalates_and_rolls_over(
         ("2027-02-22", "dsl", "", late),  # the third fell in half term: sent on return
         ("2027-02-23", "dsl", "head", late),  # the eighth reminder: the cap
         ("2027-04-12", "dsl", "", ask),  # summer term: a new check
+        # due Fri 30 April (21 days fell on Mon 3 May, the May Day bank holiday): 14 days before
+        ("2027-04-16", "dsl", "", ask),
     ]
     assert _states(env) == {
         ("dsl", "Autumn 2026", "done"),
