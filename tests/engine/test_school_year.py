@@ -445,7 +445,6 @@ def test_the_demo_year_sends_governors_at_most_one_review_email_a_week(
     assert governor_mail and max(weekly.values()) == 1, weekly.most_common(3)
 
 
-@pytest.mark.xfail(reason="lands with the clocks branch", strict=True)
 @pytest.mark.parametrize(("filed", "deadline"), [
     (datetime(2026, 12, 18, 15, 0, tzinfo=LONDON), date(2026, 12, 21)),  # across Christmas
     (datetime(2027, 3, 25, 11, 0, tzinfo=LONDON), date(2027, 3, 30)),  # Good Friday, Easter Mon
