@@ -154,9 +154,10 @@ def _upsert_policy(
         policy.last_reviewed = pc.last_reviewed
         policy.ratified_on = pc.ratified_on
         base = pc.ratified_on or pc.last_reviewed
-        policy.next_review_due = pc.next_review or (
-            add_months(base, pc.review_cycle_months) if base else None
-        )
+        due = pc.next_review or (add_months(base, pc.review_cycle_months) if base else None)
+        if due != policy.next_review_due:  # a confirmed date stays confirmed while unchanged
+            policy.next_review_derived = pc.next_review is None and due is not None
+        policy.next_review_due = due
     session.flush()
     return policy
 
