@@ -349,6 +349,8 @@ def _sync_holders(
     for person_id, holding in current_holders.items():
         if person_id not in wanted and person_id in still_here:
             holding.until = today
+            if not account.handover_needed:
+                account.handover_since = today
             account.handover_needed = True
             account.handover_reason = "a holder was removed from the account"
             _account_event(session, school_id, account, "account.holder.removed", person_id)
