@@ -67,7 +67,7 @@ def _text(message: Message) -> str:
 
 
 def test_a_leavers_account_is_chased_until_the_handover_is_recorded(
-    school: SchoolBuilder, database_url: str, smtp: tuple[Sink, int]
+    school: SchoolBuilder, sqlite_url: str, smtp: tuple[Sink, int]
 ) -> None:
     sink, port = smtp
     school.people.append(Row("ola@oak.example", "Ola Office", "staff", "All Staff"))
@@ -85,7 +85,7 @@ def test_a_leavers_account_is_chased_until_the_handover_is_recorded(
         mail="smtp", smtp=SmtpSettings(host="127.0.0.1", port=port, security="none")
     )
     school.school["directory"] = {"leaver_grace_days": 0}
-    ctx = school.context(database_url, local=local)
+    ctx = school.context(sqlite_url, local=local)
     day, days = LEFT - timedelta(days=2), []
     while day <= LEFT + timedelta(days=36):
         if day == LEFT:  # Amy leaves: the directory marks her inactive
@@ -139,7 +139,7 @@ def test_a_leavers_account_is_chased_until_the_handover_is_recorded(
 
 
 def test_chasing_stops_once_the_handover_is_recorded(
-    school: SchoolBuilder, sqlite_url: str
+    school: SchoolBuilder, database_url: str
 ) -> None:
     school.school["official_accounts"] = [
         {
@@ -150,7 +150,7 @@ def test_chasing_stops_once_the_handover_is_recorded(
         }
     ]
     school.school["directory"] = {"leaver_grace_days": 0}
-    ctx = school.context(sqlite_url)
+    ctx = school.context(database_url)
     run_sweep(
         ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=LEFT, now=at(LEFT), deliver=False
     )
@@ -174,7 +174,7 @@ def test_chasing_stops_once_the_handover_is_recorded(
         assert account is not None and account.handover_since == day
         resolve_handover(session, account, "password changed, 2FA moved", actor="head@oak.example")
         assert account.handover_since is None
-    for n in range(1, 30):
+    for n in (1, 7, 8, 14, 28, 35):  # every later chasing stage's day
         later = day + timedelta(days=n)
         run_sweep(
             ctx.store,

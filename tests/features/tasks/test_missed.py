@@ -14,11 +14,11 @@ from tests.support.helpers import SchoolBuilder
 
 
 def test_a_missed_termly_check_alerts_its_owner_and_the_dsl_team_once(
-    school: SchoolBuilder, database_url: str
+    school: SchoolBuilder, sqlite_url: str
 ) -> None:
     env = make_env(
         school,
-        database_url,
+        sqlite_url,
         today=date(2027, 3, 22),
         terms=TERMS,
         inset_days=["2027-04-12"],  # the summer term opens with an INSET day
