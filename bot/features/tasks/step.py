@@ -13,7 +13,7 @@ def tasks_step(run: StepContext) -> dict[str, int]:
     """Close task duties another owner's completion satisfies, and tell of missed periods."""
     return {
         "tasks_closed": reconcile_tasks(run.session, run.school, run.today, write=run.write),
-        "tasks_missed_alerts": alert_missed_tasks(
+        "missed_check_alerts": alert_missed_tasks(
             run.session, run.school, run.today, run.now, write=run.write
         ),
     }
