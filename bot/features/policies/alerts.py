@@ -102,9 +102,10 @@ def _next_review_text(policy: Policy, review_due: date) -> str:
 
 def _entry_line(policy: Policy, entry: DigestEntry, on: date) -> tuple[str, str]:
     """One policy's line in the digest: its title, and its state, date and approving body."""
+    by = "was due for review by" if entry.review_due < on else "to be reviewed by"
     words = (
-        f"{review_state(entry.review_due, on)} — review by "
-        f"{_next_review_text(policy, entry.review_due)}, {policy.approving_body}"
+        f"{review_state(entry.review_due, on)} — {by} the {policy.approving_body} by "
+        f"{_next_review_text(policy, entry.review_due)}"
     )
     if entry.final:
         words += ". This is the last email about it; the register keeps showing it"
@@ -144,7 +145,7 @@ def _digest_draft(
         school_name=school.mail_from_name or school.name,
         to=[recipient],
         subject=subject,
-        greeting="Dear governor,",
+        greeting="Hello,",
         paragraphs=paragraphs,
         facts=[_entry_line(p, e, on) for p, e in entries],
         small="You receive this as a named governor, the clerk, a policy lead or a member "
