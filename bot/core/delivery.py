@@ -50,7 +50,9 @@ ALERT_ROWS_SHOWN = 20
 
 PURPOSE_LABELS = {
     "reminder": "a reminder to a member of staff",
-    "governor_review": "a policy review alert to governors",
+    "governor_review": "a policy review digest to governors",
+    "handover_chase": "a reminder that an official account needs a handover",
+    "task_missed": "an alert that a recurring check was missed",
     "decision_review": "a reminder to review a decision",
     "report_alert": "an alert to the safeguarding team about a new report",
     "report_escalation": "a report deadline alert to the safeguarding team",

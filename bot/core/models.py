@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -208,6 +209,10 @@ class Policy(Base):
     last_reviewed: Mapped[date | None] = mapped_column(Date)
     ratified_on: Mapped[date | None] = mapped_column(Date)
     next_review_due: Mapped[date | None] = mapped_column(Date)
+    # worked out (ratified + cycle) rather than stated, until someone confirms it
+    next_review_derived: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     under_review: Mapped[bool] = mapped_column(Boolean, default=False)
     is_aup: Mapped[bool] = mapped_column(Boolean, default=False)
     reviewers: Mapped[list[Any]] = mapped_column(default=list)  # emails of named governors
@@ -291,6 +296,7 @@ class OfficialAccount(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     handover_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     handover_reason: Mapped[str | None] = mapped_column(Text)
+    handover_since: Mapped[date | None] = mapped_column(Date)  # when the handover was flagged
     holders: Mapped[list[AccountHolder]] = relationship(
         back_populates="account", lazy="selectin", cascade="all, delete-orphan"
     )

@@ -154,9 +154,10 @@ def _upsert_policy(
         policy.last_reviewed = pc.last_reviewed
         policy.ratified_on = pc.ratified_on
         base = pc.ratified_on or pc.last_reviewed
-        policy.next_review_due = pc.next_review or (
-            add_months(base, pc.review_cycle_months) if base else None
-        )
+        due = pc.next_review or (add_months(base, pc.review_cycle_months) if base else None)
+        if due != policy.next_review_due:  # a confirmed date stays confirmed while unchanged
+            policy.next_review_derived = pc.next_review is None and due is not None
+        policy.next_review_due = due
     session.flush()
     return policy
 
@@ -348,6 +349,8 @@ def _sync_holders(
     for person_id, holding in current_holders.items():
         if person_id not in wanted and person_id in still_here:
             holding.until = today
+            if not account.handover_needed:
+                account.handover_since = today
             account.handover_needed = True
             account.handover_reason = "a holder was removed from the account"
             _account_event(session, school_id, account, "account.holder.removed", person_id)

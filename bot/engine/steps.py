@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from bot.core.context import StepContext
 from bot.engine.chasing import chasing_stopped_step
+from bot.features.accounts.step import handovers_step
 from bot.features.dashboard.digest import digest_step
 from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
@@ -29,4 +30,5 @@ STEPS: tuple[Step, ...] = (
     decision_reminders_step,  # the order of the last three is the old single "extras" step's
     tasks_step,
     visitors_step,
+    handovers_step,
 )

@@ -254,6 +254,8 @@ def _flag_handovers(session: Session, school_id: str, today: date) -> list[str]:
     ).all()
     for holding, person, account in rows:
         holding.until = person.left_on or today
+        if not account.handover_needed:
+            account.handover_since = today
         account.handover_needed = True
         account.handover_reason = f"{person.display_name} has left; change the login and hand over"
         flagged.append(account.name)

@@ -1,5 +1,6 @@
-"""Migrations keep what is stored: 0002 (people.missing_since) upgrades and downgrades a
-database holding people without losing any, on SQLite and PostgreSQL."""
+"""Migrations keep what is stored: 0002 (people.missing_since) and 0010 (derived review dates,
+handover start dates) upgrade and downgrade a database without losing any row, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -51,4 +52,59 @@ def test_0002_adds_missing_since_and_keeps_everyone(database_url: str) -> None:
     command.downgrade(config, "0001")
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM people")).scalar_one() == 2
+    store.dispose()
+
+
+def test_0010_marks_nothing_derived_and_keeps_policies_and_accounts(database_url: str) -> None:
+    store = Store(database_url)
+    config = alembic_config(store.engine)
+    command.upgrade(config, "0004")
+    now = datetime(2026, 11, 2, 9, 0)
+    schools = sa.table("schools", sa.column("id"), sa.column("name"),
+                       sa.column("created_at", sa.DateTime()))
+    policies = sa.table(
+        "policies", *(sa.column(n) for n in ("school_id", "key", "title", "approving_body",
+                                             "review_cycle_months")),
+        sa.column("next_review_due", sa.Date()), sa.column("under_review", sa.Boolean()),
+        sa.column("is_aup", sa.Boolean()), sa.column("reviewers", sa.JSON()),
+        sa.column("linked_policies", sa.JSON()), sa.column("created_at", sa.DateTime()),
+    )
+    accounts = sa.table(
+        "official_accounts", *(sa.column(n) for n in ("school_id", "key", "platform", "name",
+                                                      "handover_reason")),
+        sa.column("handover_needed", sa.Boolean()),
+    )
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(schools).values(id="oak", name="Oak", created_at=now))
+        conn.execute(sa.insert(policies).values(
+            school_id="oak", key="online-safety", title="Online Safety Policy",
+            approving_body="FGB", review_cycle_months=12, next_review_due=date(2027, 3, 12),
+            under_review=False, is_aup=False, reviewers=[], linked_policies=[], created_at=now,
+        ))
+        conn.execute(sa.insert(accounts).values(
+            school_id="oak", key="facebook", platform="Facebook", name="Oak Facebook",
+            handover_needed=True, handover_reason="Amy Able has left",
+        ))
+    command.upgrade(config, "0010")
+    with store.engine.connect() as conn:
+        policy = conn.execute(
+            text("SELECT key, next_review_due, next_review_derived FROM policies")
+        ).one()
+        account = conn.execute(
+            text("SELECT key, handover_needed, handover_reason, handover_since "
+                 "FROM official_accounts")
+        ).one()
+    assert (policy[0], str(policy[1]), bool(policy[2])) == ("online-safety", "2027-03-12", False)
+    assert (account[0], bool(account[1]), account[2], account[3]) == (
+        "facebook", True, "Amy Able has left", None
+    )
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE policies SET next_review_derived = :d"), {"d": True})
+        conn.execute(text("UPDATE official_accounts SET handover_since = '2026-11-02'"))
+    command.downgrade(config, "0004")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM policies")).scalar_one() == 1
+        assert conn.execute(
+            text("SELECT handover_reason FROM official_accounts")
+        ).scalar_one() == "Amy Able has left"
     store.dispose()

@@ -184,6 +184,8 @@ def remove_holder(
     if holding is None:
         raise AccountError("That person does not hold this account.")
     holding.until = today
+    if not account.handover_needed:
+        account.handover_since = today
     account.handover_needed = True
     account.handover_reason = f"{holding.person.display_name} no longer runs this account"
     audit.record(
@@ -205,6 +207,7 @@ def resolve_handover(session: Session, account: OfficialAccount, note: str, *, a
         raise AccountError("Please say what was done (e.g. 'password changed, 2FA moved').")
     account.handover_needed = False
     account.handover_reason = None
+    account.handover_since = None
     account.notes = ((account.notes or "") + f"\nHandover: {note.strip()}").strip()
     audit.record(
         session,

@@ -1,5 +1,5 @@
-"""Governor review alerts: who hears about each policy's review date, and queuing today's
-alerts in the outbox (timing and recipients are the rules in ``policies.rules``)."""
+"""Governor review digests: who hears about each policy's review date, and queuing today's
+digests in the outbox, one per governor (timing and recipients are ``policies.rules``)."""
 
 from __future__ import annotations
 
@@ -11,25 +11,30 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import send_after
+from bot.core.clock import local_today, send_after
 from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
 from bot.core.outbox import EmailDraft, enqueue_email
 from bot.features.policies.rules import (
-    KEY_PREFIX,
-    AlertStage,
+    DERIVED_NOTE,
+    DIGEST_KEY_PREFIX,
+    OVERDUE_REPEATS,
+    DigestEntry,
     Directory,
-    alert_key,
     alert_recipients,
-    due_alert,
+    digest_entries,
+    digest_key,
+    digest_subject,
+    latest_stage,
     normalise_group_name,
+    recipient_tag,
     review_calendar,
-    stage_index,
+    review_state,
 )
 from connectors.base import Attachment
 
-__all__ = ["AlertPlanned", "load_directory", "plan_alerts"]
+__all__ = ["DigestPlanned", "load_directory", "plan_alerts"]
 
 
 def load_directory(session: Session, school_id: str) -> Directory:
@@ -62,100 +67,91 @@ def load_directory(session: Session, school_id: str) -> Directory:
 
 
 @dataclass(frozen=True)
-class AlertPlanned:
-    """One governor alert: which policy, which stage, to whom, queued or not."""
+class DigestPlanned:
+    """One governor's review digest today: the policies it lists, queued or not."""
 
-    policy_key: str
-    review_due: date
-    stage: str
-    recipients: tuple[str, ...]
+    recipient: str
+    policy_keys: tuple[str, ...]
     key: str
     queued: bool
 
 
-def _last_sent(session: Session, school_id: str) -> dict[tuple[int, date], int]:
-    """The highest stage already in the outbox per (policy, review date)."""
-    sent: dict[tuple[int, date], int] = {}
-    prefix = f"{KEY_PREFIX}:{school_id}:"
+def _last_digests(session: Session, school_id: str) -> dict[str, date]:
+    """The day of each recipient's latest review digest, by recipient tag."""
+    last: dict[str, date] = {}
+    prefix = f"{DIGEST_KEY_PREFIX}:{school_id}:"
     for (key,) in session.execute(
         select(OutboxMessage.idempotency_key).where(
             OutboxMessage.idempotency_key.like(f"{prefix}%")
         )
     ):
         try:
-            policy_id, day, label = key[len(prefix) :].split(":", 2)
-            slot = (int(policy_id), date.fromisoformat(day))
-            index = stage_index(label)
+            tag, day = key[len(prefix) :].split(":", 1)
+            when = date.fromisoformat(day)
         except ValueError:
             continue
-        sent[slot] = max(sent.get(slot, -1), index)
-    return sent
+        last[tag] = max(last.get(tag, when), when)
+    return last
 
 
-def _subject(policy: Policy, stage: AlertStage, review_due: date, today: date) -> str:
-    if stage.label.startswith("overdue:"):
-        return f"Overdue policy review: {policy.title} (was due {review_due:%d %B %Y})"
-    days = (review_due - today).days
-    if days < 0:  # the due-day alert, moved past a weekend or holiday
-        return f"Policy review was due {review_due:%A %d %B}: {policy.title}"
-    if days == 0:
-        return f"Policy review due today: {policy.title}"
-    return f"Policy review due in {days} day{'s' if days != 1 else ''}: {policy.title}"
+def _next_review_text(policy: Policy, review_due: date) -> str:
+    """The review date in words, noting a date worked out rather than stated."""
+    text = human_date(review_due)
+    return f"{text} ({DERIVED_NOTE})" if policy.next_review_derived else text
 
 
-def _alert_draft(
+def _entry_line(policy: Policy, entry: DigestEntry, on: date) -> tuple[str, str]:
+    """One policy's line in the digest: its title, and its state, date and approving body."""
+    by = "was due for review by" if entry.review_due < on else "to be reviewed by"
+    words = (
+        f"{review_state(entry.review_due, on)} — {by} the {policy.approving_body} by "
+        f"{_next_review_text(policy, entry.review_due)}"
+    )
+    if entry.final:
+        words += ". This is the last email about it; the register keeps showing it"
+    return policy.title, words
+
+
+def _digest_draft(
     school: SchoolConfig,
-    policy: Policy,
-    stage: AlertStage,
-    review_due: date,
-    recipients: Sequence[str],
-    today: date,
+    entries: Sequence[tuple[Policy, DigestEntry]],
+    recipient: str,
+    on: date,
     now: datetime,
     base_url: str,
 ) -> EmailDraft:
-    subject = _subject(policy, stage, review_due, today)
-    if stage.label.startswith("overdue:"):
-        weeks = int(stage.label.split(":")[1])
-        lead = (
-            f"The {policy.title} was due for review by the {policy.approving_body} on "
-            f"{human_date(review_due)} and no review has been recorded "
-            f"({weeks} week{'s' if weeks != 1 else ''} overdue)."
-        )
-    else:
-        lead = (
-            f"The {policy.title} is due for review and ratification by the "
-            f"{policy.approving_body} by {human_date(review_due)}."
-        )
-    version = policy.current_version
-    facts = [
-        ("Policy", policy.title),
-        ("Approving body", policy.approving_body),
-        ("Review due", human_date(review_due)),
-        ("Review cycle", f"every {policy.review_cycle_months} months"),
-        ("Last reviewed", human_date(policy.last_reviewed) if policy.last_reviewed else "—"),
-        ("Ratified on", human_date(policy.ratified_on) if policy.ratified_on else "—"),
+    """The digest email, its words true on ``on`` (the day it is delivered)."""
+    subject = digest_subject([(p.title, e.review_due) for p, e in entries], on)
+    derived = any(p.next_review_derived for p, _ in entries)
+    paragraphs = [
+        "These policies are due for review and ratification, or overdue. Please make sure "
+        "they are on the agenda. After the meeting, the clerk or the headteacher records each "
+        "review — the date, the minute reference and the new document if it changed — on the "
+        f"policy register ({base_url}/policies). Staff are then asked to acknowledge any new "
+        "version.",
     ]
-    if version is not None:
-        facts.append(("Current version", version.label))
+    if derived:
+        paragraphs.append(
+            "A review date marked \"please confirm\" was worked out from the date the policy "
+            "was ratified, not stated in the document: the clerk or the headteacher can confirm "
+            "or correct it on the policy's page."
+        )
+    paragraphs.append(
+        "You get at most one of these emails a week; an overdue review is mentioned "
+        f"{OVERDUE_REPEATS} times after its due date and then stays on the register and "
+        "the dashboard. The attached calendar entries mark the review dates."
+    )
     return notice(
         school_name=school.mail_from_name or school.name,
         reply_to=school.reply_address(),
-        to=recipients,
+        to=[recipient],
         subject=subject,
-        greeting="Dear governors,",
-        paragraphs=[
-            lead,
-            "Please make sure it is on the agenda. After the meeting, the clerk or the "
-            "headteacher records the review — the date, the minute reference and the new "
-            "document if it changed — on the policy register "
-            f"({base_url}/policies/{policy.key}). Staff are then asked to acknowledge any "
-            "new version.",
-            "The attached calendar entry marks the review date.",
-        ],
-        facts=facts,
-        small="You receive this as a named governor, the clerk, the policy lead or a member "
-        f"of the {policy.approving_body}.",
-        attachments=(
+        greeting="Hello,",
+        paragraphs=paragraphs,
+        facts=[_entry_line(p, e, on) for p, e in entries],
+        small="You receive this as a named governor, the clerk, a policy lead or a member "
+        "of the body that approves these policies.",
+        attachments=tuple(
             Attachment(
                 f"policy-review-{policy.key}.ics",
                 "text/calendar",
@@ -163,12 +159,32 @@ def _alert_draft(
                     school_id=school.id,
                     school_name=school.name,
                     policy=policy,
-                    review_due=review_due,
+                    review_due=entry.review_due,
                     now=now,
                 ),
-            ),
+            )
+            for policy, entry in entries
         ),
     )
+
+
+def _reviews_by_recipient(
+    session: Session, school_id: str, policies: Sequence[Policy], today: date
+) -> tuple[dict[str, list[Policy]], int]:
+    """Each recipient's policies with a review date, and how many reached policies have none."""
+    directory: Directory | None = None
+    by_recipient: dict[str, list[Policy]] = defaultdict(list)
+    unaddressed = 0
+    for policy in policies:
+        assert policy.next_review_due is not None
+        if latest_stage(policy.next_review_due, today) is None:
+            continue
+        directory = directory or load_directory(session, school_id)
+        recipients = alert_recipients(policy, directory)
+        unaddressed += not recipients
+        for email in recipients:
+            by_recipient[email].append(policy)
+    return by_recipient, unaddressed
 
 
 def plan_alerts(
@@ -179,31 +195,34 @@ def plan_alerts(
     *,
     write: bool,
     base_url: str,
-) -> list[AlertPlanned]:
-    """Queue today's governor alerts (or, with ``write`` False, only say what they would be)."""
+) -> tuple[list[DigestPlanned], int]:
+    """Queue today's governor review digests (or, with ``write`` False, only plan them).
+
+    Returns the digests and how many policies due for an alert have nobody to hear of it.
+    """
     if school.sending_window.school_days_only and not school.is_school_day(today):
-        return []
-    sent = _last_sent(session, school.id)
-    planned: list[AlertPlanned] = []
-    not_before = send_after(school, today, now)
+        return [], 0
     policies = session.scalars(
-        select(Policy).where(Policy.school_id == school.id).order_by(Policy.key)
+        select(Policy)
+        .where(Policy.school_id == school.id, Policy.next_review_due.is_not(None))
+        .order_by(Policy.key)
     ).all()
-    directory: Directory | None = None
-    for policy in policies:
-        review_due = policy.next_review_due
-        if review_due is None:
+    by_recipient, unaddressed = _reviews_by_recipient(session, school.id, policies, today)
+    last = _last_digests(session, school.id)
+    not_before = send_after(school, today, now)
+    on = max(today, local_today(not_before))  # the words must be true when it arrives
+    planned: list[DigestPlanned] = []
+    for email, held in sorted(by_recipient.items()):
+        by_key = {p.key: p for p in held}
+        reviews = [(p.key, p.next_review_due) for p in held if p.next_review_due is not None]
+        entries = digest_entries(reviews, last.get(recipient_tag(email)), today)
+        if not entries:
             continue
-        stage = due_alert(review_due, sent.get((policy.id, review_due), -1), today)
-        if stage is None:
-            continue
-        directory = directory or load_directory(session, school.id)
-        recipients = alert_recipients(policy, directory)
-        key = alert_key(school.id, policy.id, review_due, stage.label)
+        key = digest_key(school.id, email, today)
         queued = False
-        if recipients and write:
-            draft = _alert_draft(
-                school, policy, stage, review_due, recipients, today, now, base_url
+        if write:
+            draft = _digest_draft(
+                school, [(by_key[e.policy_key], e) for e in entries], email, on, now, base_url
             )
             queued = enqueue_email(
                 session,
@@ -213,7 +232,5 @@ def plan_alerts(
                 draft=draft,
                 not_before=not_before,
             )
-        planned.append(
-            AlertPlanned(policy.key, review_due, stage.label, tuple(recipients), key, queued)
-        )
-    return planned
+        planned.append(DigestPlanned(email, tuple(e.policy_key for e in entries), key, queued))
+    return planned, unaddressed

@@ -1,5 +1,6 @@
-"""CLI for the policy register and governors: ``policies import|list|review|gaps`` and
-``governors report``. ``bot.cli.main`` mounts ``policies_app`` and ``governors_app``."""
+"""CLI for the policy register and governors: ``policies import|list|review|gaps|
+confirm-date`` and ``governors report``. ``bot.cli.main`` mounts ``policies_app`` and
+``governors_app``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import typer
 
 from bot.cli.common import as_of_today, console, context, err, friendly, where
 from bot.core.words import plural
+from bot.features.policies.cli_confirm import policies_confirm_date
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext
@@ -327,6 +329,11 @@ def _store(
     facts = ImportedFacts(
         title=str(values["title"]),
         next_review_due=due,
+        next_review_derived=(
+            "next_review" not in outcome.supplied
+            and imported.next_review is not None
+            and imported.next_review.how == "derived"
+        ),
         approving_body=str(values["approving_body"]),
         review_cycle_months=int(cycle),
         last_reviewed=_day("last reviewed", _fuzzy(imported.last_reviewed), notes),
@@ -497,12 +504,20 @@ def policies_list(school: SchoolOpt = None, as_of: AsOfOpt = None) -> None:
                 f"{p.title}\n[dim]{p.approving_body} · every {p.review_cycle_months} months"
                 f" · owner {row.owner_name or '—'}[/]",
                 f"{reviewed}\n{ratified}",
-                f"{p.next_review_due:%d %b %Y}" if p.next_review_due else "—",
+                _next_review_cell(p),
                 f"[{colour.get(row.status, 'white')}]{row.status}[/]",
                 f"{version.label}\n[dim]{version.sha256[:12]}[/]" if version else "—",
             )
     console.print(table)
     console.print(f"{len(rows)} policies.")
+
+
+def _next_review_cell(policy: Any) -> str:
+    """The next review date, noting one worked out from the ratification date."""
+    if policy.next_review_due is None:
+        return "—"
+    note = "\n[yellow](worked out — please confirm)[/]" if policy.next_review_derived else ""
+    return f"{policy.next_review_due:%d %b %Y}{note}"
 
 
 def policies_review(
@@ -675,5 +690,6 @@ policies_app.command("import")(friendly(policies_import))
 policies_app.command("list")(friendly(policies_list))
 policies_app.command("review")(friendly(policies_review))
 policies_app.command("gaps")(friendly(policies_gaps))
+policies_app.command("confirm-date")(friendly(policies_confirm_date))
 governors_app = typer.Typer(help="Governors: the termly report.", no_args_is_help=True)
 governors_app.command("report")(friendly(governors_report))

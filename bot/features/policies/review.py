@@ -21,7 +21,7 @@ from bot.engine.config_sync import default_statement
 from bot.engine.duties import add_months
 from bot.features.policies.rules import ReviewError, check_document, next_version_label
 
-__all__ = ["ReviewRecorded", "record_review"]
+__all__ = ["ReviewRecorded", "confirm_review_date", "record_review"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ def record_review(
     policy.last_reviewed = reviewed_on
     policy.ratified_on = reviewed_on
     policy.next_review_due = add_months(reviewed_on, policy.review_cycle_months)
+    policy.next_review_derived = False  # set by a recorded review, not worked out
     policy.under_review = False
     review = PolicyReview(
         school_id=policy.school_id,
@@ -141,3 +142,49 @@ def record_review(
         new_version=new_version.label if new_version else None,
         document_unchanged=unchanged,
     )
+
+
+def confirm_review_date(
+    session: Session, policy: Policy, *, actor: str, today: date, new_date: date | None = None
+) -> date:
+    """Confirm a policy's next review date (or correct it); it is no longer marked derived.
+
+    Args:
+        session: the caller's transaction.
+        policy: the policy whose date is confirmed.
+        actor: who confirms (an email, or ``cli``).
+        today: the day it is confirmed (a corrected date may not be before it).
+        new_date: the right date when the worked-out one is wrong.
+
+    Returns:
+        The confirmed next review date.
+    """
+    before = policy.next_review_due
+    if new_date is None and before is None:
+        raise ReviewError("this policy has no next review date to confirm; give the date")
+    if new_date is not None and new_date < today:
+        raise ReviewError(
+            f"the next review date {new_date.isoformat()} is in the past; record the review "
+            "instead if it has happened"
+        )
+    if new_date is None and not policy.next_review_derived:
+        raise ReviewError("the next review date is already confirmed")
+    policy.next_review_due = new_date or before
+    policy.next_review_derived = False
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.review_date.confirmed",
+        object_type="policy",
+        object_id=policy.id,
+        school_id=policy.school_id,
+        details={
+            "was": before.isoformat() if before else None,
+            "next_review_due": policy.next_review_due.isoformat()
+            if policy.next_review_due
+            else None,
+        },
+    )
+    assert policy.next_review_due is not None
+    return policy.next_review_due

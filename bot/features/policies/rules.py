@@ -13,18 +13,21 @@ Who is alerted about a policy's review date:
   key is needed: committee membership lives where the school already keeps it. A committee
   with no such group falls back to the chair of governors, so somebody on the board hears.
 
-When: 60, 30, 14, 7 and 0 days before the review date, then every 7 days while overdue. Alerts
-go on school days only; a stage that falls on a weekend or holiday goes on the next school
-day, and after a break only the latest missed stage goes (as ``bot.engine.duties.next_reminder``).
-Each alert's idempotency key names the school, policy, review date and stage, so a rerun never
-sends twice and a new review date starts a fresh sequence. Every alert carries an ``.ics``
-all-day event for the review deadline.
+When: each policy has stages 60, 30, 14, 7 and 0 days before its review date, then every 7
+days while overdue, at most ``OVERDUE_REPEATS`` times (after that the dashboard and register
+keep showing it, and nobody is emailed about it again). Governors get **one review digest**
+listing every policy due or overdue for them, on a school day on which one of their policies
+reached a new stage, and **at most one in any 7 days** (``DIGEST_EVERY_DAYS``): a stage that fell
+in a holiday or inside the week goes once, in the next digest. Each digest's idempotency key
+names the school, the recipient (hashed) and the day, so a rerun never sends twice. Every digest
+carries an ``.ics`` all-day event per policy listed.
 
 Nothing here reads or writes the database: functions take data and dates.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,41 +42,52 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALERT_DAYS_BEFORE",
+    "DERIVED_NOTE",
+    "DIGEST_EVERY_DAYS",
+    "DIGEST_KEY_PREFIX",
     "DOCUMENT_TYPES",
     "FGB_NAMES",
-    "KEY_PREFIX",
     "MAX_DOCUMENT_BYTES",
     "OVERDUE_EVERY_DAYS",
+    "OVERDUE_REPEATS",
     "AlertStage",
+    "DigestEntry",
     "Directory",
     "LinkedGap",
     "ReviewError",
-    "alert_key",
     "alert_recipients",
     "alert_stages",
     "check_document",
-    "due_alert",
+    "digest_entries",
+    "digest_key",
+    "digest_subject",
     "import_version_label",
+    "is_final_stage",
     "is_full_governing_body",
+    "latest_stage",
     "linked_policy_gaps",
     "next_version_label",
     "normalise_group_name",
     "normalise_title",
     "policy_key",
+    "recipient_tag",
     "review_calendar",
-    "stage_index",
+    "review_state",
     "title_keys",
     "titles_match",
 ]
 
 ALERT_DAYS_BEFORE = (60, 30, 14, 7, 0)
 OVERDUE_EVERY_DAYS = 7
+OVERDUE_REPEATS = 4  # weekly overdue alerts after the due date; then the dashboard only
+DIGEST_EVERY_DAYS = 7  # at most one review digest per governor in any 7 days
+DIGEST_KEY_PREFIX = "governor-digest"
+DERIVED_NOTE = "worked out from the ratification date — please confirm"
 FGB_NAMES = frozenset(
     {"fgb", "full governing body", "governing body", "governors", "board of governors"}
 )
 DOCUMENT_TYPES = (".pdf", ".docx", ".md", ".txt")
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-KEY_PREFIX = "governor-review"
 
 
 # --------------------------------------------------------------------------- stages
@@ -89,38 +103,113 @@ class AlertStage:
 
 
 def alert_stages(review_due: date, until: date) -> list[AlertStage]:
-    """The numbered alert dates for one review date, overdue ones up to ``until``."""
+    """The numbered alert dates for one review date, overdue ones up to ``until`` (capped)."""
     stages: list[AlertStage] = []
     for days in ALERT_DAYS_BEFORE:
         label = "due" if days == 0 else f"before:{days}"
         stages.append(AlertStage(len(stages), label, review_due - timedelta(days=days)))
     number = 1
-    while (when := review_due + timedelta(days=OVERDUE_EVERY_DAYS * number)) <= until:
+    while number <= OVERDUE_REPEATS and (
+        when := review_due + timedelta(days=OVERDUE_EVERY_DAYS * number)
+    ) <= until:
         stages.append(AlertStage(len(stages), f"overdue:{number}", when))
         number += 1
     return stages
 
 
-def stage_index(label: str) -> int:
-    """The position of a stage label in the sequence (for comparing with what was sent)."""
-    if label.startswith("overdue:"):
-        return len(ALERT_DAYS_BEFORE) - 1 + int(label.split(":", 1)[1])
-    if label == "due":
-        return len(ALERT_DAYS_BEFORE) - 1
-    return ALERT_DAYS_BEFORE.index(int(label.split(":", 1)[1]))
-
-
-def due_alert(review_due: date, last_sent: int, today: date) -> AlertStage | None:
-    """The stage to send today: the latest one reached, if it is later than the last sent."""
+def latest_stage(review_due: date, today: date) -> AlertStage | None:
+    """The latest stage reached by ``today`` (None before the first one)."""
     reached = [s for s in alert_stages(review_due, today) if s.on <= today]
-    if not reached or reached[-1].index <= last_sent:
-        return None
-    return reached[-1]
+    return reached[-1] if reached else None
 
 
-def alert_key(school_id: str, policy_id: int, review_due: date, label: str) -> str:
-    """The outbox idempotency key for one stage of one policy's review date."""
-    return f"{KEY_PREFIX}:{school_id}:{policy_id}:{review_due.isoformat()}:{label}"
+def is_final_stage(stage: AlertStage) -> bool:
+    """Whether this is the last overdue repeat (nobody is emailed about the policy after it)."""
+    return stage.label == f"overdue:{OVERDUE_REPEATS}"
+
+
+def recipient_tag(email: str) -> str:
+    """A short stable tag for a recipient's address (keys stay short and carry no address)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+
+
+def digest_key(school_id: str, email: str, day: date) -> str:
+    """The outbox idempotency key of one governor's review digest on one day."""
+    return f"{DIGEST_KEY_PREFIX}:{school_id}:{recipient_tag(email)}:{day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One policy in a governor's digest: its review date, the stage reached, and if it is new."""
+
+    policy_key: str
+    review_due: date
+    stage: AlertStage
+    fresh: bool  # the stage was reached since this governor's last digest
+    final: bool  # the last overdue repeat: no more emails about it
+
+
+def digest_entries(
+    reviews: Sequence[tuple[str, date]], last_digest: date | None, today: date
+) -> list[DigestEntry]:
+    """The policies a governor's digest lists today (empty: no digest is owed today).
+
+    Args:
+        reviews: ``(policy key, review date)`` of every policy this governor hears about.
+        last_digest: the day of their last review digest, if any.
+        today: the day of the sweep.
+
+    Returns:
+        Every policy with a stage reached, except those whose final overdue repeat was already
+        in an earlier digest — or nothing at all when no stage is new since the last digest or
+        the last digest was less than ``DIGEST_EVERY_DAYS`` ago. Overdue first, then by date.
+    """
+    if last_digest is not None and (today - last_digest).days < DIGEST_EVERY_DAYS:
+        return []
+    entries: list[DigestEntry] = []
+    for key, review_due in reviews:
+        stage = latest_stage(review_due, today)
+        if stage is None:
+            continue
+        fresh = last_digest is None or stage.on > last_digest
+        final = is_final_stage(stage)
+        if final and not fresh:
+            continue  # chasing has ended: the register and dashboard keep showing it
+        entries.append(DigestEntry(key, review_due, stage, fresh, final))
+    if not any(e.fresh for e in entries):
+        return []
+    return sorted(entries, key=lambda e: (e.review_due, e.policy_key))
+
+
+def review_state(review_due: date, on: date) -> str:
+    """'overdue by 3 weeks', 'overdue by 2 days', 'due today', 'due in 12 days' as of ``on``."""
+    days = (review_due - on).days
+    if days < 0:
+        late = -days
+        if late >= 14:
+            return f"overdue by {late // 7} weeks"
+        return f"overdue by {late} day{'s' if late != 1 else ''}"
+    if days == 0:
+        return "due today"
+    return f"due in {days} day{'s' if days != 1 else ''}"
+
+
+def digest_subject(titles_due: Sequence[tuple[str, date]], on: date) -> str:
+    """The digest's subject as of the day it is delivered."""
+    if len(titles_due) == 1:
+        title, review_due = titles_due[0]
+        days = (review_due - on).days
+        if days < 0:
+            return f"Overdue policy review: {title} (was due {review_due:%d %B %Y})"
+        if days == 0:
+            return f"Policy review due today: {title}"
+        return f"Policy review due in {days} day{'s' if days != 1 else ''}: {title}"
+    overdue = sum(1 for _, due in titles_due if due < on)
+    coming = len(titles_due) - overdue
+    parts = [f"{overdue} overdue"] if overdue else []
+    if coming:
+        parts.append(f"{coming} due soon")
+    return f"Policy reviews for governors: {', '.join(parts)}"
 
 
 # --------------------------------------------------------------------------- recipients

@@ -9,12 +9,11 @@ __all__ = ["governor_alerts"]
 
 
 def governor_alerts(run: StepContext) -> dict[str, int]:
-    """The sweep step: governor review alerts for every policy of the school."""
-    planned = plan_alerts(
+    """The sweep step: one review digest per governor with a policy at a new alert stage."""
+    planned, unaddressed = plan_alerts(
         run.session, run.school, run.today, run.now, write=run.write, base_url=run.base_url
     )
-    write = run.write
     return {
-        "governor_alerts": sum(1 for p in planned if p.queued or (not write and p.recipients)),
-        "governor_alerts_unaddressed": sum(1 for p in planned if not p.recipients),
+        "governor_alerts": sum(1 for p in planned if p.queued or not run.write),
+        "governor_alerts_unaddressed": unaddressed,
     }

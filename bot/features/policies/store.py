@@ -30,6 +30,7 @@ class ImportedFacts:
 
     title: str
     next_review_due: date
+    next_review_derived: bool = False  # worked out (ratified + cycle), not stated
     approving_body: str = "FGB"
     review_cycle_months: int = 12
     last_reviewed: date | None = None
@@ -86,6 +87,8 @@ def _apply_dates(policy: Policy, facts: ImportedFacts) -> list[str]:
             )
             continue
         setattr(policy, attr, value)
+        if attr == "next_review_due":
+            policy.next_review_derived = facts.next_review_derived
     return notes
 
 
@@ -193,6 +196,7 @@ def store_imported(
             "next_review_due": policy.next_review_due.isoformat()
             if policy.next_review_due
             else None,
+            "next_review_derived": policy.next_review_derived,
         },
     )
     return StoredPolicy(

@@ -26,10 +26,12 @@ from bot.features.dashboard.governors_report import (
 )
 from bot.features.policies.attest import acknowledge
 from bot.features.policies.register import register, register_gaps
-from bot.features.policies.review import record_review
+from bot.features.policies.review import confirm_review_date, record_review
 from bot.features.policies.rules import (
+    DERIVED_NOTE,
     DOCUMENT_TYPES,
     MAX_DOCUMENT_BYTES,
+    OVERDUE_REPEATS,
     ReviewError,
     alert_stages,
 )
@@ -63,7 +65,13 @@ def policies(request: Request) -> Response:
         return render(
             request,
             "policies.html",
-            {"rows": rows, "gaps": gaps, "today": today, "can_record": _can_record(user)},
+            {
+                "rows": rows,
+                "gaps": gaps,
+                "today": today,
+                "can_record": _can_record(user),
+                "derived_note": DERIVED_NOTE,
+            },
         )
 
 
@@ -75,6 +83,7 @@ def _detail(
     errors: list[str] | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
+    confirm_errors: list[str] | None = None,
 ) -> Response:
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
@@ -95,6 +104,10 @@ def _detail(
                 "stages": alert_stages(due, due) if due else [],
                 "can_record": _can_record(user),
                 "errors": errors or [],
+                "confirm_errors": confirm_errors or [],
+                "confirmed": request.query_params.get("confirmed") == "1",
+                "derived_note": DERIVED_NOTE,
+                "overdue_repeats": OVERDUE_REPEATS,
                 "form": form
                 or {"reviewed_on": today.isoformat(), "body": row.policy.approving_body},
                 "just_recorded": just_recorded,
@@ -162,6 +175,43 @@ def policy_review(
     except ReviewError as exc:
         return _detail(request, user, key, errors=[str(exc)], form=form, status_code=400)
     return RedirectResponse(f"/policies/{key}?recorded={result.review_id}", status_code=303)
+
+
+@router.post("/policies/{key}/confirm-date", include_in_schema=False)
+def policy_confirm_date(
+    request: Request,
+    key: str,
+    next_review: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Confirm (or correct) a next review date worked out from the ratification date."""
+    user = require_roles(request, WRITE_ROLES)
+    check_csrf(request, csrf_token)
+    new_date: date | None = None
+    if next_review.strip():
+        try:
+            new_date = date.fromisoformat(next_review.strip())
+        except ValueError:
+            return _detail(
+                request,
+                user,
+                key,
+                confirm_errors=["Next review date: give a date, e.g. 2027-06-30."],
+                status_code=400,
+            )
+    try:
+        with ctx(request).store.transaction() as session:
+            policy = session.scalar(
+                select(Policy).where(Policy.school_id == user.school_id, Policy.key == key)
+            )
+            if policy is None:
+                raise HTTPException(404, "There is no policy with that name in the register.")
+            confirm_review_date(
+                session, policy, actor=user.email, today=local_today(utcnow()), new_date=new_date
+            )
+    except ReviewError as exc:
+        return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)
+    return RedirectResponse(f"/policies/{key}?confirmed=1", status_code=303)
 
 
 def _report_context(request: Request, user: Person, term: str | None) -> dict[str, Any]:

@@ -27,5 +27,6 @@ chased for that period. An audience (roles, groups, people) makes everyone in it
 
 The owner's digest email links to ``/task/<token>``; opening it records nothing, the "Done"
 button records a ``TaskCompletion`` and closes the duty for that period. A period nobody marked
-done is closed as ``missed`` when the next one begins; overdue ones escalate like any duty.
+done is closed as ``missed`` when the next one begins, and its owners and the DSL team get one
+email saying so (``missed.py``); overdue ones escalate like any duty.
 """

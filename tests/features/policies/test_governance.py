@@ -4,6 +4,7 @@ and linked-policy gaps (bot.features.policies: rules, alerts, review, register).
 from __future__ import annotations
 
 import base64
+import itertools
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,11 +18,12 @@ from bot.engine.sweep import run_sweep
 from bot.features.policies.register import register, register_gaps
 from bot.features.policies.review import record_review
 from bot.features.policies.rules import (
+    OVERDUE_REPEATS,
     Directory,
     ReviewError,
     alert_recipients,
     alert_stages,
-    due_alert,
+    digest_entries,
     linked_policy_gaps,
     next_version_label,
     policy_key,
@@ -68,17 +70,38 @@ def test_stages_are_60_30_14_7_0_then_weekly() -> None:
     ]
 
 
-def test_due_alert_sends_only_the_latest_stage_reached() -> None:
-    assert due_alert(REVIEW, -1, REVIEW - timedelta(days=61)) is None
-    first = due_alert(REVIEW, -1, REVIEW - timedelta(days=60))
-    assert first is not None and first.label == "before:60"
-    assert due_alert(REVIEW, first.index, REVIEW - timedelta(days=59)) is None
-    # a policy first seen 20 days before its review: one alert (the 30-day one), not two
-    late = due_alert(REVIEW, -1, REVIEW - timedelta(days=20))
-    assert late is not None and late.label == "before:30"
-    # back after a fortnight's break: overdue:2 only
-    back = due_alert(REVIEW, 4, REVIEW + timedelta(days=19))
-    assert back is not None and back.label == "overdue:2"
+def test_overdue_repeats_stop_at_the_cap() -> None:
+    stages = alert_stages(REVIEW, REVIEW + timedelta(days=365))
+    assert stages[-1].label == f"overdue:{OVERDUE_REPEATS}"
+    assert len(stages) == 5 + OVERDUE_REPEATS
+
+
+def test_digest_lists_every_policy_once_a_week_and_drops_capped_ones() -> None:
+    other = REVIEW + timedelta(days=20)
+    reviews = [("a", REVIEW), ("b", other)]
+    assert digest_entries(reviews, None, REVIEW - timedelta(days=61)) == []
+    first = digest_entries(reviews, None, REVIEW - timedelta(days=60))
+    assert [(e.policy_key, e.stage.label, e.fresh) for e in first] == [("a", "before:60", True)]
+    sent = REVIEW - timedelta(days=60)
+    assert digest_entries(reviews, sent, sent + timedelta(days=1)) == []  # nothing new
+    # b reaches its 60-day stage 20 days later: both are listed, only b is new
+    later = digest_entries(reviews, sent, REVIEW - timedelta(days=40))
+    assert [(e.policy_key, e.stage.label, e.fresh) for e in later] == [
+        ("a", "before:60", False),
+        ("b", "before:60", True),
+    ]
+    # a new stage within 7 days of the last digest waits for the next week
+    assert digest_entries(reviews, REVIEW - timedelta(days=3), REVIEW) == []
+    assert [e.stage.label for e in digest_entries(reviews, REVIEW - timedelta(days=7), REVIEW)][
+        :1
+    ] == ["due"]
+    # a policy whose last overdue repeat was already sent leaves the digest
+    capped = REVIEW + timedelta(days=7 * OVERDUE_REPEATS)
+    final = digest_entries([("a", REVIEW)], capped - timedelta(days=7), capped)
+    assert [(e.stage.label, e.final) for e in final] == [(f"overdue:{OVERDUE_REPEATS}", True)]
+    assert digest_entries([("a", REVIEW)], capped, capped + timedelta(days=70)) == []
+    gone = digest_entries(reviews, capped, capped + timedelta(days=14))
+    assert [e.policy_key for e in gone] == ["b"]
 
 
 def test_recipients_fgb_committee_and_fallback() -> None:
@@ -179,8 +202,20 @@ def test_gaps_list_missing_linked_policies_once_with_who_names_them() -> None:
 # --------------------------------------------------------------------------- time travel
 
 
-def test_alert_sequence_over_ninety_days(school: SchoolBuilder, sqlite_url: str) -> None:
-    """Sweep day by day: 60/30/14/7/0 then weekly, shifted past weekends and holidays."""
+def _digests(ctx: Any) -> list[OutboxMessage]:
+    with ctx.store.session() as session:
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.purpose == "governor_review")
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+def test_digest_sequence_over_four_months(school: SchoolBuilder, sqlite_url: str) -> None:
+    """Sweep day by day: one digest per governor listing both policies, at most one in any
+    7 days, a stage in a holiday sent once on the next school day, overdue repeats capped."""
     _governors_school(school)
     school.school["holidays"] = [HOLIDAY.isoformat(), *(d.isoformat() for d in BREAK)]
     school.policy(
@@ -192,6 +227,12 @@ def test_alert_sequence_over_ninety_days(school: SchoolBuilder, sqlite_url: str)
         next_review=REVIEW.isoformat(),
     )
     school.policy(
+        "behaviour",
+        "2026.1",
+        title="Behaviour Policy",
+        next_review=(REVIEW + timedelta(days=2)).isoformat(),
+    )
+    school.policy(
         "code",
         "2026.1",
         title="Code of Conduct",
@@ -199,7 +240,7 @@ def test_alert_sequence_over_ninety_days(school: SchoolBuilder, sqlite_url: str)
         next_review=(REVIEW + timedelta(days=300)).isoformat(),
     )
     ctx = school.context(sqlite_url)
-    start, end = REVIEW - timedelta(days=68), REVIEW + timedelta(days=29)
+    start, end = REVIEW - timedelta(days=68), REVIEW + timedelta(days=60)
     seen: dict[str, date] = {}
     day = start
     while day <= end:
@@ -213,52 +254,43 @@ def test_alert_sequence_over_ninety_days(school: SchoolBuilder, sqlite_url: str)
                 now=at(day),
                 deliver=False,
             )
-        with ctx.store.session() as session:
-            for key in session.scalars(
-                select(OutboxMessage.idempotency_key).where(
-                    OutboxMessage.purpose == "governor_review"
-                )
-            ):
-                seen.setdefault(key, day)
+        for row in _digests(ctx):
+            seen.setdefault(row.idempotency_key, day)
         day += timedelta(days=1)
-    with ctx.store.session() as session:
-        policy = _policy(session, "online-safety")
-        rows = session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.purpose == "governor_review")
-            .order_by(OutboxMessage.id)
-        ).all()
-    prefix = f"governor-review:oak:{policy.id}:{REVIEW.isoformat()}:"
-    sequence = [
-        (seen[r.idempotency_key], r.idempotency_key.removeprefix(prefix))
-        for r in rows
-        if r.idempotency_key.startswith(prefix)
+    rows = _digests(ctx)
+    to_gov = [r for r in rows if r.recipients == ["gov@oak.example"]]
+    soon, late = "2 due soon", "2 overdue"
+    assert [(seen[r.idempotency_key], r.subject.split(": ", 1)[1]) for r in to_gov] == [
+        (date(2026, 4, 20), soon),  # online safety's 60 days fell on a Saturday: Monday
+        (date(2026, 5, 18), soon),  # online safety's 30 days
+        (date(2026, 5, 26), soon),  # behaviour's 30 days (Wed 20 May) a week on; 25th: bank hol.
+        (date(2026, 6, 3), soon),
+        (date(2026, 6, 11), soon),  # 10 June was a holiday: Thursday, once
+        (date(2026, 6, 18), "1 overdue, 1 due soon"),  # a week after the last one
+        (date(2026, 7, 6), late),  # both overdue stages in the break: once, after it
+        (date(2026, 7, 13), late),
+        (date(2026, 7, 20), late),  # the last repeat of both; then nothing until 16 August
     ]
-    assert sequence == [
-        (date(2026, 4, 20), "before:60"),  # 18 Apr is a Saturday: Monday
-        (date(2026, 5, 18), "before:30"),
-        (date(2026, 6, 3), "before:14"),
-        (date(2026, 6, 11), "before:7"),  # 10 Jun is a holiday: Thursday
-        (date(2026, 6, 17), "due"),
-        (date(2026, 7, 6), "overdue:2"),  # overdue:1 fell in the break: only the latest goes
-        (date(2026, 7, 8), "overdue:3"),
-        (date(2026, 7, 15), "overdue:4"),
-    ]
-    assert all(d.weekday() < 5 for d, _ in sequence)
-    assert len(rows) == len(sequence)  # the committee policy is 300 days off: nothing yet
-    first = rows[0]
-    assert first.recipients == sorted(
-        [
-            "chair@oak.example",
-            "clerk@oak.example",
-            "gov@oak.example",
-            "line@oak.example",
-            "res@oak.example",
-        ]
+    assert all(r.subject.startswith("Policy reviews for governors: ") for r in to_gov)
+    assert all(
+        "Behaviour Policy" in r.payload["text"] and "Online Safety Policy" in r.payload["text"]
+        for r in to_gov
     )
-    assert first.subject == "Policy review due in 58 days: Online Safety Policy"
-    assert rows[-1].subject.startswith("Overdue policy review: Online Safety Policy")
-    assert all(len(r.payload["attachments"]) == 1 for r in rows)
+    # the policy lead of one policy hears of that one only
+    to_lead = [r for r in rows if r.recipients == ["line@oak.example"]]
+    assert to_lead and not any("Behaviour Policy" in r.payload["text"] for r in to_lead)
+    by_person: dict[str, list[date]] = {}
+    for row in rows:
+        assert len(row.recipients) == 1
+        by_person.setdefault(row.recipients[0], []).append(seen[row.idempotency_key])
+    for days in by_person.values():
+        assert all(d.weekday() < 5 and d not in BREAK and d != HOLIDAY for d in days)
+        assert all((b - a).days >= 7 for a, b in itertools.pairwise(days))
+    final = to_gov[-1]
+    assert "This is the last email about it" in final.payload["text"]
+    assert all(len(r.payload["attachments"]) >= 1 for r in rows)
+    # the committee policy is 300 days off: its members hear nothing yet
+    assert "Code of Conduct" not in " ".join(r.payload["text"] for r in rows)
 
 
 def _ics(row: OutboxMessage) -> Calendar:
@@ -293,6 +325,7 @@ def test_alert_carries_a_valid_ics_for_the_review_date(
             .where(OutboxMessage.purpose == "governor_review")
             .order_by(OutboxMessage.id)
         ).all()
+    rows = [r for r in rows if r.recipients == ["gov@oak.example"]]
     assert len(rows) == 2
     uids = []
     for row in rows:

@@ -1,0 +1,70 @@
+"""CLI: ``policies confirm-date`` — confirm (or correct) a next review date that was worked out."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import as_of_today, console, context, err, where
+
+__all__ = ["policies_confirm_date"]
+
+
+def policies_confirm_date(
+    key: Annotated[str, typer.Argument(help="The policy's key (see `policies list`).")],
+    when: Annotated[
+        str | None,
+        typer.Option("--date", help="The right date, YYYY-MM-DD, if the worked-out one is wrong."),
+    ] = None,
+    school: Annotated[
+        str | None, typer.Option("--school", help="School id (default: the first in the file).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Confirm a policy's next review date worked out from its ratification date (audited)."""
+    from sqlalchemy import select
+
+    from bot.core.models import Policy
+    from bot.features.policies.review import confirm_review_date
+    from bot.features.policies.rules import ReviewError
+
+    ctx = context()
+    where(ctx)
+    try:
+        school_id = ctx.config.school(school).id
+    except KeyError:
+        known = ", ".join(s.id for s in ctx.config.schools)
+        err.print(f"[bold red]error:[/] no school {school!r} in the configuration ({known})")
+        raise typer.Exit(2) from None
+    today = as_of_today(as_of)
+    new_date: date | None = None
+    if when is not None:
+        try:
+            new_date = date.fromisoformat(when)
+        except ValueError:
+            err.print(f"[bold red]error:[/] --date must be a date like 2026-09-30 (got {when!r})")
+            raise typer.Exit(2) from None
+    try:
+        with ctx.store.transaction() as session:
+            policy = session.scalar(
+                select(Policy).where(Policy.school_id == school_id, Policy.key == key)
+            )
+            if policy is None:
+                err.print(f"[bold red]error:[/] no policy {key!r} (see `policies list`)")
+                raise typer.Exit(2)
+            confirmed = confirm_review_date(
+                session, policy, actor="cli", today=today, new_date=new_date
+            )
+            title = policy.title
+    except ReviewError as exc:
+        err.print(f"[bold red]error:[/] {key}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]Confirmed[/]: the {title} is next due for review by "
+        f"[bold]{confirmed:%d %b %Y}[/].",
+        highlight=False,
+    )

@@ -1,0 +1,119 @@
+"""Missed recurring checks: when a period ends with nobody marking its task done, the duty
+closes as ``missed`` and its owners and the DSL team are told once (never silently)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.clock import send_after
+from bot.core.config import SchoolConfig
+from bot.core.messages import human_date, notice
+from bot.core.models import Duty, OutboxMessage, Person, Requirement
+from bot.core.outbox import EmailDraft, enqueue_email
+from bot.features.tasks.rules import cycle_label, task_config
+
+__all__ = ["MISSED_KEY_PREFIX", "MISSED_LOOKBACK_DAYS", "alert_missed_tasks"]
+
+MISSED_KEY_PREFIX = "task-missed"
+# a check missed in the holidays is still told on the first school day after them
+MISSED_LOOKBACK_DAYS = 28
+
+
+def _dsl_team(school: SchoolConfig) -> list[str]:
+    """The DSL and deputies (the headteacher when the school names none)."""
+    return list(dict.fromkeys([*school.dsl, *school.deputy_dsl])) or [school.headteacher]
+
+
+def _missed_draft(
+    school: SchoolConfig,
+    requirement: Requirement,
+    cycle: str,
+    due_on: date,
+    owners: list[Person],
+    next_due: date | None,
+) -> EmailDraft:
+    """The alert for one missed period of one task, to its owners and the DSL team."""
+    cfg = task_config(school, requirement.key)
+    period = cycle_label(cfg, cycle)
+    names = ", ".join(p.display_name for p in owners) or "its owner"
+    dsl = _dsl_team(school)
+    to = list(dict.fromkeys([*(p.email for p in owners if p.active), *dsl]))
+    paragraphs = [
+        f"Nobody marked \u201c{requirement.title}\u201d done for {period}. It was due "
+        f"{human_date(due_on)} and that period has ended, so it is recorded as missed.",
+        f"It was owed by {names}. If the check still matters, please do it now and note "
+        "why it was missed; the DSL team is copied so that a gap in safeguarding checks is "
+        "never silent.",
+    ]
+    if next_due is not None:
+        paragraphs.append(f"The next one is due {human_date(next_due)}.")
+    return notice(
+        school_name=school.mail_from_name or school.name,
+        to=to,
+        subject=f"Missed: {requirement.title} ({period})",
+        paragraphs=paragraphs,
+        facts=[("Task", requirement.title), ("Period", period), ("Was due", human_date(due_on))],
+        small="You receive this as an owner of the task or as one of the school's designated "
+        "safeguarding leads.",
+    )
+
+
+def alert_missed_tasks(
+    session: Session, school: SchoolConfig, today: date, now: datetime, *, write: bool
+) -> int:
+    """Queue one alert per task period recently closed as missed; returns how many."""
+    if school.sending_window.school_days_only and not school.is_school_day(today):
+        return 0
+    rows = session.execute(
+        select(Duty, Requirement, Person)
+        .join(Requirement, Requirement.id == Duty.requirement_id)
+        .join(Person, Person.id == Duty.person_id)
+        .where(
+            Duty.school_id == school.id,
+            Duty.kind == "recurring_task",
+            Duty.status == "missed",
+            Duty.closed_on >= today - timedelta(days=MISSED_LOOKBACK_DAYS),
+        )
+        .order_by(Duty.requirement_id, Duty.cycle, Person.display_name)
+    ).all()
+    grouped: dict[tuple[int, str], list[tuple[Duty, Requirement, Person]]] = defaultdict(list)
+    for duty, requirement, person in rows:
+        grouped[(requirement.id, duty.cycle)].append((duty, requirement, person))
+    not_before = send_after(school, today, now)
+    queued = 0
+    for (requirement_id, cycle), items in grouped.items():
+        requirement = items[0][1]
+        key = f"{MISSED_KEY_PREFIX}:{school.id}:{requirement_id}:{cycle}"[:200]
+        if not write:  # a dry run counts what a real run would add
+            queued += session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+            ) is None
+            continue
+        next_due = session.scalar(
+            select(Duty.due_on)
+            .where(Duty.requirement_id == requirement_id, Duty.status == "open")
+            .order_by(Duty.due_on)
+            .limit(1)
+        )
+        draft = _missed_draft(
+            school,
+            requirement,
+            cycle,
+            min(d.due_on for d, _, _ in items),
+            [p for _, _, p in items],
+            next_due,
+        )
+        if enqueue_email(
+            session,
+            school_id=school.id,
+            key=key,
+            purpose="task_missed",
+            draft=draft,
+            not_before=not_before,
+        ):
+            queued += 1
+    return queued
