@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.forms import control_character
 from bot.core.models import Person, TrainingRecord
 
 __all__ = ["ImportReport", "import_training_csv", "parse_day"]
@@ -92,6 +93,21 @@ def import_training_csv(
         line = reader.line_num
         if progress:
             progress(line)
+        bad = next(
+            (
+                (column, found)
+                for column, value in row.items()
+                if isinstance(column, str) and isinstance(value, str)
+                for found in [control_character(value)]
+                if found
+            ),
+            None,
+        )
+        if bad is not None:
+            report.errors.append(
+                f"{path.name} line {line}: {bad[0]} contains {bad[1]}, which cannot be stored"
+            )
+            continue
         email = (row.get("email") or "").strip().lower()
         course = (row.get("course") or "").strip()
         if not email:

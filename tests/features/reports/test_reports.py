@@ -52,6 +52,7 @@ from tests.features.reports.test_support import (  # noqa: F401
     submission,
 )
 from tests.support.helpers import SchoolBuilder, step_context
+from tests.support.pdfs import pdf_document
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 SECRET = "UNIQUE-SECRET-TEXT-90210"
@@ -355,7 +356,7 @@ def test_images_lose_exif_gps_and_comments() -> None:
         ("empty.jpg", b"", "empty"),
         ("big.jpg", b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024), "at most 5 MB"),
         ("broken.jpg", b"\xff\xd8\xff\xe0" + b"garbage" * 50, "could not be read"),
-        ("evil.pdf", b"%PDF-1.4\n<< /OpenAction << /JS (app.alert(1)) >> >>\n%%EOF", "scripts"),
+        ("evil.pdf", pdf_document(b"/OpenAction << /S /JavaScript /JS (alert(1)) >>"), "scripts"),
         ("cut.pdf", b"%PDF-1.4\n1 0 obj", "incomplete"),
     ],
 )

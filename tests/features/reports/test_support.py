@@ -20,6 +20,7 @@ from bot.engine.directory import sync_directory
 from bot.features.reports.intake import link_token, submit_report
 from bot.features.reports.rules import Submission
 from tests.support.helpers import Row, SchoolBuilder
+from tests.support.pdfs import pdf_document
 
 with warnings.catch_warnings():
     # starlette warns (as a UserWarning) that it prefers httpx2; the pyproject filter only
@@ -240,4 +241,4 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_document()  # a real (tiny) PDF: uploads are parsed with pypdf
