@@ -48,7 +48,7 @@ ROLE_EMAILS = {
     "admin": "admin@oak.example",
 }
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-REF = re.compile(r"CR-\d{4}-\d{4}")
+REF = re.compile(r"CR-\d{4}-[A-Z0-9]{4,6}\b")
 
 
 def configure(builder: SchoolBuilder, **reports_settings: Any) -> SchoolBuilder:
