@@ -52,6 +52,16 @@ def parse_day(text: str) -> date:
     raise ValueError(f"not a date: {value!r} (use 2026-09-14 or 14/09/2026)")
 
 
+def _control_characters(row: dict[str, str]) -> str | None:
+    """The first column holding a control character, said plainly (None when clean)."""
+    for column, value in row.items():
+        if isinstance(column, str) and isinstance(value, str):
+            found = control_character(value)
+            if found:
+                return f"{column} contains {found}, which cannot be stored"
+    return None
+
+
 def import_training_csv(
     session: Session,
     school_id: str,
@@ -93,20 +103,9 @@ def import_training_csv(
         line = reader.line_num
         if progress:
             progress(line)
-        bad = next(
-            (
-                (column, found)
-                for column, value in row.items()
-                if isinstance(column, str) and isinstance(value, str)
-                for found in [control_character(value)]
-                if found
-            ),
-            None,
-        )
+        bad = _control_characters(row)
         if bad is not None:
-            report.errors.append(
-                f"{path.name} line {line}: {bad[0]} contains {bad[1]}, which cannot be stored"
-            )
+            report.errors.append(f"{path.name} line {line}: {bad}")
             continue
         email = (row.get("email") or "").strip().lower()
         course = (row.get("course") or "").strip()
