@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from bot.core.calendar import Country, add_working_days, is_working_day
+from bot.core.forms import find_control_character
 
 __all__ = [
     "ROLES",
@@ -624,10 +625,21 @@ def load_config(path: Path) -> OrgConfig:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
+        if isinstance(exc, yaml.reader.ReaderError):  # a raw control character in the file
+            where = f" line {text.count(chr(10), 0, exc.position) + 1}"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with 'organisation' and 'schools'")
+    bad = find_control_character(data)
+    if bad is not None:
+        loc, found = bad
+        line = _line_index(text).get(loc)
+        where = f" line {line}" if line else ""
+        raise ConfigError(
+            f"{path}{where}: {_format_loc(loc)}: contains {found}, which cannot be stored; "
+            "remove it from the file"
+        )
     try:
         config = OrgConfig.model_validate({**data, "base_dir": path.parent})
     except ValidationError as exc:

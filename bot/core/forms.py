@@ -1,11 +1,63 @@
-"""What every form shares: cleaning typed text, reading dates, and carrying field errors."""
+"""What every form shares: cleaning typed text, refusing control characters, reading dates, and
+carrying field errors."""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
-__all__ = ["FormErrors", "clean_field", "parse_iso_date"]
+__all__ = [
+    "MULTILINE_ALLOWED",
+    "FormErrors",
+    "clean_field",
+    "control_character",
+    "find_control_character",
+    "parse_iso_date",
+]
+
+MULTILINE_ALLOWED = frozenset("\t\n\r")  # what a multi-line box may hold among the controls
+_NAMES = {"\x00": "a NUL character", "\t": "a tab", "\n": "a line break", "\r": "a line break"}
+
+
+def control_character(text: str, *, multiline: bool = False) -> str | None:
+    """A plain description of the first control character in ``text`` (None when clean).
+
+    Tabs and line breaks are allowed only in multi-line text; every other control character
+    (NUL, escape, DEL, the C1 controls, lone surrogates) is refused everywhere.
+    """
+    for char in text:
+        if multiline and char in MULTILINE_ALLOWED:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            name = _NAMES.get(char, "a control character")
+            return f"{name} (U+{ord(char):04X})"
+    return None
+
+
+def _walk(data: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield (*path, str(key)), str(key)
+            yield from _walk(value, (*path, str(key)))
+    elif isinstance(data, (list, tuple)):
+        for index, value in enumerate(data):
+            yield from _walk(value, (*path, index))
+
+
+def find_control_character(data: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """The path and description of the first control character in parsed YAML/JSON data.
+
+    Line breaks and tabs are allowed (YAML block text holds them); anything else is refused.
+    """
+    for path, text in _walk(data, ()):
+        found = control_character(text, multiline=True)
+        if found:
+            return path, found
+    return None
 
 
 def clean_field(text: str | None, limit: int) -> str:

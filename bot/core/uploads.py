@@ -56,7 +56,66 @@ class CleanFile:
 
 
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
-_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
+# names that make a PDF act on its own (as pypdf reads them: ``/J#61vaScript`` is /JavaScript)
+_PDF_ACTIVE = frozenset(
+    {
+        "/JavaScript",
+        "/JS",
+        "/Launch",
+        "/OpenAction",
+        "/AA",
+        "/EmbeddedFile",
+        "/EmbeddedFiles",
+        "/RichMedia",
+        "/SubmitForm",
+        "/ImportData",
+        "/GoToE",
+    }
+)
+MAX_PDF_OBJECTS = 200_000  # a document with more objects than this is refused, not walked
+
+
+def _pdf_active_content(data: bytes) -> str | None:
+    """The first active-content name in any object of the PDF (None when there is none).
+
+    The file is parsed with pypdf, so escaped names, compressed object streams and objects
+    reachable only from the cross-reference table are all seen as a PDF reader sees them.
+    Raises ValueError when the file cannot be parsed or is encrypted.
+    """
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        raise ValueError("encrypted")
+    pending: list[object] = [reader.trailer]
+    for generation, numbers in reader.xref.items():
+        pending += [IndirectObject(n, generation, reader) for n in numbers]
+    pending += [IndirectObject(n, 0, reader) for n in reader.xref_objStm]  # compressed objects
+    seen: set[tuple[int, int]] = set()
+    walked = 0
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        walked += 1
+        if walked > MAX_PDF_OBJECTS:
+            raise ValueError("too many objects")
+        if isinstance(item, DictionaryObject):
+            for key, value in item.items():
+                if key in _PDF_ACTIVE:
+                    return str(key)
+                if isinstance(value, NameObject) and value in _PDF_ACTIVE:
+                    return str(value)
+                pending.append(value)
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+        elif isinstance(item, NameObject) and item in _PDF_ACTIVE:
+            return str(item)
+    return None
 
 
 def sniff(data: bytes) -> str | None:
@@ -124,7 +183,13 @@ def clean_attachment(filename: str, data: bytes) -> CleanFile:
     if kind == "application/pdf":
         if b"%%EOF" not in data[-4096:]:
             raise AttachmentError(f"{shown}: this PDF is incomplete or damaged.")
-        if any(marker in data for marker in _PDF_ACTIVE):
+        try:
+            active = _pdf_active_content(data)
+        except Exception as exc:  # any parser failure on untrusted bytes is a refusal
+            raise AttachmentError(
+                f"{shown}: this PDF could not be read (it may be damaged or password-protected)."
+            ) from exc
+        if active is not None:
             raise AttachmentError(
                 f"{shown}: this PDF contains scripts or embedded files, which we do not accept. "
                 "Please print it to a new PDF or attach a photo instead."

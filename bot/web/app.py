@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -28,6 +28,7 @@ from bot.features.visitors import web as visitors_web
 from bot.web import auth, links
 from bot.web.deps import render, templates
 from bot.web.errors import ErrorReferenceMiddleware
+from bot.web.guards import BodyLimit, refuse_control_characters
 
 __all__ = ["create_app"]
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.demo else None,
+        dependencies=[Depends(refuse_control_characters)],  # no control characters, anywhere
     )
     app.state.ctx = ctx
 
@@ -102,6 +104,7 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         https_only=settings.base_url.startswith("https://"),
         max_age=8 * 3600,
     )
+    app.add_middleware(BodyLimit, limit=MAX_BODY)  # counts what really arrives
     # outermost: whatever fails inside is logged with a reference and never re-raised to the
     # server (which would log the exception's text: SQL parameters, report contents)
     app.add_middleware(ErrorReferenceMiddleware)

@@ -11,6 +11,7 @@ import re
 import smtplib
 import ssl
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -118,12 +119,30 @@ def _row_identity(row: Mapping[str, Any]) -> RejectedRecord:
     )
 
 
+def _control_character(row: Mapping[str, Any]) -> str | None:
+    """A message naming the first field holding a control character (NUL, tab, escape...)."""
+    for field_name, value in row.items():
+        for text in value if isinstance(value, list | tuple) else [value]:
+            if not isinstance(text, str):
+                continue
+            for char in text:
+                if unicodedata.category(char) in ("Cc", "Cs"):
+                    return (
+                        f"{field_name} contains a control character (U+{ord(char):04X}), "
+                        "which cannot be stored; remove it from the file"
+                    )
+    return None
+
+
 def _row_to_person(row: Mapping[str, Any]) -> DirectoryPerson:
     """Validate one directory row; raise ValueError naming the field."""
     if row.get("_extra"):
         raise ValueError(
             "more cells than the header has columns (a value with a comma needs quotes)"
         )
+    problem = _control_character(row)
+    if problem:
+        raise ValueError(problem)
     email = str(row.get("email") or "").strip().lower()
     if not _EMAIL.match(email):
         raise ValueError(f"email is missing or not an email address (got {email!r})")

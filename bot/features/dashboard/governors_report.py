@@ -198,6 +198,12 @@ def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
     return dict(CATEGORIES), dict(STATUSES)
 
 
+HEAD_REPORTS_NOTE = (
+    "Reports about the headteacher are not counted here; the Designated Safeguarding Lead and "
+    "the chair of governors hold them."
+)
+
+
 def _label(code: str, labels: dict[str, str]) -> str:
     """A category or status code as its label, else as words (``data_breach``: Data breach)."""
     if code in labels:
@@ -276,6 +282,9 @@ def build_report(
             Report.school_id == school.id,
             Report.created_at >= _instant(term.start),
             Report.created_at < _instant(date.fromordinal(term.end.toordinal() + 1)),
+            # the report goes to the whole governing body, the headteacher among them: a
+            # report about the head is never counted (the chair holds those)
+            Report.about_headteacher.is_(False),
         )
     ):
         category[_label(cat, categories)] += 1
@@ -398,7 +407,7 @@ def render_pdf(report: GovernorsReport) -> bytes:
         )
     story += [
         para("5. Breach and concern reports", "Heading2"),
-        para(f"Reports made this term: {report.reports_total}."),
+        para(f"Reports made this term: {report.reports_total}. {HEAD_REPORTS_NOTE}"),
     ]
     for heading, counts in (
         ("Category", report.reports_by_category),

@@ -34,6 +34,7 @@ from bot.core.uploads import (
 )
 from bot.features.decisions import rules, service
 from bot.web.deps import check_csrf, ctx, render, require_roles
+from bot.web.guards import BodyTooLargeError, check_form
 
 __all__ = ["router"]
 
@@ -66,13 +67,19 @@ def _leader(request: Request) -> tuple[Person, SchoolConfig]:
 async def _read_form(request: Request) -> FormData:
     """Parse a (multipart) form with tight limits; unreadable bodies are a clear 4xx."""
     try:
-        return await request.form(
+        form = await request.form(
             max_files=MAX_FILES + 2, max_fields=40, max_part_size=MAX_TEXT_PART
         )
+    except BodyTooLargeError:
+        raise
+    except UnicodeDecodeError:
+        raise HTTPException(400, "What was sent could not be read as a form.") from None
     except StarletteHTTPException as exc:
         if "maximum size" in str(exc.detail):
             raise HTTPException(413, "One of the boxes has too much text.") from None
         raise HTTPException(400, f"Too much was sent at once: at most {MAX_FILES} files.") from None
+    check_form(form)
+    return form
 
 
 async def _fields_and_files(

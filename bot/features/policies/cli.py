@@ -672,7 +672,10 @@ def governors_report(
         f"AUP signatures: {plural(len(report.accounts), 'official account')}, "
         f"{plural(report.unsigned_holders, 'holder')} not yet signed."
     )
-    console.print(f"Breach and concern reports this term: {report.reports_total}.")
+    console.print(
+        f"Breach and concern reports this term: {report.reports_total} "
+        "(reports about the headteacher are not counted; the DSL and the chair hold them)."
+    )
     for heading, counts in (
         ("by category", report.reports_by_category),
         ("by status", report.reports_by_status),

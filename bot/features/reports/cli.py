@@ -28,10 +28,14 @@ ActorOption = Annotated[
 ]
 
 
-def _actor(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
-    """The named person, who must be allowed to open the tracked list; exit 2 otherwise."""
+def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: str) -> Person:
+    """The named person, who must be allowed to open the tracked list; exit 2 otherwise.
+
+    A refusal is recorded in the audit log (who asked, for which command).
+    """
     from sqlalchemy import select
 
+    from bot.core import audit
     from bot.core.models import Person
     from bot.features.reports.routing import can_open_list
 
@@ -49,6 +53,15 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
         if person is not None:
             _ = person.role_names
     if person is None or not can_open_list(person.role_names):
+        with ctx.store.transaction() as session:  # a refused read is evidence too
+            audit.record(
+                session,
+                actor=f"cli:{email.strip().lower()}",
+                action="report.read_refused",
+                object_type="report_list",
+                school_id=school.id,
+                details={"via": "cli", "command": command},
+            )
         err.print(
             f"[bold red]error:[/] {email} is not a DSL, deputy DSL or headteacher of "
             f"{school.id}; reports are only for them."
@@ -86,9 +99,18 @@ def list_reports(
     where(ctx)
     config = ctx.config.school(school)
     if not show:
+        # counts say nothing of reports hidden from whoever reads them: with --as, the
+        # person's own; without, never the reports about the headteacher
+        viewer = _actor(ctx, config, actor, "reports list") if actor else None
         with ctx.store.session() as session:
             query = select(Report.status, Report.urgency, Report.category).where(
-                Report.school_id == config.id
+                Report.school_id == config.id,
+                Report.id.in_(
+                    visible_reports(config, viewer.email, viewer.role_names)
+                    .with_only_columns(Report.id)
+                )
+                if viewer is not None
+                else Report.about_headteacher.is_(False),
             )
             if open_only:
                 query = query.where(Report.status != "closed")
@@ -106,8 +128,13 @@ def list_reports(
                 table.add_row(label, names.get(value, value), str(count))
         console.print(table)
         console.print(f"{plural(len(rows), 'report')}. Use --show --as EMAIL to list references.")
+        if viewer is None:
+            console.print(
+                "Reports about the headteacher are not counted here; add --as EMAIL (the DSL "
+                "or the chair of governors) to count them."
+            )
         return
-    person = _actor(ctx, config, actor)
+    person = _actor(ctx, config, actor, "reports list")
     with ctx.store.transaction() as session:
         query2 = visible_reports(config, person.email, person.role_names).order_by(
             Report.created_at.desc()
@@ -116,7 +143,8 @@ def list_reports(
             query2 = query2.where(Report.status != "closed")
         reports = list(session.scalars(query2))
         table = Table(title=f"Reports — {config.name} (as {person.email})")
-        for col in ("Reference", "Received", "Category", "Urgency", "Status", "Deadline"):
+        table.add_column("Reference", no_wrap=True)  # a reference is copied whole, never split
+        for col in ("Received", "Category", "Urgency", "Status", "Deadline"):
             table.add_column(col)
         for r in reports:
             clock = open_clock(r)
@@ -155,7 +183,7 @@ def export(
     ctx = context()
     where(ctx)
     config = ctx.config.school(school)
-    person = _actor(ctx, config, actor)
+    person = _actor(ctx, config, actor, "reports export")
     with ctx.store.transaction() as session:
         reports = list(
             session.scalars(
@@ -242,8 +270,9 @@ def about(
     from bot.features.reports.subject import SubjectError, record_subject
 
     ctx = context()
+    where(ctx)
     config = ctx.config.school(school)
-    me = _actor(ctx, config, actor)
+    me = _actor(ctx, config, actor, "reports about")
     with ctx.store.transaction() as session:
         report = session.scalar(
             select(Report).where(Report.school_id == config.id, Report.reference == reference)

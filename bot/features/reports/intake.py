@@ -36,6 +36,8 @@ from bot.features.reports.rules import (
     CLOCK_LABELS,
     ILLEGAL_CONTENT_ADVICE,
     IMMEDIATE_RISK_ADVICE,
+    REFERENCE_ALPHABET,
+    REFERENCE_CODE_LENGTH,
     URGENCIES,
     Submission,
     assess_urgency,
@@ -111,19 +113,19 @@ class Intake:
 
 
 def next_reference(session: Session, school_id: str, year: int) -> str:
-    """The next free reference for the school and year (highest so far plus one)."""
-    prefix = f"CR-{year}-"
-    refs = session.scalars(
-        select(Report.reference).where(
-            Report.school_id == school_id, Report.reference.like(f"{prefix}%")
+    """A new random reference for the school and year, not yet taken (never sequential)."""
+    while True:
+        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_CODE_LENGTH))
+        reference = format_reference(year, code)
+        taken = session.scalar(
+            select(Report.id).where(Report.school_id == school_id, Report.reference == reference)
         )
-    ).all()
-    numbers = [int(r[len(prefix) :]) for r in refs if r[len(prefix) :].isdigit()]
-    return format_reference(year, max(numbers, default=0) + 1)
+        if taken is None:
+            return reference
 
 
 def _allocate(session: Session, report: Report, year: int) -> str:
-    """Give the (already inserted) report its sequential reference; retry on a clash."""
+    """Give the (already inserted) report its random reference; retry on a clash."""
     for _ in range(REFERENCE_ATTEMPTS):
         reference = next_reference(session, report.school_id, year)
         try:

@@ -32,6 +32,8 @@ __all__ = [
     "MAX_FILES",
     "MAX_NAMES",
     "MAX_WHAT",
+    "REFERENCE_ALPHABET",
+    "REFERENCE_CODE_LENGTH",
     "REFERENCE_PATTERN",
     "REFERRAL_TARGETS",
     "RELATIONSHIPS",
@@ -236,12 +238,22 @@ def overdue_round(stage: int, warn_at: Sequence[float]) -> int:
 # --------------------------------------------------------------------------- references and times
 
 
-def format_reference(year: int, number: int) -> str:
-    """``CR-2026-0042``: sequential per school and year."""
-    return f"CR-{year}-{number:04d}"
+# letters and digits nobody misreads (no I, L, O, 0, 1): 31**5, some 28 million codes a year
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REFERENCE_CODE_LENGTH = 5
 
 
-REFERENCE_PATTERN = re.compile(r"^CR-\d{4}-\d{4,6}$")
+def format_reference(year: int, code: str | int) -> str:
+    """``CR-2026-7KQ3M``: a random code per year (``CR-2026-0042`` for older numbered reports).
+
+    Codes are random, not sequential, so a gap in what one person sees never reveals a report
+    kept from them (a report about the headteacher, say).
+    """
+    return f"CR-{year}-{code:04d}" if isinstance(code, int) else f"CR-{year}-{code}"
+
+
+# new random codes, and the numbered references of reports stored before them
+REFERENCE_PATTERN = re.compile(r"^CR-\d{4}-(?:\d{4,6}|[A-HJ-KM-NP-Z2-9]{5})$")
 
 
 def local_time(moment: datetime) -> str:

@@ -53,7 +53,7 @@ from bot.features.reports.rules import (
     describe_clock,
 )
 from bot.features.reports.web_support import mirror_later, read_form, school_for
-from bot.web.deps import check_csrf, ctx, render, require_roles
+from bot.web.deps import check_csrf, ctx, current_user, render, require_roles
 
 __all__ = ["router"]
 
@@ -75,8 +75,52 @@ def _text_fields(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 
+def _record_refusal(
+    session: Session, person: Person, reference: str | None, report: Report | None, page: str
+) -> None:
+    """Audit a refused read of a report in a transaction of its own.
+
+    The page's own transaction is rolled back by the refusal, so the event is written beside
+    it. It names the page's template and the report (for whoever investigates), never content.
+    """
+    with Session(session.get_bind()) as own, own.begin():
+        audit.record(
+            own,
+            actor=person.email,
+            action="report.read_refused",
+            object_type="report" if report is not None else "report_list",
+            object_id=report.id if report is not None else None,
+            school_id=person.school_id,
+            details={
+                "page": page,
+                "via": "web",
+                **({"reference": reference} if reference else {}),
+            },
+        )
+
+
+def _page(request: Request) -> str:
+    """The page's address template (``/reports/{reference}``): never the address itself."""
+    return str(getattr(request.scope.get("route"), "path", "?"))
+
+
+def _typed_reference(request: Request) -> str | None:
+    """The reference in the address, when it has the shape of one (anything else is noise)."""
+    raw = str(request.path_params.get("reference") or "")
+    return raw if REFERENCE_PATTERN.match(raw) else None
+
+
 def _leader(request: Request) -> tuple[Person, SchoolConfig]:
-    person = require_roles(request, LIST_ROLES)
+    try:
+        person = require_roles(request, LIST_ROLES)
+    except HTTPException as exc:
+        signed_in = current_user(request)
+        if exc.status_code == 403 and signed_in is not None:
+            with ctx(request).store.session() as session:
+                _record_refusal(
+                    session, signed_in, _typed_reference(request), None, _page(request)
+                )
+        raise
     school = school_for(request, person.school_id)
     if school is None:
         raise HTTPException(404, "Your school is not set up for reports.")
@@ -257,16 +301,23 @@ def reports_link(request: Request) -> Response:
     )
 
 
-def _load(session: Session, school: SchoolConfig, person: Person, reference: str) -> Report:
-    """The report if this person may read it; 404 otherwise (existence is not revealed)."""
+def _load(
+    session: Session, school: SchoolConfig, person: Person, reference: str, page: str = "?"
+) -> Report:
+    """The report if this person may read it; 404 otherwise (existence is not revealed).
+
+    A refusal is audited either way (a report hidden from this person, or none at all).
+    """
     report = None
-    if REFERENCE_PATTERN.match(reference):
+    typed = reference if REFERENCE_PATTERN.match(reference) else None
+    if typed:
         report = session.scalar(
-            select(Report).where(Report.school_id == school.id, Report.reference == reference)
+            select(Report).where(Report.school_id == school.id, Report.reference == typed)
         )
     if report is None or not can_view(
         person.email, person.role_names, report.about_headteacher, school, report.about_person
     ):
+        _record_refusal(session, person, typed, report, page)
         raise HTTPException(404, "There is no report with that reference that you can see.")
     return report
 
@@ -342,7 +393,7 @@ def report_detail(request: Request, reference: str) -> Response:
     """One report with its chronology, clocks and the forms to act on it (audited)."""
     person, school = _leader(request)
     with ctx(request).store.transaction() as session:
-        report = _load(session, school, person, reference)
+        report = _load(session, school, person, reference, _page(request))
         return _detail(request, session, school, person, report)
 
 
@@ -352,7 +403,7 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
     person, school = _leader(request)
     context = ctx(request)
     with context.store.transaction() as session:
-        report = _load(session, school, person, reference)
+        report = _load(session, school, person, reference, _page(request))
         number = _number(attachment_id)
         attachment = session.get(ReportAttachment, number) if number else None
         if attachment is None or attachment.report_id != report.id:
@@ -399,7 +450,7 @@ async def _act(
     def run() -> Response:
         try:
             with context.store.transaction() as session:
-                report = _load(session, school, person, reference)
+                report = _load(session, school, person, reference, _page(request))
                 _apply(session, school, person, report, change, values, utcnow())
         except ReportActionError as exc:
             with context.store.transaction() as session:

@@ -14,6 +14,7 @@ from bot.core.context import AppContext
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.rules import MAX_FILES
 from bot.web.deps import ctx
+from bot.web.guards import BodyTooLargeError, check_form
 from connectors.base import ConnectorError
 
 __all__ = ["mirror_later", "read_form", "school_for"]
@@ -34,9 +35,13 @@ def school_for(request: Request, school_id: str) -> SchoolConfig | None:
 async def read_form(request: Request) -> FormData:
     """Parse the body with tight limits; a body we cannot read is a clear 4xx, never a 500."""
     try:
-        return await request.form(
+        form = await request.form(
             max_files=MAX_FILES + 5, max_fields=80, max_part_size=MAX_TEXT_PART
         )
+    except BodyTooLargeError:
+        raise
+    except UnicodeDecodeError:
+        raise HTTPException(400, "What was sent could not be read as a form.") from None
     except StarletteHTTPException as exc:
         detail = str(exc.detail)
         if "maximum size" in detail:
@@ -50,6 +55,8 @@ async def read_form(request: Request) -> FormData:
                 400, f"Too much was sent at once: at most {MAX_FILES} files."
             ) from None
         raise HTTPException(400, "What was sent could not be read as a form.") from None
+    check_form(form)
+    return form
 
 
 def mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:

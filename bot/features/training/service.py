@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.forms import control_character
 from bot.core.models import Person, TrainingRecord
 
 __all__ = ["ImportReport", "course_problem", "import_training_csv", "parse_day"]
@@ -85,6 +86,9 @@ def _check_row(
 ) -> tuple[str, str, date] | str:
     """(email, the school's course name, completed on), or what is wrong with the row (the
     text after "file line N")."""
+    bad = _control_characters(row)
+    if bad is not None:
+        return f": {bad}"
     email = (row.get("email") or "").strip().lower()
     course = (row.get("course") or "").strip()
     if not email:
@@ -103,6 +107,16 @@ def _check_row(
     if completed > today:
         return f": completed_on {completed} is in the future"
     return email, next(c for c in courses if _squash(c) == _squash(course)), completed
+
+
+def _control_characters(row: dict[str, str | None]) -> str | None:
+    """The first column holding a control character, said plainly (None when clean)."""
+    for column, value in row.items():
+        if isinstance(column, str) and isinstance(value, str):
+            found = control_character(value)
+            if found:
+                return f"{column} contains {found}, which cannot be stored"
+    return None
 
 
 def import_training_csv(

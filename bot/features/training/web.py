@@ -14,6 +14,7 @@ from bot.core.messages import human_date
 from bot.core.models import Duty, TrainingRecord, utcnow
 from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, clean_attachment, store_file
 from bot.web.deps import check_csrf, ctx, current_user, render
+from bot.web.guards import read_checked_form
 
 __all__ = ["router"]
 
@@ -26,7 +27,7 @@ async def record_training(request: Request, duty_id: int) -> Response:
     user = current_user(request)
     if user is None:
         return RedirectResponse("/signin?next=/me", status_code=303)
-    form = await request.form()
+    form = await read_checked_form(request)
     check_csrf(request, str(form.get("csrf_token") or ""))
     today = local_today(utcnow())
     errors: list[str] = []

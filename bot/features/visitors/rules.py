@@ -41,7 +41,6 @@ VISITOR_STATEMENT = (
     "I have read {school}'s rules on mobile phones and photography, and I will follow them "
     "during my visit."
 )
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class VisitInputError(FormErrors):
@@ -55,7 +54,6 @@ class VisitInput:
     name: str
     organisation: str | None
     visit_date: date
-    email: str | None
 
 
 def visitor_rules(school: SchoolConfig) -> str:
@@ -105,12 +103,9 @@ def validate_visit(fields: Mapping[str, str], today: date) -> VisitInput:
         errors["visit_date"] = "Enter the date of your visit, like 2026-11-23."
     elif not today - timedelta(days=7) <= visit_date <= today + timedelta(days=90):
         errors["visit_date"] = "The date of your visit must be within the next 90 days."
-    email = (fields.get("email") or "").strip().lower() or None
-    if email and (len(email) > 320 or not _EMAIL.match(email)):
-        errors["email"] = "Enter an email address like name@example.org, or leave it empty."
     if fields.get("agree") != "yes":
         errors["agree"] = "Tick the box to confirm you will follow the rules."
     if errors:
         raise VisitInputError(errors)
     assert visit_date is not None
-    return VisitInput(name, organisation, visit_date, email)
+    return VisitInput(name, organisation, visit_date)

@@ -1,5 +1,9 @@
-"""Visitors' confirmations in the database: recording one (and emailing the copy asked for),
-deleting them after the school's retention, and the count of today's visitors."""
+"""Visitors' confirmations in the database: recording one, deleting them after the school's
+retention, and the count of today's visitors.
+
+No email goes to an address a visitor types: a public form that mails anyone in the school's
+name would be an open relay. Copies queued by earlier versions are still purged with their
+confirmation."""
 
 from __future__ import annotations
 
@@ -10,10 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage, VisitorAssurance
-from bot.core.outbox import enqueue_email
-from bot.features.visitors.rules import VisitInput, rules_blocks, rules_sha256, visitor_rules
+from bot.features.visitors.rules import VisitInput, rules_sha256, visitor_rules
 
 __all__ = ["count_visitors_today", "purge_visitors", "record_visit"]
 
@@ -21,7 +23,7 @@ __all__ = ["count_visitors_today", "purge_visitors", "record_visit"]
 def record_visit(
     session: Session, school: SchoolConfig, data: VisitInput, now: datetime
 ) -> VisitorAssurance:
-    """Store a visitor's confirmation and queue the copy they asked for (HTML and text)."""
+    """Store a visitor's confirmation (no email is sent: the rules stay on the public page)."""
     rules = visitor_rules(school)
     assurance = VisitorAssurance(
         school_id=school.id,
@@ -29,7 +31,7 @@ def record_visit(
         organisation=data.organisation,
         visit_date=data.visit_date,
         rules_sha256=rules_sha256(rules),
-        copy_sent=data.email is not None,
+        copy_sent=False,
         created_at=now,
     )
     session.add(assurance)
@@ -41,40 +43,8 @@ def record_visit(
         object_type="visitor_assurance",
         object_id=assurance.id,
         school_id=school.id,
-        details={"copy": data.email is not None},
+        details={"copy": False},
     )
-    if data.email:
-        paragraphs = [
-            f"Thank you for agreeing to follow {school.name}'s rules on mobile phones and "
-            f"photography during your visit on {human_date(data.visit_date)}. Here they are "
-            "for you to keep:",
-        ]
-        for kind, lines in rules_blocks(rules):
-            paragraphs += [f"• {line}" for line in lines] if kind == "ul" else lines
-        draft = notice(
-            school_name=school.mail_from_name or school.name,
-            reply_to=school.reply_address(),
-            to=[data.email],
-            subject=f"Your visit to {school.name}: the rules you agreed to",
-            greeting=f"Dear {data.name},",
-            paragraphs=paragraphs,
-            facts=[
-                ("Name", data.name),
-                ("Organisation", data.organisation or "—"),
-                ("Date of visit", human_date(data.visit_date)),
-                ("Reference", f"VIS-{assurance.id:06d}"),
-            ],
-            small=f"You asked for this copy when you confirmed. {school.name} keeps your "
-            f"confirmation, and the record of this email, for {school.visitor_retention_days} "
-            "days and then deletes them.",
-        )
-        enqueue_email(
-            session,
-            school_id=school.id,
-            key=f"visit-copy:{school.id}:{assurance.id}",
-            purpose="visitor_copy",
-            draft=draft,
-        )
     return assurance
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core.clock import local_today
@@ -27,7 +27,6 @@ from bot.features.visitors.rules import (
 )
 from bot.features.visitors.service import record_visit
 from bot.web.deps import check_csrf, client_ip, ctx, render, require_roles
-from bot.web.links import deliver_soon
 
 __all__ = ["router"]
 
@@ -89,16 +88,14 @@ def visit_page(request: Request, school_id: str) -> Response:
 @router.post("/visit/{school_id}", include_in_schema=False)
 def visit_confirm(
     request: Request,
-    background: BackgroundTasks,
     school_id: str,
     csrf_token: Annotated[str, Form()] = "",
     name: Annotated[str, Form(max_length=500)] = "",
     organisation: Annotated[str, Form(max_length=500)] = "",
     visit_date: Annotated[str, Form(max_length=40)] = "",
-    email: Annotated[str, Form(max_length=400)] = "",
     agree: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """Record a visitor's confirmation (rate limited per address) and send a copy if asked."""
+    """Record a visitor's confirmation (rate limited per address; no email is sent)."""
     school = _public_school(request, school_id)
     check_csrf(request, csrf_token)
     context = ctx(request)
@@ -121,7 +118,6 @@ def visit_confirm(
         "name": name,
         "organisation": organisation,
         "visit_date": visit_date,
-        "email": email,
         "agree": agree,
     }
     today = local_today(utcnow())
@@ -132,8 +128,6 @@ def visit_confirm(
     with context.store.transaction() as session:
         assurance = record_visit(session, school, data, utcnow())
         reference = f"VIS-{assurance.id:06d}"
-    if data.email:
-        deliver_soon(request, background)
     return render(
         request,
         "visit_done.html",
@@ -142,7 +136,6 @@ def visit_confirm(
             "name": data.name,
             "visit_date": human_date(data.visit_date),
             "reference": reference,
-            "copy": data.email is not None,
         },
     )
 

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.core.context import AppContext
-from bot.core.models import Duty, OutboxMessage, Person
+from bot.core.models import Duty, OutboxMessage, Person, Report
 from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from connectors.registry import Connectors
@@ -68,9 +68,11 @@ def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: s
     # the Microsoft Forms workbook's two responses became tracked reports, mirrored to the
     # SharePoint list with minimal fields; the DSL was alerted without the contents
     rows = fake.rows_of("Safeguarding reports")
-    assert set(rows) == {"CR-2026-0001", "CR-2026-0002"}
+    with ctx.store.session() as session:
+        stored = set(session.scalars(select(Report.reference)))
+    assert len(stored) == 2 and set(rows) == stored
     keys = [m.key for m in fake.sent]
-    assert "report-alert:oak:CR-2026-0001" in keys and "report-alert:oak:CR-2026-0002" in keys
+    assert all(f"report-alert:oak:{ref}" in keys for ref in stored)
     everything = b"".join(m.mime or b"" for m in fake.sent).decode("utf-8", "replace")
     everything += repr(rows)
     assert "Fictional test text" not in everything

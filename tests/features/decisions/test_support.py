@@ -23,6 +23,7 @@ from bot.core.models import AuditEvent, OutboxMessage
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory
 from tests.support.helpers import Row, SchoolBuilder
+from tests.support.pdfs import pdf_document
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's "prefer httpx2" UserWarning
@@ -202,4 +203,4 @@ def jpeg_with_exif() -> bytes:
     return out.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_document()  # a real (tiny) PDF: uploads are parsed with pypdf

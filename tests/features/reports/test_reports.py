@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +40,12 @@ from bot.features.reports.forms import ingest_responses
 from bot.features.reports.intake import submit_report
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.routing import alert_recipients, can_view
-from bot.features.reports.rules import ReportInputError, assess_urgency, validate_submission
+from bot.features.reports.rules import (
+    REFERENCE_PATTERN,
+    ReportInputError,
+    assess_urgency,
+    validate_submission,
+)
 from bot.features.reports.step import report_sweep
 from connectors.local.connector import CsvListMirror, LocalFormSource
 from tests.features.reports.test_support import (  # noqa: F401
@@ -52,6 +58,7 @@ from tests.features.reports.test_support import (  # noqa: F401
     submission,
 )
 from tests.support.helpers import SchoolBuilder, step_context
+from tests.support.pdfs import pdf_document
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 SECRET = "UNIQUE-SECRET-TEXT-90210"
@@ -183,16 +190,20 @@ def test_validation_strips_control_characters_and_flags_nude_images() -> None:
 # --------------------------------------------------------------------------- references
 
 
-def test_references_are_sequential_per_school_and_year(env: Env) -> None:
-    refs = [env.store_report(submission(), NOW + timedelta(minutes=i)) for i in range(3)]
-    assert refs == ["CR-2026-0001", "CR-2026-0002", "CR-2026-0003"]
-    # 31 Dec 23:30 UTC is still 2026 in London; 1 Jan is a new series
-    assert env.store_report(submission(), datetime(2026, 12, 31, 23, 30, tzinfo=UTC)).endswith(
-        "0004"
+def test_references_are_random_codes_per_year_never_a_sequence(env: Env) -> None:
+    refs = [env.store_report(submission(), NOW + timedelta(minutes=i)) for i in range(12)]
+    assert len(set(refs)) == 12 and all(REFERENCE_PATTERN.match(r) for r in refs)
+    assert all(re.fullmatch(r"CR-2026-[A-HJ-KM-NP-Z2-9]{5}", r) for r in refs)
+    assert refs != sorted(refs)  # not handed out in order (1 in 479 million by chance)
+    # 31 Dec 23:30 UTC is still 2026 in London; 1 Jan is a new year's series
+    assert env.store_report(submission(), datetime(2026, 12, 31, 23, 30, tzinfo=UTC)).startswith(
+        "CR-2026-"
     )
-    assert env.store_report(submission(), datetime(2027, 1, 1, 0, 30, tzinfo=UTC)) == (
-        "CR-2027-0001"
+    assert env.store_report(submission(), datetime(2027, 1, 1, 0, 30, tzinfo=UTC)).startswith(
+        "CR-2027-"
     )
+    # references stored before the random codes still open
+    assert REFERENCE_PATTERN.match("CR-2026-0042")
 
 
 def test_a_reference_clash_is_retried(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,11 +216,12 @@ def test_a_reference_clash_is_retried(env: Env, monkeypatch: pytest.MonkeyPatch)
         return first if len(calls) == 1 else real(session, school_id, year)  # type: ignore[arg-type]
 
     monkeypatch.setattr(reports, "next_reference", stale)
-    assert env.store_report(submission(), NOW) == "CR-2026-0002"
+    second = env.store_report(submission(), NOW)
+    assert second != first and REFERENCE_PATTERN.match(second)
     assert len(calls) == 2
 
 
-def test_concurrent_intake_gives_unique_sequential_references(
+def test_concurrent_intake_gives_unique_references(
     school: SchoolBuilder, database_url: str
 ) -> None:
     made = make_env(school, database_url)
@@ -241,7 +253,7 @@ def test_concurrent_intake_gives_unique_sequential_references(
     for t in threads:
         t.join(30)
     assert not errors, errors
-    assert sorted(results) == [f"CR-2026-{n:04d}" for n in range(1, 7)]
+    assert len(set(results)) == 6 and all(REFERENCE_PATTERN.match(r) for r in results)
     with made.context.store.session() as session:
         assert reports.audit.verify(session).ok
     made.context.store.dispose()
@@ -355,7 +367,7 @@ def test_images_lose_exif_gps_and_comments() -> None:
         ("empty.jpg", b"", "empty"),
         ("big.jpg", b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024), "at most 5 MB"),
         ("broken.jpg", b"\xff\xd8\xff\xe0" + b"garbage" * 50, "could not be read"),
-        ("evil.pdf", b"%PDF-1.4\n<< /OpenAction << /JS (app.alert(1)) >> >>\n%%EOF", "scripts"),
+        ("evil.pdf", pdf_document(b"/OpenAction << /S /JavaScript /JS (alert(1)) >>"), "scripts"),
         ("cut.pdf", b"%PDF-1.4\n1 0 obj", "incomplete"),
     ],
 )
@@ -607,7 +619,7 @@ def test_mirror_gets_minimal_fields_only_and_is_idempotent(env: Env, tmp_path: P
 
 
 def test_the_sweep_step_mirrors_through_the_deployment_connector(env: Env) -> None:
-    env.store_report(submission(), NOW)
+    ref = env.store_report(submission(), NOW)
     ctx = env.context
     with ctx.store.transaction() as session:
         counts = report_sweep(step_context(ctx, session, env.school, NOW))
@@ -615,7 +627,7 @@ def test_the_sweep_step_mirrors_through_the_deployment_connector(env: Env) -> No
         again = report_sweep(step_context(ctx, session, env.school, NOW))
     assert counts["reports_mirrored"] == 1 and again["reports_mirrored"] == 0
     mirror_file = env.context.settings.home / "reports-mirror.csv"
-    assert "CR-2026-0001" in mirror_file.read_text(encoding="utf-8")
+    assert ref in mirror_file.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- external forms
@@ -693,9 +705,9 @@ def test_form_responses_are_ingested_once_each(env: Env, tmp_path: Path) -> None
 
 
 def test_outbox_keys_make_a_repeat_alert_impossible(env: Env) -> None:
-    env.store_report(submission(), NOW)
+    ref = env.store_report(submission(), NOW)
     with env.context.store.session() as session:
         keys = session.scalars(select(OutboxMessage.idempotency_key)).all()
         count = session.scalar(select(func.count()).select_from(ReportEntry))
-    assert keys == ["report-alert:oak:CR-2026-0001", "report-receipt:oak:CR-2026-0001"]
+    assert keys == [f"report-alert:oak:{ref}", f"report-receipt:oak:{ref}"]
     assert count == 0

@@ -20,6 +20,7 @@ from bot.engine.directory import sync_directory
 from bot.features.reports.intake import link_token, submit_report
 from bot.features.reports.rules import Submission
 from tests.support.helpers import Row, SchoolBuilder
+from tests.support.pdfs import pdf_document
 
 with warnings.catch_warnings():
     # starlette warns (as a UserWarning) that it prefers httpx2; the pyproject filter only
@@ -47,7 +48,7 @@ ROLE_EMAILS = {
     "admin": "admin@oak.example",
 }
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-REF = re.compile(r"CR-\d{4}-\d{4}")
+REF = re.compile(r"CR-\d{4}-[A-Z0-9]{4,6}\b")
 
 
 def configure(builder: SchoolBuilder, **reports_settings: Any) -> SchoolBuilder:
@@ -240,4 +241,4 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_document()  # a real (tiny) PDF: uploads are parsed with pypdf

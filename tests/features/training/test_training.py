@@ -15,6 +15,7 @@ from bot.cli.main import app
 from bot.core.models import Duty, Person, TrainingRecord
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import SchoolBuilder, at
+from tests.support.pdfs import pdf_document
 
 
 def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
@@ -123,7 +124,7 @@ def test_record_training_with_a_certificate(school: SchoolBuilder, sqlite_url: s
     future = client.post(action.group(1), data={"csrf_token": token.group(1),
                                                 "completed_on": "2099-01-01"})
     assert future.status_code == 422 and "cannot be in the future" in future.text
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pdf = pdf_document()
     ok = client.post(action.group(1), data={"csrf_token": token.group(1),
                                             "completed_on": "2026-11-20", "provider": "SafeCo"},
                      files={"certificate": ("C:\\certs\\mine.pdf", pdf, "application/pdf")})

@@ -1,0 +1,183 @@
+"""What every request is held to before a page sees it: no control characters in any form box,
+address or query (a 400 naming the box), and a hard byte limit on the body, counted as it
+streams in whatever the headers say (a 413, without reading the rest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.core.forms import control_character
+
+__all__ = [
+    "MULTILINE_FIELDS",
+    "BodyLimit",
+    "BodyTooLargeError",
+    "check_form",
+    "read_checked_form",
+    "refuse_control_characters",
+]
+
+# every <textarea> of the product (tests/web/test_guards.py keeps this in step with the
+# templates): only these may hold tabs and line breaks
+MULTILINE_FIELDS = frozenset(
+    {
+        "actions_taken",
+        "decision",
+        "lessons",
+        "notes",
+        "outcome",
+        "purpose",
+        "reason",
+        "reasons",
+        "text",
+        "what_happened",
+    }
+)
+
+
+def _label(name: str) -> str:
+    """The box's name as a person reads it (``what_happened`` → "what happened")."""
+    if control_character(name):
+        return "one of the boxes"
+    return name.replace("_", " ").strip()[:60] or "one of the boxes"
+
+
+def _check(items: Iterable[tuple[str, str]], *, multiline: frozenset[str], where: str) -> None:
+    for key, value in items:
+        found = control_character(key) or control_character(value, multiline=key in multiline)
+        if found:
+            raise HTTPException(
+                400,
+                f"What was sent in {where} “{_label(key)}” contains {found}, which we cannot "
+                "accept. Please remove it and try again.",
+            )
+
+
+def check_form(form: FormData) -> None:
+    """Refuse a form whose text boxes (or field names, or file names) hold control characters."""
+    texts: list[tuple[str, str]] = []
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            texts.append((key, value))
+        elif value.filename:
+            texts.append((key, value.filename))
+    _check(texts, multiline=MULTILINE_FIELDS, where="the box")
+
+
+async def read_checked_form(
+    request: Request, *, max_files: int = 1, max_fields: int = 20
+) -> FormData:
+    """Parse a small form (text boxes of at most 100 KB) and refuse control characters; 4xx."""
+    try:
+        form = await request.form(
+            max_files=max_files, max_fields=max_fields, max_part_size=100 * 1024
+        )
+    except BodyTooLargeError:
+        raise
+    except UnicodeDecodeError:
+        raise HTTPException(400, "What was sent could not be read as a form.") from None
+    except StarletteHTTPException:
+        raise HTTPException(
+            400, "What was sent could not be read as a form: too much at once."
+        ) from None
+    check_form(form)
+    return form
+
+
+async def refuse_control_characters(request: Request) -> None:
+    """App-wide dependency: addresses, queries and parsed forms hold no control characters.
+
+    A form is checked here when FastAPI has already read it for the page's ``Form()``
+    parameters; pages that read their own form (with tighter limits) call :func:`check_form`.
+    """
+    params = [(k, str(v)) for k, v in request.path_params.items()]
+    _check(params, multiline=frozenset(), where="the address, at")
+    _check(request.query_params.multi_items(), multiline=frozenset(), where="the address, at")
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and route.body_field is not None:
+        check_form(await request.form())  # already parsed (and cached) for this route
+
+
+class BodyTooLargeError(HTTPException):
+    """The request body went past the limit while it was being read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"That upload is too large ({limit // (1024 * 1024)} MB at most).")
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over ``limit`` bytes, counting what actually arrives.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read; a chunked
+    body (no length) is cut off as soon as the count passes the limit: the read raises
+    :class:`BodyTooLargeError`, and whatever the page would have answered becomes a 413.
+
+    Example::
+
+        app.add_middleware(BodyLimit, limit=12 * 1024 * 1024)
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def _refuse(self, send: Send) -> None:
+        body = BodyTooLargeError(self.limit).detail.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count the body as it streams; answer 413 once it passes the limit."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        state: dict[str, Any] = {"read": 0, "over": False, "started": False}
+
+        async def limited_receive() -> Message:
+            if state["over"]:
+                raise BodyTooLargeError(self.limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                state["read"] += len(message.get("body", b""))
+                if state["read"] > self.limit:
+                    state["over"] = True
+                    raise BodyTooLargeError(self.limit)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if state["over"]:
+                return  # the page's own answer is replaced by the 413 below
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not state["over"]:
+                raise
+        if state["over"] and not state["started"]:
+            await self._refuse(send)
