@@ -68,8 +68,12 @@ def friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def context() -> AppContext:
-    """The command's application context: settings are read here, once, and passed down."""
+def context(*, need_school: bool = True) -> AppContext:
+    """The command's application context: settings are read here, once, and passed down.
+
+    Commands about school data stop with a clear line when no school is set up here;
+    ``need_school=False`` is for the platform checks, which run before there is one.
+    """
     import logging
 
     from bot.core.context import AppContext
@@ -78,7 +82,7 @@ def context() -> AppContext:
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
-    if not settings.config_path.exists():
+    if need_school and not settings.config_path.exists():
         err.print(
             f"[bold red]error:[/] no school is set up here: {settings.config_path} not found.\n"
             "Run `uv run compliance-bot demo` to try the fictional school, or set "

@@ -444,7 +444,7 @@ def check_m365() -> None:
     """Acquire a token and make the real read calls the bot needs on Microsoft 365."""
     from connectors.m365.check import run_checks
 
-    _print_checks(list(run_checks(context().settings)))
+    _print_checks(list(run_checks(context(need_school=False).settings)))
 
 
 @check_app.command("google")
@@ -453,7 +453,7 @@ def check_google() -> None:
     """Make the real read calls the bot needs on Google Workspace."""
     from connectors.google.check import run_checks
 
-    _print_checks(list(run_checks(context().settings)))
+    _print_checks(list(run_checks(context(need_school=False).settings)))
 
 
 

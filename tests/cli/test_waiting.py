@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -82,6 +84,9 @@ def test_demo_links_use_the_port_it_serves_on(tmp_path: Path) -> None:
     assert "http://127.0.0.1:8151" in result.output
     links: list[str] = []
     for path in (tmp_path / ".compliance-bot-demo" / "outbox").glob("*.eml"):
-        links += re.findall(r"http://[\w.:-]+", path.read_text(encoding="utf-8", errors="replace"))
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for part in message.walk():
+            if part.get_content_type() in ("text/plain", "text/html"):
+                links += re.findall(r"http://[\w.:-]+", part.get_content())
     assert links
     assert {link.rsplit(":", 1)[-1] for link in links} == {"8151"}

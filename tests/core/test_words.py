@@ -107,7 +107,7 @@ def _cli(folder: Path, *args: str) -> str:
 
 def test_every_demo_email_uses_the_schools_words_and_fits_its_items(demo: DemoRun) -> None:
     purposes = {str(m["X-Compliance-Bot-Key"]).split(":")[0] for m in demo.emails}
-    assert {"reminder", "digest", "governor-review", "report-escalation"} <= purposes, purposes
+    assert {"reminder", "digest", "governor-digest", "report-escalation"} <= purposes, purposes
     found: list[str] = []
     singles = 0
     for message in demo.emails:

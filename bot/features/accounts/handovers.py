@@ -68,6 +68,7 @@ def _chase_draft(
         who = custodian.display_name if custodian is not None else "the headteacher"
         return notice(
             school_name=school.mail_from_name or school.name,
+            reply_to=school.reply_address(),
             to=[head],
             cc=[custodian.email] if custodian is not None and custodian.email != head else [],
             subject=f"Chasing has stopped: {account.name} still needs a handover",
@@ -94,6 +95,7 @@ def _chase_draft(
     )
     return notice(
         school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
         to=[to],
         subject=f"Official account handover needed: {account.name}",
         greeting=f"Dear {custodian.display_name}," if custodian is not None else None,

@@ -53,6 +53,7 @@ def _missed_draft(
         paragraphs.append(f"The next one is due {human_date(next_due)}.")
     return notice(
         school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
         to=to,
         subject=f"Missed: {requirement.title} ({period})",
         paragraphs=paragraphs,

@@ -93,7 +93,7 @@ def test_ingest_pulls_the_external_form_now(env: Env, cli: CliRunner) -> None:
 def test_link_prints_the_public_report_link(env: Env, cli: CliRunner) -> None:
     result = cli.invoke(app, ["reports", "link"])
     assert result.exit_code == 0
-    assert result.output.strip() == f"https://bot.oak.example{env.public_path}"
+    assert result.stdout.strip() == f"https://bot.oak.example{env.public_path}"
 
 
 def test_tampering_with_an_audit_row_makes_verify_fail(env: Env, cli: CliRunner) -> None:
