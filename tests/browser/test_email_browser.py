@@ -57,7 +57,7 @@ def test_every_email_fits_a_390px_phone_and_a_600px_desktop_card(
     demo: DemoRun, chromium: Any, artifacts: Path
 ) -> None:
     kinds = _one_of_each(demo)
-    assert {"reminder-one", "reminder-several", "digest", "governor-review",
+    assert {"reminder-one", "reminder-several", "digest", "governor-digest",
             "report-escalation", "aup-receipt"} <= set(kinds), sorted(kinds)
     phone = chromium.new_context(viewport={"width": 390, "height": 844})
     desktop = chromium.new_context(viewport={"width": 1280, "height": 900})
