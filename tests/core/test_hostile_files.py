@@ -106,7 +106,8 @@ def test_a_training_import_refuses_rows_with_control_characters(
     )
     with ctx.store.transaction() as session:
         report = import_training_csv(
-            session, "oak", export, actor="test", today=date(2026, 11, 23)
+            session, "oak", export, actor="test", today=date(2026, 11, 23),
+            courses=["Online safety"],
         )
     assert report.errors == [
         "export.csv line 2: provider contains a NUL character (U+0000), which cannot be stored"
