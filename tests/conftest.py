@@ -16,12 +16,28 @@ from typing import Any
 
 import pytest
 
+# pytest-xdist's workers inherit COLUMNS=80, which Rich would fix as the CLI consoles' width when
+# they are created (at import): drop it, so each CliRunner(env={"COLUMNS": ...}) applies as in a
+# plain run. This runs before any test module imports the CLI.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
 from tests.support.paths import REPO, SHARED_POLICIES
 
 PG_ENV = "COMPLIANCE_BOT_TEST_POSTGRES_URL"
 CHROMIUM = os.environ.get("COMPLIANCE_BOT_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The suite runs on every core (pytest-xdist, ``-n auto`` in pyproject); a run that asks
+    to see printed figures (``-s``: benchmarks, the school year's totals) runs in one process,
+    so the figures reach the terminal."""
+    if config.option.capture == "no" and getattr(config.option, "numprocesses", None):
+        config.option.numprocesses = 0
+        config.option.dist = "no"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
