@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import subprocess
 import sys
 import textwrap
@@ -14,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, utcnow
@@ -29,31 +26,14 @@ from connectors.base import (
 )
 from connectors.local.connector import EmlMailer, SmtpMailer
 from connectors.mime import KEY_HEADER
-from tests.conftest import free_port
 from tests.support.paths import REPO
-
-
-class Inbox:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, email.message.EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
+from tests.support.smtp import Inbox, running_smtp
 
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with running_smtp() as server:
+        yield server
 
 
 def _store(url: str) -> Store:

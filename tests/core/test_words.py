@@ -12,12 +12,10 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -33,9 +31,9 @@ from bot.demo.builder import demo_settings
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from connectors.local.connector import SmtpMailer
-from tests.conftest import free_port
 from tests.support.demo_run import DEMO_MONDAY, DemoRun, parts, run_demo, visible_text
 from tests.support.helpers import SchoolBuilder, at
+from tests.support.smtp import Inbox, running_smtp
 
 # --------------------------------------------------------------------------- the helpers
 
@@ -252,31 +250,14 @@ def test_reply_to_is_configurable(school: SchoolBuilder, sqlite_url: str) -> Non
 # --------------------------------------------------------------------------- real SMTP
 
 
-class _Inbox:
-    """aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, email.message.EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, SmtpMailer]]:
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, SmtpMailer("127.0.0.1", port, "bot@oak.example", security="none")
-    controller.stop()
+def smtp() -> Iterator[tuple[Inbox, SmtpMailer]]:
+    with running_smtp() as (inbox, port):
+        yield inbox, SmtpMailer("127.0.0.1", port, "bot@oak.example", security="none")
 
 
 def test_reply_to_travels_through_the_outbox_and_smtp(
-    database_url: str, smtp: tuple[_Inbox, SmtpMailer]
+    database_url: str, smtp: tuple[Inbox, SmtpMailer]
 ) -> None:
     inbox, mailer = smtp
     store = Store(database_url)

@@ -3,11 +3,7 @@ on a cap (the rules one by one: ``test_clock_rules``)."""
 
 from __future__ import annotations
 
-import email
-import email.message
-import email.policy
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -240,27 +236,12 @@ def test_an_overdue_clock_is_chased_on_its_cap_and_the_last_says_so(env: Env) ->
     assert "Overdue reminder 1 of at most 5" in overdue[0].payload["text"]
 
 
-class _Inbox:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, email.message.EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
 def test_words_are_true_when_the_email_arrives_not_when_it_was_queued(env: Env) -> None:
     """The weekend demo runs "as of Friday" and sends on Sunday: an ICO deadline of Saturday
     10:00 must arrive saying it passed 32 hours earlier, never "24 hours left"."""
-    from aiosmtpd.controller import Controller
-
     from bot.core.outbox import dispatch
     from connectors.local.connector import SmtpMailer
-    from tests.conftest import free_port
+    from tests.support.smtp import running_smtp
 
     started = london(2026, 10, 21, 10, 0)  # Wednesday: due Saturday 24 October 10:00
     friday = london(2026, 10, 23, 10, 0)
@@ -274,15 +255,10 @@ def test_words_are_true_when_the_email_arrives_not_when_it_was_queued(env: Env) 
     (row,) = env.outbox("report_escalation")
     assert row.subject.startswith("Due Sat 24 Oct 10:00: ")  # true whenever it is read
     assert "left" not in row.subject and "left" not in row.payload["text"].split("sent, ")[0]
-    inbox, port = _Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp() as (inbox, port):
         sunday = london(2026, 10, 25, 17, 0)
         mailer = SmtpMailer("127.0.0.1", port, "bot@oak.example", security="none")
         stats = dispatch(env.context.store, mailer, None, now=lambda: sunday)
-    finally:
-        controller.stop()
     assert stats.sent == len(env.outbox()) >= 1
     (message,) = [m for m in inbox.messages if str(m["Subject"]).startswith("Due Sat")]
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
