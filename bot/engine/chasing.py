@@ -16,11 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
-from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
 from bot.core.messages import human_date, notice
-from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, Requirement
+from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, enqueue_emails
+from bot.engine.remind import requirement_configs
 from bot.engine.reminders import Recipient, chasing_stopped_to, is_reminder_day
 
 __all__ = [
@@ -52,23 +53,11 @@ def chasing_stopped_key(school_id: str, duty_id: int) -> str:
     return f"chasing-stopped:{school_id}:{duty_id}"
 
 
-def _configs(session: Session, school: SchoolConfig) -> dict[int, RequirementConfig]:
-    """Stored requirement ids mapped to their configuration (configured ones only)."""
-    configs = {r.id: r for r in school.requirements}
-    return {
-        rid: configs[key]
-        for rid, key in session.execute(
-            select(Requirement.id, Requirement.key).where(Requirement.school_id == school.id)
-        )
-        if key in configs
-    }
-
-
 def needs_conversation(
     session: Session, school: SchoolConfig, today: date
 ) -> list[Conversation]:
     """Open duties past their reminder cap, oldest due first (active people who have started)."""
-    configs = _configs(session, school)
+    configs = requirement_configs(session, school)
     rows = session.execute(
         select(Duty, Person, PolicyVersion, Policy.title, OfficialAccount.name)
         .join(Person, Person.id == Duty.person_id)

@@ -25,7 +25,7 @@ from bot.core.outbox import EmailDraft, enqueue_emails
 from bot.core.settings import Settings
 from bot.engine.reminders import Digest, OpenDuty, Recipient, digest_key, plan_digests
 
-__all__ = ["ReminderPlanned", "plan_reminders"]
+__all__ = ["ReminderPlanned", "plan_reminders", "requirement_configs"]
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> s
 # --------------------------------------------------------------------------- loading
 
 
-def _requirement_configs(session: Session, school: SchoolConfig) -> dict[int, RequirementConfig]:
+def requirement_configs(session: Session, school: SchoolConfig) -> dict[int, RequirementConfig]:
     """Stored requirement ids mapped to their configuration (configured ones only)."""
     configs = {r.id: r for r in school.requirements}
     return {
@@ -294,7 +294,7 @@ def plan_reminders(
     write: bool,
 ) -> list[ReminderPlanned]:
     """One digest email per person with anything due today; escalation copies included."""
-    requirements = _requirement_configs(session, school)
+    requirements = requirement_configs(session, school)
     people = _active_people(session, school.id)
     cadences = {name: school.cadence(name) for name in {c.cadence for c in school.requirements}}
     digests = plan_digests(

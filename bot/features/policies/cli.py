@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import as_of_today, console, context, err, friendly, where
+from bot.cli.common import as_of_today, console, context, err, friendly, schools_of, where
 from bot.core.words import plural
-from bot.features.policies.cli_confirm import policies_confirm_date
+from bot.features.policies.cli_confirm import policies_confirm_date, policy_or_exit
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext
@@ -45,13 +45,8 @@ def _interactive() -> bool:
 
 
 def _school_id(ctx: AppContext, school: str | None) -> str:
-
-    try:
-        return ctx.config.school(school).id
-    except KeyError:
-        known = ", ".join(s.id for s in ctx.config.schools)
-        err.print(f"[bold red]error:[/] no school {school!r} in the configuration ({known})")
-        raise typer.Exit(2) from None
+    """The named school's id (the first when None); exit 2 naming the known ids if unknown."""
+    return schools_of(ctx, school)[0].id
 
 
 # --------------------------------------------------------------------------- import
@@ -532,9 +527,7 @@ def policies_review(
     as_of: AsOfOpt = None,
 ) -> None:
     """Record a review and ratification; a changed document becomes version YYYY.N."""
-    from sqlalchemy import select
 
-    from bot.core.models import Policy
     from bot.features.policies.review import record_review
     from bot.features.policies.rules import ReviewError
 
@@ -555,12 +548,7 @@ def policies_review(
         upload = (document.name, document.read_bytes())
     try:
         with ctx.store.transaction() as session:
-            policy = session.scalar(
-                select(Policy).where(Policy.school_id == school_id, Policy.key == key)
-            )
-            if policy is None:
-                err.print(f"[bold red]error:[/] no policy {key!r} (see `policies list`)")
-                raise typer.Exit(2)
+            policy = policy_or_exit(session, school_id, key)
             result = record_review(
                 session,
                 policy,

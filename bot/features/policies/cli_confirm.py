@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import as_of_today, console, context, err, where
+from bot.cli.common import as_of_today, console, context, err, schools_of, where
 
-__all__ = ["policies_confirm_date"]
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.core.models import Policy
+
+__all__ = ["policies_confirm_date", "policy_or_exit"]
 
 
 def policies_confirm_date(
@@ -26,20 +31,12 @@ def policies_confirm_date(
     ] = None,
 ) -> None:
     """Confirm a policy's next review date worked out from its ratification date (audited)."""
-    from sqlalchemy import select
-
-    from bot.core.models import Policy
     from bot.features.policies.review import confirm_review_date
     from bot.features.policies.rules import ReviewError
 
     ctx = context()
     where(ctx)
-    try:
-        school_id = ctx.config.school(school).id
-    except KeyError:
-        known = ", ".join(s.id for s in ctx.config.schools)
-        err.print(f"[bold red]error:[/] no school {school!r} in the configuration ({known})")
-        raise typer.Exit(2) from None
+    school_id = schools_of(ctx, school)[0].id
     today = as_of_today(as_of)
     new_date: date | None = None
     if when is not None:
@@ -50,12 +47,7 @@ def policies_confirm_date(
             raise typer.Exit(2) from None
     try:
         with ctx.store.transaction() as session:
-            policy = session.scalar(
-                select(Policy).where(Policy.school_id == school_id, Policy.key == key)
-            )
-            if policy is None:
-                err.print(f"[bold red]error:[/] no policy {key!r} (see `policies list`)")
-                raise typer.Exit(2)
+            policy = policy_or_exit(session, school_id, key)
             confirmed = confirm_review_date(
                 session, policy, actor="cli", today=today, new_date=new_date
             )
@@ -68,3 +60,16 @@ def policies_confirm_date(
         f"[bold]{confirmed:%d %b %Y}[/].",
         highlight=False,
     )
+
+
+def policy_or_exit(session: Session, school_id: str, key: str) -> Policy:
+    """The school's policy with this key; exit 2 pointing at `policies list` if there is none."""
+    from sqlalchemy import select
+
+    from bot.core.models import Policy
+
+    policy = session.scalar(select(Policy).where(Policy.school_id == school_id, Policy.key == key))
+    if policy is None:
+        err.print(f"[bold red]error:[/] no policy {key!r} (see `policies list`)")
+        raise typer.Exit(2)
+    return policy
