@@ -50,7 +50,8 @@ def _print_verdict(verdict: Verdict, anchor: Anchor | None) -> None:
         for line in verdict.problems:
             err.print(f"  - {line}", highlight=False, soft_wrap=True)
         if verdict.more:
-            err.print(f"  … and {verdict.more} more problem(s) of the same kinds.")
+            more = "problem" if verdict.more == 1 else "problems"
+            err.print(f"  … and {verdict.more} more {more} of the same kinds.")
         err.print(
             f"({verdict.events} audit log entries verified; {verdict.record_count} records read.)"
         )

@@ -336,7 +336,7 @@ def duties(
 @app.command()
 @friendly
 def status() -> None:
-    """Headline figures for the school(s), as on the dashboard."""
+    """Headline figures for each school, as on the dashboard."""
     from bot.cli.render import print_status
 
     ctx = context()

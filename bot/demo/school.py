@@ -599,7 +599,7 @@ _COMMENTS = {
     "northern-ireland.",
     "headteacher": "The headteacher: sees the dashboard and the weekly digest (never a report "
     "about themselves).",
-    "dsl": "Designated Safeguarding Lead(s) and deputies: they receive and track reports.",
+    "dsl": "The Designated Safeguarding Lead and deputies: they receive and track reports.",
     "dpo": "Data Protection Officer: told when a data breach may need reporting to the ICO.",
     "chair_of_governors": "Chair of governors and clerk: policy reviews are sent to them.",
     "admins": "The people who run this bot day to day (e.g. the school business manager).",
