@@ -18,19 +18,20 @@ from datetime import date, datetime, time
 from pathlib import Path, PurePath
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import ConfigError, OrgConfig, load_config
 from bot.core.config_yaml import commented_yaml
 from bot.core.settings import Settings
-from bot.core.setup_models import ConfigVersion
+from bot.core.setup_models import ConfigVersion, SetupState
 from bot.core.setup_state import config_source
 from bot.core.store import Store
 
 __all__ = [
     "apply",
+    "config_stamp",
     "document",
     "export_header",
     "has_database",
@@ -120,6 +121,26 @@ def has_database(settings: Settings) -> bool:
     prefix = "sqlite:///"
     url = settings.db_url
     return not (url.startswith(prefix) and not Path(url[len(prefix):]).exists())
+
+
+def config_stamp(settings: Settings, store: Store | None) -> tuple[Any, ...]:
+    """Cheap facts that change whenever the configuration in force could: where it is kept,
+    the newest saved version, and school.yaml's size and modification time."""
+    try:
+        st = settings.config_path.stat()
+        file: tuple[Any, ...] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        file = ()
+    if store is None or not has_database(settings):
+        return file
+    with store.session() as session:
+        row = session.execute(
+            select(
+                select(SetupState.config_source).limit(1).scalar_subquery(),
+                select(func.max(ConfigVersion.id)).scalar_subquery(),
+            )
+        ).one()
+    return (*file, *row)
 
 
 def load_org(settings: Settings, store: Store | Session | None = None) -> OrgConfig:

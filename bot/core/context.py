@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,8 @@ from connectors.registry import Connectors, build_connectors
 
 __all__ = ["AppContext", "StepContext"]
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class AppContext:
@@ -22,13 +26,37 @@ class AppContext:
 
     settings: Settings
 
-    @cached_property
+    @property
     def config(self) -> OrgConfig:
         """The configuration in force: school.yaml, or the web pages' newest saved version when
-        the school keeps its settings there (raises ConfigError)."""
-        from bot.core.config_store import has_database, load_org
+        the school keeps its settings there (raises ConfigError).
 
-        return load_org(self.settings, self.store if has_database(self.settings) else None)
+        Read again whenever it changes (a saved version, an edited school.yaml), so every web
+        process shows an admin's change at once. When an edited school.yaml no longer loads, the
+        last good configuration stays in force and the problem is logged.
+        """
+        from bot.core.config import ConfigError
+        from bot.core.config_store import config_stamp, has_database, load_org
+
+        store = self.store if has_database(self.settings) else None
+        stamp = config_stamp(self.settings, store)
+        cached = self.__dict__.get("_config")
+        if cached is not None and cached[0] == stamp:
+            return cast(OrgConfig, cached[1])
+        try:
+            org = load_org(self.settings, store)
+        except ConfigError as exc:
+            if cached is None:
+                raise
+            log.warning("configuration not reloaded, the last good one stays in force: %s",
+                        str(exc).splitlines()[0])
+            return cast(OrgConfig, cached[1])
+        self.__dict__["_config"] = (stamp, org)
+        return org
+
+    def forget_config(self) -> None:
+        """Read the configuration afresh on next use (tests that rewrite school.yaml)."""
+        self.__dict__.pop("_config", None)
 
     @cached_property
     def store(self) -> Store:

@@ -21,9 +21,16 @@ from bot.core.config_store import (
     to_yaml,
     updated,
 )
+from bot.core.context import AppContext
 from bot.core.models import AuditEvent, Duty, OutboxMessage
 from bot.core.outbox import EmailDraft, enqueue_email
-from bot.core.setup_state import begin_setup, config_source, is_sending, start_sending
+from bot.core.setup_state import (
+    begin_setup,
+    config_source,
+    is_sending,
+    set_source,
+    start_sending,
+)
 from bot.demo.school import demo_people, school_config, write_config
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import SchoolBuilder, at
@@ -190,3 +197,27 @@ def test_status_and_start_sending_on_the_command_line(
     assert "already started" in runner.invoke(app, ["start-sending"]).output
     assert "Preview" not in runner.invoke(app, ["status"]).output
     ctx.store.dispose()
+
+
+def test_every_process_sees_a_saved_change_at_once_and_a_broken_file_keeps_the_last_good(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    _school(school)
+    web = school.context(sqlite_url)  # a web process, already serving
+    other = AppContext(web.settings)  # a second process on the same database
+    assert web.config.schools[0].name == "Oak Test School"
+    with other.store.transaction() as session:
+        set_source(session, "web", by="office@oak.example", now=at(MONDAY, 8))
+        apply(session, updated(other.config, "oak", name="Oak Primary"),
+              by="office@oak.example", now=at(MONDAY, 9), today=MONDAY, note="renamed")
+    assert web.config.schools[0].name == "Oak Primary"
+    with other.store.transaction() as session:
+        set_source(session, "file", by="office@oak.example", now=at(MONDAY, 10))
+    assert web.config.schools[0].name == "Oak Test School"  # school.yaml again
+    path = web.settings.config_path
+    path.write_text(path.read_text().replace("Oak Test School", "Oak Infants"), "utf-8")
+    assert web.config.schools[0].name == "Oak Infants"  # an edited file is read again
+    path.write_text("schools: [\n", encoding="utf-8")  # a half-saved edit
+    assert web.config.schools[0].name == "Oak Infants"  # the last good one stays in force
+    web.store.dispose()
+    other.store.dispose()

@@ -116,7 +116,7 @@ def test_a_school_year_of_reminders(
             school.policy("online-safety", "2027.1", title="Online Safety Policy",
                           published="2027-03-08", text="# Online safety\n\nVersion 2027.1\n")
             school.write()
-            ctx.__dict__.pop("config", None)
+            ctx.forget_config()
         frozen_clock.at(day, 8, 15)
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
         _people_respond(ctx, day)
@@ -333,7 +333,7 @@ def _walk_year(builder: SchoolBuilder, url: str, clock: FrozenClock) -> Year:
     while day <= END:
         if _change_directory(builder, day):
             builder.write()
-            ctx.__dict__.pop("config", None)
+            ctx.forget_config()
         # every school day; a non-school day only when a stage, alert or review date could fall
         # on it (the first of each run of closed days, bank holidays, and review dates)
         closed_before = not school.is_school_day(day - timedelta(days=1))

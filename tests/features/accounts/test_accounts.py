@@ -95,7 +95,7 @@ def test_new_aup_version_asks_every_holder_again_and_a_leaver_flags_handover(
         text="# AUP\n\nVersion 2027.1 with a new rule.\n",
     )
     school.write()
-    ctx.__dict__.pop("config", None)
+    ctx.forget_config()
     _sweep(ctx, date(2027, 1, 5))
     assert _open_aup(ctx) == [("amy@oak.example", "2027.1"), ("ben@oak.example", "2027.1")]
     # Ben leaves: missing from the directory first (he keeps his AUP duty for the grace

@@ -75,7 +75,7 @@ def _three_schools(builder: SchoolBuilder) -> Env:
             }
         )
     (builder.home / "school.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    env.context.__dict__.pop("config", None)
+    env.context.forget_config()
     return env
 
 

@@ -602,7 +602,7 @@ def test_reconcile_closes_a_new_owners_duty_for_a_done_period(school: SchoolBuil
         client.post(links["amy@oak.example"], data={"csrf_token": csrf_of(page.text)})
     env.builder.school["requirements"][0]["owners"].append("admin@oak.example")
     env.builder.write()
-    ctx.__dict__.pop("config", None)
+    ctx.forget_config()
     with time_machine.travel(at(date(2026, 11, 25), 8, 15), tick=False):
         [result], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     # completions are evidence for the engine: the new owner's duty is born done, so the
