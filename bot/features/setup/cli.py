@@ -69,14 +69,18 @@ def _print_people(draft: SetupDraft) -> None:
                 groups = {draft.answers.role_groups[g] for g in person.groups
                           if g in draft.answers.role_groups}
                 roles.update(set(person.roles) | groups)
-        counts = ", ".join(plural(n, role_name(r)) for r, n in sorted(roles.items()))
+        counts = ", ".join(
+            plural(n, role_name(r), "staff" if r == "staff" else None)
+            for r, n in sorted(roles.items())
+        )
         console.print(f"[bold]Directory[/]: {draft.source_name}: "
                       f"{plural(len(draft.people), 'person', 'people')} ({counts})")
     elif draft.directory_note:
         console.print(f"[bold]Directory[/]: {draft.directory_note}")
     for key, value in draft.roles.items():
         shown = ", ".join(value) if isinstance(value, list) else value
-        console.print(f"  {role_name(key.removesuffix('s'))}: {shown or '—'}", highlight=False)
+        label = "runs the bot day to day" if key == "admins" else role_name(key)
+        console.print(f"  {label}: {shown or '—'}", highlight=False)
 
 
 def _print_policies(draft: SetupDraft) -> None:

@@ -256,8 +256,11 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
     }
 
 
-def env_text(answers: Answers, home: Path, today: date) -> str:
-    """The settings file (``.env``) for the chosen platform, as the deploy guides write it."""
+def env_text(answers: Answers, home: Path, today: date, headteacher: str | None) -> str:
+    """The settings file (``.env``) for the chosen platform, as the deploy guides write it
+    (local mail comes from ``mail_from``, else compliance-bot@ the headteacher's domain)."""
+    domain = (headteacher or "@school.example").rsplit("@", 1)[-1]
+    mail_from = answers.mail_from or f"compliance-bot@{domain}"
     lines = [
         f"# compliance-bot settings for {answers.school.name}, written by `compliance-bot init`",
         f"# on {today:%d %B %Y}. Every setting is described in README.md > Configuration.",
@@ -265,12 +268,12 @@ def env_text(answers: Answers, home: Path, today: date) -> str:
         f"COMPLIANCE_BOT_CONNECTOR={answers.platform}",
         f"COMPLIANCE_BOT_BASE_URL={answers.base_url.rstrip('/')}",
     ]
-    if answers.mail_from:
-        lines.append(f"COMPLIANCE_BOT_MAIL_FROM={answers.mail_from}")
+    if answers.platform == "local":
+        lines.append(f"COMPLIANCE_BOT_MAIL_FROM={mail_from}")
     given = {k.upper(): v for k, v in answers.platform_settings.items()}
     if answers.platform == "local":
-        lines.append("# emails are written as .eml files into the outbox folder until a relay "
-                     "is set: COMPLIANCE_BOT_LOCAL__MAIL=smtp and COMPLIANCE_BOT_LOCAL__SMTP__HOST")
+        lines += ["# emails are written as .eml files into the outbox folder until a relay is",
+                  "# set: COMPLIANCE_BOT_LOCAL__MAIL=smtp and COMPLIANCE_BOT_LOCAL__SMTP__HOST"]
         lines += [f"COMPLIANCE_BOT_LOCAL__{k}={v}" for k, v in given.items()]
         return "\n".join(lines) + "\n"
     prefix = f"COMPLIANCE_BOT_{answers.platform.upper()}__"
@@ -291,9 +294,10 @@ def env_text(answers: Answers, home: Path, today: date) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _header(draft: SetupDraft, settings: Settings, now: datetime) -> str:
+def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
     """school.yaml's first lines: who wrote it, and where the settings are changed."""
-    first = f"# {draft.answers.school.name}: written by `compliance-bot init` on {now:%d %B %Y}.\n"
+    name = draft.answers.school.name
+    first = f"# {name}: written by `compliance-bot init` on {today:%d %B %Y}.\n"
     if draft.answers.settings_source == "web":
         return first + (
             f"# The web pages ({settings.base_url}/setup) are where settings are changed:\n"
@@ -333,10 +337,11 @@ def write_setup(
     if draft.answers.platform == "local" and draft.answers.directory is not None:
         shutil.copyfile(draft.answers.directory, settings.directory_file)
         copied.append(settings.directory_file)
-    settings.config_path.write_text(config_store.to_yaml(org, _header(draft, settings, now)),
+    settings.config_path.write_text(config_store.to_yaml(org, _header(draft, settings, today)),
                                     encoding="utf-8")
     env_path = Path(".env")
-    env_path.write_text(env_text(draft.answers, home, today), encoding="utf-8")
+    env_path.write_text(env_text(draft.answers, home, today, draft.roles.get("headteacher")),
+                        encoding="utf-8")
     env_path.chmod(0o600)
     store = Store(settings.db_url)
     store.upgrade()

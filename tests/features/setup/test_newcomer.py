@@ -104,7 +104,7 @@ def test_a_school_goes_from_its_own_files_to_its_first_reminders(
     second = _run(runner, "sweep", "--no-send")
     assert second.exit_code == 0, second.output
     with store.session() as session:
-        recipients = set(session.scalars(select(OutboxMessage.recipient)))
+        recipients = {r for row in session.scalars(select(OutboxMessage.recipients)) for r in row}
         actions = set(session.scalars(select(AuditEvent.action)))
     assert set(staff) <= recipients
     assert {"setup.begun", "config.changed", "sending.started"} <= actions
