@@ -26,6 +26,7 @@ from bot.features.dashboard.cli import digest, teams_app
 from bot.features.decisions.cli import decisions_app
 from bot.features.policies.cli import governors_app, policies_app
 from bot.features.reports.cli import reports_app
+from bot.features.setup.cli import init_command
 from bot.features.training.cli import training_app
 from bot.features.visitors.cli import visitors_app
 
@@ -39,6 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 check_app = typer.Typer(help="Check configuration and platform access.", no_args_is_help=True)
+app.command("init")(init_command)
 app.add_typer(training_app, name="training")
 app.add_typer(audit_app, name="audit")
 app.add_typer(check_app, name="check")
@@ -238,9 +240,7 @@ def remind(
     as_of: AsOf = None,
 ) -> None:
     """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
-    from rich.table import Table
-
-    from bot.core.words import plural, stage_list
+    from bot.cli.render import print_reminder_plan
     from bot.engine.sweep import run_sweep
 
     ctx = context()
@@ -254,27 +254,7 @@ def remind(
         write=False,
         deliver=False,
     )
-    for result in results:
-        if not result.school_day:
-            console.print(
-                f"{result.school_name}: {result.as_of:%A %d %B} is not a school day "
-                "— no reminders would go today."
-            )
-            continue
-        table = Table(title=f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}")
-        for col in ("To", "Items", "Reminder", "Copied"):
-            table.add_column(col)
-        for r in result.reminders:
-            table.add_row(
-                f"{r.person_name}\n[dim]{r.person_email}[/]",
-                "\n".join(r.items),
-                stage_list(r.labels),
-                ", ".join(r.cc) or "—",
-            )
-        console.print(table)
-        console.print(
-            f"{plural(len(result.reminders), 'email')} would be sent. Nothing was recorded."
-        )
+    print_reminder_plan(console, results)
     directory_errors(results)
 
 

@@ -1,0 +1,190 @@
+"""The built-in requirement pack: templates that follow the school's own policies.
+
+Pure: titles in, requirements out. Each template names what it asks of whom in the school's
+words; acknowledgement templates are matched to the imported policies by title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.features.policies.rules import normalise_title
+
+__all__ = ["PACK", "PackItem", "PolicyRef", "Template", "match_pack", "pack_requirements"]
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    """An imported policy as the pack sees it: its id and title."""
+
+    id: str
+    title: str
+
+    @property
+    def words(self) -> str:
+        """The title's significant words, lower case, with spaces around."""
+        return f" {normalise_title(self.title)} "
+
+    @property
+    def is_aup(self) -> bool:
+        """An acceptable use policy (signed by account holders, not acknowledged by all)."""
+        return " acceptable use " in self.words
+
+
+@dataclass(frozen=True)
+class Template:
+    """One requirement template of the pack."""
+
+    id: str
+    kind: Literal["acknowledge_policy", "complete_training", "sign_aup", "governors_review"]
+    summary: str
+    phrases: tuple[str, ...] = ()  # title phrases a matching policy has (acknowledgements)
+
+    def matches(self, policy: PolicyRef) -> bool:
+        """Whether ``policy`` is one this template is about."""
+        if self.kind == "sign_aup":
+            return policy.is_aup
+        if policy.is_aup:
+            return False
+        return any(f" {phrase} " in policy.words for phrase in self.phrases)
+
+
+PACK: tuple[Template, ...] = (
+    Template(
+        "training-safeguarding",
+        "complete_training",
+        "Safeguarding and child protection training every year, for staff and volunteers",
+    ),
+    Template(
+        "training-online-safety",
+        "complete_training",
+        "Online safety training every year, for staff",
+    ),
+    Template(
+        "ack-child-protection",
+        "acknowledge_policy",
+        "Staff and volunteers read and acknowledge the child protection policy (each new "
+        "version, and every September)",
+        ("child protection", "safeguarding"),
+    ),
+    Template(
+        "ack-online-safety",
+        "acknowledge_policy",
+        "Staff and volunteers read and acknowledge the online safety policy",
+        ("online safety",),
+    ),
+    Template(
+        "ack-mobile-social-media",
+        "acknowledge_policy",
+        "Staff and volunteers read and acknowledge the mobile phone and social media policies",
+        ("mobile", "phones", "social media", "personal devices"),
+    ),
+    Template(
+        "ack-code-of-conduct",
+        "acknowledge_policy",
+        "Staff read and acknowledge the staff code of conduct",
+        ("code conduct", "staff behaviour", "staff conduct"),
+    ),
+    Template(
+        "sign-aup",
+        "sign_aup",
+        "Staff who run official accounts sign the acceptable use policy (again when it changes)",
+    ),
+    Template(
+        "governors-review",
+        "governors_review",
+        "Governors review each policy on its cycle: the chair, the clerk and the approving "
+        "body are reminded before each review date",
+    ),
+)
+_TRAINING = {
+    "training-safeguarding": ("Safeguarding and child protection", ("staff", "volunteer")),
+    "training-online-safety": ("Online safety", ("staff",)),
+}
+
+
+@dataclass(frozen=True)
+class PackItem:
+    """A template and the policies it follows (empty for training and governors' reviews)."""
+
+    template: Template
+    policies: tuple[PolicyRef, ...]
+
+    @property
+    def available(self) -> bool:
+        """Whether the school's policies let this template apply."""
+        if self.template.kind in ("acknowledge_policy", "sign_aup"):
+            return bool(self.policies)
+        return True
+
+    @property
+    def why_not(self) -> str:
+        """Why an acknowledgement template does not apply (no matching policy)."""
+        if self.template.kind == "sign_aup":
+            return "no acceptable use policy was imported"
+        return "no policy with a matching title was imported"
+
+
+def match_pack(policies: Sequence[PolicyRef]) -> list[PackItem]:
+    """Every template with the imported policies it follows (a policy is acknowledged once)."""
+    items: list[PackItem] = []
+    taken: set[str] = set()
+    for template in PACK:
+        found = tuple(
+            p for p in policies if template.matches(p) and (
+                template.kind != "acknowledge_policy" or p.id not in taken
+            )
+        )
+        if template.kind == "acknowledge_policy":
+            taken |= {p.id for p in found}
+        if template.kind in ("acknowledge_policy", "sign_aup"):
+            items.append(PackItem(template, found))
+        else:
+            items.append(PackItem(template, ()))
+    return items
+
+
+def _requirement(template: Template, policy: PolicyRef | None) -> dict[str, Any]:
+    """One requirement entry of school.yaml for a template (and its policy)."""
+    if template.kind == "complete_training":
+        course, roles = _TRAINING[template.id]
+        return {
+            "id": template.id,
+            "kind": "complete_training",
+            "course": course,
+            "audience": {"roles": list(roles)},
+            "valid_months": 12,
+            "due_days": 28,
+        }
+    assert policy is not None
+    if template.kind == "sign_aup":
+        return {"id": f"sign-{policy.id}"[:64], "kind": "sign_aup", "policy": policy.id,
+                "due_days": 10}
+    entry: dict[str, Any] = {
+        "id": f"ack-{policy.id}"[:64],
+        "kind": "acknowledge_policy",
+        "policy": policy.id,
+        "audience": {"roles": ["staff"] if template.id == "ack-code-of-conduct"
+                     else ["staff", "volunteer"]},
+        "due_days": 14,
+    }
+    if template.id == "ack-child-protection":
+        entry["yearly_on"] = "09-01"  # KCSIE: everyone re-reads it at the start of the year
+    return entry
+
+
+def pack_requirements(items: Sequence[PackItem], chosen: set[str]) -> list[dict[str, Any]]:
+    """The school.yaml requirements for the chosen templates (governors' reviews are not a
+    requirement: they follow from each policy's review date)."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        template = item.template
+        if template.id not in chosen or not item.available:
+            continue
+        if template.kind == "complete_training":
+            out.append(_requirement(template, None))
+        elif template.kind in ("acknowledge_policy", "sign_aup"):
+            out += [_requirement(template, policy) for policy in item.policies]
+    return out

@@ -1,0 +1,159 @@
+"""A policy folder read in one pass with the policy importer: what each document says, what
+was worked out, and the questions only a person can answer (asked once, at the end)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.features.policies.importer import (
+    SUPPORTED_SUFFIXES,
+    FuzzyDate,
+    ImportedPolicy,
+    PolicyImportError,
+    extract_policy,
+    parse_date,
+)
+from bot.features.policies.rules import import_version_label, normalise_title, policy_key
+
+__all__ = ["QUESTIONS", "FolderPolicy", "read_policy_folder", "typed_date"]
+
+# what the register needs of every policy, and how the question is put to a person
+QUESTIONS = {
+    "title": "Title of the policy",
+    "next_review": "Next review date (e.g. 2027-09-30, or September 2027)",
+    "approving_body": "Who approves it (e.g. FGB or Resources Committee)",
+}
+
+
+def typed_date(text: str) -> FuzzyDate | None:
+    """A date a person typed: ``2027-09-30``, ``2027-09`` or anything the importer reads."""
+    text = text.strip()
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", text):
+        try:
+            day = int(match.group(3)) if match.group(3) else None
+            return FuzzyDate(int(match.group(1)), int(match.group(2)), day)
+        except ValueError:
+            return None
+    return parse_date(text)
+
+
+@dataclass
+class FolderPolicy:
+    """One document of the folder: its facts, how each was found, and what needs an answer."""
+
+    path: Path
+    imported: ImportedPolicy | None = None
+    error: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)  # title, next_review, approving_body
+    found: list[str] = field(default_factory=list)  # "title: Online Safety Policy (line 1)"
+    derived: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def questions(self) -> list[str]:
+        """The fields still without a value (asked once, at the end)."""
+        if self.error:
+            return []
+        return [name for name in QUESTIONS if not self.values.get(name)]
+
+    @property
+    def title(self) -> str:
+        """The policy's title (or the file's name until one is given)."""
+        return str(self.values.get("title") or self.path.name)
+
+    def answer(self, name: str, text: str) -> str | None:
+        """Take a person's answer to one question; a problem (a date not read) or None."""
+        text = text.strip()
+        if not text:
+            return "no answer given"
+        if name == "next_review":
+            when = typed_date(text)
+            if when is None:
+                return f"{text!r} is not a date I can read; write 2027-09-30 or September 2027"
+            self.values[name] = when
+        else:
+            self.values[name] = text
+        self.found.append(f"{name.replace('_', ' ')}: {text} (your answer)")
+        return None
+
+    def entry(self, today: date) -> dict[str, Any]:
+        """The policy's school.yaml entry (call once every question is answered)."""
+        imported = self.imported
+        assert imported is not None and not self.questions
+        notes = self.notes
+        title = str(self.values["title"])
+        ratified = _stored("ratified", imported.ratified, notes)
+        reviewed = _stored("last reviewed", imported.last_reviewed, notes)
+        written = _stored("written", imported.written, notes)
+        stated = str(imported.version.value) if imported.version else None
+        entry: dict[str, Any] = {
+            "id": policy_key(title),
+            "title": title,
+            "version": import_version_label(set(), stated, ratified or reviewed or today),
+            "document": f"policies/{self.path.name}",
+            "approving_body": str(self.values["approving_body"]),
+        }
+        if cycle := imported.review_cycle_months:
+            entry["review_cycle_months"] = int(cycle.value)
+        published = ratified or reviewed or written
+        for key, value in (("published", published), ("last_reviewed", reviewed),
+                           ("ratified_on", ratified)):
+            if value is not None:
+                entry[key] = value
+        entry["next_review"] = _stored("next review", self.values["next_review"], notes)
+        own = normalise_title(title)
+        linked = [str(i.value) for i in imported.linked_policies]
+        linked = [t for t in dict.fromkeys(linked) if normalise_title(t) != own]
+        if linked:
+            entry["linked_policies"] = linked
+        return entry
+
+
+def _stored(name: str, value: Any, notes: list[str]) -> date | None:
+    """A document's date as stored: a month-only date becomes that month's last day (noted)."""
+    when = getattr(value, "value", value)
+    if not isinstance(when, FuzzyDate):
+        return None
+    if when.precision == "month":
+        notes.append(
+            f"{name} {when.first_day():%B %Y} is stored as {when.last_day():%d %B %Y} "
+            "(the document gives only the month)"
+        )
+        return when.last_day()
+    return when.first_day()
+
+
+def _read(path: Path) -> FolderPolicy:
+    """One document through the importer."""
+    item = FolderPolicy(path)
+    try:
+        imported = extract_policy(path)
+    except (PolicyImportError, OSError) as exc:
+        item.error = str(exc)
+        return item
+    item.imported = imported
+    for name in QUESTIONS:
+        found = getattr(imported, name)
+        if found is None:
+            continue
+        item.values[name] = found.value
+        shown = f"{name.replace('_', ' ')}: {found.value}"
+        if found.how == "text":
+            item.found.append(f"{shown} (line {found.line})")
+        else:
+            item.derived.append(f"{shown} ({found.note or 'worked out'})")
+    item.notes.extend(imported.warnings)
+    return item
+
+
+def read_policy_folder(folder: Path) -> list[FolderPolicy]:
+    """Every policy document in ``folder`` (not its sub-folders), in name order."""
+    paths = sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+    )
+    return [_read(p) for p in paths]

@@ -1,0 +1,352 @@
+"""Turning ``init``'s answers into a school: check them all at once, then write school.yaml,
+the settings, the directory and policy copies, and the database (preview begins)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.core.config import OrgConfig
+from bot.features.policies.rules import policy_key
+from bot.features.setup.answers import Answers, pick_person
+from bot.features.setup.pack import PACK, PackItem, PolicyRef, match_pack, pack_requirements
+from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
+from bot.features.setup.term_calendar import CalendarError, TermCalendar, read_term_calendar
+from connectors.base import ConnectorError, DirectoryPerson
+
+if TYPE_CHECKING:
+    from bot.core.settings import Settings
+
+__all__ = ["SetupDraft", "draft_setup", "env_text", "existing_school", "write_setup"]
+
+SINGLE_ROLES = ("headteacher", "dpo", "clerk", "chair_of_governors")
+LIST_ROLES = ("dsl", "deputy_dsl", "admins")
+CONFIG_ROLE_KEYS = ("headteacher", "dsl", "deputy_dsl", "dpo", "chair_of_governors", "clerk",
+                    "admins")
+
+
+@dataclass
+class SetupDraft:
+    """Everything ``init`` has read and worked out, and every problem found on the way."""
+
+    answers: Answers
+    people: list[DirectoryPerson] = field(default_factory=list)
+    directory_note: str | None = None
+    roles: dict[str, Any] = field(default_factory=dict)  # headteacher: email, dsl: [emails]
+    policies: list[FolderPolicy] = field(default_factory=list)
+    calendar: TermCalendar | None = None
+    pack: list[PackItem] = field(default_factory=list)
+    chosen: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def source_name(self) -> str:
+        """The directory as a person knows it (the CSV's name, or the platform)."""
+        directory = self.answers.directory
+        return directory.name if directory is not None else "the directory"
+
+
+def existing_school(settings: Settings) -> str | None:
+    """Why this folder already has a school (never overwritten), or None when it has none."""
+    if settings.config_path.exists():
+        return f"{settings.config_path} already exists"
+    db = settings.home / "compliance-bot.db"
+    if settings.database_url is None and db.exists():
+        return f"{db} already exists"
+    if Path(".env").exists():
+        return f"{Path('.env').resolve()} already exists (settings are kept, never overwritten)"
+    return None
+
+
+def read_directory(settings: Settings, draft: SetupDraft) -> None:
+    """The people, from the CSV export (local) or the platform when it can already be read."""
+    answers = draft.answers
+    if answers.platform == "local":
+        from connectors.local.connector import FileDirectory
+
+        if answers.directory is None:
+            draft.problems.append("directory: give the staff CSV export (e.g. staff.csv)")
+            return
+        try:
+            changes = FileDirectory(answers.directory).fetch(None)
+        except ConnectorError as exc:
+            draft.problems.append(f"directory: {exc}")
+            return
+        draft.problems += [f"directory: {line}" for line in changes.rejected]
+        draft.people = list(changes.people)
+        return
+    if settings.connector != answers.platform:
+        draft.directory_note = (
+            f"the {_PLATFORM[answers.platform]} directory is read once `compliance-bot check "
+            f"{answers.platform}` passes; people are taken by email until then"
+        )
+        return
+    from connectors.registry import build_connectors
+
+    try:
+        draft.people = list(build_connectors(settings).directory.fetch(None).people)
+    except (ConnectorError, ImportError) as exc:
+        draft.directory_note = f"the directory could not be read yet ({exc}); people by email"
+
+
+_PLATFORM = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}
+
+
+def _one(draft: SetupDraft, key: str, wanted: str) -> str | None:
+    """One person's email from a name or an email (the problem noted under ``key``)."""
+    if not draft.people:
+        if "@" in wanted:
+            return wanted.strip().lower()
+        draft.problems.append(f"people.{key}: give an email address ({draft.directory_note})")
+        return None
+    email, problem, _choices = pick_person(draft.people, wanted, draft.source_name)
+    if problem:
+        draft.problems.append(f"people.{key}: {problem}")
+    return email
+
+
+def resolve_people(draft: SetupDraft) -> None:
+    """Everyone named in ``people``, found in the directory (every problem with its key)."""
+    given = draft.answers.people
+    for key in SINGLE_ROLES:
+        wanted = getattr(given, key)
+        if wanted:
+            draft.roles[key] = _one(draft, key, wanted)
+    for key in LIST_ROLES:
+        emails = [_one(draft, f"{key}[{i}]", w) for i, w in enumerate(getattr(given, key))]
+        draft.roles[key] = [e for e in emails if e]
+    if not draft.roles["admins"] and draft.roles.get("headteacher"):
+        draft.roles["admins"] = [draft.roles["headteacher"]]
+    if draft.people and not any(
+        p.roles or set(p.groups) & set(draft.answers.role_groups) for p in draft.people
+    ):
+        draft.problems.append(
+            f"directory: nobody in {draft.source_name} has a role: add a 'roles' column (staff, "
+            "volunteer, governor) or map its groups with role_groups, e.g. "
+            "{\"All Staff\": staff, \"Governors\": governor}"
+        )
+
+
+def read_policies(draft: SetupDraft) -> None:
+    """Every document of the policy folder, with the answers the file gives to its questions."""
+    folder = draft.answers.policies
+    if folder is None or not folder.is_dir():
+        draft.problems.append(f"policies: {folder or 'the policy folder'}: folder not found")
+        return
+    draft.policies = read_policy_folder(folder)
+    if not draft.policies:
+        draft.problems.append(f"policies: {folder}: no .docx, .pdf or .md documents in it")
+    for item in draft.policies:
+        for name, text in draft.answers.policy_answers.get(item.path.name, {}).items():
+            problem = item.answer(name, text)
+            if problem:
+                draft.problems.append(f"policy_answers.{item.path.name}.{name}: {problem}")
+    unknown = set(draft.answers.policy_answers) - {p.path.name for p in draft.policies}
+    draft.problems += [f"policy_answers.{name}: no such document in {folder}" for name in unknown]
+
+
+def policy_problems(draft: SetupDraft) -> list[str]:
+    """Questions still unanswered, and two documents that are the same policy."""
+    problems = [
+        f"policy_answers.{item.path.name}.{name}: the document does not say; answer it here"
+        for item in draft.policies for name in item.questions
+    ]
+    seen: dict[str, str] = {}
+    for item in draft.policies:
+        if item.error or item.questions:
+            continue
+        key = policy_key(item.title)
+        if key in seen:
+            problems.append(f"policies: {seen[key]} and {item.path.name} are both "
+                            f"'{item.title}'; keep one of them in the folder")
+        seen[key] = item.path.name
+    return problems
+
+
+def read_terms(draft: SetupDraft) -> None:
+    """Term dates from the published calendar, or as typed."""
+    terms = draft.answers.terms
+    if terms.ics is not None:
+        try:
+            draft.calendar = read_term_calendar(terms.ics.read_bytes(), terms.ics.name)
+        except (CalendarError, OSError) as exc:
+            draft.problems.append(f"terms.ics: {exc}")
+            return
+        if not draft.calendar.terms and not terms.dates:
+            draft.problems.append(f"terms.ics: {draft.calendar.notes[-1]}")
+    elif not terms.dates:
+        draft.problems.append("terms: give the term dates (terms.dates) or a calendar (terms.ics)")
+
+
+def choose_pack(draft: SetupDraft) -> None:
+    """Match the pack to the imported policies; the chosen templates (every one: 'standard')."""
+    refs = [
+        PolicyRef(policy_key(p.title), p.title)
+        for p in draft.policies if not p.error and not p.questions
+    ]
+    draft.pack = match_pack(refs)
+    wanted = draft.answers.requirements
+    known = {t.id for t in PACK}
+    if wanted == "standard":
+        draft.chosen = known
+        return
+    draft.chosen = set(wanted) & known
+    draft.problems += [
+        f"requirements: no template called {name!r} (there are: {', '.join(sorted(known))})"
+        for name in wanted if name not in known
+    ]
+
+
+def draft_setup(settings: Settings, answers: Answers) -> SetupDraft:
+    """Read and check everything the answers point at; ``problems`` lists what is wrong."""
+    draft = SetupDraft(answers)
+    read_directory(settings, draft)
+    resolve_people(draft)
+    read_policies(draft)
+    draft.problems += policy_problems(draft)
+    read_terms(draft)
+    choose_pack(draft)
+    return draft
+
+
+def _terms(draft: SetupDraft) -> dict[str, Any]:
+    """The calendar keys of school.yaml."""
+    typed = draft.answers.terms
+    calendar = draft.calendar or TermCalendar()
+    terms = [t.model_dump() for t in typed.dates] or calendar.terms
+    return {
+        "terms": terms,
+        "holidays": sorted(set(typed.holidays) | set(calendar.holidays)),
+        "inset_days": sorted(set(typed.inset_days) | set(calendar.inset_days)),
+    }
+
+
+def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
+    """The whole school.yaml as data (validated by ``OrgConfig`` before it is written)."""
+    answers = draft.answers
+    school_id = answers.school.id or policy_key(answers.school.name.replace("School", ""))
+    roles = {k: v for k, v in draft.roles.items() if v}
+    policies = [p.entry(today) for p in draft.policies if not p.error]
+    if "governors-review" in draft.chosen:
+        for entry in policies:
+            entry["owner"] = roles.get("headteacher")
+            if roles.get("chair_of_governors"):
+                entry["reviewers"] = [roles["chair_of_governors"]]
+    aup = {r["policy"] for r in pack_requirements(draft.pack, {"sign-aup"})}
+    for entry in policies:
+        if entry["id"] in aup:
+            entry["aup"] = True
+    school: dict[str, Any] = {
+        "id": school_id,
+        "name": answers.school.name,
+        "country": answers.school.country,
+        **{key: roles[key] for key in CONFIG_ROLE_KEYS if key in roles},
+        "role_groups": dict(answers.role_groups),
+        **_terms(draft),
+        "policies": policies,
+        "requirements": pack_requirements(draft.pack, draft.chosen),
+    }
+    return {
+        "organisation": {"name": answers.organisation or answers.school.name,
+                         "timezone": "Europe/London"},
+        "schools": [school],
+    }
+
+
+def env_text(answers: Answers, home: Path, today: date, headteacher: str | None) -> str:
+    """The settings file (``.env``) for the chosen platform, as the deploy guides write it
+    (local mail comes from ``mail_from``, else compliance-bot@ the headteacher's domain)."""
+    domain = (headteacher or "@school.example").rsplit("@", 1)[-1]
+    mail_from = answers.mail_from or f"compliance-bot@{domain}"
+    lines = [
+        f"# compliance-bot settings for {answers.school.name}, written by `compliance-bot init`",
+        f"# on {today:%d %B %Y}. Every setting is described in README.md > Configuration.",
+        f"COMPLIANCE_BOT_HOME={home}",
+        f"COMPLIANCE_BOT_CONNECTOR={answers.platform}",
+        f"COMPLIANCE_BOT_BASE_URL={answers.base_url.rstrip('/')}",
+    ]
+    if answers.platform == "local":
+        lines.append(f"COMPLIANCE_BOT_MAIL_FROM={mail_from}")
+    given = {k.upper(): v for k, v in answers.platform_settings.items()}
+    if answers.platform == "local":
+        lines += ["# emails are written as .eml files into the outbox folder until a relay is",
+                  "# set: COMPLIANCE_BOT_LOCAL__MAIL=smtp and COMPLIANCE_BOT_LOCAL__SMTP__HOST"]
+        lines += [f"COMPLIANCE_BOT_LOCAL__{k}={v}" for k, v in given.items()]
+        return "\n".join(lines) + "\n"
+    prefix = f"COMPLIANCE_BOT_{answers.platform.upper()}__"
+    guide = f"deploy/{answers.platform}.md"
+    needed = (("TENANT_ID", "CLIENT_ID", "SENDER") if answers.platform == "m365"
+              else ("SERVICE_ACCOUNT_FILE", "ADMIN_SUBJECT", "SENDER"))
+    lines.append(f"# {_PLATFORM[answers.platform]}: the settings {guide} describes")
+    for name in needed:
+        value = given.pop(name, None)
+        lines.append(f"{prefix}{name}={value}" if value else f"# {prefix}{name}=  (see {guide})")
+    lines += [f"{prefix}{k}={v}" for k, v in given.items()]
+    if answers.role_groups:
+        import json
+
+        lines.append(f"{prefix}ROLE_GROUPS={json.dumps(dict(answers.role_groups))}")
+    if answers.platform == "m365":
+        lines.append(f"# {prefix}CLIENT_SECRET=  (or CERTIFICATE_PATH; see {guide})")
+    return "\n".join(lines) + "\n"
+
+
+def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
+    """school.yaml's first lines: who wrote it, and where the settings are changed."""
+    name = draft.answers.school.name
+    first = f"# {name}: written by `compliance-bot init` on {today:%d %B %Y}.\n"
+    if draft.answers.settings_source == "web":
+        return first + (
+            f"# The web pages ({settings.base_url}/setup) are where settings are changed:\n"
+            "# edits to this file are not read until you run\n"
+            "# `compliance-bot config import school.yaml`.\n"
+        )
+    return first + (
+        "# This file is where settings are changed; then run `compliance-bot check config`.\n"
+    )
+
+
+@dataclass(frozen=True)
+class Written:
+    """What ``write_setup`` wrote, for the closing summary."""
+
+    config_path: Path
+    env_path: Path
+    copied: list[Path]
+
+
+def write_setup(
+    settings: Settings, draft: SetupDraft, org: OrgConfig, *, today: date, now: datetime
+) -> Written:
+    """Write the folder (school.yaml, policy and directory copies), ``.env`` and the database;
+    preview begins, in the settings source chosen."""
+    from bot.core import config_store, setup_state
+    from bot.core.store import Store
+
+    home = settings.home
+    (home / "policies").mkdir(parents=True, exist_ok=True)
+    copied = []
+    for item in draft.policies:
+        if item.error is None:
+            target = home / "policies" / item.path.name
+            shutil.copyfile(item.path, target)
+            copied.append(target)
+    if draft.answers.platform == "local" and draft.answers.directory is not None:
+        shutil.copyfile(draft.answers.directory, settings.directory_file)
+        copied.append(settings.directory_file)
+    settings.config_path.write_text(config_store.to_yaml(org, _header(draft, settings, today)),
+                                    encoding="utf-8")
+    env_path = Path(".env")
+    env_path.write_text(env_text(draft.answers, home, today, draft.roles.get("headteacher")),
+                        encoding="utf-8")
+    env_path.chmod(0o600)
+    store = Store(settings.db_url)
+    store.upgrade()
+    source = draft.answers.settings_source
+    with store.transaction() as session:
+        config_store.save(session, org, by="cli:init", now=now, note="compliance-bot init")
+        setup_state.begin_setup(session, source=source, by="cli:init", now=now)
+    return Written(settings.config_path, env_path, copied)

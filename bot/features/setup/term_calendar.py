@@ -1,0 +1,175 @@
+"""Term dates from a local authority's published ``.ics`` calendar (icalendar).
+
+Pure: the file's bytes in, terms, holidays and INSET days out, with every event and what it
+was read as, so the person setting up can see exactly what was taken from the calendar.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+__all__ = ["CalendarError", "CalendarEvent", "TermCalendar", "read_term_calendar"]
+
+Kind = Literal["term", "term starts", "term ends", "holiday", "INSET day", "not used"]
+
+_INSET = re.compile(
+    r"\binset\b|training day|staff development|non[- ]pupil|pupil[- ]free|teacher day"
+    r"|professional development|school closed to pupils",
+    re.I,
+)
+_HALF_TERM = re.compile(r"\bhalf[- ]?term\b", re.I)
+_STARTS = re.compile(r"\bterm\b.*\b(starts?|begins?|opens?)\b|\b(start|first day) of\b.*\bterm\b"
+                     r"|\bterm (start|begin)", re.I)
+_ENDS = re.compile(r"\bterm\b.*\b(ends?|finish(es)?|closes?)\b|\b(end|last day) of\b.*\bterm\b",
+                   re.I)
+_HOLIDAY = re.compile(r"holiday|\bbreak\b|\bbank\b|\bclosed\b|\bclosure\b|easter|christmas"
+                      r"|whitsun|may day", re.I)
+_TERM = re.compile(r"\bterm\b", re.I)
+_SEASON = re.compile(r"\b(autumn|spring|summer)\b", re.I)
+
+
+class CalendarError(ValueError):
+    """The file is not a calendar that can be read; ``str()`` names the file."""
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One event of the calendar and what it was read as."""
+
+    summary: str
+    start: date
+    end: date  # inclusive
+    kind: Kind
+
+    @property
+    def dates(self) -> str:
+        """The event's day or days, as a person writes them."""
+        if self.start == self.end:
+            return f"{self.start:%a %d %b %Y}"
+        return f"{self.start:%a %d %b %Y} to {self.end:%a %d %b %Y}"
+
+
+@dataclass
+class TermCalendar:
+    """What the calendar gave: terms, holiday days inside them, INSET days, and notes."""
+
+    events: list[CalendarEvent] = field(default_factory=list)
+    terms: list[dict[str, Any]] = field(default_factory=list)
+    holidays: list[date] = field(default_factory=list)
+    inset_days: list[date] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _kind(summary: str, days: int) -> Kind:
+    """What an event is, from its summary (and its length, for a whole term)."""
+    if _INSET.search(summary):
+        return "INSET day"
+    if _HALF_TERM.search(summary):
+        return "holiday"
+    if _TERM.search(summary) and _STARTS.search(summary):
+        return "term starts"
+    if _TERM.search(summary) and _ENDS.search(summary):
+        return "term ends"
+    if _HOLIDAY.search(summary):
+        return "holiday"
+    if _TERM.search(summary) and days >= 5:
+        return "term"
+    return "not used"
+
+
+def _day(value: Any) -> date:
+    """A DTSTART/DTEND value as a date (a timed event counts on its day)."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _events(data: bytes, name: str) -> list[CalendarEvent]:
+    """The calendar's events, in date order."""
+    from icalendar import Calendar
+
+    try:
+        calendar = Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise CalendarError(f"{name}: not a calendar file that can be read ({exc})") from None
+    events = []
+    for item in calendar.walk("VEVENT"):
+        start = item.get("dtstart")
+        if start is None:
+            continue
+        first = _day(start.dt)
+        end_prop = item.get("dtend")
+        last = first
+        if end_prop is not None:
+            end = _day(end_prop.dt)
+            # an all-day DTEND is the day after the last day (RFC 5545)
+            last = end - timedelta(days=1) if not isinstance(start.dt, datetime) else end
+            last = max(last, first)
+        summary = " ".join(str(item.get("summary", "")).split())
+        events.append(CalendarEvent(summary, first, last, _kind(summary, (last - first).days + 1)))
+    if not events:
+        raise CalendarError(f"{name}: the calendar has no events")
+    return sorted(events, key=lambda e: (e.start, e.end))
+
+
+def _term_name(summary: str, start: date) -> str:
+    """"Autumn term 2026" from a marker's summary, or the summary itself."""
+    season = _SEASON.search(summary)
+    if season:
+        return f"{season.group(1).capitalize()} term {start.year}"
+    return f"Term from {start:%d %B %Y}"
+
+
+def _weekdays(first: date, last: date) -> list[date]:
+    """Monday to Friday from ``first`` to ``last``."""
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [d for d in days if d.weekday() < 5]
+
+
+def _terms(events: list[CalendarEvent], notes: list[str]) -> list[dict[str, Any]]:
+    """Whole-term events, and "term starts"/"term ends" markers paired in date order."""
+    terms = [
+        {"name": e.summary, "start": e.start, "end": e.end} for e in events if e.kind == "term"
+    ]
+    pending: CalendarEvent | None = None
+    for event in events:
+        if event.kind == "term starts":
+            if pending is not None:
+                notes.append(f"'{pending.summary}' ({pending.dates}) has no matching term end")
+            pending = event
+        elif event.kind == "term ends":
+            if pending is None:
+                notes.append(f"'{event.summary}' ({event.dates}) has no matching term start")
+                continue
+            terms.append({"name": _term_name(pending.summary, pending.start),
+                          "start": pending.start, "end": event.end})
+            pending = None
+    if pending is not None:
+        notes.append(f"'{pending.summary}' ({pending.dates}) has no matching term end")
+    return sorted(terms, key=lambda t: t["start"])
+
+
+def read_term_calendar(data: bytes, name: str) -> TermCalendar:
+    """Read terms, holidays and INSET days from a published calendar; raises CalendarError."""
+    result = TermCalendar(events=_events(data, name))
+    result.terms = _terms(result.events, result.notes)
+
+    def in_term(day: date) -> bool:
+        return not result.terms or any(t["start"] <= day <= t["end"] for t in result.terms)
+
+    holidays: set[date] = set()
+    inset: set[date] = set()
+    for event in result.events:
+        if event.kind == "holiday":
+            holidays |= {d for d in _weekdays(event.start, event.end) if in_term(d)}
+        elif event.kind == "INSET day":
+            inset |= set(_weekdays(event.start, event.end))
+    result.holidays = sorted(holidays - inset)
+    result.inset_days = sorted(inset)
+    if not result.terms:
+        result.notes.append(
+            f"{name}: no term dates found (events named like 'Autumn term begins' and "
+            "'Autumn term ends', or one event spanning the term)"
+        )
+    return result

@@ -1,0 +1,150 @@
+"""A newcomer's inputs, generated: a staff CSV, a folder of policies in mixed formats (Word,
+PDF, Markdown), a local authority's term-dates calendar and the answers file (all fictional)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import docx
+import yaml
+from icalendar import Calendar, Event
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+__all__ = ["DOMAIN", "answers_file", "policy_folder", "staff_csv", "term_calendar"]
+
+DOMAIN = "hillside.example"
+GIVEN = ["Ada", "Ben", "Cleo", "Dev", "Esme", "Finn", "Gail", "Hal", "Iris", "Jude", "Kai",
+         "Lena", "Milo", "Nora", "Otis", "Pia", "Quin", "Rhea", "Saul", "Tess"]
+FAMILY = ["Ashby", "Brook", "Crane", "Dale", "Eames", "Frost"]
+
+
+def staff_csv(path: Path) -> list[dict[str, str]]:
+    """60 people: 50 staff (head first), 3 volunteers, 6 governors and a clerk."""
+    rows: list[dict[str, str]] = []
+    titles = ["Headteacher", "Deputy Headteacher", "SENCo", "School Business Manager"]
+    for number in range(60):
+        given, family = GIVEN[number % 20], FAMILY[number // 20 + (number % 3)]
+        if number < 50:
+            role, title = "staff", titles[number] if number < 4 else (
+                "Class Teacher" if number % 2 else "Teaching Assistant")
+        elif number < 53:
+            role, title = "volunteer", "Reading Volunteer"
+        elif number < 59:
+            role, title = "governor", "Chair of Governors" if number == 53 else "Governor"
+        else:
+            role, title = "clerk", "Clerk to Governors"
+        rows.append({
+            "email": f"{given.lower()}.{family.lower()}{number}@{DOMAIN}",
+            "name": f"{given} {family}",
+            "job_title": title,
+            "roles": role,
+            "manager_email": "" if number == 0 or role != "staff" else rows[0]["email"],
+        })
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def _pdf(path: Path, lines: list[str]) -> None:
+    """A text PDF (reportlab), one line per row."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    y = 800
+    for line in lines:
+        pdf.drawString(60, y, line)
+        y -= 18
+    pdf.save()
+
+
+def policy_folder(folder: Path) -> None:
+    """Five policies: two Word (one with a key-details table), one PDF, two Markdown.
+
+    The mobile phones policy does not state a next review date, so init asks for it."""
+    folder.mkdir(parents=True)
+    cp = docx.Document()
+    cp.add_paragraph("Hillside Primary School", style="Title")
+    cp.add_heading("Child Protection and Safeguarding Policy", level=1)
+    cp.add_paragraph("Approved by: Full Governing Body")
+    cp.add_paragraph("Date ratified: 8 July 2026")
+    cp.add_paragraph("Next review: July 2027")
+    cp.add_paragraph("All staff read this policy and Part one of Keeping Children Safe in "
+                     "Education every year.")
+    cp.save(str(folder / "child-protection.docx"))
+    conduct = docx.Document()
+    conduct.add_heading("Staff Code of Conduct", level=1)
+    table = conduct.add_table(rows=0, cols=2)
+    for label, value in (("Approved by", "FGB"), ("Date approved", "1 July 2026"),
+                         ("Review date", "1 July 2027")):
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = label, value
+    conduct.add_paragraph("Staff keep professional boundaries at all times.")
+    conduct.save(str(folder / "staff-code-of-conduct.docx"))
+    _pdf(folder / "online-safety.pdf", [
+        "Online Safety Policy", "Hillside Primary School", "Approved by: Full Governing Body",
+        "Last reviewed: 30 June 2026", "Next review date: 30 June 2027",
+        "Staff use the school's filtered internet and report concerns to the DSL.",
+    ])
+    (folder / "mobile-phones.md").write_text(
+        "# Mobile Phones and Personal Devices Policy\n\nApproved by: Resources Committee\n\n"
+        "Staff keep personal phones out of sight in classrooms.\n", encoding="utf-8")
+    (folder / "social-media-aup.md").write_text(
+        "# Social Media Acceptable Use Policy\n\nApproved by: Full Governing Body\n\n"
+        "Ratified: 8 July 2026\n\nNext review: July 2027\n\n"
+        "Staff who run the school Facebook page sign this policy.\n", encoding="utf-8")
+
+
+def term_calendar(path: Path) -> None:
+    """A 2026-27 calendar the way local authorities publish them: term starts and ends,
+    half terms and holidays as all-day spans, INSET days, a bank holiday."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Fictional County Council//Term dates//EN")
+    calendar.add("version", "2.0")
+    events = [
+        ("INSET day", date(2026, 9, 1), 1), ("Autumn term begins", date(2026, 9, 2), 1),
+        ("Autumn half term", date(2026, 10, 26), 5), ("Autumn term ends", date(2026, 12, 18), 1),
+        ("Christmas holidays", date(2026, 12, 21), 14), ("Spring term begins", date(2027, 1, 4), 1),
+        ("Spring half term", date(2027, 2, 15), 5), ("Spring term ends", date(2027, 3, 26), 1),
+        ("Summer term begins", date(2027, 4, 12), 1), ("May Day bank holiday", date(2027, 5, 3), 1),
+        ("Summer half term", date(2027, 5, 31), 5), ("Staff training day", date(2027, 7, 20), 1),
+        ("Summer term ends", date(2027, 7, 21), 1), ("Parents' evening", date(2026, 11, 12), 1),
+    ]
+    for number, (summary, start, days) in enumerate(events):
+        event = Event()
+        event.add("uid", f"term-{number}@county.example")
+        event.add("summary", summary)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(days=days))
+        calendar.add_component(event)
+    path.write_bytes(calendar.to_ical())
+
+
+def answers_file(path: Path, rows: list[dict[str, str]], **changes: Any) -> Path:
+    """The answers for Hillside (people by email and by name; the question the mobile phones
+    policy leaves answered here)."""
+    data: dict[str, Any] = {
+        "school": {"name": "Hillside Primary School", "country": "england"},
+        "platform": "local",
+        "base_url": "http://127.0.0.1:8123",
+        "directory": "staff.csv",
+        "people": {
+            "headteacher": rows[0]["email"],
+            "dsl": [rows[0]["email"]],
+            "deputy_dsl": [rows[1]["email"], rows[2]["email"]],
+            "dpo": rows[3]["email"],
+            "chair_of_governors": rows[53]["email"],
+            "clerk": rows[59]["name"],
+        },
+        "policies": "policies",
+        "policy_answers": {"mobile-phones.md": {"next_review": "September 2027"}},
+        "terms": {"ics": "term-dates.ics"},
+        "requirements": "standard",
+        "settings_source": "web",
+    }
+    data.update(changes)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
