@@ -288,7 +288,7 @@ def test_document_without_dates_is_refused_and_nothing_stored(
     result = _run("policies", "import", str(path), "--yes")
     assert result.exit_code == 1
     out = " ".join(result.output.split())
-    assert "missing next review date: not found in the document" in out
+    assert "missing next review date: not stated in the document" in out
     assert "not stored: next review date, approving body not found in the document" in out
     assert "0 stored, 1 not stored of 1 file." in out
     with home.store.session() as session:
