@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bot.features.policies.importer.approval import find_approving_body, find_review_cycle
@@ -16,7 +17,7 @@ from bot.features.policies.importer.people import find_people
 from bot.features.policies.importer.reading import document_title, extract_text
 from bot.features.policies.importer.values import Found, FuzzyDate, ImportedPolicy
 
-__all__ = ["extract_from_lines", "extract_policy"]
+__all__ = ["extract_from_lines", "extract_policy", "school_named"]
 
 
 def extract_policy(path: Path) -> ImportedPolicy:
@@ -50,6 +51,17 @@ def extract_from_lines(
     policy.linked_policies = find_linked_policies(prepared, own)
     policy.missing = _missing(policy, dates)
     return policy
+
+
+def school_named(policies: Iterable[ImportedPolicy]) -> str | None:
+    """The school most of the documents name (first named wins a tie), to offer as the
+    school's name; None when none names one."""
+    names = [policy.school.value for policy in policies if policy.school is not None]
+    counts = Counter(" ".join(name.lower().split()) for name in names)
+    if not counts:
+        return None
+    best = max(counts.values())
+    return next(name for name in names if counts[" ".join(name.lower().split())] == best)
 
 
 def _next_review(

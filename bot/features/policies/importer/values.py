@@ -174,6 +174,7 @@ class ImportedPolicy:
             result[name] = None if found is None else found.to_json_dict()
         for name in lists:
             result[name] = [item.to_json_dict() for item in getattr(self, name)]
+        result["dates_not_stated"] = self.dates_not_stated()
         result["missing"] = list(self.missing)
         result["warnings"] = list(self.warnings)
         result["complete"] = self.is_complete
