@@ -14,7 +14,12 @@ from docx.enum.text import WD_BREAK
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from bot.features.policies.importer import ImportedPolicy, extract_from_lines, extract_policy
+from bot.features.policies.importer import (
+    ImportedPolicy,
+    extract_from_lines,
+    extract_policy,
+    school_named,
+)
 
 # Every school, person and policy below is fictional.
 
@@ -469,3 +474,54 @@ def test_a_section_heading_is_never_the_title(heading: str) -> None:
     policy = extract_from_lines([f"# {heading}", "Some text about the policy."], "x.md")
     assert policy.title is None
     assert policy.missing[0].startswith("title: not stated in the document")
+
+
+LABELS = {
+    "written": ["Written", "Date written", "Drafted", "Date drafted", "Date of this policy"],
+    "last_reviewed": ["Last reviewed", "Reviewed on", "Date of last review", "Last review date"],
+    "ratified": [
+        "Approved by governors",
+        "Ratified by the FGB on",
+        "Adopted",
+        "Date agreed",
+        "Approval date",
+    ],
+    "next_review": [
+        "Next review",
+        "Review due",
+        "To be reviewed by",
+        "Date of next review",
+        "Due for review",
+    ],
+}
+FORMATS = {
+    "1st September 2026": "2026-09-01",
+    "01/09/2026": "2026-09-01",
+    "1.9.26": "2026-09-01",
+    "Sept 2026": "2026-09",
+    "September 2026": "2026-09",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LABELS))
+def test_every_label_wording_and_uk_format(name: str) -> None:
+    for label in LABELS[name]:
+        for text, expected in FORMATS.items():
+            policy = extract_from_lines(["Uniform Policy", f"{label}: {text}"], "x.txt")
+            found = getattr(policy, name)
+            assert found is not None and found.how == "text", (label, text)
+            assert found.value.isoformat() == expected, (label, text)
+
+
+def test_the_school_most_documents_name_is_offered() -> None:
+    policies = [
+        extract_from_lines(lines, "x.txt")
+        for lines in (
+            ["Oakfield Primary School – Online Safety Policy"],
+            ["Behaviour Policy", "School: OAKFIELD PRIMARY SCHOOL"],
+            ["Brookside Infant School", "Uniform Policy"],
+            ["Visitors Policy"],
+        )
+    ]
+    assert school_named(policies) == "Oakfield Primary School"
+    assert school_named(policies[3:]) is None
