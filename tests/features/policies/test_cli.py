@@ -16,7 +16,7 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-import bot.features.policies.cli
+import bot.features.policies.cli_import
 from bot.cli.main import app
 from bot.core.context import AppContext
 from bot.core.models import AuditEvent, Policy, PolicyReview
@@ -217,7 +217,7 @@ def test_import_shared_policies_human_output(shared_policies: Path, home: AppCon
     out = " ".join(result.output.split())
     assert "found in text" in out and "line 21" in out
     assert "nothing stored: rerun with --yes" in out
-    assert "not stored: next review date, approving body not found in the document" in out
+    assert "not stored: next review date, approving body not stated in the document" in out
     assert "Linked policies not in the register" in out
     with home.store.session() as session:
         assert len(session.scalars(select(Policy)).all()) == 2  # only the configured ones
@@ -288,9 +288,9 @@ def test_document_without_dates_is_refused_and_nothing_stored(
     result = _run("policies", "import", str(path), "--yes")
     assert result.exit_code == 1
     out = " ".join(result.output.split())
-    assert "missing next review date: not found in the document" in out
-    assert "not stored: next review date, approving body not found in the document" in out
-    assert "0 stored, 1 not stored of 1 file." in out
+    assert "missing next review date: not stated in the document" in out
+    assert "not stored: next review date, approving body not stated in the document" in out
+    assert "1 file read: 1 not stored." in out
     with home.store.session() as session:
         assert session.scalar(select(Policy).where(Policy.key == "behaviour")) is None
 
@@ -304,7 +304,7 @@ def test_unreadable_file_is_an_error(home: AppContext, tmp_path: Path) -> None:
 def test_interactive_import_asks_for_what_is_missing(
     home: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.features.policies.cli, "_interactive", lambda: True)
+    monkeypatch.setattr(bot.features.policies.cli_import, "_interactive", lambda: True)
     path = _write(tmp_path / "behaviour.txt", NO_DATES)
     result = _run("policies", "import", str(path), stdin="not a date\n2027-01\nFGB\ny\n")
     assert result.exit_code == 0, result.output
@@ -321,7 +321,7 @@ def test_interactive_import_asks_for_what_is_missing(
 def test_interactive_import_left_blank_is_refused(
     home: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.features.policies.cli, "_interactive", lambda: True)
+    monkeypatch.setattr(bot.features.policies.cli_import, "_interactive", lambda: True)
     path = _write(tmp_path / "behaviour.txt", NO_DATES)
     result = _run("policies", "import", str(path), stdin="\n\n")
     assert result.exit_code == 1
@@ -387,3 +387,87 @@ def test_list_review_and_gaps(home: AppContext, tmp_path: Path) -> None:
     assert gaps.exit_code == 0
     assert "Whistleblowing Policy" in gaps.output and "AUP" not in gaps.output
     assert "1 gap." in gaps.output
+
+
+# --------------------------------------------------------------------------- what an import says
+
+
+def _cover_page_docx(path: Path) -> Path:
+    """A Word policy with a cover page: the school, the title, month-only review date."""
+    document = docx.Document()
+    document.core_properties.title = "Microsoft Word - template.docx"
+    document.add_paragraph("Oak Test School", style="Title")
+    document.add_paragraph("Anti-Bullying Policy", style="Title")
+    document.add_paragraph("Adopted by the Full Governing Body: 14th October 2025")
+    document.add_paragraph("To be reviewed by: October 2026")
+    document.add_heading("1. Introduction", level=1)
+    document.add_paragraph("This anti-bullying policy works with our behaviour policy.")
+    document.save(str(path))
+    return path
+
+
+def test_single_docx_import_says_what_it_stored(home: AppContext, tmp_path: Path) -> None:
+    """Without --yes nothing is stored, and the summary says so; with it, 1 stored; again,
+    already in the register. The report uses the school's words and states the month rule."""
+    path = _cover_page_docx(tmp_path / "anti-bullying.docx")
+    shown = _run("policies", "import", str(path), "--as-of", TODAY.isoformat())
+    assert shown.exit_code == 0, shown.output
+    out = " ".join(shown.output.split("\n", 1)[1].split())  # after the "using <folder>" line
+    assert out.endswith("1 file read: 1 not stored. Rerun with --yes to store it.")
+    assert "title │ Anti-Bullying Policy" in out and "school named │ Oak Test School" in out
+    assert "approved or ratified │ 14 October 2025" in out
+    assert "next review │ October 2026 (month only)" in out
+    assert "a review due 'September 2026' is due by 30 September 2026" in out
+    assert "Not stated in the document: date written, last reviewed" in out
+    assert "Linked policies named: Behaviour Policy" in out  # never itself
+    for internal in ("(s)", "_", "not found", "2025-10-14"):
+        assert internal not in out, internal
+    with home.store.session() as session:
+        assert session.scalar(select(Policy).where(Policy.key == "anti-bullying")) is None
+
+    stored = _run("policies", "import", str(path), "--yes", "--as-of", TODAY.isoformat())
+    assert stored.exit_code == 0, stored.output
+    out = " ".join(stored.output.split())
+    assert "next review October 2026 is stored as 2026-10-31" in out
+    assert out.endswith("1 file read: 1 stored.")
+    again = _run("policies", "import", str(path), "--yes", "--as-of", TODAY.isoformat())
+    assert " ".join(again.output.split()).endswith(
+        "1 file read: 1 already in the register, unchanged."
+    )
+    with home.store.session() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "anti-bullying"))
+        assert policy is not None and policy.title == "Anti-Bullying Policy"
+        assert policy.ratified_on == date(2025, 10, 14)
+        assert policy.next_review_due == date(2026, 10, 31)
+        assert policy.last_reviewed is None  # not stated, never guessed
+        assert "Anti-Bullying Policy" not in policy.linked_policies
+
+
+def test_mixed_import_counts_each_file_once(home: AppContext, tmp_path: Path) -> None:
+    good = _write(tmp_path / "online-safety.docx", LINES)
+    undated = _write(tmp_path / "behaviour.txt", NO_DATES)
+    result = _run(
+        "policies", "import", str(good), str(undated), str(tmp_path / "gone.pdf"),
+        "--yes", "--json", "--as-of", TODAY.isoformat(),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    data = _json(result)
+    assert (data["stored"], data["not_stored"], data["refused"], data["errors"]) == (1, 2, 1, 1)
+    assert data["summary"] == "3 files read: 1 stored, 2 not stored."
+    assert data["files"][1]["found"]["dates_not_stated"] == [
+        "date written", "last reviewed", "approved or ratified", "next review",
+    ]  # fmt: skip
+    assert "last day of the month is used" in data["month_only_rule"]
+
+
+def test_a_document_naming_another_school_is_pointed_out(
+    home: AppContext, tmp_path: Path
+) -> None:
+    lines = ["Elsewhere Primary School – Online Safety Policy", *LINES[2:]]
+    path = _write(tmp_path / "online-safety.txt", lines)
+    result = _run("policies", "import", str(path), "--as-of", TODAY.isoformat())
+    out = " ".join(result.output.split())
+    assert "title │ Online Safety Policy" in out
+    assert (
+        "the document names Elsewhere Primary School; this register is for Oak Test School" in out
+    )

@@ -13,8 +13,16 @@ body, review cycle), ``people``, ``channels``, ``linked`` (linked policies) and 
 Decisions worth knowing:
 
 * Dates are UK day-first. "September 2025" stays month precision (``FuzzyDate`` with no day);
-  it is never turned into the 1st. Bare years ("2024") are not dates: too many false hits
-  ("KCSIE 2024", "GDPR 2018").
+  it is never turned into the 1st; where a day is needed the last day of the month is used
+  (``MONTH_ONLY_RULE``, printed with every import that has such a date).
+* The title is what a reader would call the policy: never a section heading ("1. Introduction",
+  "Contents"), never with the school's name before it (the school is recognised separately and
+  offered, see ``school_named``); a .docx page header is read first; a file's properties title
+  is used only when the text names none. A policy never lists itself as a linked policy.
+* Every date label's wording counts (written/drafted, reviewed, approved/ratified/adopted/agreed,
+  next review/review due/to be reviewed by), after the label, on the next line, or under it in a
+  table's header row. A date the document does not state is "not stated" (``dates_not_stated``).
+* Bare years ("2024") are not dates: too many false hits ("KCSIE 2024", "GDPR 2018").
 * A school term ("Autumn term 2025") is not a date: the field is left unset and a warning says
   so, because a term spans months and picking one would be inventing it.
 * Nothing is invented. A missing next review date is derived only from a date in the document
@@ -34,10 +42,20 @@ from bot.features.policies.importer.dates import (
     find_dates,
     parse_date,
 )
-from bot.features.policies.importer.extract import extract_from_lines, extract_policy
+from bot.features.policies.importer.extract import (
+    extract_from_lines,
+    extract_policy,
+    school_named,
+)
 from bot.features.policies.importer.lines import SNIPPET_MAX
-from bot.features.policies.importer.reading import SUPPORTED_SUFFIXES, extract_text
+from bot.features.policies.importer.reading import (
+    SUPPORTED_SUFFIXES,
+    document_title,
+    extract_text,
+)
 from bot.features.policies.importer.values import (
+    DATE_LABELS,
+    MONTH_ONLY_RULE,
     Found,
     FuzzyDate,
     How,
@@ -46,7 +64,9 @@ from bot.features.policies.importer.values import (
 )
 
 __all__ = [
+    "DATE_LABELS",
     "DEFAULT_REVIEW_CYCLE_MONTHS",
+    "MONTH_ONLY_RULE",
     "SNIPPET_MAX",
     "SUPPORTED_SUFFIXES",
     "DateMatch",
@@ -56,9 +76,11 @@ __all__ = [
     "ImportedPolicy",
     "PolicyImportError",
     "derive_next_review",
+    "document_title",
     "extract_from_lines",
     "extract_policy",
     "extract_text",
     "find_dates",
     "parse_date",
+    "school_named",
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bot.features.policies.importer.approval import find_approving_body, find_review_cycle
@@ -13,23 +14,28 @@ from bot.features.policies.importer.labelled_dates import LabelledDates, find_la
 from bot.features.policies.importer.lines import prepare_lines
 from bot.features.policies.importer.linked import find_linked_policies
 from bot.features.policies.importer.people import find_people
-from bot.features.policies.importer.reading import extract_text
+from bot.features.policies.importer.reading import document_title, extract_text
 from bot.features.policies.importer.values import Found, FuzzyDate, ImportedPolicy
 
-__all__ = ["extract_from_lines", "extract_policy"]
+__all__ = ["extract_from_lines", "extract_policy", "school_named"]
 
 
 def extract_policy(path: Path) -> ImportedPolicy:
     """Read one policy document and extract its facts; raises ``PolicyImportError``."""
-    return extract_from_lines(extract_text(path), path.name)
+    lines = extract_text(path)
+    return extract_from_lines(lines, path.name, properties_title=document_title(path))
 
 
-def extract_from_lines(lines: Sequence[str], source_name: str) -> ImportedPolicy:
-    """Extract a policy's facts from lines of text (line numbers are 1-based indexes)."""
+def extract_from_lines(
+    lines: Sequence[str], source_name: str, *, properties_title: str | None = None
+) -> ImportedPolicy:
+    """Extract a policy's facts from lines of text (line numbers are 1-based indexes);
+    ``properties_title`` is the title a file keeps in its properties, used when the text
+    names none."""
     prepared = prepare_lines(lines)
     warnings: list[str] = []
     policy = ImportedPolicy(source=source_name, warnings=warnings)
-    policy.title = find_title(prepared)
+    policy.title = find_title(prepared, properties_title)
     policy.school = find_school(prepared)
     policy.version = find_version(prepared)
     dates = find_labelled_dates(prepared, warnings)
@@ -41,9 +47,21 @@ def extract_from_lines(lines: Sequence[str], source_name: str) -> ImportedPolicy
     policy.next_review = _next_review(policy, dates.found.get("next_review"), warnings)
     policy.dsl, policy.deputy_dsls, policy.named_governors = find_people(prepared)
     policy.official_channels = find_channels(prepared, warnings)
-    policy.linked_policies = find_linked_policies(prepared)
+    own = policy.title.value if policy.title else None
+    policy.linked_policies = find_linked_policies(prepared, own)
     policy.missing = _missing(policy, dates)
     return policy
+
+
+def school_named(policies: Iterable[ImportedPolicy]) -> str | None:
+    """The school most of the documents name (first named wins a tie), to offer as the
+    school's name; None when none names one."""
+    names = [policy.school.value for policy in policies if policy.school is not None]
+    counts = Counter(" ".join(name.lower().split()) for name in names)
+    if not counts:
+        return None
+    best = max(counts.values())
+    return next(name for name in names if counts[" ".join(name.lower().split())] == best)
 
 
 def _next_review(
@@ -73,17 +91,19 @@ def _next_review(
 def _missing(policy: ImportedPolicy, dates: LabelledDates) -> list[str]:
     missing = []
     if policy.title is None:
-        missing.append("title: no line naming the policy was found — please supply it")
+        missing.append(
+            "title: not stated in the document (no line names the policy) — please supply it"
+        )
     if policy.next_review is None:
         term = dates.terms.get("next_review")
         said = f" (it gives only a school term, '{term}')" if term else ""
         missing.append(
-            f"next review date: not found in the document{said} and no approval/review date "
-            "to derive it from — please supply it"
+            f"next review date: not stated in the document{said}, and no approval or review "
+            "date to work it out from — please supply it"
         )
     if policy.approving_body is None:
         missing.append(
-            "approving body: the document does not say who ratifies/approves it (e.g. Full "
-            "Governing Body or a named committee) — please supply it"
+            "approving body: not stated in the document (who approves or ratifies it, e.g. the "
+            "Full Governing Body or a named committee) — please supply it"
         )
     return missing

@@ -7,17 +7,38 @@ import re
 from bot.features.policies.importer.lines import HEADER_LINES, Line, from_text, header_lines
 from bot.features.policies.importer.values import Found
 
-__all__ = ["find_school", "find_title", "find_version"]
+__all__ = ["find_school", "find_title", "find_version", "is_section_heading"]
 
 
 _TITLE_LABEL_RE = re.compile(
     r"^(?:policy\s+)?(?:title|name\s+of\s+(?:the\s+)?policy|policy\s+name)\s*[:|–-]\s*(?P<v>.+)$",
     re.IGNORECASE,
 )
-_TITLE_WORD_RE = re.compile(r"\b(?:polic(?:y|ies)|procedures?)\b", re.IGNORECASE)
+# "Policy: Intimate Care Policy" (a key-details row); the value must read like a title.
+_POLICY_LABEL_RE = re.compile(r"^(?:policy|document)\s*[:|]\s*(?P<v>.+)$", re.IGNORECASE)
+_TITLE_WORD_RE = re.compile(
+    r"\b(?:polic(?:y|ies)|procedures?|code\s+of\s+(?:conduct|practice)|acceptable\s+use|AUP"
+    r"|plan|statement|agreement|guidance|protocol|charter|strategy)\b",
+    re.IGNORECASE,
+)
 # Lines that mention "policy" but are sentences or labels, not the title.
 _NOT_TITLE_RE = re.compile(
     r"^(?:this|the\s+purpose|it\s|we\s|our\s|all\s)|(?:reviewed|ratified|approved)\b",
+    re.IGNORECASE,
+)
+# A section of a policy, never its title: numbered ("1. Introduction", "2.3", "Part A",
+# "Appendix 2") or one of the headings every policy has ("Contents", "Policy statement").
+_NUMBERED_RE = re.compile(
+    r"^(?:\d+(?:\.\d+)*\.?(?:\s|$)|[ivx]+\.\s|(?:part|section|appendix|annex)\s+\w+\b"
+    r"|(?:appendix|annex)\b)",
+    re.IGNORECASE,
+)
+_SECTION_RE = re.compile(
+    r"^(?:policy\s+|our\s+)?(?:aims?|objectives|scope|statement|details|contents|introduction"
+    r"|purpose|rationale|definitions|key\s+details|document\s+control|version\s+(?:control|history)"
+    r"|monitoring(?:\s+and\s+(?:review|evaluation))?|review|roles\s+and\s+responsibilities"
+    r"|links?\s+(?:with|to)\s+other\s+policies|related\s+(?:policies|documents)|approach"
+    r"|table\s+of\s+contents)(?:\s*(?:and|&)\s+(?:scope|objectives|aims|purpose|review))?$",
     re.IGNORECASE,
 )
 _SCHOOL_LABEL_RE = re.compile(
@@ -27,10 +48,21 @@ _SCHOOL_LABEL_RE = re.compile(
 _SCHOOL_KIND = r"(?:school|academy|pre-?school|nursery|college|federation)"
 # A header line that is just a school's name ("St Mary's CE Primary School").
 _SCHOOL_LINE_RE = re.compile(rf"^[\w'’.&,() -]{{3,80}}?\b{_SCHOOL_KIND}['’]?$", re.IGNORECASE)
+# A school's name written before the title: "Oakfield Primary School – Online Safety Policy",
+# "Hawthorn Primary School's Equality Policy".
+_SCHOOL_PREFIX_RE = re.compile(
+    rf"^(?P<school>[A-Z][\w'’.&-]*(?:\s+[\w'’.&()-]+){{0,7}}?\s+(?i:{_SCHOOL_KIND}))"
+    r"(?:['’]s\b)?(?:\s*[:|–—-]\s*|\s+)(?P<rest>\S.*)$"
+)
 # Templates name the author: "... written by <school name>, with ...".
 _WRITTEN_BY_RE = re.compile(
     rf"\bwritten\s+by\s+(?:the\s+)?(?P<v>[A-Z][\w'’.&-]*(?:\s+[\w'’.&-]+){{0,6}}?\s+"
     rf"(?i:{_SCHOOL_KIND}))\b"
+)
+# Titles a file's properties keep that no reader would call the policy.
+_JUNK_PROPERTY_RE = re.compile(
+    r"^microsoft\s+word\b|\.(?:docx?|pdf|odt|rtf)$|\btemplate\b|^(?:document|untitled)\s*\d*$",
+    re.IGNORECASE,
 )
 _VERSION_LABEL_RE = re.compile(
     r"\bversion\s*(?:no\.?|number)?\s*[:|–-]?\s*v?(?P<v>\d+(?:\.\d+){0,3}[a-z]?)\b"
@@ -57,38 +89,98 @@ def _tidy_caps(text: str) -> tuple[str, str | None]:
     return " ".join(words), "converted from capitals"
 
 
-def find_title(lines: list[Line]) -> Found[str] | None:
-    """The policy's title: a labelled title, a header line naming a policy, or a heading."""
+def _parts(text: str) -> list[str]:
+    """The cells of a table row or a page header ("School | Title"), or the whole line."""
+    return [part.strip() for part in text.split(" | ") if part.strip()]
+
+
+def _without_school(text: str) -> tuple[str, str | None]:
+    """``text`` without a school's name written before the title: (title, school or None)."""
+    match = _SCHOOL_PREFIX_RE.match(text)
+    if (
+        match
+        and _TITLE_WORD_RE.search(match["rest"])
+        and not _TITLE_WORD_RE.search(match["school"])
+    ):
+        return match["rest"].strip(), match["school"]
+    return text, None
+
+
+def is_section_heading(text: str) -> bool:
+    """Whether a line is a section of a policy ("1. Introduction", "Contents"), not its title."""
+    plain = text.strip(" .:").replace("’", "'")
+    return bool(_NUMBERED_RE.match(plain) or _SECTION_RE.match(plain))
+
+
+def _reads_as_title(text: str) -> bool:
+    return bool(
+        _TITLE_WORD_RE.search(text)
+        and len(text) <= 100
+        and len(text.split()) <= 14
+        and not text.endswith((".", ":"))
+        and not _NOT_TITLE_RE.search(text)
+        and not is_section_heading(text)
+    )
+
+
+def _title_in(line: Line) -> Found[str] | None:
+    """A title on a header line (its school prefix removed and noted), or None."""
+    for part in _parts(line.text):
+        title, school = _without_school(part)
+        if _reads_as_title(title):
+            value, note = _tidy_caps(title)
+            if school is not None:
+                note = "; ".join(filter(None, [f"after the school's name '{school}'", note]))
+            return from_text(value, line, line.text.find(title), note=note)
+    return None
+
+
+def find_title(lines: list[Line], properties_title: str | None = None) -> Found[str] | None:
+    """The policy's title as a reader would call it: a labelled title, the first line near the
+    top that names a policy (never a section heading, never with the school's name before it),
+    the title in the file's properties, or else the first heading that is not a section's."""
     for line in lines:
         if match := _TITLE_LABEL_RE.match(line.text):
-            return from_text(match["v"].strip(), line)
+            return from_text(_without_school(match["v"].strip())[0], line)
+        if (match := _POLICY_LABEL_RE.match(line.text)) and _reads_as_title(match["v"]):
+            return from_text(_without_school(match["v"].strip())[0], line)
     for line in header_lines(lines):
-        text = line.text
+        if found := _title_in(line):
+            return found
+    if properties_title and not _JUNK_PROPERTY_RE.search(properties_title):
+        title, _ = _without_school(" ".join(properties_title.split()))
+        if _reads_as_title(title):
+            value, note = _tidy_caps(title)
+            return Found(value, "text", note="; ".join(filter(None, ["the file's title", note])))
+    for line in header_lines(lines):
         if (
-            _TITLE_WORD_RE.search(text)
-            and len(text) <= 100
-            and len(text.split()) <= 14
-            and not text.endswith((".", ":"))
-            and not _NOT_TITLE_RE.search(text)
+            line.is_heading
+            and not _SCHOOL_LINE_RE.match(line.text)
+            and not is_section_heading(line.text)
         ):
-            value, note = _tidy_caps(text)
-            return from_text(value, line, note=note)
-    for line in header_lines(lines):
-        if line.is_heading and not _SCHOOL_LINE_RE.match(line.text):
             value, note = _tidy_caps(line.text)
             return from_text(value, line, note="first heading; no line names a policy")
     return None
 
 
 def find_school(lines: list[Line]) -> Found[str] | None:
-    """The school's name: labelled, a header line naming a school, or the author."""
+    """The school's name: labelled, a header line naming a school, written before the title,
+    or the author."""
     for line in lines:
         if match := _SCHOOL_LABEL_RE.match(line.text):
             return from_text(match["v"].strip(), line)
     for line in header_lines(lines):
-        if _SCHOOL_LINE_RE.match(line.text) and not _TITLE_WORD_RE.search(line.text):
-            value, note = _tidy_caps(line.text)
-            return from_text(value, line, note=note)
+        for part in _parts(line.text):
+            if _SCHOOL_LINE_RE.match(part) and not _TITLE_WORD_RE.search(part):
+                value, note = _tidy_caps(part)
+                return from_text(value, line, line.text.find(part), note=note)
+    for line in header_lines(lines):
+        for part in _parts(line.text):
+            _, school = _without_school(part)
+            if school is not None:
+                value, note = _tidy_caps(school)
+                note = "; ".join(filter(None, ["written before the policy's title", note]))
+                return from_text(value, line, line.text.find(school), note=note)
     for line in lines:
         if match := _WRITTEN_BY_RE.search(line.text):
             return from_text(match["v"], line, match.start(), "named as the policy's author")

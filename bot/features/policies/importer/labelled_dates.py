@@ -1,5 +1,6 @@
 """The labelled dates of a policy: next review, last reviewed, ratified and written, each
-after its label, on the line after a lone label, or (written) alone under the title."""
+after its label, on the line after a lone label, under its label in a table's header row, or
+(written) alone under the title."""
 
 from __future__ import annotations
 
@@ -48,17 +49,23 @@ _RATIFIED_LABEL = r"""
   | date\s+of\s+(?:ratification|approval|adoption)
   | (?:ratified|approved|adopted|agreed)(?:\s+(?:on|in))?"""
 _WRITTEN_LABEL = r"""
-    date\s+(?:written|created|issued|updated|of\s+issue|of\s+publication)
-    (?:\s*/\s*(?:updated|revised|reviewed))?
+    date\s+(?:written|drafted|prepared|created|issued|updated|of\s+issue|of\s+publication)
+    (?:\s*/\s*(?:updated|revised|reviewed|drafted))?
+  | date\s+of\s+(?:this\s+)?(?:policy|document)
   | (?:policy|document|issue|publication)\s+date
   | (?:last\s+)?(?:updated|revised)(?:\s+(?:on|in))?
-  | (?:written|created|issued)(?:\s+(?:on|in))?"""
+  | (?:written|drafted|prepared|created|issued)(?:\s+(?:on|in))?"""
 _DATE_LABEL_RE = re.compile(
     rf"""\b(?:(?P<next_review>{_NEXT_REVIEW_LABEL})|(?P<last_reviewed>{_LAST_REVIEWED_LABEL})
     |(?P<ratified>{_RATIFIED_LABEL})|(?P<written>{_WRITTEN_LABEL}))\b""",
     re.IGNORECASE | re.VERBOSE,
 )
 _ONLY_SEPARATORS_RE = re.compile(r"^[\s:|\-–—.,]*$")
+# What may stand between a label and a date on the next line: "Adopted by governors".
+_LABEL_TAIL_RE = re.compile(
+    r"^\s*(?:by\s+(?:the\s+)?[\w'’&-]+(?:\s+[\w'’&-]+){0,5})?[\s:|\-–—.,]*$", re.IGNORECASE
+)
+_MARKDOWN_RULE_RE = re.compile(r"^[\s:|\-]*$")  # "|---|---|" under a Markdown table's header
 
 
 @dataclass
@@ -84,8 +91,44 @@ def find_labelled_dates(lines: list[Line], warnings: list[str]) -> LabelledDates
                 dates.found[name] = keep_first(
                     dates.found.get(name), result, _FIELD_LABELS[name], warnings
                 )
+    _add_column_dates(lines, dates, warnings)
     _add_header_date(lines, dates)
     return dates
+
+
+def _cells(text: str) -> list[str]:
+    return [cell.strip() for cell in text.split("|")]
+
+
+def _add_column_dates(lines: list[Line], dates: LabelledDates, warnings: list[str]) -> None:
+    """A table whose header row holds the labels ("Written | Approved | Next review") and
+    whose next row holds the dates, column by column."""
+    for index, line in enumerate(lines):
+        header = _cells(line.text)
+        if len(header) < 2 or find_dates(line.text):
+            continue
+        labels = [_DATE_LABEL_RE.match(cell) for cell in header]
+        if not any(labels):
+            continue
+        following = [
+            row for row in lines[index + 1 : index + 4] if not _MARKDOWN_RULE_RE.match(row.text)
+        ][:1]
+        for row in following:
+            values = _cells(row.text)
+            if len(values) != len(header):
+                continue
+            for column, (label, value) in enumerate(zip(labels, values, strict=True)):
+                matches = find_dates(value)
+                if label is None or not matches or matches[0].date is None:
+                    continue
+                name = label.lastgroup or ""
+                snippet = make_snippet(f"{header[column]}: {value}")
+                note = f"in a table, under '{header[column]}' (line {line.number})"
+                found = Found(matches[0].date, "text", row.number, snippet, note)
+                dates.used_lines.add(row.number)
+                dates.found[name] = keep_first(
+                    dates.found.get(name), found, _FIELD_LABELS[name], warnings
+                )
 
 
 def _date_after_label(
@@ -117,7 +160,7 @@ def _date_after_label(
             f"('{term.group(0)}'), not a date; not used — please supply a date"
         )
         return None
-    if _ONLY_SEPARATORS_RE.match(segment):
+    if _LABEL_TAIL_RE.match(segment):
         return _date_on_next_line(lines, index, label)
     return None
 

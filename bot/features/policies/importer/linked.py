@@ -1,5 +1,5 @@
 """Other policies a policy names ("in line with our behaviour and anti-bullying policies",
-a "Links with other policies" list), by their canonical names."""
+a "Links with other policies" list), by their canonical names; never the policy itself."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from bot.features.policies.importer.lines import Line, from_text
 from bot.features.policies.importer.values import Found
+from bot.features.policies.rules import normalise_title, title_keys
 
 __all__ = ["find_linked_policies"]
 
@@ -82,13 +83,21 @@ _LINKS_HEADING_RE = re.compile(
 )
 _PLURAL_POLICIES_RE = re.compile(r"\bpolicies\b", re.IGNORECASE)
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+")
+# "(part A of this policy)", "Equality Policy (this document)": the policy itself.
+_THIS_POLICY_RE = re.compile(r"\bthis\s+(?:policy|document)\b", re.IGNORECASE)
 _ITEM_TAIL_RE = re.compile(r"\s*(?:\(.*|,?\s+such\s+as\b.*|:.*)$", re.IGNORECASE)
+
+
+# "this anti-bullying policy": the policy speaking of itself.
+_THIS_BEFORE_RE = re.compile(r"\bthis\s+$", re.IGNORECASE)
 
 
 def _named_policies(
     pattern: re.Pattern[str], entries: Sequence[tuple[str, str]], text: str
 ) -> Iterator[tuple[str, int, int]]:
     for match in pattern.finditer(text):
+        if _THIS_BEFORE_RE.search(text[: match.start()]):
+            continue
         index = int((match.lastgroup or "p0")[1:])
         yield entries[index][0], match.start(), match.end()
 
@@ -122,11 +131,29 @@ def _links_section_items(lines: list[Line]) -> dict[int, Line]:
     return items
 
 
-def find_linked_policies(lines: list[Line]) -> list[Found[str]]:
-    """Other policies the document names, in order of first mention."""
+def _is_itself(name: str, own_keys: set[str]) -> bool:
+    """Whether ``name`` is the policy's own title (or a part of it: "Online Safety" of "Online
+    Safety: Mobile Technology and Social Media Policy")."""
+    return normalise_title(name) in own_keys
+
+
+def _own_keys(title: str | None) -> set[str]:
+    if not title:
+        return set()
+    parts = [title, *title.split(":")]
+    return {" ".join(key) for part in parts for key in title_keys(part)} - {""}
+
+
+def find_linked_policies(lines: list[Line], title: str | None = None) -> list[Found[str]]:
+    """Other policies the document names, in order of first mention; never ``title`` itself."""
     linked: dict[str, Found[str]] = {}
+    own = _own_keys(title)
     section = _links_section_items(lines)
     for line in lines:
+        if title and line.text.lower().endswith(title.lower()):
+            continue  # the title line names the policy itself
+        if line.number in section and _THIS_POLICY_RE.search(line.text):
+            continue  # "Mobile technology (part A of this policy)"
         if line.number in section:
             names = _policies_in(line.text, topics=True)
             note = "listed under 'Links with other policies'"
@@ -142,4 +169,5 @@ def find_linked_policies(lines: list[Line]) -> list[Found[str]]:
             topics = bool(_PLURAL_POLICIES_RE.search(sentence))
             for name, start in _policies_in(sentence, topics):
                 linked.setdefault(name.lower(), from_text(name, line, offset + start))
-    return sorted(linked.values(), key=lambda found: found.line or 0)
+    kept = [found for found in linked.values() if not _is_itself(found.value, own)]
+    return sorted(kept, key=lambda found: found.line or 0)

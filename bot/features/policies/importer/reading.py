@@ -1,5 +1,6 @@
-"""Reading policy documents into lines of text: .docx (lists as ``- item``, headings as
-``# text``, table rows as ``cell | cell``), .pdf (its text layer), .txt and .md."""
+"""Reading policy documents into lines of text: .docx (page headers first, lists as ``- item``,
+headings as ``# text``, table rows as ``cell | cell``, footers last), .pdf (its text layer), .txt
+and .md; and the title a .docx or .pdf carries in its properties."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from bot.features.policies.importer.values import PolicyImportError
 
-__all__ = ["SUPPORTED_SUFFIXES", "extract_text"]
+__all__ = ["SUPPORTED_SUFFIXES", "document_title", "extract_text"]
 
 SUPPORTED_SUFFIXES = (".docx", ".pdf", ".txt", ".md", ".markdown")
 
@@ -67,8 +68,10 @@ def _read_docx(path: Path) -> list[str]:
     _read_bytes(path)  # turns permission problems into a clear error first
     try:
         document = docx.Document(str(path))
-        lines = list(_docx_block_lines(document.iter_inner_content()))
-        lines.extend(_docx_header_footer_lines(document))
+        # A page header is read first, as on the page; a footer last.
+        lines = list(_docx_header_footer_lines(document, "header"))
+        lines.extend(_docx_block_lines(document.iter_inner_content()))
+        lines.extend(_docx_header_footer_lines(document, "footer"))
     # A broken .docx surfaces as any of these (lxml's XMLSyntaxError is a SyntaxError).
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
         raise PolicyImportError(path, f"not a readable .docx file ({_reason(exc)})") from exc
@@ -99,6 +102,10 @@ def _docx_paragraph_lines(paragraph: Any) -> Iterator[str]:
 
 def _docx_table_lines(table: Any) -> Iterator[str]:
     for row in table.rows:
+        if len({id(cell._tc) for cell in row.cells}) == 1:
+            # A one-cell row is a banner (school name over the title): one line per paragraph.
+            yield from _docx_block_lines(row.cells[0].iter_inner_content())
+            continue
         cells: list[str] = []
         for cell in row.cells:
             text = " ".join(str(cell.text).split())
@@ -109,16 +116,34 @@ def _docx_table_lines(table: Any) -> Iterator[str]:
             yield " | ".join(cells)
 
 
-def _docx_header_footer_lines(document: Any) -> Iterator[str]:
+def _docx_header_footer_lines(document: Any, which: str) -> Iterator[str]:
     seen: set[str] = set()
     for section in document.sections:
-        for part in (section.header, section.footer):
+        for part in (getattr(section, which), getattr(section, f"first_page_{which}")):
             if part.is_linked_to_previous:
                 continue
             for line in _docx_block_lines(part.iter_inner_content()):
                 if line.strip() and line not in seen:
                     seen.add(line)
                     yield line
+
+
+def document_title(path: Path) -> str | None:
+    """The title kept in a .docx or .pdf file's properties, if any (never raises)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".docx":
+            import docx
+
+            return str(docx.Document(str(path)).core_properties.title or "").strip() or None
+        if suffix == ".pdf":
+            from pypdf import PdfReader
+
+            metadata = PdfReader(path).metadata
+            return str(metadata.title or "").strip() or None if metadata else None
+    except Exception:  # an unreadable file is reported by extract_text, not here
+        return None
+    return None
 
 
 def _read_pdf(path: Path) -> list[str]:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 __all__ = [
+    "DATE_LABELS",
     "MAX_YEAR",
     "MIN_YEAR",
+    "MONTH_ONLY_RULE",
     "Found",
     "FuzzyDate",
     "How",
@@ -22,6 +24,18 @@ __all__ = [
 ]
 
 MIN_YEAR, MAX_YEAR = 1900, 2099
+# The dates a policy states, by field, in the school's words.
+DATE_LABELS = {
+    "written": "date written",
+    "last_reviewed": "last reviewed",
+    "ratified": "approved or ratified",
+    "next_review": "next review",
+}
+MONTH_ONLY_RULE = (
+    "A date given only as a month (e.g. 'September 2026') is kept as that month; where a day "
+    "is needed, the last day of the month is used (a review due 'September 2026' is due by "
+    "30 September 2026)."
+)
 
 T = TypeVar("T")
 How = Literal["text", "derived", "default"]
@@ -80,6 +94,12 @@ class FuzzyDate:
             return FuzzyDate(year, month + 1)
         return FuzzyDate(year, month + 1, min(self.day, calendar.monthrange(year, month + 1)[1]))
 
+    def human(self) -> str:
+        """How a school writes it: '1 September 2026', or 'September 2026 (month only)'."""
+        if self.day is None:
+            return f"{calendar.month_name[self.month]} {self.year} (month only)"
+        return f"{self.day} {calendar.month_name[self.month]} {self.year}"
+
     def __str__(self) -> str:
         return self.isoformat()
 
@@ -127,6 +147,15 @@ class ImportedPolicy:
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def dates_not_stated(self) -> list[str]:
+        """The dates the document does not state, in the school's words (a next review worked
+        out from another date is still one the document does not state)."""
+        return [
+            label
+            for name, label in DATE_LABELS.items()
+            if (found := getattr(self, name)) is None or found.how != "text"
+        ]
+
     @property
     def is_complete(self) -> bool:
         """True when every required field was found or derived."""
@@ -145,6 +174,7 @@ class ImportedPolicy:
             result[name] = None if found is None else found.to_json_dict()
         for name in lists:
             result[name] = [item.to_json_dict() for item in getattr(self, name)]
+        result["dates_not_stated"] = self.dates_not_stated()
         result["missing"] = list(self.missing)
         result["warnings"] = list(self.warnings)
         result["complete"] = self.is_complete

@@ -1,0 +1,541 @@
+"""CLI: ``policies import`` — read policy documents, show what each says and how it was found
+(in the school's words), ask for what the register needs and the document does not state, store
+it, and say truthfully what was stored."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from bot.cli.common import as_of_today, console, context, err, schools_of, where
+from bot.core.words import plural
+
+if TYPE_CHECKING:
+    from bot.core.context import AppContext
+    from bot.features.policies.importer import Found, FuzzyDate, ImportedPolicy
+
+__all__ = ["import_summary", "policies_import", "select_policies"]
+
+SchoolOpt = Annotated[
+    str | None, typer.Option("--school", help="School id (default: the first in the file).")
+]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
+]
+
+REQUIRED = {
+    "title": "Title of the policy",
+    "next_review": "Next review date (e.g. 2026-09-30, or September 2026 for 'by the end of')",
+    "approving_body": "Who approves/ratifies it (e.g. FGB or Resources Committee)",
+}
+HOW_TEXT = {"text": "found in text", "derived": "worked out", "default": "assumed"}
+# What each field is called in the import report (the school's words, not field names).
+FIELD_WORDS = {
+    "title": "title",
+    "school": "school named",
+    "version": "version",
+    "written": "date written",
+    "last_reviewed": "last reviewed",
+    "ratified": "approved or ratified",
+    "next_review": "next review",
+    "approving_body": "approved by",
+    "review_cycle_months": "review cycle",
+    "dsl": "DSL",
+    "deputy_dsls": "deputy DSLs",
+    "named_governors": "named governors",
+    "official_channels": "official accounts",
+}
+
+
+def _interactive() -> bool:
+    """Whether we may ask questions (a person at a terminal)."""
+    return sys.stdin.isatty()
+
+
+@dataclass
+class _Outcome:
+    """One file's import: what was found, what was decided, what was stored."""
+
+    file: str
+    sha256: str | None = None
+    found: dict[str, Any] | None = None
+    missing: list[str] = field(default_factory=list)
+    supplied: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    linked_policy_gaps: list[str] = field(default_factory=list)
+    stored: bool = False
+    policy_key: str | None = None
+    version: str | None = None
+    next_review_stored: str | None = None
+    refused: str | None = None
+    error: str | None = None
+    already_stored: bool = False  # the same document was already the policy's version
+
+    def as_json(self) -> dict[str, Any]:
+        """The machine-readable form."""
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "found": self.found,
+            "missing": self.missing,
+            "supplied": self.supplied,
+            "notes": self.notes,
+            "linked_policy_gaps": self.linked_policy_gaps,
+            "stored": self.stored,
+            "policy_key": self.policy_key,
+            "version": self.version,
+            "next_review_stored": self.next_review_stored,
+            "refused": self.refused,
+            "error": self.error,
+            "already_stored": self.already_stored,
+        }
+
+
+def _parse_when(text: str) -> FuzzyDate | None:
+    """A typed date: ISO ``2026-09-30`` / ``2026-09``, or anything the importer reads."""
+    from bot.features.policies.importer import FuzzyDate, parse_date
+
+    text = text.strip()
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", text):
+        try:
+            year, month = int(match.group(1)), int(match.group(2))
+            return FuzzyDate(year, month, int(match.group(3)) if match.group(3) else None)
+        except ValueError:
+            return None
+    return parse_date(text)
+
+
+def _day(name: str, value: FuzzyDate | None, notes: list[str]) -> date | None:
+    """A stored date: month-only dates become that month's last day, and we say so."""
+    if value is None:
+        return None
+    if value.precision == "month":
+        day = value.last_day()
+        notes.append(
+            f"{name} {value.first_day():%B %Y} is stored as {day.isoformat()} "
+            "(the document gives only the month; the last day of that month is used)"
+        )
+        return day
+    return value.first_day()
+
+
+def _where(found: Found[Any]) -> str:
+    if found.how == "text" and found.line is not None:
+        snippet = f": {found.snippet}" if found.snippet else ""
+        note = f" ({found.note})" if found.note else ""
+        return f"line {found.line}{snippet}{note}"
+    return found.note or ""
+
+
+def _shown(name: str, value: object) -> str:
+    """A value as the school writes it: '1 September 2026', 'every 12 months'."""
+    if hasattr(value, "human"):
+        return str(value.human())
+    if name == "review_cycle_months" and isinstance(value, int):
+        return f"every {plural(value, 'month')}"
+    return str(value)
+
+
+def _print_found(
+    console: Any, imported: ImportedPolicy, path: Path, school_name: str | None = None
+) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from bot.features.policies.importer import MONTH_ONLY_RULE, FuzzyDate
+
+    table = Table(title=f"{path.name}: what the document says", title_justify="left")
+    for col in ("Field", "Value", "How", "Where / why"):
+        table.add_column(col, overflow="fold")
+    style = {"text": "green", "derived": "cyan", "default": "yellow"}
+    singles = (
+        "title",
+        "school",
+        "version",
+        "written",
+        "last_reviewed",
+        "ratified",
+        "next_review",
+        "approving_body",
+        "review_cycle_months",
+    )
+    for name in singles:
+        found = getattr(imported, name)
+        label = FIELD_WORDS[name]
+        if found is None:
+            table.add_row(label, "[red]not stated[/]", "", "")
+            continue
+        how = f"[{style[found.how]}]{HOW_TEXT[found.how]}[/]"
+        table.add_row(label, escape(_shown(name, found.value)), how, escape(_where(found)))
+    for name in ("dsl", "deputy_dsls", "named_governors", "official_channels"):
+        items = getattr(imported, name)
+        if not items:
+            continue
+        table.add_row(
+            FIELD_WORDS[name],
+            escape(", ".join(str(i.value) for i in items)),
+            "[green]found in text[/]",
+            "lines " + ", ".join(str(i.line) for i in items),
+        )
+    console.print(table)
+    dates = [getattr(imported, name) for name in ("written", "last_reviewed", "ratified")]
+    dates.append(imported.next_review)
+    if any(f is not None and isinstance(f.value, FuzzyDate) and f.value.day is None for f in dates):
+        console.print(f"[cyan]note[/] {escape(MONTH_ONLY_RULE)}", highlight=False)
+    if not_stated := imported.dates_not_stated():
+        console.print(
+            f"[cyan]note[/] Not stated in the document: {escape(', '.join(not_stated))} "
+            "— left empty, never guessed.",
+            highlight=False,
+        )
+    named = imported.school.value if imported.school else None
+    if named and school_name and not _same_school(named, school_name):
+        console.print(
+            f"[yellow]check[/] the document names {escape(named)}; this register is for "
+            f"{escape(school_name)}.",
+            highlight=False,
+        )
+    if imported.linked_policies:
+        names = ", ".join(dict.fromkeys(str(i.value) for i in imported.linked_policies))
+        console.print(f"Linked policies named: {escape(names)}", highlight=False)
+    for warning in imported.warnings:
+        console.print(f"[yellow]warning[/] {escape(warning)}", highlight=False)
+
+
+def _same_school(named: str, ours: str) -> bool:
+    """Whether a document's school is ours (case, punctuation and "CE"/"Church of England"
+    aside, and a shorter form of the same name)."""
+
+    def words(text: str) -> set[str]:
+        text = re.sub(r"\bchurch of england\b", "ce", text.lower())
+        return set(re.findall(r"[a-z0-9]+", text)) - {"the", "s"}
+
+    a, b = words(named), words(ours)
+    return a <= b or b <= a
+
+
+def _ask(field_name: str, outcome: _Outcome) -> str | None:
+    """Ask for one missing field (three tries); None when the person leaves it empty."""
+
+    for _ in range(3):
+        answer = str(typer.prompt(REQUIRED[field_name], default="", show_default=False)).strip()
+        if not answer:
+            return None
+        if field_name == "next_review" and _parse_when(answer) is None:
+            err.print("  not a date I can read; try 2026-09-30 or September 2026")
+            continue
+        outcome.supplied[field_name] = answer
+        return answer
+    return None
+
+
+def _import_one(
+    ctx: AppContext,
+    school_id: str,
+    path: Path,
+    *,
+    yes: bool,
+    as_json: bool,
+    interactive: bool,
+    today: date,
+) -> _Outcome:
+    """Import one document: read it, show what was found, ask for what is missing, store it."""
+    from rich.markup import escape
+
+    from bot.features.policies.importer import PolicyImportError, extract_policy
+
+    outcome = _Outcome(file=str(path))
+    try:
+        imported = extract_policy(path)
+        data = path.read_bytes()
+    except (PolicyImportError, OSError) as exc:
+        outcome.error = str(exc)
+        return outcome
+    outcome.sha256 = hashlib.sha256(data).hexdigest()
+    outcome.found = imported.to_json_dict()
+    if not as_json:
+        console.rule(f"[bold]{escape(path.name)}[/]")
+        _print_found(console, imported, path, ctx.config.school(school_id).name)
+
+    values = _required_values(imported, outcome)
+    _ask_missing(values, imported, outcome, interactive=interactive)
+    still = [name for name, value in values.items() if not value]
+    _note_gaps(ctx, school_id, path, imported, str(values["title"] or ""), outcome)
+
+    if still:
+        names = ", ".join(REQUIRED_PREFIX[n] for n in still)
+        outcome.refused = (
+            f"not stored: {names} not stated in the document"
+            + ("" if interactive else " and this is not an interactive terminal")
+            + " — run it at a terminal to type it in, or add it to the document"
+        )
+        return outcome
+    if _may_store(values, outcome, yes=yes, interactive=interactive):
+        _store(ctx, school_id, path, imported, values, data, outcome, today=today)
+    return outcome
+
+
+def _required_values(imported: ImportedPolicy, outcome: _Outcome) -> dict[str, Any]:
+    """The three values the register needs, as found (a derived next review is noted)."""
+    title = imported.title.value if imported.title else None
+    next_review = imported.next_review.value if imported.next_review else None
+    body = imported.approving_body.value if imported.approving_body else None
+    if next_review is not None and imported.next_review is not None:
+        how = imported.next_review
+        if how.how == "derived":
+            outcome.notes.append(f"next review {next_review.isoformat()} derived: {how.note}")
+    return {"title": title, "next_review": next_review, "approving_body": body}
+
+
+def _ask_missing(
+    values: dict[str, Any], imported: ImportedPolicy, outcome: _Outcome, *, interactive: bool
+) -> None:
+    """Ask a person at a terminal for the missing values; record what is still missing."""
+    missing = [name for name, value in values.items() if not value]
+    if missing and interactive:
+        console.print(
+            "Some things the register needs are not in the document. Type them in, or press "
+            "Enter to leave one out (the policy is then not stored)."
+        )
+        for name in missing:
+            answer = _ask(name, outcome)
+            if answer is not None:
+                values[name] = _parse_when(answer) if name == "next_review" else answer
+    outcome.missing = [
+        line
+        for line in imported.missing
+        if not any(line.lower().startswith(REQUIRED_PREFIX[name]) for name in outcome.supplied)
+    ]
+
+
+def _note_gaps(
+    ctx: AppContext,
+    school_id: str,
+    path: Path,
+    imported: ImportedPolicy,
+    own_title: str,
+    outcome: _Outcome,
+) -> None:
+    """Record the policies the document links to that the register (or it) does not hold."""
+    from bot.features.policies.rules import linked_policy_gaps
+
+    with ctx.store.session() as session:
+        held = session.scalars(select_policies(school_id)).all()
+        register_titles = [p.title for p in held] + [p.key.replace("-", " ") for p in held]
+    linked = [str(i.value) for i in imported.linked_policies]
+    gaps = linked_policy_gaps([*register_titles, own_title], [(own_title or path.name, linked)])
+    outcome.linked_policy_gaps = [g.title for g in gaps]
+
+
+def _may_store(values: dict[str, Any], outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
+    """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
+    if yes:
+        return True
+    if not interactive:
+        outcome.notes.append("nothing stored: rerun with --yes to store it")
+        return False
+    if not typer.confirm(f"Store '{values['title']}' in the register?", default=True):
+        outcome.notes.append("nothing stored (you said no)")
+        return False
+    return True
+
+
+def _store(
+    ctx: AppContext,
+    school_id: str,
+    path: Path,
+    imported: ImportedPolicy,
+    values: dict[str, Any],
+    data: bytes,
+    outcome: _Outcome,
+    *,
+    today: date,
+) -> None:
+    """Store the policy and its document, and record the outcome (or the error)."""
+    from bot.core.models import Policy
+    from bot.engine.config_sync import ensure_school
+    from bot.features.policies.rules import ReviewError
+    from bot.features.policies.store import ImportedFacts, store_imported
+
+    notes = outcome.notes
+    due = _day("next review", values["next_review"], notes)
+    assert due is not None
+    cycle = imported.review_cycle_months.value if imported.review_cycle_months else 12
+    linked = [str(i.value) for i in imported.linked_policies]
+    facts = ImportedFacts(
+        title=str(values["title"]),
+        next_review_due=due,
+        next_review_derived=(
+            "next_review" not in outcome.supplied
+            and imported.next_review is not None
+            and imported.next_review.how == "derived"
+        ),
+        approving_body=str(values["approving_body"]),
+        review_cycle_months=int(cycle),
+        last_reviewed=_day("last reviewed", _fuzzy(imported.last_reviewed), notes),
+        ratified_on=_day("ratified", _fuzzy(imported.ratified), notes),
+        version=str(imported.version.value) if imported.version else None,
+        linked_policies=tuple(dict.fromkeys(linked)),
+        lead_names=tuple(str(i.value) for i in imported.dsl),
+        governor_names=tuple(str(i.value) for i in imported.named_governors),
+    )
+    try:
+        with ctx.store.transaction() as session:
+            ensure_school(session, ctx.config.school(school_id))
+            stored = store_imported(
+                session,
+                school_id,
+                facts,
+                document_name=path.name,
+                data=data,
+                actor="cli:import",
+                today=today,
+            )
+            policy = session.scalar(select_policies(school_id).where(Policy.key == stored.key))
+            assert policy is not None
+            outcome.next_review_stored = (
+                policy.next_review_due.isoformat() if policy.next_review_due else None
+            )
+    except ReviewError as exc:
+        outcome.error = str(exc)
+        return
+    outcome.stored = True
+    outcome.policy_key = stored.key
+    outcome.version = stored.version or stored.existing_version
+    notes.extend(stored.notes)
+    if stored.version is None:
+        outcome.already_stored = True
+        notes.append(f"this document is already stored as version {stored.existing_version}")
+
+
+REQUIRED_PREFIX = {
+    "title": "title",
+    "next_review": "next review date",
+    "approving_body": "approving body",
+}
+
+
+def _fuzzy(found: Found[FuzzyDate] | None) -> FuzzyDate | None:
+    return found.value if found is not None else None
+
+
+def select_policies(school_id: str) -> Any:
+    """``select(Policy)`` for one school (a helper so the import reads straight)."""
+    from sqlalchemy import select
+
+    from bot.core.models import Policy
+
+    return select(Policy).where(Policy.school_id == school_id).order_by(Policy.title)
+
+
+def _print_outcome(console: Any, outcome: _Outcome) -> None:
+    from rich.markup import escape
+
+    if outcome.error:
+        console.print(f"[bold red]error:[/] {escape(outcome.error)}", highlight=False)
+        return
+    for line in outcome.missing:
+        console.print(f"[red]missing[/] {escape(line)}", highlight=False)
+    for line in outcome.notes:
+        console.print(f"[cyan]note[/] {escape(line)}", highlight=False)
+    if outcome.linked_policy_gaps:
+        console.print(
+            "[yellow]Linked policies not in the register[/]: "
+            + escape("; ".join(outcome.linked_policy_gaps)),
+            highlight=False,
+        )
+    if outcome.refused:
+        console.print(f"[bold red]{escape(outcome.refused)}[/]", highlight=False)
+    elif outcome.stored:
+        console.print(
+            f"[green]stored[/] as [bold]{outcome.policy_key}[/] version {outcome.version}; "
+            f"next review due {outcome.next_review_stored}; sha256 {outcome.sha256}",
+            highlight=False,
+        )
+
+
+def import_summary(outcomes: list[_Outcome]) -> str:
+    """One true sentence about what an import stored: '2 files read: 1 stored, 1 not stored.'"""
+    new = sum(1 for o in outcomes if o.stored and not o.already_stored)
+    same = sum(1 for o in outcomes if o.already_stored)
+    waiting = sum(1 for o in outcomes if not (o.stored or o.error or o.refused))
+    refused = sum(1 for o in outcomes if o.error or o.refused)
+    parts = []
+    if new:
+        parts.append(f"{new} stored")
+    if same:
+        parts.append(f"{same} already in the register, unchanged")
+    if refused or waiting:
+        parts.append(f"{refused + waiting} not stored")
+    text = f"{plural(len(outcomes), 'file')} read: {', '.join(parts) or 'nothing stored'}."
+    if waiting:
+        it = "it" if waiting == 1 else "them"
+        text += f" Rerun with --yes to store {it}."
+    return text
+
+
+def policies_import(
+    files: Annotated[
+        list[Path], typer.Argument(help="Policy documents: .docx, .pdf, .txt or .md.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output (never asks questions).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Store what was found.")] = False,
+    school: SchoolOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Read policy documents, show what was found and how, and store them in the register."""
+    from bot.features.policies.importer import MONTH_ONLY_RULE
+
+    ctx = context()
+    if not as_json:
+        where(ctx)
+    school_id = schools_of(ctx, school)[0].id
+    today = as_of_today(as_of)
+    interactive = not as_json and _interactive()
+    outcomes: list[_Outcome] = []
+    for path in files:
+        outcome = _import_one(
+            ctx,
+            school_id,
+            path,
+            yes=yes,
+            as_json=as_json,
+            interactive=interactive,
+            today=today,
+        )
+        outcomes.append(outcome)
+        if not as_json:
+            _print_outcome(console, outcome)
+    failed = [o for o in outcomes if o.error or o.refused]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "school": school_id,
+                    "files": [o.as_json() for o in outcomes],
+                    "stored": sum(1 for o in outcomes if o.stored),
+                    "already_stored": sum(1 for o in outcomes if o.already_stored),
+                    "not_stored": sum(1 for o in outcomes if not o.stored),
+                    "refused": sum(1 for o in outcomes if o.refused),
+                    "errors": sum(1 for o in outcomes if o.error),
+                    "month_only_rule": MONTH_ONLY_RULE,
+                    "summary": import_summary(outcomes),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        console.print(import_summary(outcomes), highlight=False)
+    if failed:
+        raise typer.Exit(1)
