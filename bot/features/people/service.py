@@ -200,10 +200,11 @@ def mark_back(
 def entry_rows(session: Session, school_id: str) -> list[EntryRow]:
     """Every register entry, by name, with whether the directory holds its address."""
     owners = address_owners(session, school_id)
-    open_by_person = dict(session.execute(
-        select(Duty.person_id, func.count()).where(
-            Duty.school_id == school_id, Duty.status == "open").group_by(Duty.person_id)
-    ).tuples().all())
+    open_by_person: dict[int, int] = {
+        pid: count for pid, count in session.execute(
+            select(Duty.person_id, func.count()).where(
+                Duty.school_id == school_id, Duty.status == "open").group_by(Duty.person_id))
+    }
     rows = []
     for e in session.scalars(select(ExtraPerson).where(ExtraPerson.school_id == school_id)
                              .order_by(ExtraPerson.display_name, ExtraPerson.id)):
