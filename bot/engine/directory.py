@@ -161,8 +161,12 @@ def _sort_listed(
     school: SchoolConfig,
     by_email: Mapping[str, _Known],
     by_external: Mapping[str, _Known],
+    source: str,
 ) -> _Sorted:
-    """New, changed and unchanged people (unchanged ones are recognised by column tuples)."""
+    """New, changed and unchanged people (unchanged ones are recognised by column tuples).
+
+    A record listing someone as not here says nothing about a person another source holds
+    (a suspended account of a volunteer now on the people register)."""
     result = _Sorted()
     for item in listed:
         roles = set(item.roles) | {
@@ -171,6 +175,8 @@ def _sort_listed(
         k = by_external.get(item.external_id) or by_email.get(item.email)
         if k is None:
             result.new.append((item, roles))
+            continue
+        if not item.active and k.source != source:
             continue
         result.listed[k.id] = item.active
         if k.signature == _signature(item, roles) and k.email == item.email:
@@ -386,7 +392,7 @@ def apply_listing(
     known = _known_people(session, school.id, source)
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
-    sorted_ = _sort_listed(listed, school, by_email, by_external)
+    sorted_ = _sort_listed(listed, school, by_email, by_external, source)
     held = _held(changes, known, sorted_, by_email, by_external)
     absent = _absent(changes, known, sorted_, by_email, by_external, source) - held
     rules = school.directory
