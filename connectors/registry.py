@@ -10,7 +10,7 @@ from connectors.base import Directory, FormSource, ListMirror, Mailer, Notifier
 if TYPE_CHECKING:
     from bot.core.settings import Settings
 
-__all__ = ["Connectors", "build_connectors"]
+__all__ = ["Connectors", "build_connectors", "extra_people_file"]
 
 
 @dataclass
@@ -23,10 +23,29 @@ class Connectors:
     notifier: Notifier | None
     mirror: ListMirror | None
     forms: FormSource | None
+    # people outside the directory, merged in by the sync in every mode (None: no file)
+    extra_people: Directory | None = None
 
 
 def build_connectors(settings: Settings) -> Connectors:
-    """Build the connectors named by ``settings.connector`` (``local``, ``m365`` or ``google``)."""
+    """Build the connectors named by ``settings.connector`` (``local``, ``m365`` or ``google``),
+    with the extra people file whatever the mode."""
+    connectors = _build_platform(settings)
+    connectors.extra_people = extra_people_file(settings)
+    return connectors
+
+
+def extra_people_file(settings: Settings) -> Directory | None:
+    """The extra people file as a directory of its own (its roles checked), or None."""
+    from bot.core.config import EXTRA_ROLES
+    from connectors.local.connector import FileDirectory
+
+    path = settings.extra_people_path
+    return FileDirectory(path, allowed_roles=frozenset(EXTRA_ROLES)) if path is not None else None
+
+
+def _build_platform(settings: Settings) -> Connectors:
+    """The platform's own connectors."""
     if settings.connector == "m365":
         try:
             from connectors.m365.connector import build as build_m365

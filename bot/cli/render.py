@@ -244,6 +244,8 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
         )
     for line in d.rejected[:10]:
         console.print(f"  [yellow]rejected[/] {line}", highlight=False)
+    for line in d.notes[:10]:
+        console.print(f"  note: {line}", highlight=False)
     if d.held:
         console.print(
             f"  {_people(d.held)} on rows that could not be read kept as they were "

@@ -23,6 +23,7 @@ from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.forms import find_control_character
 
 __all__ = [
+    "EXTRA_ROLES",
     "ROLES",
     "AccountConfig",
     "Audience",
@@ -44,6 +45,7 @@ ROLES = (
     "staff",
     "governor",
     "volunteer",
+    "supply",
     "clerk",
     "headteacher",
     "dsl",
@@ -58,6 +60,7 @@ Role = Literal[
     "staff",
     "governor",
     "volunteer",
+    "supply",
     "clerk",
     "headteacher",
     "dsl",
@@ -68,6 +71,9 @@ Role = Literal[
     "account_holder",
     "admin",
 ]
+# the roles someone outside the directory can be given (the people register, the extra people
+# file); headteacher, DSLs, clerk and the other named roles come from school.yaml by email
+EXTRA_ROLES = ("staff", "governor", "safeguarding_governor", "volunteer", "supply")
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Email = Annotated[
     str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", to_lower=True, max_length=320)

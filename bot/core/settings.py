@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
+    # people outside the directory (governors on personal addresses, volunteers, supply staff),
+    # in every mode; default: <home>/extra-people.csv when that file exists
+    extra_people_file: Path | None = None
     local: LocalSettings = LocalSettings()
     m365: M365Settings = M365Settings()
     google: GoogleSettings = GoogleSettings()
@@ -174,6 +177,14 @@ class Settings(BaseSettings):
     def directory_file(self) -> Path:
         """The local directory CSV/YAML."""
         return self.local.directory_file or self.home / "directory.csv"
+
+    @property
+    def extra_people_path(self) -> Path | None:
+        """The extra people CSV/YAML: the one set, else the home folder's if it exists."""
+        if self.extra_people_file is not None:
+            return self.extra_people_file
+        default = self.home / "extra-people.csv"
+        return default if default.exists() else None
 
     def signing_key(self) -> str:
         """The key for signed links, sessions and CSRF; generated once and kept beside the

@@ -24,6 +24,7 @@ ROLE_NAMES: dict[str, str] = {
     "staff": "staff",
     "governor": "governor",
     "volunteer": "volunteer",
+    "supply": "supply staff",
     "clerk": "clerk to the governors",
     "headteacher": "headteacher",
     "dsl": "DSL",

@@ -23,9 +23,10 @@ from bot.engine.config_sync import ensure_school
 from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
 from connectors.base import Directory, DirectoryChanges, DirectoryPerson
 
-__all__ = ["CURSOR_KEY", "DirectoryReport", "sync_directory"]
+__all__ = ["CURSOR_KEY", "DIRECTORY", "DirectoryReport", "apply_listing", "sync_directory"]
 
 CURSOR_KEY = "directory.cursor"
+DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
 
 @dataclass
@@ -44,6 +45,18 @@ class DirectoryReport:
     complete: bool = True
     error: str | None = None  # the directory could not be read this time (nothing changed)
     stopped: RemovalStop | None = None  # too many would go missing: nothing changed, ask
+    notes: list[str] = field(default_factory=list)  # rows used differently, and why
+
+    def absorb(self, other: DirectoryReport) -> None:
+        """Add another source's counts, rejected rows and notes (people outside the directory
+        are part of the same sync)."""
+        for name in ("added", "updated", "missing", "left", "returned", "reopened", "held",
+                     "unchanged"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.rejected += other.rejected
+        self.notes += other.notes
+        if other.error:
+            self.error = f"{self.error}; {other.error}" if self.error else other.error
 
 
 def _cursor_state(session: Session, school_id: str) -> ConnectorState | None:
@@ -81,11 +94,11 @@ class _Known:
     signature: tuple[object, ...]
 
 
-def _known_people(session: Session, school_id: str) -> list[_Known]:
+def _known_people(session: Session, school_id: str, source: str) -> list[_Known]:
     roles: dict[int, set[str]] = defaultdict(set)
     for pid, role in session.execute(
         select(PersonRole.person_id, PersonRole.role).where(
-            PersonRole.school_id == school_id, PersonRole.source == "directory")
+            PersonRole.school_id == school_id, PersonRole.source == source)
     ):
         roles[pid].add(role)
     groups: dict[int, set[str]] = defaultdict(set)
@@ -112,9 +125,11 @@ def _known_people(session: Session, school_id: str) -> list[_Known]:
     return known
 
 
-def _apply(person: Person, item: DirectoryPerson, roles: set[str]) -> None:
+def _apply(person: Person, item: DirectoryPerson, roles: set[str], source: str) -> None:
     """Copy a directory record onto a stored person (whether they are here is not copied:
-    ``bot.engine.leavers`` decides that)."""
+    ``bot.engine.leavers`` decides that); roles the previous source gave them go."""
+    if person.source != source:
+        person.replace_roles(person.source, set())
     person.external_id = item.external_id
     person.email = item.email
     person.display_name = item.display_name
@@ -123,9 +138,9 @@ def _apply(person: Person, item: DirectoryPerson, roles: set[str]) -> None:
     person.job_title = item.job_title
     person.start_date = item.start_date
     person.has_account = item.has_account
-    person.source = "directory"
+    person.source = source
     person.replace_groups(set(item.groups))
-    person.replace_roles("directory", roles)
+    person.replace_roles(source, roles)
 
 
 _Listed = tuple[DirectoryPerson, set[str]]  # a directory record and its roles
@@ -146,8 +161,12 @@ def _sort_listed(
     school: SchoolConfig,
     by_email: Mapping[str, _Known],
     by_external: Mapping[str, _Known],
+    source: str,
 ) -> _Sorted:
-    """New, changed and unchanged people (unchanged ones are recognised by column tuples)."""
+    """New, changed and unchanged people (unchanged ones are recognised by column tuples).
+
+    A record listing someone as not here says nothing about a person another source holds
+    (a suspended account of a volunteer now on the people register)."""
     result = _Sorted()
     for item in listed:
         roles = set(item.roles) | {
@@ -156,6 +175,8 @@ def _sort_listed(
         k = by_external.get(item.external_id) or by_email.get(item.email)
         if k is None:
             result.new.append((item, roles))
+            continue
+        if not item.active and k.source != source:
             continue
         result.listed[k.id] = item.active
         if k.signature == _signature(item, roles) and k.email == item.email:
@@ -200,12 +221,13 @@ def _absent(
     sorted_: _Sorted,
     by_email: Mapping[str, _Known],
     by_external: Mapping[str, _Known],
+    source: str,
 ) -> set[int]:
     """Stored people this read says are not here: listed as disabled, removed by a delta, or
     (on a complete read) not listed at all."""
     absent = {pid for pid, here in sorted_.listed.items() if not here}
     if changes.complete:
-        absent |= {k.id for k in known if k.source == "directory" and k.id not in sorted_.listed}
+        absent |= {k.id for k in known if k.source == source and k.id not in sorted_.listed}
     for ref in changes.removed:
         k = by_external.get(ref) or by_email.get(ref)
         if k is not None and k.id not in sorted_.listed:
@@ -224,9 +246,10 @@ class _Moves:
 
 def _moves(
     known: Sequence[_Known], sorted_: _Sorted, absent: set[int], held: set[int], grace: int,
-    today: date,
+    today: date, source: str,
 ) -> _Moves:
-    """Work out the state changes; people held by an unreadable row are left alone."""
+    """Work out the state changes; people held by an unreadable row are left alone, and only
+    this source's people can go missing or leave (another source speaks for the rest)."""
     moves = _Moves()
     for k in known:
         if k.id in held:
@@ -236,7 +259,7 @@ def _moves(
             if not k.active or k.missing_since is not None:
                 moves.returning.append(k.id)
             continue
-        if not k.active:
+        if not k.active or k.source != source:
             continue
         since = k.missing_since
         if since is None and k.id in absent:
@@ -249,7 +272,8 @@ def _moves(
 
 
 def _insert_people(
-    session: Session, school_id: str, new_items: Sequence[_Listed], ids: dict[str, int]
+    session: Session, school_id: str, new_items: Sequence[_Listed], ids: dict[str, int],
+    source: str,
 ) -> None:
     """Bulk-insert new people with their roles and groups; their ids go into ``ids``."""
     inserted = session.execute(
@@ -259,13 +283,13 @@ def _insert_people(
              "display_name": i.display_name, "given_name": i.given_name,
              "family_name": i.family_name, "job_title": i.job_title,
              "start_date": i.start_date, "active": i.active, "has_account": i.has_account,
-             "source": "directory", "created_at": utcnow(), "updated_at": utcnow()}
+             "source": source, "created_at": utcnow(), "updated_at": utcnow()}
             for i, _ in new_items
         ],
     ).all()
     ids.update({email: pid for pid, email in inserted})
     role_rows = [{"school_id": school_id, "person_id": ids[i.email], "role": r,
-                  "source": "directory"} for i, roles in new_items for r in sorted(roles)]
+                  "source": source} for i, roles in new_items for r in sorted(roles)]
     group_rows = [{"school_id": school_id, "person_id": ids[i.email], "name": g}
                   for i, _ in new_items for g in sorted(i.groups)]
     if role_rows:
@@ -275,7 +299,7 @@ def _insert_people(
 
 
 def _update_people(
-    session: Session, changed: Mapping[int, _Listed], ids: dict[str, int]
+    session: Session, changed: Mapping[int, _Listed], ids: dict[str, int], source: str
 ) -> None:
     """Load only the changed people and copy their records on."""
     changed_ids = list(changed)
@@ -283,7 +307,7 @@ def _update_people(
         chunk = changed_ids[chunk_start:chunk_start + 500]
         for person in session.scalars(select(Person).where(Person.id.in_(chunk))):
             item, roles = changed[person.id]
-            _apply(person, item, roles)
+            _apply(person, item, roles, source)
             ids[item.email] = person.id
 
 
@@ -338,31 +362,55 @@ def sync_directory(
     ensure_school(session, school)
     state = _cursor_state(session, school.id)
     changes = directory.fetch(state.value if state else None)
+    report = apply_listing(session, school, changes, today, default_school=default_school)
+    if report.stopped is None:
+        _save_cursor(session, school.id, state, changes.cursor)
+        session.flush()
+    return report
+
+
+def apply_listing(
+    session: Session,
+    school: SchoolConfig,
+    changes: DirectoryChanges,
+    today: date,
+    *,
+    source: str = DIRECTORY,
+    default_school: bool = True,
+    removal_check: bool = True,
+) -> DirectoryReport:
+    """Bring the people of one source (``Person.source``) in line with what it listed.
+
+    Only that source's people can become missing; anyone it lists is matched by id or email
+    among everyone stored and from then on belongs to it (the roles the previous source gave
+    them go). ``removal_check`` stops a sync that would make too many people missing.
+    """
     report = DirectoryReport(rejected=list(changes.rejected), complete=changes.complete)
     listed = [
         p for p in changes.people if p.school == school.id or (p.school is None and default_school)
     ]
-    known = _known_people(session, school.id)
+    known = _known_people(session, school.id, source)
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
-    sorted_ = _sort_listed(listed, school, by_email, by_external)
+    sorted_ = _sort_listed(listed, school, by_email, by_external, source)
     held = _held(changes, known, sorted_, by_email, by_external)
-    absent = _absent(changes, known, sorted_, by_email, by_external) - held
+    absent = _absent(changes, known, sorted_, by_email, by_external, source) - held
     rules = school.directory
-    moves = _moves(known, sorted_, absent, held, rules.leaver_grace_days, today)
-    active = sum(1 for k in known if k.active and k.source == "directory")
-    report.stopped = check_removals(
-        session, school.id, moves.missing, active, rules.max_removal_share, today
-    )
+    moves = _moves(known, sorted_, absent, held, rules.leaver_grace_days, today, source)
+    if removal_check:
+        active = sum(1 for k in known if k.active and k.source == source)
+        report.stopped = check_removals(
+            session, school.id, moves.missing, active, rules.max_removal_share, today
+        )
     if report.stopped is not None:
         session.flush()
         return report
     report.unchanged, report.held = sorted_.unchanged, len(held)
     ids = {k.email: k.id for k in known}
     if sorted_.new:
-        _insert_people(session, school.id, sorted_.new, ids)
+        _insert_people(session, school.id, sorted_.new, ids, source)
         report.added = len(sorted_.new)
-    _update_people(session, sorted_.changed, ids)
+    _update_people(session, sorted_.changed, ids, source)
     report.updated = len(sorted_.changed)
     session.flush()
     manager_updates = _manager_updates(listed, known, ids)
@@ -373,7 +421,6 @@ def sync_directory(
     make_leavers(session, school.id, moves.leaving, today)
     report.returned, report.left = len(moves.returning), len(moves.leaving)
     report.missing = len(set(moves.missing) - set(moves.leaving))  # grace 0: straight to left
-    _save_cursor(session, school.id, state, changes.cursor)
     session.flush()
     session.expire_all()
     return report

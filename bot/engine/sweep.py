@@ -48,6 +48,7 @@ from bot.engine.duties import (
     VersionFacts,
     plan_duties,
 )
+from bot.engine.extra_people import sync_extra_people
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.remind import ReminderPlanned, plan_reminders
 from bot.engine.reminders import is_reminder_day
@@ -308,6 +309,11 @@ def sweep_school(
             "nobody was changed (confirm with `compliance-bot directory confirm-removals`)",
             school.id, report.stopped.would_remove, report.stopped.active,
         )
+    # people outside the directory, in every mode, even when the directory was not read
+    report.absorb(sync_extra_people(
+        session, school, connectors.extra_people, today,
+        default_school=school is config.schools[0],
+    ))
     result = SchoolSweep(
         school_id=school.id,
         school_name=school.name,

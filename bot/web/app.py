@@ -19,6 +19,7 @@ from bot.core.settings import Settings
 from bot.features.accounts import web as accounts_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.decisions import web as decisions_web
+from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
@@ -51,6 +52,7 @@ ROUTERS = (
     decisions_web.router,
     tasks_web.router,
     visitors_web.router,
+    people_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 

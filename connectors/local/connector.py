@@ -134,7 +134,20 @@ def _control_character(row: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _row_to_person(row: Mapping[str, Any]) -> DirectoryPerson:
+def _check_roles(roles: frozenset[str], allowed: frozenset[str] | None) -> frozenset[str]:
+    """The row's roles, when every one is a known role; ValueError naming the field if not."""
+    unknown = sorted(roles - allowed) if allowed is not None else []
+    if unknown:
+        raise ValueError(
+            f"roles: {', '.join(repr(r) for r in unknown)} cannot be given in this file "
+            f"(use {', '.join(sorted(allowed or ()))})"
+        )
+    return roles
+
+
+def _row_to_person(
+    row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None
+) -> DirectoryPerson:
     """Validate one directory row; raise ValueError naming the field."""
     if row.get("_extra"):
         raise ValueError(
@@ -159,7 +172,7 @@ def _row_to_person(row: Mapping[str, Any]) -> DirectoryPerson:
         given_name=(str(row.get("given_name") or "").strip() or None),
         family_name=(str(row.get("family_name") or "").strip() or None),
         job_title=(str(row.get("job_title") or "").strip() or None),
-        roles=_split(_cell(row.get("roles"))),
+        roles=_check_roles(_split(_cell(row.get("roles"))), allowed_roles),
         groups=_split(_cell(row.get("groups"))),
         manager_email=manager,
         manager_external_id=manager,
@@ -188,10 +201,11 @@ class FileDirectory:
     Bad rows are reported in ``rejected`` with their line number and field, and who they seem to
     be in ``rejected_records`` (so the bot leaves that person as they were); good rows still
     count. An optional ``id`` column is the person's directory id: with it, a changed email is
-    the same person.
+    the same person. With ``allowed_roles``, a row naming any other role is rejected.
     """
 
     path: Path
+    allowed_roles: frozenset[str] | None = None
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Read the whole file (there is no delta for a file)."""
@@ -207,7 +221,7 @@ class FileDirectory:
         seen: dict[str, int] = {}
         for line, row in rows:
             try:
-                person = _row_to_person(row)
+                person = _row_to_person(row, self.allowed_roles)
             except ValueError as exc:
                 rejected.append(f"{self.path.name} line {line}: {exc}")
                 records.append(_row_identity(row))

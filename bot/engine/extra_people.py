@@ -1,0 +1,176 @@
+"""People outside the directory, merged in after it in every mode: the people register (the
+``/admin/people`` page) and the extra people file.
+
+Each is a source of its own, read whole every time, with the directory's rules: someone it no
+longer lists (or lists as left) is *missing* and keeps their duties until the grace period has
+passed. An address the directory lists is the directory's: its details and roles are used and
+the extra entry waits, noted, until the directory stops listing them. An address on both the
+register and the file is the register's (an admin typed it on the page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.config import SchoolConfig
+from bot.core.models import ExtraPerson, Person
+from bot.engine.config_sync import ensure_school
+from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
+from connectors.base import ConnectorError, Directory, DirectoryChanges, DirectoryPerson
+
+__all__ = [
+    "PEOPLE_FILE",
+    "REGISTER",
+    "Owner",
+    "address_owners",
+    "register_listing",
+    "sync_extra_people",
+    "sync_register",
+]
+
+REGISTER = "register"  # Person.source of people entered on the people register page
+PEOPLE_FILE = "people_file"  # Person.source of people listed in the extra people file
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who a stored address belongs to now."""
+
+    person_id: int
+    external_id: str | None
+    source: str
+    here: bool  # active and not missing
+
+
+def address_owners(session: Session, school_id: str) -> dict[str, Owner]:
+    """Every stored person of the school by email."""
+    return {
+        email: Owner(pid, ext, source, bool(active) and missing is None)
+        for pid, email, ext, source, active, missing in session.execute(
+            select(Person.id, Person.email, Person.external_id, Person.source, Person.active,
+                   Person.missing_since).where(Person.school_id == school_id)
+        )
+    }
+
+
+def register_listing(entries: Iterable[ExtraPerson]) -> list[DirectoryPerson]:
+    """The register's entries as directory records (an entry marked as left is not here)."""
+    return [
+        DirectoryPerson(
+            external_id=f"{REGISTER}:{e.id}",
+            email=e.email,
+            display_name=e.display_name,
+            active=e.left_on is None,
+            job_title=e.job_title,
+            roles=frozenset(e.roles),
+            manager_email=e.manager_email,
+            manager_external_id=e.manager_email,
+            start_date=e.start_date,
+            school=e.school_id,
+            has_account=False,
+        )
+        for e in entries
+    ]
+
+
+def _claimable(
+    listed: Sequence[DirectoryPerson], owners: dict[str, Owner], where: str, notes: list[str]
+) -> list[DirectoryPerson]:
+    """The records this source may apply: not an address the directory lists as here, and not
+    an address another stored person holds while the record already has its own person."""
+    by_external = {o.external_id: o for o in owners.values() if o.external_id}
+    kept = []
+    for item in listed:
+        owner = owners.get(item.email)
+        if owner is not None and owner.source == DIRECTORY and owner.here:
+            notes.append(
+                f"{where}: {item.email} is in the school's directory, so the directory's "
+                "details and roles are used while it lists them"
+            )
+            continue
+        own = by_external.get(item.external_id)
+        if owner is not None and own is not None and own.person_id != owner.person_id:
+            notes.append(
+                f"{where}: {item.email} already belongs to someone else in the bot, so "
+                f"{item.display_name} keeps their previous address for now"
+            )
+            continue
+        kept.append(item)
+    return kept
+
+
+def sync_register(
+    session: Session, school: SchoolConfig, today: date, *, default_school: bool = True
+) -> DirectoryReport:
+    """Apply the whole people register for one school (the page calls it after every change)."""
+    ensure_school(session, school)
+    entries = session.scalars(select(ExtraPerson).where(ExtraPerson.school_id == school.id))
+    report = DirectoryReport()
+    kept = _claimable(
+        register_listing(entries), address_owners(session, school.id), "people register",
+        report.notes,
+    )
+    report.absorb(apply_listing(
+        session, school, DirectoryChanges(people=kept, complete=True), today,
+        source=REGISTER, default_school=default_school, removal_check=False,
+    ))
+    return report
+
+
+def _file_changes(changes: DirectoryChanges) -> DirectoryChanges:
+    """The file's records under ids of their own (a file's ``id`` column is no platform id)."""
+    return replace(
+        changes,
+        complete=True,
+        people=[replace(p, external_id=f"{PEOPLE_FILE}:{p.external_id}") for p in changes.people],
+        rejected_records=[
+            replace(r, external_id=f"{PEOPLE_FILE}:{r.external_id}" if r.external_id else None)
+            for r in changes.rejected_records
+        ],
+    )
+
+
+def sync_extra_people(
+    session: Session,
+    school: SchoolConfig,
+    people_file: Directory | None,
+    today: date,
+    *,
+    default_school: bool = True,
+) -> DirectoryReport:
+    """The register, then the extra people file (when there is one), after the directory.
+
+    A file that cannot be read changes none of its people (the report's ``error`` says why).
+    """
+    report = sync_register(session, school, today, default_school=default_school)
+    if people_file is None:
+        return report
+    try:
+        changes = _file_changes(people_file.fetch(None))
+    except ConnectorError as exc:
+        report.error = f"the extra people file could not be read: {exc}"
+        return report
+    registered = set(
+        session.scalars(select(ExtraPerson.email).where(ExtraPerson.school_id == school.id))
+    )
+    notes: list[str] = []
+    for item in changes.people:
+        if item.email in registered:
+            notes.append(
+                f"extra people file: {item.email} is on the people register page, so the "
+                "page's entry is used"
+            )
+    listed = [p for p in changes.people if p.email not in registered]
+    kept = _claimable(listed, address_owners(session, school.id), "extra people file", notes)
+    file_report = apply_listing(
+        session, school, replace(changes, people=kept), today,
+        source=PEOPLE_FILE, default_school=default_school, removal_check=False,
+    )
+    file_report.notes = notes + file_report.notes
+    report.absorb(file_report)
+    return report

@@ -1,0 +1,72 @@
+"""What the people register accepts: a name, an address, at least one role and optional
+details, each problem named by its box. Pure: text in, an entry or problems out."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.core.config import EXTRA_ROLES
+from bot.core.words import role_name
+
+__all__ = ["ROLE_CHOICES", "EntryInput", "parse_entry"]
+
+# the register's roles as the page offers them, in the school's words
+ROLE_CHOICES: dict[str, str] = {role: role_name(role) for role in EXTRA_ROLES}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # the shape school.yaml accepts
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    """One person as typed on the register page, checked."""
+
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    job_title: str | None = None
+    start_date: date | None = None
+    manager_email: str | None = None
+
+
+def _date(text: str) -> date | None:
+    """A date typed as 2026-09-01 or 01/09/2026; None when it is neither."""
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(text, fmt).date()
+    return None
+
+
+def parse_entry(
+    form: Mapping[str, str], roles: Sequence[str]
+) -> tuple[EntryInput | None, dict[str, str]]:
+    """The entry, or the problems by box name (``name``, ``email``, ``roles``...)."""
+    errors: dict[str, str] = {}
+    name = re.sub(r"\s+", " ", form.get("name", "")).strip()
+    if not name:
+        errors["name"] = "Enter their full name"
+    elif len(name) > 200:
+        errors["name"] = "Their name must be 200 characters or fewer"
+    email = form.get("email", "").strip().lower()
+    if not _EMAIL.match(email) or len(email) > 320:
+        errors["email"] = "Enter their email address, like name@example.com"
+    chosen = tuple(r for r in ROLE_CHOICES if r in set(roles))
+    if not chosen or len(chosen) != len(set(roles)):
+        errors["roles"] = "Choose at least one of: " + ", ".join(ROLE_CHOICES.values())
+    title = form.get("job_title", "").strip() or None
+    if title and len(title) > 200:
+        errors["job_title"] = "Their role at the school must be 200 characters or fewer"
+    start_text = form.get("start_date", "").strip()
+    start = _date(start_text) if start_text else None
+    if start_text and start is None:
+        errors["start_date"] = "Enter the start date like 2026-09-01 or 01/09/2026"
+    manager = form.get("manager_email", "").strip().lower() or None
+    if manager and not _EMAIL.match(manager):
+        errors["manager_email"] = "Enter the email address of who they report to"
+    elif manager and manager == email:
+        errors["manager_email"] = "Someone cannot report to themselves"
+    if errors:
+        return None, errors
+    return EntryInput(name, email, chosen, title, start, manager), {}

@@ -1,0 +1,198 @@
+"""The people register page (``/admin/people``): the headteacher or an admin adds people
+outside the directory, changes them and marks them as left; every change applies at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.clock import local_today
+from bot.core.config import SchoolConfig
+from bot.core.models import ExtraPerson, Person, utcnow
+from bot.core.permissions import DIRECTORY_EDITORS
+from bot.core.words import plural, role_list
+from bot.features.people.rules import ROLE_CHOICES, parse_entry
+from bot.features.people.service import (
+    EntryRow,
+    RegisterError,
+    add_entry,
+    change_entry,
+    entry_rows,
+    file_people,
+    mark_back,
+    mark_left,
+)
+from bot.web.deps import check_csrf, ctx, render, require_roles
+from bot.web.guards import read_checked_form
+from connectors.base import ConnectorError
+
+__all__ = ["router"]
+
+router = APIRouter()
+EDITORS = DIRECTORY_EDITORS
+FIELDS = ("name", "email", "job_title", "start_date", "manager_email")
+
+
+def _school(request: Request, user: Person) -> SchoolConfig:
+    return ctx(request).config.school(user.school_id)
+
+
+def _saved_message(row: EntryRow) -> str:
+    """What the page says after a change, true as it is shown."""
+    if row.left_on is not None:
+        return f"Saved: {row.name} is marked as left; their open tasks are closed."
+    if row.in_directory:
+        return (
+            f"Saved. {row.email} is in the school's directory, so the directory's details and "
+            "roles are used while it lists them; this entry applies if it stops."
+        )
+    return (
+        f"Saved: {row.name} is in the bot now, as {role_list(row.roles)}, with "
+        f"{plural(row.open_duties, 'task')} to do."
+    )
+
+
+def _file_problems(request: Request, school: SchoolConfig) -> tuple[str | None, list[str]]:
+    """The extra people file's name and the rows it could not use (read now, nothing stored)."""
+    source = ctx(request).connectors.extra_people
+    if source is None:
+        return None, []
+    name = getattr(getattr(source, "path", None), "name", None) or "extra people file"
+    try:
+        changes = source.fetch(None)
+    except (ConnectorError, OSError) as exc:  # an unreadable file is shown, never a 500
+        return name, [str(exc)]
+    return name, list(changes.rejected)
+
+
+@router.get("/admin/people", include_in_schema=False)
+def people_page(request: Request, saved: int | None = None) -> Response:
+    """The register, the people the extra people file brought in, and what the file lacks."""
+    user = require_roles(request, EDITORS)
+    school = _school(request, user)
+    with ctx(request).store.session() as session:
+        rows = entry_rows(session, school.id)
+        from_file = file_people(session, school.id, school.directory.leaver_grace_days)
+        audit.record(session, actor=user.email, action="people.register.viewed",
+                     object_type="extra_person", school_id=school.id)
+        session.commit()
+    file_name, problems = _file_problems(request, school)
+    message = next((_saved_message(r) for r in rows if r.id == saved), None)
+    return render(request, "people.html", {
+        "school": school, "rows": rows, "from_file": from_file, "file_name": file_name,
+        "problems": problems, "message": message,
+    })
+
+
+def _form_page(
+    request: Request, school: SchoolConfig, values: dict[str, Any], errors: dict[str, str],
+    entry: ExtraPerson | None = None, status_code: int = 200,
+) -> Response:
+    return render(request, "people_form.html", {
+        "school": school, "v": values, "errors": errors, "entry": entry,
+        "role_choices": ROLE_CHOICES,
+    }, status_code=status_code)
+
+
+@router.get("/admin/people/new", include_in_schema=False)
+def new_person_form(request: Request) -> Response:
+    """An empty form."""
+    user = require_roles(request, EDITORS)
+    return _form_page(request, _school(request, user), {"roles": []}, {})
+
+
+async def _read(request: Request) -> tuple[dict[str, Any], list[str]]:
+    """The form's boxes and chosen roles (CSRF checked)."""
+    form = await read_checked_form(request, max_files=0, max_fields=20)
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    values = {k: str(form.get(k) or "")[:400] for k in FIELDS}
+    roles = [str(r) for r in form.getlist("roles")][:10]
+    return {**values, "roles": roles}, roles
+
+
+def _entry_or_404(session: Session, school_id: str, entry_id: int) -> ExtraPerson:
+    entry = session.get(ExtraPerson, entry_id)
+    if entry is None or entry.school_id != school_id:
+        raise HTTPException(404, "There is nobody with that entry on the people register.")
+    return entry
+
+
+@router.post("/admin/people/new", include_in_schema=False)
+async def new_person(request: Request) -> Response:
+    """Add them and apply it at once; problems are shown on the form (422), nothing stored."""
+    user = require_roles(request, EDITORS)
+    school = _school(request, user)
+    values, roles = await _read(request)
+    data, errors = parse_entry(values, roles)
+    if data is None:
+        return _form_page(request, school, values, errors, status_code=422)
+    try:
+        with ctx(request).store.transaction() as session:
+            applied = add_entry(session, school, data, user.email, local_today(utcnow()))
+    except RegisterError as exc:
+        return _form_page(request, school, values, {"email": str(exc)}, status_code=409)
+    return RedirectResponse(f"/admin/people?saved={applied.entry_id}", status_code=303)
+
+
+@router.get("/admin/people/{entry_id}", include_in_schema=False)
+def person_form(request: Request, entry_id: int) -> Response:
+    """The entry's form, with "left" (or "back") below it."""
+    user = require_roles(request, EDITORS)
+    school = _school(request, user)
+    with ctx(request).store.session() as session:
+        entry = _entry_or_404(session, school.id, entry_id)
+        values = {"name": entry.display_name, "email": entry.email,
+                  "job_title": entry.job_title or "", "manager_email": entry.manager_email or "",
+                  "start_date": entry.start_date.isoformat() if entry.start_date else "",
+                  "roles": list(entry.roles)}
+        return _form_page(request, school, values, {}, entry)
+
+
+@router.post("/admin/people/{entry_id}", include_in_schema=False)
+async def change_person(request: Request, entry_id: int) -> Response:
+    """Change the entry and apply it at once (422 with the problems, nothing stored)."""
+    user = require_roles(request, EDITORS)
+    school = _school(request, user)
+    values, roles = await _read(request)
+    data, errors = parse_entry(values, roles)
+    with ctx(request).store.session() as session:
+        entry = _entry_or_404(session, school.id, entry_id)
+    if data is None:
+        return _form_page(request, school, values, errors, entry, status_code=422)
+    try:
+        with ctx(request).store.transaction() as session:
+            change_entry(session, school, entry_id, data, user.email, local_today(utcnow()))
+    except RegisterError as exc:
+        return _form_page(request, school, values, {"email": str(exc)}, entry, status_code=409)
+    return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
+
+
+async def _state_change(request: Request, entry_id: int, left: bool) -> Response:
+    user = require_roles(request, EDITORS)
+    school = _school(request, user)
+    form = await read_checked_form(request, max_files=0, max_fields=2)
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    action = mark_left if left else mark_back
+    try:
+        with ctx(request).store.transaction() as session:
+            _entry_or_404(session, school.id, entry_id)
+            action(session, school, entry_id, user.email, local_today(utcnow()))
+    except RegisterError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
+
+
+@router.post("/admin/people/{entry_id}/left", include_in_schema=False)
+async def person_left(request: Request, entry_id: int) -> Response:
+    """They have left today: their open tasks close now."""
+    return await _state_change(request, entry_id, left=True)
+
+
+@router.post("/admin/people/{entry_id}/back", include_in_schema=False)
+async def person_back(request: Request, entry_id: int) -> Response:
+    """They were marked as left by mistake, or have come back."""
+    return await _state_change(request, entry_id, left=False)
