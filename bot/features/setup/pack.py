@@ -166,8 +166,10 @@ def _requirement(template: Template, policy: PolicyRef | None) -> dict[str, Any]
         "id": f"ack-{policy.id}"[:64],
         "kind": "acknowledge_policy",
         "policy": policy.id,
-        "audience": {"roles": ["staff"] if template.id == "ack-code-of-conduct"
-                     else ["staff", "volunteer"]},
+        # supply staff read the policies too; the code of conduct is for employed and supply
+        # staff, the others for volunteers as well
+        "audience": {"roles": ["staff", "supply"] if template.id == "ack-code-of-conduct"
+                     else ["staff", "supply", "volunteer"]},
         "due_days": 14,
     }
     if template.id == "ack-child-protection":
