@@ -22,6 +22,7 @@ from bot.features.decisions import web as decisions_web
 from bot.features.policies import web as policies_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
+from bot.features.setup import web as setup_web
 from bot.features.tasks import web as tasks_web
 from bot.features.training import web as training_web
 from bot.features.visitors import web as visitors_web
@@ -51,6 +52,7 @@ ROUTERS = (
     decisions_web.router,
     tasks_web.router,
     visitors_web.router,
+    setup_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 

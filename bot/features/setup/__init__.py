@@ -1,0 +1,1 @@
+"""First-run setup and the school settings pages (web): each change saved, audited, applied."""
