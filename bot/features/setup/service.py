@@ -13,12 +13,14 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import config_store
 from bot.core.config import OrgConfig, PolicyConfig
+from bot.core.models import SweepRun
 from bot.core.settings import Settings
-from bot.core.setup_state import config_source
+from bot.core.setup_state import config_source, is_sending
 from bot.core.uploads import AttachmentError, check_pdf
 from bot.engine.config_sync import SyncError
 from bot.engine.duties import plan_duties
@@ -36,10 +38,13 @@ from bot.features.setup.rules import SetupError, edit_school
 __all__ = [
     "FILE_MANAGED",
     "Applied",
+    "Preview",
     "UploadedPolicy",
     "apply_change",
     "editable",
+    "open_duties",
     "policy_from_upload",
+    "preview_of",
     "read_upload",
 ]
 
@@ -64,7 +69,7 @@ def editable(session: Session) -> bool:
     return config_source(session) == "web"
 
 
-def _open_duties(session: Session, org: OrgConfig, school_id: str, today: date) -> int:
+def open_duties(session: Session, org: OrgConfig, school_id: str, today: date) -> int:
     """Open (and close) duties for the changed settings now, as the sweep would; no message
     is queued here: reminders go out with the sweep, and not at all in preview."""
     school = org.school(school_id)
@@ -113,7 +118,7 @@ def apply_change(
         )
     except SyncError as exc:
         raise SetupError("document", f"{exc}.") from None
-    opened = _open_duties(session, new, school_id, today)
+    opened = open_duties(session, new, school_id, today)
     return Applied(warnings, opened)
 
 
@@ -243,3 +248,24 @@ def policy_from_upload(
         "the next review date: the document does not state one"
     ]
     return UploadedPolicy(base, entry, current is None, found + notes, needs)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The dashboard's preview banner: reminders the last check planned and held."""
+
+    planned: int | None  # None: no check has run since setup
+
+
+def preview_of(session: Session, school_id: str) -> Preview | None:
+    """None once sending has started; otherwise what the newest check planned and held."""
+    if is_sending(session):
+        return None
+    stats = session.scalar(
+        select(SweepRun.stats)
+        .where(SweepRun.school_id == school_id)
+        .order_by(SweepRun.id.desc())
+        .limit(1)
+    )
+    planned = (stats or {}).get("preview_reminders")
+    return Preview(int(planned) if isinstance(planned, int) else None)
