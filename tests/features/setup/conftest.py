@@ -65,9 +65,9 @@ def build_web_school(school: SchoolBuilder, database_url: str) -> AppContext:
 
 
 @pytest.fixture
-def site(school: SchoolBuilder, sqlite_url: str) -> Iterator[Site]:
-    """The web-kept school on SQLite, the clock at ``TODAY``, nobody signed in."""
-    ctx = build_web_school(school, sqlite_url)
+def site(school: SchoolBuilder, database_url: str) -> Iterator[Site]:
+    """The web-kept school (SQLite and PostgreSQL), the clock at ``TODAY``, nobody signed in."""
+    ctx = build_web_school(school, database_url)
     with time_machine.travel(at(TODAY), tick=True), TestClient(
         create_app(ctx.settings, ctx), base_url="http://testserver"
     ) as client:

@@ -137,3 +137,34 @@ def test_holders_unchanged_by_a_rejected_change(site: Site) -> None:
     with site.ctx.store.session() as session:
         holders = session.scalar(select(func.count()).select_from(AccountHolder))
     assert holders == 1
+
+
+def test_a_policy_upload_is_checked_and_a_bad_file_stores_nothing(site: Site) -> None:
+    site.sign_in("office@oak.example")
+    before = _versions(site)
+    scripted = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (x) >> "
+                b">> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+    refused = site.client.post(
+        "/admin/policies",
+        data={"csrf_token": site.csrf("/admin/policies")},
+        files=[("documents", ("good.md", b"# Anti-Bullying Policy\n\nNext review: 1 May 2027\n",
+                              "text/markdown")),
+               ("documents", ("macro.pdf", scripted, "application/pdf"))],
+    )
+    assert refused.status_code == 422 and "macro.pdf" in refused.text
+    assert _versions(site) == before  # neither file was stored
+    wrong = site.client.post("/admin/policies", data={"csrf_token": site.csrf("/admin/policies")},
+                             files=[("documents", ("notes.exe", b"MZ", "application/x"))])
+    assert wrong.status_code == 422 and "notes.exe" in wrong.text
+    good = site.client.post(
+        "/admin/policies", data={"csrf_token": site.csrf("/admin/policies")},
+        files=[("documents", ("anti-bullying.md",
+                              b"# Anti-Bullying Policy\n\nNext review: May 2027\n",
+                              "text/markdown"))])
+    assert good.status_code == 200
+    assert "Anti-Bullying Policy" in good.text and "month only" in good.text
+    with site.ctx.store.session() as session:
+        school = config_store.load_org(site.ctx.settings, session).school("oak")
+    policy = next(p for p in school.policies if p.title == "Anti-Bullying Policy")
+    assert str(policy.next_review) == "2027-05-31"
+    assert (site.ctx.settings.config_path.parent / policy.document).exists()
