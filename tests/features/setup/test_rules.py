@@ -41,9 +41,9 @@ def test_typed_days_are_uk_day_first(text: str, expected: date | None) -> None:
 
 def test_terms_typed_name_the_line_at_fault() -> None:
     assert parse_terms("Autumn 1, 2026-09-02, 2026-10-23\n\n")[0]["end"] == date(2026, 10, 23)
-    with pytest.raises(SetupError, match="line 2.*ends before it starts"):
+    with pytest.raises(SetupError, match=r"line 2.*ends before it starts"):
         parse_terms("Autumn 1, 2026-09-02, 2026-10-23\nAutumn 2, 2026-12-18, 2026-11-02")
-    with pytest.raises(SetupError, match="line 1.*name, its first day and its last day"):
+    with pytest.raises(SetupError, match=r"line 1.*name, its first day and its last day"):
         parse_terms("Autumn 2026-09-02")
 
 
@@ -75,7 +75,7 @@ def test_a_calendar_gives_terms_holidays_and_inset_days() -> None:
 
 
 def test_a_file_that_is_not_a_calendar_is_named() -> None:
-    with pytest.raises(SetupError, match="photo.ics: this is not an iCalendar"):
+    with pytest.raises(SetupError, match=r"photo\.ics: this is not an iCalendar"):
         read_ics("photo.ics", b"\x89PNG\r\n\x1a\n")
     with pytest.raises(SetupError, match="no term, holiday or INSET day"):
         read_ics("empty.ics", _ics(("Sports day", "20260701", "20260702")))
