@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.config import ConfigError, load_config
+from bot.core.config import ConfigError
+from bot.core.config_store import load_org
 from bot.core.context import AppContext
 from bot.core.delivery import AdminAlerts, trouble
 from bot.core.models import utcnow
@@ -50,7 +51,7 @@ def _context(home: str | None) -> AppContext:
 def sweep_job(home: str | None = None) -> None:
     """Run one cycle; delivery is left to the dispatch job."""
     ctx = _context(home)
-    config = load_config(ctx.settings.config_path)  # school.yaml is read afresh every cycle
+    config = load_org(ctx.settings, ctx.store)  # the settings are read afresh every cycle
     results, _ = run_sweep(ctx.store, ctx.settings, config, ctx.connectors, deliver=False)
     for r in results:
         if r.directory.error:
@@ -63,7 +64,7 @@ def dispatch_job(home: str | None = None) -> None:
     """Deliver due outbox rows; warn while any message waits for a person."""
     ctx = _context(home)
     try:  # read afresh, like the sweep: a new admin hears about the next refused message
-        alerts: AdminAlerts | None = AdminAlerts.of(load_config(ctx.settings.config_path).schools)
+        alerts: AdminAlerts | None = AdminAlerts.of(load_org(ctx.settings, ctx.store).schools)
     except ConfigError as exc:  # a broken school.yaml must not stop delivery
         log.warning("dispatch: configuration not read (%s); refusal alerts wait", exc)
         alerts = None

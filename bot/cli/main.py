@@ -19,6 +19,7 @@ from bot.cli.common import (
     friendly,
     where,
 )
+from bot.cli.config import config_app, start_sending
 from bot.cli.directory import directory_app
 from bot.cli.outbox import outbox_app
 from bot.features.dashboard.cli import digest, teams_app
@@ -49,6 +50,8 @@ app.add_typer(decisions_app, name="decisions")
 app.add_typer(visitors_app, name="visitors")
 app.add_typer(directory_app, name="directory")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(config_app, name="config")
+app.command("start-sending")(start_sending)
 
 
 # --------------------------------------------------------------------------- demo & run

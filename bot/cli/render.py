@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.features.dashboard.rules import Figures
 
 __all__ = [
+    "PREVIEW_LINE",
     "missing_lines",
     "print_lines",
     "print_status",
@@ -279,15 +280,24 @@ def _step_count(key: str, value: int) -> str:
     return plural(value, singular, many).capitalize()
 
 
+PREVIEW_LINE = (
+    "Preview: nothing is sent to staff or governors until an admin presses Start sending "
+    "(on the setup page, or `compliance-bot start-sending`)."
+)
+
+
 def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None:
     """The reminders queued (or that would be) for one school, and their stages."""
-    queued = [x for x in r.reminders if x.queued or dry_run]
+    planned = dry_run or r.preview
+    queued = [x for x in r.reminders if x.queued or planned]
+    if r.preview:
+        console.print(f"[bold yellow]{PREVIEW_LINE}[/]")
     if not queued:
         console.print("Reminders: none due today.")
         return
     table = Table(
         title=(
-            f"Reminders {'that would be ' if dry_run else ''}queued: "
+            f"Reminders {'that would be ' if planned else ''}queued: "
             f"{plural(len(queued), 'email')}"
         ),
         show_lines=False,
@@ -319,11 +329,14 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
     from bot.core.clock import local_today
     from bot.core.delivery import trouble
     from bot.core.models import utcnow
+    from bot.core.setup_state import is_sending
     from bot.features.dashboard.figures import compute_figures
 
     now = utcnow()
     day = today or local_today(now)
     with ctx.store.session() as session:
+        if not is_sending(session):
+            console.print(f"[bold yellow]{PREVIEW_LINE}[/]")
         for school in ctx.config.schools:
             f = compute_figures(session, school.id, day, now=now)
             console.rule(f"[bold]{school.name}[/] — {day:%A} {day.day} {day:%B %Y}")

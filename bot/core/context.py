@@ -8,7 +8,7 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
-from bot.core.config import OrgConfig, SchoolConfig, load_config
+from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.settings import Settings
 from bot.core.store import Store
 from connectors.registry import Connectors, build_connectors
@@ -24,8 +24,11 @@ class AppContext:
 
     @cached_property
     def config(self) -> OrgConfig:
-        """The validated school configuration (raises ConfigError)."""
-        return load_config(self.settings.config_path)
+        """The configuration in force: school.yaml, or the web pages' newest saved version when
+        the school keeps its settings there (raises ConfigError)."""
+        from bot.core.config_store import has_database, load_org
+
+        return load_org(self.settings, self.store if has_database(self.settings) else None)
 
     @cached_property
     def store(self) -> Store:

@@ -676,3 +676,10 @@ class RateLimitBucket(Base):
     key: Mapped[str] = mapped_column(String(64))
     hits: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# tables kept in their own module (this one is near its size limit); imported here so every
+# user of the metadata (the store, Alembic, the tests) sees them
+from bot.core.setup_models import ConfigVersion, SetupState  # noqa: E402
+
+__all__ += ["ConfigVersion", "SetupState"]

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox_pause import channel_states, is_paused, pause, resume
+from bot.core.setup_state import is_sending
 from bot.core.store import Store
 from connectors.base import (
     Attachment,
@@ -40,6 +41,7 @@ from connectors.base import (
 )
 
 __all__ = [
+    "NEVER_HELD",
     "DispatchStats",
     "EmailDraft",
     "FailureAlerts",
@@ -47,10 +49,25 @@ __all__ = [
     "enqueue_card",
     "enqueue_email",
     "enqueue_emails",
+    "held_in_preview",
     "recover_stale",
 ]
 
 log = logging.getLogger(__name__)
+
+# What still goes while a newly set-up school is in preview: answers to something a person just
+# did or is waiting for (a concern's alerts, receipts and deadlines, sign-in links, a receipt for
+# their signature, a delivery failure). Everything else (reminders, chasing, digests, review
+# alerts) waits until an admin presses "Start sending".
+NEVER_HELD = frozenset({"link_renewal", "delivery_alert", "aup_receipt"})
+
+
+def held_in_preview(session: Session, purpose: str) -> bool:
+    """True when this purpose must not be queued yet because the school is in preview."""
+    if purpose in NEVER_HELD or purpose.startswith("report_"):
+        return False
+    return not is_sending(session)
+
 
 MAX_ATTEMPTS = 8
 STALE_AFTER = timedelta(minutes=15)
@@ -80,8 +97,9 @@ def _exists(session: Session, key: str) -> bool:
 
 
 def _insert(session: Session, row: OutboxMessage) -> bool:
-    """Insert unless the key exists; a race with another writer also ends in 'already there'."""
-    if _exists(session, row.idempotency_key):
+    """Insert unless the key exists (a race with another writer also ends in 'already there')
+    or the school is in preview and this kind of message waits for "Start sending"."""
+    if held_in_preview(session, row.purpose) or _exists(session, row.idempotency_key):
         return False
     try:
         with session.begin_nested():
@@ -122,8 +140,10 @@ def enqueue_emails(
     """Add many emails at once (keys already present are skipped); returns the keys added.
 
     One query finds existing keys and one bulk INSERT writes the rest: a 10,000-person
-    reminder run must not cost 10,000 round trips.
+    reminder run must not cost 10,000 round trips. In preview nothing held is added.
     """
+    if held_in_preview(session, purpose):
+        return set()
     keys = [key for key, _ in items]
     existing: set[str] = set()
     for start in range(0, len(keys), 900):

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import csv
 import random
-import textwrap
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.core.calendar import bank_holiday_name, is_working_day, next_working_day
-from bot.core.config import SchoolYamlLoader
+from bot.core.config_yaml import commented_yaml
 
 __all__ = [
     "DOMAIN",
@@ -592,63 +589,6 @@ def school_config(
     }
 
 
-_COMMENTS = {
-    "organisation": "The trust (or the single school's own organisation).",
-    "schools": "One entry per school. Every email address must be in the staff directory.",
-    "country": "Whose bank holidays close the school: england-and-wales, scotland or "
-    "northern-ireland.",
-    "headteacher": "The headteacher: sees the dashboard and the weekly digest (never a report "
-    "about themselves).",
-    "dsl": "The Designated Safeguarding Lead and deputies: they receive and track reports.",
-    "dpo": "Data Protection Officer: told when a data breach may need reporting to the ICO.",
-    "chair_of_governors": "Chair of governors and clerk: policy reviews are sent to them.",
-    "admins": "The people who run this bot day to day (e.g. the school business manager).",
-    "role_groups": "Directory groups that give everyone in them a role.",
-    "terms": "Term dates: reminders are only sent on school days inside these terms.",
-    "holidays": "Extra days the school is closed (bank holidays are already known).",
-    "inset_days": "INSET days: no reminders on these.",
-    "sending_window": "Emails go between these local times on school days (write 08:00, 16:30).",
-    "cadences": "How people are chased: days before the due date, every so many days once "
-    "overdue, at most max_reminders, and who is copied in after how many overdue reminders.",
-    "policies": "The school's policies: the file, its version, who owns it and when governors "
-    "next review it.",
-    "requirements": "Who owes what: acknowledge a policy, complete training, sign an AUP, or "
-    "a recurring check.",
-    "official_accounts": "Official accounts (school Facebook page, Tapestry, the school phone): "
-    "who holds each and which acceptable use policy they sign.",
-    "reports": "The report-a-concern form.",
-    "directory": "How far a staff-list change is trusted before anyone's duties are closed.",
-}
-
-
-class _Dumper(yaml.SafeDumper):
-    """Plain YAML a person can read: no &id001 anchors, times written 08:00 without quotes."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        """Repeat a value rather than point at it."""
-        return True
-
-
-_Dumper.yaml_implicit_resolvers = SchoolYamlLoader.yaml_implicit_resolvers
-_SCALARS = (str, int, float, date)
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    """A short list of plain values on one line: ``[14, 3]``."""
-    flow = all(isinstance(x, _SCALARS) for x in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-def _represent_dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
-    """A small mapping of plain values on one line (a term, an escalation), others as blocks."""
-    flow = len(data) <= 3 and all(isinstance(x, _SCALARS) for x in data.values())
-    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
-
-
-_Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(dict, _represent_dict)
-
-
 def write_config(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as a commented, hand-readable ``school.yaml``."""
     header = (
@@ -657,13 +597,4 @@ def write_config(path: Path, data: dict[str, Any]) -> None:
         "# then `uv run compliance-bot sweep`. Every key is described in README.md > "
         "Configuration.\n"
     )
-    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=96)
-    lines: list[str] = []
-    for line in text.splitlines():
-        key = line.strip().removeprefix("- ").split(":", 1)[0]
-        indent = len(line) - len(line.lstrip())
-        if indent <= 2 and key in _COMMENTS and ":" in line:
-            wrapped = textwrap.wrap(_COMMENTS[key], 92 - indent)
-            lines += ["", *(f"{' ' * indent}# {part}" for part in wrapped)]
-        lines.append(line)
-    path.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(commented_yaml(data, header), encoding="utf-8")

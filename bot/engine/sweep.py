@@ -34,6 +34,7 @@ from bot.core.models import (
 )
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.settings import Settings
+from bot.core.setup_state import is_sending
 from bot.core.store import Store
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
@@ -50,7 +51,7 @@ from bot.engine.duties import (
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.remind import ReminderPlanned, plan_reminders
 from bot.engine.reminders import is_reminder_day
-from bot.engine.steps import STEPS, Step
+from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
 
@@ -77,6 +78,8 @@ class SchoolSweep:
     handovers: list[str] = field(default_factory=list)
     missing: list[MissingPerson] = field(default_factory=list)
     extra: dict[str, int] = field(default_factory=dict)
+    # the school is in preview: reminders and alerts were planned, not queued
+    preview: bool = False
 
 
 # --------------------------------------------------------------------------- facts
@@ -312,6 +315,7 @@ def sweep_school(
         school_day=is_reminder_day(school, today),
         directory=report,
     )
+    result.preview = not is_sending(session)
     result.warnings = sync_config(session, config, school, today)
     result.handovers = _flag_handovers(session, school.id, today)
     result.missing = missing_people(session, school.id, school.directory.leaver_grace_days)
@@ -331,11 +335,13 @@ def sweep_school(
     )
     result.opened = sum(1 for d in plan.to_open if d.status == "open")
     result.closed = apply_plan(session, school.id, plan, today)
+    sending = write and not result.preview  # in preview: plan who would be asked, queue nothing
     if result.school_day:
-        result.reminders = plan_reminders(session, settings, school, today, now, write=write)
-    run = StepContext(session, settings, config, school, connectors, today, now, write)
+        result.reminders = plan_reminders(session, settings, school, today, now, write=sending)
+    run = StepContext(session, settings, config, school, connectors, today, now, sending)
+    full = StepContext(session, settings, config, school, connectors, today, now, write)
     for step in extra_steps:
-        for k, v in step(run).items():
+        for k, v in step(full if step in RUN_IN_PREVIEW else run).items():
             result.extra[k] = result.extra.get(k, 0) + v
     open_rows = (
         session.execute(
@@ -387,6 +393,7 @@ def run_sweep(
                     "opened": result.opened,
                     "closed": result.closed,
                     "reminders": sum(1 for r in result.reminders if r.queued),
+                    **({"preview_reminders": len(result.reminders)} if result.preview else {}),
                     "overdue": result.overdue,
                     **result.extra,
                 }

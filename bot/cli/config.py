@@ -1,0 +1,157 @@
+"""``compliance-bot config`` (export, import, where the settings live) and ``start-sending``."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import console, context, err, friendly, where
+
+__all__ = ["config_app", "start_sending"]
+
+config_app = typer.Typer(
+    help="Export or import the school's settings, and choose where they are kept.",
+    no_args_is_help=True,
+)
+
+Actor = Annotated[
+    str | None, typer.Option("--as", help="Your email (recorded in the audit log).")
+]
+
+
+def _by(actor: str | None) -> str:
+    """Who is acting, for the audit log: the email given, or the computer account."""
+    if actor:
+        return actor
+    try:
+        return f"command line ({getpass.getuser()})"
+    except (OSError, KeyError):  # no login name in a bare container
+        return "command line"
+
+
+@config_app.command("export")
+@friendly
+def export(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file (default: the screen).")
+    ] = None,
+) -> None:
+    """Write the settings in force as a commented school.yaml."""
+    from bot.core.config_store import to_yaml
+
+    app = context()
+    text = to_yaml(app.config)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists() and out.resolve() == app.settings.config_path.resolve():
+        err.print(
+            f"[bold red]error:[/] {out} is the school's own settings file; export to another file."
+        )
+        raise typer.Exit(2)
+    out.write_text(text, encoding="utf-8")
+    console.print(f"[green]settings written to {out}[/]")
+
+
+@config_app.command("import")
+@friendly
+def import_(
+    file: Annotated[Path, typer.Argument(help="A school.yaml to check and load.")],
+    actor: Actor = None,
+) -> None:
+    """Check a school.yaml and, when it is valid, make it the settings in force at once."""
+    from bot.core.clock import local_today
+    from bot.core.config import load_config
+    from bot.core.config_store import apply
+    from bot.core.models import utcnow
+    from bot.core.setup_state import config_source
+
+    app = context()
+    where(app)
+    org = load_config(file)  # every problem, with its line, before anything is stored
+    now = utcnow()
+    with app.store.transaction() as session:
+        if config_source(session) != "web":
+            err.print(
+                f"[bold red]error:[/] settings are kept in {app.settings.config_path} here: "
+                "edit that file instead, or run `compliance-bot config source web` first."
+            )
+            raise typer.Exit(2)
+        warnings = apply(
+            session, org, by=_by(actor), now=now, today=local_today(now),
+            note=f"imported from {file.name}", export_to=app.settings.config_path,
+        )
+    console.print(f"[green]{file}: valid; these settings are now in force.[/]")
+    for line in warnings:
+        err.print(f"[yellow]warning:[/] {line}", highlight=False)
+
+
+@config_app.command("source")
+@friendly
+def source(
+    kept_in: Annotated[
+        str | None,
+        typer.Argument(
+            help="'web' (the admin pages change the settings) or 'file' (school.yaml does)."
+        ),
+    ] = None,
+    actor: Actor = None,
+) -> None:
+    """Show or change where the school's settings are kept."""
+    from bot.core.clock import local_today
+    from bot.core.config_store import apply, to_yaml
+    from bot.core.models import utcnow
+    from bot.core.setup_state import SOURCES, config_source, set_source
+
+    app = context()
+    where(app)
+    path = app.settings.config_path
+    if kept_in is not None and kept_in not in SOURCES:
+        err.print(f"[bold red]error:[/] say 'web' or 'file' (got {kept_in!r}).")
+        raise typer.Exit(2)
+    org = app.config  # the settings in force now: nothing is lost by the move
+    now = utcnow()
+    with app.store.transaction() as session:
+        before = config_source(session)
+        if kept_in is not None and kept_in != before:
+            set_source(session, kept_in, by=_by(actor), now=now)
+            if kept_in == "web":
+                apply(session, org, by=_by(actor), now=now, today=local_today(now),
+                      note=f"settings moved from {path.name} to the web pages",
+                      export_to=path)
+            else:
+                path.write_text(to_yaml(org), encoding="utf-8")
+        after = config_source(session)
+    if after == "web":
+        console.print(
+            f"Settings are kept in the web pages; {path} is an export of them "
+            "(`compliance-bot config import` loads an edited copy).",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"Settings are kept in {path}; the web pages show them and say where to change them.",
+            highlight=False,
+        )
+
+
+@friendly
+def start_sending(actor: Actor = None) -> None:
+    """End the preview: from now on reminders, alerts and digests are sent."""
+    from bot.core.models import utcnow
+    from bot.core.setup_state import start_sending as begin
+
+    app = context()
+    where(app)
+    with app.store.transaction() as session:
+        started = begin(session, by=_by(actor), now=utcnow())
+    if started:
+        console.print(
+            "[green]Sending has started.[/] The next sweep queues the reminders planned; "
+            "run `compliance-bot sweep` to send them now."
+        )
+    else:
+        console.print("Sending had already started; nothing changed.")

@@ -1,0 +1,117 @@
+"""Where the school's settings live (school.yaml or the web pages) and whether sending has begun.
+
+A school set up through ``compliance-bot init`` or the web setup starts in *preview*: the sweep
+opens duties and plans every reminder, but the emails that chase people wait until an admin
+presses "Start sending". Installs made before setup existed (and the demo) have no row and send
+as they always have. Messages a person is waiting for (a concern's alerts and receipts, sign-in
+links, delivery trouble alerts) are never held: see ``HELD_IN_PREVIEW`` in ``bot.core.outbox``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.setup_models import SetupState
+
+__all__ = [
+    "SOURCES",
+    "Source",
+    "begin_setup",
+    "config_source",
+    "current",
+    "is_sending",
+    "set_source",
+    "start_sending",
+]
+
+Source = Literal["file", "web"]
+SOURCES: tuple[Source, ...] = ("file", "web")
+_CACHE = "setup_state.sending"
+
+
+def current(session: Session) -> SetupState | None:
+    """The setup row, or None for an install that predates setup."""
+    return session.scalar(select(SetupState).order_by(SetupState.id).limit(1))
+
+
+def config_source(session: Session) -> Source:
+    """Where the settings live: "web" (the admin pages) or "file" (school.yaml)."""
+    row = current(session)
+    return cast(Source, row.config_source) if row is not None else "file"
+
+
+def is_sending(session: Session) -> bool:
+    """False while the school is in preview; remembered for the rest of the session's work."""
+    cached = session.info.get(_CACHE)
+    if cached is None:
+        row = current(session)
+        cached = row is None or row.sending_started_at is not None
+        session.info[_CACHE] = cached
+    return bool(cached)
+
+
+def _check(source: str) -> Source:
+    if source not in SOURCES:
+        raise ValueError(f"settings are kept in 'file' (school.yaml) or 'web', not {source!r}")
+    return source
+
+
+def begin_setup(session: Session, *, source: str, by: str, now: datetime) -> SetupState:
+    """Record setup: preview begins (nothing chases anyone until sending starts)."""
+    row = current(session)
+    if row is None:
+        row = SetupState(config_source=_check(source), begun_at=now, begun_by=by)
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            actor=by,
+            action="setup.begun",
+            object_type="setup",
+            object_id=row.id,
+            details={"settings_kept_in": row.config_source},
+        )
+    session.info.pop(_CACHE, None)
+    return row
+
+
+def start_sending(session: Session, *, by: str, now: datetime) -> bool:
+    """End preview; True when this call started it (pressing twice changes nothing)."""
+    row = current(session)
+    if row is None:
+        row = begin_setup(session, source="file", by=by, now=now)
+    session.info.pop(_CACHE, None)
+    if row.sending_started_at is not None:
+        return False
+    row.sending_started_at = now
+    row.sending_started_by = by
+    audit.record(
+        session, actor=by, action="sending.started", object_type="setup", object_id=row.id
+    )
+    return True
+
+
+def set_source(session: Session, source: str, *, by: str, now: datetime) -> None:
+    """Move the settings' home between school.yaml and the web pages (audited). An install
+    that predates setup is already sending, and stays so."""
+    row = current(session)
+    if row is None:
+        row = SetupState(config_source="file", begun_at=now, begun_by=by,
+                         sending_started_at=now, sending_started_by=by)
+        session.add(row)
+        session.flush()
+    old, row.config_source = row.config_source, _check(source)
+    if old != row.config_source:
+        audit.record(
+            session,
+            actor=by,
+            action="setup.source_changed",
+            object_type="setup",
+            object_id=row.id,
+            details={"from": old, "to": row.config_source},
+        )

@@ -1,0 +1,192 @@
+"""Preview until "Start sending", and the settings kept in the web pages as saved versions."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from bot.core.config import load_config
+from bot.core.config_store import (
+    apply,
+    document,
+    latest,
+    load_org,
+    save,
+    to_yaml,
+    updated,
+)
+from bot.core.models import AuditEvent, Duty, OutboxMessage
+from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.setup_state import begin_setup, config_source, is_sending, start_sending
+from bot.demo.school import demo_people, school_config, write_config
+from bot.engine.sweep import run_sweep
+from tests.support.helpers import SchoolBuilder, at
+
+MONDAY = date(2026, 11, 23)
+
+
+def _school(school: SchoolBuilder) -> None:
+    school.policy("online-safety", "2026.1", published=str(MONDAY))
+    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
+                       audience={"roles": ["staff"]}, due_days=14)
+
+
+def _purposes(ctx) -> list[str]:  # type: ignore[no-untyped-def]
+    with ctx.store.session() as session:
+        return sorted(session.scalars(select(OutboxMessage.purpose)))
+
+
+def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_starts(
+    school: SchoolBuilder, database_url: str
+) -> None:
+    _school(school)
+    ctx = school.context(database_url)
+    with ctx.store.transaction() as session:
+        begin_setup(session, source="file", by="office@oak.example", now=at(MONDAY, 8))
+    results, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                               as_of=MONDAY, now=at(MONDAY))
+    [result] = results
+    assert result.preview and result.opened == 4  # duties are opened: that is the plan
+    assert len(result.reminders) == 4 and not any(r.queued for r in result.reminders)
+    assert stats is not None and stats.sent == 0
+    assert _purposes(ctx) == []  # no reminder, no Monday digest
+    with ctx.store.session() as session:
+        # nothing recorded as reminded: the first real sweep sends the first reminder
+        assert session.scalar(select(func.count()).where(Duty.reminders_sent > 0)) == 0
+    # a message someone waits for still goes (a sign-in link), a reminder does not
+    with ctx.store.transaction() as session:
+        draft = EmailDraft(to=("amy@oak.example",), subject="s", text="t", html="h")
+        assert enqueue_email(session, school_id="oak", key="l1", purpose="link_renewal",
+                             draft=draft)
+        assert not enqueue_email(session, school_id="oak", key="r1", purpose="reminder",
+                                 draft=draft)
+    with ctx.store.transaction() as session:
+        assert start_sending(session, by="office@oak.example", now=at(MONDAY, 9))
+        assert not start_sending(session, by="office@oak.example", now=at(MONDAY, 9))
+        assert is_sending(session)
+    results, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                               as_of=MONDAY, now=at(MONDAY, 10))
+    assert not results[0].preview and sum(r.queued for r in results[0].reminders) == 4
+    assert _purposes(ctx).count("reminder") == 4 and "digest" in _purposes(ctx)
+    with ctx.store.session() as session:
+        actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"setup.begun", "sending.started"} <= actions
+    ctx.store.dispose()
+
+
+def test_an_install_without_setup_sends_as_before(school: SchoolBuilder, sqlite_url: str) -> None:
+    _school(school)
+    ctx = school.context(sqlite_url)
+    results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                           as_of=MONDAY, now=at(MONDAY), deliver=False)
+    assert not results[0].preview and _purposes(ctx).count("reminder") == 4
+    ctx.store.dispose()
+
+
+def test_the_yaml_export_reads_back_as_the_same_settings(tmp_path: Path) -> None:
+    people = demo_people(random.Random(2026), date(2026, 11, 20))
+    demo = tmp_path / "demo.yaml"
+    write_config(demo, school_config(people, date(2026, 11, 20), "2026.2"))
+    org = load_config(demo)
+    text = to_yaml(org)
+    assert "&id" not in text and "*id" not in text
+    assert sum(line.strip().startswith("#") for line in text.splitlines()) >= 15
+    assert "start: 08:00" in text or "08:00" in text  # times as a person writes them
+    copy = tmp_path / "school.yaml"
+    copy.write_text(text, encoding="utf-8")
+    assert document(load_config(copy)) == document(org)
+
+
+def test_web_kept_settings_are_saved_versions_applied_at_once(
+    school: SchoolBuilder, database_url: str
+) -> None:
+    _school(school)
+    ctx = school.context(database_url)
+    org = ctx.config
+    run_sweep(ctx.store, ctx.settings, org, ctx.connectors, as_of=MONDAY, now=at(MONDAY),
+              deliver=False)  # the directory is read: the named people are known
+    with ctx.store.transaction() as session:
+        assert config_source(session) == "file"
+        begin_setup(session, source="web", by="office@oak.example", now=at(MONDAY, 8))
+        first = save(session, org, by="office@oak.example", now=at(MONDAY, 8), note="setup")
+        assert save(session, org, by="office@oak.example", now=at(MONDAY, 8),
+                    note="same again") == first  # nothing changed: no new version
+    changed = updated(org, "oak", name="Oak Community School")
+    assert org.schools[0].name == "Oak Test School"
+    with pytest.raises(ValueError, match="headteacher"):
+        updated(org, "oak", headteacher="not an address")
+    with ctx.store.transaction() as session:
+        warnings = apply(session, changed, by="office@oak.example", now=at(MONDAY, 9),
+                         today=MONDAY, note="renamed", export_to=ctx.settings.config_path)
+        assert warnings == []
+        assert latest(session) is not None and latest(session).id == first + 1  # type: ignore[union-attr]
+        from bot.core.models import School
+
+        assert session.get(School, "oak").name == "Oak Community School"  # type: ignore[union-attr]
+    # the web pages' version is in force; school.yaml is its export and says so
+    assert load_org(ctx.settings, ctx.store).schools[0].name == "Oak Community School"
+    exported = ctx.settings.config_path.read_text(encoding="utf-8")
+    assert exported.startswith("# This school's settings, exported from the bot's web pages")
+    assert "Oak Community School" in exported
+    ctx.store.dispose()
+
+
+def test_the_config_commands(school: SchoolBuilder, sqlite_url: str,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _school(school)
+    ctx = school.context(sqlite_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "test-secret-key-0123456789-abcdefghij")
+    runner = CliRunner()
+    edited = school.home / "edited.yaml"
+    result = runner.invoke(app, ["config", "import", str(edited)])
+    assert result.exit_code == 2  # no such file: one clear line, nothing stored
+    shown = runner.invoke(app, ["config", "source"])
+    assert shown.exit_code == 0 and "Settings are kept in" in shown.output
+    moved = runner.invoke(app, ["config", "source", "web", "--as", "office@oak.example"])
+    assert moved.exit_code == 0, moved.output
+    assert "kept in the web pages" in moved.output
+    out = runner.invoke(app, ["config", "export", "--out", str(edited)])
+    assert out.exit_code == 0, out.output
+    edited.write_text(edited.read_text().replace("Oak Test School", "Oak Primary"), "utf-8")
+    loaded = runner.invoke(app, ["config", "import", str(edited), "--as", "office@oak.example"])
+    assert loaded.exit_code == 0, loaded.output
+    status = runner.invoke(app, ["status"])
+    assert status.exit_code == 0 and "Oak Primary" in status.output
+    assert "Preview" not in status.output  # set up from an existing install: already sending
+    broken = school.home / "broken.yaml"
+    broken.write_text("organisation: {name: T}\nschools: []\n", encoding="utf-8")
+    bad = runner.invoke(app, ["config", "import", str(broken)])
+    assert bad.exit_code == 2 and "broken.yaml" in bad.output
+    assert "Oak Primary" in runner.invoke(app, ["status"]).output  # stored data intact
+    ctx.store.dispose()
+
+
+def test_status_and_start_sending_on_the_command_line(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _school(school)
+    ctx = school.context(sqlite_url)
+    with ctx.store.transaction() as session:
+        begin_setup(session, source="file", by="office@oak.example", now=at(MONDAY, 8))
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "test-secret-key-0123456789-abcdefghij")
+    runner = CliRunner()
+    status = runner.invoke(app, ["status"])
+    assert "Preview: nothing is sent" in status.output
+    swept = runner.invoke(app, ["sweep", "--as-of", str(MONDAY)])
+    assert "Preview: nothing is sent" in swept.output and "that would be queued" in swept.output
+    assert _purposes(ctx) == []
+    started = runner.invoke(app, ["start-sending", "--as", "office@oak.example"])
+    assert started.exit_code == 0 and "Sending has started" in started.output
+    assert "already started" in runner.invoke(app, ["start-sending"]).output
+    assert "Preview" not in runner.invoke(app, ["status"]).output
+    ctx.store.dispose()
