@@ -123,6 +123,7 @@ def test_first_run_setup_and_edits_show_on_the_dashboard(
         page.wait_for_selector("#saved")
         page.goto(f"{url}/dashboard")
         assert page.locator("#preview").is_visible()
+        assert page.locator("#school-name").inner_text() == "Oak Primary School"
         acks = page.locator('#acknowledgements tr[data-policy="online-safety"]').inner_text()
         assert "Online Safety and Acceptable Use Policy" in acks
 

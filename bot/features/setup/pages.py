@@ -71,7 +71,7 @@ def save_change(
     """Apply one change of the signed-in person's school settings (raises SetupError)."""
     now = utcnow()
     with ctx(request).store.transaction() as session:
-        return apply_change(
+        applied = apply_change(
             session,
             ctx(request).settings,
             user.school_id,
@@ -81,6 +81,9 @@ def save_change(
             today=local_today(now),
             note=note,
         )
+    # this process's pages (dashboard, reports) read the new settings from now on
+    ctx(request).__dict__.pop("config", None)
+    return applied
 
 
 def failed(
