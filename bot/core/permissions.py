@@ -21,6 +21,7 @@ __all__ = [
     "REPORT_LINK_READERS",
     "REPORT_LIST_READERS",
     "REPORT_READERS",
+    "SETUP_EDITORS",
 ]
 
 # the DSL and deputies: alerted at once about every report, and its default owners
@@ -40,3 +41,5 @@ DIRECTORY_EDITORS = frozenset({"headteacher", "admin"})
 GOVERNORS = frozenset({"governor", "clerk", "chair_of_governors", "safeguarding_governor"})
 POLICY_READERS = LEADERSHIP | {"admin"} | GOVERNORS
 POLICY_EDITORS = frozenset({"headteacher", "admin", "clerk"})
+# the first-run setup, the settings pages and "Start sending"
+SETUP_EDITORS = frozenset({"headteacher", "admin"})

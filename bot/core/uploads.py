@@ -20,6 +20,7 @@ __all__ = [
     "MAX_PIXELS",
     "AttachmentError",
     "CleanFile",
+    "check_pdf",
     "clean_attachment",
     "remove_files",
     "safe_filename",
@@ -165,6 +166,28 @@ def _reencode(data: bytes, content_type: str) -> bytes:
             return out.getvalue()
 
 
+def check_pdf(
+    shown: str,
+    data: bytes,
+    *,
+    advice: str = "Please print it to a new PDF (or save it as Word) and upload that.",
+) -> None:
+    """Refuse a PDF that is damaged, encrypted or acts on its own (scripts, embedded files)."""
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-4096:]:
+        raise AttachmentError(f"{shown}: this PDF is incomplete or damaged.")
+    try:
+        active = _pdf_active_content(data)
+    except Exception as exc:  # any parser failure on untrusted bytes is a refusal
+        raise AttachmentError(
+            f"{shown}: this PDF could not be read (it may be damaged or password-protected)."
+        ) from exc
+    if active is not None:
+        raise AttachmentError(
+            f"{shown}: this PDF contains scripts or embedded files, which we do not accept. "
+            + advice
+        )
+
+
 def clean_attachment(filename: str, data: bytes) -> CleanFile:
     """Accept a JPEG, PNG or PDF of at most 5 MB, judged by content; raise AttachmentError."""
     shown = re.split(r"[\\/]", filename or "")[-1][:80] or "the file"
@@ -181,19 +204,9 @@ def clean_attachment(filename: str, data: bytes) -> CleanFile:
             "file is not one of those (whatever its name says)."
         )
     if kind == "application/pdf":
-        if b"%%EOF" not in data[-4096:]:
-            raise AttachmentError(f"{shown}: this PDF is incomplete or damaged.")
-        try:
-            active = _pdf_active_content(data)
-        except Exception as exc:  # any parser failure on untrusted bytes is a refusal
-            raise AttachmentError(
-                f"{shown}: this PDF could not be read (it may be damaged or password-protected)."
-            ) from exc
-        if active is not None:
-            raise AttachmentError(
-                f"{shown}: this PDF contains scripts or embedded files, which we do not accept. "
-                "Please print it to a new PDF or attach a photo instead."
-            )
+        check_pdf(
+            shown, data, advice="Please print it to a new PDF or attach a photo instead."
+        )
         clean = data
     else:
         try:

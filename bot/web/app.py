@@ -23,6 +23,7 @@ from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
+from bot.features.setup import web as setup_web
 from bot.features.tasks import web as tasks_web
 from bot.features.training import web as training_web
 from bot.features.visitors import web as visitors_web
@@ -53,6 +54,7 @@ ROUTERS = (
     tasks_web.router,
     visitors_web.router,
     people_web.router,
+    setup_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 

@@ -14,6 +14,8 @@ from sqlalchemy import select, update
 
 from bot.core import audit
 from bot.core.models import Person
+from bot.core.permissions import SETUP_EDITORS
+from bot.core.setup_state import is_sending
 from bot.web.deps import check_csrf, ctx, current_user, render
 
 __all__ = ["router", "safe_next"]
@@ -154,7 +156,9 @@ def _start_session(request: Request, email: str, next_path: str | None) -> Respo
             object_id=person.id,
             school_id=person.school_id,
         )
-    return RedirectResponse(safe_next(next_path), status_code=303)
+        # a school still in preview: its admins and headteacher land on the setup page
+        first = not next_path and person.role_names & SETUP_EDITORS and not is_sending(session)
+    return RedirectResponse("/setup" if first else safe_next(next_path), status_code=303)
 
 
 async def _verified_claims(request: Request) -> dict[str, Any]:

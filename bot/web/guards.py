@@ -31,12 +31,16 @@ MULTILINE_FIELDS = frozenset(
     {
         "actions_taken",
         "decision",
+        "holidays",
+        "inset_days",
         "lessons",
+        "linked_policies",
         "notes",
         "outcome",
         "purpose",
         "reason",
         "reasons",
+        "terms",
         "text",
         "what_happened",
     }

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import audit
+from bot.core import audit, config_store
 from bot.core.clock import local_today
 from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
@@ -28,6 +28,9 @@ from bot.features.accounts.service import (
     resolve_handover,
 )
 from bot.features.policies.attest import AUP_CONSENT, names_match, sign_aup
+from bot.features.setup.pages import save_change
+from bot.features.setup.rules import SetupError
+from bot.features.setup.service import editable, open_duties
 from bot.web.deps import check_csrf, client_ip, ctx, render, require_roles
 from bot.web.links import (
     deliver_soon,
@@ -36,6 +39,10 @@ from bot.web.links import (
 )
 
 router = APIRouter()
+HOLDERS_IN_FILE = (
+    "This account's holders are kept in school.yaml, which your IT provider manages: ask them "
+    "to add or remove a holder there."
+)
 READERS = ACCOUNT_READERS
 EDITORS = ACCOUNT_EDITORS
 
@@ -48,8 +55,42 @@ def _account(request: Request, session: object, account_id: int, school_id: str)
 
 
 def _config_managed(request: Request, account: OfficialAccount) -> bool:
-    school = ctx(request).config.school(account.school_id)
+    """Whether the school's settings list this account (its holders are kept there)."""
+    with ctx(request).store.session() as session:
+        school = config_store.load_org(ctx(request).settings, session).school(account.school_id)
     return any(a.id == account.key for a in school.official_accounts)
+
+
+def _change_settings_holders(
+    request: Request, user: Person, account: OfficialAccount, action: str, value: str
+) -> None:
+    """Add or remove a holder of an account the settings list: the settings change, saved,
+    audited and applied at once (AccountError when it cannot be made)."""
+    with ctx(request).store.session() as session:
+        person = session.get(Person, int(value)) if value.isdigit() else None
+        if not editable(session):
+            raise AccountError(HOLDERS_IN_FILE)
+    if person is None or person.school_id != user.school_id:
+        raise AccountError("Please choose a person.")
+    email, name, key = person.email, person.display_name, account.key
+
+    def change(school: dict[str, Any]) -> None:
+        entry = next(a for a in school["official_accounts"] if a["id"] == key)
+        holders = list(entry.get("holders") or [])
+        if action == "add":
+            if email in holders:
+                raise SetupError("person_id", f"{name} already holds this account.")
+            entry["holders"] = [*holders, email]
+        else:
+            if email not in holders:
+                raise SetupError("person_id", "That person does not hold this account.")
+            entry["holders"] = [h for h in holders if h != email]
+
+    verb = "added to" if action == "add" else "removed from"
+    try:
+        save_change(request, user, change, f"holder {verb} {account.name}")
+    except SetupError as exc:
+        raise AccountError(str(exc)) from None
 
 
 @router.get("/accounts", include_in_schema=False)
@@ -200,6 +241,7 @@ def account_page(request: Request, account_id: int, error: str | None = None) ->
                 "custodian": account.custodian.display_name if account.custodian else None,
                 "can_edit": bool(user.role_names & EDITORS),
                 "config_managed": _config_managed(request, account),
+                "settings_editable": editable(session),
                 "error": error,
             },
         )
@@ -212,13 +254,13 @@ def _change(
     user = require_roles(request, EDITORS)
     today = local_today(utcnow())
     try:
+        with ctx(request).store.session() as session:
+            account = _account(request, session, account_id, user.school_id)
+        if action in ("add", "remove") and _config_managed(request, account):
+            _change_settings_holders(request, user, account, action, value)
+            return RedirectResponse(f"/accounts/{account_id}", status_code=303)
         with ctx(request).store.transaction() as session:
             account = _account(request, session, account_id, user.school_id)
-            if action in ("add", "remove") and _config_managed(request, account):
-                raise AccountError(
-                    "This account's holders are managed in school.yaml: "
-                    "change them there and the next sweep applies it."
-                )
             if action == "add":
                 person = session.get(Person, int(value)) if value.isdigit() else None
                 if person is None or person.school_id != user.school_id:
@@ -230,6 +272,9 @@ def _change(
                 )
             else:
                 resolve_handover(session, account, value, actor=user.email)
+            if action in ("add", "remove"):
+                open_duties(session, config_store.load_org(ctx(request).settings, session),
+                            user.school_id, today)
     except AccountError as exc:
         return account_page(request, account_id, error=str(exc))
     return RedirectResponse(f"/accounts/{account_id}", status_code=303)

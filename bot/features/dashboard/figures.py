@@ -28,6 +28,7 @@ from bot.core.clock import local_today
 from bot.core.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_title
 from bot.core.models import (
     AccountHolder,
+    ConfigVersion,
     Duty,
     OfficialAccount,
     OutboxMessage,
@@ -153,7 +154,9 @@ def _stamp(session: Session, school_id: str) -> tuple[Any, ...]:
             AccountHolder.school_id == school_id, AccountHolder.until.is_(None)
         )
     ).one()
-    return (sweep, newest, still_open, people, tuple(holders))
+    # a change saved on the settings pages (a requirement renamed, an audience widened)
+    settings = session.scalar(select(func.max(ConfigVersion.id)))
+    return (sweep, newest, still_open, people, tuple(holders), settings)
 
 
 def _audience_ids(school_id: str, audience: dict[str, Any]) -> Any:

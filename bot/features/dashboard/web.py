@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import Report, utcnow
+from bot.core.permissions import SETUP_EDITORS
 from bot.core.store import Store
 from bot.engine.chasing import needs_conversation
 from bot.features.dashboard import drilldown, tiles
@@ -39,6 +40,7 @@ from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_p
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
 from bot.features.dashboard.viewer import Viewer, find_viewer
+from bot.features.setup.service import preview_of
 from bot.web.deps import ctx, render
 
 __all__ = ["ReportPanel", "RollupRow", "dashboard", "router", "teams_configure"]
@@ -192,6 +194,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             figures = compute_figures(session, viewer.school.id, today, now=now)
             panel = _report_panel(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
+            preview = preview_of(session, viewer.school.id)
             rollup = (
                 [
                     RollupRow(s, compute_figures(session, s.id, today, now=now))
@@ -227,6 +230,9 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "reviews": reviews,
                 "reports": panel,
                 "talks": talks,
+                "preview": preview,
+                "can_start_sending": bool(set(viewer.roles) & SETUP_EDITORS),
+                "sending_started": request.query_params.get("sending") == "started",
                 "extras": extras,
                 "extras_labels": {k: _label(k) for k in extras or {}},
                 "rollup": rollup,

@@ -1,1 +1,2 @@
-"""First-run setup: ``compliance-bot init`` (a school from its policy folder and staff list)."""
+"""First-run setup: ``compliance-bot init`` and the web setup and settings pages (each change
+saved, audited and applied at once)."""

@@ -239,7 +239,7 @@ def test_config_managed_holders_cannot_be_changed_in_the_web(
     page = admin.post(
         f"/accounts/{account_id}/holders", data={"csrf_token": token, "person_id": str(line)}
     )
-    assert "come from the school's settings" in page.text
+    assert "which your IT provider manages" in page.text
     missing_csrf = admin.post(f"/accounts/{account_id}/holders", data={"person_id": str(line)})
     assert missing_csrf.status_code == 403
     staff = _client(ctx, "amy@oak.example")

@@ -1,0 +1,100 @@
+"""What every settings page shares: the settings in force, the school's people to choose from,
+the page frame (where the settings live, preview) and saving one change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import config_store, setup_state
+from bot.core.clock import local_today
+from bot.core.config import OrgConfig
+from bot.core.models import Person, utcnow
+from bot.features.setup.rules import SetupError
+from bot.features.setup.service import FILE_MANAGED, Applied, apply_change
+from bot.web.deps import ctx, render
+
+__all__ = ["current_org", "failed", "people_choices", "save_change", "show"]
+
+
+def current_org(request: Request, session: Session) -> OrgConfig:
+    """The settings in force now (the newest saved version, or school.yaml)."""
+    return config_store.load_org(ctx(request).settings, session)
+
+
+def people_choices(session: Session, school_id: str) -> list[tuple[str, str]]:
+    """(email, name) of everyone at the school the directory lists, by name."""
+    return [
+        (email, name)
+        for email, name in session.execute(
+            select(Person.email, Person.display_name)
+            .where(Person.school_id == school_id, Person.active.is_(True))
+            .order_by(Person.display_name)
+        )
+    ]
+
+
+def show(
+    request: Request,
+    template: str,
+    data: dict[str, Any],
+    *,
+    session: Session,
+    status_code: int = 200,
+) -> Response:
+    """Render a settings page with what every one of them shows: where the settings live,
+    whether they may be changed here, preview, and the setup steps."""
+    source = setup_state.config_source(session)
+    base: dict[str, Any] = {
+        "source": source,
+        "editable": source == "web",
+        "preview": not setup_state.is_sending(session),
+        "file_managed": FILE_MANAGED,
+        "saved": request.query_params.get("saved") == "1",
+        "errors": [],
+        "error_field": None,
+    }
+    return render(request, template, {**base, **data}, status_code=status_code)
+
+
+def save_change(
+    request: Request,
+    user: Person,
+    change: Callable[[dict[str, Any]], None],
+    note: str,
+) -> Applied:
+    """Apply one change of the signed-in person's school settings (raises SetupError)."""
+    now = utcnow()
+    with ctx(request).store.transaction() as session:
+        applied = apply_change(
+            session,
+            ctx(request).settings,
+            user.school_id,
+            change,
+            by=user.email,
+            now=now,
+            today=local_today(now),
+            note=note,
+        )
+    # this process's pages (dashboard, reports) read the new settings from now on
+    ctx(request).__dict__.pop("config", None)
+    return applied
+
+
+def failed(
+    request: Request, template: str, data: dict[str, Any], exc: SetupError
+) -> Response:
+    """The form again with the problem named (422); nothing was stored."""
+    with ctx(request).store.session() as session:
+        return show(
+            request,
+            template,
+            {**data, "errors": [str(exc)], "error_field": exc.field},
+            session=session,
+            status_code=422,
+        )

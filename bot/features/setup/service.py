@@ -1,0 +1,271 @@
+"""Saving the web setup's changes: one edit of the school's settings, validated, saved as a new
+version, audited and applied at once (the store in line, duties opened), and uploaded policy
+documents read with the policy importer and kept beside the settings."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path, PurePath
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import config_store
+from bot.core.config import OrgConfig, PolicyConfig
+from bot.core.models import SweepRun
+from bot.core.settings import Settings
+from bot.core.setup_state import config_source, is_sending
+from bot.core.uploads import AttachmentError, check_pdf
+from bot.engine.config_sync import SyncError
+from bot.engine.duties import plan_duties
+from bot.engine.sweep import apply_plan, load_facts
+from bot.features.policies.importer import ImportedPolicy, PolicyImportError, extract_policy
+from bot.features.policies.importer.values import FuzzyDate
+from bot.features.policies.rules import (
+    ReviewError,
+    check_document,
+    import_version_label,
+    policy_key,
+)
+from bot.features.setup.rules import SetupError, edit_school
+
+__all__ = [
+    "FILE_MANAGED",
+    "Applied",
+    "Preview",
+    "UploadedPolicy",
+    "apply_change",
+    "editable",
+    "open_duties",
+    "policy_from_upload",
+    "preview_of",
+    "read_upload",
+]
+
+FILE_MANAGED = (
+    "These settings are kept in school.yaml, which your IT provider manages: ask them to make "
+    "this change there. To change settings on these pages instead, choose “on these pages” "
+    "under Where the settings are managed."
+)
+DOCUMENT_SUFFIXES = (".docx", ".pdf", ".md")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a change did: the new version's warnings and duties opened."""
+
+    warnings: list[str]
+    opened: int
+
+
+def editable(session: Session) -> bool:
+    """Whether the web pages may change the settings (they are their home)."""
+    return config_source(session) == "web"
+
+
+def open_duties(session: Session, org: OrgConfig, school_id: str, today: date) -> int:
+    """Open (and close) duties for the changed settings now, as the sweep would; no message
+    is queued here: reminders go out with the sweep, and not at all in preview."""
+    school = org.school(school_id)
+    facts = load_facts(session, school, today)
+    plan = plan_duties(
+        *facts, {n: school.cadence(n) for n in school.cadences}, today, school=school
+    )
+    apply_plan(session, school.id, plan, today)
+    return sum(1 for d in plan.to_open if d.status == "open")
+
+
+def apply_change(
+    session: Session,
+    settings: Settings,
+    school_id: str,
+    change: Callable[[dict[str, Any]], None],
+    *,
+    by: str,
+    now: datetime,
+    today: date,
+    note: str,
+) -> Applied:
+    """Validate one change of a school's settings, save it as a new version and apply it.
+
+    Args:
+        session: the caller's transaction (nothing is kept when it raises).
+        settings: the deployment's settings (where school.yaml is rewritten as the export).
+        school_id: the school changed.
+        change: edits the school's settings as plain data, in place (see ``edit_school``).
+        by: who made the change (their email), for the audit log.
+        now: when, for the saved version.
+        today: the school's date (new versions are published on it).
+        note: what changed, in the school's words (the audit log and the version's note).
+
+    Returns:
+        Warnings (e.g. someone named who is not in the directory) and the duties opened.
+    """
+    if not editable(session):
+        raise SetupError("source", FILE_MANAGED)
+    org = config_store.load_org(settings, session)
+    new = edit_school(org, school_id, change)
+    try:
+        warnings = config_store.apply(
+            session, new, by=by, now=now, today=today, note=note,
+            export_to=settings.config_path,
+        )
+    except SyncError as exc:
+        raise SetupError("document", f"{exc}.") from None
+    opened = open_duties(session, new, school_id, today)
+    return Applied(warnings, opened)
+
+
+# --------------------------------------------------------------------------- policy documents
+
+
+@dataclass
+class UploadedPolicy:
+    """One uploaded policy document: what was read, the settings entry and what needs an answer."""
+
+    file_name: str
+    entry: dict[str, Any]
+    new: bool
+    found: list[str] = field(default_factory=list)
+    needs_answer: list[str] = field(default_factory=list)
+
+
+def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
+    """Check an uploaded policy document (type, size, PDF safety) and read it with the importer;
+    returns the safe file name and what was found. SetupError naming the file otherwise."""
+    try:
+        base = check_document(name, data)
+    except ReviewError as exc:
+        raise SetupError("document", f"{exc}.") from None
+    if not base.lower().endswith(DOCUMENT_SUFFIXES):
+        raise SetupError("document", f"{base}: use a .docx, .pdf or .md file for the policy.")
+    if base.lower().endswith(".pdf"):
+        try:
+            check_pdf(base, data)
+        except AttachmentError as exc:
+            raise SetupError("document", str(exc)) from None
+    suffix = PurePath(base).suffix.lower()
+    handle, temp = tempfile.mkstemp(suffix=suffix)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        imported = extract_policy(Path(temp))
+    except PolicyImportError as exc:
+        raise SetupError("document", f"{base}: {exc}") from None
+    finally:
+        Path(temp).unlink(missing_ok=True)
+    imported.source = base
+    return base, imported
+
+
+def _store_document(settings: Settings, key: str, label: str, base: str, data: bytes) -> str:
+    """Keep the document beside school.yaml (policies/<key>-<version>.<ext>); its path there."""
+    folder = settings.config_path.parent / "policies"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = PurePath(base).suffix.lower()
+    stem = f"{key}-{label}".replace("/", "-")
+    target = folder / f"{stem}{suffix}"
+    if target.exists() and target.read_bytes() != data:
+        target = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}{suffix}"
+    if not target.exists():
+        temp = target.with_suffix(target.suffix + ".part")
+        temp.write_bytes(data)
+        temp.replace(target)
+    return target.relative_to(settings.config_path.parent).as_posix()
+
+
+def _day(value: FuzzyDate | None, label: str, notes: list[str]) -> date | None:
+    """A stored date: a month-only date becomes the month's last day, and the notes say so."""
+    if value is None:
+        return None
+    if value.day is None:
+        notes.append(f"{label} is given as a month only: stored as {value.last_day():%d %B %Y}")
+    return value.last_day()
+
+
+def policy_from_upload(
+    settings: Settings,
+    existing: list[PolicyConfig],
+    base: str,
+    data: bytes,
+    imported: ImportedPolicy,
+    today: date,
+    *,
+    into: PolicyConfig | None = None,
+) -> UploadedPolicy:
+    """The settings entry for an uploaded document: a new policy, or a new version of the
+    policy with the same title (or of ``into``); the document is kept beside school.yaml."""
+    title = str(imported.title.value) if imported.title else PurePath(base).stem
+    if into is not None:
+        title = into.title
+    key = into.id if into is not None else policy_key(title)
+    current = into or next((p for p in existing if p.id == key), None)
+    stated = str(imported.version.value) if imported.version else None
+    labels = {current.version} if current else set()
+    label = import_version_label(labels, stated, today)
+    found: list[str] = [f"title “{title}”" + ("" if imported.title else " (from the file name)")]
+    notes: list[str] = []
+    next_review = _day(imported.next_review.value if imported.next_review else None,
+                       "the next review date", notes)
+    last = _day(imported.last_reviewed.value if imported.last_reviewed else None,
+                "the last review date", notes)
+    ratified = _day(imported.ratified.value if imported.ratified else None,
+                    "the ratification date", notes)
+    entry: dict[str, Any] = dict(current.model_dump(mode="python")) if current else {
+        "id": key,
+        "title": title[:300],
+        "approving_body": str(imported.approving_body.value) if imported.approving_body
+        else "FGB",
+        "review_cycle_months": int(imported.review_cycle_months.value)
+        if imported.review_cycle_months else 12,
+        "last_reviewed": last,
+        "ratified_on": ratified,
+        "next_review": next_review,
+        "aup": "acceptable use" in title.lower(),
+        "linked_policies": [
+            str(f.value) for f in imported.linked_policies
+            if policy_key(str(f.value)) != key
+        ],
+    }
+    entry.update(
+        version=label,
+        document=Path(_store_document(settings, key, label, base, data)),
+        published=today,
+        statement=None,
+    )
+    found.append(f"version {label}" + ("" if stated == label else " (numbered by the bot)"))
+    for what, value in (("next review", next_review), ("last reviewed", last),
+                        ("ratified", ratified)):
+        if value is not None:
+            found.append(f"{what} {value:%d %B %Y}")
+    needs = [] if current or next_review or last or ratified else [
+        "the next review date: the document does not state one"
+    ]
+    return UploadedPolicy(base, entry, current is None, found + notes, needs)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The dashboard's preview banner: reminders the last check planned and held."""
+
+    planned: int | None  # None: no check has run since setup
+
+
+def preview_of(session: Session, school_id: str) -> Preview | None:
+    """None once sending has started; otherwise what the newest check planned and held."""
+    if is_sending(session):
+        return None
+    stats = session.scalar(
+        select(SweepRun.stats)
+        .where(SweepRun.school_id == school_id)
+        .order_by(SweepRun.id.desc())
+        .limit(1)
+    )
+    planned = (stats or {}).get("preview_reminders")
+    return Preview(int(planned) if isinstance(planned, int) else None)

@@ -1,0 +1,275 @@
+"""The first-run setup (``/setup``), the school's settings pages (``/admin/...``: school
+details, people in roles, where the settings are managed, the school.yaml export) and the
+"Start sending" button that ends preview. Policies, requirements and term dates are in
+``web_admin``; people outside the directory are on ``/admin/people``.
+
+Every change is validated (a 422 naming the box, nothing stored), saved as a new version of the
+settings, audited and applied at once. When school.yaml is the settings' home the pages show
+the settings and say who changes them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from bot.core import audit, config_store, setup_state
+from bot.core.calendar import COUNTRIES
+from bot.core.config import SchoolConfig, load_config
+from bot.core.models import Person, utcnow
+from bot.core.permissions import SETUP_EDITORS
+from bot.features.setup import web_admin
+from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
+from bot.features.setup.rules import SetupError, setup_steps
+from bot.web.deps import check_csrf, ctx, require_roles
+
+__all__ = ["COUNTRY_NAMES", "router"]
+
+router = APIRouter()
+COUNTRY_NAMES = {
+    "england-and-wales": "England and Wales",
+    "england": "England",
+    "wales": "Wales",
+    "scotland": "Scotland",
+    "northern-ireland": "Northern Ireland",
+}
+ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk")
+ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
+
+
+# --------------------------------------------------------------------------- the setup page
+
+
+@router.get("/setup", include_in_schema=False)
+def setup_page(request: Request) -> Response:
+    """What a new school sees first: the steps, what each has saved, and "Start sending"."""
+    user = require_roles(request, SETUP_EDITORS)
+    with ctx(request).store.session() as session:
+        school = current_org(request, session).school(user.school_id)
+        state = setup_state.current(session)
+        source = setup_state.config_source(session)
+        return show(
+            request,
+            "setup.html",
+            {"school": school, "steps": setup_steps(school, source), "state": state},
+            session=session,
+        )
+
+
+@router.post("/setup/start-sending", include_in_schema=False)
+def start_sending(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """End preview: from now on the sweep queues the reminders it plans (audited, once)."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    with ctx(request).store.transaction() as session:
+        setup_state.start_sending(session, by=user.email, now=utcnow())
+    return RedirectResponse("/dashboard?sending=started", status_code=303)
+
+
+# --------------------------------------------------------------------------- school details
+
+
+def _school_form(school: SchoolConfig) -> dict[str, str]:
+    return {"name": school.name, "country": school.country, "reply_to": school.reply_to or ""}
+
+
+@router.get("/admin/school", include_in_schema=False)
+def school_page(request: Request) -> Response:
+    """The school's name, nation (bank holidays) and the address replies go to."""
+    user = require_roles(request, SETUP_EDITORS)
+    with ctx(request).store.session() as session:
+        school = current_org(request, session).school(user.school_id)
+        return show(
+            request,
+            "admin_school.html",
+            {"form": _school_form(school), "countries": COUNTRY_NAMES},
+            session=session,
+        )
+
+
+@router.post("/admin/school", include_in_schema=False)
+def school_save(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    name: Annotated[str, Form(max_length=300)] = "",
+    country: Annotated[str, Form(max_length=40)] = "",
+    reply_to: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    """Save the school details (422 naming the box when something is wrong)."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    form = {"name": name, "country": country, "reply_to": reply_to}
+
+    def change(school: dict[str, Any]) -> None:
+        if not name.strip():
+            raise SetupError("name", "School name: give the school's name.")
+        if country not in COUNTRIES:
+            raise SetupError("country", "Nation: choose where the school is.")
+        school.update(
+            name=name.strip(), country=country, reply_to=reply_to.strip().lower() or None
+        )
+
+    try:
+        save_change(request, user, change, "school details changed")
+    except SetupError as exc:
+        return failed(
+            request, "admin_school.html", {"form": form, "countries": COUNTRY_NAMES}, exc
+        )
+    return RedirectResponse("/admin/school?saved=1", status_code=303)
+
+
+# --------------------------------------------------------------------------- people in roles
+
+
+def _roles_data(request: Request, session: Session, user: Person) -> dict[str, Any]:
+    school = current_org(request, session).school(user.school_id)
+    chosen: dict[str, list[str]] = {
+        "headteacher": [school.headteacher],
+        "dpo": [school.dpo] if school.dpo else [],
+        "chair_of_governors": [school.chair_of_governors] if school.chair_of_governors else [],
+        "clerk": [school.clerk] if school.clerk else [],
+        "dsl": list(school.dsl),
+        "deputy_dsl": list(school.deputy_dsl),
+        "admins": list(school.admins),
+    }
+    return {"people": people_choices(session, user.school_id), "chosen": chosen}
+
+
+@router.get("/admin/roles", include_in_schema=False)
+def roles_page(request: Request) -> Response:
+    """Headteacher, DSL and deputies, DPO, clerk, chair and the bot's administrators."""
+    user = require_roles(request, SETUP_EDITORS)
+    with ctx(request).store.session() as session:
+        return show(request, "admin_roles.html", _roles_data(request, session, user),
+                    session=session)
+
+
+@router.post("/admin/roles", include_in_schema=False)
+async def roles_save(request: Request) -> Response:
+    """Save the people in roles: each must be someone the directory lists."""
+    from bot.web.guards import read_checked_form
+
+    form = await read_checked_form(request, max_files=0, max_fields=400)
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    user = require_roles(request, SETUP_EDITORS)
+    with ctx(request).store.session() as session:
+        data = _roles_data(request, session, user)
+    known = {email for email, _ in data["people"]}
+    picked = {box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES,
+                                                                              *ROLE_LISTS)}
+    data["chosen"] = picked
+
+    def change(school: dict[str, Any]) -> None:
+        for box, emails in picked.items():
+            unknown = [e for e in emails if e not in known]
+            if unknown:
+                raise SetupError(box, f"{_ROLE_LABELS[box]}: choose people from the list.")
+        if not picked["headteacher"]:
+            raise SetupError("headteacher", "Headteacher: choose the headteacher.")
+        if not picked["dsl"]:
+            raise SetupError("dsl", "Designated safeguarding lead: choose at least one DSL.")
+        if user.email not in picked["admins"] + picked["headteacher"]:
+            raise SetupError(
+                "admins",
+                "Administrators: you are not in the list, so you could no longer open these "
+                "pages. Keep yourself in it (or ask another administrator to make the change).",
+            )
+        for box in ROLE_BOXES:
+            school[box] = picked[box][0] if picked[box] else None
+        for box in ROLE_LISTS:
+            school[box] = picked[box]
+
+    try:
+        save_change(request, user, change, "people in roles changed")
+    except SetupError as exc:
+        return failed(request, "admin_roles.html", data, exc)
+    return RedirectResponse("/admin/roles?saved=1", status_code=303)
+
+
+_ROLE_LABELS = {
+    "headteacher": "Headteacher",
+    "dsl": "Designated safeguarding lead",
+    "deputy_dsl": "Deputy DSLs",
+    "dpo": "Data protection officer",
+    "chair_of_governors": "Chair of governors",
+    "clerk": "Clerk to the governors",
+    "admins": "Administrators",
+}
+
+
+# --------------------------------------------------------------------------- where settings live
+
+
+@router.get("/admin/settings", include_in_schema=False)
+def settings_page(request: Request) -> Response:
+    """Where the settings are managed (these pages or school.yaml) and the school.yaml export."""
+    require_roles(request, SETUP_EDITORS)
+    with ctx(request).store.session() as session:
+        newest = config_store.latest(session)
+        return show(
+            request,
+            "admin_settings.html",
+            {"newest": newest, "config_file": ctx(request).settings.config_path.name},
+            session=session,
+        )
+
+
+@router.post("/admin/settings", include_in_schema=False)
+def settings_save(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    source: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Move the settings' home; the move carries the settings in force with it."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    settings = ctx(request).settings
+    if source not in setup_state.SOURCES:
+        with ctx(request).store.session() as session:
+            return show(
+                request,
+                "admin_settings.html",
+                {"newest": config_store.latest(session),
+                 "config_file": settings.config_path.name,
+                 "errors": ["Where the settings are managed: choose one of the two."],
+                 "error_field": "source"},
+                session=session,
+                status_code=422,
+            )
+    now = utcnow()
+    with ctx(request).store.transaction() as session:
+        before = setup_state.config_source(session)
+        org = current_org(request, session)
+        if before == "file" and source == "web":
+            # what school.yaml says now becomes the first version the pages edit
+            org = load_config(settings.config_path)
+            config_store.save(session, org, by=user.email, now=now,
+                              note="settings moved from school.yaml to the web pages")
+        setup_state.set_source(session, source, by=user.email, now=now)
+        if before == "web" and source == "file":
+            settings.config_path.write_text(config_store.to_yaml(org), encoding="utf-8")
+    return RedirectResponse("/admin/settings?saved=1", status_code=303)
+
+
+@router.get("/admin/settings/school.yaml", include_in_schema=False)
+def settings_export(request: Request) -> Response:
+    """The settings in force as a commented school.yaml (audited download)."""
+    user = require_roles(request, SETUP_EDITORS)
+    now = utcnow()
+    with ctx(request).store.transaction() as session:
+        org = current_org(request, session)
+        web = setup_state.config_source(session) == "web"
+        audit.record(session, actor=user.email, action="config.exported",
+                     object_type="config", school_id=user.school_id)
+    text = config_store.to_yaml(org, config_store.export_header(now) if web else None)
+    return Response(
+        text,
+        media_type="text/yaml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="school.yaml"'},
+    )
+
+
+router.include_router(web_admin.router)

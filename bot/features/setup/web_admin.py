@@ -1,0 +1,501 @@
+"""The settings pages for policies (upload documents, edit, a new version), requirements (a
+built-in pack, add, edit, stop) and term dates (typed, or a local authority's ``.ics``).
+
+Each change is validated (422 naming the box, nothing stored), saved, audited and applied at
+once through ``pages.save_change``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from bot.core.clock import local_today
+from bot.core.config import ROLES
+from bot.core.models import Person, utcnow
+from bot.core.permissions import SETUP_EDITORS
+from bot.core.words import role_name
+from bot.features.policies.rules import MAX_DOCUMENT_BYTES
+from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
+from bot.features.setup.rules import (
+    PACKS,
+    SetupError,
+    pack_requirements,
+    parse_days,
+    parse_terms,
+    read_ics,
+    slug,
+    terms_text,
+)
+from bot.features.setup.service import UploadedPolicy, policy_from_upload, read_upload
+from bot.web.deps import check_csrf, ctx, require_roles
+
+__all__ = ["router"]
+
+router = APIRouter()
+MAX_UPLOADS = 20
+KIND_NAMES = {
+    "acknowledge_policy": "Read and acknowledge a policy",
+    "complete_training": "Complete training",
+    "sign_aup": "Official account holders sign the AUP",
+    "recurring_task": "A task repeated on a schedule",
+}
+EVERY = ("weekly", "monthly", "termly", "yearly")
+AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
+
+
+# --------------------------------------------------------------------------- policies
+
+
+def _policies_data(request: Request, user: Person) -> dict[str, Any]:
+    with ctx(request).store.session() as session:
+        school = current_org(request, session).school(user.school_id)
+    return {"school": school, "accept": ".docx,.pdf,.md", "results": []}
+
+
+@router.get("/admin/policies", include_in_schema=False)
+def policies_page(request: Request) -> Response:
+    """The school's policies and the upload form (one document or the whole folder)."""
+    user = require_roles(request, SETUP_EDITORS)
+    with ctx(request).store.session() as session:
+        return show(request, "admin_policies.html", _policies_data(request, user),
+                    session=session)
+
+
+async def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each chosen file, at most the document limit + 1 byte each."""
+    files = []
+    for upload in uploads[: MAX_UPLOADS + 1]:
+        if upload.filename:
+            files.append((upload.filename, await upload.read(MAX_DOCUMENT_BYTES + 1)))
+    if not files:
+        raise SetupError("documents", "Policy documents: choose at least one file.")
+    if len(files) > MAX_UPLOADS:
+        raise SetupError("documents", f"Policy documents: at most {MAX_UPLOADS} at a time.")
+    return files
+
+
+@router.post("/admin/policies", include_in_schema=False)
+async def policies_upload(
+    request: Request,
+    documents: Annotated[list[UploadFile], File()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Read every uploaded document with the policy importer and add (or update) each policy;
+    one file that cannot be read stops the whole upload and names the file."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    data = _policies_data(request, user)
+    today = local_today(utcnow())
+    results: list[UploadedPolicy] = []
+    try:
+        files = await _read_files(documents)
+        read = [(*read_upload(name, blob), blob) for name, blob in files]
+
+        def change(school: dict[str, Any]) -> None:
+            existing = data["school"].policies
+            for base, imported, blob in read:
+                result = policy_from_upload(ctx(request).settings, existing, base, blob,
+                                            imported, today)
+                results.append(result)
+                school["policies"] = [p for p in school["policies"]
+                                      if p["id"] != result.entry["id"]] + [result.entry]
+
+        names = ", ".join(name for name, _ in files)
+        save_change(request, user, change, f"policy documents uploaded: {names}"[:500])
+    except SetupError as exc:
+        return failed(request, "admin_policies.html", data, exc)
+    data = _policies_data(request, user)
+    data["results"] = results
+    with ctx(request).store.session() as session:
+        return show(request, "admin_policies.html", data, session=session)
+
+
+def _policy_or_404(request: Request, user: Person, pid: str) -> Any:
+    with ctx(request).store.session() as session:
+        school = current_org(request, session).school(user.school_id)
+    policy = next((p for p in school.policies if p.id == pid), None)
+    if policy is None:
+        raise HTTPException(404, "There is no policy with that name in the settings.")
+    return school, policy
+
+
+def _policy_form(policy: Any) -> dict[str, str]:
+    return {
+        "title": policy.title,
+        "owner": policy.owner or "",
+        "approving_body": policy.approving_body,
+        "review_cycle_months": str(policy.review_cycle_months),
+        "aup": "yes" if policy.aup else "",
+        "linked_policies": "\n".join(policy.linked_policies),
+    }
+
+
+def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
+    school, policy = _policy_or_404(request, user, pid)
+    with ctx(request).store.session() as session:
+        people = people_choices(session, user.school_id)
+    return {"school": school, "policy": policy, "form": _policy_form(policy), "people": people,
+            "accept": ".docx,.pdf,.md", **extra}
+
+
+@router.get("/admin/policies/{pid}", include_in_schema=False)
+def policy_page(request: Request, pid: str) -> Response:
+    """Edit one policy's details, or upload a new version of its document."""
+    user = require_roles(request, SETUP_EDITORS)
+    data = _policy_page(request, user, pid)
+    with ctx(request).store.session() as session:
+        return show(request, "admin_policy.html", data, session=session)
+
+
+@router.post("/admin/policies/{pid}", include_in_schema=False)
+def policy_save(
+    request: Request,
+    pid: str,
+    csrf_token: Annotated[str, Form()] = "",
+    title: Annotated[str, Form(max_length=400)] = "",
+    owner: Annotated[str, Form(max_length=320)] = "",
+    approving_body: Annotated[str, Form(max_length=200)] = "",
+    review_cycle_months: Annotated[str, Form(max_length=10)] = "",
+    aup: Annotated[str, Form(max_length=5)] = "",
+    linked_policies: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Save a policy's details (title, lead, approving body, review cycle, AUP, links)."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    data = _policy_page(request, user, pid)
+    data["form"] = {"title": title, "owner": owner, "approving_body": approving_body,
+                    "review_cycle_months": review_cycle_months, "aup": aup,
+                    "linked_policies": linked_policies}
+    known = {email for email, _ in data["people"]}
+
+    def change(school: dict[str, Any]) -> None:
+        if not title.strip():
+            raise SetupError("title", "Title: give the policy's title.")
+        if owner and owner not in known:
+            raise SetupError("owner", "Policy lead: choose someone from the list.")
+        if not approving_body.strip() or len(approving_body.strip()) > 120:
+            raise SetupError("approving_body", "Approving body: e.g. FGB or a committee's name "
+                             "(at most 120 characters).")
+        if not review_cycle_months.strip().isdigit() or not 1 <= int(review_cycle_months) <= 60:
+            raise SetupError("review_cycle_months",
+                             "Review cycle: a whole number of months from 1 to 60, e.g. 12.")
+        links = [line.strip() for line in linked_policies.splitlines() if line.strip()]
+        entry = next(p for p in school["policies"] if p["id"] == pid)
+        entry.update(title=title.strip(), owner=owner or None,
+                     approving_body=approving_body.strip(),
+                     review_cycle_months=int(review_cycle_months), aup=aup == "yes",
+                     linked_policies=[link for link in links
+                                      if link.lower() != title.strip().lower()])
+
+    try:
+        save_change(request, user, change, f"policy details changed: {title.strip()[:200]}")
+    except SetupError as exc:
+        return failed(request, "admin_policy.html", data, exc)
+    return RedirectResponse(f"/admin/policies/{pid}?saved=1", status_code=303)
+
+
+@router.post("/admin/policies/{pid}/version", include_in_schema=False)
+async def policy_version(
+    request: Request,
+    pid: str,
+    document: Annotated[UploadFile, File()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """A new version of this policy's document: staff who acknowledge it are asked again."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    data = _policy_page(request, user, pid)
+    today = local_today(utcnow())
+    try:
+        ((name, blob),) = await _read_files([document])
+        base, imported = read_upload(name, blob)
+        policy = data["policy"]
+        result = policy_from_upload(ctx(request).settings, [], base, blob, imported, today,
+                                    into=policy)
+
+        def change(school: dict[str, Any]) -> None:
+            entry = next(p for p in school["policies"] if p["id"] == pid)
+            entry.update({k: result.entry[k] for k in ("version", "document", "published",
+                                                       "statement")})
+
+        save_change(request, user, change, f"new version of {policy.title[:200]}")
+    except SetupError as exc:
+        return failed(request, "admin_policy.html", data, exc)
+    return RedirectResponse(f"/admin/policies/{pid}?saved=version", status_code=303)
+
+
+# --------------------------------------------------------------------------- requirements
+
+
+def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
+    with ctx(request).store.session() as session:
+        school = current_org(request, session).school(user.school_id)
+    return {"school": school, "packs": PACKS, "kinds": KIND_NAMES, "roles": AUDIENCE_ROLES,
+            "role_name": role_name, "every": EVERY, "notes": [], "form": {}, **extra}
+
+
+@router.get("/admin/requirements", include_in_schema=False)
+def requirements_page(request: Request) -> Response:
+    """What staff are asked to do: the requirements, a built-in pack and the add form."""
+    user = require_roles(request, SETUP_EDITORS)
+    with ctx(request).store.session() as session:
+        return show(request, "admin_requirements.html", _requirements_data(request, user),
+                    session=session)
+
+
+@router.post("/admin/requirements/pack", include_in_schema=False)
+def requirements_pack(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    pack: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Add a built-in pack's requirements (matched to the school's policies by title)."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    data = _requirements_data(request, user)
+    notes: list[str] = []
+
+    def change(school: dict[str, Any]) -> None:
+        added, found = pack_requirements(pack, data["school"])
+        notes.extend(found)
+        school["requirements"] = list(school["requirements"]) + added
+
+    try:
+        save_change(request, user, change, f"requirement pack added: {pack}")
+    except SetupError as exc:
+        return failed(request, "admin_requirements.html", data, exc)
+    data = _requirements_data(request, user, notes=notes, added_pack=PACKS[pack].title)
+    with ctx(request).store.session() as session:
+        return show(request, "admin_requirements.html", data, session=session)
+
+
+def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
+    """A requirement's settings from the form; SetupError naming the box."""
+    kind = form["kind"]
+    if kind not in KIND_NAMES:
+        raise SetupError("kind", "What is asked: choose one of the kinds.")
+    entry: dict[str, Any] = {"kind": kind, "title": form["title"].strip() or None}
+    policy_ids = {p.id for p in school.policies}
+    if kind in ("acknowledge_policy", "sign_aup"):
+        if form["policy"] not in policy_ids:
+            raise SetupError("policy", "Policy: choose the policy to be acknowledged or signed.")
+        entry["policy"] = form["policy"]
+    if kind == "complete_training":
+        if not form["course"].strip():
+            raise SetupError("course", "Course: give the training course's name.")
+        entry["course"] = form["course"].strip()[:200]
+    if kind == "recurring_task":
+        if form["every"] not in EVERY:
+            raise SetupError("every", "How often: choose weekly, monthly, termly or yearly.")
+        entry["every"] = form["every"]
+    roles = [r for r in form["roles"] if r in AUDIENCE_ROLES]
+    if kind != "sign_aup":
+        if not roles:
+            raise SetupError("roles", "Who is asked: tick at least one group of people.")
+        entry["audience"] = {"roles": roles}
+    for box, low, high, label in (("due_days", 0, 365, "Days to do it"),
+                                  ("valid_months", 1, 120, "Valid for (months)")):
+        text = str(form[box]).strip()
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise SetupError(box, f"{label}: a whole number from {low} to {high}.")
+        entry[box] = int(text)
+    if form["yearly_on"].strip():
+        entry["yearly_on"] = form["yearly_on"].strip()
+    return entry
+
+
+async def _requirement_form(request: Request) -> dict[str, Any]:
+    from bot.web.guards import read_checked_form
+
+    raw = await read_checked_form(request, max_files=0, max_fields=60)
+    form: dict[str, Any] = {
+        box: str(raw.get(box) or "")
+        for box in ("csrf_token", "kind", "title", "policy", "course", "every", "due_days",
+                    "valid_months", "yearly_on")
+    }
+    form["roles"] = [str(v) for v in raw.getlist("roles")]
+    return form
+
+
+def _save_requirement(request: Request, user: Person, rid: str | None,
+                      form: dict[str, Any], template: str, data: dict[str, Any]) -> Response:
+    """Add (``rid`` None) or replace a requirement; the form again with the problem if not."""
+    data["form"] = form
+    new_id: list[str] = []
+
+    def change(school: dict[str, Any]) -> None:
+        entry = _requirement_entry(form, data["school"])
+        ids = {r["id"] for r in school["requirements"]}
+        if rid is None:
+            base = slug(form["title"] or form["course"] or f"{form['kind']}-{form['policy']}",
+                        "requirement")
+            key, n = base, 2
+            while key in ids:
+                key, n = f"{base}-{n}", n + 1
+            school["requirements"] = [*school["requirements"], {"id": key, **entry}]
+            new_id.append(key)
+            return
+        old = next(r for r in school["requirements"] if r["id"] == rid)
+        keep = {k: v for k, v in old.items() if k in ("id", "cadence", "new_starter_days",
+                                                     "owners", "every_days")}
+        if entry["kind"] != "recurring_task":
+            keep.pop("owners", None)
+            keep.pop("every_days", None)
+        elif "every" in entry:
+            keep.pop("every_days", None)
+        school["requirements"] = [{**keep, **entry} if r["id"] == rid else r
+                                  for r in school["requirements"]]
+        new_id.append(rid)
+
+    title = form["title"] or form["course"] or KIND_NAMES.get(form["kind"], "requirement")
+    try:
+        save_change(request, user, change, f"requirement saved: {title[:200]}")
+    except SetupError as exc:
+        return failed(request, template, data, exc)
+    return RedirectResponse(f"/admin/requirements/{new_id[0]}?saved=1", status_code=303)
+
+
+@router.post("/admin/requirements", include_in_schema=False)
+async def requirement_add(request: Request) -> Response:
+    """Add one requirement from the form."""
+    form = await _requirement_form(request)
+    check_csrf(request, form["csrf_token"])
+    user = require_roles(request, SETUP_EDITORS)
+    data = _requirements_data(request, user)
+    return _save_requirement(request, user, None, form, "admin_requirements.html", data)
+
+
+def _requirement_or_404(data: dict[str, Any], rid: str) -> Any:
+    found = next((r for r in data["school"].requirements if r.id == rid), None)
+    if found is None:
+        raise HTTPException(404, "There is no requirement with that name in the settings.")
+    return found
+
+
+@router.get("/admin/requirements/{rid}", include_in_schema=False)
+def requirement_page(request: Request, rid: str) -> Response:
+    """Edit one requirement, or stop it."""
+    user = require_roles(request, SETUP_EDITORS)
+    data = _requirements_data(request, user)
+    req = _requirement_or_404(data, rid)
+    data["requirement"] = req
+    data["form"] = {
+        "kind": req.kind, "title": req.title or "", "policy": req.policy or "",
+        "course": req.course or "", "every": req.every or "", "due_days": str(req.due_days),
+        "valid_months": str(req.valid_months), "yearly_on": req.yearly_on or "",
+        "roles": list(req.audience.roles),
+    }
+    with ctx(request).store.session() as session:
+        return show(request, "admin_requirement.html", data, session=session)
+
+
+@router.post("/admin/requirements/{rid}", include_in_schema=False)
+async def requirement_save(request: Request, rid: str) -> Response:
+    """Save one requirement's changes."""
+    form = await _requirement_form(request)
+    check_csrf(request, form["csrf_token"])
+    user = require_roles(request, SETUP_EDITORS)
+    data = _requirements_data(request, user)
+    data["requirement"] = _requirement_or_404(data, rid)
+    return _save_requirement(request, user, rid, form, "admin_requirement.html", data)
+
+
+@router.post("/admin/requirements/{rid}/stop", include_in_schema=False)
+def requirement_stop(
+    request: Request, rid: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    """Stop asking for this: its open duties close; what was done stays on the record."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    data = _requirements_data(request, user)
+    req = _requirement_or_404(data, rid)
+
+    def change(school: dict[str, Any]) -> None:
+        school["requirements"] = [r for r in school["requirements"] if r["id"] != rid]
+
+    try:
+        save_change(request, user, change, f"requirement stopped: {req.display_title[:200]}")
+    except SetupError as exc:
+        data["requirement"] = req
+        return failed(request, "admin_requirement.html", data, exc)
+    return RedirectResponse("/admin/requirements?saved=1", status_code=303)
+
+
+# --------------------------------------------------------------------------- term dates
+
+
+def _terms_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
+    with ctx(request).store.session() as session:
+        school = current_org(request, session).school(user.school_id)
+    form = {
+        "terms": terms_text(school),
+        "inset_days": "\n".join(d.isoformat() for d in school.inset_days),
+        "holidays": "\n".join(d.isoformat() for d in school.holidays),
+    }
+    return {"school": school, "form": form, "read": None, **extra}
+
+
+@router.get("/admin/terms", include_in_schema=False)
+def terms_page(request: Request) -> Response:
+    """Term dates, INSET days and other closures: typed, or from an .ics calendar."""
+    user = require_roles(request, SETUP_EDITORS)
+    with ctx(request).store.session() as session:
+        return show(request, "admin_terms.html", _terms_data(request, user), session=session)
+
+
+@router.post("/admin/terms", include_in_schema=False)
+def terms_save(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    terms: Annotated[str, Form(max_length=20000)] = "",
+    inset_days: Annotated[str, Form(max_length=20000)] = "",
+    holidays: Annotated[str, Form(max_length=20000)] = "",
+) -> Response:
+    """Save the typed term dates (each line checked; the line at fault is named)."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    data = _terms_data(request, user)
+    data["form"] = {"terms": terms, "inset_days": inset_days, "holidays": holidays}
+
+    def change(school: dict[str, Any]) -> None:
+        school["terms"] = parse_terms(terms)
+        school["inset_days"] = parse_days(inset_days, "inset_days", "INSET days")
+        school["holidays"] = parse_days(holidays, "holidays", "Other closures")
+
+    try:
+        save_change(request, user, change, "term dates changed")
+    except SetupError as exc:
+        return failed(request, "admin_terms.html", data, exc)
+    return RedirectResponse("/admin/terms?saved=1", status_code=303)
+
+
+@router.post("/admin/terms/calendar", include_in_schema=False)
+async def terms_calendar(
+    request: Request,
+    calendar: Annotated[UploadFile, File()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Read a local authority's .ics term-dates calendar and save what it says (shown)."""
+    check_csrf(request, csrf_token)
+    user = require_roles(request, SETUP_EDITORS)
+    data = _terms_data(request, user)
+    name = (calendar.filename or "the calendar").rsplit("/", 1)[-1][:80]
+    try:
+        if not name.lower().endswith(".ics"):
+            raise SetupError("calendar", f"{name}: choose the calendar's .ics file.")
+        read = read_ics(name, await calendar.read(2 * 1024 * 1024 + 1))
+
+        def change(school: dict[str, Any]) -> None:
+            school["terms"] = read.terms
+            school["inset_days"] = read.inset_days
+            school["holidays"] = read.holidays
+
+        save_change(request, user, change, f"term dates read from {name}")
+    except SetupError as exc:
+        return failed(request, "admin_terms.html", data, exc)
+    data = _terms_data(request, user, read=read, calendar_name=name)
+    with ctx(request).store.session() as session:
+        return show(request, "admin_terms.html", data, session=session)
