@@ -240,3 +240,9 @@ def connect(fake: Any, tmp_path: Path) -> Iterator[Any]:
 def frozen_clock(time_machine: Any) -> FrozenClock:
     """``frozen_clock.at(day, 8, 15)`` travels there; time returns to normal after the test."""
     return FrozenClock(time_machine)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database; skips when no server is configured."""
+    yield from _postgres_database()

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -44,6 +45,17 @@ SchoolOption = Annotated[
 ]
 
 
+# Expected errors of modules a command may never import (the scheduler pulls in APScheduler):
+# looked up only once the command has run, so that a command imports only what it uses.
+_LAZY_ERRORS = (("bot.engine.config_sync", "SyncError"), ("schedules.runner", "SchedulerLockError"))
+
+
+def _loaded_errors() -> tuple[type[Exception], ...]:
+    """The lazily imported expected errors whose modules this command has loaded."""
+    found = (getattr(sys.modules.get(module), name, None) for module, name in _LAZY_ERRORS)
+    return tuple(error for error in found if isinstance(error, type))
+
+
 def friendly(func: F) -> F:
     """Turn expected errors into one red line and exit code 2 (no tracebacks)."""
 
@@ -51,14 +63,16 @@ def friendly(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from bot.core.config import ConfigError
         from bot.core.settings import SettingsError
-        from bot.engine.config_sync import SyncError
         from connectors.base import ConnectorError
-        from schedules.runner import SchedulerLockError
 
         try:
             return func(*args, **kwargs)
-        except (ConfigError, SettingsError, SyncError, ConnectorError, ImportError,
-                SchedulerLockError) as exc:
+        except Exception as exc:
+            expected: tuple[type[Exception], ...] = (
+                ConfigError, SettingsError, ConnectorError, ImportError, *_loaded_errors()
+            )
+            if not isinstance(exc, expected):
+                raise
             err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from bot.core.outbox import EmailDraft
 from bot.core.words import human_date
@@ -30,10 +30,16 @@ def _env(autoescape: bool) -> Environment:
     )
 
 
+@cache
+def _template(name: str) -> Template:
+    """A compiled template, loaded once per process (no file check on every email)."""
+    return _env(name.endswith(".html.j2")).get_template(name)
+
+
 def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
     """Render ``name``'s text and HTML templates with ``context``."""
-    text = _env(False).get_template(f"{name}.txt.j2").render(**context)
-    html = _env(True).get_template(f"{name}.html.j2").render(**context)
+    text = _template(f"{name}.txt.j2").render(**context)
+    html = _template(f"{name}.html.j2").render(**context)
     return text, html
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 
 __all__ = [
     "ROLE_NAMES",
@@ -86,6 +87,7 @@ def stage_list(labels: Iterable[str]) -> str:
     return ", ".join(stage_name(label) for label in labels)
 
 
+@lru_cache(maxsize=2048)  # a digest run writes the same few dozen dates a million times
 def human_date(day: date) -> str:
     """'Friday 4 December 2026' — how schools write dates."""
     return f"{day:%A} {day.day} {day:%B %Y}"

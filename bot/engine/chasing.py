@@ -9,10 +9,11 @@ conversation" (``needs_conversation``).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
@@ -58,13 +59,21 @@ def needs_conversation(
 ) -> list[Conversation]:
     """Open duties past their reminder cap, oldest due first (active people who have started)."""
     configs = requirement_configs(session, school)
+    by_cap: dict[int, list[int]] = defaultdict(list)
+    for rid, config in configs.items():
+        by_cap[school.cadence(config.cadence).max_reminders].append(rid)
+    capped = or_(false(), *(  # only capped duties leave the database: a handful, not them all
+        and_(Duty.requirement_id.in_(ids), Duty.reminders_sent >= cap)
+        for cap, ids in by_cap.items()
+    ))
     rows = session.execute(
         select(Duty, Person, PolicyVersion, Policy.title, OfficialAccount.name)
         .join(Person, Person.id == Duty.person_id)
         .outerjoin(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
         .outerjoin(Policy, Policy.id == PolicyVersion.policy_id)
         .outerjoin(OfficialAccount, OfficialAccount.id == Duty.account_id)
-        .where(Duty.school_id == school.id, Duty.status == "open", Person.active.is_(True))
+        .where(Duty.school_id == school.id, Duty.status == "open", Person.active.is_(True),
+               capped)
         .order_by(Duty.due_on, Duty.id)
     ).all()
     found: list[Conversation] = []

@@ -467,6 +467,8 @@ def plan_duties(
     cadences: Mapping[str, Cadence],
     today: date,
     school: SchoolConfig | None = None,
+    *,
+    task_owners: Mapping[int, frozenset[int]] | None = None,
 ) -> Plan:
     """Work out which duties to open and close today.
 
@@ -481,6 +483,8 @@ def plan_duties(
         today: the date the plan is for.
         school: the school's calendar, for recurring tasks (terms, and periods without a
             school day); without it termly tasks follow England's usual terms.
+        task_owners: each recurring task's owners by person id, when ``people`` is one batch
+            of the school (owners may be in another); default: found among ``people``.
 
     Returns:
         A Plan. Applying it twice is harmless: the second plan is empty.
@@ -493,7 +497,8 @@ def plan_duties(
         if kind == "sign_aup":
             wanted.update(_wanted_aups(req, versions, holdings, by_id, evidence, today, school))
         elif kind == "recurring_task":
-            wanted.update(_wanted_tasks(req, people_list, evidence, today, school))
+            owners = task_owners.get(req.id) if task_owners is not None else None
+            wanted.update(_wanted_tasks(req, people_list, evidence, today, school, owners))
         else:
             wanted.update(
                 _wanted_per_person(req, people_list, versions, evidence, cadences, today, school)
@@ -540,6 +545,7 @@ def _wanted_tasks(
     evidence: Evidence,
     today: date,
     school: SchoolConfig | None,
+    owner_ids: frozenset[int] | None = None,
 ) -> dict[_Slot, _Wanted]:
     """This period's recurring task for its owners and its audience (active people only)."""
     cfg = req.config
@@ -547,8 +553,9 @@ def _wanted_tasks(
     period = current_task_period(cfg, today, req.first_seen, school)
     if period is None:
         return wanted
-    owners = set(cfg.owners)
-    owner_ids = frozenset(p.id for p in people if p.email in owners)
+    if owner_ids is None:
+        owners = set(cfg.owners)
+        owner_ids = frozenset(p.id for p in people if p.email in owners)
     for person in people:
         if not person.active or (
             person.id not in owner_ids and not _in_audience(person, cfg.audience)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
@@ -23,7 +23,14 @@ from bot.core.messages import human_date, render
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, Requirement
 from bot.core.outbox import EmailDraft, enqueue_emails
 from bot.core.settings import Settings
-from bot.engine.reminders import Digest, OpenDuty, Recipient, digest_key, plan_digests
+from bot.engine.reminders import (
+    Digest,
+    OpenDuty,
+    Recipient,
+    digest_key,
+    due_limits,
+    plan_digests,
+)
 
 __all__ = ["ReminderPlanned", "plan_reminders", "requirement_configs"]
 
@@ -141,8 +148,48 @@ def _active_people(session: Session, school_id: str) -> dict[int, Recipient]:
     }
 
 
-def _open_duties(session: Session, school_id: str) -> list[OpenDuty]:
-    """Open duties as plain rows, by person, due date and id (the digests' item order)."""
+BATCH = 1000  # people per batch: memory stays flat however large the school
+
+
+def _maybe_due(
+    school: SchoolConfig, requirements: Mapping[int, RequirementConfig], today: date
+) -> ColumnElement[bool]:
+    """Open duties that may have a reminder stage due today (a superset, decided exactly later).
+
+    Per cadence: not capped, and either nothing sent yet and open, or the next stage's date
+    reached (``due_limits``); duties far past their last limit are always looked at.
+    """
+    by_cadence: dict[str, list[int]] = defaultdict(list)
+    for rid, cfg in requirements.items():
+        by_cadence[cfg.cadence].append(rid)
+    branches = []
+    for name, ids in by_cadence.items():
+        cadence = school.cadence(name)
+        limits = due_limits(cadence, today)
+        stages = [and_(Duty.last_stage < 0, Duty.opened_on <= today)]
+        stages += [and_(Duty.last_stage == j, Duty.due_on <= limit)
+                   for j, limit in enumerate(limits)]
+        stages.append(Duty.last_stage >= len(limits))
+        branches.append(and_(Duty.requirement_id.in_(ids),
+                             Duty.reminders_sent < cadence.max_reminders, or_(*stages)))
+    return or_(false(), *branches)
+
+
+def _people_due(
+    session: Session, school: SchoolConfig, requirements: Mapping[int, RequirementConfig],
+    today: date,
+) -> list[int]:
+    """Ids of the people with an open duty that may be due a reminder today, ascending."""
+    return list(session.scalars(
+        select(Duty.person_id).distinct()
+        .where(Duty.school_id == school.id, Duty.status == "open",
+               _maybe_due(school, requirements, today))
+        .order_by(Duty.person_id)
+    ))
+
+
+def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) -> list[OpenDuty]:
+    """These people's open duties, by person, due date and id (the digests' item order)."""
     return [
         OpenDuty(
             id=row[0], person_id=row[1], requirement_id=row[2], cycle=row[3], opened_on=row[4],
@@ -155,7 +202,8 @@ def _open_duties(session: Session, school_id: str) -> list[OpenDuty]:
                 Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.policy_version_id,
                 Duty.account_id,
             )
-            .where(Duty.school_id == school_id, Duty.status == "open")
+            .where(Duty.school_id == school_id, Duty.status == "open",
+                   Duty.person_id.in_(person_ids))
             .order_by(Duty.person_id, Duty.due_on, Duty.id)
         )
     ]
@@ -293,19 +341,40 @@ def plan_reminders(
     *,
     write: bool,
 ) -> list[ReminderPlanned]:
-    """One digest email per person with anything due today; escalation copies included."""
+    """One digest email per person with anything due today; escalation copies included.
+
+    Only the people with a duty that may be due today are read, a batch at a time: a quiet day
+    costs one indexed query, a digest day memory for one batch.
+    """
     requirements = requirement_configs(session, school)
+    due_people = _people_due(session, school, requirements, today)
+    if not due_people:
+        return []
     people = _active_people(session, school.id)
     cadences = {name: school.cadence(name) for name in {c.cadence for c in school.requirements}}
-    digests = plan_digests(
-        _open_duties(session, school.id), people, requirements, cadences, school.headteacher,
-        today,
-    )
-    if not digests:
-        return []
     renderer = _Renderer(
         settings, school, requirements, _names(session, school.id), settings.signing_key(), today
     )
+    not_before = send_after(school, today, now)
+    planned: list[ReminderPlanned] = []
+    for start in range(0, len(due_people), BATCH):
+        duties = _open_duties(session, school.id, due_people[start:start + BATCH])
+        digests = plan_digests(duties, people, requirements, cadences, school.headteacher, today)
+        planned += _queue(session, school, renderer, digests, today, not_before, write=write)
+    return planned
+
+
+def _queue(
+    session: Session,
+    school: SchoolConfig,
+    renderer: _Renderer,
+    digests: Sequence[Digest],
+    today: date,
+    not_before: datetime,
+    *,
+    write: bool,
+) -> list[ReminderPlanned]:
+    """Render one batch of digests and, when writing, queue them and record their stages."""
     planned: list[ReminderPlanned] = []
     drafts: list[tuple[str, EmailDraft]] = []
     by_key: dict[str, Digest] = {}
@@ -319,9 +388,9 @@ def plan_reminders(
             items=tuple(str(i["title"]) for i in items), labels=digest.labels, cc=digest.cc,
             key=key, queued=False,
         ))
-    if not write:
+    if not write or not drafts:
         return planned
     added = enqueue_emails(session, school_id=school.id, purpose="reminder", items=drafts,
-                           not_before=send_after(school, today, now))
+                           not_before=not_before)
     _record_stages(session, by_key, added, today)
     return [replace(p, queued=p.key in added) for p in planned]

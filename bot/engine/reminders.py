@@ -23,6 +23,7 @@ __all__ = [
     "Reminder",
     "chasing_stopped_to",
     "digest_key",
+    "due_limits",
     "is_capped",
     "is_reminder_day",
     "next_reminder",
@@ -65,6 +66,20 @@ def reminder_stages(
         stages.append((len(stages), f"overdue:{number}", when))
         number += 1
     return stages
+
+
+def due_limits(cadence: Cadence, today: date, overdue_stages: int = 8) -> tuple[date, ...]:
+    """For a duty whose last stage sent is ``j`` (0, 1, ...): its next stage is reached by
+    ``today`` only if its due date is on or before ``limits[j]``.
+
+    Stages after the first ("ask", on the opening day) fall on ascending dates, so the stage
+    after ``j`` is the earliest still unsent: ``next_reminder`` can be due only when that one
+    is reached. This lets the database pick the few duties worth a look (a duty that has
+    sent nothing is due once open; one past the last limit is always looked at).
+    """
+    offsets = [*cadence.before_due, *([0] if cadence.on_due else [])]
+    offsets += [-cadence.overdue_every_days * n for n in range(1, overdue_stages + 1)]
+    return tuple(today + timedelta(days=days) for days in offsets)
 
 
 @lru_cache(maxsize=4096)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -18,18 +18,10 @@ from bot.core.context import StepContext
 from bot.core.delivery import AdminAlerts
 from bot.core.models import (
     AccountHolder,
-    Attestation,
     Duty,
     OfficialAccount,
     Person,
-    PersonGroup,
-    PersonRole,
-    Policy,
-    PolicyVersion,
-    Requirement,
     SweepRun,
-    TaskCompletion,
-    TrainingRecord,
     utcnow,
 )
 from bot.core.outbox import DispatchStats, dispatch
@@ -38,17 +30,9 @@ from bot.core.setup_state import is_sending
 from bot.core.store import Store
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
-from bot.engine.duties import (
-    DutyFacts,
-    Evidence,
-    Holding,
-    PersonFacts,
-    Plan,
-    RequirementFacts,
-    VersionFacts,
-    plan_duties,
-)
+from bot.engine.duties import Plan, plan_duties
 from bot.engine.extra_people import sync_extra_people
+from bot.engine.facts import batch_facts, person_batches, school_facts
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.remind import ReminderPlanned, plan_reminders
 from bot.engine.reminders import is_reminder_day
@@ -56,7 +40,7 @@ from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
 
-__all__ = ["SchoolSweep", "apply_plan", "load_facts", "run_sweep"]
+__all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -83,120 +67,35 @@ class SchoolSweep:
     preview: bool = False
 
 
-# --------------------------------------------------------------------------- facts
+# --------------------------------------------------------------------------- duties
 
 
-def load_facts(
+def plan_and_apply(
     session: Session, school: SchoolConfig, today: date
-) -> tuple[
-    list[RequirementFacts],
-    list[PersonFacts],
-    dict[str, VersionFacts],
-    list[Holding],
-    Evidence,
-    list[DutyFacts],
-]:
-    """Read everything the pure engine needs in a handful of column queries."""
-    sid = school.id
-    configs = {r.id: r for r in school.requirements}
-    requirements = [
-        RequirementFacts(id=rid, config=configs[key], first_seen=first_seen)
-        for rid, key, first_seen in session.execute(
-            select(Requirement.id, Requirement.key, Requirement.first_seen).where(
-                Requirement.school_id == sid, Requirement.active.is_(True)
-            )
+) -> tuple[int, dict[str, int]]:
+    """Open and close the school's duties a batch of people at a time; (opened, closed)."""
+    shared = school_facts(session, school)
+    holders = {h.person_id for h in shared.holdings}
+    cadences = {n: school.cadence(n) for n in school.cadences}
+    opened, closed = 0, defaultdict[str, int](int)
+    for batch in person_batches(session, school.id):
+        people, evidence, existing = batch_facts(session, school.id, batch, holders, shared)
+        plan = plan_duties(
+            shared.requirements,
+            people,
+            shared.versions,
+            shared.holdings,
+            evidence,
+            existing,
+            cadences,
+            today,
+            school=school,
+            task_owners=shared.task_owners,
         )
-        if key in configs
-    ]
-    roles: dict[int, set[str]] = defaultdict(set)
-    for pid, role in session.execute(
-        select(PersonRole.person_id, PersonRole.role).where(PersonRole.school_id == sid)
-    ):
-        roles[pid].add(role)
-    groups: dict[int, set[str]] = defaultdict(set)
-    for pid, name in session.execute(
-        select(PersonGroup.person_id, PersonGroup.name).where(PersonGroup.school_id == sid)
-    ):
-        groups[pid].add(name)
-    holding_rows = session.execute(
-        select(AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since, Policy.key)
-        .join(OfficialAccount, OfficialAccount.id == AccountHolder.account_id)
-        .outerjoin(Policy, Policy.id == OfficialAccount.aup_policy_id)
-        .where(AccountHolder.school_id == sid, AccountHolder.until.is_(None))
-    ).all()
-    holders = {row[1] for row in holding_rows}
-    people = [
-        PersonFacts(
-            id=pid,
-            email=email,
-            roles=frozenset(roles[pid] | ({"account_holder"} if pid in holders else set())),
-            groups=frozenset(groups[pid]),
-            active=active,
-            start_date=start,
-        )
-        for pid, email, active, start in session.execute(
-            select(Person.id, Person.email, Person.active, Person.start_date).where(
-                Person.school_id == sid
-            )
-        )
-    ]
-    versions: dict[str, VersionFacts] = {}
-    for vid, key, published in session.execute(
-        select(PolicyVersion.id, Policy.key, PolicyVersion.published_on)
-        .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(PolicyVersion.school_id == sid)
-        .order_by(PolicyVersion.id)
-    ):
-        versions[key] = VersionFacts(id=vid, policy_key=key, published_on=published)
-    holdings = [Holding(a, p, since, key) for a, p, since, key in holding_rows]
-    acknowledged: dict[tuple[int, int], date] = {}
-    signed: dict[tuple[int, int], date] = {}
-    for pid, vid, kind, at in session.execute(
-        select(
-            Attestation.person_id, Attestation.policy_version_id, Attestation.kind, Attestation.at
-        ).where(Attestation.school_id == sid)
-    ):
-        target = signed if kind == "aup_signature" else acknowledged
-        day = local_today(at)
-        if (pid, vid) not in target or target[(pid, vid)] < day:
-            target[(pid, vid)] = day
-    trained: dict[tuple[int, str], date] = {}
-    for pid, course, completed in session.execute(
-        select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on).where(
-            TrainingRecord.school_id == sid
-        )
-    ):
-        key2 = (pid, course.strip().lower())
-        if key2 not in trained or trained[key2] < completed:
-            trained[key2] = completed
-    existing = [
-        DutyFacts(id=i, requirement_id=r, person_id=p, cycle=c, status=s, account_id=a)
-        for i, r, p, c, s, a in session.execute(
-            select(
-                Duty.id,
-                Duty.requirement_id,
-                Duty.person_id,
-                Duty.cycle,
-                Duty.status,
-                Duty.account_id,
-            ).where(Duty.school_id == sid)
-        )
-    ]
-    done_tasks: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for rid, cycle, pid in session.execute(
-        select(TaskCompletion.requirement_id, TaskCompletion.cycle, TaskCompletion.person_id)
-        .where(TaskCompletion.school_id == sid)
-    ):
-        done_tasks[(rid, cycle)].add(pid)
-    tasks = {key: frozenset(ids) for key, ids in done_tasks.items()}
-    return (
-        requirements,
-        people,
-        versions,
-        holdings,
-        Evidence(acknowledged, signed, trained, tasks),
-        existing,
-    )
+        opened += sum(1 for d in plan.to_open if d.status == "open")
+        for reason, count in apply_plan(session, school.id, plan, today).items():
+            closed[reason] += count
+    return opened, dict(closed)
 
 
 def apply_plan(session: Session, school_id: str, plan: Plan, today: date) -> dict[str, int]:
@@ -325,22 +224,7 @@ def sweep_school(
     result.warnings = sync_config(session, config, school, today)
     result.handovers = _flag_handovers(session, school.id, today)
     result.missing = missing_people(session, school.id, school.directory.leaver_grace_days)
-    requirements, people, versions, holdings, evidence, existing = load_facts(
-        session, school, today
-    )
-    plan = plan_duties(
-        requirements,
-        people,
-        versions,
-        holdings,
-        evidence,
-        existing,
-        {n: school.cadence(n) for n in school.cadences},
-        today,
-        school=school,
-    )
-    result.opened = sum(1 for d in plan.to_open if d.status == "open")
-    result.closed = apply_plan(session, school.id, plan, today)
+    result.opened, result.closed = plan_and_apply(session, school, today)
     sending = write and not result.preview  # in preview: plan who would be asked, queue nothing
     if result.school_day:
         result.reminders = plan_reminders(session, settings, school, today, now, write=sending)
@@ -349,15 +233,11 @@ def sweep_school(
     for step in extra_steps:
         for k, v in step(full if step in RUN_IN_PREVIEW else run).items():
             result.extra[k] = result.extra.get(k, 0) + v
-    open_rows = (
-        session.execute(
-            select(Duty.due_on).where(Duty.school_id == school.id, Duty.status == "open")
-        )
-        .scalars()
-        .all()
-    )
-    result.open_duties = len(open_rows)
-    result.overdue = sum(1 for d in open_rows if d < today)
+    open_count, overdue = session.execute(
+        select(func.count(), func.count().filter(Duty.due_on < today))
+        .where(Duty.school_id == school.id, Duty.status == "open")
+    ).one()
+    result.open_duties, result.overdue = int(open_count), int(overdue)
     return result
 
 

@@ -6,13 +6,11 @@ materialises 100,000 duties and queues 10,000 digest emails; the second is a ste
 
 from __future__ import annotations
 
-import csv
 import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select
 
 from bot.core.context import AppContext
@@ -20,6 +18,7 @@ from bot.core.models import Duty, OutboxMessage
 from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import at
+from tests.support.scale import write_school
 
 PEOPLE = 10_000
 MONDAY = date(2026, 11, 23)
@@ -27,29 +26,7 @@ TARGET_SECONDS = 5.0
 
 
 def _build(home: Path) -> AppContext:
-    home.mkdir(parents=True)
-    (home / "policies").mkdir()
-    with (home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["email", "name", "roles", "groups", "manager_email"])
-        for i in range(PEOPLE):
-            writer.writerow([f"p{i}@bench.example", f"Person {i}", "staff",
-                             f"All Staff;Team {i % 40}", "p0@bench.example" if i else ""])
-    policies, requirements = [], []
-    for n in range(6):
-        (home / "policies" / f"p{n}.md").write_text(f"# Policy {n}\n", encoding="utf-8")
-        policies.append({"id": f"p{n}", "title": f"Policy {n}", "version": "1",
-                         "document": f"policies/p{n}.md", "published": "2026-11-02"})
-        requirements.append({"id": f"ack-{n}", "kind": "acknowledge_policy", "policy": f"p{n}",
-                             "audience": {"roles": ["staff"]}})
-    for n in range(4):
-        requirements.append({"id": f"train-{n}", "kind": "complete_training",
-                             "course": f"Course {n}", "audience": {"groups": ["All Staff"]}})
-    school = {"id": "bench", "name": "Benchmark Academy", "headteacher": "p0@bench.example",
-              "policies": policies, "requirements": requirements}
-    (home / "school.yaml").write_text(
-        yaml.safe_dump({"organisation": {"name": "Bench"}, "schools": [school]}),
-        encoding="utf-8")
+    write_school(home, PEOPLE)
     return AppContext(Settings(home=home, secret_key="bench-secret-0123456789-abcdefghijklmn"))
 
 

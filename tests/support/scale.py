@@ -1,16 +1,54 @@
-"""Test sizes: heavy correctness tests run scaled down by default, at full size when asked.
+"""Test sizes and the scale generator: a fictional school of N staff on disk.
 
-``COMPLIANCE_BOT_FULL_SIZE=1 uv run pytest -m slow`` runs them at the size the issue named.
+``COMPLIANCE_BOT_FULL_SIZE=1 uv run pytest -m slow`` runs heavy correctness tests at the size
+the issue named; ``write_school`` builds the benchmarks' school (N people x 10 requirements).
 """
 
 from __future__ import annotations
 
+import csv
 import os
+from pathlib import Path
 
-__all__ = ["full_size"]
+import yaml
+
+__all__ = ["REQUIREMENTS_PER_PERSON", "full_size", "write_school"]
+
+REQUIREMENTS_PER_PERSON = 10  # six policy acknowledgements and four training courses
 
 
 def full_size(default: int, full: int) -> int:
     """``full`` when COMPLIANCE_BOT_FULL_SIZE is set to 1/true/yes, else ``default``."""
     wanted = os.environ.get("COMPLIANCE_BOT_FULL_SIZE", "").lower() in ("1", "true", "yes")
     return full if wanted else default
+
+
+def write_school(home: Path, people: int, *, published: str = "2026-11-02") -> None:
+    """Write school.yaml, six policies and a directory of ``people`` staff into ``home``.
+
+    Everyone is staff in "All Staff" and one of 40 teams, managed by person 0 (the head).
+    The directory is written row by row, so a 100,000-person school costs no memory here.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "policies").mkdir(exist_ok=True)
+    with (home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "name", "roles", "groups", "manager_email"])
+        for i in range(people):
+            writer.writerow([f"p{i}@bench.example", f"Person {i}", "staff",
+                             f"All Staff;Team {i % 40}", "p0@bench.example" if i else ""])
+    policies, requirements = [], []
+    for n in range(6):
+        (home / "policies" / f"p{n}.md").write_text(f"# Policy {n}\n", encoding="utf-8")
+        policies.append({"id": f"p{n}", "title": f"Policy {n}", "version": "1",
+                         "document": f"policies/p{n}.md", "published": published})
+        requirements.append({"id": f"ack-{n}", "kind": "acknowledge_policy", "policy": f"p{n}",
+                             "audience": {"roles": ["staff"]}})
+    for n in range(4):
+        requirements.append({"id": f"train-{n}", "kind": "complete_training",
+                             "course": f"Course {n}", "audience": {"groups": ["All Staff"]}})
+    school = {"id": "bench", "name": "Benchmark Academy", "headteacher": "p0@bench.example",
+              "policies": policies, "requirements": requirements}
+    (home / "school.yaml").write_text(
+        yaml.safe_dump({"organisation": {"name": "Bench"}, "schools": [school]}),
+        encoding="utf-8")

@@ -14,10 +14,9 @@ from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.models import Duty, ExtraPerson, Person, PersonRole
 from bot.engine.directory import DIRECTORY
-from bot.engine.duties import plan_duties
 from bot.engine.extra_people import PEOPLE_FILE, REGISTER, address_owners, sync_register
 from bot.engine.leavers import make_leavers
-from bot.engine.sweep import apply_plan, load_facts
+from bot.engine.sweep import plan_and_apply
 from bot.features.people.rules import EntryInput
 
 __all__ = [
@@ -77,14 +76,7 @@ class FilePerson:
 
 def _refresh_duties(session: Session, school: SchoolConfig, today: date) -> None:
     """Open and close duties now, as the sweep would, so a change shows at once."""
-    requirements, people, versions, holdings, evidence, existing = load_facts(
-        session, school, today
-    )
-    plan = plan_duties(
-        requirements, people, versions, holdings, evidence, existing,
-        {n: school.cadence(n) for n in school.cadences}, today, school=school,
-    )
-    apply_plan(session, school.id, plan, today)
+    plan_and_apply(session, school, today)
     session.flush()
 
 

@@ -23,8 +23,7 @@ from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
 from bot.core.uploads import AttachmentError, check_pdf
 from bot.engine.config_sync import SyncError
-from bot.engine.duties import plan_duties
-from bot.engine.sweep import apply_plan, load_facts
+from bot.engine.sweep import plan_and_apply
 from bot.features.policies.importer import ImportedPolicy, PolicyImportError, extract_policy
 from bot.features.policies.importer.values import FuzzyDate
 from bot.features.policies.rules import (
@@ -72,13 +71,8 @@ def editable(session: Session) -> bool:
 def open_duties(session: Session, org: OrgConfig, school_id: str, today: date) -> int:
     """Open (and close) duties for the changed settings now, as the sweep would; no message
     is queued here: reminders go out with the sweep, and not at all in preview."""
-    school = org.school(school_id)
-    facts = load_facts(session, school, today)
-    plan = plan_duties(
-        *facts, {n: school.cadence(n) for n in school.cadences}, today, school=school
-    )
-    apply_plan(session, school.id, plan, today)
-    return sum(1 for d in plan.to_open if d.status == "open")
+    opened, _closed = plan_and_apply(session, org.school(school_id), today)
+    return opened
 
 
 def apply_change(

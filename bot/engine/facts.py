@@ -1,0 +1,220 @@
+"""What the duties engine needs, read from the database a batch of people at a time.
+
+Facts about the whole school are small (requirements, policy versions, official-account
+holdings, recurring-task completions and owners) and read once. Facts about people (their
+roles, groups, acknowledgements, signatures, training and duties) are read for one contiguous
+range of person ids at a time, so a 100,000-person school costs the memory of one batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from bot.core.clock import local_today
+from bot.core.config import SchoolConfig
+from bot.core.models import (
+    AccountHolder,
+    Attestation,
+    Duty,
+    OfficialAccount,
+    Person,
+    PersonGroup,
+    PersonRole,
+    Policy,
+    PolicyVersion,
+    Requirement,
+    TaskCompletion,
+    TrainingRecord,
+)
+from bot.engine.duties import (
+    DutyFacts,
+    Evidence,
+    Holding,
+    PersonFacts,
+    RequirementFacts,
+    VersionFacts,
+)
+
+__all__ = ["BATCH", "Batch", "SchoolFacts", "batch_facts", "person_batches", "school_facts"]
+
+BATCH = 5000  # people per batch: about 50,000 duties in memory at a time
+
+
+@dataclass(frozen=True)
+class SchoolFacts:
+    """The facts shared by every batch of people."""
+
+    requirements: list[RequirementFacts]
+    versions: dict[str, VersionFacts]
+    holdings: list[Holding]
+    tasks: dict[tuple[int, str], frozenset[int]]  # (requirement, cycle) -> who marked it done
+    task_owners: dict[int, frozenset[int]]  # recurring task requirement -> its owners' ids
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One contiguous range of person ids: ``after`` < id <= ``upto`` (None: unbounded)."""
+
+    after: int | None
+    upto: int | None
+
+    def where(self, column: InstrumentedAttribute[int]) -> list[ColumnElement[bool]]:
+        """Conditions that keep ``column`` (a person id) inside this range."""
+        conditions = []
+        if self.after is not None:
+            conditions.append(column > self.after)
+        if self.upto is not None:
+            conditions.append(column <= self.upto)
+        return conditions
+
+
+def person_batches(session: Session, school_id: str, size: int | None = None) -> Iterator[Batch]:
+    """Ranges of person ids with ``size`` (default ``BATCH``) people each, covering every id."""
+    size = size or BATCH
+    ids = list(session.scalars(
+        select(Person.id).where(Person.school_id == school_id).order_by(Person.id)
+    ))
+    after: int | None = None
+    for upto in ids[size - 1 :: size]:  # the last id of each full batch
+        if upto == ids[-1]:
+            break
+        yield Batch(after, upto)
+        after = upto
+    yield Batch(after, None)  # the last one is open-ended: no duty is ever left outside
+
+
+def school_facts(session: Session, school: SchoolConfig) -> SchoolFacts:
+    """Requirements, current versions, holdings and recurring-task facts for the school."""
+    sid = school.id
+    configs = {r.id: r for r in school.requirements}
+    requirements = [
+        RequirementFacts(id=rid, config=configs[key], first_seen=first_seen)
+        for rid, key, first_seen in session.execute(
+            select(Requirement.id, Requirement.key, Requirement.first_seen).where(
+                Requirement.school_id == sid, Requirement.active.is_(True)
+            )
+        )
+        if key in configs
+    ]
+    versions: dict[str, VersionFacts] = {}
+    for vid, key, published in session.execute(
+        select(PolicyVersion.id, Policy.key, PolicyVersion.published_on)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(PolicyVersion.school_id == sid)
+        .order_by(PolicyVersion.id)
+    ):
+        versions[key] = VersionFacts(id=vid, policy_key=key, published_on=published)
+    holdings = [
+        Holding(account, person, since, key)
+        for account, person, since, key in session.execute(
+            select(AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since,
+                   Policy.key)
+            .join(OfficialAccount, OfficialAccount.id == AccountHolder.account_id)
+            .outerjoin(Policy, Policy.id == OfficialAccount.aup_policy_id)
+            .where(AccountHolder.school_id == sid, AccountHolder.until.is_(None))
+        )
+    ]
+    done_tasks: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for rid, cycle, pid in session.execute(
+        select(TaskCompletion.requirement_id, TaskCompletion.cycle, TaskCompletion.person_id)
+        .where(TaskCompletion.school_id == sid)
+    ):
+        done_tasks[(rid, cycle)].add(pid)
+    return SchoolFacts(
+        requirements=requirements,
+        versions=versions,
+        holdings=holdings,
+        tasks={key: frozenset(ids) for key, ids in done_tasks.items()},
+        task_owners=_task_owners(session, sid, requirements),
+    )
+
+
+def _task_owners(
+    session: Session, school_id: str, requirements: Sequence[RequirementFacts]
+) -> dict[int, frozenset[int]]:
+    """The owners (by person id, leavers included) of each recurring task."""
+    tasks = [r for r in requirements if r.config.kind == "recurring_task"]
+    emails = {email for r in tasks for email in r.config.owners}
+    ids: dict[str, set[int]] = defaultdict(set)
+    if emails:
+        for pid, email in session.execute(
+            select(Person.id, Person.email).where(
+                Person.school_id == school_id, Person.email.in_(sorted(emails))
+            )
+        ):
+            ids[email].add(pid)
+    return {
+        r.id: frozenset(pid for email in r.config.owners for pid in ids.get(email, ()))
+        for r in tasks
+    }
+
+
+def batch_facts(
+    session: Session, school_id: str, batch: Batch, holders: set[int], shared: SchoolFacts
+) -> tuple[list[PersonFacts], Evidence, list[DutyFacts]]:
+    """The batch's people (account holders carry the role), their evidence and their duties."""
+    roles: dict[int, set[str]] = defaultdict(set)
+    for pid, role in session.execute(
+        select(PersonRole.person_id, PersonRole.role)
+        .where(PersonRole.school_id == school_id, *batch.where(PersonRole.person_id))
+    ):
+        roles[pid].add(role)
+    groups: dict[int, set[str]] = defaultdict(set)
+    for pid, name in session.execute(
+        select(PersonGroup.person_id, PersonGroup.name)
+        .where(PersonGroup.school_id == school_id, *batch.where(PersonGroup.person_id))
+    ):
+        groups[pid].add(name)
+    people = [
+        PersonFacts(
+            id=pid,
+            email=email,
+            roles=frozenset(roles[pid] | ({"account_holder"} if pid in holders else set())),
+            groups=frozenset(groups[pid]),
+            active=active,
+            start_date=start,
+        )
+        for pid, email, active, start in session.execute(
+            select(Person.id, Person.email, Person.active, Person.start_date)
+            .where(Person.school_id == school_id, *batch.where(Person.id))
+        )
+    ]
+    existing = [
+        DutyFacts(id=i, requirement_id=r, person_id=p, cycle=c, status=s, account_id=a)
+        for i, r, p, c, s, a in session.execute(
+            select(Duty.id, Duty.requirement_id, Duty.person_id, Duty.cycle, Duty.status,
+                   Duty.account_id)
+            .where(Duty.school_id == school_id, *batch.where(Duty.person_id))
+        )
+    ]
+    return people, _evidence(session, school_id, batch, shared), existing
+
+
+def _evidence(session: Session, school_id: str, batch: Batch, shared: SchoolFacts) -> Evidence:
+    """The batch's latest acknowledgement, signature and training dates."""
+    acknowledged: dict[tuple[int, int], date] = {}
+    signed: dict[tuple[int, int], date] = {}
+    for pid, vid, kind, at in session.execute(
+        select(Attestation.person_id, Attestation.policy_version_id, Attestation.kind,
+               Attestation.at)
+        .where(Attestation.school_id == school_id, *batch.where(Attestation.person_id))
+    ):
+        target = signed if kind == "aup_signature" else acknowledged
+        day = local_today(at)
+        if (pid, vid) not in target or target[(pid, vid)] < day:
+            target[(pid, vid)] = day
+    trained: dict[tuple[int, str], date] = {}
+    for pid, course, completed in session.execute(
+        select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on)
+        .where(TrainingRecord.school_id == school_id, *batch.where(TrainingRecord.person_id))
+    ):
+        key = (pid, course.strip().lower())
+        if key not in trained or trained[key] < completed:
+            trained[key] = completed
+    return Evidence(acknowledged, signed, trained, shared.tasks)
