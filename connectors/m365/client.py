@@ -1,6 +1,6 @@
 """The Graph client: builds msgraph-sdk over kiota and azure-identity, all imported lazily.
 
-The client layer is this module plus ``client_sharepoint.py`` (the SharePoint list and workbook
+The client layer is this module plus ``client_sharepoint.py`` (the SharePoint list
 calls, mixed into :class:`GraphClient`) and ``client_pipeline.py`` (per-request retry options);
 no other module touches the SDK. ``GraphClient`` owns one dedicated event-loop thread. The SDK
 is async-only and its ``httpx.AsyncClient`` binds to the loop it first runs on, so the SDK
@@ -92,16 +92,6 @@ _BUILDERS = tuple(
         "sites.item.lists.item.items.items_request_builder",
         "sites.item.lists.item.items.item.list_item_item_request_builder",
         "sites.item.lists.item.items.item.fields.fields_request_builder",
-        "drives.drives_request_builder",
-        "drives.item.drive_item_request_builder",
-        "drives.item.items.items_request_builder",
-        "drives.item.items.item.drive_item_item_request_builder",
-        "drives.item.items.item.workbook.workbook_request_builder",
-        "drives.item.items.item.workbook.tables.tables_request_builder",
-        "drives.item.items.item.workbook.tables.item.workbook_table_item_request_builder",
-        "drives.item.items.item.workbook.tables.item.header_row_range."
-        "header_row_range_request_builder",
-        "drives.item.items.item.workbook.tables.item.rows.rows_request_builder",
     )
 )
 _SDK_DEPRECATION = "This class is deprecated. Please use the generic RequestConfiguration"

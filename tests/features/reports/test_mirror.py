@@ -107,7 +107,7 @@ def _m365(env: Env, monkeypatch: pytest.MonkeyPatch) -> Platform:
     clock = FakeClock()
     fake = FakeGraph(clock=clock)
     connectors = build(
-        m365_settings(env.builder.home, forms_drive_id=None, forms_item_id=None),
+        m365_settings(env.builder.home, forms_list=None),
         transport=fake.transport,
         clock=clock,
         sleep=clock.sleep,
@@ -314,7 +314,7 @@ def test_a_stuck_platform_call_never_holds_up_a_report(
 
     # the first item is created, then the answer hangs until the test lets it go
     fake.fail("POST", r"/lists/[^/]+/items$", exception=hang, deliver=True)
-    settings = m365_settings(env.builder.home, forms_drive_id=None, forms_item_id=None)
+    settings = m365_settings(env.builder.home, forms_list=None)
     mirror = build(settings, transport=fake.transport, clock=clock, sleep=clock.sleep).mirror
     assert mirror is not None
     env.context.__dict__["connectors"] = dataclasses.replace(env.context.connectors, mirror=mirror)
