@@ -225,7 +225,11 @@ def _mirrorable(env: Env) -> set[str]:
 def _post(url: str, path: str, address: str, about_head: bool) -> int:
     # each sender its own address (the proxy's X-Forwarded-For, trusted from 127.0.0.1), so
     # the per-address rate limit lets all of them through
-    with httpx.Client(base_url=url, headers={"X-Forwarded-For": address}) as client:
+    # a generous timeout: this test is about exactly-once, not speed, and a busy machine (plus
+    # the fakes' conformance checks) can hold one answer longer than httpx's default 5 s
+    with httpx.Client(
+        base_url=url, headers={"X-Forwarded-For": address}, timeout=120.0
+    ) as client:
         data: dict[str, Any] = {**FORM, "csrf_token": csrf_of(client.get(path).text)}
         if about_head:
             data["about_headteacher"] = "yes"
