@@ -329,7 +329,7 @@ class FormResponse:
 
 @runtime_checkable
 class FormSource(Protocol):
-    """Reads responses from an external form (Microsoft Forms workbook, Google Forms)."""
+    """Reads responses from an external form (Microsoft Forms via a list, Google Forms)."""
 
     def responses(self, since: datetime | None = None) -> Sequence[FormResponse]:
         """Return responses submitted after ``since`` (all when None), oldest first."""

@@ -51,6 +51,50 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = chosen
 
 
+@pytest.fixture(autouse=True)
+def _fakes_conform() -> Iterator[None]:
+    """Every request a fake Graph or fake Google received, and every response it sent, was
+    checked against the platform's own description (tests/support/conformance): any mismatch
+    fails the test that caused it."""
+    from tests.support.conformance import PROBLEMS
+
+    PROBLEMS.clear()
+    yield
+    found, PROBLEMS[:] = list(PROBLEMS), []
+    assert not found, "the fake exchanged something the official description does not allow:\n" + (
+        "\n".join(found[:20])
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Hand this worker's conformance totals to the controller (pytest-xdist)."""
+    from tests.support.conformance import TOTALS
+
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["conformance"] = dict(TOTALS)
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Add a finished worker's conformance totals to the controller's."""
+    from tests.support.conformance import TOTALS
+
+    for key, value in getattr(node, "workeroutput", {}).get("conformance", {}).items():
+        TOTALS[key] = TOTALS.get(key, 0) + value
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many fake-platform exchanges were checked against the official descriptions."""
+    from tests.support.conformance import TOTALS
+
+    if any(TOTALS.values()):
+        terminalreporter.write_line(
+            "conformance: "
+            + ", ".join(f"{value} {key}" for key, value in TOTALS.items())
+            + " checked against the official descriptions"
+        )
+
+
 def _missing(reason: str) -> None:
     """Skip locally; in CI (which installs PostgreSQL and Chromium) a skip would hide a defect."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

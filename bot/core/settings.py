@@ -12,9 +12,9 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
@@ -83,12 +83,25 @@ class M365Settings(BaseModel):
     teams_webhook_url: SecretStr | None = None
     site_id: str | None = None
     list_name: str = "Safeguarding reports"
-    forms_drive_id: str | None = None
-    forms_item_id: str | None = None
-    forms_table: str = "Table1"
+    forms_list: str | None = None  # the list in site_id a Power Automate flow fills from a form
     role_groups: dict[str, Role] = Field(default_factory=dict)  # group display name -> role
     all_users: bool = False  # read every user, not only members of role_groups (pupils too)
     messages_per_minute: int = 30
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_workbook_route(cls, data: Any) -> Any:
+        """Refuse the old Forms-workbook settings: Graph cannot read a workbook app-only."""
+        if isinstance(data, dict):
+            old = sorted(k for k in data if k in ("forms_drive_id", "forms_item_id", "forms_table"))
+            if old:
+                names = ", ".join(f"COMPLIANCE_BOT_M365__{k.upper()}" for k in old)
+                raise ValueError(
+                    f"{names}: the Forms workbook route is gone (Microsoft documents the workbook "
+                    "calls as not supported with an application token); set "
+                    "COMPLIANCE_BOT_M365__FORMS_LIST instead (deploy/m365.md, section 10)"
+                )
+        return data
 
 
 class GoogleSettings(BaseModel):

@@ -2,8 +2,8 @@
 
 Each row names one thing the connector needs, whether it works, what Graph said, and the exact
 fix. Reads are real reads (``GET /users?$top=1``, ``/groups`` + members, ``/sites/{site}/lists``,
-the workbook header). Mail.Send cannot be read, so it is probed with a ``sendMail`` that has no
-recipients: Exchange checks the app's right to the mailbox first, so ``400
+the form list's columns and items). Mail.Send cannot be read, so it is probed with a
+``sendMail`` that has no recipients: Exchange checks the app's right to the mailbox first, so ``400
 ErrorInvalidRecipients`` means "allowed" and ``403 ErrorAccessDenied`` "not allowed" — and
 nothing can be delivered. The same probe against another mailbox shows whether Mail.Send is
 scoped to the sender (it should be refused). Only ``ErrorInvalidRecipients`` counts as
@@ -29,6 +29,7 @@ import httpx
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain
+from connectors.m365.forms import FORM_LIST_COLUMNS
 
 __all__ = ["CheckRow", "rbac_fix", "run_checks"]
 
@@ -428,36 +429,38 @@ def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) ->
 
 
 def _forms(client: GraphClient, m365: Any) -> CheckRow:
-    name = "Forms workbook"
-    if not (m365.forms_drive_id and m365.forms_item_id):
-        return CheckRow(name, True, "not configured: Microsoft Forms responses are not read")
+    name = "Form list"
+    if not (m365.site_id and m365.forms_list):
+        return CheckRow(name, True, f"not configured: no Microsoft form is read ({ENV}FORMS_LIST)")
+    made = "Create it with 'compliance-bot reports microsoft-form' (it prints the flow's steps)."
     try:
-        header = client.table_header(m365.forms_drive_id, m365.forms_item_id, m365.forms_table)
+        lists = client.lists(m365.site_id)
+        match = next(
+            (x for x in lists if x.display_name.casefold() == m365.forms_list.casefold()), None
+        )
+        if match is None:
+            return CheckRow(name, False, f"the site has no list {m365.forms_list!r}", made)
+        columns = {c.name for c in client.columns(m365.site_id, match.id)}
+        missing = [c.title for c in FORM_LIST_COLUMNS if c.name not in columns]
+        items = client.list_items(m365.site_id, match.id, ["Title"])
     except GraphCallError as exc:
         if exc.status in (401, 403):
             return CheckRow(
                 name,
                 False,
-                f"cannot read the workbook: {exc}",
-                "Keep the form's workbook in the SharePoint site granted with Sites.Selected "
-                "(a group form's 'Open in Excel' workbook lives there).",
+                f"cannot read the list: {exc}",
+                "Grant the app the site that holds the list (Sites.Selected, section 8).",
             )
+        return CheckRow(name, False, str(exc), f"Check {ENV}SITE_ID and {ENV}FORMS_LIST.")
+    if missing:
         return CheckRow(
             name,
             False,
-            str(exc),
-            f"Check {ENV}FORMS_DRIVE_ID, {ENV}FORMS_ITEM_ID and {ENV}FORMS_TABLE.",
+            "the list has no column " + ", ".join(repr(t) for t in missing),
+            "Run 'compliance-bot reports microsoft-form' to add the missing columns.",
         )
-    lowered = {h.strip().casefold() for h in header}
-    if "id" not in lowered or not ({"completion time", "start time"} & lowered):
-        return CheckRow(
-            name,
-            False,
-            "the table has no ID / Completion time columns: " + ", ".join(header[:8]),
-            f"Point {ENV}FORMS_TABLE at the table Microsoft Forms writes (usually Table1).",
-        )
-    shown = ", ".join(header[:6]) + (", ..." if len(header) > 6 else "")
-    return CheckRow(name, True, f"table readable: {shown}")
+    detail = f"list {m365.forms_list!r} readable, with its columns; items in it now: {len(items)}"
+    return CheckRow(name, True, detail)
 
 
 def _webhook(url: Any) -> CheckRow:

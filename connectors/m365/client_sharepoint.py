@@ -1,4 +1,4 @@
-"""The SharePoint list and Forms-workbook calls of ``GraphClient`` (msgraph imported lazily).
+"""The SharePoint list calls of ``GraphClient`` (msgraph imported lazily).
 
 Part of the client layer (with ``client.py``, which mixes :class:`SharePointCalls` into
 ``GraphClient``, and ``client_pipeline.py``): each call runs on the client's loop thread through
@@ -8,7 +8,7 @@ are followed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from connectors.m365.client_pipeline import get_json, post_once
@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 
 class SharePointCalls:
-    """SharePoint lists (``/sites/{site}/lists``) and workbook tables (``/drives/.../workbook``).
+    """SharePoint lists (``/sites/{site}/lists``): the reports mirror and the form list.
 
     A mixin of :class:`~connectors.m365.client.GraphClient`, which provides ``_call`` (run on the
     loop thread, translate failures) and ``_check_link`` (refuse links off the Graph host).
@@ -37,6 +37,24 @@ class SharePointCalls:
 
     def _check_link(self, link: str) -> str:
         raise NotImplementedError  # GraphClient checks the link's host
+
+    def site_url(self, site_id: str) -> str:
+        """``GET /sites/{site}?$select=webUrl``: the address people open the site at."""
+
+        async def call(graph: Any) -> str:
+            from kiota_abstractions.base_request_configuration import RequestConfiguration
+            from msgraph.generated.sites.item.site_item_request_builder import (
+                SiteItemRequestBuilder,
+            )
+
+            query = SiteItemRequestBuilder.SiteItemRequestBuilderGetQueryParameters(
+                select=["webUrl"]
+            )
+            builder = graph.sites.by_site_id(site_id)
+            info = builder.to_get_request_information(RequestConfiguration(query_parameters=query))
+            return str((await get_json(graph, info, "reading the site")).get("webUrl") or "")
+
+        return self._call("reading the site", call)
 
     def lists(self, site_id: str) -> list[SharePointList]:
         """``GET /sites/{site}/lists`` (id and displayName), following ``@odata.nextLink``."""
@@ -66,11 +84,17 @@ class SharePointCalls:
         return self._call("reading the site's lists", call)
 
     def create_list(
-        self, site_id: str, display_name: str, columns: Sequence[tuple[str, str]]
+        self,
+        site_id: str,
+        display_name: str,
+        columns: Sequence[tuple[str, str]],
+        *,
+        multiline: Collection[str] = (),
     ) -> SharePointList:
-        """``POST /sites/{site}/lists``: a generic list with single-line text columns.
+        """``POST /sites/{site}/lists``: a generic list with text columns.
 
-        ``columns`` are ``(internal name, display name)`` pairs.
+        ``columns`` are ``(internal name, display name)`` pairs; those named in ``multiline``
+        take several lines of plain text, the rest one line.
         """
 
         async def call(graph: Any) -> SharePointList:
@@ -79,7 +103,10 @@ class SharePointCalls:
 
             body = List_(
                 display_name=display_name,
-                columns=[_text_column(name, label) for name, label in columns],
+                columns=[
+                    _text_column(name, label, multiline=name in multiline)
+                    for name, label in columns
+                ],
                 list_=ListInfo(template="genericList"),
             )
             made = await graph.sites.by_site_id(site_id).lists.post(body, post_once())
@@ -103,12 +130,15 @@ class SharePointCalls:
 
         return self._call("reading the list's columns", call)
 
-    def create_column(self, site_id: str, list_id: str, name: str, display_name: str) -> ListColumn:
-        """``POST /sites/{site}/lists/{list}/columns``: a single-line text column."""
+    def create_column(
+        self, site_id: str, list_id: str, name: str, display_name: str, *, multiline: bool = False
+    ) -> ListColumn:
+        """``POST /sites/{site}/lists/{list}/columns``: a text column (one line by default)."""
 
         async def call(graph: Any) -> ListColumn:
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
-            return column_record(await builder.post(_text_column(name, display_name), post_once()))
+            body = _text_column(name, display_name, multiline=multiline)
+            return column_record(await builder.post(body, post_once()))
 
         return self._call("adding a list column", call)
 
@@ -229,57 +259,14 @@ class SharePointCalls:
 
         self._call("updating a list item", call)
 
-    # ---- workbook (Microsoft Forms) ----------------------------------------------------
-    def table_header(self, drive_id: str, item_id: str, table: str) -> list[str]:
-        """The table's header cells (``.../tables/{t}/headerRowRange``)."""
 
-        async def call(graph: Any) -> list[str]:
-            builder = _table(graph, drive_id, item_id, table).header_row_range
-            info = builder.to_get_request_information()
-            data = await get_json(graph, info, "reading the workbook header")
-            rows = data.get("values") or [[]]
-            return [str(cell) for cell in rows[0]]
-
-        return self._call("reading the workbook header", call)
-
-    def table_rows(self, drive_id: str, item_id: str, table: str) -> list[list[Any]]:
-        """Every data row of the table (``.../tables/{t}/rows``), as raw JSON cell values.
-
-        Read as raw JSON rather than SDK models: the rows' ``values`` are untyped and the
-        SDK's parser would turn date-like text answers into ``datetime`` objects.
-        """
-
-        async def call(graph: Any) -> list[list[Any]]:
-            builder = _table(graph, drive_id, item_id, table).rows
-            info = builder.to_get_request_information()
-            found: list[list[Any]] = []
-            while True:
-                data = await get_json(graph, info, "reading the workbook rows")
-                for row in data.get("value") or []:
-                    for cells in row.get("values") or []:
-                        found.append(list(cells))
-                link = data.get("@odata.nextLink")
-                if not link:
-                    return found
-                info = builder.with_url(self._check_link(str(link))).to_get_request_information()
-
-        return self._call("reading the workbook rows", call)
-
-
-def _table(graph: Any, drive_id: str, item_id: str, table: str) -> Any:
-    return (
-        graph.drives.by_drive_id(drive_id)
-        .items.by_drive_item_id(item_id)
-        .workbook.tables.by_workbook_table_id(table)
-    )
-
-
-def _text_column(name: str, display_name: str) -> Any:
+def _text_column(name: str, display_name: str, *, multiline: bool = False) -> Any:
     from msgraph.generated.models.column_definition import ColumnDefinition
     from msgraph.generated.models.text_column import TextColumn
 
-    return ColumnDefinition(
-        name=name,
-        display_name=display_name,
-        text=TextColumn(allow_multiple_lines=False, max_length=255),
+    text = (
+        TextColumn(allow_multiple_lines=True, text_type="plain", lines_for_editing=6)
+        if multiline
+        else TextColumn(allow_multiple_lines=False, max_length=255)
     )
+    return ColumnDefinition(name=name, display_name=display_name, text=text)

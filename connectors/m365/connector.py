@@ -3,7 +3,8 @@ Connectors bundle (see deploy/m365.md for the tenant setup).
 
 The parts, each behind a protocol of ``connectors.base``: ``directory.py`` (Graph users and
 role groups, delta), ``mail.py`` (sendMail), ``teams.py`` (Workflows webhook card),
-``sharepoint.py`` (list mirror) and ``forms.py`` (the Microsoft Forms workbook). They map
+``sharepoint.py`` (list mirror) and ``forms.py`` (Microsoft Forms responses in the list a
+Power Automate flow fills). They map
 Graph's data to the boundary's dataclasses and :class:`~connectors.m365.errors.GraphCallError`
 facts to the outbox's errors. Nothing here imports msgraph: ``client.py`` does, lazily, so
 importing this module (or building the local connector) costs nothing.
@@ -21,7 +22,7 @@ from connectors.base import RateLimiter
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory
 from connectors.m365.errors import ENV, M365SetupError
-from connectors.m365.forms import WorkbookFormSource
+from connectors.m365.forms import ListFormSource
 from connectors.m365.mail import GraphMailer, RecipientBudget
 from connectors.m365.sharepoint import SharePointListMirror
 from connectors.m365.teams import WorkflowsNotifier
@@ -52,9 +53,9 @@ def _require(settings: Settings) -> None:
         )
     if m365.certificate_path is not None and not m365.certificate_path.is_file():
         raise M365SetupError(f"{ENV}CERTIFICATE_PATH: no file at {m365.certificate_path}")
-    if bool(m365.forms_drive_id) != bool(m365.forms_item_id):
+    if m365.forms_list and not m365.site_id:
         raise M365SetupError(
-            f"{ENV}FORMS_DRIVE_ID and {ENV}FORMS_ITEM_ID must be set together (or neither)"
+            f"{ENV}FORMS_LIST needs {ENV}SITE_ID: the site that holds the form list"
         )
     if m365.messages_per_minute < 1:
         raise M365SetupError(f"{ENV}MESSAGES_PER_MINUTE must be at least 1")
@@ -100,8 +101,8 @@ def build(
     )
     mirror = SharePointListMirror(client, m365.site_id, m365.list_name) if m365.site_id else None
     forms = (
-        WorkbookFormSource(client, m365.forms_drive_id, m365.forms_item_id, m365.forms_table)
-        if m365.forms_drive_id and m365.forms_item_id
+        ListFormSource(client, m365.site_id, m365.forms_list)
+        if m365.site_id and m365.forms_list
         else None
     )
     return Connectors(

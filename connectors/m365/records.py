@@ -20,9 +20,11 @@ __all__ = [
     "ManagerRef",
     "SharePointList",
     "column_record",
-    "delta_page",
+    "delta_page_json",
+    "group_json",
     "group_record",
     "item_record",
+    "user_json",
     "user_record",
 ]
 
@@ -109,14 +111,64 @@ class ListItemRecord:
 # --------------------------------------------------------------------------- from the SDK
 
 
-def delta_page(response: Any, convert: Callable[[Any], T]) -> DeltaPage[T]:
-    """An SDK delta response as a :class:`DeltaPage` of ``convert``-ed items."""
-    if response is None:
-        raise GraphCallError("Graph sent an empty delta response")
+def delta_page_json(
+    data: Mapping[str, Any], convert: Callable[[Mapping[str, Any]], T]
+) -> DeltaPage[T]:
+    """A delta response read as raw JSON (no SDK models) as a :class:`DeltaPage`."""
+    value = data.get("value")
+    if not isinstance(value, list):
+        raise GraphCallError("Graph sent a delta page without a 'value' list")
+    next_link, delta_link = data.get("@odata.nextLink"), data.get("@odata.deltaLink")
     return DeltaPage(
-        items=tuple(convert(x) for x in response.value or []),
-        next_link=response.odata_next_link,
-        delta_link=response.odata_delta_link,
+        items=tuple(convert(x) for x in value if isinstance(x, dict) and x.get("id")),
+        next_link=str(next_link) if next_link else None,
+        delta_link=str(delta_link) if delta_link else None,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def user_json(u: Mapping[str, Any]) -> GraphUser:
+    """A user delta entry (raw Graph JSON) as a plain record, as :func:`user_record` reads it."""
+    manager_reported = "manager@delta" in u
+    manager: ManagerRef | None = None
+    if manager_reported:
+        entries = [e for e in u["manager@delta"] or [] if isinstance(e, dict)]
+        live = [e for e in entries if "@removed" not in e and e.get("id")]
+        if live:
+            manager = ManagerRef(id=str(live[-1]["id"]))
+    enabled = u.get("accountEnabled")
+    return GraphUser(
+        id=str(u["id"]),
+        display_name=_text(u.get("displayName")),
+        given_name=_text(u.get("givenName")),
+        surname=_text(u.get("surname")),
+        mail=_text(u.get("mail")),
+        user_principal_name=_text(u.get("userPrincipalName")),
+        account_enabled=enabled if isinstance(enabled, bool) else None,
+        job_title=_text(u.get("jobTitle")),
+        removed="@removed" in u,
+        manager_reported=manager_reported,
+        manager=manager,
+    )
+
+
+def group_json(g: Mapping[str, Any]) -> GraphGroup:
+    """A group delta entry (raw Graph JSON) as a plain record; only user members count."""
+    added: list[str] = []
+    dropped: list[str] = []
+    for entry in g.get("members@delta") or []:
+        if not isinstance(entry, dict) or not entry.get("id") or not _is_user_entry(entry):
+            continue
+        (dropped if "@removed" in entry else added).append(str(entry["id"]))
+    return GraphGroup(
+        id=str(g["id"]),
+        display_name=_text(g.get("displayName")),
+        removed="@removed" in g,
+        members_added=tuple(added),
+        members_removed=tuple(dropped),
     )
 
 

@@ -250,6 +250,45 @@ def ingest(school: SchoolOption = None) -> None:
         dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
                  alerts=AdminAlerts.of(ctx.config.schools))
 
+@reports_app.command("microsoft-form")
+@friendly
+def microsoft_form() -> None:
+    """Microsoft 365: create the SharePoint list a Microsoft form's responses go into, and
+    print the Power Automate flow that fills it (safe to repeat)."""
+    from connectors.m365.client import GraphClient
+    from connectors.m365.forms import ensure_form_list, flow_steps
+
+    settings = context(need_school=False).settings
+    m365 = settings.m365
+    if not (m365.site_id and m365.forms_list):
+        err.print(
+            "[bold red]error:[/] set COMPLIANCE_BOT_M365__SITE_ID (the granted site) and "
+            "COMPLIANCE_BOT_M365__FORMS_LIST (the list's name, e.g. Form responses) first; "
+            "see deploy/m365.md, section 10."
+        )
+        raise typer.Exit(2)
+    with GraphClient.from_settings(m365) as client:
+        made, added = ensure_form_list(client, m365.site_id, m365.forms_list)
+        site_url = client.site_url(m365.site_id) or m365.site_id
+    if added:
+        console.print("Created " + " and ".join(added) + f" in {site_url}.", highlight=False,
+                      soft_wrap=True)
+    else:
+        console.print(f"The list {made.display_name!r} is ready in {site_url}.", highlight=False,
+                      soft_wrap=True)
+    console.print("\n[bold]The Power Automate flow[/] (standard connectors only):")
+    number = 0
+    for step in flow_steps(site_url, made.display_name):
+        if not step.startswith(" "):
+            number += 1
+            step = f"{number}. {step}"
+        console.print(step, highlight=False, soft_wrap=True)
+    console.print(
+        "\nThen 'compliance-bot check m365' shows whether the bot can read the list.",
+        highlight=False,
+    )
+
+
 @reports_app.command("about")
 @friendly
 def about(

@@ -152,7 +152,7 @@ def ingest_responses(
 
     The clock starts when the response was submitted. The last-seen submission time is kept
     in ConnectorState; the next pull asks from a day before it, because a response can arrive
-    late and out of order (a workbook synced late, a flow run retried): the overlap is read
+    late and out of order (a flow run delayed or retried): the overlap is read
     again and skipped by response id, so nothing submitted is ever missed.
     """
     ensure_school(session, school)

@@ -137,6 +137,9 @@ def google_kit(tmp_path: Path) -> Kit:
         mirror_rows=mirror_rows,
         role_of_group=group_email,
         mirror_references=lambda: sheet_references(fake),
+        card="chat",
+        second_fetch="everything",
+        disabled="inactive",
     )
 
 

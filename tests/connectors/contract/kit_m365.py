@@ -13,11 +13,9 @@ from tests.connectors.contract.population import GROUPS, ROLES
 from tests.support.fakes.graph import (
     CLIENT_ID,
     CLIENT_SECRET,
-    DRIVE_ID,
-    ITEM_ID,
+    FORMS_LIST,
     SENDER,
     SITE_ID,
-    TABLE,
     TENANT_ID,
     WEBHOOK_URL,
     FakeClock,
@@ -39,9 +37,7 @@ def m365_settings(home: Path, **m365: Any) -> Any:
         "teams_webhook_url": SecretStr(WEBHOOK_URL),
         "site_id": SITE_ID,
         "list_name": LIST_NAME,
-        "forms_drive_id": DRIVE_ID,
-        "forms_item_id": ITEM_ID,
-        "forms_table": TABLE,
+        "forms_list": FORMS_LIST,
         "role_groups": {group: ROLES[group] for group in GROUPS},
     }
     values.update(m365)
@@ -84,6 +80,9 @@ def m365_kit(tmp_path: Path) -> Kit:
         mirror_rows=mirror_rows,
         role_of_group=lambda group: ROLES[group],
         mirror_references=lambda: list_titles(fake),
+        card="teams",
+        second_fetch="changes",
+        disabled="inactive",
     )
 
 

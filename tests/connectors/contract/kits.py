@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from connectors.base import Directory, FormSource, ListMirror, Mailer, Notifier
 from tests.connectors.contract.population import FORM_RESPONSES, PEOPLE
@@ -48,6 +48,11 @@ class Kit:
     role_of_group: Callable[[str], str]
     # every reference as often as the platform holds it (mirror_rows folds duplicates)
     mirror_references: Callable[[], list[str]]
+    # Pinned platform behaviour, so the contract asserts exactly what each platform does:
+    card: Literal["teams", "chat"] = "teams"  # which of a card's two payloads the channel gets
+    # a fetch from a cursor: "changes" (a delta: nothing when nothing changed) or "everything"
+    second_fetch: Literal["changes", "everything"] = "everything"
+    disabled: Literal["inactive", "absent"] = "inactive"  # how a disabled account is listed
 
 
 def parse_mime(data: bytes) -> Delivered:
@@ -156,6 +161,9 @@ def local_kit(tmp_path: Path) -> Kit:
         mirror_rows=mirror_rows,
         role_of_group=lambda group: group,
         mirror_references=lambda: [row["reference"] for row in _csv_rows(mirror_file)],
+        card="teams",
+        second_fetch="everything",
+        disabled="inactive",
     )
 
 

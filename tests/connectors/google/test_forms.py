@@ -135,3 +135,26 @@ def test_unshared_form_is_permanent_and_says_share(fake: FakeGoogle, tmp_path: P
         forms_for(tmp_path, fake).responses(None)
     assert "share the form" in str(caught.value)
     assert "403" in str(caught.value)
+
+
+def test_the_forms_scopes_are_the_least_the_discovery_document_accepts() -> None:
+    """Each Forms method the connector calls accepts one of FORMS_SCOPES, and each of those
+    scopes is the read-only one Google's own discovery document lists for that method."""
+    import json
+
+    from googleapiclient.discovery_cache import get_static_doc
+
+    from connectors.google.client import FORMS_SCOPES
+
+    doc = json.loads(get_static_doc("forms", "v1"))
+    methods = {
+        "forms.forms.get": doc["resources"]["forms"]["methods"]["get"],
+        LIST: doc["resources"]["forms"]["resources"]["responses"]["methods"]["list"],
+    }
+    chosen = {name: set(m["scopes"]) & set(FORMS_SCOPES) for name, m in methods.items()}
+    assert chosen == {
+        "forms.forms.get": {"https://www.googleapis.com/auth/forms.body.readonly"},
+        LIST: {"https://www.googleapis.com/auth/forms.responses.readonly"},
+    }
+    # no write scope and no Drive scope (which would reach every file shared with the account)
+    assert all(s.endswith(".readonly") and "/drive" not in s for s in FORMS_SCOPES)

@@ -27,6 +27,7 @@ from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import (
     CLIENT_ID,
     CLIENT_SECRET,
+    FORMS_LIST,
     SENDER,
     SITE_ID,
     TENANT_ID,
@@ -46,7 +47,7 @@ ALL_ROWS = [
     "Mail.Send",
     "Mail.Send scope",
     "Sites.Selected",
-    "Forms workbook",
+    "Form list",
     "Teams webhook",
 ]
 
@@ -112,8 +113,7 @@ def test_optional_parts_not_configured_are_ok(fake: FakeGraph, tmp_path: Path) -
         fake,
         tmp_path,
         site_id=None,
-        forms_drive_id=None,
-        forms_item_id=None,
+        forms_list=None,
         teams_webhook_url=None,
         role_groups={},
     )
@@ -131,8 +131,8 @@ def test_optional_parts_not_configured_are_ok(fake: FakeGraph, tmp_path: Path) -
         ("User.Read.All", set()),
         ("GroupMember.Read.All", set()),
         ("Mail.Send", set()),
-        # The Forms workbook lives in the granted site: it needs Sites.Selected too.
-        ("Sites.Selected", {"Forms workbook"}),
+        # The form list lives in the granted site: it needs Sites.Selected too.
+        ("Sites.Selected", {"Form list"}),
     ],
 )
 def test_each_missing_permission_fails_its_row_with_the_consent_path(
@@ -349,21 +349,41 @@ def test_unknown_site_names_the_setting(fake: FakeGraph, tmp_path: Path) -> None
     assert row.fix is not None and f"{ENV}SITE_ID" in row.fix
 
 
-def test_forms_workbook_that_cannot_be_found(fake: FakeGraph, tmp_path: Path) -> None:
-    rows = check(fake, tmp_path, forms_item_id="01NOSUCHWORKBOOK")
-    assert failed(rows) == {"Forms workbook"}
-    row = by_name(rows)["Forms workbook"]
-    assert "404" in row.detail
-    assert row.fix is not None and f"{ENV}FORMS_ITEM_ID" in row.fix
+def test_form_list_that_does_not_exist_names_the_command(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    rows = check(fake, tmp_path, forms_list="Another list")
+    assert failed(rows) == {"Form list"}
+    row = by_name(rows)["Form list"]
+    assert row.detail == "the site has no list 'Another list'"
+    assert row.fix is not None and "compliance-bot reports microsoft-form" in row.fix
 
 
-def test_forms_table_without_the_forms_columns(fake: FakeGraph, tmp_path: Path) -> None:
-    fake.add_workbook(["Pupil", "Concern"], [])
-    rows = check(fake, tmp_path)
-    assert failed(rows) == {"Forms workbook"}
-    row = by_name(rows)["Forms workbook"]
-    assert "no ID / Completion time" in row.detail and "Pupil, Concern" in row.detail
-    assert row.fix is not None and f"{ENV}FORMS_TABLE" in row.fix
+def test_form_list_is_proved_readable(fake: FakeGraph, tmp_path: Path) -> None:
+    row = by_name(check(fake, tmp_path))["Form list"]
+    assert row.ok
+    assert row.detail == (
+        "list 'Form responses' readable, with its columns; items in it now: 2"
+    )
+    items = [r for r in fake.requests if r.url.path.endswith("/items")]
+    assert items and all(r.method == "GET" for r in items)
+
+
+def test_form_list_missing_a_column_says_which(fake: FakeGraph, tmp_path: Path) -> None:
+    forms = next(x for x in fake.sites[SITE_ID].values() if x["displayName"] == FORMS_LIST)
+    forms["columns"] = [c for c in forms["columns"] if c["name"] != "WhatHappened"]
+    row = by_name(check(fake, tmp_path))["Form list"]
+    assert not row.ok and row.detail == "the list has no column 'What happened'"
+    assert row.fix is not None and "microsoft-form" in row.fix
+
+
+def test_form_list_on_a_site_not_granted_names_sites_selected(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    fake.granted_sites.clear()
+    row = by_name(check(fake, tmp_path))["Form list"]
+    assert not row.ok and "403" in row.detail
+    assert row.fix is not None and "Sites.Selected" in row.fix
 
 
 @pytest.mark.parametrize(
@@ -427,7 +447,7 @@ def test_national_cloud_checks_against_its_own_hosts(tmp_path: Path) -> None:
         graph_endpoint="https://graph.microsoft.us/v1.0",
         authority_host="https://login.microsoftonline.us",
     )
-    assert failed(rows) == {"Sites.Selected"}
+    assert failed(rows) == {"Sites.Selected", "Form list"}  # the form list is in that site
     assert "https://graph.microsoft.us/v1.0" in by_name(rows)["settings"].detail
     fix = by_name(rows)["Sites.Selected"].fix
     assert fix is not None and "POST https://graph.microsoft.us/v1.0/sites/" in fix

@@ -1,60 +1,85 @@
-"""WorkbookFormSource over the fake Graph: Microsoft Forms responses read from the form's synced
-Excel table (header, rows, paging, Excel dates in Europe/London), its errors; and the bot's
-idempotent ingestion of the workbook through the report sweep."""
+"""ListFormSource over the fake Graph: Microsoft Forms responses that a Power Automate flow writes
+into a SharePoint list, read app-only (columns, items, paging, response ids, submission times),
+its errors; creating the list (``compliance-bot reports microsoft-form``); and the bot's
+idempotent ingestion of the list through the report sweep."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
 from bot.core.models import ConnectorState, Report
+from bot.features.reports.forms import DEFAULT_FORM_QUESTIONS
 from bot.features.reports.step import report_sweep
 from connectors.base import FormSource, PermanentError, RetryableError
-from tests.connectors.contract.kit_m365 import LIST_NAME
+from connectors.m365.client import GraphClient
+from connectors.m365.forms import FORM_LIST_COLUMNS, ensure_form_list
+from tests.connectors.contract.kit_m365 import LIST_NAME, m365_settings
 from tests.features.reports.test_support import Env, env_fixture  # noqa: F401
-from tests.support.fakes.graph import DRIVE_ID, ITEM_ID, TABLE, FakeClock, FakeGraph
+from tests.support.fakes.graph import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FORMS_LIST,
+    SENDER,
+    SITE_ID,
+    SITE_URL,
+    TENANT_ID,
+    FakeClock,
+    FakeGraph,
+)
 from tests.support.helpers import step_context
 
-HEADER = [
-    "ID",
-    "Start time",
-    "Completion time",
-    "Email",
-    "Name",
-    "Category",
-    "What happened",
-    "Who was involved",
-]
-# Excel serials written independently of the connector: 46328 is 2 November 2026 (GMT, so
-# London = UTC) and 46204 is 1 July 2026 (BST, London = UTC+1); 0.39583333 of a day is 09:30.
-GMT_0930 = 46328.39583333
-BST_0930 = 46204.39583333
-TABLE_PATH = f"/drives/{DRIVE_ID}/items/{ITEM_ID}/workbook/tables/{TABLE}"
 LONG_WAIT = "200"  # beyond the SDK's 180 s retry cap: the answer comes straight back
 
 
-def row(
-    rid: Any,
-    completed: Any,
+def item(
+    rid: str,
+    submitted: str,
     category: str = "Other",
     what: str = "Fictional text",
-    email: str = "anonymous",
-    started: Any = None,
-) -> list[Any]:
-    """One workbook row as Forms writes it (the start a few minutes before completion)."""
-    if started is None:
-        started = completed - 0.002 if isinstance(completed, float) else completed
-    return [rid, started, completed, email, "", category, what, "Two pupils"]
+    email: str = "",
+    **answers: str,
+) -> dict[str, str]:
+    """One list item as the flow's SharePoint 'Create item' writes it."""
+    fields = {
+        "Title": rid,
+        "SubmittedAt": submitted,
+        "ResponderEmail": email,
+        "Category": category,
+        "WhatHappened": what,
+        "WhoWasInvolved": "Two pupils",
+    }
+    return fields | answers
 
 
 @pytest.fixture
 def fake() -> FakeGraph:
-    return FakeGraph(clock=FakeClock())
+    made = FakeGraph(clock=FakeClock())
+    made.seed_population()  # the form list holds responses r-1 and r-2
+    return made
+
+
+@pytest.fixture
+def connect(fake: FakeGraph, tmp_path: Path) -> Any:
+    from connectors.m365.connector import build
+
+    made: list[Any] = []
+
+    def factory(**overrides: Any) -> Any:
+        connectors = build(m365_settings(tmp_path, **overrides), transport=fake.transport)
+        made.append(connectors)
+        return connectors
+
+    yield factory
+    for connectors in made:
+        connectors.mailer.client.close()
 
 
 @pytest.fixture
@@ -64,245 +89,219 @@ def forms(connect: Any) -> FormSource:
     return made
 
 
-def workbook_calls(fake: FakeGraph) -> list[tuple[str, dict[str, str]]]:
-    """Workbook requests as (what, query parameters)."""
-    out = []
-    for request in fake.graph_requests("GET", r"/workbook/"):
-        path = request.url.path.removeprefix("/v1.0")
-        assert path.startswith(TABLE_PATH), path
-        out.append((path.removeprefix(TABLE_PATH), dict(request.url.params)))
-    return out
+def form_list(fake: FakeGraph) -> dict[str, Any]:
+    return next(x for x in fake.sites[SITE_ID].values() if x["displayName"] == FORMS_LIST)
+
+
+# --------------------------------------------------------------------------- the list
+
+
+def test_the_list_columns_carry_the_question_titles_the_bot_matches() -> None:
+    titles = {c.title for c in FORM_LIST_COLUMNS}
+    assert set(DEFAULT_FORM_QUESTIONS.values()) <= titles
+    assert {c.title for c in FORM_LIST_COLUMNS if c.multiline} == {
+        "What happened",
+        "Who was involved",
+    }
+
+
+def test_ensure_form_list_creates_it_once_then_adds_only_missing_columns(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    settings = m365_settings(tmp_path)
+    with GraphClient.from_settings(settings.m365, transport=fake.transport) as client:
+        made, added = ensure_form_list(client, SITE_ID, "Concern form")
+        assert added == [f"the list 'Concern form' with {len(FORM_LIST_COLUMNS)} columns"]
+        created = [r for r in fake.graph_requests("POST") if r.url.path.endswith("/lists")]
+        assert len(created) == 1
+        again, added = ensure_form_list(client, SITE_ID, "concern FORM")
+        assert (again.id, added) == (made.id, [])
+        data = fake.sites[SITE_ID][made.id]
+        data["columns"] = [c for c in data["columns"] if c["name"] != "School"]
+        _, added = ensure_form_list(client, SITE_ID, "Concern form")
+        assert added == ["the column 'School'"]
+        assert client.site_url(SITE_ID) == SITE_URL
+    columns = {c["name"]: c for c in fake.sites[SITE_ID][made.id]["columns"]}
+    assert columns["WhatHappened"]["text"]["allowMultipleLines"] is True
+    assert columns["Category"]["text"] == {"allowMultipleLines": False, "maxLength": 255}
+    assert columns["SubmittedAt"]["displayName"] == "Submission time"
+    assert not fake.rejected
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def test_responses_come_from_the_header_and_rows(forms: FormSource, fake: FakeGraph) -> None:
-    fake.add_workbook(
-        HEADER,
+def test_responses_come_from_the_list_items(forms: FormSource, fake: FakeGraph) -> None:
+    fake.add_form_list(
         [
-            row(1, GMT_0930, "Cyberbullying", "Messages in a group chat", "parent@home.example"),
-            row(2, BST_0930, "Mobile device misuse", "Phone out in class"),
+            item("7", "2026-11-02T09:30:00Z", "Cyberbullying", "Line one\nLine two",
+                 email="ann@oakfield.example"),
+            item("8", "2026-07-01T08:30:00.1234567Z", When="Friday"),
         ],
+        name="Concern form",
     )
+    source = type(forms)(forms.client, SITE_ID, "Concern form")  # type: ignore[attr-defined]
+    got = source.responses(None)
+    assert [(r.response_id, r.submitted_at) for r in got] == [
+        ("8", datetime(2026, 7, 1, 8, 30, 0, 123456, tzinfo=UTC)),
+        ("7", datetime(2026, 11, 2, 9, 30, tzinfo=UTC)),
+    ]
+    assert got[1].answers["What happened"] == "Line one\nLine two"
+    assert got[1].answers["Category"] == "Cyberbullying"
+    assert got[1].respondent_email == "ann@oakfield.example"
+    assert got[0].respondent_email is None and got[0].answers["When"] == "Friday"
+    assert "Submission time" not in got[0].answers and "Title" not in got[0].answers
+    reads = fake.graph_requests("GET", r"/items")
+    assert reads and all(r.url.params["$select"] == "id" for r in reads)
 
-    found = forms.responses(None)
 
-    assert workbook_calls(fake) == [("/headerRowRange()", {}), ("/rows", {})]
-    assert [r.response_id for r in found] == ["2", "1"]  # oldest first: July before November
-    july, november = found
-    assert july.submitted_at == datetime(2026, 7, 1, 8, 30, tzinfo=UTC)  # BST: an hour back
-    assert november.submitted_at == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # GMT: as written
-    assert november.answers == {  # the Forms system columns are not answers
-        "Category": "Cyberbullying",
-        "What happened": "Messages in a group chat",
-        "Who was involved": "Two pupils",
+def test_since_keeps_only_later_responses_and_duplicates_count_once(
+    forms: FormSource, fake: FakeGraph
+) -> None:
+    data = form_list(fake)
+    data["items"].clear()
+    for number, fields in enumerate(
+        [
+            item("1", "2026-11-02T09:30:00Z"),
+            item("2", "2026-11-03T09:30:00Z"),
+            item("2", "2026-11-03T09:31:00Z", what="Power Automate ran the flow twice"),
+            item("", "2026-11-03T10:00:00Z"),
+        ],
+        start=1,
+    ):
+        data["items"][str(number)] = fields
+    assert [r.response_id for r in forms.responses(None)] == ["1", "2"]
+    since = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    assert [r.response_id for r in forms.responses(since)] == ["2"]
+    assert forms.responses(None)[1].answers["What happened"] == "Fictional text"
+
+
+def test_items_are_read_page_by_page(forms: FormSource, fake: FakeGraph) -> None:
+    data = form_list(fake)
+    data["items"] = {
+        str(n): item(f"r{n}", f"2026-11-02T{9 + n // 60:02d}:{n % 60:02d}:00Z")
+        for n in range(1, 251)
     }
-    assert november.respondent_email == "parent@home.example"
-    assert july.respondent_email is None  # Forms writes "anonymous"
-    assert fake.rejected == []
+    data["next"] = 251
+    assert len(forms.responses(None)) == 250
+    pages = fake.graph_requests("GET", r"/items")
+    assert len(pages) == 3 and "$skiptoken" in str(pages[-1].url)
 
 
-@pytest.mark.parametrize(
-    ("cell", "expected"),
-    [
-        (GMT_0930, datetime(2026, 11, 2, 9, 30, tzinfo=UTC)),
-        (BST_0930, datetime(2026, 7, 1, 8, 30, tzinfo=UTC)),
-        (46328, datetime(2026, 11, 2, 0, 0, tzinfo=UTC)),  # a whole day: midnight
-        (46204.59375, datetime(2026, 7, 1, 13, 15, tzinfo=UTC)),  # 14:15 BST
-        ("2026-11-02T09:30:00Z", datetime(2026, 11, 2, 9, 30, tzinfo=UTC)),
-        ("2026-07-01T09:30:00+01:00", datetime(2026, 7, 1, 8, 30, tzinfo=UTC)),
-        ("2026-07-01 09:30:00", datetime(2026, 7, 1, 8, 30, tzinfo=UTC)),  # London wall clock
-        ("02/11/2026 09:30:00", datetime(2026, 11, 2, 9, 30, tzinfo=UTC)),  # UK day first
-        ("01/07/2026 09:30", datetime(2026, 7, 1, 8, 30, tzinfo=UTC)),
-        ("1/7/2026 9:30", datetime(2026, 7, 1, 8, 30, tzinfo=UTC)),
-        ("02/11/2026", datetime(2026, 11, 2, 0, 0, tzinfo=UTC)),
-        ("46204.39583333", datetime(2026, 7, 1, 8, 30, tzinfo=UTC)),  # a serial stored as text
-    ],
-)
-def test_excel_and_text_dates_become_utc(
-    forms: FormSource, fake: FakeGraph, cell: Any, expected: datetime
-) -> None:
-    fake.add_workbook(HEADER, [row(7, cell, started="")])
-    [response] = forms.responses(None)
-    assert response.submitted_at == expected
-    assert response.submitted_at.tzinfo is not None
-
-
-def test_since_keeps_only_later_responses(forms: FormSource, fake: FakeGraph) -> None:
-    fake.add_workbook(
-        HEADER,
-        [row(1, GMT_0930), row(2, GMT_0930 + 1), row(3, GMT_0930 + 2)],  # 2, 3, 4 November
-    )
-    second = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
-
-    assert [r.response_id for r in forms.responses(second)] == ["3"]  # strictly after
-    assert [r.response_id for r in forms.responses(datetime(2026, 11, 3, tzinfo=UTC))] == [
-        "2",
-        "3",
-    ]
-    assert forms.responses(datetime(2026, 11, 5, tzinfo=UTC)) == []
-    assert len(fake.graph_requests("GET", r"/headerRowRange")) == 3  # read afresh every time
-
-
-def test_duplicate_ids_count_once_and_empty_rows_are_skipped(
+def test_a_bad_submission_time_names_the_list_item_and_response(
     forms: FormSource, fake: FakeGraph
 ) -> None:
-    blank = [""] * len(HEADER)  # what the workbook API returns for an empty table row
-    fake.add_workbook(
-        HEADER,
-        [
-            row(1, GMT_0930, what="first copy"),
-            blank,
-            row(2, GMT_0930 + 1),
-            row(1.0, GMT_0930, what="pasted again"),  # Excel numbers can come back as floats
-            [None] * len(HEADER),
-            ["", GMT_0930, GMT_0930, "anonymous", "", "Other", "no id", ""],
-        ],
+    form_list(fake)["items"]["1"]["SubmittedAt"] = "last Tuesday"
+    with pytest.raises(PermanentError) as caught:
+        forms.responses(None)
+    assert str(caught.value) == (
+        "list 'Form responses', item 1 (response r-1), 'Submission time': "
+        "not an ISO 8601 time: 'last Tuesday'"
     )
-    found = forms.responses(None)
-    assert [r.response_id for r in found] == ["1", "2"]
-    assert found[0].answers["What happened"] == "first copy"
 
 
-def test_short_rows_read_as_blank_answers(forms: FormSource, fake: FakeGraph) -> None:
-    fake.add_workbook(HEADER, [[5, GMT_0930, GMT_0930, "anonymous"]])
-    [response] = forms.responses(None)
-    assert response.answers == {"Category": "", "What happened": "", "Who was involved": ""}
+def test_a_missing_list_names_the_command_that_makes_it(connect: Any, fake: FakeGraph) -> None:
+    forms = connect(forms_list="Forms answers").forms
+    with pytest.raises(PermanentError) as caught:
+        forms.responses(None)
+    assert "no list 'Forms answers'" in str(caught.value)
+    assert "compliance-bot reports microsoft-form" in str(caught.value)
 
 
-def test_start_time_stands_in_for_a_missing_completion_time(
+def test_no_site_grant_is_permanent_and_names_sites_selected(
     forms: FormSource, fake: FakeGraph
 ) -> None:
-    header = [h for h in HEADER if h != "Completion time"]
-    fake.add_workbook(header, [[9, BST_0930, "anonymous", "", "Other", "x", "y"]])
-    [response] = forms.responses(None)
-    assert response.submitted_at == datetime(2026, 7, 1, 8, 30, tzinfo=UTC)
-
-
-def test_rows_are_read_page_by_page(forms: FormSource, fake: FakeGraph) -> None:
-    assert fake.page_size == 2
-    fake.add_workbook(HEADER, [row(n, GMT_0930 + n) for n in range(1, 6)])
-
-    found = forms.responses(None)
-
-    assert [r.response_id for r in found] == ["1", "2", "3", "4", "5"]
-    assert workbook_calls(fake) == [
-        ("/headerRowRange()", {}),
-        ("/rows", {}),
-        ("/rows", {"$top": "2", "$skip": "2"}),  # followed @odata.nextLink as given
-        ("/rows", {"$top": "2", "$skip": "4"}),
-    ]
-
-
-# --------------------------------------------------------------------------- bad workbooks
-
-
-@pytest.mark.parametrize("missing", ["ID", "Completion time"])
-def test_a_missing_system_column_names_the_table(
-    forms: FormSource, fake: FakeGraph, missing: str
-) -> None:
-    header = [h for h in HEADER if h not in (missing, "Start time")]
-    fake.add_workbook(header, [[1] * len(header)])
-    with pytest.raises(PermanentError) as caught:
-        forms.responses(None)
-    assert f"'{TABLE}'" in str(caught.value) and f"'{missing}'" in str(caught.value)
-
-
-def test_a_bad_date_names_the_workbook_row(forms: FormSource, fake: FakeGraph) -> None:
-    fake.add_workbook(
-        HEADER,
-        [row(1, GMT_0930), [""] * len(HEADER), row(3, "next Tuesday-ish", started="")],
-    )
-    with pytest.raises(PermanentError) as caught:
-        forms.responses(None)
-    assert "workbook row 4" in str(caught.value)  # header is row 1; the blank row counts
-    assert "next Tuesday-ish" in str(caught.value)
-
-
-@pytest.mark.parametrize("where", ["item", "table"])
-def test_not_found_names_the_forms_settings(connect: Any, fake: FakeGraph, where: str) -> None:
-    fake.add_workbook(HEADER, [row(1, GMT_0930)])
-    overrides = {"forms_item_id": "01WRONGITEM"} if where == "item" else {"forms_table": "Form2"}
-    forms = connect(**overrides).forms
-    with pytest.raises(PermanentError) as caught:
-        forms.responses(None)
-    message = str(caught.value)
-    assert "404" in message
-    for name in ("FORMS_DRIVE_ID", "FORMS_ITEM_ID", "FORMS_TABLE"):
-        assert name in message
-    assert "COMPLIANCE_BOT_M365__" in message
-
-
-def test_no_file_permission_is_permanent_and_names_it(forms: FormSource, fake: FakeGraph) -> None:
-    fake.add_workbook(HEADER, [row(1, GMT_0930)])
-    fake.granted.discard("Sites.Selected")
+    fake.granted_sites.clear()
     with pytest.raises(PermanentError) as caught:
         forms.responses(None)
     assert "403" in str(caught.value) and "Sites.Selected" in str(caught.value)
 
 
 @pytest.mark.parametrize("status", [429, 503])
-@pytest.mark.parametrize("part", ["headerRowRange", "rows"])
 def test_throttled_or_unavailable_reads_are_retryable(
-    forms: FormSource, fake: FakeGraph, status: int, part: str
+    forms: FormSource, fake: FakeGraph, status: int
 ) -> None:
-    fake.add_workbook(HEADER, [row(1, GMT_0930)])
-    fake.fail("GET", rf"/{part}", status=status, headers={"Retry-After": LONG_WAIT})
+    fake.fail("GET", r"/items", status=status, headers={"Retry-After": LONG_WAIT})
     with pytest.raises(RetryableError) as caught:
         forms.responses(None)
     assert caught.value.retry_after == float(LONG_WAIT)
-    assert [r.response_id for r in forms.responses(None)] == ["1"]  # the next sweep reads it
+    assert [r.response_id for r in forms.responses(None)] == ["r-1", "r-2"]  # next sweep
+
+
+def test_old_workbook_settings_are_refused_with_the_new_name(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as caught:
+        m365_settings(tmp_path, forms_drive_id="b!old")
+    text = str(caught.value)
+    assert "COMPLIANCE_BOT_M365__FORMS_DRIVE_ID" in text
+    assert "COMPLIANCE_BOT_M365__FORMS_LIST" in text
+
+
+def test_the_microsoft_form_command_creates_the_list_and_prints_the_flow(
+    fake: FakeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli.main import app
+
+    real = GraphClient.from_settings.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(  # the fake tenant instead of the network; everything else is real
+        GraphClient,
+        "from_settings",
+        classmethod(lambda cls, m365, transport=None: real(cls, m365, transport=fake.transport)),
+    )
+    env = {
+        "COMPLIANCE_BOT_HOME": str(tmp_path),
+        "COMPLIANCE_BOT_CONNECTOR": "m365",
+        "COMPLIANCE_BOT_M365__TENANT_ID": TENANT_ID,
+        "COMPLIANCE_BOT_M365__CLIENT_ID": CLIENT_ID,
+        "COMPLIANCE_BOT_M365__CLIENT_SECRET": CLIENT_SECRET,
+        "COMPLIANCE_BOT_M365__SENDER": SENDER,
+        "COMPLIANCE_BOT_M365__SITE_ID": SITE_ID,
+        "COMPLIANCE_BOT_M365__FORMS_LIST": "Concern form",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["reports", "microsoft-form"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert (
+        f"Created the list 'Concern form' with {len(FORM_LIST_COLUMNS)} columns in {SITE_URL}."
+        in out
+    )
+    assert "1. Power Automate > Create > Automated cloud flow" in out
+    assert "When a new response is submitted" in out and "Get response details" in out
+    assert f"Site Address: {SITE_URL}; List Name: Concern form." in out
+    assert "  Title: 'Response Id'" in out
+    assert "  What happened: the answer to your question 'What happened'" in out
+    assert "compliance-bot check m365" in out
+    again = CliRunner().invoke(app, ["reports", "microsoft-form"])
+    assert "The list 'Concern form' is ready" in again.output
+    created = [r for r in fake.graph_requests("POST") if r.url.path.endswith("/lists")]
+    assert len(created) == 1
+    monkeypatch.delenv("COMPLIANCE_BOT_M365__FORMS_LIST")
+    unset = CliRunner().invoke(app, ["reports", "microsoft-form"])
+    assert unset.exit_code == 2 and "COMPLIANCE_BOT_M365__FORMS_LIST" in unset.output
 
 
 # --------------------------------------------------------------------------- through the bot
 
 
 SECRET = "UNIQUE-FORMS-TEXT-5120"
-BOT_HEADER = [
-    "ID",
-    "Start time",
-    "Completion time",
-    "Email",
-    "Name",
-    "Category",
-    "What happened",
-    "When",
-    "Where",
-    "Who was involved",
-    "Your name",
-    "Your email",
-]
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 
 
-def bot_row(rid: int, completed: float, category: str, what: str) -> list[Any]:
-    return [
-        rid,
-        completed - 0.002,
-        completed,
-        "anonymous",
-        "",
-        category,
-        what,
-        "Friday",
-        "Snapchat",
-        "Two pupils in Year 6",
-        "",
-        "",
-    ]
+def bot_item(rid: str, submitted: str, category: str, what: str) -> dict[str, str]:
+    return item(rid, submitted, category, what, When="Friday", Where="Snapchat",
+                WhoWasInvolved="Two pupils in Year 6")
 
 
-def test_the_sweep_ingests_each_workbook_response_once(
+def test_the_sweep_ingests_each_list_response_once(
     env: Env, connect: Any, fake: FakeGraph
 ) -> None:
-    fake.add_workbook(
-        BOT_HEADER,
-        [
-            bot_row(1, GMT_0930, "Cyberbullying", SECRET),
-            bot_row(2, GMT_0930 + 0.0416667, "Something odd", "Unclear"),  # 10:30
-        ],
-    )
+    data = form_list(fake)
+    data["items"] = {
+        "1": bot_item("1", "2026-11-02T09:30:00Z", "Cyberbullying", SECRET),
+        "2": bot_item("2", "2026-11-02T10:30:00Z", "Something odd", "Unclear"),
+    }
+    data["next"] = 3
     ctx = env.context
     connectors = connect()
 
@@ -316,24 +315,23 @@ def test_the_sweep_ingests_each_workbook_response_once(
         with ctx.store.session() as session:
             return {r.source_ref: r for r in session.scalars(select(Report))}
 
+    def add(fields: dict[str, str]) -> None:
+        data["items"][str(data["next"])] = fields
+        data["next"] += 1
+
     first = sweep()
     assert (first["reports_ingested"], first["reports_mirrored"]) == (2, 2)
     again = sweep()
     assert (again["reports_ingested"], again["reports_mirrored"]) == (0, 0)
-    assert len(fake.graph_requests("GET", r"/headerRowRange")) == 2  # read twice, kept once
     assert set(stored()) == {"1", "2"}
 
-    # a new response syncs into the workbook (and someone pastes row 1 again)
-    fake.workbooks[(DRIVE_ID, ITEM_ID)][TABLE]["rows"] += [
-        bot_row(3, GMT_0930 + 1, "Personal data breach", "Lost laptop"),
-        bot_row(1, GMT_0930, "Cyberbullying", SECRET),
-    ]
+    # a new response arrives (and the flow, retried by Power Automate, writes response 1 again)
+    add(bot_item("3", "2026-11-03T09:30:00Z", "Personal data breach", "Lost laptop"))
+    add(bot_item("1", "2026-11-02T09:30:00Z", "Cyberbullying", SECRET))
     assert sweep()["reports_ingested"] == 1
     assert sweep()["reports_ingested"] == 0
-    # a response submitted earlier arrives late (the workbook synced it after row 3)
-    fake.workbooks[(DRIVE_ID, ITEM_ID)][TABLE]["rows"].append(
-        bot_row(4, GMT_0930 + 0.5, "Other", "Late arrival")
-    )
+    # a response submitted earlier arrives late (its flow run was delayed)
+    add(bot_item("4", "2026-11-02T21:30:00Z", "Other", "Late arrival"))
     assert sweep()["reports_ingested"] == 1
 
     found = stored()
@@ -350,7 +348,10 @@ def test_the_sweep_ingests_each_workbook_response_once(
             select(ConnectorState.value).where(ConnectorState.key == "reports.forms.last_seen")
         )
     assert last_seen == "2026-11-03T09:30:00+00:00"
-    # the tracked list's mirror got the three references, and no form text
-    assert set(fake.rows_of(LIST_NAME)) == {r.reference for r in found.values()}  # all four
+    # the tracked list's mirror got the references, and no form text
+    assert set(fake.rows_of(LIST_NAME)) == {r.reference for r in found.values()}
     for request in fake.graph_requests():
         assert SECRET.encode() not in request.content and "Snapchat" not in str(request.url)
+    # the form list is only ever read: the bot never writes or deletes a response
+    form_id = data["id"]
+    assert not [r for r in fake.graph_requests() if form_id in r.url.path and r.method != "GET"]

@@ -526,7 +526,7 @@ def test_the_report_sweep_mirrors_only_the_minimal_fields(
     )
     env.store_report(submission(about_headteacher=True), NOW)  # never mirrored
     ctx = env.context
-    connectors = connect(forms_drive_id=None, forms_item_id=None)
+    connectors = connect(forms_list=None)
     assert connectors.forms is None
 
     def sweep() -> dict[str, int]:

@@ -37,6 +37,8 @@ import httplib2
 import httpx
 import pytest
 
+from tests.support.conformance.google import GoogleConformance
+
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 SA_EMAIL = "compliance-bot@oakfield-bot.iam.gserviceaccount.com"
 SA_CLIENT_ID = "104857600000000000001"
@@ -281,6 +283,7 @@ class FakeGoogle:
     def __init__(self, *, customer_id: str = "C0fake01", require_auth: bool = True) -> None:
         self.customer_id = customer_id
         self.require_auth = require_auth
+        self.conformance = GoogleConformance()
         self.users: list[dict[str, Any]] = []
         self.groups: dict[str, dict[str, Any]] = {}
         self.admins: set[str] = set()
@@ -543,6 +546,20 @@ class FakeGoogle:
         params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
         record = Recorded(method, path, params, headers, body, batch=batch)
         self.requests.append(record)
+        status, answer_headers, answer = self._answer(method, host, path, headers, body, record)
+        self.conformance.check(record.method_id, body, status, answer)
+        return status, answer_headers, answer
+
+    def _answer(
+        self,
+        method: str,
+        host: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        record: Recorded,
+    ) -> tuple[int, dict[str, str], bytes]:
+        params = record.query
         try:
             route, path_values = self._route(method, host, path)
             record.method_id = route.method_id

@@ -13,7 +13,7 @@ SDK's models describe it:
   an injectable clock (429 + ``Retry-After``), Graph's 401/403/404 error bodies;
 * SharePoint lists, columns (``indexed``) and items (``$filter`` on a non-indexed column needs the
   ``Prefer: HonorNonIndexedQueriesWarningMayFailRandomly`` header, as in SharePoint);
-* workbook table ``headerRowRange`` and ``rows``;
+* a sites ``webUrl``; the form list a Power Automate flow fills (:meth:`FakeGraph.add_form_list`);
 * permissions (``granted``, a Mail.Send mailbox scope, granted sites) with Graph's 403 bodies.
 
 Anything it does not understand — a wrong path, method, query option or body — gets a 400 with a
@@ -39,12 +39,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
-from zoneinfo import ZoneInfo
 
 import httpx
+
+from tests.support.conformance.graph import GraphConformance
 
 GRAPH_HOST = "graph.microsoft.com"
 GRAPH = f"https://{GRAPH_HOST}/v1.0"
@@ -59,9 +59,8 @@ SITE_ID = (
     "oakfield.sharepoint.com,00000000-0000-4000-8000-00000000e001,"
     "00000000-0000-4000-8000-00000000e002"
 )
-DRIVE_ID = "b!fakeFormsDrive"
-ITEM_ID = "01FAKEFORMSWORKBOOK"
-TABLE = "Table1"
+SITE_URL = "https://oakfield.sharepoint.com/sites/Safeguarding"
+FORMS_LIST = "Form responses"
 WEBHOOK_HOST = "prod-00.uksouth.logic.azure.com"
 WEBHOOK_PATH = "/workflows/0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f/triggers/manual/paths/invoke"
 WEBHOOK_SIG = "fake-sas-signature"
@@ -86,8 +85,6 @@ USER_PROPS = (
 )
 GROUP_PROPS = ("id", "displayName", "description", "mail", "mailNickname", "members")
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;charset=utf-8"
-LONDON = ZoneInfo("Europe/London")
-EXCEL_EPOCH = datetime(1899, 12, 30)
 TITLE_COLUMN_ID = "fa564e0f-0c70-4ab9-b863-0177e6ddd247"  # SharePoint's built-in Title field
 _LITERAL = r"'(?:[^']|'')*'"
 _KEY = re.compile(rb"^X-Compliance-Bot-Key:[ \t]*(.+?)\r?$", re.MULTILINE | re.IGNORECASE)
@@ -112,12 +109,6 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         """Let time pass."""
         self.now += seconds
-
-
-def excel_serial(when: datetime, tz: ZoneInfo = LONDON) -> float:
-    """An aware datetime as the Excel serial Microsoft Forms writes (wall-clock in ``tz``)."""
-    local = when.astimezone(tz).replace(tzinfo=None)
-    return (local - EXCEL_EPOCH) / timedelta(days=1)
 
 
 @dataclass
@@ -186,6 +177,8 @@ class FakeGraph:
         messages_per_minute: per-mailbox sendMail limit (None: unlimited).
         partial_updates: delta entries for changed users carry only the changed properties.
         graph_host, login_host: the cloud to impersonate (national clouds use other hosts).
+        conformance: check every exchange against Graph's descriptions (off only to time the
+            connector alone, in tests/benchmarks).
     """
 
     def __init__(
@@ -199,9 +192,12 @@ class FakeGraph:
         partial_updates: bool = False,
         graph_host: str = GRAPH_HOST,
         login_host: str = LOGIN_HOST,
+        conformance: bool = True,
     ) -> None:
         self.graph_host = graph_host
         self.login_host = login_host
+        self.conformance = GraphConformance(graph_host)
+        self.check_conformance = conformance
         self.graph = f"https://{graph_host}/v1.0"
         self.clock = clock or FakeClock()
         self.page_size = page_size
@@ -232,13 +228,12 @@ class FakeGraph:
         self._delta_tokens: dict[str, dict[str, Any]] = {}
         self._pages: dict[str, tuple[str, list[list[dict[str, Any]]], dict[str, Any]]] = {}
         self.expired_status: int | None = None
-        # mail, cards, lists, workbook
+        # mail, cards, lists
         self.sent: list[SentMail] = []
         self.posted: list[dict[str, Any]] = []
         self.throttled = 0
         self._mail_stamps: dict[str, deque[float]] = {}
         self.sites: dict[str, dict[str, dict[str, Any]]] = {SITE_ID: {}}
-        self.workbooks: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         # records
         self.requests: list[httpx.Request] = []
         self.rejected: list[str] = []
@@ -347,12 +342,39 @@ class FakeGraph:
         for data in self._delta_tokens.values():
             data["expired"] = True
 
-    def add_workbook(self, header: list[str], rows: list[list[Any]]) -> None:
-        """The Forms workbook table (``DRIVE_ID``/``ITEM_ID``/``Table1``)."""
-        self.workbooks[(DRIVE_ID, ITEM_ID)] = {TABLE: {"header": header, "rows": rows}}
+    def add_form_list(self, items: list[dict[str, str]], name: str = FORMS_LIST) -> None:
+        """The list ``compliance-bot reports microsoft-form`` makes, with items as the flow writes
+        them (``Title`` = response id, ``SubmittedAt``, answers under column internal names)."""
+        from connectors.m365.forms import FORM_LIST_COLUMNS
+
+        columns = self._builtin_columns()
+        taken = {c["name"].casefold() for c in columns}
+        for spec in FORM_LIST_COLUMNS:
+            text: dict[str, Any] = (
+                {"allowMultipleLines": True, "textType": "plain", "linesForEditing": 6}
+                if spec.multiline
+                else {"allowMultipleLines": False, "maxLength": 255}
+            )
+            body = {"name": spec.name, "displayName": spec.title, "text": text}
+            columns.append(self._check_column(body, taken))
+            taken.add(spec.name.casefold())
+        list_id = str(uuid.uuid4())
+        data = {
+            "id": list_id,
+            "displayName": name,
+            "name": re.sub(r"\W", "", name),
+            "columns": columns,
+            "items": {},
+            "next": 1,
+        }
+        self.sites.setdefault(SITE_ID, {})[list_id] = data
+        for fields in items:
+            data["items"][str(data["next"])] = self._check_fields(data, fields)
+            data["next"] += 1
 
     def seed_population(self) -> None:
         """The shared fictional school (tests/contract/population.py), as Graph would hold it."""
+        from connectors.m365.forms import FORM_LIST_COLUMNS
         from tests.connectors.contract.population import FORM_RESPONSES, GROUPS, PEOPLE
 
         # The sender is a shared mailbox: a user object whose sign-in is blocked.
@@ -375,20 +397,18 @@ class FakeGraph:
                     self.add_member(f"g-{number}", member.external_id)
         # Nested groups and devices are members too; the connector counts users only.
         self.add_member(self.group_id("All Staff"), "g-nested", kind="group")
-        questions = sorted({q for r in FORM_RESPONSES for q in r.answers})
-        header = ["ID", "Start time", "Completion time", "Email", "Name", *questions]
-        rows = [
+        titles = {c.title: c.name for c in FORM_LIST_COLUMNS}
+        self.add_form_list(
             [
-                r.response_id,
-                excel_serial(r.submitted_at - timedelta(minutes=3)),
-                excel_serial(r.submitted_at),
-                "anonymous",
-                "",
-                *(r.answers.get(q, "") for q in questions),
+                {
+                    "Title": r.response_id,
+                    "SubmittedAt": r.submitted_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "ResponderEmail": "anonymous",
+                    **{titles[q]: a for q, a in r.answers.items()},
+                }
+                for r in FORM_RESPONSES
             ]
-            for r in FORM_RESPONSES
-        ]
-        self.add_workbook(header, rows)
+        )
 
     # ---- records ---------------------------------------------------------------------------
     @property
@@ -462,7 +482,14 @@ class FakeGraph:
 
     # ---- dispatch --------------------------------------------------------------------------
     def handler(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request (the ``httpx.MockTransport`` handler)."""
+        """Answer one request (the ``httpx.MockTransport`` handler), checked for conformance."""
+        response = self._answer(request)
+        if self.check_conformance:
+            with self._lock:
+                self.conformance.check(request, response)
+        return response
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
             self.requests.append(request)
             fault = self._fault_for(request)
@@ -538,7 +565,6 @@ class FakeGraph:
     def _routes(self) -> list[tuple[str, str, Callable[..., httpx.Response]]]:
         site = r"/sites/(?P<site>[^/]+)"
         lst = site + r"/lists/(?P<list_id>[^/]+)"
-        table = r"/drives/(?P<drive>[^/]+)/items/(?P<item>[^/]+)/workbook/tables/(?P<table>[^/]+)"
         return [
             ("GET", r"/users/delta\(\)", self._users_delta),
             ("GET", r"/users", self._list_users),
@@ -547,6 +573,7 @@ class FakeGraph:
             ("GET", r"/groups/delta\(\)", self._groups_delta),
             ("GET", r"/groups", self._list_groups),
             ("GET", r"/groups/(?P<group>[^/]+)/members", self._group_members),
+            ("GET", site, self._get_site),
             ("GET", site + "/lists", self._lists),
             ("POST", site + "/lists", self._create_list),
             ("GET", lst + "/columns", self._columns),
@@ -555,8 +582,6 @@ class FakeGraph:
             ("GET", lst + "/items", self._items),
             ("POST", lst + "/items", self._create_item),
             ("PATCH", lst + r"/items/(?P<item>[^/]+)/fields", self._update_fields),
-            ("GET", table + r"/headerRowRange(?:\(\))?", self._header_range),
-            ("GET", table + "/rows", self._rows),
         ]
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -1277,6 +1302,20 @@ class FakeGraph:
                 return data
         raise _Reject(404, "itemNotFound", "The specified list was not found", record=False)
 
+    def _get_site(self, request: httpx.Request, site: str) -> httpx.Response:
+        self._site(site)
+        params = self._params(request, {"$select"})
+        data = {
+            "id": site,
+            "displayName": "Safeguarding",
+            "name": "Safeguarding",
+            "webUrl": SITE_URL,
+            "createdDateTime": "2024-09-01T08:00:00Z",
+        }
+        return self._json(
+            self._select(data, params.get("$select"), tuple(data), "site") | {"id": site}
+        )
+
     def _lists(self, request: httpx.Request, site: str) -> httpx.Response:
         lists = self._site(site)
         params = self._params(request, {"$select", "$skiptoken", "$top"})
@@ -1373,7 +1412,9 @@ class FakeGraph:
             raise _Reject(409, "nameAlreadyExists", f'A duplicate field name "{name}" was found.')
         if not isinstance(body.get("text"), dict):
             raise _Reject(400, "invalidRequest", "The fake only creates text columns")
-        max_length = body["text"].get("maxLength", 255)
+        multiline = bool(body["text"].get("allowMultipleLines"))
+        # a multi-line plain text column ("Note") holds up to 63,999 characters
+        max_length = 63_999 if multiline else body["text"].get("maxLength", 255)
         return {
             "id": str(uuid.uuid4()),
             "name": name,
@@ -1385,10 +1426,7 @@ class FakeGraph:
             "indexed": bool(body.get("indexed", False)),
             "readOnly": False,
             "required": False,
-            "text": {
-                "allowMultipleLines": bool(body["text"].get("allowMultipleLines")),
-                "maxLength": max_length,
-            },
+            "text": {"allowMultipleLines": multiline, "maxLength": max_length},
         }
 
     def _create_list(self, request: httpx.Request, site: str) -> httpx.Response:
@@ -1517,7 +1555,8 @@ class FakeGraph:
                 raise _Reject(400, "invalidRequest", f"Field '{name}' is read-only")
             if not isinstance(value, str):
                 raise _Reject(400, "invalidRequest", f"Field '{name}' expects text")
-            if len(value) > column["text"]["maxLength"] or "\n" in value:
+            lines_ok = column["text"]["allowMultipleLines"] or "\n" not in value
+            if len(value) > column["text"]["maxLength"] or not lines_ok:
                 raise _Reject(
                     400,
                     "invalidRequest",
@@ -1567,63 +1606,6 @@ class FakeGraph:
                 }
         return {}
 
-    # ---- workbook --------------------------------------------------------------------------
-    def _table(self, drive: str, item: str, table: str) -> dict[str, Any]:
-        if not ({"Sites.Selected", "Files.Read.All"} & self.granted):
-            raise _Reject(403, "accessDenied", "Access denied", record=False)
-        book = self.workbooks.get((drive, item))
-        if book is None:
-            raise _Reject(404, "itemNotFound", "The resource could not be found.", record=False)
-        if table not in book:
-            raise _Reject(
-                404, "ItemNotFound", "The requested resource doesn't exist.", record=False
-            )
-        return book[table]
-
-    def _header_range(
-        self, request: httpx.Request, drive: str, item: str, table: str
-    ) -> httpx.Response:
-        data = self._table(drive, item, table)
-        self._params(request, set())
-        header = data["header"]
-        last = chr(ord("A") + len(header) - 1)
-        return self._json(
-            {
-                "@odata.context": f"{self.graph}/$metadata#workbookRange",
-                "@odata.type": "#microsoft.graph.workbookRange",
-                "address": f"Form1!A1:{last}1",
-                "addressLocal": f"Form1!A1:{last}1",
-                "cellCount": len(header),
-                "columnCount": len(header),
-                "columnIndex": 0,
-                "rowCount": 1,
-                "rowIndex": 0,
-                "values": [header],
-                "text": [header],
-                "formulas": [header],
-                "numberFormat": [["General"] * len(header)],
-                "valueTypes": [["String"] * len(header)],
-            }
-        )
-
-    def _rows(self, request: httpx.Request, drive: str, item: str, table: str) -> httpx.Response:
-        data = self._table(drive, item, table)
-        params = self._params(request, {"$top", "$skip"})
-        skip = int(params.get("$skip", "0"))
-        top = int(params.get("$top", str(self.page_size)))
-        rows = data["rows"][skip : skip + top]
-        body: dict[str, Any] = {
-            "@odata.context": f"{self.graph}/$metadata#workbookTableRow",
-            "value": [
-                {"@odata.id": f"/rows/itemAt(index={skip + i})", "index": skip + i, "values": [row]}
-                for i, row in enumerate(rows)
-            ],
-        }
-        if skip + top < len(data["rows"]):
-            base = f"{self.graph}/drives/{drive}/items/{item}/workbook/tables/{table}/rows"
-            body["@odata.nextLink"] = f"{base}?{urlencode({'$top': top, '$skip': skip + top})}"
-        return self._json(body)
-
 
 def _graph_path(request: httpx.Request) -> str:
     """The decoded path after ``/v1.0``."""
@@ -1634,16 +1616,14 @@ def _graph_path(request: httpx.Request) -> str:
 __all__ = [
     "CLIENT_ID",
     "CLIENT_SECRET",
-    "DRIVE_ID",
+    "FORMS_LIST",
     "GRAPH",
-    "ITEM_ID",
     "SENDER",
     "SITE_ID",
-    "TABLE",
+    "SITE_URL",
     "TENANT_ID",
     "WEBHOOK_URL",
     "FakeClock",
     "FakeGraph",
     "SentMail",
-    "excel_serial",
 ]

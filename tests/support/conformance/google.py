@@ -1,0 +1,138 @@
+"""Checks every exchange the fake Google APIs have against the discovery documents shipped in
+google-api-python-client.
+
+The fake already routes by those documents (method, path, parameter names, enums, bounds,
+scopes). This adds the bodies: a request body must match the method's ``request`` schema and a
+2xx answer its ``response`` schema — no property the schema does not declare, and each value of
+the declared JSON type (int64 values as strings, as Google sends them); an error answer must be
+Google's ``{"error": {"code", "message", "status", "errors"}}`` shape.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from tests.support.conformance import PROBLEMS, TOTALS
+
+__all__ = ["GoogleConformance"]
+
+APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"))
+ERROR_KEYS = {"code", "message", "status", "errors", "details"}
+
+
+@cache
+def _documents() -> dict[str, dict[str, Any]]:
+    """Method id -> its discovery method, with the document's schemas under ``_schemas``."""
+    from googleapiclient.discovery_cache import get_static_doc
+
+    methods: dict[str, dict[str, Any]] = {}
+    for name, version in APIS:
+        doc = json.loads(get_static_doc(name, version))
+
+        def walk(resource: dict[str, Any], schemas: dict[str, Any]) -> None:
+            for method in resource.get("methods", {}).values():
+                methods[method["id"]] = {**method, "_schemas": schemas}
+            for child in resource.get("resources", {}).values():
+                walk(child, schemas)
+
+        walk(doc, doc.get("schemas", {}))
+    return methods
+
+
+def _check(value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: str) -> list[str]:
+    """Problems of ``value`` against a discovery schema (recursively)."""
+    if "$ref" in schema:
+        return _check(value, schemas[schema["$ref"]], schemas, where)
+    kind = schema.get("type")
+    if value is None:
+        return []
+    if kind == "object":
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object, got {type(value).__name__}"]
+        problems: list[str] = []
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            if key in props:
+                problems += _check(item, props[key], schemas, f"{where}.{key}")
+            elif isinstance(extra, dict):
+                problems += _check(item, extra, schemas, f"{where}.{key}")
+            else:
+                name = schema.get("id", "this object")
+                problems.append(f"{where}: '{key}' is not in the discovery schema {name}")
+        return problems
+    if kind == "array":
+        if not isinstance(value, list):
+            return [f"{where}: expected an array"]
+        inner = schema.get("items", {})
+        return [
+            p for n, item in enumerate(value) for p in _check(item, inner, schemas, f"{where}[{n}]")
+        ]
+    if kind == "string" and not isinstance(value, str):
+        return [f"{where}: expected a string ({schema.get('format', 'text')})"]
+    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+        return [f"{where}: expected an integer"]
+    if kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return [f"{where}: expected a number"]
+    if kind == "boolean" and not isinstance(value, bool):
+        return [f"{where}: expected a boolean"]
+    return []
+
+
+class GoogleConformance:
+    """Validates the fake Google's request and response bodies (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.requests = 0
+        self.responses = 0
+
+    def check(self, method_id: str | None, body: bytes, status: int, answer: bytes) -> None:
+        """Check one exchange of ``method_id`` (None: the fake could not route it)."""
+        before = len(self.problems)
+        self._check(method_id, body, status, answer)
+        PROBLEMS.extend(self.problems[before:])
+
+    def _check(self, method_id: str | None, body: bytes, status: int, answer: bytes) -> None:
+        if method_id is None:
+            return  # refused by the fake's router with a 400, itself per the discovery document
+        method = _documents()[method_id]
+        schemas = method["_schemas"]
+        request_schema = method.get("request")
+        if body and request_schema is not None:
+            self.requests += 1
+            TOTALS["google requests"] += 1
+            try:
+                sent = json.loads(body)
+            except ValueError:
+                if not method.get("supportsMediaUpload"):  # an upload carries the raw media
+                    self.problems.append(f"{method_id}: request body is not JSON")
+            else:
+                self.problems += _check(sent, request_schema, schemas, f"{method_id} request")
+        elif body and request_schema is None:
+            self.problems.append(f"{method_id}: a request body for a method that takes none")
+        if not answer:
+            return
+        self.responses += 1
+        TOTALS["google responses"] += 1
+        try:
+            data = json.loads(answer)
+        except ValueError:
+            self.problems.append(f"{method_id}: answer is not JSON")
+            return
+        if status >= 400:
+            error = data.get("error") if isinstance(data, dict) else None
+            if not isinstance(error, dict) or not {"code", "message"} <= set(error):
+                self.problems.append(f"{method_id}: error answer is not Google's error shape")
+            elif set(error) - ERROR_KEYS:
+                extra = sorted(set(error) - ERROR_KEYS)
+                self.problems.append(f"{method_id}: error answer has {extra}")
+            return
+        response_schema = method.get("response")
+        if response_schema is None:
+            if data not in ({}, None, ""):
+                self.problems.append(f"{method_id}: answered a body where Google sends none")
+            return
+        self.problems += _check(data, response_schema, schemas, f"{method_id} response")
