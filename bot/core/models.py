@@ -35,6 +35,7 @@ __all__ = [
     "DecisionAttachment",
     "DecisionReview",
     "Duty",
+    "MailSend",
     "OfficialAccount",
     "OutboxChannel",
     "OutboxMessage",
@@ -392,7 +393,8 @@ class OutboxMessage(Base):
     """Every outgoing message: written first, delivered by the dispatcher, never twice."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_sent_at", "status", "sent_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -412,6 +414,9 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # when the school's admins were told this ``failed`` message was refused (None: not yet)
     alerted_at: Mapped[datetime | None] = mapped_column()
+    # retention drops the rendered body after the configured days; its hash stays
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    body_dropped_at: Mapped[datetime | None] = mapped_column()
 
 
 class OutboxChannel(Base):
@@ -425,6 +430,23 @@ class OutboxChannel(Base):
     streak: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailSend(Base):
+    """One send of a mailbox (in flight while not ``done``): what its shared limits count.
+
+    Whoever takes sending permits first locks the mailbox's ``rate_limits`` row
+    (``bot.core.mail_pacing``), so every dispatch worker counts the same sends.
+    """
+
+    __tablename__ = "mail_sends"
+    __table_args__ = (Index("ix_mail_sends_mailbox_at", "mailbox", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column()
+    recipients: Mapped[int] = mapped_column(Integer, default=1)
+    outbox_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuditHead(Base):
