@@ -396,6 +396,27 @@ def migrate() -> None:
     console.print(f"[green]database is up to date[/]: {ctx.settings.db_url.split('@')[-1]}")
 
 
+@app.command()
+@friendly
+def maintenance() -> None:
+    """Apply the retention rules now (the scheduler does it every few hours)."""
+    from bot.core.models import utcnow
+    from bot.core.words import plural
+    from bot.engine.maintenance import run_maintenance
+
+    ctx = context()
+    where(ctx)
+    retention = ctx.settings.retention
+    kept = run_maintenance(ctx.store, retention, ctx.config.schools, utcnow())
+    console.print(
+        f"Dropped the text of {plural(kept.bodies, 'delivered message')} sent more than "
+        f"{plural(retention.outbox_body_days, 'day')} ago (who, when and a fingerprint stay); "
+        f"removed {plural(kept.sweep_runs, 'sweep log entry', 'sweep log entries')} older than "
+        f"{plural(retention.sweep_run_days, 'day')} and "
+        f"{plural(kept.visitors, 'visitor confirmation')} past the school's retention."
+    )
+
+
 # --------------------------------------------------------------------------- sub-commands
 
 
