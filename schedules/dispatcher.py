@@ -27,6 +27,7 @@ __all__ = ["IDLE_SECONDS", "pause_after", "run_dispatcher"]
 log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 5.0  # how soon an idle worker looks again for newly queued messages
+PASS_LIMIT = 200  # messages per pass: a stop request waits for at most this many
 MAX_PAUSE_SECONDS = 60.0  # a worker re-reads the queue at least this often
 
 
@@ -64,7 +65,8 @@ def run_dispatcher(
     sent = 0
     try:
         while not stop.is_set():
-            stats = dispatch(ctx.store, mailer, notifier, now=now, alerts=_alerts(ctx))
+            stats = dispatch(ctx.store, mailer, notifier, now=now, limit=PASS_LIMIT,
+                             alerts=_alerts(ctx))
             sent += stats.sent
             if stats.sent or stats.failed or stats.delivery_unknown:
                 log.info("dispatch worker: sent %d, retry %d, failed %d, unknown %d",
