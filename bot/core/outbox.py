@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot.core import mail_pacing, outbox_claim
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, utcnow
-from bot.core.outbox_pause import channel_states, pause, resume
+from bot.core.outbox_pause import DAILY_LIMIT_REASON, channel_states, pause, resume
 from bot.core.store import Store
 from connectors.base import (
     Attachment,
@@ -407,6 +407,7 @@ def _load_messages(
 
 
 PAGE = 20  # rows a worker claims at once (more when the mailer batches)
+LONG_HOLD = timedelta(minutes=5)  # a longer hold by the mailbox's limits is recorded as a pause
 
 
 @dataclass
@@ -468,9 +469,16 @@ class _Pass:
             self.paused.add("email")  # the platform's Retry-After has not passed: claim nothing
             return False
         pacing = self.pacing if channel == "email" else None
-        claimed = outbox_claim.claim(self.store, channel, self.now(), self.want(channel), pacing)
+        now = self.now()
+        claimed = outbox_claim.claim(self.store, channel, now, self.want(channel), pacing)
         if claimed.paced_until is not None:
             self.stats.paced_until = claimed.paced_until
+            if claimed.paced_until - now > LONG_HOLD:  # a day's limit: say so, as a pause
+                with self.store.transaction() as session:
+                    self.stats.paused[channel] = pause(
+                        session, channel, now, reason=DAILY_LIMIT_REASON,
+                        retry_after=(claimed.paced_until - now).total_seconds(),
+                    )
         if not claimed.ids:
             self.done.add(channel)
             self.refresh()  # nothing due, or its channel was just paused by someone else

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core import mail_pacing
 from bot.core.models import OutboxMessage
-from bot.core.outbox_pause import is_paused
+from bot.core.outbox_pause import DAILY_LIMIT_REASON, is_paused
 from bot.core.store import Store
 from connectors.base import MailPacing
 
@@ -141,7 +141,9 @@ def start(store: Store, ids: Sequence[int], channel: str, now: datetime) -> set[
                 .where(
                     OutboxMessage.id.in_(list(ids)),
                     OutboxMessage.status == "claimed",
-                    ~is_paused(channel, now),
+                    # a platform's pause stops rows already claimed; the mailbox's own daily
+                    # limit does not: their permits were taken within it
+                    ~is_paused(channel, now, unless=DAILY_LIMIT_REASON),
                 )
                 .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
                 .returning(OutboxMessage.id)

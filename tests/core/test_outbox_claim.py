@@ -120,3 +120,22 @@ def test_claimed_rows_a_crashed_worker_left_go_back_to_the_queue(database_url: s
         assert set(session.scalars(select(OutboxMessage.status))) == {"pending"}
         assert mail_pacing.usage(session, pacing, now) == (0, 0, 0)  # permits given back
     store.dispose()
+
+
+def test_a_day_held_back_by_the_mailbox_limit_is_said_in_words(database_url: str) -> None:
+    from bot.core.waiting import pending_summary
+
+    store = _store(database_url, 8)
+    mailer = _Counting(MailPacing("bot@x.org", per_minute=30, daily_recipients=5))
+    now = utcnow()
+    stats = dispatch(store, mailer, None, now=lambda: now)
+    assert stats.sent == 5 and "email" in stats.paused
+    with store.session() as session:
+        (waiting,) = pending_summary(session, now)
+    sentence = waiting.sentence(now)
+    assert sentence.startswith("3 wait because the sending mailbox has sent as much as")
+    assert "24 hours" in sentence
+    later = now + timedelta(hours=24, seconds=1)
+    assert dispatch(store, mailer, None, now=lambda: later).sent == 3
+    assert set(mailer.keys.values()) == {1}
+    store.dispose()
