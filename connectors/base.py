@@ -38,6 +38,7 @@ __all__ = [
     "FormResponse",
     "FormSource",
     "ListMirror",
+    "MailPacing",
     "Mailer",
     "Notifier",
     "OutgoingEmail",
@@ -236,14 +237,37 @@ class SendResult:
     provider_id: str | None = None
 
 
+@dataclass(frozen=True)
+class MailPacing:
+    """A sending mailbox's published limits, which the dispatcher keeps in the database so that
+    every worker (and every restart) counts the same sends.
+
+    Args:
+        mailbox: the sending mailbox (one lock and one count per mailbox).
+        per_minute: messages in any ``window`` seconds (Exchange Online: 30 a minute).
+        window: the seconds of that window.
+        daily_recipients: recipients (to + cc, distinct) in any rolling 24 hours (Exchange
+            Online: 10,000), None for no such limit.
+        daily_messages: messages in any rolling 24 hours (Gmail: 2,000), None for no limit.
+    """
+
+    mailbox: str
+    per_minute: int
+    window: float = 60.0
+    daily_recipients: int | None = None
+    daily_messages: int | None = None
+
+
 @runtime_checkable
 class Mailer(Protocol):
     """Sends one email. Raises a ``ConnectorError`` subclass on failure, never retries POSTs.
 
     Optional extras the dispatcher looks for: ``idempotent = True`` (resending is harmless, e.g.
-    the .eml writer), ``max_batch`` (see ``BatchMailer``) and ``ready_in() -> float``, the
+    the .eml writer), ``max_batch`` (see ``BatchMailer``), ``ready_in() -> float``, the
     seconds until the platform's ``Retry-After`` has passed (the dispatcher claims nothing
-    while it is above 0).
+    while it is above 0), ``pacing`` (a ``MailPacing``: the dispatcher claims only what the
+    mailbox's limits allow, counted in the database across workers) and ``close()`` (called
+    after a dispatch pass, e.g. to end a reused SMTP connection).
     """
 
     def send(self, message: OutgoingEmail) -> SendResult:

@@ -18,7 +18,8 @@ from bot.core.outbox import dispatch
 from bot.core.settings import load_settings
 from bot.engine.sweep import run_sweep
 
-__all__ = ["DISPATCH_SECONDS", "JOBS", "SWEEP_MINUTES", "JobSpec", "dispatch_job", "sweep_job"]
+__all__ = ["DISPATCH_SECONDS", "JOBS", "MAINTENANCE_HOURS", "SWEEP_MINUTES", "JobSpec",
+           "dispatch_job", "maintenance_job", "sweep_job"]
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ SWEEP_MINUTES = 15  # directory, duties, reminders (gated to school-day windows)
 DISPATCH_SECONDS = 60  # deliver what is due from the outbox
 SWEEP_GRACE_SECONDS = 10 * 60  # a late sweep still runs (the default of 1 s would skip it)
 DISPATCH_GRACE_SECONDS = 60
+MAINTENANCE_HOURS = 6  # retention (outbox bodies, sweep-run log, visitors, send counts)
+MAINTENANCE_GRACE_SECONDS = 60 * 60
 
 
 _contexts: dict[str, AppContext] = {}
@@ -83,6 +86,21 @@ def dispatch_job(home: str | None = None) -> None:
         )
 
 
+def maintenance_job(home: str | None = None) -> None:
+    """Apply the retention rules (``bot.engine.maintenance``)."""
+    from bot.engine.maintenance import run_maintenance
+
+    ctx = _context(home)
+    try:
+        schools = load_org(ctx.settings, ctx.store).schools
+    except ConfigError as exc:  # the outbox and logs still follow their retention
+        log.warning("maintenance: configuration not read (%s); visitors wait", exc)
+        schools = []
+    kept = run_maintenance(ctx.store, ctx.settings.retention, schools, utcnow())
+    log.info("maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts",
+             kept.bodies, kept.sweep_runs, kept.visitors, kept.pacing_rows)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """A job's fixed id, function and interval."""
@@ -96,4 +114,6 @@ class JobSpec:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("compliance-bot.engine.sweep", sweep_job, SWEEP_MINUTES * 60, SWEEP_GRACE_SECONDS),
     JobSpec("compliance-bot.dispatch", dispatch_job, DISPATCH_SECONDS, DISPATCH_GRACE_SECONDS),
+    JobSpec("compliance-bot.maintenance", maintenance_job, MAINTENANCE_HOURS * 3600,
+            MAINTENANCE_GRACE_SECONDS),
 )

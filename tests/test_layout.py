@@ -105,7 +105,8 @@ def test_rules_are_pure(path: Path) -> None:
 def test_settings_are_read_only_at_the_entry_points() -> None:
     """One Settings object, built by the CLI, the app factory's caller or the scheduler job."""
     allowed = {"bot/core/settings.py", "bot/cli/common.py", "schedules/jobs.py",
-               "bot/core/migrations/env.py"}
+               "bot/core/migrations/env.py",
+               "bot/web/asgi.py"}  # the entry point of each uvicorn worker process
     readers = [
         _name(p) for p in _product_modules()
         if "load_settings" in _calls(p) and _name(p) not in allowed

@@ -103,12 +103,15 @@ def demo(
     _serve(settings, host, port, scheduler=False)
 
 
-def _serve(settings: Any, host: str, port: int, *, scheduler: bool) -> None:
+def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int = 1) -> None:
     import uvicorn
 
     from bot.web.app import create_app
     from bot.web.errors import server_config
 
+    if workers > 1:
+        _serve_workers(settings, host, port, workers)
+        return
     web = create_app(settings)
     runner = None
     if scheduler:
@@ -126,6 +129,23 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool) -> None:
             runner.shutdown()
 
 
+def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
+    """Serve the web UI from several processes (uvicorn's workers): the web only, no jobs."""
+    import os
+
+    import uvicorn
+
+    from bot.web.errors import uvicorn_log_config
+
+    # each worker builds the app from the environment: pass on what this command worked out
+    os.environ["COMPLIANCE_BOT_BASE_URL"] = settings.base_url
+    os.environ["COMPLIANCE_BOT_HOME"] = str(settings.home)
+    console.print(f"Serving on http://{host}:{port} with {workers} web processes — Ctrl-C to "
+                  "stop.")
+    uvicorn.run("bot.web.asgi:app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", log_config=uvicorn_log_config())
+
+
 @app.command()
 @friendly
 def run(
@@ -135,6 +155,14 @@ def run(
     scheduler_only: Annotated[
         bool, typer.Option("--scheduler-only", help="Only the scheduler (no web).")
     ] = False,
+    dispatch_only: Annotated[
+        bool, typer.Option("--dispatch-only",
+                           help="Only deliver the outbox (run as many of these as you like).")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Web processes (with --web-only; the scheduler runs "
+                          "on its own with --scheduler-only).")
+    ] = 1,
 ) -> None:
     """Start the web app and the (single) scheduler process."""
     import logging
@@ -153,8 +181,22 @@ def run(
 
         run_forever(ctx.settings)
         return
+    if dispatch_only:
+        from schedules.dispatcher import run_dispatcher
+
+        console.print("Delivering the outbox — Ctrl-C to stop.")
+        from bot.core.words import plural
+
+        sent = run_dispatcher(ctx.settings)
+        console.print(f"Stopped after sending {plural(sent, 'message')}.")
+        return
+    if workers > 1 and not web_only:
+        err.print("[bold red]error:[/] several web processes need --web-only (and the "
+                  "scheduler in its own process: compliance-bot run --scheduler-only).")
+        raise typer.Exit(2)
     host, port = host or ctx.settings.host, port or ctx.settings.port
-    _serve(served_settings(ctx.settings, host, port), host, port, scheduler=not web_only)
+    _serve(served_settings(ctx.settings, host, port), host, port, scheduler=not web_only,
+           workers=workers)
 
 
 def served_settings(settings: Any, host: str, port: int) -> Any:
@@ -335,6 +377,27 @@ def migrate() -> None:
     where(ctx)
     _ = ctx.store
     console.print(f"[green]database is up to date[/]: {ctx.settings.db_url.split('@')[-1]}")
+
+
+@app.command()
+@friendly
+def maintenance() -> None:
+    """Apply the retention rules now (the scheduler does it every few hours)."""
+    from bot.core.models import utcnow
+    from bot.core.words import plural
+    from bot.engine.maintenance import run_maintenance
+
+    ctx = context()
+    where(ctx)
+    retention = ctx.settings.retention
+    kept = run_maintenance(ctx.store, retention, ctx.config.schools, utcnow())
+    console.print(
+        f"Dropped the text of {plural(kept.bodies, 'delivered message')} sent more than "
+        f"{plural(retention.outbox_body_days, 'day')} ago (who, when and a fingerprint stay); "
+        f"removed {plural(kept.sweep_runs, 'sweep log entry', 'sweep log entries')} older than "
+        f"{plural(retention.sweep_run_days, 'day')} and "
+        f"{plural(kept.visitors, 'visitor confirmation')} past the school's retention."
+    )
 
 
 # --------------------------------------------------------------------------- sub-commands

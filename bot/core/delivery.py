@@ -67,6 +67,7 @@ PURPOSE_LABELS = {
 _STATE_TEXT = {
     "sent": "was delivered",
     "pending": "is waiting to be sent",
+    "claimed": "is about to be sent",
     "sending": "is being sent right now",
 }
 

@@ -36,6 +36,7 @@ __all__ = [
     "DecisionReview",
     "Duty",
     "ExtraPerson",
+    "MailSend",
     "OfficialAccount",
     "OutboxChannel",
     "OutboxMessage",
@@ -393,7 +394,8 @@ class OutboxMessage(Base):
     """Every outgoing message: written first, delivered by the dispatcher, never twice."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_sent_at", "status", "sent_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -413,6 +415,9 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # when the school's admins were told this ``failed`` message was refused (None: not yet)
     alerted_at: Mapped[datetime | None] = mapped_column()
+    # retention drops the rendered body after the configured days; its hash stays
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    body_dropped_at: Mapped[datetime | None] = mapped_column()
 
 
 class OutboxChannel(Base):
@@ -681,6 +686,7 @@ class RateLimitBucket(Base):
 
 # tables kept in their own module (this one is near its size limit); imported here so every
 # user of the metadata (the store, Alembic, the tests) sees them
+from bot.core.outbox_models import MailSend  # noqa: E402
 from bot.core.people_models import ExtraPerson  # noqa: E402
 from bot.core.setup_models import ConfigVersion, SetupState  # noqa: E402
 

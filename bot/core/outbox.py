@@ -22,9 +22,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.core import mail_pacing, outbox_claim
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, utcnow
-from bot.core.outbox_pause import channel_states, is_paused, pause, resume
+from bot.core.outbox_pause import DAILY_LIMIT_REASON, channel_states, pause, resume
 from bot.core.setup_state import is_sending
 from bot.core.store import Store
 from connectors.base import (
@@ -33,6 +34,7 @@ from connectors.base import (
     ConnectorError,
     DeliveryUnknownError,
     Mailer,
+    MailPacing,
     Notifier,
     OutgoingEmail,
     RetryableError,
@@ -260,6 +262,8 @@ class DispatchStats:
     alerts: int = 0
     sent_keys: list[str] = field(default_factory=list)
     paused: dict[str, datetime] = field(default_factory=dict)  # channel -> paused until
+    # when the sending mailbox's limits (per minute, per day) let more go, if they held any back
+    paced_until: datetime | None = None
 
 
 def _to_email(row: OutboxMessage, now: datetime) -> OutgoingEmail:
@@ -293,7 +297,8 @@ def _to_card(row: OutboxMessage) -> CardMessage:
 
 
 def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
-    """Rows left ``sending`` by a crash: requeue when resending is harmless, else flag them.
+    """Rows left ``claimed`` or ``sending`` by a crash: claimed ones (never attempted) go back
+    to the queue; sending ones are requeued when resending is harmless, else flagged.
 
     Even a harmless resend stops after ``MAX_ATTEMPTS`` crashes: a message that kills the
     process every time is flagged for a person instead of looping for ever.
@@ -301,6 +306,14 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
     cutoff = now - STALE_AFTER
     stale = (OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
     with store.transaction() as session:
+        unclaimed = list(session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "claimed", OutboxMessage.claimed_at < cutoff)
+            .values(status="pending", claimed_at=None)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        ))
+        mail_pacing.finish(session, made=(), not_made=unclaimed)
         requeued = 0
         if idempotent_mailer:
             result = session.execute(
@@ -314,26 +327,13 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
             .where(*stale)
             .values(status="delivery_unknown", last_error="interrupted while sending")
         )
-        return requeued + int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return len(unclaimed) + requeued + int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _claim(store: Store, row_id: int, channel: str, now: datetime) -> bool:
-    """Mark one row ``sending`` and commit; False if someone took it first or its channel paused.
-
-    The pause is checked in the same statement, so a pause recorded by another dispatcher a
-    moment ago stops this one too.
-    """
-    with store.transaction() as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == row_id,
-                OutboxMessage.status == "pending",
-                ~is_paused(channel, now),
-            )
-            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+def _claim(store: Store, row_ids: Sequence[int], channel: str, now: datetime) -> set[int]:
+    """Move claimed rows to ``sending`` (committed) just before the platform call; the ones
+    moved. None when another dispatcher paused the channel a moment ago."""
+    return outbox_claim.start(store, row_ids, channel, now)
 
 
 Outcome = SendResult | ConnectorError
@@ -372,17 +372,28 @@ def _settle(
     alerts: FailureAlerts | None,
     *,
     troubled_before: bool,
+    paced: bool = False,
 ) -> datetime | None:
     """Record a send's (or a batch's) answers and the channel's pause in one transaction.
 
     Returns when the channel may resume if the platform said "not now" or may have failed.
     ``troubled_before``: the channel was paused since its last delivery, so an answer ends that.
+    ``paced``: the sends hold the mailbox's permits, counted from now (or given back).
     """
     with store.transaction() as session:
+        rows = {
+            row.id: row
+            for row in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_([i for i, _ in answers]))
+            )
+        }
         for row_id, outcome in answers:
-            row = session.get(OutboxMessage, row_id)
-            assert row is not None
-            _settle_row(row, outcome, now, stats)
+            _settle_row(rows[row_id], outcome, now, stats)
+        if paced:
+            made = [i for i, o in answers if isinstance(o, SendResult | DeliveryUnknownError)]
+            mail_pacing.finish(
+                session, made=made, not_made=[i for i, _ in answers if i not in made], at=now
+            )
         outcomes = [outcome for _, outcome in answers]
         troubled = [o for o in outcomes if isinstance(o, RetryableError | DeliveryUnknownError)]
         refused = [o for o in outcomes if not isinstance(o, SendResult | RetryableError)]
@@ -404,31 +415,19 @@ def _settle(
     return None
 
 
-def _due_rows(store: Store, channels: Sequence[str], now: datetime) -> Sequence[tuple[int, str]]:
-    """Up to 200 due pending rows of these channels, oldest first: (id, channel)."""
+def _load_messages(
+    store: Store, row_ids: Sequence[int], channel: str, now: datetime
+) -> dict[int, OutgoingEmail | CardMessage]:
+    """The claimed rows as emails (their time words written at ``now``) or cards, by id."""
     with store.session() as session:
-        return session.execute(
-            select(OutboxMessage.id, OutboxMessage.channel)
-            .where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.next_attempt_at <= now,
-                OutboxMessage.channel.in_(channels),
-            )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(200)
-        ).all()
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids))))
+        return {
+            row.id: _to_email(row, now) if channel == "email" else _to_card(row) for row in rows
+        }
 
 
-def _load_message(
-    store: Store, row_id: int, channel: str, now: datetime
-) -> tuple[OutgoingEmail | None, CardMessage | None]:
-    """The claimed row as an email (its time words written at ``now``) or a card."""
-    with store.session() as session:
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        message = _to_email(row, now) if channel == "email" else None
-        card = _to_card(row) if channel == "card" else None
-    return message, card
+PAGE = 20  # rows a worker claims at once (more when the mailer batches)
+LONG_HOLD = timedelta(minutes=5)  # a longer hold by the mailbox's limits is recorded as a pause
 
 
 @dataclass
@@ -444,9 +443,11 @@ class _Pass:
     stats: DispatchStats
     batch_size: int
     alerts: FailureAlerts | None = None
+    pacing: MailPacing | None = None
     handled: int = 0
     paused: set[str] = field(default_factory=set)  # platforms that said "not now"
     probing: set[str] = field(default_factory=set)  # paused since it last answered: one at a time
+    done: set[str] = field(default_factory=set)  # channels with nothing (more) to claim now
     batch: list[tuple[int, OutgoingEmail]] = field(default_factory=list)
 
     def refresh(self) -> None:
@@ -468,42 +469,65 @@ class _Pass:
 
     def channels(self) -> list[str]:
         """The channels still taking messages (cards only with a notifier)."""
-        channels = [c for c in ("email", "card") if c not in self.paused]
+        channels = [c for c in ("email", "card") if c not in self.paused | self.done]
         if self.notifier is None and "card" in channels:
             channels.remove("card")
         return channels
 
-    def deliver_rows(self, rows: Sequence[tuple[int, str]]) -> bool:
-        """Deliver a page of rows; True when at least one was claimed."""
-        progressed = False
+    def want(self, channel: str) -> int:
+        """How many rows of ``channel`` to claim next."""
+        if channel in self.probing:
+            return 1
+        want = max(PAGE, self.batch_size) if channel == "email" else PAGE
+        if self.limit is not None:
+            want = min(want, self.limit - self.handled)
+        return want
+
+    def claim_and_deliver(self, channel: str) -> bool:
+        """Claim a page of ``channel`` and deliver it; False when nothing could be claimed."""
+        if channel == "email" and _waiting(self.mailer) > 0:
+            self.paused.add("email")  # the platform's Retry-After has not passed: claim nothing
+            return False
+        pacing = self.pacing if channel == "email" else None
+        now = self.now()
+        claimed = outbox_claim.claim(self.store, channel, now, self.want(channel), pacing)
+        if claimed.paced_until is not None:
+            self.stats.paced_until = claimed.paced_until
+            if claimed.paced_until - now > LONG_HOLD:  # a day's limit: say so, as a pause
+                with self.store.transaction() as session:
+                    self.stats.paused[channel] = pause(
+                        session, channel, now, reason=DAILY_LIMIT_REASON,
+                        retry_after=(claimed.paced_until - now).total_seconds(),
+                    )
+        if not claimed.ids:
+            self.done.add(channel)
+            self.refresh()  # nothing due, or its channel was just paused by someone else
+            return False
+        self.deliver_rows(channel, claimed.ids)
+        return True
+
+    def deliver_rows(self, channel: str, row_ids: Sequence[int]) -> None:
+        """Deliver claimed rows in order; give back the rest once the channel is paused."""
+        messages = _load_messages(self.store, row_ids, channel, self.now())
         self.batch = []
-        for row_id, channel in rows:
-            if self.full():
-                break
-            if channel in self.paused:
-                continue
-            if channel == "email" and _waiting(self.mailer) > 0:
-                self.paused.add("email")  # the platform's Retry-After has not passed: claim nothing
-                continue
-            if not _claim(self.store, row_id, channel, self.now()):
-                self.refresh()  # taken by another dispatcher, or its channel was just paused
-                continue
-            progressed = True
+        for index, row_id in enumerate(row_ids):
+            if channel in self.paused or (channel == "email" and _waiting(self.mailer) > 0):
+                if self.batch:
+                    self.send_batch()
+                outbox_claim.release(self.store, row_ids[index:])
+                return
             self.handled += 1
-            self.deliver(row_id, channel)
+            self.deliver(row_id, channel, messages[row_id])
         if self.batch:
             self.send_batch()
-        return progressed
 
-    def deliver(self, row_id: int, channel: str) -> None:
+    def deliver(self, row_id: int, channel: str, message: OutgoingEmail | CardMessage) -> None:
         """Deliver one claimed row (emails wait for a full batch when the mailer batches)."""
-        message, card = _load_message(self.store, row_id, channel, self.now())
-        if card is not None:
+        if isinstance(message, CardMessage):
             assert self.notifier is not None
-            self.send_one(row_id, card.idempotency_key, functools.partial(self.notifier.post, card),
-                          "card")
+            self.send_one(row_id, message.idempotency_key,
+                          functools.partial(self.notifier.post, message), "card")
             return
-        assert message is not None
         if self.batch_size > 1 and "email" not in self.probing:
             self.batch.append((row_id, message))
             if len(self.batch) >= self.batch_size:
@@ -517,6 +541,7 @@ class _Pass:
         until = _settle(
             self.store, channel, [(i, o) for i, _, o in answers], self.now(), self.stats,
             self.alerts, troubled_before=channel in self.probing,
+            paced=channel == "email" and self.pacing is not None,
         )
         if until is not None:
             self.paused.add(channel)
@@ -532,17 +557,32 @@ class _Pass:
         self, row_id: int, key: str, call: Callable[[], SendResult], channel: str
     ) -> None:
         """Deliver one row; a "not now" or an unknown outcome pauses its channel."""
+        if not _claim(self.store, [row_id], channel, self.now()):
+            self.gone([row_id], channel)
+            return
         self.settled(channel, [(row_id, key, _call(row_id, call))])
 
     def send_batch(self) -> None:
         """Deliver the waiting batch of emails; a "not now" or an unknown outcome pauses email."""
-        outcomes = _call_batch(self.mailer, [m for _, m in self.batch])
+        batch, self.batch = self.batch, []
+        started = _claim(self.store, [row_id for row_id, _ in batch], "email", self.now())
+        if len(started) < len(batch):
+            self.gone([row_id for row_id, _ in batch if row_id not in started], "email")
+            batch = [(row_id, m) for row_id, m in batch if row_id in started]
+            if not batch:
+                return
+        outcomes = _call_batch(self.mailer, [m for _, m in batch])
         self.settled(
             "email",
             [(row_id, m.idempotency_key, o)
-             for (row_id, m), o in zip(self.batch, outcomes, strict=True)],
+             for (row_id, m), o in zip(batch, outcomes, strict=True)],
         )
-        self.batch = []
+
+    def gone(self, row_ids: Sequence[int], channel: str) -> None:
+        """Rows that could not start (the channel was paused meanwhile): give them back."""
+        outbox_claim.release(self.store, row_ids)
+        self.paused.add(channel)
+        self.refresh()
 
 
 def dispatch(
@@ -556,6 +596,11 @@ def dispatch(
     alerts: FailureAlerts | None = None,
 ) -> DispatchStats:
     """Deliver due rows once each, oldest first, and never let a throttle cost a message.
+
+    Any number of dispatchers may run at once (scheduler, dispatch workers, a command): each
+    claims pages of rows no other holds (``outbox_claim``), and a mailer with ``pacing`` gets
+    only what its mailbox's limits allow now, counted in the database (``mail_pacing``); what
+    they hold back waits for a later pass (``DispatchStats.paced_until``).
 
     - A ``RetryableError`` (a 429, a quota, an unreachable platform, a ``SetupError``) says the
       *platform* is not taking messages now: the row keeps its place and spends no attempt, and
@@ -586,15 +631,21 @@ def dispatch(
     run = _Pass(
         store, mailer, notifier, now, limit, on_sent, stats,
         batch_size=int(getattr(mailer, "max_batch", 1) or 1), alerts=alerts,
+        pacing=getattr(mailer, "pacing", None),
     )
     run.refresh()
-    while not run.full():
-        channels = run.channels()
-        if not channels:
-            break
-        rows = _due_rows(store, channels, now())
-        if not rows or not run.deliver_rows(rows):
-            break
+    try:
+        while not run.full():
+            channels = run.channels()
+            if not channels:
+                break
+            for channel in channels:
+                if not run.full():
+                    run.claim_and_deliver(channel)
+    finally:
+        end_pass = getattr(mailer, "end_pass", None)
+        if callable(end_pass):
+            end_pass()  # e.g. the SMTP connection kept open for the pass
     for channel, until in sorted(stats.paused.items()):
         log.info("outbox: %s paused until %s", channel, until.isoformat(timespec="seconds"))
     return stats

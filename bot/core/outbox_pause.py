@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.core.models import OutboxChannel
 
 __all__ = [
+    "DAILY_LIMIT_REASON",
     "MAX_PAUSE",
     "ChannelState",
     "backoff",
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 MAX_PAUSE = timedelta(hours=24)  # a Retry-After beyond this is taken as a day
+# the reason recorded when the dispatcher holds mail back for the mailbox's own 24-hour limit
+DAILY_LIMIT_REASON = "the sending mailbox reached its 24-hour limit"
 
 
 def backoff(streak: int, *, unknown: bool = False) -> timedelta:
@@ -69,13 +72,19 @@ def channel_states(session: Session) -> dict[str, ChannelState]:
     }
 
 
-def is_paused(channel: ColumnElement[str] | str, now: datetime) -> ColumnElement[bool]:
-    """SQL: the channel is paused at ``now`` (for an atomic "claim unless paused")."""
-    return exists().where(
+def is_paused(
+    channel: ColumnElement[str] | str, now: datetime, *, unless: str | None = None
+) -> ColumnElement[bool]:
+    """SQL: the channel is paused at ``now`` (for an atomic "claim unless paused"); a pause
+    whose reason is ``unless`` does not count."""
+    paused = exists().where(
         OutboxChannel.channel == channel,
         OutboxChannel.paused_until.is_not(None),
         OutboxChannel.paused_until > now,
     )
+    if unless is not None:
+        paused = paused.where(OutboxChannel.reason.is_distinct_from(unless))
+    return paused
 
 
 def _state(session: Session, channel: str, now: datetime) -> OutboxChannel:

@@ -26,6 +26,7 @@ __all__ = [
     "GoogleSettings",
     "LocalSettings",
     "M365Settings",
+    "RetentionSettings",
     "Settings",
     "SettingsError",
     "describe_invalid",
@@ -120,6 +121,15 @@ class GoogleSettings(BaseModel):
     messages_per_minute: int = 60
 
 
+class RetentionSettings(BaseModel):
+    """How long the bot keeps what it may drop by itself (``compliance-bot maintenance``)."""
+
+    # rendered bodies of delivered messages; who, what, when, provider id and hash stay
+    outbox_body_days: int = Field(default=30, ge=1, le=3650)
+    # the log of sweep runs (the newest of each school is always kept)
+    sweep_run_days: int = Field(default=90, ge=1, le=3650)
+
+
 class Settings(BaseSettings):
     """Everything the deployment needs; built once by the CLI or app factory and passed down."""
 
@@ -151,6 +161,7 @@ class Settings(BaseSettings):
     local: LocalSettings = LocalSettings()
     m365: M365Settings = M365Settings()
     google: GoogleSettings = GoogleSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("base_url")
     @classmethod

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today, to_local
 from bot.core.models import OutboxMessage
-from bot.core.outbox_pause import ChannelState, channel_states
+from bot.core.outbox_pause import DAILY_LIMIT_REASON, ChannelState, channel_states
 
 __all__ = ["Waiting", "pending_summary", "when_words", "why_waiting"]
 
@@ -58,6 +58,11 @@ def why_waiting(
     """Why one pending message has not gone (a phrase after "waits") and when it may go;
     ``("", None)`` when it is due now."""
     pause = pauses.get(channel)
+    if pause is not None and pause.paused(now) and pause.reason == DAILY_LIMIT_REASON:
+        return (
+            "because the sending mailbox has sent as much as its platform allows in 24 hours",
+            max(next_attempt_at, pause.paused_until or now),
+        )
     if pause is not None and pause.paused(now):
         what = _CHANNEL.get(channel, channel)
         return (

@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from bot.core.context import AppContext
 from bot.core.settings import Settings
+from bot.core.store import Store
 from bot.features.accounts import web as accounts_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.decisions import web as decisions_web
@@ -71,6 +72,19 @@ def _security_headers(response: Response) -> None:
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+
+
+def readiness(store: Store) -> Response:
+    """200 when the database answers, 503 (with no detail: it may name a host) when not."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return PlainTextResponse("database unreachable", status_code=503)
+    return PlainTextResponse("ready")
 
 
 def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI:
@@ -149,6 +163,11 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, Any]:
         return {"ok": True}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        """Ready when the database answers (a load balancer sends no visitor here before)."""
+        return readiness(ctx.store)
 
     templates.env.globals["demo"] = settings.demo
     return app

@@ -13,6 +13,7 @@ from typing import Any
 from connectors.base import (
     ConnectorError,
     DeliveryUnknownError,
+    MailPacing,
     OutgoingEmail,
     PermanentError,
     RateLimiter,
@@ -92,6 +93,16 @@ class GmailMailer:
         self.sender = sender
         self._pacer = pacer or RateLimiter(limit=60, window=60.0)
         self._quota = quota or DailyQuota()
+
+    @property
+    def pacing(self) -> MailPacing:
+        """The mailbox's limits, for the dispatcher to count in the database across workers."""
+        return MailPacing(
+            self.sender,
+            per_minute=self._pacer.limit,
+            window=self._pacer.window,
+            daily_messages=self._quota.limit,
+        )
 
     @functools.cached_property
     def _messages(self) -> Any:

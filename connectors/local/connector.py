@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -11,9 +12,11 @@ import re
 import smtplib
 import ssl
 import tempfile
+import threading
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -322,9 +325,17 @@ class EmlMailer:
         return SendResult(provider_id=name)
 
 
+IDLE_CHECK_SECONDS = 10.0  # a connection idle this long is checked (NOOP) before reuse
+
+
 @dataclass
 class SmtpMailer:
     """Sends through an SMTP server (STARTTLS or implicit TLS, optional login).
+
+    One connection (and one TLS context) serves a whole dispatch pass: the dispatcher calls
+    ``end_pass`` after it, which says goodbye (QUIT). A connection idle for a while is checked
+    with a NOOP before it is reused, so a server that closed it is noticed before a message is
+    handed over, never during.
 
     A 4xx answer (421, 450, 451, 452...) is the server's "not now": the message waits without
     spending an attempt. A refused login or sender is our setup, not the message. Only a 5xx
@@ -338,12 +349,48 @@ class SmtpMailer:
     password: str | None = None
     security: str = "starttls"  # "starttls" | "tls" | "none"
     timeout: float = 30.0
+    _client: smtplib.SMTP | None = field(default=None, init=False, repr=False, compare=False)
+    _used_at: float = field(default=0.0, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        """One TLS context for the mailer's life: loading the trust store is the slow part."""
+        return ssl.create_default_context()
 
     def send(self, message: OutgoingEmail) -> SendResult:
         """Send once; map SMTP outcomes to not-now / setup / permanent / unknown."""
         mime = to_mime(message, self.sender)
+        with self._lock:
+            client = self._connection()
+            try:
+                result = self._hand_over(client, mime)
+            except ConnectorError:
+                self._drop()  # after any trouble, the next message starts a fresh session
+                raise
+            self._used_at = time.monotonic()
+            return result
+
+    def end_pass(self) -> None:
+        """Say goodbye to the server (the dispatcher calls this after each pass)."""
+        with self._lock:
+            self._drop()
+
+    def _connection(self) -> smtplib.SMTP:
+        """The open connection, checked if it idled; else a new one (errors mapped)."""
+        if self._client is not None and time.monotonic() - self._used_at > IDLE_CHECK_SECONDS:
+            try:
+                alive = self._client.noop()[0] == 250
+            except (OSError, smtplib.SMTPException):
+                alive = False
+            if not alive:
+                self._drop()
+        if self._client is not None:
+            return self._client
         try:
-            client = self._connect()
+            self._client = self._connect()
         except smtplib.SMTPAuthenticationError as exc:
             raise SetupError(
                 f"mail paused: SMTP {self.host}:{self.port} refused the login "
@@ -351,30 +398,38 @@ class SmtpMailer:
             ) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise RetryableError(f"SMTP {self.host}:{self.port} unreachable: {exc}") from exc
+        return self._client
+
+    def _hand_over(self, client: smtplib.SMTP, mime: Any) -> SendResult:
+        """One message over an open session."""
         try:
-            try:
-                refused = client.send_message(mime)
-            except smtplib.SMTPSenderRefused as exc:
-                raise self._refusal(exc.smtp_code, sender=True) from exc
-            except smtplib.SMTPResponseException as exc:  # e.g. at DATA
-                raise self._refusal(exc.smtp_code, sender=False) from exc
-            except smtplib.SMTPRecipientsRefused as exc:
-                codes = [code for code, _ in exc.recipients.values()]
-                if codes and all(400 <= code < 500 for code in codes):
-                    raise RetryableError(
-                        f"SMTP deferred every recipient for now ({', '.join(map(str, codes))})"
-                    ) from exc
-                raise PermanentError(
-                    f"SMTP refused every recipient ({len(exc.recipients)})"
+            refused = client.send_message(mime)
+        except smtplib.SMTPSenderRefused as exc:
+            raise self._refusal(exc.smtp_code, sender=True) from exc
+        except smtplib.SMTPResponseException as exc:  # e.g. at DATA
+            raise self._refusal(exc.smtp_code, sender=False) from exc
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            if codes and all(400 <= code < 500 for code in codes):
+                raise RetryableError(
+                    f"SMTP deferred every recipient for now ({', '.join(map(str, codes))})"
                 ) from exc
-            except (OSError, smtplib.SMTPServerDisconnected) as exc:
-                raise DeliveryUnknownError(f"SMTP connection lost while sending: {exc}") from exc
-            if refused:
-                raise PermanentError(f"SMTP refused {len(refused)} recipient(s)")
-            return SendResult(provider_id=str(mime["Message-ID"]))
-        finally:
+            raise PermanentError(
+                f"SMTP refused every recipient ({len(exc.recipients)})"
+            ) from exc
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            raise DeliveryUnknownError(f"SMTP connection lost while sending: {exc}") from exc
+        if refused:
+            raise PermanentError(f"SMTP refused {len(refused)} recipient(s)")
+        return SendResult(provider_id=str(mime["Message-ID"]))
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 client.quit()
+            with contextlib.suppress(OSError):
+                client.close()
 
     def _refusal(self, code: int, *, sender: bool) -> ConnectorError:
         """A refusal at MAIL FROM or DATA: 4xx waits, a refused sender is setup, 5xx fails."""
@@ -388,14 +443,14 @@ class SmtpMailer:
         return PermanentError(f"SMTP permanent failure {code}")
 
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
         client: smtplib.SMTP
         if self.security == "tls":
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                      context=self._tls)
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.security == "starttls":
-                client.starttls(context=context)
+                client.starttls(context=self._tls)
         if self.username and self.password:
             client.login(self.username, self.password)
         return client

@@ -15,6 +15,7 @@ from typing import ClassVar
 from connectors.base import (
     SETUP_RETRY_SECONDS,
     DeliveryUnknownError,
+    MailPacing,
     OutgoingEmail,
     PermanentError,
     RateLimiter,
@@ -132,6 +133,16 @@ class GraphMailer:
         self.budget = budget or RecipientBudget(clock=clock)
         self._clock = clock
         self._blocked_until = 0.0
+
+    @property
+    def pacing(self) -> MailPacing:
+        """The mailbox's limits, for the dispatcher to count in the database across workers."""
+        return MailPacing(
+            self.sender,
+            per_minute=self.pacer.limit,
+            window=self.pacer.window,
+            daily_recipients=self.budget.limit,
+        )
 
     def ready_in(self) -> float:
         """Seconds until Graph's last ``Retry-After`` has passed (0: ready now).

@@ -17,7 +17,8 @@ from tests.support.helpers import SchoolBuilder
 def test_jobs_have_fixed_ids_and_explicit_grace(tmp_path: Path) -> None:
     scheduler = build_scheduler(Settings(home=tmp_path))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"compliance-bot.engine.sweep", "compliance-bot.dispatch"}
+    assert set(jobs) == {"compliance-bot.engine.sweep", "compliance-bot.dispatch",
+                         "compliance-bot.maintenance"}
     for spec in JOBS:
         job = jobs[spec.id]
         assert job.misfire_grace_time == spec.grace > 1  # the default of 1 s skips late runs

@@ -71,7 +71,7 @@ def purge_visitors(session: Session, school: SchoolConfig, today: date, *, write
             session.scalars(
                 select(OutboxMessage.id).where(
                     OutboxMessage.idempotency_key.in_(keys),
-                    OutboxMessage.status.not_in(("pending", "sending")),
+                    OutboxMessage.status.not_in(("pending", "claimed", "sending")),
                 )
             )
         )

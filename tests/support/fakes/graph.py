@@ -175,6 +175,9 @@ class FakeGraph:
         empty_delta_pages: start follow-up rounds (from a deltaLink) with an empty page too;
             off by default, as Graph usually answers "no changes" with one page.
         messages_per_minute: per-mailbox sendMail limit (None: unlimited).
+        recipients_per_day: per-mailbox recipients (to, cc, bcc) in any rolling 24 hours,
+            Exchange Online's recipient rate limit (None: unlimited). Over it, sendMail is
+            refused with a 429 and ``budget_refused`` counts it.
         partial_updates: delta entries for changed users carry only the changed properties.
         graph_host, login_host: the cloud to impersonate (national clouds use other hosts).
         conformance: check every exchange against Graph's descriptions (off only to time the
@@ -189,6 +192,7 @@ class FakeGraph:
         empty_first_page: bool = True,
         empty_delta_pages: bool = False,
         messages_per_minute: int | None = 30,
+        recipients_per_day: int | None = 10_000,
         partial_updates: bool = False,
         graph_host: str = GRAPH_HOST,
         login_host: str = LOGIN_HOST,
@@ -204,6 +208,7 @@ class FakeGraph:
         self.empty_first_page = empty_first_page
         self.empty_delta_pages = empty_delta_pages
         self.messages_per_minute = messages_per_minute
+        self.recipients_per_day = recipients_per_day
         self.partial_updates = partial_updates
         self.access_token = f"fake-access-token-{uuid.uuid4().hex}"
         self.client_secret = CLIENT_SECRET
@@ -233,6 +238,9 @@ class FakeGraph:
         self.posted: list[dict[str, Any]] = []
         self.throttled = 0
         self._mail_stamps: dict[str, deque[float]] = {}
+        # per mailbox: (when, recipients) of every accepted sendMail, for the 24-hour budget
+        self.recipient_log: dict[str, list[tuple[float, int]]] = {}
+        self.budget_refused = 0
         self.sites: dict[str, dict[str, dict[str, Any]]] = {SITE_ID: {}}
         # records
         self.requests: list[httpx.Request] = []
@@ -1176,9 +1184,10 @@ class FakeGraph:
                 "to send mail on behalf of the specified sending account.",
                 record=False,
             )
-        throttled = self._throttle(mailbox)
+        throttled = self._over_budget(mailbox, len(addresses)) or self._throttle(mailbox)
         if throttled is not None:
             return throttled
+        self.recipient_log.setdefault(mailbox, []).append((self.clock(), len(addresses)))
         key = None
         if mime is not None:
             found = _KEY.search(re.split(rb"\r?\n\r?\n", mime, maxsplit=1)[0])
@@ -1225,6 +1234,35 @@ class FakeGraph:
         so the mailbox's per-minute allowance is already used."""
         stamps = self._mail_stamps.setdefault(mailbox.casefold(), deque())
         stamps.extend([self.clock()] * count)
+
+    def recipients_in_window(self, mailbox: str, end: float, window: float = 86_400.0) -> int:
+        """Recipients ``mailbox`` sent to in the ``window`` seconds up to ``end``."""
+        log = self.recipient_log.get(mailbox.casefold(), [])
+        return sum(n for at, n in log if end - window < at <= end)
+
+    def _over_budget(self, mailbox: str, recipients: int) -> httpx.Response | None:
+        """Exchange's recipient rate limit: a 429 until enough of the last 24 hours expires."""
+        if self.recipients_per_day is None:
+            return None
+        now = self.clock()
+        log = [(at, n) for at, n in self.recipient_log.get(mailbox, []) if now - at < 86_400.0]
+        used = sum(n for _, n in log)
+        if used + recipients <= self.recipients_per_day:
+            return None
+        self.budget_refused += 1
+        freed, wait = used, 86_400.0
+        for at, n in log:
+            freed -= n
+            wait = 86_400.0 - (now - at)
+            if freed + recipients <= self.recipients_per_day:
+                break
+        return _error(
+            429,
+            "ErrorExceededMessageLimit",
+            "Recipient rate limit exceeded: the mailbox sent to more than "
+            f"{self.recipients_per_day} recipients in 24 hours.",
+            **{"Retry-After": str(max(1, int(wait + 0.999)))},
+        )
 
     def _throttle(self, mailbox: str) -> httpx.Response | None:
         if self.messages_per_minute is None:
