@@ -109,7 +109,7 @@ def test_first_run_setup_and_edits_show_on_the_dashboard(
         page.check("#pack-kcsie")
         page.get_by_role("button", name="Add pack").click()
         page.wait_for_selector("#pack-added")
-        assert page.locator('tr[data-requirement="ack-child-protection"]').count() == 1
+        assert page.locator('tr[data-requirement="ack-child-protection-safeguarding"]').count() == 1
         page.screenshot(path=str(artifacts / "setup-requirements.png"), full_page=True)
 
         page.goto(f"{url}/setup")

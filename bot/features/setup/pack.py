@@ -1,4 +1,5 @@
-"""The built-in requirement pack: templates that follow the school's own policies.
+"""The built-in requirement pack: templates that follow the school's own policies, for both
+``compliance-bot init`` and the web's requirements page.
 
 Pure: titles in, requirements out. Each template names what it asks of whom in the school's
 words; acknowledgement templates are matched to the imported policies by title.
@@ -10,17 +11,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.core.config import SchoolConfig
 from bot.features.policies.rules import normalise_title
 
-__all__ = ["PACK", "PackItem", "PolicyRef", "Template", "match_pack", "pack_requirements"]
+__all__ = [
+    "PACK",
+    "PACKS",
+    "NamedPack",
+    "PackItem",
+    "PolicyRef",
+    "Template",
+    "match_pack",
+    "pack_requirements",
+    "school_pack",
+]
 
 
 @dataclass(frozen=True)
 class PolicyRef:
-    """An imported policy as the pack sees it: its id and title."""
+    """An imported policy as the pack sees it: its id, title and whether it is marked the AUP."""
 
     id: str
     title: str
+    aup: bool = False
 
     @property
     def words(self) -> str:
@@ -30,7 +43,7 @@ class PolicyRef:
     @property
     def is_aup(self) -> bool:
         """An acceptable use policy (signed by account holders, not acknowledged by all)."""
-        return " acceptable use " in self.words
+        return self.aup or " acceptable use " in self.words
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,7 @@ class Template:
     kind: Literal["acknowledge_policy", "complete_training", "sign_aup", "governors_review"]
     summary: str
     phrases: tuple[str, ...] = ()  # title phrases a matching policy has (acknowledgements)
+    topic: str = ""  # what a matching policy is about, in the school's words
 
     def matches(self, policy: PolicyRef) -> bool:
         """Whether ``policy`` is one this template is about."""
@@ -68,24 +82,28 @@ PACK: tuple[Template, ...] = (
         "Staff and volunteers read and acknowledge the child protection policy (each new "
         "version, and every September)",
         ("child protection", "safeguarding"),
+        "child protection",
     ),
     Template(
         "ack-online-safety",
         "acknowledge_policy",
         "Staff and volunteers read and acknowledge the online safety policy",
         ("online safety",),
+        "online safety",
     ),
     Template(
         "ack-mobile-social-media",
         "acknowledge_policy",
         "Staff and volunteers read and acknowledge the mobile phone and social media policies",
         ("mobile", "phones", "social media", "personal devices"),
+        "mobile phones and social media",
     ),
     Template(
         "ack-code-of-conduct",
         "acknowledge_policy",
         "Staff read and acknowledge the staff code of conduct",
         ("code conduct", "staff behaviour", "staff conduct"),
+        "the staff code of conduct",
     ),
     Template(
         "sign-aup",
@@ -190,3 +208,61 @@ def pack_requirements(items: Sequence[PackItem], chosen: set[str]) -> list[dict[
         elif template.kind in ("acknowledge_policy", "sign_aup"):
             out += [_requirement(template, policy) for policy in item.policies]
     return out
+
+
+@dataclass(frozen=True)
+class NamedPack:
+    """A choice of templates offered on the web's requirements page."""
+
+    id: str
+    title: str
+    summary: str
+    templates: frozenset[str]
+
+
+PACKS: dict[str, NamedPack] = {
+    pack.id: pack
+    for pack in (
+        NamedPack(
+            "kcsie",
+            "Keeping Children Safe in Education: the essentials",
+            "Annual safeguarding training for staff and volunteers and online-safety training "
+            "for staff; staff, supply staff and volunteers acknowledge the child protection "
+            "(every September), online safety, mobile phone and social media policies, and "
+            "staff the code of conduct; official account holders sign the social media AUP.",
+            frozenset(t.id for t in PACK),
+        ),
+        NamedPack(
+            "acknowledgements",
+            "Policy acknowledgements only",
+            "Staff, supply staff and volunteers acknowledge the child protection, online "
+            "safety, mobile phone and social media policies, and staff the code of conduct. "
+            "No training is chased.",
+            frozenset(t.id for t in PACK if t.kind == "acknowledge_policy"),
+        ),
+    )
+}
+
+
+def _why_not(template: Template) -> str:
+    """The note for a chosen template the school's policies do not let apply."""
+    if template.kind == "sign_aup":
+        return ("No policy is marked as the social media AUP yet: official account holders "
+                "are not asked to sign one.")
+    return f"No policy about {template.topic} yet: add it, then choose the pack again."
+
+
+def school_pack(pack: NamedPack, school: SchoolConfig) -> tuple[list[dict[str, Any]], list[str]]:
+    """The requirements a named pack adds to this school (what it already asks is kept, by id
+    or by the same policy asked the same way), and notes saying what could not be matched."""
+    refs = [PolicyRef(p.id, p.title, p.aup) for p in school.policies]
+    items = match_pack(refs)
+    have = {r.id for r in school.requirements}
+    asked = {(r.kind, r.policy) for r in school.requirements if r.policy}
+    added = [
+        entry for entry in pack_requirements(items, set(pack.templates))
+        if entry["id"] not in have and (entry["kind"], entry.get("policy")) not in asked
+    ]
+    notes = [_why_not(item.template) for item in items
+             if item.template.id in pack.templates and not item.available]
+    return added, notes

@@ -3,7 +3,6 @@ was worked out, and the questions only a person can answer (asked once, at the e
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,11 +14,11 @@ from bot.features.policies.importer import (
     ImportedPolicy,
     PolicyImportError,
     extract_policy,
-    parse_date,
 )
 from bot.features.policies.rules import import_version_label, normalise_title, policy_key
+from bot.features.setup.rules import stored_day, typed_date
 
-__all__ = ["QUESTIONS", "FolderPolicy", "read_policy_folder", "typed_date"]
+__all__ = ["QUESTIONS", "FolderPolicy", "read_policy_folder"]
 
 # what the register needs of every policy, and how the question is put to a person
 QUESTIONS = {
@@ -27,18 +26,6 @@ QUESTIONS = {
     "next_review": "Next review date (e.g. 2027-09-30, or September 2027)",
     "approving_body": "Who approves it (e.g. FGB or Resources Committee)",
 }
-
-
-def typed_date(text: str) -> FuzzyDate | None:
-    """A date a person typed: ``2027-09-30``, ``2027-09`` or anything the importer reads."""
-    text = text.strip()
-    if match := re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", text):
-        try:
-            day = int(match.group(3)) if match.group(3) else None
-            return FuzzyDate(int(match.group(1)), int(match.group(2)), day)
-        except ValueError:
-            return None
-    return parse_date(text)
 
 
 @dataclass
@@ -86,9 +73,9 @@ class FolderPolicy:
         assert imported is not None and not self.questions
         notes = self.notes
         title = str(self.values["title"])
-        ratified = _stored("ratified", imported.ratified, notes)
-        reviewed = _stored("last reviewed", imported.last_reviewed, notes)
-        written = _stored("written", imported.written, notes)
+        ratified = stored_day("ratified", _fuzzy(imported.ratified), notes)
+        reviewed = stored_day("last reviewed", _fuzzy(imported.last_reviewed), notes)
+        written = stored_day("written", _fuzzy(imported.written), notes)
         stated = str(imported.version.value) if imported.version else None
         entry: dict[str, Any] = {
             "id": policy_key(title),
@@ -104,7 +91,8 @@ class FolderPolicy:
                            ("ratified_on", ratified)):
             if value is not None:
                 entry[key] = value
-        entry["next_review"] = _stored("next review", self.values["next_review"], notes)
+        entry["next_review"] = stored_day("next review", _fuzzy(self.values["next_review"]),
+                                         notes)
         own = normalise_title(title)
         linked = [str(i.value) for i in imported.linked_policies]
         linked = [t for t in dict.fromkeys(linked) if normalise_title(t) != own]
@@ -113,18 +101,10 @@ class FolderPolicy:
         return entry
 
 
-def _stored(name: str, value: Any, notes: list[str]) -> date | None:
-    """A document's date as stored: a month-only date becomes that month's last day (noted)."""
+def _fuzzy(value: Any) -> FuzzyDate | None:
+    """The date of a document's value (found, or answered), if it is one."""
     when = getattr(value, "value", value)
-    if not isinstance(when, FuzzyDate):
-        return None
-    if when.precision == "month":
-        notes.append(
-            f"{name} {when.first_day():%B %Y} is stored as {when.last_day():%d %B %Y} "
-            "(the document gives only the month)"
-        )
-        return when.last_day()
-    return when.first_day()
+    return when if isinstance(when, FuzzyDate) else None
 
 
 def _read(path: Path) -> FolderPolicy:

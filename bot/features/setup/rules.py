@@ -1,5 +1,6 @@
-"""Pure rules of the web setup: edits of the school's configuration, typed and ``.ics`` term
-dates, requirement packs that follow the school's policies, and how far setup has got.
+"""Pure rules of the setup (web pages and ``init``): edits of the school's configuration, typed
+dates and terms, and how far setup has got. The ``.ics`` reader is ``term_calendar``; the
+requirement pack is ``pack``.
 
 Nothing here touches a database: every function takes the configuration (and ``today`` where a
 date matters) and returns a new one, or raises :class:`SetupError` naming the box at fault.
@@ -8,33 +9,30 @@ date matters) and returns a new one, or raises :class:`SetupError` naming the bo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
 
-from bot.core.config import OrgConfig, PolicyConfig, SchoolConfig
+from bot.core.config import OrgConfig, SchoolConfig
+from bot.features.policies.importer.dates import find_dates
+from bot.features.policies.importer.values import FuzzyDate
 
 __all__ = [
-    "PACKS",
-    "CalendarRead",
-    "Pack",
     "SetupError",
     "SetupStep",
     "edit_school",
-    "pack_requirements",
     "parse_day",
     "parse_days",
     "parse_terms",
-    "read_ics",
     "setup_steps",
     "slug",
+    "stored_day",
     "terms_text",
+    "typed_date",
 ]
-
-MAX_ICS_BYTES = 2 * 1024 * 1024
 
 
 class SetupError(ValueError):
@@ -93,48 +91,51 @@ def edit_school(
 # --------------------------------------------------------------------------- dates typed
 
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
+_WEEKDAY = re.compile(
+    r"(mon|tues|wednes|thurs|fri|satur|sun)day|mon|tues?|wed|thu(rs?)?|fri|sat|sun", re.I
+)
+
+
+def typed_date(text: str) -> FuzzyDate | None:
+    """A date a person typed, read as the policy importer reads documents' dates (UK, day
+    first: ``2026-09-02``, ``02/09/2026``, ``2 Sept 2026``, ``1.9.26``), or a month only
+    (``2027-09``, ``September 2027``). The whole text must be the one date (a weekday before
+    it may stay); None otherwise.
+
+    Example::
+
+        typed_date("Tuesday 2 September 2026")  # FuzzyDate(2026, 9, 2)
+    """
+    value = text.strip().rstrip(".")
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})", value):
+        try:
+            return FuzzyDate(int(match.group(1)), int(match.group(2)))
+        except ValueError:
+            return None
+    found = find_dates(value)
+    if len(found) != 1 or found[0].date is None:
+        return None
+    rest = (value[: found[0].start] + value[found[0].end :]).strip(" ,")
+    if rest and (found[0].start == 0 or not _WEEKDAY.fullmatch(rest)):
+        return None
+    return found[0].date
 
 
 def parse_day(text: str) -> date | None:
-    """A typed date: ``2026-09-02``, ``02/09/2026`` (UK, day first) or ``2 September 2026``."""
-    value = text.strip().rstrip(".")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        pass
-    found = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", value)
-    if found:
-        day, month, year = (int(g) for g in found.groups())
-    else:
-        found = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\s+(\d{4})", value)
-        if not found or found.group(2).lower() not in _MONTHS:
-            return None
-        day, month, year = int(found.group(1)), _MONTHS[found.group(2).lower()], int(found[3])
-    try:
-        return date(year, month, day)
-    except ValueError:
+    """A typed day (see :func:`typed_date`); None for a month only or anything else."""
+    when = typed_date(text)
+    return when.first_day() if when is not None and when.day is not None else None
+
+
+def stored_day(label: str, value: FuzzyDate | None, notes: list[str]) -> date | None:
+    """A document's date as stored: a month-only date becomes that month's last day, and
+    ``notes`` says so ("next review July 2027 (month only) is stored as 31 July 2027")."""
+    if value is None:
         return None
+    if value.day is None:
+        notes.append(f"{label} {value.human()} is stored as {value.last_day():%d %B %Y}, the "
+                     "last day of that month")
+    return value.last_day()
 
 
 def parse_days(text: str, box: str, label: str) -> list[date]:
@@ -183,235 +184,6 @@ def parse_terms(text: str) -> list[dict[str, Any]]:
 def terms_text(school: SchoolConfig) -> str:
     """The school's terms as the typed form shows them."""
     return "\n".join(f"{t.name}, {t.start.isoformat()}, {t.end.isoformat()}" for t in school.terms)
-
-
-# --------------------------------------------------------------------------- .ics calendars
-
-
-@dataclass
-class CalendarRead:
-    """What a term-dates calendar said: terms, holidays, INSET days and what was left out."""
-
-    terms: list[dict[str, Any]] = field(default_factory=list)
-    holidays: list[date] = field(default_factory=list)
-    inset_days: list[date] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-
-
-_INSET = re.compile(r"\binset\b|training day|staff development|teacher day|\bpd day", re.I)
-_HOLIDAY = re.compile(r"half[\s-]?term|holiday|\bbreak\b|closed|closure|bank hol", re.I)
-_TERM = re.compile(r"\bterm\b", re.I)
-_MARK = re.compile(r"\b(starts?|begins?|opens?|first day|ends?|finish(?:es)?|closes|last day)\b",
-                   re.I)
-_ENDS = re.compile(r"\b(ends?|finish(?:es)?|closes|last day)\b", re.I)
-
-
-def _as_day(value: Any) -> date | None:
-    """An iCalendar DTSTART/DTEND value as a day."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return None
-
-
-def _days(first: date, last: date) -> list[date]:
-    """Every weekday from first to last."""
-    count = (last - first).days + 1
-    return [d for d in (first + timedelta(n) for n in range(max(count, 0))) if d.weekday() < 5]
-
-
-def _events(name: str, data: bytes) -> list[tuple[str, date, date]]:
-    """(summary, first day, last day) of every event in the calendar; SetupError if unreadable."""
-    from icalendar import Calendar
-
-    if len(data) > MAX_ICS_BYTES:
-        raise SetupError("calendar", f"{name}: the calendar is larger than 2 MB.")
-    try:
-        calendar = Calendar.from_ical(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError, IndexError, KeyError):
-        raise SetupError(
-            "calendar",
-            f"{name}: this is not an iCalendar (.ics) file we can read. Download the term "
-            "dates again from the local authority's page, choosing the .ics or “add to "
-            "calendar” link.",
-        ) from None
-    events: list[tuple[str, date, date]] = []
-    for event in calendar.walk("VEVENT"):
-        summary = str(event.get("SUMMARY") or "").strip()
-        start = _as_day(event.decoded("DTSTART", None))
-        if start is None or not summary:
-            continue
-        end = _as_day(event.decoded("DTEND", None)) if event.get("DTEND") else None
-        all_day = not isinstance(event.decoded("DTSTART"), datetime)
-        # an all-day event's DTEND is the day after it ends (RFC 5545)
-        last = (end - timedelta(days=1) if all_day else end) if end else start
-        events.append((summary[:120], start, max(last, start)))
-    return sorted(events, key=lambda e: e[1])
-
-
-def read_ics(name: str, data: bytes) -> CalendarRead:
-    """Terms, holidays and INSET days from a local authority's published ``.ics`` calendar.
-
-    Events are recognised by their summary: "INSET day" (or "training day") is an INSET day,
-    "half term", "holiday", "break" or "closed" a holiday (its weekdays), and an event naming a
-    "term" either spans the term or marks its first or last day ("Autumn term starts").
-
-    Example::
-
-        read = read_ics("term-dates.ics", path.read_bytes())
-        read.terms  # [{"name": "Autumn term", "start": date(2026, 9, 2), "end": ...}]
-    """
-    read = CalendarRead()
-    opened: dict[str, tuple[str, date]] = {}
-    for summary, first, last in _events(name, data):
-        if _INSET.search(summary):
-            read.inset_days += _days(first, last)
-        elif _HOLIDAY.search(summary):
-            read.holidays += _days(first, last)
-        elif _TERM.search(summary) and _MARK.search(summary):
-            key = _MARK.sub("", summary).strip(" -:").lower()
-            title = _MARK.sub("", summary).strip(" -:")
-            if _ENDS.search(summary) and key in opened:
-                started_name, started = opened.pop(key)
-                read.terms.append({"name": started_name, "start": started, "end": last})
-            elif not _ENDS.search(summary):
-                opened[key] = (title, first)
-            else:
-                read.ignored.append(f"{summary} ({first.isoformat()}): no start found")
-        elif _TERM.search(summary) and last > first:
-            read.terms.append({"name": summary, "start": first, "end": last})
-        else:
-            read.ignored.append(f"{summary} ({first.isoformat()})")
-    read.ignored += [f"{n} ({d.isoformat()}): no end found" for n, d in opened.values()]
-    read.terms.sort(key=lambda t: t["start"])
-    read.holidays = sorted(set(read.holidays) - set(read.inset_days))
-    read.inset_days = sorted(set(read.inset_days))
-    if not (read.terms or read.holidays or read.inset_days):
-        raise SetupError(
-            "calendar",
-            f"{name}: no term, holiday or INSET day was found in this calendar "
-            f"({len(read.ignored)} other events). Type the term dates instead.",
-        )
-    return read
-
-
-# --------------------------------------------------------------------------- requirement packs
-
-
-@dataclass(frozen=True)
-class _Ack:
-    """An acknowledgement the pack asks for, when the school has a policy matching ``words``."""
-
-    id: str
-    words: tuple[str, ...]
-    audience: tuple[str, ...] = ("staff", "volunteer")
-    yearly: bool = False
-
-
-@dataclass(frozen=True)
-class Pack:
-    """A built-in set of requirements: acknowledgements matched to policies, training, the AUP."""
-
-    id: str
-    title: str
-    summary: str
-    acks: tuple[_Ack, ...] = ()
-    training: tuple[tuple[str, str], ...] = ()  # (id, course)
-    aup: bool = False
-
-
-_ACKS = (
-    _Ack("ack-child-protection", ("child protection", "safeguarding"), yearly=True),
-    _Ack("ack-online-safety", ("online safety", "e-safety", "esafety")),
-    _Ack("ack-mobile-phones", ("mobile", "social media", "personal device")),
-    _Ack("ack-code-of-conduct", ("code of conduct",), audience=("staff",)),
-)
-PACKS: dict[str, Pack] = {
-    pack.id: pack
-    for pack in (
-        Pack(
-            "kcsie",
-            "Keeping Children Safe in Education: the essentials",
-            "Annual safeguarding and online-safety training for staff and volunteers; "
-            "everyone acknowledges the child protection (every September), online safety, "
-            "mobile phone and social media policies, and staff the code of conduct; official "
-            "account holders sign the social media AUP.",
-            acks=_ACKS,
-            training=(
-                ("training-safeguarding", "Safeguarding and child protection"),
-                ("training-online-safety", "Online safety"),
-            ),
-            aup=True,
-        ),
-        Pack(
-            "acknowledgements",
-            "Policy acknowledgements only",
-            "Staff and volunteers acknowledge the child protection, online safety, mobile "
-            "phone and social media policies, and staff the code of conduct. No training is "
-            "chased.",
-            acks=_ACKS,
-        ),
-    )
-}
-
-
-def _matching(policies: Iterable[PolicyConfig], words: tuple[str, ...]) -> PolicyConfig | None:
-    """The first policy (not an AUP) whose title holds one of ``words``."""
-    for policy in policies:
-        title = policy.title.lower()
-        if not policy.aup and any(w in title for w in words):
-            return policy
-    return None
-
-
-def pack_requirements(pack_id: str, school: SchoolConfig) -> tuple[list[dict[str, Any]], list[str]]:
-    """The requirements a pack adds to this school (ids it already has are kept), and notes
-    saying what could not be matched. Governors' reviews follow each policy's review date and
-    need no requirement."""
-    pack = PACKS.get(pack_id)
-    if pack is None:
-        raise SetupError("pack", "Please choose one of the requirement packs.")
-    have = {r.id for r in school.requirements}
-    added: list[dict[str, Any]] = []
-    notes: list[str] = []
-    used: set[str] = set()
-    for ack in pack.acks:
-        policy = _matching((p for p in school.policies if p.id not in used), ack.words)
-        if policy is None:
-            notes.append(f"No policy about {ack.words[0]} yet: add it, then choose the pack again.")
-            continue
-        used.add(policy.id)
-        if ack.id in have:
-            continue
-        entry: dict[str, Any] = {
-            "id": ack.id,
-            "kind": "acknowledge_policy",
-            "policy": policy.id,
-            "audience": {"roles": list(ack.audience)},
-            "due_days": 14,
-        }
-        if ack.yearly:
-            entry["yearly_on"] = "09-01"
-        added.append(entry)
-    for rid, course in pack.training:
-        if rid not in have:
-            added.append({
-                "id": rid,
-                "kind": "complete_training",
-                "course": course,
-                "valid_months": 12,
-                "audience": {"roles": ["staff", "volunteer"]},
-                "due_days": 28,
-            })
-    if pack.aup:
-        aup = next((p for p in school.policies if p.aup), None)
-        if aup is None:
-            notes.append("No policy is marked as the social media AUP yet: official account "
-                         "holders are not asked to sign one.")
-        elif "sign-aup" not in have and not any(r.kind == "sign_aup" for r in school.requirements):
-            added.append({"id": "sign-aup", "kind": "sign_aup", "policy": aup.id, "due_days": 10})
-    return added, notes
 
 
 # --------------------------------------------------------------------------- progress

@@ -25,14 +25,13 @@ from bot.core.uploads import AttachmentError, check_pdf
 from bot.engine.config_sync import SyncError
 from bot.engine.sweep import plan_and_apply
 from bot.features.policies.importer import ImportedPolicy, PolicyImportError, extract_policy
-from bot.features.policies.importer.values import FuzzyDate
 from bot.features.policies.rules import (
     ReviewError,
     check_document,
     import_version_label,
     policy_key,
 )
-from bot.features.setup.rules import SetupError, edit_school
+from bot.features.setup.rules import SetupError, edit_school, stored_day
 
 __all__ = [
     "FILE_MANAGED",
@@ -174,15 +173,6 @@ def _store_document(settings: Settings, key: str, label: str, base: str, data: b
     return target.relative_to(settings.config_path.parent).as_posix()
 
 
-def _day(value: FuzzyDate | None, label: str, notes: list[str]) -> date | None:
-    """A stored date: a month-only date becomes the month's last day, and the notes say so."""
-    if value is None:
-        return None
-    if value.day is None:
-        notes.append(f"{label} is given as a month only: stored as {value.last_day():%d %B %Y}")
-    return value.last_day()
-
-
 def policy_from_upload(
     settings: Settings,
     existing: list[PolicyConfig],
@@ -205,12 +195,12 @@ def policy_from_upload(
     label = import_version_label(labels, stated, today)
     found: list[str] = [f"title “{title}”" + ("" if imported.title else " (from the file name)")]
     notes: list[str] = []
-    next_review = _day(imported.next_review.value if imported.next_review else None,
-                       "the next review date", notes)
-    last = _day(imported.last_reviewed.value if imported.last_reviewed else None,
-                "the last review date", notes)
-    ratified = _day(imported.ratified.value if imported.ratified else None,
-                    "the ratification date", notes)
+    next_review = stored_day("next review",
+                             imported.next_review.value if imported.next_review else None, notes)
+    last = stored_day("last reviewed",
+                      imported.last_reviewed.value if imported.last_reviewed else None, notes)
+    ratified = stored_day("ratified", imported.ratified.value if imported.ratified else None,
+                          notes)
     entry: dict[str, Any] = dict(current.model_dump(mode="python")) if current else {
         "id": key,
         "title": title[:300],

@@ -1,4 +1,5 @@
-"""Term dates from a local authority's published ``.ics`` calendar (icalendar).
+"""Term dates from a local authority's published ``.ics`` calendar (icalendar), for both
+``compliance-bot init`` and the web's term-dates page.
 
 Pure: the file's bytes in, terms, holidays and INSET days out, with every event and what it
 was read as, so the person setting up can see exactly what was taken from the calendar.
@@ -11,13 +12,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-__all__ = ["CalendarError", "CalendarEvent", "TermCalendar", "read_term_calendar"]
+__all__ = [
+    "MAX_ICS_BYTES",
+    "CalendarError",
+    "CalendarEvent",
+    "TermCalendar",
+    "read_term_calendar",
+]
+
+MAX_ICS_BYTES = 2 * 1024 * 1024
 
 Kind = Literal["term", "term starts", "term ends", "holiday", "INSET day", "not used"]
 
 _INSET = re.compile(
     r"\binset\b|training day|staff development|non[- ]pupil|pupil[- ]free|teacher day"
-    r"|professional development|school closed to pupils",
+    r"|professional development|school closed to pupils|\bpd day",
     re.I,
 )
 _HALF_TERM = re.compile(r"\bhalf[- ]?term\b", re.I)
@@ -28,7 +37,8 @@ _ENDS = re.compile(r"\bterm\b.*\b(ends?|finish(es)?|closes?)\b|\b(end|last day) 
 _HOLIDAY = re.compile(r"holiday|\bbreak\b|\bbank\b|\bclosed\b|\bclosure\b|easter|christmas"
                       r"|whitsun|may day", re.I)
 _TERM = re.compile(r"\bterm\b", re.I)
-_SEASON = re.compile(r"\b(autumn|spring|summer)\b", re.I)
+_MARKER = re.compile(r"\b(starts?|begins?|opens?|ends?|finish(es)?|closes?)\b"
+                     r"|\b(start|first day|end|last day) of( the)?\b", re.I)
 
 
 class CalendarError(ValueError):
@@ -62,6 +72,11 @@ class TermCalendar:
     inset_days: list[date] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def ignored(self) -> list[str]:
+        """The events that were not used, as "summary (dates)"."""
+        return [f"{e.summary} ({e.dates})" for e in self.events if e.kind == "not used"]
+
 
 def _kind(summary: str, days: int) -> Kind:
     """What an event is, from its summary (and its length, for a whole term)."""
@@ -89,10 +104,16 @@ def _events(data: bytes, name: str) -> list[CalendarEvent]:
     """The calendar's events, in date order."""
     from icalendar import Calendar
 
+    if len(data) > MAX_ICS_BYTES:
+        raise CalendarError(f"{name}: the calendar is larger than 2 MB.")
     try:
-        calendar = Calendar.from_ical(data)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise CalendarError(f"{name}: not a calendar file that can be read ({exc})") from None
+        calendar = Calendar.from_ical(data.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError, IndexError, KeyError):
+        raise CalendarError(
+            f"{name}: this is not an iCalendar (.ics) file we can read. Download the term "
+            "dates again from the local authority's page, choosing the .ics or “add to "
+            "calendar” link."
+        ) from None
     events = []
     for item in calendar.walk("VEVENT"):
         start = item.get("dtstart")
@@ -106,19 +127,26 @@ def _events(data: bytes, name: str) -> list[CalendarEvent]:
             # an all-day DTEND is the day after the last day (RFC 5545)
             last = end - timedelta(days=1) if not isinstance(start.dt, datetime) else end
             last = max(last, first)
-        summary = " ".join(str(item.get("summary", "")).split())
+        summary = " ".join(str(item.get("summary", "")).split())[:120]
         events.append(CalendarEvent(summary, first, last, _kind(summary, (last - first).days + 1)))
     if not events:
-        raise CalendarError(f"{name}: the calendar has no events")
+        raise CalendarError(f"{name}: the calendar has no events.")
     return sorted(events, key=lambda e: (e.start, e.end))
 
 
+def _plain_name(text: str) -> str:
+    """A term's name without the commas, semicolons and tabs that separate the typed form's
+    columns (the name is shown there and read back)."""
+    return " ".join(re.sub(r"[,;\t]", " ", text).split()).strip(" -:")[:80]
+
+
 def _term_name(summary: str, start: date) -> str:
-    """"Autumn term 2026" from a marker's summary, or the summary itself."""
-    season = _SEASON.search(summary)
-    if season:
-        return f"{season.group(1).capitalize()} term {start.year}"
-    return f"Term from {start:%d %B %Y}"
+    """The term's name from its start marker: "Autumn term begins" -> "Autumn term 2026",
+    "Summer term 2 starts" -> "Summer term 2"."""
+    name = _plain_name(_MARKER.sub(" ", summary))
+    if not name:
+        return f"Term from {start:%d %B %Y}"
+    return name if name[-1].isdigit() else f"{name} {start.year}"
 
 
 def _weekdays(first: date, last: date) -> list[date]:
@@ -130,7 +158,8 @@ def _weekdays(first: date, last: date) -> list[date]:
 def _terms(events: list[CalendarEvent], notes: list[str]) -> list[dict[str, Any]]:
     """Whole-term events, and "term starts"/"term ends" markers paired in date order."""
     terms = [
-        {"name": e.summary, "start": e.start, "end": e.end} for e in events if e.kind == "term"
+        {"name": _plain_name(e.summary), "start": e.start, "end": e.end}
+        for e in events if e.kind == "term"
     ]
     pending: CalendarEvent | None = None
     for event in events:

@@ -18,18 +18,11 @@ from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.words import role_name
 from bot.features.policies.rules import MAX_DOCUMENT_BYTES
+from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
-from bot.features.setup.rules import (
-    PACKS,
-    SetupError,
-    pack_requirements,
-    parse_days,
-    parse_terms,
-    read_ics,
-    slug,
-    terms_text,
-)
+from bot.features.setup.rules import SetupError, parse_days, parse_terms, slug, terms_text
 from bot.features.setup.service import UploadedPolicy, policy_from_upload, read_upload
+from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 from bot.web.deps import check_csrf, ctx, require_roles
 
 __all__ = ["router"]
@@ -259,7 +252,9 @@ def requirements_pack(
     notes: list[str] = []
 
     def change(school: dict[str, Any]) -> None:
-        added, found = pack_requirements(pack, data["school"])
+        if pack not in PACKS:
+            raise SetupError("pack", "Please choose one of the requirement packs.")
+        added, found = school_pack(PACKS[pack], data["school"])
         notes.extend(found)
         school["requirements"] = list(school["requirements"]) + added
 
@@ -486,7 +481,13 @@ async def terms_calendar(
     try:
         if not name.lower().endswith(".ics"):
             raise SetupError("calendar", f"{name}: choose the calendar's .ics file.")
-        read = read_ics(name, await calendar.read(2 * 1024 * 1024 + 1))
+        try:
+            read = read_term_calendar(await calendar.read(MAX_ICS_BYTES + 1), name)
+        except CalendarError as exc:
+            raise SetupError("calendar", str(exc)) from None
+        if not read.terms:
+            raise SetupError("calendar", f"{read.notes[-1]}. Nothing was changed: type the "
+                             "term dates instead.")
 
         def change(school: dict[str, Any]) -> None:
             school["terms"] = read.terms

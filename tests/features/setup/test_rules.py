@@ -1,4 +1,5 @@
-"""The setup's pure rules: typed dates and terms, .ics calendars, packs matched to policies."""
+"""The setup's pure rules, used by both ``init`` and the web pages: typed dates and terms,
+the one ``.ics`` term-calendar reader, the one requirement pack matched to policies."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import OrgConfig
+from bot.features.policies.importer import FuzzyDate
+from bot.features.setup.pack import PACKS, PolicyRef, match_pack, pack_requirements, school_pack
 from bot.features.setup.rules import (
     SetupError,
     edit_school,
-    pack_requirements,
     parse_day,
     parse_terms,
-    read_ics,
+    stored_day,
+    typed_date,
 )
+from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 
 
 def _org(**school: object) -> OrgConfig:
@@ -32,11 +36,26 @@ def _org(**school: object) -> OrgConfig:
     ("2.9.2026", date(2026, 9, 2)),
     ("2nd September 2026", date(2026, 9, 2)),
     ("2 Sept 2026", date(2026, 9, 2)),
+    ("Wednesday 2 September 2026", date(2026, 9, 2)),
+    ("1.9.26", date(2026, 9, 1)),
     ("31/02/2026", None),
     ("September 2026", None),
+    ("2 September 2026 to 3 September 2026", None),
+    ("2026-09-02 perhaps", None),
 ])
 def test_typed_days_are_uk_day_first(text: str, expected: date | None) -> None:
     assert parse_day(text) == expected
+
+
+def test_a_typed_month_is_a_month_and_is_stored_as_its_last_day() -> None:
+    assert typed_date("2027-09") == FuzzyDate(2027, 9)
+    assert typed_date("September 2027") == FuzzyDate(2027, 9)
+    assert typed_date("2027-13") is None and typed_date("soon") is None
+    notes: list[str] = []
+    assert stored_day("next review", FuzzyDate(2027, 9), notes) == date(2027, 9, 30)
+    assert stored_day("ratified", FuzzyDate(2026, 7, 8), notes) == date(2026, 7, 8)
+    assert notes == ["next review September 2027 (month only) is stored as 30 September 2027, "
+                     "the last day of that month"]
 
 
 def test_terms_typed_name_the_line_at_fault() -> None:
@@ -57,46 +76,98 @@ def _ics(*events: tuple[str, str, str]) -> bytes:
 
 
 def test_a_calendar_gives_terms_holidays_and_inset_days() -> None:
-    read = read_ics("la.ics", _ics(
-        ("Autumn Term", "20260902", "20261219"),
+    read = read_term_calendar(_ics(
+        ("Autumn Term; Michaelmas", "20260902", "20261219"),
         ("October half-term holiday", "20261026", "20261031"),
         ("Spring term begins", "20270105", "20270106"),
         ("Spring term ends", "20270326", "20270327"),
+        ("Summer term 2 starts", "20270601", "20270602"),
+        ("Last day of Summer term 2", "20270721", "20270722"),
         ("Staff training day", "20270104", "20270105"),
-        ("Christmas Day", "20261225", "20261226"),
-    ))
+        ("Christmas holidays", "20261221", "20270102"),
+        ("Parents' evening", "20261112", "20261113"),
+    ), "la.ics")
     assert [(t["name"], t["start"], t["end"]) for t in read.terms] == [
-        ("Autumn Term", date(2026, 9, 2), date(2026, 12, 18)),
-        ("Spring term", date(2027, 1, 5), date(2027, 3, 26)),
+        ("Autumn Term Michaelmas", date(2026, 9, 2), date(2026, 12, 18)),
+        ("Spring term 2027", date(2027, 1, 5), date(2027, 3, 26)),
+        ("Summer term 2", date(2027, 6, 1), date(2027, 7, 21)),
     ]
+    # the names read back through the typed form unchanged
+    typed = "\n".join(f"{t['name']}, {t['start']}, {t['end']}" for t in read.terms)
+    assert parse_terms(typed) == read.terms
     assert read.inset_days == [date(2027, 1, 4)]
-    assert read.holidays == [date(2026, 10, d) for d in (26, 27, 28, 29, 30)]  # weekdays only
-    assert read.ignored == ["Christmas Day (2026-12-25)"]
+    # weekdays only, and only inside a term (the Christmas holidays close no school day)
+    assert read.holidays == [date(2026, 10, d) for d in (26, 27, 28, 29, 30)]
+    assert read.ignored == ["Parents' evening (Thu 12 Nov 2026)"]  # shown, not used
+    kinds = {e.summary: e.kind for e in read.events}
+    assert kinds["October half-term holiday"] == "holiday"
+    assert kinds["Spring term begins"] == "term starts"
+    assert kinds["Autumn Term; Michaelmas"] == "term"
+
+
+def test_unmatched_term_markers_and_a_calendar_without_terms_are_noted() -> None:
+    read = read_term_calendar(_ics(
+        ("Autumn term ends", "20261218", "20261219"),
+        ("INSET day", "20260901", "20260902"),
+    ), "la.ics")
+    assert read.terms == [] and read.inset_days == [date(2026, 9, 1)]
+    assert "has no matching term start" in read.notes[0]
+    assert read.notes[-1].startswith("la.ics: no term dates found")
 
 
 def test_a_file_that_is_not_a_calendar_is_named() -> None:
-    with pytest.raises(SetupError, match=r"photo\.ics: this is not an iCalendar"):
-        read_ics("photo.ics", b"\x89PNG\r\n\x1a\n")
-    with pytest.raises(SetupError, match="no term, holiday or INSET day"):
-        read_ics("empty.ics", _ics(("Sports day", "20260701", "20260702")))
+    with pytest.raises(CalendarError, match=r"photo\.ics: this is not an iCalendar"):
+        read_term_calendar(b"\x89PNG\r\n\x1a\n", "photo.ics")
+    with pytest.raises(CalendarError, match=r"empty\.ics: the calendar has no events"):
+        read_term_calendar(_ics(), "empty.ics")
+    with pytest.raises(CalendarError, match=r"big\.ics: the calendar is larger than 2 MB"):
+        read_term_calendar(b"x" * (MAX_ICS_BYTES + 1), "big.ics")
 
 
-def test_a_pack_matches_the_schools_policies_by_title() -> None:
+_POLICIES = [
+    PolicyRef("cp", "Safeguarding and Child Protection Policy"),
+    PolicyRef("code", "Staff Code of Conduct"),
+    PolicyRef("phones", "Mobile Phones Policy"),
+    PolicyRef("social", "Social Media Policy"),
+    PolicyRef("sm-aup", "Social Media Acceptable Use Policy"),
+]
+
+
+def test_the_pack_follows_the_policies_and_supply_staff_acknowledge_them() -> None:
+    items = match_pack(_POLICIES)
+    by_template = {i.template.id: i for i in items}
+    assert [p.id for p in by_template["ack-mobile-social-media"].policies] == ["phones", "social"]
+    assert not by_template["ack-online-safety"].available
+    assert [p.id for p in by_template["sign-aup"].policies] == ["sm-aup"]  # signed, not acked
+    reqs = {r["id"]: r for r in pack_requirements(items, {i.template.id for i in items})}
+    assert reqs["ack-cp"]["yearly_on"] == "09-01"
+    assert reqs["ack-cp"]["audience"]["roles"] == ["staff", "supply", "volunteer"]
+    assert reqs["ack-code"]["audience"]["roles"] == ["staff", "supply"]
+    assert reqs["sign-sm-aup"] == {"id": "sign-sm-aup", "kind": "sign_aup", "policy": "sm-aup",
+                                   "due_days": 10}
+    assert reqs["training-online-safety"]["audience"]["roles"] == ["staff"]
+    assert "ack-sm-aup" not in reqs
+
+
+def test_a_named_pack_adds_to_the_school_and_says_what_it_could_not_match() -> None:
     org = _org(policies=[
         {"id": "cp", "title": "Safeguarding and Child Protection Policy", "version": "1",
          "document": "cp.md"},
-        {"id": "aup", "title": "Social Media Acceptable Use Policy", "version": "1",
-         "document": "aup.md", "aup": True},
+        {"id": "aup", "title": "Official Accounts Policy", "version": "1",
+         "document": "aup.md", "aup": True},  # marked the AUP, whatever its title
     ])
-    added, notes = pack_requirements("kcsie", org.school())
+    added, notes = school_pack(PACKS["kcsie"], org.school())
     by_id = {r["id"]: r for r in added}
-    assert by_id["ack-child-protection"]["policy"] == "cp"
-    assert by_id["ack-child-protection"]["yearly_on"] == "09-01"
-    assert by_id["sign-aup"]["policy"] == "aup"  # the AUP is signed, never acknowledged
+    assert by_id["ack-cp"]["policy"] == "cp" and by_id["ack-cp"]["yearly_on"] == "09-01"
+    assert by_id["sign-aup"]["policy"] == "aup"
     assert "training-safeguarding" in by_id
-    assert any("online safety" in n for n in notes)
+    assert "No policy about online safety yet: add it, then choose the pack again." in notes
     new = edit_school(org, "oak", lambda s: s.update(requirements=added))
     assert len(new.school().requirements) == len(added)
+    again, _ = school_pack(PACKS["kcsie"], new.school())
+    assert again == []  # what the school already asks is kept, never doubled
+    acks, _ = school_pack(PACKS["acknowledgements"], org.school())
+    assert {r["kind"] for r in acks} == {"acknowledge_policy"}
 
 
 def test_an_edit_that_breaks_the_settings_names_the_box() -> None:
