@@ -82,7 +82,7 @@ def save_change(
             note=note,
         )
     # this process's pages (dashboard, reports) read the new settings from now on
-    ctx(request).__dict__.pop("config", None)
+    ctx(request).forget_config()
     return applied
 
 
