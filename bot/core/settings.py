@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
+    # Teams tab single sign-on: the Entra app the manifest's webApplicationInfo names
+    # (default: oidc_client_id); tokens must be for api://<base_url host>/<this id>
+    teams_sso_client_id: str | None = None
     local: LocalSettings = LocalSettings()
     m365: M365Settings = M365Settings()
     google: GoogleSettings = GoogleSettings()
