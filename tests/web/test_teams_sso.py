@@ -182,3 +182,23 @@ def test_without_sso_set_up_the_tab_offers_the_ordinary_sign_in(
     response = client.post("/auth/teams", data={"token": "x.y.z",
                                                 "csrf_token": session_of(client)["csrf"]})
     assert_plain_page(response, 404, "Signing in through Microsoft Teams is not set up here.")
+
+
+def test_the_manifest_and_the_server_agree_on_the_audience(tmp_path: Any) -> None:
+    from bot.core.settings import Settings
+    from bot.features.dashboard.teams_package import build_manifest
+    from bot.web.teams_sso import sso_setup
+
+    app_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    manifest = build_manifest("school.example.org", app_id, entra_client_id=SSO_CLIENT)
+    settings = Settings(home=tmp_path, base_url="https://school.example.org",
+                        oidc_issuer=f"https://login.microsoftonline.com/{TENANT}/v2.0",
+                        oidc_client_id="7c0e5f7a-1111-4222-8333-944445555666",
+                        teams_sso_client_id=SSO_CLIENT)
+    setup = sso_setup(settings)
+    assert setup is not None
+    assert manifest["webApplicationInfo"] == {"id": setup.client_id,
+                                              "resource": setup.audiences[0]}
+    assert setup.tenant == TENANT  # read from the issuer when no m365 tenant is set
+    # without a separate id the sign-in app's client id is the SSO app
+    assert sso_setup(settings.model_copy(update={"teams_sso_client_id": None})) is not None
