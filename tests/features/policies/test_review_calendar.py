@@ -99,3 +99,85 @@ def test_an_unchanged_date_keeps_its_sequence_and_a_recorded_review_raises_it(
         (UID, 0, REVIEW, "PUBLISH"),  # the same date again: the same sequence
         (UID, 1, next_due, "PUBLISH"),  # the event moves to the next review date
     ]
+
+
+def _delivered(outbox: Path, prefix: str) -> list[email.message.EmailMessage]:
+    """The delivered emails whose outbox key starts with ``prefix``, by key."""
+    found = []
+    for path in outbox.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        if str(message["X-Compliance-Bot-Key"]).startswith(prefix):
+            found.append(message)
+    return sorted(found, key=lambda m: str(m["X-Compliance-Bot-Key"]))
+
+
+def _event(message: email.message.EmailMessage) -> tuple[str, str, int, date, str]:
+    """(part method, METHOD, SEQUENCE, DTSTART, UID) of the message's one calendar entry."""
+    [part] = list(message.iter_attachments())
+    cal = Calendar.from_ical(part.get_payload(decode=True))
+    [event] = cal.walk("VEVENT")
+    return (str(part.get_param("method")), str(cal["METHOD"]), int(event["SEQUENCE"]),
+            event.decoded("DTSTART"), str(event["UID"]))
+
+
+def test_a_date_moved_far_away_is_sent_as_an_update_at_once(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    """Moved beyond every alert stage, no digest would carry it for months: an update goes now,
+    once, to those who had the event, and the next digest carries the same sequence."""
+    school.policy("online-safety", "2026.1", title="Online Safety Policy",
+                  next_review=REVIEW.isoformat())
+    ctx = school.context(sqlite_url)
+    _sweep(ctx, REVIEW - timedelta(days=14))
+    later = date(2026, 11, 18)
+    with ctx.store.transaction() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        confirm_review_date(session, policy, actor="head@oak.example",
+                            today=REVIEW - timedelta(days=12), new_date=later)
+    for day in (REVIEW - timedelta(days=12), REVIEW - timedelta(days=11)):  # twice: sent once
+        _sweep(ctx, day)
+    updates = _delivered(ctx.settings.outbox_dir, "review-event:")
+    assert [m["To"] for m in updates] == ["gov@oak.example"]
+    [update] = updates
+    assert update["Subject"] == "Policy review date changed: Online Safety Policy"
+    assert update["Auto-Submitted"] == "auto-generated"
+    body = update.get_body(("plain",))
+    assert body is not None
+    text = " ".join(body.get_content().split())
+    assert "now due by Wednesday 18 November 2026, not Wednesday 17 June 2026" in text
+    assert _event(update) == ("PUBLISH", "PUBLISH", 1, later, UID)
+    _sweep(ctx, later - timedelta(days=60))  # Saturday 19 September: not a school day
+    _sweep(ctx, date(2026, 9, 21))  # the 60-day alert goes on Monday
+    assert _events_for(ctx.settings.outbox_dir, "gov@oak.example")[-1] == (
+        UID, 1, later, "PUBLISH"
+    )
+
+
+def test_a_review_date_taken_away_is_a_cancel_of_the_event(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    school.policy("online-safety", "2026.1", title="Online Safety Policy",
+                  next_review=REVIEW.isoformat())
+    ctx = school.context(sqlite_url)
+    _sweep(ctx, REVIEW - timedelta(days=14))
+    with ctx.store.transaction() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        policy.next_review_due = None  # e.g. the school file no longer gives one
+    _sweep(ctx, REVIEW - timedelta(days=13))
+    [cancel] = _delivered(ctx.settings.outbox_dir, "review-event:")
+    assert cancel["Subject"] == "Policy review date removed: Online Safety Policy"
+    assert _event(cancel) == ("CANCEL", "CANCEL", 1, REVIEW, UID)
+    [part] = list(cancel.iter_attachments())
+    assert "STATUS:CANCELLED" in part.get_payload(decode=True).decode()
+    with ctx.store.transaction() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        assert (policy.review_event_due, policy.review_event_sequence) == (None, 1)
+        policy.next_review_due = REVIEW + timedelta(days=7)  # a date again: the event returns
+    _sweep(ctx, REVIEW - timedelta(days=7))
+    assert _events_for(ctx.settings.outbox_dir, "gov@oak.example")[-1] == (
+        UID, 2, REVIEW + timedelta(days=7), "PUBLISH"
+    )
