@@ -21,7 +21,7 @@ __all__ = ["Kind", "legal_text", "router"]
 router = APIRouter()
 Kind = Literal["privacy", "terms"]
 TITLES: dict[Kind, str] = {"privacy": "Privacy notice", "terms": "Terms of use"}
-DEFAULTS = Path(__file__).parent / "legal"
+DEFAULTS = Path(__file__).parent / "legal_texts"  # the built-in Markdown
 
 
 @cache
