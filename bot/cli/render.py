@@ -276,6 +276,8 @@ _STEP_COUNTS: dict[str, tuple[str, str]] = {
         "policy review alerts have nobody to go to (no governor, clerk or chair in the "
         "directory)",
     ),
+    "review_dates_moved": ("calendar update queued for a moved policy review date",
+                           "calendar updates queued for moved policy review dates"),
     "report_escalations": ("report deadline reminder queued", "report deadline reminders queued"),
     "reports_ingested": ("new report read from the external form",
                          "new reports read from the external form"),

@@ -439,6 +439,9 @@ class SchoolConfig(_Strict):
     # and how long visitors' confirmations are kept before the sweep deletes them
     visitor_rules: str | None = Field(default=None, max_length=10000)
     visitor_retention_days: int = Field(default=365, ge=1, le=3650)
+    # the /privacy and /terms pages (Markdown; None: the built-in text, in the school's name)
+    privacy_notice: str | None = Field(default=None, max_length=20000)
+    terms_of_use: str | None = Field(default=None, max_length=20000)
 
     @model_validator(mode="after")
     def _references(self) -> SchoolConfig:

@@ -216,6 +216,10 @@ class Policy(Base):
         Boolean, default=False, server_default=false()
     )
     under_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the review date the emailed calendar event last carried, and its SEQUENCE: a changed
+    # date goes out as an update of the same event (same UID, higher SEQUENCE)
+    review_event_due: Mapped[date | None] = mapped_column(Date)
+    review_event_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     is_aup: Mapped[bool] = mapped_column(Boolean, default=False)
     reviewers: Mapped[list[Any]] = mapped_column(default=list)  # emails of named governors
     linked_policies: Mapped[list[Any]] = mapped_column(default=list)

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # people outside the directory (governors on personal addresses, volunteers, supply staff),
     # in every mode; default: <home>/extra-people.csv when that file exists
     extra_people_file: Path | None = None
+    # Teams tab single sign-on: the Entra app the manifest's webApplicationInfo names
+    # (default: oidc_client_id); tokens must be for api://<base_url host>/<this id>
+    teams_sso_client_id: str | None = None
     local: LocalSettings = LocalSettings()
     m365: M365Settings = M365Settings()
     google: GoogleSettings = GoogleSettings()

@@ -28,7 +28,7 @@ from bot.features.setup import web as setup_web
 from bot.features.tasks import web as tasks_web
 from bot.features.training import web as training_web
 from bot.features.visitors import web as visitors_web
-from bot.web import auth, links
+from bot.web import auth, legal, links, teams_sso
 from bot.web.deps import render, templates
 from bot.web.errors import ErrorReferenceMiddleware
 from bot.web.guards import BodyLimit, refuse_control_characters
@@ -44,7 +44,9 @@ FRAME_ANCESTORS = (
 # silently missing feature
 ROUTERS = (
     auth.router,
+    teams_sso.router,
     links.router,
+    legal.router,
     dashboard_web.router,
     reports_intake_web.router,
     reports_list_web.router,

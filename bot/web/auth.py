@@ -18,7 +18,7 @@ from bot.core.permissions import SETUP_EDITORS
 from bot.core.setup_state import is_sending
 from bot.web.deps import check_csrf, ctx, current_user, render
 
-__all__ = ["router", "safe_next"]
+__all__ = ["router", "safe_next", "start_session"]
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -134,10 +134,16 @@ def signin_demo(
     check_csrf(request, csrf_token)
     if not ctx(request).settings.demo:
         raise HTTPException(404, "There is nothing at this address.")
-    return _start_session(request, email.strip().lower(), request.query_params.get("next"))
+    return start_session(request, email.strip().lower(), request.query_params.get("next"))
 
 
-def _start_session(request: Request, email: str, next_path: str | None) -> Response:
+def start_session(
+    request: Request, email: str, next_path: str | None, *, via: str | None = None
+) -> Response:
+    """Sign ``email`` in (an active person in the directory, else 403) and go to ``next_path``.
+
+    ``via`` names how the identity was vouched for (e.g. ``teams_sso``) in the audit entry.
+    """
     with ctx(request).store.transaction() as session:
         person = session.scalar(
             select(Person).where(Person.email == email, Person.active.is_(True))
@@ -155,6 +161,7 @@ def _start_session(request: Request, email: str, next_path: str | None) -> Respo
             object_type="person",
             object_id=person.id,
             school_id=person.school_id,
+            details={"via": via} if via else None,
         )
         # a school still in preview: its admins and headteacher land on the setup page
         first = not next_path and person.role_names & SETUP_EDITORS and not is_sending(session)
@@ -189,7 +196,7 @@ async def callback(request: Request) -> Response:
     email = str(claims.get("email") or claims.get("preferred_username") or "").lower()
     if not email:
         raise HTTPException(403, "Your sign-in did not include an email address.")
-    return _start_session(request, email, next_path)
+    return start_session(request, email, next_path)
 
 
 @router.post("/signout", include_in_schema=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import email.policy
 import functools
 import time
 from collections import deque
@@ -22,7 +21,7 @@ from connectors.base import (
 )
 from connectors.google.client import GMAIL_BATCH_URI, GoogleApi, GoogleCallError
 from connectors.google.errors import connector_error
-from connectors.mime import to_mime
+from connectors.mime import mime_bytes, to_mime
 
 __all__ = ["DAILY_SEND_LIMIT", "GMAIL_MAX_BATCH", "DailyQuota", "GmailMailer"]
 
@@ -174,7 +173,7 @@ class GmailMailer:
         if not message.to:
             raise PermanentError("Gmail send: the message has no recipient")
         try:
-            data = to_mime(message, self.sender).as_bytes(policy=email.policy.SMTP)
+            data = mime_bytes(to_mime(message, self.sender))
         except (ValueError, TypeError) as exc:
             raise PermanentError(f"Gmail send: message cannot be encoded ({exc})") from exc
         return {"raw": base64.urlsafe_b64encode(data).decode("ascii")}

@@ -40,7 +40,7 @@ from connectors.base import (
     SetupError,
     parse_retry_after,
 )
-from connectors.mime import to_mime
+from connectors.mime import mime_bytes, to_mime
 
 __all__ = [
     "CsvListMirror",
@@ -312,7 +312,7 @@ class EmlMailer:
         target = self.folder / name
         if target.exists():
             return SendResult(provider_id=name)
-        data = to_mime(message, self.sender).as_bytes()
+        data = mime_bytes(to_mime(message, self.sender))  # CRLF, as RFC 5322 asks
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -25,7 +25,7 @@ from connectors.base import (
 )
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError
-from connectors.mime import to_mime
+from connectors.mime import mime_bytes, to_mime
 
 __all__ = ["MAX_REQUEST_BYTES", "GraphMailer", "RecipientBudget"]
 
@@ -163,7 +163,7 @@ class GraphMailer:
                 retry_after=wait,
             )
         mime = to_mime(message, self.sender)
-        data = mime.as_bytes()
+        data = mime_bytes(mime)  # CRLF: RFC 5322, as Graph's MIME sendMail expects
         if math.ceil(len(data) / 3) * 4 > MAX_REQUEST_BYTES:
             raise PermanentError(
                 f"the message is {len(data) // 1024} KB; Graph sendMail takes at most 4 MB "

@@ -20,12 +20,14 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []  # the DATA as it arrived (line endings included)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Keep the message; answer 250 as a mail server does."""
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, email.message.EmailMessage)
         self.messages.append(parsed)
+        self.raw.append(bytes(envelope.original_content or envelope.content))
         return "250 OK"
 
 

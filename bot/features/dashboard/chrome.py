@@ -14,7 +14,8 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from bot.features.dashboard.viewer import NotAllowed, SignInNeeded, Viewer
-from bot.web.deps import render
+from bot.web.deps import ctx, render
+from bot.web.teams_sso import sso_setup
 
 __all__ = ["KIND_LABELS", "THEMES", "chrome", "guarded", "school_param"]
 
@@ -65,10 +66,16 @@ def guarded(request: Request, build: Callable[[], Response]) -> Response:
     try:
         response = build()
     except SignInNeeded:
+        here = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
         return render(
             request,
             "dashboard_signin.html",
-            {"next": request.url.path, **chrome(request)},
+            {
+                "next": request.url.path,
+                "here": here,  # where Teams single sign-on comes back to (theme kept)
+                "teams_sso": sso_setup(ctx(request).settings) is not None,
+                **chrome(request),
+            },
             status_code=401,
         )
     except NotAllowed as denied:

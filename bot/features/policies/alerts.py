@@ -17,6 +17,7 @@ from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
 from bot.core.outbox import EmailDraft, enqueue_email
 from bot.features.policies.rules import (
+    CALENDAR_CONTENT_TYPE,
     DERIVED_NOTE,
     DIGEST_KEY_PREFIX,
     OVERDUE_REPEATS,
@@ -34,7 +35,7 @@ from bot.features.policies.rules import (
 )
 from connectors.base import Attachment
 
-__all__ = ["DigestPlanned", "load_directory", "plan_alerts"]
+__all__ = ["DigestPlanned", "last_digests", "load_directory", "plan_alerts", "school_domain"]
 
 
 def load_directory(session: Session, school_id: str) -> Directory:
@@ -76,7 +77,7 @@ class DigestPlanned:
     queued: bool
 
 
-def _last_digests(session: Session, school_id: str) -> dict[str, date]:
+def last_digests(session: Session, school_id: str) -> dict[str, date]:
     """The day of each recipient's latest review digest, by recipient tag."""
     last: dict[str, date] = {}
     prefix = f"{DIGEST_KEY_PREFIX}:{school_id}:"
@@ -154,18 +155,38 @@ def _digest_draft(
         attachments=tuple(
             Attachment(
                 f"policy-review-{policy.key}.ics",
-                "text/calendar",
+                CALENDAR_CONTENT_TYPE,
                 review_calendar(
                     school_id=school.id,
                     school_name=school.name,
                     policy=policy,
                     review_due=entry.review_due,
                     now=now,
+                    domain=school_domain(school),
+                    sequence=_event_sequence(policy, entry.review_due),
                 ),
             )
             for policy, entry in entries
         ),
     )
+
+
+def school_domain(school: SchoolConfig) -> str:
+    """The school's email domain (the headteacher's address): calendar UIDs live under it."""
+    return school.headteacher.rpartition("@")[2].lower()
+
+
+def _event_sequence(policy: Policy, review_due: date) -> int:
+    """The SEQUENCE of the policy's review event, raised (and stored) when its date moved.
+
+    Also after a cancellation (no date stored, a sequence already used): the event comes back
+    with a higher SEQUENCE than the CANCEL, or calendars would ignore it.
+    """
+    sent_before = policy.review_event_due is not None or (policy.review_event_sequence or 0) > 0
+    if sent_before and policy.review_event_due != review_due:
+        policy.review_event_sequence = (policy.review_event_sequence or 0) + 1
+    policy.review_event_due = review_due
+    return policy.review_event_sequence or 0
 
 
 def _reviews_by_recipient(
@@ -208,7 +229,7 @@ def plan_alerts(
         .order_by(Policy.key)
     ).all()
     by_recipient, unaddressed = _reviews_by_recipient(session, school.id, policies, today)
-    last = _last_digests(session, school.id)
+    last = last_digests(session, school.id)
     not_before = send_after(school, today, now)
     on = max(today, local_today(not_before))  # the words must be true when it arrives
     planned: list[DigestPlanned] = []

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALERT_DAYS_BEFORE",
+    "CALENDAR_CONTENT_TYPE",
+    "CANCEL_CONTENT_TYPE",
     "DERIVED_NOTE",
     "DIGEST_EVERY_DAYS",
     "DIGEST_KEY_PREFIX",
@@ -72,6 +74,7 @@ __all__ = [
     "policy_key",
     "recipient_tag",
     "review_calendar",
+    "review_event_uid",
     "review_state",
     "title_keys",
     "titles_match",
@@ -259,17 +262,46 @@ def alert_recipients(policy: Policy, directory: Directory) -> list[str]:
 # --------------------------------------------------------------------------- calendar
 
 
+CALENDAR_CONTENT_TYPE = "text/calendar; method=PUBLISH"  # RFC 5545 3.7.2: METHOD on the part
+CANCEL_CONTENT_TYPE = "text/calendar; method=CANCEL"
+
+
+def review_event_uid(school_id: str, policy_key: str, domain: str) -> str:
+    """The UID of a policy's review event: one per school and policy, under the school's domain.
+
+    It stays the same when the review date changes, so a calendar moves the event (by its
+    higher SEQUENCE) instead of keeping the old date beside the new one.
+    """
+    return f"policy-review-{school_id}-{policy_key}@{domain}"
+
+
 def review_calendar(
-    *, school_id: str, school_name: str, policy: Policy, review_due: date, now: datetime
+    *,
+    school_id: str,
+    school_name: str,
+    policy: Policy,
+    review_due: date,
+    now: datetime,
+    domain: str,
+    sequence: int = 0,
+    cancel: bool = False,
 ) -> bytes:
-    """An RFC 5545 calendar with one all-day event on the review date (stable UID)."""
+    """An RFC 5545 calendar with one all-day event on the review date.
+
+    The UID is stable (``review_event_uid``); ``sequence`` is raised each time the date
+    changes, so the entry updates the event a governor already has. ``cancel`` makes it a
+    ``METHOD:CANCEL`` of that event (send it with ``CANCEL_CONTENT_TYPE``).
+    """
     cal = Calendar()
     cal.add("prodid", "-//compliance-bot//policy reviews//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    cal.add("method", "CANCEL" if cancel else "PUBLISH")
     event = Event()
-    event.add("uid", f"policy-review-{school_id}-{policy.key}-{review_due:%Y%m%d}@compliance-bot")
+    event.add("uid", review_event_uid(school_id, policy.key, domain))
+    event.add("sequence", sequence)
+    if cancel:
+        event.add("status", "CANCELLED")
     event.add("dtstamp", now)
     event.add("dtstart", review_due)
     event.add("dtend", review_due + timedelta(days=1))

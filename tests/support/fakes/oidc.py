@@ -4,7 +4,8 @@ format: discovery document, JWKS, and a token endpoint issuing RS256-signed ID t
 Served for real with ``live_server(FakeOidc().app)``. The authorization step is left to the
 test: it reads ``state`` and ``nonce`` from our redirect and calls ``/auth/callback`` with a
 code from ``code_for(email, nonce)``. The code ``"refused"`` gets the provider's
-``invalid_grant`` error, as an expired or replayed code does.
+``invalid_grant`` error, as an expired or replayed code does. ``sign(claims)`` makes any other
+token the tenant would issue (e.g. the Teams tab's single sign-on access token).
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class FakeOidc:
             Route("/jwks", self.jwks),
             Route("/token", self.token, methods=["POST"]),
         ])
+
+    def sign(self, claims: dict[str, Any], key: RSAKey | None = None) -> str:
+        """An RS256 token over ``claims`` with this provider's key id (signed by ``key`` if
+        given: a stranger's key under our key id is a forged signature)."""
+        return jwt.encode({"alg": "RS256", "kid": "fake-1", "typ": "JWT"}, claims, key or _KEY)
 
     async def discovery(self, request: Request) -> JSONResponse:
         """The provider's metadata document."""

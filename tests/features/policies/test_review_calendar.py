@@ -1,0 +1,183 @@
+"""The review date in governors' calendars: the .ics in each review digest is one event per
+policy (UID under the school's domain, ``method=PUBLISH`` on its Content-Type), and a changed
+review date goes out as an update of that same event — same UID, higher SEQUENCE, new date —
+read back from the delivered .eml files."""
+
+from __future__ import annotations
+
+import email
+import email.message
+import email.policy
+from datetime import date, timedelta
+from pathlib import Path
+
+from icalendar import Calendar
+from sqlalchemy import select
+
+from bot.core.models import Policy
+from bot.engine.sweep import run_sweep
+from bot.features.policies.review import confirm_review_date, record_review
+from tests.support.helpers import SchoolBuilder, at
+
+REVIEW = date(2026, 6, 17)  # a Wednesday
+UID = "policy-review-oak-online-safety@oak.example"
+
+
+def _sweep(ctx: object, day: date) -> None:
+    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,  # type: ignore[attr-defined]
+              as_of=day, now=at(day))
+
+
+def _events_for(outbox: Path, recipient: str) -> list[tuple[str, int, date, str]]:
+    """(UID, SEQUENCE, DTSTART, METHOD) of every review event delivered to ``recipient``."""
+    found = []
+    messages = []
+    for path in outbox.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        key = str(message["X-Compliance-Bot-Key"])
+        if key.startswith("governor-digest:") and message["To"] == recipient:
+            messages.append((key.rsplit(":", 1)[1], message))  # keys end in the day
+    for _, message in sorted(messages, key=lambda item: item[0]):
+        for part in message.iter_attachments():
+            assert part.get_content_type() == "text/calendar"
+            assert part.get_param("method") == "PUBLISH"
+            cal = Calendar.from_ical(part.get_payload(decode=True))
+            for event in cal.walk("VEVENT"):
+                found.append((str(event["UID"]), int(event["SEQUENCE"]),
+                              event.decoded("DTSTART"), str(cal["METHOD"])))
+    return found
+
+
+def test_a_corrected_review_date_updates_the_same_event(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    school.policy("online-safety", "2026.1", title="Online Safety Policy",
+                  next_review=REVIEW.isoformat())
+    ctx = school.context(sqlite_url)
+    _sweep(ctx, REVIEW - timedelta(days=14))  # the 14-day alert: the event as first published
+    moved = REVIEW + timedelta(days=7)
+    with ctx.store.transaction() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        confirm_review_date(session, policy, actor="head@oak.example",
+                            today=REVIEW - timedelta(days=12), new_date=moved)
+    _sweep(ctx, REVIEW - timedelta(days=7))  # a week later: its 14-day alert for the new date
+    events = _events_for(ctx.settings.outbox_dir, "gov@oak.example")
+    assert events == [
+        (UID, 0, REVIEW, "PUBLISH"),
+        (UID, 1, moved, "PUBLISH"),  # the same event, moved: calendars replace the old date
+    ]
+    with ctx.store.session() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        assert (policy.review_event_due, policy.review_event_sequence) == (moved, 1)
+
+
+def test_an_unchanged_date_keeps_its_sequence_and_a_recorded_review_raises_it(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    school.policy("online-safety", "2026.1", title="Online Safety Policy",
+                  next_review=REVIEW.isoformat())
+    ctx = school.context(sqlite_url)
+    _sweep(ctx, REVIEW - timedelta(days=14))
+    _sweep(ctx, REVIEW - timedelta(days=7))
+    reviewed_on = REVIEW + timedelta(days=14)
+    with ctx.store.transaction() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        # overdue a little, then reviewed: the next review is a year on, in ten months' time
+        record_review(session, policy, reviewed_on=reviewed_on, body="FGB", minute_ref="7.3",
+                      actor="clerk", today=reviewed_on)
+        next_due = policy.next_review_due
+    assert next_due == date(2027, 7, 1)
+    # its 60-day alert falls on Sunday 2 May, then the bank holiday: it goes on Tuesday 4 May
+    _sweep(ctx, date(2027, 5, 4))
+    events = _events_for(ctx.settings.outbox_dir, "gov@oak.example")
+    assert events == [
+        (UID, 0, REVIEW, "PUBLISH"),
+        (UID, 0, REVIEW, "PUBLISH"),  # the same date again: the same sequence
+        (UID, 1, next_due, "PUBLISH"),  # the event moves to the next review date
+    ]
+
+
+def _delivered(outbox: Path, prefix: str) -> list[email.message.EmailMessage]:
+    """The delivered emails whose outbox key starts with ``prefix``, by key."""
+    found = []
+    for path in outbox.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        if str(message["X-Compliance-Bot-Key"]).startswith(prefix):
+            found.append(message)
+    return sorted(found, key=lambda m: str(m["X-Compliance-Bot-Key"]))
+
+
+def _event(message: email.message.EmailMessage) -> tuple[str, str, int, date, str]:
+    """(part method, METHOD, SEQUENCE, DTSTART, UID) of the message's one calendar entry."""
+    [part] = list(message.iter_attachments())
+    cal = Calendar.from_ical(part.get_payload(decode=True))
+    [event] = cal.walk("VEVENT")
+    return (str(part.get_param("method")), str(cal["METHOD"]), int(event["SEQUENCE"]),
+            event.decoded("DTSTART"), str(event["UID"]))
+
+
+def test_a_date_moved_far_away_is_sent_as_an_update_at_once(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    """Moved beyond every alert stage, no digest would carry it for months: an update goes now,
+    once, to those who had the event, and the next digest carries the same sequence."""
+    school.policy("online-safety", "2026.1", title="Online Safety Policy",
+                  next_review=REVIEW.isoformat())
+    ctx = school.context(sqlite_url)
+    _sweep(ctx, REVIEW - timedelta(days=14))
+    later = date(2026, 11, 18)
+    with ctx.store.transaction() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        confirm_review_date(session, policy, actor="head@oak.example",
+                            today=REVIEW - timedelta(days=12), new_date=later)
+    for day in (REVIEW - timedelta(days=12), REVIEW - timedelta(days=11)):  # twice: sent once
+        _sweep(ctx, day)
+    updates = _delivered(ctx.settings.outbox_dir, "review-event:")
+    assert [m["To"] for m in updates] == ["gov@oak.example"]
+    [update] = updates
+    assert update["Subject"] == "Policy review date changed: Online Safety Policy"
+    assert update["Auto-Submitted"] == "auto-generated"
+    body = update.get_body(("plain",))
+    assert body is not None
+    text = " ".join(body.get_content().split())
+    assert "now due by Wednesday 18 November 2026, not Wednesday 17 June 2026" in text
+    assert _event(update) == ("PUBLISH", "PUBLISH", 1, later, UID)
+    _sweep(ctx, later - timedelta(days=60))  # Saturday 19 September: not a school day
+    _sweep(ctx, date(2026, 9, 21))  # the 60-day alert goes on Monday
+    assert _events_for(ctx.settings.outbox_dir, "gov@oak.example")[-1] == (
+        UID, 1, later, "PUBLISH"
+    )
+
+
+def test_a_review_date_taken_away_is_a_cancel_of_the_event(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    school.policy("online-safety", "2026.1", title="Online Safety Policy",
+                  next_review=REVIEW.isoformat())
+    ctx = school.context(sqlite_url)
+    _sweep(ctx, REVIEW - timedelta(days=14))
+    with ctx.store.transaction() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        policy.next_review_due = None  # e.g. the school file no longer gives one
+    _sweep(ctx, REVIEW - timedelta(days=13))
+    [cancel] = _delivered(ctx.settings.outbox_dir, "review-event:")
+    assert cancel["Subject"] == "Policy review date removed: Online Safety Policy"
+    assert _event(cancel) == ("CANCEL", "CANCEL", 1, REVIEW, UID)
+    [part] = list(cancel.iter_attachments())
+    assert "STATUS:CANCELLED" in part.get_payload(decode=True).decode()
+    with ctx.store.transaction() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        assert (policy.review_event_due, policy.review_event_sequence) == (None, 1)
+        policy.next_review_due = REVIEW + timedelta(days=7)  # a date again: the event returns
+    _sweep(ctx, REVIEW - timedelta(days=7))
+    assert _events_for(ctx.settings.outbox_dir, "gov@oak.example")[-1] == (
+        UID, 2, REVIEW + timedelta(days=7), "PUBLISH"
+    )

@@ -1,0 +1,116 @@
+"""The privacy notice and terms of use: public pages in the school's name (built-in text) or the
+school's own Markdown from ``school.yaml``, sanitised; and every address in the generated Teams
+manifest answers 200 — privacyUrl and termsOfUseUrl included."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from bot.core.config import ConfigError, load_config
+from bot.core.context import AppContext
+from bot.core.settings import Settings
+from bot.features.dashboard.teams_package import build_manifest
+from bot.web.app import create_app
+from tests.features.reports.test_support import (  # noqa: F401 - env_fixture is ``env``
+    Env,
+    TestClient,
+    configure,
+    env_fixture,
+)
+from tests.support.helpers import SchoolBuilder
+
+APP_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+def test_built_in_pages_speak_in_the_schools_name(env: Env) -> None:
+    client = env.client()
+    privacy = client.get("/privacy")
+    assert privacy.status_code == 200
+    assert "<h1>Privacy notice</h1>" in privacy.text
+    assert "Oak Test School uses this service" in privacy.text
+    assert "is the data controller" in privacy.text
+    assert "deleted after 365 days" in privacy.text  # the school's visitor_retention_days
+    assert "{school}" not in privacy.text and "{contact}" not in privacy.text
+    terms = client.get("/terms")
+    assert terms.status_code == 200
+    assert "<h1>Terms of use</h1>" in terms.text
+    assert "provided by Oak Test School" in terms.text
+    # every page links to both
+    home = client.get("/")
+    assert 'href="/privacy"' in home.text and 'href="/terms"' in home.text
+
+
+def _client(builder: SchoolBuilder, *extra_schools: dict[str, Any], **fields: Any) -> TestClient:
+    """The app for the builder's school with ``fields`` in its school.yaml (and more schools)."""
+    configure(builder)
+    builder.school.update(fields)
+    builder.write()
+    if extra_schools:
+        config = builder.home / "school.yaml"
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        data["schools"] += [{**builder.school, **extra} for extra in extra_schools]
+        config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    settings = Settings(home=builder.home, demo=True, base_url="http://testserver",
+                        secret_key="test-secret-key-0123456789-abcdefghij")
+    context = AppContext(settings)
+    return TestClient(create_app(settings, context))
+
+
+def test_the_schools_own_text_is_shown_sanitised(school: SchoolBuilder) -> None:
+    client = _client(
+        school,
+        privacy_notice="# Our privacy notice\n\nRead the full notice on "
+        "[our website](https://oak.example/p).\n\n<script>alert(1)</script>\n\n"
+        "[bad](javascript:alert(2))",
+        terms_of_use="Be kind.",
+    )
+    page = client.get("/privacy").text
+    assert "<h2>Our privacy notice</h2>" in page  # below the page's own h1
+    assert 'href="https://oak.example/p"' in page
+    assert "<script>alert" not in page and 'href="javascript' not in page  # shown as text
+    assert "uses this service" not in page  # the built-in text is replaced, not appended
+    assert "Be kind." in client.get("/terms").text
+
+
+def test_a_trust_shows_each_schools_text(school: SchoolBuilder) -> None:
+    client = _client(school, {"id": "elm", "name": "Elm Test School",
+                              "terms_of_use": "The Elm terms apply."})
+    page = client.get("/terms").text
+    assert "<h2>Oak Test School</h2>" in page and "<h2>Elm Test School</h2>" in page
+    assert "provided by Oak Test School" in page and "The Elm terms apply." in page
+    assert "Data Protection Officer (dpo@oak.example)" in page
+
+
+def test_a_text_too_long_is_refused_naming_the_field(school: SchoolBuilder) -> None:
+    configure(school)
+    school.school["privacy_notice"] = "x" * 20001
+    school.write()
+    with pytest.raises(ConfigError, match="privacy_notice"):
+        load_config(school.home / "school.yaml")
+
+
+def _urls(value: Any) -> list[str]:
+    """Every https:// address anywhere in the manifest."""
+    if isinstance(value, dict):
+        return [u for v in value.values() for u in _urls(v)]
+    if isinstance(value, list):
+        return [u for v in value for u in _urls(v)]
+    return [value] if isinstance(value, str) and value.startswith("https://") else []
+
+
+def test_every_address_in_the_teams_manifest_answers(env: Env) -> None:
+    manifest = build_manifest("testserver", APP_ID)
+    urls = _urls(manifest)
+    urls.remove(manifest["$schema"])  # Microsoft's schema, not ours
+    assert {urlsplit(u).path for u in urls} >= {"/privacy", "/terms", "/dashboard",
+                                                "/teams/configure", "/"}
+    client = env.client("head@oak.example")  # the headteacher, as in the personal tab
+    for url in urls:
+        parts = urlsplit(url.replace("{theme}", "dark"))
+        assert parts.netloc == "testserver"
+        response = client.get(parts.path, params=parts.query or None, follow_redirects=True)
+        assert response.status_code == 200, url
