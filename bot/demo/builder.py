@@ -19,9 +19,11 @@ from sqlalchemy import select, update
 
 from bot.core.clock import LONDON, last_school_day
 from bot.core.config import load_config
+from bot.core.config_store import apply
 from bot.core.context import AppContext
 from bot.core.models import Attestation, Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
 from bot.core.settings import DEMO_HOME, Settings, SettingsError, describe_invalid
+from bot.core.setup_state import set_source
 from bot.core.waiting import Waiting, pending_summary
 from bot.demo.documents import DEMO_DOCUMENTS
 from bot.demo.school import (
@@ -249,6 +251,19 @@ def _respond(ctx: AppContext, day: date, rng: random.Random) -> None:
             )
 
 
+def _keep_settings_on_the_web_pages(ctx: AppContext, today: date, now: datetime) -> None:
+    """The demo school changes its settings on the admin pages (as a school set up through the
+    web would); school.yaml becomes their export. It has been sending all term: no preview."""
+    ctx.forget_config()
+    org = ctx.config
+    admin = org.schools[0].admins[0] if org.schools[0].admins else org.schools[0].headteacher
+    with ctx.store.transaction() as session:
+        set_source(session, "web", by=admin, now=now)
+        apply(session, org, by=admin, now=now, today=today,
+              note="the demo school's settings", export_to=ctx.settings.config_path)
+    ctx.forget_config()
+
+
 def build_demo(
     base: Path | None = None,
     *,
@@ -287,10 +302,10 @@ def build_demo(
     ctx = AppContext(settings)
     school = load_config(settings.config_path).schools[0]
     as_of = last_school_day(school, real_today)
+    now = _school_day_at(as_of)
     if created:
         _seed_history(ctx, people, as_of, rng)
-        ctx.__dict__.pop("config", None)
-    now = _school_day_at(as_of)
+        _keep_settings_on_the_web_pages(ctx, as_of, now)
     results, stats = run_sweep(
         ctx.store, settings, ctx.config, ctx.connectors, as_of=as_of, now=now
     )
