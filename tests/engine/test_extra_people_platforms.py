@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -116,14 +115,10 @@ def test_google_and_the_people_register(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
-    import httplib2
-
     from tests.connectors.contract.kit_google import build_google, seeded_fake
+    from tests.support.fakes.google import refuse_real_http
 
-    def refuse(self: Any, uri: str, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError(f"a test tried to reach the network: {uri}")
-
-    monkeypatch.setattr(httplib2.Http, "request", refuse)  # offline, as tests/connectors/google
+    refuse_real_http(monkeypatch)  # offline, as tests/connectors/google
     fake = seeded_fake()
     ctx = _context(tmp_path, database_url)
     sync = _syncer(ctx, build_google(tmp_path, fake).directory, None)  # the register alone

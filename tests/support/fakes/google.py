@@ -1168,11 +1168,16 @@ def form_response(
     return response
 
 
-@pytest.fixture
-def no_real_http(monkeypatch: pytest.MonkeyPatch) -> None:
+def refuse_real_http(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any request that would leave through a real httplib2.Http (tests stay offline)."""
 
     def refuse(self: Any, uri: str, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"a test tried to reach the network: {uri}")
 
     monkeypatch.setattr(httplib2.Http, "request", refuse)
+
+
+@pytest.fixture
+def no_real_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any request that would leave through a real httplib2.Http (tests stay offline)."""
+    refuse_real_http(monkeypatch)
