@@ -65,9 +65,9 @@ def import_(
     """Check a school.yaml and, when it is valid, make it the settings in force at once."""
     from bot.core.clock import local_today
     from bot.core.config import load_config
-    from bot.core.config_store import apply
     from bot.core.models import utcnow
     from bot.core.setup_state import config_source
+    from bot.engine.settings_change import apply_settings
 
     app = context()
     where(app)
@@ -80,10 +80,10 @@ def import_(
                 "edit that file instead, or run `compliance-bot config source web` first."
             )
             raise typer.Exit(2)
-        warnings = apply(
+        warnings = apply_settings(
             session, org, by=_by(actor), now=now, today=local_today(now),
             note=f"imported from {file.name}", export_to=app.settings.config_path,
-        )
+        ).warnings
     console.print(f"[green]{file}: valid; these settings are now in force.[/]")
     for line in warnings:
         err.print(f"[yellow]warning:[/] {line}", highlight=False)
@@ -102,9 +102,10 @@ def source(
 ) -> None:
     """Show or change where the school's settings are kept."""
     from bot.core.clock import local_today
-    from bot.core.config_store import apply, to_yaml
+    from bot.core.config_store import to_yaml
     from bot.core.models import utcnow
     from bot.core.setup_state import SOURCES, config_source, set_source
+    from bot.engine.settings_change import apply_settings
 
     app = context()
     where(app)
@@ -119,9 +120,9 @@ def source(
         if kept_in is not None and kept_in != before:
             set_source(session, kept_in, by=_by(actor), now=now)
             if kept_in == "web":
-                apply(session, org, by=_by(actor), now=now, today=local_today(now),
-                      note=f"settings moved from {path.name} to the web pages",
-                      export_to=path)
+                apply_settings(session, org, by=_by(actor), now=now, today=local_today(now),
+                               note=f"settings moved from {path.name} to the web pages",
+                               export_to=path)
             else:
                 path.write_text(to_yaml(org), encoding="utf-8")
         after = config_source(session)

@@ -5,8 +5,9 @@ Where the settings live is chosen at setup (``setup_state.config_source``):
 - ``file``: school.yaml is the source of truth (an IT provider, infrastructure as code); the admin
   pages show the settings and say where to change them.
 - ``web``: the admin pages edit the settings; each change is validated, saved here as a new
-  version (who, when, why, a hash), audited and applied at once. school.yaml is then an export,
-  rewritten after each change, and ``compliance-bot config import`` loads an edited copy back.
+  version (who, when, why, a hash), audited and applied at once (``bot.engine.settings_change``).
+  school.yaml is then an export, rewritten after each change, and ``compliance-bot config
+  import`` loads an edited copy back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import date, datetime, time
+from datetime import datetime, time
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -30,9 +31,9 @@ from bot.core.setup_state import config_source
 from bot.core.store import Store
 
 __all__ = [
-    "apply",
     "config_stamp",
     "document",
+    "export",
     "export_header",
     "has_database",
     "latest",
@@ -193,31 +194,12 @@ def save(session: Session, org: OrgConfig, *, by: str, now: datetime, note: str)
     return row.id
 
 
-def apply(
-    session: Session,
-    org: OrgConfig,
-    *,
-    by: str,
-    now: datetime,
-    today: date,
-    note: str,
-    export_to: Path | None = None,
-) -> list[str]:
-    """Save ``org`` and bring the store in line at once (no waiting for the next sweep);
-    returns warnings (e.g. a named person not in the directory). With ``export_to``, school.yaml
-    is rewritten as the export of what was saved."""
-    from bot.engine.config_sync import sync_config
-
-    save(session, org, by=by, now=now, note=note)
-    warnings: list[str] = []
-    for school in org.schools:
-        warnings += sync_config(session, org, school, today)
-    if export_to is not None:
-        try:
-            export_to.write_text(to_yaml(org, export_header(now)), encoding="utf-8")
-        except OSError as exc:  # a read-only mount: the saved version is what counts
-            log.warning("settings saved, but %s could not be rewritten: %s", export_to,
-                        exc.strerror)
-            warnings.append(f"{export_to} could not be rewritten ({exc.strerror}); "
-                            "the settings were saved")
-    return warnings
+def export(org: OrgConfig, path: Path, now: datetime) -> str | None:
+    """Rewrite school.yaml as the export of the saved settings; a warning when it cannot be
+    written (a read-only mount: the saved version is what counts), else None."""
+    try:
+        path.write_text(to_yaml(org, export_header(now)), encoding="utf-8")
+    except OSError as exc:
+        log.warning("settings saved, but %s could not be rewritten: %s", path, exc.strerror)
+        return f"{path} could not be rewritten ({exc.strerror}); the settings were saved"
+    return None

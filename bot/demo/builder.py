@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 
 from bot.core.clock import LONDON, last_school_day
 from bot.core.config import load_config
-from bot.core.config_store import apply
 from bot.core.context import AppContext
 from bot.core.models import Attestation, Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
 from bot.core.settings import DEMO_HOME, Settings, SettingsError, describe_invalid
@@ -34,6 +33,7 @@ from bot.demo.school import (
     write_config,
     write_directory,
 )
+from bot.engine.settings_change import apply_settings
 from bot.engine.sweep import SchoolSweep, run_sweep
 
 __all__ = ["DemoPlan", "build_demo", "demo_settings"]
@@ -259,8 +259,8 @@ def _keep_settings_on_the_web_pages(ctx: AppContext, today: date, now: datetime)
     admin = org.schools[0].admins[0] if org.schools[0].admins else org.schools[0].headteacher
     with ctx.store.transaction() as session:
         set_source(session, "web", by=admin, now=now)
-        apply(session, org, by=admin, now=now, today=today,
-              note="the demo school's settings", export_to=ctx.settings.config_path)
+        apply_settings(session, org, by=admin, now=now, today=today,
+                       note="the demo school's settings", export_to=ctx.settings.config_path)
     ctx.forget_config()
 
 

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.config import load_config
 from bot.core.config_store import (
-    apply,
     document,
     latest,
     load_org,
@@ -32,6 +31,7 @@ from bot.core.setup_state import (
     start_sending,
 )
 from bot.demo.school import demo_people, school_config, write_config
+from bot.engine.settings_change import apply_settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import SchoolBuilder, at
 
@@ -129,8 +129,9 @@ def test_web_kept_settings_are_saved_versions_applied_at_once(
     with pytest.raises(ValueError, match="headteacher"):
         updated(org, "oak", headteacher="not an address")
     with ctx.store.transaction() as session:
-        warnings = apply(session, changed, by="office@oak.example", now=at(MONDAY, 9),
-                         today=MONDAY, note="renamed", export_to=ctx.settings.config_path)
+        warnings = apply_settings(session, changed, by="office@oak.example",
+                                  now=at(MONDAY, 9), today=MONDAY, note="renamed",
+                                  export_to=ctx.settings.config_path).warnings
         assert warnings == []
         assert latest(session) is not None and latest(session).id == first + 1  # type: ignore[union-attr]
         from bot.core.models import School
@@ -208,8 +209,8 @@ def test_every_process_sees_a_saved_change_at_once_and_a_broken_file_keeps_the_l
     assert web.config.schools[0].name == "Oak Test School"
     with other.store.transaction() as session:
         set_source(session, "web", by="office@oak.example", now=at(MONDAY, 8))
-        apply(session, updated(other.config, "oak", name="Oak Primary"),
-              by="office@oak.example", now=at(MONDAY, 9), today=MONDAY, note="renamed")
+        apply_settings(session, updated(other.config, "oak", name="Oak Primary"),
+                       by="office@oak.example", now=at(MONDAY, 9), today=MONDAY, note="renamed")
     assert web.config.schools[0].name == "Oak Primary"
     with other.store.transaction() as session:
         set_source(session, "file", by="office@oak.example", now=at(MONDAY, 10))
@@ -221,3 +222,26 @@ def test_every_process_sees_a_saved_change_at_once_and_a_broken_file_keeps_the_l
     assert web.config.schools[0].name == "Oak Infants"  # the last good one stays in force
     web.store.dispose()
     other.store.dispose()
+
+
+def test_settings_applied_open_duties_at_once_without_queueing_anything(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    _school(school)
+    ctx = school.context(sqlite_url)
+    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY),
+              deliver=False)
+    queued = len(_purposes(ctx))
+    training = {"id": "train-cp", "kind": "complete_training", "course": "Child protection",
+                "audience": {"roles": ["staff"]}, "due_days": 28}
+    changed = updated(ctx.config, "oak",
+                      requirements=[*document(ctx.config)["schools"][0]["requirements"], training])
+    with ctx.store.transaction() as session:
+        set_source(session, "web", by="office@oak.example", now=at(MONDAY, 9))
+        applied = apply_settings(session, changed, by="office@oak.example", now=at(MONDAY, 9),
+                                 today=MONDAY, note="child protection training")
+    assert applied.opened == 4 and applied.warnings == []  # the four staff, before any sweep
+    with ctx.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Duty)) == 8
+    assert len(_purposes(ctx)) == queued  # reminders go with the sweep
+    ctx.store.dispose()

@@ -23,6 +23,7 @@ from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
 from bot.core.uploads import AttachmentError, check_pdf
 from bot.engine.config_sync import SyncError
+from bot.engine.settings_change import Applied, apply_settings
 from bot.engine.sweep import plan_and_apply
 from bot.features.policies.importer import ImportedPolicy, PolicyImportError, extract_policy
 from bot.features.policies.rules import (
@@ -52,14 +53,6 @@ FILE_MANAGED = (
     "under Where the settings are managed."
 )
 DOCUMENT_SUFFIXES = (".docx", ".pdf", ".md")
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What applying a change did: the new version's warnings and duties opened."""
-
-    warnings: list[str]
-    opened: int
 
 
 def editable(session: Session) -> bool:
@@ -105,14 +98,12 @@ def apply_change(
     org = config_store.load_org(settings, session)
     new = edit_school(org, school_id, change)
     try:
-        warnings = config_store.apply(
+        return apply_settings(
             session, new, by=by, now=now, today=today, note=note,
             export_to=settings.config_path,
         )
     except SyncError as exc:
         raise SetupError("document", f"{exc}.") from None
-    opened = open_duties(session, new, school_id, today)
-    return Applied(warnings, opened)
 
 
 # --------------------------------------------------------------------------- policy documents
