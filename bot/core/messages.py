@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from markupsafe import escape
 
 from bot.core.outbox import EmailDraft
 from bot.core.words import human_date
 from connectors.base import Attachment
 
-__all__ = ["human_date", "notice", "render"]
+__all__ = ["Rendered", "human_date", "notice", "render", "render_shared", "slot"]
 
 TEMPLATES = Path(__file__).parent / "templates" / "email"
 
@@ -41,6 +44,45 @@ def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
     text = _template(f"{name}.txt.j2").render(**context)
     html = _template(f"{name}.html.j2").render(**context)
     return text, html
+
+
+_SLOT = re.compile("\x00([A-Za-z0-9_]+)\x00")
+
+
+def slot(name: str) -> str:
+    """A marker standing in a shared render for one recipient's value (see ``Rendered.fill``).
+
+    The marker is plain text that autoescaping leaves alone and no real value contains (NUL
+    is never in a name or a link), so it survives rendering unchanged and is found again.
+    """
+    return f"\x00{name}\x00"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Both parts of an email rendered once, with ``slot`` markers for each recipient's values."""
+
+    text: str
+    html: str
+
+    def fill(self, values: Mapping[str, str]) -> tuple[str, str]:
+        """The text and HTML parts with every slot replaced (escaped in the HTML, as Jinja would).
+
+        One pass each: a value is never scanned for markers again. A slot without a value is
+        a programming error and raises KeyError rather than sending a marker to someone.
+        """
+        text = _SLOT.sub(lambda m: values[m.group(1)], self.text)
+        html = _SLOT.sub(lambda m: str(escape(values[m.group(1)])), self.html)
+        return text, html
+
+
+def render_shared(name: str, context: dict[str, Any]) -> Rendered:
+    """Render ``name`` once for many recipients; ``context`` carries ``slot`` markers.
+
+    Only values shown as they are (``{{ value }}``, no filter or test on them) may be slots:
+    what ``fill`` puts back must be what rendering the value would have produced.
+    """
+    return Rendered(*render(name, context))
 
 
 def notice(

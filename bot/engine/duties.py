@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import cache
 
 from bot.core.config import (
     DEFAULT_CADENCE,
@@ -174,11 +175,11 @@ class _Wanted:
     done_ref: str | None  # evidence already satisfying it
 
 
-def _on_school_day(item: _Wanted, school: SchoolConfig | None) -> _Wanted:
+def _on_school_day(item: _Wanted, next_day: Callable[[date], date] | None) -> _Wanted:
     """Nothing falls due on a weekend or holiday: move the due date to the next school day."""
-    if school is None:
+    if next_day is None:
         return item
-    due = school.next_school_day(item.due_on)
+    due = next_day(item.due_on)
     return item if due == item.due_on else replace(item, due_on=due)
 
 
@@ -491,17 +492,21 @@ def plan_duties(
     """
     people_list = list(people)
     by_id = {p.id: p for p in people_list}
+    # thousands of duties share a handful of due dates: work out each date's school day once
+    next_day = cache(school.next_school_day) if school is not None else None
     wanted: dict[_Slot, _Wanted] = {}
     for req in requirements:
         kind = req.config.kind
         if kind == "sign_aup":
-            wanted.update(_wanted_aups(req, versions, holdings, by_id, evidence, today, school))
+            wanted.update(
+                _wanted_aups(req, versions, holdings, by_id, evidence, today, next_day)
+            )
         elif kind == "recurring_task":
             owners = task_owners.get(req.id) if task_owners is not None else None
             wanted.update(_wanted_tasks(req, people_list, evidence, today, school, owners))
         else:
             wanted.update(
-                _wanted_per_person(req, people_list, versions, evidence, cadences, today, school)
+                _wanted_per_person(req, people_list, versions, evidence, cadences, today, next_day)
             )
     existing_list = list(existing)
     task_ids = {req.id for req in requirements if req.config.kind == "recurring_task"}
@@ -519,7 +524,7 @@ def _wanted_aups(
     by_id: Mapping[int, PersonFacts],
     evidence: Evidence,
     today: date,
-    school: SchoolConfig | None,
+    next_day: Callable[[date], date] | None,
 ) -> dict[_Slot, _Wanted]:
     """An AUP signature per current holding of an account under this AUP, by active holders."""
     cfg = req.config
@@ -534,7 +539,7 @@ def _wanted_aups(
         if person is None or not person.active:
             continue
         wanted[(req.id, person.id, holding.account_id)] = _on_school_day(
-            _wanted_aup(req, holding, person, version, evidence, today), school
+            _wanted_aup(req, holding, person, version, evidence, today), next_day
         )
     return wanted
 
@@ -574,7 +579,7 @@ def _wanted_per_person(
     evidence: Evidence,
     cadences: Mapping[str, Cadence],
     today: date,
-    school: SchoolConfig | None,
+    next_day: Callable[[date], date] | None,
 ) -> dict[_Slot, _Wanted]:
     """A policy acknowledgement or a training course for each active person in the audience."""
     cfg = req.config
@@ -591,7 +596,7 @@ def _wanted_per_person(
         else:
             item = _wanted_training(req, person, evidence, today, lead)
         if item is not None:
-            wanted[(req.id, person.id, None)] = _on_school_day(item, school)
+            wanted[(req.id, person.id, None)] = _on_school_day(item, next_day)
     return wanted
 
 

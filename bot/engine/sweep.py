@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -241,6 +243,23 @@ def sweep_school(
     return result
 
 
+# A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's
+# default thresholds the cycle collector ran ~3,400 times in a 10,000-person digest day and took
+# a quarter of it. Collecting every 50,000 allocations instead cost 0.3 s of the same day.
+_SWEEP_GC_THRESHOLD = (50_000, 20, 20)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the block with the sweep's garbage-collection thresholds, then restore them."""
+    old = gc.get_threshold()
+    gc.set_threshold(*_SWEEP_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def run_sweep(
     store: Store,
     settings: Settings,
@@ -254,6 +273,23 @@ def run_sweep(
     on_sent: Callable[[str], None] | None = None,
 ) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """Sweep every school (each in its own transaction), then dispatch the outbox once."""
+    with fewer_collections():
+        return _run_sweep(store, settings, config, connectors, as_of=as_of, now=now,
+                          write=write, deliver=deliver, on_sent=on_sent)
+
+
+def _run_sweep(
+    store: Store,
+    settings: Settings,
+    config: OrgConfig,
+    connectors: Connectors,
+    *,
+    as_of: date | None,
+    now: datetime | None,
+    write: bool,
+    deliver: bool,
+    on_sent: Callable[[str], None] | None,
+) -> tuple[list[SchoolSweep], DispatchStats | None]:
     moment = now or utcnow()
     today = as_of or local_today(moment)
     results: list[SchoolSweep] = []

@@ -1,0 +1,94 @@
+"""A digest rendered once and shared by everyone with the same items reads exactly as its own."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.config import SchoolConfig
+from bot.core.messages import render
+from bot.core.settings import Settings
+from bot.engine.remind import _Names, _Renderer
+from bot.engine.reminders import Digest, OpenDuty, Recipient
+from tests.engine.test_reminders import REQUIREMENTS
+
+TODAY = date(2026, 9, 16)
+SCHOOL = SchoolConfig.model_validate({
+    "id": "s", "name": "St Mary's & All Saints", "headteacher": "head@x.org",
+    "reply_to": "office@x.org",
+})
+
+
+def _renderer(tmp_path: Path) -> _Renderer:
+    settings = Settings(home=tmp_path, base_url="https://bot.example/school?a=1&b=2",
+                        secret_key="render-test-secret-0123456789-abcdef")
+    names = _Names({7: "2.1"}, {7: "Online safety <draft>"}, {})
+    return _Renderer(settings, SCHOOL, REQUIREMENTS, names, settings.signing_key(), TODAY)
+
+
+def _duty(did: int, person: int, requirement: int, due: date) -> OpenDuty:
+    return OpenDuty(id=did, person_id=person, requirement_id=requirement, cycle="v1",
+                    opened_on=date(2026, 9, 1), due_on=due, last_stage=-1, reminders_sent=0,
+                    version_id=7 if requirement == 1 else None, account_id=None)
+
+
+def _direct(renderer: _Renderer, digest: Digest) -> tuple[str, str, str]:
+    """The digest rendered on its own, every value in place (what the shared render must equal)."""
+    from bot.engine.remind import _ESCALATED_NAMES, _escalated_lead, _footnote
+
+    items = [{**renderer.face(d), "url": renderer.url(digest.person.id, d)}
+             for d in digest.items]
+    kinds = [renderer.requirements[d.requirement_id].kind for d in digest.items]
+    escalated = [_ESCALATED_NAMES[flag] for flag in digest.escalated]
+    subject = renderer.subject(items)
+    text, html = render("reminder", {
+        "school_name": SCHOOL.name, "subject": subject,
+        "person_name": digest.person.given_name or digest.person.display_name,
+        "intro": ("There is one thing the school needs you to do:" if len(items) == 1
+                  else f"There are {len(items)} things the school needs you to do:"),
+        "items": items, "escalated_to": " and ".join(escalated),
+        "escalated_to_count": len(escalated), "escalated_lead": _escalated_lead(digest),
+        "footnote_html": _footnote(kinds, renderer.settings.link_max_age_days, "button"),
+        "footnote_text": _footnote(kinds, renderer.settings.link_max_age_days, "link"),
+        "reply_to": SCHOOL.reply_address(),
+    })
+    return subject, text, html
+
+
+NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(NAMES, min_size=1, max_size=4),
+       shapes=st.lists(st.sampled_from([(1,), (2,), (1, 2), (2, 1)]), min_size=1, max_size=4),
+       escalated=st.sampled_from([(), ("line_manager",), ("line_manager", "headteacher")]))
+def test_a_shared_render_equals_each_persons_own(
+    names: list[str], shapes: list[tuple[int, ...]],
+    escalated: tuple[str, ...],
+) -> None:
+    renderer = _renderer(Path("/nonexistent-home"))
+    for pid, name in enumerate(names, start=1):
+        for requirements in shapes:
+            person = Recipient(pid, f"p{pid}@x.org", name, name if pid % 2 else None, None)
+            items = tuple(_duty(pid * 10 + n, pid, rid, date(2026, 9, 15 + n))
+                          for n, rid in enumerate(requirements))
+            digest = Digest(person, items, (), ("line@x.org",) if escalated else (), escalated)
+            draft, titles = renderer.email(digest)
+            subject, text, html = _direct(renderer, digest)
+            assert (draft.subject, draft.text, draft.html) == (subject, text, html)
+            assert len(titles) == len(items)
+            assert "\x00" not in draft.text + draft.html
+
+
+def test_names_and_links_are_escaped_in_the_html_part_only(tmp_path: Path) -> None:
+    renderer = _renderer(tmp_path)
+    person = Recipient(1, "o@x.org", "Seán O'Brien <Head> & Co", None, None)
+    draft, _ = renderer.email(Digest(person, (_duty(1, 1, 1, TODAY),), (), (), ()))
+    assert "Dear Seán O'Brien <Head> & Co," in draft.text
+    assert "Dear Seán O&#39;Brien &lt;Head&gt; &amp; Co," in draft.html
+    assert "https://bot.example/school?a=1&b=2/ack/" in draft.text
+    assert 'href="https://bot.example/school?a=1&amp;b=2/ack/' in draft.html
+    assert "Online safety &lt;draft&gt; <span" in draft.html
