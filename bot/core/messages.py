@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +68,22 @@ class Rendered:
     def fill(self, values: Mapping[str, str]) -> tuple[str, str]:
         """The text and HTML parts with every slot replaced (escaped in the HTML, as Jinja would).
 
-        One pass each: a value is never scanned for markers again. A slot without a value is
-        a programming error and raises KeyError rather than sending a marker to someone.
+        A value is never scanned for markers again. A slot without a value is a programming
+        error and raises KeyError rather than sending a marker to someone.
         """
-        text = _SLOT.sub(lambda m: values[m.group(1)], self.text)
-        html = _SLOT.sub(lambda m: str(escape(values[m.group(1)])), self.html)
-        return text, html
+        text, html = self._parts
+        return _join(text, values), _join(html, {k: str(escape(v)) for k, v in values.items()})
+
+    @cached_property
+    def _parts(self) -> tuple[list[str], list[str]]:
+        """Each part split at its slots: literal text at even places, slot names at odd ones."""
+        return _SLOT.split(self.text), _SLOT.split(self.html)
+
+
+def _join(parts: list[str], values: Mapping[str, str]) -> str:
+    filled = parts.copy()
+    filled[1::2] = [values[name] for name in parts[1::2]]
+    return "".join(filled)
 
 
 def render_shared(name: str, context: dict[str, Any]) -> Rendered:

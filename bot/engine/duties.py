@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cache
+from typing import NamedTuple
 
 from bot.core.config import (
     DEFAULT_CADENCE,
@@ -115,9 +116,8 @@ class Evidence:
     tasks: Mapping[tuple[int, str], frozenset[int]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class DutyFacts:
-    """An existing duty, as stored."""
+class DutyFacts(NamedTuple):
+    """An existing duty, as stored (a plain row: a school's every duty is read each sweep)."""
 
     id: int
     requirement_id: int
@@ -163,8 +163,7 @@ class Plan:
 _Slot = tuple[int, int, int | None]  # (requirement, person, account)
 
 
-@dataclass(frozen=True)
-class _Wanted:
+class _Wanted(NamedTuple):
     """The duty one (requirement, person[, account]) should have right now."""
 
     cycle: str
@@ -180,7 +179,7 @@ def _on_school_day(item: _Wanted, next_day: Callable[[date], date] | None) -> _W
     if next_day is None:
         return item
     due = next_day(item.due_on)
-    return item if due == item.due_on else replace(item, due_on=due)
+    return item if due == item.due_on else item._replace(due_on=due)
 
 
 def _in_audience(person: PersonFacts, audience: Audience) -> bool:

@@ -159,6 +159,7 @@ def batch_facts(
     session: Session, school_id: str, batch: Batch, holders: set[int], shared: SchoolFacts
 ) -> tuple[list[PersonFacts], Evidence, list[DutyFacts]]:
     """The batch's people (account holders carry the role), their evidence and their duties."""
+    session.flush()
     roles: dict[int, set[str]] = defaultdict(set)
     for pid, role in session.execute(
         select(PersonRole.person_id, PersonRole.role)
@@ -185,14 +186,12 @@ def batch_facts(
             .where(Person.school_id == school_id, *batch.where(Person.id))
         )
     ]
-    existing = [
-        DutyFacts(id=i, requirement_id=r, person_id=p, cycle=c, status=s, account_id=a)
-        for i, r, p, c, s, a in session.execute(
-            select(Duty.id, Duty.requirement_id, Duty.person_id, Duty.cycle, Duty.status,
-                   Duty.account_id)
-            .where(Duty.school_id == school_id, *batch.where(Duty.person_id))
-        )
-    ]
+    # every duty of the batch, as plain rows on the session's connection (flushed above)
+    existing = list(map(DutyFacts._make, session.connection().execute(
+        select(Duty.id, Duty.requirement_id, Duty.person_id, Duty.cycle, Duty.status,
+               Duty.account_id)
+        .where(Duty.school_id == school_id, *batch.where(Duty.person_id))
+    ).all()))
     return people, _evidence(session, school_id, batch, shared), existing
 
 

@@ -203,7 +203,7 @@ def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) ->
         .where(Duty.school_id == school_id, Duty.status == "open",
                Duty.person_id.in_(person_ids))
         .order_by(Duty.person_id, Duty.due_on, Duty.id)
-    )
+    ).all()
     return list(map(OpenDuty._make, rows))
 
 

@@ -215,14 +215,24 @@ def _due_today(
     requirements: Mapping[int, RequirementConfig],
     cadences: Mapping[str, Cadence],
     today: date,
+    known: dict[tuple[str, date, date, int, int], Reminder | None],
 ) -> list[DueReminder]:
-    """The duties whose next reminder stage falls today."""
+    """The duties whose next reminder stage falls today.
+
+    ``known`` keeps each answer by cadence, dates and progress: a school's duties share a few
+    dozen of those, so a 100,000-duty day works out each once.
+    """
     due: list[DueReminder] = []
     for duty in duties:
-        cadence = cadences[requirements[duty.requirement_id].cadence]
-        reminder = next_reminder(
-            duty.opened_on, duty.due_on, duty.last_stage, duty.reminders_sent, cadence, today
-        )
+        name = requirements[duty.requirement_id].cadence
+        key = (name, duty.opened_on, duty.due_on, duty.last_stage, duty.reminders_sent)
+        if key in known:
+            reminder = known[key]
+        else:
+            reminder = known[key] = next_reminder(
+                duty.opened_on, duty.due_on, duty.last_stage, duty.reminders_sent,
+                cadences[name], today,
+            )
         if reminder is not None:
             due.append(DueReminder(duty, reminder))
     return due
@@ -273,8 +283,9 @@ def plan_digests(
             continue  # chasing has ended: the line manager was told, the digest stays quiet
         by_person.setdefault(duty.person_id, []).append(duty)
     digests: list[Digest] = []
+    known: dict[tuple[str, date, date, int, int], Reminder | None] = {}
     for person_id, items in by_person.items():
-        due = _due_today(items, requirements, cadences, today)
+        due = _due_today(items, requirements, cadences, today, known)
         if not due:
             continue
         person = people[person_id]

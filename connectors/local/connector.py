@@ -14,7 +14,6 @@ import ssl
 import tempfile
 import threading
 import time
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -122,18 +121,22 @@ def _row_identity(row: Mapping[str, Any]) -> RejectedRecord:
     )
 
 
+# Unicode's control (Cc: U+0000-001F, U+007F-009F) and surrogate (Cs) characters
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _control_character(row: Mapping[str, Any]) -> str | None:
     """A message naming the first field holding a control character (NUL, tab, escape...)."""
     for field_name, value in row.items():
         for text in value if isinstance(value, list | tuple) else [value]:
             if not isinstance(text, str):
                 continue
-            for char in text:
-                if unicodedata.category(char) in ("Cc", "Cs"):
-                    return (
-                        f"{field_name} contains a control character (U+{ord(char):04X}), "
-                        "which cannot be stored; remove it from the file"
-                    )
+            found = _CONTROL.search(text)
+            if found:
+                return (
+                    f"{field_name} contains a control character "
+                    f"(U+{ord(found.group()):04X}), which cannot be stored; remove it from the file"
+                )
     return None
 
 
