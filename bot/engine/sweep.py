@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -72,6 +72,9 @@ class SchoolSweep:
 # --------------------------------------------------------------------------- duties
 
 
+_RESTATS_AFTER = 20_000  # new duties in one sweep that make PostgreSQL's statistics stale
+
+
 def plan_and_apply(
     session: Session, school: SchoolConfig, today: date
 ) -> tuple[int, dict[str, int]]:
@@ -79,7 +82,7 @@ def plan_and_apply(
     shared = school_facts(session, school)
     holders = {h.person_id for h in shared.holdings}
     cadences = {n: school.cadence(n) for n in school.cadences}
-    opened, closed = 0, defaultdict[str, int](int)
+    opened, written, closed = 0, 0, defaultdict[str, int](int)
     for batch in person_batches(session, school.id):
         people, evidence, existing = batch_facts(session, school.id, batch, holders, shared)
         plan = plan_duties(
@@ -95,8 +98,14 @@ def plan_and_apply(
             task_owners=shared.task_owners,
         )
         opened += sum(1 for d in plan.to_open if d.status == "open")
+        written += len(plan.to_open)
         for reason, count in apply_plan(session, school.id, plan, today).items():
             closed[reason] += count
+    if written >= _RESTATS_AFTER and session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL plans the reminder queries from the table's statistics, which still
+        # describe the table before this transaction's rows: on a first run (a million new
+        # duties) it would scan them all for every batch. ANALYZE sees this transaction's rows.
+        session.execute(text(f"ANALYZE {Duty.__tablename__}"))
     return opened, dict(closed)
 
 
