@@ -72,7 +72,28 @@ class SchoolSweep:
 # --------------------------------------------------------------------------- duties
 
 
-_RESTATS_AFTER = 20_000  # new duties in one sweep that make PostgreSQL's statistics stale
+_RESTATS_AFTER = 20_000  # new duties in one sweep that make the planner's statistics stale
+
+
+def _refresh_statistics(session: Session, written: int) -> None:
+    """Give the query planner true figures for the duties table before reminders read it.
+
+    Without them it reads every open duty for each batch of people (the reminder queries
+    filter by person): PostgreSQL's statistics still describe the table before this
+    transaction's rows, and SQLite has none until asked. ANALYZE sees the transaction's rows.
+    It runs after a sweep that wrote many duties (a first run: a million at 100,000 staff),
+    and on SQLite once when the file has no statistics yet.
+    """
+    table = Duty.__tablename__
+    stale = written >= _RESTATS_AFTER
+    if not stale and session.get_bind().dialect.name == "sqlite":
+        stale = not session.execute(text(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        )).first() or not session.execute(text(
+            "SELECT 1 FROM sqlite_stat1 WHERE tbl = :table"
+        ), {"table": table}).first()
+    if stale:
+        session.execute(text(f"ANALYZE {table}"))
 
 
 def plan_and_apply(
@@ -101,11 +122,7 @@ def plan_and_apply(
         written += len(plan.to_open)
         for reason, count in apply_plan(session, school.id, plan, today).items():
             closed[reason] += count
-    if written >= _RESTATS_AFTER and session.get_bind().dialect.name == "postgresql":
-        # PostgreSQL plans the reminder queries from the table's statistics, which still
-        # describe the table before this transaction's rows: on a first run (a million new
-        # duties) it would scan them all for every batch. ANALYZE sees this transaction's rows.
-        session.execute(text(f"ANALYZE {Duty.__tablename__}"))
+    _refresh_statistics(session, written)
     return opened, dict(closed)
 
 
