@@ -18,9 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 import yaml
 from filelock import FileLock, Timeout
 
@@ -40,6 +39,9 @@ from connectors.base import (
     parse_retry_after,
 )
 from connectors.mime import mime_bytes, to_mime
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CsvListMirror",
@@ -498,6 +500,8 @@ class WebhookNotifier:
 
     def post(self, card: CardMessage) -> SendResult:
         """POST once; 429 is retryable, a lost response is delivery-unknown."""
+        import httpx  # only a school with a webhook pays for importing it
+
         payload = card.chat_payload if self.flavour == "chat" else card.teams_payload
         try:
             with httpx.Client(transport=self.transport, timeout=self.timeout) as client:

@@ -35,8 +35,6 @@ from datetime import date, datetime, timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
-
 if TYPE_CHECKING:
     from bot.core.models import Policy
 
@@ -292,6 +290,8 @@ def review_calendar(
     changes, so the entry updates the event a governor already has. ``cancel`` makes it a
     ``METHOD:CANCEL`` of that event (send it with ``CANCEL_CONTENT_TYPE``).
     """
+    from icalendar import Calendar, Event  # only review invitations need it
+
     cal = Calendar()
     cal.add("prodid", "-//compliance-bot//policy reviews//EN")
     cal.add("version", "2.0")
