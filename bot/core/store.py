@@ -5,22 +5,23 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from filelock import FileLock
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import JSON, Engine, Table, create_engine, event, insert, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
+    import psycopg
     from alembic.config import Config
 
-__all__ = ["Store", "StoreError", "dialect_insert", "exclusive", "make_engine"]
+__all__ = ["Store", "StoreError", "bulk_insert", "dialect_insert", "exclusive", "make_engine"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -57,6 +58,40 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+
+
+def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows in the session's transaction: COPY on PostgreSQL, else one executemany.
+
+    COPY writes a first run's million duties two to three times faster than INSERTs (rows
+    with JSON columns still go as INSERTs). Every row names the same columns, and every column
+    with a Python-side default must be given: COPY applies only the database's own defaults.
+    """
+    if not rows:
+        return
+    table = cast(Table, model.__table__)
+    columns = list(rows[0])
+    missing = [c.name for c in table.columns
+               if c.name not in columns and c.default is not None and not c.primary_key]
+    if missing:
+        raise ValueError(f"bulk_insert into {table.name} needs {', '.join(missing)}")
+    if session.get_bind().dialect.name != "postgresql" or any(
+        isinstance(table.c[c].type, JSON) for c in columns  # COPY would not encode them
+    ):
+        session.execute(insert(table), rows)
+        return
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    statement = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+                 "FROM STDIN")
+    # each column's own conversion, as an INSERT would apply it (e.g. UTC datetimes)
+    convert = [table.c[c].type.bind_processor(dialect) for c in columns]
+    raw = cast("psycopg.Connection[Any]", session.connection().connection.dbapi_connection)
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([
+                row[c] if f is None else f(row[c]) for c, f in zip(columns, convert, strict=True)
+            ])
 
 
 def dialect_insert(session: Session, model: Any) -> Any:

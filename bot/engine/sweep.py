@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -29,7 +29,7 @@ from bot.core.models import (
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
-from bot.core.store import Store
+from bot.core.store import Store, bulk_insert
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Plan, plan_duties
@@ -129,8 +129,9 @@ def plan_and_apply(
 def apply_plan(session: Session, school_id: str, plan: Plan, today: date) -> dict[str, int]:
     """Write the plan with bulk statements; returns closures counted by reason."""
     if plan.to_open:
-        session.execute(
-            insert(Duty),
+        bulk_insert(
+            session,
+            Duty,
             [
                 {
                     "school_id": school_id,
