@@ -108,3 +108,15 @@ def test_0010_marks_nothing_derived_and_keeps_policies_and_accounts(database_url
             text("SELECT handover_reason FROM official_accounts")
         ).scalar_one() == "Amy Able has left"
     store.dispose()
+
+
+def test_0020_leaves_room_on_duty_pages_on_postgresql(postgres_url: str) -> None:
+    store = Store(postgres_url)
+    store.upgrade()
+    options = "SELECT reloptions FROM pg_class WHERE relname = 'duties'"
+    with store.engine.connect() as conn:
+        assert conn.execute(text(options)).scalar_one() == ["fillfactor=70"]
+    command.downgrade(alembic_config(store.engine), "0014")
+    with store.engine.connect() as conn:
+        assert conn.execute(text(options)).scalar_one() is None
+    store.dispose()
