@@ -36,6 +36,7 @@ from bot.engine.facts import batch_facts, person_batches, school_facts
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.remind import ReminderPlanned, plan_reminders
 from bot.engine.reminders import is_reminder_day
+from bot.engine.snapshot import rebuild as rebuild_snapshot
 from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
@@ -73,7 +74,8 @@ class SchoolSweep:
 def plan_and_apply(
     session: Session, school: SchoolConfig, today: date
 ) -> tuple[int, dict[str, int]]:
-    """Open and close the school's duties a batch of people at a time; (opened, closed)."""
+    """Open and close the school's duties a batch of people at a time, then recount the
+    dashboard's snapshot; (opened, closed)."""
     shared = school_facts(session, school)
     holders = {h.person_id for h in shared.holdings}
     cadences = {n: school.cadence(n) for n in school.cadences}
@@ -95,6 +97,7 @@ def plan_and_apply(
         opened += sum(1 for d in plan.to_open if d.status == "open")
         for reason, count in apply_plan(session, school.id, plan, today).items():
             closed[reason] += count
+    rebuild_snapshot(session, school.id, today)  # the dashboard's counts follow at once
     return opened, dict(closed)
 
 
