@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models import Base, utcnow
+from bot.core.models import Base, Duty, OutboxMessage, Person, utcnow
 
 __all__ = ["AudienceSize", "DutySnapshot", "DutyTally", "PersonTally"]
 
@@ -72,3 +72,11 @@ class PersonTally(Base):
     name: Mapped[str] = mapped_column(String(200))
     open: Mapped[int] = mapped_column(Integer, default=0)
     overdue: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The dashboard's live parts, as indexed reads: messages needing a person (a handful among a
+# school's whole outbox), duties past their reminder cap (a handful among the open ones) and
+# the viewer's records in every school of a trust (by address).
+Index("ix_people_email", Person.email)
+Index("ix_outbox_school_status", OutboxMessage.school_id, OutboxMessage.status)
+Index("ix_duties_reminders", Duty.school_id, Duty.status, Duty.reminders_sent)

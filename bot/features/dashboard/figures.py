@@ -316,20 +316,23 @@ def _about_the_head(session: Session, school_id: str, keys: list[str]) -> set[st
 def _messages(session: Session, figures: Figures) -> None:
     """Messages that may not have arrived or were refused (report ones about the head left out:
     these figures reach the headteacher, who must not learn such a report exists)."""
-    rows = session.execute(
-        select(
-            OutboxMessage.id,
-            OutboxMessage.idempotency_key,
-            OutboxMessage.purpose,
-            OutboxMessage.status,
-            OutboxMessage.created_at,
-        )
-        .where(
-            OutboxMessage.school_id == figures.school_id,
-            OutboxMessage.status.in_(NEEDS_A_PERSON),
-        )
-        .order_by(OutboxMessage.id.desc())
-    ).all()
+    # sorted here, not in SQL: ORDER BY id would tempt SQLite to walk the school's whole outbox
+    # in id order instead of the few rows the (school, status) index finds
+    rows = sorted(
+        session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.idempotency_key,
+                OutboxMessage.purpose,
+                OutboxMessage.status,
+                OutboxMessage.created_at,
+            ).where(
+                OutboxMessage.school_id == figures.school_id,
+                OutboxMessage.status.in_(NEEDS_A_PERSON),
+            )
+        ).all(),
+        key=lambda row: -row[0],
+    )
     if not rows:
         return
     report_keys = [key for _, key, purpose, _, _ in rows if purpose in REPORT_PURPOSES]

@@ -1,4 +1,5 @@
-"""duty snapshot: the dashboard's summary rows (per school, requirement and person)
+"""duty snapshot: the dashboard's summary rows (per school, requirement and person), and
+indexes for its live parts (messages needing a person, duties past their reminder cap)
 
 Revision ID: 0018
 Revises: 0014
@@ -112,8 +113,21 @@ def upgrade() -> None:
     )
 
 
+    # the dashboard's live parts read through these
+    op.create_index("ix_people_email", "people", ["email"], unique=False)
+    op.create_index(
+        "ix_outbox_school_status", "outbox", ["school_id", "status"], unique=False
+    )
+    op.create_index(
+        "ix_duties_reminders", "duties", ["school_id", "status", "reminders_sent"], unique=False
+    )
+
+
 def downgrade() -> None:
     """Drop the snapshot tables (they hold only counts, rebuilt from the duties)."""
+    op.drop_index("ix_duties_reminders", table_name="duties")
+    op.drop_index("ix_outbox_school_status", table_name="outbox")
+    op.drop_index("ix_people_email", table_name="people")
     op.drop_index("ix_person_tallies_overdue", table_name="person_tallies")
     op.drop_index("ix_person_tallies_name", table_name="person_tallies")
     op.drop_table("person_tallies")
