@@ -693,5 +693,6 @@ class RateLimitBucket(Base):
 from bot.core.outbox_models import MailSend  # noqa: E402
 from bot.core.people_models import ExtraPerson  # noqa: E402
 from bot.core.setup_models import ConfigVersion, SetupState  # noqa: E402
+from bot.core.snapshot_models import DutySnapshot  # noqa: E402, F401
 
 __all__ += ["ConfigVersion", "SetupState"]

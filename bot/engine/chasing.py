@@ -73,7 +73,7 @@ def needs_conversation(
         .outerjoin(Policy, Policy.id == PolicyVersion.policy_id)
         .outerjoin(OfficialAccount, OfficialAccount.id == Duty.account_id)
         .where(Duty.school_id == school.id, Duty.status == "open", Person.active.is_(True),
-               capped)
+               Duty.reminders_sent >= min(by_cap, default=0), capped)
         .order_by(Duty.due_on, Duty.id)
     ).all()
     found: list[Conversation] = []

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import ConnectorState, Duty, Person, utcnow
+from bot.engine import snapshot
 
 __all__ = [
     "REMOVALS_KEY",
@@ -228,10 +229,11 @@ def make_leavers(
     """These people have left today: the sweep closes their duties and flags handovers."""
     if not ids:
         return
-    session.execute(
-        update(Person).where(Person.id.in_(ids)).values(active=False, left_on=today),
-        execution_options={"synchronize_session": False},
-    )
+    with snapshot.changing(session, school_id, ids, people=True):
+        session.execute(
+            update(Person).where(Person.id.in_(ids)).values(active=False, left_on=today),
+            execution_options={"synchronize_session": False},
+        )
     for pid in sorted(ids):
         audit.record(
             session,
@@ -253,6 +255,12 @@ def restore(session: Session, school_id: str, ids: Collection[int], today: date)
     """
     if not ids:
         return 0
+    with snapshot.changing(session, school_id, ids, people=True):
+        return _restore(session, school_id, ids, today)
+
+
+def _restore(session: Session, school_id: str, ids: Collection[int], today: date) -> int:
+    """``restore``'s changes (the snapshot is kept by the caller)."""
     left = session.execute(
         select(Duty.id, Duty.person_id).where(Duty.person_id.in_(ids), Duty.status == "left")
     ).all()

@@ -38,6 +38,7 @@ from bot.engine.facts import batch_facts, person_batches, school_facts
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.remind import ReminderPlanned, plan_reminders
 from bot.engine.reminders import is_reminder_day
+from bot.engine.snapshot import rebuild as rebuild_snapshot
 from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
@@ -99,7 +100,8 @@ def _refresh_statistics(session: Session, written: int) -> None:
 def plan_and_apply(
     session: Session, school: SchoolConfig, today: date
 ) -> tuple[int, dict[str, int]]:
-    """Open and close the school's duties a batch of people at a time; (opened, closed)."""
+    """Open and close the school's duties a batch of people at a time, then recount the
+    dashboard's snapshot; (opened, closed)."""
     shared = school_facts(session, school)
     holders = {h.person_id for h in shared.holdings}
     cadences = {n: school.cadence(n) for n in school.cadences}
@@ -123,6 +125,7 @@ def plan_and_apply(
         for reason, count in apply_plan(session, school.id, plan, today).items():
             closed[reason] += count
     _refresh_statistics(session, written)
+    rebuild_snapshot(session, school.id, today)  # the dashboard's counts follow at once
     return opened, dict(closed)
 
 

@@ -1,47 +1,55 @@
-"""Benchmark: the dashboard for a school of 10,000 staff (target p95 < 50 ms, SQLite).
+"""Benchmark: the dashboard at concurrency 8 for a school of 10,000 staff (target p95 < 50 ms).
 
 The school is the sweep benchmark's (10,000 people x 10 requirements: 100,000 duties) after one
-real sweep, then settled as a few weeks later: nine in ten duties done, a few dozen reports
-with running clocks. The headteacher signs in once; then 150 dashboard requests go through
-FastAPI's TestClient. Run with ``uv run pytest tests/benchmarks/test_dashboard_benchmark.py -s``.
+real sweep, then settled as a few weeks later: nine in ten duties done (the next sweep's
+snapshot counted), a few dozen reports with running clocks. The real app is started as
+``compliance-bot run --web-only --workers N`` (N = 1, then 2) on SQLite; a load generator in
+another process signs in as the headteacher and keeps 8 requests in flight. Printed: p50/p95
+and throughput for /dashboard and for the people list (pages across all 200, and the overdue
+view), plus a cold figure: the first dashboard view of a fresh install (no snapshot yet: it is
+counted once, then read). Run with
+``uv run pytest tests/benchmarks/test_dashboard_benchmark.py -m benchmark -s``.
 
-Most requests find the duty counts in ``bot.features.dashboard.figures``' cache (the stamp check is
-a handful of
-index-only queries); the first request after any change recounts everything, so that "cold"
-figure is measured and printed too.
+Only correctness is asserted (every answer 200, the right head count and page totals).
 """
 
 from __future__ import annotations
 
-import statistics
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
 import time
-import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-import time_machine
-from sqlalchemy import select, update
+from sqlalchemy import delete, update
 
 from bot.core.context import AppContext
-from bot.core.models import Duty, Person, Report, ReportClock
+from bot.core.models import Duty, Report, ReportClock
+from bot.core.snapshot_models import AudienceSize, DutySnapshot, DutyTally, PersonTally
+from bot.engine.snapshot import rebuild
 from bot.engine.sweep import run_sweep
-from bot.features.dashboard.figures import clear_cache
-from bot.web.app import create_app
 from tests.benchmarks.test_sweep_benchmark import MONDAY, PEOPLE, _build
-from tests.features.dashboard.test_support import sign_in
 from tests.support.helpers import at
+from tests.support.smtp import _free_port
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette prefers httpx2 (a UserWarning at import)
-    from fastapi.testclient import TestClient
-
-REQUESTS = 150
+CONCURRENCY = 8
+REQUESTS = 400  # per measured page kind
 TARGET_MS = 50.0
+SECRET = "bench-secret-0123456789-abcdefghijklmn"
+CLI = str(Path(sys.executable).parent / "compliance-bot")
+HEAD = "p0@bench.example"
 
 
 def _settle(ctx: AppContext) -> None:
-    """Nine in ten duties done; 40 open reports, half with a running clock."""
+    """Nine in ten duties done; 40 open reports, half with a running clock; the next sweep's
+    snapshot counted."""
     with ctx.store.transaction() as session:
         session.execute(
             update(Duty)
@@ -71,6 +79,7 @@ def _settle(ctx: AppContext) -> None:
                         due_at=now + timedelta(hours=n - 10),
                     )
                 )
+        rebuild(session, "bench", MONDAY)
 
 
 def _ms(seconds: list[float], q: float) -> float:
@@ -79,9 +88,79 @@ def _ms(seconds: list[float], q: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _signed_in(base: str) -> httpx.Client:
+    """A client signed in as the headteacher (the demo's password-free sign-in)."""
+    client = httpx.Client(base_url=base, timeout=120)
+    page = client.get("/signin").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, "no CSRF token on the sign-in page"
+    answer = client.post("/signin", data={"email": HEAD, "csrf_token": token.group(1)})
+    assert answer.status_code in (200, 303), answer.status_code
+    return client
+
+
+def _load(base: str, paths: list[str], out: Any) -> None:
+    """The load generator (its own process): 8 signed-in clients, 8 requests in flight."""
+    clients = [_signed_in(base) for _ in range(CONCURRENCY)]
+    for client in clients:  # one warm-up each (connections, templates)
+        assert client.get(paths[0]).status_code == 200
+
+    def one(i: int) -> tuple[float, int, str]:
+        client = clients[i % CONCURRENCY]
+        start = time.perf_counter()
+        response = client.get(paths[i % len(paths)])
+        return time.perf_counter() - start, response.status_code, response.text[-4000:]
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        results = list(pool.map(one, range(REQUESTS)))
+    wall = time.perf_counter() - began
+    out.put(([r[0] for r in results], [r[1] for r in results], wall))
+
+
+def _measure(base: str, paths: list[str]) -> tuple[list[float], list[int], float]:
+    """Run the load generator in another process; (latencies, statuses, wall seconds)."""
+    spawn = multiprocessing.get_context("spawn")
+    queue = spawn.Queue()
+    proc = spawn.Process(target=_load, args=(base, paths, queue))
+    proc.start()
+    result = queue.get(timeout=1800)
+    proc.join(timeout=60)
+    return result  # type: ignore[no-any-return]
+
+
+def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    """``compliance-bot run --web-only --workers N``, waiting until it answers."""
+    proc = subprocess.Popen(
+        [CLI, "run", "--web-only", "--workers", str(workers), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120  # a hang guard only: nothing is asserted about time
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no server")
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.mark.benchmark
 @pytest.mark.slow
-def test_dashboard_10k_staff(tmp_path: Path) -> None:
+def test_dashboard_10k_staff_concurrency_8(tmp_path: Path) -> None:
     built = _build(tmp_path / "bench")
     run_sweep(
         built.store,
@@ -92,39 +171,53 @@ def test_dashboard_10k_staff(tmp_path: Path) -> None:
         now=at(MONDAY),
         deliver=False,
     )
-    ctx = AppContext(built.settings.model_copy(update={"demo": True}))  # demo sign-in
-    _settle(ctx)
-    with ctx.store.session() as session:
-        assert session.scalar(select(Person.id).where(Person.email == "p0@bench.example"))
-    client = TestClient(create_app(ctx.settings, ctx))
-
-    with time_machine.travel(at(MONDAY, 12), tick=True):
-        sign_in(client, "p0@bench.example")  # the headteacher (the demo's people picker)
-        cold = []
-        for _ in range(5):
-            clear_cache()
+    _settle(built)
+    lines = []
+    for workers in (1, 2):
+        with built.store.transaction() as session:  # a fresh install: no snapshot yet
+            for table in (DutyTally, PersonTally, AudienceSize):
+                session.execute(delete(table))
+            session.execute(delete(DutySnapshot))
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "COMPLIANCE_BOT_HOME": str(built.settings.home),
+            "COMPLIANCE_BOT_SECRET_KEY": SECRET,
+            "COMPLIANCE_BOT_DEMO": "1",
+            "COMPLIANCE_BOT_BASE_URL": base,
+        }
+        server = _serve(env, port, workers)
+        try:
+            head = _signed_in(base)
             start = time.perf_counter()
-            response = client.get("/dashboard")
-            cold.append(time.perf_counter() - start)
-            assert response.status_code == 200
-        assert "10000" in response.text and "Things needing you now" in response.text
-        warm = []
-        for _ in range(REQUESTS):
-            start = time.perf_counter()
-            response = client.get("/dashboard")
-            warm.append(time.perf_counter() - start)
-            assert response.status_code == 200
-        people = []
-        for page in range(1, 21):
-            start = time.perf_counter()
-            assert client.get(f"/dashboard/people?page={page * 10}").status_code == 200
-            people.append(time.perf_counter() - start)
-    p50, p95 = _ms(warm, 0.50), _ms(warm, 0.95)
+            first = head.get("/dashboard")
+            cold = time.perf_counter() - start
+            assert first.status_code == 200 and "Things needing you now" in first.text
+            assert f"{PEOPLE}" in first.text or f"{PEOPLE:,}" in first.text
+            listing = head.get("/dashboard/people?page=200")
+            assert listing.status_code == 200 and f"of {PEOPLE}." in listing.text
+            dash = _measure(base, ["/dashboard"])
+            people = _measure(
+                base,
+                [f"/dashboard/people?page={p}" for p in range(1, 201, 7)]
+                + ["/dashboard/people?show=overdue&page=3"],
+            )
+        finally:
+            _stop(server)
+        for name, (latencies, statuses, wall) in (("dashboard", dash), ("people list", people)):
+            assert set(statuses) == {200}
+            lines.append(
+                f"  {workers} web worker{'s' if workers > 1 else ''}, {name}:"
+                f" p50 {_ms(latencies, 0.5):.1f} ms, p95 {_ms(latencies, 0.95):.1f} ms"
+                f" (target < {TARGET_MS:.0f} ms), {len(latencies) / wall:.0f} req/s"
+            )
+        lines.append(
+            f"  {workers} web worker{'s' if workers > 1 else ''}, cold (a fresh install's first"
+            f" view counts the snapshot): {1000 * cold:.0f} ms"
+        )
     print(
-        f"\nBENCHMARK dashboard, {PEOPLE:,} staff / 100,000 duties (SQLite), {REQUESTS} requests:"
-        f" p50 {p50:.1f} ms, p95 {p95:.1f} ms (target < {TARGET_MS:.0f} ms),"
-        f" mean {1000 * statistics.mean(warm):.1f} ms;"
-        f" first request after a change (counts recomputed) median {_ms(cold, 0.5):.0f} ms;"
-        f" people list (page 10..200 of 200) p95 {_ms(people, 0.95):.0f} ms"
+        f"\nBENCHMARK dashboard, {PEOPLE:,} staff / 100,000 duties (SQLite),"
+        f" concurrency {CONCURRENCY}, {REQUESTS} requests per figure:\n" + "\n".join(lines)
     )
     # the figures above are the report: no wall-clock assertion (machines differ, CI is busy)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import AccountHolder, Attestation, Duty, OfficialAccount, Person
+from bot.engine import snapshot
 
 __all__ = [
     "AccountError",
@@ -172,6 +173,8 @@ def add_holder(
         school_id=account.school_id,
         details={"person_id": person.id},
     )
+    session.flush()
+    snapshot.refresh_audiences(session, account.school_id)  # a training may be for holders
 
 
 def remove_holder(
@@ -197,6 +200,8 @@ def remove_holder(
         school_id=account.school_id,
         details={"person_id": person_id},
     )
+    session.flush()
+    snapshot.refresh_audiences(session, account.school_id)  # a training may be for holders
 
 
 def resolve_handover(session: Session, account: OfficialAccount, note: str, *, actor: str) -> None:

@@ -1,7 +1,8 @@
 """The dashboard's drill-down pages: people, one person, one policy and one official account.
 
 Who may open them is the dashboard's rule (see ``viewer``); a person, policy or account in a
-school the viewer cannot open is "not found". Long lists are shown 50 a page.
+school the viewer cannot open is "not found". Long lists are shown 50 a page; the people list
+reads the snapshot's person rows (``bot.engine.snapshot``) through an index in the order shown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from bot.core.models import (
     TrainingRecord,
     utcnow,
 )
+from bot.core.snapshot_models import PersonTally
+from bot.engine import snapshot
 from bot.features.accounts.service import holder_states
 from bot.features.dashboard.charts import PAGE_SIZE, Pager, page_number, percent
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
@@ -66,42 +69,37 @@ def people(
         with ctx(request).store.session() as session:
             viewer = find_viewer(request, session, school)
             sid = viewer.school.id
-            open_counts = (
-                select(
-                    Duty.person_id.label("pid"),
-                    func.count().label("open"),
-                    func.sum(case((Duty.due_on < today, 1), else_=0)).label("overdue"),
-                )
-                .where(Duty.school_id == sid, Duty.status == "open")
-                .group_by(Duty.person_id)
-                .subquery()
-            )
-            conditions = [Person.school_id == sid, Person.active.is_(True)]
+            if snapshot.roll_forward(session, sid, today)[1]:
+                session.commit()  # counted once (a first view, or the first of a new day)
+            conditions = [PersonTally.school_id == sid]
             if search:
                 like = f"%{search.lower()}%"
                 conditions.append(
                     or_(func.lower(Person.display_name).like(like), Person.email.like(like))
                 )
             if only_overdue:
-                conditions.append(open_counts.c.overdue > 0)
+                conditions.append(PersonTally.overdue > 0)
             base = (
                 select(
                     Person.id,
                     Person.display_name,
                     Person.job_title,
                     Person.email,
-                    func.coalesce(open_counts.c.open, 0),
-                    func.coalesce(open_counts.c.overdue, 0),
+                    PersonTally.open,
+                    PersonTally.overdue,
                 )
-                .outerjoin(open_counts, open_counts.c.pid == Person.id)
+                .join(Person, Person.id == PersonTally.person_id)
                 .where(*conditions)
             )
-            total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+            counted = select(func.count()).select_from(PersonTally).where(*conditions)
+            if search:
+                counted = counted.join(Person, Person.id == PersonTally.person_id)
+            total = session.scalar(counted) or 0
             pager = Pager(page_number(page), total, PAGE_SIZE)
             order = (
-                (func.coalesce(open_counts.c.overdue, 0).desc(), Person.display_name)
+                (PersonTally.overdue.desc(), PersonTally.name, PersonTally.person_id)
                 if only_overdue
-                else (Person.display_name, Person.id)
+                else (PersonTally.name, PersonTally.person_id)
             )
             rows = session.execute(
                 base.order_by(*order).offset(pager.offset).limit(pager.size)

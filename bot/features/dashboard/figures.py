@@ -1,49 +1,42 @@
-"""Headline figures from the database, counted once and cached (status, dashboard, digest).
+"""Headline figures from the database (status, dashboard, digest), read from the snapshot.
 
 The expensive part — counting every acknowledgement, training slot and open duty of a school
-(100,000 duty rows for 10,000 staff) — is kept in a small in-process cache and recomputed only
-when the data it was built from changes. The change check is a handful of index-only queries
-(see ``_stamp``): duties are only ever inserted or closed (never reopened or re-dated), people
-change only through the sweep, and every sweep that writes commits a ``SweepRun`` row, so
-"newest sweep, newest duty, open duties, active people, current account holders" moves whenever
-a cached count could. Report and clock figures are small and always read fresh.
+(100,000 duty rows for 10,000 staff) — is done by the sweep into summary rows and kept up to
+date by every attestation (``bot.engine.snapshot``); here it is a few indexed reads, the same
+in every web worker. Report and clock figures, and the few AUP signatures, are small and always
+read live.
 
 What each figure means, and how it reads, is in ``rules`` (pure).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import local_today
 from bot.core.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_title
 from bot.core.models import (
     AccountHolder,
-    ConfigVersion,
     Duty,
     OfficialAccount,
     OutboxMessage,
-    Person,
-    PersonGroup,
-    PersonRole,
     Policy,
     PolicyVersion,
     Report,
     ReportClock,
     Requirement,
-    SweepRun,
     utcnow,
 )
+from bot.core.snapshot_models import AudienceSize, DutyTally
 from bot.engine.duties import cycle_start
+from bot.engine.snapshot import ensure
 from bot.features.dashboard.rules import (
     AGE_BANDS,
     URGENCIES,
@@ -57,22 +50,17 @@ from bot.features.dashboard.rules import (
 )
 
 __all__ = [
-    "clear_cache",
     "compute_figures",
     "current_cycles",
     "current_versions",
 ]
 
-CACHE_SECONDS = 600.0  # an upper bound on staleness should a future writer dodge the stamp
-CACHE_ENTRIES = 64
-
-
-# --------------------------------------------------------------------------- the cached part
+# --------------------------------------------------------------------------- the snapshot part
 
 
 @dataclass(frozen=True)
 class _Counts:
-    """Everything counted over duties and people (the part worth caching)."""
+    """Everything counted over duties and people (read from the snapshot)."""
 
     people: int
     ack: dict[int, tuple[int, int, int]]  # version id -> (done, owed, overdue)
@@ -81,16 +69,6 @@ class _Counts:
     overdue_duties: int
     overdue_by_kind: dict[str, int]
     unsigned: dict[int, int]  # account id -> open AUP signatures
-
-
-_cache: dict[tuple[Any, ...], tuple[float, _Counts]] = {}
-_lock = threading.Lock()
-
-
-def clear_cache() -> None:
-    """Forget every cached count (tests; after editing the database by hand)."""
-    with _lock:
-        _cache.clear()
 
 
 def current_versions(session: Session, school_id: str) -> dict[int, tuple[int, str]]:
@@ -135,65 +113,10 @@ def current_cycles(
     return cycles
 
 
-def _stamp(session: Session, school_id: str) -> tuple[Any, ...]:
-    """Cheap, index-only facts that change whenever a cached count could."""
-    sweep = session.scalar(select(func.max(SweepRun.id)).where(SweepRun.school_id == school_id))
-    newest = session.scalar(select(func.max(Duty.id)).where(Duty.school_id == school_id))
-    still_open = session.scalar(
-        select(func.count())
-        .select_from(Duty)
-        .where(Duty.school_id == school_id, Duty.status == "open")
-    )
-    people = session.scalar(
-        select(func.count())
-        .select_from(Person)
-        .where(Person.school_id == school_id, Person.active.is_(True))
-    )
-    holders = session.execute(
-        select(func.count(), func.max(AccountHolder.id)).where(
-            AccountHolder.school_id == school_id, AccountHolder.until.is_(None)
-        )
-    ).one()
-    # a change saved on the settings pages (a requirement renamed, an audience widened)
-    settings = session.scalar(select(func.max(ConfigVersion.id)))
-    return (sweep, newest, still_open, people, tuple(holders), settings)
-
-
-def _audience_ids(school_id: str, audience: dict[str, Any]) -> Any:
-    """A subquery of the person ids a requirement's audience matches (None: nobody)."""
-    roles = [r for r in audience.get("roles", []) if r != "account_holder"]
-    parts: list[Any] = []
-    if roles:
-        parts.append(
-            select(PersonRole.person_id.label("pid")).where(
-                PersonRole.school_id == school_id, PersonRole.role.in_(roles)
-            )
-        )
-    if "account_holder" in audience.get("roles", []):  # derived from current holdings
-        parts.append(
-            select(AccountHolder.person_id.label("pid")).where(
-                AccountHolder.school_id == school_id, AccountHolder.until.is_(None)
-            )
-        )
-    if audience.get("groups"):
-        parts.append(
-            select(PersonGroup.person_id.label("pid")).where(
-                PersonGroup.school_id == school_id, PersonGroup.name.in_(audience["groups"])
-            )
-        )
-    if audience.get("people"):
-        parts.append(
-            select(Person.id.label("pid")).where(
-                Person.school_id == school_id, Person.email.in_(audience["people"])
-            )
-        )
-    if not parts:
-        return None
-    return union(*parts).subquery()
-
-
-def _training(session: Session, school_id: str, today: date) -> tuple[TrainingFigure, ...]:
-    """Audience and state of every active training requirement."""
+def _training(
+    session: Session, school_id: str, today: date, open_rows: list[Any]
+) -> tuple[TrainingFigure, ...]:
+    """Audience and state of every active training requirement (from the snapshot)."""
     reqs = session.execute(
         select(Requirement.id, Requirement.key, Requirement.title, Requirement.spec)
         .where(
@@ -205,55 +128,36 @@ def _training(session: Session, school_id: str, today: date) -> tuple[TrainingFi
     ).all()
     if not reqs:
         return ()
+    sizes = dict(
+        session.execute(
+            select(AudienceSize.requirement_id, AudienceSize.people).where(
+                AudienceSize.school_id == school_id
+            )
+        ).all()
+    )
     state: dict[int, Counter[str]] = defaultdict(Counter)
-    # grouped by plain columns (PostgreSQL will not match `due_on < $1` to `due_on < $2`)
-    for rid, cycle, due, n in session.execute(
-        select(Duty.requirement_id, Duty.cycle, Duty.due_on, func.count())
-        .where(
-            Duty.school_id == school_id,
-            Duty.status == "open",
-            Duty.kind == "complete_training",
-        )
-        .group_by(Duty.requirement_id, Duty.cycle, Duty.due_on)
-    ):
-        bucket = state[rid]
-        past_due = due < today
-        if cycle == "initial":
-            bucket["never"] += n
+    for row in open_rows:
+        if row.kind != "complete_training":
+            continue
+        bucket = state[row.requirement_id]
+        past_due = row.due_on < today
+        if row.cycle == "initial":
+            bucket["never"] += row.duties
         elif past_due:
-            bucket["expired"] += n
+            bucket["expired"] += row.duties
         else:
-            bucket["renewing"] += n
+            bucket["renewing"] += row.duties
         if past_due:
-            bucket["overdue"] += n
+            bucket["overdue"] += row.duties
     figures = []
     for rid, key, title, spec in reqs:
-        audience = (spec or {}).get("audience") or {}
-        ids = _audience_ids(school_id, audience)
-        size = (
-            0
-            if ids is None
-            else (
-                session.scalar(
-                    select(func.count())
-                    .select_from(Person)
-                    .join(ids, ids.c.pid == Person.id)
-                    .where(
-                        Person.school_id == school_id,
-                        Person.active.is_(True),
-                        Person.email.not_in(audience.get("exclude") or [""]),
-                    )
-                )
-                or 0
-            )
-        )
         s = state.get(rid, Counter())
         figures.append(
             TrainingFigure(
                 requirement_id=rid,
                 key=key,
                 course=(spec or {}).get("course") or title,
-                audience=max(size, s["never"] + s["expired"] + s["renewing"]),
+                audience=max(sizes.get(rid, 0), s["never"] + s["expired"] + s["renewing"]),
                 never=s["never"],
                 expired=s["expired"],
                 renewing=s["renewing"],
@@ -266,97 +170,73 @@ def _training(session: Session, school_id: str, today: date) -> tuple[TrainingFi
 def _count(
     session: Session, school_id: str, today: date, cycles: dict[int, tuple[int, str]]
 ) -> _Counts:
-    """The heavy counting, in a few grouped queries."""
-    people = (
-        session.scalar(
-            select(func.count())
-            .select_from(Person)
-            .where(Person.school_id == school_id, Person.active.is_(True))
+    """The duty counts: a few indexed reads of the snapshot (built once if there is none)."""
+    snap, _ = ensure(session, school_id, today)
+    wanted = {(rid, cycle) for rid, (_, cycle) in cycles.items()}
+    rows = session.execute(
+        select(
+            DutyTally.requirement_id,
+            DutyTally.kind,
+            DutyTally.cycle,
+            DutyTally.policy_version_id,
+            DutyTally.due_on,
+            DutyTally.status,
+            DutyTally.active,
+            DutyTally.duties,
+        ).where(
+            DutyTally.school_id == school_id,
+            or_(
+                DutyTally.status == "open",
+                and_(
+                    DutyTally.status == "done",
+                    DutyTally.kind == "acknowledge_policy",
+                    DutyTally.requirement_id.in_(list(cycles)),
+                ),
+            ),
         )
-        or 0
-    )
+    ).all()
     ack: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    if cycles:
-        wanted = or_(
-            *(
-                and_(Duty.requirement_id == rid, Duty.cycle == cycle)
-                for rid, (_, cycle) in cycles.items()
-            )
-        )
-        for vid, status, due, n in session.execute(
-            select(Duty.policy_version_id, Duty.status, Duty.due_on, func.count())
-            .join(Person, Person.id == Duty.person_id)
-            .where(
-                Duty.school_id == school_id,
-                Duty.kind == "acknowledge_policy",
-                Duty.status.in_(["open", "done"]),
-                Person.active.is_(True),
-                wanted,
-            )
-            .group_by(Duty.policy_version_id, Duty.status, Duty.due_on)
-        ):
-            if vid is None:
-                continue
-            bucket = ack[vid]
-            bucket[1] += n
-            if status == "done":
-                bucket[0] += n
-            elif due < today:
-                bucket[2] += n
     open_duties = overdue_duties = 0
     overdue_by_kind: Counter[str] = Counter()
-    for kind, due, n in session.execute(
-        select(Duty.kind, Duty.due_on, func.count())
-        .where(Duty.school_id == school_id, Duty.status == "open")
-        .group_by(Duty.kind, Duty.due_on)
-    ):
-        open_duties += n
-        if due < today:
-            overdue_duties += n
-            overdue_by_kind[kind] += n
+    open_rows = []
+    for row in rows:
+        if row.status == "open":
+            open_rows.append(row)
+            open_duties += row.duties
+            if row.due_on < today:
+                overdue_duties += row.duties
+                overdue_by_kind[row.kind] += row.duties
+        if (
+            row.kind == "acknowledge_policy"
+            and row.active
+            and row.policy_version_id is not None
+            and (row.requirement_id, row.cycle) in wanted
+        ):
+            bucket = ack[row.policy_version_id]
+            bucket[1] += row.duties
+            if row.status == "done":
+                bucket[0] += row.duties
+            elif row.due_on < today:
+                bucket[2] += row.duties
+    # AUP signatures are few (holders only): counted live, by person, through the kind index
     unsigned: dict[int, int] = {
         account_id: n
         for account_id, n in session.execute(
             select(Duty.account_id, func.count(func.distinct(Duty.person_id)))
-            .where(Duty.school_id == school_id, Duty.status == "open", Duty.kind == "sign_aup")
+            .where(Duty.school_id == school_id, Duty.kind == "sign_aup", Duty.status == "open")
             .group_by(Duty.account_id)
         )
         if account_id is not None
     }
     return _Counts(
-        people=people,
-        ack={vid: (b[0], b[1], b[2]) for vid, b in ack.items()},
-        training=_training(session, school_id, today),
+        people=snap.people,
+        ack={vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]},
+        training=_training(session, school_id, today, open_rows),
         open_duties=open_duties,
         overdue_duties=overdue_duties,
-        overdue_by_kind=dict(overdue_by_kind),
+        overdue_by_kind={k: n for k, n in overdue_by_kind.items() if n},
         unsigned=unsigned,
     )
-
-
-def _counts(
-    session: Session, school_id: str, today: date, cycles: dict[int, tuple[int, str]]
-) -> _Counts:
-    """The cached counts, recomputed when the stamp (or the current cycles) moved."""
-    bind = session.get_bind()
-    key = (
-        str(bind.engine.url),
-        school_id,
-        today,
-        tuple(sorted(cycles.items())),
-        _stamp(session, school_id),
-    )
-    moment = time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-    if hit is not None and moment - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    counts = _count(session, school_id, today, cycles)
-    with _lock:
-        if len(_cache) >= CACHE_ENTRIES:
-            _cache.pop(min(_cache, key=lambda k: _cache[k][0]))
-        _cache[key] = (moment, counts)
-    return counts
 
 
 # --------------------------------------------------------------------------- always fresh
@@ -436,20 +316,23 @@ def _about_the_head(session: Session, school_id: str, keys: list[str]) -> set[st
 def _messages(session: Session, figures: Figures) -> None:
     """Messages that may not have arrived or were refused (report ones about the head left out:
     these figures reach the headteacher, who must not learn such a report exists)."""
-    rows = session.execute(
-        select(
-            OutboxMessage.id,
-            OutboxMessage.idempotency_key,
-            OutboxMessage.purpose,
-            OutboxMessage.status,
-            OutboxMessage.created_at,
-        )
-        .where(
-            OutboxMessage.school_id == figures.school_id,
-            OutboxMessage.status.in_(NEEDS_A_PERSON),
-        )
-        .order_by(OutboxMessage.id.desc())
-    ).all()
+    # sorted here, not in SQL: ORDER BY id would tempt SQLite to walk the school's whole outbox
+    # in id order instead of the few rows the (school, status) index finds
+    rows = sorted(
+        session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.idempotency_key,
+                OutboxMessage.purpose,
+                OutboxMessage.status,
+                OutboxMessage.created_at,
+            ).where(
+                OutboxMessage.school_id == figures.school_id,
+                OutboxMessage.status.in_(NEEDS_A_PERSON),
+            )
+        ).all(),
+        key=lambda row: -row[0],
+    )
     if not rows:
         return
     report_keys = [key for _, key, purpose, _, _ in rows if purpose in REPORT_PURPOSES]
@@ -471,7 +354,7 @@ def _ordered(keys: Iterable[str]) -> list[str]:
 def compute_figures(
     session: Session, school_id: str, today: date, *, now: datetime | None = None
 ) -> Figures:
-    """Read the figures with grouped queries (fast for 10,000 staff: the counts are cached).
+    """Read the figures: the duty counts from the snapshot, reports and messages live.
 
     Args:
         session: an open session.
@@ -489,7 +372,7 @@ def compute_figures(
     ).all()
     current = current_versions(session, school_id)
     cycles = current_cycles(session, school_id, {p: v for p, (v, _) in current.items()}, today)
-    counts = _counts(session, school_id, today, cycles)
+    counts = _count(session, school_id, today, cycles)
     figures.people = counts.people
     for policy in policies:
         vid, label = current.get(policy.id, (None, None))

@@ -33,6 +33,7 @@ from bot.core.config import SchoolConfig
 from bot.core.models import Report, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.store import Store
+from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.features.dashboard import drilldown, tiles
 from bot.features.dashboard.charts import gauge, percent, segments
@@ -191,6 +192,9 @@ def dashboard(request: Request, school: str | None = None) -> Response:
         today = local_today(now)
         with ctx(request).store.session() as session:
             viewer = find_viewer(request, session, school)
+            shown = viewer.schools if len(viewer.schools) > 1 else [viewer.school]
+            if any([snapshot.ensure(session, s.id, today)[1] for s in shown]):
+                session.commit()  # a fresh install's first view counts once, for everyone
             figures = compute_figures(session, viewer.school.id, today, now=now)
             panel = _report_panel(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.models import AccountHolder, Attestation, Duty, Person, PolicyVersion
+from bot.engine import snapshot
 
 __all__ = ["AUP_CONSENT", "Recorded", "acknowledge", "names_match", "normalise_name", "sign_aup"]
 
@@ -56,13 +57,16 @@ def _existing(session: Session, person_id: int, version_id: int, kind: str) -> A
 
 
 def _close(session: Session, duties: list[Duty], ref: str, now: datetime) -> int:
-    for duty in duties:
-        duty.status, duty.closed_on, duty.closed_reason, duty.evidence_ref = (
-            "done",
-            local_today(now),
-            "done",
-            ref,
-        )
+    if not duties:
+        return 0
+    with snapshot.changing(session, duties[0].school_id, [d.person_id for d in duties]):
+        for duty in duties:
+            duty.status, duty.closed_on, duty.closed_reason, duty.evidence_ref = (
+                "done",
+                local_today(now),
+                "done",
+                ref,
+            )
     return len(duties)
 
 

@@ -15,6 +15,7 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.models import Duty, Person, Requirement, TaskCompletion
+from bot.engine import snapshot
 from bot.features.tasks.rules import task_config
 
 __all__ = [
@@ -50,15 +51,18 @@ def task_owner_ids(session: Session, school_id: str, cfg: RequirementConfig | No
 
 
 
-def _close_duties(duties: Sequence[Duty], ref: str, today: date) -> int:
+def _close_duties(session: Session, duties: Sequence[Duty], ref: str, today: date) -> int:
     """Mark these duties done with the completion as evidence; returns how many."""
-    for duty in duties:
-        duty.status, duty.closed_on, duty.closed_reason, duty.evidence_ref = (
-            "done",
-            today,
-            "done",
-            ref,
-        )
+    if not duties:
+        return 0
+    with snapshot.changing(session, duties[0].school_id, [d.person_id for d in duties]):
+        for duty in duties:
+            duty.status, duty.closed_on, duty.closed_reason, duty.evidence_ref = (
+                "done",
+                today,
+                "done",
+                ref,
+            )
     return len(duties)
 
 
@@ -104,7 +108,7 @@ def complete_task(
         )
     )
     if existing is not None:
-        _close_duties([duty], f"task:{existing.id}", today)
+        _close_duties(session, [duty], f"task:{existing.id}", today)
         return TaskResult(None, True, 1, person.display_name, existing.at)
     completion = TaskCompletion(
         school_id=school.id,
@@ -131,7 +135,7 @@ def complete_task(
                 )
             )
         )
-    closed = _close_duties(duties, f"task:{completion.id}", today)
+    closed = _close_duties(session, duties, f"task:{completion.id}", today)
     audit.record(
         session,
         actor=person.email,
@@ -190,7 +194,7 @@ def reconcile_tasks(session: Session, school: SchoolConfig, today: date, *, writ
         for duty_id, completion_id in to_close:
             duty = session.get(Duty, duty_id)
             if duty is not None:
-                _close_duties([duty], f"task:{completion_id}", today)
+                _close_duties(session, [duty], f"task:{completion_id}", today)
     return len(to_close)
 
 

@@ -13,6 +13,7 @@ from bot.core.clock import local_today
 from bot.core.messages import human_date
 from bot.core.models import Duty, TrainingRecord, utcnow
 from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, clean_attachment, store_file
+from bot.engine import snapshot
 from bot.web.deps import check_csrf, ctx, current_user, render
 from bot.web.guards import read_checked_form
 
@@ -82,8 +83,9 @@ async def record_training(request: Request, duty_id: int) -> Response:
         )
         session.add(record)
         session.flush()
-        duty.status, duty.closed_on, duty.closed_reason = "done", today, "done"
-        duty.evidence_ref = f"training:{record.id}"
+        with snapshot.changing(session, duty.school_id, [duty.person_id]):
+            duty.status, duty.closed_on, duty.closed_reason = "done", today, "done"
+            duty.evidence_ref = f"training:{record.id}"
         audit.record(
             session,
             actor=user.email,

@@ -1,4 +1,4 @@
-"""``compute_figures``: what each headline counts, and that its cache never serves stale data."""
+"""``compute_figures``: what each headline counts, and that its snapshot never serves stale data."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from bot.core.models import Person, TrainingRecord
-from bot.features.dashboard.figures import clear_cache, compute_figures
+from bot.engine.snapshot import rebuild
+from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import (
     AGE_BANDS,
     Figures,
@@ -154,8 +155,9 @@ def test_cache_follows_acknowledgements_leavers_and_sweeps(any_env: Env) -> None
     f = figures(env)
     assert f.people == 8
     assert (by_key(f)["online-safety"].done, by_key(f)["online-safety"].owed) == (3, 7)
-    # every figure equals a fresh computation with the cache emptied
-    clear_cache()
+    # every figure equals a fresh count of the snapshot
+    with env.context.store.transaction() as session:
+        rebuild(session, "oak", TODAY)
     assert figures(env) == f
 
 
@@ -179,5 +181,4 @@ def test_figures_survive_a_requirement_switched_off(env: Env) -> None:
         session.execute(
             update(Requirement).where(Requirement.key == "training").values(active=False)
         )
-    clear_cache()
     assert figures(env).training == []

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from bot.core.context import AppContext
 from bot.core.models import Duty, Person, Report, ReportClock, TrainingRecord
 from bot.engine.sweep import run_sweep
-from bot.features.dashboard.figures import clear_cache
 from bot.features.policies.attest import acknowledge
 from bot.web.app import create_app
 from tests.support.clock import FrozenClock
@@ -249,7 +248,6 @@ def add_reports(env: Env) -> None:
 
 def build(builder: SchoolBuilder, database_url: str) -> Env:
     """The school after a week: some acknowledged, one trained, reports open."""
-    clear_cache()
     ctx = configure(builder).context(database_url, demo=True, base_url="https://bot.oak.example")
     env = Env(ctx, create_app(ctx.settings, ctx))
     env.sweep(FIRST_SWEEP)

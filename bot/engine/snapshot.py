@@ -1,0 +1,352 @@
+"""The duty snapshot: summary rows the dashboard, the people list and the digest read.
+
+``rebuild`` counts a school's duties with a few set-based statements (the end of every
+``plan_and_apply``: the sweep, settings applied, the people register, setup). Between sweeps
+every change of a duty's status, or of who is active, happens inside ``changing`` in the same
+transaction: it writes only the difference the change made (an atomic upsert, so concurrent
+attestations never lose a count) and recounts the people's own rows. ``ensure`` builds the
+snapshot once if none exists yet (a fresh install before its first sweep).
+
+Tallies are kept per due date, so "overdue" on any day is a sum; only the people list's
+per-person overdue count is as of one day, and ``roll_forward`` moves it to today by
+recounting the few people whose duties fell due in between.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, delete, func, literal, select, union
+from sqlalchemy.orm import Session
+
+from bot.core.models import (
+    AccountHolder,
+    Duty,
+    Person,
+    PersonGroup,
+    PersonRole,
+    Requirement,
+    School,
+    utcnow,
+)
+from bot.core.snapshot_models import AudienceSize, DutySnapshot, DutyTally, PersonTally
+from bot.core.store import dialect_insert
+
+__all__ = [
+    "TALLIED",
+    "audience_ids",
+    "changing",
+    "ensure",
+    "rebuild",
+    "refresh_audiences",
+    "roll_forward",
+]
+
+TALLIED = ("open", "done")  # the statuses the figures count
+_BATCH = 500
+_TALLY_KEY = ("school_id", "requirement_id", "cycle", "due_on", "status", "active")
+
+
+def _header(session: Session, school_id: str, today: date) -> tuple[DutySnapshot, bool]:
+    """The school's snapshot row, locked until the transaction ends (created if missing: True)."""
+    result = session.execute(
+        dialect_insert(session, DutySnapshot)
+        .values(school_id=school_id, as_of=today, built_at=utcnow(), people=0)
+        .on_conflict_do_nothing(index_elements=["school_id"])
+    )
+    inserted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    row = session.get(
+        DutySnapshot, school_id, with_for_update=True, populate_existing=True
+    )
+    assert row is not None  # inserted above or already there
+    return row, bool(inserted)
+
+
+def audience_ids(school_id: str, audience: dict[str, Any]) -> Any:
+    """A subquery of the person ids a requirement's audience matches (None: nobody)."""
+    roles = [r for r in audience.get("roles", []) if r != "account_holder"]
+    parts: list[Any] = []
+    if roles:
+        parts.append(
+            select(PersonRole.person_id.label("pid")).where(
+                PersonRole.school_id == school_id, PersonRole.role.in_(roles)
+            )
+        )
+    if "account_holder" in audience.get("roles", []):  # derived from current holdings
+        parts.append(
+            select(AccountHolder.person_id.label("pid")).where(
+                AccountHolder.school_id == school_id, AccountHolder.until.is_(None)
+            )
+        )
+    if audience.get("groups"):
+        parts.append(
+            select(PersonGroup.person_id.label("pid")).where(
+                PersonGroup.school_id == school_id, PersonGroup.name.in_(audience["groups"])
+            )
+        )
+    if audience.get("people"):
+        parts.append(
+            select(Person.id.label("pid")).where(
+                Person.school_id == school_id, Person.email.in_(audience["people"])
+            )
+        )
+    if not parts:
+        return None
+    return union(*parts).subquery()
+
+
+def refresh_audiences(session: Session, school_id: str) -> None:
+    """Recount how many active people each active training requirement's audience holds."""
+    session.execute(delete(AudienceSize).where(AudienceSize.school_id == school_id))
+    for rid, spec in session.execute(
+        select(Requirement.id, Requirement.spec).where(
+            Requirement.school_id == school_id,
+            Requirement.kind == "complete_training",
+            Requirement.active.is_(True),
+        )
+    ):
+        audience = (spec or {}).get("audience") or {}
+        ids = audience_ids(school_id, audience)
+        size = 0
+        if ids is not None:
+            size = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Person)
+                    .join(ids, ids.c.pid == Person.id)
+                    .where(
+                        Person.school_id == school_id,
+                        Person.active.is_(True),
+                        Person.email.not_in(audience.get("exclude") or [""]),
+                    )
+                )
+                or 0
+            )
+        session.add(AudienceSize(school_id=school_id, requirement_id=rid, people=size))
+    session.flush()
+
+
+def _people(session: Session, school_id: str, as_of: date, ids: Sequence[int] | None) -> None:
+    """Recount the person rows of ``ids`` (None: everyone), overdue as of ``as_of``."""
+    counts = (
+        select(
+            Duty.person_id.label("pid"),
+            func.count().label("open"),
+            func.sum(case((Duty.due_on < as_of, 1), else_=0)).label("overdue"),
+        )
+        .where(Duty.school_id == school_id, Duty.status == "open")
+        .group_by(Duty.person_id)
+    )
+    person_filter = [Person.school_id == school_id, Person.active.is_(True)]
+    if ids is not None:
+        counts = counts.where(Duty.person_id.in_(ids))
+        person_filter.append(Person.id.in_(ids))
+        session.execute(
+            delete(PersonTally).where(
+                PersonTally.school_id == school_id,
+                PersonTally.person_id.in_(
+                    select(Person.id).where(Person.id.in_(ids), Person.active.is_(False))
+                ),
+            )
+        )
+    sub = counts.subquery()
+    rows = select(
+        literal(school_id),
+        Person.id,
+        Person.display_name,
+        func.coalesce(sub.c.open, 0),
+        func.coalesce(sub.c.overdue, 0),
+    ).outerjoin(sub, sub.c.pid == Person.id).where(*person_filter)
+    stmt = dialect_insert(session, PersonTally).from_select(
+        ["school_id", "person_id", "name", "open", "overdue"], rows
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["school_id", "person_id"],
+            set_={
+                "name": stmt.excluded.name,
+                "open": stmt.excluded.open,
+                "overdue": stmt.excluded.overdue,
+            },
+        )
+    )
+
+
+def _active_people(session: Session, school_id: str) -> int:
+    """How many active people the school has."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Person)
+            .where(Person.school_id == school_id, Person.active.is_(True))
+        )
+        or 0
+    )
+
+
+def rebuild(session: Session, school_id: str, today: date) -> DutySnapshot:
+    """Count the school's duties afresh into its snapshot (per-person overdue as of ``today``)."""
+    session.flush()
+    snap, _ = _header(session, school_id, today)
+    session.execute(delete(DutyTally).where(DutyTally.school_id == school_id))
+    session.execute(
+        dialect_insert(session, DutyTally).from_select(
+            [
+                "school_id",
+                "requirement_id",
+                "kind",
+                "cycle",
+                "policy_version_id",
+                "due_on",
+                "status",
+                "active",
+                "duties",
+            ],
+            select(
+                literal(school_id),
+                Duty.requirement_id,
+                func.max(Duty.kind),
+                Duty.cycle,
+                func.max(Duty.policy_version_id),
+                Duty.due_on,
+                Duty.status,
+                Person.active,
+                func.count(),
+            )
+            .join(Person, Person.id == Duty.person_id)
+            .where(Duty.school_id == school_id, Duty.status.in_(TALLIED))
+            .group_by(Duty.requirement_id, Duty.cycle, Duty.due_on, Duty.status, Person.active),
+        )
+    )
+    session.execute(delete(PersonTally).where(PersonTally.school_id == school_id))
+    _people(session, school_id, today, None)
+    refresh_audiences(session, school_id)
+    snap.as_of = today
+    snap.built_at = utcnow()
+    snap.people = _active_people(session, school_id)
+    session.flush()
+    return snap
+
+
+def ensure(session: Session, school_id: str, today: date) -> tuple[DutySnapshot, bool]:
+    """The school's snapshot, built now if it has none yet (True: this call built it)."""
+    snap = session.get(DutySnapshot, school_id)
+    if snap is not None:
+        return snap, False
+    if session.get(School, school_id) is None:  # never swept: no people, nothing to count
+        return DutySnapshot(school_id=school_id, as_of=today, people=0), False
+    snap, created = _header(session, school_id, today)
+    if not created:  # another worker built it while we looked
+        return snap, False
+    return rebuild(session, school_id, today), True
+
+
+def roll_forward(session: Session, school_id: str, today: date) -> tuple[DutySnapshot, bool]:
+    """Per-person overdue counts as of ``today`` (True: some rows were recounted)."""
+    snap, built = ensure(session, school_id, today)
+    if snap.as_of == today:
+        return snap, built
+    snap, _ = _header(session, school_id, today)
+    if snap.as_of == today:  # another worker moved it while we waited
+        return snap, False
+    low, high = sorted((snap.as_of, today))
+    ids = list(
+        session.scalars(
+            select(Duty.person_id)
+            .where(
+                Duty.school_id == school_id,
+                Duty.status == "open",
+                Duty.due_on >= low,
+                Duty.due_on < high,
+            )
+            .distinct()
+        )
+    )
+    for start in range(0, len(ids), _BATCH):
+        _people(session, school_id, today, ids[start : start + _BATCH])
+    snap.as_of = today
+    session.flush()
+    return snap, True
+
+
+def _tallies_of(session: Session, school_id: str, ids: Sequence[int]) -> Counter[tuple[Any, ...]]:
+    """What these people add to the school's tallies now (key columns, kind, version)."""
+    found: Counter[tuple[Any, ...]] = Counter()
+    for rid, cycle, due, status, active, kind, vid, n in session.execute(
+        select(
+            Duty.requirement_id,
+            Duty.cycle,
+            Duty.due_on,
+            Duty.status,
+            Person.active,
+            func.max(Duty.kind),
+            func.max(Duty.policy_version_id),
+            func.count(),
+        )
+        .join(Person, Person.id == Duty.person_id)
+        .where(
+            Duty.school_id == school_id, Duty.person_id.in_(ids), Duty.status.in_(TALLIED)
+        )
+        .group_by(Duty.requirement_id, Duty.cycle, Duty.due_on, Duty.status, Person.active)
+    ):
+        found[(rid, cycle, due, status, bool(active), kind, vid)] += n
+    return found
+
+
+@contextmanager
+def changing(
+    session: Session, school_id: str, person_ids: Iterable[int], *, people: bool = False
+) -> Iterator[None]:
+    """Keep the snapshot true while the block changes these people's duties or whether they are
+    active: their counts are taken before and after, and only the difference is written (an
+    atomic upsert per changed row, so concurrent attestations never lose a count). Use it in the
+    transaction that makes the change. ``people``: the block may change who is active (the
+    head count and training audiences are recounted too).
+
+    Example::
+
+        with changing(session, person.school_id, [person.id]):
+            duty.status = "done"
+    """
+    ids = sorted(set(person_ids))
+    session.flush()
+    snap = session.get(DutySnapshot, school_id) if ids else None
+    if snap is None:  # nothing to keep (none yet: ``ensure`` will count everything)
+        yield
+        return
+    before = _tallies_of(session, school_id, ids)
+    yield
+    session.flush()
+    after = _tallies_of(session, school_id, ids)
+    after.subtract(before)
+    for (rid, cycle, due, status, active, kind, vid), n in sorted(
+        after.items(), key=lambda item: str(item[0])
+    ):
+        if not n:
+            continue
+        stmt = dialect_insert(session, DutyTally).values(
+            school_id=school_id,
+            requirement_id=rid,
+            kind=kind,
+            cycle=cycle,
+            policy_version_id=vid,
+            due_on=due,
+            status=status,
+            active=active,
+            duties=n,
+        )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(_TALLY_KEY), set_={"duties": DutyTally.duties + n}
+            )
+        )
+    for start in range(0, len(ids), _BATCH):
+        _people(session, school_id, snap.as_of, ids[start : start + _BATCH])
+    if people:
+        snap.people = _active_people(session, school_id)
+        refresh_audiences(session, school_id)
+    session.flush()
