@@ -7,9 +7,10 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from filelock import FileLock
 from sqlalchemy import Engine, create_engine, event, inspect, text
@@ -18,9 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from alembic.config import Config
 
-__all__ = ["Store", "StoreError", "dialect_insert", "exclusive", "make_engine"]
+__all__ = ["Space", "Store", "StoreError", "dialect_insert", "exclusive", "make_engine"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,10 +32,20 @@ class StoreError(Exception):
     """The database could not be opened or is at an unexpected revision."""
 
 
+# the write-ahead log is cut back to this size after a big transaction (a digest day's queue)
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL for concurrent readers, real foreign keys, and patience when the file is busy."""
+    """WAL for concurrent readers, real foreign keys, and patience when the file is busy.
+
+    ``auto_vacuum=INCREMENTAL`` must come before WAL: it takes effect only in a file with no
+    tables yet (a new database), or at the next ``VACUUM`` of an older one (``Store.compact``).
+    """
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -149,6 +162,17 @@ def _script_heads() -> frozenset[str]:
     return frozenset(revisions - parents)
 
 
+@dataclass(frozen=True)
+class Space:
+    """A SQLite database's disk space: the files (database and its log), what its pages in use
+    take, and the free pages inside the file (reused by new rows before the file grows)."""
+
+    file_bytes: int
+    used_bytes: int
+    free_bytes: int
+    returns_free_space: bool  # auto_vacuum=INCREMENTAL: free pages can go back to the disk
+
+
 class Store:
     """Holds the engine and hands out sessions."""
 
@@ -211,6 +235,50 @@ class Store:
     def is_sqlite(self) -> bool:
         """Whether the backend is SQLite."""
         return self.engine.dialect.name == "sqlite"
+
+    def space(self) -> Space | None:
+        """The SQLite file's space (None on PostgreSQL, which manages its own files)."""
+        if not self.is_sqlite:
+            return None
+        with self.engine.connect() as conn:
+            pages, free, size, mode = (
+                int(conn.execute(text(f"PRAGMA {name}")).scalar_one())
+                for name in ("page_count", "freelist_count", "page_size", "auto_vacuum")
+            )
+        database = self.engine.url.database
+        files = 0
+        if database and database != ":memory:":
+            files = sum(p.stat().st_size for p in (Path(database), Path(f"{database}-wal"))
+                        if p.exists())
+        return Space(file_bytes=files, used_bytes=(pages - free) * size, free_bytes=free * size,
+                     returns_free_space=mode == 2)
+
+    def release_free_space(self) -> int:
+        """Give the SQLite file's free pages back to the disk and cut the log back; the bytes
+        returned (0 on PostgreSQL, or a file made before ``auto_vacuum``: see ``compact``)."""
+        before = self.space()
+        if before is None or not before.returns_free_space:
+            return 0
+        with self.engine.connect() as conn:
+            raw = cast("sqlite3.Connection", conn.connection.dbapi_connection)
+            # a script steps the pragma to its end (one execute frees a single page)
+            raw.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
+        after = self.space()
+        return max(0, before.file_bytes - (after.file_bytes if after else 0))
+
+    def compact(self) -> Space | None:
+        """Rewrite the SQLite file once (``VACUUM``) so that it returns free space by itself
+        from then on; None on PostgreSQL (autovacuum reuses its space).
+
+        It needs free disk space the size of the database and holds every writer until done.
+        """
+        if not self.is_sqlite:
+            return None
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("PRAGMA auto_vacuum=INCREMENTAL"))
+            conn.execute(text("VACUUM"))
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).all()
+        return self.space()
 
     def dispose(self) -> None:
         """Close pooled connections."""
