@@ -403,7 +403,7 @@ def maintenance(
         f"{plural(retention.sweep_run_days, 'day')} and "
         f"{plural(kept.visitors, 'visitor confirmation')} past the school's retention."
     )
-    report_space(kept)
+    report_space(kept, compacting=compact)
     if compact:
         compact_database(ctx)
 

@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 __all__ = ["compact_database", "report_space"]
 
 
-def report_space(kept: Kept) -> None:
+def report_space(kept: Kept, *, compacting: bool = False) -> None:
     """Say what space maintenance gave back, or that an older SQLite file needs compacting."""
     if kept.space_returned:
         console.print(f"Gave {decimal(kept.space_returned)} the database no longer needed "
                       "back to the disk.")
-    if kept.should_compact:
+    if kept.should_compact and not compacting:
         console.print(
             f"[yellow]note:[/] the database file holds {decimal(kept.space_stuck)} of free "
             "space that it reuses for new records but cannot give back to the disk by itself "
