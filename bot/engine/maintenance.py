@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit, mail_pacing
@@ -82,47 +82,58 @@ def body_sha256(row: _Message) -> str:
 def _drop_bodies(store: Store, now: datetime, days: int) -> int:
     """Blank the bodies of messages delivered more than ``days`` ago, a batch at a time."""
     cutoff = now - timedelta(days=days)
-    outbox = OutboxMessage.__table__
+    due = (select(OutboxMessage.id)
+           .where(OutboxMessage.status == "sent", OutboxMessage.sent_at < cutoff,
+                  OutboxMessage.body_dropped_at.is_(None))
+           .order_by(OutboxMessage.id).limit(BATCH))
     dropped = 0
     while True:
         with store.transaction() as session:
-            rows = session.execute(
-                select(outbox)
-                .where(outbox.c.status == "sent", outbox.c.sent_at < cutoff,
-                       outbox.c.body_dropped_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            ).all()
-            kept = [{**row._asdict(), "payload": {}, "body_sha256": body_sha256(row),
-                     "body_dropped_at": now} for row in rows]
-            if kept:
-                _rewrite(session, store.is_sqlite, kept)
-                _audit(session, "outbox.bodies_dropped", "outbox", len(kept),
+            count = (_rewrite_sqlite if store.is_sqlite else _update)(session, due, now)
+            if count:
+                _audit(session, "outbox.bodies_dropped", "outbox", count,
                        {"sent_before": cutoff.isoformat(), "days": days})
-        dropped += len(rows)
-        if len(rows) < BATCH:
+        dropped += count
+        if count < BATCH:
             return dropped
 
 
-def _rewrite(session: Session, is_sqlite: bool, rows: list[dict[str, Any]]) -> None:
-    """Store the messages without their bodies (same ids, every other column as it was).
+def _without_body(row: Row[Any], now: datetime) -> dict[str, Any]:
+    """Every column of a message as it was, but its body: only its fingerprint stays."""
+    return {**row._asdict(), "payload": {}, "body_sha256": body_sha256(row),
+            "body_dropped_at": now}
+
+
+def _rewrite_sqlite(session: Session, due: Select[int], now: datetime) -> int:
+    """Delete the due messages and write them again without their bodies (same ids).
 
     SQLite leaves a table page as sparse as shrinking its rows made it (a page that held two
-    9 KB messages then holds two 300-byte ones), so each day's evidence would take three times
-    its size; deleting the rows and writing them again packs them into full pages. PostgreSQL
-    writes a new row version on every update anyway, so a plain update is the same.
+    9 KB messages then holds two 300-byte ones), so each day's evidence would take four times
+    its size; written again, the rows fill their pages. The DELETE comes first so that the
+    transaction holds the write lock before it reads: no change made meanwhile is written over.
     """
-    if is_sqlite:
-        ids = [row["id"] for row in rows]
-        session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                        .execution_options(synchronize_session=False))
-        session.execute(insert(OutboxMessage), rows)
-        return
+    rows = session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .returning(*OutboxMessage.__table__.columns)
+    ).all()
+    if rows:
+        session.execute(insert(OutboxMessage),
+                        sorted((_without_body(row, now) for row in rows), key=lambda r: r["id"]))
+    return len(rows)
+
+
+def _update(session: Session, due: Select[int], now: datetime) -> int:
+    """Blank the due messages' bodies in place (PostgreSQL writes a new row version anyway);
+    rows another worker holds are left for the next run."""
+    rows = session.execute(
+        due.with_only_columns(*OutboxMessage.__table__.columns).with_for_update(skip_locked=True)
+    ).all()
     session.execute(update(OutboxMessage), [
-        {key: row[key] for key in ("id", "payload", "body_sha256", "body_dropped_at")}
+        {key: value for key, value in _without_body(row, now).items()
+         if key in ("id", "payload", "body_sha256", "body_dropped_at")}
         for row in rows
     ])
+    return len(rows)
 
 
 def _prune_sweep_runs(session: Session, now: datetime, days: int) -> int:
