@@ -4,8 +4,9 @@ Run with ``uv run pytest -n0 -m benchmark tests/benchmarks/test_growth_benchmark
 ``COMPLIANCE_BOT_TEST_POSTGRES_URL`` for PostgreSQL). Each simulated day queues 10,000 digests
 of about 9.5 KB each (the size the issue measured: +95 MB a day), delivers them, and — once
 their retention has passed — runs maintenance, which keeps each message's evidence and drops
-its body. Growth is the difference between the end of day one and the end of day two, after
-maintenance, in two figures:
+its body. Growth is the mean daily difference from the end of day one to the end of the last day
+(``COMPLIANCE_BOT_BENCH_DAYS``, 3 by default; day one leaves the free space later days reuse),
+each after maintenance, in two figures:
 
 - **on disk**: SQLite's files (the database and its write-ahead log); PostgreSQL's
   ``pg_database_size`` after ``VACUUM`` (space freed inside a table is reused, not returned);
@@ -18,6 +19,7 @@ Only correctness is asserted; the figures are printed (the issue's target: < 10 
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from bot.core.store import Store
 from bot.engine.maintenance import run_maintenance
 
 PEOPLE = int(os.environ.get("COMPLIANCE_BOT_BENCH_PEOPLE", "10000"))
+DAYS = max(2, int(os.environ.get("COMPLIANCE_BOT_BENCH_DAYS", "3")))
 TEXT = "You have 3 things to do this week: read and acknowledge a policy. " * 45  # ~3 KB
 HTML = "<tr><td>Online Safety Policy</td><td>due Friday 27 November</td></tr>" * 90  # ~6.5 KB
 
@@ -83,14 +86,18 @@ def _day(store: Store, day: int) -> None:
     now = utcnow()
     with store.transaction() as session:
         enqueue_emails(session, school_id="bench", purpose="reminder", items=[
-            (f"digest:{day}:{i}", EmailDraft(
-                to=(f"p{i}@bench.example",), cc=(), subject="Your compliance digest",
+            (f"reminder:bench:{i}:2026-11-{day + 10}", EmailDraft(  # keys as the sweep makes
+                to=(f"firstname.lastname{i}@benchmark-academy.example",), cc=(),
+                subject="Your compliance digest",
                 text=TEXT, html=HTML))
             for i in range(PEOPLE)
         ])
         session.execute(
             update(OutboxMessage).where(OutboxMessage.status == "pending")
-            .values(status="sent", sent_at=now - timedelta(days=31), provider_id="<id@x>")
+            .values(status="sent", sent_at=now - timedelta(days=31), attempts=1,
+                    # a Message-ID as make_msgid writes it (the m365 and SMTP mailers keep it)
+                    provider_id="<176435280012." + OutboxMessage.idempotency_key
+                    + "@mail.benchmark-academy.example>")
         )
 
 
@@ -114,22 +121,29 @@ def test_database_growth_per_digest_day_after_retention(database_url: str) -> No
     began = time.perf_counter()
     assert run_maintenance(store, RetentionSettings(), [], utcnow()).bodies == PEOPLE
     seconds = time.perf_counter() - began
-    one = _size(store)
-    _day(store, 2)
-    assert run_maintenance(store, RetentionSettings(), [], utcnow()).bodies == PEOPLE
-    two = _size(store)
+    sizes = [_size(store)]  # after each day and its maintenance; day one warms the free space
+    for day in range(2, DAYS + 1):
+        _day(store, day)
+        assert run_maintenance(store, RetentionSettings(), [], utcnow()).bodies == PEOPLE
+        sizes.append(_size(store))
     with store.session() as session:  # the evidence stays: who, what, when, provider id, hash
         kept = session.execute(text(
             "SELECT COUNT(*) FROM outbox WHERE body_sha256 IS NOT NULL AND provider_id IS NOT "
-            "NULL AND sent_at IS NOT NULL AND recipients IS NOT NULL")).scalar_one()
-    assert kept == 2 * PEOPLE
+            "NULL AND sent_at IS NOT NULL AND recipients IS NOT NULL "
+            "AND CAST(payload AS TEXT) = '{}'"
+        )).scalar_one()
+    assert kept == DAYS * PEOPLE
     store.dispose()
+    one, last, days = sizes[0], sizes[-1], DAYS - 1
+    used = _grew(one.used, last.used)
     print(f"\nGrowth per digest day ({store.engine.dialect.name}, {PEOPLE:,} messages), "
           f"on disk / in use: with bodies {_mb(raw.disk - start.disk)} / "
-          f"{_mb(_grew(start.used, raw.used))}; after retention "
-          f"{_mb(two.disk - one.disk)} / {_mb(_grew(one.used, two.used))} "
-          f"(evidence kept: who, what, when, provider id, hash); "
-          f"maintenance of one day {seconds:.1f} s")
-    grown = sorted(((two.parts.get(name, 0) - one.parts.get(name, 0), name)
-                    for name in two.parts), reverse=True)
-    print("  grew: " + ", ".join(f"{name} {_mb(size)}" for size, name in grown[:6] if size > 0))
+          f"{_mb(_grew(start.used, raw.used))}; after retention, the mean of days 2-{DAYS}: "
+          f"{_mb((last.disk - one.disk) // days)} / {_mb(None if used is None else used // days)}"
+          f" (each day on disk: "
+          f"{', '.join(_mb(b.disk - a.disk) for a, b in itertools.pairwise(sizes))}; evidence "
+          f"kept: who, what, when, provider id, hash); maintenance of one day {seconds:.1f} s")
+    grown = sorted((((last.parts.get(name, 0) - one.parts.get(name, 0)) // days, name)
+                    for name in last.parts), reverse=True)
+    print("  in use a day: " + ", ".join(
+        f"{name} {_mb(size)}" for size, name in grown[:6] if size > 0))
