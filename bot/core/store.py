@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from alembic.config import Config
 
 __all__ = ["Space", "Store", "StoreError", "dialect_insert", "exclusive", "make_engine"]
@@ -260,9 +259,14 @@ class Store:
         if before is None or not before.returns_free_space:
             return 0
         with self.engine.connect() as conn:
-            raw = cast("sqlite3.Connection", conn.connection.dbapi_connection)
-            # a script steps the pragma to its end (one execute frees a single page)
-            raw.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
+            raw = cast(sqlite3.Connection, conn.connection.dbapi_connection)
+            try:
+                # a script steps the pragma to its end (one execute frees a single page)
+                raw.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
+            except sqlite3.OperationalError as exc:
+                if (exc.sqlite_errorcode & 0xFF) != sqlite3.SQLITE_BUSY:
+                    raise
+                return 0  # a writer held on past the busy timeout: the next run gives it back
         after = self.space()
         return max(0, before.file_bytes - (after.file_bytes if after else 0))
 
