@@ -38,15 +38,17 @@ WAL_SIZE_LIMIT = 16 * 1024 * 1024
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL for concurrent readers, real foreign keys, and patience when the file is busy.
 
-    ``auto_vacuum=INCREMENTAL`` must come before WAL: it takes effect only in a file with no
-    tables yet (a new database), or at the next ``VACUUM`` of an older one (``Store.compact``).
+    A new (empty) file gets ``auto_vacuum=INCREMENTAL`` first, before WAL: SQLite takes it only
+    while a file has no tables (an older file gets it at ``Store.compact``), and setting it on a
+    file that has them would write to it at every connection.
     """
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
