@@ -128,11 +128,12 @@ def _update(session: Session, due: Select[int], now: datetime) -> int:
     rows = session.execute(
         due.with_only_columns(*OutboxMessage.__table__.columns).with_for_update(skip_locked=True)
     ).all()
-    session.execute(update(OutboxMessage), [
-        {key: value for key, value in _without_body(row, now).items()
-         if key in ("id", "payload", "body_sha256", "body_dropped_at")}
-        for row in rows
-    ])
+    if rows:
+        session.execute(update(OutboxMessage), [
+            {key: value for key, value in _without_body(row, now).items()
+             if key in ("id", "payload", "body_sha256", "body_dropped_at")}
+            for row in rows
+        ])
     return len(rows)
 
 
