@@ -97,8 +97,13 @@ def maintenance_job(home: str | None = None) -> None:
         log.warning("maintenance: configuration not read (%s); visitors wait", exc)
         schools = []
     kept = run_maintenance(ctx.store, ctx.settings.retention, schools, utcnow())
-    log.info("maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts",
-             kept.bodies, kept.sweep_runs, kept.visitors, kept.pacing_rows)
+    log.info("maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts;"
+             " %d bytes given back to the disk",
+             kept.bodies, kept.sweep_runs, kept.visitors, kept.pacing_rows, kept.space_returned)
+    if kept.should_compact:
+        log.warning("maintenance: the SQLite file holds %d free bytes it cannot give back to the "
+                    "disk (made by an older version): stop the bot and run "
+                    "`compliance-bot maintenance --compact` once", kept.space_stuck)
 
 
 @dataclass(frozen=True)

@@ -381,8 +381,13 @@ def migrate() -> None:
 
 @app.command()
 @friendly
-def maintenance() -> None:
+def maintenance(
+    compact: Annotated[bool, typer.Option(
+        "--compact", help="Then rewrite a SQLite database file once, so that from then on it "
+        "gives freed space back to the disk (stop the bot first).")] = False,
+) -> None:
     """Apply the retention rules now (the scheduler does it every few hours)."""
+    from bot.cli.maintenance import compact_database, report_space
     from bot.core.models import utcnow
     from bot.core.words import plural
     from bot.engine.maintenance import run_maintenance
@@ -398,6 +403,9 @@ def maintenance() -> None:
         f"{plural(retention.sweep_run_days, 'day')} and "
         f"{plural(kept.visitors, 'visitor confirmation')} past the school's retention."
     )
+    report_space(kept, compacting=compact)
+    if compact:
+        compact_database(ctx)
 
 
 # --------------------------------------------------------------------------- sub-commands

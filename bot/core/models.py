@@ -398,8 +398,8 @@ class OutboxMessage(Base):
     """Every outgoing message: written first, delivered by the dispatcher, never twice."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
-                      Index("ix_outbox_sent_at", "status", "sent_at"))
+    # retention's index of the messages that keep their body: bot.core.outbox_models
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)

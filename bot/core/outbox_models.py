@@ -1,4 +1,5 @@
-"""The mail pacing table: each mailbox's sends, counted the same by every dispatch worker."""
+"""The mail pacing table (each mailbox's sends, counted the same by every dispatch worker), and
+the outbox's retention index."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models import Base
+from bot.core.models import Base, OutboxMessage
 
-__all__ = ["MailSend"]
+__all__ = ["WITH_BODY", "MailSend"]
 
 
 class MailSend(Base):
@@ -27,3 +28,12 @@ class MailSend(Base):
     recipients: Mapped[int] = mapped_column(Integer, default=1)
     outbox_id: Mapped[int | None] = mapped_column(Integer, index=True)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# what retention still has to do (bot.engine.maintenance): the messages that keep their body;
+# the evidence kept for years, once its body is dropped, leaves this index
+WITH_BODY = Index(
+    "ix_outbox_with_body", OutboxMessage.status, OutboxMessage.sent_at,
+    sqlite_where=OutboxMessage.body_dropped_at.is_(None),
+    postgresql_where=OutboxMessage.body_dropped_at.is_(None),
+)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -21,7 +23,9 @@ if TYPE_CHECKING:
     import psycopg
     from alembic.config import Config
 
-__all__ = ["Store", "StoreError", "bulk_insert", "dialect_insert", "exclusive", "make_engine"]
+__all__ = [
+    "Space", "Store", "StoreError", "bulk_insert", "dialect_insert", "exclusive", "make_engine",
+]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -30,12 +34,24 @@ class StoreError(Exception):
     """The database could not be opened or is at an unexpected revision."""
 
 
+# the write-ahead log is cut back to this size after a big transaction (a digest day's queue)
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL for concurrent readers, real foreign keys, and patience when the file is busy."""
+    """WAL for concurrent readers, real foreign keys, and patience when the file is busy.
+
+    A new (empty) file gets ``auto_vacuum=INCREMENTAL`` first, before WAL: SQLite takes it only
+    while a file has no tables (an older file gets it at ``Store.compact``), and setting it on a
+    file that has them would write to it at every connection.
+    """
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -184,6 +200,17 @@ def _script_heads() -> frozenset[str]:
     return frozenset(revisions - parents)
 
 
+@dataclass(frozen=True)
+class Space:
+    """A SQLite database's disk space: the files (database and its log), what its pages in use
+    take, and the free pages inside the file (reused by new rows before the file grows)."""
+
+    file_bytes: int
+    used_bytes: int
+    free_bytes: int
+    returns_free_space: bool  # auto_vacuum=INCREMENTAL: free pages can go back to the disk
+
+
 class Store:
     """Holds the engine and hands out sessions."""
 
@@ -246,6 +273,55 @@ class Store:
     def is_sqlite(self) -> bool:
         """Whether the backend is SQLite."""
         return self.engine.dialect.name == "sqlite"
+
+    def space(self) -> Space | None:
+        """The SQLite file's space (None on PostgreSQL, which manages its own files)."""
+        if not self.is_sqlite:
+            return None
+        with self.engine.connect() as conn:
+            pages, free, size, mode = (
+                int(conn.execute(text(f"PRAGMA {name}")).scalar_one())
+                for name in ("page_count", "freelist_count", "page_size", "auto_vacuum")
+            )
+        database = self.engine.url.database
+        files = 0
+        if database and database != ":memory:":
+            files = sum(p.stat().st_size for p in (Path(database), Path(f"{database}-wal"))
+                        if p.exists())
+        return Space(file_bytes=files, used_bytes=(pages - free) * size, free_bytes=free * size,
+                     returns_free_space=mode == 2)
+
+    def release_free_space(self) -> int:
+        """Give the SQLite file's free pages back to the disk and cut the log back; the bytes
+        returned (0 on PostgreSQL, or a file made before ``auto_vacuum``: see ``compact``)."""
+        before = self.space()
+        if before is None or not before.returns_free_space:
+            return 0
+        with self.engine.connect() as conn:
+            raw = cast(sqlite3.Connection, conn.connection.dbapi_connection)
+            try:
+                # a script steps the pragma to its end (one execute frees a single page)
+                raw.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
+            except sqlite3.OperationalError as exc:
+                if (exc.sqlite_errorcode & 0xFF) != sqlite3.SQLITE_BUSY:
+                    raise
+                return 0  # a writer held on past the busy timeout: the next run gives it back
+        after = self.space()
+        return max(0, before.file_bytes - (after.file_bytes if after else 0))
+
+    def compact(self) -> Space | None:
+        """Rewrite the SQLite file once (``VACUUM``) so that it returns free space by itself
+        from then on; None on PostgreSQL (autovacuum reuses its space).
+
+        It needs free disk space the size of the database and holds every writer until done.
+        """
+        if not self.is_sqlite:
+            return None
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("PRAGMA auto_vacuum=INCREMENTAL"))
+            conn.execute(text("VACUUM"))
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).all()
+        return self.space()
 
     def dispose(self) -> None:
         """Close pooled connections."""

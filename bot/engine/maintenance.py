@@ -7,6 +7,8 @@
 - The sweep-run log goes after ``sweep_run_days``; the newest run of each school always stays.
 - Visitors' confirmations go after the school's ``visitor_retention_days`` (``visitors``).
 - The mailbox's send counts (``mail_pacing``) go once no 24-hour window counts them.
+- A SQLite file gives its free pages back to the disk (``Store.release_free_space``); a file
+  made before that was possible keeps them (reused for new rows) until ``Store.compact``.
 
 Each step deletes or blanks in batches, commits per batch, and audits the counts only.
 """
@@ -18,8 +20,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit, mail_pacing
@@ -30,9 +33,11 @@ from bot.core.settings import RetentionSettings
 from bot.core.store import Store
 from bot.features.visitors.service import purge_visitors
 
-__all__ = ["BATCH", "Kept", "body_sha256", "run_maintenance"]
+__all__ = ["BATCH", "COMPACT_WORTH", "Kept", "body_sha256", "run_maintenance"]
 
 BATCH = 1000
+# free space an older SQLite file cannot give back before the CLI and the job suggest compacting
+COMPACT_WORTH = 64 * 1024 * 1024
 
 
 @dataclass
@@ -43,9 +48,29 @@ class Kept:
     sweep_runs: int = 0
     visitors: int = 0
     pacing_rows: int = 0
+    space_returned: int = 0  # bytes the SQLite file gave back to the disk
+    space_stuck: int = 0  # free bytes a SQLite file made before auto_vacuum keeps (compact it)
+
+    @property
+    def should_compact(self) -> bool:
+        """Whether an older SQLite file holds enough free space to be worth compacting once."""
+        return self.space_stuck >= COMPACT_WORTH
 
 
-def body_sha256(row: OutboxMessage) -> str:
+class _Message(Protocol):
+    """What a message's fingerprint covers (an ``OutboxMessage`` or a row of its table)."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def recipients(self) -> list[Any]: ...
+    @property
+    def cc(self) -> list[Any]: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+def body_sha256(row: _Message) -> str:
     """The fingerprint of a message as it was queued: subject, recipients and rendered body."""
     canonical = json.dumps(
         {"subject": row.subject, "to": row.recipients, "cc": row.cc, "payload": row.payload},
@@ -57,27 +82,59 @@ def body_sha256(row: OutboxMessage) -> str:
 def _drop_bodies(store: Store, now: datetime, days: int) -> int:
     """Blank the bodies of messages delivered more than ``days`` ago, a batch at a time."""
     cutoff = now - timedelta(days=days)
+    due = (select(OutboxMessage.id)
+           .where(OutboxMessage.status == "sent", OutboxMessage.sent_at < cutoff,
+                  OutboxMessage.body_dropped_at.is_(None))
+           .order_by(OutboxMessage.id).limit(BATCH))
     dropped = 0
     while True:
         with store.transaction() as session:
-            rows = session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == "sent", OutboxMessage.sent_at < cutoff,
-                       OutboxMessage.body_dropped_at.is_(None))
-                .order_by(OutboxMessage.id)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for row in rows:
-                row.body_sha256 = body_sha256(row)
-                row.payload = {}
-                row.body_dropped_at = now
-            if rows:
-                _audit(session, "outbox.bodies_dropped", "outbox", len(rows),
+            count = (_rewrite_sqlite if store.is_sqlite else _update)(session, due, now)
+            if count:
+                _audit(session, "outbox.bodies_dropped", "outbox", count,
                        {"sent_before": cutoff.isoformat(), "days": days})
-        dropped += len(rows)
-        if len(rows) < BATCH:
+        dropped += count
+        if count < BATCH:
             return dropped
+
+
+def _without_body(row: Row[Any], now: datetime) -> dict[str, Any]:
+    """Every column of a message as it was, but its body: only its fingerprint stays."""
+    return {**row._asdict(), "payload": {}, "body_sha256": body_sha256(row),
+            "body_dropped_at": now}
+
+
+def _rewrite_sqlite(session: Session, due: Select[int], now: datetime) -> int:
+    """Delete the due messages and write them again without their bodies (same ids).
+
+    SQLite leaves a table page as sparse as shrinking its rows made it (a page that held two
+    9 KB messages then holds two 300-byte ones), so each day's evidence would take four times
+    its size; written again, the rows fill their pages. The DELETE comes first so that the
+    transaction holds the write lock before it reads: no change made meanwhile is written over.
+    """
+    rows = session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .returning(*OutboxMessage.__table__.columns)
+    ).all()
+    if rows:
+        session.execute(insert(OutboxMessage),
+                        sorted((_without_body(row, now) for row in rows), key=lambda r: r["id"]))
+    return len(rows)
+
+
+def _update(session: Session, due: Select[int], now: datetime) -> int:
+    """Blank the due messages' bodies in place (PostgreSQL writes a new row version anyway);
+    rows another worker holds are left for the next run."""
+    rows = session.execute(
+        due.with_only_columns(*OutboxMessage.__table__.columns).with_for_update(skip_locked=True)
+    ).all()
+    if rows:
+        session.execute(update(OutboxMessage), [
+            {key: value for key, value in _without_body(row, now).items()
+             if key in ("id", "payload", "body_sha256", "body_dropped_at")}
+            for row in rows
+        ])
+    return len(rows)
 
 
 def _prune_sweep_runs(session: Session, now: datetime, days: int) -> int:
@@ -114,4 +171,8 @@ def run_maintenance(
         kept.pacing_rows = mail_pacing.prune(session, now)
         for school in schools:
             kept.visitors += purge_visitors(session, school, local_today(now), write=True)
+    kept.space_returned = store.release_free_space()
+    space = store.space()
+    if space is not None and not space.returns_free_space:
+        kept.space_stuck = space.free_bytes
     return kept
