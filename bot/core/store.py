@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import orjson
 from filelock import FileLock
 from sqlalchemy import JSON, Engine, Table, create_engine, event, insert, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -56,6 +57,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON columns written with orjson: a digest day encodes 10,000 rendered emails.
+
+    Like ``json.dumps`` it turns non-string keys into strings; unlike it, text stays UTF-8
+    rather than ``\\u`` escapes (both read back the same).
+    """
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite files get their folder created and WAL mode switched on.
 
@@ -67,13 +77,15 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False}, hide_parameters=True
+            url, connect_args={"check_same_thread": False}, hide_parameters=True,
+            json_serializer=_json_dumps, json_deserializer=orjson.loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
+                         json_serializer=_json_dumps, json_deserializer=orjson.loads)
 
 
 def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:

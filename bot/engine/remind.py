@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
@@ -371,11 +371,19 @@ def _record_stages(
     for key in added:
         for duty_id, stage, sent in digests[key].stage_updates():
             grouped[(stage, sent)].append(duty_id)
+    # on the table, not through the ORM (no session objects to keep in step): one statement
+    # built once, run per 500 ids in id order
+    statement = (
+        update(Duty).where(Duty.id.in_(bindparam("ids", expanding=True)))
+        .values(last_stage=bindparam("stage"), reminders_sent=bindparam("sent"),
+                last_reminded_on=today)
+    )
+    connection = session.connection()
     for (stage, sent), ids in grouped.items():  # few distinct values: a handful of statements
+        ids.sort()
         for start in range(0, len(ids), 500):
-            session.execute(
-                update(Duty).where(Duty.id.in_(ids[start:start + 500]))
-                .values(last_stage=stage, reminders_sent=sent, last_reminded_on=today)
+            connection.execute(
+                statement, {"ids": ids[start:start + 500], "stage": stage, "sent": sent}
             )
 
 
