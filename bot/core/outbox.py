@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, Update, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -363,10 +363,48 @@ def _settle_row(row: OutboxMessage, outcome: Outcome, now: datetime, stats: Disp
         stats.failed += 1
 
 
+@functools.cache
+def _delivered_statement() -> Update:
+    """The UPDATE recording one delivered row, built once (it runs after every send)."""
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(status="sent", sent_at=bindparam("at"), provider_id=bindparam("provider_id"),
+                last_error=None)
+    )
+
+
+def _record_delivered(
+    session: Session, answers: Sequence[tuple[int, str, Outcome]], now: datetime,
+    stats: DispatchStats,
+) -> None:
+    """Record rows the platform took, without loading them (one UPDATE, many parameters).
+
+    On PostgreSQL this commit does not wait for the disk (``synchronous_commit = off``): the
+    next row's move to ``sending`` is a normal commit, and PostgreSQL writes its log in order,
+    so this record is on disk before the next message is handed over. Only the last record of
+    a pass may wait for the server's log writer (a fraction of a second); were the *database
+    server* to crash in that moment, those rows would read ``sending`` again and be flagged
+    ``delivery_unknown`` for a person — never sent twice.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
+    session.execute(
+        _delivered_statement(),
+        [{"row_id": row_id, "at": now,
+          "provider_id": outcome.provider_id if isinstance(outcome, SendResult) else None}
+         for row_id, _, outcome in answers],
+    )
+    stats.sent += len(answers)
+    stats.sent_keys.extend(key for _, key, _ in answers)
+
+
 def _settle(
     store: Store,
     channel: str,
-    answers: Sequence[tuple[int, Outcome]],
+    answers: Sequence[tuple[int, str, Outcome]],
     now: datetime,
     stats: DispatchStats,
     alerts: FailureAlerts | None,
@@ -381,20 +419,23 @@ def _settle(
     ``paced``: the sends hold the mailbox's permits, counted from now (or given back).
     """
     with store.transaction() as session:
-        rows = {
-            row.id: row
-            for row in session.scalars(
-                select(OutboxMessage).where(OutboxMessage.id.in_([i for i, _ in answers]))
-            )
-        }
-        for row_id, outcome in answers:
-            _settle_row(rows[row_id], outcome, now, stats)
+        if all(isinstance(outcome, SendResult) for _, _, outcome in answers):
+            _record_delivered(session, answers, now, stats)
+        else:
+            rows = {
+                row.id: row
+                for row in session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id.in_([i for i, _, _ in answers]))
+                )
+            }
+            for row_id, _, outcome in answers:
+                _settle_row(rows[row_id], outcome, now, stats)
         if paced:
-            made = [i for i, o in answers if isinstance(o, SendResult | DeliveryUnknownError)]
+            made = [i for i, _, o in answers if isinstance(o, SendResult | DeliveryUnknownError)]
             mail_pacing.finish(
-                session, made=made, not_made=[i for i, _ in answers if i not in made], at=now
+                session, made=made, not_made=[i for i, _, _ in answers if i not in made], at=now
             )
-        outcomes = [outcome for _, outcome in answers]
+        outcomes = [outcome for _, _, outcome in answers]
         troubled = [o for o in outcomes if isinstance(o, RetryableError | DeliveryUnknownError)]
         refused = [o for o in outcomes if not isinstance(o, SendResult | RetryableError)]
         if alerts is not None and any(not isinstance(o, DeliveryUnknownError) for o in refused):
@@ -539,7 +580,7 @@ class _Pass:
     def settled(self, channel: str, answers: Sequence[tuple[int, str, Outcome]]) -> None:
         """Record the answers; pause the channel if the platform said so."""
         until = _settle(
-            self.store, channel, [(i, o) for i, _, o in answers], self.now(), self.stats,
+            self.store, channel, answers, self.now(), self.stats,
             self.alerts, troubled_before=channel in self.probing,
             paced=channel == "email" and self.pacing is not None,
         )
