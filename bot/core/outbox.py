@@ -391,7 +391,7 @@ def _record_delivered(
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit = off"))
-    session.execute(
+    session.connection().execute(
         _delivered_statement(),
         [{"row_id": row_id, "at": now,
           "provider_id": outcome.provider_id if isinstance(outcome, SendResult) else None}
@@ -662,6 +662,22 @@ def dispatch(
         alerts: queues the admins' alert about refused messages (None: the next dispatch or
             sweep that has one catches up).
     """
+    with store.pinned() as one_connection:  # a pass is thousands of short transactions
+        return _dispatch(one_connection, mailer, notifier, now=now, limit=limit,
+                         on_sent=on_sent, alerts=alerts)
+
+
+def _dispatch(
+    store: Store,
+    mailer: Mailer,
+    notifier: Notifier | None,
+    *,
+    now: Callable[[], datetime],
+    limit: int | None,
+    on_sent: Callable[[str], None] | None,
+    alerts: FailureAlerts | None,
+) -> DispatchStats:
+    """One dispatch pass (``dispatch``) on a store holding one connection."""
     stats = DispatchStats()
     stats.recovered = recover_stale(
         store, now(), idempotent_mailer=bool(getattr(mailer, "idempotent", False))

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -132,20 +132,23 @@ def release(store: Store, ids: Sequence[int]) -> int:
 
 @functools.cache
 def _start_statement(channel: str) -> Update:
-    """The UPDATE that moves claimed rows to ``sending``, built once per channel: it runs
-    before every send, and building the statement costs more than running it on SQLite."""
-    now = bindparam("now", type_=OutboxMessage.claimed_at.type)
+    """The UPDATE that moves claimed rows to ``sending``, built once per channel on the table
+    (no ORM): it runs before every send, and on SQLite building and routing a statement costs
+    more than running it."""
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    now = bindparam("now", type_=table.c.claimed_at.type)
     return (
-        update(OutboxMessage)
+        update(table)
         .where(
-            OutboxMessage.id.in_(bindparam("ids", expanding=True)),
-            OutboxMessage.status == "claimed",
+            table.c.id.in_(bindparam("ids", expanding=True)),
+            table.c.status == "claimed",
             # a platform's pause stops rows already claimed; the mailbox's own daily
             # limit does not: their permits were taken within it
             ~is_paused(channel, now, unless=DAILY_LIMIT_REASON),
         )
-        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id)
+        .values(status="sending", claimed_at=now, attempts=table.c.attempts + 1)
+        .returning(table.c.id)
     )
 
 
@@ -155,10 +158,7 @@ def start(store: Store, ids: Sequence[int], channel: str, now: datetime) -> set[
     if not ids:
         return set()
     with store.transaction() as session:
-        return set(
-            session.scalars(
-                _start_statement(channel),
-                {"ids": list(ids), "now": now},
-                execution_options={"synchronize_session": False},
-            )
+        moved = session.connection().execute(
+            _start_statement(channel), {"ids": list(ids), "now": now}
         )
+        return set(moved.scalars())
