@@ -8,6 +8,8 @@ and ``mime_bytes`` gives the CRLF line endings RFC 5322 asks for.
 from __future__ import annotations
 
 import email.policy
+import functools
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.utils import formataddr, formatdate, make_msgid
 
@@ -20,6 +22,37 @@ AUTOMATIC_HEADERS = (
     ("Auto-Submitted", "auto-generated"),  # RFC 3834: no auto-replies to this
     ("X-Auto-Response-Suppress", "All"),  # Exchange/Outlook: no OOF, read or delivery receipts
 )
+
+
+class _Headers(HeaderRegistry):
+    """The standard header registry, cheap to call thousands of times in a dispatch pass.
+
+    The standard library builds a new class for every header it parses and parses the same
+    ``From``, ``Auto-Submitted`` or ``Content-Type`` again for every message: here each name's
+    class is built once and recent parsed values are reused (header objects are immutable
+    strings; a message holds them, it never changes them).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+        self._parse = functools.lru_cache(maxsize=512)(super().__call__)
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        """The header class for ``name`` (built on first use)."""
+        key = name.lower()
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = super().__getitem__(name)
+        return found
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        """The parsed header ``name: value`` (a recent identical one when there is one)."""
+        return self._parse(name, value)
+
+
+# the default policy (what ``EmailMessage()`` uses) with the cheaper registry
+_POLICY = email.policy.default.clone(header_factory=_Headers())
 
 
 def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
@@ -40,7 +73,7 @@ def to_mime(message: OutgoingEmail, sender: str) -> EmailMessage:
     An attachment's content type may carry parameters (``text/calendar; method=PUBLISH``);
     they are kept on the part's Content-Type.
     """
-    mime = EmailMessage()
+    mime = EmailMessage(policy=_POLICY)
     mime["From"] = formataddr((message.from_name, sender)) if message.from_name else sender
     mime["To"] = ", ".join(message.to)
     if message.cc:

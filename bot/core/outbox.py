@@ -4,8 +4,9 @@ A row is claimed (``sending``) and committed *before* the provider call, then ma
 ``failed`` or ``delivery_unknown`` — or given back (``pending``, no attempt spent) when the
 platform said "not now". A crash between the two leaves ``sending``; the next dispatcher marks
 such rows ``delivery_unknown`` rather than sending them again — unless the mailer is idempotent
-by key (the .eml writer), in which case resending is harmless. Channel pauses are
-``outbox_pause``; what people do about uncertain and refused messages is ``delivery``.
+by key (the .eml writer), in which case resending is harmless. Answers are recorded by
+``outbox_record``, channel pauses by ``outbox_pause``; what people do about uncertain and
+refused messages is ``delivery``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,9 @@ from sqlalchemy.orm import Session
 from bot.core import mail_pacing, outbox_claim
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, utcnow
-from bot.core.outbox_pause import DAILY_LIMIT_REASON, channel_states, pause, resume
+from bot.core.outbox_pause import DAILY_LIMIT_REASON, channel_states, pause
+from bot.core.outbox_record import DispatchStats, FailureAlerts, Outcome
+from bot.core.outbox_record import settle as _settle  # by this name: tests interrupt it
 from bot.core.setup_state import is_sending
 from bot.core.store import Store
 from connectors.base import (
@@ -37,9 +40,7 @@ from connectors.base import (
     MailPacing,
     Notifier,
     OutgoingEmail,
-    RetryableError,
     SendResult,
-    SetupError,
 )
 
 __all__ = [
@@ -242,30 +243,6 @@ def enqueue_card(
     )
 
 
-class FailureAlerts(Protocol):
-    """Tells a school's admins about refused messages (``bot.core.delivery.AdminAlerts``)."""
-
-    def queue(self, session: Session, now: datetime) -> int:
-        """Queue alerts for every ``failed`` message not yet alerted about; returns how many."""
-        ...
-
-
-@dataclass
-class DispatchStats:
-    """What one dispatch pass did, and the channels it found or left paused."""
-
-    sent: int = 0
-    retry_later: int = 0
-    failed: int = 0
-    delivery_unknown: int = 0
-    recovered: int = 0
-    alerts: int = 0
-    sent_keys: list[str] = field(default_factory=list)
-    paused: dict[str, datetime] = field(default_factory=dict)  # channel -> paused until
-    # when the sending mailbox's limits (per minute, per day) let more go, if they held any back
-    paced_until: datetime | None = None
-
-
 def _to_email(row: OutboxMessage, now: datetime) -> OutgoingEmail:
     payload = row.payload
     due = datetime.fromisoformat(payload["deadline"]) if payload.get("deadline") else None
@@ -334,85 +311,6 @@ def _claim(store: Store, row_ids: Sequence[int], channel: str, now: datetime) ->
     """Move claimed rows to ``sending`` (committed) just before the platform call; the ones
     moved. None when another dispatcher paused the channel a moment ago."""
     return outbox_claim.start(store, row_ids, channel, now)
-
-
-Outcome = SendResult | ConnectorError
-
-
-def _settle_row(row: OutboxMessage, outcome: Outcome, now: datetime, stats: DispatchStats) -> None:
-    """Record one provider answer on its row."""
-    if isinstance(outcome, SendResult):
-        row.status, row.sent_at, row.provider_id = "sent", now, outcome.provider_id
-        row.last_error = None
-        stats.sent += 1
-        stats.sent_keys.append(row.idempotency_key)
-    elif isinstance(outcome, RetryableError):
-        # "not now" (a 429, a quota, an unreachable or misconfigured platform) is about the
-        # platform, not this message: the attempt is given back and the row keeps its place
-        row.attempts = max(row.attempts - 1, 0)
-        row.status = "pending"
-        row.last_error = str(outcome)[:500]
-        stats.retry_later += 1
-        if isinstance(outcome, SetupError):
-            log.error("outbox: %s", outcome)
-    elif isinstance(outcome, DeliveryUnknownError):
-        row.status, row.last_error = "delivery_unknown", str(outcome)[:500]
-        stats.delivery_unknown += 1
-    else:
-        row.status, row.last_error = "failed", str(outcome)[:500]
-        stats.failed += 1
-
-
-def _settle(
-    store: Store,
-    channel: str,
-    answers: Sequence[tuple[int, Outcome]],
-    now: datetime,
-    stats: DispatchStats,
-    alerts: FailureAlerts | None,
-    *,
-    troubled_before: bool,
-    paced: bool = False,
-) -> datetime | None:
-    """Record a send's (or a batch's) answers and the channel's pause in one transaction.
-
-    Returns when the channel may resume if the platform said "not now" or may have failed.
-    ``troubled_before``: the channel was paused since its last delivery, so an answer ends that.
-    ``paced``: the sends hold the mailbox's permits, counted from now (or given back).
-    """
-    with store.transaction() as session:
-        rows = {
-            row.id: row
-            for row in session.scalars(
-                select(OutboxMessage).where(OutboxMessage.id.in_([i for i, _ in answers]))
-            )
-        }
-        for row_id, outcome in answers:
-            _settle_row(rows[row_id], outcome, now, stats)
-        if paced:
-            made = [i for i, o in answers if isinstance(o, SendResult | DeliveryUnknownError)]
-            mail_pacing.finish(
-                session, made=made, not_made=[i for i, _ in answers if i not in made], at=now
-            )
-        outcomes = [outcome for _, outcome in answers]
-        troubled = [o for o in outcomes if isinstance(o, RetryableError | DeliveryUnknownError)]
-        refused = [o for o in outcomes if not isinstance(o, SendResult | RetryableError)]
-        if alerts is not None and any(not isinstance(o, DeliveryUnknownError) for o in refused):
-            session.flush()  # the failed rows, for the admins' alert in this same transaction
-            stats.alerts += alerts.queue(session, now)
-        if troubled:
-            waits = [o.retry_after for o in troubled if o.retry_after is not None]
-            return pause(
-                session,
-                channel,
-                now,
-                retry_after=max(waits) if waits else None,
-                reason=str(troubled[0]),
-                unknown=any(isinstance(o, DeliveryUnknownError) for o in troubled),
-            )
-        if troubled_before:
-            resume(session, channel, now)
-    return None
 
 
 def _load_messages(
@@ -539,7 +437,7 @@ class _Pass:
     def settled(self, channel: str, answers: Sequence[tuple[int, str, Outcome]]) -> None:
         """Record the answers; pause the channel if the platform said so."""
         until = _settle(
-            self.store, channel, [(i, o) for i, _, o in answers], self.now(), self.stats,
+            self.store, channel, answers, self.now(), self.stats,
             self.alerts, troubled_before=channel in self.probing,
             paced=channel == "email" and self.pacing is not None,
         )
@@ -621,6 +519,22 @@ def dispatch(
         alerts: queues the admins' alert about refused messages (None: the next dispatch or
             sweep that has one catches up).
     """
+    with store.pinned() as one_connection:  # a pass is thousands of short transactions
+        return _dispatch(one_connection, mailer, notifier, now=now, limit=limit,
+                         on_sent=on_sent, alerts=alerts)
+
+
+def _dispatch(
+    store: Store,
+    mailer: Mailer,
+    notifier: Notifier | None,
+    *,
+    now: Callable[[], datetime],
+    limit: int | None,
+    on_sent: Callable[[str], None] | None,
+    alerts: FailureAlerts | None,
+) -> DispatchStats:
+    """One dispatch pass (``dispatch``) on a store holding one connection."""
     stats = DispatchStats()
     stats.recovered = recover_stale(
         store, now(), idempotent_mailer=bool(getattr(mailer, "idempotent", False))

@@ -14,11 +14,12 @@ rows never attempted (the platform paused mid-page, a crash) are given back.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -129,24 +130,35 @@ def release(store: Store, ids: Sequence[int]) -> int:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+@functools.cache
+def _start_statement(channel: str) -> Update:
+    """The UPDATE that moves claimed rows to ``sending``, built once per channel on the table
+    (no ORM): it runs before every send, and on SQLite building and routing a statement costs
+    more than running it."""
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    now = bindparam("now", type_=table.c.claimed_at.type)
+    return (
+        update(table)
+        .where(
+            table.c.id.in_(bindparam("ids", expanding=True)),
+            table.c.status == "claimed",
+            # a platform's pause stops rows already claimed; the mailbox's own daily
+            # limit does not: their permits were taken within it
+            ~is_paused(channel, now, unless=DAILY_LIMIT_REASON),
+        )
+        .values(status="sending", claimed_at=now, attempts=table.c.attempts + 1)
+        .returning(table.c.id)
+    )
+
+
 def start(store: Store, ids: Sequence[int], channel: str, now: datetime) -> set[int]:
     """Move claimed rows to ``sending`` just before the platform call (one attempt each);
     returns those moved: none if the channel was paused by another worker meanwhile."""
     if not ids:
         return set()
     with store.transaction() as session:
-        return set(
-            session.scalars(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(list(ids)),
-                    OutboxMessage.status == "claimed",
-                    # a platform's pause stops rows already claimed; the mailbox's own daily
-                    # limit does not: their permits were taken within it
-                    ~is_paused(channel, now, unless=DAILY_LIMIT_REASON),
-                )
-                .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)
-            )
+        moved = session.connection().execute(
+            _start_statement(channel), {"ids": list(ids), "now": now}
         )
+        return set(moved.scalars())

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from bot.core.models import OutboxChannel
 
@@ -73,10 +73,14 @@ def channel_states(session: Session) -> dict[str, ChannelState]:
 
 
 def is_paused(
-    channel: ColumnElement[str] | str, now: datetime, *, unless: str | None = None
+    channel: ColumnElement[str] | str,
+    now: datetime | BindParameter[datetime],
+    *,
+    unless: str | None = None,
 ) -> ColumnElement[bool]:
     """SQL: the channel is paused at ``now`` (for an atomic "claim unless paused"); a pause
-    whose reason is ``unless`` does not count."""
+    whose reason is ``unless`` does not count. ``now`` may be a bound parameter, for a
+    statement built once and run many times."""
     paused = exists().where(
         OutboxChannel.channel == channel,
         OutboxChannel.paused_until.is_not(None),

@@ -371,7 +371,7 @@ class SmtpMailer:
         with self._lock:
             client = self._connection()
             try:
-                result = self._hand_over(client, mime)
+                result = self._hand_over(client, mime, (*message.to, *message.cc))
             except ConnectorError:
                 self._drop()  # after any trouble, the next message starts a fresh session
                 raise
@@ -405,10 +405,16 @@ class SmtpMailer:
             raise RetryableError(f"SMTP {self.host}:{self.port} unreachable: {exc}") from exc
         return self._client
 
-    def _hand_over(self, client: smtplib.SMTP, mime: Any) -> SendResult:
-        """One message over an open session."""
+    def _hand_over(
+        self, client: smtplib.SMTP, mime: Any, recipients: tuple[str, ...]
+    ) -> SendResult:
+        """One message over an open session, flattened once (``send_message`` would copy and
+        flatten it again); an internationalised address needs ``send_message``'s SMTPUTF8."""
         try:
-            refused = client.send_message(mime)
+            if all(address.isascii() for address in (self.sender, *recipients)):
+                refused = client.sendmail(self.sender, list(recipients), mime_bytes(mime))
+            else:
+                refused = client.send_message(mime)
         except smtplib.SMTPSenderRefused as exc:
             raise self._refusal(exc.smtp_code, sender=True) from exc
         except smtplib.SMTPResponseException as exc:  # e.g. at DATA

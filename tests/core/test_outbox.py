@@ -80,6 +80,53 @@ def test_smtp_delivery_is_multipart_and_once(smtp: tuple[Inbox, int], database_u
     store.dispose()
 
 
+def test_each_row_is_sending_before_its_send_and_recorded_before_the_next(
+    smtp: tuple[Inbox, int], database_url: str
+) -> None:
+    """What a second process sees at each hand-over to a real SMTP server: the row being sent
+    already reads ``sending`` (one attempt), every earlier one ``sent`` with the Message-ID the
+    server received. The pass holds its one connection between transactions without a lock:
+    the other process writes meanwhile without waiting."""
+    inbox, port = smtp
+    store = _store(database_url)
+    _queue(store, 25)  # more than one claimed page
+    watcher = Store(database_url)
+    seen: list[tuple[str, tuple[str, int], dict[str, str | None]]] = []
+
+    class Watched(SmtpMailer):
+        def send(self, message: OutgoingEmail) -> SendResult:
+            with watcher.session() as session:
+                rows = session.execute(select(
+                    OutboxMessage.idempotency_key, OutboxMessage.status, OutboxMessage.attempts,
+                    OutboxMessage.provider_id,
+                )).all()
+            seen.append((message.idempotency_key,
+                         next((s, a) for k, s, a, _ in rows if k == message.idempotency_key),
+                         {k: p for k, s, _, p in rows if s == "sent"}))
+            with watcher.transaction() as session:  # another writer is never held up
+                enqueue_email(session, school_id="s", key=f"other:{len(seen)}", purpose="test",
+                              draft=EmailDraft(("x@x.org",), "s", "t", "h"),
+                              not_before=utcnow() + timedelta(days=1))
+            return super().send(message)
+
+    stats = dispatch(store, Watched("127.0.0.1", port, "bot@x.org", security="none"), None)
+    assert stats.sent == 25
+    received = {m[KEY_HEADER]: m["Message-ID"] for m in inbox.messages}
+    for index, (key, own, sent) in enumerate(seen):
+        assert (key, own) == (f"k{index}", ("sending", 1))  # oldest first
+        assert set(sent) == {k for k, _, _ in seen[:index]}  # each recorded before the next
+        assert all(sent[k] == received[k] for k in sent)  # with the id the server received
+    with watcher.session() as session:
+        rows = session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.status,
+                                      OutboxMessage.provider_id, OutboxMessage.sent_at)
+                               .where(OutboxMessage.purpose == "test",
+                                      OutboxMessage.idempotency_key.not_like("other:%"))).all()
+    assert {k: (s, p) for k, s, p, _ in rows} == {k: ("sent", received[k]) for k in received}
+    assert all(at is not None for *_, at in rows)
+    watcher.dispose()
+    store.dispose()
+
+
 class Scripted:
     """A mailer whose answers are scripted: SendResult or an exception per call."""
 

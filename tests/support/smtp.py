@@ -21,6 +21,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.raw: list[bytes] = []  # the DATA as it arrived (line endings included)
+        self.envelopes: list[tuple[str, list[str]]] = []  # MAIL FROM and RCPT TO of each
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Keep the message; answer 250 as a mail server does."""
@@ -28,6 +29,7 @@ class Inbox:
         assert isinstance(parsed, email.message.EmailMessage)
         self.messages.append(parsed)
         self.raw.append(bytes(envelope.original_content or envelope.content))
+        self.envelopes.append((str(envelope.mail_from), [str(a) for a in envelope.rcpt_tos]))
         return "250 OK"
 
 

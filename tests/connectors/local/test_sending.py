@@ -21,6 +21,7 @@ from connectors.base import (
 )
 from connectors.local.connector import SmtpMailer, WebhookNotifier
 from tests.conftest import free_port
+from tests.support.smtp import running_smtp
 
 MESSAGE = OutgoingEmail("k1", ("amy@oak.example",), "Subject", "text", "<p>html</p>")
 
@@ -140,3 +141,24 @@ def test_webhook_answers(
         notifier.post(CARD)
     assert type(caught.value) is expected
     assert getattr(caught.value, "retry_after", None) == retry_after
+
+
+def test_the_envelope_names_the_sender_and_every_recipient() -> None:
+    """The message is flattened once and handed over with an explicit envelope: the bot's
+    address as MAIL FROM (not the display name), every To and Cc address as RCPT TO. An
+    address with a non-ASCII display name goes the standard library's way and arrives too."""
+    plain = OutgoingEmail("k1", ("amy@oak.example", "bo@oak.example"), "Subject", "text",
+                          "<p>html</p>", cc=("dsl@oak.example",), from_name="Oak Primary School")
+    named = OutgoingEmail("k2", ("Zoë Brontë <zoe@oak.example>",), "Sujet", "texte", "<p>h</p>")
+    with running_smtp() as (inbox, port):
+        mailer = SmtpMailer("127.0.0.1", port, "bot@oak.example", security="none")
+        first, second = mailer.send(plain), mailer.send(named)
+        mailer.end_pass()
+    assert inbox.envelopes == [
+        ("bot@oak.example", ["amy@oak.example", "bo@oak.example", "dsl@oak.example"]),
+        ("bot@oak.example", ["zoe@oak.example"]),
+    ]
+    assert [m["Message-ID"] for m in inbox.messages] == [first.provider_id, second.provider_id]
+    assert str(inbox.messages[0]["From"]) == "Oak Primary School <bot@oak.example>"
+    assert inbox.messages[1]["To"].addresses[0].display_name == "Zoë Brontë"
+    assert all(b"\n" not in raw.replace(b"\r\n", b"") for raw in inbox.raw)  # CRLF only
