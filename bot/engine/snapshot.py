@@ -40,6 +40,7 @@ __all__ = [
     "TALLIED",
     "audience_ids",
     "changing",
+    "close_done",
     "ensure",
     "rebuild",
     "refresh_audiences",
@@ -350,3 +351,18 @@ def changing(
         snap.people = _active_people(session, school_id)
         refresh_audiences(session, school_id)
     session.flush()
+
+
+def close_done(session: Session, duties: Sequence[Duty], ref: str, today: date) -> int:
+    """Mark these duties done on ``today`` with ``ref`` as evidence, the counts kept in step.
+
+    The one way an attestation, a completed task or recorded training closes duties outside
+    the sweep; returns how many.
+    """
+    if not duties:
+        return 0
+    with changing(session, duties[0].school_id, [d.person_id for d in duties]):
+        for duty in duties:
+            duty.status, duty.closed_on, duty.closed_reason = "done", today, "done"
+            duty.evidence_ref = ref
+    return len(duties)

@@ -56,20 +56,6 @@ def _existing(session: Session, person_id: int, version_id: int, kind: str) -> A
     )
 
 
-def _close(session: Session, duties: list[Duty], ref: str, now: datetime) -> int:
-    if not duties:
-        return 0
-    with snapshot.changing(session, duties[0].school_id, [d.person_id for d in duties]):
-        for duty in duties:
-            duty.status, duty.closed_on, duty.closed_reason, duty.evidence_ref = (
-                "done",
-                local_today(now),
-                "done",
-                ref,
-            )
-    return len(duties)
-
-
 def acknowledge(
     session: Session,
     person: Person,
@@ -86,7 +72,8 @@ def acknowledge(
         return Recorded(None, True, 0)
     previous = _existing(session, person.id, version.id, "acknowledgement")
     if previous is not None and duty.opened_on <= local_today(previous.at):
-        return Recorded(None, True, _close(session, [duty], f"ack:{previous.id}", now))
+        closed = snapshot.close_done(session, [duty], f"ack:{previous.id}", local_today(now))
+        return Recorded(None, True, closed)
     attestation = Attestation(
         school_id=person.school_id,
         person_id=person.id,
@@ -102,7 +89,7 @@ def acknowledge(
     )
     session.add(attestation)
     session.flush()
-    closed = _close(session, [duty], f"ack:{attestation.id}", now)
+    closed = snapshot.close_done(session, [duty], f"ack:{attestation.id}", local_today(now))
     audit.record(
         session,
         actor=person.email,
@@ -169,7 +156,7 @@ def sign_aup(
     satisfied = [
         d for d in duties if d.account_id is None or held.get(d.account_id, today) <= today
     ]
-    closed = _close(session, satisfied, f"aup:{attestation.id}", now)
+    closed = snapshot.close_done(session, satisfied, f"aup:{attestation.id}", local_today(now))
     audit.record(
         session,
         actor=person.email,

@@ -4,7 +4,6 @@ recorded completion already satisfies, and the count of overdue tasks."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -51,21 +50,6 @@ def task_owner_ids(session: Session, school_id: str, cfg: RequirementConfig | No
 
 
 
-def _close_duties(session: Session, duties: Sequence[Duty], ref: str, today: date) -> int:
-    """Mark these duties done with the completion as evidence; returns how many."""
-    if not duties:
-        return 0
-    with snapshot.changing(session, duties[0].school_id, [d.person_id for d in duties]):
-        for duty in duties:
-            duty.status, duty.closed_on, duty.closed_reason, duty.evidence_ref = (
-                "done",
-                today,
-                "done",
-                ref,
-            )
-    return len(duties)
-
-
 def task_done_by(session: Session, duty: Duty) -> tuple[str | None, datetime | None]:
     """Who first marked this duty's period done, and when (None, None if nobody has)."""
     row = session.execute(
@@ -108,7 +92,7 @@ def complete_task(
         )
     )
     if existing is not None:
-        _close_duties(session, [duty], f"task:{existing.id}", today)
+        snapshot.close_done(session, [duty], f"task:{existing.id}", today)
         return TaskResult(None, True, 1, person.display_name, existing.at)
     completion = TaskCompletion(
         school_id=school.id,
@@ -135,7 +119,7 @@ def complete_task(
                 )
             )
         )
-    closed = _close_duties(session, duties, f"task:{completion.id}", today)
+    closed = snapshot.close_done(session, duties, f"task:{completion.id}", today)
     audit.record(
         session,
         actor=person.email,
@@ -194,7 +178,7 @@ def reconcile_tasks(session: Session, school: SchoolConfig, today: date, *, writ
         for duty_id, completion_id in to_close:
             duty = session.get(Duty, duty_id)
             if duty is not None:
-                _close_duties(session, [duty], f"task:{completion_id}", today)
+                snapshot.close_done(session, [duty], f"task:{completion_id}", today)
     return len(to_close)
 
 

@@ -83,9 +83,7 @@ async def record_training(request: Request, duty_id: int) -> Response:
         )
         session.add(record)
         session.flush()
-        with snapshot.changing(session, duty.school_id, [duty.person_id]):
-            duty.status, duty.closed_on, duty.closed_reason = "done", today, "done"
-            duty.evidence_ref = f"training:{record.id}"
+        snapshot.close_done(session, [duty], f"training:{record.id}", today)
         audit.record(
             session,
             actor=user.email,
