@@ -290,6 +290,7 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+@fewer_collections()
 def run_sweep(
     store: Store,
     settings: Settings,
@@ -303,23 +304,6 @@ def run_sweep(
     on_sent: Callable[[str], None] | None = None,
 ) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """Sweep every school (each in its own transaction), then dispatch the outbox once."""
-    with fewer_collections():
-        return _run_sweep(store, settings, config, connectors, as_of=as_of, now=now,
-                          write=write, deliver=deliver, on_sent=on_sent)
-
-
-def _run_sweep(
-    store: Store,
-    settings: Settings,
-    config: OrgConfig,
-    connectors: Connectors,
-    *,
-    as_of: date | None,
-    now: datetime | None,
-    write: bool,
-    deliver: bool,
-    on_sent: Callable[[str], None] | None,
-) -> tuple[list[SchoolSweep], DispatchStats | None]:
     moment = now or utcnow()
     today = as_of or local_today(moment)
     results: list[SchoolSweep] = []
