@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import cache, cached_property
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
-from markupsafe import escape
 
 from bot.core.outbox import EmailDraft
+from bot.core.rendered import Rendered
 from bot.core.words import human_date
 from connectors.base import Attachment
 
-__all__ = ["Rendered", "human_date", "notice", "render", "render_shared", "slot"]
+__all__ = ["human_date", "notice", "render", "render_shared"]
 
 TEMPLATES = Path(__file__).parent / "templates" / "email"
 
@@ -44,46 +42,6 @@ def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
     text = _template(f"{name}.txt.j2").render(**context)
     html = _template(f"{name}.html.j2").render(**context)
     return text, html
-
-
-_SLOT = re.compile("\x00([A-Za-z0-9_]+)\x00")
-
-
-def slot(name: str) -> str:
-    """A marker standing in a shared render for one recipient's value (see ``Rendered.fill``).
-
-    The marker is plain text that autoescaping leaves alone and no real value contains (NUL
-    is never in a name or a link), so it survives rendering unchanged and is found again.
-    """
-    return f"\x00{name}\x00"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """Both parts of an email rendered once, with ``slot`` markers for each recipient's values."""
-
-    text: str
-    html: str
-
-    def fill(self, values: Mapping[str, str]) -> tuple[str, str]:
-        """The text and HTML parts with every slot replaced (escaped in the HTML, as Jinja would).
-
-        A value is never scanned for markers again. A slot without a value is a programming
-        error and raises KeyError rather than sending a marker to someone.
-        """
-        text, html = self._parts
-        return _join(text, values), _join(html, {k: str(escape(v)) for k, v in values.items()})
-
-    @cached_property
-    def _parts(self) -> tuple[list[str], list[str]]:
-        """Each part split at its slots: literal text at even places, slot names at odd ones."""
-        return _SLOT.split(self.text), _SLOT.split(self.html)
-
-
-def _join(parts: list[str], values: Mapping[str, str]) -> str:
-    filled = parts.copy()
-    filled[1::2] = [values[name] for name in parts[1::2]]
-    return "".join(filled)
 
 
 def render_shared(name: str, context: dict[str, Any]) -> Rendered:

@@ -422,6 +422,7 @@ class OutboxMessage(Base):
     # retention drops the rendered body after the configured days; its hash stays
     body_sha256: Mapped[str | None] = mapped_column(String(64))
     body_dropped_at: Mapped[datetime | None] = mapped_column()
+    body_id: Mapped[int | None] = mapped_column(Integer)  # a shared body: see outbox_models
 
 
 class OutboxChannel(Base):
@@ -690,7 +691,7 @@ class RateLimitBucket(Base):
 
 # tables kept in their own module (this one is near its size limit); imported here so every
 # user of the metadata (the store, Alembic, the tests) sees them
-from bot.core.outbox_models import MailSend  # noqa: E402
+from bot.core.outbox_models import MailSend, OutboxBody  # noqa: E402, F401
 from bot.core.people_models import ExtraPerson  # noqa: E402
 from bot.core.setup_models import ConfigVersion, SetupState  # noqa: E402
 from bot.core.snapshot_models import DutySnapshot  # noqa: E402, F401

@@ -14,16 +14,16 @@ from __future__ import annotations
 import base64
 import functools
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.core import mail_pacing, outbox_claim
+from bot.core import mail_pacing, outbox_bodies, outbox_claim
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox_pause import DAILY_LIMIT_REASON, channel_states, pause
@@ -42,6 +42,9 @@ from connectors.base import (
     OutgoingEmail,
     SendResult,
 )
+
+if TYPE_CHECKING:
+    from bot.core.rendered import Rendered
 
 __all__ = [
     "NEVER_HELD",
@@ -90,6 +93,14 @@ class EmailDraft:
     reply_to: str | None = None
     # the deadline behind a ``live_text.TIME_LEFT`` marker in the text: filled in when sent
     deadline: datetime | None = None
+    # a body many drafts share and this draft's values for its slots: the body is stored once
+    # and filled when sent (``text`` and ``html`` are then left empty; ``parts`` has them)
+    shared: Rendered | None = None
+    slots: Mapping[str, str] = field(default_factory=dict)
+
+    def parts(self) -> tuple[str, str]:
+        """The text and HTML parts as the recipient will read them."""
+        return self.shared.fill(self.slots) if self.shared else (self.text, self.html)
 
 
 def _exists(session: Session, key: str) -> bool:
@@ -114,11 +125,15 @@ def _insert(session: Session, row: OutboxMessage) -> bool:
 
 
 def _email_payload(draft: EmailDraft) -> dict[str, Any]:
-    extra = {"deadline": draft.deadline.isoformat()} if draft.deadline is not None else {}
+    extra: dict[str, Any] = (
+        {"deadline": draft.deadline.isoformat()} if draft.deadline is not None else {}
+    )
+    if draft.shared is not None:  # the body is its own row (``outbox_bodies``)
+        extra["slots"] = dict(draft.slots)
+    else:
+        extra.update(text=draft.text, html=draft.html)
     return {
         **extra,
-        "text": draft.text,
-        "html": draft.html,
         "from_name": draft.from_name,
         "reply_to": draft.reply_to,
         "attachments": [
@@ -158,12 +173,13 @@ def enqueue_emails(
             )
         )
     when = not_before or utcnow()
-    rows = []
-    added: set[str] = set()
+    fresh: dict[str, EmailDraft] = {}
     for key, draft in items:
-        if key in existing or key in added:
-            continue
-        added.add(key)
+        if key not in existing:
+            fresh.setdefault(key, draft)  # the first of a key given twice
+    body_ids = outbox_bodies.store(session, [d.shared for d in fresh.values() if d.shared])
+    rows = []
+    for key, draft in fresh.items():
         rows.append(
             {
                 "school_id": school_id,
@@ -174,6 +190,7 @@ def enqueue_emails(
                 "cc": list(draft.cc),
                 "subject": draft.subject[:300],
                 "payload": _email_payload(draft),
+                "body_id": body_ids[draft.shared.sha256] if draft.shared else None,
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": when,
@@ -182,7 +199,7 @@ def enqueue_emails(
         )
     if rows:
         session.execute(insert(OutboxMessage), rows)
-    return added
+    return set(fresh)
 
 
 def enqueue_email(
@@ -195,6 +212,9 @@ def enqueue_email(
     not_before: datetime | None = None,
 ) -> bool:
     """Add an email to the outbox; returns False when the key was already there (no duplicate)."""
+    if draft.shared is not None:  # one message alone shares nothing: its body goes with it
+        text, html = draft.parts()
+        draft = replace(draft, text=text, html=html, shared=None, slots={})
     payload = _email_payload(draft)
     return _insert(
         session,
@@ -243,8 +263,9 @@ def enqueue_card(
     )
 
 
-def _to_email(row: OutboxMessage, now: datetime) -> OutgoingEmail:
-    payload = row.payload
+def _to_email(row: OutboxMessage, now: datetime, body: Rendered | None = None) -> OutgoingEmail:
+    """The message as sent at ``now``; ``body`` is its shared body, if it has one."""
+    payload = row.payload if body is None else outbox_bodies.resolve_payload(row.payload, body)
     due = datetime.fromisoformat(payload["deadline"]) if payload.get("deadline") else None
     return OutgoingEmail(
         idempotency_key=row.idempotency_key,
@@ -318,9 +339,15 @@ def _load_messages(
 ) -> dict[int, OutgoingEmail | CardMessage]:
     """The claimed rows as emails (their time words written at ``now``) or cards, by id."""
     with store.session() as session:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids))))
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
+        ).all()
+        if channel != "email":
+            return {row.id: _to_card(row) for row in rows}
+        bodies = outbox_bodies.read(session, [row.body_id for row in rows if row.body_id])
         return {
-            row.id: _to_email(row, now) if channel == "email" else _to_card(row) for row in rows
+            row.id: _to_email(row, now, bodies[row.body_id] if row.body_id else None)
+            for row in rows
         }
 
 

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from bot.core import audit, mail_pacing
+from bot.core import audit, mail_pacing, outbox_bodies
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import OutboxMessage, SweepRun
@@ -70,10 +70,14 @@ class _Message(Protocol):
     def payload(self) -> dict[str, Any]: ...
 
 
-def body_sha256(row: _Message) -> str:
-    """The fingerprint of a message as it was queued: subject, recipients and rendered body."""
+def body_sha256(row: _Message, payload: dict[str, Any] | None = None) -> str:
+    """The fingerprint of a message as it was queued: subject, recipients and rendered body.
+
+    ``payload`` is the message's whole payload when its body is shared (``outbox_bodies``).
+    """
     canonical = json.dumps(
-        {"subject": row.subject, "to": row.recipients, "cc": row.cc, "payload": row.payload},
+        {"subject": row.subject, "to": row.recipients, "cc": row.cc,
+         "payload": row.payload if payload is None else payload},
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -95,13 +99,25 @@ def _drop_bodies(store: Store, now: datetime, days: int) -> int:
                        {"sent_before": cutoff.isoformat(), "days": days})
         dropped += count
         if count < BATCH:
-            return dropped
+            break
+    with store.transaction() as session:  # the shared bodies none of those messages needs now
+        outbox_bodies.drop_unused(session)
+    return dropped
 
 
-def _without_body(row: Row[Any], now: datetime) -> dict[str, Any]:
-    """Every column of a message as it was, but its body: only its fingerprint stays."""
-    return {**row._asdict(), "payload": {}, "body_sha256": body_sha256(row),
-            "body_dropped_at": now}
+def _without_bodies(session: Session, rows: Sequence[Row[Any]], now: datetime
+                    ) -> list[dict[str, Any]]:
+    """Every column of each message as it was, but its body: only its fingerprint stays (the
+    fingerprint of the whole body, shared part filled in)."""
+    shared = outbox_bodies.read(session, [row.body_id for row in rows if row.body_id])
+
+    def fingerprint(row: Row[Any]) -> str:
+        if row.body_id is None:
+            return body_sha256(row)
+        return body_sha256(row, outbox_bodies.resolve_payload(row.payload, shared[row.body_id]))
+
+    return [{**row._asdict(), "payload": {}, "body_id": None, "body_sha256": fingerprint(row),
+             "body_dropped_at": now} for row in rows]
 
 
 def _rewrite_sqlite(session: Session, due: Select[int], now: datetime) -> int:
@@ -118,7 +134,7 @@ def _rewrite_sqlite(session: Session, due: Select[int], now: datetime) -> int:
     ).all()
     if rows:
         session.execute(insert(OutboxMessage),
-                        sorted((_without_body(row, now) for row in rows), key=lambda r: r["id"]))
+                        sorted(_without_bodies(session, rows, now), key=lambda r: r["id"]))
     return len(rows)
 
 
@@ -130,9 +146,9 @@ def _update(session: Session, due: Select[int], now: datetime) -> int:
     ).all()
     if rows:
         session.execute(update(OutboxMessage), [
-            {key: value for key, value in _without_body(row, now).items()
-             if key in ("id", "payload", "body_sha256", "body_dropped_at")}
-            for row in rows
+            {key: value for key, value in row.items()
+             if key in ("id", "payload", "body_id", "body_sha256", "body_dropped_at")}
+            for row in _without_bodies(session, rows, now)
         ])
     return len(rows)
 

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.links import make_token
-from bot.core.messages import Rendered, human_date, render_shared, slot
+from bot.core.messages import human_date, render_shared
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, Requirement
 from bot.core.outbox import EmailDraft, enqueue_emails
+from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.engine.reminders import (
     Digest,
@@ -351,11 +352,11 @@ class _Renderer:
         values = {"name": person.given_name or person.display_name}
         for n, duty in enumerate(digest.items):
             values[f"url{n}"] = self.url(person.id, duty)
-        text, html = shape.rendered.fill(values)
         reply_to = self.school.reply_address()
-        draft = EmailDraft(
-            to=(person.email,), cc=digest.cc, subject=shape.subject, text=text, html=html,
+        draft = EmailDraft(  # the body stored once for everyone with these items
+            to=(person.email,), cc=digest.cc, subject=shape.subject, text="", html="",
             from_name=self.school.mail_from_name or self.school.name, reply_to=reply_to,
+            shared=shape.rendered, slots=values,
         )
         return draft, shape.titles
 

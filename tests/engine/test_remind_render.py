@@ -78,17 +78,18 @@ def test_a_shared_render_equals_each_persons_own(
             digest = Digest(person, items, (), ("line@x.org",) if escalated else (), escalated)
             draft, titles = renderer.email(digest)
             subject, text, html = _direct(renderer, digest)
-            assert (draft.subject, draft.text, draft.html) == (subject, text, html)
+            assert (draft.subject, *draft.parts()) == (subject, text, html)
             assert len(titles) == len(items)
-            assert "\x00" not in draft.text + draft.html
+            assert "\x00" not in "".join(draft.parts())
 
 
 def test_names_and_links_are_escaped_in_the_html_part_only(tmp_path: Path) -> None:
     renderer = _renderer(tmp_path)
     person = Recipient(1, "o@x.org", "Seán O'Brien <Head> & Co", None, None)
     draft, _ = renderer.email(Digest(person, (_duty(1, 1, 1, TODAY),), (), (), ()))
-    assert "Dear Seán O'Brien <Head> & Co," in draft.text
-    assert "Dear Seán O&#39;Brien &lt;Head&gt; &amp; Co," in draft.html
-    assert "https://bot.example/school?a=1&b=2/ack/" in draft.text
-    assert 'href="https://bot.example/school?a=1&amp;b=2/ack/' in draft.html
-    assert "Online safety &lt;draft&gt; <span" in draft.html
+    text, html = draft.parts()
+    assert "Dear Seán O'Brien <Head> & Co," in text
+    assert "Dear Seán O&#39;Brien &lt;Head&gt; &amp; Co," in html
+    assert "https://bot.example/school?a=1&b=2/ack/" in text
+    assert 'href="https://bot.example/school?a=1&amp;b=2/ack/' in html
+    assert "Online safety &lt;draft&gt; <span" in html

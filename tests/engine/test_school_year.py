@@ -26,6 +26,7 @@ from bot.core.models import (
     ReportClock,
     TrainingRecord,
 )
+from bot.core.outbox_bodies import payload_of
 from bot.demo.school import inset_days, term_dates
 from bot.engine.config_sync import sync_config
 from bot.engine.sweep import run_sweep
@@ -348,7 +349,7 @@ def _walk_year(builder: SchoolBuilder, url: str, clock: FrozenClock) -> Year:
         sent = [
             Sent(r.idempotency_key, r.purpose, tuple(r.recipients) + tuple(r.cc),
                  local_today(r.created_at), local_today(r.next_attempt_at),
-                 str(r.payload.get("text", "")))
+                 str(payload_of(session, r).get("text", "")))
             for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
         ]
         duties = [
@@ -383,6 +384,7 @@ def test_the_demo_year_chases_on_school_days_ends_at_the_cap_and_waits_for_start
     staff_mail = [s for s in year.sent if s.purpose in ("reminder", "chasing_stopped")]
     governor_mail = [s for s in year.sent if s.purpose == "governor_review"]
     assert staff_mail and governor_mail
+    assert all(_items(s.text) for s in staff_mail if s.purpose == "reminder")  # read as sent
     # 1. no reminder and no governor alert is queued or sent on a non-school day
     for s in staff_mail + governor_mail:
         assert cal.is_school_day(s.queued_on), (s.key, s.queued_on)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import OutboxMessage, Report
+from bot.core.outbox_bodies import payload_of
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory
 from bot.features.reports.intake import link_token, submit_report
@@ -149,12 +150,17 @@ class Env:
         return client.post(target, data=data, files=files or None, follow_redirects=False)
 
     def outbox(self, purpose: str | None = None) -> list[OutboxMessage]:
-        """Outbox rows, oldest first."""
+        """Outbox rows, oldest first, each with its whole payload (a shared body filled in)."""
         with self.context.store.session() as session:
             query = select(OutboxMessage).order_by(OutboxMessage.id)
             if purpose:
                 query = query.where(OutboxMessage.purpose == purpose)
-            return list(session.scalars(query))
+            rows = list(session.scalars(query))
+            whole = [payload_of(session, row) for row in rows]
+            session.expunge_all()
+        for row, payload in zip(rows, whole, strict=True):
+            row.payload = payload  # detached: read here, never written back
+        return rows
 
     def report(self, reference: str) -> Report:
         """A stored report by reference."""
