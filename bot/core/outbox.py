@@ -30,7 +30,7 @@ from bot.core.outbox_pause import DAILY_LIMIT_REASON, channel_states, pause
 from bot.core.outbox_record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox_record import settle as _settle  # by this name: tests interrupt it
 from bot.core.setup_state import is_sending
-from bot.core.store import Store
+from bot.core.store import Store, one_of
 from connectors.base import (
     Attachment,
     CardMessage,
@@ -164,14 +164,10 @@ def enqueue_emails(
         return set()
     keys = [key for key, _ in items]
     existing: set[str] = set()
-    for start in range(0, len(keys), 900):
-        existing.update(
-            session.scalars(
-                select(OutboxMessage.idempotency_key).where(
-                    OutboxMessage.idempotency_key.in_(keys[start : start + 900])
-                )
-            )
-        )
+    among, chunk = one_of(session, OutboxMessage.idempotency_key, "keys")
+    query = select(OutboxMessage.idempotency_key).where(among)
+    for start in range(0, len(keys), chunk):
+        existing.update(session.scalars(query, {"keys": keys[start:start + chunk]}))
     when = not_before or utcnow()
     fresh: dict[str, EmailDraft] = {}
     for key, draft in items:

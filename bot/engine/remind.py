@@ -24,6 +24,7 @@ from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, enqueue_emails
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
+from bot.core.store import one_of
 from bot.engine.reminders import (
     Digest,
     OpenDuty,
@@ -374,17 +375,18 @@ def _record_stages(
             grouped[(stage, sent)].append(duty_id)
     # on the table, not through the ORM (no session objects to keep in step): one statement
     # built once, run per 500 ids in id order
+    among, chunk = one_of(session, Duty.id, "ids")
     statement = (
-        update(Duty).where(Duty.id.in_(bindparam("ids", expanding=True)))
+        update(Duty).where(among)
         .values(last_stage=bindparam("stage"), reminders_sent=bindparam("sent"),
                 last_reminded_on=today)
     )
     connection = session.connection()
     for (stage, sent), ids in grouped.items():  # few distinct values: a handful of statements
         ids.sort()
-        for start in range(0, len(ids), 500):
+        for start in range(0, len(ids), chunk):
             connection.execute(
-                statement, {"ids": ids[start:start + 500], "stage": stage, "sent": sent}
+                statement, {"ids": ids[start:start + chunk], "stage": stage, "sent": sent}
             )
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.models import School
-from bot.core.store import Store, bulk_insert
+from bot.core.store import Store, bulk_insert, one_of
 
 CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
@@ -36,3 +36,18 @@ def test_a_column_with_a_default_must_be_given(database_url: str) -> None:
     store.upgrade()
     with store.session() as session, pytest.raises(ValueError, match="needs created_at"):
         bulk_insert(session, School, [{"id": "s1", "name": "Oak"}])
+
+
+def test_one_of_finds_exactly_the_values_given_a_chunk_at_a_time(database_url: str) -> None:
+    store = Store(database_url)
+    store.upgrade()
+    rows = [{"id": f"s{n:05}", "name": "x", "created_at": CREATED} for n in range(6000)]
+    wanted = [f"s{n:05}" for n in range(0, 6000, 3)] + ["nobody", "s'; --"]
+    with store.transaction() as session:
+        bulk_insert(session, School, rows)
+        among, chunk = one_of(session, School.id, "ids")
+        query = select(School.id).where(among)
+        found = [school for start in range(0, len(wanted), chunk)
+                 for school in session.scalars(query, {"ids": wanted[start:start + chunk]})]
+    assert sorted(found) == wanted[:-2]
+    assert chunk == (500 if store.is_sqlite else 5000)
