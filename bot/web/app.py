@@ -32,6 +32,7 @@ from bot.web import auth, legal, links, teams_sso
 from bot.web.deps import render, templates
 from bot.web.errors import ErrorReferenceMiddleware
 from bot.web.guards import BodyLimit, refuse_control_characters
+from bot.web.page_cache import DataStamp, PageCache
 
 __all__ = ["create_app"]
 
@@ -101,6 +102,8 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         dependencies=[Depends(refuse_control_characters)],  # no control characters, anywhere
     )
     app.state.ctx = ctx
+    # the dashboard's pages, kept while nothing they show can differ (see page_cache)
+    app.state.page_cache = PageCache(DataStamp(ctx.store.engine), settings.config_path)
 
     @app.middleware("http")
     async def guard(
