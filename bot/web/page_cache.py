@@ -89,7 +89,7 @@ class _Page:
     body: bytes  # with the CSRF token taken out
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
-    until: datetime | None
+    until: datetime | None  # the last instant it is true
 
 
 class PageCache:
@@ -138,7 +138,7 @@ class PageCache:
                 page = self._pages.get(key)
                 if page is not None:
                     self._pages.move_to_end(key)
-            if page is not None and (page.until is None or now < page.until):
+            if page is not None and (page.until is None or now <= page.until):
                 self.hits += 1
                 answer = Response(page.body.replace(_CSRF_MARK, csrf), page.status)
                 answer.raw_headers = [
@@ -166,7 +166,7 @@ class PageCache:
 
 
 def true_until(request: Request, instant: datetime | None) -> None:
-    """Say that the page being built reads differently from ``instant`` on (None: no limit)."""
+    """Say that the page being built reads differently after ``instant`` (None: no limit)."""
     if instant is None:
         return
     before = getattr(request.state, "true_until", None)

@@ -63,7 +63,7 @@ class ReportPanel:
     running: int = 0
     overdue: int = 0
     rows: list[dict[str, Any]] | None = None  # None: counts only for this viewer
-    changes_at: datetime | None = None  # when a clock's words or the overdue count next change
+    changes_at: datetime | None = None  # the last instant its clock words and counts hold
 
 
 def _clock_text(due: datetime, now: datetime) -> str:
@@ -79,13 +79,15 @@ def _clock_text(due: datetime, now: datetime) -> str:
 
 
 def _clock_text_until(due: datetime, now: datetime) -> datetime:
-    """The next instant at which ``_clock_text(due, ...)`` (or whether it is late) changes."""
+    """The last instant at which ``_clock_text(due, ...)`` (and whether it is late) still reads
+    as it does at ``now``."""
     seconds = (due - now).total_seconds()
     span = abs(seconds)
     unit = 60 if span < 3600 else (3600 if span < 2 * 86400 else 86400)
     if seconds >= 0:  # the amount left drops just after the next whole unit
         return now + timedelta(seconds=seconds - (span // unit) * unit)
-    return now + timedelta(seconds=(span // unit + 1) * unit - span)
+    # overdue: the amount grows on reaching the next whole unit
+    return now + timedelta(seconds=(span // unit + 1) * unit - span, microseconds=-1)
 
 
 def _report_panel(
