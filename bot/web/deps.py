@@ -109,10 +109,11 @@ def render(
         theme = "light"
     base = {
         "request": request,
-        "user": current_user(request),
         "csrf_token": request.session.get("csrf", ""),
         "theme": "light" if theme == "default" else theme,
     }
+    if not context or "user" not in context:  # a page that looked its person up passes them
+        base["user"] = current_user(request)
     return templates.TemplateResponse(
         request, name, {**base, **(context or {})}, status_code=status_code
     )

@@ -110,6 +110,7 @@ def people(
             "dashboard_people.html",
             {
                 **chrome(request),
+                "user": viewer.person,
                 "viewer": viewer,
                 "school_param": school_param(viewer),
                 "rows": rows,

@@ -243,6 +243,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             "dashboard.html",
             {
                 **shared,
+                "user": viewer.person,
                 "viewer": viewer,
                 "school_param": school_param(viewer),
                 "org_name": ctx(request).config.organisation.name,
