@@ -1,6 +1,7 @@
 """The dashboard and the people list are served from memory only while nothing they show has
 changed: an acknowledgement, a new report, a clock's next minute, another school.yaml or another
-person each give a freshly built page; the CSRF token is always the reader's own."""
+person each give a freshly built page; the CSRF token is always the reader's own; a clock's
+words are kept exactly as long as they hold."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.core.models import Report, ReportClock
+from bot.features.dashboard.web import _clock_text, _clock_text_until
 from bot.web.page_cache import PageCache
 from tests.features.dashboard.test_support import NOW, TODAY, Env, acknowledge_as
 from tests.features.dashboard.test_web import figure
@@ -116,3 +120,21 @@ def test_another_school_yaml_gives_a_fresh_page(env: Env) -> None:
     path = env.context.settings.config_path
     path.write_text(path.read_text().replace("Oak Test School", "Oak Renamed School"))
     assert "Oak Renamed School" in head.get("/dashboard").text
+
+
+@given(
+    due_in=st.integers(min_value=-5 * 86400, max_value=5 * 86400),
+    fraction=st.integers(min_value=0, max_value=999_999),
+)
+def test_clock_words_hold_until_the_instant_given_and_no_longer(
+    due_in: int, fraction: int
+) -> None:
+    now = NOW + timedelta(microseconds=fraction)
+    due = NOW + timedelta(seconds=due_in)
+    until = _clock_text_until(due, now)
+    assert until >= now
+    words, late = _clock_text(due, now), due < now
+    for moment in (now, now + (until - now) / 2, until):
+        assert (_clock_text(due, moment), due < moment) == (words, late)
+    after = until + timedelta(microseconds=1)
+    assert (_clock_text(due, after), due < after) != (words, late)
