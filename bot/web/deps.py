@@ -30,6 +30,7 @@ FEATURES = WEB.parent / "features"
 # the shell's templates (base, errors, sign-in) first, then each feature room's own
 TEMPLATE_DIRS = [WEB / "templates", *sorted(FEATURES.glob("*/templates"))]
 templates = Jinja2Templates(directory=TEMPLATE_DIRS)
+templates.env.auto_reload = False  # compiled once per process: no file checks per page
 
 
 def _has_role(person: Person | None, *roles: str) -> bool:
