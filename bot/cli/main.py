@@ -136,6 +136,7 @@ def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from bot.web.errors import uvicorn_log_config
+    from bot.web.serving import NoDelayH11Protocol
 
     # each worker builds the app from the environment: pass on what this command worked out
     os.environ["COMPLIANCE_BOT_BASE_URL"] = settings.base_url
@@ -143,7 +144,7 @@ def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
     console.print(f"Serving on http://{host}:{port} with {workers} web processes — Ctrl-C to "
                   "stop.")
     uvicorn.run("bot.web.asgi:app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", log_config=uvicorn_log_config())
+                log_level="warning", log_config=uvicorn_log_config(), http=NoDelayH11Protocol)
 
 
 @app.command()

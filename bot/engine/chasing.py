@@ -66,8 +66,12 @@ def needs_conversation(
         and_(Duty.requirement_id.in_(ids), Duty.reminders_sent >= cap)
         for cap, ids in by_cap.items()
     ))
-    rows = session.execute(
-        select(Duty, Person, PolicyVersion, Policy.title, OfficialAccount.name)
+    rows = session.execute(  # columns only: no people's roles or policy documents loaded
+        select(
+            Duty.id, Duty.requirement_id, Duty.due_on, Duty.reminders_sent,
+            Duty.last_reminded_on, Duty.chasing_stopped_on, Person.display_name, Person.email,
+            Person.start_date, PolicyVersion.label, Policy.title, OfficialAccount.name,
+        )
         .join(Person, Person.id == Duty.person_id)
         .outerjoin(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
         .outerjoin(Policy, Policy.id == PolicyVersion.policy_id)
@@ -77,21 +81,21 @@ def needs_conversation(
         .order_by(Duty.due_on, Duty.id)
     ).all()
     found: list[Conversation] = []
-    for duty, person, version, title, account in rows:
-        cfg = configs.get(duty.requirement_id)
-        if cfg is None or duty.reminders_sent < school.cadence(cfg.cadence).max_reminders:
+    for row in rows:
+        cfg = configs.get(row.requirement_id)
+        if cfg is None or row.reminders_sent < school.cadence(cfg.cadence).max_reminders:
             continue
-        if person.start_date is not None and person.start_date > today:
+        if row.start_date is not None and row.start_date > today:
             continue
-        item = title or cfg.display_title
-        if version is not None:
-            item = f"{item} (version {version.label})"
-        if account:
-            item = f"{item}, for the {account}"
+        item = row.title or cfg.display_title
+        if row.label is not None:
+            item = f"{item} (version {row.label})"
+        if row.name:
+            item = f"{item}, for the {row.name}"
         found.append(Conversation(
-            duty_id=duty.id, person_name=person.display_name, person_email=person.email,
-            item=item, due_on=duty.due_on, reminders_sent=duty.reminders_sent,
-            last_reminded_on=duty.last_reminded_on, told_on=duty.chasing_stopped_on,
+            duty_id=row.id, person_name=row.display_name, person_email=row.email,
+            item=item, due_on=row.due_on, reminders_sent=row.reminders_sent,
+            last_reminded_on=row.last_reminded_on, told_on=row.chasing_stopped_on,
             kind=cfg.kind,
         ))
     return found

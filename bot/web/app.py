@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core.context import AppContext
 from bot.core.settings import Settings
@@ -32,6 +33,7 @@ from bot.web import auth, legal, links, teams_sso
 from bot.web.deps import render, templates
 from bot.web.errors import ErrorReferenceMiddleware
 from bot.web.guards import BodyLimit, refuse_control_characters
+from bot.web.page_cache import DataStamp, PageCache
 
 __all__ = ["create_app"]
 
@@ -62,18 +64,54 @@ ROUTERS = (
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 
 
-def _security_headers(response: Response) -> None:
-    response.headers.setdefault(
+SECURITY_HEADERS = (
+    (
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
         "script-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
         f"frame-ancestors {FRAME_ANCESTORS}",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")  # tokens live in link paths
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),  # tokens live in link paths
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cache-Control", "no-store"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
+class PageGuard:
+    """Every answer's guard, as plain ASGI (Starlette's ``BaseHTTPMiddleware`` costs a task and
+    a stream per request): refuse a declared body over ``MAX_BODY``, give every session its
+    CSRF token, and put the security headers on every answer that does not set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap ``app`` (inside the session middleware: it needs the session)."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared length, then run the page with the headers added."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            too_large = PlainTextResponse(
+                "That upload is too large (12 MB at most).", status_code=413
+            )
+            await too_large(scope, receive, send)
+            return
+        session = scope["session"]
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(32)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def readiness(store: Store) -> Response:
@@ -101,20 +139,10 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         dependencies=[Depends(refuse_control_characters)],  # no control characters, anywhere
     )
     app.state.ctx = ctx
+    # the dashboard's pages, kept while nothing they show can differ (see page_cache)
+    app.state.page_cache = PageCache(DataStamp(ctx.store.engine), settings.config_path)
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            return PlainTextResponse("That upload is too large (12 MB at most).", status_code=413)
-        if "csrf" not in request.session:
-            request.session["csrf"] = secrets.token_urlsafe(32)
-        response = await call_next(request)
-        _security_headers(response)
-        return response
-
+    app.add_middleware(PageGuard)  # inside the session middleware below
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.signing_key(),

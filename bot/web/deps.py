@@ -30,6 +30,7 @@ FEATURES = WEB.parent / "features"
 # the shell's templates (base, errors, sign-in) first, then each feature room's own
 TEMPLATE_DIRS = [WEB / "templates", *sorted(FEATURES.glob("*/templates"))]
 templates = Jinja2Templates(directory=TEMPLATE_DIRS)
+templates.env.auto_reload = False  # compiled once per process: no file checks per page
 
 
 def _has_role(person: Person | None, *roles: str) -> bool:
@@ -109,10 +110,11 @@ def render(
         theme = "light"
     base = {
         "request": request,
-        "user": current_user(request),
         "csrf_token": request.session.get("csrf", ""),
         "theme": "light" if theme == "default" else theme,
     }
+    if not context or "user" not in context:  # a page that looked its person up passes them
+        base["user"] = current_user(request)
     return templates.TemplateResponse(
         request, name, {**base, **(context or {})}, status_code=status_code
     )

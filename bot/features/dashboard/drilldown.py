@@ -37,6 +37,7 @@ from bot.features.dashboard.figures import current_cycles, current_versions
 from bot.features.dashboard.rules import ACK_TARGET, PolicyFigure, review_status
 from bot.features.dashboard.viewer import Viewer, find_viewer
 from bot.web.deps import ctx, render
+from bot.web.page_cache import kept
 
 __all__ = ["account_detail", "people", "person_detail", "policy_detail", "router"]
 
@@ -109,6 +110,7 @@ def people(
             "dashboard_people.html",
             {
                 **chrome(request),
+                "user": viewer.person,
                 "viewer": viewer,
                 "school_param": school_param(viewer),
                 "rows": rows,
@@ -118,7 +120,7 @@ def people(
             },
         )
 
-    return guarded(request, build)
+    return kept(request, lambda: guarded(request, build))
 
 
 @router.get("/dashboard/people/{person_id}", include_in_schema=False)

@@ -7,7 +7,7 @@ in a school's leadership lists in ``school.yaml``) may open each of those school
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
 from sqlalchemy import select
@@ -40,6 +40,7 @@ class Viewer:
     roles: frozenset[str]  # their roles in the chosen school
     school: SchoolConfig
     schools: tuple[SchoolConfig, ...]  # every school whose dashboard they may open
+    person: Person | None = field(default=None, compare=False)  # their signed-in record
 
     @property
     def reads_reports(self) -> bool:
@@ -113,4 +114,4 @@ def find_viewer(request: Request, session: Session, school_id: str | None) -> Vi
             raise HTTPException(403, "You cannot open this school's dashboard.")
     else:
         chosen = next((s for s in allowed if s.id == user.school_id), allowed[0])
-    return Viewer(user.email, frozenset(roles[chosen.id]), chosen, allowed)
+    return Viewer(user.email, frozenset(roles[chosen.id]), chosen, allowed, user)

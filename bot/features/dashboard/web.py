@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -43,6 +43,7 @@ from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
 from bot.features.dashboard.viewer import Viewer, find_viewer
 from bot.features.setup.service import preview_of
 from bot.web.deps import ctx, render
+from bot.web.page_cache import kept, true_until
 
 __all__ = ["ReportPanel", "RollupRow", "dashboard", "router", "teams_configure"]
 
@@ -62,6 +63,7 @@ class ReportPanel:
     running: int = 0
     overdue: int = 0
     rows: list[dict[str, Any]] | None = None  # None: counts only for this viewer
+    changes_at: datetime | None = None  # the last instant its clock words and counts hold
 
 
 def _clock_text(due: datetime, now: datetime) -> str:
@@ -76,6 +78,18 @@ def _clock_text(due: datetime, now: datetime) -> str:
     return f"overdue by {amount}" if seconds < 0 else f"{amount} left"
 
 
+def _clock_text_until(due: datetime, now: datetime) -> datetime:
+    """The last instant at which ``_clock_text(due, ...)`` (and whether it is late) still reads
+    as it does at ``now``."""
+    seconds = (due - now).total_seconds()
+    span = abs(seconds)
+    unit = 60 if span < 3600 else (3600 if span < 2 * 86400 else 86400)
+    if seconds >= 0:  # the amount left drops just after the next whole unit
+        return now + timedelta(seconds=seconds - (span // unit) * unit)
+    # overdue: the amount grows on reaching the next whole unit
+    return now + timedelta(seconds=(span // unit + 1) * unit - span, microseconds=-1)
+
+
 def _report_panel(
     session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
 ) -> ReportPanel:
@@ -86,6 +100,7 @@ def _report_panel(
             by_age=figures.reports_by_age,
             running=figures.running_clocks,
             overdue=figures.clocks_overdue,
+            changes_at=figures.next_clock_due,
         )
     from bot.features.reports.routing import visible_reports
 
@@ -96,6 +111,7 @@ def _report_panel(
     by_age: dict[str, Counter[str]] = {u: Counter() for u in URGENCIES}
     rows = []
     running = overdue = 0
+    changes: list[datetime] = []
     for report in reports:
         days = (today - local_today(report.created_at)).days
         by_age.setdefault(report.urgency, Counter())[age_band(days)] += 1
@@ -111,6 +127,8 @@ def _report_panel(
             running += sum(1 for c in report.clocks if c.stopped_at is None)
             late = clock.due_at < now
             overdue += sum(1 for c in report.clocks if c.stopped_at is None and c.due_at < now)
+            changes += [c.due_at for c in report.clocks if c.stopped_at is None and c.due_at >= now]
+            changes.append(_clock_text_until(clock.due_at, now))
             row["clock"] = {
                 "name": CLOCK_NAMES.get(clock.kind, clock.kind),
                 "due": clock.due_at.astimezone(LONDON),
@@ -133,6 +151,7 @@ def _report_panel(
         running=running,
         overdue=overdue,
         rows=rows,
+        changes_at=min(changes, default=None),
     )
 
 
@@ -208,6 +227,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 else []
             )
         extras = _extras(ctx(request).store, viewer.school.id, today)
+        true_until(request, panel.changes_at)  # a clock's "5 min left" is kept only while true
         reviews = sorted(
             figures.policies,
             key=lambda p: (
@@ -223,6 +243,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             "dashboard.html",
             {
                 **shared,
+                "user": viewer.person,
                 "viewer": viewer,
                 "school_param": school_param(viewer),
                 "org_name": ctx(request).config.organisation.name,
@@ -263,7 +284,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             },
         )
 
-    return guarded(request, build)
+    return kept(request, lambda: guarded(request, build))
 
 
 # --------------------------------------------------------------------------- Teams set-up
