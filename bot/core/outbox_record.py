@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import mail_pacing
 from bot.core.models import OutboxMessage
+from bot.core.outbox_lanes import Lanes
 from bot.core.outbox_pause import pause, resume
 from bot.core.store import Store
 from connectors.base import (
@@ -133,13 +134,26 @@ def settle(
     *,
     troubled_before: bool,
     paced: bool = False,
+    lanes: Lanes | None = None,
 ) -> datetime | None:
     """Record a send's (or a batch's) answers and the channel's pause in one transaction.
 
     Returns when the channel may resume if the platform said "not now" or may have failed.
     ``troubled_before``: the channel was paused since its last delivery, so an answer ends that.
     ``paced``: the sends hold the mailbox's permits, counted from now (or given back).
+    ``lanes``: the pass's lanes, where plain deliveries are recorded in one statement when
+    they can be (``outbox_lanes``).
     """
+    if (
+        lanes is not None and not troubled_before
+        and all(isinstance(outcome, SendResult) for _, _, outcome in answers)
+        and lanes.record_delivered(
+            [(row_id, outcome.provider_id if isinstance(outcome, SendResult) else None)
+             for row_id, _, outcome in answers], now, paced=paced)
+    ):
+        stats.sent += len(answers)
+        stats.sent_keys.extend(key for _, key, _ in answers)
+        return None
     with store.transaction() as session:
         if all(isinstance(outcome, SendResult) for _, _, outcome in answers):
             _record_delivered(session, answers, now, stats)
