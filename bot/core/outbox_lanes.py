@@ -2,8 +2,8 @@
 
 Every message costs two commits: its move to ``sending`` (durable before the platform call)
 and the platform's answer. On PostgreSQL a transaction of the dispatcher's own connection
-(``Store.pinned``) costs BEGIN, the statement and COMMIT, plus ``SET LOCAL`` for a record that
-need not wait for the disk: six round trips a message. A pass therefore holds two more
+(``Store.pinned``) costs BEGIN, the statement and COMMIT (and the record's ``SET LOCAL``, so
+that it need not wait for the disk): seven round trips a message. A pass therefore holds two more
 connections, each in autocommit, where each of the two is one statement (its own transaction):
 
 - *durable*: the move to ``sending`` commits as the server is configured (``synchronous_commit``
@@ -13,11 +13,11 @@ connections, each in autocommit, where each of the two is one statement (its own
   the disk. PostgreSQL's write-ahead log is one linear log shared by every connection, and a
   durable commit flushes it up to its own commit record: the record was committed (so written
   to the log) before the next message's durable move to ``sending`` began, so that commit puts
-  the record on disk too, before the next message is handed over. Only the last record of a
-  pass may wait for the server's log writer (a fraction of a second); were the *database
-  server* to crash in that moment, those rows would read ``sending`` again and be flagged
-  ``delivery_unknown`` for a person — never sent twice. The relaxed connection is detached
-  from the pool, so its setting dies with it and never reaches another caller.
+  the record on disk too, before the next message is handed over. The pass's last records
+  are flushed when it ends (``Lanes.flush``); were the *database server* to crash before
+  that, those rows would read ``sending`` again and be flagged ``delivery_unknown`` for a
+  person — never sent twice. The relaxed connection is detached from the pool, so its
+  setting dies with it and never reaches another caller.
 
 Anything but a plain delivery (a refusal, a "not now", a channel's pause ending) is recorded
 on the dispatcher's own connection as before (``outbox_record.settle``). On SQLite, one file
@@ -84,6 +84,18 @@ def _delivered_statement(paced: bool) -> Update:
     return statement
 
 
+@functools.cache
+def _rewrite_statement() -> Update:
+    """A row written again as it is (a write to the log, changing nothing)."""
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(sent_at=table.c.sent_at)
+    )
+
+
 @dataclass
 class Lanes:
     """Where one dispatch pass runs its two statements per message (see the module's text).
@@ -96,6 +108,7 @@ class Lanes:
     _durable: Connection | None = field(default=None, init=False, repr=False)
     _relaxed: Connection | None = field(default=None, init=False, repr=False)
     _opened: list[Connection] = field(default_factory=list, init=False, repr=False)
+    _last_recorded: int | None = field(default=None, init=False, repr=False)
 
     @property
     def split(self) -> bool:
@@ -103,6 +116,7 @@ class Lanes:
         return self.store.engine.dialect.name == "postgresql"
 
     def _connect(self, *, relaxed: bool) -> Connection:
+        """An autocommit connection; the relaxed one does not wait for the disk at commit."""
         connection = self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         self._opened.append(connection)
         if relaxed:
@@ -137,7 +151,23 @@ class Lanes:
             {"ids": [row_id for row_id, _ in delivered],
              "provider_ids": [provider_id for _, provider_id in delivered], "at": at},
         )
+        self._last_recorded = delivered[-1][0]
         return True
+
+    def flush(self) -> None:
+        """Wait until the records made so far are on disk (the end of a pass: no next
+        message's durable commit will flush them).
+
+        Only a transaction that wrote to the log waits for the disk at commit (one that merely
+        took a transaction id does not), so the last recorded row is written again, as it is,
+        in a durable commit: the log is flushed up to it, and so past every record before it.
+        """
+        if self._last_recorded is None:
+            return
+        if self._durable is None:
+            self._durable = self._connect(relaxed=False)
+        self._durable.execute(_rewrite_statement(), {"row_id": self._last_recorded})
+        self._last_recorded = None
 
     def close(self) -> None:
         """Close the extra connections (the relaxed one for good)."""
@@ -149,9 +179,11 @@ class Lanes:
 
 @contextmanager
 def open_lanes(store: Store) -> Iterator[Lanes]:
-    """The lanes of one pass on ``store`` (its pinned store), closed when the block ends."""
+    """The lanes of one pass on ``store`` (its pinned store): the records flushed to disk
+    when the block ends normally, the connections closed however it ends."""
     lanes = Lanes(store)
     try:
         yield lanes
+        lanes.flush()
     finally:
         lanes.close()
