@@ -5,8 +5,9 @@ A row is claimed (``sending``) and committed *before* the provider call, then ma
 platform said "not now". A crash between the two leaves ``sending``; the next dispatcher marks
 such rows ``delivery_unknown`` rather than sending them again — unless the mailer is idempotent
 by key (the .eml writer), in which case resending is harmless. Answers are recorded by
-``outbox_record``, channel pauses by ``outbox_pause``; what people do about uncertain and
-refused messages is ``delivery``.
+``outbox_record``, channel pauses by ``outbox_pause``; each message's two commits run where
+they cost least (``outbox_lanes``: one round trip each on PostgreSQL); what people do about
+uncertain and refused messages is ``delivery``.
 """
 
 from __future__ import annotations
