@@ -5,8 +5,9 @@ A row is claimed (``sending``) and committed *before* the provider call, then ma
 platform said "not now". A crash between the two leaves ``sending``; the next dispatcher marks
 such rows ``delivery_unknown`` rather than sending them again — unless the mailer is idempotent
 by key (the .eml writer), in which case resending is harmless. Answers are recorded by
-``outbox_record``, channel pauses by ``outbox_pause``; what people do about uncertain and
-refused messages is ``delivery``.
+``outbox_record``, channel pauses by ``outbox_pause``; each message's two commits run where
+they cost least (``outbox_lanes``: one round trip each on PostgreSQL); what people do about
+uncertain and refused messages is ``delivery``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.core import mail_pacing, outbox_bodies, outbox_claim
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, utcnow
+from bot.core.outbox_lanes import Lanes, open_lanes
 from bot.core.outbox_pause import DAILY_LIMIT_REASON, channel_states, pause
 from bot.core.outbox_record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox_record import settle as _settle  # by this name: tests interrupt it
@@ -324,10 +326,10 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
         return len(unclaimed) + requeued + int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _claim(store: Store, row_ids: Sequence[int], channel: str, now: datetime) -> set[int]:
+def _claim(lanes: Lanes, row_ids: Sequence[int], channel: str, now: datetime) -> set[int]:
     """Move claimed rows to ``sending`` (committed) just before the platform call; the ones
     moved. None when another dispatcher paused the channel a moment ago."""
-    return outbox_claim.start(store, row_ids, channel, now)
+    return lanes.start(row_ids, channel, now)
 
 
 def _load_messages(
@@ -363,6 +365,7 @@ class _Pass:
     on_sent: Callable[[str], None] | None
     stats: DispatchStats
     batch_size: int
+    lanes: Lanes  # where each message's two statements run (``outbox_lanes``)
     alerts: FailureAlerts | None = None
     pacing: MailPacing | None = None
     handled: int = 0
@@ -462,7 +465,7 @@ class _Pass:
         until = _settle(
             self.store, channel, answers, self.now(), self.stats,
             self.alerts, troubled_before=channel in self.probing,
-            paced=channel == "email" and self.pacing is not None,
+            paced=channel == "email" and self.pacing is not None, lanes=self.lanes,
         )
         if until is not None:
             self.paused.add(channel)
@@ -478,7 +481,7 @@ class _Pass:
         self, row_id: int, key: str, call: Callable[[], SendResult], channel: str
     ) -> None:
         """Deliver one row; a "not now" or an unknown outcome pauses its channel."""
-        if not _claim(self.store, [row_id], channel, self.now()):
+        if not _claim(self.lanes, [row_id], channel, self.now()):
             self.gone([row_id], channel)
             return
         self.settled(channel, [(row_id, key, _call(row_id, call))])
@@ -486,7 +489,7 @@ class _Pass:
     def send_batch(self) -> None:
         """Deliver the waiting batch of emails; a "not now" or an unknown outcome pauses email."""
         batch, self.batch = self.batch, []
-        started = _claim(self.store, [row_id for row_id, _ in batch], "email", self.now())
+        started = _claim(self.lanes, [row_id for row_id, _ in batch], "email", self.now())
         if len(started) < len(batch):
             self.gone([row_id for row_id, _ in batch if row_id not in started], "email")
             batch = [(row_id, m) for row_id, m in batch if row_id in started]
@@ -542,9 +545,11 @@ def dispatch(
         alerts: queues the admins' alert about refused messages (None: the next dispatch or
             sweep that has one catches up).
     """
-    with store.pinned() as one_connection:  # a pass is thousands of short transactions
+    # a pass is thousands of short transactions: one connection for them, and the lanes
+    # where each message's two statements are one round trip each
+    with store.pinned() as one_connection, open_lanes(one_connection) as lanes:
         return _dispatch(one_connection, mailer, notifier, now=now, limit=limit,
-                         on_sent=on_sent, alerts=alerts)
+                         on_sent=on_sent, alerts=alerts, lanes=lanes)
 
 
 def _dispatch(
@@ -556,6 +561,7 @@ def _dispatch(
     limit: int | None,
     on_sent: Callable[[str], None] | None,
     alerts: FailureAlerts | None,
+    lanes: Lanes,
 ) -> DispatchStats:
     """One dispatch pass (``dispatch``) on a store holding one connection."""
     stats = DispatchStats()
@@ -567,7 +573,7 @@ def _dispatch(
             stats.alerts += alerts.queue(session, now())
     run = _Pass(
         store, mailer, notifier, now, limit, on_sent, stats,
-        batch_size=int(getattr(mailer, "max_batch", 1) or 1), alerts=alerts,
+        batch_size=int(getattr(mailer, "max_batch", 1) or 1), lanes=lanes, alerts=alerts,
         pacing=getattr(mailer, "pacing", None),
     )
     run.refresh()

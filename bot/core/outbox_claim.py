@@ -29,7 +29,7 @@ from bot.core.outbox_pause import DAILY_LIMIT_REASON, is_paused
 from bot.core.store import Store
 from connectors.base import MailPacing
 
-__all__ = ["Claimed", "claim", "release", "start"]
+__all__ = ["Claimed", "claim", "release", "start", "start_statement"]
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def release(store: Store, ids: Sequence[int]) -> int:
 
 
 @functools.cache
-def _start_statement(channel: str) -> Update:
+def start_statement(channel: str) -> Update:
     """The UPDATE that moves claimed rows to ``sending``, built once per channel on the table
     (no ORM): it runs before every send, and on SQLite building and routing a statement costs
     more than running it."""
@@ -159,6 +159,6 @@ def start(store: Store, ids: Sequence[int], channel: str, now: datetime) -> set[
         return set()
     with store.transaction() as session:
         moved = session.connection().execute(
-            _start_statement(channel), {"ids": list(ids), "now": now}
+            start_statement(channel), {"ids": list(ids), "now": now}
         )
         return set(moved.scalars())

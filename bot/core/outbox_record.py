@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import mail_pacing
 from bot.core.models import OutboxMessage
+from bot.core.outbox_lanes import Lanes
 from bot.core.outbox_pause import pause, resume
 from bot.core.store import Store
 from connectors.base import (
@@ -123,6 +124,39 @@ def _record_delivered(
     stats.sent_keys.extend(key for _, key, _ in answers)
 
 
+def _record_answers(
+    session: Session, answers: Sequence[tuple[int, str, Outcome]], now: datetime,
+    stats: DispatchStats,
+) -> None:
+    """Record every answer on its row: deliveries in one UPDATE, anything else row by row."""
+    if all(isinstance(outcome, SendResult) for _, _, outcome in answers):
+        _record_delivered(session, answers, now, stats)
+        return
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_([i for i, _, _ in answers]))
+        )
+    }
+    for row_id, _, outcome in answers:
+        _settle_row(rows[row_id], outcome, now, stats)
+
+
+def _on_lanes(
+    lanes: Lanes, answers: Sequence[tuple[int, str, Outcome]], now: datetime,
+    stats: DispatchStats, paced: bool,
+) -> bool:
+    """Record plain deliveries in one statement on the pass's lanes when they can (nothing
+    else to write: no refusal, no pause); False when nothing was recorded."""
+    delivered = [(row_id, outcome.provider_id) for row_id, _, outcome in answers
+                 if isinstance(outcome, SendResult)]
+    if len(delivered) < len(answers) or not lanes.record_delivered(delivered, now, paced=paced):
+        return False
+    stats.sent += len(answers)
+    stats.sent_keys.extend(key for _, key, _ in answers)
+    return True
+
+
 def settle(
     store: Store,
     channel: str,
@@ -133,25 +167,20 @@ def settle(
     *,
     troubled_before: bool,
     paced: bool = False,
+    lanes: Lanes | None = None,
 ) -> datetime | None:
     """Record a send's (or a batch's) answers and the channel's pause in one transaction.
 
     Returns when the channel may resume if the platform said "not now" or may have failed.
     ``troubled_before``: the channel was paused since its last delivery, so an answer ends that.
     ``paced``: the sends hold the mailbox's permits, counted from now (or given back).
+    ``lanes``: the pass's lanes, where plain deliveries are recorded in one statement when
+    they can be (``outbox_lanes``).
     """
+    if lanes is not None and not troubled_before and _on_lanes(lanes, answers, now, stats, paced):
+        return None
     with store.transaction() as session:
-        if all(isinstance(outcome, SendResult) for _, _, outcome in answers):
-            _record_delivered(session, answers, now, stats)
-        else:
-            rows = {
-                row.id: row
-                for row in session.scalars(
-                    select(OutboxMessage).where(OutboxMessage.id.in_([i for i, _, _ in answers]))
-                )
-            }
-            for row_id, _, outcome in answers:
-                _settle_row(rows[row_id], outcome, now, stats)
+        _record_answers(session, answers, now, stats)
         if paced:
             made = [i for i, _, o in answers if isinstance(o, SendResult | DeliveryUnknownError)]
             mail_pacing.finish(
