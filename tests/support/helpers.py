@@ -10,9 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from sqlalchemy import select
 
 from bot.core.context import AppContext, StepContext
+from bot.core.models import OutboxMessage
+from bot.core.outbox_bodies import payload_of
 from bot.core.settings import Settings
+from bot.core.store import Store
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -126,3 +130,18 @@ def step_context(
         now=now,
         write=write,
     )
+
+
+def outbox_as_sent(store: Store, purpose: str | None = None) -> list[OutboxMessage]:
+    """Outbox rows, oldest first, each with its whole payload as sent (a shared body filled in);
+    detached: read here, never written back."""
+    with store.session() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if purpose:
+            query = query.where(OutboxMessage.purpose == purpose)
+        rows = list(session.scalars(query))
+        whole = [payload_of(session, row) for row in rows]
+        session.expunge_all()
+    for row, payload in zip(rows, whole, strict=True):
+        row.payload = payload
+    return rows

@@ -20,10 +20,9 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import AuditEvent, OutboxMessage
-from bot.core.outbox_bodies import payload_of
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory
-from tests.support.helpers import Row, SchoolBuilder
+from tests.support.helpers import Row, SchoolBuilder, outbox_as_sent
 from tests.support.pdfs import pdf_document
 
 with warnings.catch_warnings():
@@ -113,17 +112,8 @@ class Env:
         return client
 
     def outbox(self, purpose: str | None = None) -> list[OutboxMessage]:
-        """Outbox rows, oldest first, each with its whole payload (a shared body filled in)."""
-        with self.context.store.session() as session:
-            query = select(OutboxMessage).order_by(OutboxMessage.id)
-            if purpose:
-                query = query.where(OutboxMessage.purpose == purpose)
-            rows = list(session.scalars(query))
-            whole = [payload_of(session, row) for row in rows]
-            session.expunge_all()
-        for row, payload in zip(rows, whole, strict=True):
-            row.payload = payload  # detached: read here, never written back
-        return rows
+        """Outbox rows, oldest first, each with its whole payload as sent."""
+        return outbox_as_sent(self.context.store, purpose)
 
     def audit(self, prefix: str = "") -> list[AuditEvent]:
         """Audit events whose action starts with ``prefix``."""

@@ -15,12 +15,11 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import OutboxMessage, Report
-from bot.core.outbox_bodies import payload_of
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory
 from bot.features.reports.intake import link_token, submit_report
 from bot.features.reports.rules import Submission
-from tests.support.helpers import Row, SchoolBuilder
+from tests.support.helpers import Row, SchoolBuilder, outbox_as_sent
 from tests.support.pdfs import pdf_document
 
 with warnings.catch_warnings():
@@ -150,17 +149,8 @@ class Env:
         return client.post(target, data=data, files=files or None, follow_redirects=False)
 
     def outbox(self, purpose: str | None = None) -> list[OutboxMessage]:
-        """Outbox rows, oldest first, each with its whole payload (a shared body filled in)."""
-        with self.context.store.session() as session:
-            query = select(OutboxMessage).order_by(OutboxMessage.id)
-            if purpose:
-                query = query.where(OutboxMessage.purpose == purpose)
-            rows = list(session.scalars(query))
-            whole = [payload_of(session, row) for row in rows]
-            session.expunge_all()
-        for row, payload in zip(rows, whole, strict=True):
-            row.payload = payload  # detached: read here, never written back
-        return rows
+        """Outbox rows, oldest first, each with its whole payload as sent."""
+        return outbox_as_sent(self.context.store, purpose)
 
     def report(self, reference: str) -> Report:
         """A stored report by reference."""
