@@ -29,14 +29,16 @@ def store(session: Session, bodies: Iterable[Rendered]) -> dict[str, int]:
     if memo_of is not transaction:
         memo = {}
         session.info[_MEMO] = (transaction, memo)
-    new = {body.sha256: body for body in bodies if body.sha256 not in memo}
-    if new:
-        now = utcnow()
+    rows: dict[str, dict[str, Any]] = {}
+    now = utcnow()
+    for body in bodies:
+        if body.sha256 not in memo and body.sha256 not in rows:
+            text, html = body.split()
+            rows[body.sha256] = {"sha256": body.sha256, "text": text, "html": html,
+                                 "created_at": now}
+    if rows:
         written = session.execute(
-            insert(OutboxBody).returning(OutboxBody.sha256, OutboxBody.id,
-                                         sort_by_parameter_order=True),
-            [{"sha256": sha, "text": text, "html": html, "created_at": now}
-             for sha, (text, html) in ((sha, body.split()) for sha, body in new.items())],
+            insert(OutboxBody).returning(OutboxBody.sha256, OutboxBody.id), list(rows.values())
         )
         memo.update((sha, body_id) for sha, body_id in written)
     return memo
