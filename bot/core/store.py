@@ -25,9 +25,13 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    false,
+    func,
     insert,
     inspect,
+    select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -38,8 +42,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
-    "Space", "Store", "StoreError", "bulk_insert", "dialect_insert", "exclusive", "make_engine",
-    "one_of",
+    "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "dialect_insert", "exclusive",
+    "make_engine", "one_of",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -134,6 +138,30 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
             copy.write_row([
                 row[c] if f is None else f(row[c]) for c, f in zip(columns, convert, strict=True)
             ])
+
+
+def allocate_ids(session: Session, model: Any, count: int) -> list[int]:
+    """``count`` new ids for rows of ``model`` written later in this transaction, ascending.
+
+    Rows can then be written with what depends on their ids already in them (a first run's
+    duties go in with the reminder sent about them, not written and then updated). PostgreSQL
+    draws them from the table's own sequence. SQLite counts on from the highest id, after taking
+    the database's write lock, so no other writer can use them first; without AUTOINCREMENT it
+    would have handed out the same ids itself.
+    """
+    if count <= 0:
+        return []
+    table = cast(Table, model.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        return sorted(session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                 "FROM generate_series(1, :count)"),
+            {"table": table.name, "count": count},
+        ))
+    ids = table.c.id
+    session.execute(update(table).where(false()).values(id=ids))  # takes the write lock
+    top = int(session.scalar(select(func.coalesce(func.max(ids), 0))) or 0)
+    return list(range(top + 1, top + count + 1))
 
 
 def one_of(session: Session, column: QueryableAttribute[Any], name: str

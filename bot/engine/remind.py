@@ -7,17 +7,19 @@ records the stage sent on each duty.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
-from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.links import make_token
 from bot.core.messages import human_date, render_shared
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, Requirement
@@ -34,7 +36,7 @@ from bot.engine.reminders import (
     plan_digests,
 )
 
-__all__ = ["ReminderPlanned", "plan_reminders", "requirement_configs"]
+__all__ = ["ReminderPlanned", "ReminderRun", "record_stages", "requirement_configs"]
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,6 @@ def _active_people(session: Session, school_id: str) -> dict[int, Recipient]:
     }
 
 
-BATCH = 1000  # people per batch: memory stays flat however large the school
-
-
 def _maybe_due(
     school: SchoolConfig, requirements: Mapping[int, RequirementConfig], today: date
 ) -> ColumnElement[bool]:
@@ -191,22 +190,23 @@ def _people_due(
 
 
 def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) -> list[OpenDuty]:
-    """These people's open duties, by person, due date and id (the digests' item order).
+    """These people's stored open duties (the caller has flushed), as plain rows.
 
-    Read as plain rows on the session's connection (the caller has flushed): a digest day
-    reads every open duty once, and ORM row handling would double the cost.
+    Read on the session's connection: a digest day reads every open duty once, and ORM row
+    handling would double the cost.
     """
-    rows = session.connection().execute(
-        select(
-            Duty.id, Duty.person_id, Duty.requirement_id, Duty.cycle, Duty.opened_on,
-            Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.policy_version_id,
-            Duty.account_id,
-        )
-        .where(Duty.school_id == school_id, Duty.status == "open",
-               Duty.person_id.in_(person_ids))
-        .order_by(Duty.person_id, Duty.due_on, Duty.id)
-    ).all()
-    return list(map(OpenDuty._make, rows))
+    among, chunk = one_of(session, Duty.person_id, "people")
+    statement = select(
+        Duty.id, Duty.person_id, Duty.requirement_id, Duty.cycle, Duty.opened_on,
+        Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.policy_version_id,
+        Duty.account_id,
+    ).where(Duty.school_id == school_id, Duty.status == "open", among)
+    connection = session.connection()
+    duties: list[OpenDuty] = []
+    for start in range(0, len(person_ids), chunk):
+        rows = connection.execute(statement, {"people": list(person_ids[start:start + chunk])})
+        duties += map(OpenDuty._make, rows)
+    return duties
 
 
 @dataclass(frozen=True)
@@ -365,16 +365,17 @@ class _Renderer:
 # --------------------------------------------------------------------------- queueing
 
 
-def _record_stages(
-    session: Session, digests: Mapping[str, Digest], added: set[str], today: date
+def record_stages(
+    session: Session, stages: Mapping[int, tuple[int, int]], today: date
 ) -> None:
-    """Mark the stage sent on each duty of each queued digest (a handful of bulk updates)."""
+    """Record on stored duties the reminder just queued about them: (stage, sent) by duty id.
+
+    On the table, not through the ORM (no session objects to keep in step): one statement
+    built once, run per chunk of ids in id order, per distinct (stage, sent) - a handful.
+    """
     grouped: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for key in added:
-        for duty_id, stage, sent in digests[key].stage_updates():
-            grouped[(stage, sent)].append(duty_id)
-    # on the table, not through the ORM (no session objects to keep in step): one statement
-    # built once, run per 500 ids in id order
+    for duty_id, value in stages.items():
+        grouped[value].append(duty_id)
     among, chunk = one_of(session, Duty.id, "ids")
     statement = (
         update(Duty).where(among)
@@ -382,7 +383,7 @@ def _record_stages(
                 last_reminded_on=today)
     )
     connection = session.connection()
-    for (stage, sent), ids in grouped.items():  # few distinct values: a handful of statements
+    for (stage, sent), ids in grouped.items():
         ids.sort()
         for start in range(0, len(ids), chunk):
             connection.execute(
@@ -390,66 +391,101 @@ def _record_stages(
             )
 
 
-def plan_reminders(
-    session: Session,
-    settings: Settings,
-    school: SchoolConfig,
-    today: date,
-    now: datetime,
-    *,
-    write: bool,
-) -> list[ReminderPlanned]:
-    """One digest email per person with anything due today; escalation copies included.
+_ITEM_ORDER = attrgetter("person_id", "due_on", "id")  # a digest lists its items by due date
 
-    Only the people with a duty that may be due today are read, a batch at a time: a quiet day
-    costs one indexed query, a digest day memory for one batch.
+
+@dataclass
+class ReminderRun:
+    """One school's reminder digests for one day, planned a batch of people at a time.
+
+    The sweep opens and closes each batch's duties and hands the run the new open ones (ids
+    already drawn); the run adds the stored open duties of the batch's people who may be due
+    something - those with a stored duty whose next stage may fall today, and those with a new
+    duty - queues one digest per person and says which stage each duty has now had. So a
+    first run writes its million duties with their first reminder recorded in them, instead of
+    writing them and then updating each one. ``planned`` collects every digest, queued or not.
     """
-    session.flush()  # the batches below read on the connection
-    requirements = requirement_configs(session, school)
-    due_people = _people_due(session, school, requirements, today)
-    if not due_people:
-        return []
-    people = _active_people(session, school.id)
-    cadences = {name: school.cadence(name) for name in {c.cadence for c in school.requirements}}
-    renderer = _Renderer(
-        settings, school, requirements, _names(session, school.id), settings.signing_key(), today
-    )
-    not_before = send_after(school, today, now)
-    planned: list[ReminderPlanned] = []
-    for start in range(0, len(due_people), BATCH):
-        duties = _open_duties(session, school.id, due_people[start:start + BATCH])
-        digests = plan_digests(duties, people, requirements, cadences, school.headteacher, today)
-        planned += _queue(session, school, renderer, digests, today, not_before, write=write)
-    return planned
 
+    school: SchoolConfig
+    today: date
+    write: bool
+    requirements: Mapping[int, RequirementConfig]
+    people: Mapping[int, Recipient]
+    cadences: Mapping[str, Cadence]
+    renderer: _Renderer
+    not_before: datetime
+    due: Sequence[int]  # ascending: people with a stored duty that may be due a stage today
+    planned: list[ReminderPlanned] = field(default_factory=list)
 
-def _queue(
-    session: Session,
-    school: SchoolConfig,
-    renderer: _Renderer,
-    digests: Sequence[Digest],
-    today: date,
-    not_before: datetime,
-    *,
-    write: bool,
-) -> list[ReminderPlanned]:
-    """Render one batch of digests and, when writing, queue them and record their stages."""
-    planned: list[ReminderPlanned] = []
-    drafts: list[tuple[str, EmailDraft]] = []
-    by_key: dict[str, Digest] = {}
-    for digest in digests:
-        key = digest_key(school.id, digest.person.id, today)
-        draft, titles = renderer.email(digest)
-        drafts.append((key, draft))
-        by_key[key] = digest
-        planned.append(ReminderPlanned(
-            person_email=digest.person.email, person_name=digest.person.display_name,
-            items=titles, labels=digest.labels, cc=digest.cc,
-            key=key, queued=False,
-        ))
-    if not write or not drafts:
-        return planned
-    added = enqueue_emails(session, school_id=school.id, purpose="reminder", items=drafts,
-                           not_before=not_before)
-    _record_stages(session, by_key, added, today)
-    return [replace(p, queued=p.key in added) for p in planned]
+    @classmethod
+    def start(
+        cls, session: Session, settings: Settings, school: SchoolConfig, today: date,
+        now: datetime, *, write: bool,
+    ) -> ReminderRun:
+        """Ready to plan the day's digests; ``write`` False plans them without queueing."""
+        session.flush()  # the queries below read on the connection
+        requirements = requirement_configs(session, school)
+        return cls(
+            school=school,
+            today=today,
+            write=write,
+            requirements=requirements,
+            people=_active_people(session, school.id),
+            cadences={name: school.cadence(name)
+                      for name in {c.cadence for c in school.requirements}},
+            renderer=_Renderer(settings, school, requirements, _names(session, school.id),
+                               settings.signing_key(), today),
+            not_before=send_after(school, today, now),
+            due=_people_due(session, school, requirements, today),
+        )
+
+    def batch(
+        self, session: Session, new: Sequence[OpenDuty], *, after: int | None, upto: int | None
+    ) -> dict[int, tuple[int, int]]:
+        """Plan (and when writing, queue) the digests of the people ``after`` < id <= ``upto``.
+
+        Args:
+            session: the sweep's session; the batch's closures are already applied.
+            new: the batch's new open duties, not written yet.
+            after: the batch's people have ids above this (None: from the first).
+            upto: ... and up to this one (None: to the last).
+
+        Returns:
+            (stage, reminders sent) by duty id, for every duty of a queued digest that was
+            due a stage: the caller writes it on the new duties and ``record_stages`` the rest.
+        """
+        low = 0 if after is None else bisect_right(self.due, after)
+        high = len(self.due) if upto is None else bisect_right(self.due, upto)
+        who = {*self.due[low:high], *(d.person_id for d in new)}
+        if not who:
+            return {}
+        duties = [*_open_duties(session, self.school.id, sorted(who)), *new]
+        duties.sort(key=_ITEM_ORDER)
+        digests = plan_digests(duties, self.people, self.requirements, self.cadences,
+                               self.school.headteacher, self.today)
+        stages: dict[int, tuple[int, int]] = {}
+        for digest in self._queue(session, digests):
+            stages.update((duty_id, (stage, sent))
+                          for duty_id, stage, sent in digest.stage_updates())
+        return stages
+
+    def _queue(self, session: Session, digests: Sequence[Digest]) -> list[Digest]:
+        """Render the digests and, when writing, queue them; the digests queued."""
+        drafts: list[tuple[str, EmailDraft]] = []
+        planned: list[ReminderPlanned] = []
+        by_key: dict[str, Digest] = {}
+        for digest in digests:
+            key = digest_key(self.school.id, digest.person.id, self.today)
+            draft, titles = self.renderer.email(digest)
+            drafts.append((key, draft))
+            by_key[key] = digest
+            planned.append(ReminderPlanned(
+                person_email=digest.person.email, person_name=digest.person.display_name,
+                items=titles, labels=digest.labels, cc=digest.cc, key=key, queued=False,
+            ))
+        added: set[str] = set()
+        if self.write and drafts:
+            added = enqueue_emails(session, school_id=self.school.id, purpose="reminder",
+                                   items=drafts, not_before=self.not_before)
+        self.planned += [replace(p, queued=p.key in added) for p in planned]
+        return [by_key[key] for key in by_key if key in added]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
+from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -29,15 +31,15 @@ from bot.core.models import (
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
-from bot.core.store import Store, bulk_insert
+from bot.core.store import Store, allocate_ids, bulk_insert
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
-from bot.engine.duties import Plan, plan_duties
+from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
 from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import batch_facts, person_batches, school_facts
 from bot.engine.leavers import MissingPerson, missing_people
-from bot.engine.remind import ReminderPlanned, plan_reminders
-from bot.engine.reminders import is_reminder_day
+from bot.engine.remind import ReminderPlanned, ReminderRun, record_stages
+from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.snapshot import rebuild as rebuild_snapshot
 from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
 from connectors.base import ConnectorError
@@ -98,10 +100,14 @@ def _refresh_statistics(session: Session, written: int) -> None:
 
 
 def plan_and_apply(
-    session: Session, school: SchoolConfig, today: date
+    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None = None
 ) -> tuple[int, dict[str, int]]:
     """Open and close the school's duties a batch of people at a time, then recount the
-    dashboard's snapshot; (opened, closed)."""
+    dashboard's snapshot; (opened, closed).
+
+    With ``reminders`` (a reminder day), each batch's digests are planned and queued as its
+    duties are written, and new duties go in with the reminder sent about them.
+    """
     shared = school_facts(session, school)
     holders = {h.person_id for h in shared.holdings}
     cadences = {n: school.cadence(n) for n in school.cadences}
@@ -122,43 +128,80 @@ def plan_and_apply(
         )
         opened += sum(1 for d in plan.to_open if d.status == "open")
         written += len(plan.to_open)
-        for reason, count in apply_plan(session, school.id, plan, today).items():
+        chase = None if reminders is None else partial(reminders.batch, after=batch.after,
+                                                       upto=batch.upto)
+        for reason, count in apply_plan(session, school.id, plan, today, chase).items():
             closed[reason] += count
     _refresh_statistics(session, written)
     rebuild_snapshot(session, school.id, today)  # the dashboard's counts follow at once
     return opened, dict(closed)
 
 
-def apply_plan(session: Session, school_id: str, plan: Plan, today: date) -> dict[str, int]:
-    """Write the plan with bulk statements; returns closures counted by reason."""
-    if plan.to_open:
-        bulk_insert(
-            session,
-            Duty,
-            [
-                {
-                    "school_id": school_id,
-                    "requirement_id": d.requirement_id,
-                    "person_id": d.person_id,
-                    "kind": d.kind,
-                    "cycle": d.cycle,
-                    "policy_version_id": d.policy_version_id,
-                    "account_id": d.account_id,
-                    "opened_on": d.opened_on,
-                    "due_on": d.due_on,
-                    "status": d.status,
-                    "closed_on": today if d.status != "open" else None,
-                    "closed_reason": d.status if d.status != "open" else None,
-                    "evidence_ref": d.evidence_ref,
-                    "reminders_sent": 0,
-                    "last_stage": -1,
-                }
-                for d in plan.to_open
-            ],
-        )
+Chase = Callable[[Session, Sequence[OpenDuty]], Mapping[int, tuple[int, int]]]
+
+
+def apply_plan(
+    session: Session, school_id: str, plan: Plan, today: date, chase: Chase | None = None
+) -> dict[str, int]:
+    """Write the plan with bulk statements; returns closures counted by reason.
+
+    Closures go first. With ``chase`` (the reminder run for this batch of people), the new
+    duties get their ids before they are written, ``chase`` queues the batch's digests, and
+    each duty a digest asked about is written (new) or updated (stored) with its stage.
+    """
+    closed = _close(session, plan.to_close, today)
+    rows = [_duty_row(school_id, d, today) for d in plan.to_open]
+    if chase is not None:
+        for row, duty_id in zip(rows, allocate_ids(session, Duty, len(rows)), strict=True):
+            row["id"] = duty_id
+        stages = dict(chase(session, [_open_duty(row) for row in rows if row["status"] == "open"]))
+        for row in rows:
+            stage = stages.pop(row["id"], None)
+            if stage is not None:
+                row["last_stage"], row["reminders_sent"] = stage
+                row["last_reminded_on"] = today
+        record_stages(session, stages, today)  # the stored duties left
+    bulk_insert(session, Duty, rows)
+    return closed
+
+
+def _duty_row(school_id: str, duty: NewDuty, today: date) -> dict[str, Any]:
+    """A new duty as a row to insert, with no reminder sent yet."""
+    done = duty.status != "open"
+    return {
+        "school_id": school_id,
+        "requirement_id": duty.requirement_id,
+        "person_id": duty.person_id,
+        "kind": duty.kind,
+        "cycle": duty.cycle,
+        "policy_version_id": duty.policy_version_id,
+        "account_id": duty.account_id,
+        "opened_on": duty.opened_on,
+        "due_on": duty.due_on,
+        "status": duty.status,
+        "closed_on": today if done else None,
+        "closed_reason": duty.status if done else None,
+        "evidence_ref": duty.evidence_ref,
+        "reminders_sent": 0,
+        "last_stage": -1,
+        "last_reminded_on": None,
+    }
+
+
+def _open_duty(row: Mapping[str, Any]) -> OpenDuty:
+    """A new duty's row as the reminder rules read it."""
+    return OpenDuty(
+        row["id"], row["person_id"], row["requirement_id"], row["cycle"], row["opened_on"],
+        row["due_on"], row["last_stage"], row["reminders_sent"], row["policy_version_id"],
+        row["account_id"],
+    )
+
+
+def _close(session: Session, closures: Sequence[Closure], today: date) -> dict[str, int]:
+    """Close duties, by reason and evidence: a few statements of many ids; counts by reason."""
     closed: dict[str, int] = defaultdict(int)
     by_reason: dict[tuple[str, str | None], list[int]] = defaultdict(list)
-    for c in plan.to_close:
+    for c in closures:
         by_reason[(c.status, c.evidence_ref)].append(c.duty_id)
         closed[c.status] += 1
     for (status, ref), ids in by_reason.items():
@@ -256,10 +299,11 @@ def sweep_school(
     result.warnings = sync_config(session, config, school, today)
     result.handovers = _flag_handovers(session, school.id, today)
     result.missing = missing_people(session, school.id, school.directory.leaver_grace_days)
-    result.opened, result.closed = plan_and_apply(session, school, today)
     sending = write and not result.preview  # in preview: plan who would be asked, queue nothing
-    if result.school_day:
-        result.reminders = plan_reminders(session, settings, school, today, now, write=sending)
+    reminders = ReminderRun.start(session, settings, school, today, now, write=sending) \
+        if result.school_day else None
+    result.opened, result.closed = plan_and_apply(session, school, today, reminders)
+    result.reminders = reminders.planned if reminders is not None else []
     run = StepContext(session, settings, config, school, connectors, today, now, sending)
     full = StepContext(session, settings, config, school, connectors, today, now, write)
     for step in extra_steps:

@@ -1,14 +1,17 @@
-"""bulk_insert writes what an INSERT would (COPY on PostgreSQL), in the caller's transaction."""
+"""bulk_insert writes what an INSERT would (COPY on PostgreSQL), in the caller's transaction;
+allocate_ids hands out ids before the rows are written."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
-from bot.core.models import School
-from bot.core.store import Store, bulk_insert, one_of
+from bot.core.models import Requirement, School
+from bot.core.store import Store, allocate_ids, bulk_insert, one_of
 
 CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
@@ -51,3 +54,48 @@ def test_one_of_finds_exactly_the_values_given_a_chunk_at_a_time(database_url: s
                  for school in session.scalars(query, {"ids": wanted[start:start + chunk]})]
     assert sorted(found) == wanted[:-2]
     assert chunk == (500 if store.is_sqlite else 5000)
+
+
+def _requirement(key: str, **given: object) -> dict[str, object]:
+    return {"school_id": "oak", "key": key, "kind": "complete_training", "title": key,
+            "policy_id": None, "spec": {}, "active": True, "first_seen": CREATED.date(), **given}
+
+
+def test_allocated_ids_are_new_ascending_and_never_handed_out_again(database_url: str) -> None:
+    store = Store(database_url)
+    store.upgrade()
+    with store.transaction() as session:
+        bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
+        bulk_insert(session, Requirement, [_requirement("before")])
+        assert allocate_ids(session, Requirement, 0) == []
+        ids = allocate_ids(session, Requirement, 3)
+        bulk_insert(session, Requirement, [_requirement(f"given{n}", id=i)
+                                           for n, i in enumerate(ids)])
+        bulk_insert(session, Requirement, [_requirement("after")])  # the database's own id
+    with store.session() as session:
+        stored = {key: rid for key, rid in session.execute(select(Requirement.key, Requirement.id))}
+    assert ids == sorted(set(ids)) and len(ids) == 3
+    assert stored["before"] < ids[0] and stored["after"] > ids[-1]
+    assert [stored[f"given{n}"] for n in range(3)] == ids
+
+
+def test_two_writers_never_get_the_same_ids(database_url: str) -> None:
+    store = Store(database_url)
+    store.upgrade()
+    first = store.session()
+    first.begin()
+    mine = allocate_ids(first, Requirement, 5)
+    if store.is_sqlite:  # SQLite: the first holds the write lock until it ends
+        path = make_url(database_url).database
+        other = sqlite3.connect(str(path), timeout=0.05)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("INSERT INTO schools (id, name, created_at) VALUES ('elm', 'Elm', '')")
+        other.close()
+        first.rollback()
+        first.close()
+        return
+    with store.session() as second, second.begin():  # PostgreSQL: the sequence serves both
+        theirs = allocate_ids(second, Requirement, 5)
+    first.rollback()
+    first.close()
+    assert not set(mine) & set(theirs)

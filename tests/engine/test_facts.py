@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.models import Duty, OutboxMessage, Person, Requirement
-from bot.engine import facts, remind
+from bot.engine import facts
 from bot.engine.facts import person_batches
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import SchoolBuilder, at
@@ -64,8 +64,7 @@ def test_batches_of_two_plan_and_remind_exactly_as_one_batch(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = _history(_school(tmp_path / "whole", "oak"), database_url)
-    monkeypatch.setattr(facts, "BATCH", 2)
-    monkeypatch.setattr(remind, "BATCH", 2)
+    monkeypatch.setattr(facts, "BATCH", 2)  # reminders are planned with each batch's duties
     batched = _history(_school(tmp_path / "batched", "elm"), database_url)
     assert batched == whole
     assert len(whole["duties"]) > 10 and any(m[0] == "reminder" for m in whole["messages"])

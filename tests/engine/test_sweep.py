@@ -6,10 +6,11 @@ import email
 import email.policy
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from bot.core.models import Duty, OutboxMessage, SweepRun
+from bot.core.models import Duty, OutboxMessage, Requirement, SweepRun
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import SchoolBuilder, at
 
@@ -63,6 +64,44 @@ def test_first_cycle_asks_everyone_once_in_one_digest(school: SchoolBuilder,
     # digest card goes to the channel, not the mailbox)
     with ctx.store.session() as session:
         assert session.scalar(select(func.count()).select_from(SweepRun)) == 2
+    ctx.store.dispose()
+
+
+def test_new_duties_are_written_with_the_reminder_queued_about_them(
+    school: SchoolBuilder, database_url: str
+) -> None:
+    _school(school)
+    ctx = school.context(database_url)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(ctx.store.engine, "before_cursor_execute", seen)
+    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY),
+              deliver=False)
+    recorded = [s for s in statements if s.startswith("UPDATE DUTIES") and "REMINDERS_SENT" in s]
+    assert not recorded  # the stage went in with the duty: no duty is written twice
+    # (a stage was recorded, reminders sent, when)
+    asked = select(Duty.last_stage >= 0, Duty.reminders_sent, Duty.last_reminded_on)
+    with ctx.store.session() as session:
+        assert session.execute(asked).all() == [(True, 1, MONDAY)] * 8
+    ctx.store.dispose()
+    # a duty opened later the same day waits: that person's digest for today is already queued
+    school.requirement(id="train-fire", kind="complete_training", course="Fire safety",
+                       audience={"roles": ["staff"]}, due_days=28)
+    ctx = school.context(database_url)
+    fire = asked.join(Requirement, Requirement.id == Duty.requirement_id)
+    tuesday = date(2026, 11, 24)
+    for day, expected in ((MONDAY, (False, 0, None)), (tuesday, (True, 1, tuesday))):
+        [result], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day,
+                                now=at(day, 11), deliver=False)
+        with ctx.store.session() as session:
+            assert session.execute(fire.where(Requirement.key == "train-fire")).all() == [
+                expected] * 4
+            assert session.execute(fire.where(Requirement.key != "train-fire")).all() == [
+                (True, 1, MONDAY)] * 8
+    assert sum(r.queued for r in result.reminders) == 4  # Tuesday: only the new course
     ctx.store.dispose()
 
 
