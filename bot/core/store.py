@@ -153,10 +153,13 @@ def allocate_ids(session: Session, model: Any, count: int) -> list[int]:
         return []
     table = cast(Table, model.__table__)
     if session.get_bind().dialect.name == "postgresql":
+        # the sequence by number: named in the query it would be looked up for every id
+        sequence = session.scalar(text("SELECT pg_get_serial_sequence(:table, 'id')"
+                                       "::regclass::oid"), {"table": table.name})
         return sorted(session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+            text("SELECT nextval(CAST(CAST(:sequence AS oid) AS regclass)) "
                  "FROM generate_series(1, :count)"),
-            {"table": table.name, "count": count},
+            {"sequence": sequence, "count": count},
         ))
     ids = table.c.id
     session.execute(update(table).where(false()).values(id=ids))  # takes the write lock

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from operator import attrgetter
@@ -440,7 +440,8 @@ class ReminderRun:
         )
 
     def batch(
-        self, session: Session, new: Sequence[OpenDuty], *, after: int | None, upto: int | None
+        self, session: Session, new: Sequence[OpenDuty], *, after: int | None, upto: int | None,
+        stored: Collection[int],
     ) -> dict[int, tuple[int, int]]:
         """Plan (and when writing, queue) the digests of the people ``after`` < id <= ``upto``.
 
@@ -449,6 +450,8 @@ class ReminderRun:
             new: the batch's new open duties, not written yet.
             after: the batch's people have ids above this (None: from the first).
             upto: ... and up to this one (None: to the last).
+            stored: the batch's people with a stored open duty (only theirs are read: on a
+                first run, nobody's).
 
         Returns:
             (stage, reminders sent) by duty id, for every duty of a queued digest that was
@@ -459,7 +462,8 @@ class ReminderRun:
         who = {*self.due[low:high], *(d.person_id for d in new)}
         if not who:
             return {}
-        duties = [*_open_duties(session, self.school.id, sorted(who)), *new]
+        duties = [*_open_duties(session, self.school.id, sorted(who.intersection(stored))),
+                  *new]
         duties.sort(key=_ITEM_ORDER)
         digests = plan_digests(duties, self.people, self.requirements, self.cadences,
                                self.school.headteacher, self.today)

@@ -128,8 +128,10 @@ def plan_and_apply(
         )
         opened += sum(1 for d in plan.to_open if d.status == "open")
         written += len(plan.to_open)
-        chase = None if reminders is None else partial(reminders.batch, after=batch.after,
-                                                       upto=batch.upto)
+        chase = None if reminders is None else partial(
+            reminders.batch, after=batch.after, upto=batch.upto,
+            stored={d.person_id for d in existing if d.status == "open"},
+        )
         for reason, count in apply_plan(session, school.id, plan, today, chase).items():
             closed[reason] += count
     _refresh_statistics(session, written)
