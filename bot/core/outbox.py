@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,7 @@ from bot.core.outbox_pause import DAILY_LIMIT_REASON, channel_states, pause
 from bot.core.outbox_record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox_record import settle as _settle  # by this name: tests interrupt it
 from bot.core.setup_state import is_sending
-from bot.core.store import Store, one_of
+from bot.core.store import Store, bulk_insert, one_of
 from connectors.base import (
     Attachment,
     CardMessage,
@@ -195,8 +195,7 @@ def enqueue_emails(
                 "created_at": utcnow(),
             }
         )
-    if rows:
-        session.execute(insert(OutboxMessage), rows)
+    bulk_insert(session, OutboxMessage, rows)
     return set(fresh)
 
 

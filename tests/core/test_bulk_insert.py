@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from bot.core.models import Requirement, School
+from bot.core.models import OutboxMessage, Requirement, School
 from bot.core.store import Store, allocate_ids, bulk_insert, one_of
 
 CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -99,3 +99,22 @@ def test_two_writers_never_get_the_same_ids(database_url: str) -> None:
     first.rollback()
     first.close()
     assert not set(mine) & set(theirs)
+
+
+def test_json_columns_arrive_as_given(database_url: str) -> None:
+    store = Store(database_url)
+    store.upgrade()
+    awkward = "Tab\there, new\nline, back\\slash, \"quotes\", \u00e9 \u2014 \U0001f600, \\N"
+    payload = {"text": awkward, "slots": {"name": awkward}, "parts": [[awkward, None], []],
+               "n": 3, "empty": {}}
+    row = {"school_id": "oak", "idempotency_key": "k1", "channel": "email", "purpose": "p",
+           "recipients": [awkward], "cc": [], "subject": awkward, "payload": payload,
+           "status": "pending", "attempts": 0, "next_attempt_at": CREATED,
+           "created_at": CREATED}
+    with store.transaction() as session:
+        bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
+        bulk_insert(session, OutboxMessage, [row])
+    with store.session() as session:
+        stored = session.scalars(select(OutboxMessage)).one()
+        assert (stored.payload, stored.recipients, stored.cc, stored.subject) == (
+            payload, [awkward], [], awkward)
