@@ -8,10 +8,12 @@ cached, one per secret and purpose in a process, and each derives its key once: 
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from functools import lru_cache
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from itsdangerous.signer import HMACAlgorithm
 
 __all__ = ["LinkClaims", "LinkExpiredError", "LinkInvalidError", "make_token", "read_token"]
 
@@ -51,11 +53,28 @@ class _KeyedSigner(TimestampSigner):
         return cache[secret_key]
 
 
+class _KeyedHMAC(HMACAlgorithm):
+    """HMAC keyed once per key: each signature copies the keyed state (a third less work)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keyed: dict[bytes, hmac.HMAC] = {}
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        """The same signature as ``HMACAlgorithm``'s."""
+        keyed = self._keyed.get(key)
+        if keyed is None:
+            keyed = self._keyed[key] = hmac.new(key, digestmod=self.digest_method)
+        mac = keyed.copy()
+        mac.update(value)
+        return mac.digest()
+
+
 @lru_cache(maxsize=16)
 def _signer(secret: str, purpose: str) -> TimestampSigner:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
-    return _KeyedSigner(secret, salt=f"compliance-bot/{purpose}")
+    return _KeyedSigner(secret, salt=f"compliance-bot/{purpose}", algorithm=_KeyedHMAC())
 
 
 def make_token(
