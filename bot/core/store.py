@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -132,6 +133,11 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
     convert = [table.c[c].type.bind_processor(dialect) for c in columns]
     raw = cast("psycopg.Connection[Any]", session.connection().connection.dbapi_connection)
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        if not any(convert):  # e.g. duties: every value goes as it is (a million rows)
+            values = itemgetter(*columns) if len(columns) > 1 else (lambda r: (r[columns[0]],))
+            for row in rows:
+                copy.write_row(values(row))
+            return
         for row in rows:
             copy.write_row([
                 row[c] if f is None else f(row[c]) for c, f in zip(columns, convert, strict=True)
