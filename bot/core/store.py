@@ -7,7 +7,8 @@ import hashlib
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
-    "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "dialect_insert", "exclusive",
-    "make_engine", "one_of",
+    "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "bulk_insert_behind",
+    "dialect_insert", "exclusive", "make_engine", "one_of",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -114,8 +115,37 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
     Every row names the same columns, and every column with a Python-side default must be
     given: COPY applies only the database's own defaults. JSON goes as the engine encodes it.
     """
+    copy = _copy_in(session, model, rows)
+    if copy is not None:
+        copy()
+
+
+_BEHIND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-behind")
+
+
+def bulk_insert_behind(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
+                       ) -> Future[None]:
+    """``bulk_insert`` that returns before PostgreSQL has written the rows; done when written.
+
+    The COPY runs on a worker thread, so the database writes while the caller computes (a
+    first run's sweep plans the next batch of people while this one's duties go in). Until
+    the future is done the caller must leave the session alone: psycopg lets one statement at
+    a time use a connection, so a query would only wait for the COPY, but nothing else may
+    move the session on (commit, rollback, close). SQLite writes the rows before returning.
+    """
+    copy = _copy_in(session, model, rows)
+    if copy is None:
+        done: Future[None] = Future()
+        done.set_result(None)
+        return done
+    return _BEHIND.submit(copy)
+
+
+def _copy_in(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
+             ) -> Callable[[], None] | None:
+    """Check the rows; on PostgreSQL the COPY that writes them, elsewhere write them now."""
     if not rows:
-        return
+        return None
     table = cast(Table, model.__table__)
     columns = list(rows[0])
     missing = [c.name for c in table.columns
@@ -124,7 +154,7 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
         raise ValueError(f"bulk_insert into {table.name} needs {', '.join(missing)}")
     if session.get_bind().dialect.name != "postgresql":
         session.execute(insert(table), rows)
-        return
+        return None
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     statement = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
@@ -132,16 +162,20 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
     # each column's own conversion, as an INSERT would apply it (e.g. UTC datetimes)
     convert = [table.c[c].type.bind_processor(dialect) for c in columns]
     raw = cast("psycopg.Connection[Any]", session.connection().connection.dbapi_connection)
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        if not any(convert):  # e.g. duties: every value goes as it is (a million rows)
-            values = itemgetter(*columns) if len(columns) > 1 else (lambda r: (r[columns[0]],))
+
+    def copy() -> None:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            if not any(convert):  # e.g. duties: every value goes as it is (a million rows)
+                values = itemgetter(*columns) if len(columns) > 1 else (
+                    lambda r: (r[columns[0]],))
+                for row in rows:
+                    copy.write_row(values(row))
+                return
             for row in rows:
-                copy.write_row(values(row))
-            return
-        for row in rows:
-            copy.write_row([
-                row[c] if f is None else f(row[c]) for c, f in zip(columns, convert, strict=True)
-            ])
+                copy.write_row([row[c] if f is None else f(row[c])
+                                for c, f in zip(columns, convert, strict=True)])
+
+    return copy
 
 
 def allocate_ids(session: Session, model: Any, count: int) -> list[int]:

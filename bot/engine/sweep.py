@@ -6,6 +6,7 @@ import gc
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,7 +32,7 @@ from bot.core.models import (
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
-from bot.core.store import Store, allocate_ids, bulk_insert
+from bot.core.store import Store, allocate_ids, bulk_insert_behind
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
@@ -106,34 +107,48 @@ def plan_and_apply(
     dashboard's snapshot; (opened, closed).
 
     With ``reminders`` (a reminder day), each batch's digests are planned and queued as its
-    duties are written, and new duties go in with the reminder sent about them.
+    duties are written, and new duties go in with the reminder sent about them. On PostgreSQL
+    a batch's new duties are written while the next batch is planned (its facts read first).
     """
     shared = school_facts(session, school)
     holders = {h.person_id for h in shared.holdings}
     cadences = {n: school.cadence(n) for n in school.cadences}
     opened, written, closed = 0, 0, defaultdict[str, int](int)
-    for batch in person_batches(session, school.id):
-        people, evidence, existing = batch_facts(session, school.id, batch, holders, shared)
-        plan = plan_duties(
-            shared.requirements,
-            people,
-            shared.versions,
-            shared.holdings,
-            evidence,
-            existing,
-            cadences,
-            today,
-            school=school,
-            task_owners=shared.task_owners,
-        )
-        opened += sum(1 for d in plan.to_open if d.status == "open")
-        written += len(plan.to_open)
-        chase = None if reminders is None else partial(
-            reminders.batch, after=batch.after, upto=batch.upto,
-            stored={d.person_id for d in existing if d.status == "open"},
-        )
-        for reason, count in apply_plan(session, school.id, plan, today, chase).items():
-            closed[reason] += count
+    batches = list(person_batches(session, school.id))
+    facts = batch_facts(session, school.id, batches[0], holders, shared)
+    writing = bulk_insert_behind(session, Duty, [])
+    try:
+        for n, batch in enumerate(batches):
+            people, evidence, existing = facts
+            plan = plan_duties(  # pure: runs while the previous batch's duties are written
+                shared.requirements,
+                people,
+                shared.versions,
+                shared.holdings,
+                evidence,
+                existing,
+                cadences,
+                today,
+                school=school,
+                task_owners=shared.task_owners,
+            )
+            writing.result()
+            opened += sum(1 for d in plan.to_open if d.status == "open")
+            written += len(plan.to_open)
+            chase = None if reminders is None else partial(
+                reminders.batch, after=batch.after, upto=batch.upto,
+                stored={d.person_id for d in existing if d.status == "open"},
+            )
+            counts, rows = apply_plan(session, school.id, plan, today, chase)
+            for reason, count in counts.items():
+                closed[reason] += count
+            if n + 1 < len(batches):  # read before the connection is lent to the COPY
+                facts = batch_facts(session, school.id, batches[n + 1], holders, shared)
+            writing = bulk_insert_behind(session, Duty, rows)
+    except BaseException:
+        wait([writing])  # the connection is free again before the caller rolls back
+        raise
+    writing.result()
     _refresh_statistics(session, written)
     rebuild_snapshot(session, school.id, today)  # the dashboard's counts follow at once
     return opened, dict(closed)
@@ -144,12 +159,13 @@ Chase = Callable[[Session, Sequence[OpenDuty]], Mapping[int, tuple[int, int]]]
 
 def apply_plan(
     session: Session, school_id: str, plan: Plan, today: date, chase: Chase | None = None
-) -> dict[str, int]:
-    """Write the plan with bulk statements; returns closures counted by reason.
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Close what the plan closes; closures counted by reason, and the new duties' rows for
+    the caller to write (``bulk_insert``).
 
-    Closures go first. With ``chase`` (the reminder run for this batch of people), the new
-    duties get their ids before they are written, ``chase`` queues the batch's digests, and
-    each duty a digest asked about is written (new) or updated (stored) with its stage.
+    With ``chase`` (the reminder run for this batch of people), the new duties get their ids
+    first, ``chase`` queues the batch's digests, and each duty a digest asked about has its
+    stage in its row (new) or recorded now (stored).
     """
     closed = _close(session, plan.to_close, today)
     rows = [_duty_row(school_id, d, today) for d in plan.to_open]
@@ -163,8 +179,7 @@ def apply_plan(
                 row["last_stage"], row["reminders_sent"] = stage
                 row["last_reminded_on"] = today
         record_stages(session, stages, today)  # the stored duties left
-    bulk_insert(session, Duty, rows)
-    return closed
+    return closed, rows
 
 
 def _duty_row(school_id: str, duty: NewDuty, today: date) -> dict[str, Any]:

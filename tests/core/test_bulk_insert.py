@@ -7,11 +7,11 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.core.models import OutboxMessage, Requirement, School
-from bot.core.store import Store, allocate_ids, bulk_insert, one_of
+from bot.core.store import Store, allocate_ids, bulk_insert, bulk_insert_behind, one_of
 
 CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
@@ -118,3 +118,31 @@ def test_json_columns_arrive_as_given(database_url: str) -> None:
         stored = session.scalars(select(OutboxMessage)).one()
         assert (stored.payload, stored.recipients, stored.cc, stored.subject) == (
             payload, [awkward], [], awkward)
+
+
+def test_rows_written_behind_are_there_once_the_writing_is_done(database_url: str) -> None:
+    store = Store(database_url)
+    store.upgrade()
+    with store.transaction() as session:
+        bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
+        writing = bulk_insert_behind(session, Requirement,
+                                     [_requirement(f"r{n}") for n in range(3000)])
+        writing.result()
+        assert session.scalar(select(func.count()).select_from(Requirement)) == 3000
+    with store.session() as session:  # committed with the transaction
+        assert session.scalar(select(func.count()).select_from(Requirement)) == 3000
+
+
+def test_a_failed_write_behind_is_raised_and_the_transaction_rolls_back(database_url: str
+                                                                         ) -> None:
+    store = Store(database_url)
+    store.upgrade()
+    with store.session() as session:
+        session.begin()
+        bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
+        with pytest.raises(Exception, match=r"(?i)unique"):  # the same key twice
+            bulk_insert_behind(session, Requirement,
+                               [_requirement("same"), _requirement("same")]).result()
+        session.rollback()
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(School)) == 0
