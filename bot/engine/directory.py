@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
+from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.config_sync import ensure_school
 from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
 from connectors.base import Directory, DirectoryChanges, DirectoryPerson
@@ -275,27 +276,34 @@ def _insert_people(
     session: Session, school_id: str, new_items: Sequence[_Listed], ids: dict[str, int],
     source: str,
 ) -> None:
-    """Bulk-insert new people with their roles and groups; their ids go into ``ids``."""
-    inserted = session.execute(
-        insert(Person).returning(Person.id, Person.email),
-        [
-            {"school_id": school_id, "external_id": i.external_id, "email": i.email,
-             "display_name": i.display_name, "given_name": i.given_name,
-             "family_name": i.family_name, "job_title": i.job_title,
-             "start_date": i.start_date, "active": i.active, "has_account": i.has_account,
-             "source": source, "created_at": utcnow(), "updated_at": utcnow()}
-            for i, _ in new_items
-        ],
-    ).all()
-    ids.update({email: pid for pid, email in inserted})
-    role_rows = [{"school_id": school_id, "person_id": ids[i.email], "role": r,
-                  "source": source} for i, roles in new_items for r in sorted(roles)]
-    group_rows = [{"school_id": school_id, "person_id": ids[i.email], "name": g}
-                  for i, _ in new_items for g in sorted(i.groups)]
-    if role_rows:
-        session.execute(insert(PersonRole), role_rows)
-    if group_rows:
-        session.execute(insert(PersonGroup), group_rows)
+    """Bulk-insert new people with their roles and groups; their ids go into ``ids``.
+
+    Set-based (COPY on PostgreSQL): a first run writes every person, and a row-by-row INSERT
+    there costs the server one statement per role and group.
+    """
+    session.flush()  # the school row and anything else pending go first: COPY skips the ORM
+    now = utcnow()
+    bulk_insert(session, Person, [
+        {"school_id": school_id, "external_id": i.external_id, "email": i.email,
+         "display_name": i.display_name, "given_name": i.given_name,
+         "family_name": i.family_name, "job_title": i.job_title, "start_date": i.start_date,
+         "active": i.active, "has_account": i.has_account, "source": source,
+         "session_version": 0, "created_at": now, "updated_at": now}
+        for i, _ in new_items
+    ])
+    emails = [i.email for i, _ in new_items]
+    among, chunk = one_of(session, Person.email, "emails")
+    read_back = select(Person.email, Person.id).where(Person.school_id == school_id, among)
+    for start in range(0, len(emails), chunk):
+        ids.update(session.execute(read_back, {"emails": emails[start:start + chunk]}).all())
+    bulk_insert(session, PersonRole, [
+        {"school_id": school_id, "person_id": ids[i.email], "role": r, "source": source}
+        for i, roles in new_items for r in sorted(roles)
+    ])
+    bulk_insert(session, PersonGroup, [
+        {"school_id": school_id, "person_id": ids[i.email], "name": g}
+        for i, _ in new_items for g in sorted(i.groups)
+    ])
 
 
 def _update_people(
@@ -313,13 +321,14 @@ def _update_people(
 
 def _manager_updates(
     listed: Sequence[DirectoryPerson], known: Sequence[_Known], ids: Mapping[str, int]
-) -> list[dict[str, int | None]]:
-    """Managers, resolved by email or external id across everyone we know now."""
+) -> dict[int, int | None]:
+    """Managers that change (person id -> manager id or None), resolved by email or external
+    id across everyone we know now."""
     lookup: dict[str, int] = dict(ids)
     lookup.update({k.external_id: k.id for k in known if k.external_id})
     lookup.update({i.external_id: ids[i.email] for i in listed if i.email in ids})
     current_manager = {k.id: k.manager_id for k in known}
-    updates: list[dict[str, int | None]] = []
+    updates: dict[int, int | None] = {}
     for item in listed:
         pid = ids.get(item.email)
         ref = item.manager_email or item.manager_external_id
@@ -327,7 +336,7 @@ def _manager_updates(
         if want == pid:
             want = None  # nobody manages themselves
         if pid is not None and current_manager.get(pid) != want:
-            updates.append({"id": pid, "manager_id": want})
+            updates[pid] = want
     return updates
 
 
@@ -413,9 +422,7 @@ def apply_listing(
     _update_people(session, sorted_.changed, ids, source)
     report.updated = len(sorted_.changed)
     session.flush()
-    manager_updates = _manager_updates(listed, known, ids)
-    if manager_updates:
-        session.execute(update(Person), manager_updates)
+    bulk_set(session, Person.manager_id, _manager_updates(listed, known, ids))
     report.reopened = restore(session, school.id, moves.returning, today)
     mark_missing(session, school.id, moves.missing, today)
     make_leavers(session, school.id, moves.leaving, today)
