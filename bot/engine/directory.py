@@ -272,30 +272,56 @@ def _moves(
     return moves
 
 
+def _manager_ref(item: DirectoryPerson) -> str | None:
+    """How a record names its manager: an email, else an external id."""
+    return item.manager_email or item.manager_external_id
+
+
+def _waves(new_items: Sequence[_Listed]) -> list[list[_Listed]]:
+    """New people who manage other new people first, so the rest go in with their manager."""
+    refs = {ref for i, _ in new_items if (ref := _manager_ref(i))}
+    first = [n for n in new_items if n[0].email in refs or n[0].external_id in refs]
+    rest = [n for n in new_items if not (n[0].email in refs or n[0].external_id in refs)]
+    return [wave for wave in (first, rest) if wave]
+
+
 def _insert_people(
     session: Session, school_id: str, new_items: Sequence[_Listed], ids: dict[str, int],
-    source: str,
-) -> None:
+    known: Sequence[_Known], source: str,
+) -> dict[int, int | None]:
     """Bulk-insert new people with their roles and groups; their ids go into ``ids``.
 
     Set-based (COPY on PostgreSQL): a first run writes every person, and a row-by-row INSERT
-    there costs the server one statement per role and group.
+    there costs the server one statement per role and group. Each goes in with the manager
+    already stored or written in an earlier wave (returned by person id, so that only the
+    rest are updated afterwards).
     """
     session.flush()  # the school row and anything else pending go first: COPY skips the ORM
-    now = utcnow()
-    bulk_insert(session, Person, [
-        {"school_id": school_id, "external_id": i.external_id, "email": i.email,
-         "display_name": i.display_name, "given_name": i.given_name,
-         "family_name": i.family_name, "job_title": i.job_title, "start_date": i.start_date,
-         "active": i.active, "has_account": i.has_account, "source": source,
-         "session_version": 0, "created_at": now, "updated_at": now}
-        for i, _ in new_items
-    ])
-    emails = [i.email for i, _ in new_items]
+    lookup: dict[str, int] = dict(ids)
+    lookup.update({k.external_id: k.id for k in known if k.external_id})
     among, chunk = one_of(session, Person.email, "emails")
     read_back = select(Person.email, Person.id).where(Person.school_id == school_id, among)
-    for start in range(0, len(emails), chunk):
-        ids.update(session.execute(read_back, {"emails": emails[start:start + chunk]}).all())
+    given: dict[str, int | None] = {}
+    now = utcnow()
+    for wave in _waves(new_items):
+        rows = []
+        for i, _ in wave:
+            ref = _manager_ref(i)
+            given[i.email] = lookup.get(ref) if ref else None
+            rows.append({
+                "school_id": school_id, "external_id": i.external_id, "email": i.email,
+                "display_name": i.display_name, "given_name": i.given_name,
+                "family_name": i.family_name, "job_title": i.job_title,
+                "start_date": i.start_date, "active": i.active, "has_account": i.has_account,
+                "source": source, "manager_id": given[i.email], "session_version": 0,
+                "created_at": now, "updated_at": now,
+            })
+        bulk_insert(session, Person, rows)
+        emails = [i.email for i, _ in wave]
+        for start in range(0, len(emails), chunk):
+            ids.update(session.execute(read_back, {"emails": emails[start:start + chunk]}).all())
+        lookup.update({i.email: ids[i.email] for i, _ in wave})
+        lookup.update({i.external_id: ids[i.email] for i, _ in wave if i.external_id})
     bulk_insert(session, PersonRole, [
         {"school_id": school_id, "person_id": ids[i.email], "role": r, "source": source}
         for i, roles in new_items for r in sorted(roles)
@@ -304,6 +330,7 @@ def _insert_people(
         {"school_id": school_id, "person_id": ids[i.email], "name": g}
         for i, _ in new_items for g in sorted(i.groups)
     ])
+    return {ids[email]: manager for email, manager in given.items()}
 
 
 def _update_people(
@@ -320,18 +347,19 @@ def _update_people(
 
 
 def _manager_updates(
-    listed: Sequence[DirectoryPerson], known: Sequence[_Known], ids: Mapping[str, int]
+    listed: Sequence[DirectoryPerson], known: Sequence[_Known], ids: Mapping[str, int],
+    inserted: Mapping[int, int | None],
 ) -> dict[int, int | None]:
     """Managers that change (person id -> manager id or None), resolved by email or external
-    id across everyone we know now."""
+    id across everyone we know now; ``inserted`` holds the managers new people were given."""
     lookup: dict[str, int] = dict(ids)
     lookup.update({k.external_id: k.id for k in known if k.external_id})
     lookup.update({i.external_id: ids[i.email] for i in listed if i.email in ids})
-    current_manager = {k.id: k.manager_id for k in known}
+    current_manager = {k.id: k.manager_id for k in known} | dict(inserted)
     updates: dict[int, int | None] = {}
     for item in listed:
         pid = ids.get(item.email)
-        ref = item.manager_email or item.manager_external_id
+        ref = _manager_ref(item)
         want = lookup.get(ref) if ref else None
         if want == pid:
             want = None  # nobody manages themselves
@@ -416,13 +444,14 @@ def apply_listing(
         return report
     report.unchanged, report.held = sorted_.unchanged, len(held)
     ids = {k.email: k.id for k in known}
+    inserted: dict[int, int | None] = {}
     if sorted_.new:
-        _insert_people(session, school.id, sorted_.new, ids, source)
+        inserted = _insert_people(session, school.id, sorted_.new, ids, known, source)
         report.added = len(sorted_.new)
     _update_people(session, sorted_.changed, ids, source)
     report.updated = len(sorted_.changed)
     session.flush()
-    bulk_set(session, Person.manager_id, _manager_updates(listed, known, ids))
+    bulk_set(session, Person.manager_id, _manager_updates(listed, known, ids, inserted))
     report.reopened = restore(session, school.id, moves.returning, today)
     mark_missing(session, school.id, moves.missing, today)
     make_leavers(session, school.id, moves.leaving, today)
