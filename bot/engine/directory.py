@@ -280,8 +280,11 @@ def _manager_ref(item: DirectoryPerson) -> str | None:
 def _waves(new_items: Sequence[_Listed]) -> list[list[_Listed]]:
     """New people who manage other new people first, so the rest go in with their manager."""
     refs = {ref for i, _ in new_items if (ref := _manager_ref(i))}
-    first = [n for n in new_items if n[0].email in refs or n[0].external_id in refs]
-    rest = [n for n in new_items if not (n[0].email in refs or n[0].external_id in refs)]
+    first: list[_Listed] = []
+    rest: list[_Listed] = []
+    for item, roles in new_items:
+        wave = first if item.email in refs or item.external_id in refs else rest
+        wave.append((item, roles))
     return [wave for wave in (first, rest) if wave]
 
 
