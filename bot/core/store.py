@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "bulk_insert_behind",
-    "dialect_insert", "exclusive", "make_engine", "one_of",
+    "bulk_set", "dialect_insert", "exclusive", "make_engine", "one_of",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -216,6 +216,37 @@ def one_of(session: Session, column: QueryableAttribute[Any], name: str
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type))), 5000
     return column.in_(bindparam(name, expanding=True)), 500
+
+
+def bulk_set(session: Session, column: QueryableAttribute[Any], values: Mapping[int, Any]
+             ) -> None:
+    """Set ``column`` of many rows, given as primary key -> new value (None clears it).
+
+    PostgreSQL: one statement per 5,000 rows, joined to two arrays (``UPDATE ... FROM
+    unnest(:keys, :values)``); with psycopg an executemany would be one statement per row on
+    the server (measured: less than half the time for 10,000 rows). SQLite: one executemany of
+    a prepared UPDATE, as fast there as a ``CASE`` per 500 rows. Column ``onupdate`` defaults
+    apply as in any UPDATE.
+    """
+    table = cast(Table, column.class_.__table__)
+    key, target = table.primary_key.columns.values()[0], table.c[column.key]
+    pairs = list(values.items())
+    if not pairs:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(
+            update(table).where(key == bindparam("_key")).values({target: bindparam("_value")}),
+            [{"_key": k, "_value": v} for k, v in pairs],
+        )
+        return
+    rows = func.unnest(bindparam("keys", type_=postgresql.ARRAY(key.type)),
+                       bindparam("values", type_=postgresql.ARRAY(target.type))
+                       ).table_valued("key", "value").render_derived(name="v")
+    statement = update(table).values({target: rows.c.value}).where(key == rows.c.key)
+    for start in range(0, len(pairs), 5000):
+        chunk = pairs[start:start + 5000]
+        session.execute(statement, {"keys": [k for k, _ in chunk],
+                                    "values": [v for _, v in chunk]})
 
 
 def dialect_insert(session: Session, model: Any) -> Any:

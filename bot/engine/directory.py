@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
+from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.config_sync import ensure_school
 from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
 from connectors.base import Directory, DirectoryChanges, DirectoryPerson
@@ -271,31 +272,68 @@ def _moves(
     return moves
 
 
+def _manager_ref(item: DirectoryPerson) -> str | None:
+    """How a record names its manager: an email, else an external id."""
+    return item.manager_email or item.manager_external_id
+
+
+def _waves(new_items: Sequence[_Listed]) -> list[list[_Listed]]:
+    """New people who manage other new people first, so the rest go in with their manager."""
+    refs = {ref for i, _ in new_items if (ref := _manager_ref(i))}
+    first: list[_Listed] = []
+    rest: list[_Listed] = []
+    for item, roles in new_items:
+        wave = first if item.email in refs or item.external_id in refs else rest
+        wave.append((item, roles))
+    return [wave for wave in (first, rest) if wave]
+
+
 def _insert_people(
     session: Session, school_id: str, new_items: Sequence[_Listed], ids: dict[str, int],
-    source: str,
-) -> None:
-    """Bulk-insert new people with their roles and groups; their ids go into ``ids``."""
-    inserted = session.execute(
-        insert(Person).returning(Person.id, Person.email),
-        [
-            {"school_id": school_id, "external_id": i.external_id, "email": i.email,
-             "display_name": i.display_name, "given_name": i.given_name,
-             "family_name": i.family_name, "job_title": i.job_title,
-             "start_date": i.start_date, "active": i.active, "has_account": i.has_account,
-             "source": source, "created_at": utcnow(), "updated_at": utcnow()}
-            for i, _ in new_items
-        ],
-    ).all()
-    ids.update({email: pid for pid, email in inserted})
-    role_rows = [{"school_id": school_id, "person_id": ids[i.email], "role": r,
-                  "source": source} for i, roles in new_items for r in sorted(roles)]
-    group_rows = [{"school_id": school_id, "person_id": ids[i.email], "name": g}
-                  for i, _ in new_items for g in sorted(i.groups)]
-    if role_rows:
-        session.execute(insert(PersonRole), role_rows)
-    if group_rows:
-        session.execute(insert(PersonGroup), group_rows)
+    known: Sequence[_Known], source: str,
+) -> dict[int, int | None]:
+    """Bulk-insert new people with their roles and groups; their ids go into ``ids``.
+
+    Set-based (COPY on PostgreSQL): a first run writes every person, and a row-by-row INSERT
+    there costs the server one statement per role and group. Each goes in with the manager
+    already stored or written in an earlier wave (returned by person id, so that only the
+    rest are updated afterwards).
+    """
+    session.flush()  # the school row and anything else pending go first: COPY skips the ORM
+    lookup: dict[str, int] = dict(ids)
+    lookup.update({k.external_id: k.id for k in known if k.external_id})
+    among, chunk = one_of(session, Person.email, "emails")
+    read_back = select(Person.email, Person.id).where(Person.school_id == school_id, among)
+    given: dict[str, int | None] = {}
+    now = utcnow()
+    for wave in _waves(new_items):
+        rows = []
+        for i, _ in wave:
+            ref = _manager_ref(i)
+            given[i.email] = lookup.get(ref) if ref else None
+            rows.append({
+                "school_id": school_id, "external_id": i.external_id, "email": i.email,
+                "display_name": i.display_name, "given_name": i.given_name,
+                "family_name": i.family_name, "job_title": i.job_title,
+                "start_date": i.start_date, "active": i.active, "has_account": i.has_account,
+                "source": source, "manager_id": given[i.email], "session_version": 0,
+                "created_at": now, "updated_at": now,
+            })
+        bulk_insert(session, Person, rows)
+        emails = [i.email for i, _ in wave]
+        for start in range(0, len(emails), chunk):
+            ids.update(session.execute(read_back, {"emails": emails[start:start + chunk]}).all())
+        lookup.update({i.email: ids[i.email] for i, _ in wave})
+        lookup.update({i.external_id: ids[i.email] for i, _ in wave if i.external_id})
+    bulk_insert(session, PersonRole, [
+        {"school_id": school_id, "person_id": ids[i.email], "role": r, "source": source}
+        for i, roles in new_items for r in sorted(roles)
+    ])
+    bulk_insert(session, PersonGroup, [
+        {"school_id": school_id, "person_id": ids[i.email], "name": g}
+        for i, _ in new_items for g in sorted(i.groups)
+    ])
+    return {ids[email]: manager for email, manager in given.items()}
 
 
 def _update_people(
@@ -312,22 +350,24 @@ def _update_people(
 
 
 def _manager_updates(
-    listed: Sequence[DirectoryPerson], known: Sequence[_Known], ids: Mapping[str, int]
-) -> list[dict[str, int | None]]:
-    """Managers, resolved by email or external id across everyone we know now."""
+    listed: Sequence[DirectoryPerson], known: Sequence[_Known], ids: Mapping[str, int],
+    inserted: Mapping[int, int | None],
+) -> dict[int, int | None]:
+    """Managers that change (person id -> manager id or None), resolved by email or external
+    id across everyone we know now; ``inserted`` holds the managers new people were given."""
     lookup: dict[str, int] = dict(ids)
     lookup.update({k.external_id: k.id for k in known if k.external_id})
     lookup.update({i.external_id: ids[i.email] for i in listed if i.email in ids})
-    current_manager = {k.id: k.manager_id for k in known}
-    updates: list[dict[str, int | None]] = []
+    current_manager = {k.id: k.manager_id for k in known} | dict(inserted)
+    updates: dict[int, int | None] = {}
     for item in listed:
         pid = ids.get(item.email)
-        ref = item.manager_email or item.manager_external_id
+        ref = _manager_ref(item)
         want = lookup.get(ref) if ref else None
         if want == pid:
             want = None  # nobody manages themselves
         if pid is not None and current_manager.get(pid) != want:
-            updates.append({"id": pid, "manager_id": want})
+            updates[pid] = want
     return updates
 
 
@@ -407,15 +447,14 @@ def apply_listing(
         return report
     report.unchanged, report.held = sorted_.unchanged, len(held)
     ids = {k.email: k.id for k in known}
+    inserted: dict[int, int | None] = {}
     if sorted_.new:
-        _insert_people(session, school.id, sorted_.new, ids, source)
+        inserted = _insert_people(session, school.id, sorted_.new, ids, known, source)
         report.added = len(sorted_.new)
     _update_people(session, sorted_.changed, ids, source)
     report.updated = len(sorted_.changed)
     session.flush()
-    manager_updates = _manager_updates(listed, known, ids)
-    if manager_updates:
-        session.execute(update(Person), manager_updates)
+    bulk_set(session, Person.manager_id, _manager_updates(listed, known, ids, inserted))
     report.reopened = restore(session, school.id, moves.returning, today)
     mark_missing(session, school.id, moves.missing, today)
     make_leavers(session, school.id, moves.leaving, today)
