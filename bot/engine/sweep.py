@@ -26,6 +26,8 @@ from bot.core.models import (
     Duty,
     OfficialAccount,
     Person,
+    PersonGroup,
+    PersonRole,
     SweepRun,
     utcnow,
 )
@@ -76,28 +78,31 @@ class SchoolSweep:
 # --------------------------------------------------------------------------- duties
 
 
-_RESTATS_AFTER = 20_000  # new duties in one sweep that make the planner's statistics stale
+_RESTATS_AFTER = 20_000  # rows written in one sweep that make the planner's statistics stale
 
 
-def _refresh_statistics(session: Session, written: int) -> None:
-    """Give the query planner true figures for the duties table before reminders read it.
+def _refresh_statistics(session: Session, models: Sequence[Any], written: int) -> None:
+    """Give the query planner true figures for these tables before the sweep reads them.
 
-    Without them it reads every open duty for each batch of people (the reminder queries
-    filter by person): PostgreSQL's statistics still describe the table before this
-    transaction's rows, and SQLite has none until asked. ANALYZE sees the transaction's rows.
-    It runs after a sweep that wrote many duties (a first run: a million at 100,000 staff),
-    and on SQLite once when the file has no statistics yet.
+    Without them PostgreSQL plans from what the tables held before this transaction: after a
+    first run's 100,000 people it joined them as if there were none (a nested loop that took
+    minutes a query, when the next sweep started before autovacuum had looked), and the
+    reminder queries read every open duty for each batch of people. ANALYZE sees the
+    transaction's own rows and its figures commit with them. It runs after a sweep wrote many
+    rows (a first run), and on SQLite once when the file has no statistics for the table yet.
     """
-    table = Duty.__tablename__
-    stale = written >= _RESTATS_AFTER
-    if not stale and session.get_bind().dialect.name == "sqlite":
-        stale = not session.execute(text(
-            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
-        )).first() or not session.execute(text(
-            "SELECT 1 FROM sqlite_stat1 WHERE tbl = :table"
-        ), {"table": table}).first()
-    if stale:
-        session.execute(text(f"ANALYZE {table}"))
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    for model in models:
+        table = model.__tablename__
+        stale = written >= _RESTATS_AFTER
+        if not stale and sqlite:
+            stale = not session.execute(text(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            )).first() or not session.execute(text(
+                "SELECT 1 FROM sqlite_stat1 WHERE tbl = :table"
+            ), {"table": table}).first()
+        if stale:
+            session.execute(text(f"ANALYZE {table}"))
 
 
 def plan_and_apply(
@@ -149,7 +154,7 @@ def plan_and_apply(
         wait([writing])  # the connection is free again before the caller rolls back
         raise
     writing.result()
-    _refresh_statistics(session, written)
+    _refresh_statistics(session, [Duty], written)
     rebuild_snapshot(session, school.id, today)  # the dashboard's counts follow at once
     return opened, dict(closed)
 
@@ -312,6 +317,7 @@ def sweep_school(
         school_day=is_reminder_day(school, today),
         directory=report,
     )
+    _refresh_statistics(session, [Person, PersonRole, PersonGroup], report.added + report.updated)
     result.preview = not is_sending(session)
     result.warnings = sync_config(session, config, school, today)
     result.handovers = _flag_handovers(session, school.id, today)
