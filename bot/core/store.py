@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
-    "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "bulk_insert_behind",
-    "bulk_set", "dialect_insert", "exclusive", "make_engine", "one_of",
+    "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "bulk_set", "dialect_insert",
+    "exclusive", "insert_later", "make_engine", "one_of", "write_behind",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -115,53 +115,60 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
     Every row names the same columns, and every column with a Python-side default must be
     given: COPY applies only the database's own defaults. JSON goes as the engine encodes it.
     """
-    copy = _copy_in(session, model, rows)
-    if copy is not None:
-        copy()
+    insert_later(session, model, rows)()
 
 
-_BEHIND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-behind")
+_BEHIND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-behind")
 
 
-def bulk_insert_behind(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
-                       ) -> Future[None]:
-    """``bulk_insert`` that returns before PostgreSQL has written the rows; done when written.
+def write_behind(session: Session, writes: Sequence[Callable[[], None]]) -> Future[None]:
+    """Run prepared writes (``insert_later``...) in order; done when they are written.
 
-    The COPY runs on a worker thread, so the database writes while the caller computes (a
-    first run's sweep plans the next batch of people while this one's duties go in). Until
-    the future is done the caller must leave the session alone: psycopg lets one statement at
-    a time use a connection, so a query would only wait for the COPY, but nothing else may
-    move the session on (commit, rollback, close). SQLite writes the rows before returning.
+    On PostgreSQL they run on a worker thread, so the database writes while the caller
+    computes (a sweep plans the next batch of people while this one's duties go in). Until
+    the future is done the caller must leave the session alone: psycopg lets one statement
+    at a time use a connection, so a query would only wait for the writes, but nothing else
+    may move the session on (commit, rollback, close). SQLite writes them before returning.
     """
-    copy = _copy_in(session, model, rows)
-    if copy is None:
+    if session.get_bind().dialect.name != "postgresql":
+        for write in writes:
+            write()
         done: Future[None] = Future()
         done.set_result(None)
         return done
-    return _BEHIND.submit(copy)
+
+    def run() -> None:
+        for write in writes:
+            write()
+
+    return _BEHIND.submit(run)
 
 
-def _copy_in(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
-             ) -> Callable[[], None] | None:
-    """Check the rows; on PostgreSQL the COPY that writes them, elsewhere write them now."""
+def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
+                 ) -> Callable[[], None]:
+    """The write that inserts ``rows`` (as ``bulk_insert``), checked and ready to run."""
     if not rows:
-        return None
+        return lambda: None
     table = cast(Table, model.__table__)
     columns = list(rows[0])
     missing = [c.name for c in table.columns
                if c.name not in columns and c.default is not None and not c.primary_key]
     if missing:
         raise ValueError(f"bulk_insert into {table.name} needs {', '.join(missing)}")
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), rows)
-        return None
-    dialect = session.get_bind().dialect
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+
+        def execute() -> None:
+            session.execute(insert(table), rows)
+
+        return execute
+    dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     statement = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
                  "FROM STDIN")
     # each column's own conversion, as an INSERT would apply it (e.g. UTC datetimes)
     convert = [table.c[c].type.bind_processor(dialect) for c in columns]
-    raw = cast("psycopg.Connection[Any]", session.connection().connection.dbapi_connection)
+    raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
 
     def copy() -> None:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:

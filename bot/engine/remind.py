@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from operator import attrgetter
@@ -36,7 +36,7 @@ from bot.engine.reminders import (
     plan_digests,
 )
 
-__all__ = ["ReminderPlanned", "ReminderRun", "record_stages", "requirement_configs"]
+__all__ = ["ReminderPlanned", "ReminderRun", "record_stages_later", "requirement_configs"]
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,8 @@ def _people_due(
 
 
 def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) -> list[OpenDuty]:
-    """These people's stored open duties (the caller has flushed), as plain rows.
+    """These people's stored open duties (the caller has flushed), as plain rows in the
+    digests' item order (person, due date, id) when ``person_ids`` ascend.
 
     Read on the session's connection: a digest day reads every open duty once, and ORM row
     handling would double the cost.
@@ -200,12 +201,13 @@ def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) ->
         Duty.id, Duty.person_id, Duty.requirement_id, Duty.cycle, Duty.opened_on,
         Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.policy_version_id,
         Duty.account_id,
-    ).where(Duty.school_id == school_id, Duty.status == "open", among)
+    ).where(Duty.school_id == school_id, Duty.status == "open", among).order_by(
+        Duty.person_id, Duty.due_on, Duty.id)
     connection = session.connection()
     duties: list[OpenDuty] = []
     for start in range(0, len(person_ids), chunk):
-        rows = connection.execute(statement, {"people": list(person_ids[start:start + chunk])})
-        duties += map(OpenDuty._make, rows)
+        chunk_ids = list(person_ids[start:start + chunk])
+        duties += map(OpenDuty._make, connection.execute(statement, {"people": chunk_ids}).all())
     return duties
 
 
@@ -365,10 +367,11 @@ class _Renderer:
 # --------------------------------------------------------------------------- queueing
 
 
-def record_stages(
+def record_stages_later(
     session: Session, stages: Mapping[int, tuple[int, int]], today: date
-) -> None:
-    """Record on stored duties the reminder just queued about them: (stage, sent) by duty id.
+) -> Callable[[], None]:
+    """The write that records on stored duties the reminder just queued about them, given
+    (stage, sent) by duty id; to run now or behind (``store.write_behind``).
 
     On the table, not through the ORM (no session objects to keep in step): one statement
     built once, run per chunk of ids in id order, per distinct (stage, sent) - a handful.
@@ -383,12 +386,16 @@ def record_stages(
                 last_reminded_on=today)
     )
     connection = session.connection()
-    for (stage, sent), ids in grouped.items():
-        ids.sort()
-        for start in range(0, len(ids), chunk):
-            connection.execute(
-                statement, {"ids": ids[start:start + chunk], "stage": stage, "sent": sent}
-            )
+
+    def record() -> None:
+        for (stage, sent), ids in grouped.items():
+            ids.sort()
+            for start in range(0, len(ids), chunk):
+                connection.execute(
+                    statement, {"ids": ids[start:start + chunk], "stage": stage, "sent": sent}
+                )
+
+    return record
 
 
 _ITEM_ORDER = attrgetter("person_id", "due_on", "id")  # a digest lists its items by due date
@@ -455,13 +462,15 @@ class ReminderRun:
 
         Returns:
             (stage, reminders sent) by duty id, for every duty of a queued digest that was
-            due a stage: the caller writes it on the new duties and ``record_stages`` the rest.
+            due a stage: the caller writes it on the new duties and records the rest
+            (``record_stages_later``).
         """
         low = 0 if after is None else bisect_right(self.due, after)
         high = len(self.due) if upto is None else bisect_right(self.due, upto)
         who = {*self.due[low:high], *(d.person_id for d in new)}
         if not who:
             return {}
+        # the stored come in item order, so the sort only merges them with the new ones
         duties = [*_open_duties(session, self.school.id, sorted(who.intersection(stored))),
                   *new]
         duties.sort(key=_ITEM_ORDER)

@@ -34,14 +34,14 @@ from bot.core.models import (
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
-from bot.core.store import Store, allocate_ids, bulk_insert_behind
+from bot.core.store import Store, allocate_ids, insert_later, write_behind
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
 from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import batch_facts, person_batches, school_facts
 from bot.engine.leavers import MissingPerson, missing_people
-from bot.engine.remind import ReminderPlanned, ReminderRun, record_stages
+from bot.engine.remind import ReminderPlanned, ReminderRun, record_stages_later
 from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.snapshot import rebuild as rebuild_snapshot
 from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
@@ -121,11 +121,11 @@ def plan_and_apply(
     opened, written, closed = 0, 0, defaultdict[str, int](int)
     batches = list(person_batches(session, school.id))
     facts = batch_facts(session, school.id, batches[0], holders, shared)
-    writing = bulk_insert_behind(session, Duty, [])
+    writing = write_behind(session, [])
     try:
         for n, batch in enumerate(batches):
             people, evidence, existing = facts
-            plan = plan_duties(  # pure: runs while the previous batch's duties are written
+            plan = plan_duties(  # pure: runs while the previous batch's writes go in
                 shared.requirements,
                 people,
                 shared.versions,
@@ -144,12 +144,12 @@ def plan_and_apply(
                 reminders.batch, after=batch.after, upto=batch.upto,
                 stored={d.person_id for d in existing if d.status == "open"},
             )
-            counts, rows = apply_plan(session, school.id, plan, today, chase)
+            counts, writes = apply_plan(session, school.id, plan, today, chase)
             for reason, count in counts.items():
                 closed[reason] += count
-            if n + 1 < len(batches):  # read before the connection is lent to the COPY
+            if n + 1 < len(batches):  # read before the connection is lent to the writes
                 facts = batch_facts(session, school.id, batches[n + 1], holders, shared)
-            writing = bulk_insert_behind(session, Duty, rows)
+            writing = write_behind(session, writes)
     except BaseException:
         wait([writing])  # the connection is free again before the caller rolls back
         raise
@@ -164,13 +164,13 @@ Chase = Callable[[Session, Sequence[OpenDuty]], Mapping[int, tuple[int, int]]]
 
 def apply_plan(
     session: Session, school_id: str, plan: Plan, today: date, chase: Chase | None = None
-) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """Close what the plan closes; closures counted by reason, and the new duties' rows for
-    the caller to write (``bulk_insert``).
+) -> tuple[dict[str, int], list[Callable[[], None]]]:
+    """Close what the plan closes; closures counted by reason, and the writes left for the
+    caller to run (``store.write_behind``): the new duties, and stages on stored ones.
 
     With ``chase`` (the reminder run for this batch of people), the new duties get their ids
     first, ``chase`` queues the batch's digests, and each duty a digest asked about has its
-    stage in its row (new) or recorded now (stored).
+    stage in its row (new) or in an update (stored).
     """
     closed = _close(session, plan.to_close, today)
     rows = [_duty_row(school_id, d, today) for d in plan.to_open]
@@ -183,8 +183,9 @@ def apply_plan(
             if stage is not None:
                 row["last_stage"], row["reminders_sent"] = stage
                 row["last_reminded_on"] = today
-        record_stages(session, stages, today)  # the stored duties left
-    return closed, rows
+        return closed, [record_stages_later(session, stages, today),  # the stored duties left
+                        insert_later(session, Duty, rows)]
+    return closed, [insert_later(session, Duty, rows)]
 
 
 def _duty_row(school_id: str, duty: NewDuty, today: date) -> dict[str, Any]:

@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.core.models import OutboxMessage, Requirement, School
-from bot.core.store import Store, allocate_ids, bulk_insert, bulk_insert_behind, one_of
+from bot.core.store import (
+    Store,
+    allocate_ids,
+    bulk_insert,
+    insert_later,
+    one_of,
+    write_behind,
+)
 
 CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
@@ -125,12 +132,14 @@ def test_rows_written_behind_are_there_once_the_writing_is_done(database_url: st
     store.upgrade()
     with store.transaction() as session:
         bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
-        writing = bulk_insert_behind(session, Requirement,
-                                     [_requirement(f"r{n}") for n in range(3000)])
+        first = insert_later(session, Requirement, [_requirement(f"r{n}") for n in range(3000)])
+        then = insert_later(session, Requirement, [_requirement("last")])
+        writing = write_behind(session, [first, then])
         writing.result()
-        assert session.scalar(select(func.count()).select_from(Requirement)) == 3000
-    with store.session() as session:  # committed with the transaction
-        assert session.scalar(select(func.count()).select_from(Requirement)) == 3000
+        assert session.scalar(select(func.count()).select_from(Requirement)) == 3001
+    with store.session() as session:  # committed with the transaction, in the order given
+        keys = list(session.scalars(select(Requirement.key).order_by(Requirement.id)))
+    assert keys == [f"r{n}" for n in range(3000)] + ["last"]
 
 
 def test_a_failed_write_behind_is_raised_and_the_transaction_rolls_back(database_url: str
@@ -141,8 +150,8 @@ def test_a_failed_write_behind_is_raised_and_the_transaction_rolls_back(database
         session.begin()
         bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
         with pytest.raises(Exception, match=r"(?i)unique"):  # the same key twice
-            bulk_insert_behind(session, Requirement,
-                               [_requirement("same"), _requirement("same")]).result()
+            rows = [_requirement("same"), _requirement("same")]
+            write_behind(session, [insert_later(session, Requirement, rows)]).result()
         session.rollback()
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(School)) == 0
