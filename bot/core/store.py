@@ -8,7 +8,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -118,9 +118,6 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
     insert_later(session, model, rows)()
 
 
-_BEHIND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-behind")
-
-
 def write_behind(session: Session, writes: Sequence[Callable[[], None]]) -> Future[None]:
     """Run prepared writes (``insert_later``...) in order; done when they are written.
 
@@ -137,11 +134,22 @@ def write_behind(session: Session, writes: Sequence[Callable[[], None]]) -> Futu
         done.set_result(None)
         return done
 
-    def run() -> None:
-        for write in writes:
-            write()
+    # a thread of its own for each call: one worker shared by a web process's requests could
+    # leave a request waiting on writes queued behind another's, which wait on its locks
+    behind: Future[None] = Future()
 
-    return _BEHIND.submit(run)
+    def run() -> None:
+        behind.set_running_or_notify_cancel()
+        try:
+            for write in writes:
+                write()
+        except BaseException as exc:  # handed to whoever waits, like an executor would
+            behind.set_exception(exc)
+        else:
+            behind.set_result(None)
+
+    threading.Thread(target=run, name="write-behind", daemon=True).start()
+    return behind
 
 
 def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
