@@ -53,11 +53,13 @@ __all__ = [
     "DispatchStats",
     "EmailDraft",
     "FailureAlerts",
+    "add_emails",
     "dispatch",
     "enqueue_card",
     "enqueue_email",
     "enqueue_emails",
     "held_in_preview",
+    "new_keys",
     "recover_stale",
 ]
 
@@ -162,19 +164,41 @@ def enqueue_emails(
     One query finds existing keys and one bulk INSERT writes the rest: a 10,000-person
     reminder run must not cost 10,000 round trips. In preview nothing held is added.
     """
+    fresh = new_keys(session, purpose, [key for key, _ in items])
+    items = [(key, draft) for key, draft in items if key in fresh]
+    return add_emails(session, school_id=school_id, purpose=purpose, items=items,
+                      not_before=not_before)
+
+
+def new_keys(session: Session, purpose: str, keys: Sequence[str]) -> set[str]:
+    """The keys not in the outbox yet: what ``add_emails`` may add (none held in preview).
+
+    A caller that checks first can prepare what depends on it (a sweep records the reminder
+    stage on its duties) and add the emails later in the same transaction.
+    """
     if held_in_preview(session, purpose):
         return set()
-    keys = [key for key, _ in items]
     existing: set[str] = set()
     among, chunk = one_of(session, OutboxMessage.idempotency_key, "keys")
     query = select(OutboxMessage.idempotency_key).where(among)
     for start in range(0, len(keys), chunk):
         existing.update(session.scalars(query, {"keys": keys[start:start + chunk]}))
+    return set(keys) - existing
+
+
+def add_emails(
+    session: Session,
+    *,
+    school_id: str,
+    purpose: str,
+    items: Sequence[tuple[str, EmailDraft]],
+    not_before: datetime | None = None,
+) -> set[str]:
+    """Add emails whose keys ``new_keys`` found new (the first of a key given twice)."""
     when = not_before or utcnow()
     fresh: dict[str, EmailDraft] = {}
     for key, draft in items:
-        if key not in existing:
-            fresh.setdefault(key, draft)  # the first of a key given twice
+        fresh.setdefault(key, draft)
     body_ids = outbox_bodies.store(session, [d.shared for d in fresh.values() if d.shared])
     rows = []
     for key, draft in fresh.items():

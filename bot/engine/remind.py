@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -23,7 +23,7 @@ from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.links import make_token
 from bot.core.messages import human_date, render_shared
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, Requirement
-from bot.core.outbox import EmailDraft, enqueue_emails
+from bot.core.outbox import EmailDraft, add_emails, new_keys
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.store import one_of
@@ -36,7 +36,13 @@ from bot.engine.reminders import (
     plan_digests,
 )
 
-__all__ = ["ReminderPlanned", "ReminderRun", "record_stages_later", "requirement_configs"]
+__all__ = [
+    "PendingDigests",
+    "ReminderPlanned",
+    "ReminderRun",
+    "record_stages_later",
+    "requirement_configs",
+]
 
 
 @dataclass(frozen=True)
@@ -449,8 +455,8 @@ class ReminderRun:
     def batch(
         self, session: Session, new: Sequence[OpenDuty], *, after: int | None, upto: int | None,
         stored: Collection[int],
-    ) -> dict[int, tuple[int, int]]:
-        """Plan (and when writing, queue) the digests of the people ``after`` < id <= ``upto``.
+    ) -> tuple[dict[int, tuple[int, int]], PendingDigests]:
+        """Plan the digests of the people ``after`` < id <= ``upto`` and find which are new.
 
         Args:
             session: the sweep's session; the batch's closures are already applied.
@@ -461,44 +467,63 @@ class ReminderRun:
                 first run, nobody's).
 
         Returns:
-            (stage, reminders sent) by duty id, for every duty of a queued digest that was
-            due a stage: the caller writes it on the new duties and records the rest
-            (``record_stages_later``).
+            (stage, reminders sent) by duty id, for every duty of a digest to be queued that
+            was due a stage: the caller writes it on the new duties and records the rest
+            (``record_stages_later``); and the digests, to render and add to the outbox
+            (``PendingDigests``) in this transaction.
         """
         low = 0 if after is None else bisect_right(self.due, after)
         high = len(self.due) if upto is None else bisect_right(self.due, upto)
         who = {*self.due[low:high], *(d.person_id for d in new)}
         if not who:
-            return {}
+            return {}, PendingDigests(self, [], set())
         # the stored come in item order, so the sort only merges them with the new ones
         duties = [*_open_duties(session, self.school.id, sorted(who.intersection(stored))),
                   *new]
         duties.sort(key=_ITEM_ORDER)
-        digests = plan_digests(duties, self.people, self.requirements, self.cadences,
-                               self.school.headteacher, self.today)
+        digests = [(digest_key(self.school.id, d.person.id, self.today), d)
+                   for d in plan_digests(duties, self.people, self.requirements,
+                                         self.cadences, self.school.headteacher, self.today)]
+        fresh = new_keys(session, "reminder", [key for key, _ in digests]) if self.write \
+            else set()
         stages: dict[int, tuple[int, int]] = {}
-        for digest in self._queue(session, digests):
-            stages.update((duty_id, (stage, sent))
-                          for duty_id, stage, sent in digest.stage_updates())
-        return stages
+        for key, digest in digests:
+            if key in fresh:
+                stages.update((duty_id, (stage, sent))
+                              for duty_id, stage, sent in digest.stage_updates())
+        return stages, PendingDigests(self, digests, fresh)
 
-    def _queue(self, session: Session, digests: Sequence[Digest]) -> list[Digest]:
-        """Render the digests and, when writing, queue them; the digests queued."""
-        drafts: list[tuple[str, EmailDraft]] = []
-        planned: list[ReminderPlanned] = []
-        by_key: dict[str, Digest] = {}
-        for digest in digests:
-            key = digest_key(self.school.id, digest.person.id, self.today)
-            draft, titles = self.renderer.email(digest)
-            drafts.append((key, draft))
-            by_key[key] = digest
+
+@dataclass
+class PendingDigests:
+    """A batch's digests, planned: rendered (``render``, no database) while the batch's
+    duties are written, then the new ones added to the outbox (``add``)."""
+
+    run: ReminderRun
+    digests: Sequence[tuple[str, Digest]]
+    fresh: set[str]  # the keys not in the outbox yet: these are queued
+    drafts: list[tuple[str, EmailDraft]] | None = None
+
+    def render(self) -> None:
+        """Render each digest's email; the sweep summary learns them (queued or not)."""
+        run, drafts, planned = self.run, [], []
+        for key, digest in self.digests:
+            draft, titles = run.renderer.email(digest)
+            if key in self.fresh:
+                drafts.append((key, draft))
             planned.append(ReminderPlanned(
                 person_email=digest.person.email, person_name=digest.person.display_name,
-                items=titles, labels=digest.labels, cc=digest.cc, key=key, queued=False,
+                items=titles, labels=digest.labels, cc=digest.cc, key=key,
+                queued=key in self.fresh,
             ))
-        added: set[str] = set()
-        if self.write and drafts:
-            added = enqueue_emails(session, school_id=self.school.id, purpose="reminder",
-                                   items=drafts, not_before=self.not_before)
-        self.planned += [replace(p, queued=p.key in added) for p in planned]
-        return [by_key[key] for key in by_key if key in added]
+        run.planned += planned
+        self.drafts = drafts
+
+    def add(self, session: Session) -> None:
+        """Add the new digests to the outbox (rendering them first if not done yet)."""
+        if self.drafts is None:
+            self.render()
+        if self.drafts:
+            run = self.run
+            add_emails(session, school_id=run.school.id, purpose="reminder", items=self.drafts,
+                       not_before=run.not_before)

@@ -41,7 +41,12 @@ from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
 from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import batch_facts, person_batches, school_facts
 from bot.engine.leavers import MissingPerson, missing_people
-from bot.engine.remind import ReminderPlanned, ReminderRun, record_stages_later
+from bot.engine.remind import (
+    PendingDigests,
+    ReminderPlanned,
+    ReminderRun,
+    record_stages_later,
+)
 from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.snapshot import rebuild as rebuild_snapshot
 from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
@@ -111,9 +116,10 @@ def plan_and_apply(
     """Open and close the school's duties a batch of people at a time, then recount the
     dashboard's snapshot; (opened, closed).
 
-    With ``reminders`` (a reminder day), each batch's digests are planned and queued as its
-    duties are written, and new duties go in with the reminder sent about them. On PostgreSQL
-    a batch's new duties are written while the next batch is planned (its facts read first).
+    With ``reminders`` (a reminder day), each batch's digests are planned with its duties and
+    queued in the same transaction, and new duties go in with the reminder sent about them.
+    On PostgreSQL a batch's writes go in on a worker thread while its digests are rendered
+    and the next batch is planned (its facts read first).
     """
     shared = school_facts(session, school)
     holders = {h.person_id for h in shared.holdings}
@@ -122,6 +128,7 @@ def plan_and_apply(
     batches = list(person_batches(session, school.id))
     facts = batch_facts(session, school.id, batches[0], holders, shared)
     writing = write_behind(session, [])
+    pending: PendingDigests | None = None  # the previous batch's digests, to add
     try:
         for n, batch in enumerate(batches):
             people, evidence, existing = facts
@@ -138,54 +145,64 @@ def plan_and_apply(
                 task_owners=shared.task_owners,
             )
             writing.result()
+            if pending is not None:
+                pending.add(session)
             opened += sum(1 for d in plan.to_open if d.status == "open")
             written += len(plan.to_open)
             chase = None if reminders is None else partial(
                 reminders.batch, after=batch.after, upto=batch.upto,
                 stored={d.person_id for d in existing if d.status == "open"},
             )
-            counts, writes = apply_plan(session, school.id, plan, today, chase)
+            counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
             for reason, count in counts.items():
                 closed[reason] += count
             if n + 1 < len(batches):  # read before the connection is lent to the writes
                 facts = batch_facts(session, school.id, batches[n + 1], holders, shared)
             writing = write_behind(session, writes)
+            if pending is not None:
+                pending.render()  # while the writes go in
     except BaseException:
         wait([writing])  # the connection is free again before the caller rolls back
         raise
     writing.result()
+    if pending is not None:
+        pending.add(session)
     _refresh_statistics(session, [Duty], written)
     rebuild_snapshot(session, school.id, today)  # the dashboard's counts follow at once
     return opened, dict(closed)
 
 
-Chase = Callable[[Session, Sequence[OpenDuty]], Mapping[int, tuple[int, int]]]
+Chase = Callable[[Session, Sequence[OpenDuty]],
+                 tuple[Mapping[int, tuple[int, int]], PendingDigests]]
 
 
 def apply_plan(
     session: Session, school_id: str, plan: Plan, today: date, chase: Chase | None = None
-) -> tuple[dict[str, int], list[Callable[[], None]]]:
-    """Close what the plan closes; closures counted by reason, and the writes left for the
-    caller to run (``store.write_behind``): the new duties, and stages on stored ones.
+) -> tuple[dict[str, int], list[Callable[[], None]], PendingDigests | None]:
+    """Close what the plan closes; closures counted by reason, the writes left for the
+    caller to run (``store.write_behind``: the new duties, and stages on stored ones), and
+    the digests to add to the outbox (with ``chase``).
 
     With ``chase`` (the reminder run for this batch of people), the new duties get their ids
-    first, ``chase`` queues the batch's digests, and each duty a digest asked about has its
-    stage in its row (new) or in an update (stored).
+    first, ``chase`` plans the batch's digests, and each duty a digest to be queued asks
+    about has its stage in its row (new) or in an update (stored).
     """
     closed = _close(session, plan.to_close, today)
     rows = [_duty_row(school_id, d, today) for d in plan.to_open]
     if chase is not None:
         for row, duty_id in zip(rows, allocate_ids(session, Duty, len(rows)), strict=True):
             row["id"] = duty_id
-        stages = dict(chase(session, [_open_duty(row) for row in rows if row["status"] == "open"]))
+        found, pending = chase(session, [_open_duty(row) for row in rows
+                                         if row["status"] == "open"])
+        stages = dict(found)
         for row in rows:
             stage = stages.pop(row["id"], None)
             if stage is not None:
                 row["last_stage"], row["reminders_sent"] = stage
                 row["last_reminded_on"] = today
         return closed, [record_stages_later(session, stages, today),  # the stored duties left
-                        insert_later(session, Duty, rows)]
-    return closed, [insert_later(session, Duty, rows)]
+                        insert_later(session, Duty, rows)], pending
+    return closed, [insert_later(session, Duty, rows)], None
 
 
 def _duty_row(school_id: str, duty: NewDuty, today: date) -> dict[str, Any]:
