@@ -178,7 +178,7 @@ def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
     convert = [table.c[c].type.bind_processor(dialect) for c in columns]
     raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
 
-    def copy() -> None:
+    def write() -> None:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             if not any(convert):  # e.g. duties: every value goes as it is (a million rows)
                 values = itemgetter(*columns) if len(columns) > 1 else (
@@ -190,7 +190,7 @@ def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
                 copy.write_row([row[c] if f is None else f(row[c])
                                 for c, f in zip(columns, convert, strict=True)])
 
-    return copy
+    return write
 
 
 def allocate_ids(session: Session, model: Any, count: int) -> list[int]:

@@ -1,8 +1,10 @@
 """Reminder digests as email: load open duties, apply the reminder rules, render, queue.
 
 The decisions (who, which stage, which items, who is copied) are ``bot.engine.reminders``;
-this module reads what they need, renders one email per person, queues it in the outbox and
-records the stage sent on each duty.
+this module reads what they need, a batch of people at a time alongside the sweep's duties
+(``ReminderRun``), renders one email per person, queues it in the outbox and says which stage
+each duty has had: new duties are written with it, stored ones updated
+(``record_stages_later``).
 """
 
 from __future__ import annotations
