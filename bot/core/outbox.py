@@ -415,6 +415,7 @@ class _Pass:
     pacing: MailPacing | None = None
     up_to: Urgency = Urgency.ROUTINE  # the least urgent rows this pass takes
     wait: Callable[[float], object] | None = None  # sleeps for a permit a moment away
+    waited_for: datetime | None = None  # the last permit it waited for
     handled: int = 0
     paused: set[str] = field(default_factory=set)  # platforms that said "not now"
     probing: set[str] = field(default_factory=set)  # paused since it last answered: one at a time
@@ -474,8 +475,12 @@ class _Pass:
                         session, channel, now, reason=DAILY_LIMIT_REASON,
                         retry_after=held.total_seconds(),
                     )
-            elif not claimed.ids and self.wait is not None and held <= SHORT_WAIT:
-                self.wait(max(held.total_seconds(), 0.0))  # a permit a moment away: wait
+            elif (not claimed.ids and self.wait is not None and held <= SHORT_WAIT
+                  and claimed.paced_until != self.waited_for):
+                # a permit a moment away: wait for it (once for each moment, so a clock that
+                # does not move on cannot keep a pass waiting)
+                self.waited_for = claimed.paced_until
+                self.wait(max(held.total_seconds(), 0.0))
                 return True
         if not claimed.ids:
             self.done.add(channel)
