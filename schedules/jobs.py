@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from bot.core.config_store import load_org
 from bot.core.context import AppContext
 from bot.core.delivery import AdminAlerts, trouble
 from bot.core.models import utcnow
-from bot.core.outbox import dispatch
+from bot.core.outbox import Urgency, dispatch
 from bot.core.settings import load_settings
 from bot.engine.sweep import run_sweep
 from bot.features.reports.forms import poll_forms
@@ -74,7 +75,10 @@ def dispatch_job(home: str | None = None) -> None:
     except ConfigError as exc:  # a broken school.yaml must not stop delivery
         log.warning("dispatch: configuration not read (%s); refusal alerts wait", exc)
         alerts = None
-    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier, alerts=alerts)
+    # waits a moment for the mailbox's next permit rather than ending the pass: passes a
+    # minute apart would otherwise find the minute still full and send every other minute
+    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier, alerts=alerts,
+                     wait=time.sleep)
     if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
         log.info("dispatch: sent %d, retry %d, failed %d, unknown %d", stats.sent,
                  stats.retry_later, stats.failed, stats.delivery_unknown)
@@ -101,8 +105,9 @@ def forms_job(home: str | None = None) -> None:
     if polled.stored or polled.flagged:
         log.info("forms: %d new report(s), %d response(s) newly unreadable", polled.stored,
                  polled.flagged)
+        # only the urgent rows (alerts, receipts): routine mail waits for the dispatch job
         dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-                 alerts=AdminAlerts.of(config.schools))
+                 alerts=AdminAlerts.of(config.schools), up_to=Urgency.WAITING)
     if polled.problems:
         log.warning("forms: %d response(s) could not be read; list them with "
                     "`compliance-bot reports form-problems`", polled.problems)

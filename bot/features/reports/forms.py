@@ -24,7 +24,7 @@ from bot.core import audit
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import ConnectorState, Report, utcnow
-from bot.core.outbox import enqueue_email
+from bot.core.outbox import Urgency, enqueue_email
 from bot.core.store import Store, dialect_insert
 from bot.features.reports.intake import submit_report
 from bot.features.reports.rules import (
@@ -319,6 +319,7 @@ def _flag(session: Session, school: SchoolConfig, item: UnreadableResponse, now:
         school_id=school.id,
         key=f"form-unreadable:{school.id}:{digest}",
         purpose="report_alert",  # an alert to the safeguarding team about a new report
+        urgency=Urgency.SAFEGUARDING,
         draft=draft,
     )
 
