@@ -37,7 +37,8 @@ def test_everything_ok_and_nothing_written(fake: FakeGoogle, tmp_path: Path) -> 
     names = [r.name for r in rows]
     assert names[:2] == ["Service account key", "Directory users"]
     assert "Directory group governors@oakfield.example" in names
-    assert names[-4:] == ["Gmail send", "Sheets mirror", "Google Forms", "Chat webhook"]
+    assert names[-5:] == ["Gmail send", "Sheets mirror", "Google Forms", "Chat webhook",
+                          "Mail pacing"]
     by_name = rows_by_name(rows)
     assert SA_CLIENT_ID in by_name["Service account key"].detail
     assert "no mail sent" in by_name["Gmail send"].detail

@@ -48,6 +48,7 @@ ALL_ROWS = [
     "Mail.Send scope",
     "Sites.Selected",
     "Form list",
+    "mail pacing",
     "Teams webhook",
 ]
 
@@ -537,7 +538,7 @@ def test_cli_all_ok_exits_0(cli: Callable[..., Any]) -> None:
     for name in ("token", "User.Read.All", "GroupMember.Read.All", "Mail.Send", "Sites.Selected"):
         assert name in result.output
     assert "missing" not in result.output and "How to fix" not in result.output
-    assert "All 10 checks passed." in result.output
+    assert "All 11 checks passed." in result.output
 
 
 def test_cli_missing_permissions_exit_1_with_fixes_below_the_table(
@@ -550,7 +551,7 @@ def test_cli_missing_permissions_exit_1_with_fixes_below_the_table(
     lines = result.output.splitlines()
     assert any("GroupMember.Read.All" in line and "missing (1)" in line for line in lines)
     assert any("Mail.Send scope" in line and "missing (2)" in line for line in lines)
-    assert "2 of 9 checks failed." in result.output  # no role-group row without groups
+    assert "2 of 10 checks failed." in result.output  # no role-group row without groups
     fixes = lines[lines.index("How to fix") :]
     assert "(1) GroupMember.Read.All" in fixes and "(2) Mail.Send scope" in fixes
     # Each PowerShell command stays on one line however narrow the terminal, for copy and paste.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from bot.core.context import AppContext
 from bot.core.models import Duty, OutboxMessage, Person, Report
 from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
+from bot.features.reports.forms import poll_forms
 from connectors.registry import Connectors
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import FakeClock, FakeGraph
@@ -49,8 +50,16 @@ def _school(tmp_path: Path, sqlite_url: str) -> tuple[Settings, FakeGraph, Conne
     return settings, fake, connectors, AppContext(settings)
 
 
+def _read_forms(settings: Settings, connectors: Connectors, ctx: AppContext, now: datetime) -> None:
+    """The scheduler's minute job: the Microsoft form's new responses become reports."""
+    assert connectors.forms is not None
+    poll_forms(ctx.store, ctx.config, connectors.forms, now=now, base_url=settings.base_url,
+               channel_card=connectors.notifier is not None)
+
+
 def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: str) -> None:
     settings, fake, connectors, ctx = _school(tmp_path, sqlite_url)
+    _read_forms(settings, connectors, ctx, at(MONDAY))
     _, stats = run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY,
                          now=at(MONDAY))
     assert stats is not None and stats.failed == stats.delivery_unknown == 0
@@ -65,8 +74,9 @@ def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: s
     assert "Online Safety Policy" in parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert parsed.get_body(("html",)) is not None
     assert fake.rejected == []
-    # the Microsoft Forms workbook's two responses became tracked reports, mirrored to the
-    # SharePoint list with minimal fields; the DSL was alerted without the contents
+    # the Microsoft form's two responses (read by the minute job) became tracked reports,
+    # mirrored to the SharePoint list with minimal fields; the DSL was alerted without the
+    # contents
     rows = fake.rows_of("Safeguarding reports")
     with ctx.store.session() as session:
         stored = set(session.scalars(select(Report.reference)))
@@ -122,6 +132,7 @@ def test_an_unreadable_directory_does_not_stop_the_report_clocks(
     tmp_path: Path, sqlite_url: str
 ) -> None:
     settings, fake, connectors, ctx = _school(tmp_path, sqlite_url)
+    _read_forms(settings, connectors, ctx, at(MONDAY))
     run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY, now=at(MONDAY))
     fake.rename_group("Governors", "Governing Board")  # IT renames a role group
     results, _ = run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY,

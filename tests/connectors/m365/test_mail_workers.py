@@ -29,6 +29,7 @@ from tests.support.scale import full_size
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
+from connectors.base import UrgentReserve
 from connectors.m365.connector import build
 from connectors.m365.mail import GraphMailer, RecipientBudget
 
@@ -71,6 +72,8 @@ class Fleet:
             mailer = connectors.mailer
             assert isinstance(mailer, GraphMailer)
             mailer.budget = RecipientBudget(limit=self.budget, clock=self.clock)
+            # the urgent reserve scaled with the budget, as 300 is to Exchange's 10,000
+            mailer.reserve = UrgentReserve(1, self.budget * 3 // 100)
             self.workers.append(Worker(Store(self.url), mailer))
 
     def restart(self) -> None:

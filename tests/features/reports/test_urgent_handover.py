@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
-from tests.features.reports.test_support import REF, Env
+from tests.features.reports.test_support import REF, Env, make_env
+from tests.support.helpers import SchoolBuilder
 
 
 def _queue_digests(env: Env, count: int) -> None:
@@ -30,7 +31,10 @@ def _rows(env: Env) -> list[tuple[str, str, int]]:
         )]
 
 
-def test_a_report_post_hands_over_its_alert_and_receipt_and_never_the_backlog(env: Env) -> None:
+def test_a_report_post_hands_over_its_alert_and_receipt_and_never_the_backlog(
+    school: SchoolBuilder,
+) -> None:
+    env = make_env(school)
     _queue_digests(env, 30)
     client = env.client()
     response = env.submit(client, "/report/oak", reporter_email="pat@home.example")
@@ -48,3 +52,4 @@ def test_a_report_post_hands_over_its_alert_and_receipt_and_never_the_backlog(en
     # the dispatcher sends the backlog afterwards, as before
     stats = dispatch(env.context.store, env.context.connectors.mailer, None)
     assert stats.sent == 30
+    env.context.store.dispose()
