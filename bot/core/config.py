@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "ReportSettings",
     "RequirementConfig",
     "SchoolConfig",
+    "WorkingHours",
     "load_config",
 ]
 
@@ -267,13 +269,16 @@ Urgency = Literal["immediate", "high", "normal"]
 
 class ClockRule(_Strict):
     """How long one report clock runs: calendar ``hours``, ``working_days`` (Monday to Friday
-    minus the nation's bank holidays) or ``school_days`` — exactly one; ``end_of_day`` makes a
-    day-counted clock run to the end of that day rather than the same time of day."""
+    minus the nation's bank holidays) or ``school_days`` — exactly one. A day-counted clock runs
+    to the end of its last day (``working_day_ends``), as a DSL reads "one working day";
+    ``end_of_day: false`` keeps the time of day it started instead."""
 
     hours: int | None = Field(default=None, ge=1, le=720)
     working_days: int | None = Field(default=None, ge=1, le=10)
     school_days: int | None = Field(default=None, ge=1, le=10)
-    end_of_day: bool = False
+    # None (not written) means the end of the day for day-counted clocks; an export keeps only
+    # what the school wrote, so a school that chose false keeps it
+    end_of_day: bool | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ClockRule:
@@ -287,12 +292,52 @@ class ClockRule(_Strict):
             raise ValueError("end_of_day applies to working_days or school_days, not hours")
         return self
 
+    @property
+    def ends_at_end_of_day(self) -> bool:
+        """Whether the clock runs to the end of its last day (every day-counted clock unless
+        the school wrote ``end_of_day: false``)."""
+        return not self.hours and self.end_of_day is not False
+
 
 def _sexagesimal(value: Any) -> Any:
     """YAML 1.1 reads an unquoted ``17:00`` as 1020 (minutes): turn it back into '17:00'."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
         return f"{value // 60:02d}:{value % 60:02d}"
     return value
+
+
+def _clock_time_value(value: Any, name: str) -> Any:
+    """A time written '17:00' (or unquoted 17:00), else a clear error naming the setting."""
+    value = _sexagesimal(value)
+    if not isinstance(value, str | time) or (
+        isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
+    ):
+        raise ValueError(f"{name} must be a time like '17:00' (got {value!r})")
+    return value
+
+
+class WorkingHours(_Strict):
+    """When the DSL team is at work: ``start`` to ``end`` on working days (Monday to Friday
+    minus the nation's bank holidays). With ``quiet_hours`` on, clock warnings and routine
+    chasing that fall outside them wait for the next start; an immediate report's clock and an
+    hour-counted clock about to run out (ICO, immediate triage) still go at once."""
+
+    start: time = time(7, 0)
+    end: time = time(19, 0)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any, info: ValidationInfo) -> Any:
+        return _clock_time_value(value, f"working_hours {info.field_name}")
+
+    @model_validator(mode="after")
+    def _order(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError(
+                f"the working hours end ({self.end:%H:%M}) before they start "
+                f"({self.start:%H:%M}); write e.g. start: '07:00' and end: '19:00'"
+            )
+        return self
 
 
 class ReportClocks(_Strict):
@@ -306,16 +351,25 @@ class ReportClocks(_Strict):
     overdue_every_hours: int = Field(default=24, ge=1, le=168)
     overdue_max: int = Field(default=5, ge=1, le=20)
     working_day_ends: time = time(17, 0)
+    # warnings and routine chasing wait for working hours (see ``WorkingHours``)
+    quiet_hours: bool = True
+    working_hours: WorkingHours = WorkingHours()
 
     @field_validator("working_day_ends", mode="before")
     @classmethod
     def _clock_time(cls, value: Any) -> Any:
-        value = _sexagesimal(value)
-        if not isinstance(value, str | time) or (
-            isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
-        ):
-            raise ValueError(f"working_day_ends must be a time like '17:00' (got {value!r})")
-        return value
+        return _clock_time_value(value, "working_day_ends")
+
+    @model_validator(mode="after")
+    def _day_ends_in_working_hours(self) -> ReportClocks:
+        hours = self.working_hours
+        if self.quiet_hours and not hours.start < self.working_day_ends <= hours.end:
+            raise ValueError(
+                f"working_day_ends ({self.working_day_ends:%H:%M}) must fall inside the working "
+                f"hours ({hours.start:%H:%M} to {hours.end:%H:%M}), or a deadline would pass "
+                "while its reminders wait for the morning"
+            )
+        return self
 
     @field_validator("ico")
     @classmethod
@@ -347,7 +401,10 @@ class ReportClocks(_Strict):
 
 DEFAULT_TRIAGE: dict[str, ClockRule] = {
     "immediate": ClockRule(hours=1),
-    "high": ClockRule(working_days=1, end_of_day=True),
+    "high": ClockRule(working_days=1),
+    # an ordinary concern ("she is scared to go home") is not left for the holidays: the DSL is
+    # on call through them, so it counts working days too
+    "normal": ClockRule(working_days=1),
 }
 
 
@@ -355,8 +412,9 @@ class ReportSettings(_Strict):
     """Report-form options and the report clocks."""
 
     allow_anonymous: bool = True
-    # the default triage clock for a normal report (``clocks.triage.normal`` overrides it)
-    triage_school_days: int = Field(default=1, ge=1, le=10)
+    # older files' way to count a normal report's triage in school days; when written it is
+    # kept (``clocks.triage.normal`` overrides it); when not, normal counts working days
+    triage_school_days: int | None = Field(default=None, ge=1, le=10)
     public_link: bool = True
     clocks: ReportClocks = ReportClocks()
 
@@ -369,9 +427,9 @@ class ReportSettings(_Strict):
         for level, rule in self.clocks.triage.items():
             if level == urgency:
                 return rule
-        if urgency in DEFAULT_TRIAGE:
-            return DEFAULT_TRIAGE[urgency]
-        return ClockRule(school_days=self.triage_school_days)
+        if urgency == "normal" and self.triage_school_days is not None:
+            return ClockRule(school_days=self.triage_school_days)
+        return DEFAULT_TRIAGE.get(urgency, DEFAULT_TRIAGE["normal"])
 
 
 class DirectoryRules(_Strict):
