@@ -48,6 +48,7 @@ __all__ = [
     "clean_text",
     "clock_due",
     "clock_kind",
+    "clock_summary",
     "describe_clock",
     "escalation_stage",
     "format_reference",
@@ -230,6 +231,44 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> str:
     if rule.working_days:
         return words + "; school holidays do not stop it"
     return words + "; weekends, bank holidays and the school's holidays are not counted"
+
+
+def clock_summary(school: SchoolConfig) -> list[str]:
+    """Which clock each report starts and how long it runs, one sentence each, then when its
+    reminders go — what setup shows before anything is sent."""
+    reports = school.reports
+    clocks = reports.clocks
+    ends = clocks.working_day_ends
+
+    def rule(kind: str, urgency: str) -> str:
+        return describe_clock(reports.clock_rule(kind, urgency), ends)
+
+    lines = [
+        f"A concern about a member of staff: {CLOCK_LABELS['lado']} within "
+        f"{rule('lado', 'immediate')}.",
+        f"A personal data breach: {CLOCK_LABELS['ico']} within {rule('ico', 'high')}.",
+        *(
+            f"{about}: {CLOCK_LABELS['triage']} within {rule('triage', level)}."
+            for level, about in (
+                ("immediate", "A child may be at risk now, or suspected illegal images "
+                 "(immediate urgency)"),
+                ("high", "Cyberbullying, or a filtering or monitoring breach (high urgency)"),
+                ("normal", "Every other concern (normal urgency)"),
+            )
+        ),
+        "Working days are Monday to Friday except the bank holidays of the school's nation.",
+    ]
+    if clocks.quiet_hours:
+        hours = clocks.working_hours
+        lines.append(
+            f"Reminders about these deadlines go between {hours.start:%H:%M} and "
+            f"{hours.end:%H:%M} on working days; only an immediate report's deadline, and an "
+            "hour-counted deadline about to pass (the ICO's last warning and the deadline "
+            "passing), are sent at any hour."
+        )
+    else:
+        lines.append("Reminders about these deadlines go at any hour, as soon as they fall.")
+    return lines
 
 
 # --------------------------------------------------------------------------- quiet hours

@@ -391,3 +391,30 @@ def test_a_school_may_turn_quiet_hours_off(env: Env) -> None:
     data["reports"]["clocks"]["quiet_hours"] = False
     always = SchoolConfig.model_validate(data)
     assert _sweep_clocks(env, london(2026, 10, 28, 3, 7), always) == [1]
+
+
+# --------------------------------------------------------------------------- in the school's words
+
+
+def test_the_report_page_says_which_clock_applies_and_why(env: Env) -> None:
+    """The DSL reads the deadline, the rule and why it cannot wait for the holidays."""
+    allegation = env.store_report(
+        submission(category="staff_concern"), london(2026, 10, 25, 0, 45)
+    )
+    page = env.client("dsl").get(f"/reports/{allegation}").text
+    assert (
+        "<strong>LADO referral decision</strong> due by 17:00 on Monday 26 October 2026 — one "
+        "working day, ending at the end of the working day; school holidays do not stop it"
+    ) in page
+    assert "Reminders wait for working hours (07:00 to 19:00, Monday to Friday except bank " \
+        "holidays)" in page
+    assert "school holidays do not stop it. Now:\n" in page  # then running, overdue or stopped
+    # this school's school.yaml wrote triage_school_days: 1, and keeps it (it has no terms, so
+    # its school days are the working days)
+    concern = env.store_report(submission(category="other"), london(2026, 12, 18, 15, 0))
+    page = env.client("dsl").get(f"/reports/{concern}").text
+    assert (
+        "<strong>DSL triage</strong> due by 17:00 on Monday 21 December 2026 — one school day, "
+        "ending at the end of the school day; weekends, bank holidays and the school&#39;s "
+        "holidays are not counted"
+    ) in page
