@@ -363,13 +363,23 @@ class ReportClocks(_Strict):
     @model_validator(mode="after")
     def _day_ends_in_working_hours(self) -> ReportClocks:
         hours = self.working_hours
-        if self.quiet_hours and not hours.start < self.working_day_ends <= hours.end:
+        written = "working_hours" in self.model_fields_set
+        if written and self.quiet_hours and not hours.start <= self.working_day_ends <= hours.end:
             raise ValueError(
                 f"working_day_ends ({self.working_day_ends:%H:%M}) must fall inside the working "
                 f"hours ({hours.start:%H:%M} to {hours.end:%H:%M}), or a deadline would pass "
                 "while its reminders wait for the morning"
             )
         return self
+
+    @property
+    def working_window(self) -> tuple[time, time]:
+        """The working hours, from start to end inclusive, widened to take in
+        ``working_day_ends`` when the school set that but not the hours (an older file's
+        ``working_day_ends: '19:30'`` keeps its deadline inside them)."""
+        hours = self.working_hours
+        ends = self.working_day_ends
+        return min(hours.start, ends), max(hours.end, ends)
 
     @field_validator("ico")
     @classmethod

@@ -29,7 +29,9 @@ Quiet hours (``reports.clocks.quiet_hours``, on by default): outside the working
 (07:00 to 19:00 on working days; weekends, Christmas Day and every other bank holiday are quiet
 all day) a stage the clock has reached is not recorded yet: the sweep waits, and the first sweep
 in working hours sends it (or the later stage reached by then, as a late sweep does) — not lost,
-not sent twice, and never sent for a clock stopped in the meantime. Only an immediate report's
+not sent twice, and never sent for a clock stopped in the meantime. A held overdue reminder
+pushes the next one back (``rules.escalation_stage``'s ``wait``), so none is skipped and none
+comes sooner than ``overdue_every_hours`` after the one before. Only an immediate report's
 hour-counted clock and an hour-counted clock about to run out (``rules.breaks_quiet_hours``)
 go at once.
 """

@@ -259,10 +259,10 @@ def clock_summary(school: SchoolConfig) -> list[str]:
         "Working days are Monday to Friday except the bank holidays of the school's nation.",
     ]
     if clocks.quiet_hours:
-        hours = clocks.working_hours
+        start, end = clocks.working_window
         lines.append(
-            f"Reminders about these deadlines go between {hours.start:%H:%M} and "
-            f"{hours.end:%H:%M} on working days; only an immediate report's deadline, and an "
+            f"Reminders about these deadlines go between {start:%H:%M} and "
+            f"{end:%H:%M} on working days; only an immediate report's deadline, and an "
             "hour-counted deadline about to pass (the ICO's last warning and the deadline "
             "passing), are sent at any hour."
         )
@@ -278,8 +278,8 @@ def in_working_hours(school: SchoolConfig, moment: datetime, tz: ZoneInfo = LOND
     """Whether ``moment`` falls in the school's working hours on a working day (bank holidays,
     Christmas Day among them, and weekends are quiet all day)."""
     local = moment.astimezone(tz)
-    hours = school.reports.clocks.working_hours
-    return school.is_working_day(local.date()) and hours.start <= local.time() < hours.end
+    start, end = school.reports.clocks.working_window
+    return school.is_working_day(local.date()) and start <= local.time() <= end
 
 
 def working_hours_resume(school: SchoolConfig, moment: datetime, tz: ZoneInfo = LONDON) -> datetime:
@@ -287,7 +287,7 @@ def working_hours_resume(school: SchoolConfig, moment: datetime, tz: ZoneInfo = 
     if in_working_hours(school, moment, tz):
         return moment
     local = moment.astimezone(tz)
-    start = school.reports.clocks.working_hours.start
+    start = school.reports.clocks.working_window[0]
     day = local.date()
     if not school.is_working_day(day) or local.time() >= start:
         day = school.add_working_days(day, 1)

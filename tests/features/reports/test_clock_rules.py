@@ -287,7 +287,7 @@ def test_clock_words() -> None:
         ("{working_hours: {start: '19:00', end: '07:00'}}",
          "the working hours end (07:00) before they start (19:00)"),
         ("{working_hours: {start: 7am}}", "working_hours start must be a time like '17:00'"),
-        ("{working_day_ends: '20:00'}",
+        ("{working_day_ends: '20:00', working_hours: {start: '07:00', end: '19:00'}}",
          "working_day_ends (20:00) must fall inside the working hours (07:00 to 19:00)"),
         ("{lado: {hours: 24, end_of_day: true}}", "end_of_day applies to working_days"),
     ],
@@ -375,7 +375,8 @@ def test_the_countdown_is_true_when_the_email_is_sent() -> None:
         ("england", (2026, 10, 28, 3, 7), (2026, 10, 28, 7, 0), "a weekday night: 07:00"),
         ("england", (2026, 10, 28, 10, 0), (2026, 10, 28, 10, 0), "inside working hours"),
         ("england", (2026, 10, 28, 7, 0), (2026, 10, 28, 7, 0), "working hours start at 07:00"),
-        ("england", (2026, 10, 23, 19, 0), (2026, 10, 26, 7, 0), "Friday 19:00: Monday 07:00"),
+        ("england", (2026, 10, 23, 19, 0), (2026, 10, 23, 19, 0), "working hours end at 19:00"),
+        ("england", (2026, 10, 23, 19, 1), (2026, 10, 26, 7, 0), "Friday 19:01: Monday 07:00"),
         ("england", (2026, 10, 24, 11, 0), (2026, 10, 26, 7, 0), "Saturday: Monday"),
         ("england", (2026, 12, 25, 10, 0), (2026, 12, 29, 7, 0),
          "Christmas Day: Boxing Day is observed on Monday 28th, so Tuesday"),
@@ -401,7 +402,17 @@ def test_working_hours_resume_on_the_next_working_day(
 def test_the_school_sets_its_working_hours() -> None:
     late = school(reports={"clocks": {"working_hours": {"start": "08:30", "end": "18:00"}}})
     assert working_hours_resume(late, london(2026, 10, 28, 8, 0)) == london(2026, 10, 28, 8, 30)
-    assert working_hours_resume(late, london(2026, 10, 28, 18, 0)) == london(2026, 10, 29, 8, 30)
+    assert working_hours_resume(late, london(2026, 10, 28, 18, 1)) == london(2026, 10, 29, 8, 30)
+
+
+def test_an_older_files_late_end_of_day_stays_inside_working_hours() -> None:
+    """A school.yaml from before quiet hours that says ``working_day_ends: '19:30'`` still
+    loads, and its deadlines' "deadline passed" goes at 19:30, not the next morning."""
+    late = school(reports={"clocks": {"working_day_ends": "19:30"}})
+    assert late.reports.clocks.working_window == (time(7, 0), time(19, 30))
+    due = clock_due("lado", london(2026, 10, 26, 10, 0), late)
+    assert due == london(2026, 10, 27, 19, 30)
+    assert in_working_hours(late, due)
 
 
 @pytest.mark.parametrize(
