@@ -129,8 +129,9 @@ def _draft(
             "marked overdue on the tracked list and the dashboard until it is recorded."
             if last
             else f"Overdue reminder {overdue} of at most {clocks.overdue_max}: the bot repeats it "
-            f"every {clocks.overdue_every_hours} hours until it is recorded, and copies the "
-            "chair of governors."
+            f"every {clocks.overdue_every_hours} hours"
+            + (", in working hours," if clocks.quiet_hours else "")
+            + " until it is recorded, and copies the chair of governors."
         )
     else:
         subject = f"Due {_short_time(clock.due_at)}: {report.reference} — {what}"
