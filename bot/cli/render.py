@@ -279,6 +279,10 @@ _STEP_COUNTS: dict[str, tuple[str, str]] = {
     "review_dates_moved": ("calendar update queued for a moved policy review date",
                            "calendar updates queued for moved policy review dates"),
     "report_escalations": ("report deadline reminder queued", "report deadline reminders queued"),
+    "report_escalations_waiting": (
+        "report deadline reminder waiting for working hours",
+        "report deadline reminders waiting for working hours",
+    ),
     "reports_ingested": ("new report read from the external form",
                          "new reports read from the external form"),
     "report_form_errors": ("the external report form could not be read (see the log)",

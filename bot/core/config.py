@@ -1,5 +1,6 @@
 """The school configuration file (YAML): organisation, schools, roles, policies, requirements,
-reminder cadences and term dates. Invalid files give one clear line naming file, key and line."""
+reminder cadences and term dates (the report settings and clocks are in ``config_reports``).
+Invalid files give one clear line naming file, key and line."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pydantic import (
 )
 
 from bot.core.calendar import Country, add_working_days, is_working_day
+from bot.core.config_reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
 from bot.core.forms import find_control_character
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "ReportSettings",
     "RequirementConfig",
     "SchoolConfig",
+    "WorkingHours",
     "load_config",
 ]
 
@@ -260,118 +263,6 @@ class SendingWindow(_Strict):
                 f"({self.start:%H:%M}); write e.g. start: 08:00 and end: 17:00"
             )
         return self
-
-
-Urgency = Literal["immediate", "high", "normal"]
-
-
-class ClockRule(_Strict):
-    """How long one report clock runs: calendar ``hours``, ``working_days`` (Monday to Friday
-    minus the nation's bank holidays) or ``school_days`` — exactly one; ``end_of_day`` makes a
-    day-counted clock run to the end of that day rather than the same time of day."""
-
-    hours: int | None = Field(default=None, ge=1, le=720)
-    working_days: int | None = Field(default=None, ge=1, le=10)
-    school_days: int | None = Field(default=None, ge=1, le=10)
-    end_of_day: bool = False
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ClockRule:
-        given = [n for n in ("hours", "working_days", "school_days") if getattr(self, n)]
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one of hours, working_days or school_days"
-                + (f" (got {' and '.join(given)})" if given else "")
-            )
-        if self.end_of_day and self.hours:
-            raise ValueError("end_of_day applies to working_days or school_days, not hours")
-        return self
-
-
-def _sexagesimal(value: Any) -> Any:
-    """YAML 1.1 reads an unquoted ``17:00`` as 1020 (minutes): turn it back into '17:00'."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        return f"{value // 60:02d}:{value % 60:02d}"
-    return value
-
-
-class ReportClocks(_Strict):
-    """Report deadlines per kind (and triage per urgency), the warnings before a deadline and
-    the chasing after it: every ``overdue_every_hours`` up to ``overdue_max`` messages."""
-
-    ico: ClockRule = ClockRule(hours=72)
-    lado: ClockRule = ClockRule(working_days=1)
-    triage: dict[Urgency, ClockRule] = {}
-    warn_at: tuple[float, ...] = (0.5, 0.9)
-    overdue_every_hours: int = Field(default=24, ge=1, le=168)
-    overdue_max: int = Field(default=5, ge=1, le=20)
-    working_day_ends: time = time(17, 0)
-
-    @field_validator("working_day_ends", mode="before")
-    @classmethod
-    def _clock_time(cls, value: Any) -> Any:
-        value = _sexagesimal(value)
-        if not isinstance(value, str | time) or (
-            isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
-        ):
-            raise ValueError(f"working_day_ends must be a time like '17:00' (got {value!r})")
-        return value
-
-    @field_validator("ico")
-    @classmethod
-    def _ico(cls, rule: ClockRule) -> ClockRule:
-        if not rule.hours or rule.hours > 72:
-            raise ValueError(
-                "the ICO clock counts calendar hours, at most 72 from becoming aware "
-                "(UK GDPR Art. 33), e.g. {hours: 72}"
-            )
-        return rule
-
-    @field_validator("lado")
-    @classmethod
-    def _lado(cls, rule: ClockRule) -> ClockRule:
-        if rule.school_days:
-            raise ValueError(
-                "the LADO clock counts working_days or hours: LADO offices work through "
-                "school holidays"
-            )
-        return rule
-
-    @field_validator("warn_at")
-    @classmethod
-    def _fractions(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if not value or any(not 0 < v < 1 for v in value):
-            raise ValueError("warn_at lists shares of the time gone, each above 0 and below 1")
-        return tuple(sorted(set(value)))
-
-
-DEFAULT_TRIAGE: dict[str, ClockRule] = {
-    "immediate": ClockRule(hours=1),
-    "high": ClockRule(working_days=1, end_of_day=True),
-}
-
-
-class ReportSettings(_Strict):
-    """Report-form options and the report clocks."""
-
-    allow_anonymous: bool = True
-    # the default triage clock for a normal report (``clocks.triage.normal`` overrides it)
-    triage_school_days: int = Field(default=1, ge=1, le=10)
-    public_link: bool = True
-    clocks: ReportClocks = ReportClocks()
-
-    def clock_rule(self, kind: str, urgency: str) -> ClockRule:
-        """The rule for a clock: ICO, LADO, or triage by the report's urgency."""
-        if kind == "ico":
-            return self.clocks.ico
-        if kind == "lado":
-            return self.clocks.lado
-        for level, rule in self.clocks.triage.items():
-            if level == urgency:
-                return rule
-        if urgency in DEFAULT_TRIAGE:
-            return DEFAULT_TRIAGE[urgency]
-        return ClockRule(school_days=self.triage_school_days)
 
 
 class DirectoryRules(_Strict):

@@ -36,7 +36,11 @@ COMMENTS = {
     "a recurring check.",
     "official_accounts": "Official accounts (school Facebook page, Tapestry, the school phone): "
     "who holds each and which acceptable use policy they sign.",
-    "reports": "The report-a-concern form.",
+    "reports": "The report-a-concern form and its deadlines (clocks): LADO and triage count "
+    "working days (Monday to Friday except bank holidays; school holidays do not stop them), "
+    "ending at working_day_ends; ICO counts 72 hours. With quiet_hours on, reminders wait for "
+    "working_hours on working days, except an immediate report's and an hour clock about to "
+    "pass.",
     "directory": "How far a staff-list change is trusted before anyone's duties are closed.",
 }
 

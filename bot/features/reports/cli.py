@@ -93,7 +93,7 @@ def list_reports(
     from bot.core.models import Report
     from bot.features.reports.clocks import open_clock
     from bot.features.reports.routing import visible_reports
-    from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES
+    from bot.features.reports.rules import CATEGORIES, CLOCK_LABELS, STATUSES, URGENCIES
 
     ctx = context()
     where(ctx)
@@ -154,7 +154,8 @@ def list_reports(
                 CATEGORIES.get(r.category, r.category),
                 URGENCIES.get(r.urgency, r.urgency),
                 STATUSES.get(r.status, r.status),
-                f"{clock.kind} {clock.due_at.astimezone(LONDON):%d %b %H:%M}" if clock else "—",
+                f"{CLOCK_LABELS.get(clock.kind, clock.kind)} by "
+                f"{clock.due_at.astimezone(LONDON):%a %d %b %H:%M}" if clock else "—",
             )
         audit.record(
             session,

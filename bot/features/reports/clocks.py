@@ -24,6 +24,16 @@ messages, the last saying it is the last (never silent, never endless). Each sta
 (outbox idempotency keys; a late sweep sends only the latest stage). Nobody the report is about
 is ever told (``routing.escalation_recipients``). Escalations never carry what was reported,
 and their countdown is written when the email is sent (``live_text``), not when queued.
+
+Quiet hours (``reports.clocks.quiet_hours``, on by default): outside the working hours
+(07:00 to 19:00 on working days; weekends, Christmas Day and every other bank holiday are quiet
+all day) a stage the clock has reached is not recorded yet: the sweep waits, and the first sweep
+in working hours sends it (or the later stage reached by then, as a late sweep does) — not lost,
+not sent twice, and never sent for a clock stopped in the meantime. A held overdue reminder
+pushes the next one back (``rules.escalation_stage``'s ``wait``), so none is skipped and none
+comes sooner than ``overdue_every_hours`` after the one before. Only an immediate report's
+hour-counted clock and an hour-counted clock about to run out (``rules.breaks_quiet_hours``)
+go at once.
 """
 
 from __future__ import annotations
@@ -48,8 +58,11 @@ from bot.features.reports.rules import (
     CLOCK_LABELS,
     URGENCIES,
     escalation_stage,
+    in_working_hours,
     local_time,
     overdue_round,
+    quiet_hours_wait,
+    working_hours_resume,
 )
 
 __all__ = ["EscalationPlanned", "escalate_clocks", "open_clock"]
@@ -65,13 +78,15 @@ def open_clock(report: Report) -> ReportClock | None:
 
 @dataclass
 class EscalationPlanned:
-    """One escalation email (no contents)."""
+    """One escalation email (no contents); ``waits_until`` is set for a stage held by quiet
+    hours (nothing is queued or recorded for it yet)."""
 
     reference: str
     clock: str
     stage: int
     recipients: tuple[str, ...]
     queued: bool = False
+    waits_until: datetime | None = None
 
 
 _STOP_RULES = {
@@ -114,8 +129,9 @@ def _draft(
             "marked overdue on the tracked list and the dashboard until it is recorded."
             if last
             else f"Overdue reminder {overdue} of at most {clocks.overdue_max}: the bot repeats it "
-            f"every {clocks.overdue_every_hours} hours until it is recorded, and copies the "
-            "chair of governors."
+            f"every {clocks.overdue_every_hours} hours"
+            + (", in working hours," if clocks.quiet_hours else "")
+            + " until it is recorded, and copies the chair of governors."
         )
     else:
         subject = f"Due {_short_time(clock.due_at)}: {report.reference} — {what}"
@@ -138,6 +154,20 @@ def _draft(
     return replace(draft, deadline=clock.due_at)
 
 
+def _stage(
+    school: SchoolConfig,
+    clock: ReportClock,
+    now: datetime,
+    wait: Callable[[datetime, int], datetime] | None,
+) -> int:
+    """The escalation stage a clock has reached by the school's settings."""
+    clocks = school.reports.clocks
+    return escalation_stage(
+        clock.started_at, clock.due_at, now, warn_at=clocks.warn_at,
+        every=timedelta(hours=clocks.overdue_every_hours), cap=clocks.overdue_max, wait=wait,
+    )
+
+
 def escalate_clocks(
     session: Session,
     school: SchoolConfig,
@@ -146,7 +176,9 @@ def escalate_clocks(
     base_url: Callable[[], str],
     write: bool,
 ) -> list[EscalationPlanned]:
-    """Queue the escalation each running clock has reached (once per stage)."""
+    """Queue the escalation each running clock has reached (once per stage); in quiet hours
+    only those that break them (the rest wait for working hours and come back as planned with
+    ``waits_until``)."""
     clocks = school.reports.clocks
     planned: list[EscalationPlanned] = []
     rows = session.execute(
@@ -155,12 +187,18 @@ def escalate_clocks(
         .where(ReportClock.school_id == school.id, ReportClock.stopped_at.is_(None))
         .order_by(ReportClock.due_at)
     ).all()
+    quiet = clocks.quiet_hours and not in_working_hours(school, now)
     for clock, report in rows:
-        stage = escalation_stage(
-            clock.started_at, clock.due_at, now, warn_at=clocks.warn_at,
-            every=timedelta(hours=clocks.overdue_every_hours), cap=clocks.overdue_max,
-        )
+        rule = school.reports.clock_rule(clock.kind, report.urgency)
+        stage = _stage(school, clock, now, quiet_hours_wait(school, rule, report.urgency))
         if stage <= clock.escalations_sent:
+            held = _stage(school, clock, now, None) if quiet else stage
+            if held > clock.escalations_sent:
+                # nothing recorded: the first sweep in working hours sends it
+                planned.append(EscalationPlanned(
+                    report.reference, clock.kind, held, (),
+                    waits_until=working_hours_resume(school, now),
+                ))
             continue
         recipients = escalation_recipients(
             school, clock.kind, report.about_headteacher, report.about_person,

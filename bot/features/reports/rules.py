@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import LONDON
@@ -44,16 +44,21 @@ __all__ = [
     "ReportInputError",
     "Submission",
     "assess_urgency",
+    "breaks_quiet_hours",
     "clean_text",
     "clock_due",
     "clock_kind",
+    "clock_summary",
     "describe_clock",
     "escalation_stage",
     "format_reference",
+    "in_working_hours",
     "is_suspected_illegal",
     "local_time",
     "overdue_round",
+    "quiet_hours_wait",
     "validate_submission",
+    "working_hours_resume",
 ]
 
 # --------------------------------------------------------------------------- vocabulary
@@ -184,8 +189,10 @@ def clock_due(
 
     Calendar hours are counted in UTC, so a clock change neither adds nor takes an hour;
     working days are Monday to Friday minus the nation's bank holidays (school holidays do not
-    stop them); school days also skip the school's closures. Day-counted clocks end at the
-    same local time of day, or at ``working_day_ends`` when the rule says ``end_of_day``.
+    stop them); school days also skip the school's closures. A day-counted clock ends at
+    ``working_day_ends`` (17:00) on its last day — filed Sunday 00:45, Saturday 11:00 or
+    Friday 15:00, one working day ends Monday 17:00 — unless the rule says
+    ``end_of_day: false``, when it keeps the time of day it started.
     """
     rule = school.reports.clock_rule(kind, urgency)
     if rule.hours:
@@ -195,20 +202,107 @@ def clock_due(
         day = school.add_working_days(local.date(), rule.working_days)
     else:
         day = school.add_school_days(local.date(), rule.school_days or 1)
-    at = school.reports.clocks.working_day_ends if rule.end_of_day else local.time()
+    at = school.reports.clocks.working_day_ends if rule.ends_at_end_of_day else local.time()
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
-def describe_clock(rule: ClockRule) -> str:
-    """The rule in the school's words: '72 hours', '1 working day', 'end of the next working
-    day', '2 school days'."""
+_COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _count(number: int, unit: str) -> str:
+    """'one working day', 'three school days', '12 hours'."""
+    word = _COUNTS[number - 1] if 1 <= number <= len(_COUNTS) else str(number)
+    return f"{word} {unit}{'s' if number != 1 else ''}"
+
+
+def describe_clock(rule: ClockRule, day_ends: time | None = None) -> str:
+    """The rule and why, in the school's words: '72 hours, weekends and holidays included';
+    'one working day, ending at the end of the working day (17:00); school holidays do not stop
+    it'. ``day_ends`` (the school's ``working_day_ends``) is named when given."""
     if rule.hours:
-        return f"{rule.hours} hour{'s' if rule.hours != 1 else ''}, weekends included"
-    count = rule.working_days or rule.school_days or 1
+        return f"{_count(rule.hours, 'hour')}, weekends and holidays included"
     unit = "working day" if rule.working_days else "school day"
-    if rule.end_of_day:
-        return f"by the end of the next {unit}" if count == 1 else f"by the end of {count} {unit}s"
-    return f"{count} {unit}{'s' if count != 1 else ''}, same time of day"
+    words = _count(rule.working_days or rule.school_days or 1, unit)
+    if rule.ends_at_end_of_day:
+        at = f" ({day_ends:%H:%M})" if day_ends is not None else ""
+        words += f", ending at the end of the {unit}{at}"
+    else:
+        words += ", at the time of day it started"
+    if rule.working_days:
+        return words + "; school holidays do not stop it"
+    return words + "; weekends, bank holidays and the school's holidays are not counted"
+
+
+def clock_summary(school: SchoolConfig) -> list[str]:
+    """Which clock each report starts and how long it runs, one sentence each, then when its
+    reminders go — what setup shows before anything is sent."""
+    reports = school.reports
+    clocks = reports.clocks
+    ends = clocks.working_day_ends
+
+    def rule(kind: str, urgency: str) -> str:
+        return describe_clock(reports.clock_rule(kind, urgency), ends)
+
+    lines = [
+        f"A concern about a member of staff: {CLOCK_LABELS['lado']} within "
+        f"{rule('lado', 'immediate')}.",
+        f"A personal data breach: {CLOCK_LABELS['ico']} within {rule('ico', 'high')}.",
+        *(
+            f"{about}: {CLOCK_LABELS['triage']} within {rule('triage', level)}."
+            for level, about in (
+                ("immediate", "A child may be at risk now, or suspected illegal images "
+                 "(immediate urgency)"),
+                ("high", "Cyberbullying, or a filtering or monitoring breach (high urgency)"),
+                ("normal", "Every other concern (normal urgency)"),
+            )
+        ),
+        "Working days are Monday to Friday except the bank holidays of the school's nation.",
+    ]
+    if clocks.quiet_hours:
+        start, end = clocks.working_window
+        lines.append(
+            f"Reminders about these deadlines go between {start:%H:%M} and "
+            f"{end:%H:%M} on working days; only an immediate report's deadline, and an "
+            "hour-counted deadline about to pass (the ICO's last warning and the deadline "
+            "passing), are sent at any hour."
+        )
+    else:
+        lines.append("Reminders about these deadlines go at any hour, as soon as they fall.")
+    return lines
+
+
+# --------------------------------------------------------------------------- quiet hours
+
+
+def in_working_hours(school: SchoolConfig, moment: datetime, tz: ZoneInfo = LONDON) -> bool:
+    """Whether ``moment`` falls in the school's working hours on a working day (bank holidays,
+    Christmas Day among them, and weekends are quiet all day)."""
+    local = moment.astimezone(tz)
+    start, end = school.reports.clocks.working_window
+    return school.is_working_day(local.date()) and start <= local.time() <= end
+
+
+def working_hours_resume(school: SchoolConfig, moment: datetime, tz: ZoneInfo = LONDON) -> datetime:
+    """``moment`` itself inside working hours, else the next start of working hours."""
+    if in_working_hours(school, moment, tz):
+        return moment
+    local = moment.astimezone(tz)
+    start = school.reports.clocks.working_window[0]
+    day = local.date()
+    if not school.is_working_day(day) or local.time() >= start:
+        day = school.add_working_days(day, 1)
+    return datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
+
+
+def breaks_quiet_hours(rule: ClockRule, urgency: str, stage: int, warn_at: Sequence[float]) -> bool:
+    """Whether a clock's escalation goes even in quiet hours: every stage of an immediate
+    report's hour-counted clock (its triage hour), and an hour-counted clock about to run out —
+    its final warning and the first "deadline passed" (ICO's 72 hours). Day-counted clocks
+    (LADO, normal triage) end inside working hours, so their warnings can wait; so can later
+    overdue reminders, which repeat anyway."""
+    if not rule.hours:
+        return False
+    return urgency == "immediate" or stage in (len(warn_at), len(warn_at) + 1)
 
 
 def escalation_stage(
@@ -219,15 +313,53 @@ def escalation_stage(
     warn_at: Sequence[float] = (0.5, 0.9),
     every: timedelta = timedelta(hours=24),
     cap: int = 5,
+    wait: Callable[[datetime, int], datetime] | None = None,
 ) -> int:
     """0 before the first warning; 1..len(warn_at) as each share of the time goes; then
-    len(warn_at) + n for the n-th overdue reminder (one per ``every`` after the deadline, at
-    most ``cap``), so a clock that stays overdue is chased on a cap, never silently dropped."""
-    if now >= due:
-        return len(warn_at) + min(int((now - due) / every) + 1, cap)
+    len(warn_at) + n for the n-th overdue reminder (the first at the deadline, each next one
+    ``every`` after the one before, at most ``cap``), so a clock that stays overdue is chased on
+    a cap, never silently dropped.
+
+    ``wait(moment, stage)`` says when a stage that falls at ``moment`` may go (quiet hours:
+    ``quiet_hours_wait``); a held overdue reminder pushes the next one back with it, so none is
+    skipped and none comes sooner than ``every`` after the one before.
+    """
+    def when(moment: datetime, stage: int) -> datetime:
+        return wait(moment, stage) if wait is not None else moment
+
     total = (due - started).total_seconds()
-    gone = (now - started).total_seconds() / total if total > 0 else 1.0
-    return sum(1 for point in warn_at if gone >= point)
+    warned = 0
+    for number, point in enumerate(warn_at, start=1):
+        at = started + timedelta(seconds=total * point) if total > 0 else started
+        if when(at, number) <= now:
+            warned = number
+    stage = warned
+    at = due
+    for round_ in range(1, cap + 1):
+        sent = when(at, len(warn_at) + round_)
+        if sent > now:
+            break
+        stage = len(warn_at) + round_
+        at = sent + every
+    return stage
+
+
+def quiet_hours_wait(
+    school: SchoolConfig, rule: ClockRule, urgency: str, tz: ZoneInfo = LONDON
+) -> Callable[[datetime, int], datetime] | None:
+    """The ``wait`` for ``escalation_stage`` under the school's quiet hours (None when they
+    are off): a stage that breaks them goes when it falls, any other at the next start of
+    working hours."""
+    clocks = school.reports.clocks
+    if not clocks.quiet_hours:
+        return None
+
+    def wait(moment: datetime, stage: int) -> datetime:
+        if breaks_quiet_hours(rule, urgency, stage, clocks.warn_at):
+            return moment
+        return working_hours_resume(school, moment, tz)
+
+    return wait
 
 
 def overdue_round(stage: int, warn_at: Sequence[float]) -> int:

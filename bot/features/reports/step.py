@@ -23,11 +23,11 @@ def report_sweep(run: StepContext) -> dict[str, int]:
     """The sweep step: escalate clocks, refresh the mirror."""
     session, school, now = run.session, run.school, run.now
     base = run.base_url if run.write else ""
-    counts = {
-        "report_escalations": len(
-            escalate_clocks(session, school, now, base_url=lambda: base, write=run.write)
-        )
-    }
+    escalations = escalate_clocks(session, school, now, base_url=lambda: base, write=run.write)
+    waiting = sum(1 for e in escalations if e.waits_until is not None)
+    counts = {"report_escalations": len(escalations) - waiting}
+    if waiting:
+        counts["report_escalations_waiting"] = waiting
     if not run.write:
         return counts
     connectors = run.connectors

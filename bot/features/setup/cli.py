@@ -16,7 +16,7 @@ from bot.cli.common import AsOf, as_of_today, console, context, err, friendly
 from bot.core.words import plural, role_name
 
 if TYPE_CHECKING:
-    from bot.core.config import OrgConfig
+    from bot.core.config import OrgConfig, SchoolConfig
     from bot.core.settings import Settings
     from bot.features.setup.school_setup import SetupDraft
 
@@ -142,6 +142,16 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
         f"{plural(len(school.inset_days), 'INSET day')}"
     )
     _print_pack(draft)
+    _print_report_clocks(school)
+
+
+def _print_report_clocks(school: SchoolConfig) -> None:
+    """Which deadline each report starts, and when its reminders go."""
+    from bot.features.reports.rules import clock_summary
+
+    console.print("[bold]Report deadlines[/] (school.yaml: reports: clocks:)")
+    for line in clock_summary(school):
+        console.print(f"  {escape(line)}", highlight=False)
 
 
 def _first_plan(settings: Settings, org: OrgConfig, today: date) -> None:

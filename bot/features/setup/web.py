@@ -21,6 +21,7 @@ from bot.core.calendar import COUNTRIES
 from bot.core.config import SchoolConfig, load_config
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
+from bot.features.reports.rules import clock_summary
 from bot.features.setup import web_admin
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
 from bot.features.setup.rules import SetupError, setup_steps
@@ -54,7 +55,8 @@ def setup_page(request: Request) -> Response:
         return show(
             request,
             "setup.html",
-            {"school": school, "steps": setup_steps(school, source), "state": state},
+            {"school": school, "steps": setup_steps(school, source), "state": state,
+             "report_clocks": clock_summary(school)},
             session=session,
         )
 

@@ -42,6 +42,9 @@ def test_list_shows_counts_only_unless_a_leader_asks(env: Env, cli: CliRunner) -
     shown = cli.invoke(app, ["reports", "list", "--show", "--as", "dsl@oak.example"])
     assert shown.exit_code == 0, shown.output
     assert ref in shown.output and SECRET not in shown.output
+    wide = cli.invoke(app, ["reports", "list", "--show", "--as", "dsl@oak.example"],
+                      env={"COLUMNS": "200"})
+    assert "│ DSL triage by " in wide.output  # the clock in words, not its id
     with env.context.store.session() as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.actor == "cli:dsl@oak.example"))
     assert event is not None and event.action == "report.list_viewed"

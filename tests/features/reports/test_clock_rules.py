@@ -1,17 +1,25 @@
 """Each report clock rule, on dates chosen around bank holidays, school holidays and the clock
-changes: LADO in working days, ICO in calendar hours, triage by urgency, escalation on a cap,
-and the countdown words written when an email is sent."""
+changes: LADO in working days ending at the end of the working day, ICO in calendar hours,
+triage by urgency, escalation on a cap, quiet hours, and the countdown words written when an
+email is sent."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
 from bot.core.live_text import TIME_LEFT, fill_time_left, time_left
-from bot.features.reports.rules import clock_due, describe_clock, escalation_stage
+from bot.features.reports.rules import (
+    breaks_quiet_hours,
+    clock_due,
+    describe_clock,
+    escalation_stage,
+    in_working_hours,
+    working_hours_resume,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -45,37 +53,49 @@ def school(**extra: object) -> SchoolConfig:
 @pytest.mark.parametrize(
     ("started", "expected", "why"),
     [
-        ((2026, 12, 18, 15, 0), (2026, 12, 21, 15, 0),
+        ((2026, 10, 25, 0, 45), (2026, 10, 26, 17, 0),
+         "Sunday 00:45 (the night the clocks go back): by the end of Monday, not Monday 00:45"),
+        ((2026, 10, 24, 11, 0), (2026, 10, 26, 17, 0),
+         "Saturday 11:00: the whole of Monday, not two working hours"),
+        ((2026, 10, 23, 15, 0), (2026, 10, 26, 17, 0), "Friday 15:00: the end of Monday too"),
+        ((2026, 10, 26, 10, 0), (2026, 10, 27, 17, 0), "Monday 10:00: the end of Tuesday"),
+        ((2026, 10, 26, 18, 30), (2026, 10, 27, 17, 0), "Monday after work: the end of Tuesday"),
+        ((2026, 12, 18, 15, 0), (2026, 12, 21, 17, 0),
          "last day of term: the school is closed on Monday, the LADO office is not"),
-        ((2026, 12, 24, 11, 0), (2026, 12, 29, 11, 0),
-         "Christmas Day Friday, weekend, Boxing Day observed Monday 28th"),
-        ((2027, 3, 25, 10, 0), (2027, 3, 30, 10, 0), "Good Friday and Easter Monday"),
-        ((2027, 5, 28, 14, 0), (2027, 6, 1, 14, 0), "spring bank holiday Monday"),
-        ((2026, 8, 28, 9, 0), (2026, 9, 1, 9, 0), "late summer bank holiday, school holidays"),
+        ((2026, 12, 24, 16, 0), (2026, 12, 29, 17, 0),
+         "Christmas Eve: Christmas Day Friday, weekend, Boxing Day observed Monday 28th"),
+        ((2027, 3, 25, 10, 0), (2027, 3, 30, 17, 0), "Good Friday and Easter Monday"),
+        ((2027, 3, 29, 10, 0), (2027, 3, 30, 17, 0),
+         "on Easter Monday itself: the first working day after it"),
+        ((2027, 5, 28, 14, 0), (2027, 6, 1, 17, 0), "spring bank holiday Monday"),
+        ((2026, 8, 28, 9, 0), (2026, 9, 1, 17, 0), "late summer bank holiday, school holidays"),
     ],
 )
-def test_lado_is_one_working_day_in_england(
+def test_lado_is_one_working_day_ending_at_the_end_of_it(
     started: tuple[int, ...], expected: tuple[int, ...], why: str
 ) -> None:
+    """A DSL reads "one working day" as "by the end of the next working day"."""
     assert clock_due("lado", london(*started), school()) == london(*expected), why
 
 
 @pytest.mark.parametrize(
     ("country", "started", "expected", "why"),
     [
-        ("scotland", (2027, 3, 25, 10, 0), (2027, 3, 29, 10, 0),
+        ("scotland", (2027, 3, 25, 10, 0), (2027, 3, 29, 17, 0),
          "Easter Monday is not a bank holiday in Scotland"),
-        ("england-and-wales", (2026, 11, 27, 10, 0), (2026, 11, 30, 10, 0),
+        ("england-and-wales", (2026, 11, 27, 10, 0), (2026, 11, 30, 17, 0),
          "St Andrew's Day is a working day in England"),
-        ("scotland", (2026, 11, 27, 10, 0), (2026, 12, 1, 10, 0), "St Andrew's Day (Scotland)"),
-        ("scotland", (2026, 12, 31, 10, 0), (2027, 1, 5, 10, 0),
+        ("scotland", (2026, 11, 27, 10, 0), (2026, 12, 1, 17, 0), "St Andrew's Day (Scotland)"),
+        ("scotland", (2026, 12, 31, 10, 0), (2027, 1, 5, 17, 0),
          "New Year's Day and the 2 January holiday observed on Monday 4th"),
-        ("england-and-wales", (2026, 12, 31, 10, 0), (2027, 1, 4, 10, 0), "only 1 January"),
-        ("scotland", (2026, 7, 31, 10, 0), (2026, 8, 4, 10, 0),
+        ("england-and-wales", (2026, 12, 31, 10, 0), (2027, 1, 4, 17, 0), "only 1 January"),
+        ("scotland", (2026, 12, 24, 16, 0), (2026, 12, 29, 17, 0),
+         "Christmas and Boxing Day (observed Monday 28th) in Scotland too"),
+        ("scotland", (2026, 7, 31, 10, 0), (2026, 8, 4, 17, 0),
          "Scotland's summer bank holiday is the first Monday in August"),
-        ("scotland", (2026, 8, 28, 10, 0), (2026, 8, 31, 10, 0),
+        ("scotland", (2026, 8, 28, 10, 0), (2026, 8, 31, 17, 0),
          "... so the last Monday in August is a working day there"),
-        ("northern-ireland", (2027, 3, 16, 10, 0), (2027, 3, 18, 10, 0), "St Patrick's Day"),
+        ("northern-ireland", (2027, 3, 16, 10, 0), (2027, 3, 18, 17, 0), "St Patrick's Day"),
     ],
 )
 def test_lado_follows_the_nations_bank_holidays(
@@ -88,13 +108,18 @@ def test_lado_ignores_school_holidays_and_inset_days() -> None:
     """LADO offices work through half term: closures of the school do not stop the clock."""
     half_term = [date(2026, 10, 26) + timedelta(days=i) for i in range(5)]
     closed = school(holidays=half_term, inset_days=["2026-10-23"])
-    assert clock_due("lado", london(2026, 10, 23, 15, 0), closed) == london(2026, 10, 26, 15, 0)
+    assert clock_due("lado", london(2026, 10, 23, 15, 0), closed) == london(2026, 10, 26, 17, 0)
 
 
-def test_lado_on_a_bank_holiday_runs_to_the_next_working_day_after_it() -> None:
-    """Reported on Easter Monday itself: the first working day after it is Tuesday, so the
-    decision is due Tuesday at the same time."""
-    assert clock_due("lado", london(2027, 3, 29, 10, 0), school()) == london(2027, 3, 30, 10, 0)
+def test_the_end_of_the_working_day_is_the_schools() -> None:
+    early = school(reports={"clocks": {"working_day_ends": "16:30"}})
+    assert clock_due("lado", london(2026, 10, 25, 0, 45), early) == london(2026, 10, 26, 16, 30)
+
+
+def test_a_school_that_chose_the_time_of_day_keeps_it() -> None:
+    """``end_of_day: false`` written in school.yaml is the school's choice, and kept."""
+    same_time = school(reports={"clocks": {"lado": {"working_days": 1, "end_of_day": False}}})
+    assert clock_due("lado", london(2026, 10, 23, 15, 0), same_time) == london(2026, 10, 26, 15, 0)
 
 
 # --------------------------------------------------------------------------- ICO: calendar hours
@@ -141,15 +166,12 @@ def test_immediate_triage_across_the_october_change_is_one_real_hour() -> None:
 def test_a_concern_raised_in_the_summer_holiday() -> None:
     """Thursday 27 August 2026, school closed until 3 September.
 
-    High urgency (cyberbullying, a data or filtering breach) counts *working* days: the DSL is
-    on call in the holidays and harm online does not wait for term, so it is due by the end of
-    Friday 28 August. Normal urgency counts *school* days: a routine concern is triaged when
-    the team is back, on the first school day (Thursday 3 September), at the same time of day —
-    the day the school can act on it. The old rule gave every kind 2 September.
+    High and normal urgency both count *working* days: the DSL is on call in the holidays, and
+    a child's worry does not wait for term, so both are due by the end of Friday 28 August.
     """
     started = london(2026, 8, 27, 11, 0)
     assert clock_due("triage", started, school(), urgency="high") == london(2026, 8, 28, 17, 0)
-    assert clock_due("triage", started, school(), urgency="normal") == london(2026, 9, 3, 11, 0)
+    assert clock_due("triage", started, school(), urgency="normal") == london(2026, 8, 28, 17, 0)
 
 
 def test_high_triage_skips_the_bank_holiday_monday() -> None:
@@ -159,9 +181,52 @@ def test_high_triage_skips_the_bank_holiday_monday() -> None:
     assert clock_due("triage", started, scotland, urgency="high") == london(2026, 8, 31, 17, 0)
 
 
-def test_normal_triage_over_christmas_waits_for_the_first_school_day() -> None:
+@pytest.mark.parametrize(
+    ("country", "started", "expected", "why"),
+    [
+        ("england", (2026, 12, 18, 15, 0), (2026, 12, 21, 17, 0),
+         "last day of the autumn term: Monday 21 December, not Tuesday 5 January"),
+        ("england", (2027, 3, 27, 10, 0), (2027, 3, 30, 17, 0),
+         "Saturday of the Easter weekend: Tuesday after Easter Monday, not Monday 12 April"),
+        ("scotland", (2027, 3, 27, 10, 0), (2027, 3, 29, 17, 0),
+         "... Easter Monday is a working day in Scotland"),
+        ("england", (2026, 10, 25, 0, 45), (2026, 10, 26, 17, 0), "Sunday night"),
+    ],
+)
+def test_a_normal_concern_counts_working_days(
+    country: str, started: tuple[int, ...], expected: tuple[int, ...], why: str
+) -> None:
+    """"Pupil said she is scared to go home": triaged by the end of the next working day, even
+    in the school holidays."""
+    due = clock_due("triage", london(*started), school(country=country), urgency="normal")
+    assert due == london(*expected), why
+
+
+def test_a_school_that_wrote_school_days_keeps_them(tmp_path: pytest.TempPathFactory) -> None:
+    """An existing school.yaml with ``triage_school_days`` keeps school days for normal
+    concerns (ending at the end of the first school day), and so does its export."""
+    from bot.core.config_store import document
+
+    path = tmp_path / "school.yaml"  # type: ignore[operator]
+    path.write_text(
+        "organisation: {name: Oak Trust}\nschools:\n  - id: oak\n    name: Oak\n"
+        "    headteacher: head@oak.example\n    reports: {triage_school_days: 1}\n"
+        "    terms:\n"
+        "      - {name: Autumn 2026, start: 2026-09-03, end: 2026-12-18}\n"
+        "      - {name: Spring 2027, start: 2027-01-05, end: 2027-03-25}\n",
+        encoding="utf-8",
+    )
+    org = load_config(path)
+    kept = org.schools[0]
     started = london(2026, 12, 18, 15, 0)
-    assert clock_due("triage", started, school()) == london(2027, 1, 5, 15, 0)
+    assert clock_due("triage", started, kept) == london(2027, 1, 5, 17, 0)
+    assert clock_due("lado", started, kept) == london(2026, 12, 21, 17, 0)  # LADO: working days
+    exported = document(org)["schools"][0]["reports"]
+    assert exported == {"triage_school_days": 1}
+    assert describe_clock(kept.reports.clock_rule("triage", "normal")) == (
+        "one school day, ending at the end of the school day; weekends, bank holidays and the "
+        "school's holidays are not counted"
+    )
 
 
 def test_the_school_sets_its_own_clocks(tmp_path: object) -> None:
@@ -178,23 +243,31 @@ def test_the_school_sets_its_own_clocks(tmp_path: object) -> None:
     assert clock_due("ico", started, custom) == started + timedelta(hours=48)
     assert clock_due("lado", started, custom) == london(2026, 12, 21, 16, 30)
     assert clock_due("triage", started, custom, urgency="immediate") == london(2026, 12, 18, 17, 0)
-    assert clock_due("triage", started, custom) == london(2026, 12, 21, 15, 0)
+    assert clock_due("triage", started, custom) == london(2026, 12, 21, 16, 30)
     # without a triage.normal rule, triage_school_days still counts
     two = school(reports={"triage_school_days": 2})
-    assert clock_due("triage", london(2026, 10, 22, 16, 30), two) == london(2026, 10, 26, 16, 30)
+    assert clock_due("triage", london(2026, 10, 22, 16, 30), two) == london(2026, 10, 26, 17, 0)
 
 
 def test_clock_words() -> None:
+    """Which clock applies and why, as the report page and the setup pages say it."""
     reports = school().reports
-    assert describe_clock(reports.clock_rule("ico", "high")) == "72 hours, weekends included"
+    assert describe_clock(reports.clock_rule("ico", "high")) == (
+        "72 hours, weekends and holidays included"
+    )
+    assert describe_clock(reports.clock_rule("triage", "immediate")) == (
+        "one hour, weekends and holidays included"
+    )
     assert describe_clock(reports.clock_rule("lado", "immediate")) == (
-        "1 working day, same time of day"
+        "one working day, ending at the end of the working day; school holidays do not stop it"
     )
-    assert describe_clock(reports.clock_rule("triage", "high")) == (
-        "by the end of the next working day"
+    assert describe_clock(reports.clock_rule("triage", "normal"), time(17, 0)) == (
+        "one working day, ending at the end of the working day (17:00); school holidays do not "
+        "stop it"
     )
-    assert describe_clock(reports.clock_rule("triage", "normal")) == (
-        "1 school day, same time of day"
+    same_time = school(reports={"clocks": {"lado": {"working_days": 2, "end_of_day": False}}})
+    assert describe_clock(same_time.reports.clock_rule("lado", "normal")) == (
+        "two working days, at the time of day it started; school holidays do not stop it"
     )
 
 
@@ -211,6 +284,12 @@ def test_clock_words() -> None:
         ("{warn_at: [0.5, 1.2]}", "each above 0 and below 1"),
         ("{overdue_max: 0}", "reports.clocks.overdue_max"),
         ("{working_day_ends: 5pm}", "working_day_ends must be a time like '17:00'"),
+        ("{working_hours: {start: '19:00', end: '07:00'}}",
+         "the working hours end (07:00) before they start (19:00)"),
+        ("{working_hours: {start: 7am}}", "working_hours start must be a time like '17:00'"),
+        ("{working_day_ends: '20:00', working_hours: {start: '07:00', end: '19:00'}}",
+         "working_day_ends (20:00) must fall inside the working hours (07:00 to 19:00)"),
+        ("{lado: {hours: 24, end_of_day: true}}", "end_of_day applies to working_days"),
     ],
 )
 def test_bad_clock_settings_name_the_file_line_and_key(
@@ -285,3 +364,112 @@ def test_the_countdown_is_true_when_the_email_is_sent() -> None:
     assert time_left(due, due + timedelta(days=3, hours=4)) == (
         "the deadline had passed 3 days 4 hours earlier"
     )
+
+
+# --------------------------------------------------------------------------- quiet hours
+
+
+@pytest.mark.parametrize(
+    ("country", "moment", "resume", "why"),
+    [
+        ("england", (2026, 10, 28, 3, 7), (2026, 10, 28, 7, 0), "a weekday night: 07:00"),
+        ("england", (2026, 10, 28, 10, 0), (2026, 10, 28, 10, 0), "inside working hours"),
+        ("england", (2026, 10, 28, 7, 0), (2026, 10, 28, 7, 0), "working hours start at 07:00"),
+        ("england", (2026, 10, 23, 19, 0), (2026, 10, 23, 19, 0), "working hours end at 19:00"),
+        ("england", (2026, 10, 23, 19, 1), (2026, 10, 26, 7, 0), "Friday 19:01: Monday 07:00"),
+        ("england", (2026, 10, 24, 11, 0), (2026, 10, 26, 7, 0), "Saturday: Monday"),
+        ("england", (2026, 12, 25, 10, 0), (2026, 12, 29, 7, 0),
+         "Christmas Day: Boxing Day is observed on Monday 28th, so Tuesday"),
+        ("england", (2026, 12, 24, 20, 0), (2026, 12, 29, 7, 0), "Christmas Eve evening"),
+        ("england", (2026, 11, 30, 10, 0), (2026, 11, 30, 10, 0),
+         "St Andrew's Day is a working day in England"),
+        ("scotland", (2026, 11, 30, 10, 0), (2026, 12, 1, 7, 0), "... and a bank holiday there"),
+        ("england", (2027, 1, 2, 12, 0), (2027, 1, 4, 7, 0), "2 January: only 1 January here"),
+        ("scotland", (2027, 1, 2, 12, 0), (2027, 1, 5, 7, 0),
+         "2 January is a Scottish bank holiday, observed on Monday 4th"),
+        ("england", (2027, 3, 28, 3, 7), (2027, 3, 30, 7, 0),
+         "the night the clocks go forward, then Easter Monday: Tuesday 07:00 BST"),
+    ],
+)
+def test_working_hours_resume_on_the_next_working_day(
+    country: str, moment: tuple[int, ...], resume: tuple[int, ...], why: str
+) -> None:
+    oak = school(country=country)
+    assert working_hours_resume(oak, london(*moment)) == london(*resume), why
+    assert in_working_hours(oak, london(*moment)) == (moment == resume), why
+
+
+def test_the_school_sets_its_working_hours() -> None:
+    late = school(reports={"clocks": {"working_hours": {"start": "08:30", "end": "18:00"}}})
+    assert working_hours_resume(late, london(2026, 10, 28, 8, 0)) == london(2026, 10, 28, 8, 30)
+    assert working_hours_resume(late, london(2026, 10, 28, 18, 1)) == london(2026, 10, 29, 8, 30)
+
+
+def test_an_older_files_late_end_of_day_stays_inside_working_hours() -> None:
+    """A school.yaml from before quiet hours that says ``working_day_ends: '19:30'`` still
+    loads, and its deadlines' "deadline passed" goes at 19:30, not the next morning."""
+    late = school(reports={"clocks": {"working_day_ends": "19:30"}})
+    assert late.reports.clocks.working_window == (time(7, 0), time(19, 30))
+    due = clock_due("lado", london(2026, 10, 26, 10, 0), late)
+    assert due == london(2026, 10, 27, 19, 30)
+    assert in_working_hours(late, due)
+
+
+@pytest.mark.parametrize(
+    ("kind", "urgency", "stage", "breaks", "why"),
+    [
+        ("ico", "high", 1, False, "the ICO half-time warning waits for the morning"),
+        ("ico", "high", 2, True, "the ICO's last warning before 72 hours pass goes at once"),
+        ("ico", "high", 3, True, "... and the ICO deadline passing"),
+        ("ico", "high", 4, False, "later overdue reminders wait (they repeat anyway)"),
+        ("triage", "immediate", 1, True, "an immediate report's hour goes at any time"),
+        ("triage", "immediate", 3, True, "... its deadline passing too"),
+        ("triage", "immediate", 5, True, "... and every reminder after it"),
+        ("lado", "immediate", 1, False, "LADO counts working days: its warnings wait"),
+        ("lado", "immediate", 3, False, "a LADO deadline passes at 17:00 on a working day"),
+        ("triage", "high", 2, False, "day-counted triage waits"),
+        ("triage", "normal", 3, False, "day-counted triage waits"),
+    ],
+)
+def test_what_breaks_quiet_hours(
+    kind: str, urgency: str, stage: int, breaks: bool, why: str
+) -> None:
+    reports = school().reports
+    rule = reports.clock_rule(kind, urgency)
+    assert breaks_quiet_hours(rule, urgency, stage, reports.clocks.warn_at) is breaks, why
+
+
+@pytest.mark.parametrize(
+    ("category", "urgency", "started", "now", "stage", "why"),
+    [
+        ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 28, 3, 7), 0,
+         "the ICO half-time warning falls at 03:07 ..."),
+        ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 28, 6, 59), 0, "... waits"),
+        ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 28, 7, 0), 1,
+         "... and is reached when working hours start"),
+        ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 29, 7, 54), 1,
+         "90% of 72 hours: 07:55 Thursday"),
+        ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 29, 7, 55), 2, ""),
+        ("nude_images", "immediate", (2026, 10, 28, 2, 7), (2026, 10, 28, 3, 7), 3,
+         "an immediate triage deadline at 03:07 is reached at 03:07"),
+        ("staff_concern", "immediate", (2026, 10, 25, 0, 45), (2026, 10, 26, 6, 59), 0,
+         "Sunday 00:45 allegation: the half-time warning (Sunday 20:22) waits for Monday"),
+        ("staff_concern", "immediate", (2026, 10, 25, 0, 45), (2026, 10, 26, 7, 0), 1, ""),
+        ("staff_concern", "immediate", (2026, 10, 25, 0, 45), (2026, 10, 26, 12, 59), 2,
+         "90% at 12:52 Monday, inside working hours"),
+        ("staff_concern", "immediate", (2026, 10, 25, 0, 45), (2026, 10, 26, 17, 0), 3,
+         "deadline passed at 17:00, not at 00:50"),
+    ],
+)
+def test_escalation_stages_wait_for_working_hours(
+    category: str, urgency: str, started: tuple[int, ...], now: tuple[int, ...], stage: int,
+    why: str,
+) -> None:
+    from bot.features.reports.rules import clock_kind, quiet_hours_wait
+
+    oak = school()
+    kind = clock_kind(category)
+    start = london(*started)
+    due = clock_due(kind, start, oak, urgency=urgency)
+    wait = quiet_hours_wait(oak, oak.reports.clock_rule(kind, urgency), urgency)
+    assert escalation_stage(start, due, london(*now), wait=wait) == stage, why

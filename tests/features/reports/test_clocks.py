@@ -3,7 +3,7 @@ on a cap (the rules one by one: ``test_clock_rules``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -41,26 +41,27 @@ def school(**extra: object) -> SchoolConfig:
 @pytest.mark.parametrize(
     ("started", "expected", "why"),
     [
-        # Friday before the October change (25 Oct 2026): Monday, same wall-clock time
-        (london(2026, 10, 23, 15, 0), london(2026, 10, 26, 15, 0), "weekend + clock change"),
-        (london(2026, 10, 24, 11, 0), london(2026, 10, 26, 11, 0), "reported on a Saturday"),
-        (london(2026, 10, 21, 9, 5), london(2026, 10, 22, 9, 5), "midweek"),
-        (london(2026, 3, 27, 16, 45), london(2026, 3, 30, 16, 45), "weekend + March change"),
+        # Friday before the October change (25 Oct 2026): the end of Monday
+        (london(2026, 10, 23, 15, 0), london(2026, 10, 26, 17, 0), "weekend + clock change"),
+        (london(2026, 10, 24, 11, 0), london(2026, 10, 26, 17, 0), "reported on a Saturday"),
+        (london(2026, 10, 25, 0, 45), london(2026, 10, 26, 17, 0), "Sunday 00:45"),
+        (london(2026, 10, 21, 9, 5), london(2026, 10, 22, 17, 0), "midweek"),
+        (london(2026, 3, 27, 16, 45), london(2026, 3, 30, 17, 0), "weekend + March change"),
     ],
 )
-def test_lado_is_the_next_working_day_at_the_same_time(
+def test_lado_ends_at_the_end_of_the_next_working_day(
     started: datetime, expected: datetime, why: str
 ) -> None:
     due = clock_due("lado", started, school())
     assert due == expected, why
-    assert due.astimezone(LONDON).time() == started.astimezone(LONDON).time()
+    assert due.astimezone(LONDON).time() == time(17, 0)
 
 
-def test_lado_over_the_october_change_is_73_real_hours() -> None:
+def test_lado_over_the_october_change_is_75_real_hours() -> None:
     started = london(2026, 10, 23, 15, 0)  # 14:00 UTC (BST)
     due = clock_due("lado", started, school())
-    assert due == datetime(2026, 10, 26, 15, 0, tzinfo=UTC)  # 15:00 GMT
-    assert due - started == timedelta(hours=73)
+    assert due == datetime(2026, 10, 26, 17, 0, tzinfo=UTC)  # 17:00 GMT
+    assert due - started == timedelta(hours=75)
 
 
 def test_ico_is_exactly_72_calendar_hours_across_the_october_change() -> None:
@@ -89,8 +90,9 @@ def _escalations(env: Env) -> list[str]:
 
 
 def test_escalations_go_once_each_through_the_real_sweep(env: Env) -> None:
-    """A staff allegation on the Friday before the October change, swept over the weekend."""
-    started = london(2026, 10, 23, 15, 0)
+    """A staff allegation on the Friday before the October change, swept over the weekend: the
+    half-time warning falls on Sunday, so it waits for Monday 07:00 and goes once."""
+    started = london(2026, 10, 23, 15, 0)  # due Monday 26 October 17:00
     secret = "UNIQUE-ALLEGATION-TEXT-4711"
     ref = env.store_report(
         submission(category="staff_concern", what_happened=secret, involved=(("staff", "Mr X"),)),
@@ -98,13 +100,15 @@ def test_escalations_go_once_each_through_the_real_sweep(env: Env) -> None:
     )
     context = env.context
     sent_per_sweep = []
+    waiting_per_sweep = []
     moments = [
         datetime(2026, 10, 24, 12, 0, tzinfo=UTC),  # 30%: nothing
-        datetime(2026, 10, 25, 6, 0, tzinfo=UTC),  # 55%: half-time reminder
-        datetime(2026, 10, 25, 7, 0, tzinfo=UTC),  # again: nothing new
-        datetime(2026, 10, 26, 8, 0, tzinfo=UTC),  # 90%
-        datetime(2026, 10, 26, 8, 15, tzinfo=UTC),  # again: nothing new
-        datetime(2026, 10, 26, 15, 30, tzinfo=UTC),  # overdue
+        datetime(2026, 10, 25, 6, 0, tzinfo=UTC),  # 55% on a Sunday: waits
+        datetime(2026, 10, 25, 7, 0, tzinfo=UTC),  # still Sunday: waits
+        datetime(2026, 10, 26, 7, 0, tzinfo=UTC),  # Monday 07:00 GMT: the half-time warning
+        datetime(2026, 10, 26, 7, 15, tzinfo=UTC),  # again: nothing new
+        datetime(2026, 10, 26, 9, 45, tzinfo=UTC),  # 90%
+        datetime(2026, 10, 26, 17, 30, tzinfo=UTC),  # overdue (17:00)
         datetime(2026, 10, 27, 9, 0, tzinfo=UTC),  # still overdue: nothing new
     ]
     for moment in moments:
@@ -120,7 +124,9 @@ def test_escalations_go_once_each_through_the_real_sweep(env: Env) -> None:
             )
         assert results[0].extra.get("report_escalations", 0) == len(_escalations(env)) - before
         sent_per_sweep.append(len(_escalations(env)) - before)
-    assert sent_per_sweep == [0, 1, 0, 1, 0, 1, 0]
+        waiting_per_sweep.append(results[0].extra.get("report_escalations_waiting", 0))
+    assert sent_per_sweep == [0, 0, 0, 1, 0, 1, 1, 0]
+    assert waiting_per_sweep == [0, 1, 1, 0, 0, 0, 0, 0]
     rows = env.outbox("report_escalation")
     assert len({r.idempotency_key for r in rows}) == 3
     team = ["dsl@oak.example", "deputy@oak.example", "head@oak.example"]
@@ -129,6 +135,7 @@ def test_escalations_go_once_each_through_the_real_sweep(env: Env) -> None:
         assert ref in row.subject
         for part in (row.subject, row.payload["text"], row.payload["html"]):
             assert secret not in part and "Mr X" not in part and "Pat Parent" not in part
+    assert rows[0].subject.startswith("Due Mon 26 Oct 17:00: ")
     assert "passed" in rows[-1].subject
     with context.store.session() as session:
         clock = session.scalar(select(ReportClock))
@@ -153,7 +160,7 @@ def test_a_late_sweep_sends_only_the_latest_stage(env: Env) -> None:
 
 
 def test_dry_run_plans_but_records_nothing(env: Env) -> None:
-    started = london(2026, 10, 23, 10, 0)
+    started = london(2026, 10, 20, 10, 0)  # Tuesday; Thursday 07:00 is 45 hours later
     env.store_report(submission(category="data_breach"), started)
     with env.context.store.transaction() as session:
         counts = report_sweep(
@@ -161,8 +168,8 @@ def test_dry_run_plans_but_records_nothing(env: Env) -> None:
                 env.context,
                 session,
                 env.school,
-                started + timedelta(hours=40),
-                today=date(2026, 10, 26),
+                started + timedelta(hours=45),
+                today=date(2026, 10, 22),
                 write=False,
             )
         )
@@ -233,7 +240,8 @@ def test_an_overdue_clock_is_chased_on_its_cap_and_the_last_says_so(env: Env) ->
     assert "last reminder" in overdue[-1].subject
     assert "This is the last reminder" in overdue[-1].payload["text"]
     assert all("last reminder" not in r.subject for r in overdue[:-1])
-    assert "Overdue reminder 1 of at most 5" in overdue[0].payload["text"]
+    assert "Overdue reminder 1 of at most 5: the bot repeats it every 24 hours, in working " \
+        "hours, until it is recorded" in " ".join(overdue[0].payload["text"].split())
 
 
 def test_words_are_true_when_the_email_arrives_not_when_it_was_queued(env: Env) -> None:
@@ -267,3 +275,147 @@ def test_words_are_true_when_the_email_arrives_not_when_it_was_queued(env: Env) 
         assert "When this email was sent, the deadline had passed 32 hours earlier." in body
         assert "hours were left" not in body and "\u2063" not in body
     assert "Saturday 24 October 2026, 10:00" in text
+
+
+# --------------------------------------------------------------------------- quiet hours
+
+
+def _sweep_clocks(env: Env, moment: datetime, school: SchoolConfig | None = None) -> list[int]:
+    """One sweep's clock step at ``moment``: the stages queued."""
+    with env.context.store.transaction() as session:
+        planned = escalate_clocks(
+            session, school or env.school, moment, base_url=lambda: "x", write=True
+        )
+    return [p.stage for p in planned if p.waits_until is None]
+
+
+def test_a_warning_at_0307_goes_when_working_hours_start(env: Env) -> None:
+    """The ICO half-time warning falls at 03:07 on a Wednesday: the sweep waits, and the first
+    sweep from 07:00 sends it, once."""
+    started = london(2026, 10, 26, 15, 7)  # Monday; 36 hours later is Wednesday 03:07
+    env.store_report(submission(category="data_breach"), started)
+    night = london(2026, 10, 28, 3, 7)
+    with env.context.store.transaction() as session:
+        (held,) = escalate_clocks(session, env.school, night, base_url=lambda: "x", write=True)
+    assert held.stage == 1 and held.waits_until == london(2026, 10, 28, 7, 0)
+    assert env.outbox("report_escalation") == []
+    assert _sweep_clocks(env, london(2026, 10, 28, 6, 45)) == []
+    assert _sweep_clocks(env, london(2026, 10, 28, 7, 0)) == [1]
+    assert _sweep_clocks(env, london(2026, 10, 28, 7, 15)) == []
+    (row,) = env.outbox("report_escalation")
+    assert row.idempotency_key.endswith(":1")
+
+
+def test_a_warning_held_overnight_is_not_sent_for_a_clock_stopped_before_morning(
+    env: Env,
+) -> None:
+    started = london(2026, 10, 26, 15, 7)
+    ref = env.store_report(submission(category="data_breach"), started)
+    assert _sweep_clocks(env, london(2026, 10, 28, 3, 7)) == []
+    with env.context.store.transaction() as session:
+        from bot.core.models import Report
+
+        report = session.scalar(select(Report).where(Report.reference == ref))
+        assert report is not None
+        record_referral(
+            session, report, actor="dsl@oak.example", target="ico", outcome="referred",
+            text="Reported to the ICO, case 123", reason=None, now=london(2026, 10, 28, 5, 0),
+        )
+    assert _sweep_clocks(env, london(2026, 10, 28, 7, 0)) == []
+    assert env.outbox("report_escalation") == []
+
+
+def test_an_immediate_triage_deadline_at_0307_still_goes(env: Env) -> None:
+    """Nude image sharing is immediate: its triage hour runs through the night, and so do its
+    warnings and its deadline."""
+    started = london(2026, 10, 28, 2, 7)  # due 03:07
+    env.store_report(submission(category="nude_images"), started)
+    assert _sweep_clocks(env, london(2026, 10, 28, 2, 40)) == [1]
+    assert _sweep_clocks(env, london(2026, 10, 28, 3, 7)) == [3]
+    rows = env.outbox("report_escalation")
+    assert rows[-1].subject.startswith("Deadline passed")
+
+
+def test_the_icos_last_warning_and_deadline_go_on_christmas_day(env: Env) -> None:
+    """72 calendar hours from Tuesday 22 December 10:00 end on Christmas Day. The half-time
+    warning (Wednesday 22:00) waits for Thursday 07:00; the last warning (02:48) and the
+    deadline go on Christmas Day; the daily reminders after it wait for working days — the
+    second on Tuesday 29th (Boxing Day is observed on Monday 28th), then one a day, none
+    skipped and none sooner than a day after the one before, the fifth and last on Monday
+    4 January (New Year's Day is quiet)."""
+    started = london(2026, 12, 22, 10, 0)
+    env.store_report(submission(category="data_breach"), started)
+    sent: dict[int, datetime] = {}
+    moment = started
+    while moment < london(2027, 1, 8, 12, 0):
+        for stage in _sweep_clocks(env, moment):
+            sent[stage] = moment
+        moment += timedelta(hours=3)  # 10:00, 13:00, ... 04:00, 07:00
+    assert sent == {
+        1: london(2026, 12, 24, 7, 0),
+        2: london(2026, 12, 25, 4, 0),  # the first sweep after 02:48
+        3: london(2026, 12, 25, 10, 0),  # deadline passed
+        4: london(2026, 12, 29, 7, 0),
+        5: london(2026, 12, 30, 7, 0),
+        6: london(2026, 12, 31, 7, 0),
+        7: london(2027, 1, 4, 7, 0),
+    }
+    rows = env.outbox("report_escalation")
+    assert len(rows) == 7
+    assert "last reminder" in rows[-1].subject
+
+
+def test_a_sunday_night_allegation_is_chased_in_working_hours_only(env: Env) -> None:
+    """Filed Sunday 25 October 00:45 (the night the clocks go back): due Monday 17:00. Swept
+    every 15 minutes, nothing goes at night: the half-time warning at 07:00 on Monday, the last
+    at 90%, "deadline passed" at 17:00, once each."""
+    started = london(2026, 10, 25, 0, 45)
+    env.store_report(submission(category="staff_concern"), started)
+    sent: dict[int, datetime] = {}
+    moment = started + timedelta(minutes=5)
+    while moment < london(2026, 10, 27, 12, 0):
+        for stage in _sweep_clocks(env, moment):
+            sent[stage] = moment
+        moment += timedelta(minutes=15)
+    assert sent == {
+        1: london(2026, 10, 26, 7, 5),
+        2: london(2026, 10, 26, 13, 5),
+        3: london(2026, 10, 26, 17, 5),
+    }
+    assert len(env.outbox("report_escalation")) == 3
+
+
+def test_a_school_may_turn_quiet_hours_off(env: Env) -> None:
+    started = london(2026, 10, 26, 15, 7)
+    env.store_report(submission(category="data_breach"), started)
+    data = env.school.model_dump()
+    data["reports"]["clocks"]["quiet_hours"] = False
+    always = SchoolConfig.model_validate(data)
+    assert _sweep_clocks(env, london(2026, 10, 28, 3, 7), always) == [1]
+
+
+# --------------------------------------------------------------------------- in the school's words
+
+
+def test_the_report_page_says_which_clock_applies_and_why(env: Env) -> None:
+    """The DSL reads the deadline, the rule and why it cannot wait for the holidays."""
+    allegation = env.store_report(
+        submission(category="staff_concern"), london(2026, 10, 25, 0, 45)
+    )
+    page = env.client("dsl").get(f"/reports/{allegation}").text
+    assert (
+        "<strong>LADO referral decision</strong> due by 17:00 on Monday 26 October 2026 — one "
+        "working day, ending at the end of the working day; school holidays do not stop it"
+    ) in page
+    assert "Reminders wait for working hours (07:00 to 19:00, Monday to Friday except bank " \
+        "holidays)" in page
+    assert "school holidays do not stop it. Now:\n" in page  # then running, overdue or stopped
+    # this school's school.yaml wrote triage_school_days: 1, and keeps it (it has no terms, so
+    # its school days are the working days)
+    concern = env.store_report(submission(category="other"), london(2026, 12, 18, 15, 0))
+    page = env.client("dsl").get(f"/reports/{concern}").text
+    assert (
+        "<strong>DSL triage</strong> due by 17:00 on Monday 21 December 2026 — one school day, "
+        "ending at the end of the school day; weekends, bank holidays and the school&#39;s "
+        "holidays are not counted"
+    ) in page

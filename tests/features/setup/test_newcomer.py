@@ -55,6 +55,9 @@ def test_a_school_goes_from_its_own_files_to_its_first_reminders(
     assert "3 terms" in out
     assert "Safeguarding and child protection training every year" in out
     assert "The first plan" in out
+    assert "Report deadlines" in out
+    assert "LADO referral decision within one working day, ending at the end of the working " \
+        "day (17:00)" in " ".join(out.split())
     assert "open http://127.0.0.1:8123/setup to review" in " ".join(out.split())
     staff = [r["email"] for r in rows if r["roles"] in ("staff", "volunteer")]
     for email in staff:

@@ -27,6 +27,16 @@ def test_only_admins_and_the_headteacher_open_setup(site: Site) -> None:
     assert page.status_code == 200
     assert "Start sending" in page.text and "Not done yet" in page.text
     assert "/admin/people" in page.text
+    # which deadline each report starts, before anything is sent
+    assert "Report deadlines" in page.text
+    assert (
+        "A concern about a member of staff: LADO referral decision within one working day, "
+        "ending at the end of the working day (17:00); school holidays do not stop it."
+    ) in page.text
+    assert "Every other concern (normal urgency): DSL triage within one working day" in page.text
+    assert "Reminders about these deadlines go between 07:00 and 19:00 on working days" in (
+        page.text
+    )
 
 
 def test_term_dates_typed_are_applied_and_a_bad_line_is_named(site: Site) -> None:

@@ -1,0 +1,199 @@
+"""The report settings of school.yaml (``reports:``): the form's options, and the report clocks
+— how long each runs, where a working day ends, and the working hours outside which their
+reminders wait (quiet hours). The rules that use them are in ``bot.features.reports.rules``."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+__all__ = ["DEFAULT_TRIAGE", "ClockRule", "ReportClocks", "ReportSettings", "WorkingHours"]
+
+
+class _Strict(BaseModel):
+    """As every part of school.yaml (``config._Strict``): unknown keys refused, frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Urgency = Literal["immediate", "high", "normal"]
+
+
+class ClockRule(_Strict):
+    """How long one report clock runs: calendar ``hours``, ``working_days`` (Monday to Friday
+    minus the nation's bank holidays) or ``school_days`` — exactly one. A day-counted clock runs
+    to the end of its last day (``working_day_ends``), as a DSL reads "one working day";
+    ``end_of_day: false`` keeps the time of day it started instead."""
+
+    hours: int | None = Field(default=None, ge=1, le=720)
+    working_days: int | None = Field(default=None, ge=1, le=10)
+    school_days: int | None = Field(default=None, ge=1, le=10)
+    # None (not written) means the end of the day for day-counted clocks; an export keeps only
+    # what the school wrote, so a school that chose false keeps it
+    end_of_day: bool | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ClockRule:
+        given = [n for n in ("hours", "working_days", "school_days") if getattr(self, n)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of hours, working_days or school_days"
+                + (f" (got {' and '.join(given)})" if given else "")
+            )
+        if self.end_of_day and self.hours:
+            raise ValueError("end_of_day applies to working_days or school_days, not hours")
+        return self
+
+    @property
+    def ends_at_end_of_day(self) -> bool:
+        """Whether the clock runs to the end of its last day (every day-counted clock unless
+        the school wrote ``end_of_day: false``)."""
+        return not self.hours and self.end_of_day is not False
+
+
+def _sexagesimal(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted ``17:00`` as 1020 (minutes): turn it back into '17:00'."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return f"{value // 60:02d}:{value % 60:02d}"
+    return value
+
+
+def _clock_time_value(value: Any, name: str) -> Any:
+    """A time written '17:00' (or unquoted 17:00), else a clear error naming the setting."""
+    value = _sexagesimal(value)
+    if not isinstance(value, str | time) or (
+        isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
+    ):
+        raise ValueError(f"{name} must be a time like '17:00' (got {value!r})")
+    return value
+
+
+class WorkingHours(_Strict):
+    """When the DSL team is at work: ``start`` to ``end`` on working days (Monday to Friday
+    minus the nation's bank holidays). With ``quiet_hours`` on, clock warnings and routine
+    chasing that fall outside them wait for the next start; an immediate report's clock and an
+    hour-counted clock about to run out (ICO, immediate triage) still go at once."""
+
+    start: time = time(7, 0)
+    end: time = time(19, 0)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any, info: ValidationInfo) -> Any:
+        return _clock_time_value(value, f"working_hours {info.field_name}")
+
+    @model_validator(mode="after")
+    def _order(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError(
+                f"the working hours end ({self.end:%H:%M}) before they start "
+                f"({self.start:%H:%M}); write e.g. start: '07:00' and end: '19:00'"
+            )
+        return self
+
+
+class ReportClocks(_Strict):
+    """Report deadlines per kind (and triage per urgency), the warnings before a deadline and
+    the chasing after it: every ``overdue_every_hours`` up to ``overdue_max`` messages."""
+
+    ico: ClockRule = ClockRule(hours=72)
+    lado: ClockRule = ClockRule(working_days=1)
+    triage: dict[Urgency, ClockRule] = {}
+    warn_at: tuple[float, ...] = (0.5, 0.9)
+    overdue_every_hours: int = Field(default=24, ge=1, le=168)
+    overdue_max: int = Field(default=5, ge=1, le=20)
+    working_day_ends: time = time(17, 0)
+    # warnings and routine chasing wait for working hours (see ``WorkingHours``)
+    quiet_hours: bool = True
+    working_hours: WorkingHours = WorkingHours()
+
+    @field_validator("working_day_ends", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        return _clock_time_value(value, "working_day_ends")
+
+    @model_validator(mode="after")
+    def _day_ends_in_working_hours(self) -> ReportClocks:
+        hours = self.working_hours
+        written = "working_hours" in self.model_fields_set
+        if written and self.quiet_hours and not hours.start <= self.working_day_ends <= hours.end:
+            raise ValueError(
+                f"working_day_ends ({self.working_day_ends:%H:%M}) must fall inside the working "
+                f"hours ({hours.start:%H:%M} to {hours.end:%H:%M}), or a deadline would pass "
+                "while its reminders wait for the morning"
+            )
+        return self
+
+    @property
+    def working_window(self) -> tuple[time, time]:
+        """The working hours, from start to end inclusive, widened to take in
+        ``working_day_ends`` when the school set that but not the hours (an older file's
+        ``working_day_ends: '19:30'`` keeps its deadline inside them)."""
+        hours = self.working_hours
+        ends = self.working_day_ends
+        return min(hours.start, ends), max(hours.end, ends)
+
+    @field_validator("ico")
+    @classmethod
+    def _ico(cls, rule: ClockRule) -> ClockRule:
+        if not rule.hours or rule.hours > 72:
+            raise ValueError(
+                "the ICO clock counts calendar hours, at most 72 from becoming aware "
+                "(UK GDPR Art. 33), e.g. {hours: 72}"
+            )
+        return rule
+
+    @field_validator("lado")
+    @classmethod
+    def _lado(cls, rule: ClockRule) -> ClockRule:
+        if rule.school_days:
+            raise ValueError(
+                "the LADO clock counts working_days or hours: LADO offices work through "
+                "school holidays"
+            )
+        return rule
+
+    @field_validator("warn_at")
+    @classmethod
+    def _fractions(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or any(not 0 < v < 1 for v in value):
+            raise ValueError("warn_at lists shares of the time gone, each above 0 and below 1")
+        return tuple(sorted(set(value)))
+
+
+DEFAULT_TRIAGE: dict[str, ClockRule] = {
+    "immediate": ClockRule(hours=1),
+    "high": ClockRule(working_days=1),
+    # an ordinary concern ("she is scared to go home") is not left for the holidays: the DSL is
+    # on call through them, so it counts working days too
+    "normal": ClockRule(working_days=1),
+}
+
+
+class ReportSettings(_Strict):
+    """Report-form options and the report clocks."""
+
+    allow_anonymous: bool = True
+    # older files' way to count a normal report's triage in school days; when written it is
+    # kept (``clocks.triage.normal`` overrides it); when not, normal counts working days
+    triage_school_days: int | None = Field(default=None, ge=1, le=10)
+    public_link: bool = True
+    clocks: ReportClocks = ReportClocks()
+
+    def clock_rule(self, kind: str, urgency: str) -> ClockRule:
+        """The rule for a clock: ICO, LADO, or triage by the report's urgency."""
+        if kind == "ico":
+            return self.clocks.ico
+        if kind == "lado":
+            return self.clocks.lado
+        for level, rule in self.clocks.triage.items():
+            if level == urgency:
+                return rule
+        if urgency == "normal" and self.triage_school_days is not None:
+            return ClockRule(school_days=self.triage_school_days)
+        return DEFAULT_TRIAGE.get(urgency, DEFAULT_TRIAGE["normal"])
+
+
