@@ -30,6 +30,7 @@ from connectors.m365.client import GraphClient
 from connectors.m365.directory import find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain
 from connectors.m365.forms import FORM_LIST_COLUMNS
+from connectors.m365.mail import DAILY_RECIPIENTS
 
 __all__ = ["CheckRow", "rbac_fix", "run_checks"]
 
@@ -191,8 +192,26 @@ def _run(m365: Any, transport: httpx.AsyncBaseTransport | None) -> list[CheckRow
         rows.extend(_mail(client, app, m365.sender))
         rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
+    rows.append(_pacing(m365))
     rows.append(_webhook(m365.teams_webhook_url))
     return rows
+
+
+def _pacing(m365: Any) -> CheckRow:
+    """The sending pace and what routine mail leaves for urgent mail (from the settings)."""
+    minute, day = m365.urgent_reserve_per_minute, m365.urgent_reserve_per_day
+    share = m365.messages_per_minute - minute
+    ok = 0 <= minute < m365.messages_per_minute and 0 <= day < DAILY_RECIPIENTS
+    return CheckRow(
+        "mail pacing",
+        ok,
+        f"{m365.messages_per_minute} a minute and {DAILY_RECIPIENTS:,} recipients a day; "
+        f"reminders and digests use at most {share} a minute and "
+        f"{DAILY_RECIPIENTS - day:,} recipients a day, the rest is kept for safeguarding "
+        "alerts, sign-in links and receipts (sent first)",
+        None if ok else f"Set {ENV}URGENT_RESERVE_PER_MINUTE below {ENV}MESSAGES_PER_MINUTE "
+        f"and {ENV}URGENT_RESERVE_PER_DAY below {DAILY_RECIPIENTS:,}.",
+    )
 
 
 def _network_error(exc: BaseException) -> BaseException | None:
