@@ -1,4 +1,4 @@
-"""Migration 0024 (the tracked list is paged and sorted from indexes) gives an existing database
+"""Migration 0025 (the tracked list is paged and sorted from indexes) gives an existing database
 the same two indexes a new one gets from the models, on SQLite and PostgreSQL, and the
 downgrade takes them away."""
 
@@ -24,12 +24,12 @@ def _indexes(store: Store) -> dict[tuple[str, str], list[str | None]]:
     }
 
 
-def test_0024_adds_the_list_indexes_the_models_declare(database_url: str) -> None:
+def test_0025_adds_the_list_indexes_the_models_declare(database_url: str) -> None:
     store = Store(database_url)
     config = alembic_config(store.engine)
-    command.upgrade(config, "0023")
-    assert not NEW & set(_indexes(store))
     command.upgrade(config, "0024")
+    assert not NEW & set(_indexes(store))
+    command.upgrade(config, "0025")
     indexes = _indexes(store)
     declared = {
         (table.name, index.name): [c.name for c in index.columns]
@@ -38,6 +38,6 @@ def test_0024_adds_the_list_indexes_the_models_declare(database_url: str) -> Non
         if (table.name, index.name) in NEW
     }
     assert len(declared) == 2 and {key: indexes.get(key) for key in NEW} == declared
-    command.downgrade(config, "0023")
+    command.downgrade(config, "0024")
     assert not NEW & set(_indexes(store))
     store.dispose()
