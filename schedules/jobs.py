@@ -15,12 +15,13 @@ from bot.core.config_store import load_org
 from bot.core.context import AppContext
 from bot.core.delivery import AdminAlerts, trouble
 from bot.core.models import utcnow
-from bot.core.outbox import dispatch
+from bot.core.outbox import Urgency, dispatch
 from bot.core.settings import load_settings
 from bot.engine.sweep import run_sweep
+from bot.features.reports.forms import poll_forms
 
-__all__ = ["DISPATCH_SECONDS", "JOBS", "MAINTENANCE_HOURS", "SWEEP_MINUTES", "JobSpec",
-           "dispatch_job", "maintenance_job", "sweep_job"]
+__all__ = ["DISPATCH_SECONDS", "FORMS_SECONDS", "JOBS", "MAINTENANCE_HOURS", "SWEEP_MINUTES",
+           "JobSpec", "dispatch_job", "forms_job", "maintenance_job", "sweep_job"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ SWEEP_MINUTES = 15  # directory, duties, reminders (gated to school-day windows)
 DISPATCH_SECONDS = 60  # deliver what is due from the outbox
 SWEEP_GRACE_SECONDS = 10 * 60  # a late sweep still runs (the default of 1 s would skip it)
 DISPATCH_GRACE_SECONDS = 60
+FORMS_SECONDS = 60  # external form responses (Microsoft/Google Forms): a concern may be urgent
+FORMS_GRACE_SECONDS = 60
 MAINTENANCE_HOURS = 6  # retention (outbox bodies, sweep-run log, visitors, send counts)
 MAINTENANCE_GRACE_SECONDS = 60 * 60
 
@@ -90,6 +93,26 @@ def dispatch_job(home: str | None = None) -> None:
         )
 
 
+def forms_job(home: str | None = None) -> None:
+    """Read the external form's new responses, then hand their alerts to the platform at once."""
+    ctx = _context(home)
+    forms = ctx.connectors.forms
+    if forms is None:
+        return
+    config = load_org(ctx.settings, ctx.store)
+    polled = poll_forms(ctx.store, config, forms, now=utcnow(), base_url=ctx.settings.base_url,
+                        channel_card=ctx.connectors.notifier is not None)
+    if polled.stored or polled.flagged:
+        log.info("forms: %d new report(s), %d response(s) newly unreadable", polled.stored,
+                 polled.flagged)
+        # only the urgent rows (alerts, receipts): routine mail waits for the dispatch job
+        dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
+                 alerts=AdminAlerts.of(config.schools), up_to=Urgency.WAITING)
+    if polled.problems:
+        log.warning("forms: %d response(s) could not be read; list them with "
+                    "`compliance-bot reports form-problems`", polled.problems)
+
+
 def maintenance_job(home: str | None = None) -> None:
     """Apply the retention rules (``bot.engine.maintenance``)."""
     from bot.engine.maintenance import run_maintenance
@@ -123,6 +146,7 @@ class JobSpec:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("compliance-bot.engine.sweep", sweep_job, SWEEP_MINUTES * 60, SWEEP_GRACE_SECONDS),
     JobSpec("compliance-bot.dispatch", dispatch_job, DISPATCH_SECONDS, DISPATCH_GRACE_SECONDS),
+    JobSpec("compliance-bot.reports.forms", forms_job, FORMS_SECONDS, FORMS_GRACE_SECONDS),
     JobSpec("compliance-bot.maintenance", maintenance_job, MAINTENANCE_HOURS * 3600,
             MAINTENANCE_GRACE_SECONDS),
 )

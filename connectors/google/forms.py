@@ -1,13 +1,16 @@
-"""Google forms: Google Forms responses, answers keyed by question title, oldest first."""
+"""Google forms: Google Forms responses, answers keyed by question title, oldest first; a
+response that cannot be read comes back as an ``UnreadableResponse`` and never stops the rest."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import FormResponse, PermanentError
+from connectors.base import FormResponse, PermanentError, UnreadableResponse
 from connectors.google.client import GoogleApi
 from connectors.google.errors import read_once
 
@@ -46,22 +49,28 @@ class GoogleFormSource:
     def _responses(self) -> Any:
         return self._forms.responses()
 
-    def responses(self, since: datetime | None = None) -> Sequence[FormResponse]:
-        """Responses last submitted after ``since`` (all when None), oldest first."""
+    def responses(
+        self, since: datetime | None = None
+    ) -> Sequence[FormResponse | UnreadableResponse]:
+        """Responses last submitted after ``since`` (all when None), oldest first; then the
+        ones that cannot be read (no id or time, answers not in the documented shape)."""
         titles = self._titles()
         params: dict[str, Any] = {"formId": self._form_id}
         if since is not None:
             params["filter"] = f"timestamp > {_rfc3339(since)}"
         request = self._responses.list(**params)
         found: list[FormResponse] = []
+        bad: list[UnreadableResponse] = []
         while request is not None:
             page = self._read(request, "Forms responses.list")
             for raw in page.get("responses", []):
                 response = self._response(raw, titles)
-                if since is None or response.submitted_at > since:
+                if isinstance(response, UnreadableResponse):
+                    bad.append(response)
+                elif since is None or response.submitted_at > since:
                     found.append(response)
             request = self._responses.list_next(request, page)
-        return sorted(found, key=lambda r: (r.submitted_at, r.response_id))
+        return [*sorted(found, key=lambda r: (r.submitted_at, r.response_id)), *bad]
 
     def _read(self, request: Any, what: str) -> dict[str, Any]:
         try:
@@ -96,25 +105,57 @@ class GoogleFormSource:
                 add(row.get("questionId"), f"{title} - {row_title}" if row_title else title)
         return titles
 
-    @staticmethod
-    def _response(raw: Mapping[str, Any], titles: Mapping[str, str]) -> FormResponse:
-        answers: dict[str, str] = {}
-        for question_id, answer in (raw.get("answers") or {}).items():
-            parts = [
-                str(a.get("value", ""))
-                for a in (answer.get("textAnswers") or {}).get("answers", [])
-            ]
-            parts += [
-                str(a.get("fileName", ""))
-                for a in (answer.get("fileUploadAnswers") or {}).get("answers", [])
-            ]
-            answers[titles.get(str(question_id), str(question_id))] = "; ".join(parts)
+    def _response(
+        self, raw: Any, titles: Mapping[str, str]
+    ) -> FormResponse | UnreadableResponse:
+        """One response as the bot reads it, or why it cannot be read (never its values)."""
+        raw = raw if isinstance(raw, Mapping) else {}
+        response_id = str(raw.get("responseId") or "").strip()
         submitted = raw.get("lastSubmittedTime") or raw.get("createTime")
-        if not submitted or not raw.get("responseId"):
-            raise PermanentError("Forms responses.list: a response without id or time")
+        where = f"Google form {self._form_id}"
+        if not response_id:
+            # no id to name it by: a digest of the response stands in (content-free, stable)
+            digest = hashlib.sha256(
+                json.dumps(raw, sort_keys=True, default=str).encode()
+            ).hexdigest()[:16]
+            return UnreadableResponse(
+                key=f"google response {digest}",
+                where=f"{where}, a response without an id",
+                problem="the Forms API sent it without a responseId",
+            )
+        where += f", response {response_id}"
+        try:
+            moment = _parse_time(str(submitted)) if submitted else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            return UnreadableResponse(
+                key=response_id,
+                where=where,
+                problem="its submission time (lastSubmittedTime) is missing or not RFC 3339",
+            )
+        try:
+            answers: dict[str, str] = {}
+            for question_id, answer in (raw.get("answers") or {}).items():
+                parts = [
+                    str(a.get("value", ""))
+                    for a in (answer.get("textAnswers") or {}).get("answers", [])
+                ]
+                parts += [
+                    str(a.get("fileName", ""))
+                    for a in (answer.get("fileUploadAnswers") or {}).get("answers", [])
+                ]
+                answers[titles.get(str(question_id), str(question_id))] = "; ".join(parts)
+        except (AttributeError, TypeError):
+            return UnreadableResponse(
+                key=response_id,
+                where=where,
+                problem="its answers are not in the shape the Forms API documents",
+            )
+        email = raw.get("respondentEmail")
         return FormResponse(
-            response_id=str(raw["responseId"]),
-            submitted_at=_parse_time(str(submitted)),
+            response_id=response_id,
+            submitted_at=moment,
             answers=answers,
-            respondent_email=str(raw["respondentEmail"]) if raw.get("respondentEmail") else None,
+            respondent_email=str(email) if email else None,
         )

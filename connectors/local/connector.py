@@ -36,6 +36,7 @@ from connectors.base import (
     RetryableError,
     SendResult,
     SetupError,
+    UnreadableResponse,
     parse_retry_after,
 )
 from connectors.mime import mime_bytes, to_mime
@@ -615,27 +616,45 @@ class LocalFormSource:
 
     path: Path
 
-    def responses(self, since: datetime | None = None) -> Sequence[FormResponse]:
-        """Return responses after ``since``, oldest first; bad lines raise PermanentError."""
+    def responses(
+        self, since: datetime | None = None
+    ) -> Sequence[FormResponse | UnreadableResponse]:
+        """Return responses after ``since``, oldest first; then the lines that cannot be read."""
         if not self.path.exists():
             return []
         found: list[FormResponse] = []
+        bad: list[UnreadableResponse] = []
         for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
+            where = f"{self.path.name} line {number}"
             try:
                 raw = json.loads(line)
+                response_id = str(raw["id"])
+            except (ValueError, KeyError, TypeError):
+                bad.append(UnreadableResponse(f"line {number}", where, "it has no 'id'"))
+                continue
+            where += f" (response {response_id})"
+            try:
                 submitted = datetime.fromisoformat(raw["submitted_at"])
-                if submitted.tzinfo is None:
-                    submitted = submitted.replace(tzinfo=UTC)
-                response = FormResponse(
-                    response_id=str(raw["id"]),
-                    submitted_at=submitted,
-                    answers={str(k): str(v) for k, v in dict(raw["answers"]).items()},
-                    respondent_email=raw.get("email"),
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise PermanentError(f"{self.path.name} line {number}: {exc!r}") from exc
+            except (ValueError, KeyError, TypeError):
+                bad.append(UnreadableResponse(
+                    response_id, where, "its submitted_at is missing or not an ISO 8601 time"
+                ))
+                continue
+            try:
+                answers = {str(k): str(v) for k, v in dict(raw["answers"]).items()}
+            except (ValueError, KeyError, TypeError):
+                bad.append(UnreadableResponse(
+                    response_id, where, "its answers are missing or not question: answer pairs"
+                ))
+                continue
+            response = FormResponse(
+                response_id=response_id,
+                submitted_at=submitted if submitted.tzinfo else submitted.replace(tzinfo=UTC),
+                answers=answers,
+                respondent_email=raw.get("email"),
+            )
             if since is None or response.submitted_at > since:
                 found.append(response)
-        return sorted(found, key=lambda r: r.submitted_at)
+        return [*sorted(found, key=lambda r: r.submitted_at), *bad]

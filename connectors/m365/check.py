@@ -26,10 +26,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from connectors.base import ConnectorError, UnreadableResponse
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain
-from connectors.m365.forms import FORM_LIST_COLUMNS
+from connectors.m365.forms import ListFormSource, column_problems
 from connectors.m365.mail import DAILY_RECIPIENTS
 
 __all__ = ["CheckRow", "rbac_fix", "run_checks"]
@@ -459,9 +460,17 @@ def _forms(client: GraphClient, m365: Any) -> CheckRow:
         )
         if match is None:
             return CheckRow(name, False, f"the site has no list {m365.forms_list!r}", made)
-        columns = {c.name for c in client.columns(m365.site_id, match.id)}
-        missing = [c.title for c in FORM_LIST_COLUMNS if c.name not in columns]
-        items = client.list_items(m365.site_id, match.id, ["Title"])
+        problems = column_problems(client.columns(m365.site_id, match.id))
+        if problems:
+            return CheckRow(
+                name,
+                False,
+                f"list {m365.forms_list!r}: " + "; ".join(problems),
+                "Run 'compliance-bot reports microsoft-form' to add missing columns. A column "
+                "made by hand keeps the internal name it was first given: delete it and add it "
+                "again under the internal name in deploy/m365.md section 10, then rename it.",
+            )
+        read = ListFormSource(client, m365.site_id, m365.forms_list).responses(None)
     except GraphCallError as exc:
         if exc.status in (401, 403):
             return CheckRow(
@@ -471,14 +480,23 @@ def _forms(client: GraphClient, m365: Any) -> CheckRow:
                 "Grant the app the site that holds the list (Sites.Selected, section 8).",
             )
         return CheckRow(name, False, str(exc), f"Check {ENV}SITE_ID and {ENV}FORMS_LIST.")
-    if missing:
+    except ConnectorError as exc:
+        return CheckRow(name, False, str(exc), f"Check {ENV}SITE_ID and {ENV}FORMS_LIST.")
+    bad = [r for r in read if isinstance(r, UnreadableResponse)]
+    if bad:
         return CheckRow(
             name,
             False,
-            "the list has no column " + ", ".join(repr(t) for t in missing),
-            "Run 'compliance-bot reports microsoft-form' to add the missing columns.",
+            f"{len(bad)} of the list's {len(read)} responses cannot be read: "
+            + "; ".join(f"{b.where}: {b.problem}" for b in bad[:5])
+            + ("; ..." if len(bad) > 5 else ""),
+            "Correct each item in the list (formats in deploy/m365.md section 10); the bot "
+            "reads it within a minute. If it cannot be corrected, record the response as a "
+            "report by hand, then delete the item.",
         )
-    detail = f"list {m365.forms_list!r} readable, with its columns; items in it now: {len(items)}"
+    detail = (
+        f"list {m365.forms_list!r} readable, with its columns; responses in it now: {len(read)}"
+    )
     return CheckRow(name, True, detail)
 
 

@@ -11,19 +11,23 @@ with ``Sites.Selected``) and counts each response id (the item's Title) once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from connectors.base import FormResponse, PermanentError
+from connectors.base import FormResponse, PermanentError, UnreadableResponse
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError, read_error
-from connectors.m365.records import SharePointList
+from connectors.m365.records import ListColumn, SharePointList
 
 __all__ = [
     "FORM_LIST_COLUMNS",
+    "SUBMISSION_TIME_FORMAT",
     "FormListColumn",
     "ListFormSource",
+    "column_problems",
     "ensure_form_list",
     "flow_steps",
     "parse_submission_time",
@@ -43,7 +47,12 @@ class FormListColumn:
 
 
 RESPONSE_ID = "Title"  # every SharePoint list has Title; the flow puts the Response Id in it
-SUBMITTED = FormListColumn("SubmittedAt", "Submission time", flow_value="Submission time")
+SUBMITTED = FormListColumn(
+    "SubmittedAt",
+    "Submission time",
+    flow_value="Submission time, which must read as ISO 8601 with an offset "
+    "(e.g. 2026-11-23T09:05:00Z)",
+)
 RESPONDER = FormListColumn("ResponderEmail", "Responder's email", flow_value="Responder's Email")
 # The question columns carry the titles the bot matches answers by (DEFAULT_FORM_QUESTIONS).
 FORM_LIST_COLUMNS: tuple[FormListColumn, ...] = (
@@ -63,16 +72,67 @@ FORM_LIST_COLUMNS: tuple[FormListColumn, ...] = (
 _QUESTIONS = frozenset(c.name for c in FORM_LIST_COLUMNS) - {SUBMITTED.name, RESPONDER.name}
 
 
+# What Power Automate writes: utcNow() gives 2026-11-23T09:05:00.0000000Z (seven fractional
+# digits, more than datetime.fromisoformat promises to read); any ISO 8601 time with seconds or
+# not, a fraction of any length and a "Z" or numeric offset is read. A time without an offset is
+# refused: it could be UTC or UK time, an hour apart in summer.
+_ISO_TIME = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<hm>\d{2}:\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?"
+    r"\s*(?P<zone>[Zz]|[+-]\d{2}:?\d{2})"
+)
+SUBMISSION_TIME_FORMAT = "ISO 8601 with an offset, e.g. 2026-11-23T09:05:00Z"
+
+
 def parse_submission_time(value: object) -> datetime:
-    """The flow's *Submission time* (ISO 8601, UTC when it has no offset) as aware UTC."""
+    """The flow's *Submission time* (ISO 8601 with an offset) as an aware UTC datetime.
+
+    Raises ValueError naming the format, never the value (a wrongly mapped column could hold
+    what was reported).
+    """
     text = str(value or "").strip()
+    match = _ISO_TIME.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a time in the form {SUBMISSION_TIME_FORMAT}")
+    zone = match["zone"].upper()
+    offset = "+00:00" if zone == "Z" else f"{zone[:3]}:{zone[-2:]}"
+    fraction = (match["f"] or "")[:6].ljust(6, "0")
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"not an ISO 8601 time: {text!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(
+            f"{match['date']}T{match['hm']}:{match['s'] or '00'}.{fraction}{offset}"
+        )
+    except ValueError:  # 2026-02-30, 25:00...
+        raise ValueError(f"not a real date and time ({SUBMISSION_TIME_FORMAT})") from None
     return parsed.astimezone(UTC)
+
+
+def column_problems(columns: Sequence[ListColumn]) -> list[str]:
+    """What is wrong with a form list's columns, one sentence per column (none: all there).
+
+    The bot reads answers by column *internal name* (the ``fields`` of a list item are keyed
+    by it); the name people see can be changed freely. A column made by hand in SharePoint
+    gets its internal name from the name first typed ("What happened" becomes
+    ``What_x0020_happened``), so a hand-made list is checked here, never assumed.
+    """
+    names = {c.name for c in columns}
+    problems = []
+    for wanted in FORM_LIST_COLUMNS:
+        if wanted.name in names:
+            continue
+        same = [
+            c for c in columns
+            if c.name.casefold() == wanted.name.casefold()
+            or c.display_name.strip().casefold() == wanted.title.casefold()
+        ]
+        if same:
+            problems.append(
+                f"the column shown as {same[0].display_name!r} has the internal name "
+                f"{same[0].name!r}, but the bot reads {wanted.name!r}"
+            )
+        else:
+            problems.append(
+                f"no column with the internal name {wanted.name!r} ({wanted.title!r})"
+            )
+    return problems
 
 
 def flow_steps(site_url: str, list_name: str) -> list[str]:
@@ -87,7 +147,7 @@ def flow_steps(site_url: str, list_name: str) -> list[str]:
     ]
     for column in FORM_LIST_COLUMNS:
         value = column.flow_value or f"the answer to your question '{column.title}'"
-        steps.append(f"  {column.title}: {value}")
+        steps.append(f"  {column.title} (internal name {column.name}): {value}")
     steps += [
         "Leave a column empty when your form has no such question; 'Category' should be "
         "one of the categories the bot knows (unknown answers count as Other).",
@@ -127,9 +187,12 @@ def _find_list(client: GraphClient, site_id: str, list_name: str) -> SharePointL
 class ListFormSource:
     """Microsoft Forms responses read from the SharePoint list the flow fills.
 
-    ``response_id`` is the item's Title (the flow's *Response Id*), ``submitted_at`` its
-    *Submission time*; the other columns are answers under their titles. Items with the same
-    response id count once (a flow run retried by Power Automate may write two).
+    Columns are matched by internal name (:data:`FORM_LIST_COLUMNS`), never by the name people
+    see: ``response_id`` is the item's Title (the flow's *Response Id*), ``submitted_at`` its
+    ``SubmittedAt``; the other columns are answers under the bot's question titles. A list
+    missing a column is refused as a whole, naming it. Items with the same response id count
+    once (a flow run retried by Power Automate may write two); an item that cannot be read
+    comes back as an :class:`~connectors.base.UnreadableResponse`.
 
     Args:
         client: the Graph client.
@@ -141,8 +204,10 @@ class ListFormSource:
     site_id: str
     list_name: str
 
-    def responses(self, since: datetime | None = None) -> Sequence[FormResponse]:
-        """Responses after ``since`` (all when None), oldest first."""
+    def responses(
+        self, since: datetime | None = None
+    ) -> Sequence[FormResponse | UnreadableResponse]:
+        """Responses after ``since`` (all when None), oldest first; then unreadable items."""
         try:
             match = _find_list(self.client, self.site_id, self.list_name)
             if match is None:
@@ -150,13 +215,14 @@ class ListFormSource:
                     f"the site has no list {self.list_name!r} — create it with "
                     f"'compliance-bot reports microsoft-form' or check {ENV}FORMS_LIST"
                 )
-            titles = {c.name: c.display_name for c in self.client.columns(self.site_id, match.id)}
-            names = [RESPONSE_ID, *(c.name for c in FORM_LIST_COLUMNS if c.name in titles)]
-            if SUBMITTED.name not in titles:
+            problems = column_problems(self.client.columns(self.site_id, match.id))
+            if problems:
                 raise PermanentError(
-                    f"list {self.list_name!r} has no 'Submission time' column — run "
-                    "'compliance-bot reports microsoft-form' to add the missing columns"
+                    f"list {self.list_name!r}: " + "; ".join(problems) + " — run "
+                    "'compliance-bot reports microsoft-form' to add missing columns, or see "
+                    "deploy/m365.md section 10 for a list made by hand"
                 )
+            names = [RESPONSE_ID, *(c.name for c in FORM_LIST_COLUMNS)]
             items = self.client.list_items(self.site_id, match.id, names)
         except GraphCallError as exc:
             error = read_error(exc, FORMS_PERMISSION)
@@ -164,32 +230,48 @@ class ListFormSource:
                 error = PermanentError(f"{exc} — check {ENV}SITE_ID and {ENV}FORMS_LIST")
             raise error from exc
         found: dict[str, FormResponse] = {}
+        bad: dict[str, UnreadableResponse] = {}
         for item in items:
-            fields = item.fields
-            response_id = str(fields.get(RESPONSE_ID) or "").strip()
-            if not response_id:
-                continue
-            try:
-                submitted = parse_submission_time(fields.get(SUBMITTED.name))
-            except ValueError as exc:
-                raise PermanentError(
-                    f"list {self.list_name!r}, item {item.id} (response {response_id}), "
-                    f"'Submission time': {exc}"
-                ) from exc
-            email = str(fields.get(RESPONDER.name) or "").strip()
-            answers = {
-                titles[name]: "" if value is None else str(value)
-                for name, value in fields.items()
-                if name in titles and name in _QUESTIONS
-            }
-            found.setdefault(
-                response_id,
-                FormResponse(
-                    response_id=response_id,
-                    submitted_at=submitted,
-                    answers=answers,
-                    respondent_email=email if "@" in email else None,
-                ),
+            read = self._read(item.id, item.fields)
+            if isinstance(read, UnreadableResponse):
+                bad.setdefault(read.key, read)
+            else:
+                found.setdefault(read.response_id, read)
+        chosen = sorted(
+            (r for r in found.values() if since is None or r.submitted_at > since),
+            key=lambda r: (r.submitted_at, r.response_id),
+        )
+        # a retried flow run may have written the same response well once and badly once
+        return [*chosen, *(b for key, b in bad.items() if key not in found)]
+
+    def _read(self, item_id: str, fields: Mapping[str, Any]) -> FormResponse | UnreadableResponse:
+        """One list item as a response, or why it cannot be one."""
+        where = f"list {self.list_name!r}, item {item_id}"
+        response_id = str(fields.get(RESPONSE_ID) or "").strip()
+        if not response_id:
+            return UnreadableResponse(
+                key=f"list item {item_id}",
+                where=where,
+                problem="its Title (the form's Response Id) is empty",
             )
-        chosen = [r for r in found.values() if since is None or r.submitted_at > since]
-        return sorted(chosen, key=lambda r: (r.submitted_at, r.response_id))
+        where += f" (response {response_id})"
+        try:
+            submitted = parse_submission_time(fields.get(SUBMITTED.name))
+        except ValueError as exc:
+            return UnreadableResponse(
+                key=response_id,
+                where=where,
+                problem=f"its '{SUBMITTED.title}' ({SUBMITTED.name}) is {exc}",
+            )
+        email = str(fields.get(RESPONDER.name) or "").strip()
+        answers = {
+            column.title: "" if fields[column.name] is None else str(fields[column.name])
+            for column in FORM_LIST_COLUMNS
+            if column.name in _QUESTIONS and column.name in fields
+        }
+        return FormResponse(
+            response_id=response_id,
+            submitted_at=submitted,
+            answers=answers,
+            respondent_email=email if "@" in email else None,
+        )

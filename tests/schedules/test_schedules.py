@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.settings import Settings
-from schedules.jobs import JOBS, dispatch_job, sweep_job
+from schedules.jobs import JOBS, dispatch_job, forms_job, sweep_job
 from schedules.runner import SchedulerAlreadyRunningError, SchedulerLock, build_scheduler
 from tests.support.helpers import SchoolBuilder
 
@@ -18,7 +18,7 @@ def test_jobs_have_fixed_ids_and_explicit_grace(tmp_path: Path) -> None:
     scheduler = build_scheduler(Settings(home=tmp_path))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"compliance-bot.engine.sweep", "compliance-bot.dispatch",
-                         "compliance-bot.maintenance"}
+                         "compliance-bot.reports.forms", "compliance-bot.maintenance"}
     for spec in JOBS:
         job = jobs[spec.id]
         assert job.misfire_grace_time == spec.grace > 1  # the default of 1 s skips late runs
@@ -29,6 +29,38 @@ def test_jobs_have_fixed_ids_and_explicit_grace(tmp_path: Path) -> None:
     first = sweep.get_next_fire_time(None, start)
     second = sweep.get_next_fire_time(first, first)
     assert (second - first).total_seconds() == 15 * 60
+    forms = jobs["compliance-bot.reports.forms"]  # an urgent concern on a form waits <= 1 min
+    first = forms.trigger.get_next_fire_time(None, start)
+    assert (forms.trigger.get_next_fire_time(first, first) - first).total_seconds() <= 60
+    assert forms.misfire_grace_time >= 60
+
+
+def test_the_forms_job_reads_new_responses_and_hands_their_alerts_over_at_once(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import schedules.jobs as jobs
+    from bot.core.models import Report
+
+    home = school.write()
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "k" * 40)
+    monkeypatch.setattr(jobs, "_contexts", {})
+    (home / "form-responses.jsonl").write_text(json.dumps({
+        "id": "f-1", "submitted_at": "2026-11-23T08:58:00Z",
+        "answers": {"Category": "Nude or semi-nude image sharing", "What happened": "Fictional"},
+    }) + "\n", encoding="utf-8")
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), tick=False):
+        forms_job(str(home))  # no sweep, no dispatch job: the alert is delivered by this job
+        sent = list((home / "outbox").glob("*.eml"))
+        forms_job(str(home))
+    assert len(sent) == 1 and "New report" in sent[0].read_text(encoding="utf-8")
+    assert len(list((home / "outbox").glob("*.eml"))) == 1  # read once, told once
+    with jobs._context(str(home)).store.session() as session:
+        assert len(session.scalars(select(Report)).all()) == 1
 
 
 def test_a_second_scheduler_cannot_start(tmp_path: Path, database_url: str) -> None:

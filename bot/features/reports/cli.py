@@ -214,7 +214,7 @@ def ingest(school: SchoolOption = None) -> None:
     from bot.core.delivery import AdminAlerts
     from bot.core.models import utcnow
     from bot.core.outbox import Urgency, dispatch
-    from bot.features.reports.forms import ingest_responses
+    from bot.features.reports.forms import read_form
     from bot.features.reports.mirror import mirror_pending
     from connectors.base import ConnectorError
 
@@ -226,10 +226,10 @@ def ingest(school: SchoolOption = None) -> None:
         return
     schools = [ctx.config.school(school)] if school else list(ctx.config.schools)
     first = ctx.config.schools[0].id
-    total = 0
+    total = flagged = 0
     for config in schools:
         with ctx.store.transaction() as session:
-            created = ingest_responses(
+            read = read_form(
                 session,
                 forms,
                 config,
@@ -238,17 +238,76 @@ def ingest(school: SchoolOption = None) -> None:
                 channel_card=ctx.connectors.notifier is not None,
                 default_school=config.id == first,
             )
+        created = read.stored
         console.print(f"{config.name}: {plural(created, 'new report')} from the external form.")
+        if read.problems:
+            console.print(
+                f"[yellow]{plural(len(read.problems), 'response')} could not be read[/] "
+                f"({read.flagged} new; the DSL team and admins were told once each): see "
+                "`compliance-bot reports form-problems`."
+            )
         total += created
+        flagged += read.flagged
         if created and ctx.connectors.mirror is not None:
             try:
                 with ctx.store.transaction() as session:
                     mirror_pending(session, ctx.connectors.mirror, config)
             except ConnectorError as exc:
                 err.print(f"[yellow]note:[/] the list mirror was not updated: {exc}")
-    if total:
+    if total or flagged:
         dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
                  alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING)
+
+
+@reports_app.command("form-problems")
+@friendly
+def form_problems_command(
+    school: SchoolOption = None,
+    dismiss: Annotated[
+        str | None,
+        typer.Option(
+            "--dismiss",
+            metavar="RESPONSE",
+            help="Mark this response as dealt with (recorded another way); needs --as.",
+        ),
+    ] = None,
+    actor: ActorOption = None,
+) -> None:
+    """List the external form's responses that could not be read (never their contents)."""
+    from bot.features.reports.forms import dismiss_problem, form_problems
+    from bot.features.reports.rules import local_time
+
+    ctx = context()
+    where(ctx)
+    schools = [ctx.config.school(school)] if school else list(ctx.config.schools)
+    if dismiss is not None:
+        config = schools[0]
+        person = _actor(ctx, config, actor, "form-problems --dismiss")
+        with ctx.store.transaction() as session:
+            done = dismiss_problem(session, config.id, dismiss, actor=f"cli:{person.email}")
+        if not done:
+            err.print(f"[bold red]error:[/] {config.name} has no unread form response {dismiss!r}.")
+            raise typer.Exit(2)
+        console.print(f"Response {dismiss!r} marked as dealt with by {person.email}.")
+        return
+    shown = 0
+    for config in schools:
+        with ctx.store.session() as session:
+            problems = form_problems(session, config.id)
+        for problem in problems:
+            state = (
+                f"dismissed by {problem.dismissed_by.removeprefix('cli:')}"
+                if problem.dismissed_by else "open"
+            )
+            console.print(
+                f"{config.name}: response {problem.key!r} — {problem.where}: {problem.problem} "
+                f"(since {local_time(problem.seen)}; {state})",
+                markup=False,
+            )
+            shown += 1
+    if not shown:
+        console.print("Every external form response has been read.")
+
 
 @reports_app.command("microsoft-form")
 @friendly

@@ -1,5 +1,9 @@
-"""The reports sweep step: escalate clocks, pull external-form responses, bring the mirror in
-line with what the platform holds."""
+"""The reports sweep step: escalate clocks, bring the mirror in line with what the platform holds.
+
+External-form responses are not read here: the scheduler reads them every minute in short
+transactions of their own (``forms.poll_forms``). Read inside the sweep's long transaction, a
+new urgent response would wait for the whole sweep, and the minute's poll would wait behind it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import logging
 
 from bot.core.context import StepContext
 from bot.features.reports.clocks import escalate_clocks
-from bot.features.reports.forms import ingest_responses
 from bot.features.reports.mirror import mirror_pending
 from connectors.base import ConnectorError
 
@@ -17,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def report_sweep(run: StepContext) -> dict[str, int]:
-    """The sweep step: escalate clocks, pull external-form responses, refresh the mirror."""
+    """The sweep step: escalate clocks, refresh the mirror."""
     session, school, now = run.session, run.school, run.now
     base = run.base_url if run.write else ""
     counts = {
@@ -28,20 +31,6 @@ def report_sweep(run: StepContext) -> dict[str, int]:
     if not run.write:
         return counts
     connectors = run.connectors
-    if connectors.forms is not None:
-        try:
-            counts["reports_ingested"] = ingest_responses(
-                session,
-                connectors.forms,
-                school,
-                now=now,
-                base_url=base,
-                channel_card=connectors.notifier is not None,
-                default_school=run.default_school,
-            )
-        except ConnectorError as exc:
-            log.warning("report sweep: form responses not read: %s", exc)
-            counts["report_form_errors"] = 1
     if connectors.mirror is not None:
         try:
             counts["reports_mirrored"] = mirror_pending(

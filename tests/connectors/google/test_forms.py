@@ -1,4 +1,5 @@
-"""GoogleFormSource over the fake Forms API: titles, filter string, paging, order."""
+"""GoogleFormSource over the fake Forms API: titles, filter string, paging, order, and
+responses that cannot be read (skipped, flagged once by the bot, never blocking the rest)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
-from connectors.base import FormSource, PermanentError
+from connectors.base import FormSource, PermanentError, UnreadableResponse
 from tests.connectors.contract.kit_google import FORM_ID, build_google, seeded_fake
+from tests.features.reports.test_support import Env, env_fixture  # noqa: F401
 from tests.support.fakes.google import (  # noqa: F401
     SA_EMAIL,
     FakeGoogle,
@@ -158,3 +160,50 @@ def test_the_forms_scopes_are_the_least_the_discovery_document_accepts() -> None
     }
     # no write scope and no Drive scope (which would reach every file shared with the account)
     assert all(s.endswith(".readonly") and "/drive" not in s for s in FORMS_SCOPES)
+
+
+def test_a_response_that_cannot_be_read_is_skipped_never_blocking_the_rest(
+    fake: FakeGoogle, tmp_path: Path
+) -> None:
+    form = fake.forms[FORM_ID]
+    timeless = form_response("r-0", datetime(2026, 11, 2, 8, 0, tzinfo=UTC), {"7a1c": "Other"})
+    del timeless["createTime"], timeless["lastSubmittedTime"]
+    nameless = form_response("", datetime(2026, 11, 2, 8, 5, tzinfo=UTC), {"7a1c": "Other"})
+    del nameless["responseId"]
+    form.responses = [timeless, nameless, *form.responses]
+    found = forms_for(tmp_path, fake).responses(None)
+    assert [getattr(r, "response_id", None) for r in found] == ["r-1", "r-2", None, None]
+    first, second = found[2:]
+    assert first == UnreadableResponse(
+        "r-0",
+        f"Google form {FORM_ID}, response r-0",
+        "its submission time (lastSubmittedTime) is missing or not RFC 3339",
+    )
+    assert isinstance(second, UnreadableResponse) and second.key.startswith("google response ")
+    assert second.problem == "the Forms API sent it without a responseId"
+    again = forms_for(tmp_path, fake).responses(None)[3]
+    assert again == second  # the same key every read: flagged once
+
+
+def test_the_poll_stores_the_readable_google_responses_and_flags_the_other(
+    env: Env, fake: FakeGoogle, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from bot.core.models import OutboxMessage, Report
+    from bot.features.reports.forms import poll_forms
+
+    timeless = form_response("r-0", datetime(2026, 11, 2, 8, 0, tzinfo=UTC), {"7a1c": "Other"})
+    del timeless["createTime"], timeless["lastSubmittedTime"]
+    fake.forms[FORM_ID].responses.insert(0, timeless)
+    ctx, forms = env.context, forms_for(tmp_path, fake)
+    now = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    for expected in ((2, 1, 1), (0, 0, 1)):
+        polled = poll_forms(ctx.store, ctx.config, forms, now=now, base_url="")
+        assert (polled.stored, polled.flagged, polled.problems) == expected
+    with ctx.store.session() as session:
+        refs = set(session.scalars(select(Report.source_ref)))
+        flags = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key.like("form-unreadable:%"))
+        ).all()
+    assert refs == {"r-1", "r-2"} and len(flags) == 1

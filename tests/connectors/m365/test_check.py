@@ -363,7 +363,7 @@ def test_form_list_is_proved_readable(fake: FakeGraph, tmp_path: Path) -> None:
     row = by_name(check(fake, tmp_path))["Form list"]
     assert row.ok
     assert row.detail == (
-        "list 'Form responses' readable, with its columns; items in it now: 2"
+        "list 'Form responses' readable, with its columns; responses in it now: 2"
     )
     items = [r for r in fake.requests if r.url.path.endswith("/items")]
     assert items and all(r.method == "GET" for r in items)
@@ -373,8 +373,48 @@ def test_form_list_missing_a_column_says_which(fake: FakeGraph, tmp_path: Path) 
     forms = next(x for x in fake.sites[SITE_ID].values() if x["displayName"] == FORMS_LIST)
     forms["columns"] = [c for c in forms["columns"] if c["name"] != "WhatHappened"]
     row = by_name(check(fake, tmp_path))["Form list"]
-    assert not row.ok and row.detail == "the list has no column 'What happened'"
+    assert not row.ok and row.detail == (
+        "list 'Form responses': no column with the internal name 'WhatHappened' "
+        "('What happened')"
+    )
     assert row.fix is not None and "microsoft-form" in row.fix
+
+
+def test_a_hand_made_form_list_with_other_internal_names_fails_naming_them(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    from connectors.m365.forms import FORM_LIST_COLUMNS
+
+    def ui_name(title: str) -> str:  # SharePoint's UI: other characters as _xHHHH_, 32 at most
+        return "".join(
+            c if c.isalnum() else f"_x{ord(c):04x}_" for c in title
+        )[:32]
+
+    made_in_the_ui = [(ui_name(c.title), c.title, c.multiline) for c in FORM_LIST_COLUMNS]
+    fake.add_form_list([], name="Hand made", columns=made_in_the_ui)
+    row = by_name(check(fake, tmp_path, forms_list="Hand made"))["Form list"]
+    assert not row.ok
+    assert (
+        "the column shown as 'What happened' has the internal name 'What_x0020_happened', but "
+        "the bot reads 'WhatHappened'" in row.detail
+    )
+    assert "'AboutHeadteacher'" in row.detail and "OK" not in row.detail
+    assert row.fix is not None and "internal name in deploy/m365.md section 10" in row.fix
+
+
+def test_a_form_list_item_that_cannot_be_read_fails_the_check_until_corrected(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    forms = next(x for x in fake.sites[SITE_ID].values() if x["displayName"] == FORMS_LIST)
+    forms["items"]["1"]["SubmittedAt"] = "23/11/2026 09:05"
+    row = by_name(check(fake, tmp_path))["Form list"]
+    assert not row.ok and row.detail == (
+        "1 of the list's 2 responses cannot be read: list 'Form responses', item 1 (response "
+        "r-1): its 'Submission time' (SubmittedAt) is not a time in the form ISO 8601 with an "
+        "offset, e.g. 2026-11-23T09:05:00Z"
+    )
+    forms["items"]["1"]["SubmittedAt"] = "2026-11-23T09:05:00.0000000Z"
+    assert by_name(check(fake, tmp_path))["Form list"].ok
 
 
 def test_form_list_on_a_site_not_granted_names_sites_selected(

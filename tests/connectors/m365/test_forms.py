@@ -1,7 +1,7 @@
 """ListFormSource over the fake Graph: Microsoft Forms responses that a Power Automate flow writes
 into a SharePoint list, read app-only (columns, items, paging, response ids, submission times),
 its errors; creating the list (``compliance-bot reports microsoft-form``); and the bot's
-idempotent ingestion of the list through the report sweep."""
+idempotent ingestion of the list through the minute's poll (columns by internal name)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,18 @@ from typer.testing import CliRunner
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
-from bot.core.models import ConnectorState, Report
-from bot.features.reports.forms import DEFAULT_FORM_QUESTIONS
+from bot.core.models import ConnectorState, OutboxMessage, Report
+from bot.features.reports.forms import DEFAULT_FORM_QUESTIONS, poll_forms
 from bot.features.reports.step import report_sweep
-from connectors.base import FormSource, PermanentError, RetryableError
+from connectors.base import (
+    FormResponse,
+    FormSource,
+    PermanentError,
+    RetryableError,
+    UnreadableResponse,
+)
 from connectors.m365.client import GraphClient
-from connectors.m365.forms import FORM_LIST_COLUMNS, ensure_form_list
+from connectors.m365.forms import FORM_LIST_COLUMNS, ensure_form_list, parse_submission_time
 from tests.connectors.contract.kit_m365 import LIST_NAME, m365_settings
 from tests.features.reports.test_support import Env, env_fixture  # noqa: F401
 from tests.support.fakes.graph import (
@@ -170,10 +176,16 @@ def test_since_keeps_only_later_responses_and_duplicates_count_once(
         start=1,
     ):
         data["items"][str(number)] = fields
-    assert [r.response_id for r in forms.responses(None)] == ["1", "2"]
+    *read, blank = forms.responses(None)
+    assert [r.response_id for r in read] == ["1", "2"]  # type: ignore[union-attr]
+    assert blank == UnreadableResponse(
+        "list item 4",
+        "list 'Form responses', item 4",
+        "its Title (the form's Response Id) is empty",
+    )
     since = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-    assert [r.response_id for r in forms.responses(since)] == ["2"]
-    assert forms.responses(None)[1].answers["What happened"] == "Fictional text"
+    assert [getattr(r, "response_id", "?") for r in forms.responses(since)] == ["2", "?"]
+    assert read[1].answers["What happened"] == "Fictional text"  # type: ignore[union-attr]
 
 
 def test_items_are_read_page_by_page(forms: FormSource, fake: FakeGraph) -> None:
@@ -188,16 +200,89 @@ def test_items_are_read_page_by_page(forms: FormSource, fake: FakeGraph) -> None
     assert len(pages) == 3 and "$skiptoken" in str(pages[-1].url)
 
 
-def test_a_bad_submission_time_names_the_list_item_and_response(
+def test_a_bad_submission_time_is_skipped_and_named_never_shown(
     forms: FormSource, fake: FakeGraph
 ) -> None:
-    form_list(fake)["items"]["1"]["SubmittedAt"] = "last Tuesday"
+    form_list(fake)["items"]["1"]["SubmittedAt"] = "Fictional text typed in the wrong column"
+    read = forms.responses(None)
+    assert [getattr(r, "response_id", None) for r in read] == ["r-2", None]  # never blocks
+    assert read[1] == UnreadableResponse(
+        "r-1",
+        "list 'Form responses', item 1 (response r-1)",
+        "its 'Submission time' (SubmittedAt) is not a time in the form ISO 8601 with an "
+        "offset, e.g. 2026-11-23T09:05:00Z",
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2026-11-23T09:05:00.0000000Z", datetime(2026, 11, 23, 9, 5, tzinfo=UTC)),  # utcNow()
+        ("2026-07-01T08:30:00.1234567Z", datetime(2026, 7, 1, 8, 30, 0, 123456, tzinfo=UTC)),
+        ("2026-07-01T09:30:00+01:00", datetime(2026, 7, 1, 8, 30, tzinfo=UTC)),
+        ("2026-07-01T09:30+0100", datetime(2026, 7, 1, 8, 30, tzinfo=UTC)),
+        ("2026-11-23T09:05:00Z", datetime(2026, 11, 23, 9, 5, tzinfo=UTC)),
+    ],
+)
+def test_submission_times_as_the_flow_writes_them(written: str, expected: datetime) -> None:
+    assert parse_submission_time(written) == expected
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2026-10-01T09:05:00", "11/23/2026 9:05:00 AM", "2026-02-30T09:05:00Z", "", "last Tuesday"],
+)
+def test_submission_times_without_an_offset_or_not_iso_are_refused(written: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_submission_time(written)
+    assert written not in str(caught.value) or not written
+
+
+def test_display_names_are_free_to_change(forms: FormSource, fake: FakeGraph) -> None:
+    data = form_list(fake)
+    for column in data["columns"]:  # someone renames every column SharePoint shows
+        if column["name"] in ("AboutHeadteacher", "WhatHappened", "SubmittedAt"):
+            column["displayName"] = f"Renamed {column['name']}"
+    data["items"]["1"]["AboutHeadteacher"] = "Yes"
+    read = forms.responses(None)
+    first = read[0]
+    assert isinstance(first, FormResponse) and first.response_id == "r-1"
+    assert first.answers["Is this about the headteacher?"] == "Yes"
+    assert first.answers["What happened"]
+    assert not any(k.startswith("Renamed") for k in first.answers)
+
+
+HAND_MADE = [  # as SharePoint's UI names columns typed with spaces
+    ("SubmittedAt", "Submission time", False),
+    ("ResponderEmail", "Responder's email", False),
+    ("Category", "Category", False),
+    ("What_x0020_happened", "What happened", True),
+    ("When", "When", False),
+    ("Where", "Where", False),
+    ("WhoWasInvolved", "Who was involved", True),
+    ("YourName", "Your name", False),
+    ("YourEmail", "Your email", False),
+    ("Is_x0020_this_x0020_about_x0020_", "Is this about the headteacher?", False),
+    ("NudeImages", "Does it involve nude or semi-nude images?", False),
+]
+
+
+def test_a_hand_made_list_with_other_internal_names_is_refused_naming_them(
+    connect: Any, fake: FakeGraph
+) -> None:
+    fake.add_form_list([], name="Hand made", columns=HAND_MADE)
+    forms = connect(forms_list="Hand made").forms
     with pytest.raises(PermanentError) as caught:
         forms.responses(None)
-    assert str(caught.value) == (
-        "list 'Form responses', item 1 (response r-1), 'Submission time': "
-        "not an ISO 8601 time: 'last Tuesday'"
+    text = str(caught.value)
+    assert (
+        "the column shown as 'What happened' has the internal name 'What_x0020_happened', "
+        "but the bot reads 'WhatHappened'" in text
     )
+    assert "the column shown as 'Is this about the headteacher?' has the internal name " \
+        "'Is_x0020_this_x0020_about_x0020_', but the bot reads 'AboutHeadteacher'" in text
+    assert "no column with the internal name 'School' ('School')" in text
+    assert not fake.graph_requests("GET", r"/items")  # nothing misread
 
 
 def test_a_missing_list_names_the_command_that_makes_it(connect: Any, fake: FakeGraph) -> None:
@@ -270,7 +355,11 @@ def test_the_microsoft_form_command_creates_the_list_and_prints_the_flow(
     assert "When a new response is submitted" in out and "Get response details" in out
     assert f"Site Address: {SITE_URL}; List Name: Concern form." in out
     assert "  Title: 'Response Id'" in out
-    assert "  What happened: the answer to your question 'What happened'" in out
+    assert (
+        "  What happened (internal name WhatHappened): the answer to your question "
+        "'What happened'" in out
+    )
+    assert "  Submission time (internal name SubmittedAt): Submission time, which must read" in out
     assert "compliance-bot check m365" in out
     again = CliRunner().invoke(app, ["reports", "microsoft-form"])
     assert "The list 'Concern form' is ready" in again.output
@@ -293,7 +382,7 @@ def bot_item(rid: str, submitted: str, category: str, what: str) -> dict[str, st
                 WhoWasInvolved="Two pupils in Year 6")
 
 
-def test_the_sweep_ingests_each_list_response_once(
+def test_the_minute_poll_ingests_each_list_response_once_and_the_sweep_mirrors_them(
     env: Env, connect: Any, fake: FakeGraph
 ) -> None:
     data = form_list(fake)
@@ -306,10 +395,13 @@ def test_the_sweep_ingests_each_list_response_once(
     connectors = connect()
 
     def sweep() -> dict[str, int]:
+        polled = poll_forms(ctx.store, ctx.config, connectors.forms, now=NOW, base_url="")
         with ctx.store.transaction() as session:
-            return report_sweep(
+            counts = report_sweep(
                 step_context(ctx, session, env.school, NOW, connectors=connectors)
             )
+        assert "reports_ingested" not in counts  # the sweep no longer reads the form
+        return {"reports_ingested": polled.stored, **counts}
 
     def stored() -> dict[str, Report]:
         with ctx.store.session() as session:
@@ -355,3 +447,28 @@ def test_the_sweep_ingests_each_list_response_once(
     # the form list is only ever read: the bot never writes or deletes a response
     form_id = data["id"]
     assert not [r for r in fake.graph_requests() if form_id in r.url.path and r.method != "GET"]
+
+
+def test_about_the_headteacher_is_read_by_internal_name_and_never_reaches_the_head(
+    env: Env, connect: Any, fake: FakeGraph
+) -> None:
+    data = form_list(fake)
+    for column in data["columns"]:
+        if column["name"] == "AboutHeadteacher":
+            column["displayName"] = "Concern about the head?"  # renamed in SharePoint
+    data["items"] = {
+        "1": bot_item("1", "2026-11-02T09:30:00.0000000Z", "Member of staff", SECRET)
+        | {"AboutHeadteacher": "Yes"},
+    }
+    ctx = env.context
+    polled = poll_forms(ctx.store, ctx.config, connect().forms, now=NOW, base_url="")
+    assert (polled.stored, polled.flagged) == (1, 0)
+    with ctx.store.session() as session:
+        report = session.scalars(select(Report)).one()
+        alerts = [
+            m for m in session.scalars(select(OutboxMessage))
+            if m.idempotency_key.startswith("report-alert:")
+        ]
+    assert report.about_headteacher and report.what_happened == SECRET
+    assert alerts and all(env.school.headteacher not in m.recipients for m in alerts)
+    assert any("chair@oak.example" in m.recipients for m in alerts)

@@ -114,3 +114,28 @@ def test_tampering_with_an_audit_row_makes_verify_fail(env: Env, cli: CliRunner)
     broken = cli.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert f"#{seq}" in broken.output and "does not match" in broken.output
+
+
+def test_form_problems_are_listed_without_contents_and_dismissed_by_a_dsl(
+    env: Env, cli: CliRunner
+) -> None:
+    forms = env.context.settings.home / "form-responses.jsonl"
+    forms.write_text(
+        json.dumps({"id": "r-9", "submitted_at": SECRET, "answers": {"What happened": SECRET}})
+        + "\n",
+        encoding="utf-8",
+    )
+    first = cli.invoke(app, ["reports", "ingest"])
+    assert first.exit_code == 0, first.output
+    assert "1 response could not be read" in first.output and SECRET not in first.output
+    listed = cli.invoke(app, ["reports", "form-problems"])
+    assert "response 'r-9' — form-responses.jsonl line 1 (response r-9): its submitted_at is " \
+        "missing or not an ISO 8601 time" in " ".join(listed.output.split())
+    assert "open" in listed.output and SECRET not in listed.output
+    refused = cli.invoke(app, ["reports", "form-problems", "--dismiss", "r-9",
+                               "--as", "amy@oak.example"])
+    assert refused.exit_code == 2
+    done = cli.invoke(app, ["reports", "form-problems", "--dismiss", "r-9",
+                            "--as", "dsl@oak.example"])
+    assert done.exit_code == 0, done.output
+    assert "dismissed by dsl@oak.example" in cli.invoke(app, ["reports", "form-problems"]).output

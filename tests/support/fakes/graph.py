@@ -350,28 +350,40 @@ class FakeGraph:
         for data in self._delta_tokens.values():
             data["expired"] = True
 
-    def add_form_list(self, items: list[dict[str, str]], name: str = FORMS_LIST) -> None:
+    def add_form_list(
+        self,
+        items: list[dict[str, str]],
+        name: str = FORMS_LIST,
+        columns: list[tuple[str, str, bool]] | None = None,
+    ) -> None:
         """The list ``compliance-bot reports microsoft-form`` makes, with items as the flow writes
-        them (``Title`` = response id, ``SubmittedAt``, answers under column internal names)."""
+        them (``Title`` = response id, ``SubmittedAt``, answers under column internal names).
+
+        ``columns`` (internal name, display name, multiline) makes a list by hand instead: a
+        column added in SharePoint's UI takes its internal name from the name first typed
+        (``What happened`` becomes ``What_x0020_happened``), and items are keyed by it.
+        """
         from connectors.m365.forms import FORM_LIST_COLUMNS
 
-        columns = self._builtin_columns()
-        taken = {c["name"].casefold() for c in columns}
-        for spec in FORM_LIST_COLUMNS:
+        wanted = columns or [(c.name, c.title, c.multiline) for c in FORM_LIST_COLUMNS]
+        columns_json = self._builtin_columns()
+        taken = {c["name"].casefold() for c in columns_json}
+        for internal, display, multiline in wanted:
             text: dict[str, Any] = (
                 {"allowMultipleLines": True, "textType": "plain", "linesForEditing": 6}
-                if spec.multiline
+                if multiline
                 else {"allowMultipleLines": False, "maxLength": 255}
             )
-            body = {"name": spec.name, "displayName": spec.title, "text": text}
-            columns.append(self._check_column(body, taken))
-            taken.add(spec.name.casefold())
+            body = {"name": internal, "displayName": display, "text": text}
+            columns_json.append(self._check_column(body, taken))
+            taken.add(internal.casefold())
+
         list_id = str(uuid.uuid4())
         data = {
             "id": list_id,
             "displayName": name,
             "name": re.sub(r"\W", "", name),
-            "columns": columns,
+            "columns": columns_json,
             "items": {},
             "next": 1,
         }
