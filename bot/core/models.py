@@ -424,7 +424,22 @@ class Report(Base):
     """A breach or concern report; the original text never changes."""
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("school_id", "reference"),
+        # the tracked list: its order (newest or oldest first) and, beside it, what its filters
+        # and its reader's rule look at, so a page and its count are read from the index alone
+        Index(
+            "ix_reports_list",
+            "school_id",
+            "created_at",
+            "id",
+            "status",
+            "category",
+            "urgency",
+            "about_headteacher",
+            "about_person",
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     reference: Mapped[str] = mapped_column(String(30))
@@ -484,6 +499,18 @@ class ReportClock(Base):
     stopped_at: Mapped[datetime | None] = mapped_column()
     stopped_by: Mapped[str | None] = mapped_column(String(320))
     escalations_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# the running clocks (a few, however many reports there are): the tracked list's "deadline
+# soonest" reads them, with each one's deadline, without touching the stopped ones
+RUNNING_CLOCKS = Index(
+    "ix_report_clocks_running",
+    ReportClock.report_id,
+    ReportClock.id,
+    ReportClock.due_at,
+    sqlite_where=ReportClock.stopped_at.is_(None),
+    postgresql_where=ReportClock.stopped_at.is_(None),
+)
 
 
 class ReportAttachment(Base):

@@ -1,7 +1,8 @@
 """The report form: the site's own ``/report`` (signed in, or the school's public form with
 no account: the single school, or a choice of schools), ``/report/<school>`` and the school's
 public link for posters (``/report/<school>/<token>``). Rate limited; a report is committed
-before the page says "received", and alerts carry no contents.
+before the page says "received", and alerts carry no contents. A POST does only what the
+reporter waits for (store, commit, hand the alerts over); the mirror is the sweep's work.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bot.features.reports.rules import (
     ReportInputError,
     validate_submission,
 )
-from bot.features.reports.web_support import mirror_later, read_form, school_for
+from bot.features.reports.web_support import read_form, school_for
 from bot.web.deps import check_csrf, client_ip, ctx, current_user, render
 from bot.web.links import deliver_soon
 
@@ -179,12 +180,14 @@ async def _receive(
             problems.append(str(exc))
     if problems:
         errors["attachments"] = " ".join(problems) + " Please choose the files again."
+    # the team's names are read from the database: off the event loop, like the store below
+    team = await run_in_threadpool(team_choices, request, school)
     try:
         sub = validate_submission(
             fields,
             allow_anonymous=school.reports.allow_anonymous,
             signed_in=user is not None,
-            about_choices={v: e for v, _, e in team_choices(request, school)},
+            about_choices={v: e for v, _, e in team},
         )
     except ReportInputError as exc:
         errors = {**exc.errors, **errors}
@@ -229,8 +232,12 @@ async def _receive(
     intake = await run_in_threadpool(store)  # committed: only now may we say "received"
     if intake is None:
         return _too_many(request)
+    # only what the reporter is waiting for: the report is stored and its alerts are queued;
+    # the urgent ones go out right after this answer. The tracked list's mirror is brought in
+    # line by the scheduled sweep (``bot.features.reports.step``), not on every report: a pass
+    # per report queued behind the database's writer and slowed the form when several people
+    # reported at once.
     deliver_soon(request, background)
-    mirror_later(context, school, background)
     return render(
         request,
         "report_received.html",

@@ -10,22 +10,30 @@ report contents.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, Select, func, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
+from bot.core.models import (
+    Person,
+    PersonRole,
+    Report,
+    ReportAttachment,
+    ReportClock,
+    utcnow,
+)
 from bot.core.permissions import REPORT_LINK_READERS
 from bot.features.reports.actions import (
     ReportActionError,
@@ -35,7 +43,6 @@ from bot.features.reports.actions import (
     record_referral,
     set_owner,
 )
-from bot.features.reports.clocks import open_clock
 from bot.features.reports.export import export_csv
 from bot.features.reports.intake import attachment_path, link_token
 from bot.features.reports.routing import LIST_ROLES, can_view, visible_reports
@@ -157,27 +164,139 @@ def _number(raw: str) -> int | None:
     return None
 
 
-def _sort_key(sort: str) -> Callable[[Report], tuple[float, float, int]]:
-    """How the list is ordered (newest first unless asked otherwise; ties by reference)."""
+NEWEST: tuple[ColumnElement[Any], ...] = (Report.created_at.desc(), Report.id.desc())
+OLDEST: tuple[ColumnElement[Any], ...] = (Report.created_at.asc(), Report.id.asc())
 
-    def due(r: Report) -> float:
-        clock = open_clock(r)
-        return clock.due_at.timestamp() if clock is not None else float("inf")
 
-    def key(r: Report) -> tuple[float, float, int]:
-        created = r.created_at.timestamp()
-        if sort == "oldest":
-            return (created, 0.0, r.id)
-        if sort == "urgency":
-            return (float(URGENCY_ORDER.get(r.urgency, 9)), -created, -r.id)
-        if sort == "due":
-            return (due(r), -created, -r.id)
-        if sort == "status":
-            order = list(STATUSES)
-            return (float(order.index(r.status) if r.status in order else 9), -created, -r.id)
-        return (-created, 0.0, -r.id)
+@dataclass(frozen=True)
+class _Segment:
+    """A run of the list that shares its first sort key (an urgency, a status, having a running
+    clock), with how many reports it holds and how it is ordered inside."""
 
-    return key
+    where: ColumnElement[bool]
+    order: tuple[ColumnElement[Any], ...]
+    size: int
+
+
+def _count(session: Session, query: Select[Any]) -> int:
+    """How many reports ``query`` selects, counted in the database."""
+    return session.scalar(query.with_only_columns(func.count(Report.id))) or 0
+
+
+def _by_value(
+    session: Session, query: Select[Any], column: InstrumentedAttribute[str], order: Sequence[str]
+) -> list[_Segment]:
+    """One segment per value of ``column`` in ``order`` (any other value last), newest first
+    inside each, sized by one grouped count."""
+    sizes: dict[str, int] = {
+        value: count
+        for value, count in session.execute(
+            query.with_only_columns(column, func.count(Report.id)).group_by(column)
+        )
+    }
+    segments = [_Segment(column == value, NEWEST, sizes.pop(value, 0)) for value in order]
+    return [*segments, _Segment(column.not_in(list(order)), NEWEST, sum(sizes.values()))]
+
+
+def _segments(session: Session, query: Select[Any], sort: str) -> list[_Segment]:
+    """The list in the order ``sort`` asks for, as segments the database can each read in
+    order from an index (newest first unless asked otherwise; ties newest first, then by the
+    order reports arrived). Sorting every report by a computed key instead would read all of
+    them for every page.
+    """
+    if sort == "urgency":
+        urgencies = sorted(URGENCY_ORDER, key=lambda urgency: URGENCY_ORDER[urgency])
+        return _by_value(session, query, Report.urgency, urgencies)
+    if sort == "status":
+        return _by_value(session, query, Report.status, list(STATUSES))
+    if sort == "due":
+        # reports with a running clock (``open_clock``: the first clock not stopped) by its
+        # deadline, then every other report newest first
+        running = select(ReportClock.report_id).where(ReportClock.stopped_at.is_(None))
+        due = (
+            select(ReportClock.due_at)
+            .where(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
+            .order_by(ReportClock.id)
+            .limit(1)
+            .correlate(Report)
+            .scalar_subquery()
+        )
+        with_clock = _count(session, query.where(Report.id.in_(running)))
+        return [
+            _Segment(Report.id.in_(running), (due.asc(), *NEWEST), with_clock),
+            _Segment(Report.id.not_in(running), NEWEST, _count(session, query) - with_clock),
+        ]
+    return [_Segment(true(), OLDEST if sort == "oldest" else NEWEST, _count(session, query))]
+
+
+def _pages(total: int) -> int:
+    """How many pages ``total`` reports fill (an empty list is one page)."""
+    return max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+
+def _page_of(
+    session: Session, query: Select[Any], sort: str, number: int
+) -> tuple[list[int], int, int]:
+    """One page of the list, counted, sorted and cut in the database: (its reports' ids, how
+    many reports the list holds, the page number). A page past the end shows the last one."""
+    segments = _segments(session, query, sort)
+    total = sum(segment.size for segment in segments)
+    number = min(number, _pages(total))
+    skip, ids = (number - 1) * PAGE_SIZE, list[int]()
+    for segment in segments:
+        if skip >= segment.size:  # the page starts after this segment
+            skip -= segment.size
+            continue
+        ids += session.scalars(
+            query.where(segment.where)
+            .with_only_columns(Report.id)
+            .order_by(*segment.order)
+            .limit(PAGE_SIZE - len(ids))
+            .offset(skip)
+        )
+        skip = 0
+        if len(ids) >= PAGE_SIZE:
+            break
+    return ids, total, number
+
+
+def _rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """What the list shows of each report, in the page's order: only the columns it needs
+    (never the text), the owner's name and the running clock (``open_clock``'s rule)."""
+    clocks: dict[int, Row[int, str, datetime]] = {}
+    for clock in session.execute(
+        select(ReportClock.report_id, ReportClock.kind, ReportClock.due_at)
+        .where(ReportClock.report_id.in_(ids), ReportClock.stopped_at.is_(None))
+        .order_by(ReportClock.id)
+    ):
+        clocks.setdefault(clock.report_id, clock)
+    found = {
+        r.id: {
+            "reference": r.reference,
+            "received": r.created_at,
+            "category": CATEGORIES.get(r.category, r.category),
+            "urgency": r.urgency,
+            "status": r.status,
+            "owner": r.display_name,
+            "clock": clocks.get(r.id),
+            "about_head": r.about_headteacher,
+        }
+        for r in session.execute(
+            select(
+                Report.id,
+                Report.reference,
+                Report.created_at,
+                Report.category,
+                Report.urgency,
+                Report.status,
+                Report.about_headteacher,
+                Person.display_name,
+            )
+            .outerjoin(Person, Person.id == Report.owner_id)
+            .where(Report.id.in_(ids))
+        )
+    }
+    return [found[i] for i in ids if i in found]
 
 
 @router.get("/reports", include_in_schema=False)
@@ -189,7 +308,11 @@ def reports_list(
     sort: str = "newest",
     page: str = "1",
 ) -> Response:
-    """The tracked list (reference, category, urgency, status, owner, deadline — no content)."""
+    """The tracked list (reference, category, urgency, status, owner, deadline — no content).
+
+    Unknown filters, sorts and pages fall back (no filter, newest first, the first page; a page
+    past the end shows the last), so an edited or stale address still shows the list.
+    """
     person, school = _leader(request)
     filters = {
         "status": _choice(status, {**STATUSES, "open": "Open"}),
@@ -197,7 +320,6 @@ def reports_list(
         "urgency": _choice(urgency, URGENCIES),
     }
     sort_key = sort if sort in SORTS else "newest"
-    number = _number(page) or 1
     now = utcnow()
     with ctx(request).store.transaction() as session:
         query = visible_reports(school, person.email, person.role_names)
@@ -209,30 +331,15 @@ def reports_list(
             query = query.where(Report.category == filters["category"])
         if filters["urgency"]:
             query = query.where(Report.urgency == filters["urgency"])
-        reports = sorted(session.scalars(query), key=_sort_key(sort_key))
-        pages = max((len(reports) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-        number = min(number, pages)
-        shown = reports[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
-        rows = [
-            {
-                "reference": r.reference,
-                "received": r.created_at,
-                "category": CATEGORIES.get(r.category, r.category),
-                "urgency": r.urgency,
-                "status": r.status,
-                "owner": r.owner.display_name if r.owner else None,
-                "clock": open_clock(r),
-                "about_head": r.about_headteacher,
-            }
-            for r in shown
-        ]
+        ids, total, number = _page_of(session, query, sort_key, _number(page) or 1)
+        rows = _rows(session, ids)
         _audit(
             session,
             person,
             "report.list_viewed",
             None,
             school,
-            count=len(shown),
+            count=len(rows),
             filters={k: v for k, v in filters.items() if v},
         )
     query_string = urlencode({k: v for k, v in {**filters, "sort": sort_key}.items() if v})
@@ -242,7 +349,8 @@ def reports_list(
         {
             "school": school,
             "rows": rows,
-            "total": len(reports),
+            "total": total,
+            "first": (number - 1) * PAGE_SIZE + 1,
             "filters": filters,
             "sort": sort_key,
             "sorts": SORTS,
@@ -250,7 +358,7 @@ def reports_list(
             "categories": CATEGORIES,
             "urgencies": URGENCIES,
             "page": number,
-            "pages": pages,
+            "pages": _pages(total),
             "query": query_string,
             "now": now,
             "london": LONDON,
