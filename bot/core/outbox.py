@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -342,6 +342,14 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
     """
     cutoff = now - STALE_AFTER
     stale = (OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
+    with store.session() as session:  # a look first: most passes find nothing, and write nothing
+        if session.scalar(
+            select(OutboxMessage.id).where(
+                or_(and_(*stale), and_(OutboxMessage.status == "claimed",
+                                       OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER))
+            ).limit(1)
+        ) is None:
+            return 0
     with store.transaction() as session:
         unclaimed = list(session.scalars(
             update(OutboxMessage)
@@ -634,12 +642,13 @@ def _dispatch(
 ) -> DispatchStats:
     """One dispatch pass (``dispatch``) on a store holding one connection."""
     stats = DispatchStats()
-    stats.recovered = recover_stale(
-        store, now(), idempotent_mailer=bool(getattr(mailer, "idempotent", False))
-    )
-    if alerts is not None:
-        with store.transaction() as session:
-            stats.alerts += alerts.queue(session, now())
+    if up_to >= Urgency.ROUTINE:  # a hand-over of urgent mail (a web request) only sends
+        stats.recovered = recover_stale(
+            store, now(), idempotent_mailer=bool(getattr(mailer, "idempotent", False))
+        )
+        if alerts is not None:
+            with store.transaction() as session:
+                stats.alerts += alerts.queue(session, now())
     run = _Pass(
         store, mailer, notifier, now, limit, on_sent, stats,
         batch_size=int(getattr(mailer, "max_batch", 1) or 1), lanes=lanes, alerts=alerts,
