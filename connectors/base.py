@@ -48,6 +48,7 @@ __all__ = [
     "RetryableError",
     "SendResult",
     "SetupError",
+    "UrgentReserve",
     "parse_retry_after",
 ]
 
@@ -238,6 +239,21 @@ class SendResult:
 
 
 @dataclass(frozen=True)
+class UrgentReserve:
+    """The share of a mailbox's limits that routine mail (reminders, digests) may never spend,
+    so a safeguarding alert always finds a send free however long the routine queue is.
+
+    Args:
+        per_minute: messages in each minute window kept for urgent mail (Exchange: 1 of 30).
+        per_day: of the rolling 24-hour limit (recipients where the platform counts them,
+            else messages) kept for urgent mail.
+    """
+
+    per_minute: int = 1
+    per_day: int = 300
+
+
+@dataclass(frozen=True)
 class MailPacing:
     """A sending mailbox's published limits, which the dispatcher keeps in the database so that
     every worker (and every restart) counts the same sends.
@@ -249,6 +265,8 @@ class MailPacing:
         daily_recipients: recipients (to + cc, distinct) in any rolling 24 hours (Exchange
             Online: 10,000), None for no such limit.
         daily_messages: messages in any rolling 24 hours (Gmail: 2,000), None for no limit.
+        reserve: what routine mail may never spend (kept for safeguarding mail and people
+            waiting on the bot); none unless the connector declares one.
     """
 
     mailbox: str
@@ -256,6 +274,7 @@ class MailPacing:
     window: float = 60.0
     daily_recipients: int | None = None
     daily_messages: int | None = None
+    reserve: UrgentReserve = UrgentReserve(0, 0)
 
 
 @runtime_checkable

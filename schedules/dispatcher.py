@@ -66,7 +66,7 @@ def run_dispatcher(
     try:
         while not stop.is_set():
             stats = dispatch(ctx.store, mailer, notifier, now=now, limit=PASS_LIMIT,
-                             alerts=_alerts(ctx))
+                             alerts=_alerts(ctx), wait=stop.wait)
             sent += stats.sent
             if stats.sent or stats.failed or stats.delivery_unknown:
                 log.info("dispatch worker: sent %d, retry %d, failed %d, unknown %d",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +72,10 @@ def dispatch_job(home: str | None = None) -> None:
     except ConfigError as exc:  # a broken school.yaml must not stop delivery
         log.warning("dispatch: configuration not read (%s); refusal alerts wait", exc)
         alerts = None
-    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier, alerts=alerts)
+    # waits a moment for the mailbox's next permit rather than ending the pass: passes a
+    # minute apart would otherwise find the minute still full and send every other minute
+    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier, alerts=alerts,
+                     wait=time.sleep)
     if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
         log.info("dispatch: sent %d, retry %d, failed %d, unknown %d", stats.sent,
                  stats.retry_later, stats.failed, stats.delivery_unknown)

@@ -25,7 +25,7 @@ from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.outbox_pause import ChannelState, channel_states
 
 __all__ = [
@@ -183,6 +183,8 @@ class AdminAlerts:
                 school_id=school_id,
                 key=f"{ALERT_PURPOSE}:{school_id}:{digest}",
                 purpose=ALERT_PURPOSE,
+                # as urgent as the most urgent message it is about (a concern's alert: at once)
+                urgency=Urgency(min(r.urgency for r in members)),
                 draft=_alert_draft(school, members),
             )
             for row in members:

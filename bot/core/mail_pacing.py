@@ -6,24 +6,29 @@ the mailbox's row (an upsert: a row lock on PostgreSQL, the single write lock on
 the mailbox's recent sends in ``mail_sends``, takes what still fits and records it, then
 commits: two workers can never both take the last permit, and a restart forgets nothing.
 
-A send is counted from the moment it is claimed (``done`` False: inside every window, however
-long it takes), and once the platform answered, at the moment it answered — never earlier than
-the platform counted it, so the shared count is never more generous than the platform's. A
-send the platform certainly did not make (a "not now", a refusal) is given back.
+A send is counted from the moment it is claimed (``done`` False: inside every window while it
+may still be in flight), and once the platform answered, from the moment it started (its move
+to ``sending``, just before the platform call), as the platform counts it: so a pass a minute
+after the last finds the minute free again. A send the platform certainly did not make (a "not
+now", a refusal) is given back.
+
+Routine mail may not spend the mailbox's urgent reserve (``MailPacing.reserve``): a
+safeguarding alert always finds a send free, however long the queue of digests.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import FromClause, Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.core.models import MailSend, RateLimitBucket
+from bot.core.models import MailSend, OutboxMessage, RateLimitBucket
 from bot.core.store import dialect_insert
 from connectors.base import MailPacing
 
@@ -33,20 +38,23 @@ __all__ = [
     "PACER_SCOPE",
     "Allowance",
     "allowance",
+    "allowances",
     "finish",
     "frees_at",
     "lock",
     "prune",
     "recipient_count",
     "record",
+    "started",
     "usage",
 ]
 
 PACER_SCOPE = "mail_pacer"
 DAY = timedelta(hours=24)
-# a claim older than this was interrupted (the outbox marks it delivery_unknown at the same age):
-# it is counted at its claim time from then on
-IN_FLIGHT_FOR = timedelta(minutes=15)
+# a send still unanswered this long was interrupted (a killed worker; a live one has its answer
+# or its timeout well before): it is counted at its claim time from then on, so a dead worker's
+# permits stop filling every minute window (the outbox flags the row itself later)
+IN_FLIGHT_FOR = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -96,19 +104,35 @@ def _mailbox(mailbox: str) -> str:
     return mailbox.strip().lower()
 
 
-def usage(session: Session, pacing: MailPacing, now: datetime) -> tuple[int, int, int]:
-    """Messages in the current minute window, and messages and recipients in the last 24 hours."""
-    minute = session.scalar(
-        select(func.count()).where(
+def usage(
+    session: Session, pacing: MailPacing, now: datetime, *, routine: bool = False
+) -> tuple[int, int, int]:
+    """Messages in the current minute window, and messages and recipients in the last 24 hours
+    (of routine mail alone when ``routine``)."""
+    return _usage(session, pacing, now)[1 if routine else 0]
+
+
+def _usage(
+    session: Session, pacing: MailPacing, now: datetime
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """``usage`` of all mail and of routine mail, in two queries."""
+    routine = case((MailSend.routine.is_(True), 1), else_=0)
+    minute, minute_routine = session.execute(
+        select(func.count(), func.coalesce(func.sum(routine), 0)).where(
             _counted(pacing.mailbox, now, timedelta(seconds=pacing.window))
         )
-    )
-    day_messages, day_recipients = session.execute(
-        select(func.count(), func.coalesce(func.sum(MailSend.recipients), 0)).where(
-            _counted(pacing.mailbox, now, DAY)
-        )
     ).one()
-    return int(minute or 0), int(day_messages or 0), int(day_recipients or 0)
+    day, day_routine, recipients, recipients_routine = session.execute(
+        select(
+            func.count(), func.coalesce(func.sum(routine), 0),
+            func.coalesce(func.sum(MailSend.recipients), 0),
+            func.coalesce(func.sum(routine * MailSend.recipients), 0),
+        ).where(_counted(pacing.mailbox, now, DAY))
+    ).one()
+    return (
+        (int(minute or 0), int(day or 0), int(recipients or 0)),
+        (int(minute_routine or 0), int(day_routine or 0), int(recipients_routine or 0)),
+    )
 
 
 def frees_at(
@@ -123,9 +147,49 @@ def frees_at(
     return oldest + window
 
 
-def allowance(session: Session, pacing: MailPacing, now: datetime) -> Allowance:
-    """What ``pacing``'s mailbox may send at ``now`` (call :func:`lock` first to rely on it)."""
-    minute, day_messages, day_recipients = usage(session, pacing, now)
+def allowance(
+    session: Session, pacing: MailPacing, now: datetime, *, routine: bool = False
+) -> Allowance:
+    """What ``pacing``'s mailbox may send at ``now`` (call :func:`lock` first to rely on it);
+    for ``routine`` mail, what it may send and still leave the mailbox's urgent reserve."""
+    return allowances(session, pacing, now)[1 if routine else 0]
+
+
+def allowances(
+    session: Session, pacing: MailPacing, now: datetime
+) -> tuple[Allowance, Allowance]:
+    """What the mailbox may send now for urgent mail (its whole limits) and for routine mail
+    (that, and routine sends within the limits less ``pacing.reserve``), from one count."""
+    used, used_routine = _usage(session, pacing, now)
+    urgent = _allowance(session, pacing, now, used)
+    keep = pacing.reserve
+    if keep.per_minute <= 0 and keep.per_day <= 0:
+        return urgent, urgent
+    share = replace(
+        pacing,
+        per_minute=pacing.per_minute - keep.per_minute,
+        daily_recipients=(pacing.daily_recipients - keep.per_day
+                          if pacing.daily_recipients is not None else None),
+        daily_messages=(pacing.daily_messages - keep.per_day
+                        if pacing.daily_messages is not None and pacing.daily_recipients is None
+                        else pacing.daily_messages),
+    )
+    own = _allowance(session, share, now, used_routine)
+    recipients = (None if urgent.recipients is None or own.recipients is None
+                  else min(urgent.recipients, own.recipients))
+    messages = min(urgent.messages, own.messages)
+    next_at = None
+    if messages <= 0:
+        next_at = max(t for t in (urgent.next_at, own.next_at, now) if t is not None)
+    return urgent, Allowance(messages, recipients, next_at)
+
+
+def _allowance(
+    session: Session, pacing: MailPacing, now: datetime, used: tuple[int, int, int]
+) -> Allowance:
+    """What ``pacing``'s limits leave after ``used`` sends (minute, day's messages, day's
+    recipients)."""
+    minute, day_messages, day_recipients = used
     window = timedelta(seconds=pacing.window)
     messages = pacing.per_minute - minute
     next_at = frees_at(session, pacing, now, window) if messages <= 0 else None
@@ -142,16 +206,18 @@ def allowance(session: Session, pacing: MailPacing, now: datetime) -> Allowance:
 
 
 def record(
-    session: Session, pacing: MailPacing, now: datetime, sends: Sequence[tuple[int, int]]
+    session: Session, pacing: MailPacing, now: datetime,
+    sends: Sequence[tuple[int, int, bool]],
 ) -> None:
-    """Count claimed sends, ``(outbox id, recipients)`` each, as in flight from ``now``."""
+    """Count claimed sends, ``(outbox id, recipients, routine)`` each, as in flight from
+    ``now``."""
     if sends:
         session.execute(
             insert(MailSend),
             [
                 {"mailbox": _mailbox(pacing.mailbox), "at": now, "recipients": n,
-                 "outbox_id": row_id, "done": False}
-                for row_id, n in sends
+                 "outbox_id": row_id, "done": False, "routine": routine}
+                for row_id, n, routine in sends
             ],
         )
 
@@ -163,14 +229,14 @@ def finish(
     not_made: Collection[int],
     at: datetime | None = None,
 ) -> None:
-    """The platform answered: sends it made (or may have made) count from ``at``; sends it
-    certainly did not make are given back."""
+    """The platform answered: sends it made (or may have made) count from when each started
+    (``at`` if that is not recorded); sends it certainly did not make are given back."""
     if made:
-        assert at is not None, "a send the platform made is counted from when it answered"
+        assert at is not None, "a send the platform made is counted, at the latest from now"
         session.execute(
             update(MailSend)
             .where(MailSend.outbox_id.in_(list(made)), MailSend.done.is_(False))
-            .values(done=True, at=at)
+            .values(done=True, at=started(MailSend.__table__, at))
             .execution_options(synchronize_session=False)
         )
     if not_made:
@@ -179,6 +245,21 @@ def finish(
             .where(MailSend.outbox_id.in_(list(not_made)), MailSend.done.is_(False))
             .execution_options(synchronize_session=False)
         )
+
+
+def started(sends: FromClause, answered: Any) -> ColumnElement[datetime]:
+    """SQL: when the send of each row of ``sends`` started (its outbox row's move to
+    ``sending``), else ``answered``.
+
+    Counted from the start, a send leaves the minute window a minute after it began, as the
+    platform counts it (to within the request's travel): counted from the answer, a pass
+    exactly a minute after the last found the minute still full, and a paced mailbox sent
+    half its limit.
+    """
+    outbox = OutboxMessage.__table__
+    assert isinstance(outbox, Table)
+    began = select(outbox.c.claimed_at).where(outbox.c.id == sends.c.outbox_id)
+    return func.coalesce(began.scalar_subquery(), answered)
 
 
 def prune(session: Session, now: datetime) -> int:

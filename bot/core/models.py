@@ -394,50 +394,6 @@ class TrainingRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class OutboxMessage(Base):
-    """Every outgoing message: written first, delivered by the dispatcher, never twice."""
-
-    __tablename__ = "outbox"
-    # retention's index of the messages that keep their body: bot.core.outbox_models
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    channel: Mapped[str] = mapped_column(String(20))  # email | card
-    purpose: Mapped[str] = mapped_column(String(40))
-    recipients: Mapped[list[Any]] = mapped_column(default=list)
-    cc: Mapped[list[Any]] = mapped_column(default=list)
-    subject: Mapped[str] = mapped_column(String(300))
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column()
-    sent_at: Mapped[datetime | None] = mapped_column()
-    provider_id: Mapped[str | None] = mapped_column(String(300))
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # when the school's admins were told this ``failed`` message was refused (None: not yet)
-    alerted_at: Mapped[datetime | None] = mapped_column()
-    # retention drops the rendered body after the configured days; its hash stays
-    body_sha256: Mapped[str | None] = mapped_column(String(64))
-    body_dropped_at: Mapped[datetime | None] = mapped_column()
-    body_id: Mapped[int | None] = mapped_column(Integer)  # a shared body: see outbox_models
-
-
-class OutboxChannel(Base):
-    """One sending channel's pause (email, card): nothing of it is claimed before
-    ``paused_until``. ``streak`` counts the platform's "not now" and unknown answers in a row
-    that gave no Retry-After (the backoff grows with it); a delivered message clears both."""
-
-    __tablename__ = "outbox_channels"
-    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
-    paused_until: Mapped[datetime | None] = mapped_column()
-    streak: Mapped[int] = mapped_column(Integer, default=0)
-    reason: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class AuditHead(Base):
     """The single row that serialises appends to the audit chain."""
 
@@ -689,9 +645,14 @@ class RateLimitBucket(Base):
     updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
-# tables kept in their own module (this one is near its size limit); imported here so every
-# user of the metadata (the store, Alembic, the tests) sees them
-from bot.core.outbox_models import MailSend, OutboxBody  # noqa: E402, F401
+# table groups kept in modules of their own (the outbox's in outbox_models); imported here so
+# every user of the metadata (the store, Alembic, the tests) sees them
+from bot.core.outbox_models import (  # noqa: E402, F401
+    MailSend,
+    OutboxBody,
+    OutboxChannel,
+    OutboxMessage,
+)
 from bot.core.people_models import ExtraPerson  # noqa: E402
 from bot.core.setup_models import ConfigVersion, SetupState  # noqa: E402
 from bot.core.snapshot_models import DutySnapshot  # noqa: E402, F401

@@ -28,6 +28,7 @@ from bot.core import mail_pacing, outbox_bodies, outbox_claim
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox_lanes import Lanes, open_lanes
+from bot.core.outbox_models import Urgency
 from bot.core.outbox_pause import DAILY_LIMIT_REASON, channel_states, pause
 from bot.core.outbox_record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox_record import settle as _settle  # by this name: tests interrupt it
@@ -53,6 +54,7 @@ __all__ = [
     "DispatchStats",
     "EmailDraft",
     "FailureAlerts",
+    "Urgency",
     "add_emails",
     "dispatch",
     "enqueue_card",
@@ -80,7 +82,10 @@ def held_in_preview(session: Session, purpose: str) -> bool:
 
 
 MAX_ATTEMPTS = 8
-STALE_AFTER = timedelta(minutes=15)
+STALE_AFTER = timedelta(minutes=15)  # a row ``sending`` this long was interrupted mid-send
+# a row ``claimed`` this long was never attempted (its worker died, or is slow: see
+# ``recover_stale``); well inside the minute an urgent alert has
+CLAIM_STALE_AFTER = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ def enqueue_emails(
     *,
     school_id: str,
     purpose: str,
+    urgency: Urgency,
     items: Sequence[tuple[str, EmailDraft]],
     not_before: datetime | None = None,
 ) -> set[str]:
@@ -166,8 +172,8 @@ def enqueue_emails(
     """
     fresh = new_keys(session, purpose, [key for key, _ in items])
     items = [(key, draft) for key, draft in items if key in fresh]
-    return add_emails(session, school_id=school_id, purpose=purpose, items=items,
-                      not_before=not_before)
+    return add_emails(session, school_id=school_id, purpose=purpose, urgency=urgency,
+                      items=items, not_before=not_before)
 
 
 def new_keys(session: Session, purpose: str, keys: Sequence[str]) -> set[str]:
@@ -191,6 +197,7 @@ def add_emails(
     *,
     school_id: str,
     purpose: str,
+    urgency: Urgency,
     items: Sequence[tuple[str, EmailDraft]],
     not_before: datetime | None = None,
 ) -> set[str]:
@@ -208,6 +215,7 @@ def add_emails(
                 "idempotency_key": key,
                 "channel": "email",
                 "purpose": purpose,
+                "urgency": int(urgency),
                 "recipients": list(draft.to),
                 "cc": list(draft.cc),
                 "subject": draft.subject[:300],
@@ -229,6 +237,7 @@ def enqueue_email(
     school_id: str,
     key: str,
     purpose: str,
+    urgency: Urgency,
     draft: EmailDraft,
     not_before: datetime | None = None,
 ) -> bool:
@@ -244,6 +253,7 @@ def enqueue_email(
             idempotency_key=key,
             channel="email",
             purpose=purpose,
+            urgency=int(urgency),
             recipients=list(draft.to),
             cc=list(draft.cc),
             subject=draft.subject[:300],
@@ -260,6 +270,7 @@ def enqueue_card(
     school_id: str,
     key: str,
     purpose: str,
+    urgency: Urgency,
     title: str,
     text: str,
     teams: dict[str, Any],
@@ -274,6 +285,7 @@ def enqueue_card(
             idempotency_key=key,
             channel="card",
             purpose=purpose,
+            urgency=int(urgency),
             recipients=[],
             cc=[],
             subject=title[:300],
@@ -317,7 +329,13 @@ def _to_card(row: OutboxMessage) -> CardMessage:
 
 def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
     """Rows left ``claimed`` or ``sending`` by a crash: claimed ones (never attempted) go back
-    to the queue; sending ones are requeued when resending is harmless, else flagged.
+    to the queue after ``CLAIM_STALE_AFTER``; sending ones, after ``STALE_AFTER``, are
+    requeued when resending is harmless, else flagged.
+
+    A claimed row is given back soon (a killed worker must not hold a concern's alert for
+    long), and that is safe even if its worker is only slow: a row moves to ``sending`` only
+    from ``claimed``, in one statement, so whichever worker moves it first is the one that
+    sends it; the other finds it gone and gives it up.
 
     Even a harmless resend stops after ``MAX_ATTEMPTS`` crashes: a message that kills the
     process every time is flagged for a person instead of looping for ever.
@@ -327,7 +345,8 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
     with store.transaction() as session:
         unclaimed = list(session.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.status == "claimed", OutboxMessage.claimed_at < cutoff)
+            .where(OutboxMessage.status == "claimed",
+                   OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER)
             .values(status="pending", claimed_at=None)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
@@ -374,6 +393,9 @@ def _load_messages(
 
 PAGE = 20  # rows a worker claims at once (more when the mailer batches)
 LONG_HOLD = timedelta(minutes=5)  # a longer hold by the mailbox's limits is recorded as a pause
+# a pass that may wait waits this long at most for the mailbox's next permit: passes a minute
+# apart then keep a paced mailbox sending at its limit, not every other minute
+SHORT_WAIT = timedelta(seconds=5)
 
 
 @dataclass
@@ -391,6 +413,8 @@ class _Pass:
     lanes: Lanes  # where each message's two statements run (``outbox_lanes``)
     alerts: FailureAlerts | None = None
     pacing: MailPacing | None = None
+    up_to: Urgency = Urgency.ROUTINE  # the least urgent rows this pass takes
+    wait: Callable[[float], object] | None = None  # sleeps for a permit a moment away
     handled: int = 0
     paused: set[str] = field(default_factory=set)  # platforms that said "not now"
     probing: set[str] = field(default_factory=set)  # paused since it last answered: one at a time
@@ -437,15 +461,22 @@ class _Pass:
             return False
         pacing = self.pacing if channel == "email" else None
         now = self.now()
-        claimed = outbox_claim.claim(self.store, channel, now, self.want(channel), pacing)
+        claimed = outbox_claim.claim(self.store, channel, now, self.want(channel), pacing,
+                                     up_to=self.up_to)
         if claimed.paced_until is not None:
             self.stats.paced_until = claimed.paced_until
-            if claimed.paced_until - now > LONG_HOLD:  # a day's limit: say so, as a pause
+            held = claimed.paced_until - now
+            # a day's limit of the whole mailbox: say so, as a pause (a routine share spent
+            # is no pause: urgent mail still goes)
+            if held > LONG_HOLD and not claimed.routine_only:
                 with self.store.transaction() as session:
                     self.stats.paused[channel] = pause(
                         session, channel, now, reason=DAILY_LIMIT_REASON,
-                        retry_after=(claimed.paced_until - now).total_seconds(),
+                        retry_after=held.total_seconds(),
                     )
+            elif not claimed.ids and self.wait is not None and held <= SHORT_WAIT:
+                self.wait(max(held.total_seconds(), 0.0))  # a permit a moment away: wait
+                return True
         if not claimed.ids:
             self.done.add(channel)
             self.refresh()  # nothing due, or its channel was just paused by someone else
@@ -541,13 +572,17 @@ def dispatch(
     limit: int | None = None,
     on_sent: Callable[[str], None] | None = None,
     alerts: FailureAlerts | None = None,
+    up_to: Urgency = Urgency.ROUTINE,
+    wait: Callable[[float], object] | None = None,
 ) -> DispatchStats:
-    """Deliver due rows once each, oldest first, and never let a throttle cost a message.
+    """Deliver due rows once each, the most urgent first (then the oldest), and never let a
+    throttle cost a message.
 
-    Any number of dispatchers may run at once (scheduler, dispatch workers, a command): each
-    claims pages of rows no other holds (``outbox_claim``), and a mailer with ``pacing`` gets
-    only what its mailbox's limits allow now, counted in the database (``mail_pacing``); what
-    they hold back waits for a later pass (``DispatchStats.paced_until``).
+    Any number of dispatchers may run at once (scheduler, dispatch workers, a web request,
+    a command): each claims pages of rows no other holds (``outbox_claim``), the most urgent
+    first, and a mailer with ``pacing`` gets only what its mailbox's limits allow now, counted
+    in the database (``mail_pacing``); routine mail never spends the mailbox's urgent reserve.
+    What they hold back waits for a later pass (``DispatchStats.paced_until``).
 
     - A ``RetryableError`` (a 429, a quota, an unreachable platform, a ``SetupError``) says the
       *platform* is not taking messages now: the row keeps its place and spends no attempt, and
@@ -567,12 +602,16 @@ def dispatch(
         on_sent: called with each delivered key (progress bars, tests).
         alerts: queues the admins' alert about refused messages (None: the next dispatch or
             sweep that has one catches up).
+        up_to: the least urgent rows to take: ``Urgency.WAITING`` hands over only what people
+            wait for (a web request after it committed a report), never the routine backlog.
+        wait: sleeps (injected clock's seconds); with it, a pass held by the mailbox's limits
+            for a moment (``SHORT_WAIT``) waits for the permit instead of ending.
     """
     # a pass is thousands of short transactions: one connection for them, and the lanes
     # where each message's two statements are one round trip each
     with store.pinned() as one_connection, open_lanes(one_connection) as lanes:
         return _dispatch(one_connection, mailer, notifier, now=now, limit=limit,
-                         on_sent=on_sent, alerts=alerts, lanes=lanes)
+                         on_sent=on_sent, alerts=alerts, lanes=lanes, up_to=up_to, wait=wait)
 
 
 def _dispatch(
@@ -585,6 +624,8 @@ def _dispatch(
     on_sent: Callable[[str], None] | None,
     alerts: FailureAlerts | None,
     lanes: Lanes,
+    up_to: Urgency,
+    wait: Callable[[float], object] | None,
 ) -> DispatchStats:
     """One dispatch pass (``dispatch``) on a store holding one connection."""
     stats = DispatchStats()
@@ -597,7 +638,7 @@ def _dispatch(
     run = _Pass(
         store, mailer, notifier, now, limit, on_sent, stats,
         batch_size=int(getattr(mailer, "max_batch", 1) or 1), lanes=lanes, alerts=alerts,
-        pacing=getattr(mailer, "pacing", None),
+        pacing=getattr(mailer, "pacing", None), up_to=up_to, wait=wait,
     )
     run.refresh()
     try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core import mail_pacing
 from bot.core.models import OutboxMessage
+from bot.core.outbox_models import Urgency
 from bot.core.outbox_pause import DAILY_LIMIT_REASON, is_paused
 from bot.core.store import Store
 from connectors.base import MailPacing
@@ -34,76 +35,109 @@ __all__ = ["Claimed", "claim", "release", "start", "start_statement"]
 
 @dataclass(frozen=True)
 class Claimed:
-    """Row ids now ``sending`` for this worker, oldest first, and — when the mailbox's limits
-    held rows back — when more may go."""
+    """Row ids now ``claimed`` for this worker, the most urgent first, and — when the mailbox's
+    limits held rows back — when more may go."""
 
     ids: tuple[int, ...]
     paced_until: datetime | None = None
+    routine_only: bool = False  # only routine mail is held back: urgent mail may still go
 
 
-def _due(channel: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
+def _due(channel: str, now: datetime, up_to: Urgency) -> tuple[ColumnElement[bool], ...]:
     return (
         OutboxMessage.status == "pending",
+        OutboxMessage.urgency <= int(up_to),
         OutboxMessage.next_attempt_at <= now,
         OutboxMessage.channel == channel,
         ~is_paused(channel, now),
     )
 
 
+@dataclass
+class _Budget:
+    """What a claim may still take: the whole allowance for urgent rows, the allowance less
+    the urgent reserve for routine ones (both shrink with every row taken)."""
+
+    urgent: mail_pacing.Allowance | None
+    routine: mail_pacing.Allowance | None
+    whole_day: int | None
+    messages: int = 0  # taken so far
+    recipients: int = 0
+
+    def fits(self, urgency: int, count: int) -> bool:
+        """Whether one more message to ``count`` recipients fits its class's allowance."""
+        allowed = self.routine if urgency >= Urgency.ROUTINE else self.urgent
+        if allowed is None:
+            return True
+        if self.messages + 1 > allowed.messages:
+            return False
+        if allowed.recipients is None or self.recipients + count <= allowed.recipients:
+            return True
+        # a message bigger than a whole day's budget is let through alone: the mailer
+        # refuses it for good instead of it holding the queue back for ever
+        return self.whole_day is not None and count > self.whole_day and not self.messages
+
+    def take(self, count: int) -> None:
+        """Count one message to ``count`` recipients as taken."""
+        self.messages += 1
+        self.recipients += count
+
+
 def _choose(
-    session: Session, channel: str, now: datetime, want: int, pacing: MailPacing | None,
-    budget: int | None,
-) -> tuple[list[tuple[int, int]], bool]:
-    """Up to ``want`` due rows (id, recipients), locked, that fit a recipient ``budget``;
-    and whether a due row was held back by that budget."""
+    session: Session, channel: str, now: datetime, want: int, up_to: Urgency, budget: _Budget,
+) -> tuple[list[tuple[int, int, bool]], int | None]:
+    """Up to ``want`` due rows (id, recipients, routine), the most urgent first, locked, that fit
+    ``budget``; and the urgency of the first due row the budget held back (None: none was)."""
     rows = session.execute(
-        select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.cc)
-        .where(*_due(channel, now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.cc,
+               OutboxMessage.urgency)
+        .where(*_due(channel, now, up_to))
+        .order_by(OutboxMessage.urgency, OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(want)
         .with_for_update(skip_locked=True)
     ).all()
-    whole_day = pacing.daily_recipients if pacing is not None else None
-    chosen: list[tuple[int, int]] = []
-    for row_id, to, cc in rows:
+    chosen: list[tuple[int, int, bool]] = []
+    for row_id, to, cc, urgency in rows:
         count = mail_pacing.recipient_count(to or [], cc or [])
-        # a message bigger than a whole day's budget is let through alone: the mailer
-        # refuses it for good instead of it holding the queue back for ever
-        too_big = whole_day is not None and count > whole_day and not chosen
-        if budget is not None and count > budget and not too_big:
-            return chosen, True
-        if budget is not None:
-            budget -= count
-        chosen.append((row_id, count))
-    return chosen, False
+        if not budget.fits(urgency, count):
+            # rows come most urgent first: whatever follows is no more urgent than this one
+            return chosen, urgency
+        budget.take(count)
+        chosen.append((row_id, count, urgency >= Urgency.ROUTINE))
+    return chosen, None
 
 
 def claim(
-    store: Store, channel: str, now: datetime, want: int, pacing: MailPacing | None = None
+    store: Store, channel: str, now: datetime, want: int, pacing: MailPacing | None = None,
+    *, up_to: Urgency = Urgency.ROUTINE,
 ) -> Claimed:
-    """Claim up to ``want`` due rows of ``channel`` for this worker (paced when ``pacing``)."""
+    """Claim up to ``want`` due rows of ``channel`` no more routine than ``up_to``, the most
+    urgent first, for this worker (paced when ``pacing``: routine rows never spend the
+    mailbox's urgent reserve, and never hold back a more urgent row)."""
     if want <= 0:
         return Claimed(())
     with store.transaction() as session:
-        budget: int | None = None
+        budget = _Budget(None, None, None)
         if pacing is not None:
             mail_pacing.lock(session, pacing, now)
-            allowed = mail_pacing.allowance(session, pacing, now)
-            if allowed.messages <= 0:
+            urgent, routine = mail_pacing.allowances(session, pacing, now)
+            if urgent.messages <= 0:
                 has_due = session.scalar(
-                    select(OutboxMessage.id).where(*_due(channel, now)).limit(1)
+                    select(OutboxMessage.id).where(*_due(channel, now, up_to)).limit(1)
                 )
-                return Claimed((), allowed.next_at if has_due is not None else None)
-            want, budget = min(want, allowed.messages), allowed.recipients
-        chosen, held_back = _choose(session, channel, now, want, pacing, budget)
+                return Claimed((), urgent.next_at if has_due is not None else None)
+            want = min(want, urgent.messages)
+            budget = _Budget(urgent, routine, pacing.daily_recipients)
+        chosen, held_back = _choose(session, channel, now, want, up_to, budget)
+        paced_until, routine_only = None, False
+        if held_back is not None and pacing is not None:
+            paced_until, routine_only = _frees(session, pacing, now, budget, held_back)
         if not chosen:
-            if held_back and pacing is not None:
-                return Claimed((), mail_pacing.frees_at(session, pacing, now, mail_pacing.DAY))
-            return Claimed(())
+            return Claimed((), paced_until, routine_only)
         taken = set(
             session.scalars(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_([i for i, _ in chosen]),
+                .where(OutboxMessage.id.in_([i for i, _, _ in chosen]),
                        OutboxMessage.status == "pending")
                 .values(status="claimed", claimed_at=now)
                 .returning(OutboxMessage.id)
@@ -111,8 +145,23 @@ def claim(
             )
         )
         if pacing is not None:
-            mail_pacing.record(session, pacing, now, [(i, n) for i, n in chosen if i in taken])
-    return Claimed(tuple(i for i, _ in chosen if i in taken))
+            mail_pacing.record(session, pacing, now, [c for c in chosen if c[0] in taken])
+    return Claimed(tuple(i for i, _, _ in chosen if i in taken), paced_until, routine_only)
+
+
+def _frees(
+    session: Session, pacing: MailPacing, now: datetime, budget: _Budget, held_back: int
+) -> tuple[datetime, bool]:
+    """When the allowance that held back a row of urgency ``held_back`` lets it go, and
+    whether only routine mail is held (urgent mail may still go meanwhile)."""
+    routine = held_back >= Urgency.ROUTINE
+    allowed = budget.routine if routine else budget.urgent
+    assert allowed is not None
+    if allowed.next_at is not None:
+        return allowed.next_at, routine
+    window = timedelta(seconds=pacing.window)
+    over = budget.messages >= allowed.messages  # the minute, else the day's recipients
+    return mail_pacing.frees_at(session, pacing, now, window if over else mail_pacing.DAY), routine
 
 
 def release(store: Store, ids: Sequence[int]) -> int:

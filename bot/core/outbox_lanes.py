@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from bot.core import outbox_claim
+from bot.core import mail_pacing, outbox_claim
 from bot.core.models import MailSend, OutboxMessage
 from bot.core.store import Store
 
@@ -57,7 +57,8 @@ __all__ = ["Lanes", "open_lanes"]
 @functools.cache
 def _delivered_statement(paced: bool) -> Update:
     """PostgreSQL: record delivered rows (ids and provider ids as two arrays) in one statement,
-    with their mailbox permits counted from ``at`` when ``paced`` (a CTE: same transaction)."""
+    with their mailbox permits counted from each send's start when ``paced`` (a CTE: same
+    transaction)."""
     table = OutboxMessage.__table__
     assert isinstance(table, Table)
     ids = bindparam("ids", type_=ARRAY(Integer))
@@ -78,7 +79,7 @@ def _delivered_statement(paced: bool) -> Update:
         statement = statement.add_cte(
             update(sends)
             .where(sends.c.outbox_id == any_(ids), sends.c.done.is_(False))
-            .values(done=True, at=at)
+            .values(done=True, at=mail_pacing.started(sends, at))
             .cte("permits")
         )
     return statement

@@ -1,17 +1,87 @@
-"""The mail pacing table (each mailbox's sends, counted the same by every dispatch worker), the
-bodies many messages share, and the outbox's retention index."""
+"""The outbox's tables: every outgoing message (with its urgency), each channel's pause, the
+mail pacing table (each mailbox's sends, counted the same by every dispatch worker), the bodies
+many messages share, and the outbox's retention indexes."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models import Base, OutboxMessage, utcnow
+from bot.core.models import Base, utcnow
 
-__all__ = ["WITH_BODY", "WITH_SHARED_BODY", "MailSend", "OutboxBody"]
+__all__ = [
+    "WITH_BODY",
+    "WITH_SHARED_BODY",
+    "MailSend",
+    "OutboxBody",
+    "OutboxChannel",
+    "OutboxMessage",
+    "Urgency",
+]
+
+
+class Urgency(IntEnum):
+    """How soon a message must reach its platform; every dispatcher takes the lowest first.
+
+    Set where a message is queued (``enqueue_email(..., urgency=...)``), never guessed later.
+    """
+
+    SAFEGUARDING = 0  # a new concern's alerts, its clocks' warnings and escalations
+    WAITING = 1  # someone is waiting on the bot: a sign-in or fresh link, a receipt
+    ROUTINE = 2  # reminders, digests, governors' mail, chasing
+
+
+class OutboxMessage(Base):
+    """Every outgoing message: written first, delivered by the dispatcher, never twice."""
+
+    __tablename__ = "outbox"
+    # retention's index of the messages that keep their body: WITH_BODY below
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # the claim's order: the most urgent due rows first, then the oldest
+        Index("ix_outbox_claim", "status", "urgency", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))  # email | card
+    purpose: Mapped[str] = mapped_column(String(40))
+    urgency: Mapped[int] = mapped_column(SmallInteger)  # an ``Urgency``: no default, stated
+    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    cc: Mapped[list[Any]] = mapped_column(default=list)
+    subject: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    provider_id: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # when the school's admins were told this ``failed`` message was refused (None: not yet)
+    alerted_at: Mapped[datetime | None] = mapped_column()
+    # retention drops the rendered body after the configured days; its hash stays
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    body_dropped_at: Mapped[datetime | None] = mapped_column()
+    body_id: Mapped[int | None] = mapped_column(Integer)  # a shared body: ``OutboxBody``
+
+
+class OutboxChannel(Base):
+    """One sending channel's pause (email, card): nothing of it is claimed before
+    ``paused_until``. ``streak`` counts the platform's "not now" and unknown answers in a row
+    that gave no Retry-After (the backoff grows with it); a delivered message clears both."""
+
+    __tablename__ = "outbox_channels"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    paused_until: Mapped[datetime | None] = mapped_column()
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class MailSend(Base):
@@ -29,6 +99,8 @@ class MailSend(Base):
     recipients: Mapped[int] = mapped_column(Integer, default=1)
     outbox_id: Mapped[int | None] = mapped_column(Integer, index=True)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # routine mail's sends count against the mailbox's limits less its urgent reserve too
+    routine: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class OutboxBody(Base):

@@ -88,6 +88,10 @@ class M365Settings(BaseModel):
     role_groups: dict[str, Role] = Field(default_factory=dict)  # group display name -> role
     all_users: bool = False  # read every user, not only members of role_groups (pupils too)
     messages_per_minute: int = 30
+    # of the mailbox's 30 a minute and 10,000 recipients a day, what routine mail (reminders,
+    # digests) may never spend: kept for safeguarding alerts and people waiting on the bot
+    urgent_reserve_per_minute: int = Field(default=1, ge=0)
+    urgent_reserve_per_day: int = Field(default=300, ge=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -119,6 +123,9 @@ class GoogleSettings(BaseModel):
     role_groups: dict[str, Role] = Field(default_factory=dict)  # group email -> role
     user_query: str | None = None  # e.g. orgUnitPath='/Staff' so pupils' accounts are left out
     messages_per_minute: int = 60
+    # of the account's 60 a minute and 2,000 messages a day, what routine mail may never spend
+    urgent_reserve_per_minute: int = Field(default=1, ge=0)
+    urgent_reserve_per_day: int = Field(default=100, ge=0)
 
 
 class RetentionSettings(BaseModel):

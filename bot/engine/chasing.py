@@ -21,7 +21,7 @@ from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
-from bot.core.outbox import EmailDraft, enqueue_emails
+from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.engine.remind import requirement_configs
 from bot.engine.reminders import Recipient, chasing_stopped_to, is_reminder_day
 
@@ -172,7 +172,8 @@ def queue_chasing_stopped(
         duty_of[key] = talk.duty_id
     if not write or not drafts:
         return len(drafts)
-    added = enqueue_emails(session, school_id=school.id, purpose="chasing_stopped", items=drafts,
+    added = enqueue_emails(session, school_id=school.id, purpose="chasing_stopped",
+                           urgency=Urgency.ROUTINE, items=drafts,
                            not_before=send_after(school, today, now))
     ids = [duty_of[key] for key, _ in drafts]  # already queued before (a retried sweep): mark too
     for start in range(0, len(ids), 500):

@@ -25,7 +25,7 @@ from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.links import make_token
 from bot.core.messages import human_date, render_shared
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, Requirement
-from bot.core.outbox import EmailDraft, add_emails, new_keys
+from bot.core.outbox import EmailDraft, Urgency, add_emails, new_keys
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.store import one_of
@@ -527,5 +527,6 @@ class PendingDigests:
             self.render()
         if self.drafts:
             run = self.run
-            add_emails(session, school_id=run.school.id, purpose="reminder", items=self.drafts,
+            add_emails(session, school_id=run.school.id, purpose="reminder",
+                       urgency=Urgency.ROUTINE, items=self.drafts,
                        not_before=run.not_before)

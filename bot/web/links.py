@@ -25,7 +25,7 @@ from bot.core.documents import show_document
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, Person, Policy, PolicyVersion, Requirement, utcnow
-from bot.core.outbox import EmailDraft, dispatch, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.web.deps import check_csrf, ctx, current_user, render
 
 __all__ = [
@@ -49,8 +49,13 @@ router = APIRouter()
 TEXT_TYPES = (".md", ".txt")
 
 
+URGENT_PER_REQUEST = 20  # what one request hands over at most (its own alerts and receipt)
+
+
 def deliver_soon(request: Request, background: BackgroundTasks) -> None:
-    """Dispatch the outbox right after the response (receipts and alerts should not wait)."""
+    """Hand the outbox's urgent rows (a concern's alerts, receipts, links people wait for) to
+    the platform right after the response: the request committed them, and they must not wait
+    for the next dispatch pass. Never the routine backlog: digests are the dispatcher's."""
     context = ctx(request)
     background.add_task(
         dispatch,
@@ -58,6 +63,8 @@ def deliver_soon(request: Request, background: BackgroundTasks) -> None:
         context.connectors.mailer,
         context.connectors.notifier,
         alerts=AdminAlerts.of(context.config.schools),
+        up_to=Urgency.WAITING,
+        limit=URGENT_PER_REQUEST,
     )
 
 
@@ -184,6 +191,7 @@ def queue_fresh_link(
         school_id=person.school_id,
         key=f"renew:{purpose}:{duty.id}:{today.isoformat()}",
         purpose="link_renewal",
+        urgency=Urgency.WAITING,
         draft=draft,
     )
     audit.record(

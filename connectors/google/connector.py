@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from connectors.base import RateLimiter
+from connectors.base import RateLimiter, UrgentReserve
 from connectors.google.chat import ChatWebhookNotifier
 from connectors.google.client import GoogleClient, GoogleSetupError
 from connectors.google.directory import GoogleDirectory
 from connectors.google.forms import GoogleFormSource
+from connectors.google.mail import DAILY_SEND_LIMIT as DAILY_MESSAGES
 from connectors.google.mail import DailyQuota, GmailMailer
 from connectors.google.sheets import SheetsListMirror
 
@@ -60,6 +61,17 @@ def build(
             )
     if google.messages_per_minute < 1:
         raise SettingsError("COMPLIANCE_BOT_GOOGLE__MESSAGES_PER_MINUTE must be at least 1")
+    if google.urgent_reserve_per_minute >= google.messages_per_minute:
+        raise SettingsError(
+            "COMPLIANCE_BOT_GOOGLE__URGENT_RESERVE_PER_MINUTE must be less than "
+            "COMPLIANCE_BOT_GOOGLE__MESSAGES_PER_MINUTE: routine mail needs at least one send "
+            "a minute"
+        )
+    if google.urgent_reserve_per_day >= DAILY_MESSAGES:
+        raise SettingsError(
+            "COMPLIANCE_BOT_GOOGLE__URGENT_RESERVE_PER_DAY must be less than the account's "
+            f"{DAILY_MESSAGES:,} messages a day"
+        )
     assert google.service_account_file is not None and google.sender is not None
     try:
         client = GoogleClient.from_file(
@@ -75,6 +87,7 @@ def build(
         google.sender,
         pacer=RateLimiter(google.messages_per_minute, 60.0, clock=clock, sleep=sleep),
         quota=DailyQuota(clock=clock),
+        reserve=UrgentReserve(google.urgent_reserve_per_minute, google.urgent_reserve_per_day),
     )
     notifier = (
         ChatWebhookNotifier(google.chat_webhook_url, transport=chat_transport)

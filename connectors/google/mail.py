@@ -18,6 +18,7 @@ from connectors.base import (
     RateLimiter,
     RetryableError,
     SendResult,
+    UrgentReserve,
 )
 from connectors.google.client import GMAIL_BATCH_URI, GoogleApi, GoogleCallError
 from connectors.google.errors import connector_error
@@ -76,6 +77,8 @@ class GmailMailer:
         sender: the From address (the impersonated mailbox or one of its send-as aliases).
         pacer: spreads sends out (default 60 a minute, Google's guidance per user).
         quota: the rolling daily limit (default 2,000 a day).
+        reserve: what routine mail may never spend of those limits (default: one send a
+            minute and 100 messages a day), kept for urgent mail.
     """
 
     max_batch: int = GMAIL_MAX_BATCH
@@ -87,11 +90,13 @@ class GmailMailer:
         *,
         pacer: RateLimiter | None = None,
         quota: DailyQuota | None = None,
+        reserve: UrgentReserve | None = None,
     ) -> None:
         self._api = api
         self.sender = sender
         self._pacer = pacer or RateLimiter(limit=60, window=60.0)
         self._quota = quota or DailyQuota()
+        self.reserve = reserve or UrgentReserve(per_minute=1, per_day=100)
 
     @property
     def pacing(self) -> MailPacing:
@@ -101,6 +106,7 @@ class GmailMailer:
             per_minute=self._pacer.limit,
             window=self._pacer.window,
             daily_messages=self._quota.limit,
+            reserve=self.reserve,
         )
 
     @functools.cached_property

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from connectors.base import RateLimiter
+from connectors.base import RateLimiter, UrgentReserve
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory
 from connectors.m365.errors import ENV, M365SetupError
 from connectors.m365.forms import ListFormSource
-from connectors.m365.mail import GraphMailer, RecipientBudget
+from connectors.m365.mail import DAILY_RECIPIENTS, GraphMailer, RecipientBudget
 from connectors.m365.sharepoint import SharePointListMirror
 from connectors.m365.teams import WorkflowsNotifier
 
@@ -59,6 +59,17 @@ def _require(settings: Settings) -> None:
         )
     if m365.messages_per_minute < 1:
         raise M365SetupError(f"{ENV}MESSAGES_PER_MINUTE must be at least 1")
+    if m365.urgent_reserve_per_minute >= m365.messages_per_minute:
+        raise M365SetupError(
+            f"{ENV}URGENT_RESERVE_PER_MINUTE ({m365.urgent_reserve_per_minute}) must be less "
+            f"than {ENV}MESSAGES_PER_MINUTE ({m365.messages_per_minute}): routine mail needs "
+            "at least one send a minute"
+        )
+    if m365.urgent_reserve_per_day >= DAILY_RECIPIENTS:
+        raise M365SetupError(
+            f"{ENV}URGENT_RESERVE_PER_DAY must be less than the mailbox's {DAILY_RECIPIENTS:,} "
+            "recipients a day"
+        )
     if not m365.graph_endpoint.startswith("https://"):
         raise M365SetupError(f"{ENV}GRAPH_ENDPOINT must be an https URL")
 
@@ -93,6 +104,7 @@ def build(
         pacer=RateLimiter(m365.messages_per_minute, 60.0, clock=clock, sleep=sleep),
         budget=RecipientBudget(clock=clock),
         clock=clock,
+        reserve=UrgentReserve(m365.urgent_reserve_per_minute, m365.urgent_reserve_per_day),
     )
     notifier = (
         WorkflowsNotifier(m365.teams_webhook_url, transport=sync_transport)

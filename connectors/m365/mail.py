@@ -22,12 +22,16 @@ from connectors.base import (
     RetryableError,
     SendResult,
     SetupError,
+    UrgentReserve,
 )
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError
 from connectors.mime import mime_bytes, to_mime
 
 __all__ = ["MAX_REQUEST_BYTES", "GraphMailer", "RecipientBudget"]
+
+
+DAILY_RECIPIENTS = 10_000  # Exchange Online: recipients a mailbox a rolling 24 hours
 
 
 class RecipientBudget:
@@ -45,7 +49,7 @@ class RecipientBudget:
 
     def __init__(
         self,
-        limit: int = 10_000,
+        limit: int = DAILY_RECIPIENTS,
         window: float = 86_400.0,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -114,6 +118,8 @@ class GraphMailer:
         pacer: a RateLimiter (inject clock/sleep in tests).
         budget: a RecipientBudget.
         clock: the same clock as the pacer's (for Retry-After bookkeeping).
+        reserve: what routine mail may never spend of the mailbox's limits (default: one
+            send a minute and 300 recipients a day), kept for urgent mail.
     """
 
     name: ClassVar[str] = "m365"
@@ -126,9 +132,11 @@ class GraphMailer:
         pacer: RateLimiter | None = None,
         budget: RecipientBudget | None = None,
         clock: Callable[[], float] = time.monotonic,
+        reserve: UrgentReserve | None = None,
     ) -> None:
         self.client = client
         self.sender = sender
+        self.reserve = reserve or UrgentReserve()
         self.pacer = pacer or RateLimiter(30, 60.0, clock=clock)
         self.budget = budget or RecipientBudget(clock=clock)
         self._clock = clock
@@ -142,6 +150,7 @@ class GraphMailer:
             per_minute=self.pacer.limit,
             window=self.pacer.window,
             daily_recipients=self.budget.limit,
+            reserve=self.reserve,
         )
 
     def ready_in(self) -> float:

@@ -30,7 +30,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
 
 from bot.core.models import OutboxMessage, School, utcnow
-from bot.core.outbox import EmailDraft, enqueue_emails
+from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store
 from bot.engine.maintenance import run_maintenance
@@ -85,7 +85,8 @@ def _day(store: Store, day: int) -> None:
     """Queue and deliver one digest day; its messages count as sent ``day`` days ago + 31."""
     now = utcnow()
     with store.transaction() as session:
-        enqueue_emails(session, school_id="bench", purpose="reminder", items=[
+        enqueue_emails(session, school_id="bench", purpose="reminder",
+                       urgency=Urgency.ROUTINE, items=[
             (f"reminder:bench:{i}:2026-11-{day + 10}", EmailDraft(  # keys as the sweep makes
                 to=(f"firstname.lastname{i}@benchmark-academy.example",), cc=(),
                 subject="Your compliance digest",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.models import School
-from bot.core.outbox import EmailDraft, dispatch, enqueue_emails
+from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.store import Store
 from connectors.base import OutgoingEmail, SendResult
 from connectors.local.connector import SmtpMailer
@@ -53,7 +53,7 @@ class OneConnectionEach(SmtpMailer):
 
 def _queue(store: Store, prefix: str) -> None:
     with store.transaction() as session:
-        enqueue_emails(session, school_id="s", purpose="reminder", items=[
+        enqueue_emails(session, school_id="s", purpose="reminder", urgency=Urgency.ROUTINE, items=[
             (f"{prefix}:{i}", EmailDraft(
                 to=(f"person{i}@oakfield.example",), subject="Your compliance digest",
                 text="You have 2 things to do.\n" * 20, html="<p>You have 2 things to do.</p>" * 20,

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.models import OutboxMessage, School, utcnow
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.engine import maintenance
 from schedules.runner import SchedulerLock
 
@@ -28,6 +28,7 @@ def test_compact_waits_for_a_stopped_bot_then_keeps_every_record(
         session.flush()
         for i in range(40):
             enqueue_email(session, school_id="oak", key=f"digest:{i}", purpose="reminder",
+                          urgency=Urgency.ROUTINE,
                           draft=EmailDraft(to=(f"p{i}@oakfield.example",), subject="Digest",
                                            text="Your week. " * 900, html="<p>Your week.</p>"))
         session.execute(update(OutboxMessage).values(

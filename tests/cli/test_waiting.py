@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.models import OutboxMessage, School
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.waiting import Waiting, pending_summary, when_words, why_waiting
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)  # Monday, 06:30 in London: before the window
@@ -49,7 +49,8 @@ def _queue_for_the_window(ctx: Any, when: datetime, n: int) -> None:
         for i in range(n):
             draft = EmailDraft(to=(f"p{i}@x.org",), subject=f"Reminder {i}", text="t", html="h")
             enqueue_email(
-                session, school_id="s", key=f"w{i}", purpose="reminder", draft=draft,
+                session, school_id="s", key=f"w{i}", purpose="reminder",
+                urgency=Urgency.ROUTINE, draft=draft,
                 not_before=when,
             )
 

@@ -115,7 +115,7 @@ def test_json_columns_arrive_as_given(database_url: str) -> None:
     payload = {"text": awkward, "slots": {"name": awkward}, "parts": [[awkward, None], []],
                "n": 3, "empty": {}}
     row = {"school_id": "oak", "idempotency_key": "k1", "channel": "email", "purpose": "p",
-           "recipients": [awkward], "cc": [], "subject": awkward, "payload": payload,
+           "urgency": 2, "recipients": [awkward], "cc": [], "subject": awkward, "payload": payload,
            "status": "pending", "attempts": 0, "next_attempt_at": CREATED,
            "created_at": CREATED}
     with store.transaction() as session:

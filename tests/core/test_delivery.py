@@ -19,7 +19,7 @@ from bot.cli.main import app
 from bot.core.config import SchoolConfig
 from bot.core.delivery import AdminAlerts, ResolveError, failure_recipients, resolve, trouble
 from bot.core.models import AuditEvent, OutboxMessage, School, utcnow
-from bot.core.outbox import EmailDraft, dispatch, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.store import Store
 from connectors.base import DeliveryUnknownError, OutgoingEmail, SendResult
 from connectors.local.connector import SmtpMailer
@@ -84,7 +84,7 @@ def _store(url: str) -> Store:
 
 def _queue(store: Store, key: str, to: str, purpose: str = "reminder") -> int:
     with store.transaction() as session:
-        enqueue_email(session, school_id="s", key=key, purpose=purpose,
+        enqueue_email(session, school_id="s", key=key, purpose=purpose, urgency=Urgency.ROUTINE,
                       draft=EmailDraft((to,), SUBJECT, BODY, f"<p>{BODY}</p>"))
         row_id = session.scalar(select(OutboxMessage.id).where(
             OutboxMessage.idempotency_key == key))
@@ -214,6 +214,7 @@ def cli(school: SchoolBuilder, database_url: str, monkeypatch: pytest.MonkeyPatc
 def _uncertain(store: Store, key: str, to: str = "amy@oak.example") -> int:
     with store.transaction() as session:
         enqueue_email(session, school_id="oak", key=key, purpose="reminder",
+                      urgency=Urgency.ROUTINE,
                       draft=EmailDraft((to,), SUBJECT, BODY, "<p>h</p>"))
     now = utcnow()
     dispatch(store, Scripted([DeliveryUnknownError("sendMail failed (HTTP 504)")]), None,
@@ -294,6 +295,7 @@ def test_resolve_refuses_rows_that_need_no_person(cli: Any) -> None:
         resolve(session, delivered, resend=False, email="it@oak.example", schools=schools,
                 now=utcnow())
         enqueue_email(session, school_id="oak", key="waiting", purpose="reminder",
+                      urgency=Urgency.ROUTINE,
                       draft=EmailDraft(("amy@oak.example",), "s", "t", "h"))
     with store.session() as session:
         waiting = session.scalar(select(OutboxMessage.id).where(

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, utcnow
-from bot.core.outbox import EmailDraft, dispatch, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.store import Store
 from connectors.base import (
     DeliveryUnknownError,
@@ -51,7 +51,8 @@ def _queue(store: Store, n: int) -> None:
         for i in range(n):
             draft = EmailDraft(to=(f"p{i}@x.org",), subject=f"Subject {i}", text=f"text {i}",
                                html=f"<p>html {i}</p>")
-            assert enqueue_email(session, school_id="s", key=f"k{i}", purpose="test", draft=draft)
+            assert enqueue_email(session, school_id="s", key=f"k{i}", purpose="test",
+                                 urgency=Urgency.ROUTINE, draft=draft)
 
 
 def test_same_key_is_queued_once(database_url: str) -> None:
@@ -59,6 +60,7 @@ def test_same_key_is_queued_once(database_url: str) -> None:
     _queue(store, 1)
     with store.transaction() as session:
         again = enqueue_email(session, school_id="s", key="k0", purpose="test",
+                              urgency=Urgency.ROUTINE,
                               draft=EmailDraft(("x@x.org",), "s", "t", "h"))
         assert again is False
         assert len(session.scalars(select(OutboxMessage)).all()) == 1
@@ -105,6 +107,7 @@ def test_each_row_is_sending_before_its_send_and_recorded_before_the_next(
                          {k: p for k, s, _, p in rows if s == "sent"}))
             with watcher.transaction() as session:  # another writer is never held up
                 enqueue_email(session, school_id="s", key=f"other:{len(seen)}", purpose="test",
+                              urgency=Urgency.ROUTINE,
                               draft=EmailDraft(("x@x.org",), "s", "t", "h"),
                               not_before=utcnow() + timedelta(days=1))
             return super().send(message)

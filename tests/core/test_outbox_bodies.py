@@ -11,7 +11,7 @@ from alembic import command
 from sqlalchemy import func, select, update
 
 from bot.core.models import OutboxMessage, School, utcnow
-from bot.core.outbox import EmailDraft, dispatch, enqueue_emails
+from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.outbox_bodies import payload_of
 from bot.core.outbox_models import OutboxBody
 from bot.core.rendered import Rendered, slot
@@ -49,7 +49,7 @@ def store(database_url: str) -> Iterator[Store]:
 
 def _queue(store: Store, who: list[str], body: Rendered = BODY) -> set[str]:
     with store.transaction() as session:
-        return enqueue_emails(session, school_id="oak", purpose="reminder",
+        return enqueue_emails(session, school_id="oak", purpose="reminder", urgency=Urgency.ROUTINE,
                               items=[(f"reminder:{w}:{body.sha256[:8]}", _draft(w, body))
                                      for w in who])
 

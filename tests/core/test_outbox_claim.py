@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.core import mail_pacing
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
-from bot.core.outbox import EmailDraft, dispatch, enqueue_emails, recover_stale
+from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails, recover_stale
 from bot.core.outbox_claim import claim, release
 from bot.core.store import Store
 from connectors.base import MailPacing, OutgoingEmail, SendResult
@@ -23,7 +23,8 @@ def _store(url: str, rows: int, *, cc: int = 0) -> Store:
     with store.transaction() as session:
         session.add(School(id="s", name="S"))
         session.flush()
-        enqueue_emails(session, school_id="s", purpose="test", not_before=now, items=[
+        enqueue_emails(session, school_id="s", purpose="test",
+                       urgency=Urgency.ROUTINE, not_before=now, items=[
             (f"k{i}", EmailDraft(to=(f"p{i}@x.org",),
                                  cc=tuple(f"c{i}.{j}@x.org" for j in range(cc)),
                                  subject="S", text="t", html="<p>h</p>"))

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
-from bot.core.outbox import EmailDraft, dispatch, enqueue_emails
+from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.store import Store
 from connectors.base import MailPacing, OutgoingEmail, SendResult
 
@@ -22,7 +22,8 @@ def _store(url: str, rows: int) -> Store:
     with store.transaction() as session:
         session.add(School(id="s", name="Oakfield Primary School"))
         session.flush()
-        enqueue_emails(session, school_id="s", purpose="test", not_before=utcnow(), items=[
+        enqueue_emails(session, school_id="s", purpose="test",
+                       urgency=Urgency.ROUTINE, not_before=utcnow(), items=[
             (f"k{i}", EmailDraft(to=(f"p{i}@oakfield.example",), subject="S", text="t",
                                  html="<p>h</p>"))
             for i in range(rows)
@@ -63,11 +64,12 @@ class _Batching(_Mailer):
 
 
 @pytest.mark.parametrize("mailer", [_Mailer, _Batching])
-def test_deliveries_are_recorded_on_their_own_rows_with_their_permits_from_the_answer(
+def test_deliveries_are_recorded_on_their_own_rows_with_their_permits_from_the_start(
     database_url: str, mailer: type[_Mailer]
 ) -> None:
     """Each row gets its own provider id (one by one and in batches of five), and the
-    mailbox's permits count from when the platform answered, not from the claim."""
+    mailbox's permits count from when each send started (its move to ``sending``), as the
+    platform counts it: not from the claim, nor from the answer."""
     store = _store(database_url, 12)
     clock = _Ticking()
     sender = mailer(MailPacing("bot@oakfield.example", per_minute=30))
@@ -84,7 +86,7 @@ def test_deliveries_are_recorded_on_their_own_rows_with_their_permits_from_the_a
     for row_id, key, status, provider_id, started_at, sent_at, error in rows:
         assert (status, provider_id, error) == ("sent", f"<{key}@provider>", None)
         assert sent_at is not None and started_at is not None and sent_at > started_at
-        assert sends[row_id].done and sends[row_id].at == sent_at  # counted from the answer
+        assert sends[row_id].done and sends[row_id].at == started_at  # counted from the start
     assert sorted(sender.sent) == sorted(f"k{i}" for i in range(12))
     store.dispose()
 

@@ -22,7 +22,7 @@ from bot.core.config_store import (
 )
 from bot.core.context import AppContext
 from bot.core.models import AuditEvent, Duty, OutboxMessage
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.setup_state import (
     begin_setup,
     config_source,
@@ -70,8 +70,10 @@ def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_s
     with ctx.store.transaction() as session:
         draft = EmailDraft(to=("amy@oak.example",), subject="s", text="t", html="h")
         assert enqueue_email(session, school_id="oak", key="l1", purpose="link_renewal",
+                             urgency=Urgency.WAITING,
                              draft=draft)
         assert not enqueue_email(session, school_id="oak", key="r1", purpose="reminder",
+                                 urgency=Urgency.ROUTINE,
                                  draft=draft)
     with ctx.store.transaction() as session:
         assert start_sending(session, by="office@oak.example", now=at(MONDAY, 9))

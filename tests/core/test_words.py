@@ -24,7 +24,7 @@ from bot.cli.main import app
 from bot.core.context import AppContext
 from bot.core.messages import notice
 from bot.core.models import OfficialAccount, Person, Policy, Report, School
-from bot.core.outbox import dispatch, enqueue_email
+from bot.core.outbox import Urgency, dispatch, enqueue_email
 from bot.core.store import Store
 from bot.core.words import human_time, plural, role_list, role_name, stage_list, stage_name
 from bot.demo.builder import demo_settings
@@ -269,8 +269,10 @@ def test_reply_to_travels_through_the_outbox_and_smtp(
         session.add(School(id="s", name="Oak Test School"))
         session.flush()
         enqueue_email(session, school_id="s", key="words:reply-to", purpose="fresh_link",
+                      urgency=Urgency.ROUTINE,
                       draft=draft)
         enqueue_email(session, school_id="s", key="words:reply-to", purpose="fresh_link",
+                      urgency=Urgency.ROUTINE,
                       draft=draft)  # the same key again: still one message
     stats = dispatch(store, mailer, None)
     assert stats.sent == 1

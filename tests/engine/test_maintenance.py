@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, event, select, text, update
 
 from bot.core.models import AuditEvent, MailSend, OutboxMessage, School, SweepRun, utcnow
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store
 from bot.engine.maintenance import body_sha256, run_maintenance
@@ -25,7 +25,8 @@ def test_retention_drops_old_bodies_keeps_evidence_and_prunes_logs(database_url:
         session.add_all([School(id="oak", name="Oakfield"), School(id="elm", name="Elmwood")])
         session.flush()
         for key in ("old-sent", "new-sent", "old-failed", "waiting"):
-            enqueue_email(session, school_id="oak", key=key, purpose="reminder", draft=EmailDraft(
+            enqueue_email(session, school_id="oak", key=key, purpose="reminder",
+                          urgency=Urgency.ROUTINE, draft=EmailDraft(
                 to=("ben.teacher@oakfield.example",), cc=("head@oakfield.example",),
                 subject="Please acknowledge: Online Safety Policy", text="Dear Ben " * 200,
                 html="<p>Dear Ben</p>" * 200))
@@ -80,6 +81,7 @@ def _queue_delivered(store: Store, count: int) -> dict[str, dict[str, Any]]:
         session.flush()
         for i in range(count):
             enqueue_email(session, school_id="oak", key=f"digest:{i}", purpose="reminder",
+                          urgency=Urgency.ROUTINE,
                           draft=EmailDraft(to=(f"p{i}@oakfield.example",),
                                            cc=(("head@oakfield.example",) if i % 2 else ()),
                                            subject=f"Your compliance digest ({i})",

@@ -104,7 +104,7 @@ def test_dispatch_job_warns_while_a_message_needs_a_person(
     import schedules.jobs as jobs
     from bot.core.delivery import resolve
     from bot.core.models import OutboxMessage, School, utcnow
-    from bot.core.outbox import EmailDraft, enqueue_email
+    from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 
     home = school.write()
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
@@ -115,6 +115,7 @@ def test_dispatch_job_warns_while_a_message_needs_a_person(
     with ctx.store.transaction() as session:
         session.add(School(id="oak", name="Oak Test School"))
         enqueue_email(session, school_id="oak", key="k1", purpose="reminder",
+                      urgency=Urgency.ROUTINE,
                       draft=EmailDraft(("amy@oak.example",), "s", "t", "h"))
         session.flush()
         row = session.scalars(select(OutboxMessage)).one()

@@ -19,7 +19,14 @@ from sqlalchemy import select
 from bot.core.config import SchoolConfig
 from bot.core.delivery import AdminAlerts, resolve
 from bot.core.models import OutboxMessage, School, utcnow
-from bot.core.outbox import DispatchStats, EmailDraft, dispatch, enqueue_card, enqueue_emails
+from bot.core.outbox import (
+    DispatchStats,
+    EmailDraft,
+    Urgency,
+    dispatch,
+    enqueue_card,
+    enqueue_emails,
+)
 from bot.core.store import Store
 from connectors.base import Mailer, Notifier
 from schedules.jobs import DISPATCH_SECONDS
@@ -96,7 +103,8 @@ class Line:
         ]
         with self.store.transaction() as session:
             enqueue_emails(
-                session, school_id="s", purpose="reminder", items=items, not_before=self.now()
+                session, school_id="s", purpose="reminder",
+                urgency=Urgency.ROUTINE, items=items, not_before=self.now()
             )
         return [key for key, _ in items]
 
@@ -106,7 +114,8 @@ class Line:
         keys = [f"card{i}" for i in range(count)]
         with self.store.transaction() as session:
             for key in keys:
-                enqueue_card(session, school_id="s", key=key, purpose="digest", title=key,
+                enqueue_card(session, school_id="s", key=key, purpose="digest",
+                             urgency=Urgency.ROUTINE, title=key,
                              text=key, teams=teams(key), chat=chat(key), not_before=self.now())
         return keys
 

@@ -12,7 +12,7 @@ from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import OfficialAccount, OutboxMessage, Person
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.features.accounts.rules import (
     HANDOVER_CHASE_EVERY_DAYS,
     HANDOVER_CHASES,
@@ -146,6 +146,7 @@ def chase_handovers(
             school_id=school.id,
             key=handover_key(school.id, account.id, since, stage),
             purpose="handover_chase",
+            urgency=Urgency.ROUTINE,
             draft=_chase_draft(school, account, since, stage, base_url),
             not_before=not_before,
         )

@@ -15,7 +15,7 @@ from bot.core import audit, config_store
 from bot.core.clock import local_today
 from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
-from bot.core.outbox import enqueue_email
+from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
 from bot.core.words import human_time
 from bot.features.accounts.service import (
@@ -423,6 +423,7 @@ def aup_sign(
                 school_id=person.school_id,
                 key=f"aup-receipt:{result.attestation.id}",
                 purpose="aup_receipt",
+                urgency=Urgency.WAITING,
                 draft=draft,
             )
     deliver_soon(request, background)

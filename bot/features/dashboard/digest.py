@@ -26,7 +26,7 @@ from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage
-from bot.core.outbox import EmailDraft, enqueue_card, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_card, enqueue_email
 from bot.features.dashboard.cards import DigestFigures, adaptive_card, chat_card, plain_text_digest
 from bot.features.dashboard.cards import teams_workflow_payload as workflow_payload
 from bot.features.dashboard.figures import compute_figures
@@ -304,6 +304,7 @@ def queue_digest(
             school_id=school.id,
             key=card_key,
             purpose=PURPOSE,
+            urgency=Urgency.ROUTINE,
             title=digest.title,
             text=digest.text,
             teams=digest.teams,
@@ -317,6 +318,7 @@ def queue_digest(
             school_id=school.id,
             key=email_key,
             purpose=PURPOSE,
+            urgency=Urgency.ROUTINE,
             draft=digest.email(school.headteacher, school.reply_address()),
             not_before=not_before,
         )

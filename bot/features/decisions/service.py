@@ -24,7 +24,7 @@ from bot.core.models import (
     Person,
     PersonRole,
 )
-from bot.core.outbox import enqueue_email
+from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import LEADERSHIP
 from bot.core.uploads import CleanFile, remove_files, store_file
 from bot.engine.reminders import next_reminder
@@ -265,6 +265,7 @@ def _queue_review_email(
         school_id=school.id,
         key=key,
         purpose="decision_review",
+        urgency=Urgency.ROUTINE,
         draft=draft,
         not_before=not_before,
     )

@@ -15,7 +15,7 @@ from bot.core.clock import local_today, send_after
 from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
     DERIVED_NOTE,
@@ -250,6 +250,7 @@ def plan_alerts(
                 school_id=school.id,
                 key=key,
                 purpose="governor_review",
+                urgency=Urgency.ROUTINE,
                 draft=draft,
                 not_before=not_before,
             )

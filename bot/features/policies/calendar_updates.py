@@ -15,7 +15,7 @@ from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import Policy
-from bot.core.outbox import EmailDraft, enqueue_emails
+from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.features.policies.alerts import last_digests, load_directory, school_domain
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
@@ -123,7 +123,8 @@ def plan_event_updates(
             for email in recipients
         ]
         enqueue_emails(
-            session, school_id=school.id, purpose=PURPOSE, items=items, not_before=not_before
+            session, school_id=school.id, purpose=PURPOSE, urgency=Urgency.ROUTINE, items=items,
+            not_before=not_before,
         )
         policy.review_event_sequence = sequence
         policy.review_event_due = policy.next_review_due

@@ -213,7 +213,7 @@ def ingest(school: SchoolOption = None) -> None:
     """Pull the external form's new responses into the tracked list now (safe to repeat)."""
     from bot.core.delivery import AdminAlerts
     from bot.core.models import utcnow
-    from bot.core.outbox import dispatch
+    from bot.core.outbox import Urgency, dispatch
     from bot.features.reports.forms import ingest_responses
     from bot.features.reports.mirror import mirror_pending
     from connectors.base import ConnectorError
@@ -248,7 +248,7 @@ def ingest(school: SchoolOption = None) -> None:
                 err.print(f"[yellow]note:[/] the list mirror was not updated: {exc}")
     if total:
         dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-                 alerts=AdminAlerts.of(ctx.config.schools))
+                 alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING)
 
 @reports_app.command("microsoft-form")
 @friendly
@@ -305,7 +305,7 @@ def about(
 
     from bot.core.delivery import AdminAlerts
     from bot.core.models import Report, utcnow
-    from bot.core.outbox import dispatch
+    from bot.core.outbox import Urgency, dispatch
     from bot.features.reports.subject import SubjectError, record_subject
 
     ctx = context()
@@ -336,7 +336,7 @@ def about(
         console.print(f"Their line manager ({done.line_manager}) will be told, without what "
                       "happened or who it is about.")
     dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-             alerts=AdminAlerts.of(ctx.config.schools))
+             alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING)
 
 
 @reports_app.command("link")

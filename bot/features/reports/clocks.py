@@ -41,7 +41,7 @@ from bot.core.config import SchoolConfig
 from bot.core.live_text import TIME_LEFT
 from bot.core.messages import notice
 from bot.core.models import Report, ReportClock
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.features.reports.routing import escalation_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -180,6 +180,7 @@ def escalate_clocks(
                 school_id=school.id,
                 key=f"report-escalation:{school.id}:{clock.id}:{stage}",
                 purpose="report_escalation",
+                urgency=Urgency.SAFEGUARDING,
                 draft=draft,
             )
         clock.escalations_sent = stage

@@ -27,7 +27,7 @@ from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock, ReportEntry
-from bot.core.outbox import enqueue_card, enqueue_email
+from bot.core.outbox import Urgency, enqueue_card, enqueue_email
 from bot.core.uploads import CleanFile, remove_files, store_file
 from bot.core.words import plural
 from bot.features.reports.routing import alert_recipients
@@ -248,6 +248,7 @@ def _queue_alerts(
             school_id=school.id,
             key=f"report-alert:{school.id}:{report.reference}",
             purpose="report_alert",
+            urgency=Urgency.SAFEGUARDING,
             draft=draft,
         )
     else:
@@ -274,6 +275,7 @@ def _queue_alerts(
             school_id=school.id,
             key=key,
             purpose="report_alert",
+            urgency=Urgency.SAFEGUARDING,
             title=title,
             text=text,
             teams=teams,
@@ -304,6 +306,7 @@ def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email
         school_id=school.id,
         key=f"report-receipt:{school.id}:{report.reference}",
         purpose="report_receipt",
+        urgency=Urgency.WAITING,
         draft=draft,
     )
 

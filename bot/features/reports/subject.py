@@ -18,7 +18,7 @@ from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportEntry
-from bot.core.outbox import enqueue_email
+from bot.core.outbox import Urgency, enqueue_email
 from bot.features.reports.routing import can_view
 from bot.features.reports.rules import STAFF_BREACH_CATEGORIES, local_time
 
@@ -81,6 +81,7 @@ def tell_line_manager(
         school_id=school.id,
         key=f"report-line-manager:{school.id}:{report.reference}:{manager.email.lower()}",
         purpose="report_line_manager",
+        urgency=Urgency.SAFEGUARDING,
         draft=draft,
     )
     audit.record(

@@ -13,7 +13,7 @@ from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, OutboxMessage, Person, Requirement
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.features.tasks.rules import cycle_label, task_config
 
 __all__ = ["MISSED_KEY_PREFIX", "MISSED_LOOKBACK_DAYS", "alert_missed_tasks"]
@@ -113,6 +113,7 @@ def alert_missed_tasks(
             school_id=school.id,
             key=key,
             purpose="task_missed",
+            urgency=Urgency.ROUTINE,
             draft=draft,
             not_before=not_before,
         ):

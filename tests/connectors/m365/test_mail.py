@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.models import OutboxMessage, School, utcnow
-from bot.core.outbox import EmailDraft, dispatch, enqueue_emails
+from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.store import Store
 from connectors.base import (
     Attachment,
@@ -76,7 +76,8 @@ class Rig:
         ]
         with self.store.transaction() as session:
             enqueue_emails(
-                session, school_id="s", purpose="test", items=items, not_before=self.now()
+                session, school_id="s", purpose="test",
+                urgency=Urgency.ROUTINE, items=items, not_before=self.now()
             )
 
     def dispatch(self) -> Any:

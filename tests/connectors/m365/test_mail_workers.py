@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
-from bot.core.outbox import DispatchStats, EmailDraft, dispatch, enqueue_emails
+from bot.core.outbox import DispatchStats, EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.store import Store
 from schedules.jobs import DISPATCH_SECONDS
 from tests.connectors.contract.kit_m365 import m365_settings
@@ -125,7 +125,8 @@ def _queue(fleet: Fleet, store: Store, messages: int) -> int:
             subject="Your compliance digest", text="Plain words", html="<p>Rich words</p>",
         )))
     with store.transaction() as session:
-        enqueue_emails(session, school_id="s", purpose="reminder", items=items,
+        enqueue_emails(session, school_id="s", purpose="reminder",
+                       urgency=Urgency.ROUTINE, items=items,
                        not_before=fleet.now())
     return total
 

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, ReportClock
-from bot.core.outbox import EmailDraft, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.features.dashboard.figures import compute_figures
 from tests.features.dashboard.test_support import TODAY, Env
 
@@ -19,7 +19,7 @@ SUBJECT = "UNIQUE-SUBJECT-1618"
 
 def _row(env: Env, key: str, purpose: str, status: str) -> int:
     with env.context.store.transaction() as session:
-        enqueue_email(session, school_id="oak", key=key, purpose=purpose,
+        enqueue_email(session, school_id="oak", key=key, purpose=purpose, urgency=Urgency.ROUTINE,
                       draft=EmailDraft(("amy@oak.example",), SUBJECT, "t", "h"))
         row = session.scalars(select(OutboxMessage).where(
             OutboxMessage.idempotency_key == key)).one()
