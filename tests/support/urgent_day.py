@@ -19,7 +19,6 @@ from __future__ import annotations
 import email
 import email.policy
 import heapq
-import inspect
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,18 +27,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.core import outbox
 from bot.core.context import AppContext
 from bot.core.delivery import AdminAlerts
+from bot.core.outbox import DispatchStats, Urgency, dispatch
 from bot.core.settings import Settings
 from bot.features.reports.intake import Intake, submit_report
 from bot.features.reports.rules import Submission
+from bot.web.links import URGENT_PER_REQUEST
+from schedules.dispatcher import PASS_LIMIT
 from schedules.jobs import DISPATCH_SECONDS
 from tests.support.fakes.graph import FakeClock
 from tests.support.scale import write_school
 
 __all__ = ["DSL", "Killed", "Line", "Timeline", "build_school", "deliver_soon", "google_line",
-           "m365_line", "scheduler_pass", "smtp_line", "spent_earlier", "submit_concern"]
+           "m365_line", "scheduler_pass", "smtp_line", "spent_earlier", "submit_concern",
+           "worker_pass"]
 
 DSL = "dsl@bench.example"
 DEPUTY = "deputy.dsl@bench.example"
@@ -158,6 +160,7 @@ class Line:
     per_day_counts: str
     latency: float
     throttled: Callable[[], int] = lambda: 0
+    day_used: Callable[[], int] = lambda: 0  # recipients (or messages) in the last 24 hours
     fake: Any = None  # the platform's fake, where there is one
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -167,27 +170,25 @@ class Line:
             close()
 
 
-def _has(function: Callable[..., Any], name: str) -> bool:
-    return name in inspect.signature(function).parameters
-
-
-def scheduler_pass(ctx: AppContext, mailer: Any, timeline: Timeline) -> outbox.DispatchStats:
+def scheduler_pass(ctx: AppContext, mailer: Any, timeline: Timeline) -> DispatchStats:
     """One run of the scheduler's dispatch job (``schedules.jobs.dispatch_job``), on the
     simulated clock: it waits for a permit a moment away, as the job does (``time.sleep``)."""
-    extra: dict[str, Any] = {"wait": timeline.tick} if _has(outbox.dispatch, "wait") else {}
-    return outbox.dispatch(ctx.store, mailer, None, now=timeline.now,
-                           alerts=AdminAlerts.of(ctx.config.schools), **extra)
+    return dispatch(ctx.store, mailer, None, now=timeline.now,
+                    alerts=AdminAlerts.of(ctx.config.schools), wait=timeline.tick)
 
 
-def deliver_soon(ctx: AppContext, mailer: Any, timeline: Timeline) -> outbox.DispatchStats:
-    """What ``bot.web.links.deliver_soon`` hands over after a request committed."""
-    extra: dict[str, Any] = {}
-    if hasattr(outbox, "Urgency"):  # the urgent-first outbox: only urgent rows, a few
-        from bot.web.links import URGENT_PER_REQUEST  # type: ignore[attr-defined]
+def deliver_soon(ctx: AppContext, mailer: Any, timeline: Timeline) -> DispatchStats:
+    """What ``bot.web.links.deliver_soon`` hands over after a request committed: only what
+    people wait for (a concern's alerts, a receipt), never the routine backlog."""
+    return dispatch(ctx.store, mailer, None, now=timeline.now,
+                    alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
+                    limit=URGENT_PER_REQUEST)
 
-        extra = {"up_to": outbox.Urgency.WAITING, "limit": URGENT_PER_REQUEST}
-    return outbox.dispatch(ctx.store, mailer, None, now=timeline.now,
-                           alerts=AdminAlerts.of(ctx.config.schools), **extra)
+
+def worker_pass(ctx: AppContext, mailer: Any, timeline: Timeline) -> DispatchStats:
+    """One pass of a dispatch worker (``schedules.dispatcher.run_dispatcher``)."""
+    return dispatch(ctx.store, mailer, None, now=timeline.now, limit=PASS_LIMIT,
+                    alerts=AdminAlerts.of(ctx.config.schools), wait=timeline.tick)
 
 
 CONCERN = Submission(
@@ -245,7 +246,7 @@ def m365_line(home: Path, timeline: Timeline, latency: float) -> Line:
 
     from connectors.m365.connector import build
     from tests.connectors.contract.kit_m365 import m365_settings
-    from tests.support.fakes.graph import FakeGraph
+    from tests.support.fakes.graph import SENDER, FakeGraph
 
     fake = FakeGraph(clock=timeline.clock)
     fake.seed_population()
@@ -263,6 +264,7 @@ def m365_line(home: Path, timeline: Timeline, latency: float) -> Line:
         per_minute=fake.messages_per_minute, per_day=fake.recipients_per_day,
         per_day_counts="recipients", latency=latency,
         throttled=lambda: fake.throttled + fake.budget_refused, fake=fake,
+        day_used=lambda: fake.recipients_in_window(SENDER, timeline.clock.now),
     )
 
     def mailer() -> Any:
@@ -316,8 +318,11 @@ def google_line(home: Path, timeline: Timeline, latency: float) -> Line:
     def mailer() -> Any:
         return build_google(home, http, Clock()).mailer  # type: ignore[arg-type]
 
+    def day_used() -> int:
+        return sum(1 for at in stamps if timeline.clock.now - at < 86_400)
+
     return Line("google", mailer(), mailer, mailer, received, per_minute=60, per_day=2_000,
-                per_day_counts="messages", latency=latency)
+                per_day_counts="messages", latency=latency, day_used=day_used)
 
 
 @contextmanager
@@ -345,4 +350,5 @@ def smtp_line(home: Path, timeline: Timeline, latency: float) -> Iterator[Line]:
             return Answering("127.0.0.1", port, "bot@bench.example", security="none")
 
         yield Line("smtp", mailer(), mailer, mailer, lambda: list(got), per_minute=None,
-                   per_day=None, per_day_counts="messages", latency=latency)
+                   per_day=None, per_day_counts="messages", latency=latency,
+                   day_used=lambda: len(got))
