@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -401,6 +401,8 @@ def _load_messages(
 
 PAGE = 20  # rows a worker claims at once (more when the mailer batches)
 LONG_HOLD = timedelta(minutes=5)  # a longer hold by the mailbox's limits is recorded as a pause
+# a long pass takes back a dead worker's rows this often (``_Pass.recover``)
+RECOVER_EVERY = timedelta(seconds=10)
 # a pass that may wait waits this long at most for the mailbox's next permit: passes a minute
 # apart then keep a paced mailbox sending at its limit, not every other minute
 SHORT_WAIT = timedelta(seconds=5)
@@ -425,6 +427,7 @@ class _Pass:
     wait: Callable[[float], object] | None = None  # sleeps for a permit a moment away
     waited_for: datetime | None = None  # the last permit it waited for
     handled: int = 0
+    recovered_at: datetime | None = None  # when this pass last took back a dead worker's rows
     paused: set[str] = field(default_factory=set)  # platforms that said "not now"
     probing: set[str] = field(default_factory=set)  # paused since it last answered: one at a time
     done: set[str] = field(default_factory=set)  # channels with nothing (more) to claim now
@@ -465,6 +468,7 @@ class _Pass:
 
     def claim_and_deliver(self, channel: str) -> bool:
         """Claim a page of ``channel`` and deliver it; False when nothing could be claimed."""
+        self.recover()
         if channel == "email" and _waiting(self.mailer) > 0:
             self.paused.add("email")  # the platform's Retry-After has not passed: claim nothing
             return False
@@ -496,6 +500,29 @@ class _Pass:
             return False
         self.deliver_rows(channel, claimed.ids)
         return True
+
+    def recover(self, *, at_once: bool = False) -> None:
+        """Take back rows a dead worker left (``recover_stale``), at the start of the pass and
+        every ``RECOVER_EVERY`` of a long one: an alert it claimed must not wait for the
+        end of a pass through a long backlog."""
+        if self.up_to < Urgency.ROUTINE:  # a hand-over only sends: recovery is the passes'
+            return
+        now = self.now()
+        if at_once or self.recovered_at is None or now - self.recovered_at >= RECOVER_EVERY:
+            self.recovered_at = now
+            self.stats.recovered += recover_stale(
+                self.store, now, idempotent_mailer=bool(getattr(self.mailer, "idempotent", False))
+            )
+
+    def deliver_all(self) -> None:
+        """Claim and deliver until nothing more may go now (or the row limit is reached)."""
+        while not self.full():
+            channels = self.channels()
+            if not channels:
+                return
+            for channel in channels:
+                if not self.full():
+                    self.claim_and_deliver(channel)
 
     def deliver_rows(self, channel: str, row_ids: Sequence[int]) -> None:
         """Deliver claimed rows in order; give back the rest once the channel is paused."""
@@ -642,27 +669,23 @@ def _dispatch(
 ) -> DispatchStats:
     """One dispatch pass (``dispatch``) on a store holding one connection."""
     stats = DispatchStats()
-    if up_to >= Urgency.ROUTINE:  # a hand-over of urgent mail (a web request) only sends
-        stats.recovered = recover_stale(
-            store, now(), idempotent_mailer=bool(getattr(mailer, "idempotent", False))
-        )
-        if alerts is not None:
-            with store.transaction() as session:
-                stats.alerts += alerts.queue(session, now())
     run = _Pass(
         store, mailer, notifier, now, limit, on_sent, stats,
         batch_size=int(getattr(mailer, "max_batch", 1) or 1), lanes=lanes, alerts=alerts,
         pacing=getattr(mailer, "pacing", None), up_to=up_to, wait=wait,
     )
+    if up_to >= Urgency.ROUTINE:  # a hand-over of urgent mail (a web request) only sends
+        run.recover(at_once=True)
+        if alerts is not None:
+            with store.transaction() as session:
+                stats.alerts += alerts.queue(session, now())
     run.refresh()
     try:
-        while not run.full():
-            channels = run.channels()
-            if not channels:
-                break
-            for channel in channels:
-                if not run.full():
-                    run.claim_and_deliver(channel)
+        run.deliver_all()
+        if wait is not None and _wait_for_dead_claims(store, now, wait, up_to):
+            run.recover(at_once=True)
+            run.done.clear()
+            run.deliver_all()
     finally:
         end_pass = getattr(mailer, "end_pass", None)
         if callable(end_pass):
@@ -670,6 +693,31 @@ def _dispatch(
     for channel, until in sorted(stats.paused.items()):
         log.info("outbox: %s paused until %s", channel, until.isoformat(timespec="seconds"))
     return stats
+
+
+def _wait_for_dead_claims(
+    store: Store, now: Callable[[], datetime], wait: Callable[[float], object], up_to: Urgency
+) -> bool:
+    """Wait until an urgent row another dispatcher claimed but never started may be taken
+    back (``CLAIM_STALE_AFTER``); False when there is none.
+
+    A live worker starts its urgent rows first, a moment after claiming them: one still only
+    claimed is most likely held by a worker that died. Left to the next pass, a minute later,
+    a concern's alert claimed just before this pass would wait up to ``CLAIM_STALE_AFTER`` and
+    a minute; waiting here, at most ``CLAIM_STALE_AFTER``.
+    """
+    urgent = min(up_to, Urgency.WAITING)  # routine rows wait for the next pass, as before
+    with store.session() as session:
+        oldest = session.scalar(
+            select(func.min(OutboxMessage.claimed_at)).where(
+                OutboxMessage.status == "claimed", OutboxMessage.urgency <= int(urgent)
+            )
+        )
+    if oldest is None:
+        return False
+    # a second past the cutoff: ``recover_stale`` takes back claims strictly older than it
+    wait(max((oldest + CLAIM_STALE_AFTER - now()).total_seconds(), 0.0) + 1.0)
+    return True
 
 
 def _waiting(mailer: Mailer) -> float:

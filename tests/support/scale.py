@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -23,8 +24,11 @@ def full_size(default: int, full: int) -> int:
     return full if wanted else default
 
 
-def write_school(home: Path, people: int, *, published: str = "2026-11-02") -> None:
-    """Write school.yaml, six policies and a directory of ``people`` staff into ``home``.
+def write_school(
+    home: Path, people: int, *, published: str = "2026-11-02", school: dict[str, Any] | None = None
+) -> None:
+    """Write school.yaml, six policies and a directory of ``people`` staff into ``home``;
+    ``school`` adds keys to the school's entry (e.g. its DSL).
 
     Everyone is staff in "All Staff" and one of 40 teams, managed by person 0 (the head).
     The directory is written row by row, so a 100,000-person school costs no memory here.
@@ -47,8 +51,8 @@ def write_school(home: Path, people: int, *, published: str = "2026-11-02") -> N
     for n in range(4):
         requirements.append({"id": f"train-{n}", "kind": "complete_training",
                              "course": f"Course {n}", "audience": {"groups": ["All Staff"]}})
-    school = {"id": "bench", "name": "Benchmark Academy", "headteacher": "p0@bench.example",
-              "policies": policies, "requirements": requirements}
+    entry = {"id": "bench", "name": "Benchmark Academy", "headteacher": "p0@bench.example",
+             "policies": policies, "requirements": requirements, **(school or {})}
     (home / "school.yaml").write_text(
-        yaml.safe_dump({"organisation": {"name": "Bench"}, "schools": [school]}),
+        yaml.safe_dump({"organisation": {"name": "Bench"}, "schools": [entry]}),
         encoding="utf-8")

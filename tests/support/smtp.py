@@ -40,9 +40,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_smtp() -> Iterator[tuple[Inbox, int]]:
-    """An SMTP server on 127.0.0.1 for the duration: (its inbox, its port)."""
-    inbox, port = Inbox(), _free_port()
+def running_smtp(inbox: Inbox | None = None) -> Iterator[tuple[Inbox, int]]:
+    """An SMTP server on 127.0.0.1 for the duration: (its inbox, its port); ``inbox`` is the
+    handler to use (default: a plain ``Inbox``)."""
+    inbox, port = inbox or Inbox(), _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
