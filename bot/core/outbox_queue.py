@@ -1,0 +1,261 @@
+"""Queueing outgoing messages: every message is an outbox row, written in the caller's
+transaction with its idempotency key and its urgency, before anything is sent.
+
+A key already queued is never queued twice (a race with another writer ends the same way), and
+while a newly set-up school is in preview only what people are waiting for is queued. The
+dispatcher (``bot.core.outbox``) delivers the rows.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core import outbox_bodies
+from bot.core.models import OutboxMessage, utcnow
+from bot.core.outbox_models import Urgency
+from bot.core.setup_state import is_sending
+from bot.core.store import bulk_insert, one_of
+from connectors.base import Attachment
+
+if TYPE_CHECKING:
+    from bot.core.rendered import Rendered
+
+__all__ = [
+    "NEVER_HELD",
+    "EmailDraft",
+    "add_emails",
+    "enqueue_card",
+    "enqueue_email",
+    "enqueue_emails",
+    "held_in_preview",
+    "new_keys",
+]
+
+# What still goes while a newly set-up school is in preview: answers to something a person just
+# did or is waiting for (a concern's alerts, receipts and deadlines, sign-in links, a receipt for
+# their signature, a delivery failure). Everything else (reminders, chasing, digests, review
+# alerts) waits until an admin presses "Start sending".
+NEVER_HELD = frozenset({"link_renewal", "delivery_alert", "aup_receipt"})
+
+
+def held_in_preview(session: Session, purpose: str) -> bool:
+    """True when this purpose must not be queued yet because the school is in preview."""
+    if purpose in NEVER_HELD or purpose.startswith("report_"):
+        return False
+    return not is_sending(session)
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    """A rendered email waiting for its outbox row."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+    cc: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    from_name: str | None = None
+    reply_to: str | None = None
+    # the deadline behind a ``live_text.TIME_LEFT`` marker in the text: filled in when sent
+    deadline: datetime | None = None
+    # a body many drafts share and this draft's values for its slots: the body is stored once
+    # and filled when sent (``text`` and ``html`` are then left empty; ``parts`` has them)
+    shared: Rendered | None = None
+    slots: Mapping[str, str] = field(default_factory=dict)
+
+    def parts(self) -> tuple[str, str]:
+        """The text and HTML parts as the recipient will read them."""
+        return self.shared.fill(self.slots) if self.shared else (self.text, self.html)
+
+
+def _exists(session: Session, key: str) -> bool:
+    return (
+        session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
+        is not None
+    )
+
+
+def _insert(session: Session, row: OutboxMessage) -> bool:
+    """Insert unless the key exists (a race with another writer also ends in 'already there')
+    or the school is in preview and this kind of message waits for "Start sending"."""
+    if held_in_preview(session, row.purpose) or _exists(session, row.idempotency_key):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _email_payload(draft: EmailDraft) -> dict[str, Any]:
+    extra: dict[str, Any] = (
+        {"deadline": draft.deadline.isoformat()} if draft.deadline is not None else {}
+    )
+    if draft.shared is not None:  # the body is its own row (``outbox_bodies``)
+        extra["slots"] = dict(draft.slots)
+    else:
+        extra.update(text=draft.text, html=draft.html)
+    return {
+        **extra,
+        "from_name": draft.from_name,
+        "reply_to": draft.reply_to,
+        "attachments": [
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "data": base64.b64encode(a.data).decode(),
+            }
+            for a in draft.attachments
+        ],
+    }
+
+
+def enqueue_emails(
+    session: Session,
+    *,
+    school_id: str,
+    purpose: str,
+    urgency: Urgency,
+    items: Sequence[tuple[str, EmailDraft]],
+    not_before: datetime | None = None,
+) -> set[str]:
+    """Add many emails at once (keys already present are skipped); returns the keys added.
+
+    One query finds existing keys and one bulk INSERT writes the rest: a 10,000-person
+    reminder run must not cost 10,000 round trips. In preview nothing held is added.
+    """
+    fresh = new_keys(session, purpose, [key for key, _ in items])
+    items = [(key, draft) for key, draft in items if key in fresh]
+    return add_emails(session, school_id=school_id, purpose=purpose, urgency=urgency,
+                      items=items, not_before=not_before)
+
+
+def new_keys(session: Session, purpose: str, keys: Sequence[str]) -> set[str]:
+    """The keys not in the outbox yet: what ``add_emails`` may add (none held in preview).
+
+    A caller that checks first can prepare what depends on it (a sweep records the reminder
+    stage on its duties) and add the emails later in the same transaction.
+    """
+    if held_in_preview(session, purpose):
+        return set()
+    existing: set[str] = set()
+    among, chunk = one_of(session, OutboxMessage.idempotency_key, "keys")
+    query = select(OutboxMessage.idempotency_key).where(among)
+    for start in range(0, len(keys), chunk):
+        existing.update(session.scalars(query, {"keys": keys[start:start + chunk]}))
+    return set(keys) - existing
+
+
+def add_emails(
+    session: Session,
+    *,
+    school_id: str,
+    purpose: str,
+    urgency: Urgency,
+    items: Sequence[tuple[str, EmailDraft]],
+    not_before: datetime | None = None,
+) -> set[str]:
+    """Add emails whose keys ``new_keys`` found new (the first of a key given twice)."""
+    when = not_before or utcnow()
+    fresh: dict[str, EmailDraft] = {}
+    for key, draft in items:
+        fresh.setdefault(key, draft)
+    body_ids = outbox_bodies.store(session, [d.shared for d in fresh.values() if d.shared])
+    rows = []
+    for key, draft in fresh.items():
+        rows.append(
+            {
+                "school_id": school_id,
+                "idempotency_key": key,
+                "channel": "email",
+                "purpose": purpose,
+                "urgency": int(urgency),
+                "recipients": list(draft.to),
+                "cc": list(draft.cc),
+                "subject": draft.subject[:300],
+                "payload": _email_payload(draft),
+                "body_id": body_ids[draft.shared.sha256] if draft.shared else None,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": when,
+                "created_at": utcnow(),
+            }
+        )
+    bulk_insert(session, OutboxMessage, rows)
+    return set(fresh)
+
+
+def enqueue_email(
+    session: Session,
+    *,
+    school_id: str,
+    key: str,
+    purpose: str,
+    urgency: Urgency,
+    draft: EmailDraft,
+    not_before: datetime | None = None,
+) -> bool:
+    """Add an email to the outbox; returns False when the key was already there (no duplicate)."""
+    if draft.shared is not None:  # one message alone shares nothing: its body goes with it
+        text, html = draft.parts()
+        draft = replace(draft, text=text, html=html, shared=None, slots={})
+    payload = _email_payload(draft)
+    return _insert(
+        session,
+        OutboxMessage(
+            school_id=school_id,
+            idempotency_key=key,
+            channel="email",
+            purpose=purpose,
+            urgency=int(urgency),
+            recipients=list(draft.to),
+            cc=list(draft.cc),
+            subject=draft.subject[:300],
+            payload=payload,
+            status="pending",
+            next_attempt_at=not_before or utcnow(),
+        ),
+    )
+
+
+def enqueue_card(
+    session: Session,
+    *,
+    school_id: str,
+    key: str,
+    purpose: str,
+    urgency: Urgency,
+    title: str,
+    text: str,
+    teams: dict[str, Any],
+    chat: dict[str, Any],
+    not_before: datetime | None = None,
+) -> bool:
+    """Add a channel card (Teams / Chat / file) to the outbox."""
+    return _insert(
+        session,
+        OutboxMessage(
+            school_id=school_id,
+            idempotency_key=key,
+            channel="card",
+            purpose=purpose,
+            urgency=int(urgency),
+            recipients=[],
+            cc=[],
+            subject=title[:300],
+            payload={"text": text, "teams": teams, "chat": chat},
+            status="pending",
+            next_attempt_at=not_before or utcnow(),
+        ),
+    )
