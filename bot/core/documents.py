@@ -17,6 +17,8 @@ import nh3
 import pypdfium2
 from markdown_it import MarkdownIt
 
+from bot.core.uploads import AttachmentError, check_docx
+
 __all__ = [
     "DocumentError",
     "ShownDocument",
@@ -118,6 +120,10 @@ def _convert(name: str, data: bytes) -> ShownDocument:
         if suffix == "txt":
             return ShownDocument("html", _text_html(data.decode("utf-8", errors="replace")))
         if suffix == "docx":
+            try:  # measured before mammoth expands it (a version stored before the check)
+                check_docx(name, data)
+            except AttachmentError:
+                raise DocumentError("it could not be read") from None
             result = mammoth.convert_to_html(io.BytesIO(data))
             return ShownDocument("html", sanitise(result.value))
         if suffix == "pdf":

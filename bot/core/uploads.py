@@ -1,27 +1,39 @@
-"""Uploaded files (report attachments, training certificates, decision records): judged by
-their content, images re-encoded without metadata, stored outside the web root."""
+"""Uploaded files (report attachments, training certificates, decision records, policy
+documents): judged by their content within bounds of time and memory, images re-encoded without
+metadata, stored outside the web root. A Word file's zip is measured before anything expands
+it; pypdf never writes to the server log and is stopped when a file makes it complain without end.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import io
+import logging
 import os
 import re
 import secrets
 import unicodedata
 import warnings
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_PIXELS",
     "AttachmentError",
     "CleanFile",
+    "check_docx",
     "check_pdf",
     "clean_attachment",
+    "pypdf_guard",
     "remove_files",
     "safe_filename",
     "sniff",
@@ -74,6 +86,74 @@ _PDF_ACTIVE = frozenset(
     }
 )
 MAX_PDF_OBJECTS = 200_000  # a document with more objects than this is refused, not walked
+MAX_PDF_PAGES = 5_000  # a declared page count beyond this is refused (a policy is ~10-50 pages)
+# pypdf warns once per thing it repairs: a real scan may earn a few dozen, a file built to make
+# it repair without end (50,000 nested dictionaries) earns tens of thousands; stop well before
+MAX_PDF_WARNINGS = 200
+
+# a .docx is a zip: measured from its directory before anything expands it, then read through
+# once with a capped reader (zipfile stops at each member's declared size and checks its CRC)
+MAX_ZIP_MEMBERS = 2_000
+MAX_ZIP_TOTAL = 50 * 1024 * 1024  # bytes, all members uncompressed
+MAX_ZIP_RATIO = 100  # uncompressed : compressed, for a member above ZIP_RATIO_FROM
+ZIP_RATIO_FROM = 1024 * 1024
+_ZIP_CHUNK = 64 * 1024
+
+
+class PdfTooBrokenError(BaseException):
+    """pypdf repaired more than ``MAX_PDF_WARNINGS`` things in one file: stop reading it.
+
+    A BaseException so that pypdf's own ``except Exception`` repairs cannot swallow it; only
+    :func:`pypdf_guard` raises it and its callers catch it by name.
+    """
+
+
+@dataclass
+class _PdfBudget:
+    warnings: int = 0
+
+
+_pdf_budget: ContextVar[_PdfBudget | None] = ContextVar("pdf_budget", default=None)
+
+
+class _PypdfSink(logging.Handler):
+    """Where pypdf's log goes: counted, never formatted or shown (its text may quote the file)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Count one warning; stop the parse once the file has earned too many."""
+        budget = _pdf_budget.get()
+        if budget is not None:
+            budget.warnings += 1
+            if budget.warnings > MAX_PDF_WARNINGS:
+                raise PdfTooBrokenError
+
+
+# every file pypdf reads here came from outside: nothing it says reaches the server's log
+_PYPDF_LOG = logging.getLogger("pypdf")
+_PYPDF_LOG.addHandler(_PypdfSink())
+_PYPDF_LOG.propagate = False
+
+
+@contextlib.contextmanager
+def pypdf_guard() -> Iterator[None]:
+    """Read a PDF with pypdf inside this: its warnings are counted, not logged, and more than
+    ``MAX_PDF_WARNINGS`` of them raise :class:`PdfTooBrokenError` out of pypdf.
+
+    Example::
+
+        try:
+            with pypdf_guard():
+                pages = PdfReader(path).pages
+        except (PdfTooBrokenError, Exception):
+            ...  # refuse the file, naming it
+    """
+    token = _pdf_budget.set(_PdfBudget())
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pypdf's warnings.warn may quote the file too
+            yield
+    finally:
+        _pdf_budget.reset(token)
 
 
 def _pdf_active_content(data: bytes) -> str | None:
@@ -81,7 +161,8 @@ def _pdf_active_content(data: bytes) -> str | None:
 
     The file is parsed with pypdf, so escaped names, compressed object streams and objects
     reachable only from the cross-reference table are all seen as a PDF reader sees them.
-    Raises ValueError when the file cannot be parsed or is encrypted.
+    Raises ValueError when the file cannot be parsed, is encrypted, or its page tree is cyclic
+    or declares more than ``MAX_PDF_PAGES`` pages. Run it inside :func:`pypdf_guard`.
     """
     from pypdf import PdfReader
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
@@ -116,6 +197,7 @@ def _pdf_active_content(data: bytes) -> str | None:
             pending.extend(item)
         elif isinstance(item, NameObject) and item in _PDF_ACTIVE:
             return str(item)
+    _pdf_page_count(reader)  # a page tree no reader could walk is refused too
     return None
 
 
@@ -166,6 +248,28 @@ def _reencode(data: bytes, content_type: str) -> bytes:
             return out.getvalue()
 
 
+def _pdf_page_count(reader: PdfReader) -> int:
+    """The page tree's declared count, refused above ``MAX_PDF_PAGES`` before pypdf walks it;
+    then the pages themselves (pypdf refuses a cyclic tree with an error)."""
+    from pypdf.generic import DictionaryObject
+
+    pages = reader.root_object["/Pages"]
+    declared = pages.get("/Count") if isinstance(pages, DictionaryObject) else None
+    declared = declared.get_object() if declared is not None else 0
+    if not isinstance(declared, int) or not 0 <= declared <= MAX_PDF_PAGES:
+        raise _TooManyPagesError(declared)
+    return len(reader.pages)
+
+
+class _TooManyPagesError(ValueError):
+    """The file's page tree declares more pages than anyone uploads."""
+
+    def __init__(self, declared: object) -> None:
+        """Keep the declared count for the message (a number, or "an impossible number")."""
+        super().__init__(declared)
+        self.declared = f"{declared:,}" if isinstance(declared, int) else "an impossible number of"
+
+
 def check_pdf(
     shown: str,
     data: bytes,
@@ -175,17 +279,73 @@ def check_pdf(
     """Refuse a PDF that is damaged, encrypted or acts on its own (scripts, embedded files)."""
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-4096:]:
         raise AttachmentError(f"{shown}: this PDF is incomplete or damaged.")
+    unreadable = f"{shown}: this PDF could not be read (it may be damaged or password-protected)."
     try:
-        active = _pdf_active_content(data)
-    except Exception as exc:  # any parser failure on untrusted bytes is a refusal
+        with pypdf_guard():
+            active = _pdf_active_content(data)
+    except _TooManyPagesError as exc:
         raise AttachmentError(
-            f"{shown}: this PDF could not be read (it may be damaged or password-protected)."
-        ) from exc
+            f"{shown}: this PDF says it has {exc.declared} pages; we accept at most "
+            f"{MAX_PDF_PAGES:,}. " + advice
+        ) from None
+    except PdfTooBrokenError:
+        raise AttachmentError(unreadable) from None
+    except Exception as exc:  # any parser failure on untrusted bytes is a refusal
+        raise AttachmentError(unreadable) from exc
     if active is not None:
         raise AttachmentError(
             f"{shown}: this PDF contains scripts or embedded files, which we do not accept. "
             + advice
         )
+
+
+def _zip_refusal(shown: str, why: str) -> AttachmentError:
+    return AttachmentError(
+        f"{shown}: this Word file {why}, so we have not opened it. Please save it again from "
+        "Word (or as a PDF) and upload that."
+    )
+
+
+def check_docx(shown: str, data: bytes) -> None:
+    """Refuse a Word (.docx) file whose zip would expand beyond sane bounds, before expanding it.
+
+    The zip's directory is measured first (member count, total declared size, each large
+    member's compression ratio); then every member is read through once in small chunks, so a
+    member whose real stream is longer than its header says fails its CRC check instead of
+    filling memory. Raises AttachmentError naming the file.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _zip_refusal(shown, "is damaged or is not really a Word document") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise _zip_refusal(shown, f"holds {len(members):,} parts (at most {MAX_ZIP_MEMBERS:,})")
+        total = sum(info.file_size for info in members)
+        if total > MAX_ZIP_TOTAL:
+            raise _zip_refusal(
+                shown, f"would expand to {total / 1048576:,.0f} MB (at most "
+                f"{MAX_ZIP_TOTAL // 1048576} MB)"
+            )
+        for info in members:
+            if info.file_size > ZIP_RATIO_FROM and (
+                info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)
+            ):
+                raise _zip_refusal(shown, "is compressed far more than a real document can be")
+        try:
+            for info in members:
+                if info.is_dir():
+                    continue
+                with archive.open(info) as member:
+                    read = 0
+                    while chunk := member.read(_ZIP_CHUNK):
+                        read += len(chunk)
+                        if read > info.file_size:  # zipfile stops at the declared size; be sure
+                            raise zipfile.BadZipFile("longer than declared")
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError,
+                OSError, EOFError, RuntimeError):  # RuntimeError: a password-protected member
+            raise _zip_refusal(shown, "is damaged or is not really a Word document") from None
 
 
 def clean_attachment(filename: str, data: bytes) -> CleanFile:

@@ -85,10 +85,31 @@ def require_roles(request: Request, roles: frozenset[str] | set[str]) -> Person:
     return person
 
 
-def check_csrf(request: Request, token: str | None) -> None:
-    """Refuse a POST whose form token does not match the session's (403 with a clear message)."""
-    expected = request.session.get("csrf")
-    if not token or not expected or not hmac.compare_digest(token, expected):
+# our tokens are ``secrets.token_urlsafe(32)``: 43 ASCII characters; anything far longer is not one
+MAX_CSRF_TOKEN = 256
+
+
+def _token_bytes(value: object) -> bytes | None:
+    """A token as bytes to compare, or None when it cannot be one of ours.
+
+    ``hmac.compare_digest`` raises TypeError on a str holding anything but ASCII, so the
+    comparison is made on bytes; a non-string (a file sent in the token's box), an empty or
+    overlong value is no token at all.
+    """
+    if not isinstance(value, str) or not value or len(value) > MAX_CSRF_TOKEN:
+        return None
+    return value.encode("utf-8", "surrogatepass")
+
+
+def check_csrf(request: Request, token: object) -> None:
+    """Refuse a POST whose form token does not match the session's (403 with a clear message).
+
+    Any token that is not the session's (missing, empty, overlong, non-ASCII, emoji, a file)
+    gets the same 403 page; none can raise on the way to it.
+    """
+    expected = _token_bytes(request.session.get("csrf"))
+    given = _token_bytes(token)
+    if given is None or expected is None or not hmac.compare_digest(given, expected):
         raise HTTPException(
             403,
             "This form has expired or your browser did not keep our cookie. "

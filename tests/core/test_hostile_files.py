@@ -1,9 +1,18 @@
 """Files from outside are evidence, never commands: PDFs are parsed with pypdf and refused for
 any active content however its names are spelt; control characters in school.yaml, the
-directory file and a training import are refused naming the file, line and field."""
+directory file and a training import are refused naming the file, line and field; a Word zip
+bomb is refused before it expands and hostile PDFs are refused in bounded memory, with nothing
+of theirs in the log."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+import struct
+import tracemalloc
+import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -11,8 +20,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.config import ConfigError, load_config
+from bot.core.documents import show_document
 from bot.core.models import TrainingRecord
-from bot.core.uploads import AttachmentError, clean_attachment
+from bot.core.uploads import MAX_ZIP_MEMBERS, AttachmentError, check_docx, clean_attachment
+from bot.demo.documents import code_of_conduct_docx
+from bot.features.policies.importer.reading import extract_text
+from bot.features.policies.importer.values import PolicyImportError
+from bot.features.setup.service import SetupError, read_upload
 from bot.features.training.service import import_training_csv
 from connectors.local.connector import FileDirectory
 from tests.support.helpers import SchoolBuilder
@@ -115,3 +129,170 @@ def test_a_training_import_refuses_rows_with_control_characters(
     with ctx.store.session() as session:
         assert session.scalar(select(func.count()).select_from(TrainingRecord)) == 0
     ctx.store.dispose()
+
+
+# --------------------------------------------------------------------------- hostile uploads
+
+MB = 1024 * 1024
+
+
+def _zip_of_zeros(size: int, *, name: str = "word/document.xml") -> bytes:
+    """A zip whose one member is ``size`` zero bytes, written in 1 MB pieces (~1000:1)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        info = zipfile.ZipInfo(name)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w") as member:
+            for _ in range(size // MB):
+                member.write(bytes(MB))
+    return out.getvalue()
+
+
+def _declared_size(data: bytes, name: bytes, real: int, declared: int) -> bytes:
+    """The zip with ``name``'s uncompressed size rewritten from ``real`` to ``declared`` in both
+    its local header and the central directory (an attacker's lie; the CRC is left as it was)."""
+    patched = bytearray(data)
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = 0
+        while (start := patched.find(signature, start)) != -1:
+            name_at = start + (30 if signature == b"PK\x03\x04" else 46)
+            if patched[name_at:name_at + len(name)] == name:
+                assert struct.unpack_from("<I", patched, start + size_at)[0] == real
+                struct.pack_into("<I", patched, start + size_at, declared)
+            start += 4
+    return bytes(patched)
+
+
+def _peak_bytes(action: Callable[[], object]) -> int:
+    """Peak Python memory while ``action`` runs (it is expected to raise)."""
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(AttachmentError, SetupError, PolicyImportError):
+            action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_docx_zip_bomb_is_refused_before_it_is_expanded() -> None:
+    bomb = _zip_of_zeros(200 * MB)
+    assert len(bomb) < 1 * MB  # ~200 KB on the wire
+    with pytest.raises(AttachmentError, match=r"policy\.docx: this Word file would expand to 200"):
+        check_docx("policy.docx", bomb)
+    # the policy upload says so, naming the file, and so does the page that would show it
+    with pytest.raises(SetupError, match=r"policy\.docx: .*would expand"):
+        read_upload("policy.docx", bomb)
+    assert show_document("policy.docx", bomb, "bomb").problem == "it could not be read"
+    assert _peak_bytes(lambda: read_upload("policy.docx", bomb)) < 10 * MB
+
+
+def test_a_docx_compressed_beyond_reason_is_refused() -> None:
+    dense = _zip_of_zeros(20 * MB)  # under the total, but 1000:1
+    with pytest.raises(AttachmentError, match="compressed far more than a real document"):
+        check_docx("dense.docx", dense)
+
+
+def test_a_member_longer_than_its_header_says_is_caught_by_the_capped_reader(
+    tmp_path: Path,
+) -> None:
+    real = 40 * MB
+    liar = _declared_size(_zip_of_zeros(real), b"word/document.xml", real, 1000)
+    with zipfile.ZipFile(io.BytesIO(liar)) as archive:  # the directory alone looks harmless
+        assert sum(i.file_size for i in archive.infolist()) < 2000
+    with pytest.raises(AttachmentError, match=r"liar\.docx: this Word file is damaged"):
+        check_docx("liar.docx", liar)
+    assert _peak_bytes(lambda: check_docx("liar.docx", liar)) < 10 * MB
+    path = tmp_path / "liar.docx"
+    path.write_bytes(liar)
+    with pytest.raises(PolicyImportError, match=r"not a readable \.docx file"):
+        extract_text(path)
+
+
+def test_a_docx_of_too_many_parts_is_refused_and_a_real_one_is_read() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for number in range(MAX_ZIP_MEMBERS + 1):
+            archive.writestr(f"p/{number}.xml", "")
+    with pytest.raises(AttachmentError, match=r"many\.docx: this Word file holds 2,001 parts"):
+        check_docx("many.docx", out.getvalue())
+    real = code_of_conduct_docx()
+    check_docx("code.docx", real)  # no error
+    assert read_upload("code.docx", real)[0] == "code.docx"
+
+
+def _raw_pdf(*objects: bytes) -> bytes:
+    """A PDF of exactly these objects (1 is the catalog), with a correct xref table."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref
+    )
+    return bytes(out)
+
+
+CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+MARK = b"/Upl#6fadMark"  # bytes of the upload that must never reach the log
+HOSTILE_PDFS = {
+    "nested": (
+        pdf_document(b"", b"<< " + MARK + b" " + b"<< /A " * 50_000 + b"1" + b" >>" * 50_001),
+        "could not be read",
+    ),
+    "count": (
+        _raw_pdf(CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 2000000000 " + MARK + b" 1 >>",
+                 pdf_document().split(b"3 0 obj\n")[1].split(b"\nendobj")[0]),
+        "says it has 2,000,000,000 pages",
+    ),
+    "cyclic": (
+        _raw_pdf(CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                 b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R] /Count 1 " + MARK + b" 1 >>"),
+        "could not be read",
+    ),
+}
+
+
+class _Collect(logging.Handler):
+    """What reaches the root logger's handlers: the server's log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_PDFS))
+def test_hostile_pdfs_are_refused_quietly_within_bounds(
+    kind: str, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    data, problem = HOSTILE_PDFS[kind]
+    caplog.set_level(logging.DEBUG)
+    server_log = _Collect()
+    logging.getLogger().addHandler(server_log)
+    try:
+        _refused_everywhere(kind, data, problem, tmp_path)
+    finally:
+        logging.getLogger().removeHandler(server_log)
+    # pytest hooks pypdf's own logger to show what it said; none of it goes further
+    assert server_log.records == []
+    outside_pypdf = [r for r in caplog.records if not r.name.startswith("pypdf")]
+    assert not [r for r in outside_pypdf if "Upl" in r.getMessage() or "<<" in r.getMessage()]
+
+
+def _refused_everywhere(kind: str, data: bytes, problem: str, tmp_path: Path) -> None:
+    with pytest.raises(AttachmentError, match=rf"{kind}\.pdf: this PDF {problem}"):
+        clean_attachment(f"{kind}.pdf", data)
+    with pytest.raises(SetupError, match=rf"{kind}\.pdf: "):
+        read_upload(f"{kind}.pdf", data)
+    path = tmp_path / f"{kind}.pdf"
+    path.write_bytes(data)
+    with contextlib.suppress(PolicyImportError):  # the folder importer reads it quietly too
+        extract_text(path)
+    assert _peak_bytes(lambda: clean_attachment(f"{kind}.pdf", data)) < 64 * MB

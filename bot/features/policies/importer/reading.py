@@ -9,6 +9,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bot.core.uploads import (
+    MAX_PDF_PAGES,
+    AttachmentError,
+    PdfTooBrokenError,
+    check_docx,
+    pypdf_guard,
+)
 from bot.features.policies.importer.values import PolicyImportError
 
 __all__ = ["SUPPORTED_SUFFIXES", "document_title", "extract_text"]
@@ -65,7 +72,12 @@ def _read_docx(path: Path) -> list[str]:
     import docx  # python-docx; imported here so text/markdown imports never pay for it
     from docx.opc.exceptions import PackageNotFoundError
 
-    _read_bytes(path)  # turns permission problems into a clear error first
+    data = _read_bytes(path)  # turns permission problems into a clear error first
+    try:
+        check_docx(path.name, data)  # measured before python-docx expands it
+    except AttachmentError as exc:
+        why = str(exc).removeprefix(f"{path.name}: ")
+        raise PolicyImportError(path, f"not a readable .docx file: {why}") from None
     try:
         document = docx.Document(str(path))
         # A page header is read first, as on the page; a footer last.
@@ -139,9 +151,10 @@ def document_title(path: Path) -> str | None:
         if suffix == ".pdf":
             from pypdf import PdfReader
 
-            metadata = PdfReader(path).metadata
-            return str(metadata.title or "").strip() or None if metadata else None
-    except Exception:  # an unreadable file is reported by extract_text, not here
+            with pypdf_guard():
+                metadata = PdfReader(path).metadata
+                return str(metadata.title or "").strip() or None if metadata else None
+    except (Exception, PdfTooBrokenError):  # an unreadable file is reported by extract_text
         return None
     return None
 
@@ -151,12 +164,20 @@ def _read_pdf(path: Path) -> list[str]:
 
     _read_bytes(path)
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise PolicyImportError(path, "the PDF is password-protected")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with pypdf_guard():  # pypdf's warnings are counted, never logged (they quote the file)
+            reader = PdfReader(path)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise PolicyImportError(path, "the PDF is password-protected")
+            count = len(reader.pages)  # pypdf walks the real tree: a cycle is an error
+            if count > MAX_PDF_PAGES:
+                raise PolicyImportError(
+                    path, f"the PDF has {count:,} pages; at most {MAX_PDF_PAGES:,} are read"
+                )
+            pages = [page.extract_text() or "" for page in reader.pages]
     except PolicyImportError:
         raise
+    except PdfTooBrokenError:
+        raise PolicyImportError(path, "not a readable PDF (it is badly damaged)") from None
     # pypdf raises a wide variety of exception types on malformed files; all mean "unreadable".
     except Exception as exc:
         raise PolicyImportError(path, f"not a readable PDF ({_reason(exc)})") from exc
