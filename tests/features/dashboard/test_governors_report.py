@@ -293,7 +293,9 @@ def test_terms_standard_and_unknown(school: SchoolBuilder) -> None:
 
 def _client(base: str, email: str | None) -> httpx.Client:
     """An HTTP client for the live server, signed in as ``email`` (demo sign-in)."""
-    client = httpx.Client(base_url=base)
+    # a PDF rendered on a busy 2-core machine (the suite's other worker) can take longer than
+    # httpx's default of 5 s: this is a correctness test, not a timing one
+    client = httpx.Client(base_url=base, timeout=120.0)
     if email is not None:
         page = client.get("/signin")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
