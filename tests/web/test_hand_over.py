@@ -1,0 +1,35 @@
+"""A web process hands urgent mail over one pass at a time, and never misses a request."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.web.links import HandOver
+
+
+def test_requests_during_a_pass_make_it_go_round_again_not_queue() -> None:
+    hand_over = HandOver()
+    started, release = threading.Event(), threading.Event()
+    passes: list[int] = []
+
+    def first_pass() -> None:
+        passes.append(1)
+        if len(passes) == 1:
+            started.set()
+            release.wait(10)
+
+    runner = threading.Thread(target=hand_over.request, args=(first_pass,))
+    runner.start()
+    assert started.wait(10)
+    others = [threading.Thread(target=hand_over.request, args=(first_pass,)) for _ in range(7)]
+    for thread in others:
+        thread.start()
+    for thread in others:
+        thread.join(10)  # each returns at once: the running pass will go round again
+        assert not thread.is_alive()
+    assert passes == [1]
+    release.set()
+    runner.join(10)
+    assert passes == [1, 1]  # seven requests during the first pass: one more pass, none missed
+    hand_over.request(first_pass)  # idle again: a new request runs a pass of its own
+    assert passes == [1, 1, 1]
