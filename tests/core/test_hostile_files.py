@@ -30,7 +30,7 @@ from bot.features.setup.service import SetupError, read_upload
 from bot.features.training.service import import_training_csv
 from connectors.local.connector import FileDirectory
 from tests.support.helpers import SchoolBuilder
-from tests.support.pdfs import PDF, pdf_document
+from tests.support.pdfs import PDF, pdf_document, raw_pdf
 
 
 @pytest.mark.parametrize(
@@ -221,22 +221,6 @@ def test_a_docx_of_too_many_parts_is_refused_and_a_real_one_is_read() -> None:
     assert read_upload("code.docx", real)[0] == "code.docx"
 
 
-def _raw_pdf(*objects: bytes) -> bytes:
-    """A PDF of exactly these objects (1 is the catalog), with a correct xref table."""
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref
-    )
-    return bytes(out)
-
-
 CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
 MARK = b"/Upl#6fadMark"  # bytes of the upload that must never reach the log
 HOSTILE_PDFS = {
@@ -245,12 +229,12 @@ HOSTILE_PDFS = {
         "could not be read",
     ),
     "count": (
-        _raw_pdf(CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 2000000000 " + MARK + b" 1 >>",
+        raw_pdf(CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 2000000000 " + MARK + b" 1 >>",
                  pdf_document().split(b"3 0 obj\n")[1].split(b"\nendobj")[0]),
         "says it has 2,000,000,000 pages",
     ),
     "cyclic": (
-        _raw_pdf(CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        raw_pdf(CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                  b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R] /Count 1 " + MARK + b" 1 >>"),
         "could not be read",
     ),

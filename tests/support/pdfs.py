@@ -14,6 +14,11 @@ def pdf_document(catalog_extra: bytes = b"", *extra_objects: bytes) -> bytes:
         PAGE,
         *extra_objects,
     ]
+    return raw_pdf(*objects)
+
+
+def raw_pdf(*objects: bytes) -> bytes:
+    """A PDF of exactly these objects (1 is the catalog), with a correct cross-reference table."""
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
