@@ -38,6 +38,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
+from bot.core.sqlite_gate import GatedConnection, gate_for
+
 if TYPE_CHECKING:
     import psycopg
     from alembic.config import Config
@@ -93,13 +95,24 @@ def make_engine(url: str) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        connect_args: dict[str, Any] = {"check_same_thread": False}
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # this process's writers queue for the file in turn (see sqlite_gate)
+            connect_args["factory"] = GatedConnection
+            gate = gate_for(str(path.resolve()))
+
+            def _gated(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.gate = gate
+
         engine = create_engine(
-            url, connect_args={"check_same_thread": False}, hide_parameters=True,
+            url, connect_args=connect_args, hide_parameters=True,
             json_serializer=_json_dumps, json_deserializer=orjson.loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        if "factory" in connect_args:
+            event.listen(engine, "connect", _gated)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
