@@ -284,7 +284,13 @@ class _Pass:
             self.done.add(channel)
             self.refresh()  # nothing due, or its channel was just paused by someone else
             return False
+        wanted = self.want(channel)
         self.deliver_rows(channel, claimed.ids)
+        if (self.up_to < Urgency.ROUTINE and len(claimed.ids) < wanted
+                and claimed.paced_until is None):
+            # a hand-over took every urgent row there was: asking again would find none (a
+            # row queued meanwhile has its own request, which sends it or goes round again)
+            self.done.add(channel)
         return True
 
     def recover(self, *, at_once: bool = False) -> None:

@@ -219,7 +219,13 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    """Seal what this transaction wrote, as stored, before it commits."""
+    """Seal what this transaction wrote, as stored, before it commits.
+
+    A savepoint's release is no commit: what it wrote is sealed with the whole transaction
+    (SQLAlchemy calls this hook for both), so the chain's head is taken once, at the end.
+    """
+    if session.in_nested_transaction():
+        return
     session.flush()
     pending: dict[tuple[str, int], dict[str, Any] | None] = session.info.pop(_PENDING, {})
     if not pending:

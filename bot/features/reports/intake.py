@@ -112,27 +112,27 @@ class Intake:
     stored_paths: tuple[Path, ...] = ()
 
 
-def next_reference(session: Session, school_id: str, year: int) -> str:
-    """A new random reference for the school and year, not yet taken (never sequential)."""
-    while True:
-        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_CODE_LENGTH))
-        reference = format_reference(year, code)
-        taken = session.scalar(
-            select(Report.id).where(Report.school_id == school_id, Report.reference == reference)
-        )
-        if taken is None:
-            return reference
+def next_reference(year: int) -> str:
+    """A new random reference for the year (never sequential); the database's uniqueness
+    rule tells whether it is already taken (``_store_with_reference``)."""
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_CODE_LENGTH))
+    return format_reference(year, code)
 
 
-def _allocate(session: Session, report: Report, year: int) -> str:
-    """Give the (already inserted) report its random reference; retry on a clash."""
+def _store_with_reference(session: Session, report: Report, year: int) -> str:
+    """Insert the report under a random reference of its own; another one on a clash."""
     for _ in range(REFERENCE_ATTEMPTS):
-        reference = next_reference(session, report.school_id, year)
+        reference = report.reference = next_reference(year)
         try:
             with session.begin_nested():
-                report.reference = reference
+                session.add(report)
                 session.flush()
         except IntegrityError:
+            taken = select(Report.id).where(
+                Report.school_id == report.school_id, Report.reference == reference
+            )
+            if session.scalar(taken) is None:
+                raise  # not a clash of references: a real fault, for the caller to report
             continue
         return reference
     raise RuntimeError("could not allocate a report reference")  # pragma: no cover
@@ -353,7 +353,6 @@ def submit_report(
     urgency = assess_urgency(sub.category, sub.suspected_illegal, sub.immediate_risk)
     report = Report(
         school_id=school.id,
-        reference=f"TMP-{secrets.token_hex(10)}",
         category=sub.category,
         urgency=urgency,
         status="new",
@@ -373,24 +372,7 @@ def submit_report(
         source_ref=source_ref,
         created_at=now,
     )
-    session.add(report)
-    session.flush()  # the insert takes the write lock before the reference is chosen (SQLite)
-    audit.record(
-        session,
-        actor=actor,
-        action="report.created",
-        object_type="report",
-        object_id=report.id,
-        school_id=school.id,
-        details={
-            "category": sub.category,
-            "urgency": urgency,
-            "source": source,
-            "attachments": 0 if sub.suspected_illegal else len(files),
-        },
-    )
-    reference = _allocate(session, report, now.astimezone(LONDON).year)
-
+    reference = _store_with_reference(session, report, now.astimezone(LONDON).year)
     def system(text: str) -> None:
         session.add(
             ReportEntry(
@@ -464,6 +446,22 @@ def submit_report(
         except BaseException:
             remove_files(stored)
             raise
+    # recorded last, just before the caller commits: the audit chain's head is one row every
+    # writer takes in turn, so it is held for the moment of the commit, not the whole intake
+    audit.record(
+        session,
+        actor=actor,
+        action="report.created",
+        object_type="report",
+        object_id=report.id,
+        school_id=school.id,
+        details={
+            "category": sub.category,
+            "urgency": urgency,
+            "source": source,
+            "attachments": 0 if sub.suspected_illegal else len(files),
+        },
+    )
     log.info("report %s stored for %s (%s, %s)", reference, school.id, sub.category, urgency)
     return Intake(
         report_id=report.id,
