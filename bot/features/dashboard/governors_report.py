@@ -174,19 +174,26 @@ class GovernorsReport:
         return sum(a.unsigned for a in self.accounts)
 
 
-def outcome_bucket(outcome: str | None) -> str:
-    """A safe label for a report outcome: coded values as they are, free text withheld.
+# outcomes shown to governors as they are: the usual ones, in any case, spaces or underscores
+KNOWN_OUTCOMES = frozenset({
+    "no further action", "advice given", "monitoring", "early help", "resolved in school",
+    "referred to lado", "referred to social care", "referred to children's social care",
+    "referred to police", "referred to prevent", "ico notified", "not reportable to ico",
+})
 
-    Outcomes may be free text that names people, so only a short lower-case code
-    (``no_further_action``, ``referred to lado``) is shown; anything else is counted as
-    "outcome recorded (details withheld)".
+
+def outcome_bucket(outcome: str | None) -> str:
+    """A safe label for a report outcome: the usual outcomes as they are, anything else withheld.
+
+    Outcomes are typed by the DSL and may name people ("spoke with Tamsin's mum", in any case),
+    so only an outcome from ``KNOWN_OUTCOMES`` is shown (``no_further_action`` reads "no further
+    action"); anything else is counted as "outcome recorded (details withheld)".
     """
     text = (outcome or "").strip()
     if not text:
         return NO_OUTCOME
-    if re.fullmatch(r"[a-z][a-z _-]{0,39}", text):
-        return re.sub(r"[_-]+", " ", text)
-    return FREE_TEXT_OUTCOME
+    words = " ".join(re.sub(r"[_-]+", " ", text.lower()).split())
+    return words if words in KNOWN_OUTCOMES else FREE_TEXT_OUTCOME
 
 
 def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:

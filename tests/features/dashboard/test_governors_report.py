@@ -278,6 +278,9 @@ def test_outcome_buckets_never_show_free_text() -> None:
     assert outcome_bucket("  ") == "no outcome yet"
     assert outcome_bucket("referred_to_lado") == "referred to lado"
     assert outcome_bucket("Referred Zed Quigley to LADO") == FREE_TEXT_OUTCOME
+    assert outcome_bucket("No Further Action") == "no further action"
+    # short and lower case is no sign of a code: a name typed in lower case stays withheld
+    assert outcome_bucket("spoke with tamsin") == FREE_TEXT_OUTCOME
     assert outcome_bucket("no further action " * 5) == FREE_TEXT_OUTCOME
 
 
