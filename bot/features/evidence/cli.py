@@ -78,10 +78,7 @@ def _build(out: Path, school: str | None) -> None:
     console.print(f"Check it: compliance-bot evidence verify {out}")
 
 
-evidence_app = typer.Typer(
-    help="An inspector's evidence pack: make it, check it, and the key that signs it.",
-    invoke_without_command=True,
-)
+evidence_app = typer.Typer(invoke_without_command=True)
 
 
 @evidence_app.callback()
@@ -91,12 +88,13 @@ def evidence(
     out: OutOption = None,
     school: SchoolOption = None,
 ) -> None:
-    """Make an inspector's evidence pack: compliance-bot evidence --out FILE.zip
+    """An inspector's evidence pack: make it (--out FILE.zip), check it (verify), its key.
 
-    The zip holds a dated PDF summary (policy register, acknowledgements, training, AUP
-    signatures, governors' reviews, counts of concerns with no content or names, the filtering
-    and monitoring review), a CSV per table, a README saying how to check it, and a manifest of
-    every file's SHA-256 signed with the school's key. Making one is recorded in the audit log.
+    compliance-bot evidence --out FILE.zip makes the pack. The zip holds a dated PDF summary
+    (policy register, acknowledgements, training, AUP signatures, governors' reviews, counts of
+    concerns with no content or names, the filtering and monitoring review), a CSV per table, a
+    README saying how to check it, and a manifest of every file's SHA-256 signed with the
+    school's key. Making one is recorded in the audit log.
     """
     if typer_ctx.invoked_subcommand is not None:
         return
