@@ -104,9 +104,7 @@ def test_head_and_dsl_team_download_a_pack_that_verifies(
         events = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "evidence.pack_made")
         ).all()
-    assert [(e.actor, e.details["via"]) for e in events] == [
-        (f"{who}@oak.example", "web")
-    ]
+    assert [(e.actor, e.details["via"]) for e in events] == [(f"{who}@oak.example", "web")]
 
 
 @pytest.mark.parametrize("who", ["staff", "governor", "chair", "admin"])
