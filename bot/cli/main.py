@@ -24,6 +24,7 @@ from bot.cli.directory import directory_app
 from bot.cli.outbox import outbox_app
 from bot.features.dashboard.cli import digest, teams_app
 from bot.features.decisions.cli import decisions_app
+from bot.features.evidence.cli import evidence_app
 from bot.features.policies.cli import governors_app, policies_app
 from bot.features.reports.cli import reports_app
 from bot.features.setup.cli import init_command
@@ -49,6 +50,7 @@ app.add_typer(teams_app, name="teams")
 app.add_typer(governors_app, name="governors")
 app.add_typer(reports_app, name="reports")
 app.add_typer(decisions_app, name="decisions")
+app.add_typer(evidence_app, name="evidence")
 app.add_typer(visitors_app, name="visitors")
 app.add_typer(directory_app, name="directory")
 app.add_typer(outbox_app, name="outbox")
@@ -141,10 +143,17 @@ def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
     # each worker builds the app from the environment: pass on what this command worked out
     os.environ["COMPLIANCE_BOT_BASE_URL"] = settings.base_url
     os.environ["COMPLIANCE_BOT_HOME"] = str(settings.home)
-    console.print(f"Serving on http://{host}:{port} with {workers} web processes — Ctrl-C to "
-                  "stop.")
-    uvicorn.run("bot.web.asgi:app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", log_config=uvicorn_log_config(), http=NoDelayH11Protocol)
+    console.print(f"Serving on http://{host}:{port} with {workers} web processes — Ctrl-C to stop.")
+    uvicorn.run(
+        "bot.web.asgi:app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        log_config=uvicorn_log_config(),
+        http=NoDelayH11Protocol,
+    )
 
 
 @app.command()
@@ -157,12 +166,18 @@ def run(
         bool, typer.Option("--scheduler-only", help="Only the scheduler (no web).")
     ] = False,
     dispatch_only: Annotated[
-        bool, typer.Option("--dispatch-only",
-                           help="Only deliver the outbox (run as many of these as you like).")
+        bool,
+        typer.Option(
+            "--dispatch-only", help="Only deliver the outbox (run as many of these as you like)."
+        ),
     ] = False,
     workers: Annotated[
-        int, typer.Option(min=1, help="Web processes (with --web-only; the scheduler runs "
-                          "on its own with --scheduler-only).")
+        int,
+        typer.Option(
+            min=1,
+            help="Web processes (with --web-only; the scheduler runs "
+            "on its own with --scheduler-only).",
+        ),
     ] = 1,
 ) -> None:
     """Start the web app and the (single) scheduler process."""
@@ -192,12 +207,19 @@ def run(
         console.print(f"Stopped after sending {plural(sent, 'message')}.")
         return
     if workers > 1 and not web_only:
-        err.print("[bold red]error:[/] several web processes need --web-only (and the "
-                  "scheduler in its own process: compliance-bot run --scheduler-only).")
+        err.print(
+            "[bold red]error:[/] several web processes need --web-only (and the "
+            "scheduler in its own process: compliance-bot run --scheduler-only)."
+        )
         raise typer.Exit(2)
     host, port = host or ctx.settings.host, port or ctx.settings.port
-    _serve(served_settings(ctx.settings, host, port), host, port, scheduler=not web_only,
-           workers=workers)
+    _serve(
+        served_settings(ctx.settings, host, port),
+        host,
+        port,
+        scheduler=not web_only,
+        workers=workers,
+    )
 
 
 def served_settings(settings: Any, host: str, port: int) -> Any:
@@ -273,7 +295,6 @@ def sweep(
         now=now,
     )
     directory_errors(results)
-
 
 
 @app.command()
@@ -383,9 +404,14 @@ def migrate() -> None:
 @app.command()
 @friendly
 def maintenance(
-    compact: Annotated[bool, typer.Option(
-        "--compact", help="Then rewrite a SQLite database file once, so that from then on it "
-        "gives freed space back to the disk (stop the bot first).")] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="Then rewrite a SQLite database file once, so that from then on it "
+            "gives freed space back to the disk (stop the bot first).",
+        ),
+    ] = False,
 ) -> None:
     """Apply the retention rules now (the scheduler does it every few hours)."""
     from bot.cli.maintenance import compact_database, report_space
@@ -412,8 +438,6 @@ def maintenance(
 # --------------------------------------------------------------------------- sub-commands
 
 
-
-
 @check_app.command("config")
 @friendly
 def check_config() -> None:
@@ -424,9 +448,7 @@ def check_config() -> None:
     where(ctx)
     config = ctx.config
     n = len(config.schools)
-    console.print(
-        f"[green]{ctx.settings.config_path}: valid[/] — {plural(n, 'school')}"
-    )
+    console.print(f"[green]{ctx.settings.config_path}: valid[/] — {plural(n, 'school')}")
     for school in config.schools:
         console.print(
             f"  {school.id}: {len(school.policies)} policies, "
@@ -484,9 +506,7 @@ def _print_checks(rows: list[Any]) -> None:
             wrapped = (
                 [line]
                 if line.startswith(" ")
-                else textwrap.wrap(
-                    line, width, break_long_words=False, break_on_hyphens=False
-                )
+                else textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
             )
             for part in wrapped:
                 console.print(Text(f"    {part}"), soft_wrap=True)
@@ -509,8 +529,6 @@ def check_google() -> None:
     from connectors.google.check import run_checks
 
     _print_checks(list(run_checks(context(need_school=False).settings)))
-
-
 
 
 app.command("digest")(friendly(digest))  # listed after the everyday commands

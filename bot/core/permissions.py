@@ -13,6 +13,7 @@ __all__ = [
     "DASHBOARD_READERS",
     "DIRECTORY_EDITORS",
     "DSL_TEAM",
+    "EVIDENCE_MAKERS",
     "GOVERNORS",
     "LEADERSHIP",
     "POLICY_EDITORS",
@@ -34,6 +35,8 @@ REPORT_LIST_READERS = LEADERSHIP | {"chair_of_governors"}
 REPORT_LINK_READERS = LEADERSHIP | {"admin"}  # the public report link for posters
 POSTER_PRINTERS = LEADERSHIP | {"admin"}  # the visitors' QR poster
 DASHBOARD_READERS = LEADERSHIP | {"admin"}
+# an inspector's evidence pack (staff names, counts of the reports the maker may read)
+EVIDENCE_MAKERS = LEADERSHIP
 ACCOUNT_READERS = LEADERSHIP | {"admin"}
 ACCOUNT_EDITORS = frozenset({"headteacher", "admin"})
 # confirm that people missing from the directory have left (one, or a stopped mass removal)

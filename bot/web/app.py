@@ -21,6 +21,7 @@ from bot.core.store import Store
 from bot.features.accounts import web as accounts_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.decisions import web as decisions_web
+from bot.features.evidence import web as evidence_web
 from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
 from bot.features.reports import web_intake as reports_intake_web
@@ -60,6 +61,7 @@ ROUTERS = (
     visitors_web.router,
     people_web.router,
     setup_web.router,
+    evidence_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 

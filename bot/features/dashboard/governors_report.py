@@ -9,12 +9,10 @@ and reports are those dated inside the term.
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from xml.sax.saxutils import escape
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import Policy, PolicyReview, Report
+from bot.core.pdf_tables import A4Report
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import review_status
 
@@ -309,122 +308,71 @@ def _percent(rate: float) -> str:
 
 def render_pdf(report: GovernorsReport) -> bytes:
     """The report as an A4 PDF (reportlab), headings and tables only."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    title = f"Governors' report - {report.school_name} - {report.term.name}"
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=title,
-        author="compliance-bot",
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        invariant=1,
-    )
-    style = TableStyle(
-        [
-            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-            ("FONTSIZE", (0, 0), (-1, -1), 9),
-            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ]
-    )
-
-    def para(text: str, name: str = "Normal") -> Paragraph:
-        return Paragraph(escape(text), styles[name])
-
-    def table(rows: list[list[str]]) -> Table:
-        cells = [[para(c, "BodyText") for c in row] for row in rows]
-        return Table(cells, style=style, hAlign="LEFT", repeatRows=1)
+    doc = A4Report(f"Governors' report - {report.school_name} - {report.term.name}")
 
     def when(day: date | None) -> str:
         return f"{day:%d %b %Y}" if day else "-"
 
-    story: list[object] = [
-        para("Governors' report", "Title"),
-        para(
-            f"{report.school_name} - {report.term.name} "
-            f"({report.term.start:%d %b %Y} to {report.term.end:%d %b %Y}); "
-            f"figures as of {report.as_of:%d %b %Y}. Counts only: no names or report details."
-        ),
-        Spacer(1, 6 * mm),
-        para("1. Policy reviews", "Heading2"),
-        para(
-            f"Reviewed this term: {len(report.reviewed)}. Due this term: "
-            f"{len(report.due_in_term)}. Overdue now: {len(report.overdue)}. "
-            + ", ".join(f"{k.capitalize()}: {v}" for k, v in report.status_counts.items())
-        ),
-        Spacer(1, 3 * mm),
-        table(
-            [["Policy", "Version", "Next review", "Status"]]
-            + [[p.title, p.version or "-", when(p.next_review), p.status] for p in report.policies]
-        ),
-    ]
+    doc.heading("Governors' report", "Title")
+    doc.text(
+        f"{report.school_name} - {report.term.name} "
+        f"({report.term.start:%d %b %Y} to {report.term.end:%d %b %Y}); "
+        f"figures as of {report.as_of:%d %b %Y}. Counts only: no names or report details."
+    )
+    doc.space(6)
+    doc.heading("1. Policy reviews")
+    doc.text(
+        f"Reviewed this term: {len(report.reviewed)}. Due this term: "
+        f"{len(report.due_in_term)}. Overdue now: {len(report.overdue)}. "
+        + ", ".join(f"{k.capitalize()}: {v}" for k, v in report.status_counts.items())
+    )
+    doc.space(3)
+    doc.table(
+        [["Policy", "Version", "Next review", "Status"]]
+        + [[p.title, p.version or "-", when(p.next_review), p.status] for p in report.policies]
+    )
     if report.reviewed:
-        story += [
-            Spacer(1, 3 * mm),
-            table(
-                [["Reviewed this term", "Date", "Body", "Minute"]]
-                + [
-                    [r.title, when(r.reviewed_on), r.body, r.minute_ref or "-"]
-                    for r in report.reviewed
-                ]
-            ),
-        ]
-    story += [
-        para("2. Acknowledgements", "Heading2"),
-        para(
-            f"Acknowledgement rate: {_percent(report.ack_rate)} "
-            f"({report.ack_done} of {report.ack_owed})."
-        ),
-        table(
-            [["Policy", "Version", "Acknowledged", "Owed"]]
-            + [
-                [p.title, p.version or "-", str(p.ack_done), str(p.ack_owed)]
-                for p in report.policies
-                if p.ack_owed
-            ]
-        ),
-        para("3. Training", "Heading2"),
-        para(
-            f"Training rate: {_percent(report.training_rate)} "
-            f"({report.training_done} of {report.training_owed})."
-        ),
-        para("4. AUP signatures", "Heading2"),
-        para(
-            f"Official accounts: {len(report.accounts)}; holders not yet signed: "
-            f"{report.unsigned_holders}."
-        ),
-    ]
-    if report.accounts:
-        story.append(
-            table(
-                [["Account", "Platform", "Holders", "Not signed"]]
-                + [[a.name, a.platform, str(a.holders), str(a.unsigned)] for a in report.accounts]
-            )
+        doc.space(3)
+        doc.table(
+            [["Reviewed this term", "Date", "Body", "Minute"]]
+            + [[r.title, when(r.reviewed_on), r.body, r.minute_ref or "-"] for r in report.reviewed]
         )
-    story += [
-        para("5. Breach and concern reports", "Heading2"),
-        para(f"Reports made this term: {report.reports_total}. {HEAD_REPORTS_NOTE}"),
-    ]
+    doc.heading("2. Acknowledgements")
+    doc.text(
+        f"Acknowledgement rate: {_percent(report.ack_rate)} "
+        f"({report.ack_done} of {report.ack_owed})."
+    )
+    doc.table(
+        [["Policy", "Version", "Acknowledged", "Owed"]]
+        + [
+            [p.title, p.version or "-", str(p.ack_done), str(p.ack_owed)]
+            for p in report.policies
+            if p.ack_owed
+        ]
+    )
+    doc.heading("3. Training")
+    doc.text(
+        f"Training rate: {_percent(report.training_rate)} "
+        f"({report.training_done} of {report.training_owed})."
+    )
+    doc.heading("4. AUP signatures")
+    doc.text(
+        f"Official accounts: {len(report.accounts)}; holders not yet signed: "
+        f"{report.unsigned_holders}."
+    )
+    if report.accounts:
+        doc.table(
+            [["Account", "Platform", "Holders", "Not signed"]]
+            + [[a.name, a.platform, str(a.holders), str(a.unsigned)] for a in report.accounts]
+        )
+    doc.heading("5. Breach and concern reports")
+    doc.text(f"Reports made this term: {report.reports_total}. {HEAD_REPORTS_NOTE}")
     for heading, counts in (
         ("Category", report.reports_by_category),
         ("Status", report.reports_by_status),
         ("Outcome", report.reports_by_outcome),
     ):
         if counts:
-            story += [
-                Spacer(1, 2 * mm),
-                table([[heading, "Reports"]] + [[k, str(v)] for k, v in counts.items()]),
-            ]
-    doc.build(story)
-    return buffer.getvalue()
+            doc.space(2)
+            doc.table([[heading, "Reports"]] + [[k, str(v)] for k, v in counts.items()])
+    return doc.render()

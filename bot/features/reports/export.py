@@ -10,10 +10,10 @@ from typing import Any
 from bot.core.models import Report
 from bot.features.reports.rules import CATEGORIES, INVOLVED_ROLES, STATUSES, URGENCIES, local_time
 
-__all__ = ["EXPORT_COLUMNS", "export_csv"]
+__all__ = ["EXPORT_COLUMNS", "export_csv", "spreadsheet_safe"]
 
 
-def _guard(cell: Any) -> str:
+def spreadsheet_safe(cell: Any) -> str:
     """A CSV cell that spreadsheets will not run as a formula."""
     text = "" if cell is None else str(cell)
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -58,7 +58,7 @@ def export_csv(reports: Sequence[Report]) -> str:
         )
         writer.writerow(
             [
-                _guard(v)
+                spreadsheet_safe(v)
                 for v in (
                     r.reference,
                     local_time(r.created_at),

@@ -1,0 +1,179 @@
+"""CLI: ``evidence --out FILE.zip`` (also ``evidence build``), ``evidence verify FILE.zip``
+and ``evidence key``. ``bot.cli.main`` mounts ``evidence_app`` as ``evidence``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import SchoolOption, console, context, err, friendly, where
+
+__all__ = ["evidence_app"]
+
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="The zip to write, e.g. evidence.zip (replaced if it exists)."),
+]
+HOW_TO_SHARE = (
+    "Give this fingerprint to the inspector separately from the pack (by phone, or in a "
+    "letter or email from the headteacher): it is how they know the pack is the school's."
+)
+
+
+def _build(out: Path, school: str | None) -> None:
+    """Make the pack for one school and write it to ``out``."""
+    from zoneinfo import ZoneInfo
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot.core.models import utcnow
+    from bot.features.evidence.pack import STEPS, PackRequest, make_pack
+    from bot.features.evidence.rules import format_fingerprint
+    from bot.features.evidence.service import school_reports
+
+    ctx = context()
+    where(ctx)
+    config = ctx.config.school(school)
+    secret = ctx.settings.signing_key()
+    request = PackRequest(
+        actor="cli",
+        made_by="the command line (compliance-bot evidence)",
+        reports=school_reports(config.id),
+        reports_scope="Every report the school holds is counted.",
+        via="cli",
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Making the evidence pack", total=len(STEPS))
+
+        def on_step(name: str) -> None:
+            progress.update(task, description=name, completed=STEPS.index(name))
+
+        with ctx.store.transaction() as session:
+            pack = make_pack(
+                session,
+                config.id,
+                config.name,
+                request,
+                secret=secret,
+                now=utcnow(),
+                tz=ZoneInfo(ctx.config.organisation.timezone),
+                on_step=on_step,
+            )
+        progress.update(task, completed=len(STEPS))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pack.data)
+    console.print(f"[green]Evidence pack written[/]: {out} ({len(pack.files)} files, signed)")
+    console.print(
+        f"Key fingerprint: [bold]{format_fingerprint(pack.fingerprint)}[/]", soft_wrap=True
+    )
+    console.print(HOW_TO_SHARE)
+    console.print(f"Check it: compliance-bot evidence verify {out}")
+
+
+evidence_app = typer.Typer(invoke_without_command=True)
+
+
+@evidence_app.callback()
+@friendly
+def evidence(
+    typer_ctx: typer.Context,
+    out: OutOption = None,
+    school: SchoolOption = None,
+) -> None:
+    """An inspector's evidence pack: make it (--out FILE.zip), check it (verify), its key.
+
+    compliance-bot evidence --out FILE.zip makes the pack. The zip holds a dated PDF summary
+    (policy register, acknowledgements, training, AUP signatures, governors' reviews, counts of
+    concerns with no content or names, the filtering and monitoring review), a CSV per table, a
+    README saying how to check it, and a manifest of every file's SHA-256 signed with the
+    school's key. Making one is recorded in the audit log.
+    """
+    if typer_ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        console.print(typer_ctx.get_help())
+        raise typer.Exit(0)
+    _build(out, school)
+
+
+@evidence_app.command("build")
+@friendly
+def evidence_build(
+    out: Annotated[Path, typer.Option("--out", help="The zip to write, e.g. evidence.zip.")],
+    school: SchoolOption = None,
+) -> None:
+    """Make the pack (the same as compliance-bot evidence --out FILE.zip)."""
+    _build(out, school)
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    pack: Annotated[Path, typer.Argument(help="The evidence pack (zip) to check.")],
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            "--fingerprint",
+            help="The key fingerprint the school gave you separately (spaces allowed).",
+        ),
+    ] = None,
+) -> None:
+    """Check a pack offline: signature, every file and its SHA-256, nothing added.
+
+    Exits 0 when the pack verifies, 1 naming each file that fails and why, 2 when the
+    fingerprint given is not one.
+    """
+    from bot.features.evidence.rules import format_fingerprint
+    from bot.features.evidence.verify import verify_pack
+
+    try:
+        result = verify_pack(pack, fingerprint)
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] --fingerprint: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if not result.ok:
+        for problem in result.problems:
+            err.print(f"[bold red]fails:[/] {problem}", highlight=False, soft_wrap=True)
+        err.print("[bold red]The pack does not verify.[/]")
+        raise typer.Exit(1)
+    assert result.fingerprint is not None
+    console.print(
+        f"Checked {len(result.files)} files against the signed manifest: each is present and "
+        "unchanged, and nothing was added.",
+        highlight=False,
+    )
+    console.print(
+        f"Signed with the key whose fingerprint is {format_fingerprint(result.fingerprint)}.",
+        highlight=False,
+    )
+    if fingerprint is None:
+        console.print(
+            "[yellow]No --fingerprint was given:[/] this shows the pack is whole, not that the "
+            "school made it. Compare the fingerprint above with the one the school gave you, or "
+            "run again with --fingerprint.",
+            highlight=False,
+        )
+    else:
+        console.print("It is the fingerprint you were given.")
+    console.print("[green]The pack verifies.[/]")
+
+
+@evidence_app.command("key")
+@friendly
+def evidence_key() -> None:
+    """Show the fingerprint of the school's evidence key, to give to an inspector."""
+    from bot.features.evidence.pack import key_fingerprint
+    from bot.features.evidence.rules import format_fingerprint
+
+    ctx = context()
+    where(ctx)
+    key = key_fingerprint(ctx.settings.signing_key())
+    console.print(f"Key fingerprint: [bold]{format_fingerprint(key)}[/]", soft_wrap=True)
+    console.print(HOW_TO_SHARE)

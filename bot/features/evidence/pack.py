@@ -1,0 +1,203 @@
+"""Making a pack: the facts, the summary, a CSV per table, the README, and the manifest signed
+with the school's evidence key, in one zip. Making one is recorded in the audit log."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.models import Report
+from bot.features.evidence.rules import (
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    csv_bytes,
+    format_fingerprint,
+    manifest_bytes,
+)
+from bot.features.evidence.service import Facts, gather
+from bot.features.evidence.signing import fingerprint, private_key, public_key_file, sign
+from bot.features.evidence.summary_pdf import render_summary
+
+__all__ = ["README", "STEPS", "SUMMARY", "Pack", "PackRequest", "key_fingerprint", "make_pack"]
+
+SUMMARY = "summary.pdf"
+README = "README.txt"
+STEPS = ("Reading the records", "Writing the PDF summary", "Writing the tables", "Signing")
+
+
+@dataclass(frozen=True)
+class PackRequest:
+    """Who asks for a pack, and which reports they may count."""
+
+    actor: str  # for the audit log: an email, or ``cli``
+    made_by: str  # in plain words, for the pack
+    reports: Select[Report]
+    reports_scope: str
+    via: str  # web | cli
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A made pack: the zip's bytes, a file name to save it as and the key's fingerprint."""
+
+    data: bytes
+    file_name: str
+    files: tuple[str, ...]
+    fingerprint: str
+
+
+def key_fingerprint(secret: str) -> str:
+    """The fingerprint of the school's evidence key (64 hex digits), to give to an inspector."""
+    return fingerprint(private_key(secret).public_key())
+
+
+def _readme(facts: Facts, key: str, zip_name: str, files: dict[str, str]) -> bytes:
+    made = facts.made_at
+    listing = "\n".join(f"  {name:<40} {what}" for name, what in files.items())
+    spaced = format_fingerprint(key)
+    text = f"""EVIDENCE PACK: {facts.school_name}
+Made on {made:%A %d %B %Y at %H:%M} ({made:%Z}, the school's local time) by {facts.made_by}.
+
+WHAT IS IN IT
+{listing}
+  {MANIFEST:<40} the SHA-256 of every file above
+  {SIGNATURE:<40} the school's signature of {MANIFEST}
+  {PUBLIC_KEY:<40} the public key that checks the signature
+
+Nothing of what any concern or breach report says is in this pack, and no name of a child or of
+anyone who made a report: concerns are counted by category, status and whether an outcome is
+recorded. The CSV files open in Excel; their first row names the columns.
+
+THE SCHOOL'S KEY FINGERPRINT
+  {spaced}
+Ask the school for its key fingerprint separately - by phone, or in a letter or email from the
+headteacher - and check that it is the same. The fingerprint written here and in the pack
+proves nothing by itself: whoever changed a pack could change it too.
+
+HOW TO CHECK IT
+1. With compliance-bot (offline; no access to the school's systems is needed):
+     compliance-bot evidence verify {zip_name} --fingerprint "{spaced}"
+   It ends "The pack verifies." or names each file that fails and why, and exits non-zero.
+
+2. With ordinary tools. Unzip the pack into an empty folder, then in that folder:
+     sha256sum -c {MANIFEST}            (Linux; on a Mac: shasum -a 256 -c {MANIFEST})
+   Every line must end "OK", and the folder must hold no file that is not listed except
+   {MANIFEST} and {SIGNATURE}. On Windows (PowerShell), compare each file's
+     Get-FileHash -Algorithm SHA256 FILE
+   with its line in {MANIFEST}.
+   The signature, with OpenSSL 3:
+     openssl pkeyutl -verify -pubin -inkey {PUBLIC_KEY} -rawin -in {MANIFEST} -sigfile {SIGNATURE}
+   must print "Signature Verified Successfully"; and
+     openssl pkey -pubin -in {PUBLIC_KEY} -outform DER | sha256sum
+   must print the school's key fingerprint (without the spaces).
+
+WHAT THE SIGNATURE PROVES
+The school's compliance-bot signed {MANIFEST} with a private key worked out from the
+school's secret key, which stays on the school's server and is not in this pack; the public key
+in the pack can check that signature but cannot make one. If the pack verifies and its key has
+the fingerprint the school gave you, every file is exactly as the school's compliance-bot made
+it, and nothing was added or removed since. It does not prove that what the school recorded is
+true or complete, only that these are its records as they stood when the pack was made; and
+anyone who holds the school's secret key (the school's own administrators) could make another
+pack, which is why each pack says when and by whom it was made, and the school's audit log
+records every pack made.
+"""
+    return text.replace("\n", "\r\n").encode("utf-8")
+
+
+def _zip(files: dict[str, bytes], made: datetime) -> bytes:
+    buffer = io.BytesIO()
+    stamp = (made.year, made.month, made.day, made.hour, made.minute, made.second - made.second % 2)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def build_pack(
+    facts: Facts, secret: str, school_id: str, on_step: Callable[[str], None] | None = None
+) -> Pack:
+    """The signed zip of ``facts`` (no database needed)."""
+    step = on_step or (lambda _text: None)
+    public = private_key(secret).public_key()
+    key = fingerprint(public)
+    step(STEPS[1])
+    files: dict[str, bytes] = {SUMMARY: render_summary(facts, key)}
+    step(STEPS[2])
+    described = {SUMMARY: "the dated summary of everything below (PDF)"}
+    for table in facts.tables:
+        files[table.file_name] = csv_bytes(table)
+        described[table.file_name] = table.title.split(":")[0]
+    zip_name = f"evidence-{school_id}-{facts.made_at:%Y-%m-%d}.zip"
+    described[README] = "this file"
+    files[README] = _readme(facts, key, zip_name, dict(sorted(described.items())))
+    files[PUBLIC_KEY] = public_key_file(public)
+    step(STEPS[3])
+    manifest = manifest_bytes(files)
+    files[MANIFEST] = manifest
+    files[SIGNATURE] = sign(secret, manifest)
+    return Pack(_zip(files, facts.made_at), zip_name, tuple(sorted(files)), key)
+
+
+def make_pack(
+    session: Session,
+    school_id: str,
+    school_name: str,
+    request: PackRequest,
+    *,
+    secret: str,
+    now: datetime,
+    tz: ZoneInfo,
+    on_step: Callable[[str], None] | None = None,
+) -> Pack:
+    """Read the facts, build the signed pack and record that it was made (caller commits).
+
+    Args:
+        session: the caller's transaction (the audit record is written in it).
+        school_id: the school.
+        school_name: its name.
+        request: who asks, and which reports they may count.
+        secret: the school's secret key (``Settings.signing_key()``).
+        now: the moment it is made (aware).
+        tz: the school's time zone.
+        on_step: told each step's name as it starts (the command line shows progress).
+    """
+    if on_step is not None:
+        on_step(STEPS[0])
+    facts = gather(
+        session,
+        school_id,
+        school_name,
+        now=now,
+        tz=tz,
+        reports=request.reports,
+        made_by=request.made_by,
+        reports_scope=request.reports_scope,
+    )
+    pack = build_pack(facts, secret, school_id, on_step)
+    audit.record(
+        session,
+        actor=request.actor,
+        action="evidence.pack_made",
+        object_type="evidence_pack",
+        school_id=school_id,
+        details={
+            "via": request.via,
+            "files": len(pack.files),
+            "reports_counted": facts.reports_total,
+            "key_fingerprint": pack.fingerprint,
+        },
+    )
+    return pack

@@ -1,0 +1,133 @@
+"""The pack's formats, pure: CSV files a spreadsheet opens, the manifest (``sha256sum``'s own
+format, so ordinary tools check it) and the key fingerprint as people read it."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.features.reports.export import spreadsheet_safe
+
+__all__ = [
+    "MANIFEST",
+    "PUBLIC_KEY",
+    "SIGNATURE",
+    "ManifestError",
+    "Table",
+    "cells",
+    "csv_bytes",
+    "format_fingerprint",
+    "manifest_bytes",
+    "normalise_fingerprint",
+    "parse_manifest",
+    "training_state",
+]
+
+MANIFEST = "MANIFEST.sha256"  # the list of every other file's SHA-256 (``sha256sum -c``)
+SIGNATURE = "MANIFEST.sig"  # the Ed25519 signature of the manifest (64 raw bytes)
+PUBLIC_KEY = "public-key.pem"  # the key that checks the signature, with its fingerprint
+_LINE = re.compile(r"([0-9a-f]{64})  ([A-Za-z0-9][A-Za-z0-9._-]{0,99})")
+EXPIRES_SOON_DAYS = 30
+
+
+class ManifestError(ValueError):
+    """The manifest is not in the exact form the pack writes; ``str()`` says where."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of facts: a CSV file in the pack and a table in the PDF summary.
+
+    ``pdf_columns`` picks the columns the PDF shows (all of them when None): an A4 page has
+    room for fewer than a spreadsheet.
+    """
+
+    file_name: str
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    pdf_columns: tuple[int, ...] | None = None
+
+    def pdf_rows(self) -> list[list[str]]:
+        """The header and rows as the PDF shows them."""
+        keep = self.pdf_columns or tuple(range(len(self.headers)))
+        return [[row[i] for i in keep] for row in (self.headers, *self.rows)]
+
+
+def csv_bytes(table: Table) -> bytes:
+    """The table as CSV in UTF-8 with a byte-order mark, so Excel reads its accents."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.headers)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in table.rows)
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def manifest_bytes(files: Mapping[str, bytes]) -> bytes:
+    """``sha256sum``'s format: one ``<hash>  <name>`` line per file, sorted by name."""
+    for name in files:
+        if not _LINE.fullmatch(f"{'0' * 64}  {name}"):
+            raise ValueError(f"{name!r} is not a plain file name")
+    lines = [f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files)]
+    return "".join(lines).encode("ascii")
+
+
+def parse_manifest(data: bytes) -> dict[str, str]:
+    """The manifest's file names and hashes; anything not exactly as written is refused."""
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise ManifestError("it holds characters the pack never writes") from None
+    if not text.endswith("\n"):
+        raise ManifestError("its last line is cut short")
+    listed: dict[str, str] = {}
+    previous = ""
+    for number, line in enumerate(text[:-1].split("\n"), start=1):
+        match = _LINE.fullmatch(line)
+        if match is None:
+            raise ManifestError(f"line {number} is not '<SHA-256>  <file name>'")
+        digest, name = match.groups()
+        if name <= previous:
+            raise ManifestError(f"line {number} ({name}) is out of order or repeated")
+        listed[name], previous = digest, name
+    return listed
+
+
+def format_fingerprint(hex_digest: str) -> str:
+    """A fingerprint as people read it aloud: groups of four (``3f2a 9c1b …``)."""
+    return " ".join(hex_digest[i : i + 4] for i in range(0, len(hex_digest), 4))
+
+
+def normalise_fingerprint(text: str) -> str | None:
+    """A fingerprint typed any usual way (spaces, colons, capitals) as 64 hex digits."""
+    squashed = re.sub(r"[\s:-]", "", text).lower()
+    return squashed if re.fullmatch(r"[0-9a-f]{64}", squashed) else None
+
+
+def training_state(expires: date | None, today: date) -> str:
+    """Training in words: in date, expires soon, expired, or not done."""
+    if expires is None:
+        return "not done"
+    if expires < today:
+        return "expired"
+    if (expires - today).days <= EXPIRES_SOON_DAYS:
+        return "expires soon"
+    return "in date"
+
+
+def cells(values: Sequence[object]) -> tuple[str, ...]:
+    """A row as text: dates as 23 Nov 2026, nothing as an empty cell."""
+    out = []
+    for value in values:
+        if value is None:
+            out.append("")
+        elif isinstance(value, date):
+            out.append(f"{value:%d %b %Y}")
+        else:
+            out.append(str(value))
+    return tuple(out)

@@ -1,0 +1,530 @@
+"""The facts of a pack, read from the database: one ``Table`` each, shared by the CSV files and
+the PDF summary so the two always say the same.
+
+Concerns are counted, never described: category, status and whether an outcome is recorded —
+no text of a report and no name of a child or a reporter. Staff names appear where the
+evidence is theirs (who acknowledged, who is trained, who holds an account, who recorded a
+review), as an inspector needs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from bot.core.models import (
+    Attestation,
+    AuditEvent,
+    Duty,
+    OfficialAccount,
+    Person,
+    Policy,
+    PolicyReview,
+    PolicyVersion,
+    Report,
+    Requirement,
+    TaskCompletion,
+    TrainingRecord,
+)
+from bot.engine.duties import add_months
+from bot.features.accounts.service import holder_states
+from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.governors_report import FREE_TEXT_OUTCOME, NO_OUTCOME
+from bot.features.evidence.rules import Table, cells, training_state
+from bot.features.policies.register import register
+from bot.features.reports.rules import CATEGORIES, STATUSES
+
+__all__ = ["Facts", "gather", "school_reports"]
+
+METHODS = {"link": "Email link", "sso": "Signed in", "import": "Imported record"}
+KINDS = {"acknowledgement": "Acknowledged", "aup_signature": "Signed the AUP"}
+HOLDER_STATES = {
+    "signed": "Signed",
+    "waiting": "Not signed yet",
+    "overdue": "Overdue",
+    "no AUP set": "No AUP set for this account",
+}
+FILTERING = re.compile(r"filtering", re.IGNORECASE)
+CLI_ACTOR = "the command line"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything a pack states, as of one moment in the school's time zone."""
+
+    school_name: str
+    made_at: datetime  # in the school's time zone
+    made_by: str
+    reports_scope: str
+    filtering_note: str | None  # why the filtering review is not recorded, when it is not
+    policies: Table
+    ack_counts: Table
+    attestations: Table
+    training: Table
+    aup: Table
+    governors: Table
+    concerns: Table
+    filtering: Table
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        """Every table, in the order the summary shows them."""
+        return (
+            self.policies,
+            self.ack_counts,
+            self.attestations,
+            self.training,
+            self.aup,
+            self.governors,
+            self.concerns,
+            self.filtering,
+        )
+
+    @property
+    def reports_total(self) -> int:
+        """Reports counted."""
+        return sum(int(row[-1]) for row in self.concerns.rows)
+
+
+def _when(moment: datetime | None, tz: ZoneInfo) -> str:
+    return f"{moment.astimezone(tz):%d %b %Y %H:%M}" if moment else ""
+
+
+def _policies(session: Session, school_id: str, today: date) -> Table:
+    rows = []
+    for row in register(session, school_id, today):
+        p = row.policy
+        current = row.versions[-1].label if row.versions else None
+        stated = "worked out, not yet confirmed" if p.next_review_derived else "stated"
+        rows.append(
+            cells(
+                (
+                    p.title,
+                    current,
+                    p.approving_body,
+                    p.ratified_on,
+                    p.last_reviewed,
+                    p.next_review_due,
+                    stated if p.next_review_due else None,
+                    row.status,
+                    row.owner_name,
+                )
+            )
+        )
+    return Table(
+        "policy-register.csv",
+        "Policy register",
+        (
+            "Policy",
+            "Current version",
+            "Approved by",
+            "Ratified on",
+            "Last reviewed",
+            "Next review date",
+            "Next review date is",
+            "Review status",
+            "Policy owner",
+        ),
+        tuple(rows),
+        pdf_columns=(0, 1, 2, 3, 5, 7),
+    )
+
+
+def _ack_counts(session: Session, school_id: str, today: date) -> Table:
+    figures = {f.policy_id: f for f in compute_figures(session, school_id, today).policies}
+    done = dict(
+        session.execute(
+            select(Attestation.policy_version_id, func.count(func.distinct(Attestation.person_id)))
+            .where(Attestation.school_id == school_id, Attestation.kind == "acknowledgement")
+            .group_by(Attestation.policy_version_id)
+        ).all()
+    )
+    rows = []
+    for title, policy_id, vid, label, published, digest in session.execute(
+        select(
+            Policy.title,
+            Policy.id,
+            PolicyVersion.id,
+            PolicyVersion.label,
+            PolicyVersion.published_on,
+            PolicyVersion.sha256,
+        )
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(PolicyVersion.school_id == school_id)
+        .order_by(Policy.title, PolicyVersion.id)
+    ):
+        fig = figures.get(policy_id)
+        current = fig is not None and fig.version == label
+        still = str(max(fig.owed - fig.done, 0)) if fig is not None and current else "superseded"
+        rows.append(cells((title, label, published, done.get(vid, 0), still, digest)))
+    return Table(
+        "acknowledgement-counts.csv",
+        "Acknowledgements by policy and version",
+        (
+            "Policy",
+            "Version",
+            "Published on",
+            "People who acknowledged it",
+            "Still to acknowledge (current version)",
+            "Document SHA-256",
+        ),
+        tuple(rows),
+        pdf_columns=(0, 1, 2, 3, 4),
+    )
+
+
+def _attestations(session: Session, school_id: str, tz: ZoneInfo) -> Table:
+    rows = [
+        cells(
+            (
+                title,
+                label,
+                KINDS.get(kind, kind),
+                name,
+                email,
+                _when(at, tz),
+                METHODS.get(method, method),
+                digest,
+            )
+        )
+        for title, label, kind, name, email, at, method, digest in session.execute(
+            select(
+                Policy.title,
+                PolicyVersion.label,
+                Attestation.kind,
+                Person.display_name,
+                Person.email,
+                Attestation.at,
+                Attestation.method,
+                Attestation.document_sha256,
+            )
+            .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
+            .join(Policy, Policy.id == PolicyVersion.policy_id)
+            .join(Person, Person.id == Attestation.person_id)
+            .where(Attestation.school_id == school_id)
+            .order_by(Policy.title, PolicyVersion.id, Attestation.at, Attestation.id)
+        )
+    ]
+    return Table(
+        "acknowledgements-and-signatures.csv",
+        "Who acknowledged or signed which version, and when",
+        ("Policy", "Version", "What", "Person", "Email", "When", "How", "Document SHA-256"),
+        tuple(rows),
+        pdf_columns=(0, 1, 2, 3, 5),
+    )
+
+
+def _training(session: Session, school_id: str, today: date) -> Table:
+    trained: dict[tuple[int, str], date] = {}
+    for pid, course, completed in session.execute(
+        select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on).where(
+            TrainingRecord.school_id == school_id
+        )
+    ):
+        key = (pid, course.strip().lower())
+        trained[key] = max(trained.get(key, completed), completed)
+    rows = []
+    for req in session.scalars(
+        select(Requirement)
+        .where(
+            Requirement.school_id == school_id,
+            Requirement.kind == "complete_training",
+            Requirement.active.is_(True),
+        )
+        .order_by(Requirement.title)
+    ):
+        course = str((req.spec or {}).get("course") or req.title)
+        months = int((req.spec or {}).get("valid_months") or 12)
+        people = session.execute(
+            select(Person.id, Person.display_name, Person.email)
+            .where(
+                Person.id.in_(select(Duty.person_id).where(Duty.requirement_id == req.id)),
+                Person.active.is_(True),
+            )
+            .order_by(Person.display_name, Person.email)
+        ).all()
+        for pid, name, email in people:
+            last = trained.get((pid, course.strip().lower()))
+            expires = add_months(last, months) if last else None
+            rows.append(cells((name, email, course, last, expires, training_state(expires, today))))
+    return Table(
+        "training-matrix.csv",
+        "Training matrix",
+        ("Person", "Email", "Course", "Completed on", "Expires on", "State"),
+        tuple(rows),
+        pdf_columns=(0, 2, 3, 4, 5),
+    )
+
+
+def _aup(session: Session, school_id: str, today: date) -> Table:
+    labels = {
+        policy_id: label
+        for policy_id, label in session.execute(
+            select(PolicyVersion.policy_id, PolicyVersion.label)
+            .where(PolicyVersion.school_id == school_id)
+            .order_by(PolicyVersion.id)
+        )
+    }  # the last label of each policy is its current version
+    rows = []
+    accounts = session.scalars(
+        select(OfficialAccount)
+        .where(OfficialAccount.school_id == school_id)
+        .order_by(OfficialAccount.name)
+    ).all()
+    for account in accounts:
+        version = labels.get(account.aup_policy_id) if account.aup_policy_id else None
+        states = holder_states(session, account, today)
+        if not states:
+            rows.append(
+                cells(
+                    (
+                        account.name,
+                        account.platform,
+                        "No one holds it now",
+                        None,
+                        version,
+                        None,
+                        None,
+                    )
+                )
+            )
+        for s in states:
+            rows.append(
+                cells(
+                    (
+                        account.name,
+                        account.platform,
+                        s.name,
+                        s.since,
+                        version,
+                        HOLDER_STATES.get(s.state, s.state),
+                        s.signed_on,
+                    )
+                )
+            )
+    return Table(
+        "aup-signatures.csv",
+        "AUP signatures by official account",
+        (
+            "Official account",
+            "Platform",
+            "Holder",
+            "Holding since",
+            "Current AUP version",
+            "Signature",
+            "Signed on",
+        ),
+        tuple(rows),
+        pdf_columns=(0, 2, 4, 5, 6),
+    )
+
+
+def _recorder(names: dict[str, str], actor: str) -> str:
+    if actor == "cli" or actor.startswith("cli:"):
+        return CLI_ACTOR
+    return names.get(actor.lower(), actor)
+
+
+def _governors(session: Session, school_id: str, tz: ZoneInfo) -> Table:
+    names = {
+        e.lower(): n
+        for e, n in session.execute(
+            select(Person.email, Person.display_name).where(Person.school_id == school_id)
+        )
+    }
+    titles = dict(
+        session.execute(select(Policy.id, Policy.title).where(Policy.school_id == school_id)).all()
+    )
+    labels = dict(
+        session.execute(
+            select(PolicyVersion.id, PolicyVersion.label).where(
+                PolicyVersion.school_id == school_id
+            )
+        ).all()
+    )
+    entries: list[tuple[date, str, tuple[str, ...]]] = []
+    for review in session.scalars(select(PolicyReview).where(PolicyReview.school_id == school_id)):
+        title = titles.get(review.policy_id, "")
+        new = labels.get(review.new_version_id) if review.new_version_id else None
+        entries.append(
+            (
+                review.reviewed_on,
+                title,
+                cells(
+                    (
+                        title,
+                        review.reviewed_on,
+                        "Reviewed and ratified",
+                        review.body,
+                        review.minute_ref,
+                        new,
+                        _recorder(names, review.recorded_by),
+                        _when(review.created_at, tz),
+                    )
+                ),
+            )
+        )
+    for event in session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.school_id == school_id,
+            AuditEvent.action == "policy.review_date.confirmed",
+            AuditEvent.object_type == "policy",
+        )
+    ):
+        title = titles.get(int(event.object_id or 0), "")
+        day = event.at.astimezone(tz).date()
+        entries.append(
+            (
+                day,
+                title,
+                cells(
+                    (
+                        title,
+                        day,
+                        _confirmation(event.details),
+                        None,
+                        None,
+                        None,
+                        _recorder(names, event.actor),
+                        _when(event.at, tz),
+                    )
+                ),
+            )
+        )
+    entries.sort(key=lambda e: (e[1], e[0]))
+    return Table(
+        "governors-reviews.csv",
+        "Governors' reviews and confirmations, with their history",
+        (
+            "Policy",
+            "Date",
+            "What happened",
+            "Reviewed by",
+            "Minute reference",
+            "New version",
+            "Recorded by",
+            "Recorded at",
+        ),
+        tuple(e[2] for e in entries),
+        pdf_columns=(0, 1, 2, 3, 4, 6),
+    )
+
+
+def _day(text: object) -> str:
+    try:
+        return f"{date.fromisoformat(str(text)):%d %b %Y}"
+    except ValueError:
+        return "no date"
+
+
+def _confirmation(details: dict[str, object]) -> str:
+    was, now = details.get("was"), details.get("next_review_due")
+    if was and was != now:
+        return f"Next review date changed from {_day(was)} to {_day(now)}"
+    return f"Next review date confirmed as {_day(now)}"
+
+
+def _concerns(session: Session, reports: Select[Report]) -> Table:
+    counts: Counter[tuple[str, str, str]] = Counter()
+    visible = reports.subquery()
+    for category, status, outcome in session.execute(
+        select(visible.c.category, visible.c.status, visible.c.outcome)
+    ):
+        recorded = FREE_TEXT_OUTCOME if (outcome or "").strip() else NO_OUTCOME
+        counts[(CATEGORIES.get(category, category), STATUSES.get(status, status), recorded)] += 1
+    return Table(
+        "concerns-by-category-and-outcome.csv",
+        "Concerns and breaches: counts by category and outcome (no content, no names)",
+        ("Category", "Status", "Outcome", "Reports"),
+        tuple(cells((*key, n)) for key, n in sorted(counts.items())),
+    )
+
+
+def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, str | None]:
+    checks = [
+        r
+        for r in session.scalars(
+            select(Requirement)
+            .where(Requirement.school_id == school_id, Requirement.kind == "recurring_task")
+            .order_by(Requirement.title)
+        )
+        if FILTERING.search(f"{r.key} {r.title}")
+    ]
+    rows = []
+    if checks:
+        for title, cycle, at, name in session.execute(
+            select(Requirement.title, TaskCompletion.cycle, TaskCompletion.at, Person.display_name)
+            .join(Requirement, Requirement.id == TaskCompletion.requirement_id)
+            .join(Person, Person.id == TaskCompletion.person_id)
+            .where(TaskCompletion.requirement_id.in_([r.id for r in checks]))
+            .order_by(Requirement.title, TaskCompletion.at)
+        ):
+            rows.append(cells((title, cycle, _when(at, tz), name)))
+    note = None
+    if not checks:
+        note = (
+            "Not recorded: no filtering and monitoring check is set up in compliance-bot "
+            "for this school."
+        )
+    elif not rows:
+        note = "Not recorded: the check is set up, but no one has recorded doing it yet."
+    table = Table(
+        "filtering-and-monitoring-review.csv",
+        "Filtering and monitoring review",
+        ("Check", "Period", "Done at", "Done by"),
+        tuple(rows),
+    )
+    return table, note
+
+
+def gather(
+    session: Session,
+    school_id: str,
+    school_name: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    reports: Select[Report],
+    made_by: str,
+    reports_scope: str,
+) -> Facts:
+    """Read every fact of the pack for one school, as of ``now``.
+
+    Args:
+        session: an open session (the dashboard's snapshot may be built in it).
+        school_id: the school.
+        school_name: its name as the school writes it.
+        now: the moment the pack is made (aware).
+        tz: the school's time zone: every date and time is given in it.
+        reports: the reports to count (all of the school's, or those the maker may read).
+        made_by: who made it, in plain words.
+        reports_scope: one sentence saying which reports are counted.
+    """
+    today = now.astimezone(tz).date()
+    filtering, note = _filtering(session, school_id, tz)
+    return Facts(
+        school_name=school_name,
+        made_at=now.astimezone(tz),
+        made_by=made_by,
+        reports_scope=reports_scope,
+        filtering_note=note,
+        policies=_policies(session, school_id, today),
+        ack_counts=_ack_counts(session, school_id, today),
+        attestations=_attestations(session, school_id, tz),
+        training=_training(session, school_id, today),
+        aup=_aup(session, school_id, today),
+        governors=_governors(session, school_id, tz),
+        concerns=_concerns(session, reports),
+        filtering=filtering,
+    )
+
+
+def school_reports(school_id: str) -> Select[Report]:
+    """Every report of the school (the command line's pack counts them all)."""
+    return select(Report).where(Report.school_id == school_id)

@@ -1,0 +1,79 @@
+"""The evidence pack on the web, for the headteacher, the DSL and deputies: a page saying what
+the pack holds with the key fingerprint to give an inspector, and the button (a POST with the
+form's CSRF token) that downloads the signed zip. Making a pack is audited; everyone else gets
+403. The pack counts only the reports its maker may read."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from bot.core.config import SchoolConfig
+from bot.core.models import Person, utcnow
+from bot.core.permissions import EVIDENCE_MAKERS
+from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
+from bot.features.evidence.rules import format_fingerprint
+from bot.features.reports.routing import visible_reports
+from bot.features.reports.web_support import school_for
+from bot.web.deps import check_csrf, ctx, render, require_roles
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _maker(request: Request) -> tuple[Person, SchoolConfig]:
+    person = require_roles(request, EVIDENCE_MAKERS)
+    school = school_for(request, person.school_id)
+    if school is None:
+        raise HTTPException(404, "Your school is not set up here.")
+    return person, school
+
+
+@router.get("/evidence", include_in_schema=False)
+def evidence_page(request: Request) -> Response:
+    """What the pack holds, how an inspector checks it, the fingerprint and the button."""
+    person, school = _maker(request)
+    key = key_fingerprint(ctx(request).settings.signing_key())
+    return render(
+        request,
+        "evidence.html",
+        {"user": person, "school": school, "fingerprint": format_fingerprint(key)},
+    )
+
+
+@router.post("/evidence/pack", include_in_schema=False)
+def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Make the signed pack and download it (audited)."""
+    person, school = _maker(request)
+    check_csrf(request, csrf_token)
+    context = ctx(request)
+    pack_request = PackRequest(
+        actor=person.email,
+        made_by=person.display_name,
+        reports=visible_reports(school, person.email, person.role_names),
+        reports_scope=(
+            f"Counted: the reports {person.display_name} may read. A report about the person "
+            "who makes a pack is never counted in it; a pack made with the command line counts "
+            "every report."
+        ),
+        via="web",
+    )
+    with context.store.transaction() as session:
+        pack = make_pack(
+            session,
+            school.id,
+            school.name,
+            pack_request,
+            secret=context.settings.signing_key(),
+            now=utcnow(),
+            tz=ZoneInfo(context.config.organisation.timezone),
+        )
+    return Response(
+        pack.data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{pack.file_name}"'},
+    )

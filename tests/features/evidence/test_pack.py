@@ -1,0 +1,381 @@
+"""The inspector's evidence pack built from the demo school through the real CLI: it opens,
+its PDF renders and reads as it should, its manifest verifies offline (also with the ordinary
+tools the README names), and any change — one byte of any file, a file removed or added, the
+wrong key fingerprint — fails ``evidence verify`` naming the file. Nothing of a report's
+content or its reporter reaches any file of the pack."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+from pypdf import PdfReader
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from bot.core.context import AppContext
+from bot.core.documents import pdf_page_png
+from bot.core.models import AuditEvent, Report
+from bot.demo.builder import demo_settings
+from bot.features.evidence.rules import MANIFEST, PUBLIC_KEY, SIGNATURE
+from bot.features.evidence.summary_pdf import HEADINGS
+from tests.conftest import PG_ENV, _postgres_database
+from tests.support.demo_run import DEMO_MONDAY, run_demo
+from tests.support.helpers import at
+
+pytestmark = pytest.mark.slow
+
+# a report with words found nowhere else: none of them may reach the pack
+SECRET_TEXT = "Quillon Vantablack sent the photo from the Zephyrine minibus"
+SECRET_REPORTER = "Oriel Fennimore-Sprake"
+SECRET_EMAIL = "oriel.sprake@parents.example"
+SECRET_CHILD = "Tamsin Oakenshott"
+SECRET_OUTCOME = "spoke with tamsin oakenshott"  # lower case: no "code" may let it through
+SECRETS = (
+    SECRET_TEXT,
+    "Quillon",
+    "Vantablack",
+    "Zephyrine",
+    SECRET_REPORTER,
+    "Fennimore",
+    SECRET_EMAIL,
+    SECRET_CHILD,
+    "Oakenshott",
+    SECRET_OUTCOME,
+)
+
+# every file of a pack: a new one must be added here (and so to the tampering tests)
+MEMBERS = (
+    MANIFEST,
+    SIGNATURE,
+    "README.txt",
+    "acknowledgement-counts.csv",
+    "acknowledgements-and-signatures.csv",
+    "aup-signatures.csv",
+    "concerns-by-category-and-outcome.csv",
+    "filtering-and-monitoring-review.csv",
+    "governors-reviews.csv",
+    "policy-register.csv",
+    PUBLIC_KEY,
+    "summary.pdf",
+    "training-matrix.csv",
+)
+
+
+class Built:
+    """The demo school, its pack as written by ``compliance-bot evidence --out``."""
+
+    def __init__(self, folder: Path, output: str, database_url: str | None) -> None:
+        self.folder = folder
+        self.zip_path = folder / "evidence.zip"
+        self.data = self.zip_path.read_bytes()
+        self.output = output
+        self.database_url = database_url
+
+    def members(self) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+            return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _add_secret_report(folder: Path, database_url: str | None) -> None:
+    settings = demo_settings(folder)
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    ctx = AppContext(settings)
+    with ctx.store.transaction() as session:
+        session.add(
+            Report(
+                school_id=ctx.config.schools[0].id,
+                reference="CR-2026-SECRT",
+                category="social_media",
+                urgency="high",
+                status="closed",
+                involved=[{"role": "pupil", "names": SECRET_CHILD}],
+                what_happened=SECRET_TEXT,
+                location="Zephyrine minibus",
+                reporter_name=SECRET_REPORTER,
+                reporter_email=SECRET_EMAIL,
+                outcome=SECRET_OUTCOME,
+                lessons=f"Talk to {SECRET_CHILD}",
+                created_at=datetime(2026, 11, 2, 10, tzinfo=UTC),
+                closed_at=datetime(2026, 11, 10, 10, tzinfo=UTC),
+            )
+        )
+
+
+def _build(folder: Path, database_url: str | None) -> Built:
+    with pytest.MonkeyPatch.context() as patch:
+        if database_url:
+            patch.setenv("COMPLIANCE_BOT_DATABASE_URL", database_url)
+        run_demo(folder)
+        _add_secret_report(folder, database_url)
+        old = Path.cwd()
+        os.chdir(folder)
+        try:
+            with time_machine.travel(at(DEMO_MONDAY, 11), tick=False):
+                result = CliRunner().invoke(app, ["evidence", "--out", "evidence.zip"])
+        finally:
+            os.chdir(old)
+    assert result.exit_code == 0, result.output
+    return Built(folder, result.output, database_url)
+
+
+@pytest.fixture(scope="module")
+def sqlite_pack(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The demo's pack on SQLite (built once for this module)."""
+    return _build(tmp_path_factory.mktemp("demo-sqlite"), None)
+
+
+@pytest.fixture(scope="module")
+def postgres_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """The demo's pack on PostgreSQL (skips without a server; CI has one)."""
+    databases = _postgres_database()
+    url = next(databases)
+    try:
+        yield _build(tmp_path_factory.mktemp("demo-postgres"), url)
+    finally:
+        databases.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pack(request: pytest.FixtureRequest) -> Built:
+    """The demo's pack on each database."""
+    if request.param == "postgres" and not os.environ.get(PG_ENV):
+        pytest.skip(f"PostgreSQL not configured: set {PG_ENV} (CI does)")
+    built: Built = request.getfixturevalue(f"{request.param}_pack")
+    return built
+
+
+def _verify(path: Path, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["evidence", "verify", str(path), *extra])
+    return result.exit_code, " ".join(result.output.split())
+
+
+def _rezip(tmp_path: Path, members: dict[str, bytes]) -> Path:
+    path = tmp_path / "changed.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _fingerprint(built: Built) -> str:
+    match = re.search(r"Key fingerprint: ((?:[0-9a-f]{4} ?){16})", " ".join(built.output.split()))
+    assert match is not None, built.output
+    return match.group(1).strip()
+
+
+# --------------------------------------------------------------------------- what it holds
+
+
+def test_the_pack_opens_verifies_and_reads_as_the_school_wrote(pack: Built) -> None:
+    members = pack.members()
+    assert sorted(members) == sorted(MEMBERS)
+    assert "Evidence pack written" in pack.output
+    key = _fingerprint(pack)
+    code, out = _verify(pack.zip_path, "--fingerprint", key)
+    assert code == 0, out
+    assert f"Checked {len(MEMBERS) - 2} files" in out and "The pack verifies." in out
+    # the PDF: dated, every heading, and drawn as an image by the product's own renderer
+    pdf = members["summary.pdf"]
+    text = " ".join(
+        " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages
+    )
+    for heading in HEADINGS:
+        assert heading in text, heading
+    assert "Oakfield" in text and "Monday 23 November 2026 at 11:30 (GMT)" in text
+    assert "Not recorded: the check is set up" in text  # the demo's filtering check, undone
+    assert key in text
+    png = pdf_page_png(pdf, hashlib.sha256(pdf).hexdigest(), 1)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    # the CSVs: UTF-8 with a byte-order mark, plain headers, the same facts as the summary
+    for name in MEMBERS:
+        if name.endswith(".csv"):
+            assert members[name].startswith(b"\xef\xbb\xbf"), name
+            header = next(csv.reader(io.StringIO(members[name].decode("utf-8-sig"))))
+            assert all(re.fullmatch(r"[A-Z][A-Za-z0-9 ()'-]+", h) for h in header), header
+    register = list(csv.DictReader(io.StringIO(members["policy-register.csv"].decode("utf-8-sig"))))
+    assert {r["Policy"] for r in register} >= {"Online Safety Policy"}
+    assert all(r["Policy"] in text for r in register)
+    concerns = members["concerns-by-category-and-outcome.csv"].decode("utf-8-sig")
+    assert "Social media misuse,Closed,outcome recorded (details withheld),1" in concerns
+    readme = members["README.txt"].decode("utf-8")
+    assert "sha256sum -c MANIFEST.sha256" in readme and key in readme
+    assert "WHAT THE SIGNATURE PROVES" in readme
+
+
+def test_nothing_of_a_report_or_its_reporter_is_in_any_file(pack: Built) -> None:
+    for name, data in pack.members().items():
+        readable = [data.decode("utf-8", "ignore")]
+        if name.endswith(".pdf"):
+            readable.append(
+                " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+            )
+        for text in readable:
+            for secret in SECRETS:
+                assert secret.lower() not in text.lower(), (name, secret)
+    assert "CR-2026-SECRT" not in pack.data.decode("latin-1")
+
+
+def test_making_a_pack_is_audited(pack: Built) -> None:
+    settings = demo_settings(pack.folder)
+    if pack.database_url:
+        settings = settings.model_copy(update={"database_url": pack.database_url})
+    with AppContext(settings).store.session() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "evidence.pack_made")
+        ).all()
+    assert [(e.actor, e.details["via"], e.details["files"]) for e in events] == [
+        ("cli", "cli", len(MEMBERS))
+    ]
+    assert events[0].details["key_fingerprint"] == _fingerprint(pack).replace(" ", "")
+
+
+@pytest.mark.skipif(
+    shutil.which("sha256sum") is None or shutil.which("openssl") is None,
+    reason="needs sha256sum and openssl 3 (the tools the README names)",
+)
+def test_ordinary_tools_check_it_as_the_readme_says(sqlite_pack: Built, tmp_path: Path) -> None:
+    with zipfile.ZipFile(sqlite_pack.zip_path) as archive:
+        archive.extractall(tmp_path)
+    sums = subprocess.run(
+        ["sha256sum", "-c", MANIFEST], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert sums.returncode == 0 and sums.stdout.count(": OK") == len(MEMBERS) - 2, sums.stdout
+    signature = subprocess.run(
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            PUBLIC_KEY,
+            "-rawin",
+            "-in",
+            MANIFEST,
+            "-sigfile",
+            SIGNATURE,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "Signature Verified Successfully" in signature.stdout, signature
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-in", PUBLIC_KEY, "-outform", "DER"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert hashlib.sha256(der).hexdigest() == _fingerprint(sqlite_pack).replace(" ", "")
+
+
+# --------------------------------------------------------------------------- tampering
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+@pytest.mark.parametrize("member", MEMBERS)
+def test_one_changed_byte_in_any_file_fails_naming_it(
+    sqlite_pack: Built, tmp_path: Path, member: str, where: str
+) -> None:
+    members = sqlite_pack.members()
+    data = bytearray(members[member])
+    index = {"first": 0, "middle": len(data) // 2, "last": len(data) - 1}[where]
+    data[index] ^= 0x01
+    members[member] = bytes(data)
+    code, out = _verify(_rezip(tmp_path, members))
+    assert code == 1, out
+    assert f"fails: {member}:" in out, out
+    assert "The pack does not verify." in out
+    others = [m for m in MEMBERS if m != member and f"fails: {m}:" in out]
+    assert not others, out
+
+
+def test_a_byte_changed_inside_the_zip_itself_is_named(sqlite_pack: Built, tmp_path: Path) -> None:
+    data = bytearray(sqlite_pack.data)
+    with zipfile.ZipFile(io.BytesIO(sqlite_pack.data)) as archive:
+        info = archive.getinfo("training-matrix.csv")
+    data[info.header_offset + 30 + len(info.filename) + 20] ^= 0xFF  # inside its stored bytes
+    path = tmp_path / "damaged.zip"
+    path.write_bytes(bytes(data))
+    code, out = _verify(path)
+    assert code == 1 and "fails: training-matrix.csv:" in out, out
+
+
+def test_a_removed_file_is_named(sqlite_pack: Built, tmp_path: Path) -> None:
+    for gone in ("governors-reviews.csv", "summary.pdf", MANIFEST, SIGNATURE, PUBLIC_KEY):
+        members = sqlite_pack.members()
+        del members[gone]
+        code, out = _verify(_rezip(tmp_path, members))
+        assert code == 1 and f"fails: {gone}:" in out and "missing" in out, out
+
+
+def test_an_added_file_is_named(sqlite_pack: Built, tmp_path: Path) -> None:
+    members = sqlite_pack.members()
+    members["extra-evidence.csv"] = b"\xef\xbb\xbfPolicy\r\nMade up\r\n"
+    code, out = _verify(_rezip(tmp_path, members))
+    assert code == 1 and "fails: extra-evidence.csv: is not listed" in out, out
+
+
+def test_a_pack_resigned_with_another_key_fails_on_the_fingerprint(
+    sqlite_pack: Built, tmp_path: Path
+) -> None:
+    from bot.features.evidence.rules import manifest_bytes
+    from bot.features.evidence.signing import private_key, public_key_file, sign
+
+    members = sqlite_pack.members()
+    members["summary.pdf"] = b"%PDF-1.4 forged"
+    forger = "a forger's own secret key, 32 bytes or more long"
+    members[PUBLIC_KEY] = public_key_file(private_key(forger).public_key())
+    listed = {n: d for n, d in members.items() if n not in (MANIFEST, SIGNATURE)}
+    members[MANIFEST] = manifest_bytes(listed)
+    members[SIGNATURE] = sign(forger, members[MANIFEST])
+    forged = _rezip(tmp_path, members)
+    code, out = _verify(forged)  # whole, but whose? only the fingerprint can say
+    assert code == 0 and "No --fingerprint was given" in out, out
+    code, out = _verify(forged, "--fingerprint", _fingerprint(sqlite_pack))
+    assert code == 1 and f"fails: {PUBLIC_KEY}: its fingerprint is" in out, out
+
+
+def test_a_wrong_or_malformed_fingerprint_fails(sqlite_pack: Built) -> None:
+    right = _fingerprint(sqlite_pack).replace(" ", "")
+    wrong = ("0" if right[0] != "0" else "1") + right[1:]
+    code, out = _verify(sqlite_pack.zip_path, "--fingerprint", wrong)
+    assert code == 1 and f"fails: {PUBLIC_KEY}: its fingerprint is" in out, out
+    code, out = _verify(sqlite_pack.zip_path, "--fingerprint", right.upper())
+    assert code == 0 and "It is the fingerprint you were given." in out, out
+    code, out = _verify(sqlite_pack.zip_path, "--fingerprint", "not-a-fingerprint")
+    assert code == 2 and "64 hexadecimal digits" in out, out
+
+
+def test_not_a_zip_and_no_file_are_plain_failures(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"this is not a zip")
+    code, out = _verify(junk)
+    assert code == 1 and "fails: junk.zip: is not a zip file" in out, out
+    code, out = _verify(tmp_path / "absent.zip")
+    assert code == 1 and "fails: absent.zip: there is no such file" in out, out
+
+
+def test_key_command_shows_the_same_fingerprint(sqlite_pack: Built) -> None:
+    old = Path.cwd()
+    os.chdir(sqlite_pack.folder)
+    try:
+        result = CliRunner().invoke(app, ["evidence", "key"])
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 0, result.output
+    assert _fingerprint(sqlite_pack) in " ".join(result.output.split())
