@@ -341,7 +341,28 @@ def _mail(client: GraphClient, app: str, sender: str | None) -> list[CheckRow]:
     row = _send_probe(client, app, sender)
     if not row.ok:
         return [row]
-    return [row, _scope(client, app, sender)]
+    return [row, _scope(client, app, sender), _sent_items(client, sender)]
+
+
+def _sent_items(client: GraphClient, sender: str) -> CheckRow:
+    """Optional: whether an unknown send outcome can be looked up in Sent Items."""
+    name = "Mail.ReadBasic.All (optional)"
+    try:
+        client.sent_message_id(sender, "<compliance-bot-check@invalid>")
+    except GraphCallError as exc:
+        return CheckRow(
+            name,
+            True,
+            f"Sent Items of {sender} not readable ({exc.status or exc}): a message whose send "
+            "outcome is unknown waits for a person. To settle those automatically, grant "
+            "Mail.ReadBasic.All scoped to the sender like Mail.Send (deploy/m365.md)",
+        )
+    return CheckRow(
+        name,
+        True,
+        f"may read {sender}'s Sent Items: a message whose send outcome is unknown is looked "
+        "up by its Message-ID",
+    )
 
 
 def _send_probe(client: GraphClient, app: str, sender: str) -> CheckRow:
