@@ -133,7 +133,9 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
     Even a harmless resend stops after ``MAX_ATTEMPTS`` crashes: a message that kills the
     process every time is flagged for a person instead of looping for ever.
     """
-    released = outbox_workers.release_dead(store, now, idempotent_mailer=idempotent_mailer)
+    released = outbox_workers.release_dead(
+        store, now, idempotent_mailer=idempotent_mailer, max_attempts=MAX_ATTEMPTS
+    )
     cutoff = now - STALE_AFTER
     stale = (OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
     with store.session() as session:  # a look first: most passes find nothing, and write nothing

@@ -112,8 +112,11 @@ def _dead(session: Session, now: datetime) -> list[str]:
     return dead
 
 
-def release_dead(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
-    """Take back the rows of every dead worker; returns how many rows changed."""
+def release_dead(
+    store: Store, now: datetime, *, idempotent_mailer: bool, max_attempts: int
+) -> int:
+    """Take back the rows of every dead worker; returns how many rows changed (a message
+    already attempted ``max_attempts`` times is flagged rather than sent once more)."""
     with store.session() as session:  # a look first: most passes find everyone alive
         if not _dead(session, now):
             return 0
@@ -136,7 +139,7 @@ def release_dead(store: Store, now: datetime, *, idempotent_mailer: bool) -> int
         if idempotent_mailer:  # the platform drops a second copy: simply send it again
             result = session.execute(
                 update(OutboxMessage)
-                .where(*sending)
+                .where(*sending, OutboxMessage.attempts < max_attempts)
                 .values(status="pending", claimed_by=None, last_error=INTERRUPTED)
                 .execution_options(synchronize_session=False)
             )
