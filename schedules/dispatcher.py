@@ -69,13 +69,24 @@ def run_dispatcher(
         # once (bot.core.outbox_workers), not after the outbox's timeouts
         with heartbeat(ctx.store, now):
             while not stop.is_set():
-                stats = dispatch(ctx.store, mailer, notifier, now=now, limit=PASS_LIMIT,
-                                 alerts=_alerts(ctx), wait=stop.wait)
+                stats = dispatch(
+                    ctx.store,
+                    mailer,
+                    notifier,
+                    now=now,
+                    limit=PASS_LIMIT,
+                    alerts=_alerts(ctx),
+                    wait=stop.wait,
+                )
                 sent += stats.sent
                 if stats.sent or stats.failed or stats.delivery_unknown:
-                    log.info("dispatch worker: sent %d, retry %d, failed %d, unknown %d",
-                             stats.sent, stats.retry_later, stats.failed,
-                             stats.delivery_unknown)
+                    log.info(
+                        "dispatch worker: sent %d, retry %d, failed %d, unknown %d",
+                        stats.sent,
+                        stats.retry_later,
+                        stats.failed,
+                        stats.delivery_unknown,
+                    )
                 wait = pause_after(stats, now())
                 if wait:
                     stop.wait(wait)

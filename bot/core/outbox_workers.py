@@ -112,9 +112,7 @@ def _dead(session: Session, now: datetime) -> list[str]:
     return dead
 
 
-def release_dead(
-    store: Store, now: datetime, *, idempotent_mailer: bool, max_attempts: int
-) -> int:
+def release_dead(store: Store, now: datetime, *, idempotent_mailer: bool, max_attempts: int) -> int:
     """Take back the rows of every dead worker; returns how many rows changed (a message
     already attempted ``max_attempts`` times is flagged rather than sent once more)."""
     with store.session() as session:  # a look first: most passes find everyone alive

@@ -171,7 +171,9 @@ def _pacing_row(settings: Settings) -> CheckRow:
         f"reminders and digests use at most {google.messages_per_minute - minute} a minute and "
         f"{DAILY_SEND_LIMIT - day:,} a day, the rest is kept for safeguarding alerts, sign-in "
         "links and receipts (sent first)",
-        None if ok else f"Set {_var('URGENT_RESERVE_PER_MINUTE')} below "
+        None
+        if ok
+        else f"Set {_var('URGENT_RESERVE_PER_MINUTE')} below "
         f"{_var('MESSAGES_PER_MINUTE')} and {_var('URGENT_RESERVE_PER_DAY')} below "
         f"{DAILY_SEND_LIMIT:,}.",
     )

@@ -189,8 +189,10 @@ class GmailMailer:
             raise LookupNotPermittedError("this Gmail connection cannot read the sent mail")
         wanted = message_id(idempotency_key, self.sender).strip("<>")
         api = self._lookup()
-        request = api.resource.users().messages().list(
-            userId="me", q=f"rfc822msgid:{wanted}", maxResults=1, includeSpamTrash=False
+        request = (
+            api.resource.users()
+            .messages()
+            .list(userId="me", q=f"rfc822msgid:{wanted}", maxResults=1, includeSpamTrash=False)
         )
         try:
             answer = api.call(request)

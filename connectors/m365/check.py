@@ -210,7 +210,9 @@ def _pacing(m365: Any) -> CheckRow:
         f"reminders and digests use at most {share} a minute and "
         f"{DAILY_RECIPIENTS - day:,} recipients a day, the rest is kept for safeguarding "
         "alerts, sign-in links and receipts (sent first)",
-        None if ok else f"Set {ENV}URGENT_RESERVE_PER_MINUTE below {ENV}MESSAGES_PER_MINUTE "
+        None
+        if ok
+        else f"Set {ENV}URGENT_RESERVE_PER_MINUTE below {ENV}MESSAGES_PER_MINUTE "
         f"and {ENV}URGENT_RESERVE_PER_DAY below {DAILY_RECIPIENTS:,}.",
     )
 

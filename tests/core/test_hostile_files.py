@@ -48,8 +48,11 @@ from tests.support.pdfs import PDF, pdf_document
     [
         # /J#61vaScript is /JavaScript with a legal name escape: a byte search misses it
         pdf_document(b"/OpenAction 4 0 R", b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>"),
-        pdf_document(b"/Names << /J#61vaScript 4 0 R >>", b"<< /Names [(a) 5 0 R] >>",
-                     b"<< /S /JavaScript /JS (x) >>"),
+        pdf_document(
+            b"/Names << /J#61vaScript 4 0 R >>",
+            b"<< /Names [(a) 5 0 R] >>",
+            b"<< /S /JavaScript /JS (x) >>",
+        ),
         pdf_document(b"/Open#41ction << /S /GoTo /D [3 0 R /Fit] >>"),  # any OpenAction
         pdf_document(b"", b"<< /S /L#61unch /F (cmd.exe) >>"),  # only in the xref table
         pdf_document(b"/Names << /Embedded#46iles 4 0 R >>", b"<< /Names [] >>"),
@@ -110,8 +113,9 @@ def test_directory_rows_with_control_characters_are_rejected_naming_the_field(
     yaml_path.write_text(
         'people:\n  - {email: dan@oak.example, name: "Dan\\0"}\n', encoding="utf-8"
     )
-    assert "people.yaml line 1: name contains a control character" in (
-        FileDirectory(yaml_path).fetch().rejected[0]
+    assert (
+        "people.yaml line 1: name contains a control character"
+        in (FileDirectory(yaml_path).fetch().rejected[0])
     )
 
 
@@ -124,13 +128,16 @@ def test_a_training_import_refuses_rows_with_control_characters(
     sync_people(ctx)
     export = school.home / "export.csv"
     export.write_text(
-        "email,course,completed_on,provider\n"
-        "amy@oak.example,Online safety,2026-11-20,Safe\x00Co\n",
+        "email,course,completed_on,provider\namy@oak.example,Online safety,2026-11-20,Safe\x00Co\n",
         encoding="utf-8",
     )
     with ctx.store.transaction() as session:
         report = import_training_csv(
-            session, "oak", export, actor="test", today=date(2026, 11, 23),
+            session,
+            "oak",
+            export,
+            actor="test",
+            today=date(2026, 11, 23),
             courses=["Online safety"],
         )
     assert report.errors == [
@@ -142,6 +149,7 @@ def test_a_training_import_refuses_rows_with_control_characters(
 
 
 # --------------------------------------------------------------------------- hostile uploads
+
 
 def _peak_bytes(action: Callable[[], object]) -> int:
     """Peak Python memory while ``action`` runs (it is expected to raise)."""
@@ -262,9 +270,10 @@ def test_billion_laughs_in_a_word_part_is_refused_before_any_entity_expands(
 
 def test_word_xml_nested_beyond_reason_is_refused() -> None:
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(code_of_conduct_docx())) as source, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(code_of_conduct_docx())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "word/document.xml":
