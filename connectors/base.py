@@ -38,6 +38,7 @@ __all__ = [
     "FormResponse",
     "FormSource",
     "ListMirror",
+    "LookupNotPermittedError",
     "MailPacing",
     "Mailer",
     "Notifier",
@@ -47,6 +48,7 @@ __all__ = [
     "RejectedRecord",
     "RetryableError",
     "SendResult",
+    "SentItemsLookup",
     "SetupError",
     "UnreadableResponse",
     "UrgentReserve",
@@ -286,12 +288,32 @@ class Mailer(Protocol):
     the .eml writer), ``max_batch`` (see ``BatchMailer``), ``ready_in() -> float``, the
     seconds until the platform's ``Retry-After`` has passed (the dispatcher claims nothing
     while it is above 0), ``pacing`` (a ``MailPacing``: the dispatcher claims only what the
-    mailbox's limits allow, counted in the database across workers) and ``close()`` (called
-    after a dispatch pass, e.g. to end a reused SMTP connection).
+    mailbox's limits allow, counted in the database across workers), ``close()`` (called
+    after a dispatch pass, e.g. to end a reused SMTP connection) and ``find_sent`` (see
+    ``SentItemsLookup``: an unknown outcome is looked up instead of left for a person).
     """
 
     def send(self, message: OutgoingEmail) -> SendResult:
         """Deliver ``message`` once."""
+        ...
+
+
+class LookupNotPermittedError(ConnectorError):
+    """The platform would not let the bot look in the sending mailbox's sent items (the
+    permission or scope is not granted); a person must check instead."""
+
+
+@runtime_checkable
+class SentItemsLookup(Protocol):
+    """A mailer that can say whether a message reached the platform: it finds the message by
+    the Message-ID the bot gave it (``connectors.mime.message_id``) in the sending mailbox's
+    sent items. Graph and Gmail can; SMTP cannot (the dispatcher checks for ``find_sent``).
+    """
+
+    def find_sent(self, idempotency_key: str) -> SendResult | None:
+        """The sent item of the outbox row ``idempotency_key`` (its platform id), or None when
+        the sent items do not hold it. Raises LookupNotPermittedError when the platform refuses
+        to let the bot look, RetryableError when it cannot answer now."""
         ...
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import email.policy
 import functools
+import hashlib
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 
 from connectors.base import OutgoingEmail
 
-__all__ = ["AUTOMATIC_HEADERS", "KEY_HEADER", "mime_bytes", "to_mime"]
+__all__ = ["AUTOMATIC_HEADERS", "KEY_HEADER", "message_id", "mime_bytes", "to_mime"]
 
 KEY_HEADER = "X-Compliance-Bot-Key"
 AUTOMATIC_HEADERS = (
@@ -67,6 +68,15 @@ def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
     return maintype or "application", subtype or "octet-stream", params
 
 
+def message_id(idempotency_key: str, sender: str) -> str:
+    """The Message-ID of the outbox row ``idempotency_key`` sent from ``sender``: made from the
+    key, so a message whose send outcome is unknown can be looked up in the mailbox's sent
+    items by it (the key itself is already in the message's own header)."""
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+    domain = sender.rpartition("@")[2] or "localhost"
+    return f"<{digest}@{domain}>"
+
+
 def to_mime(message: OutgoingEmail, sender: str) -> EmailMessage:
     """Build a multipart/alternative (text + HTML) message, with attachments when present.
 
@@ -82,8 +92,7 @@ def to_mime(message: OutgoingEmail, sender: str) -> EmailMessage:
         mime["Reply-To"] = message.reply_to
     mime["Subject"] = message.subject
     mime["Date"] = formatdate(localtime=False, usegmt=True)
-    domain = sender.rpartition("@")[2] or "localhost"
-    mime["Message-ID"] = make_msgid(domain=domain)
+    mime["Message-ID"] = message_id(message.idempotency_key, sender)
     for name, value in AUTOMATIC_HEADERS:
         mime[name] = value
     mime[KEY_HEADER] = message.idempotency_key

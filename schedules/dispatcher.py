@@ -20,6 +20,7 @@ from bot.core.context import AppContext
 from bot.core.delivery import AdminAlerts
 from bot.core.models import utcnow
 from bot.core.outbox import DispatchStats, dispatch
+from bot.core.outbox_workers import heartbeat
 from bot.core.settings import Settings
 
 __all__ = ["IDLE_SECONDS", "pause_after", "run_dispatcher"]
@@ -64,16 +65,31 @@ def run_dispatcher(
     mailer, notifier = ctx.connectors.mailer, ctx.connectors.notifier
     sent = 0
     try:
-        while not stop.is_set():
-            stats = dispatch(ctx.store, mailer, notifier, now=now, limit=PASS_LIMIT,
-                             alerts=_alerts(ctx), wait=stop.wait)
-            sent += stats.sent
-            if stats.sent or stats.failed or stats.delivery_unknown:
-                log.info("dispatch worker: sent %d, retry %d, failed %d, unknown %d",
-                         stats.sent, stats.retry_later, stats.failed, stats.delivery_unknown)
-            wait = pause_after(stats, now())
-            if wait:
-                stop.wait(wait)
+        # a heartbeat while it runs: if this process dies, the others take back its rows at
+        # once (bot.core.outbox_workers), not after the outbox's timeouts
+        with heartbeat(ctx.store, now):
+            while not stop.is_set():
+                stats = dispatch(
+                    ctx.store,
+                    mailer,
+                    notifier,
+                    now=now,
+                    limit=PASS_LIMIT,
+                    alerts=_alerts(ctx),
+                    wait=stop.wait,
+                )
+                sent += stats.sent
+                if stats.sent or stats.failed or stats.delivery_unknown:
+                    log.info(
+                        "dispatch worker: sent %d, retry %d, failed %d, unknown %d",
+                        stats.sent,
+                        stats.retry_later,
+                        stats.failed,
+                        stats.delivery_unknown,
+                    )
+                wait = pause_after(stats, now())
+                if wait:
+                    stop.wait(wait)
     except KeyboardInterrupt:
         pass
     finally:

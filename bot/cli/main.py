@@ -115,6 +115,9 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
         _serve_workers(settings, host, port, workers)
         return
     web = create_app(settings)
+    from bot.core.contained import warm_up
+
+    warm_up()  # the uploads' checking process starts now, not on the first upload
     runner = None
     if scheduler:
         from schedules.runner import SchedulerAlreadyRunningError, start_scheduler

@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, or_, select, update
 
-from bot.core import mail_pacing, outbox_bodies, outbox_claim
+from bot.core import (
+    mail_pacing,
+    outbox_bodies,
+    outbox_claim,
+    outbox_lookup,
+    outbox_workers,
+)
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox_lanes import Lanes, open_lanes
@@ -114,9 +120,10 @@ def _to_card(row: OutboxMessage) -> CardMessage:
 
 
 def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
-    """Rows left ``claimed`` or ``sending`` by a crash: claimed ones (never attempted) go back
-    to the queue after ``CLAIM_STALE_AFTER``; sending ones, after ``STALE_AFTER``, are
-    requeued when resending is harmless, else flagged.
+    """Rows left ``claimed`` or ``sending`` by a crash: a dead dispatch worker's at once
+    (``outbox_workers``: its heartbeat stopped, or its process is gone); any other claimed ones
+    (never attempted) go back to the queue after ``CLAIM_STALE_AFTER``; sending ones, after
+    ``STALE_AFTER``, are requeued when resending is harmless, else flagged.
 
     A claimed row is given back soon (a killed worker must not hold a concern's alert for
     long), and that is safe even if its worker is only slow: a row moves to ``sending`` only
@@ -126,6 +133,9 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
     Even a harmless resend stops after ``MAX_ATTEMPTS`` crashes: a message that kills the
     process every time is flagged for a person instead of looping for ever.
     """
+    released = outbox_workers.release_dead(
+        store, now, idempotent_mailer=idempotent_mailer, max_attempts=MAX_ATTEMPTS
+    )
     cutoff = now - STALE_AFTER
     stale = (OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
     with store.session() as session:  # a look first: most passes find nothing, and write nothing
@@ -135,13 +145,13 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
                                        OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER))
             ).limit(1)
         ) is None:
-            return 0
+            return released
     with store.transaction() as session:
         unclaimed = list(session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.status == "claimed",
                    OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER)
-            .values(status="pending", claimed_at=None)
+            .values(status="pending", claimed_at=None, claimed_by=None)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
         ))
@@ -159,7 +169,8 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
             .where(*stale)
             .values(status="delivery_unknown", last_error="interrupted while sending")
         )
-        return len(unclaimed) + requeued + int(result.rowcount or 0)  # type: ignore[attr-defined]
+        unknown = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return released + len(unclaimed) + requeued + unknown
 
 
 def _claim(lanes: Lanes, row_ids: Sequence[int], channel: str, now: datetime) -> set[int]:
@@ -305,6 +316,10 @@ class _Pass:
             self.stats.recovered += recover_stale(
                 self.store, now, idempotent_mailer=bool(getattr(self.mailer, "idempotent", False))
             )
+            # unknown outcomes the mailbox's sent items can settle (Graph, Gmail)
+            self.stats.found_sent += outbox_lookup.settle_unknown(
+                self.store, self.mailer, now
+            ).found
 
     def deliver_all(self) -> None:
         """Claim and deliver until nothing more may go now (or the row limit is reached)."""

@@ -27,6 +27,7 @@ from bot.core import mail_pacing
 from bot.core.models import OutboxMessage
 from bot.core.outbox_models import Urgency
 from bot.core.outbox_pause import DAILY_LIMIT_REASON, is_paused
+from bot.core.outbox_workers import this_worker
 from bot.core.store import Store
 from connectors.base import MailPacing
 
@@ -139,7 +140,7 @@ def claim(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_([i for i, _, _ in chosen]),
                        OutboxMessage.status == "pending")
-                .values(status="claimed", claimed_at=now)
+                .values(status="claimed", claimed_at=now, claimed_by=this_worker().id)
                 .returning(OutboxMessage.id)
                 .execution_options(synchronize_session=False)
             )
@@ -172,7 +173,7 @@ def release(store: Store, ids: Sequence[int]) -> int:
         result = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.status == "claimed")
-            .values(status="pending", claimed_at=None)
+            .values(status="pending", claimed_at=None, claimed_by=None)
             .execution_options(synchronize_session=False)
         )
         mail_pacing.finish(session, made=(), not_made=ids)

@@ -16,6 +16,7 @@ from bot.core.models import Base, utcnow
 __all__ = [
     "WITH_BODY",
     "WITH_SHARED_BODY",
+    "DispatchWorker",
     "MailSend",
     "OutboxBody",
     "OutboxChannel",
@@ -69,6 +70,23 @@ class OutboxMessage(Base):
     body_sha256: Mapped[str | None] = mapped_column(String(64))
     body_dropped_at: Mapped[datetime | None] = mapped_column()
     body_id: Mapped[int | None] = mapped_column(Integer)  # a shared body: ``OutboxBody``
+    # the dispatcher that claimed it (``outbox_workers``): its rows go back once it is dead
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    # times its mailbox's sent items were searched for it while its outcome was unknown
+    sent_lookups: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+
+
+class DispatchWorker(Base):
+    """A dispatch worker alive (``outbox_workers``): it renews ``beat_at`` every few seconds
+    while it runs and removes its row when it stops; a row gone quiet, or whose process is
+    gone from this host, is a dead worker whose claims the others take back at once."""
+
+    __tablename__ = "dispatch_workers"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid:start:token
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OutboxChannel(Base):

@@ -52,6 +52,7 @@ class DispatchStats:
     failed: int = 0
     delivery_unknown: int = 0
     recovered: int = 0
+    found_sent: int = 0  # unknown outcomes found in the mailbox's sent items (outbox_lookup)
     alerts: int = 0
     sent_keys: list[str] = field(default_factory=list)
     paused: dict[str, datetime] = field(default_factory=dict)  # channel -> paused until

@@ -7,6 +7,7 @@ it; pypdf never writes to the server log and is stopped when a file makes it com
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import logging
@@ -15,12 +16,15 @@ import re
 import secrets
 import unicodedata
 import warnings
+import xml.parsers.expat
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.core.contained import PARSE_SECONDS, ContainedError, run_contained
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -98,6 +102,10 @@ MAX_ZIP_TOTAL = 50 * 1024 * 1024  # bytes, all members uncompressed
 MAX_ZIP_RATIO = 100  # uncompressed : compressed, for a member above ZIP_RATIO_FROM
 ZIP_RATIO_FROM = 1024 * 1024
 _ZIP_CHUNK = 64 * 1024
+# a Word part's XML: deeper than any real document's tables in tables; more elements than a
+# 1,000-page document has (python-docx and mammoth build a tree of every one of them)
+MAX_XML_DEPTH = 200
+MAX_XML_ELEMENTS = 500_000
 
 
 class PdfTooBrokenError(BaseException):
@@ -270,15 +278,8 @@ class _TooManyPagesError(ValueError):
         self.declared = f"{declared:,}" if isinstance(declared, int) else "an impossible number of"
 
 
-def check_pdf(
-    shown: str,
-    data: bytes,
-    *,
-    advice: str = "Please print it to a new PDF (or save it as Word) and upload that.",
-) -> None:
-    """Refuse a PDF that is damaged, encrypted or acts on its own (scripts, embedded files)."""
-    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-4096:]:
-        raise AttachmentError(f"{shown}: this PDF is incomplete or damaged.")
+def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
+    """Parse and walk the PDF (in the child, :func:`check_pdf`); AttachmentError to refuse."""
     unreadable = f"{shown}: this PDF could not be read (it may be damaged or password-protected)."
     try:
         with pypdf_guard():
@@ -290,13 +291,46 @@ def check_pdf(
         ) from None
     except PdfTooBrokenError:
         raise AttachmentError(unreadable) from None
-    except Exception as exc:  # any parser failure on untrusted bytes is a refusal
-        raise AttachmentError(unreadable) from exc
+    except Exception:  # any parser failure on untrusted bytes is a refusal
+        raise AttachmentError(unreadable) from None
     if active is not None:
         raise AttachmentError(
             f"{shown}: this PDF contains scripts or embedded files, which we do not accept. "
             + advice
         )
+
+
+def _refused_in_child(shown: str, kind: str, why: str) -> AttachmentError:
+    """The refusal when the child checking a file was stopped by one of its limits."""
+    if why == "time":
+        reason = f"took too long to read (over {PARSE_SECONDS:.0f} seconds)"
+    elif why == "memory":
+        reason = "needs far more memory to read than a real document does"
+    else:
+        reason = "could not be read (it may be damaged)"
+    return AttachmentError(
+        f"{shown}: this {kind} {reason}, so we have not accepted it. Please save it again "
+        "(or print it to a new PDF) and upload that."
+    )
+
+
+def check_pdf(
+    shown: str,
+    data: bytes,
+    *,
+    advice: str = "Please print it to a new PDF (or save it as Word) and upload that.",
+) -> None:
+    """Refuse a PDF that is damaged, encrypted or acts on its own (scripts, embedded files).
+
+    pypdf reads it in a child process limited in memory and time (``bot.core.contained``):
+    pypdf repairs damaged files at a cost no size check bounds.
+    """
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-4096:]:
+        raise AttachmentError(f"{shown}: this PDF is incomplete or damaged.")
+    try:
+        run_contained(functools.partial(_walk_pdf, shown, advice), data, passed=(AttachmentError,))
+    except ContainedError as exc:
+        raise _refused_in_child(shown, "PDF", exc.why) from None
 
 
 def _zip_refusal(shown: str, why: str) -> AttachmentError:
@@ -306,13 +340,90 @@ def _zip_refusal(shown: str, why: str) -> AttachmentError:
     )
 
 
+class _XmlScan:
+    """Counts one XML part's elements and depth as expat streams it; refuses any DTD (where
+    "billion laughs" entities live: a Word part never has one) and absurd nesting or size."""
+
+    def __init__(self, shown: str, counted: list[int]) -> None:
+        """Scan into ``counted`` (one total of elements for the whole file)."""
+        self.shown, self.counted, self.depth = shown, counted, 0
+        self.parser = xml.parsers.expat.ParserCreate()
+        self.parser.StartDoctypeDeclHandler = self._doctype
+        self.parser.EntityDeclHandler = self._doctype
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+
+    def _doctype(self, *_: object) -> None:
+        raise _zip_refusal(self.shown, "declares its own XML entities, which Word never does")
+
+    def _start(self, *_: object) -> None:
+        self.depth += 1
+        self.counted[0] += 1
+        if self.depth > MAX_XML_DEPTH:
+            raise _zip_refusal(self.shown, f"nests its parts over {MAX_XML_DEPTH} levels deep")
+        if self.counted[0] > MAX_XML_ELEMENTS:
+            raise _zip_refusal(self.shown, f"holds over {MAX_XML_ELEMENTS:,} XML elements")
+
+    def _end(self, *_: object) -> None:
+        self.depth -= 1
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        """Parse the next piece; a malformed part is refused as damaged."""
+        try:
+            self.parser.Parse(chunk, final)
+        except xml.parsers.expat.ExpatError:
+            raise _zip_refusal(self.shown, "is damaged or is not really a Word document") from None
+
+
+def _expand_docx(shown: str, data: bytes) -> None:
+    """Read every member through once in small chunks (in the child, :func:`check_docx`),
+    streaming each XML part through expat; AttachmentError to refuse."""
+    counted = [0]
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                scan = (
+                    _XmlScan(shown, counted)
+                    if info.filename.lower().endswith((".xml", ".rels"))
+                    else None
+                )
+                with archive.open(info) as member:
+                    read = 0
+                    while chunk := member.read(_ZIP_CHUNK):
+                        read += len(chunk)
+                        if read > info.file_size:  # zipfile stops at the declared size; be sure
+                            raise zipfile.BadZipFile("longer than declared")
+                        if scan is not None:
+                            scan.feed(chunk)
+                    if scan is not None:
+                        scan.feed(b"", final=True)
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        ValueError,
+        OSError,
+        EOFError,
+        RuntimeError,
+    ) as exc:  # RuntimeError: a password-protected member
+        if isinstance(exc, AttachmentError):
+            raise
+        raise _zip_refusal(shown, "is damaged or is not really a Word document") from None
+
+
 def check_docx(shown: str, data: bytes) -> None:
     """Refuse a Word (.docx) file whose zip would expand beyond sane bounds, before expanding it.
 
-    The zip's directory is measured first (member count, total declared size, each large
-    member's compression ratio); then every member is read through once in small chunks, so a
-    member whose real stream is longer than its header says fails its CRC check instead of
-    filling memory. Raises AttachmentError naming the file.
+    The zip's directory is measured here first (member count, total declared size, each large
+    member's compression ratio): cheap, and nothing expands. Then, in a child process limited
+    in memory and time (``bot.core.contained``), every member is read through once in small
+    chunks, so a member whose real stream is longer than its header says fails its CRC check
+    instead of filling memory, and every XML part is streamed through expat: a DTD (entity
+    expansion, "billion laughs"), nesting deeper than ``MAX_XML_DEPTH`` or more than
+    ``MAX_XML_ELEMENTS`` elements is refused before python-docx or mammoth builds a tree.
+    Raises AttachmentError naming the file.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -325,27 +436,19 @@ def check_docx(shown: str, data: bytes) -> None:
         total = sum(info.file_size for info in members)
         if total > MAX_ZIP_TOTAL:
             raise _zip_refusal(
-                shown, f"would expand to {total / 1048576:,.0f} MB (at most "
-                f"{MAX_ZIP_TOTAL // 1048576} MB)"
+                shown,
+                f"would expand to {total / 1048576:,.0f} MB (at most "
+                f"{MAX_ZIP_TOTAL // 1048576} MB)",
             )
         for info in members:
             if info.file_size > ZIP_RATIO_FROM and (
                 info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)
             ):
                 raise _zip_refusal(shown, "is compressed far more than a real document can be")
-        try:
-            for info in members:
-                if info.is_dir():
-                    continue
-                with archive.open(info) as member:
-                    read = 0
-                    while chunk := member.read(_ZIP_CHUNK):
-                        read += len(chunk)
-                        if read > info.file_size:  # zipfile stops at the declared size; be sure
-                            raise zipfile.BadZipFile("longer than declared")
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError,
-                OSError, EOFError, RuntimeError):  # RuntimeError: a password-protected member
-            raise _zip_refusal(shown, "is damaged or is not really a Word document") from None
+    try:
+        run_contained(functools.partial(_expand_docx, shown), data, passed=(AttachmentError,))
+    except ContainedError as exc:
+        raise _refused_in_child(shown, "Word file", exc.why) from None
 
 
 def clean_attachment(filename: str, data: bytes) -> CleanFile:
@@ -364,9 +467,7 @@ def clean_attachment(filename: str, data: bytes) -> CleanFile:
             "file is not one of those (whatever its name says)."
         )
     if kind == "application/pdf":
-        check_pdf(
-            shown, data, advice="Please print it to a new PDF or attach a photo instead."
-        )
+        check_pdf(shown, data, advice="Please print it to a new PDF or attach a photo instead.")
         clean = data
     else:
         try:
@@ -393,5 +494,3 @@ def remove_files(paths: Iterable[Path]) -> None:
     for path in paths:
         with contextlib.suppress(OSError):
             path.unlink()
-
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from bot.core.contained import warm_up
 from bot.core.settings import load_settings
 from bot.web.app import create_app
 
@@ -13,4 +14,6 @@ __all__ = ["app"]
 
 def app() -> FastAPI:
     """Build the app from the environment (COMPLIANCE_BOT_*), as the CLI would."""
-    return create_app(load_settings())
+    web = create_app(load_settings())
+    warm_up()  # the uploads' checking process starts now, not on the first upload
+    return web

@@ -15,6 +15,7 @@ import httpx
 from connectors.google.client import (
     DIRECTORY_SCOPES,
     FORMS_SCOPES,
+    GMAIL_LOOKUP_SCOPES,
     GMAIL_SCOPES,
     SHEETS_SCOPES,
     GoogleCallError,
@@ -149,6 +150,8 @@ def run_checks(settings: Settings, http: Any | None = None) -> list[CheckRow]:
     )
     rows.extend(_directory_rows(settings, client, checker))
     rows.append(_gmail_row(settings, client, checker))
+    if settings.google.sender:
+        rows.append(_gmail_lookup_row(settings.google.sender, client))
     rows.append(_sheets_row(settings, client, checker))
     rows.append(_forms_row(settings, client, checker))
     rows.append(_chat_row(settings))
@@ -168,7 +171,9 @@ def _pacing_row(settings: Settings) -> CheckRow:
         f"reminders and digests use at most {google.messages_per_minute - minute} a minute and "
         f"{DAILY_SEND_LIMIT - day:,} a day, the rest is kept for safeguarding alerts, sign-in "
         "links and receipts (sent first)",
-        None if ok else f"Set {_var('URGENT_RESERVE_PER_MINUTE')} below "
+        None
+        if ok
+        else f"Set {_var('URGENT_RESERVE_PER_MINUTE')} below "
         f"{_var('MESSAGES_PER_MINUTE')} and {_var('URGENT_RESERVE_PER_DAY')} below "
         f"{DAILY_SEND_LIMIT:,}.",
     )
@@ -267,6 +272,27 @@ def _gmail_row(settings: Settings, client: GoogleClient, checker: _Checker) -> C
             ),
         )
     return CheckRow("Gmail send", True, f"gmail.send token issued for {sender} (no mail sent)")
+
+
+def _gmail_lookup_row(sender: str, client: GoogleClient) -> CheckRow:
+    """Optional: whether an unknown send outcome can be looked up in the sent mail."""
+    name = "Gmail sent-mail lookup (optional)"
+    try:
+        client.gmail_lookup().authorise()
+    except GoogleCallError:
+        return CheckRow(
+            name,
+            True,
+            f"not granted: a message whose send outcome is unknown waits for a person. To "
+            f"settle those automatically, add {GMAIL_LOOKUP_SCOPES[0]} to the service "
+            "account's domain-wide delegation (deploy/google.md)",
+        )
+    return CheckRow(
+        name,
+        True,
+        f"gmail.readonly token issued for {sender}: a message whose send outcome is unknown "
+        "is looked up by its Message-ID in the sent mail",
+    )
 
 
 def _sheets_row(settings: Settings, client: GoogleClient, checker: _Checker) -> CheckRow:

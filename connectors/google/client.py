@@ -36,6 +36,7 @@ __all__ = [
     "DIRECTORY_SCOPES",
     "FORMS_SCOPES",
     "GMAIL_BATCH_URI",
+    "GMAIL_LOOKUP_SCOPES",
     "GMAIL_SCOPES",
     "SHEETS_SCOPES",
     "GoogleApi",
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 GMAIL_SCOPES = ("https://www.googleapis.com/auth/gmail.send",)
+# finding a sent message by its Message-ID (users.messages.list with q=rfc822msgid:...):
+# gmail.metadata does not allow ``q``; gmail.readonly is the narrowest scope that does
+GMAIL_LOOKUP_SCOPES = ("https://www.googleapis.com/auth/gmail.readonly",)
 DIRECTORY_SCOPES = (
     "https://www.googleapis.com/auth/admin.directory.user.readonly",
     "https://www.googleapis.com/auth/admin.directory.group.member.readonly",
@@ -383,6 +387,12 @@ class GoogleClient:
     def gmail(self) -> GoogleApi:
         """Gmail API, impersonating ``sender`` (``userId="me"`` is that mailbox)."""
         return self._api("gmail", "v1", GMAIL_SCOPES, self.sender)
+
+    def gmail_lookup(self) -> GoogleApi:
+        """Gmail API read-only, impersonating ``sender``: only to find a sent message by its
+        Message-ID when a send's outcome is unknown (a token of its own, so sending never
+        depends on the read scope being granted)."""
+        return self._api("gmail", "v1", GMAIL_LOOKUP_SCOPES, self.sender)
 
     def sheets(self) -> GoogleApi:
         """Sheets API as the service account itself."""

@@ -88,6 +88,7 @@ def build(
         pacer=RateLimiter(google.messages_per_minute, 60.0, clock=clock, sleep=sleep),
         quota=DailyQuota(clock=clock),
         reserve=UrgentReserve(google.urgent_reserve_per_minute, google.urgent_reserve_per_day),
+        lookup=client.gmail_lookup,
     )
     notifier = (
         ChatWebhookNotifier(google.chat_webhook_url, transport=chat_transport)

@@ -12,6 +12,7 @@ from typing import Any
 from connectors.base import (
     ConnectorError,
     DeliveryUnknownError,
+    LookupNotPermittedError,
     MailPacing,
     OutgoingEmail,
     PermanentError,
@@ -22,7 +23,7 @@ from connectors.base import (
 )
 from connectors.google.client import GMAIL_BATCH_URI, GoogleApi, GoogleCallError
 from connectors.google.errors import connector_error
-from connectors.mime import mime_bytes, to_mime
+from connectors.mime import message_id, mime_bytes, to_mime
 
 __all__ = ["DAILY_SEND_LIMIT", "GMAIL_MAX_BATCH", "DailyQuota", "GmailMailer"]
 
@@ -79,6 +80,8 @@ class GmailMailer:
         quota: the rolling daily limit (default 2,000 a day).
         reserve: what routine mail may never spend of those limits (default: one send a
             minute and 100 messages a day), kept for urgent mail.
+        lookup: builds the read-only Gmail API (gmail.readonly) used only by ``find_sent``;
+            built on first use, so a school that has not granted that scope still sends.
     """
 
     max_batch: int = GMAIL_MAX_BATCH
@@ -91,8 +94,10 @@ class GmailMailer:
         pacer: RateLimiter | None = None,
         quota: DailyQuota | None = None,
         reserve: UrgentReserve | None = None,
+        lookup: Callable[[], GoogleApi] | None = None,
     ) -> None:
         self._api = api
+        self._lookup = functools.cache(lookup) if lookup is not None else None
         self.sender = sender
         self._pacer = pacer or RateLimiter(limit=60, window=60.0)
         self._quota = quota or DailyQuota()
@@ -173,6 +178,34 @@ class GmailMailer:
                 else:
                     results[index] = SendResult(provider_id=_message_id(answer))
         return [r if r is not None else RetryableError("not attempted") for r in results]
+
+    def find_sent(self, idempotency_key: str) -> SendResult | None:
+        """The outbox row's message in the sender's mailbox (by its Message-ID), or None.
+
+        ``users.messages.list(q="rfc822msgid:...")`` needs the gmail.readonly scope (the
+        gmail.metadata scope refuses ``q``); without it the lookup is not permitted.
+        """
+        if self._lookup is None:
+            raise LookupNotPermittedError("this Gmail connection cannot read the sent mail")
+        wanted = message_id(idempotency_key, self.sender).strip("<>")
+        api = self._lookup()
+        request = (
+            api.resource.users()
+            .messages()
+            .list(userId="me", q=f"rfc822msgid:{wanted}", maxResults=1, includeSpamTrash=False)
+        )
+        try:
+            answer = api.call(request)
+        except GoogleCallError as exc:
+            if exc.status in (401, 403) or (exc.auth and not exc.transient):
+                raise LookupNotPermittedError(
+                    f"Google would not let the bot read {self.sender}'s sent mail (the "
+                    "gmail.readonly scope is not granted to its service account; see "
+                    "deploy/google.md)"
+                ) from exc
+            raise RetryableError(f"Gmail lookup: {exc.status or exc.reason}") from exc
+        found = answer.get("messages") if isinstance(answer, dict) else None
+        return SendResult(provider_id=_message_id(found[0])) if found else None
 
     def _body(self, message: OutgoingEmail) -> dict[str, str]:
         """The ``users.messages.send`` body: base64url of the RFC 5322 bytes (CRLF lines)."""

@@ -210,7 +210,9 @@ def _pacing(m365: Any) -> CheckRow:
         f"reminders and digests use at most {share} a minute and "
         f"{DAILY_RECIPIENTS - day:,} recipients a day, the rest is kept for safeguarding "
         "alerts, sign-in links and receipts (sent first)",
-        None if ok else f"Set {ENV}URGENT_RESERVE_PER_MINUTE below {ENV}MESSAGES_PER_MINUTE "
+        None
+        if ok
+        else f"Set {ENV}URGENT_RESERVE_PER_MINUTE below {ENV}MESSAGES_PER_MINUTE "
         f"and {ENV}URGENT_RESERVE_PER_DAY below {DAILY_RECIPIENTS:,}.",
     )
 
@@ -341,7 +343,28 @@ def _mail(client: GraphClient, app: str, sender: str | None) -> list[CheckRow]:
     row = _send_probe(client, app, sender)
     if not row.ok:
         return [row]
-    return [row, _scope(client, app, sender)]
+    return [row, _scope(client, app, sender), _sent_items(client, sender)]
+
+
+def _sent_items(client: GraphClient, sender: str) -> CheckRow:
+    """Optional: whether an unknown send outcome can be looked up in Sent Items."""
+    name = "Mail.ReadBasic.All (optional)"
+    try:
+        client.sent_message_id(sender, "<compliance-bot-check@invalid>")
+    except GraphCallError as exc:
+        return CheckRow(
+            name,
+            True,
+            f"Sent Items of {sender} not readable ({exc.status or exc}): a message whose send "
+            "outcome is unknown waits for a person. To settle those automatically, grant "
+            "Mail.ReadBasic.All scoped to the sender like Mail.Send (deploy/m365.md)",
+        )
+    return CheckRow(
+        name,
+        True,
+        f"may read {sender}'s Sent Items: a message whose send outcome is unknown is looked "
+        "up by its Message-ID",
+    )
 
 
 def _send_probe(client: GraphClient, app: str, sender: str) -> CheckRow:

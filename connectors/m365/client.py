@@ -79,6 +79,9 @@ _BUILDERS = tuple(
         "users.delta.delta_request_builder",
         "users.item.user_item_request_builder",
         "users.item.send_mail.send_mail_request_builder",
+        "users.item.mail_folders.mail_folders_request_builder",
+        "users.item.mail_folders.item.mail_folder_item_request_builder",
+        "users.item.mail_folders.item.messages.messages_request_builder",
         "groups.groups_request_builder",
         "groups.delta.delta_request_builder",
         "groups.item.group_item_request_builder",
@@ -554,6 +557,28 @@ class GraphClient(SharePointCalls):
             return response.headers.get("request-id")  # type: ignore[no-any-return]
 
         return self._call("sendMail", call)
+
+    def sent_message_id(self, sender: str, internet_message_id: str) -> str | None:
+        """``GET /users/{sender}/mailFolders/SentItems/messages?$filter=internetMessageId eq
+        '...'``: the Graph id of the sent item with that Message-ID, or None. Needs
+        ``Mail.ReadBasic.All`` (only the message's envelope is read: ``$select=id``)."""
+
+        async def call(graph: Any) -> str | None:
+            from kiota_abstractions.base_request_configuration import RequestConfiguration
+            from msgraph.generated.users.item.mail_folders.item.messages.messages_request_builder import (  # noqa: E501
+                MessagesRequestBuilder,
+            )
+
+            quoted = internet_message_id.replace("'", "''")  # OData string literal
+            query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
+                filter=f"internetMessageId eq '{quoted}'", select=["id"], top=1
+            )
+            folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("SentItems")
+            response = await folder.messages.get(RequestConfiguration(query_parameters=query))
+            found = (response.value if response else None) or []
+            return str(found[0].id) if found else None
+
+        return self._call("reading Sent Items", call)
 
     def send_probe(self, sender: str) -> None:
         """A sendMail that cannot deliver (no recipients): 400 proves Mail.Send, 403 its absence.

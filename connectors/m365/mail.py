@@ -15,6 +15,7 @@ from typing import ClassVar
 from connectors.base import (
     SETUP_RETRY_SECONDS,
     DeliveryUnknownError,
+    LookupNotPermittedError,
     MailPacing,
     OutgoingEmail,
     PermanentError,
@@ -26,7 +27,7 @@ from connectors.base import (
 )
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError
-from connectors.mime import mime_bytes, to_mime
+from connectors.mime import message_id, mime_bytes, to_mime
 
 __all__ = ["MAX_REQUEST_BYTES", "GraphMailer", "RecipientBudget"]
 
@@ -188,6 +189,24 @@ class GraphMailer:
                 self.budget.release(ticket)
             raise error from exc
         return SendResult(provider_id=str(mime["Message-ID"]))
+
+    def find_sent(self, idempotency_key: str) -> SendResult | None:
+        """The outbox row's message in the sender's Sent Items (by its Message-ID), or None.
+
+        Needs Mail.ReadBasic.All, scoped to the sending mailbox like Mail.Send (deploy/m365.md).
+        """
+        try:
+            found = self.client.sent_message_id(
+                self.sender, message_id(idempotency_key, self.sender)
+            )
+        except GraphCallError as exc:
+            if exc.status == 403:
+                raise LookupNotPermittedError(
+                    f"the app may not read {self.sender}'s Sent Items (it needs Mail.ReadBasic.All "
+                    "for that mailbox; see deploy/m365.md)"
+                ) from exc
+            raise RetryableError(f"{exc}; Sent Items not read") from exc
+        return None if found is None else SendResult(provider_id=found)
 
     def _error(self, exc: GraphCallError) -> Exception:
         if exc.token:

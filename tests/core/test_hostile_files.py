@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import struct
 import tracemalloc
 import zipfile
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.config import ConfigError, load_config
+from bot.core.contained import ContainedError, run_contained
 from bot.core.documents import show_document
 from bot.core.models import TrainingRecord
 from bot.core.uploads import MAX_ZIP_MEMBERS, AttachmentError, check_docx, clean_attachment
@@ -27,10 +27,20 @@ from bot.demo.documents import code_of_conduct_docx
 from bot.features.policies.importer.reading import extract_text
 from bot.features.policies.importer.values import PolicyImportError
 from bot.features.setup.service import SetupError, read_upload
+from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 from bot.features.training.service import import_training_csv
 from connectors.local.connector import FileDirectory
+from tests.support.greedy import hoard, spin
 from tests.support.helpers import SchoolBuilder
-from tests.support.pdfs import PDF, pdf_document, raw_pdf
+from tests.support.hostile import (
+    HOSTILE_PDFS,
+    MB,
+    billion_laughs_docx,
+    declared_size,
+    huge_ics,
+    zip_of_zeros,
+)
+from tests.support.pdfs import PDF, pdf_document
 
 
 @pytest.mark.parametrize(
@@ -38,8 +48,11 @@ from tests.support.pdfs import PDF, pdf_document, raw_pdf
     [
         # /J#61vaScript is /JavaScript with a legal name escape: a byte search misses it
         pdf_document(b"/OpenAction 4 0 R", b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>"),
-        pdf_document(b"/Names << /J#61vaScript 4 0 R >>", b"<< /Names [(a) 5 0 R] >>",
-                     b"<< /S /JavaScript /JS (x) >>"),
+        pdf_document(
+            b"/Names << /J#61vaScript 4 0 R >>",
+            b"<< /Names [(a) 5 0 R] >>",
+            b"<< /S /JavaScript /JS (x) >>",
+        ),
         pdf_document(b"/Open#41ction << /S /GoTo /D [3 0 R /Fit] >>"),  # any OpenAction
         pdf_document(b"", b"<< /S /L#61unch /F (cmd.exe) >>"),  # only in the xref table
         pdf_document(b"/Names << /Embedded#46iles 4 0 R >>", b"<< /Names [] >>"),
@@ -100,8 +113,9 @@ def test_directory_rows_with_control_characters_are_rejected_naming_the_field(
     yaml_path.write_text(
         'people:\n  - {email: dan@oak.example, name: "Dan\\0"}\n', encoding="utf-8"
     )
-    assert "people.yaml line 1: name contains a control character" in (
-        FileDirectory(yaml_path).fetch().rejected[0]
+    assert (
+        "people.yaml line 1: name contains a control character"
+        in (FileDirectory(yaml_path).fetch().rejected[0])
     )
 
 
@@ -114,13 +128,16 @@ def test_a_training_import_refuses_rows_with_control_characters(
     sync_people(ctx)
     export = school.home / "export.csv"
     export.write_text(
-        "email,course,completed_on,provider\n"
-        "amy@oak.example,Online safety,2026-11-20,Safe\x00Co\n",
+        "email,course,completed_on,provider\namy@oak.example,Online safety,2026-11-20,Safe\x00Co\n",
         encoding="utf-8",
     )
     with ctx.store.transaction() as session:
         report = import_training_csv(
-            session, "oak", export, actor="test", today=date(2026, 11, 23),
+            session,
+            "oak",
+            export,
+            actor="test",
+            today=date(2026, 11, 23),
             courses=["Online safety"],
         )
     assert report.errors == [
@@ -132,36 +149,6 @@ def test_a_training_import_refuses_rows_with_control_characters(
 
 
 # --------------------------------------------------------------------------- hostile uploads
-
-MB = 1024 * 1024
-
-
-def _zip_of_zeros(size: int, *, name: str = "word/document.xml") -> bytes:
-    """A zip whose one member is ``size`` zero bytes, written in 1 MB pieces (~1000:1)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        info = zipfile.ZipInfo(name)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        with archive.open(info, "w") as member:
-            for _ in range(size // MB):
-                member.write(bytes(MB))
-    return out.getvalue()
-
-
-def _declared_size(data: bytes, name: bytes, real: int, declared: int) -> bytes:
-    """The zip with ``name``'s uncompressed size rewritten from ``real`` to ``declared`` in both
-    its local header and the central directory (an attacker's lie; the CRC is left as it was)."""
-    patched = bytearray(data)
-    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
-        start = 0
-        while (start := patched.find(signature, start)) != -1:
-            name_at = start + (30 if signature == b"PK\x03\x04" else 46)
-            if patched[name_at:name_at + len(name)] == name:
-                assert struct.unpack_from("<I", patched, start + size_at)[0] == real
-                struct.pack_into("<I", patched, start + size_at, declared)
-            start += 4
-    return bytes(patched)
 
 
 def _peak_bytes(action: Callable[[], object]) -> int:
@@ -176,7 +163,7 @@ def _peak_bytes(action: Callable[[], object]) -> int:
 
 
 def test_a_docx_zip_bomb_is_refused_before_it_is_expanded() -> None:
-    bomb = _zip_of_zeros(200 * MB)
+    bomb = zip_of_zeros(200 * MB)
     assert len(bomb) < 1 * MB  # ~200 KB on the wire
     with pytest.raises(AttachmentError, match=r"policy\.docx: this Word file would expand to 200"):
         check_docx("policy.docx", bomb)
@@ -188,7 +175,7 @@ def test_a_docx_zip_bomb_is_refused_before_it_is_expanded() -> None:
 
 
 def test_a_docx_compressed_beyond_reason_is_refused() -> None:
-    dense = _zip_of_zeros(20 * MB)  # under the total, but 1000:1
+    dense = zip_of_zeros(20 * MB)  # under the total, but 1000:1
     with pytest.raises(AttachmentError, match="compressed far more than a real document"):
         check_docx("dense.docx", dense)
 
@@ -197,7 +184,7 @@ def test_a_member_longer_than_its_header_says_is_caught_by_the_capped_reader(
     tmp_path: Path,
 ) -> None:
     real = 40 * MB
-    liar = _declared_size(_zip_of_zeros(real), b"word/document.xml", real, 1000)
+    liar = declared_size(zip_of_zeros(real), b"word/document.xml", real, 1000)
     with zipfile.ZipFile(io.BytesIO(liar)) as archive:  # the directory alone looks harmless
         assert sum(i.file_size for i in archive.infolist()) < 2000
     with pytest.raises(AttachmentError, match=r"liar\.docx: this Word file is damaged"):
@@ -219,26 +206,6 @@ def test_a_docx_of_too_many_parts_is_refused_and_a_real_one_is_read() -> None:
     real = code_of_conduct_docx()
     check_docx("code.docx", real)  # no error
     assert read_upload("code.docx", real)[0] == "code.docx"
-
-
-CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
-MARK = b"/Upl#6fadMark"  # bytes of the upload that must never reach the log
-HOSTILE_PDFS = {
-    "nested": (
-        pdf_document(b"", b"<< " + MARK + b" " + b"<< /A " * 50_000 + b"1" + b" >>" * 50_001),
-        "could not be read",
-    ),
-    "count": (
-        raw_pdf(CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 2000000000 " + MARK + b" 1 >>",
-                 pdf_document().split(b"3 0 obj\n")[1].split(b"\nendobj")[0]),
-        "says it has 2,000,000,000 pages",
-    ),
-    "cyclic": (
-        raw_pdf(CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                 b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R] /Count 1 " + MARK + b" 1 >>"),
-        "could not be read",
-    ),
-}
 
 
 class _Collect(logging.Handler):
@@ -280,3 +247,65 @@ def _refused_everywhere(kind: str, data: bytes, problem: str, tmp_path: Path) ->
     with contextlib.suppress(PolicyImportError):  # the folder importer reads it quietly too
         extract_text(path)
     assert _peak_bytes(lambda: clean_attachment(f"{kind}.pdf", data)) < 64 * MB
+
+
+# --------------------------------------------------------------------------- contained parsing
+
+
+def test_billion_laughs_in_a_word_part_is_refused_before_any_entity_expands(
+    tmp_path: Path,
+) -> None:
+    laughs = billion_laughs_docx()
+    assert len(laughs) < 64 * 1024
+    with pytest.raises(AttachmentError, match=r"laughs\.docx: this Word file declares its own"):
+        check_docx("laughs.docx", laughs)
+    with pytest.raises(SetupError, match=r"laughs\.docx: .*declares its own XML entities"):
+        read_upload("laughs.docx", laughs)
+    assert show_document("laughs.docx", laughs, "laughs").problem == "it could not be read"
+    path = tmp_path / "laughs.docx"
+    path.write_bytes(laughs)
+    with pytest.raises(PolicyImportError, match="declares its own XML entities"):
+        extract_text(path)  # `compliance-bot policies import` reads through the same check
+
+
+def test_word_xml_nested_beyond_reason_is_refused() -> None:
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(code_of_conduct_docx())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                data = b"<w:document>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</w:document>"
+            target.writestr(info.filename, data)
+    with pytest.raises(AttachmentError, match="nests its parts over 200 levels deep"):
+        check_docx("deep.docx", out.getvalue())
+
+
+def test_a_parse_that_runs_on_or_eats_memory_is_stopped_not_the_process() -> None:
+    with pytest.raises(ContainedError) as slow:
+        run_contained(spin, b"", seconds=1.0)
+    assert slow.value.why == "time"
+    with pytest.raises(ContainedError) as greedy:
+        run_contained(hoard, b"", memory=256 * MB)
+    assert greedy.value.why == "memory"
+    assert run_contained(len, b"four") == 4  # and the next file is read as usual
+
+
+def test_calendars_far_bigger_than_term_dates_are_refused_unread(tmp_path: Path) -> None:
+    many = huge_ics(MAX_ICS_BYTES - 64 * 1024)  # under the size limit: thousands of events
+    with pytest.raises(CalendarError, match=r"many\.ics: the calendar holds far more"):
+        read_term_calendar(many, "many.ics")
+    with pytest.raises(CalendarError, match=r"big\.ics: the calendar is larger than 2 MB"):
+        read_term_calendar(huge_ics(3 * MB), "big.ics")
+    # `init --answers` names it too, reading no more than the limit of a 50 MB file
+    from bot.features.setup.answers import Answers, TermAnswers
+    from bot.features.setup.school_setup import SetupDraft, read_terms
+
+    path = tmp_path / "term-dates.ics"
+    path.write_bytes(huge_ics(50 * MB))
+    draft = SetupDraft(answers=Answers.model_construct(terms=TermAnswers(ics=path)))
+    peak = _peak_bytes(lambda: read_terms(draft))
+    assert draft.problems == ["terms.ics: term-dates.ics: the calendar is larger than 2 MB."]
+    assert peak < 8 * MB

@@ -175,7 +175,7 @@ async def _receive(
     for upload in uploads:
         data = await upload.read(MAX_FILE_BYTES + 1)
         try:
-            files.append(clean_attachment(upload.filename or "", data))
+            files.append(await run_in_threadpool(clean_attachment, upload.filename or "", data))
         except AttachmentError as exc:
             problems.append(str(exc))
     if problems:

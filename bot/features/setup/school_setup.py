@@ -14,7 +14,12 @@ from bot.features.policies.rules import policy_key
 from bot.features.setup.answers import Answers, pick_person
 from bot.features.setup.pack import PACK, PackItem, PolicyRef, match_pack, pack_requirements
 from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
-from bot.features.setup.term_calendar import CalendarError, TermCalendar, read_term_calendar
+from bot.features.setup.term_calendar import (
+    MAX_ICS_BYTES,
+    CalendarError,
+    TermCalendar,
+    read_term_calendar,
+)
 from connectors.base import ConnectorError, DirectoryPerson
 
 if TYPE_CHECKING:
@@ -24,8 +29,15 @@ __all__ = ["SetupDraft", "draft_setup", "env_text", "existing_school", "write_se
 
 SINGLE_ROLES = ("headteacher", "dpo", "clerk", "chair_of_governors")
 LIST_ROLES = ("dsl", "deputy_dsl", "admins")
-CONFIG_ROLE_KEYS = ("headteacher", "dsl", "deputy_dsl", "dpo", "chair_of_governors", "clerk",
-                    "admins")
+CONFIG_ROLE_KEYS = (
+    "headteacher",
+    "dsl",
+    "deputy_dsl",
+    "dpo",
+    "chair_of_governors",
+    "clerk",
+    "admins",
+)
 
 
 @dataclass
@@ -126,7 +138,7 @@ def resolve_people(draft: SetupDraft) -> None:
         draft.problems.append(
             f"directory: nobody in {draft.source_name} has a role: add a 'roles' column (staff, "
             "volunteer, governor) or map its groups with role_groups, e.g. "
-            "{\"All Staff\": staff, \"Governors\": governor}"
+            '{"All Staff": staff, "Governors": governor}'
         )
 
 
@@ -152,7 +164,8 @@ def policy_problems(draft: SetupDraft) -> list[str]:
     """Questions still unanswered, and two documents that are the same policy."""
     problems = [
         f"policy_answers.{item.path.name}.{name}: the document does not say; answer it here"
-        for item in draft.policies for name in item.questions
+        for item in draft.policies
+        for name in item.questions
     ]
     seen: dict[str, str] = {}
     for item in draft.policies:
@@ -160,8 +173,10 @@ def policy_problems(draft: SetupDraft) -> list[str]:
             continue
         key = policy_key(item.title)
         if key in seen:
-            problems.append(f"policies: {seen[key]} and {item.path.name} are both "
-                            f"'{item.title}'; keep one of them in the folder")
+            problems.append(
+                f"policies: {seen[key]} and {item.path.name} are both "
+                f"'{item.title}'; keep one of them in the folder"
+            )
         seen[key] = item.path.name
     return problems
 
@@ -171,7 +186,9 @@ def read_terms(draft: SetupDraft) -> None:
     terms = draft.answers.terms
     if terms.ics is not None:
         try:
-            draft.calendar = read_term_calendar(terms.ics.read_bytes(), terms.ics.name)
+            with terms.ics.open("rb") as calendar:  # a huge file is never read whole
+                data = calendar.read(MAX_ICS_BYTES + 1)
+            draft.calendar = read_term_calendar(data, terms.ics.name)
         except (CalendarError, OSError) as exc:
             draft.problems.append(f"terms.ics: {exc}")
             return
@@ -185,7 +202,8 @@ def choose_pack(draft: SetupDraft) -> None:
     """Match the pack to the imported policies; the chosen templates (every one: 'standard')."""
     refs = [
         PolicyRef(policy_key(p.title), p.title)
-        for p in draft.policies if not p.error and not p.questions
+        for p in draft.policies
+        if not p.error and not p.questions
     ]
     draft.pack = match_pack(refs)
     wanted = draft.answers.requirements
@@ -196,7 +214,8 @@ def choose_pack(draft: SetupDraft) -> None:
     draft.chosen = set(wanted) & known
     draft.problems += [
         f"requirements: no template called {name!r} (there are: {', '.join(sorted(known))})"
-        for name in wanted if name not in known
+        for name in wanted
+        if name not in known
     ]
 
 
@@ -250,8 +269,10 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "requirements": pack_requirements(draft.pack, draft.chosen),
     }
     return {
-        "organisation": {"name": answers.organisation or answers.school.name,
-                         "timezone": "Europe/London"},
+        "organisation": {
+            "name": answers.organisation or answers.school.name,
+            "timezone": "Europe/London",
+        },
         "schools": [school],
     }
 
@@ -272,14 +293,19 @@ def env_text(answers: Answers, home: Path, today: date, headteacher: str | None)
         lines.append(f"COMPLIANCE_BOT_MAIL_FROM={mail_from}")
     given = {k.upper(): v for k, v in answers.platform_settings.items()}
     if answers.platform == "local":
-        lines += ["# emails are written as .eml files into the outbox folder until a relay is",
-                  "# set: COMPLIANCE_BOT_LOCAL__MAIL=smtp and COMPLIANCE_BOT_LOCAL__SMTP__HOST"]
+        lines += [
+            "# emails are written as .eml files into the outbox folder until a relay is",
+            "# set: COMPLIANCE_BOT_LOCAL__MAIL=smtp and COMPLIANCE_BOT_LOCAL__SMTP__HOST",
+        ]
         lines += [f"COMPLIANCE_BOT_LOCAL__{k}={v}" for k, v in given.items()]
         return "\n".join(lines) + "\n"
     prefix = f"COMPLIANCE_BOT_{answers.platform.upper()}__"
     guide = f"deploy/{answers.platform}.md"
-    needed = (("TENANT_ID", "CLIENT_ID", "SENDER") if answers.platform == "m365"
-              else ("SERVICE_ACCOUNT_FILE", "ADMIN_SUBJECT", "SENDER"))
+    needed = (
+        ("TENANT_ID", "CLIENT_ID", "SENDER")
+        if answers.platform == "m365"
+        else ("SERVICE_ACCOUNT_FILE", "ADMIN_SUBJECT", "SENDER")
+    )
     lines.append(f"# {_PLATFORM[answers.platform]}: the settings {guide} describes")
     for name in needed:
         value = given.pop(name, None)
@@ -337,11 +363,13 @@ def write_setup(
     if draft.answers.platform == "local" and draft.answers.directory is not None:
         shutil.copyfile(draft.answers.directory, settings.directory_file)
         copied.append(settings.directory_file)
-    settings.config_path.write_text(config_store.to_yaml(org, _header(draft, settings, today)),
-                                    encoding="utf-8")
+    settings.config_path.write_text(
+        config_store.to_yaml(org, _header(draft, settings, today)), encoding="utf-8"
+    )
     env_path = Path(".env")
-    env_path.write_text(env_text(draft.answers, home, today, draft.roles.get("headteacher")),
-                        encoding="utf-8")
+    env_path.write_text(
+        env_text(draft.answers, home, today, draft.roles.get("headteacher")), encoding="utf-8"
+    )
     env_path.chmod(0o600)
     store = Store(settings.db_url)
     store.upgrade()

@@ -7,10 +7,13 @@ was read as, so the person setting up can see exactly what was taken from the ca
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
+
+from bot.core.contained import ContainedError, run_contained
 
 __all__ = [
     "MAX_ICS_BYTES",
@@ -21,6 +24,10 @@ __all__ = [
 ]
 
 MAX_ICS_BYTES = 2 * 1024 * 1024
+# a term-dates calendar has a few dozen events in a few hundred lines; counted in the bytes
+# before icalendar (pure Python, ~0.2 ms a line) reads anything
+MAX_ICS_EVENTS = 2_000
+MAX_ICS_LINES = 40_000
 
 Kind = Literal["term", "term starts", "term ends", "holiday", "INSET day", "not used"]
 
@@ -30,15 +37,25 @@ _INSET = re.compile(
     re.I,
 )
 _HALF_TERM = re.compile(r"\bhalf[- ]?term\b", re.I)
-_STARTS = re.compile(r"\bterm\b.*\b(starts?|begins?|opens?)\b|\b(start|first day) of\b.*\bterm\b"
-                     r"|\bterm (start|begin)", re.I)
-_ENDS = re.compile(r"\bterm\b.*\b(ends?|finish(es)?|closes?)\b|\b(end|last day) of\b.*\bterm\b",
-                   re.I)
-_HOLIDAY = re.compile(r"holiday|\bbreak\b|\bbank\b|\bclosed\b|\bclosure\b|easter|christmas"
-                      r"|whitsun|may day", re.I)
+_STARTS = re.compile(
+    r"\bterm\b.*\b(starts?|begins?|opens?)\b|\b(start|first day) of\b.*\bterm\b"
+    r"|\bterm (start|begin)",
+    re.I,
+)
+_ENDS = re.compile(
+    r"\bterm\b.*\b(ends?|finish(es)?|closes?)\b|\b(end|last day) of\b.*\bterm\b", re.I
+)
+_HOLIDAY = re.compile(
+    r"holiday|\bbreak\b|\bbank\b|\bclosed\b|\bclosure\b|easter|christmas"
+    r"|whitsun|may day",
+    re.I,
+)
 _TERM = re.compile(r"\bterm\b", re.I)
-_MARKER = re.compile(r"\b(starts?|begins?|opens?|ends?|finish(es)?|closes?)\b"
-                     r"|\b(start|first day|end|last day) of( the)?\b", re.I)
+_MARKER = re.compile(
+    r"\b(starts?|begins?|opens?|ends?|finish(es)?|closes?)\b"
+    r"|\b(start|first day|end|last day) of( the)?\b",
+    re.I,
+)
 
 
 class CalendarError(ValueError):
@@ -100,35 +117,63 @@ def _day(value: Any) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _events(data: bytes, name: str) -> list[CalendarEvent]:
-    """The calendar's events, in date order."""
+_TOO_MANY = (
+    "{name}: the calendar holds far more than a term-dates calendar does (over {events:,} "
+    "events, or a very long file). Download the term dates alone, or type them."
+)
+
+
+def _parse(name: str, data: bytes) -> list[CalendarEvent]:
+    """The calendar's events (in the child process of :func:`_events`); CalendarError."""
     from icalendar import Calendar
 
-    if len(data) > MAX_ICS_BYTES:
-        raise CalendarError(f"{name}: the calendar is larger than 2 MB.")
+    unreadable = CalendarError(
+        f"{name}: this is not an iCalendar (.ics) file we can read. Download the term "
+        "dates again from the local authority's page, choosing the .ics or “add to "
+        "calendar” link."
+    )
     try:
         calendar = Calendar.from_ical(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError, IndexError, KeyError):
-        raise CalendarError(
-            f"{name}: this is not an iCalendar (.ics) file we can read. Download the term "
-            "dates again from the local authority's page, choosing the .ics or “add to "
-            "calendar” link."
-        ) from None
+        items = list(calendar.walk("VEVENT"))
+    except Exception:  # any parser failure on untrusted bytes is a refusal
+        raise unreadable from None
     events = []
-    for item in calendar.walk("VEVENT"):
-        start = item.get("dtstart")
-        if start is None:
-            continue
-        first = _day(start.dt)
-        end_prop = item.get("dtend")
-        last = first
-        if end_prop is not None:
-            end = _day(end_prop.dt)
-            # an all-day DTEND is the day after the last day (RFC 5545)
-            last = end - timedelta(days=1) if not isinstance(start.dt, datetime) else end
-            last = max(last, first)
+    for item in items[: MAX_ICS_EVENTS + 1]:
+        try:
+            start = item.get("dtstart")
+            if start is None:
+                continue
+            first = _day(start.dt)
+            end_prop = item.get("dtend")
+            last = first
+            if end_prop is not None:
+                end = _day(end_prop.dt)
+                # an all-day DTEND is the day after the last day (RFC 5545)
+                last = end - timedelta(days=1) if not isinstance(start.dt, datetime) else end
+                last = max(last, first)
+        except Exception:  # a date no calendar program would write
+            raise unreadable from None
         summary = " ".join(str(item.get("summary", "")).split())[:120]
         events.append(CalendarEvent(summary, first, last, _kind(summary, (last - first).days + 1)))
+    if len(events) > MAX_ICS_EVENTS:
+        raise CalendarError(_TOO_MANY.format(name=name, events=MAX_ICS_EVENTS))
+    return events
+
+
+def _events(data: bytes, name: str) -> list[CalendarEvent]:
+    """The calendar's events, in date order: its size checked here, then read by icalendar in
+    a child process limited in memory and time (``bot.core.contained``)."""
+    if len(data) > MAX_ICS_BYTES:
+        raise CalendarError(f"{name}: the calendar is larger than 2 MB.")
+    if data.count(b"BEGIN:VEVENT") > MAX_ICS_EVENTS or data.count(b"\n") > MAX_ICS_LINES:
+        raise CalendarError(_TOO_MANY.format(name=name, events=MAX_ICS_EVENTS))
+    try:
+        events = run_contained(functools.partial(_parse, name), data, passed=(CalendarError,))
+    except ContainedError:
+        raise CalendarError(
+            f"{name}: this calendar could not be read within our limits (it may be damaged). "
+            "Download the term dates again, or type them."
+        ) from None
     if not events:
         raise CalendarError(f"{name}: the calendar has no events.")
     return sorted(events, key=lambda e: (e.start, e.end))
@@ -159,7 +204,8 @@ def _terms(events: list[CalendarEvent], notes: list[str]) -> list[dict[str, Any]
     """Whole-term events, and "term starts"/"term ends" markers paired in date order."""
     terms = [
         {"name": _plain_name(e.summary), "start": e.start, "end": e.end}
-        for e in events if e.kind == "term"
+        for e in events
+        if e.kind == "term"
     ]
     pending: CalendarEvent | None = None
     for event in events:
@@ -171,8 +217,13 @@ def _terms(events: list[CalendarEvent], notes: list[str]) -> list[dict[str, Any]
             if pending is None:
                 notes.append(f"'{event.summary}' ({event.dates}) has no matching term start")
                 continue
-            terms.append({"name": _term_name(pending.summary, pending.start),
-                          "start": pending.start, "end": event.end})
+            terms.append(
+                {
+                    "name": _term_name(pending.summary, pending.start),
+                    "start": pending.start,
+                    "end": event.end,
+                }
+            )
             pending = None
     if pending is not None:
         notes.append(f"'{pending.summary}' ({pending.dates}) has no matching term end")

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import local_today
 from bot.core.config import ROLES
@@ -85,7 +86,8 @@ async def policies_upload(
     results: list[UploadedPolicy] = []
     try:
         files = await _read_files(documents)
-        read = [(*read_upload(name, blob), blob) for name, blob in files]
+        # read off the event loop: each file is checked in a child process (bot.core.contained)
+        read = [(*await run_in_threadpool(read_upload, name, blob), blob) for name, blob in files]
 
         def change(school: dict[str, Any]) -> None:
             existing = data["school"].policies
@@ -204,7 +206,7 @@ async def policy_version(
     today = local_today(utcnow())
     try:
         ((name, blob),) = await _read_files([document])
-        base, imported = read_upload(name, blob)
+        base, imported = await run_in_threadpool(read_upload, name, blob)
         policy = data["policy"]
         result = policy_from_upload(ctx(request).settings, [], base, blob, imported, today,
                                     into=policy)
@@ -482,7 +484,8 @@ async def terms_calendar(
         if not name.lower().endswith(".ics"):
             raise SetupError("calendar", f"{name}: choose the calendar's .ics file.")
         try:
-            read = read_term_calendar(await calendar.read(MAX_ICS_BYTES + 1), name)
+            blob = await calendar.read(MAX_ICS_BYTES + 1)
+            read = await run_in_threadpool(read_term_calendar, blob, name)
         except CalendarError as exc:
             raise SetupError("calendar", str(exc)) from None
         if not read.terms:

@@ -7,6 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
 from bot.core.clock import local_today
@@ -45,7 +46,7 @@ async def record_training(request: Request, duty_id: int) -> Response:
     if upload is not None and not isinstance(upload, str) and upload.filename:
         data = await upload.read(MAX_FILE_BYTES + 1)
         try:
-            clean = clean_attachment(upload.filename, data)
+            clean = await run_in_threadpool(clean_attachment, upload.filename, data)
         except AttachmentError as exc:
             errors.append(str(exc))
     context = ctx(request)

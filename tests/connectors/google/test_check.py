@@ -37,8 +37,18 @@ def test_everything_ok_and_nothing_written(fake: FakeGoogle, tmp_path: Path) -> 
     names = [r.name for r in rows]
     assert names[:2] == ["Service account key", "Directory users"]
     assert "Directory group governors@oakfield.example" in names
-    assert names[-5:] == ["Gmail send", "Sheets mirror", "Google Forms", "Chat webhook",
-                          "Mail pacing"]
+    assert names[-6:] == [
+        "Gmail send",
+        "Gmail sent-mail lookup (optional)",
+        "Sheets mirror",
+        "Google Forms",
+        "Chat webhook",
+        "Mail pacing",
+    ]
+    assert (
+        "looked up by its Message-ID"
+        in rows_by_name(rows)["Gmail sent-mail lookup (optional)"].detail
+    )
     by_name = rows_by_name(rows)
     assert SA_CLIENT_ID in by_name["Service account key"].detail
     assert "no mail sent" in by_name["Gmail send"].detail

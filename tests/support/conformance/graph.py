@@ -68,6 +68,10 @@ ROUTES = (
     Route("POST", r"/users/[^/]+/sendMail", "users.item.send_mail.send_mail_request_builder",
           body="msgraph.generated.users.item.send_mail.send_mail_post_request_body."
           "SendMailPostRequestBody"),
+    Route("GET", r"/users/[^/]+/mailFolders/[^/]+/messages",
+          "users.item.mail_folders.item.messages.messages_request_builder",
+          response=M + "message_collection_response.MessageCollectionResponse",
+          entity="message"),
     Route("GET", r"/groups/delta\(\)", "groups.delta.delta_request_builder",
           response="msgraph.generated.groups.delta.delta_get_response.DeltaGetResponse",
           entity="group"),

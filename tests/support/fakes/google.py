@@ -48,6 +48,7 @@ WEBHOOK_URL = (
 ALL_SCOPES = frozenset(
     {
         "https://www.googleapis.com/auth/gmail.send",
+        "https://www.googleapis.com/auth/gmail.readonly",
         "https://www.googleapis.com/auth/admin.directory.user.readonly",
         "https://www.googleapis.com/auth/admin.directory.group.member.readonly",
         "https://www.googleapis.com/auth/admin.directory.group.readonly",
@@ -56,6 +57,7 @@ ALL_SCOPES = frozenset(
         "https://www.googleapis.com/auth/forms.responses.readonly",
     }
 )
+GMAIL_SCOPE_ROOT = "https://www.googleapis.com/auth/"
 _APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"))
 _BATCH_PATHS = {"/batch/gmail/v1": "gmail", "/batch": "gmail"}
 _STATUS_NAMES = {
@@ -283,6 +285,7 @@ class FakeGoogle:
     def __init__(self, *, customer_id: str = "C0fake01", require_auth: bool = True) -> None:
         self.customer_id = customer_id
         self.require_auth = require_auth
+        self._scopes: frozenset[str] = frozenset()  # the current request's token's scopes
         self.conformance = GoogleConformance()
         self.users: list[dict[str, Any]] = []
         self.groups: dict[str, dict[str, Any]] = {}
@@ -615,6 +618,7 @@ class FakeGoogle:
             raise GoogleHttpError(
                 403, "Request had insufficient authentication scopes.", "insufficientPermissions"
             )
+        self._scopes = token.scopes  # what this request's token may do (gmail.metadata: no q)
         return token.principal
 
     @staticmethod
@@ -791,6 +795,41 @@ class FakeGoogle:
         message_id = f"18f{next(self._ids):013x}"
         self.sent.append(SentMail(str(token_user), raw, message_id))
         return 200, {"id": message_id, "threadId": message_id, "labelIds": ["SENT"]}
+
+    def _h_gmail_users_messages_list(
+        self, principal: str | None, path: dict[str, str], q: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        """The mailbox's messages: what it sent (the fake keeps nothing else), filtered by
+        ``q=rfc822msgid:<id>`` (the only query the fake understands). As Gmail does, a token
+        whose only Gmail read scope is gmail.metadata may not use ``q``."""
+        token_user = principal
+        if path["userId"] not in ("me", token_user):
+            raise GoogleHttpError(403, "Delegation denied", "forbidden")
+        readers = {f"{GMAIL_SCOPE_ROOT}{name}" for name in ("gmail.readonly", "gmail.modify")}
+        readers.add("https://mail.google.com/")
+        if "q" in q and self.require_auth and not self._scopes & readers:
+            raise GoogleHttpError(
+                403, "Metadata scope does not support 'q' parameter", "forbidden"
+            )
+        wanted = None
+        if "q" in q:
+            found = re.fullmatch(r"rfc822msgid:<?([^\s<>]+)>?", q["q"].strip())
+            if found is None:
+                raise GoogleHttpError(400, "fake understands only q=rfc822msgid:", "badRequest")
+            wanted = found.group(1)
+        mailbox = str(token_user).casefold() if token_user else None
+        messages = [
+            {"id": mail.id, "threadId": mail.id}
+            for mail in self.sent
+            if (mailbox is None or mail.mailbox.casefold() == mailbox)
+            and (wanted is None
+                 or str(mail.message.get("Message-ID", "")).strip().strip("<>") == wanted)
+        ]
+        top = int(q.get("maxResults", "100"))
+        answer: dict[str, Any] = {"resultSizeEstimate": len(messages[:top])}
+        if messages:
+            answer["messages"] = messages[:top]
+        return 200, answer
 
     def _batch(
         self, parsed: urllib.parse.SplitResult, method: str, data: bytes, headers: dict[str, str]

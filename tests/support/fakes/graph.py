@@ -69,7 +69,7 @@ WEBHOOK_URL = (
     f"&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={WEBHOOK_SIG}"
 )
 ALL_PERMISSIONS = frozenset(
-    {"User.Read.All", "GroupMember.Read.All", "Mail.Send", "Sites.Selected"}
+    {"User.Read.All", "GroupMember.Read.All", "Mail.Send", "Mail.ReadBasic.All", "Sites.Selected"}
 )
 USER_PROPS = (
     "id",
@@ -590,6 +590,8 @@ class FakeGraph:
             ("GET", r"/users", self._list_users),
             ("GET", r"/users/(?P<user>[^/]+)", self._get_user),
             ("POST", r"/users/(?P<user>[^/]+)/sendMail", self._send_mail),
+            ("GET", r"/users/(?P<user>[^/]+)/mailFolders/(?P<folder>[^/]+)/messages",
+             self._folder_messages),
             ("GET", r"/groups/delta\(\)", self._groups_delta),
             ("GET", r"/groups", self._list_groups),
             ("GET", r"/groups/(?P<group>[^/]+)/members", self._group_members),
@@ -1206,6 +1208,45 @@ class FakeGraph:
             key = found.group(1).decode().strip() if found else None
         self.sent.append(SentMail(mailbox, mime, message, key, self.clock()))
         return httpx.Response(202, headers={"request-id": str(uuid.uuid4()), "Content-Length": "0"})
+
+    def _folder_messages(self, request: httpx.Request, user: str, folder: str) -> httpx.Response:
+        """A mail folder's messages, as Graph lists them: only Sent Items is kept (what
+        sendMail saved there), filtered by ``internetMessageId eq '...'`` (the only filter
+        the fake understands), with ``$select`` and ``$top``. Needs Mail.ReadBasic.All (or
+        Mail.Read.All)."""
+        params = self._params(request, {"$filter", "$select", "$top"})
+        mailbox = str(self.users[self._mailbox(user)]["mail"]).casefold()
+        if not {"Mail.ReadBasic.All", "Mail.Read.All"} & self.granted:
+            raise _Reject(403, "ErrorAccessDenied",
+                          "Access is denied. Check credentials and try again.", record=False)
+        if folder.casefold() != "sentitems":
+            raise _Reject(404, "ErrorItemNotFound",
+                          "The specified object was not found in the store.", record=False)
+        wanted: str | None = None
+        if "$filter" in params:
+            found = re.fullmatch(r"internetMessageId eq '((?:[^']|'')*)'", params["$filter"])
+            if found is None:
+                raise _Reject(400, "ErrorInvalidUrlQueryFilter", "The query filter is invalid.")
+            wanted = found.group(1).replace("''", "'")
+        fields = set(params.get("$select", "id,internetMessageId,sentDateTime").split(","))
+        items = []
+        for number, mail in enumerate(self.sent):
+            if mail.mailbox.casefold() != mailbox or mail.mime is None:
+                continue
+            head = re.split(rb"\r?\n\r?\n", mail.mime, maxsplit=1)[0]
+            parsed = email.message_from_bytes(head, policy=email.policy.default)
+            internet_id = str(parsed["Message-ID"] or "").strip() or None
+            if wanted is not None and internet_id != wanted:
+                continue
+            item = {
+                "id": f"AAMkSent{number:06d}",
+                "internetMessageId": internet_id,
+                "sentDateTime": "2026-11-02T09:30:00Z",
+            }
+            items.append({k: v for k, v in item.items() if k in fields or k == "id"})
+        top = int(params.get("$top", "10"))
+        context = f"{self.graph}/$metadata#users('{user}')/mailFolders('{folder}')/messages"
+        return self._json({"@odata.context": context, "value": items[:top]})
 
     def _mailbox(self, key: str) -> str:
         try:

@@ -1,0 +1,222 @@
+"""Hostile files on every upload page of the real server (``compliance-bot run --web-only`` in
+its own process): a Word zip bomb, a Word zip that lies about its sizes, "billion laughs" in a
+Word part, the three hostile PDFs (50,000 nested dictionaries, 2×10⁹ pages, a cyclic page
+tree) and a 50 MB calendar are each refused with a 4xx and a plain message within 2 s, the
+server's peak memory (VmHWM, read from /proc) stays under 300 MB, and nothing of any file
+reaches the server's log. An ordinary upload is measured too: the checking child costs it
+tens of milliseconds, not seconds."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+from tests.features.setup.conftest import build_web_school
+from tests.support.helpers import SchoolBuilder
+from tests.support.hostile import (
+    HOSTILE_PDFS,
+    MB,
+    billion_laughs_docx,
+    declared_size,
+    huge_ics,
+    zip_of_zeros,
+)
+from tests.support.pdfs import PDF
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+
+LIMIT_SECONDS = 2.0
+LIMIT_MEMORY = 300 * MB
+# what each file carries that must never reach the log (the PDFs' /Upl#6fadMark reads
+# /UploadMark once pypdf decodes it)
+MARKS = ("UplOadMark", "Upl#6fadMark", "UploadMark", "lol9", "ENTITY")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Served:
+    """The real server: its address, its process and its log file."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def peak_memory(self) -> int:
+        """The server process's peak resident memory so far (VmHWM), in bytes."""
+        status = Path(f"/proc/{self.proc.pid}/status").read_text(encoding="ascii")
+        found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        assert found is not None
+        return int(found.group(1)) * 1024
+
+
+@pytest.fixture
+def served(school: SchoolBuilder, sqlite_url: str, tmp_path: Path) -> Iterator[Served]:
+    """The settings-on-the-web school served by ``compliance-bot run --web-only`` (demo
+    sign-in), its stdout and stderr in one file."""
+    ctx = build_web_school(school, sqlite_url)
+    ctx.store.dispose()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    variables = {
+        **os.environ,
+        "COMPLIANCE_BOT_HOME": str(school.home),
+        "COMPLIANCE_BOT_DATABASE_URL": sqlite_url,
+        "COMPLIANCE_BOT_BASE_URL": url,
+        "COMPLIANCE_BOT_DEMO": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
+    cli = Path(sys.executable).parent / "compliance-bot"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(cli), "run", "--web-only", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=variables,
+            cwd=tmp_path,
+        )
+    try:
+        deadline = time.monotonic() + 120  # readiness on a busy machine, not a bound
+        while True:
+            assert proc.poll() is None, log.read_text(errors="replace")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        yield Served(url, proc, log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _csrf(http: httpx.Client, path: str) -> str:
+    page = http.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+    found = CSRF.search(page.text)
+    assert found is not None, path
+    return found.group(1)
+
+
+def _upload(
+    http: httpx.Client, path: str, field: str, name: str, data: bytes, form: dict[str, str]
+) -> tuple[httpx.Response, float]:
+    """POST one file as a browser would; the answer and how long it took."""
+    started = time.monotonic()
+    answer = http.post(path, data=form, files=[(field, (name, data, "application/octet-stream"))])
+    return answer, time.monotonic() - started
+
+
+def test_hostile_files_are_refused_on_every_upload_page_quickly_in_bounded_memory(
+    served: Served,
+) -> None:
+    http = httpx.Client(base_url=served.url, timeout=60)
+    http.post("/signin", data={"email": "office@oak.example", "csrf_token": _csrf(http, "/signin")})
+    policies = http.get("/admin/policies").text
+    version = re.search(r'href="(/admin/policies/[^"/]+)"', policies)
+    assert version is not None
+    version_page = version.group(1)
+    http.post("/signin", data={"email": "head@oak.example", "csrf_token": _csrf(http, "/signin")})
+    link = re.search(r"(/report/oak/[A-Za-z0-9_.-]+)", http.get("/reports/link").text)
+    assert link is not None
+    report_form = link.group(1)
+    http.post("/signin", data={"email": "office@oak.example", "csrf_token": _csrf(http, "/signin")})
+
+    # an ordinary upload first: a one-page PDF as a concern's attachment, through the child
+    public = httpx.Client(base_url=served.url, timeout=60)
+    concern = {
+        "category": "cyberbullying",
+        "involved": "pupil",
+        "what_happened": "Messages.",
+        "occurred": "Monday",
+        "location": "Online",
+        "reporter_relationship": "parent",
+        "reporter_name": "Pat Parent",
+    }
+    ordinary, took = _upload(
+        public,
+        report_form,
+        "attachments",
+        "minutes.pdf",
+        PDF,
+        {"csrf_token": _csrf(public, report_form), **concern},
+    )
+    assert ordinary.status_code in (200, 303), ordinary.text.split("error-summary")[-1][:800]
+    print(f"\nan ordinary one-page PDF attachment: {took * 1000:.0f} ms for the whole report")
+
+    bomb = zip_of_zeros(200 * MB)
+    liar = declared_size(zip_of_zeros(40 * MB), b"word/document.xml", 40 * MB, 1000)
+    cases: list[tuple[str, str, str, str, bytes, str]] = [
+        ("zip bomb", "/admin/policies", "documents", "bomb.docx", bomb, "would expand to 200 MB"),
+        ("zip that lies", "/admin/policies", "documents", "liar.docx", liar, "is damaged"),
+        (
+            "billion laughs",
+            f"{version_page}/version",
+            "document",
+            "laughs.docx",
+            billion_laughs_docx(),
+            "declares its own XML entities",
+        ),
+        *(
+            (f"{kind} PDF, policy", "/admin/policies", "documents", f"{kind}.pdf", data, why)
+            for kind, (data, why) in HOSTILE_PDFS.items()
+        ),
+        *(
+            (f"{kind} PDF, concern", report_form, "attachments", f"{kind}.pdf", data, why)
+            for kind, (data, why) in HOSTILE_PDFS.items()
+        ),
+        (
+            "50 MB calendar",
+            "/admin/terms/calendar",
+            "calendar",
+            "terms.ics",
+            huge_ics(50 * MB),
+            "too large",
+        ),
+        (
+            "2 MB calendar of 11,000 events",
+            "/admin/terms/calendar",
+            "calendar",
+            "many.ics",
+            huge_ics(2 * MB - 64 * 1024),
+            "far more than a term-dates calendar",
+        ),
+    ]
+    slow, heavy = [], []
+    for label, path, field, name, data, why in cases:
+        client = public if path == report_form else http
+        form_page = {
+            f"{version_page}/version": version_page,
+            "/admin/terms/calendar": "/admin/terms",
+        }.get(path, path)
+        form = {"csrf_token": _csrf(client, form_page)}
+        if path == report_form:
+            form |= concern
+        answer, took = _upload(client, path, field, name, data, form)
+        assert 400 <= answer.status_code < 500, (label, answer.status_code, answer.text[:300])
+        assert why in answer.text.replace("\n", " "), (label, answer.text[:2000])
+        if answer.status_code != 413:  # the body limit's answer is plain text, named there
+            assert name in answer.text, label
+        print(f"{label}: {answer.status_code} in {took * 1000:.0f} ms")
+        if took >= LIMIT_SECONDS:
+            slow.append((label, round(took, 2)))
+        if served.peak_memory() >= LIMIT_MEMORY:
+            heavy.append((label, served.peak_memory() // MB))
+    print(f"server peak memory: {served.peak_memory() / MB:.0f} MB")
+    assert slow == [] and heavy == []
+    assert served.proc.poll() is None  # still serving
+    logged = served.log.read_text(errors="replace")
+    assert [mark for mark in MARKS if mark.lower() in logged.lower()] == []
+    assert "pypdf" not in logged and "Traceback" not in logged
