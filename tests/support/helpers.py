@@ -17,6 +17,7 @@ from bot.core.models import OutboxMessage
 from bot.core.outbox_bodies import payload_of
 from bot.core.settings import Settings
 from bot.core.store import Store
+from tests.support.keys import TEST_SECRET
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -105,7 +106,7 @@ class SchoolBuilder:
         """An AppContext for this school (local connector, .eml outbox)."""
         self.write()
         return AppContext(Settings(home=self.home, database_url=database_url,
-                                   secret_key="test-secret-key-0123456789-abcdefghij", **settings))
+                                   secret_key=TEST_SECRET, **settings))
 
 
 def step_context(
