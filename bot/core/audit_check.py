@@ -54,7 +54,7 @@ _NOUNS = {
     "report_clock": ("report deadline", "report deadlines"),
     "config_version": ("settings version", "settings versions"),
     "duty": ("closed duty", "closed duties"),
-    "outbox": ("sent message", "sent messages"),
+    "sent_message": ("sent message", "sent messages"),
 }
 _FIELD_WORDS = {
     "what_happened": "what happened",

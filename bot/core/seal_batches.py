@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import Base
+from bot.core.seals import canon
 
 if TYPE_CHECKING:
     from bot.core.store import Store
@@ -164,7 +165,7 @@ BATCHES: tuple[Batch, ...] = (
         ident=("person_id", "requirement_id", "cycle"),
     ),
     Batch(
-        "outbox",
+        "sent_message",
         "outbox",
         (
             "id",
@@ -187,17 +188,10 @@ BATCHES: tuple[Batch, ...] = (
 )
 BY_NAME = {b.name: b for b in BATCHES}
 _BY_TABLE = {b.table_name: b for b in BATCHES}
-_WRITES = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+_WRITES = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- digests
-
-
-def _canon(value: Any) -> Any:
-    """A value in one form whichever database gave it (see ``seals``)."""
-    from bot.core.seals import canon
-
-    return canon(value)
 
 
 def batch_digest(
@@ -205,7 +199,7 @@ def batch_digest(
 ) -> str:
     """The keyed digest of a row's sealed columns (128 bits, hex)."""
     body = orjson.dumps(
-        [_canon(row.get(c)) for c in columns or batch.columns],
+        [canon(row.get(c)) for c in columns or batch.columns],
         option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
     )
     if key is None:
@@ -215,7 +209,7 @@ def batch_digest(
 
 def field_digest(key: bytes | None, value: Any) -> str:
     """A short keyed digest of one field, so a changed field can be named (never its content)."""
-    body = orjson.dumps(_canon(value), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    body = orjson.dumps(canon(value), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     if key is None:
         return hashlib.sha256(body).hexdigest()[:16]
     return hmac.new(key, body, hashlib.sha256).hexdigest()[:16]
@@ -295,9 +289,11 @@ def _postgres_tag(dbapi_connection: Any, record: Any) -> None:
 
 
 def _noted(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    """Note that a noted table was written on this connection (so the commit drains)."""
-    found = _WRITES.match(statement)
-    if found is not None and found.group(1) in _BY_TABLE:
+    """Note that a noted table was written on this connection (so the commit drains); a
+    statement with a CTE (``WITH ... UPDATE``) counts too."""
+    if statement[:6].upper() == "SELECT":
+        return
+    if any(found.group(1) in _BY_TABLE for found in _WRITES.finditer(statement)):
         conn.info[_DIRTY] = True
 
 
@@ -398,7 +394,7 @@ class _Sealed:
         if batch.fields:
             self.fields[name] = {c: field_digest(key, row[c]) for c in batch.columns}
         if batch.ident:
-            self.ident[name] = [_canon(row[c]) for c in batch.ident]
+            self.ident[name] = [canon(row[c]) for c in batch.ident]
 
     def events(self, removed: Sequence[int], actor: str = SEAL_ACTOR) -> list[audit.Entry]:
         """One event per 5,000 rows (the first also names the rows the bot deleted)."""

@@ -62,7 +62,7 @@ def test_sealing_ten_thousand_sent_messages(
         verdict = check(session)
     store.dispose()
     assert verdict.ok, verdict.problems
-    assert verdict.records["outbox"] == ROWS
+    assert verdict.records["sent_message"] == ROWS
     with capsys.disabled():
         print(
             f"\nsealing ({make_url(database_url).get_backend_name()}): {ROWS:,} queued in "

@@ -116,7 +116,7 @@ def test_each_message_costs_two_round_trips_and_the_lanes_setting_stays_out_of_t
     # seals the 40 messages the lanes recorded as sent; the lanes commit nothing of their own
     assert len(commits) == 4
     with store.session() as session:
-        assert check(session).records["outbox"] == 40  # every message sent is sealed
+        assert check(session).records["sent_message"] == 40  # every message sent is sealed
     with ExitStack() as stack:  # every connection the pool holds, at once
         connections = [stack.enter_context(store.engine.connect())
                        for _ in range(store.engine.pool.size())]  # type: ignore[attr-defined]

@@ -88,7 +88,12 @@ class SchoolBuilder:
         ] + [spec]
 
     def write(self) -> Path:
-        """Write both files; returns the folder."""
+        """Write both files (and the secret key the contexts use, where a command run without
+        COMPLIANCE_BOT_SECRET_KEY finds it: one audit key for the school's database); returns
+        the folder."""
+        key_file = self.home / "secret.key"
+        if not key_file.exists():
+            key_file.write_text(TEST_SECRET, encoding="utf-8")
         ids = any(r.id for r in self.people)
         with (self.home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
