@@ -14,6 +14,8 @@ from bot.cli.common import console, context, err, friendly, where
 if TYPE_CHECKING:
     from bot.core.anchor import Anchor
     from bot.core.audit_check import Verdict
+    from bot.core.keys import Keyring
+    from bot.core.settings import Settings
 
 __all__ = ["audit_app"]
 
@@ -66,6 +68,24 @@ def _print_verdict(verdict: Verdict, anchor: Anchor | None) -> None:
         )
 
 
+def _keyring(settings: Settings, previous_keys: Path | None) -> Keyring:
+    """The settings' audit keyring, with the earlier secrets of ``previous_keys`` added."""
+    from bot.core.keys import Keyring
+
+    keys = settings.audit_keyring()
+    if previous_keys is None:
+        return keys
+    try:
+        lines = previous_keys.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[bold red]error:[/] {previous_keys}: cannot be read "
+                  f"({exc.__class__.__name__})", highlight=False)
+        raise typer.Exit(2) from None
+    extra = Keyring.from_secrets(settings.audit_secret(),
+                                 [x.strip() for x in lines if x.strip() and x[0] != "#"])
+    return Keyring(keys.current, {**keys.previous, **extra.previous})
+
+
 @audit_app.command("verify")
 @friendly
 def audit_verify(
@@ -79,15 +99,27 @@ def audit_verify(
             "--fingerprint", help="The weekly digest's audit figure (ENTRIES:HASH)."
         ),
     ] = None,
+    previous_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous-keys",
+            help="A file of earlier audit secrets, one a line, to check older entries with "
+            "(besides COMPLIANCE_BOT_PREVIOUS_AUDIT_KEYS_FILE).",
+        ),
+    ] = None,
 ) -> None:
-    """Check the audit chain and every record sealed in it; exits 1 naming the first problem."""
+    """Check the audit chain and every record sealed in it, and re-hash the files they name;
+    exits 1 naming the first problem."""
+    from bot.core.audit import KEYS
     from bot.core.audit_check import check
 
     ctx = context()
     where(ctx)
     anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key())
+    keys = _keyring(ctx.settings, previous_keys)
     with ctx.store.session() as session:
-        verdict = check(session, anchor)
+        session.info[KEYS] = keys
+        verdict = check(session, anchor, ctx.settings.uploads_dir)
     _print_verdict(verdict, anchor)
     if not verdict.ok:
         raise typer.Exit(1)
@@ -109,7 +141,7 @@ def audit_anchor(
     where(ctx)
     now = datetime.now(UTC)
     with ctx.store.session() as session:
-        verdict = check(session)
+        verdict = check(session, None, ctx.settings.uploads_dir)
         if not verdict.ok:
             _print_verdict(verdict, None)
             err.print("No anchor written: an anchor now would vouch for a damaged log.")
@@ -125,4 +157,65 @@ def audit_anchor(
         "or rewritten since.",
         highlight=False,
         soft_wrap=True,
+    )
+
+
+@audit_app.command("rotate-key")
+@friendly
+def audit_rotate_key() -> None:
+    """Sign the audit log with a new key from now on; the log records the change (key ids only).
+
+    The log is verified first. A new secret is written to <home>/audit.key and the one it
+    replaces is added to the previous-audit-keys file, which 'audit verify' needs to check the
+    entries made before: keep copies of both outside the database server.
+    """
+    import os
+    import secrets
+
+    from bot.core.audit_check import check
+    from bot.core.keys import derive, key_id
+    from bot.core.store import Store
+
+    ctx = context()
+    where(ctx)
+    settings = ctx.settings
+    if settings.audit_key is not None:
+        err.print(
+            "[bold red]error:[/] the audit key comes from COMPLIANCE_BOT_AUDIT_KEY, which this "
+            "command cannot change. Put the new secret there, add the old one as a line of "
+            f"{settings.previous_audit_keys_path}, and restart the bot: the change of key is "
+            "then recorded in the audit log by itself.",
+            highlight=False, soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    with ctx.store.session() as session:
+        verdict = check(session, None, settings.uploads_dir)
+    if not verdict.ok:
+        _print_verdict(verdict, None)
+        err.print("The key was not changed: the log must verify before it moves to a new key.")
+        raise typer.Exit(1)
+    old = settings.audit_secret()
+    ctx.store.dispose()
+    kept = settings.previous_audit_keys_path
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.write(old + "\n")
+    new = secrets.token_urlsafe(48)
+    target = settings.audit_key_file
+    tmp = target.with_name(f".audit.key.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(new)
+    tmp.replace(target)
+    keys = settings.audit_keyring()
+    store = Store(settings.db_url, keys=keys)
+    store.upgrade()  # records the change of key in the log (audit.adopt_key)
+    store.dispose()
+    console.print(
+        f"[green]audit key changed[/]: new entries are signed with key {keys.current_id} "
+        f"(before: {key_id(derive(old, 'audit'))}). The new secret is in "
+        f"{target}; the old one was added to {kept}. Keep copies of both outside this server "
+        "and outside the database server: without them nobody can check the log.",
+        highlight=False, soft_wrap=True,
     )

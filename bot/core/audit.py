@@ -1,8 +1,23 @@
-"""Append-only, hash-chained audit log: every read and change of sensitive data leaves a link."""
+"""Append-only, keyed, hash-chained audit log: every read and change of sensitive data leaves a
+link, and only a holder of the audit key can add one.
+
+Each link is an HMAC-SHA256, with the audit key, of the event and the previous link; the key
+(``bot.core.keys.Keyring``, derived from a secret outside the database) reaches a session
+through ``session.info[KEYS]``, which the Store sets on every session it makes. A session
+without it cannot write to the log at all: ``record`` raises ``AuditKeyError``.
+
+Logs written before the log was keyed hold plain SHA-256 links. ``adopt_key`` (run by
+``Store.upgrade``) verifies such a log, then appends a keyed ``audit.keyed`` event recording
+how many unkeyed entries there were and the last one's hash; from then on every link is keyed,
+and a log with unkeyed links anywhere but before that event fails verification. After the key
+changes, ``adopt_key`` appends ``audit.key_changed`` naming both keys (by ``key_id`` only),
+endorsed with the previous key when the school still holds it.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,14 +27,43 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.core.keys import Keyring
 from bot.core.models import AuditEvent, AuditHead, utcnow
 
-__all__ = ["GENESIS", "Entry", "VerifyResult", "record", "record_many", "verify"]
+__all__ = [
+    "GENESIS",
+    "KEYED",
+    "KEYS",
+    "KEY_CHANGED",
+    "AuditKeyError",
+    "Entry",
+    "VerifyResult",
+    "adopt_key",
+    "head_mac",
+    "keyring_of",
+    "record",
+    "record_many",
+    "verify",
+]
 
 GENESIS = "0" * 64
+KEYS = "audit.keys"  # session.info: the Keyring links are made and checked with
+KEYED = "audit.keyed"  # the event that carries an unkeyed log into the keyed one
+KEY_CHANGED = "audit.key_changed"
+KEY_ACTOR = "system:audit-key"
 
 
-def _digest(
+class AuditKeyError(RuntimeError):
+    """The audit log cannot be written: no key, or another key made its last entry."""
+
+
+def keyring_of(session: Session) -> Keyring | None:
+    """The session's audit keyring, or None when it has none."""
+    keys = session.info.get(KEYS)
+    return keys if isinstance(keys, Keyring) else None
+
+
+def _body(
     prev_hash: str,
     seq: int,
     at: datetime,
@@ -29,25 +73,41 @@ def _digest(
     object_id: str | None,
     school_id: str | None,
     details: dict[str, Any],
-) -> str:
-    """The hash of one event chained to the previous one (canonical JSON, UTC seconds)."""
-    body = json.dumps(
-        {
-            "prev": prev_hash,
-            "seq": seq,
-            "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
-            "actor": actor,
-            "action": action,
-            "type": object_type,
-            "id": object_id,
-            "school": school_id,
-            "details": details,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+    key_id: str | None,
+) -> bytes:
+    """One event chained to the previous one, as canonical JSON (UTC microseconds)."""
+    fields: dict[str, Any] = {
+        "prev": prev_hash,
+        "seq": seq,
+        "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "actor": actor,
+        "action": action,
+        "type": object_type,
+        "id": object_id,
+        "school": school_id,
+        "details": details,
+    }
+    if key_id is not None:
+        fields["key"] = key_id
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def _link(key: bytes | None, body: bytes) -> str:
+    """HMAC-SHA256 with ``key``; plain SHA-256 only for links made before keying."""
+    if key is None:
+        return hashlib.sha256(body).hexdigest()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, count: int, last_hash: str) -> str:
+    """The head's HMAC: the number of entries and the last one's hash."""
+    return hmac.new(key, f"audit head {count}:{last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def _endorsement(key: bytes, new_id: str, count: int, last_hash: str) -> str:
+    """The previous key's word that the log continues under ``new_id`` after entry ``count``."""
+    text = f"audit key change to {new_id} after {count}:{last_hash}"
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -62,31 +122,56 @@ class Entry:
     details: dict[str, Any] | None = None
 
 
+def _signer(session: Session) -> tuple[bytes, str]:
+    """The key new links are made with: the session's; none, and nothing is written."""
+    keys = keyring_of(session)
+    if keys is not None:
+        return keys.current, keys.current_id
+    raise AuditKeyError(
+        "this database session has no audit key: sessions must come from a Store built with "
+        "the settings' audit keyring (Store(url, keys=settings.audit_keyring()))"
+    )
+
+
 def record_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
     """Append several events under one take of the chain head's row lock (in order)."""
     if not entries:
         return []
+    key, kid = _signer(session)
+    return _append(session, entries, key, kid, adopting=False)
+
+
+def _append(
+    session: Session, entries: Sequence[Entry], key: bytes | None, kid: str | None, *,
+    adopting: bool,
+) -> list[AuditEvent]:
+    """Append ``entries`` with ``key``; the head must already be under ``kid`` unless
+    ``adopting`` (the event that records the change of key)."""
     head = session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)
         .values(count=AuditHead.count + len(entries))
-        .returning(AuditHead.last_hash, AuditHead.count)
+        .returning(AuditHead.last_hash, AuditHead.count, AuditHead.key_id)
     ).first()
     if head is None:
         session.add(AuditHead(id=1, last_hash=GENESIS, count=len(entries)))
         session.flush()
-        prev_hash, seq = GENESIS, 1
+        prev_hash, seq, head_key = GENESIS, 1, kid
     else:
-        prev_hash, seq = head[0], head[1] - len(entries) + 1
+        prev_hash, seq, head_key = head[0], head[1] - len(entries) + 1, head[2]
+    if not adopting and seq > 1 and head_key != kid:
+        raise AuditKeyError(
+            "the audit log's last entry was made with another audit key: restart the bot so "
+            "that the change of key is recorded (see 'compliance-bot audit rotate-key')"
+        )
     at = utcnow()
     events = []
     for offset, entry in enumerate(entries):
         oid = None if entry.object_id is None else str(entry.object_id)
         payload = entry.details or {}
-        digest = _digest(
-            prev_hash, seq + offset, at, entry.actor, entry.action, entry.object_type, oid,
-            entry.school_id, payload,
-        )
+        body = _body(prev_hash, seq + offset, at, entry.actor, entry.action, entry.object_type,
+                     oid, entry.school_id, payload, kid)
+        digest = _link(key, body)
         events.append(
             AuditEvent(
                 seq=seq + offset,
@@ -99,11 +184,17 @@ def record_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
                 details=payload,
                 prev_hash=prev_hash,
                 hash=digest,
+                key_id=kid,
             )
         )
         prev_hash = digest
     session.add_all(events)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash))
+    count = seq + len(entries) - 1
+    mac = None if key is None else head_mac(key, count, prev_hash)
+    session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash, key_id=kid,
+                                                          mac=mac)
+    )
     return events
 
 
@@ -125,50 +216,148 @@ def record(
     return record_many(session, [entry])[0]
 
 
+def adopt_key(session: Session, *, carry_unkeyed: bool = False) -> AuditEvent | None:
+    """Record in the chain that it continues under the session's key, when it does not yet.
+
+    A log last written with another key gets ``audit.key_changed`` (endorsed by that key when
+    the keyring still holds it). An unkeyed log is carried over only with ``carry_unkeyed``
+    (the upgrade that keys the log; ``Store.upgrade`` decides): it is verified first, then an
+    ``audit.keyed`` event records its length and head. An unkeyed log found at any other time
+    was put there by someone without the key and is left to fail verification.
+    Returns the event written, if any.
+    """
+    keys = keyring_of(session)
+    if keys is None:
+        raise AuditKeyError("adopting a key needs a session with an audit keyring")
+    head = session.execute(  # takes the head's lock before reading what to record
+        update(AuditHead).where(AuditHead.id == 1).values(count=AuditHead.count)
+        .returning(AuditHead.count, AuditHead.last_hash, AuditHead.key_id)
+    ).first()
+    if head is None or head[0] == 0 or head[2] == keys.current_id:
+        return None
+    count, last_hash, old_id = head
+    if old_id is None and not carry_unkeyed:
+        return None
+    if old_id is None:
+        found = verify(session)
+        held = found.ok or found.reason == NEVER_KEYED
+        details: dict[str, Any] = {
+            "key": keys.current_id, "unkeyed_entries": count, "unkeyed_head": last_hash,
+            "unkeyed_log_verified": held, "first_broken": None if held else found.broken_seq,
+        }
+        entry = Entry(KEY_ACTOR, KEYED, "audit_log", None, None, details)
+    else:
+        old = keys.find(old_id)
+        endorsed = None if old is None else _endorsement(old, keys.current_id, count, last_hash)
+        details = {"from": old_id, "to": keys.current_id, "endorsement": endorsed}
+        entry = Entry(KEY_ACTOR, KEY_CHANGED, "audit_log", None, None, details)
+    return _append(session, [entry], keys.current, keys.current_id, adopting=True)[0]
+
+
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of a chain check."""
+    """Outcome of a chain check: ``reason`` is one of the codes below, ``key_id`` the key of
+    the entry that failed when that matters."""
 
     ok: bool
     checked: int
     broken_seq: int | None = None
     reason: str | None = None
+    key_id: str | None = None
+
+
+MISSING = "an event is missing"
+BAD_LINK = "previous-hash link does not match"
+BAD_HASH = "event content does not match its hash"
+TRUNCATED = "events after the last one were removed"
+UNKNOWN_KEY = "made with a key this installation does not hold"
+UNKEYED_AFTER = "an unkeyed event after the log was keyed"
+NOT_CARRIED = "the first keyed event does not carry the unkeyed log"
+NEVER_KEYED = "no event is keyed"
+UNRECORDED_CHANGE = "another key without a recorded change"
+BAD_ENDORSEMENT = "the key change is not endorsed by the previous key"
+BAD_HEAD = "the head's signature does not match"
+
+
+def _check_change(event: AuditEvent, prev: str, seq: int, last_key: str | None,
+                  keys: Keyring | None) -> str | None:
+    """Why a keyed event that follows unkeyed ones, or another key's, does not hold (or None)."""
+    details = event.details or {}
+    if last_key is None:
+        if event.action != KEYED or details.get("unkeyed_entries") != seq - 1 or (
+            details.get("unkeyed_head") != prev
+        ):
+            return NOT_CARRIED
+        return None
+    if event.action != KEY_CHANGED or details.get("from") != last_key or (
+        details.get("to") != event.key_id
+    ):
+        return UNRECORDED_CHANGE
+    old = keys.find(last_key) if keys is not None else None
+    endorsed = details.get("endorsement")
+    if old is not None and endorsed is not None and event.key_id is not None and (
+        not hmac.compare_digest(str(endorsed), _endorsement(old, event.key_id, seq - 1, prev))
+    ):
+        return BAD_ENDORSEMENT
+    return None
 
 
 def verify(
     session: Session, on_event: Callable[[AuditEvent], None] | None = None
 ) -> VerifyResult:
-    """Walk the chain in order; stop at the first event whose link or hash does not hold.
+    """Walk the chain in order; stop at the first event whose link or key does not hold.
 
-    ``on_event`` sees every event whose link and hash held, in order (streamed).
+    Keys come from the session's keyring (``KEYS``); without one only an unkeyed log can be
+    checked. ``on_event`` sees every event that held, in order (streamed).
     """
+    keys = keyring_of(session)
     prev = GENESIS
     checked = 0
     expected_seq = 1
+    last_key: str | None = None  # the key of the last keyed event seen
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(1000):
-        if event.seq != expected_seq:
-            return VerifyResult(False, checked, expected_seq, "an event is missing")
+        seq = event.seq
+        if seq != expected_seq:
+            return VerifyResult(False, checked, expected_seq, MISSING)
         if event.prev_hash != prev:
-            return VerifyResult(False, checked, event.seq, "previous-hash link does not match")
-        digest = _digest(
-            prev,
-            event.seq,
-            event.at,
-            event.actor,
-            event.action,
-            event.object_type,
-            event.object_id,
-            event.school_id,
-            event.details,
-        )
-        if digest != event.hash:
-            return VerifyResult(False, checked, event.seq, "event content does not match its hash")
+            return VerifyResult(False, checked, seq, BAD_LINK)
+        kid = event.key_id
+        key: bytes | None = None
+        if kid is None:
+            if last_key is not None:
+                return VerifyResult(False, checked, seq, UNKEYED_AFTER)
+        else:
+            changed = kid != last_key and (last_key is not None or seq > 1)
+            if changed and (why := _check_change(event, prev, seq, last_key, keys)):
+                return VerifyResult(False, checked, seq, why, kid)
+            key = keys.find(kid) if keys is not None else None
+            if key is None:
+                return VerifyResult(False, checked, seq, UNKNOWN_KEY, kid)
+        body = _body(prev, seq, event.at, event.actor, event.action, event.object_type,
+                     event.object_id, event.school_id, event.details, kid)
+        if not hmac.compare_digest(_link(key, body), event.hash):
+            return VerifyResult(False, checked, seq, BAD_HASH, kid)
         if on_event is not None:
             on_event(event)
         prev = event.hash
+        last_key = kid or last_key
         checked += 1
         expected_seq += 1
+    return _check_head(session, keys, prev, checked, last_key) or VerifyResult(True, checked)
+
+
+def _check_head(session: Session, keys: Keyring | None, prev: str, checked: int,
+                last_key: str | None) -> VerifyResult | None:
+    """Why the head (count, last hash and its signature) does not match the log, or None."""
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_hash != prev or head.count != checked):
-        return VerifyResult(False, checked, checked + 1, "events after the last one were removed")
-    return VerifyResult(True, checked)
+        return VerifyResult(False, checked, checked + 1, TRUNCATED)
+    if checked and keys is not None and last_key is None:
+        return VerifyResult(False, checked, 1, NEVER_KEYED)
+    if head is not None and last_key is not None:
+        key = keys.find(last_key) if keys is not None else None
+        if key is None or head.mac is None or not hmac.compare_digest(
+            head.mac, head_mac(key, head.count, head.last_hash)
+        ):
+            return VerifyResult(False, checked, checked, BAD_HEAD, last_key)
+    return None

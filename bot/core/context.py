@@ -61,7 +61,7 @@ class AppContext:
     @cached_property
     def store(self) -> Store:
         """The migrated store."""
-        store = Store(self.settings.db_url)
+        store = Store(self.settings.db_url, keys=self.settings.audit_keyring())
         store.upgrade()
         return store
 

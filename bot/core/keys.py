@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["PURPOSES", "derive", "key_id"]
+__all__ = ["PURPOSES", "Keyring", "derive", "key_id"]
 
 PURPOSES = frozenset({"audit", "evidence"})
 _SALT = b"compliance-bot key derivation v1"
@@ -32,3 +34,29 @@ def key_id(key: bytes) -> str:
     """A short, public name for a key (12 hex digits), safe to record and to show: it tells
     which key made something without revealing the key."""
     return hmac.new(key, b"compliance-bot key id", hashlib.sha256).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The audit key in use now and the ones used before it (by ``key_id``), for checking
+    older parts of the audit log. Kept in memory only, never in the database."""
+
+    current: bytes
+    previous: Mapping[str, bytes] = field(default_factory=dict)
+
+    @property
+    def current_id(self) -> str:
+        """The public name of the key in use."""
+        return key_id(self.current)
+
+    def find(self, wanted: str) -> bytes | None:
+        """The key named ``wanted`` (current or previous), or None when not held."""
+        if wanted == self.current_id:
+            return self.current
+        return self.previous.get(wanted)
+
+    @classmethod
+    def from_secrets(cls, current: str, previous: Iterable[str] = ()) -> Keyring:
+        """The audit keyring derived from the secret in use and the secrets used before."""
+        keys = [derive(secret, "audit") for secret in previous]
+        return cls(derive(current, "audit"), {key_id(k): k for k in keys})

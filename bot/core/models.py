@@ -401,6 +401,10 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
     count: Mapped[int] = mapped_column(Integer, default=0)
+    # the key the last entry was made with, and an HMAC of count and hash with it: only a
+    # holder of the key can move the head (None before the log was keyed)
+    key_id: Mapped[str | None] = mapped_column(String(12))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEvent(Base):
@@ -417,7 +421,8 @@ class AuditEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(80))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 with the key named by key_id
+    key_id: Mapped[str | None] = mapped_column(String(12))  # None: made before keying
 
 
 class Report(Base):
@@ -681,6 +686,7 @@ from bot.core.outbox_models import (  # noqa: E402, F401
     OutboxMessage,
 )
 from bot.core.people_models import ExtraPerson  # noqa: E402
+from bot.core.seal_models import SealNote  # noqa: E402, F401
 from bot.core.setup_models import ConfigVersion, SetupState  # noqa: E402
 from bot.core.snapshot_models import DutySnapshot  # noqa: E402, F401
 

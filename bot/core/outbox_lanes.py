@@ -49,6 +49,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot.core import mail_pacing, outbox_claim
 from bot.core.models import MailSend, OutboxMessage
+from bot.core.seal_batches import TAG, seal_tags
 from bot.core.store import Store
 
 __all__ = ["Lanes", "open_lanes"]
@@ -110,6 +111,7 @@ class Lanes:
     _relaxed: Connection | None = field(default=None, init=False, repr=False)
     _opened: list[Connection] = field(default_factory=list, init=False, repr=False)
     _last_recorded: int | None = field(default=None, init=False, repr=False)
+    _tags: list[str] = field(default_factory=list, init=False, repr=False)
 
     @property
     def split(self) -> bool:
@@ -120,6 +122,7 @@ class Lanes:
         """An autocommit connection; the relaxed one does not wait for the disk at commit."""
         connection = self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         self._opened.append(connection)
+        self._tags.append(connection.info[TAG])  # what it records as sent is sealed at close
         if relaxed:
             connection.detach()  # closed for good at the end: the setting below never leaks
             connection.exec_driver_sql("SET synchronous_commit = off")
@@ -171,11 +174,17 @@ class Lanes:
         self._last_recorded = None
 
     def close(self) -> None:
-        """Close the extra connections (the relaxed one for good)."""
+        """Seal what the extra connections recorded as sent (one transaction for the pass:
+        they commit each statement on their own, outside any session), then close them (the
+        relaxed one for good)."""
+        tags, self._tags = self._tags, []
         opened, self._opened = self._opened, []
         self._durable = self._relaxed = None
-        for connection in opened:
-            connection.close()
+        try:
+            seal_tags(self.store, tags)
+        finally:
+            for connection in opened:
+                connection.close()
 
 
 @contextmanager

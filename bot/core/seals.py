@@ -9,12 +9,16 @@ A deletion made by the bot is an event ``record.removed``. Event details hold ha
 identifiers (a report's reference, a person's id), never contents.
 
 The hook (``install``) reads the rows back from the database at commit time, so what is sealed
-is exactly what ``audit verify`` will read, whichever path wrote it.
+is exactly what ``audit verify`` will read, whichever path wrote it. Every digest is an
+HMAC-SHA256 with the audit key (seals made before the log was keyed: plain SHA-256), so a seal
+cannot be made or remade without the key. The same commit seals the bulk-written tables
+(``seal_batches``), all in one append to the chain.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,9 +50,11 @@ __all__ = [
     "REMOVED",
     "SEALED",
     "Kind",
+    "canon",
     "field_digests",
     "install",
     "row_digest",
+    "seal_baseline",
     "seal_existing",
     "seal_rows",
 ]
@@ -58,6 +64,7 @@ REMOVED = "record.removed"
 SEAL_ACTOR = "system:seal"
 BASELINE_ACTOR = "system:upgrade"  # rows that existed before sealing began, sealed on upgrade
 _PENDING = "seals.pending"
+_CONNECTION = "seals.connection"
 _CHUNK = 500
 
 
@@ -93,7 +100,7 @@ KINDS: tuple[Kind, ...] = (
 _BY_MODEL: dict[type[Any], Kind] = {k.model: k for k in KINDS}
 
 
-def _canon(value: Any) -> Any:
+def canon(value: Any) -> Any:
     """A value in one form whichever database gave it (UTC naive times, bytes by hash)."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -113,29 +120,36 @@ def _dump(value: Any) -> bytes:
     ).encode()
 
 
-def row_digest(row: Mapping[str, Any], fields: Iterable[str]) -> str:
-    """The SHA-256 of the row's ``fields`` in canonical form (a missing field counts as absent)."""
-    body = {name: _canon(row[name]) if name in row else "<absent>" for name in fields}
-    return hashlib.sha256(_dump(body)).hexdigest()
+def _mac(key: bytes | None, body: bytes) -> str:
+    """HMAC-SHA256 with the audit key (plain SHA-256 for seals made before keying)."""
+    if key is None:
+        return hashlib.sha256(body).hexdigest()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
-def field_digests(row: Mapping[str, Any]) -> dict[str, str]:
-    """A short hash of each field, so a changed field can be named (never its content)."""
-    return {
-        name: hashlib.sha256(_dump(_canon(value))).hexdigest()[:16] for name, value in row.items()
-    }
+def row_digest(row: Mapping[str, Any], fields: Iterable[str], key: bytes | None) -> str:
+    """The keyed digest of the row's ``fields`` in canonical form (a missing field counts as
+    absent)."""
+    body = {name: canon(row[name]) if name in row else "<absent>" for name in fields}
+    return _mac(key, _dump(body))
+
+
+def field_digests(row: Mapping[str, Any], key: bytes | None) -> dict[str, str]:
+    """A short keyed digest of each field, so a changed field can be named (never its
+    content, nor a guessable hash of it)."""
+    return {name: _mac(key, _dump(canon(value)))[:16] for name, value in row.items()}
 
 
 def _ident(kind: Kind, row: Mapping[str, Any]) -> dict[str, Any]:
     """The identifying columns of a row (references and ids, never contents)."""
-    return {name: _canon(row.get(name)) for name in kind.ident}
+    return {name: canon(row.get(name)) for name in kind.ident}
 
 
-def _details(kind: Kind, row: Mapping[str, Any]) -> dict[str, Any]:
+def _details(kind: Kind, row: Mapping[str, Any], key: bytes | None) -> dict[str, Any]:
     """What a seal event carries: the row hash, field hashes and the identifying columns."""
     return {
-        "row": row_digest(row, row.keys()),
-        "fields": field_digests(row),
+        "row": row_digest(row, row.keys(), key),
+        "fields": field_digests(row, key),
         "ident": _ident(kind, row),
     }
 
@@ -157,6 +171,26 @@ def _rows(
             yield dict(row._mapping)
 
 
+def _key(session: Session) -> bytes:
+    """The key seals are made with: the session's audit key."""
+    keys = audit.keyring_of(session)
+    if keys is not None:
+        return keys.current
+    raise audit.AuditKeyError("sealing records needs a session with an audit keyring")
+
+
+def _entries(
+    session: Session, kind: Kind, ids: Sequence[int] | None, actor: str,
+    columns: Sequence[str] | None, found: set[int],
+) -> Iterator[audit.Entry]:
+    """The seal events of the stored rows of ``kind`` (all, or ``ids``); notes ids found."""
+    key = _key(session)
+    for row in _rows(session, kind, ids, columns):
+        found.add(int(row["id"]))
+        yield audit.Entry(actor, SEALED, kind.name, row["id"], row.get("school_id"),
+                          _details(kind, row, key))
+
+
 def seal_rows(
     session: Session,
     kind: Kind,
@@ -168,12 +202,8 @@ def seal_rows(
     """Seal the stored rows of ``kind`` (all, or ``ids``) into the chain; returns the ids found."""
     found: set[int] = set()
     batch: list[audit.Entry] = []
-    for row in _rows(session, kind, ids, columns):
-        found.add(int(row["id"]))
-        batch.append(
-            audit.Entry(actor, SEALED, kind.name, row["id"], row.get("school_id"),
-                        _details(kind, row))
-        )
+    for entry in _entries(session, kind, ids, actor, columns, found):
+        batch.append(entry)
         if len(batch) >= _CHUNK:
             audit.record_many(session, batch)
             batch = []
@@ -192,6 +222,22 @@ def seal_existing(session: Session) -> dict[str, int]:
         columns = [c["name"] for c in inspector.get_columns(kind.table.name)]
         counts[kind.name] = len(seal_rows(session, kind, actor=BASELINE_ACTOR, columns=columns))
     return counts
+
+
+def seal_baseline(session: Session) -> None:
+    """Seal, with the audit key, the records stored before they were sealed: every kind here
+    unless an earlier upgrade did (revision 0005, unkeyed), and every bulk-sealed table.
+    ``Store.upgrade`` calls it once, with the upgrade that keys the log."""
+    from bot.core.models import AuditEvent
+    from bot.core.seal_batches import seal_all
+
+    done = session.scalar(
+        select(AuditEvent.id).where(AuditEvent.actor == BASELINE_ACTOR,
+                                    AuditEvent.action == SEALED).limit(1)
+    )
+    if done is None:
+        seal_existing(session)
+    seal_all(session, BASELINE_ACTOR)
 
 
 # --------------------------------------------------------------------------- the session hook
@@ -219,35 +265,49 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    """Seal what this transaction wrote, as stored, before it commits.
+    """Seal what this transaction wrote, as stored, before it commits (one append).
 
     A savepoint's release is no commit: what it wrote is sealed with the whole transaction
     (SQLAlchemy calls this hook for both), so the chain's head is taken once, at the end.
     """
     if session.in_nested_transaction():
         return
+    from bot.core.seal_batches import drain
+
     session.flush()
     pending: dict[tuple[str, int], dict[str, Any] | None] = session.info.pop(_PENDING, {})
-    if not pending:
-        return
+    entries: list[audit.Entry] = []
     for kind in KINDS:
         ids = sorted(i for (name, i), _ in pending.items() if name == kind.name)
         if not ids:
             continue
-        found = seal_rows(session, kind, ids)
-        removed = [
+        found: set[int] = set()
+        entries += _entries(session, kind, ids, SEAL_ACTOR, None, found)
+        entries += [
             audit.Entry(SEAL_ACTOR, REMOVED, kind.name, i, gone["school_id"],
                         {"ident": gone["ident"]})
             for i in ids
             if i not in found and (gone := pending[(kind.name, i)]) is not None
         ]
-        audit.record_many(session, removed)
-    session.flush()
+    connection = session.info.pop(_CONNECTION, None)
+    if connection is not None:
+        entries += drain(session, connection)
+    if entries:
+        audit.record_many(session, entries)
+        session.flush()
+
+
+def _begun(session: Session, _transaction: Any, connection: Any) -> None:
+    """Keep the transaction's connection, for ``seal_batches.drain`` at commit."""
+    session.info[_CONNECTION] = connection
 
 
 def _forget(session: Session, *_args: Any) -> None:
     """A rolled-back transaction seals nothing."""
+    from bot.core.seal_batches import forget
+
     session.info.pop(_PENDING, None)
+    forget(session.info.pop(_CONNECTION, None))
 
 
 def install(factory: sessionmaker[Session]) -> None:
@@ -256,3 +316,4 @@ def install(factory: sessionmaker[Session]) -> None:
         event.listen(factory, "after_flush", _after_flush)
         event.listen(factory, "before_commit", _before_commit)
         event.listen(factory, "after_rollback", _forget)
+        event.listen(factory, "after_begin", _begun)

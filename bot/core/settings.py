@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 from bot.core.config import Role
+from bot.core.keys import Keyring
 
 __all__ = [
     "DEFAULT_HOME",
@@ -152,6 +153,12 @@ class Settings(BaseSettings):
     config_file: Path | None = None  # default: <home>/school.yaml
     database_url: str | None = None  # default: sqlite:///<home>/compliance-bot.db
     secret_key: SecretStr | None = None  # default: generated once into <home>/secret.key
+    # the secret the audit log's key is derived from (default: <home>/audit.key once
+    # 'audit rotate-key' made one, else the secret key); never stored in the database
+    audit_key: SecretStr | None = None
+    # earlier audit secrets, one a line, so 'audit verify' can check the log's older entries
+    # (default: <home>/previous-audit-keys)
+    previous_audit_keys_file: Path | None = None
     base_url: str = "http://127.0.0.1:8000"
     mail_from: str = "compliance-bot@school.example"
     connector: Literal["local", "m365", "google"] = "local"
@@ -178,7 +185,7 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "audit_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         # an empty COMPLIANCE_BOT_SECRET_KEY= is a mistake, never "no key": refuse it too
@@ -244,6 +251,38 @@ class Settings(BaseSettings):
         finally:
             os.unlink(tmp)
         return _checked_key_file(key_file)
+
+
+    @property
+    def audit_key_file(self) -> Path:
+        """Where 'audit rotate-key' keeps the audit secret it made."""
+        return self.home / "audit.key"
+
+    @property
+    def previous_audit_keys_path(self) -> Path:
+        """The file of earlier audit secrets, one a line."""
+        return self.previous_audit_keys_file or self.home / "previous-audit-keys"
+
+    def audit_secret(self) -> str:
+        """The secret the audit key is derived from: COMPLIANCE_BOT_AUDIT_KEY, else the file
+        'audit rotate-key' wrote, else the secret key."""
+        if self.audit_key is not None:
+            return self.audit_key.get_secret_value()
+        if self.audit_key_file.exists():
+            return _checked_key_file(self.audit_key_file)
+        return self.signing_key()
+
+    def previous_audit_secrets(self) -> list[str]:
+        """The earlier audit secrets the school kept (none when the file does not exist)."""
+        path = self.previous_audit_keys_path
+        if not path.exists():
+            return []
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+    def audit_keyring(self) -> Keyring:
+        """The audit key in use and the earlier ones (derived, never stored in the database)."""
+        return Keyring.from_secrets(self.audit_secret(), self.previous_audit_secrets())
 
 
 def _checked_key_file(key_file: Path) -> str:

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     import psycopg
     from alembic.config import Config
 
+    from bot.core.keys import Keyring
+
 __all__ = [
     "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "bulk_set", "dialect_insert",
     "exclusive", "insert_later", "make_engine", "one_of", "write_behind",
@@ -113,11 +115,15 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         if "factory" in connect_args:
             event.listen(engine, "connect", _gated)
-        return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
-                         json_serializer=_json_dumps, json_deserializer=orjson.loads)
+    else:
+        if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
+                               json_serializer=_json_dumps, json_deserializer=orjson.loads)
+    from bot.core.seal_batches import install_tags
+
+    install_tags(engine)  # rows its connections write to bulk-sealed tables are noted
+    return engine
 
 
 def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -190,6 +196,9 @@ def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
     # each column's own conversion, as an INSERT would apply it (e.g. UTC datetimes)
     convert = [table.c[c].type.bind_processor(dialect) for c in columns]
     raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+    from bot.core.seal_batches import mark_written
+
+    mark_written(session, table.name)  # COPY goes past the engine's events
 
     def write() -> None:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
@@ -381,22 +390,34 @@ class Space:
 class Store:
     """Holds the engine and hands out sessions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, keys: Keyring | None = None) -> None:
+        """``keys``: the audit keyring (``Settings.audit_keyring()``); without it the store can
+        read, but any write that reaches the audit log raises ``AuditKeyError``."""
         self.url = url
+        self.keys = keys
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._info())
         from bot.core.seals import install
 
         install(self._sessions)  # records that matter are sealed into the audit chain
 
+    def _info(self) -> dict[str, Any]:
+        """What every session carries: the audit keyring, when the store has one."""
+        from bot.core.audit import KEYS
+
+        return {} if self.keys is None else {KEYS: self.keys}
+
     def upgrade(self) -> None:
-        """Apply pending migrations (idempotent) and seed the audit chain's head row.
+        """Apply pending migrations (idempotent), seed the audit chain's head row, and have
+        the chain record that it continues under this store's key (``audit.adopt_key``).
 
         Seeding here, not on first use, means two first writers cannot race to create it.
         """
+        carry_unkeyed = False
         if not self._at_head():
             from alembic import command
 
+            carry_unkeyed = not self._log_is_keyed()
             command.upgrade(alembic_config(self.engine), "head")
         from bot.core.audit import GENESIS
         from bot.core.models import AuditHead
@@ -404,6 +425,25 @@ class Store:
         with self.transaction() as session:
             if session.get(AuditHead, 1) is None:
                 session.add(AuditHead(id=1, last_hash=GENESIS, count=0))
+        if self.keys is not None:
+            from bot.core.audit import adopt_key
+
+            with self.transaction() as session:
+                adopt_key(session, carry_unkeyed=carry_unkeyed)
+                if carry_unkeyed:
+                    from bot.core.seals import seal_baseline
+
+                    seal_baseline(session)
+
+    def _log_is_keyed(self) -> bool:
+        """Whether the schema already has the keyed audit log (migration 0027). Only the
+        upgrade that brings it carries an unkeyed log over: an unkeyed log found later was
+        put there by someone else, and is never adopted."""
+        with self.engine.connect() as conn:
+            found = inspect(conn)
+            if not found.has_table("audit_events"):
+                return False
+            return any(c["name"] == "key_id" for c in found.get_columns("audit_events"))
 
     def _at_head(self) -> bool:
         """True when the database is at the one newest revision (checked without Alembic)."""
@@ -454,7 +494,8 @@ class Store:
 
         with self.engine.connect() as connection:
             pinned = copy.copy(self)
-            pinned._sessions = sessionmaker(connection, expire_on_commit=False)
+            pinned._sessions = sessionmaker(connection, expire_on_commit=False,
+                                            info=self._info())
             install(pinned._sessions)
             yield pinned
 

@@ -42,6 +42,7 @@ __all__ = [
     "safe_filename",
     "sniff",
     "store_file",
+    "stored_path",
 ]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -487,6 +488,12 @@ def store_file(folder: Path, clean: CleanFile) -> Path:
     with os.fdopen(fd, "wb") as handle:
         handle.write(clean.data)
     return target
+
+
+def stored_path(uploads_dir: Path, area: str, school_id: str, stored_as: str) -> Path:
+    """Where a stored file of ``area`` ("reports", "decisions") lives: under the uploads
+    folder, never the web root; only the file's own name of ``stored_as`` is used."""
+    return uploads_dir / area / school_id / Path(stored_as).name
 
 
 def remove_files(paths: Iterable[Path]) -> None:

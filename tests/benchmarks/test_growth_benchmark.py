@@ -34,6 +34,7 @@ from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store
 from bot.engine.maintenance import run_maintenance
+from tests.support.keys import TEST_KEYS
 
 PEOPLE = int(os.environ.get("COMPLIANCE_BOT_BENCH_PEOPLE", "10000"))
 DAYS = max(2, int(os.environ.get("COMPLIANCE_BOT_BENCH_DAYS", "3")))
@@ -112,7 +113,7 @@ def _grew(before: int | None, after: int | None) -> int | None:
 
 @pytest.mark.benchmark
 def test_database_growth_per_digest_day_after_retention(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         session.add(School(id="bench", name="Benchmark Academy"))

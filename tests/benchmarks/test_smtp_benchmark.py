@@ -22,6 +22,7 @@ from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.store import Store
 from connectors.base import OutgoingEmail, SendResult
 from connectors.local.connector import SmtpMailer
+from tests.support.keys import TEST_KEYS
 from tests.support.smtp import _free_port
 
 MESSAGES = 2_000
@@ -74,7 +75,7 @@ def _rate(store: Store, mailer: SmtpMailer) -> tuple[float, float]:
 
 @pytest.mark.benchmark
 def test_smtp_messages_a_second_over_one_connection(database_url: str, tmp_path: Path) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         session.add(School(id="s", name="Oakfield Primary School"))

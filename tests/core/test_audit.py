@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, text, update
+import hashlib
+import json
+from datetime import datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import Connection, delete, select, text, update
 
 from bot.core import audit
+from bot.core.audit import AuditKeyError
+from bot.core.keys import Keyring
 from bot.core.models import AuditEvent
-from bot.core.store import Store
+from bot.core.store import Store, alembic_config
+from tests.support.keys import TEST_KEYS
 
 
 def _chain(store: Store, n: int = 5) -> None:
@@ -17,7 +26,7 @@ def _chain(store: Store, n: int = 5) -> None:
 
 
 def test_chain_verifies_on_both_backends(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     _chain(store)
     with store.session() as session:
@@ -32,7 +41,7 @@ def test_chain_verifies_on_both_backends(database_url: str) -> None:
 
 
 def test_deleting_the_last_events_is_detected(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+    store = Store(sqlite_url, keys=TEST_KEYS)
     store.upgrade()
     _chain(store)
     with store.transaction() as session:
@@ -43,10 +52,105 @@ def test_deleting_the_last_events_is_detected(sqlite_url: str) -> None:
 
 
 def test_raw_sql_edit_of_details_is_detected(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+    store = Store(sqlite_url, keys=TEST_KEYS)
     store.upgrade()
     _chain(store)
     with store.transaction() as session:
         session.execute(text("UPDATE audit_events SET details = '{\"i\": 99}' WHERE seq = 2"))
     with store.session() as session:
         assert audit.verify(session).broken_seq == 2
+
+
+def test_a_store_without_the_key_cannot_write_to_the_log(sqlite_url: str) -> None:
+    keyed = Store(sqlite_url, keys=TEST_KEYS)
+    keyed.upgrade()
+    _chain(keyed)
+    keyless = Store(sqlite_url)
+    with pytest.raises(AuditKeyError, match="no audit key"), keyless.transaction() as session:
+        audit.record(session, actor="x@x.org", action="report.viewed", object_type="report")
+    other = Store(sqlite_url, keys=Keyring.from_secrets("another-secret-0123456789-abcdefghij"))
+    with pytest.raises(AuditKeyError, match="another audit key"), other.transaction() as s:
+        audit.record(s, actor="x@x.org", action="report.viewed", object_type="report")
+    with keyed.session() as session:
+        assert audit.verify(session).ok  # nothing was written by either
+    for store in (keyed, keyless, other):
+        store.dispose()
+
+
+def _legacy_chain(conn: Connection, n: int) -> None:
+    """A log as versions before keying wrote it: plain SHA-256 links (head without a key)."""
+    prev = audit.GENESIS
+    at = datetime(2026, 10, 1, 9, 0)
+    conn.execute(text("DELETE FROM audit_events"))
+    for seq in range(1, n + 1):
+        details = {"i": seq}
+        body = json.dumps({"prev": prev, "seq": seq, "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+                           "actor": "dsl@x.org", "action": "report.viewed", "type": "report",
+                           "id": "1", "school": "s", "details": details},
+                          sort_keys=True, separators=(",", ":"), default=str)
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        conn.execute(text(
+            "INSERT INTO audit_events (seq, school_id, at, actor, action, object_type, "
+            "object_id, details, prev_hash, hash) VALUES (:seq, 's', :at, 'dsl@x.org', "
+            "'report.viewed', 'report', '1', :details, :prev, :hash)"),
+            {"seq": seq, "at": at, "details": json.dumps(details), "prev": prev,
+             "hash": digest})
+        prev = digest
+    conn.execute(text("DELETE FROM audit_head"))
+    conn.execute(text("INSERT INTO audit_head (id, last_hash, count) VALUES (1, :h, :n)"),
+                 {"h": prev, "n": n})
+
+
+def test_an_unkeyed_log_is_carried_over_once_and_never_again(database_url: str) -> None:
+    old = Store(database_url)
+    command.upgrade(alembic_config(old.engine), "0025")  # a database from before keying
+    with old.engine.begin() as conn:
+        _legacy_chain(conn, 4)
+    old.dispose()
+
+    store = Store(database_url, keys=TEST_KEYS)
+    store.upgrade()  # verifies the unkeyed log, then carries it over with a keyed event
+    with store.session() as session:
+        result = audit.verify(session)
+        carried = session.scalars(select(AuditEvent).where(AuditEvent.seq == 5)).one()
+    assert result.ok and result.checked == 5
+    assert carried.action == audit.KEYED and carried.key_id == TEST_KEYS.current_id
+    assert carried.details["unkeyed_entries"] == 4 and carried.details["unkeyed_log_verified"]
+    _chain(store, 2)
+
+    # someone without the key replaces the whole log with an unkeyed one: never adopted
+    with store.engine.begin() as conn:
+        _legacy_chain(conn, 3)
+    store.dispose()
+    again = Store(database_url, keys=TEST_KEYS)
+    again.upgrade()
+    with again.session() as session:
+        replaced = audit.verify(session)
+    assert not replaced.ok and replaced.reason == audit.NEVER_KEYED
+    with pytest.raises(AuditKeyError), again.transaction() as session:
+        audit.record(session, actor="x@x.org", action="report.viewed", object_type="report")
+    again.dispose()
+
+
+def test_a_changed_key_is_recorded_and_needs_the_previous_key(sqlite_url: str) -> None:
+    first = Store(sqlite_url, keys=TEST_KEYS)
+    first.upgrade()
+    _chain(first, 3)
+    first.dispose()
+    new = Keyring.from_secrets("the-new-audit-secret-0123456789-abcdef")
+    rotated = Keyring(new.current, {TEST_KEYS.current_id: TEST_KEYS.current})
+    store = Store(sqlite_url, keys=rotated)
+    store.upgrade()  # records the change, endorsed by the previous key
+    _chain(store, 2)
+    with store.session() as session:
+        assert audit.verify(session).ok
+        change = session.scalars(select(AuditEvent).where(AuditEvent.seq == 4)).one()
+    assert change.action == audit.KEY_CHANGED and change.details["endorsement"]
+    assert change.details == {"from": TEST_KEYS.current_id, "to": new.current_id,
+                              "endorsement": change.details["endorsement"]}
+    store.dispose()
+    forgetful = Store(sqlite_url, keys=new)  # the previous key not kept
+    with forgetful.session() as session:
+        lost = audit.verify(session)
+    assert not lost.ok and lost.reason == audit.UNKNOWN_KEY and lost.broken_seq == 1
+    forgetful.dispose()

@@ -19,12 +19,13 @@ from bot.core.store import (
     one_of,
     write_behind,
 )
+from tests.support.keys import TEST_KEYS
 
 CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
 def test_rows_arrive_as_given_and_roll_back_with_the_transaction(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     rows = [{"id": f"s{n}", "name": f"St Mary's, \"Tab\there\" \\ {n}", "created_at": CREATED}
             for n in range(3)]
@@ -42,14 +43,14 @@ def test_rows_arrive_as_given_and_roll_back_with_the_transaction(database_url: s
 
 
 def test_a_column_with_a_default_must_be_given(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.session() as session, pytest.raises(ValueError, match="needs created_at"):
         bulk_insert(session, School, [{"id": "s1", "name": "Oak"}])
 
 
 def test_one_of_finds_exactly_the_values_given_a_chunk_at_a_time(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     rows = [{"id": f"s{n:05}", "name": "x", "created_at": CREATED} for n in range(6000)]
     wanted = [f"s{n:05}" for n in range(0, 6000, 3)] + ["nobody", "s'; --"]
@@ -69,7 +70,7 @@ def _requirement(key: str, **given: object) -> dict[str, object]:
 
 
 def test_allocated_ids_are_new_ascending_and_never_handed_out_again(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
@@ -87,7 +88,7 @@ def test_allocated_ids_are_new_ascending_and_never_handed_out_again(database_url
 
 
 def test_two_writers_never_get_the_same_ids(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     first = store.session()
     first.begin()
@@ -109,7 +110,7 @@ def test_two_writers_never_get_the_same_ids(database_url: str) -> None:
 
 
 def test_json_columns_arrive_as_given(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     awkward = "Tab\there, new\nline, back\\slash, \"quotes\", \u00e9 \u2014 \U0001f600, \\N"
     payload = {"text": awkward, "slots": {"name": awkward}, "parts": [[awkward, None], []],
@@ -128,7 +129,7 @@ def test_json_columns_arrive_as_given(database_url: str) -> None:
 
 
 def test_rows_written_behind_are_there_once_the_writing_is_done(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
@@ -144,7 +145,7 @@ def test_rows_written_behind_are_there_once_the_writing_is_done(database_url: st
 
 def test_a_failed_write_behind_is_raised_and_the_transaction_rolls_back(database_url: str
                                                                          ) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.session() as session:
         session.begin()

@@ -26,6 +26,7 @@ from connectors.local.connector import SmtpMailer
 from connectors.mime import KEY_HEADER
 from tests.conftest import free_port
 from tests.support.helpers import SchoolBuilder
+from tests.support.keys import TEST_KEYS
 
 SCHOOL = SchoolConfig(
     id="s",
@@ -75,7 +76,7 @@ def mailroom() -> Iterator[tuple[Mailroom, SmtpMailer]]:
 
 
 def _store(url: str) -> Store:
-    store = Store(url)
+    store = Store(url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         session.add(School(id="s", name=SCHOOL.name))
@@ -352,7 +353,7 @@ def test_the_migration_keeps_every_message_and_floods_no_one(database_url: str) 
 
     from bot.core.store import alembic_config
 
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     command.upgrade(alembic_config(store.engine), "0001")
     created = utcnow() - timedelta(days=30)
     with store.engine.begin() as conn:

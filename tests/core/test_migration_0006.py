@@ -9,10 +9,11 @@ from alembic import command
 from sqlalchemy import text
 
 from bot.core.store import Store, alembic_config
+from tests.support.keys import TEST_KEYS
 
 
 def test_0006_adds_session_version_at_zero_and_keeps_everyone(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     config = alembic_config(store.engine)
     command.upgrade(config, "0004")
     now = datetime(2026, 12, 7, 9, 0)

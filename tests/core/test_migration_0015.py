@@ -10,10 +10,11 @@ from alembic import command
 from sqlalchemy import text
 
 from bot.core.store import Store, alembic_config
+from tests.support.keys import TEST_KEYS
 
 
 def test_0015_adds_the_register_and_keeps_people(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     config = alembic_config(store.engine)
     command.upgrade(config, "0010")
     now = datetime(2026, 12, 3, 9, 0)

@@ -10,6 +10,7 @@ from alembic import command
 from sqlalchemy import text
 
 from bot.core.store import Store, alembic_config
+from tests.support.keys import TEST_KEYS
 
 COLUMNS = ("id", "school_id", "idempotency_key", "channel", "purpose", "subject", "status",
            "attempts", "provider_id", "body_sha256")
@@ -31,7 +32,7 @@ def _messages(store: Store) -> list[tuple[object, ...]]:
 
 
 def test_0019_swaps_the_retention_index_and_keeps_every_message(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     config = alembic_config(store.engine)
     command.upgrade(config, "0014")
     now = datetime(2026, 11, 2, 9, 0)

@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 
 from bot.core.models import Base
 from bot.core.store import Store, alembic_config
+from tests.support.keys import TEST_KEYS
 
 NEW = {("reports", "ix_reports_list"), ("report_clocks", "ix_report_clocks_running")}
 
@@ -25,7 +26,7 @@ def _indexes(store: Store) -> dict[tuple[str, str], list[str | None]]:
 
 
 def test_0025_adds_the_list_indexes_the_models_declare(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     config = alembic_config(store.engine)
     command.upgrade(config, "0024")
     assert not NEW & set(_indexes(store))

@@ -11,10 +11,11 @@ from alembic import command
 from sqlalchemy import text
 
 from bot.core.store import Store, alembic_config
+from tests.support.keys import TEST_KEYS
 
 
 def test_0002_adds_missing_since_and_keeps_everyone(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     config = alembic_config(store.engine)
     command.upgrade(config, "0001")
     now = datetime(2026, 11, 2, 9, 0)
@@ -56,7 +57,7 @@ def test_0002_adds_missing_since_and_keeps_everyone(database_url: str) -> None:
 
 
 def test_0010_marks_nothing_derived_and_keeps_policies_and_accounts(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     config = alembic_config(store.engine)
     command.upgrade(config, "0004")
     now = datetime(2026, 11, 2, 9, 0)
@@ -111,7 +112,7 @@ def test_0010_marks_nothing_derived_and_keeps_policies_and_accounts(database_url
 
 
 def test_0020_leaves_room_on_duty_pages_on_postgresql(postgres_url: str) -> None:
-    store = Store(postgres_url)
+    store = Store(postgres_url, keys=TEST_KEYS)
     store.upgrade()
     options = "SELECT reloptions FROM pg_class WHERE relname = 'duties'"
     with store.engine.connect() as conn:

@@ -26,6 +26,7 @@ from connectors.base import (
 )
 from connectors.local.connector import EmlMailer, SmtpMailer
 from connectors.mime import KEY_HEADER
+from tests.support.keys import TEST_KEYS
 from tests.support.paths import REPO
 from tests.support.smtp import Inbox, running_smtp
 
@@ -37,7 +38,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 def _store(url: str) -> Store:
-    store = Store(url)
+    store = Store(url, keys=TEST_KEYS)
     store.upgrade()
     from bot.core.models import School
 
@@ -92,7 +93,7 @@ def test_each_row_is_sending_before_its_send_and_recorded_before_the_next(
     inbox, port = smtp
     store = _store(database_url)
     _queue(store, 25)  # more than one claimed page
-    watcher = Store(database_url)
+    watcher = Store(database_url, keys=TEST_KEYS)
     seen: list[tuple[str, tuple[str, int], dict[str, str | None]]] = []
 
     class Watched(SmtpMailer):
@@ -229,6 +230,7 @@ CRASHER = textwrap.dedent("""
     import bot.core.outbox as outbox
     from bot.core.store import Store
     from connectors.local.connector import EmlMailer, SmtpMailer
+    from tests.support.keys import TEST_KEYS
 
     url, mode, port, folder, step, crash_at = sys.argv[1:7]
     inner = (SmtpMailer("127.0.0.1", int(port), "bot@x.org", security="none") if mode == "smtp"
@@ -261,7 +263,7 @@ CRASHER = textwrap.dedent("""
             return result
 
     outbox._claim, outbox._settle = claim, settle
-    outbox.dispatch(Store(url), Dying(), None)
+    outbox.dispatch(Store(url, keys=TEST_KEYS), Dying(), None)
 """)
 
 def _school_config() -> Any:

@@ -20,6 +20,7 @@ from bot.core.store import Store, alembic_config
 from bot.engine.maintenance import body_sha256, run_maintenance
 from connectors.local.connector import SmtpMailer
 from connectors.mime import KEY_HEADER
+from tests.support.keys import TEST_KEYS
 from tests.support.smtp import running_smtp
 
 BODY = Rendered(
@@ -39,7 +40,7 @@ def _draft(who: str, body: Rendered = BODY) -> EmailDraft:
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         session.add(School(id="oak", name="Oak"))

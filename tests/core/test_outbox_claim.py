@@ -14,10 +14,11 @@ from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails, recov
 from bot.core.outbox_claim import claim, release
 from bot.core.store import Store
 from connectors.base import MailPacing, OutgoingEmail, SendResult
+from tests.support.keys import TEST_KEYS
 
 
 def _store(url: str, rows: int, *, cc: int = 0) -> Store:
-    store = Store(url)
+    store = Store(url, keys=TEST_KEYS)
     store.upgrade()
     now = utcnow()
     with store.transaction() as session:
@@ -41,7 +42,7 @@ def test_workers_claiming_at_once_take_every_row_exactly_once(database_url: str)
     guard = threading.Lock()
 
     def worker() -> None:
-        mine = Store(database_url)
+        mine = Store(database_url, keys=TEST_KEYS)
         try:
             while got := claim(mine, "email", utcnow(), 7).ids:
                 with guard:
@@ -70,7 +71,7 @@ def test_pacing_gives_out_only_what_the_mailbox_allows_and_remembers_it(
     now = utcnow()
     first = claim(store, "email", now, 50, pacing)
     assert len(first.ids) == 10  # 10 messages × 2 recipients fill the day's 20
-    again = Store(database_url)
+    again = Store(database_url, keys=TEST_KEYS)
     later = claim(again, "email", now + timedelta(minutes=5), 50, pacing)
     assert later.ids == ()
     assert later.paced_until is not None

@@ -10,14 +10,16 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event, select, text
 
+from bot.core.audit_check import check
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.store import Store
 from connectors.base import MailPacing, OutgoingEmail, SendResult
+from tests.support.keys import TEST_KEYS
 
 
 def _store(url: str, rows: int) -> Store:
-    store = Store(url)
+    store = Store(url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         session.add(School(id="s", name="Oakfield Primary School"))
@@ -110,8 +112,11 @@ def test_each_message_costs_two_round_trips_and_the_lanes_setting_stays_out_of_t
     records = [s for s in statements if "FROM unnest(" in s]
     assert (len(starts), len(records)) == (40, 40)  # one of each a message
     # the pinned connection's transactions: a claim a page of 20 and the last (empty) claim
-    # (the stale check only reads when nothing is stale); the lanes commit nothing of their own
-    assert len(commits) == 3
+    # (the stale check only reads when nothing is stale), and one at the end of the pass that
+    # seals the 40 messages the lanes recorded as sent; the lanes commit nothing of their own
+    assert len(commits) == 4
+    with store.session() as session:
+        assert check(session).records["sent_message"] == 40  # every message sent is sealed
     with ExitStack() as stack:  # every connection the pool holds, at once
         connections = [stack.enter_context(store.engine.connect())
                        for _ in range(store.engine.pool.size())]  # type: ignore[attr-defined]
@@ -130,7 +135,7 @@ def test_each_record_is_on_disk_before_the_next_hand_over_and_at_the_end(
     the previous record (as far as this can be seen from outside: the server's own log writer
     may have flushed it too)."""
     store = _store(postgres_url, 25)
-    watcher = Store(postgres_url)
+    watcher = Store(postgres_url, keys=TEST_KEYS)
     after_record: list[int] = []
     flushed_at_hand_over: list[int] = []
 

@@ -15,6 +15,7 @@ from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email, enqueu
 from bot.core.outbox_claim import claim, start
 from bot.core.store import Store
 from connectors.base import MailPacing, OutgoingEmail, SendResult, UrgentReserve
+from tests.support.keys import TEST_KEYS
 
 MINUTE = timedelta(seconds=60)
 
@@ -25,7 +26,7 @@ def _draft(to: str, *cc: str) -> EmailDraft:
 
 def _store(url: str, routine: int, *, at: datetime) -> Store:
     """A school with ``routine`` digests queued at ``at``."""
-    store = Store(url)
+    store = Store(url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         session.add(School(id="s", name="S"))

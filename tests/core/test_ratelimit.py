@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from bot.core.models import RateLimitBucket
 from bot.core.ratelimit import RateLimit, allowed, limit_key, take
 from bot.core.store import Store
+from tests.support.keys import TEST_KEYS
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 RULE = RateLimit("report", 5, timedelta(minutes=10))
@@ -22,7 +23,7 @@ SECRET = "test-secret-key-0123456789"
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
-    made = Store(database_url)
+    made = Store(database_url, keys=TEST_KEYS)
     made.upgrade()
     yield made
     made.dispose()

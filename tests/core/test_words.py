@@ -33,6 +33,7 @@ from bot.web.app import create_app
 from connectors.local.connector import SmtpMailer
 from tests.support.demo_run import DEMO_MONDAY, DemoRun, parts, run_demo, visible_text
 from tests.support.helpers import SchoolBuilder, at
+from tests.support.keys import TEST_KEYS
 from tests.support.smtp import Inbox, running_smtp
 
 # --------------------------------------------------------------------------- the helpers
@@ -260,7 +261,7 @@ def test_reply_to_travels_through_the_outbox_and_smtp(
     database_url: str, smtp: tuple[Inbox, SmtpMailer]
 ) -> None:
     inbox, mailer = smtp
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     draft = notice(school_name="Oak Test School", to=["amy@oak.example"], subject="Your new link",
                    paragraphs=["You asked for a fresh link."], button_url="https://x.example/a",

@@ -15,10 +15,11 @@ from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store
 from bot.engine.maintenance import body_sha256, run_maintenance
+from tests.support.keys import TEST_KEYS
 
 
 def test_retention_drops_old_bodies_keeps_evidence_and_prunes_logs(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     now = utcnow()
     with store.transaction() as session:
@@ -103,7 +104,7 @@ def _outbox_page_use(store: Store) -> float:
 
 
 def test_dropping_bodies_keeps_every_other_column_and_frees_the_space(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     before = _queue_delivered(store, 120)
     fingerprints = {key: body_sha256(SimpleNamespace(**row)) for key, row in before.items()}
@@ -134,7 +135,7 @@ def test_dropping_bodies_keeps_every_other_column_and_frees_the_space(database_u
 
 
 def test_an_older_sqlite_file_reuses_its_free_pages_until_compacted(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+    store = Store(sqlite_url, keys=TEST_KEYS)
     store.upgrade()
     database = store.engine.url.database
     assert database is not None
@@ -161,7 +162,7 @@ def test_an_older_sqlite_file_reuses_its_free_pages_until_compacted(sqlite_url: 
 
 
 def test_a_busy_sqlite_file_gives_its_space_back_at_the_next_run(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+    store = Store(sqlite_url, keys=TEST_KEYS)
     event.listen(store.engine, "connect",  # after the store's own pragmas: wait briefly
                  lambda conn, _record: conn.execute("PRAGMA busy_timeout=50"))
     store.upgrade()

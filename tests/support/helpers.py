@@ -17,6 +17,7 @@ from bot.core.models import OutboxMessage
 from bot.core.outbox_bodies import payload_of
 from bot.core.settings import Settings
 from bot.core.store import Store
+from tests.support.keys import TEST_SECRET
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -87,7 +88,12 @@ class SchoolBuilder:
         ] + [spec]
 
     def write(self) -> Path:
-        """Write both files; returns the folder."""
+        """Write both files (and the secret key the contexts use, where a command run without
+        COMPLIANCE_BOT_SECRET_KEY finds it: one audit key for the school's database); returns
+        the folder."""
+        key_file = self.home / "secret.key"
+        if not key_file.exists():
+            key_file.write_text(TEST_SECRET, encoding="utf-8")
         ids = any(r.id for r in self.people)
         with (self.home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
@@ -105,7 +111,7 @@ class SchoolBuilder:
         """An AppContext for this school (local connector, .eml outbox)."""
         self.write()
         return AppContext(Settings(home=self.home, database_url=database_url,
-                                   secret_key="test-secret-key-0123456789-abcdefghij", **settings))
+                                   secret_key=TEST_SECRET, **settings))
 
 
 def step_context(

@@ -31,6 +31,7 @@ from bot.core.store import Store
 from connectors.base import Mailer, Notifier
 from schedules.jobs import DISPATCH_SECONDS
 from tests.support.fakes.graph import FakeClock, FakeGraph
+from tests.support.keys import TEST_KEYS
 
 ADMIN = "it@oakfield.example"
 SCHOOL = SchoolConfig(
@@ -40,7 +41,7 @@ SCHOOL = SchoolConfig(
 
 def open_store(url: str) -> Store:
     """A migrated store holding the one school."""
-    store = Store(url)
+    store = Store(url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         session.add(School(id="s", name=SCHOOL.name))

@@ -26,7 +26,7 @@ from bot.core.models import (
 )
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import LEADERSHIP
-from bot.core.uploads import CleanFile, remove_files, store_file
+from bot.core.uploads import CleanFile, remove_files, store_file, stored_path
 from bot.engine.reminders import next_reminder
 from bot.features.decisions.rules import (
     DECISION_CADENCE,
@@ -57,7 +57,7 @@ __all__ = [
 
 def attachment_path(uploads_dir: Path, attachment: DecisionAttachment) -> Path:
     """Where a decision's file lives (never under the web root)."""
-    return uploads_dir / "decisions" / attachment.school_id / Path(attachment.stored_as).name
+    return stored_path(uploads_dir, "decisions", attachment.school_id, attachment.stored_as)
 
 
 def store_attachments(

@@ -28,7 +28,7 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock, ReportEntry
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
-from bot.core.uploads import CleanFile, remove_files, store_file
+from bot.core.uploads import CleanFile, remove_files, store_file, stored_path
 from bot.core.words import plural
 from bot.features.reports.routing import alert_recipients
 from bot.features.reports.rules import (
@@ -87,7 +87,7 @@ def read_link_token(secret: str, school_id: str, token: str) -> bool:
 
 def attachment_path(uploads_dir: Path, attachment: ReportAttachment) -> Path:
     """Where a stored attachment lives (never under the web root)."""
-    return uploads_dir / "reports" / attachment.school_id / Path(attachment.stored_as).name
+    return stored_path(uploads_dir, "reports", attachment.school_id, attachment.stored_as)
 
 
 # --------------------------------------------------------------------------- intake

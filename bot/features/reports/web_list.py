@@ -90,7 +90,8 @@ def _record_refusal(
     The page's own transaction is rolled back by the refusal, so the event is written beside
     it. It names the page's template and the report (for whoever investigates), never content.
     """
-    with Session(session.get_bind()) as own, own.begin():
+    keys = {audit.KEYS: audit.keyring_of(session)}  # the log's key goes with it
+    with Session(session.get_bind(), info=keys) as own, own.begin():
         audit.record(
             own,
             actor=person.email,

@@ -371,7 +371,7 @@ def write_setup(
         env_text(draft.answers, home, today, draft.roles.get("headteacher")), encoding="utf-8"
     )
     env_path.chmod(0o600)
-    store = Store(settings.db_url)
+    store = Store(settings.db_url, keys=settings.audit_keyring())
     store.upgrade()
     source = draft.answers.settings_source
     with store.transaction() as session:

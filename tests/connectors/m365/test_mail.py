@@ -43,6 +43,7 @@ pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --e
 
 from connectors.m365.connector import build
 from connectors.m365.mail import GraphMailer, RecipientBudget
+from tests.support.keys import TEST_KEYS
 
 SEND_PATH = r"^/users/[^/]+/sendMail$"
 
@@ -101,7 +102,7 @@ def rig(tmp_path: Path, sqlite_url: str) -> Iterator[Rig]:
         m365_settings(tmp_path), transport=fake.transport, clock=clock, sleep=clock.sleep
     )
     assert isinstance(connectors.mailer, GraphMailer)
-    store = Store(sqlite_url)
+    store = Store(sqlite_url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         session.add(School(id="s", name="Oakfield Primary School"))

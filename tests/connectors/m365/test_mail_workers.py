@@ -32,6 +32,7 @@ pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --e
 from connectors.base import UrgentReserve
 from connectors.m365.connector import build
 from connectors.m365.mail import GraphMailer, RecipientBudget
+from tests.support.keys import TEST_KEYS
 
 START = 1_000_000.0
 DAY = 86_400.0
@@ -74,7 +75,7 @@ class Fleet:
             mailer.budget = RecipientBudget(limit=self.budget, clock=self.clock)
             # the urgent reserve scaled with the budget, as 300 is to Exchange's 10,000
             mailer.reserve = UrgentReserve(1, self.budget * 3 // 100)
-            self.workers.append(Worker(Store(self.url), mailer))
+            self.workers.append(Worker(Store(self.url, keys=TEST_KEYS), mailer))
 
     def restart(self) -> None:
         count = len(self.workers)
@@ -103,7 +104,7 @@ def fleet(tmp_path: Path, database_url: str) -> Iterator[Fleet]:
     clock = FakeClock(START)
     fake = FakeGraph(clock=clock, recipients_per_day=budget)
     fake.seed_population()
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         session.add(School(id="s", name="Oakfield Primary School"))
@@ -136,7 +137,7 @@ def _queue(fleet: Fleet, store: Store, messages: int) -> int:
 
 @pytest.mark.postgres
 def test_three_workers_share_one_mailboxs_limits_and_use_the_daily_budget(fleet: Fleet) -> None:
-    store = Store(fleet.url)
+    store = Store(fleet.url, keys=TEST_KEYS)
     total = _queue(fleet, store, messages=fleet.budget * 2 // 3)  # about 1.3 days' budget
     assert total > fleet.budget
     rounds = 0

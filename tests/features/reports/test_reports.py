@@ -58,6 +58,7 @@ from tests.features.reports.test_support import (  # noqa: F401
     submission,
 )
 from tests.support.helpers import SchoolBuilder, step_context
+from tests.support.keys import TEST_KEYS
 from tests.support.pdfs import pdf_document
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
@@ -234,7 +235,7 @@ def test_concurrent_intake_gives_unique_references(
     barrier = threading.Barrier(6)
 
     def worker() -> None:
-        store = Store(database_url)
+        store = Store(database_url, keys=TEST_KEYS)
         try:
             barrier.wait()
             with store.transaction() as session:

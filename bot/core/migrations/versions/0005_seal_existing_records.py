@@ -13,10 +13,6 @@ Create Date: 2026-12-08 10:00:00
 
 from __future__ import annotations
 
-from alembic import op
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 revision = "0005"
 down_revision = "0006"
 branch_labels = None
@@ -24,19 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from bot.core.audit import GENESIS
-    from bot.core.models import AuditEvent, AuditHead
-    from bot.core.seals import BASELINE_ACTOR, seal_existing
-
-    session = Session(bind=op.get_bind())
-    already = session.scalar(select(AuditEvent.id).where(AuditEvent.actor == BASELINE_ACTOR))
-    if already is None:
-        if session.get(AuditHead, 1) is None:
-            session.add(AuditHead(id=1, last_hash=GENESIS, count=0))
-            session.flush()
-        seal_existing(session)
-        session.flush()
-    session.close()
+    """Nothing here any more: since the audit log is keyed (0026) the baseline is sealed with
+    the audit key by ``Store.upgrade``, right after the migrations, which a migration cannot
+    do (the key is never in the database). A database that ran this revision before keeps the
+    unkeyed baseline it made, carried into the keyed log with the rest."""
 
 
 def downgrade() -> None:

@@ -1,0 +1,115 @@
+"""``audit verify`` re-hashes what the records point at: report and decision files on disk,
+training certificates (present), and each stored policy document against its fingerprint.
+
+A record's seal covers the fingerprint it stores (``sha256``), not the file: someone who can
+write to the uploads folder could otherwise replace or delete a report's evidence unseen.
+Files are read in 1 MB pieces, one at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.models import (
+    Decision,
+    DecisionAttachment,
+    Person,
+    Policy,
+    PolicyVersion,
+    Report,
+    ReportAttachment,
+    TrainingRecord,
+)
+from bot.core.uploads import stored_path
+
+__all__ = ["check_contents", "file_sha256"]
+
+_PIECE = 1024 * 1024
+
+
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes, or None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while piece := handle.read(_PIECE):
+                digest.update(piece)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _file_problem(path: Path, sha256: str, what: str) -> str | None:
+    """What is wrong with a stored file, in plain words (None when it is as recorded)."""
+    if not path.is_file():
+        return f"{what} is missing from the uploads folder: it was deleted or moved."
+    found = file_sha256(path)
+    if found is None:
+        return f"{what} cannot be read from the uploads folder."
+    if found != sha256:
+        return f"{what} was changed or replaced on disk (it no longer matches its fingerprint)."
+    return None
+
+
+def check_contents(session: Session, uploads_dir: Path | None, add: Callable[[str], None]) -> None:
+    """Name every stored file or document that no longer matches what its record says."""
+    for label, title, sha, document in session.execute(
+        select(PolicyVersion.label, Policy.title, PolicyVersion.sha256, PolicyVersion.document)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .order_by(PolicyVersion.id)
+        .execution_options(yield_per=20)
+    ):
+        if hashlib.sha256(document).hexdigest() != sha:
+            add(
+                f"The stored document of {title} version {label} does not match its "
+                "fingerprint: it was changed after it was published."
+            )
+    if uploads_dir is None:
+        return
+    for school_id, stored_as, sha, filename, reference in session.execute(
+        select(
+            ReportAttachment.school_id,
+            ReportAttachment.stored_as,
+            ReportAttachment.sha256,
+            ReportAttachment.filename,
+            Report.reference,
+        )
+        .join(Report, Report.id == ReportAttachment.report_id)
+        .order_by(ReportAttachment.id)
+    ):
+        path = stored_path(uploads_dir, "reports", school_id, stored_as)
+        problem = _file_problem(path, sha, f"The file {filename} attached to report {reference}")
+        if problem:
+            add(problem)
+    for school_id, stored_as, sha, filename, decision_id in session.execute(
+        select(
+            DecisionAttachment.school_id,
+            DecisionAttachment.stored_as,
+            DecisionAttachment.sha256,
+            DecisionAttachment.filename,
+            Decision.id,
+        )
+        .join(Decision, Decision.id == DecisionAttachment.decision_id)
+        .order_by(DecisionAttachment.id)
+    ):
+        path = stored_path(uploads_dir, "decisions", school_id, stored_as)
+        problem = _file_problem(path, sha, f"The file {filename} kept with decision #{decision_id}")
+        if problem:
+            add(problem)
+    for certificate, course, email in session.execute(
+        select(TrainingRecord.certificate_path, TrainingRecord.course, Person.email)
+        .join(Person, Person.id == TrainingRecord.person_id)
+        .where(TrainingRecord.certificate_path.is_not(None))
+        .order_by(TrainingRecord.id)
+    ):
+        path = uploads_dir / Path(str(certificate))
+        if uploads_dir.resolve() not in path.resolve().parents or not path.is_file():
+            add(
+                f"The certificate of {email}'s {course} training is missing from the uploads "
+                "folder: it was deleted or moved."
+            )

@@ -1,0 +1,71 @@
+"""Benchmark: what sealing costs on the bulk paths — 10,000 outbox rows marked sent in one
+transaction (a digest morning's queue delivered), and 10,000 queued (not sealed: the baseline).
+
+Run with ``uv run pytest tests/benchmarks/test_seal_benchmark.py -m benchmark -s`` (add
+``COMPLIANCE_BOT_TEST_POSTGRES_URL`` for PostgreSQL too). Printed: the seconds for the queue,
+for marking every row sent (the triggers note them, the commit reads them back and writes
+their keyed digests: two audit entries of 5,000 rows), and the audit entries written. Only
+correctness is asserted: the log and every row verify.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
+
+from bot.core.audit_check import check
+from bot.core.models import AuditEvent, OutboxMessage, School
+from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
+from bot.core.store import Store
+from tests.support.keys import TEST_KEYS
+
+ROWS = 10_000
+
+
+@pytest.mark.benchmark
+def test_sealing_ten_thousand_sent_messages(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Store(database_url, keys=TEST_KEYS)
+    store.upgrade()
+    with store.transaction() as session:
+        session.add(School(id="oak", name="Oak"))
+    drafts = [
+        (
+            f"bench:{i}",
+            EmailDraft(
+                to=(f"p{i}@oak.example",),
+                subject="Please read it",
+                text="The policy has changed.",
+                html="<p>Changed.</p>",
+            ),
+        )
+        for i in range(ROWS)
+    ]
+    started = time.perf_counter()
+    with store.transaction() as session:
+        enqueue_emails(
+            session, school_id="oak", purpose="reminder", urgency=Urgency.ROUTINE, items=drafts
+        )
+    queued = time.perf_counter() - started
+    with store.session() as session:
+        before = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    started = time.perf_counter()
+    with store.transaction() as session:
+        session.execute(update(OutboxMessage).values(status="sent", provider_id="p"))
+    sent = time.perf_counter() - started
+    with store.session() as session:
+        after = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        verdict = check(session)
+    store.dispose()
+    assert verdict.ok, verdict.problems
+    assert verdict.records["sent_message"] == ROWS
+    with capsys.disabled():
+        print(
+            f"\nsealing ({make_url(database_url).get_backend_name()}): {ROWS:,} queued in "
+            f"{queued:.2f} s (not sealed); all marked sent and sealed in {sent:.2f} s, "
+            f"{after - before} audit entries"
+        )
