@@ -225,6 +225,7 @@ class FileDirectory:
     allowed_roles: frozenset[str] | None = None
     left_out: frozenset[int] = frozenset()
     _header: Header | None = field(default=None, init=False, repr=False)
+    rejected_lines: list[int] = field(default_factory=list, init=False)  # of the last fetch
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Read the whole file (there is no delta for a file)."""
@@ -240,6 +241,7 @@ class FileDirectory:
         rejected: list[str] = []
         records: list[RejectedRecord] = []
         seen: dict[str, int] = {}
+        self.rejected_lines = []
         for line, row in rows:
             if line in self.left_out:
                 continue
@@ -251,6 +253,7 @@ class FileDirectory:
             except ValueError as exc:
                 rejected.append(f"{where}: {exc}")
                 records.append(_row_identity(row))
+                self.rejected_lines.append(line)
                 continue
             duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
             if duplicate is not None:
@@ -260,6 +263,7 @@ class FileDirectory:
                 )
                 rejected.append(f"{where}: {what} already on line {duplicate}")
                 records.append(_row_identity(row))
+                self.rejected_lines.append(line)
                 continue
             seen[person.email] = line
             seen[f"id:{person.external_id}"] = line
