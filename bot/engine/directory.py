@@ -18,14 +18,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
+from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, SweepRun, utcnow
 from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.config_sync import ensure_school
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
 from connectors.base import Directory, DirectoryChanges, DirectoryPerson, RejectedRecord
 
-__all__ = ["CURSOR_KEY", "DIRECTORY", "DirectoryReport", "apply_listing", "sync_directory"]
+__all__ = [
+    "CURSOR_KEY",
+    "DIRECTORY",
+    "DirectoryReport",
+    "apply_listing",
+    "held_back",
+    "held_back_lines",
+    "sync_directory",
+]
 
 CURSOR_KEY = "directory.cursor"
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
@@ -495,3 +503,28 @@ def apply_listing(
     session.flush()
     session.expire_all()
     return report
+
+
+def held_back(session: Session, school_id: str) -> dict[str, list[str]]:
+    """Who the newest sync held back because the role table does not know their job title
+    (title -> names)."""
+    stats = session.scalar(
+        select(SweepRun.stats).where(SweepRun.school_id == school_id)
+        .order_by(SweepRun.id.desc()).limit(1)
+    )
+    found = (stats or {}).get("held_back") or {}
+    return {str(k): [str(n) for n in v] for k, v in found.items()}
+
+
+def held_back_lines(held: Mapping[str, Sequence[str]]) -> list[str]:
+    """The people held back, in plain words, with the fix."""
+    if not held:
+        return []
+    lines = ["Held back (not added, asked nothing) because the role table does not say what "
+             "their job title means:"]
+    for title, names in sorted(held.items()):
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        lines.append(f"  '{title}': {shown}")
+    lines.append("  Fix: add each title to the role table (job_titles in the school's settings: "
+                 "staff, volunteer, governor, supply or none); the next sync adds them.")
+    return lines

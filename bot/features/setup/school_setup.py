@@ -155,8 +155,9 @@ def resolve_people(draft: SetupDraft) -> None:
         person_roles(draft, p) for p in draft.people
     ):
         draft.problems.append(
-            f"directory: nobody in {draft.source_name} has a role: add a 'roles' column (staff, "
-            "volunteer, governor) or map its groups with role_groups, e.g. "
+            f"directory: nobody in {draft.source_name} has a role: give job titles a role in "
+            "the role table (job_titles), add a 'roles' column (staff, volunteer, governor) "
+            "or map its groups with role_groups, e.g. "
             "{\"All Staff\": staff, \"Governors\": governor}"
         )
 

@@ -119,5 +119,33 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     with store.session() as session:
         assert session.scalar(select(Person.id).where(
             Person.email == "kirsty.young@glenview.example")) is None
-    status = runner.invoke(app, ["directory", "status"], env=WIDE)
-    assert "Kirsty Young" in _said(status) and "Site Manager" in _said(status)
+    for command in (["directory", "status"], ["status"]):
+        status = runner.invoke(app, command, env=WIDE)
+        assert status.exit_code == 0, status.output
+        said = _said(status)
+        assert "Held back" in said and "'Site Manager': Kirsty Young" in said, command
+        assert "Fix: add each title to the role table" in said
+        assert "Nobody owes anything" not in said
+
+
+def test_a_setup_where_nobody_owes_anything_is_a_loud_warning_everywhere(
+    tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    _people, bad = mis_export(inputs / "staff.csv")
+    policy_folder(inputs / "policies")
+    term_calendar(inputs / "term-dates.ics")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    nobody = dict.fromkeys(MIS_TITLES, "governor")  # governors owe no staff training
+    answers = _answers(inputs, job_titles=nobody, leave_out=sorted(bad.values()))
+    init = runner.invoke(app, ["init", "--answers", str(answers)], env=WIDE)
+    assert init.exit_code == 0, init.output
+    said = _said(init)
+    assert "Safeguarding and child protection training: nobody" in said
+    assert "WARNING: nobody will be asked for anything" in said
+    assert runner.invoke(app, ["sweep", "--no-send"], env=WIDE).exit_code == 0
+    status = runner.invoke(app, ["status"], env=WIDE)
+    assert "WARNING: Nobody owes anything" in _said(status)
