@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.words import plain_key
 from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from connectors.local.staff_export import Header, read_header, split_name, staff_date
 
@@ -176,13 +176,6 @@ def _cell(value: Any) -> str | None:
     return str(value)
 
 
-def _plain(name: str) -> str:
-    """A name as compared: no accents, no case, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-                    .split())
-
-
 def _managers_by_name(rows: list[tuple[int, dict[str, Any]]]) -> dict[str, list[str]]:
     """Everyone's email by their name, for a line manager given by name."""
     found: dict[str, list[str]] = {}
@@ -190,10 +183,10 @@ def _managers_by_name(rows: list[tuple[int, dict[str, Any]]]) -> dict[str, list[
         email = str(row.get("email") or "").strip().lower()
         name = _row_name(row)
         if email and name:
-            found.setdefault(_plain(name), []).append(email)
+            found.setdefault(plain_key(name), []).append(email)
             given, family = _text(row, "given_name"), _text(row, "family_name")
-            if given and family and _plain(f"{given} {family}") != _plain(name):
-                found.setdefault(_plain(f"{given} {family}"), []).append(email)
+            if given and family and plain_key(f"{given} {family}") != plain_key(name):
+                found.setdefault(plain_key(f"{given} {family}"), []).append(email)
     return found
 
 
@@ -203,7 +196,7 @@ def _manager_by_name(row: dict[str, Any], names: Mapping[str, list[str]], label:
     given = str(row.get("manager_email") or "").strip()
     if not given or "@" in given:
         return
-    emails = sorted(set(names.get(_plain(given), [])))
+    emails = sorted(set(names.get(plain_key(given), [])))
     if len(emails) != 1:
         why = "nobody in this file" if not emails else f"{len(emails)} people in this file"
         raise ValueError(f"{label('manager_email')} {given!r} is {why}; give their email")

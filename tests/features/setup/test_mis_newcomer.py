@@ -51,17 +51,23 @@ def _said(result: Any) -> str:
     return " ".join(result.output.split())
 
 
-@pytest.mark.slow
-def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
-    tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
+def _newcomer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Any, Any]:
+    """The inputs folder (MIS export, policies, term dates); the people and the bad lines."""
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     people, bad = mis_export(inputs / "staff.csv")
     policy_folder(inputs / "policies")
     term_calendar(inputs / "term-dates.ics")
     monkeypatch.chdir(tmp_path)
+    return inputs, people, bad
+
+
+@pytest.mark.slow
+def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
+    tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
+    inputs, people, bad = _newcomer(tmp_path, monkeypatch)
     runner = CliRunner()
     home = tmp_path / ".compliance-bot"
 
@@ -132,12 +138,7 @@ def test_a_setup_where_nobody_owes_anything_is_a_loud_warning_everywhere(
     tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    _people, bad = mis_export(inputs / "staff.csv")
-    policy_folder(inputs / "policies")
-    term_calendar(inputs / "term-dates.ics")
-    monkeypatch.chdir(tmp_path)
+    inputs, _people, bad = _newcomer(tmp_path, monkeypatch)
     runner = CliRunner()
     nobody = dict.fromkeys(MIS_TITLES, "governor")  # governors owe no staff training
     answers = _answers(inputs, job_titles=nobody, leave_out=sorted(bad.values()))
