@@ -525,6 +525,7 @@ def held_back_lines(held: Mapping[str, Sequence[str]]) -> list[str]:
     for title, names in sorted(held.items()):
         shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
         lines.append(f"  '{title}': {shown}")
-    lines.append("  Fix: add each title to the role table (job_titles in the school's settings: "
-                 "staff, volunteer, governor, supply or none); the next sync adds them.")
+    lines.append("  Fix: add each title to the role table, job_titles in school.yaml (staff, "
+                 "volunteer, governor, supply or none; settings kept on the web pages: then run "
+                 "`compliance-bot config import school.yaml`); the next sync adds them.")
     return lines
