@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,6 +30,10 @@ from bot.features.reports.cli import reports_app
 from bot.features.setup.cli import init_command
 from bot.features.training.cli import training_app
 from bot.features.visitors.cli import visitors_app
+
+if TYPE_CHECKING:
+    from bot.core.config import SchoolConfig
+    from connectors.base import DirectoryPerson
 
 __all__ = ["app", "main"]
 
@@ -444,7 +449,9 @@ def check_config() -> None:
         raise typer.Exit(1)
 
 
-def _unknown_titles(schools: Any, people: Any) -> list[str]:
+def _unknown_titles(
+    schools: Sequence[SchoolConfig], people: Sequence[DirectoryPerson]
+) -> list[str]:
     """People a sync would hold back: their job title is not in their school's role table."""
     from bot.engine.job_roles import map_roles
 

@@ -132,6 +132,9 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
         assert "Held back" in said and "'Site Manager': Kirsty Young" in said, command
         assert "Fix: add each title to the role table" in said
         assert "Nobody owes anything" not in said
+    check = runner.invoke(app, ["check", "config"], env=WIDE)
+    assert check.exit_code == 1
+    assert "held back Kirsty Young <kirsty.young@glenview.example>" in _said(check)
 
 
 def test_a_setup_where_nobody_owes_anything_is_a_loud_warning_everywhere(
