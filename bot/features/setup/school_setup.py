@@ -348,13 +348,14 @@ def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
 
 
 def _copy_directory(source: Path, target: Path, left_out: set[int]) -> None:
-    """The staff list copied for the bot's syncs, without the lines the school left out."""
-    if not left_out:
+    """The staff list copied for the bot's syncs, without the lines of a CSV the school left
+    out (split as the reader splits them; a YAML list is copied whole, its rows still named)."""
+    if not left_out or source.suffix.lower() in {".yaml", ".yml"}:
         shutil.copyfile(source, target)
         return
-    lines = source.read_bytes().splitlines(keepends=True)
-    target.write_bytes(b"".join(line for number, line in enumerate(lines, start=1)
-                                if number not in left_out))
+    lines = source.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    target.write_text("".join(line for number, line in enumerate(lines, start=1)
+                              if number not in left_out), encoding="utf-8", newline="")
 
 
 @dataclass(frozen=True)

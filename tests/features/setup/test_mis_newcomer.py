@@ -153,3 +153,41 @@ def test_a_setup_where_nobody_owes_anything_is_a_loud_warning_everywhere(
     assert runner.invoke(app, ["sweep", "--no-send"], env=WIDE).exit_code == 0
     status = runner.invoke(app, ["status"], env=WIDE)
     assert "WARNING: Nobody owes anything" in _said(status)
+
+
+def test_a_problem_at_the_end_asks_just_that_again_never_everything(
+    tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.features.setup.answers import Progress
+
+    frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
+    inputs, _people, bad = _newcomer(tmp_path, monkeypatch)
+    (inputs / "not-a-calendar.ics").write_text("BEGIN:NOTHING\n", encoding="utf-8")
+    progress = Progress(Progress.beside(Path(".compliance-bot")))
+    for key, value in (
+        (("school", "name"), "Glenview Primary School"), (("school", "country"), "scotland"),
+        (("platform",), "local"), (("base_url",), "http://127.0.0.1:8123"),
+        (("directory",), str(inputs / "staff.csv")), (("leave_out",), sorted(bad.values())),
+        (("people", "headteacher"), "moira.campbell@glenview.example"),
+        (("people", "dsl"), ["siobhan.nibhriain@glenview.example"]), (("people", "deputy_dsl"), []),
+        (("terms",), {"ics": str(inputs / "not-a-calendar.ics")}),
+        (("policies",), str(inputs / "policies")),
+        (("policy_answers", "mobile-phones.md", "next_review"), "September 2027"),
+        (("requirements",), ["training-safeguarding"]), (("settings_source",), "web"),
+    ):
+        progress.put(key, value)
+    for title, role in MIS_TITLES.items():
+        progress.put(("job_titles", title), role)
+    for key in ("dpo", "clerk", "chair_of_governors"):
+        progress.mark(("people", key))
+
+    result = CliRunner().invoke(app, ["init", "--resume"], env=WIDE,
+                                input=f"y\n{inputs / 'term-dates.ics'}\n\n")
+    said = _said(result)
+    assert result.exit_code == 0, result.output
+    assert "1 problem to fix: terms.ics" in said
+    assert "Term dates" in said and "Answer those questions again now" in said
+    for asked_before in ("School name", "Nation", "Staff list", "Headteacher (name",
+                         "Policy folder (.docx", "Manage settings"):
+        assert asked_before not in said, asked_before
+    assert load_config(Path(".compliance-bot/school.yaml")).school().country == "scotland"
