@@ -66,6 +66,7 @@ def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.common import schools_of
     from bot.cli.render import missing_lines, print_lines, stop_lines
+    from bot.engine.directory import held_back, held_back_lines
     from bot.engine.leavers import missing_people, pending_removals
 
     ctx = context()
@@ -76,6 +77,7 @@ def directory_status(school: SchoolOption = None) -> None:
             pending = pending_removals(session, config.id)
             missing = missing_people(session, config.id, config.directory.leaver_grace_days)
             lines = (stop_lines(pending, config.id) if pending else []) + missing_lines(missing)
+            lines += held_back_lines(held_back(session, config.id))
             print_lines(console, lines or ["Nobody is missing from the directory."])
 
 

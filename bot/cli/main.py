@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,6 +31,10 @@ from bot.features.reports.cli import reports_app
 from bot.features.setup.cli import init_command
 from bot.features.training.cli import training_app
 from bot.features.visitors.cli import visitors_app
+
+if TYPE_CHECKING:
+    from bot.core.config import SchoolConfig
+    from connectors.base import DirectoryPerson
 
 __all__ = ["app", "main"]
 
@@ -462,8 +467,30 @@ def check_config() -> None:
     console.print(f"[green]directory: {len(changes.people)} people readable[/]")
     for line in changes.rejected:
         err.print(f"[yellow]rejected[/] {line}", highlight=False)
-    if changes.rejected:
+    held = _unknown_titles(config.schools, changes.people)
+    for line in held:
+        err.print(f"[yellow]held back[/] {line}", highlight=False)
+    if changes.rejected or held:
         raise typer.Exit(1)
+
+
+def _unknown_titles(
+    schools: Sequence[SchoolConfig], people: Sequence[DirectoryPerson]
+) -> list[str]:
+    """People a sync would hold back: their job title is not in their school's role table."""
+    from bot.engine.job_roles import map_roles
+
+    lines = []
+    for school in schools:
+        for person in people:
+            if person.school not in (None, school.id):
+                continue
+            unknown = map_roles(person, school.role_groups, school.job_titles).unknown
+            if unknown:
+                lines.append(f"{person.display_name} <{person.email}>: the role table "
+                             f"(job_titles) does not say what {', '.join(map(repr, unknown))} "
+                             "means")
+    return lines
 
 
 def _print_checks(rows: list[Any]) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.panel import Panel
     from sqlalchemy.orm import Session
 
+    from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
     from bot.core.delivery import Trouble
     from bot.core.outbox import DispatchStats
@@ -384,7 +385,7 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             )
             console.print(_tiles(f))
             _print_attention(console, f)
-            _print_directory_state(console, session, school.id, school.directory.leaver_grace_days)
+            _print_directory_state(console, session, school)
             console.print(_policies_table(f))
             if f.training:
                 console.print(_training_table(f))
@@ -394,16 +395,21 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
     print_trouble(console, waiting)
 
 
-def _print_directory_state(
-    console: Console, session: Session, school_id: str, grace_days: int
-) -> None:
-    """A stopped directory sync waiting for confirmation, and who is missing."""
+def _print_directory_state(console: Console, session: Session, school: SchoolConfig) -> None:
+    """A stopped directory sync waiting for confirmation, who is missing, who was held back
+    for an unknown job title, and (loudly) a school where nobody owes anything."""
+    from bot.engine.directory import held_back, held_back_lines
     from bot.engine.leavers import missing_people, pending_removals
+    from bot.features.setup.service import NOBODY_OWES, nobody_owes
 
-    pending = pending_removals(session, school_id)
+    pending = pending_removals(session, school.id)
     if pending is not None:
-        print_lines(console, stop_lines(pending, school_id))
-    print_lines(console, missing_lines(missing_people(session, school_id, grace_days)))
+        print_lines(console, stop_lines(pending, school.id))
+    grace = school.directory.leaver_grace_days
+    print_lines(console, missing_lines(missing_people(session, school.id, grace)))
+    print_lines(console, held_back_lines(held_back(session, school.id)))
+    if nobody_owes(session, school):
+        console.print(f"[bold red]WARNING:[/] {NOBODY_OWES}", highlight=False)
 
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:

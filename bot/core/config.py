@@ -34,6 +34,7 @@ __all__ = [
     "ConfigError",
     "DirectoryRules",
     "Escalation",
+    "JobRole",
     "OrgConfig",
     "PolicyConfig",
     "ReportClocks",
@@ -77,6 +78,9 @@ Role = Literal[
 # the roles someone outside the directory can be given (the people register, the extra people
 # file); headteacher, DSLs, clerk and the other named roles come from school.yaml by email
 EXTRA_ROLES = ("staff", "governor", "safeguarding_governor", "volunteer", "supply")
+# what a job title or MIS role (the school's own words) gives: one of the extra roles, or
+# "none" (not asked for anything: a cleaner, a caterer)
+JobRole = Literal["staff", "governor", "safeguarding_governor", "volunteer", "supply", "none"]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Email = Annotated[
     str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", to_lower=True, max_length=320)
@@ -313,6 +317,7 @@ class SchoolConfig(_Strict):
     clerk: Email | None = None
     admins: list[Email] = []
     role_groups: dict[str, Role] = {}
+    job_titles: dict[str, JobRole] = {}  # the school's words for what people do -> a role
     policies: list[PolicyConfig] = []
     requirements: list[RequirementConfig] = []
     cadences: dict[str, Cadence] = {}

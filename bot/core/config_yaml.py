@@ -24,6 +24,8 @@ COMMENTS = {
     "chair_of_governors": "Chair of governors and clerk: policy reviews are sent to them.",
     "admins": "The people who run this bot day to day (e.g. the school business manager).",
     "role_groups": "Directory groups that give everyone in them a role.",
+    "job_titles": "Job titles and MIS roles in the school's words, and the role each gives "
+    "(none: not asked for anything); someone whose title is not here is held back.",
     "terms": "Term dates: reminders are only sent on school days inside these terms.",
     "holidays": "Extra days the school is closed (bank holidays are already known).",
     "inset_days": "INSET days: no reminders on these.",

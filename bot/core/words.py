@@ -6,6 +6,7 @@ helpers, so no internal name (``deputy_dsl``, ``overdue:2``) or "(s)" plural rea
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
@@ -14,6 +15,7 @@ __all__ = [
     "ROLE_NAMES",
     "human_date",
     "human_time",
+    "plain_key",
     "plural",
     "role_list",
     "role_name",
@@ -39,6 +41,14 @@ ROLE_NAMES: dict[str, str] = {
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
              "ninth", "tenth")
+
+
+def plain_key(text: str) -> str:
+    """Words as people type them, for comparing: no accents, no case, single spaces
+    ("Siobhan  o'NEILL" and "Siobhán O'Neill" are the same)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:

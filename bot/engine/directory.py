@@ -11,20 +11,29 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
+from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, SweepRun, utcnow
 from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.config_sync import ensure_school
+from bot.engine.job_roles import map_roles
 from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
-from connectors.base import Directory, DirectoryChanges, DirectoryPerson
+from connectors.base import Directory, DirectoryChanges, DirectoryPerson, RejectedRecord
 
-__all__ = ["CURSOR_KEY", "DIRECTORY", "DirectoryReport", "apply_listing", "sync_directory"]
+__all__ = [
+    "CURSOR_KEY",
+    "DIRECTORY",
+    "DirectoryReport",
+    "apply_listing",
+    "held_back",
+    "held_back_lines",
+    "sync_directory",
+]
 
 CURSOR_KEY = "directory.cursor"
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
@@ -47,6 +56,8 @@ class DirectoryReport:
     error: str | None = None  # the directory could not be read this time (nothing changed)
     stopped: RemovalStop | None = None  # too many would go missing: nothing changed, ask
     notes: list[str] = field(default_factory=list)  # rows used differently, and why
+    # people held back because the role table does not know their job title: title -> names
+    unmapped: dict[str, list[str]] = field(default_factory=dict)
 
     def absorb(self, other: DirectoryReport) -> None:
         """Add another source's counts, rejected rows and notes (people outside the directory
@@ -56,6 +67,8 @@ class DirectoryReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejected += other.rejected
         self.notes += other.notes
+        for title, names in other.unmapped.items():
+            self.unmapped.setdefault(title, []).extend(names)
         if other.error:
             self.error = f"{self.error}; {other.error}" if self.error else other.error
 
@@ -170,9 +183,7 @@ def _sort_listed(
     (a suspended account of a volunteer now on the people register)."""
     result = _Sorted()
     for item in listed:
-        roles = set(item.roles) | {
-            school.role_groups[g] for g in item.groups if g in school.role_groups
-        }
+        roles = set(map_roles(item, school.role_groups, school.job_titles).roles)
         k = by_external.get(item.external_id) or by_email.get(item.email)
         if k is None:
             result.new.append((item, roles))
@@ -185,6 +196,34 @@ def _sort_listed(
         else:
             result.changed[k.id] = (item, roles)
     return result
+
+
+def _hold_unmapped(
+    listed: list[DirectoryPerson], changes: DirectoryChanges, school: SchoolConfig,
+    report: DirectoryReport,
+) -> tuple[list[DirectoryPerson], DirectoryChanges]:
+    """People whose job title (or role word) the school's role table does not know are held
+    back as an unreadable row is: a new one is not added, a known one stays as they were; the
+    report names them and the title, so the school can say what it means."""
+    kept: list[DirectoryPerson] = []
+    held: list[RejectedRecord] = []
+    for item in listed:
+        unknown = map_roles(item, school.role_groups, school.job_titles).unknown
+        if not unknown:
+            kept.append(item)
+            continue
+        held.append(RejectedRecord(item.external_id, item.email, item.display_name))
+        for word in unknown:
+            report.unmapped.setdefault(word, []).append(item.display_name)
+        titles = ", ".join(f"'{w}'" for w in unknown)
+        report.rejected.append(
+            f"{item.display_name} <{item.email}>: held back, the role table does not say what "
+            f"{titles} means; add it to job_titles (staff, volunteer, governor, supply or none)"
+        )
+    if not held:
+        return listed, changes
+    records = [*changes.rejected_records, *held]
+    return kept, replace(changes, rejected_records=records)
 
 
 def _name_key(name: str) -> str:
@@ -429,6 +468,7 @@ def apply_listing(
     listed = [
         p for p in changes.people if p.school == school.id or (p.school is None and default_school)
     ]
+    listed, changes = _hold_unmapped(listed, changes, school, report)
     known = _known_people(session, school.id, source)
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
@@ -463,3 +503,29 @@ def apply_listing(
     session.flush()
     session.expire_all()
     return report
+
+
+def held_back(session: Session, school_id: str) -> dict[str, list[str]]:
+    """Who the newest sync held back because the role table does not know their job title
+    (title -> names)."""
+    stats = session.scalar(
+        select(SweepRun.stats).where(SweepRun.school_id == school_id)
+        .order_by(SweepRun.id.desc()).limit(1)
+    )
+    found = (stats or {}).get("held_back") or {}
+    return {str(k): [str(n) for n in v] for k, v in found.items()}
+
+
+def held_back_lines(held: Mapping[str, Sequence[str]]) -> list[str]:
+    """The people held back, in plain words, with the fix."""
+    if not held:
+        return []
+    lines = ["Held back (not added, asked nothing) because the role table does not say what "
+             "their job title means:"]
+    for title, names in sorted(held.items()):
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        lines.append(f"  '{title}': {shown}")
+    lines.append("  Fix: add each title to the role table, job_titles in school.yaml (staff, "
+                 "volunteer, governor, supply or none; settings kept on the web pages: then run "
+                 "`compliance-bot config import school.yaml`); the next sync adds them.")
+    return lines

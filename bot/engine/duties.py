@@ -38,6 +38,7 @@ __all__ = [
     "add_months",
     "current_task_period",
     "cycle_start",
+    "in_audience",
     "plan_duties",
     "task_period",
     "term_base",
@@ -182,7 +183,8 @@ def _on_school_day(item: _Wanted, next_day: Callable[[date], date] | None) -> _W
     return item if due == item.due_on else item._replace(due_on=due)
 
 
-def _in_audience(person: PersonFacts, audience: Audience) -> bool:
+def in_audience(person: PersonFacts, audience: Audience) -> bool:
+    """Whether a requirement's audience takes in this person (by role, group or email)."""
     if person.email in audience.exclude:
         return False
     return (
@@ -562,7 +564,7 @@ def _wanted_tasks(
         owner_ids = frozenset(p.id for p in people if p.email in owners)
     for person in people:
         if not person.active or (
-            person.id not in owner_ids and not _in_audience(person, cfg.audience)
+            person.id not in owner_ids and not in_audience(person, cfg.audience)
         ):
             continue
         task = _wanted_task(req, person, period, owner_ids, evidence, today, school)
@@ -588,7 +590,7 @@ def _wanted_per_person(
         return wanted
     lead = max([RENEWAL_LEAD_DAYS, *cadences.get(cfg.cadence, DEFAULT_CADENCE).before_due])
     for person in people:
-        if not person.active or not _in_audience(person, cfg.audience):
+        if not person.active or not in_audience(person, cfg.audience):
             continue
         if cfg.kind == "acknowledge_policy" and ack_version is not None:
             item: _Wanted | None = _wanted_ack(req, person, ack_version, evidence, today)

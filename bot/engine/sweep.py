@@ -416,6 +416,8 @@ def run_sweep(
                     "reminders": sum(1 for r in result.reminders if r.queued),
                     **({"preview_reminders": len(result.reminders)} if result.preview else {}),
                     "overdue": result.overdue,
+                    **({"held_back": result.directory.unmapped}
+                       if result.directory.unmapped else {}),
                     **result.extra,
                 }
                 session.add(run)

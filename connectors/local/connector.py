@@ -8,43 +8,40 @@ import functools
 import hashlib
 import json
 import os
-import re
 import smtplib
 import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import yaml
 from filelock import FileLock, Timeout
 
 from connectors.base import (
     CardMessage,
     ConnectorError,
     DeliveryUnknownError,
-    DirectoryChanges,
-    DirectoryPerson,
     FormResponse,
     OutgoingEmail,
     PermanentError,
-    RejectedRecord,
     RetryableError,
     SendResult,
     SetupError,
     UnreadableResponse,
     parse_retry_after,
 )
+from connectors.local.directory import DIRECTORY_COLUMNS, FileDirectory
 from connectors.mime import mime_bytes, to_mime
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "DIRECTORY_COLUMNS",
     "CsvListMirror",
     "EmlMailer",
     "FileDirectory",
@@ -55,243 +52,6 @@ __all__ = [
 ]
 
 _SMTP_ENV = "COMPLIANCE_BOT_LOCAL__SMTP__"
-_TRUE = {"1", "true", "yes", "y", "active", ""}
-_FALSE = {"0", "false", "no", "n", "inactive", "left"}
-DIRECTORY_COLUMNS = (
-    "id",
-    "email",
-    "name",
-    "given_name",
-    "family_name",
-    "job_title",
-    "roles",
-    "groups",
-    "manager_email",
-    "start_date",
-    "active",
-    "school",
-    "has_account",
-)
-
-
-def _split(value: str | None) -> frozenset[str]:
-    """Split a ``;``- or ``|``-separated cell into a set of trimmed values."""
-    if not value:
-        return frozenset()
-    parts = value.replace("|", ";").split(";")
-    return frozenset(p.strip() for p in parts if p.strip())
-
-
-def _parse_bool(value: str | None, field_name: str) -> bool:
-    text = (value or "").strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"{field_name} must be yes/no (got {value!r})")
-
-
-def _parse_date(value: str | None, field_name: str) -> date | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
-        with contextlib.suppress(ValueError):
-            return datetime.strptime(text, fmt).date()
-    raise ValueError(f"{field_name} must be a date like 2026-09-01 or 01/09/2026 (got {text!r})")
-
-
-# the same shape school.yaml accepts: something@domain.tld (a domain without a dot is a typo)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _row_name(row: Mapping[str, Any]) -> str:
-    """The row's name, or given and family name joined ("" when there is none)."""
-    name = str(row.get("name") or "").strip()
-    if not name:
-        given = str(row.get("given_name") or "").strip()
-        family = str(row.get("family_name") or "").strip()
-        name = f"{given} {family}".strip()
-    return name
-
-
-def _row_identity(row: Mapping[str, Any]) -> RejectedRecord:
-    """Whatever identifies the person on a row that could not be read."""
-    return RejectedRecord(
-        external_id=str(row.get("id") or "").strip() or None,
-        email=str(row.get("email") or "").strip().lower() or None,
-        display_name=_row_name(row) or None,
-    )
-
-
-# Unicode's control (Cc: U+0000-001F, U+007F-009F) and surrogate (Cs) characters
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def _control_character(row: Mapping[str, Any]) -> str | None:
-    """A message naming the first field holding a control character (NUL, tab, escape...)."""
-    for field_name, value in row.items():
-        for text in value if isinstance(value, list | tuple) else [value]:
-            if not isinstance(text, str):
-                continue
-            found = _CONTROL.search(text)
-            if found:
-                return (
-                    f"{field_name} contains a control character "
-                    f"(U+{ord(found.group()):04X}), which cannot be stored; remove it from the file"
-                )
-    return None
-
-
-def _check_roles(roles: frozenset[str], allowed: frozenset[str] | None) -> frozenset[str]:
-    """The row's roles, when every one is a known role; ValueError naming the field if not."""
-    unknown = sorted(roles - allowed) if allowed is not None else []
-    if unknown:
-        raise ValueError(
-            f"roles: {', '.join(repr(r) for r in unknown)} cannot be given in this file "
-            f"(use {', '.join(sorted(allowed or ()))})"
-        )
-    return roles
-
-
-def _row_to_person(
-    row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None
-) -> DirectoryPerson:
-    """Validate one directory row; raise ValueError naming the field."""
-    if row.get("_extra"):
-        raise ValueError(
-            "more cells than the header has columns (a value with a comma needs quotes)"
-        )
-    problem = _control_character(row)
-    if problem:
-        raise ValueError(problem)
-    email = str(row.get("email") or "").strip().lower()
-    if not _EMAIL.match(email):
-        raise ValueError(f"email is missing or not an email address (got {email!r})")
-    name = _row_name(row)
-    if not name:
-        raise ValueError("name is missing")
-    manager = str(row.get("manager_email") or "").strip().lower() or None
-    if manager and "@" not in manager:
-        raise ValueError(f"manager_email is not an email address (got {manager!r})")
-    return DirectoryPerson(
-        external_id=str(row.get("id") or "").strip() or email,
-        email=email,
-        display_name=name,
-        given_name=(str(row.get("given_name") or "").strip() or None),
-        family_name=(str(row.get("family_name") or "").strip() or None),
-        job_title=(str(row.get("job_title") or "").strip() or None),
-        roles=_check_roles(_split(_cell(row.get("roles"))), allowed_roles),
-        groups=_split(_cell(row.get("groups"))),
-        manager_email=manager,
-        manager_external_id=manager,
-        start_date=_parse_date(_cell(row.get("start_date")), "start_date"),
-        active=_parse_bool(_cell(row.get("active")), "active"),
-        school=(str(row.get("school") or "").strip() or None),
-        has_account=_parse_bool(_cell(row.get("has_account")), "has_account"),
-    )
-
-
-def _cell(value: Any) -> str | None:
-    """Normalise a CSV or YAML cell (YAML may give lists, dates, booleans) to text."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    return str(value)
-
-
-@dataclass
-class FileDirectory:
-    """Directory read from a CSV or YAML file; always a complete listing.
-
-    Bad rows are reported in ``rejected`` with their line number and field, and who they seem to
-    be in ``rejected_records`` (so the bot leaves that person as they were); good rows still
-    count. An optional ``id`` column is the person's directory id: with it, a changed email is
-    the same person. With ``allowed_roles``, a row naming any other role is rejected.
-    """
-
-    path: Path
-    allowed_roles: frozenset[str] | None = None
-
-    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
-        """Read the whole file (there is no delta for a file)."""
-        if not self.path.exists():
-            raise PermanentError(f"{self.path}: directory file not found")
-        if self.path.suffix.lower() in {".yaml", ".yml"}:
-            rows = self._yaml_rows()
-        else:
-            rows = self._csv_rows()
-        people: list[DirectoryPerson] = []
-        rejected: list[str] = []
-        records: list[RejectedRecord] = []
-        seen: dict[str, int] = {}
-        for line, row in rows:
-            try:
-                person = _row_to_person(row, self.allowed_roles)
-            except ValueError as exc:
-                rejected.append(f"{self.path.name} line {line}: {exc}")
-                records.append(_row_identity(row))
-                continue
-            duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
-            if duplicate is not None:
-                what = (
-                    f"email {person.email}" if person.email in seen
-                    else f"id {person.external_id}"
-                )
-                rejected.append(
-                    f"{self.path.name} line {line}: {what} already on line {duplicate}"
-                )
-                records.append(_row_identity(row))
-                continue
-            seen[person.email] = line
-            seen[f"id:{person.external_id}"] = line
-            people.append(person)
-        digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
-        return DirectoryChanges(
-            people=people,
-            complete=True,
-            cursor=digest,
-            rejected=rejected,
-            rejected_records=records,
-        )
-
-    def _csv_rows(self) -> Iterable[tuple[int, Mapping[str, Any]]]:
-        try:
-            text = self.path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise PermanentError(f"{self.path}: not UTF-8 text ({exc.reason})") from exc
-        reader = csv.DictReader(text.splitlines())
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        if "email" not in header or not ({"name", "given_name"} & set(header)):
-            raise PermanentError(
-                f"{self.path} line 1: header must include 'email' and 'name' "
-                f"(found: {', '.join(header) or 'nothing'})"
-            )
-        reader.fieldnames = header
-        for row in reader:
-            if None in row:  # more cells than columns: keep who it is, reject the row
-                cells = {k: v for k, v in row.items() if k is not None}
-                yield reader.line_num, {**cells, "_extra": row[None]}
-                continue
-            if not any((v or "").strip() for v in row.values()):
-                continue
-            yield reader.line_num, row
-
-    def _yaml_rows(self) -> Iterable[tuple[int, Mapping[str, Any]]]:
-        try:
-            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise PermanentError(f"{self.path}: not valid YAML ({exc})") from exc
-        people = data.get("people") if isinstance(data, dict) else data
-        if not isinstance(people, list):
-            raise PermanentError(f"{self.path}: expected a list under 'people'")
-        for index, row in enumerate(people, start=1):
-            yield index, row if isinstance(row, dict) else {}
-
-
 # --------------------------------------------------------------------------- mail
 
 

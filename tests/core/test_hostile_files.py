@@ -104,18 +104,17 @@ def test_directory_rows_with_control_characters_are_rejected_naming_the_field(
     changes = FileDirectory(path).fetch()
     assert [p.email for p in changes.people] == ["amy@oak.example"]
     assert changes.rejected == [
-        "people.csv line 3: name contains a control character (U+0000), which cannot be "
-        "stored; remove it from the file",
-        "people.csv line 4: roles contains a control character (U+001B), which cannot be "
-        "stored; remove it from the file",
+        "people.csv line 3 (Ben Bold): name contains a control character (U+0000), which "
+        "cannot be stored; remove it from the file",
+        "people.csv line 4 (Cat Calm): roles contains a control character (U+001B), which "
+        "cannot be stored; remove it from the file",
     ]
     yaml_path = tmp_path / "people.yaml"
     yaml_path.write_text(
         'people:\n  - {email: dan@oak.example, name: "Dan\\0"}\n', encoding="utf-8"
     )
-    assert (
-        "people.yaml line 1: name contains a control character"
-        in (FileDirectory(yaml_path).fetch().rejected[0])
+    assert "people.yaml line 1 (Dan): name contains a control character" in (
+        FileDirectory(yaml_path).fetch().rejected[0]
     )
 
 

@@ -34,11 +34,12 @@ def test_bad_rows_reported_good_rows_kept(tmp_path: Path) -> None:
     assert [p.email for p in changes.people] == ["ok@x.org", "also@x.org"]
     assert changes.people[1].active is False
     assert changes.rejected == [
-        "directory.csv line 3: email is missing or not an email address (got 'not-an-email')",
-        "directory.csv line 4: start_date must be a date like 2026-09-01 or 01/09/2026 "
-        "(got '31/02/2026')",
-        "directory.csv line 5: email ok@x.org already on line 2",
-        "directory.csv line 7: active must be yes/no (got 'maybe')",
+        "directory.csv line 3 (Nobody): email is missing or not an email address "
+        "(got 'not-an-email')",
+        "directory.csv line 4 (Lara Late): start_date must be a date like 2026-09-01 or "
+        "01/09/2026 (got '31/02/2026'); dates are read day first, as in the UK",
+        "directory.csv line 5 (Olive Again): email ok@x.org already on line 2",
+        "directory.csv line 7 (Finn Fine): active must be yes/no (got 'maybe')",
     ]
 
 
@@ -56,12 +57,13 @@ def test_rejected_rows_say_who_they_seem_to_be_and_ids_are_read(tmp_path: Path) 
     changes = FileDirectory(path).fetch()
     assert [(p.external_id, p.email) for p in changes.people] == [("T1", "amy@oak.example")]
     assert changes.rejected == [
-        "directory.csv line 3: email is missing or not an email address (got 'ben@oak')",
-        "directory.csv line 4: start_date must be a date like 2026-09-01 or 01/09/2026 "
-        "(got '30/02/2026')",
-        "directory.csv line 5: more cells than the header has columns (a value with a comma "
-        "needs quotes)",
-        "directory.csv line 6: id T1 already on line 2",
+        "directory.csv line 3 (Ben Brook): email is missing or not an email address "
+        "(got 'ben@oak')",
+        "directory.csv line 4 (Cat Cole): start_date must be a date like 2026-09-01 or "
+        "01/09/2026 (got '30/02/2026'); dates are read day first, as in the UK",
+        "directory.csv line 5 (Smith): more cells than the header has columns (a value with a "
+        "comma needs quotes)",
+        "directory.csv line 6 (Amy Again): id T1 already on line 2",
     ]
     assert changes.rejected_records == [
         RejectedRecord("T2", "ben@oak", "Ben Brook"),

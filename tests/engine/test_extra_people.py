@@ -97,7 +97,7 @@ def test_a_bad_row_names_file_line_and_field_and_keeps_its_person(
                              f"{VOL},Val Volunteer,volunteer,Reading volunteer\n")
         report = _sweep(ctx, MONDAY + timedelta(days=1)).directory
         assert report.rejected == [
-            "extra-people.csv line 2: roles: 'teacher' cannot be given in this file "
+            "extra-people.csv line 2 (Sam Supply): roles: 'teacher' cannot be given in this file "
             "(use governor, safeguarding_governor, staff, supply, volunteer)"
         ]
         assert (report.held, report.missing) == (1, 0)

@@ -3,7 +3,10 @@ and the checks that need the directory (people picked by email or by name)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -11,12 +14,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.core.calendar import Country
-from bot.core.config import ConfigError, Email, Role, Slug, Term, _problems, load_yaml
+from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term, _problems, load_yaml
+from bot.core.words import plain_key
 from connectors.base import DirectoryPerson
 
 __all__ = [
     "Answers",
     "PeopleAnswers",
+    "Progress",
     "TermAnswers",
     "load_answers",
     "pick_person",
@@ -31,6 +36,11 @@ def _listed(value: Any) -> Any:
 Names = Annotated[list[str], BeforeValidator(_listed)]
 
 
+def _nation(value: Any) -> Any:
+    """A nation as people write it: "Scotland", "Northern Ireland"."""
+    return "-".join(plain_key(value).split()) if isinstance(value, str) else value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -39,7 +49,7 @@ class SchoolAnswers(_Strict):
     """The school's name and nation (whose bank holidays close it)."""
 
     name: str = Field(min_length=1, max_length=200)
-    country: Country = "england"
+    country: Annotated[Country, BeforeValidator(_nation)] = "england"
     id: Slug | None = None
 
 
@@ -73,7 +83,9 @@ class Answers(_Strict):
     base_url: str = "http://127.0.0.1:8000"
     mail_from: Email | None = None
     directory: Path | None = None
+    leave_out: list[int] = []  # lines of the staff list the school chose to leave out
     role_groups: dict[str, Role] = {}
+    job_titles: dict[str, JobRole] = {}  # the role table: the school's words -> a role
     people: PeopleAnswers
     policies: Path | None = None
     policy_answers: dict[str, dict[Literal["title", "next_review", "approving_body"], str]] = {}
@@ -117,10 +129,6 @@ def load_answers(path: Path) -> Answers:
     return answers.resolved(path.parent)
 
 
-def _plain(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
 def pick_person(
     people: Sequence[DirectoryPerson], wanted: str, source: str
 ) -> tuple[str | None, str | None, list[DirectoryPerson]]:
@@ -135,11 +143,16 @@ def pick_person(
         if any(p.email == email for p in active):
             return email, None, []
         return None, f"{text} is not in {source}", []
+    wanted_key = plain_key(text)
     matches = [
         p for p in active
-        if _plain(p.display_name) == _plain(text)
-        or _plain(f"{p.given_name or ''} {p.family_name or ''}") == _plain(text)
+        if wanted_key in (plain_key(p.display_name),
+                          plain_key(f"{p.given_name or ''} {p.family_name or ''}"))
     ]
+    if not matches and " " not in wanted_key:  # a first name alone, when only one has it
+        matches = [p for p in active
+                   if plain_key(p.display_name).split(" ", 1)[0] == wanted_key
+                   or plain_key(p.given_name or "") == wanted_key]
     if len(matches) == 1:
         return matches[0].email, None, []
     if not matches:
@@ -147,3 +160,89 @@ def pick_person(
     listed = ", ".join(f"{p.display_name} <{p.email}>" for p in matches)
     problem = f"{len(matches)} people are called {text!r} in {source} ({listed}); give the email"
     return None, problem, matches
+
+
+Key = tuple[str, ...]  # where an answer sits in the answers file: ("people", "dsl")
+RESUME_HEADER = (
+    "# compliance-bot init: the answers given so far, saved as they were given.\n"
+    "# `compliance-bot init --resume` continues from here without asking them again;\n"
+    "# delete this file to start again. It holds staff names and emails: keep it private.\n"
+)
+
+
+@dataclass
+class Progress:
+    """The answers of an interactive ``init``, saved to a resumable answers file as each is
+    given (the answers file's own shape, plus which questions were answered)."""
+
+    path: Path
+    data: dict[str, Any] = field(default_factory=dict)
+    done: set[Key] = field(default_factory=set)
+
+    @staticmethod
+    def beside(home: Path) -> Path:
+        """The resumable answers file for a home: beside it (``.compliance-bot-answers.yaml``)."""
+        return home.with_name(f"{home.name}-answers.yaml")
+
+    @classmethod
+    def load(cls, path: Path) -> Progress:
+        """The answers saved by an earlier, unfinished ``init``."""
+        try:
+            data = load_yaml(path.read_text(encoding="utf-8"))
+        except Exception as exc:
+            raise ConfigError(f"{path}: the saved answers cannot be read ({exc}); delete the "
+                              "file to start again") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: not saved answers; delete the file to start again")
+        done = {tuple(str(k) for k in key) for key in data.pop("answered", None) or []}
+        return cls(path, data, done)
+
+    def has(self, key: Key) -> bool:
+        """Whether this question was answered already."""
+        return key in self.done
+
+    def get(self, key: Key, default: Any = None) -> Any:
+        """The answer saved under ``key``."""
+        node: Any = self.data
+        for part in key:
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def put(self, key: Key, value: Any, *, answered: bool = True) -> Any:
+        """Save one answer now (``answered=False``: a list still being given)."""
+        node = self.data
+        for part in key[:-1]:
+            node = node.setdefault(part, {})
+        node[key[-1]] = str(value) if isinstance(value, Path) else value
+        if answered:
+            self.done.add(key)
+        self.save()
+        return value
+
+    def mark(self, key: Key) -> None:
+        """A question answered with nothing to keep (e.g. a group that gives no role)."""
+        self.done.add(key)
+        self.save()
+
+    def forget(self, *tops: str) -> None:
+        """Ask these parts again (a problem found at the end); every other answer is kept."""
+        for top in tops:
+            self.data.pop(top, None)
+        self.done = {key for key in self.done if key[0] not in tops}
+        self.save()
+
+    def save(self) -> None:
+        """Write the file whole (a crash leaves the previous one), readable by its owner only."""
+        import yaml
+
+        text = RESUME_HEADER + yaml.safe_dump(
+            {**self.data, "answered": [list(k) for k in sorted(self.done)]},
+            sort_keys=False, allow_unicode=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temp, 0o600)
+        os.replace(temp, self.path)

@@ -13,11 +13,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli.common import AsOf, as_of_today, console, context, err, friendly
-from bot.core.words import plural, role_name
+from bot.core.words import plain_key, plural, role_name
 
 if TYPE_CHECKING:
     from bot.core.config import OrgConfig, SchoolConfig
     from bot.core.settings import Settings
+    from bot.features.setup.answers import Progress
     from bot.features.setup.school_setup import SetupDraft
 
 __all__ = ["init"]
@@ -61,26 +62,69 @@ def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
 
 
 def _print_people(draft: SetupDraft) -> None:
-    """The directory as read, and who holds each role."""
+    """The directory as read, the role table, and who holds each named role."""
+    from bot.features.setup.school_setup import person_roles
+
     if draft.people:
         roles: Counter[str] = Counter()
         for person in draft.people:
             if person.active:
-                groups = {draft.answers.role_groups[g] for g in person.groups
-                          if g in draft.answers.role_groups}
-                roles.update(set(person.roles) | groups)
+                roles.update(person_roles(draft, person))
         counts = ", ".join(
             plural(n, role_name(r), "staff" if r == "staff" else None)
             for r, n in sorted(roles.items())
         )
         console.print(f"[bold]Directory[/]: {draft.source_name}: "
-                      f"{plural(len(draft.people), 'person', 'people')} ({counts})")
+                      f"{plural(len(draft.people), 'person', 'people')} ({counts or 'no roles'})")
+        for line in draft.answers.leave_out:
+            console.print(f"  line {line} of {draft.source_name} left out, as you chose",
+                          highlight=False)
+        _print_role_table(draft)
     elif draft.directory_note:
         console.print(f"[bold]Directory[/]: {draft.directory_note}")
+    names = {p.email: p.display_name for p in draft.people}
     for key, value in draft.roles.items():
-        shown = ", ".join(value) if isinstance(value, list) else value
+        emails = value if isinstance(value, list) else [value] if value else []
+        shown = ", ".join(f"{names[e]} <{e}>" if e in names else e for e in emails)
         label = "runs the bot day to day" if key == "admins" else role_name(key)
         console.print(f"  {label}: {shown or '—'}", highlight=False)
+
+
+def _print_role_table(draft: SetupDraft) -> None:
+    """The role table: each job title in the school's words and the role it gives."""
+    from bot.engine.job_roles import NOT_ASKED, words_of
+
+    words = words_of(draft.people, draft.answers.role_groups)
+    if not draft.answers.job_titles:
+        return
+    console.print("[bold]Role table[/] (job title → role; saved as job_titles)")
+    for title, role in sorted(draft.answers.job_titles.items()):
+        given = "not asked for anything" if role == NOT_ASKED else role_name(role)
+        count = next((n for w, n in words.items() if plain_key(w) == plain_key(title)), 0)
+        console.print(f"  {escape(title)} ({plural(count, 'person', 'people')}) → {given}",
+                      highlight=False)
+
+
+def print_owed(draft: SetupDraft, org: OrgConfig) -> bool:
+    """Who will owe what; a loud warning when nobody will be asked for anything. True when
+    someone will be."""
+    from bot.features.setup.owed import OwedPerson, nobody_owes, who_owes
+    from bot.features.setup.school_setup import person_roles
+
+    people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
+              for p in draft.people if p.active]
+    owed = who_owes(org.schools[0], people)
+    console.print("[bold]Who will owe what[/]")
+    for item in owed:
+        console.print(f"  {escape(item.line())}", highlight=False)
+    if draft.people and nobody_owes(owed):
+        err.print(
+            "[bold red]WARNING: nobody will be asked for anything.[/] No one in "
+            f"{escape(draft.source_name)} has a role the requirements ask (staff, volunteer, "
+            "supply…): check the role table (job_titles) or the roles column, then run init "
+            "again.", highlight=False)
+        return False
+    return True
 
 
 def _print_policies(draft: SetupDraft) -> None:
@@ -142,6 +186,7 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
         f"{plural(len(school.inset_days), 'INSET day')}"
     )
     _print_pack(draft)
+    print_owed(draft, org)
     _print_report_clocks(school)
 
 
@@ -168,10 +213,74 @@ def _first_plan(settings: Settings, org: OrgConfig, today: date) -> None:
     print_reminder_plan(console, results)
 
 
-def init(answers: AnswersOpt = None, as_of: AsOf = None) -> None:
+ResumeOpt = Annotated[
+    bool,
+    typer.Option("--resume", help="Continue an interactive init from the answers it saved; "
+                 "nothing answered is asked again."),
+]
+# a problem's key (before the first '.', '[' or ':') -> the answers asked again to fix it
+_SECTIONS = {
+    "directory": ("directory", "leave_out", "job_titles", "role_groups", "groups"),
+    "job_titles": ("job_titles",),
+    "people": ("people",),
+    "policies": ("policies", "policy_answers", "requirements", "pack"),
+    "policy_answers": ("policies", "policy_answers", "requirements", "pack"),
+    "requirements": ("policies", "policy_answers", "requirements", "pack"),
+    "terms": ("terms",),
+}
+
+
+def _progress(settings: Settings, resume: bool) -> Progress:
+    """The resumable answers file: continued with ``--resume`` (or when the person says so),
+    otherwise begun afresh."""
+    from bot.features.setup.answers import Progress
+
+    path = Progress.beside(settings.home)
+    if resume and not path.is_file():
+        err.print(f"[bold red]error:[/] there are no saved answers to continue ({path} not "
+                  "found); run `compliance-bot init` to begin.", highlight=False)
+        raise typer.Exit(2)
+    if path.is_file() and (resume or typer.confirm(
+            f"Answers from an unfinished init are saved in {path}. Continue from them?",
+            default=True)):
+        console.print(f"Continuing from the answers saved in {path}.", highlight=False)
+        return Progress.load(path)
+    progress = Progress(path)
+    progress.save()
+    console.print(f"Each answer is saved as you give it, in {path}; if you stop, "
+                  "`compliance-bot init --resume` continues from there.", highlight=False)
+    return progress
+
+
+def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
+    """Ask (only what is not saved), check everything; a problem at the end offers to answer
+    just those questions again, never to start again."""
+    from bot.features.setup.prompts import ask_answers
+    from bot.features.setup.school_setup import draft_setup
+
+    while True:
+        draft = draft_setup(settings, ask_answers(settings, progress))
+        if not draft.problems:
+            return draft
+        err.print(f"[bold red]{plural(len(draft.problems), 'problem')} to fix:[/]")
+        for line in draft.problems:
+            err.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+        keys = {line.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
+                for line in draft.problems}
+        tops = sorted({top for key in keys for top in _SECTIONS.get(key, (key,))})
+        if not typer.confirm("Answer those questions again now (every other answer is kept)?",
+                             default=True):
+            err.print(f"Your answers are kept in {progress.path}: fix what is above, then run "
+                      "`compliance-bot init --resume`.", highlight=False)
+            raise typer.Exit(2)
+        progress.forget(*tops)
+
+
+def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = None) -> None:
     """Set up a school here: directory, people in roles, policies, term dates, requirements.
 
     Refuses (exit 2) in a folder that already has a school; never overwrites anything.
+    Interactive answers are saved as they are given; ``--resume`` continues an unfinished run.
     """
     from bot.core.models import utcnow
     from bot.features.setup.answers import load_answers
@@ -184,22 +293,33 @@ def init(answers: AnswersOpt = None, as_of: AsOf = None) -> None:
                   "changed; run `compliance-bot init` in an empty folder.", highlight=False)
         raise typer.Exit(2)
     today = as_of_today(as_of)
+    progress = None
     if answers is not None:
+        if resume:
+            err.print("[bold red]error:[/] --resume continues an interactive init; with "
+                      "--answers every answer is in the file already.")
+            raise typer.Exit(2)
         draft = draft_setup(settings, load_answers(answers))
+        if draft.problems:
+            _fail(draft.problems)
     else:
-        from bot.features.setup.prompts import ask_answers
-
-        draft = draft_setup(settings, ask_answers(settings))
-    if draft.problems:
-        _fail(draft.problems)
+        progress = _progress(settings, resume)
+        draft = _interactive(settings, progress)
     org = _org(draft, settings, today)
     _print_summary(draft, org)
+    if progress is not None and not typer.confirm("Save this setup (preview begins)?",
+                                                  default=True):
+        err.print(f"Nothing was saved. Your answers are kept in {progress.path}; "
+                  "`compliance-bot init --resume` continues from them.", highlight=False)
+        raise typer.Exit(2)
     settings = settings.model_copy(update={"base_url": draft.answers.base_url.rstrip("/"),
                                            "connector": draft.answers.platform})
     written = write_setup(settings, draft, org, today=today, now=utcnow())
     console.print(f"\n[green]Written[/]: {written.config_path} (the school file), "
                   f"{written.env_path} (settings), the database and "
                   f"{plural(len(written.copied), 'file')} copied into {settings.home}.")
+    if progress is not None:
+        progress.path.unlink(missing_ok=True)  # done: the answers live in school.yaml now
     _closing(settings, draft, org, today)
 
 

@@ -1,8 +1,10 @@
-"""The questions of an interactive ``compliance-bot init``, one step at a time, each answer
-checked as it is given (a name that fits several people offers the choice)."""
+"""The questions of an interactive ``compliance-bot init``, one step at a time: each answer
+checked as it is given (a bad row of the staff list, a name that fits several people) and saved
+at once to the resumable answers file, so that nothing is asked twice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +13,10 @@ from rich.markup import escape
 
 from bot.cli.common import console, err
 from bot.core.calendar import COUNTRIES
+from bot.core.words import plural
+from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.rules import policy_key
-from bot.features.setup.answers import Answers, pick_person
+from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.policy_folder import QUESTIONS, read_policy_folder
 
@@ -23,13 +27,21 @@ if TYPE_CHECKING:
 __all__ = ["ask_answers"]
 
 
-def _choice(question: str, options: tuple[str, ...], default: str) -> str:
-    """One of ``options`` (asked again until it is one)."""
+def _choice(question: str, options: tuple[str, ...], default: str | None) -> str:
+    """One of ``options``, in any case (asked again until it is one)."""
     while True:
-        answer = str(typer.prompt(f"{question} ({'/'.join(options)})", default=default)).strip()
-        if answer in options:
-            return answer
+        answer = str(typer.prompt(f"{question} ({'/'.join(options)})", default=default))
+        picked = "-".join(answer.strip().lower().split())
+        if picked in options:
+            return picked
         err.print(f"  please answer one of: {', '.join(options)}")
+
+
+def _ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
+    """The saved answer, or the question asked now and its answer saved at once."""
+    if progress.has(key):
+        return progress.get(key)
+    return progress.put(key, question())
 
 
 def _existing(question: str, *, folder: bool = False, optional: bool = False) -> Path | None:
@@ -44,38 +56,94 @@ def _existing(question: str, *, folder: bool = False, optional: bool = False) ->
         err.print(f"  {text or 'nothing given'}: {'folder' if folder else 'file'} not found")
 
 
-def _directory(answers: dict[str, Any]) -> list[DirectoryPerson]:
-    """The staff CSV, read until it has no bad rows; role groups asked when nobody has one."""
+def _read_staff(path: Path) -> tuple[list[DirectoryPerson], list[int]] | None:
+    """The staff list read; its bad rows raised now, with the choice to fix the file and read it
+    again or to leave those rows out. None: choose another file."""
     from connectors.base import ConnectorError
-    from connectors.local.connector import FileDirectory
+    from connectors.local.directory import FileDirectory
 
     while True:
-        path = _existing("Staff list: the CSV export (email, name, roles or groups …)")
-        assert path is not None
+        reader = FileDirectory(path)
         try:
-            changes = FileDirectory(path).fetch(None)
+            changes = reader.fetch(None)
         except ConnectorError as exc:
-            err.print(f"  {exc}")
-            continue
+            err.print(f"  {escape(str(exc))}", highlight=False)
+            return None
+        if not changes.rejected:
+            return list(changes.people), []
+        err.print(f"  [yellow]{plural(len(changes.rejected), 'row')} of {path.name} cannot be "
+                  "used:[/]")
         for line in changes.rejected:
-            err.print(f"  [yellow]rejected[/] {escape(line)}", highlight=False)
-        if changes.rejected and not typer.confirm("Use the file without those rows?"):
-            continue
-        answers["directory"] = path
+            err.print(f"    {escape(line)}", highlight=False)
+        what = _choice("  Fix the file and read it again, or leave these rows out",
+                       ("read-again", "leave-out"), None)
+        if what == "leave-out":
+            console.print(f"  left out: {plural(len(reader.rejected_lines), 'line')} "
+                          f"({', '.join(map(str, reader.rejected_lines))})", highlight=False)
+            return list(changes.people), list(reader.rejected_lines)
+        typer.prompt("  Fix and save the file, then press Enter", default="",
+                     show_default=False)
+
+
+def _directory(progress: Progress) -> list[DirectoryPerson]:
+    """The staff list (bad rows raised at once), then the role table for its job titles."""
+    from connectors.local.directory import FileDirectory
+
+    people: list[DirectoryPerson] = []
+    if progress.has(("directory",)):
+        path = Path(progress.get(("directory",)))
+        left_out = frozenset(progress.get(("leave_out",)) or [])
+        changes = FileDirectory(path, left_out=left_out).fetch(None)
         people = list(changes.people)
-        console.print(f"  read {len(people)} people from {path.name}")
-        if not any(p.roles for p in people):
-            groups = sorted({g for p in people for g in p.groups})
-            for group in groups:
-                role = _choice(f"  Everyone in the group '{group}' is",
-                               ("staff", "volunteer", "governor", "none"), "staff")
-                if role != "none":
-                    answers.setdefault("role_groups", {})[group] = role
-        return people
+        if changes.rejected:  # the file changed since: read it as new
+            progress.forget("directory", "leave_out")
+    while not progress.has(("directory",)):
+        path_given = _existing("Staff list: the CSV export from your MIS, HR system, Entra or "
+                               "Google (email, names, job title …)")
+        assert path_given is not None
+        read = _read_staff(path_given)
+        if read is None:
+            continue
+        people, left = read
+        progress.put(("leave_out",), left)
+        progress.put(("directory",), path_given)
+        console.print(f"  read {plural(len(people), 'person', 'people')} from {path_given.name}")
+    _role_table(progress, people)
+    return people
+
+
+_JOB_ROLES = ("staff", "volunteer", "governor", "supply", "none")
+
+
+def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
+    """What each job title gives (a common title's role suggested, the school confirms); the
+    groups' roles when nobody has a title or role."""
+    groups_map = progress.get(("role_groups",)) or {}
+    words = words_of(people, groups_map)
+    if words:
+        console.print("  Job titles in the staff list: say what each means here "
+                      f"('{NOT_ASKED}': not asked for anything, e.g. a cleaner)")
+    for word, count in sorted(words.items()):
+        if not progress.has(("job_titles", word)):
+            progress.put(("job_titles", word), _choice(
+                f"  {word} ({plural(count, 'person', 'people')}) →", _JOB_ROLES,
+                suggest_role(word)))
+    if words or any(p.roles for p in people):
+        return
+    for group in sorted({g for p in people for g in p.groups}):
+        if progress.has(("role_groups", group)) or progress.has(("groups", group)):
+            continue
+        role = _choice(f"  Everyone in the group '{group}' is",
+                       ("staff", "volunteer", "governor", "none"), "staff")
+        if role == "none":
+            progress.mark(("groups", group))
+        else:
+            progress.put(("role_groups", group), role)
 
 
 def _person(people: list[DirectoryPerson], source: str, question: str) -> str | None:
-    """One person by name or email; a choice list when a name fits several."""
+    """One person by name or email, in any case and without accents; who was picked is said
+    back, and a name that fits several people offers the choice."""
     while True:
         text = str(typer.prompt(question, default="", show_default=False)).strip()
         if not text:
@@ -83,33 +151,45 @@ def _person(people: list[DirectoryPerson], source: str, question: str) -> str | 
         if not people:
             return text
         email, problem, choices = pick_person(people, text, source)
-        if email:
-            return email
         if choices:
             for number, person in enumerate(choices, start=1):
                 console.print(f"  {number}. {person.display_name} <{person.email}>"
                               f" {person.job_title or ''}", highlight=False)
             picked = typer.prompt("  Which one (number)", type=int, default=1)
             if 1 <= picked <= len(choices):
-                return str(choices[picked - 1].email)
+                email = str(choices[picked - 1].email)
+        if email:
+            chosen = next(p for p in people if p.email == email)
+            console.print(f"  → {chosen.display_name} <{chosen.email}>", highlight=False)
+            return email
         err.print(f"  {problem}")
 
 
-def _people(people: list[DirectoryPerson], source: str) -> dict[str, Any]:
-    """Headteacher, DSL and deputies, DPO, clerk and chair of governors."""
-    found: dict[str, Any] = {}
-    while not found.get("headteacher"):
-        found["headteacher"] = _person(people, source, "Headteacher (name or email)")
+def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> None:
+    """Headteacher, DSL and deputies, DPO, clerk and chair of governors (each saved as given)."""
+    while not progress.get(("people", "headteacher")):
+        progress.put(("people", "headteacher"),
+                     _person(people, source, "Headteacher (name or email)"))
     for key, question in (("dsl", "Designated safeguarding lead (DSL)"),
                           ("deputy_dsl", "Deputy DSL")):
-        found[key] = []
+        if progress.has(("people", key)):
+            continue
+        given: list[str] = list(progress.get(("people", key)) or [])
+        if given:
+            console.print(f"  {question} so far: {', '.join(given)}", highlight=False)
         while name := _person(people, source, f"{question} (Enter when done)"):
-            found[key].append(name)
+            given.append(name)
+            progress.put(("people", key), given, answered=False)
+        progress.put(("people", key), given)
     for key, question in (("dpo", "Data protection officer"), ("clerk", "Clerk to governors"),
                           ("chair_of_governors", "Chair of governors")):
-        if email := _person(people, source, f"{question} (Enter to leave out)"):
-            found[key] = email
-    return found
+        if progress.has(("people", key)):
+            continue
+        email = _person(people, source, f"{question} (Enter to leave out)")
+        if email:
+            progress.put(("people", key), email)
+        else:
+            progress.mark(("people", key))
 
 
 def _terms() -> dict[str, Any]:
@@ -117,7 +197,7 @@ def _terms() -> dict[str, Any]:
     ics = _existing("Term dates: the local authority's .ics calendar (Enter to type them)",
                     optional=True)
     if ics is not None:
-        return {"ics": ics}
+        return {"ics": str(ics)}
     dates = []
     while name := str(typer.prompt("Term name (Enter when done)", default="",
                                    show_default=False)).strip():
@@ -129,51 +209,54 @@ def _terms() -> dict[str, Any]:
     return {"dates": dates, "inset_days": [d.strip() for d in inset.split(",") if d.strip()]}
 
 
-def _policy_questions(folder: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """The folder read once; the questions it leaves, asked together at the end."""
+def _policy_questions(progress: Progress, folder: Path) -> None:
+    """The folder read once; the questions it leaves, then the pack (each answer saved)."""
     items = read_policy_folder(folder)
     console.print(f"  read {len(items)} documents from {folder}")
-    answers: dict[str, dict[str, str]] = {}
     for item in items:
         for name in item.questions:
+            key: Key = ("policy_answers", item.path.name, name)
+            if progress.has(key):
+                continue
             while True:
                 text = str(typer.prompt(f"{item.path.name}: {QUESTIONS[name]}"))
                 if item.answer(name, text) is None:
-                    answers.setdefault(item.path.name, {})[name] = text
+                    progress.put(key, text)
                     break
                 err.print("  not a date I can read; write 2027-09-30 or September 2027")
     titles = [PolicyRef(policy_key(item.title), item.title) for item in items if not item.error]
-    chosen = []
     console.print("Requirement pack (built-in templates that follow your policies):")
+    chosen: list[str] = list(progress.get(("requirements",)) or [])
     for pack_item in match_pack(titles):
-        if pack_item.available and typer.confirm(f"  {pack_item.template.summary}?",
-                                                 default=True):
+        asked: Key = ("pack", pack_item.template.id)
+        if not pack_item.available or progress.has(asked):
+            continue
+        if typer.confirm(f"  {pack_item.template.summary}?", default=True):
             chosen.append(pack_item.template.id)
-    return answers, chosen
+            progress.put(("requirements",), chosen, answered=False)
+        progress.mark(asked)
+    progress.put(("requirements",), chosen)
 
 
-def ask_answers(settings: Settings) -> Answers:
-    """Every answer ``init`` needs, asked at the terminal."""
-    answers: dict[str, Any] = {
-        "school": {
-            "name": typer.prompt("School name"),
-            "country": _choice("Nation", COUNTRIES, "england"),
-        },
-        "platform": _choice("Where do staff have their accounts", ("local", "m365", "google"),
-                            "local"),
-        "base_url": typer.prompt("Web address staff will use", default=settings.base_url),
-    }
+def ask_answers(settings: Settings, progress: Progress) -> Answers:
+    """Every answer ``init`` needs, asked at the terminal (only those not saved already)."""
+    _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
+    _ask(progress, ("school", "country"), lambda: _choice("Nation", COUNTRIES, "england"))
+    platform = _ask(progress, ("platform",), lambda: _choice(
+        "Where do staff have their accounts", ("local", "m365", "google"), "local"))
+    _ask(progress, ("base_url",), lambda: typer.prompt("Web address staff will use",
+                                                       default=settings.base_url))
     people: list[DirectoryPerson] = []
-    if answers["platform"] == "local":
-        people = _directory(answers)
-    source = Path(answers.get("directory") or "the directory").name
-    answers["people"] = _people(people, source)
-    answers["terms"] = _terms()
-    folder = _existing("Policy folder (.docx, .pdf, .md)", folder=True)
-    assert folder is not None
-    answers["policies"] = folder
-    answers["policy_answers"], answers["requirements"] = _policy_questions(folder)
-    answers["settings_source"] = _choice(
+    if platform == "local":
+        people = _directory(progress)
+    source = Path(progress.get(("directory",)) or "the directory").name
+    _people(progress, people, source)
+    _ask(progress, ("terms",), _terms)
+    folder = _ask(progress, ("policies",),
+                  lambda: _existing("Policy folder (.docx, .pdf, .md)", folder=True))
+    if not progress.has(("requirements",)):
+        _policy_questions(progress, Path(folder))
+    _ask(progress, ("settings_source",), lambda: _choice(
         "Manage settings on the web pages (recommended) or in school.yaml", ("web", "file"),
-        "web")
-    return Answers.model_validate(answers)
+        "web"))
+    return Answers.model_validate(progress.data)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core.config import OrgConfig
+from bot.core.words import plain_key, plural
+from bot.engine.job_roles import map_roles, suggest_role, words_of
 from bot.features.policies.rules import policy_key
 from bot.features.setup.answers import Answers, pick_person
 from bot.features.setup.pack import PACK, PackItem, PolicyRef, match_pack, pack_requirements
@@ -83,12 +85,17 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
             draft.problems.append("directory: give the staff CSV export (e.g. staff.csv)")
             return
         try:
-            changes = FileDirectory(answers.directory).fetch(None)
+            reader = FileDirectory(answers.directory, left_out=frozenset(answers.leave_out))
+            changes = reader.fetch(None)
         except ConnectorError as exc:
             draft.problems.append(f"directory: {exc}")
             return
-        draft.problems += [f"directory: {line}" for line in changes.rejected]
+        draft.problems += [
+            f"directory: {line} (fix the file, or leave the row out: leave_out: [{number}])"
+            for line, number in zip(changes.rejected, reader.rejected_lines, strict=True)
+        ]
         draft.people = list(changes.people)
+        draft.problems += role_table_problems(draft)
         return
     if settings.connector != answers.platform:
         draft.directory_note = (
@@ -105,6 +112,30 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
 
 
 _PLATFORM = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}
+
+
+def unmapped_words(draft: SetupDraft) -> dict[str, int]:
+    """Job titles and roles in the school's words the role table does not say anything about
+    yet, with how many people have each."""
+    table = {plain_key(k) for k in draft.answers.job_titles}
+    words = words_of(draft.people, draft.answers.role_groups)
+    return {w: n for w, n in words.items() if plain_key(w) not in table}
+
+
+def role_table_problems(draft: SetupDraft) -> list[str]:
+    """One problem per title the role table leaves out (never stored as it is, never guessed),
+    with the line to add: the suggestion for a common title."""
+    problems = []
+    for word, count in sorted(unmapped_words(draft).items()):
+        suggested = suggest_role(word)
+        example = f"{word!r}: {suggested or 'staff'}"
+        problems.append(
+            f"job_titles: {word!r} ({plural(count, 'person', 'people')} in "
+            f"{draft.source_name}) is not in the role table; say what it gives (staff, "
+            f"volunteer, governor, supply or none), e.g. job_titles: {{{example}}}"
+            + (" (suggested)" if suggested else "")
+        )
+    return problems
 
 
 def _one(draft: SetupDraft, key: str, wanted: str) -> str | None:
@@ -132,14 +163,20 @@ def resolve_people(draft: SetupDraft) -> None:
         draft.roles[key] = [e for e in emails if e]
     if not draft.roles["admins"] and draft.roles.get("headteacher"):
         draft.roles["admins"] = [draft.roles["headteacher"]]
-    if draft.people and not any(
-        p.roles or set(p.groups) & set(draft.answers.role_groups) for p in draft.people
+    if draft.people and not unmapped_words(draft) and not any(
+        person_roles(draft, p) for p in draft.people
     ):
         draft.problems.append(
-            f"directory: nobody in {draft.source_name} has a role: add a 'roles' column (staff, "
-            "volunteer, governor) or map its groups with role_groups, e.g. "
-            '{"All Staff": staff, "Governors": governor}'
+            f"directory: nobody in {draft.source_name} has a role: give job titles a role in "
+            "the role table (job_titles), add a 'roles' column (staff, volunteer, governor) "
+            "or map its groups with role_groups, e.g. "
+            "{\"All Staff\": staff, \"Governors\": governor}"
         )
+
+
+def person_roles(draft: SetupDraft, person: DirectoryPerson) -> frozenset[str]:
+    """The roles a person of the staff list will have, from the role table and groups."""
+    return map_roles(person, draft.answers.role_groups, draft.answers.job_titles).roles
 
 
 def read_policies(draft: SetupDraft) -> None:
@@ -264,6 +301,7 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "country": answers.school.country,
         **{key: roles[key] for key in CONFIG_ROLE_KEYS if key in roles},
         "role_groups": dict(answers.role_groups),
+        "job_titles": dict(answers.job_titles),
         **_terms(draft),
         "policies": policies,
         "requirements": pack_requirements(draft.pack, draft.chosen),
@@ -335,6 +373,17 @@ def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
     )
 
 
+def _copy_directory(source: Path, target: Path, left_out: set[int]) -> None:
+    """The staff list copied for the bot's syncs, without the lines of a CSV the school left
+    out (split as the reader splits them; a YAML list is copied whole, its rows still named)."""
+    if not left_out or source.suffix.lower() in {".yaml", ".yml"}:
+        shutil.copyfile(source, target)
+        return
+    lines = source.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    target.write_text("".join(line for number, line in enumerate(lines, start=1)
+                              if number not in left_out), encoding="utf-8", newline="")
+
+
 @dataclass(frozen=True)
 class Written:
     """What ``write_setup`` wrote, for the closing summary."""
@@ -361,7 +410,8 @@ def write_setup(
             shutil.copyfile(item.path, target)
             copied.append(target)
     if draft.answers.platform == "local" and draft.answers.directory is not None:
-        shutil.copyfile(draft.answers.directory, settings.directory_file)
+        _copy_directory(draft.answers.directory, settings.directory_file,
+                        set(draft.answers.leave_out))
         copied.append(settings.directory_file)
     settings.config_path.write_text(
         config_store.to_yaml(org, _header(draft, settings, today)), encoding="utf-8"

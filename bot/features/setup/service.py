@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import config_store
-from bot.core.config import OrgConfig, PolicyConfig
-from bot.core.models import SweepRun
+from bot.core.config import OrgConfig, PolicyConfig, SchoolConfig
+from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
 from bot.core.uploads import AttachmentError, check_docx, check_pdf
@@ -36,11 +36,13 @@ from bot.features.setup.rules import SetupError, edit_school, stored_day
 
 __all__ = [
     "FILE_MANAGED",
+    "NOBODY_OWES",
     "Applied",
     "Preview",
     "UploadedPolicy",
     "apply_change",
     "editable",
+    "nobody_owes",
     "open_duties",
     "policy_from_upload",
     "preview_of",
@@ -53,6 +55,27 @@ FILE_MANAGED = (
     "under Where the settings are managed."
 )
 DOCUMENT_SUFFIXES = (".docx", ".pdf", ".md")
+
+
+NOBODY_OWES = (
+    "Nobody owes anything: the school asks for acknowledgements or training, but no one in the "
+    "directory has a role those requirements ask (staff, volunteer, supply…). Check the role "
+    "table (job titles) and the roles in the staff list; `compliance-bot directory status` "
+    "lists anyone held back."
+)
+
+
+def nobody_owes(session: Session, school: SchoolConfig) -> bool:
+    """True when a sweep has run for a school that asks people for something, and not one duty
+    was opened (the loud warning on /setup and in ``status``)."""
+    asks = [r for r in school.requirements if r.kind in ("acknowledge_policy",
+                                                          "complete_training")]
+    if not asks:
+        return False
+    swept = session.scalar(select(SweepRun.id).where(SweepRun.school_id == school.id).limit(1))
+    if swept is None:
+        return False
+    return session.scalar(select(Duty.id).where(Duty.school_id == school.id).limit(1)) is None
 
 
 def editable(session: Session) -> bool:

@@ -25,6 +25,7 @@ from bot.features.reports.rules import clock_summary
 from bot.features.setup import web_admin
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
 from bot.features.setup.rules import SetupError, setup_steps
+from bot.features.setup.service import NOBODY_OWES, nobody_owes
 from bot.web.deps import check_csrf, ctx, require_roles
 
 __all__ = ["COUNTRY_NAMES", "router"]
@@ -56,7 +57,8 @@ def setup_page(request: Request) -> Response:
             request,
             "setup.html",
             {"school": school, "steps": setup_steps(school, source), "state": state,
-             "report_clocks": clock_summary(school)},
+             "report_clocks": clock_summary(school),
+             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None},
             session=session,
         )
 

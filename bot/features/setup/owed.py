@@ -1,0 +1,108 @@
+"""Who will owe what: before a school's settings are saved, each requirement with the number of
+people it will ask and a few of their names, so that a setup which asks nobody is seen at once.
+
+Pure: the school's settings and its people (each with the roles they will have) in, lines out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.core.config import RequirementConfig, SchoolConfig
+from bot.engine.duties import PersonFacts, in_audience
+
+__all__ = ["Owed", "OwedPerson", "nobody_owes", "who_owes"]
+
+SAMPLE = 3  # names shown for each requirement
+
+
+@dataclass(frozen=True)
+class OwedPerson:
+    """A person as the check sees them: who, and the roles and groups they will have."""
+
+    email: str
+    name: str
+    roles: frozenset[str]
+    groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Owed:
+    """One requirement: what it asks, in the school's words, and of whom."""
+
+    what: str
+    names: tuple[str, ...]
+    by_holding: bool = False  # asked of official account holders, named later
+
+    @property
+    def count(self) -> int:
+        """How many people it asks."""
+        return len(self.names)
+
+    def line(self) -> str:
+        """'Annual safeguarding training: 32 people (e.g. Ana Ortiz, Ben Lee, …)'."""
+        if self.by_holding:
+            return f"{self.what}: the official account holders, once they are named"
+        if not self.names:
+            return f"{self.what}: nobody"
+        sample = ", ".join(self.names[:SAMPLE]) + (", …" if self.count > SAMPLE else "")
+        who = "1 person" if self.count == 1 else f"{self.count} people"
+        return f"{self.what}: {who} (e.g. {sample})"
+
+
+def _named_roles(school: SchoolConfig) -> dict[str, set[str]]:
+    """The roles school.yaml gives by email (headteacher, DSLs, admins…)."""
+    named: dict[str, set[str]] = {}
+    for role in ("headteacher", "dpo", "chair_of_governors", "clerk"):
+        email = getattr(school, role)
+        if email:
+            named.setdefault(email, set()).add(role)
+    for role, emails in (("dsl", school.dsl), ("deputy_dsl", school.deputy_dsl),
+                         ("admin", school.admins)):
+        for email in emails:
+            named.setdefault(email, set()).add(role)
+    return named
+
+
+def _what(requirement: RequirementConfig, titles: Mapping[str, str]) -> str:
+    """A requirement in the school's words."""
+    if requirement.title:
+        return requirement.title
+    if requirement.kind == "complete_training":
+        return f"{requirement.course} training"
+    title = titles.get(requirement.policy or "", requirement.policy or "")
+    if requirement.kind == "sign_aup":
+        return f"Sign the {title}"
+    if requirement.kind == "acknowledge_policy":
+        return f"Read and acknowledge the {title}"
+    return requirement.id
+
+
+def who_owes(school: SchoolConfig, people: Sequence[OwedPerson]) -> list[Owed]:
+    """Each requirement of the school and everyone it will ask (named in directory order)."""
+    named = _named_roles(school)
+    facts = [
+        (person, PersonFacts(number, person.email,
+                             person.roles | frozenset(named.get(person.email, ())),
+                             person.groups))
+        for number, person in enumerate(people)
+    ]
+    titles = {p.id: p.title for p in school.policies}
+    owed = []
+    for requirement in school.requirements:
+        if requirement.kind == "sign_aup":
+            owed.append(Owed(_what(requirement, titles), (), by_holding=True))
+            continue
+        if requirement.kind == "recurring_task":
+            names = tuple(p.name for p in people if p.email in requirement.owners)
+        else:
+            names = tuple(p.name for p, f in facts if in_audience(f, requirement.audience))
+        owed.append(Owed(_what(requirement, titles), names))
+    return owed
+
+
+def nobody_owes(owed: Sequence[Owed]) -> bool:
+    """True when the school asks for something yet nobody will be asked (the loud warning)."""
+    asked = [o for o in owed if not o.by_holding]
+    return bool(asked) and not any(o.count for o in asked)

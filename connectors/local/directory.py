@@ -1,0 +1,301 @@
+"""The local directory: a staff list exported as CSV (the bot's own columns, or a school's MIS,
+HR, Entra or Google export, see ``staff_export``) or written as YAML; every bad row named by its
+line, its person and its column."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.words import plain_key
+from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
+from connectors.local.staff_export import Header, read_header, split_name, staff_date
+
+__all__ = ["DIRECTORY_COLUMNS", "FileDirectory"]
+
+_TRUE = {"1", "true", "yes", "y", "active", ""}
+_FALSE = {"0", "false", "no", "n", "inactive", "left", "suspended", "disabled"}
+DIRECTORY_COLUMNS = (
+    "id",
+    "email",
+    "name",
+    "given_name",
+    "family_name",
+    "job_title",
+    "roles",
+    "groups",
+    "manager_email",
+    "start_date",
+    "active",
+    "school",
+    "has_account",
+)
+_Label = Callable[[str], str]  # the bot's column -> the file's own name for it
+
+
+def _same(name: str) -> str:
+    return name
+
+
+def _split(value: str | None) -> frozenset[str]:
+    """Split a ``;``- or ``|``-separated cell into a set of trimmed values."""
+    if not value:
+        return frozenset()
+    parts = value.replace("|", ";").split(";")
+    return frozenset(p.strip() for p in parts if p.strip())
+
+
+def _parse_bool(value: str | None, field_name: str) -> bool:
+    text = (value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{field_name} must be yes/no (got {value!r})")
+
+
+# the same shape school.yaml accepts: something@domain.tld (a domain without a dot is a typo)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _text(row: Mapping[str, Any], key: str) -> str:
+    return " ".join(str(row.get(key) or "").split())
+
+
+def _names(row: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+    """(display name, given, family): "Surname, Forename" in one column is turned round, and
+    a preferred name is the name a person is called."""
+    name, given, family = split_name(_text(row, "name"))
+    given = _text(row, "given_name") or given
+    family = _text(row, "family_name") or family
+    preferred = _text(row, "preferred_name")
+    if preferred:
+        given = preferred
+    if preferred or not name:
+        name = f"{given or ''} {family or ''}".strip()
+    return name, given or None, family or None
+
+
+def _row_name(row: Mapping[str, Any]) -> str:
+    """The row's name, or given and family name joined ("" when there is none)."""
+    return _names(row)[0]
+
+
+def _row_identity(row: Mapping[str, Any]) -> RejectedRecord:
+    """Whatever identifies the person on a row that could not be read."""
+    return RejectedRecord(
+        external_id=str(row.get("id") or "").strip() or None,
+        email=str(row.get("email") or "").strip().lower() or None,
+        display_name=_row_name(row) or None,
+    )
+
+
+# Unicode's control (Cc: U+0000-001F, U+007F-009F) and surrogate (Cs) characters
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _control_character(row: Mapping[str, Any], label: _Label = _same) -> str | None:
+    """A message naming the first field holding a control character (NUL, tab, escape...)."""
+    for field_name, value in row.items():
+        for text in value if isinstance(value, list | tuple) else [value]:
+            if not isinstance(text, str):
+                continue
+            found = _CONTROL.search(text)
+            if found:
+                return (
+                    f"{label(field_name)} contains a control character "
+                    f"(U+{ord(found.group()):04X}), which cannot be stored; remove it from the file"
+                )
+    return None
+
+
+def _check_roles(roles: frozenset[str], allowed: frozenset[str] | None) -> frozenset[str]:
+    """The row's roles, when every one is a known role; ValueError naming the field if not."""
+    unknown = sorted(roles - allowed) if allowed is not None else []
+    if unknown:
+        raise ValueError(
+            f"roles: {', '.join(repr(r) for r in unknown)} cannot be given in this file "
+            f"(use {', '.join(sorted(allowed or ()))})"
+        )
+    return roles
+
+
+def _row_to_person(
+    row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None, label: _Label = _same
+) -> DirectoryPerson:
+    """Validate one directory row; raise ValueError naming the field (as the file names it)."""
+    if row.get("_extra"):
+        raise ValueError(
+            "more cells than the header has columns (a value with a comma needs quotes)"
+        )
+    problem = _control_character(row, label)
+    if problem:
+        raise ValueError(problem)
+    email = str(row.get("email") or "").strip().lower()
+    if not _EMAIL.match(email):
+        raise ValueError(f"{label('email')} is missing or not an email address (got {email!r})")
+    name, given, family = _names(row)
+    if not name:
+        raise ValueError(f"{label('name')} is missing")
+    manager = str(row.get("manager_email") or "").strip().lower() or None
+    if manager and "@" not in manager:
+        raise ValueError(f"{label('manager_email')} is not an email address (got {manager!r})")
+    return DirectoryPerson(
+        external_id=str(row.get("id") or "").strip() or email,
+        email=email,
+        display_name=name,
+        given_name=given,
+        family_name=family,
+        job_title=(_text(row, "job_title") or None),
+        roles=_check_roles(_split(_cell(row.get("roles"))), allowed_roles),
+        groups=_split(_cell(row.get("groups"))),
+        manager_email=manager,
+        manager_external_id=manager,
+        start_date=staff_date(_cell(row.get("start_date")) or "", label("start_date")),
+        active=_parse_bool(_cell(row.get("active")), label("active")),
+        school=(str(row.get("school") or "").strip() or None),
+        has_account=_parse_bool(_cell(row.get("has_account")), label("has_account")),
+    )
+
+
+def _cell(value: Any) -> str | None:
+    """Normalise a CSV or YAML cell (YAML may give lists, dates, booleans) to text."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def _managers_by_name(rows: list[tuple[int, dict[str, Any]]]) -> dict[str, list[str]]:
+    """Everyone's email by their name, for a line manager given by name."""
+    found: dict[str, list[str]] = {}
+    for _line, row in rows:
+        email = str(row.get("email") or "").strip().lower()
+        name = _row_name(row)
+        if email and name:
+            found.setdefault(plain_key(name), []).append(email)
+            given, family = _text(row, "given_name"), _text(row, "family_name")
+            if given and family and plain_key(f"{given} {family}") != plain_key(name):
+                found.setdefault(plain_key(f"{given} {family}"), []).append(email)
+    return found
+
+
+def _manager_by_name(row: dict[str, Any], names: Mapping[str, list[str]], label: _Label) -> None:
+    """A line manager written as a name becomes their email; ValueError when the name is not
+    exactly one person in the file (never a guess)."""
+    given = str(row.get("manager_email") or "").strip()
+    if not given or "@" in given:
+        return
+    emails = sorted(set(names.get(plain_key(given), [])))
+    if len(emails) != 1:
+        why = "nobody in this file" if not emails else f"{len(emails)} people in this file"
+        raise ValueError(f"{label('manager_email')} {given!r} is {why}; give their email")
+    row["manager_email"] = emails[0]
+
+
+@dataclass
+class FileDirectory:
+    """Directory read from a CSV or YAML file; always a complete listing.
+
+    Bad rows are reported in ``rejected`` with their line number, name and column, and who they
+    seem to be in ``rejected_records`` (so the bot leaves that person as they were); good rows
+    still count. An optional ``id`` column is the person's directory id: with it, a changed email
+    is the same person. With ``allowed_roles``, a row naming any other role is rejected. Lines
+    in ``left_out`` are rows the school chose to leave out (never read, never reported).
+    """
+
+    path: Path
+    allowed_roles: frozenset[str] | None = None
+    left_out: frozenset[int] = frozenset()
+    _header: Header | None = field(default=None, init=False, repr=False)
+    rejected_lines: list[int] = field(default_factory=list, init=False)  # of the last fetch
+
+    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
+        """Read the whole file (there is no delta for a file)."""
+        if not self.path.exists():
+            raise PermanentError(f"{self.path}: directory file not found")
+        if self.path.suffix.lower() in {".yaml", ".yml"}:
+            rows = list(self._yaml_rows())
+        else:
+            rows = list(self._csv_rows())
+        label = self._header.column if self._header is not None else _same
+        names = _managers_by_name(rows)
+        people: list[DirectoryPerson] = []
+        rejected: list[str] = []
+        records: list[RejectedRecord] = []
+        seen: dict[str, int] = {}
+        self.rejected_lines = []
+        for line, row in rows:
+            if line in self.left_out:
+                continue
+            who = _CONTROL.sub("", _row_name(row))  # a message never repeats a control code
+            where = f"{self.path.name} line {line}" + (f" ({who})" if who else "")
+            try:
+                _manager_by_name(row, names, label)
+                person = _row_to_person(row, self.allowed_roles, label)
+            except ValueError as exc:
+                rejected.append(f"{where}: {exc}")
+                records.append(_row_identity(row))
+                self.rejected_lines.append(line)
+                continue
+            duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
+            if duplicate is not None:
+                what = (
+                    f"email {person.email}" if person.email in seen
+                    else f"id {person.external_id}"
+                )
+                rejected.append(f"{where}: {what} already on line {duplicate}")
+                records.append(_row_identity(row))
+                self.rejected_lines.append(line)
+                continue
+            seen[person.email] = line
+            seen[f"id:{person.external_id}"] = line
+            people.append(person)
+        digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
+        return DirectoryChanges(
+            people=people,
+            complete=True,
+            cursor=digest,
+            rejected=rejected,
+            rejected_records=records,
+        )
+
+    def _csv_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
+        try:
+            text = self.path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PermanentError(f"{self.path}: not UTF-8 text ({exc.reason})") from exc
+        reader = csv.reader(text.splitlines())
+        try:
+            header = read_header(next(reader, []), str(self.path))
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from None
+        self._header = header
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            row: dict[str, Any] = header.row(cells)
+            if len(cells) > len(header.names):  # more cells than columns: keep who it is
+                row["_extra"] = cells[len(header.names):]
+            yield reader.line_num, row
+
+    def _yaml_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise PermanentError(f"{self.path}: not valid YAML ({exc})") from exc
+        people = data.get("people") if isinstance(data, dict) else data
+        if not isinstance(people, list):
+            raise PermanentError(f"{self.path}: expected a list under 'people'")
+        for index, row in enumerate(people, start=1):
+            yield index, dict(row) if isinstance(row, dict) else {}

@@ -1,0 +1,153 @@
+"""Staff exports as schools have them: the column names of the common MIS and HR exports
+(SIMS, Arbor, Bromcom style), the Entra and Google Admin user downloads, and the dates and
+names they hold (Excel serial numbers, UK day-first dates, "Surname, Forename").
+
+Pure format knowledge: a header row in, the bot's column for each of its columns out; a cell
+in, a date or a name out, or a ValueError saying what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+__all__ = [
+    "COLUMNS",
+    "Header",
+    "read_header",
+    "split_name",
+    "staff_date",
+]
+
+# the bot's column -> the headers exports use for it, most specific first (when an export has
+# two of them, e.g. Entra's "mail" and "userPrincipalName", the first one filled in is used)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "staff id", "employee id", "employee number", "staff code", "person id",
+           "object id", "objectid"),
+    "email": ("email", "work email", "email address", "primary email", "work email address",
+              "school email", "e-mail", "mail", "user principal name", "userprincipalname"),
+    "name": ("name", "full name", "display name", "displayname", "staff name",
+             "surname, forename"),
+    "given_name": ("given_name", "given name", "givenname", "first name", "firstname",
+                   "first_name", "forename", "legal forename"),
+    "family_name": ("family_name", "family name", "last name", "lastname", "last_name",
+                    "surname", "legal surname"),
+    "preferred_name": ("preferred name", "preferred forename", "preferred first name",
+                       "known as"),
+    "job_title": ("job_title", "job title", "jobtitle", "employee title", "staff role", "role",
+                  "post", "position", "job role"),
+    "roles": ("roles",),
+    "groups": ("groups", "group", "staff groups"),
+    "manager_email": ("manager_email", "manager email", "line manager email", "line manager",
+                      "manager"),
+    "start_date": ("start_date", "start date", "employment start date", "date of joining",
+                   "contract start date"),
+    "active": ("active", "account enabled", "accountenabled", "status"),
+    "school": ("school",),
+    "has_account": ("has_account",),
+}
+_BRACKETS = re.compile(r"\[[^\]]*\]|\([^)]*\)")  # Google's "First Name [Required]"
+
+
+def _key(header: str) -> str:
+    """A header as compared: no brackets, no case, single spaces."""
+    text = _BRACKETS.sub(" ", header.replace("\ufeff", "")).replace("_", " ")
+    return " ".join(text.split()).casefold()
+
+
+_LOOKUP = {_key(h): (column, rank) for column, names in COLUMNS.items()
+           for rank, h in enumerate(names)}
+
+
+@dataclass(frozen=True)
+class Header:
+    """A file's header row read: where each of the bot's columns comes from."""
+
+    sources: dict[str, list[int]]  # the bot's column -> cell positions, most specific first
+    names: list[str]  # the file's own header names, as written (trimmed)
+
+    def column(self, name: str) -> str:
+        """The file's own name for one of the bot's columns (for messages)."""
+        found = self.sources.get(name)
+        return self.names[found[0]] if found else name
+
+    def row(self, cells: Sequence[str]) -> dict[str, str]:
+        """One row's cells under the bot's column names (the first filled source wins)."""
+        row: dict[str, str] = {}
+        for column, positions in self.sources.items():
+            values = [cells[i].strip() for i in positions if i < len(cells)]
+            row[column] = next((v for v in values if v), "")
+        return row
+
+
+def read_header(cells: Sequence[str], where: str) -> Header:
+    """The bot's columns in a header row; ValueError naming what is missing and what was
+    expected (an email column and a name, or a first and last name)."""
+    names = [c.strip() for c in cells]
+    ranked: dict[str, list[tuple[int, int]]] = {}
+    for position, header in enumerate(names):
+        found = _LOOKUP.get(_key(header))
+        if found is not None:
+            ranked.setdefault(found[0], []).append((found[1], position))
+    sources = {column: [p for _r, p in sorted(found)] for column, found in ranked.items()}
+    missing = []
+    if "email" not in sources:
+        missing.append(f"an email column (e.g. {', '.join(_shown('email'))})")
+    if not {"name", "given_name", "preferred_name"} & set(sources) and "family_name" not in sources:
+        missing.append(f"a name column (e.g. {', '.join(_shown('name'))}, or "
+                       "Forename and Surname)")
+    if missing:
+        raise ValueError(
+            f"{where} line 1: header must include 'email' and 'name': "
+            f"{' and '.join(missing)} (found: {', '.join(n for n in names if n) or 'nothing'})"
+        )
+    return Header(sources, names)
+
+
+def _shown(column: str) -> list[str]:
+    """A few of the headers accepted for a column, as a person would write them."""
+    return [h.title() if h.islower() and "_" not in h else h for h in COLUMNS[column][:4]]
+
+
+def split_name(full: str) -> tuple[str, str | None, str | None]:
+    """(display name, given, family) of a name cell: "Ortiz, Ana" is surname first."""
+    text = " ".join(full.split())
+    if text.count(",") == 1:
+        family, given = (part.strip() for part in text.split(","))
+        if family and given:
+            return f"{given} {family}", given, family
+    return text, None, None
+
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it counts a 29 February 1900 that never was)
+_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y",
+            "%d-%b-%Y", "%d-%b-%y", "%d %b %y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M",
+            "%d/%m/%Y %H:%M:%S")
+_SERIAL = re.compile(r"^\d{5}(\.0+)?$")
+_SHORT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}$")
+
+
+def staff_date(text: str, column: str) -> date | None:
+    """A date cell: ISO, UK day-first (01/09/2026), "1 Sep 2026" or an Excel serial number
+    (46266); never month-first. ValueError naming ``column`` otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    if _SERIAL.match(text):
+        serial = int(float(text))
+        if 20000 <= serial <= 80000:  # 1954 to 2119: a start date, not a stray number
+            return _EXCEL_EPOCH + timedelta(days=serial)
+    if _SHORT_YEAR.match(text):
+        raise ValueError(f"{column} has a two-digit year (got {text!r}); write the whole "
+                         "year, e.g. 01/09/2026")
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(
+        f"{column} must be a date like 2026-09-01 or 01/09/2026 (got {text!r}); dates are read "
+        "day first, as in the UK"
+    )

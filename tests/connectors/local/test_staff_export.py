@@ -1,0 +1,124 @@
+"""Staff exports as schools have them: header presets of MIS, HR, Entra and Google downloads,
+dates (Excel serial, UK day first, never US order), "Surname, Forename", and messages naming
+the file, line, person and the file's own column."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from connectors.base import PermanentError
+from connectors.local.directory import FileDirectory
+from connectors.local.staff_export import read_header, split_name, staff_date
+
+
+@pytest.mark.parametrize(("header", "email", "name"), [
+    # SIMS-style
+    ("Surname,Forename,Preferred Forename,Email Address,Post,Start Date",
+     "Ortiz,Ana,,ana@oak.example,Class Teacher,01/09/2024", "Ana Ortiz"),
+    # Arbor-style
+    ("Legal Forename,Legal Surname,Preferred Name,Work Email,Staff Role,Employment Start Date",
+     "Benjamin,Lee,Ben,ben@oak.example,Teaching Assistant,45170", "Ben Lee"),
+    # Bromcom-style, surname first in one column
+    ("Staff Name,Primary Email,Job Title", '"Ní Bhriain, Siobhán",sio@oak.example,Teacher',
+     "Siobhán Ní Bhriain"),
+    # Entra "Download users"
+    ("userPrincipalName,displayName,surname,mail,givenName,jobTitle,accountEnabled",
+     "upn@oak.example,Cat Cole,Cole,cat@oak.example,Cat,Teacher,True", "Cat Cole"),
+    # Google Admin "Download users"
+    ("First Name [Required],Last Name [Required],Email Address [Required],Status [READ ONLY],"
+     "Employee Title", "Dan,Dale,dan@oak.example,Active,Office Manager", "Dan Dale"),
+])
+def test_common_exports_are_read_as_they_are(
+    tmp_path: Path, header: str, email: str, name: str
+) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_bytes(f"\ufeff{header}  \r\n{email}  \r\n".encode())
+    changes = FileDirectory(path).fetch()
+    assert changes.rejected == []
+    [person] = changes.people
+    assert person.display_name == name
+    assert person.email.endswith("@oak.example") and person.job_title
+
+
+def test_entra_mail_is_preferred_to_the_sign_in_name_and_suspended_is_not_here(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "users.csv"
+    path.write_text("userPrincipalName,displayName,mail,Status\n"
+                    "upn@oak.example,Cat Cole,cat@oak.example,Suspended\n"
+                    "eve@oak.example,Eve East,,Active\n", encoding="utf-8")
+    cat, eve = FileDirectory(path).fetch().people
+    assert (cat.email, cat.active) == ("cat@oak.example", False)
+    assert (eve.email, eve.active) == ("eve@oak.example", True)
+
+
+def test_a_header_without_an_email_says_what_it_expected(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text("Forename,Surname,Phone\nAna,Ortiz,0123\n", encoding="utf-8")
+    with pytest.raises(PermanentError) as raised:
+        FileDirectory(path).fetch()
+    message = str(raised.value)
+    assert "staff.csv line 1" in message and "an email column (e.g. Email, Work Email" in message
+    assert "found: Forename, Surname, Phone" in message
+
+
+def test_bad_rows_name_the_person_and_the_files_own_column(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text("Forename,Surname,Work Email,Employment Start Date,Line Manager\n"
+                    "Ana,Ortiz,ana@oak.example,01/09/2024,\n"
+                    "Ben,Lee,,01/09/2024,Ana Ortiz\n"
+                    "Cat,Cole,cat@oak.example,09/13/2024,\n"
+                    "Dan,Dale,dan@oak.example,,Nobody Known\n"
+                    "Eve,East,eve@oak.example,,ana ortiz\n", encoding="utf-8")
+    directory = FileDirectory(path)
+    changes = directory.fetch()
+    assert changes.rejected == [
+        "staff.csv line 3 (Ben Lee): Work Email is missing or not an email address (got '')",
+        "staff.csv line 4 (Cat Cole): Employment Start Date must be a date like 2026-09-01 or "
+        "01/09/2026 (got '09/13/2024'); dates are read day first, as in the UK",
+        "staff.csv line 5 (Dan Dale): Line Manager 'Nobody Known' is nobody in this file; "
+        "give their email",
+    ]
+    assert directory.rejected_lines == [3, 4, 5]
+    eve = changes.people[-1]
+    assert eve.manager_email == "ana@oak.example"  # a manager by name, in any case
+    assert FileDirectory(path, left_out=frozenset({3, 4, 5})).fetch().rejected == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("45170", date(2023, 9, 1)),  # Excel serial
+    ("45170.0", date(2023, 9, 1)),
+    ("01/09/2026", date(2026, 9, 1)),
+    ("1/9/2026", date(2026, 9, 1)),
+    ("01-09-2026", date(2026, 9, 1)),
+    ("01.09.2026", date(2026, 9, 1)),
+    ("2026-09-01", date(2026, 9, 1)),
+    ("2026-09-01 00:00:00", date(2026, 9, 1)),
+    ("1 Sep 2026", date(2026, 9, 1)),
+    ("1 September 2026", date(2026, 9, 1)),
+    ("", None),
+])
+def test_dates_as_exports_write_them(text: str, expected: date | None) -> None:
+    assert staff_date(text, "Start Date") == expected
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("09/13/2026", "day first"),  # US order is never guessed
+    ("31/02/2026", "day first"),
+    ("01/09/26", "two-digit year"),
+    ("123", "must be a date"),
+])
+def test_dates_that_are_not_read(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        staff_date(text, "Start Date")
+
+
+def test_names_surname_first_and_header_synonyms() -> None:
+    assert split_name("Ortiz,  Ana") == ("Ana Ortiz", "Ana", "Ortiz")
+    assert split_name("Ana Ortiz") == ("Ana Ortiz", None, None)
+    header = read_header(["Email", "E-mail", "Legal Surname", "Known As"], "x.csv")
+    assert header.sources["email"] == [0, 1] and header.column("family_name") == "Legal Surname"
+    assert header.row(["", "a@b.example", "Lee", "Ben"])["email"] == "a@b.example"

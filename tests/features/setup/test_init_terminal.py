@@ -1,0 +1,110 @@
+"""Interactive ``init`` in a real terminal (a pseudo-terminal driven by pexpect): a bad row of
+the staff list raised as soon as the file is read, the run killed half-way and continued with
+``init --resume`` without asking anything twice, names typed without accents, the nation in
+capitals. The process is the installed ``compliance-bot`` command, as a school runs it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from bot.core.config import load_config
+from tests.support.mis_export import mis_export
+from tests.support.newcomer import policy_folder, term_calendar
+
+COMMAND = str(Path(sys.executable).parent / "compliance-bot")
+WAIT = 600  # seconds: a pexpect read needs a bound; generous for a busy machine, never a threshold
+ASKED_BEFORE_THE_KILL = ("School name", "Nation", "Where do staff", "Web address", "Staff list",
+                         "Class Teacher", "Headteacher \\(name", "Designated safeguarding")
+
+
+def _spawn(folder: Path, *args: str) -> pexpect.spawn:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
+    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="200")
+    child = pexpect.spawn(COMMAND, ["init", "--as-of", "2026-09-14", *args], cwd=str(folder),
+                          env=env, encoding="utf-8", timeout=WAIT, dimensions=(50, 200))
+    child.logfile_read = sys.stdout
+    return child
+
+
+def _answer(child: pexpect.spawn, question: str, answer: str) -> None:
+    child.expect(question)
+    child.sendline(answer)
+
+
+@pytest.mark.slow
+def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twice(
+    tmp_path: Path,
+) -> None:
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    _people, bad = mis_export(inputs / "staff.csv")
+    policy_folder(inputs / "policies")
+    term_calendar(inputs / "term-dates.ics")
+    school = tmp_path / "school"
+    school.mkdir()
+
+    child = _spawn(school)
+    _answer(child, "School name", "Glenview Primary School")
+    _answer(child, "Nation", "Scotland")
+    _answer(child, "Where do staff have their accounts", "")
+    _answer(child, "Web address staff will use", "")
+    _answer(child, "Staff list", str(inputs / "staff.csv"))
+    # the bad rows are raised the moment the file is read, each naming its person
+    child.expect("2 rows of staff.csv cannot be used")
+    child.expect(f"line {bad['duplicate']} \\(Bob D'Arcy\\)")
+    child.expect(f"line {bad['no email']} \\(Fiona MacLeod\\): Work Email is missing")
+    _answer(child, "leave these rows out", "leave-out")
+    child.expect(f"left out: 2 lines \\({bad['duplicate']}, {bad['no email']}\\)")
+    # the role table: a suggestion for each common title, confirmed by the school
+    for title, suggested in (("Class Teacher", "staff"), ("Cleaner", "none"),
+                             ("Governor", "governor"), ("Headteacher", "staff"),
+                             ("Office Manager", "staff"), ("Teaching Assistant", "staff")):
+        child.expect(f"{title} \\(\\d (person|people)\\) →.*\\[{suggested}\\]")
+        child.sendline("")
+    _answer(child, "Headteacher \\(name or email\\)", "moira campbell")
+    child.expect("→ Moira Campbell <moira.campbell@glenview.example>")
+    _answer(child, "Designated safeguarding lead \\(DSL\\)", "Siobhan")  # no accent typed
+    child.expect("→ Siobhán Ní Bhriain <siobhan.nibhriain@glenview.example>")
+    _answer(child, "Designated safeguarding lead \\(DSL\\)", "")
+    child.expect("Deputy DSL")
+    child.kill(signal.SIGKILL)  # the power cut, the closed laptop
+    child.wait()
+    saved = school / ".compliance-bot-answers.yaml"
+    assert saved.is_file() and oct(saved.stat().st_mode & 0o777) == "0o600"
+    assert not (school / ".compliance-bot" / "school.yaml").exists()
+
+    child = _spawn(school, "--resume")
+    child.expect("Continuing from the answers saved")
+    # the first question is the one the run stopped at: nothing answered is asked again
+    first = child.expect(["Deputy DSL", *ASKED_BEFORE_THE_KILL])
+    assert first == 0, ASKED_BEFORE_THE_KILL[first - 1]
+    child.sendline("")
+    _answer(child, "Data protection officer", "elspeth")
+    child.expect("→ Elspeth Murray")
+    _answer(child, "Clerk to governors", "")
+    _answer(child, "Chair of governors", "HAMISH REID")
+    _answer(child, "Term dates", str(inputs / "term-dates.ics"))
+    _answer(child, "Policy folder", str(inputs / "policies"))
+    _answer(child, "mobile-phones.md", "September 2027")
+    while child.expect(["\\? \\[Y/n\\]", "Manage settings on the web pages"]) == 0:
+        child.sendline("")  # every template of the pack
+    child.sendline("")
+    child.expect("Who will owe what")
+    child.expect("Safeguarding and child protection training: 6 people")
+    _answer(child, "Save this setup \\(preview begins\\)\\?", "")
+    child.expect("Written")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    config = load_config(school / ".compliance-bot" / "school.yaml").school()
+    assert config.country == "scotland"
+    assert config.headteacher == "moira.campbell@glenview.example"
+    assert config.dsl == ["siobhan.nibhriain@glenview.example"]
+    assert config.job_titles["Cleaner"] == "none"
+    assert not saved.exists()  # the answers live in school.yaml now

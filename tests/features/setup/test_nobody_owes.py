@@ -1,0 +1,36 @@
+"""A school that asks for acknowledgements while nobody in its directory has a role they ask
+(a roles column in the school's own words mapped to nothing staff-like): /setup says so loudly."""
+
+from __future__ import annotations
+
+import time_machine
+from fastapi.testclient import TestClient
+
+from bot.core import setup_state
+from bot.engine.sweep import run_sweep
+from bot.web.app import create_app
+from tests.features.setup.conftest import TODAY, Site
+from tests.support.helpers import Row, SchoolBuilder, at
+
+
+def test_setup_warns_when_nobody_owes_anything(school: SchoolBuilder, database_url: str) -> None:
+    school.people = [Row("head@oak.example", "Hana Head", "governor", ""),
+                     Row("gov@oak.example", "Gail Gov", "governor", "")]
+    school.policy("online-safety", "2025.1", title="Online Safety Policy")
+    school.requirement(id="ack-online-safety", kind="acknowledge_policy", policy="online-safety",
+                       audience={"roles": ["staff"]})
+    ctx = school.context(database_url, demo=True)
+    try:
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY,
+                  now=at(TODAY), deliver=False)
+        with ctx.store.transaction() as session:
+            setup_state.begin_setup(session, source="file", by="it@oak.example", now=at(TODAY))
+        with time_machine.travel(at(TODAY), tick=True), TestClient(
+            create_app(ctx.settings, ctx), base_url="http://testserver"
+        ) as client:
+            site = Site(ctx, client)
+            site.sign_in("head@oak.example")
+            page = client.get("/setup").text
+            assert 'id="nobody-owes"' in page and "Nobody owes anything" in page
+    finally:
+        ctx.store.dispose()
