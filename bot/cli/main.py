@@ -374,7 +374,7 @@ def status() -> None:
 @friendly
 def migrate() -> None:
     """Create or upgrade the database to the newest schema."""
-    ctx = context()
+    ctx = context(database="create")
     where(ctx)
     _ = ctx.store
     console.print(f"[green]database is up to date[/]: {ctx.settings.db_url.split('@')[-1]}")
@@ -420,7 +420,7 @@ def check_config() -> None:
     """Validate the school configuration file and the directory file."""
     from bot.core.words import plural
 
-    ctx = context()
+    ctx = context(database="unused")
     where(ctx)
     config = ctx.config
     n = len(config.schools)
