@@ -17,6 +17,7 @@ from bot.cli.common import (
     directory_errors,
     err,
     friendly,
+    say_database,
     where,
 )
 from bot.cli.config import config_app, start_sending
@@ -83,6 +84,7 @@ def demo(
         console.print(f"[green]Created[/] the demo school in [bold]{settings.home}[/]")
     else:
         console.print(f"Using the existing demo in [bold]{settings.home}[/] (--fresh to rebuild)")
+    say_database(settings.db_url)
     if plan.as_of != plan.today:
         console.print(
             f"[yellow]Today ({plan.today:%A %d %B}) is not a school day[/]: the bot only emails "

@@ -243,3 +243,12 @@ def test_closed_where_microsoft_or_google_sign_in_is_set_up(
     assert client.get("/signin/email").status_code == 404
     assert client.get("/signin/code").status_code == 404
     context.store.dispose()
+
+
+def test_the_headteacher_reaches_every_page_of_a_local_install(env: Env) -> None:
+    client = env.client()
+    ask(client, "head@oak.example")
+    token, _ = emailed(env, "head@oak.example")
+    assert use_link(client, token).status_code == 303
+    for page in ("/me", "/dashboard", "/reports", "/setup"):
+        assert client.get(page).status_code == 200, page
