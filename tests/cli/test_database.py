@@ -11,7 +11,10 @@ from typing import Any
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.store import shown_url
+from bot.core.models import School
+from bot.core.settings import Settings
+from bot.core.store import Store, shown_url
+from bot.features.setup.school_setup import existing_school
 from tests.support.helpers import SchoolBuilder
 from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar
 
@@ -105,3 +108,20 @@ def test_check_config_reads_the_files_without_a_database(school: SchoolBuilder) 
         **WIDE, **KEY, "COMPLIANCE_BOT_HOME": str(school.home)})
     assert result.exit_code == 0, result.output
     assert not (school.home / "compliance-bot.db").exists()
+
+
+def test_init_refuses_a_database_that_holds_a_school_but_takes_one_only_migrated(
+    tmp_path: Path, database_url: str
+) -> None:
+    store = Store(database_url)
+    store.upgrade()  # what `compliance-bot migrate` leaves: the tables, no school
+    settings = Settings(home=tmp_path / ".compliance-bot", database_url=database_url)
+    assert existing_school(settings) is None
+    with store.transaction() as session:
+        session.add(School(id="oak", name="Oak Test School"))
+    store.dispose()
+    refused = CliRunner().invoke(app, ["init", "--answers", "answers.yaml"],
+                                 env={**WIDE, "COMPLIANCE_BOT_DATABASE_URL": database_url})
+    assert refused.exit_code == 2
+    assert "already holds a school's data" in " ".join(refused.output.split())
+    assert not (tmp_path / ".env").exists()

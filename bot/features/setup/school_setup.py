@@ -53,16 +53,35 @@ def existing_school(settings: Settings) -> str | None:
     """Why this folder already has a school (never overwritten), or None when it has none."""
     if settings.config_path.exists():
         return f"{settings.config_path} already exists"
-    from bot.core.store import database_exists, shown_url
+    from bot.core.store import shown_url
 
     db = settings.home / "compliance-bot.db"
     if settings.database_url is None and db.exists():
         return f"{db} already exists"
-    if settings.database_url is not None and database_exists(settings.db_url):
+    if settings.database_url is not None and _holds_a_school(settings.db_url):
         return f"the database {shown_url(settings.db_url)} already holds a school's data"
     if Path(".env").exists():
         return f"{Path('.env').resolve()} already exists (settings are kept, never overwritten)"
     return None
+
+
+def _holds_a_school(url: str) -> bool:
+    """Whether the database named by ``url`` already has a school in it (a database that
+    ``compliance-bot migrate`` only created the tables of is still free for ``init``)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from bot.core.store import database_exists
+
+    if not database_exists(url):
+        return False
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("schools"):
+                return False
+            return conn.execute(text("SELECT 1 FROM schools LIMIT 1")).first() is not None
+    finally:
+        engine.dispose()
 
 
 def read_directory(settings: Settings, draft: SetupDraft) -> None:
