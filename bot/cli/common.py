@@ -8,7 +8,7 @@ import functools
 import sys
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,6 +29,8 @@ __all__ = [
     "directory_errors",
     "err",
     "friendly",
+    "refuse_new_database",
+    "say_database",
     "schools_of",
     "where",
 ]
@@ -82,11 +84,17 @@ def friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def context(*, need_school: bool = True) -> AppContext:
+def context(
+    *, need_school: bool = True, database: Literal["use", "create", "unused"] = "use"
+) -> AppContext:
     """The command's application context: settings are read here, once, and passed down.
 
-    Commands about school data stop with a clear line when no school is set up here;
-    ``need_school=False`` is for the platform checks, which run before there is one.
+    Commands about school data stop with a clear line when no school is set up here, say which
+    database they use (on stderr), and refuse to create one: a command run without the
+    school's settings would otherwise start an empty database of its own. ``database`` is
+    ``"create"`` for ``migrate`` (which exists to create it) and ``"unused"`` for commands that
+    never open it; ``need_school=False`` is for the platform checks, which run before there is
+    a school.
     """
     import logging
 
@@ -104,7 +112,44 @@ def context(*, need_school: bool = True) -> AppContext:
             highlight=False,
         )
         raise typer.Exit(2)
+    if need_school and database != "unused":
+        say_database(settings.db_url)
+        if database != "create":
+            refuse_new_database(settings.db_url)
     return AppContext(settings)
+
+
+def say_database(url: str) -> None:
+    """Name the database a command uses, on one line of stderr (never its password)."""
+    from bot.core.store import shown_url
+
+    err.print(f"[dim]Database: {shown_url(url)}[/]", highlight=False, soft_wrap=True)
+
+
+def refuse_new_database(url: str) -> None:
+    """Exit 2 with the way to the school's database when ``url`` has none yet."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.core.store import database_exists, shown_url
+
+    try:
+        exists = database_exists(url)
+    except SQLAlchemyError as exc:
+        err.print(f"[bold red]error:[/] the database {shown_url(url)} could not be opened "
+                  f"({type(exc).__name__}); check COMPLIANCE_BOT_DATABASE_URL.", highlight=False,
+                  soft_wrap=True)
+        raise typer.Exit(2) from None
+    if exists:
+        return
+    err.print(
+        f"[bold red]error:[/] there is no database at {shown_url(url)}, and this command "
+        "does not create one (it would start an empty school of its own). Point at the "
+        "school's database with COMPLIANCE_BOT_DATABASE_URL (in the environment or in .env in "
+        "this folder), or run `compliance-bot init` to set up a school here "
+        "(`compliance-bot migrate` creates an empty database on purpose).",
+        highlight=False, soft_wrap=True,
+    )
+    raise typer.Exit(2)
 
 
 def as_of_date(value: str | None) -> date | None:

@@ -18,6 +18,7 @@ from bot.cli.common import (
     directory_errors,
     err,
     friendly,
+    say_database,
     where,
 )
 from bot.cli.config import config_app, start_sending
@@ -90,6 +91,7 @@ def demo(
         console.print(f"[green]Created[/] the demo school in [bold]{settings.home}[/]")
     else:
         console.print(f"Using the existing demo in [bold]{settings.home}[/] (--fresh to rebuild)")
+    say_database(settings.db_url)
     if plan.as_of != plan.today:
         console.print(
             f"[yellow]Today ({plan.today:%A %d %B}) is not a school day[/]: the bot only emails "
@@ -403,7 +405,7 @@ def status() -> None:
 @friendly
 def migrate() -> None:
     """Create or upgrade the database to the newest schema."""
-    ctx = context()
+    ctx = context(database="create")
     where(ctx)
     _ = ctx.store
     console.print(f"[green]database is up to date[/]: {ctx.settings.db_url.split('@')[-1]}")
@@ -452,7 +454,7 @@ def check_config() -> None:
     """Validate the school configuration file and the directory file."""
     from bot.core.words import plural
 
-    ctx = context()
+    ctx = context(database="unused")
     where(ctx)
     config = ctx.config
     n = len(config.schools)

@@ -60,7 +60,8 @@ PURPOSE_LABELS = {
     "visitor_copy": "a visitor's copy of the school's rules",
     "aup_receipt": "a receipt for a signed acceptable use policy",
     "digest": "the weekly compliance digest",
-    "link_renewal": "a new sign-in link",
+    "link_renewal": "a fresh link to a task",
+    "signin_link": "a sign-in link and code",
     ALERT_PURPOSE: "an alert that a message could not be delivered",
 }
 

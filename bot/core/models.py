@@ -688,6 +688,7 @@ from bot.core.outbox_models import (  # noqa: E402, F401
 from bot.core.people_models import ExtraPerson  # noqa: E402
 from bot.core.seal_models import SealNote  # noqa: E402, F401
 from bot.core.setup_models import ConfigVersion, SetupState  # noqa: E402
+from bot.core.signin_models import SignInLink  # noqa: E402, F401
 from bot.core.snapshot_models import DutySnapshot  # noqa: E402, F401
 
 __all__ += ["ConfigVersion", "SetupState"]

@@ -35,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 from bot.core.sqlite_gate import GatedConnection, gate_for
@@ -47,8 +47,9 @@ if TYPE_CHECKING:
     from bot.core.keys import Keyring
 
 __all__ = [
-    "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "bulk_set", "dialect_insert",
-    "exclusive", "insert_later", "make_engine", "one_of", "write_behind",
+    "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "bulk_set", "database_exists",
+    "dialect_insert", "exclusive", "insert_later", "make_engine", "one_of", "shown_url",
+    "write_behind",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -556,3 +557,27 @@ class Store:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+def shown_url(url: str) -> str:
+    """The database's address as a person may see it: the password left out."""
+    parsed = make_url(url)
+    # ``URL.set(password=None)`` keeps the password (None means "unchanged"): build it anew
+    bare = URL.create(parsed.drivername, parsed.username, None, parsed.host, parsed.port,
+                      parsed.database, parsed.query)
+    return bare.render_as_string(hide_password=False)
+
+
+def database_exists(url: str) -> bool:
+    """Whether the bot's database is already there: a SQLite file that exists, or a server
+    database holding our tables. Never creates anything (opening a SQLite URL would)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return not parsed.database or parsed.database == ":memory:" or Path(
+            parsed.database).exists()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return inspect(conn).has_table("alembic_version")
+    finally:
+        engine.dispose()

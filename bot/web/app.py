@@ -27,6 +27,7 @@ from bot.features.policies import web as policies_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
 from bot.features.setup import web as setup_web
+from bot.features.signin import web as signin_web
 from bot.features.tasks import web as tasks_web
 from bot.features.training import web as training_web
 from bot.features.visitors import web as visitors_web
@@ -47,6 +48,7 @@ FRAME_ANCESTORS = (
 # silently missing feature
 ROUTERS = (
     auth.router,
+    signin_web.router,
     teams_sso.router,
     links.router,
     legal.router,

@@ -1,11 +1,12 @@
-"""Sign-in: OIDC (Entra ID / Google) for real deployments; a people picker in demo mode only."""
+"""Sign-in: OIDC (Entra ID / Google) where it is set up, else an emailed one-time link or code
+(``bot.features.signin``); a people picker in demo mode only."""
 
 from __future__ import annotations
 
 import logging
 import warnings
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -96,17 +97,10 @@ async def signin(request: Request) -> Response:
             for p in people:
                 _ = p.role_names
         return render(request, "signin_demo.html", {"people": people})
-    if not settings.oidc_issuer:
-        return render(
-            request,
-            "error.html",
-            {
-                "status": 503,
-                "message": "Sign-in is not set up yet. An administrator needs to set "
-                "COMPLIANCE_BOT_OIDC_ISSUER, _CLIENT_ID and _CLIENT_SECRET (see deploy/).",
-            },
-            status_code=503,
-        )
+    if not settings.oidc_issuer:  # no Microsoft or Google sign-in: an emailed link instead
+        asked = request.query_params.get("next")
+        query = f"?{urlencode({'next': safe_next(asked)})}" if asked else ""
+        return RedirectResponse(f"/signin/email{query}", status_code=303)
     request.session["next"] = safe_next(request.query_params.get("next"))
     try:
         return await _oauth(request).authorize_redirect(  # type: ignore[no-any-return]

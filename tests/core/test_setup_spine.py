@@ -151,6 +151,7 @@ def test_the_config_commands(school: SchoolBuilder, sqlite_url: str,
                              monkeypatch: pytest.MonkeyPatch) -> None:
     _school(school)
     ctx = school.context(sqlite_url)
+    _ = ctx.store  # an installed school has its database: commands never start one
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "test-secret-key-0123456789-abcdefghij")

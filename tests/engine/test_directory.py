@@ -83,7 +83,7 @@ def test_missing_header_is_one_clear_error(tmp_path: Path) -> None:
 def test_cli_malformed_directory_is_one_line(
     school: SchoolBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = school.write()
+    home = school.installed()
     (home / "directory.csv").write_text("who,where\nx,y\n", encoding="utf-8")
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(home))
     result = CliRunner().invoke(app, ["sweep", "--as-of", "2026-11-23"])
@@ -99,7 +99,7 @@ def test_cli_remind_still_plans_when_the_directory_cannot_be_read(
     school.policy("p", "1", published="2026-11-02")
     school.requirement(id="ack", kind="acknowledge_policy", policy="p",
                        audience={"roles": ["staff"]})
-    home = school.write()
+    home = school.installed()
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(home))
     runner = CliRunner()
     assert runner.invoke(app, ["sweep", "--as-of", "2026-11-23", "--no-send"]).exit_code == 0

@@ -57,6 +57,7 @@ def _stop_three(school: SchoolBuilder, database_url: str, clock: FrozenClock) ->
     """A first sweep, then a file that drops three of the five people and adds one."""
     _school(school)
     ctx = school.context(database_url)
+    _ = ctx.store  # the school's database, as init makes it
     clock.at(MONDAY)
     code, out = _cli(school.home, database_url, "sweep", "--as-of", "2026-11-02", "--no-send")
     assert code == 0, out

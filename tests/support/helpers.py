@@ -107,6 +107,12 @@ class SchoolBuilder:
                                                encoding="utf-8")
         return self.home
 
+    def installed(self, database_url: str | None = None) -> Path:
+        """Write both files and create the school's database, as ``init`` does: commands
+        refuse to start a database of their own. Returns the folder."""
+        self.context(database_url).store.dispose()
+        return self.home
+
     def context(self, database_url: str | None = None, **settings: Any) -> AppContext:
         """An AppContext for this school (local connector, .eml outbox)."""
         self.write()

@@ -160,7 +160,7 @@ def test_run_refuses_to_start_with_a_short_or_empty_secret_key(
 def test_run_refuses_a_short_key_file_and_naming_it(
     school: SchoolBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    school.write()
+    school.installed()  # the school's database: commands never start one
     (school.home / "secret.key").write_text("tiny\n", encoding="utf-8")
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
     result = CliRunner().invoke(cli, ["run", "--scheduler-only"])

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import AsOf, as_of_today, console, context, err, friendly
+from bot.cli.common import AsOf, as_of_today, console, context, err, friendly, say_database
 from bot.core.words import plain_key, plural, role_name
 
 if TYPE_CHECKING:
@@ -315,6 +315,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     settings = settings.model_copy(update={"base_url": draft.answers.base_url.rstrip("/"),
                                            "connector": draft.answers.platform})
     written = write_setup(settings, draft, org, today=today, now=utcnow())
+    say_database(settings.db_url)
     console.print(f"\n[green]Written[/]: {written.config_path} (the school file), "
                   f"{written.env_path} (settings), the database and "
                   f"{plural(len(written.copied), 'file')} copied into {settings.home}.")
@@ -328,10 +329,20 @@ def _closing(settings: Settings, draft: SetupDraft, org: OrgConfig, today: date)
     platform = draft.answers.platform
     if platform == "local":
         _first_plan(settings, org, today)
+        mail = (f"written as .eml files into {settings.outbox_dir} until a mail relay is set"
+                if settings.local.mail == "eml" else "sent through the school's mail relay")
+        console.print(f"\n[bold]Signing in[/]: people type their school email address at "
+                      f"{settings.base_url}/signin and are emailed a one-time link and code "
+                      f"({mail}). If the school has Microsoft 365 or Google, their sign-in is "
+                      "better: see deploy/README.md#sign-in.")
     else:
+        name = "Microsoft 365" if platform == "m365" else "Google"
         console.print(f"Next, fill in the settings marked in .env (see deploy/{platform}.md) "
                       f"and run [bold]compliance-bot check {platform}[/]; then "
                       "[bold]compliance-bot remind --dry-run[/] shows the first plan.")
+        console.print(f"\n[bold]Signing in[/]: with {name} accounts (recommended): fill in the "
+                      "COMPLIANCE_BOT_OIDC_ lines in .env (deploy/README.md#sign-in). Until then "
+                      "people sign in with a one-time link and code emailed to them.")
     where_kept = ("the web pages (school.yaml is an export)"
                   if draft.answers.settings_source == "web"
                   else "school.yaml (the web pages show it read-only)")

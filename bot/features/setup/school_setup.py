@@ -67,12 +67,35 @@ def existing_school(settings: Settings) -> str | None:
     """Why this folder already has a school (never overwritten), or None when it has none."""
     if settings.config_path.exists():
         return f"{settings.config_path} already exists"
+    from bot.core.store import shown_url
+
     db = settings.home / "compliance-bot.db"
     if settings.database_url is None and db.exists():
         return f"{db} already exists"
+    if settings.database_url is not None and _holds_a_school(settings.db_url):
+        return f"the database {shown_url(settings.db_url)} already holds a school's data"
     if Path(".env").exists():
         return f"{Path('.env').resolve()} already exists (settings are kept, never overwritten)"
     return None
+
+
+def _holds_a_school(url: str) -> bool:
+    """Whether the database named by ``url`` already has a school in it (a database that
+    ``compliance-bot migrate`` only created the tables of is still free for ``init``)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from bot.core.store import database_exists
+
+    if not database_exists(url):
+        return False
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("schools"):
+                return False
+            return conn.execute(text("SELECT 1 FROM schools LIMIT 1")).first() is not None
+    finally:
+        engine.dispose()
 
 
 def read_directory(settings: Settings, draft: SetupDraft) -> None:
@@ -315,21 +338,30 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
     }
 
 
-def env_text(answers: Answers, home: Path, today: date, headteacher: str | None) -> str:
+def env_text(
+    answers: Answers, settings: Settings, today: date, headteacher: str | None
+) -> str:
     """The settings file (``.env``) for the chosen platform, as the deploy guides write it
-    (local mail comes from ``mail_from``, else compliance-bot@ the headteacher's domain)."""
+    (local mail comes from ``mail_from``, else compliance-bot@ the headteacher's domain).
+
+    Every setting ``init`` used is written, the database first: a later command run without
+    the same environment must find the same school, never start an empty one of its own.
+    """
     domain = (headteacher or "@school.example").rsplit("@", 1)[-1]
     mail_from = answers.mail_from or f"compliance-bot@{domain}"
     lines = [
         f"# compliance-bot settings for {answers.school.name}, written by `compliance-bot init`",
         f"# on {today:%d %B %Y}. Every setting is described in README.md > Configuration.",
-        f"COMPLIANCE_BOT_HOME={home}",
+        f"COMPLIANCE_BOT_HOME={settings.home}",
+        f"COMPLIANCE_BOT_DATABASE_URL={settings.db_url}",
         f"COMPLIANCE_BOT_CONNECTOR={answers.platform}",
         f"COMPLIANCE_BOT_BASE_URL={answers.base_url.rstrip('/')}",
+        f"COMPLIANCE_BOT_PORT={settings.port}",
     ]
     if answers.platform == "local":
         lines.append(f"COMPLIANCE_BOT_MAIL_FROM={mail_from}")
     given = {k.upper(): v for k, v in answers.platform_settings.items()}
+    lines += _signin_lines(answers.platform, given.get("TENANT_ID"))
     if answers.platform == "local":
         lines += [
             "# emails are written as .eml files into the outbox folder until a relay is",
@@ -356,6 +388,25 @@ def env_text(answers: Answers, home: Path, today: date, headteacher: str | None)
     if answers.platform == "m365":
         lines.append(f"# {prefix}CLIENT_SECRET=  (or CERTIFICATE_PATH; see {guide})")
     return "\n".join(lines) + "\n"
+
+
+def _signin_lines(platform: str, tenant: str | None) -> list[str]:
+    """How people will sign in: the school's Microsoft or Google accounts (recommended, filled
+    in from the guide), else a one-time link and code emailed by the school's own mailer."""
+    fallback = ("# Until these are set, people sign in with a one-time link and code emailed to "
+                "their school address.")
+    if platform == "local":
+        return ["# Sign-in: people type their school email address and are emailed a one-time",
+                "# link and code (no passwords). If the school has Microsoft 365 or Google, their",
+                "# sign-in is better: set COMPLIANCE_BOT_OIDC_ISSUER, _CLIENT_ID and",
+                "# _CLIENT_SECRET (deploy/README.md#sign-in)."]
+    issuer = (f"https://login.microsoftonline.com/{tenant or '<tenant-id>'}/v2.0"
+              if platform == "m365" else "https://accounts.google.com")
+    return [f"# Sign-in with {_PLATFORM[platform]} (recommended; deploy/README.md#sign-in):",
+            f"# COMPLIANCE_BOT_OIDC_ISSUER={issuer}",
+            "# COMPLIANCE_BOT_OIDC_CLIENT_ID=",
+            "# COMPLIANCE_BOT_OIDC_CLIENT_SECRET=",
+            fallback]
 
 
 def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
@@ -418,7 +469,7 @@ def write_setup(
     )
     env_path = Path(".env")
     env_path.write_text(
-        env_text(draft.answers, home, today, draft.roles.get("headteacher")), encoding="utf-8"
+        env_text(draft.answers, settings, today, draft.roles.get("headteacher")), encoding="utf-8"
     )
     env_path.chmod(0o600)
     store = Store(settings.db_url, keys=settings.audit_keyring())

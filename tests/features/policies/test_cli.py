@@ -412,7 +412,7 @@ def test_single_docx_import_says_what_it_stored(home: AppContext, tmp_path: Path
     path = _cover_page_docx(tmp_path / "anti-bullying.docx")
     shown = _run("policies", "import", str(path), "--as-of", TODAY.isoformat())
     assert shown.exit_code == 0, shown.output
-    out = " ".join(shown.output.split("\n", 1)[1].split())  # after the "using <folder>" line
+    out = " ".join(shown.stdout.split())  # the "using" and "Database" lines are on stderr
     assert out.endswith("1 file read: 1 not stored. Rerun with --yes to store it.")
     assert "title │ Anti-Bullying Policy" in out and "school named │ Oak Test School" in out
     assert "approved or ratified │ 14 October 2025" in out

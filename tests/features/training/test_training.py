@@ -75,7 +75,7 @@ def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
 
 def test_missing_columns_is_one_clear_line(school: SchoolBuilder, sqlite_url: str,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    school.context(sqlite_url)
+    school.installed(sqlite_url)
     bad = school.home / "bad.csv"
     bad.write_text("who,what\nx,y\n", encoding="utf-8")
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))

@@ -1,0 +1,205 @@
+"""Sign-in links in the database: asked for, emailed through the outbox, used once, audited.
+
+The address someone typed is never stored in clear: a person in the directory is named by their
+id, anyone else only by a keyed hash (so repeated tries can be told apart, not read).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.config import OrgConfig
+from bot.core.messages import notice
+from bot.core.models import Person
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.signin_models import SignInLink
+from bot.features.signin.rules import (
+    LINK_LIFETIME,
+    MAX_CODE_ATTEMPTS,
+    Secrets,
+    format_code,
+    hashed,
+    new_secrets,
+    normalise_code,
+    refusal,
+)
+
+__all__ = ["PURPOSE", "SOMEONE", "Issued", "Used", "request_link", "use_code", "use_token"]
+
+PURPOSE = "signin_link"  # the outbox purpose: never held while a school is in preview
+SOMEONE = "someone"  # the audit actor before anyone is signed in
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A link just made for a person in the directory (its secrets are only in the email)."""
+
+    person_id: int
+    link_id: int
+
+
+@dataclass(frozen=True)
+class Used:
+    """A link or code that has just signed a person in."""
+
+    email: str
+    next_path: str
+
+
+def _person(session: Session, email: str) -> Person | None:
+    """The active person with this address (the first school's, when a trust has two)."""
+    return session.scalars(
+        select(Person)
+        .where(Person.email == email, Person.active.is_(True))
+        .order_by(Person.id)
+    ).first()
+
+
+def request_link(
+    session: Session,
+    *,
+    key: str,
+    email: str,
+    next_path: str,
+    now: datetime,
+    config: OrgConfig,
+    base_url: str,
+) -> Issued | None:
+    """Email a one-time link and code to ``email`` if it belongs to an active person in the
+    directory (older open links of theirs are closed); None, with nothing sent, otherwise.
+
+    The caller shows the same page either way, so nobody learns who is in the directory.
+    """
+    person = _person(session, email)
+    if person is None:
+        audit.record(session, actor=SOMEONE, action="signin.requested", object_type="address",
+                     details={"known": False, "address": hashed(key, "address", email)})
+        return None
+    session.execute(
+        update(SignInLink)
+        .where(SignInLink.person_id == person.id, SignInLink.closed_at.is_(None))
+        .values(closed_at=now, closed_reason="replaced")
+    )
+    fresh = new_secrets()
+    link = SignInLink(
+        school_id=person.school_id,
+        person_id=person.id,
+        token_hash=hashed(key, "token", fresh.token),
+        code_hash=hashed(key, "code", fresh.code),
+        next_path=next_path,
+        created_at=now,
+        expires_at=now + LINK_LIFETIME,
+        attempts=0,
+    )
+    session.add(link)
+    session.flush()
+    school = config.school(person.school_id)
+    enqueue_email(
+        session,
+        school_id=person.school_id,
+        key=f"signin:{link.id}",
+        purpose=PURPOSE,
+        urgency=Urgency.WAITING,
+        draft=_email(person, fresh, school.mail_from_name or school.name,
+                     school.reply_address(), base_url),
+    )
+    audit.record(session, actor=SOMEONE, action="signin.requested", object_type="person",
+                 object_id=person.id, school_id=person.school_id, details={"known": True})
+    return Issued(person_id=person.id, link_id=link.id)
+
+
+def _email(
+    person: Person, fresh: Secrets, school_name: str, reply_to: str | None, base_url: str
+) -> EmailDraft:
+    """The sign-in email: the link as a button, and the code for typing on another device."""
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    return notice(
+        school_name=school_name,
+        reply_to=reply_to,
+        to=[person.email],
+        subject=f"Sign in to {school_name}'s compliance pages",
+        greeting=f"Dear {person.given_name or person.display_name},",
+        paragraphs=[
+            "You asked to sign in. Press the button below, or type the code on the sign-in "
+            "page if you are signing in on another device.",
+            f"The link and the code work once, for {minutes} minutes. If you did not ask to "
+            "sign in, you can ignore this email: nobody can sign in without it.",
+        ],
+        facts=[("Code", format_code(fresh.code))],
+        button_url=f"{base_url}/signin/link/{fresh.token}",
+        button_text="Sign in",
+    )
+
+
+def _refuse(session: Session, link: SignInLink, reason: str, now: datetime) -> None:
+    """Audit a refused use of a known link (and close it for good when it must be)."""
+    if reason == "too_many_codes" and link.closed_at is None:
+        link.closed_at, link.closed_reason = now, reason
+    audit.record(session, actor=SOMEONE, action="signin.refused", object_type="signin_link",
+                 object_id=link.id, school_id=link.school_id, details={"reason": reason})
+
+
+def _use(session: Session, link: SignInLink, via: str, now: datetime) -> Used | None:
+    """Close ``link`` as used and say who it signs in (None if they have left since)."""
+    person = session.get(Person, link.person_id)
+    if person is None or not person.active:
+        _refuse(session, link, "left", now)
+        return None
+    link.closed_at, link.closed_reason = now, "used"
+    audit.record(session, actor=person.email, action="signin.used", object_type="signin_link",
+                 object_id=link.id, school_id=link.school_id, details={"via": via})
+    return Used(email=person.email, next_path=link.next_path)
+
+
+def use_token(session: Session, *, key: str, token: str, now: datetime) -> Used | None:
+    """Sign in with the link's token, once; None (audited when the link is known) otherwise."""
+    link = session.scalars(  # locked so two tabs cannot both use it
+        select(SignInLink)
+        .where(SignInLink.token_hash == hashed(key, "token", token))
+        .with_for_update()
+    ).first()
+    if link is None:
+        audit.record(session, actor=SOMEONE, action="signin.refused", object_type="signin_link",
+                     details={"reason": "unknown"})
+        return None
+    reason = refusal(closed_reason=link.closed_reason, expires_at=link.expires_at,
+                     attempts=link.attempts, now=now)
+    if reason is not None:
+        _refuse(session, link, reason, now)
+        return None
+    return _use(session, link, "email_link", now)
+
+
+def use_code(session: Session, *, key: str, email: str, code: str, now: datetime) -> Used | None:
+    """Sign in with the typed address and code of the person's newest link, once.
+
+    A wrong code counts against that link; after ``MAX_CODE_ATTEMPTS`` it is closed and a new
+    one must be asked for. None (audited) whenever the code does not sign in.
+    """
+    person = _person(session, email)
+    link = None
+    if person is not None:  # their newest link, locked so two tabs cannot both use it
+        link = session.scalars(
+            select(SignInLink).where(SignInLink.person_id == person.id)
+            .order_by(SignInLink.id.desc()).limit(1).with_for_update()
+        ).first()
+    if link is None:
+        audit.record(session, actor=SOMEONE, action="signin.refused", object_type="address",
+                     details={"reason": "no_link", "address": hashed(key, "address", email)})
+        return None
+    reason = refusal(closed_reason=link.closed_reason, expires_at=link.expires_at,
+                     attempts=link.attempts, now=now)
+    typed = hashed(key, "code", normalise_code(code))
+    if reason is None and not hmac.compare_digest(link.code_hash, typed):
+        link.attempts += 1
+        reason = "too_many_codes" if link.attempts >= MAX_CODE_ATTEMPTS else "wrong_code"
+    if reason is not None:
+        _refuse(session, link, reason, now)
+        return None
+    return _use(session, link, "email_code", now)
