@@ -141,12 +141,24 @@ def source(
 
 @friendly
 def start_sending(actor: Actor = None) -> None:
-    """End the preview: from now on reminders, alerts and digests are sent."""
+    """End the preview: from now on reminders, alerts and digests are sent (``--as``: the
+    headteacher or an admin; without it, the computer account running the command)."""
     from bot.core.models import utcnow
     from bot.core.setup_state import start_sending as begin
 
     app = context()
     where(app)
+    if actor:
+        # the same people as the setup page's button: a school's headteacher or its admins
+        allowed = {e.lower() for school in app.config.schools
+                   for e in (school.headteacher, *school.admins)}
+        if actor.strip().lower() not in allowed:
+            err.print(
+                f"[bold red]error:[/] {actor} is not the headteacher or an admin of the school "
+                "here: only they can start sending (the headteacher, or someone listed under "
+                "admins in the school's settings).", highlight=False, soft_wrap=True,
+            )
+            raise typer.Exit(2)
     with app.store.transaction() as session:
         started = begin(session, by=_by(actor), now=utcnow())
     if started:
