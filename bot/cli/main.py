@@ -222,7 +222,7 @@ def run(
             "scheduler in its own process: compliance-bot run --scheduler-only)."
         )
         raise typer.Exit(2)
-    host, port = host or ctx.settings.host, port or ctx.settings.port
+    host, port = host or ctx.settings.host, port or serving_port(ctx.settings)
     _serve(
         served_settings(ctx.settings, host, port),
         host,
@@ -230,6 +230,25 @@ def run(
         scheduler=not web_only,
         workers=workers,
     )
+
+
+def serving_port(settings: Any) -> int:
+    """The port to serve on when none is given: COMPLIANCE_BOT_PORT when set; else, when
+    BASE_URL is this computer's own address with a port (``http://127.0.0.1:8102``), that
+    port, so that the links in emails reach the server; else the default. A public BASE_URL
+    (behind a proxy) says nothing about the port the bot listens on."""
+    if "port" in settings.model_fields_set or "base_url" not in settings.model_fields_set:
+        return int(settings.port)
+    from urllib.parse import urlsplit
+
+    try:
+        url = urlsplit(str(settings.base_url))
+        given: int | None = url.port
+    except ValueError:
+        return int(settings.port)
+    if url.hostname in ("127.0.0.1", "localhost", "::1") and given is not None:
+        return given
+    return int(settings.port)
 
 
 def served_settings(settings: Any, host: str, port: int) -> Any:

@@ -1,0 +1,25 @@
+"""``run`` serves where the links in emails point (BASE_URL on this computer), unless told."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cli.main import serving_port
+from bot.core.settings import Settings
+
+
+def _port(**given: Any) -> int:
+    return serving_port(Settings(_env_file=None, **given))  # type: ignore[call-arg]
+
+
+def test_a_local_base_url_names_the_port_served() -> None:
+    assert _port(base_url="http://127.0.0.1:8102") == 8102
+    assert _port(base_url="http://localhost:8123/") == 8123
+
+
+def test_an_explicit_port_wins_and_a_public_address_says_nothing_of_it() -> None:
+    assert _port(base_url="http://127.0.0.1:8102", port=8200) == 8200
+    assert _port(base_url="https://compliance.school.example") == 8000
+    assert _port(base_url="https://compliance.school.example:8443") == 8000
+    assert _port() == 8000
+    assert _port(base_url="http://127.0.0.1") == 8000
