@@ -141,24 +141,51 @@ def record_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
     return _append(session, entries, key, kid, adopting=False)
 
 
+_HEAD = "audit.head"  # session.info: (transaction, last hash, count, key id) of its own appends
+
+
+def _take_head(session: Session, count: int) -> tuple[str, int, str | None] | None:
+    """The chain head as (last hash, entries so far, key id), its row lock taken: read once
+    per transaction, then carried in ``session.info`` (this transaction holds the lock, so
+    no one else moved it). Inside a savepoint it is read afresh and not kept: a savepoint
+    rolled back takes its appends with it. None when the log has no head yet."""
+    transaction = session.get_transaction()
+    nested = session.in_nested_transaction()
+    kept = session.info.get(_HEAD)
+    if not nested and kept is not None and kept[0] is transaction:
+        return kept[1], kept[2], kept[3]
+    session.info.pop(_HEAD, None)
+    head = session.connection().execute(
+        update(AuditHead.__table__)
+        .where(AuditHead.__table__.c.id == 1)
+        .values(count=AuditHead.__table__.c.count + count)
+        .returning(AuditHead.__table__.c.last_hash, AuditHead.__table__.c.count,
+                   AuditHead.__table__.c.key_id)
+    ).first()
+    if head is None:
+        return None
+    return head[0], head[1] - count, head[2]
+
+
 def _append(
     session: Session, entries: Sequence[Entry], key: bytes | None, kid: str | None, *,
     adopting: bool,
 ) -> list[AuditEvent]:
     """Append ``entries`` with ``key``; the head must already be under ``kid`` unless
-    ``adopting`` (the event that records the change of key)."""
-    head = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(count=AuditHead.count + len(entries))
-        .returning(AuditHead.last_hash, AuditHead.count, AuditHead.key_id)
-    ).first()
+    ``adopting`` (the event that records the change of key).
+
+    Written with Core statements on the session's connection (three at most, and two for a
+    transaction's later appends): every stored report, sent message and sealed batch makes
+    one, and the ORM's bookkeeping for them cost more than the writes. What the session holds
+    is flushed first, as an ORM statement would (callers read new rows' ids after it)."""
+    session.flush()
+    head = _take_head(session, len(entries))
     if head is None:
-        session.add(AuditHead(id=1, last_hash=GENESIS, count=len(entries)))
+        session.add(AuditHead(id=1, last_hash=GENESIS, count=0))
         session.flush()
         prev_hash, seq, head_key = GENESIS, 1, kid
     else:
-        prev_hash, seq, head_key = head[0], head[1] - len(entries) + 1, head[2]
+        prev_hash, seq, head_key = head[0], head[1] + 1, head[2]
     if not adopting and seq > 1 and head_key != kid:
         raise AuditKeyError(
             "the audit log's last entry was made with another audit key: restart the bot so "
@@ -188,14 +215,28 @@ def _append(
             )
         )
         prev_hash = digest
-    session.add_all(events)
+    table = AuditEvent.__table__
+    connection = session.connection()
+    connection.execute(
+        table.insert(),
+        [{c: getattr(event, c) for c in _EVENT_COLUMNS} for event in events],
+    )
     count = seq + len(entries) - 1
     mac = None if key is None else head_mac(key, count, prev_hash)
-    session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash, key_id=kid,
-                                                          mac=mac)
+    connection.execute(
+        update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
+        .values(last_hash=prev_hash, key_id=kid, mac=mac, count=count)
     )
+    loaded = session.identity_map.get(Session.identity_key(AuditHead, 1))
+    if loaded is not None:
+        session.expire(loaded)  # a head this session read (or made) is read afresh
+    if not session.in_nested_transaction():
+        session.info[_HEAD] = (session.get_transaction(), prev_hash, count, kid)
     return events
+
+
+_EVENT_COLUMNS = ("seq", "school_id", "at", "actor", "action", "object_type", "object_id",
+                  "details", "prev_hash", "hash", "key_id")
 
 
 def record(
