@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.features.policies.importer.approval import find_approving_body, find_review_cycle
 from bot.features.policies.importer.channels import find_channels
+from bot.features.policies.importer.checks import find_schools, text_words
 from bot.features.policies.importer.dates import derive_next_review
 from bot.features.policies.importer.header import find_school, find_title, find_version
 from bot.features.policies.importer.labelled_dates import LabelledDates, find_labelled_dates
@@ -35,8 +36,11 @@ def extract_from_lines(
     prepared = prepare_lines(lines)
     warnings: list[str] = []
     policy = ImportedPolicy(source=source_name, warnings=warnings)
-    policy.title = find_title(prepared, properties_title)
+    title = find_title(prepared, properties_title)
+    policy.title, policy.title_guess = title.sure, title.guess
     policy.school = find_school(prepared)
+    policy.other_schools = find_schools(prepared)
+    policy.text_words = text_words(prepared)
     policy.version = find_version(prepared)
     dates = find_labelled_dates(prepared, warnings)
     policy.written = dates.found.get("written")
@@ -90,7 +94,13 @@ def _next_review(
 
 def _missing(policy: ImportedPolicy, dates: LabelledDates) -> list[str]:
     missing = []
-    if policy.title is None:
+    if policy.title is None and policy.title_guess is not None:
+        guess = policy.title_guess
+        missing.append(
+            f"title: not clear from the document — is it '{guess.value}'? ({guess.note}, "
+            f"line {guess.line}) — please confirm or supply it"
+        )
+    elif policy.title is None:
         missing.append(
             "title: not stated in the document (no line names the policy) — please supply it"
         )
