@@ -55,6 +55,7 @@ from bot.features.policies.importer.extract import (
     extract_from_lines,
     extract_policy,
     school_named,
+    typed_policy,
 )
 from bot.features.policies.importer.lines import SNIPPET_MAX
 from bot.features.policies.importer.reading import (
@@ -98,4 +99,5 @@ __all__ = [
     "same_person",
     "same_school",
     "school_named",
+    "typed_policy",
 ]

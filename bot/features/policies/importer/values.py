@@ -39,7 +39,7 @@ MONTH_ONLY_RULE = (
 )
 
 T = TypeVar("T")
-How = Literal["text", "derived", "default"]
+How = Literal["text", "derived", "default", "typed"]
 
 
 class PolicyImportError(ValueError):
