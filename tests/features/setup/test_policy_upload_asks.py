@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 
 import docx
 from reportlab.lib.pagesizes import A4
@@ -32,11 +33,9 @@ def _pdf(lines: list[str]) -> bytes:
     pdf = canvas.Canvas(out, pagesize=A4, invariant=1)
     y = 800
     for line in lines:
-        pdf.drawString(40, y, line[:95])
-        if len(line) > 95:
+        for part in textwrap.wrap(line, 90):
+            pdf.drawString(40, y, part)
             y -= 16
-            pdf.drawString(40, y, line[95:])
-        y -= 18
     pdf.save()
     return out.getvalue()
 

@@ -17,11 +17,12 @@ Decisions worth knowing:
   (``MONTH_ONLY_RULE``, printed with every import that has such a date).
 * The title is what a reader would call the policy: the document's own first heading (a number
   before it, "1. Online Safety Policy", left out), never a section heading ("1. Introduction",
-  "Contents", "Procedures"), never with the school's name before it (the school is recognised separately and
-  offered, see ``school_named``); a .docx page header is read first; a file's properties title
-  is used only when the text names none. When unsure (a first heading naming no policy, a title
-  line far down the page) the title is left unset and ``title_guess`` offered for a person to
-  confirm: asked, never taken silently. A policy never lists itself as a linked policy.
+  "Contents", "Procedures"), never with the school's name before it (the school is recognised
+  separately and offered, see ``school_named``); a .docx page header is read first; a file's
+  properties title is used only when the text names none. When unsure (a first heading naming
+  no policy, a title line far down the page) the title is left unset and ``title_guess`` is
+  offered for a person to confirm: asked, never taken silently. A policy never lists itself as
+  a linked policy.
 * Every date label's wording counts (written/drafted, reviewed, approved/ratified/adopted/agreed,
   next review/review due/to be reviewed by), after the label, on the next line, or under it in a
   table's header row. A date the document does not state is "not stated" (``dates_not_stated``).

@@ -15,10 +15,10 @@ __all__ = [
     "MIN_YEAR",
     "MONTH_ONLY_RULE",
     "Found",
-    "NoTextLayerError",
     "FuzzyDate",
     "How",
     "ImportedPolicy",
+    "NoTextLayerError",
     "PolicyImportError",
     "date_problem",
     "json_value",
@@ -180,7 +180,8 @@ class ImportedPolicy:
         for name in single:
             found: Found[Any] | None = getattr(self, name)
             result[name] = None if found is None else found.to_json_dict()
-        result["title_guess"] = None if self.title_guess is None else self.title_guess.to_json_dict()
+        guess = self.title_guess
+        result["title_guess"] = None if guess is None else guess.to_json_dict()
         for name in lists:
             result[name] = [item.to_json_dict() for item in getattr(self, name)]
         result["dates_not_stated"] = self.dates_not_stated()
