@@ -141,7 +141,8 @@ def test_clerk_records_a_review_with_a_new_document(site: tuple[str, AppContext]
         follow_redirects=True,
     )
     assert done.status_code == 200
-    assert "Review recorded" in done.text and "New version published (<strong>reviewed 12 March 2026</strong>)" in done.text
+    assert "Review recorded" in done.text
+    assert "New version published (<strong>reviewed 12 March 2026</strong>)" in done.text
     assert 'id="next-review">12 March 2027<' in done.text
     with ctx.store.session() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
