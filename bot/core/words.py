@@ -6,6 +6,7 @@ helpers, so no internal name (``deputy_dsl``, ``overdue:2``) or "(s)" plural rea
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -21,6 +22,7 @@ __all__ = [
     "role_name",
     "stage_list",
     "stage_name",
+    "version_name",
 ]
 
 ROLE_NAMES: dict[str, str] = {
@@ -109,3 +111,14 @@ def human_time(moment: datetime) -> str:
 
     local = to_local(moment)
     return f"{human_date(local.date())} at {local:%H:%M}"
+
+
+_VERSION_NUMBER_RE = re.compile(r"^v?\d", re.IGNORECASE)
+
+
+def version_name(label: str, *, start: bool = False) -> str:
+    """A policy version as staff read it: a number the document states is 'version 3.2'; a
+    dated label the school chose where the document states none is shown as it is ('adopted
+    12 November 2026'). ``start``: capitalised, to begin a sentence."""
+    text = f"version {label}" if _VERSION_NUMBER_RE.match(label) else label
+    return text[:1].upper() + text[1:] if start else text

@@ -22,6 +22,7 @@ from bot.core.context import StepContext
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
+from bot.core.words import version_name
 from bot.engine.remind import requirement_configs
 from bot.engine.reminders import Recipient, chasing_stopped_to, is_reminder_day
 
@@ -89,7 +90,7 @@ def needs_conversation(
             continue
         item = row.title or cfg.display_title
         if row.label is not None:
-            item = f"{item} (version {row.label})"
+            item = f"{item} ({version_name(row.label)})"
         if row.name:
             item = f"{item}, for the {row.name}"
         found.append(Conversation(

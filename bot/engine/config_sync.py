@@ -25,6 +25,7 @@ from bot.core.models import (
     Requirement,
     School,
 )
+from bot.core.words import version_name
 from bot.engine.duties import add_months
 
 __all__ = ["SyncError", "default_statement", "ensure_school", "sync_config"]
@@ -39,7 +40,7 @@ class SyncError(Exception):
 def default_statement(title: str, label: str) -> str:
     """The sentence a person agrees to when acknowledging a policy version."""
     return (
-        f"I have read and understood the {title} (version {label}) and I will follow it. "
+        f"I have read and understood the {title} ({version_name(label)}) and I will follow it. "
         "I know who to speak to if I am unsure what it asks of me."
     )
 

@@ -29,6 +29,7 @@ from bot.core.outbox import EmailDraft, Urgency, add_emails, new_keys
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.store import one_of
+from bot.core.words import version_name
 from bot.engine.reminders import (
     Digest,
     OpenDuty,
@@ -294,7 +295,8 @@ class _Renderer:
             face = self._faces[key] = {
                 "title": self.names.titles.get(version, cfg.display_title)
                 if version else cfg.display_title,
-                "version": self.names.versions.get(version) if version else None,
+                "version": version_name(self.names.versions[version])
+                if version and version in self.names.versions else None,
                 "why": _item_why(cfg, duty.cycle, account),
                 "due_text": human_date(duty.due_on),
                 "overdue": duty.due_on < self.today,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import Person
-from bot.core.words import plural, role_list
+from bot.core.words import plural, role_list, version_name
 
 __all__ = [
     "check_csrf",
@@ -42,6 +42,7 @@ templates.env.filters["has_role"] = _has_role
 # the school's words: "deputy DSL" not deputy_dsl, "1 file" not "1 file(s)"
 templates.env.filters["role_list"] = role_list
 templates.env.filters["plural"] = plural
+templates.env.filters["version_name"] = version_name
 
 
 def ctx(request: Request) -> AppContext:

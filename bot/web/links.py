@@ -29,6 +29,7 @@ from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, Person, Policy, PolicyVersion, Requirement, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
+from bot.core.words import version_name
 from bot.web.deps import check_csrf, ctx, current_user, render
 
 __all__ = [
@@ -296,7 +297,7 @@ def renew(
                 greeting=f"Dear {person.given_name or person.display_name},",
                 paragraphs=["You asked for a fresh link. The old one has stopped working."],
                 facts=[
-                    ("Policy", f"{policy.title}, version {version.label}"),
+                    ("Policy", f"{policy.title}, {version_name(version.label)}"),
                     ("Due", human_date(duty.due_on)),
                 ],
                 button_url=f"{settings.base_url}/{purpose}/{fresh}",

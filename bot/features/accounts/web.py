@@ -17,7 +17,7 @@ from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
-from bot.core.words import human_time
+from bot.core.words import human_time, version_name
 from bot.features.accounts.service import (
     AccountError,
     add_holder,
@@ -338,7 +338,7 @@ def _aup_context(
     ).all()
     data = link_page_context(person, duty, version, policy, token, local_today(utcnow()))
     data["accounts"] = sorted(set(accounts))
-    data["consent"] = AUP_CONSENT.format(title=policy.title, label=version.label)
+    data["consent"] = AUP_CONSENT.format(title=policy.title, version=version_name(version.label))
     return data
 
 
@@ -402,7 +402,7 @@ def aup_sign(
                 school_name=school.mail_from_name or school.name,
                 reply_to=school.reply_address(),
                 to=[person.email],
-                subject=f"Your signature: {policy.title} (version {version.label})",
+                subject=f"Your signature: {policy.title} ({version_name(version.label)})",
                 greeting=f"Dear {person.given_name or person.display_name},",
                 paragraphs=[
                     "Thank you. This is your receipt for the Acceptable Use Policy you signed. "
@@ -410,7 +410,7 @@ def aup_sign(
                     f"What you agreed to: {result.attestation.statement}",
                 ],
                 facts=[
-                    ("Policy", f"{policy.title}, version {version.label}"),
+                    ("Policy", f"{policy.title}, {version_name(version.label)}"),
                     ("Document fingerprint (SHA-256)", version.sha256),
                     ("Name you typed", result.attestation.typed_name or ""),
                     ("Signed", human_time(now)),

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.models import AccountHolder, Attestation, Duty, Person, PolicyVersion
+from bot.core.words import version_name
 from bot.engine import snapshot
 
 __all__ = ["AUP_CONSENT", "Recorded", "acknowledge", "names_match", "normalise_name", "sign_aup"]
 
 AUP_CONSENT = (
-    "I have read the {title} (version {label}). I agree to follow it whenever I use the "
+    "I have read the {title} ({version}). I agree to follow it whenever I use the "
     "school's official accounts, and I understand that breaking it may lead to disciplinary action."
 )
 
@@ -127,7 +128,7 @@ def sign_aup(
     )
     if not duties:
         return Recorded(None, True, 0)
-    statement = AUP_CONSENT.format(title=title, label=version.label)
+    statement = AUP_CONSENT.format(title=title, version=version_name(version.label))
     attestation = Attestation(
         school_id=person.school_id,
         person_id=person.id,

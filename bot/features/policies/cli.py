@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.common import as_of_today, console, context, err, friendly, schools_of, where
-from bot.core.words import plural
+from bot.core.words import plural, version_name
 from bot.features.policies.cli_confirm import policies_confirm_date, policy_or_exit
 from bot.features.policies.cli_import import policies_import
 
@@ -133,7 +133,8 @@ def policies_review(
     )
     if result.new_version:
         console.print(
-            f"New version [bold]{result.new_version}[/] published: staff who must acknowledge "
+            f"New version published ([bold]{version_name(result.new_version)}[/]): staff who "
+            "must acknowledge "
             "this policy are asked to on the next sweep."
         )
     elif result.document_unchanged:

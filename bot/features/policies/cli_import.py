@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.common import as_of_today, console, context, err, schools_of, where
-from bot.core.words import plural
+from bot.core.words import plural, version_name
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext
@@ -36,7 +36,12 @@ REQUIRED = {
     "next_review": "Next review date (e.g. 2026-09-30, or September 2026 for 'by the end of')",
     "approving_body": "Who approves/ratifies it (e.g. FGB or Resources Committee)",
 }
-HOW_TEXT = {"text": "found in text", "derived": "worked out", "default": "assumed"}
+HOW_TEXT = {
+    "text": "found in text",
+    "derived": "worked out",
+    "default": "assumed",
+    "typed": "typed in",
+}
 # What each field is called in the import report (the school's words, not field names).
 FIELD_WORDS = {
     "title": "title",
@@ -78,6 +83,8 @@ class _Outcome:
     refused: str | None = None
     error: str | None = None
     already_stored: bool = False  # the same document was already the policy's version
+    checks: list[str] = field(default_factory=list)  # another school or DSL named
+    same_as: str | None = None  # a copy (another format) of this document, not stored again
 
     def as_json(self) -> dict[str, Any]:
         """The machine-readable form."""
@@ -96,6 +103,8 @@ class _Outcome:
             "refused": self.refused,
             "error": self.error,
             "already_stored": self.already_stored,
+            "checks": self.checks,
+            "same_as": self.same_as,
         }
 
 
@@ -145,7 +154,7 @@ def _shown(name: str, value: object) -> str:
 
 
 def _print_found(
-    console: Any, imported: ImportedPolicy, path: Path, school_name: str | None = None
+    console: Any, imported: ImportedPolicy, path: Path, checks: list[str]
 ) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -196,13 +205,15 @@ def _print_found(
             "— left empty, never guessed.",
             highlight=False,
         )
-    named = imported.school.value if imported.school else None
-    if named and school_name and not _same_school(named, school_name):
+    if imported.title is None and imported.title_guess is not None:
+        guess = imported.title_guess
         console.print(
-            f"[yellow]check[/] the document names {escape(named)}; this register is for "
-            f"{escape(school_name)}.",
+            f"[yellow]question[/] title: is it '{escape(str(guess.value))}'? "
+            f"({escape(guess.note or '')})",
             highlight=False,
         )
+    for check in checks:
+        console.print(f"[yellow]check[/] {escape(check)}", highlight=False)
     if imported.linked_policies:
         names = ", ".join(dict.fromkeys(str(i.value) for i in imported.linked_policies))
         console.print(f"Linked policies named: {escape(names)}", highlight=False)
@@ -210,23 +221,14 @@ def _print_found(
         console.print(f"[yellow]warning[/] {escape(warning)}", highlight=False)
 
 
-def _same_school(named: str, ours: str) -> bool:
-    """Whether a document's school is ours (case, punctuation and "CE"/"Church of England"
-    aside, and a shorter form of the same name)."""
-
-    def words(text: str) -> set[str]:
-        text = re.sub(r"\bchurch of england\b", "ce", text.lower())
-        return set(re.findall(r"[a-z0-9]+", text)) - {"the", "s"}
-
-    a, b = words(named), words(ours)
-    return a <= b or b <= a
-
-
-def _ask(field_name: str, outcome: _Outcome) -> str | None:
-    """Ask for one missing field (three tries); None when the person leaves it empty."""
+def _ask(field_name: str, outcome: _Outcome, offered: str = "") -> str | None:
+    """Ask for one missing field (three tries, ``offered`` as the default); None when the
+    person leaves it empty."""
 
     for _ in range(3):
-        answer = str(typer.prompt(REQUIRED[field_name], default="", show_default=False)).strip()
+        answer = str(
+            typer.prompt(REQUIRED[field_name], default=offered, show_default=bool(offered))
+        ).strip()
         if not answer:
             return None
         if field_name == "next_review" and _parse_when(answer) is None:
@@ -235,6 +237,112 @@ def _ask(field_name: str, outcome: _Outcome) -> str | None:
         outcome.supplied[field_name] = answer
         return answer
     return None
+
+
+@dataclass(frozen=True)
+class Typed:
+    """Details typed on the command line: for a scanned PDF (no text to read) all of them; for
+    a document that reads, a title answers the title question and the label is what staff
+    see where the document states no version."""
+
+    title: str | None = None
+    version_label: str | None = None
+    adopted: str | None = None
+    next_review: str | None = None
+    approved_by: str | None = None
+
+    def given(self) -> bool:
+        """Whether anything was typed."""
+        return any((self.title, self.version_label, self.adopted, self.next_review,
+                    self.approved_by))
+
+
+def _from_typed(path: Path, typed: Typed) -> ImportedPolicy:
+    """A scanned document's policy from the typed details; ``PolicyImportError`` naming the
+    option when one is missing or not a date."""
+    from bot.features.policies.importer import PolicyImportError, typed_policy
+
+    if not typed.title:
+        raise PolicyImportError(
+            path, "the PDF has no text to read (a scanned image?): give its details with "
+            "--title, --adopted or --next-review, and --approved-by"
+        )
+    dates = {}
+    for option, text in (("--adopted", typed.adopted), ("--next-review", typed.next_review)):
+        dates[option] = _parse_when(text) if text else None
+        if text and dates[option] is None:
+            raise PolicyImportError(path, f"{option} {text!r} is not a date; write 2026-11-12 "
+                                    "or November 2027")
+    return typed_policy(
+        path.name,
+        title=typed.title,
+        version=typed.version_label,
+        adopted=dates["--adopted"],
+        next_review=dates["--next-review"],
+        approving_body=typed.approved_by,
+    )
+
+
+def _read(path: Path, typed: Typed) -> ImportedPolicy:
+    """The document read (or, for a scan, its typed details); typed values answer questions."""
+    from bot.features.policies.importer import Found, NoTextLayerError, extract_policy
+
+    try:
+        imported = extract_policy(path)
+    except NoTextLayerError:
+        return _from_typed(path, typed)
+    if typed.title:
+        imported.title = Found(" ".join(typed.title.split()), "typed", note="typed in")
+        imported.title_guess = None
+        imported.missing = [m for m in imported.missing if not m.startswith("title")]
+    return imported
+
+
+def _dsl_names(ctx: AppContext, school_id: str) -> list[str]:
+    """The school's DSL and deputies by name, as the directory has them."""
+    from sqlalchemy import select
+
+    from bot.core.models import Person
+
+    school = ctx.config.school(school_id)
+    emails = [*school.dsl, *school.deputy_dsl]
+    if not emails:
+        return []
+    with ctx.store.session() as session:
+        return list(session.scalars(select(Person.display_name).where(
+            Person.school_id == school_id, Person.email.in_(emails))))
+
+
+def _copy_in_register(
+    ctx: AppContext, school_id: str, imported: ImportedPolicy, data: bytes
+) -> str | None:
+    """The stored version this document is a copy of in another format (the same text), if
+    the register holds one under the same title."""
+    import tempfile
+
+    from bot.core.models import Policy
+    from bot.features.policies.importer import PolicyImportError, extract_policy, same_document
+    from bot.features.policies.rules import policy_key
+
+    title = imported.title.value if imported.title else None
+    if title is None:
+        return None
+    with ctx.store.session() as session:
+        policy = session.scalar(
+            select_policies(school_id).where(Policy.key == policy_key(str(title)))
+        )
+        version = policy.current_version if policy is not None else None
+        if version is None or version.sha256 == hashlib.sha256(data).hexdigest():
+            return None
+        stored, name, label = version.document, version.document_name, version.label
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / Path(name).name
+        copy.write_bytes(stored)
+        try:
+            held = extract_policy(copy)
+        except PolicyImportError:
+            return None
+    return f"{name} ({label})" if same_document(held, imported) else None
 
 
 def _import_one(
@@ -246,40 +354,66 @@ def _import_one(
     as_json: bool,
     interactive: bool,
     today: date,
+    typed: Typed = Typed(),
+    earlier: list[tuple[str, ImportedPolicy]] | None = None,
 ) -> _Outcome:
-    """Import one document: read it, show what was found, ask for what is missing, store it."""
+    """Import one document: read it, show what was found, ask for what is missing, store it.
+    ``earlier``: the documents read before it in this import (a copy of one is not stored
+    again)."""
     from rich.markup import escape
 
-    from bot.features.policies.importer import PolicyImportError, extract_policy
+    from bot.features.policies.importer import PolicyImportError, not_ours, same_document
 
     outcome = _Outcome(file=str(path))
     try:
-        imported = extract_policy(path)
+        imported = _read(path, typed)
         data = path.read_bytes()
     except (PolicyImportError, OSError) as exc:
         outcome.error = str(exc)
         return outcome
     outcome.sha256 = hashlib.sha256(data).hexdigest()
     outcome.found = imported.to_json_dict()
+    outcome.checks = not_ours(
+        imported, ctx.config.school(school_id).name, _dsl_names(ctx, school_id)
+    )
     if not as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
-        _print_found(console, imported, path, ctx.config.school(school_id).name)
+        _print_found(console, imported, path, outcome.checks)
+    twin = next((name for name, other in earlier or [] if same_document(other, imported)), None)
+    if earlier is not None:
+        earlier.append((path.name, imported))
+    twin = twin or _copy_in_register(ctx, school_id, imported, data)
+    if twin is not None:
+        outcome.same_as = twin
+        outcome.notes.append(
+            f"the same document as {twin} (a copy in another format): not stored again"
+        )
+        return outcome
 
     values = _required_values(imported, outcome)
+    if typed.next_review and not values["next_review"]:
+        values["next_review"] = _parse_when(typed.next_review)
+        outcome.supplied["next_review"] = typed.next_review
+    if typed.approved_by and not values["approving_body"]:
+        values["approving_body"] = typed.approved_by
+        outcome.supplied["approving_body"] = typed.approved_by
     _ask_missing(values, imported, outcome, interactive=interactive)
     still = [name for name, value in values.items() if not value]
     _note_gaps(ctx, school_id, path, imported, str(values["title"] or ""), outcome)
 
     if still:
         names = ", ".join(REQUIRED_PREFIX[n] for n in still)
+        unclear = "title" in still and imported.title_guess is not None
         outcome.refused = (
-            f"not stored: {names} not stated in the document"
+            f"not stored: {names} not {'clear from' if unclear else 'stated in'} the document"
             + ("" if interactive else " and this is not an interactive terminal")
-            + " — run it at a terminal to type it in, or add it to the document"
+            + " — run it at a terminal to type it in, give it with --title, --next-review or "
+            "--approved-by, or add it to the document"
         )
         return outcome
     if _may_store(values, outcome, yes=yes, interactive=interactive):
-        _store(ctx, school_id, path, imported, values, data, outcome, today=today)
+        _store(ctx, school_id, path, imported, values, data, outcome, today=today,
+               version_label=typed.version_label)
     return outcome
 
 
@@ -306,7 +440,8 @@ def _ask_missing(
             "Enter to leave one out (the policy is then not stored)."
         )
         for name in missing:
-            answer = _ask(name, outcome)
+            guess = imported.title_guess if name == "title" else None
+            answer = _ask(name, outcome, str(guess.value) if guess else "")
             if answer is not None:
                 values[name] = _parse_when(answer) if name == "next_review" else answer
     outcome.missing = [
@@ -358,6 +493,7 @@ def _store(
     outcome: _Outcome,
     *,
     today: date,
+    version_label: str | None = None,
 ) -> None:
     """Store the policy and its document, and record the outcome (or the error)."""
     from bot.core.models import Policy
@@ -383,6 +519,12 @@ def _store(
         last_reviewed=_day("last reviewed", _fuzzy(imported.last_reviewed), notes),
         ratified_on=_day("ratified", _fuzzy(imported.ratified), notes),
         version=str(imported.version.value) if imported.version else None,
+        version_label=version_label,
+        month_only=frozenset(
+            name
+            for name in ("ratified", "last_reviewed")
+            if (found := getattr(imported, name)) is not None and found.value.day is None
+        ),
         linked_policies=tuple(dict.fromkeys(linked)),
         lead_names=tuple(str(i.value) for i in imported.dsl),
         governor_names=tuple(str(i.value) for i in imported.named_governors),
@@ -413,7 +555,15 @@ def _store(
     notes.extend(stored.notes)
     if stored.version is None:
         outcome.already_stored = True
-        notes.append(f"this document is already stored as version {stored.existing_version}")
+        notes.append(
+            "this document is already stored as "
+            f"{version_name(str(stored.existing_version))}"
+        )
+    elif imported.version is None:
+        notes.append(
+            f"version: not stated in the document; staff see '{stored.version}'"
+            + ("" if version_label else " (type another with --version-label)")
+        )
 
 
 REQUIRED_PREFIX = {
@@ -456,7 +606,8 @@ def _print_outcome(console: Any, outcome: _Outcome) -> None:
         console.print(f"[bold red]{escape(outcome.refused)}[/]", highlight=False)
     elif outcome.stored:
         console.print(
-            f"[green]stored[/] as [bold]{outcome.policy_key}[/] version {outcome.version}; "
+            f"[green]stored[/] as [bold]{outcome.policy_key}[/] "
+            f"{version_name(str(outcome.version))}; "
             f"next review due {outcome.next_review_stored}; sha256 {outcome.sha256}",
             highlight=False,
         )
@@ -466,13 +617,16 @@ def import_summary(outcomes: list[_Outcome]) -> str:
     """One true sentence about what an import stored: '2 files read: 1 stored, 1 not stored.'"""
     new = sum(1 for o in outcomes if o.stored and not o.already_stored)
     same = sum(1 for o in outcomes if o.already_stored)
-    waiting = sum(1 for o in outcomes if not (o.stored or o.error or o.refused))
+    copies = sum(1 for o in outcomes if o.same_as)
+    waiting = sum(1 for o in outcomes if not (o.stored or o.error or o.refused or o.same_as))
     refused = sum(1 for o in outcomes if o.error or o.refused)
     parts = []
     if new:
         parts.append(f"{new} stored")
     if same:
         parts.append(f"{same} already in the register, unchanged")
+    if copies:
+        parts.append(f"{plural(copies, 'copy', 'copies')} of another document, not stored again")
     if refused or waiting:
         parts.append(f"{refused + waiting} not stored")
     text = f"{plural(len(outcomes), 'file')} read: {', '.join(parts) or 'nothing stored'}."
@@ -492,8 +646,34 @@ def policies_import(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Store what was found.")] = False,
     school: SchoolOpt = None,
     as_of: AsOfOpt = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", help="The policy's title, for a scanned PDF or a document "
+                     "whose title is not clear (one document)."),
+    ] = None,
+    version_label: Annotated[
+        str | None,
+        typer.Option("--version-label", help="What staff see as the version where the document "
+                     "states none, e.g. 'adopted 12 November 2026' (one document)."),
+    ] = None,
+    adopted: Annotated[
+        str | None,
+        typer.Option("--adopted", help="The date a scanned policy was adopted (approved)."),
+    ] = None,
+    next_review: Annotated[
+        str | None,
+        typer.Option("--next-review", help="Its next review date, e.g. 2027-11-30 or "
+                     "November 2027."),
+    ] = None,
+    approved_by: Annotated[
+        str | None,
+        typer.Option("--approved-by", help="Who approves it, e.g. FGB."),
+    ] = None,
 ) -> None:
-    """Read policy documents, show what was found and how, and store them in the register."""
+    """Read policy documents, show what was found and how, and store them in the register.
+
+    A scanned PDF (no text to read) is registered from its typed details: --title, --adopted
+    or --next-review, --approved-by (and --version-label)."""
     from bot.features.policies.importer import MONTH_ONLY_RULE
 
     ctx = context()
@@ -502,7 +682,13 @@ def policies_import(
     school_id = schools_of(ctx, school)[0].id
     today = as_of_today(as_of)
     interactive = not as_json and _interactive()
+    typed = Typed(title, version_label, adopted, next_review, approved_by)
+    if typed.given() and len(files) != 1:
+        err.print("[bold red]error:[/] --title, --version-label, --adopted, --next-review and "
+                  "--approved-by describe one document: import it on its own")
+        raise typer.Exit(2)
     outcomes: list[_Outcome] = []
+    earlier: list[tuple[str, ImportedPolicy]] = []
     for path in files:
         outcome = _import_one(
             ctx,
@@ -512,6 +698,8 @@ def policies_import(
             as_json=as_json,
             interactive=interactive,
             today=today,
+            typed=typed,
+            earlier=earlier,
         )
         outcomes.append(outcome)
         if not as_json:

@@ -19,7 +19,7 @@ from bot.core import audit
 from bot.core.models import Policy, PolicyReview, PolicyVersion
 from bot.engine.config_sync import default_statement
 from bot.engine.duties import add_months
-from bot.features.policies.rules import ReviewError, check_document, next_version_label
+from bot.features.policies.rules import ReviewError, check_document, dated_label
 
 __all__ = ["ReviewRecorded", "confirm_review_date", "record_review"]
 
@@ -84,7 +84,7 @@ def record_review(
         if current is not None and current.sha256 == digest:
             unchanged = True
         else:
-            label = next_version_label((v.label for v in policy.versions), reviewed_on)
+            label = dated_label({v.label for v in policy.versions}, "reviewed", reviewed_on)
             new_version = PolicyVersion(
                 school_id=policy.school_id,
                 policy_id=policy.id,

@@ -58,9 +58,11 @@ __all__ = [
     "alert_recipients",
     "alert_stages",
     "check_document",
+    "dated_label",
     "digest_entries",
     "digest_key",
     "digest_subject",
+    "document_version_label",
     "import_version_label",
     "is_final_stage",
     "is_full_governing_body",
@@ -340,12 +342,61 @@ def next_version_label(existing: Iterable[str], on: date) -> str:
 _VERSION_TOKEN = re.compile(r"^v?\d+(?:[.-]\d+)*[a-z]?$", re.IGNORECASE)
 
 
-def import_version_label(labels: set[str], stated: str | None, on: date) -> str:
-    """The document's own version number when usable and new, else the next ``YYYY.N``."""
+def dated_label(labels: set[str], word: str, on: date, *, month_only: bool = False) -> str:
+    """A version label for a document that states no version: what happened and when
+    ("adopted 12 November 2026", "reviewed November 2025"), new among ``labels``. Never a
+    number: staff would take an invented number for the document's own."""
+    when = f"{on:%B %Y}" if month_only else f"{on.day} {on:%B %Y}"
+    label = f"{word} {when}"[:34]
+    number = 2
+    candidate = label
+    while candidate in labels:
+        candidate = f"{label} ({number})"
+        number += 1
+    return candidate
+
+
+def import_version_label(
+    labels: set[str],
+    stated: str | None,
+    on: date,
+    *,
+    word: str = "adopted",
+    month_only: bool = False,
+    chosen: str | None = None,
+) -> str:
+    """The label a document's version gets: the label the school chose (``chosen``), else the
+    document's own version number when usable and new, else a dated label (``dated_label``)."""
+    typed = " ".join((chosen or "").split())[:40]
+    if typed and typed not in labels:
+        return typed
     token = (stated or "").strip()
     if token and _VERSION_TOKEN.match(token) and token not in labels:
         return token[:40]
-    return next_version_label(labels, on)
+    return dated_label(labels, word, on, month_only=month_only)
+
+
+def document_version_label(
+    labels: set[str],
+    stated: str | None,
+    *,
+    ratified: date | None,
+    last_reviewed: date | None,
+    today: date,
+    month_only: frozenset[str] = frozenset(),
+    chosen: str | None = None,
+) -> str:
+    """The label of an imported document's version: chosen, stated, or dated by what the
+    document says happened ("adopted" on its ratification, "reviewed" on its last review,
+    else "added" today). ``month_only`` names the dates given only as a month."""
+    word, on, which = "added", today, ""
+    if ratified is not None:
+        word, on, which = "adopted", ratified, "ratified"
+    elif last_reviewed is not None:
+        word, on, which = "reviewed", last_reviewed, "last_reviewed"
+    return import_version_label(
+        labels, stated, on, word=word, month_only=which in month_only, chosen=chosen
+    )
 
 
 def check_document(name: str, data: bytes) -> str:

@@ -16,7 +16,7 @@ from bot.engine.config_sync import default_statement
 from bot.features.policies.attest import normalise_name
 from bot.features.policies.rules import (
     check_document,
-    import_version_label,
+    document_version_label,
     normalise_title,
     policy_key,
 )
@@ -35,7 +35,9 @@ class ImportedFacts:
     review_cycle_months: int = 12
     last_reviewed: date | None = None
     ratified_on: date | None = None
-    version: str | None = None
+    version: str | None = None  # the version number the document states, if any
+    version_label: str | None = None  # what staff see, as the school chose it (typed)
+    month_only: frozenset[str] = frozenset()  # "ratified", "last_reviewed": given as a month
     linked_policies: tuple[str, ...] = ()
     lead_names: tuple[str, ...] = ()  # the DSL / policy lead, first match becomes owner
     governor_names: tuple[str, ...] = ()  # named governors, matched to reviewers' emails
@@ -128,10 +130,14 @@ def _add_version(
     today: date,
 ) -> str:
     """Store the document as a new version of the policy; returns its label."""
-    label = import_version_label(
+    label = document_version_label(
         {v.label for v in policy.versions},
         facts.version,
-        facts.ratified_on or facts.last_reviewed or today,
+        ratified=facts.ratified_on,
+        last_reviewed=facts.last_reviewed,
+        today=today,
+        month_only=facts.month_only,
+        chosen=facts.version_label,
     )
     session.add(
         PolicyVersion(

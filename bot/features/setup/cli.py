@@ -140,6 +140,9 @@ def _print_policies(draft: SetupDraft) -> None:
                       escape("\n".join(item.derived)) or "—")
     console.print(table)
     for item in draft.policies:
+        for check in item.checks:
+            console.print(f"  [yellow]check[/] {escape(item.path.name)}: {escape(check)}",
+                          highlight=False)
         for note in item.notes:
             console.print(f"  [cyan]note[/] {escape(item.path.name)}: {escape(note)}",
                           highlight=False)

@@ -14,11 +14,13 @@ from bot.features.policies.importer import (
     ImportedPolicy,
     PolicyImportError,
     extract_policy,
+    not_ours,
+    same_document,
 )
-from bot.features.policies.rules import import_version_label, normalise_title, policy_key
+from bot.features.policies.rules import document_version_label, normalise_title, policy_key
 from bot.features.setup.rules import stored_day, typed_date
 
-__all__ = ["QUESTIONS", "FolderPolicy", "read_policy_folder"]
+__all__ = ["QUESTIONS", "FolderPolicy", "check_ownership", "folder_twins", "read_policy_folder"]
 
 # what the register needs of every policy, and how the question is put to a person
 QUESTIONS = {
@@ -39,6 +41,13 @@ class FolderPolicy:
     found: list[str] = field(default_factory=list)  # "title: Online Safety Policy (line 1)"
     derived: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # another school or DSL named
+
+    @property
+    def title_guess(self) -> str | None:
+        """A title the document may have (its first heading), offered when the title is asked."""
+        guess = self.imported.title_guess if self.imported is not None else None
+        return str(guess.value) if guess is not None else None
 
     @property
     def questions(self) -> list[str]:
@@ -77,10 +86,19 @@ class FolderPolicy:
         reviewed = stored_day("last reviewed", _fuzzy(imported.last_reviewed), notes)
         written = stored_day("written", _fuzzy(imported.written), notes)
         stated = str(imported.version.value) if imported.version else None
+        month_only = frozenset(
+            name for name in ("ratified", "last_reviewed")
+            if (f := getattr(imported, name)) is not None and f.value.day is None
+        )
+        label = document_version_label(set(), stated, ratified=ratified, last_reviewed=reviewed,
+                                       today=today, month_only=month_only)
+        if stated is None:
+            notes.append(f"version: not stated in the document; staff will see “{label}” "
+                         "(change it in school.yaml or on the settings pages)")
         entry: dict[str, Any] = {
             "id": policy_key(title),
             "title": title,
-            "version": import_version_label(set(), stated, ratified or reviewed or today),
+            "version": label,
             "document": f"policies/{self.path.name}",
             "approving_body": str(self.values["approving_body"]),
         }
@@ -127,7 +145,35 @@ def _read(path: Path) -> FolderPolicy:
         else:
             item.derived.append(f"{shown} ({found.note or 'worked out'})")
     item.notes.extend(imported.warnings)
+    if imported.title is None and imported.title_guess is not None:
+        item.notes.append(f"title: not clear from the document — is it "
+                          f"“{imported.title_guess.value}”? ({imported.title_guess.note})")
     return item
+
+
+def folder_twins(items: list[FolderPolicy]) -> list[tuple[FolderPolicy, FolderPolicy]]:
+    """Pairs of documents that are one policy: the same text (a Word and a PDF copy), or the
+    same title; whatever questions either raised."""
+    pairs: list[tuple[FolderPolicy, FolderPolicy]] = []
+    read = [item for item in items if item.imported is not None]
+    for index, item in enumerate(read):
+        assert item.imported is not None
+        for earlier in read[:index]:
+            assert earlier.imported is not None
+            titled = bool(earlier.values.get("title") and item.values.get("title"))
+            if same_document(earlier.imported, item.imported) or (
+                titled and policy_key(earlier.title) == policy_key(item.title)
+            ):
+                pairs.append((earlier, item))
+                break
+    return pairs
+
+
+def check_ownership(items: list[FolderPolicy], school_name: str, dsl_names: list[str]) -> None:
+    """Point out each document naming another school or DSL than the school's own."""
+    for item in items:
+        if item.imported is not None:
+            item.checks = not_ours(item.imported, school_name, dsl_names)
 
 
 def read_policy_folder(folder: Path) -> list[FolderPolicy]:

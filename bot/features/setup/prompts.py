@@ -18,7 +18,12 @@ from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.rules import policy_key
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
-from bot.features.setup.policy_folder import QUESTIONS, read_policy_folder
+from bot.features.setup.policy_folder import (
+    QUESTIONS,
+    check_ownership,
+    folder_twins,
+    read_policy_folder,
+)
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -209,17 +214,48 @@ def _terms() -> dict[str, Any]:
     return {"dates": dates, "inset_days": [d.strip() for d in inset.split(",") if d.strip()]}
 
 
-def _policy_questions(progress: Progress, folder: Path) -> None:
+def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]) -> list[Any]:
+    """The folder read; two copies of one document (a Word and a PDF) raised at once, to take
+    one out before any question is asked; another school or DSL named pointed out."""
+    while True:
+        items = read_policy_folder(folder)
+        console.print(f"  read {len(items)} documents from {folder}")
+        twins = folder_twins(items)
+        if not twins:
+            break
+        for first, second in twins:
+            err.print(f"  [yellow]{escape(first.path.name)} and {escape(second.path.name)} are "
+                      "one policy (the same document or title)[/]", highlight=False)
+        typer.prompt("  Take one of each out of the folder, then press Enter", default="",
+                     show_default=False)
+    names = {p.email: p.display_name for p in people}
+    emails = [*(progress.get(("people", "dsl")) or []),
+              *(progress.get(("people", "deputy_dsl")) or [])]
+    check_ownership(items, str(progress.get(("school", "name")) or ""),
+                    [names[e] for e in emails if e in names])
+    for item in items:
+        for check in item.checks:
+            err.print(f"  [yellow]check[/] {escape(item.path.name)}: {escape(check)}",
+                      highlight=False)
+    return items
+
+
+def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPerson]) -> None:
     """The folder read once; the questions it leaves, then the pack (each answer saved)."""
-    items = read_policy_folder(folder)
-    console.print(f"  read {len(items)} documents from {folder}")
+    items = _read_folder(progress, folder, people)
     for item in items:
         for name in item.questions:
             key: Key = ("policy_answers", item.path.name, name)
             if progress.has(key):
                 continue
+            offered = item.title_guess if name == "title" else None
+            if offered:
+                console.print(f"  {escape(item.path.name)}: the title is not clear from the "
+                              f"document; its first heading is “{escape(offered)}”",
+                              highlight=False)
             while True:
-                text = str(typer.prompt(f"{item.path.name}: {QUESTIONS[name]}"))
+                text = str(typer.prompt(f"{item.path.name}: {QUESTIONS[name]}",
+                                        default=offered or None))
                 if item.answer(name, text) is None:
                     progress.put(key, text)
                     break
@@ -255,7 +291,7 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
     folder = _ask(progress, ("policies",),
                   lambda: _existing("Policy folder (.docx, .pdf, .md)", folder=True))
     if not progress.has(("requirements",)):
-        _policy_questions(progress, Path(folder))
+        _policy_questions(progress, Path(folder), people)
     _ask(progress, ("settings_source",), lambda: _choice(
         "Manage settings on the web pages (recommended) or in school.yaml", ("web", "file"),
         "web"))

@@ -12,10 +12,16 @@ from typing import TYPE_CHECKING, Any
 from bot.core.config import OrgConfig
 from bot.core.words import plain_key, plural
 from bot.engine.job_roles import map_roles, suggest_role, words_of
+from bot.features.policies.importer import same_document
 from bot.features.policies.rules import policy_key
 from bot.features.setup.answers import Answers, pick_person
 from bot.features.setup.pack import PACK, PackItem, PolicyRef, match_pack, pack_requirements
-from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
+from bot.features.setup.policy_folder import (
+    FolderPolicy,
+    check_ownership,
+    folder_twins,
+    read_policy_folder,
+)
 from bot.features.setup.term_calendar import (
     MAX_ICS_BYTES,
     CalendarError,
@@ -216,8 +222,16 @@ def read_policies(draft: SetupDraft) -> None:
             problem = item.answer(name, text)
             if problem:
                 draft.problems.append(f"policy_answers.{item.path.name}.{name}: {problem}")
+    check_ownership(draft.policies, draft.answers.school.name, dsl_names(draft))
     unknown = set(draft.answers.policy_answers) - {p.path.name for p in draft.policies}
     draft.problems += [f"policy_answers.{name}: no such document in {folder}" for name in unknown]
+
+
+def dsl_names(draft: SetupDraft) -> list[str]:
+    """The names of the DSL and deputies chosen, as the staff list has them."""
+    emails = [*draft.roles.get("dsl", []), *draft.roles.get("deputy_dsl", [])]
+    names = {p.email: p.display_name for p in draft.people}
+    return [names[e] for e in emails if names.get(e)]
 
 
 def policy_problems(draft: SetupDraft) -> list[str]:
@@ -227,17 +241,18 @@ def policy_problems(draft: SetupDraft) -> list[str]:
         for item in draft.policies
         for name in item.questions
     ]
-    seen: dict[str, str] = {}
-    for item in draft.policies:
-        if item.error or item.questions:
-            continue
-        key = policy_key(item.title)
-        if key in seen:
+    for first, second in folder_twins(draft.policies):
+        assert first.imported is not None and second.imported is not None
+        if same_document(first.imported, second.imported):
             problems.append(
-                f"policies: {seen[key]} and {item.path.name} are both "
-                f"'{item.title}'; keep one of them in the folder"
+                f"policies: {first.path.name} and {second.path.name} are the same document "
+                "(a copy in another format); keep one of them in the folder"
             )
-        seen[key] = item.path.name
+        else:
+            problems.append(
+                f"policies: {first.path.name} and {second.path.name} are both "
+                f"'{second.title}'; keep one of them in the folder"
+            )
     return problems
 
 

@@ -25,11 +25,18 @@ from bot.core.uploads import AttachmentError, check_docx, check_pdf
 from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.engine.sweep import plan_and_apply
-from bot.features.policies.importer import ImportedPolicy, PolicyImportError, extract_policy
+from bot.features.policies.importer import (
+    ImportedPolicy,
+    NoTextLayerError,
+    PolicyImportError,
+    extract_policy,
+    not_ours,
+    same_document,
+)
 from bot.features.policies.rules import (
     ReviewError,
     check_document,
-    import_version_label,
+    document_version_label,
     policy_key,
 )
 from bot.features.setup.rules import SetupError, edit_school, stored_day
@@ -47,6 +54,7 @@ __all__ = [
     "policy_from_upload",
     "preview_of",
     "read_upload",
+    "upload_checks",
 ]
 
 FILE_MANAGED = (
@@ -141,6 +149,7 @@ class UploadedPolicy:
     new: bool
     found: list[str] = field(default_factory=list)
     needs_answer: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # another school or DSL named, twins
 
 
 def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
@@ -166,8 +175,13 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         imported = extract_policy(Path(temp))
+    except NoTextLayerError as exc:
+        # exc.message, never str(exc): that names the server's temporary file
+        raise SetupError("scanned", f"{base}: {exc.message}: type its title, its version or "
+                         "the date it was adopted, and its next review date below, and upload "
+                         "it again.") from None
     except PolicyImportError as exc:
-        raise SetupError("document", f"{base}: {exc}") from None
+        raise SetupError("document", f"{base}: {exc.message}.") from None
     finally:
         Path(temp).unlink(missing_ok=True)
     imported.source = base
@@ -199,18 +213,29 @@ def policy_from_upload(
     today: date,
     *,
     into: PolicyConfig | None = None,
+    version_label: str | None = None,
 ) -> UploadedPolicy:
     """The settings entry for an uploaded document: a new policy, or a new version of the
-    policy with the same title (or of ``into``); the document is kept beside school.yaml."""
-    title = str(imported.title.value) if imported.title else PurePath(base).stem
+    policy with the same title (or of ``into``); the document is kept beside school.yaml.
+
+    A title the document does not make clear is taken from its first heading or file name
+    for now and asked about (``needs_answer``); a version the document does not state is
+    "not stated", and staff see the dated label (``version_label`` if the school typed one)."""
+    guess = imported.title_guess
+    title = str(imported.title.value) if imported.title else (
+        str(guess.value) if guess else PurePath(base).stem)
     if into is not None:
         title = into.title
     key = into.id if into is not None else policy_key(title)
     current = into or next((p for p in existing if p.id == key), None)
     stated = str(imported.version.value) if imported.version else None
     labels = {current.version} if current else set()
-    label = import_version_label(labels, stated, today)
-    found: list[str] = [f"title “{title}”" + ("" if imported.title else " (from the file name)")]
+    month_only = frozenset(
+        name for name in ("ratified", "last_reviewed")
+        if (f := getattr(imported, name)) is not None and f.value.day is None
+    )
+    found: list[str] = [f"title “{title}”" + ("" if imported.title or into else
+                                              " (for now: please confirm it)")]
     notes: list[str] = []
     next_review = stored_day("next review",
                              imported.next_review.value if imported.next_review else None, notes)
@@ -234,13 +259,21 @@ def policy_from_upload(
             if policy_key(str(f.value)) != key
         ],
     }
+    label = document_version_label(
+        labels, stated, ratified=ratified, last_reviewed=last, today=today,
+        month_only=month_only, chosen=version_label,
+    )
     entry.update(
         version=label,
         document=Path(_store_document(settings, key, label, base, data)),
         published=today,
         statement=None,
     )
-    found.append(f"version {label}" + ("" if stated == label else " (numbered by the bot)"))
+    if stated == label:
+        found.append(f"version {label}")
+    else:
+        found.append(f"version: not stated in the document; staff see “{label}”"
+                     + ("" if version_label else " (change it by typing the label to show)"))
     for what, value in (("next review", next_review), ("last reviewed", last),
                         ("ratified", ratified)):
         if value is not None:
@@ -248,7 +281,30 @@ def policy_from_upload(
     needs = [] if current or next_review or last or ratified else [
         "the next review date: the document does not state one"
     ]
+    if imported.title is None and into is None:
+        why = f"is it “{title}”? ({guess.note})" if guess else (
+            "it names none; “" + title + "” is the file's name")
+        needs.insert(0, f"the title: not clear from the document — {why}")
     return UploadedPolicy(base, entry, current is None, found + notes, needs)
+
+
+def upload_checks(
+    uploads: list[tuple[str, ImportedPolicy]], school_name: str, dsl_names: list[str]
+) -> tuple[dict[str, list[str]], set[str]]:
+    """What a person should check of each uploaded document (another school or DSL named)
+    and the documents that are a copy of one before them (a Word and a PDF of one policy):
+    (checks by file name, file names to leave out)."""
+    checks: dict[str, list[str]] = {}
+    twins: set[str] = set()
+    for index, (name, imported) in enumerate(uploads):
+        checks[name] = not_ours(imported, school_name, dsl_names)
+        first = next((other for other, earlier in uploads[:index]
+                      if other not in twins and same_document(earlier, imported)), None)
+        if first is not None:
+            twins.add(name)
+            checks[name].append(f"{name} is the same document as {first} (a copy in another "
+                                f"format): {first} is used, {name} is not added again")
+    return checks, twins
 
 
 @dataclass(frozen=True)

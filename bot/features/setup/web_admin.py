@@ -7,10 +7,12 @@ once through ``pages.save_change``.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import local_today
@@ -18,11 +20,24 @@ from bot.core.config import ROLES
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.words import role_name
+from bot.features.policies.importer import Found, FuzzyDate, ImportedPolicy, typed_policy
 from bot.features.policies.rules import MAX_DOCUMENT_BYTES
 from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
-from bot.features.setup.rules import SetupError, parse_days, parse_terms, slug, terms_text
-from bot.features.setup.service import UploadedPolicy, policy_from_upload, read_upload
+from bot.features.setup.rules import (
+    SetupError,
+    parse_days,
+    parse_terms,
+    slug,
+    terms_text,
+    typed_date,
+)
+from bot.features.setup.service import (
+    UploadedPolicy,
+    policy_from_upload,
+    read_upload,
+    upload_checks,
+)
 from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 from bot.web.deps import check_csrf, ctx, require_roles
 
@@ -46,7 +61,9 @@ AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
 def _policies_data(request: Request, user: Person) -> dict[str, Any]:
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
-    return {"school": school, "accept": ".docx,.pdf,.md", "results": []}
+    return {"school": school, "accept": ".docx,.pdf,.md", "results": [], "left_out": [],
+            "typed": dict.fromkeys(("title", "version", "adopted", "next_review",
+                                    "approving_body"), "")}
 
 
 @router.get("/admin/policies", include_in_schema=False)
@@ -71,29 +88,105 @@ async def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
     return files
 
 
+def _dsl_names(request: Request, school: Any) -> list[str]:
+    """The names of the school's DSL and deputies, as the directory has them."""
+    emails = [*school.dsl, *school.deputy_dsl]
+    if not emails:
+        return []
+    with ctx(request).store.session() as session:
+        names = dict(session.execute(
+            select(Person.email, Person.display_name).where(
+                Person.school_id == school.id, Person.email.in_(emails))).all())
+    return [names.get(e, e) for e in emails if names.get(e)]
+
+
+def _typed_upload(
+    files: list[tuple[str, bytes]], typed: dict[str, str]
+) -> list[tuple[str, ImportedPolicy, bytes]]:
+    """A scanned document registered from the details typed for it (one document at a time)."""
+    if len(files) != 1:
+        raise SetupError("typed_title", "Typed details: upload that one document on its own.")
+    name, blob = files[0]
+    base = PurePath(name.replace("\\", "/")).name
+    if not typed["title"].strip():
+        raise SetupError("typed_title", "Title: type the policy's title as the document gives "
+                         "it.")
+    dates: dict[str, FuzzyDate | None] = {}
+    for box, label in (("adopted", "Adopted on"), ("next_review", "Next review")):
+        text = typed[box].strip()
+        dates[box] = typed_date(text) if text else None
+        if text and dates[box] is None:
+            raise SetupError(f"typed_{box}", f"{label}: “{text[:40]}” is not a date; write it "
+                             "like 2026-11-12 or November 2027.")
+    if dates["next_review"] is None and dates["adopted"] is None:
+        raise SetupError("typed_next_review", "Next review: type the date it is next reviewed "
+                         "(or the date it was adopted, to count a year from).")
+    imported = typed_policy(base, title=typed["title"], version=typed["version"] or None,
+                            adopted=dates["adopted"], next_review=dates["next_review"],
+                            approving_body=typed["approving_body"] or "FGB")
+    return [(base, imported, blob)]
+
+
+async def _read_uploads(
+    files: list[tuple[str, bytes]], typed: dict[str, str]
+) -> list[tuple[str, ImportedPolicy, bytes]]:
+    """Each file read with the importer (off the event loop: each file is checked in a child
+    process, bot.core.contained). A scanned PDF is registered from its typed details; for a
+    document that reads, a typed title answers the title question."""
+    read: list[tuple[str, ImportedPolicy, bytes]] = []
+    for name, blob in files:
+        try:
+            base, imported = await run_in_threadpool(read_upload, name, blob)
+        except SetupError as exc:
+            if exc.field == "scanned" and any(v.strip() for v in typed.values()):
+                return _typed_upload(files, typed)
+            raise
+        read.append((base, imported, blob))
+    if typed["title"].strip() and len(read) == 1:
+        read[0][1].title = Found(" ".join(typed["title"].split()), "typed", note="typed in")
+        read[0][1].title_guess = None
+    return read
+
+
 @router.post("/admin/policies", include_in_schema=False)
 async def policies_upload(
     request: Request,
     documents: Annotated[list[UploadFile], File()],
     csrf_token: Annotated[str, Form()] = "",
+    title: Annotated[str, Form(max_length=300)] = "",
+    version: Annotated[str, Form(max_length=40)] = "",
+    adopted: Annotated[str, Form(max_length=40)] = "",
+    next_review: Annotated[str, Form(max_length=40)] = "",
+    approving_body: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
     """Read every uploaded document with the policy importer and add (or update) each policy;
-    one file that cannot be read stops the whole upload and names the file."""
+    one file that cannot be read stops the whole upload and names the file. A scanned PDF is
+    registered from the details typed beside it; a copy of a document in another format is
+    not added twice; a document naming another school or DSL is pointed out."""
     check_csrf(request, csrf_token)
     user = require_roles(request, SETUP_EDITORS)
     data = _policies_data(request, user)
+    typed = {"title": title, "version": version, "adopted": adopted,
+             "next_review": next_review, "approving_body": approving_body}
+    data["typed"] = typed
     today = local_today(utcnow())
     results: list[UploadedPolicy] = []
     try:
         files = await _read_files(documents)
-        # read off the event loop: each file is checked in a child process (bot.core.contained)
-        read = [(*await run_in_threadpool(read_upload, name, blob), blob) for name, blob in files]
+        read = await _read_uploads(files, typed)
+        checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
+                                      data["school"].name, _dsl_names(request, data["school"]))
 
         def change(school: dict[str, Any]) -> None:
             existing = data["school"].policies
             for base, imported, blob in read:
+                if base in twins:
+                    data["left_out"] = [*data.get("left_out", []), *checks[base]]
+                    continue
                 result = policy_from_upload(ctx(request).settings, existing, base, blob,
-                                            imported, today)
+                                            imported, today,
+                                            version_label=typed["version"] or None)
+                result.checks = checks.get(base, [])
                 results.append(result)
                 school["policies"] = [p for p in school["policies"]
                                       if p["id"] != result.entry["id"]] + [result.entry]
@@ -102,8 +195,9 @@ async def policies_upload(
         save_change(request, user, change, f"policy documents uploaded: {names}"[:500])
     except SetupError as exc:
         return failed(request, "admin_policies.html", data, exc)
+    left_out = data.get("left_out", [])
     data = _policies_data(request, user)
-    data["results"] = results
+    data["results"], data["left_out"] = results, left_out
     with ctx(request).store.session() as session:
         return show(request, "admin_policies.html", data, session=session)
 

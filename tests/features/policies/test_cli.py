@@ -203,7 +203,8 @@ def test_import_shared_policies_json(
         assert stored.ratified_on == date(2020, 9, 30)
         assert stored.reviewers == ["named@oak.example"]
         version = stored.current_version
-        assert version is not None and version.label == "2020.1"
+        # ratified "September 2020": the month only, no day invented for staff to read
+        assert version is not None and version.label == "adopted September 2020"
         assert version.document == files[2].read_bytes()
         assert version.sha256 == james["sha256"]
         assert len(stored.linked_policies) > 5
@@ -250,7 +251,7 @@ def test_import_each_format_and_store(home: AppContext, tmp_path: Path, suffix: 
         assert policy.owner is not None and policy.owner.email == "dana@oak.example"
         assert policy.reviewers == ["gov@oak.example"]
         version = policy.current_version
-        assert version is not None and version.label == "2026.1"
+        assert version is not None and version.label == "adopted 12 March 2026"
         assert version.document == path.read_bytes() and version.document_name == path.name
         assert version.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
         assert version.published_on == TODAY
@@ -271,11 +272,11 @@ def test_reimport_is_idempotent_and_derived_review_is_explained(
     assert first.exit_code == 0, first.output
     out = " ".join(first.output.split())
     assert "next review 2027-03-12 derived" in out
-    assert "stored as online-safety version 2026.1; next review due 2027-03-12" in out
+    assert "stored as online-safety adopted 12 March 2026; next review due 2027-03-12" in out
     again = _run("policies", "import", str(path), "--json", "--yes")
     entry = _json(again)["files"][0]
-    assert entry["version"] == "2026.1"
-    assert "this document is already stored as version 2026.1" in entry["notes"]
+    assert entry["version"] == "adopted 12 March 2026"
+    assert "this document is already stored as adopted 12 March 2026" in entry["notes"]
     with home.store.session() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
         assert policy is not None and len(policy.versions) == 1
@@ -357,14 +358,15 @@ def test_list_review_and_gaps(home: AppContext, tmp_path: Path) -> None:
     )
     assert reviewed.exit_code == 0, reviewed.output
     out = " ".join(reviewed.output.split())
-    assert "next review due 12 Mar 2027" in out and "New version 2026.1 published" in out
+    assert "next review due 12 Mar 2027" in out
+    assert "New version published (reviewed 12 March 2026)" in out
     with home.store.session() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "code"))
         assert policy is not None and policy.current_version is not None
-        assert policy.current_version.label == "2026.1"
+        assert policy.current_version.label == "reviewed 12 March 2026"
         assert session.scalars(select(PolicyReview)).one().minute_ref == "FGB/26/04"
     listed = _run("policies", "list", "--as-of", TODAY.isoformat())
-    assert "current" in listed.output and "2026.1" in listed.output
+    assert "current" in listed.output and "reviewed 12" in listed.output
 
     future = _run(
         "policies",
@@ -469,5 +471,6 @@ def test_a_document_naming_another_school_is_pointed_out(
     out = " ".join(result.output.split())
     assert "title │ Online Safety Policy" in out
     assert (
-        "the document names Elsewhere Primary School; this register is for Oak Test School" in out
+        "This document names Elsewhere Primary School, not Oak Test School — check it is yours"
+        in out
     )

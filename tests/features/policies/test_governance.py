@@ -428,7 +428,7 @@ def test_review_with_new_document_asks_staff_to_acknowledge_it(
             today=recorded_on,
             document=("online-safety-2026.md", b"# Online Safety Policy\n\nRevised 2026.\n"),
         )
-    assert result.new_version == "2026.1"
+    assert result.new_version == "reviewed 11 March 2026"
     assert result.next_review_due == date(2027, 3, 11)
     run_sweep(
         ctx.store,
@@ -442,7 +442,7 @@ def test_review_with_new_document_asks_staff_to_acknowledge_it(
     with ctx.store.session() as session:
         policy = _policy(session, "online-safety")
         new = policy.current_version
-        assert new is not None and new.label == "2026.1"
+        assert new is not None and new.label == "reviewed 11 March 2026"
         duties = session.scalars(select(Duty)).all()
         fresh = [d for d in duties if d.policy_version_id == new.id]
         assert len(fresh) == 4 and {d.status for d in fresh} == {"open"}
@@ -451,7 +451,7 @@ def test_review_with_new_document_asks_staff_to_acknowledge_it(
         assert {d.status for d in old} == {"superseded"}
         # the YAML still names 2025.1 and its document: the sweep neither flips back nor
         # overwrites the recorded dates
-        assert [v.label for v in policy.versions] == ["2025.1", "2026.1"]
+        assert [v.label for v in policy.versions] == ["2025.1", "reviewed 11 March 2026"]
         assert policy.last_reviewed == reviewed and policy.ratified_on == reviewed
         assert policy.next_review_due == date(2027, 3, 11)
         review = session.scalars(select(PolicyReview)).one()
@@ -464,7 +464,8 @@ def test_review_with_new_document_asks_staff_to_acknowledge_it(
         event = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "policy.reviewed")
         ).one()
-        assert event.details["new_version"] == "2026.1" and event.actor == "clerk@oak.example"
+        assert event.details["new_version"] == "reviewed 11 March 2026"
+        assert event.actor == "clerk@oak.example"
         assert audit.verify(session).ok
 
 

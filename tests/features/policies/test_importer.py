@@ -578,7 +578,7 @@ def test_pdf(tmp_path: Path) -> None:
 
 def test_scanned_pdf_is_refused_with_a_hint(tmp_path: Path) -> None:
     path = write_pdf(tmp_path / "scan.pdf", [])
-    with pytest.raises(PolicyImportError, match=r"no text layer; is it a scanned image\?"):
+    with pytest.raises(PolicyImportError, match=r"no text to read \(a scanned image\?\)"):
         extract_text(path)
 
 

@@ -141,12 +141,13 @@ def test_clerk_records_a_review_with_a_new_document(site: tuple[str, AppContext]
         follow_redirects=True,
     )
     assert done.status_code == 200
-    assert "Review recorded" in done.text and "New version <strong>2026.1</strong>" in done.text
+    assert "Review recorded" in done.text
+    assert "New version published (<strong>reviewed 12 March 2026</strong>)" in done.text
     assert 'id="next-review">12 March 2027<' in done.text
     with ctx.store.session() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
         assert policy is not None and policy.current_version is not None
-        assert policy.current_version.label == "2026.1"
+        assert policy.current_version.label == "reviewed 12 March 2026"
         assert policy.current_version.document == b"# Online Safety\n\nRevised\n"
         review = session.scalars(select(PolicyReview)).one()
         assert (review.recorded_by, review.minute_ref) == ("clerk@oak.example", "FGB/26/07")

@@ -15,10 +15,14 @@ Decisions worth knowing:
 * Dates are UK day-first. "September 2025" stays month precision (``FuzzyDate`` with no day);
   it is never turned into the 1st; where a day is needed the last day of the month is used
   (``MONTH_ONLY_RULE``, printed with every import that has such a date).
-* The title is what a reader would call the policy: never a section heading ("1. Introduction",
-  "Contents"), never with the school's name before it (the school is recognised separately and
-  offered, see ``school_named``); a .docx page header is read first; a file's properties title
-  is used only when the text names none. A policy never lists itself as a linked policy.
+* The title is what a reader would call the policy: the document's own first heading (a number
+  before it, "1. Online Safety Policy", left out), never a section heading ("1. Introduction",
+  "Contents", "Procedures"), never with the school's name before it (the school is recognised
+  separately and offered, see ``school_named``); a .docx page header is read first; a file's
+  properties title is used only when the text names none. When unsure (a first heading naming
+  no policy, a title line far down the page) the title is left unset and ``title_guess`` is
+  offered for a person to confirm: asked, never taken silently. A policy never lists itself as
+  a linked policy.
 * Every date label's wording counts (written/drafted, reviewed, approved/ratified/adopted/agreed,
   next review/review due/to be reviewed by), after the label, on the next line, or under it in a
   table's header row. A date the document does not state is "not stated" (``dates_not_stated``).
@@ -36,6 +40,12 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from bot.features.policies.importer.approval import DEFAULT_REVIEW_CYCLE_MONTHS
+from bot.features.policies.importer.checks import (
+    not_ours,
+    same_document,
+    same_person,
+    same_school,
+)
 from bot.features.policies.importer.dates import (
     DateMatch,
     derive_next_review,
@@ -46,6 +56,7 @@ from bot.features.policies.importer.extract import (
     extract_from_lines,
     extract_policy,
     school_named,
+    typed_policy,
 )
 from bot.features.policies.importer.lines import SNIPPET_MAX
 from bot.features.policies.importer.reading import (
@@ -60,6 +71,7 @@ from bot.features.policies.importer.values import (
     FuzzyDate,
     How,
     ImportedPolicy,
+    NoTextLayerError,
     PolicyImportError,
 )
 
@@ -74,6 +86,7 @@ __all__ = [
     "FuzzyDate",
     "How",
     "ImportedPolicy",
+    "NoTextLayerError",
     "PolicyImportError",
     "derive_next_review",
     "document_title",
@@ -81,6 +94,11 @@ __all__ = [
     "extract_policy",
     "extract_text",
     "find_dates",
+    "not_ours",
     "parse_date",
+    "same_document",
+    "same_person",
+    "same_school",
     "school_named",
+    "typed_policy",
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from bot.features.policies.importer.approval import find_approving_body, find_review_cycle
 from bot.features.policies.importer.channels import find_channels
+from bot.features.policies.importer.checks import find_schools, text_words
 from bot.features.policies.importer.dates import derive_next_review
 from bot.features.policies.importer.header import find_school, find_title, find_version
 from bot.features.policies.importer.labelled_dates import LabelledDates, find_labelled_dates
@@ -17,7 +19,9 @@ from bot.features.policies.importer.people import find_people
 from bot.features.policies.importer.reading import document_title, extract_text
 from bot.features.policies.importer.values import Found, FuzzyDate, ImportedPolicy
 
-__all__ = ["extract_from_lines", "extract_policy", "school_named"]
+T = TypeVar("T")
+
+__all__ = ["extract_from_lines", "extract_policy", "school_named", "typed_policy"]
 
 
 def extract_policy(path: Path) -> ImportedPolicy:
@@ -35,8 +39,11 @@ def extract_from_lines(
     prepared = prepare_lines(lines)
     warnings: list[str] = []
     policy = ImportedPolicy(source=source_name, warnings=warnings)
-    policy.title = find_title(prepared, properties_title)
+    title = find_title(prepared, properties_title)
+    policy.title, policy.title_guess = title.sure, title.guess
     policy.school = find_school(prepared)
+    policy.other_schools = find_schools(prepared)
+    policy.text_words = text_words(prepared)
     policy.version = find_version(prepared)
     dates = find_labelled_dates(prepared, warnings)
     policy.written = dates.found.get("written")
@@ -50,6 +57,38 @@ def extract_from_lines(
     own = policy.title.value if policy.title else None
     policy.linked_policies = find_linked_policies(prepared, own)
     policy.missing = _missing(policy, dates)
+    return policy
+
+
+def typed_policy(
+    source_name: str,
+    *,
+    title: str,
+    version: str | None = None,
+    adopted: FuzzyDate | None = None,
+    next_review: FuzzyDate | None = None,
+    approving_body: str | None = None,
+    review_cycle_months: int = 12,
+) -> ImportedPolicy:
+    """A policy whose document has no text to read (a scan), from the details a person typed;
+    every value says it was typed, and the next review is worked out from the adoption date
+    only when it was not typed (and says so)."""
+
+    def typed(value: T) -> Found[T]:
+        return Found(value, "typed", note="typed in")
+
+    policy = ImportedPolicy(source=source_name)
+    policy.title = typed(" ".join(title.split()))
+    policy.version = typed(version.strip()) if version and version.strip() else None
+    policy.ratified = typed(adopted) if adopted is not None else None
+    policy.approving_body = typed(approving_body.strip()) if approving_body else None
+    policy.review_cycle_months = typed(review_cycle_months)
+    if next_review is not None:
+        policy.next_review = typed(next_review)
+    elif policy.ratified is not None:
+        policy.next_review = derive_next_review(policy.review_cycle_months,
+                                                ratified=policy.ratified)
+    policy.missing = _missing(policy, LabelledDates())
     return policy
 
 
@@ -90,7 +129,13 @@ def _next_review(
 
 def _missing(policy: ImportedPolicy, dates: LabelledDates) -> list[str]:
     missing = []
-    if policy.title is None:
+    if policy.title is None and policy.title_guess is not None:
+        guess = policy.title_guess
+        missing.append(
+            f"title: not clear from the document — is it '{guess.value}'? ({guess.note}, "
+            f"line {guess.line}) — please confirm or supply it"
+        )
+    elif policy.title is None:
         missing.append(
             "title: not stated in the document (no line names the policy) — please supply it"
         )

@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import re
 
-from bot.features.policies.importer.lines import HEADER_LINES, Line, from_text, header_lines
+from bot.features.policies.importer.lines import (
+    HEADER_LINES,
+    Line,
+    from_text,
+    header_lines,
+    make_snippet,
+)
 from bot.features.policies.importer.values import Found
 
-__all__ = ["find_school", "find_title", "find_version", "is_section_heading"]
+__all__ = [
+    "TITLE_SURE_LINES",
+    "TitleFound",
+    "find_school",
+    "find_title",
+    "find_version",
+    "is_section_heading",
+]
+
+# A title found further down than this many non-empty lines (and not the first heading) may be
+# a section's heading: it is offered as a guess and asked about, never taken silently.
+TITLE_SURE_LINES = 8
 
 
 _TITLE_LABEL_RE = re.compile(
@@ -38,7 +55,12 @@ _SECTION_RE = re.compile(
     r"|purpose|rationale|definitions|key\s+details|document\s+control|version\s+(?:control|history)"
     r"|monitoring(?:\s+and\s+(?:review|evaluation))?|review|roles\s+and\s+responsibilities"
     r"|links?\s+(?:with|to)\s+other\s+policies|related\s+(?:policies|documents)|approach"
-    r"|table\s+of\s+contents)(?:\s*(?:and|&)\s+(?:scope|objectives|aims|purpose|review))?$",
+    r"|table\s+of\s+contents|procedures?|guidance|background|overview|summary|glossary"
+    r"|responsibilities|implementation|training|legislation|appendices|annexes|policy"
+    r"|policies|statutory\s+framework|legal\s+framework|key\s+contacts|contacts|references"
+    r"|equality\s+impact(?:\s+assessment)?|reporting|safeguarding\s+procedures?)"
+    r"(?:\s*(?:and|&)\s+(?:scope|objectives|aims|purpose|review|procedures?|guidance"
+    r"|evaluation|responsibilities|legislation))?$",
     re.IGNORECASE,
 )
 _SCHOOL_LABEL_RE = re.compile(
@@ -69,6 +91,13 @@ _VERSION_LABEL_RE = re.compile(
     r"|(?<![\w.])v(?P<short>\d+\.\d+(?:\.\d+)?)\b",
     re.IGNORECASE,
 )
+# Words that name a kind of document, not its subject: "Procedures" alone is no title.
+_GENERIC_WORDS = {
+    "policy", "policies", "procedure", "procedures", "plan", "statement", "agreement",
+    "guidance", "protocol", "charter", "strategy", "school", "our", "the", "document",
+}  # fmt: skip
+# "1. Online Safety Policy": a number before the document's own first heading.
+_LEADING_NUMBER_RE = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[ivx]+\.)\s+(?=\S)", re.IGNORECASE)
 _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to"}
 _ACRONYMS = {"CE", "RC", "COFE", "AUP", "PSHE", "RSE", "RSHE", "EYFS", "SEND", "ICT", "DSL", "UK"}
 
@@ -112,9 +141,16 @@ def is_section_heading(text: str) -> bool:
     return bool(_NUMBERED_RE.match(plain) or _SECTION_RE.match(plain))
 
 
+def _has_subject(text: str) -> bool:
+    """Whether a title names what it is about, not only a kind of document ("Procedures")."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return any(w not in _GENERIC_WORDS and w not in _SMALL_WORDS for w in words)
+
+
 def _reads_as_title(text: str) -> bool:
     return bool(
         _TITLE_WORD_RE.search(text)
+        and _has_subject(text)
         and len(text) <= 100
         and len(text.split()) <= 14
         and not text.endswith((".", ":"))
@@ -123,44 +159,76 @@ def _reads_as_title(text: str) -> bool:
     )
 
 
-def _title_in(line: Line) -> Found[str] | None:
-    """A title on a header line (its school prefix removed and noted), or None."""
+def _title_in(line: Line, *, first: bool = False) -> Found[str] | None:
+    """A title on a header line (its school prefix removed and noted), or None; on the
+    document's first line or heading a number before it ("1. Online Safety Policy") is
+    dropped."""
     for part in _parts(line.text):
         title, school = _without_school(part)
+        numbered = _LEADING_NUMBER_RE.match(title)
+        if first and numbered and _reads_as_title(title[numbered.end() :]):
+            title = title[numbered.end() :]
         if _reads_as_title(title):
             value, note = _tidy_caps(title)
             if school is not None:
                 note = "; ".join(filter(None, [f"after the school's name '{school}'", note]))
+            if numbered and first:
+                note = "; ".join(filter(None, [f"the number '{numbered.group(0).strip()}' "
+                                               "before it left out", note]))
             return from_text(value, line, line.text.find(title), note=note)
     return None
 
 
-def find_title(lines: list[Line], properties_title: str | None = None) -> Found[str] | None:
+class TitleFound:
+    """The title a reader would call the policy (``sure``), or only a guess to ask about."""
+
+    def __init__(self, found: Found[str] | None, guess: Found[str] | None = None) -> None:
+        self.sure = found
+        self.guess = guess
+
+
+def find_title(lines: list[Line], properties_title: str | None = None) -> TitleFound:
     """The policy's title as a reader would call it: a labelled title, the first line near the
-    top that names a policy (never a section heading, never with the school's name before it),
-    the title in the file's properties, or else the first heading that is not a section's."""
+    top that names a policy (never a section heading, never with the school's name before it)
+    or the title in the file's properties. A title line far down the page, or a first heading
+    that names no policy, is only a guess (``TitleFound.guess``) for a person to confirm."""
     for line in lines:
         if match := _TITLE_LABEL_RE.match(line.text):
-            return from_text(_without_school(match["v"].strip())[0], line)
+            return TitleFound(from_text(_without_school(match["v"].strip())[0], line))
         if (match := _POLICY_LABEL_RE.match(line.text)) and _reads_as_title(match["v"]):
-            return from_text(_without_school(match["v"].strip())[0], line)
-    for line in header_lines(lines):
-        if found := _title_in(line):
-            return found
+            return TitleFound(from_text(_without_school(match["v"].strip())[0], line))
+    top = header_lines(lines)
+    first_heading = next((line for line in top if line.is_heading), None)
+    guess: Found[str] | None = None
+    for position, line in enumerate(top):
+        first = position == 0 or line is first_heading
+        if found := _title_in(line, first=first):
+            if position < TITLE_SURE_LINES or line is first_heading:
+                return TitleFound(found)
+            guess = Found(found.value, "default", found.line, found.snippet,
+                          f"line {found.line} names a policy, but it is far down the first page "
+                          "and may be a section's heading")
+            break
     if properties_title and not _JUNK_PROPERTY_RE.search(properties_title):
         title, _ = _without_school(" ".join(properties_title.split()))
         if _reads_as_title(title):
             value, note = _tidy_caps(title)
-            return Found(value, "text", note="; ".join(filter(None, ["the file's title", note])))
-    for line in header_lines(lines):
-        if (
-            line.is_heading
-            and not _SCHOOL_LINE_RE.match(line.text)
-            and not is_section_heading(line.text)
-        ):
-            value, note = _tidy_caps(line.text)
-            return from_text(value, line, note="first heading; no line names a policy")
-    return None
+            return TitleFound(
+                Found(value, "text", note="; ".join(filter(None, ["the file's title", note])))
+            )
+    if guess is None:
+        for line in top:
+            if (
+                line.is_heading
+                and not _SCHOOL_LINE_RE.match(line.text)
+                and not is_section_heading(line.text)
+            ):
+                value, _ = _tidy_caps(line.text)
+                guess = Found(value, "default", line.number,
+                              make_snippet(line.text),
+                              "the first heading, but it does not name a policy")
+                break
+    return TitleFound(None, guess)
 
 
 def find_school(lines: list[Line]) -> Found[str] | None:

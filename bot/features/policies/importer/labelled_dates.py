@@ -39,7 +39,9 @@ _NEXT_REVIEW_LABEL = r"""
     (?:\s+(?:in|on|by|before|during))?
   | renewal\s+date"""
 _LAST_REVIEWED_LABEL = r"""
-    (?:date\s+)?last\s+reviewed(?:\s+(?:on|in))?
+    (?:date\s+of\s+(?:the\s+)?)?(?:latest|most\s+recent)\s+review(?:ed)?(?:\s+date)?
+    (?:\s+(?:on|in))?
+  | (?:date\s+)?last\s+reviewed(?:\s+(?:on|in))?
   | (?:date\s+of\s+)?last\s+review(?:\s+date)?
   | date\s+reviewed
   | reviewed(?:\s+(?:on|in))?"""

@@ -16,7 +16,7 @@ from bot.core.uploads import (
     check_docx,
     pypdf_guard,
 )
-from bot.features.policies.importer.values import PolicyImportError
+from bot.features.policies.importer.values import NoTextLayerError, PolicyImportError
 
 __all__ = ["SUPPORTED_SUFFIXES", "document_title", "extract_text"]
 
@@ -40,7 +40,10 @@ def extract_text(path: Path) -> list[str]:
     lines = readers.get(suffix, _read_plain)(path)
     if not any(line.strip() for line in lines):
         if suffix == ".pdf":
-            raise PolicyImportError(path, "no text layer; is it a scanned image?")
+            raise NoTextLayerError(
+                path, "the PDF has no text to read (a scanned image?); register it with its "
+                "details typed in"
+            )
         raise PolicyImportError(path, "no text found (the document is empty)")
     return lines
 

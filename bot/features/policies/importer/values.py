@@ -18,6 +18,7 @@ __all__ = [
     "FuzzyDate",
     "How",
     "ImportedPolicy",
+    "NoTextLayerError",
     "PolicyImportError",
     "date_problem",
     "json_value",
@@ -38,7 +39,7 @@ MONTH_ONLY_RULE = (
 )
 
 T = TypeVar("T")
-How = Literal["text", "derived", "default"]
+How = Literal["text", "derived", "default", "typed"]
 
 
 class PolicyImportError(ValueError):
@@ -48,6 +49,10 @@ class PolicyImportError(ValueError):
         self.path = path
         self.message = message
         super().__init__(f"{path}: {message}")
+
+
+class NoTextLayerError(PolicyImportError):
+    """A PDF with no text to read (a scan): it can still be registered with typed details."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ class ImportedPolicy:
 
     source: str
     title: Found[str] | None = None
+    title_guess: Found[str] | None = None  # a possible title a person must confirm
     school: Found[str] | None = None
     version: Found[str] | None = None
     written: Found[FuzzyDate] | None = None
@@ -146,6 +152,8 @@ class ImportedPolicy:
     linked_policies: list[Found[str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    other_schools: list[str] = field(default_factory=list)  # every school the text names
+    text_words: tuple[str, ...] = ()  # the text as lower-case words, to find the same document
 
     def dates_not_stated(self) -> list[str]:
         """The dates the document does not state, in the school's words (a next review worked
@@ -172,6 +180,8 @@ class ImportedPolicy:
         for name in single:
             found: Found[Any] | None = getattr(self, name)
             result[name] = None if found is None else found.to_json_dict()
+        guess = self.title_guess
+        result["title_guess"] = None if guess is None else guess.to_json_dict()
         for name in lists:
             result[name] = [item.to_json_dict() for item in getattr(self, name)]
         result["dates_not_stated"] = self.dates_not_stated()

@@ -1,0 +1,81 @@
+"""init's policy folder asks instead of guessing (#30 item 5): a Word and a PDF copy of one
+document are raised whatever questions they leave, and a document naming another school or
+another DSL is pointed out; a version the document does not state is never invented."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import docx
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from bot.core.settings import Settings
+from bot.features.setup.answers import load_answers
+from bot.features.setup.school_setup import draft_setup
+from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar
+
+WIDE = {"COLUMNS": "300"}
+# no title line, no review date: each copy leaves questions
+TWIN = ["Hillside Primary School", "Approved by: FGB",
+        "Children are collected only by adults their parents have named to the office, and "
+        "staff check the name against the list before a child leaves the site.",
+        "A child who is not collected is cared for in the office until someone comes."]  # fmt: skip
+ELSEWHERE = ["Oakfield Primary School", "Anti-Bullying Policy", "Approved by: FGB",
+             "Date ratified: 1 March 2026", "Next review: March 2027",
+             "Designated Safeguarding Lead: Mrs Wendy Elsewhere",
+             "Bullying is never tolerated; every report is recorded and followed up."]  # fmt: skip
+
+
+def _pdf(path: Path, lines: list[str]) -> None:
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    y = 800
+    for line in lines:
+        for part in textwrap.wrap(line, 90):
+            pdf.drawString(40, y, part)
+            y -= 16
+    pdf.save()
+
+
+def _inputs(folder: Path) -> Path:
+    folder.mkdir()
+    rows = staff_csv(folder / "staff.csv")
+    policy_folder(folder / "policies")
+    term_calendar(folder / "term-dates.ics")
+    word = docx.Document()
+    for line in TWIN:
+        word.add_paragraph(line)
+    word.save(str(folder / "policies" / "collection.docx"))
+    _pdf(folder / "policies" / "collection.pdf", TWIN)
+    (folder / "policies" / "anti-bullying.md").write_text("\n\n".join(ELSEWHERE),
+                                                         encoding="utf-8")
+    return answers_file(folder / "answers.yaml", rows)
+
+
+def test_word_and_pdf_copies_with_questions_and_another_school_are_raised(
+    tmp_path: Path,
+) -> None:
+    answers = _inputs(tmp_path / "inputs")
+    draft = draft_setup(Settings(home=tmp_path / "home"), load_answers(answers))
+    problems = " ".join(draft.problems)
+    assert ("policies: collection.docx and collection.pdf are the same document (a copy in "
+            "another format); keep one of them in the folder") in problems
+    assert "policy_answers.collection.docx.title: the document does not say" in problems
+    elsewhere = next(p for p in draft.policies if p.path.name == "anti-bullying.md")
+    assert elsewhere.checks[0] == (
+        "This document names Oakfield Primary School, not Hillside Primary School — check it "
+        "is yours")
+    assert elsewhere.checks[1].startswith("This document names Mrs Wendy Elsewhere as the DSL")
+    # the school's own documents raise nothing
+    assert not next(p for p in draft.policies if p.path.name == "child-protection.docx").checks
+    # no version stated: the label staff will see is dated, never a number
+    assert elsewhere.entry(date(2026, 3, 16))["version"] == "adopted 1 March 2026"
+
+    result = CliRunner().invoke(app, ["init", "--answers", str(answers)], env=WIDE)
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "collection.docx and collection.pdf are the same document" in out
