@@ -15,11 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, time
 from pathlib import Path, PurePath
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -35,9 +38,11 @@ __all__ = [
     "document",
     "export",
     "export_header",
+    "forget_stamps",
     "has_database",
     "latest",
     "load_org",
+    "read_once",
     "save",
     "to_yaml",
     "updated",
@@ -124,9 +129,49 @@ def has_database(settings: Settings) -> bool:
     return not (url.startswith(prefix) and not Path(url[len(prefix):]).exists())
 
 
+# one web request's stamps, by settings object: a page reads the configuration several times
+# (its school, its alerts, its template), and each read asked the database again
+_STAMPS: ContextVar[dict[int, tuple[Any, ...]] | None] = ContextVar("config_stamps",
+                                                                    default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block (one web request), the configuration's stamp is read once: what is in
+    force when the request begins serves the whole request, unless the request itself saves
+    settings (``save``, ``setup_state.set_source`` forget it, and again when they commit)."""
+    token = _STAMPS.set({})
+    try:
+        yield
+    finally:
+        _STAMPS.reset(token)
+
+
+def forget_stamps(session: Session | None = None) -> None:
+    """Read the stamp afresh at the next read, and once more after ``session`` commits."""
+    stamps = _STAMPS.get()
+    if stamps is None:
+        return
+    stamps.clear()
+    if session is not None:
+        event.listen(session, "after_commit", lambda _s: stamps.clear(), once=True)
+
+
 def config_stamp(settings: Settings, store: Store | None) -> tuple[Any, ...]:
     """Cheap facts that change whenever the configuration in force could: where it is kept,
-    the newest saved version, and school.yaml's size and modification time."""
+    the newest saved version, and school.yaml's size and modification time (inside
+    ``read_once``, once per request)."""
+    stamps = _STAMPS.get()
+    if stamps is not None:
+        known = stamps.get(id(settings))
+        if known is None:
+            known = stamps[id(settings)] = _stamp(settings, store)
+        return known
+    return _stamp(settings, store)
+
+
+def _stamp(settings: Settings, store: Store | None) -> tuple[Any, ...]:
+    """The stamp as it is now (see ``config_stamp``)."""
     try:
         st = settings.config_path.stat()
         file: tuple[Any, ...] = (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -181,6 +226,7 @@ def save(session: Session, org: OrgConfig, *, by: str, now: datetime, note: str)
     row = ConfigVersion(
         created_at=now, created_by=by, note=note[:500], sha256=digest, document=text
     )
+    forget_stamps(session)
     session.add(row)
     session.flush()
     audit.record(

@@ -22,7 +22,9 @@ from bot.core.store import dialect_insert
 
 __all__ = ["RateLimit", "allowed", "limit_key", "take"]
 
-PRUNE_BATCH = 200  # idle rows removed per hit (a steady trickle keeps the table small)
+PRUNE_BATCH = 200  # idle rows removed per prune (a steady trickle keeps the table small)
+PRUNE_EVERY = timedelta(seconds=30)  # per scope and process: a busy form does not prune per hit
+_pruned: dict[str, datetime] = {}  # scope -> when this process last pruned it
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,10 @@ def take(session: Session, rule: RateLimit, key: str, now: datetime) -> bool:
     recent = _recent(list(bucket.hits), rule, now)
     fits = len(recent) < rule.limit
     bucket.hits = [*recent, now.timestamp()] if fits else recent
-    _prune(session, rule, now)
+    last = _pruned.get(rule.scope)
+    if last is None or not last <= now < last + PRUNE_EVERY:
+        _pruned[rule.scope] = now
+        _prune(session, rule, now)
     session.flush()
     return fits
 

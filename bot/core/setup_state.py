@@ -107,6 +107,9 @@ def set_source(session: Session, source: str, *, by: str, now: datetime) -> None
         session.flush()
     old, row.config_source = row.config_source, _check(source)
     if old != row.config_source:
+        from bot.core.config_store import forget_stamps  # it reads this module's rows
+
+        forget_stamps(session)
         audit.record(
             session,
             actor=by,

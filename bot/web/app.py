@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.core.config_store import read_once
 from bot.core.context import AppContext
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -115,7 +116,8 @@ class PageGuard:
                     headers.setdefault(name, value)
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        with read_once():  # the configuration's stamp read once for the whole request
+            await self.app(scope, receive, with_headers)
 
 
 def readiness(store: Store) -> Response:
