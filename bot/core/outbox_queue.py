@@ -275,10 +275,15 @@ def enqueue_chat_card(
     chat_id: str,
     service_url: str,
     card: dict[str, Any],
+    feed: dict[str, Any] | None = None,
     not_before: datetime | None = None,
 ) -> bool:
-    """Add a card for one person's chat with the school's Teams bot (channel ``teams``);
-    False when the key was already there (no duplicate)."""
+    """Add a card for one person's chat with the school's Teams bot (channel ``teams``), or
+    with ``feed`` an activity-feed notification instead; False when the key was already there
+    (no duplicate)."""
+    teams: dict[str, Any] = {"conversation": chat_id, "service_url": service_url, "card": card}
+    if feed is not None:
+        teams["feed"] = feed
     return _insert(
         session,
         OutboxMessage(
@@ -290,8 +295,7 @@ def enqueue_chat_card(
             recipients=[recipient],
             cc=[],
             subject=title[:300],
-            payload={"text": text, "teams": {"conversation": chat_id,
-                                              "service_url": service_url, "card": card}},
+            payload={"text": text, "teams": teams},
             status="pending",
             next_attempt_at=not_before or utcnow(),
         ),

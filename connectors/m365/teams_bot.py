@@ -191,6 +191,12 @@ class TeamsBot:
     def post(self, card: CardMessage) -> SendResult:
         """Post an outbox ``teams`` row's card in the person's chat with the bot, once."""
         payload = dict(card.teams_payload)
+        feed = payload.get("feed")
+        if isinstance(feed, dict):  # an activity-feed notification row
+            self.notify(str(feed["user_id"]), activity_type=str(feed["activity_type"]),
+                        preview=str(feed["preview"]), web_url=str(feed["web_url"]),
+                        template=dict(feed.get("template") or {}))
+            return SendResult(provider_id=None)
         conversation, content = payload.get("conversation"), payload.get("card")
         service_url = str(payload.get("service_url") or "")
         if not conversation or not isinstance(content, dict) or not service_url:

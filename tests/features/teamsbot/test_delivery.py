@@ -140,3 +140,57 @@ def test_pressing_the_delivered_card_records_one_acknowledgement(
     assert env.press(AMY_ID, ACK_VERB, ack["data"]).json()["statusCode"] == 200
     assert len(env.audit("policy.acknowledged")) == 1
     assert BEN_ID not in teams.graph.installed
+
+
+HEAD_ID = "0c2b9a1e-0000-4000-8000-00000000e0e1"
+LINE_ID = "0c2b9a1e-0000-4000-8000-00000000f0f1"
+
+
+def test_a_new_concern_reaches_each_dsl_by_feed_and_card_never_its_subject(
+    teams: Teams,
+) -> None:
+    from bot.features.teamsbot.deliver import reach
+    from tests.features.reports.test_support import submission
+
+    for user_id, name, mail in ((HEAD_ID, "Hana Head", "head@oak.example"),
+                                (LINE_ID, "Lena Line", "line@oak.example")):
+        teams.graph.add_user(user_id, name, mail)
+    with teams.ctx.store.transaction() as session:  # Hana (DSL), Lena (deputy), Amy have the app
+        for person in session.scalars(select(Person).where(Person.email.in_(
+                ["head@oak.example", "line@oak.example", "amy@oak.example"]))):
+            assert reach(session, teams.ctx.settings, teams.bot, person, teams.now)[0]
+    for_everyone = submission(what_happened="Unkind messages in a group chat.")
+    about_lena = submission(category="staff_concern", involved=(("staff", ""),),
+                            what_happened="Shouted at a pupil.", about_person="line@oak.example")
+    with teams.ctx.store.transaction() as session:
+        from bot.features.reports.intake import submit_report
+
+        school = teams.ctx.config.school("oak")
+        first = submit_report(session, school, for_everyone, now=teams.now,
+                              base_url="https://oak.example", actor="test")
+        second = submit_report(session, school, about_lena, now=teams.now,
+                               base_url="https://oak.example", actor="test")
+    rows = teams.rows("teams")
+    assert {r.urgency for r in rows} == {0}  # safeguarding: ahead of everything else
+    teams.dispatch(teams.now)
+    told: dict[str, list[str]] = {}
+    for f in teams.graph.feed:
+        told.setdefault(f["templateParameters"][0]["value"], []).append(f["user"])
+        assert f["activityType"] == "newConcern"
+        assert f["previewText"]["content"].startswith(
+            f"New report {f['templateParameters'][0]['value']}: ")
+    assert sorted(told[first.reference]) == sorted([HEAD_ID, LINE_ID])
+    assert told[second.reference] == [HEAD_ID]  # never Lena, whom it is about
+    assert all(f["topic"]["webUrl"].startswith("https://oak.example/reports/CR-")
+               for f in teams.graph.feed)
+    cards = [(c["user"], c["activity"]["attachments"][0]["content"])
+             for c in teams.graph.chat_cards]
+    assert sorted(u for u, _ in cards) == sorted([HEAD_ID, LINE_ID, HEAD_ID])
+    for _, card in cards:
+        assert card_errors(card) == []
+        assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Open",
+                                    "url": card["actions"][0]["url"]}]
+    everything = repr(teams.graph.feed) + repr(teams.graph.chat_cards)
+    for secret in ("Unkind", "Shouted", "group chat", "pupil", "Pat Parent", "Lena"):
+        assert secret not in everything
+    assert AMY_ID not in {f["user"] for f in teams.graph.feed}
