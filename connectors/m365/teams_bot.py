@@ -171,6 +171,14 @@ class TeamsBot:
         self._refused("finding the chat", chat)
         return str(chat.json()["id"])
 
+    def installed_for(self, user_id: str) -> bool:
+        """Whether the app is installed for the person (a read: ``check m365``'s probe of
+        ``TeamsAppInstallation.ReadWriteSelfForUser.All``)."""
+        found = self._graph("GET", f"/users/{user_id}/teamwork/installedApps", params={
+            "$expand": "teamsApp", "$filter": f"teamsApp/id eq '{self.catalog_app_id}'"})
+        self._refused("reading the installed apps", found)
+        return bool(found.json().get("value"))
+
     def notify(self, user_id: str, *, activity_type: str, preview: str, web_url: str,
                template: dict[str, str] | None = None) -> None:
         """An activity-feed notification for one person (``TeamsActivity.Send``)."""
