@@ -30,6 +30,7 @@ __all__ = [
     "Attachment",
     "BatchMailer",
     "CardMessage",
+    "ChatBot",
     "ConnectorError",
     "DeliveryUnknownError",
     "Directory",
@@ -356,6 +357,24 @@ class Notifier(Protocol):
 
     def post(self, card: CardMessage) -> SendResult:
         """Post ``card`` once."""
+        ...
+
+
+@runtime_checkable
+class ChatBot(Protocol):
+    """The school's own chat bot (Teams): reaches one person in their chat with it."""
+
+    def install(self, user_id: str) -> str:
+        """Install the app for the person if needed; the id of their chat with the bot."""
+        ...
+
+    def post(self, card: CardMessage) -> SendResult:
+        """Post a ``teams`` outbox row's card in the person's chat, once."""
+        ...
+
+    def notify(self, user_id: str, *, activity_type: str, preview: str, web_url: str,
+               template: dict[str, str] | None = None) -> None:
+        """An activity-feed notification for one person."""
         ...
 
 

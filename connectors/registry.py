@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from connectors.base import Directory, FormSource, ListMirror, Mailer, Notifier
+from connectors.base import ChatBot, Directory, FormSource, ListMirror, Mailer, Notifier
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -25,6 +25,8 @@ class Connectors:
     forms: FormSource | None
     # people outside the directory, merged in by the sync in every mode (None: no file)
     extra_people: Directory | None = None
+    # the school's own Teams bot (m365 with a bot set up): cards in a person's chat
+    chat: ChatBot | None = None
 
 
 def build_connectors(settings: Settings) -> Connectors:

@@ -77,6 +77,7 @@ def run_dispatcher(
                     limit=PASS_LIMIT,
                     alerts=_alerts(ctx),
                     wait=stop.wait,
+                    chat=ctx.connectors.chat,
                 )
                 sent += stats.sent
                 if stats.sent or stats.failed or stats.delivery_unknown:

@@ -78,7 +78,7 @@ def dispatch_job(home: str | None = None) -> None:
     # waits a moment for the mailbox's next permit rather than ending the pass: passes a
     # minute apart would otherwise find the minute still full and send every other minute
     stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier, alerts=alerts,
-                     wait=time.sleep)
+                     wait=time.sleep, chat=ctx.connectors.chat)
     if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
         log.info("dispatch: sent %d, retry %d, failed %d, unknown %d", stats.sent,
                  stats.retry_later, stats.failed, stats.delivery_unknown)

@@ -325,6 +325,8 @@ class SchoolConfig(_Strict):
     holidays: list[date] = []
     inset_days: list[date] = []
     sending_window: SendingWindow = SendingWindow()
+    # staff with the school's Teams app get their asks as a card in Teams; the rest by email
+    teams_first: bool = False
     official_accounts: list[AccountConfig] = []
     reports: ReportSettings = ReportSettings()
     directory: DirectoryRules = DirectoryRules()

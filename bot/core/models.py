@@ -690,5 +690,6 @@ from bot.core.seal_models import SealNote  # noqa: E402, F401
 from bot.core.setup_models import ConfigVersion, SetupState  # noqa: E402
 from bot.core.signin_models import SignInLink  # noqa: E402, F401
 from bot.core.snapshot_models import DutySnapshot  # noqa: E402, F401
+from bot.core.teams_models import TeamsChat  # noqa: E402, F401
 
 __all__ += ["ConfigVersion", "SetupState"]

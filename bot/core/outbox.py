@@ -40,6 +40,7 @@ from bot.core.outbox_queue import (
     EmailDraft,
     add_emails,
     enqueue_card,
+    enqueue_chat_card,
     enqueue_email,
     enqueue_emails,
     held_in_preview,
@@ -72,6 +73,7 @@ __all__ = [
     "add_emails",
     "dispatch",
     "enqueue_card",
+    "enqueue_chat_card",
     "enqueue_email",
     "enqueue_emails",
     "held_in_preview",
@@ -196,6 +198,7 @@ def _load_messages(
         }
 
 
+CHANNELS = ("email", "card", "teams")  # teams: a card in one person's chat with the bot
 PAGE = 20  # rows a worker claims at once (more when the mailer batches)
 LONG_HOLD = timedelta(minutes=5)  # a longer hold by the mailbox's limits is recorded as a pause
 # a long pass takes back a dead worker's rows this often (``_Pass.recover``)
@@ -220,6 +223,7 @@ class _Pass:
     lanes: Lanes  # where each message's two statements run (``outbox_lanes``)
     alerts: FailureAlerts | None = None
     pacing: MailPacing | None = None
+    chat: Notifier | None = None  # where ``teams`` rows go: the school's bot (None: they wait)
     up_to: Urgency = Urgency.ROUTINE  # the least urgent rows this pass takes
     wait: Callable[[float], object] | None = None  # sleeps for a permit a moment away
     waited_for: datetime | None = None  # the last permit it waited for
@@ -248,10 +252,13 @@ class _Pass:
         return self.limit is not None and self.handled >= self.limit
 
     def channels(self) -> list[str]:
-        """The channels still taking messages (cards only with a notifier)."""
-        channels = [c for c in ("email", "card") if c not in self.paused | self.done]
+        """The channels still taking messages (cards only with a notifier, chat cards only
+        with the school's bot)."""
+        channels = [c for c in CHANNELS if c not in self.paused | self.done]
         if self.notifier is None and "card" in channels:
             channels.remove("card")
+        if self.chat is None and "teams" in channels:
+            channels.remove("teams")
         return channels
 
     def want(self, channel: str) -> int:
@@ -349,9 +356,10 @@ class _Pass:
     def deliver(self, row_id: int, channel: str, message: OutgoingEmail | CardMessage) -> None:
         """Deliver one claimed row (emails wait for a full batch when the mailer batches)."""
         if isinstance(message, CardMessage):
-            assert self.notifier is not None
+            target = self.chat if channel == "teams" else self.notifier
+            assert target is not None
             self.send_one(row_id, message.idempotency_key,
-                          functools.partial(self.notifier.post, message), "card")
+                          functools.partial(target.post, message), channel)
             return
         if self.batch_size > 1 and "email" not in self.probing:
             self.batch.append((row_id, message))
@@ -421,6 +429,7 @@ def dispatch(
     alerts: FailureAlerts | None = None,
     up_to: Urgency = Urgency.ROUTINE,
     wait: Callable[[float], object] | None = None,
+    chat: Notifier | None = None,
 ) -> DispatchStats:
     """Deliver due rows once each, the most urgent first (then the oldest), and never let a
     throttle cost a message.
@@ -453,12 +462,15 @@ def dispatch(
             wait for (a web request after it committed a report), never the routine backlog.
         wait: sleeps (injected clock's seconds); with it, a pass held by the mailbox's limits
             for a moment (``SHORT_WAIT``) waits for the permit instead of ending.
+        chat: where ``teams`` rows go (a card in a person's chat with the school's bot; None:
+            they wait, as cards do without a notifier).
     """
     # a pass is thousands of short transactions: one connection for them, and the lanes
     # where each message's two statements are one round trip each
     with store.pinned() as one_connection, open_lanes(one_connection) as lanes:
         return _dispatch(one_connection, mailer, notifier, now=now, limit=limit,
-                         on_sent=on_sent, alerts=alerts, lanes=lanes, up_to=up_to, wait=wait)
+                         on_sent=on_sent, alerts=alerts, lanes=lanes, up_to=up_to, wait=wait,
+                         chat=chat)
 
 
 def _dispatch(
@@ -473,13 +485,14 @@ def _dispatch(
     lanes: Lanes,
     up_to: Urgency,
     wait: Callable[[float], object] | None,
+    chat: Notifier | None = None,
 ) -> DispatchStats:
     """One dispatch pass (``dispatch``) on a store holding one connection."""
     stats = DispatchStats()
     run = _Pass(
         store, mailer, notifier, now, limit, on_sent, stats,
         batch_size=int(getattr(mailer, "max_batch", 1) or 1), lanes=lanes, alerts=alerts,
-        pacing=getattr(mailer, "pacing", None), up_to=up_to, wait=wait,
+        pacing=getattr(mailer, "pacing", None), up_to=up_to, wait=wait, chat=chat,
     )
     if up_to >= Urgency.ROUTINE:  # a hand-over of urgent mail (a web request) only sends
         run.recover(at_once=True)

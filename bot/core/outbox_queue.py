@@ -33,6 +33,7 @@ __all__ = [
     "EmailDraft",
     "add_emails",
     "enqueue_card",
+    "enqueue_chat_card",
     "enqueue_email",
     "enqueue_emails",
     "held_in_preview",
@@ -255,6 +256,46 @@ def enqueue_card(
             cc=[],
             subject=title[:300],
             payload={"text": text, "teams": teams, "chat": chat},
+            status="pending",
+            next_attempt_at=not_before or utcnow(),
+        ),
+    )
+
+
+def enqueue_chat_card(
+    session: Session,
+    *,
+    school_id: str,
+    key: str,
+    purpose: str,
+    urgency: Urgency,
+    recipient: str,
+    title: str,
+    text: str,
+    chat_id: str,
+    service_url: str,
+    card: dict[str, Any],
+    feed: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Add a card for one person's chat with the school's Teams bot (channel ``teams``), or
+    with ``feed`` an activity-feed notification instead; False when the key was already there
+    (no duplicate)."""
+    teams: dict[str, Any] = {"conversation": chat_id, "service_url": service_url, "card": card}
+    if feed is not None:
+        teams["feed"] = feed
+    return _insert(
+        session,
+        OutboxMessage(
+            school_id=school_id,
+            idempotency_key=key,
+            channel="teams",
+            purpose=purpose,
+            urgency=int(urgency),
+            recipients=[recipient],
+            cc=[],
+            subject=title[:300],
+            payload={"text": text, "teams": teams},
             status="pending",
             next_attempt_at=not_before or utcnow(),
         ),

@@ -83,6 +83,16 @@ class M365Settings(BaseModel):
     authority_host: str = "https://login.microsoftonline.com"
     graph_endpoint: str = "https://graph.microsoft.com/v1.0"
     teams_webhook_url: SecretStr | None = None
+    # the school's own single-tenant Azure Bot (deploy/teams-bot.md): its Microsoft App ID turns
+    # on /api/messages; its secret (default: client_secret, when the bot shares the app
+    # registration) gets the tokens the bot sends with
+    bot_app_id: str | None = None
+    bot_app_secret: SecretStr | None = None
+    bot_openid_metadata: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    # where proactive messages start when no activity has named one yet (Teams' global address)
+    bot_service_url: str = "https://smba.trafficmanager.net/teams/"
+    # the app's id in the tenant's app catalog (``teamsApp@odata.bind``) to install it for staff
+    teams_catalog_app_id: str | None = None
     site_id: str | None = None
     list_name: str = "Safeguarding reports"
     forms_list: str | None = None  # the list in site_id a Power Automate flow fills from a form

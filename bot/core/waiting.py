@@ -17,7 +17,7 @@ from bot.core.outbox_pause import DAILY_LIMIT_REASON, ChannelState, channel_stat
 
 __all__ = ["Waiting", "pending_summary", "when_words", "why_waiting"]
 
-_CHANNEL = {"email": "Email", "card": "Teams/Chat cards"}
+_CHANNEL = {"email": "Email", "card": "Teams/Chat cards", "teams": "Teams chat messages"}
 
 
 def when_words(moment: datetime, now: datetime) -> str:

@@ -16,6 +16,7 @@ from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
 from bot.features.reports.step import report_sweep
 from bot.features.tasks.step import tasks_step
+from bot.features.teamsbot.step import teams_needs_step
 from bot.features.visitors.step import visitors_step
 
 __all__ = ["RUN_IN_PREVIEW", "STEPS", "Step"]
@@ -31,6 +32,7 @@ STEPS: tuple[Step, ...] = (
     tasks_step,
     visitors_step,
     handovers_step,
+    teams_needs_step,  # last: the day's asks as they stand after every other step
 )
 
 # Steps that run in full while a newly set-up school is in preview (the others plan only):

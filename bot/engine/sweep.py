@@ -439,5 +439,6 @@ def run_sweep(
             now=lambda: max(utcnow(), moment),
             on_sent=on_sent,
             alerts=AdminAlerts.of(config.schools),
+            chat=connectors.chat,
         )
     return results, stats

@@ -30,6 +30,7 @@ from bot.features.reports import web_list as reports_list_web
 from bot.features.setup import web as setup_web
 from bot.features.signin import web as signin_web
 from bot.features.tasks import web as tasks_web
+from bot.features.teamsbot import web as teamsbot_web
 from bot.features.training import web as training_web
 from bot.features.visitors import web as visitors_web
 from bot.web import auth, legal, links, teams_sso
@@ -65,6 +66,7 @@ ROUTERS = (
     people_web.router,
     setup_web.router,
     evidence_web.router,
+    teamsbot_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 

@@ -107,6 +107,7 @@ def deliver_soon(request: Request, background: BackgroundTasks) -> None:
             alerts=AdminAlerts.of(context.config.schools),
             up_to=Urgency.WAITING,
             limit=URGENT_PER_REQUEST,
+            chat=context.connectors.chat,
         ),
     )
 

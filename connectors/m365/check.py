@@ -193,9 +193,48 @@ def _run(m365: Any, transport: httpx.AsyncBaseTransport | None) -> list[CheckRow
         rows.extend(_mail(client, app, m365.sender))
         rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
+        rows.append(_bot(client, m365, transport))
     rows.append(_pacing(m365))
     rows.append(_webhook(m365.teams_webhook_url))
     return rows
+
+
+def _bot(client: GraphClient, m365: Any, transport: Any) -> CheckRow:
+    """The Teams bot's consent: it may install its own app for staff (a read probes it)."""
+    from connectors.m365.teams_bot import TeamsBot
+
+    name = "Teams bot"
+    app = str(m365.client_id)
+    if not m365.bot_app_id:
+        return CheckRow(name, True, f"not configured: webhook mode ({ENV}BOT_APP_ID)")
+    if not m365.teams_catalog_app_id:
+        return CheckRow(name, False, f"{ENV}TEAMS_CATALOG_APP_ID is not set",
+                        "Upload the app in the Teams admin centre and copy its App ID "
+                        "(deploy/teams/bot.md, section 4).")
+    if m365.client_secret is None:
+        return CheckRow(name, False, "the bot needs a client secret",
+                        f"Set {ENV}BOT_APP_SECRET or {ENV}CLIENT_SECRET.")
+    bot = TeamsBot(
+        tenant_id=m365.tenant_id, client_id=app, client_secret=m365.client_secret,
+        bot_app_id=m365.bot_app_id, bot_secret=m365.bot_app_secret or m365.client_secret,
+        catalog_app_id=m365.teams_catalog_app_id, graph_endpoint=m365.graph_endpoint,
+        authority_host=m365.authority_host,
+        transport=transport if isinstance(transport, httpx.BaseTransport) else None,
+    )
+    try:
+        users = client.users(select=("id",), top=1, all_pages=False)
+        user_id = users[0].id if users else None
+        if user_id:
+            bot.installed_for(str(user_id))
+    except ConnectorError as exc:
+        return CheckRow(name, False,
+                        f"TeamsAppInstallation.ReadWriteSelfForUser.All missing: {exc}",
+                        _consent(app, "TeamsAppInstallation.ReadWriteSelfForUser.All")
+                        + " Also grant TeamsActivity.Send (deploy/teams/bot.md, section 2).")
+    except GraphCallError as exc:
+        return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
+    return CheckRow(name, True, f"bot {m365.bot_app_id} may install its app for staff; "
+                    "TeamsActivity.Send cannot be read without sending: check it is granted")
 
 
 def _pacing(m365: Any) -> CheckRow:

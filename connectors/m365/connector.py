@@ -26,6 +26,7 @@ from connectors.m365.forms import ListFormSource
 from connectors.m365.mail import DAILY_RECIPIENTS, GraphMailer, RecipientBudget
 from connectors.m365.sharepoint import SharePointListMirror
 from connectors.m365.teams import WorkflowsNotifier
+from connectors.m365.teams_bot import TeamsBot
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -117,8 +118,19 @@ def build(
         if m365.site_id and m365.forms_list
         else None
     )
+    chat = None
+    if m365.bot_app_id and m365.tenant_id and m365.client_id and m365.client_secret:
+        chat = TeamsBot(
+            tenant_id=m365.tenant_id, client_id=m365.client_id,
+            client_secret=m365.client_secret, bot_app_id=m365.bot_app_id,
+            bot_secret=m365.bot_app_secret or m365.client_secret,
+            catalog_app_id=m365.teams_catalog_app_id, graph_endpoint=m365.graph_endpoint,
+            authority_host=m365.authority_host, transport=sync_transport, clock=clock,
+            sleep=sleep,
+        )
     return Connectors(
         name="m365",
+        chat=chat,
         directory=GraphDirectory(
             client, role_groups=dict(m365.role_groups), all_users=m365.all_users
         ),

@@ -53,6 +53,11 @@ def teams_package(
     version: Annotated[
         str, typer.Option("--version", help="App version; raise it for every re-upload.")
     ] = "1.0.0",
+    bot_app_id: Annotated[
+        str | None,
+        typer.Option("--bot-app-id", help="The school's Azure Bot (Microsoft App ID): staff "
+                     "get their asks and the DSL new concerns in Teams (deploy/teams-bot.md)."),
+    ] = None,
 ) -> None:
     """Build the Microsoft Teams app package (manifest and icons) to upload in Teams admin."""
     from bot.features.dashboard.teams_package import build_teams_package
@@ -66,6 +71,7 @@ def teams_package(
             developer_name=developer,
             entra_client_id=entra_client_id,
             version=version,
+            bot_app_id=bot_app_id,
         )
     except ValueError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

@@ -106,6 +106,7 @@ def build_manifest(
     version: str = "1.0.0",
     privacy_url: str | None = None,
     terms_url: str | None = None,
+    bot_app_id: str | None = None,
 ) -> dict[str, Any]:
     """The Teams app manifest for a bot served at https://<hostname>/.
 
@@ -117,6 +118,8 @@ def build_manifest(
         entra_client_id: the Entra app registration used for tab SSO; defaults to `app_id`.
         version: the app's semver; raise it for every re-upload of a changed package.
         privacy_url, terms_url: defaults to /privacy and /terms on the host.
+        bot_app_id: the school's Azure Bot (its Microsoft App ID): adds the bot for staff's
+            personal chats and the activity-feed type a new concern uses (None: tab only).
 
     Returns:
         The manifest as a JSON-ready dict (schema `MANIFEST_VERSION`).
@@ -124,6 +127,7 @@ def build_manifest(
     host = validate_hostname(hostname)
     app_guid = _guid(app_id, "The Teams app id")
     sso_guid = _guid(entra_client_id, "The Entra client id") if entra_client_id else app_guid
+    bot_guid = _guid(bot_app_id, "The bot's Microsoft App ID") if bot_app_id else None
     name = " ".join(app_name.split())
     if not name or len(name) > 30:
         raise ValueError(f"The app name must be 1 to 30 characters; got {app_name!r}.")
@@ -136,7 +140,7 @@ def build_manifest(
     for label, url in (("privacy URL", privacy_url), ("terms URL", terms_url)):
         if url is not None and not url.startswith("https://"):
             raise ValueError(f"The {label} must start with https://; got {url!r}.")
-    return {
+    manifest: dict[str, Any] = {
         "$schema": MANIFEST_SCHEMA_URL,
         "manifestVersion": MANIFEST_VERSION,
         "version": version,
@@ -181,6 +185,16 @@ def build_manifest(
         "validDomains": [host],
         "webApplicationInfo": {"id": sso_guid, "resource": f"api://{host}/{sso_guid}"},
     }
+    if bot_guid is not None:
+        # personal scope only: the bot talks to one person at a time (their asks, DSL alerts)
+        manifest["bots"] = [{"botId": bot_guid, "scopes": ["personal"],
+                             "supportsFiles": False, "isNotificationOnly": False}]
+        manifest["activities"] = {"activityTypes": [{
+            "type": "newConcern",  # bot.features.teamsbot.alerts.CONCERN_ACTIVITY
+            "description": "A new concern or breach report for the DSL team",
+            "templateText": "New report {reference} ({urgency} urgency)",
+        }]}
+    return manifest
 
 
 def _scaled(points: tuple[tuple[float, float], ...], size: int) -> list[tuple[float, float]]:
@@ -269,6 +283,7 @@ def build_teams_package(
     terms_url: str | None = None,
     color_icon_path: Path | None = None,
     outline_icon_path: Path | None = None,
+    bot_app_id: str | None = None,
 ) -> Path:
     """Write the Teams app zip (manifest.json, color.png, outline.png) and return its path.
 
@@ -289,6 +304,7 @@ def build_teams_package(
         version=version,
         privacy_url=privacy_url,
         terms_url=terms_url,
+        bot_app_id=bot_app_id,
     )
     color = color_icon_path.read_bytes() if color_icon_path else color_icon()
     outline = outline_icon_path.read_bytes() if outline_icon_path else outline_icon()

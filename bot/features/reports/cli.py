@@ -257,7 +257,8 @@ def ingest(school: SchoolOption = None) -> None:
                 err.print(f"[yellow]note:[/] the list mirror was not updated: {exc}")
     if total or flagged:
         dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-                 alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING)
+                 alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
+                 chat=ctx.connectors.chat)
 
 
 @reports_app.command("form-problems")
@@ -396,7 +397,8 @@ def about(
         console.print(f"Their line manager ({done.line_manager}) will be told, without what "
                       "happened or who it is about.")
     dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-             alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING)
+             alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
+             chat=ctx.connectors.chat)
 
 
 @reports_app.command("link")

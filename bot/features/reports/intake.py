@@ -50,6 +50,7 @@ from bot.features.reports.rules import (
 )
 from bot.features.reports.state import ensure_school
 from bot.features.reports.subject import tell_line_manager
+from bot.features.teamsbot.alerts import queue_concern_alerts
 
 __all__ = [
     "Intake",
@@ -263,6 +264,10 @@ def _queue_alerts(
                 "headteacher for this kind of report.",
             )
         )
+    # the same people, in Teams within seconds: those the school's bot reaches
+    queue_concern_alerts(session, school.id, school.name, recipients,
+                         reference=report.reference, urgency=urgency, url=url,
+                         now=report.created_at)
     if channel_card and not report.about_headteacher and not report.about_person:
         # a channel may be read by many: staff allegations show as "confidential"
         shown = "confidential" if report.category == "staff_concern" else label.lower()

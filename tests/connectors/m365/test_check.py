@@ -49,6 +49,7 @@ ALL_ROWS = [
     "Mail.ReadBasic.All (optional)",
     "Sites.Selected",
     "Form list",
+    "Teams bot",
     "mail pacing",
     "Teams webhook",
 ]
@@ -121,7 +122,7 @@ def test_optional_parts_not_configured_are_ok(fake: FakeGraph, tmp_path: Path) -
     )
     assert failed(rows) == set()
     assert "role groups" not in by_name(rows)
-    assert sum("not configured" in row.detail for row in rows) == 3
+    assert sum("not configured" in row.detail for row in rows) == 4  # with the Teams bot
 
 
 # --------------------------------------------------------------------------- permissions
@@ -534,7 +535,7 @@ def test_cli_all_ok_exits_0(cli: Callable[..., Any]) -> None:
     for name in ("token", "User.Read.All", "GroupMember.Read.All", "Mail.Send", "Sites.Selected"):
         assert name in result.output
     assert "missing" not in result.output and "How to fix" not in result.output
-    assert "All 12 checks passed." in result.output
+    assert "All 13 checks passed." in result.output
 
 
 def test_cli_missing_permissions_exit_1_with_fixes_below_the_table(
@@ -547,7 +548,7 @@ def test_cli_missing_permissions_exit_1_with_fixes_below_the_table(
     lines = result.output.splitlines()
     assert any("GroupMember.Read.All" in line and "missing (1)" in line for line in lines)
     assert any("Mail.Send scope" in line and "missing (2)" in line for line in lines)
-    assert "2 of 11 checks failed." in result.output  # no role-group row without groups
+    assert "2 of 12 checks failed." in result.output  # no role-group row without groups
     fixes = lines[lines.index("How to fix") :]
     assert "(1) GroupMember.Read.All" in fixes and "(2) Mail.Send scope" in fixes
     # Each PowerShell command stays on one line however narrow the terminal, for copy and paste.
@@ -598,3 +599,28 @@ def test_the_sent_items_lookup_is_an_optional_row(fake: FakeGraph, tmp_path: Pat
     fake.granted.discard("Mail.ReadBasic.All")
     row = by_name(check(fake, tmp_path))["Mail.ReadBasic.All (optional)"]
     assert row.ok and "waits for a person" in row.detail and "deploy/m365.md" in row.detail
+
+
+# --------------------------------------------------------------------------- the Teams bot
+
+
+def test_the_teams_bot_consent_is_probed_by_a_read(fake: FakeGraph, tmp_path: Path) -> None:
+    from tests.support.fakes.graph import CATALOG_APP_ID
+
+    rows = by_name(check(fake, tmp_path, bot_app_id=CLIENT_ID,
+                         teams_catalog_app_id=CATALOG_APP_ID))
+    assert rows["Teams bot"].ok, rows["Teams bot"]
+    assert "may install its app for staff" in rows["Teams bot"].detail
+    assert fake.installed == {} and fake.rejected == []  # read only: nothing installed
+    fake.granted.discard("TeamsAppInstallation.ReadWriteSelfForUser.All")
+    rows = by_name(check(fake, tmp_path, bot_app_id=CLIENT_ID,
+                         teams_catalog_app_id=CATALOG_APP_ID))
+    assert not rows["Teams bot"].ok
+    assert "TeamsAppInstallation.ReadWriteSelfForUser.All missing" in rows["Teams bot"].detail
+    assert CONSENT_PATH in (rows["Teams bot"].fix or "")
+    assert "TeamsActivity.Send" in (rows["Teams bot"].fix or "")
+
+
+def test_without_a_bot_the_row_says_webhook_mode(fake: FakeGraph, tmp_path: Path) -> None:
+    row = by_name(check(fake, tmp_path))["Teams bot"]
+    assert row.ok and "webhook mode" in row.detail

@@ -111,6 +111,21 @@ def test_manifest_validates_against_the_official_schema() -> None:
     assert manifest["manifestVersion"] == MANIFEST_VERSION
 
 
+def test_manifest_with_the_bot_validates_and_declares_the_feed_type() -> None:
+    from bot.features.teamsbot.alerts import CONCERN_ACTIVITY
+
+    bot_id = "2f4e6a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"
+    manifest = build_manifest(HOST, APP_ID, entra_client_id=ENTRA_ID, bot_app_id=bot_id.upper())
+    assert manifest_errors(manifest) == []
+    assert manifest["bots"] == [{"botId": bot_id, "scopes": ["personal"],
+                                 "supportsFiles": False, "isNotificationOnly": False}]
+    [feed] = manifest["activities"]["activityTypes"]
+    assert feed["type"] == CONCERN_ACTIVITY
+    assert set(re.findall(r"\{(\w+)\}", feed["templateText"])) == {"reference", "urgency"}
+    assert manifest["webApplicationInfo"]["id"] == ENTRA_ID  # the app that sends the feed
+    assert "bots" not in build_manifest(HOST, APP_ID)  # a tab-only package stays as it was
+
+
 def test_manifest_tabs_domains_and_sso() -> None:
     manifest = build_manifest(HOST, APP_ID)
     [tab] = manifest["staticTabs"]

@@ -108,6 +108,22 @@ ROUTES = (
           "sites.item.lists.item.items.item.fields.fields_request_builder",
           body=M + "field_value_set.FieldValueSet", response=M + "field_value_set.FieldValueSet",
           entity="fieldValueSet", sent_entity="fieldValueSet"),
+    Route("POST", r"/users/[^/]+/teamwork/installedApps",
+          "users.item.teamwork.installed_apps.installed_apps_request_builder",
+          body=M + "user_scope_teams_app_installation.UserScopeTeamsAppInstallation",
+          response=M + "user_scope_teams_app_installation.UserScopeTeamsAppInstallation"),
+    Route("GET", r"/users/[^/]+/teamwork/installedApps",
+          "users.item.teamwork.installed_apps.installed_apps_request_builder",
+          response=M + "user_scope_teams_app_installation_collection_response."
+          "UserScopeTeamsAppInstallationCollectionResponse"),
+    Route("GET", r"/users/[^/]+/teamwork/installedApps/[^/]+/chat",
+          "users.item.teamwork.installed_apps.item.chat.chat_request_builder",
+          response=M + "chat.Chat"),
+    Route("POST", r"/users/[^/]+/teamwork/sendActivityNotification",
+          "users.item.teamwork.send_activity_notification."
+          "send_activity_notification_request_builder",
+          body="msgraph.generated.users.item.teamwork.send_activity_notification."
+          "send_activity_notification_post_request_body.SendActivityNotificationPostRequestBody"),
 )
 ERROR_MODEL = M + "o_data_errors.o_data_error.ODataError"
 LINK_PARAMS = {"$skiptoken", "$deltatoken"}

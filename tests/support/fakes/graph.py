@@ -14,6 +14,13 @@ SDK's models describe it:
 * SharePoint lists, columns (``indexed``) and items (``$filter`` on a non-indexed column needs the
   ``Prefer: HonorNonIndexedQueriesWarningMayFailRandomly`` header, as in SharePoint);
 * a sites ``webUrl``; the form list a Power Automate flow fills (:meth:`FakeGraph.add_form_list`);
+* Teams: the app installed for a user (``/users/{id}/teamwork/installedApps``, 409 when it is
+  already, ``$expand=teamsApp`` with ``$filter=teamsApp/id eq '...'``, ``.../chat``), the
+  activity feed (``sendActivityNotification``, needs the app installed for the recipient), and
+  the Bot Connector at ``smba.trafficmanager.net`` (``POST /{region}/v3/conversations`` and
+  ``.../v3/conversations/{id}/activities``, a bot token for ``https://api.botframework.com``,
+  each card checked against the Adaptive Card 1.5 schema, per-app throttling with 429 +
+  ``Retry-After``) — see :meth:`FakeGraph.chat_of`;
 * permissions (``granted``, a Mail.Send mailbox scope, granted sites) with Graph's 403 bodies.
 
 Anything it does not understand — a wrong path, method, query option or body — gets a 400 with a
@@ -69,8 +76,13 @@ WEBHOOK_URL = (
     f"&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={WEBHOOK_SIG}"
 )
 ALL_PERMISSIONS = frozenset(
-    {"User.Read.All", "GroupMember.Read.All", "Mail.Send", "Mail.ReadBasic.All", "Sites.Selected"}
+    {"User.Read.All", "GroupMember.Read.All", "Mail.Send", "Mail.ReadBasic.All", "Sites.Selected",
+     "TeamsAppInstallation.ReadWriteSelfForUser.All", "TeamsActivity.Send"}
 )
+CONNECTOR_HOST = "smba.trafficmanager.net"
+CONNECTOR_URL = f"https://{CONNECTOR_HOST}/emea/"
+BOT_SCOPE = "https://api.botframework.com/.default"
+CATALOG_APP_ID = "00000000-0000-4000-8000-00000000d001"  # fictional: the app in the catalog
 USER_PROPS = (
     "id",
     "displayName",
@@ -242,6 +254,13 @@ class FakeGraph:
         self.recipient_log: dict[str, list[tuple[float, int]]] = {}
         self.budget_refused = 0
         self.sites: dict[str, dict[str, dict[str, Any]]] = {SITE_ID: {}}
+        # teams: user id -> installation id; chat id -> user id; what the bot posted
+        self.bot_access_token = f"fake-bot-token-{uuid.uuid4().hex}"
+        self.installed: dict[str, str] = {}
+        self.chats: dict[str, str] = {}
+        self.chat_cards: list[dict[str, Any]] = []
+        self.feed: list[dict[str, Any]] = []
+        self.card_errors: Callable[[dict[str, Any]], list[str]] | None = None
         # records
         self.requests: list[httpx.Request] = []
         self.rejected: list[str] = []
@@ -560,6 +579,8 @@ class FakeGraph:
             return self._login(request)
         if host == WEBHOOK_HOST:
             return self._webhook(request)
+        if host == CONNECTOR_HOST:
+            return self._connector(request)
         if host != self.graph_host:
             raise _Reject(400, "BadRequest", f"the fake does not serve host {host}")
         if not request.url.path.startswith("/v1.0/"):
@@ -604,7 +625,105 @@ class FakeGraph:
             ("GET", lst + "/items", self._items),
             ("POST", lst + "/items", self._create_item),
             ("PATCH", lst + r"/items/(?P<item>[^/]+)/fields", self._update_fields),
+            ("POST", r"/users/(?P<user>[^/]+)/teamwork/installedApps", self._install_app),
+            ("GET", r"/users/(?P<user>[^/]+)/teamwork/installedApps", self._installed_apps),
+            ("GET", r"/users/(?P<user>[^/]+)/teamwork/installedApps/(?P<inst>[^/]+)/chat",
+             self._installed_chat),
+            ("POST", r"/users/(?P<user>[^/]+)/teamwork/sendActivityNotification",
+             self._activity_notification),
         ]
+
+    # ---- teams -----------------------------------------------------------------------------
+    def chat_of(self, user_id: str) -> str:
+        """The chat id of ``user_id`` with the bot (the app must be installed)."""
+        return next(chat for chat, user in self.chats.items() if user == user_id)
+
+    def _install_app(self, request: httpx.Request, user: str) -> httpx.Response:
+        self._need("TeamsAppInstallation.ReadWriteSelfForUser.All")
+        self._find_user(user)
+        body = json.loads(request.content)
+        bind = f"{self.graph}/appCatalogs/teamsApps/{CATALOG_APP_ID}"
+        if set(body) != {"teamsApp@odata.bind"} or body["teamsApp@odata.bind"] != bind:
+            raise _Reject(400, "BadRequest", "teamsApp@odata.bind must name the catalog app")
+        if user in self.installed:
+            raise _Reject(409, "Conflict", "App is already installed.", record=False)
+        installation = f"inst-{uuid.uuid4().hex[:12]}"
+        self.installed[user] = installation
+        self.chats[f"19:{uuid.uuid4().hex}@unq.gbl.spaces"] = user
+        return httpx.Response(201)
+
+    def _installed_apps(self, request: httpx.Request, user: str) -> httpx.Response:
+        self._need("TeamsAppInstallation.ReadWriteSelfForUser.All")
+        self._find_user(user)
+        params = self._params(request, {"$expand", "$filter"})
+        wanted = re.fullmatch(r"teamsApp/id eq '([^']+)'", params.get("$filter", ""))
+        if params.get("$expand") != "teamsApp" or wanted is None:
+            raise _Reject(400, "BadRequest", "expected $expand=teamsApp and a teamsApp/id filter")
+        value = []
+        if user in self.installed and wanted.group(1) == CATALOG_APP_ID:
+            value.append({"id": self.installed[user], "teamsApp": {
+                "id": CATALOG_APP_ID, "externalId": None, "displayName": "Compliance",
+                "distributionMethod": "organization"}})
+        return self._json({"@odata.context": f"{self.graph}/$metadata#users('{user}')/teamwork/"
+                                             "installedApps(teamsApp())", "value": value})
+
+    def _installed_chat(self, request: httpx.Request, user: str, inst: str) -> httpx.Response:
+        self._need("TeamsAppInstallation.ReadWriteSelfForUser.All")
+        if self.installed.get(user) != inst:
+            raise _Reject(404, "NotFound", "The installation was not found.", record=False)
+        return self._json({"id": self.chat_of(user), "chatType": "oneOnOne"})
+
+    def _activity_notification(self, request: httpx.Request, user: str) -> httpx.Response:
+        self._need("TeamsActivity.Send")
+        if user not in self.installed:
+            raise _Reject(403, "Forbidden", "The app is not installed for the recipient.",
+                          record=False)
+        body = json.loads(request.content)
+        missing = {"topic", "activityType", "previewText"} - set(body)
+        if missing:
+            raise _Reject(400, "BadRequest", f"missing {sorted(missing)}")
+        self.feed.append({"user": user, **body})
+        return httpx.Response(204)
+
+    def _connector(self, request: httpx.Request) -> httpx.Response:
+        """The Bot Connector REST API (Teams' service URL for the region ``emea``)."""
+        if request.headers.get("Authorization") != f"Bearer {self.bot_access_token}":
+            return httpx.Response(401, json={"message": "Authorization has been denied for "
+                                             "this request."})
+        found = re.fullmatch(r"/emea/v3/conversations(?:/(?P<chat>[^/]+)/activities)?",
+                             request.url.path)
+        if request.method != "POST" or found is None:
+            raise _Reject(400, "BadRequest", f"the fake Connector does not serve "
+                          f"{request.method} {request.url.path}")
+        body = json.loads(request.content)
+        if found.group("chat") is None:  # create a one-to-one conversation
+            members = body.get("members") or []
+            user = members[0].get("aadObjectId") or members[0].get("id") if members else None
+            if user not in self.installed:
+                return httpx.Response(403, json={"error": {"code": "BotNotInConversationRoster",
+                                                           "message": "The bot is not part of "
+                                                           "the conversation roster."}})
+            return httpx.Response(201, json={"id": self.chat_of(str(user))})
+        chat = found.group("chat")
+        if chat not in self.chats:
+            return httpx.Response(404, json={"error": {"code": "ConversationNotFound",
+                                                       "message": "Conversation not found."}})
+        problems: list[str] = []
+        if body.get("type") != "message":
+            problems.append("activity type must be 'message'")
+        for attachment in body.get("attachments") or []:
+            if attachment.get("contentType") != "application/vnd.microsoft.card.adaptive":
+                problems.append(f"attachment type {attachment.get('contentType')}")
+            elif self.card_errors is not None:
+                problems += self.card_errors(attachment["content"])
+        if problems:
+            self.rejected.append(f"connector: {problems}")
+            return httpx.Response(400, json={"error": {"code": "BadSyntax",
+                                                       "message": "; ".join(problems)}})
+        activity_id = f"1:{uuid.uuid4().hex[:16]}"
+        self.chat_cards.append({"chat": chat, "user": self.chats[chat], "id": activity_id,
+                                "activity": body})
+        return httpx.Response(201, json={"id": activity_id})
 
     # ---- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -796,6 +915,10 @@ class FakeGraph:
                 f"Application with identifier '{form.get('client_id')}' was not found in the "
                 f"directory '{TENANT_ID}'.",
             )
+        if form.get("scope") == BOT_SCOPE and form.get("client_secret") == self.client_secret:
+            return httpx.Response(200, json={"token_type": "Bearer", "expires_in": 3599,
+                                             "ext_expires_in": 3599,
+                                             "access_token": self.bot_access_token})
         if form.get("scope") != f"https://{self.graph_host}/.default":
             return self._aad_error(
                 400,

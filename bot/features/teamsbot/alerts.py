@@ -1,0 +1,88 @@
+"""A new concern, told to the DSL team in Teams within seconds: an activity-feed notification
+and a card in each one's chat with the bot. Urgency and reference only — never what was
+reported, who is involved or who reported it — and an Open button to the report's page, where
+reading it needs signing in (and is audited). Whoever the report is about is never told: the
+recipients are exactly the email alert's (``reports.routing.alert_recipients``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.models import Person
+from bot.core.outbox import Urgency, enqueue_chat_card
+from bot.core.teams_models import TeamsChat
+from bot.features.dashboard.cards import ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION
+
+__all__ = ["CONCERN_ACTIVITY", "concern_card", "queue_concern_alerts"]
+
+CONCERN_ACTIVITY = "newConcern"  # declared in the app manifest's activities.activityTypes
+
+
+def concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
+    """The chat card: the reference, the urgency and an Open button; nothing else."""
+    return {
+        "type": "AdaptiveCard",
+        "$schema": ADAPTIVE_CARD_SCHEMA,
+        "version": ADAPTIVE_CARD_VERSION,
+        "body": [
+            {"type": "TextBlock", "text": f"New report {reference}", "size": "Large",
+             "weight": "Bolder", "style": "heading", "wrap": True},
+            {"type": "TextBlock", "text": f"{urgency} urgency · {school_name}", "wrap": True,
+             "color": "Attention" if urgency.lower() == "immediate" else "Default"},
+            {"type": "TextBlock", "wrap": True, "isSubtle": True,
+             "text": "To protect the people involved, this message does not say what was "
+                     "reported. Open it to read it (sign-in required)."},
+        ],
+        "actions": [{"type": "Action.OpenUrl", "title": "Open", "url": url}],
+    }
+
+
+def queue_concern_alerts(
+    session: Session,
+    school_id: str,
+    school_name: str,
+    recipients: Sequence[str],
+    *,
+    reference: str,
+    urgency: str,
+    url: str,
+    now: datetime,
+) -> int:
+    """Queue the feed notification and the card for each recipient the bot reaches in Teams
+    (safeguarding urgency: ahead of everything else); returns the people told."""
+    wanted = {r.lower() for r in recipients}
+    if not wanted:
+        return 0
+    rows = session.execute(
+        select(Person, TeamsChat)
+        .join(TeamsChat, TeamsChat.person_id == Person.id)
+        .where(Person.school_id == school_id, Person.active.is_(True))
+    ).all()
+    told = 0
+    for person, chat in rows:
+        if person.email.lower() not in wanted:
+            continue
+        title = f"New report {reference}"
+
+        def queue(key: str, card: dict[str, Any], feed: dict[str, Any] | None = None,
+                  person: Person = person, chat: TeamsChat = chat, title: str = title) -> None:
+            enqueue_chat_card(
+                session, school_id=school_id, key=key, purpose="report_alert",
+                urgency=Urgency.SAFEGUARDING, recipient=person.email, title=title,
+                text=f"{urgency} urgency", chat_id=chat.chat_id, service_url=chat.service_url,
+                card=card, feed=feed, not_before=now,
+            )
+
+        queue(f"report-feed:{school_id}:{reference}:{person.id}", {},
+              {"user_id": chat.user_id, "activity_type": CONCERN_ACTIVITY,
+               "preview": f"{title}: {urgency.lower()} urgency", "web_url": url,
+               "template": {"reference": reference, "urgency": urgency.lower()}})
+        queue(f"report-chat:{school_id}:{reference}:{person.id}",
+              concern_card(school_name, reference, urgency, url))
+        told += 1
+    return told

@@ -1,0 +1,137 @@
+"""The "what the school needs from you" card (Adaptive Card 1.5, ``Action.Execute``): pure.
+
+Each button's ``data`` names the duty and the SHA-256 of the exact version it shows, so a press
+can only ever record what the person saw. ``refresh`` (their own user id) makes Teams ask for
+the card afresh when they open the chat, so a card done on the web shows as done here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.features.dashboard.cards import ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION
+
+__all__ = [
+    "ACK_VERB",
+    "AUP_VERB",
+    "REFRESH_VERB",
+    "NeedItem",
+    "needs_card",
+]
+
+ACK_VERB = "policy.acknowledge"
+AUP_VERB = "aup.sign"
+REFRESH_VERB = "needs.refresh"
+KINDS = ("acknowledge_policy", "sign_aup", "complete_training")
+
+
+@dataclass(frozen=True)
+class NeedItem:
+    """One open duty as the card shows it.
+
+    ``read_url`` opens the policy (or the training page); ``statement`` is what pressing the
+    button agrees to; ``sha256`` binds the press to the version shown.
+    """
+
+    kind: str  # acknowledge_policy | sign_aup | complete_training
+    duty_id: int
+    title: str
+    version_label: str | None
+    due_on: date
+    overdue: bool
+    read_url: str
+    statement: str = ""
+    sha256: str = ""
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _due(item: NeedItem) -> str:
+    day = f"{item.due_on.day} {item.due_on:%B %Y}"
+    return f"Overdue since {day}" if item.overdue else f"Due by {day}"
+
+
+def _item(item: NeedItem) -> dict[str, Any]:
+    """One item's container: what it is, when, what pressing agrees to, and its buttons."""
+    heading = item.title + (f" (version {item.version_label})" if item.version_label else "")
+    items: list[dict[str, Any]] = [
+        _text(heading, weight="Bolder"),
+        _text(_due(item), isSubtle=True, spacing="None",
+              color="Attention" if item.overdue else "Default"),
+    ]
+    actions: list[dict[str, Any]]
+    if item.kind == "complete_training":
+        items.append(_text("Upload your certificate once you have done the training."))
+        actions = [{"type": "Action.OpenUrl", "title": "Upload certificate",
+                    "url": item.read_url}]
+    else:
+        items.append(_text(item.statement, size="Small"))
+        data = {"duty": item.duty_id, "sha256": item.sha256}
+        read = {"type": "Action.OpenUrl", "title": "Read the policy", "url": item.read_url}
+        if item.kind == "sign_aup":
+            items += [
+                {"type": "Input.Text", "id": f"name-{item.duty_id}", "label": "Type your full name",
+                 "isRequired": True, "maxLength": 200,
+                 "errorMessage": "Type your full name to sign."},
+                {"type": "Input.Toggle", "id": f"consent-{item.duty_id}",
+                 "title": "I agree to the statement above", "valueOn": "yes", "valueOff": "no",
+                 "isRequired": True, "errorMessage": "Tick the box to agree."},
+            ]
+            actions = [read, {"type": "Action.Execute", "title": "Sign", "verb": AUP_VERB,
+                              "data": data, "style": "positive"}]
+        else:
+            actions = [read, {"type": "Action.Execute", "title": "Acknowledge", "verb": ACK_VERB,
+                              "data": data, "associatedInputs": "None", "style": "positive"}]
+    items.append({"type": "ActionSet", "actions": actions})
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
+
+
+def needs_card(
+    school_name: str,
+    given_name: str,
+    items: list[NeedItem],
+    *,
+    user_id: str | None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The card for one person: their open items, or a thank-you when there are none.
+
+    Args:
+        school_name: the school's name as it writes it.
+        given_name: how the card greets the person.
+        items: their open duties, most urgent first.
+        user_id: their Entra object id (``refresh.userIds``), None for no refresh.
+        note: a line above the items (what a press just recorded, or why it did not).
+    """
+    body: list[dict[str, Any]] = [
+        _text(f"What {school_name} needs from you", size="Large", weight="Bolder",
+              style="heading"),
+    ]
+    if note:
+        body.append(_text(note, color="Good" if note.startswith("Thank you") else "Warning"))
+    if items:
+        body.append(_text(f"Hello {given_name}. "
+                          + ("This is the one thing" if len(items) == 1 else
+                             f"These are the {len(items)} things")
+                          + " the school is waiting for from you.", spacing="Small"))
+        body += [_item(i) for i in items]
+    else:
+        body.append(_text(f"Hello {given_name}. Nothing is waiting for you: you are up to date.",
+                          spacing="Small"))
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": ADAPTIVE_CARD_SCHEMA,
+        "version": ADAPTIVE_CARD_VERSION,
+        "body": body,
+    }
+    if user_id:
+        card["refresh"] = {
+            "action": {"type": "Action.Execute", "title": "Refresh", "verb": REFRESH_VERB,
+                       "data": {}},
+            "userIds": [user_id],
+        }
+    return card

@@ -1,0 +1,104 @@
+"""``POST /api/messages``: the school's Azure Bot's messaging endpoint.
+
+Nothing is read from the database or written before the activity's token checks out
+(:func:`bot.web.bot_framework.verify_activity`): a forged, expired, misaddressed or
+other-tenant activity gets 401/403 and leaves no trace but a log line naming the failed check.
+A card button (``invoke`` named ``adaptiveCard/action``) is answered with the refreshed card in
+the invoke response, as Teams' Universal Actions expect.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from bot.core.models import utcnow
+from bot.features.teamsbot import service
+from bot.web.bot_framework import BOT_KEYS, BotAuthError, bot_setup, verify_activity
+from bot.web.deps import ctx
+
+__all__ = ["router"]
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+MAX_ACTIVITY_BYTES = 256 * 1024
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+ERROR_TYPE = "application/vnd.microsoft.error"
+
+
+def _invoke_error(status: int, code: str, message: str) -> JSONResponse:
+    """An invoke answered with an error Teams shows on the card (HTTP 200, as the docs say)."""
+    return JSONResponse({"statusCode": status, "type": ERROR_TYPE,
+                         "value": {"code": code, "message": message}})
+
+
+def _action(activity: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(verb, data) of an ``adaptiveCard/action`` invoke, or None when it is not one."""
+    value = activity.get("value")
+    action = value.get("action") if isinstance(value, dict) else None
+    if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+        return None
+    verb, data = action.get("verb"), action.get("data")
+    if not isinstance(verb, str):
+        return None
+    return verb, data if isinstance(data, dict) else {}
+
+
+@router.post("/api/messages", include_in_schema=False)
+async def messages(request: Request) -> Response:
+    """Authenticate the activity, then act on it (off the event loop: keys and database)."""
+    if bot_setup(ctx(request).settings) is None:
+        return JSONResponse({"error": "no bot is set up here"}, status_code=404)
+    raw = await request.body()
+    return await run_in_threadpool(_handle, request, raw)
+
+
+def _handle(request: Request, raw: bytes) -> Response:
+    """Check the activity's token; only then look at what it asks."""
+    setup = bot_setup(ctx(request).settings)
+    assert setup is not None
+    try:
+        if len(raw) > MAX_ACTIVITY_BYTES:
+            raise ValueError("too large")
+        activity = json.loads(raw)
+        if not isinstance(activity, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        # unreadable: refuse as unauthenticated, since nothing in it could be checked
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    try:
+        verify_activity(request.headers.get("authorization"), activity, setup, BOT_KEYS)
+    except BotAuthError as exc:
+        log.info("teams activity refused: %s", exc)  # which check failed; never the token
+        return JSONResponse({"error": "unauthorized" if exc.status == 401 else "forbidden"},
+                            status_code=exc.status)
+    if activity.get("type") == "invoke" and activity.get("name") == "adaptiveCard/action":
+        return _card_action(request, activity)
+    return Response(status_code=200)
+
+
+def _card_action(request: Request, activity: dict[str, Any]) -> Response:
+    """Record what the button asks (once) and answer with the person's card as it now is."""
+    context = ctx(request)
+    found = _action(activity)
+    if found is None:
+        return _invoke_error(400, "BadRequest", "This button could not be read.")
+    verb, data = found
+    sender = activity.get("from")
+    user_id = str(sender.get("aadObjectId") or "") if isinstance(sender, dict) else ""
+    with context.store.transaction() as session:
+        person = service.person_for_user(session, user_id)
+        if person is None:
+            return _invoke_error(
+                403, "Forbidden",
+                "The school has no record of you as a member of staff. Ask the school office.",
+            )
+        school = context.config.school(person.school_id)
+        pressed = service.press(session, context.settings, school.name, person, verb, data,
+                                utcnow())
+    return JSONResponse({"statusCode": 200, "type": CARD_TYPE, "value": pressed.card})

@@ -1,0 +1,124 @@
+"""A fake Bot Framework: the Connector's OpenID metadata and signing keys (served for real with
+``live_server(FakeBotFramework().app)``), tokens the Connector would put on an activity, and
+activities in Teams' wire format.
+
+The metadata has the shape of ``https://login.botframework.com/v1/.well-known/openidconfiguration``
+(issuer ``https://api.botframework.com``, ``jwks_uri``) and each published key lists the channels
+it is ``endorsements`` for, as the real key set does. The test key is generated here: nothing is
+fetched from the web.
+
+Example::
+
+    fake = FakeBotFramework()
+    with live_server(fake.app) as server:
+        fake.base = server.url
+        token = fake.token(activity, app_id=BOT_APP_ID, now=now)
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+__all__ = ["BOT_ISSUER", "SERVICE_URL", "FakeBotFramework", "invoke_activity"]
+
+BOT_ISSUER = "https://api.botframework.com"
+SERVICE_URL = "https://smba.trafficmanager.net/emea/"
+METADATA_PATH = "/v1/.well-known/openidconfiguration"
+_KEY = RSAKey.generate_key(2048, parameters={"kid": "bf-key-1", "use": "sig"})
+_OTHER_CHANNEL_KEY = RSAKey.generate_key(2048, parameters={"kid": "bf-key-webchat", "use": "sig"})
+
+
+class FakeBotFramework:
+    """The Connector's metadata and keys; ``base`` must be set to its URL once served."""
+
+    def __init__(self) -> None:
+        self.base = ""
+        self.metadata_reads = 0
+        self.app = Starlette(routes=[
+            Route(METADATA_PATH, self.metadata),
+            Route("/v1/.well-known/keys", self.keys),
+        ])
+
+    @property
+    def metadata_url(self) -> str:
+        """What ``COMPLIANCE_BOT_M365__BOT_OPENID_METADATA`` points at."""
+        return self.base + METADATA_PATH
+
+    async def metadata(self, request: Request) -> JSONResponse:
+        """The OpenID metadata document, as the Bot Framework publishes it."""
+        self.metadata_reads += 1
+        return JSONResponse({
+            "issuer": BOT_ISSUER,
+            "authorization_endpoint": "https://invalid.botframework.com",
+            "jwks_uri": f"{self.base}/v1/.well-known/keys",
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        })
+
+    async def keys(self, request: Request) -> JSONResponse:
+        """The signing keys, each with the channels it may sign for."""
+        teams = {**_KEY.as_dict(private=False), "endorsements": ["msteams", "webchat"]}
+        webchat = {**_OTHER_CHANNEL_KEY.as_dict(private=False), "endorsements": ["webchat"]}
+        return JSONResponse({"keys": [teams, webchat]})
+
+    def sign(self, claims: dict[str, Any], *, key: RSAKey | None = None,
+             kid: str = "bf-key-1") -> str:
+        """An RS256 token over ``claims`` (a stranger's ``key`` under our kid is a forgery)."""
+        signer = key or (_OTHER_CHANNEL_KEY if kid == "bf-key-webchat" else _KEY)
+        return jwt.encode({"alg": "RS256", "kid": kid, "typ": "JWT"}, claims, signer)
+
+    def token(self, activity: dict[str, Any], *, app_id: str, now: int,
+              key: RSAKey | None = None, kid: str = "bf-key-1", **changes: Any) -> str:
+        """The token the Connector puts on ``activity`` for the bot ``app_id``."""
+        claims: dict[str, Any] = {
+            "serviceurl": activity.get("serviceUrl"),
+            "nbf": now - 10,
+            "exp": now + 3600,
+            "iss": BOT_ISSUER,
+            "aud": app_id,
+        }
+        claims.update(changes)
+        return self.sign({k: v for k, v in claims.items() if v is not None}, key=key, kid=kid)
+
+
+def invoke_activity(
+    *,
+    user_id: str,
+    tenant_id: str,
+    bot_app_id: str,
+    verb: str,
+    data: dict[str, Any],
+    service_url: str = SERVICE_URL,
+) -> dict[str, Any]:
+    """An ``adaptiveCard/action`` invoke from a person's one-to-one chat with the bot, in the
+    shape Teams sends (Universal Actions for Adaptive Cards)."""
+    return {
+        "type": "invoke",
+        "name": "adaptiveCard/action",
+        "id": f"f:{uuid.uuid4()}",
+        "timestamp": "2026-10-19T09:00:00.000Z",
+        "localTimestamp": "2026-10-19T10:00:00.000+01:00",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": f"29:1{user_id}", "name": "", "aadObjectId": user_id},
+        "conversation": {"conversationType": "personal", "tenantId": tenant_id,
+                         "id": f"a:1{user_id}"},
+        "recipient": {"id": f"28:{bot_app_id}", "name": "Compliance"},
+        "entities": [{"locale": "en-GB", "country": "GB", "platform": "Web",
+                      "type": "clientInfo"}],
+        "channelData": {"tenant": {"id": tenant_id}, "source": {"name": "message"},
+                        "legacy": {"replyToId": "1:1abc"}},
+        "replyToId": "1696000000000",
+        "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data},
+                  "trigger": "manual"},
+        "locale": "en-GB",
+        "localTimezone": "Europe/London",
+    }
