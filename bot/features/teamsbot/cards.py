@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.core.words import version_name
 from bot.features.dashboard.cards import ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION
 
 __all__ = [
@@ -57,7 +58,8 @@ def _due(item: NeedItem) -> str:
 
 def _item(item: NeedItem) -> dict[str, Any]:
     """One item's container: what it is, when, what pressing agrees to, and its buttons."""
-    heading = item.title + (f" (version {item.version_label})" if item.version_label else "")
+    version = f" ({version_name(item.version_label)})" if item.version_label else ""
+    heading = item.title + version
     items: list[dict[str, Any]] = [
         _text(heading, weight="Bolder"),
         _text(_due(item), isSubtle=True, spacing="None",

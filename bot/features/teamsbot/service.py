@@ -15,6 +15,7 @@ from bot.core.clock import local_today
 from bot.core.links import make_token
 from bot.core.models import Duty, Person, Policy, PolicyVersion
 from bot.core.settings import Settings
+from bot.core.words import version_name
 from bot.features.policies.attest import AUP_CONSENT, acknowledge, names_match, sign_aup
 from bot.features.teamsbot.cards import (
     ACK_VERB,
@@ -81,7 +82,7 @@ def open_needs(
             if version.id in seen_aup:  # one signature closes every account's duty
                 continue
             seen_aup.add(version.id)
-            statement = AUP_CONSENT.format(title=policy.title, label=version.label)
+            statement = AUP_CONSENT.format(title=policy.title, version=version_name(version.label))
         else:
             statement = version.statement
         purpose = _LINK[duty.kind]
@@ -184,6 +185,7 @@ def press(
                              user_agent="Microsoft Teams", now=now)
         what = "acknowledgement"
     recorded = result.attestation is not None
-    note = (f"Thank you: your {what} of the {policy.title} (version {version.label}) is recorded."
+    version_words = version_name(version.label)
+    note = (f"Thank you: your {what} of the {policy.title} ({version_words}) is recorded."
             if recorded else f"Thank you: the {policy.title} was already recorded for you.")
     return Pressed(card_for(session, settings, school_name, person, today, note=note), recorded)
