@@ -443,3 +443,34 @@ def test_sync_into_the_store_keeps_leavers_and_their_history(
     assert not people[BEN].active and people[BEN].left_on == date(2026, 11, 11)
     assert not people[ADA].active and people[ADA].left_on == date(2026, 11, 11)
     assert people[CARA].active and people[CARA].role_names == {"governor"}
+
+
+def test_directory_status_says_who_the_last_read_left_out(
+    fake: FakeGraph, make: Make, tmp_path: Path, sqlite_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli.main import app
+    from bot.engine.directory import left_out
+
+    _not_staff(fake)
+    builder = SchoolBuilder(tmp_path / "school")
+    builder.school["headteacher"] = ADA
+    builder.school["dsl"] = [ADA]
+    builder.school["deputy_dsl"] = []
+    ctx = builder.context(sqlite_url)
+    school = ctx.config.school()
+    with ctx.store.transaction() as session:
+        sync_directory(session, school, make(), date(2026, 11, 2))
+    with ctx.store.session() as session:
+        assert left_out(session, school.id) == {"guest": 1, "unlicensed account": 2}
+        emails = set(session.scalars(select(Person.email)))
+    assert not emails & {"gus@partner.example", "scanner@oakfield.example"}
+    ctx.store.dispose()
+    result = CliRunner().invoke(app, ["directory", "status"], env={
+        "COMPLIANCE_BOT_HOME": str(builder.home), "COMPLIANCE_BOT_DATABASE_URL": sqlite_url,
+        "COMPLIANCE_BOT_CONNECTOR": "m365", "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "Left out of the directory (not staff): 1 guest, 2 unlicensed accounts" in out
+    assert "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in out

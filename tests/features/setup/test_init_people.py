@@ -135,3 +135,25 @@ def test_an_outside_address_that_is_not_one_is_refused_by_name(
     out = " ".join(result.output.split())
     assert "people.dpo: pat@@council is not an email address" in out
     assert not (tmp_path / ".compliance-bot").exists()
+
+
+def test_google_staff_accounts_query_is_written_to_the_settings(tmp_path: Path) -> None:
+    from dotenv import dotenv_values
+
+    from bot.core.settings import Settings
+    from bot.features.setup.answers import Answers
+    from bot.features.setup.school_setup import env_text
+
+    def written(**platform: str) -> str:
+        answers = Answers.model_validate({
+            "school": {"name": "Oak"}, "platform": "google",
+            "people": {"headteacher": "head@oak.example"}, "platform_settings": platform})
+        return env_text(answers, Settings(home=tmp_path), date(2026, 9, 14), "head@oak.example")
+
+    text = written(USER_QUERY="orgUnitPath='/Staff'")
+    (tmp_path / "query.env").write_text(text)
+    values = dotenv_values(tmp_path / "query.env")
+    assert values["COMPLIANCE_BOT_GOOGLE__USER_QUERY"] == "orgUnitPath='/Staff'"
+    # not given: the line is there to fill in, and says why
+    assert "# COMPLIANCE_BOT_GOOGLE__USER_QUERY=\"orgUnitPath='/Staff'\"  (only staff " \
+        "accounts" in written()
