@@ -157,13 +157,14 @@ def _person(
             return text
         found = outside_person(text) if outside else None
         if found is not None and not any(p.email == found[0] and p.active for p in people):
-            email = found[0]
-            name = str(typer.prompt(f"  {email} is not in {source}: their name (someone from "
-                                    "outside the school)")).strip() or email
-            console.print(f"  → {name} <{email}> (from outside {source}: added to the "
+            address, written = found
+            name = written if written != address else str(typer.prompt(
+                f"  {address} is not in {source}: their name (someone from outside the "
+                "school)")).strip() or address
+            console.print(f"  → {name} <{address}> (from outside {source}: added to the "
                           "people register; they get the role's email)", highlight=False)
-            return f"{name} <{email}>"
-        email, problem, choices = pick_person(people, text, source)
+            return f"{name} <{address}>"
+        email, problem, choices = pick_person(people, found[0] if found else text, source)
         if choices:
             for number, person in enumerate(choices, start=1):
                 console.print(f"  {number}. {person.display_name} <{person.email}>"
