@@ -53,6 +53,7 @@ __all__ = [
     "SetupError",
     "UnreadableResponse",
     "UrgentReserve",
+    "left_out_words",
     "parse_retry_after",
 ]
 
@@ -193,6 +194,16 @@ class DirectoryChanges:
     cursor: str | None = None
     rejected: Sequence[str] = ()
     rejected_records: Sequence[RejectedRecord] = ()
+    # accounts the source holds that are not people for the bot, by what they are, counted
+    # over the whole directory ({"guest": 3, "unlicensed account": 2}); None: not counted
+    left_out: Mapping[str, int] | None = None
+
+
+def left_out_words(counts: Mapping[str, int]) -> str:
+    """A directory's left-out accounts as a person reads them: '3 guests, 2 unlicensed
+    accounts' ('none' when there are none)."""
+    shown = [f"{n} {kind if n == 1 else kind + 's'}" for kind, n in sorted(counts.items()) if n]
+    return ", ".join(shown) or "none"
 
 
 @runtime_checkable

@@ -21,6 +21,11 @@ ActorOption = Annotated[
     typer.Option("--as", help="Your email: the headteacher or an admin (recorded)."),
 ]
 
+LEFT_OUT_SETTINGS = {
+    "m365": "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true or COMPLIANCE_BOT_M365__INCLUDE_UNLICENSED"
+            "=true brings them in (deploy/m365.md)",
+}
+
 directory_app = typer.Typer(
     help="People missing from the directory, and confirming leavers.", no_args_is_help=True
 )
@@ -66,8 +71,9 @@ def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.common import schools_of
     from bot.cli.render import missing_lines, print_lines, stop_lines
-    from bot.engine.directory import held_back, held_back_lines
+    from bot.engine.directory import held_back, held_back_lines, left_out
     from bot.engine.leavers import missing_people, pending_removals
+    from connectors.base import left_out_words
 
     ctx = context()
     where(ctx)
@@ -79,6 +85,12 @@ def directory_status(school: SchoolOption = None) -> None:
             lines = (stop_lines(pending, config.id) if pending else []) + missing_lines(missing)
             lines += held_back_lines(held_back(session, config.id))
             print_lines(console, lines or ["Nobody is missing from the directory."])
+            counts = left_out(session, config.id)
+            if counts is not None:
+                console.print(
+                    f"Left out of the directory (not staff): {left_out_words(counts)}"
+                    + (f". {LEFT_OUT_SETTINGS.get(ctx.settings.connector, '')}" if counts
+                       else ""), highlight=False)
 
 
 @directory_app.command("confirm-removals")

@@ -12,12 +12,15 @@ from typing import Literal
 
 import holidays
 
+from bot.core.words import plain_key
+
 __all__ = [
     "COUNTRIES",
     "Country",
     "add_working_days",
     "bank_holiday_name",
     "is_working_day",
+    "nation_key",
     "next_working_day",
 ]
 
@@ -29,6 +32,17 @@ COUNTRIES: tuple[str, ...] = (
     "scotland",
     "northern-ireland",
 )
+
+
+def nation_key(value: object) -> object:
+    """A nation as people write it ("Scotland", "NORTHERN IRELAND", "england and wales") as
+    the configuration spells it ("northern-ireland"); anything else is returned as it is, for
+    the validator to refuse by name."""
+    if not isinstance(value, str):
+        return value
+    return "-".join(plain_key(value).replace("-", " ").split())
+
+
 _SUBDIVISION = {
     "england-and-wales": "ENG",
     "england": "ENG",

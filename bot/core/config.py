@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -20,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.calendar import Country, add_working_days, is_working_day
+from bot.core.calendar import Country, add_working_days, is_working_day, nation_key
 from bot.core.config_reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
 from bot.core.forms import find_control_character
 
@@ -308,7 +309,7 @@ class SchoolConfig(_Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=200)
     # the nation whose bank holidays close the school and stop statutory clocks' working days
-    country: Country = "england-and-wales"
+    country: Annotated[Country, BeforeValidator(nation_key)] = "england-and-wales"
     headteacher: Email
     dsl: list[Email] = []
     deputy_dsl: list[Email] = []

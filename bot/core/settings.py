@@ -98,6 +98,10 @@ class M365Settings(BaseModel):
     forms_list: str | None = None  # the list in site_id a Power Automate flow fills from a form
     role_groups: dict[str, Role] = Field(default_factory=dict)  # group display name -> role
     all_users: bool = False  # read every user, not only members of role_groups (pupils too)
+    # guests (userType Guest) and accounts with no licence (shared mailboxes, service and room
+    # accounts) are not staff: left out of the directory unless these bring them in
+    include_guests: bool = False
+    include_unlicensed: bool = False
     messages_per_minute: int = 30
     # of the mailbox's 30 a minute and 10,000 recipients a day, what routine mail (reminders,
     # digests) may never spend: kept for safeguarding alerts and people waiting on the bot

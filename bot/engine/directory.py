@@ -32,10 +32,12 @@ __all__ = [
     "apply_listing",
     "held_back",
     "held_back_lines",
+    "left_out",
     "sync_directory",
 ]
 
 CURSOR_KEY = "directory.cursor"
+LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
 
@@ -444,8 +446,40 @@ def sync_directory(
     report = apply_listing(session, school, changes, today, default_school=default_school)
     if report.stopped is None:
         _save_cursor(session, school.id, state, changes.cursor)
+        if changes.left_out is not None:
+            _save_left_out(session, school.id, changes.left_out)
         session.flush()
     return report
+
+
+def _save_left_out(session: Session, school_id: str, counts: Mapping[str, int]) -> None:
+    """Keep what the last read left out (guests, unlicensed accounts), for ``directory
+    status``."""
+    import json
+
+    value = json.dumps(dict(sorted(counts.items())))
+    row = session.scalar(select(ConnectorState).where(
+        ConnectorState.school_id == school_id, ConnectorState.key == LEFT_OUT_KEY))
+    if row is None:
+        session.add(ConnectorState(school_id=school_id, key=LEFT_OUT_KEY, value=value))
+    elif row.value != value:
+        row.value = value
+
+
+def left_out(session: Session, school_id: str) -> dict[str, int] | None:
+    """What the last directory read left out, by what it is ({"guest": 3}); None when the
+    directory does not count them (a staff list file)."""
+    import json
+
+    value = session.scalar(select(ConnectorState.value).where(
+        ConnectorState.school_id == school_id, ConnectorState.key == LEFT_OUT_KEY))
+    if value is None:
+        return None
+    try:
+        counts = json.loads(value)
+    except ValueError:
+        return None
+    return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else None
 
 
 def apply_listing(

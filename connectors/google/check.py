@@ -192,20 +192,29 @@ def _directory_rows(settings: Settings, client: GoogleClient, checker: _Checker)
         ]
     api = client.directory()
     rows: list[CheckRow] = []
+    query = {"query": google.user_query} if google.user_query else {}
+    if google.user_query:
+        who = f"only users matching {google.user_query} are read ({_var('USER_QUERY')})"
+    else:
+        who = (f"every user of the domain is read, pupils too: set {_var('USER_QUERY')}, e.g. "
+               "orgUnitPath='/Staff' (deploy/google.md)")
     try:
         api.call(
             api.resource.users().list(
-                customer=google.customer, maxResults=1, fields="users(primaryEmail)"
+                customer=google.customer, maxResults=1, fields="users(primaryEmail)", **query
             )
         )
-        rows.append(CheckRow("Directory users", True, f"users readable as {google.admin_subject}"))
+        rows.append(CheckRow("Directory users", True,
+                             f"users readable as {google.admin_subject}; {who}"))
     except GoogleCallError as exc:
+        bad_query = bool(google.user_query) and exc.status == 400
         rows.append(
             CheckRow(
                 "Directory users",
                 False,
-                str(exc),
-                checker.fix(
+                f"{_var('USER_QUERY')}={google.user_query}: {exc}" if bad_query else str(exc),
+                f"fix {_var('USER_QUERY')}: an Admin SDK user search such as "
+                "orgUnitPath='/Staff' (deploy/google.md)" if bad_query else checker.fix(
                     exc,
                     _DIRECTORY,
                     forbidden=f"{google.admin_subject} must be a super admin or hold an admin "

@@ -26,9 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors.base import ConnectorError, UnreadableResponse
+from connectors.base import ConnectorError, UnreadableResponse, left_out_words
 from connectors.m365.client import GraphClient
-from connectors.m365.directory import find_role_groups
+from connectors.m365.directory import GraphDirectory, find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain
 from connectors.m365.forms import ListFormSource, column_problems
 from connectors.m365.mail import DAILY_RECIPIENTS
@@ -188,8 +188,10 @@ def _run(m365: Any, transport: httpx.AsyncBaseTransport | None) -> list[CheckRow
             return rows
         rows.append(CheckRow("token", True, f"app-only token issued by {m365.authority_host}"))
         app = str(m365.client_id)
-        rows.append(_users(client, app))
-        rows.extend(_groups(client, app, list(m365.role_groups)))
+        read = [_users(client, app), *_groups(client, app, list(m365.role_groups))]
+        rows += read
+        if all(row.ok for row in read):  # the directory can be read: say who it reads
+            rows.append(_staff(client, m365))
         rows.extend(_mail(client, app, m365.sender))
         rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
@@ -354,6 +356,31 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
             ),
         ]
     return [row, CheckRow("role groups", True, f"all {len(names)} found")]
+
+
+def _staff(client: GraphClient, m365: Any) -> CheckRow:
+    """Who the directory reads as people, and the accounts it leaves out (guests, accounts
+    without a licence) with the settings that bring them in."""
+    directory = GraphDirectory(
+        client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
+        include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed,
+    )
+    try:
+        changes = directory.fetch(None)
+    except (ConnectorError, GraphCallError) as exc:
+        return CheckRow("directory", False, str(exc), "See deploy/m365.md, section 5.")
+    here = sum(1 for p in changes.people if p.active)
+    detail = (f"{here} {'person' if here == 1 else 'people'} read; left out: "
+              f"{left_out_words(changes.left_out or {})}")
+    brought_in = [f"{ENV}{name}=true" for name, on in (
+        ("INCLUDE_GUESTS", m365.include_guests),
+        ("INCLUDE_UNLICENSED", m365.include_unlicensed)) if on]
+    if brought_in:
+        detail += f" (brought in: {', '.join(brought_in)})"
+    elif changes.left_out:
+        detail += (f" ({ENV}INCLUDE_GUESTS=true or {ENV}INCLUDE_UNLICENSED=true brings "
+                   "them in)")
+    return CheckRow("directory", True, detail)
 
 
 def _mail(client: GraphClient, app: str, sender: str | None) -> list[CheckRow]:

@@ -132,7 +132,8 @@ def build(
         name="m365",
         chat=chat,
         directory=GraphDirectory(
-            client, role_groups=dict(m365.role_groups), all_users=m365.all_users
+            client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
+            include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed,
         ),
         mailer=mailer,
         notifier=notifier,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -42,12 +43,14 @@ USER_FIELDS = (
     "userPrincipalName",
     "accountEnabled",
     "jobTitle",
+    "userType",
+    "assignedLicenses",
 )
 DELTA_USER_SELECT = (*USER_FIELDS, "manager")  # manager changes arrive as manager@delta
 GROUP_DELTA_SELECT = ("displayName", "members")  # membership changes arrive as members@delta
 MAX_DELTA_GROUPS = 50  # group delta's $filter takes at most 50 ids
 IN_LIMIT = 15  # Graph caps the values of one `in (...)` filter at 15
-CURSOR_VERSION = 2
+CURSOR_VERSION = 3
 # Delta-token errors: Graph answers 410 Gone or 400 with one of these codes; all mean "resync".
 SYNC_RESET_CODES = frozenset(
     {
@@ -87,6 +90,7 @@ class _DeltaState:
     names: dict[str, str]
     members: dict[str, set[str]]
     managers: dict[str, str]
+    left_out: dict[str, str] = field(default_factory=dict)  # user id -> what the account is
 
     def dump(self) -> str:
         """The cursor string stored by the bot."""
@@ -99,6 +103,7 @@ class _DeltaState:
                 "names": self.names,
                 "members": {g: sorted(m) for g, m in sorted(self.members.items())},
                 "managers": dict(sorted(self.managers.items())),
+                "left_out": dict(sorted(self.left_out.items())),
             },
             separators=(",", ":"),
         )
@@ -119,6 +124,7 @@ class _DeltaState:
                 names={str(k): str(v) for k, v in dict(raw["names"]).items()},
                 members={str(g): set(map(str, m)) for g, m in dict(raw["members"]).items()},
                 managers={str(k): str(v) for k, v in dict(raw["managers"]).items()},
+                left_out={str(k): str(v) for k, v in dict(raw.get("left_out") or {}).items()},
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -127,6 +133,10 @@ class _DeltaState:
         """Whether the stored delta links point at ``endpoint`` (a cursor is data: check it)."""
         links = [self.users_link, *([self.groups_link] if self.groups_link else [])]
         return all(link.startswith(endpoint + "/") for link in links)
+
+    def left_out_counts(self) -> dict[str, int]:
+        """How many accounts are left out, by what they are ("guest": 3)."""
+        return dict(Counter(self.left_out.values()))
 
     def in_scope(self) -> set[str]:
         """Ids of users in at least one role group."""
@@ -138,6 +148,8 @@ def _complete(user: GraphUser) -> bool:
     return (
         user.display_name is not None
         and user.account_enabled is not None
+        and user.user_type is not None
+        and user.licensed is not None
         and bool(user.mail or user.user_principal_name)
     )
 
@@ -155,7 +167,10 @@ class GraphDirectory:
 
     School tenants hold pupils' accounts too, so by default only members of the role groups are
     read into the bot (data minimisation); someone taken out of every role group comes back
-    inactive (missing). ``all_users=True`` reads everyone. A configured role group that does not
+    inactive (missing). ``all_users=True`` reads everyone. Guests (``userType`` Guest) and
+    accounts with no licence (shared mailboxes, service and room accounts) are not staff: they
+    are left out, and counted in ``left_out``, unless ``include_guests`` /
+    ``include_unlicensed`` bring them in. A configured role group that does not
     exist stops the sync with a ``PermanentError``: carrying on would make its members leavers.
 
     Args:
@@ -163,17 +178,26 @@ class GraphDirectory:
         role_groups: group display name -> the role its members get
             (``COMPLIANCE_BOT_M365__ROLE_GROUPS``); only these groups' memberships are read.
         all_users: read every user, not only members of the role groups.
+        include_guests: read guest accounts as people too.
+        include_unlicensed: read accounts without a licence as people too.
         max_pages: a guard against a server that never ends a round.
     """
 
     client: GraphClient
     role_groups: Mapping[str, str] = field(default_factory=dict)
     all_users: bool = False
+    include_guests: bool = False
+    include_unlicensed: bool = False
     max_pages: int = 10_000
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Return everyone (no or expired cursor) or the changes since ``cursor``."""
-        config = (*sorted(set(self.role_groups)), f"all_users={self.all_users}")
+        config = (
+            *sorted(set(self.role_groups)),
+            f"all_users={self.all_users}",
+            f"include_guests={self.include_guests}",
+            f"include_unlicensed={self.include_unlicensed}",
+        )
         if len(self.role_groups) > MAX_DELTA_GROUPS:
             raise M365SetupError(
                 f"{ENV}ROLE_GROUPS names {len(self.role_groups)} groups; at most "
@@ -257,6 +281,7 @@ class GraphDirectory:
             cursor=state.dump(),
             rejected=rejected,
             rejected_records=records,
+            left_out=state.left_out_counts(),
         )
 
     def _delta(self, state: _DeltaState) -> DirectoryChanges | None:
@@ -281,8 +306,11 @@ class GraphDirectory:
             if user.manager_reported:
                 _set_manager(managers, user)
         new_state = _DeltaState(
-            users_link, groups_link, state.config, state.names, members, managers
+            users_link, groups_link, state.config, state.names, members, managers,
+            dict(state.left_out),
         )
+        for uid in removed:
+            new_state.left_out.pop(uid, None)
         after = new_state.in_scope()
         relevant = set(changed) | affected
         if not self.all_users and state.names:
@@ -291,6 +319,12 @@ class GraphDirectory:
         records = {uid: u for uid, u in changed.items() if uid in relevant and _complete(u)}
         self._reread(sorted(relevant - set(records)), records, managers)
         people, rejected, unread = self._people(records.values(), new_state, before, records)
+        scoped = not self.all_users and bool(state.names)
+        removed += [  # a person here before, now a guest or unlicensed: missing, as if deleted
+            uid for uid in records
+            if uid in new_state.left_out and uid not in state.left_out
+            and (uid in before or not scoped) and uid not in removed
+        ]
         return DirectoryChanges(
             people=people,
             complete=False,
@@ -298,6 +332,7 @@ class GraphDirectory:
             cursor=new_state.dump(),
             rejected=rejected,
             rejected_records=unread,
+            left_out=new_state.left_out_counts(),
         )
 
     def _group_changes(
@@ -346,6 +381,15 @@ class GraphDirectory:
                 _set_manager(managers, user)
 
     # ---- mapping -----------------------------------------------------------------------
+    def _not_a_person(self, user: GraphUser) -> str | None:
+        """What the account is when it is not a person for the bot: a guest, or an account with
+        no licence (a shared mailbox, a service or room account); None for staff."""
+        if not self.include_guests and (user.user_type or "").casefold() == "guest":
+            return "guest"
+        if not self.include_unlicensed and user.licensed is False:
+            return "unlicensed account"
+        return None
+
     def _people(
         self,
         users: Iterable[GraphUser],
@@ -368,6 +412,11 @@ class GraphDirectory:
                 if user.id not in was_in_scope:
                     continue
                 active = False
+            kind = self._not_a_person(user)
+            if kind is not None:
+                state.left_out[user.id] = kind  # a delta reports it as removed if it was here
+                continue
+            state.left_out.pop(user.id, None)
             email = (user.mail or user.user_principal_name or "").strip().lower()
             if "@" not in email:
                 rejected.append(

@@ -56,6 +56,8 @@ class GraphUser:
     user_principal_name: str | None = None
     account_enabled: bool | None = None
     job_title: str | None = None
+    user_type: str | None = None  # 'Member' or 'Guest'
+    licensed: bool | None = None  # whether assignedLicenses holds any licence
     removed: bool = False
     manager_reported: bool = False
     manager: ManagerRef | None = None
@@ -140,6 +142,7 @@ def user_json(u: Mapping[str, Any]) -> GraphUser:
         if live:
             manager = ManagerRef(id=str(live[-1]["id"]))
     enabled = u.get("accountEnabled")
+    licences = u.get("assignedLicenses")
     return GraphUser(
         id=str(u["id"]),
         display_name=_text(u.get("displayName")),
@@ -149,6 +152,8 @@ def user_json(u: Mapping[str, Any]) -> GraphUser:
         user_principal_name=_text(u.get("userPrincipalName")),
         account_enabled=enabled if isinstance(enabled, bool) else None,
         job_title=_text(u.get("jobTitle")),
+        user_type=_text(u.get("userType")),
+        licensed=bool(licences) if isinstance(licences, list) else None,
         removed="@removed" in u,
         manager_reported=manager_reported,
         manager=manager,
@@ -204,6 +209,8 @@ def user_record(u: Any, *, expanded_manager: bool = False) -> GraphUser:
         user_principal_name=u.user_principal_name,
         account_enabled=u.account_enabled,
         job_title=u.job_title,
+        user_type=u.user_type,
+        licensed=None if u.assigned_licenses is None else bool(u.assigned_licenses),
         removed="@removed" in data,
         manager_reported=manager_reported,
         manager=manager,

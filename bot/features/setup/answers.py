@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from bot.core.calendar import Country
+from bot.core.calendar import Country, nation_key
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term, _problems, load_yaml
 from bot.core.words import plain_key
 from connectors.base import DirectoryPerson
@@ -36,11 +36,6 @@ def _listed(value: Any) -> Any:
 Names = Annotated[list[str], BeforeValidator(_listed)]
 
 
-def _nation(value: Any) -> Any:
-    """A nation as people write it: "Scotland", "Northern Ireland"."""
-    return "-".join(plain_key(value).split()) if isinstance(value, str) else value
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -49,7 +44,7 @@ class SchoolAnswers(_Strict):
     """The school's name and nation (whose bank holidays close it)."""
 
     name: str = Field(min_length=1, max_length=200)
-    country: Annotated[Country, BeforeValidator(_nation)] = "england"
+    country: Annotated[Country, BeforeValidator(nation_key)] = "england"
     id: Slug | None = None
 
 

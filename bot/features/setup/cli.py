@@ -83,9 +83,13 @@ def _print_people(draft: SetupDraft) -> None:
     elif draft.directory_note:
         console.print(f"[bold]Directory[/]: {draft.directory_note}")
     names = {p.email: p.display_name for p in draft.people}
+    outside = {e: f"{n + ' <' + e + '>' if n != e else e} (from outside "
+                  f"{draft.source_name}: on the people register)"
+               for e, n in draft.outsiders.items()}
     for key, value in draft.roles.items():
         emails = value if isinstance(value, list) else [value] if value else []
-        shown = ", ".join(f"{names[e]} <{e}>" if e in names else e for e in emails)
+        shown = ", ".join(outside.get(e) or (f"{names[e]} <{e}>" if e in names else e)
+                          for e in emails)
         label = "runs the bot day to day" if key == "admins" else role_name(key)
         console.print(f"  {label}: {shown or '—'}", highlight=False)
 

@@ -24,6 +24,7 @@ from bot.features.setup.policy_folder import (
     folder_twins,
     read_policy_folder,
 )
+from bot.features.setup.school_setup import OUTSIDE_ROLES, outside_person
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -146,16 +147,29 @@ def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
             progress.put(("role_groups", group), role)
 
 
-def _person(people: list[DirectoryPerson], source: str, question: str) -> str | None:
+def _person(
+    people: list[DirectoryPerson], source: str, question: str, *, outside: bool = False
+) -> str | None:
     """One person by name or email, in any case and without accents; who was picked is said
-    back, and a name that fits several people offers the choice."""
+    back, and a name that fits several people offers the choice. With ``outside``, an address
+    not on the staff list is someone from outside the school (their name is asked):
+    "Pat Jones <dpo@council.example>"."""
     while True:
         text = str(typer.prompt(question, default="", show_default=False)).strip()
         if not text:
             return None
         if not people:
             return text
-        email, problem, choices = pick_person(people, text, source)
+        found = outside_person(text) if outside else None
+        if found is not None and not any(p.email == found[0] and p.active for p in people):
+            address, written = found
+            name = written if written != address else str(typer.prompt(
+                f"  {address} is not in {source}: their name (someone from outside the "
+                "school)")).strip() or address
+            console.print(f"  → {name} <{address}> (from outside {source}: added to the "
+                          "people register; they get the role's email)", highlight=False)
+            return f"{name} <{address}>"
+        email, problem, choices = pick_person(people, found[0] if found else text, source)
         if choices:
             for number, person in enumerate(choices, start=1):
                 console.print(f"  {number}. {person.display_name} <{person.email}>"
@@ -167,34 +181,47 @@ def _person(people: list[DirectoryPerson], source: str, question: str) -> str | 
             chosen = next(p for p in people if p.email == email)
             console.print(f"  → {chosen.display_name} <{chosen.email}>", highlight=False)
             return email
-        err.print(f"  {problem}")
+        err.print(f"  {problem}" + ("; for someone from outside the school, give their email"
+                                    if outside and "@" not in text else ""))
 
 
 def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> None:
-    """Headteacher, DSL and deputies, DPO, clerk and chair of governors (each saved as given)."""
+    """Headteacher, DSL and deputies, DPO, clerk, chair of governors and who runs the bot day
+    to day (each saved as given; the DPO and clerk may be from outside the staff list)."""
     while not progress.get(("people", "headteacher")):
         progress.put(("people", "headteacher"),
                      _person(people, source, "Headteacher (name or email)"))
-    for key, question in (("dsl", "Designated safeguarding lead (DSL)"),
-                          ("deputy_dsl", "Deputy DSL")):
-        if progress.has(("people", key)):
-            continue
-        given: list[str] = list(progress.get(("people", key)) or [])
-        if given:
-            console.print(f"  {question} so far: {', '.join(given)}", highlight=False)
-        while name := _person(people, source, f"{question} (Enter when done)"):
-            given.append(name)
-            progress.put(("people", key), given, answered=False)
-        progress.put(("people", key), given)
-    for key, question in (("dpo", "Data protection officer"), ("clerk", "Clerk to governors"),
+    _listed(progress, people, source, "dsl", "Designated safeguarding lead (DSL)")
+    _listed(progress, people, source, "deputy_dsl", "Deputy DSL")
+    for key, question in (("dpo", "Data protection officer (staff, or a council or trust DPO's "
+                                  "email)"),
+                          ("clerk", "Clerk to governors (staff, or their email)"),
                           ("chair_of_governors", "Chair of governors")):
         if progress.has(("people", key)):
             continue
-        email = _person(people, source, f"{question} (Enter to leave out)")
+        email = _person(people, source, f"{question} (Enter to leave out)",
+                        outside=key in OUTSIDE_ROLES)
         if email:
             progress.put(("people", key), email)
         else:
             progress.mark(("people", key))
+    _listed(progress, people, source, "admins",
+            "Who runs the bot day to day (an admin: the office or business manager; the "
+            "headteacher if nobody)")
+
+
+def _listed(progress: Progress, people: list[DirectoryPerson], source: str, key: str,
+            question: str) -> None:
+    """A role several people may hold, one person at a time until Enter."""
+    if progress.has(("people", key)):
+        return
+    given: list[str] = list(progress.get(("people", key)) or [])
+    if given:
+        console.print(f"  {question} so far: {', '.join(given)}", highlight=False)
+    while name := _person(people, source, f"{question} (Enter when done)"):
+        given.append(name)
+        progress.put(("people", key), given, answered=False)
+    progress.put(("people", key), given)
 
 
 def _terms() -> dict[str, Any]:
@@ -282,6 +309,11 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
         "Where do staff have their accounts", ("local", "m365", "google"), "local"))
     _ask(progress, ("base_url",), lambda: typer.prompt("Web address staff will use",
                                                        default=settings.base_url))
+    if platform == "google":
+        _ask(progress, ("platform_settings", "USER_QUERY"), lambda: str(typer.prompt(
+            "Which Google accounts are staff? An Admin SDK user search, e.g. "
+            "orgUnitPath='/Staff' (pupils' org units left out; Enter: every account)",
+            default="", show_default=False)).strip())
     people: list[DirectoryPerson] = []
     if platform == "local":
         people = _directory(progress)

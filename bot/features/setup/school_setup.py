@@ -3,6 +3,7 @@ the settings, the directory and policy copies, and the database (preview begins)
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,11 +32,16 @@ from bot.features.setup.term_calendar import (
 from connectors.base import ConnectorError, DirectoryPerson
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.core.settings import Settings
 
 __all__ = ["SetupDraft", "draft_setup", "env_text", "existing_school", "write_setup"]
 
 SINGLE_ROLES = ("headteacher", "dpo", "clerk", "chair_of_governors")
+# roles often held by someone outside the staff list: the council's or trust's data protection
+# officer, a clerk from a clerking service; they go on the people register and get their mail
+OUTSIDE_ROLES = ("dpo", "clerk")
 LIST_ROLES = ("dsl", "deputy_dsl", "admins")
 CONFIG_ROLE_KEYS = (
     "headteacher",
@@ -61,6 +67,7 @@ class SetupDraft:
     pack: list[PackItem] = field(default_factory=list)
     chosen: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
+    outsiders: dict[str, str] = field(default_factory=dict)  # email -> name, not on staff list
 
     @property
     def source_name(self) -> str:
@@ -180,13 +187,49 @@ def _one(draft: SetupDraft, key: str, wanted: str) -> str | None:
     return email
 
 
+def outside_person(text: str) -> tuple[str, str] | None:
+    """(email, name) of someone written as "Pat Jones <dpo@council.example>" or as an address
+    alone (then the name is the address); None when ``text`` holds no address."""
+    written = re.fullmatch(r"\s*(.*?)\s*<([^<>]*)>\s*", text)
+    name, address = written.groups() if written else ("", text.strip())
+    name = name.strip("\"' ")
+    if "@" not in address or " " in address.strip():
+        return None
+    email = address.strip().lower()
+    return email, " ".join(name.split()) or email
+
+
+def _outside(draft: SetupDraft, key: str, wanted: str) -> str | None:
+    """The DPO's or clerk's email: someone on the staff list (by name or email), else someone
+    outside it given by address (kept in ``outsiders``, with their name)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    found = outside_person(wanted)
+    if found is None:
+        return _one(draft, key, wanted)
+    email, name = found
+    if any(p.email == email and p.active for p in draft.people):
+        return email
+    if not draft.people and "<" not in wanted:
+        return email  # the platform's directory is not read yet: by address, as every role
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        draft.problems.append(f"people.{key}: {email} is not an email address ({exc})")
+        return None
+    draft.outsiders[email] = name
+    return email
+
+
 def resolve_people(draft: SetupDraft) -> None:
-    """Everyone named in ``people``, found in the directory (every problem with its key)."""
+    """Everyone named in ``people``, found in the directory (every problem with its key); the
+    DPO and clerk may be from outside it (``outsiders``)."""
     given = draft.answers.people
     for key in SINGLE_ROLES:
         wanted = getattr(given, key)
         if wanted:
-            draft.roles[key] = _one(draft, key, wanted)
+            pick = _outside if key in OUTSIDE_ROLES else _one
+            draft.roles[key] = pick(draft, key, wanted)
     for key in LIST_ROLES:
         emails = [_one(draft, f"{key}[{i}]", w) for i, w in enumerate(getattr(given, key))]
         draft.roles[key] = [e for e in emails if e]
@@ -395,6 +438,11 @@ def env_text(
     for name in needed:
         value = given.pop(name, None)
         lines.append(f"{prefix}{name}={value}" if value else f"# {prefix}{name}=  (see {guide})")
+    if answers.platform == "google":
+        query = given.pop("USER_QUERY", "")
+        lines.append(
+            f'{prefix}USER_QUERY="{_quoted(query)}"' if query else
+            f"# {prefix}USER_QUERY=\"orgUnitPath='/Staff'\"  (only staff accounts: {guide})")
     lines += [f"{prefix}{k}={v}" for k, v in given.items()]
     if answers.role_groups:
         import json
@@ -403,6 +451,11 @@ def env_text(
     if answers.platform == "m365":
         lines.append(f"# {prefix}CLIENT_SECRET=  (or CERTIFICATE_PATH; see {guide})")
     return "\n".join(lines) + "\n"
+
+
+def _quoted(value: str) -> str:
+    """A value for inside a double-quoted .env line (python-dotenv's escapes)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _signin_lines(platform: str, tenant: str | None) -> list[str]:
@@ -493,4 +546,24 @@ def write_setup(
     with store.transaction() as session:
         config_store.save(session, org, by="cli:init", now=now, note="compliance-bot init")
         setup_state.begin_setup(session, source=source, by="cli:init", now=now)
+        fill_registers(session, draft, org, today)
     return Written(settings.config_path, env_path, copied)
+
+
+def fill_registers(session: Session, draft: SetupDraft, org: OrgConfig, today: date) -> None:
+    """The registers filled now, not at the first sweep: the people from outside the staff
+    list (a council DPO, a clerk) on the people register, and the policies, their versions
+    and the requirements in the store, so ``policies list`` and the pages show them at once."""
+    from bot.core.models import ExtraPerson
+    from bot.engine.config_sync import ensure_school, sync_config
+    from bot.engine.extra_people import sync_register
+
+    school = org.schools[0]
+    ensure_school(session, school)
+    for email, name in sorted(draft.outsiders.items()):
+        session.add(ExtraPerson(school_id=school.id, email=email, display_name=name[:200],
+                                job_title=None, roles=[]))
+    session.flush()
+    if draft.outsiders:
+        sync_register(session, school, today)
+    sync_config(session, org, school, today)

@@ -32,7 +32,8 @@ MAX_ICS_LINES = 40_000
 Kind = Literal["term", "term starts", "term ends", "holiday", "INSET day", "not used"]
 
 _INSET = re.compile(
-    r"\binset\b|training day|staff development|non[- ]pupil|pupil[- ]free|teacher day"
+    r"\binsets?\b|\bin[- ]?service\b|training day|staff (development|training)"
+    r"|non[- ]pupil|pupil[- ]free|teachers?'? day|\bbaker day"
     r"|professional development|school closed to pupils|\bpd day",
     re.I,
 )

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.core import audit, config_store, setup_state
-from bot.core.calendar import COUNTRIES
+from bot.core.calendar import COUNTRIES, nation_key
 from bot.core.config import SchoolConfig, load_config
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
@@ -110,10 +110,11 @@ def school_save(
     def change(school: dict[str, Any]) -> None:
         if not name.strip():
             raise SetupError("name", "School name: give the school's name.")
-        if country not in COUNTRIES:
+        nation = nation_key(country)
+        if nation not in COUNTRIES:
             raise SetupError("country", "Nation: choose where the school is.")
         school.update(
-            name=name.strip(), country=country, reply_to=reply_to.strip().lower() or None
+            name=name.strip(), country=nation, reply_to=reply_to.strip().lower() or None
         )
 
     try:

@@ -133,3 +133,23 @@ def test_key_file_problems_stop_early(tmp_path: Path) -> None:
     broken = run_checks(google_settings(tmp_path, service_account_file=tmp_path / "nope.json"))
     assert [(r.name, r.ok) for r in broken] == [("Service account key", False)]
     assert "file not found" in broken[0].detail
+
+
+def test_the_directory_row_says_which_users_are_read(fake: FakeGoogle, tmp_path: Path) -> None:
+    users = rows_by_name(run_checks(google_settings(tmp_path), http=fake))["Directory users"]
+    assert users.ok and "every user of the domain is read, pupils too" in users.detail
+    assert "COMPLIANCE_BOT_GOOGLE__USER_QUERY" in users.detail
+    settings = google_settings(tmp_path, user_query="orgUnitPath='/Staff'")
+    users = rows_by_name(run_checks(settings, http=fake))["Directory users"]
+    assert users.ok and "only users matching orgUnitPath='/Staff' are read" in users.detail
+    assert fake.calls("directory.users.list")[-1].query["query"] == "orgUnitPath='/Staff'"
+
+
+def test_a_user_query_google_cannot_read_names_the_setting(
+    fake: FakeGoogle, tmp_path: Path
+) -> None:
+    settings = google_settings(tmp_path, user_query="department=Staff")
+    users = rows_by_name(run_checks(settings, http=fake))["Directory users"]
+    assert not users.ok and users.fix is not None
+    assert "COMPLIANCE_BOT_GOOGLE__USER_QUERY=department=Staff" in users.detail
+    assert "orgUnitPath='/Staff'" in users.fix

@@ -141,3 +141,20 @@ def test_rejected_users_are_reported_not_fatal(fake: FakeGoogle, tmp_path: Path)
     changes = build_google(tmp_path, fake).directory.fetch(None)
     assert changes.rejected == ["Google user 999: no id or primary email"]
     assert len(changes.people) == len(fake.users) - 1
+
+
+def test_the_user_query_leaves_the_pupils_org_unit_out(fake: FakeGoogle, tmp_path: Path) -> None:
+    """orgUnitPath='/Staff' reads the staff org unit and those under it; pupils are never read
+    (and read again when the setting is taken away)."""
+    fake.add_user("t.teacher@oakfield.example", "Tess Teacher", org_unit="/Staff")
+    fake.add_user("s.support@oakfield.example", "Sam Support", org_unit="/Staff/Support")
+    fake.add_user("p.pupil@oakfield.example", "Pat Pupil", org_unit="/Pupils")
+    fake.add_user("y.six@oakfield.example", "Yan Six", org_unit="/Pupils/Year 6")
+    query = "orgUnitPath='/Staff'"
+    changes = build_google(tmp_path, fake, user_query=query).directory.fetch(None)
+    emails = {p.email for p in changes.people}
+    assert {"t.teacher@oakfield.example", "s.support@oakfield.example"} <= emails
+    assert not emails & {"p.pupil@oakfield.example", "y.six@oakfield.example"}
+    assert fake.calls(USERS)[-1].query["query"] == query  # the setting goes to Google as it is
+    everyone = {p.email for p in build_google(tmp_path, fake).directory.fetch(None).people}
+    assert {"p.pupil@oakfield.example", "y.six@oakfield.example"} <= everyone

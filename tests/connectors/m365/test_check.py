@@ -44,6 +44,7 @@ ALL_ROWS = [
     "User.Read.All",
     "GroupMember.Read.All",
     "role groups",
+    "directory",
     "Mail.Send",
     "Mail.Send scope",
     "Mail.ReadBasic.All (optional)",
@@ -535,7 +536,8 @@ def test_cli_all_ok_exits_0(cli: Callable[..., Any]) -> None:
     for name in ("token", "User.Read.All", "GroupMember.Read.All", "Mail.Send", "Sites.Selected"):
         assert name in result.output
     assert "missing" not in result.output and "How to fix" not in result.output
-    assert "All 13 checks passed." in result.output
+    assert "All 14 checks passed." in result.output
+    assert "left out: none" in result.output
 
 
 def test_cli_missing_permissions_exit_1_with_fixes_below_the_table(
@@ -624,3 +626,20 @@ def test_the_teams_bot_consent_is_probed_by_a_read(fake: FakeGraph, tmp_path: Pa
 def test_without_a_bot_the_row_says_webhook_mode(fake: FakeGraph, tmp_path: Path) -> None:
     row = by_name(check(fake, tmp_path))["Teams bot"]
     assert row.ok and "webhook mode" in row.detail
+
+
+def test_the_directory_row_says_who_is_left_out_and_the_settings_that_bring_them_in(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    fake.add_user("u-g", "Gus Guest", "gus@partner.example", user_type="Guest")
+    fake.add_user("u-s", "Scanner Service", "scanner@oakfield.example", licensed=False)
+    fake.add_user("u-r", "Hall Booking", "hall@oakfield.example", licensed=False)
+    for uid in ("u-g", "u-s", "u-r"):
+        fake.add_member("All Staff", uid)
+    row = by_name(check(fake, tmp_path))["directory"]
+    assert row.ok
+    assert "left out: 1 guest, 2 unlicensed accounts" in row.detail
+    assert "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in row.detail
+    row = by_name(check(fake, tmp_path, include_guests=True))["directory"]
+    assert "left out: 2 unlicensed accounts" in row.detail
+    assert "brought in: COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in row.detail

@@ -116,17 +116,83 @@ def test_nested_groups_and_devices_are_not_people(fake: FakeGraph, make: Make) -
     assert {p.external_id for p in people} == {"u-1", "u-2", "u-3", "u-4"}  # no g-nested
 
 
-def test_all_users_reads_everyone(make: Make) -> None:
-    people = _by_email(make(all_users=True).fetch(None))
-    assert "compliance-bot@oakfield.example" in people
+def test_all_users_reads_everyone_but_the_unlicensed_shared_mailbox(make: Make) -> None:
+    changes = make(all_users=True).fetch(None)
+    people = _by_email(changes)
+    assert set(people) == {ADA, BEN, CARA, DAN}
+    assert changes.left_out == {"unlicensed account": 1}  # the sender: a shared mailbox
+    people = _by_email(make(all_users=True, include_unlicensed=True).fetch(None))
     assert people["compliance-bot@oakfield.example"].active is False  # sign-in blocked
     assert people["compliance-bot@oakfield.example"].roles == frozenset()
 
 
 def test_without_role_groups_everyone_is_read(make: Make) -> None:
-    people = _by_email(make(role_groups={}).fetch(None))
+    people = _by_email(make(role_groups={}, include_unlicensed=True).fetch(None))
     assert set(people) == {ADA, BEN, CARA, DAN, "compliance-bot@oakfield.example"}
     assert people[BEN].groups == frozenset() and people[BEN].roles == frozenset()
+
+
+GUEST = "gus.guest_partner.example#EXT#@oakfield.example"
+
+
+def _not_staff(fake: FakeGraph) -> None:
+    """A guest from a partner school, an unlicensed service account and an unlicensed room
+    mailbox, all in All Staff (as happens: dynamic groups, copied memberships)."""
+    fake.add_user("u-g", "Gus Guest (Partner School)", "gus@partner.example",
+                  user_principal_name=GUEST, user_type="Guest")
+    fake.add_user("u-s", "Scanner Service", "scanner@oakfield.example", licensed=False)
+    fake.add_user("u-r", "Hall Booking", "hall@oakfield.example", licensed=False)
+    for uid in ("u-g", "u-s", "u-r"):
+        fake.add_member("All Staff", uid)
+
+
+def test_guests_and_unlicensed_accounts_are_left_out_and_counted(
+    fake: FakeGraph, make: Make
+) -> None:
+    _not_staff(fake)
+    changes = make().fetch(None)
+    assert set(_by_email(changes)) == {ADA, BEN, CARA, DAN}
+    assert changes.left_out == {"guest": 1, "unlicensed account": 2}
+    # Graph is asked for what tells them apart, in the real call's $select
+    first = fake.graph_requests("GET", r"^/users/delta\(\)$")[0]
+    select = first.url.params["$select"].split(",")
+    assert {"userType", "assignedLicenses"} <= set(select)
+    assert fake.rejected == []
+
+
+def test_the_settings_bring_guests_and_unlicensed_accounts_in(
+    fake: FakeGraph, make: Make
+) -> None:
+    _not_staff(fake)
+    guests = make(include_guests=True).fetch(None)
+    assert "gus@partner.example" in _by_email(guests)
+    assert guests.left_out == {"unlicensed account": 2}
+    everyone = make(include_guests=True, include_unlicensed=True).fetch(None)
+    assert {"gus@partner.example", "scanner@oakfield.example", "hall@oakfield.example"} <= set(
+        _by_email(everyone))
+    assert everyone.left_out == {}
+
+
+def test_a_person_whose_licence_is_taken_away_is_missing_after_a_delta(
+    fake: FakeGraph, make: Make
+) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.update_user("u-2", assignedLicenses=[])
+    fake.add_user("u-g", "Gus Guest", "gus@partner.example", user_type="Guest")
+    fake.add_member("All Staff", "u-g")
+    changes = directory.fetch(first.cursor)
+    assert not changes.complete
+    assert "u-2" in changes.removed and BEN not in _by_email(changes)
+    assert "gus@partner.example" not in _by_email(changes)
+    assert changes.left_out == {"guest": 1, "unlicensed account": 1}
+    # licensed again: back, and no longer counted
+    fake.update_user("u-2", assignedLicenses=[{"disabledPlans": [], "skuId":
+                                               "94763226-9b3c-4e75-a931-5c89701abe66"}])
+    again = directory.fetch(changes.cursor)
+    assert _by_email(again)[BEN].active
+    assert again.left_out == {"guest": 1}
+    assert fake.rejected == []
 
 
 def test_a_user_without_an_address_is_reported_not_fatal(fake: FakeGraph, make: Make) -> None:
@@ -377,3 +443,34 @@ def test_sync_into_the_store_keeps_leavers_and_their_history(
     assert not people[BEN].active and people[BEN].left_on == date(2026, 11, 11)
     assert not people[ADA].active and people[ADA].left_on == date(2026, 11, 11)
     assert people[CARA].active and people[CARA].role_names == {"governor"}
+
+
+def test_directory_status_says_who_the_last_read_left_out(
+    fake: FakeGraph, make: Make, tmp_path: Path, sqlite_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli.main import app
+    from bot.engine.directory import left_out
+
+    _not_staff(fake)
+    builder = SchoolBuilder(tmp_path / "school")
+    builder.school["headteacher"] = ADA
+    builder.school["dsl"] = [ADA]
+    builder.school["deputy_dsl"] = []
+    ctx = builder.context(sqlite_url)
+    school = ctx.config.school()
+    with ctx.store.transaction() as session:
+        sync_directory(session, school, make(), date(2026, 11, 2))
+    with ctx.store.session() as session:
+        assert left_out(session, school.id) == {"guest": 1, "unlicensed account": 2}
+        emails = set(session.scalars(select(Person.email)))
+    assert not emails & {"gus@partner.example", "scanner@oakfield.example"}
+    ctx.store.dispose()
+    result = CliRunner().invoke(app, ["directory", "status"], env={
+        "COMPLIANCE_BOT_HOME": str(builder.home), "COMPLIANCE_BOT_DATABASE_URL": sqlite_url,
+        "COMPLIANCE_BOT_CONNECTOR": "m365", "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "Left out of the directory (not staff): 1 guest, 2 unlicensed accounts" in out
+    assert "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in out

@@ -87,8 +87,15 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
     child.sendline("")
     _answer(child, "Data protection officer", "elspeth")
     child.expect("→ Elspeth Murray")
-    _answer(child, "Clerk to governors", "")
+    # a clerk from a clerking service: not on the staff list, so their name is asked
+    _answer(child, "Clerk to governors", "Clerk@Clerking.example")
+    _answer(child, "clerk@clerking.example is not in staff.csv: their name", "Morag Bell")
+    child.expect("→ Morag Bell <clerk@clerking.example> \\(from outside staff.csv")
     _answer(child, "Chair of governors", "HAMISH REID")
+    # who runs the bot day to day: asked, several allowed, each said back
+    _answer(child, "Who runs the bot day to day", "moira campbell")
+    child.expect("→ Moira Campbell <moira.campbell@glenview.example>")
+    _answer(child, "Who runs the bot day to day", "")
     _answer(child, "Term dates", str(inputs / "term-dates.ics"))
     _answer(child, "Policy folder", str(inputs / "policies"))
     _answer(child, "mobile-phones.md", "September 2027")
@@ -107,4 +114,6 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
     assert config.headteacher == "moira.campbell@glenview.example"
     assert config.dsl == ["siobhan.nibhriain@glenview.example"]
     assert config.job_titles["Cleaner"] == "none"
+    assert config.clerk == "clerk@clerking.example"
+    assert config.admins == ["moira.campbell@glenview.example"]
     assert not saved.exists()  # the answers live in school.yaml now

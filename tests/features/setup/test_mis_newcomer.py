@@ -170,6 +170,7 @@ def test_a_problem_at_the_end_asks_just_that_again_never_everything(
         (("directory",), str(inputs / "staff.csv")), (("leave_out",), sorted(bad.values())),
         (("people", "headteacher"), "moira.campbell@glenview.example"),
         (("people", "dsl"), ["siobhan.nibhriain@glenview.example"]), (("people", "deputy_dsl"), []),
+        (("people", "admins"), []),
         (("terms",), {"ics": str(inputs / "not-a-calendar.ics")}),
         (("policies",), str(inputs / "policies")),
         (("policy_answers", "mobile-phones.md", "next_review"), "September 2027"),

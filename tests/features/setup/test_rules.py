@@ -105,6 +105,36 @@ def test_a_calendar_gives_terms_holidays_and_inset_days() -> None:
     assert kinds["Autumn Term; Michaelmas"] == "term"
 
 
+@pytest.mark.parametrize("summary", [
+    "INSET", "Inset Day", "INSET days", "In-Service Day", "In service training",
+    "Inservice day (school closed to pupils)", "Staff Development Day", "Staff training",
+    "Training Day", "Teacher Day", "Teachers' day", "Baker day", "Closed for INSET",
+])
+def test_a_day_for_staff_only_is_an_inset_day_however_the_council_names_it(
+    summary: str,
+) -> None:
+    read = read_term_calendar(_ics(("Autumn term", "20260901", "20261219"),
+                                   (summary, "20261102", "20261103")), "council.ics")
+    assert [e.kind for e in read.events if e.summary == summary] == ["INSET day"]
+    assert read.inset_days == [date(2026, 11, 2)] and read.holidays == []
+
+
+@pytest.mark.parametrize(("written", "nation"), [
+    ("Scotland", "scotland"), ("SCOTLAND", "scotland"), ("Northern Ireland", "northern-ireland"),
+    ("northern ireland", "northern-ireland"), ("England and Wales", "england-and-wales"),
+    ("WALES", "wales"),
+])
+def test_school_yaml_takes_the_nation_as_people_write_it(written: str, nation: str) -> None:
+    assert _org(country=written).schools[0].country == nation
+
+
+def test_a_nation_that_is_not_one_is_refused_by_name() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="country"):
+        _org(country="Cornwall")
+
+
 def test_unmatched_term_markers_and_a_calendar_without_terms_are_noted() -> None:
     read = read_term_calendar(_ics(
         ("Autumn term ends", "20261218", "20261219"),

@@ -686,7 +686,10 @@ class FakeGoogle:
             match = re.fullmatch(r"orgUnitPath='?([^']*)'?", q["query"])
             if match is None:
                 raise GoogleHttpError(400, "Invalid Input: fake only knows orgUnitPath=", "invalid")
-            users = [u for u in users if u["orgUnitPath"] == match.group(1)]
+            # as the Admin SDK does: the org unit and every org unit under it ('/' is everyone)
+            target = match.group(1).rstrip("/")
+            users = [u for u in users if not target or u["orgUnitPath"] == target
+                     or u["orgUnitPath"].startswith(target + "/")]
         page, token = self._page(
             "users" + q.get("query", ""), users, int(q.get("maxResults", "100")), q.get("pageToken")
         )

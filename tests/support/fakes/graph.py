@@ -94,7 +94,12 @@ USER_PROPS = (
     "jobTitle",
     "department",
     "employeeId",
+    "userType",
+    "assignedLicenses",
 )
+# a licence as Graph lists it in assignedLicenses (assignedLicense: disabledPlans, skuId); this
+# is Microsoft 365 A1 for faculty's SKU id
+STAFF_LICENCE = {"disabledPlans": [], "skuId": "94763226-9b3c-4e75-a931-5c89701abe66"}
 GROUP_PROPS = ("id", "displayName", "description", "mail", "mailNickname", "members")
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;charset=utf-8"
 TITLE_COLUMN_ID = "fa564e0f-0c70-4ab9-b863-0177e6ddd247"  # SharePoint's built-in Title field
@@ -284,8 +289,11 @@ class FakeGraph:
         account_enabled: bool = True,
         manager: str | None = None,
         user_principal_name: str | None = None,
+        user_type: str = "Member",
+        licensed: bool = True,
     ) -> None:
-        """Create a user (a delta round after this reports it)."""
+        """Create a user (a delta round after this reports it): a licensed member by default;
+        ``user_type="Guest"`` for a guest, ``licensed=False`` for a service or shared account."""
         seq = self._next()
         self.users[user_id] = {
             "id": user_id,
@@ -298,6 +306,8 @@ class FakeGraph:
             "jobTitle": job_title,
             "department": None,
             "employeeId": None,
+            "userType": user_type,
+            "assignedLicenses": [dict(STAFF_LICENCE)] if licensed else [],
         }
         self._user_log[user_id] = {"created": seq}
         self._deleted_users.pop(user_id, None)
@@ -416,8 +426,8 @@ class FakeGraph:
         from connectors.m365.forms import FORM_LIST_COLUMNS
         from tests.connectors.contract.population import FORM_RESPONSES, GROUPS, PEOPLE
 
-        # The sender is a shared mailbox: a user object whose sign-in is blocked.
-        self.add_user(SENDER_ID, "Compliance Bot", SENDER, account_enabled=False)
+        # The sender is a shared mailbox: a user object whose sign-in is blocked, no licence.
+        self.add_user(SENDER_ID, "Compliance Bot", SENDER, account_enabled=False, licensed=False)
         for member in PEOPLE:
             self.add_user(
                 member.external_id,
