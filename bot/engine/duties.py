@@ -39,12 +39,14 @@ __all__ = [
     "current_task_period",
     "cycle_start",
     "in_audience",
+    "in_force",
     "plan_duties",
     "task_period",
     "term_base",
 ]
 
 RENEWAL_LEAD_DAYS = 30  # training renewal duties open this many days before expiry (at least)
+READING_YEAR_STARTS = "09-01"  # a reading campaign asks again every school year from this day
 
 
 def add_months(day: date, months: int) -> date:
@@ -280,17 +282,94 @@ def _wanted_aup(
 def _wanted_training(
     req: RequirementFacts, person: PersonFacts, evidence: Evidence, today: date, lead: int
 ) -> _Wanted | None:
+    """The training owed: the course at first; then a renewal near its expiry.
+
+    With a refresher (``refresh_every``) the full course is owed every ``full_every`` (None:
+    once) and the refresher every ``refresh_every`` since the later of the last refresher and
+    the last full course, so a full course also counts as that year's refresher. Whichever
+    falls due first is owed; when the full course falls due within the renewal lead of the
+    refresher, the full course is owed (it does for both).
+    """
     cfg = req.config
     course = (cfg.course or "").strip().lower()
     last = evidence.trained.get((person.id, course))
     if last is None:
         opened, due = _base_due(req, person, req.first_seen, today)
         return _Wanted("initial", due, opened, None, None, None)
-    expires = add_months(last, cfg.valid_months)
+    if cfg.refresh_every is None:
+        expires = add_months(last, cfg.full_every or cfg.valid_months)
+        cycle = f"renew:{expires.isoformat()}"
+    else:
+        refresher = (cfg.refresher or "").strip().lower()
+        refreshed = max(last, evidence.trained.get((person.id, refresher), last))
+        refresh_due = add_months(refreshed, cfg.refresh_every)
+        full_due = add_months(last, cfg.full_every) if cfg.full_every is not None else None
+        if full_due is not None and full_due <= refresh_due + timedelta(days=lead):
+            expires, cycle = full_due, f"renew:{full_due.isoformat()}"
+        else:
+            expires, cycle = refresh_due, f"refresh:{refresh_due.isoformat()}"
     opens = expires - timedelta(days=lead)
     if today < opens:
         return None  # trained and not yet near expiry: nothing owed
-    return _Wanted(f"renew:{expires.isoformat()}", expires, opens, None, None, None)
+    return _Wanted(cycle, expires, opens, None, None, None)
+
+
+def _wanted_reading(
+    req: RequirementFacts,
+    person: PersonFacts,
+    edition: VersionFacts,
+    evidence: Evidence,
+    today: date,
+) -> _Wanted:
+    """This school year's read of the edition in force, for one person.
+
+    The cycle is the edition and the school year (``yearly_on``, default 1 September): a new
+    school year or a new edition opens a new cycle, which closes the old one as superseded;
+    an acknowledgement of this edition made this school year satisfies it.
+    """
+    year_start = cycle_start(today, req.config.yearly_on or READING_YEAR_STARTS)
+    base = max(edition.published_on, year_start)
+    opened, due = _base_due(req, person, base, today)
+    done_on = evidence.acknowledged.get((person.id, edition.id))
+    done = done_on is not None and done_on >= year_start
+    return _Wanted(
+        f"v{edition.id}:{year_start.year}", due, opened, edition.id, None,
+        f"ack:{done_on}" if done else None,
+    )
+
+
+def in_force(editions: Sequence[VersionFacts], today: date) -> VersionFacts | None:
+    """The edition in force today: the latest registered whose date has come (an edition
+    registered in July for 1 September is not asked for before then)."""
+    current = [e for e in editions if e.published_on <= today]
+    return max(current, key=lambda e: (e.published_on, e.id)) if current else None
+
+
+def _wanted_readings(
+    req: RequirementFacts,
+    people: Sequence[PersonFacts],
+    editions: Mapping[str, Sequence[VersionFacts]],
+    evidence: Evidence,
+    today: date,
+    next_day: Callable[[date], date] | None,
+) -> dict[_Slot, _Wanted]:
+    """A reading campaign: each active person reads the part their audience is given."""
+    cfg = req.config
+    current = {
+        part: in_force(editions.get(cfg.edition_key(part), ()), today) for part in cfg.audiences
+    }
+    wanted: dict[_Slot, _Wanted] = {}
+    for person in people:
+        if not person.active:
+            continue
+        part = next((p for p, a in cfg.audiences.items() if in_audience(person, a)), None)
+        edition = current.get(part) if part is not None else None
+        if edition is None:
+            continue  # not in any audience, or nothing registered for theirs yet
+        wanted[(req.id, person.id, None)] = _on_school_day(
+            _wanted_reading(req, person, edition, evidence, today), next_day
+        )
+    return wanted
 
 
 # --------------------------------------------------------------------------- recurring tasks
@@ -471,6 +550,7 @@ def plan_duties(
     school: SchoolConfig | None = None,
     *,
     task_owners: Mapping[int, frozenset[int]] | None = None,
+    editions: Mapping[str, Sequence[VersionFacts]] | None = None,
 ) -> Plan:
     """Work out which duties to open and close today.
 
@@ -487,6 +567,8 @@ def plan_duties(
             school day); without it termly tasks follow England's usual terms.
         task_owners: each recurring task's owners by person id, when ``people`` is one batch
             of the school (owners may be in another); default: found among ``people``.
+        editions: reading campaigns' registered editions by edition key (each audience's
+            documents); the one in force today is asked for.
 
     Returns:
         A Plan. Applying it twice is harmless: the second plan is empty.
@@ -505,6 +587,10 @@ def plan_duties(
         elif kind == "recurring_task":
             owners = task_owners.get(req.id) if task_owners is not None else None
             wanted.update(_wanted_tasks(req, people_list, evidence, today, school, owners))
+        elif kind == "reading_campaign":
+            wanted.update(
+                _wanted_readings(req, people_list, editions or {}, evidence, today, next_day)
+            )
         else:
             wanted.update(
                 _wanted_per_person(req, people_list, versions, evidence, cadences, today, next_day)
@@ -666,4 +752,4 @@ def _to_open(
 
 def _training_done(duty: DutyFacts) -> bool:
     """A training duty that is no longer wanted was satisfied by a completion."""
-    return duty.cycle == "initial" or duty.cycle.startswith("renew:")
+    return duty.cycle == "initial" or duty.cycle.startswith(("renew:", "refresh:"))
