@@ -229,6 +229,19 @@ class RequirementConfig(_Strict):
     def _needs(self) -> RequirementConfig:
         if self.kind in ("acknowledge_policy", "sign_aup") and not self.policy:
             raise ValueError(f"a {self.kind} requirement needs 'policy: <policy id>'")
+        self._check_training()
+        if self.kind == "reading_campaign" and not self.audiences:
+            raise ValueError(
+                "a reading_campaign requirement needs 'audiences:' (e.g. part-1: {roles: "
+                "[staff]}); each audience reads its own document of every edition"
+            )
+        if self.kind != "reading_campaign" and self.audiences:
+            raise ValueError("'audiences' is for reading_campaign requirements")
+        self._check_task()
+        return self
+
+    def _check_training(self) -> None:
+        """A course; a refresher named with its period, shorter than the full course's."""
         if self.kind == "complete_training" and not self.course:
             raise ValueError("a complete_training requirement needs 'course: <course name>'")
         if self.kind != "complete_training" and (
@@ -247,13 +260,9 @@ class RequirementConfig(_Strict):
             self.refresh_every >= self.full_every
         ):
             raise ValueError("'refresh_every' must be shorter than 'full_every'")
-        if self.kind == "reading_campaign" and not self.audiences:
-            raise ValueError(
-                "a reading_campaign requirement needs 'audiences:' (e.g. part-1: {roles: "
-                "[staff]}); each audience reads its own document of every edition"
-            )
-        if self.kind != "reading_campaign" and self.audiences:
-            raise ValueError("'audiences' is for reading_campaign requirements")
+
+    def _check_task(self) -> None:
+        """A recurring task's period and owners, and nothing of it elsewhere."""
         if self.kind != "recurring_task" and (self.every or self.every_days or self.owners):
             raise ValueError(
                 "'every', 'every_days' and 'owners' are for recurring_task requirements"
@@ -269,7 +278,6 @@ class RequirementConfig(_Strict):
                 raise ValueError(
                     "a recurring_task requirement needs 'owners: [<email>, ...]' or an audience"
                 )
-        return self
 
     @property
     def display_title(self) -> str:
