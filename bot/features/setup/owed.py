@@ -70,7 +70,8 @@ def _what(requirement: RequirementConfig, titles: Mapping[str, str]) -> str:
     if requirement.title:
         return requirement.title
     if requirement.kind == "complete_training":
-        return requirement.course if requirement.record_check else f"{requirement.course} training"
+        course = requirement.course or requirement.id
+        return course if requirement.record_check else f"{course} training"
     if requirement.kind == "reading_campaign":
         return f"Read {requirement.display_title} each year"
     title = titles.get(requirement.policy or "", requirement.policy or "")

@@ -20,7 +20,9 @@ from bot.web.app import create_app
 from tests.support.helpers import SchoolBuilder, at
 
 TODAY = date(2026, 9, 1)
-PART_ONE = b"# Keeping children safe in education 2026\n\n## Part one\nWhat all staff should know.\n"
+PART_ONE = (
+    b"# Keeping children safe in education 2026\n\n## Part one\nWhat all staff should know.\n"
+)
 
 
 def test_staff_acknowledge_an_edition_once_on_the_ack_page(
