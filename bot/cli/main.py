@@ -28,6 +28,7 @@ from bot.features.dashboard.cli import digest, teams_app
 from bot.features.decisions.cli import decisions_app
 from bot.features.evidence.cli import evidence_app
 from bot.features.policies.cli import governors_app, policies_app
+from bot.features.reading.cli import campaign_app
 from bot.features.reports.cli import reports_app
 from bot.features.setup.cli import init_command
 from bot.features.training.cli import training_app
@@ -49,6 +50,7 @@ app = typer.Typer(
 check_app = typer.Typer(help="Check configuration and platform access.", no_args_is_help=True)
 app.command("init")(init_command)
 app.add_typer(training_app, name="training")
+app.add_typer(campaign_app, name="campaign")
 app.add_typer(audit_app, name="audit")
 app.add_typer(check_app, name="check")
 app.add_typer(policies_app, name="policies")

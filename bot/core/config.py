@@ -83,6 +83,8 @@ EXTRA_ROLES = ("staff", "governor", "safeguarding_governor", "volunteer", "suppl
 # "none" (not asked for anything: a cleaner, a caterer)
 JobRole = Literal["staff", "governor", "safeguarding_governor", "volunteer", "supply", "none"]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+# a reading campaign's audience name ("part-1", "annex-a"): short, so the stored key fits
+PartName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=15)]
 Email = Annotated[
     str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", to_lower=True, max_length=320)
 ]
@@ -129,6 +131,25 @@ class Cadence(_Strict):
 DEFAULT_CADENCE = Cadence()
 
 
+_PERIOD = re.compile(r"^\s*(\d+)\s*(year|years|month|months)\s*$", re.IGNORECASE)
+
+
+def _months(value: Any) -> Any:
+    """'2 years', '1 year' or '18 months' (or a whole number of months) as months."""
+    if isinstance(value, bool):
+        raise ValueError(f"write a period such as '2 years' or '18 months' (got {value!r})")
+    if isinstance(value, int):
+        return value
+    found = _PERIOD.match(str(value))
+    if found is None:
+        raise ValueError(f"write a period such as '2 years' or '18 months' (got {value!r})")
+    count = int(found.group(1))
+    return count * 12 if found.group(2).lower().startswith("year") else count
+
+
+Months = Annotated[int, BeforeValidator(_months), Field(ge=1, le=120)]
+
+
 class Audience(_Strict):
     """Who a requirement applies to: anyone matching a role, a group or a named person."""
 
@@ -162,11 +183,26 @@ class RequirementConfig(_Strict):
     """Who owes what and how often (DESIGN.md §3)."""
 
     id: Slug
-    kind: Literal["acknowledge_policy", "complete_training", "sign_aup", "recurring_task"]
+    kind: Literal[
+        "acknowledge_policy", "complete_training", "sign_aup", "recurring_task", "reading_campaign"
+    ]
     title: str | None = None
     policy: Slug | None = None
     course: str | None = None
     audience: Audience = Audience()
+    # complete_training with a full course and a refresher: the full course every
+    # ``full_every`` (None: once), the ``refresher`` course every ``refresh_every``; completing
+    # the full course resets both clocks, a refresher only its own
+    full_every: Months | None = None
+    refresh_every: Months | None = None
+    refresher: str | None = Field(default=None, min_length=1, max_length=200)
+    # complete_training that is a record check (e.g. PVG scheme membership): someone records
+    # the date of the check or update; there is no certificate of training
+    record_check: bool = False
+    # reading_campaign: who reads which part of each edition (the first audience a person
+    # matches wins, so list the narrower one first); a new cycle opens every ``yearly_on``
+    # (default 09-01) and whenever a new edition comes into force
+    audiences: dict[PartName, Audience] = {}
     due_days: int = Field(default=14, ge=0, le=365)
     new_starter_days: int | None = Field(default=10, ge=0, le=365)
     valid_months: int = Field(default=12, ge=1, le=120)
@@ -193,8 +229,40 @@ class RequirementConfig(_Strict):
     def _needs(self) -> RequirementConfig:
         if self.kind in ("acknowledge_policy", "sign_aup") and not self.policy:
             raise ValueError(f"a {self.kind} requirement needs 'policy: <policy id>'")
+        self._check_training()
+        if self.kind == "reading_campaign" and not self.audiences:
+            raise ValueError(
+                "a reading_campaign requirement needs 'audiences:' (e.g. part-1: {roles: "
+                "[staff]}); each audience reads its own document of every edition"
+            )
+        if self.kind != "reading_campaign" and self.audiences:
+            raise ValueError("'audiences' is for reading_campaign requirements")
+        self._check_task()
+        return self
+
+    def _check_training(self) -> None:
+        """A course; a refresher named with its period, shorter than the full course's."""
         if self.kind == "complete_training" and not self.course:
             raise ValueError("a complete_training requirement needs 'course: <course name>'")
+        if self.kind != "complete_training" and (
+            self.full_every or self.refresh_every or self.refresher or self.record_check
+        ):
+            raise ValueError(
+                "'full_every', 'refresh_every', 'refresher' and 'record_check' are for "
+                "complete_training requirements"
+            )
+        if (self.refresh_every is None) != (self.refresher is None):
+            raise ValueError(
+                "a refresher needs both 'refresher: <refresher course name>' and "
+                "'refresh_every: <period, e.g. 1 year>'"
+            )
+        if self.full_every is not None and self.refresh_every is not None and (
+            self.refresh_every >= self.full_every
+        ):
+            raise ValueError("'refresh_every' must be shorter than 'full_every'")
+
+    def _check_task(self) -> None:
+        """A recurring task's period and owners, and nothing of it elsewhere."""
         if self.kind != "recurring_task" and (self.every or self.every_days or self.owners):
             raise ValueError(
                 "'every', 'every_days' and 'owners' are for recurring_task requirements"
@@ -210,12 +278,21 @@ class RequirementConfig(_Strict):
                 raise ValueError(
                     "a recurring_task requirement needs 'owners: [<email>, ...]' or an audience"
                 )
-        return self
 
     @property
     def display_title(self) -> str:
         """A title for emails and pages."""
         return self.title or self.course or self.policy or self.id
+
+    @property
+    def courses(self) -> tuple[str, ...]:
+        """The course names whose completions count for this requirement (full, refresher)."""
+        return tuple(c for c in (self.course, self.refresher) if c)
+
+    def edition_key(self, part: str) -> str:
+        """Where a reading campaign's editions for one audience are stored (never a policy
+        id: those have no '/')."""
+        return f"{self.id}/{part}"
 
 
 class AccountConfig(_Strict):

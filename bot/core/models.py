@@ -221,6 +221,10 @@ class Policy(Base):
     review_event_due: Mapped[date | None] = mapped_column(Date)
     review_event_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     is_aup: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "policy": the school's own, reviewed by governors; "reading": a reading campaign's
+    # document (e.g. KCSIE Part one), whose editions come from the publisher: read and
+    # acknowledged like a policy, never reviewed by governors nor listed in the register
+    kind: Mapped[str] = mapped_column(String(20), default="policy", server_default="policy")
     reviewers: Mapped[list[Any]] = mapped_column(default=list)  # emails of named governors
     linked_policies: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -105,6 +105,8 @@ def needs_conversation(
 _WHAT_TO_DO = {
     "acknowledge_policy": "They need to read the policy and confirm they have, from the link in "
     "their reminder emails or from their own page.",
+    "reading_campaign": "They need to read this year's edition of the guidance and confirm they "
+    "have, from the link in their reminder emails or from their own page.",
     "sign_aup": "They run one of the school's official accounts, so they need to sign the social "
     "media Acceptable Use Policy. If they no longer run the account, remove them as a holder.",
     "complete_training": "They need to complete the training and send the certificate to the "

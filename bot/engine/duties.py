@@ -7,10 +7,9 @@ is chased is ``bot.engine.reminders``.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from typing import NamedTuple
@@ -21,7 +20,14 @@ from bot.core.config import (
     Cadence,
     RequirementConfig,
     SchoolConfig,
-    Term,
+)
+from bot.engine.periods import (
+    TaskPeriod,
+    add_months,
+    current_task_period,
+    cycle_start,
+    task_period,
+    term_base,
 )
 
 __all__ = [
@@ -39,31 +45,14 @@ __all__ = [
     "current_task_period",
     "cycle_start",
     "in_audience",
+    "in_force",
     "plan_duties",
     "task_period",
     "term_base",
 ]
 
 RENEWAL_LEAD_DAYS = 30  # training renewal duties open this many days before expiry (at least)
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus whole months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise ValueError(day)  # pragma: no cover - 28 always exists
-
-
-def cycle_start(today: date, month_day: str) -> date:
-    """The latest ``MM-DD`` on or before ``today`` (e.g. the 1 September the year began)."""
-    month, day = int(month_day[:2]), int(month_day[3:])
-    this_year = date(today.year, month, day)
-    return this_year if this_year <= today else date(today.year - 1, month, day)
+READING_YEAR_STARTS = "09-01"  # a reading campaign asks again every school year from this day
 
 
 @dataclass(frozen=True)
@@ -280,157 +269,97 @@ def _wanted_aup(
 def _wanted_training(
     req: RequirementFacts, person: PersonFacts, evidence: Evidence, today: date, lead: int
 ) -> _Wanted | None:
+    """The training owed: the course at first; then a renewal near its expiry.
+
+    With a refresher (``refresh_every``) the full course is owed every ``full_every`` (None:
+    once) and the refresher every ``refresh_every`` since the later of the last refresher and
+    the last full course, so a full course also counts as that year's refresher. Whichever
+    falls due first is owed; when the full course falls due within the renewal lead of the
+    refresher, the full course is owed (it does for both).
+    """
     cfg = req.config
     course = (cfg.course or "").strip().lower()
     last = evidence.trained.get((person.id, course))
     if last is None:
         opened, due = _base_due(req, person, req.first_seen, today)
         return _Wanted("initial", due, opened, None, None, None)
-    expires = add_months(last, cfg.valid_months)
+    if cfg.refresh_every is None:
+        expires = add_months(last, cfg.full_every or cfg.valid_months)
+        cycle = f"renew:{expires.isoformat()}"
+    else:
+        refresher = (cfg.refresher or "").strip().lower()
+        refreshed = max(last, evidence.trained.get((person.id, refresher), last))
+        refresh_due = add_months(refreshed, cfg.refresh_every)
+        full_due = add_months(last, cfg.full_every) if cfg.full_every is not None else None
+        if full_due is not None and full_due <= refresh_due + timedelta(days=lead):
+            expires, cycle = full_due, f"renew:{full_due.isoformat()}"
+        else:
+            expires, cycle = refresh_due, f"refresh:{refresh_due.isoformat()}"
     opens = expires - timedelta(days=lead)
     if today < opens:
         return None  # trained and not yet near expiry: nothing owed
-    return _Wanted(f"renew:{expires.isoformat()}", expires, opens, None, None, None)
+    return _Wanted(cycle, expires, opens, None, None, None)
+
+
+def _wanted_reading(
+    req: RequirementFacts,
+    person: PersonFacts,
+    edition: VersionFacts,
+    evidence: Evidence,
+    today: date,
+) -> _Wanted:
+    """This school year's read of the edition in force, for one person.
+
+    The cycle is the edition and the school year (``yearly_on``, default 1 September): a new
+    school year or a new edition opens a new cycle, which closes the old one as superseded;
+    an acknowledgement of this edition made this school year satisfies it.
+    """
+    year_start = cycle_start(today, req.config.yearly_on or READING_YEAR_STARTS)
+    base = max(edition.published_on, year_start)
+    opened, due = _base_due(req, person, base, today)
+    done_on = evidence.acknowledged.get((person.id, edition.id))
+    done = done_on is not None and done_on >= year_start
+    return _Wanted(
+        f"v{edition.id}:{year_start.year}", due, opened, edition.id, None,
+        f"ack:{done_on}" if done else None,
+    )
+
+
+def in_force(editions: Sequence[VersionFacts], today: date) -> VersionFacts | None:
+    """The edition in force today: the latest registered whose date has come (an edition
+    registered in July for 1 September is not asked for before then)."""
+    current = [e for e in editions if e.published_on <= today]
+    return max(current, key=lambda e: (e.published_on, e.id)) if current else None
+
+
+def _wanted_readings(
+    req: RequirementFacts,
+    people: Sequence[PersonFacts],
+    editions: Mapping[str, Sequence[VersionFacts]],
+    evidence: Evidence,
+    today: date,
+    next_day: Callable[[date], date] | None,
+) -> dict[_Slot, _Wanted]:
+    """A reading campaign: each active person reads the part their audience is given."""
+    cfg = req.config
+    current = {
+        part: in_force(editions.get(cfg.edition_key(part), ()), today) for part in cfg.audiences
+    }
+    wanted: dict[_Slot, _Wanted] = {}
+    for person in people:
+        if not person.active:
+            continue
+        part = next((p for p, a in cfg.audiences.items() if in_audience(person, a)), None)
+        edition = current.get(part) if part is not None else None
+        if edition is None:
+            continue  # not in any audience, or nothing registered for theirs yet
+        wanted[(req.id, person.id, None)] = _on_school_day(
+            _wanted_reading(req, person, edition, evidence, today), next_day
+        )
+    return wanted
 
 
 # --------------------------------------------------------------------------- recurring tasks
-
-WEEKLY_DUE_WEEKDAY = 4  # a weekly task is due by the Friday of its week at the latest
-_HALF_TERM_WORDS = frozenset({"term", "half", "first", "second", "st", "nd", "part", "a", "b"})
-_LOOK_BACK_DAYS = 400  # how far back to look for a period with school days in it
-
-
-@dataclass(frozen=True)
-class TaskPeriod:
-    """One period of a recurring task: its cycle key, first and last day, and latest due day."""
-
-    key: str  # "2026-W48", "2026-11", "Autumn 2026", "2026-27", or a start date (every_days)
-    start: date
-    end: date
-    due_by: date
-
-
-def term_base(name: str) -> str:
-    """A term's name without its half-term part: 'Autumn 1' and 'Autumn term 2' are 'Autumn'."""
-    words = re.findall(r"[A-Za-z]+|\d+", name)
-    while words and (words[-1].isdigit() or words[-1].lower() in _HALF_TERM_WORDS):
-        words.pop()
-    return " ".join(words) or name.strip()
-
-
-def _merged_terms(terms: Sequence[Term]) -> list[TaskPeriod]:
-    """Configured terms in date order, half terms of the same term joined ('Autumn 2026')."""
-    merged: list[tuple[str, date, date]] = []
-    for term in sorted(terms, key=lambda t: t.start):
-        base = term_base(term.name)
-        if (
-            merged
-            and merged[-1][0].lower() == base.lower()
-            and (term.start - merged[-1][2]).days <= 31
-        ):
-            merged[-1] = (merged[-1][0], merged[-1][1], max(merged[-1][2], term.end))
-        else:
-            merged.append((base, term.start, term.end))
-    return [TaskPeriod(f"{name} {start.year}", start, end, end) for name, start, end in merged]
-
-
-def _usual_term(day: date) -> TaskPeriod:
-    """England's usual three terms, for dates the configured terms do not cover."""
-    year = day.year
-    if day.month >= 9:
-        name, start, end = "Autumn", date(year, 9, 1), date(year, 12, 31)
-    elif day.month <= 3:
-        name, start, end = "Spring", date(year, 1, 1), date(year, 3, 31)
-    else:
-        name, start, end = "Summer", date(year, 4, 1), date(year, 8, 31)
-    return TaskPeriod(f"{name} {year}", start, end, end)
-
-
-def _term_period(day: date, terms: Sequence[Term]) -> TaskPeriod:
-    """The term ``day`` falls in; the holiday after a term still belongs to it."""
-    merged = _merged_terms(terms)
-    for index, term in enumerate(merged):
-        if term.start > day:
-            break
-        following = merged[index + 1] if index + 1 < len(merged) else None
-        if following is not None and day < following.start:
-            return replace(term, end=following.start - timedelta(days=1))
-        if following is None and day <= term.end:
-            return term
-    usual = _usual_term(day)  # a configured term of the same name and year takes precedence
-    return next((term for term in merged if term.key == usual.key), usual)
-
-
-def task_period(
-    cfg: RequirementConfig, day: date, anchor: date, terms: Sequence[Term] = ()
-) -> TaskPeriod | None:
-    """The period of a recurring task that contains ``day``.
-
-    Weekly periods are ISO weeks (due by Friday), monthly ones calendar months, termly ones the
-    configured terms (half terms named like 'Autumn 1'/'Autumn 2' are one term; England's usual
-    terms when none cover the day), yearly ones start on ``yearly_on`` (default the school
-    year, 09-01); ``every_days`` periods run from ``anchor`` (None before it).
-    """
-    if cfg.every_days is not None:
-        if day < anchor:
-            return None
-        start = anchor + timedelta(days=(day - anchor).days // cfg.every_days * cfg.every_days)
-        end = start + timedelta(days=cfg.every_days - 1)
-        return TaskPeriod(start.isoformat(), start, end, end)
-    if cfg.every == "weekly":
-        start = day - timedelta(days=day.weekday())
-        iso = start.isocalendar()
-        return TaskPeriod(
-            f"{iso.year}-W{iso.week:02d}",
-            start,
-            start + timedelta(days=6),
-            start + timedelta(days=WEEKLY_DUE_WEEKDAY),
-        )
-    if cfg.every == "monthly":
-        start = day.replace(day=1)
-        end = add_months(start, 1) - timedelta(days=1)
-        return TaskPeriod(f"{start:%Y-%m}", start, end, end)
-    if cfg.every == "termly":
-        return _term_period(day, terms)
-    if cfg.every == "yearly":
-        start = cycle_start(day, cfg.yearly_on or "09-01")
-        end = add_months(start, 12) - timedelta(days=1)
-        key = (
-            str(start.year)
-            if (start.month, start.day) == (1, 1)
-            else f"{start.year}-{(start.year + 1) % 100:02d}"
-        )
-        return TaskPeriod(key, start, end, end)
-    return None
-
-
-def _has_school_day(school: SchoolConfig, first: date, last: date) -> bool:
-    day = first
-    while day <= last:
-        if school.is_school_day(day):
-            return True
-        day += timedelta(days=1)
-    return False
-
-
-def current_task_period(
-    cfg: RequirementConfig, today: date, anchor: date, school: SchoolConfig | None = None
-) -> TaskPeriod | None:
-    """The period a recurring task is owed for today: the latest one with a school day in it.
-
-    A half-term week or the summer holiday owes nothing new, so last week's task stays the
-    current one (and keeps its reminders) until school starts again.
-    """
-    terms = school.terms if school is not None else ()
-    period = task_period(cfg, today, anchor, terms)
-    if school is None:
-        return period
-    floor = today - timedelta(days=_LOOK_BACK_DAYS)
-    while period is not None and period.start >= floor:
-        if _has_school_day(school, period.start, period.due_by):
-            return period
-        period = task_period(cfg, period.start - timedelta(days=1), anchor, terms)
-    return None
 
 
 def _wanted_task(
@@ -471,6 +400,7 @@ def plan_duties(
     school: SchoolConfig | None = None,
     *,
     task_owners: Mapping[int, frozenset[int]] | None = None,
+    editions: Mapping[str, Sequence[VersionFacts]] | None = None,
 ) -> Plan:
     """Work out which duties to open and close today.
 
@@ -487,6 +417,8 @@ def plan_duties(
             school day); without it termly tasks follow England's usual terms.
         task_owners: each recurring task's owners by person id, when ``people`` is one batch
             of the school (owners may be in another); default: found among ``people``.
+        editions: reading campaigns' registered editions by edition key (each audience's
+            documents); the one in force today is asked for.
 
     Returns:
         A Plan. Applying it twice is harmless: the second plan is empty.
@@ -505,6 +437,10 @@ def plan_duties(
         elif kind == "recurring_task":
             owners = task_owners.get(req.id) if task_owners is not None else None
             wanted.update(_wanted_tasks(req, people_list, evidence, today, school, owners))
+        elif kind == "reading_campaign":
+            wanted.update(
+                _wanted_readings(req, people_list, editions or {}, evidence, today, next_day)
+            )
         else:
             wanted.update(
                 _wanted_per_person(req, people_list, versions, evidence, cadences, today, next_day)
@@ -666,4 +602,4 @@ def _to_open(
 
 def _training_done(duty: DutyFacts) -> bool:
     """A training duty that is no longer wanted was satisfied by a completion."""
-    return duty.cycle == "initial" or duty.cycle.startswith("renew:")
+    return duty.cycle == "initial" or duty.cycle.startswith(("renew:", "refresh:"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, select
@@ -55,6 +55,8 @@ class SchoolFacts:
     holdings: list[Holding]
     tasks: dict[tuple[int, str], frozenset[int]]  # (requirement, cycle) -> who marked it done
     task_owners: dict[int, frozenset[int]]  # recurring task requirement -> its owners' ids
+    # reading campaigns' editions by edition key ("read-kcsie/part-1"), oldest first
+    editions: dict[str, tuple[VersionFacts, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,13 +105,18 @@ def school_facts(session: Session, school: SchoolConfig) -> SchoolFacts:
         if key in configs
     ]
     versions: dict[str, VersionFacts] = {}
-    for vid, key, published in session.execute(
-        select(PolicyVersion.id, Policy.key, PolicyVersion.published_on)
+    editions: dict[str, list[VersionFacts]] = defaultdict(list)
+    for vid, key, published, kind in session.execute(
+        select(PolicyVersion.id, Policy.key, PolicyVersion.published_on, Policy.kind)
         .join(Policy, Policy.id == PolicyVersion.policy_id)
         .where(PolicyVersion.school_id == sid)
         .order_by(PolicyVersion.id)
     ):
-        versions[key] = VersionFacts(id=vid, policy_key=key, published_on=published)
+        facts = VersionFacts(id=vid, policy_key=key, published_on=published)
+        if kind == "reading":
+            editions[key].append(facts)
+        else:
+            versions[key] = facts
     holdings = [
         Holding(account, person, since, key)
         for account, person, since, key in session.execute(
@@ -132,6 +139,7 @@ def school_facts(session: Session, school: SchoolConfig) -> SchoolFacts:
         holdings=holdings,
         tasks={key: frozenset(ids) for key, ids in done_tasks.items()},
         task_owners=_task_owners(session, sid, requirements),
+        editions={key: tuple(found) for key, found in editions.items()},
     )
 
 

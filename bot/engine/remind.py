@@ -63,6 +63,11 @@ class ReminderPlanned:
 
 _ITEM_TEXT: dict[str, tuple[str, str]] = {
     "acknowledge_policy": ("Read and acknowledge", "Please read this policy and confirm you have."),
+    "reading_campaign": (
+        "Read and acknowledge",
+        "Everyone reads this guidance each school year and whenever a new edition comes out; "
+        "please read it and confirm you have.",
+    ),
     "sign_aup": (
         "Read and sign the AUP",
         "You run one of the school's official accounts, so you need to sign the social "
@@ -79,11 +84,14 @@ _ITEM_TEXT: dict[str, tuple[str, str]] = {
         "mark it done.",
     ),
 }
-_LINK_PURPOSE = {"acknowledge_policy": "ack", "sign_aup": "aup", "recurring_task": "task"}
+_LINK_PURPOSE = {
+    "acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
+    "recurring_task": "task",
+}
 _ESCALATED_NAMES = {"line_manager": "your line manager", "headteacher": "the headteacher"}
 
 
-_DOCUMENT_KINDS = frozenset({"acknowledge_policy", "sign_aup"})
+_DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
 
 
 def _footnote(kinds: Sequence[str], link_days: int, control: str) -> str:
@@ -128,6 +136,13 @@ def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> s
             f"You hold the school's {account_name} account, so you need to sign the social "
             "media Acceptable Use Policy."
         )
+    if cfg.kind == "complete_training" and cfg.record_check:
+        return (
+            "Please make sure this check is renewed by the due date below; the office records "
+            "the date it was done (there is no training certificate)."
+        )
+    if cfg.kind == "complete_training" and cycle.startswith("refresh:"):
+        return f"Your {cfg.refresher} is due by the date below (the full course also counts)."
     if cfg.kind == "complete_training" and cycle.startswith("renew:"):
         return "Your certificate expires on the due date below; please renew it."
     return base

@@ -143,6 +143,7 @@ def plan_and_apply(
                 today,
                 school=school,
                 task_owners=shared.task_owners,
+                editions=shared.editions,
             )
             writing.result()
             if pending is not None:

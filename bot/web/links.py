@@ -331,7 +331,7 @@ def me(request: Request) -> Response:
         items = []
         key = settings.signing_key()
         for duty, version, policy in rows:
-            purpose = {"acknowledge_policy": "ack", "sign_aup": "aup",
+            purpose = {"acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
                        "recurring_task": "task"}.get(duty.kind)
             items.append(
                 {
@@ -339,6 +339,7 @@ def me(request: Request) -> Response:
                     "title": policy.title if policy else duty.requirement.title,
                     "version": version.label if version else None,
                     "kind": duty.kind,
+                    "record_check": bool(duty.requirement.spec.get("record_check")),
                     "due": human_date(duty.due_on),
                     "overdue": duty.due_on < today,
                     "url": f"/{purpose}/"

@@ -23,6 +23,7 @@ THEMES = ("light", "dark", "contrast", "default")
 KIND_LABELS = {
     "acknowledge_policy": "Policy acknowledgements",
     "complete_training": "Training",
+    "reading_campaign": "Guidance read each year",
     "sign_aup": "AUP signatures",
     "recurring_task": "Recurring tasks",
     "review_policy": "Policy reviews",

@@ -368,7 +368,7 @@ def compute_figures(
     policies = session.scalars(
         select(Policy)
         .options(lazyload(Policy.versions))
-        .where(Policy.school_id == school_id)
+        .where(Policy.school_id == school_id, Policy.kind == "policy")
         .order_by(Policy.title)
     ).all()
     current = current_versions(session, school_id)

@@ -231,7 +231,9 @@ def build_report(
     report = GovernorsReport(school_name=school.name, term=term, as_of=today)
     by_id = {p.policy_id: p for p in figures.policies}
     policies = session.scalars(
-        select(Policy).where(Policy.school_id == school.id).order_by(Policy.title)
+        select(Policy)
+        .where(Policy.school_id == school.id, Policy.kind == "policy")
+        .order_by(Policy.title)
     ).all()
     for policy in policies:
         fig = by_id.get(policy.id)

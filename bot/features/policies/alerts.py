@@ -225,7 +225,11 @@ def plan_alerts(
         return [], 0
     policies = session.scalars(
         select(Policy)
-        .where(Policy.school_id == school.id, Policy.next_review_due.is_not(None))
+        .where(
+            Policy.school_id == school.id,
+            Policy.kind == "policy",  # a reading campaign is never reviewed by governors
+            Policy.next_review_due.is_not(None),
+        )
         .order_by(Policy.key)
     ).all()
     by_recipient, unaddressed = _reviews_by_recipient(session, school.id, policies, today)

@@ -93,7 +93,11 @@ def plan_event_updates(
         return 0
     sent = session.scalars(
         select(Policy)
-        .where(Policy.school_id == school.id, Policy.review_event_due.is_not(None))
+        .where(
+            Policy.school_id == school.id,
+            Policy.kind == "policy",
+            Policy.review_event_due.is_not(None),
+        )
         .order_by(Policy.key)
     ).all()
     moved = [p for p in sent if p.review_event_due != p.next_review_due]

@@ -583,7 +583,11 @@ def select_policies(school_id: str) -> Any:
 
     from bot.core.models import Policy
 
-    return select(Policy).where(Policy.school_id == school_id).order_by(Policy.title)
+    return (
+        select(Policy)
+        .where(Policy.school_id == school_id, Policy.kind == "policy")
+        .order_by(Policy.title)
+    )
 
 
 def _print_outcome(console: Any, outcome: _Outcome) -> None:

@@ -32,7 +32,11 @@ def register(
     session: Session, school_id: str, today: date, *, key: str | None = None
 ) -> list[RegisterRow]:
     """The school's policies (or the one with ``key``): owner, status, versions, reviews."""
-    query = select(Policy).where(Policy.school_id == school_id).order_by(Policy.title)
+    query = (
+        select(Policy)
+        .where(Policy.school_id == school_id, Policy.kind == "policy")
+        .order_by(Policy.title)
+    )
     if key is not None:
         query = query.where(Policy.key == key)
     policies = session.scalars(query).all()
@@ -65,6 +69,8 @@ def register(
 
 def register_gaps(session: Session, school_id: str) -> list[LinkedGap]:
     """Gaps across the whole register (each policy's ``linked_policies``)."""
-    policies = session.scalars(select(Policy).where(Policy.school_id == school_id)).all()
+    policies = session.scalars(
+        select(Policy).where(Policy.school_id == school_id, Policy.kind == "policy")
+    ).all()
     held = [p.title for p in policies] + [p.key.replace("-", " ") for p in policies]
     return linked_policy_gaps(held, [(p.title, list(p.linked_policies)) for p in policies])

@@ -56,7 +56,9 @@ class StoredPolicy:
 
 def _find_or_create(session: Session, school_id: str, title: str) -> tuple[Policy, bool]:
     """The policy with this title's key or significant words, or a new one (and whether new)."""
-    policies = session.scalars(select(Policy).where(Policy.school_id == school_id)).all()
+    policies = session.scalars(
+        select(Policy).where(Policy.school_id == school_id, Policy.kind == "policy")
+    ).all()
     key = policy_key(title)
     wanted = normalise_title(title)
     policy = next((p for p in policies if p.key == key), None) or next(

@@ -70,7 +70,10 @@ def _what(requirement: RequirementConfig, titles: Mapping[str, str]) -> str:
     if requirement.title:
         return requirement.title
     if requirement.kind == "complete_training":
-        return f"{requirement.course} training"
+        course = requirement.course or requirement.id
+        return course if requirement.record_check else f"{course} training"
+    if requirement.kind == "reading_campaign":
+        return f"Read {requirement.display_title} each year"
     title = titles.get(requirement.policy or "", requirement.policy or "")
     if requirement.kind == "sign_aup":
         return f"Sign the {title}"
@@ -96,6 +99,11 @@ def who_owes(school: SchoolConfig, people: Sequence[OwedPerson]) -> list[Owed]:
             continue
         if requirement.kind == "recurring_task":
             names = tuple(p.name for p in people if p.email in requirement.owners)
+        elif requirement.kind == "reading_campaign":
+            names = tuple(
+                p.name for p, f in facts
+                if any(in_audience(f, a) for a in requirement.audiences.values())
+            )
         else:
             names = tuple(p.name for p, f in facts if in_audience(f, requirement.audience))
         owed.append(Owed(_what(requirement, titles), names))

@@ -7,12 +7,13 @@ words; acknowledgement templates are matched to the imported policies by title.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.core.config import SchoolConfig
 from bot.features.policies.rules import normalise_title
+from bot.features.setup.statutory import StatutoryItem, is_statutory_reading, statutory_items
 
 __all__ = [
     "PACK",
@@ -24,6 +25,7 @@ __all__ = [
     "match_pack",
     "pack_requirements",
     "school_pack",
+    "statutory_templates",
 ]
 
 
@@ -41,6 +43,11 @@ class PolicyRef:
         return f" {normalise_title(self.title)} "
 
     @property
+    def is_guidance(self) -> bool:
+        """National guidance staff read (KCSIE): a reading campaign, never a school policy."""
+        return is_statutory_reading(self.title)
+
+    @property
     def is_aup(self) -> bool:
         """An acceptable use policy (signed by account holders, not acknowledged by all)."""
         return self.aup or " acceptable use " in self.words
@@ -51,13 +58,18 @@ class Template:
     """One requirement template of the pack."""
 
     id: str
-    kind: Literal["acknowledge_policy", "complete_training", "sign_aup", "governors_review"]
+    kind: Literal[
+        "acknowledge_policy", "complete_training", "sign_aup", "governors_review", "statutory"
+    ]
     summary: str
     phrases: tuple[str, ...] = ()  # title phrases a matching policy has (acknowledgements)
     topic: str = ""  # what a matching policy is about, in the school's words
+    statutory: StatutoryItem | None = None  # the nation's statutory item (kind "statutory")
 
     def matches(self, policy: PolicyRef) -> bool:
-        """Whether ``policy`` is one this template is about."""
+        """Whether ``policy`` is one this template is about (national guidance never is)."""
+        if policy.is_guidance:
+            return False
         if self.kind == "sign_aup":
             return policy.is_aup
         if policy.is_aup:
@@ -145,11 +157,22 @@ class PackItem:
         return "no policy with a matching title was imported"
 
 
-def match_pack(policies: Sequence[PolicyRef]) -> list[PackItem]:
-    """Every template with the imported policies it follows (a policy is acknowledged once)."""
+def statutory_templates(country: str | None) -> tuple[Template, ...]:
+    """The nation's statutory items as templates (none when the nation is not given)."""
+    if country is None:
+        return ()
+    return tuple(
+        Template(item.id, "statutory", item.summary, statutory=item)
+        for item in statutory_items(country)
+    )
+
+
+def match_pack(policies: Sequence[PolicyRef], country: str | None = None) -> list[PackItem]:
+    """Every template with the imported policies it follows (a policy is acknowledged once),
+    then the statutory items of the school's nation (``SchoolConfig.country``)."""
     items: list[PackItem] = []
     taken: set[str] = set()
-    for template in PACK:
+    for template in (*PACK, *statutory_templates(country)):
         found = tuple(
             p for p in policies if template.matches(p) and (
                 template.kind != "acknowledge_policy" or p.id not in taken
@@ -195,15 +218,41 @@ def _requirement(template: Template, policy: PolicyRef | None) -> dict[str, Any]
     return entry
 
 
-def pack_requirements(items: Sequence[PackItem], chosen: set[str]) -> list[dict[str, Any]]:
+def _owners(item: StatutoryItem, named: Mapping[str, Any]) -> list[str]:
+    """A statutory task's owners by the school's named roles (a DSL, else the headteacher,
+    leads; the governor is the chair until the school names another)."""
+    owners: list[str] = []
+    for role in item.owners:
+        found = named.get(role) or (named.get("headteacher") if role == "dsl" else None)
+        emails = [found] if isinstance(found, str) else list(found or [])[:1]
+        owners += [e for e in emails if e and e not in owners]
+    return owners
+
+
+def _statutory(item: StatutoryItem, named: Mapping[str, Any]) -> dict[str, Any]:
+    """A statutory item's requirement, with a task's owners filled in."""
+    entry = dict(item.requirement)
+    if entry["kind"] == "recurring_task":
+        entry["owners"] = _owners(item, named)
+        if not entry["owners"]:
+            entry["audience"] = {"roles": ["headteacher"]}
+    return entry
+
+
+def pack_requirements(
+    items: Sequence[PackItem], chosen: set[str], named: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The school.yaml requirements for the chosen templates (governors' reviews are not a
-    requirement: they follow from each policy's review date)."""
+    requirement: they follow from each policy's review date). ``named``: the school's named
+    roles (headteacher, dsl, chair_of_governors) by email, who own statutory tasks."""
     out: list[dict[str, Any]] = []
     for item in items:
         template = item.template
         if template.id not in chosen or not item.available:
             continue
-        if template.kind == "complete_training":
+        if template.statutory is not None:
+            out.append(_statutory(template.statutory, named or {}))
+        elif template.kind == "complete_training":
             out.append(_requirement(template, None))
         elif template.kind in ("acknowledge_policy", "sign_aup"):
             out += [_requirement(template, policy) for policy in item.policies]
@@ -233,6 +282,16 @@ PACKS: dict[str, NamedPack] = {
             frozenset(t.id for t in PACK),
         ),
         NamedPack(
+            "statutory",
+            "The statutory year for your nation",
+            "What your nation's safeguarding guidance asks every year, each item named with its "
+            "source and how often the source says: reading the guidance each September and "
+            "each new edition, the safeguarding lead's training and refresher, the other "
+            "statutory training and checks, and the yearly reviews.",
+            frozenset(i.id for n in ("england", "wales", "scotland", "northern-ireland")
+                      for i in statutory_items(n)),
+        ),
+        NamedPack(
             "acknowledgements",
             "Policy acknowledgements only",
             "Staff, supply staff and volunteers acknowledge the child protection, online "
@@ -256,13 +315,22 @@ def school_pack(pack: NamedPack, school: SchoolConfig) -> tuple[list[dict[str, A
     """The requirements a named pack adds to this school (what it already asks is kept, by id
     or by the same policy asked the same way), and notes saying what could not be matched."""
     refs = [PolicyRef(p.id, p.title, p.aup) for p in school.policies]
-    items = match_pack(refs)
+    items = match_pack(refs, school.country)
+    named = {"headteacher": school.headteacher, "dsl": school.dsl,
+             "chair_of_governors": school.chair_of_governors}
     have = {r.id for r in school.requirements}
     asked = {(r.kind, r.policy) for r in school.requirements if r.policy}
     added = [
-        entry for entry in pack_requirements(items, set(pack.templates))
+        entry for entry in pack_requirements(items, set(pack.templates), named)
         if entry["id"] not in have and (entry["kind"], entry.get("policy")) not in asked
     ]
     notes = [_why_not(item.template) for item in items
              if item.template.id in pack.templates and not item.available]
+    ids = {entry["id"] for entry in added}
+    notes += [
+        f"{t.statutory.summary}. How often: {t.statutory.frequency}. Source: "
+        f"{t.statutory.source.title}, {t.statutory.source.url}"
+        for t in (item.template for item in items)
+        if t.statutory is not None and t.statutory.requirement["id"] in ids
+    ]
     return added, notes

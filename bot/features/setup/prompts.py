@@ -290,7 +290,8 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
     titles = [PolicyRef(policy_key(item.title), item.title) for item in items if not item.error]
     console.print("Requirement pack (built-in templates that follow your policies):")
     chosen: list[str] = list(progress.get(("requirements",)) or [])
-    for pack_item in match_pack(titles):
+    country = progress.get(("school", "country"))
+    for pack_item in match_pack(titles, str(country) if country else None):
         asked: Key = ("pack", pack_item.template.id)
         if not pack_item.available or progress.has(asked):
             continue

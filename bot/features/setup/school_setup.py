@@ -16,7 +16,7 @@ from bot.engine.job_roles import map_roles, suggest_role, words_of
 from bot.features.policies.importer import same_document
 from bot.features.policies.rules import policy_key
 from bot.features.setup.answers import Answers, pick_person
-from bot.features.setup.pack import PACK, PackItem, PolicyRef, match_pack, pack_requirements
+from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
 from bot.features.setup.policy_folder import (
     FolderPolicy,
     check_ownership,
@@ -323,9 +323,9 @@ def choose_pack(draft: SetupDraft) -> None:
         for p in draft.policies
         if not p.error and not p.questions
     ]
-    draft.pack = match_pack(refs)
+    draft.pack = match_pack(refs, draft.answers.school.country)
     wanted = draft.answers.requirements
-    known = {t.id for t in PACK}
+    known = {item.template.id for item in draft.pack}
     if wanted == "standard":
         draft.chosen = known
         return
@@ -366,7 +366,9 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
     answers = draft.answers
     school_id = answers.school.id or policy_key(answers.school.name.replace("School", ""))
     roles = {k: v for k, v in draft.roles.items() if v}
-    policies = [p.entry(today) for p in draft.policies if not p.error]
+    # national guidance (KCSIE) is read through a reading campaign, never adopted as a policy
+    policies = [p.entry(today) for p in draft.policies
+                if not p.error and not PolicyRef(p.title, p.title).is_guidance]
     if "governors-review" in draft.chosen:
         for entry in policies:
             entry["owner"] = roles.get("headteacher")
@@ -385,7 +387,7 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "job_titles": dict(answers.job_titles),
         **_terms(draft),
         "policies": policies,
-        "requirements": pack_requirements(draft.pack, draft.chosen),
+        "requirements": pack_requirements(draft.pack, draft.chosen, roles),
     }
     return {
         "organisation": {

@@ -77,7 +77,8 @@ def nobody_owes(session: Session, school: SchoolConfig) -> bool:
     """True when a sweep has run for a school that asks people for something, and not one duty
     was opened (the loud warning on /setup and in ``status``)."""
     asks = [r for r in school.requirements if r.kind in ("acknowledge_policy",
-                                                          "complete_training")]
+                                                          "complete_training",
+                                                          "reading_campaign")]
     if not asks:
         return False
     swept = session.scalar(select(SweepRun.id).where(SweepRun.school_id == school.id).limit(1))

@@ -34,7 +34,7 @@ def training_import(
         raise typer.Exit(2)
     chosen = ctx.config.school(school)
     school_id = chosen.id
-    courses = [r.course for r in chosen.requirements if r.course]
+    courses = [course for r in chosen.requirements for course in r.courses]
     total = max(sum(1 for _ in file.open(encoding="utf-8", errors="replace")) - 1, 1)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Importing", total=total)

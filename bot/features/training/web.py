@@ -71,7 +71,10 @@ async def record_training(request: Request, duty_id: int) -> Response:
         if clean is not None:
             folder = context.settings.uploads_dir / "certificates" / user.school_id
             stored = str(store_file(folder, clean).relative_to(context.settings.uploads_dir))
-        course = str(duty.requirement.spec.get("course") or duty.requirement.title)
+        spec = duty.requirement.spec
+        course = str(spec.get("course") or duty.requirement.title)
+        if duty.cycle.startswith("refresh:") and spec.get("refresher"):
+            course = str(spec["refresher"])  # a refresher is due: the full course was not done
         record = TrainingRecord(
             school_id=user.school_id,
             person_id=user.id,

@@ -19,6 +19,7 @@ from bot.cli.main import app
 from bot.core.config import load_config
 from bot.core.models import Duty, Person, PersonRole
 from bot.core.store import Store
+from bot.features.setup.pack import PACK
 from tests.support.mis_export import MIS_TITLES, mis_export
 from tests.support.newcomer import policy_folder, term_calendar
 
@@ -109,7 +110,9 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
         roles = dict(session.execute(
             select(Person.email, PersonRole.role).join(PersonRole)
             .where(PersonRole.source == "directory")).all())
-    assert owing == {p.email for p in mapped}
+    # staff, and the chair of governors: governors' safeguarding training and, with the DSL,
+    # the yearly filtering and monitoring review (the statutory year in the standard pack)
+    assert owing == {p.email for p in mapped} | {"hamish.reid@glenview.example"}
     assert roles["hamish.reid@glenview.example"] == "governor"
     assert "isla.grant@glenview.example" not in roles  # a cleaner: stored, asked nothing
     assert not set(roles.values()) - {"staff", "governor"}  # no title stored as a role
@@ -144,7 +147,9 @@ def test_a_setup_where_nobody_owes_anything_is_a_loud_warning_everywhere(
     inputs, _people, bad = _newcomer(tmp_path, monkeypatch)
     runner = CliRunner()
     nobody = dict.fromkeys(MIS_TITLES, "governor")  # governors owe no staff training
-    answers = _answers(inputs, job_titles=nobody, leave_out=sorted(bad.values()))
+    staff_only = [t.id for t in PACK]  # the statutory items ask governors and the DSL too
+    answers = _answers(inputs, job_titles=nobody, leave_out=sorted(bad.values()),
+                       requirements=staff_only)
     init = runner.invoke(app, ["init", "--answers", str(answers)], env=WIDE)
     assert init.exit_code == 0, init.output
     said = _said(init)

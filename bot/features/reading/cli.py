@@ -1,0 +1,92 @@
+"""``compliance-bot campaign add|list``: register a reading campaign's edition (the exact file
+an audience reads), and list the editions registered."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import as_of_today, console, context, err, friendly, schools_of, where
+
+__all__ = ["campaign_app"]
+
+campaign_app = typer.Typer(
+    help="Reading campaigns (e.g. Keeping children safe in education, read every year).",
+    no_args_is_help=True,
+)
+SchoolOpt = Annotated[
+    str | None, typer.Option("--school", help="School id (default: the first in the file).")
+]
+
+
+@campaign_app.command("add")
+@friendly
+def campaign_add(
+    campaign: Annotated[str, typer.Argument(help="The reading campaign's requirement id.")],
+    file: Annotated[Path, typer.Option("--file", help="The edition's document (.pdf, .docx, "
+                                        ".md or .txt), stored exactly as given.")],
+    title: Annotated[str, typer.Option("--title", help="The edition's title, as staff see it.")],
+    audience: Annotated[str, typer.Option(
+        "--audience", help="Which of the campaign's audiences reads this file (e.g. part-1).")],
+    edition: Annotated[str | None, typer.Option(
+        "--edition", help="The edition's name (default: the year it comes into force).")] = None,
+    in_force: Annotated[str | None, typer.Option(
+        "--in-force", help="The day staff are asked to read it (YYYY-MM-DD; default today).")]
+    = None,
+    school: SchoolOpt = None,
+) -> None:
+    """Register an edition: from the day it comes into force everyone in its audience is asked
+    to read and acknowledge it once; open asks for the previous edition close as superseded."""
+    from bot.features.reading.service import EditionError, register_edition
+
+    ctx = context()
+    where(ctx)
+    chosen = schools_of(ctx, school)[0]
+    try:
+        day = date.fromisoformat(in_force) if in_force else as_of_today(None)
+    except ValueError:
+        err.print(f"[bold red]error:[/] --in-force: not a date: {in_force!r} (use 2026-09-01)")
+        raise typer.Exit(2) from None
+    try:
+        with ctx.store.transaction() as session:
+            result = register_edition(
+                session, chosen, campaign, audience, title=title,
+                edition=edition or str(day.year), path=file, in_force=day, actor="cli",
+            )
+            label, sha = result.version.label, result.version.sha256
+    except EditionError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if result.already:
+        console.print(f"Already registered: this file is edition {label} ({sha[:12]}…).")
+        return
+    console.print(
+        f"[green]Registered[/] {title} (edition {label}, SHA-256 {sha[:12]}…), asked from "
+        f"{day:%-d %B %Y}. The next sweep asks everyone it is for.", highlight=False,
+    )
+
+
+@campaign_app.command("list")
+@friendly
+def campaign_list(school: SchoolOpt = None) -> None:
+    """Each reading campaign's audiences and their registered editions."""
+    from bot.features.reading.service import editions_of
+
+    ctx = context()
+    where(ctx)
+    with ctx.store.session() as session:
+        for chosen in schools_of(ctx, school):
+            for req in (r for r in chosen.requirements if r.kind == "reading_campaign"):
+                console.print(f"[bold]{req.display_title}[/] ({req.id})", highlight=False)
+                for part in req.audiences:
+                    found = editions_of(session, chosen.id, req.edition_key(part))
+                    if not found:
+                        console.print(f"  {part}: no edition registered yet", highlight=False)
+                    for v in found:
+                        console.print(
+                            f"  {part}: edition {v.label} from {v.published_on:%-d %B %Y} · "
+                            f"{v.document_name} · {v.sha256[:12]}…", highlight=False,
+                        )

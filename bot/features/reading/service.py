@@ -1,0 +1,151 @@
+"""Registering a reading campaign's edition: the exact file (by SHA-256) an audience reads,
+in force from a date; a newer edition in force supersedes the old one's open asks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.models import Policy, PolicyVersion
+from bot.engine.config_sync import ensure_school
+from bot.features.policies.rules import ReviewError, check_document
+
+__all__ = [
+    "EditionError",
+    "Registered",
+    "campaign_of",
+    "edition_statement",
+    "editions_of",
+    "register_edition",
+]
+
+
+class EditionError(Exception):
+    """The edition cannot be registered; ``str()`` says why, naming the file or the option."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What registering did: the stored version, and whether the same file was already there."""
+
+    version: PolicyVersion
+    already: bool
+
+
+def edition_statement(title: str) -> str:
+    """The sentence a person agrees to when acknowledging an edition."""
+    return (
+        f"I have read and understood {title}. I know what it asks of me and who to speak to "
+        "if I am worried about a child."
+    )
+
+
+def campaign_of(school: SchoolConfig, requirement_id: str) -> RequirementConfig:
+    """The school's reading campaign with this id, or EditionError listing the ones there are."""
+    campaigns = [r for r in school.requirements if r.kind == "reading_campaign"]
+    for req in campaigns:
+        if req.id == requirement_id:
+            return req
+    known = ", ".join(r.id for r in campaigns) or "none yet (add a reading_campaign requirement)"
+    raise EditionError(
+        f"{school.name} has no reading campaign called '{requirement_id}' (there are: {known})"
+    )
+
+
+def editions_of(session: Session, school_id: str, key: str) -> list[PolicyVersion]:
+    """The registered editions under one edition key, oldest first."""
+    return list(session.scalars(
+        select(PolicyVersion)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(Policy.school_id == school_id, Policy.key == key, Policy.kind == "reading")
+        .order_by(PolicyVersion.id)
+    ))
+
+
+def register_edition(
+    session: Session,
+    school: SchoolConfig,
+    requirement_id: str,
+    audience: str,
+    *,
+    title: str,
+    edition: str,
+    path: Path,
+    in_force: date,
+    actor: str,
+) -> Registered:
+    """Store the edition's file for one audience of a campaign (re-registering the same file is
+    'already there'); from ``in_force`` the engine asks for it instead of the previous one.
+
+    Raises EditionError for an unknown campaign or audience, an unreadable or unsuitable file,
+    or an edition name already used for a different file; nothing is stored then.
+    """
+    req = campaign_of(school, requirement_id)
+    if audience not in req.audiences:
+        raise EditionError(
+            f"the campaign '{req.id}' has no audience '{audience}' (its audiences are: "
+            f"{', '.join(req.audiences)})"
+        )
+    title, edition = title.strip(), edition.strip()
+    if not title or not edition:
+        raise EditionError("give the edition's title (--title) and name (--edition, e.g. 2026)")
+    if len(edition) > 40 or len(title) > 300:
+        raise EditionError("the edition name is at most 40 characters and the title 300")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EditionError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    try:
+        name = check_document(path.name, data)
+    except ReviewError as exc:
+        raise EditionError(str(exc).replace("for the policy", "for the edition")) from None
+    digest = hashlib.sha256(data).hexdigest()
+    ensure_school(session, school)
+    key = req.edition_key(audience)
+    policy = session.scalar(
+        select(Policy).where(Policy.school_id == school.id, Policy.key == key)
+    )
+    if policy is None:
+        policy = Policy(school_id=school.id, key=key, title=title, kind="reading",
+                        approving_body="", reviewers=[], linked_policies=[])
+        session.add(policy)
+        session.flush()
+    for known in editions_of(session, school.id, key):
+        if known.sha256 == digest:
+            return Registered(known, already=True)
+        if known.label == edition:
+            raise EditionError(
+                f"{path.name}: edition '{edition}' is already registered for {audience} with a "
+                "different file; give this one another edition name"
+            )
+    policy.title = title
+    version = PolicyVersion(
+        school_id=school.id,
+        policy_id=policy.id,
+        label=edition,
+        document_name=name,
+        document=data,
+        sha256=digest,
+        published_on=in_force,
+        statement=edition_statement(title),
+    )
+    session.add(version)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="reading.edition.registered",
+        object_type="policy_version",
+        object_id=version.id,
+        school_id=school.id,
+        details={"campaign": req.id, "audience": audience, "edition": edition,
+                 "sha256": digest, "in_force": in_force.isoformat()},
+    )
+    return Registered(version, already=False)
