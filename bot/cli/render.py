@@ -375,6 +375,7 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             console.print(f"[bold yellow]{PREVIEW_LINE}[/]")
         for school in ctx.config.schools:
             f = compute_figures(session, school.id, day, now=now)
+            f.calendar_question = school.term_dates_question(day)
             console.rule(f"[bold]{school.name}[/] — {day:%A} {day.day} {day:%B %Y}")
             console.print(
                 f"Acknowledgements: [bold]{_pct(f.ack_rate)}[/] (target {_pct(f.ack_target)})"

@@ -309,6 +309,9 @@ class AccountConfig(_Strict):
     notes: str | None = None
 
 
+TERM_DATES_ASK_DAYS = 30  # ask for next year's term dates this long before the last term ends
+
+
 class Term(_Strict):
     """A term (or half term): school days run from start to end, weekends excepted."""
 
@@ -402,6 +405,9 @@ class SchoolConfig(_Strict):
     terms: list[Term] = []
     holidays: list[date] = []
     inset_days: list[date] = []
+    # days the school is open although the nation's calendar closes it (a bank holiday such as
+    # St Andrew's Day, which many Scottish councils teach through)
+    open_days: list[date] = []
     sending_window: SendingWindow = SendingWindow()
     # staff with the school's Teams app get their asks as a card in Teams; the rest by email
     teams_first: bool = False
@@ -432,6 +438,13 @@ class SchoolConfig(_Strict):
                 raise ValueError(f"requirement '{req.id}' names unknown policy '{req.policy}'")
             if req.cadence != "standard" and req.cadence not in self.cadences:
                 raise ValueError(f"requirement '{req.id}' names unknown cadence '{req.cadence}'")
+        closed = self.non_school_days()
+        for day in self.open_days:
+            if day in closed:
+                raise ValueError(
+                    f"{day.isoformat()} is both an open day and a holiday or INSET day; "
+                    "keep it in one list"
+                )
         for account in self.official_accounts:
             if account.aup_policy and account.aup_policy not in policy_ids:
                 raise ValueError(
@@ -460,12 +473,36 @@ class SchoolConfig(_Strict):
         return add_working_days(self.country, day, count)
 
     def is_school_day(self, day: date) -> bool:
-        """A working day, inside a term when terms are configured, not a holiday or INSET day."""
-        if not self.is_working_day(day) or day in self.non_school_days():
+        """A working day (or one of ``open_days``), inside a term when terms are configured,
+        not a holiday or INSET day."""
+        if day in self.non_school_days():
+            return False
+        if not self.is_working_day(day) and day not in self.open_days:
             return False
         if self.terms:
             return any(t.start <= day <= t.end for t in self.terms)
         return True
+
+    def last_term_end(self) -> date | None:
+        """The last day of the last configured term (None without terms)."""
+        return max((t.end for t in self.terms), default=None)
+
+    def term_dates_question(self, today: date) -> str | None:
+        """Ask for next year's term dates when the configured ones are running out.
+
+        Past the last configured term no day is a school day, so nothing is chased and no
+        termly task is set until the dates are added (nothing is invented or backdated).
+        """
+        last = self.last_term_end()
+        if last is None or today < last - timedelta(days=TERM_DATES_ASK_DAYS):
+            return None
+        when = f"{last.day} {last:%B %Y}"
+        if today <= last:
+            return f"Add next year's term dates: the last term you gave ends {when}"
+        return (
+            f"Add next year's term dates: the last term you gave ended {when}, so no reminders "
+            "go out and no termly task is set until you do"
+        )
 
     def next_school_day(self, day: date) -> date:
         """``day`` itself when it is a school day, else the next one (within a year)."""

@@ -2,13 +2,15 @@
 listing it and the line manager (else the headteacher) is told once to talk to them.
 
 The decisions are pure (``bot.engine.reminders.is_capped`` and ``chasing_stopped_to``); this
-module reads the capped duties, queues one message per duty through the outbox (idempotency key
-per duty) and records the day on the duty. The dashboard lists the same duties as "needs a
+module reads the capped duties, queues at most one message per manager per day through the
+outbox (idempotency key per manager and day) listing every person and item newly capped, and
+records the day on each duty. The dashboard lists the same duties as "needs a
 conversation" (``needs_conversation``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -50,9 +52,11 @@ class Conversation:
     kind: str
 
 
-def chasing_stopped_key(school_id: str, duty_id: int) -> str:
-    """The outbox idempotency key of a duty's one "chasing has stopped" message."""
-    return f"chasing-stopped:{school_id}:{duty_id}"
+def chasing_stopped_key(school_id: str, manager: str, day: date) -> str:
+    """The outbox idempotency key of a manager's one "chasing has stopped" message of a day
+    (a short hash of the address: keys carry no address)."""
+    tag = hashlib.sha256(manager.strip().lower().encode()).hexdigest()[:16]
+    return f"chasing-stopped:{school_id}:{tag}:{day.isoformat()}"
 
 
 def needs_conversation(
@@ -116,8 +120,41 @@ _WHAT_TO_DO = {
 }
 
 
-def _draft(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
-    """The one message to the manager: who, what, how many reminders, and a request to talk."""
+def _draft(school: SchoolConfig, to: str, talks: list[Conversation]) -> EmailDraft:
+    """The day's one message to a manager: who, what, how many reminders, a request to talk."""
+    if len(talks) == 1:
+        return _draft_one(school, to, talks[0])
+    names = list(dict.fromkeys(t.person_name for t in talks))
+    who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    paragraphs = [
+        f"These {len(talks)} items are still not done after every reminder, so the bot will "
+        "not remind anyone about them again:",
+    ]
+    for talk in talks:
+        last = human_date(talk.last_reminded_on) if talk.last_reminded_on else None
+        paragraphs.append(
+            f"{talk.person_name}: {talk.item} (was due {human_date(talk.due_on)}; "
+            f"{talk.reminders_sent} reminders" + (f", the last on {last})." if last else ").")
+        )
+    paragraphs.append(
+        "Please talk to " + ("them" if len(names) > 1 else names[0]) + " about it. "
+        + " ".join(dict.fromkeys(_WHAT_TO_DO.get(t.kind, "") for t in talks)).strip()
+    )
+    return notice(
+        school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
+        to=(to,),
+        subject=f"Chasing has stopped for {who}: please talk to "
+        + ("them" if len(names) > 1 else "them about " + f"{len(talks)} items"),
+        paragraphs=paragraphs,
+        facts=[(t.person_name, t.item) for t in talks],
+        small="You are told this once for each item, at most one email a day; each also stays "
+        "on the compliance dashboard under \"Needs a conversation\" until it is done.",
+    )
+
+
+def _draft_one(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
+    """The message about one item: who, what, how many reminders, and a request to talk."""
     name = talk.person_name
     last = human_date(talk.last_reminded_on) if talk.last_reminded_on else None
     return notice(
@@ -141,11 +178,13 @@ def _draft(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
 def queue_chasing_stopped(
     session: Session, school: SchoolConfig, today: date, now: datetime, *, write: bool
 ) -> int:
-    """Queue one "chasing has stopped" message per newly capped duty; returns how many.
+    """Queue today's "chasing has stopped" messages: one per manager, listing every newly
+    capped item of the people they are told about; returns how many messages.
 
     A duty counts from the reminder day after its last reminder, so the owner has that day to
     act; the message goes to their active line manager, else the headteacher (never to the
-    owner; the chair of governors when the owner is the head).
+    owner; the chair of governors when the owner is the head). The same item twice (two duties
+    of one person with the same words) is listed once.
     """
     people = {
         row[0]: Recipient(*row)
@@ -159,8 +198,8 @@ def queue_chasing_stopped(
         select(Duty.id).where(Duty.school_id == school.id, Duty.chasing_stopped_on.is_not(None))
     ))
     by_email = {p.email: p for p in people.values()}
-    drafts: list[tuple[str, EmailDraft]] = []
-    duty_of: dict[str, int] = {}
+    talks_to: dict[str, dict[tuple[str, str], Conversation]] = defaultdict(dict)
+    duties_to: dict[str, list[int]] = defaultdict(list)
     for talk in needs_conversation(session, school, today):
         if talk.duty_id in told or (talk.last_reminded_on or today) >= today:
             continue
@@ -170,15 +209,22 @@ def queue_chasing_stopped(
         to = chasing_stopped_to(person, people, school.headteacher, school.chair_of_governors)
         if to is None:
             continue
-        key = chasing_stopped_key(school.id, talk.duty_id)
-        drafts.append((key, _draft(school, to, talk)))
-        duty_of[key] = talk.duty_id
+        talks_to[to].setdefault((talk.person_email, talk.item), talk)
+        duties_to[to].append(talk.duty_id)
+    keys = {to: chasing_stopped_key(school.id, to, today) for to in talks_to}
+    drafts = [
+        (keys[to], _draft(school, to, sorted(talks.values(), key=lambda t: (t.person_name,
+                                                                             t.item))))
+        for to, talks in sorted(talks_to.items())
+    ]
     if not write or not drafts:
         return len(drafts)
     added = enqueue_emails(session, school_id=school.id, purpose="chasing_stopped",
                            urgency=Urgency.ROUTINE, items=drafts,
                            not_before=send_after(school, today, now))
-    ids = [duty_of[key] for key, _ in drafts]  # already queued before (a retried sweep): mark too
+    # a manager already told today (an earlier sweep, whose items were marked with it) hears
+    # of items capped since then tomorrow: at most one such email a day
+    ids = [duty_id for to, found in duties_to.items() if keys[to] in added for duty_id in found]
     for start in range(0, len(ids), 500):
         session.execute(
             update(Duty).where(Duty.id.in_(ids[start:start + 500])).values(chasing_stopped_on=today)

@@ -64,16 +64,20 @@ def term_base(name: str) -> str:
     return " ".join(words) or name.strip()
 
 
+def _joins(base: str, previous: str, gap_days: int) -> bool:
+    """Whether a term is the second half of the one before: the same name apart from a half
+    number ('Autumn 1', 'Autumn 2'), a real word (not 'HT' or 'T'), close after it."""
+    return len(base) >= 3 and base.lower() == previous.lower() and gap_days <= 31
+
+
 def _merged_terms(terms: Sequence[Term]) -> list[TaskPeriod]:
-    """Configured terms in date order, half terms of the same term joined ('Autumn 2026')."""
+    """Configured terms in date order, half terms of the same term joined ('Autumn 2026');
+    any other names are the school's own terms, as many as it gives ('Term 1', 'HT3')."""
     merged: list[tuple[str, date, date]] = []
     for term in sorted(terms, key=lambda t: t.start):
         base = term_base(term.name)
-        if (
-            merged
-            and merged[-1][0].lower() == base.lower()
-            and (term.start - merged[-1][2]).days <= 31
-        ):
+        base = base if len(base) >= 3 else term.name.strip()  # 'HT1' is not half of 'HT'
+        if merged and _joins(base, merged[-1][0], (term.start - merged[-1][2]).days):
             merged[-1] = (merged[-1][0], merged[-1][1], max(merged[-1][2], term.end))
         else:
             merged.append((base, term.start, term.end))
@@ -81,7 +85,7 @@ def _merged_terms(terms: Sequence[Term]) -> list[TaskPeriod]:
 
 
 def _usual_term(day: date) -> TaskPeriod:
-    """England's usual three terms, for dates the configured terms do not cover."""
+    """England's usual three terms, only for a school that has configured no terms at all."""
     year = day.year
     if day.month >= 9:
         name, start, end = "Autumn", date(year, 9, 1), date(year, 12, 31)
@@ -92,19 +96,25 @@ def _usual_term(day: date) -> TaskPeriod:
     return TaskPeriod(f"{name} {year}", start, end, end)
 
 
-def _term_period(day: date, terms: Sequence[Term]) -> TaskPeriod:
-    """The term ``day`` falls in; the holiday after a term still belongs to it."""
+def _term_period(day: date, terms: Sequence[Term]) -> TaskPeriod | None:
+    """The configured term ``day`` falls in; the holiday after a term still belongs to it.
+
+    Before the first configured term nothing is owed (None); after the last one the last term
+    stays the current one, so nothing is invented or backdated until next year's dates are
+    added (the dashboard and ``status`` ask for them: ``term_dates_question``).
+    """
+    if not terms:
+        return _usual_term(day)
     merged = _merged_terms(terms)
+    found: TaskPeriod | None = None
     for index, term in enumerate(merged):
         if term.start > day:
             break
         following = merged[index + 1] if index + 1 < len(merged) else None
-        if following is not None and day < following.start:
-            return replace(term, end=following.start - timedelta(days=1))
-        if following is None and day <= term.end:
-            return term
-    usual = _usual_term(day)  # a configured term of the same name and year takes precedence
-    return next((term for term in merged if term.key == usual.key), usual)
+        found = term if following is None else replace(
+            term, end=following.start - timedelta(days=1)
+        )
+    return found
 
 
 def task_period(
@@ -113,8 +123,9 @@ def task_period(
     """The period of a recurring task that contains ``day``.
 
     Weekly periods are ISO weeks (due by Friday), monthly ones calendar months, termly ones the
-    configured terms (half terms named like 'Autumn 1'/'Autumn 2' are one term; England's usual
-    terms when none cover the day), yearly ones start on ``yearly_on`` (default the school
+    school's configured terms (half terms named like 'Autumn 1'/'Autumn 2' are one term; none
+    before the first, the last one after it; England's usual terms only when the school has
+    configured none), yearly ones start on ``yearly_on`` (default the school
     year, 09-01); ``every_days`` periods run from ``anchor`` (None before it).
     """
     if cfg.every_days is not None:

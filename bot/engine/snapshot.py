@@ -357,12 +357,14 @@ def close_done(session: Session, duties: Sequence[Duty], ref: str, today: date) 
     """Mark these duties done on ``today`` with ``ref`` as evidence, the counts kept in step.
 
     The one way an attestation, a completed task or recorded training closes duties outside
-    the sweep; returns how many.
+    the sweep; returns how many. Evidence given before a duty opened (a new starter reading the
+    policy before their first day) satisfies it: it is closed on the day it opens, never before.
     """
     if not duties:
         return 0
     with changing(session, duties[0].school_id, [d.person_id for d in duties]):
         for duty in duties:
-            duty.status, duty.closed_on, duty.closed_reason = "done", today, "done"
+            closed_on = max(today, duty.opened_on) if duty.opened_on else today
+            duty.status, duty.closed_on, duty.closed_reason = "done", closed_on, "done"
             duty.evidence_ref = ref
     return len(duties)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -220,7 +220,7 @@ def _duty_row(school_id: str, duty: NewDuty, today: date) -> dict[str, Any]:
         "opened_on": duty.opened_on,
         "due_on": duty.due_on,
         "status": duty.status,
-        "closed_on": today if done else None,
+        "closed_on": max(today, duty.opened_on) if done else None,  # never before it opens
         "closed_reason": duty.status if done else None,
         "evidence_ref": duty.evidence_ref,
         "reminders_sent": 0,
@@ -250,7 +250,10 @@ def _close(session: Session, closures: Sequence[Closure], today: date) -> dict[s
             session.execute(
                 update(Duty)
                 .where(Duty.id.in_(ids[start : start + 500]), Duty.status == "open")
-                .values(status=status, closed_on=today, closed_reason=status, evidence_ref=ref)
+                .values(status=status, closed_reason=status, evidence_ref=ref,
+                        # satisfied before it opened (done early): closed the day it opens
+                        closed_on=case((Duty.opened_on > today, Duty.opened_on), else_=today)
+                        if status == "done" else today)
             )
     return dict(closed)
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
+from bot.engine.chasing import chasing_stopped_key
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
 from bot.web.app import create_app
@@ -98,7 +99,9 @@ def test_a_capped_item_leaves_the_digest_and_the_manager_is_told_once(
             OutboxMessage.purpose == "chasing_stopped")).all()
         keyed = {r.idempotency_key for r in rows}
         capped = session.scalars(select(Duty).where(Duty.chasing_stopped_on.is_not(None))).all()
-        assert keyed == {f"chasing-stopped:oak:{d.id}" for d in capped} and len(rows) == 3
+        assert keyed == {chasing_stopped_key("oak", d.person.manager.email if d.person.manager
+                                             else "head@oak.example", d.chasing_stopped_on)
+                         for d in capped} and len(rows) == 3
         # told on the school day after the last reminder, never on the day itself
         assert sorted((d.person.email, d.chasing_stopped_on) for d in capped) == [
             ("ben@oak.example", date(2026, 11, 12)),
@@ -119,3 +122,43 @@ def test_a_capped_item_leaves_the_digest_and_the_manager_is_told_once(
     assert 'data-figure="needs-conversation">3<' in page
     assert "3 items still not done after every reminder" in page
     assert "Ben Brook" in page and "Online Safety Policy (version 2026.1)" in page
+
+
+def test_a_manager_hears_once_a_day_listing_every_person_and_item(
+    school: SchoolBuilder, sqlite_url: str, frozen_clock: FrozenClock
+) -> None:
+    """Four items capped on the same day for two of Lena's staff: one email to her, listing
+    them all; the head hears once about Lena's own two."""
+    school.school["cadences"] = {"standard": {
+        "before_due": [], "on_due": True, "overdue_every_days": 2, "max_reminders": 1,
+        "escalate": [],
+    }}
+    school.policy("online-safety", "2026.1", title="Online Safety Policy", published=str(START))
+    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
+                       audience={"roles": ["staff"]}, due_days=7)
+    school.requirement(id="train-os", kind="complete_training", course="Online safety",
+                       title="Online safety training", audience={"roles": ["staff"]},
+                       due_days=7)
+    ctx = school.context(sqlite_url)
+    for day in (START, START + timedelta(days=7), START + timedelta(days=8)):
+        frozen_clock.at(day, 9, 30)
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+        frozen_clock.at(day, 14, 0)  # a second sweep the same day adds nothing
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+    stopped = [m for m in _mails(ctx.settings.outbox_dir)
+               if m["X-Compliance-Bot-Key"].startswith("chasing-stopped:")]
+    assert sorted((m["To"], m["Subject"]) for m in stopped) == [
+        ("head@oak.example", "Chasing has stopped for Lena Line: please talk to them about 2 "
+                             "items"),
+        ("line@oak.example", "Chasing has stopped for Amy Able and Ben Brook: please talk to "
+                             "them"),
+    ]
+    line = next(m for m in stopped if m["To"] == "line@oak.example")
+    text = " ".join(line.get_body(("plain",)).get_content().split())
+    for who in ("Amy Able", "Ben Brook"):
+        for item in ("Online Safety Policy (version 2026.1)", "Online safety training"):
+            assert f"{who}: {item}" in text
+    with ctx.store.session() as session:
+        told = session.scalars(select(Duty.chasing_stopped_on)).all()
+        assert set(told) == {START + timedelta(days=7), None}  # the head's own: nobody to tell
+    ctx.store.dispose()

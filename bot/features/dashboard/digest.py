@@ -238,6 +238,7 @@ def build_digest(
 ) -> Digest:
     """Compute the school's figures and render the digest (nothing is written)."""
     figures = compute_figures(session, school.id, today, now=now)
+    figures.calendar_question = school.term_dates_question(today)
     f = digest_figures(
         figures, school.name, dashboard_url(base_url, school.id, several_schools=several_schools)
     )

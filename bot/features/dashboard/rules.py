@@ -170,6 +170,8 @@ class Figures:
     messages: list[MessageFigure] = field(default_factory=list)  # the newest, at most 50
     messages_unknown: int = 0  # may not have arrived (the platform did not confirm them)
     messages_failed: int = 0  # refused by the platform
+    # the school's configured term dates are running out (``SchoolConfig.term_dates_question``)
+    calendar_question: str | None = None
 
     @property
     def training_done(self) -> int:
@@ -234,6 +236,8 @@ class Figures:
     def attention(self) -> list[Attention]:
         """What needs the headteacher now, most urgent first, each with its section."""
         lines: list[Attention] = []
+        if self.calendar_question:
+            lines.append(Attention(self.calendar_question, "now", "bad"))
         if self.clocks_overdue:
             word = "deadline has" if self.clocks_overdue == 1 else "deadlines have"
             lines.append(Attention(f"{self.clocks_overdue} report {word} passed", "reports", "bad"))

@@ -215,6 +215,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             if any([snapshot.ensure(session, s.id, today)[1] for s in shown]):
                 session.commit()  # a fresh install's first view counts once, for everyone
             figures = compute_figures(session, viewer.school.id, today, now=now)
+            figures.calendar_question = viewer.school.term_dates_question(today)
             panel = _report_panel(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
             preview = preview_of(session, viewer.school.id)

@@ -18,6 +18,7 @@ from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Poli
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
+    CANCEL_CONTENT_TYPE,
     DERIVED_NOTE,
     DIGEST_KEY_PREFIX,
     OVERDUE_REPEATS,
@@ -35,7 +36,18 @@ from bot.features.policies.rules import (
 )
 from connectors.base import Attachment
 
-__all__ = ["DigestPlanned", "last_digests", "load_directory", "plan_alerts", "school_domain"]
+__all__ = [
+    "UPDATE_KEY_PREFIX",
+    "DigestPlanned",
+    "Move",
+    "last_digests",
+    "last_review_emails",
+    "load_directory",
+    "plan_alerts",
+    "school_domain",
+]
+
+UPDATE_KEY_PREFIX = "review-event"  # a "review date changed" email (calendar_updates)
 
 
 def load_directory(session: Session, school_id: str) -> Directory:
@@ -95,6 +107,71 @@ def last_digests(session: Session, school_id: str) -> dict[str, date]:
     return last
 
 
+@dataclass(frozen=True)
+class Move:
+    """A policy whose review date moved after its event went out: the date its event had, and
+    the sequence the update carries."""
+
+    policy: Policy
+    old: date
+    sequence: int
+
+    @property
+    def cancel(self) -> bool:
+        """Whether the policy no longer has a review date (the event is cancelled)."""
+        return self.policy.next_review_due is None
+
+    def words(self) -> str:
+        """The change in a sentence."""
+        policy, new = self.policy, self.policy.next_review_due
+        if new is None:
+            return (
+                f"The {policy.title} no longer has a review date on the policy register (it "
+                f"was {human_date(self.old)}); the attached calendar entry removes the event."
+            )
+        return (
+            f"The next review of the {policy.title} by the {policy.approving_body} is now due "
+            f"by {human_date(new)}, not {human_date(self.old)}; the attached calendar entry "
+            "moves the event already in your calendar."
+        )
+
+    def attachment(self, school: SchoolConfig, now: datetime) -> Attachment:
+        """The updated (or cancelled) calendar event."""
+        ics = review_calendar(
+            school_id=school.id,
+            school_name=school.name,
+            policy=self.policy,
+            review_due=self.policy.next_review_due or self.old,
+            now=now,
+            domain=school_domain(school),
+            sequence=self.sequence,
+            cancel=self.cancel,
+        )
+        return Attachment(
+            f"policy-review-{self.policy.key}.ics",
+            CANCEL_CONTENT_TYPE if self.cancel else CALENDAR_CONTENT_TYPE,
+            ics,
+        )
+
+
+def last_review_emails(session: Session, school_id: str) -> dict[str, date]:
+    """The day of each recipient's latest email about reviews (a digest or a date changed)."""
+    last = dict(last_digests(session, school_id))
+    prefix = f"{UPDATE_KEY_PREFIX}:{school_id}:"
+    for (key,) in session.execute(
+        select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.idempotency_key.like(f"{prefix}%")
+        )
+    ):
+        try:
+            tag, day = key[len(prefix) :].split(":", 1)
+            when = date.fromisoformat(day)
+        except ValueError:
+            continue  # an older key (one email per policy): not a date
+        last[tag] = max(last.get(tag, when), when)
+    return last
+
+
 def _next_review_text(policy: Policy, review_due: date) -> str:
     """The review date in words, noting a date worked out rather than stated."""
     text = human_date(review_due)
@@ -120,9 +197,13 @@ def _digest_draft(
     on: date,
     now: datetime,
     base_url: str,
+    moves: Sequence[Move] = (),
 ) -> EmailDraft:
-    """The digest email, its words true on ``on`` (the day it is delivered)."""
+    """The digest email, its words true on ``on`` (the day it is delivered), carrying any
+    review date moved today (the week's one email about reviews)."""
     subject = digest_subject([(p.title, e.review_due) for p, e in entries], on)
+    listed = {p.key for p, _ in entries}
+    moved_alone = [m for m in moves if m.policy.key not in listed]
     derived = any(p.next_review_derived for p, _ in entries)
     paragraphs = [
         "These policies are due for review and ratification, or overdue. Please make sure "
@@ -137,6 +218,7 @@ def _digest_draft(
             "was ratified, not stated in the document: the clerk or the headteacher can confirm "
             "or correct it on the policy's page."
         )
+    paragraphs += [m.words() for m in moves]
     paragraphs.append(
         "You get at most one of these emails a week; an overdue review is mentioned "
         f"{OVERDUE_REPEATS} times after its due date and then stays on the register and "
@@ -167,7 +249,8 @@ def _digest_draft(
                 ),
             )
             for policy, entry in entries
-        ),
+        )
+        + tuple(m.attachment(school, now) for m in moved_alone),
     )
 
 
@@ -216,10 +299,13 @@ def plan_alerts(
     *,
     write: bool,
     base_url: str,
+    moves: Sequence[Move] = (),
 ) -> tuple[list[DigestPlanned], int]:
     """Queue today's governor review digests (or, with ``write`` False, only plan them).
 
-    Returns the digests and how many policies due for an alert have nobody to hear of it.
+    A digest also carries the review dates moved today (``moves``) that its reader hears
+    about; the weekly limit counts every email about reviews. Returns the digests and how
+    many policies due for an alert have nobody to hear of it.
     """
     if school.sending_window.school_days_only and not school.is_school_day(today):
         return [], 0
@@ -234,20 +320,28 @@ def plan_alerts(
     ).all()
     by_recipient, unaddressed = _reviews_by_recipient(session, school.id, policies, today)
     last = last_digests(session, school.id)
+    last_any = last_review_emails(session, school.id)
+    directory = load_directory(session, school.id) if moves else None
+    moved_for = {
+        m.policy.key: set(alert_recipients(m.policy, directory)) for m in moves if directory
+    }
     not_before = send_after(school, today, now)
     on = max(today, local_today(not_before))  # the words must be true when it arrives
     planned: list[DigestPlanned] = []
     for email, held in sorted(by_recipient.items()):
         by_key = {p.key: p for p in held}
         reviews = [(p.key, p.next_review_due) for p in held if p.next_review_due is not None]
-        entries = digest_entries(reviews, last.get(recipient_tag(email)), today)
+        tag = recipient_tag(email)
+        entries = digest_entries(reviews, last.get(tag), today, last_email=last_any.get(tag))
         if not entries:
             continue
+        theirs = [m for m in moves if email in moved_for.get(m.policy.key, ())]
         key = digest_key(school.id, email, today)
         queued = False
         if write:
             draft = _digest_draft(
-                school, [(by_key[e.policy_key], e) for e in entries], email, on, now, base_url
+                school, [(by_key[e.policy_key], e) for e in entries], email, on, now, base_url,
+                theirs,
             )
             queued = enqueue_email(
                 session,

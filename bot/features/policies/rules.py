@@ -78,6 +78,7 @@ __all__ = [
     "review_state",
     "title_keys",
     "titles_match",
+    "weekly_email_free",
 ]
 
 ALERT_DAYS_BEFORE = (60, 30, 14, 7, 0)
@@ -141,6 +142,11 @@ def digest_key(school_id: str, email: str, day: date) -> str:
     return f"{DIGEST_KEY_PREFIX}:{school_id}:{recipient_tag(email)}:{day.isoformat()}"
 
 
+def weekly_email_free(last_email: date | None, today: date) -> bool:
+    """Whether a governor may be emailed about reviews today (none in the last 7 days)."""
+    return last_email is None or (today - last_email).days >= DIGEST_EVERY_DAYS
+
+
 @dataclass(frozen=True)
 class DigestEntry:
     """One policy in a governor's digest: its review date, the stage reached, and if it is new."""
@@ -153,7 +159,11 @@ class DigestEntry:
 
 
 def digest_entries(
-    reviews: Sequence[tuple[str, date]], last_digest: date | None, today: date
+    reviews: Sequence[tuple[str, date]],
+    last_digest: date | None,
+    today: date,
+    *,
+    last_email: date | None = None,
 ) -> list[DigestEntry]:
     """The policies a governor's digest lists today (empty: no digest is owed today).
 
@@ -161,13 +171,15 @@ def digest_entries(
         reviews: ``(policy key, review date)`` of every policy this governor hears about.
         last_digest: the day of their last review digest, if any.
         today: the day of the sweep.
+        last_email: the day of their last email about reviews of any kind (a digest, or a
+            review date changed): the weekly limit counts from it (default ``last_digest``).
 
     Returns:
         Every policy with a stage reached, except those whose final overdue repeat was already
         in an earlier digest — or nothing at all when no stage is new since the last digest or
         the last digest was less than ``DIGEST_EVERY_DAYS`` ago. Overdue first, then by date.
     """
-    if last_digest is not None and (today - last_digest).days < DIGEST_EVERY_DAYS:
+    if not weekly_email_free(max(filter(None, (last_digest, last_email)), default=None), today):
         return []
     entries: list[DigestEntry] = []
     for key, review_due in reviews:

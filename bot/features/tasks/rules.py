@@ -31,4 +31,6 @@ def cycle_label(cfg: RequirementConfig | None, cycle: str) -> str:
         return f"{date(int(month[1]), int(month[2]), 1):%B %Y}"
     if (start := parse_iso_date(cycle)) is not None:
         return f"the period starting {human_date(start)}"
+    if re.search(r"\bterm\b", cycle, re.IGNORECASE):
+        return cycle  # the school's own name already says it: 'Term 1 2026', 'Half term 3 2027'
     return f"the {cycle} term"

@@ -68,6 +68,12 @@ def test_a_corrected_review_date_updates_the_same_event(
         (UID, 0, REVIEW, "PUBLISH"),
         (UID, 1, moved, "PUBLISH"),  # the same event, moved: calendars replace the old date
     ]
+    # the move is folded into that week's digest, never a second email the same week
+    assert _delivered(ctx.settings.outbox_dir, "review-event:") == []
+    [digest] = _delivered(ctx.settings.outbox_dir, "governor-digest:oak:")[-1:]
+    body = digest.get_body(("plain",))
+    assert body is not None
+    assert "not Wednesday 17 June 2026" in " ".join(body.get_content().split())
     with ctx.store.session() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
         assert policy is not None
@@ -121,11 +127,12 @@ def _event(message: email.message.EmailMessage) -> tuple[str, str, int, date, st
             event.decoded("DTSTART"), str(event["UID"]))
 
 
-def test_a_date_moved_far_away_is_sent_as_an_update_at_once(
+def test_a_date_moved_far_away_is_sent_as_an_update_a_week_after_the_last_email(
     school: SchoolBuilder, sqlite_url: str
 ) -> None:
-    """Moved beyond every alert stage, no digest would carry it for months: an update goes now,
-    once, to those who had the event, and the next digest carries the same sequence."""
+    """Moved beyond every alert stage, no digest would carry it for months: an update goes,
+    once, to those who had the event — a week after their last email about reviews (at most
+    one a week) — and the next digest carries the same sequence."""
     school.policy("online-safety", "2026.1", title="Online Safety Policy",
                   next_review=REVIEW.isoformat())
     ctx = school.context(sqlite_url)
@@ -136,7 +143,10 @@ def test_a_date_moved_far_away_is_sent_as_an_update_at_once(
         assert policy is not None
         confirm_review_date(session, policy, actor="head@oak.example",
                             today=REVIEW - timedelta(days=12), new_date=later)
-    for day in (REVIEW - timedelta(days=12), REVIEW - timedelta(days=11)):  # twice: sent once
+    for day in (REVIEW - timedelta(days=12), REVIEW - timedelta(days=11)):  # the same week
+        _sweep(ctx, day)
+    assert _delivered(ctx.settings.outbox_dir, "review-event:") == []
+    for day in (REVIEW - timedelta(days=7), REVIEW - timedelta(days=6)):  # twice: sent once
         _sweep(ctx, day)
     updates = _delivered(ctx.settings.outbox_dir, "review-event:")
     assert [m["To"] for m in updates] == ["gov@oak.example"]
@@ -167,6 +177,8 @@ def test_a_review_date_taken_away_is_a_cancel_of_the_event(
         assert policy is not None
         policy.next_review_due = None  # e.g. the school file no longer gives one
     _sweep(ctx, REVIEW - timedelta(days=13))
+    assert _delivered(ctx.settings.outbox_dir, "review-event:") == []  # a digest this week
+    _sweep(ctx, REVIEW - timedelta(days=7))
     [cancel] = _delivered(ctx.settings.outbox_dir, "review-event:")
     assert cancel["Subject"] == "Policy review date removed: Online Safety Policy"
     assert _event(cancel) == ("CANCEL", "CANCEL", 1, REVIEW, UID)
@@ -177,7 +189,7 @@ def test_a_review_date_taken_away_is_a_cancel_of_the_event(
         assert policy is not None
         assert (policy.review_event_due, policy.review_event_sequence) == (None, 1)
         policy.next_review_due = REVIEW + timedelta(days=7)  # a date again: the event returns
-    _sweep(ctx, REVIEW - timedelta(days=7))
+    _sweep(ctx, REVIEW)  # its 7-day alert, a week after the cancel
     assert _events_for(ctx.settings.outbox_dir, "gov@oak.example")[-1] == (
         UID, 2, REVIEW + timedelta(days=7), "PUBLISH"
     )

@@ -129,9 +129,8 @@ def test_termly_follows_configured_terms_and_joins_half_terms() -> None:
     assert christmas is not None and christmas.key == "Autumn 2026"
     spring = task_period(cfg, date(2027, 1, 5), date(2026, 9, 1), school.terms)
     assert spring is not None and (spring.key, spring.due_by) == ("Spring 2027", date(2027, 3, 26))
-    # before the configured calendar starts, the usual term of the same name defers to it
-    early = task_period(cfg, date(2026, 9, 1), date(2026, 9, 1), school.terms)
-    assert early is not None and (early.key, early.start) == ("Autumn 2026", date(2026, 9, 2))
+    # before the configured calendar starts nothing is owed: no term is invented
+    assert task_period(cfg, date(2026, 9, 1), date(2026, 9, 1), school.terms) is None
 
 
 def test_a_holiday_week_owes_nothing_new_last_week_stays_current() -> None:

@@ -1,0 +1,51 @@
+"""Evidence given before a duty opened satisfies it: a new starter who reads the policy before
+their first day has a done duty, closed the day it opens, never "closed before it opened"."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion
+from bot.engine.sweep import run_sweep
+from bot.features.policies.attest import acknowledge
+from tests.support.helpers import Row, SchoolBuilder, at
+
+MONDAY = date(2026, 11, 23)
+STARTS = date(2026, 12, 7)
+
+
+def test_a_starter_acknowledging_before_their_start_date_satisfies_the_duty(
+    school: SchoolBuilder, database_url: str
+) -> None:
+    school.people.append(Row("nia@oak.example", "Nia New", start=STARTS.isoformat()))
+    school.policy("online-safety", "2026.1", published="2026-09-01")
+    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
+                       audience={"roles": ["staff"]}, due_days=14, new_starter_days=10)
+    ctx = school.context(database_url)
+    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY))
+    early = MONDAY + timedelta(days=2)  # she reads it at her induction visit
+    with ctx.store.transaction() as session:
+        nia = session.scalar(select(Person).where(Person.email == "nia@oak.example"))
+        assert nia is not None
+        duty = session.scalar(select(Duty).where(Duty.person_id == nia.id))
+        assert duty is not None and (duty.status, duty.opened_on) == ("open", STARTS)
+        version = session.get(PolicyVersion, duty.policy_version_id)
+        assert version is not None
+        acknowledge(session, nia, duty, version, method="link", ip=None, user_agent="test",
+                    now=at(early, 12))
+    for day in (early, STARTS, STARTS + timedelta(days=7)):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day))
+    with ctx.store.session() as session:
+        duties = session.scalars(
+            select(Duty).join(Person).where(Person.email == "nia@oak.example")
+        ).all()
+        assert [(d.status, d.opened_on, d.closed_on) for d in duties] == [
+            ("done", STARTS, STARTS)  # satisfied: done on the day it opens
+        ]
+        assert duties[0].evidence_ref is not None and duties[0].evidence_ref.startswith("ack:")
+        asked = session.scalars(select(OutboxMessage.recipients).where(
+            OutboxMessage.purpose == "reminder")).all()
+        assert not any("nia@oak.example" in r for r in asked)  # never chased for it
+    ctx.store.dispose()

@@ -1,0 +1,243 @@
+"""A school year per nation, every calendar day, through the real sweep: the nation's bank
+holidays and the school's own terms (Scotland's four, with St Andrew's Day taught through),
+staff answering at random (seeded), a termly check, starters (one reading the policy before her
+first day), a leaver and a returner, governors with review dates (one moved mid-year).
+
+The promises checked: no email on a day that is not a school day of that nation; no duty
+backdated or born overdue, none closed before it opened; no termly task outside the school's
+terms (nothing past the last one); at most one email about reviews per governor a week; at most
+one "chasing has stopped" email per manager a day. The whole year per nation is a benchmark
+(``uv run pytest -n 0 tests/benchmarks/test_school_year_nations_benchmark.py -s``); the default
+suite walks Scotland's last term into the summer."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.clock import local_today
+from bot.core.config import SchoolConfig
+from bot.core.models import Duty, OutboxMessage, Person, Policy, PolicyVersion, TrainingRecord
+from bot.demo.school import inset_days, term_dates
+from bot.engine.sweep import run_sweep
+from bot.features.policies.attest import acknowledge
+from bot.features.policies.review import confirm_review_date
+from tests.support.clock import FrozenClock
+from tests.support.helpers import Row, SchoolBuilder, at
+
+DOMAIN = "oak.example"
+NEVER = ("ned", "nora")  # never answer
+FILTERING = "Check filtering and monitoring"
+MAIL = ("reminder", "chasing_stopped", "governor_review", "governor_review_moved",
+        "task_missed")
+GOVERNOR_MAIL = ("governor_review", "governor_review_moved")
+
+
+def _terms(rows: list[tuple[str, str, str]]) -> list[dict[str, str]]:
+    return [{"name": n, "start": s, "end": e} for n, s, e in rows]
+
+
+ENGLAND_START = date(2026, 9, 1)
+NATIONS: dict[str, dict[str, object]] = {
+    "england": {"terms": term_dates(ENGLAND_START), "inset_days": inset_days(ENGLAND_START)},
+    "wales": {"terms": _terms([
+        ("Hydref", "2026-09-02", "2026-12-18"), ("Gwanwyn", "2027-01-05", "2027-03-26"),
+        ("Haf", "2027-04-12", "2027-07-20")]), "holidays": ["2026-10-26", "2026-10-27",
+                                                           "2026-10-28", "2026-10-29",
+                                                           "2026-10-30"]},
+    "scotland": {"terms": _terms([
+        ("Term 1", "2026-08-18", "2026-10-09"), ("Term 2", "2026-10-19", "2026-12-22"),
+        ("Term 3", "2027-01-06", "2027-03-31"), ("Term 4", "2027-04-19", "2027-06-25")]),
+        "open_days": ["2026-11-30"],  # St Andrew's Day: the council teaches through it
+        "holidays": ["2027-02-15", "2027-02-16"]},  # the February mid-term break
+    "northern-ireland": {"terms": _terms([
+        ("Autumn", "2026-09-01", "2026-12-22"), ("Spring", "2027-01-05", "2027-03-31"),
+        ("Summer", "2027-04-12", "2027-06-30")]), "holidays": ["2027-03-18"]},
+}
+
+
+@dataclass
+class Walked:
+    """What a walked stretch of the year sent and left behind."""
+
+    school: SchoolConfig
+    sent: list[tuple[str, str, tuple[str, ...], date]]  # key, purpose, to+cc, sends on
+    problems: list[str]
+    term_cycles: set[str]
+    governors: set[str]
+    days: int
+
+
+def _school(builder: SchoolBuilder, nation: str, first: date) -> None:
+    """A small school of that nation, its calendar, policies, requirements and governors."""
+    staff = ["head", "dep", "ann", "bob", "cat", "dan", "lee", "rae", *NEVER]
+    builder.people = [
+        Row(f"{n}@{DOMAIN}", f"{n.title()} Staff",
+            manager="" if n == "head" else f"{'head' if n == 'dep' else 'dep'}@{DOMAIN}",
+            title="Headteacher" if n == "head" else "")
+        for n in staff
+    ] + [Row(f"{g}@{DOMAIN}", f"{g.title()} Governor", "governor", "Governors")
+         for g in ("chair", "gail")] + [Row(f"clerk@{DOMAIN}", "Cleo Clerk", "clerk", "Governors")]
+    builder.school.update({
+        "country": nation, **NATIONS[nation],
+        "chair_of_governors": f"chair@{DOMAIN}", "clerk": f"clerk@{DOMAIN}",
+        "dsl": [f"head@{DOMAIN}"], "deputy_dsl": [f"dep@{DOMAIN}"],
+        "cadences": {"standard": {"before_due": [3], "on_due": True, "overdue_every_days": 7,
+                                  "max_reminders": 4, "escalate": [
+                                      {"after_overdue": 2, "to": "line_manager"}]}},
+    })
+    reviews = [first + timedelta(days=d) for d in (20, 27, 75, 200)]
+    for n, (pid, title) in enumerate((("online-safety", "Online Safety Policy"),
+                                      ("child-protection", "Child Protection Policy"),
+                                      ("behaviour", "Behaviour Policy"),
+                                      ("aup", "Social Media AUP"))):
+        builder.policy(pid, "2026.1", title=title, published=(first - timedelta(days=1))
+                       .isoformat(), next_review=reviews[n].isoformat(),
+                       last_reviewed="2025-09-01")
+    builder.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
+                        audience={"roles": ["staff"]}, due_days=14, new_starter_days=10)
+    builder.requirement(id="ack-cp", kind="acknowledge_policy", policy="child-protection",
+                        audience={"roles": ["staff"]}, due_days=21)
+    builder.requirement(id="train-sg", kind="complete_training", course="Safeguarding",
+                        title="Safeguarding training", audience={"roles": ["staff"]},
+                        due_days=28)
+    builder.requirement(id="filtering", kind="recurring_task", title=FILTERING,
+                        every="termly", due_days=14, owners=[f"dep@{DOMAIN}"])
+
+
+def _answer(ctx: object, day: date, rng: random.Random, early: str | None) -> None:
+    """Staff who have been reminded answer at random; NEVER never do; ``early`` (a starter)
+    reads the policy before her first day."""
+    store = ctx.store  # type: ignore[attr-defined]
+    with store.transaction() as session:
+        rows = session.execute(
+            select(Duty, Person).join(Person, Person.id == Duty.person_id)
+            .where(Duty.status == "open").order_by(Duty.id)
+        ).all()
+        for duty, person in rows:
+            who = person.email.split("@")[0]
+            before_start = who == early and duty.kind == "acknowledge_policy"
+            if who in NEVER or (not before_start and (duty.reminders_sent == 0
+                                                      or rng.random() > 0.2)):
+                continue
+            if duty.kind == "acknowledge_policy":
+                version = session.get(PolicyVersion, duty.policy_version_id)
+                assert version is not None
+                acknowledge(session, person, duty, version, method="link", ip=None,
+                            user_agent="test", now=at(day, 12))
+            elif duty.kind == "complete_training":
+                session.add(TrainingRecord(school_id="oak", person_id=person.id,
+                                           course="Safeguarding", completed_on=day,
+                                           import_key=f"t-{duty.id}"))
+
+
+def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, first: date,
+         last: date) -> Walked:
+    """Sweep every calendar day from ``first`` to ``last`` as the scheduler would."""
+    _school(builder, nation, first)
+    ctx = builder.context(url)
+    school = ctx.config.schools[0]
+    rng = random.Random(f"{nation}-2026")
+    span = (last - first).days
+    starters = {"sia": first + timedelta(days=span // 4), "tom": first + timedelta(days=span // 2)}
+    leaves = first + timedelta(days=span // 3)
+    away, back = first + timedelta(days=span // 5), first + timedelta(days=span // 5 + 35)
+    moved_on = first + timedelta(days=24)
+    problems: list[str] = []
+    seen = 0
+    day = first
+    while day <= last:
+        changed = False
+        for who, starts in starters.items():
+            if day == starts - timedelta(days=14):
+                builder.people.append(Row(f"{who}@{DOMAIN}", f"{who.title()} Starter",
+                                          manager=f"dep@{DOMAIN}", start=starts.isoformat()))
+                changed = True
+        if day in (leaves, away):
+            gone = "lee" if day == leaves else "rae"
+            builder.people = [r for r in builder.people if not r.email.startswith(f"{gone}@")]
+            changed = True
+        if day == back:  # a returner: back in the directory after five weeks away
+            builder.people.append(Row(f"rae@{DOMAIN}", "Rae Staff", manager=f"dep@{DOMAIN}"))
+            changed = True
+        if changed:
+            builder.write()
+            ctx.forget_config()
+        if day == moved_on:  # the head corrects a review date a few days after its alert
+            with ctx.store.transaction() as session:
+                policy = session.scalar(select(Policy).where(Policy.key == "child-protection"))
+                assert policy is not None and policy.next_review_due is not None
+                if policy.next_review_due >= day:
+                    confirm_review_date(session, policy, actor=f"head@{DOMAIN}", today=day,
+                                        new_date=policy.next_review_due + timedelta(days=35))
+        clock.at(day, 8, 15)
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+        with ctx.store.session() as session:  # the duties this sweep created
+            for d in session.scalars(select(Duty).where(Duty.id > seen).order_by(Duty.id)):
+                seen = d.id
+                if d.status == "open" and d.due_on < day:
+                    problems.append(f"{day}: {d.cycle} born overdue (due {d.due_on})")
+                if d.opened_on < day - timedelta(days=7):
+                    problems.append(f"{day}: {d.cycle} backdated to {d.opened_on}")
+        if school.is_school_day(day):
+            _answer(ctx, day, rng, "sia" if day < starters["sia"] else None)
+        day += timedelta(days=1)
+    with ctx.store.session() as session:
+        sent = [(r.idempotency_key, r.purpose, tuple(r.recipients) + tuple(r.cc),
+                 local_today(r.next_attempt_at))
+                for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+        duties = session.scalars(select(Duty)).all()
+        problems += [f"{d.cycle} closed {d.closed_on} before it opened {d.opened_on}"
+                     for d in duties if d.closed_on is not None and d.status == "done"
+                     and d.closed_on < d.opened_on]
+        term_cycles = {d.cycle for d in duties if d.kind == "recurring_task"}
+    governors = {f"{g}@{DOMAIN}" for g in ("chair", "gail", "clerk")}
+    ctx.store.dispose()
+    return Walked(school, sent, problems, term_cycles, governors, span + 1)
+
+
+def check_and_report(year: Walked, nation: str, term_names: set[str]) -> None:
+    """Assert the year's promises and print its figures (``-s`` shows them)."""
+    cal = year.school
+    mail = [s for s in year.sent if s[1] in MAIL]
+    assert mail, "the walk sent nothing"
+    off = [(k, on) for k, purpose, _, on in mail if not cal.is_school_day(on)]
+    assert off == [], off[:5]
+    assert year.problems == [], year.problems[:5]
+    assert {c.rsplit(" ", 1)[0] for c in year.term_cycles} <= term_names, year.term_cycles
+    weekly_gov = Counter((a, on.isocalendar()[:2]) for _, p, to, on in mail
+                         if p in GOVERNOR_MAIL for a in set(to) if a in year.governors)
+    assert not weekly_gov or max(weekly_gov.values()) == 1, weekly_gov.most_common(3)
+    daily_stop = Counter((to[0], on) for _, p, to, on in mail if p == "chasing_stopped")
+    assert not daily_stop or max(daily_stop.values()) == 1, daily_stop.most_common(3)
+    weekly = Counter((a, on.isocalendar()[:2]) for _, _, to, on in mail for a in set(to))
+    counts = sorted(weekly.values())
+    p95 = statistics.quantiles(counts, n=20)[-1] if len(counts) > 1 else counts[0]
+    per_governor = Counter(a for _, p, to, _ in mail if p in GOVERNOR_MAIL for a in set(to)
+                           if a in year.governors)
+    all_to_governors = Counter(a for _, _, to, _ in mail for a in set(to) if a in year.governors)
+    print(f"\n{nation}: {year.days} days swept, {len(mail)} emails "
+          f"({Counter(p for _, p, _, _ in mail)}); emails per person per week: max "
+          f"{max(counts)}, p95 {p95:.1f}; review emails per governor: "
+          + ", ".join(f"{a.split('@')[0]} {n}" for a, n in sorted(per_governor.items()))
+          + "; all emails per governor: "
+          + ", ".join(f"{a.split('@')[0]} {n}" for a, n in sorted(all_to_governors.items())))
+
+
+@pytest.mark.slow
+def test_scotlands_last_term_into_the_summer(
+    school: SchoolBuilder, sqlite_url: str, frozen_clock: FrozenClock
+) -> None:
+    """Term 4 and the summer after it: the termly check is Term 4's only; nothing is invented
+    past the last term (the old fallback made 'Summer 2027', backdated to 1 April)."""
+    year = walk(school, sqlite_url, frozen_clock, "scotland", date(2027, 5, 17),
+                date(2027, 7, 9))
+    check_and_report(year, "scotland (Term 4 and the summer)", {"Term 4"})
+    assert year.term_cycles == {"Term 4 2027"}
+    assert year.school.term_dates_question(date(2027, 7, 9)) is not None
