@@ -284,10 +284,18 @@ def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
 
 
 def _sqlite_tag(dbapi_connection: Any, record: Any) -> None:
-    """Give an SQLite connection its tag, as the function the triggers call."""
+    """Give an SQLite connection its tag, as the function the triggers call: a trigger that
+    notes a row calls it, so the connection knows exactly when its commit has rows to seal
+    (a claim or a start of an outbox row writes the table but notes nothing)."""
     tag = secrets.token_hex(16)
-    record.info[TAG] = tag
-    dbapi_connection.create_function("seal_tag", 0, lambda: tag, deterministic=True)
+    info = record.info
+    info[TAG] = tag
+
+    def noted_tag() -> str:
+        info[_DIRTY] = True
+        return tag
+
+    dbapi_connection.create_function("seal_tag", 0, noted_tag)
 
 
 def _postgres_tag(dbapi_connection: Any, record: Any) -> None:
@@ -300,8 +308,8 @@ def _postgres_tag(dbapi_connection: Any, record: Any) -> None:
 
 
 def _noted(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    """Note that a noted table was written on this connection (so the commit drains); a
-    statement with a CTE (``WITH ... UPDATE``) counts too."""
+    """PostgreSQL: note that a noted table was written on this connection (so the commit
+    drains); a statement with a CTE (``WITH ... UPDATE``) counts too."""
     if statement[:6].upper() == "SELECT":
         return
     if any(found.group(1) in _BY_TABLE for found in _WRITES.finditer(statement)):
@@ -310,9 +318,11 @@ def _noted(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
 
 def install_tags(engine: Engine) -> None:
     """Tag every connection ``engine`` opens and watch its writes (``make_engine`` calls it)."""
-    tagger = _postgres_tag if engine.dialect.name == "postgresql" else _sqlite_tag
-    event.listen(engine, "connect", tagger)
-    event.listen(engine, "after_cursor_execute", _noted)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgres_tag)
+        event.listen(engine, "after_cursor_execute", _noted)
+    else:  # SQLite's triggers say so themselves (``_sqlite_tag``)
+        event.listen(engine, "connect", _sqlite_tag)
 
 
 def mark_written(session: Session, table_name: str) -> None:
