@@ -17,7 +17,6 @@ from bot.core.clock import local_today
 from bot.core.config import ROLES
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
-from bot.core.words import role_name
 from bot.features.policies.rules import MAX_DOCUMENT_BYTES
 from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
@@ -229,7 +228,7 @@ def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
     return {"school": school, "packs": PACKS, "kinds": KIND_NAMES, "roles": AUDIENCE_ROLES,
-            "role_name": role_name, "every": EVERY, "notes": [], "form": {}, **extra}
+            "every": EVERY, "notes": [], "form": {}, **extra}
 
 
 @router.get("/admin/requirements", include_in_schema=False)
