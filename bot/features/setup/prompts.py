@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from bot.cli.common import console, err
 from bot.core.calendar import COUNTRIES
+from bot.core.nations import school_words_for
 from bot.core.words import plural
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.rules import policy_key
@@ -166,12 +167,18 @@ def _person(people: list[DirectoryPerson], source: str, question: str) -> str | 
 
 
 def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> None:
-    """Headteacher, DSL and deputies, DPO, clerk and chair of governors (each saved as given)."""
+    """Head, safeguarding lead and deputies, DPO, clerk and chair (each saved as given), in the
+    words of the nation chosen just before."""
+    words = school_words_for(str(progress.get(("school", "country")) or "england"))
+
+    def cap(text: str) -> str:
+        return text[:1].upper() + text[1:]
+
     while not progress.get(("people", "headteacher")):
         progress.put(("people", "headteacher"),
-                     _person(people, source, "Headteacher (name or email)"))
-    for key, question in (("dsl", "Designated safeguarding lead (DSL)"),
-                          ("deputy_dsl", "Deputy DSL")):
+                     _person(people, source, f"{cap(words.headteacher)} (name or email)"))
+    lead = words.dsl_full + (f" ({words.dsl})" if words.dsl != words.dsl_full else "")
+    for key, question in (("dsl", lead), ("deputy_dsl", cap(words.deputy_dsl))):
         if progress.has(("people", key)):
             continue
         given: list[str] = list(progress.get(("people", key)) or [])
@@ -181,8 +188,8 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> N
             given.append(name)
             progress.put(("people", key), given, answered=False)
         progress.put(("people", key), given)
-    for key, question in (("dpo", "Data protection officer"), ("clerk", "Clerk to governors"),
-                          ("chair_of_governors", "Chair of governors")):
+    for key, question in (("dpo", "Data protection officer"), ("clerk", cap(words.clerk)),
+                          ("chair_of_governors", cap(words.chair))):
         if progress.has(("people", key)):
             continue
         email = _person(people, source, f"{question} (Enter to leave out)")
@@ -241,7 +248,9 @@ def _policy_questions(progress: Progress, folder: Path) -> None:
 def ask_answers(settings: Settings, progress: Progress) -> Answers:
     """Every answer ``init`` needs, asked at the terminal (only those not saved already)."""
     _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
-    _ask(progress, ("school", "country"), lambda: _choice("Nation", COUNTRIES, "england"))
+    _ask(progress, ("school", "country"), lambda: _choice(
+        "Nation (its bank holidays, and the safeguarding words and law it uses)", COUNTRIES,
+        "england"))
     platform = _ask(progress, ("platform",), lambda: _choice(
         "Where do staff have their accounts", ("local", "m365", "google"), "local"))
     _ask(progress, ("base_url",), lambda: typer.prompt("Web address staff will use",

@@ -20,7 +20,8 @@ from tests.support.newcomer import policy_folder, term_calendar
 COMMAND = str(Path(sys.executable).parent / "compliance-bot")
 WAIT = 600  # seconds: a pexpect read needs a bound; generous for a busy machine, never a threshold
 ASKED_BEFORE_THE_KILL = ("School name", "Nation", "Where do staff", "Web address", "Staff list",
-                         "Class Teacher", "Headteacher \\(name", "Designated safeguarding")
+                         "Class Teacher", "Headteacher \\(name",
+                         "(?<!Depute )Child Protection Coordinator")
 
 
 def _spawn(folder: Path, *args: str) -> pexpect.spawn:
@@ -69,10 +70,11 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
         child.sendline("")
     _answer(child, "Headteacher \\(name or email\\)", "moira campbell")
     child.expect("→ Moira Campbell <moira.campbell@glenview.example>")
-    _answer(child, "Designated safeguarding lead \\(DSL\\)", "Siobhan")  # no accent typed
+    # Scotland's words, from its nation pack: no DSL, no governors
+    _answer(child, "Child Protection Coordinator", "Siobhan")  # no accent typed
     child.expect("→ Siobhán Ní Bhriain <siobhan.nibhriain@glenview.example>")
-    _answer(child, "Designated safeguarding lead \\(DSL\\)", "")
-    child.expect("Deputy DSL")
+    _answer(child, "Child Protection Coordinator", "")
+    child.expect("Depute Child Protection Coordinator")
     child.kill(signal.SIGKILL)  # the power cut, the closed laptop
     child.wait()
     saved = school / ".compliance-bot-answers.yaml"
@@ -82,13 +84,13 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
     child = _spawn(school, "--resume")
     child.expect("Continuing from the answers saved")
     # the first question is the one the run stopped at: nothing answered is asked again
-    first = child.expect(["Deputy DSL", *ASKED_BEFORE_THE_KILL])
+    first = child.expect(["Depute Child Protection Coordinator", *ASKED_BEFORE_THE_KILL])
     assert first == 0, ASKED_BEFORE_THE_KILL[first - 1]
     child.sendline("")
     _answer(child, "Data protection officer", "elspeth")
     child.expect("→ Elspeth Murray")
-    _answer(child, "Clerk to governors", "")
-    _answer(child, "Chair of governors", "HAMISH REID")
+    _answer(child, "Clerk to the board", "")
+    _answer(child, "Chair of the board", "HAMISH REID")
     _answer(child, "Term dates", str(inputs / "term-dates.ics"))
     _answer(child, "Policy folder", str(inputs / "policies"))
     _answer(child, "mobile-phones.md", "September 2027")
