@@ -171,8 +171,8 @@ def policy_save(
         if owner and owner not in known:
             raise SetupError("owner", "Policy lead: choose someone from the list.")
         if not approving_body.strip() or len(approving_body.strip()) > 120:
-            raise SetupError("approving_body", "Approving body: e.g. FGB or a committee's name "
-                             "(at most 120 characters).")
+            raise SetupError("approving_body", "Approving body: the whole governing body or a "
+                             "committee's name (at most 120 characters).")
         if not review_cycle_months.strip().isdigit() or not 1 <= int(review_cycle_months) <= 60:
             raise SetupError("review_cycle_months",
                              "Review cycle: a whole number of months from 1 to 60, e.g. 12.")
