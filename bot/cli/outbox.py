@@ -140,7 +140,8 @@ def resolve(
     actor: Annotated[
         str | None,
         typer.Option(
-            "--as", help="Your email: the headteacher, an admin, a DSL or deputy DSL (recorded)."
+            "--as", help="Your email: the head, an admin, or a safeguarding lead or deputy "
+            "(recorded)."
         ),
     ] = None,
 ) -> None:

@@ -22,9 +22,9 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.keys import Keyring
@@ -141,6 +141,8 @@ def record_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
     return _append(session, entries, key, kid, adopting=False)
 
 
+_HEAD_TABLE = cast(Table, AuditHead.__table__)
+_EVENTS_TABLE = cast(Table, AuditEvent.__table__)
 _HEAD = "audit.head"  # session.info: (transaction, last hash, count, key id) of its own appends
 
 
@@ -156,11 +158,10 @@ def _take_head(session: Session, count: int) -> tuple[str, int, str | None] | No
         return kept[1], kept[2], kept[3]
     session.info.pop(_HEAD, None)
     head = session.connection().execute(
-        update(AuditHead.__table__)
-        .where(AuditHead.__table__.c.id == 1)
-        .values(count=AuditHead.__table__.c.count + count)
-        .returning(AuditHead.__table__.c.last_hash, AuditHead.__table__.c.count,
-                   AuditHead.__table__.c.key_id)
+        update(_HEAD_TABLE)
+        .where(_HEAD_TABLE.c.id == 1)
+        .values(count=_HEAD_TABLE.c.count + count)
+        .returning(_HEAD_TABLE.c.last_hash, _HEAD_TABLE.c.count, _HEAD_TABLE.c.key_id)
     ).first()
     if head is None:
         return None
@@ -215,16 +216,15 @@ def _append(
             )
         )
         prev_hash = digest
-    table = AuditEvent.__table__
     connection = session.connection()
     connection.execute(
-        table.insert(),
+        _EVENTS_TABLE.insert(),
         [{c: getattr(event, c) for c in _EVENT_COLUMNS} for event in events],
     )
     count = seq + len(entries) - 1
     mac = None if key is None else head_mac(key, count, prev_hash)
     connection.execute(
-        update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
+        update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1)
         .values(last_hash=prev_hash, key_id=kid, mac=mac, count=count)
     )
     loaded = session.identity_map.get(Session.identity_key(AuditHead, 1))

@@ -24,6 +24,7 @@ from pydantic import (
 from bot.core.calendar import Country, add_working_days, is_working_day, nation_key
 from bot.core.config_reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
 from bot.core.forms import find_control_character
+from bot.core.nations import WORD_KEYS, NationPackError, school_words_for
 
 __all__ = [
     "EXTRA_ROLES",
@@ -388,8 +389,11 @@ class SchoolConfig(_Strict):
 
     id: Slug
     name: str = Field(min_length=1, max_length=200)
-    # the nation whose bank holidays close the school and stop statutory clocks' working days
+    # the nation: its bank holidays close the school and stop statutory clocks' working days,
+    # and its pack (bot/core/nations) gives the words; ``words`` overrides any of them
     country: Annotated[Country, BeforeValidator(nation_key)] = "england-and-wales"
+    words: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                      max_length=200)]] = {}
     headteacher: Email
     dsl: list[Email] = []
     deputy_dsl: list[Email] = []
@@ -424,6 +428,38 @@ class SchoolConfig(_Strict):
     # the /privacy and /terms pages (Markdown; None: the built-in text, in the school's name)
     privacy_notice: str | None = Field(default=None, max_length=20000)
     terms_of_use: str | None = Field(default=None, max_length=20000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _approving_body(cls, data: Any) -> Any:
+        """A policy that names no approving body is approved by the whole governing body, in
+        the nation's words (England's FGB; Northern Ireland's Board of Governors)."""
+        if not isinstance(data, dict) or not isinstance(data.get("policies"), list):
+            return data
+        try:
+            words = school_words_for(str(data.get("country") or "england"),
+                                     data.get("words") if isinstance(data.get("words"), dict)
+                                     else None)
+        except (NationPackError, ValueError, TypeError):
+            return data  # the field validators name the problem
+        body = words.governing_body_short.removeprefix("the ")
+        policies = [
+            {**p, "approving_body": body}
+            if isinstance(p, dict) and p.get("approving_body") is None else p
+            for p in data["policies"]
+        ]
+        return {**data, "policies": policies}
+
+    @field_validator("words")
+    @classmethod
+    def _known_words(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(WORD_KEYS))
+        if unknown:
+            raise ValueError(
+                f"unknown word {', '.join(unknown)} (the words a school may change: "
+                f"{', '.join(WORD_KEYS)})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> SchoolConfig:

@@ -151,7 +151,8 @@ class ReportClocks(_Strict):
     def _lado(cls, rule: ClockRule) -> ClockRule:
         if rule.school_days:
             raise ValueError(
-                "the LADO clock counts working_days or hours: LADO offices work through "
+                "the lado clock (concerns about staff) counts working_days or hours: the "
+                "people it goes to (the LADO, the designated officer, the council) work through "
                 "school holidays"
             )
         return rule

@@ -15,11 +15,15 @@ __all__ = ["COMMENTS", "commented_yaml"]
 COMMENTS = {
     "organisation": "The trust (or the single school's own organisation).",
     "schools": "One entry per school. Every email address must be in the staff directory.",
-    "country": "Whose bank holidays close the school: england-and-wales, scotland or "
-    "northern-ireland.",
+    "country": "The school's nation: england, wales, scotland or northern-ireland. It gives the "
+    "bank holidays and the safeguarding words and law (bot/core/nations); "
+    "england-and-wales keeps England's words.",
+    "words": "The school's own words in place of its nation's, e.g. dsl: Child Protection "
+    "Co-ordinator (dsl, deputy_dsl, headteacher, chair, governing_body, staff_route, "
+    "guidance ...).",
     "headteacher": "The headteacher: sees the dashboard and the weekly digest (never a report "
     "about themselves).",
-    "dsl": "The Designated Safeguarding Lead and deputies: they receive and track reports.",
+    "dsl": "The safeguarding lead and deputies: they receive and track reports.",
     "dpo": "Data Protection Officer: told when a data breach may need reporting to the ICO.",
     "chair_of_governors": "Chair of governors and clerk: policy reviews are sent to them.",
     "admins": "The people who run this bot day to day (e.g. the school business manager).",
@@ -38,7 +42,8 @@ COMMENTS = {
     "a recurring check.",
     "official_accounts": "Official accounts (school Facebook page, Tapestry, the school phone): "
     "who holds each and which acceptable use policy they sign.",
-    "reports": "The report-a-concern form and its deadlines (clocks): LADO and triage count "
+    "reports": "The report-a-concern form and its deadlines (clocks): lado (concerns about "
+    "staff) and triage count "
     "working days (Monday to Friday except bank holidays; school holidays do not stop them), "
     "ending at working_day_ends; ICO counts 72 hours. With quiet_hours on, reminders wait for "
     "working_hours on working days, except an immediate report's and an hour clock about to "

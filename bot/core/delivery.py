@@ -27,6 +27,7 @@ from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.outbox_pause import ChannelState, channel_states
+from bot.core.words import school_words
 
 __all__ = [
     "ALERT_PURPOSE",
@@ -281,10 +282,12 @@ def resolve(
         )
     school = schools.get(row.school_id)
     if school is None or not may_resolve(school, email):
-        name = school.name if school is not None else row.school_id
+        if school is None:
+            raise ResolveError(f"{email} may not resolve the messages of {row.school_id}.")
+        words = school_words(school)
         raise ResolveError(
-            f"{email} is not the headteacher, an admin, a DSL or a deputy DSL of {name}; only "
-            "they can resolve its messages."
+            f"{email} is not the {words.headteacher}, an admin, a {words.dsl} or a "
+            f"{words.deputy_dsl} of {school.name}; only they can resolve its messages."
         )
     was = row.status
     if resend:

@@ -2,6 +2,8 @@
 
 Every page, email and command that shows a count, a role or a reminder stage goes through these
 helpers, so no internal name (``deputy_dsl``, ``overdue:2``) or "(s)" plural reaches a person.
+The words that differ by nation (the DSL's title, LADO, KCSIE, FGB) come from the school's
+nation pack with its overrides: ``school_words(school)`` (``bot.core.nations``).
 """
 
 from __future__ import annotations
@@ -11,34 +13,71 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+
+from bot.core.nations import Words, school_words_for
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
-    "ROLE_NAMES",
+    "ROLE_ORDER",
+    "Words",
+    "default_words",
     "human_date",
     "human_time",
     "plain_key",
     "plural",
     "role_list",
     "role_name",
+    "school_words",
     "stage_list",
     "stage_name",
     "version_name",
 ]
 
-ROLE_NAMES: dict[str, str] = {
+
+class _HasWords(Protocol):
+    """A school configuration: its nation and its own words (``SchoolConfig``)."""
+
+    @property
+    def country(self) -> str: ...
+
+    @property
+    def words(self) -> Mapping[str, str]: ...
+
+
+def school_words(school: _HasWords) -> Words:
+    """The school's words: its nation pack's, with the school's overrides on top."""
+    return school_words_for(school.country, school.words)
+
+
+def default_words() -> Words:
+    """England's words, for a line written before any school is known (a fresh ``init``)."""
+    return school_words_for("england")
+
+
+# the roles in reading order; the nation-dependent ones take their name from the school's words
+ROLE_ORDER: tuple[str, ...] = (
+    "staff", "governor", "volunteer", "supply", "clerk", "headteacher", "dsl", "deputy_dsl",
+    "dpo", "chair_of_governors", "safeguarding_governor", "account_holder", "admin",
+)
+_PLAIN_ROLES = {
     "staff": "staff",
-    "governor": "governor",
     "volunteer": "volunteer",
     "supply": "supply staff",
-    "clerk": "clerk to the governors",
-    "headteacher": "headteacher",
-    "dsl": "DSL",
-    "deputy_dsl": "deputy DSL",
     "dpo": "data protection officer",
-    "chair_of_governors": "chair of governors",
-    "safeguarding_governor": "safeguarding governor",
     "account_holder": "official account holder",
     "admin": "administrator",
+}
+_ROLE_WORD = {
+    "governor": "governor",
+    "clerk": "clerk",
+    "headteacher": "headteacher",
+    "dsl": "dsl",
+    "deputy_dsl": "deputy_dsl",
+    "chair_of_governors": "chair",
+    "safeguarding_governor": "safeguarding_governor",
 }
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
@@ -58,15 +97,19 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (many or singular + 's')}"
 
 
-def role_name(role: str) -> str:
-    """A role as the school says it: ``deputy_dsl`` → 'deputy DSL'."""
-    return ROLE_NAMES.get(role, role.replace("_", " "))
+def role_name(role: str, words: Words | None = None) -> str:
+    """A role as the school says it: ``deputy_dsl`` → 'deputy DSL' (England's words when
+    ``words`` is not given; pass ``school_words(school)``)."""
+    words = words or default_words()
+    if role in _ROLE_WORD:
+        return str(getattr(words, _ROLE_WORD[role]))
+    return _PLAIN_ROLES.get(role, role.replace("_", " "))
 
 
-def role_list(roles: Iterable[str]) -> str:
+def role_list(roles: Iterable[str], words: Words | None = None) -> str:
     """Several roles in a stable order, joined for reading: 'DSL, headteacher'."""
-    order = {name: i for i, name in enumerate(ROLE_NAMES)}
-    names = [role_name(r) for r in sorted(set(roles), key=lambda r: (order.get(r, 99), r))]
+    order = {name: i for i, name in enumerate(ROLE_ORDER)}
+    names = [role_name(r, words) for r in sorted(set(roles), key=lambda r: (order.get(r, 99), r))]
     return ", ".join(names)
 
 

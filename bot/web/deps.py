@@ -9,11 +9,22 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlalchemy import select
 
+from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
 from bot.core.models import Person
-from bot.core.words import plural, role_list, version_name
+from bot.core.words import (
+    Words,
+    default_words,
+    plural,
+    role_list,
+    role_name,
+    school_words,
+    version_name,
+)
 
 __all__ = [
     "check_csrf",
@@ -23,6 +34,7 @@ __all__ = [
     "render",
     "require_roles",
     "templates",
+    "words_for_page",
 ]
 
 WEB = Path(__file__).parent
@@ -38,9 +50,25 @@ def _has_role(person: Person | None, *roles: str) -> bool:
     return person is not None and bool(person.role_names & set(roles))
 
 
+@pass_context
+def _role_list(context: Context, roles: Any) -> str:
+    """Template filter: roles in the page's school's words ('Designated Teacher, principal')."""
+    words = context.get("words")
+    return role_list(roles, words if isinstance(words, Words) else None)
+
+
+@pass_context
+def _role_name(context: Context, role: str) -> str:
+    """Template global: one role in the page's school's words."""
+    words = context.get("words")
+    return role_name(role, words if isinstance(words, Words) else None)
+
+
 templates.env.filters["has_role"] = _has_role
-# the school's words: "deputy DSL" not deputy_dsl, "1 file" not "1 file(s)"
-templates.env.filters["role_list"] = role_list
+# the school's words: "deputy DSL" not deputy_dsl, "1 file" not "1 file(s)"; every page has
+# ``words`` (the school's nation pack with its overrides): {{ words.dsl }}, {{ words.guidance }}
+templates.env.filters["role_list"] = _role_list
+templates.env.globals["role_name"] = _role_name
 templates.env.filters["plural"] = plural
 templates.env.filters["version_name"] = version_name
 
@@ -118,6 +146,28 @@ def check_csrf(request: Request, token: object) -> None:
         )
 
 
+def words_for_page(request: Request, context: dict[str, Any]) -> Words:
+    """The words of the page's school: the ``school`` it shows, else the signed-in person's,
+    else the one school this server runs (England's words only when none is known)."""
+    school = context.get("school")
+    if isinstance(school, SchoolConfig):
+        return school_words(school)
+    try:
+        config = ctx(request).config
+    except (ConfigError, AttributeError):  # before init, or a bare test app
+        return default_words()
+    user = context.get("user")
+    school_id = getattr(user, "school_id", None) or request.scope.get("session", {}).get("school")
+    if isinstance(school_id, str):
+        try:
+            return school_words(config.school(school_id))
+        except KeyError:
+            pass
+    if len(config.schools) == 1:
+        return school_words(config.schools[0])
+    return default_words()
+
+
 def client_ip(request: Request) -> str | None:
     """The caller's address (the proxy's X-Forwarded-For is trusted only via uvicorn's flag)."""
     return request.client.host if request.client else None
@@ -137,6 +187,8 @@ def render(
     }
     if not context or "user" not in context:  # a page that looked its person up passes them
         base["user"] = current_user(request)
+    if not context or "words" not in context:
+        base["words"] = words_for_page(request, {**base, **(context or {})})
     return templates.TemplateResponse(
         request, name, {**base, **(context or {})}, status_code=status_code
     )

@@ -65,7 +65,8 @@ def _page(scope: Scope, reference: str, method: str) -> HTMLResponse:
     """The 500 page: the error reference, and what to do now."""
     saved = (
         " If you were sending a form, it may not have been saved: please send it again in a "
-        "few minutes, or if it was about a child's safety, tell the DSL in person now."
+        "few minutes, or if it was about a child's safety, tell your school's safeguarding "
+        "lead in person now."
         if method == "POST"
         else ""
     )

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from bot.core.config import SchoolConfig
 from bot.core.documents import show_document
+from bot.core.words import school_words
 from bot.web.deps import ctx, render
 
 __all__ = ["Kind", "legal_text", "router"]
@@ -26,7 +27,8 @@ DEFAULTS = Path(__file__).parent / "legal_texts"  # the built-in Markdown
 
 @cache
 def _default(kind: Kind) -> str:
-    """The built-in text, with {school}, {contact} and {visitor_days} to fill in."""
+    """The built-in text, with {school}, {contact}, {visitor_days} and the school's words
+    ({dsl_full}, {headteacher}, {guidance}...) to fill in."""
     return (DEFAULTS / f"{kind}.md").read_text(encoding="utf-8")
 
 
@@ -42,12 +44,16 @@ def legal_text(school: SchoolConfig, kind: Kind) -> str:
     own = school.privacy_notice if kind == "privacy" else school.terms_of_use
     if own and own.strip():
         return own.strip()
-    return (
+    text = (
         _default(kind)
         .replace("{school}", school.name)
         .replace("{contact}", _contact(school))
         .replace("{visitor_days}", str(school.visitor_retention_days))
     )
+    # the nation's words (its statutory guidance, its safeguarding lead), with the school's own
+    for key, value in school_words(school).model_dump().items():
+        text = text.replace("{" + key + "}", value)
+    return text
 
 
 def _page(request: Request, kind: Kind) -> Response:

@@ -21,6 +21,7 @@ from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
+from bot.core.words import Words, school_words
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import review_status
 
@@ -146,6 +147,8 @@ class GovernorsReport:
     reports_by_category: dict[str, int] = field(default_factory=dict)
     reports_by_status: dict[str, int] = field(default_factory=dict)
     reports_by_outcome: dict[str, int] = field(default_factory=dict)
+    # "reports about the headteacher are not counted", in the school's words
+    head_reports_note: str = ""
 
     @property
     def overdue(self) -> list[PolicyLine]:
@@ -204,10 +207,12 @@ def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
     return dict(CATEGORIES), dict(STATUSES)
 
 
-HEAD_REPORTS_NOTE = (
-    "Reports about the headteacher are not counted here; the Designated Safeguarding Lead and "
-    "the chair of governors hold them."
-)
+def head_reports_note(words: Words) -> str:
+    """Why the counts leave out reports about the head, in the school's words."""
+    return (
+        f"Reports about the {words.headteacher} are not counted here; the {words.dsl_full} and "
+        f"the {words.chair} hold them."
+    )
 
 
 def _label(code: str, labels: dict[str, str]) -> str:
@@ -228,7 +233,8 @@ def build_report(
 ) -> GovernorsReport:
     """Gather the report's figures for one school and term (reuses ``compute_figures``)."""
     figures = compute_figures(session, school.id, today)
-    report = GovernorsReport(school_name=school.name, term=term, as_of=today)
+    report = GovernorsReport(school_name=school.name, term=term, as_of=today,
+                             head_reports_note=head_reports_note(school_words(school)))
     by_id = {p.policy_id: p for p in figures.policies}
     policies = session.scalars(
         select(Policy)
@@ -368,7 +374,7 @@ def render_pdf(report: GovernorsReport) -> bytes:
             + [[a.name, a.platform, str(a.holders), str(a.unsigned)] for a in report.accounts]
         )
     doc.heading("5. Breach and concern reports")
-    doc.text(f"Reports made this term: {report.reports_total}. {HEAD_REPORTS_NOTE}")
+    doc.text(f"Reports made this term: {report.reports_total}. {report.head_reports_note}")
     for heading, counts in (
         ("Category", report.reports_by_category),
         ("Status", report.reports_by_status),

@@ -159,7 +159,7 @@ def build_manifest(
                 "policies: who has acknowledged each policy version, training that is due, "
                 "official account holders who have not signed the social media AUP, governor "
                 "review dates, and open concern and breach reports with their clocks. "
-                "Report contents are shown only to the DSL, deputies and headteacher."
+                "Report contents are shown only to the school's safeguarding leads and its head."
             ),
         },
         "icons": {"color": "color.png", "outline": "outline.png"},

@@ -33,6 +33,7 @@ from bot.core.config import SchoolConfig
 from bot.core.models import Report, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.store import Store
+from bot.core.words import Words, school_words
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.features.dashboard import drilldown, tiles
@@ -50,7 +51,13 @@ __all__ = ["ReportPanel", "RollupRow", "dashboard", "router", "teams_configure"]
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-CLOCK_NAMES = {"lado": "LADO", "ico": "ICO", "triage": "DSL triage"}
+
+
+def clock_names(words: Words) -> dict[str, str]:
+    """A running clock's short name on the dashboard, in the school's words."""
+    return {"lado": words.staff_route, "ico": "ICO", "triage": f"{words.dsl} triage"}
+
+
 URGENCY_LABELS = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
 
 
@@ -130,7 +137,7 @@ def _report_panel(
             changes += [c.due_at for c in report.clocks if c.stopped_at is None and c.due_at >= now]
             changes.append(_clock_text_until(clock.due_at, now))
             row["clock"] = {
-                "name": CLOCK_NAMES.get(clock.kind, clock.kind),
+                "name": clock_names(school_words(viewer.school)).get(clock.kind, clock.kind),
                 "due": clock.due_at.astimezone(LONDON),
                 "late": late,
                 "text": _clock_text(clock.due_at, now),

@@ -33,11 +33,14 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
 
     from bot.core.models import Person
     from bot.core.permissions import LEADERSHIP
+    from bot.core.words import school_words
 
+    words = school_words(school)
     if not email:
         err.print(
             "[bold red]error:[/] --show lists personal details: say who you are with "
-            "--as EMAIL (a DSL, deputy DSL or headteacher; it is recorded)."
+            f"--as EMAIL (a {words.dsl}, {words.deputy_dsl} or {words.headteacher}; it is "
+            "recorded)."
         )
         raise typer.Exit(2)
     with ctx.store.session() as session:
@@ -51,7 +54,8 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
         roles = person.role_names if person is not None else set()
     if person is None or not roles & LEADERSHIP:
         err.print(
-            f"[bold red]error:[/] {email} is not a DSL, deputy DSL or headteacher of {school.name}."
+            f"[bold red]error:[/] {email} is not a {words.dsl}, {words.deputy_dsl} or "
+            f"{words.headteacher} of {school.name}."
         )
         raise typer.Exit(2)
     return person

@@ -194,7 +194,8 @@ def _decider(
     decider = int(raw_decider) if raw_decider.isdigit() else None
     if decider is None or decider not in leaders:
         errors["decided_by_id"] = (
-            "Choose who decided: it must be the DSL, a deputy DSL or the headteacher."
+            "Choose who decided: one of the people listed (the school's safeguarding leads "
+            "and its head)."
         )
     return decider
 

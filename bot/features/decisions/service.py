@@ -27,6 +27,7 @@ from bot.core.models import (
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import LEADERSHIP
 from bot.core.uploads import CleanFile, remove_files, store_file, stored_path
+from bot.core.words import school_words
 from bot.engine.reminders import next_reminder
 from bot.features.decisions.rules import (
     DECISION_CADENCE,
@@ -258,7 +259,7 @@ def _queue_review_email(
         button_url=f"{base_url}/decisions/{decision_id}",
         button_text="Open the decision",
         small="This email does not say who the decision is about: sign in to see it. "
-        "You receive it as the person who decided, or as the DSL.",
+        f"You receive it as the person who decided, or as the {school_words(school).dsl}.",
     )
     return enqueue_email(
         session,

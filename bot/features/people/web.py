@@ -14,7 +14,7 @@ from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import ExtraPerson, Person, utcnow
 from bot.core.permissions import DIRECTORY_EDITORS
-from bot.core.words import plural, role_list
+from bot.core.words import Words, plural, role_list, role_name, school_words
 from bot.features.people.rules import ROLE_CHOICES, parse_entry
 from bot.features.people.service import (
     EntryRow,
@@ -41,7 +41,7 @@ def _school(request: Request, user: Person) -> SchoolConfig:
     return ctx(request).config.school(user.school_id)
 
 
-def _saved_message(row: EntryRow) -> str:
+def _saved_message(row: EntryRow, words: Words | None = None) -> str:
     """What the page says after a change, true as it is shown."""
     if row.left_on is not None:
         return f"Saved: {row.name} is marked as left; their open tasks are closed."
@@ -51,7 +51,7 @@ def _saved_message(row: EntryRow) -> str:
             "roles are used while it lists them; this entry applies if it stops."
         )
     return (
-        f"Saved: {row.name} is in the bot now, as {role_list(row.roles)}, with "
+        f"Saved: {row.name} is in the bot now, as {role_list(row.roles, words)}, with "
         f"{plural(row.open_duties, 'task')} to do."
     )
 
@@ -81,7 +81,7 @@ def people_page(request: Request, saved: int | None = None) -> Response:
                      object_type="extra_person", school_id=school.id)
         session.commit()
     file_name, problems = _file_problems(request, school)
-    message = next((_saved_message(r) for r in rows if r.id == saved), None)
+    message = next((_saved_message(r, school_words(school)) for r in rows if r.id == saved), None)
     return render(request, "people.html", {
         "school": school, "rows": rows, "from_file": from_file, "file_name": file_name,
         "problems": problems, "message": message,
@@ -94,7 +94,7 @@ def _form_page(
 ) -> Response:
     return render(request, "people_form.html", {
         "school": school, "v": values, "errors": errors, "entry": entry,
-        "role_choices": ROLE_CHOICES,
+        "role_choices": {r: role_name(r, school_words(school)) for r in ROLE_CHOICES},
     }, status_code=status_code)
 
 

@@ -82,7 +82,9 @@ def _next_review_cell(policy: Any) -> str:
 def policies_review(
     key: Annotated[str, typer.Argument(help="The policy's key (see `policies list`).")],
     when: Annotated[str, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")],
-    body: Annotated[str, typer.Option("--body", help="Who reviewed it, e.g. FGB.")],
+    body: Annotated[str, typer.Option(
+        "--body", help="Who reviewed it: the whole governing body or a committee's name."
+    )],
     minute: Annotated[str | None, typer.Option("--minute", help="Minute reference.")] = None,
     document: Annotated[
         Path | None, typer.Option("--document", help="The new document, if it changed.")
@@ -227,7 +229,7 @@ def governors_report(
     )
     console.print(
         f"Breach and concern reports this term: {report.reports_total} "
-        "(reports about the headteacher are not counted; the DSL and the chair hold them)."
+        f"({report.head_reports_note[:1].lower()}{report.head_reports_note[1:-1]})."
     )
     for heading, counts in (
         ("by category", report.reports_by_category),

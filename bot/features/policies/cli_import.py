@@ -34,7 +34,7 @@ AsOfOpt = Annotated[
 REQUIRED = {
     "title": "Title of the policy",
     "next_review": "Next review date (e.g. 2026-09-30, or September 2026 for 'by the end of')",
-    "approving_body": "Who approves/ratifies it (e.g. FGB or Resources Committee)",
+    "approving_body": "Who approves/ratifies it (the whole governing body, or a committee's name)",
 }
 HOW_TEXT = {
     "text": "found in text",
@@ -53,8 +53,8 @@ FIELD_WORDS = {
     "next_review": "next review",
     "approving_body": "approved by",
     "review_cycle_months": "review cycle",
-    "dsl": "DSL",
-    "deputy_dsls": "deputy DSLs",
+    "dsl": "safeguarding lead",
+    "deputy_dsls": "deputy safeguarding leads",
     "named_governors": "named governors",
     "official_channels": "official accounts",
 }

@@ -67,7 +67,9 @@ def record_review(
     if reviewed_on > today:
         raise ReviewError(f"the review date {reviewed_on.isoformat()} is in the future")
     if not body:
-        raise ReviewError("say which body reviewed the policy (e.g. FGB)")
+        raise ReviewError(
+            "say which body reviewed the policy (the whole governing body, or a committee)"
+        )
     if len(body) > 120 or (minute is not None and len(minute) > 120):
         raise ReviewError("the body and the minute reference must be at most 120 characters")
     if policy.last_reviewed is not None and reviewed_on < policy.last_reviewed:

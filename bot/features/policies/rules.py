@@ -87,8 +87,11 @@ OVERDUE_REPEATS = 4  # weekly overdue alerts after the due date; then the dashbo
 DIGEST_EVERY_DAYS = 7  # at most one review digest per governor in any 7 days
 DIGEST_KEY_PREFIX = "governor-digest"
 DERIVED_NOTE = "worked out from the ratification date — please confirm"
+# every nation's name for the whole body (bot/core/nations: England's FGB, Wales' governing
+# body, Northern Ireland's Board of Governors, a Scottish board)
 FGB_NAMES = frozenset(
-    {"fgb", "full governing body", "governing body", "governors", "board of governors"}
+    {"fgb", "full governing body", "governing body", "governors", "board of governors",
+     "the governing body", "the board of governors", "the board", "board", "bog"}
 )
 DOCUMENT_TYPES = (".pdf", ".docx", ".md", ".txt")
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024

@@ -14,14 +14,15 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.models import Person, Report, ReportEntry
+from bot.core.words import Words, default_words
 from bot.features.reports.routing import can_view
 from bot.features.reports.rules import (
-    CLOCK_LABELS,
     ENTRY_KINDS,
     MAX_ENTRY,
-    REFERRAL_TARGETS,
     STATUSES,
     clean_text,
+    clock_labels,
+    referral_targets,
 )
 
 __all__ = [
@@ -85,7 +86,8 @@ def _required(value: str | None, what: str, limit: int = MAX_ENTRY) -> str:
 
 
 def _stop_clocks(
-    session: Session, report: Report, kinds: Iterable[str], actor: str, now: datetime
+    session: Session, report: Report, kinds: Iterable[str], actor: str, now: datetime,
+    words: Words,
 ) -> list[str]:
     stopped: list[str] = []
     for clock in report.clocks:
@@ -98,7 +100,7 @@ def _stop_clocks(
                 report,
                 "system",
                 "system",
-                f"Clock stopped: {CLOCK_LABELS[clock.kind]}"
+                f"Clock stopped: {clock_labels(words)[clock.kind]}"
                 + (" (after its deadline)" if now > clock.due_at else " (in time)"),
                 now,
             )
@@ -123,7 +125,7 @@ def add_entry(
     body = _required(text, "The text")
     why = clean_text(reason or "") or None
     if kind == "decision" and not why:
-        raise ReportActionError("A decision needs its reason (KCSIE: record decisions and why).")
+        raise ReportActionError("A decision needs its reason (record decisions and why).")
     if why and len(why) > MAX_ENTRY:
         raise ReportActionError("The reason is too long.")
     entry = _entry(session, report, actor, kind, body, now, why)
@@ -141,9 +143,14 @@ def record_referral(
     text: str,
     reason: str | None,
     now: datetime,
+    words: Words | None = None,
 ) -> list[str]:
-    """Record a referral (or a decision not to refer, with reason); stops the matching clock."""
-    if target not in REFERRAL_TARGETS:
+    """Record a referral (or a decision not to refer, with reason); stops the matching clock.
+    ``words``: the school's (``school_words``), for the line recorded (England's if not given).
+    """
+    words = words or default_words()
+    targets = referral_targets(words)
+    if target not in targets:
         raise ReportActionError("Choose who the referral is to.")
     if outcome not in ("referred", "not_required"):
         raise ReportActionError("Say whether a referral was made or is not needed.")
@@ -153,7 +160,7 @@ def record_referral(
     why = clean_text(reason or "") or None
     if outcome == "not_required" and not why:
         raise ReportActionError("Deciding not to refer needs the reason.")
-    label = REFERRAL_TARGETS[target]
+    label = targets[target]
     if outcome == "referred":
         line = f"Referred to {label}." + (f" {body}" if body else "")
         _entry(session, report, actor, "referral", line, now, why)
@@ -161,16 +168,21 @@ def record_referral(
         line = f"Decision: no referral to {label} needed." + (f" {body}" if body else "")
         _entry(session, report, actor, "decision", line, now, why)
     _audit(session, report, actor, "report.referral_recorded", target=target, outcome=outcome)
-    return _stop_clocks(session, report, [target] if target in ("lado", "ico") else [], actor, now)
+    return _stop_clocks(
+        session, report, [target] if target in ("lado", "ico") else [], actor, now, words
+    )
 
 
 def change_status(
-    session: Session, report: Report, *, actor: str, status: str, reason: str | None, now: datetime
+    session: Session, report: Report, *, actor: str, status: str, reason: str | None,
+    now: datetime, words: Words | None = None,
 ) -> None:
     """Move a report to another status with a reason; leaving "new" stops the triage clock.
 
-    Closing needs an outcome and no running LADO/ICO clock.
+    Closing needs an outcome and no running staff-route (LADO) or ICO clock. ``words``: the
+    school's, for the lines recorded (England's if not given).
     """
+    words = words or default_words()
     if status not in STATUSES:
         raise ReportActionError("Choose a status from the list.")
     why = _required(reason, "The reason for the change")
@@ -183,7 +195,7 @@ def change_status(
         if running:
             raise ReportActionError(
                 "Record the "
-                + " and ".join(CLOCK_LABELS[k].split(" (")[0] for k in running)
+                + " and ".join(clock_labels(words)[k] for k in running)
                 + " first (a referral, or a decision not to refer with the reason)."
             )
     before = report.status
@@ -200,7 +212,7 @@ def change_status(
     )
     _audit(session, report, actor, "report.status_changed", before=before, after=status)
     if before == "new":
-        _stop_clocks(session, report, ["triage"], actor, now)
+        _stop_clocks(session, report, ["triage"], actor, now, words)
 
 
 def set_owner(

@@ -24,7 +24,8 @@ __all__ = ["reports_app"]
 
 ActorOption = Annotated[
     str | None,
-    typer.Option("--as", help="Your email: a DSL, deputy DSL or headteacher (recorded)."),
+    typer.Option("--as", help="Your email: the safeguarding lead, a deputy or the head "
+                 "(recorded)."),
 ]
 
 
@@ -37,6 +38,7 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
 
     from bot.core import audit
     from bot.core.models import Person
+    from bot.core.words import school_words
     from bot.features.reports.routing import can_open_list
 
     if not email:
@@ -62,9 +64,10 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
                 school_id=school.id,
                 details={"via": "cli", "command": command},
             )
+        words = school_words(school)
         err.print(
-            f"[bold red]error:[/] {email} is not a DSL, deputy DSL or headteacher of "
-            f"{school.id}; reports are only for them."
+            f"[bold red]error:[/] {email} is not a {words.dsl}, {words.deputy_dsl} or "
+            f"{words.headteacher} of {school.id}; reports are only for them."
         )
         raise typer.Exit(2)
     return person
@@ -91,13 +94,15 @@ def list_reports(
     from bot.core import audit
     from bot.core.clock import LONDON
     from bot.core.models import Report
+    from bot.core.words import school_words
     from bot.features.reports.clocks import open_clock
     from bot.features.reports.routing import visible_reports
-    from bot.features.reports.rules import CATEGORIES, CLOCK_LABELS, STATUSES, URGENCIES
+    from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES, clock_labels
 
     ctx = context()
     where(ctx)
     config = ctx.config.school(school)
+    words = school_words(config)
     if not show:
         # counts say nothing of reports hidden from whoever reads them: with --as, the
         # person's own; without, never the reports about the headteacher
@@ -130,8 +135,8 @@ def list_reports(
         console.print(f"{plural(len(rows), 'report')}. Use --show --as EMAIL to list references.")
         if viewer is None:
             console.print(
-                "Reports about the headteacher are not counted here; add --as EMAIL (the DSL "
-                "or the chair of governors) to count them."
+                f"Reports about the {words.headteacher} are not counted here; add --as EMAIL "
+                f"(the {words.dsl} or the {words.chair}) to count them."
             )
         return
     person = _actor(ctx, config, actor, "reports list")
@@ -154,7 +159,7 @@ def list_reports(
                 CATEGORIES.get(r.category, r.category),
                 URGENCIES.get(r.urgency, r.urgency),
                 STATUSES.get(r.status, r.status),
-                f"{CLOCK_LABELS.get(clock.kind, clock.kind)} by "
+                f"{clock_labels(words).get(clock.kind, clock.kind)} by "
                 f"{clock.due_at.astimezone(LONDON):%a %d %b %H:%M}" if clock else "—",
             )
         audit.record(
@@ -215,6 +220,7 @@ def ingest(school: SchoolOption = None) -> None:
     from bot.core.delivery import AdminAlerts
     from bot.core.models import utcnow
     from bot.core.outbox import Urgency, dispatch
+    from bot.core.words import school_words
     from bot.features.reports.forms import read_form
     from bot.features.reports.mirror import mirror_pending
     from connectors.base import ConnectorError
@@ -244,7 +250,8 @@ def ingest(school: SchoolOption = None) -> None:
         if read.problems:
             console.print(
                 f"[yellow]{plural(len(read.problems), 'response')} could not be read[/] "
-                f"({read.flagged} new; the DSL team and admins were told once each): see "
+                f"({read.flagged} new; {school_words(config).dsl_team} and admins were told "
+                "once each): see "
                 "`compliance-bot reports form-problems`."
             )
         total += created
@@ -355,7 +362,8 @@ def microsoft_form() -> None:
 def about(
     reference: Annotated[str, typer.Argument(help="The report's reference, e.g. CR-2026-0042.")],
     person: Annotated[
-        str, typer.Argument(help="Email of the person it is about (a DSL, deputy or staff).")
+        str, typer.Argument(help="Email of the person it is about (a safeguarding lead, "
+                             "deputy or staff).")
     ],
     school: SchoolOption = None,
     actor: ActorOption = None,

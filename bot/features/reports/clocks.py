@@ -52,11 +52,12 @@ from bot.core.live_text import TIME_LEFT
 from bot.core.messages import notice
 from bot.core.models import Report, ReportClock
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.words import Words, school_words
 from bot.features.reports.routing import escalation_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
-    CLOCK_LABELS,
     URGENCIES,
+    clock_labels,
     escalation_stage,
     in_working_hours,
     local_time,
@@ -89,13 +90,15 @@ class EscalationPlanned:
     waits_until: datetime | None = None
 
 
-_STOP_RULES = {
-    "lado": "Record the LADO referral, or a decision that no referral is needed with the "
-    "reason, on the report page.",
-    "ico": "Record the ICO notification, or a decision that the breach is not reportable with "
-    "the reason, on the report page.",
-    "triage": "Triage it: change its status from New, with the reason.",
-}
+def _stop_rule(kind: str, words: Words) -> str:
+    """What stops a clock, in the school's words."""
+    return {
+        "lado": f"Record the referral to {words.staff_route_full}, or a decision that no "
+        "referral is needed with the reason, on the report page.",
+        "ico": "Record the ICO notification, or a decision that the breach is not reportable "
+        "with the reason, on the report page.",
+        "triage": "Triage it: change its status from New, with the reason.",
+    }[kind]
 
 
 def _short_time(moment: datetime) -> str:
@@ -112,13 +115,14 @@ def _draft(
     countdown filled in at send time)."""
     clocks = school.reports.clocks
     overdue = overdue_round(stage, clocks.warn_at)
-    what = CLOCK_LABELS[clock.kind]
+    words = school_words(school)
+    what = clock_labels(words)[clock.kind]
     due = local_time(clock.due_at)
     lead = (
         f"The {what} on report {report.reference} is due by {due}. "
         f"When this email was sent, {TIME_LEFT}."
     )
-    paragraphs = [lead, _STOP_RULES[clock.kind]]
+    paragraphs = [lead, _stop_rule(clock.kind, words)]
     if overdue:
         last = overdue >= clocks.overdue_max
         subject = (
@@ -131,7 +135,7 @@ def _draft(
             else f"Overdue reminder {overdue} of at most {clocks.overdue_max}: the bot repeats it "
             f"every {clocks.overdue_every_hours} hours"
             + (", in working hours," if clocks.quiet_hours else "")
-            + " until it is recorded, and copies the chair of governors."
+            + f" until it is recorded, and copies the {words.chair}."
         )
     else:
         subject = f"Due {_short_time(clock.due_at)}: {report.reference} — {what}"

@@ -29,13 +29,10 @@ from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock, ReportEntry
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
 from bot.core.uploads import CleanFile, remove_files, store_file, stored_path
-from bot.core.words import plural
+from bot.core.words import plural, school_words
 from bot.features.reports.routing import alert_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
-    CLOCK_LABELS,
-    ILLEGAL_CONTENT_ADVICE,
-    IMMEDIATE_RISK_ADVICE,
     REFERENCE_ALPHABET,
     REFERENCE_CODE_LENGTH,
     URGENCIES,
@@ -43,8 +40,11 @@ from bot.features.reports.rules import (
     assess_urgency,
     clock_due,
     clock_kind,
+    clock_labels,
     describe_clock,
     format_reference,
+    illegal_content_advice,
+    immediate_risk_advice,
     is_suspected_illegal,
     local_time,
 )
@@ -208,6 +208,8 @@ def _queue_alerts(
         school, report.category, report.about_headteacher, report.about_person
     )
     url = f"{base_url}/reports/{report.reference}"
+    words = school_words(school)
+    labels = clock_labels(words)
     label = CATEGORIES[report.category]
     urgency = URGENCIES[report.urgency]
     paragraphs = [
@@ -218,11 +220,11 @@ def _queue_alerts(
     if report.urgency == "immediate":
         paragraphs.append("It is marked immediate: please look at it now.")
     if report.suspected_illegal:
-        paragraphs.append(ILLEGAL_CONTENT_ADVICE)
+        paragraphs.append(illegal_content_advice(words))
     rule = describe_clock(school.reports.clock_rule(clock.kind, report.urgency))
     paragraphs.append(
-        f"Deadline: {CLOCK_LABELS[clock.kind]} ({rule}) by {local_time(clock.due_at)}. The bot "
-        "reminds you before it runs out, and keeps reminding you (the chair of governors too) "
+        f"Deadline: {labels[clock.kind]} ({rule}) by {local_time(clock.due_at)}. The bot "
+        f"reminds you before it runs out, and keeps reminding you (the {words.chair} too) "
         "for a while after it if nothing is recorded."
     )
     if recipients:
@@ -237,12 +239,13 @@ def _queue_alerts(
                 ("Category", label),
                 ("Urgency", urgency),
                 ("Received", local_time(report.created_at)),
-                ("Deadline", f"{CLOCK_LABELS[clock.kind]}: {local_time(clock.due_at)}"),
+                ("Deadline", f"{labels[clock.kind]}: {local_time(clock.due_at)}"),
             ],
             button_url=url,
             button_text="Open the report (sign-in required)",
-            small="You receive this as the school's DSL or deputy DSL, or because the report "
-            "needs the headteacher, the chair of governors or the data protection officer.",
+            small=f"You receive this as the school's {words.dsl} or {words.deputy_dsl}, or "
+            f"because the report needs the {words.headteacher}, the {words.chair} or the data "
+            "protection officer.",
         )
         enqueue_email(
             session,
@@ -260,8 +263,8 @@ def _queue_alerts(
                 at=report.created_at,
                 author="system",
                 kind="system",
-                text="Nobody could be alerted: the configuration names no DSL, deputy or "
-                "headteacher for this kind of report.",
+                text=f"Nobody could be alerted: the configuration names no {words.dsl}, "
+                f"deputy or {words.headteacher} for this kind of report.",
             )
         )
     # the same people, in Teams within seconds: those the school's bot reaches
@@ -272,7 +275,11 @@ def _queue_alerts(
         # a channel may be read by many: staff allegations show as "confidential"
         shown = "confidential" if report.category == "staff_concern" else label.lower()
         title = f"New report {report.reference}"
-        text = f"Urgency: {urgency.lower()} · {shown}. DSL team: sign in to read it."
+        team = words.dsl_team.removeprefix("the ")
+        text = (
+            f"Urgency: {urgency.lower()} · {shown}. {team[:1].upper()}{team[1:]}: "
+            "sign in to read it."
+        )
         key = f"report-card:{school.id}:{report.reference}"
         teams, chat = _card_payloads(title, text, url, key)
         enqueue_card(
@@ -291,6 +298,7 @@ def _queue_alerts(
 
 def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email: str) -> None:
     """A receipt for the reporter: reference and time only, never what they wrote."""
+    words = school_words(school)
     draft = notice(
         school_name=school.mail_from_name or school.name,
         reply_to=school.reply_address(),
@@ -301,7 +309,7 @@ def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email
             "decide what to do next; you may not hear about the outcome, to protect the people "
             "involved.",
             "If a child is in immediate danger, call 999. If you remember something else, tell "
-            "the Designated Safeguarding Lead and quote your reference.",
+            f"the {words.dsl_full} and quote your reference.",
         ],
         facts=[("Reference", report.reference), ("Received", local_time(report.created_at))],
         small="For privacy this email does not repeat what you reported.",
@@ -390,11 +398,13 @@ def submit_report(
             )
         )
 
+    words = school_words(school)
     if sub.suspected_illegal:
-        system(ILLEGAL_CONTENT_ADVICE)
+        system(illegal_content_advice(words))
     if sub.immediate_risk:
         system(
-            "The reporter said a child may be at risk of harm right now. " + IMMEDIATE_RISK_ADVICE
+            "The reporter said a child may be at risk of harm right now. "
+            + immediate_risk_advice(words)
         )
     kind = clock_kind(sub.category)
     clock = ReportClock(

@@ -18,14 +18,12 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
 from bot.core.messages import human_date
+from bot.core.words import Words, school_words
 
 __all__ = [
     "CATEGORIES",
-    "CLOCK_LABELS",
     "EMAIL_PATTERN",
     "ENTRY_KINDS",
-    "ILLEGAL_CONTENT_ADVICE",
-    "IMMEDIATE_RISK_ADVICE",
     "INVOLVED_ROLES",
     "MAX_ACTIONS",
     "MAX_ENTRY",
@@ -35,7 +33,6 @@ __all__ = [
     "REFERENCE_ALPHABET",
     "REFERENCE_CODE_LENGTH",
     "REFERENCE_PATTERN",
-    "REFERRAL_TARGETS",
     "RELATIONSHIPS",
     "STAFF_BREACH_CATEGORIES",
     "STATUSES",
@@ -48,15 +45,19 @@ __all__ = [
     "clean_text",
     "clock_due",
     "clock_kind",
+    "clock_labels",
     "clock_summary",
     "describe_clock",
     "escalation_stage",
     "format_reference",
+    "illegal_content_advice",
+    "immediate_risk_advice",
     "in_working_hours",
     "is_suspected_illegal",
     "local_time",
     "overdue_round",
     "quiet_hours_wait",
+    "referral_targets",
     "validate_submission",
     "working_hours_resume",
 ]
@@ -99,23 +100,36 @@ STATUSES: dict[str, str] = {
 }
 URGENCIES: dict[str, str] = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
 URGENCY_ORDER = {"immediate": 0, "high": 1, "normal": 2}
-CLOCK_LABELS: dict[str, str] = {
-    "lado": "LADO referral decision",
-    "ico": "ICO notification decision",
-    "triage": "DSL triage",
-}
+
+
+def clock_labels(words: Words) -> dict[str, str]:
+    """Each clock's name in the school's words: 'LADO referral decision' (England), 'child
+    protection referral decision' (Scotland); the ICO's is the same in every nation."""
+    return {
+        "lado": words.staff_route_decision,
+        "ico": "ICO notification decision",
+        "triage": f"{words.dsl} triage",
+    }
+
+
 # plain policy breaches: a member of staff's line manager hears (content-free) when the report
 # is recorded as being about them; allegations (LADO) and child-protection kinds do not
 STAFF_BREACH_CATEGORIES = frozenset(
     {"mobile_device", "social_media", "filtering", "data_breach", "visitor", "other"}
 )
-REFERRAL_TARGETS: dict[str, str] = {
-    "lado": "LADO (Local Authority Designated Officer)",
-    "ico": "ICO (Information Commissioner's Office)",
-    "police": "Police",
-    "social_care": "Children's social care",
-    "other": "Other agency",
-}
+
+
+def referral_targets(words: Words) -> dict[str, str]:
+    """Who a referral may go to, in the school's words (the staff route is the nation's)."""
+    return {
+        "lado": words.staff_route_full[:1].upper() + words.staff_route_full[1:],
+        "ico": "ICO (Information Commissioner's Office)",
+        "police": "Police",
+        "social_care": words.social_care[:1].upper() + words.social_care[1:],
+        "other": "Other agency",
+    }
+
+
 ENTRY_KINDS: dict[str, str] = {
     "action": "Action",
     "decision": "Decision",
@@ -128,14 +142,25 @@ ENTRY_KINDS: dict[str, str] = {
     "lessons": "Lessons learnt",
     "system": "Recorded by the bot",
 }
-ILLEGAL_CONTENT_ADVICE = (
-    "Suspected illegal content: do not view, copy or forward the images or messages. "
-    "Secure the device (do not switch it on or off; lock it away). Tell the DSL now — "
-    "the DSL decides whether to involve the police."
-)
-IMMEDIATE_RISK_ADVICE = (
-    "A child may be at risk of harm right now: if so call 999, and tell the DSL in person now."
-)
+
+
+def illegal_content_advice(words: Words) -> str:
+    """What to do with suspected illegal content, naming the school's safeguarding lead."""
+    return (
+        "Suspected illegal content: do not view, copy or forward the images or messages. "
+        f"Secure the device (do not switch it on or off; lock it away). Tell the {words.dsl} "
+        f"now — the {words.dsl} decides whether to involve the police."
+    )
+
+
+def immediate_risk_advice(words: Words) -> str:
+    """What to do when a child may be at risk now."""
+    return (
+        "A child may be at risk of harm right now: if so call 999, and tell the "
+        f"{words.dsl} in person now."
+    )
+
+
 MAX_WHAT = 20_000
 MAX_ACTIONS = 5_000
 MAX_NAMES = 200
@@ -173,7 +198,7 @@ def assess_urgency(category: str, suspected_illegal: bool, immediate_risk: bool)
 
 
 def clock_kind(category: str) -> str:
-    """Which clock a new report starts: LADO, ICO or DSL triage."""
+    """Which clock a new report starts: the staff route's (``lado``), ICO or triage."""
     return {"staff_concern": "lado", "data_breach": "ico"}.get(category, "triage")
 
 
@@ -240,15 +265,17 @@ def clock_summary(school: SchoolConfig) -> list[str]:
     clocks = reports.clocks
     ends = clocks.working_day_ends
 
+    labels = clock_labels(school_words(school))
+
     def rule(kind: str, urgency: str) -> str:
         return describe_clock(reports.clock_rule(kind, urgency), ends)
 
     lines = [
-        f"A concern about a member of staff: {CLOCK_LABELS['lado']} within "
+        f"A concern about a member of staff: {labels['lado']} within "
         f"{rule('lado', 'immediate')}.",
-        f"A personal data breach: {CLOCK_LABELS['ico']} within {rule('ico', 'high')}.",
+        f"A personal data breach: {labels['ico']} within {rule('ico', 'high')}.",
         *(
-            f"{about}: {CLOCK_LABELS['triage']} within {rule('triage', level)}."
+            f"{about}: {labels['triage']} within {rule('triage', level)}."
             for level, about in (
                 ("immediate", "A child may be at risk now, or suspected illegal images "
                  "(immediate urgency)"),

@@ -19,6 +19,7 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.outbox import Urgency, enqueue_email
+from bot.core.words import school_words
 from bot.features.reports.routing import can_view
 from bot.features.reports.rules import STAFF_BREACH_CATEGORIES, local_time
 
@@ -70,7 +71,7 @@ def tell_line_manager(
             f"{school.name}'s safeguarding team has recorded a report ({report.reference}, "
             f"received {local_time(report.created_at)}) about a possible breach of school "
             "policy by someone you line-manage.",
-            "The Designated Safeguarding Lead will talk to you about what happens next. "
+            f"The {school_words(school).dsl_full} will talk to you about what happens next. "
             "Please do not discuss it with the member of staff until then.",
         ],
         small="To protect everyone involved, this email does not say what happened or who "
@@ -115,7 +116,7 @@ def record_subject(
     if report.about_person and report.about_person != wanted:
         raise SubjectError(
             f"{report.reference} is already recorded as being about someone else; "
-            "ask the DSL to correct it on the report."
+            f"ask the {school_words(school).dsl} to correct it on the report."
         )
     if report.about_person == wanted:
         return SubjectRecorded(report.reference, wanted, None, owner_cleared=False)

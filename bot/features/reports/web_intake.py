@@ -25,14 +25,15 @@ from bot.core.uploads import (
     clean_attachment,
     remove_files,
 )
+from bot.core.words import school_words
 from bot.features.reports.intake import Intake, read_link_token, submit_report
 from bot.features.reports.rules import (
     CATEGORIES,
-    ILLEGAL_CONTENT_ADVICE,
     INVOLVED_ROLES,
     MAX_FILES,
     RELATIONSHIPS,
     ReportInputError,
+    illegal_content_advice,
     validate_submission,
 )
 from bot.features.reports.web_support import read_form, school_for
@@ -74,7 +75,8 @@ def team_choices(request: Request, school: SchoolConfig) -> list[tuple[str, str,
                 )
             )
         }
-    role = {"dsl": "Designated Safeguarding Lead", "deputy": "deputy DSL"}
+    words = school_words(school)
+    role = {"dsl": words.dsl_full, "deputy": words.deputy_dsl}
     return [
         (f"{kind}-{n}", f"{names.get(email, role[kind])} ({role[kind]})", email)
         for kind, n, email in team
@@ -115,16 +117,17 @@ def _form_page(
     )
 
 
-def _too_many(request: Request) -> Response:
+def _too_many(request: Request, school: SchoolConfig) -> Response:
     return render(
         request,
         "error.html",
         {
             "status": 429,
+            "school": school,
             "message": "Several reports have just been sent from here, so we have paused the "
             "form for a few minutes to stop misuse. Please try again in 10 minutes. "
-            "If a child is in immediate danger call 999, or tell the Designated Safeguarding "
-            "Lead in person now.",
+            "If a child is in immediate danger call 999, or tell the "
+            f"{school_words(school).dsl_full} in person now.",
         },
         status_code=429,
     )
@@ -151,7 +154,7 @@ async def _receive(
             return allowed(session, rule, counted_as, utcnow())
 
     if not await run_in_threadpool(has_room):  # early and cheap; the store below decides
-        return _too_many(request)
+        return _too_many(request, school)
     fields: dict[str, list[str]] = {}
     uploads: list[UploadFile] = []
     errors: dict[str, str] = {}
@@ -231,7 +234,7 @@ async def _receive(
 
     intake = await run_in_threadpool(store)  # committed: only now may we say "received"
     if intake is None:
-        return _too_many(request)
+        return _too_many(request, school)
     # only what the reporter is waiting for: the report is stored and its alerts are queued;
     # the urgent ones go out right after this answer. The tracked list's mirror is brought in
     # line by the scheduled sweep (``bot.features.reports.step``), not on every report: a pass
@@ -244,7 +247,7 @@ async def _receive(
         {
             "school": school,
             "intake": intake,
-            "advice": ILLEGAL_CONTENT_ADVICE,
+            "advice": illegal_content_advice(school_words(school)),
             "again": action,
         },
     )

@@ -35,6 +35,7 @@ from bot.core.models import (
     utcnow,
 )
 from bot.core.permissions import REPORT_LINK_READERS
+from bot.core.words import school_words
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
@@ -48,16 +49,16 @@ from bot.features.reports.intake import attachment_path, link_token
 from bot.features.reports.routing import LIST_ROLES, can_view, visible_reports
 from bot.features.reports.rules import (
     CATEGORIES,
-    CLOCK_LABELS,
     ENTRY_KINDS,
-    ILLEGAL_CONTENT_ADVICE,
     INVOLVED_ROLES,
     REFERENCE_PATTERN,
-    REFERRAL_TARGETS,
     STATUSES,
     URGENCIES,
     URGENCY_ORDER,
+    clock_labels,
     describe_clock,
+    illegal_content_advice,
+    referral_targets,
 )
 from bot.features.reports.web_support import mirror_later, read_form, school_for
 from bot.web.deps import check_csrf, ctx, current_user, render, require_roles
@@ -466,6 +467,8 @@ def _detail(
     ).all()
     _audit(session, person, "report.viewed", report, school)
     now = utcnow()
+    words = school_words(school)
+    labels = clock_labels(words)
     return render(
         request,
         "reports_detail.html",
@@ -477,13 +480,13 @@ def _detail(
             "statuses": STATUSES,
             "urgencies": URGENCIES,
             "entry_kinds": ENTRY_KINDS,
-            "clock_labels": CLOCK_LABELS,
+            "clock_labels": labels,
             "clock_rules": {
                 kind: describe_clock(school.reports.clock_rule(kind, report.urgency))
-                for kind in CLOCK_LABELS
+                for kind in labels
             },
-            "targets": REFERRAL_TARGETS,
-            "advice": ILLEGAL_CONTENT_ADVICE,
+            "targets": referral_targets(words),
+            "advice": illegal_content_advice(words),
             "attachments": attachments,
             "owners": _owners(session, school, report),
             "corrections": [e for e in report.entries if e.kind == "correction"],
@@ -521,7 +524,7 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
             raise HTTPException(
                 403,
                 "Files on a report of suspected illegal content are withheld. "
-                + ILLEGAL_CONTENT_ADVICE,
+                + illegal_content_advice(school_words(school)),
             )
         path = attachment_path(context.settings.uploads_dir, attachment)
         if not path.is_file():
@@ -603,6 +606,7 @@ def _apply(
             text=values.get("text", ""),
             reason=values.get("reason"),
             now=now,
+            words=school_words(school),
         )
     elif change == "status":
         change_status(
@@ -612,6 +616,7 @@ def _apply(
             status=values.get("status", ""),
             reason=values.get("reason"),
             now=now,
+            words=school_words(school),
         )
     elif change == "owner":
         raw = values.get("owner_id", "")
@@ -647,7 +652,7 @@ async def report_add_entry(
 async def report_referral(
     request: Request, background: BackgroundTasks, reference: str
 ) -> Response:
-    """Record a referral (LADO, ICO, police...) or a decision not to refer."""
+    """Record a referral (the staff route, ICO, police...) or a decision not to refer."""
     return await _act(request, background, reference, "referral")
 
 

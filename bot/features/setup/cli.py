@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli.common import AsOf, as_of_today, console, context, err, friendly, say_database
+from bot.core.nations import school_words_for
 from bot.core.words import plain_key, plural, role_name
 
 if TYPE_CHECKING:
@@ -65,13 +66,14 @@ def _print_people(draft: SetupDraft) -> None:
     """The directory as read, the role table, and who holds each named role."""
     from bot.features.setup.school_setup import person_roles
 
+    words = school_words_for(draft.answers.school.country)
     if draft.people:
         roles: Counter[str] = Counter()
         for person in draft.people:
             if person.active:
                 roles.update(person_roles(draft, person))
         counts = ", ".join(
-            plural(n, role_name(r), "staff" if r == "staff" else None)
+            plural(n, role_name(r, words), "staff" if r == "staff" else None)
             for r, n in sorted(roles.items())
         )
         console.print(f"[bold]Directory[/]: {draft.source_name}: "
@@ -90,7 +92,7 @@ def _print_people(draft: SetupDraft) -> None:
         emails = value if isinstance(value, list) else [value] if value else []
         shown = ", ".join(outside.get(e) or (f"{names[e]} <{e}>" if e in names else e)
                           for e in emails)
-        label = "runs the bot day to day" if key == "admins" else role_name(key)
+        label = "runs the bot day to day" if key == "admins" else role_name(key, words)
         console.print(f"  {label}: {shown or '—'}", highlight=False)
 
 
@@ -99,11 +101,12 @@ def _print_role_table(draft: SetupDraft) -> None:
     from bot.engine.job_roles import NOT_ASKED, words_of
 
     words = words_of(draft.people, draft.answers.role_groups)
+    school = school_words_for(draft.answers.school.country)
     if not draft.answers.job_titles:
         return
     console.print("[bold]Role table[/] (job title → role; saved as job_titles)")
     for title, role in sorted(draft.answers.job_titles.items()):
-        given = "not asked for anything" if role == NOT_ASKED else role_name(role)
+        given = "not asked for anything" if role == NOT_ASKED else role_name(role, school)
         count = next((n for w, n in words.items() if plain_key(w) == plain_key(title)), 0)
         console.print(f"  {escape(title)} ({plural(count, 'person', 'people')}) → {given}",
                       highlight=False)

@@ -274,7 +274,7 @@ PACKS: dict[str, NamedPack] = {
     for pack in (
         NamedPack(
             "kcsie",
-            "Keeping Children Safe in Education: the essentials",
+            "Safeguarding essentials",
             "Annual safeguarding training for staff and volunteers and online-safety training "
             "for staff; staff, supply staff and volunteers acknowledge the child protection "
             "(every September), online safety, mobile phone and social media policies, and "

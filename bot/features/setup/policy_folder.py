@@ -26,7 +26,7 @@ __all__ = ["QUESTIONS", "FolderPolicy", "check_ownership", "folder_twins", "read
 QUESTIONS = {
     "title": "Title of the policy",
     "next_review": "Next review date (e.g. 2027-09-30, or September 2027)",
-    "approving_body": "Who approves it (e.g. FGB or Resources Committee)",
+    "approving_body": "Who approves it (the whole governing body, or a committee's name)",
 }
 
 

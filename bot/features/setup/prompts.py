@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from bot.cli.common import console, err
 from bot.core.calendar import COUNTRIES
+from bot.core.nations import school_words_for
 from bot.core.words import plural
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.rules import policy_key
@@ -186,17 +187,24 @@ def _person(
 
 
 def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> None:
-    """Headteacher, DSL and deputies, DPO, clerk, chair of governors and who runs the bot day
-    to day (each saved as given; the DPO and clerk may be from outside the staff list)."""
+    """Head, safeguarding lead and deputies, DPO, clerk, chair and who runs the bot day to day
+    (each saved as given; the DPO and clerk may be from outside the staff list), in the words
+    of the nation chosen just before."""
+    words = school_words_for(str(progress.get(("school", "country")) or "england"))
+
+    def cap(text: str) -> str:
+        return text[:1].upper() + text[1:]
+
     while not progress.get(("people", "headteacher")):
         progress.put(("people", "headteacher"),
-                     _person(people, source, "Headteacher (name or email)"))
-    _listed(progress, people, source, "dsl", "Designated safeguarding lead (DSL)")
-    _listed(progress, people, source, "deputy_dsl", "Deputy DSL")
+                     _person(people, source, f"{cap(words.headteacher)} (name or email)"))
+    lead = words.dsl_full + (f" ({words.dsl})" if words.dsl != words.dsl_full else "")
+    _listed(progress, people, source, "dsl", lead)
+    _listed(progress, people, source, "deputy_dsl", cap(words.deputy_dsl))
     for key, question in (("dpo", "Data protection officer (staff, or a council or trust DPO's "
                                   "email)"),
-                          ("clerk", "Clerk to governors (staff, or their email)"),
-                          ("chair_of_governors", "Chair of governors")):
+                          ("clerk", f"{cap(words.clerk)} (staff, or their email)"),
+                          ("chair_of_governors", cap(words.chair))):
         if progress.has(("people", key)):
             continue
         email = _person(people, source, f"{question} (Enter to leave out)",
@@ -305,7 +313,9 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
 def ask_answers(settings: Settings, progress: Progress) -> Answers:
     """Every answer ``init`` needs, asked at the terminal (only those not saved already)."""
     _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
-    _ask(progress, ("school", "country"), lambda: _choice("Nation", COUNTRIES, "england"))
+    _ask(progress, ("school", "country"), lambda: _choice(
+        "Nation (its bank holidays, and the safeguarding words and law it uses)", COUNTRIES,
+        "england"))
     platform = _ask(progress, ("platform",), lambda: _choice(
         "Where do staff have their accounts", ("local", "m365", "google"), "local"))
     _ask(progress, ("base_url",), lambda: typer.prompt("Web address staff will use",

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.words import school_words
 from bot.features.policies.importer.dates import find_dates
 from bot.features.policies.importer.values import FuzzyDate
 
@@ -206,16 +207,18 @@ def _names(count: int, one: str, many: str) -> str:
 def setup_steps(school: SchoolConfig, source: str) -> list[SetupStep]:
     """The setup steps in order, each with a one-line summary of what is saved."""
     roles = [school.headteacher, *school.dsl, *school.deputy_dsl]
+    words = school_words(school)
     return [
         SetupStep("school", "School details", bool(school.name), f"{school.name}"),
         SetupStep(
             "people",
             "People in roles",
             bool(school.dsl),
-            f"headteacher, {_names(len(school.dsl), 'DSL', 'DSLs')}, "
-            f"{_names(len(school.deputy_dsl), 'deputy DSL', 'deputy DSLs')}"
+            f"{words.headteacher}, {_names(len(school.dsl), words.dsl, words.dsl + 's')}, "
+            f"{_names(len(school.deputy_dsl), words.deputy_dsl, words.deputy_dsl + 's')}"
             if school.dsl
-            else f"{_names(len(set(roles)), 'person', 'people')} named so far; no DSL yet",
+            else f"{_names(len(set(roles)), 'person', 'people')} named so far; no "
+            f"{words.dsl} yet",
         ),
         SetupStep(
             "policies",

@@ -247,8 +247,9 @@ def policy_from_upload(
     entry: dict[str, Any] = dict(current.model_dump(mode="python")) if current else {
         "id": key,
         "title": title[:300],
+        # not stated: the school file fills in the nation's governing body (SchoolConfig)
         "approving_body": str(imported.approving_body.value) if imported.approving_body
-        else "FGB",
+        else None,
         "review_cycle_months": int(imported.review_cycle_months.value)
         if imported.review_cycle_months else 12,
         "last_reviewed": last,

@@ -20,6 +20,7 @@ from bot.core import audit, config_store, setup_state
 from bot.core.calendar import COUNTRIES, nation_key
 from bot.core.config import SchoolConfig, load_config
 from bot.core.models import Person, utcnow
+from bot.core.nations import Words, school_words_for
 from bot.core.permissions import SETUP_EDITORS
 from bot.features.reports.rules import clock_summary
 from bot.features.setup import web_admin
@@ -145,7 +146,7 @@ def _roles_data(request: Request, session: Session, user: Person) -> dict[str, A
 
 @router.get("/admin/roles", include_in_schema=False)
 def roles_page(request: Request) -> Response:
-    """Headteacher, DSL and deputies, DPO, clerk, chair and the bot's administrators."""
+    """Head, safeguarding lead and deputies, DPO, clerk, chair and the bot's administrators."""
     user = require_roles(request, SETUP_EDITORS)
     with ctx(request).store.session() as session:
         return show(request, "admin_roles.html", _roles_data(request, session, user),
@@ -168,14 +169,18 @@ async def roles_save(request: Request) -> Response:
     data["chosen"] = picked
 
     def change(school: dict[str, Any]) -> None:
+        words = school_words_for(str(school.get("country") or "england-and-wales"),
+                                 school.get("words") or None)
+        labels = _role_labels(words)
         for box, emails in picked.items():
             unknown = [e for e in emails if e not in known]
             if unknown:
-                raise SetupError(box, f"{_ROLE_LABELS[box]}: choose people from the list.")
+                raise SetupError(box, f"{labels[box]}: choose people from the list.")
         if not picked["headteacher"]:
-            raise SetupError("headteacher", "Headteacher: choose the headteacher.")
+            raise SetupError("headteacher", f"{labels['headteacher']}: choose the "
+                             f"{words.headteacher}.")
         if not picked["dsl"]:
-            raise SetupError("dsl", "Designated safeguarding lead: choose at least one DSL.")
+            raise SetupError("dsl", f"{labels['dsl']}: choose at least one.")
         if user.email not in picked["admins"] + picked["headteacher"]:
             raise SetupError(
                 "admins",
@@ -194,15 +199,21 @@ async def roles_save(request: Request) -> Response:
     return RedirectResponse("/admin/roles?saved=1", status_code=303)
 
 
-_ROLE_LABELS = {
-    "headteacher": "Headteacher",
-    "dsl": "Designated safeguarding lead",
-    "deputy_dsl": "Deputy DSLs",
-    "dpo": "Data protection officer",
-    "chair_of_governors": "Chair of governors",
-    "clerk": "Clerk to the governors",
-    "admins": "Administrators",
-}
+def _role_labels(words: Words) -> dict[str, str]:
+    """Each role box's label, in the school's words."""
+
+    def cap(text: str) -> str:
+        return text[:1].upper() + text[1:]
+
+    return {
+        "headteacher": cap(words.headteacher),
+        "dsl": cap(words.dsl_full),
+        "deputy_dsl": cap(words.deputy_dsl) + "s",
+        "dpo": "Data protection officer",
+        "chair_of_governors": cap(words.chair),
+        "clerk": cap(words.clerk),
+        "admins": "Administrators",
+    }
 
 
 # --------------------------------------------------------------------------- where settings live

@@ -19,7 +19,6 @@ from bot.core.clock import local_today
 from bot.core.config import ROLES
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
-from bot.core.words import role_name
 from bot.features.policies.importer import Found, FuzzyDate, ImportedPolicy, typed_policy
 from bot.features.policies.rules import MAX_DOCUMENT_BYTES
 from bot.features.setup.pack import PACKS, school_pack
@@ -266,8 +265,8 @@ def policy_save(
         if owner and owner not in known:
             raise SetupError("owner", "Policy lead: choose someone from the list.")
         if not approving_body.strip() or len(approving_body.strip()) > 120:
-            raise SetupError("approving_body", "Approving body: e.g. FGB or a committee's name "
-                             "(at most 120 characters).")
+            raise SetupError("approving_body", "Approving body: the whole governing body or a "
+                             "committee's name (at most 120 characters).")
         if not review_cycle_months.strip().isdigit() or not 1 <= int(review_cycle_months) <= 60:
             raise SetupError("review_cycle_months",
                              "Review cycle: a whole number of months from 1 to 60, e.g. 12.")
@@ -323,7 +322,7 @@ def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
     return {"school": school, "packs": PACKS, "kinds": KIND_NAMES, "roles": AUDIENCE_ROLES,
-            "role_name": role_name, "every": EVERY, "notes": [], "form": {}, **extra}
+            "every": EVERY, "notes": [], "form": {}, **extra}
 
 
 @router.get("/admin/requirements", include_in_schema=False)

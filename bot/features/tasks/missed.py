@@ -14,6 +14,7 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, OutboxMessage, Person, Requirement
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.words import school_words
 from bot.features.tasks.rules import cycle_label, task_config
 
 __all__ = ["MISSED_KEY_PREFIX", "MISSED_LOOKBACK_DAYS", "alert_missed_tasks"]
@@ -46,8 +47,8 @@ def _missed_draft(
         f"Nobody marked \u201c{requirement.title}\u201d done for {period}. It was due "
         f"{human_date(due_on)} and that period has ended, so it is recorded as missed.",
         f"It was owed by {names}. If the check still matters, please do it now and note "
-        "why it was missed; the DSL team is copied so that a gap in safeguarding checks is "
-        "never silent.",
+        f"why it was missed; {school_words(school).dsl_team} is copied so that a gap in "
+        "safeguarding checks is never silent.",
     ]
     if next_due is not None:
         paragraphs.append(f"The next one is due {human_date(next_due)}.")

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from bot.core.config import SchoolConfig
 from bot.core.forms import FormErrors, clean_field, parse_iso_date
+from bot.core.words import school_words
 
 __all__ = [
     "DEFAULT_VISITOR_RULES",
@@ -31,11 +32,11 @@ Welcome. While you are with us, please help us keep every child safe.
 - Do not take photographs, videos or recordings of children, or of anything that could \
 identify a child, on any device.
 - If your work needs a phone, tablet, laptop or camera near children (for example a visit \
-from another agency), agree it with the headteacher before you use it.
+from another agency), agree it with the {headteacher} before you use it.
 - Never post anything about the children or the school on social media.
 - Phones and cameras must never be used in toilets or changing areas.
-- If you are worried about a child, or see someone breaking these rules, tell the Designated \
-Safeguarding Lead or the office straight away.
+- If you are worried about a child, or see someone breaking these rules, tell the {dsl_full} \
+or the office straight away.
 """
 VISITOR_STATEMENT = (
     "I have read {school}'s rules on mobile phones and photography, and I will follow them "
@@ -57,8 +58,14 @@ class VisitInput:
 
 
 def visitor_rules(school: SchoolConfig) -> str:
-    """The rules visitors agree to: the school's own text, or the built-in one."""
-    return (school.visitor_rules or "").strip() or DEFAULT_VISITOR_RULES.strip()
+    """The rules visitors agree to: the school's own text, or the built-in one in the school's
+    words (England's built-in text reads exactly as it always has: its fingerprint holds)."""
+    own = (school.visitor_rules or "").strip()
+    if own:
+        return own
+    words = school_words(school)
+    return (DEFAULT_VISITOR_RULES.strip().replace("{headteacher}", words.headteacher)
+            .replace("{dsl_full}", words.dsl_full))
 
 
 def rules_sha256(text: str) -> str:

@@ -20,7 +20,8 @@ from tests.support.newcomer import policy_folder, term_calendar
 COMMAND = str(Path(sys.executable).parent / "compliance-bot")
 WAIT = 600  # seconds: a pexpect read needs a bound; generous for a busy machine, never a threshold
 ASKED_BEFORE_THE_KILL = ("School name", "Nation", "Where do staff", "Web address", "Staff list",
-                         "Class Teacher", "Headteacher \\(name", "Designated safeguarding")
+                         "Class Teacher", "Headteacher \\(name",
+                         "(?<!Depute )Child Protection Coordinator")
 
 
 def _spawn(folder: Path, *args: str) -> pexpect.spawn:
@@ -69,10 +70,11 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
         child.sendline("")
     _answer(child, "Headteacher \\(name or email\\)", "moira campbell")
     child.expect("→ Moira Campbell <moira.campbell@glenview.example>")
-    _answer(child, "Designated safeguarding lead \\(DSL\\)", "Siobhan")  # no accent typed
+    # Scotland's words, from its nation pack: no DSL, no governors
+    _answer(child, "Child Protection Coordinator", "Siobhan")  # no accent typed
     child.expect("→ Siobhán Ní Bhriain <siobhan.nibhriain@glenview.example>")
-    _answer(child, "Designated safeguarding lead \\(DSL\\)", "")
-    child.expect("Deputy DSL")
+    _answer(child, "Child Protection Coordinator", "")
+    child.expect("Depute Child Protection Coordinator")
     child.kill(signal.SIGKILL)  # the power cut, the closed laptop
     child.wait()
     saved = school / ".compliance-bot-answers.yaml"
@@ -82,16 +84,16 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
     child = _spawn(school, "--resume")
     child.expect("Continuing from the answers saved")
     # the first question is the one the run stopped at: nothing answered is asked again
-    first = child.expect(["Deputy DSL", *ASKED_BEFORE_THE_KILL])
+    first = child.expect(["Depute Child Protection Coordinator", *ASKED_BEFORE_THE_KILL])
     assert first == 0, ASKED_BEFORE_THE_KILL[first - 1]
     child.sendline("")
     _answer(child, "Data protection officer", "elspeth")
     child.expect("→ Elspeth Murray")
     # a clerk from a clerking service: not on the staff list, so their name is asked
-    _answer(child, "Clerk to governors", "Clerk@Clerking.example")
+    _answer(child, "Clerk to the board", "Clerk@Clerking.example")
     _answer(child, "clerk@clerking.example is not in staff.csv: their name", "Morag Bell")
     child.expect("→ Morag Bell <clerk@clerking.example> \\(from outside staff.csv")
-    _answer(child, "Chair of governors", "HAMISH REID")
+    _answer(child, "Chair of the board", "HAMISH REID")
     # who runs the bot day to day: asked, several allowed, each said back
     _answer(child, "Who runs the bot day to day", "moira campbell")
     child.expect("→ Moira Campbell <moira.campbell@glenview.example>")

@@ -1,0 +1,166 @@
+"""A nation is a pack: the one place that knows each UK nation's words and law.
+
+The promise: every word a person reads about the safeguarding roles, the route for concerns
+about staff, the governing body and the statutory guidance comes from the school's nation
+pack (``bot/core/nations/<nation>.toml``, each word with its source), with the school's own
+overrides (``words:`` in school.yaml) on top. Nothing England-only (LADO, KCSIE, DSL, FGB)
+reaches a school whose pack does not use it.
+
+``england-and-wales`` (the older default country) keeps England's words: it names England's
+and Wales' shared bank holidays for schools that set it before nations were packs; a school in
+Wales chooses ``wales``.
+
+Example::
+
+    words = school_words_for("scotland", {"dsl": "Child Protection Co-ordinator"})
+    words.dsl             # 'Child Protection Co-ordinator'
+    words.staff_route     # 'council child protection (IRD)'
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "NATIONS",
+    "WORD_KEYS",
+    "Guidance",
+    "NationPack",
+    "NationPackError",
+    "Source",
+    "StaffRoute",
+    "Words",
+    "pack_for",
+    "school_words_for",
+]
+
+HERE = Path(__file__).parent
+NATIONS: tuple[str, ...] = ("england", "wales", "scotland", "northern-ireland")
+# the older "england-and-wales" country reads England's pack (see the docstring)
+_PACK_OF_COUNTRY = {"england-and-wales": "england"}
+
+
+class NationPackError(Exception):
+    """A pack file is missing or invalid; ``str()`` names the file and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Words(_Strict):
+    """Every nation-dependent word a page, email, CLI line or card may say."""
+
+    dsl: str = Field(min_length=1, max_length=80)  # short, in running text: "DSL"
+    dsl_full: str = Field(min_length=1, max_length=120)  # "Designated Safeguarding Lead"
+    deputy_dsl: str = Field(min_length=1, max_length=80)
+    deputy_dsl_full: str = Field(min_length=1, max_length=120)
+    dsl_team: str = Field(min_length=1, max_length=80)  # "the DSL team"
+    headteacher: str = Field(min_length=1, max_length=80)
+    chair: str = Field(min_length=1, max_length=80)  # chair of the governing body
+    governor: str = Field(min_length=1, max_length=80)
+    clerk: str = Field(min_length=1, max_length=80)  # "clerk to the governors"
+    safeguarding_governor: str = Field(min_length=1, max_length=120)
+    governing_body: str = Field(min_length=1, max_length=120)  # "full governing body"
+    governing_body_short: str = Field(min_length=1, max_length=80)  # "FGB"
+    staff_route: str = Field(min_length=1, max_length=80)  # "LADO"
+    staff_route_full: str = Field(min_length=1, max_length=200)
+    staff_route_decision: str = Field(min_length=1, max_length=120)  # a clock's name
+    social_care: str = Field(min_length=1, max_length=80)
+    guidance: str = Field(min_length=1, max_length=200)  # the statutory guidance's title
+    guidance_short: str = Field(min_length=1, max_length=120)
+
+
+WORD_KEYS: tuple[str, ...] = tuple(Words.model_fields)
+
+
+class Source(_Strict):
+    """Where a word or rule comes from."""
+
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https://")
+
+
+class Guidance(Source):
+    """The nation's statutory safeguarding guidance for schools (privacy text, pages)."""
+
+    publisher: str = Field(min_length=1)
+
+
+class RouteClock(_Strict):
+    """How long the school has to decide on the staff route (a report clock's default)."""
+
+    working_days: int | None = Field(default=None, ge=1, le=10)
+    hours: int | None = Field(default=None, ge=1, le=720)
+
+
+class StaffRoute(_Strict):
+    """Where a concern about a member of staff goes, and its clock."""
+
+    who: str = Field(min_length=1)
+    clock: RouteClock
+    note: str = ""
+
+
+class NationPack(_Strict):
+    """One nation's pack, as its TOML file says it."""
+
+    nation: str
+    name: str
+    words: Words
+    staff_route: StaffRoute
+    guidance: Guidance
+    sources: dict[str, Source]
+    # report categories named differently in this nation: category id -> name
+    categories: dict[str, str] = {}
+    # statutory training frequencies and reading campaigns: filled by a later change (the
+    # requirement rules read them from here); kept as the file's table until then
+    requirements: dict[str, Any] = {}
+
+
+def _load(nation: str) -> NationPack:
+    """Read and validate one pack file."""
+    path = HERE / f"{nation}.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        pack = NationPack.model_validate(data)
+    except FileNotFoundError:
+        raise NationPackError(f"{path}: nation pack not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise NationPackError(f"{path}: not valid TOML ({exc})") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise NationPackError(f"{path}: {problems}") from None
+    if pack.nation != nation:
+        raise NationPackError(f"{path}: nation = {pack.nation!r}, expected {nation!r}")
+    unknown = set(pack.sources) - set(WORD_KEYS)
+    if unknown:
+        raise NationPackError(f"{path}: sources for unknown words: {', '.join(sorted(unknown))}")
+    return pack
+
+
+@lru_cache(maxsize=8)
+def pack_for(country: str) -> NationPack:
+    """The pack for a school's ``country`` (loaded once; ``england-and-wales`` is England's)."""
+    nation = _PACK_OF_COUNTRY.get(country, country)
+    if nation not in NATIONS:
+        raise NationPackError(f"no nation pack for {country!r} (one of {', '.join(NATIONS)})")
+    return _load(nation)
+
+
+@lru_cache(maxsize=256)
+def _merged(country: str, overrides: tuple[tuple[str, str], ...]) -> Words:
+    return pack_for(country).words.model_copy(update=dict(overrides))
+
+
+def school_words_for(country: str, overrides: Mapping[str, str] | None = None) -> Words:
+    """The nation's words with the school's overrides on top."""
+    return _merged(country, tuple(sorted((overrides or {}).items())))

@@ -1,0 +1,127 @@
+"""The nation packs (bot/core/nations): each loads and validates, names its sources, keeps to
+its own words; a school's ``words:`` override any of them, and a wrong key is a clear error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.core.config import ConfigError, SchoolConfig, load_config
+from bot.core.config_reports import ReportClocks
+from bot.core.nations import NATIONS, WORD_KEYS, NationPackError, _load, pack_for
+from bot.core.words import role_list, role_name, school_words
+
+ENGLAND_ONLY = re.compile(r"\bLADO\b|\bKCSIE\b|\bDSLs?\b|\bFGB\b|\bDfE\b|Designated Safeguarding"
+                          r" Lead|Keeping Children Safe")
+# the words a pack must show its source for (the role titles, the staff route, the guidance)
+SOURCED = ("dsl", "deputy_dsl", "governing_body", "staff_route", "guidance")
+
+
+def _school(**extra: object) -> SchoolConfig:
+    return SchoolConfig.model_validate({"id": "oak", "name": "Oak", "headteacher": "h@oak.example",
+                                        **extra})
+
+
+@pytest.mark.parametrize("nation", NATIONS)
+def test_every_pack_loads_with_its_sources(nation: str) -> None:
+    pack = _load(nation)
+    assert pack.nation == nation
+    for word in SOURCED:
+        source = pack.sources[word]
+        assert source.title and source.url.startswith("https://"), word
+    assert pack.guidance.url.startswith("https://") and pack.guidance.publisher
+    assert set(pack.words.model_dump()) == set(WORD_KEYS)
+
+
+@pytest.mark.parametrize("nation", [n for n in NATIONS if n != "england"])
+def test_no_other_nation_uses_englands_words(nation: str) -> None:
+    said = " ".join(pack_for(nation).words.model_dump().values())
+    assert not ENGLAND_ONLY.search(said), ENGLAND_ONLY.findall(said)
+
+
+def test_the_older_england_and_wales_country_keeps_englands_words() -> None:
+    assert pack_for("england-and-wales") == pack_for("england")
+    assert school_words(_school()).staff_route == "LADO"  # the default country
+
+
+def test_the_nations_words_as_the_issue_names_them() -> None:
+    assert pack_for("england").words.governing_body_short == "FGB"
+    assert pack_for("scotland").words.dsl == "Child Protection Coordinator"
+    assert "IRD" in pack_for("scotland").words.staff_route
+    assert pack_for("wales").words.dsl_full == "Designated Safeguarding Person"
+    assert pack_for("wales").words.guidance == "Keeping learners safe"
+    northern_ireland = pack_for("northern-ireland").words
+    assert (northern_ireland.dsl, northern_ireland.deputy_dsl) == (
+        "Designated Teacher", "Deputy Designated Teacher")
+    assert northern_ireland.staff_route == "EA Designated Officer"
+    assert "Safeguarding and Child Protection in Schools" in northern_ireland.guidance
+
+
+def test_each_staff_route_clock_is_the_report_clock_default() -> None:
+    """The packs' clock for concerns about staff is what a school gets unless it writes its
+    own ``reports.clocks.lado``."""
+    default = ReportClocks().lado
+    for nation in NATIONS:
+        clock = pack_for(nation).staff_route.clock
+        assert (clock.working_days, clock.hours) == (default.working_days, default.hours)
+
+
+def test_an_unknown_nation_is_a_clear_error() -> None:
+    with pytest.raises(NationPackError, match="no nation pack for 'mars'"):
+        pack_for("mars")
+
+
+def test_a_pack_file_with_a_missing_word_names_the_file_and_the_word(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.core.nations as nations
+
+    text = (nations.HERE / "wales.toml").read_text(encoding="utf-8")
+    (tmp_path / "wales.toml").write_text(re.sub(r'(?m)^dsl = .*\n', "", text), encoding="utf-8")
+    monkeypatch.setattr(nations, "HERE", tmp_path)
+    with pytest.raises(NationPackError, match=r"wales\.toml: words\.dsl: Field required"):
+        _load("wales")
+
+
+def test_roles_are_named_in_the_schools_words() -> None:
+    words = school_words(_school(country="northern-ireland"))
+    assert role_list(["deputy_dsl", "dsl", "headteacher", "chair_of_governors"], words) == (
+        "principal, Designated Teacher, Deputy Designated Teacher, "
+        "chair of the Board of Governors"
+    )
+    assert role_name("dsl") == "DSL"  # England's, when no school is known
+
+
+def test_a_school_overrides_any_word() -> None:
+    school = _school(country="scotland", words={"dsl": "Child Protection Co-ordinator"})
+    words = school_words(school)
+    assert words.dsl == "Child Protection Co-ordinator"
+    assert words.staff_route == pack_for("scotland").words.staff_route  # the rest: the pack's
+    assert role_name("dsl", words) == "Child Protection Co-ordinator"
+
+
+def test_a_policy_without_an_approving_body_is_the_nations_governing_body() -> None:
+    policy = {"id": "cp", "title": "Child protection", "version": "1", "document": "cp.md"}
+    assert _school(policies=[policy]).policies[0].approving_body == "FGB"
+    northern_ireland = _school(country="northern-ireland", policies=[policy])
+    assert northern_ireland.policies[0].approving_body == "Board of Governors"
+    named = _school(country="scotland", policies=[{**policy, "approving_body": "Staffing"}])
+    assert named.policies[0].approving_body == "Staffing"
+
+
+def test_an_unknown_word_in_school_yaml_names_the_file_line_and_the_words_allowed(
+    tmp_path: Path
+) -> None:
+    school = {"id": "oak", "name": "Oak", "country": "wales", "headteacher": "h@oak.example",
+              "words": {"dsl": "Safeguarding Person", "lado": "Designated officer"}}
+    path = tmp_path / "school.yaml"
+    path.write_text(yaml.safe_dump({"organisation": {"name": "Oak"}, "schools": [school]},
+                                   sort_keys=False), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "school.yaml line" in message and "schools[0].words" in message
+    assert "unknown word lado" in message and "staff_route" in message
