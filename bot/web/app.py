@@ -208,4 +208,30 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         return readiness(ctx.store)
 
     templates.env.globals["demo"] = settings.demo
+    _warm(ctx)
     return app
+
+
+# the pages a person reporting a concern waits for: compiled before the first one arrives
+URGENT_PAGES = ("report_form.html", "report_received.html", "error.html")
+
+
+def _warm(ctx: AppContext) -> None:
+    """Do once, before serving, what the first report after a start would otherwise do while
+    its reporter waits (and every request beside it): compile the form's pages and load the
+    schools' bank holidays for this year and the next (the clocks count working days)."""
+    from bot.core.calendar import is_working_day
+    from bot.core.clock import local_today
+    from bot.core.config import ConfigError
+    from bot.core.models import utcnow
+
+    for name in URGENT_PAGES:
+        templates.env.get_template(name)
+    try:
+        schools = ctx.config.schools
+    except ConfigError:
+        return  # the pages say what is wrong with the configuration
+    today = local_today(utcnow())
+    for school in schools:
+        for year in (today.year, today.year + 1):
+            is_working_day(school.country, today.replace(year=year, month=1, day=1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -90,6 +90,12 @@ def current_user(request: Request) -> Person | None:
     version = request.session.get("sv")
     if not email or not school_id or not isinstance(version, int):
         return None
+    # read once per request (the page's guard and its template both ask), again if the
+    # request signed someone in or out meanwhile
+    key = (email, school_id, version)
+    known = getattr(request.state, "signed_in", None)
+    if known is not None and known[0] == key:
+        return cast(Person | None, known[1])
     with ctx(request).store.session() as session:
         person = session.scalar(
             select(Person).where(
@@ -101,7 +107,8 @@ def current_user(request: Request) -> Person | None:
         )
         if person is not None:
             _ = person.role_names  # load roles before the session closes
-        return person
+    request.state.signed_in = (key, person)
+    return person
 
 
 def require_roles(request: Request, roles: frozenset[str] | set[str]) -> Person:
