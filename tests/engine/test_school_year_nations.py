@@ -12,7 +12,9 @@ suite walks Scotland's last term into the summer."""
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -21,15 +23,19 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.core.calendar import COUNTRIES
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import Duty, OutboxMessage, Person, Policy, PolicyVersion, TrainingRecord
+from bot.core.outbox_models import OutboxBody
+from bot.core.words import school_words_for
 from bot.demo.school import inset_days, term_dates
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
 from bot.features.policies.review import confirm_review_date
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
+from tests.web.test_nation_words import ENGLAND_ONLY
 
 DOMAIN = "oak.example"
 NEVER = ("ned", "nora")  # never answer
@@ -72,6 +78,7 @@ class Walked:
     term_cycles: set[str]
     governors: set[str]
     days: int
+    said: str = ""  # every subject, text, card and shared body the year queued
 
 
 def _school(builder: SchoolBuilder, nation: str, first: date) -> None:
@@ -192,6 +199,12 @@ def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, firs
         sent = [(r.idempotency_key, r.purpose, tuple(r.recipients) + tuple(r.cc),
                  local_today(r.next_attempt_at))
                 for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+        said = "\n".join(
+            [f"{r.subject}\n{json.dumps(r.payload, ensure_ascii=False)}"
+             for r in session.scalars(select(OutboxMessage))]
+            + [json.dumps([b.text, b.html], ensure_ascii=False)
+               for b in session.scalars(select(OutboxBody))]
+        )
         duties = session.scalars(select(Duty)).all()
         problems += [f"{d.cycle} closed {d.closed_on} before it opened {d.opened_on}"
                      for d in duties if d.closed_on is not None and d.status == "done"
@@ -199,7 +212,21 @@ def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, firs
         term_cycles = {d.cycle for d in duties if d.kind == "recurring_task"}
     governors = {f"{g}@{DOMAIN}" for g in ("chair", "gail", "clerk")}
     ctx.store.dispose()
-    return Walked(school, sent, problems, term_cycles, governors, span + 1)
+    return Walked(school, sent, problems, term_cycles, governors, span + 1, said)
+
+
+# the words that tell one nation's pack from another's (shared ones, like "headteacher", are not)
+DISTINCT = ("dsl_full", "deputy_dsl_full", "staff_route", "guidance", "guidance_short")
+
+
+def _other_packs_words(country: str) -> re.Pattern[str] | None:
+    """The other nations' own words (not also this nation's), as one pattern."""
+    mine = {getattr(school_words_for(country), f).casefold() for f in DISTINCT}
+    theirs = {getattr(school_words_for(other), f) for other in COUNTRIES for f in DISTINCT}
+    words = sorted(w for w in theirs if w.casefold() not in mine)
+    if not words:
+        return None
+    return re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words))
 
 
 def check_and_report(year: Walked, nation: str, term_names: set[str]) -> None:
@@ -216,6 +243,13 @@ def check_and_report(year: Walked, nation: str, term_names: set[str]) -> None:
     assert not weekly_gov or max(weekly_gov.values()) == 1, weekly_gov.most_common(3)
     daily_stop = Counter((to[0], on) for _, p, to, on in mail if p == "chasing_stopped")
     assert not daily_stop or max(daily_stop.values()) == 1, daily_stop.most_common(3)
+    others = _other_packs_words(str(cal.country))
+    found = [year.said[max(0, m.start() - 60):m.end() + 30]
+             for m in others.finditer(year.said)] if others else []
+    if cal.country not in ("england", "england-and-wales"):  # England's short forms too
+        found += [year.said[max(0, m.start() - 60):m.end() + 30]
+                  for m in ENGLAND_ONLY.finditer(year.said)]
+    assert not found, found[:5]
     weekly = Counter((a, on.isocalendar()[:2]) for _, _, to, on in mail for a in set(to))
     counts = sorted(weekly.values())
     p95 = statistics.quantiles(counts, n=20)[-1] if len(counts) > 1 else counts[0]
