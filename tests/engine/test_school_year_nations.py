@@ -33,6 +33,7 @@ from bot.demo.school import inset_days, term_dates
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
 from bot.features.policies.review import confirm_review_date
+from bot.features.reading.service import register_edition
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
 from tests.web.test_nation_words import ENGLAND_ONLY
@@ -116,6 +117,22 @@ def _school(builder: SchoolBuilder, nation: str, first: date) -> None:
                         due_days=28)
     builder.requirement(id="filtering", kind="recurring_task", title=FILTERING,
                         every="termly", due_days=14, owners=[f"dep@{DOMAIN}"])
+    # the nation's statutory guidance, read by every member of staff each year (a campaign,
+    # not a policy: governors never review it); a new edition arrives during the walk
+    builder.requirement(id="read-guidance", kind="reading_campaign",
+                        title=school_words_for(nation).guidance, due_days=30, yearly_on="09-01",
+                        audiences={"part-1": {"roles": ["staff"]}})
+
+
+def _edition(ctx: object, builder: SchoolBuilder, nation: str, name: str, on: date) -> None:
+    """Register an edition of the nation's guidance (a small text file), in force ``on``."""
+    school = ctx.config.schools[0]  # type: ignore[attr-defined]
+    title = f"{school_words_for(nation).guidance} ({name})"
+    path = builder.home / f"guidance-{name}.md"
+    path.write_text(f"# {title}\n\nWhat every member of staff must know, edition {name}.\n")
+    with ctx.store.transaction() as session:  # type: ignore[attr-defined]
+        register_edition(session, school, "read-guidance", "part-1", title=title,
+                         edition=name, path=path, in_force=on, actor="dsl@oak.example")
 
 
 def _answer(ctx: object, day: date, rng: random.Random, early: str | None) -> None:
@@ -133,7 +150,7 @@ def _answer(ctx: object, day: date, rng: random.Random, early: str | None) -> No
             if who in NEVER or (not before_start and (duty.reminders_sent == 0
                                                       or rng.random() > 0.2)):
                 continue
-            if duty.kind == "acknowledge_policy":
+            if duty.kind in ("acknowledge_policy", "reading_campaign"):
                 version = session.get(PolicyVersion, duty.policy_version_id)
                 assert version is not None
                 acknowledge(session, person, duty, version, method="link", ip=None,
@@ -158,8 +175,12 @@ def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, firs
     moved_on = first + timedelta(days=24)
     problems: list[str] = []
     seen = 0
+    _edition(ctx, builder, nation, "last year's", first - timedelta(days=365))
+    new_edition = first + timedelta(days=span // 6)
     day = first
     while day <= last:
+        if day == new_edition:  # a new edition, in force at once: everyone asked again, once
+            _edition(ctx, builder, nation, "new", day)
         changed = False
         for who, starts in starters.items():
             if day == starts - timedelta(days=14):
@@ -210,6 +231,12 @@ def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, firs
                      for d in duties if d.closed_on is not None and d.status == "done"
                      and d.closed_on < d.opened_on]
         term_cycles = {d.cycle for d in duties if d.kind == "recurring_task"}
+        asks = Counter((d.person_id, d.policy_version_id) for d in duties
+                       if d.kind == "reading_campaign")
+        problems += [f"person {p} asked to read edition {v} {n} times"
+                     for (p, v), n in asks.items() if n > 1]
+        if len({v for _, v in asks}) < 2:
+            problems.append("the guidance's new edition was never asked for")
     governors = {f"{g}@{DOMAIN}" for g in ("chair", "gail", "clerk")}
     ctx.store.dispose()
     return Walked(school, sent, problems, term_cycles, governors, span + 1, said)
