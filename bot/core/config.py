@@ -25,6 +25,7 @@ from bot.core.calendar import Country, add_working_days, is_working_day, nation_
 from bot.core.config_reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
 from bot.core.forms import find_control_character
 from bot.core.nations import WORD_KEYS, NationPackError, school_words_for
+from bot.core.school_yaml import format_loc, line_index, load_yaml, yaml_problems
 
 __all__ = [
     "EXTRA_ROLES",
@@ -95,7 +96,6 @@ class ConfigError(Exception):
     """The configuration is invalid; ``str()`` is one actionable line."""
 
 
-_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 
 
 class _Strict(BaseModel):
@@ -584,91 +584,6 @@ class OrgConfig(_Strict):
         return path if path.is_absolute() else self.base_dir / path
 
 
-class SchoolYamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without YAML 1.1's base-60 numbers: ``end: 16:30`` is the text
-    ``16:30`` (a time), never the number 990 that reads as 00:16:30."""
-
-
-SchoolYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-SchoolYamlLoader.add_implicit_resolver(
-    _INT,
-    re.compile(
-        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
-    ),
-    list("-+0123456789"),
-)
-SchoolYamlLoader.add_implicit_resolver(
-    _FLOAT,
-    re.compile(
-        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-
-
-def load_yaml(text: str) -> Any:
-    """Parse YAML the way school files are meant (times stay times; see SchoolYamlLoader)."""
-    return yaml.load(text, Loader=SchoolYamlLoader)  # noqa: S506 - a SafeLoader subclass
-
-
-def _line_index(text: str) -> dict[tuple[Any, ...], int]:
-    """Map each YAML path (keys and list indices) to its 1-based line number: a key's own
-    line, not the line where its (block) value starts."""
-    lines: dict[tuple[Any, ...], int] = {}
-
-    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                name = key.value
-                lines[(*path, name)] = key.start_mark.line + 1
-                walk(value, (*path, name))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                walk(item, (*path, index))
-
-    try:
-        root = yaml.compose(text, Loader=SchoolYamlLoader)
-    except yaml.YAMLError:
-        return lines
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, str]]:
-    """Every validation error as (line, "file line N: key: problem"), in file order."""
-    lines = _line_index(text)
-    found: dict[str, int] = {}
-    for error in exc.errors():
-        # pydantic puts union/literal branch names in loc; keep the YAML path part
-        loc = tuple(p for p in error["loc"] if p not in ("function-after",))
-        line = None
-        for cut in range(len(loc), -1, -1):
-            if loc[:cut] in lines:
-                line = lines[loc[:cut]]
-                break
-        msg = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling)"
-        if error["type"] == "missing":
-            msg = "required key is missing"
-        where = f" line {line}" if line else ""
-        found.setdefault(f"{path}{where}: {_format_loc(loc)}: {msg}", line or 0)
-    return sorted(((line, text) for text, line in found.items()), key=lambda p: p[0])
-
-
 def load_config(path: Path) -> OrgConfig:
     """Read and validate the configuration; raise ConfigError naming file, key, line and
     problem for every error found (one per line, in file order)."""
@@ -692,16 +607,16 @@ def load_config(path: Path) -> OrgConfig:
     bad = find_control_character(data)
     if bad is not None:
         loc, found = bad
-        line = _line_index(text).get(loc)
+        line = line_index(text).get(loc)
         where = f" line {line}" if line else ""
         raise ConfigError(
-            f"{path}{where}: {_format_loc(loc)}: contains {found}, which cannot be stored; "
+            f"{path}{where}: {format_loc(loc)}: contains {found}, which cannot be stored; "
             "remove it from the file"
         )
     try:
         config = OrgConfig.model_validate({**data, "base_dir": path.parent})
     except ValidationError as exc:
-        problems = [message for _line, message in _problems(path, text, exc)]
+        problems = [message for _line, message in yaml_problems(path, text, exc)]
         if len(problems) > 1:
             problems.insert(0, f"{path}: {len(problems)} problems, each to fix:")
         raise ConfigError("\n".join(problems)) from None

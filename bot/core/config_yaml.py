@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.config import SchoolYamlLoader
+from bot.core.school_yaml import SchoolYamlLoader
 
 __all__ = ["COMMENTS", "commented_yaml"]
 

@@ -79,7 +79,7 @@ def test_clerk_records_a_review_in_the_browser(
         page.wait_for_selector("#recorded")
         confirmation = page.locator("#recorded").inner_text()
         assert "Review recorded" in confirmation and "12 March 2027" in confirmation
-        assert "New version 2026.1 published" in confirmation
+        assert "New version published (reviewed 12 March 2026)" in confirmation
         assert page.locator("#next-review").inner_text() == "12 March 2027"
         assert page.locator("tr.version").count() == 2
         page.screenshot(path=str(artifacts / "policies-review-recorded.png"), full_page=True)
@@ -95,6 +95,6 @@ def test_clerk_records_a_review_in_the_browser(
     with ctx.store.session() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
         assert policy is not None and policy.current_version is not None
-        assert policy.current_version.label == "2026.1"
+        assert policy.current_version.label == "reviewed 12 March 2026"
         assert policy.current_version.document == document.read_bytes()
         assert session.scalars(select(PolicyReview)).one().recorded_by == "clerk@oak.example"

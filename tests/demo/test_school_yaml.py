@@ -6,7 +6,8 @@ import random
 from datetime import date
 from pathlib import Path
 
-from bot.core.config import load_config, load_yaml
+from bot.core.config import load_config
+from bot.core.school_yaml import load_yaml
 from bot.demo.school import demo_people, school_config, write_config
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +16,7 @@ import typer
 
 from bot.cli.common import as_of_today, console, context, err, schools_of, where
 from bot.core.words import plural, version_name
+from bot.features.policies.typed import Typed, parse_when, read_document
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext
@@ -106,20 +106,6 @@ class _Outcome:
             "checks": self.checks,
             "same_as": self.same_as,
         }
-
-
-def _parse_when(text: str) -> FuzzyDate | None:
-    """A typed date: ISO ``2026-09-30`` / ``2026-09``, or anything the importer reads."""
-    from bot.features.policies.importer import FuzzyDate, parse_date
-
-    text = text.strip()
-    if match := re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", text):
-        try:
-            year, month = int(match.group(1)), int(match.group(2))
-            return FuzzyDate(year, month, int(match.group(3)) if match.group(3) else None)
-        except ValueError:
-            return None
-    return parse_date(text)
 
 
 def _day(name: str, value: FuzzyDate | None, notes: list[str]) -> date | None:
@@ -231,71 +217,12 @@ def _ask(field_name: str, outcome: _Outcome, offered: str = "") -> str | None:
         ).strip()
         if not answer:
             return None
-        if field_name == "next_review" and _parse_when(answer) is None:
+        if field_name == "next_review" and parse_when(answer) is None:
             err.print("  not a date I can read; try 2026-09-30 or September 2026")
             continue
         outcome.supplied[field_name] = answer
         return answer
     return None
-
-
-@dataclass(frozen=True)
-class Typed:
-    """Details typed on the command line: for a scanned PDF (no text to read) all of them; for
-    a document that reads, a title answers the title question and the label is what staff
-    see where the document states no version."""
-
-    title: str | None = None
-    version_label: str | None = None
-    adopted: str | None = None
-    next_review: str | None = None
-    approved_by: str | None = None
-
-    def given(self) -> bool:
-        """Whether anything was typed."""
-        return any((self.title, self.version_label, self.adopted, self.next_review,
-                    self.approved_by))
-
-
-def _from_typed(path: Path, typed: Typed) -> ImportedPolicy:
-    """A scanned document's policy from the typed details; ``PolicyImportError`` naming the
-    option when one is missing or not a date."""
-    from bot.features.policies.importer import PolicyImportError, typed_policy
-
-    if not typed.title:
-        raise PolicyImportError(
-            path, "the PDF has no text to read (a scanned image?): give its details with "
-            "--title, --adopted or --next-review, and --approved-by"
-        )
-    dates = {}
-    for option, text in (("--adopted", typed.adopted), ("--next-review", typed.next_review)):
-        dates[option] = _parse_when(text) if text else None
-        if text and dates[option] is None:
-            raise PolicyImportError(path, f"{option} {text!r} is not a date; write 2026-11-12 "
-                                    "or November 2027")
-    return typed_policy(
-        path.name,
-        title=typed.title,
-        version=typed.version_label,
-        adopted=dates["--adopted"],
-        next_review=dates["--next-review"],
-        approving_body=typed.approved_by,
-    )
-
-
-def _read(path: Path, typed: Typed) -> ImportedPolicy:
-    """The document read (or, for a scan, its typed details); typed values answer questions."""
-    from bot.features.policies.importer import Found, NoTextLayerError, extract_policy
-
-    try:
-        imported = extract_policy(path)
-    except NoTextLayerError:
-        return _from_typed(path, typed)
-    if typed.title:
-        imported.title = Found(" ".join(typed.title.split()), "typed", note="typed in")
-        imported.title_guess = None
-        imported.missing = [m for m in imported.missing if not m.startswith("title")]
-    return imported
 
 
 def _dsl_names(ctx: AppContext, school_id: str) -> list[str]:
@@ -366,7 +293,7 @@ def _import_one(
 
     outcome = _Outcome(file=str(path))
     try:
-        imported = _read(path, typed)
+        imported = read_document(path, typed)
         data = path.read_bytes()
     except (PolicyImportError, OSError) as exc:
         outcome.error = str(exc)
@@ -392,7 +319,7 @@ def _import_one(
 
     values = _required_values(imported, outcome)
     if typed.next_review and not values["next_review"]:
-        values["next_review"] = _parse_when(typed.next_review)
+        values["next_review"] = parse_when(typed.next_review)
         outcome.supplied["next_review"] = typed.next_review
     if typed.approved_by and not values["approving_body"]:
         values["approving_body"] = typed.approved_by
@@ -443,7 +370,7 @@ def _ask_missing(
             guess = imported.title_guess if name == "title" else None
             answer = _ask(name, outcome, str(guess.value) if guess else "")
             if answer is not None:
-                values[name] = _parse_when(answer) if name == "next_review" else answer
+                values[name] = parse_when(answer) if name == "next_review" else answer
     outcome.missing = [
         line
         for line in imported.missing

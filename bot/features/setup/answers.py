@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.core.calendar import Country, nation_key
-from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term, _problems, load_yaml
+from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
+from bot.core.school_yaml import load_yaml, yaml_problems
 from bot.core.words import plain_key
 from connectors.base import DirectoryPerson
 
@@ -117,7 +118,7 @@ def load_answers(path: Path) -> Answers:
     try:
         answers = Answers.model_validate(data)
     except ValidationError as exc:
-        problems = [message for _line, message in _problems(path, text, exc)]
+        problems = [message for _line, message in yaml_problems(path, text, exc)]
         if len(problems) > 1:
             problems.insert(0, f"{path}: {len(problems)} problems, each to fix:")
         raise ConfigError("\n".join(problems)) from None

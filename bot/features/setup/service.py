@@ -26,6 +26,7 @@ from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.engine.sweep import plan_and_apply
 from bot.features.policies.importer import (
+    Found,
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
@@ -231,10 +232,7 @@ def policy_from_upload(
     current = into or next((p for p in existing if p.id == key), None)
     stated = str(imported.version.value) if imported.version else None
     labels = {current.version} if current else set()
-    month_only = frozenset(
-        name for name in ("ratified", "last_reviewed")
-        if (f := getattr(imported, name)) is not None and f.value.day is None
-    )
+    month_only = _month_only(imported)
     found: list[str] = [f"title “{title}”" + ("" if imported.title or into else
                                               " (for now: please confirm it)")]
     notes: list[str] = []
@@ -244,7 +242,65 @@ def policy_from_upload(
                       imported.last_reviewed.value if imported.last_reviewed else None, notes)
     ratified = stored_day("ratified", imported.ratified.value if imported.ratified else None,
                           notes)
-    entry: dict[str, Any] = dict(current.model_dump(mode="python")) if current else {
+    entry: dict[str, Any] = (
+        dict(current.model_dump(mode="python")) if current
+        else _new_entry(imported, key, title, last=last, ratified=ratified,
+                        next_review=next_review)
+    )
+    label = document_version_label(
+        labels, stated, ratified=ratified, last_reviewed=last, today=today,
+        month_only=month_only, chosen=version_label,
+    )
+    entry.update(
+        version=label,
+        document=Path(_store_document(settings, key, label, base, data)),
+        published=today,
+        statement=None,
+    )
+    found += _version_and_dates(label, stated, chosen=version_label,
+                                dates=(("next review", next_review), ("last reviewed", last),
+                                       ("ratified", ratified)))
+    needs = [] if current or next_review or last or ratified else [
+        "the next review date: the document does not state one"
+    ]
+    if imported.title is None and into is None:
+        needs.insert(0, _title_question(title, guess))
+    return UploadedPolicy(base, entry, current is None, found + notes, needs)
+
+
+def _month_only(imported: ImportedPolicy) -> frozenset[str]:
+    """The dates the document gives as a month only ("November 2025")."""
+    return frozenset(
+        name for name in ("ratified", "last_reviewed")
+        if (f := getattr(imported, name)) is not None and f.value.day is None
+    )
+
+
+def _version_and_dates(
+    label: str, stated: str | None, *, chosen: str | None,
+    dates: tuple[tuple[str, date | None], ...],
+) -> list[str]:
+    """What the upload page says it found: the version (or the label staff will see) and the
+    dates stored."""
+    said = [f"version {label}" if stated == label else
+            f"version: not stated in the document; staff see “{label}”"
+            + ("" if chosen else " (change it by typing the label to show)")]
+    return said + [f"{what} {value:%d %B %Y}" for what, value in dates if value is not None]
+
+
+def _title_question(title: str, guess: Found[str] | None) -> str:
+    """What to ask about a title the document does not make clear."""
+    why = f"is it “{title}”? ({guess.note})" if guess else (
+        "it names none; “" + title + "” is the file's name")
+    return f"the title: not clear from the document — {why}"
+
+
+def _new_entry(
+    imported: ImportedPolicy, key: str, title: str, *, last: date | None,
+    ratified: date | None, next_review: date | None,
+) -> dict[str, Any]:
+    """A new policy's settings entry from what the document states."""
+    return {
         "id": key,
         "title": title[:300],
         # not stated: the school file fills in the nation's governing body (SchoolConfig)
@@ -261,33 +317,6 @@ def policy_from_upload(
             if policy_key(str(f.value)) != key
         ],
     }
-    label = document_version_label(
-        labels, stated, ratified=ratified, last_reviewed=last, today=today,
-        month_only=month_only, chosen=version_label,
-    )
-    entry.update(
-        version=label,
-        document=Path(_store_document(settings, key, label, base, data)),
-        published=today,
-        statement=None,
-    )
-    if stated == label:
-        found.append(f"version {label}")
-    else:
-        found.append(f"version: not stated in the document; staff see “{label}”"
-                     + ("" if version_label else " (change it by typing the label to show)"))
-    for what, value in (("next review", next_review), ("last reviewed", last),
-                        ("ratified", ratified)):
-        if value is not None:
-            found.append(f"{what} {value:%d %B %Y}")
-    needs = [] if current or next_review or last or ratified else [
-        "the next review date: the document does not state one"
-    ]
-    if imported.title is None and into is None:
-        why = f"is it “{title}”? ({guess.note})" if guess else (
-            "it names none; “" + title + "” is the file's name")
-        needs.insert(0, f"the title: not clear from the document — {why}")
-    return UploadedPolicy(base, entry, current is None, found + notes, needs)
 
 
 def upload_checks(

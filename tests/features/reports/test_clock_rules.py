@@ -277,7 +277,7 @@ def test_clock_words() -> None:
         ("{ico: {hours: 96}}",
          "reports.clocks.ico: the ICO clock counts calendar hours, at most 72"),
         ("{ico: {working_days: 3}}", "the ICO clock counts calendar hours"),
-        ("{lado: {school_days: 1}}", "LADO offices work through school holidays"),
+        ("{lado: {school_days: 1}}", "the council) work through school holidays"),
         ("{triage: {high: {hours: 2, working_days: 1}}}",
          "reports.clocks.triage.high: give exactly one of hours, working_days or school_days"),
         ("{triage: {urgent: {hours: 2}}}", "reports.clocks.triage.urgent"),

@@ -1,0 +1,101 @@
+"""Reading school.yaml as people write it: times stay times (no YAML 1.1 base-60 numbers), and
+every key's line is known, so a problem names the file, the line and the key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+__all__ = ["SchoolYamlLoader", "format_loc", "line_index", "load_yaml", "yaml_problems"]
+
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+class SchoolYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without YAML 1.1's base-60 numbers: ``end: 16:30`` is the text
+    ``16:30`` (a time), never the number 990 that reads as 00:16:30."""
+
+
+SchoolYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+SchoolYamlLoader.add_implicit_resolver(
+    _INT,
+    re.compile(
+        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+    ),
+    list("-+0123456789"),
+)
+SchoolYamlLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML the way school files are meant (times stay times; see SchoolYamlLoader)."""
+    return yaml.load(text, Loader=SchoolYamlLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def line_index(text: str) -> dict[tuple[Any, ...], int]:
+    """Map each YAML path (keys and list indices) to its 1-based line number: a key's own
+    line, not the line where its (block) value starts."""
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = key.value
+                lines[(*path, name)] = key.start_mark.line + 1
+                walk(value, (*path, name))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*path, index))
+
+    try:
+        root = yaml.compose(text, Loader=SchoolYamlLoader)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """A YAML path as people read it: ``schools[0].reports.clocks``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, str]]:
+    """Every validation error as (line, "file line N: key: problem"), in file order."""
+    lines = line_index(text)
+    found: dict[str, int] = {}
+    for error in exc.errors():
+        # pydantic puts union/literal branch names in loc; keep the YAML path part
+        loc = tuple(p for p in error["loc"] if p not in ("function-after",))
+        line = None
+        for cut in range(len(loc), -1, -1):
+            if loc[:cut] in lines:
+                line = lines[loc[:cut]]
+                break
+        msg = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling)"
+        if error["type"] == "missing":
+            msg = "required key is missing"
+        where = f" line {line}" if line else ""
+        found.setdefault(f"{path}{where}: {format_loc(loc)}: {msg}", line or 0)
+    return sorted(((line, text) for text, line in found.items()), key=lambda p: p[0])

@@ -1,0 +1,87 @@
+"""What a person types about a policy document on the command line: dates as people write
+them, and the details of a scanned policy, which has no text to read."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.features.policies.importer import FuzzyDate, ImportedPolicy
+
+__all__ = ["Typed", "parse_when", "read_document"]
+
+
+def parse_when(text: str) -> FuzzyDate | None:
+    """A typed date: ISO ``2026-09-30`` / ``2026-09``, or anything the importer reads."""
+    from bot.features.policies.importer import FuzzyDate, parse_date
+
+    text = text.strip()
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", text):
+        try:
+            year, month = int(match.group(1)), int(match.group(2))
+            return FuzzyDate(year, month, int(match.group(3)) if match.group(3) else None)
+        except ValueError:
+            return None
+    return parse_date(text)
+
+
+@dataclass(frozen=True)
+class Typed:
+    """Details typed on the command line: for a scanned PDF (no text to read) all of them; for
+    a document that reads, a title answers the title question and the label is what staff
+    see where the document states no version."""
+
+    title: str | None = None
+    version_label: str | None = None
+    adopted: str | None = None
+    next_review: str | None = None
+    approved_by: str | None = None
+
+    def given(self) -> bool:
+        """Whether anything was typed."""
+        return any((self.title, self.version_label, self.adopted, self.next_review,
+                    self.approved_by))
+
+
+def _from_typed(path: Path, typed: Typed) -> ImportedPolicy:
+    """A scanned document's policy from the typed details; ``PolicyImportError`` naming the
+    option when one is missing or not a date."""
+    from bot.features.policies.importer import PolicyImportError, typed_policy
+
+    if not typed.title:
+        raise PolicyImportError(
+            path, "the PDF has no text to read (a scanned image?): give its details with "
+            "--title, --adopted or --next-review, and --approved-by"
+        )
+    dates = {}
+    for option, text in (("--adopted", typed.adopted), ("--next-review", typed.next_review)):
+        dates[option] = parse_when(text) if text else None
+        if text and dates[option] is None:
+            raise PolicyImportError(path, f"{option} {text!r} is not a date; write 2026-11-12 "
+                                    "or November 2027")
+    return typed_policy(
+        path.name,
+        title=typed.title,
+        version=typed.version_label,
+        adopted=dates["--adopted"],
+        next_review=dates["--next-review"],
+        approving_body=typed.approved_by,
+    )
+
+
+def read_document(path: Path, typed: Typed) -> ImportedPolicy:
+    """The document read (or, for a scan, its typed details); typed values answer questions."""
+    from bot.features.policies.importer import Found, NoTextLayerError, extract_policy
+
+    try:
+        imported = extract_policy(path)
+    except NoTextLayerError:
+        return _from_typed(path, typed)
+    if typed.title:
+        imported.title = Found(" ".join(typed.title.split()), "typed", note="typed in")
+        imported.title_guess = None
+        imported.missing = [m for m in imported.missing if not m.startswith("title")]
+    return imported
