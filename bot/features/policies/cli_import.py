@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.common import as_of_today, console, context, err, schools_of, where
-from bot.core.words import plural, version_name
+from bot.core.words import plural, school_words, version_name
 from bot.features.policies.typed import Typed, parse_when, read_document
 
 if TYPE_CHECKING:
@@ -441,7 +441,9 @@ def _store(
             and imported.next_review is not None
             and imported.next_review.how == "derived"
         ),
-        approving_body=str(values["approving_body"]),
+        # left blank: the nation's governing body ("FGB" only in England's words)
+        approving_body=str(values["approving_body"] or "").strip()
+        or school_words(ctx.config.school(school_id)).governing_body_short,
         review_cycle_months=int(cycle),
         last_reviewed=_day("last reviewed", _fuzzy(imported.last_reviewed), notes),
         ratified_on=_day("ratified", _fuzzy(imported.ratified), notes),

@@ -122,7 +122,9 @@ def _typed_upload(
                          "(or the date it was adopted, to count a year from).")
     imported = typed_policy(base, title=typed["title"], version=typed["version"] or None,
                             adopted=dates["adopted"], next_review=dates["next_review"],
-                            approving_body=typed["approving_body"] or "FGB")
+                            # left blank: the nation's governing body, filled in by
+                            # the school's settings
+                            approving_body=typed["approving_body"] or None)
     return [(base, imported, blob)]
 
 
