@@ -303,7 +303,11 @@ def _begun(session: Session, _transaction: Any, connection: Any) -> None:
 
 
 def _forget(session: Session, *_args: Any) -> None:
-    """A rolled-back transaction seals nothing."""
+    """A rolled-back transaction seals nothing. A savepoint rolled back is no end of the
+    transaction (SQLAlchemy calls this hook for it too): what the transaction wrote before and
+    after it is still sealed at commit (the savepoint's own rows went with it)."""
+    if session.in_nested_transaction():
+        return
     from bot.core.seal_batches import forget
 
     session.info.pop(_PENDING, None)

@@ -51,7 +51,7 @@ def test_demo_once_writes_real_emails_and_second_run_sends_nothing(tmp_path: Pat
     assert remind.exit_code == 0
     assert "Nothing was recorded" in remind.output or "not a school day" in remind.output
     verify = runner.invoke(app, ["audit", "verify"])
-    assert verify.exit_code == 0 and "intact" in verify.output
+    assert verify.exit_code == 0 and "intact" in verify.output, verify.output
 
 
 HEAVY = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "apscheduler", "alembic", "jinja2",

@@ -154,3 +154,37 @@ def test_a_changed_key_is_recorded_and_needs_the_previous_key(sqlite_url: str) -
         lost = audit.verify(session)
     assert not lost.ok and lost.reason == audit.UNKNOWN_KEY and lost.broken_seq == 1
     forgetful.dispose()
+
+
+def test_a_savepoint_rolled_back_leaves_the_rest_of_the_transaction_sealed(
+    database_url: str,
+) -> None:
+    """A failed step inside a savepoint (a reference clash, a directory outage) is no end of
+    the transaction: the records written before and after it are sealed at its commit, and
+    verification finds every one of them in the log."""
+    from datetime import date
+
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.core.audit_check import check
+    from bot.core.models import Person, School, TrainingRecord
+
+    store = Store(database_url, keys=TEST_KEYS)
+    store.upgrade()
+    with store.transaction() as session:
+        session.add(School(id="s", name="Oakfield Primary School"))
+        session.flush()
+        before = Person(school_id="s", email="a@oakfield.example", display_name="A Teacher")
+        session.add(before)  # batch-sealed (the database notes it)
+        session.flush()
+        session.add(TrainingRecord(school_id="s", person_id=before.id, course="Safeguarding",
+                                   completed_on=date(2026, 9, 1), import_key="t1"))
+        session.flush()  # sealed by the session
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.execute(text("INSERT INTO schools (id, name) VALUES ('s', 'A clash')"))
+        session.add(Person(school_id="s", email="b@oakfield.example", display_name="B Teacher"))
+    with store.session() as session:
+        verdict = check(session)
+    assert verdict.ok, verdict.problems
+    assert verdict.records["person"] == 2 and verdict.records["training_record"] == 1
+    store.dispose()
