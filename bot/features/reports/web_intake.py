@@ -153,8 +153,6 @@ async def _receive(
         with context.store.session() as session:
             return allowed(session, rule, counted_as, utcnow())
 
-    if not await run_in_threadpool(has_room):  # early and cheap; the store below decides
-        return _too_many(request, school)
     fields: dict[str, list[str]] = {}
     uploads: list[UploadFile] = []
     errors: dict[str, str] = {}
@@ -170,6 +168,10 @@ async def _receive(
                 uploads.append(value)
         else:
             errors["form"] = f"The field '{key[:40]}' must be text, not a file."
+    # files are the costly part: a sender over the limit is turned away before they are read
+    # (without files the store below decides alone, with the report: one query fewer)
+    if uploads and not await run_in_threadpool(has_room):
+        return _too_many(request, school)
     if len(uploads) > MAX_FILES:
         errors["attachments"] = f"Attach at most {MAX_FILES} files ({len(uploads)} were chosen)."
         uploads = []
