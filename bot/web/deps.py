@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
@@ -97,16 +98,17 @@ def current_user(request: Request) -> Person | None:
     if known is not None and known[0] == key:
         return cast(Person | None, known[1])
     with ctx(request).store.session() as session:
-        person = session.scalar(
-            select(Person).where(
+        # the person with their roles and groups in one query (every signed-in page asks)
+        person = session.scalars(
+            select(Person)
+            .options(joinedload(Person.roles), joinedload(Person.groups))
+            .where(
                 Person.email == email,
                 Person.school_id == school_id,
                 Person.active.is_(True),
                 Person.session_version == version,
             )
-        )
-        if person is not None:
-            _ = person.role_names  # load roles before the session closes
+        ).unique().first()
     request.state.signed_in = (key, person)
     return person
 
