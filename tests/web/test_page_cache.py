@@ -9,13 +9,18 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.core.models import Report, ReportClock
+from bot.core import audit
+from bot.core.models import AuditEvent, Report, ReportClock
+from bot.core.read_only import ReadOnlyError
 from bot.features.dashboard.web import _clock_text, _clock_text_until
-from bot.web.page_cache import PageCache
+from bot.web.page_cache import PageCache, kept
 from tests.features.dashboard.test_support import NOW, TODAY, Env, acknowledge_as
 from tests.features.dashboard.test_web import figure
 
@@ -138,3 +143,26 @@ def test_clock_words_hold_until_the_instant_given_and_no_longer(
         assert (_clock_text(due, moment), due < moment) == (words, late)
     after = until + timedelta(microseconds=1)
     assert (_clock_text(due, after), due < after) != (words, late)
+
+
+def test_a_kept_page_that_writes_fails_and_writes_nothing(env: Env) -> None:
+    """A kept page is rendered once for many views, so recording a read there would record
+    one of many: any write while it is rendered fails, naming the rule, and leaves nothing."""
+    store = env.context.store
+    with store.session() as session:
+        before = len(session.scalars(select(AuditEvent.seq)).all())
+
+    def build() -> HTMLResponse:
+        with store.transaction() as session:
+            audit.record(session, actor="head@oak.example", action="dashboard.viewed",
+                         object_type="dashboard", school_id="oak")
+        return HTMLResponse("<p>kept</p>")
+
+    scope = {"type": "http", "method": "GET", "path": "/dashboard", "query_string": b"",
+             "headers": [], "app": env.app, "session": {}}
+    with pytest.raises(ReadOnlyError, match="page the page cache keeps must not write"):
+        kept(Request(scope), build)
+    with store.session() as session:
+        assert len(session.scalars(select(AuditEvent.seq)).all()) == before
+    # outside a kept page the same write is allowed
+    build()
