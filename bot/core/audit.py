@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -36,6 +38,7 @@ __all__ = [
     "KEYS",
     "KEY_CHANGED",
     "AuditKeyError",
+    "AuditRefused",
     "Entry",
     "VerifyResult",
     "adopt_key",
@@ -43,6 +46,7 @@ __all__ = [
     "keyring_of",
     "record",
     "record_many",
+    "unaudited",
     "verify",
 ]
 
@@ -168,6 +172,25 @@ def _take_head(session: Session, count: int) -> tuple[str, int, str | None] | No
     return head[0], head[1] - count, head[2]
 
 
+class AuditRefused(RuntimeError):
+    """An entry made inside an :func:`unaudited` block."""
+
+
+_UNAUDITED: ContextVar[str | None] = ContextVar("unaudited", default=None)
+
+
+@contextmanager
+def unaudited(what: str) -> Iterator[None]:
+    """A block whose work must not be recorded in the log, because it is done once for many
+    occasions (a page the page cache keeps is rendered once for many views: a read recorded
+    there would be one of many). Any entry made inside fails, naming ``what``."""
+    token = _UNAUDITED.set(what)
+    try:
+        yield
+    finally:
+        _UNAUDITED.reset(token)
+
+
 def _append(
     session: Session, entries: Sequence[Entry], key: bytes | None, kid: str | None, *,
     adopting: bool,
@@ -179,6 +202,10 @@ def _append(
     transaction's later appends): every stored report, sent message and sealed batch makes
     one, and the ORM's bookkeeping for them cost more than the writes. What the session holds
     is flushed first, as an ORM statement would (callers read new rows' ids after it)."""
+    refused = _UNAUDITED.get()
+    if refused is not None:
+        raise AuditRefused(f"{refused} must not write to the audit log (it is done once for "
+                           "many occasions, so it would record one of many)")
     session.flush()
     head = _take_head(session, len(entries))
     if head is None:

@@ -121,11 +121,9 @@ def make_engine(url: str) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
                                json_serializer=_json_dumps, json_deserializer=orjson.loads)
-    from bot.core.read_only import install as keep_read_only
     from bot.core.seal_batches import install_tags
 
     install_tags(engine)  # rows its connections write to bulk-sealed tables are noted
-    keep_read_only(engine)  # a kept page's rendering refuses writes (bot.core.read_only)
     return engine
 
 

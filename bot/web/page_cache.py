@@ -10,7 +10,7 @@ whose words change inside a minute (a report clock's "5 min left") says until wh
 true (:func:`true_until`). The CSRF token is the one per-session part: it is put back into the
 kept page for each answer. Nothing is written on a page's behalf, so a page that records a read
 in the audit log must not be kept (the dashboard and the people list record none): a kept page
-is rendered inside ``bot.core.read_only.read_only``, where any write fails.
+is rendered inside ``bot.core.audit.unaudited``, where any audit entry fails.
 
 Kept per web process (the key comes from the database, so processes never disagree), bounded:
 the least recently used page is dropped first.
@@ -32,8 +32,8 @@ from fastapi.responses import Response
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.core.audit import unaudited
 from bot.core.models import utcnow
-from bot.core.read_only import read_only
 
 __all__ = ["DataStamp", "PageCache", "kept", "true_until"]
 
@@ -149,7 +149,7 @@ class PageCache:
                 ]
                 return answer
         self.misses += 1
-        with read_only("A page the page cache keeps"):  # it is rendered once for many views
+        with unaudited("A page the page cache keeps"):  # it is rendered once for many views
             response = build()
         if key is None or response.status_code != 200 or not csrf:
             return response

@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from bot.core import audit
 from bot.core.models import AuditEvent, Report, ReportClock
-from bot.core.read_only import ReadOnlyError
 from bot.features.dashboard.web import _clock_text, _clock_text_until
 from bot.web.page_cache import PageCache, kept
 from tests.features.dashboard.test_support import NOW, TODAY, Env, acknowledge_as
@@ -145,9 +144,10 @@ def test_clock_words_hold_until_the_instant_given_and_no_longer(
     assert (_clock_text(due, after), due < after) != (words, late)
 
 
-def test_a_kept_page_that_writes_fails_and_writes_nothing(env: Env) -> None:
+def test_a_kept_page_that_audits_fails_and_records_nothing(env: Env) -> None:
     """A kept page is rendered once for many views, so recording a read there would record
-    one of many: any write while it is rendered fails, naming the rule, and leaves nothing."""
+    one of many: an audit entry while it is rendered fails, naming the rule, and leaves
+    nothing."""
     store = env.context.store
     with store.session() as session:
         before = len(session.scalars(select(AuditEvent.seq)).all())
@@ -160,7 +160,7 @@ def test_a_kept_page_that_writes_fails_and_writes_nothing(env: Env) -> None:
 
     scope = {"type": "http", "method": "GET", "path": "/dashboard", "query_string": b"",
              "headers": [], "app": env.app, "session": {}}
-    with pytest.raises(ReadOnlyError, match="page the page cache keeps must not write"):
+    with pytest.raises(audit.AuditRefused, match="page the page cache keeps must not write"):
         kept(Request(scope), build)
     with store.session() as session:
         assert len(session.scalars(select(AuditEvent.seq)).all()) == before
