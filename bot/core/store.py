@@ -8,7 +8,6 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -49,7 +48,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "bulk_set", "database_exists",
     "dialect_insert", "exclusive", "insert_later", "make_engine", "one_of", "shown_url",
-    "write_behind",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -122,8 +120,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
                                json_serializer=_json_dumps, json_deserializer=orjson.loads)
     from bot.core.seal_batches import install_tags
+    from bot.core.write_behind import install as keep_lent
 
     install_tags(engine)  # rows its connections write to bulk-sealed tables are noted
+    keep_lent(engine)  # a session lent to writes behind it refuses other use (write_behind)
     return engine
 
 
@@ -136,40 +136,6 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
     given: COPY applies only the database's own defaults. JSON goes as the engine encodes it.
     """
     insert_later(session, model, rows)()
-
-
-def write_behind(session: Session, writes: Sequence[Callable[[], None]]) -> Future[None]:
-    """Run prepared writes (``insert_later``...) in order; done when they are written.
-
-    On PostgreSQL they run on a worker thread, so the database writes while the caller
-    computes (a sweep plans the next batch of people while this one's duties go in). Until
-    the future is done the caller must leave the session alone: psycopg lets one statement
-    at a time use a connection, so a query would only wait for the writes, but nothing else
-    may move the session on (commit, rollback, close). SQLite writes them before returning.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        for write in writes:
-            write()
-        done: Future[None] = Future()
-        done.set_result(None)
-        return done
-
-    # a thread of its own for each call: one worker shared by a web process's requests could
-    # leave a request waiting on writes queued behind another's, which wait on its locks
-    behind: Future[None] = Future()
-
-    def run() -> None:
-        behind.set_running_or_notify_cancel()
-        try:
-            for write in writes:
-                write()
-        except BaseException as exc:  # handed to whoever waits, like an executor would
-            behind.set_exception(exc)
-        else:
-            behind.set_result(None)
-
-    threading.Thread(target=run, name="write-behind", daemon=True).start()
-    return behind
 
 
 def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]

@@ -6,7 +6,6 @@ import gc
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,7 +33,8 @@ from bot.core.models import (
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
-from bot.core.store import Store, allocate_ids, insert_later, write_behind
+from bot.core.store import Store, allocate_ids, insert_later
+from bot.core.write_behind import write_behind
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
@@ -48,7 +48,7 @@ from bot.engine.remind import (
     record_stages_later,
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
-from bot.engine.snapshot import rebuild as rebuild_snapshot
+from bot.engine.snapshot import recounted
 from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
@@ -121,6 +121,14 @@ def plan_and_apply(
     On PostgreSQL a batch's writes go in on a worker thread while its digests are rendered
     and the next batch is planned (its facts read first).
     """
+    with recounted(session, school.id, today):  # the dashboard's counts follow at once
+        return _plan_batches(session, school, today, reminders)
+
+
+def _plan_batches(
+    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None
+) -> tuple[int, dict[str, int]]:
+    """``plan_and_apply``'s batches (the caller recounts the snapshot)."""
     shared = school_facts(session, school)
     holders = {h.person_id for h in shared.holdings}
     cadences = {n: school.cadence(n) for n in school.cadences}
@@ -163,13 +171,12 @@ def plan_and_apply(
             if pending is not None:
                 pending.render()  # while the writes go in
     except BaseException:
-        wait([writing])  # the connection is free again before the caller rolls back
+        writing.abandon()  # the connection is free again before the caller rolls back
         raise
     writing.result()
     if pending is not None:
         pending.add(session)
     _refresh_statistics(session, [Duty], written)
-    rebuild_snapshot(session, school.id, today)  # the dashboard's counts follow at once
     return opened, dict(closed)
 
 
@@ -181,7 +188,7 @@ def apply_plan(
     session: Session, school_id: str, plan: Plan, today: date, chase: Chase | None = None
 ) -> tuple[dict[str, int], list[Callable[[], None]], PendingDigests | None]:
     """Close what the plan closes; closures counted by reason, the writes left for the
-    caller to run (``store.write_behind``: the new duties, and stages on stored ones), and
+    caller to run (``write_behind``: the new duties, and stages on stored ones), and
     the digests to add to the outbox (with ``chase``).
 
     With ``chase`` (the reminder run for this batch of people), the new duties get their ids
