@@ -1,11 +1,16 @@
 """The duty snapshot: summary rows the dashboard, the people list and the digest read.
 
 ``rebuild`` counts a school's duties with a few set-based statements (the end of every
-``plan_and_apply``: the sweep, settings applied, the people register, setup). Between sweeps
-every change of a duty's status, or of who is active, happens inside ``changing`` in the same
-transaction: it writes only the difference the change made (an atomic upsert, so concurrent
-attestations never lose a count) and recounts the people's own rows. ``ensure`` builds the
-snapshot once if none exists yet (a fresh install before its first sweep).
+``plan_and_apply``: the sweep, settings applied, the people register, setup), which changes
+duties inside ``recounted``. Between sweeps every change of a duty's status, or of who is
+active, happens inside ``changing`` in the same transaction (``close_done`` for evidence): it
+writes only the difference the change made (an atomic upsert, so concurrent attestations never
+lose a count) and recounts the people's own rows. ``ensure`` builds the snapshot once if none
+exists yet (a fresh install before its first sweep).
+
+The rule is kept in code: a duty's status changed anywhere else — an ORM change flushed, or an
+UPDATE of the duties' status — fails with :class:`DutyCountsBypassed` before it is written, so
+the dashboard can never silently drift from the duties.
 
 Tallies are kept per due date, so "overdue" on any day is a sum; only the people list's
 per-person overdue count is as of one day, and ``roll_forward`` moves it to today by
@@ -17,10 +22,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, literal, select, union
+from sqlalchemy import (
+    Engine,
+    Table,
+    Update,
+    case,
+    delete,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from bot.core.models import (
@@ -38,11 +56,13 @@ from bot.core.store import dialect_insert
 
 __all__ = [
     "TALLIED",
+    "DutyCountsBypassed",
     "audience_ids",
     "changing",
     "close_done",
     "ensure",
     "rebuild",
+    "recounted",
     "refresh_audiences",
     "roll_forward",
 ]
@@ -317,11 +337,14 @@ def changing(
     session.flush()
     snap = session.get(DutySnapshot, school_id) if ids else None
     if snap is None:  # nothing to keep (none yet: ``ensure`` will count everything)
-        yield
+        with _keeping():
+            yield
+            session.flush()
         return
     before = _tallies_of(session, school_id, ids)
-    yield
-    session.flush()
+    with _keeping():
+        yield
+        session.flush()
     after = _tallies_of(session, school_id, ids)
     after.subtract(before)
     for (rid, cycle, due, status, active, kind, vid), n in sorted(
@@ -368,3 +391,71 @@ def close_done(session: Session, duties: Sequence[Duty], ref: str, today: date) 
             duty.status, duty.closed_on, duty.closed_reason = "done", closed_on, "done"
             duty.evidence_ref = ref
     return len(duties)
+
+
+# --------------------------------------------------------------------------- the rule, kept
+
+
+class DutyCountsBypassed(RuntimeError):
+    """A duty's status changed outside ``changing``/``close_done``/``recounted``."""
+
+
+_KEPT: ContextVar[bool] = ContextVar("duty_counts_kept", default=False)
+
+
+@contextmanager
+def _keeping() -> Iterator[None]:
+    token = _KEPT.set(True)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+@contextmanager
+def recounted(session: Session, school_id: str, today: date) -> Iterator[None]:
+    """Change many of the school's duties in the block (the sweep's plan), then count the
+    school afresh (``rebuild``) in the same transaction."""
+    with _keeping():
+        yield
+        rebuild(session, school_id, today)
+
+
+_DUTIES = cast(Table, Duty.__table__)
+_BYPASS = (
+    "a duty's status changed outside bot.engine.snapshot.changing/close_done/recounted: "
+    "the dashboard's counts would drift from the duties"
+)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_orm_bypass(session: Session, _context: Any, _instances: Any) -> None:
+    if _KEPT.get():
+        return
+    for obj in session.dirty:
+        if isinstance(obj, Duty) and inspect(obj).attrs.status.history.has_changes():
+            raise DutyCountsBypassed(_BYPASS)
+
+
+@event.listens_for(Engine, "before_execute")
+def _refuse_core_bypass(
+    conn: Any, clauseelement: Any, multiparams: Any, params: Any, execution_options: Any
+) -> None:
+    statement = clauseelement
+    if not isinstance(statement, Update) or _KEPT.get():
+        return
+    # the bot's own duties table only (the same table in another schema object, as someone
+    # outside the bot would write it, is not the bot's write)
+    table = statement.table
+    if getattr(table, "metadata", None) is not _DUTIES.metadata:
+        return
+    if getattr(table, "name", None) != _DUTIES.name:
+        return
+    keys = {getattr(k, "key", k) for k in statement._values or ()}
+    for given in (params, *(multiparams if isinstance(multiparams, list | tuple) else ())):
+        if isinstance(given, dict):
+            keys |= set(given)
+        elif isinstance(given, list | tuple):
+            keys |= {k for row in given if isinstance(row, dict) for k in row}
+    if "status" in keys:
+        raise DutyCountsBypassed(_BYPASS)

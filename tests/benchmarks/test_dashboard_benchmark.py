@@ -37,7 +37,7 @@ from sqlalchemy import delete, select, update
 from bot.core.context import AppContext
 from bot.core.models import Duty, Report, ReportClock
 from bot.core.snapshot_models import AudienceSize, DutySnapshot, DutyTally, PersonTally
-from bot.engine.snapshot import close_done, rebuild
+from bot.engine.snapshot import close_done, rebuild, recounted
 from bot.engine.sweep import run_sweep
 from tests.benchmarks.test_sweep_benchmark import MONDAY, PEOPLE, _build
 from tests.support.helpers import at
@@ -54,7 +54,7 @@ HEAD = "p0@bench.example"
 def _settle(ctx: AppContext) -> None:
     """Nine in ten duties done; 40 open reports, half with a running clock; the next sweep's
     snapshot counted."""
-    with ctx.store.transaction() as session:
+    with ctx.store.transaction() as session, recounted(session, "bench", MONDAY):
         session.execute(
             update(Duty)
             .where(Duty.id % 10 != 0)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+import pytest
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.config_store import updated
@@ -18,7 +19,7 @@ from bot.core.models import Duty, Person, PolicyVersion
 from bot.core.snapshot_models import AudienceSize, DutySnapshot, DutyTally, PersonTally
 from bot.engine.leavers import confirm_leaver
 from bot.engine.settings_change import apply_settings
-from bot.engine.snapshot import rebuild, roll_forward
+from bot.engine.snapshot import DutyCountsBypassed, close_done, rebuild, roll_forward
 from bot.features.accounts.service import add_holder
 from bot.features.policies.attest import sign_aup
 from tests.features.dashboard.test_support import TODAY, Env, acknowledge_as
@@ -202,3 +203,30 @@ def test_a_fresh_install_counts_once_on_the_first_view(any_env: Env) -> None:
     page = env.client("head@oak.example").get("/dashboard")
     assert page.status_code == 200
     assert assert_snapshot_is_a_recount(env) == before  # built, committed, the same numbers
+
+
+def test_a_duty_changed_outside_the_one_way_fails_and_changes_nothing(any_env: Env) -> None:
+    """The dashboard's counts cannot drift: a duty's status changed around ``changing`` /
+    ``close_done`` / ``recounted`` — through the ORM or by an UPDATE — fails before it is
+    written, and the snapshot still equals a recount. The same change made the one way holds."""
+    env = any_env
+    before = assert_snapshot_is_a_recount(env)
+    with env.context.store.session() as session:
+        duty = session.scalars(select(Duty).where(Duty.status == "open")).first()
+        assert duty is not None
+        duty.status = "done"
+        with pytest.raises(DutyCountsBypassed, match="dashboard's counts would drift"):
+            session.flush()
+        session.rollback()
+        with pytest.raises(DutyCountsBypassed):
+            session.execute(update(Duty).where(Duty.id == duty.id).values(status="done"))
+        session.rollback()
+        # other columns stay free to change (a reminder's stage)
+        session.execute(update(Duty).where(Duty.id == duty.id).values(reminders_sent=1))
+        session.rollback()
+    assert assert_snapshot_is_a_recount(env) == before
+    with env.context.store.transaction() as session:
+        duty = session.scalars(select(Duty).where(Duty.status == "open")).first()
+        assert duty is not None
+        assert close_done(session, [duty], "test:1", TODAY) == 1
+    assert assert_snapshot_is_a_recount(env) != before
