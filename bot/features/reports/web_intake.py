@@ -13,7 +13,7 @@ from datetime import timedelta
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from bot.core.config import SchoolConfig
 from bot.core.models import Person, utcnow
@@ -133,6 +133,26 @@ def _too_many(request: Request, school: SchoolConfig) -> Response:
     )
 
 
+def _split_form(form: FormData) -> tuple[dict[str, list[str]], list[UploadFile], dict[str, str]]:
+    """The form's text fields, its chosen files and what is wrong with its shape."""
+    fields: dict[str, list[str]] = {}
+    uploads: list[UploadFile] = []
+    errors: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            if key == "attachments":
+                if value:
+                    errors["attachments"] = "Attachments must be files."
+                continue
+            fields.setdefault(key, []).append(value)
+        elif key == "attachments":
+            if value.filename or (value.size or 0) > 0:
+                uploads.append(value)
+        else:
+            errors["form"] = f"The field '{key[:40]}' must be text, not a file."
+    return fields, uploads, errors
+
+
 async def _receive(
     request: Request,
     background: BackgroundTasks,
@@ -153,21 +173,7 @@ async def _receive(
         with context.store.session() as session:
             return allowed(session, rule, counted_as, utcnow())
 
-    fields: dict[str, list[str]] = {}
-    uploads: list[UploadFile] = []
-    errors: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            if key == "attachments":
-                if value:
-                    errors["attachments"] = "Attachments must be files."
-                continue
-            fields.setdefault(key, []).append(value)
-        elif key == "attachments":
-            if value.filename or (value.size or 0) > 0:
-                uploads.append(value)
-        else:
-            errors["form"] = f"The field '{key[:40]}' must be text, not a file."
+    fields, uploads, errors = _split_form(form)
     # files are the costly part: a sender over the limit is turned away before they are read
     # (without files the store below decides alone, with the report: one query fewer)
     if uploads and not await run_in_threadpool(has_room):
