@@ -1,4 +1,4 @@
-"""The sweep's Teams step: each Teams-first school's people with open asks get today's card."""
+"""The sweep's Teams step: the bot reaches each Teams-first school's people with open asks."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ __all__ = ["teams_needs_step"]
 
 
 def teams_needs_step(run: StepContext) -> dict[str, int]:
-    """Queue the "what the school needs from you" cards (nothing without a bot or Teams-first)."""
+    """Reach the people with open asks in Teams (nothing without a bot or Teams-first): their
+    reminders then come as cards (``TeamsDigests``, handed to the reminder run)."""
     bot = run.connectors.chat
     if bot is None or not run.school.teams_first or not run.write:
         return {}
     sent = send_needs(run.session, run.settings, run.school, bot, run.now)
-    return {"teams cards": sent.cards, "teams installs": sent.installed}
+    return {"teams installs": sent.installed}
