@@ -17,7 +17,7 @@ from bot.features.policies.step import governor_alerts
 from bot.features.reports.step import report_sweep
 from bot.features.tasks.step import tasks_step
 from bot.features.teamsbot.deliver import TeamsDigests
-from bot.features.teamsbot.step import teams_needs_step
+from bot.features.teamsbot.step import head_dashboard_step, teams_needs_step
 from bot.features.visitors.step import visitors_step
 
 __all__ = ["CHAT_ROUTE", "RUN_IN_PREVIEW", "STEPS", "Step"]
@@ -29,6 +29,7 @@ STEPS: tuple[Step, ...] = (
     governor_alerts,
     report_sweep,
     digest_step,
+    head_dashboard_step,  # with the digest: the head's card in their chat, when the bot has one
     decision_reminders_step,  # the order of the last three is the old single "extras" step's
     tasks_step,
     visitors_step,
