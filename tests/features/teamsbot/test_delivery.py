@@ -200,6 +200,7 @@ def test_a_new_concern_reaches_each_dsl_by_feed_and_card_never_its_subject(
         assert f["previewText"]["content"].startswith(
             f"New report {f['templateParameters'][0]['value']}: ")
     assert sorted(told[first.reference]) == sorted([HEAD_ID, LINE_ID])
+    assert teams.graph.bulk_calls == [2]  # the same nudge to both: one bulk call
     assert told[second.reference] == [HEAD_ID]  # never Lena, whom it is about
     assert all(f["topic"]["webUrl"].startswith("https://oak.example/reports/CR-")
                for f in teams.graph.feed)
