@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select, update
 
@@ -200,6 +201,9 @@ def _load_messages(
 
 CHANNELS = ("email", "card", "teams")  # teams: a card in one person's chat with the bot
 PAGE = 20  # rows a worker claims at once (more when the mailer batches)
+# the same activity-feed notification to many people goes in one bulk call of up to this many
+# recipients (Graph's sendActivityNotificationToRecipients), when the bot has ``notify_many``
+FEED_BULK = 100
 LONG_HOLD = timedelta(minutes=5)  # a longer hold by the mailbox's limits is recorded as a pause
 # a long pass takes back a dead worker's rows this often (``_Pass.recover``)
 RECOVER_EVERY = timedelta(seconds=10)
@@ -266,6 +270,8 @@ class _Pass:
         if channel in self.probing:
             return 1
         want = max(PAGE, self.batch_size) if channel == "email" else PAGE
+        if channel == "teams" and callable(getattr(self.chat, "notify_many", None)):
+            want = 2 * FEED_BULK  # a card and a nudge a person: a bulk call's worth of nudges
         if self.limit is not None:
             want = min(want, self.limit - self.handled)
         return want
@@ -342,6 +348,8 @@ class _Pass:
         """Deliver claimed rows in order; give back the rest once the channel is paused."""
         messages = _load_messages(self.store, row_ids, channel, self.now())
         self.batch = []
+        if channel == "teams":
+            row_ids = self.send_feeds(row_ids, messages)
         for index, row_id in enumerate(row_ids):
             if channel in self.paused or (channel == "email" and _waiting(self.mailer) > 0):
                 if self.batch:
@@ -352,6 +360,61 @@ class _Pass:
             self.deliver(row_id, channel, messages[row_id])
         if self.batch:
             self.send_batch()
+
+    def send_feeds(
+        self, row_ids: Sequence[int], messages: dict[int, OutgoingEmail | CardMessage]
+    ) -> list[int]:
+        """Send the page's activity-feed rows that share one notification in bulk calls (up to
+        ``FEED_BULK`` people each, one person once a call); the rows left to send one by one.
+
+        A bulk call is accepted or refused as a whole, so its answer is every row's.
+        """
+        notify_many = getattr(self.chat, "notify_many", None)
+        if not callable(notify_many):
+            return list(row_ids)
+        groups: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
+        for row_id in row_ids:
+            message = messages[row_id]
+            feed = message.teams_payload.get("feed") if isinstance(message, CardMessage) \
+                else None
+            if isinstance(feed, dict) and feed.get("user_id"):
+                same = json.dumps({k: v for k, v in feed.items() if k != "user_id"},
+                                  sort_keys=True)
+                groups.setdefault(same, []).append((row_id, message.idempotency_key, feed))
+        chunks: list[list[tuple[int, str, dict[str, Any]]]] = []
+        for rows in groups.values():
+            while len(rows) > 1:
+                chunk: list[tuple[int, str, dict[str, Any]]] = []
+                users: set[str] = set()
+                later = []
+                for row in rows:
+                    user = str(row[2]["user_id"])
+                    if len(chunk) < FEED_BULK and user not in users:
+                        chunk.append(row)
+                        users.add(user)
+                    else:
+                        later.append(row)
+                if len(chunk) < 2:
+                    break
+                chunks.append(chunk)
+                rows = later
+        for chunk in chunks:
+            ids = [row_id for row_id, _, _ in chunk]
+            if "teams" in self.paused:
+                outbox_claim.release(self.store, ids)
+                continue
+            started = _claim(self.lanes, ids, "teams", self.now())
+            if len(started) < len(ids):
+                self.gone([i for i in ids if i not in started], "teams")
+            going = [row for row in chunk if row[0] in started]
+            if not going:
+                continue
+            self.handled += len(going)
+            outcome = _call(going[0][0], functools.partial(
+                _notify_all, notify_many, [str(r[2]["user_id"]) for r in going], going[0][2]))
+            self.settled("teams", [(row_id, key, outcome) for row_id, key, _ in going])
+        sent = {row_id for chunk in chunks for row_id, _, _ in chunk}
+        return [row_id for row_id in row_ids if row_id not in sent]
 
     def deliver(self, row_id: int, channel: str, message: OutgoingEmail | CardMessage) -> None:
         """Deliver one claimed row (emails wait for a full batch when the mailer batches)."""
@@ -544,6 +607,14 @@ def _waiting(mailer: Mailer) -> float:
     """Seconds the mailer still has to wait for its platform (its optional ``ready_in``)."""
     ready_in = getattr(mailer, "ready_in", None)
     return float(ready_in()) if callable(ready_in) else 0.0
+
+
+def _notify_all(notify_many: Callable[..., None], users: list[str],
+                feed: dict[str, Any]) -> SendResult:
+    """One bulk activity-feed call for ``users`` (the bot's ``notify_many``)."""
+    notify_many(users, activity_type=str(feed["activity_type"]), preview=str(feed["preview"]),
+                web_url=str(feed["web_url"]), template=dict(feed.get("template") or {}))
+    return SendResult(provider_id=None)
 
 
 def _call(row_id: int, call: Callable[[], SendResult]) -> Outcome:

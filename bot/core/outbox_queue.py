@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox_bodies
@@ -22,6 +22,7 @@ from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox_models import Urgency
 from bot.core.setup_state import is_sending
 from bot.core.store import bulk_insert, dialect_insert, one_of
+from bot.core.teams_models import TeamsChat
 from connectors.base import Attachment
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ __all__ = [
     "enqueue_chat_card",
     "enqueue_email",
     "enqueue_emails",
+    "fall_back",
     "held_in_preview",
     "new_keys",
 ]
@@ -275,13 +277,30 @@ def enqueue_chat_card(
     card: dict[str, Any],
     feed: dict[str, Any] | None = None,
     not_before: datetime | None = None,
+    fallback: tuple[str, EmailDraft] | None = None,
+    quiet: bool = False,
 ) -> bool:
     """Add a card for one person's chat with the school's Teams bot (channel ``teams``), or
     with ``feed`` an activity-feed notification instead; False when the key was already there
-    (no duplicate)."""
+    (no duplicate).
+
+    ``fallback`` (key, email) is what goes instead when Teams refuses the card for good (the
+    app uninstalled, the chat gone): the email is queued then, under its key, at most once
+    (``outbox_record``). ``quiet``: such a refusal is no admin's concern (a nudge beside a card
+    that has its own fallback), so the row is set aside without an alert.
+    """
     teams: dict[str, Any] = {"conversation": chat_id, "service_url": service_url, "card": card}
     if feed is not None:
         teams["feed"] = feed
+    if fallback is not None:
+        fallback_key, draft = fallback
+        if draft.shared is not None:  # stored whole: the shared body may be gone by then
+            text_part, html_part = draft.parts()
+            draft = replace(draft, text=text_part, html=html_part, shared=None, slots={})
+        teams["fallback"] = {"key": fallback_key, "to": list(draft.to), "cc": list(draft.cc),
+                             "subject": draft.subject[:300], "payload": _email_payload(draft)}
+    elif quiet:
+        teams["fallback"] = {}
     return _insert(
         session,
         dict(
@@ -298,3 +317,26 @@ def enqueue_chat_card(
             next_attempt_at=not_before or utcnow(),
         ),
     )
+
+
+def fall_back(session: Session, row: OutboxMessage, now: datetime) -> bool:
+    """A ``teams`` row Teams refused for good, when it named what to do then (its
+    ``fallback``): set it aside as ``fell_back`` (no admin alert: the person is reached another
+    way) and queue its email, once (the email's key is unique), then forget the person's chat
+    so their next messages go by email until the bot reaches them again. False when the row
+    named no fallback (it fails as any other refused message)."""
+    teams = row.payload.get("teams") if isinstance(row.payload, dict) else None
+    fallback = teams.get("fallback") if isinstance(teams, dict) else None
+    if not isinstance(fallback, dict):
+        return False
+    row.status = "fell_back"
+    if fallback.get("key"):
+        _insert(session, dict(
+            school_id=row.school_id, idempotency_key=str(fallback["key"]), channel="email",
+            purpose=row.purpose, urgency=row.urgency, recipients=list(fallback["to"]),
+            cc=list(fallback.get("cc") or []), subject=str(fallback["subject"])[:300],
+            payload=dict(fallback["payload"]), status="pending", next_attempt_at=now,
+        ))
+    if teams is not None and "feed" not in teams and teams.get("conversation"):
+        session.execute(delete(TeamsChat).where(TeamsChat.chat_id == teams["conversation"]))
+    return True

@@ -21,6 +21,7 @@ from bot.core import mail_pacing
 from bot.core.models import OutboxMessage
 from bot.core.outbox_lanes import Lanes
 from bot.core.outbox_pause import pause, resume
+from bot.core.outbox_queue import fall_back
 from bot.core.store import Store
 from connectors.base import (
     ConnectorError,
@@ -50,6 +51,7 @@ class DispatchStats:
     sent: int = 0
     retry_later: int = 0
     failed: int = 0
+    fell_back: int = 0  # Teams cards refused for good whose email went instead
     delivery_unknown: int = 0
     recovered: int = 0
     found_sent: int = 0  # unknown outcomes found in the mailbox's sent items (outbox_lookup)
@@ -63,8 +65,11 @@ class DispatchStats:
 Outcome = SendResult | ConnectorError
 
 
-def _settle_row(row: OutboxMessage, outcome: Outcome, now: datetime, stats: DispatchStats) -> None:
-    """Record one provider answer on its row."""
+def _settle_row(
+    session: Session, row: OutboxMessage, outcome: Outcome, now: datetime, stats: DispatchStats
+) -> None:
+    """Record one provider answer on its row (a Teams card refused for good falls back to its
+    email: ``outbox_queue.fall_back``)."""
     if isinstance(outcome, SendResult):
         row.status, row.sent_at, row.provider_id = "sent", now, outcome.provider_id
         row.last_error = None
@@ -82,6 +87,9 @@ def _settle_row(row: OutboxMessage, outcome: Outcome, now: datetime, stats: Disp
     elif isinstance(outcome, DeliveryUnknownError):
         row.status, row.last_error = "delivery_unknown", str(outcome)[:500]
         stats.delivery_unknown += 1
+    elif fall_back(session, row, now):
+        row.last_error = str(outcome)[:500]
+        stats.fell_back += 1
     else:
         row.status, row.last_error = "failed", str(outcome)[:500]
         stats.failed += 1
@@ -140,7 +148,7 @@ def _record_answers(
         )
     }
     for row_id, _, outcome in answers:
-        _settle_row(rows[row_id], outcome, now, stats)
+        _settle_row(session, rows[row_id], outcome, now, stats)
 
 
 def _on_lanes(

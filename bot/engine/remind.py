@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, update
 from sqlalchemy.orm import Session
@@ -40,6 +40,7 @@ from bot.engine.reminders import (
 )
 
 __all__ = [
+    "ChatRoute",
     "PendingDigests",
     "ReminderPlanned",
     "ReminderRun",
@@ -423,6 +424,37 @@ def record_stages_later(
     return record
 
 
+class ChatRoute(Protocol):
+    """Where a Teams-first school's digests go for the people its bot reaches in their chat,
+    instead of email (``bot.features.teamsbot.deliver.TeamsDigests``, handed in by the sweep).
+
+    A digest goes this way when the person is ``reachable``, nobody is copied (a line manager
+    or the head copied in needs the email) and the card shows every item (``kinds``); every
+    other digest is an email, as in a school without a bot. Either way one message a day.
+
+    Example::
+
+        run = ReminderRun.start(session, settings, school, today, now, write=True,
+                                chat=TeamsDigests(settings))
+    """
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The requirement kinds the card can show."""
+        ...
+
+    def reachable(self, session: Session, school: SchoolConfig) -> set[int]:
+        """The ids of the school's people the bot reaches in Teams."""
+        ...
+
+    def queue(self, session: Session, school: SchoolConfig,
+              cards: Sequence[tuple[str, Digest, EmailDraft]], today: date,
+              not_before: datetime) -> None:
+        """Queue each (digest key, digest, its email) as the person's card, under the digest's
+        key, with the email as the card's fallback (queued only if Teams refuses the card)."""
+        ...
+
+
 _ITEM_ORDER = attrgetter("person_id", "due_on", "id")  # a digest lists its items by due date
 
 
@@ -448,16 +480,23 @@ class ReminderRun:
     not_before: datetime
     due: Sequence[int]  # ascending: people with a stored duty that may be due a stage today
     planned: list[ReminderPlanned] = field(default_factory=list)
+    chat: ChatRoute | None = None  # a Teams-first school's bot: its people get cards instead
+    by_chat: frozenset[int] = frozenset()  # the people the bot reaches (``chat.reachable``)
 
     @classmethod
     def start(
         cls, session: Session, settings: Settings, school: SchoolConfig, today: date,
-        now: datetime, *, write: bool,
+        now: datetime, *, write: bool, chat: ChatRoute | None = None,
     ) -> ReminderRun:
-        """Ready to plan the day's digests; ``write`` False plans them without queueing."""
+        """Ready to plan the day's digests; ``write`` False plans them without queueing;
+        ``chat`` sends the digests of the people its bot reaches as cards (Teams-first)."""
         session.flush()  # the queries below read on the connection
         requirements = requirement_configs(session, school)
+        by_chat = frozenset(chat.reachable(session, school)) if chat is not None and write \
+            else frozenset()
         return cls(
+            chat=chat if by_chat else None,
+            by_chat=by_chat,
             school=school,
             today=today,
             write=write,
@@ -522,13 +561,23 @@ class PendingDigests:
     digests: Sequence[tuple[str, Digest]]
     fresh: set[str]  # the keys not in the outbox yet: these are queued
     drafts: list[tuple[str, EmailDraft]] | None = None
+    cards: list[tuple[str, Digest, EmailDraft]] = field(default_factory=list)
+
+    def _by_chat(self, digest: Digest) -> bool:
+        """Whether this digest goes as a card (``ChatRoute``): never when someone is copied."""
+        run = self.run
+        return (run.chat is not None and digest.person.id in run.by_chat and not digest.cc
+                and all(run.requirements[d.requirement_id].kind in run.chat.kinds
+                        for d in digest.items))
 
     def render(self) -> None:
         """Render each digest's email; the sweep summary learns them (queued or not)."""
         run, drafts, planned = self.run, [], []
         for key, digest in self.digests:
             draft, titles = run.renderer.email(digest)
-            if key in self.fresh:
+            if key in self.fresh and self._by_chat(digest):
+                self.cards.append((key, digest, draft))
+            elif key in self.fresh:
                 drafts.append((key, draft))
             planned.append(ReminderPlanned(
                 person_email=digest.person.email, person_name=digest.person.display_name,
@@ -542,8 +591,10 @@ class PendingDigests:
         """Add the new digests to the outbox (rendering them first if not done yet)."""
         if self.drafts is None:
             self.render()
+        run = self.run
         if self.drafts:
-            run = self.run
             add_emails(session, school_id=run.school.id, purpose="reminder",
                        urgency=Urgency.ROUTINE, items=self.drafts,
                        not_before=run.not_before)
+        if self.cards and run.chat is not None:
+            run.chat.queue(session, run.school, self.cards, run.today, run.not_before)

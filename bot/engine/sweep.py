@@ -49,7 +49,7 @@ from bot.engine.remind import (
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.snapshot import recounted
-from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
+from bot.engine.steps import CHAT_ROUTE, RUN_IN_PREVIEW, STEPS, Step
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
 
@@ -352,8 +352,9 @@ def sweep_school(
     result.handovers = _flag_handovers(session, school.id, today)
     result.missing = missing_people(session, school.id, school.directory.leaver_grace_days)
     sending = write and not result.preview  # in preview: plan who would be asked, queue nothing
-    reminders = ReminderRun.start(session, settings, school, today, now, write=sending) \
-        if result.school_day else None
+    chat = CHAT_ROUTE(settings) if connectors.chat is not None and school.teams_first else None
+    reminders = ReminderRun.start(session, settings, school, today, now, write=sending,
+                                  chat=chat) if result.school_day else None
     result.opened, result.closed = plan_and_apply(session, school, today, reminders)
     result.reminders = reminders.planned if reminders is not None else []
     run = StepContext(session, settings, config, school, connectors, today, now, sending)

@@ -25,8 +25,9 @@ from bot.core.clock import LONDON, send_after, to_local
 from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
 from bot.core.messages import notice
-from bot.core.models import OutboxMessage
+from bot.core.models import OutboxMessage, Person
 from bot.core.outbox import EmailDraft, Urgency, enqueue_card, enqueue_email
+from bot.core.teams_models import TeamsChat
 from bot.features.dashboard.cards import DigestFigures, adaptive_card, chat_card, plain_text_digest
 from bot.features.dashboard.cards import teams_workflow_payload as workflow_payload
 from bot.features.dashboard.figures import compute_figures
@@ -329,6 +330,15 @@ def queue_digest(
 # --------------------------------------------------------------------------- the sweep step
 
 
+def _head_in_teams(session: Session, school: SchoolConfig) -> bool:
+    """Whether the school's bot reaches the headteacher in their chat with it."""
+    return session.scalar(
+        select(TeamsChat.person_id).join(Person, Person.id == TeamsChat.person_id)
+        .where(Person.school_id == school.id, Person.active.is_(True),
+               Person.email == school.headteacher).limit(1)
+    ) is not None
+
+
 def digest_step(run: StepContext) -> dict[str, int]:
     """The sweep step: queue this week's digest on the first sweep from Monday 07:30."""
     session, school, today, now = run.session, run.school, run.today, run.now
@@ -336,7 +346,10 @@ def digest_step(run: StepContext) -> dict[str, int]:
         return {}
     settings = run.settings
     card_key, email_key = digest_keys(school.id, today)
-    channel = channel_configured(settings)
+    # a bot that reaches the head puts a card that refreshes in their chat instead
+    # (``teamsbot.dashboard``): the channel's weekly snapshot is for schools without one
+    channel = channel_configured(settings) and not (
+        run.connectors.chat is not None and _head_in_teams(session, school))
     wanted = (card_key, email_key) if channel else (email_key,)
     if _existing(session, wanted) >= set(wanted):
         return {}

@@ -193,6 +193,10 @@ def build_manifest(
             "type": "newConcern",  # bot.features.teamsbot.alerts.CONCERN_ACTIVITY
             "description": "A new concern or breach report for the DSL team",
             "templateText": "New report {reference} ({urgency} urgency)",
+        }, {
+            "type": "needsReminder",  # bot.features.teamsbot.deliver.REMINDER_ACTIVITY
+            "description": "A reminder of what the school needs from you",
+            "templateText": "What {school} needs from you",
         }]}
     return manifest
 

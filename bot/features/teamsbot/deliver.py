@@ -1,41 +1,44 @@
 """Teams as a delivery channel: reach a person in their chat with the school's bot (installing
-the app for them through Graph when it is not there yet) and queue their card in the outbox.
+the app for them through Graph when it is not there yet), and send their reminders there.
 
-A person the bot cannot reach (no Entra id, the app refused) has no ``TeamsChat`` row and keeps
-getting email: the reminder digests go to everyone as before.
+In a Teams-first school the reminder run (``bot.engine.remind``) hands the digests of the
+people the bot reaches to :class:`TeamsDigests`: each becomes the person's card and an
+activity-feed nudge under the digest's own outbox key, with the email kept as the card's
+fallback (queued only if Teams refuses the card for good, once). A person the bot cannot reach
+(no Entra id, the app refused) has no ``TeamsChat`` row and gets the email. Nobody gets both.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import Duty, Person
-from bot.core.outbox import Urgency, enqueue_chat_card
+from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
 from bot.core.settings import Settings
 from bot.core.teams_models import TeamsChat
+from bot.engine.reminders import Digest
 from bot.features.teamsbot.cards import KINDS, needs_card
 from bot.features.teamsbot.service import open_needs
 from connectors.base import ChatBot, ConnectorError
 
-__all__ = ["NeedsSent", "reach", "send_needs"]
+__all__ = ["REMINDER_ACTIVITY", "NeedsSent", "TeamsDigests", "reach", "send_needs"]
 
 log = logging.getLogger(__name__)
 PURPOSE = "teams_needs"
+REMINDER_ACTIVITY = "needsReminder"  # declared in the app manifest's activities.activityTypes
 
 
 @dataclass
 class NeedsSent:
-    """What ``send_needs`` did: cards queued, people the bot could not reach."""
+    """What ``send_needs`` did: people the bot installed itself for, people it could not reach."""
 
-    cards: int = 0
     unreachable: int = 0
     installed: int = 0
 
@@ -63,18 +66,69 @@ def reach(
     return chat, True
 
 
+@dataclass(frozen=True)
+class TeamsDigests:
+    """The reminder run's route to Teams (``bot.engine.remind.ChatRoute``): the people with
+    the app get their digest as their card and a feed nudge, the email kept as its fallback."""
+
+    settings: Settings
+    kinds: frozenset[str] = frozenset(KINDS)
+
+    def reachable(self, session: Session, school: SchoolConfig) -> set[int]:
+        """The school's active people with the app (a ``TeamsChat``)."""
+        return set(session.scalars(
+            select(TeamsChat.person_id).join(Person, Person.id == TeamsChat.person_id)
+            .where(TeamsChat.school_id == school.id, Person.active.is_(True))
+        ))
+
+    def queue(self, session: Session, school: SchoolConfig,
+              cards: Sequence[tuple[str, Digest, EmailDraft]], today: date,
+              not_before: datetime) -> None:
+        """Each digest as the person's card (under the digest's key) and a feed nudge."""
+        chats = {c.person_id: c for c in session.scalars(
+            select(TeamsChat).where(TeamsChat.person_id.in_([d.person.id for _, d, _ in cards])))}
+        title = f"What {school.name} needs from you"
+        page = self.settings.base_url.rstrip("/") + "/me"
+        for key, digest, draft in cards:
+            chat, person = chats.get(digest.person.id), session.get(Person, digest.person.id)
+            if chat is None or person is None:  # gone since the run began: the email goes
+                enqueue_email(session, school_id=school.id, key=key, purpose="reminder",
+                              urgency=Urgency.ROUTINE, draft=draft, not_before=not_before)
+                continue
+            card = needs_card(school.name, person.given_name or person.display_name,
+                              open_needs(session, self.settings, person, today),
+                              user_id=chat.user_id)
+            if not enqueue_chat_card(
+                session, school_id=school.id, key=key, purpose="reminder",
+                urgency=Urgency.ROUTINE, recipient=person.email, title=title, text="",
+                chat_id=chat.chat_id, service_url=chat.service_url, card=card,
+                not_before=not_before, fallback=(f"{key}:email", draft),
+            ):
+                continue
+            enqueue_chat_card(
+                session, school_id=school.id, key=f"{key}:feed", purpose="reminder",
+                urgency=Urgency.ROUTINE, recipient=person.email, title=title, text="",
+                chat_id=chat.chat_id, service_url=chat.service_url, card={},
+                feed={"user_id": chat.user_id, "activity_type": REMINDER_ACTIVITY,
+                      "preview": title, "web_url": page,
+                      "template": {"school": school.name}},
+                not_before=not_before, quiet=True,
+            )
+
+
 def send_needs(
     session: Session, settings: Settings, school: SchoolConfig, bot: ChatBot, now: datetime
 ) -> NeedsSent:
-    """Queue today's "what the school needs from you" card for each person with an open ask,
-    in a Teams-first school; one card per person per day and per set of asks (idempotent)."""
+    """Reach each person with an open ask in a Teams-first school (the bot installs itself for
+    them), so their next reminder is a card (``TeamsDigests``); no card is sent from here, so
+    a reminder day is one message per person, never a card beside the email."""
     done = NeedsSent()
     if not school.teams_first:
         return done
-    today = local_today(now)
     people = list(session.scalars(
         select(Person)
         .where(Person.school_id == school.id, Person.active.is_(True),
+               Person.id.not_in(select(TeamsChat.person_id)),
                Person.id.in_(select(Duty.person_id).where(
                    Duty.school_id == school.id, Duty.status == "open", Duty.kind.in_(KINDS))))
         .order_by(Person.id)
@@ -82,20 +136,5 @@ def send_needs(
     for person in people:
         chat, installed = reach(session, settings, bot, person, now)
         done.installed += int(installed)
-        if chat is None:
-            done.unreachable += 1
-            continue
-        items = open_needs(session, settings, person, today)
-        card = needs_card(school.name, person.given_name or person.display_name, items,
-                          user_id=person.external_id)
-        # the same asks are one card a day, however often this runs (links carry a time)
-        asks = hashlib.sha256(
-            repr([(i.duty_id, i.sha256) for i in items]).encode()).hexdigest()[:16]
-        if enqueue_chat_card(
-            session, school_id=school.id, key=f"teams-needs:{person.id}:{today}:{asks}",
-            purpose=PURPOSE, urgency=Urgency.ROUTINE, recipient=person.email,
-            title=f"What {school.name} needs from you", text="", chat_id=chat.chat_id,
-            service_url=chat.service_url, card=card, not_before=now,
-        ):
-            done.cards += 1
+        done.unreachable += int(chat is None)
     return done

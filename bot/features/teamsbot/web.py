@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core.models import utcnow
 from bot.features.teamsbot import service
+from bot.features.teamsbot.dashboard import DASHBOARD_VERB, dashboard_answer
 from bot.web.bot_framework import BOT_KEYS, BotAuthError, bot_setup, verify_activity
 from bot.web.deps import ctx
 
@@ -91,6 +92,12 @@ def _card_action(request: Request, activity: dict[str, Any]) -> Response:
     verb, data = found
     sender = activity.get("from")
     user_id = str(sender.get("aadObjectId") or "") if isinstance(sender, dict) else ""
+    if verb == DASHBOARD_VERB:  # the head's dashboard card, asking for the live figures
+        with context.store.transaction() as session:
+            card = dashboard_answer(session, context.settings, context.config,
+                                    service.person_for_user(session, user_id), user_id, data,
+                                    utcnow())
+        return JSONResponse({"statusCode": 200, "type": CARD_TYPE, "value": card})
     with context.store.transaction() as session:
         person = service.person_for_user(session, user_id)
         if person is None:

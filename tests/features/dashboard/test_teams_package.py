@@ -113,15 +113,18 @@ def test_manifest_validates_against_the_official_schema() -> None:
 
 def test_manifest_with_the_bot_validates_and_declares_the_feed_type() -> None:
     from bot.features.teamsbot.alerts import CONCERN_ACTIVITY
+    from bot.features.teamsbot.deliver import REMINDER_ACTIVITY
 
     bot_id = "2f4e6a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"
     manifest = build_manifest(HOST, APP_ID, entra_client_id=ENTRA_ID, bot_app_id=bot_id.upper())
     assert manifest_errors(manifest) == []
     assert manifest["bots"] == [{"botId": bot_id, "scopes": ["personal"],
                                  "supportsFiles": False, "isNotificationOnly": False}]
-    [feed] = manifest["activities"]["activityTypes"]
+    feed, reminder = manifest["activities"]["activityTypes"]
     assert feed["type"] == CONCERN_ACTIVITY
     assert set(re.findall(r"\{(\w+)\}", feed["templateText"])) == {"reference", "urgency"}
+    assert reminder["type"] == REMINDER_ACTIVITY  # the nudge beside a reminder's card
+    assert set(re.findall(r"\{(\w+)\}", reminder["templateText"])) == {"school"}
     assert manifest["webApplicationInfo"]["id"] == ENTRA_ID  # the app that sends the feed
     assert "bots" not in build_manifest(HOST, APP_ID)  # a tab-only package stays as it was
 

@@ -16,8 +16,10 @@ from sqlalchemy import select
 from bot.core.models import OutboxMessage, Person
 from bot.core.outbox import dispatch
 from bot.core.teams_models import TeamsChat
+from bot.engine.remind import PendingDigests, ReminderRun, _open_duties
+from bot.engine.reminders import Digest, digest_key
 from bot.features.teamsbot.cards import ACK_VERB
-from bot.features.teamsbot.deliver import send_needs
+from bot.features.teamsbot.deliver import TeamsDigests, send_needs
 from connectors.m365.teams_bot import TeamsBot
 from tests.features.dashboard.test_cards import card_errors
 from tests.features.teamsbot.support import AMY_ID, BEN_ID, MONDAY, BotEnv, bot_school
@@ -51,9 +53,24 @@ class Teams:
         self.now = at(MONDAY, 10)
 
     def queue(self) -> Any:
+        """The Teams step: the bot reaches the people with open asks (installs itself)."""
         with self.ctx.store.transaction() as session:
             return send_needs(session, self.ctx.settings, self.ctx.config.school("oak"),
                               self.bot, self.now)
+
+    def card(self) -> None:
+        """The step, then Amy's reminder digest as her card (the reminder run's route)."""
+        self.queue()
+        with self.ctx.store.transaction() as session:
+            school = self.ctx.config.school("oak")
+            run = ReminderRun.start(session, self.ctx.settings, school, MONDAY, self.now,
+                                    write=True, chat=TeamsDigests(self.ctx.settings))
+            digests = []
+            for person_id in sorted(run.by_chat):  # a later reminder day's digest, as planned
+                items = tuple(_open_duties(session, "oak", [person_id]))
+                digest = Digest(run.people[person_id], items, (), (), ())
+                digests.append((f"{digest_key('oak', person_id, MONDAY)}:later", digest))
+            PendingDigests(run, digests, {k for k, _ in digests}).add(session)
 
     def dispatch(self, now: datetime) -> Any:
         return dispatch(self.ctx.store, self.ctx.connectors.mailer, None, chat=self.bot,
@@ -81,15 +98,17 @@ def teams_fixture(school: SchoolBuilder, sqlite_url: str, bf: FakeBotFramework) 
 
 def test_the_bot_installs_itself_and_the_card_reaches_the_chat(teams: Teams) -> None:
     sent = teams.queue()
-    assert (sent.cards, sent.installed) == (1, 1)
-    assert sent.unreachable == 3  # Ben, Hana, Lena: not reachable in this tenant
+    assert (sent.installed, sent.unreachable) == (1, 3)  # Ben, Hana, Lena: not in this tenant
+    assert teams.rows("teams") == []  # reaching her sends nothing: her reminders will
     assert AMY_ID in teams.graph.installed
     with teams.ctx.store.session() as session:
         [chat] = session.scalars(select(TeamsChat)).all()
         amy = session.scalar(select(Person).where(Person.email == "amy@oak.example"))
         assert amy is not None and chat.person_id == amy.id
         assert chat.chat_id == teams.graph.chat_of(AMY_ID)
-    assert teams.queue().cards == 0  # the same asks: one card a day
+    assert teams.queue().installed == 0  # reached once
+    teams.card()
+    teams.card()  # the same digest key: one card
     stats = teams.dispatch(teams.now)
     assert not stats.paused
     [posted] = teams.graph.chat_cards
@@ -97,8 +116,9 @@ def test_the_bot_installs_itself_and_the_card_reaches_the_chat(teams: Teams) -> 
     card = posted["activity"]["attachments"][0]["content"]
     assert card_errors(card) == []
     assert card["refresh"]["userIds"] == [AMY_ID]
-    [row] = teams.rows("teams")
+    row, nudge = sorted(teams.rows("teams"), key=lambda r: r.idempotency_key)
     assert row.status == "sent" and row.provider_id == posted["id"]
+    assert nudge.idempotency_key == row.idempotency_key + ":feed" and nudge.status == "sent"
     assert teams.graph.rejected == []
     # the person without the app keeps her email reminders
     ben_mail = [r for r in teams.rows("email") if "ben@oak.example" in r.recipients]
@@ -106,18 +126,18 @@ def test_the_bot_installs_itself_and_the_card_reaches_the_chat(teams: Teams) -> 
 
 
 def test_a_429_from_the_connector_is_waited_out(teams: Teams) -> None:
-    teams.queue()
+    teams.card()
     teams.graph.fail("POST", r"/v3/conversations/.+/activities", status=429,
                      headers={"Retry-After": "7"})
     stats = teams.dispatch(teams.now)
     assert stats.paused["teams"] == teams.now + timedelta(seconds=7)
-    [row] = teams.rows("teams")
+    row = next(r for r in teams.rows("teams") if "feed" not in r.payload["teams"])
     assert row.status == "pending" and row.attempts == 0 and not teams.graph.chat_cards
     early = teams.dispatch(teams.now + timedelta(seconds=3))  # still paused: nothing tried
     assert not teams.graph.chat_cards and early.paused
     teams.dispatch(teams.now + timedelta(seconds=8))
     assert len(teams.graph.chat_cards) == 1
-    assert teams.rows("teams")[0].status == "sent"
+    assert {r.status for r in teams.rows("teams")} == {"sent"}
 
 
 def test_pressing_the_delivered_card_records_one_acknowledgement(
@@ -127,7 +147,7 @@ def test_pressing_the_delivered_card_records_one_acknowledgement(
 
     from bot.web.app import create_app
 
-    teams.queue()
+    teams.card()
     teams.dispatch(teams.now)
     card = teams.graph.chat_cards[0]["activity"]["attachments"][0]["content"]
     [ack] = [a for c in card["body"] if c["type"] == "Container" for n in c["items"]
@@ -180,6 +200,7 @@ def test_a_new_concern_reaches_each_dsl_by_feed_and_card_never_its_subject(
         assert f["previewText"]["content"].startswith(
             f"New report {f['templateParameters'][0]['value']}: ")
     assert sorted(told[first.reference]) == sorted([HEAD_ID, LINE_ID])
+    assert teams.graph.bulk_calls == [2]  # the same nudge to both: one bulk call
     assert told[second.reference] == [HEAD_ID]  # never Lena, whom it is about
     assert all(f["topic"]["webUrl"].startswith("https://oak.example/reports/CR-")
                for f in teams.graph.feed)

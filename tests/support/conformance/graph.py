@@ -124,6 +124,12 @@ ROUTES = (
           "send_activity_notification_request_builder",
           body="msgraph.generated.users.item.teamwork.send_activity_notification."
           "send_activity_notification_post_request_body.SendActivityNotificationPostRequestBody"),
+    Route("POST", r"/teamwork/sendActivityNotificationToRecipients",
+          "teamwork.send_activity_notification_to_recipients."
+          "send_activity_notification_to_recipients_request_builder",
+          body="msgraph.generated.teamwork.send_activity_notification_to_recipients."
+          "send_activity_notification_to_recipients_post_request_body."
+          "SendActivityNotificationToRecipientsPostRequestBody"),
 )
 ERROR_MODEL = M + "o_data_errors.o_data_error.ODataError"
 LINK_PARAMS = {"$skiptoken", "$deltatoken"}

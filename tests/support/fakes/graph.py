@@ -81,6 +81,10 @@ ALL_PERMISSIONS = frozenset(
 )
 CONNECTOR_HOST = "smba.trafficmanager.net"
 CONNECTOR_URL = f"https://{CONNECTOR_HOST}/emea/"
+# Teams' published limits per app per tenant (``FakeGraph.teams_limits``): the Bot Connector
+# 50 requests a second ("Optimize your bot with rate limiting"), the activity feed about 5 a
+# second for one person's call and 2 a second for the bulk call (Graph's throttling limits)
+TEAMS_LIMITS = {"connector": (50, 1.0), "feed": (5, 1.0), "bulk": (2, 1.0)}
 BOT_SCOPE = "https://api.botframework.com/.default"
 CATALOG_APP_ID = "00000000-0000-4000-8000-00000000d001"  # fictional: the app in the catalog
 USER_PROPS = (
@@ -265,6 +269,11 @@ class FakeGraph:
         self.chats: dict[str, str] = {}
         self.chat_cards: list[dict[str, Any]] = []
         self.feed: list[dict[str, Any]] = []
+        self.bulk_calls: list[int] = []  # recipients of each bulk feed call
+        # Teams' published limits per app per tenant, as (requests, seconds), when set (see
+        # TEAMS_LIMITS): over one, 429 with Retry-After, on ``clock``
+        self.teams_limits: dict[str, tuple[int, float]] | None = None
+        self._teams_stamps: dict[str, deque[float]] = {}
         self.card_errors: Callable[[dict[str, Any]], list[str]] | None = None
         # records
         self.requests: list[httpx.Request] = []
@@ -641,6 +650,7 @@ class FakeGraph:
              self._installed_chat),
             ("POST", r"/users/(?P<user>[^/]+)/teamwork/sendActivityNotification",
              self._activity_notification),
+            ("POST", r"/teamwork/sendActivityNotificationToRecipients", self._bulk_notification),
         ]
 
     # ---- teams -----------------------------------------------------------------------------
@@ -683,8 +693,59 @@ class FakeGraph:
             raise _Reject(404, "NotFound", "The installation was not found.", record=False)
         return self._json({"id": self.chat_of(user), "chatType": "oneOnOne"})
 
+    def _teams_throttle(self, kind: str) -> httpx.Response | None:
+        """A 429 when ``kind`` (connector, feed, bulk) is over its limit (``teams_limits``)."""
+        limit = (self.teams_limits or {}).get(kind)
+        if limit is None:
+            return None
+        count, window = limit
+        now = self.clock()
+        stamps = self._teams_stamps.setdefault(kind, deque())
+        while stamps and now - stamps[0] >= window:
+            stamps.popleft()
+        if len(stamps) >= count:
+            self.throttled += 1
+            wait = max(1, int(window - (now - stamps[0]) + 0.999))
+            return _error(429, "TooManyRequests", "Too many requests; try again after "
+                          "Retry-After.", **{"Retry-After": str(wait)})
+        stamps.append(now)
+        return None
+
+    def _bulk_notification(self, request: httpx.Request) -> httpx.Response:
+        """``POST /teamwork/sendActivityNotificationToRecipients``: up to 100 recipients, each
+        an ``aadUserNotificationRecipient``; 202 Accepted with no body. A recipient without the
+        app is skipped without a word (the bulk call does not report recipients one by one)."""
+        self._need("TeamsActivity.Send")
+        body = json.loads(request.content)
+        missing = {"topic", "activityType", "previewText", "recipients"} - set(body)
+        if missing:
+            raise _Reject(400, "BadRequest", f"missing {sorted(missing)}")
+        recipients = body["recipients"]
+        if not isinstance(recipients, list) or not 1 <= len(recipients) <= 100:
+            raise _Reject(400, "BadRequest", "recipients must hold 1 to 100 recipients")
+        users = []
+        for recipient in recipients:
+            if (recipient.get("@odata.type") != "#microsoft.graph.aadUserNotificationRecipient"
+                    or not recipient.get("userId") or set(recipient) != {"@odata.type",
+                                                                          "userId"}):
+                raise _Reject(400, "BadRequest", f"not an aadUserNotificationRecipient: "
+                              f"{sorted(recipient)}")
+            users.append(str(recipient["userId"]))
+        if len(set(users)) != len(users):
+            raise _Reject(400, "BadRequest", "a recipient is named twice")
+        throttled = self._teams_throttle("bulk")
+        if throttled is not None:
+            return throttled
+        self.bulk_calls.append(len(users))
+        notification = {k: v for k, v in body.items() if k != "recipients"}
+        self.feed += [{"user": user, **notification} for user in users if user in self.installed]
+        return httpx.Response(202)
+
     def _activity_notification(self, request: httpx.Request, user: str) -> httpx.Response:
         self._need("TeamsActivity.Send")
+        throttled = self._teams_throttle("feed")
+        if throttled is not None:
+            return throttled
         if user not in self.installed:
             raise _Reject(403, "Forbidden", "The app is not installed for the recipient.",
                           record=False)
@@ -715,6 +776,9 @@ class FakeGraph:
                                                            "the conversation roster."}})
             return httpx.Response(201, json={"id": self.chat_of(str(user))})
         chat = found.group("chat")
+        throttled = self._teams_throttle("connector")
+        if throttled is not None:
+            return throttled
         if chat not in self.chats:
             return httpx.Response(404, json={"error": {"code": "ConversationNotFound",
                                                        "message": "Conversation not found."}})
@@ -1845,6 +1909,7 @@ __all__ = [
     "SENDER",
     "SITE_ID",
     "SITE_URL",
+    "TEAMS_LIMITS",
     "TENANT_ID",
     "WEBHOOK_URL",
     "FakeClock",

@@ -1,0 +1,136 @@
+"""The headteacher's dashboard card in their chat with the bot: the weekly card refreshes
+itself whenever they open the chat (``refresh`` with ``Action.Execute``, ``userIds`` the head),
+so it shows the live figures, not last Monday's. Schools without a bot keep the weekly card in
+a channel (``dashboard.digest``, a Workflows webhook).
+
+Whoever asks for the figures is checked as the web dashboard checks a viewer (a dashboard role
+in that school: ``dashboard.viewer.school_roles``), and each answer is audited; anyone else
+gets a polite card with no figures. Counts only, never a report's contents.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.clock import LONDON, local_today
+from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.models import Person
+from bot.core.outbox import Urgency, enqueue_chat_card
+from bot.core.permissions import DASHBOARD_READERS
+from bot.core.settings import Settings
+from bot.core.teams_models import TeamsChat
+from bot.engine import snapshot
+from bot.features.dashboard.cards import ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION, adaptive_card
+from bot.features.dashboard.digest import dashboard_url, digest_figures, week_key
+from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.viewer import school_roles
+
+__all__ = [
+    "DASHBOARD_VERB",
+    "PURPOSE",
+    "dashboard_answer",
+    "head_chat",
+    "live_card",
+    "queue_head_card",
+    "refused_card",
+]
+
+DASHBOARD_VERB = "dashboard.refresh"
+PURPOSE = "teams_dashboard"
+
+
+def live_card(session: Session, settings: Settings, config: OrgConfig, school: SchoolConfig,
+              user_id: str, now: datetime) -> dict[str, Any]:
+    """The dashboard card from the figures as they are now, refreshing for ``user_id``."""
+    today = local_today(now)
+    if snapshot.ensure(session, school.id, today)[1]:
+        session.flush()
+    figures = compute_figures(session, school.id, today, now=now)
+    figures.calendar_question = school.term_dates_question(today)
+    url = dashboard_url(settings.base_url, school.id, several_schools=len(config.schools) > 1)
+    card = adaptive_card(digest_figures(figures, school.name, url))
+    local = now.astimezone(LONDON)
+    card["body"][0]["text"] = "Compliance dashboard"
+    card["body"][1]["text"] = (f"{school.name} · as of {local:%H:%M} on {local:%A} "
+                               f"{local.day} {local:%B %Y}")
+    card["refresh"] = {
+        "action": {"type": "Action.Execute", "title": "Refresh", "verb": DASHBOARD_VERB,
+                   "data": {"school": school.id}},
+        "userIds": [user_id],
+    }
+    return card
+
+
+def refused_card(school_name: str | None) -> dict[str, Any]:
+    """What anyone without a dashboard role sees instead of the figures."""
+    where = f"{school_name}'s" if school_name else "the school's"
+    return {
+        "type": "AdaptiveCard",
+        "$schema": ADAPTIVE_CARD_SCHEMA,
+        "version": ADAPTIVE_CARD_VERSION,
+        "body": [
+            {"type": "TextBlock", "text": "Compliance dashboard", "size": "Large",
+             "weight": "Bolder", "style": "heading", "wrap": True},
+            {"type": "TextBlock", "wrap": True,
+             "text": f"Sorry, {where} compliance figures are only shown to the headteacher and "
+                     "the school's leadership team. If you think you should see them, ask the "
+                     "school office."},
+        ],
+    }
+
+
+def _school(config: OrgConfig, school_id: Any) -> SchoolConfig | None:
+    return next((s for s in config.schools if s.id == school_id), None)
+
+
+def dashboard_answer(session: Session, settings: Settings, config: OrgConfig,
+                     person: Person | None, user_id: str, data: dict[str, Any],
+                     now: datetime) -> dict[str, Any]:
+    """The card a refresh (or a press of Refresh) gets: the live figures for a dashboard
+    reader of the school the card names, audited; a polite refusal for anyone else."""
+    school = _school(config, data.get("school"))
+    if person is None or school is None:
+        return refused_card(school.name if school else None)
+    roles = school_roles(session, [school], person.email)[school.id]
+    allowed = bool(roles & DASHBOARD_READERS)
+    audit.record(session, actor=person.email,
+                 action="dashboard.viewed" if allowed else "dashboard.refused",
+                 object_type="dashboard", object_id=school.id, school_id=school.id,
+                 details={"via": "teams"})
+    if not allowed:
+        return refused_card(school.name)
+    return live_card(session, settings, config, school, user_id, now)
+
+
+def head_chat(session: Session, school: SchoolConfig) -> TeamsChat | None:
+    """The headteacher's chat with the bot, when the bot reaches them."""
+    return session.scalar(
+        select(TeamsChat).join(Person, Person.id == TeamsChat.person_id)
+        .where(Person.school_id == school.id, Person.active.is_(True),
+               Person.email == school.headteacher)
+    )
+
+
+def queue_head_card(session: Session, settings: Settings, config: OrgConfig,
+                    school: SchoolConfig, today: date, now: datetime,
+                    not_before: datetime | None = None) -> bool:
+    """Queue this week's dashboard card in the head's chat (once a week); False when the bot
+    does not reach the head or the card is already queued."""
+    chat = head_chat(session, school)
+    if chat is None:
+        return False
+    head = session.get(Person, chat.person_id)
+    assert head is not None
+    return enqueue_chat_card(
+        session, school_id=school.id, key=f"teams-dashboard:{school.id}:{week_key(today)}",
+        purpose=PURPOSE, urgency=Urgency.ROUTINE, recipient=head.email,
+        title=f"Compliance dashboard — {school.name}", text="", chat_id=chat.chat_id,
+        service_url=chat.service_url,
+        card=live_card(session, settings, config, school, chat.user_id, now),
+        not_before=not_before or now,
+    )
