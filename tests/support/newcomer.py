@@ -9,12 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import pytest
 import yaml
 from icalendar import Calendar, Event
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-__all__ = ["DOMAIN", "answers_file", "policy_folder", "staff_csv", "term_calendar"]
+__all__ = [
+    "DOMAIN",
+    "answers_file",
+    "mis_answers",
+    "mis_inputs",
+    "policy_folder",
+    "printed",
+    "staff_csv",
+    "term_calendar",
+]
 
 DOMAIN = "hillside.example"
 GIVEN = ["Ada", "Ben", "Cleo", "Dev", "Esme", "Finn", "Gail", "Hal", "Iris", "Jude", "Kai",
@@ -148,3 +158,46 @@ def answers_file(path: Path, rows: list[dict[str, str]], **changes: Any) -> Path
     data.update(changes)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def mis_answers(folder: Path, **changes: Any) -> Path:
+    """Glenview's answers (tests/support/mis_export.py), people by name as a head types them:
+    the DSL without her name's accent; ``changes`` replace or add keys (platform, job_titles…)."""
+    data: dict[str, Any] = {
+        "school": {"name": "Glenview Primary School", "country": "England"},
+        "platform": "local",
+        "base_url": "http://127.0.0.1:8123",
+        "directory": "staff.csv",
+        "people": {
+            "headteacher": "moira campbell",
+            "dsl": ["Siobhan"],  # typed without the accent: finds Siobhán Ní Bhriain
+            "dpo": "Elspeth Murray",
+            "chair_of_governors": "HAMISH REID",
+        },
+        "policies": "policies",
+        "policy_answers": {"mobile-phones.md": {"next_review": "September 2027"}},
+        "terms": {"ics": "term-dates.ics"},
+        **changes,
+    }
+    path = folder / "answers.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    return path
+
+
+def mis_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Any, Any]:
+    """The inputs folder (the MIS export, policies, term dates), the working folder made
+    ``tmp_path``; the export's people and the lines of its bad rows."""
+    from tests.support.mis_export import mis_export
+
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    people, bad = mis_export(inputs / "staff.csv")
+    policy_folder(inputs / "policies")
+    term_calendar(inputs / "term-dates.ics")
+    monkeypatch.chdir(tmp_path)
+    return inputs, people, bad
+
+
+def printed(result: Any) -> str:
+    """What a command printed, its lines joined as one (Rich wraps long lines)."""
+    return " ".join(result.output.split())

@@ -121,6 +121,15 @@ def print_owed(draft: SetupDraft, org: OrgConfig) -> bool:
     people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
               for p in draft.people if p.active]
     owed = who_owes(org.schools[0], people)
+    if not draft.people and draft.directory_note:
+        # a platform whose directory cannot be read yet: "nobody" would be a guess, and wrong
+        platform = draft.answers.platform
+        console.print(f"[bold]Who will owe what[/]: not known yet ({escape(draft.directory_note)})"
+                      f". Once [bold]compliance-bot check {platform}[/] passes, "
+                      "[bold]compliance-bot remind --dry-run[/] names everyone asked; a job "
+                      "title the role table (job_titles) does not cover holds its people back "
+                      "until you add it.", highlight=False)
+        return True
     console.print("[bold]Who will owe what[/]")
     for item in owed:
         console.print(f"  {escape(item.line())}", highlight=False)

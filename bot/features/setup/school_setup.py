@@ -71,8 +71,10 @@ class SetupDraft:
 
     @property
     def source_name(self) -> str:
-        """The directory as a person knows it (the CSV's name, or the platform)."""
-        directory = self.answers.directory
+        """The directory as a person knows it (the CSV's name, or the platform's)."""
+        directory, platform = self.answers.directory, self.answers.platform
+        if platform != "local":
+            return f"the {_PLATFORM[platform]} directory"
         return directory.name if directory is not None else "the directory"
 
 
@@ -145,6 +147,10 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         draft.people = list(build_connectors(settings).directory.fetch(None).people)
     except (ConnectorError, ImportError) as exc:
         draft.directory_note = f"the directory could not be read yet ({exc}); people by email"
+        return
+    # the platform's job titles (Graph's jobTitle, Google's organisation title) are the
+    # school's words as much as a CSV's: each is mapped in the role table, never guessed
+    draft.problems += role_table_problems(draft)
 
 
 _PLATFORM = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}

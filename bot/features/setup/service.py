@@ -49,6 +49,7 @@ __all__ = [
     "Preview",
     "UploadedPolicy",
     "apply_change",
+    "copy_of_registered",
     "editable",
     "nobody_owes",
     "open_duties",
@@ -336,6 +337,31 @@ def upload_checks(
             checks[name].append(f"{name} is the same document as {first} (a copy in another "
                                 f"format): {first} is used, {name} is not added again")
     return checks, twins
+
+
+def copy_of_registered(
+    settings: Settings, existing: list[PolicyConfig], imported: ImportedPolicy, data: bytes
+) -> str | None:
+    """The registered document an upload is a copy of in another format (the policy of the
+    same title holds the same text in another file, e.g. its Word copy when a PDF comes),
+    as ``policies import`` checks the register: that file's name, else None. A copy is not
+    a new version: staff would be asked to read again what they have read."""
+    title = imported.title.value if imported.title else None
+    current = next((p for p in existing if title and p.id == policy_key(str(title))), None)
+    if current is None or current.document is None:
+        return None
+    path = settings.config_path.parent / current.document
+    try:
+        held = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(held).digest() == hashlib.sha256(data).digest():
+        return None  # the very file again: nothing new, as before
+    try:
+        _name, registered = read_upload(path.name, held)
+    except SetupError:
+        return None
+    return path.name if same_document(registered, imported) else None
 
 
 @dataclass(frozen=True)

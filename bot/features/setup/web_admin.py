@@ -33,6 +33,7 @@ from bot.features.setup.rules import (
 )
 from bot.features.setup.service import (
     UploadedPolicy,
+    copy_of_registered,
     policy_from_upload,
     read_upload,
     upload_checks,
@@ -177,6 +178,15 @@ async def policies_upload(
         read = await _read_uploads(files, typed)
         checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
                                       data["school"].name, _dsl_names(request, data["school"]))
+        for base, imported, blob in read:
+            registered = None if base in twins else await run_in_threadpool(
+                copy_of_registered, ctx(request).settings, data["school"].policies, imported,
+                blob)
+            if registered is not None:
+                twins.add(base)
+                checks[base].append(
+                    f"{base} is the same document as {registered}, already registered (a "
+                    f"copy in another format): {base} is not added again")
 
         def change(school: dict[str, Any]) -> None:
             existing = data["school"].policies

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -20,47 +19,10 @@ from bot.core.config import load_config
 from bot.core.models import Duty, Person, PersonRole
 from bot.core.store import Store
 from bot.features.setup.pack import PACK
-from tests.support.mis_export import MIS_TITLES, mis_export
-from tests.support.newcomer import policy_folder, term_calendar
+from tests.support.mis_export import MIS_TITLES
+from tests.support.newcomer import mis_answers, mis_inputs, printed
 
 WIDE = {"COLUMNS": "300"}
-
-
-def _answers(folder: Path, **changes: Any) -> Path:
-    data: dict[str, Any] = {
-        "school": {"name": "Glenview Primary School", "country": "England"},
-        "platform": "local",
-        "base_url": "http://127.0.0.1:8123",
-        "directory": "staff.csv",
-        "people": {
-            "headteacher": "moira campbell",
-            "dsl": ["Siobhan"],  # typed without the accent: finds Siobhán Ní Bhriain
-            "dpo": "Elspeth Murray",
-            "chair_of_governors": "HAMISH REID",
-        },
-        "policies": "policies",
-        "policy_answers": {"mobile-phones.md": {"next_review": "September 2027"}},
-        "terms": {"ics": "term-dates.ics"},
-        **changes,
-    }
-    path = folder / "answers.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
-    return path
-
-
-def _said(result: Any) -> str:
-    return " ".join(result.output.split())
-
-
-def _newcomer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Any, Any]:
-    """The inputs folder (MIS export, policies, term dates); the people and the bad lines."""
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    people, bad = mis_export(inputs / "staff.csv")
-    policy_folder(inputs / "policies")
-    term_calendar(inputs / "term-dates.ics")
-    monkeypatch.chdir(tmp_path)
-    return inputs, people, bad
 
 
 @pytest.mark.slow
@@ -68,12 +30,12 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
-    inputs, people, bad = _newcomer(tmp_path, monkeypatch)
+    inputs, people, bad = mis_inputs(tmp_path, monkeypatch)
     runner = CliRunner()
     home = tmp_path / ".compliance-bot"
 
-    refused = runner.invoke(app, ["init", "--answers", str(_answers(inputs))], env=WIDE)
-    said = _said(refused)
+    refused = runner.invoke(app, ["init", "--answers", str(mis_answers(inputs))], env=WIDE)
+    said = printed(refused)
     assert refused.exit_code == 2, refused.output
     assert not (home / "school.yaml").exists()
     # each bad row names its line, its person and the file's own column
@@ -85,9 +47,9 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
         assert f"job_titles: '{title}'" in said, title
     assert "'Class Teacher': staff} (suggested)" in said
 
-    answers = _answers(inputs, job_titles=MIS_TITLES, leave_out=sorted(bad.values()))
+    answers = mis_answers(inputs, job_titles=MIS_TITLES, leave_out=sorted(bad.values()))
     init = runner.invoke(app, ["init", "--answers", str(answers)], env=WIDE)
-    said = _said(init)
+    said = printed(init)
     assert init.exit_code == 0, init.output
     assert "designated safeguarding lead: Siobhán Ní Bhriain <siobhan.nibhriain@" in \
         said.replace("DSL", "designated safeguarding lead")
@@ -121,7 +83,7 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     with (home / "directory.csv").open("a", encoding="utf-8", newline="") as handle:
         handle.write("Kirsty,Young,,kirsty.young@glenview.example,Site Manager,,\r\n")
     later = runner.invoke(app, ["sweep", "--no-send"], env=WIDE)
-    said = _said(later)
+    said = printed(later)
     assert later.exit_code == 0, later.output
     assert "Kirsty Young <kirsty.young@glenview.example>: held back" in said
     assert "'Site Manager'" in said
@@ -131,33 +93,33 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     for command in (["directory", "status"], ["status"]):
         status = runner.invoke(app, command, env=WIDE)
         assert status.exit_code == 0, status.output
-        said = _said(status)
+        said = printed(status)
         assert "Held back" in said and "'Site Manager': Kirsty Young" in said, command
         assert "Fix: add each title to the role table" in said
         assert "Nobody owes anything" not in said
     check = runner.invoke(app, ["check", "config"], env=WIDE)
     assert check.exit_code == 1
-    assert "held back Kirsty Young <kirsty.young@glenview.example>" in _said(check)
+    assert "held back Kirsty Young <kirsty.young@glenview.example>" in printed(check)
 
 
 def test_a_setup_where_nobody_owes_anything_is_a_loud_warning_everywhere(
     tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
-    inputs, _people, bad = _newcomer(tmp_path, monkeypatch)
+    inputs, _people, bad = mis_inputs(tmp_path, monkeypatch)
     runner = CliRunner()
     nobody = dict.fromkeys(MIS_TITLES, "governor")  # governors owe no staff training
     staff_only = [t.id for t in PACK]  # the statutory items ask governors and the DSL too
-    answers = _answers(inputs, job_titles=nobody, leave_out=sorted(bad.values()),
+    answers = mis_answers(inputs, job_titles=nobody, leave_out=sorted(bad.values()),
                        requirements=staff_only)
     init = runner.invoke(app, ["init", "--answers", str(answers)], env=WIDE)
     assert init.exit_code == 0, init.output
-    said = _said(init)
+    said = printed(init)
     assert "Safeguarding and child protection training: nobody" in said
     assert "WARNING: nobody will be asked for anything" in said
     assert runner.invoke(app, ["sweep", "--no-send"], env=WIDE).exit_code == 0
     status = runner.invoke(app, ["status"], env=WIDE)
-    assert "WARNING: Nobody owes anything" in _said(status)
+    assert "WARNING: Nobody owes anything" in printed(status)
 
 
 def test_a_problem_at_the_end_asks_just_that_again_never_everything(
@@ -166,7 +128,7 @@ def test_a_problem_at_the_end_asks_just_that_again_never_everything(
     from bot.features.setup.answers import Progress
 
     frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
-    inputs, _people, bad = _newcomer(tmp_path, monkeypatch)
+    inputs, _people, bad = mis_inputs(tmp_path, monkeypatch)
     (inputs / "not-a-calendar.ics").write_text("BEGIN:NOTHING\n", encoding="utf-8")
     progress = Progress(Progress.beside(Path(".compliance-bot")))
     for key, value in (
@@ -189,7 +151,7 @@ def test_a_problem_at_the_end_asks_just_that_again_never_everything(
 
     result = CliRunner().invoke(app, ["init", "--resume"], env=WIDE,
                                 input=f"y\n{inputs / 'term-dates.ics'}\n\n")
-    said = _said(result)
+    said = printed(result)
     assert result.exit_code == 0, result.output
     assert "1 problem to fix: terms.ics" in said
     assert "Term dates" in said and "Answer those questions again now" in said

@@ -118,6 +118,27 @@ def test_word_and_pdf_copies_are_one_policy_and_another_school_is_pointed_out(
     assert "version: not stated in the document; staff see “adopted 12 March 2026”" in text
 
 
+def test_a_pdf_copy_of_a_registered_word_document_is_not_a_new_version(site: Site) -> None:
+    """As ``policies import`` checks the register: a later upload of the same text in another
+    format is pointed out and left out, never a version staff are asked to read again."""
+    site.sign_in("office@oak.example")
+    first = _upload(site, [("online-safety.docx", _docx(LINES), "application/octet-stream")])
+    assert first.status_code == 200, first.text
+    [before] = [p for p in _policies(site) if p.title == "Online Safety Policy"]
+    page = _upload(site, [("online-safety.pdf", _pdf(LINES), "application/pdf")])
+    assert page.status_code == 200, page.text
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+    assert ("online-safety.pdf is the same document as online-safety" in text
+            and "already registered (a copy in another format)" in text)
+    [after] = [p for p in _policies(site) if p.title == "Online Safety Policy"]
+    assert (after.version, after.document) == (before.version, before.document)
+    # a document with other words is a new version as before
+    changed = [*LINES, "Staff also lock their screens whenever they leave a room."]
+    _upload(site, [("online-safety.pdf", _pdf(changed), "application/pdf")])
+    [newer] = [p for p in _policies(site) if p.title == "Online Safety Policy"]
+    assert newer.document != before.document and newer.document.suffix == ".pdf"
+
+
 def test_a_sub_heading_is_asked_about_not_taken_as_the_title(site: Site) -> None:
     site.sign_in("office@oak.example")
     lines = ["Oak Test School", *[f"A paragraph about our work number {n}." for n in range(10)],
