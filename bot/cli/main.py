@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.audit import audit_app
-from bot.cli.common import (
+from bot.cli.config import config_app, start_sending
+from bot.cli.directory import directory_app
+from bot.cli.outbox import outbox_app
+from bot.engine.commands import (
     AsOf,
     as_of_date,
     console,
@@ -21,9 +24,6 @@ from bot.cli.common import (
     say_database,
     where,
 )
-from bot.cli.config import config_app, start_sending
-from bot.cli.directory import directory_app
-from bot.cli.outbox import outbox_app
 from bot.features.dashboard.cli import digest, teams_app
 from bot.features.decisions.cli import decisions_app
 from bot.features.evidence.cli import evidence_app
@@ -33,6 +33,7 @@ from bot.features.reports.cli import reports_app
 from bot.features.setup.cli import init_command
 from bot.features.training.cli import training_app
 from bot.features.visitors.cli import visitors_app
+from bot.wiring import install
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -64,6 +65,7 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(config_app, name="config")
 app.command("start-sending")(start_sending)
+install()  # hand the engine the features' sweep steps before any command runs
 
 
 # --------------------------------------------------------------------------- demo & run
@@ -335,7 +337,7 @@ def remind(
     as_of: AsOf = None,
 ) -> None:
     """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
-    from bot.cli.render import print_reminder_plan
+    from bot.engine.commands import print_reminder_plan
     from bot.engine.sweep import run_sweep
 
     ctx = context()

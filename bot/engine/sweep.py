@@ -49,7 +49,7 @@ from bot.engine.remind import (
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.snapshot import rebuild as rebuild_snapshot
-from bot.engine.steps import RUN_IN_PREVIEW, STEPS, Step
+from bot.engine.steps import Step, registered
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
 
@@ -351,8 +351,9 @@ def sweep_school(
     result.reminders = reminders.planned if reminders is not None else []
     run = StepContext(session, settings, config, school, connectors, today, now, sending)
     full = StepContext(session, settings, config, school, connectors, today, now, write)
+    in_preview = registered().run_in_preview if extra_steps else frozenset()
     for step in extra_steps:
-        for k, v in step(full if step in RUN_IN_PREVIEW else run).items():
+        for k, v in step(full if step in in_preview else run).items():
             result.extra[k] = result.extra.get(k, 0) + v
     open_count, overdue = session.execute(
         select(func.count(), func.count().filter(Duty.due_on < today))
@@ -393,6 +394,7 @@ def run_sweep(
     on_sent: Callable[[str], None] | None = None,
 ) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """Sweep every school (each in its own transaction), then dispatch the outbox once."""
+    steps = registered().sweep  # the features' steps, handed over by the app at start-up
     moment = now or utcnow()
     today = as_of or local_today(moment)
     results: list[SchoolSweep] = []
@@ -410,7 +412,7 @@ def run_sweep(
                 today,
                 moment,
                 write=write,
-                extra_steps=STEPS,
+                extra_steps=steps,
             )
             if write and run is not None:
                 run.finished_at = utcnow()
