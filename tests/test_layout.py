@@ -176,6 +176,52 @@ def test_every_allowed_upward_import_is_still_needed() -> None:
     assert used == set(UPWARD_ALLOWED), f"drop from UPWARD_ALLOWED: {set(UPWARD_ALLOWED) - used}"
 
 
+# The protocols that declare what a mailer has (``connectors/base.py``); ``SentItemsLookup`` is
+# checked with ``isinstance`` before its ``find_sent`` is used.
+MAILER_PROTOCOLS = ("Mailer", "BatchMailer", "SentItemsLookup")
+
+
+def _declared_on_mailer() -> set[str]:
+    """Every attribute and method the mailer protocols declare."""
+    tree = ast.parse((REPO / "connectors" / "base.py").read_text("utf-8"))
+    declared: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name in MAILER_PROTOCOLS:
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    declared.add(item.name)
+                elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    declared.add(item.target.id)
+    return declared
+
+
+def _is_mailer(node: ast.expr) -> bool:
+    """``mailer``, ``self.mailer``, ``run.mailer``: the outbox's names for its mailer."""
+    return (isinstance(node, ast.Name) and node.id == "mailer") or (
+        isinstance(node, ast.Attribute) and node.attr == "mailer")
+
+
+def test_the_outbox_uses_only_what_the_mailer_protocol_declares() -> None:
+    """A mailer's optional capabilities (``idempotent``, ``max_batch``, ``pacing``,
+    ``ready_in``, ``end_pass``...) are declared on ``Mailer`` with defaults; the outbox uses
+    them as attributes, never looked up by name."""
+    declared = _declared_on_mailer()
+    assert {"send", "idempotent", "max_batch", "pacing", "ready_in", "end_pass"} <= declared
+    wrong = []
+    for path in sorted((REPO / "bot" / "core").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Attribute) and _is_mailer(node.value) \
+                    and node.attr not in declared:
+                wrong.append(f"{_name(path)}:{node.lineno} uses mailer.{node.attr}, which "
+                             f"{' / '.join(MAILER_PROTOCOLS)} in connectors/base.py do not declare")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("getattr", "hasattr") and node.args \
+                    and _is_mailer(node.args[0]):
+                wrong.append(f"{_name(path)}:{node.lineno} looks a mailer capability up by name "
+                             f"({node.func.id}): declare it on Mailer with a default")
+    assert not wrong, "\n".join(wrong)
+
+
 def _calls(path: Path) -> list[str]:
     tree = ast.parse(path.read_text("utf-8"))
     found: list[str] = []

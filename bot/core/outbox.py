@@ -321,7 +321,7 @@ class _Pass:
         if at_once or self.recovered_at is None or now - self.recovered_at >= RECOVER_EVERY:
             self.recovered_at = now
             self.stats.recovered += recover_stale(
-                self.store, now, idempotent_mailer=bool(getattr(self.mailer, "idempotent", False))
+                self.store, now, idempotent_mailer=self.mailer.idempotent
             )
             # unknown outcomes the mailbox's sent items can settle (Graph, Gmail)
             self.stats.found_sent += outbox_lookup.settle_unknown(
@@ -491,8 +491,8 @@ def _dispatch(
     stats = DispatchStats()
     run = _Pass(
         store, mailer, notifier, now, limit, on_sent, stats,
-        batch_size=int(getattr(mailer, "max_batch", 1) or 1), lanes=lanes, alerts=alerts,
-        pacing=getattr(mailer, "pacing", None), up_to=up_to, wait=wait, chat=chat,
+        batch_size=max(mailer.max_batch, 1), lanes=lanes, alerts=alerts,
+        pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat,
     )
     if up_to >= Urgency.ROUTINE:  # a hand-over of urgent mail (a web request) only sends
         run.recover(at_once=True)
@@ -507,9 +507,7 @@ def _dispatch(
             run.done.clear()
             run.deliver_all()
     finally:
-        end_pass = getattr(mailer, "end_pass", None)
-        if callable(end_pass):
-            end_pass()  # e.g. the SMTP connection kept open for the pass
+        mailer.end_pass()  # e.g. the SMTP connection kept open for the pass
     for channel, until in sorted(stats.paused.items()):
         log.info("outbox: %s paused until %s", channel, until.isoformat(timespec="seconds"))
     return stats
@@ -541,9 +539,8 @@ def _wait_for_dead_claims(
 
 
 def _waiting(mailer: Mailer) -> float:
-    """Seconds the mailer still has to wait for its platform (its optional ``ready_in``)."""
-    ready_in = getattr(mailer, "ready_in", None)
-    return float(ready_in()) if callable(ready_in) else 0.0
+    """Seconds the mailer still has to wait for its platform (``Mailer.ready_in``)."""
+    return float(mailer.ready_in())
 
 
 def _call(row_id: int, call: Callable[[], SendResult]) -> Outcome:
@@ -560,9 +557,8 @@ def _call(row_id: int, call: Callable[[], SendResult]) -> Outcome:
 
 def _call_batch(mailer: Mailer, messages: list[OutgoingEmail]) -> list[Outcome]:
     """The provider's answers for a batch, one per message."""
-    send_batch = getattr(mailer, "send_batch")  # noqa: B009 - BatchMailer is optional
     try:
-        outcomes: list[Outcome] = send_batch(messages)
+        outcomes: list[Outcome] = mailer.send_batch(messages)
     except ConnectorError as exc:
         return [exc] * len(messages)
     except Exception as exc:
