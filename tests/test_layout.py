@@ -222,6 +222,18 @@ def test_the_outbox_uses_only_what_the_mailer_protocol_declares() -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def test_email_addresses_are_checked_by_the_one_helper() -> None:
+    """No hand-written address pattern: every check is ``bot.core.emails`` (email-validator)."""
+    patterns = [
+        f"{_name(path)}:{node.lineno}"
+        for path in _product_modules()
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and ("[^@" in node.value or "]+@[" in node.value)
+    ]
+    assert not patterns, f"check addresses with bot.core.emails instead: {patterns}"
+
+
 def _calls(path: Path) -> list[str]:
     tree = ast.parse(path.read_text("utf-8"))
     found: list[str] = []
