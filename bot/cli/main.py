@@ -33,7 +33,6 @@ from bot.features.reports.cli import reports_app
 from bot.features.setup.cli import init_command
 from bot.features.training.cli import training_app
 from bot.features.visitors.cli import visitors_app
-from bot.wiring import install
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -65,7 +64,16 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(config_app, name="config")
 app.command("start-sending")(start_sending)
-install()  # hand the engine the features' sweep steps before any command runs
+
+
+@app.callback()
+def _start() -> None:
+    """Hand the engine the features' sweep steps before any command runs."""
+    # imported here, not at the top: the steps load SQLAlchemy and Jinja, and `--help` must
+    # answer without them (tests/cli/test_demo.py counts what it loads)
+    from bot.wiring import install
+
+    install()
 
 
 # --------------------------------------------------------------------------- demo & run
