@@ -5,9 +5,9 @@ leak no platform types: everything that crosses this boundary is one of the plai
 below, and every failure is one of the ``ConnectorError`` subclasses, which tell the outbox what
 it may safely do next.
 
-Example: a minimal mailer::
+Example: a minimal mailer (``Mailer`` declares the optional capabilities with defaults)::
 
-    class PrintMailer:
+    class PrintMailer(Mailer):
         name = "print"
 
         def send(self, message: OutgoingEmail) -> SendResult:
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 __all__ = [
     "SETUP_RETRY_SECONDS",
@@ -296,18 +296,59 @@ class MailPacing:
 class Mailer(Protocol):
     """Sends one email. Raises a ``ConnectorError`` subclass on failure, never retries POSTs.
 
-    Optional extras the dispatcher looks for: ``idempotent = True`` (resending is harmless, e.g.
-    the .eml writer), ``max_batch`` (see ``BatchMailer``), ``ready_in() -> float``, the
-    seconds until the platform's ``Retry-After`` has passed (the dispatcher claims nothing
-    while it is above 0), ``pacing`` (a ``MailPacing``: the dispatcher claims only what the
-    mailbox's limits allow, counted in the database across workers), ``close()`` (called
-    after a dispatch pass, e.g. to end a reused SMTP connection) and ``find_sent`` (see
-    ``SentItemsLookup``: an unknown outcome is looked up instead of left for a person).
+    ``send`` is the one thing a mailer must do. The optional capabilities the dispatcher uses
+    are declared here with their defaults, so a mailer subclasses ``Mailer`` and overrides only
+    what its platform offers: ``idempotent``, ``max_batch`` with ``send_batch``, ``pacing``,
+    ``ready_in`` and ``end_pass``. Whether a mailer can look in its sent items is a separate
+    protocol (``SentItemsLookup``), checked with ``isinstance``.
+
+    Example::
+
+        class PrintMailer(Mailer):
+            idempotent = True  # printing twice is harmless
+
+            def send(self, message: OutgoingEmail) -> SendResult:
+                print(message.subject)
+                return SendResult(provider_id=None)
     """
+
+    # resending is harmless (e.g. the .eml writer): a message whose outcome is unknown is
+    # sent again instead of left for a person
+    idempotent: ClassVar[bool] = False
+    # the most messages ``send_batch`` takes at once (e.g. Gmail's 50); 1: one at a time
+    max_batch: int = 1
 
     def send(self, message: OutgoingEmail) -> SendResult:
         """Deliver ``message`` once."""
         ...
+
+    def send_batch(self, messages: Sequence[OutgoingEmail]) -> list[SendResult | ConnectorError]:
+        """Deliver up to ``max_batch`` messages, one result per message, in order: a
+        ``SendResult`` or the ``ConnectorError`` that message met. The dispatcher calls it only
+        when ``max_batch`` is above 1; by default it sends each message on its own."""
+        results: list[SendResult | ConnectorError] = []
+        for message in messages:
+            try:
+                results.append(self.send(message))
+            except ConnectorError as exc:
+                results.append(exc)
+        return results
+
+    @property
+    def pacing(self) -> MailPacing | None:
+        """The mailbox's limits: the dispatcher claims only what they allow, counted in the
+        database across workers. None (the default): no limits to keep."""
+        return None
+
+    def ready_in(self) -> float:
+        """Seconds until the platform's ``Retry-After`` has passed; the dispatcher claims
+        nothing while it is above 0. 0 (the default): ready now."""
+        return 0.0
+
+    def end_pass(self) -> None:
+        """Called after each dispatch pass, e.g. to end a reused SMTP connection (QUIT).
+        Does nothing by default."""
+        return None
 
 
 class LookupNotPermittedError(ConnectorError):
@@ -330,18 +371,11 @@ class SentItemsLookup(Protocol):
 
 
 @runtime_checkable
-class BatchMailer(Protocol):
-    """A mailer that can send several messages in one platform batch (e.g. Gmail, <= 50).
-
-    The dispatcher uses ``send_batch`` when a mailer has it. Each result stands for the message
-    at the same index: a ``SendResult`` or the ``ConnectorError`` that message met.
-    """
+class BatchMailer(Mailer, Protocol):
+    """A mailer that sends several messages in one platform batch (e.g. Gmail, <= 50): it sets
+    ``max_batch`` above 1 and overrides ``Mailer.send_batch``."""
 
     max_batch: int
-
-    def send(self, message: OutgoingEmail) -> SendResult:
-        """Deliver ``message`` once."""
-        ...
 
     def send_batch(self, messages: Sequence[OutgoingEmail]) -> list[SendResult | ConnectorError]:
         """Deliver up to ``max_batch`` messages, one result per message, in order."""

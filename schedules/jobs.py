@@ -19,11 +19,13 @@ from bot.core.outbox import Urgency, dispatch
 from bot.core.settings import load_settings
 from bot.engine.sweep import run_sweep
 from bot.features.reports.forms import poll_forms
+from bot.wiring import install
 
 __all__ = ["DISPATCH_SECONDS", "FORMS_SECONDS", "JOBS", "MAINTENANCE_HOURS", "SWEEP_MINUTES",
            "JobSpec", "dispatch_job", "forms_job", "maintenance_job", "sweep_job"]
 
 log = logging.getLogger(__name__)
+install()  # hand the engine the features' sweep steps before any job runs
 
 SWEEP_MINUTES = 15  # directory, duties, reminders (gated to school-day windows), clocks, digest
 DISPATCH_SECONDS = 60  # deliver what is due from the outbox

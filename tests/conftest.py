@@ -22,9 +22,13 @@ import pytest
 os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
 
+from bot.wiring import install
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
 from tests.support.paths import REPO, SHARED_POLICIES
+
+# tests drive the engine directly, as the app's entry points would: hand it the features' steps
+install()
 
 PG_ENV = "COMPLIANCE_BOT_TEST_POSTGRES_URL"
 CHROMIUM = os.environ.get("COMPLIANCE_BOT_TEST_CHROMIUM", "/usr/bin/chromium")

@@ -1,5 +1,6 @@
-"""The shape of the code, checked: one room per feature, explicit wiring, pure rules, small
-modules and functions. A change that breaks one of these fails here, not in review."""
+"""The shape of the code, checked: one-way layers, one room per feature, explicit wiring, pure
+rules, small modules and functions. A change that breaks one of these fails here, not in
+review."""
 
 from __future__ import annotations
 
@@ -70,6 +71,169 @@ def _imports(path: Path) -> list[str]:
     return names
 
 
+# The layers, lowest first: a module imports its own layer and those below it, never above.
+# ``connectors`` are the platform boundary beside the core (the outbox speaks their protocol).
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("core", ("bot.core", "connectors")),
+    ("engine", ("bot.engine",)),
+    ("features", ("bot.features",)),
+    ("app", ("bot.web", "bot.cli", "bot.demo", "bot.wiring", "schedules")),
+)
+LAYER_RULE = "core ← engine ← features ← app (web, cli, demo, wiring, schedules)"
+# Upward imports still allowed, each with its reason; the list may only shrink.
+UPWARD_ALLOWED: dict[tuple[str, str], str] = {
+    # The web toolkit every feature's router plugs into (templates and the signed-in person,
+    # request guards, sign-in links, the page cache, Teams sign-in). It belongs below the
+    # features; it moves there with the package move of issue #34, not now, while other
+    # changes touch these files.
+    ("bot.features", "bot.web.deps"): "web toolkit: templates, render, the signed-in person",
+    ("bot.features", "bot.web.guards"): "web toolkit: request guards",
+    ("bot.features", "bot.web.links"): "web toolkit: sign-in and action links",
+    ("bot.features", "bot.web.page_cache"): "web toolkit: the page cache's rules",
+    ("bot.features", "bot.web.auth"): "web toolkit: sign-in sessions",
+    ("bot.features", "bot.web.bot_framework"): "web toolkit: the Teams bot's wire format",
+    ("bot.features", "bot.web.teams_sso"): "web toolkit: Teams single sign-on",
+}
+
+
+def _module(path: Path) -> str:
+    """The dotted name of a product module (a package is its ``__init__``'s name)."""
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> list[tuple[str, str, int]]:
+    """Every import of our own modules: (importer, imported, line).
+
+    Counted: every ``import`` and ``from ... import`` anywhere in a module — at the top, inside
+    functions, and in ``if TYPE_CHECKING:`` blocks (a type-only import still ties the layers);
+    relative imports are resolved. Not counted: module names in strings (there are none, see
+    ``test_our_modules_are_wired_by_plain_imports``).
+    """
+    ours = ("bot", "connectors", "schedules")
+    edges: list[tuple[str, str, int]] = []
+    for path in _product_modules():
+        importer = _module(path)
+        package = importer.split(".") if path.name == "__init__.py" else importer.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package[:len(package) - node.level + 1] if node.level else []
+                names = [".".join([*base, *([node.module] if node.module else [])])]
+            else:
+                continue
+            edges += [(importer, n, node.lineno) for n in names if n.split(".")[0] in ours]
+    return edges
+
+
+def _layer(module: str) -> int | None:
+    """The index of a module's layer in ``LAYERS`` (None for ``bot`` itself)."""
+    for index, (_, prefixes) in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return index
+    return None
+
+
+def _allowed(importer: str, imported: str) -> bool:
+    return any(importer.startswith(a + ".") and (imported == b or imported.startswith(b + "."))
+               for a, b in UPWARD_ALLOWED)
+
+
+def test_every_product_module_has_a_layer() -> None:
+    loose = [_module(p) for p in _product_modules()
+             if _layer(_module(p)) is None and _module(p) != "bot"]
+    assert not loose, f"give these a layer in LAYERS ({LAYER_RULE}): {loose}"
+
+
+def test_imports_run_one_way() -> None:
+    """The engine asks for the features' steps through its registry (``bot.engine.steps``),
+    filled by the app at start-up; nothing imports a layer above its own."""
+    upward = []
+    for importer, imported, line in _import_graph():
+        low, high = _layer(importer), _layer(imported)
+        if low is None or high is None or high <= low or _allowed(importer, imported):
+            continue
+        upward.append(f"{importer} (line {line}) imports {imported}: "
+                      f"{LAYERS[low][0]} may not import {LAYERS[high][0]} ({LAYER_RULE})")
+    assert not upward, "\n".join(upward)
+
+
+def test_features_never_import_the_cli() -> None:
+    """Feature commands share ``bot.engine.commands``; ``bot.cli`` imports them, not the
+    reverse (and the web only through the toolkit listed in ``UPWARD_ALLOWED``)."""
+    wrong = [f"{a} (line {n}) imports {b}: features may not import bot.cli or bot.web"
+             for a, b, n in _import_graph()
+             if a.startswith("bot.features.") and b.startswith(("bot.cli", "bot.web"))
+             and not _allowed(a, b)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_allowed_upward_import_is_still_needed() -> None:
+    used = {(a, b) for a, b in UPWARD_ALLOWED
+            for importer, imported, _ in _import_graph()
+            if importer.startswith(a + ".") and imported == b}
+    assert used == set(UPWARD_ALLOWED), f"drop from UPWARD_ALLOWED: {set(UPWARD_ALLOWED) - used}"
+
+
+# The protocols that declare what a mailer has (``connectors/base.py``); ``SentItemsLookup`` is
+# checked with ``isinstance`` before its ``find_sent`` is used.
+MAILER_PROTOCOLS = ("Mailer", "BatchMailer", "SentItemsLookup")
+
+
+def _declared_on_mailer() -> set[str]:
+    """Every attribute and method the mailer protocols declare."""
+    tree = ast.parse((REPO / "connectors" / "base.py").read_text("utf-8"))
+    declared: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name in MAILER_PROTOCOLS:
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    declared.add(item.name)
+                elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    declared.add(item.target.id)
+    return declared
+
+
+def _is_mailer(node: ast.expr) -> bool:
+    """``mailer``, ``self.mailer``, ``run.mailer``: the outbox's names for its mailer."""
+    return (isinstance(node, ast.Name) and node.id == "mailer") or (
+        isinstance(node, ast.Attribute) and node.attr == "mailer")
+
+
+def test_the_outbox_uses_only_what_the_mailer_protocol_declares() -> None:
+    """A mailer's optional capabilities (``idempotent``, ``max_batch``, ``pacing``,
+    ``ready_in``, ``end_pass``...) are declared on ``Mailer`` with defaults; the outbox uses
+    them as attributes, never looked up by name."""
+    declared = _declared_on_mailer()
+    assert {"send", "idempotent", "max_batch", "pacing", "ready_in", "end_pass"} <= declared
+    wrong = []
+    for path in sorted((REPO / "bot" / "core").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Attribute) and _is_mailer(node.value) \
+                    and node.attr not in declared:
+                wrong.append(f"{_name(path)}:{node.lineno} uses mailer.{node.attr}, which "
+                             f"{' / '.join(MAILER_PROTOCOLS)} in connectors/base.py do not declare")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("getattr", "hasattr") and node.args \
+                    and _is_mailer(node.args[0]):
+                wrong.append(f"{_name(path)}:{node.lineno} looks a mailer capability up by name "
+                             f"({node.func.id}): declare it on Mailer with a default")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_email_addresses_are_checked_by_the_one_helper() -> None:
+    """No hand-written address pattern: every check is ``bot.core.emails`` (email-validator)."""
+    patterns = [
+        f"{_name(path)}:{node.lineno}"
+        for path in _product_modules()
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and ("[^@" in node.value or "]+@[" in node.value)
+    ]
+    assert not patterns, f"check addresses with bot.core.emails instead: {patterns}"
+
+
 def _calls(path: Path) -> list[str]:
     tree = ast.parse(path.read_text("utf-8"))
     found: list[str] = []
@@ -104,7 +268,7 @@ def test_rules_are_pure(path: Path) -> None:
 
 def test_settings_are_read_only_at_the_entry_points() -> None:
     """One Settings object, built by the CLI, the app factory's caller or the scheduler job."""
-    allowed = {"bot/core/settings.py", "bot/cli/common.py", "schedules/jobs.py",
+    allowed = {"bot/core/settings.py", "bot/engine/commands.py", "schedules/jobs.py",
                "bot/core/migrations/env.py",
                "bot/web/asgi.py"}  # the entry point of each uvicorn worker process
     readers = [

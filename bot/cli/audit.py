@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import console, context, err, friendly, where
+from bot.engine.commands import console, context, err, friendly, where
 
 if TYPE_CHECKING:
     from bot.core.anchor import Anchor

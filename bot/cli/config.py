@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import console, context, err, friendly, where
+from bot.engine.commands import console, context, err, friendly, where
 
 __all__ = ["config_app", "start_sending"]
 

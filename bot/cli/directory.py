@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import AsOf, SchoolOption, as_of_today, console, context, err, friendly, where
+from bot.engine.commands import (
+    AsOf,
+    SchoolOption,
+    as_of_today,
+    console,
+    context,
+    err,
+    friendly,
+    where,
+)
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -33,7 +42,7 @@ directory_app = typer.Typer(
 
 def _school(ctx: AppContext, school: str | None) -> SchoolConfig:
     """The named school (exit 2 with the known ids if unknown), or the first."""
-    from bot.cli.common import schools_of
+    from bot.engine.commands import schools_of
 
     return schools_of(ctx, school)[0] if school else ctx.config.schools[0]
 
@@ -69,8 +78,8 @@ def _editor(ctx: AppContext, school: SchoolConfig, email: str | None) -> str:
 @friendly
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
-    from bot.cli.common import schools_of
     from bot.cli.render import missing_lines, print_lines, stop_lines
+    from bot.engine.commands import schools_of
     from bot.engine.directory import held_back, held_back_lines, left_out
     from bot.engine.leavers import missing_people, pending_removals
     from connectors.base import left_out_words

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.audit import audit_app
-from bot.cli.common import (
+from bot.cli.config import config_app, start_sending
+from bot.cli.directory import directory_app
+from bot.cli.outbox import outbox_app
+from bot.engine.commands import (
     AsOf,
     as_of_date,
     console,
@@ -21,9 +24,6 @@ from bot.cli.common import (
     say_database,
     where,
 )
-from bot.cli.config import config_app, start_sending
-from bot.cli.directory import directory_app
-from bot.cli.outbox import outbox_app
 from bot.features.dashboard.cli import digest, teams_app
 from bot.features.decisions.cli import decisions_app
 from bot.features.evidence.cli import evidence_app
@@ -64,6 +64,16 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(config_app, name="config")
 app.command("start-sending")(start_sending)
+
+
+@app.callback()
+def _start() -> None:
+    """Hand the engine the features' sweep steps before any command runs."""
+    # imported here, not at the top: the steps load SQLAlchemy and Jinja, and `--help` must
+    # answer without them (tests/cli/test_demo.py counts what it loads)
+    from bot.wiring import install
+
+    install()
 
 
 # --------------------------------------------------------------------------- demo & run
@@ -335,7 +345,7 @@ def remind(
     as_of: AsOf = None,
 ) -> None:
     """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
-    from bot.cli.render import print_reminder_plan
+    from bot.engine.commands import print_reminder_plan
     from bot.engine.sweep import run_sweep
 
     ctx = context()

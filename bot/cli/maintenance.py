@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.filesize import decimal
 
-from bot.cli.common import console, err
+from bot.engine.commands import console, err
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext

@@ -32,7 +32,6 @@ __all__ = [
     "PREVIEW_LINE",
     "missing_lines",
     "print_lines",
-    "print_reminder_plan",
     "print_status",
     "print_sweep",
     "print_trouble",
@@ -77,32 +76,6 @@ def print_sweep(
         print_waiting(console, waiting, now)
     if trouble is not None:
         print_trouble(console, trouble)
-
-
-def print_reminder_plan(console: Console, results: list[SchoolSweep]) -> None:
-    """``remind --dry-run``'s table: who would get which reminder on that day, and who is
-    copied (nothing recorded)."""
-    for result in results:
-        if not result.school_day:
-            console.print(
-                f"{result.school_name}: {result.as_of:%A %d %B} is not a school day "
-                "— no reminders would go today."
-            )
-            continue
-        table = Table(title=f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}")
-        for col in ("To", "Items", "Reminder", "Copied"):
-            table.add_column(col)
-        for r in result.reminders:
-            table.add_row(
-                f"{r.person_name}\n[dim]{r.person_email}[/]",
-                "\n".join(r.items),
-                stage_list(r.labels),
-                ", ".join(r.cc) or "—",
-            )
-        console.print(table)
-        console.print(
-            f"{plural(len(result.reminders), 'email')} would be sent. Nothing was recorded."
-        )
 
 
 def print_waiting(console: Console, waiting: list[Waiting], now: datetime) -> None:

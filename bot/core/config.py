@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,6 +24,7 @@ from pydantic import (
 
 from bot.core.calendar import Country, add_working_days, is_working_day, nation_key
 from bot.core.config_reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
+from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.forms import find_control_character
 from bot.core.nations import WORD_KEYS, NationPackError, school_words_for
 from bot.core.school_yaml import format_loc, line_index, load_yaml, yaml_problems
@@ -87,8 +89,9 @@ JobRole = Literal["staff", "governor", "safeguarding_governor", "volunteer", "su
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 # a reading campaign's audience name ("part-1", "annex-a"): short, so the stored key fits
 PartName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=15)]
-Email = Annotated[
-    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", to_lower=True, max_length=320)
+Email = Annotated[  # checked by email-validator (bot.core.emails), as every address is
+    str, StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH),
+    AfterValidator(checked_email),
 ]
 
 

@@ -212,6 +212,43 @@ RECOVER_EVERY = timedelta(seconds=10)
 SHORT_WAIT = timedelta(seconds=5)
 
 
+_FeedRow = tuple[int, str, dict[str, Any]]  # (row id, idempotency key, the feed's payload)
+
+
+def _feed_chunks(
+    row_ids: Sequence[int], messages: dict[int, OutgoingEmail | CardMessage]
+) -> list[list[_FeedRow]]:
+    """The bulk calls a page's activity-feed rows make: rows with one notification grouped,
+    up to ``FEED_BULK`` people a call and each person once (a lone row goes on its own)."""
+    groups: dict[str, list[_FeedRow]] = {}
+    for row_id in row_ids:
+        message = messages[row_id]
+        feed = message.teams_payload.get("feed") if isinstance(message, CardMessage) \
+            else None
+        if isinstance(feed, dict) and feed.get("user_id"):
+            same = json.dumps({k: v for k, v in feed.items() if k != "user_id"},
+                              sort_keys=True)
+            groups.setdefault(same, []).append((row_id, message.idempotency_key, feed))
+    chunks: list[list[_FeedRow]] = []
+    for rows in groups.values():
+        while len(rows) > 1:
+            chunk: list[_FeedRow] = []
+            users: set[str] = set()
+            later = []
+            for row in rows:
+                user = str(row[2]["user_id"])
+                if len(chunk) < FEED_BULK and user not in users:
+                    chunk.append(row)
+                    users.add(user)
+                else:
+                    later.append(row)
+            if len(chunk) < 2:
+                break
+            chunks.append(chunk)
+            rows = later
+    return chunks
+
+
 @dataclass
 class _Pass:
     """One dispatch run: its connectors, clock, counts, and the channels told to wait."""
@@ -327,7 +364,7 @@ class _Pass:
         if at_once or self.recovered_at is None or now - self.recovered_at >= RECOVER_EVERY:
             self.recovered_at = now
             self.stats.recovered += recover_stale(
-                self.store, now, idempotent_mailer=bool(getattr(self.mailer, "idempotent", False))
+                self.store, now, idempotent_mailer=self.mailer.idempotent
             )
             # unknown outcomes the mailbox's sent items can settle (Graph, Gmail)
             self.stats.found_sent += outbox_lookup.settle_unknown(
@@ -372,32 +409,7 @@ class _Pass:
         notify_many = getattr(self.chat, "notify_many", None)
         if not callable(notify_many):
             return list(row_ids)
-        groups: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
-        for row_id in row_ids:
-            message = messages[row_id]
-            feed = message.teams_payload.get("feed") if isinstance(message, CardMessage) \
-                else None
-            if isinstance(feed, dict) and feed.get("user_id"):
-                same = json.dumps({k: v for k, v in feed.items() if k != "user_id"},
-                                  sort_keys=True)
-                groups.setdefault(same, []).append((row_id, message.idempotency_key, feed))
-        chunks: list[list[tuple[int, str, dict[str, Any]]]] = []
-        for rows in groups.values():
-            while len(rows) > 1:
-                chunk: list[tuple[int, str, dict[str, Any]]] = []
-                users: set[str] = set()
-                later = []
-                for row in rows:
-                    user = str(row[2]["user_id"])
-                    if len(chunk) < FEED_BULK and user not in users:
-                        chunk.append(row)
-                        users.add(user)
-                    else:
-                        later.append(row)
-                if len(chunk) < 2:
-                    break
-                chunks.append(chunk)
-                rows = later
+        chunks = _feed_chunks(row_ids, messages)
         for chunk in chunks:
             ids = [row_id for row_id, _, _ in chunk]
             if "teams" in self.paused:
@@ -554,8 +566,8 @@ def _dispatch(
     stats = DispatchStats()
     run = _Pass(
         store, mailer, notifier, now, limit, on_sent, stats,
-        batch_size=int(getattr(mailer, "max_batch", 1) or 1), lanes=lanes, alerts=alerts,
-        pacing=getattr(mailer, "pacing", None), up_to=up_to, wait=wait, chat=chat,
+        batch_size=max(mailer.max_batch, 1), lanes=lanes, alerts=alerts,
+        pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat,
     )
     if up_to >= Urgency.ROUTINE:  # a hand-over of urgent mail (a web request) only sends
         run.recover(at_once=True)
@@ -570,9 +582,7 @@ def _dispatch(
             run.done.clear()
             run.deliver_all()
     finally:
-        end_pass = getattr(mailer, "end_pass", None)
-        if callable(end_pass):
-            end_pass()  # e.g. the SMTP connection kept open for the pass
+        mailer.end_pass()  # e.g. the SMTP connection kept open for the pass
     for channel, until in sorted(stats.paused.items()):
         log.info("outbox: %s paused until %s", channel, until.isoformat(timespec="seconds"))
     return stats
@@ -604,9 +614,8 @@ def _wait_for_dead_claims(
 
 
 def _waiting(mailer: Mailer) -> float:
-    """Seconds the mailer still has to wait for its platform (its optional ``ready_in``)."""
-    ready_in = getattr(mailer, "ready_in", None)
-    return float(ready_in()) if callable(ready_in) else 0.0
+    """Seconds the mailer still has to wait for its platform (``Mailer.ready_in``)."""
+    return float(mailer.ready_in())
 
 
 def _notify_all(notify_many: Callable[..., None], users: list[str],
@@ -631,9 +640,8 @@ def _call(row_id: int, call: Callable[[], SendResult]) -> Outcome:
 
 def _call_batch(mailer: Mailer, messages: list[OutgoingEmail]) -> list[Outcome]:
     """The provider's answers for a batch, one per message."""
-    send_batch = getattr(mailer, "send_batch")  # noqa: B009 - BatchMailer is optional
     try:
-        outcomes: list[Outcome] = send_batch(messages)
+        outcomes: list[Outcome] = mailer.send_batch(messages)
     except ConnectorError as exc:
         return [exc] * len(messages)
     except Exception as exc:

@@ -31,7 +31,7 @@ from bot.core.config import SchoolConfig
 from bot.core.models import OutboxMessage, SweepRun
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store
-from bot.features.visitors.service import purge_visitors
+from bot.engine.steps import registered
 
 __all__ = ["BATCH", "COMPACT_WORTH", "Kept", "body_sha256", "run_maintenance"]
 
@@ -181,12 +181,13 @@ def run_maintenance(
     now: datetime,
 ) -> Kept:
     """Apply every retention rule once (safe to repeat; the scheduler runs it daily)."""
+    purge_visitors = registered().purge_visitors
     kept = Kept(bodies=_drop_bodies(store, now, retention.outbox_body_days))
     with store.transaction() as session:
         kept.sweep_runs = _prune_sweep_runs(session, now, retention.sweep_run_days)
         kept.pacing_rows = mail_pacing.prune(session, now)
         for school in schools:
-            kept.visitors += purge_visitors(session, school, local_today(now), write=True)
+            kept.visitors += purge_visitors(session, school, local_today(now))
     kept.space_returned = store.release_free_space()
     space = store.space()
     if space is not None and not space.returns_free_space:

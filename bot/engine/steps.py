@@ -1,46 +1,68 @@
-"""The feature steps the sweep runs after duties and reminders, in order.
+"""The feature steps the sweep runs after duties and reminders, handed to the engine by the app.
 
-Each step is ``step(run: StepContext) -> dict[str, int]`` (counts for the summary). The list is
-plain imports, so renaming a feature's step is an import error, not a silently skipped step.
+The engine never imports features (``core`` ← ``engine`` ← ``features`` ← the app): at start-up
+the app — the CLI's main, the web app factory and the scheduler's jobs, through
+``bot.wiring.install`` — registers the features' steps here, in order. A sweep or a maintenance
+run before that fails with ``StepsMissingError``, so a forgotten registration is an error, not a
+silently skipped step; the list itself is plain imports in ``bot.wiring``.
+
+Each step is ``step(run: StepContext) -> dict[str, int]`` (counts for the summary).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
+from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
-from bot.engine.chasing import chasing_stopped_step
-from bot.features.accounts.step import handovers_step
-from bot.features.dashboard.digest import digest_step
-from bot.features.decisions.step import decision_reminders_step
-from bot.features.policies.step import governor_alerts
-from bot.features.reports.step import report_sweep
-from bot.features.tasks.step import tasks_step
-from bot.features.teamsbot.deliver import TeamsDigests
-from bot.features.teamsbot.step import head_dashboard_step, teams_needs_step
-from bot.features.visitors.step import visitors_step
 
-__all__ = ["CHAT_ROUTE", "RUN_IN_PREVIEW", "STEPS", "Step"]
+if TYPE_CHECKING:
+    from bot.core.settings import Settings
+    from bot.engine.remind import ChatRoute
+
+__all__ = ["FeatureSteps", "Purge", "Step", "StepsMissingError", "register", "registered"]
 
 Step = Callable[[StepContext], dict[str, int]]
+# a retention rule of a feature: (session, school, today) -> rows deleted
+Purge = Callable[[Session, SchoolConfig, date], int]
 
-STEPS: tuple[Step, ...] = (
-    chasing_stopped_step,  # right after the reminders: capped duties reach the line manager
-    governor_alerts,
-    report_sweep,
-    digest_step,
-    head_dashboard_step,  # with the digest: the head's card in their chat, when the bot has one
-    decision_reminders_step,  # the order of the last three is the old single "extras" step's
-    tasks_step,
-    visitors_step,
-    handovers_step,
-    teams_needs_step,  # last: the day's asks as they stand after every other step
-)
 
-# Steps that run in full while a newly set-up school is in preview (the others plan only):
-# a concern's deadlines must reach the DSL whatever stage the setup is at.
-RUN_IN_PREVIEW: frozenset[Step] = frozenset({report_sweep})
+class StepsMissingError(RuntimeError):
+    """The engine was asked to run before the app handed it the features' steps."""
 
-# A Teams-first school with a bot: the reminder run sends the digests of the people the bot
-# reaches as cards, through this route (``bot.engine.remind.ChatRoute``), instead of email.
-CHAT_ROUTE = TeamsDigests
+
+@dataclass(frozen=True)
+class FeatureSteps:
+    """What the features hand the engine: the sweep's steps and the retention rules they own."""
+
+    sweep: tuple[Step, ...]
+    # steps that run in full while a newly set-up school is in preview (the others plan only)
+    run_in_preview: frozenset[Step]
+    purge_visitors: Purge  # maintenance: visitors' confirmations past the school's retention
+    # a Teams-first school with a bot: the reminder run sends the digests of the people the
+    # bot reaches as cards, through this route (``bot.engine.remind.ChatRoute``), not email
+    chat_route: Callable[[Settings], ChatRoute] | None = None
+
+
+_registered: FeatureSteps | None = None
+
+
+def register(steps: FeatureSteps) -> None:
+    """Hand the engine the features' steps (the app does this once at start-up; repeating it
+    replaces them)."""
+    global _registered
+    _registered = steps
+
+
+def registered() -> FeatureSteps:
+    """The features' steps the app registered; ``StepsMissingError`` if it has not."""
+    if _registered is None:
+        raise StepsMissingError(
+            "the features' sweep steps were not registered: call bot.wiring.install() at start-up"
+        )
+    return _registered

@@ -49,7 +49,7 @@ from bot.engine.remind import (
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.snapshot import recounted
-from bot.engine.steps import CHAT_ROUTE, RUN_IN_PREVIEW, STEPS, Step
+from bot.engine.steps import Step, registered
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
 
@@ -352,15 +352,17 @@ def sweep_school(
     result.handovers = _flag_handovers(session, school.id, today)
     result.missing = missing_people(session, school.id, school.directory.leaver_grace_days)
     sending = write and not result.preview  # in preview: plan who would be asked, queue nothing
-    chat = CHAT_ROUTE(settings) if connectors.chat is not None and school.teams_first else None
+    route = registered().chat_route
+    chat = route(settings) if route and connectors.chat is not None and school.teams_first else None
     reminders = ReminderRun.start(session, settings, school, today, now, write=sending,
                                   chat=chat) if result.school_day else None
     result.opened, result.closed = plan_and_apply(session, school, today, reminders)
     result.reminders = reminders.planned if reminders is not None else []
     run = StepContext(session, settings, config, school, connectors, today, now, sending)
     full = StepContext(session, settings, config, school, connectors, today, now, write)
+    in_preview = registered().run_in_preview if extra_steps else frozenset()
     for step in extra_steps:
-        for k, v in step(full if step in RUN_IN_PREVIEW else run).items():
+        for k, v in step(full if step in in_preview else run).items():
             result.extra[k] = result.extra.get(k, 0) + v
     open_count, overdue = session.execute(
         select(func.count(), func.count().filter(Duty.due_on < today))
@@ -401,6 +403,7 @@ def run_sweep(
     on_sent: Callable[[str], None] | None = None,
 ) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """Sweep every school (each in its own transaction), then dispatch the outbox once."""
+    steps = registered().sweep  # the features' steps, handed over by the app at start-up
     moment = now or utcnow()
     today = as_of or local_today(moment)
     results: list[SchoolSweep] = []
@@ -418,7 +421,7 @@ def run_sweep(
                 today,
                 moment,
                 write=write,
-                extra_steps=STEPS,
+                extra_steps=steps,
             )
             if write and run is not None:
                 run.finished_at = utcnow()

@@ -38,6 +38,7 @@ from bot.web.deps import render, templates
 from bot.web.errors import ErrorReferenceMiddleware
 from bot.web.guards import BodyLimit, refuse_control_characters
 from bot.web.page_cache import DataStamp, PageCache
+from bot.wiring import install
 
 __all__ = ["create_app"]
 
@@ -137,6 +138,7 @@ def readiness(store: Store) -> Response:
 
 def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI:
     """Build the ASGI app for these settings (the store is migrated on first use)."""
+    install()  # hand the engine the features' sweep steps, as every entry point does
     ctx = context or AppContext(settings)
     _ = ctx.store  # migrate before serving
     app = FastAPI(

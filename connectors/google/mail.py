@@ -13,6 +13,7 @@ from connectors.base import (
     ConnectorError,
     DeliveryUnknownError,
     LookupNotPermittedError,
+    Mailer,
     MailPacing,
     OutgoingEmail,
     PermanentError,
@@ -70,7 +71,7 @@ class DailyQuota:
         return self.limit - sum(1 for s in self._stamps if now - s < self.window)
 
 
-class GmailMailer:
+class GmailMailer(Mailer):
     """Gmail API ``users.messages.send`` as the sender mailbox: paced, batched, never retried.
 
     Args:

@@ -26,6 +26,7 @@ from connectors.base import (
     ConnectorError,
     DeliveryUnknownError,
     FormResponse,
+    Mailer,
     OutgoingEmail,
     PermanentError,
     RetryableError,
@@ -61,7 +62,7 @@ def _safe_name(key: str) -> str:
 
 
 @dataclass
-class EmlMailer:
+class EmlMailer(Mailer):
     """Writes each email as an .eml file into a folder (the demo's outbox).
 
     Idempotent by key (the file name is derived from it), so the outbox may safely resend.
@@ -95,7 +96,7 @@ IDLE_CHECK_SECONDS = 10.0  # a connection idle this long is checked (NOOP) befor
 
 
 @dataclass
-class SmtpMailer:
+class SmtpMailer(Mailer):
     """Sends through an SMTP server (STARTTLS or implicit TLS, optional login).
 
     One connection (and one TLS context) serves a whole dispatch pass: the dispatcher calls

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.emails import is_email
 from bot.core.words import plain_key
 from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from connectors.local.staff_export import Header, read_header, split_name, staff_date
@@ -59,10 +60,6 @@ def _parse_bool(value: str | None, field_name: str) -> bool:
     if text in _FALSE:
         return False
     raise ValueError(f"{field_name} must be yes/no (got {value!r})")
-
-
-# the same shape school.yaml accepts: something@domain.tld (a domain without a dot is a typo)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _text(row: Mapping[str, Any], key: str) -> str:
@@ -139,7 +136,7 @@ def _row_to_person(
     if problem:
         raise ValueError(problem)
     email = str(row.get("email") or "").strip().lower()
-    if not _EMAIL.match(email):
+    if not is_email(email):  # as school.yaml checks them
         raise ValueError(f"{label('email')} is missing or not an email address (got {email!r})")
     name, given, family = _names(row)
     if not name:

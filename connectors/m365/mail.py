@@ -16,6 +16,7 @@ from connectors.base import (
     SETUP_RETRY_SECONDS,
     DeliveryUnknownError,
     LookupNotPermittedError,
+    Mailer,
     MailPacing,
     OutgoingEmail,
     PermanentError,
@@ -106,7 +107,7 @@ class RecipientBudget:
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # Graph's request size limit (base64 MIME included)
 
 
-class GraphMailer:
+class GraphMailer(Mailer):
     """Sends through ``POST /users/{sender}/sendMail`` as MIME, paced, exactly once.
 
     Pacing: ``pacer`` (30 messages a minute per mailbox by default) sleeps between sends;

@@ -29,7 +29,8 @@ def test_valid_config_loads(school: SchoolBuilder) -> None:
          "    requirements:\n      - {id: r1, kind: acknowledge, policy: p}\n",
          "line 7: schools[0].requirements[0].kind: Input should be"),
         ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: nobody\n",
-         "line 5: schools[0].headteacher: String should match pattern"),
+         "line 5: schools[0].headteacher: not an email address: "
+         "An email address must have an @-sign"),
         ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n", "schools[0].headteacher: "
          "required key is missing"),
         ("organisation: {name: X}\nschools: [\n", "not valid YAML"),

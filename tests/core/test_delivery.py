@@ -21,7 +21,7 @@ from bot.core.delivery import AdminAlerts, ResolveError, failure_recipients, res
 from bot.core.models import AuditEvent, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.store import Store
-from connectors.base import DeliveryUnknownError, OutgoingEmail, SendResult
+from connectors.base import DeliveryUnknownError, Mailer, OutgoingEmail, SendResult
 from connectors.local.connector import SmtpMailer
 from connectors.mime import KEY_HEADER
 from tests.conftest import free_port
@@ -184,7 +184,7 @@ def test_who_hears_about_a_refusal() -> None:
 # --------------------------------------------------------------------------- resolve
 
 
-class Scripted:
+class Scripted(Mailer):
     """A mailer answering from a list (SendResult or an exception)."""
 
     def __init__(self, outcomes: list[Any]) -> None:

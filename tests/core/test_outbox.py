@@ -19,6 +19,7 @@ from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.store import Store
 from connectors.base import (
     DeliveryUnknownError,
+    Mailer,
     OutgoingEmail,
     PermanentError,
     RetryableError,
@@ -131,7 +132,7 @@ def test_each_row_is_sending_before_its_send_and_recorded_before_the_next(
     store.dispose()
 
 
-class Scripted:
+class Scripted(Mailer):
     """A mailer whose answers are scripted: SendResult or an exception per call."""
 
     def __init__(self, outcomes: list[Any]) -> None:
@@ -229,6 +230,7 @@ CRASHER = textwrap.dedent("""
 
     import bot.core.outbox as outbox
     from bot.core.store import Store
+    from connectors.base import Mailer
     from connectors.local.connector import EmlMailer, SmtpMailer
     from tests.support.keys import TEST_KEYS
 
@@ -255,8 +257,8 @@ CRASHER = textwrap.dedent("""
         reached("record")  # the platform's answer is committed
         return until
 
-    class Dying:
-        idempotent = getattr(inner, "idempotent", False)
+    class Dying(Mailer):
+        idempotent = inner.idempotent
         def send(self, message):
             result = inner.send(message)
             reached("send")  # the platform accepted it; we have not recorded that yet

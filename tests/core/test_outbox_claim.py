@@ -13,7 +13,7 @@ from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails, recover_stale
 from bot.core.outbox_claim import claim, release
 from bot.core.store import Store
-from connectors.base import MailPacing, OutgoingEmail, SendResult
+from connectors.base import Mailer, MailPacing, OutgoingEmail, SendResult
 from tests.support.keys import TEST_KEYS
 
 
@@ -83,8 +83,10 @@ def test_pacing_gives_out_only_what_the_mailbox_allows_and_remembers_it(
     store.dispose()
 
 
-class _Counting:
+class _Counting(Mailer):
     """A mailer that accepts everything and says which keys it saw."""
+
+    pacing: MailPacing | None = None  # type: ignore[assignment]  # set per test
 
     def __init__(self, pacing: MailPacing) -> None:
         self.pacing = pacing

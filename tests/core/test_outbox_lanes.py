@@ -14,7 +14,7 @@ from bot.core.audit_check import check
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.store import Store
-from connectors.base import MailPacing, OutgoingEmail, SendResult
+from connectors.base import Mailer, MailPacing, OutgoingEmail, SendResult
 from tests.support.keys import TEST_KEYS
 
 
@@ -44,8 +44,10 @@ class _Ticking:
         return self.at
 
 
-class _Mailer:
+class _Mailer(Mailer):
     """Accepts everything; the provider id is the message's key (so a mix-up shows)."""
+
+    pacing: MailPacing | None = None  # type: ignore[assignment]  # set per test
 
     def __init__(self, pacing: MailPacing | None = None) -> None:
         self.pacing = pacing

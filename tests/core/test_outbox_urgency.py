@@ -14,7 +14,7 @@ from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email, enqueue_emails
 from bot.core.outbox_claim import claim, start
 from bot.core.store import Store
-from connectors.base import MailPacing, OutgoingEmail, SendResult, UrgentReserve
+from connectors.base import Mailer, MailPacing, OutgoingEmail, SendResult, UrgentReserve
 from tests.support.keys import TEST_KEYS
 
 MINUTE = timedelta(seconds=60)
@@ -43,8 +43,10 @@ def _queue(store: Store, key: str, urgency: Urgency, at: datetime) -> None:
                       draft=_draft("dsl@x.org", "deputy@x.org"), not_before=at)
 
 
-class _Mailer:
+class _Mailer(Mailer):
     """Accepts everything and keeps the order of the keys it was given."""
+
+    pacing: MailPacing | None = None  # type: ignore[assignment]  # set per test
 
     def __init__(self, pacing: MailPacing | None) -> None:
         self.pacing = pacing

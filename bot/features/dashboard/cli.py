@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import as_of_today, console, context, err, friendly, schools_of, where
 from bot.core.words import plural
+from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
 
 if TYPE_CHECKING:
     pass

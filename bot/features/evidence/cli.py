@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import SchoolOption, console, context, err, friendly, where
+from bot.engine.commands import SchoolOption, console, context, err, friendly, where
 
 __all__ = ["evidence_app"]
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core.config import EXTRA_ROLES
+from bot.core.emails import is_email
 from bot.core.words import role_name
 
 __all__ = ["ROLE_CHOICES", "EntryInput", "parse_entry"]
 
 # the register's roles as the page offers them, in the school's words
 ROLE_CHOICES: dict[str, str] = {role: role_name(role) for role in EXTRA_ROLES}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # the shape school.yaml accepts
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def parse_entry(
     elif len(name) > 200:
         errors["name"] = "Their name must be 200 characters or fewer"
     email = form.get("email", "").strip().lower()
-    if not _EMAIL.match(email) or len(email) > 320:
+    if not is_email(email):
         errors["email"] = "Enter their email address, like name@example.com"
     chosen = tuple(r for r in ROLE_CHOICES if r in set(roles))
     if not chosen or len(chosen) != len(set(roles)):
@@ -63,7 +63,7 @@ def parse_entry(
     if start_text and start is None:
         errors["start_date"] = "Enter the start date like 2026-09-01 or 01/09/2026"
     manager = form.get("manager_email", "").strip().lower() or None
-    if manager and not _EMAIL.match(manager):
+    if manager and not is_email(manager):
         errors["manager_email"] = "Enter the email address of who they report to"
     elif manager and manager == email:
         errors["manager_email"] = "Someone cannot report to themselves"

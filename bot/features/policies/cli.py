@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import as_of_today, console, context, err, friendly, schools_of, where
 from bot.core.words import plural, version_name
+from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
 from bot.features.policies.cli_confirm import policies_confirm_date, policy_or_exit
 from bot.features.policies.cli_import import policies_import
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import as_of_today, console, context, err, schools_of, where
+from bot.engine.commands import as_of_today, console, context, err, schools_of, where
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

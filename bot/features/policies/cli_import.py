@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import as_of_today, console, context, err, schools_of, where
 from bot.core.words import plural, school_words, version_name
+from bot.engine.commands import as_of_today, console, context, err, schools_of, where
 from bot.features.policies.typed import Typed, parse_when, read_document
 
 if TYPE_CHECKING:

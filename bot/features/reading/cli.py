@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import as_of_today, console, context, err, friendly, schools_of, where
+from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
 
 __all__ = ["campaign_app"]
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import SchoolOption, console, context, err, friendly, where
 from bot.core.words import plural
+from bot.engine.commands import SchoolOption, console, context, err, friendly, where
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig

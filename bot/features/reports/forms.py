@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.emails import is_email
 from bot.core.messages import notice
 from bot.core.models import ConnectorState, Report, utcnow
 from bot.core.outbox import Urgency, enqueue_email
@@ -29,7 +30,6 @@ from bot.core.store import Store, dialect_insert
 from bot.features.reports.intake import submit_report
 from bot.features.reports.rules import (
     CATEGORIES,
-    EMAIL_PATTERN,
     MAX_NAMES,
     MAX_WHAT,
     Submission,
@@ -159,7 +159,7 @@ def submission_from_answers(
     )
     name = _answer(answers, questions["reporter_name"])[:200] or None
     email = (_answer(answers, questions["reporter_email"]) or respondent_email or "").strip()
-    email_ok = email.lower() if email and len(email) <= 320 and EMAIL_PATTERN.match(email) else None
+    email_ok = email.lower() if email and is_email(email) else None
     category = _match_category(_answer(answers, questions["category"]))
 
     def yes(key: str) -> bool:

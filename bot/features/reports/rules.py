@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
+from bot.core.emails import is_email
 from bot.core.messages import human_date
 from bot.core.words import Words, school_words
 
 __all__ = [
     "CATEGORIES",
-    "EMAIL_PATTERN",
     "ENTRY_KINDS",
     "INVOLVED_ROLES",
     "MAX_ACTIONS",
@@ -166,7 +166,6 @@ MAX_ACTIONS = 5_000
 MAX_NAMES = 200
 MAX_ENTRY = 10_000
 MAX_FILES = 3
-EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 # --------------------------------------------------------------------------- errors
@@ -542,7 +541,7 @@ def validate_submission(
         )
         raw_email = one("reporter_email")
         if raw_email:
-            if len(raw_email) > 320 or not EMAIL_PATTERN.match(raw_email):
+            if not is_email(raw_email):
                 errors["reporter_email"] = (
                     "Enter your email address like name@example.com, or leave it empty."
                 )

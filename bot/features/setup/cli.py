@@ -12,9 +12,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import AsOf, as_of_today, console, context, err, friendly, say_database
 from bot.core.nations import school_words_for
 from bot.core.words import plain_key, plural, role_name
+from bot.engine.commands import AsOf, as_of_today, console, context, err, friendly, say_database
 
 if TYPE_CHECKING:
     from bot.core.config import OrgConfig, SchoolConfig
@@ -220,8 +220,8 @@ def _print_report_clocks(school: SchoolConfig) -> None:
 
 def _first_plan(settings: Settings, org: OrgConfig, today: date) -> None:
     """``remind --dry-run`` on the first school day: who will be asked for what, and when."""
-    from bot.cli.render import print_reminder_plan
     from bot.core.context import AppContext
+    from bot.engine.commands import print_reminder_plan
     from bot.engine.sweep import run_sweep
 
     ctx = AppContext(settings)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from bot.cli.common import console, err
 from bot.core.calendar import COUNTRIES
 from bot.core.nations import school_words_for
 from bot.core.words import plural
+from bot.engine.commands import console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.rules import policy_key
 from bot.features.setup.answers import Answers, Key, Progress, pick_person

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core.config import OrgConfig
+from bot.core.emails import email_problem
 from bot.core.words import plain_key, plural
 from bot.engine.job_roles import map_roles, suggest_role, words_of
 from bot.features.policies.importer import same_document
@@ -208,8 +209,6 @@ def outside_person(text: str) -> tuple[str, str] | None:
 def _outside(draft: SetupDraft, key: str, wanted: str) -> str | None:
     """The DPO's or clerk's email: someone on the staff list (by name or email), else someone
     outside it given by address (kept in ``outsiders``, with their name)."""
-    from email_validator import EmailNotValidError, validate_email
-
     found = outside_person(wanted)
     if found is None:
         return _one(draft, key, wanted)
@@ -218,10 +217,9 @@ def _outside(draft: SetupDraft, key: str, wanted: str) -> str | None:
         return email
     if not draft.people and "<" not in wanted:
         return email  # the platform's directory is not read yet: by address, as every role
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as exc:
-        draft.problems.append(f"people.{key}: {email} is not an email address ({exc})")
+    problem = email_problem(email)
+    if problem is not None:
+        draft.problems.append(f"people.{key}: {email} is not an email address ({problem})")
         return None
     draft.outsiders[email] = name
     return email

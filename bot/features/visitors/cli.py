@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import AsOf, as_of_today, console, context, friendly, schools_of, where
 from bot.core.words import plural
+from bot.engine.commands import AsOf, as_of_today, console, context, friendly, schools_of, where
 
 __all__ = ["visitors_app"]
 

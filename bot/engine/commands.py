@@ -1,6 +1,7 @@
 """What every command shares: the consoles, the one ``context()``, expected-error handling,
-``--as-of`` and ``--school`` options. Feature commands import from here, never from
-``bot.cli.main`` (which imports them)."""
+``--as-of`` and ``--school`` options, the reminder plan's table. It sits in the engine, below
+the features, so feature commands import it without importing the CLI (``bot.cli.main``
+imports them)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
+
+from bot.core.words import plural, stage_list
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -29,6 +33,7 @@ __all__ = [
     "directory_errors",
     "err",
     "friendly",
+    "print_reminder_plan",
     "refuse_new_database",
     "say_database",
     "schools_of",
@@ -213,3 +218,29 @@ def directory_errors(results: list[SchoolSweep]) -> None:
             )
     if any(r.directory.stopped is not None for r in results):
         raise typer.Exit(STOPPED_EXIT)
+
+
+def print_reminder_plan(console: Console, results: list[SchoolSweep]) -> None:
+    """``remind --dry-run``'s table: who would get which reminder on that day, and who is
+    copied (nothing recorded)."""
+    for result in results:
+        if not result.school_day:
+            console.print(
+                f"{result.school_name}: {result.as_of:%A %d %B} is not a school day "
+                "— no reminders would go today."
+            )
+            continue
+        table = Table(title=f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}")
+        for col in ("To", "Items", "Reminder", "Copied"):
+            table.add_column(col)
+        for r in result.reminders:
+            table.add_row(
+                f"{r.person_name}\n[dim]{r.person_email}[/]",
+                "\n".join(r.items),
+                stage_list(r.labels),
+                ", ".join(r.cc) or "—",
+            )
+        console.print(table)
+        console.print(
+            f"{plural(len(result.reminders), 'email')} would be sent. Nothing was recorded."
+        )
