@@ -199,13 +199,7 @@ class TeamsBot:
         """An activity-feed notification for one person (``TeamsActivity.Send``)."""
         assert self.feed is not None
         self.feed.acquire()
-        body: dict[str, Any] = {
-            "topic": {"source": "text", "value": "Compliance", "webUrl": web_url},
-            "activityType": activity_type,
-            "previewText": {"content": preview},
-            "templateParameters": [{"name": k, "value": v}
-                                   for k, v in (template or {}).items()],
-        }
+        body = _feed_body(activity_type, preview, web_url, template)
         response = self._graph("POST", f"/users/{user_id}/teamwork/sendActivityNotification",
                                json=body)
         self._refused("the activity-feed notification", response)
@@ -219,12 +213,8 @@ class TeamsBot:
             raise ValueError(f"1 to {BULK_RECIPIENTS} recipients a call, not {len(user_ids)}")
         assert self.bulk is not None
         self.bulk.acquire()
-        body: dict[str, Any] = {
-            "topic": {"source": "text", "value": "Compliance", "webUrl": web_url},
-            "activityType": activity_type,
-            "previewText": {"content": preview},
-            "templateParameters": [{"name": k, "value": v}
-                                   for k, v in (template or {}).items()],
+        body = {
+            **_feed_body(activity_type, preview, web_url, template),
             "recipients": [{"@odata.type": "#microsoft.graph.aadUserNotificationRecipient",
                             "userId": user_id} for user_id in user_ids],
         }
@@ -267,3 +257,14 @@ class TeamsBot:
         self._refused("posting the card", response)
         answer = response.json() if response.content else {}
         return SendResult(provider_id=str(answer.get("id") or "") or None)
+
+
+def _feed_body(activity_type: str, preview: str, web_url: str,
+               template: dict[str, str] | None) -> dict[str, Any]:
+    """An activity-feed notification's body, as the single and the bulk call share it."""
+    return {
+        "topic": {"source": "text", "value": "Compliance", "webUrl": web_url},
+        "activityType": activity_type,
+        "previewText": {"content": preview},
+        "templateParameters": [{"name": k, "value": v} for k, v in (template or {}).items()],
+    }

@@ -201,3 +201,28 @@ def mis_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, A
 def printed(result: Any) -> str:
     """What a command printed, its lines joined as one (Rich wraps long lines)."""
     return " ".join(result.output.split())
+
+
+def first_sweep(
+    runner: Any, home: Path, env: dict[str, str]
+) -> tuple[Any, set[str], dict[str, str]]:
+    """Press Start sending and run the first sweep, as a newcomer would: (the school's store,
+    for the caller to read on and dispose of; the addresses of everyone who now owes a duty;
+    each directory-given role by address)."""
+    from sqlalchemy import select
+
+    from bot.cli.main import app
+    from bot.core.models import Duty, Person, PersonRole
+    from bot.core.store import Store
+
+    assert runner.invoke(app, ["start-sending"], env=env).exit_code == 0
+    sweep = runner.invoke(app, ["sweep", "--no-send"], env=env)
+    assert sweep.exit_code == 0, sweep.output
+    store = Store(f"sqlite:///{(home / 'compliance-bot.db').resolve()}")
+    with store.session() as session:
+        owing = set(session.scalars(
+            select(Person.email).join(Duty, Duty.person_id == Person.id)))
+        roles = dict(session.execute(
+            select(Person.email, PersonRole.role).join(PersonRole)
+            .where(PersonRole.source == "directory")).all())
+    return store, owing, roles

@@ -16,11 +16,10 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import load_config
-from bot.core.models import Duty, Person, PersonRole
-from bot.core.store import Store
+from bot.core.models import Person
 from bot.features.setup.pack import PACK
 from tests.support.mis_export import MIS_TITLES
-from tests.support.newcomer import mis_answers, mis_inputs, printed
+from tests.support.newcomer import first_sweep, mis_answers, mis_inputs, printed
 
 WIDE = {"COLUMNS": "300"}
 
@@ -62,16 +61,7 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     assert school.country == "england" and school.dsl == ["siobhan.nibhriain@glenview.example"]
     assert school.job_titles["Cleaner"] == "none"
 
-    assert runner.invoke(app, ["start-sending"], env=WIDE).exit_code == 0
-    sweep = runner.invoke(app, ["sweep", "--no-send"], env=WIDE)
-    assert sweep.exit_code == 0, sweep.output
-    store = Store(f"sqlite:///{(home / 'compliance-bot.db').resolve()}")
-    with store.session() as session:
-        owing = set(session.scalars(
-            select(Person.email).join(Duty, Duty.person_id == Person.id)))
-        roles = dict(session.execute(
-            select(Person.email, PersonRole.role).join(PersonRole)
-            .where(PersonRole.source == "directory")).all())
+    store, owing, roles = first_sweep(runner, home, WIDE)
     # staff, and the chair of governors: governors' safeguarding training and, with the DSL,
     # the yearly filtering and monitoring review (the statutory year in the standard pack)
     assert owing == {p.email for p in mapped} | {"hamish.reid@glenview.example"}

@@ -18,10 +18,9 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import load_config
-from bot.core.models import Duty, Person, PersonRole
-from bot.core.store import Store
+from bot.core.models import Person
 from tests.support.mis_export import MIS_TITLES, MisPerson
-from tests.support.newcomer import mis_answers, mis_inputs, printed
+from tests.support.newcomer import first_sweep, mis_answers, mis_inputs, printed
 from tests.support.newcomer_tenants import google_domain, graph_tenant
 
 WIDE = {"COLUMNS": "300"}
@@ -83,16 +82,7 @@ def test_a_platform_school_goes_from_refused_titles_to_duties_for_every_mapped_p
     school = load_config(home / "school.yaml").school()
     assert school.job_titles == MIS_TITLES
 
-    assert runner.invoke(app, ["start-sending"], env=WIDE).exit_code == 0
-    sweep = runner.invoke(app, ["sweep", "--no-send"], env=WIDE)
-    assert sweep.exit_code == 0, sweep.output
-    store = Store(f"sqlite:///{(home / 'compliance-bot.db').resolve()}")
-    with store.session() as session:
-        owing = set(session.scalars(
-            select(Person.email).join(Duty, Duty.person_id == Person.id)))
-        roles = dict(session.execute(
-            select(Person.email, PersonRole.role).join(PersonRole)
-            .where(PersonRole.source == "directory")).all())
+    store, owing, roles = first_sweep(runner, home, WIDE)
     assert owing == {p.email for p in mapped} | {"hamish.reid@glenview.example"}
     assert roles["hamish.reid@glenview.example"] == "governor"
     assert "isla.grant@glenview.example" not in roles  # a cleaner: asked nothing
