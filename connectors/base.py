@@ -29,6 +29,7 @@ __all__ = [
     "SETUP_RETRY_SECONDS",
     "Attachment",
     "BatchMailer",
+    "BulkFeed",
     "CardMessage",
     "ChatBot",
     "ConnectorError",
@@ -420,6 +421,18 @@ class ChatBot(Protocol):
     def notify(self, user_id: str, *, activity_type: str, preview: str, web_url: str,
                template: dict[str, str] | None = None) -> None:
         """An activity-feed notification for one person."""
+        ...
+
+
+@runtime_checkable
+class BulkFeed(Protocol):
+    """A chat bot that sends one activity-feed notification to many people in one call (Graph's
+    ``sendActivityNotificationToRecipients``, up to 100 a call): the dispatcher checks it with
+    ``isinstance`` and sends a page's nudges that way; a bot without it nudges one by one."""
+
+    def notify_many(self, user_ids: list[str], *, activity_type: str, preview: str,
+                    web_url: str, template: dict[str, str] | None = None) -> None:
+        """The same notification for every one of ``user_ids``, accepted or refused whole."""
         ...
 
 

@@ -17,10 +17,10 @@ from datetime import datetime
 
 from bot.core.config import ConfigError, load_config
 from bot.core.context import AppContext
-from bot.core.delivery import AdminAlerts
 from bot.core.models import utcnow
 from bot.core.outbox import DispatchStats, dispatch
-from bot.core.outbox_workers import heartbeat
+from bot.core.outbox.delivery import AdminAlerts
+from bot.core.outbox.workers import heartbeat
 from bot.core.settings import Settings
 
 __all__ = ["IDLE_SECONDS", "pause_after", "run_dispatcher"]
@@ -66,7 +66,7 @@ def run_dispatcher(
     sent = 0
     try:
         # a heartbeat while it runs: if this process dies, the others take back its rows at
-        # once (bot.core.outbox_workers), not after the outbox's timeouts
+        # once (bot.core.outbox.workers), not after the outbox's timeouts
         with heartbeat(ctx.store, now):
             while not stop.is_set():
                 stats = dispatch(

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.config import ConfigError
-from bot.core.config_store import load_org
+from bot.core.config.store import load_org
 from bot.core.context import AppContext
-from bot.core.delivery import AdminAlerts, trouble
 from bot.core.models import utcnow
 from bot.core.outbox import Urgency, dispatch
+from bot.core.outbox.delivery import AdminAlerts, trouble
 from bot.core.settings import load_settings
 from bot.engine.sweep import run_sweep
 from bot.features.reports.forms import poll_forms

@@ -82,17 +82,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 LAYER_RULE = "core ← engine ← features ← app (web, cli, demo, wiring, schedules)"
 # Upward imports still allowed, each with its reason; the list may only shrink.
 UPWARD_ALLOWED: dict[tuple[str, str], str] = {
-    # The web toolkit every feature's router plugs into (templates and the signed-in person,
-    # request guards, sign-in links, the page cache, Teams sign-in). It belongs below the
-    # features; it moves there with the package move of issue #34, not now, while other
-    # changes touch these files.
-    ("bot.features", "bot.web.deps"): "web toolkit: templates, render, the signed-in person",
-    ("bot.features", "bot.web.guards"): "web toolkit: request guards",
-    ("bot.features", "bot.web.links"): "web toolkit: sign-in and action links",
-    ("bot.features", "bot.web.page_cache"): "web toolkit: the page cache's rules",
-    ("bot.features", "bot.web.auth"): "web toolkit: sign-in sessions",
-    ("bot.features", "bot.web.bot_framework"): "web toolkit: the Teams bot's wire format",
-    ("bot.features", "bot.web.teams_sso"): "web toolkit: Teams single sign-on",
+    # none: the web toolkit the features' pages plug into is ``bot.engine.web``, below them
 }
 
 
@@ -195,20 +185,23 @@ def _declared_on_mailer() -> set[str]:
     return declared
 
 
-def _is_mailer(node: ast.expr) -> bool:
-    """``mailer``, ``self.mailer``, ``run.mailer``: the outbox's names for its mailer."""
-    return (isinstance(node, ast.Name) and node.id == "mailer") or (
-        isinstance(node, ast.Attribute) and node.attr == "mailer")
+def _is_mailer(node: ast.expr, names: tuple[str, ...] = ("mailer",)) -> bool:
+    """``mailer``, ``self.mailer``, ``run.mailer``: the outbox's names for its mailer (or for
+    another connector of ``names``)."""
+    return (isinstance(node, ast.Name) and node.id in names) or (
+        isinstance(node, ast.Attribute) and node.attr in names)
 
 
 def test_the_outbox_uses_only_what_the_mailer_protocol_declares() -> None:
     """A mailer's optional capabilities (``idempotent``, ``max_batch``, ``pacing``,
     ``ready_in``, ``end_pass``...) are declared on ``Mailer`` with defaults; the outbox uses
-    them as attributes, never looked up by name."""
+    them as attributes, never looked up by name; nor is a chat bot's or a notifier's (a
+    capability some have is a protocol of its own, checked with ``isinstance``)."""
     declared = _declared_on_mailer()
     assert {"send", "idempotent", "max_batch", "pacing", "ready_in", "end_pass"} <= declared
     wrong = []
-    for path in sorted((REPO / "bot" / "core").glob("*.py")):
+    connectors = ("mailer", "chat", "notifier")
+    for path in sorted((REPO / "bot" / "core").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Attribute) and _is_mailer(node.value) \
                     and node.attr not in declared:
@@ -216,9 +209,10 @@ def test_the_outbox_uses_only_what_the_mailer_protocol_declares() -> None:
                              f"{' / '.join(MAILER_PROTOCOLS)} in connectors/base.py do not declare")
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                     and node.func.id in ("getattr", "hasattr") and node.args \
-                    and _is_mailer(node.args[0]):
-                wrong.append(f"{_name(path)}:{node.lineno} looks a mailer capability up by name "
-                             f"({node.func.id}): declare it on Mailer with a default")
+                    and _is_mailer(node.args[0], connectors):
+                wrong.append(f"{_name(path)}:{node.lineno} looks a connector's capability up by "
+                             f"name ({node.func.id}): declare it on its protocol (Mailer with a "
+                             "default, or a protocol checked with isinstance, as BulkFeed)")
     assert not wrong, "\n".join(wrong)
 
 
@@ -232,6 +226,21 @@ def test_email_addresses_are_checked_by_the_one_helper() -> None:
         and ("[^@" in node.value or "]+@[" in node.value)
     ]
     assert not patterns, f"check addresses with bot.core.emails instead: {patterns}"
+
+
+def test_adaptive_cards_are_built_by_the_one_builder() -> None:
+    """Every Adaptive Card (the digest, the report alert's channel card, the cards in a
+    person's chat) is made by ``bot.core.cards``: one schema, one version, one wrapping.
+    (A connector puts a finished card in its platform's envelope: that is its wire format.)"""
+    builders = [
+        f"{_name(path)}:{node.lineno}"
+        for path in _product_modules()
+        if path != REPO / "bot" / "core" / "cards.py" and path.is_relative_to(REPO / "bot")
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Constant)
+        and node.value in ("AdaptiveCard", "application/vnd.microsoft.card.adaptive")
+    ]
+    assert not builders, f"build cards with bot.core.cards instead: {builders}"
 
 
 def _calls(path: Path) -> list[str]:
@@ -255,7 +264,7 @@ def test_our_modules_are_wired_by_plain_imports() -> None:
 
 
 @pytest.mark.parametrize("path", [
-    p for p in _product_modules() if p.name in PURE
+    p for p in _product_modules() if p.name in PURE and p.parent.name != "models"  # tables
 ], ids=_name)
 def test_rules_are_pure(path: Path) -> None:
     """Rules take data and ``today``: no Session, no SQL, no store."""
@@ -288,6 +297,49 @@ def test_every_feature_room_has_the_same_furniture() -> None:
         names = {p.name for p in room.iterdir()}
         assert names & FURNITURE, f"{room.name} has none of {sorted(FURNITURE)}"
         assert not any(n.startswith(("extras", "misc", "utils", "helpers")) for n in names), room
+
+
+def _defines(path: Path, name: str) -> bool:
+    """Whether the module binds ``name`` at its top level (an assignment)."""
+    return any(
+        isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets)
+        for node in ast.parse(path.read_text("utf-8")).body
+    )
+
+
+def test_every_feature_room_has_the_furniture_it_claims() -> None:
+    """What a room's files say they are, they are: a module with a ``router`` is mounted (by
+    the app, or by its room's mounted pages); a ``step.py`` is wired into the sweep
+    (``bot/wiring.py``); a ``cli.py`` is on the command line (``bot/cli``); a room with
+    ``templates/`` has pages; and every ``rules.py`` is pure (``test_rules_are_pure``)."""
+    edges = {(a, b) for a, b, _ in _import_graph()}
+    for path in _product_modules():  # ``from bot.features.x import web``: the module too
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                edges |= {(_module(path), f"{node.module}.{a.name}") for a in node.names}
+    root = REPO / "bot" / "features"
+    rooms = sorted(p for p in root.iterdir() if (p / "__init__.py").exists())
+    routers = {_module(p) for p in root.rglob("*.py") if _defines(p, "router")}
+    mounted = {b for a, b in edges if a == "bot.web.app" and b in routers}
+    grew = True
+    while grew:  # pages a mounted module of the same room includes
+        more = {b for a, b in edges if a in mounted and b in routers
+                and b.rsplit(".", 1)[0] == a.rsplit(".", 1)[0]}
+        grew = not more <= mounted
+        mounted |= more
+    wrong = [f"{m} has a router that no page set mounts" for m in sorted(routers - mounted)]
+    for room in rooms:
+        name = f"bot.features.{room.name}"
+        if (room / "step.py").exists() and not any(
+                a == "bot.wiring" and b == f"{name}.step" for a, b in edges):
+            wrong.append(f"{name}.step is not wired into the sweep (bot/wiring.py)")
+        if (room / "cli.py").exists() and not any(
+                a.startswith("bot.cli") and b == f"{name}.cli" for a, b in edges):
+            wrong.append(f"{name}.cli is not on the command line (bot/cli)")
+        if (room / "templates").is_dir() and not any(r.startswith(name + ".") for r in routers):
+            wrong.append(f"{name} has templates/ but no pages (no module with a router)")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_every_module_says_what_it_is_for() -> None:

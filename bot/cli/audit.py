@@ -12,8 +12,8 @@ import typer
 from bot.engine.commands import console, context, err, friendly, where
 
 if TYPE_CHECKING:
-    from bot.core.anchor import Anchor
-    from bot.core.audit_check import Verdict
+    from bot.core.audit.anchor import Anchor
+    from bot.core.audit.check import Verdict
     from bot.core.keys import Keyring
     from bot.core.settings import Settings
 
@@ -24,7 +24,7 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 
 def _anchor_of(anchor_file: Path | None, fingerprint: str | None, secret: str) -> Anchor | None:
     """The anchor to check against, from a file or a digest's fingerprint (exit 2 if unusable)."""
-    from bot.core.anchor import AnchorError, fingerprint_anchor, read_anchor
+    from bot.core.audit.anchor import AnchorError, fingerprint_anchor, read_anchor
 
     try:
         if anchor_file is not None:
@@ -111,7 +111,7 @@ def audit_verify(
     """Check the audit chain and every record sealed in it, and re-hash the files they name;
     exits 1 naming the first problem."""
     from bot.core.audit import KEYS
-    from bot.core.audit_check import check
+    from bot.core.audit.check import check
 
     ctx = context()
     where(ctx)
@@ -134,8 +134,8 @@ def audit_anchor(
     ] = None,
 ) -> None:
     """Write a signed anchor of the audit log to keep outside the database (after verifying)."""
-    from bot.core.anchor import make_anchor
-    from bot.core.audit_check import check
+    from bot.core.audit.anchor import make_anchor
+    from bot.core.audit.check import check
 
     ctx = context()
     where(ctx)
@@ -172,7 +172,7 @@ def audit_rotate_key() -> None:
     import os
     import secrets
 
-    from bot.core.audit_check import check
+    from bot.core.audit.check import check
     from bot.core.keys import derive, key_id
     from bot.core.store import Store
 

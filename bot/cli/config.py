@@ -40,7 +40,7 @@ def export(
     ] = None,
 ) -> None:
     """Write the settings in force as a commented school.yaml."""
-    from bot.core.config_store import to_yaml
+    from bot.core.config.store import to_yaml
 
     app = context()
     text = to_yaml(app.config)
@@ -102,7 +102,7 @@ def source(
 ) -> None:
     """Show or change where the school's settings are kept."""
     from bot.core.clock import local_today
-    from bot.core.config_store import to_yaml
+    from bot.core.config.store import to_yaml
     from bot.core.models import utcnow
     from bot.core.setup_state import SOURCES, config_source, set_source
     from bot.engine.settings_change import apply_settings

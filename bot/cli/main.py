@@ -315,8 +315,8 @@ def sweep(
         )
     problems, queued, now = None, None, None
     if not dry_run:
-        from bot.core.delivery import trouble
         from bot.core.models import utcnow
+        from bot.core.outbox.delivery import trouble
         from bot.core.waiting import pending_summary
 
         now = utcnow()

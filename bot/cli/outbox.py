@@ -13,7 +13,7 @@ from bot.engine.commands import console, context, err, friendly, where
 
 if TYPE_CHECKING:
     from bot.core.models import OutboxMessage
-    from bot.core.outbox_pause import ChannelState
+    from bot.core.outbox.pause import ChannelState
 
 __all__ = ["outbox_app"]
 
@@ -39,7 +39,7 @@ def outbox(
     from sqlalchemy import func, select
 
     from bot.core.models import OutboxMessage, utcnow
-    from bot.core.outbox_pause import channel_states
+    from bot.core.outbox.pause import channel_states
 
     app = context()
     where(app)
@@ -146,9 +146,9 @@ def resolve(
     ] = None,
 ) -> None:
     """Resolve a message that may not have arrived or was refused: --sent or --resend."""
-    from bot.core.delivery import ResolveError
-    from bot.core.delivery import resolve as resolve_message
     from bot.core.models import utcnow
+    from bot.core.outbox.delivery import ResolveError
+    from bot.core.outbox.delivery import resolve as resolve_message
 
     if sent == resend:
         err.print("[bold red]error:[/] say either --sent (it arrived) or --resend (send it again).")

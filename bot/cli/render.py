@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
-    from bot.core.delivery import Trouble
     from bot.core.outbox import DispatchStats
+    from bot.core.outbox.delivery import Trouble
     from bot.core.waiting import Waiting
     from bot.engine.directory import DirectoryReport
     from bot.engine.leavers import MissingPerson, PendingRemovals, RemovalStop
@@ -336,8 +336,8 @@ def _pct(rate: float) -> str:
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
     """The dashboard's headline figures in the terminal (counts only, never report contents)."""
     from bot.core.clock import local_today
-    from bot.core.delivery import trouble
     from bot.core.models import utcnow
+    from bot.core.outbox.delivery import trouble
     from bot.core.setup_state import is_sending
     from bot.features.dashboard.figures import compute_figures
 

@@ -31,12 +31,13 @@ class AppContext:
         """The configuration in force: school.yaml, or the web pages' newest saved version when
         the school keeps its settings there (raises ConfigError).
 
-        Read again whenever it changes (a saved version, an edited school.yaml), so every web
-        process shows an admin's change at once. When an edited school.yaml no longer loads, the
-        last good configuration stays in force and the problem is logged.
+        Read again whenever it changes (a saved version, an edited school.yaml): the process
+        that saved shows the change at once, every other web process within a second
+        (``config.store.SHARED_FOR``). When an edited school.yaml no longer loads, the last
+        good configuration stays in force and the problem is logged.
         """
         from bot.core.config import ConfigError
-        from bot.core.config_store import config_stamp, has_database, load_org
+        from bot.core.config.store import config_stamp, has_database, load_org
 
         store = self.store if has_database(self.settings) else None
         stamp = config_stamp(self.settings, store)

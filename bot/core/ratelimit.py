@@ -14,7 +14,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.models import RateLimitBucket
@@ -73,25 +73,24 @@ def take(session: Session, rule: RateLimit, key: str, now: datetime) -> bool:
     insert = dialect_insert(session, RateLimitBucket).values(
         scope=rule.scope, key=key, hits=[], updated_at=now
     )
-    session.execute(
+    # one statement makes the row if need be, locks it and reads its hits
+    bucket_id, hits = session.execute(
         insert.on_conflict_do_update(
             index_elements=["scope", "key"], set_={"updated_at": insert.excluded.updated_at}
-        )
-    )
-    bucket = session.scalars(
-        select(RateLimitBucket)
-        .where(RateLimitBucket.scope == rule.scope, RateLimitBucket.key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        ).returning(RateLimitBucket.id, RateLimitBucket.hits)
     ).one()
-    recent = _recent(list(bucket.hits), rule, now)
+    recent = _recent(list(hits or []), rule, now)
     fits = len(recent) < rule.limit
-    bucket.hits = [*recent, now.timestamp()] if fits else recent
+    session.execute(
+        update(RateLimitBucket)
+        .where(RateLimitBucket.id == bucket_id)
+        .values(hits=[*recent, now.timestamp()] if fits else recent)
+        .execution_options(synchronize_session=False)
+    )
     last = _pruned.get(rule.scope)
     if last is None or not last <= now < last + PRUNE_EVERY:
         _pruned[rule.scope] = now
         _prune(session, rule, now)
-    session.flush()
     return fits
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.setup_models import SetupState
+from bot.core.models import SetupState
 
 __all__ = [
     "SOURCES",
@@ -107,7 +107,7 @@ def set_source(session: Session, source: str, *, by: str, now: datetime) -> None
         session.flush()
     old, row.config_source = row.config_source, _check(source)
     if old != row.config_source:
-        from bot.core.config_store import forget_stamps  # it reads this module's rows
+        from bot.core.config.store import forget_stamps  # it reads this module's rows
 
         forget_stamps(session)
         audit.record(

@@ -119,7 +119,7 @@ def make_engine(url: str) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
                                json_serializer=_json_dumps, json_deserializer=orjson.loads)
-    from bot.core.seal_batches import install_tags
+    from bot.core.audit.batches import install_tags
     from bot.core.write_behind import install as keep_lent
 
     install_tags(engine)  # rows its connections write to bulk-sealed tables are noted
@@ -163,7 +163,7 @@ def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
     # each column's own conversion, as an INSERT would apply it (e.g. UTC datetimes)
     convert = [table.c[c].type.bind_processor(dialect) for c in columns]
     raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
-    from bot.core.seal_batches import mark_written
+    from bot.core.audit.batches import mark_written
 
     mark_written(session, table.name)  # COPY goes past the engine's events
 
@@ -364,7 +364,7 @@ class Store:
         self.keys = keys
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._info())
-        from bot.core.seals import install
+        from bot.core.audit.seals import install
 
         install(self._sessions)  # records that matter are sealed into the audit chain
 
@@ -398,7 +398,7 @@ class Store:
             with self.transaction() as session:
                 adopt_key(session, carry_unkeyed=carry_unkeyed)
                 if carry_unkeyed:
-                    from bot.core.seals import seal_baseline
+                    from bot.core.audit.seals import seal_baseline
 
                     seal_baseline(session)
 
@@ -457,7 +457,7 @@ class Store:
                     with one_connection.transaction() as session:
                         mark_sending(session, row_id)
         """
-        from bot.core.seals import install
+        from bot.core.audit.seals import install
 
         with self.engine.connect() as connection:
             pinned = copy.copy(self)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today, to_local
 from bot.core.models import OutboxMessage
-from bot.core.outbox_pause import DAILY_LIMIT_REASON, ChannelState, channel_states
+from bot.core.outbox.pause import DAILY_LIMIT_REASON, ChannelState, channel_states
 
 __all__ = ["Waiting", "pending_summary", "when_words", "why_waiting"]
 

@@ -17,13 +17,22 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
-from bot.core.clock import LONDON, last_school_day
+from bot.core.clock import LONDON, last_school_day, to_local
 from bot.core.config import load_config
 from bot.core.context import AppContext
-from bot.core.models import Attestation, Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
+from bot.core.models import (
+    Attestation,
+    Duty,
+    OutboxMessage,
+    Person,
+    PolicyVersion,
+    Report,
+    TrainingRecord,
+)
 from bot.core.settings import DEMO_HOME, Settings, SettingsError, describe_invalid
 from bot.core.setup_state import set_source
 from bot.core.waiting import Waiting, pending_summary
+from bot.core.words import human_date
 from bot.demo.documents import DEMO_DOCUMENTS
 from bot.demo.school import (
     DOMAIN,
@@ -148,9 +157,6 @@ DEMO_REPORTS = (
 
 def _seed_reports(ctx: AppContext, as_of: date) -> None:
     """A few fictional reports at different stages, so the tracked list has something in it."""
-    from bot.core.clock import to_local
-    from bot.core.models import Report
-    from bot.core.words import human_date
     from bot.features.reports.actions import change_status
     from bot.features.reports.intake import submit_report
     from bot.features.reports.rules import Submission

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.calendar import bank_holiday_name, is_working_day, next_working_day
-from bot.core.config_yaml import commented_yaml
+from bot.core.config.writing import commented_yaml
 
 __all__ = [
     "DOMAIN",

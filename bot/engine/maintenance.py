@@ -6,7 +6,7 @@
   that wait, failed or may not have arrived keep everything: a person may send them again.
 - The sweep-run log goes after ``sweep_run_days``; the newest run of each school always stays.
 - Visitors' confirmations go after the school's ``visitor_retention_days`` (``visitors``).
-- The mailbox's send counts (``mail_pacing``) go once no 24-hour window counts them.
+- The mailbox's send counts (``outbox.pacing``) go once no 24-hour window counts them.
 - A SQLite file gives its free pages back to the disk (``Store.release_free_space``); a file
   made before that was possible keeps them (reused for new rows) until ``Store.compact``.
 
@@ -25,10 +25,12 @@ from typing import Any, Protocol
 from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from bot.core import audit, mail_pacing, outbox_bodies
+from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import OutboxMessage, SweepRun
+from bot.core.outbox import bodies as outbox_bodies
+from bot.core.outbox import pacing as mail_pacing
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store
 from bot.engine.steps import registered
@@ -73,7 +75,7 @@ class _Message(Protocol):
 def body_sha256(row: _Message, payload: dict[str, Any] | None = None) -> str:
     """The fingerprint of a message as it was queued: subject, recipients and rendered body.
 
-    ``payload`` is the message's whole payload when its body is shared (``outbox_bodies``).
+    ``payload`` is the message's whole payload when its body is shared (``outbox.bodies``).
     """
     canonical = json.dumps(
         {"subject": row.subject, "to": row.recipients, "cc": row.cc,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.core import config_store
 from bot.core.config import OrgConfig
+from bot.core.config import store as config_store
 from bot.engine.config_sync import sync_config
 from bot.engine.sweep import plan_and_apply
 

@@ -43,15 +43,18 @@ from sqlalchemy.orm import Session
 
 from bot.core.models import (
     AccountHolder,
+    AudienceSize,
     Duty,
+    DutySnapshot,
+    DutyTally,
     Person,
     PersonGroup,
     PersonRole,
+    PersonTally,
     Requirement,
     School,
     utcnow,
 )
-from bot.core.snapshot_models import AudienceSize, DutySnapshot, DutyTally, PersonTally
 from bot.core.store import dialect_insert
 
 __all__ = [

@@ -19,7 +19,6 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext
-from bot.core.delivery import AdminAlerts
 from bot.core.models import (
     AccountHolder,
     Duty,
@@ -31,6 +30,7 @@ from bot.core.models import (
     utcnow,
 )
 from bot.core.outbox import DispatchStats, dispatch
+from bot.core.outbox.delivery import AdminAlerts
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later

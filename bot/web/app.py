@@ -15,10 +15,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.core.config_store import read_once
+from bot.core.calendar import is_working_day
+from bot.core.clock import local_today
+from bot.core.config import ConfigError
+from bot.core.config.store import read_once
 from bot.core.context import AppContext
+from bot.core.models import utcnow
 from bot.core.settings import Settings
 from bot.core.store import Store
+from bot.engine.web import auth, links, teams_sso
+from bot.engine.web.deps import render, templates
+from bot.engine.web.guards import BodyLimit, refuse_control_characters
+from bot.engine.web.page_cache import DataStamp, PageCache
 from bot.features.accounts import web as accounts_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.decisions import web as decisions_web
@@ -33,11 +41,8 @@ from bot.features.tasks import web as tasks_web
 from bot.features.teamsbot import web as teamsbot_web
 from bot.features.training import web as training_web
 from bot.features.visitors import web as visitors_web
-from bot.web import auth, legal, links, teams_sso
-from bot.web.deps import render, templates
+from bot.web import legal, me
 from bot.web.errors import ErrorReferenceMiddleware
-from bot.web.guards import BodyLimit, refuse_control_characters
-from bot.web.page_cache import DataStamp, PageCache
 from bot.wiring import install
 
 __all__ = ["create_app"]
@@ -54,6 +59,7 @@ ROUTERS = (
     signin_web.router,
     teams_sso.router,
     links.router,
+    me.router,
     legal.router,
     dashboard_web.router,
     reports_intake_web.router,
@@ -222,11 +228,6 @@ def _warm(ctx: AppContext) -> None:
     """Do once, before serving, what the first report after a start would otherwise do while
     its reporter waits (and every request beside it): compile the form's pages and load the
     schools' bank holidays for this year and the next (the clocks count working days)."""
-    from bot.core.calendar import is_working_day
-    from bot.core.clock import local_today
-    from bot.core.config import ConfigError
-    from bot.core.models import utcnow
-
     for name in URGENT_PAGES:
         templates.env.get_template(name)
     try:

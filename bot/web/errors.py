@@ -77,7 +77,7 @@ def _page(scope: Scope, reference: str, method: str) -> HTMLResponse:
     try:
         from starlette.requests import Request
 
-        from bot.web.deps import templates
+        from bot.engine.web.deps import templates
 
         # no current_user() here: the database may be the very thing that failed
         return templates.TemplateResponse(

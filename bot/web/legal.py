@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from bot.core.config import SchoolConfig
 from bot.core.documents import show_document
 from bot.core.words import school_words
-from bot.web.deps import ctx, render
+from bot.engine.web.deps import ctx, render
 
 __all__ = ["Kind", "legal_text", "router"]
 

@@ -35,8 +35,15 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from bot.core.context import AppContext
-from bot.core.models import Duty, Report, ReportClock
-from bot.core.snapshot_models import AudienceSize, DutySnapshot, DutyTally, PersonTally
+from bot.core.models import (
+    AudienceSize,
+    Duty,
+    DutySnapshot,
+    DutyTally,
+    PersonTally,
+    Report,
+    ReportClock,
+)
 from bot.engine.snapshot import close_done, rebuild, recounted
 from bot.engine.sweep import run_sweep
 from tests.benchmarks.test_sweep_benchmark import MONDAY, PEOPLE, _build

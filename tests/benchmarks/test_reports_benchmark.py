@@ -12,8 +12,10 @@ process drives it over HTTP, so that its own work stays off the server's cores:
   two filtered and sorted pages. Each answer's rows are checked against the order the list
   promises, worked out here in Python from the stored data.
 * the public form — 8 visitors at once, each GETting the form (a browser's session cookie and
-  CSRF token) and then POSTing a report, as a parent would. The form is rate limited per
-  sender address (5 in 10 minutes); every visitor here comes from an address of its own,
+  CSRF token) and then POSTing a report, as a parent would, after 16 reports not measured
+  (each web process's first pages load its code, as on a server that has been up a while).
+  The form is rate limited per sender address (5 in 10 minutes); every visitor here comes
+  from an address of its own,
   given as the proxy's ``X-Forwarded-For`` (uvicorn trusts it from 127.0.0.1), so the figures
   measure intake, not the limiter. Afterwards every report is stored exactly once, with its
   at-once alert queued.
@@ -53,6 +55,7 @@ REPORTS = 20_000
 LIST_REQUESTS = 100  # per page kind, one at a time
 LIST_TARGET_MS = 50.0
 POSTS = 320  # public-form reports, 8 in flight
+WARM_UP = 16  # reports sent first, not measured: each web process's first pages load its code
 CONCURRENCY = 8
 POST_TARGET_MS = 300.0
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -270,9 +273,12 @@ def test_reports_list_with_20k_reports(school: SchoolBuilder, database_url: str)
     )
 
 
-async def _post_reports(base: str, path: str) -> tuple[list[float], list[float], list[str]]:
-    """8 visitors at once, each GET then POST; (POST latencies, GET latencies, references)."""
-    work = iter(range(POSTS))
+async def _post_reports(
+    base: str, path: str, numbers: range
+) -> tuple[list[float], list[float], list[str]]:
+    """8 visitors at once, each GET then POST, a report for each of ``numbers``; (POST
+    latencies, GET latencies, references)."""
+    work = iter(numbers)
     posts: list[float] = []
     gets: list[float] = []
     references: list[str] = []
@@ -312,9 +318,11 @@ async def _post_reports(base: str, path: str) -> tuple[list[float], list[float],
 
 def _form_load(base: str, path: str, queue: Any) -> None:
     """The form's load generator (its own process)."""
+    warm = asyncio.run(_post_reports(base, path, range(WARM_UP)))[2]
     began = time.perf_counter()
-    posts, gets, references = asyncio.run(_post_reports(base, path))
-    queue.put((posts, gets, references, time.perf_counter() - began))
+    measured = range(WARM_UP, WARM_UP + POSTS)
+    posts, gets, references = asyncio.run(_post_reports(base, path, measured))
+    queue.put((posts, gets, references, time.perf_counter() - began, warm))
 
 
 @pytest.mark.benchmark
@@ -332,7 +340,7 @@ def test_public_form_post_at_concurrency_8(
     server = _serve(_server_env(env, database_url, port), port, web_workers)
     try:
         cpu_before = _cpu_seconds(server.pid)
-        posts, gets, references, wall = _in_process(
+        posts, gets, references, wall, warm = _in_process(
             _form_load, f"http://127.0.0.1:{port}", path
         )
         time.sleep(1)  # the last answers' hand-over, after the response
@@ -353,13 +361,14 @@ def test_public_form_post_at_concurrency_8(
         f" POST p50 {_ms(posts, 0.5):.0f} ms,"
         f" p95 {_ms(posts, 0.95):.0f} ms (target < {POST_TARGET_MS:.0f} ms);"
         f" the form's GET p95 {_ms(gets, 0.95):.0f} ms; {POSTS / wall:.1f} reports/s;"
-        f" server CPU {1000 * cpu / POSTS:.1f} ms per report (GET, POST and its hand-over)"
+        f" server CPU {1000 * cpu / (POSTS + WARM_UP):.1f} ms per report (GET, POST and its"
+        " hand-over)"
     )
-    assert len(references) == POSTS and len(set(references)) == POSTS
+    assert len(references) == POSTS and len(set(references + warm)) == POSTS + WARM_UP
     # every report stored once, with its at-once email alert queued (the channel card beside it
     # shares the purpose: only the emails are counted here)
-    assert reports == POSTS and sorted(stored) == sorted(references)
+    assert reports == POSTS + WARM_UP and sorted(stored) == sorted(references + warm)
     assert {k for k in alerts if k.startswith("report-alert:")} == {
-        f"report-alert:oak:{ref}" for ref in references
+        f"report-alert:oak:{ref}" for ref in references + warm
     }
     env.context.store.dispose()

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
-from bot.core.audit_check import check
+from bot.core.audit.check import check
 from bot.core.models import AuditEvent, OutboxMessage, School
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.core.store import Store

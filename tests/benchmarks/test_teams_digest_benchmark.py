@@ -37,10 +37,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.core.context import AppContext
-from bot.core.delivery import AdminAlerts
-from bot.core.models import OutboxMessage, Person
+from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import dispatch
-from bot.core.teams_models import TeamsChat
+from bot.core.outbox.delivery import AdminAlerts
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import at
 from tests.support.urgent_day import Timeline, build_school, m365_line, scheduler_pass

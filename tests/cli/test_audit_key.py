@@ -17,10 +17,10 @@ from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core import audit, config_store
+from bot.core import audit
+from bot.core.config import store as config_store
 from bot.core.context import AppContext
-from bot.core.models import AuditEvent
-from bot.core.setup_models import ConfigVersion
+from bot.core.models import AuditEvent, ConfigVersion
 from tests.support.helpers import SchoolBuilder
 from tests.support.keys import TEST_SECRET
 

@@ -166,7 +166,7 @@ def test_a_savepoint_rolled_back_leaves_the_rest_of_the_transaction_sealed(
 
     from sqlalchemy.exc import IntegrityError
 
-    from bot.core.audit_check import check
+    from bot.core.audit.check import check
     from bot.core.models import Person, School, TrainingRecord
 
     store = Store(database_url, keys=TEST_KEYS)
@@ -187,4 +187,53 @@ def test_a_savepoint_rolled_back_leaves_the_rest_of_the_transaction_sealed(
         verdict = check(session)
     assert verdict.ok, verdict.problems
     assert verdict.records["person"] == 2 and verdict.records["training_record"] == 1
+    store.dispose()
+
+
+def test_an_entry_made_at_commit_takes_the_chain_head_only_as_the_transaction_commits(
+    database_url: str,
+) -> None:
+    """``seals.record_at_commit`` (a stored report's entry): the chain's head is not taken
+    until the commit, the entry goes in with the transaction's seals, a rollback takes it back,
+    and inside a savepoint it is made at once."""
+    from bot.core.audit.check import check
+    from bot.core.audit.seals import record_at_commit
+    from bot.core.models import AuditHead, School
+
+    store = Store(database_url, keys=TEST_KEYS)
+    store.upgrade()
+
+    def count() -> int:
+        with store.session() as session:
+            return session.scalar(select(AuditHead.count)) or 0
+
+    entry = audit.Entry("public-link", "report.created", "report", 1, "s", {"urgency": "high"})
+    start = count()
+    with store.transaction() as session:
+        session.add(School(id="s", name="Oakfield Primary School"))
+        session.flush()
+        record_at_commit(session, entry)
+        assert session.info.get("audit.head") is None  # the head's row not taken yet
+    with store.session() as session:
+        actions = list(session.scalars(select(AuditEvent.action).where(AuditEvent.seq > start)))
+    assert actions == ["report.created"]  # appended as the transaction committed
+
+    start = count()
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        record_at_commit(session, entry)
+        raise RuntimeError("the report could not be stored")
+    assert count() == start  # rolled back: nothing recorded
+
+    with store.transaction() as session, session.begin_nested():
+        session.add(School(id="t", name="Elm"))
+        session.flush()
+        record_at_commit(session, entry)
+        assert session.info.get("audit.head") is None  # a savepoint: not kept, made at once
+        with store.session() as other:
+            assert other.scalar(select(AuditHead.count)) == start  # not committed yet
+    with store.session() as session:
+        assert session.scalar(select(AuditEvent.action).where(AuditEvent.seq == start + 1)) \
+            == "report.created"
+        verdict = check(session)
+    assert verdict.ok, verdict.problems
     store.dispose()

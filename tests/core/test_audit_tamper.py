@@ -40,8 +40,11 @@ from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core import audit, config_store
+from bot.core import audit
 from bot.core.audit import adopt_key
+from bot.core.audit.batches import seal_all
+from bot.core.audit.seals import KINDS, SEALED, field_digests, row_digest, seal_existing
+from bot.core.config import store as config_store
 from bot.core.keys import Keyring
 from bot.core.models import (
     Attestation,
@@ -63,8 +66,6 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.core.outbox import dispatch
-from bot.core.seal_batches import seal_all
-from bot.core.seals import KINDS, SEALED, field_digests, row_digest, seal_existing
 from bot.core.store import Store
 from bot.core.uploads import clean_attachment, store_file
 from bot.features.reports.actions import add_entry, record_outcome

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import SchoolConfig
-from bot.core.delivery import AdminAlerts, ResolveError, failure_recipients, resolve, trouble
 from bot.core.models import AuditEvent, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
+from bot.core.outbox.delivery import AdminAlerts, ResolveError, failure_recipients, resolve, trouble
 from bot.core.store import Store
 from connectors.base import DeliveryUnknownError, Mailer, OutgoingEmail, SendResult
 from connectors.local.connector import SmtpMailer

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
-from bot.core.config_reports import ReportClocks
+from bot.core.config.reports import ReportClocks
 from bot.core.nations import NATIONS, WORD_KEYS, NationPackError, _load, pack_for
 from bot.core.words import role_list, role_name, school_words
 

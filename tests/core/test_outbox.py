@@ -228,7 +228,7 @@ CRASHER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
 
-    import bot.core.outbox as outbox
+    import bot.core.outbox.dispatcher as outbox
     from bot.core.store import Store
     from connectors.base import Mailer
     from connectors.local.connector import EmlMailer, SmtpMailer
@@ -276,7 +276,7 @@ def _school_config() -> Any:
 
 def _resolve_by_looking(store: Store, delivered: set[str]) -> None:
     """What a person does with each uncertain row: look in Sent Items, then --sent or --resend."""
-    from bot.core.delivery import resolve
+    from bot.core.outbox.delivery import resolve
 
     with store.transaction() as session:
         rows = session.execute(

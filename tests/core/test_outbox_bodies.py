@@ -10,10 +10,9 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, update
 
-from bot.core.models import OutboxMessage, School, utcnow
+from bot.core.models import OutboxBody, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
-from bot.core.outbox_bodies import payload_of
-from bot.core.outbox_models import OutboxBody
+from bot.core.outbox.bodies import payload_of
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store, alembic_config

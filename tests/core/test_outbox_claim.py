@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.core import mail_pacing
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails, recover_stale
-from bot.core.outbox_claim import claim, release
+from bot.core.outbox import pacing as mail_pacing
+from bot.core.outbox.claim import claim, release
 from bot.core.store import Store
 from connectors.base import Mailer, MailPacing, OutgoingEmail, SendResult
 from tests.support.keys import TEST_KEYS

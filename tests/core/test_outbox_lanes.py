@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event, select, text
 
-from bot.core.audit_check import check
+from bot.core.audit.check import check
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.store import Store
@@ -157,4 +157,33 @@ def test_each_record_is_on_disk_before_the_next_hand_over_and_at_the_end(
         assert flushed_at_hand_over[index] >= after_record[index - 1]
     assert lsn("pg_current_wal_flush_lsn") >= after_record[-1]
     watcher.dispose()
+    store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_hand_over_records_durably_without_a_connection_of_its_own(postgres_url: str) -> None:
+    """A web request's hand-over of urgent mail (``up_to`` below routine) records each
+    message on the durable lane: no connection is made for the pass (the relaxed lane's is
+    made and closed every pass, a cost for one or two messages), and each record is on disk
+    when it is made."""
+    store = _store(postgres_url, 0)
+    with store.transaction() as session:
+        enqueue_emails(session, school_id="s", purpose="report_alert",
+                       urgency=Urgency.SAFEGUARDING, not_before=utcnow(), items=[
+            (f"alert{i}", EmailDraft(to=("dsl@oakfield.example",), subject="S", text="t",
+                                     html="<p>h</p>"))
+            for i in range(2)
+        ])
+    # the first hand-over: the pool has its connections from now on
+    dispatch(store, _Mailer(), None, limit=1, up_to=Urgency.WAITING)
+    made: list[int] = []
+    settings: list[str] = []
+    event.listen(store.engine, "connect", lambda *_: made.append(1))
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: settings.append(statement)
+                 if statement.startswith("SET") else None)
+    assert dispatch(store, _Mailer(), None, up_to=Urgency.WAITING).sent == 1
+    assert made == [] and settings == []  # no new connection, no relaxed setting
+    with store.session() as session:
+        assert check(session).records["sent_message"] == 2
     store.dispose()

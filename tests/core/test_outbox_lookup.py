@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.models import AuditEvent, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
-from bot.core.outbox_lookup import LOOK_AFTER, MAX_LOOKUPS, settle_unknown
+from bot.core.outbox.lookup import LOOK_AFTER, MAX_LOOKUPS, settle_unknown
 from bot.core.store import Store
 from connectors.local.connector import SmtpMailer
 from tests.support.helpers import SchoolBuilder

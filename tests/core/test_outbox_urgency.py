@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.core import mail_pacing
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email, enqueue_emails
-from bot.core.outbox_claim import claim, start
+from bot.core.outbox import pacing as mail_pacing
+from bot.core.outbox.claim import claim, start
 from bot.core.store import Store
 from connectors.base import Mailer, MailPacing, OutgoingEmail, SendResult, UrgentReserve
 from tests.support.keys import TEST_KEYS
@@ -202,7 +202,7 @@ def test_a_refusal_alert_is_as_urgent_as_what_it_is_about(database_url: str) -> 
     """The admins' "could not be delivered" email about a concern's alert goes as safeguarding
     mail; about a reminder, as routine."""
     from bot.core.config import SchoolConfig
-    from bot.core.delivery import ALERT_PURPOSE, AdminAlerts
+    from bot.core.outbox.delivery import ALERT_PURPOSE, AdminAlerts
     from connectors.base import PermanentError
 
     now = utcnow()

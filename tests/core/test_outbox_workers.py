@@ -1,4 +1,4 @@
-"""Dispatch workers' liveness (``outbox_workers``) on a real database: a worker whose process
+"""Dispatch workers' liveness (``outbox.workers``) on a real database: a worker whose process
 is gone from this host, or whose heartbeat went quiet for the lease, is dead and its rows are
 taken back at once; a live one elsewhere, and this process, never are."""
 
@@ -11,10 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.core.models import OutboxMessage, School, utcnow
+from bot.core.models import DispatchWorker, OutboxMessage, School, utcnow
 from bot.core.outbox import MAX_ATTEMPTS, EmailDraft, Urgency, enqueue_email
-from bot.core.outbox_models import DispatchWorker
-from bot.core.outbox_workers import INTERRUPTED, LEASE, release_dead, this_worker
+from bot.core.outbox.workers import INTERRUPTED, LEASE, release_dead, this_worker
 from bot.core.store import Store
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import load_config
-from bot.core.config_store import (
+from bot.core.config.store import (
     document,
     latest,
     load_org,
@@ -227,6 +227,36 @@ def test_every_process_sees_a_saved_change_at_once_and_a_broken_file_keeps_the_l
     assert web.config.schools[0].name == "Oak Infants"  # an edited file is read again
     path.write_text("schools: [\n", encoding="utf-8")  # a half-saved edit
     assert web.config.schools[0].name == "Oak Infants"  # the last good one stays in force
+    web.store.dispose()
+    other.store.dispose()
+
+
+def test_another_process_s_save_is_seen_within_a_second_not_asked_for_on_every_page(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's save reaches this one's pages within ``SHARED_FOR`` (the database's
+    part of the stamp is shared by this process's requests for that long, not asked per page)."""
+    import bot.core.config.store as config_store
+
+    _school(school)
+    web = school.context(sqlite_url)
+    web.store.upgrade()  # the database exists: the stamp has its part
+    clock = [1000.0]
+    monkeypatch.setattr(config_store, "monotonic", lambda: clock[0])
+    config_store.forget_stamps()
+    assert web.config.schools[0].name == "Oak Test School"
+    shared = dict(config_store._SHARED)  # what this process's pages share
+    other = AppContext(web.settings)
+    with other.store.transaction() as session:
+        set_source(session, "web", by="office@oak.example", now=at(MONDAY, 8))
+        apply_settings(session, updated(other.config, "oak", name="Oak Primary"),
+                       by="office@oak.example", now=at(MONDAY, 9), today=MONDAY, note="renamed")
+    # in another process, nothing told this one: it reads the stamp as shared a moment ago
+    monkeypatch.setattr(config_store, "_SHARED", shared)
+    clock[0] += config_store.SHARED_FOR / 2
+    assert web.config.schools[0].name == "Oak Test School"
+    clock[0] += config_store.SHARED_FOR
+    assert web.config.schools[0].name == "Oak Primary"
     web.store.dispose()
     other.store.dispose()
 

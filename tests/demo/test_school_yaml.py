@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.core.config import load_config
-from bot.core.school_yaml import load_yaml
+from bot.core.config.reading import load_yaml
 from bot.demo.school import demo_people, school_config, write_config
 
 

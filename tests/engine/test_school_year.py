@@ -26,7 +26,7 @@ from bot.core.models import (
     ReportClock,
     TrainingRecord,
 )
-from bot.core.outbox_bodies import payload_of
+from bot.core.outbox.bodies import payload_of
 from bot.demo.school import inset_days, term_dates
 from bot.engine.config_sync import sync_config
 from bot.engine.sweep import run_sweep

@@ -26,8 +26,15 @@ from sqlalchemy import select
 from bot.core.calendar import COUNTRIES
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
-from bot.core.models import Duty, OutboxMessage, Person, Policy, PolicyVersion, TrainingRecord
-from bot.core.outbox_models import OutboxBody
+from bot.core.models import (
+    Duty,
+    OutboxBody,
+    OutboxMessage,
+    Person,
+    Policy,
+    PolicyVersion,
+    TrainingRecord,
+)
 from bot.core.words import school_words_for
 from bot.demo.school import inset_days, term_dates
 from bot.engine.sweep import run_sweep

@@ -14,9 +14,16 @@ import pytest
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.core.config_store import updated
-from bot.core.models import Duty, Person, PolicyVersion
-from bot.core.snapshot_models import AudienceSize, DutySnapshot, DutyTally, PersonTally
+from bot.core.config.store import updated
+from bot.core.models import (
+    AudienceSize,
+    Duty,
+    DutySnapshot,
+    DutyTally,
+    Person,
+    PersonTally,
+    PolicyVersion,
+)
 from bot.engine.leavers import confirm_leaver
 from bot.engine.settings_change import apply_settings
 from bot.engine.snapshot import DutyCountsBypassed, close_done, rebuild, roll_forward

@@ -19,10 +19,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.core.models import OutboxMessage, School
+from bot.core.models import DispatchWorker, OutboxMessage, School
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.outbox_models import DispatchWorker
-from bot.core.outbox_workers import INTERRUPTED
+from bot.core.outbox.workers import INTERRUPTED
 from connectors.mime import KEY_HEADER
 from tests.support.helpers import SchoolBuilder
 from tests.support.smtp import Inbox, running_smtp

@@ -134,9 +134,9 @@ def test_dispatch_job_warns_while_a_message_needs_a_person(
 ) -> None:
     """Every run of the dispatch job logs a warning until the uncertain message is resolved."""
     import schedules.jobs as jobs
-    from bot.core.delivery import resolve
     from bot.core.models import OutboxMessage, School, utcnow
     from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+    from bot.core.outbox.delivery import resolve
 
     home = school.write()
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext, StepContext
 from bot.core.models import OutboxMessage
-from bot.core.outbox_bodies import payload_of
+from bot.core.outbox.bodies import payload_of
 from bot.core.settings import Settings
 from bot.core.store import Store
 from tests.support.keys import TEST_SECRET

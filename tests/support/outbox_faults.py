@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.core.config import SchoolConfig
-from bot.core.delivery import AdminAlerts, resolve
 from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import (
     DispatchStats,
@@ -27,6 +26,7 @@ from bot.core.outbox import (
     enqueue_card,
     enqueue_emails,
 )
+from bot.core.outbox.delivery import AdminAlerts, resolve
 from bot.core.store import Store
 from connectors.base import Mailer, Notifier
 from schedules.jobs import DISPATCH_SECONDS

@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.context import AppContext
-from bot.core.delivery import AdminAlerts
 from bot.core.outbox import DispatchStats, Urgency, dispatch
+from bot.core.outbox.delivery import AdminAlerts
 from bot.core.settings import Settings
+from bot.engine.web.links import URGENT_PER_REQUEST
 from bot.features.reports.intake import Intake, submit_report
 from bot.features.reports.rules import Submission
-from bot.web.links import URGENT_PER_REQUEST
 from schedules.dispatcher import PASS_LIMIT
 from schedules.jobs import DISPATCH_SECONDS
 from tests.support.fakes.graph import FakeClock
@@ -178,7 +178,7 @@ def scheduler_pass(ctx: AppContext, mailer: Any, timeline: Timeline) -> Dispatch
 
 
 def deliver_soon(ctx: AppContext, mailer: Any, timeline: Timeline) -> DispatchStats:
-    """What ``bot.web.links.deliver_soon`` hands over after a request committed: only what
+    """What ``bot.engine.web.links.deliver_soon`` hands over after a request committed: only what
     people wait for (a concern's alerts, a receipt), never the routine backlog."""
     return dispatch(ctx.store, mailer, None, now=timeline.now,
                     alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
@@ -220,7 +220,7 @@ def spent_earlier(ctx: AppContext, line: Line, timeline: Timeline, moment: datet
     """The m365 mailbox sent to ``recipients`` people at ``moment``, earlier that day (the
     trust's other mail): counted by Exchange (the fake Graph's 24-hour recipient log) and in
     the outbox's pacing table, as the dispatcher had recorded it then."""
-    from bot.core.outbox_models import MailSend
+    from bot.core.models import MailSend
     from tests.support.fakes.graph import SENDER
 
     with ctx.store.transaction() as session:

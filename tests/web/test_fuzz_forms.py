@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.core.models import Duty, Person
-from bot.web.deps import TEMPLATE_DIRS
+from bot.engine.web.deps import TEMPLATE_DIRS
 from tests.features.reports.test_support import Env, csrf_of, submission
 from tests.support.pdfs import PDF, pdf_document
 from tests.web.test_guards import TODAY_NOON, site_fixture  # noqa: F401

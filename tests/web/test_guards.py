@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from bot.core.forms import control_character
 from bot.core.models import PolicyReview, Report, TrainingRecord, VisitorAssurance
 from bot.engine.sweep import run_sweep
+from bot.engine.web.deps import TEMPLATE_DIRS
+from bot.engine.web.guards import MULTILINE_FIELDS
 from bot.web.app import MAX_BODY, create_app
-from bot.web.deps import TEMPLATE_DIRS
-from bot.web.guards import MULTILINE_FIELDS
 from tests.features.reports.test_support import (  # noqa: F401
     Env,
     configure,

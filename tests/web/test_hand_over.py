@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.web.links import HandOver
+from bot.engine.web.links import HandOver
 
 
 def test_requests_during_a_pass_make_it_go_round_again_not_queue() -> None:

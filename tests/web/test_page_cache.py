@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from bot.core import audit
 from bot.core.models import AuditEvent, Report, ReportClock
+from bot.engine.web.page_cache import PageCache, kept
 from bot.features.dashboard.web import _clock_text, _clock_text_until
-from bot.web.page_cache import PageCache, kept
 from tests.features.dashboard.test_support import NOW, TODAY, Env, acknowledge_as
 from tests.features.dashboard.test_web import figure
 

@@ -23,8 +23,8 @@ from bot.core.context import AppContext
 from bot.core.models import AuditEvent
 from bot.core.settings import DEMO_HOME, Settings, SettingsError, load_settings
 from bot.demo.builder import demo_settings
+from bot.engine.web.auth import safe_next
 from bot.web.app import create_app
-from bot.web.auth import safe_next
 from tests.features.reports.test_support import (  # noqa: F401 - env_fixture is ``env``
     Env,
     TestClient,

@@ -186,8 +186,8 @@ def test_without_sso_set_up_the_tab_offers_the_ordinary_sign_in(
 
 def test_the_manifest_and_the_server_agree_on_the_audience(tmp_path: Any) -> None:
     from bot.core.settings import Settings
+    from bot.engine.web.teams_sso import sso_setup
     from bot.features.dashboard.teams_package import build_manifest
-    from bot.web.teams_sso import sso_setup
 
     app_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
     manifest = build_manifest("school.example.org", app_id, entra_client_id=SSO_CLIENT)

@@ -11,13 +11,20 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import audit, config_store
+from bot.core import audit
 from bot.core.clock import local_today
+from bot.core.config import store as config_store
 from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
 from bot.core.words import human_time, version_name
+from bot.engine.web.deps import check_csrf, client_ip, ctx, render, require_roles
+from bot.engine.web.links import (
+    deliver_soon,
+    link_page_context,
+    open_link_duty,
+)
 from bot.features.accounts.service import (
     AccountError,
     add_holder,
@@ -31,12 +38,6 @@ from bot.features.policies.attest import AUP_CONSENT, names_match, sign_aup
 from bot.features.setup.pages import save_change
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import editable, open_duties
-from bot.web.deps import check_csrf, client_ip, ctx, render, require_roles
-from bot.web.links import (
-    deliver_soon,
-    link_page_context,
-    open_link_duty,
-)
 
 router = APIRouter()
 HOLDERS_IN_FILE = (

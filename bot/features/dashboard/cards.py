@@ -9,6 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.core.cards import (
+    ADAPTIVE_CARD_SCHEMA,
+    ADAPTIVE_CARD_VERSION,
+    new_card,
+    teams_workflow_payload,
+)
+from bot.core.cards import text_block as _text
 from bot.core.words import plural
 
 __all__ = [
@@ -22,8 +29,6 @@ __all__ = [
     "teams_workflow_payload",
 ]
 
-ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-ADAPTIVE_CARD_VERSION = "1.5"  # what Teams desktop, web and mobile all render
 CHAT_MESSAGE_LIMIT = 32_000  # bytes per Google Chat message
 TEAMS_POLICY_ROWS = 10  # Teams messages stop at ~28 KB; the dashboard has the full list
 CHAT_POLICY_ROWS = 25
@@ -170,11 +175,6 @@ def _summary(f: DigestFigures) -> str:
 # --------------------------------------------------------------------------- Teams
 
 
-def _text(text: str, **style: Any) -> dict[str, Any]:
-    """A wrapping Adaptive Card TextBlock."""
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
-
-
 def _headline_column(label: str, value: str, color: str) -> dict[str, Any]:
     """One big-number column of the headline ColumnSet."""
     return {
@@ -259,28 +259,11 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
                     spacing="Small",
                 )
             )
-    return {
-        "$schema": ADAPTIVE_CARD_SCHEMA,
-        "type": "AdaptiveCard",
-        "version": ADAPTIVE_CARD_VERSION,
-        "fallbackText": _summary(f),
-        "body": body,
-        "actions": [{"type": "Action.OpenUrl", "title": "Open dashboard", "url": f.dashboard_url}],
-    }
-
-
-def teams_workflow_payload(card: dict[str, Any]) -> dict[str, Any]:
-    """Wrap an Adaptive Card in the message shape a Teams Workflows webhook expects."""
-    return {
-        "type": "message",
-        "attachments": [
-            {
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": None,
-                "content": card,
-            }
-        ],
-    }
+    return new_card(
+        body,
+        actions=[{"type": "Action.OpenUrl", "title": "Open dashboard", "url": f.dashboard_url}],
+        fallback_text=_summary(f),
+    )
 
 
 # --------------------------------------------------------------------------- Google Chat

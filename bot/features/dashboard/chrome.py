@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
+from bot.engine.web.deps import ctx, render
+from bot.engine.web.teams_sso import sso_setup
 from bot.features.dashboard.viewer import NotAllowed, SignInNeeded, Viewer
-from bot.web.deps import ctx, render
-from bot.web.teams_sso import sso_setup
 
 __all__ = ["KIND_LABELS", "THEMES", "chrome", "guarded", "school_param"]
 

@@ -168,8 +168,8 @@ def digest(
     if not channel:
         console.print("[yellow]No channel webhook is configured: the digest goes by email only.[/]")
     if deliver:
-        from bot.core.delivery import AdminAlerts
         from bot.core.outbox import dispatch
+        from bot.core.outbox.delivery import AdminAlerts
 
         stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
                          alerts=AdminAlerts.of(ctx.config.schools))

@@ -20,14 +20,13 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.anchor import chain_head
+from bot.core.audit.anchor import chain_head
 from bot.core.clock import LONDON, send_after, to_local
 from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
 from bot.core.messages import notice
-from bot.core.models import OutboxMessage, Person
+from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_card, enqueue_email
-from bot.core.teams_models import TeamsChat
 from bot.features.dashboard.cards import DigestFigures, adaptive_card, chat_card, plain_text_digest
 from bot.features.dashboard.cards import teams_workflow_payload as workflow_payload
 from bot.features.dashboard.figures import compute_figures

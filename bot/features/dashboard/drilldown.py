@@ -22,22 +22,22 @@ from bot.core.models import (
     Duty,
     OfficialAccount,
     Person,
+    PersonTally,
     Policy,
     PolicyVersion,
     Requirement,
     TrainingRecord,
     utcnow,
 )
-from bot.core.snapshot_models import PersonTally
 from bot.engine import snapshot
+from bot.engine.web.deps import ctx, render
+from bot.engine.web.page_cache import kept
 from bot.features.accounts.service import holder_states
 from bot.features.dashboard.charts import PAGE_SIZE, Pager, page_number, percent
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
 from bot.features.dashboard.figures import current_cycles, current_versions
 from bot.features.dashboard.rules import ACK_TARGET, PolicyFigure, review_status
 from bot.features.dashboard.viewer import Viewer, find_viewer
-from bot.web.deps import ctx, render
-from bot.web.page_cache import kept
 
 __all__ = ["account_detail", "people", "person_detail", "policy_detail", "router"]
 

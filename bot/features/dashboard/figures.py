@@ -21,10 +21,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import local_today
-from bot.core.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_title
 from bot.core.models import (
     AccountHolder,
+    AudienceSize,
     Duty,
+    DutyTally,
     OfficialAccount,
     OutboxMessage,
     Policy,
@@ -34,7 +35,7 @@ from bot.core.models import (
     Requirement,
     utcnow,
 )
-from bot.core.snapshot_models import AudienceSize, DutyTally
+from bot.core.outbox.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_title
 from bot.engine.duties import cycle_start
 from bot.engine.snapshot import ensure
 from bot.features.dashboard.rules import (

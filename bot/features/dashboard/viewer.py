@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.core.config import SchoolConfig
 from bot.core.models import Person
 from bot.core.permissions import DASHBOARD_READERS, GOVERNORS, REPORT_READERS
-from bot.web.deps import ctx, current_user
+from bot.engine.web.deps import ctx, current_user
 
 __all__ = [
     "GOVERNOR_ROLES",

@@ -36,6 +36,8 @@ from bot.core.store import Store
 from bot.core.words import Words, school_words
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
+from bot.engine.web.deps import ctx, render
+from bot.engine.web.page_cache import kept, true_until
 from bot.features.dashboard import drilldown, tiles
 from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
@@ -43,8 +45,6 @@ from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
 from bot.features.dashboard.viewer import Viewer, find_viewer
 from bot.features.setup.service import preview_of
-from bot.web.deps import ctx, render
-from bot.web.page_cache import kept, true_until
 
 __all__ = ["ReportPanel", "RollupRow", "dashboard", "router", "teams_configure"]
 

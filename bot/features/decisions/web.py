@@ -32,9 +32,9 @@ from bot.core.uploads import (
     clean_attachment,
     remove_files,
 )
+from bot.engine.web.deps import check_csrf, ctx, render, require_roles
+from bot.engine.web.guards import BodyTooLargeError, check_form
 from bot.features.decisions import rules, service
-from bot.web.deps import check_csrf, ctx, render, require_roles
-from bot.web.guards import BodyTooLargeError, check_form
 
 __all__ = ["router"]
 

@@ -14,11 +14,11 @@ from fastapi.responses import Response
 from bot.core.config import SchoolConfig
 from bot.core.models import Person, utcnow
 from bot.core.permissions import EVIDENCE_MAKERS
+from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
 from bot.features.evidence.rules import format_fingerprint
 from bot.features.reports.routing import visible_reports
 from bot.features.reports.web_support import school_for
-from bot.web.deps import check_csrf, ctx, render, require_roles
 
 __all__ = ["router"]
 

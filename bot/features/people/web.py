@@ -15,6 +15,8 @@ from bot.core.config import SchoolConfig
 from bot.core.models import ExtraPerson, Person, utcnow
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.words import Words, plural, role_list, role_name, school_words
+from bot.engine.web.deps import check_csrf, ctx, render, require_roles
+from bot.engine.web.guards import read_checked_form
 from bot.features.people.rules import ROLE_CHOICES, parse_entry
 from bot.features.people.service import (
     EntryRow,
@@ -26,8 +28,6 @@ from bot.features.people.service import (
     mark_back,
     mark_left,
 )
-from bot.web.deps import check_csrf, ctx, render, require_roles
-from bot.web.guards import read_checked_form
 from connectors.base import ConnectorError
 
 __all__ = ["router"]

@@ -17,6 +17,13 @@ from bot.core.documents import DocumentError, pdf_page_png
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
+from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
+from bot.engine.web.links import (
+    document_context,
+    link_claims,
+    link_page_context,
+    open_link_duty,
+)
 from bot.features.dashboard.governors_report import (
     ReportError,
     build_report,
@@ -34,13 +41,6 @@ from bot.features.policies.rules import (
     OVERDUE_REPEATS,
     ReviewError,
     alert_stages,
-)
-from bot.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
-from bot.web.links import (
-    document_context,
-    link_claims,
-    link_page_context,
-    open_link_duty,
 )
 
 __all__ = ["READ_ROLES", "WRITE_ROLES", "router"]

@@ -217,9 +217,9 @@ def export(
 @friendly
 def ingest(school: SchoolOption = None) -> None:
     """Pull the external form's new responses into the tracked list now (safe to repeat)."""
-    from bot.core.delivery import AdminAlerts
     from bot.core.models import utcnow
     from bot.core.outbox import Urgency, dispatch
+    from bot.core.outbox.delivery import AdminAlerts
     from bot.core.words import school_words
     from bot.features.reports.forms import read_form
     from bot.features.reports.mirror import mirror_pending
@@ -372,9 +372,9 @@ def about(
     policy breach by staff their line manager is told (without what or who)."""
     from sqlalchemy import select
 
-    from bot.core.delivery import AdminAlerts
     from bot.core.models import Report, utcnow
     from bot.core.outbox import Urgency, dispatch
+    from bot.core.outbox.delivery import AdminAlerts
     from bot.features.reports.subject import SubjectError, record_subject
 
     ctx = context()

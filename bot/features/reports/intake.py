@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.audit.seals import record_at_commit
+from bot.core.cards import new_card, teams_workflow_payload, text_block
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.messages import notice
@@ -143,26 +145,10 @@ def _card_payloads(
     title: str, text: str, url: str, key: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Teams Adaptive Card (Workflows webhook) and Google Chat cardsV2 renderings."""
-    teams = {
-        "type": "message",
-        "attachments": [
-            {
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "content": {
-                    "type": "AdaptiveCard",
-                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                    "version": "1.4",
-                    "body": [
-                        {"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True},
-                        {"type": "TextBlock", "text": text, "wrap": True},
-                    ],
-                    "actions": [
-                        {"type": "Action.OpenUrl", "title": "Open (sign-in required)", "url": url}
-                    ],
-                },
-            }
-        ],
-    }
+    teams = teams_workflow_payload(new_card(
+        [text_block(title, weight="Bolder"), text_block(text)],
+        actions=[{"type": "Action.OpenUrl", "title": "Open (sign-in required)", "url": url}],
+    ))
     chat = {
         "text": title,
         "cardsV2": [
@@ -461,21 +447,23 @@ def submit_report(
         except BaseException:
             remove_files(stored)
             raise
-    # recorded last, just before the caller commits: the audit chain's head is one row every
-    # writer takes in turn, so it is held for the moment of the commit, not the whole intake
-    audit.record(
+    # recorded as the caller commits, with the seals of what was stored: the audit chain's head
+    # is one row every writer takes in turn, so it is held for the commit alone
+    record_at_commit(
         session,
-        actor=actor,
-        action="report.created",
-        object_type="report",
-        object_id=report.id,
-        school_id=school.id,
-        details={
-            "category": sub.category,
-            "urgency": urgency,
-            "source": source,
-            "attachments": 0 if sub.suspected_illegal else len(files),
-        },
+        audit.Entry(
+            actor=actor,
+            action="report.created",
+            object_type="report",
+            object_id=report.id,
+            school_id=school.id,
+            details={
+                "category": sub.category,
+                "urgency": urgency,
+                "source": source,
+                "attachments": 0 if sub.suspected_illegal else len(files),
+            },
+        ),
     )
     log.info("report %s stored for %s (%s, %s)", reference, school.id, sub.category, urgency)
     return Intake(

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from time import monotonic
+from typing import cast
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
@@ -26,6 +29,8 @@ from bot.core.uploads import (
     remove_files,
 )
 from bot.core.words import school_words
+from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, submit_report
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -37,8 +42,6 @@ from bot.features.reports.rules import (
     validate_submission,
 )
 from bot.features.reports.web_support import read_form, school_for
-from bot.web.deps import check_csrf, client_ip, ctx, current_user, render
-from bot.web.links import deliver_soon
 
 __all__ = ["REPORT_RATE", "rate_limit", "router"]
 
@@ -56,25 +59,42 @@ def rate_limit(request: Request) -> RateLimit:
     return found if isinstance(found, RateLimit) else REPORT_RATE
 
 
-def team_choices(request: Request, school: SchoolConfig) -> list[tuple[str, str, str]]:
-    """The form's "about a member of the safeguarding team" options: (value, label, email).
+TEAM_NAMES_FOR = 60.0  # seconds a web process reuses the team's names (see team_choices)
 
-    Values are positions ("dsl-1", "deputy-2"), so the page never carries email addresses;
-    labels are the directory's names, as on the school's safeguarding posters.
-    """
-    from sqlalchemy import select
 
-    team = [("dsl", n, e) for n, e in enumerate(school.dsl, 1)]
-    team += [("deputy", n, e) for n, e in enumerate(school.deputy_dsl, 1)]
+def _team_names(request: Request, school_id: str, emails: tuple[str, ...]) -> dict[str, str]:
+    """The directory's names for ``emails``, read once a minute per web process: the form is
+    shown and posted by many people at once, and its names change only with the directory."""
+    kept = getattr(request.app.state, "team_names", None)
+    if not isinstance(kept, dict):
+        kept = request.app.state.team_names = {}
+    key = (school_id, emails)
+    found = kept.get(key)
+    if found is not None and monotonic() - found[0] < TEAM_NAMES_FOR:
+        return cast(dict[str, str], found[1])
     with ctx(request).store.session() as session:
         names = {
             email: name
             for email, name in session.execute(
                 select(Person.email, Person.display_name).where(
-                    Person.school_id == school.id, Person.email.in_([e for _, _, e in team])
+                    Person.school_id == school_id, Person.email.in_(emails)
                 )
             )
         }
+    kept[key] = (monotonic(), names)
+    return names
+
+
+def team_choices(request: Request, school: SchoolConfig) -> list[tuple[str, str, str]]:
+    """The form's "about a member of the safeguarding team" options: (value, label, email).
+
+    Values are positions ("dsl-1", "deputy-2"), so the page never carries email addresses;
+    labels are the directory's names, as on the school's safeguarding posters (a name changed
+    in the directory shows within ``TEAM_NAMES_FOR``; the configured team at once).
+    """
+    team = [("dsl", n, e) for n, e in enumerate(school.dsl, 1)]
+    team += [("deputy", n, e) for n, e in enumerate(school.deputy_dsl, 1)]
+    names = _team_names(request, school.id, tuple(e for _, _, e in team))
     words = school_words(school)
     role = {"dsl": words.dsl_full, "deputy": words.deputy_dsl}
     return [

@@ -36,6 +36,7 @@ from bot.core.models import (
 )
 from bot.core.permissions import REPORT_LINK_READERS
 from bot.core.words import school_words
+from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
@@ -61,7 +62,6 @@ from bot.features.reports.rules import (
     referral_targets,
 )
 from bot.features.reports.web_support import mirror_later, read_form, school_for
-from bot.web.deps import check_csrf, ctx, current_user, render, require_roles
 
 __all__ = ["router"]
 

@@ -11,10 +11,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
+from bot.engine.web.deps import ctx
+from bot.engine.web.guards import BodyTooLargeError, check_form
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.rules import MAX_FILES
-from bot.web.deps import ctx
-from bot.web.guards import BodyTooLargeError, check_form
 from connectors.base import ConnectorError
 
 __all__ = ["mirror_later", "read_form", "school_for"]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from bot.core.calendar import Country, nation_key
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
-from bot.core.school_yaml import load_yaml, yaml_problems
+from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.words import plain_key
 from connectors.base import DirectoryPerson
 

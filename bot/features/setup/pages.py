@@ -11,13 +11,14 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import config_store, setup_state
+from bot.core import setup_state
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig
+from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
+from bot.engine.web.deps import ctx, render
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, Applied, apply_change
-from bot.web.deps import ctx, render
 
 __all__ = ["current_org", "failed", "people_choices", "save_change", "show"]
 

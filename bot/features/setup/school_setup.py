@@ -10,9 +10,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.core import setup_state
 from bot.core.config import OrgConfig
+from bot.core.config import store as config_store
 from bot.core.emails import email_problem
+from bot.core.models import ExtraPerson
+from bot.core.store import Store, database_exists, shown_url
 from bot.core.words import plain_key, plural
+from bot.engine.config_sync import ensure_school, sync_config
+from bot.engine.extra_people import sync_register
 from bot.engine.job_roles import map_roles, suggest_role, words_of
 from bot.features.policies.importer import same_document
 from bot.features.policies.rules import policy_key
@@ -83,7 +89,6 @@ def existing_school(settings: Settings) -> str | None:
     """Why this folder already has a school (never overwritten), or None when it has none."""
     if settings.config_path.exists():
         return f"{settings.config_path} already exists"
-    from bot.core.store import shown_url
 
     db = settings.home / "compliance-bot.db"
     if settings.database_url is None and db.exists():
@@ -99,8 +104,6 @@ def _holds_a_school(url: str) -> bool:
     """Whether the database named by ``url`` already has a school in it (a database that
     ``compliance-bot migrate`` only created the tables of is still free for ``init``)."""
     from sqlalchemy import create_engine, inspect, text
-
-    from bot.core.store import database_exists
 
     if not database_exists(url):
         return False
@@ -523,9 +526,6 @@ def write_setup(
 ) -> Written:
     """Write the folder (school.yaml, policy and directory copies), ``.env`` and the database;
     preview begins, in the settings source chosen."""
-    from bot.core import config_store, setup_state
-    from bot.core.store import Store
-
     home = settings.home
     (home / "policies").mkdir(parents=True, exist_ok=True)
     copied = []
@@ -560,10 +560,6 @@ def fill_registers(session: Session, draft: SetupDraft, org: OrgConfig, today: d
     """The registers filled now, not at the first sweep: the people from outside the staff
     list (a council DPO, a clerk) on the people register, and the policies, their versions
     and the requirements in the store, so ``policies list`` and the pages show them at once."""
-    from bot.core.models import ExtraPerson
-    from bot.engine.config_sync import ensure_school, sync_config
-    from bot.engine.extra_people import sync_register
-
     school = org.schools[0]
     ensure_school(session, school)
     for email, name in sorted(draft.outsiders.items()):

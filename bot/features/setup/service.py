@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import config_store
 from bot.core.config import OrgConfig, PolicyConfig, SchoolConfig
+from bot.core.config import store as config_store
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending

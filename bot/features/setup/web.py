@@ -16,18 +16,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from bot.core import audit, config_store, setup_state
+from bot.core import audit, setup_state
 from bot.core.calendar import COUNTRIES, nation_key
 from bot.core.config import SchoolConfig, load_config
+from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
 from bot.core.nations import Words, school_words_for
 from bot.core.permissions import SETUP_EDITORS
+from bot.engine.web.deps import check_csrf, ctx, require_roles
 from bot.features.reports.rules import clock_summary
 from bot.features.setup import web_admin
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
 from bot.features.setup.rules import SetupError, setup_steps
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
-from bot.web.deps import check_csrf, ctx, require_roles
 
 __all__ = ["COUNTRY_NAMES", "router"]
 
@@ -156,7 +157,7 @@ def roles_page(request: Request) -> Response:
 @router.post("/admin/roles", include_in_schema=False)
 async def roles_save(request: Request) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
-    from bot.web.guards import read_checked_form
+    from bot.engine.web.guards import read_checked_form
 
     form = await read_checked_form(request, max_files=0, max_fields=400)
     check_csrf(request, str(form.get("csrf_token") or ""))

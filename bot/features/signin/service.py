@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.config import OrgConfig
 from bot.core.messages import notice
-from bot.core.models import Person
+from bot.core.models import Person, SignInLink
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.signin_models import SignInLink
 from bot.features.signin.rules import (
     LINK_LIFETIME,
     MAX_CODE_ATTEMPTS,

@@ -15,10 +15,10 @@ from fastapi.responses import Response
 from bot.core import audit
 from bot.core.models import utcnow
 from bot.core.ratelimit import RateLimit, limit_key, take
+from bot.engine.web.auth import safe_next, start_session
+from bot.engine.web.deps import check_csrf, client_ip, ctx, render
+from bot.engine.web.links import deliver_soon
 from bot.features.signin.service import SOMEONE, Used, request_link, use_code, use_token
-from bot.web.auth import safe_next, start_session
-from bot.web.deps import check_csrf, client_ip, ctx, render
-from bot.web.links import deliver_soon
 
 __all__ = ["ADDRESS_RATE", "CODE_RATE", "SENDER_RATE", "router"]
 

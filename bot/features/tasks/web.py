@@ -17,10 +17,10 @@ from bot.core.clock import local_today
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, Person, TaskCompletion, utcnow
+from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.engine.web.links import deliver_soon, fresh_link_page, queue_fresh_link
 from bot.features.tasks.rules import cycle_label, task_config
 from bot.features.tasks.service import complete_task, task_done_by, task_owner_ids
-from bot.web.deps import check_csrf, client_ip, ctx, current_user, render
-from bot.web.links import deliver_soon, fresh_link_page, queue_fresh_link
 
 __all__ = ["router"]
 

@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.models import Person
+from bot.core.cards import new_card, text_block
+from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
-from bot.core.teams_models import TeamsChat
-from bot.features.dashboard.cards import ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION
 
 __all__ = ["CONCERN_ACTIVITY", "concern_card", "queue_concern_alerts"]
 
@@ -25,21 +24,17 @@ CONCERN_ACTIVITY = "newConcern"  # declared in the app manifest's activities.act
 
 def concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
     """The chat card: the reference, the urgency and an Open button; nothing else."""
-    return {
-        "type": "AdaptiveCard",
-        "$schema": ADAPTIVE_CARD_SCHEMA,
-        "version": ADAPTIVE_CARD_VERSION,
-        "body": [
-            {"type": "TextBlock", "text": f"New report {reference}", "size": "Large",
-             "weight": "Bolder", "style": "heading", "wrap": True},
-            {"type": "TextBlock", "text": f"{urgency} urgency · {school_name}", "wrap": True,
-             "color": "Attention" if urgency.lower() == "immediate" else "Default"},
-            {"type": "TextBlock", "wrap": True, "isSubtle": True,
-             "text": "To protect the people involved, this message does not say what was "
-                     "reported. Open it to read it (sign-in required)."},
+    return new_card(
+        [
+            text_block(f"New report {reference}", size="Large", weight="Bolder",
+                       style="heading"),
+            text_block(f"{urgency} urgency · {school_name}",
+                       color="Attention" if urgency.lower() == "immediate" else "Default"),
+            text_block("To protect the people involved, this message does not say what was "
+                       "reported. Open it to read it (sign-in required).", isSubtle=True),
         ],
-        "actions": [{"type": "Action.OpenUrl", "title": "Open", "url": url}],
-    }
+        actions=[{"type": "Action.OpenUrl", "title": "Open", "url": url}],
+    )
 
 
 def queue_concern_alerts(

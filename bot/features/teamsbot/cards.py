@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.core.cards import new_card
+from bot.core.cards import text_block as _text
 from bot.core.words import version_name
-from bot.features.dashboard.cards import ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION
 
 __all__ = [
     "ACK_VERB",
@@ -45,10 +46,6 @@ class NeedItem:
     read_url: str
     statement: str = ""
     sha256: str = ""
-
-
-def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
 def _due(item: NeedItem) -> str:
@@ -124,12 +121,7 @@ def needs_card(
     else:
         body.append(_text(f"Hello {given_name}. Nothing is waiting for you: you are up to date.",
                           spacing="Small"))
-    card: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": ADAPTIVE_CARD_SCHEMA,
-        "version": ADAPTIVE_CARD_VERSION,
-        "body": body,
-    }
+    card = new_card(body)
     if user_id:
         card["refresh"] = {
             "action": {"type": "Action.Execute", "title": "Refresh", "verb": REFRESH_VERB,

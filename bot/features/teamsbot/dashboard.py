@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.cards import new_card, text_block
 from bot.core.clock import LONDON, local_today
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.models import Person
+from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.permissions import DASHBOARD_READERS
 from bot.core.settings import Settings
-from bot.core.teams_models import TeamsChat
 from bot.engine import snapshot
-from bot.features.dashboard.cards import ADAPTIVE_CARD_SCHEMA, ADAPTIVE_CARD_VERSION, adaptive_card
+from bot.features.dashboard.cards import adaptive_card
 from bot.features.dashboard.digest import dashboard_url, digest_figures, week_key
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.viewer import school_roles
@@ -69,19 +69,12 @@ def live_card(session: Session, settings: Settings, config: OrgConfig, school: S
 def refused_card(school_name: str | None) -> dict[str, Any]:
     """What anyone without a dashboard role sees instead of the figures."""
     where = f"{school_name}'s" if school_name else "the school's"
-    return {
-        "type": "AdaptiveCard",
-        "$schema": ADAPTIVE_CARD_SCHEMA,
-        "version": ADAPTIVE_CARD_VERSION,
-        "body": [
-            {"type": "TextBlock", "text": "Compliance dashboard", "size": "Large",
-             "weight": "Bolder", "style": "heading", "wrap": True},
-            {"type": "TextBlock", "wrap": True,
-             "text": f"Sorry, {where} compliance figures are only shown to the headteacher and "
-                     "the school's leadership team. If you think you should see them, ask the "
-                     "school office."},
-        ],
-    }
+    return new_card([
+        text_block("Compliance dashboard", size="Large", weight="Bolder", style="heading"),
+        text_block(f"Sorry, {where} compliance figures are only shown to the headteacher and "
+                   "the school's leadership team. If you think you should see them, ask the "
+                   "school office."),
+    ])
 
 
 def _school(config: OrgConfig, school_id: Any) -> SchoolConfig | None:

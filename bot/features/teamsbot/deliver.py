@@ -19,10 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.models import Duty, Person
+from bot.core.models import Duty, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
 from bot.core.settings import Settings
-from bot.core.teams_models import TeamsChat
 from bot.engine.reminders import Digest
 from bot.features.teamsbot.cards import KINDS, needs_card
 from bot.features.teamsbot.service import open_needs

@@ -1,7 +1,7 @@
 """``POST /api/messages``: the school's Azure Bot's messaging endpoint.
 
 Nothing is read from the database or written before the activity's token checks out
-(:func:`bot.web.bot_framework.verify_activity`): a forged, expired, misaddressed or
+(:func:`bot.engine.web.bot_framework.verify_activity`): a forged, expired, misaddressed or
 other-tenant activity gets 401/403 and leaves no trace but a log line naming the failed check.
 A card button (``invoke`` named ``adaptiveCard/action``) is answered with the refreshed card in
 the invoke response, as Teams' Universal Actions expect.
@@ -17,18 +17,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot.core.cards import ADAPTIVE_CARD_TYPE
 from bot.core.models import utcnow
+from bot.engine.web.bot_framework import BOT_KEYS, BotAuthError, bot_setup, verify_activity
+from bot.engine.web.deps import ctx
 from bot.features.teamsbot import service
 from bot.features.teamsbot.dashboard import DASHBOARD_VERB, dashboard_answer
-from bot.web.bot_framework import BOT_KEYS, BotAuthError, bot_setup, verify_activity
-from bot.web.deps import ctx
 
 __all__ = ["router"]
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 MAX_ACTIVITY_BYTES = 256 * 1024
-CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_TYPE = ADAPTIVE_CARD_TYPE  # an invoke answered with a card (the refreshed one)
 ERROR_TYPE = "application/vnd.microsoft.error"
 
 

@@ -15,8 +15,8 @@ from bot.core.messages import human_date
 from bot.core.models import Duty, TrainingRecord, utcnow
 from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, clean_attachment, store_file
 from bot.engine import snapshot
-from bot.web.deps import check_csrf, ctx, current_user, render
-from bot.web.guards import read_checked_form
+from bot.engine.web.deps import check_csrf, ctx, current_user, render
+from bot.engine.web.guards import read_checked_form
 
 __all__ = ["router"]
 

@@ -18,6 +18,7 @@ from bot.core.messages import human_date
 from bot.core.models import utcnow
 from bot.core.permissions import POSTER_PRINTERS
 from bot.core.ratelimit import RateLimit, limit_key, take
+from bot.engine.web.deps import check_csrf, client_ip, ctx, render, require_roles
 from bot.features.visitors.rules import (
     VISITOR_STATEMENT,
     VisitInputError,
@@ -26,7 +27,6 @@ from bot.features.visitors.rules import (
     visitor_rules,
 )
 from bot.features.visitors.service import record_visit
-from bot.web.deps import check_csrf, client_ip, ctx, render, require_roles
 
 __all__ = ["router"]
 

@@ -205,7 +205,7 @@ def test_a_normal_concern_counts_working_days(
 def test_a_school_that_wrote_school_days_keeps_them(tmp_path: pytest.TempPathFactory) -> None:
     """An existing school.yaml with ``triage_school_days`` keeps school days for normal
     concerns (ending at the end of the first school day), and so does its export."""
-    from bot.core.config_store import document
+    from bot.core.config.store import document
 
     path = tmp_path / "school.yaml"  # type: ignore[operator]
     path.write_text(

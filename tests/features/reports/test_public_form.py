@@ -3,8 +3,9 @@ choice when there are several, the same rate limit and anonymous option as the p
 
 from __future__ import annotations
 
+import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.core.models import AuditEvent, Report
 from tests.features.reports.test_support import REF, Env, csrf_of, make_env
@@ -112,3 +113,27 @@ def test_no_public_form_anywhere_asks_to_sign_in(school: SchoolBuilder) -> None:
     response = env.client().get("/report")
     assert response.status_code == 401 and "sign in" in response.text.lower()
     assert env.client().get("/report/oak").status_code == 404
+
+
+def test_showing_the_public_form_again_asks_the_database_nothing(
+    school: SchoolBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form is what a reporter waits for when many report at once: once a web process has
+    shown it, showing it again reads neither the configuration's stamp (shared for a moment)
+    nor the team's names (read once a minute) from the database."""
+    import bot.core.config.store as config_store
+
+    monkeypatch.setattr(config_store, "SHARED_FOR", 3600.0)  # a slow machine: still "a moment"
+    env = make_env(school)
+    client = env.client()
+    assert client.get(env.public_path).status_code == 200
+    statements: list[str] = []
+    engine = env.context.store.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        again = client.get(env.public_path)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert again.status_code == 200 and "Dee Lead" in again.text
+    assert statements == []

@@ -62,6 +62,25 @@ def test_routing_never_reaches_the_person_it_is_about(env: Env) -> None:
     ]
 
 
+def test_the_form_shows_a_renamed_team_member_within_a_minute(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The team's names are read once a minute per web process, not on every view."""
+    import bot.features.reports.web_intake as web_intake
+    from bot.core.models import Person
+
+    clock = [5000.0]
+    monkeypatch.setattr(web_intake, "monotonic", lambda: clock[0])
+    public = env.client()
+    assert "Dan Deputy (deputy DSL)" in public.get(env.public_path).text
+    with env.context.store.transaction() as session:
+        deputy = session.scalars(select(Person).where(Person.email == "deputy@oak.example")).one()
+        deputy.display_name = "Daniel Deputy"  # the directory's next sync
+    assert "Dan Deputy (deputy DSL)" in public.get(env.public_path).text
+    clock[0] += web_intake.TEAM_NAMES_FOR
+    assert "Daniel Deputy (deputy DSL)" in public.get(env.public_path).text
+
+
 def test_the_form_keeps_a_report_about_a_deputy_from_that_deputy(env: Env) -> None:
     public = env.client()
     page = public.get(env.public_path).text

@@ -11,7 +11,8 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
-from bot.core import config_store, setup_state
+from bot.core import setup_state
+from bot.core.config import store as config_store
 from bot.core.context import AppContext
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app

@@ -13,8 +13,8 @@ import docx
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from bot.core import config_store
 from bot.core.config import PolicyConfig
+from bot.core.config import store as config_store
 from tests.features.setup.conftest import Site
 
 LINES = [

@@ -14,9 +14,8 @@ import pytest
 import time_machine
 from sqlalchemy import select, update
 
-from bot.core.models import AuditEvent, Person, utcnow
+from bot.core.models import AuditEvent, Person, SignInLink, utcnow
 from bot.core.outbox import Urgency
-from bot.core.signin_models import SignInLink
 from bot.features.signin.rules import MAX_CODE_ATTEMPTS
 from bot.features.signin.web import ADDRESS_RATE, CODE_RATE, SENDER_RATE
 from bot.web.app import create_app

@@ -11,8 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core.models import AuditEvent, OutboxMessage, Person, utcnow
-from bot.core.teams_models import TeamsChat
+from bot.core.models import AuditEvent, OutboxMessage, Person, TeamsChat, utcnow
 from bot.features.dashboard.cards import adaptive_card
 from bot.features.dashboard.digest import digest_figures
 from bot.features.dashboard.figures import compute_figures

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.core.models import OutboxMessage, Person
+from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import dispatch
-from bot.core.teams_models import TeamsChat
 from bot.engine.remind import PendingDigests, ReminderRun, _open_duties
 from bot.engine.reminders import Digest, digest_key
 from bot.features.teamsbot.cards import ACK_VERB

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.core.models import OutboxMessage
-from bot.core.teams_models import TeamsChat
+from bot.core.models import OutboxMessage, TeamsChat
 from bot.engine.sweep import run_sweep
 from tests.features.teamsbot.support import AMY_ID, MONDAY
 from tests.features.teamsbot.test_delivery import Teams, teams_fixture

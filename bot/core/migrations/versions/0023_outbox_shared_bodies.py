@@ -46,7 +46,7 @@ def downgrade() -> None:
                      sa.column("html", sa.JSON()))
     bodies = {row.id: (row.text, row.html) for row in bind.execute(sa.select(table))}
     if bodies:
-        from bot.core.outbox_bodies import resolve_payload  # the filling the dispatcher does
+        from bot.core.outbox.bodies import resolve_payload  # the filling the dispatcher does
         from bot.core.rendered import Rendered
 
         outbox = sa.table("outbox", sa.column("id"), sa.column("body_id"),

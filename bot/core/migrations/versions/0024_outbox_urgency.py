@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 # the urgency of messages queued before this revision, by what they were for
-# (bot.core.outbox_models.Urgency: 0 safeguarding, 1 someone waiting, 2 routine)
+# (bot.core.models.Urgency: 0 safeguarding, 1 someone waiting, 2 routine)
 SAFEGUARDING = ("report_alert", "report_escalation", "report_line_manager")
 WAITING = ("report_receipt", "link_renewal", "aup_receipt")
 

@@ -4,7 +4,7 @@ Each audit entry records the key it was made with (``key_id``; NULL for entries 
 this revision, kept as they are); the head keeps the key's id and an HMAC of its count and
 last hash. ``seal_queue`` and its triggers note the rows the bot's own connections write to
 people, roles, requirements, report clocks, settings versions, duties (once not open) and the
-outbox (once sent), so each commit seals them (``bot.core.seal_batches``). The key is never
+outbox (once sent), so each commit seals them (``bot.core.audit.batches``). The key is never
 in the database: ``Store.upgrade`` verifies the unkeyed log and carries it over with a keyed
 event, and seals the rows already stored, right after this revision is applied.
 
@@ -26,7 +26,7 @@ depends_on = None
 
 def upgrade() -> None:
     """The key columns, the note table and its triggers."""
-    from bot.core.seal_batches import trigger_ddl
+    from bot.core.audit.batches import trigger_ddl
 
     with op.batch_alter_table("audit_events") as batch:
         batch.add_column(sa.Column("key_id", sa.String(12), nullable=True))
@@ -48,7 +48,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the triggers, the note table and the key columns (entries keep their hashes)."""
-    from bot.core.seal_batches import trigger_ddl
+    from bot.core.audit.batches import trigger_ddl
 
     _, drop = trigger_ddl(op.get_bind().dialect.name)
     for statement in drop:

@@ -1,0 +1,437 @@
+"""Append-only, keyed, hash-chained audit log: every read and change of sensitive data leaves a
+link, and only a holder of the audit key can add one.
+
+Each link is an HMAC-SHA256, with the audit key, of the event and the previous link; the key
+(``bot.core.keys.Keyring``, derived from a secret outside the database) reaches a session
+through ``session.info[KEYS]``, which the Store sets on every session it makes. A session
+without it cannot write to the log at all: ``record`` raises ``AuditKeyError``.
+
+Logs written before the log was keyed hold plain SHA-256 links. ``adopt_key`` (run by
+``Store.upgrade``) verifies such a log, then appends a keyed ``audit.keyed`` event recording
+how many unkeyed entries there were and the last one's hash; from then on every link is keyed,
+and a log with unkeyed links anywhere but before that event fails verification. After the key
+changes, ``adopt_key`` appends ``audit.key_changed`` naming both keys (by ``key_id`` only),
+endorsed with the previous key when the school still holds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from bot.core.keys import Keyring
+from bot.core.models import AuditEvent, AuditHead, utcnow
+
+__all__ = [
+    "GENESIS",
+    "KEYED",
+    "KEYS",
+    "KEY_CHANGED",
+    "AuditKeyError",
+    "AuditRefused",
+    "Entry",
+    "VerifyResult",
+    "adopt_key",
+    "head_mac",
+    "keyring_of",
+    "record",
+    "record_many",
+    "unaudited",
+    "verify",
+]
+
+GENESIS = "0" * 64
+KEYS = "audit.keys"  # session.info: the Keyring links are made and checked with
+KEYED = "audit.keyed"  # the event that carries an unkeyed log into the keyed one
+KEY_CHANGED = "audit.key_changed"
+KEY_ACTOR = "system:audit-key"
+
+
+class AuditKeyError(RuntimeError):
+    """The audit log cannot be written: no key, or another key made its last entry."""
+
+
+def keyring_of(session: Session) -> Keyring | None:
+    """The session's audit keyring, or None when it has none."""
+    keys = session.info.get(KEYS)
+    return keys if isinstance(keys, Keyring) else None
+
+
+def _body(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    school_id: str | None,
+    details: dict[str, Any],
+    key_id: str | None,
+) -> bytes:
+    """One event chained to the previous one, as canonical JSON (UTC microseconds)."""
+    fields: dict[str, Any] = {
+        "prev": prev_hash,
+        "seq": seq,
+        "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "actor": actor,
+        "action": action,
+        "type": object_type,
+        "id": object_id,
+        "school": school_id,
+        "details": details,
+    }
+    if key_id is not None:
+        fields["key"] = key_id
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def _link(key: bytes | None, body: bytes) -> str:
+    """HMAC-SHA256 with ``key``; plain SHA-256 only for links made before keying."""
+    if key is None:
+        return hashlib.sha256(body).hexdigest()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, count: int, last_hash: str) -> str:
+    """The head's HMAC: the number of entries and the last one's hash."""
+    return hmac.new(key, f"audit head {count}:{last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def _endorsement(key: bytes, new_id: str, count: int, last_hash: str) -> str:
+    """The previous key's word that the log continues under ``new_id`` after entry ``count``."""
+    text = f"audit key change to {new_id} after {count}:{last_hash}"
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event to append (see ``record``)."""
+
+    actor: str
+    action: str
+    object_type: str
+    object_id: str | int | None = None
+    school_id: str | None = None
+    details: dict[str, Any] | None = None
+
+
+def _signer(session: Session) -> tuple[bytes, str]:
+    """The key new links are made with: the session's; none, and nothing is written."""
+    keys = keyring_of(session)
+    if keys is not None:
+        return keys.current, keys.current_id
+    raise AuditKeyError(
+        "this database session has no audit key: sessions must come from a Store built with "
+        "the settings' audit keyring (Store(url, keys=settings.audit_keyring()))"
+    )
+
+
+def record_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append several events under one take of the chain head's row lock (in order)."""
+    if not entries:
+        return []
+    key, kid = _signer(session)
+    return _append(session, entries, key, kid, adopting=False)
+
+
+_HEAD_TABLE = cast(Table, AuditHead.__table__)
+_EVENTS_TABLE = cast(Table, AuditEvent.__table__)
+_HEAD = "audit.head"  # session.info: (transaction, last hash, count, key id) of its own appends
+
+
+def _take_head(session: Session, count: int) -> tuple[str, int, str | None] | None:
+    """The chain head as (last hash, entries so far, key id), its row lock taken: read once
+    per transaction, then carried in ``session.info`` (this transaction holds the lock, so
+    no one else moved it). Inside a savepoint it is read afresh and not kept: a savepoint
+    rolled back takes its appends with it. None when the log has no head yet."""
+    transaction = session.get_transaction()
+    nested = session.in_nested_transaction()
+    kept = session.info.get(_HEAD)
+    if not nested and kept is not None and kept[0] is transaction:
+        return kept[1], kept[2], kept[3]
+    session.info.pop(_HEAD, None)
+    head = session.connection().execute(
+        update(_HEAD_TABLE)
+        .where(_HEAD_TABLE.c.id == 1)
+        .values(count=_HEAD_TABLE.c.count + count)
+        .returning(_HEAD_TABLE.c.last_hash, _HEAD_TABLE.c.count, _HEAD_TABLE.c.key_id)
+    ).first()
+    if head is None:
+        return None
+    return head[0], head[1] - count, head[2]
+
+
+class AuditRefused(RuntimeError):
+    """An entry made inside an :func:`unaudited` block."""
+
+
+_UNAUDITED: ContextVar[str | None] = ContextVar("unaudited", default=None)
+
+
+@contextmanager
+def unaudited(what: str) -> Iterator[None]:
+    """A block whose work must not be recorded in the log, because it is done once for many
+    occasions (a page the page cache keeps is rendered once for many views: a read recorded
+    there would be one of many). Any entry made inside fails, naming ``what``."""
+    token = _UNAUDITED.set(what)
+    try:
+        yield
+    finally:
+        _UNAUDITED.reset(token)
+
+
+def refuse_if_unaudited() -> None:
+    """Raise AuditRefused inside an :func:`unaudited` block (an entry made there is one of
+    many occasions)."""
+    refused = _UNAUDITED.get()
+    if refused is not None:
+        raise AuditRefused(f"{refused} must not write to the audit log (it is done once for "
+                           "many occasions, so it would record one of many)")
+
+
+def _append(
+    session: Session, entries: Sequence[Entry], key: bytes | None, kid: str | None, *,
+    adopting: bool,
+) -> list[AuditEvent]:
+    """Append ``entries`` with ``key``; the head must already be under ``kid`` unless
+    ``adopting`` (the event that records the change of key).
+
+    Written with Core statements on the session's connection (three at most, and two for a
+    transaction's later appends): every stored report, sent message and sealed batch makes
+    one, and the ORM's bookkeeping for them cost more than the writes. What the session holds
+    is flushed first, as an ORM statement would (callers read new rows' ids after it)."""
+    refuse_if_unaudited()
+    session.flush()
+    head = _take_head(session, len(entries))
+    if head is None:
+        session.add(AuditHead(id=1, last_hash=GENESIS, count=0))
+        session.flush()
+        prev_hash, seq, head_key = GENESIS, 1, kid
+    else:
+        prev_hash, seq, head_key = head[0], head[1] + 1, head[2]
+    if not adopting and seq > 1 and head_key != kid:
+        raise AuditKeyError(
+            "the audit log's last entry was made with another audit key: restart the bot so "
+            "that the change of key is recorded (see 'compliance-bot audit rotate-key')"
+        )
+    at = utcnow()
+    events = []
+    for offset, entry in enumerate(entries):
+        oid = None if entry.object_id is None else str(entry.object_id)
+        payload = entry.details or {}
+        body = _body(prev_hash, seq + offset, at, entry.actor, entry.action, entry.object_type,
+                     oid, entry.school_id, payload, kid)
+        digest = _link(key, body)
+        events.append(
+            AuditEvent(
+                seq=seq + offset,
+                school_id=entry.school_id,
+                at=at,
+                actor=entry.actor,
+                action=entry.action,
+                object_type=entry.object_type,
+                object_id=oid,
+                details=payload,
+                prev_hash=prev_hash,
+                hash=digest,
+                key_id=kid,
+            )
+        )
+        prev_hash = digest
+    connection = session.connection()
+    rows = [{c: getattr(event, c) for c in _EVENT_COLUMNS} for event in events]
+    # one event (a stored report, a sent message) as one INSERT: the driver's many-row path
+    # costs more than the row
+    connection.execute(_EVENTS_TABLE.insert(), rows[0] if len(rows) == 1 else rows)
+    count = seq + len(entries) - 1
+    mac = None if key is None else head_mac(key, count, prev_hash)
+    connection.execute(
+        update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1)
+        .values(last_hash=prev_hash, key_id=kid, mac=mac, count=count)
+    )
+    loaded = session.identity_map.get(Session.identity_key(AuditHead, 1))
+    if loaded is not None:
+        session.expire(loaded)  # a head this session read (or made) is read afresh
+    if not session.in_nested_transaction():
+        session.info[_HEAD] = (session.get_transaction(), prev_hash, count, kid)
+    return events
+
+
+_EVENT_COLUMNS = ("seq", "school_id", "at", "actor", "action", "object_type", "object_id",
+                  "details", "prev_hash", "hash", "key_id")
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int | None = None,
+    school_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. Takes the chain head's row lock so concurrent writers stay in order.
+
+    ``details`` must never hold report contents: ids, fields changed, counts only.
+    """
+    entry = Entry(actor, action, object_type, object_id, school_id, details)
+    return record_many(session, [entry])[0]
+
+
+def adopt_key(session: Session, *, carry_unkeyed: bool = False) -> AuditEvent | None:
+    """Record in the chain that it continues under the session's key, when it does not yet.
+
+    A log last written with another key gets ``audit.key_changed`` (endorsed by that key when
+    the keyring still holds it). An unkeyed log is carried over only with ``carry_unkeyed``
+    (the upgrade that keys the log; ``Store.upgrade`` decides): it is verified first, then an
+    ``audit.keyed`` event records its length and head. An unkeyed log found at any other time
+    was put there by someone without the key and is left to fail verification.
+    Returns the event written, if any.
+    """
+    keys = keyring_of(session)
+    if keys is None:
+        raise AuditKeyError("adopting a key needs a session with an audit keyring")
+    head = session.execute(  # takes the head's lock before reading what to record
+        update(AuditHead).where(AuditHead.id == 1).values(count=AuditHead.count)
+        .returning(AuditHead.count, AuditHead.last_hash, AuditHead.key_id)
+    ).first()
+    if head is None or head[0] == 0 or head[2] == keys.current_id:
+        return None
+    count, last_hash, old_id = head
+    if old_id is None and not carry_unkeyed:
+        return None
+    if old_id is None:
+        found = verify(session)
+        held = found.ok or found.reason == NEVER_KEYED
+        details: dict[str, Any] = {
+            "key": keys.current_id, "unkeyed_entries": count, "unkeyed_head": last_hash,
+            "unkeyed_log_verified": held, "first_broken": None if held else found.broken_seq,
+        }
+        entry = Entry(KEY_ACTOR, KEYED, "audit_log", None, None, details)
+    else:
+        old = keys.find(old_id)
+        endorsed = None if old is None else _endorsement(old, keys.current_id, count, last_hash)
+        details = {"from": old_id, "to": keys.current_id, "endorsement": endorsed}
+        entry = Entry(KEY_ACTOR, KEY_CHANGED, "audit_log", None, None, details)
+    return _append(session, [entry], keys.current, keys.current_id, adopting=True)[0]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of a chain check: ``reason`` is one of the codes below, ``key_id`` the key of
+    the entry that failed when that matters."""
+
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    reason: str | None = None
+    key_id: str | None = None
+
+
+MISSING = "an event is missing"
+BAD_LINK = "previous-hash link does not match"
+BAD_HASH = "event content does not match its hash"
+TRUNCATED = "events after the last one were removed"
+UNKNOWN_KEY = "made with a key this installation does not hold"
+UNKEYED_AFTER = "an unkeyed event after the log was keyed"
+NOT_CARRIED = "the first keyed event does not carry the unkeyed log"
+NEVER_KEYED = "no event is keyed"
+UNRECORDED_CHANGE = "another key without a recorded change"
+BAD_ENDORSEMENT = "the key change is not endorsed by the previous key"
+BAD_HEAD = "the head's signature does not match"
+
+
+def _check_change(event: AuditEvent, prev: str, seq: int, last_key: str | None,
+                  keys: Keyring | None) -> str | None:
+    """Why a keyed event that follows unkeyed ones, or another key's, does not hold (or None)."""
+    details = event.details or {}
+    if last_key is None:
+        if event.action != KEYED or details.get("unkeyed_entries") != seq - 1 or (
+            details.get("unkeyed_head") != prev
+        ):
+            return NOT_CARRIED
+        return None
+    if event.action != KEY_CHANGED or details.get("from") != last_key or (
+        details.get("to") != event.key_id
+    ):
+        return UNRECORDED_CHANGE
+    old = keys.find(last_key) if keys is not None else None
+    endorsed = details.get("endorsement")
+    if old is not None and endorsed is not None and event.key_id is not None and (
+        not hmac.compare_digest(str(endorsed), _endorsement(old, event.key_id, seq - 1, prev))
+    ):
+        return BAD_ENDORSEMENT
+    return None
+
+
+def verify(
+    session: Session, on_event: Callable[[AuditEvent], None] | None = None
+) -> VerifyResult:
+    """Walk the chain in order; stop at the first event whose link or key does not hold.
+
+    Keys come from the session's keyring (``KEYS``); without one only an unkeyed log can be
+    checked. ``on_event`` sees every event that held, in order (streamed).
+    """
+    keys = keyring_of(session)
+    prev = GENESIS
+    checked = 0
+    expected_seq = 1
+    last_key: str | None = None  # the key of the last keyed event seen
+    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(1000):
+        seq = event.seq
+        if seq != expected_seq:
+            return VerifyResult(False, checked, expected_seq, MISSING)
+        if event.prev_hash != prev:
+            return VerifyResult(False, checked, seq, BAD_LINK)
+        kid = event.key_id
+        key: bytes | None = None
+        if kid is None:
+            if last_key is not None:
+                return VerifyResult(False, checked, seq, UNKEYED_AFTER)
+        else:
+            changed = kid != last_key and (last_key is not None or seq > 1)
+            if changed and (why := _check_change(event, prev, seq, last_key, keys)):
+                return VerifyResult(False, checked, seq, why, kid)
+            key = keys.find(kid) if keys is not None else None
+            if key is None:
+                return VerifyResult(False, checked, seq, UNKNOWN_KEY, kid)
+        body = _body(prev, seq, event.at, event.actor, event.action, event.object_type,
+                     event.object_id, event.school_id, event.details, kid)
+        if not hmac.compare_digest(_link(key, body), event.hash):
+            return VerifyResult(False, checked, seq, BAD_HASH, kid)
+        if on_event is not None:
+            on_event(event)
+        prev = event.hash
+        last_key = kid or last_key
+        checked += 1
+        expected_seq += 1
+    return _check_head(session, keys, prev, checked, last_key) or VerifyResult(True, checked)
+
+
+def _check_head(session: Session, keys: Keyring | None, prev: str, checked: int,
+                last_key: str | None) -> VerifyResult | None:
+    """Why the head (count, last hash and its signature) does not match the log, or None."""
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_hash != prev or head.count != checked):
+        return VerifyResult(False, checked, checked + 1, TRUNCATED)
+    if checked and keys is not None and last_key is None:
+        return VerifyResult(False, checked, 1, NEVER_KEYED)
+    if head is not None and last_key is not None:
+        key = keys.find(last_key) if keys is not None else None
+        if key is None or head.mac is None or not hmac.compare_digest(
+            head.mac, head_mac(key, head.count, head.last_hash)
+        ):
+            return VerifyResult(False, checked, checked, BAD_HEAD, last_key)
+    return None

@@ -1,0 +1,339 @@
+"""Records that matter are sealed into the audit chain when written: a hash of every field.
+
+Reports, chronology entries, attachments, attestations and signatures, training records,
+decisions (with their reviews and files), policy versions, policy reviews and task completions
+are *sealed*: when a transaction that added, changed or deleted one commits, an audit event
+``record.sealed`` carries the hash of the row as stored (every column; binary columns by their
+SHA-256) plus a short hash of each field, so ``audit verify`` can tell which field changed.
+A deletion made by the bot is an event ``record.removed``. Event details hold hashes and
+identifiers (a report's reference, a person's id), never contents.
+
+The hook (``install``) reads the rows back from the database at commit time, so what is sealed
+is exactly what ``audit verify`` will read, whichever path wrote it. Every digest is an
+HMAC-SHA256 with the audit key (seals made before the log was keyed: plain SHA-256), so a seal
+cannot be made or remade without the key. The same commit seals the bulk-written tables
+(``audit.batches``), all in one append to the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Table, event, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core import audit
+from bot.core.models import (
+    Attestation,
+    Base,
+    Decision,
+    DecisionAttachment,
+    DecisionReview,
+    PolicyReview,
+    PolicyVersion,
+    Report,
+    ReportAttachment,
+    ReportEntry,
+    TaskCompletion,
+    TrainingRecord,
+)
+
+__all__ = [
+    "BASELINE_ACTOR",
+    "KINDS",
+    "REMOVED",
+    "SEALED",
+    "Kind",
+    "canon",
+    "field_digests",
+    "install",
+    "record_at_commit",
+    "row_digest",
+    "seal_baseline",
+    "seal_existing",
+    "seal_rows",
+]
+
+SEALED = "record.sealed"
+REMOVED = "record.removed"
+SEAL_ACTOR = "system:seal"
+BASELINE_ACTOR = "system:upgrade"  # rows that existed before sealing began, sealed on upgrade
+_PENDING = "seals.pending"
+_CONNECTION = "seals.connection"
+_AT_COMMIT = "seals.at_commit"
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One sealed kind of record: its model and the identifying columns kept in its events."""
+
+    name: str
+    model: type[Base]
+    ident: tuple[str, ...]
+
+    @property
+    def table(self) -> Table:
+        """The model's table."""
+        table = self.model.__table__
+        assert isinstance(table, Table)
+        return table
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("report", Report, ("reference",)),
+    Kind("report_entry", ReportEntry, ("report_id", "kind")),
+    Kind("report_attachment", ReportAttachment, ("report_id",)),
+    Kind("attestation", Attestation, ("person_id", "policy_version_id", "kind")),
+    Kind("training_record", TrainingRecord, ("person_id", "course")),
+    Kind("decision", Decision, ("kind",)),
+    Kind("decision_review", DecisionReview, ("decision_id",)),
+    Kind("decision_attachment", DecisionAttachment, ("decision_id",)),
+    Kind("policy_version", PolicyVersion, ("policy_id", "label")),
+    Kind("policy_review", PolicyReview, ("policy_id", "reviewed_on")),
+    Kind("task_completion", TaskCompletion, ("requirement_id", "person_id", "cycle")),
+)
+_BY_MODEL: dict[type[Any], Kind] = {k.model: k for k in KINDS}
+
+
+def canon(value: Any) -> Any:
+    """A value in one form whichever database gave it (UTC naive times, bytes by hash)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+    return value
+
+
+def _dump(value: Any) -> bytes:
+    """Canonical JSON bytes."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
+
+
+def _mac(key: bytes | None, body: bytes) -> str:
+    """HMAC-SHA256 with the audit key (plain SHA-256 for seals made before keying)."""
+    if key is None:
+        return hashlib.sha256(body).hexdigest()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def row_digest(row: Mapping[str, Any], fields: Iterable[str], key: bytes | None) -> str:
+    """The keyed digest of the row's ``fields`` in canonical form (a missing field counts as
+    absent)."""
+    body = {name: canon(row[name]) if name in row else "<absent>" for name in fields}
+    return _mac(key, _dump(body))
+
+
+def field_digests(row: Mapping[str, Any], key: bytes | None) -> dict[str, str]:
+    """A short keyed digest of each field, so a changed field can be named (never its
+    content, nor a guessable hash of it)."""
+    return {name: _mac(key, _dump(canon(value)))[:16] for name, value in row.items()}
+
+
+def _ident(kind: Kind, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The identifying columns of a row (references and ids, never contents)."""
+    return {name: canon(row.get(name)) for name in kind.ident}
+
+
+def _details(kind: Kind, row: Mapping[str, Any], key: bytes | None) -> dict[str, Any]:
+    """What a seal event carries: the row hash, field hashes and the identifying columns."""
+    return {
+        "row": row_digest(row, row.keys(), key),
+        "fields": field_digests(row, key),
+        "ident": _ident(kind, row),
+    }
+
+
+def _rows(
+    session: Session, kind: Kind, ids: Sequence[int] | None, columns: Sequence[str] | None
+) -> Iterator[Mapping[str, Any]]:
+    """The stored rows of ``kind`` (all, or those with ``ids``), as plain mappings, by id."""
+    table = kind.table
+    cols = [c for c in table.columns if columns is None or c.name in columns]
+    query = select(*cols).order_by(table.c.id)
+    if ids is None:
+        for row in session.execute(query.execution_options(yield_per=_CHUNK)):
+            yield dict(row._mapping)
+        return
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for row in session.execute(query.where(table.c.id.in_(chunk))):
+            yield dict(row._mapping)
+
+
+def _key(session: Session) -> bytes:
+    """The key seals are made with: the session's audit key."""
+    keys = audit.keyring_of(session)
+    if keys is not None:
+        return keys.current
+    raise audit.AuditKeyError("sealing records needs a session with an audit keyring")
+
+
+def _entries(
+    session: Session, kind: Kind, ids: Sequence[int] | None, actor: str,
+    columns: Sequence[str] | None, found: set[int],
+) -> Iterator[audit.Entry]:
+    """The seal events of the stored rows of ``kind`` (all, or ``ids``); notes ids found."""
+    key = _key(session)
+    for row in _rows(session, kind, ids, columns):
+        found.add(int(row["id"]))
+        yield audit.Entry(actor, SEALED, kind.name, row["id"], row.get("school_id"),
+                          _details(kind, row, key))
+
+
+def seal_rows(
+    session: Session,
+    kind: Kind,
+    ids: Sequence[int] | None = None,
+    *,
+    actor: str = SEAL_ACTOR,
+    columns: Sequence[str] | None = None,
+) -> set[int]:
+    """Seal the stored rows of ``kind`` (all, or ``ids``) into the chain; returns the ids found."""
+    found: set[int] = set()
+    batch: list[audit.Entry] = []
+    for entry in _entries(session, kind, ids, actor, columns, found):
+        batch.append(entry)
+        if len(batch) >= _CHUNK:
+            audit.record_many(session, batch)
+            batch = []
+    audit.record_many(session, batch)
+    return found
+
+
+def seal_existing(session: Session) -> dict[str, int]:
+    """Seal every stored record of every kind as a baseline (the upgrade that starts sealing).
+
+    Only columns the database has are read (a later migration may add more to the models).
+    """
+    inspector = inspect(session.connection())
+    counts: dict[str, int] = {}
+    for kind in KINDS:
+        columns = [c["name"] for c in inspector.get_columns(kind.table.name)]
+        counts[kind.name] = len(seal_rows(session, kind, actor=BASELINE_ACTOR, columns=columns))
+    return counts
+
+
+def seal_baseline(session: Session) -> None:
+    """Seal, with the audit key, the records stored before they were sealed: every kind here
+    unless an earlier upgrade did (revision 0005, unkeyed), and every bulk-sealed table.
+    ``Store.upgrade`` calls it once, with the upgrade that keys the log."""
+    from bot.core.audit.batches import seal_all
+    from bot.core.models import AuditEvent
+
+    done = session.scalar(
+        select(AuditEvent.id).where(AuditEvent.actor == BASELINE_ACTOR,
+                                    AuditEvent.action == SEALED).limit(1)
+    )
+    if done is None:
+        seal_existing(session)
+    seal_all(session, BASELINE_ACTOR)
+
+
+# --------------------------------------------------------------------------- the session hook
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    """Note which sealed rows this flush added, changed or deleted (deleted: with their ids)."""
+    pending: dict[tuple[str, int], dict[str, Any] | None] = session.info.setdefault(_PENDING, {})
+    for obj in session.new:
+        kind = _BY_MODEL.get(type(obj))
+        if kind is not None:
+            pending.setdefault((kind.name, obj.id), None)
+    for obj in session.dirty:
+        kind = _BY_MODEL.get(type(obj))
+        if kind is not None and session.is_modified(obj, include_collections=False):
+            pending.setdefault((kind.name, obj.id), None)
+    for obj in session.deleted:
+        kind = _BY_MODEL.get(type(obj))
+        if kind is not None:
+            row = {name: getattr(obj, name, None) for name in kind.ident}
+            pending[(kind.name, obj.id)] = {
+                "school_id": getattr(obj, "school_id", None),
+                "ident": _ident(kind, row),
+            }
+
+
+def _before_commit(session: Session) -> None:
+    """Seal what this transaction wrote, as stored, before it commits (one append).
+
+    A savepoint's release is no commit: what it wrote is sealed with the whole transaction
+    (SQLAlchemy calls this hook for both), so the chain's head is taken once, at the end.
+    """
+    if session.in_nested_transaction():
+        return
+    from bot.core.audit.batches import drain
+
+    session.flush()
+    pending: dict[tuple[str, int], dict[str, Any] | None] = session.info.pop(_PENDING, {})
+    entries: list[audit.Entry] = []
+    for kind in KINDS:
+        ids = sorted(i for (name, i), _ in pending.items() if name == kind.name)
+        if not ids:
+            continue
+        found: set[int] = set()
+        entries += _entries(session, kind, ids, SEAL_ACTOR, None, found)
+        entries += [
+            audit.Entry(SEAL_ACTOR, REMOVED, kind.name, i, gone["school_id"],
+                        {"ident": gone["ident"]})
+            for i in ids
+            if i not in found and (gone := pending[(kind.name, i)]) is not None
+        ]
+    connection = session.info.pop(_CONNECTION, None)
+    if connection is not None:
+        entries += drain(session, connection)
+    entries = session.info.pop(_AT_COMMIT, []) + entries
+    if entries:
+        audit.record_many(session, entries)
+        session.flush()
+
+
+def record_at_commit(session: Session, entry: audit.Entry) -> None:
+    """Append ``entry`` to the audit log with this transaction's seals, as it commits: the
+    chain's head is one row every writer takes in turn, and taken here it is held for the
+    transaction's last statements only, not from the entry to the commit. Inside a savepoint,
+    or on a session without the seal hook, the entry is appended at once (``audit.record``)."""
+    audit.refuse_if_unaudited()
+    if session.in_nested_transaction() or _CONNECTION not in session.info:
+        audit.record_many(session, [entry])
+        return
+    session.info.setdefault(_AT_COMMIT, []).append(entry)
+
+
+def _begun(session: Session, _transaction: Any, connection: Any) -> None:
+    """Keep the transaction's connection, for ``audit.batches.drain`` at commit."""
+    session.info[_CONNECTION] = connection
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    """A rolled-back transaction seals nothing. A savepoint rolled back is no end of the
+    transaction (SQLAlchemy calls this hook for it too): what the transaction wrote before and
+    after it is still sealed at commit (the savepoint's own rows went with it)."""
+    if session.in_nested_transaction():
+        return
+    from bot.core.audit.batches import forget
+
+    session.info.pop(_PENDING, None)
+    session.info.pop(_AT_COMMIT, None)
+    forget(session.info.pop(_CONNECTION, None))
+
+
+def install(factory: sessionmaker[Session]) -> None:
+    """Seal records written through sessions from ``factory`` (the Store calls this once)."""
+    if not event.contains(factory, "after_flush", _after_flush):
+        event.listen(factory, "after_flush", _after_flush)
+        event.listen(factory, "before_commit", _before_commit)
+        event.listen(factory, "after_rollback", _forget)
+        event.listen(factory, "after_begin", _begun)

@@ -1,0 +1,61 @@
+"""Adaptive Cards, built one way: the schema and version every card names, a wrapping text
+block, the card itself, and the message a Teams Workflows webhook takes. The dashboard's
+cards, the report alert's channel card and the cards in a person's chat with the school's bot
+are all made here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ADAPTIVE_CARD_SCHEMA",
+    "ADAPTIVE_CARD_TYPE",
+    "ADAPTIVE_CARD_VERSION",
+    "new_card",
+    "teams_workflow_payload",
+    "text_block",
+]
+
+ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+ADAPTIVE_CARD_VERSION = "1.5"  # what Teams desktop, web and mobile all render
+ADAPTIVE_CARD_TYPE = "application/vnd.microsoft.card.adaptive"  # a card's content type
+
+
+def text_block(text: str, **style: Any) -> dict[str, Any]:
+    """A wrapping TextBlock (``style``: size, weight, color, spacing, ...)."""
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def new_card(
+    body: list[dict[str, Any]],
+    *,
+    actions: list[dict[str, Any]] | None = None,
+    fallback_text: str | None = None,
+) -> dict[str, Any]:
+    """An Adaptive Card of ``body``, with its ``actions`` and the ``fallbackText`` a client
+    that cannot render it shows."""
+    card: dict[str, Any] = {
+        "$schema": ADAPTIVE_CARD_SCHEMA,
+        "type": "AdaptiveCard",
+        "version": ADAPTIVE_CARD_VERSION,
+    }
+    if fallback_text is not None:
+        card["fallbackText"] = fallback_text
+    card["body"] = body
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def teams_workflow_payload(card: dict[str, Any]) -> dict[str, Any]:
+    """Wrap an Adaptive Card in the message shape a Teams Workflows webhook expects."""
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": ADAPTIVE_CARD_TYPE,
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }

@@ -1,0 +1,626 @@
+"""The school configuration file (YAML): organisation, schools, roles, policies, requirements,
+reminder cadences and term dates (the report settings and clocks are in ``reports``).
+Invalid files give one clear line naming file, key and line."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.core.calendar import Country, add_working_days, is_working_day, nation_key
+from bot.core.config.reading import format_loc, line_index, load_yaml, yaml_problems
+from bot.core.config.reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
+from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
+from bot.core.forms import find_control_character
+from bot.core.nations import WORD_KEYS, NationPackError, school_words_for
+
+__all__ = [
+    "EXTRA_ROLES",
+    "ROLES",
+    "AccountConfig",
+    "Audience",
+    "Cadence",
+    "ClockRule",
+    "ConfigError",
+    "DirectoryRules",
+    "Escalation",
+    "JobRole",
+    "OrgConfig",
+    "PolicyConfig",
+    "ReportClocks",
+    "ReportSettings",
+    "RequirementConfig",
+    "SchoolConfig",
+    "WorkingHours",
+    "load_config",
+]
+
+ROLES = (
+    "staff",
+    "governor",
+    "volunteer",
+    "supply",
+    "clerk",
+    "headteacher",
+    "dsl",
+    "deputy_dsl",
+    "dpo",
+    "chair_of_governors",
+    "safeguarding_governor",
+    "account_holder",
+    "admin",
+)
+Role = Literal[
+    "staff",
+    "governor",
+    "volunteer",
+    "supply",
+    "clerk",
+    "headteacher",
+    "dsl",
+    "deputy_dsl",
+    "dpo",
+    "chair_of_governors",
+    "safeguarding_governor",
+    "account_holder",
+    "admin",
+]
+# the roles someone outside the directory can be given (the people register, the extra people
+# file); headteacher, DSLs, clerk and the other named roles come from school.yaml by email
+EXTRA_ROLES = ("staff", "governor", "safeguarding_governor", "volunteer", "supply")
+# what a job title or MIS role (the school's own words) gives: one of the extra roles, or
+# "none" (not asked for anything: a cleaner, a caterer)
+JobRole = Literal["staff", "governor", "safeguarding_governor", "volunteer", "supply", "none"]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+# a reading campaign's audience name ("part-1", "annex-a"): short, so the stored key fits
+PartName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=15)]
+Email = Annotated[  # checked by email-validator (bot.core.emails), as every address is
+    str, StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH),
+    AfterValidator(checked_email),
+]
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``str()`` is one actionable line."""
+
+
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Escalation(_Strict):
+    """Copy someone once a duty has had ``after_overdue`` overdue reminders."""
+
+    after_overdue: int = Field(ge=0)
+    to: Literal["line_manager", "headteacher"]
+
+
+class Cadence(_Strict):
+    """When reminders go out, relative to the due date; escalation; a cap."""
+
+    before_due: tuple[int, ...] = (14, 3)
+    on_due: bool = True
+    overdue_every_days: int = Field(default=7, ge=1)
+    max_reminders: int = Field(default=8, ge=1)
+    escalate: tuple[Escalation, ...] = (
+        Escalation(after_overdue=3, to="line_manager"),
+        Escalation(after_overdue=5, to="headteacher"),
+    )
+
+    @field_validator("before_due")
+    @classmethod
+    def _positive_sorted(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(v <= 0 for v in value):
+            raise ValueError("days before due must be positive whole numbers")
+        return tuple(sorted(set(value), reverse=True))
+
+
+DEFAULT_CADENCE = Cadence()
+
+
+_PERIOD = re.compile(r"^\s*(\d+)\s*(year|years|month|months)\s*$", re.IGNORECASE)
+
+
+def _months(value: Any) -> Any:
+    """'2 years', '1 year' or '18 months' (or a whole number of months) as months."""
+    if isinstance(value, bool):
+        raise ValueError(f"write a period such as '2 years' or '18 months' (got {value!r})")
+    if isinstance(value, int):
+        return value
+    found = _PERIOD.match(str(value))
+    if found is None:
+        raise ValueError(f"write a period such as '2 years' or '18 months' (got {value!r})")
+    count = int(found.group(1))
+    return count * 12 if found.group(2).lower().startswith("year") else count
+
+
+Months = Annotated[int, BeforeValidator(_months), Field(ge=1, le=120)]
+
+
+class Audience(_Strict):
+    """Who a requirement applies to: anyone matching a role, a group or a named person."""
+
+    roles: list[Role] = []
+    groups: list[str] = []
+    people: list[Email] = []
+    exclude: list[Email] = []
+
+
+class PolicyConfig(_Strict):
+    """A policy and its current version document."""
+
+    id: Slug
+    title: str = Field(min_length=1, max_length=300)
+    version: str = Field(min_length=1, max_length=40)
+    document: Path
+    published: date | None = None
+    statement: str | None = None
+    owner: Email | None = None
+    approving_body: str = "FGB"
+    review_cycle_months: int = Field(default=12, ge=1, le=60)
+    last_reviewed: date | None = None
+    ratified_on: date | None = None
+    next_review: date | None = None
+    reviewers: list[Email] = []
+    linked_policies: list[str] = []
+    aup: bool = False
+
+
+class RequirementConfig(_Strict):
+    """Who owes what and how often (DESIGN.md §3)."""
+
+    id: Slug
+    kind: Literal[
+        "acknowledge_policy", "complete_training", "sign_aup", "recurring_task", "reading_campaign"
+    ]
+    title: str | None = None
+    policy: Slug | None = None
+    course: str | None = None
+    audience: Audience = Audience()
+    # complete_training with a full course and a refresher: the full course every
+    # ``full_every`` (None: once), the ``refresher`` course every ``refresh_every``; completing
+    # the full course resets both clocks, a refresher only its own
+    full_every: Months | None = None
+    refresh_every: Months | None = None
+    refresher: str | None = Field(default=None, min_length=1, max_length=200)
+    # complete_training that is a record check (e.g. PVG scheme membership): someone records
+    # the date of the check or update; there is no certificate of training
+    record_check: bool = False
+    # reading_campaign: who reads which part of each edition (the first audience a person
+    # matches wins, so list the narrower one first); a new cycle opens every ``yearly_on``
+    # (default 09-01) and whenever a new edition comes into force
+    audiences: dict[PartName, Audience] = {}
+    due_days: int = Field(default=14, ge=0, le=365)
+    new_starter_days: int | None = Field(default=10, ge=0, le=365)
+    valid_months: int = Field(default=12, ge=1, le=120)
+    yearly_on: str | None = None  # "09-01": a fresh cycle every year on that day
+    cadence: str = "standard"
+    # recurring_task: how often (a calendar period, or every N days from when first configured)
+    # and who owns it (owners share one task: any one of them marks it done for all)
+    every: Literal["weekly", "monthly", "termly", "yearly"] | None = None
+    every_days: int | None = Field(default=None, ge=1, le=3660)
+    owners: list[Email] = []
+
+    @field_validator("yearly_on")
+    @classmethod
+    def _month_day(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"\d\d-\d\d", value):
+            raise ValueError("yearly_on must look like 09-01 (month-day)")
+        month, day = int(value[:2]), int(value[3:])
+        date(2001, month, day)  # raises ValueError for 02-30 and friends
+        return value
+
+    @model_validator(mode="after")
+    def _needs(self) -> RequirementConfig:
+        if self.kind in ("acknowledge_policy", "sign_aup") and not self.policy:
+            raise ValueError(f"a {self.kind} requirement needs 'policy: <policy id>'")
+        self._check_training()
+        if self.kind == "reading_campaign" and not self.audiences:
+            raise ValueError(
+                "a reading_campaign requirement needs 'audiences:' (e.g. part-1: {roles: "
+                "[staff]}); each audience reads its own document of every edition"
+            )
+        if self.kind != "reading_campaign" and self.audiences:
+            raise ValueError("'audiences' is for reading_campaign requirements")
+        self._check_task()
+        return self
+
+    def _check_training(self) -> None:
+        """A course; a refresher named with its period, shorter than the full course's."""
+        if self.kind == "complete_training" and not self.course:
+            raise ValueError("a complete_training requirement needs 'course: <course name>'")
+        if self.kind != "complete_training" and (
+            self.full_every or self.refresh_every or self.refresher or self.record_check
+        ):
+            raise ValueError(
+                "'full_every', 'refresh_every', 'refresher' and 'record_check' are for "
+                "complete_training requirements"
+            )
+        if (self.refresh_every is None) != (self.refresher is None):
+            raise ValueError(
+                "a refresher needs both 'refresher: <refresher course name>' and "
+                "'refresh_every: <period, e.g. 1 year>'"
+            )
+        if self.full_every is not None and self.refresh_every is not None and (
+            self.refresh_every >= self.full_every
+        ):
+            raise ValueError("'refresh_every' must be shorter than 'full_every'")
+
+    def _check_task(self) -> None:
+        """A recurring task's period and owners, and nothing of it elsewhere."""
+        if self.kind != "recurring_task" and (self.every or self.every_days or self.owners):
+            raise ValueError(
+                "'every', 'every_days' and 'owners' are for recurring_task requirements"
+            )
+        if self.kind == "recurring_task":
+            if (self.every is None) == (self.every_days is None):
+                raise ValueError(
+                    "a recurring_task requirement needs one of 'every: weekly|monthly|termly|"
+                    "yearly' or 'every_days: <number>' (not both)"
+                )
+            audience = self.audience
+            if not (self.owners or audience.roles or audience.groups or audience.people):
+                raise ValueError(
+                    "a recurring_task requirement needs 'owners: [<email>, ...]' or an audience"
+                )
+
+    @property
+    def display_title(self) -> str:
+        """A title for emails and pages."""
+        return self.title or self.course or self.policy or self.id
+
+    @property
+    def courses(self) -> tuple[str, ...]:
+        """The course names whose completions count for this requirement (full, refresher)."""
+        return tuple(c for c in (self.course, self.refresher) if c)
+
+    def edition_key(self, part: str) -> str:
+        """Where a reading campaign's editions for one audience are stored (never a policy
+        id: those have no '/')."""
+        return f"{self.id}/{part}"
+
+
+class AccountConfig(_Strict):
+    """An official account and who holds it."""
+
+    id: Slug
+    platform: str
+    name: str
+    url: str | None = None
+    purpose: str | None = None
+    custodian: Email | None = None
+    holders: list[Email] = []
+    aup_policy: Slug | None = None
+    notes: str | None = None
+
+
+TERM_DATES_ASK_DAYS = 30  # ask for next year's term dates this long before the last term ends
+
+
+class Term(_Strict):
+    """A term (or half term): school days run from start to end, weekends excepted."""
+
+    name: str
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _order(self) -> Term:
+        if self.end < self.start:
+            raise ValueError(f"term '{self.name}' ends before it starts")
+        return self
+
+
+class SendingWindow(_Strict):
+    """Reminders are sent between these local times on school days."""
+
+    start: time = time(8, 0)
+    end: time = time(17, 0)
+    school_days_only: bool = True
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        if isinstance(value, int | float):  # bool is an int too
+            raise ValueError(f"write the time as 16:30 (got {value!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> SendingWindow:
+        if self.end <= self.start:
+            raise ValueError(
+                f"the sending window ends ({self.end:%H:%M}) before it starts "
+                f"({self.start:%H:%M}); write e.g. start: 08:00 and end: 17:00"
+            )
+        return self
+
+
+class DirectoryRules(_Strict):
+    """How directory changes are trusted: a grace period before a missing person becomes a
+    leaver, and the share of people one sync may remove before it stops and asks."""
+
+    leaver_grace_days: int = 7
+    max_removal_share: float = 0.10
+
+    @field_validator("leaver_grace_days", mode="before")
+    @classmethod
+    def _grace(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 365:
+            raise ValueError(
+                "leaver_grace_days must be a whole number of days from 0 to 365 "
+                f"(got {value!r}; 0 makes a missing person a leaver at once)"
+            )
+        return value
+
+    @field_validator("max_removal_share", mode="before")
+    @classmethod
+    def _share(cls, value: Any) -> Any:
+        text = str(value).strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            share = -1.0
+        if isinstance(value, bool) or not 0 < share <= 1:
+            raise ValueError(
+                "max_removal_share must be a share above 0 and at most 1, e.g. 0.10 or '10%' "
+                f"(got {value!r})"
+            )
+        return share
+
+
+class SchoolConfig(_Strict):
+    """One school: its people with special roles, policies, requirements and calendar."""
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    # the nation: its bank holidays close the school and stop statutory clocks' working days,
+    # and its pack (bot/core/nations) gives the words; ``words`` overrides any of them
+    country: Annotated[Country, BeforeValidator(nation_key)] = "england-and-wales"
+    words: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                      max_length=200)]] = {}
+    headteacher: Email
+    dsl: list[Email] = []
+    deputy_dsl: list[Email] = []
+    dpo: Email | None = None
+    chair_of_governors: Email | None = None
+    clerk: Email | None = None
+    admins: list[Email] = []
+    role_groups: dict[str, Role] = {}
+    job_titles: dict[str, JobRole] = {}  # the school's words for what people do -> a role
+    policies: list[PolicyConfig] = []
+    requirements: list[RequirementConfig] = []
+    cadences: dict[str, Cadence] = {}
+    terms: list[Term] = []
+    holidays: list[date] = []
+    inset_days: list[date] = []
+    # days the school is open although the nation's calendar closes it (a bank holiday such as
+    # St Andrew's Day, which many Scottish councils teach through)
+    open_days: list[date] = []
+    sending_window: SendingWindow = SendingWindow()
+    # staff with the school's Teams app get their asks as a card in Teams; the rest by email
+    teams_first: bool = False
+    official_accounts: list[AccountConfig] = []
+    reports: ReportSettings = ReportSettings()
+    directory: DirectoryRules = DirectoryRules()
+    mail_from_name: str | None = None
+    # where replies to the bot's emails go (the school office); None: the first admin's address
+    reply_to: Email | None = None
+    # the public visitor page (/visit/<school id>): the rules shown (None: a built-in text)
+    # and how long visitors' confirmations are kept before the sweep deletes them
+    visitor_rules: str | None = Field(default=None, max_length=10000)
+    visitor_retention_days: int = Field(default=365, ge=1, le=3650)
+    # the /privacy and /terms pages (Markdown; None: the built-in text, in the school's name)
+    privacy_notice: str | None = Field(default=None, max_length=20000)
+    terms_of_use: str | None = Field(default=None, max_length=20000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _approving_body(cls, data: Any) -> Any:
+        """A policy that names no approving body is approved by the whole governing body, in
+        the nation's words (England's FGB; Northern Ireland's Board of Governors)."""
+        if not isinstance(data, dict) or not isinstance(data.get("policies"), list):
+            return data
+        try:
+            words = school_words_for(str(data.get("country") or "england"),
+                                     data.get("words") if isinstance(data.get("words"), dict)
+                                     else None)
+        except (NationPackError, ValueError, TypeError):
+            return data  # the field validators name the problem
+        body = words.governing_body_short.removeprefix("the ")
+        policies = [
+            {**p, "approving_body": body}
+            if isinstance(p, dict) and p.get("approving_body") is None else p
+            for p in data["policies"]
+        ]
+        return {**data, "policies": policies}
+
+    @field_validator("words")
+    @classmethod
+    def _known_words(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(WORD_KEYS))
+        if unknown:
+            raise ValueError(
+                f"unknown word {', '.join(unknown)} (the words a school may change: "
+                f"{', '.join(WORD_KEYS)})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> SchoolConfig:
+        policy_ids = [p.id for p in self.policies]
+        if len(set(policy_ids)) != len(policy_ids):
+            raise ValueError("two policies share an id")
+        requirement_ids = [r.id for r in self.requirements]
+        if len(set(requirement_ids)) != len(requirement_ids):
+            raise ValueError("two requirements share an id")
+        for req in self.requirements:
+            if req.policy and req.policy not in policy_ids:
+                raise ValueError(f"requirement '{req.id}' names unknown policy '{req.policy}'")
+            if req.cadence != "standard" and req.cadence not in self.cadences:
+                raise ValueError(f"requirement '{req.id}' names unknown cadence '{req.cadence}'")
+        closed = self.non_school_days()
+        for day in self.open_days:
+            if day in closed:
+                raise ValueError(
+                    f"{day.isoformat()} is both an open day and a holiday or INSET day; "
+                    "keep it in one list"
+                )
+        for account in self.official_accounts:
+            if account.aup_policy and account.aup_policy not in policy_ids:
+                raise ValueError(
+                    f"official account '{account.id}' names unknown policy '{account.aup_policy}'"
+                )
+        return self
+
+    def reply_address(self) -> str | None:
+        """The Reply-To of every email: ``reply_to``, else the first admin, else none."""
+        return self.reply_to or (self.admins[0] if self.admins else None)
+
+    def cadence(self, name: str) -> Cadence:
+        """The named cadence, with a sensible built-in ``standard``."""
+        return self.cadences.get(name) or DEFAULT_CADENCE
+
+    def non_school_days(self) -> set[date]:
+        """Configured holidays and INSET days (bank holidays come from ``country``)."""
+        return set(self.holidays) | set(self.inset_days)
+
+    def is_working_day(self, day: date) -> bool:
+        """Monday to Friday and not a bank holiday in the school's nation (statutory clocks)."""
+        return is_working_day(self.country, day)
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """The date ``count`` working days after ``day`` (school holidays do not stop it)."""
+        return add_working_days(self.country, day, count)
+
+    def is_school_day(self, day: date) -> bool:
+        """A working day (or one of ``open_days``), inside a term when terms are configured,
+        not a holiday or INSET day."""
+        if day in self.non_school_days():
+            return False
+        if not self.is_working_day(day) and day not in self.open_days:
+            return False
+        if self.terms:
+            return any(t.start <= day <= t.end for t in self.terms)
+        return True
+
+    def last_term_end(self) -> date | None:
+        """The last day of the last configured term (None without terms)."""
+        return max((t.end for t in self.terms), default=None)
+
+    def term_dates_question(self, today: date) -> str | None:
+        """Ask for next year's term dates when the configured ones are running out.
+
+        Past the last configured term no day is a school day, so nothing is chased and no
+        termly task is set until the dates are added (nothing is invented or backdated).
+        """
+        last = self.last_term_end()
+        if last is None or today < last - timedelta(days=TERM_DATES_ASK_DAYS):
+            return None
+        when = f"{last.day} {last:%B %Y}"
+        if today <= last:
+            return f"Add next year's term dates: the last term you gave ends {when}"
+        return (
+            f"Add next year's term dates: the last term you gave ended {when}, so no reminders "
+            "go out and no termly task is set until you do"
+        )
+
+    def next_school_day(self, day: date) -> date:
+        """``day`` itself when it is a school day, else the next one (within a year)."""
+        for offset in range(366):
+            candidate = day + timedelta(days=offset)
+            if self.is_school_day(candidate):
+                return candidate
+        return day
+
+    def add_school_days(self, day: date, count: int) -> date:
+        """The date ``count`` school days after ``day``."""
+        current = day
+        for _ in range(count):
+            current = self.next_school_day(current + timedelta(days=1))
+        return current
+
+
+class Organisation(_Strict):
+    """The trust or the single school's organisation."""
+
+    name: str
+    timezone: str = "Europe/London"
+
+
+class OrgConfig(_Strict):
+    """The whole configuration file."""
+
+    organisation: Organisation
+    schools: list[SchoolConfig] = Field(min_length=1)
+    base_dir: Path = Path(".")
+
+    def school(self, school_id: str | None = None) -> SchoolConfig:
+        """The school with this id (the first when None)."""
+        if school_id is None:
+            return self.schools[0]
+        for school in self.schools:
+            if school.id == school_id:
+                return school
+        raise KeyError(school_id)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the file, relative to the file's folder."""
+        return path if path.is_absolute() else self.base_dir / path
+
+
+def load_config(path: Path) -> OrgConfig:
+    """Read and validate the configuration; raise ConfigError naming file, key, line and
+    problem for every error found (one per line, in file order)."""
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: configuration file not found (run `compliance-bot demo` for an example, "
+            "or set COMPLIANCE_BOT_CONFIG_FILE)"
+        )
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        if isinstance(exc, yaml.reader.ReaderError):  # a raw control character in the file
+            where = f" line {text.count(chr(10), 0, exc.position) + 1}"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'organisation' and 'schools'")
+    bad = find_control_character(data)
+    if bad is not None:
+        loc, found = bad
+        line = line_index(text).get(loc)
+        where = f" line {line}" if line else ""
+        raise ConfigError(
+            f"{path}{where}: {format_loc(loc)}: contains {found}, which cannot be stored; "
+            "remove it from the file"
+        )
+    try:
+        config = OrgConfig.model_validate({**data, "base_dir": path.parent})
+    except ValidationError as exc:
+        problems = [message for _line, message in yaml_problems(path, text, exc)]
+        if len(problems) > 1:
+            problems.insert(0, f"{path}: {len(problems)} problems, each to fix:")
+        raise ConfigError("\n".join(problems)) from None
+    return config

@@ -1,0 +1,95 @@
+"""What a person owes (a duty), what they signed (an attestation), and training completed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.core.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from bot.core.models.accounts import OfficialAccount
+    from bot.core.models.people import Person
+    from bot.core.models.policies import PolicyVersion, Requirement
+
+__all__ = ["Attestation", "Duty", "TrainingRecord"]
+
+
+class Duty(Base):
+    """One person's instance of a requirement in one cycle."""
+
+    __tablename__ = "duties"
+    __table_args__ = (
+        UniqueConstraint("requirement_id", "person_id", "cycle"),
+        Index("ix_duties_open", "school_id", "status", "due_on"),
+        Index("ix_duties_kind", "school_id", "kind", "status", "policy_version_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    requirement_id: Mapped[int] = mapped_column(ForeignKey("requirements.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    cycle: Mapped[str] = mapped_column(String(120))
+    policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("official_accounts.id"))
+    opened_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_reason: Mapped[str | None] = mapped_column(String(40))
+    evidence_ref: Mapped[str | None] = mapped_column(String(80))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_stage: Mapped[int] = mapped_column(Integer, default=-1)
+    last_reminded_on: Mapped[date | None] = mapped_column(Date)
+    # the day the line manager (or head) was told the reminder cap was reached ("please talk")
+    chasing_stopped_on: Mapped[date | None] = mapped_column(Date)
+
+    requirement: Mapped[Requirement] = relationship(lazy="joined")
+    person: Mapped[Person] = relationship()
+    policy_version: Mapped[PolicyVersion | None] = relationship()
+    account: Mapped[OfficialAccount | None] = relationship()
+
+class Attestation(Base):
+    """Append-only evidence: an acknowledgement or an AUP signature."""
+
+    __tablename__ = "attestations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # acknowledgement | aup_signature
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[str] = mapped_column(Text)
+    typed_name: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    method: Mapped[str] = mapped_column(String(20))  # link | sso | import
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    duty_id: Mapped[int | None] = mapped_column(ForeignKey("duties.id"))
+
+class TrainingRecord(Base):
+    """A training completion (course, date, provider, optional certificate)."""
+
+    __tablename__ = "training_records"
+    __table_args__ = (UniqueConstraint("school_id", "import_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    course: Mapped[str] = mapped_column(String(200))
+    completed_on: Mapped[date] = mapped_column(Date)
+    provider: Mapped[str | None] = mapped_column(String(200))
+    certificate_path: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    import_key: Mapped[str] = mapped_column(String(120))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

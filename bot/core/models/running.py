@@ -1,0 +1,57 @@
+"""The bot's own running state: connector state, sweep runs and rate-limit buckets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.core.models.base import Base, utcnow
+
+__all__ = ["ConnectorState", "RateLimitBucket", "SweepRun"]
+
+
+class ConnectorState(Base):
+    """Small durable state for connectors (e.g. a Graph delta link)."""
+
+    __tablename__ = "connector_state"
+    __table_args__ = (UniqueConstraint("school_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    key: Mapped[str] = mapped_column(String(120))
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+class SweepRun(Base):
+    """One run of the cycle: when, as of which date, and what it did."""
+
+    __tablename__ = "sweep_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+class RateLimitBucket(Base):
+    """One rate-limited key's recent hits (epoch seconds), so every worker counts the same.
+
+    ``key`` is a keyed hash of the address or account, never the address itself. The row is
+    locked while a hit is checked and recorded; rows idle for longer than their window go.
+    """
+
+    __tablename__ = "rate_limits"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(64))
+    hits: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,307 @@
+"""What people see and do about messages that may not have arrived or were refused.
+
+Two outbox states need a person. ``delivery_unknown``: the platform may or may not have sent
+it (a 503/504, a lost answer, a crash mid-send), so the bot never resends it on its own.
+``failed``: the platform refused that message (a bad address) and will refuse it again.
+This module counts them (sweep summary, ``status``, dashboard, scheduler log), tells the
+school's admins about refused messages (``AdminAlerts``: one content-free email per school and
+pass, never about an alert), and records a person's decision (``resolve``: it did arrive, or
+send it once more), audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.clock import to_local
+from bot.core.config import SchoolConfig
+from bot.core.messages import human_date, notice
+from bot.core.models import OutboxMessage
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.outbox.pause import ChannelState, channel_states
+from bot.core.words import school_words
+
+__all__ = [
+    "ALERT_PURPOSE",
+    "NEEDS_A_PERSON",
+    "REPORT_PURPOSES",
+    "AdminAlerts",
+    "ResolveError",
+    "Trouble",
+    "failure_recipients",
+    "may_resolve",
+    "purpose_label",
+    "purpose_title",
+    "resolve",
+    "trouble",
+]
+
+ALERT_PURPOSE = "delivery_alert"
+NEEDS_A_PERSON = ("delivery_unknown", "failed")
+REPORT_PURPOSES = frozenset({"report_alert", "report_escalation", "report_receipt"})
+ALERT_ROWS_SHOWN = 20
+
+PURPOSE_LABELS = {
+    "reminder": "a reminder to a member of staff",
+    "governor_review": "a policy review digest to governors",
+    "handover_chase": "a reminder that an official account needs a handover",
+    "task_missed": "an alert that a recurring check was missed",
+    "decision_review": "a reminder to review a decision",
+    "report_alert": "an alert to the safeguarding team about a new report",
+    "report_escalation": "a report deadline alert to the safeguarding team",
+    "report_receipt": "a receipt to someone who made a report",
+    "visitor_copy": "a visitor's copy of the school's rules",
+    "aup_receipt": "a receipt for a signed acceptable use policy",
+    "digest": "the weekly compliance digest",
+    "link_renewal": "a fresh link to a task",
+    "signin_link": "a sign-in link and code",
+    ALERT_PURPOSE: "an alert that a message could not be delivered",
+}
+
+_STATE_TEXT = {
+    "sent": "was delivered",
+    "pending": "is waiting to be sent",
+    "claimed": "is about to be sent",
+    "sending": "is being sent right now",
+}
+
+
+def purpose_label(purpose: str) -> str:
+    """What a message was for, in the school's words ("a reminder to a member of staff")."""
+    return PURPOSE_LABELS.get(purpose, "a message from the compliance bot")
+
+
+def purpose_title(purpose: str) -> str:
+    """The same as a heading or table cell ("Reminder to a member of staff")."""
+    label = purpose_label(purpose)
+    for article in ("a ", "an ", "the "):
+        if label.startswith(article):
+            label = label[len(article):]
+            break
+    return label[:1].upper() + label[1:]
+
+
+# --------------------------------------------------------------------------- counts
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """Messages waiting for a person, and the channels a platform has paused."""
+
+    unknown: int = 0
+    failed: int = 0
+    paused: tuple[ChannelState, ...] = ()
+
+    @property
+    def needs_a_person(self) -> bool:
+        """True while any message may not have arrived or was refused."""
+        return bool(self.unknown or self.failed)
+
+
+def trouble(
+    session: Session, now: datetime, school_ids: Collection[str] | None = None
+) -> Trouble:
+    """Count ``delivery_unknown`` and ``failed`` messages (all schools, or these) and pauses."""
+    query = (
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.status.in_(NEEDS_A_PERSON))
+        .group_by(OutboxMessage.status)
+    )
+    if school_ids is not None:
+        query = query.where(OutboxMessage.school_id.in_(list(school_ids)))
+    counts: dict[str, int] = {status: n for status, n in session.execute(query)}
+    paused = tuple(s for s in channel_states(session).values() if s.paused(now))
+    return Trouble(counts.get("delivery_unknown", 0), counts.get("failed", 0), paused)
+
+
+# --------------------------------------------------------------------------- admin alerts
+
+
+def failure_recipients(school: SchoolConfig, purpose: str) -> list[str]:
+    """Who hears that a message was refused: the admins, else the headteacher.
+
+    A refused safeguarding message goes to the DSL team (and admins) instead: whether one
+    exists can itself be sensitive (a report may be about the headteacher).
+    """
+    wanted = list(school.admins)
+    if purpose in REPORT_PURPOSES:
+        wanted = [*school.dsl, *school.deputy_dsl, *wanted]
+    if not wanted:
+        wanted = [school.headteacher]
+    return list(dict.fromkeys(e.lower() for e in wanted))
+
+
+@dataclass(frozen=True)
+class AdminAlerts:
+    """Queues the content-free "could not be delivered" email for each school's refused messages.
+
+    One email per school and recipient group per pass, listing up to 20 messages by number,
+    purpose and time — never their subject, recipients or body. Its idempotency key is derived
+    from the messages it covers, and it is queued in the transaction that marks them
+    ``alerted_at``, so each refusal is told once. An alert that is itself refused is never
+    alerted about (no loop); it still shows in ``status`` and on the dashboard.
+    """
+
+    schools: Mapping[str, SchoolConfig] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, schools: Iterable[SchoolConfig]) -> AdminAlerts:
+        """Alerts for these configured schools."""
+        return cls({s.id: s for s in schools})
+
+    def queue(self, session: Session, now: datetime) -> int:
+        """Queue alerts for every refused message not yet alerted about; returns how many."""
+        if not self.schools:
+            return 0
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == "failed",
+                OutboxMessage.alerted_at.is_(None),
+                OutboxMessage.purpose != ALERT_PURPOSE,
+                OutboxMessage.school_id.in_(list(self.schools)),
+            )
+            .order_by(OutboxMessage.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        groups: dict[tuple[str, bool], list[OutboxMessage]] = defaultdict(list)
+        for row in rows:
+            groups[(row.school_id, row.purpose in REPORT_PURPOSES)].append(row)
+        for (school_id, _), members in groups.items():
+            school = self.schools[school_id]
+            digest = hashlib.sha256(
+                ",".join(f"{r.id}.{r.attempts}" for r in members).encode()
+            ).hexdigest()[:24]
+            enqueue_email(
+                session,
+                school_id=school_id,
+                key=f"{ALERT_PURPOSE}:{school_id}:{digest}",
+                purpose=ALERT_PURPOSE,
+                # as urgent as the most urgent message it is about (a concern's alert: at once)
+                urgency=Urgency(min(r.urgency for r in members)),
+                draft=_alert_draft(school, members),
+            )
+            for row in members:
+                row.alerted_at = now
+        return len(groups)
+
+
+def _when(moment: datetime) -> str:
+    local = to_local(moment)
+    return f"{human_date(local.date())}, {local:%H:%M}"
+
+
+def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDraft:
+    """The alert itself: which messages (number, purpose, when), what to do; no content."""
+    count = len(rows)
+    one = count == 1
+    subject = (
+        "A message could not be delivered"
+        if one
+        else f"{count} messages could not be delivered"
+    )
+    facts = [
+        (f"Message {r.id}", f"{purpose_title(r.purpose)}, queued {_when(r.created_at)}")
+        for r in rows[:ALERT_ROWS_SHOWN]
+    ]
+    emails_only = all(r.channel == "email" for r in rows)
+    service = "email service" if emails_only else "email or chat service"
+    if count > ALERT_ROWS_SHOWN:
+        facts.append(("And", f"{count - ALERT_ROWS_SHOWN} more"))
+    return notice(
+        school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
+        to=failure_recipients(school, rows[0].purpose),
+        subject=subject,
+        paragraphs=[
+            f"The {service} refused {'a message' if one else f'{count} messages'} "
+            f"{school.name} asked it to send, so {'it was' if one else 'they were'} not "
+            "delivered and will not be tried again on their own.",
+            "Usually an address is wrong or no longer exists: check it (for example in the "
+            "staff list). Whoever runs the bot can see the service's reason with "
+            "“compliance-bot outbox --status failed”, and send a message again once the "
+            "problem is fixed with “compliance-bot outbox resolve NUMBER --resend --as "
+            "THEIR-EMAIL”.",
+        ],
+        facts=facts,
+        small="For privacy this email does not say who the messages were for or what they "
+        "said.",
+    )
+
+
+# --------------------------------------------------------------------------- resolve
+
+
+class ResolveError(ValueError):
+    """A message that cannot be resolved (or not by this person); ``str()`` says why."""
+
+
+def may_resolve(school: SchoolConfig, email: str) -> bool:
+    """The headteacher, an admin, a DSL or a deputy DSL of the school may resolve messages."""
+    wanted = {school.headteacher, *school.admins, *school.dsl, *school.deputy_dsl}
+    return email.strip().lower() in {e.lower() for e in wanted}
+
+
+def resolve(
+    session: Session,
+    row_id: int,
+    *,
+    resend: bool,
+    email: str,
+    schools: Mapping[str, SchoolConfig],
+    now: datetime,
+    os_user: str | None = None,
+) -> OutboxMessage:
+    """Record a person's decision about a message that may not have arrived or was refused.
+
+    ``resend=False``: someone found it in the sending mailbox's Sent Items (or it reached its
+    reader another way): it becomes ``sent``. ``resend=True``: it is queued again under the same
+    key and will be sent once more, deliberately. Both are audited with who did it.
+
+    Raises:
+        ResolveError: no such message, it is not ``delivery_unknown``/``failed``, or ``email``
+            may not resolve that school's messages.
+    """
+    row = session.get(OutboxMessage, row_id, with_for_update=True)
+    if row is None:
+        raise ResolveError(
+            f"There is no message {row_id} in the outbox (“compliance-bot outbox” lists them)."
+        )
+    if row.status not in NEEDS_A_PERSON:
+        raise ResolveError(
+            f"Message {row_id} {_STATE_TEXT.get(row.status, 'is ' + row.status)}: only a "
+            "message that may not have arrived or could not be delivered can be resolved."
+        )
+    school = schools.get(row.school_id)
+    if school is None or not may_resolve(school, email):
+        if school is None:
+            raise ResolveError(f"{email} may not resolve the messages of {row.school_id}.")
+        words = school_words(school)
+        raise ResolveError(
+            f"{email} is not the {words.headteacher}, an admin, a {words.dsl} or a "
+            f"{words.deputy_dsl} of {school.name}; only they can resolve its messages."
+        )
+    was = row.status
+    if resend:
+        row.status, row.next_attempt_at = "pending", now
+        row.last_error, row.alerted_at, row.claimed_at = None, None, None
+    else:
+        row.status, row.sent_at = "sent", now
+    audit.record(
+        session,
+        actor=f"cli:{email.strip().lower()}",
+        action="outbox.resent" if resend else "outbox.confirmed_sent",
+        object_type="outbox",
+        object_id=row.id,
+        school_id=row.school_id,
+        details={"was": was, "purpose": row.purpose, "os_user": os_user},
+    )
+    return row

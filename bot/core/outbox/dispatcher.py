@@ -1,0 +1,650 @@
+"""The dispatcher: delivers each queued row exactly once, the most urgent first.
+
+A row is claimed (``sending``) and committed *before* the provider call, then marked ``sent``,
+``failed`` or ``delivery_unknown`` — or given back (``pending``, no attempt spent) when the
+platform said "not now". A crash between the two leaves ``sending``; the next dispatcher marks
+such rows ``delivery_unknown`` rather than sending them again — unless the mailer is idempotent
+by key (the .eml writer), in which case resending is harmless. Answers are recorded by
+``record``, channel pauses by ``pause``; each message's two commits run where they cost least
+(``lanes``: one round trip each on PostgreSQL); what people do about uncertain and refused
+messages is ``delivery``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from bot.core.live_text import fill_time_left
+from bot.core.models import OutboxMessage, Urgency, utcnow
+from bot.core.outbox import bodies as outbox_bodies
+from bot.core.outbox import claim as outbox_claim
+from bot.core.outbox import lookup as outbox_lookup
+from bot.core.outbox import pacing as mail_pacing
+from bot.core.outbox import workers as outbox_workers
+from bot.core.outbox.lanes import Lanes, open_lanes
+from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_states, pause
+from bot.core.outbox.queue import (
+    NEVER_HELD,
+    EmailDraft,
+    add_emails,
+    enqueue_card,
+    enqueue_chat_card,
+    enqueue_email,
+    enqueue_emails,
+    held_in_preview,
+    new_keys,
+)
+from bot.core.outbox.record import DispatchStats, FailureAlerts, Outcome
+from bot.core.outbox.record import settle as _settle  # by this name: tests interrupt it
+from bot.core.store import Store
+from connectors.base import (
+    Attachment,
+    BulkFeed,
+    CardMessage,
+    ConnectorError,
+    DeliveryUnknownError,
+    Mailer,
+    MailPacing,
+    Notifier,
+    OutgoingEmail,
+    SendResult,
+)
+
+if TYPE_CHECKING:
+    from bot.core.rendered import Rendered
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "NEVER_HELD",
+    "DispatchStats",
+    "EmailDraft",
+    "FailureAlerts",
+    "Urgency",
+    "add_emails",
+    "dispatch",
+    "enqueue_card",
+    "enqueue_chat_card",
+    "enqueue_email",
+    "enqueue_emails",
+    "held_in_preview",
+    "new_keys",
+    "recover_stale",
+]
+
+log = logging.getLogger("bot.core.outbox")  # the outbox's one logger (record, lookup too)
+
+MAX_ATTEMPTS = 8
+STALE_AFTER = timedelta(minutes=15)  # a row ``sending`` this long was interrupted mid-send
+# a row ``claimed`` this long was never attempted (its worker died, or is slow: see
+# ``recover_stale``); well inside the minute an urgent alert has
+CLAIM_STALE_AFTER = timedelta(seconds=30)
+
+
+def _to_email(row: OutboxMessage, now: datetime, body: Rendered | None = None) -> OutgoingEmail:
+    """The message as sent at ``now``; ``body`` is its shared body, if it has one."""
+    payload = row.payload if body is None else outbox_bodies.resolve_payload(row.payload, body)
+    due = datetime.fromisoformat(payload["deadline"]) if payload.get("deadline") else None
+    return OutgoingEmail(
+        idempotency_key=row.idempotency_key,
+        to=tuple(row.recipients),
+        cc=tuple(row.cc),
+        subject=row.subject,
+        text=fill_time_left(payload["text"], due, now),
+        html=fill_time_left(payload["html"], due, now),
+        from_name=payload.get("from_name"),
+        reply_to=payload.get("reply_to"),
+        attachments=tuple(
+            Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
+            for a in payload.get("attachments", [])
+        ),
+    )
+
+
+def _to_card(row: OutboxMessage) -> CardMessage:
+    payload = row.payload
+    return CardMessage(
+        idempotency_key=row.idempotency_key,
+        title=row.subject,
+        text=payload["text"],
+        teams_payload=payload.get("teams", {}),
+        chat_payload=payload.get("chat", {}),
+    )
+
+
+def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
+    """Rows left ``claimed`` or ``sending`` by a crash: a dead dispatch worker's at once
+    (``outbox.workers``: its heartbeat stopped, or its process is gone); any other claimed ones
+    (never attempted) go back to the queue after ``CLAIM_STALE_AFTER``; sending ones, after
+    ``STALE_AFTER``, are requeued when resending is harmless, else flagged.
+
+    A claimed row is given back soon (a killed worker must not hold a concern's alert for
+    long), and that is safe even if its worker is only slow: a row moves to ``sending`` only
+    from ``claimed``, in one statement, so whichever worker moves it first is the one that
+    sends it; the other finds it gone and gives it up.
+
+    Even a harmless resend stops after ``MAX_ATTEMPTS`` crashes: a message that kills the
+    process every time is flagged for a person instead of looping for ever.
+    """
+    released = outbox_workers.release_dead(
+        store, now, idempotent_mailer=idempotent_mailer, max_attempts=MAX_ATTEMPTS
+    )
+    cutoff = now - STALE_AFTER
+    stale = (OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
+    with store.session() as session:  # a look first: most passes find nothing, and write nothing
+        if session.scalar(
+            select(OutboxMessage.id).where(
+                or_(and_(*stale), and_(OutboxMessage.status == "claimed",
+                                       OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER))
+            ).limit(1)
+        ) is None:
+            return released
+    with store.transaction() as session:
+        unclaimed = list(session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "claimed",
+                   OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER)
+            .values(status="pending", claimed_at=None, claimed_by=None)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        ))
+        mail_pacing.finish(session, made=(), not_made=unclaimed)
+        requeued = 0
+        if idempotent_mailer:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(*stale, OutboxMessage.attempts < MAX_ATTEMPTS)
+                .values(status="pending", last_error="interrupted while sending")
+            )
+            requeued = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        result = session.execute(
+            update(OutboxMessage)
+            .where(*stale)
+            .values(status="delivery_unknown", last_error="interrupted while sending")
+        )
+        unknown = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return released + len(unclaimed) + requeued + unknown
+
+
+def _claim(lanes: Lanes, row_ids: Sequence[int], channel: str, now: datetime) -> set[int]:
+    """Move claimed rows to ``sending`` (committed) just before the platform call; the ones
+    moved. None when another dispatcher paused the channel a moment ago."""
+    return lanes.start(row_ids, channel, now)
+
+
+def _load_messages(
+    store: Store, row_ids: Sequence[int], channel: str, now: datetime
+) -> dict[int, OutgoingEmail | CardMessage]:
+    """The claimed rows as emails (their time words written at ``now``) or cards, by id."""
+    with store.session() as session:
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
+        ).all()
+        if channel != "email":
+            return {row.id: _to_card(row) for row in rows}
+        bodies = outbox_bodies.read(session, [row.body_id for row in rows if row.body_id])
+        return {
+            row.id: _to_email(row, now, bodies[row.body_id] if row.body_id else None)
+            for row in rows
+        }
+
+
+CHANNELS = ("email", "card", "teams")  # teams: a card in one person's chat with the bot
+PAGE = 20  # rows a worker claims at once (more when the mailer batches)
+# the same activity-feed notification to many people goes in one bulk call of up to this many
+# recipients (Graph's sendActivityNotificationToRecipients), when the bot has ``notify_many``
+FEED_BULK = 100
+LONG_HOLD = timedelta(minutes=5)  # a longer hold by the mailbox's limits is recorded as a pause
+# a long pass takes back a dead worker's rows this often (``_Pass.recover``)
+RECOVER_EVERY = timedelta(seconds=10)
+# a pass that may wait waits this long at most for the mailbox's next permit: passes a minute
+# apart then keep a paced mailbox sending at its limit, not every other minute
+SHORT_WAIT = timedelta(seconds=5)
+
+
+_FeedRow = tuple[int, str, dict[str, Any]]  # (row id, idempotency key, the feed's payload)
+
+
+def _feed_chunks(
+    row_ids: Sequence[int], messages: dict[int, OutgoingEmail | CardMessage]
+) -> list[list[_FeedRow]]:
+    """The bulk calls a page's activity-feed rows make: rows with one notification grouped,
+    up to ``FEED_BULK`` people a call and each person once (a lone row goes on its own)."""
+    groups: dict[str, list[_FeedRow]] = {}
+    for row_id in row_ids:
+        message = messages[row_id]
+        feed = message.teams_payload.get("feed") if isinstance(message, CardMessage) \
+            else None
+        if isinstance(feed, dict) and feed.get("user_id"):
+            same = json.dumps({k: v for k, v in feed.items() if k != "user_id"},
+                              sort_keys=True)
+            groups.setdefault(same, []).append((row_id, message.idempotency_key, feed))
+    chunks: list[list[_FeedRow]] = []
+    for rows in groups.values():
+        while len(rows) > 1:
+            chunk: list[_FeedRow] = []
+            users: set[str] = set()
+            later = []
+            for row in rows:
+                user = str(row[2]["user_id"])
+                if len(chunk) < FEED_BULK and user not in users:
+                    chunk.append(row)
+                    users.add(user)
+                else:
+                    later.append(row)
+            if len(chunk) < 2:
+                break
+            chunks.append(chunk)
+            rows = later
+    return chunks
+
+
+@dataclass
+class _Pass:
+    """One dispatch run: its connectors, clock, counts, and the channels told to wait."""
+
+    store: Store
+    mailer: Mailer
+    notifier: Notifier | None
+    now: Callable[[], datetime]
+    limit: int | None
+    on_sent: Callable[[str], None] | None
+    stats: DispatchStats
+    batch_size: int
+    lanes: Lanes  # where each message's two statements run (``outbox.lanes``)
+    alerts: FailureAlerts | None = None
+    pacing: MailPacing | None = None
+    chat: Notifier | None = None  # where ``teams`` rows go: the school's bot (None: they wait)
+    up_to: Urgency = Urgency.ROUTINE  # the least urgent rows this pass takes
+    wait: Callable[[float], object] | None = None  # sleeps for a permit a moment away
+    waited_for: datetime | None = None  # the last permit it waited for
+    handled: int = 0
+    recovered_at: datetime | None = None  # when this pass last took back a dead worker's rows
+    paused: set[str] = field(default_factory=set)  # platforms that said "not now"
+    probing: set[str] = field(default_factory=set)  # paused since it last answered: one at a time
+    done: set[str] = field(default_factory=set)  # channels with nothing (more) to claim now
+    batch: list[tuple[int, OutgoingEmail]] = field(default_factory=list)
+
+    def refresh(self) -> None:
+        """Read the channels' pauses (another process may have recorded one)."""
+        now = self.now()
+        with self.store.session() as session:
+            states = channel_states(session)
+        for state in states.values():
+            if state.paused(now):
+                assert state.paused_until is not None
+                self.paused.add(state.channel)
+                self.stats.paused[state.channel] = state.paused_until
+            if state.troubled:
+                self.probing.add(state.channel)
+
+    def full(self) -> bool:
+        """The row limit is reached."""
+        return self.limit is not None and self.handled >= self.limit
+
+    def channels(self) -> list[str]:
+        """The channels still taking messages (cards only with a notifier, chat cards only
+        with the school's bot)."""
+        channels = [c for c in CHANNELS if c not in self.paused | self.done]
+        if self.notifier is None and "card" in channels:
+            channels.remove("card")
+        if self.chat is None and "teams" in channels:
+            channels.remove("teams")
+        return channels
+
+    def want(self, channel: str) -> int:
+        """How many rows of ``channel`` to claim next."""
+        if channel in self.probing:
+            return 1
+        want = max(PAGE, self.batch_size) if channel == "email" else PAGE
+        if channel == "teams" and isinstance(self.chat, BulkFeed):
+            want = 2 * FEED_BULK  # a card and a nudge a person: a bulk call's worth of nudges
+        if self.limit is not None:
+            want = min(want, self.limit - self.handled)
+        return want
+
+    def claim_and_deliver(self, channel: str) -> bool:
+        """Claim a page of ``channel`` and deliver it; False when nothing could be claimed."""
+        self.recover()
+        if channel == "email" and _waiting(self.mailer) > 0:
+            self.paused.add("email")  # the platform's Retry-After has not passed: claim nothing
+            return False
+        pacing = self.pacing if channel == "email" else None
+        now = self.now()
+        claimed = outbox_claim.claim(self.store, channel, now, self.want(channel), pacing,
+                                     up_to=self.up_to)
+        if claimed.paced_until is not None:
+            self.stats.paced_until = claimed.paced_until
+            held = claimed.paced_until - now
+            # a day's limit of the whole mailbox: say so, as a pause (a routine share spent
+            # is no pause: urgent mail still goes)
+            if held > LONG_HOLD and not claimed.routine_only:
+                with self.store.transaction() as session:
+                    self.stats.paused[channel] = pause(
+                        session, channel, now, reason=DAILY_LIMIT_REASON,
+                        retry_after=held.total_seconds(),
+                    )
+            elif (not claimed.ids and self.wait is not None and held <= SHORT_WAIT
+                  and claimed.paced_until != self.waited_for):
+                # a permit a moment away: wait for it (once for each moment, so a clock that
+                # does not move on cannot keep a pass waiting)
+                self.waited_for = claimed.paced_until
+                self.wait(max(held.total_seconds(), 0.0))
+                return True
+        if not claimed.ids:
+            self.done.add(channel)
+            self.refresh()  # nothing due, or its channel was just paused by someone else
+            return False
+        wanted = self.want(channel)
+        self.deliver_rows(channel, claimed.ids)
+        if (self.up_to < Urgency.ROUTINE and len(claimed.ids) < wanted
+                and claimed.paced_until is None):
+            # a hand-over took every urgent row there was: asking again would find none (a
+            # row queued meanwhile has its own request, which sends it or goes round again)
+            self.done.add(channel)
+        return True
+
+    def recover(self, *, at_once: bool = False) -> None:
+        """Take back rows a dead worker left (``recover_stale``), at the start of the pass and
+        every ``RECOVER_EVERY`` of a long one: an alert it claimed must not wait for the
+        end of a pass through a long backlog."""
+        if self.up_to < Urgency.ROUTINE:  # a hand-over only sends: recovery is the passes'
+            return
+        now = self.now()
+        if at_once or self.recovered_at is None or now - self.recovered_at >= RECOVER_EVERY:
+            self.recovered_at = now
+            self.stats.recovered += recover_stale(
+                self.store, now, idempotent_mailer=self.mailer.idempotent
+            )
+            # unknown outcomes the mailbox's sent items can settle (Graph, Gmail)
+            self.stats.found_sent += outbox_lookup.settle_unknown(
+                self.store, self.mailer, now
+            ).found
+
+    def deliver_all(self) -> None:
+        """Claim and deliver until nothing more may go now (or the row limit is reached)."""
+        while not self.full():
+            channels = self.channels()
+            if not channels:
+                return
+            for channel in channels:
+                if not self.full():
+                    self.claim_and_deliver(channel)
+
+    def deliver_rows(self, channel: str, row_ids: Sequence[int]) -> None:
+        """Deliver claimed rows in order; give back the rest once the channel is paused."""
+        messages = _load_messages(self.store, row_ids, channel, self.now())
+        self.batch = []
+        if channel == "teams":
+            row_ids = self.send_feeds(row_ids, messages)
+        for index, row_id in enumerate(row_ids):
+            if channel in self.paused or (channel == "email" and _waiting(self.mailer) > 0):
+                if self.batch:
+                    self.send_batch()
+                outbox_claim.release(self.store, row_ids[index:])
+                return
+            self.handled += 1
+            self.deliver(row_id, channel, messages[row_id])
+        if self.batch:
+            self.send_batch()
+
+    def send_feeds(
+        self, row_ids: Sequence[int], messages: dict[int, OutgoingEmail | CardMessage]
+    ) -> list[int]:
+        """Send the page's activity-feed rows that share one notification in bulk calls (up to
+        ``FEED_BULK`` people each, one person once a call); the rows left to send one by one.
+
+        A bulk call is accepted or refused as a whole, so its answer is every row's.
+        """
+        if not isinstance(self.chat, BulkFeed):
+            return list(row_ids)
+        notify_many = self.chat.notify_many
+        chunks = _feed_chunks(row_ids, messages)
+        for chunk in chunks:
+            ids = [row_id for row_id, _, _ in chunk]
+            if "teams" in self.paused:
+                outbox_claim.release(self.store, ids)
+                continue
+            started = _claim(self.lanes, ids, "teams", self.now())
+            if len(started) < len(ids):
+                self.gone([i for i in ids if i not in started], "teams")
+            going = [row for row in chunk if row[0] in started]
+            if not going:
+                continue
+            self.handled += len(going)
+            outcome = _call(going[0][0], functools.partial(
+                _notify_all, notify_many, [str(r[2]["user_id"]) for r in going], going[0][2]))
+            self.settled("teams", [(row_id, key, outcome) for row_id, key, _ in going])
+        sent = {row_id for chunk in chunks for row_id, _, _ in chunk}
+        return [row_id for row_id in row_ids if row_id not in sent]
+
+    def deliver(self, row_id: int, channel: str, message: OutgoingEmail | CardMessage) -> None:
+        """Deliver one claimed row (emails wait for a full batch when the mailer batches)."""
+        if isinstance(message, CardMessage):
+            target = self.chat if channel == "teams" else self.notifier
+            assert target is not None
+            self.send_one(row_id, message.idempotency_key,
+                          functools.partial(target.post, message), channel)
+            return
+        if self.batch_size > 1 and "email" not in self.probing:
+            self.batch.append((row_id, message))
+            if len(self.batch) >= self.batch_size:
+                self.send_batch()
+            return
+        self.send_one(row_id, message.idempotency_key, functools.partial(self.mailer.send, message),
+                      "email")
+
+    def settled(self, channel: str, answers: Sequence[tuple[int, str, Outcome]]) -> None:
+        """Record the answers; pause the channel if the platform said so."""
+        until = _settle(
+            self.store, channel, answers, self.now(), self.stats,
+            self.alerts, troubled_before=channel in self.probing,
+            paced=channel == "email" and self.pacing is not None, lanes=self.lanes,
+        )
+        if until is not None:
+            self.paused.add(channel)
+            self.probing.add(channel)
+            self.stats.paused[channel] = until
+        else:
+            self.probing.discard(channel)  # it answered: the streak is over
+        for _, key, outcome in answers:
+            if isinstance(outcome, SendResult) and self.on_sent is not None:
+                self.on_sent(key)
+
+    def send_one(
+        self, row_id: int, key: str, call: Callable[[], SendResult], channel: str
+    ) -> None:
+        """Deliver one row; a "not now" or an unknown outcome pauses its channel."""
+        if not _claim(self.lanes, [row_id], channel, self.now()):
+            self.gone([row_id], channel)
+            return
+        self.settled(channel, [(row_id, key, _call(row_id, call))])
+
+    def send_batch(self) -> None:
+        """Deliver the waiting batch of emails; a "not now" or an unknown outcome pauses email."""
+        batch, self.batch = self.batch, []
+        started = _claim(self.lanes, [row_id for row_id, _ in batch], "email", self.now())
+        if len(started) < len(batch):
+            self.gone([row_id for row_id, _ in batch if row_id not in started], "email")
+            batch = [(row_id, m) for row_id, m in batch if row_id in started]
+            if not batch:
+                return
+        outcomes = _call_batch(self.mailer, [m for _, m in batch])
+        self.settled(
+            "email",
+            [(row_id, m.idempotency_key, o)
+             for (row_id, m), o in zip(batch, outcomes, strict=True)],
+        )
+
+    def gone(self, row_ids: Sequence[int], channel: str) -> None:
+        """Rows that could not start (the channel was paused meanwhile): give them back."""
+        outbox_claim.release(self.store, row_ids)
+        self.paused.add(channel)
+        self.refresh()
+
+
+def dispatch(
+    store: Store,
+    mailer: Mailer,
+    notifier: Notifier | None,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    limit: int | None = None,
+    on_sent: Callable[[str], None] | None = None,
+    alerts: FailureAlerts | None = None,
+    up_to: Urgency = Urgency.ROUTINE,
+    wait: Callable[[float], object] | None = None,
+    chat: Notifier | None = None,
+) -> DispatchStats:
+    """Deliver due rows once each, the most urgent first (then the oldest), and never let a
+    throttle cost a message.
+
+    Any number of dispatchers may run at once (scheduler, dispatch workers, a web request,
+    a command): each claims pages of rows no other holds (``outbox.claim``), the most urgent
+    first, and a mailer with ``pacing`` gets only what its mailbox's limits allow now, counted
+    in the database (``outbox.pacing``); routine mail never spends the mailbox's urgent reserve.
+    What they hold back waits for a later pass (``DispatchStats.paced_until``).
+
+    - A ``RetryableError`` (a 429, a quota, an unreachable platform, a ``SetupError``) says the
+      *platform* is not taking messages now: the row keeps its place and spends no attempt, and
+      the whole channel pauses until ``Retry-After`` (or a growing backoff). It never fails.
+    - A ``DeliveryUnknownError`` (503/504, a lost answer) flags that one row for a person
+      (``delivery_unknown``: never resent blindly) and pauses the channel the same way, so a
+      struggling platform costs one uncertain message a pause, not the whole queue. After a
+      pause, messages go one at a time until the platform answers again.
+    - A ``PermanentError`` fails that row only; ``alerts`` then tells the school's admins.
+
+    Args:
+        store: the database.
+        mailer: where emails go.
+        notifier: where cards go (rows for it wait when None).
+        now: the clock (injected for tests).
+        limit: stop after this many rows (None: all due).
+        on_sent: called with each delivered key (progress bars, tests).
+        alerts: queues the admins' alert about refused messages (None: the next dispatch or
+            sweep that has one catches up).
+        up_to: the least urgent rows to take: ``Urgency.WAITING`` hands over only what people
+            wait for (a web request after it committed a report), never the routine backlog.
+        wait: sleeps (injected clock's seconds); with it, a pass held by the mailbox's limits
+            for a moment (``SHORT_WAIT``) waits for the permit instead of ending.
+        chat: where ``teams`` rows go (a card in a person's chat with the school's bot; None:
+            they wait, as cards do without a notifier).
+    """
+    # a pass is thousands of short transactions: one connection for them, and the lanes
+    # where each message's two statements are one round trip each (a hand-over's few urgent
+    # messages record theirs durably: no connection of its own for a pass of one or two)
+    with (store.pinned() as one_connection,
+          open_lanes(one_connection, relaxed=up_to >= Urgency.ROUTINE) as lanes):
+        return _dispatch(one_connection, mailer, notifier, now=now, limit=limit,
+                         on_sent=on_sent, alerts=alerts, lanes=lanes, up_to=up_to, wait=wait,
+                         chat=chat)
+
+
+def _dispatch(
+    store: Store,
+    mailer: Mailer,
+    notifier: Notifier | None,
+    *,
+    now: Callable[[], datetime],
+    limit: int | None,
+    on_sent: Callable[[str], None] | None,
+    alerts: FailureAlerts | None,
+    lanes: Lanes,
+    up_to: Urgency,
+    wait: Callable[[float], object] | None,
+    chat: Notifier | None = None,
+) -> DispatchStats:
+    """One dispatch pass (``dispatch``) on a store holding one connection."""
+    stats = DispatchStats()
+    run = _Pass(
+        store, mailer, notifier, now, limit, on_sent, stats,
+        batch_size=max(mailer.max_batch, 1), lanes=lanes, alerts=alerts,
+        pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat,
+    )
+    if up_to >= Urgency.ROUTINE:  # a hand-over of urgent mail (a web request) only sends
+        run.recover(at_once=True)
+        if alerts is not None:
+            with store.transaction() as session:
+                stats.alerts += alerts.queue(session, now())
+    run.refresh()
+    try:
+        run.deliver_all()
+        if wait is not None and _wait_for_dead_claims(store, now, wait, up_to):
+            run.recover(at_once=True)
+            run.done.clear()
+            run.deliver_all()
+    finally:
+        mailer.end_pass()  # e.g. the SMTP connection kept open for the pass
+    for channel, until in sorted(stats.paused.items()):
+        log.info("outbox: %s paused until %s", channel, until.isoformat(timespec="seconds"))
+    return stats
+
+
+def _wait_for_dead_claims(
+    store: Store, now: Callable[[], datetime], wait: Callable[[float], object], up_to: Urgency
+) -> bool:
+    """Wait until an urgent row another dispatcher claimed but never started may be taken
+    back (``CLAIM_STALE_AFTER``); False when there is none.
+
+    A live worker starts its urgent rows first, a moment after claiming them: one still only
+    claimed is most likely held by a worker that died. Left to the next pass, a minute later,
+    a concern's alert claimed just before this pass would wait up to ``CLAIM_STALE_AFTER`` and
+    a minute; waiting here, at most ``CLAIM_STALE_AFTER``.
+    """
+    urgent = min(up_to, Urgency.WAITING)  # routine rows wait for the next pass, as before
+    with store.session() as session:
+        oldest = session.scalar(
+            select(func.min(OutboxMessage.claimed_at)).where(
+                OutboxMessage.status == "claimed", OutboxMessage.urgency <= int(urgent)
+            )
+        )
+    if oldest is None:
+        return False
+    # a second past the cutoff: ``recover_stale`` takes back claims strictly older than it
+    wait(max((oldest + CLAIM_STALE_AFTER - now()).total_seconds(), 0.0) + 1.0)
+    return True
+
+
+def _waiting(mailer: Mailer) -> float:
+    """Seconds the mailer still has to wait for its platform (``Mailer.ready_in``)."""
+    return float(mailer.ready_in())
+
+
+def _notify_all(notify_many: Callable[..., None], users: list[str],
+                feed: dict[str, Any]) -> SendResult:
+    """One bulk activity-feed call for ``users`` (the bot's ``notify_many``)."""
+    notify_many(users, activity_type=str(feed["activity_type"]), preview=str(feed["preview"]),
+                web_url=str(feed["web_url"]), template=dict(feed.get("template") or {}))
+    return SendResult(provider_id=None)
+
+
+def _call(row_id: int, call: Callable[[], SendResult]) -> Outcome:
+    """The provider's answer for one row; a connector bug becomes an unknown outcome."""
+    try:
+        return call()
+    except ConnectorError as exc:
+        log.warning("outbox %s not delivered: %s", row_id, exc)
+        return exc
+    except Exception as exc:  # a connector bug must not lose the row: flag it for a human
+        log.exception("outbox %s: unexpected error from connector", row_id)
+        return DeliveryUnknownError(f"unexpected {type(exc).__name__}")
+
+
+def _call_batch(mailer: Mailer, messages: list[OutgoingEmail]) -> list[Outcome]:
+    """The provider's answers for a batch, one per message."""
+    try:
+        outcomes: list[Outcome] = mailer.send_batch(messages)
+    except ConnectorError as exc:
+        return [exc] * len(messages)
+    except Exception as exc:
+        log.exception("outbox batch: unexpected error from connector")
+        return [DeliveryUnknownError(f"unexpected {type(exc).__name__}")] * len(messages)
+    return outcomes

@@ -1,0 +1,217 @@
+"""Sign-in: OIDC (Entra ID / Google) where it is set up, else an emailed one-time link or code
+(``bot.features.signin``); a people picker in demo mode only."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select, update
+
+from bot.core import audit
+from bot.core.models import Person
+from bot.core.permissions import SETUP_EDITORS
+from bot.core.setup_state import is_sending
+from bot.engine.web.deps import check_csrf, ctx, current_user, render
+
+__all__ = ["router", "safe_next", "start_session"]
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+HOME = "/me"
+NOT_COMPLETED = (
+    "Signing in with your school account could not be completed. Please start again from the "
+    "sign-in page; if it keeps happening, tell whoever looks after this system at your school."
+)
+EXPIRED = (
+    "This sign-in had expired or was started in another browser or tab. Please start again "
+    "from the sign-in page."
+)
+DECLINED = (
+    "Your school account did not sign you in. If you cancelled, that is fine; otherwise please "
+    "try again, or ask the school office to check your account."
+)
+
+
+def safe_next(value: str | None) -> str:
+    """``value`` when it is a path on this site, else the person's own page.
+
+    Refuses absolute URLs, ``//host`` and ``/\\host`` (browsers read both as another site),
+    schemes, and control characters (browsers drop tabs and newlines, so ``/<tab>/host`` is
+    ``//host`` to them).
+    """
+    if not value or not value.startswith("/") or "\\" in value:
+        return HOME
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or value.startswith("//"):
+        return HOME
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return HOME
+    return value
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request) -> Response:
+    """Signed in: your page. Otherwise: what this is and how to sign in."""
+    if current_user(request) is not None:
+        return RedirectResponse("/me", status_code=303)
+    return render(request, "home.html", {"schools": ctx(request).config.schools})
+
+
+def _oauth(request: Request) -> Any:
+    """The authlib client for the configured OpenID Connect issuer."""
+    import authlib.deprecate  # installs an "always" filter of its own, so before ours
+
+    with warnings.catch_warnings():  # authlib announces its move to httpx2 on import
+        warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+        from authlib.integrations.starlette_client import OAuth
+
+    settings = ctx(request).settings
+    oauth = OAuth()
+    oauth.register(
+        "school",
+        server_metadata_url=f"{settings.oidc_issuer}/.well-known/openid-configuration",
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret.get_secret_value()
+        if settings.oidc_client_secret
+        else None,
+        client_kwargs={"scope": "openid email profile"},
+    )
+    return oauth.school
+
+
+@router.get("/signin", include_in_schema=False)
+async def signin(request: Request) -> Response:
+    """Start sign-in."""
+    settings = ctx(request).settings
+    if settings.demo:
+        with ctx(request).store.session() as session:
+            people = session.scalars(
+                select(Person).where(Person.active.is_(True)).order_by(Person.display_name)
+            ).all()
+            for p in people:
+                _ = p.role_names
+        return render(request, "signin_demo.html", {"people": people})
+    if not settings.oidc_issuer:  # no Microsoft or Google sign-in: an emailed link instead
+        asked = request.query_params.get("next")
+        query = f"?{urlencode({'next': safe_next(asked)})}" if asked else ""
+        return RedirectResponse(f"/signin/email{query}", status_code=303)
+    request.session["next"] = safe_next(request.query_params.get("next"))
+    try:
+        return await _oauth(request).authorize_redirect(  # type: ignore[no-any-return]
+            request, f"{settings.base_url}/auth/callback"
+        )
+    except (httpx.HTTPError, ValueError, KeyError) as exc:  # the issuer's metadata
+        log.warning("sign-in: the sign-in service could not be reached (%s)", type(exc).__name__)
+        return render(
+            request,
+            "error.html",
+            {
+                "status": 503,
+                "message": "The school's sign-in service did not answer. Please try again in "
+                "a few minutes.",
+            },
+            status_code=503,
+        )
+
+
+@router.post("/signin", include_in_schema=False)
+def signin_demo(
+    request: Request, email: Annotated[str, Form()], csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    """Demo mode only: sign in as a fictional person."""
+    check_csrf(request, csrf_token)
+    if not ctx(request).settings.demo:
+        raise HTTPException(404, "There is nothing at this address.")
+    return start_session(request, email.strip().lower(), request.query_params.get("next"))
+
+
+def start_session(
+    request: Request, email: str, next_path: str | None, *, via: str | None = None
+) -> Response:
+    """Sign ``email`` in (an active person in the directory, else 403) and go to ``next_path``.
+
+    ``via`` names how the identity was vouched for (e.g. ``teams_sso``) in the audit entry.
+    """
+    with ctx(request).store.transaction() as session:
+        person = session.scalar(
+            select(Person).where(Person.email == email, Person.active.is_(True))
+        )
+        if person is None:
+            raise HTTPException(403, "Your account is not in the school's directory.")
+        request.session.clear()
+        request.session.update(
+            {"user": person.email, "school": person.school_id, "sv": person.session_version}
+        )
+        audit.record(
+            session,
+            actor=person.email,
+            action="signed_in",
+            object_type="person",
+            object_id=person.id,
+            school_id=person.school_id,
+            details={"via": via} if via else None,
+        )
+        # a school still in preview: its admins and headteacher land on the setup page
+        first = not next_path and person.role_names & SETUP_EDITORS and not is_sending(session)
+    return RedirectResponse("/setup" if first else safe_next(next_path), status_code=303)
+
+
+async def _verified_claims(request: Request) -> dict[str, Any]:
+    """The identity the provider vouched for; HTTPException (4xx, plain words) otherwise."""
+    from authlib.common.errors import AuthlibBaseError
+    from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
+
+    if request.query_params.get("error"):  # the person cancelled, or the provider refused
+        log.info("sign-in: the provider declined")
+        raise HTTPException(403, DECLINED)
+    try:
+        token = await _oauth(request).authorize_access_token(request)
+    except MismatchingStateError:
+        raise HTTPException(400, EXPIRED) from None
+    except (OAuthError, AuthlibBaseError, httpx.HTTPError, ValueError, KeyError) as exc:
+        # the type only: a provider's description may quote the person's details
+        log.warning("sign-in: the callback failed (%s)", type(exc).__name__)
+        raise HTTPException(400, NOT_COMPLETED) from None
+    claims = token.get("userinfo") or {}
+    return dict(claims)
+
+
+@router.get("/auth/callback", include_in_schema=False)
+async def callback(request: Request) -> Response:
+    """OIDC redirect target: the verified email must be a person in the directory."""
+    next_path = request.session.pop("next", None)
+    claims = await _verified_claims(request)
+    email = str(claims.get("email") or claims.get("preferred_username") or "").lower()
+    if not email:
+        raise HTTPException(403, "Your sign-in did not include an email address.")
+    return start_session(request, email, next_path)
+
+
+@router.post("/signout", include_in_schema=False)
+def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """End the session here and on the server: every cookie of this person stops working."""
+    check_csrf(request, csrf_token)
+    person = current_user(request)
+    if person is not None:
+        with ctx(request).store.transaction() as session:
+            session.execute(
+                update(Person)
+                .where(Person.id == person.id)
+                .values(session_version=Person.session_version + 1)
+            )
+            audit.record(
+                session,
+                actor=person.email,
+                action="signed_out",
+                object_type="person",
+                object_id=person.id,
+                school_id=person.school_id,
+            )
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)

@@ -1,0 +1,204 @@
+"""Shared web helpers: templates, the signed-in person, role checks and CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Any, cast
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from bot.core.config import ConfigError, SchoolConfig
+from bot.core.context import AppContext
+from bot.core.models import Person
+from bot.core.words import (
+    Words,
+    default_words,
+    plural,
+    role_list,
+    role_name,
+    school_words,
+    version_name,
+)
+
+__all__ = [
+    "check_csrf",
+    "client_ip",
+    "ctx",
+    "current_user",
+    "render",
+    "require_roles",
+    "templates",
+    "words_for_page",
+]
+
+BOT = Path(__file__).parents[2]
+WEB = BOT / "web"  # the site's shell (base, errors, sign-in templates): ``bot.web``
+FEATURES = BOT / "features"
+# the shell's templates (base, errors, sign-in) first, then each feature room's own
+TEMPLATE_DIRS = [WEB / "templates", *sorted(FEATURES.glob("*/templates"))]
+templates = Jinja2Templates(directory=TEMPLATE_DIRS)
+templates.env.auto_reload = False  # compiled once per process: no file checks per page
+
+
+def _has_role(person: Person | None, *roles: str) -> bool:
+    """Template filter: does the person hold any of these roles?"""
+    return person is not None and bool(person.role_names & set(roles))
+
+
+@pass_context
+def _role_list(context: Context, roles: Any) -> str:
+    """Template filter: roles in the page's school's words ('Designated Teacher, principal')."""
+    words = context.get("words")
+    return role_list(roles, words if isinstance(words, Words) else None)
+
+
+@pass_context
+def _role_name(context: Context, role: str) -> str:
+    """Template global: one role in the page's school's words."""
+    words = context.get("words")
+    return role_name(role, words if isinstance(words, Words) else None)
+
+
+templates.env.filters["has_role"] = _has_role
+# the school's words: "deputy DSL" not deputy_dsl, "1 file" not "1 file(s)"; every page has
+# ``words`` (the school's nation pack with its overrides): {{ words.dsl }}, {{ words.guidance }}
+templates.env.filters["role_list"] = _role_list
+templates.env.globals["role_name"] = _role_name
+templates.env.filters["plural"] = plural
+templates.env.filters["version_name"] = version_name
+
+
+def ctx(request: Request) -> AppContext:
+    """The application context stored on the app."""
+    context: AppContext = request.app.state.ctx
+    return context
+
+
+def current_user(request: Request) -> Person | None:
+    """The signed-in person (fresh from the store), or None.
+
+    The cookie must carry the person's current session number: signing out raises it, so a
+    cookie copied before sign-out no longer opens anything.
+    """
+    email = request.session.get("user")
+    school_id = request.session.get("school")
+    version = request.session.get("sv")
+    if not email or not school_id or not isinstance(version, int):
+        return None
+    # read once per request (the page's guard and its template both ask), again if the
+    # request signed someone in or out meanwhile
+    key = (email, school_id, version)
+    known = getattr(request.state, "signed_in", None)
+    if known is not None and known[0] == key:
+        return cast(Person | None, known[1])
+    with ctx(request).store.session() as session:
+        # the person with their roles and groups in one query (every signed-in page asks)
+        person = session.scalars(
+            select(Person)
+            .options(joinedload(Person.roles), joinedload(Person.groups))
+            .where(
+                Person.email == email,
+                Person.school_id == school_id,
+                Person.active.is_(True),
+                Person.session_version == version,
+            )
+        ).unique().first()
+    request.state.signed_in = (key, person)
+    return person
+
+
+def require_roles(request: Request, roles: frozenset[str] | set[str]) -> Person:
+    """The signed-in person if they hold one of ``roles``; 401/403 otherwise (deny by default)."""
+    person = current_user(request)
+    if person is None:
+        raise HTTPException(401, "Please sign in to see this page.")
+    if not person.role_names & set(roles):
+        raise HTTPException(403, "This page is only for the people the school has authorised.")
+    return person
+
+
+# our tokens are ``secrets.token_urlsafe(32)``: 43 ASCII characters; anything far longer is not one
+MAX_CSRF_TOKEN = 256
+
+
+def _token_bytes(value: object) -> bytes | None:
+    """A token as bytes to compare, or None when it cannot be one of ours.
+
+    ``hmac.compare_digest`` raises TypeError on a str holding anything but ASCII, so the
+    comparison is made on bytes; a non-string (a file sent in the token's box), an empty or
+    overlong value is no token at all.
+    """
+    if not isinstance(value, str) or not value or len(value) > MAX_CSRF_TOKEN:
+        return None
+    return value.encode("utf-8", "surrogatepass")
+
+
+def check_csrf(request: Request, token: object) -> None:
+    """Refuse a POST whose form token does not match the session's (403 with a clear message).
+
+    Any token that is not the session's (missing, empty, overlong, non-ASCII, emoji, a file)
+    gets the same 403 page; none can raise on the way to it.
+    """
+    expected = _token_bytes(request.session.get("csrf"))
+    given = _token_bytes(token)
+    if given is None or expected is None or not hmac.compare_digest(given, expected):
+        raise HTTPException(
+            403,
+            "This form has expired or your browser did not keep our cookie. "
+            "Please go back, reload the page and try again.",
+        )
+
+
+def words_for_page(request: Request, context: dict[str, Any]) -> Words:
+    """The words of the page's school: the ``school`` it shows, else the signed-in person's,
+    else the one school this server runs (England's words only when none is known)."""
+    school = context.get("school")
+    if isinstance(school, SchoolConfig):
+        return school_words(school)
+    try:
+        config = ctx(request).config
+    except (ConfigError, AttributeError):  # before init, or a bare test app
+        return default_words()
+    user = context.get("user")
+    school_id = getattr(user, "school_id", None) or request.scope.get("session", {}).get("school")
+    if isinstance(school_id, str):
+        try:
+            return school_words(config.school(school_id))
+        except KeyError:
+            pass
+    if len(config.schools) == 1:
+        return school_words(config.schools[0])
+    return default_words()
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address (the proxy's X-Forwarded-For is trusted only via uvicorn's flag)."""
+    return request.client.host if request.client else None
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the user, CSRF token and theme available to every template."""
+    theme = request.query_params.get("theme") or request.cookies.get("cb_theme") or "light"
+    if theme not in ("light", "dark", "contrast", "default"):
+        theme = "light"
+    base = {
+        "request": request,
+        "csrf_token": request.session.get("csrf", ""),
+        "theme": "light" if theme == "default" else theme,
+    }
+    if not context or "user" not in context:  # a page that looked its person up passes them
+        base["user"] = current_user(request)
+    if not context or "words" not in context:
+        base["words"] = words_for_page(request, {**base, **(context or {})})
+    return templates.TemplateResponse(
+        request, name, {**base, **(context or {})}, status_code=status_code
+    )

@@ -1,0 +1,207 @@
+"""Teams tab single sign-on: the tab's script gets a token from Teams (``getAuthToken()`` in
+the Teams JavaScript library) and posts it here; the token is checked with joserfc — signature
+against the tenant's published keys (JWKS, fetched and cached), issuer, audience
+``api://<host>/<client id>``, expiry and tenant — and the person it names is signed in with the
+ordinary session (``auth.start_session``). The popup/redirect sign-in stays as the fallback.
+
+Entra issues v1.0 or v2.0 access tokens depending on the app registration
+(``accessTokenAcceptedVersion``): v1.0 tokens carry ``iss https://sts.windows.net/<tenant>/``
+and the Application ID URI as ``aud``; v2.0 tokens the OpenID issuer and the client id. Both
+are accepted, for the configured tenant and client only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from bot.core.settings import Settings
+from bot.engine.web.auth import start_session
+from bot.engine.web.deps import check_csrf, ctx
+
+__all__ = [
+    "SsoSetup",
+    "TeamsTokenError",
+    "TokenKeys",
+    "router",
+    "sso_setup",
+    "teams_email",
+    "verify_teams_token",
+]
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+MAX_TOKEN_CHARS = 16_000
+KEYS_MAX_AGE = 24 * 3600.0  # seconds; Microsoft rolls keys over with weeks of notice
+KEYS_REFRESH_AFTER = 300.0  # an unknown key id refetches at most this often
+_ENTRA = re.compile(r"^https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0/?$")
+REFUSED = (
+    "Microsoft Teams could not sign you in here. Use the Sign in button on the dashboard, or "
+    "open the dashboard in your browser; if it keeps happening, tell whoever looks after this "
+    "system at your school."
+)
+
+
+class TeamsTokenError(ValueError):
+    """The token is not one this school accepts; ``str()`` says which check failed (no token)."""
+
+
+@dataclass(frozen=True)
+class SsoSetup:
+    """What a Teams token must match: issuers, audiences and (when known) the tenant."""
+
+    discovery_url: str
+    client_id: str
+    audiences: tuple[str, ...]
+    tenant: str | None
+
+
+def sso_setup(settings: Settings) -> SsoSetup | None:
+    """The deployment's Teams SSO expectations, or None when SSO is not set up.
+
+    Needs ``oidc_issuer`` (the tenant's OpenID issuer) and a client id
+    (``teams_sso_client_id``, else ``oidc_client_id``).
+    """
+    client_id = settings.teams_sso_client_id or settings.oidc_client_id
+    if not settings.oidc_issuer or not client_id:
+        return None
+    issuer = settings.oidc_issuer.rstrip("/")
+    entra = _ENTRA.match(issuer)
+    tenant = settings.m365.tenant_id or (entra.group(1) if entra else None)
+    host = urlsplit(settings.base_url).hostname or ""
+    return SsoSetup(
+        discovery_url=f"{issuer}/.well-known/openid-configuration",
+        client_id=client_id,
+        audiences=(f"api://{host}/{client_id}", client_id),
+        tenant=tenant.lower() if tenant else None,
+    )
+
+
+@dataclass
+class _Fetched:
+    issuer: str
+    keys: KeySet
+    at: float
+
+
+class TokenKeys:
+    """The issuer's signing keys from its discovery document, cached and refreshed on rotation."""
+
+    def __init__(self, transport: httpx.BaseTransport | None = None) -> None:
+        self._transport = transport
+        self._lock = threading.Lock()
+        self._cache: dict[str, _Fetched] = {}
+
+    def _fetch(self, discovery_url: str) -> _Fetched:
+        """Discovery document, then its ``jwks_uri`` (TeamsTokenError when unreachable)."""
+        try:
+            with httpx.Client(transport=self._transport, timeout=10.0) as client:
+                meta = client.get(discovery_url).raise_for_status().json()
+                jwks = client.get(str(meta["jwks_uri"])).raise_for_status().json()
+            keys = KeySet.import_key_set(jwks)
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, JoseError) as exc:
+            log.warning("teams sign-in: the signing keys could not be read (%s)",
+                        type(exc).__name__)
+            raise TeamsTokenError("the signing keys could not be read") from None
+        return _Fetched(str(meta.get("issuer") or ""), keys, time.monotonic())
+
+    def get(self, discovery_url: str, *, refresh: bool = False) -> tuple[str, KeySet]:
+        """(issuer, keys), fetched when missing, older than a day, or on ``refresh``."""
+        with self._lock:
+            held = self._cache.get(discovery_url)
+            age = time.monotonic() - held.at if held else None
+            stale = age is None or age > KEYS_MAX_AGE or (refresh and age > KEYS_REFRESH_AFTER)
+            if held is None or stale:
+                held = self._fetch(discovery_url)
+                self._cache[discovery_url] = held
+            return held.issuer, held.keys
+
+
+KEYS = TokenKeys()
+
+
+def _issuers(issuer: str, tenant: str | None) -> list[str]:
+    """The discovery document's issuer, and Entra's v1.0 form for the same tenant."""
+    found = [issuer] if issuer else []
+    if tenant:
+        found.append(f"https://sts.windows.net/{tenant}/")
+    return found
+
+
+def _decoded(token: str, keys: KeySet) -> dict[str, Any]:
+    """The claims once the RS256 signature checks out against ``keys``."""
+    try:
+        return dict(jwt.decode(token, keys, algorithms=["RS256"]).claims)
+    except (JoseError, ValueError, KeyError, TypeError) as exc:
+        raise TeamsTokenError(f"the signature does not check out ({type(exc).__name__})") from None
+
+
+def verify_teams_token(
+    token: str, setup: SsoSetup, keys: TokenKeys, *, now: int | None = None
+) -> dict[str, Any]:
+    """The token's claims when it is genuine and meant for this school's app; else TeamsTokenError.
+
+    Checks, in order: size, signature (the issuer's JWKS; an unknown key id refetches it once),
+    issuer, audience, expiry (and not-before), tenant.
+    """
+    if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
+        raise TeamsTokenError("not a token")
+    issuer, key_set = keys.get(setup.discovery_url)
+    try:
+        claims = _decoded(token, key_set)
+    except TeamsTokenError:
+        issuer, key_set = keys.get(setup.discovery_url, refresh=True)  # keys may have rolled
+        claims = _decoded(token, key_set)
+    options: dict[str, Any] = {
+        "iss": {"essential": True, "values": _issuers(issuer, setup.tenant)},
+        "aud": {"essential": True, "values": list(setup.audiences)},
+        "exp": {"essential": True},
+    }
+    if setup.tenant:
+        options["tid"] = {"essential": True, "value": setup.tenant}
+    try:
+        jwt.JWTClaimsRegistry(now=now, leeway=60, **options).validate(claims)
+    except JoseError as exc:
+        raise TeamsTokenError(f"claim refused ({type(exc).__name__}: {exc.description})") from None
+    return claims
+
+
+def teams_email(claims: dict[str, Any]) -> str:
+    """The person's sign-in address: ``preferred_username`` (v2.0), ``upn`` (v1.0) or email."""
+    for name in ("preferred_username", "upn", "email"):
+        value = claims.get(name)
+        if isinstance(value, str) and "@" in value:
+            return value.strip().lower()
+    raise TeamsTokenError("the token names no sign-in address")
+
+
+@router.post("/auth/teams", include_in_schema=False)
+def teams_sign_in(
+    request: Request,
+    token: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next_path: Annotated[str, Form(alias="next")] = "",
+) -> Response:
+    """Sign in with the token Teams gave the tab (401 and no session when it is refused)."""
+    check_csrf(request, csrf_token)
+    setup = sso_setup(ctx(request).settings)
+    if setup is None:
+        raise HTTPException(404, "Signing in through Microsoft Teams is not set up here.")
+    try:
+        email = teams_email(verify_teams_token(token, setup, KEYS))
+    except TeamsTokenError as exc:
+        log.info("teams sign-in refused: %s", exc)  # which check failed; never the token
+        raise HTTPException(401, REFUSED) from None
+    return start_session(request, email, next_path or None, via="teams_sso")

@@ -1,0 +1,68 @@
+"""``/me``: everything asked of the signed-in person, across features (policies to read,
+accounts' AUPs, tasks), each with a fresh link, and what they finished lately."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from bot.core.clock import local_today
+from bot.core.links import make_token
+from bot.core.messages import human_date
+from bot.core.models import Duty, Policy, PolicyVersion, Requirement, utcnow
+from bot.engine.web.deps import ctx, current_user, render
+from bot.features.accounts.service import holdings_of
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get("/me", include_in_schema=False)
+def me(request: Request) -> Response:
+    """The signed-in person's outstanding items, each with a fresh link."""
+    user = current_user(request)
+    if user is None:
+        return RedirectResponse("/signin?next=/me", status_code=303)
+    settings = ctx(request).settings
+    today = local_today(utcnow())
+    with ctx(request).store.session() as session:
+        rows = session.execute(
+            select(Duty, PolicyVersion, Policy)
+            .outerjoin(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
+            .outerjoin(Policy, Policy.id == PolicyVersion.policy_id)
+            .where(Duty.person_id == user.id, Duty.status == "open")
+            .order_by(Duty.due_on)
+        ).all()
+        items = []
+        key = settings.signing_key()
+        for duty, version, policy in rows:
+            purpose = {"acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
+                       "recurring_task": "task"}.get(duty.kind)
+            items.append(
+                {
+                    "duty_id": duty.id,
+                    "title": policy.title if policy else duty.requirement.title,
+                    "version": version.label if version else None,
+                    "kind": duty.kind,
+                    "record_check": bool(duty.requirement.spec.get("record_check")),
+                    "due": human_date(duty.due_on),
+                    "overdue": duty.due_on < today,
+                    "url": f"/{purpose}/"
+                    f"{make_token(key, purpose, user.id, duty.id, duty.policy_version_id)}"
+                    if purpose
+                    else None,
+                }
+            )
+        done = session.execute(
+            select(Duty.kind, Duty.closed_on, Policy.title, PolicyVersion.label, Requirement.title)
+            .join(Requirement, Requirement.id == Duty.requirement_id)
+            .outerjoin(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
+            .outerjoin(Policy, Policy.id == PolicyVersion.policy_id)
+            .where(Duty.person_id == user.id, Duty.status == "done")
+            .order_by(Duty.closed_on.desc())
+            .limit(20)
+        ).all()
+        held = [(a.name, a.platform) for a in holdings_of(session, user.id)]
+    return render(request, "me.html", {"items": items, "done": done, "held": held})
