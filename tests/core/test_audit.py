@@ -237,3 +237,42 @@ def test_an_entry_made_at_commit_takes_the_chain_head_only_as_the_transaction_co
         verdict = check(session)
     assert verdict.ok, verdict.problems
     store.dispose()
+
+
+def test_every_new_store_seals_even_where_an_old_one_lived(sqlite_url: str) -> None:
+    """A store (or a dispatch pass's pinned store) made after others are gone still seals what
+    it writes. SQLAlchemy's ``event.contains`` answers by the target's ``id()``, which Python
+    hands on to new objects, so asking it whether the hooks were installed told many new
+    factories "yes" (seen on CI: 10,000 sent messages unsealed)."""
+    import gc
+    from datetime import date
+
+    from bot.core.audit.check import check
+    from bot.core.models import Person, School, TrainingRecord
+
+    first = Store(sqlite_url, keys=TEST_KEYS)
+    first.upgrade()
+    with first.transaction() as session:
+        session.add(School(id="s", name="Oakfield Primary School"))
+        session.add(Person(id=1, school_id="s", email="a@oakfield.example",
+                           display_name="A Teacher"))
+    first.dispose()
+    del first, session
+    for n in range(60):
+        store = Store(sqlite_url, keys=TEST_KEYS)
+        with store.pinned() as pinned:
+            for where, made in (("store", store), ("pinned", pinned)):
+                with made.transaction() as session:
+                    session.add(TrainingRecord(
+                        school_id="s", person_id=1, course="Safeguarding",
+                        completed_on=date(2026, 9, 1), import_key=f"{where}{n}"))
+                del session
+        store.dispose()
+        del store, pinned, made
+        gc.collect()  # the factories are gone: their ids are free for the next ones
+    store = Store(sqlite_url, keys=TEST_KEYS)
+    with store.session() as session:
+        verdict = check(session)
+    store.dispose()
+    assert verdict.ok, verdict.problems[:3]
+    assert verdict.records["training_record"] == 120

@@ -67,6 +67,7 @@ BASELINE_ACTOR = "system:upgrade"  # rows that existed before sealing began, sea
 _PENDING = "seals.pending"
 _CONNECTION = "seals.connection"
 _AT_COMMIT = "seals.at_commit"
+_INSTALLED = "_compliance_bot_sealed"  # on a factory's session class: the hooks are on it
 _CHUNK = 500
 
 
@@ -331,9 +332,18 @@ def _forget(session: Session, *_args: Any) -> None:
 
 
 def install(factory: sessionmaker[Session]) -> None:
-    """Seal records written through sessions from ``factory`` (the Store calls this once)."""
-    if not event.contains(factory, "after_flush", _after_flush):
-        event.listen(factory, "after_flush", _after_flush)
-        event.listen(factory, "before_commit", _before_commit)
-        event.listen(factory, "after_rollback", _forget)
-        event.listen(factory, "after_begin", _begun)
+    """Seal records written through sessions from ``factory`` (idempotent).
+
+    Whether it is done is marked on the factory's own session class, not asked of
+    ``event.contains``: SQLAlchemy keys that by the target's ``id()``, which Python gives to a
+    new object once an old one is gone, so a new factory (``Store.pinned`` makes one for every
+    dispatch pass) could be told it already had the hooks and seal nothing.
+    """
+    cls = factory.class_
+    if cls.__dict__.get(_INSTALLED):
+        return
+    event.listen(factory, "after_flush", _after_flush)
+    event.listen(factory, "before_commit", _before_commit)
+    event.listen(factory, "after_rollback", _forget)
+    event.listen(factory, "after_begin", _begun)
+    setattr(cls, _INSTALLED, True)
