@@ -19,6 +19,7 @@ import orjson
 from filelock import FileLock
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     Table,
     any_,
@@ -79,6 +80,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_savepoint_inside(conn: Connection, _name: str) -> None:
+    """Open the transaction before a savepoint that would otherwise be its start.
+
+    pysqlite begins a transaction only before a write; a SAVEPOINT outside one starts one of
+    its own, which its RELEASE then commits. So a session that had only read when it made a
+    savepoint (``begin_nested``) kept the savepoint's writes even when it rolled back later:
+    a report stored and its clock and alerts lost. ``BEGIN`` first (deferred: it takes no lock
+    the SAVEPOINT would not have taken) makes the savepoint nested, as on PostgreSQL.
+    """
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        dbapi.execute("BEGIN")
+
+
 def _json_dumps(value: Any) -> str:
     """JSON columns written with orjson: a digest day encodes 10,000 rendered emails.
 
@@ -112,6 +127,7 @@ def make_engine(url: str) -> Engine:
             json_serializer=_json_dumps, json_deserializer=orjson.loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_savepoint_inside)
         if "factory" in connect_args:
             event.listen(engine, "connect", _gated)
     else:
