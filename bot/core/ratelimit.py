@@ -61,14 +61,17 @@ def allowed(session: Session, rule: RateLimit, key: str, now: datetime) -> bool:
 def take(session: Session, rule: RateLimit, key: str, now: datetime) -> bool:
     """Record one hit for ``key`` at ``now`` if it fits; False (nothing recorded) when full.
 
-    Call it first in the transaction that does the limited work, and commit them together.
+    Call it in the transaction that does the limited work, and commit them together. The
+    key's row stays locked from the call to the commit, and one key may be a whole school
+    behind one address: when the work takes a while, do it first and call this last, rolling
+    the work back when the answer is False.
 
     Example::
 
         with store.transaction() as session:
-            if not take(session, REPORTS, limit_key(secret, REPORTS, address), now):
-                return too_many()
             store_the_report(session)
+            if not take(session, REPORTS, limit_key(secret, REPORTS, address), now):
+                raise OverTheLimit  # rolls the report back
     """
     insert = dialect_insert(session, RateLimitBucket).values(
         scope=rule.scope, key=key, hits=[], updated_at=now

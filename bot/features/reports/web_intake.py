@@ -173,6 +173,10 @@ def _split_form(form: FormData) -> tuple[dict[str, list[str]], list[UploadFile],
     return fields, uploads, errors
 
 
+class _OverTheLimit(Exception):
+    """The sender's limit was reached while the report was being stored: nothing is kept."""
+
+
 async def _receive(
     request: Request,
     background: BackgroundTasks,
@@ -239,9 +243,6 @@ async def _receive(
         intake: Intake | None = None
         try:
             with context.store.transaction() as session:
-                # checked and recorded with the report: concurrent posts cannot pass the limit
-                if not take(session, rule, counted_as, utcnow()):
-                    return None
                 intake = submit_report(
                     session,
                     school,
@@ -254,6 +255,14 @@ async def _receive(
                     reporter_id=user.id if user is not None else None,
                     channel_card=context.connectors.notifier is not None,
                 )
+                # checked and recorded with the report, as it commits: concurrent posts cannot
+                # pass the limit, and the sender's row (one for a whole school behind one
+                # address) is locked for the commit alone, not while the report is stored
+                if not take(session, rule, counted_as, utcnow()):
+                    raise _OverTheLimit
+        except _OverTheLimit:
+            remove_files(intake.stored_paths if intake is not None else [])
+            return None
         except BaseException:
             if intake is not None:
                 remove_files(intake.stored_paths)
