@@ -207,10 +207,11 @@ def _append(
     """Append ``entries`` with ``key``; the head must already be under ``kid`` unless
     ``adopting`` (the event that records the change of key).
 
-    Written with Core statements on the session's connection (three at most, and two for a
-    transaction's later appends): every stored report, sent message and sealed batch makes
-    one, and the ORM's bookkeeping for them cost more than the writes. What the session holds
-    is flushed first, as an ORM statement would (callers read new rows' ids after it)."""
+    Written with Core statements on the session's connection (on PostgreSQL two: the head
+    taken, then the events and the head's move; one for a transaction's later appends): every
+    stored report, sent message and sealed batch makes one, and the ORM's bookkeeping for them
+    cost more than the writes. What the session holds is flushed first, as an ORM statement
+    would (callers read new rows' ids after it)."""
     refuse_if_unaudited()
     session.flush()
     head = _take_head(session, len(entries))
@@ -251,23 +252,38 @@ def _append(
         prev_hash = digest
     connection = session.connection()
     rows = [{c: getattr(event, c) for c in _EVENT_COLUMNS} for event in events]
-    # one event (a stored report, a sent message) as one INSERT: the driver's many-row path
-    # costs more than the row
-    connection.execute(_EVENTS_TABLE.insert(), rows[0] if len(rows) == 1 else rows)
     count = seq + len(entries) - 1
     mac = None if key is None else head_mac(key, count, prev_hash)
-    connection.execute(
+    moved = (
         update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1)
         .values(last_hash=prev_hash, key_id=kid, mac=mac, count=count)
     )
+    if connection.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT:
+        # the events and the head's move in one statement: the head is locked from
+        # ``_take_head`` to the commit, and every round trip in between is one more wait for
+        # every other writer
+        connection.execute(moved.add_cte(_EVENTS_TABLE.insert().values(rows).cte("appended")))
+        return _loaded_afresh(session, events)
+    # one event (a stored report, a sent message) as one INSERT: the driver's many-row path
+    # costs more than the row
+    connection.execute(_EVENTS_TABLE.insert(), rows[0] if len(rows) == 1 else rows)
+    connection.execute(moved)
+    return _loaded_afresh(session, events)
+
+
+def _loaded_afresh(session: Session, events: list[AuditEvent]) -> list[AuditEvent]:
+    """After an append: a head this session read (or made) is read afresh, and the head as
+    this transaction left it is kept for its next append (``_take_head``)."""
+    head = events[-1]
     loaded = session.identity_map.get(Session.identity_key(AuditHead, 1))
     if loaded is not None:
-        session.expire(loaded)  # a head this session read (or made) is read afresh
+        session.expire(loaded)
     if not session.in_nested_transaction():
-        session.info[_HEAD] = (session.get_transaction(), prev_hash, count, kid)
+        session.info[_HEAD] = (session.get_transaction(), head.hash, head.seq, head.key_id)
     return events
 
 
+_ONE_STATEMENT = 50  # events appended with the head's move in one statement (PostgreSQL)
 _EVENT_COLUMNS = ("seq", "school_id", "at", "actor", "action", "object_type", "object_id",
                   "details", "prev_hash", "hash", "key_id")
 
