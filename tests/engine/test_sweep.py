@@ -12,6 +12,7 @@ from sqlalchemy import event, func, select
 
 from bot.core.models import Duty, OutboxMessage, Requirement, SweepRun
 from bot.engine.sweep import run_sweep
+from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder, at
 
 MONDAY = date(2026, 11, 23)
@@ -132,12 +133,15 @@ def test_weekend_sends_nothing_and_monday_catches_up(school: SchoolBuilder,
 
 
 def test_after_the_window_the_reminder_waits_for_the_next_school_morning(
-    school: SchoolBuilder, sqlite_url: str
+    school: SchoolBuilder, sqlite_url: str, frozen_clock: FrozenClock
 ) -> None:
     _school(school)
     ctx = school.context(sqlite_url)
+    # the wall clock too: a sweep's dispatch never runs behind it, so on a later real day the
+    # deferred reminders would already be due
+    evening = frozen_clock.at(MONDAY, 18)
     _, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
-                         as_of=MONDAY, now=at(MONDAY, 18))
+                         as_of=MONDAY, now=evening)
     assert stats is not None and stats.sent == 0
     with ctx.store.session() as session:
         due = session.scalars(select(OutboxMessage.next_attempt_at)).all()
