@@ -12,11 +12,12 @@ def test_requests_during_a_pass_make_it_go_round_again_not_queue() -> None:
     started, release = threading.Event(), threading.Event()
     passes: list[int] = []
 
-    def first_pass() -> None:
+    def first_pass() -> bool:
         passes.append(1)
         if len(passes) == 1:
             started.set()
             release.wait(10)
+        return False
 
     runner = threading.Thread(target=hand_over.request, args=(first_pass,))
     runner.start()
@@ -33,3 +34,17 @@ def test_requests_during_a_pass_make_it_go_round_again_not_queue() -> None:
     assert passes == [1, 1]  # seven requests during the first pass: one more pass, none missed
     hand_over.request(first_pass)  # idle again: a new request runs a pass of its own
     assert passes == [1, 1, 1]
+
+
+def test_a_full_pass_goes_round_again_until_one_finds_less() -> None:
+    """A burst of reports left more due rows than one pass takes: none are left behind."""
+    hand_over = HandOver()
+    due = [45]
+
+    def one_pass() -> bool:
+        taken = min(due[0], 20)
+        due[0] -= taken
+        return taken == 20
+
+    hand_over.request(one_pass)
+    assert due == [0]

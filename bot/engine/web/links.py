@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.clock import local_today
+from bot.core.context import AppContext
 from bot.core.documents import show_document
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
 from bot.core.messages import human_date, notice
@@ -63,6 +64,8 @@ class HandOver:
     A request that committed urgent rows asks for a pass. If one is already running in this
     process, it is asked to go round once more instead (it will find the new rows), so eight
     reports at once cost one or two passes, not eight passes queued on the database's writer.
+    A pass that comes back full (it may have left due rows behind, as after a burst of reports)
+    goes round again too, until one finds less than a full pass or the platform says "not now".
     """
 
     def __init__(self) -> None:
@@ -70,8 +73,9 @@ class HandOver:
         self._running = False
         self._again = False
 
-    def request(self, run: Callable[[], object]) -> None:
-        """Run ``run`` now, or have the running pass go round again after it."""
+    def request(self, run: Callable[[], bool]) -> None:
+        """Run ``run`` now, or have the running pass go round again after it. ``run`` returns
+        True when it may have left due rows (a full pass)."""
         with self._lock:
             if self._running:
                 self._again = True
@@ -79,14 +83,31 @@ class HandOver:
             self._running = True
         try:
             while True:
-                run()
+                more = run()
                 with self._lock:
-                    if not self._again:
+                    if not (more or self._again):
                         return
                     self._again = False
         finally:
             with self._lock:
                 self._running = False
+
+
+def _hand_over_pass(context: AppContext) -> bool:
+    """One hand-over pass of the urgent rows; True when it was full and the platform took
+    everything it was given (so more may be due)."""
+    stats = dispatch(
+        context.store,
+        context.connectors.mailer,
+        context.connectors.notifier,
+        alerts=AdminAlerts.of(context.config.schools),
+        up_to=Urgency.WAITING,
+        limit=URGENT_PER_REQUEST,
+        chat=context.connectors.chat,
+    )
+    taken = (stats.sent + stats.failed + stats.fell_back + stats.delivery_unknown
+             + stats.retry_later)
+    return taken >= URGENT_PER_REQUEST and not stats.retry_later and not stats.paused
 
 
 def deliver_soon(request: Request, background: BackgroundTasks) -> None:
@@ -97,19 +118,7 @@ def deliver_soon(request: Request, background: BackgroundTasks) -> None:
     state = request.app.state
     if not isinstance(getattr(state, "hand_over", None), HandOver):
         state.hand_over = HandOver()
-    background.add_task(
-        state.hand_over.request,
-        functools.partial(
-            dispatch,
-            context.store,
-            context.connectors.mailer,
-            context.connectors.notifier,
-            alerts=AdminAlerts.of(context.config.schools),
-            up_to=Urgency.WAITING,
-            limit=URGENT_PER_REQUEST,
-            chat=context.connectors.chat,
-        ),
-    )
+    background.add_task(state.hand_over.request, functools.partial(_hand_over_pass, context))
 
 
 def link_claims(request: Request, purpose: str, token: str) -> LinkClaims:
