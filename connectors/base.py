@@ -505,18 +505,19 @@ class FormSource(Protocol):
 
 
 class RateLimiter:
-    """Sliding-window pacer: at most ``limit`` events in any ``window`` seconds.
+    """Sliding-window pacer: at most ``limit`` events in any ``window`` seconds, in this process.
 
-    Connectors use it to stay under a platform's published limits (e.g. 30 messages a minute per
-    Exchange mailbox) so a large run is spread out instead of throttled. The clock and sleep are
-    injectable so tests run 10,000 sends in milliseconds.
+    For a platform's short per-app limits (the Teams bot's few requests a second), so a burst
+    is spread out instead of throttled. A mailbox's limits are not paced here: mailers declare
+    them (``Mailer.pacing``) and the dispatcher counts them in the database, across workers.
+    The clock and sleep are injectable so tests run thousands of calls in milliseconds.
 
     Example::
 
-        pacer = RateLimiter(limit=30, window=60.0)
-        for m in messages:
+        pacer = RateLimiter(limit=4, window=1.0)
+        for card in cards:
             pacer.acquire()
-            mailer.send(m)
+            post(card)
     """
 
     def __init__(

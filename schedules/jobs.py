@@ -45,9 +45,10 @@ def _context(home: str | None) -> AppContext:
     """The process's one application context for this home folder.
 
     Built once, not per job run: the store (engine, migrations checked once), and the
-    connectors — the mail pacer (30 a minute per Exchange mailbox), the 24-hour recipient
-    count, and the Graph client's event loop and token cache must outlive a single run, or
-    every minute would start with a fresh allowance and a fresh token.
+    connectors — the Graph client's event loop and token cache, the mailer's last
+    ``Retry-After`` and the Teams bot's pacers must outlive a single run, or every minute
+    would start with a fresh token and forget the platform's "not before". (The mailbox's
+    own limits are counted in the database, ``bot.core.outbox.pacing``.)
     """
     key = str(Path(home).resolve()) if home else ""
     with _contexts_lock:

@@ -10,19 +10,17 @@ touches the SDK) onto the outbox's errors. Importing this module does not import
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from connectors.base import RateLimiter, UrgentReserve
+from connectors.base import UrgentReserve
 from connectors.google.chat import ChatWebhookNotifier
 from connectors.google.client import GoogleClient, GoogleSetupError
 from connectors.google.directory import GoogleDirectory
 from connectors.google.forms import GoogleFormSource
 from connectors.google.mail import DAILY_SEND_LIMIT as DAILY_MESSAGES
-from connectors.google.mail import DailyQuota, GmailMailer
+from connectors.google.mail import GmailMailer
 from connectors.google.sheets import SheetsListMirror
 
 if TYPE_CHECKING:
@@ -37,8 +35,6 @@ def build(
     *,
     http: Any | None = None,
     chat_transport: httpx.BaseTransport | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> Connectors:
     """Build the Google connectors from ``settings.google`` (see deploy/google.md).
 
@@ -85,8 +81,7 @@ def build(
     mailer = GmailMailer(
         client.gmail(),
         google.sender,
-        pacer=RateLimiter(google.messages_per_minute, 60.0, clock=clock, sleep=sleep),
-        quota=DailyQuota(clock=clock),
+        per_minute=google.messages_per_minute,
         reserve=UrgentReserve(google.urgent_reserve_per_minute, google.urgent_reserve_per_day),
         lookup=client.gmail_lookup,
     )

@@ -1,11 +1,14 @@
-"""Google mail: Gmail ``users.messages.send`` as the sender mailbox, paced, batched, sent once."""
+"""Google mail: Gmail ``users.messages.send`` as the sender mailbox, batched, sent once.
+
+The mailer declares the account's limits (``GmailMailer.pacing``: 60 messages a minute, 2,000
+a rolling 24 hours); the dispatcher counts them in the database (``bot.core.outbox.pacing``)
+across every worker and hands the mailer only what fits, so it counts nothing itself.
+"""
 
 from __future__ import annotations
 
 import base64
 import functools
-import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +20,6 @@ from connectors.base import (
     MailPacing,
     OutgoingEmail,
     PermanentError,
-    RateLimiter,
     RetryableError,
     SendResult,
     UrgentReserve,
@@ -26,59 +28,24 @@ from connectors.google.client import GMAIL_BATCH_URI, GoogleApi, GoogleCallError
 from connectors.google.errors import connector_error
 from connectors.mime import message_id, mime_bytes, to_mime
 
-__all__ = ["DAILY_SEND_LIMIT", "GMAIL_MAX_BATCH", "DailyQuota", "GmailMailer"]
+__all__ = ["DAILY_SEND_LIMIT", "GMAIL_MAX_BATCH", "PER_MINUTE", "GmailMailer"]
 
 GMAIL_MAX_BATCH = 50  # Google: batches over 50 "are likely to trigger rate limiting"
 DAILY_SEND_LIMIT = 2000  # Workspace per-user sending limit (rolling 24 hours)
-
-
-class DailyQuota:
-    """Counts sends in a rolling 24 hours; refuses more than ``limit`` with a RetryableError.
-
-    In memory only: after a restart Gmail's own 429 ("Retry after ...") still protects us.
-    """
-
-    def __init__(
-        self,
-        limit: int = DAILY_SEND_LIMIT,
-        window: float = 86_400.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError("DailyQuota needs limit >= 1 and window > 0")
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._stamps: deque[float] = deque()
-
-    def take(self) -> None:
-        """Record one send, or raise RetryableError with the seconds until one frees up."""
-        now = self._clock()
-        while self._stamps and now - self._stamps[0] >= self.window:
-            self._stamps.popleft()
-        if len(self._stamps) >= self.limit:
-            wait = self.window - (now - self._stamps[0])
-            raise RetryableError(
-                f"Gmail daily sending limit reached ({self.limit} in 24 hours)", retry_after=wait
-            )
-        self._stamps.append(now)
-
-    @property
-    def remaining(self) -> int:
-        """Sends left in the current window."""
-        now = self._clock()
-        return self.limit - sum(1 for s in self._stamps if now - s < self.window)
+PER_MINUTE = 60  # Google's guidance: at most about 60 sends a minute per user
 
 
 class GmailMailer(Mailer):
-    """Gmail API ``users.messages.send`` as the sender mailbox: paced, batched, never retried.
+    """Gmail API ``users.messages.send`` as the sender mailbox: batched, never retried.
+
+    Pacing: ``pacing`` declares the account's limits and the dispatcher sends only what they
+    allow, counted in the database across workers; the mailer neither counts nor sleeps.
 
     Args:
         api: the Gmail service, impersonating ``sender``.
         sender: the From address (the impersonated mailbox or one of its send-as aliases).
-        pacer: spreads sends out (default 60 a minute, Google's guidance per user).
-        quota: the rolling daily limit (default 2,000 a day).
+        per_minute: messages a minute (default 60, Google's guidance per user).
+        daily_messages: messages in a rolling 24 hours (default 2,000, Workspace's limit).
         reserve: what routine mail may never spend of those limits (default: one send a
             minute and 100 messages a day), kept for urgent mail.
         lookup: builds the read-only Gmail API (gmail.readonly) used only by ``find_sent``;
@@ -92,16 +59,18 @@ class GmailMailer(Mailer):
         api: GoogleApi,
         sender: str,
         *,
-        pacer: RateLimiter | None = None,
-        quota: DailyQuota | None = None,
+        per_minute: int = PER_MINUTE,
+        daily_messages: int = DAILY_SEND_LIMIT,
         reserve: UrgentReserve | None = None,
         lookup: Callable[[], GoogleApi] | None = None,
     ) -> None:
+        if per_minute < 1 or daily_messages < 1:
+            raise ValueError("GmailMailer needs per_minute >= 1 and daily_messages >= 1")
         self._api = api
         self._lookup = functools.cache(lookup) if lookup is not None else None
         self.sender = sender
-        self._pacer = pacer or RateLimiter(limit=60, window=60.0)
-        self._quota = quota or DailyQuota()
+        self.per_minute = per_minute
+        self.daily_messages = daily_messages
         self.reserve = reserve or UrgentReserve(per_minute=1, per_day=100)
 
     @property
@@ -109,9 +78,8 @@ class GmailMailer(Mailer):
         """The mailbox's limits, for the dispatcher to count in the database across workers."""
         return MailPacing(
             self.sender,
-            per_minute=self._pacer.limit,
-            window=self._pacer.window,
-            daily_messages=self._quota.limit,
+            per_minute=self.per_minute,
+            daily_messages=self.daily_messages,
             reserve=self.reserve,
         )
 
@@ -122,8 +90,6 @@ class GmailMailer(Mailer):
     def send(self, message: OutgoingEmail) -> SendResult:
         """Send ``message`` once (one request, no library retries)."""
         body = self._body(message)
-        self._quota.take()
-        self._pacer.acquire()
         request = self._messages.send(userId="me", body=body)
         try:
             sent = self._api.call(request)
@@ -148,11 +114,9 @@ class GmailMailer(Mailer):
                     continue
                 try:
                     body = self._body(messages[index])
-                    self._quota.take()
                 except ConnectorError as exc:
                     results[index] = exc
                     continue
-                self._pacer.acquire()
                 send = self._messages.send(userId="me", body=body)
                 pending.append((index, send))
             if not pending:

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from connectors.base import RateLimiter, UrgentReserve
+from connectors.base import UrgentReserve
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory
 from connectors.m365.errors import ENV, M365SetupError
 from connectors.m365.forms import ListFormSource
-from connectors.m365.mail import DAILY_RECIPIENTS, GraphMailer, RecipientBudget
+from connectors.m365.mail import DAILY_RECIPIENTS, GraphMailer
 from connectors.m365.sharepoint import SharePointListMirror
 from connectors.m365.teams import WorkflowsNotifier
 from connectors.m365.teams_bot import TeamsBot
@@ -87,7 +87,10 @@ def build(
     Args:
         settings: the deployment settings.
         transport: an httpx transport for Graph, tokens and the webhook (tests only).
-        clock, sleep: for the mail pacers (tests share a fake clock with the fake Graph).
+        clock: the mailer's Retry-After bookkeeping and the Teams bot's pacers (tests share a
+            fake clock with the fake Graph).
+        sleep: the Teams bot's pacers (its per-second limits); the mailbox's limits are
+            counted by the dispatcher, in the database.
 
     Returns:
         ``Connectors(name="m365", ...)``; notifier, mirror and forms are None when not set up.
@@ -102,8 +105,7 @@ def build(
     mailer = GraphMailer(
         client,
         m365.sender,
-        pacer=RateLimiter(m365.messages_per_minute, 60.0, clock=clock, sleep=sleep),
-        budget=RecipientBudget(clock=clock),
+        per_minute=m365.messages_per_minute,
         clock=clock,
         reserve=UrgentReserve(m365.urgent_reserve_per_minute, m365.urgent_reserve_per_day),
     )

@@ -1,14 +1,15 @@
-"""Microsoft 365 mail: ``sendMail`` as MIME from one mailbox, paced, exactly once.
+"""Microsoft 365 mail: ``sendMail`` as MIME from one mailbox, exactly once.
 
-Pacing is a messages-a-minute :class:`~connectors.base.RateLimiter` plus a rolling daily
-recipient cap (:class:`RecipientBudget`); after a 429 nothing calls Graph before ``Retry-After``.
+The mailer declares the mailbox's limits (``GraphMailer.pacing``: 30 messages a minute and
+10,000 recipients a rolling 24 hours); the dispatcher counts them in the database
+(``bot.core.outbox.pacing``) across every worker, so the mailer counts nothing itself. After a
+429 nothing calls Graph before ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -20,7 +21,6 @@ from connectors.base import (
     MailPacing,
     OutgoingEmail,
     PermanentError,
-    RateLimiter,
     RetryableError,
     SendResult,
     SetupError,
@@ -30,96 +30,30 @@ from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError
 from connectors.mime import message_id, mime_bytes, to_mime
 
-__all__ = ["MAX_REQUEST_BYTES", "GraphMailer", "RecipientBudget"]
+__all__ = ["DAILY_RECIPIENTS", "MAX_REQUEST_BYTES", "PER_MINUTE", "GraphMailer"]
 
 
+PER_MINUTE = 30  # Exchange Online: messages a mailbox a minute
 DAILY_RECIPIENTS = 10_000  # Exchange Online: recipients a mailbox a rolling 24 hours
-
-
-class RecipientBudget:
-    """Rolling-window recipient cap: Exchange Online allows 10,000 recipients a mailbox a day.
-
-    Unlike :class:`RateLimiter` it never sleeps (the wait can be hours): ``reserve`` raises
-    ``RetryableError`` with ``retry_after`` so the outbox tries again later.
-
-    Example::
-
-        budget = RecipientBudget(limit=10_000, window=86_400.0)
-        ticket = budget.reserve(3)   # before sending to 3 recipients
-        budget.release(ticket)       # the platform certainly did not send it
-    """
-
-    def __init__(
-        self,
-        limit: int = DAILY_RECIPIENTS,
-        window: float = 86_400.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError("RecipientBudget needs limit >= 1 and window > 0")
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._entries: deque[tuple[float, int, int]] = deque()
-        self._serial = 0
-
-    def _expire(self, now: float) -> None:
-        while self._entries and now - self._entries[0][0] >= self.window:
-            self._entries.popleft()
-
-    def used(self) -> int:
-        """Recipients counted in the current window."""
-        self._expire(self._clock())
-        return sum(count for _, count, _ in self._entries)
-
-    def reserve(self, count: int) -> int:
-        """Count ``count`` recipients now, or raise RetryableError saying when they fit."""
-        if count > self.limit:
-            raise PermanentError(f"{count} recipients exceed the daily cap of {self.limit}")
-        now = self._clock()
-        self._expire(now)
-        used = sum(c for _, c, _ in self._entries)
-        if used + count > self.limit:
-            freed, wait = used, 0.0
-            for stamp, c, _ in self._entries:
-                freed -= c
-                wait = self.window - (now - stamp)
-                if freed + count <= self.limit:
-                    break
-            raise RetryableError(
-                f"daily recipient cap reached ({used}/{self.limit} in the last "
-                f"{self.window / 3600:g} h)",
-                retry_after=max(wait, 0.0),
-            )
-        self._serial += 1
-        self._entries.append((now, count, self._serial))
-        return self._serial
-
-    def release(self, ticket: int) -> None:
-        """Give back a reservation for a message the platform certainly did not send."""
-        for entry in self._entries:
-            if entry[2] == ticket:
-                self._entries.remove(entry)
-                return
 
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # Graph's request size limit (base64 MIME included)
 
 
 class GraphMailer(Mailer):
-    """Sends through ``POST /users/{sender}/sendMail`` as MIME, paced, exactly once.
+    """Sends through ``POST /users/{sender}/sendMail`` as MIME, exactly once.
 
-    Pacing: ``pacer`` (30 messages a minute per mailbox by default) sleeps between sends;
-    ``budget`` counts recipients per rolling 24 h and raises RetryableError when full. After a
-    429 the mailer refuses to call Graph until ``Retry-After`` has passed.
+    Pacing: ``pacing`` declares the mailbox's limits and the dispatcher sends only what they
+    allow, counted in the database across workers; the mailer neither counts nor sleeps. After
+    a 429 it refuses to call Graph until ``Retry-After`` has passed (``ready_in``).
 
     Args:
         client: the Graph client.
         sender: the one mailbox mail is sent from (UPN or id).
-        pacer: a RateLimiter (inject clock/sleep in tests).
-        budget: a RecipientBudget.
-        clock: the same clock as the pacer's (for Retry-After bookkeeping).
+        per_minute: messages the mailbox may send a minute (Exchange Online: 30).
+        daily_recipients: recipients (to + cc) it may send to in a rolling 24 hours
+            (Exchange Online: 10,000); a message to more is refused for good.
+        clock: a monotonic clock for Retry-After bookkeeping (a fake one in tests).
         reserve: what routine mail may never spend of the mailbox's limits (default: one
             send a minute and 300 recipients a day), kept for urgent mail.
     """
@@ -131,16 +65,18 @@ class GraphMailer(Mailer):
         client: GraphClient,
         sender: str,
         *,
-        pacer: RateLimiter | None = None,
-        budget: RecipientBudget | None = None,
+        per_minute: int = PER_MINUTE,
+        daily_recipients: int = DAILY_RECIPIENTS,
         clock: Callable[[], float] = time.monotonic,
         reserve: UrgentReserve | None = None,
     ) -> None:
+        if per_minute < 1 or daily_recipients < 1:
+            raise ValueError("GraphMailer needs per_minute >= 1 and daily_recipients >= 1")
         self.client = client
         self.sender = sender
+        self.per_minute = per_minute
+        self.daily_recipients = daily_recipients
         self.reserve = reserve or UrgentReserve()
-        self.pacer = pacer or RateLimiter(30, 60.0, clock=clock)
-        self.budget = budget or RecipientBudget(clock=clock)
         self._clock = clock
         self._blocked_until = 0.0
 
@@ -149,9 +85,8 @@ class GraphMailer(Mailer):
         """The mailbox's limits, for the dispatcher to count in the database across workers."""
         return MailPacing(
             self.sender,
-            per_minute=self.pacer.limit,
-            window=self.pacer.window,
-            daily_recipients=self.budget.limit,
+            per_minute=self.per_minute,
+            daily_recipients=self.daily_recipients,
             reserve=self.reserve,
         )
 
@@ -167,6 +102,12 @@ class GraphMailer(Mailer):
         recipients = len({a.lower() for a in (*message.to, *message.cc)})
         if recipients == 0:
             raise PermanentError("the message has no recipients")
+        if recipients > self.daily_recipients:
+            # the dispatcher lets such a message through alone rather than hold the queue
+            # for ever: no day's allowance will ever fit it
+            raise PermanentError(
+                f"{recipients} recipients exceed the mailbox's {self.daily_recipients:,} a day"
+            )
         wait = self.ready_in()
         if wait > 0:
             raise RetryableError(
@@ -180,15 +121,10 @@ class GraphMailer(Mailer):
                 f"the message is {len(data) // 1024} KB; Graph sendMail takes at most 4 MB "
                 "(base64) — make attachments smaller"
             )
-        ticket = self.budget.reserve(recipients)
-        self.pacer.acquire()
         try:
             self.client.send_mime(self.sender, data)
         except GraphCallError as exc:
-            error = self._error(exc)
-            if not isinstance(error, DeliveryUnknownError):
-                self.budget.release(ticket)
-            raise error from exc
+            raise self._error(exc) from exc
         return SendResult(provider_id=str(mime["Message-ID"]))
 
     def find_sent(self, idempotency_key: str) -> SendResult | None:

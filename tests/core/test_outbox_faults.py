@@ -186,7 +186,7 @@ def _gmail(line_clock: FakeClock, store_url: str, tmp_path: Path) -> Line:
     fake = seeded_fake()
     fake.fail_next("gmail.users.messages.send", 429, reason="rateLimitExceeded",
                    message="Too many requests", headers={"Retry-After": "30"}, times=9)
-    mailer = build_google(tmp_path, fake, line_clock).mailer  # type: ignore[arg-type]
+    mailer = build_google(tmp_path, fake).mailer
 
     def received() -> Counter[str]:
         return Counter(str(m.message[KEY_HEADER]) for m in fake.sent)

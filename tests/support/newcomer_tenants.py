@@ -71,7 +71,7 @@ def google_domain(
     pytest.importorskip("googleapiclient", reason="google-api-python-client is not installed")
     import connectors.registry as registry
     from connectors.google.connector import build
-    from tests.support.fakes.google import FakeGoogle, ManualClock, service_account_info
+    from tests.support.fakes.google import FakeGoogle, service_account_info
 
     domain = people[0].email.rsplit("@", 1)[1]
     admin, sender = f"it.admin@{domain}", f"compliance-bot@{domain}"
@@ -85,11 +85,9 @@ def google_domain(
                       title=person.title, org_unit=STAFF_OU)
     key_file = key_folder / "service-account.json"
     key_file.write_text(json.dumps(service_account_info()), encoding="utf-8")
-    clock = ManualClock()
     for name, value in (("CONNECTOR", "google"), ("GOOGLE__SERVICE_ACCOUNT_FILE", str(key_file)),
                         ("GOOGLE__ADMIN_SUBJECT", admin), ("GOOGLE__SENDER", sender),
                         ("GOOGLE__USER_QUERY", f"orgUnitPath='{STAFF_OU}'")):
         monkeypatch.setenv(f"COMPLIANCE_BOT_{name}", value)
-    monkeypatch.setattr(registry, "_build_platform", lambda settings: build(
-        settings, http=fake, clock=clock, sleep=clock.sleep))
+    monkeypatch.setattr(registry, "_build_platform", lambda settings: build(settings, http=fake))
     return fake

@@ -54,7 +54,7 @@ class Line:
 
     Args:
         store: the real database.
-        clock: the fake monotonic clock every connector's pacer shares.
+        clock: the fake monotonic clock every connector and fake shares.
         mailer / notifier: the real connectors over their fakes.
         received: what the platform really accepted, by outbox key (its "Sent Items").
     """
@@ -85,7 +85,7 @@ class Line:
             close()
 
     def now(self) -> datetime:
-        """The outbox's clock, moved by the same fake clock as the pacers."""
+        """The outbox's clock, moved by the same fake clock as the connectors."""
         return self.start + timedelta(seconds=self.clock.now - self.origin)
 
     def queue(self, count: int, *, prefix: str = "k", to: str | None = None) -> list[str]:

@@ -7,7 +7,7 @@ real mailer to a platform that records when it received each message: the m365 m
 (msgraph-sdk's pipeline) to the fake Graph, the google mailer to the fake Google, the SMTP mailer
 to a real aiosmtpd.
 
-One simulated clock drives everything: the mailers' pacers sleep on it, the dispatcher reads it,
+One simulated clock drives everything: the dispatcher reads it (and waits on it for a permit),
 the process's wall clock is moved to it (time-machine: rows are stamped with ``utcnow()``), and
 each platform takes ``latency`` simulated seconds to answer a send. Whatever is scheduled for a
 moment (a concern submitted, a worker killed) happens when the clock passes it, even while a
@@ -57,7 +57,7 @@ class Timeline:
     """The simulated clock: a fake monotonic clock, the datetime it stands for, and events.
 
     Args:
-        clock: the fake monotonic clock the mailers' pacers share.
+        clock: the fake monotonic clock the mailers and the fakes share.
         start: the moment ``clock.now`` stands for when the timeline is made.
         traveller: time-machine's fixture; the process's wall clock follows the timeline.
     """
@@ -141,7 +141,7 @@ class Line:
     Args:
         name: m365, google or smtp.
         scheduler: the scheduler process's mailer.
-        web: makes a web process's mailer (its own client and pacer, as a separate process).
+        web: makes a web process's mailer (its own client, as a separate process).
         worker: makes a dispatch worker's mailer.
         received: (outbox key, fake-clock time) of every message the platform accepted.
         per_minute / per_day: the platform's limits (None: none), for the checks.
@@ -303,20 +303,11 @@ def google_line(home: Path, timeline: Timeline, latency: float) -> Line:
 
     http = Http()
 
-    class Clock:
-        """build_google's clock: the timeline's (its sleep lets simulated time pass)."""
-
-        def __call__(self) -> float:
-            return timeline.clock.now
-
-        def sleep(self, seconds: float) -> None:
-            timeline.tick(seconds)
-
     def received() -> list[tuple[str, float]]:
         return [(_key_of(m.raw) or "", at) for m, at in zip(fake.sent, stamps, strict=True)]
 
     def mailer() -> Any:
-        return build_google(home, http, Clock()).mailer  # type: ignore[arg-type]
+        return build_google(home, http).mailer  # type: ignore[arg-type]
 
     def day_used() -> int:
         return sum(1 for at in stamps if timeline.clock.now - at < 86_400)

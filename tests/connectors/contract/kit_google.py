@@ -16,7 +16,6 @@ from tests.connectors.contract.population import FORM_RESPONSES, GROUPS, PEOPLE,
 from tests.support.fakes.google import (
     WEBHOOK_URL,
     FakeGoogle,
-    ManualClock,
     form_response,
     service_account_info,
 )
@@ -93,19 +92,14 @@ def google_settings(tmp_path: Path, **google: Any) -> Any:
     )
 
 
-def build_google(
-    tmp_path: Path, fake: FakeGoogle, clock: ManualClock | None = None, **google: Any
-) -> Connectors:
-    """The real ``connectors.google.connector.build`` over ``fake`` (time never really waits)."""
+def build_google(tmp_path: Path, fake: FakeGoogle, **google: Any) -> Connectors:
+    """The real ``connectors.google.connector.build`` over ``fake``."""
     from connectors.google.connector import build
 
-    clock = clock or ManualClock()
     return build(
         google_settings(tmp_path, **google),
         http=fake,
         chat_transport=fake.chat_transport(),
-        clock=clock,
-        sleep=clock.sleep,
     )
 
 

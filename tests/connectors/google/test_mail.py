@@ -1,4 +1,5 @@
-"""GmailMailer over the fake Gmail API: raw RFC 5322 body, batches, pacing, error mapping."""
+"""GmailMailer over the fake Gmail API: raw RFC 5322 body, batches, error mapping, and its
+declared limits as the outbox counts them (the mailer itself counts nothing)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,32 @@ import email.message
 import email.parser
 import email.policy
 import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bot.core.models import School, utcnow
+from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
+from bot.core.store import Store
+from tests.support.keys import TEST_KEYS
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
 from connectors.base import (
     Attachment,
     DeliveryUnknownError,
+    MailPacing,
     OutgoingEmail,
     PermanentError,
     RetryableError,
     SendResult,
     SetupError,
+    UrgentReserve,
 )
-from connectors.google.mail import DailyQuota, GmailMailer
+from connectors.google.mail import GmailMailer
 from tests.connectors.contract.kit_google import SENDER, build_google, seeded_fake
 from tests.support.fakes.google import FakeGoogle, ManualClock, no_real_http  # noqa: F401
 
@@ -51,13 +61,8 @@ def fake() -> FakeGoogle:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def mailer(tmp_path: Path, fake: FakeGoogle, clock: ManualClock) -> GmailMailer:
-    built = build_google(tmp_path, fake, clock).mailer
+def mailer(tmp_path: Path, fake: FakeGoogle) -> GmailMailer:
+    built = build_google(tmp_path, fake).mailer
     assert isinstance(built, GmailMailer)
     return built
 
@@ -121,7 +126,7 @@ def test_send_without_attachments_is_multipart_alternative(
 
 
 def test_send_batch_of_120_goes_as_50_50_20_in_order(
-    mailer: GmailMailer, fake: FakeGoogle, clock: ManualClock
+    mailer: GmailMailer, fake: FakeGoogle
 ) -> None:
     results = mailer.send_batch([mail(i) for i in range(120)])
 
@@ -155,18 +160,8 @@ def test_send_batch_of_120_goes_as_50_50_20_in_order(
     assert [r.provider_id for r in results if isinstance(r, SendResult)] == [
         m.id for m in fake.sent
     ]
-    # 60 a minute: the first 60 at once, the other 60 once the minute has passed
-    assert clock.now == pytest.approx(60.0)
-
-
-def test_single_sends_are_paced_to_messages_per_minute(
-    tmp_path: Path, fake: FakeGoogle, clock: ManualClock
-) -> None:
-    mailer = build_google(tmp_path, fake, clock, messages_per_minute=20).mailer
-    for i in range(45):
-        mailer.send(mail(i))
-    assert len(fake.sent) == 45
-    assert clock.now == pytest.approx(120.0)  # 20 now, 20 after a minute, 5 after two
+    # what the mailer is handed goes at once: how many a minute is the outbox's count
+    # (test_sends_are_paced_to_messages_per_minute_by_the_outbox)
 
 
 def test_rate_limit_403_is_retryable(mailer: GmailMailer, fake: FakeGoogle) -> None:
@@ -298,31 +293,88 @@ def test_batch_connection_lost_after_sending_is_unknown(
     assert all(isinstance(r, DeliveryUnknownError) for r in results)
 
 
-def test_daily_quota_refuses_without_calling_google(fake: FakeGoogle, tmp_path: Path) -> None:
-    clock = ManualClock()
-    api = build_google(tmp_path, fake, clock).mailer
-    assert isinstance(api, GmailMailer)
-    mailer = GmailMailer(api._api, SENDER, quota=DailyQuota(limit=3, clock=clock))
-    for i in range(3):
-        mailer.send(mail(i))
-    clock.now += 3600
-    with pytest.raises(RetryableError) as caught:
-        mailer.send(mail(4))
-    assert caught.value.retry_after == pytest.approx(86_400 - 3600)
-    assert len(fake.calls(SEND)) == 3
-    clock.now += 86_400
-    mailer.send(mail(5))
-    assert len(fake.sent) == 4
+@pytest.fixture
+def outbox(sqlite_url: str) -> Iterator[Store]:
+    store = Store(sqlite_url, keys=TEST_KEYS)
+    store.upgrade()
+    with store.transaction() as session:
+        session.add(School(id="s", name="Oakfield Primary School"))
+    yield store
+    store.dispose()
 
 
-def test_daily_quota_in_a_batch_sends_what_fits(fake: FakeGoogle, tmp_path: Path) -> None:
-    clock = ManualClock()
-    api = build_google(tmp_path, fake, clock).mailer
-    assert isinstance(api, GmailMailer)
-    mailer = GmailMailer(api._api, SENDER, quota=DailyQuota(limit=5, clock=clock))
-    results = mailer.send_batch([mail(i) for i in range(8)])
-    assert [type(r).__name__ for r in results] == ["SendResult"] * 5 + ["RetryableError"] * 3
-    assert [len(b) for b in fake.batches] == [5]
+def _queue(store: Store, count: int, at: datetime) -> None:
+    """``count`` alerts (urgent: the account's whole allowance, no reserve kept from them)."""
+    with store.transaction() as session:
+        enqueue_emails(session, school_id="s", purpose="test", urgency=Urgency.SAFEGUARDING,
+                       not_before=at, items=[(f"k{i}", EmailDraft(
+                           to=(f"person{i}@oakfield.example",), subject=f"Alert {i}",
+                           text="Plain words", html="<p>Rich words</p>")) for i in range(count)])
+
+
+def _drain(store: Store, mailer: GmailMailer, clock: ManualClock, start: datetime) -> list[float]:
+    """Dispatch until the queue is empty, letting time pass while the outbox holds mail back;
+    returns when (seconds from ``start``) each message was sent."""
+    sent_at: list[float] = []
+
+    def now() -> datetime:
+        return start + timedelta(seconds=clock.now)
+
+    for _ in range(100):
+        stats = dispatch(store, mailer, None, now=now, wait=clock.sleep,
+                         on_sent=lambda _key: sent_at.append(clock.now))
+        if stats.paced_until is None:
+            return sent_at
+        clock.sleep(max((stats.paced_until - now()).total_seconds(), 1.0))
+    raise AssertionError("the queue never drained")
+
+
+@pytest.mark.parametrize(
+    ("per_minute", "count", "batches", "minutes"),
+    [(None, 120, [50, 10, 50, 10], [0] * 60 + [1] * 60),  # 60 now, 60 once the minute passed
+     (20, 45, [20, 20, 5], [0] * 20 + [1] * 20 + [2] * 5)],  # 20 now, 20 in a minute, 5 in two
+)
+def test_sends_are_paced_to_messages_per_minute_by_the_outbox(
+    tmp_path: Path, fake: FakeGoogle, outbox: Store, per_minute: int | None, count: int,
+    batches: list[int], minutes: list[int],
+) -> None:
+    """The mailer sends whatever it is handed at once; the outbox hands it only what the
+    account's declared messages a minute allow (urgent mail: the whole allowance)."""
+    settings = {} if per_minute is None else {"messages_per_minute": per_minute}
+    mailer = build_google(tmp_path, fake, **settings).mailer
+    assert isinstance(mailer, GmailMailer)
+    assert mailer.pacing is not None and mailer.pacing.per_minute == (per_minute or 60)
+    clock, start = ManualClock(), utcnow()
+    _queue(outbox, count, start)
+    sent_at = _drain(outbox, mailer, clock, start)
+    assert [len(b) for b in fake.batches] == batches
+    assert [int(at // 60) for at in sent_at] == minutes
+    assert len({m.message["Subject"] for m in fake.sent}) == count  # none twice
+
+
+def test_the_days_messages_are_counted_by_the_outbox_not_the_mailer(
+    tmp_path: Path, fake: FakeGoogle, outbox: Store
+) -> None:
+    """The account declares 2,000 messages a day (5 here); what does not fit waits in the
+    outbox, without Google being asked, until the 24 hours have passed, then goes."""
+    mailer = build_google(tmp_path, fake).mailer
+    assert isinstance(mailer, GmailMailer)
+    assert mailer.pacing == MailPacing(SENDER, per_minute=60, daily_messages=2_000,
+                                       reserve=UrgentReserve(1, 100))
+    mailer.daily_messages = 5
+    start = utcnow()
+    day_later = start + timedelta(hours=24)
+    _queue(outbox, 8, start)
+    first = dispatch(outbox, mailer, None, now=lambda: start)
+    assert first.sent == 5 and [len(b) for b in fake.batches] == [5]  # in a batch: what fits
+    assert first.paced_until is not None
+    assert abs((first.paced_until - day_later).total_seconds()) <= 1  # says when
+    held = dispatch(outbox, mailer, None, now=lambda: start + timedelta(hours=1))
+    assert held.sent == 0 and len(fake.calls("batch")) == 1  # Google was not asked
+    assert abs((held.paused["email"] - day_later).total_seconds()) <= 1
+    later = day_later + timedelta(seconds=1)
+    assert dispatch(outbox, mailer, None, now=lambda: later).sent == 3
+    assert len({m.message["Subject"] for m in fake.sent}) == len(fake.sent) == 8  # none twice
 
 
 def test_mailer_satisfies_batch_protocol(mailer: GmailMailer) -> None:

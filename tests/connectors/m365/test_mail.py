@@ -25,14 +25,16 @@ from sqlalchemy import func, select
 
 from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
+from bot.core.outbox import pacing as mail_pacing
 from bot.core.store import Store
 from connectors.base import (
     Attachment,
-    DeliveryUnknownError,
+    MailPacing,
     OutgoingEmail,
     PermanentError,
     RetryableError,
     SetupError,
+    UrgentReserve,
 )
 from schedules.jobs import DISPATCH_SECONDS
 from tests.connectors.contract.kit_m365 import m365_settings
@@ -42,7 +44,7 @@ from tests.support.scale import full_size
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
 from connectors.m365.connector import build
-from connectors.m365.mail import GraphMailer, RecipientBudget
+from connectors.m365.mail import GraphMailer
 from tests.support.keys import TEST_KEYS
 
 SEND_PATH = r"^/users/[^/]+/sendMail$"
@@ -59,15 +61,18 @@ class Rig:
     start: datetime
 
     def now(self) -> datetime:
-        """The outbox's clock, moved by the same fake clock as the pacer and the fake."""
+        """The outbox's clock, moved by the same fake clock as the mailer and the fake."""
         return self.start + timedelta(seconds=self.clock.now - 1_000_000.0)
 
-    def queue(self, count: int, *, prefix: str = "k") -> None:
+    def queue(
+        self, count: int, *, prefix: str = "k", urgency: Urgency = Urgency.ROUTINE,
+        to: tuple[str, ...] = (),
+    ) -> None:
         items = [
             (
                 f"{prefix}{i}",
                 EmailDraft(
-                    to=(f"person{i}@oakfield.example",),
+                    to=to or (f"person{i}@oakfield.example",),
                     subject=f"Please acknowledge: policy {i}",
                     text=f"Plain {i}",
                     html=f"<p>Rich {i}</p>",
@@ -78,7 +83,7 @@ class Rig:
         with self.store.transaction() as session:
             enqueue_emails(
                 session, school_id="s", purpose="test",
-                urgency=Urgency.ROUTINE, items=items, not_before=self.now()
+                urgency=urgency, items=items, not_before=self.now()
             )
 
     def dispatch(self) -> Any:
@@ -91,6 +96,12 @@ class Rig:
 
     def sends(self) -> list[httpx.Request]:
         return self.fake.graph_requests("POST", SEND_PATH)
+
+    def usage(self) -> tuple[int, int, int]:
+        """The mailbox's sends the outbox counts now: this minute's messages, and the last 24
+        hours' messages and recipients."""
+        with self.store.session() as session:
+            return mail_pacing.usage(session, self.mailer.pacing, self.now())
 
 
 @pytest.fixture
@@ -292,36 +303,85 @@ def test_no_recipients_and_oversized_messages_never_reach_graph(rig: Rig) -> Non
 # --------------------------------------------------------------------------- limits
 
 
-def test_recipient_budget_refuses_before_graph_and_says_when(rig: Rig) -> None:
-    rig.mailer.budget = RecipientBudget(limit=3, window=86_400.0, clock=rig.clock)
-    rig.mailer.send(_message("a", to=("a@oakfield.example", "b@oakfield.example")))
-    with pytest.raises(RetryableError) as caught:
-        rig.mailer.send(_message("b", to=("c@oakfield.example", "d@oakfield.example")))
-    assert caught.value.retry_after is not None
-    assert 86_000 < caught.value.retry_after <= 86_400
-    assert len(rig.sends()) == 1
-    rig.clock.advance(86_400)
-    rig.mailer.send(_message("b", to=("c@oakfield.example", "d@oakfield.example")))
-    assert rig.fake.keys_sent() == {"a": 1, "b": 1}
+def test_the_mailer_declares_the_mailboxs_limits_for_the_outbox_to_count(
+    rig: Rig, tmp_path: Path
+) -> None:
+    """The mailer counts nothing: it declares the mailbox's limits (the setting's messages a
+    minute, Exchange's 10,000 recipients a day, the urgent reserve) and the dispatcher counts
+    them in the database (``tests/core/test_outbox_claim.py``, ``test_outbox_urgency.py``)."""
+    assert rig.mailer.pacing == MailPacing(
+        SENDER, per_minute=30, window=60.0, daily_recipients=10_000,
+        reserve=UrgentReserve(1, 300),
+    )
+    settings = m365_settings(tmp_path, messages_per_minute=20, urgent_reserve_per_minute=2,
+                             urgent_reserve_per_day=500)
+    mailer = build(settings, transport=rig.fake.transport, clock=rig.clock).mailer
+    assert isinstance(mailer, GraphMailer)
+    assert mailer.pacing == MailPacing(SENDER, per_minute=20, daily_recipients=10_000,
+                                       reserve=UrgentReserve(2, 500))
+    mailer.client.close()
 
 
-def test_recipient_budget_gives_back_what_graph_certainly_did_not_send(rig: Rig) -> None:
-    rig.mailer.budget = RecipientBudget(limit=2, window=86_400.0, clock=rig.clock)
+@pytest.mark.parametrize("status", [503, 504])
+def test_the_days_recipients_are_given_back_after_a_429_and_kept_after_a_5xx(
+    rig: Rig, status: int
+) -> None:
+    """Exchange counts recipients over 24 hours; the outbox counts them before calling Graph.
+    A 429 was not processed (its recipients are given back); a 503/504 may have been sent
+    (they count). A message that no longer fits waits, without Graph being asked, until the
+    24 hours have passed. That the limit holds mail back before any platform, and says when,
+    is ``tests/core/test_outbox_claim.py``'s to prove:
+    ``test_pacing_gives_out_only_what_the_mailbox_allows_and_remembers_it`` and
+    ``test_a_day_held_back_by_the_mailbox_limit_is_said_in_words``."""
+    rig.mailer.daily_recipients = 2
+    two = ("a@oakfield.example", "B@oakfield.example")
+    rig.queue(1, prefix="a", urgency=Urgency.SAFEGUARDING, to=two)
     rig.fake.fail("POST", SEND_PATH, status=429, headers={"Retry-After": "1"})
-    with pytest.raises(RetryableError):
-        rig.mailer.send(_message("a", to=("a@oakfield.example", "b@oakfield.example")))
-    assert rig.mailer.budget.used() == 0  # a 429 was not processed
-    rig.fake.fail("POST", SEND_PATH, status=503)
+    assert rig.dispatch().retry_later == 1
+    assert rig.usage() == (0, 0, 0)  # a 429 was not processed: nothing counts
     rig.clock.advance(1)
-    with pytest.raises(DeliveryUnknownError):
-        rig.mailer.send(_message("a", to=("a@oakfield.example", "b@oakfield.example")))
-    assert rig.mailer.budget.used() == 2  # a 503 may have been sent: it counts
+    rig.fake.fail("POST", SEND_PATH, status=status)
+    assert rig.dispatch().delivery_unknown == 1
+    assert rig.usage() == (1, 1, 2)  # it may have been sent: its two recipients count
+    unknown_at = rig.now()
+    assert len(rig.sends()) == 2
+
+    rig.clock.advance(15 * 60)  # the pause after the unknown outcome has passed
+    rig.queue(1, prefix="b", urgency=Urgency.SAFEGUARDING,
+              to=("c@oakfield.example", "d@oakfield.example"))
+    held = rig.dispatch()
+    assert held.sent == 0 and len(rig.sends()) == 2  # refused before Graph
+    assert held.paced_until is not None
+    assert abs((held.paced_until - (unknown_at + timedelta(hours=24))).total_seconds()) <= 1
+    assert rig.states()["b0"] == "pending"
+    rig.clock.advance(24 * 3600)
+    assert rig.dispatch().sent == 1
+    assert rig.fake.keys_sent() == {"b0": 1}
+    assert rig.states() == {"a0": "delivery_unknown", "b0": "sent"}
+
+
+def test_a_message_to_more_people_than_a_days_limit_fails_without_reaching_graph(
+    rig: Rig,
+) -> None:
+    """No day would ever fit it: the outbox lets it through alone and the mailer refuses it
+    for good, instead of it holding the queue back for ever."""
+    rig.mailer.daily_recipients = 2
+    rig.queue(1, prefix="big", urgency=Urgency.SAFEGUARDING,
+              to=tuple(f"p{i}@oakfield.example" for i in range(3)))
+    rig.queue(1, prefix="small", urgency=Urgency.SAFEGUARDING)
+    stats = rig.dispatch()
+    assert (stats.failed, stats.sent) == (1, 1)
+    assert rig.states() == {"big0": "failed", "small0": "sent"}
+    assert rig.fake.keys_sent() == {"small0": 1}
 
 
 def test_a_minute_of_sends_is_paced_to_thirty(rig: Rig) -> None:
-    for i in range(61):
-        rig.mailer.send(_message(f"m{i}"))
+    """61 alerts (urgent: the mailbox's whole 30 a minute) go 30, 30 and 1 a minute apart,
+    held back by the outbox's count, never by Graph."""
+    rig.queue(61, urgency=Urgency.SAFEGUARDING)
+    _drain(rig)
     stamps = [mail.at for mail in rig.fake.sent]
+    assert len(stamps) == 61
     for i in range(30, len(stamps)):
         assert stamps[i] - stamps[i - 30] >= 60.0  # never 31 in any 60 seconds
     assert rig.fake.throttled == 0

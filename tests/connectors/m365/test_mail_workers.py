@@ -3,7 +3,7 @@
 Three workers (each its own database engine and its own Graph client, as separate processes
 would have) dispatch at the same moments against a fake Graph that enforces Exchange Online's
 30 messages a minute and its rolling 24-hour recipient budget. Half-way, every worker restarts
-(their in-memory counts are gone; the database's are not). The test measures the budget's use
+(fresh processes: only the database knows what was sent). The test measures the budget's use
 directly from what the fake accepted: at least 95 % of it in the first 24 hours, no message
 refused for the budget or throttled, none sent twice, none lost. SQLite and PostgreSQL.
 """
@@ -31,7 +31,7 @@ pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --e
 
 from connectors.base import UrgentReserve
 from connectors.m365.connector import build
-from connectors.m365.mail import GraphMailer, RecipientBudget
+from connectors.m365.mail import GraphMailer
 from tests.support.keys import TEST_KEYS
 
 START = 1_000_000.0
@@ -40,7 +40,7 @@ DAY = 86_400.0
 
 @dataclass
 class Worker:
-    """One dispatch worker: its own engine and its own Graph client (and in-memory pacers)."""
+    """One dispatch worker: its own engine and its own Graph client."""
 
     store: Store
     mailer: GraphMailer
@@ -72,9 +72,11 @@ class Fleet:
                                clock=self.clock, sleep=self.clock.sleep)
             mailer = connectors.mailer
             assert isinstance(mailer, GraphMailer)
-            mailer.budget = RecipientBudget(limit=self.budget, clock=self.clock)
-            # the urgent reserve scaled with the budget, as 300 is to Exchange's 10,000
+            # the mailbox's declared limit is the fake's budget, and the urgent reserve scaled
+            # with it, as 300 is to Exchange's 10,000
+            mailer.daily_recipients = self.budget
             mailer.reserve = UrgentReserve(1, self.budget * 3 // 100)
+            assert mailer.pacing.daily_recipients == self.budget
             self.workers.append(Worker(Store(self.url, keys=TEST_KEYS), mailer))
 
     def restart(self) -> None:
@@ -146,7 +148,7 @@ def test_three_workers_share_one_mailboxs_limits_and_use_the_daily_budget(fleet:
         assert rounds < 20_000, "the queue never drained"
         results = fleet.round()
         if rounds == 3:
-            fleet.restart()  # in-memory pacers and budgets start empty; the database remembers
+            fleet.restart()  # new processes know nothing of the sends; the database remembers
         waits = [s.paced_until for s in results if s.paced_until is not None]
         if any(s.sent for s in results) and not waits:
             continue

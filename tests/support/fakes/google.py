@@ -1166,7 +1166,7 @@ class FakeGoogle:
 
 
 class ManualClock:
-    """A monotonic clock and sleep pair for RateLimiter/DailyQuota: sleeping moves time on."""
+    """A monotonic clock and sleep pair for a dispatch pass's ``wait``: sleeping moves time on."""
 
     def __init__(self) -> None:
         self.now = 0.0

@@ -112,7 +112,8 @@ _KEY = re.compile(rb"^X-Compliance-Bot-Key:[ \t]*(.+?)\r?$", re.MULTILINE | re.I
 
 
 class FakeClock:
-    """A clock the fake and the connector's pacers share: ``sleep`` only moves it forward."""
+    """A clock the fake and the connectors share (the mailer's Retry-After, the Teams bot's
+    pacers, the outbox's time in tests): ``sleep`` only moves it forward."""
 
     def __init__(self, start: float = 1_000_000.0) -> None:
         self.now = start
@@ -190,7 +191,8 @@ class FakeGraph:
     """The fake platform; see the module docstring.
 
     Args:
-        clock: time for throttling and sent-mail stamps (share it with the mailer's pacer).
+        clock: time for throttling and sent-mail stamps (share it with the mailer and the
+            outbox, so that the outbox's count and the fake's agree).
         page_size: items per page for lists and delta rounds.
         empty_first_page: start every initial delta round with an empty page carrying a nextLink.
         empty_delta_pages: start follow-up rounds (from a deltaLink) with an empty page too;
