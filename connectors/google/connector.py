@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bot.core.settings import SettingsError
 from connectors.base import RateLimiter, UrgentReserve
 from connectors.google.chat import ChatWebhookNotifier
 from connectors.google.client import GoogleClient, GoogleSetupError
@@ -24,10 +25,10 @@ from connectors.google.forms import GoogleFormSource
 from connectors.google.mail import DAILY_SEND_LIMIT as DAILY_MESSAGES
 from connectors.google.mail import DailyQuota, GmailMailer
 from connectors.google.sheets import SheetsListMirror
+from connectors.registry import Connectors
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
-    from connectors.registry import Connectors
 
 __all__ = ["build"]
 
@@ -45,9 +46,6 @@ def build(
     Raises:
         SettingsError: a required ``COMPLIANCE_BOT_GOOGLE__...`` variable is missing or wrong.
     """
-    from bot.core.settings import SettingsError
-    from connectors.registry import Connectors
-
     google = settings.google
     required = {
         "SERVICE_ACCOUNT_FILE": google.service_account_file,
