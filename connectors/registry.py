@@ -1,11 +1,25 @@
-"""Name -> connector registry with lazy imports: the local and Google modes never load msgraph."""
+"""Name -> connector registry with lazy imports: the local and Google modes never load msgraph.
+
+The m365 and Google connectors are imported when their mode is chosen: each is an optional
+extra that may be missing, and msgraph costs ~0.3-0.7 s to import (PLATFORM-FACTS).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.core.config import EXTRA_ROLES
 from connectors.base import ChatBot, Directory, FormSource, ListMirror, Mailer, Notifier
+from connectors.local.connector import (
+    CsvListMirror,
+    EmlMailer,
+    FileDirectory,
+    FileNotifier,
+    LocalFormSource,
+    SmtpMailer,
+    WebhookNotifier,
+)
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -39,9 +53,6 @@ def build_connectors(settings: Settings) -> Connectors:
 
 def extra_people_file(settings: Settings) -> Directory | None:
     """The extra people file as a directory of its own (its roles checked), or None."""
-    from bot.core.config import EXTRA_ROLES
-    from connectors.local.connector import FileDirectory
-
     path = settings.extra_people_path
     return FileDirectory(path, allowed_roles=frozenset(EXTRA_ROLES)) if path is not None else None
 
@@ -50,7 +61,7 @@ def _build_platform(settings: Settings) -> Connectors:
     """The platform's own connectors."""
     if settings.connector == "m365":
         try:
-            from connectors.m365.connector import build as build_m365
+            from connectors.m365.connector import build as build_m365  # lazy: optional extra
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ImportError(
                 f"the m365 connector needs msgraph-sdk ({exc.name}): "
@@ -59,7 +70,7 @@ def _build_platform(settings: Settings) -> Connectors:
         return build_m365(settings)
     if settings.connector == "google":
         try:
-            from connectors.google.connector import build as build_google
+            from connectors.google.connector import build as build_google  # lazy: optional
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ImportError(
                 f"the google connector needs google-api-python-client ({exc.name}): "
@@ -71,16 +82,6 @@ def _build_platform(settings: Settings) -> Connectors:
 
 def build_local(settings: Settings) -> Connectors:
     """The embedded default: directory file, .eml outbox or SMTP, file or webhook cards."""
-    from connectors.local.connector import (
-        CsvListMirror,
-        EmlMailer,
-        FileDirectory,
-        FileNotifier,
-        LocalFormSource,
-        SmtpMailer,
-        WebhookNotifier,
-    )
-
     local = settings.local
     sender = settings.mail_from
     mailer: Mailer

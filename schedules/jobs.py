@@ -17,6 +17,7 @@ from bot.core.models import utcnow
 from bot.core.outbox import Urgency, dispatch
 from bot.core.outbox.delivery import AdminAlerts, trouble
 from bot.core.settings import load_settings
+from bot.engine.maintenance import run_maintenance
 from bot.engine.sweep import run_sweep
 from bot.features.reports.forms import poll_forms
 from bot.wiring import install
@@ -118,8 +119,6 @@ def forms_job(home: str | None = None) -> None:
 
 def maintenance_job(home: str | None = None) -> None:
     """Apply the retention rules (``bot.engine.maintenance``)."""
-    from bot.engine.maintenance import run_maintenance
-
     ctx = _context(home)
     try:
         schools = load_org(ctx.settings, ctx.store).schools

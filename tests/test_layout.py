@@ -149,6 +149,41 @@ def test_imports_run_one_way() -> None:
     assert not upward, "\n".join(upward)
 
 
+def _function_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The imports made inside functions (methods and nested functions too), by line."""
+    functions = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]
+    found = [node for function in functions for node in ast.walk(function)
+             if isinstance(node, ast.Import | ast.ImportFrom)]
+    return sorted(set(found), key=lambda node: node.lineno)
+
+
+def _says_why(lines: list[str], line: int) -> bool:
+    """Whether the import on ``line`` (1-based), or the comment lines just above it, say
+    ``lazy:`` or ``cycle:``."""
+    said = [lines[line - 1].partition("#")[2]]
+    above = line - 2
+    while above >= 0 and lines[above].lstrip().startswith("#"):
+        said.append(lines[above])
+        above -= 1
+    return any("lazy:" in text or "cycle:" in text for text in said)
+
+
+def test_imports_inside_functions_say_why() -> None:
+    """Imports sit at the top of a module. One kept inside a function is there for a measured
+    start-up cost or an optional extra (``# lazy: ...``, with the figure) or an import cycle
+    (``# cycle: ...``, naming it), said at the first such import of its module at least; the
+    module's docstring may say more."""
+    silent = []
+    for path in _product_modules():
+        text = path.read_text("utf-8")
+        inside = _function_imports(ast.parse(text))
+        if inside and not _says_why(text.splitlines(), inside[0].lineno):
+            silent.append(f"{_name(path)}:{inside[0].lineno}")
+    assert not silent, (
+        "move these imports to the top, or say why they are not (# lazy: a measured start-up "
+        f"cost or an optional extra / # cycle: which cycle): {silent}")
+
+
 def test_features_never_import_the_cli() -> None:
     """Feature commands share ``bot.engine.commands``; ``bot.cli`` imports them, not the
     reverse (and the web only through the toolkit listed in ``UPWARD_ALLOWED``)."""

@@ -1,14 +1,22 @@
 """``compliance-bot audit ...``: verify the hash-chained audit log and every sealed record, and
-write a signed anchor file to keep outside the database."""
+write a signed anchor file to keep outside the database.
+
+Each command imports the audit modules when it runs: they load SQLAlchemy and the models (~1 s
+measured; the keyring's cryptography ~13 ms), and ``--help`` answers without them
+(tests/cli/test_demo.py).
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.core.clock import to_local
 from bot.engine.commands import console, context, err, friendly, where
 
 if TYPE_CHECKING:
@@ -24,6 +32,7 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 
 def _anchor_of(anchor_file: Path | None, fingerprint: str | None, secret: str) -> Anchor | None:
     """The anchor to check against, from a file or a digest's fingerprint (exit 2 if unusable)."""
+    # lazy: not loaded by --help (module docstring)
     from bot.core.audit.anchor import AnchorError, fingerprint_anchor, read_anchor
 
     try:
@@ -58,8 +67,6 @@ def _print_verdict(verdict: Verdict, anchor: Anchor | None) -> None:
             f"({verdict.events} audit log entries verified; {verdict.record_count} records read.)"
         )
     if verdict.sealed_on_upgrade is not None:
-        from bot.core.clock import to_local
-
         day = to_local(verdict.sealed_on_upgrade)
         console.print(
             f"Records stored before {day.day} {day:%B %Y} were sealed when the bot was upgraded "
@@ -169,9 +176,6 @@ def audit_rotate_key() -> None:
     replaces is added to the previous-audit-keys file, which 'audit verify' needs to check the
     entries made before: keep copies of both outside the database server.
     """
-    import os
-    import secrets
-
     from bot.core.audit.check import check
     from bot.core.keys import derive, key_id
     from bot.core.store import Store

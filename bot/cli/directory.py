@@ -1,6 +1,10 @@
 """``compliance-bot directory ...``: who is missing from the directory, and an admin's
 confirmations (a stopped large removal, or one leaver before the grace period ends). Every
-confirmation names who made it and is recorded in the audit log."""
+confirmation names who made it and is recorded in the audit log.
+
+Each command imports the directory modules when it runs: they load SQLAlchemy and the models
+(~1 s measured), and ``--help`` answers without them (tests/cli/test_demo.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.core.permissions import DIRECTORY_EDITORS
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -16,6 +21,7 @@ from bot.engine.commands import (
     context,
     err,
     friendly,
+    schools_of,
     where,
 )
 
@@ -42,17 +48,14 @@ directory_app = typer.Typer(
 
 def _school(ctx: AppContext, school: str | None) -> SchoolConfig:
     """The named school (exit 2 with the known ids if unknown), or the first."""
-    from bot.engine.commands import schools_of
-
     return schools_of(ctx, school)[0] if school else ctx.config.schools[0]
 
 
 def _editor(ctx: AppContext, school: SchoolConfig, email: str | None) -> str:
     """The confirming person's email; they must be the headteacher or an admin (exit 2)."""
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
     from bot.core.models import Person
-    from bot.core.permissions import DIRECTORY_EDITORS
 
     if not email:
         err.print("[bold red]error:[/] say who you are with --as EMAIL (it is recorded).")
@@ -79,7 +82,6 @@ def _editor(ctx: AppContext, school: SchoolConfig, email: str | None) -> str:
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.render import missing_lines, print_lines, stop_lines
-    from bot.engine.commands import schools_of
     from bot.engine.directory import held_back, held_back_lines, left_out
     from bot.engine.leavers import missing_people, pending_removals
     from connectors.base import left_out_words

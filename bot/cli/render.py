@@ -8,14 +8,23 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.columns import Columns
 from rich.console import Console
+from rich.panel import Panel
 from rich.table import Table
 
+from bot.core.clock import local_today, to_local
+from bot.core.models import utcnow
+from bot.core.outbox.delivery import trouble
+from bot.core.setup_state import is_sending
 from bot.core.words import plural, stage_list
+from bot.engine.directory import held_back, held_back_lines
+from bot.engine.leavers import RemovalStop, missing_people, pending_removals
+from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.rules import AGE_BANDS
+from bot.features.setup.service import NOBODY_OWES, nobody_owes
 
 if TYPE_CHECKING:
-    from rich.columns import Columns
-    from rich.panel import Panel
     from sqlalchemy.orm import Session
 
     from bot.core.config import SchoolConfig
@@ -24,7 +33,7 @@ if TYPE_CHECKING:
     from bot.core.outbox.delivery import Trouble
     from bot.core.waiting import Waiting
     from bot.engine.directory import DirectoryReport
-    from bot.engine.leavers import MissingPerson, PendingRemovals, RemovalStop
+    from bot.engine.leavers import MissingPerson, PendingRemovals
     from bot.engine.sweep import SchoolSweep
     from bot.features.dashboard.rules import Figures
 
@@ -89,8 +98,6 @@ def print_waiting(console: Console, waiting: list[Waiting], now: datetime) -> No
 
 def print_trouble(console: Console, trouble: Trouble) -> None:
     """Paused channels and the messages that need a person, with what to do."""
-    from bot.core.clock import to_local
-
     for state in trouble.paused:
         assert state.paused_until is not None
         what = "Email" if state.channel == "email" else "Channel cards"
@@ -149,8 +156,6 @@ def _directory_line(d: DirectoryReport) -> str:
 
 def stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]:
     """A stopped directory sync in plain words: who, why, and the command that confirms."""
-    from bot.engine.leavers import RemovalStop
-
     names = ", ".join(stop.names[:10]) + (f" and {len(stop.names) - 10} more"
                                           if len(stop.names) > 10 else "")
     if isinstance(stop, RemovalStop):
@@ -335,12 +340,6 @@ def _pct(rate: float) -> str:
 
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
     """The dashboard's headline figures in the terminal (counts only, never report contents)."""
-    from bot.core.clock import local_today
-    from bot.core.models import utcnow
-    from bot.core.outbox.delivery import trouble
-    from bot.core.setup_state import is_sending
-    from bot.features.dashboard.figures import compute_figures
-
     now = utcnow()
     day = today or local_today(now)
     with ctx.store.session() as session:
@@ -372,10 +371,6 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
 def _print_directory_state(console: Console, session: Session, school: SchoolConfig) -> None:
     """A stopped directory sync waiting for confirmation, who is missing, who was held back
     for an unknown job title, and (loudly) a school where nobody owes anything."""
-    from bot.engine.directory import held_back, held_back_lines
-    from bot.engine.leavers import missing_people, pending_removals
-    from bot.features.setup.service import NOBODY_OWES, nobody_owes
-
     pending = pending_removals(session, school.id)
     if pending is not None:
         print_lines(console, stop_lines(pending, school.id))
@@ -388,15 +383,11 @@ def _print_directory_state(console: Console, session: Session, school: SchoolCon
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
     """One dashboard tile: a figure, what it counts, and a note."""
-    from rich.panel import Panel
-
     return Panel(f"[{style}]{value}[/]\n{label}\n[dim]{note}[/]", expand=True)
 
 
 def _tiles(f: Figures) -> Columns:
     """The six dashboard tiles, side by side."""
-    from rich.columns import Columns
-
     ack_style = "bold green" if f.ack_rate >= f.ack_target else "bold yellow"
     training_style = "bold green" if f.training_rate >= f.ack_target else "bold yellow"
     return Columns(
@@ -506,8 +497,6 @@ def _accounts_table(f: Figures) -> Table:
 
 def _reports_table(f: Figures) -> Table:
     """Open reports counted by urgency and age band (never their contents)."""
-    from bot.features.dashboard.rules import AGE_BANDS
-
     reports = Table(title="Open reports by urgency and age (counts only)")
     reports.add_column("Urgency")
     for band in AGE_BANDS:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.core.config import SchoolConfig
+if TYPE_CHECKING:  # a type only: the clock stays light enough for `--help`'s modules
+    from bot.core.config import SchoolConfig
 
 __all__ = ["LONDON", "last_school_day", "local_today", "send_after", "to_local"]
 

@@ -10,7 +10,8 @@ from typing import cast
 
 from sqlalchemy.orm import Session
 
-from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.config import ConfigError, OrgConfig, SchoolConfig
+from bot.core.config.store import config_stamp, has_database, load_org
 from bot.core.settings import Settings
 from bot.core.store import Store
 from connectors.registry import Connectors, build_connectors
@@ -36,9 +37,6 @@ class AppContext:
         (``config.store.SHARED_FOR``). When an edited school.yaml no longer loads, the last
         good configuration stays in force and the problem is logged.
         """
-        from bot.core.config import ConfigError
-        from bot.core.config.store import config_stamp, has_database, load_org
-
         store = self.store if has_database(self.settings) else None
         stamp = config_stamp(self.settings, store)
         cached = self.__dict__.get("_config")

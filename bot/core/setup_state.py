@@ -107,7 +107,7 @@ def set_source(session: Session, source: str, *, by: str, now: datetime) -> None
         session.flush()
     old, row.config_source = row.config_source, _check(source)
     if old != row.config_source:
-        from bot.core.config.store import forget_stamps  # it reads this module's rows
+        from bot.core.config.store import forget_stamps  # cycle: config.store imports this module
 
         forget_stamps(session)
         audit.record(

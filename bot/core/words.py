@@ -15,6 +15,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
+from bot.core.clock import to_local
 from bot.core.nations import Words, school_words_for
 
 if TYPE_CHECKING:
@@ -150,8 +151,6 @@ def human_date(day: date) -> str:
 
 def human_time(moment: datetime) -> str:
     """'Monday 26 October 2026 at 10:00' in the school's zone (Europe/London)."""
-    from bot.core.clock import to_local  # the clock loads the school configuration models
-
     local = to_local(moment)
     return f"{human_date(local.date())} at {local:%H:%M}"
 

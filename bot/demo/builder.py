@@ -44,6 +44,9 @@ from bot.demo.school import (
 )
 from bot.engine.settings_change import apply_settings
 from bot.engine.sweep import SchoolSweep, run_sweep
+from bot.features.reports.actions import change_status
+from bot.features.reports.intake import submit_report
+from bot.features.reports.rules import Submission
 
 __all__ = ["DemoPlan", "build_demo", "demo_settings"]
 
@@ -157,10 +160,6 @@ DEMO_REPORTS = (
 
 def _seed_reports(ctx: AppContext, as_of: date) -> None:
     """A few fictional reports at different stages, so the tracked list has something in it."""
-    from bot.features.reports.actions import change_status
-    from bot.features.reports.intake import submit_report
-    from bot.features.reports.rules import Submission
-
     school = ctx.config.schools[0]
     for days, category, involved, text, status in DEMO_REPORTS:
         when = _school_day_at(as_of - timedelta(days=days))

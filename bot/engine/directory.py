@@ -8,6 +8,7 @@ too many people missing stops and changes nobody.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -455,8 +456,6 @@ def sync_directory(
 def _save_left_out(session: Session, school_id: str, counts: Mapping[str, int]) -> None:
     """Keep what the last read left out (guests, unlicensed accounts), for ``directory
     status``."""
-    import json
-
     value = json.dumps(dict(sorted(counts.items())))
     row = session.scalar(select(ConnectorState).where(
         ConnectorState.school_id == school_id, ConnectorState.key == LEFT_OUT_KEY))
@@ -469,8 +468,6 @@ def _save_left_out(session: Session, school_id: str, counts: Mapping[str, int]) 
 def left_out(session: Session, school_id: str) -> dict[str, int] | None:
     """What the last directory read left out, by what it is ({"guest": 3}); None when the
     directory does not count them (a staff list file)."""
-    import json
-
     value = session.scalar(select(ConnectorState.value).where(
         ConnectorState.school_id == school_id, ConnectorState.key == LEFT_OUT_KEY))
     if value is None:

@@ -10,6 +10,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -131,9 +133,6 @@ class PageGuard:
 
 def readiness(store: Store) -> Response:
     """200 when the database answers, 503 (with no detail: it may name a host) when not."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         with store.engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -16,8 +16,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.config import LOGGING_CONFIG
+
+from bot.engine.web.deps import templates
 
 __all__ = [
     "ErrorReferenceMiddleware",
@@ -75,10 +80,6 @@ def _page(scope: Scope, reference: str, method: str) -> HTMLResponse:
         f"whoever looks after this system at your school and quote error reference {reference}."
     )
     try:
-        from starlette.requests import Request
-
-        from bot.engine.web.deps import templates
-
         # no current_user() here: the database may be the very thing that failed
         return templates.TemplateResponse(
             Request(scope),
@@ -152,8 +153,6 @@ def scrub_root_logging() -> None:
 
 def uvicorn_log_config() -> dict[str, Any]:
     """uvicorn's own logging configuration with ScrubTracebacks on each of its handlers."""
-    from uvicorn.config import LOGGING_CONFIG
-
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["scrub"] = {"()": ScrubTracebacks}
     for handler in config["handlers"].values():
@@ -163,8 +162,6 @@ def uvicorn_log_config() -> dict[str, Any]:
 
 def server_config(app: ASGIApp, host: str, port: int) -> Any:
     """The uvicorn configuration the product serves with (tests serve with the same)."""
-    import uvicorn
-
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", log_config=uvicorn_log_config()
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bot.core.settings import SettingsError
 from connectors.base import UrgentReserve
 from connectors.google.chat import ChatWebhookNotifier
 from connectors.google.client import GoogleClient, GoogleSetupError
@@ -22,10 +23,10 @@ from connectors.google.forms import GoogleFormSource
 from connectors.google.mail import DAILY_SEND_LIMIT as DAILY_MESSAGES
 from connectors.google.mail import GmailMailer
 from connectors.google.sheets import SheetsListMirror
+from connectors.registry import Connectors
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
-    from connectors.registry import Connectors
 
 __all__ = ["build"]
 
@@ -41,9 +42,6 @@ def build(
     Raises:
         SettingsError: a required ``COMPLIANCE_BOT_GOOGLE__...`` variable is missing or wrong.
     """
-    from bot.core.settings import SettingsError
-    from connectors.registry import Connectors
-
     google = settings.google
     required = {
         "SERVICE_ACCOUNT_FILE": google.service_account_file,

@@ -268,7 +268,7 @@ class WebhookNotifier:
 
     def post(self, card: CardMessage) -> SendResult:
         """POST once; 429 is retryable, a lost response is delivery-unknown."""
-        import httpx  # only a school with a webhook pays for importing it
+        import httpx  # lazy: ~0.2 s on every command; only a school with a webhook pays it
 
         payload = card.chat_payload if self.flavour == "chat" else card.teams_payload
         try:

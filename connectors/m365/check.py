@@ -32,6 +32,7 @@ from connectors.m365.directory import GraphDirectory, find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain
 from connectors.m365.forms import ListFormSource, column_problems
 from connectors.m365.mail import DAILY_RECIPIENTS
+from connectors.m365.teams_bot import TeamsBot
 
 __all__ = ["CheckRow", "rbac_fix", "run_checks"]
 
@@ -203,8 +204,6 @@ def _run(m365: Any, transport: httpx.AsyncBaseTransport | None) -> list[CheckRow
 
 def _bot(client: GraphClient, m365: Any, transport: Any) -> CheckRow:
     """The Teams bot's consent: it may install its own app for staff (a read probes it)."""
-    from connectors.m365.teams_bot import TeamsBot
-
     name = "Teams bot"
     app = str(m365.client_id)
     if not m365.bot_app_id:
@@ -262,6 +261,7 @@ def _network_error(exc: BaseException) -> BaseException | None:
     """The link of the chain that says the request never got an answer, if there is one."""
     kinds: tuple[type[BaseException], ...] = (OSError, httpx.TransportError)
     with contextlib.suppress(ImportError):
+        # lazy: azure-core comes with the m365 extra (it may be missing)
         from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
         kinds = (*kinds, ServiceRequestError, ServiceResponseError)

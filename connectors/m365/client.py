@@ -1,4 +1,7 @@
-"""The Graph client: builds msgraph-sdk over kiota and azure-identity, all imported lazily.
+"""The Graph client: builds msgraph-sdk over kiota and azure-identity, all imported lazily
+(they are the m365 extra, which may be missing; msgraph costs ~0.3-0.7 s to import,
+PLATFORM-FACTS): a ``GraphClient`` loads them on its first call, so the local and Google modes
+never do (tests/connectors/m365/test_client.py).
 
 The client layer is this module plus ``client_sharepoint.py`` (the SharePoint list
 calls, mixed into :class:`GraphClient`) and ``client_pipeline.py`` (per-request retry options);
@@ -31,6 +34,7 @@ import asyncio
 import base64
 import contextlib
 import importlib
+import io
 import re
 import threading
 import warnings
@@ -115,7 +119,7 @@ def build_credential(m365: M365Settings, *, transport: httpx.BaseTransport | Non
     Returns:
         ``CertificateCredential`` or ``ClientSecretCredential`` for ``authority_host``.
     """
-    from azure.identity import CertificateCredential, ClientSecretCredential
+    from azure.identity import CertificateCredential, ClientSecretCredential  # lazy: docstring
 
     if not m365.tenant_id or not m365.client_id:
         raise ValueError("tenant_id and client_id are required")
@@ -135,8 +139,6 @@ def build_credential(m365: M365Settings, *, transport: httpx.BaseTransport | Non
 
 def _azure_transport(transport: httpx.BaseTransport) -> Any:
     """An azure-core transport that sends through an httpx transport (one seam for tests)."""
-    import io
-
     import requests
     import urllib3
     from azure.core.pipeline.transport import RequestsTransport

@@ -2,6 +2,10 @@
 
 Part of the client layer (with ``client.py`` and ``client_sharepoint.py``): reads keep the SDK's
 retry middleware (GETs are safe to repeat); a POST that sends or creates something does not.
+
+The SDK is imported inside the calls: it is the m365 extra (it may be missing), and msgraph
+costs ~0.3-0.7 s to import (PLATFORM-FACTS), so only a deployment on Microsoft 365 pays
+it, on a client's first call (tests/connectors/m365/test_client.py).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ __all__ = ["get_json", "no_retry", "once_native", "post_once"]
 
 def no_retry() -> Any:
     """The per-request option that switches the SDK's RetryHandler off (POST sendMail)."""
-    from kiota_http.middleware.options import RetryHandlerOption
+    from kiota_http.middleware.options import RetryHandlerOption  # lazy: m365 extra (docstring)
 
     return RetryHandlerOption(max_retries=0, should_retry=False)
 

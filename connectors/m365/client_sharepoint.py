@@ -4,6 +4,10 @@ Part of the client layer (with ``client.py``, which mixes :class:`SharePointCall
 ``GraphClient``, and ``client_pipeline.py``): each call runs on the client's loop thread through
 ``GraphClient._call`` and returns plain records; only next links on the configured Graph host
 are followed.
+
+The SDK is imported inside the calls: it is the m365 extra (it may be missing), and msgraph
+costs ~0.3-0.7 s to import (PLATFORM-FACTS), so only a deployment on Microsoft 365 pays
+it, on a client's first call (tests/connectors/m365/test_client.py).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class SharePointCalls:
         """``GET /sites/{site}?$select=webUrl``: the address people open the site at."""
 
         async def call(graph: Any) -> str:
+            # lazy: the m365 extra, ~0.3-0.7 s (module docstring)
             from kiota_abstractions.base_request_configuration import RequestConfiguration
             from msgraph.generated.sites.item.site_item_request_builder import (
                 SiteItemRequestBuilder,

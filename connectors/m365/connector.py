@@ -27,10 +27,10 @@ from connectors.m365.mail import DAILY_RECIPIENTS, GraphMailer
 from connectors.m365.sharepoint import SharePointListMirror
 from connectors.m365.teams import WorkflowsNotifier
 from connectors.m365.teams_bot import TeamsBot
+from connectors.registry import Connectors
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
-    from connectors.registry import Connectors
 
 __all__ = ["build"]
 
@@ -95,8 +95,6 @@ def build(
     Returns:
         ``Connectors(name="m365", ...)``; notifier, mirror and forms are None when not set up.
     """
-    from connectors.registry import Connectors
-
     _require(settings)
     m365 = settings.m365
     assert m365.sender is not None  # checked by _require

@@ -15,6 +15,7 @@ from pathlib import Path
 from itsdangerous import BadSignature, Serializer
 from sqlalchemy.orm import Session
 
+from bot.core.audit import GENESIS
 from bot.core.clock import to_local
 from bot.core.models import AuditHead
 
@@ -47,8 +48,6 @@ class Anchor:
 
 def chain_head(session: Session) -> tuple[int, str]:
     """How many entries the chain has and the last one's hash (0 and the genesis when empty)."""
-    from bot.core.audit import GENESIS
-
     head = session.get(AuditHead, 1)
     if head is None:
         return 0, GENESIS

@@ -27,6 +27,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -34,7 +35,6 @@ from sqlalchemy import Connection, Engine, Table, bindparam, event, select, text
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.audit.seals import canon
 from bot.core.models import Base
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ __all__ = [
     "TAG",
     "Batch",
     "batch_digest",
+    "canon",
     "drain",
     "forget",
     "install_tags",
@@ -197,6 +198,19 @@ _WRITES = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re
 _PLAIN = frozenset({str, int, float, bool, type(None), list, dict})  # JSON as they are
 
 
+def canon(value: Any) -> Any:
+    """A value in one form whichever database gave it (UTC naive times, bytes by hash)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+    return value
+
+
 def _flat(value: Any) -> Any:
     """``canon`` for the few values that need it (times, dates, bytes): a sealed batch can be
     100,000 rows of a dozen columns."""
@@ -336,7 +350,7 @@ def mark_written(session: Session, table_name: str) -> None:
 
 def _read(session: Session, batch: Batch, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
     """The rows of ``batch`` with ``ids`` (sealed columns only)."""
-    from bot.core.store import one_of
+    from bot.core.store import one_of  # cycle: bot.core.store imports this module (install_tags)
 
     table, names = batch.table, batch.columns
     # PostgreSQL: 5,000 ids a statement as one array (a column serves as well as an attribute)

@@ -9,6 +9,7 @@ words, first problem first.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from bot.core.audit.seals import (
 from bot.core.keys import Keyring
 from bot.core.models import (
     AuditEvent,
+    ConfigVersion,
     Person,
     Policy,
     PolicyVersion,
@@ -503,10 +505,6 @@ def _batch_fields(
 
 def _check_settings_fingerprints(session: Session, verdict: Verdict) -> None:
     """Each settings version's own fingerprint matches its document."""
-    import hashlib
-
-    from bot.core.models import ConfigVersion
-
     query = select(ConfigVersion.id, ConfigVersion.sha256, ConfigVersion.document)
     for version_id, sha, document in session.execute(query.execution_options(yield_per=200)):
         if hashlib.sha256(document.encode()).hexdigest() != sha:

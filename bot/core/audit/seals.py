@@ -22,15 +22,16 @@ import hmac
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
+from bot.core.audit.batches import canon, drain, forget, seal_all
 from bot.core.models import (
     Attestation,
+    AuditEvent,
     Base,
     Decision,
     DecisionAttachment,
@@ -50,7 +51,6 @@ __all__ = [
     "REMOVED",
     "SEALED",
     "Kind",
-    "canon",
     "field_digests",
     "install",
     "record_at_commit",
@@ -101,19 +101,6 @@ KINDS: tuple[Kind, ...] = (
     Kind("task_completion", TaskCompletion, ("requirement_id", "person_id", "cycle")),
 )
 _BY_MODEL: dict[type[Any], Kind] = {k.model: k for k in KINDS}
-
-
-def canon(value: Any) -> Any:
-    """A value in one form whichever database gave it (UTC naive times, bytes by hash)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(timespec="microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
-    return value
 
 
 def _dump(value: Any) -> bytes:
@@ -231,9 +218,6 @@ def seal_baseline(session: Session) -> None:
     """Seal, with the audit key, the records stored before they were sealed: every kind here
     unless an earlier upgrade did (revision 0005, unkeyed), and every bulk-sealed table.
     ``Store.upgrade`` calls it once, with the upgrade that keys the log."""
-    from bot.core.audit.batches import seal_all
-    from bot.core.models import AuditEvent
-
     done = session.scalar(
         select(AuditEvent.id).where(AuditEvent.actor == BASELINE_ACTOR,
                                     AuditEvent.action == SEALED).limit(1)
@@ -275,8 +259,6 @@ def _before_commit(session: Session) -> None:
     """
     if session.in_nested_transaction():
         return
-    from bot.core.audit.batches import drain
-
     session.flush()
     pending: dict[tuple[str, int], dict[str, Any] | None] = session.info.pop(_PENDING, {})
     entries: list[audit.Entry] = []
@@ -324,8 +306,6 @@ def _forget(session: Session, *_args: Any) -> None:
     after it is still sealed at commit (the savepoint's own rows went with it)."""
     if session.in_nested_transaction():
         return
-    from bot.core.audit.batches import forget
-
     session.info.pop(_PENDING, None)
     session.info.pop(_AT_COMMIT, None)
     forget(session.info.pop(_CONNECTION, None))

@@ -6,6 +6,8 @@ from alembic import context
 from sqlalchemy import Engine
 
 from bot.core.models import Base
+from bot.core.settings import load_settings
+from bot.core.store import make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,9 +17,6 @@ def run_migrations_online() -> None:
     """Run with a live connection."""
     engine = config.attributes.get("engine")
     if engine is None:
-        from bot.core.settings import load_settings
-        from bot.core.store import make_engine
-
         engine = make_engine(load_settings().db_url)
     assert isinstance(engine, Engine)
     with engine.connect() as connection:

@@ -1,6 +1,9 @@
 """CLI for the dashboard's companions: ``teams package`` and ``digest --preview|--send``.
 
 ``bot.cli.main`` mounts ``teams_app`` as ``teams`` and ``digest`` as a top-level command.
+
+Its commands import the feature's modules when they run: most load SQLAlchemy and the models
+(~1 s measured), and ``--help`` answers without them (tests/cli/test_demo.py).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def teams_package(
     ] = None,
 ) -> None:
     """Build the Microsoft Teams app package (manifest and icons) to upload in Teams admin."""
+    # lazy: not loaded by --help (module docstring)
     from bot.features.dashboard.teams_package import build_teams_package
 
     try:

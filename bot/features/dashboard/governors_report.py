@@ -24,6 +24,7 @@ from bot.core.pdf_tables import A4Report
 from bot.core.words import Words, school_words
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import review_status
+from bot.features.reports import rules as report_rules
 
 __all__ = [
     "AccountLine",
@@ -199,12 +200,8 @@ def outcome_bucket(outcome: str | None) -> str:
 
 
 def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
-    """The reports feature's category and status labels, when that feature is installed."""
-    try:
-        from bot.features.reports.rules import CATEGORIES, STATUSES
-    except ImportError:  # pragma: no cover - a build without the reports feature
-        return {}, {}
-    return dict(CATEGORIES), dict(STATUSES)
+    """The reports feature's category and status labels."""
+    return dict(report_rules.CATEGORIES), dict(report_rules.STATUSES)
 
 
 def head_reports_note(words: Words) -> str:

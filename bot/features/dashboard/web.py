@@ -44,6 +44,7 @@ from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_p
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
 from bot.features.dashboard.viewer import Viewer, find_viewer
+from bot.features.reports.routing import visible_reports
 from bot.features.setup.service import preview_of
 
 __all__ = ["ReportPanel", "RollupRow", "dashboard", "router", "teams_configure"]
@@ -109,7 +110,6 @@ def _report_panel(
             overdue=figures.clocks_overdue,
             changes_at=figures.next_clock_due,
         )
-    from bot.features.reports.routing import visible_reports
 
     query = visible_reports(viewer.school, viewer.email, viewer.roles).where(
         Report.status != "closed"

@@ -2,6 +2,9 @@
 
 The decisions register is leadership data: ``decisions list`` prints counts by type only, unless
 ``--show`` is given with ``--as`` naming a DSL, deputy DSL or headteacher (and that is audited).
+
+Its commands import the feature's modules when they run: most load SQLAlchemy and the models
+(~1 s measured), and ``--help`` answers without them (tests/cli/test_demo.py).
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from collections import Counter
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.table import Table
 
-from bot.core.words import plural
+from bot.core.permissions import LEADERSHIP
+from bot.core.words import plural, school_words
 from bot.engine.commands import (
     AsOf,
     as_of_today,
@@ -38,11 +43,9 @@ SchoolOption = Annotated[
 
 def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
     """The named DSL, deputy or headteacher of the school; exit 2 otherwise."""
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
     from bot.core.models import Person
-    from bot.core.permissions import LEADERSHIP
-    from bot.core.words import school_words
 
     words = school_words(school)
     if not email:
@@ -81,7 +84,6 @@ def decisions_list(
     as_of: AsOf = None,
 ) -> None:
     """Counts of open decisions by type and review state (no personal details)."""
-    from rich.table import Table
     from sqlalchemy import select
 
     from bot.core import audit

@@ -1,4 +1,8 @@
-"""CLI: ``policies confirm-date`` — confirm (or correct) a next review date that was worked out."""
+"""CLI: ``policies confirm-date`` — confirm (or correct) a next review date that was worked out.
+
+Its commands import the feature's modules when they run: most load SQLAlchemy and the models
+(~1 s measured), and ``--help`` answers without them (tests/cli/test_demo.py).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ def policies_confirm_date(
     ] = None,
 ) -> None:
     """Confirm a policy's next review date worked out from its ratification date (audited)."""
+    # lazy: not loaded by --help (module docstring)
     from bot.features.policies.review import confirm_review_date
     from bot.features.policies.rules import ReviewError
 

@@ -1,6 +1,10 @@
 """``compliance-bot reports ...``: counts, an audited listing and export, form ingestion, who a
 report is about, the public link. Contents are never printed; the listing shows references and
-metadata only."""
+metadata only.
+
+Its commands import the feature's modules when they run: most load SQLAlchemy and the models
+(~1 s measured), and ``--help`` answers without them (tests/cli/test_demo.py).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.table import Table
 
-from bot.core.words import plural
+from bot.core.clock import LONDON
+from bot.core.words import plural, school_words
 from bot.engine.commands import SchoolOption, console, context, err, friendly, where
 
 if TYPE_CHECKING:
@@ -34,11 +40,10 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
 
     A refusal is recorded in the audit log (who asked, for which command).
     """
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
     from bot.core import audit
     from bot.core.models import Person
-    from bot.core.words import school_words
     from bot.features.reports.routing import can_open_list
 
     if not email:
@@ -88,13 +93,10 @@ def list_reports(
     open_only: Annotated[bool, typer.Option("--open", help="Only reports not closed.")] = False,
 ) -> None:
     """Counts by status, urgency and category; --show --as EMAIL lists references."""
-    from rich.table import Table
     from sqlalchemy import select
 
     from bot.core import audit
-    from bot.core.clock import LONDON
     from bot.core.models import Report
-    from bot.core.words import school_words
     from bot.features.reports.clocks import open_clock
     from bot.features.reports.routing import visible_reports
     from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES, clock_labels
@@ -220,7 +222,6 @@ def ingest(school: SchoolOption = None) -> None:
     from bot.core.models import utcnow
     from bot.core.outbox import Urgency, dispatch
     from bot.core.outbox.delivery import AdminAlerts
-    from bot.core.words import school_words
     from bot.features.reports.forms import read_form
     from bot.features.reports.mirror import mirror_pending
     from connectors.base import ConnectorError

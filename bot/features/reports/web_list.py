@@ -407,7 +407,7 @@ def reports_link(request: Request) -> Response:
     url = f"{settings.base_url}/report/{school.id}/{link_token(settings.signing_key(), school.id)}"
     svg = None
     if school.reports.public_link:
-        import qrcode
+        import qrcode  # lazy: qrcode adds ~60 ms to the web app's start; one page uses it
         import qrcode.image.svg
 
         svg = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage).to_string().decode()

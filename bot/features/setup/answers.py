@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.core.calendar import Country, nation_key
@@ -231,8 +232,6 @@ class Progress:
 
     def save(self) -> None:
         """Write the file whole (a crash leaves the previous one), readable by its owner only."""
-        import yaml
-
         text = RESUME_HEADER + yaml.safe_dump(
             {**self.data, "answered": [list(k) for k in sorted(self.done)]},
             sort_keys=False, allow_unicode=True)

@@ -1,5 +1,9 @@
 """``compliance-bot init``: a school set up in one sitting from its staff list, policy folder
-and term dates — interactive, or ``--answers FILE`` for scripted installs."""
+and term dates — interactive, or ``--answers FILE`` for scripted installs.
+
+Its commands import the feature's modules when they run: most load SQLAlchemy and the models
+(~1 s measured), and ``--help`` answers without them (tests/cli/test_demo.py).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
 from bot.core.nations import school_words_for
 from bot.core.words import plain_key, plural, role_name
-from bot.engine.commands import AsOf, as_of_today, console, context, err, friendly, say_database
+from bot.engine.commands import (
+    AsOf,
+    as_of_today,
+    console,
+    context,
+    err,
+    friendly,
+    print_reminder_plan,
+    say_database,
+)
 
 if TYPE_CHECKING:
     from bot.core.config import OrgConfig, SchoolConfig
@@ -40,6 +54,7 @@ def _fail(lines: list[str]) -> None:
 
 def _home(settings: Settings) -> Settings:
     """Settings for a new school: its own folder, never the demo's."""
+    # lazy: not loaded by --help (module docstring)
     from bot.core.settings import DEFAULT_HOME, DEMO_HOME
 
     if settings.home == DEMO_HOME and not settings.demo:
@@ -49,8 +64,6 @@ def _home(settings: Settings) -> Settings:
 
 def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
     """The school file's content, validated as ``check config`` will read it."""
-    from pydantic import ValidationError
-
     from bot.core.config import OrgConfig
     from bot.features.setup.school_setup import school_config
 
@@ -221,7 +234,6 @@ def _print_report_clocks(school: SchoolConfig) -> None:
 def _first_plan(settings: Settings, org: OrgConfig, today: date) -> None:
     """``remind --dry-run`` on the first school day: who will be asked for what, and when."""
     from bot.core.context import AppContext
-    from bot.engine.commands import print_reminder_plan
     from bot.engine.sweep import run_sweep
 
     ctx = AppContext(settings)

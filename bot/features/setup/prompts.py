@@ -26,6 +26,8 @@ from bot.features.setup.policy_folder import (
     read_policy_folder,
 )
 from bot.features.setup.school_setup import OUTSIDE_ROLES, outside_person
+from connectors.base import ConnectorError
+from connectors.local.directory import FileDirectory
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -66,9 +68,6 @@ def _existing(question: str, *, folder: bool = False, optional: bool = False) ->
 def _read_staff(path: Path) -> tuple[list[DirectoryPerson], list[int]] | None:
     """The staff list read; its bad rows raised now, with the choice to fix the file and read it
     again or to leave those rows out. None: choose another file."""
-    from connectors.base import ConnectorError
-    from connectors.local.directory import FileDirectory
-
     while True:
         reader = FileDirectory(path)
         try:
@@ -94,8 +93,6 @@ def _read_staff(path: Path) -> tuple[list[DirectoryPerson], list[int]] | None:
 
 def _directory(progress: Progress) -> list[DirectoryPerson]:
     """The staff list (bad rows raised at once), then the role table for its job titles."""
-    from connectors.local.directory import FileDirectory
-
     people: list[DirectoryPerson] = []
     if progress.has(("directory",)):
         path = Path(progress.get(("directory",)))

@@ -3,12 +3,16 @@ the settings, the directory and policy copies, and the database (preview begins)
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import create_engine, inspect
+from sqlalchemy import text as sql_text
 
 from bot.core import setup_state
 from bot.core.config import OrgConfig
@@ -37,6 +41,8 @@ from bot.features.setup.term_calendar import (
     read_term_calendar,
 )
 from connectors.base import ConnectorError, DirectoryPerson
+from connectors.local.connector import FileDirectory
+from connectors.registry import build_connectors
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -103,8 +109,6 @@ def existing_school(settings: Settings) -> str | None:
 def _holds_a_school(url: str) -> bool:
     """Whether the database named by ``url`` already has a school in it (a database that
     ``compliance-bot migrate`` only created the tables of is still free for ``init``)."""
-    from sqlalchemy import create_engine, inspect, text
-
     if not database_exists(url):
         return False
     engine = create_engine(url)
@@ -112,7 +116,7 @@ def _holds_a_school(url: str) -> bool:
         with engine.connect() as conn:
             if not inspect(conn).has_table("schools"):
                 return False
-            return conn.execute(text("SELECT 1 FROM schools LIMIT 1")).first() is not None
+            return conn.execute(sql_text("SELECT 1 FROM schools LIMIT 1")).first() is not None
     finally:
         engine.dispose()
 
@@ -121,8 +125,6 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
     """The people, from the CSV export (local) or the platform when it can already be read."""
     answers = draft.answers
     if answers.platform == "local":
-        from connectors.local.connector import FileDirectory
-
         if answers.directory is None:
             draft.problems.append("directory: give the staff CSV export (e.g. staff.csv)")
             return
@@ -145,7 +147,6 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
             f"{answers.platform}` passes; people are taken by email until then"
         )
         return
-    from connectors.registry import build_connectors
 
     try:
         draft.people = list(build_connectors(settings).directory.fetch(None).people)
@@ -454,8 +455,6 @@ def env_text(
             f"# {prefix}USER_QUERY=\"orgUnitPath='/Staff'\"  (only staff accounts: {guide})")
     lines += [f"{prefix}{k}={v}" for k, v in given.items()]
     if answers.role_groups:
-        import json
-
         lines.append(f"{prefix}ROLE_GROUPS={json.dumps(dict(answers.role_groups))}")
     if answers.platform == "m365":
         lines.append(f"# {prefix}CLIENT_SECRET=  (or CERTIFICATE_PATH; see {guide})")

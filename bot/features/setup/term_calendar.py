@@ -126,6 +126,7 @@ _TOO_MANY = (
 
 def _parse(name: str, data: bytes) -> list[CalendarEvent]:
     """The calendar's events (in the child process of :func:`_events`); CalendarError."""
+    # lazy: icalendar adds ~70 ms to the web app's start; the forkserver preloads it (contained)
     from icalendar import Calendar
 
     unreadable = CalendarError(

@@ -24,6 +24,7 @@ from bot.core.models import Person, utcnow
 from bot.core.nations import Words, school_words_for
 from bot.core.permissions import SETUP_EDITORS
 from bot.engine.web.deps import check_csrf, ctx, require_roles
+from bot.engine.web.guards import read_checked_form
 from bot.features.reports.rules import clock_summary
 from bot.features.setup import web_admin
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
@@ -157,8 +158,6 @@ def roles_page(request: Request) -> Response:
 @router.post("/admin/roles", include_in_schema=False)
 async def roles_save(request: Request) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
-    from bot.engine.web.guards import read_checked_form
-
     form = await read_checked_form(request, max_files=0, max_fields=400)
     check_csrf(request, str(form.get("csrf_token") or ""))
     user = require_roles(request, SETUP_EDITORS)

@@ -20,6 +20,7 @@ from bot.core.config import ROLES
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.engine.web.deps import check_csrf, ctx, require_roles
+from bot.engine.web.guards import read_checked_form
 from bot.features.policies.importer import Found, FuzzyDate, ImportedPolicy, typed_policy
 from bot.features.policies.rules import MAX_DOCUMENT_BYTES
 from bot.features.setup.pack import PACKS, school_pack
@@ -410,8 +411,6 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
 
 
 async def _requirement_form(request: Request) -> dict[str, Any]:
-    from bot.engine.web.guards import read_checked_form
-
     raw = await read_checked_form(request, max_files=0, max_fields=60)
     form: dict[str, Any] = {
         box: str(raw.get(box) or "")

@@ -1,6 +1,10 @@
 """Reading policy documents into lines of text: .docx (page headers first, lists as ``- item``,
 headings as ``# text``, table rows as ``cell | cell``, footers last), .pdf (its text layer), .txt
-and .md; and the title a .docx or .pdf carries in its properties."""
+and .md; and the title a .docx or .pdf carries in its properties.
+
+python-docx and pypdf are imported by the reader of their format: the web app loads this module,
+and they would add ~0.06 s and ~0.18 s to its start (measured).
+"""
 
 from __future__ import annotations
 
@@ -72,7 +76,7 @@ def _read_plain(path: Path) -> list[str]:
 
 
 def _read_docx(path: Path) -> list[str]:
-    import docx  # python-docx; imported here so text/markdown imports never pay for it
+    import docx  # lazy: ~0.06 s at start; text and markdown never pay for it (module docstring)
     from docx.opc.exceptions import PackageNotFoundError
 
     data = _read_bytes(path)  # turns permission problems into a clear error first
