@@ -59,15 +59,23 @@ class WriteBehind:
         except BaseException as exc:  # handed to whoever waits, as a future would
             self._error = exc
         finally:
-            if self._info is not None:
-                self._info.pop(_LENT, None)  # the connection is the caller's again
             self._finished.set()
+
+    def _give_back(self) -> None:
+        """The connection is the caller's again: only ``result`` and ``abandon`` say so, never
+        the writes finishing on their own (a caller that forgot to wait is refused every time,
+        not only when the writes happen to be slow)."""
+        if self._info is not None and self._info.get(_LENT) is self:
+            del self._info[_LENT]
 
     def result(self) -> None:
         """Wait until the writes are done (on SQLite: run them now); raise what they raised."""
-        if not self._finished.is_set() and self._thread is None:
-            self._run()
-        self._finished.wait()
+        try:
+            if not self._finished.is_set() and self._thread is None:
+                self._run()
+            self._finished.wait()
+        finally:
+            self._give_back()
         if self._error is not None:
             raise self._error
 
@@ -76,14 +84,14 @@ class WriteBehind:
         finish; writes not yet begun never run — the transaction is rolled back anyway)."""
         if self._thread is not None:
             self._finished.wait()
-        elif not self._finished.is_set():
-            if self._info is not None:
-                self._info.pop(_LENT, None)
-            self._finished.set()
+        self._finished.set()
+        self._give_back()
 
     def lent_to_others(self) -> bool:
-        """Whether a statement from the calling thread must be refused now."""
-        return not self._finished.is_set() and threading.get_ident() != self._writer
+        """Whether a statement from the calling thread must be refused now (anyone but the
+        writes, until ``result`` or ``abandon`` gives the connection back)."""
+        lent = self._info is not None and self._info.get(_LENT) is self
+        return lent and (threading.get_ident() != self._writer or self._finished.is_set())
 
 
 def write_behind(session: Session, writes: Sequence[Callable[[], None]]) -> WriteBehind:
