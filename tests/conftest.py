@@ -25,7 +25,7 @@ os.environ.pop("LINES", None)
 from bot.wiring import install
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
-from tests.support.paths import REPO, SHARED_POLICIES
+from tests.support.paths import NODE_MODULES, REPO, SHARED_POLICIES
 
 # tests drive the engine directly, as the app's entry points would: hand it the features' steps
 install()
@@ -104,6 +104,14 @@ def _missing(reason: str) -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"{reason} — CI must provide it (see .ci/run)")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def node_modules() -> Path:
+    """The oracles of tests/node (oidc-provider, adaptivecards, …); skips locally without them."""
+    if not NODE_MODULES.is_dir() or shutil.which("node") is None:
+        _missing("tests/node is not installed (cd tests/node && npm ci)")
+    return NODE_MODULES
 
 
 @pytest.fixture(autouse=True)

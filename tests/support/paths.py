@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["FIXTURES", "REPO", "SCHEMAS", "SHARED_POLICIES"]
+__all__ = ["FIXTURES", "NODE_MODULES", "REPO", "SCHEMAS", "SHARED_POLICIES"]
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "support" / "fixtures"
 SCHEMAS = REPO / "tests" / "support" / "schemas"
 SHARED_POLICIES = REPO.parent / "shared" / "policies"
+# software we did not write, run as oracles (tests/node/package.json; .ci/run installs it)
+NODE_MODULES = REPO / "tests" / "node" / "node_modules"
