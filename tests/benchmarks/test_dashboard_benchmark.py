@@ -23,7 +23,6 @@ import asyncio
 import multiprocessing
 import os
 import re
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -48,6 +47,7 @@ from bot.engine.snapshot import close_done, rebuild, recounted
 from bot.engine.sweep import run_sweep
 from tests.benchmarks.test_sweep_benchmark import MONDAY, PEOPLE, _build
 from tests.support.helpers import at
+from tests.support.served import served
 from tests.support.smtp import _free_port
 
 CONCURRENCY = 8
@@ -197,35 +197,6 @@ def _open_duties(html: str) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
-    """``compliance-bot run --web-only --workers N``, waiting until it answers."""
-    proc = subprocess.Popen(
-        [CLI, "run", "--web-only", "--workers", str(workers), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 120  # a hang guard only: nothing is asserted about time
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no server")
-        time.sleep(0.2)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.mark.benchmark
 @pytest.mark.slow
 def test_dashboard_10k_staff_concurrency_8(tmp_path: Path) -> None:
@@ -255,8 +226,8 @@ def test_dashboard_10k_staff_concurrency_8(tmp_path: Path) -> None:
             "COMPLIANCE_BOT_DEMO": "1",
             "COMPLIANCE_BOT_BASE_URL": base,
         }
-        server = _serve(env, port, workers)
-        try:
+        command = [CLI, "run", "--web-only", "--workers", str(workers), "--port", str(port)]
+        with served(command, env=env, url=base, log=tmp_path / f"server-{workers}.log"):
             head = _signed_in(base)
             start = time.perf_counter()
             first = head.get("/dashboard")
@@ -279,8 +250,6 @@ def test_dashboard_10k_staff_concurrency_8(tmp_path: Path) -> None:
             after_change = time.perf_counter() - start
             assert _open_duties(changed.text) == before - 1
             assert _open_duties(head.get("/dashboard").text) == before - 1
-        finally:
-            _stop(server)
         label = f"{workers} web worker{'s' if workers > 1 else ''}"
         for name, (latencies, right, wall, cpu) in (("dashboard", dash), ("people list", people)):
             assert all(right) and len(right) == REQUESTS

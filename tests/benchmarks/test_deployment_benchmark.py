@@ -34,6 +34,7 @@ from bot.core.models import OutboxMessage
 from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import at
+from tests.support.served import read_line, started, stop
 from tests.support.smtp import _free_port
 
 PEOPLE = int(os.environ.get("COMPLIANCE_BOT_BENCH_PEOPLE", "10000"))
@@ -92,29 +93,15 @@ def _smtp() -> Iterator[tuple[int, subprocess.Popen[str]]]:
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None
-    assert server.stdout.readline().strip() == "ready"
+    assert read_line(server).strip() == "ready"
     try:
         yield port, server
     finally:
-        if server.poll() is None:
-            server.kill()
-        server.wait()
+        stop(server)
 
 
-def _start(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([CLI, "run", *args], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def _start(env: dict[str, str], logs: Path, *args: str) -> subprocess.Popen[bytes]:
+    return started([CLI, "run", *args], env=env, log=logs / f"{args[0].lstrip('-')}.log")
 
 
 def _wait(ctx: AppContext, done: int) -> int:
@@ -158,19 +145,19 @@ def test_one_scheduler_three_workers_two_web_processes_deliver_a_digest_day(
             queued = int(session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
         assert queued >= PEOPLE
 
-        one = [_start(env, "--dispatch-only")]
+        one = [_start(env, tmp_path, "--dispatch-only")]
         first = _wait(ctx, 1)  # timed from its first delivery: process start-up is not sending
         started = time.perf_counter()
         alone = _wait(ctx, queued // 5)
         one_rate = (alone - first) / (time.perf_counter() - started)
-        _stop(one)
+        stop(one[0])
         alone = _wait(ctx, 0)  # what it sent before it stopped
 
         web_port = _free_port()
-        procs = [_start(env, "--scheduler-only")]
+        procs = [_start(env, tmp_path, "--scheduler-only")]
         _wait_for_lock(ctx)
-        procs += [_start(env, "--dispatch-only") for _ in range(3)]
-        procs.append(_start(env, "--web-only", "--workers", "2", "--host", "127.0.0.1",
+        procs += [_start(env, tmp_path, "--dispatch-only") for _ in range(3)]
+        procs.append(_start(env, tmp_path, "--web-only", "--workers", "2", "--host", "127.0.0.1",
                             "--port", str(web_port)))
         try:
             begun = _wait(ctx, alone + 1)
@@ -182,11 +169,12 @@ def test_one_scheduler_three_workers_two_web_processes_deliver_a_digest_day(
                                     capture_output=True, text=True, check=False)
             assert second.returncode != 0 and "another scheduler" in second.stderr
         finally:
-            _stop(procs)
+            for proc in procs:
+                stop(proc)
         assert server.stdin is not None and server.stdout is not None
         server.stdin.write("\n")
         server.stdin.flush()
-        keys = json.loads(server.stdout.readline())
+        keys = json.loads(read_line(server))
     with ctx.store.session() as session:
         statuses = dict(session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())

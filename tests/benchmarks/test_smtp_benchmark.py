@@ -23,6 +23,7 @@ from bot.core.store import Store
 from connectors.base import OutgoingEmail, SendResult
 from connectors.local.connector import SmtpMailer
 from tests.support.keys import TEST_KEYS
+from tests.support.served import read_line, stop
 from tests.support.smtp import _free_port
 
 MESSAGES = 2_000
@@ -84,7 +85,7 @@ def test_smtp_messages_a_second_over_one_connection(database_url: str, tmp_path:
                               stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None and server.stdin is not None
-        assert server.stdout.readline().strip() == "ready"
+        assert read_line(server).strip() == "ready"
         _queue(store, "reused")
         reused = _rate(store, SmtpMailer("127.0.0.1", port, "bot@oakfield.example",
                                          security="none"))
@@ -93,9 +94,9 @@ def test_smtp_messages_a_second_over_one_connection(database_url: str, tmp_path:
                                               security="none"))
         server.stdin.write("\n")
         server.stdin.flush()
-        received = int(server.stdout.readline())
+        received = int(read_line(server))
     finally:
-        server.wait(timeout=30)
+        stop(server, wait=30)
     assert received == 2 * MESSAGES  # every message once
     store.dispose()
     backend = store.engine.dialect.name

@@ -32,6 +32,7 @@ from tests.support.hostile import (
     zip_of_zeros,
 )
 from tests.support.pdfs import PDF
+from tests.support.served import served as serving
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 
@@ -77,29 +78,9 @@ def served(school: SchoolBuilder, sqlite_url: str, tmp_path: Path) -> Iterator[S
         "PYTHONUNBUFFERED": "1",
     }
     cli = Path(sys.executable).parent / "compliance-bot"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(cli), "run", "--web-only", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=variables,
-            cwd=tmp_path,
-        )
-    try:
-        deadline = time.monotonic() + 120  # readiness on a busy machine, not a bound
-        while True:
-            assert proc.poll() is None, log.read_text(errors="replace")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+    command = [str(cli), "run", "--web-only", "--port", str(port)]
+    with serving(command, env=variables, url=url, log=log, cwd=tmp_path) as proc:
         yield Served(url, proc, log)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
 
 
 def _csrf(http: httpx.Client, path: str) -> str:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from bot.engine.sweep import run_sweep
 from tests.conftest import free_port
 from tests.features.reports.test_support import csrf_of, make_env
 from tests.support.helpers import SchoolBuilder, at
+from tests.support.served import served
 
 MARKERS = {
     "what_happened": "Zebrafinch-7QX3 said something in the cloakroom",
@@ -147,20 +146,6 @@ def test_a_nul_byte_on_postgresql_is_never_logged_with_the_text(
             pass
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[str]) -> None:
-    """Poll /healthz until the server answers (readiness, not a timing assertion)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the server stopped: {proc.communicate()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not start")
-
-
 @pytest.mark.slow
 def test_the_real_server_log_names_no_one_when_the_database_fails(
     database_url: str, school: SchoolBuilder, tmp_path: Path
@@ -181,26 +166,21 @@ def test_the_real_server_log_names_no_one_when_the_database_fails(
         "COMPLIANCE_BOT_BASE_URL": url,
         "PYTHONUNBUFFERED": "1",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli.main", "run", "--web-only", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=variables, cwd=tmp_path,
-    )
-    try:
-        _wait_until_up(url, proc)
-        with httpx.Client(base_url=url) as http:
-            form = http.get(public_path)
-            assert form.status_code == 200, form.text
-            response = http.post(public_path, data={
-                "csrf_token": csrf_of(form.text), "category": "cyberbullying",
-                "involved": "pupil", "occurred": "Monday lunchtime", "location": "Online",
-                "reporter_relationship": "parent", **MARKERS,
-            })
-    finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=60)
+    command = [sys.executable, "-m", "bot.cli.main", "run", "--web-only", "--port", str(port)]
+    log = tmp_path / "server.log"
+    with served(command, env=variables, url=url, log=log, cwd=tmp_path), \
+            httpx.Client(base_url=url) as http:
+        form = http.get(public_path)
+        assert form.status_code == 200, form.text
+        response = http.post(public_path, data={
+            "csrf_token": csrf_of(form.text), "category": "cyberbullying",
+            "involved": "pupil", "occurred": "Monday lunchtime", "location": "Online",
+            "reporter_relationship": "parent", **MARKERS,
+        })
+    logged = log.read_text(errors="replace")  # the server has stopped: its whole output
     assert response.status_code == 500
     found = REFERENCE.search(response.text)
     assert found, response.text
-    assert f"error {found.group(1)}" in err
-    assert "Traceback" not in err + out
-    assert leaks(err + out, MARKERS.values()) == []
+    assert f"error {found.group(1)}" in logged
+    assert "Traceback" not in logged
+    assert leaks(logged, MARKERS.values()) == []
