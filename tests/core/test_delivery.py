@@ -340,7 +340,9 @@ def test_sweep_and_status_say_what_waits_for_a_person(cli: Any) -> None:
     assert status.exit_code == 0, status.output
     words = " ".join(status.output.split())
     assert "1 message may not have arrived" in words  # the dashboard's line
-    assert "1 message may not have arrived" in words  # and what to do
+    assert "Check the sending mailbox's Sent Items" in words  # and what to do about it
+    assert "compliance-bot outbox resolve ID --sent --as YOU" in words
+    assert "compliance-bot outbox --status delivery_unknown" in words
 
 
 # --------------------------------------------------------------------------- the migration

@@ -159,7 +159,11 @@ def test_missing_mail_send_recommends_the_scoped_grant(fake: FakeGraph, tmp_path
     rows = check(fake, tmp_path)
     row = by_name(rows)["Mail.Send"]
     assert row.fix is not None
-    assert "New-ManagementRoleAssignment -App " + CLIENT_ID in row.fix
+    lines = row.fix.splitlines()
+    scope = next(line for line in lines if "New-ManagementScope" in line)
+    assert f"PrimarySmtpAddress -eq '{SENDER}'" in scope  # the grant is scoped to the sender
+    assign = next(line for line in lines if "New-ManagementRoleAssignment" in line)
+    assert f"-App {CLIENT_ID}" in assign and '-CustomResourceScope "compliance-bot sender"' in assign
     assert "every mailbox" in row.fix
     assert "Mail.Send scope" not in by_name(rows)  # nothing to compare until it works
 

@@ -312,14 +312,23 @@ def test_cli_send_queues_once_a_week(env: Env, cli: CliRunner) -> None:
     assert "Delivered" in delivered.output
 
 
+def _tile(output: str, label: str) -> str:
+    """The figure printed above ``label`` in the same tile of ``status`` (not anywhere else)."""
+    lines = output.splitlines()
+    row = next(n for n, line in enumerate(lines) if f"│ {label}" in line)
+    column = lines[row].index(f"│ {label}")
+    return lines[row - 1][column:].split("│")[1].strip()
+
+
 def test_cli_status_shows_the_dashboard_figures(env: Env, cli: CliRunner) -> None:
     result = cli.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
+    assert "Acknowledgements: 50% (target 95%)   Training: 14%" in result.output  # headline
+    assert _tile(result.output, "policies acknowledged") == "50%"
+    assert _tile(result.output, "training up to date") == "14%"
+    assert _tile(result.output, "overdue duties") == "13"
+    assert _tile(result.output, "open reports") == "2"
     for words in (
-        "50%",
-        "policies acknowledged",
-        "14%",
-        "training up to date",
         "Things needing you now",
         "13 overdue staff duties",
         "Online Safety Policy",
