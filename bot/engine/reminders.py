@@ -45,7 +45,6 @@ class Reminder:
 
     stage: int
     label: str  # ask | before:14 | due | overdue:2
-    overdue_number: int
     copy: tuple[str, ...]  # "line_manager" / "headteacher"
 
 
@@ -116,7 +115,7 @@ def next_reminder(
         label = "ask"  # the first message is the ask, whatever stage the calendar reached
     overdue = int(label.split(":")[1]) if label.startswith("overdue:") else 0
     copy = tuple(e.to for e in cadence.escalate if overdue > e.after_overdue)
-    return Reminder(stage=stage, label=label, overdue_number=overdue, copy=copy)
+    return Reminder(stage=stage, label=label, copy=copy)
 
 
 # --------------------------------------------------------------------------- digests

@@ -187,7 +187,6 @@ BATCHES: tuple[Batch, ...] = (
         ident=("purpose",),
     ),
 )
-BY_NAME = {b.name: b for b in BATCHES}
 _BY_TABLE = {b.table_name: b for b in BATCHES}
 _WRITES = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 

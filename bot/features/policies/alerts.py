@@ -84,7 +84,6 @@ class DigestPlanned:
     """One governor's review digest today: the policies it lists, queued or not."""
 
     recipient: str
-    policy_keys: tuple[str, ...]
     key: str
     queued: bool
 
@@ -352,5 +351,5 @@ def plan_alerts(
                 draft=draft,
                 not_before=not_before,
             )
-        planned.append(DigestPlanned(email, tuple(e.policy_key for e in entries), key, queued))
+        planned.append(DigestPlanned(email, key, queued))
     return planned, unaddressed

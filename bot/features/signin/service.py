@@ -40,7 +40,6 @@ class Issued:
     """A link just made for a person in the directory (its secrets are only in the email)."""
 
     person_id: int
-    link_id: int
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ def request_link(
     )
     audit.record(session, actor=SOMEONE, action="signin.requested", object_type="person",
                  object_id=person.id, school_id=person.school_id, details={"known": True})
-    return Issued(person_id=person.id, link_id=link.id)
+    return Issued(person_id=person.id)
 
 
 def _email(

@@ -163,7 +163,8 @@ def test_missing_mail_send_recommends_the_scoped_grant(fake: FakeGraph, tmp_path
     scope = next(line for line in lines if "New-ManagementScope" in line)
     assert f"PrimarySmtpAddress -eq '{SENDER}'" in scope  # the grant is scoped to the sender
     assign = next(line for line in lines if "New-ManagementRoleAssignment" in line)
-    assert f"-App {CLIENT_ID}" in assign and '-CustomResourceScope "compliance-bot sender"' in assign
+    assert f"-App {CLIENT_ID}" in assign
+    assert '-CustomResourceScope "compliance-bot sender"' in assign
     assert "every mailbox" in row.fix
     assert "Mail.Send scope" not in by_name(rows)  # nothing to compare until it works
 
