@@ -83,7 +83,10 @@ app.command("start-sending")(start_sending)
 
 @app.callback()
 def _start() -> None:
-    """Hand the engine the features' sweep steps before any command runs."""
+    """Hand the engine the features' sweep steps before any command runs (not for ``--help``:
+    Click runs this callback before it reads a sub-command's options)."""
+    if "--help" in sys.argv[1:]:
+        return
     # lazy: the steps load SQLAlchemy and Jinja (~1.3 s measured), and `--help` must answer
     # without them (tests/cli/test_demo.py counts what it loads)
     from bot.wiring import install

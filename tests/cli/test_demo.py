@@ -82,6 +82,31 @@ def test_help_answers_without_loading_the_heavy_libraries() -> None:
     assert proc.returncode == 0 and "demo" in proc.stdout
 
 
+def test_every_sub_command_s_help_loads_none_of_them_either() -> None:
+    """``compliance-bot <command> --help``, for every command, as light as the top level's."""
+    probe = (
+        "import io, sys, contextlib, typer\n"
+        "from bot.cli.main import app\n"
+        "def paths(cmd, path):\n"
+        "    yield path\n"
+        "    for name, sub in getattr(cmd, 'commands', {}).items():\n"
+        "        yield from paths(sub, [*path, name])\n"
+        "root = typer.main.get_command(app)\n"
+        "count = 0\n"
+        "for path in list(paths(root, []))[1:]:\n"
+        "    sys.argv = ['compliance-bot', *path, '--help']\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        root.main(args=[*path, '--help'], prog_name='compliance-bot')\n"
+        "    count += 1\n"
+        f"print(count, ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.split(" ")
+    assert int(answer[0]) > 40  # every command and sub-command was asked
+    assert answer[1].strip() == ""
+
+
 def test_the_demo_school_year_is_the_real_2026_27_calendar_with_bank_holidays() -> None:
     people = demo_people(random.Random(7), date(2026, 11, 20))
     data = school_config(people, date(2026, 11, 20), "2026.2")["schools"][0]
