@@ -5,6 +5,7 @@ review."""
 from __future__ import annotations
 
 import ast
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -383,3 +384,17 @@ def test_every_module_says_what_it_is_for() -> None:
         if p.stat().st_size and ast.get_docstring(ast.parse(p.read_text("utf-8"))) is None
     ]
     assert not silent
+
+
+def test_no_binary_file_is_tracked() -> None:
+    """Wheels, archives, databases and images are built or fetched, never committed: a binary in
+    the repository is unreviewable and stays in its history for good (a 2.9 MB wheel once did)."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=False)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    binary = []
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        path = REPO / name
+        if path.is_file() and b"\0" in path.read_bytes()[:8192]:
+            binary.append(name)
+    assert not binary, f"binary files are tracked (remove them, make them in the test): {binary}"
