@@ -8,8 +8,9 @@ writes only the difference the change made (an atomic upsert, so concurrent atte
 lose a count) and recounts the people's own rows. ``ensure`` builds the snapshot once if none
 exists yet (a fresh install before its first sweep).
 
-The rule is kept in code: a duty's status changed anywhere else — an ORM change flushed, or an
-UPDATE of the duties' status — fails with :class:`DutyCountsBypassed` before it is written, so
+The rule is kept in code: a duty's status changed anywhere else — an ORM change flushed, an
+UPDATE of the duties' status (built or written as SQL text), or a duty deleted (by the ORM, a
+DELETE statement or SQL text) — fails with :class:`DutyCountsBypassed` before it is written, so
 the dashboard can never silently drift from the duties.
 
 Tallies are kept per due date, so "overdue" on any day is a sum; only the people list's
@@ -19,6 +20,7 @@ recounting the few people whose duties fell due in between.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,8 +29,10 @@ from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import (
+    Delete,
     Engine,
     Table,
+    TextClause,
     Update,
     case,
     delete,
@@ -431,6 +435,20 @@ _BYPASS = (
 )
 
 
+# SQL written by hand: an UPDATE that sets the duties' status, or a DELETE of duties
+_TEXTUAL_BYPASS = re.compile(
+    r"\bUPDATE\s+\"?duties\"?\s+SET\b[^;]*?\bstatus\s*=|\bDELETE\s+FROM\s+\"?duties\"?(?=[\s;]|$)",
+    re.IGNORECASE,
+)
+
+
+def _is_duties(table: Any) -> bool:
+    """The bot's own duties table (the same name in another schema object, as someone outside
+    the bot would write it, is not the bot's write)."""
+    return (getattr(table, "metadata", None) is _DUTIES.metadata
+            and getattr(table, "name", None) == _DUTIES.name)
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_orm_bypass(session: Session, _context: Any, _instances: Any) -> None:
     if _KEPT.get():
@@ -438,6 +456,8 @@ def _refuse_orm_bypass(session: Session, _context: Any, _instances: Any) -> None
     for obj in session.dirty:
         if isinstance(obj, Duty) and inspect(obj).attrs.status.history.has_changes():
             raise DutyCountsBypassed(_BYPASS)
+    if any(isinstance(obj, Duty) for obj in session.deleted):
+        raise DutyCountsBypassed(_BYPASS)
 
 
 @event.listens_for(Engine, "before_execute")
@@ -445,14 +465,19 @@ def _refuse_core_bypass(
     conn: Any, clauseelement: Any, multiparams: Any, params: Any, execution_options: Any
 ) -> None:
     statement = clauseelement
-    if not isinstance(statement, Update) or _KEPT.get():
+    if _KEPT.get():
+        return
+    if isinstance(statement, TextClause):
+        if _TEXTUAL_BYPASS.search(statement.text):
+            raise DutyCountsBypassed(_BYPASS)
+        return
+    if isinstance(statement, Delete) and _is_duties(statement.table):
+        raise DutyCountsBypassed(_BYPASS)
+    if not isinstance(statement, Update):
         return
     # the bot's own duties table only (the same table in another schema object, as someone
     # outside the bot would write it, is not the bot's write)
-    table = statement.table
-    if getattr(table, "metadata", None) is not _DUTIES.metadata:
-        return
-    if getattr(table, "name", None) != _DUTIES.name:
+    if not _is_duties(statement.table):
         return
     keys = {getattr(k, "key", k) for k in statement._values or ()}
     for given in (params, *(multiparams if isinstance(multiparams, list | tuple) else ())):

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core.config.store import updated
@@ -214,8 +214,9 @@ def test_a_fresh_install_counts_once_on_the_first_view(any_env: Env) -> None:
 
 def test_a_duty_changed_outside_the_one_way_fails_and_changes_nothing(any_env: Env) -> None:
     """The dashboard's counts cannot drift: a duty's status changed around ``changing`` /
-    ``close_done`` / ``recounted`` — through the ORM or by an UPDATE — fails before it is
-    written, and the snapshot still equals a recount. The same change made the one way holds."""
+    ``close_done`` / ``recounted`` — through the ORM, by an UPDATE built or written as SQL text,
+    or by deleting the duty — fails before it is written, and the snapshot still equals a
+    recount. The same change made the one way holds."""
     env = any_env
     before = assert_snapshot_is_a_recount(env)
     with env.context.store.session() as session:
@@ -228,8 +229,24 @@ def test_a_duty_changed_outside_the_one_way_fails_and_changes_nothing(any_env: E
         with pytest.raises(DutyCountsBypassed):
             session.execute(update(Duty).where(Duty.id == duty.id).values(status="done"))
         session.rollback()
-        # other columns stay free to change (a reminder's stage)
+        for written in (  # by hand, as a maintenance script might
+            f"UPDATE duties SET status = 'done' WHERE id = {duty.id}",
+            f'update "duties"\n   set reminders_sent = 0, status=\'done\' where id = {duty.id}',
+            f"DELETE FROM duties WHERE id = {duty.id}",
+        ):
+            with pytest.raises(DutyCountsBypassed):
+                session.execute(text(written))
+            session.rollback()
+        with pytest.raises(DutyCountsBypassed):
+            session.execute(delete(Duty).where(Duty.id == duty.id))
+        session.rollback()
+        session.delete(session.get(Duty, duty.id))
+        with pytest.raises(DutyCountsBypassed):
+            session.flush()
+        session.rollback()
+        # other columns stay free to change (a reminder's stage), built or written
         session.execute(update(Duty).where(Duty.id == duty.id).values(reminders_sent=1))
+        session.execute(text(f"UPDATE duties SET reminders_sent = 2 WHERE id = {duty.id}"))
         session.rollback()
     assert assert_snapshot_is_a_recount(env) == before
     with env.context.store.transaction() as session:
