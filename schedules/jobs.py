@@ -137,16 +137,20 @@ def maintenance_job(home: str | None = None) -> None:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A job's fixed id, function and interval."""
+    """A job's fixed id, function and interval; ``at_start``: its first run is when the
+    scheduler starts, not one interval later."""
 
     id: str
     func: Callable[..., None]
     seconds: int
     grace: int
+    at_start: bool = False
 
 
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec("compliance-bot.engine.sweep", sweep_job, SWEEP_MINUTES * 60, SWEEP_GRACE_SECONDS),
+    # at start: the people exist (and can sign in) the minute `run` starts, not 15 minutes later
+    JobSpec("compliance-bot.engine.sweep", sweep_job, SWEEP_MINUTES * 60, SWEEP_GRACE_SECONDS,
+            at_start=True),
     JobSpec("compliance-bot.dispatch", dispatch_job, DISPATCH_SECONDS, DISPATCH_GRACE_SECONDS),
     JobSpec("compliance-bot.reports.forms", forms_job, FORMS_SECONDS, FORMS_GRACE_SECONDS),
     JobSpec("compliance-bot.maintenance", maintenance_job, MAINTENANCE_HOURS * 3600,

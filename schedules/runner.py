@@ -18,6 +18,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -197,6 +198,7 @@ def build_scheduler(settings: Settings, *, jobs: Sequence[JobSpec] = JOBS,
             IntervalTrigger(seconds=job.seconds, timezone=LONDON), id=job.id,
             name=job.id, kwargs={"home": home}, replace_existing=True, coalesce=True,
             max_instances=1, misfire_grace_time=job.grace,
+            **({"next_run_time": datetime.now(LONDON)} if job.at_start else {}),
         )
     return scheduler
 

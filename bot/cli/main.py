@@ -14,7 +14,6 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
@@ -261,16 +260,12 @@ def serving_port(settings: Any) -> int:
     BASE_URL is this computer's own address with a port (``http://127.0.0.1:8102``), that
     port, so that the links in emails reach the server; else the default. A public BASE_URL
     (behind a proxy) says nothing about the port the bot listens on."""
+    # lazy: pydantic-settings, which --help does without
+    from bot.core.settings import own_address
+
     if "port" in settings.model_fields_set or "base_url" not in settings.model_fields_set:
         return int(settings.port)
-    try:
-        url = urlsplit(str(settings.base_url))
-        given: int | None = url.port
-    except ValueError:
-        return int(settings.port)
-    if url.hostname in ("127.0.0.1", "localhost", "::1") and given is not None:
-        return given
-    return int(settings.port)
+    return own_address(str(settings.base_url), int(settings.port))[1]
 
 
 def served_settings(settings: Any, host: str, port: int) -> Any:

@@ -13,6 +13,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,7 @@ __all__ = [
     "SettingsError",
     "describe_invalid",
     "load_settings",
+    "own_address",
 ]
 
 DEFAULT_HOME = Path(".compliance-bot")
@@ -308,6 +310,24 @@ def _checked_key_file(key_file: Path) -> str:
             "new one generated; links already emailed will stop working)"
         )
     return key
+
+
+def own_address(base_url: str, port: int) -> tuple[str, int]:
+    """BASE_URL and the port to serve on, made to agree when BASE_URL is this computer's own
+    address (``http://127.0.0.1:8102``): its port is the one served, and an own address with no
+    port is given ``port``, so the links in emails reach the server. A public address (behind a
+    proxy) says nothing of the port the bot listens on: both are returned as they are."""
+    try:
+        url = urlsplit(base_url)
+        given = url.port
+    except ValueError:
+        return base_url, port
+    if url.hostname is None or url.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return base_url, port
+    if given is not None:
+        return base_url, given
+    host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+    return urlunsplit(url._replace(netloc=f"{host}:{port}")).rstrip("/"), port
 
 
 def default_home(cwd: Path | None = None) -> Path:

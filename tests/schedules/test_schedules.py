@@ -29,6 +29,9 @@ def test_jobs_have_fixed_ids_and_explicit_grace(tmp_path: Path) -> None:
     first = sweep.get_next_fire_time(None, start)
     second = sweep.get_next_fire_time(first, first)
     assert (second - first).total_seconds() == 15 * 60
+    # the first sweep runs as the scheduler starts: people can sign in the minute `run` starts
+    assert jobs["compliance-bot.engine.sweep"].next_run_time is not None
+    assert jobs["compliance-bot.engine.sweep"].next_run_time <= datetime.now(UTC)
     forms = jobs["compliance-bot.reports.forms"]  # an urgent concern on a form waits <= 1 min
     first = forms.trigger.get_next_fire_time(None, start)
     assert (forms.trigger.get_next_fire_time(first, first) - first).total_seconds() <= 60

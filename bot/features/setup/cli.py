@@ -232,11 +232,13 @@ def _print_report_clocks(school: SchoolConfig) -> None:
 
 
 def _first_plan(settings: Settings, org: OrgConfig, today: date) -> None:
-    """``remind --dry-run`` on the first school day: who will be asked for what, and when."""
+    """The first sweep, in preview (the staff list read: people can sign in at once; nothing
+    queued), then ``remind --dry-run`` on the first school day: who will be asked for what."""
     from bot.core.context import AppContext
     from bot.engine.sweep import run_sweep
 
     ctx = AppContext(settings)
+    run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=today, deliver=False)
     first_day = org.schools[0].next_school_day(today)
     results, _ = run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=first_day,
                            write=False, deliver=False)
@@ -314,6 +316,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     Interactive answers are saved as they are given; ``--resume`` continues an unfinished run.
     """
     from bot.core.models import utcnow
+    from bot.core.settings import own_address
     from bot.features.setup.answers import load_answers
     from bot.features.setup.school_setup import draft_setup, existing_school, write_setup
 
@@ -343,7 +346,8 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         err.print(f"Nothing was saved. Your answers are kept in {progress.path}; "
                   "`compliance-bot init --resume` continues from them.", highlight=False)
         raise typer.Exit(2)
-    settings = settings.model_copy(update={"base_url": draft.answers.base_url.rstrip("/"),
+    base_url, port = own_address(draft.answers.base_url.rstrip("/"), settings.port)
+    settings = settings.model_copy(update={"base_url": base_url, "port": port,
                                            "connector": draft.answers.platform})
     written = write_setup(settings, draft, org, today=today, now=utcnow())
     say_database(settings.db_url)

@@ -19,6 +19,7 @@ from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
 from bot.core.emails import email_problem
 from bot.core.models import ExtraPerson
+from bot.core.settings import own_address
 from bot.core.store import Store, database_exists, shown_url
 from bot.core.words import plain_key, plural
 from bot.engine.config_sync import ensure_school, sync_config
@@ -417,14 +418,15 @@ def env_text(
     """
     domain = (headteacher or "@school.example").rsplit("@", 1)[-1]
     mail_from = answers.mail_from or f"compliance-bot@{domain}"
+    base_url, port = own_address(answers.base_url.rstrip("/"), settings.port)
     lines = [
         f"# compliance-bot settings for {answers.school.name}, written by `compliance-bot init`",
         f"# on {today:%d %B %Y}. Every setting is described in README.md > Configuration.",
         f"COMPLIANCE_BOT_HOME={settings.home}",
         f"COMPLIANCE_BOT_DATABASE_URL={settings.db_url}",
         f"COMPLIANCE_BOT_CONNECTOR={answers.platform}",
-        f"COMPLIANCE_BOT_BASE_URL={answers.base_url.rstrip('/')}",
-        f"COMPLIANCE_BOT_PORT={settings.port}",
+        f"COMPLIANCE_BOT_BASE_URL={base_url}",
+        f"COMPLIANCE_BOT_PORT={port}",
     ]
     if answers.platform == "local":
         lines.append(f"COMPLIANCE_BOT_MAIL_FROM={mail_from}")

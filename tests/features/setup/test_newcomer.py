@@ -15,8 +15,12 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import load_config
+from bot.core.context import AppContext
 from bot.core.models import AuditEvent, OutboxMessage
+from bot.core.settings import load_settings
 from bot.core.store import Store
+from bot.web.app import create_app
+from tests.features.reports.test_support import TestClient, csrf_of
 from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar
 
 WIDE = {"COLUMNS": "300"}
@@ -80,7 +84,12 @@ def test_a_school_goes_from_its_own_files_to_its_first_reminders(
         "sign-social-media-acceptable-use",
     }
     assert date(2026, 10, 27) in school.holidays and date(2026, 9, 1) in school.inset_days
-    assert (tmp_path / ".env").read_text().count("COMPLIANCE_BOT_CONNECTOR=local") == 1
+    env_file = (tmp_path / ".env").read_text()
+    assert env_file.count("COMPLIANCE_BOT_CONNECTOR=local") == 1
+    # one address: the port served is the one in the links (http://127.0.0.1:8123)
+    assert "COMPLIANCE_BOT_BASE_URL=http://127.0.0.1:8123\n" in env_file
+    assert "COMPLIANCE_BOT_PORT=8123\n" in env_file
+    _signs_in_before_any_sweep(rows[0]["email"])
 
     check = _run(runner, "check", "config")
     assert check.exit_code == 0, check.output
@@ -93,9 +102,10 @@ def test_a_school_goes_from_its_own_files_to_its_first_reminders(
 
     store = Store(f"sqlite:///{(home / 'compliance-bot.db').resolve()}")
 
-    def queued() -> int:
+    def queued() -> int:  # what the sweeps queued (the head's sign-in link is not theirs)
         with store.session() as session:
-            return int(session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+            return int(session.scalar(select(func.count()).select_from(OutboxMessage)
+                                      .where(OutboxMessage.purpose != "signin_link")) or 0)
 
     first = _run(runner, "sweep", "--no-send")
     assert first.exit_code == 0, first.output
@@ -113,6 +123,23 @@ def test_a_school_goes_from_its_own_files_to_its_first_reminders(
     assert {"setup.begun", "config.changed", "sending.started"} <= actions
     print(f"\nnewcomer path (init → check → remind → sweep → start-sending → sweep): "
           f"{time.perf_counter() - started:.1f} s wall time")
+
+
+def _signs_in_before_any_sweep(head: str) -> None:
+    """Straight after ``init`` (no ``run``, no sweep), the head asks for a sign-in link at
+    /signin and one is queued for them: the staff list was read by ``init``."""
+    context = AppContext(load_settings())
+    client = TestClient(create_app(context.settings, context))
+    page = client.get("/signin")
+    assert page.status_code == 200, page.text
+    asked = client.post("/signin/email", data={"email": head, "csrf_token": csrf_of(page.text),
+                                              "next": ""})
+    assert asked.status_code == 200, asked.text
+    with context.store.session() as session:
+        links = session.scalars(select(OutboxMessage.recipients)
+                                .where(OutboxMessage.purpose == "signin_link")).all()
+    context.store.dispose()
+    assert links == [[head]]
 
 
 def test_init_refuses_a_folder_that_already_has_a_school(tmp_path: Path) -> None:
