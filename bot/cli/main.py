@@ -36,6 +36,7 @@ from bot.engine.commands import (
     friendly,
     print_reminder_plan,
     say_database,
+    unused_columns,
     where,
 )
 from bot.features.dashboard.cli import digest, teams_app
@@ -496,6 +497,9 @@ def check_config() -> None:
         )
     changes = ctx.connectors.directory.fetch(None)
     console.print(f"[green]directory: {len(changes.people)} people readable[/]")
+    unused = getattr(ctx.connectors.directory, "unused_columns", [])
+    if unused:
+        err.print(f"[yellow]not read[/] {unused_columns(unused)}", highlight=False)
     for line in changes.rejected:
         err.print(f"[yellow]rejected[/] {line}", highlight=False)
     held = _unknown_titles(config.schools, changes.people)

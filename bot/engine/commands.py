@@ -44,6 +44,7 @@ __all__ = [
     "refuse_new_database",
     "say_database",
     "schools_of",
+    "unused_columns",
     "where",
 ]
 
@@ -200,6 +201,15 @@ def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:
 
 
 STOPPED_EXIT = 3  # a directory sync stopped and asks for a confirmation
+
+
+def unused_columns(names: list[str]) -> str:
+    """What a person is told of the staff list's columns the bot does not read."""
+    listed = ", ".join(f"'{n}'" for n in names)
+    them = "it is" if len(names) == 1 else "they are"
+    return (f"the staff list's {'column' if len(names) == 1 else 'columns'} {listed}: {them} "
+            "not read. A second role column is not read as a role: give those people all "
+            "their roles in a column named Roles (e.g. staff; governor).")
 
 
 def directory_errors(results: list[SchoolSweep]) -> None:

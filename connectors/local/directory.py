@@ -217,6 +217,11 @@ class FileDirectory:
     _header: Header | None = field(default=None, init=False, repr=False)
     rejected_lines: list[int] = field(default_factory=list, init=False)  # of the last fetch
 
+    @property
+    def unused_columns(self) -> list[str]:
+        """The columns of the file's header that the bot does not read (after a fetch)."""
+        return self._header.unused if self._header is not None else []
+
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Read the whole file (there is no delta for a file)."""
         if not self.path.exists():

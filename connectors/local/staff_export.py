@@ -73,6 +73,13 @@ class Header:
         found = self.sources.get(name)
         return self.names[found[0]] if found else name
 
+    @property
+    def unused(self) -> list[str]:
+        """The file's columns the bot does not read (named to the school, never dropped
+        silently: an "Additional Role" column is not read as a role)."""
+        used = {p for positions in self.sources.values() for p in positions}
+        return [n for i, n in enumerate(self.names) if n and i not in used]
+
     def row(self, cells: Sequence[str]) -> dict[str, str]:
         """One row's cells under the bot's column names (the first filled source wins)."""
         row: dict[str, str] = {}

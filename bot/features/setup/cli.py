@@ -28,6 +28,7 @@ from bot.engine.commands import (
     friendly,
     print_reminder_plan,
     say_database,
+    unused_columns,
 )
 
 if TYPE_CHECKING:
@@ -93,6 +94,9 @@ def _print_people(draft: SetupDraft) -> None:
                       f"{plural(len(draft.people), 'person', 'people')} ({counts or 'no roles'})")
         for line in draft.answers.leave_out:
             console.print(f"  line {line} of {draft.source_name} left out, as you chose",
+                          highlight=False)
+        if draft.unused_columns:
+            console.print(f"  [yellow]not read[/]: {unused_columns(draft.unused_columns)}",
                           highlight=False)
         _print_role_table(draft)
     elif draft.directory_note:

@@ -82,6 +82,7 @@ class SetupDraft:
     chosen: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
     outsiders: dict[str, str] = field(default_factory=dict)  # email -> name, not on staff list
+    unused_columns: list[str] = field(default_factory=list)  # of the staff list, not read
 
     @property
     def source_name(self) -> str:
@@ -140,6 +141,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
             for line, number in zip(changes.rejected, reader.rejected_lines, strict=True)
         ]
         draft.people = list(changes.people)
+        draft.unused_columns = reader.unused_columns
         draft.problems += role_table_problems(draft)
         return
     if settings.connector != answers.platform:

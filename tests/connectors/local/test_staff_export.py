@@ -122,3 +122,9 @@ def test_names_surname_first_and_header_synonyms() -> None:
     header = read_header(["Email", "E-mail", "Legal Surname", "Known As"], "x.csv")
     assert header.sources["email"] == [0, 1] and header.column("family_name") == "Legal Surname"
     assert header.row(["", "a@b.example", "Lee", "Ben"])["email"] == "a@b.example"
+
+
+def test_the_columns_not_read_are_named() -> None:
+    header = read_header(["Name", "Email", "Role", "Additional Role", "", "Notes"], "x.csv")
+    assert header.column("job_title") == "Role"
+    assert header.unused == ["Additional Role", "Notes"]
