@@ -147,6 +147,8 @@ class DirectoryPerson:
 
     ``groups`` are the directory's group names; configuration maps them to roles. ``roles`` are
     roles the source states directly (the local CSV can); platform connectors leave it empty.
+    ``other_titles`` are the further roles a staff export lists in columns of their own (an
+    MIS's "Additional Role"): each goes through the school's role table as the job title does.
     """
 
     external_id: str
@@ -156,6 +158,7 @@ class DirectoryPerson:
     given_name: str | None = None
     family_name: str | None = None
     job_title: str | None = None
+    other_titles: tuple[str, ...] = ()
     groups: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
     manager_external_id: str | None = None

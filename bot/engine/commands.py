@@ -208,8 +208,8 @@ def unused_columns(names: list[str]) -> str:
     listed = ", ".join(f"'{n}'" for n in names)
     them = "it is" if len(names) == 1 else "they are"
     return (f"the staff list's {'column' if len(names) == 1 else 'columns'} {listed}: {them} "
-            "not read. A second role column is not read as a role: give those people all "
-            "their roles in a column named Roles (e.g. staff; governor).")
+            "not read. If one holds further roles, name it 'Additional Role' (or 'Role 2', "
+            "'Role 3'): each of those is read through the role table.")
 
 
 def directory_errors(results: list[SchoolSweep]) -> None:

@@ -49,14 +49,16 @@ def suggest_role(word: str) -> str | None:
 def role_words(person: DirectoryPerson, *, groups_give_role: bool, titles: bool) -> list[str]:
     """The words in the school's language that decide this person's roles: what a roles column
     holds that is not one of the bot's roles, else (with ``titles``, when nothing else gives a
-    role) the job title."""
+    role) the job title; and always every further role column's word (a school that lists a
+    second role means it)."""
+    further = list(person.other_titles)
     words = sorted(r for r in person.roles if r not in ROLES)
     if words:
-        return words
+        return words + further
     has_role = any(r in ROLES for r in person.roles) or groups_give_role
     if titles and not has_role and person.job_title:
-        return [person.job_title]
-    return []
+        return [person.job_title, *further]
+    return further
 
 
 @dataclass(frozen=True)

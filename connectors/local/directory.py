@@ -30,6 +30,7 @@ DIRECTORY_COLUMNS = (
     "given_name",
     "family_name",
     "job_title",
+    "other_titles",
     "roles",
     "groups",
     "manager_email",
@@ -151,6 +152,9 @@ def _row_to_person(
         given_name=given,
         family_name=family,
         job_title=(_text(row, "job_title") or None),
+        other_titles=tuple(dict.fromkeys(
+            t.strip() for t in (_cell(row.get("other_titles")) or "").replace("|", ";").split(";")
+            if t.strip())),
         roles=_check_roles(_split(_cell(row.get("roles"))), allowed_roles),
         groups=_split(_cell(row.get("groups"))),
         manager_email=manager,

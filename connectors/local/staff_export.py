@@ -38,6 +38,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                        "known as"),
     "job_title": ("job_title", "job title", "jobtitle", "employee title", "staff role", "role",
                   "post", "position", "job role"),
+    # further roles in columns of their own; every one filled is read (not just the first)
+    "other_titles": ("additional role", "second role", "other role", "secondary role",
+                     "additional roles", "other roles", "role 2", "role 3", "role 4",
+                     "additional post", "second post", "additional job title",
+                     "second job title"),
     "roles": ("roles",),
     "groups": ("groups", "group", "staff groups"),
     "manager_email": ("manager_email", "manager email", "line manager email", "line manager",
@@ -48,6 +53,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "school": ("school",),
     "has_account": ("has_account",),
 }
+_EVERY_ONE = {"other_titles"}  # columns whose every filled source is read, in order
 _BRACKETS = re.compile(r"\[[^\]]*\]|\([^)]*\)")  # Google's "First Name [Required]"
 
 
@@ -81,11 +87,13 @@ class Header:
         return [n for i, n in enumerate(self.names) if n and i not in used]
 
     def row(self, cells: Sequence[str]) -> dict[str, str]:
-        """One row's cells under the bot's column names (the first filled source wins)."""
+        """One row's cells under the bot's column names (the first filled source wins; the
+        further role columns are all read, joined by ``;``)."""
         row: dict[str, str] = {}
         for column, positions in self.sources.items():
             values = [cells[i].strip() for i in positions if i < len(cells)]
-            row[column] = next((v for v in values if v), "")
+            filled = [v for v in values if v]
+            row[column] = ";".join(filled) if column in _EVERY_ONE else next(iter(filled), "")
         return row
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.job_roles import map_roles, words_of
 from connectors.base import PermanentError
 from connectors.local.directory import FileDirectory
 from connectors.local.staff_export import read_header, split_name, staff_date
@@ -125,6 +126,34 @@ def test_names_surname_first_and_header_synonyms() -> None:
 
 
 def test_the_columns_not_read_are_named() -> None:
-    header = read_header(["Name", "Email", "Role", "Additional Role", "", "Notes"], "x.csv")
+    header = read_header(["Name", "Email", "Role", "Additional Role", "", "Notes", "Key Stage"],
+                         "x.csv")
     assert header.column("job_title") == "Role"
-    assert header.unused == ["Additional Role", "Notes"]
+    assert header.column("other_titles") == "Additional Role"
+    assert header.unused == ["Notes", "Key Stage"]
+
+
+def test_every_role_column_of_an_export_goes_through_the_role_table(tmp_path: Path) -> None:
+    """An MIS's "Role" and "Additional Role" (and "Role 2"): the teaching assistant who is also a
+    governor is both; a further role the table does not know holds its person back, named."""
+    path = tmp_path / "staff.csv"
+    path.write_text(
+        "Name,Email,Role,Additional Role,Role 2\n"
+        '"Ash, Tia",tia.ash@oak.example,Teaching Assistant,Governor,\n'
+        '"Birch, Tom",tom.birch@oak.example,Teaching Assistant,,Parent Rep\n'
+        '"Cole, Ann",ann.cole@oak.example,Class Teacher,,\n',
+        encoding="utf-8",
+    )
+    reader = FileDirectory(path)
+    people = {p.email: p for p in reader.fetch(None).people}
+    assert reader.unused_columns == []
+    assert people["tia.ash@oak.example"].other_titles == ("Governor",)
+    assert people["tom.birch@oak.example"].other_titles == ("Parent Rep",)
+    table = {"Teaching Assistant": "staff", "Class Teacher": "staff", "Governor": "governor"}
+    tia = map_roles(people["tia.ash@oak.example"], {}, table)
+    assert tia.roles == {"staff", "governor"} and tia.unknown == ()
+    tom = map_roles(people["tom.birch@oak.example"], {}, table)
+    assert tom.unknown == ("Parent Rep",)  # held back until the school says what it means
+    assert map_roles(people["ann.cole@oak.example"], {}, table).roles == {"staff"}
+    assert words_of(people.values(), {}) == {"Teaching Assistant": 2, "Governor": 1,
+                                             "Parent Rep": 1, "Class Teacher": 1}
