@@ -258,28 +258,53 @@ def _commands(readme: str, heading: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(("heading", "tools"), [
-    ("LINUX (OpenSSL)", ("openssl", "sha256sum")),
-    # the Mac's commands, run with this machine's OpenSSL 3 and shasum: they use only what the
+# a LibreSSL ``openssl``, as a Mac has. No package here has one; build it from LibreSSL's
+# portable source and its OpenBSD tree (``./update.sh``, then ``cmake`` and ``make openssl``)
+# and point this at ``build/apps/openssl/openssl``
+LIBRESSL_ENV = "COMPLIANCE_BOT_TEST_LIBRESSL"
+
+
+@pytest.mark.parametrize(("heading", "tools", "libressl"), [
+    ("LINUX (OpenSSL)", ("openssl", "sha256sum"), False),
+    # the Mac's commands with this machine's OpenSSL 3 and shasum: they use only what the
     # Mac's LibreSSL has (``dgst -verify`` of an ECDSA signature, ``pkey -pubin``), not
     # ``pkeyutl -rawin``, which it lacks
-    ("MAC (Terminal", ("openssl", "shasum")),
+    ("MAC (Terminal", ("openssl", "shasum"), False),
+    # and with LibreSSL itself where one is given (built from LibreSSL's portable source: no
+    # Debian package has it)
+    ("MAC (Terminal", ("shasum",), True),
 ])
 def test_ordinary_tools_check_it_as_the_readme_says(
-    sqlite_pack: Built, tmp_path: Path, heading: str, tools: tuple[str, ...]
+    sqlite_pack: Built, tmp_path: Path, heading: str, tools: tuple[str, ...], libressl: bool
 ) -> None:
     missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (the tools the README names)")
+    env = dict(os.environ)
+    if libressl:
+        binary = os.environ.get(LIBRESSL_ENV)
+        if not binary:
+            pytest.skip(f"no LibreSSL: set {LIBRESSL_ENV} to its openssl to check the Mac's")
+        version = subprocess.run([binary, "version"], capture_output=True, text=True,
+                                 check=True).stdout
+        assert version.startswith("LibreSSL"), version
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "openssl").symlink_to(binary)
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+        rawin = subprocess.run([binary, "pkeyutl", "-rawin"], capture_output=True, text=True,
+                               check=False)  # what the README used to say, and a Mac lacks
+        assert "unknown option '-rawin'" in rawin.stdout + rawin.stderr
+    pack = tmp_path / "pack"
     with zipfile.ZipFile(sqlite_pack.zip_path) as archive:
-        archive.extractall(tmp_path)
+        archive.extractall(pack)
     readme = sqlite_pack.members()["README.txt"].decode("utf-8")
     fingerprint, signature, sums = _commands(readme, heading)
     assert "-rawin" not in readme and "pkeyutl" not in readme
 
     def run(command: str) -> str:
-        done = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], cwd=tmp_path,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], cwd=pack,
+                              capture_output=True, text=True, check=False, env=env)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         return done.stdout
 
@@ -288,10 +313,10 @@ def test_ordinary_tools_check_it_as_the_readme_says(
     checked = run(sums)
     assert checked.count(": OK") == len(MEMBERS) - 2, checked
     # a changed manifest fails the same command
-    (tmp_path / MANIFEST).write_bytes((tmp_path / MANIFEST).read_bytes().replace(b"  ", b"  x", 1))
-    done = subprocess.run(["bash", "-c", signature], cwd=tmp_path, capture_output=True,
-                          text=True, check=False)
-    assert done.returncode != 0 and "Verification failure" in done.stdout + done.stderr
+    (pack / MANIFEST).write_bytes((pack / MANIFEST).read_bytes().replace(b"  ", b"  x", 1))
+    done = subprocess.run(["bash", "-c", signature], cwd=pack, capture_output=True,
+                          text=True, check=False, env=env)
+    assert done.returncode != 0 and "verification failure" in (done.stdout + done.stderr).lower()
 
 
 def _powershell_check(files: dict[str, bytes]) -> tuple[str, bool]:
