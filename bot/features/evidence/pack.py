@@ -99,8 +99,8 @@ def earlier_packs(session: Session, secret: str) -> int:
 # point is read from its DER bytes (a P-256 key's are always at these places), and the
 # signature's two numbers are taken out of their DER sequence, 32 bytes each, as .NET wants them
 POWERSHELL = (
-    "$der = [Convert]::FromBase64String(((Get-Content public-key.pem) -notmatch '^(-|Key)') "
-    "-join '')",
+    "$der = [Convert]::FromBase64String(((Get-Content public-key.pem) -notmatch "
+    "'^(-----|Key fingerprint)') -join '')",
     "-join ([Security.Cryptography.SHA256]::Create().ComputeHash($der) | "
     "ForEach-Object { $_.ToString('x2') })",
     "$p = New-Object Security.Cryptography.ECParameters",
