@@ -118,7 +118,7 @@ def node_modules() -> Path:
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's .env or COMPLIANCE_BOT_* variables."""
     for key in list(os.environ):
-        keep = (PG_ENV, "COMPLIANCE_BOT_TEST_CHROMIUM")
+        keep = (PG_ENV, "COMPLIANCE_BOT_TEST_CHROMIUM", "COMPLIANCE_BOT_TEST_LIBRESSL")
         if key.startswith("COMPLIANCE_BOT_") and key not in keep:
             monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)

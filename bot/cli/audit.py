@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.core.audit.check import Verdict
     from bot.core.keys import Keyring
     from bot.core.settings import Settings
+    from bot.core.store import Store
 
 __all__ = ["audit_app"]
 
@@ -71,6 +72,21 @@ def _print_verdict(verdict: Verdict, anchor: Anchor | None) -> None:
         console.print(
             f"Records stored before {day.day} {day:%B %Y} were sealed when the bot was upgraded "
             "that day: changes made to them before then cannot be detected.",
+            highlight=False,
+        )
+
+
+def _seal_stopped(store: Store) -> None:
+    """Seal first what a dispatcher killed mid-pass recorded as sent and never sealed (as the
+    dispatchers' recovery does): no false alarm while no dispatcher has run since."""
+    from bot.core.audit.autocommit import seal_stopped  # lazy: see the module docstring
+
+    sealed = seal_stopped(store)
+    if sealed:
+        noun = "message" if sealed == 1 else "messages"
+        console.print(
+            f"Sealed first: {sealed} sent {noun} recorded by a dispatcher that was stopped "
+            "before it could seal them.",
             highlight=False,
         )
 
@@ -124,6 +140,7 @@ def audit_verify(
     where(ctx)
     anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key())
     keys = _keyring(ctx.settings, previous_keys)
+    _seal_stopped(ctx.store)
     with ctx.store.session() as session:
         session.info[KEYS] = keys
         verdict = check(session, anchor, ctx.settings.uploads_dir)
@@ -147,6 +164,7 @@ def audit_anchor(
     ctx = context()
     where(ctx)
     now = datetime.now(UTC)
+    _seal_stopped(ctx.store)
     with ctx.store.session() as session:
         verdict = check(session, None, ctx.settings.uploads_dir)
         if not verdict.ok:
@@ -192,6 +210,7 @@ def audit_rotate_key() -> None:
             highlight=False, soft_wrap=True,
         )
         raise typer.Exit(2)
+    _seal_stopped(ctx.store)
     with ctx.store.session() as session:
         verdict = check(session, None, settings.uploads_dir)
     if not verdict.ok:

@@ -27,8 +27,8 @@ import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, cast
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import Connection, Engine, Table, bindparam, event, select, text
@@ -37,10 +37,8 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.models import Base
 
-if TYPE_CHECKING:
-    from bot.core.store import Store
-
 __all__ = [
+    "BACKEND",
     "BATCHES",
     "BATCH_SEALED",
     "TAG",
@@ -48,16 +46,18 @@ __all__ = [
     "batch_digest",
     "canon",
     "drain",
+    "drain_tags",
     "forget",
     "install_tags",
     "mark_written",
-    "seal_tags",
+    "micros",
     "trigger_ddl",
 ]
 
 BATCH_SEALED = "records.sealed"
 SEAL_ACTOR = "system:seal"
 TAG = "seal_tag"  # connection info: this connection's tag
+BACKEND = "seal_backend"  # connection info (PostgreSQL): its server process, (pid, started µs)
 _DIRTY = "seal_dirty"  # connection info: a noted table was written since the last drain
 _CHUNK = 5000
 
@@ -312,12 +312,31 @@ def _sqlite_tag(dbapi_connection: Any, record: Any) -> None:
 
 
 def _postgres_tag(dbapi_connection: Any, record: Any) -> None:
-    """Give a PostgreSQL connection its tag, as a setting of its session."""
+    """Give a PostgreSQL connection its tag, as a setting of its session, and note which
+    server process serves it (``audit.autocommit`` names a pass's tag after it)."""
     tag = secrets.token_hex(16)
     record.info[TAG] = tag
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('compliance_bot.seal_tag', %s, false)", (tag,))
+        cursor.execute(
+            "SELECT set_config('compliance_bot.seal_tag', %s, false), pg_backend_pid(), "
+            "(SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())",
+            (tag,),
+        )
+        _, pid, started = cursor.fetchone()
+    record.info[BACKEND] = (int(pid), micros(started))
     dbapi_connection.commit()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(at: datetime | None) -> int:
+    """A server process's start as whole microseconds since 1970 (0: not known)."""
+    if at is None:
+        return 0
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (at - _EPOCH) // timedelta(microseconds=1)
 
 
 def _noted(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -372,20 +391,14 @@ def drain(session: Session, conn: Connection) -> list[audit.Entry]:
     if not conn.info.pop(_DIRTY, False):
         return []
     tag = conn.info.get(TAG)
-    return [] if tag is None else _drain_tags(session, [tag])
+    return [] if tag is None else drain_tags(session, [tag])
 
 
-def seal_tags(store: Store, tags: Sequence[str]) -> None:
-    """Seal, in a transaction of ``store``, the rows noted by connections that wrote outside
-    a session (the dispatcher's autocommit lanes), given by their tags."""
-    if not tags:
-        return
-    with store.transaction() as session:
-        audit.record_many(session, _drain_tags(session, tags))
-
-
-def _drain_tags(session: Session, tags: Sequence[str]) -> list[audit.Entry]:
-    """The seal events for the rows noted under ``tags`` (their notes deleted)."""
+def drain_tags(
+    session: Session, tags: Sequence[str], *, actor: str = SEAL_ACTOR, lane: str | None = None
+) -> list[audit.Entry]:
+    """The seal events for the rows noted under ``tags`` (their notes deleted); ``lane``: the
+    tag of a pass of autocommit writes, kept as the events' object id (``audit.autocommit``)."""
     noted = session.execute(
         text("DELETE FROM seal_queue WHERE tag IN :tags RETURNING kind, row_id").bindparams(
             bindparam("tags", expanding=True)
@@ -409,7 +422,7 @@ def _drain_tags(session: Session, tags: Sequence[str]) -> list[audit.Entry]:
         for row in _read(session, batch, wanted):
             sealed.add(row)
         removed = [i for i in wanted if int(i) not in sealed.found]
-        entries += sealed.events(removed)
+        entries += sealed.events(removed, actor, lane)
     return entries
 
 
@@ -433,7 +446,9 @@ class _Sealed:
         if batch.ident:
             self.ident[name] = [canon(row[c]) for c in batch.ident]
 
-    def events(self, removed: Sequence[int], actor: str = SEAL_ACTOR) -> list[audit.Entry]:
+    def events(
+        self, removed: Sequence[int], actor: str = SEAL_ACTOR, lane: str | None = None
+    ) -> list[audit.Entry]:
         """One event per 5,000 rows (the first also names the rows the bot deleted)."""
         ids = list(self.rows)
         out: list[audit.Entry] = []
@@ -450,7 +465,7 @@ class _Sealed:
             if start == 0 and removed:
                 details["removed"] = list(removed)
             if part or removed:
-                out.append(audit.Entry(actor, BATCH_SEALED, self.batch.name, None, None, details))
+                out.append(audit.Entry(actor, BATCH_SEALED, self.batch.name, lane, None, details))
         return out
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select, update
 
+from bot.core.audit.autocommit import seal_stopped
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, Urgency, utcnow
 from bot.core.outbox import bodies as outbox_bodies
@@ -133,7 +134,11 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
 
     Even a harmless resend stops after ``MAX_ATTEMPTS`` crashes: a message that kills the
     process every time is flagged for a person instead of looping for ever.
+
+    What a killed pass recorded as sent and did not live to seal is sealed now
+    (``audit.autocommit``), so ``audit verify`` never takes it for a change made by hand.
     """
+    seal_stopped(store)
     released = outbox_workers.release_dead(
         store, now, idempotent_mailer=idempotent_mailer, max_attempts=MAX_ATTEMPTS
     )

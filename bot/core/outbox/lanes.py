@@ -28,6 +28,7 @@ trip.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,17 +44,21 @@ from sqlalchemy import (
     bindparam,
     column,
     func,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from bot.core.audit.batches import TAG, seal_tags
+from bot.core.audit.autocommit import pass_tag, seal_pass
+from bot.core.audit.batches import TAG
 from bot.core.models import MailSend, OutboxMessage
 from bot.core.outbox import claim as outbox_claim
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.store import Store
 
 __all__ = ["Lanes", "open_lanes"]
+
+log = logging.getLogger("bot.core.outbox")
 
 
 @functools.cache
@@ -117,6 +122,7 @@ class Lanes:
     _opened: list[Connection] = field(default_factory=list, init=False, repr=False)
     _last_recorded: int | None = field(default=None, init=False, repr=False)
     _tags: list[str] = field(default_factory=list, init=False, repr=False)
+    _pass_tag: str | None = field(default=None, init=False, repr=False)
 
     @property
     def split(self) -> bool:
@@ -124,13 +130,27 @@ class Lanes:
         return self.store.engine.dialect.name == "postgresql"
 
     def _connect(self, *, relaxed: bool) -> Connection:
-        """An autocommit connection; the relaxed one does not wait for the disk at commit."""
+        """An autocommit connection; the relaxed one does not wait for the disk at commit.
+
+        Both note what they record under the pass's own tag (``audit.autocommit``: were the
+        process killed before ``close`` seals it, another dispatcher's recovery does); the
+        durable one, lent by the pool, is given its own tag back at ``close``."""
         connection = self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         self._opened.append(connection)
-        self._tags.append(connection.info[TAG])  # what it records as sent is sealed at close
+        keys = self.store.keys
+        if keys is not None and self._pass_tag is None:
+            self._pass_tag = pass_tag(keys, connection.info)
+            self._tags.append(self._pass_tag)
+        elif keys is None:  # nothing is sealed without the key: the connection's own tag
+            self._tags.append(connection.info[TAG])
+        settings = ["set_config('synchronous_commit', 'off', false)"] if relaxed else []
         if relaxed:
-            connection.detach()  # closed for good at the end: the setting below never leaks
-            connection.exec_driver_sql("SET synchronous_commit = off")
+            connection.detach()  # closed for good at the end: the setting never leaks
+        if self._pass_tag is not None:
+            settings.append("set_config('compliance_bot.seal_tag', :tag, false)")
+        if settings:
+            params = {} if self._pass_tag is None else {"tag": self._pass_tag}
+            connection.execute(text("SELECT " + ", ".join(settings)), params)
         return connection
 
     def start(self, ids: Sequence[int], channel: str, now: datetime) -> set[int]:
@@ -188,15 +208,39 @@ class Lanes:
     def close(self) -> None:
         """Seal what the extra connections recorded as sent (one transaction for the pass:
         they commit each statement on their own, outside any session), then close them (the
-        relaxed one for good)."""
+        relaxed one for good; the durable one back to the pool with its own tag, or, if the
+        pass could not seal, ended too, so that the recovery seals what it noted)."""
         tags, self._tags = self._tags, []
+        lane, self._pass_tag = self._pass_tag, None
         opened, self._opened = self._opened, []
         self._durable = self._relaxed = None
+        sealed = False
         try:
-            seal_tags(self.store, tags)
+            seal_pass(self.store, tags, lane)
+            sealed = True
         finally:
             for connection in opened:
+                if lane is not None:
+                    _untag(connection, sealed=sealed)
                 connection.close()
+
+
+_OWN_TAG = text("SELECT set_config('compliance_bot.seal_tag', :tag, false)")
+
+
+def _untag(connection: Connection, *, sealed: bool) -> None:
+    """Before a lane's connection closes: one the pool lent gets its own tag back (noting
+    under the pass's tag, it would leave its notes to no one); if that cannot be done, or the
+    pass did not seal, it is ended instead, so that its notes go to the recovery."""
+    if connection.invalidated or (sealed and connection.connection.is_detached):
+        return  # the relaxed one is closed for good anyway
+    if sealed:
+        try:
+            connection.execute(_OWN_TAG, {"tag": connection.info[TAG]})
+            return
+        except Exception:  # a lost connection: ended below, never lent again
+            log.warning("outbox: a lane's connection lost; it is ended")
+    connection.invalidate()
 
 
 @contextmanager

@@ -131,8 +131,9 @@ def evidence_verify(
 ) -> None:
     """Check a pack offline: signature, every file and its SHA-256, nothing added.
 
-    Exits 0 when the pack verifies, 1 naming each file that fails and why, 2 when the
-    fingerprint given is not one.
+    Exits 0 when the pack verifies and its key has the fingerprint given; 1 naming each file
+    that fails and why; 2 when the fingerprint given is not one; 3 when the pack is whole but
+    no fingerprint was given, so its signer is not confirmed.
     """
     from bot.features.evidence.rules import format_fingerprint
     from bot.features.evidence.verify import verify_pack
@@ -159,13 +160,15 @@ def evidence_verify(
     )
     if fingerprint is None:
         console.print(
-            "[yellow]No --fingerprint was given:[/] this shows the pack is whole, not that the "
-            "school made it. Compare the fingerprint above with the one the school gave you, or "
-            "run again with --fingerprint.",
+            "[bold yellow]The signer is not confirmed:[/] anyone can make a pack that is whole "
+            "and signed, with a key of their own. Ask the school for its key fingerprint (by "
+            "phone, or in a letter or email from the headteacher) and run this again with "
+            '--fingerprint "…".',
             highlight=False,
+            soft_wrap=True,
         )
-    else:
-        console.print("It is the fingerprint you were given.")
+        raise typer.Exit(3)
+    console.print("It is the fingerprint you were given.")
     console.print("[green]The pack verifies.[/]")
 
 
@@ -173,11 +176,22 @@ def evidence_verify(
 @friendly
 def evidence_key() -> None:
     """Show the fingerprint of the school's evidence key, to give to an inspector."""
-    from bot.features.evidence.pack import key_fingerprint
+    from bot.features.evidence.pack import earlier_fingerprint, earlier_packs, key_fingerprint
     from bot.features.evidence.rules import format_fingerprint
 
     ctx = context()
     where(ctx)
-    key = key_fingerprint(ctx.settings.signing_key())
+    secret = ctx.settings.signing_key()
+    key = key_fingerprint(secret)
     console.print(f"Key fingerprint: [bold]{format_fingerprint(key)}[/]", soft_wrap=True)
     console.print(HOW_TO_SHARE)
+    with ctx.store.session() as session:
+        earlier = earlier_packs(session, secret)
+    if earlier:
+        packs = "1 pack made before was" if earlier == 1 else f"{earlier} packs made before were"
+        old = format_fingerprint(earlier_fingerprint(secret))
+        console.print(
+            f"{packs} signed with the school's earlier key, fingerprint [bold]{old}[/]: give "
+            "that one to whoever checks those packs.",
+            soft_wrap=True,
+        )

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.models import Report
+from bot.core.models import AuditEvent, Report
 from bot.features.evidence.rules import (
     MANIFEST,
     PUBLIC_KEY,
@@ -24,11 +24,29 @@ from bot.features.evidence.rules import (
     manifest_bytes,
 )
 from bot.features.evidence.service import Facts, gather
-from bot.features.evidence.signing import fingerprint, private_key, public_key_file, sign
+from bot.features.evidence.signing import (
+    earlier_key,
+    fingerprint,
+    private_key,
+    public_key_file,
+    sign,
+)
 from bot.features.evidence.summary_pdf import render_summary
 
-__all__ = ["README", "STEPS", "SUMMARY", "Pack", "PackRequest", "key_fingerprint", "make_pack"]
+__all__ = [
+    "POWERSHELL",
+    "README",
+    "STEPS",
+    "SUMMARY",
+    "Pack",
+    "PackRequest",
+    "earlier_fingerprint",
+    "earlier_packs",
+    "key_fingerprint",
+    "make_pack",
+]
 
+PACK_MADE = "evidence.pack_made"
 SUMMARY = "summary.pdf"
 README = "README.txt"
 STEPS = ("Reading the records", "Writing the PDF summary", "Writing the tables", "Signing")
@@ -60,8 +78,48 @@ def key_fingerprint(secret: str) -> str:
     return fingerprint(private_key(secret).public_key())
 
 
+def earlier_fingerprint(secret: str) -> str:
+    """The fingerprint of the Ed25519 key that signed the school's earlier packs."""
+    return fingerprint(earlier_key(secret))
+
+
+def earlier_packs(session: Session, secret: str) -> int:
+    """How many packs the audit log says were signed with the earlier key."""
+    old = earlier_fingerprint(secret)
+    return sum(
+        1
+        for details in session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == PACK_MADE)
+        )
+        if details.get("key_fingerprint") == old
+    )
+
+
+# Windows PowerShell 5.1 (.NET Framework) cannot read a PEM key nor a DER signature: the key's
+# point is read from its DER bytes (a P-256 key's are always at these places), and the
+# signature's two numbers are taken out of their DER sequence, 32 bytes each, as .NET wants them
+POWERSHELL = (
+    "$der = [Convert]::FromBase64String(((Get-Content public-key.pem) -notmatch "
+    "'^(-----|Key fingerprint)') -join '')",
+    "-join ([Security.Cryptography.SHA256]::Create().ComputeHash($der) | "
+    "ForEach-Object { $_.ToString('x2') })",
+    "$p = New-Object Security.Cryptography.ECParameters",
+    "$p.Curve = [Security.Cryptography.ECCurve]::CreateFromFriendlyName('nistP256')",
+    "$q = New-Object Security.Cryptography.ECPoint",
+    "$q.X = [byte[]]$der[27..58]; $q.Y = [byte[]]$der[59..90]; $p.Q = $q",
+    "$s = [IO.File]::ReadAllBytes((Resolve-Path MANIFEST.sig))",
+    "function Fix($b) { $b = [byte[]]$b; if ($b.Length -gt 32) { $b = $b[1..32] }; "
+    "[byte[]](@(0) * (32 - $b.Length) + $b) }",
+    "$r = Fix $s[4..(3 + $s[3])]; $t = Fix $s[(6 + $s[3])..($s.Length - 1)]",
+    "[Security.Cryptography.ECDsa]::Create($p).VerifyData([IO.File]::ReadAllBytes("
+    "(Resolve-Path MANIFEST.sha256)), [byte[]]($r + $t), "
+    "[Security.Cryptography.HashAlgorithmName]::SHA256)",
+)
+
+
 def _readme(facts: Facts, key: str, zip_name: str, files: dict[str, str]) -> bytes:
     made = facts.made_at
+    powershell = "\n".join(f"     {line}" for line in POWERSHELL)
     listing = "\n".join(f"  {name:<40} {what}" for name, what in files.items())
     spaced = format_fingerprint(key)
     text = f"""EVIDENCE PACK: {facts.school_name}
@@ -84,21 +142,46 @@ headteacher - and check that it is the same. The fingerprint written here and in
 proves nothing by itself: whoever changed a pack could change it too.
 
 HOW TO CHECK IT
+Check three things: the key is the school's (its fingerprint), the key signed {MANIFEST}
+(the signature), and every file is as {MANIFEST} lists it (the hashes). These commands are
+also in compliance-bot's own documentation: if in doubt, take them from there, not from a
+pack that may have been changed.
+
 1. With compliance-bot (offline; no access to the school's systems is needed):
      compliance-bot evidence verify {zip_name} --fingerprint "{spaced}"
-   It ends "The pack verifies." or names each file that fails and why, and exits non-zero.
+   It ends "The pack verifies." (exit code 0), or names each file that fails and why.
+   Without --fingerprint it checks the files and the signature but ends "The signer is not
+   confirmed" and exits 3: only the fingerprint the school gave you says whose pack it is.
 
-2. With ordinary tools. Unzip the pack into an empty folder, then in that folder:
-     sha256sum -c {MANIFEST}            (Linux; on a Mac: shasum -a 256 -c {MANIFEST})
-   Every line must end "OK", and the folder must hold no file that is not listed except
-   {MANIFEST} and {SIGNATURE}. On Windows (PowerShell), compare each file's
-     Get-FileHash -Algorithm SHA256 FILE
-   with its line in {MANIFEST}.
-   The signature, with OpenSSL 3:
-     openssl pkeyutl -verify -pubin -inkey {PUBLIC_KEY} -rawin -in {MANIFEST} -sigfile {SIGNATURE}
-   must print "Signature Verified Successfully"; and
+2. With the tools your computer has. Unzip the pack into an empty folder, open a terminal (on
+   Windows, PowerShell) in that folder, and run:
+
+   LINUX (OpenSSL)
      openssl pkey -pubin -in {PUBLIC_KEY} -outform DER | sha256sum
-   must print the school's key fingerprint (without the spaces).
+   must print the school's key fingerprint (without the spaces);
+     openssl dgst -sha256 -verify {PUBLIC_KEY} -signature {SIGNATURE} {MANIFEST}
+   must print "Verified OK";
+     sha256sum -c {MANIFEST}
+   must end every line with "OK".
+
+   MAC (Terminal, with the openssl the Mac comes with)
+     openssl pkey -pubin -in {PUBLIC_KEY} -outform DER | shasum -a 256
+     openssl dgst -sha256 -verify {PUBLIC_KEY} -signature {SIGNATURE} {MANIFEST}
+     shasum -a 256 -c {MANIFEST}
+   with the same results as on Linux.
+
+   WINDOWS (PowerShell, as Windows 11 comes with it - or Windows 10 with .NET Framework 4.7
+   or later - and PowerShell 7). Paste these lines: the second prints the key's fingerprint,
+   which must be the school's (without the spaces); the last prints "True" when the
+   signature holds.
+{powershell}
+   Then the hashes - every line must end "OK":
+     Get-Content {MANIFEST} | ForEach-Object {{ $h, $f = $_ -split '  ', 2
+       $ok = (Get-FileHash -Algorithm SHA256 -LiteralPath $f).Hash -eq $h
+       if ($ok) {{ "$f OK" }} else {{ "$f FAILED" }} }}
+
+   On every computer, the folder must hold no file that is not listed in {MANIFEST}, except
+   {MANIFEST} and {SIGNATURE}.
 
 WHAT THE SIGNATURE PROVES
 The school's compliance-bot signed {MANIFEST} with a private key worked out from the
@@ -190,7 +273,7 @@ def make_pack(
     audit.record(
         session,
         actor=request.actor,
-        action="evidence.pack_made",
+        action=PACK_MADE,
         object_type="evidence_pack",
         school_id=school_id,
         details={

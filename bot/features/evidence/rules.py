@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 MANIFEST = "MANIFEST.sha256"  # the list of every other file's SHA-256 (``sha256sum -c``)
-SIGNATURE = "MANIFEST.sig"  # the Ed25519 signature of the manifest (64 raw bytes)
+SIGNATURE = "MANIFEST.sig"  # the ECDSA P-256 / SHA-256 signature of the manifest (DER)
 PUBLIC_KEY = "public-key.pem"  # the key that checks the signature, with its fingerprint
 _LINE = re.compile(r"([0-9a-f]{64})  ([A-Za-z0-9][A-Za-z0-9._-]{0,99})")
 EXPIRES_SOON_DAYS = 30

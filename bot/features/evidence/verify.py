@@ -14,8 +14,6 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from bot.features.evidence.rules import (
     MANIFEST,
     PUBLIC_KEY,
@@ -27,6 +25,7 @@ from bot.features.evidence.rules import (
 )
 from bot.features.evidence.signing import (
     KeyFileError,
+    PublicKey,
     fingerprint,
     read_public_key_file,
     signature_holds,
@@ -111,7 +110,7 @@ def _members(path: Path, result: Verification) -> dict[str, bytes]:
 
 
 def _signature_problem(
-    key: Ed25519PublicKey, files: dict[str, bytes], manifest_whole: bool
+    key: PublicKey, files: dict[str, bytes], manifest_whole: bool
 ) -> Problem | None:
     """Why the signature does not hold, put down to the manifest or to the signature."""
     if signature_holds(key, files[SIGNATURE], files[MANIFEST]):

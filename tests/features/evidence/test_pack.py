@@ -6,6 +6,7 @@ content or its reporter reaches any file of the pack."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
@@ -33,7 +34,8 @@ from bot.features.evidence.rules import MANIFEST, PUBLIC_KEY, SIGNATURE
 from bot.features.evidence.summary_pdf import HEADINGS
 from tests.conftest import PG_ENV, _postgres_database
 from tests.support.demo_run import DEMO_MONDAY, run_demo
-from tests.support.helpers import at
+from tests.support.helpers import SchoolBuilder, at
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -243,44 +245,177 @@ def test_making_a_pack_is_audited(pack: Built) -> None:
     assert events[0].details["key_fingerprint"] == _fingerprint(pack).replace(" ", "")
 
 
-@pytest.mark.skipif(
-    shutil.which("sha256sum") is None or shutil.which("openssl") is None,
-    reason="needs sha256sum and openssl 3 (the tools the README names)",
-)
-def test_ordinary_tools_check_it_as_the_readme_says(sqlite_pack: Built, tmp_path: Path) -> None:
+def _commands(readme: str, heading: str) -> list[str]:
+    """The command lines the pack's README gives under ``heading`` (up to the next heading)."""
+    lines = readme.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith(heading))
+    found: list[str] = []
+    for line in lines[first + 1:]:
+        if re.match(r"   [A-Z]{3,} ", line):  # the next heading
+            break
+        if line.startswith("     ") and not line.startswith("      "):
+            found.append(line.strip())
+    return found
+
+
+# a LibreSSL ``openssl``, as a Mac has. No package here has one; build it from LibreSSL's
+# portable source and its OpenBSD tree (``./update.sh``, then ``cmake`` and ``make openssl``)
+# and point this at ``build/apps/openssl/openssl``
+LIBRESSL_ENV = "COMPLIANCE_BOT_TEST_LIBRESSL"
+
+
+@pytest.mark.parametrize(("heading", "tools", "libressl"), [
+    ("LINUX (OpenSSL)", ("openssl", "sha256sum"), False),
+    # the Mac's commands with this machine's OpenSSL 3 and shasum: they use only what the
+    # Mac's LibreSSL has (``dgst -verify`` of an ECDSA signature, ``pkey -pubin``), not
+    # ``pkeyutl -rawin``, which it lacks
+    ("MAC (Terminal", ("openssl", "shasum"), False),
+    # and with LibreSSL itself where one is given (built from LibreSSL's portable source: no
+    # Debian package has it)
+    ("MAC (Terminal", ("shasum",), True),
+])
+def test_ordinary_tools_check_it_as_the_readme_says(
+    sqlite_pack: Built, tmp_path: Path, heading: str, tools: tuple[str, ...], libressl: bool
+) -> None:
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (the tools the README names)")
+    env = dict(os.environ)
+    if libressl:
+        binary = os.environ.get(LIBRESSL_ENV)
+        if not binary:
+            pytest.skip(f"no LibreSSL: set {LIBRESSL_ENV} to its openssl to check the Mac's")
+        version = subprocess.run([binary, "version"], capture_output=True, text=True,
+                                 check=True).stdout
+        assert version.startswith("LibreSSL"), version
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "openssl").symlink_to(binary)
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+        rawin = subprocess.run([binary, "pkeyutl", "-rawin"], capture_output=True, text=True,
+                               check=False)  # what the README used to say, and a Mac lacks
+        assert "unknown option '-rawin'" in rawin.stdout + rawin.stderr
+    pack = tmp_path / "pack"
     with zipfile.ZipFile(sqlite_pack.zip_path) as archive:
-        archive.extractall(tmp_path)
-    sums = subprocess.run(
-        ["sha256sum", "-c", MANIFEST], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert sums.returncode == 0 and sums.stdout.count(": OK") == len(MEMBERS) - 2, sums.stdout
-    signature = subprocess.run(
-        [
-            "openssl",
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            PUBLIC_KEY,
-            "-rawin",
-            "-in",
-            MANIFEST,
-            "-sigfile",
-            SIGNATURE,
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "Signature Verified Successfully" in signature.stdout, signature
-    der = subprocess.run(
-        ["openssl", "pkey", "-pubin", "-in", PUBLIC_KEY, "-outform", "DER"],
-        cwd=tmp_path,
-        capture_output=True,
-        check=True,
-    ).stdout
-    assert hashlib.sha256(der).hexdigest() == _fingerprint(sqlite_pack).replace(" ", "")
+        archive.extractall(pack)
+    readme = sqlite_pack.members()["README.txt"].decode("utf-8")
+    fingerprint, signature, sums = _commands(readme, heading)
+    assert "-rawin" not in readme and "pkeyutl" not in readme
+
+    def run(command: str) -> str:
+        done = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], cwd=pack,
+                              capture_output=True, text=True, check=False, env=env)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+        return done.stdout
+
+    assert run(fingerprint).split()[0] == _fingerprint(sqlite_pack).replace(" ", "")
+    assert run(signature).strip() == "Verified OK"
+    checked = run(sums)
+    assert checked.count(": OK") == len(MEMBERS) - 2, checked
+    # a changed manifest fails the same command
+    (pack / MANIFEST).write_bytes((pack / MANIFEST).read_bytes().replace(b"  ", b"  x", 1))
+    done = subprocess.run(["bash", "-c", signature], cwd=pack, capture_output=True,
+                          text=True, check=False, env=env)
+    assert done.returncode != 0 and "verification failure" in (done.stdout + done.stderr).lower()
+
+
+def _powershell_check(files: dict[str, bytes]) -> tuple[str, bool]:
+    """What the README's PowerShell lines compute (the fingerprint they print, and whether the
+    signature holds), done step by step in Python: no PowerShell can be installed here.
+
+    Each step is the one its line does with .NET: the key's DER from the PEM's base64 lines,
+    its point's X and Y at the places the lines name, the signature's r and s out of their DER
+    sequence, each made 32 bytes (``Fix``), and ``ECDsa.VerifyData`` over r || s (IEEE P1363)
+    with SHA-256 on the named curve nistP256.
+    """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    from bot.features.evidence.pack import POWERSHELL
+
+    script = "\n".join(POWERSHELL)
+    pem = files[PUBLIC_KEY].decode("ascii").splitlines()
+    dropped = re.search(r"-notmatch '([^']+)'", script)
+    assert dropped is not None
+    der = base64.b64decode("".join(line for line in pem if not re.match(dropped[1], line)))
+    printed = hashlib.sha256(der).hexdigest()
+    (x0, x1), (y0, y1) = [
+        (int(a), int(b)) for a, b in re.findall(r"\$der\[(\d+)\.\.(\d+)\]", script)
+    ]
+    x, y = der[x0:x1 + 1], der[y0:y1 + 1]
+    assert len(x) == len(y) == 32 and len(der) == y1 + 1  # the whole key, nothing left over
+    sig = files[SIGNATURE]
+    assert "$r = Fix $s[4..(3 + $s[3])]; $t = Fix $s[(6 + $s[3])..($s.Length - 1)]" in script
+
+    def fix(b: bytes) -> bytes:  # "if ($b.Length -gt 32) { $b = $b[1..32] }", then zero-padded
+        if len(b) > 32:
+            b = b[1:33]
+        return bytes(32 - len(b)) + b
+
+    r, t = fix(sig[4:4 + sig[3]]), fix(sig[6 + sig[3]:])
+    public = ec.EllipticCurvePublicNumbers(
+        int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()).public_key()
+    p1363 = r + t
+    try:
+        public.verify(encode_dss_signature(int.from_bytes(p1363[:32], "big"),
+                                           int.from_bytes(p1363[32:], "big")),
+                      files[MANIFEST], ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return printed, False
+    return printed, True
+
+
+def test_the_windows_lines_check_it_as_the_readme_says(sqlite_pack: Built) -> None:
+    from bot.features.evidence.pack import POWERSHELL
+
+    members = sqlite_pack.members()
+    readme = members["README.txt"].decode("utf-8")
+    assert all(f"     {line}" in readme for line in POWERSHELL)
+    documented = (REPO / "README.md").read_text(encoding="utf-8")  # where an inspector in doubt
+    assert all(f"\n{line}\n" in documented for line in POWERSHELL)  # takes them from
+    assert _powershell_check(members) == (_fingerprint(sqlite_pack).replace(" ", ""), True)
+    changed = dict(members)
+    changed[MANIFEST] = members[MANIFEST].replace(b"  ", b"  x", 1)
+    assert _powershell_check(changed)[1] is False
+    # signatures whose numbers are shorter or longer than 32 bytes in DER are made 32 by Fix
+    from bot.features.evidence.signing import private_key, public_key_file, sign
+
+    lengths = set()
+    for n in range(40):
+        secret = f"another school's secret key number {n}, long enough"
+        message = f"manifest {n}".encode()
+        files = {PUBLIC_KEY: public_key_file(private_key(secret).public_key()),
+                 MANIFEST: message, SIGNATURE: sign(secret, message)}
+        lengths.add(files[SIGNATURE][3])
+        assert _powershell_check(files)[1] is True, n
+    assert {32, 33} <= lengths  # both forms of r were tried
+
+
+def test_a_pack_signed_before_the_p256_key_still_verifies(
+    sqlite_pack: Built, tmp_path: Path
+) -> None:
+    """A pack made by an earlier compliance-bot (Ed25519) checks with its own fingerprint."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from bot.core.keys import derive
+    from bot.features.evidence.signing import fingerprint, public_key_file
+
+    secret = demo_settings(sqlite_pack.folder).signing_key()
+    old = Ed25519PrivateKey.from_private_bytes(derive(secret, "evidence"))
+    members = sqlite_pack.members()
+    members[PUBLIC_KEY] = public_key_file(old.public_key())
+    from bot.features.evidence.rules import manifest_bytes
+
+    listed = {n: d for n, d in members.items() if n not in (MANIFEST, SIGNATURE)}
+    members[MANIFEST] = manifest_bytes(listed)
+    members[SIGNATURE] = old.sign(members[MANIFEST])
+    code, out = _verify(_rezip(tmp_path, members), "--fingerprint",
+                        fingerprint(old.public_key()))
+    assert code == 0 and "The pack verifies." in out, out
+    code, out = _verify(_rezip(tmp_path, members), "--fingerprint", _fingerprint(sqlite_pack))
+    assert code == 1 and "its fingerprint is" in out, out
 
 
 # --------------------------------------------------------------------------- tampering
@@ -345,7 +480,11 @@ def test_a_pack_resigned_with_another_key_fails_on_the_fingerprint(
     members[SIGNATURE] = sign(forger, members[MANIFEST])
     forged = _rezip(tmp_path, members)
     code, out = _verify(forged)  # whole, but whose? only the fingerprint can say
-    assert code == 0 and "No --fingerprint was given" in out, out
+    assert code == 3 and "The pack verifies" not in out, out
+    assert out.endswith('The signer is not confirmed: anyone can make a pack that is whole and '
+                        "signed, with a key of their own. Ask the school for its key fingerprint "
+                        "(by phone, or in a letter or email from the headteacher) and run this "
+                        'again with --fingerprint "…".'), out
     code, out = _verify(forged, "--fingerprint", _fingerprint(sqlite_pack))
     assert code == 1 and f"fails: {PUBLIC_KEY}: its fingerprint is" in out, out
 
@@ -379,3 +518,30 @@ def test_key_command_shows_the_same_fingerprint(sqlite_pack: Built) -> None:
         os.chdir(old)
     assert result.exit_code == 0, result.output
     assert _fingerprint(sqlite_pack) in " ".join(result.output.split())
+
+
+def test_key_command_names_the_earlier_key_only_when_packs_were_signed_with_it(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    from bot.core import audit
+    from bot.features.evidence.pack import PACK_MADE, earlier_fingerprint, key_fingerprint
+    from bot.features.evidence.rules import format_fingerprint
+
+    context = school.context(sqlite_url)
+    secret = context.settings.signing_key()
+    env = {"COMPLIANCE_BOT_HOME": str(school.home), "COMPLIANCE_BOT_DATABASE_URL": sqlite_url}
+    old = format_fingerprint(earlier_fingerprint(secret))
+    for made_with in (key_fingerprint(secret), earlier_fingerprint(secret)):
+        with context.store.transaction() as session:
+            audit.record(session, actor="cli", action=PACK_MADE, object_type="evidence_pack",
+                         details={"key_fingerprint": made_with})
+        result = CliRunner().invoke(app, ["evidence", "key"], env=env)
+        said = " ".join(result.output.split())
+        assert result.exit_code == 0, said
+        assert format_fingerprint(key_fingerprint(secret)) in said
+        if made_with == key_fingerprint(secret):
+            assert old not in said and "earlier key" not in said
+        else:
+            assert ("1 pack made before was signed with the school's earlier key, fingerprint "
+                    f"{old}: give that one to whoever checks those packs.") in said
+    context.store.dispose()
