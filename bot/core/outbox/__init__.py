@@ -15,23 +15,20 @@ Bodies many messages share are kept once (``bodies``); dispatch workers take tur
 
 from __future__ import annotations
 
-from bot.core.outbox.dispatcher import (
-    MAX_ATTEMPTS,
+from bot.core.models import Urgency
+from bot.core.outbox.dispatcher import MAX_ATTEMPTS, dispatch, recover_stale
+from bot.core.outbox.queue import (
     NEVER_HELD,
-    DispatchStats,
     EmailDraft,
-    FailureAlerts,
-    Urgency,
     add_emails,
-    dispatch,
     enqueue_card,
     enqueue_chat_card,
     enqueue_email,
     enqueue_emails,
     held_in_preview,
     new_keys,
-    recover_stale,
 )
+from bot.core.outbox.record import DispatchStats, FailureAlerts
 
 __all__ = [
     "MAX_ATTEMPTS",

@@ -33,17 +33,6 @@ from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox import workers as outbox_workers
 from bot.core.outbox.lanes import Lanes, open_lanes
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_states, pause
-from bot.core.outbox.queue import (
-    NEVER_HELD,
-    EmailDraft,
-    add_emails,
-    enqueue_card,
-    enqueue_chat_card,
-    enqueue_email,
-    enqueue_emails,
-    held_in_preview,
-    new_keys,
-)
 from bot.core.outbox.record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox.record import settle as _settle  # by this name: tests interrupt it
 from bot.core.store import Store
@@ -63,23 +52,7 @@ from connectors.base import (
 if TYPE_CHECKING:
     from bot.core.rendered import Rendered
 
-__all__ = [
-    "MAX_ATTEMPTS",
-    "NEVER_HELD",
-    "DispatchStats",
-    "EmailDraft",
-    "FailureAlerts",
-    "Urgency",
-    "add_emails",
-    "dispatch",
-    "enqueue_card",
-    "enqueue_chat_card",
-    "enqueue_email",
-    "enqueue_emails",
-    "held_in_preview",
-    "new_keys",
-    "recover_stale",
-]
+__all__ = ["MAX_ATTEMPTS", "dispatch", "recover_stale"]
 
 log = logging.getLogger("bot.core.outbox")  # the outbox's one logger (record, lookup too)
 
