@@ -83,7 +83,7 @@ class M365Settings(BaseModel):
     authority_host: str = "https://login.microsoftonline.com"
     graph_endpoint: str = "https://graph.microsoft.com/v1.0"
     teams_webhook_url: SecretStr | None = None
-    # the school's own single-tenant Azure Bot (deploy/teams-bot.md): its Microsoft App ID turns
+    # the school's own single-tenant Azure Bot (deploy/teams/bot.md): its Microsoft App ID turns
     # on /api/messages; its secret (default: client_secret, when the bot shares the app
     # registration) gets the tokens the bot sends with
     bot_app_id: str | None = None

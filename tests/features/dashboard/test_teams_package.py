@@ -129,6 +129,16 @@ def test_manifest_with_the_bot_validates_and_declares_the_feed_type() -> None:
     assert "bots" not in build_manifest(HOST, APP_ID)  # a tab-only package stays as it was
 
 
+def test_one_entra_app_serves_tab_sign_in_and_the_bot() -> None:
+    """Without --entra-client-id the bot's app (the one registration of deploy/teams/
+    README.md) is the app behind both tab single sign-on and the activity feed."""
+    bot_id = "2f4e6a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"
+    manifest = build_manifest(HOST, APP_ID, bot_app_id=bot_id)
+    assert manifest["webApplicationInfo"] == {"id": bot_id,
+                                              "resource": f"api://{HOST}/{bot_id}"}
+    assert manifest_errors(manifest) == []
+
+
 def test_manifest_tabs_domains_and_sso() -> None:
     manifest = build_manifest(HOST, APP_ID)
     [tab] = manifest["staticTabs"]
