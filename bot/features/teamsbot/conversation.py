@@ -96,7 +96,7 @@ def stranger_line(config: OrgConfig) -> str:
     name = school.name if len(config.schools) == 1 else config.organisation.name
     words = school_words(school)
     return (f"This is {name}'s compliance bot: it shows staff the policies to acknowledge, "
-            f"the AUPs to sign and the training that is due, and tells the {words.dsl_team} "
+            f"the AUPs to sign and the training that is due, and tells {words.dsl_team} "
             "about new concerns. The school has no record of you as a member of staff; if "
             "you think it should, ask the school office.")
 
