@@ -202,6 +202,11 @@ def build_manifest(
             "description": "A reminder of what the school needs from you",
             "templateText": "What {school} needs from you",
         }]}
+        # the least-privileged right to the activity feed: each person grants it to the app
+        # by having it installed (resource-specific consent), so the tenant-wide
+        # TeamsActivity.Send application permission is not needed (deploy/teams/bot.md)
+        manifest["authorization"] = {"permissions": {"resourceSpecific": [
+            {"name": "TeamsActivity.Send.User", "type": "Application"}]}}
     return manifest
 
 

@@ -126,7 +126,10 @@ def test_manifest_with_the_bot_validates_and_declares_the_feed_type() -> None:
     assert reminder["type"] == REMINDER_ACTIVITY  # the nudge beside a reminder's card
     assert set(re.findall(r"\{(\w+)\}", reminder["templateText"])) == {"school"}
     assert manifest["webApplicationInfo"]["id"] == ENTRA_ID  # the app that sends the feed
-    assert "bots" not in build_manifest(HOST, APP_ID)  # a tab-only package stays as it was
+    assert manifest["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "TeamsActivity.Send.User", "type": "Application"}]  # least privileged
+    tab_only = build_manifest(HOST, APP_ID)
+    assert "bots" not in tab_only and "authorization" not in tab_only  # as it was
 
 
 def test_one_entra_app_serves_tab_sign_in_and_the_bot() -> None:
