@@ -13,6 +13,7 @@ answer to a message, so a reply cannot ride on it).
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,8 @@ from bot.features.teamsbot.service import card_for, person_for_user
 __all__ = ["PURPOSE", "greeting", "remember", "reply", "stranger_line", "user_of"]
 
 PURPOSE = "teams_reply"  # never held in preview: a person asked (``outbox.NEVER_HELD``)
+# a conversation id goes into the Connector's URL path: nothing that could change the path
+CHAT_ID = re.compile(r"[A-Za-z0-9:@._\-;=,+]{1,300}")
 
 
 def user_of(activity: dict[str, Any]) -> str:
@@ -45,7 +48,7 @@ def _personal_chat(activity: dict[str, Any]) -> str | None:
     chat = conversation.get("id")
     if conversation.get("conversationType") != "personal" or not isinstance(chat, str):
         return None
-    return chat if 0 < len(chat) <= 300 else None
+    return chat if CHAT_ID.fullmatch(chat) else None
 
 
 def greeting(activity: dict[str, Any]) -> str | None:

@@ -122,13 +122,17 @@ def test_someone_the_school_does_not_know_gets_one_plain_line(talk: Talk) -> Non
     assert talk.chat(STRANGER_ID) is None  # nobody to remember
 
 
-def test_nothing_is_said_in_a_group_chat_or_on_removal(talk: Talk) -> None:
+def test_nothing_is_said_in_a_group_chat_on_removal_or_to_an_odd_chat(talk: Talk) -> None:
     group = message_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
                              conversation={"conversationType": "groupChat",
                                            "tenantId": TENANT, "id": "19:group@thread.v2"})
     talk.says(group)
     removed = install_activities(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID)[0]
     talk.says({**removed, "action": "remove"})
+    odd = message_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
+                           conversation={"conversationType": "personal", "tenantId": TENANT,
+                                         "id": "a:1/../../v3/conversations/other"})
+    talk.says(odd)  # an id that would change the Connector's URL path: not a chat
     assert talk.graph.chat_cards == [] and talk.rows("teams") == []
     assert talk.chat() is None
 
