@@ -13,6 +13,7 @@ import os
 import sys
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -70,6 +71,22 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(check_app, name="check")
 app.add_typer(policies_app, name="policies")
 app.add_typer(teams_app, name="teams")
+
+
+@teams_app.command("smoke")
+def teams_smoke(
+    folder: Annotated[
+        Path | None,
+        typer.Option("--folder", help="Where to build the fictional school (default: a "
+                     "temporary folder, deleted afterwards)."),
+    ] = None,
+) -> None:
+    """Drive the Teams bot's /api/messages end to end on this computer: a fictional school, a
+    local token issuer on 127.0.0.1, the activities Teams sends (deploy/teams/smoke-test.md)."""
+    # lazy: it builds the demo and serves the web app (the measured start-up above)
+    from bot.cli.teams_smoke import smoke_command
+
+    smoke_command(folder)
 app.add_typer(governors_app, name="governors")
 app.add_typer(reports_app, name="reports")
 app.add_typer(decisions_app, name="decisions")

@@ -38,6 +38,9 @@ __all__ = [
 
 DEFAULT_HOME = Path(".compliance-bot")
 DEMO_HOME = Path(".compliance-bot-demo")
+# where Microsoft publishes the Bot Connector's signing keys: the public cloud, US Government
+BOT_FRAMEWORK_HOSTS = ("login.botframework.com", "login.botframework.azure.us")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MIN_KEY_BYTES = 32  # a session cookie or emailed link signed with less can be forged
 SHORT_KEY = (
     f"is shorter than {MIN_KEY_BYTES} bytes, so signed links and sign-in cookies could be "
@@ -85,7 +88,7 @@ class M365Settings(BaseModel):
     authority_host: str = "https://login.microsoftonline.com"
     graph_endpoint: str = "https://graph.microsoft.com/v1.0"
     teams_webhook_url: SecretStr | None = None
-    # the school's own single-tenant Azure Bot (deploy/teams-bot.md): its Microsoft App ID turns
+    # the school's own single-tenant Azure Bot (deploy/teams/bot.md): its Microsoft App ID turns
     # on /api/messages; its secret (default: client_secret, when the bot shares the app
     # registration) gets the tokens the bot sends with
     bot_app_id: str | None = None
@@ -109,6 +112,24 @@ class M365Settings(BaseModel):
     # digests) may never spend: kept for safeguarding alerts and people waiting on the bot
     urgent_reserve_per_minute: int = Field(default=1, ge=0)
     urgent_reserve_per_day: int = Field(default=300, ge=0)
+
+    @field_validator("bot_openid_metadata")
+    @classmethod
+    def _bot_issuer(cls, value: str) -> str:
+        """Microsoft's Bot Framework metadata, or a local issuer on this computer only (the
+        smoke test, ``compliance-bot teams smoke``): anything else would let its owner sign
+        the activities the bot acts on."""
+        url = urlsplit(value)
+        if url.scheme == "https" and url.hostname in BOT_FRAMEWORK_HOSTS:
+            return value
+        if url.scheme in ("http", "https") and url.hostname in LOOPBACK_HOSTS:
+            return value
+        raise ValueError(
+            "COMPLIANCE_BOT_M365__BOT_OPENID_METADATA must be Microsoft's "
+            f"(https://{BOT_FRAMEWORK_HOSTS[0]}/v1/.well-known/openidconfiguration, the "
+            "default) or, for a smoke test, a local issuer on 127.0.0.1 or localhost; "
+            f"got {value!r}"
+        )
 
     @model_validator(mode="before")
     @classmethod
@@ -322,7 +343,7 @@ def own_address(base_url: str, port: int) -> tuple[str, int]:
         given = url.port
     except ValueError:
         return base_url, port
-    if url.hostname is None or url.hostname not in ("127.0.0.1", "localhost", "::1"):
+    if url.hostname is None or url.hostname not in LOOPBACK_HOSTS:
         return base_url, port
     if given is not None:
         return base_url, given

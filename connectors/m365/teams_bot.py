@@ -224,7 +224,8 @@ class TeamsBot:
 
     # ---- the Bot Connector: a card in the chat ----------------------------------------------
     def post(self, card: CardMessage) -> SendResult:
-        """Post an outbox ``teams`` row's card in the person's chat with the bot, once."""
+        """Post an outbox ``teams`` row's card (or, with no card, its text) in the person's
+        chat with the bot, once."""
         payload = dict(card.teams_payload)
         feed = payload.get("feed")
         if isinstance(feed, dict):  # an activity-feed notification row
@@ -240,11 +241,11 @@ class TeamsBot:
         self.cards.acquire()
         token = self._token(BOT_SCOPE)
         url = f"{service_url.rstrip('/')}/v3/conversations/{conversation}/activities"
-        activity = {
-            "type": "message",
-            "summary": card.title,
-            "attachments": [{"contentType": CARD_TYPE, "content": content}],
-        }
+        activity: dict[str, Any] = {"type": "message", "summary": card.title}
+        if content:
+            activity["attachments"] = [{"contentType": CARD_TYPE, "content": content}]
+        else:  # a plain line (the bot telling someone it does not know what it does)
+            activity["text"] = card.text
         try:
             with self._client() as client:
                 response = client.post(url, json=activity,

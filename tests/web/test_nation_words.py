@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from bot.core.models import Report
 from bot.core.nations import pack_for
 from bot.features.reports.clocks import escalate_clocks
+from bot.features.teamsbot.conversation import stranger_line
 from tests.features.reports.test_support import (
     PEOPLE,
     ROLE_EMAILS,
@@ -106,6 +107,7 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
         client = env.client(who)
         said += [client.get(path).text for path in _pages(env)]
     said += [json.dumps(row.payload, ensure_ascii=False) for row in env.outbox()]
+    said.append(stranger_line(env.context.config))  # the Teams bot, to someone it doesn't know
     settings = env.context.settings
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(settings.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", settings.db_url)

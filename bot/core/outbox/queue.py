@@ -43,7 +43,8 @@ __all__ = [
 # did or is waiting for (a concern's alerts, receipts and deadlines, sign-in links, a receipt for
 # their signature, a delivery failure). Everything else (reminders, chasing, digests, review
 # alerts) waits until an admin presses "Start sending".
-NEVER_HELD = frozenset({"link_renewal", "signin_link", "delivery_alert", "aup_receipt"})
+NEVER_HELD = frozenset({"link_renewal", "signin_link", "delivery_alert", "aup_receipt",
+                        "teams_reply"})  # the bot answering someone who wrote to it
 
 
 def held_in_preview(session: Session, purpose: str) -> bool:

@@ -50,7 +50,10 @@ def teams_package(
     entra_client_id: Annotated[
         str | None,
         typer.Option(
-            "--entra-client-id", help="Entra app for tab single sign-on (default: app id)."
+            "--entra-client-id",
+            help="The Entra app behind the Teams app: tab single sign-on and the bot's "
+            "activity feed, COMPLIANCE_BOT_M365__CLIENT_ID (default: the bot's app id, else "
+            "the app id; deploy/teams/README.md).",
         ),
     ] = None,
     version: Annotated[
@@ -59,7 +62,7 @@ def teams_package(
     bot_app_id: Annotated[
         str | None,
         typer.Option("--bot-app-id", help="The school's Azure Bot (Microsoft App ID): staff "
-                     "get their asks and the DSL new concerns in Teams (deploy/teams-bot.md)."),
+                     "get their asks and the DSL new concerns in Teams (deploy/teams/bot.md)."),
     ] = None,
 ) -> None:
     """Build the Microsoft Teams app package (manifest and icons) to upload in Teams admin."""

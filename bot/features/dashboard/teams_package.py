@@ -115,7 +115,10 @@ def build_manifest(
         app_id: the Teams app's own GUID (keep it: a new id is a new app in Teams).
         app_name: the name shown in Teams (30 characters at most).
         developer_name: who publishes the app, usually the school or trust (32 at most).
-        entra_client_id: the Entra app registration used for tab SSO; defaults to `app_id`.
+        entra_client_id: the one Entra app registration behind the Teams app: it exposes the
+            API tab SSO asks a token for and, with a bot, sends the activity-feed
+            notifications (Teams accepts them only from the app in ``webApplicationInfo``):
+            ``COMPLIANCE_BOT_M365__CLIENT_ID``. Defaults to `bot_app_id`, else `app_id`.
         version: the app's semver; raise it for every re-upload of a changed package.
         privacy_url, terms_url: defaults to /privacy and /terms on the host.
         bot_app_id: the school's Azure Bot (its Microsoft App ID): adds the bot for staff's
@@ -126,8 +129,9 @@ def build_manifest(
     """
     host = validate_hostname(hostname)
     app_guid = _guid(app_id, "The Teams app id")
-    sso_guid = _guid(entra_client_id, "The Entra client id") if entra_client_id else app_guid
     bot_guid = _guid(bot_app_id, "The bot's Microsoft App ID") if bot_app_id else None
+    sso_guid = (_guid(entra_client_id, "The Entra client id") if entra_client_id
+                else bot_guid or app_guid)
     name = " ".join(app_name.split())
     if not name or len(name) > 30:
         raise ValueError(f"The app name must be 1 to 30 characters; got {app_name!r}.")
@@ -198,6 +202,11 @@ def build_manifest(
             "description": "A reminder of what the school needs from you",
             "templateText": "What {school} needs from you",
         }]}
+        # the least-privileged right to the activity feed: each person grants it to the app
+        # by having it installed (resource-specific consent), so the tenant-wide
+        # TeamsActivity.Send application permission is not needed (deploy/teams/bot.md)
+        manifest["authorization"] = {"permissions": {"resourceSpecific": [
+            {"name": "TeamsActivity.Send.User", "type": "Application"}]}}
     return manifest
 
 

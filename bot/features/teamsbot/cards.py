@@ -76,9 +76,12 @@ def _item(item: NeedItem) -> dict[str, Any]:
                 {"type": "Input.Text", "id": f"name-{item.duty_id}", "label": "Type your full name",
                  "isRequired": True, "maxLength": 200,
                  "errorMessage": "Type your full name to sign."},
+                # a required input needs a label: a screen reader announces it (and
+                # Microsoft's renderer refuses the card without one)
                 {"type": "Input.Toggle", "id": f"consent-{item.duty_id}",
-                 "title": "I agree to the statement above", "valueOn": "yes", "valueOff": "no",
-                 "isRequired": True, "errorMessage": "Tick the box to agree."},
+                 "label": "Your agreement", "title": "I agree to the statement above",
+                 "valueOn": "yes", "valueOff": "no", "isRequired": True,
+                 "errorMessage": "Tick the box to agree."},
             ]
             actions = [read, {"type": "Action.Execute", "title": "Sign", "verb": AUP_VERB,
                               "data": data, "style": "positive"}]

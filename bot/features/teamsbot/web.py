@@ -4,7 +4,10 @@ Nothing is read from the database or written before the activity's token checks 
 (:func:`bot.engine.web.bot_framework.verify_activity`): a forged, expired, misaddressed or
 other-tenant activity gets 401/403 and leaves no trace but a log line naming the failed check.
 A card button (``invoke`` named ``adaptiveCard/action``) is answered with the refreshed card in
-the invoke response, as Teams' Universal Actions expect.
+the invoke response, as Teams' Universal Actions expect. A message or an installation is
+answered in the chat (``conversation.reply``: queued, then handed to the Bot Connector once the
+request has committed), and every activity from a person's chat updates where that chat lives
+(the ``serviceUrl`` the token vouched for).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -21,7 +24,8 @@ from bot.core.cards import ADAPTIVE_CARD_TYPE
 from bot.core.models import utcnow
 from bot.engine.web.bot_framework import BOT_KEYS, BotAuthError, bot_setup, verify_activity
 from bot.engine.web.deps import ctx
-from bot.features.teamsbot import service
+from bot.engine.web.links import deliver_soon
+from bot.features.teamsbot import conversation, service
 from bot.features.teamsbot.dashboard import DASHBOARD_VERB, dashboard_answer
 
 __all__ = ["router"]
@@ -52,15 +56,18 @@ def _action(activity: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 
 
 @router.post("/api/messages", include_in_schema=False)
-async def messages(request: Request) -> Response:
+async def messages(request: Request, background: BackgroundTasks) -> Response:
     """Authenticate the activity, then act on it (off the event loop: keys and database)."""
     if bot_setup(ctx(request).settings) is None:
         return JSONResponse({"error": "no bot is set up here"}, status_code=404)
     raw = await request.body()
-    return await run_in_threadpool(_handle, request, raw)
+    response, queued = await run_in_threadpool(_handle, request, raw)
+    if queued:
+        deliver_soon(request, background)
+    return response
 
 
-def _handle(request: Request, raw: bytes) -> Response:
+def _handle(request: Request, raw: bytes) -> tuple[Response, bool]:
     """Check the activity's token; only then look at what it asks."""
     setup = bot_setup(ctx(request).settings)
     assert setup is not None
@@ -72,35 +79,44 @@ def _handle(request: Request, raw: bytes) -> Response:
             raise ValueError("not an object")
     except ValueError:
         # unreadable: refuse as unauthenticated, since nothing in it could be checked
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
+        return JSONResponse({"error": "unauthorized"}, status_code=401), False
     try:
-        verify_activity(request.headers.get("authorization"), activity, setup, BOT_KEYS)
+        claims = verify_activity(request.headers.get("authorization"), activity, setup,
+                                 BOT_KEYS)
     except BotAuthError as exc:
         log.info("teams activity refused: %s", exc)  # which check failed; never the token
         return JSONResponse({"error": "unauthorized" if exc.status == 401 else "forbidden"},
-                            status_code=exc.status)
+                            status_code=exc.status), False
+    # where this chat lives: the serviceUrl the token was issued for (checked equal to the
+    # activity's), never one the activity names on its own
+    service_url = str(claims.get("serviceurl") or "")
     if activity.get("type") == "invoke" and activity.get("name") == "adaptiveCard/action":
-        return _card_action(request, activity)
-    return Response(status_code=200)
+        return _card_action(request, activity, service_url), False
+    if conversation.greeting(activity) is None:
+        return Response(status_code=200), False
+    context = ctx(request)
+    with context.store.transaction() as session:
+        queued = conversation.reply(session, context.settings, context.config, activity,
+                                    service_url, utcnow())
+    return Response(status_code=200), queued
 
 
-def _card_action(request: Request, activity: dict[str, Any]) -> Response:
+def _card_action(request: Request, activity: dict[str, Any], service_url: str) -> Response:
     """Record what the button asks (once) and answer with the person's card as it now is."""
     context = ctx(request)
     found = _action(activity)
     if found is None:
         return _invoke_error(400, "BadRequest", "This button could not be read.")
     verb, data = found
-    sender = activity.get("from")
-    user_id = str(sender.get("aadObjectId") or "") if isinstance(sender, dict) else ""
-    if verb == DASHBOARD_VERB:  # the head's dashboard card, asking for the live figures
-        with context.store.transaction() as session:
-            card = dashboard_answer(session, context.settings, context.config,
-                                    service.person_for_user(session, user_id), user_id, data,
-                                    utcnow())
-        return JSONResponse({"statusCode": 200, "type": CARD_TYPE, "value": card})
+    user_id = conversation.user_of(activity)
     with context.store.transaction() as session:
         person = service.person_for_user(session, user_id)
+        if person is not None:
+            conversation.remember(session, person, activity, service_url, utcnow())
+        if verb == DASHBOARD_VERB:  # the head's dashboard card, asking for the live figures
+            card = dashboard_answer(session, context.settings, context.config, person,
+                                    user_id, data, utcnow())
+            return JSONResponse({"statusCode": 200, "type": CARD_TYPE, "value": card})
         if person is None:
             return _invoke_error(
                 403, "Forbidden",

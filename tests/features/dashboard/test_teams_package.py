@@ -126,7 +126,20 @@ def test_manifest_with_the_bot_validates_and_declares_the_feed_type() -> None:
     assert reminder["type"] == REMINDER_ACTIVITY  # the nudge beside a reminder's card
     assert set(re.findall(r"\{(\w+)\}", reminder["templateText"])) == {"school"}
     assert manifest["webApplicationInfo"]["id"] == ENTRA_ID  # the app that sends the feed
-    assert "bots" not in build_manifest(HOST, APP_ID)  # a tab-only package stays as it was
+    assert manifest["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "TeamsActivity.Send.User", "type": "Application"}]  # least privileged
+    tab_only = build_manifest(HOST, APP_ID)
+    assert "bots" not in tab_only and "authorization" not in tab_only  # as it was
+
+
+def test_one_entra_app_serves_tab_sign_in_and_the_bot() -> None:
+    """Without --entra-client-id the bot's app (the one registration of deploy/teams/
+    README.md) is the app behind both tab single sign-on and the activity feed."""
+    bot_id = "2f4e6a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"
+    manifest = build_manifest(HOST, APP_ID, bot_app_id=bot_id)
+    assert manifest["webApplicationInfo"] == {"id": bot_id,
+                                              "resource": f"api://{HOST}/{bot_id}"}
+    assert manifest_errors(manifest) == []
 
 
 def test_manifest_tabs_domains_and_sso() -> None:

@@ -27,7 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-__all__ = ["BOT_ISSUER", "SERVICE_URL", "FakeBotFramework", "invoke_activity"]
+__all__ = ["BOT_ISSUER", "SERVICE_URL", "FakeBotFramework", "install_activities",
+           "invoke_activity", "message_activity"]
 
 BOT_ISSUER = "https://api.botframework.com"
 SERVICE_URL = "https://smba.trafficmanager.net/emea/"
@@ -89,6 +90,29 @@ class FakeBotFramework:
         return self.sign({k: v for k, v in claims.items() if v is not None}, key=key, kid=kid)
 
 
+def _activity(kind: str, *, user_id: str, tenant_id: str, bot_app_id: str, service_url: str,
+              conversation_type: str = "personal", **fields: Any) -> dict[str, Any]:
+    """An activity of ``kind`` from a person's one-to-one chat with the bot, in Teams' shape."""
+    return {
+        "type": kind,
+        "id": f"f:{uuid.uuid4()}",
+        "timestamp": "2026-10-19T09:00:00.000Z",
+        "localTimestamp": "2026-10-19T10:00:00.000+01:00",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": f"29:1{user_id}", "name": "", "aadObjectId": user_id},
+        "conversation": {"conversationType": conversation_type, "tenantId": tenant_id,
+                         "id": f"a:1{user_id}"},
+        "recipient": {"id": f"28:{bot_app_id}", "name": "Compliance"},
+        "entities": [{"locale": "en-GB", "country": "GB", "platform": "Web",
+                      "type": "clientInfo"}],
+        "channelData": {"tenant": {"id": tenant_id}},
+        "locale": "en-GB",
+        "localTimezone": "Europe/London",
+        **fields,
+    }
+
+
 def invoke_activity(
     *,
     user_id: str,
@@ -100,25 +124,31 @@ def invoke_activity(
 ) -> dict[str, Any]:
     """An ``adaptiveCard/action`` invoke from a person's one-to-one chat with the bot, in the
     shape Teams sends (Universal Actions for Adaptive Cards)."""
-    return {
-        "type": "invoke",
-        "name": "adaptiveCard/action",
-        "id": f"f:{uuid.uuid4()}",
-        "timestamp": "2026-10-19T09:00:00.000Z",
-        "localTimestamp": "2026-10-19T10:00:00.000+01:00",
-        "serviceUrl": service_url,
-        "channelId": "msteams",
-        "from": {"id": f"29:1{user_id}", "name": "", "aadObjectId": user_id},
-        "conversation": {"conversationType": "personal", "tenantId": tenant_id,
-                         "id": f"a:1{user_id}"},
-        "recipient": {"id": f"28:{bot_app_id}", "name": "Compliance"},
-        "entities": [{"locale": "en-GB", "country": "GB", "platform": "Web",
-                      "type": "clientInfo"}],
-        "channelData": {"tenant": {"id": tenant_id}, "source": {"name": "message"},
-                        "legacy": {"replyToId": "1:1abc"}},
-        "replyToId": "1696000000000",
-        "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data},
-                  "trigger": "manual"},
-        "locale": "en-GB",
-        "localTimezone": "Europe/London",
-    }
+    activity = _activity("invoke", user_id=user_id, tenant_id=tenant_id, bot_app_id=bot_app_id,
+                         service_url=service_url, name="adaptiveCard/action",
+                         replyToId="1696000000000",
+                         value={"action": {"type": "Action.Execute", "verb": verb,
+                                           "data": data}, "trigger": "manual"})
+    activity["channelData"].update({"source": {"name": "message"},
+                                    "legacy": {"replyToId": "1:1abc"}})
+    return activity
+
+
+def message_activity(*, user_id: str, tenant_id: str, bot_app_id: str, text: str = "hi",
+                     service_url: str = SERVICE_URL, **changes: Any) -> dict[str, Any]:
+    """A message a person writes to the bot in their chat with it."""
+    return _activity("message", user_id=user_id, tenant_id=tenant_id, bot_app_id=bot_app_id,
+                     service_url=service_url, text=text, textFormat="plain", **changes)
+
+
+def install_activities(*, user_id: str, tenant_id: str, bot_app_id: str,
+                       service_url: str = SERVICE_URL) -> list[dict[str, Any]]:
+    """What Teams sends when a person installs the app in their personal scope: an
+    ``installationUpdate`` (action ``add``) and a ``conversationUpdate`` adding the bot."""
+    common = {"user_id": user_id, "tenant_id": tenant_id, "bot_app_id": bot_app_id,
+              "service_url": service_url}
+    return [
+        _activity("installationUpdate", action="add", **common),
+        _activity("conversationUpdate",
+                  membersAdded=[{"id": f"28:{bot_app_id}"}], **common),
+    ]

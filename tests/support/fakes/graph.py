@@ -656,6 +656,12 @@ class FakeGraph:
         ]
 
     # ---- teams -----------------------------------------------------------------------------
+    def user_installs(self, user_id: str, chat_id: str) -> None:
+        """The person installs the app themself: Teams opens their chat with the bot under the
+        conversation id the bot's incoming activities carry."""
+        self.installed.setdefault(user_id, f"inst-{uuid.uuid4().hex[:12]}")
+        self.chats[chat_id] = user_id
+
     def chat_of(self, user_id: str) -> str:
         """The chat id of ``user_id`` with the bot (the app must be installed)."""
         return next(chat for chat, user in self.chats.items() if user == user_id)
@@ -763,8 +769,9 @@ class FakeGraph:
         if request.headers.get("Authorization") != f"Bearer {self.bot_access_token}":
             return httpx.Response(401, json={"message": "Authorization has been denied for "
                                              "this request."})
-        found = re.fullmatch(r"/emea/v3/conversations(?:/(?P<chat>[^/]+)/activities)?",
-                             request.url.path)
+        found = re.fullmatch(
+            r"/(?P<region>[a-z]+)/v3/conversations(?:/(?P<chat>[^/]+)/activities)?",
+            request.url.path)
         if request.method != "POST" or found is None:
             raise _Reject(400, "BadRequest", f"the fake Connector does not serve "
                           f"{request.method} {request.url.path}")
@@ -798,7 +805,9 @@ class FakeGraph:
                                                        "message": "; ".join(problems)}})
         activity_id = f"1:{uuid.uuid4().hex[:16]}"
         self.chat_cards.append({"chat": chat, "user": self.chats[chat], "id": activity_id,
-                                "activity": body})
+                                "activity": body,
+                                "service_url": f"https://{CONNECTOR_HOST}/"
+                                               f"{found.group('region')}/"})
         return httpx.Response(201, json={"id": activity_id})
 
     # ---- helpers ---------------------------------------------------------------------------
