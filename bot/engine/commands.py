@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.core.clock import local_today
+from bot.core.dates import AS_OF, DateWindowError
 from bot.core.words import plural, stage_list
 
 if TYPE_CHECKING:
@@ -166,10 +167,12 @@ def as_of_date(value: str | None) -> date | None:
     """The ``--as-of`` date, or None; a malformed one is one red line and exit 2."""
     if value is None:
         return None
+    from bot.core.models import utcnow  # lazy: the models load SQLAlchemy (module docstring)
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err.print(f"[bold red]error:[/] --as-of must be a date like 2026-11-23 (got {value!r})")
+        return AS_OF.parse(value, "--as-of", local_today(utcnow()), example="2026-11-23")
+    except DateWindowError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
 
 
