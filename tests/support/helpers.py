@@ -49,6 +49,8 @@ class SchoolBuilder:
     home: Path
     people: list[Row] = field(default_factory=list)
     school: dict[str, Any] = field(default_factory=dict)
+    others: list[dict[str, Any]] = field(default_factory=list)  # more schools of the trust
+    organisation: dict[str, Any] = field(default_factory=lambda: {"name": "Test Trust"})
 
     def __post_init__(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -102,7 +104,7 @@ class SchoolBuilder:
             for r in self.people:
                 writer.writerow([r.email, r.name, r.roles, r.groups, r.manager, r.start,
                                  r.active, r.title] + ([r.id] if ids else []))
-        data = {"organisation": {"name": "Test Trust"}, "schools": [self.school]}
+        data = {"organisation": self.organisation, "schools": [self.school, *self.others]}
         (self.home / "school.yaml").write_text(yaml.safe_dump(data, sort_keys=False),
                                                encoding="utf-8")
         return self.home
