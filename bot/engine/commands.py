@@ -206,11 +206,18 @@ STOPPED_EXIT = 3  # a directory sync stopped and asks for a confirmation
 
 
 def directory_errors(results: list[SchoolSweep]) -> None:
-    """The cycle ran, but a directory that could not be read still fails the command (exit 2),
-    and one that stopped for a large removal exits 3 with the command that confirms it."""
+    """The cycle ran, but a step that failed or a directory that could not be read still fails
+    the command (exit 2), and one that stopped for a large removal exits 3 with the command
+    that confirms it."""
+    for r in results:
+        for failed in r.failed:  # the other steps ran; say which did not (the log says where)
+            err.print(f"[bold red]step failed:[/] {r.school_name}: {failed.step} "
+                      f"({failed.error}); the other steps carried on", highlight=False)
     errors = [r.directory.error for r in results if r.directory.error]
     if errors:
         err.print(f"[bold red]error:[/] {errors[0]}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    if any(r.failed for r in results):
         raise typer.Exit(2)
     for r in results:
         stop = r.directory.stopped

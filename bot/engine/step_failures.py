@@ -31,6 +31,7 @@ __all__ = [
     "ENGINE_TITLES",
     "FailingStep",
     "StepFailed",
+    "describe",
     "failing_steps",
     "log_failure",
     "record_steps",
@@ -152,6 +153,13 @@ def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datet
         urgency=Urgency.SAFEGUARDING if reports else Urgency.WAITING,
         draft=draft,
     ))
+
+
+def describe(failing: FailingStep) -> str:
+    """One failing step in plain words, for the head and the admin ("Not working since ...")."""
+    local = to_local(failing.since)
+    return (f"Not working since {human_date(local.date())}, {local:%H:%M}: {failing.title} "
+            "(the bot's other jobs carry on)")
 
 
 def failing_steps(session: Session, school_id: str | None = None) -> list[FailingStep]:

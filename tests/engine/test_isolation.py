@@ -13,18 +13,29 @@ from typing import Any
 import pytest
 import time_machine
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from bot.cli.main import app as cli
 from bot.core.config import SchoolConfig
 from bot.core.context import AppContext, StepContext
 from bot.core.models import StepFailure, SweepRun
 from bot.engine import steps, sweep
+from bot.engine.config_sync import sync_config
+from bot.engine.directory import sync_directory
 from bot.engine.step_failures import ENGINE_TITLES, failing_steps
 from bot.engine.sweep import SchoolSweep, run_sweep
 from bot.features.reports.intake import submit_report
+from bot.web.app import create_app
 from bot.wiring import FEATURE_STEPS, FIRST, STEPS, install
 from tests.features.reports.test_clocks import london
-from tests.features.reports.test_support import configure, submission, sync_people
-from tests.support.helpers import SchoolBuilder, outbox_as_sent
+from tests.features.reports.test_support import (
+    TestClient,
+    configure,
+    sign_in,
+    submission,
+)
+from tests.support.helpers import Row, SchoolBuilder, outbox_as_sent
+from tests.support.keys import TEST_SECRET
 
 ELM = {
     "id": "elm",
@@ -51,8 +62,14 @@ def trust(school: SchoolBuilder, database_url: str) -> Iterator[AppContext]:
     """Two schools, each with a staff allegation filed on Friday afternoon."""
     configure(school)
     school.others = [ELM]
+    school.people += [Row(f"{who}@elm.example", f"{who.title()} Elm", "staff", "All Staff",
+                          school="elm") for who in ("head", "dsl", "deputy", "admin")]
     context = school.context(database_url, demo=True, base_url="http://testserver")
-    sync_people(context)
+    with context.store.transaction() as session:
+        for config in context.config.schools:
+            sync_directory(session, config, context.connectors.directory, STARTED.date(),
+                           default_school=config.id == "oak")
+            sync_config(session, context.config, config, STARTED.date())
     for config in context.config.schools:
         _file_allegation(context, config)
     install()
@@ -195,3 +212,30 @@ def test_a_school_whose_transaction_fails_does_not_stop_the_next(
     assert _warned(trust) == {"elm"}
     with trust.store.session() as session:
         assert [(f.school_id, f.step) for f in failing_steps(session)] == [("oak", "school")]
+
+
+def test_a_failing_step_shows_on_status_the_dashboard_and_setup(
+    trust: AppContext, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    _break("governor_alerts", monkeypatch)
+    _sweep(trust)
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(trust.settings.home))
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("COLUMNS", "200")
+    status = CliRunner().invoke(cli, ["status"])
+    said = " ".join(status.output.split())
+    assert status.exit_code == 0, status.output
+    assert "Step failing: governor_alerts (sending the governors' policy review alerts)" in said
+    assert "Broken, 1 run since 26 Oct 2026 07:00" in said
+    plain = "sending the governors' policy review alerts (the bot's other jobs carry on)"
+    app = create_app(trust.settings, trust)
+    for who, shown in (("admin@oak.example", True), ("admin@elm.example", False)):
+        client = TestClient(app)
+        sign_in(client, who)
+        for path in ("/dashboard", "/setup"):
+            page = client.get(path)
+            assert page.status_code == 200, (who, path)
+            text = " ".join(page.text.split()).replace("&#39;", "'")
+            assert (plain in text) is shown, (who, path)
+            assert "governor_alerts" not in text and "Broken" not in text

@@ -40,6 +40,7 @@ class Row:
     active: str = "yes"
     title: str = ""
     id: str = ""  # the directory id column, written only when some row has one
+    school: str = ""  # the school column (a trust's directory), written only when some row has one
 
 
 @dataclass
@@ -97,13 +98,16 @@ class SchoolBuilder:
         if not key_file.exists():
             key_file.write_text(TEST_SECRET, encoding="utf-8")
         ids = any(r.id for r in self.people)
+        schools = any(r.school for r in self.people)
         with (self.home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["email", "name", "roles", "groups", "manager_email", "start_date",
-                             "active", "job_title"] + (["id"] if ids else []))
+                             "active", "job_title"] + (["id"] if ids else [])
+                            + (["school"] if schools else []))
             for r in self.people:
                 writer.writerow([r.email, r.name, r.roles, r.groups, r.manager, r.start,
-                                 r.active, r.title] + ([r.id] if ids else []))
+                                 r.active, r.title] + ([r.id] if ids else [])
+                                + ([r.school] if schools else []))
         data = {"organisation": self.organisation, "schools": [self.school, *self.others]}
         (self.home / "school.yaml").write_text(yaml.safe_dump(data, sort_keys=False),
                                                encoding="utf-8")

@@ -23,6 +23,7 @@ from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
 from bot.core.nations import Words, school_words_for
 from bot.core.permissions import SETUP_EDITORS
+from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import check_csrf, ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.reports.rules import clock_summary
@@ -61,6 +62,7 @@ def setup_page(request: Request) -> Response:
             "setup.html",
             {"school": school, "steps": setup_steps(school, source), "state": state,
              "report_clocks": clock_summary(school),
+             "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
              "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None},
             session=session,
         )
