@@ -591,6 +591,9 @@ class Organisation(_Strict):
 
     name: str
     timezone: str = "Europe/London"
+    # the trust-wide administrators: in every school they are a person of, they administer
+    # the school and see the whole trust's settings (a school's own admins see only theirs)
+    trust_admins: list[Email] = []
 
 
 class OrgConfig(_Strict):
