@@ -71,3 +71,16 @@ def test_school_yaml_dates_outside_their_window_name_the_key(school: SchoolBuild
     said = str(refused.value)
     assert "next_review" in said and "9999-12-31 is too far ahead" in said
     assert "holidays" in said and "1066-10-14 is too long ago" in said
+
+
+def test_a_staff_export_and_the_people_form_name_a_start_date_out_of_its_window() -> None:
+    from bot.features.people.rules import parse_entry
+    from connectors.local.staff_export import staff_date
+
+    assert staff_date("01/09/1985", "Employment Start Date") == date(1985, 9, 1)
+    with pytest.raises(ValueError, match=r"^Employment Start Date: 1900-01-01 is too long ago"):
+        staff_date("01/01/1900", "Employment Start Date")
+    _, errors = parse_entry({"name": "Pat Lee", "email": "pat@oak.example",
+                             "start_date": "2099-09-01"}, ["staff"], TODAY)
+    assert errors == {"start_date": "Start date: 2099-09-01 is too far ahead — the latest date "
+                                    "accepted is 2028-11-24 (2 years from today); check the year"}
