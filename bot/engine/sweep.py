@@ -404,7 +404,8 @@ def _read_directory(session: Session, config: OrgConfig, school: SchoolConfig,
         # report clocks and reminders: carry on with the people already known, and say so.
         log.error("school %s: directory not read, carrying on with known people: %s",
                   school.id, exc)
-        report = DirectoryReport(complete=False, error=str(exc))
+        result.directory = DirectoryReport(complete=False, error=str(exc))
+        raise  # recorded as this step failing (shown, told to the admins once)
     if report.stopped is not None:
         log.warning(
             "school %s: directory sync stopped: it would make %d of %d people missing; "
