@@ -553,6 +553,7 @@ def run_sweep(
         try:
             result = _sweep_one(store, settings, config, school, connectors, today, moment,
                                 write=write, steps=steps)
+            result.succeeded.append("school")  # its work is saved: a failure to save is over
         except Exception as exc:  # the school's own transaction failed: the next school runs
             log_failure(school.id, "school", exc)
             result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,

@@ -155,8 +155,9 @@ def test_a_step_failing_in_one_school_stops_nothing_else(
     results = _sweep(trust)
     oak, elm = results["oak"], results["elm"]
     assert oak.failed_steps == (step,)
-    assert oak.succeeded == [s for s in ALL_STEPS if s != step]  # every other step ran, in order
-    assert elm.failed_steps == () and elm.succeeded == list(ALL_STEPS)
+    # every other step ran, in order, and the school's work was saved
+    assert oak.succeeded == [*(s for s in ALL_STEPS if s != step), "school"]
+    assert elm.failed_steps == () and elm.succeeded == [*ALL_STEPS, "school"]
     # the other school's report deadlines still warn; oak's too unless they are what failed
     assert _warned(trust) == ({"elm"} if step == "report_sweep" else {"oak", "elm"})
     with trust.store.session() as session:  # oak's other steps' work was kept, not rolled back
@@ -212,6 +213,11 @@ def test_a_school_whose_transaction_fails_does_not_stop_the_next(
     assert _warned(trust) == {"elm"}
     with trust.store.session() as session:
         assert [(f.school_id, f.step) for f in failing_steps(session)] == [("oak", "school")]
+    monkeypatch.setattr(sweep, "sweep_school", original)  # saved again: the failure is over
+    _sweep(trust, datetime(2026, 10, 26, 7, 15, tzinfo=UTC))
+    assert _warned(trust) == {"oak", "elm"}
+    with trust.store.session() as session:
+        assert failing_steps(session) == []
 
 
 def test_a_failing_step_shows_on_status_the_dashboard_and_setup(
