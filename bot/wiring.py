@@ -21,12 +21,13 @@ from bot.features.teamsbot.step import head_dashboard_step, teams_needs_step
 from bot.features.visitors.service import purge_visitors
 from bot.features.visitors.step import visitors_step
 
-__all__ = ["FEATURE_STEPS", "STEPS", "install"]
+__all__ = ["FEATURE_STEPS", "FIRST", "STEPS", "TITLES", "install"]
 
+# the report deadlines run first for every school, before anything else can fail (#40)
+FIRST: tuple[Step, ...] = (report_sweep,)
 STEPS: tuple[Step, ...] = (
     chasing_stopped_step,  # right after the reminders: capped duties reach the line manager
     governor_alerts,
-    report_sweep,
     digest_step,
     head_dashboard_step,  # with the digest: the head's card in their chat, when the bot has one
     decision_reminders_step,  # the order of the last three is the old single "extras" step's
@@ -36,8 +37,24 @@ STEPS: tuple[Step, ...] = (
     teams_needs_step,  # last: the day's asks as they stand after every other step
 )
 
+# each step in the words the head and the admin read when it fails (status, dashboard, /setup)
+TITLES = {
+    report_sweep.__name__: "warning about the deadlines of concerns and breaches",
+    chasing_stopped_step.__name__: "telling line managers about reminders that have stopped",
+    governor_alerts.__name__: "sending the governors' policy review alerts",
+    digest_step.__name__: "sending the weekly digest",
+    head_dashboard_step.__name__: "sending the headteacher's dashboard card",
+    decision_reminders_step.__name__: "reminding about decisions due for review",
+    tasks_step.__name__: "setting recurring tasks",
+    visitors_step.__name__: "tidying the visitors' confirmations",
+    handovers_step.__name__: "chasing official account handovers",
+    teams_needs_step.__name__: "sending the day's asks in Teams",
+}
+
 FEATURE_STEPS = FeatureSteps(
     sweep=STEPS,
+    first=FIRST,
+    titles=TITLES,
     # a concern's deadlines must reach the DSL whatever stage the setup is at
     run_in_preview=frozenset({report_sweep}),
     purge_visitors=lambda session, school, today: purge_visitors(session, school, today,

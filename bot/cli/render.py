@@ -20,6 +20,7 @@ from bot.core.setup_state import is_sending
 from bot.core.words import plural, stage_list
 from bot.engine.directory import held_back, held_back_lines
 from bot.engine.leavers import RemovalStop, missing_people, pending_removals
+from bot.engine.step_failures import failing_steps
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import AGE_BANDS
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
@@ -358,6 +359,7 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             )
             console.print(_tiles(f))
             _print_attention(console, f)
+            _print_failing_steps(console, session, school)
             _print_directory_state(console, session, school)
             console.print(_policies_table(f))
             if f.training:
@@ -366,6 +368,19 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             console.print(_reports_table(f))
         waiting = trouble(session, now, [school.id for school in ctx.config.schools])
     print_trouble(console, waiting)
+
+
+def _print_failing_steps(console: Console, session: Session, school: SchoolConfig) -> None:
+    """For whoever runs the bot: each step failing for the school, its error's class and how
+    long (the log has where it was raised; the error's text is never kept)."""
+    for failing in failing_steps(session, school.id):
+        console.print(
+            f"[bold red]Step failing:[/] {failing.step} ({failing.title}) — {failing.error}, "
+            f"{plural(failing.failures, 'run')} since {to_local(failing.since):%d %b %Y %H:%M}; "
+            f"last {to_local(failing.last_at):%d %b %H:%M}. The log says where "
+            f"(\"the sweep step {failing.step} failed\").",
+            highlight=False,
+        )
 
 
 def _print_directory_state(console: Console, session: Session, school: SchoolConfig) -> None:

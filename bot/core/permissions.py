@@ -2,7 +2,9 @@
 
 A page or command names one of these sets; a new rule is a new set here, so what each role can
 see is reviewable in one file. Roles themselves (``staff``, ``dsl``, ...) are defined with the
-school configuration (``bot.core.config.ROLES``).
+school configuration (``bot.core.config.ROLES``); ``trust_admin`` is given by the organisation's
+``trust_admins`` list, in every school its holder is a person of. Every admin page and export
+shows the signed-in person's own school; only ``TRUST_ADMINS`` may see the whole trust's.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "ACCOUNT_EDITORS",
     "ACCOUNT_READERS",
+    "ADMINS",
     "DASHBOARD_READERS",
     "DIRECTORY_EDITORS",
     "DSL_TEAM",
@@ -23,7 +26,12 @@ __all__ = [
     "REPORT_LIST_READERS",
     "REPORT_READERS",
     "SETUP_EDITORS",
+    "TRUST_ADMINS",
 ]
+
+# the bot's administrators: a school's own, and the trust's (who also see the whole trust)
+TRUST_ADMINS = frozenset({"trust_admin"})
+ADMINS = frozenset({"admin"}) | TRUST_ADMINS
 
 # the DSL and deputies: alerted at once about every report, and its default owners
 DSL_TEAM = frozenset({"dsl", "deputy_dsl"})
@@ -32,17 +40,17 @@ LEADERSHIP = DSL_TEAM | {"headteacher"}
 REPORT_READERS = LEADERSHIP  # report references and clocks on the dashboard
 # the tracked list: the chair sees reports about the headteacher, and nothing else
 REPORT_LIST_READERS = LEADERSHIP | {"chair_of_governors"}
-REPORT_LINK_READERS = LEADERSHIP | {"admin"}  # the public report link for posters
-POSTER_PRINTERS = LEADERSHIP | {"admin"}  # the visitors' QR poster
-DASHBOARD_READERS = LEADERSHIP | {"admin"}
+REPORT_LINK_READERS = LEADERSHIP | ADMINS  # the public report link for posters
+POSTER_PRINTERS = LEADERSHIP | ADMINS  # the visitors' QR poster
+DASHBOARD_READERS = LEADERSHIP | ADMINS
 # an inspector's evidence pack (staff names, counts of the reports the maker may read)
 EVIDENCE_MAKERS = LEADERSHIP
-ACCOUNT_READERS = LEADERSHIP | {"admin"}
-ACCOUNT_EDITORS = frozenset({"headteacher", "admin"})
+ACCOUNT_READERS = LEADERSHIP | ADMINS
+ACCOUNT_EDITORS = frozenset({"headteacher"}) | ADMINS
 # confirm that people missing from the directory have left (one, or a stopped mass removal)
-DIRECTORY_EDITORS = frozenset({"headteacher", "admin"})
+DIRECTORY_EDITORS = frozenset({"headteacher"}) | ADMINS
 GOVERNORS = frozenset({"governor", "clerk", "chair_of_governors", "safeguarding_governor"})
-POLICY_READERS = LEADERSHIP | {"admin"} | GOVERNORS
-POLICY_EDITORS = frozenset({"headteacher", "admin", "clerk"})
+POLICY_READERS = LEADERSHIP | ADMINS | GOVERNORS
+POLICY_EDITORS = frozenset({"headteacher", "clerk"}) | ADMINS
 # the first-run setup, the settings pages and "Start sending"
-SETUP_EDITORS = frozenset({"headteacher", "admin"})
+SETUP_EDITORS = frozenset({"headteacher"}) | ADMINS

@@ -62,6 +62,7 @@ def default_words() -> Words:
 ROLE_ORDER: tuple[str, ...] = (
     "staff", "governor", "volunteer", "supply", "clerk", "headteacher", "dsl", "deputy_dsl",
     "dpo", "chair_of_governors", "safeguarding_governor", "account_holder", "admin",
+    "trust_admin",
 )
 _PLAIN_ROLES = {
     "staff": "staff",
@@ -70,6 +71,7 @@ _PLAIN_ROLES = {
     "dpo": "data protection officer",
     "account_holder": "official account holder",
     "admin": "administrator",
+    "trust_admin": "trust-wide administrator",
 }
 _ROLE_WORD = {
     "governor": "governor",

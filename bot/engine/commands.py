@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.core.clock import local_today
+from bot.core.dates import AS_OF, DateWindowError
 from bot.core.words import plural, stage_list
 
 if TYPE_CHECKING:
@@ -167,10 +168,12 @@ def as_of_date(value: str | None) -> date | None:
     """The ``--as-of`` date, or None; a malformed one is one red line and exit 2."""
     if value is None:
         return None
+    from bot.core.models import utcnow  # lazy: the models load SQLAlchemy (module docstring)
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err.print(f"[bold red]error:[/] --as-of must be a date like 2026-11-23 (got {value!r})")
+        return AS_OF.parse(value, "--as-of", local_today(utcnow()), example="2026-11-23")
+    except DateWindowError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -213,11 +216,18 @@ def unused_columns(names: list[str]) -> str:
 
 
 def directory_errors(results: list[SchoolSweep]) -> None:
-    """The cycle ran, but a directory that could not be read still fails the command (exit 2),
-    and one that stopped for a large removal exits 3 with the command that confirms it."""
+    """The cycle ran, but a step that failed or a directory that could not be read still fails
+    the command (exit 2), and one that stopped for a large removal exits 3 with the command
+    that confirms it."""
+    for r in results:
+        for failed in r.failed:  # the other steps ran; say which did not (the log says where)
+            err.print(f"[bold red]step failed:[/] {r.school_name}: {failed.step} "
+                      f"({failed.error}); the other steps carried on", highlight=False)
     errors = [r.directory.error for r in results if r.directory.error]
     if errors:
         err.print(f"[bold red]error:[/] {errors[0]}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    if any(r.failed for r in results):
         raise typer.Exit(2)
     for r in results:
         stop = r.directory.stopped

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -102,8 +102,11 @@ def _load_people(session: Session, school_id: str) -> _People:
     })
 
 
-def _sync_config_roles(session: Session, school: SchoolConfig, people: _People) -> None:
-    """Config-named roles (head, DSLs, admins...) replace the previous config-named roles."""
+def _sync_config_roles(
+    session: Session, school: SchoolConfig, people: _People, trust_admins: Sequence[str] = ()
+) -> None:
+    """Config-named roles (head, DSLs, admins, the trust's admins...) replace the previous
+    config-named roles."""
     wanted_roles: dict[str, set[str]] = {}
     for role in CONFIG_ROLE_FIELDS:
         email = getattr(school, role)
@@ -113,6 +116,7 @@ def _sync_config_roles(session: Session, school: SchoolConfig, people: _People) 
         ("dsl", school.dsl),
         ("deputy_dsl", school.deputy_dsl),
         ("admin", school.admins),
+        ("trust_admin", trust_admins),
     ):
         for email in emails:
             wanted_roles.setdefault(email, set()).add(role)
@@ -125,7 +129,8 @@ def _sync_config_roles(session: Session, school: SchoolConfig, people: _People) 
     for p in session.scalars(select(Person).where(Person.id.in_(concerned))):
         p.replace_roles("config", wanted_roles.get(p.email, set()))
     for email in wanted_roles:
-        people.find(email, "school roles")
+        if email in known or email not in trust_admins:  # a trust admin of another school
+            people.find(email, "school roles")
 
 
 def _upsert_policy(
@@ -384,7 +389,7 @@ def sync_config(
     official accounts and config-named roles. Returns warnings (e.g. unknown people)."""
     ensure_school(session, school)
     people = _load_people(session, school.id)
-    _sync_config_roles(session, school, people)
+    _sync_config_roles(session, school, people, config.organisation.trust_admins)
     policies = _sync_policies(session, config, school, today, people)
     _sync_requirements(session, school, policies, today)
     _sync_accounts(session, school, policies, people, today)

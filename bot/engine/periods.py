@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import MAXYEAR, MINYEAR, date, timedelta
 
 from bot.core.config import RequirementConfig, SchoolConfig, Term
 
@@ -23,9 +23,12 @@ __all__ = [
 
 
 def add_months(day: date, months: int) -> date:
-    """``day`` plus whole months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    """``day`` plus whole months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)
+    and to the calendar's ends (a date stored before ``bot.core.dates`` checked it)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    if not MINYEAR <= year <= MAXYEAR:
+        return date.max if months > 0 else date.min
     for candidate in (day.day, 30, 29, 28):
         try:
             return date(year, month, min(day.day, candidate))

@@ -6,13 +6,15 @@ the app — the CLI's main, the web app factory and the scheduler's jobs, throug
 run before that fails with ``StepsMissingError``, so a forgotten registration is an error, not a
 silently skipped step; the list itself is plain imports in ``bot.wiring``.
 
-Each step is ``step(run: StepContext) -> dict[str, int]`` (counts for the summary).
+Each step is ``step(run: StepContext) -> dict[str, int]`` (counts for the summary). The sweep
+runs each in isolation (``bot.engine.step_failures``): ``first`` before anything else of a school
+(the report deadlines), then the engine's own steps, then ``sweep`` in order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -44,6 +46,10 @@ class FeatureSteps:
     # steps that run in full while a newly set-up school is in preview (the others plan only)
     run_in_preview: frozenset[Step]
     purge_visitors: Purge  # maintenance: visitors' confirmations past the school's retention
+    # run first for every school, before the directory and everything else: the report deadlines
+    first: tuple[Step, ...] = ()
+    # each step's name (its function's) in plain words, for the pages that say one is failing
+    titles: Mapping[str, str] = field(default_factory=dict)
     # a Teams-first school with a bot: the reminder run sends the digests of the people the
     # bot reaches as cards, through this route (``bot.engine.remind.ChatRoute``), not email
     chat_route: Callable[[Settings], ChatRoute] | None = None

@@ -35,7 +35,7 @@ from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later
 from bot.core.write_behind import write_behind
-from bot.engine.config_sync import sync_config
+from bot.engine.config_sync import ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
 from bot.engine.extra_people import sync_extra_people
@@ -49,7 +49,8 @@ from bot.engine.remind import (
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.snapshot import recounted
-from bot.engine.steps import Step, registered
+from bot.engine.step_failures import StepFailed, log_failure, record_steps
+from bot.engine.steps import FeatureSteps, Step, registered
 from connectors.base import ConnectorError
 from connectors.registry import Connectors
 
@@ -78,6 +79,13 @@ class SchoolSweep:
     extra: dict[str, int] = field(default_factory=dict)
     # the school is in preview: reminders and alerts were planned, not queued
     preview: bool = False
+    failed: list[StepFailed] = field(default_factory=list)  # steps that raised, rolled back
+    succeeded: list[str] = field(default_factory=list)
+
+    @property
+    def failed_steps(self) -> tuple[str, ...]:
+        """The names of the steps that failed in this run."""
+        return tuple(f.step for f in self.failed)
 
 
 # --------------------------------------------------------------------------- duties
@@ -300,6 +308,30 @@ def _flag_handovers(session: Session, school_id: str, today: date) -> list[str]:
     return flagged
 
 
+def _steps_of(step: Step) -> str:
+    """A feature step's name: its function's (the key its failures are recorded under)."""
+    return str(getattr(step, "__name__", type(step).__name__))
+
+
+@dataclass
+class _Isolated:
+    """Runs one school's steps each in a savepoint of the school's transaction: a step that
+    raises is rolled back alone, recorded, and the next step runs (#40)."""
+
+    session: Session
+    result: SchoolSweep
+
+    def __call__(self, name: str, work: Callable[[], object]) -> None:
+        try:
+            with self.session.begin_nested():
+                work()
+        except Exception as exc:  # any error of one step: the others carry on
+            log_failure(self.result.school_id, name, exc)
+            self.result.failed.append(StepFailed(name, type(exc).__name__))
+        else:
+            self.result.succeeded.append(name)
+
+
 def sweep_school(
     session: Session,
     settings: Settings,
@@ -310,9 +342,54 @@ def sweep_school(
     now: datetime,
     *,
     write: bool = True,
+    first_steps: Sequence[Step] = (),
     extra_steps: Sequence[Step] = (),
 ) -> SchoolSweep:
-    """Run every step for one school inside the caller's transaction."""
+    """Run every step for one school inside the caller's transaction, each in isolation:
+    ``first_steps`` (the report deadlines) before anything else, then the directory, the
+    settings, duties and reminders, then ``extra_steps``. A step that fails is rolled back
+    alone and listed in ``failed``; the work of the others stays."""
+    result = SchoolSweep(
+        school_id=school.id,
+        school_name=school.name,
+        as_of=today,
+        school_day=is_reminder_day(school, today),
+        directory=DirectoryReport(complete=False),
+    )
+    result.preview = not is_sending(session)
+    sending = write and not result.preview  # in preview: plan who would be asked, queue nothing
+    run = StepContext(session, settings, config, school, connectors, today, now, sending)
+    full = StepContext(session, settings, config, school, connectors, today, now, write)
+    in_preview = registered().run_in_preview if (extra_steps or first_steps) else frozenset()
+    isolated = _Isolated(session, result)
+
+    def feature(step: Step) -> None:
+        for k, v in step(full if step in in_preview else run).items():
+            result.extra[k] = result.extra.get(k, 0) + v
+
+    for step in first_steps:  # a concern's deadlines reach the DSL whatever fails after
+        isolated(_steps_of(step), partial(feature, step))
+    isolated("directory", partial(_read_directory, session, config, school, connectors, today,
+                                  result))
+    isolated("extra_people", partial(_extra_people, session, config, school, connectors, today,
+                                     result))
+    isolated("settings", partial(_settings, session, config, school, today, result))
+    isolated("handovers", partial(_handovers, session, school, today, result))
+    isolated("duties", partial(_duties, session, settings, school, connectors, today, now,
+                               sending, result))
+    for step in extra_steps:
+        isolated(_steps_of(step), partial(feature, step))
+    open_count, overdue = session.execute(
+        select(func.count(), func.count().filter(Duty.due_on < today))
+        .where(Duty.school_id == school.id, Duty.status == "open")
+    ).one()
+    result.open_duties, result.overdue = int(open_count), int(overdue)
+    return result
+
+
+def _read_directory(session: Session, config: OrgConfig, school: SchoolConfig,
+                    connectors: Connectors, today: date, result: SchoolSweep) -> None:
+    """The directory step: people and roles from the school's directory."""
     try:
         with session.begin_nested():
             report = sync_directory(
@@ -327,49 +404,49 @@ def sweep_school(
         # report clocks and reminders: carry on with the people already known, and say so.
         log.error("school %s: directory not read, carrying on with known people: %s",
                   school.id, exc)
-        report = DirectoryReport(complete=False, error=str(exc))
+        result.directory = DirectoryReport(complete=False, error=str(exc))
+        raise  # recorded as this step failing (shown, told to the admins once)
     if report.stopped is not None:
         log.warning(
             "school %s: directory sync stopped: it would make %d of %d people missing; "
             "nobody was changed (confirm with `compliance-bot directory confirm-removals`)",
             school.id, report.stopped.would_remove, report.stopped.active,
         )
-    # people outside the directory, in every mode, even when the directory was not read
-    report.absorb(sync_extra_people(
+    result.directory = report
+    _refresh_statistics(session, [Person, PersonRole, PersonGroup], report.added + report.updated)
+
+
+def _extra_people(session: Session, config: OrgConfig, school: SchoolConfig,
+                  connectors: Connectors, today: date, result: SchoolSweep) -> None:
+    """People outside the directory, in every mode, even when the directory was not read."""
+    result.directory.absorb(sync_extra_people(
         session, school, connectors.extra_people, today,
         default_school=school is config.schools[0],
     ))
-    result = SchoolSweep(
-        school_id=school.id,
-        school_name=school.name,
-        as_of=today,
-        school_day=is_reminder_day(school, today),
-        directory=report,
-    )
-    _refresh_statistics(session, [Person, PersonRole, PersonGroup], report.added + report.updated)
-    result.preview = not is_sending(session)
+
+
+def _settings(session: Session, config: OrgConfig, school: SchoolConfig, today: date,
+              result: SchoolSweep) -> None:
+    """The settings step: policies, requirements and roles from the configuration."""
     result.warnings = sync_config(session, config, school, today)
+
+
+def _handovers(session: Session, school: SchoolConfig, today: date,
+               result: SchoolSweep) -> None:
+    """Official accounts whose holder left, and people missing from the directory."""
     result.handovers = _flag_handovers(session, school.id, today)
     result.missing = missing_people(session, school.id, school.directory.leaver_grace_days)
-    sending = write and not result.preview  # in preview: plan who would be asked, queue nothing
+
+
+def _duties(session: Session, settings: Settings, school: SchoolConfig, connectors: Connectors,
+            today: date, now: datetime, sending: bool, result: SchoolSweep) -> None:
+    """The duties step: open and close duties, and on a reminder day queue the reminders."""
     route = registered().chat_route
     chat = route(settings) if route and connectors.chat is not None and school.teams_first else None
     reminders = ReminderRun.start(session, settings, school, today, now, write=sending,
                                   chat=chat) if result.school_day else None
     result.opened, result.closed = plan_and_apply(session, school, today, reminders)
     result.reminders = reminders.planned if reminders is not None else []
-    run = StepContext(session, settings, config, school, connectors, today, now, sending)
-    full = StepContext(session, settings, config, school, connectors, today, now, write)
-    in_preview = registered().run_in_preview if extra_steps else frozenset()
-    for step in extra_steps:
-        for k, v in step(full if step in in_preview else run).items():
-            result.extra[k] = result.extra.get(k, 0) + v
-    open_count, overdue = session.execute(
-        select(func.count(), func.count().filter(Duty.due_on < today))
-        .where(Duty.school_id == school.id, Duty.status == "open")
-    ).one()
-    result.open_duties, result.overdue = int(open_count), int(overdue)
-    return result
 
 
 # A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's
@@ -389,6 +466,71 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+def _sweep_one(
+    store: Store,
+    settings: Settings,
+    config: OrgConfig,
+    school: SchoolConfig,
+    connectors: Connectors,
+    today: date,
+    moment: datetime,
+    *,
+    write: bool,
+    steps: FeatureSteps,
+) -> SchoolSweep:
+    """One school's sweep in its own transaction, committed with its run's record."""
+    session = store.session()
+    try:
+        session.begin()
+        run = SweepRun(school_id=school.id, as_of=today, started_at=moment) if write else None
+        result = sweep_school(
+            session,
+            settings,
+            config,
+            school,
+            connectors,
+            today,
+            moment,
+            write=write,
+            first_steps=steps.first,
+            extra_steps=steps.sweep,
+        )
+        if write and run is not None:
+            run.finished_at = utcnow()
+            run.stats = {
+                "opened": result.opened,
+                "closed": result.closed,
+                "reminders": sum(1 for r in result.reminders if r.queued),
+                **({"preview_reminders": len(result.reminders)} if result.preview else {}),
+                "overdue": result.overdue,
+                **({"held_back": result.directory.unmapped}
+                   if result.directory.unmapped else {}),
+                **({"failed_steps": [f.step for f in result.failed]} if result.failed else {}),
+                **result.extra,
+            }
+            session.add(run)
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    return result
+
+
+def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: datetime) -> None:
+    """Record which steps failed and which succeeded, in a transaction of its own (a school
+    whose sweep could not be saved is still recorded)."""
+    try:
+        with store.transaction() as session:
+            ensure_school(session, school)
+            record_steps(session, school, result.failed, result.succeeded, now)
+    except Exception as exc:  # the next school still runs
+        log_failure(school.id, "recording the steps", exc)
+
+
 @fewer_collections()
 def run_sweep(
     store: Store,
@@ -403,47 +545,22 @@ def run_sweep(
     on_sent: Callable[[str], None] | None = None,
 ) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """Sweep every school (each in its own transaction), then dispatch the outbox once."""
-    steps = registered().sweep  # the features' steps, handed over by the app at start-up
+    steps = registered()  # the features' steps, handed over by the app at start-up
     moment = now or utcnow()
     today = as_of or local_today(moment)
     results: list[SchoolSweep] = []
     for school in config.schools:
-        session = store.session()
         try:
-            session.begin()
-            run = SweepRun(school_id=school.id, as_of=today, started_at=moment) if write else None
-            result = sweep_school(
-                session,
-                settings,
-                config,
-                school,
-                connectors,
-                today,
-                moment,
-                write=write,
-                extra_steps=steps,
-            )
-            if write and run is not None:
-                run.finished_at = utcnow()
-                run.stats = {
-                    "opened": result.opened,
-                    "closed": result.closed,
-                    "reminders": sum(1 for r in result.reminders if r.queued),
-                    **({"preview_reminders": len(result.reminders)} if result.preview else {}),
-                    "overdue": result.overdue,
-                    **({"held_back": result.directory.unmapped}
-                       if result.directory.unmapped else {}),
-                    **result.extra,
-                }
-                session.add(run)
-                session.commit()
-            else:
-                session.rollback()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+            result = _sweep_one(store, settings, config, school, connectors, today, moment,
+                                write=write, steps=steps)
+            result.succeeded.append("school")  # its work is saved: a failure to save is over
+        except Exception as exc:  # the school's own transaction failed: the next school runs
+            log_failure(school.id, "school", exc)
+            result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
+                                 school_day=False, directory=DirectoryReport(complete=False),
+                                 failed=[StepFailed("school", type(exc).__name__)])
+        if write:
+            _record(store, school, result, moment)
         results.append(result)
     stats = None
     if write and deliver:

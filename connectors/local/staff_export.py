@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.core.dates import START, london_today
+
 __all__ = [
     "COLUMNS",
     "Header",
@@ -150,6 +152,15 @@ def staff_date(text: str, column: str) -> date | None:
     text = text.strip()
     if not text:
         return None
+    day = _read_date(text, column)
+    problem = START.problem(day, london_today())
+    if problem is not None:  # one window for every typed or imported date (bot.core.dates)
+        raise ValueError(f"{column}: {problem}")
+    return day
+
+
+def _read_date(text: str, column: str) -> date:
+    """``staff_date``'s formats, read."""
     if _SERIAL.match(text):
         serial = int(float(text))
         if 20000 <= serial <= 80000:  # 1954 to 2119: a start date, not a stray number

@@ -4,6 +4,7 @@ and fail in school.yaml, the people register, the directory file and a report's 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def test_every_reader_refuses_what_the_helper_refuses(tmp_path: Path, address: s
     message naming the file, row or field."""
     with pytest.raises(ConfigError, match=r"line 5: schools\[0\]\.headteacher: not an email"):
         load_config(_yaml(tmp_path, address))
-    _, errors = parse_entry({"name": "Pat Lee", "email": address}, ["staff"])
+    _, errors = parse_entry({"name": "Pat Lee", "email": address}, ["staff"], date(2026, 9, 1))
     assert "email" in errors
     with pytest.raises(ValueError, match="email is missing or not an email address"):
         _row_to_person({"email": address, "name": "Pat Lee"})

@@ -40,6 +40,7 @@ class Row:
     active: str = "yes"
     title: str = ""
     id: str = ""  # the directory id column, written only when some row has one
+    school: str = ""  # the school column (a trust's directory), written only when some row has one
 
 
 @dataclass
@@ -49,6 +50,8 @@ class SchoolBuilder:
     home: Path
     people: list[Row] = field(default_factory=list)
     school: dict[str, Any] = field(default_factory=dict)
+    others: list[dict[str, Any]] = field(default_factory=list)  # more schools of the trust
+    organisation: dict[str, Any] = field(default_factory=lambda: {"name": "Test Trust"})
 
     def __post_init__(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -95,14 +98,17 @@ class SchoolBuilder:
         if not key_file.exists():
             key_file.write_text(TEST_SECRET, encoding="utf-8")
         ids = any(r.id for r in self.people)
+        schools = any(r.school for r in self.people)
         with (self.home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["email", "name", "roles", "groups", "manager_email", "start_date",
-                             "active", "job_title"] + (["id"] if ids else []))
+                             "active", "job_title"] + (["id"] if ids else [])
+                            + (["school"] if schools else []))
             for r in self.people:
                 writer.writerow([r.email, r.name, r.roles, r.groups, r.manager, r.start,
-                                 r.active, r.title] + ([r.id] if ids else []))
-        data = {"organisation": {"name": "Test Trust"}, "schools": [self.school]}
+                                 r.active, r.title] + ([r.id] if ids else [])
+                                + ([r.school] if schools else []))
+        data = {"organisation": self.organisation, "schools": [self.school, *self.others]}
         (self.home / "school.yaml").write_text(yaml.safe_dump(data, sort_keys=False),
                                                encoding="utf-8")
         return self.home

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -25,6 +26,7 @@ from pydantic import (
 from bot.core.calendar import Country, add_working_days, is_working_day, nation_key
 from bot.core.config.reading import format_loc, line_index, load_yaml, yaml_problems
 from bot.core.config.reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
+from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.forms import find_control_character
 from bot.core.nations import WORD_KEYS, NationPackError, school_words_for
@@ -93,6 +95,31 @@ Email = Annotated[  # checked by email-validator (bot.core.emails), as every add
     str, StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH),
     AfterValidator(checked_email),
 ]
+
+
+def _today(info: ValidationInfo) -> date:
+    """The day the file is read on: the caller's ``today`` (validation context), else London's."""
+    given = (info.context or {}).get("today") if isinstance(info.context, dict) else None
+    return given if isinstance(given, date) else london_today()
+
+
+def _within(window: DateWindow) -> AfterValidator:
+    """A date field checked against its window (``bot.core.dates``), the one rule for dates."""
+
+    def check(day: date, info: ValidationInfo) -> date:
+        problem = window.problem(day, _today(info))
+        if problem is not None:
+            raise ValueError(problem)
+        return day
+
+    return AfterValidator(check)
+
+
+ReviewDate = Annotated[date, _within(REVIEW)]
+PastDate = Annotated[date, _within(HAPPENED)]
+CalendarDate = Annotated[date, _within(CALENDAR)]
+
+
 
 
 class ConfigError(Exception):
@@ -170,14 +197,14 @@ class PolicyConfig(_Strict):
     title: str = Field(min_length=1, max_length=300)
     version: str = Field(min_length=1, max_length=40)
     document: Path
-    published: date | None = None
+    published: PastDate | None = None
     statement: str | None = None
     owner: Email | None = None
     approving_body: str = "FGB"
     review_cycle_months: int = Field(default=12, ge=1, le=60)
-    last_reviewed: date | None = None
-    ratified_on: date | None = None
-    next_review: date | None = None
+    last_reviewed: PastDate | None = None
+    ratified_on: PastDate | None = None
+    next_review: ReviewDate | None = None
     reviewers: list[Email] = []
     linked_policies: list[str] = []
     aup: bool = False
@@ -320,8 +347,8 @@ class Term(_Strict):
     """A term (or half term): school days run from start to end, weekends excepted."""
 
     name: str
-    start: date
-    end: date
+    start: CalendarDate
+    end: CalendarDate
 
     @model_validator(mode="after")
     def _order(self) -> Term:
@@ -410,11 +437,11 @@ class SchoolConfig(_Strict):
     requirements: list[RequirementConfig] = []
     cadences: dict[str, Cadence] = {}
     terms: list[Term] = []
-    holidays: list[date] = []
-    inset_days: list[date] = []
+    holidays: list[CalendarDate] = []
+    inset_days: list[CalendarDate] = []
     # days the school is open although the nation's calendar closes it (a bank holiday such as
     # St Andrew's Day, which many Scottish councils teach through)
-    open_days: list[date] = []
+    open_days: list[CalendarDate] = []
     sending_window: SendingWindow = SendingWindow()
     # staff with the school's Teams app get their asks as a card in Teams; the rest by email
     teams_first: bool = False
@@ -564,6 +591,9 @@ class Organisation(_Strict):
 
     name: str
     timezone: str = "Europe/London"
+    # the trust-wide administrators: in every school they are a person of, they administer
+    # the school and see the whole trust's settings (a school's own admins see only theirs)
+    trust_admins: list[Email] = []
 
 
 class OrgConfig(_Strict):

@@ -12,7 +12,7 @@ the tests) sees them all: ``from bot.core.models import Person`` as before. The 
 - ``audit``: the audit chain's head and events, the notes of bulk-sealed rows;
 - ``reports``: reports, their entries, clocks and attachments;
 - ``registers``: decisions, task completions, visitors' confirmations;
-- ``running``: connector state, sweep runs, rate-limit buckets;
+- ``running``: connector state, sweep runs, steps failing, rate-limit buckets;
 - ``outbox``: outgoing messages, channels' pauses, mail pacing, shared bodies;
 - ``setup``: setup state and saved configuration versions;
 - ``signin``: one-time sign-in links;
@@ -68,7 +68,7 @@ from bot.core.models.reports import (
     ReportClock,
     ReportEntry,
 )
-from bot.core.models.running import ConnectorState, RateLimitBucket, SweepRun
+from bot.core.models.running import ConnectorState, RateLimitBucket, StepFailure, SweepRun
 from bot.core.models.setup import ConfigVersion, SetupState
 from bot.core.models.signin import SignInLink
 from bot.core.models.snapshot import (
@@ -122,6 +122,7 @@ __all__ = [
     "SealNote",
     "SetupState",
     "SignInLink",
+    "StepFailure",
     "SweepRun",
     "TaskCompletion",
     "TeamsChat",

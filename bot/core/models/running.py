@@ -1,4 +1,5 @@
-"""The bot's own running state: connector state, sweep runs and rate-limit buckets."""
+"""The bot's own running state: connector state, sweep runs, steps failing and rate-limit
+buckets."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Base, utcnow
 
-__all__ = ["ConnectorState", "RateLimitBucket", "SweepRun"]
+__all__ = ["ConnectorState", "RateLimitBucket", "StepFailure", "SweepRun"]
 
 
 class ConnectorState(Base):
@@ -40,6 +41,22 @@ class SweepRun(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+class StepFailure(Base):
+    """A step of the sweep failing for a school: one row an episode, from its first failure
+    until the step next succeeds (then the row goes). Which step, since when, the error's class
+    and how many runs failed — never the error's text, which may quote a report or a person."""
+
+    __tablename__ = "sweep_step_failures"
+    __table_args__ = (UniqueConstraint("school_id", "step"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    step: Mapped[str] = mapped_column(String(80))
+    error: Mapped[str] = mapped_column(String(120))  # the exception's class, e.g. OverflowError
+    since: Mapped[datetime] = mapped_column()  # the first failure of this episode
+    last_at: Mapped[datetime] = mapped_column()
+    failures: Mapped[int] = mapped_column(default=1)
+
 
 class RateLimitBucket(Base):
     """One rate-limited key's recent hits (epoch seconds), so every worker counts the same.

@@ -38,6 +38,7 @@ from bot.core.models import (
 from bot.core.outbox.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_title
 from bot.engine.duties import cycle_start
 from bot.engine.snapshot import ensure
+from bot.engine.step_failures import describe, failing_steps
 from bot.features.dashboard.rules import (
     AGE_BANDS,
     URGENCIES,
@@ -426,4 +427,5 @@ def compute_figures(
         )
     _reports(session, figures, moment)
     _messages(session, figures)
+    figures.failing_jobs = tuple(describe(f) for f in failing_steps(session, school_id))
     return figures

@@ -172,6 +172,8 @@ class Figures:
     messages_failed: int = 0  # refused by the platform
     # the school's configured term dates are running out (``SchoolConfig.term_dates_question``)
     calendar_question: str | None = None
+    # the sweep's steps failing for the school, in plain words (``bot.engine.step_failures``)
+    failing_jobs: tuple[str, ...] = ()
 
     @property
     def training_done(self) -> int:
@@ -235,7 +237,7 @@ class Figures:
 
     def attention(self) -> list[Attention]:
         """What needs the headteacher now, most urgent first, each with its section."""
-        lines: list[Attention] = []
+        lines: list[Attention] = [Attention(job, "jobs", "bad") for job in self.failing_jobs]
         if self.calendar_question:
             lines.append(Attention(self.calendar_question, "now", "bad"))
         if self.clocks_overdue:

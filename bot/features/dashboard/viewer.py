@@ -6,7 +6,7 @@ in a school's leadership lists in ``school.yaml``) may open each of those school
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
@@ -60,9 +60,10 @@ class NotAllowed(Exception):
         self.governor = governor
 
 
-def _config_roles(school: SchoolConfig, email: str) -> set[str]:
-    """The leadership roles ``school.yaml`` gives ``email`` in ``school``."""
-    roles = set()
+def _config_roles(school: SchoolConfig, email: str, trust_admins: Sequence[str] = ()) -> set[str]:
+    """The leadership roles ``school.yaml`` gives ``email`` in ``school`` (and the trust's
+    administrators, in every school)."""
+    roles = {"trust_admin"} if email in trust_admins else set()
     if school.headteacher == email:
         roles.add("headteacher")
     for role, emails in (
@@ -76,7 +77,8 @@ def _config_roles(school: SchoolConfig, email: str) -> set[str]:
 
 
 def school_roles(
-    session: Session, schools: Iterable[SchoolConfig], email: str
+    session: Session, schools: Iterable[SchoolConfig], email: str,
+    trust_admins: Sequence[str] = (),
 ) -> dict[str, set[str]]:
     """Roles of ``email`` in each school: from their record there, else from the configuration.
 
@@ -89,7 +91,7 @@ def school_roles(
     for school in schools:
         record = records.get(school.id)
         if record is None:
-            roles[school.id] = _config_roles(school, email)
+            roles[school.id] = _config_roles(school, email, trust_admins)
         else:
             roles[school.id] = set(record.role_names) if record.active else set()
     return roles
@@ -101,7 +103,7 @@ def find_viewer(request: Request, session: Session, school_id: str | None) -> Vi
     if user is None:
         raise SignInNeeded()
     config = ctx(request).config
-    roles = school_roles(session, config.schools, user.email)
+    roles = school_roles(session, config.schools, user.email, config.organisation.trust_admins)
     allowed = tuple(s for s in config.schools if roles[s.id] & READERS)
     if not allowed:
         held = set().union(*roles.values()) | set(user.role_names)

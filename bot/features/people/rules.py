@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core.config import EXTRA_ROLES
+from bot.core.dates import START
 from bot.core.emails import is_email
 from bot.core.words import role_name
 
@@ -40,7 +41,7 @@ def _date(text: str) -> date | None:
 
 
 def parse_entry(
-    form: Mapping[str, str], roles: Sequence[str]
+    form: Mapping[str, str], roles: Sequence[str], today: date
 ) -> tuple[EntryInput | None, dict[str, str]]:
     """The entry, or the problems by box name (``name``, ``email``, ``roles``...)."""
     errors: dict[str, str] = {}
@@ -62,6 +63,8 @@ def parse_entry(
     start = _date(start_text) if start_text else None
     if start_text and start is None:
         errors["start_date"] = "Enter the start date like 2026-09-01 or 01/09/2026"
+    elif start is not None and (problem := START.problem(start, today)) is not None:
+        errors["start_date"] = f"Start date: {problem}"
     manager = form.get("manager_email", "").strip().lower() or None
     if manager and not is_email(manager):
         errors["manager_email"] = "Enter the email address of who they report to"

@@ -127,7 +127,7 @@ async def new_person(request: Request) -> Response:
     user = require_roles(request, EDITORS)
     school = _school(request, user)
     values, roles = await _read(request)
-    data, errors = parse_entry(values, roles)
+    data, errors = parse_entry(values, roles, local_today(utcnow()))
     if data is None:
         return _form_page(request, school, values, errors, status_code=422)
     try:
@@ -158,7 +158,7 @@ async def change_person(request: Request, entry_id: int) -> Response:
     user = require_roles(request, EDITORS)
     school = _school(request, user)
     values, roles = await _read(request)
-    data, errors = parse_entry(values, roles)
+    data, errors = parse_entry(values, roles, local_today(utcnow()))
     with ctx(request).store.session() as session:
         entry = _entry_or_404(session, school.id, entry_id)
     if data is None:

@@ -8,13 +8,13 @@ Its commands import the feature's modules when they run: most load SQLAlchemy an
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
+from bot.core.dates import HAPPENED, DateWindowError
 from bot.core.words import plural, version_name
 from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
 from bot.features.policies.cli_confirm import policies_confirm_date, policy_or_exit
@@ -106,9 +106,9 @@ def policies_review(
     school_id = _school_id(ctx, school)
     today = as_of_today(as_of)
     try:
-        day = date.fromisoformat(when)
-    except ValueError:
-        err.print(f"[bold red]error:[/] --date must be a date like 2026-03-12 (got {when!r})")
+        day = HAPPENED.parse(when, "--date (the review meeting)", today, example="2026-03-12")
+    except DateWindowError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
     upload = None
     if document is not None:

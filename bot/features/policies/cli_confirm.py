@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.core.dates import REVIEW, DateWindowError
 from bot.engine.commands import as_of_today, console, context, err, schools_of, where
 
 if TYPE_CHECKING:
@@ -46,9 +47,10 @@ def policies_confirm_date(
     new_date: date | None = None
     if when is not None:
         try:
-            new_date = date.fromisoformat(when)
-        except ValueError:
-            err.print(f"[bold red]error:[/] --date must be a date like 2026-09-30 (got {when!r})")
+            new_date = REVIEW.parse(when, "--date (the next review date)", today,
+                                    example="2026-09-30")
+        except DateWindowError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
             raise typer.Exit(2) from None
     try:
         with ctx.store.transaction() as session:

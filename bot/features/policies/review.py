@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.dates import HAPPENED, REVIEW, DateWindow, DateWindowError
 from bot.core.models import Policy, PolicyReview, PolicyVersion
 from bot.engine.config_sync import default_statement
 from bot.engine.duties import add_months
@@ -34,6 +35,14 @@ class ReviewRecorded:
     next_review_due: date
     new_version: str | None
     document_unchanged: bool = False
+
+
+def _in_window(window: DateWindow, day: date, field: str, today: date) -> None:
+    """Refuse a date outside its window (``bot.core.dates``) as a ``ReviewError``."""
+    try:
+        window.check(day, field, today)
+    except DateWindowError as exc:
+        raise ReviewError(str(exc)) from None
 
 
 def record_review(
@@ -64,6 +73,7 @@ def record_review(
     """
     body = body.strip()
     minute = (minute_ref or "").strip() or None
+    _in_window(HAPPENED, reviewed_on, "Review date", today)
     if reviewed_on > today:
         raise ReviewError(f"the review date {reviewed_on.isoformat()} is in the future")
     if not body:
@@ -164,6 +174,8 @@ def confirm_review_date(
     before = policy.next_review_due
     if new_date is None and before is None:
         raise ReviewError("this policy has no next review date to confirm; give the date")
+    if new_date is not None:
+        _in_window(REVIEW, new_date, "Next review date", today)
     if new_date is not None and new_date < today:
         raise ReviewError(
             f"the next review date {new_date.isoformat()} is in the past; record the review "

@@ -31,9 +31,11 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING
+
+from bot.core.dates import shift
 
 if TYPE_CHECKING:
     from bot.core.models import Policy
@@ -114,11 +116,11 @@ def alert_stages(review_due: date, until: date) -> list[AlertStage]:
     stages: list[AlertStage] = []
     for days in ALERT_DAYS_BEFORE:
         label = "due" if days == 0 else f"before:{days}"
-        stages.append(AlertStage(len(stages), label, review_due - timedelta(days=days)))
+        stages.append(AlertStage(len(stages), label, shift(review_due, -days)))
     number = 1
     while number <= OVERDUE_REPEATS and (
-        when := review_due + timedelta(days=OVERDUE_EVERY_DAYS * number)
-    ) <= until:
+        when := shift(review_due, OVERDUE_EVERY_DAYS * number)
+    ) <= until and when < date.max:
         stages.append(AlertStage(len(stages), f"overdue:{number}", when))
         number += 1
     return stages
@@ -321,7 +323,7 @@ def review_calendar(
         event.add("status", "CANCELLED")
     event.add("dtstamp", now)
     event.add("dtstart", review_due)
-    event.add("dtend", review_due + timedelta(days=1))
+    event.add("dtend", shift(review_due, 1))
     event.add("summary", f"Policy review due: {policy.title}")
     event.add(
         "description",

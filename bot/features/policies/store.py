@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.dates import HAPPENED, REVIEW
 from bot.core.models import Person, Policy, PolicyVersion
 from bot.core.words import plural
 from bot.engine.config_sync import default_statement
 from bot.features.policies.attest import normalise_name
 from bot.features.policies.rules import (
+    ReviewError,
     check_document,
     document_version_label,
     normalise_title,
@@ -158,6 +160,18 @@ def _add_version(
     return label
 
 
+def _check_windows(facts: ImportedFacts, today: date) -> None:
+    """Refuse a document's date outside its window (``bot.core.dates``), naming it."""
+    for window, day, label in (
+        (REVIEW, facts.next_review_due, "next review date"),
+        (HAPPENED, facts.last_reviewed, "last reviewed"),
+        (HAPPENED, facts.ratified_on, "ratified"),
+    ):
+        problem = window.problem(day, today) if day is not None else None
+        if problem is not None:
+            raise ReviewError(f"{label}: {problem}")
+
+
 def store_imported(
     session: Session,
     school_id: str,
@@ -175,6 +189,7 @@ def store_imported(
     the document are matched to the directory by name; unmatched ones are reported in notes.
     """
     name = check_document(document_name, data)
+    _check_windows(facts, today)
     policy, created = _find_or_create(session, school_id, facts.title)
     policy.approving_body = facts.approving_body.strip()[:120] or "FGB"
     policy.review_cycle_months = facts.review_cycle_months

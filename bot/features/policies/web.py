@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
+from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Person, Policy, PolicyVersion, utcnow
@@ -139,22 +140,15 @@ def policy_review(
     user = require_roles(request, WRITE_ROLES)
     check_csrf(request, csrf_token)
     form = {"reviewed_on": reviewed_on, "body": body, "minute_ref": minute_ref}
+    today = local_today(utcnow())
     try:
-        day = date.fromisoformat(reviewed_on.strip())
-    except ValueError:
-        return _detail(
-            request,
-            user,
-            key,
-            errors=["Review date: give the date of the meeting, e.g. 2026-03-12."],
-            form=form,
-            status_code=400,
-        )
+        day = HAPPENED.parse(reviewed_on, "Review date", today, example="2026-03-12")
+    except DateWindowError as exc:
+        return _detail(request, user, key, errors=[str(exc)], form=form, status_code=400)
     upload: tuple[str, bytes] | None = None
     if document is not None and document.filename:
         data = document.file.read(MAX_DOCUMENT_BYTES + 1)
         upload = (document.filename, data)
-    today = local_today(utcnow())
     try:
         with ctx(request).store.transaction() as session:
             policy = session.scalar(
@@ -187,18 +181,13 @@ def policy_confirm_date(
     """Confirm (or correct) a next review date worked out from the ratification date."""
     user = require_roles(request, WRITE_ROLES)
     check_csrf(request, csrf_token)
+    today = local_today(utcnow())
     new_date: date | None = None
     if next_review.strip():
         try:
-            new_date = date.fromisoformat(next_review.strip())
-        except ValueError:
-            return _detail(
-                request,
-                user,
-                key,
-                confirm_errors=["Next review date: give a date, e.g. 2027-06-30."],
-                status_code=400,
-            )
+            new_date = REVIEW.parse(next_review, "Next review date", today)
+        except DateWindowError as exc:
+            return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)
     try:
         with ctx(request).store.transaction() as session:
             policy = session.scalar(
@@ -207,7 +196,7 @@ def policy_confirm_date(
             if policy is None:
                 raise HTTPException(404, "There is no policy with that name in the register.")
             confirm_review_date(
-                session, policy, actor=user.email, today=local_today(utcnow()), new_date=new_date
+                session, policy, actor=user.email, today=today, new_date=new_date
             )
     except ReviewError as exc:
         return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)

@@ -7,12 +7,12 @@ Its commands import the feature's modules when they run: most load SQLAlchemy an
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from bot.core.dates import CALENDAR, DateWindowError
 from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
 
 __all__ = ["campaign_app"]
@@ -50,10 +50,12 @@ def campaign_add(
     ctx = context()
     where(ctx)
     chosen = schools_of(ctx, school)[0]
+    today = as_of_today(None)
     try:
-        day = date.fromisoformat(in_force) if in_force else as_of_today(None)
-    except ValueError:
-        err.print(f"[bold red]error:[/] --in-force: not a date: {in_force!r} (use 2026-09-01)")
+        day = CALENDAR.parse(in_force, "--in-force", today, example="2026-09-01") if in_force \
+            else today
+    except DateWindowError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
     try:
         with ctx.store.transaction() as session:

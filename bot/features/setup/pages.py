@@ -16,16 +16,35 @@ from bot.core.clock import local_today
 from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
+from bot.core.permissions import TRUST_ADMINS
 from bot.engine.web.deps import ctx, render
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, Applied, apply_change
 
-__all__ = ["current_org", "failed", "people_choices", "save_change", "show"]
+__all__ = ["current_org", "failed", "people_choices", "save_change", "show", "trust_wide",
+           "visible_org"]
 
 
 def current_org(request: Request, session: Session) -> OrgConfig:
     """The settings in force now (the newest saved version, or school.yaml)."""
     return config_store.load_org(ctx(request).settings, session)
+
+
+def trust_wide(user: Person) -> bool:
+    """Whether this person administers the whole trust (``organisation.trust_admins``)."""
+    return bool(user.role_names & TRUST_ADMINS)
+
+
+def visible_org(org: OrgConfig, user: Person) -> OrgConfig:
+    """The part of the settings this person may see: the whole trust's for a trust-wide
+    administrator, else only their own school's (another school's DSL, deputies, governors and
+    account holders stay with that school), without the trust's administrators."""
+    if trust_wide(user):
+        return org
+    return org.model_copy(update={
+        "schools": [org.school(user.school_id)],
+        "organisation": org.organisation.model_copy(update={"trust_admins": []}),
+    })
 
 
 def people_choices(session: Session, school_id: str) -> list[tuple[str, str]]:

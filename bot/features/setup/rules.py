@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.dates import CALENDAR
 from bot.core.words import school_words
 from bot.features.policies.importer.dates import find_dates
 from bot.features.policies.importer.values import FuzzyDate
@@ -139,7 +140,15 @@ def stored_day(label: str, value: FuzzyDate | None, notes: list[str]) -> date | 
     return value.last_day()
 
 
-def parse_days(text: str, box: str, label: str) -> list[date]:
+def _in_calendar(day: date, box: str, where: str, today: date) -> date:
+    """A term, holiday or INSET day inside the calendar window (``bot.core.dates``)."""
+    problem = CALENDAR.problem(day, today)
+    if problem is not None:
+        raise SetupError(box, f"{where}: {problem}.")
+    return day
+
+
+def parse_days(text: str, box: str, label: str, today: date) -> list[date]:
     """One date a line (blank lines skipped); SetupError naming the line otherwise."""
     days: list[date] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -152,11 +161,11 @@ def parse_days(text: str, box: str, label: str) -> list[date]:
                 f"{label}, line {number}: “{line.strip()[:40]}” is not a date; write it like "
                 "2026-10-23 or 23/10/2026.",
             )
-        days.append(day)
+        days.append(_in_calendar(day, box, f"{label}, line {number}", today))
     return sorted(set(days))
 
 
-def parse_terms(text: str) -> list[dict[str, Any]]:
+def parse_terms(text: str, today: date) -> list[dict[str, Any]]:
     """Terms typed one a line as "name, first day, last day"; SetupError naming the line."""
     terms: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -176,6 +185,8 @@ def parse_terms(text: str) -> list[dict[str, Any]]:
                 "terms",
                 f"Terms, line {number}: “{bad[:40]}” is not a date; write it like 2026-09-02.",
             )
+        for day in (start, end):
+            _in_calendar(day, "terms", f"Terms, line {number}", today)
         if end < start:
             raise SetupError("terms", f"Terms, line {number}: “{parts[0]}” ends before it starts.")
         terms.append({"name": parts[0][:80], "start": start, "end": end})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,11 +23,20 @@ from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
 from bot.core.nations import Words, school_words_for
 from bot.core.permissions import SETUP_EDITORS
+from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import check_csrf, ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.reports.rules import clock_summary
 from bot.features.setup import web_admin
-from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
+from bot.features.setup.pages import (
+    current_org,
+    failed,
+    people_choices,
+    save_change,
+    show,
+    trust_wide,
+    visible_org,
+)
 from bot.features.setup.rules import SetupError, setup_steps
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
 
@@ -61,6 +70,7 @@ def setup_page(request: Request) -> Response:
             "setup.html",
             {"school": school, "steps": setup_steps(school, source), "state": state,
              "report_clocks": clock_summary(school),
+             "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
              "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None},
             session=session,
         )
@@ -181,7 +191,7 @@ async def roles_save(request: Request) -> Response:
                              f"{words.headteacher}.")
         if not picked["dsl"]:
             raise SetupError("dsl", f"{labels['dsl']}: choose at least one.")
-        if user.email not in picked["admins"] + picked["headteacher"]:
+        if user.email not in picked["admins"] + picked["headteacher"] and not trust_wide(user):
             raise SetupError(
                 "admins",
                 "Administrators: you are not in the list, so you could no longer open these "
@@ -222,15 +232,20 @@ def _role_labels(words: Words) -> dict[str, str]:
 @router.get("/admin/settings", include_in_schema=False)
 def settings_page(request: Request) -> Response:
     """Where the settings are managed (these pages or school.yaml) and the school.yaml export."""
-    require_roles(request, SETUP_EDITORS)
+    user = require_roles(request, SETUP_EDITORS)
     with ctx(request).store.session() as session:
-        newest = config_store.latest(session)
-        return show(
-            request,
-            "admin_settings.html",
-            {"newest": newest, "config_file": ctx(request).settings.config_path.name},
-            session=session,
-        )
+        return show(request, "admin_settings.html", _settings_data(request, session, user),
+                    session=session)
+
+
+def _settings_data(request: Request, session: Session, user: Person) -> dict[str, Any]:
+    """What the settings page shows this person: the move only to whoever may decide it for
+    every school, the export of what they may see."""
+    schools = len(ctx(request).config.schools)
+    return {"newest": config_store.latest(session),
+            "config_file": ctx(request).settings.config_path.name,
+            "may_move": schools == 1 or trust_wide(user),
+            "whole_trust": schools > 1 and trust_wide(user)}
 
 
 @router.post("/admin/settings", include_in_schema=False)
@@ -243,13 +258,15 @@ def settings_save(
     check_csrf(request, csrf_token)
     user = require_roles(request, SETUP_EDITORS)
     settings = ctx(request).settings
+    if len(ctx(request).config.schools) > 1 and not trust_wide(user):
+        raise HTTPException(403, "Where the settings are managed is decided for the whole "
+                            "trust: ask a trust-wide administrator.")
     if source not in setup_state.SOURCES:
         with ctx(request).store.session() as session:
             return show(
                 request,
                 "admin_settings.html",
-                {"newest": config_store.latest(session),
-                 "config_file": settings.config_path.name,
+                {**_settings_data(request, session, user),
                  "errors": ["Where the settings are managed: choose one of the two."],
                  "error_field": "source"},
                 session=session,
@@ -272,14 +289,16 @@ def settings_save(
 
 @router.get("/admin/settings/school.yaml", include_in_schema=False)
 def settings_export(request: Request) -> Response:
-    """The settings in force as a commented school.yaml (audited download)."""
+    """The settings in force as a commented school.yaml (audited download): the signed-in
+    person's school only, the whole trust's for a trust-wide administrator."""
     user = require_roles(request, SETUP_EDITORS)
     now = utcnow()
     with ctx(request).store.transaction() as session:
-        org = current_org(request, session)
+        org = visible_org(current_org(request, session), user)
         web = setup_state.config_source(session) == "web"
         audit.record(session, actor=user.email, action="config.exported",
-                     object_type="config", school_id=user.school_id)
+                     object_type="config", school_id=user.school_id,
+                     details={"schools": [s.id for s in org.schools]})
     text = config_store.to_yaml(org, config_store.export_header(now) if web else None)
     return Response(
         text,

@@ -562,9 +562,10 @@ def terms_save(
     data["form"] = {"terms": terms, "inset_days": inset_days, "holidays": holidays}
 
     def change(school: dict[str, Any]) -> None:
-        school["terms"] = parse_terms(terms)
-        school["inset_days"] = parse_days(inset_days, "inset_days", "INSET days")
-        school["holidays"] = parse_days(holidays, "holidays", "Other closures")
+        today = local_today(utcnow())
+        school["terms"] = parse_terms(terms, today)
+        school["inset_days"] = parse_days(inset_days, "inset_days", "INSET days", today)
+        school["holidays"] = parse_days(holidays, "holidays", "Other closures", today)
 
     try:
         save_change(request, user, change, "term dates changed")

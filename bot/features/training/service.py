@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.dates import HAPPENED
 from bot.core.forms import control_character
 from bot.core.models import Person, TrainingRecord
 
@@ -106,6 +107,9 @@ def _check_row(
         return f": completed_on {exc}"
     if completed > today:
         return f": completed_on {completed} is in the future"
+    problem = HAPPENED.problem(completed, today)
+    if problem is not None:
+        return f": completed_on {problem}"
     return email, next(c for c in courses if _squash(c) == _squash(course)), completed
 
 

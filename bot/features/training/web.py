@@ -3,14 +3,14 @@ certificate (``POST /me/training/{duty_id}``, from the ``/me`` page)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
 from bot.core.clock import local_today
+from bot.core.dates import HAPPENED
+from bot.core.forms import parse_iso_date
 from bot.core.messages import human_date
 from bot.core.models import Duty, TrainingRecord, utcnow
 from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, clean_attachment, store_file
@@ -33,13 +33,14 @@ async def record_training(request: Request, duty_id: int) -> Response:
     check_csrf(request, str(form.get("csrf_token") or ""))
     today = local_today(utcnow())
     errors: list[str] = []
-    try:
-        completed = date.fromisoformat(str(form.get("completed_on") or ""))
-        if completed > today:
-            errors.append("The completion date cannot be in the future.")
-    except ValueError:
-        completed = today
+    given = parse_iso_date(str(form.get("completed_on") or ""))
+    completed = given or today
+    if given is None:
         errors.append("Please give the date you completed the training (e.g. 2026-11-20).")
+    elif given > today:
+        errors.append("The completion date cannot be in the future.")
+    elif (problem := HAPPENED.problem(given, today)) is not None:
+        errors.append(f"Date completed: {problem}.")
     provider = str(form.get("provider") or "").strip()[:200] or None
     upload = form.get("certificate")
     clean = None

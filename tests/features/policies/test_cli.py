@@ -381,7 +381,7 @@ def test_list_review_and_gaps(home: AppContext, tmp_path: Path) -> None:
     )
     assert future.exit_code == 1 and "is in the future" in future.output
     bad = _run("policies", "review", "code", "--date", "12/03/2026", "--body", "FGB")
-    assert bad.exit_code == 2 and "--date must be a date" in bad.output
+    assert bad.exit_code == 2 and "--date (the review meeting): give a date like" in bad.output
     unknown = _run("policies", "review", "nope", "--date", "2026-03-12", "--body", "FGB")
     assert unknown.exit_code == 2 and "no policy 'nope'" in unknown.output
 

@@ -126,7 +126,7 @@ def test_clerk_records_a_review_with_a_new_document(site: tuple[str, AppContext]
         "/policies/online-safety/review",
         data={**fields, "reviewed_on": "12th March", "csrf_token": token},
     )
-    assert bad.status_code == 400 and "give the date of the meeting" in bad.text
+    assert bad.status_code == 400 and "Review date: give a date like 2026-03-12" in bad.text
     future = client.post(
         "/policies/online-safety/review",
         data={**fields, "reviewed_on": "2026-04-01", "csrf_token": token},
@@ -175,3 +175,32 @@ def test_review_without_a_file_keeps_the_version(site: tuple[str, AppContext]) -
         policy = session.scalar(select(Policy).where(Policy.key == "code"))
         assert policy is not None and len(policy.versions) == 1
         assert policy.next_review_due == date(2027, 3, 2)
+
+
+def test_a_far_future_review_date_is_refused_by_name_and_a_stored_one_breaks_nothing(
+    site: tuple[str, AppContext],
+) -> None:
+    """9999-12-31 typed as the next review date: a 400 naming the field, nothing stored; the
+    same date already in the database (from before the check) still lets every page open."""
+    base, ctx = site
+    client = _client(base, "clerk@oak.example")
+    token = _csrf(client.get("/policies/online-safety").text)
+    for typed, says in (("9999-12-31", "Next review date: 9999-12-31 is too far ahead"),
+                        ("1900-01-01", "Next review date: 1900-01-01 is too long ago")):
+        refused = client.post("/policies/online-safety/confirm-date",
+                              data={"next_review": typed, "csrf_token": token})
+        assert refused.status_code == 400 and says in refused.text
+    with ctx.store.session() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None and policy.next_review_due == date(2026, 3, 1)
+        assert not session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "policy.review_date.confirmed")).all()
+    with ctx.store.transaction() as session:  # as an older version stored it
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None
+        policy.next_review_due = date(9999, 12, 31)
+    head = _client(base, "head@oak.example")
+    for path in ("/policies", "/policies/online-safety", "/dashboard", "/governors/report"):
+        assert head.get(path).status_code == 200, path
+    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
+              deliver=False)  # the governors' alerts work out their stages without overflowing

@@ -42,7 +42,7 @@ def test_an_edition_is_registered_once_and_bad_input_stores_nothing(
     for change, problem in (
         (["--audience", "everyone"], "has no audience 'everyone' (its audiences are: annex-a, "
                                      "part-1)"),
-        (["--in-force", "1st Sept"], "--in-force: not a date"),
+        (["--in-force", "1st Sept"], "--in-force: give a date like 2026-09-01"),
     ):
         bad = runner.invoke(app, add[:3] + add[3:] + change)
         assert bad.exit_code == 2 and problem in _said(bad), _said(bad)

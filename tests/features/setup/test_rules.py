@@ -15,11 +15,14 @@ from bot.features.setup.rules import (
     SetupError,
     edit_school,
     parse_day,
+    parse_days,
     parse_terms,
     stored_day,
     typed_date,
 )
 from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
+
+TODAY = date(2026, 6, 1)
 
 
 def _org(**school: object) -> OrgConfig:
@@ -59,11 +62,16 @@ def test_a_typed_month_is_a_month_and_is_stored_as_its_last_day() -> None:
 
 
 def test_terms_typed_name_the_line_at_fault() -> None:
-    assert parse_terms("Autumn 1, 2026-09-02, 2026-10-23\n\n")[0]["end"] == date(2026, 10, 23)
+    typed = parse_terms("Autumn 1, 2026-09-02, 2026-10-23\n\n", TODAY)
+    assert typed[0]["end"] == date(2026, 10, 23)
     with pytest.raises(SetupError, match=r"line 2.*ends before it starts"):
-        parse_terms("Autumn 1, 2026-09-02, 2026-10-23\nAutumn 2, 2026-12-18, 2026-11-02")
+        parse_terms("Autumn 1, 2026-09-02, 2026-10-23\nAutumn 2, 2026-12-18, 2026-11-02", TODAY)
     with pytest.raises(SetupError, match=r"line 1.*name, its first day and its last day"):
-        parse_terms("Autumn 2026-09-02")
+        parse_terms("Autumn 2026-09-02", TODAY)
+    with pytest.raises(SetupError, match=r"Terms, line 1: 2099-12-31 is too far ahead"):
+        parse_terms("Autumn 1, 2026-09-02, 2099-12-31", TODAY)
+    with pytest.raises(SetupError, match=r"INSET days, line 2: 1900-01-01 is too long ago"):
+        parse_days("2026-09-01\n1900-01-01", "inset_days", "INSET days", TODAY)
 
 
 def _ics(*events: tuple[str, str, str]) -> bytes:
@@ -94,7 +102,7 @@ def test_a_calendar_gives_terms_holidays_and_inset_days() -> None:
     ]
     # the names read back through the typed form unchanged
     typed = "\n".join(f"{t['name']}, {t['start']}, {t['end']}" for t in read.terms)
-    assert parse_terms(typed) == read.terms
+    assert parse_terms(typed, TODAY) == read.terms
     assert read.inset_days == [date(2027, 1, 4)]
     # weekdays only, and only inside a term (the Christmas holidays close no school day)
     assert read.holidays == [date(2026, 10, d) for d in (26, 27, 28, 29, 30)]

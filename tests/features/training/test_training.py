@@ -36,7 +36,8 @@ def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
         "line@oak.example,Online safety,2026-11-19,\n"
         "ben@oak.example,Online Safety Training,20/11/2026,SafeCo\n"
         "line@oak.example,  online SAFETY ,2026-11-18,\n"
-        "ben@oak.example,Fire drill,20/11/2026,SafeCo\n",
+        "ben@oak.example,Fire drill,20/11/2026,SafeCo\n"
+        "ben@oak.example,Online safety,01/01/1900,SafeCo\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
@@ -46,7 +47,7 @@ def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
     first = runner.invoke(app, ["training", "import", str(export)])
     assert first.exit_code == 0, first.output
     said = " ".join(first.output.split())  # Rich wraps long lines
-    assert "3 imported, 0 already present, 5 rejected" in said
+    assert "3 imported, 0 already present, 6 rejected" in said
     assert "provider-export.csv line 3: email nobody@oak.example is not in the directory" in said
     assert "line 4: completed_on not a date: '31/13/2026'" in said
     assert "line 5, column 'Course Name': empty" in said
@@ -58,8 +59,9 @@ def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
         "line 9, column 'Course Name': unknown course 'Fire drill' (the school's courses "
         "are 'Online safety')" in said
     )
+    assert "line 10: completed_on 1900-01-01 is too long ago" in said
     again = runner.invoke(app, ["training", "import", str(export)])
-    assert "0 imported, 3 already present, 5 rejected" in " ".join(again.output.split())
+    assert "0 imported, 3 already present, 6 rejected" in " ".join(again.output.split())
     with ctx.store.session() as session:
         assert session.scalar(select(func.count()).select_from(TrainingRecord)) == 3
         # a name written differently is kept under the school's own name for the course

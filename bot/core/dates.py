@@ -1,0 +1,114 @@
+"""Sane dates: one rule, here, for every date a person types or a file brings in.
+
+A date far outside any school's life (9999-12-31, 1900-01-01, a two-digit year read as 0026)
+is almost always a typo, and stored it breaks the arithmetic that works out alerts and clocks
+for every school of the install. So each kind of date has a window — from a fixed earliest
+day to a number of years after today — and a date outside it is refused with the field named,
+before anything is stored. Web forms, the command line, the imports (policy documents, training
+CSVs, term calendars, staff exports) and school.yaml all ask the same window here.
+
+``shift`` is the other half of the promise: date arithmetic that stays safe on a date stored
+before this rule existed (it stops at the calendar's ends instead of raising).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "AS_OF",
+    "CALENDAR",
+    "HAPPENED",
+    "REVIEW",
+    "START",
+    "DateWindow",
+    "DateWindowError",
+    "london_today",
+    "shift",
+]
+
+
+class DateWindowError(ValueError):
+    """A date outside its field's window; ``str()`` is one plain line naming the field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (28 February for 29 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The days a kind of date may fall on: ``earliest`` to ``years_ahead`` years after today."""
+
+    earliest: date
+    years_ahead: int
+
+    def latest(self, today: date) -> date:
+        """The last accepted day, seen from ``today``."""
+        return _years_after(today, self.years_ahead)
+
+    def problem(self, day: date, today: date) -> str | None:
+        """What is wrong with ``day`` in plain words (None when it is inside the window)."""
+        if day < self.earliest:
+            return (f"{day.isoformat()} is too long ago — the earliest date accepted is "
+                    f"{self.earliest.isoformat()}; check the year")
+        latest = self.latest(today)
+        if day > latest:
+            return (f"{day.isoformat()} is too far ahead — the latest date accepted is "
+                    f"{latest.isoformat()} ({self.years_ahead} years from today); check the year")
+        return None
+
+    def check(self, day: date, field: str, today: date) -> date:
+        """``day`` when it is inside the window; else ``DateWindowError`` naming ``field``."""
+        problem = self.problem(day, today)
+        if problem is not None:
+            raise DateWindowError(f"{field}: {problem}.", field)
+        return day
+
+    def parse(self, text: str, field: str, today: date, *, example: str = "2027-06-30") -> date:
+        """A typed ISO date (YYYY-MM-DD) inside the window; else ``DateWindowError``."""
+        try:
+            day = date.fromisoformat(text.strip())
+        except ValueError:
+            raise DateWindowError(
+                f"{field}: give a date like {example} (got {text.strip()[:40]!r}).", field
+            ) from None
+        return self.check(day, field, today)
+
+
+_Y2K = date(2000, 1, 1)
+# a policy's next review, a decision's review: governors review at least every few years
+REVIEW = DateWindow(_Y2K, 10)
+# something that has happened (a review meeting, ratification, training, publication): a year
+# ahead at most here; each feature says "not in the future" itself where that is the rule
+HAPPENED = DateWindow(_Y2K, 1)
+# term dates, holidays, INSET and open days: a school publishes a few years ahead at most
+CALENDAR = DateWindow(_Y2K, 5)
+# a member of staff's start date: long service goes back decades; a new starter a year ahead
+START = DateWindow(date(1950, 1, 1), 2)
+# "act as if today were" on the command line
+AS_OF = DateWindow(_Y2K, 10)
+
+
+def shift(day: date, days: int) -> date:
+    """``day`` plus ``days``, stopping at the calendar's ends (never ``OverflowError``)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+def london_today() -> date:
+    """Today in Europe/London, for a file read where no ``today`` is handed in (school.yaml, a
+    staff export): the windows only ever widen as days pass, so a file read valid stays valid."""
+    return datetime.now(ZoneInfo("Europe/London")).date()

@@ -1,0 +1,188 @@
+"""Steps that fail: recorded for their school, shown, told to the school's admin once, cleared.
+
+Each step of a school's sweep runs in isolation (``bot.engine.sweep``): one that raises is
+rolled back alone, and the others — and the other schools — carry on. What failed is kept here,
+one row a school and step from its first failure until the step next succeeds: the step, since
+when, the error's class, how many runs failed. Never the error's text: it may quote a report or
+a person. ``compliance-bot status``, the dashboard and ``/setup`` show the rows in plain words,
+and the school's administrators get one email an episode, through the outbox (its key names
+the school, the step and the episode's first failure).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.core.clock import to_local
+from bot.core.config import SchoolConfig
+from bot.core.messages import human_date, notice
+from bot.core.models import StepFailure
+from bot.core.outbox import Urgency, enqueue_email
+from bot.engine.steps import registered
+
+__all__ = [
+    "ALERT_PURPOSE",
+    "ENGINE_TITLES",
+    "FailingStep",
+    "StepFailed",
+    "describe",
+    "failing_steps",
+    "log_failure",
+    "record_steps",
+    "step_title",
+]
+
+log = logging.getLogger(__name__)
+
+ALERT_PURPOSE = "step_failed"
+# the engine's own steps, as a head or an administrator would say them
+ENGINE_TITLES = {
+    "directory": "reading the staff directory",
+    "extra_people": "adding the people kept outside the directory",
+    "settings": "applying the school's settings",
+    "handovers": "checking who holds the official accounts",
+    "duties": "working out who owes what and sending reminders",
+    "school": "saving the sweep's work",
+}
+
+
+@dataclass(frozen=True)
+class StepFailed:
+    """A step that raised for a school in one run: its name and the error's class."""
+
+    step: str
+    error: str
+
+
+@dataclass(frozen=True)
+class FailingStep:
+    """A step failing for a school now, as the pages and ``status`` show it."""
+
+    school_id: str
+    step: str
+    title: str  # in plain words
+    error: str  # the exception's class (for whoever runs the bot, not for the school)
+    since: datetime
+    last_at: datetime
+    failures: int
+
+
+def step_title(step: str) -> str:
+    """A step's name in plain words ("sending the governors' review alerts")."""
+    if step in ENGINE_TITLES:
+        return ENGINE_TITLES[step]
+    try:
+        titles = registered().titles
+    except RuntimeError:  # nothing registered (a tool reading the table)
+        titles = {}
+    return titles.get(step) or step.replace("_", " ")
+
+
+def record_steps(
+    session: Session,
+    school: SchoolConfig,
+    failed: Sequence[StepFailed],
+    succeeded: Iterable[str],
+    now: datetime,
+) -> int:
+    """Record one run's outcome for a school: a step that succeeded is cleared, a failing one
+    is kept (an episode's first failure mails the admins). Returns how many emails were queued.
+    """
+    done = [s for s in succeeded if s not in {f.step for f in failed}]
+    if done:
+        session.execute(delete(StepFailure).where(StepFailure.school_id == school.id,
+                                                  StepFailure.step.in_(done)))
+    known = {row.step: row for row in session.scalars(
+        select(StepFailure).where(StepFailure.school_id == school.id))}
+    mailed = 0
+    for failure in failed:
+        row = known.get(failure.step)
+        if row is not None:
+            row.last_at, row.error, row.failures = now, failure.error[:120], row.failures + 1
+            continue
+        row = StepFailure(school_id=school.id, step=failure.step[:80], error=failure.error[:120],
+                          since=now, last_at=now, failures=1)
+        session.add(row)
+        known[failure.step] = row
+        mailed += _tell_admins(session, school, failure.step, now)
+    return mailed
+
+
+def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datetime) -> int:
+    """The one email of an episode to the school's administrators (else the head)."""
+    to = tuple(school.admins) or (school.headteacher,)
+    local = to_local(since)
+    title = step_title(step)
+    reports = step == "report_sweep"
+    paragraphs = [
+        f"Since {human_date(local.date())} at {local:%H:%M}, the bot has not been able to "
+        f"finish one of its regular jobs for {school.name}: {title}. Everything else it does "
+        "for the school carries on, and it tries this job again every quarter of an hour.",
+    ]
+    if reports:
+        paragraphs.append(
+            "This job warns about the deadlines of concerns and breaches: until it works "
+            "again, check the deadlines on the reports list yourself."
+        )
+    paragraphs.append(
+        "Please tell whoever runs the bot for the school (your IT provider): they can see "
+        "which job it is and what went wrong with `compliance-bot status`. You will not get "
+        "this email again for this problem; the dashboard and the setup page show it until it "
+        "is fixed."
+    )
+    draft = notice(
+        school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
+        to=list(to),
+        subject=f"{school.name}: one of the bot's jobs is not working",
+        greeting="Hello,",
+        paragraphs=paragraphs,
+        small="You receive this as an administrator of the bot for the school.",
+    )
+    return int(enqueue_email(
+        session,
+        school_id=school.id,
+        key=f"{ALERT_PURPOSE}:{school.id}:{step}:{since.strftime('%Y%m%dT%H%M%S')}",
+        purpose=ALERT_PURPOSE,
+        urgency=Urgency.SAFEGUARDING if reports else Urgency.WAITING,
+        draft=draft,
+    ))
+
+
+def describe(failing: FailingStep) -> str:
+    """One failing step in plain words, for the head and the admin ("Not working since ...")."""
+    local = to_local(failing.since)
+    return (f"Not working since {human_date(local.date())}, {local:%H:%M}: {failing.title} "
+            "(the bot's other jobs carry on)")
+
+
+def failing_steps(session: Session, school_id: str | None = None) -> list[FailingStep]:
+    """The steps failing now (for one school, or every school), oldest episode first."""
+    query = select(StepFailure).order_by(StepFailure.since, StepFailure.id)
+    if school_id is not None:
+        query = query.where(StepFailure.school_id == school_id)
+    return [
+        FailingStep(r.school_id, r.step, step_title(r.step), r.error, r.since, r.last_at,
+                    r.failures)
+        for r in session.scalars(query)
+    ]
+
+
+def log_failure(school_id: str, step: str, exc: BaseException) -> None:
+    """Log a failed step for whoever runs the bot: the class and where it was raised, never
+    the error's text (it may quote a report or a person)."""
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        code = tb.tb_frame.f_code
+        where = f" at {code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} in {code.co_name}"
+    log.error("school %s: the sweep step %s failed (%s%s); the other steps carried on",
+              school_id, step, type(exc).__name__, where)
