@@ -6,7 +6,7 @@ it; pypdf never writes to the server log and is stopped when a file makes it com
 A file must be what it says it is, and safe for the person who opens it later (a DSL opening a
 report's attachment, staff opening a policy): its name's extension and the type the browser
 declared must match its bytes; an image may carry nothing after its picture ends and no web
-page or script inside it; a PDF may not expand past ``pdf_decoded_limit`` when opened, loop
+page or script inside it; a PDF may not expand past ``MAX_PDF_DECODED`` when opened, loop
 in its structure (cross-reference chain, page tree, outline), or carry anything after its end
 (names, declared types and images' ends are read by ``bot.core.filekinds``).
 
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_PDF_DECODED",
+    "MAX_PDF_IMAGE_PIXELS",
     "MAX_PIXELS",
     "AttachmentError",
     "CleanFile",
@@ -58,7 +59,6 @@ __all__ = [
     "check_docx",
     "check_pdf",
     "clean_attachment",
-    "pdf_decoded_limit",
     "pypdf_guard",
     "remove_files",
     "safe_filename",
@@ -117,19 +117,14 @@ MAX_PDF_PAGES = 5_000  # a declared page count beyond this is refused (a policy 
 # pypdf warns once per thing it repairs: a real scan may earn a few dozen, a file built to make
 # it repair without end (50,000 nested dictionaries) earns tens of thousands; stop well before
 MAX_PDF_WARNINGS = 200
-# what a reader must expand to show the document, all its streams together: 25 times the
-# file's size, at least 25 MB and at most 100 MB. Text compresses about 4:1 and flat
-# screenshots up to ~30:1, so a real document stays inside; zeros deflated 1000:1 do not (and
-# measuring stops at the limit, so a 1 GB stream costs what 25 MB does)
-MAX_PDF_DECODED = 100 * 1024 * 1024
-PDF_DECODED_FLOOR = 25 * 1024 * 1024
-PDF_DECODED_RATIO = 25
-
-
-def pdf_decoded_limit(size: int) -> int:
-    """How many bytes a PDF of ``size`` bytes may expand to when opened."""
-    return min(MAX_PDF_DECODED, max(PDF_DECODED_FLOOR, PDF_DECODED_RATIO * size))
-
+# what a reader must expand to show the document, beyond its pictures: page contents, fonts,
+# object streams, all together (a real document's are a few MB; zeros deflated 1000:1 are not,
+# and measuring stops here, so a 1 GB stream costs what 50 MB does)
+MAX_PDF_DECODED = 50 * 1024 * 1024
+# a picture is judged by its own size, as a reader decodes it: at most this many pixels (an A4
+# page scanned at 600 dpi is 35 million), and its data no longer than its pixels need. A
+# screenshot printed to PDF expands ~150:1, so pictures do not count towards the limit above
+MAX_PDF_IMAGE_PIXELS = 100_000_000
 # pypdf's own words when it stops following a structure that loops back on itself (its log
 # message templates, which never quote the file)
 _PDF_LOOP = re.compile(r"circular|cycle|loop", re.IGNORECASE)
@@ -210,12 +205,37 @@ class _PdfLoopsError(ValueError):
 
 
 class _PdfExpandsError(ValueError):
-    """The file's streams expand past ``pdf_decoded_limit``."""
+    """The file expands past what a reader should decode: ``why`` finishes the refusal."""
 
-    def __init__(self, limit: int) -> None:
-        """Keep the limit the file went past, for the message."""
-        super().__init__(limit)
-        self.limit = limit
+    def __init__(self, why: str) -> None:
+        """Keep the words for the refusal (they never quote the file)."""
+        super().__init__(why)
+        self.why = why
+
+
+_COMPONENTS = {"/DeviceGray": 1, "/CalGray": 1, "/DeviceRGB": 3, "/CalRGB": 3, "/Lab": 3}
+
+
+def _picture_bytes(image: object) -> int:
+    """The bytes a picture's pixels take, from its declared size (four components when its
+    colour space is not a plain one); _PdfExpandsError above ``MAX_PDF_IMAGE_PIXELS``."""
+    from pypdf.generic import DictionaryObject  # lazy: ~0.18 s at start (module docstring)
+
+    assert isinstance(image, DictionaryObject)
+    width, height = image.get("/Width", 0), image.get("/Height", 0)
+    if not isinstance(width, int) or not isinstance(height, int) or width < 0 or height < 0:
+        raise ValueError("a picture without a size")
+    if width * height > MAX_PDF_IMAGE_PIXELS:
+        raise _PdfExpandsError(
+            f"has a picture of {width * height / 1e6:,.0f} million pixels (we accept up to "
+            f"{MAX_PDF_IMAGE_PIXELS // 1_000_000} million)"
+        )
+    mask = image.get("/ImageMask") is True
+    bits = 1 if mask else image.get("/BitsPerComponent", 8)
+    space = image.get("/ColorSpace")
+    components = 1 if mask else _COMPONENTS.get(str(space), 4)
+    bits = bits if isinstance(bits, int) and 0 < bits <= 16 else 16
+    return (width * components * bits + 7) // 8 * height
 
 
 def _decoded_size(stream: object, room: int) -> int:
@@ -260,7 +280,8 @@ def _pdf_active_content(data: bytes) -> str | None:
     reachable only from the cross-reference table are all seen as a PDF reader sees them.
     Raises ValueError when the file cannot be parsed, is encrypted, or its page tree is cyclic
     or declares more than ``MAX_PDF_PAGES`` pages; ``_PdfExpandsError`` when its streams
-    together expand past ``pdf_decoded_limit``; ``_PdfLoopsError`` when its cross-reference
+    together (pictures aside) expand past ``MAX_PDF_DECODED``, or a picture is too large or
+    its data longer than its pixels; ``_PdfLoopsError`` when its cross-reference
     chain, outline or named destinations loop. Run it inside :func:`pypdf_guard`.
     """
     from pypdf import PdfReader  # lazy: ~0.18 s at start (module docstring)
@@ -282,7 +303,6 @@ def _pdf_active_content(data: bytes) -> str | None:
     pending += [IndirectObject(n, 0, reader) for n in reader.xref_objStm]  # compressed objects
     seen: set[tuple[int, int]] = set()
     walked = decoded = 0
-    limit = pdf_decoded_limit(len(data))
     while pending:
         item = pending.pop()
         if isinstance(item, IndirectObject):
@@ -293,10 +313,17 @@ def _pdf_active_content(data: bytes) -> str | None:
         walked += 1
         if walked > MAX_PDF_OBJECTS:
             raise ValueError("too many objects")
-        if isinstance(item, StreamObject):
-            decoded += _decoded_size(item, limit - decoded)
-            if decoded > limit:
-                raise _PdfExpandsError(limit)
+        if isinstance(item, StreamObject) and item.get("/Subtype") == "/Image":
+            room = _picture_bytes(item) + item.get("/Height", 0) + 65536  # predictors' bytes
+            if _decoded_size(item, room) > room:
+                raise _PdfExpandsError("has a picture whose data is far larger than the picture")
+        elif isinstance(item, StreamObject):
+            decoded += _decoded_size(item, MAX_PDF_DECODED - decoded)
+            if decoded > MAX_PDF_DECODED:
+                raise _PdfExpandsError(
+                    f"expands to more than {MAX_PDF_DECODED // 1048576} MB when it is opened, "
+                    "far more than a real document does"
+                )
         if isinstance(item, DictionaryObject):
             for key, value in item.items():
                 if key in _PDF_ACTIVE:
@@ -385,9 +412,7 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
         ) from None
     except _PdfExpandsError as exc:
         raise AttachmentError(
-            f"{shown}: this PDF expands to more than {exc.limit // 1048576} MB when it is "
-            "opened, far more than a real document of its size, so we have not accepted it. "
-            + advice
+            f"{shown}: this PDF {exc.why}, so we have not accepted it. " + advice
         ) from None
     except _PdfLoopsError:
         raise AttachmentError(
@@ -426,8 +451,8 @@ def check_pdf(
     advice: str = "Please print it to a new PDF (or save it as Word) and upload that.",
 ) -> None:
     """Refuse a PDF that is damaged, encrypted, acts on its own (scripts, embedded files),
-    expands past ``pdf_decoded_limit``, loops in its structure, or is also something else
-    (data after its end, a web page at its start).
+    expands past ``MAX_PDF_DECODED`` (or a picture past its size), loops in its structure, or
+    is also something else (data after its end, a web page at its start).
 
     pypdf reads it in a child process limited in memory and time (``bot.core.contained``):
     pypdf repairs damaged files at a cost no size check bounds.

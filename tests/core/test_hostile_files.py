@@ -32,7 +32,6 @@ from bot.core.uploads import (
     check_document_content,
     check_docx,
     clean_attachment,
-    pdf_decoded_limit,
 )
 from bot.demo.documents import code_of_conduct_docx
 from bot.features.policies.importer.reading import extract_text
@@ -388,22 +387,29 @@ def test_real_photos_and_documents_are_still_accepted() -> None:
     assert clean_attachment("minutes.pdf", updated, "application/x-pdf").data == updated
 
 
-def test_pdf_bombs_are_refused_at_the_limit_not_after_expanding() -> None:
-    """The 1 GB stream is measured only up to the limit: the child's work stays that size."""
-    data, _ = HOSTILE_PDFS["inflating"]
-    assert len(data) < 2 * MB and pdf_decoded_limit(len(data)) < 30 * MB
-    # a real document of the same size may expand to the floor, and a 5 MB one further
-    assert pdf_decoded_limit(5 * MB) == 100 * MB == MAX_PDF_DECODED
-    many = pdf_document(
-        b"",
-        *(
-            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(zeros) + zeros
-            + b"\nendstream"
-            for zeros in [deflated_zeros(9 * MB)] * 3
-        ),
-    )  # three streams of 9 MB: each under the limit, together past it
-    with pytest.raises(AttachmentError, match="expands to more than 25 MB"):
+def _stream(head: bytes, data: bytes) -> bytes:
+    return b"<< /Length %d /Filter /FlateDecode " % len(data) + head + b" >>\nstream\n" + data + (
+        b"\nendstream"
+    )
+
+
+def test_pdf_streams_are_measured_to_the_limit_and_pictures_by_their_size() -> None:
+    """Page contents and fonts may expand to 50 MB in all; a picture to what its pixels need,
+    however many there are: six flat screenshots of 9 MB each (a chat printed to PDF) pass."""
+    assert MAX_PDF_DECODED == 50 * MB
+    many = pdf_document(b"", *[_stream(b"", deflated_zeros(20 * MB))] * 3)
+    with pytest.raises(AttachmentError, match=r"many\.pdf: this PDF expands to more than 50 MB"):
         clean_attachment("many.pdf", many)
+    screenshot = _stream(
+        b"/Type /XObject /Subtype /Image /Width 1170 /Height 2700 /ColorSpace /DeviceRGB "
+        b"/BitsPerComponent 8",
+        deflated_zeros(9 * MB),
+    )
+    chat = pdf_document(b"", *[screenshot] * 6)
+    assert clean_attachment("chat.pdf", chat).data == chat
+    huge = screenshot.replace(b"/Width 1170 /Height 2700", b"/Width 20000 /Height 20000")
+    with pytest.raises(AttachmentError, match="has a picture of 400 million pixels"):
+        clean_attachment("huge.pdf", pdf_document(b"", huge))
 
 
 def test_a_pdf_with_something_after_its_end_or_a_page_at_its_start_is_refused() -> None:
@@ -421,7 +427,7 @@ def test_a_pdf_with_something_after_its_end_or_a_page_at_its_start_is_refused() 
         ("policy.md", PDF, "its name ends in .md, but the file is a PDF"),
         ("policy.md", b"<!DOCTYPE html><html><script>x</script>", "the file is a web page"),
         ("policy.docx", PDF, "its name ends in .docx, but the file is a PDF"),
-        ("policy.pdf", HOSTILE_PDFS["inflating"][0], "this PDF expands to more than 25 MB"),
+        ("policy.pdf", HOSTILE_PDFS["inflating"][0], "this PDF expands to more than 50 MB"),
         ("policy.pdf", HOSTILE_PDFS["xref-loop"][0], "has a structure that loops back"),
     ],
 )

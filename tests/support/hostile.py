@@ -139,11 +139,19 @@ HOSTILE_PDFS = {
         "could not be read",
     ),
     # issue #40: accepted as report attachments until then
-    "inflating": (_inflating_pdf(1024 * MB), "expands to more than 25 MB when it is opened"),
+    "inflating": (_inflating_pdf(1024 * MB), "expands to more than 50 MB when it is opened"),
     "xref-loop": (  # the trailer's /Prev is the cross-reference table itself: a reader that
         # follows it reads the same table for ever
         _with_trailer_entry(pdf_document(), b"/Prev %d " + MARK + b" 1"),
         "has a structure that loops back on itself",
+    ),
+    "picture-inflating": (  # a 100 × 100 grey picture whose data inflates to 1 GB
+        _inflating_pdf(1024 * MB).replace(
+            b"/Filter /FlateDecode",
+            b"/Type /XObject /Subtype /Image /Width 100 /Height 100 /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Filter /FlateDecode",
+        ),
+        "has a picture whose data is far larger than the picture",
     ),
     "outline-loop": (  # two bookmarks, each the other's next
         pdf_document(
