@@ -237,6 +237,8 @@ class OutgoingEmail:
 
     ``idempotency_key`` is the outbox key; connectors put it in a header where the platform allows
     (``X-Compliance-Bot-Key``) so a human can match a delivered mail to its outbox row.
+    ``to``, ``cc`` and ``reply_to`` hold addresses or ``Name <address>`` (a name with a comma
+    in quotes); the envelope takes only the addresses (``connectors.mime.envelope_recipients``).
     """
 
     idempotency_key: str

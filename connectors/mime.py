@@ -3,6 +3,13 @@
 Every message says it is automatic (``Auto-Submitted: auto-generated``, RFC 3834, and
 ``X-Auto-Response-Suppress: All`` for Exchange), so out-of-office replies are not sent back,
 and ``mime_bytes`` gives the CRLF line endings RFC 5322 asks for.
+
+Address headers (From, To, Cc, Reply-To) are written here, already folded, and never refolded
+by the standard library: CPython 3.11's folder splits a display name that mixes non-ASCII
+letters with a comma or brackets into separate encoded-words and loses its quoting, so
+"Ysgol Gynradd Gymraeg Tŷ Coch, Caerdydd" <office@...> became two mailboxes (gh-121284, fixed
+only in later releases). ``address_header`` writes a name that is not plain ASCII as whole
+RFC 2047 encoded-words, which every parser reads back exactly, on any Python.
 """
 
 from __future__ import annotations
@@ -10,13 +17,26 @@ from __future__ import annotations
 import email.policy
 import functools
 import hashlib
-from email.headerregistry import BaseHeader, HeaderRegistry
+import itertools
+import re
+from collections.abc import Iterable
+from email.charset import Charset
+from email.headerregistry import AddressHeader, BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
-from email.utils import formataddr, formatdate
+from email.utils import formatdate
 
 from connectors.base import OutgoingEmail
 
-__all__ = ["AUTOMATIC_HEADERS", "KEY_HEADER", "message_id", "mime_bytes", "to_mime"]
+__all__ = [
+    "AUTOMATIC_HEADERS",
+    "KEY_HEADER",
+    "address_header",
+    "envelope_recipients",
+    "mailboxes",
+    "message_id",
+    "mime_bytes",
+    "to_mime",
+]
 
 KEY_HEADER = "X-Compliance-Bot-Key"
 AUTOMATIC_HEADERS = (
@@ -52,8 +72,106 @@ class _Headers(HeaderRegistry):
         return self._parse(name, value)
 
 
-# the default policy (what ``EmailMessage()`` uses) with the cheaper registry
-_POLICY = email.policy.default.clone(header_factory=_Headers())
+# the default policy (what ``EmailMessage()`` uses) with the cheaper registry; headers given
+# as text (the address headers, folded by ``address_header``) are written as they are
+_POLICY = email.policy.default.clone(header_factory=_Headers(), refold_source="none")
+# RFC 5322 on the wire: CRLF; UTF-8 headers (RFC 6532) only when an address is not ASCII
+_WIRE = email.policy.SMTP.clone(refold_source="none")
+_WIRE_UTF8 = _WIRE.clone(utf8=True)
+
+_ADDRESS_HEADERS = ("From", "To", "Cc", "Reply-To")
+_LINE = 78  # RFC 5322's recommended line length
+_LONGEST_NAME = len("Reply-To: ")  # the longest address header's name and colon
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+")  # RFC 5322 atext
+_UTF8 = Charset("utf-8")
+
+
+def _encoded(text: str) -> list[str]:
+    """``text`` as RFC 2047 encoded-words, each of whole characters and short enough to
+    follow the longest address header's name on a line."""
+    lines = _UTF8.header_encode_lines(text, itertools.repeat(_LINE - _LONGEST_NAME))
+    return [line for line in lines if line]
+
+
+def _plain(word: str) -> bool:
+    """Whether ``word`` may stand in a phrase as it is (an atom no parser decodes)."""
+    return _ATOM.fullmatch(word) is not None and "=?" not in word
+
+
+def _name_words(name: str) -> list[str]:
+    """A display name as the words of an RFC 5322 phrase that every parser reads back as
+    ``name``: plain atoms; else one quoted-string (printable ASCII); else one encoded-word.
+
+    A name too long for one encoded-word keeps its plain words as they are and encodes the
+    rest, so two encoded-words meet only inside a long run of non-ASCII words: RFC 2047 says
+    the space between adjacent encoded-words is ignored, and CPython 3.11 keeps it (gh-128110).
+    """
+    words = name.split(" ")
+    if all(_plain(word) for word in words):
+        return words
+    quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    printable = "=?" not in name and all(" " <= char <= "~" for char in name)
+    if printable and len(quoted) <= _LINE - _LONGEST_NAME:
+        return [quoted]
+    whole = _encoded(name)
+    if len(whole) == 1:
+        return whole
+    phrase: list[str] = []
+    run: list[str] = []
+    for word in words:
+        if not _plain(word):
+            run.append(word)
+            continue
+        if run:
+            phrase += _encoded(" ".join(run))
+            run = []
+        phrase.append(word)
+    return phrase + (_encoded(" ".join(run)) if run else [])
+
+
+def address_header(name: str, mailboxes: Iterable[tuple[str | None, str]]) -> str:
+    """The folded value of address header ``name`` listing ``(display name, address)`` pairs.
+
+    Lines are at most 78 characters (an address longer than a line gets one of its own);
+    whitespace runs in a display name count as one space, and an empty name writes the bare
+    address.
+
+    Example:
+        >>> address_header("From", [("Ysgol Siân (Llanelli)", "office@sian.example")])
+        '=?utf-8?q?Ysgol_Si=C3=A2n_=28Llanelli=29?= <office@sian.example>'
+    """
+    chunks: list[str] = []
+    for display, address in mailboxes:
+        if chunks:
+            chunks[-1] += ","
+        words = " ".join((display or "").split())
+        chunks += [*_name_words(words), f"<{address}>"] if words else [address]
+    lines = [f"{name}:"]
+    for chunk in chunks:
+        if len(lines[-1]) + 1 + len(chunk) > _LINE and lines[-1] != f"{name}:":
+            lines.append("")  # fold: the line break goes before the space
+        lines[-1] += " " + chunk
+    return "\n".join(lines)[len(name) + 2 :]
+
+
+def mailboxes(entries: Iterable[str]) -> list[tuple[str | None, str]]:
+    """Each entry as (display name or None, address): a bare address as it is, and
+    ``Name <address>`` (a name with a comma in quotes) read by the standard library's parser,
+    which reads every name right; only its writing is at fault."""
+    found: list[tuple[str | None, str]] = []
+    for entry in entries:
+        if "<" not in entry:
+            found.append((None, entry))
+            continue
+        header = _POLICY.header_factory("To", entry)
+        assert isinstance(header, AddressHeader)  # the registry's class for To
+        found += [(address.display_name or None, address.addr_spec) for address in header.addresses]
+    return found
+
+
+def envelope_recipients(message: OutgoingEmail) -> list[str]:
+    """The addresses ``message`` is delivered to (To and Cc, names left out): the envelope."""
+    return [address for _, address in mailboxes((*message.to, *message.cc))]
 
 
 def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
@@ -84,12 +202,11 @@ def to_mime(message: OutgoingEmail, sender: str) -> EmailMessage:
     they are kept on the part's Content-Type.
     """
     mime = EmailMessage(policy=_POLICY)
-    mime["From"] = formataddr((message.from_name, sender)) if message.from_name else sender
-    mime["To"] = ", ".join(message.to)
-    if message.cc:
-        mime["Cc"] = ", ".join(message.cc)
-    if message.reply_to:
-        mime["Reply-To"] = message.reply_to
+    mime.set_raw("From", address_header("From", [(message.from_name, sender)]))
+    reply_to = (message.reply_to,) if message.reply_to else ()
+    for name, entries in (("To", message.to), ("Cc", message.cc), ("Reply-To", reply_to)):
+        if entries:
+            mime.set_raw(name, address_header(name, mailboxes(entries)))
     mime["Subject"] = message.subject
     mime["Date"] = formatdate(localtime=False, usegmt=True)
     mime["Message-ID"] = message_id(message.idempotency_key, sender)
@@ -111,5 +228,9 @@ def to_mime(message: OutgoingEmail, sender: str) -> EmailMessage:
 
 
 def mime_bytes(mime: Message) -> bytes:
-    """The message as RFC 5322 bytes: CRLF line endings throughout (headers and body)."""
-    return mime.as_bytes(policy=email.policy.SMTP)
+    """The message as RFC 5322 bytes: CRLF line endings throughout (headers and body), and
+    UTF-8 headers (RFC 6532) when an address is not ASCII, the only way to write one."""
+    plain = all(
+        str(value).isascii() for key, value in mime.raw_items() if key in _ADDRESS_HEADERS
+    )
+    return mime.as_bytes(policy=_WIRE if plain else _WIRE_UTF8)

@@ -3,6 +3,13 @@ documents): judged by their content within bounds of time and memory, images re-
 metadata, stored outside the web root. A Word file's zip is measured before anything expands
 it; pypdf never writes to the server log and is stopped when a file makes it complain without end.
 
+A file must be what it says it is, and safe for the person who opens it later (a DSL opening a
+report's attachment, staff opening a policy): its name's extension and the type the browser
+declared must match its bytes; an image may carry nothing after its picture ends and no web
+page or script inside it; a PDF may not expand past ``MAX_PDF_DECODED`` when opened, loop
+in its structure (cross-reference chain, page tree, outline), or carry anything after its end
+(names, declared types and images' ends are read by ``bot.core.filekinds``).
+
 pypdf and Pillow are imported where a file is checked: this module is loaded by every command's
 sweep and by the web app, and they would add ~0.18 s and ~25 ms to their start (measured); the
 PDF checks run in ``bot.core.contained``'s children, whose forkserver imports pypdf ahead.
@@ -29,15 +36,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.contained import PARSE_SECONDS, ContainedError, run_contained
+from bot.core.filekinds import (
+    DOCX,
+    MARKUP,
+    document_kind,
+    image_problem,
+    sniff,
+    type_problem,
+)
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_PDF_DECODED",
+    "MAX_PDF_IMAGE_PIXELS",
     "MAX_PIXELS",
     "AttachmentError",
     "CleanFile",
+    "check_document_content",
     "check_docx",
     "check_pdf",
     "clean_attachment",
@@ -99,6 +117,17 @@ MAX_PDF_PAGES = 5_000  # a declared page count beyond this is refused (a policy 
 # pypdf warns once per thing it repairs: a real scan may earn a few dozen, a file built to make
 # it repair without end (50,000 nested dictionaries) earns tens of thousands; stop well before
 MAX_PDF_WARNINGS = 200
+# what a reader must expand to show the document, beyond its pictures: page contents, fonts,
+# object streams, all together (a real document's are a few MB; zeros deflated 1000:1 are not,
+# and measuring stops here, so a 1 GB stream costs what 50 MB does)
+MAX_PDF_DECODED = 50 * 1024 * 1024
+# a picture is judged by its own size, as a reader decodes it: at most this many pixels (an A4
+# page scanned at 600 dpi is 35 million), and its data no longer than its pixels need. A
+# screenshot printed to PDF expands ~150:1, so pictures do not count towards the limit above
+MAX_PDF_IMAGE_PIXELS = 100_000_000
+# pypdf's own words when it stops following a structure that loops back on itself (its log
+# message templates, which never quote the file)
+_PDF_LOOP = re.compile(r"circular|cycle|loop", re.IGNORECASE)
 
 # a .docx is a zip: measured from its directory before anything expands it, then read through
 # once with a capped reader (zipfile stops at each member's declared size and checks its CRC)
@@ -124,6 +153,7 @@ class PdfTooBrokenError(BaseException):
 @dataclass
 class _PdfBudget:
     warnings: int = 0
+    looped: bool = False  # pypdf stopped following a structure that loops
 
 
 _pdf_budget: ContextVar[_PdfBudget | None] = ContextVar("pdf_budget", default=None)
@@ -137,6 +167,7 @@ class _PypdfSink(logging.Handler):
         budget = _pdf_budget.get()
         if budget is not None:
             budget.warnings += 1
+            budget.looped = budget.looped or bool(_PDF_LOOP.search(str(record.msg)))
             if budget.warnings > MAX_PDF_WARNINGS:
                 raise PdfTooBrokenError
 
@@ -169,18 +200,101 @@ def pypdf_guard() -> Iterator[None]:
         _pdf_budget.reset(token)
 
 
+class _PdfLoopsError(ValueError):
+    """pypdf had to stop following a structure of the file that loops back on itself."""
+
+
+class _PdfExpandsError(ValueError):
+    """The file expands past what a reader should decode: ``why`` finishes the refusal."""
+
+    def __init__(self, why: str) -> None:
+        """Keep the words for the refusal (they never quote the file)."""
+        super().__init__(why)
+        self.why = why
+
+
+_COMPONENTS = {"/DeviceGray": 1, "/CalGray": 1, "/DeviceRGB": 3, "/CalRGB": 3, "/Lab": 3}
+
+
+def _picture_bytes(image: object) -> int:
+    """The bytes a picture's pixels take, from its declared size (four components when its
+    colour space is not a plain one); _PdfExpandsError above ``MAX_PDF_IMAGE_PIXELS``."""
+    from pypdf.generic import DictionaryObject  # lazy: ~0.18 s at start (module docstring)
+
+    assert isinstance(image, DictionaryObject)
+    width, height = image.get("/Width", 0), image.get("/Height", 0)
+    if not isinstance(width, int) or not isinstance(height, int) or width < 0 or height < 0:
+        raise ValueError("a picture without a size")
+    if width * height > MAX_PDF_IMAGE_PIXELS:
+        raise _PdfExpandsError(
+            f"has a picture of {width * height / 1e6:,.0f} million pixels (we accept up to "
+            f"{MAX_PDF_IMAGE_PIXELS // 1_000_000} million)"
+        )
+    mask = image.get("/ImageMask") is True
+    bits = 1 if mask else image.get("/BitsPerComponent", 8)
+    space = image.get("/ColorSpace")
+    components = 1 if mask else _COMPONENTS.get(str(space), 4)
+    bits = bits if isinstance(bits, int) and 0 < bits <= 16 else 16
+    return (width * components * bits + 7) // 8 * height
+
+
+def _decoded_size(stream: object, room: int) -> int:
+    """How many bytes ``stream`` expands to through its filters, pypdf's decoders stopped once
+    past ``room`` (each inflates in bounded steps, never the whole stream at once). A stream
+    pypdf cannot decode counts as nothing: a reader shows nothing for it either."""
+    from pypdf import apply_configuration  # lazy: ~0.18 s at start (module docstring)
+    from pypdf.errors import LimitReachedError
+    from pypdf.filters import decode_stream_data
+    from pypdf.generic import StreamObject
+
+    assert isinstance(stream, StreamObject)
+    limit = room + 1  # never 0, which pypdf reads as "no limit"
+    with apply_configuration(
+        zlib_maximum_output_length=limit,
+        lzw_maximum_output_length=limit,
+        run_length_maximum_output_length=limit,
+        brotli_maximum_output_length=limit,
+        jbig2_maximum_output_length=limit,
+        array_based_stream_maximum_output_length=limit,
+        jbig2dec_binary=None,  # no outside program decodes an uploaded image
+    ):
+        try:
+            return len(decode_stream_data(stream))
+        except LimitReachedError:
+            return limit
+        except Exception:  # a damaged or unsupported stream, not an expanding one
+            return 0
+
+
+def _pdf_looped() -> None:
+    """Refuse the file if pypdf said, while reading it so far, that a structure loops."""
+    budget = _pdf_budget.get()
+    if budget is not None and budget.looped:
+        raise _PdfLoopsError
+
+
 def _pdf_active_content(data: bytes) -> str | None:
     """The first active-content name in any object of the PDF (None when there is none).
 
     The file is parsed with pypdf, so escaped names, compressed object streams and objects
     reachable only from the cross-reference table are all seen as a PDF reader sees them.
     Raises ValueError when the file cannot be parsed, is encrypted, or its page tree is cyclic
-    or declares more than ``MAX_PDF_PAGES`` pages. Run it inside :func:`pypdf_guard`.
+    or declares more than ``MAX_PDF_PAGES`` pages; ``_PdfExpandsError`` when its streams
+    together (pictures aside) expand past ``MAX_PDF_DECODED``, or a picture is too large or
+    its data longer than its pixels; ``_PdfLoopsError`` when its cross-reference
+    chain, outline or named destinations loop. Run it inside :func:`pypdf_guard`.
     """
     from pypdf import PdfReader  # lazy: ~0.18 s at start (module docstring)
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        IndirectObject,
+        NameObject,
+        StreamObject,
+    )
 
     reader = PdfReader(io.BytesIO(data), strict=False)
+    _pdf_looped()  # its cross-reference chain (pypdf stops at the loop; a reader may not)
     if reader.is_encrypted:
         raise ValueError("encrypted")
     pending: list[object] = [reader.trailer]
@@ -188,7 +302,7 @@ def _pdf_active_content(data: bytes) -> str | None:
         pending += [IndirectObject(n, generation, reader) for n in numbers]
     pending += [IndirectObject(n, 0, reader) for n in reader.xref_objStm]  # compressed objects
     seen: set[tuple[int, int]] = set()
-    walked = 0
+    walked = decoded = 0
     while pending:
         item = pending.pop()
         if isinstance(item, IndirectObject):
@@ -199,6 +313,17 @@ def _pdf_active_content(data: bytes) -> str | None:
         walked += 1
         if walked > MAX_PDF_OBJECTS:
             raise ValueError("too many objects")
+        if isinstance(item, StreamObject) and item.get("/Subtype") == "/Image":
+            room = _picture_bytes(item) + item.get("/Height", 0) + 65536  # predictors' bytes
+            if _decoded_size(item, room) > room:
+                raise _PdfExpandsError("has a picture whose data is far larger than the picture")
+        elif isinstance(item, StreamObject):
+            decoded += _decoded_size(item, MAX_PDF_DECODED - decoded)
+            if decoded > MAX_PDF_DECODED:
+                raise _PdfExpandsError(
+                    f"expands to more than {MAX_PDF_DECODED // 1048576} MB when it is opened, "
+                    "far more than a real document does"
+                )
         if isinstance(item, DictionaryObject):
             for key, value in item.items():
                 if key in _PDF_ACTIVE:
@@ -211,17 +336,8 @@ def _pdf_active_content(data: bytes) -> str | None:
         elif isinstance(item, NameObject) and item in _PDF_ACTIVE:
             return str(item)
     _pdf_page_count(reader)  # a page tree no reader could walk is refused too
-    return None
-
-
-def sniff(data: bytes) -> str | None:
-    """The file's real type from its first bytes (never from its name)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
+    _ = reader.outline, reader.named_destinations  # pypdf says if either loops
+    _pdf_looped()
     return None
 
 
@@ -294,6 +410,15 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
             f"{shown}: this PDF says it has {exc.declared} pages; we accept at most "
             f"{MAX_PDF_PAGES:,}. " + advice
         ) from None
+    except _PdfExpandsError as exc:
+        raise AttachmentError(
+            f"{shown}: this PDF {exc.why}, so we have not accepted it. " + advice
+        ) from None
+    except _PdfLoopsError:
+        raise AttachmentError(
+            f"{shown}: this PDF has a structure that loops back on itself, which can make a "
+            "PDF reader hang, so we have not accepted it. " + advice
+        ) from None
     except PdfTooBrokenError:
         raise AttachmentError(unreadable) from None
     except Exception:  # any parser failure on untrusted bytes is a refusal
@@ -325,13 +450,25 @@ def check_pdf(
     *,
     advice: str = "Please print it to a new PDF (or save it as Word) and upload that.",
 ) -> None:
-    """Refuse a PDF that is damaged, encrypted or acts on its own (scripts, embedded files).
+    """Refuse a PDF that is damaged, encrypted, acts on its own (scripts, embedded files),
+    expands past ``MAX_PDF_DECODED`` (or a picture past its size), loops in its structure, or
+    is also something else (data after its end, a web page at its start).
 
     pypdf reads it in a child process limited in memory and time (``bot.core.contained``):
     pypdf repairs damaged files at a cost no size check bounds.
     """
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-4096:]:
         raise AttachmentError(f"{shown}: this PDF is incomplete or damaged.")
+    if data[data.rfind(b"%%EOF") + 5 :].strip(b" \t\r\n\x0c\x00"):
+        raise AttachmentError(
+            f"{shown}: this PDF has something else after its end, so we have not accepted it. "
+            + advice
+        )
+    if MARKUP.search(data[:1024]):  # where a PDF that is also a web page keeps its page
+        raise AttachmentError(
+            f"{shown}: this PDF has web page or script code at its start, so we have not "
+            "accepted it. " + advice
+        )
     try:
         run_contained(functools.partial(_walk_pdf, shown, advice), data, passed=(AttachmentError,))
     except ContainedError as exc:
@@ -456,8 +593,23 @@ def check_docx(shown: str, data: bytes) -> None:
         raise _refused_in_child(shown, "Word file", exc.why) from None
 
 
-def clean_attachment(filename: str, data: bytes) -> CleanFile:
-    """Accept a JPEG, PNG or PDF of at most 5 MB, judged by content; raise AttachmentError."""
+def check_document_content(shown: str, data: bytes) -> None:
+    """Refuse a policy document (.pdf, .docx, .md, .txt by its name ``shown``) whose bytes are
+    not what its name says, or that is unsafe to open: a PDF as :func:`check_pdf` judges it,
+    a Word file as :func:`check_docx` does. AttachmentError naming the file."""
+    kind = document_kind(data)
+    problem = type_problem(shown, shown, data, kind, None)
+    if problem is not None:
+        raise AttachmentError(problem)
+    if kind == "application/pdf":
+        check_pdf(shown, data)
+    elif kind == DOCX:
+        check_docx(shown, data)
+
+
+def clean_attachment(filename: str, data: bytes, declared: str | None = None) -> CleanFile:
+    """Accept a JPEG, PNG or PDF of at most 5 MB, judged by content and refused when its name
+    or ``declared`` type (the browser's) says it is something else; raise AttachmentError."""
     shown = re.split(r"[\\/]", filename or "")[-1][:80] or "the file"
     if not data:
         raise AttachmentError(f"{shown}: the file is empty.")
@@ -471,6 +623,11 @@ def clean_attachment(filename: str, data: bytes) -> CleanFile:
             f"{shown}: only photos (JPEG or PNG) and PDF documents can be attached, and this "
             "file is not one of those (whatever its name says)."
         )
+    problem = type_problem(shown, filename, data, kind, declared)
+    if problem is None and kind != "application/pdf":
+        problem = image_problem(shown, data, kind)
+    if problem is not None:
+        raise AttachmentError(problem)
     if kind == "application/pdf":
         check_pdf(shown, data, advice="Please print it to a new PDF or attach a photo instead.")
         clean = data

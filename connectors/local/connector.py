@@ -36,7 +36,7 @@ from connectors.base import (
     parse_retry_after,
 )
 from connectors.local.directory import DIRECTORY_COLUMNS, FileDirectory
-from connectors.mime import mime_bytes, to_mime
+from connectors.mime import envelope_recipients, mime_bytes, to_mime
 
 if TYPE_CHECKING:
     import httpx
@@ -133,7 +133,7 @@ class SmtpMailer(Mailer):
         with self._lock:
             client = self._connection()
             try:
-                result = self._hand_over(client, mime, (*message.to, *message.cc))
+                result = self._hand_over(client, mime, envelope_recipients(message))
             except ConnectorError:
                 self._drop()  # after any trouble, the next message starts a fresh session
                 raise
@@ -168,15 +168,15 @@ class SmtpMailer(Mailer):
         return self._client
 
     def _hand_over(
-        self, client: smtplib.SMTP, mime: Any, recipients: tuple[str, ...]
+        self, client: smtplib.SMTP, mime: Any, recipients: list[str]
     ) -> SendResult:
         """One message over an open session, flattened once (``send_message`` would copy and
         flatten it again); an internationalised address needs ``send_message``'s SMTPUTF8."""
         try:
             if all(address.isascii() for address in (self.sender, *recipients)):
-                refused = client.sendmail(self.sender, list(recipients), mime_bytes(mime))
+                refused = client.sendmail(self.sender, recipients, mime_bytes(mime))
             else:
-                refused = client.send_message(mime)
+                refused = client.send_message(mime, self.sender, recipients)
         except smtplib.SMTPSenderRefused as exc:
             raise self._refusal(exc.smtp_code, sender=True) from exc
         except smtplib.SMTPResponseException as exc:  # e.g. at DATA

@@ -2,15 +2,18 @@
 any active content however its names are spelt; control characters in school.yaml, the
 directory file and a training import are refused naming the file, line and field; a Word zip
 bomb is refused before it expands and hostile PDFs are refused in bounded memory, with nothing
-of theirs in the log."""
+of theirs in the log; a PDF that inflates past its limit or loops, and a file that is not what
+its name or declared type says, are refused naming it, while real photos and documents pass."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import logging
+import re
 import tracemalloc
 import zipfile
+import zlib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -22,7 +25,14 @@ from bot.core.config import ConfigError, load_config
 from bot.core.contained import ContainedError, run_contained
 from bot.core.documents import show_document
 from bot.core.models import TrainingRecord
-from bot.core.uploads import MAX_ZIP_MEMBERS, AttachmentError, check_docx, clean_attachment
+from bot.core.uploads import (
+    MAX_PDF_DECODED,
+    MAX_ZIP_MEMBERS,
+    AttachmentError,
+    check_document_content,
+    check_docx,
+    clean_attachment,
+)
 from bot.demo.documents import code_of_conduct_docx
 from bot.features.policies.importer.reading import extract_text
 from bot.features.policies.importer.values import PolicyImportError
@@ -33,10 +43,12 @@ from connectors.local.connector import FileDirectory
 from tests.support.greedy import hoard, spin
 from tests.support.helpers import SchoolBuilder
 from tests.support.hostile import (
+    DISGUISED,
     HOSTILE_PDFS,
     MB,
     billion_laughs_docx,
     declared_size,
+    deflated_zeros,
     huge_ics,
     zip_of_zeros,
 )
@@ -308,3 +320,132 @@ def test_calendars_far_bigger_than_term_dates_are_refused_unread(tmp_path: Path)
     peak = _peak_bytes(lambda: read_terms(draft))
     assert draft.problems == ["terms.ics: term-dates.ics: the calendar is larger than 2 MB."]
     assert peak < 8 * MB
+
+
+# --------------------------------------------------------------------------- issue #40
+
+
+@pytest.mark.parametrize("kind", list(DISGUISED))
+def test_a_file_that_is_not_what_it_says_is_refused_naming_it(kind: str) -> None:
+    name, data, declared, why = DISGUISED[kind]
+    with pytest.raises(AttachmentError, match=re.escape(why)) as caught:
+        clean_attachment(name, data, declared)
+    assert str(caught.value).startswith(f"{name}: ")
+
+
+def _photo(**options: object) -> bytes:
+    from PIL import Image
+
+    image = Image.radial_gradient("L").resize((320, 240)).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, str(options.pop("format", "JPEG")), **options)
+    return out.getvalue()
+
+
+def test_real_photos_and_documents_are_still_accepted() -> None:
+    """What phones, cameras and printers write: baseline, progressive and restart-marker JPEGs,
+    EXIF with a thumbnail, a phone's two-picture MPO, padding after the picture, PNGs of every
+    mode, declared types browsers use, a PDF with a compressed page and an incremental update."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "Phone Co"
+    mpo = io.BytesIO()
+    picture = Image.radial_gradient("L").convert("RGB")
+    picture.save(mpo, "MPO", save_all=True, append_images=[picture.rotate(90)])
+    photos = {
+        "baseline.jpg": _photo(),
+        "progressive.JPEG": _photo(progressive=True),
+        "restarts.jpg": _photo(restart_marker_blocks=2),
+        "exif.jpg": _photo(exif=exif.tobytes()),
+        "two pictures.jpg": mpo.getvalue(),
+        "padded.jpg": _photo() + bytes(64),
+        "IMG_0042": _photo(),  # no extension: no claim
+        "screen.png": _photo(format="PNG"),
+        "palette.png": _photo(format="PNG", optimize=True),
+    }
+    for name, data in photos.items():
+        for declared in (None, "", "application/octet-stream", "image/jpg", "image/png"):
+            if declared in ("image/jpg", "image/png") and (declared == "image/png") != (
+                data.startswith(b"\x89PNG")
+            ):
+                continue
+            assert clean_attachment(name, data, declared).data
+    text = zlib.compress(b"BT /F1 12 Tf 20 100 Td (Online safety) Tj ET" * 200)
+    page = pdf_document(
+        b"", b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(text) + text + b"\nendstream"
+    ).replace(b"/MediaBox [0 0 200 200] >>", b"/MediaBox [0 0 200 200] /Contents 4 0 R >>")
+    assert clean_attachment("minutes.pdf", page, "application/pdf").data == page
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(io.BytesIO(page), incremental=True)  # as a signing tool adds to a PDF
+    writer.add_metadata({"/Title": "Minutes"})
+    out = io.BytesIO()
+    writer.write(out)
+    updated = out.getvalue() + b"\r\n\x00\x00"  # and padding after its end
+    assert updated.count(b"%%EOF") == 2
+    assert clean_attachment("minutes.pdf", updated, "application/x-pdf").data == updated
+
+
+def _stream(head: bytes, data: bytes) -> bytes:
+    return b"<< /Length %d /Filter /FlateDecode " % len(data) + head + b" >>\nstream\n" + data + (
+        b"\nendstream"
+    )
+
+
+def test_pdf_streams_are_measured_to_the_limit_and_pictures_by_their_size() -> None:
+    """Page contents and fonts may expand to 50 MB in all; a picture to what its pixels need,
+    however many there are: six flat screenshots of 9 MB each (a chat printed to PDF) pass."""
+    assert MAX_PDF_DECODED == 50 * MB
+    many = pdf_document(b"", *[_stream(b"", deflated_zeros(20 * MB))] * 3)
+    with pytest.raises(AttachmentError, match=r"many\.pdf: this PDF expands to more than 50 MB"):
+        clean_attachment("many.pdf", many)
+    screenshot = _stream(
+        b"/Type /XObject /Subtype /Image /Width 1170 /Height 2700 /ColorSpace /DeviceRGB "
+        b"/BitsPerComponent 8",
+        deflated_zeros(9 * MB),
+    )
+    chat = pdf_document(b"", *[screenshot] * 6)
+    assert clean_attachment("chat.pdf", chat).data == chat
+    huge = screenshot.replace(b"/Width 1170 /Height 2700", b"/Width 20000 /Height 20000")
+    with pytest.raises(AttachmentError, match="has a picture of 400 million pixels"):
+        clean_attachment("huge.pdf", pdf_document(b"", huge))
+
+
+def test_a_pdf_with_something_after_its_end_or_a_page_at_its_start_is_refused() -> None:
+    with pytest.raises(AttachmentError, match=r"a\.pdf: this PDF has something else after"):
+        clean_attachment("a.pdf", PDF + b"<html><script>x</script></html>")
+    page = PDF.replace(b"%\xe2\xe3\xcf\xd3\n", b"%<html><body><script>x</script>\n", 1)
+    with pytest.raises(AttachmentError, match=r"b\.pdf: this PDF has web page or script code"):
+        clean_attachment("b.pdf", page)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [
+        ("policy.pdf", b"# Online Safety\n", "its name ends in .pdf, but the file is a "),
+        ("policy.md", PDF, "its name ends in .md, but the file is a PDF"),
+        ("policy.md", b"<!DOCTYPE html><html><script>x</script>", "the file is a web page"),
+        ("policy.docx", PDF, "its name ends in .docx, but the file is a PDF"),
+        ("policy.pdf", HOSTILE_PDFS["inflating"][0], "this PDF expands to more than 50 MB"),
+        ("policy.pdf", HOSTILE_PDFS["xref-loop"][0], "has a structure that loops back"),
+    ],
+)
+def test_policy_documents_are_what_their_names_say_and_safe(
+    name: str, data: bytes, why: str
+) -> None:
+    with pytest.raises(AttachmentError, match=re.escape(why)):
+        check_document_content(name, data)
+    with pytest.raises(SetupError, match=re.escape(why)):
+        read_upload(name, data)
+
+
+def test_real_policy_documents_pass() -> None:
+    for name, data in (
+        ("policy.md", "# Polisi Diogelu — Ysgol Tŷ Coch\n\nAdolygwyd 2026.\n".encode()),
+        ("policy.txt", b"Online Safety Policy\r\n\r\nReviewed 2026.\r\n"),
+        ("policy.txt", "Policy\n".encode("utf-16")),
+        ("code.docx", code_of_conduct_docx()),
+        ("policy.pdf", PDF),
+    ):
+        check_document_content(name, data)

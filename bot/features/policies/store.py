@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.dates import HAPPENED, REVIEW
 from bot.core.models import Person, Policy, PolicyVersion
+from bot.core.uploads import AttachmentError, check_document_content
 from bot.core.words import plural
 from bot.engine.config_sync import default_statement
 from bot.features.policies.attest import normalise_name
@@ -23,7 +24,20 @@ from bot.features.policies.rules import (
     policy_key,
 )
 
-__all__ = ["ImportedFacts", "StoredPolicy", "store_imported"]
+__all__ = ["ImportedFacts", "StoredPolicy", "accepted_document", "store_imported"]
+
+
+def accepted_document(name: str, data: bytes) -> str:
+    """The base name of a document fit to keep as a policy version, which staff will open: of
+    a policy's type and size (``check_document``), its bytes what its name says and safe to
+    open (``check_document_content``: a PDF that expands or loops, a Word zip bomb, a ".pdf"
+    that is something else). ReviewError naming the file otherwise."""
+    base = check_document(name, data)
+    try:
+        check_document_content(base, data)
+    except AttachmentError as exc:
+        raise ReviewError(str(exc).removesuffix(".")) from None
+    return base
 
 
 @dataclass(frozen=True)
@@ -188,7 +202,7 @@ def store_imported(
     document never move stored dates backwards (a later recorded review wins). People named in
     the document are matched to the directory by name; unmatched ones are reported in notes.
     """
-    name = check_document(document_name, data)
+    name = accepted_document(document_name, data)
     _check_windows(facts, today)
     policy, created = _find_or_create(session, school_id, facts.title)
     policy.approving_body = facts.approving_body.strip()[:120] or "FGB"

@@ -15,7 +15,8 @@ from bot.core import audit
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.models import Policy, PolicyVersion
 from bot.engine.config_sync import ensure_school
-from bot.features.policies.rules import ReviewError, check_document
+from bot.features.policies.rules import ReviewError
+from bot.features.policies.store import accepted_document
 
 __all__ = [
     "EditionError",
@@ -103,7 +104,7 @@ def register_edition(
     except OSError as exc:
         raise EditionError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     try:
-        name = check_document(path.name, data)
+        name = accepted_document(path.name, data)
     except ReviewError as exc:
         raise EditionError(str(exc).replace("for the policy", "for the edition")) from None
     digest = hashlib.sha256(data).hexdigest()

@@ -21,7 +21,7 @@ from bot.core.config import store as config_store
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
-from bot.core.uploads import AttachmentError, check_docx, check_pdf
+from bot.core.uploads import AttachmentError, check_document_content
 from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.engine.sweep import plan_and_apply
@@ -156,8 +156,9 @@ class UploadedPolicy:
 
 
 def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
-    """Check an uploaded policy document (type, size, PDF and zip safety) and read it with the
-    importer; returns the safe file name and what was found. SetupError naming the file otherwise.
+    """Check an uploaded policy document (type, size, content matching its name, PDF and zip
+    safety) and read it with the importer; returns the safe file name and what was found.
+    SetupError naming the file otherwise.
     """
     try:
         base = check_document(name, data)
@@ -165,11 +166,8 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
         raise SetupError("document", f"{exc}.") from None
     if not base.lower().endswith(DOCUMENT_SUFFIXES):
         raise SetupError("document", f"{base}: use a .docx, .pdf or .md file for the policy.")
-    try:
-        if base.lower().endswith(".pdf"):
-            check_pdf(base, data)
-        elif base.lower().endswith(".docx"):
-            check_docx(base, data)  # a zip bomb is refused before anything expands it
+    try:  # what its name says, and safe to open: a zip bomb is refused before it expands
+        check_document_content(base, data)
     except AttachmentError as exc:
         raise SetupError("document", str(exc)) from None
     suffix = PurePath(base).suffix.lower()

@@ -47,7 +47,9 @@ async def record_training(request: Request, duty_id: int) -> Response:
     if upload is not None and not isinstance(upload, str) and upload.filename:
         data = await upload.read(MAX_FILE_BYTES + 1)
         try:
-            clean = await run_in_threadpool(clean_attachment, upload.filename, data)
+            clean = await run_in_threadpool(
+                clean_attachment, upload.filename, data, upload.content_type
+            )
         except AttachmentError as exc:
             errors.append(str(exc))
     context = ctx(request)

@@ -20,6 +20,7 @@ from bot.core.models import School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.store import Store
 from tests.support.keys import TEST_KEYS
+from tests.support.mail_names import assert_read_back, named_messages
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
@@ -75,6 +76,18 @@ def _decoded(body: dict[str, Any]) -> email.message.EmailMessage:
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(parsed, email.message.EmailMessage)
     return parsed
+
+
+def test_every_name_reads_back_exactly_in_the_raw_gmail_is_given(
+    mailer: GmailMailer, fake: FakeGoogle, node_modules: Path
+) -> None:
+    """Issue #40: the names of tests/support/mail_names.py in From, To, Cc and Reply-To of the
+    ``raw`` message Gmail sends, read back exactly by Python's strict parser and postal-mime."""
+    sent = named_messages(SENDER)
+    for message, _ in sent:
+        mailer.send(message)
+    raws = [base64.urlsafe_b64decode(call.json()["raw"]) for call in fake.calls(SEND)]
+    assert_read_back(raws, [expected for _, expected in sent], node_modules)
 
 
 def test_send_posts_base64url_rfc5322_with_text_html_and_attachment(

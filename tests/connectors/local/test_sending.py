@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from connectors.base import (
 )
 from connectors.local.connector import SmtpMailer, WebhookNotifier
 from tests.conftest import free_port
+from tests.support.mail_names import assert_read_back, named_messages
 from tests.support.smtp import running_smtp
 
 MESSAGE = OutgoingEmail("k1", ("amy@oak.example",), "Subject", "text", "<p>html</p>")
@@ -162,3 +164,20 @@ def test_the_envelope_names_the_sender_and_every_recipient() -> None:
     assert str(inbox.messages[0]["From"]) == "Oak Primary School <bot@oak.example>"
     assert inbox.messages[1]["To"].addresses[0].display_name == "Zoë Brontë"
     assert all(b"\n" not in raw.replace(b"\r\n", b"") for raw in inbox.raw)  # CRLF only
+
+
+def test_every_name_reads_back_exactly_over_smtp(node_modules: Path) -> None:
+    """Issue #40: school and people's names with Welsh, Irish and Gaelic letters, commas,
+    brackets, apostrophes and quotes, in From, To, Cc and Reply-To, as the SMTP server
+    received them, read back as one mailbox each with the exact name by two parsers."""
+    sent = named_messages("bot@oak.example")
+    with running_smtp() as (inbox, port):
+        mailer = SmtpMailer("127.0.0.1", port, "bot@oak.example", security="none")
+        for message, _ in sent:
+            mailer.send(message)
+        mailer.end_pass()
+    assert [recipients for _, recipients in inbox.envelopes] == [
+        [address for header in ("To", "Cc") for _, address in expected[header]]
+        for _, expected in sent
+    ]
+    assert_read_back(inbox.raw, [expected for _, expected in sent], node_modules)

@@ -39,6 +39,7 @@ from connectors.base import (
 from schedules.jobs import DISPATCH_SECONDS
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import SENDER, FakeClock, FakeGraph
+from tests.support.mail_names import assert_read_back, named_messages
 from tests.support.scale import full_size
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
@@ -152,6 +153,19 @@ def test_sendmail_is_one_post_of_base64_mime_from_the_sender(rig: Rig) -> None:
     [attachment] = list(mime.iter_attachments())
     assert attachment.get_filename() == "review.ics"
     assert attachment.get_payload(decode=True) == ics
+    assert rig.fake.rejected == []
+
+
+def test_every_name_reads_back_exactly_in_the_mime_graph_is_given(
+    rig: Rig, node_modules: Path
+) -> None:
+    """Issue #40: the names of tests/support/mail_names.py in From, To, Cc and Reply-To of the
+    MIME sendMail carries, read back exactly by Python's strict parser and by postal-mime."""
+    sent = named_messages(SENDER)
+    for message, _ in sent:
+        rig.mailer.send(message)
+    raws = [base64.b64decode(request.content) for request in rig.sends()]
+    assert_read_back(raws, [expected for _, expected in sent], node_modules)
     assert rig.fake.rejected == []
 
 

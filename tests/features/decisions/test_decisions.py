@@ -37,6 +37,7 @@ from tests.features.decisions.test_support import (  # noqa: F401
     make_env,
 )
 from tests.support.helpers import SchoolBuilder, at
+from tests.support.hostile import DISGUISED, HOSTILE_PDFS
 
 TODAY = date(2026, 11, 23)
 ROLES = ("anonymous", "staff", "governor", "admin", "dsl", "deputy", "head")
@@ -289,6 +290,14 @@ def test_files_are_checked_cleaned_stored_privately_and_served_to_leaders(env: E
         files=[("files", ("agreement.pdf", b"MZ\x90\x00 not really a pdf", "application/pdf"))],
     )
     assert refused.status_code == 422 and "only photos (JPEG or PNG) and PDF" in refused.text
+    # issue #40: a file a leader later opens is refused when unsafe or not what it says
+    inflating, why = HOSTILE_PDFS["inflating"]
+    name, disguised, declared, disguise = DISGUISED["html-after-png"]
+    refused = _post_new(env, client, files=[("files", ("agreement.pdf", inflating, "")),
+                                            ("files", (name, disguised, declared))])
+    said = " ".join(refused.text.split())
+    assert refused.status_code == 422 and f"agreement.pdf: this PDF {why}" in said
+    assert f"{name}: {disguise}" in said
     response = _post_new(
         env,
         client,

@@ -204,3 +204,35 @@ def test_a_far_future_review_date_is_refused_by_name_and_a_stored_one_breaks_not
         assert head.get(path).status_code == 200, path
     run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
               deliver=False)  # the governors' alerts work out their stages without overflowing
+
+
+def test_a_reviewed_document_unsafe_to_open_or_not_what_it_says_is_refused(
+    site: tuple[str, AppContext],
+) -> None:
+    """Issue #40: every member of staff opens a policy's new version, so the review form
+    refuses, naming the file, a PDF that inflates to 1 GB or loops, a ".pdf" that is an image
+    and a ".md" that is a PDF; no version and no review are recorded."""
+    from tests.support.hostile import DISGUISED, HOSTILE_PDFS
+    from tests.support.pdfs import PDF
+
+    base, ctx = site
+    client = _client(base, "clerk@oak.example")
+    client.timeout = httpx.Timeout(60)  # each file is read in a child: seconds on a busy machine
+    token = _csrf(client.get("/policies/online-safety").text)
+    fields = {"reviewed_on": "2026-03-12", "body": "FGB", "csrf_token": token}
+    cases = [
+        *((f"{kind}.pdf", data, why) for kind, (data, why) in HOSTILE_PDFS.items()),
+        ("minutes.pdf", DISGUISED["html-after-png"][1], "its name ends in .pdf, but the file is "
+         "a PNG image"),
+        ("policy.md", PDF, "its name ends in .md, but the file is a PDF"),
+    ]
+    for name, data, why in cases:
+        refused = client.post("/policies/online-safety/review", data=fields,
+                              files={"document": (name, data, "application/octet-stream")})
+        said = " ".join(refused.text.split())
+        assert refused.status_code == 400 and why in said and name in said, (name, said[-600:])
+    with ctx.store.session() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None and policy.current_version is not None
+        assert [v.label for v in policy.versions] == ["2025.1"]
+        assert session.scalars(select(PolicyReview)).all() == []

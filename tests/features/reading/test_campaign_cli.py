@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.models import Policy, PolicyVersion
 from tests.support.helpers import SchoolBuilder
+from tests.support.pdfs import pdf_document
 
 
 def _said(result: object) -> str:
@@ -25,7 +26,7 @@ def test_an_edition_is_registered_once_and_bad_input_stores_nothing(
     )
     school.installed(sqlite_url)
     part_one = school.home / "kcsie-2026-part-one.pdf"
-    part_one.write_bytes(b"%PDF-1.4 Keeping children safe in education 2026 Part one")
+    part_one.write_bytes(pdf_document())  # a real PDF: its content is checked too
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
     runner = CliRunner()

@@ -86,7 +86,7 @@ def world(env: Env) -> tuple[Env, dict[str, TestClient], dict[str, str]]:
     from bot.core.uploads import clean_attachment
 
     normal = env.store_report(
-        submission(what_happened=SECRET), NOW, files=[clean_attachment("a.png", PDF)]
+        submission(what_happened=SECRET), NOW, files=[clean_attachment("a.pdf", PDF)]
     )
     about = env.store_report(submission(about_headteacher=True, category="staff_concern"), NOW)
     with env.context.store.session() as session:
@@ -217,7 +217,7 @@ def test_the_report_is_committed_before_the_page_says_received(
 
     monkeypatch.setattr(pages, "submit_report", then_fail)
     client = env.client(raise_server_exceptions=False)
-    png = ("attachments", ("p.png", PDF, "application/pdf"))
+    png = ("attachments", ("p.pdf", PDF, "application/pdf"))
     response = env.submit(client, files=[png])
     assert response.status_code == 500
     assert "received" not in response.text.lower() and not REF.search(response.text)

@@ -139,3 +139,42 @@ def test_record_training_with_a_certificate(school: SchoolBuilder, sqlite_url: s
         assert session.scalar(select(Duty.status).where(Duty.person_id == record.person_id)) \
             == "done"
     assert "Online safety" not in client.get("/me").text.split("Recently done")[0]
+
+
+def test_a_certificate_that_is_not_what_it_says_or_unsafe_to_open_is_refused(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    """Issue #40: a certificate someone later opens is refused, naming it, when its PDF
+    inflates to 1 GB or loops, or it is not what its name or declared type says; the
+    training stays open and nothing is stored."""
+    import re
+
+    from tests.support.hostile import DISGUISED, HOSTILE_PDFS
+
+    school.requirement(id="os", kind="complete_training", course="Online safety",
+                       audience={"roles": ["staff"]})
+    ctx = school.context(sqlite_url)
+    with time_machine.travel(at(date(2026, 11, 23)), tick=False):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+    client: Any = _signed_in(ctx, "amy@oak.example")
+    page = client.get("/me").text
+    action = re.search(r'action="(/me/training/\d+)"', page)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert action is not None and token is not None
+    cases = [
+        *((f"{kind}.pdf", HOSTILE_PDFS[kind][0], "application/pdf", HOSTILE_PDFS[kind][1])
+          for kind in ("inflating", "xref-loop", "outline-loop")),
+        *DISGUISED.values(),
+    ]
+    for name, data, declared, why in cases:
+        refused = client.post(action.group(1),
+                              data={"csrf_token": token.group(1), "completed_on": "2026-11-20"},
+                              files={"certificate": (name, data, declared)})
+        said = " ".join(refused.text.split())
+        assert refused.status_code == 422 and why in said and name in said, (name, said[-600:])
+    with ctx.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(TrainingRecord)) == 0
+        assert set(session.scalars(select(Duty.status).where(Duty.kind == "complete_training"))) \
+            == {"open"}
+    stored = ctx.settings.uploads_dir
+    assert not stored.exists() or not any(p.is_file() for p in stored.rglob("*"))

@@ -1,0 +1,200 @@
+"""What a file is, by its bytes, and whether its name and declared type say the same: the
+checks an upload passes before anyone opens it (``bot.core.uploads`` refuses what they find).
+
+A file must be what it says it is: a ".png" that is a JPEG, or a PDF the browser sent as a web
+page, is refused; an image carries nothing after its picture ends (PNG: its IEND chunk; JPEG:
+its last EOI marker) and no web page or script inside it, the marks of a "polyglot" file that
+a viewer or browser may read as something else. Pure functions of the bytes: no parsing
+library, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "DOCX",
+    "MARKUP",
+    "document_kind",
+    "image_problem",
+    "sniff",
+    "type_problem",
+]
+
+
+def sniff(data: bytes) -> str | None:
+    """The file's real type from its first bytes (never from its name)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# what a file's name may end in for each kind of content we take
+_EXTENSION_OF = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".jfif": "image/jpeg",
+    ".png": "image/png", ".pdf": "application/pdf", ".docx": DOCX,
+    ".md": "text/plain", ".markdown": "text/plain", ".txt": "text/plain",
+}
+# what browsers and phones declare for the same kinds
+_DECLARED_AS = {
+    "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png",
+    "application/x-pdf": "application/pdf", "application/acrobat": "application/pdf",
+    "text/markdown": "text/plain", "text/x-markdown": "text/plain",
+}
+_UNDECLARED = {"", "application/octet-stream", "binary/octet-stream", "application/unknown"}
+# how a person would say what a file is
+_SAID = {
+    "image/jpeg": "a JPEG photo", "image/png": "a PNG image", "application/pdf": "a PDF",
+    DOCX: "a Word document", "text/plain": "a text file", "text/html": "a web page",
+    "image/gif": "a GIF image", "image/webp": "a WebP image", "image/heic": "a HEIC photo",
+    "image/svg+xml": "an SVG drawing", "application/zip": "a zip file",
+}
+# a web page or script inside an image (a "polyglot": a browser or viewer may run it); each
+# pattern long enough that compressed picture data never spells it by chance
+MARKUP = re.compile(
+    rb"<(?:script|iframe|object|embed)[\s/>]|<html[\s>]|<!doctype\s+html|<\?php"
+    rb"|<svg[^>]{0,200}xmlns|javascript:",
+    re.IGNORECASE,
+)
+
+
+def _contents(data: bytes) -> str:
+    """What the bytes are, in a person's words (for a refusal)."""
+    kind = sniff(data)
+    if kind is None and data.startswith(b"PK\x03\x04"):
+        kind = "application/zip"
+    elif kind is None and MARKUP.search(data[:1024]):
+        kind = "text/html"
+    elif kind is None and data.startswith((b"GIF87a", b"GIF89a")):
+        kind = "image/gif"
+    return _SAID.get(kind or "", "a different kind of file")
+
+
+def _extension(name: str) -> str:
+    """The extension of a file's name, lower case with its dot ("" when it has none)."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    found = re.search(r"\.([A-Za-z][A-Za-z0-9]{0,9})$", base)
+    return f".{found[1].lower()}" if found else ""
+
+
+def type_problem(
+    shown: str, filename: str, data: bytes, kind: str, declared: str | None
+) -> str | None:
+    """Why a file whose bytes are ``kind`` is refused because its name, or the type the browser
+    declared, says it is something else (a ".png" that is a JPEG, a PDF sent as a web page);
+    None when they agree. A name without an extension, and a declared type that says nothing
+    ("application/octet-stream"), claim nothing."""
+    extension = _extension(filename)
+    named = _EXTENSION_OF.get(extension, extension) if extension else None
+    really = _SAID.get(kind) or _contents(data)
+    if named is not None and named != kind:
+        return (
+            f"{shown}: its name ends in {extension}, but the file is {really}, so we "
+            "have not accepted it. Please attach the original file, or save it again with the "
+            "right kind of name."
+        )
+    said = (declared or "").split(";")[0].strip().lower()
+    said = _DECLARED_AS.get(said, said)
+    if said not in _UNDECLARED and said != kind:
+        sent = _SAID.get(said, f'"{said[:60]}"')
+        return (
+            f"{shown}: it was sent as {sent}, but the file is {really}, so we have "
+            "not accepted it. Please attach the original file."
+        )
+    return None
+
+
+def _png_end(data: bytes) -> int | None:
+    """Where a PNG's last chunk (IEND) ends; None when its chunks do not lead to one."""
+    at = 8
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        chunk = data[at + 4 : at + 8]
+        at += 12 + length
+        if chunk == b"IEND":
+            return at if at <= len(data) else None
+    return None
+
+
+def _jpeg_end(data: bytes, at: int = 0) -> int | None:
+    """Where the JPEG starting at ``at`` ends (just past its EOI marker); None when its
+    markers do not lead to one. Stray bytes between segments are stepped over, as decoders do."""
+    if data[at : at + 2] != b"\xff\xd8":
+        return None
+    at += 2
+    while True:
+        at = data.find(b"\xff", at)
+        if at < 0 or at + 1 >= len(data):
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+        elif marker == 0xD9:  # EOI
+            return at + 2
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD7 or marker == 0x00:  # no length
+            at += 2
+        else:
+            at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+            if marker == 0xDA:  # entropy-coded data runs to the next real marker
+                while (at := data.find(b"\xff", at)) >= 0 and at + 1 < len(data):
+                    following = data[at + 1]
+                    if following == 0x00 or 0xD0 <= following <= 0xD7:
+                        at += 2  # a stuffed 0xFF or a restart marker
+                    elif following == 0xFF:
+                        at += 1
+                    else:
+                        break
+                else:
+                    return None
+
+
+def _image_end(data: bytes, kind: str) -> int | None:
+    """Where the picture ends: a PNG's IEND, a JPEG's last EOI (a phone's MPO file is several
+    JPEGs one after another); None when the file's structure does not say."""
+    if kind == "image/png":
+        return _png_end(data)
+    end = _jpeg_end(data)
+    while end is not None and data.startswith(b"\xff\xd8\xff", end):
+        end = _jpeg_end(data, end)
+    return end
+
+
+def image_problem(shown: str, data: bytes, kind: str) -> str | None:
+    """Why an image is refused: a web page or script anywhere in it, or anything after its
+    picture ends (padding aside), the marks of a file that is also something else; or None."""
+    if MARKUP.search(data):
+        return (
+            f"{shown}: this image has web page or script code inside it, so we have not "
+            "accepted it. Please attach a plain photo or a screenshot of it."
+        )
+    end = _image_end(data, kind)
+    if end is None:
+        return f"{shown}: this image could not be read (it may be damaged)."
+    hidden = len(data[end:].strip(b"\x00\xff"))
+    if hidden:
+        return (
+            f"{shown}: this image has {hidden:,} bytes of something else after the picture "
+            "(a phone's motion photo has a video there), so we have not accepted it. Please "
+            "attach a plain photo or a screenshot of it."
+        )
+    return None
+
+
+def document_kind(data: bytes) -> str:
+    """What a policy document's bytes are: a PDF, an image, a Word file's zip, text, or
+    "unknown" (binary, or a web page)."""
+    kind = sniff(data)
+    if kind is not None:
+        return kind
+    if data.startswith(b"PK\x03\x04"):
+        return DOCX  # check_docx says whether the zip really is a Word file
+    if re.match(rb"\s*(?:<!doctype\s+html|<html[\s>])", data[:1024], re.IGNORECASE):
+        return "text/html"
+    if b"\x00" not in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "text/plain"
+    return "unknown"
