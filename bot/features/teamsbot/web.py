@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.cards import ADAPTIVE_CARD_TYPE
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 MAX_ACTIVITY_BYTES = 256 * 1024
 CARD_TYPE = ADAPTIVE_CARD_TYPE  # an invoke answered with a card (the refreshed one)
 ERROR_TYPE = "application/vnd.microsoft.error"
+REFUSED = {401: "This request did not come from Microsoft Teams for this school's bot.",
+           403: "This request came from another organisation's Microsoft Teams."}
 
 
 def _invoke_error(status: int, code: str, message: str) -> JSONResponse:
@@ -72,13 +74,12 @@ def _handle(request: Request, raw: bytes) -> Response:
             raise ValueError("not an object")
     except ValueError:
         # unreadable: refuse as unauthenticated, since nothing in it could be checked
-        return JSONResponse({"error": "unauthorized"}, status_code=401)
+        return PlainTextResponse(REFUSED[401], status_code=401)
     try:
         verify_activity(request.headers.get("authorization"), activity, setup, BOT_KEYS)
     except BotAuthError as exc:
         log.info("teams activity refused: %s", exc)  # which check failed; never the token
-        return JSONResponse({"error": "unauthorized" if exc.status == 401 else "forbidden"},
-                            status_code=exc.status)
+        return PlainTextResponse(REFUSED[exc.status], status_code=exc.status)
     if activity.get("type") == "invoke" and activity.get("name") == "adaptiveCard/action":
         return _card_action(request, activity)
     return Response(status_code=200)
