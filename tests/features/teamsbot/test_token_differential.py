@@ -354,3 +354,31 @@ def test_an_unknown_key_id_is_a_plain_401_and_refetches_at_most_once_a_while(
         assert answer.headers["content-type"].startswith("text/plain")
         assert "did not come from Microsoft Teams" in answer.text
     assert BOT_KEYS.fetches == fetched  # the last fetch was just now: no refetch storm
+
+
+def test_a_press_under_an_entra_token_for_the_school_is_recorded(
+    school: Any, sqlite_url: str, bf: FakeBotFramework, frozen_clock: Any
+) -> None:
+    """An Entra-registered bot's press: the school's tenant's Entra (``AUTHORITY_HOST``) signs
+    for ``api://botid-{app id}`` at Microsoft's platform's request. Another tenant's is not."""
+    from bot.web.app import create_app
+    from tests.features.teamsbot.support import MONDAY, bot_school
+
+    ctx = bot_school(school, sqlite_url, bf, authority_host=bf.authority)
+    frozen_clock.at(MONDAY, 10, 0)
+    env = BotEnv(ctx, create_app(ctx.settings, ctx), bf, int(time.time()))
+    duty, sha, _ = env.duty("amy@oak.example", "acknowledge_policy")
+    press = invoke_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
+                            verb=ACK_VERB, data={"duty": duty, "sha256": sha})
+
+    def entra(tenant: str) -> str:
+        return jwt.encode({"alg": "RS256", "kid": "entra-key-1", "typ": "JWT"}, {
+            "iss": f"{bf.authority}/{tenant}/v2.0", "aud": f"api://botid-{BOT_APP_ID}",
+            "tid": tenant, "azp": AGENT_365_PLATFORM, "iat": env.now - 10,
+            "nbf": env.now - 10, "exp": env.now + 3600}, _ENTRA_KEY)
+
+    assert env.post(press, token=entra(OTHER_TENANT)).status_code == 401
+    assert env.count(Attestation) == 0
+    answer = env.post(press, token=entra(TENANT))
+    assert answer.status_code == 200 and answer.json()["statusCode"] == 200, answer.text
+    assert env.count(Attestation) == 1
