@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors.base import ConnectorError, UnreadableResponse, left_out_words
+from connectors.base import ConnectorError, SetupError, UnreadableResponse, left_out_words
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory, find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain
@@ -196,14 +196,16 @@ def _run(m365: Any, transport: httpx.AsyncBaseTransport | None) -> list[CheckRow
         rows.extend(_mail(client, app, m365.sender))
         rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
-        rows.append(_bot(client, m365, transport))
+        rows.append(_bot(client, m365, transport, auth))
     rows.append(_pacing(m365))
     rows.append(_webhook(m365.teams_webhook_url))
     return rows
 
 
-def _bot(client: GraphClient, m365: Any, transport: Any) -> CheckRow:
-    """The Teams bot's consent: it may install its own app for staff (a read probes it)."""
+def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
+    """The Teams bot: a Bot Connector token with the credential the bot will use (the
+    connector's certificate or secret, or the bot's own registration's secret), then its
+    consent to install its app for staff (a read probes it)."""
     name = "Teams bot"
     app = str(m365.client_id)
     if not m365.bot_app_id:
@@ -212,16 +214,32 @@ def _bot(client: GraphClient, m365: Any, transport: Any) -> CheckRow:
         return CheckRow(name, False, f"{ENV}TEAMS_CATALOG_APP_ID is not set",
                         "Upload the app in the Teams admin centre and copy its App ID "
                         "(deploy/teams/bot.md, section 4).")
-    if m365.client_secret is None:
-        return CheckRow(name, False, "the bot needs a client secret",
-                        f"Set {ENV}BOT_APP_SECRET or {ENV}CLIENT_SECRET.")
-    bot = TeamsBot(
-        tenant_id=m365.tenant_id, client_id=app, client_secret=m365.client_secret,
-        bot_app_id=m365.bot_app_id, bot_secret=m365.bot_app_secret or m365.client_secret,
-        catalog_app_id=m365.teams_catalog_app_id, graph_endpoint=m365.graph_endpoint,
-        authority_host=m365.authority_host,
-        transport=transport if isinstance(transport, httpx.BaseTransport) else None,
-    )
+    try:
+        bot = TeamsBot.from_settings(
+            m365, transport=transport if isinstance(transport, httpx.BaseTransport) else None)
+    except SetupError:
+        return CheckRow(
+            name, False,
+            f"the bot {m365.bot_app_id} is an app registration of its own (not {app}) and "
+            f"{ENV}BOT_APP_SECRET is not set: it cannot get a Bot Connector token",
+            f"Set {ENV}BOT_APP_SECRET to a client secret of app {m365.bot_app_id} (Entra admin "
+            "centre > App registrations > the bot's app > Certificates & secrets), or set "
+            f"{ENV}BOT_APP_ID to {app} if the bot is that registration.")
+    if bot.bot is not None:
+        how = f"its own app registration's secret ({ENV}BOT_APP_SECRET)"
+    else:
+        how = f"the connector's {auth}" + (
+            f"; {ENV}BOT_APP_SECRET is not used (the bot is app {app})"
+            if m365.bot_app_secret is not None else "")
+    try:
+        bot.connector_token()
+    except ConnectorError as exc:
+        row = _token_failure(exc, m365.authority_host, auth)
+        fix = row.fix or ""
+        if bot.bot is not None:  # the fixes name the bot's own settings
+            fix = fix.replace(f"{ENV}CLIENT_SECRET", f"{ENV}BOT_APP_SECRET").replace(
+                f"{ENV}CLIENT_ID", f"{ENV}BOT_APP_ID").replace(f"the {auth}", "the secret")
+        return CheckRow(name, False, f"no Bot Connector token with {how}: {row.detail}", fix)
     try:
         users = client.users(select=("id",), top=1, all_pages=False)
         user_id = users[0].id if users else None
@@ -234,8 +252,9 @@ def _bot(client: GraphClient, m365: Any, transport: Any) -> CheckRow:
                         + " Also grant TeamsActivity.Send (deploy/teams/bot.md, section 2).")
     except GraphCallError as exc:
         return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
-    return CheckRow(name, True, f"bot {m365.bot_app_id} may install its app for staff; "
-                    "TeamsActivity.Send cannot be read without sending: check it is granted")
+    return CheckRow(name, True, f"bot {m365.bot_app_id} gets its Bot Connector token with "
+                    f"{how}, and may install its app for staff; TeamsActivity.Send cannot be "
+                    "read without sending: check it is granted")
 
 
 def _pacing(m365: Any) -> CheckRow:
@@ -268,7 +287,7 @@ def _network_error(exc: BaseException) -> BaseException | None:
     return next((e for e in exception_chain(exc) if isinstance(e, kinds)), None)
 
 
-def _token_failure(exc: GraphCallError, authority: str, auth: str) -> CheckRow:
+def _token_failure(exc: Exception, authority: str, auth: str) -> CheckRow:
     """Say whether Entra ID refused (and which AADSTS code) or could not be reached at all.
 
     azure-identity wraps every failure, a refused connection included, in one error type, so

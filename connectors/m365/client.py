@@ -69,7 +69,13 @@ from connectors.m365.records import (
 if TYPE_CHECKING:
     from bot.core.settings import M365Settings
 
-__all__ = ["DEFAULT_TIMEOUT", "GraphClient", "build_credential"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "GraphClient",
+    "azure_transport",
+    "build_credential",
+    "translate_error",
+]
 
 DEFAULT_TIMEOUT = 60.0
 T = TypeVar("T")
@@ -125,7 +131,7 @@ def build_credential(m365: M365Settings, *, transport: httpx.BaseTransport | Non
         raise ValueError("tenant_id and client_id are required")
     options: dict[str, Any] = {"authority": m365.authority_host}
     if transport is not None:
-        options["transport"] = _azure_transport(transport)
+        options["transport"] = azure_transport(transport)
     if m365.certificate_path is not None:
         return CertificateCredential(
             m365.tenant_id, m365.client_id, certificate_path=str(m365.certificate_path), **options
@@ -137,7 +143,7 @@ def build_credential(m365: M365Settings, *, transport: httpx.BaseTransport | Non
     )
 
 
-def _azure_transport(transport: httpx.BaseTransport) -> Any:
+def azure_transport(transport: httpx.BaseTransport) -> Any:
     """An azure-core transport that sends through an httpx transport (one seam for tests)."""
     import requests
     import urllib3
@@ -355,7 +361,7 @@ class GraphClient(SharePointCalls):
             except GraphCallError:
                 raise
             except Exception as exc:
-                error = _translate(exc, what)
+                error = translate_error(exc, what)
                 if error is None:
                     raise  # a programming error: never disguise it as a platform failure
                 raise error from exc
@@ -378,7 +384,7 @@ class GraphClient(SharePointCalls):
             # apart, and the token proved here should be the one Graph calls then use.
             self._credential.get_token(f"https://{self.host}/.default", enable_cae=True)
         except Exception as exc:
-            error = _translate(exc, "getting a token")
+            error = translate_error(exc, "getting a token")
             if error is None:
                 raise
             raise error from exc
@@ -631,7 +637,7 @@ def _header(headers: Any, name: str) -> str | None:
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
-def _translate(exc: BaseException, what: str) -> GraphCallError | None:
+def translate_error(exc: BaseException, what: str) -> GraphCallError | None:
     """Map SDK, httpx and azure-identity exceptions onto GraphCallError facts (else None)."""
     from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
     from kiota_abstractions.api_error import APIError

@@ -12,13 +12,14 @@ importing this module (or building the local connector) costs nothing.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
 
-from connectors.base import UrgentReserve
+from connectors.base import SetupError, UrgentReserve
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory
 from connectors.m365.errors import ENV, M365SetupError
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from bot.core.settings import Settings
 
 __all__ = ["build"]
+
+log = logging.getLogger(__name__)
 
 
 def _require(settings: Settings) -> None:
@@ -119,15 +122,12 @@ def build(
         else None
     )
     chat = None
-    if m365.bot_app_id and m365.tenant_id and m365.client_id and m365.client_secret:
-        chat = TeamsBot(
-            tenant_id=m365.tenant_id, client_id=m365.client_id,
-            client_secret=m365.client_secret, bot_app_id=m365.bot_app_id,
-            bot_secret=m365.bot_app_secret or m365.client_secret,
-            catalog_app_id=m365.teams_catalog_app_id, graph_endpoint=m365.graph_endpoint,
-            authority_host=m365.authority_host, transport=sync_transport, clock=clock,
-            sleep=sleep,
-        )
+    if m365.bot_app_id:  # the connector's credential (certificate or secret) is checked above
+        try:
+            chat = TeamsBot.from_settings(m365, transport=sync_transport, clock=clock,
+                                          sleep=sleep)
+        except SetupError as exc:  # mail and the rest still work; check m365 says the same
+            log.warning("the Teams bot is off: %s", exc)
     return Connectors(
         name="m365",
         chat=chat,

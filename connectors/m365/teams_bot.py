@@ -14,6 +14,15 @@ Plain REST over httpx with an injected transport, as Microsoft documents the cal
   same notification to many people ``POST /teamwork/sendActivityNotificationToRecipients``
   (up to ``BULK_RECIPIENTS`` ``aadUserNotificationRecipient`` a call; 202 Accepted).
 
+Tokens come from azure-identity, with the connector's own credential (certificate or secret,
+:func:`connectors.m365.client.build_credential`); the Bot Connector's from the same credential
+when the bot is the connector's app registration, else from the bot's own registration's
+secret (``BOT_APP_SECRET``): :func:`bot_credential`. The bulk feed call needs a token with at
+least 45 minutes left ("412 Precondition Failed" otherwise); azure-identity hands back its
+cached token until 5 minutes before expiry, and neither it nor MSAL can be told to skip the
+cache for app-only tokens (MSAL refuses ``force_refresh`` there), so a fresh token comes from a
+fresh credential (its own, empty cache): :meth:`TeamsBot._graph_token`.
+
 Pacing: Teams allows a bot 50 requests a second per app per tenant (Microsoft's "Optimize your
 bot with rate limiting"); we keep to ``CARDS_PER_SECOND`` and activity-feed calls to
 ``FEED_PER_SECOND`` (about 5 a second per app per tenant), bulk calls to ``BULK_CALLS``
@@ -28,10 +37,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import SecretStr
 
 from connectors.base import (
     CardMessage,
@@ -43,7 +51,11 @@ from connectors.base import (
     SetupError,
     parse_retry_after,
 )
+from connectors.m365.client import azure_transport, build_credential, translate_error
 from connectors.m365.errors import ENV
+
+if TYPE_CHECKING:
+    from bot.core.settings import M365Settings
 
 __all__ = [
     "BOT_SCOPE",
@@ -52,6 +64,7 @@ __all__ = [
     "FEED_PER_SECOND",
     "TeamsBot",
     "TeamsBotError",
+    "bot_credential",
 ]
 
 BOT_SCOPE = "https://api.botframework.com/.default"
@@ -59,6 +72,9 @@ CARDS_PER_SECOND = 25  # half Teams' 50 a second per app per tenant: room for ca
 FEED_PER_SECOND = 4  # activity feed: about 5 a second per app per tenant
 BULK_CALLS, BULK_WINDOW = 3, 2.0  # the bulk feed call: about 2 a second; we keep to 1.5
 BULK_RECIPIENTS = 100  # recipients of one bulk feed call, at most
+# the bulk feed call refuses a token with less than 45 minutes left (412); one more minute for
+# the time the call itself takes
+BULK_TOKEN_LEFT = 46 * 60.0
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 
 
@@ -66,33 +82,67 @@ class TeamsBotError(PermanentError):
     """A Graph or Connector call the bot cannot get past; ``str()`` names the call and status."""
 
 
-@dataclass
-class _Token:
-    value: str
-    until: float
+def bot_credential(m365: M365Settings, *, transport: httpx.BaseTransport | None = None) -> Any:
+    """The credential the bot's Bot Connector calls use: None when the bot is the connector's
+    app registration (its certificate or secret serves both), else a ``ClientSecretCredential``
+    for the bot's own registration.
+
+    Raises:
+        SetupError: the bot is an app registration of its own and ``BOT_APP_SECRET`` is unset.
+    """
+    from azure.identity import ClientSecretCredential  # lazy: the m365 extra
+
+    if not m365.bot_app_id or (m365.bot_app_id.lower() == (m365.client_id or "").lower()):
+        return None
+    if m365.bot_app_secret is None:
+        raise SetupError(
+            f"the bot {m365.bot_app_id} is an app registration of its own: set "
+            f"{ENV}BOT_APP_SECRET to its client secret, or make {ENV}BOT_APP_ID the "
+            f"connector's app ({m365.client_id})"
+        )
+    options: dict[str, Any] = {"authority": m365.authority_host}
+    if transport is not None:
+        options["transport"] = azure_transport(transport)
+    return ClientSecretCredential(str(m365.tenant_id), m365.bot_app_id,
+                                  m365.bot_app_secret.get_secret_value(), **options)
 
 
 @dataclass
 class TeamsBot:
-    """The school's bot. ``post`` delivers outbox ``teams`` rows (a ``Notifier`` for them)."""
+    """The school's bot. ``post`` delivers outbox ``teams`` rows (a ``Notifier`` for them).
 
-    tenant_id: str
-    client_id: str
-    client_secret: SecretStr
-    bot_app_id: str
-    bot_secret: SecretStr
+    Args:
+        credential: makes the connector's azure-identity credential (each one made has an
+            empty token cache): Graph's tokens, and the Connector's when ``bot`` is None.
+        bot: the bot's own app registration's credential (:func:`bot_credential`), or None.
+    """
+
+    credential: Callable[[], Any]
+    bot: Any
     catalog_app_id: str | None
     graph_endpoint: str = "https://graph.microsoft.com/v1.0"
-    authority_host: str = "https://login.microsoftonline.com"
     transport: httpx.BaseTransport | None = None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     timeout: float = 15.0
-    _tokens: dict[str, _Token] = field(default_factory=dict, repr=False)
+    _own: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     cards: RateLimiter | None = None
     feed: RateLimiter | None = None
     bulk: RateLimiter | None = None
+
+    @classmethod
+    def from_settings(cls, m365: M365Settings, *, transport: httpx.BaseTransport | None = None,
+                      clock: Callable[[], float] = time.monotonic,
+                      sleep: Callable[[float], None] = time.sleep) -> TeamsBot:
+        """The bot with the connector's credential (certificate or secret), and the bot's own
+        registration's secret when it has one (SetupError when it needs one and has none)."""
+        return cls(
+            credential=lambda: build_credential(m365, transport=transport),
+            bot=bot_credential(m365, transport=transport),
+            catalog_app_id=m365.teams_catalog_app_id, graph_endpoint=m365.graph_endpoint,
+            transport=transport, clock=clock, sleep=sleep,
+        )
 
     def __post_init__(self) -> None:
         self.cards = self.cards or RateLimiter(CARDS_PER_SECOND, 1.0, clock=self.clock,
@@ -106,37 +156,54 @@ class TeamsBot:
     def _client(self) -> httpx.Client:
         return httpx.Client(transport=self.transport, timeout=self.timeout)
 
-    def _token(self, scope: str) -> str:
-        """A client-credentials token for ``scope`` from the school's tenant (cached)."""
+    @staticmethod
+    def _token_from(credential: Any, scope: str) -> Any:
+        """azure-identity's ``AccessToken`` for ``scope``; its failures as the outbox's errors."""
+        try:
+            return credential.get_token(scope)
+        except Exception as exc:
+            error = translate_error(exc, f"getting a token for {scope}")
+            if error is None:
+                raise
+            if error.code:  # Entra answered: a setting is wrong, not a passing failure
+                raise SetupError(f"the bot could not get a token: {error}") from exc
+            raise RetryableError(str(error)) from exc
+
+    def _graph_token(self, *, left: float = 0.0, fresh: bool = False) -> str:
+        """A Graph token with at least ``left`` seconds to go (a new one when ``fresh``).
+
+        azure-identity keeps its token until 5 minutes before expiry and cannot be told to
+        skip its cache, so a token too near expiry (or refused as such) is replaced by making
+        a new credential, whose cache is empty.
+        """
+        scope = self.graph_endpoint.split("/v1.0")[0] + "/.default"
         with self._lock:
-            held = self._tokens.get(scope)
-            if held is not None and held.until > self.clock() + 60:
-                return held.value
-            graph = scope != BOT_SCOPE
-            client_id = self.client_id if graph else self.bot_app_id
-            secret = (self.client_secret if graph else self.bot_secret).get_secret_value()
-            url = f"{self.authority_host.rstrip('/')}/{self.tenant_id}/oauth2/v2.0/token"
-            try:
-                with self._client() as client:
-                    response = client.post(url, data={
-                        "grant_type": "client_credentials", "client_id": client_id,
-                        "client_secret": secret, "scope": scope,
-                    })
-            except httpx.HTTPError as exc:
-                raise RetryableError(f"Entra ID unreachable: {type(exc).__name__}") from exc
-            if response.status_code != 200:
-                raise SetupError(
-                    f"the bot could not get a token for {scope} (HTTP {response.status_code}); "
-                    f"check {ENV}BOT_APP_ID and {ENV}BOT_APP_SECRET"
-                )
-            data = response.json()
-            token = _Token(str(data["access_token"]), self.clock() + float(data["expires_in"]))
-            self._tokens[scope] = token
-            return token.value
+            if self._own is None or fresh:
+                self._renew()
+            token = self._token_from(self._own, scope)
+            if token.expires_on - time.time() < left:  # azure-identity counts in epoch seconds
+                self._renew()
+                token = self._token_from(self._own, scope)
+            return str(token.token)
+
+    def _renew(self) -> None:
+        """Replace the connector's credential with a new one (an empty token cache)."""
+        old, self._own = self._own, self.credential()
+        close = getattr(old, "close", None)
+        if callable(close):
+            close()
+
+    def connector_token(self) -> str:
+        """A token for the Bot Connector: the bot's own registration's, or the connector's
+        (``check m365`` asks for one to prove the credential)."""
+        with self._lock:
+            if self.bot is None and self._own is None:
+                self._renew()
+            return str(self._token_from(self.bot or self._own, BOT_SCOPE).token)
 
     def _graph(self, method: str, path: str, *, json: Any = None,
-               params: dict[str, str] | None = None) -> httpx.Response:
-        token = self._token(self.graph_endpoint.split("/v1.0")[0] + "/.default")
+               params: dict[str, str] | None = None, token: str | None = None) -> httpx.Response:
+        token = token or self._graph_token()
         try:
             with self._client() as client:
                 return client.request(method, self.graph_endpoint + path, json=json,
@@ -154,11 +221,15 @@ class TeamsBot:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
             raise RetryableError(f"{what}: throttled (429)", retry_after=retry_after)
-        if status in (412, 502, 504) or status >= 500:
+        if status == 412:  # a precondition (the token's life) refused it: nothing was done
+            raise RetryableError(f"{what}: refused before processing (412)",
+                                 retry_after=retry_after)
+        if status >= 500:
             raise DeliveryUnknownError(f"{what}: HTTP {status}; not resent",
                                        retry_after=retry_after)
         if status == 401:
-            raise SetupError(f"{what}: HTTP 401 (check the bot's app id and secret)")
+            raise SetupError(f"{what}: HTTP 401 (check {ENV}BOT_APP_ID and the bot's "
+                             "certificate or secret with compliance-bot check m365)")
         raise TeamsBotError(f"{what}: HTTP {status}")
 
     # ---- Graph: installation and the chat ---------------------------------------------------
@@ -218,8 +289,12 @@ class TeamsBot:
             "recipients": [{"@odata.type": "#microsoft.graph.aadUserNotificationRecipient",
                             "userId": user_id} for user_id in user_ids],
         }
-        response = self._graph("POST", "/teamwork/sendActivityNotificationToRecipients",
-                               json=body)
+        path = "/teamwork/sendActivityNotificationToRecipients"
+        response = self._graph("POST", path, json=body,
+                               token=self._graph_token(left=BULK_TOKEN_LEFT))
+        if response.status_code == 412:  # the token was too near expiry after all: a new one
+            response = self._graph("POST", path, json=body, token=self._graph_token(
+                left=BULK_TOKEN_LEFT, fresh=True))
         self._refused("the activity-feed notifications", response)
 
     # ---- the Bot Connector: a card in the chat ----------------------------------------------
@@ -239,7 +314,7 @@ class TeamsBot:
             raise PermanentError(f"card {card.idempotency_key} has no chat to go to")
         assert self.cards is not None
         self.cards.acquire()
-        token = self._token(BOT_SCOPE)
+        token = self.connector_token()
         url = f"{service_url.rstrip('/')}/v3/conversations/{conversation}/activities"
         activity: dict[str, Any] = {"type": "message", "summary": card.title}
         if content:

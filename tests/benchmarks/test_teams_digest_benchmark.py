@@ -40,6 +40,7 @@ from bot.core.context import AppContext
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import dispatch
 from bot.core.outbox.delivery import AdminAlerts
+from bot.core.settings import M365Settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import at
 from tests.support.urgent_day import Timeline, build_school, m365_line, scheduler_pass
@@ -167,11 +168,11 @@ def test_digest_day_by_teams(tmp_path: Path, sqlite_url: str, time_machine: Any,
                 stamps.append((path.rsplit("/", 1)[-1], timeline.clock.now))
         return response
 
-    bot = TeamsBot(tenant_id=TENANT_ID, client_id=CLIENT_ID,
-                   client_secret=SecretStr(CLIENT_SECRET), bot_app_id=CLIENT_ID,
-                   bot_secret=SecretStr(CLIENT_SECRET), catalog_app_id=CATALOG_APP_ID,
-                   transport=httpx.MockTransport(answer), clock=timeline.clock,
-                   sleep=timeline.tick)
+    bot = TeamsBot.from_settings(
+        M365Settings(tenant_id=TENANT_ID, client_id=CLIENT_ID,
+                     client_secret=SecretStr(CLIENT_SECRET), bot_app_id=CLIENT_ID,
+                     teams_catalog_app_id=CATALOG_APP_ID),
+        transport=httpx.MockTransport(answer), clock=timeline.clock, sleep=timeline.tick)
     timeline.tick((start - timeline.now()).total_seconds())  # Monday 08:00
     connectors = replace(ctx.connectors, chat=bot)
     run_sweep(ctx.store, ctx.settings, ctx.config, connectors, as_of=MONDAY,

@@ -1,37 +1,54 @@
-"""Who may call ``/api/messages``: the Bot Framework Connector on behalf of this school's own
-Azure Bot, and nobody else.
+"""Who may call ``/api/messages``: Microsoft, on behalf of this school's own bot, and nobody else.
 
-Every incoming activity carries ``Authorization: Bearer <JWT>``. The token is checked as
-Microsoft's Bot Connector authentication describes (the archived Bot Framework SDK and the Teams
-SDK's ``TokenValidator`` check the same things): RS256 signature against the keys published by
-the Bot Framework OpenID metadata (its ``jwks_uri``), the signing key endorsed for the
-activity's channel (``msteams``), issuer ``https://api.botframework.com``, audience the bot's
-Microsoft App ID, expiry and not-before (five minutes' leeway, as the SDKs allow), the
-``serviceurl`` claim equal to the activity's ``serviceUrl``; and, the bot being single-tenant,
-the activity's tenant (``conversation.tenantId`` / ``channelData.tenant.id``, and ``tid`` when
-the token has one) must be the school's.
+Every incoming activity carries ``Authorization: Bearer <JWT>``. We accept what Microsoft's own
+validator accepts for this bot and tenant (the Teams SDK for Python's
+``InboundActivityTokenValidator``, 2.1), and refuse the rest, with checks of our own on top:
 
-We verify with joserfc (already what the Teams tab's sign-in uses, :mod:`bot.engine.web.teams_sso`)
-rather than the Teams SDK (``microsoft-teams-apps``): the SDK's app runs its own HTTP server
-and dependency container, and its validator fetches keys with ``PyJWKClient`` (no injectable
-transport, so no way to test it against a fake issuer without patching), checks neither the
-key's endorsements nor the tenant, and would add msal, pyjwt, dependency-injector and
-opentelemetry for what is one page of checks here.
+* **Bot Framework tokens** (issuer ``https://api.botframework.com``): RS256 signature against
+  the keys the Bot Framework's OpenID metadata publishes (its ``jwks_uri``); audience the bot's
+  app id, ``api://{app id}`` or ``api://botid-{app id}``; expiry, not-before and issued-at with
+  five minutes' leeway; the ``serviceurl`` claim equal to the activity's ``serviceUrl``. Ours on
+  top: the key must be endorsed for the activity's channel (``msteams``), the token must expire
+  (``exp``), and the activity's tenant (and ``tid``, when the token has one) be the school's.
+* **Entra tokens** (issuer ``{authority}/{tenant}/v2.0`` or ``https://sts.windows.net/{tenant}/``,
+  as Entra-registered bots receive): the same audiences and times, requested by Microsoft's
+  Agent 365 platform (``azp``, or ``appid`` in v1.0 tokens), as Microsoft checks. Ours on top:
+  only the school's tenant, verified against that tenant's keys (Microsoft's validator takes the
+  tenant from the token, any tenant); and, the token carrying no ``serviceurl``, the activity's
+  ``serviceUrl`` must be an https address of the Bot Connector (the bot sends its own token
+  there).
+* Every activity: channel ``msteams`` only.
+
+An unknown key id refetches the key set once (:class:`~bot.engine.web.teams_sso.TokenKeys`,
+at most once per ``KEYS_REFRESH_AFTER`` for each issuer): Microsoft rotates its keys. Whatever is
+wrong with a token, the answer is 401 (403 for another tenant), never an error page.
+``tests/features/teamsbot/test_token_differential.py`` judges a generated corpus of tokens with
+Microsoft's validator and ours and names every check on which they differ.
+
+We verify with joserfc (what the Teams tab's sign-in uses, :mod:`bot.engine.web.teams_sso`)
+rather than host the bot on Microsoft's SDKs: their validators fetch keys with ``PyJWKClient``
+(no transport to inject, no rate limit on refetches), check neither endorsements nor the
+tenant (the Agents SDK's does not check the issuer unless asked), and would bring msal, pyjwt,
+aiohttp or dependency-injector for what is one page of checks here.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from bot.core.settings import Settings
 from bot.engine.web.teams_sso import TeamsTokenError, TokenKeys
 
 __all__ = [
+    "AGENT_365_PLATFORM",
     "BOT_ISSUER",
     "BOT_KEYS",
     "BotAuthError",
@@ -43,6 +60,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 BOT_ISSUER = "https://api.botframework.com"
+ENTRA_V1 = "https://sts.windows.net/{tenant}/"
+# Microsoft's Agent 365 platform: the only caller whose Entra tokens Microsoft's Teams SDK takes
+AGENT_365_PLATFORM = "5a807f24-c9de-44ee-a3a7-329e88a00ffc"
+# where the Bot Connector lives: an activity under an Entra token (no serviceurl claim) must
+# name one of these, as the bot posts there with its own token
+CONNECTOR_HOSTS = ("smba.trafficmanager.net", ".botframework.com", ".teams.microsoft.com")
 LEEWAY = 300  # seconds of clock skew the Bot Framework SDKs allow
 MAX_TOKEN_CHARS = 16_000
 BOT_KEYS = TokenKeys()
@@ -62,11 +85,29 @@ class BotAuthError(ValueError):
 
 @dataclass(frozen=True)
 class BotSetup:
-    """What an incoming activity must match: the bot's app id, the metadata, the tenant."""
+    """What an incoming activity must match: the bot's app id, the metadata, the tenant, and
+    the Entra authority the school's tenant signs in at."""
 
     app_id: str
     metadata_url: str
     tenant: str
+    authority: str = "https://login.microsoftonline.com"
+
+    @property
+    def audiences(self) -> list[str]:
+        """The audiences Microsoft sends the bot's tokens for (Teams SDK ``_default_audiences``)."""
+        return [self.app_id, f"api://{self.app_id}", f"api://botid-{self.app_id}"]
+
+    @property
+    def entra_issuers(self) -> list[str]:
+        """Entra's v2.0 and v1.0 issuers for the school's tenant."""
+        return [f"{self.authority.rstrip('/')}/{self.tenant}/v2.0",
+                ENTRA_V1.format(tenant=self.tenant)]
+
+    @property
+    def entra_metadata(self) -> str:
+        """The school's tenant's OpenID configuration (its ``jwks_uri``: Entra's keys)."""
+        return f"{self.authority.rstrip('/')}/{self.tenant}/v2.0/.well-known/openid-configuration"
 
 
 def bot_setup(settings: Settings) -> BotSetup | None:
@@ -74,7 +115,8 @@ def bot_setup(settings: Settings) -> BotSetup | None:
     m365 = settings.m365
     if not m365.bot_app_id or not m365.tenant_id:
         return None
-    return BotSetup(m365.bot_app_id, m365.bot_openid_metadata, m365.tenant_id.lower())
+    return BotSetup(m365.bot_app_id, m365.bot_openid_metadata, m365.tenant_id.lower(),
+                    m365.authority_host)
 
 
 def activity_tenant(activity: dict[str, Any]) -> str | None:
@@ -92,33 +134,64 @@ def activity_tenant(activity: dict[str, Any]) -> str | None:
     return named.pop()
 
 
-def _signed_claims(token: str, keys: TokenKeys, metadata_url: str, channel: str) -> dict[str, Any]:
-    """The claims once the signature checks out with a key endorsed for ``channel``."""
+def _unverified(token: str) -> tuple[str, Any]:
+    """(key id, issuer) as the token states them, before anything is verified: which keys and
+    which checks apply."""
     try:
-        kid = jws.extract_compact(token.encode()).headers().get("kid")
-    except (JoseError, ValueError, TypeError):
+        compact = jws.extract_compact(token.encode())
+        claims = json.loads(compact.payload)
+        kid = compact.headers().get("kid")
+    except (JoseError, ValueError, TypeError, UnicodeError):
         raise BotAuthError("not a token") from None
+    if not isinstance(claims, dict):
+        raise BotAuthError("not a token")
+    return str(kid), claims.get("iss")
+
+
+def _signed_claims(token: str, kid: str, keys: TokenKeys, metadata_url: str, issuer: str,
+                   channel: str | None) -> dict[str, Any]:
+    """The claims once the signature checks out with a key from ``metadata_url`` (endorsed for
+    ``channel`` when given); an unknown key id refetches the keys once (rate limited)."""
     for refresh in (False, True):  # an unknown key id: the keys may have rolled over
         try:
-            issuer, key_set = keys.get(metadata_url, refresh=refresh)
+            published, key_set = keys.get(metadata_url, refresh=refresh)
         except TeamsTokenError:
             raise BotAuthError("the signing keys could not be read") from None
-        if issuer != BOT_ISSUER:
-            raise BotAuthError("the OpenID metadata is not the Bot Framework's")
-        try:
-            key = key_set.get_by_kid(str(kid))
-        except (ValueError, KeyError):
+        if published != issuer:
+            raise BotAuthError(f"the OpenID metadata is not {issuer}'s")
+        key = _key(key_set, kid)
+        if key is None:
             continue
-        endorsements = key.as_dict(private=False).get("endorsements")
-        if not isinstance(endorsements, list) or channel not in endorsements:
-            raise BotAuthError(f"the signing key is not endorsed for {channel!r}")
+        if channel is not None:
+            endorsements = key.as_dict(private=False).get("endorsements")
+            if not isinstance(endorsements, list) or channel not in endorsements:
+                raise BotAuthError(f"the signing key is not endorsed for {channel!r}")
         try:
-            return dict(jwt.decode(token, key, algorithms=["RS256"]).claims)
+            claims = jwt.decode(token, key, algorithms=["RS256"]).claims
         except (JoseError, ValueError, KeyError, TypeError) as exc:
             raise BotAuthError(
                 f"the signature does not check out ({type(exc).__name__})"
             ) from None
+        return dict(claims)
     raise BotAuthError("the token's signing key is not published")
+
+
+def _key(key_set: KeySet, kid: str) -> Any:
+    """The key with id ``kid``, or None (joserfc raises its own error for a missing one)."""
+    try:
+        return key_set.get_by_kid(kid)
+    except (JoseError, ValueError, KeyError):
+        return None
+
+
+def _connector_address(service_url: Any) -> bool:
+    """Whether ``service_url`` is an https address of the Bot Connector."""
+    if not isinstance(service_url, str):
+        return False
+    parts = urlsplit(service_url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and any(
+        host == h or (h.startswith(".") and host.endswith(h)) for h in CONNECTOR_HOSTS)
 
 
 def verify_activity(
@@ -129,14 +202,14 @@ def verify_activity(
     *,
     now: int | None = None,
 ) -> dict[str, Any]:
-    """The token's claims when ``activity`` genuinely comes from the Bot Connector for this
-    school's bot and tenant; else BotAuthError (nothing may be done with the activity).
+    """The token's claims when ``activity`` genuinely comes from Microsoft for this school's
+    bot and tenant; else BotAuthError (nothing may be done with the activity).
 
     Args:
         authorization: the request's ``Authorization`` header.
         activity: the parsed request body.
         setup: the school's bot (``bot_setup``).
-        keys: the OpenID metadata's signing keys, cached (``BOT_KEYS``).
+        keys: the issuers' signing keys, cached (``BOT_KEYS``).
         now: seconds since the epoch (tests); the clock otherwise.
     """
     scheme, _, token = (authorization or "").partition(" ")
@@ -148,27 +221,44 @@ def verify_activity(
     channel = activity.get("channelId")
     if channel != "msteams":
         raise BotAuthError("not a Microsoft Teams activity")
-    claims = _signed_claims(token, keys, setup.metadata_url, channel)
+    kid, issuer = _unverified(token)
+    entra = issuer in setup.entra_issuers
+    if issuer != BOT_ISSUER and not entra:
+        raise BotAuthError("the issuer is neither the Bot Framework nor the school's Entra")
+    if entra:
+        claims = _signed_claims(token, kid, keys, setup.entra_metadata, setup.entra_issuers[0],
+                                None)
+    else:
+        claims = _signed_claims(token, kid, keys, setup.metadata_url, BOT_ISSUER, channel)
     try:
         jwt.JWTClaimsRegistry(
             now=now,
             leeway=LEEWAY,
-            iss={"essential": True, "value": BOT_ISSUER},
-            aud={"essential": True, "value": setup.app_id},
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "values": setup.audiences},
             exp={"essential": True},
         ).validate(claims)
     except JoseError as exc:
         raise BotAuthError(f"claim refused ({type(exc).__name__}: {exc.description})") from None
     service_url = activity.get("serviceUrl")
-    claimed = claims.get("serviceurl")
-    if (
-        not isinstance(service_url, str)
-        or not isinstance(claimed, str)
-        or claimed.rstrip("/") != service_url.rstrip("/")
-    ):
-        raise BotAuthError("the service URL is not the one the token was issued for")
+    if entra:
+        caller = claims["azp"] if "azp" in claims else claims.get("appid")
+        if not isinstance(caller, str) or caller.lower() != AGENT_365_PLATFORM:
+            raise BotAuthError("the Entra token was not requested by Microsoft's platform")
+        if not _connector_address(service_url):
+            raise BotAuthError("the service URL is not the Bot Connector's")
+    else:
+        claimed = claims.get("serviceurl")
+        if (
+            not isinstance(service_url, str)
+            or not isinstance(claimed, str)
+            or claimed.rstrip("/") != service_url.rstrip("/")
+        ):
+            raise BotAuthError("the service URL is not the one the token was issued for")
     tenant = activity_tenant(activity)
     token_tenant = claims.get("tid")
+    if entra and token_tenant != setup.tenant:  # Entra binds the issuer to tid, as it is
+        raise BotAuthError("the Entra token names another tenant")
     if tenant != setup.tenant or (
         token_tenant is not None and str(token_tenant).lower() != setup.tenant
     ):

@@ -16,6 +16,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -97,12 +98,21 @@ class _Fetched:
 
 
 class TokenKeys:
-    """The issuer's signing keys from its discovery document, cached and refreshed on rotation."""
+    """The issuer's signing keys from its discovery document, cached and refreshed on rotation.
 
-    def __init__(self, transport: httpx.BaseTransport | None = None) -> None:
+    Args:
+        transport: an httpx transport (tests); the network otherwise.
+        clock: epoch seconds (time-machine moves it in tests); a clock that went back
+            counts the keys as stale.
+    """
+
+    def __init__(self, transport: httpx.BaseTransport | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._transport = transport
+        self._clock = clock
         self._lock = threading.Lock()
         self._cache: dict[str, _Fetched] = {}
+        self.fetches = 0  # discovery documents read (a rotation costs one)
 
     def _fetch(self, discovery_url: str) -> _Fetched:
         """Discovery document, then its ``jwks_uri`` (TeamsTokenError when unreachable)."""
@@ -115,14 +125,17 @@ class TokenKeys:
             log.warning("teams sign-in: the signing keys could not be read (%s)",
                         type(exc).__name__)
             raise TeamsTokenError("the signing keys could not be read") from None
-        return _Fetched(str(meta.get("issuer") or ""), keys, time.monotonic())
+        self.fetches += 1
+        return _Fetched(str(meta.get("issuer") or ""), keys, self._clock())
 
     def get(self, discovery_url: str, *, refresh: bool = False) -> tuple[str, KeySet]:
-        """(issuer, keys), fetched when missing, older than a day, or on ``refresh``."""
+        """(issuer, keys), fetched when missing, older than a day, or on ``refresh`` (an
+        unknown key id) when the last fetch is more than ``KEYS_REFRESH_AFTER`` old."""
         with self._lock:
             held = self._cache.get(discovery_url)
-            age = time.monotonic() - held.at if held else None
-            stale = age is None or age > KEYS_MAX_AGE or (refresh and age > KEYS_REFRESH_AFTER)
+            age = self._clock() - held.at if held else None
+            stale = (age is None or age < 0 or age > KEYS_MAX_AGE
+                     or (refresh and age > KEYS_REFRESH_AFTER))
             if held is None or stale:
                 held = self._fetch(discovery_url)
                 self._cache[discovery_url] = held

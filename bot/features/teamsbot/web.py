@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.cards import ADAPTIVE_CARD_TYPE
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 MAX_ACTIVITY_BYTES = 256 * 1024
 CARD_TYPE = ADAPTIVE_CARD_TYPE  # an invoke answered with a card (the refreshed one)
 ERROR_TYPE = "application/vnd.microsoft.error"
+REFUSED = {401: "This request did not come from Microsoft Teams for this school's bot.",
+           403: "This request came from another organisation's Microsoft Teams."}
 
 
 def _invoke_error(status: int, code: str, message: str) -> JSONResponse:
@@ -79,17 +81,15 @@ def _handle(request: Request, raw: bytes) -> tuple[Response, bool]:
             raise ValueError("not an object")
     except ValueError:
         # unreadable: refuse as unauthenticated, since nothing in it could be checked
-        return JSONResponse({"error": "unauthorized"}, status_code=401), False
+        return PlainTextResponse(REFUSED[401], status_code=401), False
     try:
-        claims = verify_activity(request.headers.get("authorization"), activity, setup,
-                                 BOT_KEYS)
+        verify_activity(request.headers.get("authorization"), activity, setup, BOT_KEYS)
     except BotAuthError as exc:
         log.info("teams activity refused: %s", exc)  # which check failed; never the token
-        return JSONResponse({"error": "unauthorized" if exc.status == 401 else "forbidden"},
-                            status_code=exc.status), False
-    # where this chat lives: the serviceUrl the token was issued for (checked equal to the
-    # activity's), never one the activity names on its own
-    service_url = str(claims.get("serviceurl") or "")
+        return PlainTextResponse(REFUSED[exc.status], status_code=exc.status), False
+    # where this chat lives: the serviceUrl verify_activity vouched for (the token's serviceurl
+    # claim, or for an Entra token a Bot Connector address), never one taken on trust
+    service_url = str(activity.get("serviceUrl") or "")
     if activity.get("type") == "invoke" and activity.get("name") == "adaptiveCard/action":
         return _card_action(request, activity, service_url), False
     if conversation.greeting(activity) is None:

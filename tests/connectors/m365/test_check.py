@@ -648,3 +648,52 @@ def test_the_directory_row_says_who_is_left_out_and_the_settings_that_bring_them
     row = by_name(check(fake, tmp_path, include_guests=True))["directory"]
     assert "left out: 2 unlicensed accounts" in row.detail
     assert "brought in: COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in row.detail
+
+
+OWN_BOT = "2f4e6a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"  # fictional: a bot registration of its own
+
+
+@pytest.mark.parametrize(
+    ("case", "ok", "says"),
+    [
+        ("certificate", True, "with the connector's certificate, and may install"),
+        ("secret", True, "with the connector's client secret, and may install"),
+        ("certificate and BOT_APP_SECRET", True,
+         f"the connector's certificate; {ENV}BOT_APP_SECRET is not used (the bot is app "
+         f"{CLIENT_ID})"),
+        ("own app with its secret", True, f"its own app registration's secret ({ENV}BOT_APP_"),
+        ("own app, no secret", False, f"{ENV}BOT_APP_SECRET is not set"),
+        ("own app, wrong secret", False, "AADSTS7000215"),
+    ],
+)
+def test_the_teams_bot_row_says_which_credential_and_whether_it_works(
+    fake: FakeGraph, tmp_path: Path, certificate: tuple[Path, str], case: str, ok: bool,
+    says: str,
+) -> None:
+    """Certificate, secret, both, neither, wrong: the row names the credential the bot uses,
+    proven by a Bot Connector token, and the fix names the setting to change."""
+    from tests.support.fakes.graph import CATALOG_APP_ID
+
+    path, x5t = certificate
+    fake.certificate_thumbprints.add(x5t)
+    fake.apps[OWN_BOT] = "the-bots-own-secret"
+    settings: dict[str, Any] = {
+        "certificate": {"client_secret": None, "certificate_path": path},
+        "secret": {},
+        "certificate and BOT_APP_SECRET": {"certificate_path": path, "client_secret": None,
+                                           "bot_app_secret": SecretStr("unused")},
+        "own app with its secret": {"bot_app_id": OWN_BOT,
+                                    "bot_app_secret": SecretStr("the-bots-own-secret")},
+        "own app, no secret": {"bot_app_id": OWN_BOT},
+        "own app, wrong secret": {"bot_app_id": OWN_BOT, "bot_app_secret": SecretStr("wrong")},
+    }[case]
+    rows = by_name(check(fake, tmp_path, **{"bot_app_id": CLIENT_ID,
+                                            "teams_catalog_app_id": CATALOG_APP_ID, **settings}))
+    row = rows["Teams bot"]
+    assert row.ok is ok, row
+    assert says in row.detail, row.detail
+    assert "needs a client secret" not in row.detail
+    if not ok:
+        assert f"{ENV}BOT_APP_SECRET" in (row.fix or "")
+        assert f"{ENV}CLIENT_SECRET" not in (row.fix or "")
+    assert "the-bots-own-secret" not in repr(rows) and "wrong" not in row.detail

@@ -114,41 +114,6 @@ def test_client_secret_token_goes_to_the_tenant_and_is_cached(
     assert all(r.headers["Authorization"] == f"Bearer {fake.access_token}" for r in calls)
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A self-signed certificate and its key in one PEM, and its x5t (as MSAL computes it)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "compliance-bot test")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    path = tmp_path_factory.mktemp("cert") / "compliance-bot.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        + cert.public_bytes(serialization.Encoding.PEM)
-    )
-    # azure-identity hands MSAL the SHA-1 thumbprint; MSAL puts it base64url-encoded in x5t.
-    x5t = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).decode()
-    return path, x5t
-
-
 def test_certificate_credential_gets_a_token_and_graph_works(
     fake: FakeGraph, tmp_path: Path, certificate: tuple[Path, str]
 ) -> None:

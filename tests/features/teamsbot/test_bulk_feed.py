@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from bot.core.models import OutboxMessage
 from bot.core.outbox import Urgency, enqueue_chat_card
+from tests.features.teamsbot.support import MONDAY
 from tests.features.teamsbot.test_delivery import Teams, teams_fixture
 
 __all__ = ["teams_fixture"]
@@ -72,3 +74,21 @@ def test_a_429_on_the_bulk_call_is_waited_out(teams: Teams) -> None:
     teams.dispatch(teams.now + timedelta(seconds=5))
     assert sorted(f["user"] for f in teams.graph.feed) == sorted(users)
     assert _statuses(teams) == Counter({"sent": 120})
+
+
+def test_bulk_nudges_across_a_whole_token_lifetime_lose_nothing(
+    teams: Teams, frozen_clock: Any
+) -> None:
+    """Every ten minutes for 80 minutes a new nudge goes to 150 people. A token lives an hour
+    and Graph refuses the bulk call one with less than 45 minutes left (412): the bot gets a
+    fresh one when it needs to, so every nudge reaches everyone once and nothing is left
+    unknown or refused."""
+    for step in range(9):
+        frozen_clock.at(MONDAY, 10 + step // 6, step % 6 * 10)
+        _queue(teams, 150, preview=f"Nudge {step}")
+        teams.dispatch(teams.now + timedelta(minutes=10 * step))
+        assert _statuses(teams) == Counter({"sent": 150 * (step + 1)}), step
+    told = Counter((f["user"], f["previewText"]["content"]) for f in teams.graph.feed)
+    assert len(told) == 150 * 9 and set(told.values()) == {1}
+    assert teams.graph.bulk_refused == 0 and teams.graph.rejected == []
+    assert len(teams.graph.token_requests()) > 1  # a new token when the old had < 45 minutes

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import dispatch
+from bot.core.settings import M365Settings
 from bot.engine.remind import PendingDigests, ReminderRun, _open_duties
 from bot.engine.reminders import Digest, digest_key
 from bot.features.teamsbot.cards import ACK_VERB
@@ -43,11 +45,11 @@ class Teams:
         self.graph = FakeGraph()
         self.graph.card_errors = card_errors
         self.graph.add_user(AMY_ID, "Amy Able", "amy@oak.example")  # Ben: not in Entra
-        self.bot = TeamsBot(
-            tenant_id=TENANT_ID, client_id=CLIENT_ID, client_secret=_secret(CLIENT_SECRET),
-            bot_app_id=CLIENT_ID, bot_secret=_secret(CLIENT_SECRET),
-            catalog_app_id=CATALOG_APP_ID, transport=self.graph.transport,
-            clock=self.graph.clock, sleep=self.graph.clock.sleep,
+        self.bot = TeamsBot.from_settings(
+            M365Settings(tenant_id=TENANT_ID, client_id=CLIENT_ID,
+                         client_secret=SecretStr(CLIENT_SECRET), bot_app_id=CLIENT_ID,
+                         teams_catalog_app_id=CATALOG_APP_ID),
+            transport=self.graph.transport, clock=self.graph.clock, sleep=self.graph.clock.sleep,
         )
         self.now = at(MONDAY, 10)
 
@@ -81,12 +83,6 @@ class Teams:
                                         .where(OutboxMessage.channel == channel)))
             session.expunge_all()
             return rows
-
-
-def _secret(value: str) -> Any:
-    from pydantic import SecretStr
-
-    return SecretStr(value)
 
 
 @pytest.fixture(name="teams")

@@ -175,3 +175,12 @@ def test_refresh_shows_each_item_with_its_statement_and_buttons(env: BotEnv) -> 
     reads = [a["url"] for a in actions if a["type"] == "Action.OpenUrl"]
     assert all(u.startswith("https://oak.example/a") for u in reads)
     assert env.count(Attestation) == 0  # showing the card records nothing
+
+
+@pytest.mark.parametrize("audience", ["{app}", "api://{app}", "api://botid-{app}"])
+def test_every_audience_microsoft_sends_the_bot_is_accepted(env: BotEnv, audience: str) -> None:
+    """Entra-registered bots receive ``api://botid-{app id}`` (and ``api://{app id}``), as
+    Microsoft's Teams SDK accepts: a press under each is recorded."""
+    response = env.post(_ack(env), aud=audience.format(app=BOT_APP_ID))
+    assert response.status_code == 200 and response.json()["statusCode"] == 200
+    assert env.count(Attestation) == 1

@@ -4,8 +4,11 @@ activities in Teams' wire format.
 
 The metadata has the shape of ``https://login.botframework.com/v1/.well-known/openidconfiguration``
 (issuer ``https://api.botframework.com``, ``jwks_uri``) and each published key lists the channels
-it is ``endorsements`` for, as the real key set does. The test key is generated here: nothing is
-fetched from the web.
+it is ``endorsements`` for, as the real key set does. Under ``/entra`` it also serves Entra ID as
+an authority (``{base}/entra/{tenant}/v2.0/.well-known/openid-configuration`` and
+``/discovery/v2.0/keys``, any tenant, Entra's keys carry no endorsements), for tokens an
+Entra-registered bot receives. :meth:`FakeBotFramework.rotate` rolls both key sets over, as
+Microsoft does. The test keys are generated here: nothing is fetched from the web.
 
 Example::
 
@@ -35,6 +38,7 @@ SERVICE_URL = "https://smba.trafficmanager.net/emea/"
 METADATA_PATH = "/v1/.well-known/openidconfiguration"
 _KEY = RSAKey.generate_key(2048, parameters={"kid": "bf-key-1", "use": "sig"})
 _OTHER_CHANNEL_KEY = RSAKey.generate_key(2048, parameters={"kid": "bf-key-webchat", "use": "sig"})
+_ENTRA_KEY = RSAKey.generate_key(2048, parameters={"kid": "entra-key-1", "use": "sig"})
 
 
 class FakeBotFramework:
@@ -43,10 +47,48 @@ class FakeBotFramework:
     def __init__(self) -> None:
         self.base = ""
         self.metadata_reads = 0
+        self.key_reads = 0
+        # kid -> (private key, channels it is endorsed for); Entra's: kid -> private key
+        self.published: dict[str, tuple[RSAKey, list[str]]] = {
+            "bf-key-1": (_KEY, ["msteams", "webchat"]),
+            "bf-key-webchat": (_OTHER_CHANNEL_KEY, ["webchat"]),
+        }
+        self.entra: dict[str, RSAKey] = {"entra-key-1": _ENTRA_KEY}
         self.app = Starlette(routes=[
             Route(METADATA_PATH, self.metadata),
             Route("/v1/.well-known/keys", self.keys),
+            Route("/entra/{tenant}/v2.0/.well-known/openid-configuration", self.entra_metadata),
+            Route("/entra/{tenant}/discovery/v2.0/keys", self.entra_keys),
         ])
+
+    @property
+    def authority(self) -> str:
+        """The Entra authority this fake serves (``COMPLIANCE_BOT_M365__AUTHORITY_HOST``)."""
+        return self.base + "/entra"
+
+    def rotate(self) -> tuple[RSAKey, RSAKey]:
+        """Roll both key sets over: new keys published, the old Teams and Entra keys retired.
+        Returns the new (Bot Framework, Entra) keys, kids ``bf-key-2`` and ``entra-key-2``."""
+        bf = RSAKey.generate_key(2048, parameters={"kid": "bf-key-2", "use": "sig"})
+        entra = RSAKey.generate_key(2048, parameters={"kid": "entra-key-2", "use": "sig"})
+        self.published.pop("bf-key-1")
+        self.published["bf-key-2"] = (bf, ["msteams", "webchat"])
+        self.entra = {"entra-key-2": entra}
+        return bf, entra
+
+    async def entra_metadata(self, request: Request) -> JSONResponse:
+        """A tenant's OpenID configuration, as Entra publishes it (v2.0)."""
+        tenant = request.path_params["tenant"]
+        return JSONResponse({
+            "issuer": f"{self.authority}/{tenant}/v2.0",
+            "jwks_uri": f"{self.authority}/{tenant}/discovery/v2.0/keys",
+            "id_token_signing_alg_values_supported": ["RS256"],
+        })
+
+    async def entra_keys(self, request: Request) -> JSONResponse:
+        """Entra's signing keys (the same for every tenant; no endorsements)."""
+        self.key_reads += 1
+        return JSONResponse({"keys": [k.as_dict(private=False) for k in self.entra.values()]})
 
     @property
     def metadata_url(self) -> str:
@@ -66,9 +108,9 @@ class FakeBotFramework:
 
     async def keys(self, request: Request) -> JSONResponse:
         """The signing keys, each with the channels it may sign for."""
-        teams = {**_KEY.as_dict(private=False), "endorsements": ["msteams", "webchat"]}
-        webchat = {**_OTHER_CHANNEL_KEY.as_dict(private=False), "endorsements": ["webchat"]}
-        return JSONResponse({"keys": [teams, webchat]})
+        self.key_reads += 1
+        return JSONResponse({"keys": [{**key.as_dict(private=False), "endorsements": channels}
+                                      for key, channels in self.published.values()]})
 
     def sign(self, claims: dict[str, Any], *, key: RSAKey | None = None,
              kid: str = "bf-key-1") -> str:

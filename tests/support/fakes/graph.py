@@ -21,7 +21,12 @@ SDK's models describe it:
   ``.../v3/conversations/{id}/activities``, a bot token for ``https://api.botframework.com``,
   each card checked against the Adaptive Card 1.5 schema, per-app throttling with 429 +
   ``Retry-After``) — see :meth:`FakeGraph.chat_of`;
-* permissions (``granted``, a Mail.Send mailbox scope, granted sites) with Graph's 403 bodies.
+* permissions (``granted``, a Mail.Send mailbox scope, granted sites) with Graph's 403 bodies;
+* Entra's client-credentials tokens (a secret, or a certificate's signed assertion; the
+  connector's app and any registration in ``apps``), each a JWT carrying its real ``exp``
+  (``token_lifetime`` seconds from ``wall``, the time azure-identity reads, moved by
+  time-machine): Graph and the Connector refuse an expired one (401) and the bulk feed call one
+  with less than 45 minutes left (412 Precondition Failed, as Microsoft documents).
 
 Anything it does not understand — a wrong path, method, query option or body — gets a 400 with a
 Graph error and is recorded in ``rejected``: it never accepts a request it cannot check. Faults
@@ -42,6 +47,7 @@ import email.policy
 import json
 import re
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -86,6 +92,8 @@ CONNECTOR_URL = f"https://{CONNECTOR_HOST}/emea/"
 # second for one person's call and 2 a second for the bulk call (Graph's throttling limits)
 TEAMS_LIMITS = {"connector": (50, 1.0), "feed": (5, 1.0), "bulk": (2, 1.0)}
 BOT_SCOPE = "https://api.botframework.com/.default"
+# the bulk feed call refuses a token that expires within 45 minutes ("412 Precondition Failed")
+BULK_TOKEN_LEFT = 45 * 60
 CATALOG_APP_ID = "00000000-0000-4000-8000-00000000d001"  # fictional: the app in the catalog
 USER_PROPS = (
     "id",
@@ -220,7 +228,12 @@ class FakeGraph:
         graph_host: str = GRAPH_HOST,
         login_host: str = LOGIN_HOST,
         conformance: bool = True,
+        wall: Callable[[], float] = time.time,
     ) -> None:
+        self.wall = wall  # epoch seconds, as azure-identity and Graph count a token's life
+        self.token_lifetime = 3599  # seconds, as Entra's client-credentials tokens usually live
+        self.apps: dict[str, str] = {}  # other app registrations: app id -> client secret
+        self.tokens: dict[str, tuple[str, float]] = {}  # every token issued: (scope, exp)
         self.graph_host = graph_host
         self.login_host = login_host
         self.conformance = GraphConformance(graph_host)
@@ -233,7 +246,6 @@ class FakeGraph:
         self.messages_per_minute = messages_per_minute
         self.recipients_per_day = recipients_per_day
         self.partial_updates = partial_updates
-        self.access_token = f"fake-access-token-{uuid.uuid4().hex}"
         self.client_secret = CLIENT_SECRET
         self.certificate_thumbprints: set[str] = set()
         self.granted: set[str] = set(ALL_PERMISSIONS)
@@ -266,7 +278,7 @@ class FakeGraph:
         self.budget_refused = 0
         self.sites: dict[str, dict[str, dict[str, Any]]] = {SITE_ID: {}}
         # teams: user id -> installation id; chat id -> user id; what the bot posted
-        self.bot_access_token = f"fake-bot-token-{uuid.uuid4().hex}"
+        self.bulk_refused = 0  # bulk feed calls refused for a token too near expiry (412)
         self.installed: dict[str, str] = {}
         self.chats: dict[str, str] = {}
         self.chat_cards: list[dict[str, Any]] = []
@@ -472,6 +484,18 @@ class FakeGraph:
 
     # ---- records ---------------------------------------------------------------------------
     @property
+    def access_token(self) -> str:
+        """The newest Graph token issued (one is issued if none was yet)."""
+        scope = f"https://{self.graph_host}/.default"
+        found = [t for t, (s, _) in self.tokens.items() if s == scope]
+        return found[-1] if found else self._issue(scope, CLIENT_ID)
+
+    def token_left(self, request: httpx.Request) -> float | None:
+        """Seconds the request's bearer token has left, or None when it is not one issued."""
+        held = self.tokens.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        return None if held is None else held[1] - self.wall()
+
+    @property
     def transport(self) -> httpx.MockTransport:
         """A transport for httpx clients (sync and async) that answers with this fake."""
         return httpx.MockTransport(self.handler)
@@ -606,13 +630,17 @@ class FakeGraph:
             raise _Reject(400, "BadRequest", f"the fake does not serve host {host}")
         if not request.url.path.startswith("/v1.0/"):
             raise _Reject(400, "BadRequest", "Invalid version: only v1.0 is served")
-        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+        held = self.tokens.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        if held is None or held[0] != f"https://{self.graph_host}/.default":
             message = (
                 "Access token is empty."
                 if "Authorization" not in request.headers
                 else "Access token validation failure. Invalid audience."
             )
             raise _Reject(401, "InvalidAuthenticationToken", message, record=False)
+        if held[1] <= self.wall():
+            raise _Reject(401, "InvalidAuthenticationToken",
+                          "Lifetime validation failed, the token is expired.", record=False)
         path = _graph_path(request)
         for method, pattern, answer in self._routes():
             match = re.fullmatch(pattern, path)
@@ -724,6 +752,11 @@ class FakeGraph:
         an ``aadUserNotificationRecipient``; 202 Accepted with no body. A recipient without the
         app is skipped without a word (the bulk call does not report recipients one by one)."""
         self._need("TeamsActivity.Send")
+        left = self.token_left(request)
+        if left is not None and left < BULK_TOKEN_LEFT:
+            self.bulk_refused += 1
+            raise _Reject(412, "PreconditionFailed", "The token provided must be at least 45 "
+                          "minutes from expiry.", record=False)
         body = json.loads(request.content)
         missing = {"topic", "activityType", "previewText", "recipients"} - set(body)
         if missing:
@@ -766,7 +799,9 @@ class FakeGraph:
 
     def _connector(self, request: httpx.Request) -> httpx.Response:
         """The Bot Connector REST API (Teams' service URL for the region ``emea``)."""
-        if request.headers.get("Authorization") != f"Bearer {self.bot_access_token}":
+        left = self.token_left(request)
+        held = self.tokens.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        if held is None or held[0] != BOT_SCOPE or left is None or left <= 0:
             return httpx.Response(401, json={"message": "Authorization has been denied for "
                                              "this request."})
         found = re.fullmatch(
@@ -992,27 +1027,26 @@ class FakeGraph:
         form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
         if form.get("grant_type") != "client_credentials":
             raise _Reject(400, "BadRequest", "only client_credentials is served")
-        if form.get("client_id") != CLIENT_ID:
+        app = form.get("client_id")
+        secrets = {CLIENT_ID: self.client_secret, **self.apps}
+        if app not in secrets:
             return self._aad_error(
                 400,
                 "unauthorized_client",
                 700016,
-                f"Application with identifier '{form.get('client_id')}' was not found in the "
+                f"Application with identifier '{app}' was not found in the "
                 f"directory '{TENANT_ID}'.",
             )
-        if form.get("scope") == BOT_SCOPE and form.get("client_secret") == self.client_secret:
-            return httpx.Response(200, json={"token_type": "Bearer", "expires_in": 3599,
-                                             "ext_expires_in": 3599,
-                                             "access_token": self.bot_access_token})
-        if form.get("scope") != f"https://{self.graph_host}/.default":
+        scope = form.get("scope")
+        if scope not in (BOT_SCOPE, f"https://{self.graph_host}/.default"):
             return self._aad_error(
                 400,
                 "invalid_scope",
                 1002012,
-                f"The provided value for scope {form.get('scope')} is not valid.",
+                f"The provided value for scope {scope} is not valid.",
             )
         if "client_assertion" in form:
-            if not self._assertion_ok(form):
+            if app != CLIENT_ID or not self._assertion_ok(form):
                 return self._aad_error(
                     401,
                     "invalid_client",
@@ -1020,24 +1054,40 @@ class FakeGraph:
                     "The certificate with identifier used to sign the client assertion is not "
                     "registered on application.",
                 )
-        elif form.get("client_secret") != self.client_secret:
+        elif form.get("client_secret") != secrets[app]:
             return self._aad_error(
                 401,
                 "invalid_client",
                 7000215,
                 "Invalid client secret provided. Ensure the secret being sent in the request is "
                 f"the client secret value, not the client secret ID, for a secret added to app "
-                f"'{CLIENT_ID}'.",
+                f"'{app}'.",
             )
         return httpx.Response(
             200,
             json={
                 "token_type": "Bearer",
-                "expires_in": 3599,
-                "ext_expires_in": 3599,
-                "access_token": self.access_token,
+                "expires_in": self.token_lifetime,
+                "ext_expires_in": self.token_lifetime,
+                "access_token": self._issue(str(scope), str(app)),
             },
         )
+
+    def _issue(self, scope: str, app: str) -> str:
+        """A new access token for ``scope``: a JWT whose ``exp`` is ``token_lifetime`` from now
+        (unsigned here: only this fake reads it, as only Graph reads Graph's tokens)."""
+        now = int(self.wall())
+        claims = {"aud": scope.removesuffix("/.default"), "iss": f"https://sts.windows.net/"
+                  f"{TENANT_ID}/", "iat": now, "nbf": now, "exp": now + self.token_lifetime,
+                  "appid": app, "tid": TENANT_ID, "roles": sorted(self.granted),
+                  "uti": uuid.uuid4().hex}
+
+        def part(data: dict[str, Any]) -> str:
+            return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+        token = f"{part({'typ': 'JWT', 'alg': 'RS256'})}.{part(claims)}.{uuid.uuid4().hex}"
+        self.tokens[token] = (scope, float(now + self.token_lifetime))
+        return token
 
     def _assertion_ok(self, form: dict[str, str]) -> bool:
         if form.get("client_assertion_type") != (
