@@ -46,7 +46,7 @@ router = APIRouter()
 log = logging.getLogger(__name__)
 MAX_TOKEN_CHARS = 16_000
 KEYS_MAX_AGE = 24 * 3600.0  # seconds; Microsoft rolls keys over with weeks of notice
-KEYS_REFRESH_AFTER = 300.0  # an unknown key id refetches at most this often
+KEYS_REFRESH_AFTER = 60.0  # an unknown key id refetches at most this often (Microsoft: 30 s)
 _ENTRA = re.compile(r"^https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0/?$")
 REFUSED = (
     "Microsoft Teams could not sign you in here. Use the Sign in button on the dashboard, or "
