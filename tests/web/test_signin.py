@@ -60,11 +60,12 @@ def provider_fixture(live_server: Any) -> Iterator[FakeOidc]:
         yield fake
 
 
-def oidc_env(builder: SchoolBuilder, issuer: str) -> Env:
+def oidc_env(builder: SchoolBuilder, issuer: str, **settings: Any) -> Env:
     """A school signing in through ``issuer`` (demo mode off)."""
     configure(builder)
     context = builder.context(None, base_url="http://testserver", oidc_issuer=issuer,
-                              oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET)
+                              oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET,
+                              **settings)
     sync_people(context)
     return Env(context=context, app=create_app(context.settings, context), builder=builder)
 

@@ -77,6 +77,7 @@ class FakeOidc:
         now = int(time.time())  # the ID token is checked against the real clock by authlib
         claims: dict[str, Any] = {
             "iss": self.issuer, "aud": CLIENT_ID, "sub": f"sub-{email}", "email": email,
+            "email_verified": True,
             "nonce": nonce, "iat": now, "exp": now + 600,
         }
         id_token = jwt.encode({"alg": "RS256", "kid": "fake-1"}, claims, _KEY)
