@@ -288,6 +288,25 @@ def test_oidc_failures_are_plain_4xx_pages(school: SchoolBuilder, provider: Fake
     env.context.store.dispose()
 
 
+def test_userinfo_about_another_subject_is_refused_and_audited(
+    school: SchoolBuilder, provider: FakeOidc
+) -> None:
+    env = oidc_env(school, provider.issuer)
+    provider.userinfo = {"sub": "sub-someone-else", "email": "head@oak.example",
+                         "email_verified": True}
+    client = env.client()
+    started = start_oidc(client)
+    assert_plain_page(client.get("/auth/callback", params={
+        "code": code_for("", started["nonce"]), "state": started["state"]}),
+        400, "could not be completed")
+    assert client.get("/reports").status_code == 401
+    with env.context.store.session() as session:
+        refused = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "signin.refused")).one()
+    assert refused.details == {"reason": "userinfo_subject", "via": "oidc"}
+    env.context.store.dispose()
+
+
 def test_an_unreachable_provider_is_a_page_not_a_crash(
     school: SchoolBuilder, live_server: Any
 ) -> None:
