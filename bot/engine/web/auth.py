@@ -169,15 +169,12 @@ def start_session(
     ``via`` names how the identity was vouched for (e.g. ``teams_sso``) in the audit entry;
     ``subject`` is the provider's, which the person is tied to (``identity.bind``).
     """
-    refused = IdentityRefused("not_in_directory")
     with ctx(request).store.transaction() as session:
         person = _person(session, email)
-        details: dict[str, Any] = {"via": via} if via else {}
         try:
             if person is None:
-                raise refused
-            if subject is not None and bind(person, subject):
-                details["bound"] = True
+                raise IdentityRefused("not_in_directory")
+            bound = subject is not None and bind(person, subject)
         except IdentityRefused as exc:
             refused = exc
         else:
@@ -185,6 +182,7 @@ def start_session(
             request.session.update(
                 {"user": person.email, "school": person.school_id, "sv": person.session_version}
             )
+            details = {**({"via": via} if via else {}), **({"bound": True} if bound else {})}
             audit.record(session, actor=person.email, action="signed_in", object_type="person",
                          object_id=person.id, school_id=person.school_id,
                          details=details or None)
