@@ -161,3 +161,39 @@ def confirm_leaver_command(
         "handover.",
         highlight=False,
     )
+
+
+@directory_app.command("unbind-signin")
+@friendly
+def unbind_signin_command(
+    email: Annotated[str, typer.Argument(help="The person's email.")],
+    school: SchoolOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Untie someone from the school sign-in account they first signed in with (after their
+    account was replaced): the next account to sign in with their address is tied to them."""
+    from sqlalchemy import select
+
+    from bot.core.models import Person
+    from bot.engine.web.identity import unbind
+
+    ctx = context()
+    where(ctx)
+    config = _school(ctx, school)
+    who = _editor(ctx, config, actor)
+    address = email.strip().lower()
+    with ctx.store.transaction() as session:
+        person = session.scalar(
+            select(Person).where(Person.school_id == config.id, Person.email == address))
+        done = person is not None and unbind(session, person, who)
+    if person is None:
+        err.print(f"[bold red]error:[/] {address} is not in {config.name}'s directory.",
+                  highlight=False)
+        raise typer.Exit(1)
+    console.print(
+        f"{person.display_name} ({address}) is no longer tied to a sign-in account (recorded, "
+        f"by {who}): the next account to sign in as {address} through the school's sign-in "
+        "is tied to them." if done else
+        f"{person.display_name} ({address}) is not tied to a sign-in account: nothing to do.",
+        highlight=False,
+    )

@@ -206,6 +206,9 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
+    # Google Workspace sign-in: the school's domain (the ID token's ``hd``); its accounts' own
+    # addresses sign in, another organisation's are refused (deploy/README.md#sign-in)
+    oidc_domain: str | None = None
     # people outside the directory (governors on personal addresses, volunteers, supply staff),
     # in every mode; default: <home>/extra-people.csv when that file exists
     extra_people_file: Path | None = None

@@ -60,11 +60,12 @@ def provider_fixture(live_server: Any) -> Iterator[FakeOidc]:
         yield fake
 
 
-def oidc_env(builder: SchoolBuilder, issuer: str) -> Env:
+def oidc_env(builder: SchoolBuilder, issuer: str, **settings: Any) -> Env:
     """A school signing in through ``issuer`` (demo mode off)."""
     configure(builder)
     context = builder.context(None, base_url="http://testserver", oidc_issuer=issuer,
-                              oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET)
+                              oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET,
+                              **settings)
     sync_people(context)
     return Env(context=context, app=create_app(context.settings, context), builder=builder)
 
@@ -284,6 +285,25 @@ def test_oidc_failures_are_plain_4xx_pages(school: SchoolBuilder, provider: Fake
     assert_plain_page(client.get("/auth/callback", params={
         "code": "refused", "state": started["state"]}), 400, "could not be completed")
     assert client.get("/reports").status_code == 401
+    env.context.store.dispose()
+
+
+def test_userinfo_about_another_subject_is_refused_and_audited(
+    school: SchoolBuilder, provider: FakeOidc
+) -> None:
+    env = oidc_env(school, provider.issuer)
+    provider.userinfo = {"sub": "sub-someone-else", "email": "head@oak.example",
+                         "email_verified": True}
+    client = env.client()
+    started = start_oidc(client)
+    assert_plain_page(client.get("/auth/callback", params={
+        "code": code_for("", started["nonce"]), "state": started["state"]}),
+        400, "could not be completed")
+    assert client.get("/reports").status_code == 401
+    with env.context.store.session() as session:
+        refused = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "signin.refused")).one()
+    assert refused.details == {"reason": "userinfo_subject", "via": "oidc"}
     env.context.store.dispose()
 
 

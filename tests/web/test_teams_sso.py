@@ -153,6 +153,9 @@ def test_a_bad_token_is_refused_with_401_and_no_session(
         assert session.scalars(
             select(AuditEvent).where(AuditEvent.action == "signed_in")
         ).all() == []
+        refused = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "signin.refused")).one()
+    assert refused.details == {"reason": "teams_token", "via": "teams_sso"}
 
 
 def test_the_token_needs_the_pages_csrf_and_a_person_in_the_directory(
@@ -202,3 +205,6 @@ def test_the_manifest_and_the_server_agree_on_the_audience(tmp_path: Any) -> Non
     assert setup.tenant == TENANT  # read from the issuer when no m365 tenant is set
     # without a separate id the sign-in app's client id is the SSO app
     assert sso_setup(settings.model_copy(update={"teams_sso_client_id": None})) is not None
+    # no tenant known (not an Entra issuer, no m365 tenant id): no single sign-on at all
+    assert sso_setup(settings.model_copy(
+        update={"oidc_issuer": "https://accounts.google.com"})) is None

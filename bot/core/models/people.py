@@ -44,6 +44,11 @@ class Person(Base):
     source: Mapped[str] = mapped_column(String(20), default="directory")
     # raised by signing out: every sign-in cookie carrying an older number stops working
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the school sign-in's subject they are tied to since their first sign-in (issuer, ``sub``,
+    # and the Entra tenant or Google domain): bot.engine.web.identity
+    signin_issuer: Mapped[str | None] = mapped_column(String(500))
+    signin_subject: Mapped[str | None] = mapped_column(String(255))
+    signin_org: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -16,18 +16,21 @@ import httpx
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import Person
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.setup_state import is_sending
 from bot.engine.web.deps import check_csrf, ctx, current_user, render
+from bot.engine.web.identity import IdentityRefused, Subject, bind, school_tenant, vouched_email
 
-__all__ = ["router", "safe_next", "start_session"]
+__all__ = ["SOMEONE", "refuse", "router", "safe_next", "start_session"]
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 HOME = "/me"
+SOMEONE = "someone"  # the audit actor before anyone is signed in
 NOT_COMPLETED = (
     "Signing in with your school account could not be completed. Please start again from the "
     "sign-in page; if it keeps happening, tell whoever looks after this system at your school."
@@ -85,7 +88,7 @@ def _oauth(request: Request) -> Any:
         client_secret=settings.oidc_client_secret.get_secret_value()
         if settings.oidc_client_secret
         else None,
-        client_kwargs={"scope": "openid email profile"},
+        client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
     )
     return oauth.school
 
@@ -136,66 +139,100 @@ def signin_demo(
     return start_session(request, email.strip().lower(), request.query_params.get("next"))
 
 
+def refuse(request: Request, reason: str, words: str, email: str | None = None,
+           *, via: str | None = "oidc", status: int = 403) -> HTTPException:
+    """Audit a refused sign-in (the person the address names, if any; never the address of
+    anyone else, nor the token) and return the page to raise."""
+    with ctx(request).store.transaction() as session:
+        person = _person(session, email) if email else None
+        audit.record(session, actor=SOMEONE, action="signin.refused",
+                     object_type="person" if person else "address",
+                     object_id=person.id if person else None,
+                     school_id=person.school_id if person else None,
+                     details={"reason": reason, "via": via} if via else {"reason": reason})
+    return HTTPException(status, words)
+
+
+def _person(session: Session, email: str) -> Person | None:
+    """The active person with this address (the first school's, when a trust has two)."""
+    return session.scalars(
+        select(Person).where(Person.email == email, Person.active.is_(True)).order_by(Person.id)
+    ).first()
+
+
 def start_session(
-    request: Request, email: str, next_path: str | None, *, via: str | None = None
+    request: Request, email: str, next_path: str | None, *, via: str | None = None,
+    subject: Subject | None = None,
 ) -> Response:
     """Sign ``email`` in (an active person in the directory, else 403) and go to ``next_path``.
 
-    ``via`` names how the identity was vouched for (e.g. ``teams_sso``) in the audit entry.
+    ``via`` names how the identity was vouched for (e.g. ``teams_sso``) in the audit entry;
+    ``subject`` is the provider's, which the person is tied to (``identity.bind``).
     """
     with ctx(request).store.transaction() as session:
-        person = session.scalar(
-            select(Person).where(Person.email == email, Person.active.is_(True))
-        )
-        if person is None:
-            raise HTTPException(403, "Your account is not in the school's directory.")
-        request.session.clear()
-        request.session.update(
-            {"user": person.email, "school": person.school_id, "sv": person.session_version}
-        )
-        audit.record(
-            session,
-            actor=person.email,
-            action="signed_in",
-            object_type="person",
-            object_id=person.id,
-            school_id=person.school_id,
-            details={"via": via} if via else None,
-        )
-        # a school still in preview: its admins and headteacher land on the setup page
-        first = not next_path and person.role_names & SETUP_EDITORS and not is_sending(session)
-    return RedirectResponse("/setup" if first else safe_next(next_path), status_code=303)
+        person = _person(session, email)
+        try:
+            if person is None:
+                raise IdentityRefused("not_in_directory")
+            bound = subject is not None and bind(person, subject)
+        except IdentityRefused as exc:
+            refused = exc
+        else:
+            request.session.clear()
+            request.session.update(
+                {"user": person.email, "school": person.school_id, "sv": person.session_version}
+            )
+            details = {**({"via": via} if via else {}), **({"bound": True} if bound else {})}
+            audit.record(session, actor=person.email, action="signed_in", object_type="person",
+                         object_id=person.id, school_id=person.school_id,
+                         details=details or None)
+            # a school still in preview: its admins and headteacher land on the setup page
+            first = not next_path and person.role_names & SETUP_EDITORS and not is_sending(session)
+            return RedirectResponse("/setup" if first else safe_next(next_path), status_code=303)
+    raise refuse(request, refused.reason, refused.words, email, via=via)
 
 
 async def _verified_claims(request: Request) -> dict[str, Any]:
-    """The identity the provider vouched for; HTTPException (4xx, plain words) otherwise."""
+    """The claims of the provider's ID token (and, when it has no email, of its UserInfo
+    endpoint, for the same subject); HTTPException (4xx, plain words) otherwise."""
     from authlib.common.errors import AuthlibBaseError
     from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 
     if request.query_params.get("error"):  # the person cancelled, or the provider refused
         log.info("sign-in: the provider declined")
         raise HTTPException(403, DECLINED)
+    client = _oauth(request)
     try:
-        token = await _oauth(request).authorize_access_token(request)
+        token = await client.authorize_access_token(request)
+        claims = dict(token.get("userinfo") or {})  # the ID token's, checked by authlib
+        if not claims.get("email"):  # a spec-conformant provider serves it at UserInfo
+            info = dict(await client.userinfo(token=token))
+            if info.get("sub") != claims.get("sub"):
+                raise refuse(request, "userinfo_subject", NOT_COMPLETED, status=400)
+            claims = info | claims
     except MismatchingStateError:
         raise HTTPException(400, EXPIRED) from None
     except (OAuthError, AuthlibBaseError, httpx.HTTPError, ValueError, KeyError) as exc:
         # the type only: a provider's description may quote the person's details
         log.warning("sign-in: the callback failed (%s)", type(exc).__name__)
         raise HTTPException(400, NOT_COMPLETED) from None
-    claims = token.get("userinfo") or {}
-    return dict(claims)
+    return claims
 
 
 @router.get("/auth/callback", include_in_schema=False)
 async def callback(request: Request) -> Response:
-    """OIDC redirect target: the verified email must be a person in the directory."""
+    """OIDC redirect target: the address the provider vouches for must be a person in the
+    directory, tied to the provider's subject (bot.engine.web.identity)."""
     next_path = request.session.pop("next", None)
     claims = await _verified_claims(request)
-    email = str(claims.get("email") or claims.get("preferred_username") or "").lower()
-    if not email:
-        raise HTTPException(403, "Your sign-in did not include an email address.")
-    return start_session(request, email, next_path)
+    settings = ctx(request).settings
+    try:
+        email = vouched_email(claims, tenant=school_tenant(settings), domain=settings.oidc_domain)
+    except IdentityRefused as exc:
+        address = claims.get("email")
+        raise refuse(request, exc.reason, exc.words,
+                     address.lower() if isinstance(address, str) else None) from None
+    return start_session(request, email, next_path, via="oidc", subject=Subject.of(claims))
 
 
 @router.post("/signout", include_in_schema=False)

@@ -13,7 +13,6 @@ are accepted, for the configured tenant and client only.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -29,8 +28,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from bot.core.settings import Settings
-from bot.engine.web.auth import start_session
+from bot.engine.web.auth import refuse, start_session
 from bot.engine.web.deps import check_csrf, ctx
+from bot.engine.web.identity import school_tenant
 
 __all__ = [
     "SsoSetup",
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 MAX_TOKEN_CHARS = 16_000
 KEYS_MAX_AGE = 24 * 3600.0  # seconds; Microsoft rolls keys over with weeks of notice
 KEYS_REFRESH_AFTER = 60.0  # an unknown key id refetches at most this often (Microsoft: 30 s)
-_ENTRA = re.compile(r"^https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0/?$")
 REFUSED = (
     "Microsoft Teams could not sign you in here. Use the Sign in button on the dashboard, or "
     "open the dashboard in your browser; if it keeps happening, tell whoever looks after this "
@@ -61,32 +60,32 @@ class TeamsTokenError(ValueError):
 
 @dataclass(frozen=True)
 class SsoSetup:
-    """What a Teams token must match: issuers, audiences and (when known) the tenant."""
+    """What a Teams token must match: issuers, audiences and the school's tenant."""
 
     discovery_url: str
     client_id: str
     audiences: tuple[str, ...]
-    tenant: str | None
+    tenant: str
 
 
 def sso_setup(settings: Settings) -> SsoSetup | None:
     """The deployment's Teams SSO expectations, or None when SSO is not set up.
 
-    Needs ``oidc_issuer`` (the tenant's OpenID issuer) and a client id
+    Needs ``oidc_issuer`` (the tenant's OpenID issuer), the school's tenant (in that issuer, or
+    ``m365.tenant_id``: a token from any other tenant is refused) and a client id
     (``teams_sso_client_id``, else ``oidc_client_id``).
     """
     client_id = settings.teams_sso_client_id or settings.oidc_client_id
-    if not settings.oidc_issuer or not client_id:
+    tenant = school_tenant(settings)
+    if not settings.oidc_issuer or not client_id or not tenant:
         return None
     issuer = settings.oidc_issuer.rstrip("/")
-    entra = _ENTRA.match(issuer)
-    tenant = settings.m365.tenant_id or (entra.group(1) if entra else None)
     host = urlsplit(settings.base_url).hostname or ""
     return SsoSetup(
         discovery_url=f"{issuer}/.well-known/openid-configuration",
         client_id=client_id,
         audiences=(f"api://{host}/{client_id}", client_id),
-        tenant=tenant.lower() if tenant else None,
+        tenant=tenant,
     )
 
 
@@ -145,12 +144,9 @@ class TokenKeys:
 KEYS = TokenKeys()
 
 
-def _issuers(issuer: str, tenant: str | None) -> list[str]:
+def _issuers(issuer: str, tenant: str) -> list[str]:
     """The discovery document's issuer, and Entra's v1.0 form for the same tenant."""
-    found = [issuer] if issuer else []
-    if tenant:
-        found.append(f"https://sts.windows.net/{tenant}/")
-    return found
+    return [*([issuer] if issuer else []), f"https://sts.windows.net/{tenant}/"]
 
 
 def _decoded(token: str, keys: KeySet) -> dict[str, Any]:
@@ -181,9 +177,8 @@ def verify_teams_token(
         "iss": {"essential": True, "values": _issuers(issuer, setup.tenant)},
         "aud": {"essential": True, "values": list(setup.audiences)},
         "exp": {"essential": True},
+        "tid": {"essential": True, "value": setup.tenant},
     }
-    if setup.tenant:
-        options["tid"] = {"essential": True, "value": setup.tenant}
     try:
         jwt.JWTClaimsRegistry(now=now, leeway=60, **options).validate(claims)
     except JoseError as exc:
@@ -192,7 +187,13 @@ def verify_teams_token(
 
 
 def teams_email(claims: dict[str, Any]) -> str:
-    """The person's sign-in address: ``preferred_username`` (v2.0), ``upn`` (v1.0) or email."""
+    """The person's sign-in address: ``preferred_username`` (v2.0), ``upn`` (v1.0) or email.
+
+    Unlike another provider's ``preferred_username`` (bot.engine.web.identity), these name the
+    school's own directory: the token is checked to come from the school's tenant, where the
+    user principal name is unique and set by the tenant's administrators, on one of its
+    verified domains.
+    """
     for name in ("preferred_username", "upn", "email"):
         value = claims.get(name)
         if isinstance(value, str) and "@" in value:
@@ -216,5 +217,5 @@ def teams_sign_in(
         email = teams_email(verify_teams_token(token, setup, KEYS))
     except TeamsTokenError as exc:
         log.info("teams sign-in refused: %s", exc)  # which check failed; never the token
-        raise HTTPException(401, REFUSED) from None
+        raise refuse(request, "teams_token", REFUSED, via="teams_sso", status=401) from None
     return start_session(request, email, next_path or None, via="teams_sso")

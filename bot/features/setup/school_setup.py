@@ -486,6 +486,7 @@ def _signin_lines(platform: str, tenant: str | None) -> list[str]:
             f"# COMPLIANCE_BOT_OIDC_ISSUER={issuer}",
             "# COMPLIANCE_BOT_OIDC_CLIENT_ID=",
             "# COMPLIANCE_BOT_OIDC_CLIENT_SECRET=",
+            *(["# COMPLIANCE_BOT_OIDC_DOMAIN="] if platform == "google" else []),
             fallback]
 
 

@@ -4,8 +4,9 @@ format: discovery document, JWKS, and a token endpoint issuing RS256-signed ID t
 Served for real with ``live_server(FakeOidc().app)``. The authorization step is left to the
 test: it reads ``state`` and ``nonce`` from our redirect and calls ``/auth/callback`` with a
 code from ``code_for(email, nonce)``. The code ``"refused"`` gets the provider's
-``invalid_grant`` error, as an expired or replayed code does. ``sign(claims)`` makes any other
-token the tenant would issue (e.g. the Teams tab's single sign-on access token).
+``invalid_grant`` error, as an expired or replayed code does; a code for ``""`` gets an ID
+token with no email, and the UserInfo endpoint answers ``userinfo``. ``sign(claims)`` makes
+any other token the tenant would issue (e.g. the Teams tab's single sign-on access token).
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ class FakeOidc:
     def __init__(self) -> None:
         self.issuer = ""
         self.tokens_issued = 0
+        self.userinfo: dict[str, Any] = {}
         self.app = Starlette(routes=[
             Route("/.well-known/openid-configuration", self.discovery),
             Route("/jwks", self.jwks),
             Route("/token", self.token, methods=["POST"]),
+            Route("/userinfo", self.user_info),
         ])
 
     def sign(self, claims: dict[str, Any], key: RSAKey | None = None) -> str:
@@ -56,6 +59,7 @@ class FakeOidc:
             "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token",
             "jwks_uri": f"{self.issuer}/jwks",
+            "userinfo_endpoint": f"{self.issuer}/userinfo",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -64,6 +68,10 @@ class FakeOidc:
     async def jwks(self, request: Request) -> JSONResponse:
         """The public signing key."""
         return JSONResponse({"keys": [_KEY.as_dict(private=False)]})
+
+    async def user_info(self, request: Request) -> JSONResponse:
+        """What the test put in ``userinfo``."""
+        return JSONResponse(self.userinfo)
 
     async def token(self, request: Request) -> JSONResponse:
         """Redeem a code (client_secret_basic or _post), or answer the OAuth error."""
@@ -76,9 +84,11 @@ class FakeOidc:
         email, nonce = json.loads(base64.urlsafe_b64decode(code))
         now = int(time.time())  # the ID token is checked against the real clock by authlib
         claims: dict[str, Any] = {
-            "iss": self.issuer, "aud": CLIENT_ID, "sub": f"sub-{email}", "email": email,
-            "nonce": nonce, "iat": now, "exp": now + 600,
+            "iss": self.issuer, "aud": CLIENT_ID, "sub": f"sub-{email}", "nonce": nonce,
+            "iat": now, "exp": now + 600,
         }
+        if email:
+            claims |= {"email": email, "email_verified": True}
         id_token = jwt.encode({"alg": "RS256", "kid": "fake-1"}, claims, _KEY)
         self.tokens_issued += 1
         return JSONResponse({"access_token": "at-" + email, "token_type": "Bearer",

@@ -13,7 +13,7 @@ from alembic import op
 import bot.core.models
 
 revision = "0033"
-down_revision = "0031"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
