@@ -1,7 +1,7 @@
 """sweep_step_failures: a sweep step failing for a school, one row an episode
 
 Revision ID: 0033
-Revises: 0031
+Revises: 0032
 Create Date: 2026-11-24 21:30:00
 """
 
