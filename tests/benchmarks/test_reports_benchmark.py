@@ -47,9 +47,10 @@ from bot.core.models import AuditEvent, OutboxMessage, Person, Report, ReportClo
 from bot.features.reports.intake import link_token
 from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCY_ORDER
 from bot.features.reports.state import ensure_school
-from tests.benchmarks.test_dashboard_benchmark import _get, _ms, _serve, _stop
+from tests.benchmarks.test_dashboard_benchmark import CLI, _get, _ms
 from tests.features.reports.test_support import CSRF, Env, make_env
 from tests.support.helpers import SchoolBuilder
+from tests.support.served import served
 from tests.support.smtp import _free_port
 
 REPORTS = 20_000
@@ -166,6 +167,14 @@ def _signed_in(base: str, email: str) -> httpx.Client:
     return client
 
 
+def _serve(env: Env, database_url: str, port: int, workers: int) -> Any:
+    """``compliance-bot run --web-only --workers N`` answering, stopped on the way out."""
+    command = [CLI, "run", "--web-only", "--workers", str(workers), "--port", str(port)]
+    return served(command, env=_server_env(env, database_url, port),
+                  url=f"http://127.0.0.1:{port}",
+                  log=env.context.settings.home / f"server-{port}.log")
+
+
 def _server_env(env: Env, database_url: str, port: int) -> dict[str, str]:
     return {
         **os.environ,
@@ -252,11 +261,8 @@ def test_reports_list_with_20k_reports(school: SchoolBuilder, database_url: str)
             conn.execute(text("VACUUM ANALYZE reports, report_clocks"))
     env.context.store.dispose()
     port = _free_port()
-    server = _serve(_server_env(env, database_url, port), port, 1)
-    try:
+    with _serve(env, database_url, port, 1):
         result = _in_process(_list_load, f"http://127.0.0.1:{port}")
-    finally:
-        _stop(server)
     with env.context.store.session() as session:
         audited = session.scalar(
             select(func.count()).select_from(AuditEvent)
@@ -345,16 +351,14 @@ def test_public_form_post_at_concurrency_8(
     env.context.store.dispose()
     port = _free_port()
     path = f"/report/oak/{link_token(SECRET, 'oak')}"
-    server = _serve(_server_env(env, database_url, port), port, web_workers)
-    try:
+    # leaving the block waits for the responses' work after them (uvicorn's graceful stop)
+    with _serve(env, database_url, port, web_workers) as server:
         cpu_before = _cpu_seconds(server.pid)
         posts, gets, references, wall, warm = _in_process(
             _form_load, f"http://127.0.0.1:{port}", path
         )
         time.sleep(1)  # the last answers' hand-over, after the response
         cpu = _cpu_seconds(server.pid) - cpu_before
-    finally:
-        _stop(server)  # waits for the responses' work after them (uvicorn's graceful stop)
     with env.context.store.session() as session:
         stored = list(session.scalars(select(Report.reference)))
         alert_rows = session.execute(
