@@ -142,7 +142,9 @@ def test_one_scheduler_three_workers_two_web_processes_deliver_a_digest_day(
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY,
                   now=at(MONDAY), deliver=False)
         with ctx.store.session() as session:
-            queued = int(session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+            monday = dict(session.execute(
+                select(OutboxMessage.idempotency_key, OutboxMessage.channel)).all())
+        queued = len(monday)
         assert queued >= PEOPLE
 
         one = [_start(env, tmp_path, "--dispatch-only")]
@@ -177,12 +179,14 @@ def test_one_scheduler_three_workers_two_web_processes_deliver_a_digest_day(
         keys = json.loads(read_line(server))
     with ctx.store.session() as session:
         statuses = dict(session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
-        queued_keys = set(session.scalars(  # cards (the head's Monday card) go to a file
-            select(OutboxMessage.idempotency_key).where(OutboxMessage.channel == "email")))
+            select(OutboxMessage.idempotency_key, OutboxMessage.status)).all())
     ctx.store.dispose()
-    assert statuses == {"sent": queued}  # 0 lost, none left uncertain
-    assert set(keys) == queued_keys  # every digest arrived
+    # the scheduler sweeps as it starts (as of the real today): what that queues may still wait
+    # for its sending window; every message of Monday's sweep is sent, once
+    assert {statuses[k] for k in monday} == {"sent"}  # 0 lost, none left uncertain
+    # cards (the head's Monday card) go to a file, not the SMTP server
+    assert {k for k, channel in monday.items() if channel == "email"} <= set(keys)
+    assert {statuses.get(k) for k in keys} == {"sent"}  # nothing arrived that was not recorded
     assert set(keys.values()) == {1}  # 0 duplicates
     assert len(pids) >= 2  # uvicorn's worker processes (and its process watcher, if any)
     print(f"\nDeployment on PostgreSQL, {PEOPLE:,} staff, {queued:,} messages: one dispatch "
