@@ -62,7 +62,6 @@ __all__ = [
     "pypdf_guard",
     "remove_files",
     "safe_filename",
-    "sniff",
     "store_file",
     "stored_path",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from joserfc.jwk import RSAKey
 
+from bot.cli.teams_smoke import card_lines
 from bot.core.models import Attestation, AuditEvent
 from bot.features.teamsbot.cards import ACK_VERB, AUP_VERB, REFRESH_VERB
 from tests.features.dashboard.test_cards import card_errors
@@ -27,20 +28,7 @@ def _ack(env: BotEnv, user: str = AMY_ID) -> dict[str, Any]:
 
 
 def _texts(card: dict[str, Any]) -> str:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return "\n".join(found)
+    return "\n".join(card_lines(card))
 
 
 def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
