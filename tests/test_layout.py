@@ -5,6 +5,7 @@ review."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 from pathlib import Path
 
@@ -148,6 +149,62 @@ def test_imports_run_one_way() -> None:
         upward.append(f"{importer} (line {line}) imports {imported}: "
                       f"{LAYERS[low][0]} may not import {LAYERS[high][0]} ({LAYER_RULE})")
     assert not upward, "\n".join(upward)
+
+
+def _room(module: str) -> str | None:
+    """The feature room a module belongs to (None outside ``bot.features``)."""
+    parts = module.split(".")
+    return parts[2] if parts[:2] == ["bot", "features"] and len(parts) > 2 else None
+
+
+def _room_edges() -> dict[tuple[str, str], list[str]]:
+    """Room-to-room imports: (importer's room, imported room) -> the importing lines."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for importer, imported, line in _import_graph():
+        mine, theirs = _room(importer), _room(imported)
+        if mine and theirs and mine != theirs:
+            edges.setdefault((mine, theirs), []).append(f"{importer}:{line} -> {imported}")
+    return edges
+
+
+def test_a_room_uses_another_only_through_its_public_face() -> None:
+    """Another room is reached only through its ``api`` module: what a room offers is one file
+    to read, and everything else in it may change without breaking a neighbour."""
+    undeclared = [
+        where
+        for (_, theirs), lines in _room_edges().items()
+        for where in lines
+        if where.split(" -> ")[1] != f"bot.features.{theirs}.api"
+    ]
+    assert not undeclared, f"import the room's api module instead: {undeclared}"
+
+
+def test_rooms_import_each_other_without_cycles() -> None:
+    """Room-level imports form no cycle, so any room can be read, tested or removed with only
+    the rooms below it."""
+    graph: dict[str, set[str]] = {}
+    for mine, theirs in _room_edges():
+        graph.setdefault(mine, set()).add(theirs)
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, ()):
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    cycles = sorted(f"{a} -> {b} -> … -> {a}" for a, bs in graph.items() for b in bs
+                    if reaches(b, a, {b}))
+    assert not cycles, f"rooms on a cycle: {cycles}"
+
+
+def test_a_public_face_holds_only_imports() -> None:
+    """An ``api`` module re-exports; it defines nothing of its own (behaviour lives in the
+    room's other modules)."""
+    for face in sorted((REPO / "bot" / "features").glob("*/api.py")):
+        body = ast.parse(face.read_text("utf-8")).body
+        own = [n for n in body if not isinstance(n, (ast.Import, ast.ImportFrom, ast.Expr))
+               and not (isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "__all__")]
+        assert not own, f"{_name(face)} defines {[ast.unparse(n)[:40] for n in own]}"
 
 
 def _function_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
@@ -398,3 +455,26 @@ def test_no_binary_file_is_tracked() -> None:
         if path.is_file() and b"\0" in path.read_bytes()[:8192]:
             binary.append(name)
     assert not binary, f"binary files are tracked (remove them, make them in the test): {binary}"
+
+
+def _readme_map() -> str:
+    """The README's map of the code: its block that starts at ``bot/``."""
+    text = (REPO / "README.md").read_text("utf-8")
+    start = text.index("```\nbot/\n")
+    return text[start:text.index("```", start + 4)]
+
+
+def test_the_readme_map_names_every_room_and_module() -> None:
+    """The map in the README is the tree as it is: every feature room has its own entry, and
+    every core and engine module or package is named in its layer's part of the map."""
+    block = _readme_map()
+    rooms = sorted(p.name for p in (REPO / "bot" / "features").iterdir()
+                   if (p / "__init__.py").exists())
+    assert not [r for r in rooms if f"\n    {r}/" not in block], "add these rooms to the map"
+    core = block[block.index("\n  core/"):block.index("\n  engine/")]
+    engine = block[block.index("\n  engine/"):block.index("\n  features/")]
+    for layer, part in (("core", core), ("engine", engine)):
+        names = sorted(p.stem for p in (REPO / "bot" / layer).iterdir() if p.stem != "__init__"
+                       and (p.suffix == ".py" or (p / "__init__.py").exists()))
+        missing = [n for n in names if not re.search(rf"\b{n}\b", part)]
+        assert not missing, f"name these {layer} modules in the README's map: {missing}"

@@ -43,7 +43,8 @@ from bot.engine.commands import (
 from bot.features.dashboard.cli import digest, teams_app
 from bot.features.decisions.cli import decisions_app
 from bot.features.evidence.cli import evidence_app
-from bot.features.policies.cli import governors_app, policies_app
+from bot.features.governors.cli import governors_app
+from bot.features.policies.cli import policies_app
 from bot.features.reading.cli import campaign_app
 from bot.features.reports.cli import reports_app
 from bot.features.setup.cli import init_command

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import to_local
 from bot.core.nations import Words, school_words_for
@@ -32,6 +32,7 @@ __all__ = [
     "role_list",
     "role_name",
     "school_words",
+    "spreadsheet_safe",
     "stage_list",
     "stage_name",
     "version_name",
@@ -166,3 +167,11 @@ def version_name(label: str, *, start: bool = False) -> str:
     12 November 2026'). ``start``: capitalised, to begin a sentence."""
     text = f"version {label}" if _VERSION_NUMBER_RE.match(label) else label
     return text[:1].upper() + text[1:] if start else text
+
+
+def spreadsheet_safe(cell: Any) -> str:
+    """A CSV cell that spreadsheets will not run as a formula."""
+    text = "" if cell is None else str(cell)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "STOPPED_EXIT",
     "AsOf",
+    "EverySchool",
     "SchoolOption",
     "as_of_date",
     "as_of_today",
@@ -58,6 +59,9 @@ AsOf = Annotated[
 ]
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help="School id (default: the first).")
+]
+EverySchool = Annotated[
+    str | None, typer.Option("--school", help="School id (default: every school).")
 ]
 
 

@@ -33,6 +33,7 @@ from bot.features.accounts import web as accounts_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.decisions import web as decisions_web
 from bot.features.evidence import web as evidence_web
+from bot.features.governors import web as governors_web
 from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
 from bot.features.reports import web_intake as reports_intake_web
@@ -68,6 +69,7 @@ ROUTERS = (
     reports_list_web.router,
     accounts_web.router,
     policies_web.router,
+    governors_web.router,
     training_web.router,
     decisions_web.router,
     tasks_web.router,

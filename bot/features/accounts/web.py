@@ -34,10 +34,8 @@ from bot.features.accounts.service import (
     remove_holder,
     resolve_handover,
 )
-from bot.features.policies.attest import AUP_CONSENT, names_match, sign_aup
-from bot.features.setup.pages import save_change
-from bot.features.setup.rules import SetupError
-from bot.features.setup.service import editable, open_duties
+from bot.features.policies.api import AUP_CONSENT, names_match, sign_aup
+from bot.features.setup.api import SetupError, editable, open_duties, save_change
 
 router = APIRouter()
 HOLDERS_IN_FILE = (

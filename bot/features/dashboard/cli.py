@@ -15,20 +15,23 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.core.words import plural
-from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
+from bot.engine.commands import (
+    AsOf,
+    EverySchool,
+    as_of_today,
+    console,
+    context,
+    err,
+    friendly,
+    schools_of,
+    where,
+)
 
 if TYPE_CHECKING:
     pass
 
 __all__ = ["digest", "teams_app"]
 
-SchoolOpt = Annotated[
-    str | None,
-    typer.Option("--school", help="School id (default: every school in the configuration)."),
-]
-AsOfOpt = Annotated[
-    str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
-]
 
 
 def teams_package(
@@ -109,8 +112,8 @@ def digest(
     deliver: Annotated[
         bool, typer.Option("--deliver", help="With --send: deliver the outbox straight away.")
     ] = False,
-    school: SchoolOpt = None,
-    as_of: AsOfOpt = None,
+    school: EverySchool = None,
+    as_of: AsOf = None,
 ) -> None:
     """The headteacher's weekly digest: preview the card, or queue it now."""
     from bot.core.models import utcnow

@@ -32,12 +32,13 @@ from bot.core.models import (
 from bot.engine import snapshot
 from bot.engine.web.deps import ctx, render
 from bot.engine.web.page_cache import kept
-from bot.features.accounts.service import holder_states
+from bot.features.accounts.api import holder_states
 from bot.features.dashboard.charts import PAGE_SIZE, Pager, page_number, percent
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
 from bot.features.dashboard.figures import current_cycles, current_versions
-from bot.features.dashboard.rules import ACK_TARGET, PolicyFigure, review_status
+from bot.features.dashboard.rules import ACK_TARGET, PolicyFigure
 from bot.features.dashboard.viewer import Viewer, find_viewer
+from bot.features.policies.api import review_status
 
 __all__ = ["account_detail", "people", "person_detail", "policy_detail", "router"]
 

@@ -48,8 +48,8 @@ from bot.features.dashboard.rules import (
     PolicyFigure,
     TrainingFigure,
     age_band,
-    review_status,
 )
+from bot.features.policies.api import review_status
 
 __all__ = [
     "compute_figures",

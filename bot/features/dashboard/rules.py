@@ -7,15 +7,14 @@ dashboard, the digest and the governors' report all show them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from bot.core.models import Policy
 from bot.core.words import plural
+from bot.features.policies.api import REVIEW_DUE_SOON_DAYS
 
 __all__ = [
     "ACK_TARGET",
     "AGE_BANDS",
-    "DUE_SOON_DAYS",
     "URGENCIES",
     "AccountFigure",
     "Attention",
@@ -24,26 +23,11 @@ __all__ = [
     "PolicyFigure",
     "TrainingFigure",
     "age_band",
-    "review_status",
 ]
 
-DUE_SOON_DAYS = 30
 ACK_TARGET = 0.95
 URGENCIES = ("immediate", "high", "normal")
 AGE_BANDS = ("today", "1–7 days", "8–30 days", "over 30 days")
-
-
-def review_status(policy: Policy, today: date) -> str:
-    """current / due soon / overdue / under review."""
-    if policy.under_review:
-        return "under review"
-    if policy.next_review_due is None:
-        return "no review date"
-    if policy.next_review_due < today:
-        return "overdue"
-    if policy.next_review_due <= today + timedelta(days=DUE_SOON_DAYS):
-        return "due soon"
-    return "current"
 
 
 def age_band(days: int) -> str:
@@ -305,7 +289,7 @@ class Figures:
             lines.append(
                 Attention(
                     f"{plural(self.policies_due_soon, 'policy', 'policies')} {verb} due for "
-                    f"review within {DUE_SOON_DAYS} days",
+                    f"review within {REVIEW_DUE_SOON_DAYS} days",
                     "reviews",
                 )
             )

@@ -194,7 +194,7 @@ def build_manifest(
         manifest["bots"] = [{"botId": bot_guid, "scopes": ["personal"],
                              "supportsFiles": False, "isNotificationOnly": False}]
         manifest["activities"] = {"activityTypes": [{
-            "type": "newConcern",  # bot.features.teamsbot.alerts.CONCERN_ACTIVITY
+            "type": "newConcern",  # bot.features.reports.chat_alerts.CONCERN_ACTIVITY
             "description": "A new concern or breach report for the DSL team",
             "templateText": "New report {reference} ({urgency} urgency)",
         }, {

@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from bot.features.decisions.service import count_decisions_due
-from bot.features.tasks.service import count_tasks_overdue
-from bot.features.visitors.service import count_visitors_today
+from bot.features.decisions.api import count_decisions_due
+from bot.features.tasks.api import count_tasks_overdue
+from bot.features.visitors.api import count_visitors_today
 
 __all__ = ["dashboard_counts"]
 

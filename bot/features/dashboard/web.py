@@ -44,8 +44,8 @@ from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_p
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
 from bot.features.dashboard.viewer import Viewer, find_viewer
-from bot.features.reports.routing import visible_reports
-from bot.features.setup.service import preview_of
+from bot.features.reports.api import visible_reports
+from bot.features.setup.api import preview_of
 
 __all__ = ["ReportPanel", "RollupRow", "dashboard", "router", "teams_configure"]
 

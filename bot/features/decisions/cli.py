@@ -19,6 +19,7 @@ from bot.core.permissions import LEADERSHIP
 from bot.core.words import plural, school_words
 from bot.engine.commands import (
     AsOf,
+    EverySchool,
     as_of_today,
     console,
     context,
@@ -36,9 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["decisions_app"]
 
 
-SchoolOption = Annotated[
-    str | None, typer.Option("--school", help="School id (default: every school).")
-]
 
 
 def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
@@ -74,7 +72,7 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
 
 
 def decisions_list(
-    school: SchoolOption = None,
+    school: EverySchool = None,
     show: Annotated[
         bool, typer.Option("--show", help="Also list each decision (needs --as; recorded).")
     ] = False,

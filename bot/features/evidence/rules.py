@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.features.reports.export import spreadsheet_safe
+from bot.core.words import spreadsheet_safe
 
 __all__ = [
     "MANIFEST",

@@ -33,12 +33,12 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.engine.duties import add_months
-from bot.features.accounts.service import holder_states
-from bot.features.dashboard.figures import compute_figures
-from bot.features.dashboard.governors_report import FREE_TEXT_OUTCOME, NO_OUTCOME
+from bot.features.accounts.api import holder_states
+from bot.features.dashboard.api import compute_figures
 from bot.features.evidence.rules import Table, cells, training_state
-from bot.features.policies.register import register
-from bot.features.reports.rules import CATEGORIES, STATUSES
+from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
+from bot.features.policies.api import register
+from bot.features.reports.api import CATEGORIES, STATUSES
 
 __all__ = ["Facts", "gather", "school_reports"]
 

@@ -17,8 +17,7 @@ from bot.core.permissions import EVIDENCE_MAKERS
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
 from bot.features.evidence.rules import format_fingerprint
-from bot.features.reports.routing import visible_reports
-from bot.features.reports.web_support import school_for
+from bot.features.reports.api import school_for, visible_reports
 
 __all__ = ["router"]
 

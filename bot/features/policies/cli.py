@@ -1,6 +1,5 @@
-"""CLI for the policy register and governors: ``policies import|list|review|gaps|
-confirm-date`` and ``governors report``. ``bot.cli.main`` mounts ``policies_app`` and
-``governors_app``.
+"""CLI for the policy register: ``policies import|list|review|gaps|confirm-date``.
+``bot.cli.main`` mounts ``policies_app``.
 
 Its commands import the feature's modules when they run: most load SQLAlchemy and the models
 (~1 s measured), and ``--help`` answers without them (tests/cli/test_demo.py).
@@ -16,21 +15,24 @@ from rich.table import Table
 
 from bot.core.dates import HAPPENED, DateWindowError
 from bot.core.words import plural, version_name
-from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
+from bot.engine.commands import (
+    AsOf,
+    SchoolOption,
+    as_of_today,
+    console,
+    context,
+    err,
+    friendly,
+    schools_of,
+    where,
+)
 from bot.features.policies.cli_confirm import policies_confirm_date, policy_or_exit
 from bot.features.policies.cli_import import policies_import
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext
 
-__all__ = ["governors_app", "policies_app"]
-
-SchoolOpt = Annotated[
-    str | None, typer.Option("--school", help="School id (default: the first in the file).")
-]
-AsOfOpt = Annotated[
-    str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
-]
+__all__ = ["policies_app"]
 
 
 def _school_id(ctx: AppContext, school: str | None) -> str:
@@ -41,7 +43,7 @@ def _school_id(ctx: AppContext, school: str | None) -> str:
 # --------------------------------------------------------------------------- list, review, gaps
 
 
-def policies_list(school: SchoolOpt = None, as_of: AsOfOpt = None) -> None:
+def policies_list(school: SchoolOption = None, as_of: AsOf = None) -> None:
     """The policy register as a table: dates, status and current version."""
     # lazy: not loaded by --help (module docstring)
     from bot.features.policies.register import register
@@ -86,15 +88,18 @@ def _next_review_cell(policy: Any) -> str:
 def policies_review(
     key: Annotated[str, typer.Argument(help="The policy's key (see `policies list`).")],
     when: Annotated[str, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")],
-    body: Annotated[str, typer.Option(
-        "--body", help="Who reviewed it: the whole governing body or a committee's name."
-    )],
+    body: Annotated[
+        str,
+        typer.Option(
+            "--body", help="Who reviewed it: the whole governing body or a committee's name."
+        ),
+    ],
     minute: Annotated[str | None, typer.Option("--minute", help="Minute reference.")] = None,
     document: Annotated[
         Path | None, typer.Option("--document", help="The new document, if it changed.")
     ] = None,
-    school: SchoolOpt = None,
-    as_of: AsOfOpt = None,
+    school: SchoolOption = None,
+    as_of: AsOf = None,
 ) -> None:
     """Record a review and ratification; a changed document becomes version YYYY.N."""
 
@@ -147,7 +152,7 @@ def policies_review(
         console.print("The document is the same as the current version: no new version.")
 
 
-def policies_gaps(school: SchoolOpt = None) -> None:
+def policies_gaps(school: SchoolOption = None) -> None:
     """Policies named by others in the register (linked policies) that it does not hold."""
     from bot.features.policies.register import register_gaps
 
@@ -168,86 +173,9 @@ def policies_gaps(school: SchoolOpt = None) -> None:
     console.print(f"{plural(len(gaps), 'gap')}.")
 
 
-# --------------------------------------------------------------------------- governors report
-
-
-def governors_report(
-    term: Annotated[
-        str | None, typer.Option("--term", help="Term name, e.g. 'Autumn 2026' (default: now).")
-    ] = None,
-    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write the report as PDF.")] = None,
-    school: SchoolOpt = None,
-    as_of: AsOfOpt = None,
-) -> None:
-    """The termly governors' report: reviews, rates, AUP signatures, report counts."""
-    from bot.features.dashboard.governors_report import (
-        ReportError,
-        build_report,
-        pick_term,
-        render_pdf,
-    )
-
-    ctx = context()
-    where(ctx)
-    school_cfg = ctx.config.school(_school_id(ctx, school))
-    today = as_of_today(as_of)
-    try:
-        chosen = pick_term(school_cfg, term, today)
-    except ReportError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    with ctx.store.session() as session:
-        report = build_report(session, school_cfg, chosen, today)
-    console.rule(f"[bold]Governors' report[/] — {report.school_name}, {chosen.name}")
-    console.print(
-        f"{chosen.start:%d %b %Y} to {chosen.end:%d %b %Y}; figures as of {today:%d %b %Y}."
-    )
-    console.print(
-        f"Policy reviews: {len(report.reviewed)} reviewed this term, "
-        f"{len(report.due_in_term)} due this term, {len(report.overdue)} overdue now."
-    )
-    table = Table(title="Policies")
-    for col in ("Policy", "Version", "Next review", "Status", "Acknowledged"):
-        table.add_column(col)
-    for p in report.policies:
-        table.add_row(
-            p.title,
-            p.version or "—",
-            f"{p.next_review:%d %b %Y}" if p.next_review else "—",
-            p.status,
-            f"{p.ack_done}/{p.ack_owed}" if p.ack_owed else "—",
-        )
-    console.print(table)
-    console.print(
-        f"Acknowledgement rate: {report.ack_rate:.0%} ({report.ack_done} of {report.ack_owed}). "
-        f"Training rate: {report.training_rate:.0%} "
-        f"({report.training_done} of {report.training_owed})."
-    )
-    console.print(
-        f"AUP signatures: {plural(len(report.accounts), 'official account')}, "
-        f"{plural(report.unsigned_holders, 'holder')} not yet signed."
-    )
-    console.print(
-        f"Breach and concern reports this term: {report.reports_total} "
-        f"({report.head_reports_note[:1].lower()}{report.head_reports_note[1:-1]})."
-    )
-    for heading, counts in (
-        ("by category", report.reports_by_category),
-        ("by status", report.reports_by_status),
-        ("by outcome", report.reports_by_outcome),
-    ):
-        if counts:
-            console.print(f"  {heading}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    if pdf is not None:
-        pdf.write_bytes(render_pdf(report))
-        console.print(f"[green]PDF written[/]: {pdf}")
-
-
 policies_app = typer.Typer(help="The policy register.", no_args_is_help=True)
 policies_app.command("import")(friendly(policies_import))
 policies_app.command("list")(friendly(policies_list))
 policies_app.command("review")(friendly(policies_review))
 policies_app.command("gaps")(friendly(policies_gaps))
 policies_app.command("confirm-date")(friendly(policies_confirm_date))
-governors_app = typer.Typer(help="Governors: the termly report.", no_args_is_help=True)
-governors_app.command("report")(friendly(governors_report))

@@ -22,7 +22,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.core.words import plural, school_words, version_name
-from bot.engine.commands import as_of_today, console, context, err, schools_of, where
+from bot.engine.commands import (
+    AsOf,
+    SchoolOption,
+    as_of_today,
+    console,
+    context,
+    err,
+    schools_of,
+    where,
+)
 from bot.features.policies.typed import Typed, parse_when, read_document
 
 if TYPE_CHECKING:
@@ -31,12 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["import_summary", "policies_import", "select_policies"]
 
-SchoolOpt = Annotated[
-    str | None, typer.Option("--school", help="School id (default: the first in the file).")
-]
-AsOfOpt = Annotated[
-    str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
-]
 
 REQUIRED = {
     "title": "Title of the policy",
@@ -576,8 +579,8 @@ def policies_import(
         bool, typer.Option("--json", help="Machine-readable output (never asks questions).")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Store what was found.")] = False,
-    school: SchoolOpt = None,
-    as_of: AsOfOpt = None,
+    school: SchoolOption = None,
+    as_of: AsOf = None,
     title: Annotated[
         str | None,
         typer.Option("--title", help="The policy's title, for a scanned PDF or a document "

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.models import Person, Policy, PolicyReview, PolicyVersion
-from bot.features.dashboard.rules import review_status
-from bot.features.policies.rules import LinkedGap, linked_policy_gaps
+from bot.features.policies.rules import LinkedGap, linked_policy_gaps, review_status
 
 __all__ = ["RegisterRow", "register", "register_gaps"]
 

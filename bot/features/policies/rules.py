@@ -31,7 +31,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -52,6 +52,7 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "OVERDUE_EVERY_DAYS",
     "OVERDUE_REPEATS",
+    "REVIEW_DUE_SOON_DAYS",
     "AlertStage",
     "DigestEntry",
     "Directory",
@@ -78,6 +79,7 @@ __all__ = [
     "review_calendar",
     "review_event_uid",
     "review_state",
+    "review_status",
     "title_keys",
     "titles_match",
     "weekly_email_free",
@@ -527,3 +529,19 @@ def policy_key(title: str) -> str:
             break
         key = f"{key}-{word}" if key else word
     return key[:64] or "policy"
+
+
+REVIEW_DUE_SOON_DAYS = 30  # a policy is "due soon" when its review date is this close
+
+
+def review_status(policy: Policy, today: date) -> str:
+    """current / due soon / overdue / under review."""
+    if policy.under_review:
+        return "under review"
+    if policy.next_review_due is None:
+        return "no review date"
+    if policy.next_review_due < today:
+        return "overdue"
+    if policy.next_review_due <= today + timedelta(days=REVIEW_DUE_SOON_DAYS):
+        return "due soon"
+    return "current"

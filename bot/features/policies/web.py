@@ -1,11 +1,11 @@
-"""The policy register (``/policies``), recording reviews, the governors' termly report, and
-the signed-link pages for policies: acknowledging one (``/ack/{token}``) and reading its
-document (``/documents/{version_id}``)."""
+"""The policy register (``/policies``), recording reviews, and the signed-link pages for
+policies: acknowledging one (``/ack/{token}``) and reading its document
+(``/documents/{version_id}``)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -24,13 +24,6 @@ from bot.engine.web.links import (
     link_claims,
     link_page_context,
     open_link_duty,
-)
-from bot.features.dashboard.governors_report import (
-    ReportError,
-    build_report,
-    pick_term,
-    render_pdf,
-    terms_for,
 )
 from bot.features.policies.attest import acknowledge
 from bot.features.policies.register import register, register_gaps
@@ -201,41 +194,6 @@ def policy_confirm_date(
     except ReviewError as exc:
         return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)
     return RedirectResponse(f"/policies/{key}?confirmed=1", status_code=303)
-
-
-def _report_context(request: Request, user: Person, term: str | None) -> dict[str, Any]:
-    today = local_today(utcnow())
-    school = ctx(request).config.school(user.school_id)
-    try:
-        chosen = pick_term(school, term, today)
-    except ReportError as exc:
-        raise HTTPException(404, str(exc)) from None
-    with ctx(request).store.session() as session:
-        report = build_report(session, school, chosen, today)
-    return {"report": report, "terms": terms_for(school, today), "term": chosen}
-
-
-@router.get("/governors/report", include_in_schema=False)
-def governors_report(request: Request, term: str | None = None) -> Response:
-    """The termly governors' report as a page (figures only)."""
-    user = require_roles(request, READ_ROLES)
-    return render(request, "governors_report.html", _report_context(request, user, term))
-
-
-@router.get("/governors/report.pdf", include_in_schema=False)
-def governors_report_pdf(request: Request, term: str | None = None) -> Response:
-    """The termly governors' report as a PDF download."""
-    user = require_roles(request, READ_ROLES)
-    context = _report_context(request, user, term)
-    return Response(
-        render_pdf(context["report"]),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="governors-report-{context["term"].slug}.pdf"'
-            )
-        },
-    )
 
 
 # ---------------------------------------------------------------- signed links: acknowledgements

@@ -13,7 +13,16 @@ from typing import Annotated
 import typer
 
 from bot.core.dates import CALENDAR, DateWindowError
-from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
+from bot.engine.commands import (
+    SchoolOption,
+    as_of_today,
+    console,
+    context,
+    err,
+    friendly,
+    schools_of,
+    where,
+)
 
 __all__ = ["campaign_app"]
 
@@ -21,9 +30,6 @@ campaign_app = typer.Typer(
     help="Reading campaigns (e.g. Keeping children safe in education, read every year).",
     no_args_is_help=True,
 )
-SchoolOpt = Annotated[
-    str | None, typer.Option("--school", help="School id (default: the first in the file).")
-]
 
 
 @campaign_app.command("add")
@@ -40,7 +46,7 @@ def campaign_add(
     in_force: Annotated[str | None, typer.Option(
         "--in-force", help="The day staff are asked to read it (YYYY-MM-DD; default today).")]
     = None,
-    school: SchoolOpt = None,
+    school: SchoolOption = None,
 ) -> None:
     """Register an edition: from the day it comes into force everyone in its audience is asked
     to read and acknowledge it once; open asks for the previous edition close as superseded."""
@@ -78,7 +84,7 @@ def campaign_add(
 
 @campaign_app.command("list")
 @friendly
-def campaign_list(school: SchoolOpt = None) -> None:
+def campaign_list(school: SchoolOption = None) -> None:
     """Each reading campaign's audiences and their registered editions."""
     from bot.features.reading.service import editions_of
 

@@ -15,8 +15,7 @@ from bot.core import audit
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.models import Policy, PolicyVersion
 from bot.engine.config_sync import ensure_school
-from bot.features.policies.rules import ReviewError
-from bot.features.policies.store import accepted_document
+from bot.features.policies.api import ReviewError, accepted_document
 
 __all__ = [
     "EditionError",

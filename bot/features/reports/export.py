@@ -5,20 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
 
 from bot.core.models import Report
+from bot.core.words import spreadsheet_safe
 from bot.features.reports.rules import CATEGORIES, INVOLVED_ROLES, STATUSES, URGENCIES, local_time
 
-__all__ = ["EXPORT_COLUMNS", "export_csv", "spreadsheet_safe"]
-
-
-def spreadsheet_safe(cell: Any) -> str:
-    """A CSV cell that spreadsheets will not run as a formula."""
-    text = "" if cell is None else str(cell)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+__all__ = ["EXPORT_COLUMNS", "export_csv"]
 
 
 EXPORT_COLUMNS = (

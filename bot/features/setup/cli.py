@@ -228,7 +228,7 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
 
 def _print_report_clocks(school: SchoolConfig) -> None:
     """Which deadline each report starts, and when its reminders go."""
-    from bot.features.reports.rules import clock_summary
+    from bot.features.reports.api import clock_summary
 
     console.print("[bold]Report deadlines[/] (school.yaml: reports: clocks:)")
     for line in clock_summary(school):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.core.config import SchoolConfig
-from bot.features.policies.rules import normalise_title
+from bot.features.policies.api import normalise_title
 from bot.features.setup.statutory import StatutoryItem, is_statutory_reading, statutory_items
 
 __all__ = [

@@ -8,16 +8,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.features.policies.importer import (
+from bot.features.policies.api import (
     SUPPORTED_SUFFIXES,
     FuzzyDate,
     ImportedPolicy,
     PolicyImportError,
+    document_version_label,
     extract_policy,
+    normalise_title,
     not_ours,
+    policy_key,
     same_document,
 )
-from bot.features.policies.rules import document_version_label, normalise_title, policy_key
 from bot.features.setup.rules import stored_day, typed_date
 
 __all__ = ["QUESTIONS", "FolderPolicy", "check_ownership", "folder_twins", "read_policy_folder"]

@@ -16,7 +16,7 @@ from bot.core.nations import school_words_for
 from bot.core.words import plural
 from bot.engine.commands import console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
-from bot.features.policies.rules import policy_key
+from bot.features.policies.api import policy_key
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.policy_folder import (

@@ -19,8 +19,7 @@ from pydantic import ValidationError
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.dates import CALENDAR
 from bot.core.words import school_words
-from bot.features.policies.importer.dates import find_dates
-from bot.features.policies.importer.values import FuzzyDate
+from bot.features.policies.api import FuzzyDate, find_dates
 
 __all__ = [
     "SetupError",

@@ -25,8 +25,7 @@ from bot.core.words import plain_key, plural
 from bot.engine.config_sync import ensure_school, sync_config
 from bot.engine.extra_people import sync_register
 from bot.engine.job_roles import map_roles, suggest_role, words_of
-from bot.features.policies.importer import same_document
-from bot.features.policies.rules import policy_key
+from bot.features.policies.api import policy_key, same_document
 from bot.features.setup.answers import Answers, pick_person
 from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
 from bot.features.setup.policy_folder import (

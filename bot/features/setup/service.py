@@ -25,20 +25,18 @@ from bot.core.uploads import AttachmentError, check_document_content
 from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.engine.sweep import plan_and_apply
-from bot.features.policies.importer import (
+from bot.features.policies.api import (
     Found,
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
-    extract_policy,
-    not_ours,
-    same_document,
-)
-from bot.features.policies.rules import (
     ReviewError,
     check_document,
     document_version_label,
+    extract_policy,
+    not_ours,
     policy_key,
+    same_document,
 )
 from bot.features.setup.rules import SetupError, edit_school, stored_day
 

@@ -26,7 +26,7 @@ from bot.core.permissions import SETUP_EDITORS
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import check_csrf, ctx, require_roles
 from bot.engine.web.guards import read_checked_form
-from bot.features.reports.rules import clock_summary
+from bot.features.reports.api import clock_summary
 from bot.features.setup import web_admin
 from bot.features.setup.pages import (
     current_org,

@@ -21,8 +21,13 @@ from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.engine.web.deps import check_csrf, ctx, require_roles
 from bot.engine.web.guards import read_checked_form
-from bot.features.policies.importer import Found, FuzzyDate, ImportedPolicy, typed_policy
-from bot.features.policies.rules import MAX_DOCUMENT_BYTES
+from bot.features.policies.api import (
+    MAX_DOCUMENT_BYTES,
+    Found,
+    FuzzyDate,
+    ImportedPolicy,
+    typed_policy,
+)
 from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
 from bot.features.setup.rules import (

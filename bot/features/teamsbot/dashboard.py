@@ -25,10 +25,14 @@ from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.permissions import DASHBOARD_READERS
 from bot.core.settings import Settings
 from bot.engine import snapshot
-from bot.features.dashboard.cards import adaptive_card
-from bot.features.dashboard.digest import dashboard_url, digest_figures, week_key
-from bot.features.dashboard.figures import compute_figures
-from bot.features.dashboard.viewer import school_roles
+from bot.features.dashboard.api import (
+    adaptive_card,
+    compute_figures,
+    dashboard_url,
+    digest_figures,
+    school_roles,
+    week_key,
+)
 
 __all__ = [
     "DASHBOARD_VERB",

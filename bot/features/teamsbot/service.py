@@ -16,7 +16,7 @@ from bot.core.links import make_token
 from bot.core.models import Duty, Person, Policy, PolicyVersion
 from bot.core.settings import Settings
 from bot.core.words import version_name
-from bot.features.policies.attest import AUP_CONSENT, acknowledge, names_match, sign_aup
+from bot.features.policies.api import AUP_CONSENT, acknowledge, names_match, sign_aup
 from bot.features.teamsbot.cards import (
     ACK_VERB,
     AUP_VERB,

@@ -11,18 +11,24 @@ from typing import Annotated
 import typer
 
 from bot.core.words import plural
-from bot.engine.commands import AsOf, as_of_today, console, context, friendly, schools_of, where
+from bot.engine.commands import (
+    AsOf,
+    EverySchool,
+    as_of_today,
+    console,
+    context,
+    friendly,
+    schools_of,
+    where,
+)
 
 __all__ = ["visitors_app"]
 
 
-SchoolOption = Annotated[
-    str | None, typer.Option("--school", help="School id (default: every school).")
-]
 
 
 def visitors_purge(
-    school: SchoolOption = None,
+    school: EverySchool = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only say how many would be deleted.")
     ] = False,

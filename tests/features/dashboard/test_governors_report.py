@@ -21,7 +21,7 @@ from bot.core.config import load_config
 from bot.core.context import AppContext
 from bot.core.models import Duty, Person, Policy, Report, TrainingRecord
 from bot.engine.sweep import run_sweep
-from bot.features.dashboard.governors_report import (
+from bot.features.governors.report import (
     FREE_TEXT_OUTCOME,
     ReportError,
     build_report,

@@ -112,7 +112,7 @@ def test_manifest_validates_against_the_official_schema() -> None:
 
 
 def test_manifest_with_the_bot_validates_and_declares_the_feed_type() -> None:
-    from bot.features.teamsbot.alerts import CONCERN_ACTIVITY
+    from bot.features.reports.chat_alerts import CONCERN_ACTIVITY
     from bot.features.teamsbot.deliver import REMINDER_ACTIVITY
 
     bot_id = "2f4e6a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from bot.core.models import Person, utcnow
 from bot.features.dashboard.cards import adaptive_card
+from bot.features.reports.chat_alerts import concern_card
 from bot.features.reports.intake import _card_payloads
-from bot.features.teamsbot.alerts import concern_card
 from bot.features.teamsbot.cards import NeedItem, needs_card
 from bot.features.teamsbot.dashboard import live_card, refused_card
 from bot.features.teamsbot.service import card_for
@@ -32,7 +32,7 @@ SCRIPT = REPO / "tests" / "support" / "adaptive_cards.js"
 BUILDERS = ("new_card", "adaptive_card")  # bot.core.cards; the digest's, on top of it
 JUDGED = {  # every function that builds a card, and the cases below that show it
     "bot/features/teamsbot/cards.py:needs_card",
-    "bot/features/teamsbot/alerts.py:concern_card",
+    "bot/features/reports/chat_alerts.py:concern_card",
     "bot/features/teamsbot/dashboard.py:refused_card",
     "bot/features/teamsbot/dashboard.py:live_card",
     "bot/features/dashboard/cards.py:adaptive_card",

@@ -22,9 +22,10 @@ from bot.core.config import SchoolConfig
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
 from bot.core.words import Words, school_words
-from bot.features.dashboard.figures import compute_figures
-from bot.features.dashboard.rules import review_status
-from bot.features.reports import rules as report_rules
+from bot.features.dashboard.api import compute_figures
+from bot.features.policies.api import review_status
+from bot.features.reports.api import CATEGORIES
+from bot.features.reports.api import STATUSES as REPORT_STATUSES
 
 __all__ = [
     "AccountLine",
@@ -201,7 +202,7 @@ def outcome_bucket(outcome: str | None) -> str:
 
 def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
     """The reports feature's category and status labels."""
-    return dict(report_rules.CATEGORIES), dict(report_rules.STATUSES)
+    return dict(CATEGORIES), dict(REPORT_STATUSES)
 
 
 def head_reports_note(words: Words) -> str:

@@ -1,0 +1,18 @@
+"""The dashboard room's public face: all another room may use of it (tests/test_layout.py)."""
+
+from __future__ import annotations
+
+from bot.features.dashboard.cards import adaptive_card
+from bot.features.dashboard.digest import dashboard_url, digest_due, digest_figures, week_key
+from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.viewer import school_roles
+
+__all__ = [
+    "adaptive_card",
+    "compute_figures",
+    "dashboard_url",
+    "digest_due",
+    "digest_figures",
+    "school_roles",
+    "week_key",
+]

@@ -1,0 +1,7 @@
+"""The governors room's public face: all another room may use of it (tests/test_layout.py)."""
+
+from __future__ import annotations
+
+from bot.features.governors.report import FREE_TEXT_OUTCOME, NO_OUTCOME
+
+__all__ = ["FREE_TEXT_OUTCOME", "NO_OUTCOME"]

@@ -1,0 +1,103 @@
+"""CLI for governors: ``governors report``, mounted by ``bot.cli.main``.
+
+The command imports the report module when it runs, so ``--help`` stays light.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bot.core.words import plural
+from bot.engine.commands import (
+    AsOf,
+    SchoolOption,
+    as_of_today,
+    console,
+    context,
+    err,
+    friendly,
+    schools_of,
+    where,
+)
+
+__all__ = ["governors_app"]
+
+
+def governors_report(
+    term: Annotated[
+        str | None, typer.Option("--term", help="Term name, e.g. 'Autumn 2026' (default: now).")
+    ] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write the report as PDF.")] = None,
+    school: SchoolOption = None,
+    as_of: AsOf = None,
+) -> None:
+    """The termly governors' report: reviews, rates, AUP signatures, report counts."""
+    from bot.features.governors.report import (  # lazy: SQLAlchemy and the models (~1 s)
+        ReportError,
+        build_report,
+        pick_term,
+        render_pdf,
+    )
+
+    ctx = context()
+    where(ctx)
+    school_cfg = ctx.config.school(schools_of(ctx, school)[0].id)
+    today = as_of_today(as_of)
+    try:
+        chosen = pick_term(school_cfg, term, today)
+    except ReportError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    with ctx.store.session() as session:
+        report = build_report(session, school_cfg, chosen, today)
+    console.rule(f"[bold]Governors' report[/] — {report.school_name}, {chosen.name}")
+    console.print(
+        f"{chosen.start:%d %b %Y} to {chosen.end:%d %b %Y}; figures as of {today:%d %b %Y}."
+    )
+    console.print(
+        f"Policy reviews: {len(report.reviewed)} reviewed this term, "
+        f"{len(report.due_in_term)} due this term, {len(report.overdue)} overdue now."
+    )
+    table = Table(title="Policies")
+    for col in ("Policy", "Version", "Next review", "Status", "Acknowledged"):
+        table.add_column(col)
+    for p in report.policies:
+        table.add_row(
+            p.title,
+            p.version or "—",
+            f"{p.next_review:%d %b %Y}" if p.next_review else "—",
+            p.status,
+            f"{p.ack_done}/{p.ack_owed}" if p.ack_owed else "—",
+        )
+    console.print(table)
+    console.print(
+        f"Acknowledgement rate: {report.ack_rate:.0%} ({report.ack_done} of {report.ack_owed}). "
+        f"Training rate: {report.training_rate:.0%} "
+        f"({report.training_done} of {report.training_owed})."
+    )
+    console.print(
+        f"AUP signatures: {plural(len(report.accounts), 'official account')}, "
+        f"{plural(report.unsigned_holders, 'holder')} not yet signed."
+    )
+    console.print(
+        f"Breach and concern reports this term: {report.reports_total} "
+        f"({report.head_reports_note[:1].lower()}{report.head_reports_note[1:-1]})."
+    )
+    for heading, counts in (
+        ("by category", report.reports_by_category),
+        ("by status", report.reports_by_status),
+        ("by outcome", report.reports_by_outcome),
+    ):
+        if counts:
+            console.print(f"  {heading}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if pdf is not None:
+        pdf.write_bytes(render_pdf(report))
+        console.print(f"[green]PDF written[/]: {pdf}")
+
+
+governors_app = typer.Typer(help="Governors: the termly report.", no_args_is_help=True)
+governors_app.command("report")(friendly(governors_report))

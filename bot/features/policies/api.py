@@ -1,0 +1,58 @@
+"""The policies room's public face: all another room may use of it (tests/test_layout.py)."""
+
+from __future__ import annotations
+
+from bot.features.policies.attest import AUP_CONSENT, acknowledge, names_match, sign_aup
+from bot.features.policies.importer import (
+    SUPPORTED_SUFFIXES,
+    Found,
+    FuzzyDate,
+    ImportedPolicy,
+    NoTextLayerError,
+    PolicyImportError,
+    extract_policy,
+    not_ours,
+    same_document,
+    typed_policy,
+)
+from bot.features.policies.importer.dates import find_dates
+from bot.features.policies.register import register
+from bot.features.policies.rules import (
+    MAX_DOCUMENT_BYTES,
+    REVIEW_DUE_SOON_DAYS,
+    ReviewError,
+    check_document,
+    document_version_label,
+    normalise_title,
+    policy_key,
+    review_status,
+)
+from bot.features.policies.store import accepted_document
+
+__all__ = [
+    "AUP_CONSENT",
+    "MAX_DOCUMENT_BYTES",
+    "REVIEW_DUE_SOON_DAYS",
+    "SUPPORTED_SUFFIXES",
+    "Found",
+    "FuzzyDate",
+    "ImportedPolicy",
+    "NoTextLayerError",
+    "PolicyImportError",
+    "ReviewError",
+    "accepted_document",
+    "acknowledge",
+    "check_document",
+    "document_version_label",
+    "extract_policy",
+    "find_dates",
+    "names_match",
+    "normalise_title",
+    "not_ours",
+    "policy_key",
+    "register",
+    "review_status",
+    "same_document",
+    "sign_aup",
+    "typed_policy",
+]
