@@ -30,6 +30,7 @@ from bot.engine.web.deps import render, templates
 from bot.engine.web.guards import BodyLimit, refuse_control_characters
 from bot.engine.web.page_cache import DataStamp, PageCache
 from bot.features.accounts import web as accounts_web
+from bot.features.complaints import web as complaints_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.decisions import web as decisions_web
 from bot.features.evidence import web as evidence_web
@@ -66,6 +67,7 @@ ROUTERS = (
     dashboard_web.router,
     reports_intake_web.router,
     reports_list_web.router,
+    complaints_web.router,
     accounts_web.router,
     policies_web.router,
     training_web.router,

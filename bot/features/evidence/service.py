@@ -34,6 +34,8 @@ from bot.core.models import (
 )
 from bot.engine.duties import add_months
 from bot.features.accounts.service import holder_states
+from bot.features.complaints.rules import COUNT_HEADER
+from bot.features.complaints.service import complaint_counts
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.governors_report import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.evidence.rules import Table, cells, training_state
@@ -71,6 +73,7 @@ class Facts:
     governors: Table
     concerns: Table
     filtering: Table
+    complaints: Table
 
     @property
     def tables(self) -> tuple[Table, ...]:
@@ -84,6 +87,7 @@ class Facts:
             self.governors,
             self.concerns,
             self.filtering,
+            self.complaints,
         )
 
     @property
@@ -483,6 +487,17 @@ def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, s
     return table, note
 
 
+def _complaints(session: Session, school_id: str, tz: ZoneInfo) -> Table:
+    """Data protection complaints per quarter: received, acknowledged in time, outcomes."""
+    return Table(
+        "data-protection-complaints-by-quarter.csv",
+        "Data protection complaints per quarter of receipt, and how promptly each was "
+        "acknowledged (the law: within 30 days) and answered (by the date the school set)",
+        COUNT_HEADER,
+        tuple(cells(c.row()) for c in complaint_counts(session, school_id, "quarter", tz)),
+    )
+
+
 def gather(
     session: Session,
     school_id: str,
@@ -522,6 +537,7 @@ def gather(
         governors=_governors(session, school_id, tz),
         concerns=_concerns(session, reports),
         filtering=filtering,
+        complaints=_complaints(session, school_id, tz),
     )
 
 
