@@ -169,25 +169,30 @@ def _send_day(day: date, received: date, due: date, school: SchoolConfig) -> dat
 
 
 def warning_stage(
-    received: date, due: date, today: date, school: SchoolConfig, warn_days: Sequence[int]
+    started: date, due: date, today: date, school: SchoolConfig, warn_days: Sequence[int]
 ) -> tuple[str, date] | None:
-    """The latest warning a clock has reached today and the day it goes: ``("d3", day)`` three
-    days before, ``("overdue", day)`` once the deadline has passed; None before the first.
-    A late sweep sends only the latest (each stage's outbox key is its own)."""
+    """The latest warning a clock (started on ``started``) has reached today and the day it
+    goes: ``("d3", day)`` three days before, ``("overdue", day)`` once the deadline has
+    passed; None before the first. A late sweep sends only the latest (each stage's outbox key
+    is its own)."""
     if today > due:
         return "overdue", today
     reached = None
     for days in sorted(warn_days, reverse=True):
-        day = _send_day(due - timedelta(days=days), received, due, school)
+        day = _send_day(due - timedelta(days=days), started, due, school)
         if day <= today:
             reached = (f"d{days}", day)
     return reached
 
 
-def may_warn_now(school: SchoolConfig, today: date, stage_day: date, in_hours: bool) -> bool:
-    """Warnings go in working hours on a school day (on the stage's own day when it had to
-    fall in a holiday: no school day was left before the deadline)."""
-    return in_hours and (school.is_school_day(today) or today == stage_day)
+def may_warn_now(school: SchoolConfig, today: date, due: date, in_hours: bool) -> bool:
+    """Warnings go in working hours on a school day; on a working day in the holidays only
+    when no school day is left before the deadline (the law's clock does not stop for them)."""
+    if not in_hours:
+        return False
+    days = (due - today).days
+    return school.is_school_day(today) or not any(
+        school.is_school_day(today + timedelta(days=n)) for n in range(days + 1))
 
 
 def period_of(day: date, period: str) -> str:

@@ -240,11 +240,13 @@ def warn(session: Session, school: SchoolConfig, now: datetime, *, base_url: str
     open_ = session.scalars(select(Complaint).where(
         Complaint.school_id == school.id, Complaint.outcome_at.is_(None)))
     for c in open_:
-        received = c.received_at.astimezone(LONDON).date()
-        clock, due = (("ack", c.ack_due_on) if c.acknowledged_at is None
-                      else ("outcome", c.outcome_due_on))
-        stage = warning_stage(received, due, today, school, school.complaints.warn_days_before)
-        if stage is None or not may_warn_now(school, today, stage[1], hours) or not write:
+        ack = c.acknowledged_at
+        clock, due, started = (
+            ("ack", c.ack_due_on, c.received_at) if ack is None
+            else ("outcome", c.outcome_due_on, ack))
+        stage = warning_stage(started.astimezone(LONDON).date(), due, today, school,
+                              school.complaints.warn_days_before)
+        if stage is None or not may_warn_now(school, today, due, hours) or not write:
             continue
         what = "acknowledge" if clock == "ack" else "give the outcome of"
         late = stage[0] == "overdue"
