@@ -139,6 +139,9 @@ def test_what_reads_like_a_safeguarding_concern_points_to_the_concern_form_first
     assert "Complaint received" in sent.text
     (stored,) = _complaints(env)
     assert stored.safeguarding_confirmed
+    detail = env.client("head").get(f"/complaints/{stored.reference}").text
+    assert "might be a safeguarding concern" in detail
+    assert "designated safeguarding lead" in detail.lower()
 
 
 def test_the_public_form_shares_the_report_forms_rate_limit_rule(school: SchoolBuilder) -> None:
