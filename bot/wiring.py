@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.engine.chasing import chasing_stopped_step
 from bot.engine.steps import FeatureSteps, Step, register
 from bot.features.accounts.step import handovers_step
+from bot.features.complaints.step import complaints_step
 from bot.features.dashboard.digest import digest_step
 from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
@@ -30,6 +31,7 @@ STEPS: tuple[Step, ...] = (
     governor_alerts,
     digest_step,
     head_dashboard_step,  # with the digest: the head's card in their chat, when the bot has one
+    complaints_step,
     decision_reminders_step,  # the order of the last three is the old single "extras" step's
     tasks_step,
     visitors_step,
@@ -44,6 +46,7 @@ TITLES = {
     governor_alerts.__name__: "sending the governors' policy review alerts",
     digest_step.__name__: "sending the weekly digest",
     head_dashboard_step.__name__: "sending the headteacher's dashboard card",
+    complaints_step.__name__: "warning about data protection complaints falling due",
     decision_reminders_step.__name__: "reminding about decisions due for review",
     tasks_step.__name__: "setting recurring tasks",
     visitors_step.__name__: "tidying the visitors' confirmations",

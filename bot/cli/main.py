@@ -40,6 +40,7 @@ from bot.engine.commands import (
     unused_columns,
     where,
 )
+from bot.features.complaints.cli import complaints_app
 from bot.features.dashboard.cli import digest, teams_app
 from bot.features.decisions.cli import decisions_app
 from bot.features.evidence.cli import evidence_app
@@ -90,6 +91,7 @@ def teams_smoke(
     smoke_command(folder)
 app.add_typer(governors_app, name="governors")
 app.add_typer(reports_app, name="reports")
+app.add_typer(complaints_app, name="complaints")
 app.add_typer(decisions_app, name="decisions")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(visitors_app, name="visitors")

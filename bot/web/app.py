@@ -30,12 +30,14 @@ from bot.engine.web.deps import render, templates
 from bot.engine.web.guards import BodyLimit, refuse_control_characters
 from bot.engine.web.page_cache import DataStamp, PageCache
 from bot.features.accounts import web as accounts_web
+from bot.features.complaints import web as complaints_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.decisions import web as decisions_web
 from bot.features.evidence import web as evidence_web
 from bot.features.governors import web as governors_web
 from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
+from bot.features.reading import web as reading_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
 from bot.features.setup import web as setup_web
@@ -67,6 +69,7 @@ ROUTERS = (
     dashboard_web.router,
     reports_intake_web.router,
     reports_list_web.router,
+    complaints_web.router,
     accounts_web.router,
     policies_web.router,
     governors_web.router,
@@ -77,6 +80,7 @@ ROUTERS = (
     people_web.router,
     setup_web.router,
     evidence_web.router,
+    reading_web.router,
     teamsbot_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this

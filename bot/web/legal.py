@@ -63,7 +63,9 @@ def _page(request: Request, kind: Kind) -> Response:
         text = legal_text(school, kind)
         shown = show_document(f"{kind}.md", text.encode("utf-8"),
                               hashlib.sha256(text.encode("utf-8")).hexdigest())
-        sections.append({"name": school.name, "html": shown.html})
+        complain = kind == "privacy" and school.complaints.public_form
+        sections.append({"name": school.name, "html": shown.html,
+                         "complaint": f"/complaint/{school.id}" if complain else None})
     return render(request, "legal.html", {"title": TITLES[kind], "sections": sections})
 
 

@@ -6,7 +6,12 @@ first day), a leaver and a returner, governors with review dates (one moved mid-
 The promises checked: no email on a day that is not a school day of that nation; no duty
 backdated or born overdue, none closed before it opened; no termly task outside the school's
 terms (nothing past the last one); at most one email about reviews per governor a week; at most
-one "chasing has stopped" email per manager a day. The whole year per nation is a benchmark
+one "chasing has stopped" email per manager a day. Data-protection complaints arrive at
+awkward times (a weekend, 23:59, a bank holiday, the last evening before the Christmas break,
+the holidays), half by the form with an email address (acknowledged at once), half by letter
+(the DPO acknowledges when warned): every one due by the end is acknowledged within its 30
+days, every warning goes in working hours (on a school day unless none is left before the
+deadline), and the counts per quarter are right. The whole year per nation is a benchmark
 (``uv run pytest -n 0 tests/benchmarks/test_school_year_nations_benchmark.py -s``); the default
 suite walks Scotland's last term into the summer."""
 
@@ -18,15 +23,16 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.core.calendar import COUNTRIES
-from bot.core.clock import local_today
+from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import (
+    Complaint,
     Duty,
     OutboxBody,
     OutboxMessage,
@@ -38,9 +44,13 @@ from bot.core.models import (
 from bot.core.words import school_words_for
 from bot.demo.school import inset_days, term_dates
 from bot.engine.sweep import run_sweep
+from bot.features.complaints.rules import Submission, period_of
+from bot.features.complaints.service import acknowledge as acknowledge_complaint
+from bot.features.complaints.service import complaint_counts, receive, record_outcome, warn
 from bot.features.policies.attest import acknowledge
 from bot.features.policies.review import confirm_review_date
 from bot.features.reading.service import register_edition
+from bot.features.reports.rules import in_working_hours
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
 from tests.web.test_nation_words import ENGLAND_ONLY
@@ -102,7 +112,7 @@ def _school(builder: SchoolBuilder, nation: str, first: date) -> None:
     builder.school.update({
         "country": nation, **NATIONS[nation],
         "chair_of_governors": f"chair@{DOMAIN}", "clerk": f"clerk@{DOMAIN}",
-        "dsl": [f"head@{DOMAIN}"], "deputy_dsl": [f"dep@{DOMAIN}"],
+        "dsl": [f"head@{DOMAIN}"], "deputy_dsl": [f"dep@{DOMAIN}"], "dpo": f"dan@{DOMAIN}",
         "cadences": {"standard": {"before_due": [3], "on_due": True, "overdue_every_days": 7,
                                   "max_reminders": 4, "escalate": [
                                       {"after_overdue": 2, "to": "line_manager"}]}},
@@ -168,6 +178,87 @@ def _answer(ctx: object, day: date, rng: random.Random, early: str | None) -> No
                                            import_key=f"t-{duty.id}"))
 
 
+def _awkward(cal: SchoolConfig, first: date, last: date) -> list[tuple[datetime, bool]]:
+    """When complaints arrive (London time) and whether with an email address: a Saturday, a
+    Sunday at 23:59, a weekday at 23:59, a bank holiday, the last school evening before the
+    Christmas break at 23:59, a holiday weekday, the first day of the summer holidays."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    def pick(test: object, start: int = 0) -> date | None:
+        return next((d for d in days[start:] if test(d)), None)  # type: ignore[operator]
+
+    wanted: list[tuple[date | None, int, int, bool]] = [
+        (pick(lambda d: d.weekday() == 5, 3), 10, 0, True),
+        (pick(lambda d: d.weekday() == 6, 10), 23, 59, False),
+        (pick(lambda d: cal.is_school_day(d), 20), 23, 59, False),
+        (pick(lambda d: d.weekday() < 5 and not cal.is_working_day(d)), 11, 0, False),
+        (pick(lambda d: d.month == 12 and cal.is_school_day(d) and not any(
+            cal.is_school_day(d + timedelta(days=n)) for n in range(1, 10))), 23, 59, False),
+        (pick(lambda d: cal.is_working_day(d) and not cal.is_school_day(d)), 16, 0, True),
+        (pick(lambda d: cal.last_term_end() is not None and d > cal.last_term_end()
+              and cal.is_working_day(d)), 9, 0, False),
+    ]
+    return sorted({(datetime(d.year, d.month, d.day, h, m, tzinfo=LONDON), email)
+                   for d, h, m, email in wanted if d is not None})
+
+
+def _complaints_today(ctx: object, clock: FrozenClock, cal: SchoolConfig, day: date,
+                      arriving: list[tuple[datetime, bool]]) -> None:
+    """Complaints arriving today (each followed by the complaints step at that very moment,
+    as a sweep then would); then the DPO acts on the warnings the morning's sweep sent."""
+    store = ctx.store  # type: ignore[attr-defined]
+    for moment, email in (a for a in arriving if a[0].date() == day):
+        clock.at(day, moment.hour, moment.minute)
+        sub = Submission("Pat Parent", "pat@home.example" if email else None, "parent",
+                         "You sent my details to the wrong family.", None, False)
+        with store.transaction() as session:
+            receive(session, cal, sub, now=moment.astimezone(UTC),
+                    channel="form" if email else "letter", actor=f"dan@{DOMAIN}")
+            warn(session, cal, moment.astimezone(UTC), base_url="", write=True)
+    with store.transaction() as session:
+        keys = session.scalars(select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.purpose == "complaint_warning"))
+        warned = {tuple(k.split(":")[2:4]) for k in keys}
+        for c in session.scalars(select(Complaint).where(Complaint.outcome_at.is_(None))):
+            if c.acknowledged_at is None and (c.reference, "ack") in warned:
+                acknowledge_complaint(session, cal, c, how="letter", on=at(day, 10),
+                                      actor=f"dan@{DOMAIN}")
+            elif (c.reference, "outcome") in warned:
+                record_outcome(session, cal, c, "We have put it right.", now=at(day, 11),
+                               actor=f"dan@{DOMAIN}")
+
+
+def _complaint_problems(ctx: object, cal: SchoolConfig, last: date,
+                        arriving: list[tuple[datetime, bool]]) -> list[str]:
+    """Every complaint due by ``last`` acknowledged in time; warnings in working hours on
+    school days (or working days when none was left); counts per quarter as they arrived."""
+    problems: list[str] = []
+    with ctx.store.session() as session:  # type: ignore[attr-defined]
+        complaints = {c.reference: c for c in session.scalars(select(Complaint))}
+        if len(complaints) != len(arriving):
+            problems.append(f"{len(arriving)} complaints sent, {len(complaints)} stored")
+        for c in complaints.values():
+            got = c.acknowledged_at.astimezone(LONDON).date() if c.acknowledged_at else None
+            if (got is None and c.ack_due_on <= last) or (got is not None and got > c.ack_due_on):
+                problems.append(f"{c.reference} acknowledged {got}, due {c.ack_due_on}")
+        for key, created in session.execute(select(
+                OutboxMessage.idempotency_key, OutboxMessage.created_at).where(
+                OutboxMessage.purpose == "complaint_warning")):
+            c = complaints[key.split(":")[2]]
+            local = created.astimezone(LONDON)
+            due = c.ack_due_on if key.split(":")[3] == "ack" else c.outcome_due_on
+            open_days = any(cal.is_school_day(local.date() + timedelta(days=n))
+                            for n in range((due - local.date()).days + 1))
+            if not in_working_hours(cal, created) or (
+                    open_days and not cal.is_school_day(local.date())):
+                problems.append(f"warning {key} at {local:%a %d %b %H:%M}")
+        counted = {c.period: c.received for c in complaint_counts(session, cal.id, "quarter")}
+    expected = Counter(period_of(m.date(), "quarter") for m, _ in arriving)
+    if counted != dict(expected):
+        problems.append(f"counts per quarter {counted}, expected {dict(expected)}")
+    return problems
+
+
 def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, first: date,
          last: date) -> Walked:
     """Sweep every calendar day from ``first`` to ``last`` as the scheduler would."""
@@ -184,6 +275,7 @@ def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, firs
     seen = 0
     _edition(ctx, builder, nation, "last year's", first - timedelta(days=365))
     new_edition = first + timedelta(days=span // 6)
+    arriving = _awkward(school, first, last)
     day = first
     while day <= last:
         if day == new_edition:  # a new edition, in force at once: everyone asked again, once
@@ -222,7 +314,11 @@ def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, firs
                     problems.append(f"{day}: {d.cycle} backdated to {d.opened_on}")
         if school.is_school_day(day):
             _answer(ctx, day, rng, "sia" if day < starters["sia"] else None)
+        _complaints_today(ctx, clock, school, day, arriving)
         day += timedelta(days=1)
+    problems += _complaint_problems(ctx, school, last, arriving)
+    if len(arriving) < 5:
+        problems.append(f"only {len(arriving)} awkward complaints in the walk")
     with ctx.store.session() as session:
         sent = [(r.idempotency_key, r.purpose, tuple(r.recipients) + tuple(r.cc),
                  local_today(r.next_attempt_at))

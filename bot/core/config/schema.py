@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from bot.core.calendar import Country, add_working_days, is_working_day, nation_key
+from bot.core.config.complaints import ComplaintSettings
 from bot.core.config.reading import format_loc, line_index, load_yaml, yaml_problems
 from bot.core.config.reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
@@ -447,6 +448,7 @@ class SchoolConfig(_Strict):
     teams_first: bool = False
     official_accounts: list[AccountConfig] = []
     reports: ReportSettings = ReportSettings()
+    complaints: ComplaintSettings = ComplaintSettings()
     directory: DirectoryRules = DirectoryRules()
     mail_from_name: str | None = None
     # where replies to the bot's emails go (the school office); None: the first admin's address

@@ -9,6 +9,7 @@ the tests) sees them all: ``from bot.core.models import Person`` as before. The 
 - ``policies``: policies, versions, reviews, requirements;
 - ``accounts``: official accounts and their holders;
 - ``duties``: duties, attestations, training records;
+- ``complaints``: data-protection complaints to the school;
 - ``audit``: the audit chain's head and events, the notes of bulk-sealed rows;
 - ``reports``: reports, their entries, clocks and attachments;
 - ``registers``: decisions, task completions, visitors' confirmations;
@@ -30,6 +31,7 @@ from bot.core.models.base import (
     UTCDateTime,
     utcnow,
 )
+from bot.core.models.complaints import Complaint
 from bot.core.models.duties import Attestation, Duty, TrainingRecord
 from bot.core.models.outbox import (
     WITH_BODY,
@@ -90,6 +92,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "Complaint",
     "ConfigVersion",
     "ConnectorState",
     "Decision",

@@ -42,6 +42,7 @@ MULTILINE_FIELDS = frozenset(
         "reasons",
         "terms",
         "text",
+        "wanted",
         "what_happened",
     }
 )

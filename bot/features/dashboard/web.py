@@ -38,6 +38,8 @@ from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.engine.web.deps import ctx, render
 from bot.engine.web.page_cache import kept, true_until
+from bot.features.complaints.api import summary as complaints_summary
+from bot.features.complaints.api import words_for as complaint_readers
 from bot.features.dashboard import drilldown, tiles
 from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
@@ -176,6 +178,24 @@ def _extras(store: Store, school_id: str, today: date) -> dict[str, int] | None:
     return {str(k): int(v) for k, v in dict(counts).items()}
 
 
+def _complaints_panel(session: Session, viewer: Viewer, today: date) -> dict[str, Any]:
+    """The data protection complaints section: the last 12 months' counts and timeliness,
+    never content; a link to the complaints for those who read them."""
+    found = complaints_summary(session, viewer.school.id, today)
+    c = found.counts
+    return {
+        "received": c.received if c else 0,
+        "acknowledged_in_time": c.acknowledged_in_time if c else 0,
+        "acknowledged_late": c.acknowledged_late if c else 0,
+        "outcomes": c.outcomes if c else 0,
+        "outcomes_by_due": c.outcomes_by_due if c else 0,
+        "open": c.open if c else 0,
+        "overdue": found.overdue,
+        "readable": bool(viewer.roles & set(viewer.school.complaints.readers)),
+        "readers": complaint_readers(viewer.school),
+    }
+
+
 def _label(key: str) -> str:
     """A count's key as a label: "decisions_due_for_review" -> "Decisions due for review"."""
     words = key.replace("_", " ").strip()
@@ -225,6 +245,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             figures.calendar_question = viewer.school.term_dates_question(today)
             panel = _report_panel(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
+            complaints = _complaints_panel(session, viewer, today)
             preview = preview_of(session, viewer.school.id)
             rollup = (
                 [
@@ -263,6 +284,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "reviews": reviews,
                 "reports": panel,
                 "talks": talks,
+                "complaints": complaints,
                 "preview": preview,
                 "can_start_sending": bool(set(viewer.roles) & SETUP_EDITORS),
                 "sending_started": request.query_params.get("sending") == "started",

@@ -133,7 +133,8 @@ WHAT IS IN IT
 
 Nothing of what any concern or breach report says is in this pack, and no name of a child or of
 anyone who made a report: concerns are counted by category, status and whether an outcome is
-recorded. The CSV files open in Excel; their first row names the columns.
+recorded. Data protection complaints are counted the same way, per quarter, with how promptly
+each was acknowledged and answered. The CSV files open in Excel; their first row names the columns.
 
 THE SCHOOL'S KEY FINGERPRINT
   {spaced}

@@ -34,6 +34,7 @@ from bot.core.models import (
 )
 from bot.engine.duties import add_months
 from bot.features.accounts.api import holder_states
+from bot.features.complaints.api import COUNT_HEADER, complaint_counts
 from bot.features.dashboard.api import compute_figures
 from bot.features.evidence.rules import Table, cells, training_state
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
@@ -71,6 +72,7 @@ class Facts:
     governors: Table
     concerns: Table
     filtering: Table
+    complaints: Table
 
     @property
     def tables(self) -> tuple[Table, ...]:
@@ -84,6 +86,7 @@ class Facts:
             self.governors,
             self.concerns,
             self.filtering,
+            self.complaints,
         )
 
     @property
@@ -483,6 +486,17 @@ def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, s
     return table, note
 
 
+def _complaints(session: Session, school_id: str, tz: ZoneInfo) -> Table:
+    """Data protection complaints per quarter: received, acknowledged in time, outcomes."""
+    return Table(
+        "data-protection-complaints-by-quarter.csv",
+        "Data protection complaints per quarter of receipt, and how promptly each was "
+        "acknowledged (the law: within 30 days) and answered (by the date the school set)",
+        COUNT_HEADER,
+        tuple(cells(c.row()) for c in complaint_counts(session, school_id, "quarter", tz)),
+    )
+
+
 def gather(
     session: Session,
     school_id: str,
@@ -522,6 +536,7 @@ def gather(
         governors=_governors(session, school_id, tz),
         concerns=_concerns(session, reports),
         filtering=filtering,
+        complaints=_complaints(session, school_id, tz),
     )
 
 

@@ -18,7 +18,8 @@ HEADINGS = (
     "5. Governors' reviews and confirmations",
     "6. Concerns and breaches",
     "7. Filtering and monitoring review",
-    "8. How to check this pack",
+    "8. Data protection complaints",
+    "9. How to check this pack",
 )
 NO_CONTENT = (
     "Counts only: nothing of what any report says, and no name of a child or of anyone who "
@@ -66,7 +67,8 @@ def render_summary(facts: Facts, fingerprint: str) -> bytes:
         doc.text(facts.filtering_note)
     else:
         _table(doc, facts.filtering)
-    doc.heading(HEADINGS[8])
+    _complaints_section(doc, facts)
+    doc.heading(HEADINGS[9])
     doc.text(
         "This summary and every file beside it are listed with their SHA-256 in "
         "MANIFEST.sha256, which the school's key has signed. README.txt says how to check them "
@@ -74,3 +76,11 @@ def render_summary(facts: Facts, fingerprint: str) -> bytes:
         f"{format_fingerprint(fingerprint)}: ask the school for it separately and compare."
     )
     return doc.render()
+
+
+def _complaints_section(doc: A4Report, facts: Facts) -> None:
+    """Data protection complaints (DPA 2018 s.164A): counts and timeliness, never content."""
+    doc.heading(HEADINGS[8])
+    doc.text(f"{facts.complaints.title}. Counts only: nothing of what any complaint says and "
+             "no name of anyone who made one.")
+    _table(doc, facts.complaints, "No data protection complaints are recorded.")

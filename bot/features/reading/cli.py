@@ -1,5 +1,6 @@
-"""``compliance-bot campaign add|list``: register a reading campaign's edition (the exact file
-an audience reads), and list the editions registered.
+"""``compliance-bot campaign add|list|editions``: register a reading campaign's edition (the exact
+file an audience reads), list the editions registered, and export who acknowledged each
+edition (CSV, one row per person and edition).
 
 Its commands import the feature's modules when they run: most load SQLAlchemy and the models
 (~1 s measured), and ``--help`` answers without them (tests/cli/test_demo.py).
@@ -103,3 +104,28 @@ def campaign_list(school: SchoolOption = None) -> None:
                             f"  {part}: edition {v.label} from {v.published_on:%-d %B %Y} · "
                             f"{v.document_name} · {v.sha256[:12]}…", highlight=False,
                         )
+
+
+@campaign_app.command("editions")
+@friendly
+def campaign_editions(school: SchoolOption = None) -> None:
+    """Who acknowledged each edition, as CSV on standard output: one row per person and
+    edition, every edition ever registered (audited)."""
+    import csv
+    import sys
+
+    from bot.core import audit
+    from bot.core.clock import LONDON
+    from bot.features.reading.service import EDITION_HEADER, edition_acknowledgements
+
+    ctx = context()
+    where(ctx)
+    writer = csv.writer(sys.stdout)
+    writer.writerow(EDITION_HEADER)
+    with ctx.store.transaction() as session:
+        for chosen in schools_of(ctx, school):
+            rows = edition_acknowledgements(session, chosen, LONDON)
+            writer.writerows(rows)
+            audit.record(session, actor="cli", action="reading.editions_exported",
+                         object_type="reading_campaign", school_id=chosen.id,
+                         details={"rows": len(rows), "via": "cli"})

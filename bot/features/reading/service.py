@@ -1,26 +1,30 @@
 """Registering a reading campaign's edition: the exact file (by SHA-256) an audience reads,
-in force from a date; a newer edition in force supersedes the old one's open asks."""
+in force from a date; a newer edition in force supersedes the old one's open asks. And every
+person's acknowledgements of every edition, one row per person and edition, for export."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.models import Policy, PolicyVersion
+from bot.core.models import Attestation, Person, Policy, PolicyVersion
 from bot.engine.config_sync import ensure_school
 from bot.features.policies.api import ReviewError, accepted_document
 
 __all__ = [
+    "EDITION_HEADER",
     "EditionError",
     "Registered",
     "campaign_of",
+    "edition_acknowledgements",
     "edition_statement",
     "editions_of",
     "register_edition",
@@ -149,3 +153,40 @@ def register_edition(
                  "sha256": digest, "in_force": in_force.isoformat()},
     )
     return Registered(version, already=False)
+
+
+EDITION_HEADER = (
+    "Name", "Email", "Reading", "Audience", "Edition", "In force from", "Document", "SHA-256",
+    "First acknowledged", "Last acknowledged", "Times acknowledged",
+)
+
+
+def edition_acknowledgements(
+    session: Session, school: SchoolConfig, tz: ZoneInfo
+) -> list[tuple[str, ...]]:
+    """One row per person and edition of every reading campaign, from the attestations (which
+    are append-only: an edition read again next year adds a row there, and the dates here
+    widen; nothing is overwritten). Ordered by reading, audience, edition, name."""
+    titles = {r.id: r.display_title for r in school.requirements if r.kind == "reading_campaign"}
+    found: dict[tuple[int, int], list[datetime]] = {}
+    info: dict[tuple[int, int], tuple[str, ...]] = {}
+    for person, version, key, at in session.execute(
+        select(Person, PolicyVersion, Policy.key, Attestation.at)
+        .join(Attestation, Attestation.person_id == Person.id)
+        .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(Policy.school_id == school.id, Policy.kind == "reading",
+               Attestation.kind == "acknowledgement")
+    ):
+        campaign, _, audience = str(key).partition("/")
+        slot = (person.id, version.id)
+        found.setdefault(slot, []).append(at)
+        info[slot] = (person.display_name, person.email, titles.get(campaign, campaign),
+                      audience, version.label, version.published_on.isoformat(),
+                      version.document_name, version.sha256)
+    rows = [
+        (*info[slot], min(times).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+         max(times).astimezone(tz).strftime("%Y-%m-%d %H:%M"), str(len(times)))
+        for slot, times in found.items()
+    ]
+    return sorted(rows, key=lambda r: (r[2], r[3], r[5], r[4], r[0], r[1]))

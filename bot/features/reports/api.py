@@ -3,7 +3,24 @@
 from __future__ import annotations
 
 from bot.features.reports.routing import visible_reports
-from bot.features.reports.rules import CATEGORIES, STATUSES, clock_summary
-from bot.features.reports.web_support import school_for
+from bot.features.reports.rules import (
+    CATEGORIES,
+    REFERENCE_ALPHABET,
+    STATUSES,
+    clock_summary,
+    in_working_hours,
+    local_time,
+)
+from bot.features.reports.web_support import read_form, school_for
 
-__all__ = ["CATEGORIES", "STATUSES", "clock_summary", "school_for", "visible_reports"]
+__all__ = [
+    "CATEGORIES",
+    "REFERENCE_ALPHABET",
+    "STATUSES",
+    "clock_summary",
+    "in_working_hours",
+    "local_time",
+    "read_form",
+    "school_for",
+    "visible_reports",
+]

@@ -68,6 +68,7 @@ MEMBERS = (
     "aup-signatures.csv",
     "concerns-by-category-and-outcome.csv",
     "filtering-and-monitoring-review.csv",
+    "data-protection-complaints-by-quarter.csv",
     "governors-reviews.csv",
     "policy-register.csv",
     PUBLIC_KEY,

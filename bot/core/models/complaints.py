@@ -1,0 +1,44 @@
+"""Data-protection complaints to the school (Data Protection Act 2018 s.164A): what the
+complainant wrote (never changed), when it was acknowledged, the outcome and when they were
+told. Kept apart from safeguarding reports: other readers, other clocks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.core.models.base import Base
+
+__all__ = ["Complaint"]
+
+
+class Complaint(Base):
+    """One complaint; its clocks are dates (the acknowledgement's 30 days, the outcome's)."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        UniqueConstraint("school_id", "reference"),
+        Index("ix_complaints_open", "school_id", "outcome_at", "received_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(20))  # form | staff
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    relationship: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    wanted: Mapped[str | None] = mapped_column(Text)
+    # the person was told it read like a safeguarding concern, and sent it here anyway
+    safeguarding_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    ack_due_on: Mapped[date] = mapped_column(Date)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_how: Mapped[str | None] = mapped_column(String(20))
+    outcome_due_on: Mapped[date] = mapped_column(Date)
+    outcome_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    outcome_how: Mapped[str | None] = mapped_column(String(20))
+    recorded_by: Mapped[str] = mapped_column(String(320))

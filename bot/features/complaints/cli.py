@@ -1,0 +1,61 @@
+"""``compliance-bot complaints counts``: data-protection complaints counted per period (for the
+number the regulations may ask the school to report), as a table or CSV; never content.
+
+Its commands import the feature's modules when they run, so ``--help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Annotated
+
+import typer
+
+from bot.engine.commands import SchoolOption, console, context, friendly, schools_of, where
+
+__all__ = ["complaints_app"]
+
+complaints_app = typer.Typer(help="Data protection complaints (counts only).",
+                             no_args_is_help=True)
+
+
+@complaints_app.command("counts")
+@friendly
+def complaints_counts(
+    period: Annotated[str, typer.Option(
+        "--period", help="month, quarter or year (of the day each complaint arrived).")]
+    = "quarter",
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on standard output.")] = False,
+    school: SchoolOption = None,
+) -> None:
+    """Complaints received, acknowledged in time or late, outcomes given, per period."""
+    from bot.core import audit  # lazy: not loaded by --help (module docstring)
+    from bot.features.complaints.rules import COUNT_HEADER, PERIODS
+    from bot.features.complaints.service import complaint_counts
+
+    if period not in PERIODS:
+        raise typer.BadParameter(f"choose one of {', '.join(PERIODS)}", param_hint="--period")
+    ctx = context()
+    where(ctx)
+    writer = csv.writer(sys.stdout) if as_csv else None
+    if writer is not None:
+        writer.writerow(("School", *COUNT_HEADER))
+    with ctx.store.transaction() as session:
+        for chosen in schools_of(ctx, school):
+            counts = complaint_counts(session, chosen.id, period)
+            audit.record(session, actor="cli", action="complaint.counts_read",
+                         object_type="complaint_list", school_id=chosen.id,
+                         details={"period": period, "csv": as_csv})
+            if writer is not None:
+                writer.writerows((chosen.name, *c.row()) for c in counts)
+                continue
+            console.print(f"[bold]{chosen.name}[/]", highlight=False)
+            if not counts:
+                console.print("  No complaints yet.")
+            for c in counts:
+                console.print(
+                    f"  {c.period}: {c.received} received, {c.acknowledged_in_time} "
+                    f"acknowledged within 30 days, {c.acknowledged_late} late, "
+                    f"{c.awaiting_acknowledgement} awaiting; {c.outcomes} outcomes "
+                    f"({c.outcomes_by_due} by the date set), {c.open} open", highlight=False)

@@ -1,0 +1,303 @@
+"""The complaint pages: the public form (``/complaint/<school>``: no account, no JavaScript,
+rate limited like the report form), the staff route (``/complaints/new``: any signed-in
+person records a complaint made to them by letter, phone or in person), and the readers' pages
+(the list, one complaint and its actions, the counts per period) — readers only
+(``complaints.readers``); anyone else gets a plain 403 page and the refusal is audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from bot.core import audit
+from bot.core.clock import LONDON
+from bot.core.config import SchoolConfig
+from bot.core.forms import FormErrors, parse_iso_date
+from bot.core.models import Complaint, Person, utcnow
+from bot.core.ratelimit import RateLimit, limit_key, take
+from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.engine.web.links import deliver_soon
+from bot.features.complaints.rules import (
+    ACK_HOW,
+    CHANNELS,
+    COUNT_HEADER,
+    PERIODS,
+    REFERENCE,
+    RELATIONSHIPS,
+    SOURCES,
+    reads_like_safeguarding,
+    validate,
+)
+from bot.features.complaints.service import (
+    ComplaintError,
+    acknowledge,
+    complaint_counts,
+    find,
+    listing,
+    receive,
+    record_outcome,
+    set_outcome_due,
+    words_for,
+)
+from bot.features.reports.api import read_form, school_for
+
+__all__ = ["COMPLAINT_RATE", "router"]
+
+router = APIRouter()
+# as the report form's: 5 per address in any 10 minutes, counted in the database
+COMPLAINT_RATE = RateLimit("complaint", 5, timedelta(minutes=10))
+
+
+def _public_school(request: Request, school_id: str) -> SchoolConfig:
+    school = school_for(request, school_id)
+    if school is None or not school.complaints.public_form:
+        raise HTTPException(404, "This school does not take data protection complaints here. "
+                                 "Please write to the school office.")
+    return school
+
+
+def _form(request: Request, school: SchoolConfig, *, staff: bool, errors: dict[str, str]
+          | None = None, values: dict[str, str] | None = None, safeguarding: bool = False,
+          status_code: int = 200) -> Response:
+    return render(request, "complaint_form.html", {
+        "school": school, "staff": staff, "errors": errors or {}, "v": values or {},
+        "relationships": RELATIONSHIPS, "channels": CHANNELS, "safeguarding": safeguarding,
+        "action": "/complaints/new" if staff else f"/complaint/{school.id}",
+        "concern_form": "/report" if staff else f"/report/{school.id}",
+        "readers": words_for(school), "sources": SOURCES,
+    }, status_code=status_code)
+
+
+@router.get("/complaint", include_in_schema=False)
+def complaint_start(request: Request) -> Response:
+    """The public form of the one school, or a choice of schools."""
+    schools = [s for s in ctx(request).config.schools if s.complaints.public_form]
+    if len(schools) == 1:
+        return RedirectResponse(f"/complaint/{schools[0].id}", status_code=303)
+    if not schools:
+        raise HTTPException(404, "No school takes data protection complaints here.")
+    return render(request, "complaint_choose.html", {"schools": schools})
+
+
+@router.get("/complaint/{school_id}", include_in_schema=False)
+def complaint_form(request: Request, school_id: str) -> Response:
+    """The public complaint form (no account needed)."""
+    return _form(request, _public_school(request, school_id), staff=False)
+
+
+class _OverTheLimit(Exception):
+    """Too many complaints from one sender: the one being stored is rolled back."""
+
+
+async def _submit(request: Request, background: BackgroundTasks, school: SchoolConfig,
+                  user: Person | None) -> Response:
+    form = await read_form(request)
+    token = form.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    staff = user is not None
+    try:
+        sub = validate(fields, email_required=not staff)
+    except FormErrors as exc:
+        return _form(request, school, staff=staff, errors=exc.errors, values=fields,
+                     status_code=422)
+    received = None
+    channel = "form"
+    if staff:
+        channel = fields.get("channel", "")
+        day = parse_iso_date(fields.get("received"))
+        today = utcnow().astimezone(LONDON).date()
+        problems = {}
+        if channel not in CHANNELS or channel == "form":
+            problems["channel"] = "Choose how the complaint reached you."
+        if day is None or day > today or (today - day).days > 365:
+            problems["received"] = "Give the day it arrived (YYYY-MM-DD, today or before)."
+        if problems:
+            return _form(request, school, staff=True, errors=problems, values=fields,
+                         status_code=422)
+        assert day is not None
+        received = utcnow() if day == today else datetime(day.year, day.month, day.day, 12,
+                                                          tzinfo=LONDON).astimezone(UTC)
+    if not sub.confirmed and reads_like_safeguarding(sub.text, sub.wanted or ""):
+        return _form(request, school, staff=staff, values=fields, safeguarding=True)
+    context = ctx(request)
+    sender = f"user:{user.id}" if user is not None else f"ip:{client_ip(request) or 'unknown'}"
+    key = limit_key(context.settings.signing_key(), COMPLAINT_RATE, sender)
+    actor = user.email if user is not None else "public-form"
+
+    def store() -> str | None:
+        try:
+            with context.store.transaction() as session:
+                complaint = receive(session, school, sub, now=utcnow(), channel=channel,
+                                    actor=actor, received=received)
+                if not take(session, COMPLAINT_RATE, key, utcnow()):
+                    raise _OverTheLimit
+                return complaint.reference
+        except _OverTheLimit:
+            return None
+
+    reference = await run_in_threadpool(store)
+    if reference is None:
+        return render(request, "error.html", {
+            "status": 429, "school": school,
+            "message": "Several complaints have just been sent from here, so the form is "
+                       "paused for a few minutes. Please try again in 10 minutes."},
+            status_code=429)
+    deliver_soon(request, background)  # the acknowledgement goes now, not at the next sweep
+    return render(request, "complaint_received.html", {
+        "school": school, "reference": reference, "emailed": bool(sub.email), "staff": staff})
+
+
+@router.post("/complaint/{school_id}", include_in_schema=False)
+async def complaint_submit(request: Request, background: BackgroundTasks,
+                           school_id: str) -> Response:
+    """Receive a complaint through the public form (rate limited per address)."""
+    return await _submit(request, background, _public_school(request, school_id), None)
+
+
+def _signed_in(request: Request) -> tuple[Person, SchoolConfig]:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401, "Please sign in to see this page.")
+    school = school_for(request, user.school_id)
+    if school is None:
+        raise HTTPException(404, "Your school is not set up here.")
+    return user, school
+
+
+@router.get("/complaints/new", include_in_schema=False)
+def staff_form(request: Request) -> Response:
+    """Record a complaint someone made to you (any signed-in person; they cannot read it
+    back afterwards: only the readers can)."""
+    _, school = _signed_in(request)
+    return _form(request, school, staff=True)
+
+
+@router.post("/complaints/new", include_in_schema=False)
+async def staff_submit(request: Request, background: BackgroundTasks) -> Response:
+    """Store a complaint recorded by a member of staff."""
+    user, school = await run_in_threadpool(_signed_in, request)
+    return await _submit(request, background, school, user)
+
+
+def _reader(request: Request, session: Session) -> tuple[Person, SchoolConfig]:
+    """The signed-in reader; anyone else 403 (their attempt audited in its own transaction)."""
+    user, school = _signed_in(request)
+    if not user.role_names & set(school.complaints.readers):
+        with Session(session.get_bind(), info={audit.KEYS: audit.keyring_of(session)}) as own, \
+                own.begin():
+            audit.record(own, actor=user.email, action="complaint.read_refused",
+                         object_type="complaint_list", school_id=school.id,
+                         details={"page": str(getattr(request.scope.get("route"), "path", "?"))})
+        raise HTTPException(403, f"Data protection complaints are read only by "
+                                 f"{words_for(school)}.")
+    return user, school
+
+
+@router.get("/complaints", include_in_schema=False)
+def complaints_list(request: Request) -> Response:
+    """Every complaint: reference, dates and state (no content); the read is audited."""
+    with ctx(request).store.transaction() as session:
+        user, school = _reader(request, session)
+        rows = listing(session, school, user.email)
+        shown = [{"reference": c.reference, "received": c.received_at.astimezone(LONDON),
+                  "ack_due": c.ack_due_on, "acknowledged": c.acknowledged_at,
+                  "outcome_due": c.outcome_due_on, "outcome": c.outcome_at} for c in rows]
+    return render(request, "complaints_list.html", {
+        "school": school, "rows": shown, "today": utcnow().astimezone(LONDON).date()})
+
+
+def _one(
+    request: Request, session: Session, reference: str
+) -> tuple[Person, SchoolConfig, Complaint]:
+    user, school = _reader(request, session)
+    complaint = find(session, school, reference, user.email) if REFERENCE.match(reference) \
+        else None
+    if complaint is None:
+        raise HTTPException(404, "There is no complaint with this reference.")
+    return user, school, complaint
+
+
+@router.get("/complaints/counts", include_in_schema=False)
+def complaints_counts(request: Request, period: str = "quarter", csv_file: str = "") -> Response:
+    """Counts per period for the regulations' reporting (no content); audited."""
+    chosen = period if period in PERIODS else "quarter"
+    with ctx(request).store.transaction() as session:
+        user, school = _reader(request, session)
+        counts = complaint_counts(session, school.id, chosen)
+        audit.record(session, actor=user.email, action="complaint.counts_read",
+                     object_type="complaint_list", school_id=school.id,
+                     details={"period": chosen, "csv": bool(csv_file)})
+    if csv_file:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(COUNT_HEADER)
+        writer.writerows(c.row() for c in counts)
+        return Response(out.getvalue(), media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="complaints-by-{chosen}.csv"'})
+    return render(request, "complaints_counts.html", {
+        "school": school, "counts": counts, "period": chosen, "periods": PERIODS,
+        "header": COUNT_HEADER})
+
+
+@router.get("/complaints/{reference}", include_in_schema=False)
+def complaint_detail(request: Request, reference: str) -> Response:
+    """One complaint, its dates and actions; the read is audited."""
+    with ctx(request).store.transaction() as session:
+        _, school, complaint = _one(request, session, reference)
+        page = render(request, "complaint_detail.html", {
+            "school": school, "c": complaint, "ack_how": ACK_HOW, "channels": CHANNELS,
+            "relationships": RELATIONSHIPS, "error": request.query_params.get("error") == "1",
+            "received": complaint.received_at.astimezone(LONDON),
+        })
+    return page
+
+
+@router.post("/complaints/{reference}", include_in_schema=False)
+async def complaint_action(request: Request, background: BackgroundTasks,
+                           reference: str) -> Response:
+    """Record the acknowledgement, move the outcome date, or record the outcome; audited."""
+    form = await read_form(request)
+    token = form.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+    def act() -> str | None:
+        with ctx(request).store.transaction() as session:
+            user, school, complaint = _one(request, session, reference)
+            c = complaint
+            try:  # each action checks its own input; a refusal changes nothing
+                action = fields.get("action")
+                if action == "acknowledge":
+                    today = utcnow().astimezone(LONDON).date()
+                    day = parse_iso_date(fields.get("on")) or today
+                    if day > today:
+                        raise ComplaintError("The acknowledgement cannot be in the future.")
+                    acknowledge(session, school, c, how=fields.get("how", ""),
+                                on=datetime(day.year, day.month, day.day, 12, tzinfo=LONDON)
+                                .astimezone(UTC), actor=user.email)
+                elif action == "outcome_due":
+                    due = parse_iso_date(fields.get("due"))
+                    if due is None:
+                        raise ComplaintError("Give the date as YYYY-MM-DD.")
+                    set_outcome_due(session, school, c, due, user.email)
+                elif action == "outcome":
+                    record_outcome(session, school, c, fields.get("outcome", ""),
+                                   now=utcnow(), actor=user.email)
+                else:
+                    raise ComplaintError("Choose what to record.")
+            except ComplaintError as exc:
+                return str(exc)
+        return None
+
+    problem = await run_in_threadpool(act)
+    if problem is not None:
+        raise HTTPException(422, problem)
+    deliver_soon(request, background)
+    return RedirectResponse(f"/complaints/{reference}", status_code=303)
