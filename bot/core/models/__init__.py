@@ -30,7 +30,7 @@ from bot.core.models.base import (
     UTCDateTime,
     utcnow,
 )
-from bot.core.models.duties import Attestation, Duty, TrainingRecord
+from bot.core.models.duties import Attestation, Duty, PageSeen, ReadingCheck, TrainingRecord
 from bot.core.models.outbox import (
     WITH_BODY,
     WITH_SHARED_BODY,
@@ -57,6 +57,7 @@ from bot.core.models.registers import (
     Decision,
     DecisionAttachment,
     DecisionReview,
+    ReviewEvent,
     TaskCompletion,
     VisitorAssurance,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "OutboxBody",
     "OutboxChannel",
     "OutboxMessage",
+    "PageSeen",
     "Person",
     "PersonGroup",
     "PersonRole",
@@ -113,11 +115,13 @@ __all__ = [
     "PolicyReview",
     "PolicyVersion",
     "RateLimitBucket",
+    "ReadingCheck",
     "Report",
     "ReportAttachment",
     "ReportClock",
     "ReportEntry",
     "Requirement",
+    "ReviewEvent",
     "School",
     "SealNote",
     "SetupState",

@@ -46,6 +46,7 @@ from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
 from bot.features.dashboard.viewer import Viewer, find_viewer
 from bot.features.reports.routing import visible_reports
 from bot.features.setup.service import preview_of
+from bot.features.tasks.events import event_reviews
 
 __all__ = ["ReportPanel", "RollupRow", "dashboard", "router", "teams_configure"]
 
@@ -225,6 +226,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             figures.calendar_question = viewer.school.term_dates_question(today)
             panel = _report_panel(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
+            changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
             preview = preview_of(session, viewer.school.id)
             rollup = (
                 [
@@ -256,6 +258,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "school_param": school_param(viewer),
                 "org_name": ctx(request).config.organisation.name,
                 "f": figures,
+                "event_reviews": changes,
                 "now": now.astimezone(LONDON),
                 "today": today,
                 "acknowledged": acknowledged,

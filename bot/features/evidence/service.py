@@ -32,13 +32,14 @@ from bot.core.models import (
     TaskCompletion,
     TrainingRecord,
 )
-from bot.engine.duties import add_months
+from bot.engine.duties import EVENT_CYCLE, add_months
 from bot.features.accounts.service import holder_states
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.governors_report import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.evidence.rules import Table, cells, training_state
 from bot.features.policies.register import register
 from bot.features.reports.rules import CATEGORIES, STATUSES
+from bot.features.tasks.events import event_reviews
 
 __all__ = ["Facts", "gather", "school_reports"]
 
@@ -71,6 +72,7 @@ class Facts:
     governors: Table
     concerns: Table
     filtering: Table
+    event_reviews: Table
 
     @property
     def tables(self) -> tuple[Table, ...]:
@@ -84,6 +86,7 @@ class Facts:
             self.governors,
             self.concerns,
             self.filtering,
+            self.event_reviews,
         )
 
     @property
@@ -465,7 +468,8 @@ def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, s
             .where(TaskCompletion.requirement_id.in_([r.id for r in checks]))
             .order_by(Requirement.title, TaskCompletion.at)
         ):
-            rows.append(cells((title, cycle, _when(at, tz), name)))
+            period = "after a recorded change" if cycle.startswith(EVENT_CYCLE) else cycle
+            rows.append(cells((title, period, _when(at, tz), name)))
     note = None
     if not checks:
         note = (
@@ -481,6 +485,25 @@ def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, s
         tuple(rows),
     )
     return table, note
+
+
+def _event_reviews(session: Session, school_id: str) -> Table:
+    """Each review a recorded change opened: its trigger, owners, due date, date and outcome."""
+    rows = tuple(
+        cells((r.trigger, r.what, _day(r.happened_on.isoformat()), _day(r.recorded_on.isoformat()),
+               r.review, ", ".join(r.owners), _day(r.due_on.isoformat()),
+               _day(r.done_on.isoformat()) if r.done_on else "Not yet", r.done_by or "",
+               r.outcome or ""))
+        for r in event_reviews(session, school_id)
+    )
+    return Table(
+        "reviews-after-a-change.csv",
+        "Reviews after a change (a new technology, guidance, incident or provider)",
+        ("Trigger", "What", "Happened", "Recorded", "Review", "Owners", "Due", "Done",
+         "Done by", "Outcome"),
+        rows,
+        pdf_columns=(0, 2, 4, 6, 7, 9),
+    )
 
 
 def gather(
@@ -522,6 +545,7 @@ def gather(
         governors=_governors(session, school_id, tz),
         concerns=_concerns(session, reports),
         filtering=filtering,
+        event_reviews=_event_reviews(session, school_id),
     )
 
 

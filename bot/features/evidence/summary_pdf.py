@@ -18,7 +18,8 @@ HEADINGS = (
     "5. Governors' reviews and confirmations",
     "6. Concerns and breaches",
     "7. Filtering and monitoring review",
-    "8. How to check this pack",
+    "8. Reviews after a change",
+    "9. How to check this pack",
 )
 NO_CONTENT = (
     "Counts only: nothing of what any report says, and no name of a child or of anyone who "
@@ -67,6 +68,8 @@ def render_summary(facts: Facts, fingerprint: str) -> bytes:
     else:
         _table(doc, facts.filtering)
     doc.heading(HEADINGS[8])
+    _table(doc, facts.event_reviews, "No change has been recorded that opens a review.")
+    doc.heading(HEADINGS[9])
     doc.text(
         "This summary and every file beside it are listed with their SHA-256 in "
         "MANIFEST.sha256, which the school's key has signed. README.txt says how to check them "

@@ -71,6 +71,7 @@ MEMBERS = (
     "governors-reviews.csv",
     "policy-register.csv",
     PUBLIC_KEY,
+    "reviews-after-a-change.csv",
     "summary.pdf",
     "training-matrix.csv",
 )
