@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.models import (
@@ -27,6 +27,7 @@ from bot.core.models import (
     Policy,
     PolicyReview,
     PolicyVersion,
+    ReadingCheck,
     Report,
     Requirement,
     TaskCompletion,
@@ -73,6 +74,7 @@ class Facts:
     concerns: Table
     filtering: Table
     event_reviews: Table
+    reading_proof: Table
 
     @property
     def tables(self) -> tuple[Table, ...]:
@@ -87,6 +89,7 @@ class Facts:
             self.concerns,
             self.filtering,
             self.event_reviews,
+            self.reading_proof,
         )
 
     @property
@@ -506,6 +509,47 @@ def _event_reviews(session: Session, school_id: str) -> Table:
     )
 
 
+def _reading_proof(session: Session, school_id: str) -> Table:
+    """Per version read with proof: pages seen of the total, and the check's pass rate."""
+    acks = {
+        vid: (n, seen, total, full)
+        for vid, n, seen, total, full in session.execute(
+            select(Attestation.policy_version_id, func.count(), func.sum(Attestation.pages_seen),
+                   func.sum(Attestation.pages_total),
+                   func.sum(case((Attestation.pages_seen >= Attestation.pages_total, 1),
+                                 else_=0)))
+            .where(Attestation.school_id == school_id, Attestation.pages_total.is_not(None))
+            .group_by(Attestation.policy_version_id))
+    }
+    checks: dict[int, tuple[int, set[int], set[int]]] = {}
+    for vid, person, passed in session.execute(
+        select(ReadingCheck.policy_version_id, ReadingCheck.person_id, ReadingCheck.passed)
+        .where(ReadingCheck.school_id == school_id)
+    ):
+        tries, tried, passers = checks.setdefault(vid, (0, set(), set()))
+        checks[vid] = (tries + 1, tried | {person}, passers | ({person} if passed else set()))
+    rows = []
+    for vid in sorted(set(acks) | set(checks)):
+        version = session.get(PolicyVersion, vid)
+        policy = session.get(Policy, version.policy_id) if version else None
+        n, seen, total, full = acks.get(vid, (0, 0, 0, 0))
+        tries, tried, passers = checks.get(vid, (0, set(), set()))
+        rows.append(cells((
+            policy.title if policy else "", version.label if version else "", n, full,
+            f"{100 * (seen or 0) // total}%" if total else "",
+            tries, len(tried), len(passers),
+            f"{100 * len(passers) // len(tried)}%" if tried else "",
+        )))
+    return Table(
+        "proof-of-reading.csv",
+        "Proof of reading: pages seen with each acknowledgement, and the reading check",
+        ("Policy", "Version", "Acknowledged with proof", "Every page seen",
+         "Pages seen of total", "Check attempts", "People who tried", "People who passed",
+         "Pass rate"),
+        tuple(rows),
+    )
+
+
 def gather(
     session: Session,
     school_id: str,
@@ -546,6 +590,7 @@ def gather(
         concerns=_concerns(session, reports),
         filtering=filtering,
         event_reviews=_event_reviews(session, school_id),
+        reading_proof=_reading_proof(session, school_id),
     )
 
 

@@ -19,7 +19,8 @@ HEADINGS = (
     "6. Concerns and breaches",
     "7. Filtering and monitoring review",
     "8. Reviews after a change",
-    "9. How to check this pack",
+    "9. Proof of reading",
+    "10. How to check this pack",
 )
 NO_CONTENT = (
     "Counts only: nothing of what any report says, and no name of a child or of anyone who "
@@ -70,6 +71,8 @@ def render_summary(facts: Facts, fingerprint: str) -> bytes:
     doc.heading(HEADINGS[8])
     _table(doc, facts.event_reviews, "No change has been recorded that opens a review.")
     doc.heading(HEADINGS[9])
+    _table(doc, facts.reading_proof, "No policy asks for proof of reading.")
+    doc.heading(HEADINGS[10])
     doc.text(
         "This summary and every file beside it are listed with their SHA-256 in "
         "MANIFEST.sha256, which the school's key has signed. README.txt says how to check them "

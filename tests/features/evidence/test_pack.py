@@ -70,6 +70,7 @@ MEMBERS = (
     "filtering-and-monitoring-review.csv",
     "governors-reviews.csv",
     "policy-register.csv",
+    "proof-of-reading.csv",
     PUBLIC_KEY,
     "reviews-after-a-change.csv",
     "summary.pdf",

@@ -74,6 +74,11 @@ def test_event_opens_reviews_due_on_a_school_day_owners_told_once(school: School
         assert all(d.status == "open" for d in session.scalars(
             select(Duty).where(Duty.cycle.like("event:%"))))
     assert [e.details["duties"] for e in env.audit("review.event_recorded")] == [2]
+    with time_machine.travel(at(date(2027, 1, 5), 9), tick=False):
+        dashboard = env.client("head").get("/dashboard").text
+    panel = dashboard[dashboard.index('id="event-reviews"'):]
+    assert "Review filtering and monitoring" in panel[:3000]
+    assert "A new technology or AI tool introduced (9 Dec 2026)" in panel[:3000]
 
     [link] = re.findall(r"http://testserver(/task/\S+)", told[0].payload["text"])
     with time_machine.travel(at(date(2027, 1, 6), 11), tick=False):
