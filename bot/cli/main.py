@@ -49,6 +49,7 @@ from bot.features.policies.cli import policies_app
 from bot.features.reading.cli import campaign_app
 from bot.features.reports.cli import reports_app
 from bot.features.setup.cli import init_command
+from bot.features.tasks.cli import reviews_app
 from bot.features.training.cli import training_app
 from bot.features.visitors.cli import visitors_app
 
@@ -69,6 +70,7 @@ check_app = typer.Typer(help="Check configuration and platform access.", no_args
 app.command("init")(init_command)
 app.add_typer(training_app, name="training")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(reviews_app, name="reviews")
 app.add_typer(audit_app, name="audit")
 app.add_typer(check_app, name="check")
 app.add_typer(policies_app, name="policies")

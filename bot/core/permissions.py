@@ -25,6 +25,7 @@ __all__ = [
     "REPORT_LINK_READERS",
     "REPORT_LIST_READERS",
     "REPORT_READERS",
+    "REVIEW_RECORDERS",
     "SETUP_EDITORS",
     "TRUST_ADMINS",
 ]
@@ -52,5 +53,7 @@ DIRECTORY_EDITORS = frozenset({"headteacher"}) | ADMINS
 GOVERNORS = frozenset({"governor", "clerk", "chair_of_governors", "safeguarding_governor"})
 POLICY_READERS = LEADERSHIP | ADMINS | GOVERNORS
 POLICY_EDITORS = frozenset({"headteacher", "clerk"}) | ADMINS
+# record an event that opens reviews (a new AI tool, new guidance) and see every review
+REVIEW_RECORDERS = LEADERSHIP | ADMINS
 # the first-run setup, the settings pages and "Start sending"
 SETUP_EDITORS = frozenset({"headteacher"}) | ADMINS

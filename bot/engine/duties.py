@@ -31,6 +31,7 @@ from bot.engine.periods import (
 )
 
 __all__ = [
+    "EVENT_CYCLE",
     "Closure",
     "DutyFacts",
     "Evidence",
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 RENEWAL_LEAD_DAYS = 30  # training renewal duties open this many days before expiry (at least)
+EVENT_CYCLE = "event:"  # a recurring task's review opened by a recorded event (event:<id>)
 READING_YEAR_STARTS = "09-01"  # a reading campaign asks again every school year from this day
 
 
@@ -565,6 +567,8 @@ def _closure(
     """Why one open duty closes today, if it does."""
     if person is None or not person.active:
         return Closure(duty.id, "left")
+    if duty.cycle.startswith(EVENT_CYCLE):
+        return None  # a review an event opened: only its completion closes it
     if want is None:
         return Closure(duty.id, "done" if _training_done(duty) else "not_required")
     if want.cycle != duty.cycle:

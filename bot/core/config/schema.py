@@ -25,6 +25,7 @@ from pydantic import (
 
 from bot.core.calendar import Country, add_working_days, is_working_day, nation_key
 from bot.core.config.complaints import ComplaintSettings
+from bot.core.config.proof import CheckQuestion, ReadingProof
 from bot.core.config.reading import format_loc, line_index, load_yaml, yaml_problems
 from bot.core.config.reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
@@ -38,13 +39,16 @@ __all__ = [
     "AccountConfig",
     "Audience",
     "Cadence",
+    "CheckQuestion",
     "ClockRule",
     "ConfigError",
     "DirectoryRules",
     "Escalation",
+    "EventKind",
     "JobRole",
     "OrgConfig",
     "PolicyConfig",
+    "ReadingProof",
     "ReportClocks",
     "ReportSettings",
     "RequirementConfig",
@@ -211,6 +215,12 @@ class PolicyConfig(_Strict):
     aup: bool = False
 
 
+# what a school records that opens a dated review of a recurring task (``review_on``)
+EventKind = Literal[
+    "new_technology", "working_practice", "incident", "provider", "guidance", "phone_guidance"
+]
+
+
 class RequirementConfig(_Strict):
     """Who owes what and how often (DESIGN.md §3)."""
 
@@ -245,6 +255,12 @@ class RequirementConfig(_Strict):
     every: Literal["weekly", "monthly", "termly", "yearly"] | None = None
     every_days: int | None = Field(default=None, ge=1, le=3660)
     owners: list[Email] = []
+    # recurring_task: recorded events that also open a dated review, due within this many
+    # school days (e.g. the filtering review when a new AI tool is introduced)
+    review_on: list[EventKind] = []
+    review_within: int = Field(default=10, ge=1, le=60)
+    # acknowledge_policy / reading_campaign: proof that it was read (pages, a short check)
+    proof_of_reading: ReadingProof | None = None
 
     @field_validator("yearly_on")
     @classmethod
@@ -295,9 +311,18 @@ class RequirementConfig(_Strict):
 
     def _check_task(self) -> None:
         """A recurring task's period and owners, and nothing of it elsewhere."""
-        if self.kind != "recurring_task" and (self.every or self.every_days or self.owners):
+        if self.kind != "recurring_task" and (
+            self.every or self.every_days or self.owners or self.review_on
+        ):
             raise ValueError(
-                "'every', 'every_days' and 'owners' are for recurring_task requirements"
+                "'every', 'every_days', 'owners' and 'review_on' are for recurring_task "
+                "requirements"
+            )
+        if self.proof_of_reading is not None and self.kind not in (
+            "acknowledge_policy", "reading_campaign"
+        ):
+            raise ValueError(
+                "'proof_of_reading' is for acknowledge_policy and reading_campaign requirements"
             )
         if self.kind == "recurring_task":
             if (self.every is None) == (self.every_days is None):

@@ -32,7 +32,7 @@ from bot.core.models.base import (
     utcnow,
 )
 from bot.core.models.complaints import Complaint
-from bot.core.models.duties import Attestation, Duty, TrainingRecord
+from bot.core.models.duties import Attestation, Duty, PageSeen, ReadingCheck, TrainingRecord
 from bot.core.models.outbox import (
     WITH_BODY,
     WITH_SHARED_BODY,
@@ -59,6 +59,7 @@ from bot.core.models.registers import (
     Decision,
     DecisionAttachment,
     DecisionReview,
+    ReviewEvent,
     TaskCompletion,
     VisitorAssurance,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "OutboxBody",
     "OutboxChannel",
     "OutboxMessage",
+    "PageSeen",
     "Person",
     "PersonGroup",
     "PersonRole",
@@ -116,11 +118,13 @@ __all__ = [
     "PolicyReview",
     "PolicyVersion",
     "RateLimitBucket",
+    "ReadingCheck",
     "Report",
     "ReportAttachment",
     "ReportClock",
     "ReportEntry",
     "Requirement",
+    "ReviewEvent",
     "School",
     "SealNote",
     "SetupState",

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -77,6 +78,37 @@ class Attestation(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(400))
     duty_id: Mapped[int | None] = mapped_column(ForeignKey("duties.id"))
+    # proof of reading, where the school asks for it: pages (or sections) shown of the total
+    pages_seen: Mapped[int | None] = mapped_column(Integer)
+    pages_total: Mapped[int | None] = mapped_column(Integer)
+
+
+class PageSeen(Base):
+    """One page (or section) of a version shown to a person for a duty (proof of reading)."""
+
+    __tablename__ = "pages_seen"
+    __table_args__ = (UniqueConstraint("duty_id", "page"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    duty_id: Mapped[int] = mapped_column(ForeignKey("duties.id"), index=True)
+    page: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReadingCheck(Base):
+    """One attempt at a policy's reading check: how many right of how many, passed or not."""
+
+    __tablename__ = "reading_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    duty_id: Mapped[int] = mapped_column(ForeignKey("duties.id"), index=True)
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    right: Mapped[int] = mapped_column(Integer)
+    questions: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 class TrainingRecord(Base):
     """A training completion (course, date, provider, optional certificate)."""

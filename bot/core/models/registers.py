@@ -108,6 +108,21 @@ class TaskCompletion(Base):
     method: Mapped[str] = mapped_column(String(20))  # link | sso
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(400))
+    outcome: Mapped[str | None] = mapped_column(Text)  # a review's outcome, in the owner's words
+
+
+class ReviewEvent(Base):
+    """Something that happened which opens dated reviews (a new AI tool, new guidance...)."""
+
+    __tablename__ = "review_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    what: Mapped[str] = mapped_column(String(300))
+    happened_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(320))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 class VisitorAssurance(Base):
     """A visitor's, contractor's or volunteer's promise to follow the phone and photo rules.

@@ -48,6 +48,7 @@ from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
 from bot.features.dashboard.viewer import Viewer, find_viewer
 from bot.features.reports.api import visible_reports
 from bot.features.setup.api import preview_of
+from bot.features.tasks.api import event_reviews
 
 __all__ = ["ReportPanel", "RollupRow", "dashboard", "router", "teams_configure"]
 
@@ -246,6 +247,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             panel = _report_panel(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
             complaints = _complaints_panel(session, viewer, today)
+            changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
             preview = preview_of(session, viewer.school.id)
             rollup = (
                 [
@@ -277,6 +279,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "school_param": school_param(viewer),
                 "org_name": ctx(request).config.organisation.name,
                 "f": figures,
+                "event_reviews": changes,
                 "now": now.astimezone(LONDON),
                 "today": today,
                 "acknowledged": acknowledged,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.models import (
@@ -27,12 +27,13 @@ from bot.core.models import (
     Policy,
     PolicyReview,
     PolicyVersion,
+    ReadingCheck,
     Report,
     Requirement,
     TaskCompletion,
     TrainingRecord,
 )
-from bot.engine.duties import add_months
+from bot.engine.duties import EVENT_CYCLE, add_months
 from bot.features.accounts.api import holder_states
 from bot.features.complaints.api import COUNT_HEADER, complaint_counts
 from bot.features.dashboard.api import compute_figures
@@ -40,6 +41,7 @@ from bot.features.evidence.rules import Table, cells, training_state
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register
 from bot.features.reports.api import CATEGORIES, STATUSES
+from bot.features.tasks.api import event_reviews
 
 __all__ = ["Facts", "gather", "school_reports"]
 
@@ -73,6 +75,8 @@ class Facts:
     concerns: Table
     filtering: Table
     complaints: Table
+    event_reviews: Table
+    reading_proof: Table
 
     @property
     def tables(self) -> tuple[Table, ...]:
@@ -87,6 +91,8 @@ class Facts:
             self.concerns,
             self.filtering,
             self.complaints,
+            self.event_reviews,
+            self.reading_proof,
         )
 
     @property
@@ -468,7 +474,8 @@ def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, s
             .where(TaskCompletion.requirement_id.in_([r.id for r in checks]))
             .order_by(Requirement.title, TaskCompletion.at)
         ):
-            rows.append(cells((title, cycle, _when(at, tz), name)))
+            period = "after a recorded change" if cycle.startswith(EVENT_CYCLE) else cycle
+            rows.append(cells((title, period, _when(at, tz), name)))
     note = None
     if not checks:
         note = (
@@ -494,6 +501,66 @@ def _complaints(session: Session, school_id: str, tz: ZoneInfo) -> Table:
         "acknowledged (the law: within 30 days) and answered (by the date the school set)",
         COUNT_HEADER,
         tuple(cells(c.row()) for c in complaint_counts(session, school_id, "quarter", tz)),
+    )
+
+
+def _event_reviews(session: Session, school_id: str) -> Table:
+    """Each review a recorded change opened: its trigger, owners, due date, date and outcome."""
+    rows = tuple(
+        cells((r.trigger, r.what, _day(r.happened_on.isoformat()), _day(r.recorded_on.isoformat()),
+               r.review, ", ".join(r.owners), _day(r.due_on.isoformat()),
+               _day(r.done_on.isoformat()) if r.done_on else "Not yet", r.done_by or "",
+               r.outcome or ""))
+        for r in event_reviews(session, school_id)
+    )
+    return Table(
+        "reviews-after-a-change.csv",
+        "Reviews after a change (a new technology, guidance, incident or provider)",
+        ("Trigger", "What", "Happened", "Recorded", "Review", "Owners", "Due", "Done",
+         "Done by", "Outcome"),
+        rows,
+        pdf_columns=(0, 2, 4, 6, 7, 9),
+    )
+
+
+def _reading_proof(session: Session, school_id: str) -> Table:
+    """Per version read with proof: pages seen of the total, and the check's pass rate."""
+    acks = {
+        vid: (n, seen, total, full)
+        for vid, n, seen, total, full in session.execute(
+            select(Attestation.policy_version_id, func.count(), func.sum(Attestation.pages_seen),
+                   func.sum(Attestation.pages_total),
+                   func.sum(case((Attestation.pages_seen >= Attestation.pages_total, 1),
+                                 else_=0)))
+            .where(Attestation.school_id == school_id, Attestation.pages_total.is_not(None))
+            .group_by(Attestation.policy_version_id))
+    }
+    checks: dict[int, tuple[int, set[int], set[int]]] = {}
+    for vid, person, passed in session.execute(
+        select(ReadingCheck.policy_version_id, ReadingCheck.person_id, ReadingCheck.passed)
+        .where(ReadingCheck.school_id == school_id)
+    ):
+        tries, tried, passers = checks.setdefault(vid, (0, set(), set()))
+        checks[vid] = (tries + 1, tried | {person}, passers | ({person} if passed else set()))
+    rows = []
+    for vid in sorted(set(acks) | set(checks)):
+        version = session.get(PolicyVersion, vid)
+        policy = session.get(Policy, version.policy_id) if version else None
+        n, seen, total, full = acks.get(vid, (0, 0, 0, 0))
+        tries, tried, passers = checks.get(vid, (0, set(), set()))
+        rows.append(cells((
+            policy.title if policy else "", version.label if version else "", n, full,
+            f"{100 * (seen or 0) // total}%" if total else "",
+            tries, len(tried), len(passers),
+            f"{100 * len(passers) // len(tried)}%" if tried else "",
+        )))
+    return Table(
+        "proof-of-reading.csv",
+        "Proof of reading: pages seen with each acknowledgement, and the reading check",
+        ("Policy", "Version", "Acknowledged with proof", "Every page seen",
+         "Pages seen of total", "Check attempts", "People who tried", "People who passed",
+         "Pass rate"),
+        tuple(rows),
     )
 
 
@@ -537,6 +604,8 @@ def gather(
         concerns=_concerns(session, reports),
         filtering=filtering,
         complaints=_complaints(session, school_id, tz),
+        event_reviews=_event_reviews(session, school_id),
+        reading_proof=_reading_proof(session, school_id),
     )
 
 

@@ -19,7 +19,9 @@ HEADINGS = (
     "6. Concerns and breaches",
     "7. Filtering and monitoring review",
     "8. Data protection complaints",
-    "9. How to check this pack",
+    "9. Reviews after a change",
+    "10. Proof of reading",
+    "11. How to check this pack",
 )
 NO_CONTENT = (
     "Counts only: nothing of what any report says, and no name of a child or of anyone who "
@@ -69,6 +71,10 @@ def render_summary(facts: Facts, fingerprint: str) -> bytes:
         _table(doc, facts.filtering)
     _complaints_section(doc, facts)
     doc.heading(HEADINGS[9])
+    _table(doc, facts.event_reviews, "No change has been recorded that opens a review.")
+    doc.heading(HEADINGS[10])
+    _table(doc, facts.reading_proof, "No policy asks for proof of reading.")
+    doc.heading(HEADINGS[11])
     doc.text(
         "This summary and every file beside it are listed with their SHA-256 in "
         "MANIFEST.sha256, which the school's key has signed. README.txt says how to check them "

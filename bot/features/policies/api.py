@@ -16,6 +16,7 @@ from bot.features.policies.importer import (
     typed_policy,
 )
 from bot.features.policies.importer.dates import find_dates
+from bot.features.policies.proof import ProofNeededError, proof_for
 from bot.features.policies.register import register
 from bot.features.policies.rules import (
     MAX_DOCUMENT_BYTES,
@@ -39,6 +40,7 @@ __all__ = [
     "ImportedPolicy",
     "NoTextLayerError",
     "PolicyImportError",
+    "ProofNeededError",
     "ReviewError",
     "accepted_document",
     "acknowledge",
@@ -50,6 +52,7 @@ __all__ = [
     "normalise_title",
     "not_ours",
     "policy_key",
+    "proof_for",
     "register",
     "review_status",
     "same_document",

@@ -15,6 +15,7 @@ from bot.core.clock import local_today
 from bot.core.models import AccountHolder, Attestation, Duty, Person, PolicyVersion
 from bot.core.words import version_name
 from bot.engine import snapshot
+from bot.features.policies.proof import ProofNeededError, progress, proof_for
 
 __all__ = ["AUP_CONSENT", "Recorded", "acknowledge", "names_match", "normalise_name", "sign_aup"]
 
@@ -68,9 +69,20 @@ def acknowledge(
     user_agent: str | None,
     now: datetime,
 ) -> Recorded:
-    """Record one acknowledgement for the duty's version (a repeat is 'already done')."""
+    """Record one acknowledgement for the duty's version (a repeat is 'already done').
+
+    Raises:
+        ProofNeededError: the school asks for proof of reading and a page (or the check) is
+            still to do; nothing is recorded.
+    """
     if duty.status != "open":
         return Recorded(None, True, 0)
+    pages: tuple[int | None, int | None] = (None, None)
+    if (proof := proof_for(duty)) is not None:
+        read = progress(session, duty, version, proof)
+        if (missing := read.missing()) is not None:
+            raise ProofNeededError(missing)
+        pages = (len(read.seen), read.total) if proof.every_page else (None, None)
     previous = _existing(session, person.id, version.id, "acknowledgement")
     if previous is not None and duty.opened_on <= local_today(previous.at):
         closed = snapshot.close_done(session, [duty], f"ack:{previous.id}", local_today(now))
@@ -87,6 +99,8 @@ def acknowledge(
         ip=ip,
         user_agent=(user_agent or "")[:400],
         duty_id=duty.id,
+        pages_seen=pages[0],
+        pages_total=pages[1],
     )
     session.add(attestation)
     session.flush()

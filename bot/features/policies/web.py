@@ -26,6 +26,9 @@ from bot.engine.web.links import (
     open_link_duty,
 )
 from bot.features.policies.attest import acknowledge
+from bot.features.policies.proof import ProofNeededError, proof_for
+from bot.features.policies.reading_web import reading_page
+from bot.features.policies.reading_web import router as reading_router
 from bot.features.policies.register import register, register_gaps
 from bot.features.policies.review import confirm_review_date, record_review
 from bot.features.policies.rules import (
@@ -40,6 +43,7 @@ from bot.features.policies.rules import (
 __all__ = ["READ_ROLES", "WRITE_ROLES", "router"]
 
 router = APIRouter()
+router.include_router(reading_router)
 READ_ROLES = POLICY_READERS
 WRITE_ROLES = POLICY_EDITORS
 
@@ -200,13 +204,16 @@ def policy_confirm_date(
 
 
 @router.get("/ack/{token}", include_in_schema=False)
-def ack_page(request: Request, token: str) -> Response:
-    """Show the policy and a confirm button. Records nothing (mail scanners open links)."""
-    with ctx(request).store.session() as session:
+def ack_page(request: Request, token: str, page: int | None = None) -> Response:
+    """Show the policy and a confirm button. Records nothing (mail scanners open links),
+    except, where the school asks for proof of reading, which page of it was shown."""
+    with ctx(request).store.transaction() as session:
         found = open_link_duty(request, "ack", token, session)
         if isinstance(found, Response):
             return found
         person, duty, version, policy = found
+        if (proof := proof_for(duty)) is not None:
+            return reading_page(request, session, found, token, proof, page)
         return render(
             request,
             "ack.html",
@@ -225,16 +232,22 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
             return found
         person, duty, version, policy = found
         method = "sso" if user is not None and user.id == person.id else "link"
-        result = acknowledge(
-            session,
-            person,
-            duty,
-            version,
-            method=method,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-            now=utcnow(),
-        )
+        try:
+            result = acknowledge(
+                session,
+                person,
+                duty,
+                version,
+                method=method,
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent"),
+                now=utcnow(),
+            )
+        except ProofNeededError as exc:
+            proof = proof_for(duty)
+            assert proof is not None
+            return reading_page(request, session, found, token, proof, None, 400,
+                                error=str(exc))
     return render(
         request,
         "done.html",

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.nations import NationPackError, pack_for
+
 __all__ = [
     "NOT_STATED",
     "STATUTORY",
@@ -145,12 +147,16 @@ ENGLAND: tuple[StatutoryItem, ...] = (
     StatutoryItem(
         "filtering-review",
         "The senior leader and the governor responsible for filtering and monitoring review "
-        "it together at least once a year",
-        "at least annually",
+        "it together at least once a year, and whenever something changes: a new technology "
+        "(such as a generative-AI tool), a new safeguarding risk, a change in working practice "
+        "or of provider, or new guidance (each recorded opens a review due in 10 school days)",
+        "at least annually, and when something changes",
         FILTERING,
         {"id": "filtering-monitoring-review", "kind": "recurring_task",
          "title": "Review filtering and monitoring", "every": "yearly", "yearly_on": "09-01",
-         "due_days": 365},
+         "due_days": 365, "review_within": 10,
+         "review_on": ["new_technology", "working_practice", "incident", "provider",
+                       "guidance"]},
         owners=("dsl", "chair_of_governors"),
     ),
 )
@@ -241,9 +247,23 @@ _GUIDANCE_TITLES = (
 )
 
 
+def _from_pack(country: str) -> tuple[StatutoryItem, ...]:
+    """The statutory items a nation's pack file lists under ``[requirements.<id>]``."""
+    try:
+        table = pack_for(country).requirements
+    except NationPackError:
+        return ()
+    return tuple(
+        StatutoryItem(key, item["summary"], item["frequency"], Source(**item["source"]),
+                      dict(item["requirement"]), tuple(item.get("owners", ())))
+        for key, item in table.items()
+    )
+
+
 def statutory_items(country: str) -> tuple[StatutoryItem, ...]:
     """The statutory items of the school's nation ("england-and-wales": England's)."""
-    return STATUTORY.get("england" if country == "england-and-wales" else country, ())
+    nation = "england" if country == "england-and-wales" else country
+    return STATUTORY.get(nation, ()) + _from_pack(nation)
 
 
 def is_statutory_reading(title: str) -> bool:

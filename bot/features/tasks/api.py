@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.features.tasks.events import event_reviews
 from bot.features.tasks.service import count_tasks_overdue
 
-__all__ = ["count_tasks_overdue"]
+__all__ = ["count_tasks_overdue", "event_reviews"]

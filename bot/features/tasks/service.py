@@ -74,10 +74,12 @@ def complete_task(
     ip: str | None,
     user_agent: str | None,
     now: datetime,
+    outcome: str | None = None,
 ) -> TaskResult:
     """Record that ``person`` did this period's task and close the duty ('already done' twice).
 
-    When the task's owners share it, every owner's duty for the period closes.
+    When the task's owners share it, every owner's duty for the period closes. ``outcome``:
+    a review's outcome in the owner's words (a review an event opened asks for one).
     """
     if duty.status != "open":
         return TaskResult(None, True, 0, *task_done_by(session, duty))
@@ -104,6 +106,7 @@ def complete_task(
         method=method,
         ip=ip,
         user_agent=(user_agent or "")[:400],
+        outcome=outcome,
     )
     session.add(completion)
     session.flush()
@@ -132,6 +135,7 @@ def complete_task(
             "completion": completion.id,
             "duties_closed": closed,
             "method": method,
+            "outcome": outcome is not None,
         },
     )
     return TaskResult(completion, False, closed, person.display_name, now)

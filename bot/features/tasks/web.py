@@ -14,12 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
+from bot.core.config import SchoolConfig
+from bot.core.forms import parse_iso_date
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, Person, TaskCompletion, utcnow
-from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.core.permissions import REVIEW_RECORDERS
+from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
 from bot.engine.web.links import deliver_soon, fresh_link_page, queue_fresh_link
-from bot.features.tasks.rules import cycle_label, task_config
+from bot.features.tasks.events import EventError, event_of, event_reviews, record_event
+from bot.features.tasks.rules import EVENT_KINDS, cycle_label, event_kinds, task_config
 from bot.features.tasks.service import complete_task, task_done_by, task_owner_ids
 
 __all__ = ["router"]
@@ -86,7 +90,16 @@ def _task_context(
         "last": (human_date(local_today(last[0])), last[1]) if last else None,
         "token": token,
         "school": school,
+        "event": _event_words(session, duty.cycle),
     }
+
+
+def _event_words(session: Session, cycle: str) -> tuple[str, str, str] | None:
+    """A review's trigger, what happened and when (None for a period's task)."""
+    event = event_of(session, cycle)
+    if event is None:
+        return None
+    return EVENT_KINDS.get(event.kind, event.kind), event.what, human_date(event.happened_on)
 
 
 def _task_closed(request: Request, session: Session, person: Person, duty: Duty) -> Response:
@@ -180,8 +193,14 @@ def task_renew(
 
 
 @router.post("/task/{token}", include_in_schema=False)
-def task_done(request: Request, token: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    """Record the task as done for its period (once); a second press says 'already done'."""
+def task_done(
+    request: Request,
+    token: str,
+    csrf_token: Annotated[str, Form()] = "",
+    outcome: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Record the task as done for its period (once); a second press says 'already done'.
+    A review an event opened needs its outcome in words."""
     check_csrf(request, csrf_token)
     try:
         claims = _claims(request, token)
@@ -200,6 +219,12 @@ def task_done(request: Request, token: str, csrf_token: Annotated[str, Form()] =
             return _task_closed(request, session, person, duty)
         school = context.config.school(person.school_id)
         cfg = task_config(school, duty.requirement.key)
+        said = outcome.strip() or None
+        if said is None and event_of(session, duty.cycle) is not None:
+            page = _task_context(request, session, person, duty, token)
+            return render(request, "task.html", {
+                **page, "error": "Write the review's outcome in a sentence or two."},
+                status_code=400)
         result = complete_task(
             session,
             school,
@@ -209,6 +234,7 @@ def task_done(request: Request, token: str, csrf_token: Annotated[str, Form()] =
             ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
             now=utcnow(),
+            outcome=said,
         )
         return render(
             request,
@@ -223,3 +249,64 @@ def task_done(request: Request, token: str, csrf_token: Annotated[str, Form()] =
             },
         )
 
+
+
+# ------------------------------------------------------------- reviews that events trigger
+
+
+def _recorder(request: Request) -> tuple[Person, SchoolConfig]:
+    person = require_roles(request, REVIEW_RECORDERS)
+    return person, ctx(request).config.school(person.school_id)
+
+
+def _reviews_page(
+    request: Request, person: Person, school: SchoolConfig, status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    today = local_today(utcnow())
+    with ctx(request).store.session() as session:
+        rows = event_reviews(session, school.id)
+    return render(request, "reviews.html", {
+        "school": school, "rows": rows, "today": today, "kinds": event_kinds(school),
+        "human_date": human_date, **extra,
+    }, status_code=status_code)
+
+
+@router.get("/reviews", include_in_schema=False)
+def reviews(request: Request) -> Response:
+    """The reviews events opened (trigger, owners, due, outcome) and the form to record one."""
+    person, school = _recorder(request)
+    return _reviews_page(request, person, school)
+
+
+@router.post("/reviews", include_in_schema=False)
+def reviews_record(
+    request: Request,
+    background: BackgroundTasks,
+    kind: Annotated[str, Form(max_length=40)] = "",
+    what: Annotated[str, Form(max_length=2000)] = "",
+    happened_on: Annotated[str, Form(max_length=40)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an event: its reviews open for their owners, who are told once (audited)."""
+    check_csrf(request, csrf_token)
+    person, school = _recorder(request)
+    context = ctx(request)
+    now = utcnow()
+    day = parse_iso_date(happened_on) if happened_on else local_today(now)
+    try:
+        if day is None:
+            raise EventError("Give the date it happened as a date (e.g. 2026-11-24).")
+        with context.store.transaction() as session:
+            opened = record_event(
+                session, school, kind=kind, what=what, happened_on=day, actor=person.email,
+                now=now, base_url=context.settings.base_url,
+                signing_key=context.settings.signing_key(),
+            )
+            message = (f"Recorded. {len(opened.reviews)} review(s) opened for "
+                       f"{opened.told} owner(s), who have been emailed.")
+    except EventError as exc:
+        return _reviews_page(request, person, school, status_code=400, error=str(exc),
+                             form={"kind": kind, "what": what, "happened_on": happened_on})
+    deliver_soon(request, background)
+    return _reviews_page(request, person, school, message=message)

@@ -46,6 +46,7 @@ class NeedItem:
     read_url: str
     statement: str = ""
     sha256: str = ""
+    read_first: bool = False  # the school asks for proof of reading: acknowledged on its page
 
 
 def _due(item: NeedItem) -> str:
@@ -85,6 +86,11 @@ def _item(item: NeedItem) -> dict[str, Any]:
             ]
             actions = [read, {"type": "Action.Execute", "title": "Sign", "verb": AUP_VERB,
                               "data": data, "style": "positive"}]
+        elif item.read_first:
+            items.append(_text("Read each page first: the acknowledge button is at the end.",
+                               size="Small", isSubtle=True))
+            actions = [{"type": "Action.OpenUrl", "title": "Read and acknowledge",
+                        "url": item.read_url}]
         else:
             actions = [read, {"type": "Action.Execute", "title": "Acknowledge", "verb": ACK_VERB,
                               "data": data, "associatedInputs": "None", "style": "positive"}]

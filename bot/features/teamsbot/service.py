@@ -16,7 +16,14 @@ from bot.core.links import make_token
 from bot.core.models import Duty, Person, Policy, PolicyVersion
 from bot.core.settings import Settings
 from bot.core.words import version_name
-from bot.features.policies.api import AUP_CONSENT, acknowledge, names_match, sign_aup
+from bot.features.policies.api import (
+    AUP_CONSENT,
+    ProofNeededError,
+    acknowledge,
+    names_match,
+    proof_for,
+    sign_aup,
+)
 from bot.features.teamsbot.cards import (
     ACK_VERB,
     AUP_VERB,
@@ -92,6 +99,7 @@ def open_needs(
             read_url=f"{base}/{purpose}/" + make_token(key, purpose, person.id, duty.id,
                                                        version.id),
             statement=statement, sha256=version.sha256,
+            read_first=duty.kind == "acknowledge_policy" and proof_for(duty) is not None,
         ))
     return items
 
@@ -181,8 +189,13 @@ def press(
                           ip=None, user_agent="Microsoft Teams", now=now)
         what = "signature"
     else:
-        result = acknowledge(session, person, duty, version, method=METHOD, ip=None,
-                             user_agent="Microsoft Teams", now=now)
+        try:
+            result = acknowledge(session, person, duty, version, method=METHOD, ip=None,
+                                 user_agent="Microsoft Teams", now=now)
+        except ProofNeededError as exc:
+            return Pressed(card_for(session, settings, school_name, person, today,
+                                    note=f"{exc} Press \"Read and acknowledge\" to open the "
+                                    f"{policy.title}."), False)
         what = "acknowledgement"
     recorded = result.attestation is not None
     version_words = version_name(version.label)

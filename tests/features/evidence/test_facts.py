@@ -159,3 +159,31 @@ def test_no_filtering_check_is_said_plainly(school: SchoolBuilder, database_url:
         "Not recorded: no filtering and monitoring check is set up in compliance-bot for this "
         "school."
     )
+
+
+def test_reviews_after_a_change_with_date_and_outcome(
+    school: SchoolBuilder, database_url: str
+) -> None:
+    from bot.features.tasks.events import record_event
+
+    school.requirement(id="filtering-check", kind="recurring_task", every="yearly",
+                       title="Check filtering and monitoring", owners=["amy@oak.example"],
+                       review_on=["new_technology"], review_within=5)
+    ctx = _school(school, database_url, filtering=False)
+    with ctx.store.transaction() as session:
+        opened = record_event(
+            session, ctx.config.school("oak"), kind="new_technology", what="Copilot for staff",
+            happened_on=date(2026, 3, 12), actor="head@oak.example", now=at(TODAY, 9),
+            base_url="http://testserver", signing_key="k" * 32,
+        )
+        amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
+        duty = session.scalars(select(Duty).where(Duty.cycle == f"event:{opened.event.id}")).one()
+        complete_task(session, ctx.config.school("oak"), duty, amy, method="link", ip=None,
+                      user_agent=None, now=at(TODAY, 11), outcome="Blocked until checked.")
+    facts = _facts(ctx)
+    assert facts.event_reviews.rows == ((
+        "A new technology or AI tool introduced", "Copilot for staff", "12 Mar 2026",
+        "16 Mar 2026", "Check filtering and monitoring", "Amy Able", "23 Mar 2026",
+        "16 Mar 2026", "Amy Able", "Blocked until checked.",
+    ),)
+    assert [r[1] for r in facts.filtering.rows] == ["after a recorded change"]

@@ -71,7 +71,9 @@ MEMBERS = (
     "data-protection-complaints-by-quarter.csv",
     "governors-reviews.csv",
     "policy-register.csv",
+    "proof-of-reading.csv",
     PUBLIC_KEY,
+    "reviews-after-a-change.csv",
     "summary.pdf",
     "training-matrix.csv",
 )

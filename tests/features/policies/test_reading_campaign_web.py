@@ -88,3 +88,39 @@ def test_staff_acknowledge_an_edition_once_on_the_ack_page(
             AuditEvent.action == "policy.acknowledged")) == 1
         assert session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "reading.edition.registered")) == 1
+
+
+def test_a_campaign_asking_for_proof_of_reading_waits_for_every_section(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    school.requirement(
+        id="read-kcsie", kind="reading_campaign", title="Keeping children safe in education",
+        due_days=30, audiences={"part-1": {"roles": ["staff"]}},
+        proof_of_reading={"every_page": True},
+    )
+    ctx = school.context(sqlite_url, demo=True)
+    sweep = dict(as_of=TODAY, now=at(TODAY), deliver=False)
+    edition = school.home / "kcsie.md"
+    edition.write_bytes(PART_ONE + b"\n## Annex\nMore to read.\n")
+    with ctx.store.transaction() as session:
+        version_id = register_edition(
+            session, ctx.config.school(), "read-kcsie", "part-1", title="KCSIE 2026: Part one",
+            edition="2026", path=edition, in_force=TODAY, actor="cli").version.id
+    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, **sweep)  # type: ignore[arg-type]
+    with ctx.store.session() as session:
+        amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
+        duty = session.scalars(select(Duty).where(Duty.person_id == amy.id,
+                                                  Duty.kind == "reading_campaign")).one()
+        link = "/ack/" + make_token(ctx.settings.signing_key(), "ack", amy.id, duty.id, version_id)
+    client = TestClient(create_app(ctx.settings, ctx))
+    first = client.get(link)
+    assert "1 of 3" in first.text and 'id="acknowledge"' not in first.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text)
+    assert token
+    assert client.post(link, data={"csrf_token": token.group(1)}).status_code == 400
+    client.get(f"{link}?page=3")
+    assert 'id="acknowledge"' in client.get(f"{link}?page=2").text
+    assert "Thank you" in client.post(link, data={"csrf_token": token.group(1)}).text
+    with ctx.store.session() as session:
+        kept = session.scalars(select(Attestation)).one()
+        assert (kept.pages_seen, kept.pages_total) == (3, 3)

@@ -108,7 +108,10 @@ def test_the_web_pack_adds_the_nations_items_with_their_sources_once() -> None:
     added, notes = school_pack(PACKS["statutory"], org.school())
     ids = {r["id"] for r in added}
     assert ids == {"read-kcsie", "dsl-training", "prevent-training",
-                   "governor-safeguarding-training", "filtering-monitoring-review"}
+                   "governor-safeguarding-training", "filtering-monitoring-review",
+                   "phone-policy-review"}
     assert any("How often: not stated" in n and "gov.uk" in n for n in notes)
+    assert any("Mobile phone" in n.replace("mobile phone", "Mobile phone")
+               and "legislation.gov.uk/ukpga/2026/21/section/36" in n for n in notes)
     again, _ = school_pack(PACKS["statutory"], _school("england", added).school())
     assert again == []

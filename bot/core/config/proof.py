@@ -1,0 +1,63 @@
+"""Proof of reading in school.yaml (``proof_of_reading:`` on an acknowledgement or a reading
+campaign): every page shown before the button opens, and an optional check of 2 to 5 of the
+school's own questions with its pass mark::
+
+    proof_of_reading:
+      questions:
+        - {question: Who do you tell first?, choices: [The DSL, A friend], answer: 1}
+        - {question: Can you promise to keep a secret?, choices: [Yes, No], answer: 2}
+      pass_mark: 2
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = ["CheckQuestion", "ReadingProof"]
+
+
+class _Strict(BaseModel):
+    """As every part of school.yaml (``config._Strict``): unknown keys refused, frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckQuestion(_Strict):
+    """One question of a reading check: the choices, and which one (from 1) is right."""
+
+    question: str = Field(min_length=1, max_length=300)
+    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        min_length=2, max_length=6)
+    answer: int = Field(ge=1, le=6)
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> CheckQuestion:
+        if self.answer > len(self.choices):
+            raise ValueError(f"'answer' is choice {self.answer}, but there are only "
+                             f"{len(self.choices)} choices")
+        return self
+
+
+class ReadingProof(_Strict):
+    """Proof of reading: every page (or section) shown before the acknowledge button opens,
+    and optionally a short check of the school's own questions with its pass mark."""
+
+    every_page: bool = True
+    questions: list[CheckQuestion] = Field(default=[], max_length=5)
+    pass_mark: int | None = Field(default=None, ge=1, le=5)  # right answers needed (all)
+
+    @model_validator(mode="after")
+    def _check(self) -> ReadingProof:
+        if len(self.questions) == 1:
+            raise ValueError("a reading check has 2 to 5 questions")
+        if self.pass_mark is not None and self.pass_mark > len(self.questions):
+            raise ValueError(f"'pass_mark' is {self.pass_mark}, but there are only "
+                             f"{len(self.questions)} questions")
+        return self
+
+    @property
+    def needed(self) -> int:
+        """Right answers needed to pass (every one unless ``pass_mark`` says fewer)."""
+        return self.pass_mark or len(self.questions)

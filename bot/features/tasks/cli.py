@@ -1,0 +1,126 @@
+"""``compliance-bot reviews record|outcome|list``: record an event that opens reviews (a new
+AI tool, new guidance in force), record a review's outcome, and list the reviews opened.
+
+Its commands import the feature's modules when they run (``--help`` answers without them).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, NoReturn
+
+import typer
+
+from bot.core.dates import CALENDAR, DateWindowError
+from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
+
+__all__ = ["reviews_app"]
+
+reviews_app = typer.Typer(
+    help="Reviews that events trigger (e.g. the filtering review when a new AI tool arrives).",
+    no_args_is_help=True,
+)
+SchoolOpt = Annotated[
+    str | None, typer.Option("--school", help="School id (default: the first in the file).")
+]
+CLI_ACTOR = "the command line"
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@reviews_app.command("record")
+@friendly
+def reviews_record(
+    kind: Annotated[str, typer.Argument(help="What changed: new_technology, working_practice, "
+                                              "incident, provider, guidance or phone_guidance.")],
+    what: Annotated[str, typer.Option("--what", help="In a few words (e.g. the tool's name).")],
+    on: Annotated[str | None, typer.Option("--on", help="When it happened (YYYY-MM-DD; "
+                                                        "default today).")] = None,
+    school: SchoolOpt = None,
+) -> None:
+    """Record an event: the reviews it opens are owed within their school days, and each
+    owner is emailed once."""
+    # lazy: not loaded by --help (module docstring; SQLAlchemy and the models take ~1 s)
+    from bot.core.models import utcnow
+    from bot.features.tasks.events import EventError, record_event
+
+    ctx = context()
+    where(ctx)
+    chosen = schools_of(ctx, school)[0]
+    today = as_of_today(None)
+    try:
+        day = CALENDAR.parse(on, "--on", today, example="2026-11-24") if on else today
+    except DateWindowError as exc:
+        _fail(str(exc))
+    try:
+        with ctx.store.transaction() as session:
+            opened = record_event(
+                session, chosen, kind=kind, what=what, happened_on=day, actor=CLI_ACTOR,
+                now=utcnow(), base_url=ctx.settings.base_url,
+                signing_key=ctx.settings.signing_key(),
+            )
+            reviews, told, due = opened.reviews, opened.told, opened.duties
+    except EventError as exc:
+        _fail(str(exc))
+    console.print(f"[green]Recorded.[/] Reviews opened: {', '.join(reviews) or 'none'} "
+                  f"({due} owed, {told} owner(s) emailed).", highlight=False)
+
+
+@reviews_app.command("outcome")
+@friendly
+def reviews_outcome(
+    event: Annotated[int, typer.Argument(help="The event's number (see 'reviews list').")],
+    task: Annotated[str, typer.Option("--task", help="The task's requirement id.")],
+    by: Annotated[str, typer.Option("--by", help="The owner's email address.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="The review's outcome in words.")],
+    school: SchoolOpt = None,
+) -> None:
+    """Record a review's outcome for an owner (closes it for every owner who shares it)."""
+    from sqlalchemy import func, select
+
+    from bot.core.models import Duty, Person, Requirement, utcnow
+    from bot.engine.duties import EVENT_CYCLE
+    from bot.features.tasks.service import complete_task
+
+    ctx = context()
+    where(ctx)
+    chosen = schools_of(ctx, school)[0]
+    if not outcome.strip():
+        _fail("--outcome: write the review's outcome in a sentence or two.")
+    with ctx.store.transaction() as session:
+        found = session.execute(
+            select(Duty, Person).join(Person, Person.id == Duty.person_id)
+            .join(Requirement, Requirement.id == Duty.requirement_id)
+            .where(Duty.school_id == chosen.id, Duty.cycle == f"{EVENT_CYCLE}{event}",
+                   Requirement.key == task, func.lower(Person.email) == by.strip().lower())
+        ).first()
+        if found is None:
+            _fail(f"no review of '{task}' after event {event} is owed by {by}.")
+        duty, person = found
+        result = complete_task(session, chosen, duty, person, method="cli", ip=None,
+                               user_agent=None, now=utcnow(), outcome=outcome.strip())
+        already = result.already
+    console.print("Already recorded." if already else "[green]Outcome recorded.[/]",
+                  highlight=False)
+
+
+@reviews_app.command("list")
+@friendly
+def reviews_list(school: SchoolOpt = None) -> None:
+    """Every review an event opened: trigger, owners, due date and outcome."""
+    from bot.core.messages import human_date
+    from bot.features.tasks.events import event_reviews
+
+    ctx = context()
+    where(ctx)
+    today = as_of_today(None)
+    with ctx.store.session() as session:
+        for chosen in schools_of(ctx, school):
+            for r in event_reviews(session, chosen.id):
+                state = (f"done {human_date(r.done_on)} by {r.done_by}: {r.outcome}"
+                         if r.done_on else f"{r.state(today)}, due {human_date(r.due_on)}")
+                console.print(f"{r.event_id}. {r.trigger}: {r.what} — {r.review} "
+                              f"({', '.join(r.owners)}): {state}", highlight=False,
+                              soft_wrap=True)
