@@ -208,12 +208,12 @@ def is_reminder_day(school: SchoolConfig, today: date) -> bool:
     return school.is_school_day(today) or not school.sending_window.school_days_only
 
 
+DIGEST_KEY_PREFIX = "reminder"
+
+
 def digest_key(school_id: str, person_id: int, today: date) -> str:
     """The outbox idempotency key of a person's digest: at most one per person per day."""
     return f"{DIGEST_KEY_PREFIX}:{school_id}:{person_id}:{today.isoformat()}"
-
-
-DIGEST_KEY_PREFIX = "reminder"
 
 
 def at_weekly_cap(
@@ -226,11 +226,11 @@ def at_weekly_cap(
     for key in keys:
         person, _, day = key.removeprefix(prefix).partition(":")
         try:
-            sent = date.fromisoformat(day)
+            who, sent = int(person), date.fromisoformat(day)
         except ValueError:
-            continue
+            continue  # not a digest (a card's nudge, say)
         if 0 < (today - sent).days < 7:
-            counts[int(person)] = counts.get(int(person), 0) + 1
+            counts[who] = counts.get(who, 0) + 1
     return frozenset(p for p, n in counts.items() if n >= per_week)
 
 
