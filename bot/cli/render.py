@@ -317,7 +317,7 @@ def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None
         ),
         show_lines=False,
     )
-    for col in ("To", "Items", "Reminder", "Copied"):
+    for col in ("To", "Items", "Reminder", "Also told"):
         table.add_column(col)
     for x in queued[:15]:
         table.add_row(

@@ -30,18 +30,21 @@ def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
 
 
 def send_after(school: SchoolConfig, day: date, now: datetime, tz: ZoneInfo = LONDON) -> datetime:
-    """The earliest instant a reminder for ``day`` may go: inside that day's sending window.
+    """The earliest instant a reminder for ``day`` may go: inside a sending window.
 
-    If ``day`` is today and the window has closed, the next school day's window opens it.
+    The window is judged when the message is queued, not on the day it was planned for: a
+    past day caught up (missed sweeps) goes in today's window if today has one and it is open,
+    else at the next school day's; a day whose window has closed rolls to the next school day.
     """
     window = school.sending_window
+    today = local_today(now, tz)
+    if day < today and (school.is_school_day(today) or not window.school_days_only):
+        day = today
     start = _at(day, window.start, tz)
     end = _at(day, window.end, tz)
-    if now <= end:
-        return max(start, now) if day == local_today(now, tz) else start
-    if day < local_today(now, tz):
-        return start  # a past "as of" day (catch-up or demo): already due
-    return _at(school.next_school_day(day + (date.resolution)), window.start, tz)
+    if day >= today and now <= end:
+        return max(start, now)
+    return _at(school.next_school_day(max(day, today) + date.resolution), window.start, tz)
 
 
 def last_school_day(school: SchoolConfig, day: date) -> date:

@@ -10,7 +10,6 @@ conversation" (``needs_conversation``).
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +25,12 @@ from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.core.words import version_name
 from bot.engine.remind import requirement_configs
-from bot.engine.reminders import Recipient, chasing_stopped_to, is_reminder_day
+from bot.engine.reminders import (
+    Recipient,
+    address_day_key,
+    chasing_stopped_to,
+    is_reminder_day,
+)
 
 __all__ = [
     "Conversation",
@@ -53,10 +57,8 @@ class Conversation:
 
 
 def chasing_stopped_key(school_id: str, manager: str, day: date) -> str:
-    """The outbox idempotency key of a manager's one "chasing has stopped" message of a day
-    (a short hash of the address: keys carry no address)."""
-    tag = hashlib.sha256(manager.strip().lower().encode()).hexdigest()[:16]
-    return f"chasing-stopped:{school_id}:{tag}:{day.isoformat()}"
+    """The outbox idempotency key of a manager's one "chasing has stopped" message of a day."""
+    return address_day_key("chasing-stopped", school_id, manager, day)
 
 
 def needs_conversation(

@@ -137,7 +137,8 @@ class NewDuty:
 
 @dataclass(frozen=True)
 class Closure:
-    """An open duty to close, and why (done, superseded, left, not_required)."""
+    """An open duty to close, and why (done, superseded, not_read, missed, left,
+    not_required)."""
 
     duty_id: int
     status: str
@@ -313,8 +314,9 @@ def _wanted_reading(
     """This school year's read of the edition in force, for one person.
 
     The cycle is the edition and the school year (``yearly_on``, default 1 September): a new
-    school year or a new edition opens a new cycle, which closes the old one as superseded;
-    an acknowledgement of this edition made this school year satisfies it.
+    school year closes the old one unread as ``not_read`` (the evidence for its year), a new
+    edition within the year as superseded (the year's read is still owed); an acknowledgement
+    of this edition made this school year satisfies it.
     """
     year_start = cycle_start(today, req.config.yearly_on or READING_YEAR_STARTS)
     base = max(edition.published_on, year_start)
@@ -448,11 +450,10 @@ def plan_duties(
                 _wanted_per_person(req, people_list, versions, evidence, cadences, today, next_day)
             )
     existing_list = list(existing)
-    task_ids = {req.id for req in requirements if req.config.kind == "recurring_task"}
     kind_of = {req.id: req.config.kind for req in requirements}
     return Plan(
         to_open=_to_open(wanted, existing_list, kind_of),
-        to_close=_to_close(wanted, existing_list, by_id, task_ids),
+        to_close=_to_close(wanted, existing_list, by_id, kind_of),
     )
 
 
@@ -543,7 +544,7 @@ def _to_close(
     wanted: Mapping[_Slot, _Wanted],
     existing: Iterable[DutyFacts],
     by_id: Mapping[int, PersonFacts],
-    task_ids: set[int],
+    kind_of: Mapping[int, str],
 ) -> list[Closure]:
     """Close what is no longer wanted in its cycle (or already done), and leavers' duties."""
     open_by_slot: dict[_Slot, list[DutyFacts]] = defaultdict(list)
@@ -555,14 +556,14 @@ def _to_close(
         want = wanted.get(slot)
         person = by_id.get(slot[1])
         for duty in duties:
-            closure = _closure(duty, want, person, slot[0] in task_ids)
+            closure = _closure(duty, want, person, kind_of.get(slot[0], ""))
             if closure is not None:
                 closures.append(closure)
     return closures
 
 
 def _closure(
-    duty: DutyFacts, want: _Wanted | None, person: PersonFacts | None, is_task: bool
+    duty: DutyFacts, want: _Wanted | None, person: PersonFacts | None, kind: str
 ) -> Closure | None:
     """Why one open duty closes today, if it does."""
     if person is None or not person.active:
@@ -573,8 +574,11 @@ def _closure(
         return Closure(duty.id, "done" if _training_done(duty) else "not_required")
     if want.cycle != duty.cycle:
         reason = "superseded" if duty.cycle.startswith("v") else "done"
-        if is_task:
+        if kind == "recurring_task":
             reason = "missed"  # its period ended without anyone marking it done
+        elif kind == "reading_campaign" and _year(duty.cycle) != _year(want.cycle):
+            reason = "not_read"  # its school year ended unread (a new edition within the
+            # year only replaces the ask: the year's read is still owed)
         return Closure(duty.id, reason)
     if want.done_ref is not None:
         return Closure(duty.id, "done", want.done_ref)
@@ -602,6 +606,11 @@ def _to_open(
         for (req_id, person_id, account_id), want in wanted.items()
         if (req_id, person_id, want.cycle) not in known
     ]
+
+
+def _year(cycle: str) -> str:
+    """The school year of a reading's cycle (``v<edition>:<year>``)."""
+    return cycle.rpartition(":")[2]
 
 
 def _training_done(duty: DutyFacts) -> bool:

@@ -23,17 +23,28 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.links import make_token
-from bot.core.messages import human_date, render_shared
-from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, Requirement
-from bot.core.outbox import EmailDraft, Urgency, add_emails, new_keys
+from bot.core.messages import human_date, notice, render_shared
+from bot.core.models import (
+    Duty,
+    OfficialAccount,
+    OutboxMessage,
+    Person,
+    Policy,
+    PolicyVersion,
+    Requirement,
+)
+from bot.core.outbox import EmailDraft, Urgency, add_emails, enqueue_emails, new_keys
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.store import one_of
 from bot.core.words import version_name
 from bot.engine.reminders import (
+    DIGEST_KEY_PREFIX,
     Digest,
     OpenDuty,
     Recipient,
+    address_day_key,
+    at_weekly_cap,
     digest_key,
     due_limits,
     plan_digests,
@@ -382,8 +393,9 @@ class _Renderer:
         for n, duty in enumerate(digest.items):
             values[f"url{n}"] = self.url(person.id, duty)
         reply_to = self.school.reply_address()
-        draft = EmailDraft(  # the body stored once for everyone with these items
-            to=(person.email,), cc=digest.cc, subject=shape.subject, text="", html="",
+        draft = EmailDraft(  # the body stored once for everyone with these items; those it
+            # would copy hear once a day for all their people instead (``ReminderRun.finish``)
+            to=(person.email,), subject=shape.subject, text="", html="",
             from_name=self.school.mail_from_name or self.school.name, reply_to=reply_to,
             shared=shape.rendered, slots=values,
         )
@@ -424,12 +436,44 @@ def record_stages_later(
     return record
 
 
+def _recent_digest_keys(session: Session, school_id: str) -> list[str]:
+    """The outbox keys of the school's reminder digests (emails and cards alike)."""
+    return list(session.scalars(
+        select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.school_id == school_id,
+            OutboxMessage.idempotency_key.like(f"{DIGEST_KEY_PREFIX}:{school_id}:%"),
+        )
+    ))
+
+
+def _told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -> EmailDraft:
+    """The day's one message to a line manager (or the head) about the people whose reminder
+    today is well overdue: each person and their overdue items."""
+    names = sorted(people)
+    who = names[0] if len(names) == 1 else f"{len(names)} people"
+    return notice(
+        school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
+        to=(to,),
+        subject=f"Well overdue: {who}",
+        paragraphs=[
+            ("Today's reminder to " + (names[0] if len(names) == 1 else "these people")
+             + " was about items that are well overdue. The bot keeps reminding them; a word "
+             "from you may help."),
+        ],
+        facts=[(name, "; ".join(dict.fromkeys(people[name]))) for name in names],
+        small="You get at most one of these emails a day, listing everyone whose reminder "
+        "today was well overdue.",
+    )
+
+
 class ChatRoute(Protocol):
     """Where a Teams-first school's digests go for the people its bot reaches in their chat,
     instead of email (``bot.features.teamsbot.deliver.TeamsDigests``, handed in by the sweep).
 
-    A digest goes this way when the person is ``reachable``, nobody is copied (a line manager
-    or the head copied in needs the email) and the card shows every item (``kinds``); every
+    A digest goes this way when the person is ``reachable``, nobody is told (the email says
+    that their line manager or the head was told; the card does not) and the card shows every
+    item (``kinds``); every
     other digest is an email, as in a school without a bot. Either way one message a day.
 
     Example::
@@ -482,6 +526,9 @@ class ReminderRun:
     planned: list[ReminderPlanned] = field(default_factory=list)
     chat: ChatRoute | None = None  # a Teams-first school's bot: its people get cards instead
     by_chat: frozenset[int] = frozenset()  # the people the bot reaches (``chat.reachable``)
+    held: frozenset[int] = frozenset()  # people at their weekly number of reminder emails
+    # who would have been copied today -> person -> their overdue items (``finish``)
+    told: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     @classmethod
     def start(
@@ -508,6 +555,8 @@ class ReminderRun:
                                settings.signing_key(), today),
             not_before=send_after(school, today, now),
             due=_people_due(session, school, requirements, today),
+            held=at_weekly_cap(_recent_digest_keys(session, school.id), school.id, today,
+                               school.sending_window.reminders_per_week),
         )
 
     def batch(
@@ -541,7 +590,8 @@ class ReminderRun:
         duties.sort(key=_ITEM_ORDER)
         digests = [(digest_key(self.school.id, d.person.id, self.today), d)
                    for d in plan_digests(duties, self.people, self.requirements,
-                                         self.cadences, self.school.headteacher, self.today)]
+                                         self.cadences, self.school.headteacher, self.today,
+                                         self.held)]
         fresh = new_keys(session, "reminder", [key for key, _ in digests]) if self.write \
             else set()
         stages: dict[int, tuple[int, int]] = {}
@@ -550,6 +600,21 @@ class ReminderRun:
                 stages.update((duty_id, (stage, sent))
                               for duty_id, stage, sent in digest.stage_updates())
         return stages, PendingDigests(self, digests, fresh)
+
+    def finish(self, session: Session) -> int:
+        """Queue the day's one message to each line manager (or head) a digest would have
+        copied, listing all their people; returns how many were new."""
+        if not self.write or not self.told:
+            return 0
+        drafts = [
+            (address_day_key("overdue-told", self.school.id, to, self.today),
+             _told_draft(self.school, to, people))
+            for to, people in sorted(self.told.items())
+        ]
+        return len(enqueue_emails(
+            session, school_id=self.school.id, purpose="overdue_told",
+            urgency=Urgency.ROUTINE, items=drafts, not_before=self.not_before,
+        ))
 
 
 @dataclass
@@ -564,7 +629,7 @@ class PendingDigests:
     cards: list[tuple[str, Digest, EmailDraft]] = field(default_factory=list)
 
     def _by_chat(self, digest: Digest) -> bool:
-        """Whether this digest goes as a card (``ChatRoute``): never when someone is copied."""
+        """Whether this digest goes as a card (``ChatRoute``): never when someone is told."""
         run = self.run
         return (run.chat is not None and digest.person.id in run.by_chat and not digest.cc
                 and all(run.requirements[d.requirement_id].kind in run.chat.kinds
@@ -579,6 +644,12 @@ class PendingDigests:
                 self.cards.append((key, digest, draft))
             elif key in self.fresh:
                 drafts.append((key, draft))
+            if key in self.fresh:
+                overdue = [run.renderer.face(d)["title"] for d in digest.items
+                           if d.due_on < run.today]
+                for to in digest.cc:
+                    run.told.setdefault(to, {}).setdefault(
+                        digest.person.display_name, []).extend(overdue)
             planned.append(ReminderPlanned(
                 person_email=digest.person.email, person_name=digest.person.display_name,
                 items=titles, labels=digest.labels, cc=digest.cc, key=key,

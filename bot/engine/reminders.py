@@ -8,7 +8,8 @@ headteacher). Loading, rendering and queueing live in ``bot.engine.remind``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -17,11 +18,14 @@ from typing import NamedTuple
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 
 __all__ = [
+    "DIGEST_KEY_PREFIX",
     "Digest",
     "DueReminder",
     "OpenDuty",
     "Recipient",
     "Reminder",
+    "address_day_key",
+    "at_weekly_cap",
     "chasing_stopped_to",
     "digest_key",
     "due_limits",
@@ -204,9 +208,37 @@ def is_reminder_day(school: SchoolConfig, today: date) -> bool:
     return school.is_school_day(today) or not school.sending_window.school_days_only
 
 
+DIGEST_KEY_PREFIX = "reminder"
+
+
 def digest_key(school_id: str, person_id: int, today: date) -> str:
     """The outbox idempotency key of a person's digest: at most one per person per day."""
-    return f"reminder:{school_id}:{person_id}:{today.isoformat()}"
+    return f"{DIGEST_KEY_PREFIX}:{school_id}:{person_id}:{today.isoformat()}"
+
+
+def at_weekly_cap(
+    keys: Iterable[str], school_id: str, today: date, per_week: int
+) -> frozenset[int]:
+    """The people whose digests (by outbox key) in the 6 days before ``today`` already reach
+    ``per_week``: a digest today would make more than ``per_week`` in 7 days."""
+    prefix = f"{DIGEST_KEY_PREFIX}:{school_id}:"
+    counts: dict[int, int] = {}
+    for key in keys:
+        person, _, day = key.removeprefix(prefix).partition(":")
+        try:
+            who, sent = int(person), date.fromisoformat(day)
+        except ValueError:
+            continue  # not a digest (a card's nudge, say)
+        if 0 < (today - sent).days < 7:
+            counts[who] = counts.get(who, 0) + 1
+    return frozenset(p for p, n in counts.items() if n >= per_week)
+
+
+def address_day_key(kind: str, school_id: str, address: str, day: date) -> str:
+    """The outbox idempotency key of one message of a ``kind`` to an address on a day (a short
+    hash of the address: keys carry no address)."""
+    tag = hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
+    return f"{kind}:{school_id}:{tag}:{day.isoformat()}"
 
 
 def _due_today(
@@ -260,6 +292,7 @@ def plan_digests(
     cadences: Mapping[str, Cadence],
     headteacher: str,
     today: date,
+    held: Collection[int] = (),
 ) -> list[Digest]:
     """One digest per person with a reminder stage due today, in the order duties arrive.
 
@@ -271,9 +304,13 @@ def plan_digests(
         cadences: reminder cadences by name, covering every requirement's cadence.
         headteacher: the headteacher's email, copied on escalation to the head.
         today: the (reminder) day being planned.
+        held: people at their weekly number of reminder emails (``at_weekly_cap``): nothing
+            today; their stages stay unsent, so the next digest carries the latest.
     """
     by_person: dict[int, list[OpenDuty]] = {}
     for duty in duties:
+        if duty.person_id in held:
+            continue
         person = people.get(duty.person_id)
         cfg = requirements.get(duty.requirement_id)
         if person is None or cfg is None or not person.started(today) or today < duty.opened_on:

@@ -447,6 +447,8 @@ def _duties(session: Session, settings: Settings, school: SchoolConfig, connecto
                                   chat=chat) if result.school_day else None
     result.opened, result.closed = plan_and_apply(session, school, today, reminders)
     result.reminders = reminders.planned if reminders is not None else []
+    if reminders is not None:
+        reminders.finish(session)
 
 
 # A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's

@@ -31,3 +31,16 @@ def test_local_today_near_midnight() -> None:
 
 def test_last_school_day_on_a_sunday() -> None:
     assert last_school_day(SCHOOL, date(2026, 11, 22)) == date(2026, 11, 20)
+
+
+def test_a_missed_friday_caught_up_on_saturday_waits_for_monday() -> None:
+    """Quiet hours are judged when the message is queued: Friday's reminders, caught up by a
+    sweep on Saturday 10:00, go at Monday's 08:00, not on Saturday."""
+    saturday = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    assert send_after(SCHOOL, date(2026, 11, 20), saturday) == datetime(
+        2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def test_a_missed_day_caught_up_in_a_school_days_window_goes_now() -> None:
+    tuesday = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert send_after(SCHOOL, date(2026, 11, 23), tuesday) == tuesday

@@ -8,6 +8,7 @@ from bot.core.config import Cadence, Escalation, RequirementConfig, SchoolConfig
 from bot.engine.reminders import (
     OpenDuty,
     Recipient,
+    at_weekly_cap,
     chasing_stopped_to,
     digest_key,
     is_capped,
@@ -182,3 +183,20 @@ def test_chasing_stopped_goes_to_the_manager_then_the_head_never_the_person() ->
     assert chasing_stopped_to(PEOPLE[1], PEOPLE, HEAD, None) is None
     assert is_capped(duty(1, 3, reminders_sent=4), CADENCE)
     assert not is_capped(duty(1, 3, reminders_sent=3), CADENCE)
+
+
+def test_two_digests_in_the_last_six_days_hold_a_person_for_the_weekly_limit() -> None:
+    """Digest keys of the 6 days before today count; today's own, older ones and a card's
+    nudge do not; a held person gets no digest today."""
+    today = date(2026, 9, 14)
+    def ago(person: int, days: int, school: str = "oak") -> str:
+        return digest_key(school, person, today - timedelta(days=days))
+
+    keys = [ago(1, 6), ago(1, 2), ago(2, 7), ago(2, 1), ago(3, 1) + ":feed", ago(3, 0),
+            ago(3, 1, "elm")]
+    assert at_weekly_cap(keys, "oak", today, 2) == {1}
+    assert at_weekly_cap(keys, "oak", today, 1) == {1, 2}
+    duties = [duty(1, 1), duty(2, 2)]
+    due = plan_digests(duties, PEOPLE, REQUIREMENTS, CADENCES, HEAD, DUE)
+    held = plan_digests(duties, PEOPLE, REQUIREMENTS, CADENCES, HEAD, DUE, held={1})
+    assert [d.person.id for d in due] == [1, 2] and [d.person.id for d in held] == [2]

@@ -44,7 +44,8 @@ TERMS = [
     {"name": "Summer 1", "start": "2027-04-12", "end": "2027-05-28"},
     {"name": "Summer 2", "start": "2027-06-07", "end": "2027-07-21"},
 ]
-# (when, who, cc, subject) — every email of the year, in order
+# (when, who, cc, subject) — every reminder of the year, in order (nobody is copied: whom
+# a reminder tells hears in their own daily message)
 EXPECTED = [
     # version 2026.1, published on the INSET day: everyone is asked on the first school day
     ("2026-09-02", "head", "", "Action needed: Online Safety Policy"),
@@ -54,11 +55,11 @@ EXPECTED = [
     # 3 days before the due date fell on Saturday 12th: sent on Monday
     ("2026-09-14", "line", "", "Action needed: Online Safety Policy"),
     ("2026-09-14", "ben", "", "Action needed: Online Safety Policy"),
-    # Ben is overdue: weekly, copying his line manager after the 1st, the head after the 2nd
+    # Ben is overdue: weekly; his line manager is told after the 1st, the head after the 2nd
     ("2026-09-22", "ben", "", "Overdue: Online Safety Policy"),
-    ("2026-09-29", "ben", "line", "Overdue: Online Safety Policy"),
-    ("2026-10-06", "ben", "line,head", "Overdue: Online Safety Policy"),
-    ("2026-10-13", "ben", "line,head", "Overdue: Online Safety Policy"),  # cap of 6 reached
+    ("2026-09-29", "ben", "", "Overdue: Online Safety Policy"),
+    ("2026-10-06", "ben", "", "Overdue: Online Safety Policy"),
+    ("2026-10-13", "ben", "", "Overdue: Online Safety Policy"),  # cap of 6 reached
     # a new starter: asked on her first day, due 10 days later
     ("2027-01-11", "nia", "", "Action needed: Online Safety Policy"),
     ("2027-01-18", "nia", "", "Action needed: Online Safety Policy"),
@@ -72,15 +73,15 @@ EXPECTED = [
     ("2027-03-19", "ben", "", "Action needed: Online Safety Policy"),
     ("2027-03-19", "nia", "", "Action needed: Online Safety Policy"),
     # two overdue stages fell in the Easter holidays: one email on the first day back
-    ("2027-04-12", "line", "head", "Overdue: Online Safety Policy"),
-    ("2027-04-12", "ben", "line,head", "Overdue: Online Safety Policy"),
-    ("2027-04-19", "line", "head", "Overdue: Online Safety Policy"),
-    ("2027-04-19", "ben", "line,head", "Overdue: Online Safety Policy"),
-    ("2027-04-26", "line", "head", "Overdue: Online Safety Policy"),
-    ("2027-04-26", "ben", "line,head", "Overdue: Online Safety Policy"),
+    ("2027-04-12", "line", "", "Overdue: Online Safety Policy"),
+    ("2027-04-12", "ben", "", "Overdue: Online Safety Policy"),
+    ("2027-04-19", "line", "", "Overdue: Online Safety Policy"),
+    ("2027-04-19", "ben", "", "Overdue: Online Safety Policy"),
+    ("2027-04-26", "line", "", "Overdue: Online Safety Policy"),
+    ("2027-04-26", "ben", "", "Overdue: Online Safety Policy"),
     # Monday 3 May is the early May bank holiday: the weekly reminder waits for Tuesday
-    ("2027-05-04", "line", "head", "Overdue: Online Safety Policy"),
-    ("2027-05-04", "ben", "line,head", "Overdue: Online Safety Policy"),  # cap reached again
+    ("2027-05-04", "line", "", "Overdue: Online Safety Policy"),
+    ("2027-05-04", "ben", "", "Overdue: Online Safety Policy"),  # cap reached again
 ]
 
 
@@ -134,9 +135,17 @@ def test_a_school_year_of_reminders(
             for r in rows
         ]
         assert {r.status for r in rows} == {"sent"}
+        told = sorted((r.next_attempt_at.date().isoformat(), r.recipients[0].split("@")[0])
+                      for r in session.scalars(select(OutboxMessage).where(
+                          OutboxMessage.purpose == "overdue_told")))
         states = {(d.person.email.split("@")[0], d.policy_version.label if d.policy_version
                    else None, d.status) for d in session.scalars(select(Duty))}
     assert sent == EXPECTED
+    # one message a day to each manager told, for all their people at once
+    spring = ["2027-04-12", "2027-04-19", "2027-04-26", "2027-05-04"]
+    assert told == sorted([(d, "line") for d in ["2026-09-29", "2026-10-06", "2026-10-13",
+                                                 *spring]]
+                          + [(d, "head") for d in ["2026-10-06", "2026-10-13", *spring]])
     assert ("ben", "2026.1", "superseded") in states  # never acknowledged v1; v2 replaced it
     assert ("nia", "2026.1", "done") in states
 
@@ -464,3 +473,90 @@ def test_lado_deadlines_count_working_days_through_the_holidays(
             ReportClock.report_id == intake.report_id, ReportClock.kind == "lado"))
         assert clock is not None
         assert local_today(clock.due_at) == deadline
+
+
+# --------------------------------------------------------------------------- weekly volume
+
+TERM_START, TERM_END = date(2026, 9, 2), date(2026, 11, 2)
+QUIET = ("pat", "quin", "rob", "sue")  # never answer; all managed by Lena
+
+
+def test_a_term_of_never_answering_staff_stays_within_the_weekly_emails(
+    school: SchoolBuilder, sqlite_url: str, frozen_clock: FrozenClock
+) -> None:
+    """Four staff who never answer, owing three policies published weeks apart and a
+    training, over Autumn 1: each gets at most ``reminders_per_week`` (two) reminder emails
+    in any 7 days, each listing everything they owe except items whose own cap is reached;
+    their line manager gets one message a day naming all her people whose reminder was
+    well overdue, never a copy of each."""
+    school.people = [
+        Row("head@oak.example", "Hana Head", title="Headteacher"),
+        Row("line@oak.example", "Lena Line", manager="head@oak.example"),
+        *(Row(f"{n}@oak.example", f"{n.title()} Quiet", manager="line@oak.example")
+          for n in QUIET),
+    ]
+    school.school.update({
+        "terms": TERMS,
+        "cadences": {
+            "standard": {"before_due": [7, 3], "on_due": True, "overdue_every_days": 5,
+                         "max_reminders": 5, "escalate": [
+                             {"after_overdue": 1, "to": "line_manager"},
+                             {"after_overdue": 2, "to": "headteacher"}]},
+            "training": {"before_due": [7], "on_due": True, "overdue_every_days": 4,
+                         "max_reminders": 4, "escalate": [
+                             {"after_overdue": 1, "to": "line_manager"}]},
+        },
+    })
+    for pid, published in (("online-safety", "2026-09-01"), ("behaviour", "2026-09-09"),
+                           ("child-protection", "2026-09-23")):
+        school.policy(pid, "2026.1", title=pid.replace("-", " ").title() + " Policy",
+                      published=published)
+        school.requirement(id=f"ack-{pid}", kind="acknowledge_policy", policy=pid,
+                           audience={"roles": ["staff"]}, due_days=10)
+    school.requirement(id="train-sg", kind="complete_training", course="Safeguarding",
+                       title="Safeguarding training", audience={"roles": ["staff"]},
+                       due_days=17, cadence="training")
+    ctx = school.context(sqlite_url)
+    config = ctx.config.schools[0]
+    per_week = config.sending_window.reminders_per_week
+    assert per_week == 2  # the default
+    day = TERM_START
+    while day <= TERM_END:
+        frozen_clock.at(day, 8, 15)
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+        day += timedelta(days=1)
+    with ctx.store.session() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")
+                               .order_by(OutboxMessage.id)).all()
+        mails = [(r.purpose, r.recipients[0].split("@")[0], r.cc,
+                  local_today(r.created_at), str(payload_of(session, r)["text"]))
+                 for r in rows]
+        capped = {(d.person.email.split("@")[0], d.last_reminded_on, d.requirement.title)
+                  for d in session.scalars(select(Duty))
+                  if d.reminders_sent >= config.cadence(
+                      "training" if d.kind == "complete_training" else "standard").max_reminders}
+    reminders = [m for m in mails if m[0] == "reminder"]
+    assert all(not cc for _, _, cc, _, _ in reminders)  # nobody is copied on anyone's email
+    by_person: dict[str, list[date]] = {}
+    for _, who, _, on, _ in reminders:
+        by_person.setdefault(who, []).append(on)
+    for who in QUIET:
+        days = by_person[who]
+        assert len(days) >= 6, (who, days)  # chased all term
+        for start in days:  # any 7 days hold at most ``per_week``
+            assert sum(1 for d in days if 0 <= (d - start).days < 7) <= per_week, (who, days)
+    # an item whose own cap is reached leaves the emails after its last reminder
+    assert capped, "some items reach their cap within the term"
+    for who, last, title in capped:
+        later = [text for _, to, _, on, text in reminders if to == who and last and on > last]
+        assert all(title not in text for text in later), (who, title)
+    # one message a day to the line manager, naming every person whose reminder that day
+    # told her; none of the staff's reminders copies her
+    told = [m for m in mails if m[0] == "overdue_told"]
+    to_line = [(on, text) for _, to, _, on, text in told if to == "line"]
+    assert to_line and len({on for on, _ in to_line}) == len(to_line)
+    for on, text in to_line:
+        named = {who for _, who, _, d, body in reminders
+                 if who in QUIET and d == on and "your line manager" in " ".join(body.split())}
+        assert named and all(f"{who.title()} Quiet" in text for who in named), (on, named)
+    assert max(text.count(" Quiet") for _, text in to_line) == len(QUIET)  # all four at once

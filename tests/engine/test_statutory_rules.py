@@ -194,7 +194,7 @@ def test_september_rolls_over_to_the_new_edition_and_asks_once() -> None:
                 editions=registered_in_july)
     assert sorted((d.person_id, d.cycle) for d in sept.to_open) == [(1, "v20:2026"),
                                                                    (2, "v21:2026")]
-    assert [(c.duty_id, c.status) for c in sept.to_close] == [(101, "superseded")]
+    assert [(c.duty_id, c.status) for c in sept.to_close] == [(101, "not_read")]
     # the next day's sweep asks nothing again
     existing = [d for d in existing if d.id != 101] + stored(sept.to_open, 200)
     again = plan([kcsie()], people, date(2026, 9, 2), acknowledged=acked, existing=existing,

@@ -384,11 +384,14 @@ class Term(_Strict):
 
 
 class SendingWindow(_Strict):
-    """Reminders are sent between these local times on school days."""
+    """Reminders are sent between these local times on school days, and each person gets at
+    most ``reminders_per_week`` reminder emails in any 7 days (everything they owe in each;
+    safeguarding and urgent messages are never counted or held)."""
 
     start: time = time(8, 0)
     end: time = time(17, 0)
     school_days_only: bool = True
+    reminders_per_week: int = Field(default=2, ge=1, le=7)
 
     @field_validator("start", "end", mode="before")
     @classmethod

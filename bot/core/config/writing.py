@@ -33,9 +33,10 @@ COMMENTS = {
     "terms": "Term dates: reminders are only sent on school days inside these terms.",
     "holidays": "Extra days the school is closed (bank holidays are already known).",
     "inset_days": "INSET days: no reminders on these.",
-    "sending_window": "Emails go between these local times on school days (write 08:00, 16:30).",
+    "sending_window": "Emails go between these local times on school days (write 08:00, 16:30); "
+    "reminders_per_week: the most reminder emails one person gets in any 7 days.",
     "cadences": "How people are chased: days before the due date, every so many days once "
-    "overdue, at most max_reminders, and who is copied in after how many overdue reminders.",
+    "overdue, at most max_reminders, and who is told after how many overdue reminders.",
     "policies": "The school's policies: the file, its version, who owns it and when governors "
     "next review it.",
     "requirements": "Who owes what: acknowledge a policy, complete training, sign an AUP, or "

@@ -220,12 +220,14 @@ def link_page_context(
 def closed_duty_page(
     request: Request, duty: Duty, policy: Policy, version: PolicyVersion
 ) -> Response:
-    """The page for a link whose duty is no longer open (done, superseded, left)."""
+    """The page for a link whose duty is no longer open (done, superseded, not read, left)."""
     if duty.status == "done":
         return render(request, "done.html", {"policy": policy, "version": version, "already": True})
     message = {
         "superseded": "A newer version of this policy has been published since this email was "
         "sent. You will receive (or have received) a link to the new version.",
+        "not_read": "This link was for a school year that has ended. This year's reading "
+        "comes with its own link.",
         "left": "Our records show you have left the school, so nothing more is needed.",
     }.get(duty.closed_reason or "", "Nothing more is needed for this item.")
     return render(request, "info.html", {"title": policy.title, "message": message})

@@ -154,6 +154,15 @@ def _ack_counts(session: Session, school_id: str, today: date) -> Table:
             .group_by(Attestation.policy_version_id)
         ).all()
     )
+    owing: dict[tuple[int | None, str], int] = {  # by edition: asks open, and readings left
+        (vid, status): n  # unread when their school year ended
+        for vid, status, n in session.execute(
+            select(Duty.policy_version_id, Duty.status, func.count())
+            .where(Duty.school_id == school_id, Duty.kind == "reading_campaign",
+                   Duty.status.in_(("open", "not_read")))
+            .group_by(Duty.policy_version_id, Duty.status)
+        )
+    }
     rows = []
     for title, policy_id, vid, label, published, digest in session.execute(
         select(
@@ -170,7 +179,14 @@ def _ack_counts(session: Session, school_id: str, today: date) -> Table:
     ):
         fig = figures.get(policy_id)
         current = fig is not None and fig.version == label
-        still = str(max(fig.owed - fig.done, 0)) if fig is not None and current else "superseded"
+        unread = owing.get((vid, "not_read"))
+        words = f"{unread} not read in an earlier school year" if unread else ""
+        if fig is not None and current:
+            still = str(max(fig.owed - fig.done, 0)) + (f" ({words})" if words else "")
+        elif (vid, "open") in owing:  # a reading's edition in force
+            still = str(owing[(vid, "open")]) + (f" ({words})" if words else "")
+        else:
+            still = words or "superseded"
         rows.append(cells((title, label, published, done.get(vid, 0), still, digest)))
     return Table(
         "acknowledgement-counts.csv",

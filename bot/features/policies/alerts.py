@@ -40,6 +40,7 @@ __all__ = [
     "UPDATE_KEY_PREFIX",
     "DigestPlanned",
     "Move",
+    "digest_days",
     "last_digests",
     "last_review_emails",
     "load_directory",
@@ -88,9 +89,9 @@ class DigestPlanned:
     queued: bool
 
 
-def last_digests(session: Session, school_id: str) -> dict[str, date]:
-    """The day of each recipient's latest review digest, by recipient tag."""
-    last: dict[str, date] = {}
+def digest_days(session: Session, school_id: str) -> dict[str, list[date]]:
+    """The days of each recipient's review digests, by recipient tag."""
+    days: dict[str, list[date]] = defaultdict(list)
     prefix = f"{DIGEST_KEY_PREFIX}:{school_id}:"
     for (key,) in session.execute(
         select(OutboxMessage.idempotency_key).where(
@@ -99,11 +100,27 @@ def last_digests(session: Session, school_id: str) -> dict[str, date]:
     ):
         try:
             tag, day = key[len(prefix) :].split(":", 1)
-            when = date.fromisoformat(day)
+            days[tag].append(date.fromisoformat(day))
         except ValueError:
             continue
-        last[tag] = max(last.get(tag, when), when)
-    return last
+    return days
+
+
+def last_digests(session: Session, school_id: str) -> dict[str, date]:
+    """The day of each recipient's latest review digest, by recipient tag."""
+    return {tag: max(days) for tag, days in digest_days(session, school_id).items()}
+
+
+def _told_overdue(policies: Sequence[Policy], digests: Sequence[date]) -> dict[str, int]:
+    """How many of a recipient's digests told them each policy's review was overdue: those
+    after its review date, none while no digest has yet carried this review date (a policy
+    added to the register years overdue was in none of the digests before it)."""
+    told: dict[str, int] = {}
+    for policy in policies:
+        due = policy.next_review_due
+        if due is not None and policy.review_event_due == due:
+            told[policy.key] = sum(1 for day in digests if day > due)
+    return told
 
 
 @dataclass(frozen=True)
@@ -318,7 +335,7 @@ def plan_alerts(
         .order_by(Policy.key)
     ).all()
     by_recipient, unaddressed = _reviews_by_recipient(session, school.id, policies, today)
-    last = last_digests(session, school.id)
+    days = digest_days(session, school.id)
     last_any = last_review_emails(session, school.id)
     directory = load_directory(session, school.id) if moves else None
     moved_for = {
@@ -326,12 +343,19 @@ def plan_alerts(
     }
     not_before = send_after(school, today, now)
     on = max(today, local_today(not_before))  # the words must be true when it arrives
+    told = {  # before any digest of this sweep records the review dates it carries
+        email: _told_overdue(held, days[recipient_tag(email)])
+        for email, held in by_recipient.items()
+    }
     planned: list[DigestPlanned] = []
     for email, held in sorted(by_recipient.items()):
         by_key = {p.key: p for p in held}
         reviews = [(p.key, p.next_review_due) for p in held if p.next_review_due is not None]
         tag = recipient_tag(email)
-        entries = digest_entries(reviews, last.get(tag), today, last_email=last_any.get(tag))
+        entries = digest_entries(
+            reviews, max(days[tag], default=None), today, last_email=last_any.get(tag),
+            told_overdue=told[email],
+        )
         if not entries:
             continue
         theirs = [m for m in moves if email in moved_for.get(m.policy.key, ())]

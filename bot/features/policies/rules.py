@@ -13,14 +13,15 @@ Who is alerted about a policy's review date:
   key is needed: committee membership lives where the school already keeps it. A committee
   with no such group falls back to the chair of governors, so somebody on the board hears.
 
-When: each policy has stages 60, 30, 14, 7 and 0 days before its review date, then every 7
-days while overdue, at most ``OVERDUE_REPEATS`` times (after that the dashboard and register
-keep showing it, and nobody is emailed about it again). Governors get **one review digest**
-listing every policy due or overdue for them, on a school day on which one of their policies
-reached a new stage, and **at most one in any 7 days** (``DIGEST_EVERY_DAYS``): a stage that fell
-in a holiday or inside the week goes once, in the next digest. Each digest's idempotency key
-names the school, the recipient (hashed) and the day, so a rerun never sends twice. Every digest
-carries an ``.ics`` all-day event per policy listed.
+When: each policy has stages 60, 30, 14, 7 and 0 days before its review date, then every 7 days
+while overdue; each governor is told a review is overdue at most ``OVERDUE_REPEATS`` times, counted
+as the emails go (a policy found years overdue is mentioned that many times too), and then the
+dashboard and register keep showing it and nobody is emailed again. Governors get **one review
+digest** listing every policy due or overdue for them, on a school day on which one of their
+policies reached a new stage, and **at most one in any 7 days** (``DIGEST_EVERY_DAYS``): a stage
+that fell in a holiday or inside the week goes once, in the next digest. Each digest's idempotency
+key names the school, the recipient (hashed) and the day, so a rerun never sends twice. Every
+digest carries an ``.ics`` all-day event per policy listed.
 
 Nothing here reads or writes the database: functions take data and dates.
 """
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import PurePath
@@ -67,7 +68,6 @@ __all__ = [
     "digest_subject",
     "document_version_label",
     "import_version_label",
-    "is_final_stage",
     "is_full_governing_body",
     "latest_stage",
     "linked_policy_gaps",
@@ -134,11 +134,6 @@ def latest_stage(review_due: date, today: date) -> AlertStage | None:
     return reached[-1] if reached else None
 
 
-def is_final_stage(stage: AlertStage) -> bool:
-    """Whether this is the last overdue repeat (nobody is emailed about the policy after it)."""
-    return stage.label == f"overdue:{OVERDUE_REPEATS}"
-
-
 def recipient_tag(email: str) -> str:
     """A short stable tag for a recipient's address (keys stay short and carry no address)."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
@@ -162,7 +157,7 @@ class DigestEntry:
     review_due: date
     stage: AlertStage
     fresh: bool  # the stage was reached since this governor's last digest
-    final: bool  # the last overdue repeat: no more emails about it
+    final: bool  # the last overdue email: no more emails about it
 
 
 def digest_entries(
@@ -171,6 +166,7 @@ def digest_entries(
     today: date,
     *,
     last_email: date | None = None,
+    told_overdue: Mapping[str, int] | None = None,
 ) -> list[DigestEntry]:
     """The policies a governor's digest lists today (empty: no digest is owed today).
 
@@ -180,23 +176,31 @@ def digest_entries(
         today: the day of the sweep.
         last_email: the day of their last email about reviews of any kind (a digest, or a
             review date changed): the weekly limit counts from it (default ``last_digest``).
+        told_overdue: by policy key, how many digests have already told this governor the
+            review is overdue (none if absent). The ``OVERDUE_REPEATS`` overdue emails are
+            counted as they go, not from the calendar: a policy found years overdue is
+            mentioned that many times too, and only the last says it is the last.
 
     Returns:
-        Every policy with a stage reached, except those whose final overdue repeat was already
-        in an earlier digest — or nothing at all when no stage is new since the last digest or
-        the last digest was less than ``DIGEST_EVERY_DAYS`` ago. Overdue first, then by date.
+        Every policy with a stage reached, except those already told overdue
+        ``OVERDUE_REPEATS`` times — or nothing at all when no stage is new (nor an overdue
+        repeat owed) since the last digest, or the last digest was less than
+        ``DIGEST_EVERY_DAYS`` ago. Overdue first, then by date.
     """
     if not weekly_email_free(max(filter(None, (last_digest, last_email)), default=None), today):
         return []
+    told = told_overdue or {}
     entries: list[DigestEntry] = []
     for key, review_due in reviews:
         stage = latest_stage(review_due, today)
         if stage is None:
             continue
-        fresh = last_digest is None or stage.on > last_digest
-        final = is_final_stage(stage)
-        if final and not fresh:
+        overdue = stage.label.startswith("overdue:")
+        repeats = told.get(key, 0) if overdue else 0
+        if repeats >= OVERDUE_REPEATS:
             continue  # chasing has ended: the register and dashboard keep showing it
+        fresh = last_digest is None or stage.on > last_digest or overdue
+        final = overdue and repeats + 1 >= OVERDUE_REPEATS
         entries.append(DigestEntry(key, review_due, stage, fresh, final))
     if not any(e.fresh for e in entries):
         return []

@@ -29,11 +29,14 @@ Quiet hours (``reports.clocks.quiet_hours``, on by default): outside the working
 (07:00 to 19:00 on working days; weekends, Christmas Day and every other bank holiday are quiet
 all day) a stage the clock has reached is not recorded yet: the sweep waits, and the first sweep
 in working hours sends it (or the later stage reached by then, as a late sweep does) — not lost,
-not sent twice, and never sent for a clock stopped in the meantime. A held overdue reminder
-pushes the next one back (``rules.escalation_stage``'s ``wait``), so none is skipped and none
-comes sooner than ``overdue_every_hours`` after the one before. Only an immediate report's
-hour-counted clock and an hour-counted clock about to run out (``rules.breaks_quiet_hours``)
-go at once.
+not sent twice, and never sent for a clock stopped in the meantime. Quiet hours are judged
+at the sweep that would send, not at the stage's planned time: a stage planned for Friday
+afternoon and reached by a Saturday sweep (sweeps were missed) waits for Monday. A held
+overdue reminder pushes the next one back (``rules.escalation_stage``'s ``wait``), so none is
+skipped and none comes sooner than ``overdue_every_hours`` after the one before. Only an
+immediate report's hour-counted clock and an hour-counted clock about to run out, up to the
+first "deadline passed" (``rules.breaks_quiet_hours``), go at once; the repeats after it wait
+for working hours.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from bot.features.reports.routing import escalation_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
     URGENCIES,
+    breaks_quiet_hours,
     clock_labels,
     escalation_stage,
     in_working_hours,
@@ -195,6 +199,8 @@ def escalate_clocks(
     for clock, report in rows:
         rule = school.reports.clock_rule(clock.kind, report.urgency)
         stage = _stage(school, clock, now, quiet_hours_wait(school, rule, report.urgency))
+        if quiet and not breaks_quiet_hours(rule, report.urgency, stage, clocks.warn_at):
+            stage = clock.escalations_sent  # judged now, when it would be sent: it waits
         if stage <= clock.escalations_sent:
             held = _stage(school, clock, now, None) if quiet else stage
             if held > clock.escalations_sent:

@@ -321,14 +321,15 @@ def working_hours_resume(school: SchoolConfig, moment: datetime, tz: ZoneInfo = 
 
 
 def breaks_quiet_hours(rule: ClockRule, urgency: str, stage: int, warn_at: Sequence[float]) -> bool:
-    """Whether a clock's escalation goes even in quiet hours: every stage of an immediate
-    report's hour-counted clock (its triage hour), and an hour-counted clock about to run out —
-    its final warning and the first "deadline passed" (ICO's 72 hours). Day-counted clocks
-    (LADO, normal triage) end inside working hours, so their warnings can wait; so can later
-    overdue reminders, which repeat anyway."""
-    if not rule.hours:
+    """Whether a clock's escalation goes even in quiet hours: an immediate report's
+    hour-counted clock (its triage hour) up to its first "deadline passed", and an
+    hour-counted clock about to run out — its final warning and the first "deadline passed"
+    (ICO's 72 hours). Day-counted clocks (LADO, normal triage) end inside working hours, so
+    their warnings can wait; so do the overdue reminders after the first, whatever the
+    urgency: the team already knows the deadline passed, and a repeat wakes nobody at night."""
+    if not rule.hours or stage > len(warn_at) + 1:
         return False
-    return urgency == "immediate" or stage in (len(warn_at), len(warn_at) + 1)
+    return urgency == "immediate" or stage >= len(warn_at)
 
 
 def escalation_stage(

@@ -95,13 +95,33 @@ def test_digest_lists_every_policy_once_a_week_and_drops_capped_ones() -> None:
     assert [e.stage.label for e in digest_entries(reviews, REVIEW - timedelta(days=7), REVIEW)][
         :1
     ] == ["due"]
-    # a policy whose last overdue repeat was already sent leaves the digest
+    # a policy whose last overdue email was already sent leaves the digest
     capped = REVIEW + timedelta(days=7 * OVERDUE_REPEATS)
-    final = digest_entries([("a", REVIEW)], capped - timedelta(days=7), capped)
+    before_last = {"a": OVERDUE_REPEATS - 1}
+    final = digest_entries([("a", REVIEW)], capped - timedelta(days=7), capped,
+                           told_overdue=before_last)
     assert [(e.stage.label, e.final) for e in final] == [(f"overdue:{OVERDUE_REPEATS}", True)]
-    assert digest_entries([("a", REVIEW)], capped, capped + timedelta(days=70)) == []
-    gone = digest_entries(reviews, capped, capped + timedelta(days=14))
+    told = {"a": OVERDUE_REPEATS}
+    assert digest_entries([("a", REVIEW)], capped, capped + timedelta(days=70),
+                          told_overdue=told) == []
+    gone = digest_entries(reviews, capped, capped + timedelta(days=14), told_overdue=told)
     assert [e.policy_key for e in gone] == ["b"]
+
+
+def test_a_policy_years_overdue_is_mentioned_four_times_and_only_the_last_says_so() -> None:
+    """Found five years overdue: the first email is not the last; the overdue emails are
+    counted as they go, weekly, and only the fourth says it is the last."""
+    due = REVIEW - timedelta(days=5 * 365)
+    day, told, finals = REVIEW, 0, []
+    last: date | None = None
+    for _ in range(10):
+        entries = digest_entries([("a", due)], last, day, told_overdue={"a": told})
+        if entries:
+            (entry,) = entries
+            finals.append(entry.final)
+            told, last = told + 1, day
+        day += timedelta(days=7)
+    assert finals == [False] * (OVERDUE_REPEATS - 1) + [True]
 
 
 def test_recipients_fgb_committee_and_fallback() -> None:
@@ -269,12 +289,14 @@ def test_digest_sequence_over_four_months(school: SchoolBuilder, sqlite_url: str
         (date(2026, 6, 18), "1 overdue, 1 due soon"),  # a week after the last one
         (date(2026, 7, 6), late),  # both overdue stages in the break: once, after it
         (date(2026, 7, 13), late),
-        (date(2026, 7, 20), late),  # the last repeat of both; then nothing until 16 August
+        (date(2026, 7, 20), late),  # online safety's fourth overdue email, its last
+        # behaviour was still "due soon" on 18 June: its fourth overdue email a week on
+        (date(2026, 7, 27), "Behaviour Policy (was due 19 June 2026)"),
     ]
-    assert all(r.subject.startswith("Policy reviews for governors: ") for r in to_gov)
+    assert all(r.subject.startswith("Policy reviews for governors: ") for r in to_gov[:-1])
     assert all(
         "Behaviour Policy" in r.payload["text"] and "Online Safety Policy" in r.payload["text"]
-        for r in to_gov
+        for r in to_gov[:-1]
     )
     # the policy lead of one policy hears of that one only
     to_lead = [r for r in rows if r.recipients == ["line@oak.example"]]

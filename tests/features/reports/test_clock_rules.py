@@ -424,7 +424,7 @@ def test_an_older_files_late_end_of_day_stays_inside_working_hours() -> None:
         ("ico", "high", 4, False, "later overdue reminders wait (they repeat anyway)"),
         ("triage", "immediate", 1, True, "an immediate report's hour goes at any time"),
         ("triage", "immediate", 3, True, "... its deadline passing too"),
-        ("triage", "immediate", 5, True, "... and every reminder after it"),
+        ("triage", "immediate", 4, False, "... but not the repeats after it, at night"),
         ("lado", "immediate", 1, False, "LADO counts working days: its warnings wait"),
         ("lado", "immediate", 3, False, "a LADO deadline passes at 17:00 on a working day"),
         ("triage", "high", 2, False, "day-counted triage waits"),

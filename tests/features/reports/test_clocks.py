@@ -385,6 +385,47 @@ def test_a_sunday_night_allegation_is_chased_in_working_hours_only(env: Env) -> 
     assert len(env.outbox("report_escalation")) == 3
 
 
+def test_an_immediate_concern_at_night_repeats_only_in_working_hours(env: Env) -> None:
+    """Filed Sunday 00:45 (nude images: immediate, one hour): the warnings and the first
+    "deadline passed" go at night, at once; the daily repeats after it wait for working
+    hours (07:00 on working days), never at 00:50 on the nights that follow."""
+    started = london(2026, 10, 25, 0, 45)
+    env.store_report(submission(category="nude_images"), started)
+    sent: dict[int, datetime] = {}
+    moment = started + timedelta(minutes=5)
+    while moment < london(2026, 11, 2, 12, 0):
+        for stage in _sweep_clocks(env, moment):
+            sent[stage] = moment
+        moment += timedelta(minutes=15)
+    assert sent[3] <= started + timedelta(hours=2)  # the first "deadline passed", at night
+    assert [stage for stage in sent if stage > 3] == [4, 5, 6, 7]
+    for stage in (4, 5, 6, 7):
+        local = sent[stage].astimezone(LONDON)
+        assert local.weekday() < 5 and time(7, 0) <= local.time() <= time(19, 0), (stage, local)
+        assert sent[stage] - sent[stage - 1] >= timedelta(hours=24)
+    assert sent[4] == london(2026, 10, 26, 7, 5)  # Monday, the first sweep of working hours
+
+
+def test_sweeps_missed_over_a_weekend_send_nothing_on_saturday(env: Env) -> None:
+    """A LADO clock overdue on Friday: its reminder falls in Friday's working hours, but no
+    sweep ran until Saturday 10:00. Quiet hours are judged when it would be sent, so Saturday
+    sends nothing; Monday's first sweep in working hours sends the latest stage, once."""
+    started = london(2026, 11, 5, 9, 0)  # Thursday: due Friday 6 November 17:00
+    env.store_report(submission(category="staff_concern"), started)
+    assert _sweep_clocks(env, london(2026, 11, 5, 9, 5)) == []
+    with env.context.store.transaction() as session:
+        planned = escalate_clocks(
+            session, env.school, london(2026, 11, 7, 10, 0), base_url=lambda: "x", write=True
+        )
+    assert [p.waits_until for p in planned] == [london(2026, 11, 9, 7, 0)]
+    assert _sweep_clocks(env, london(2026, 11, 8, 15, 0)) == []  # Sunday
+    assert env.outbox("report_escalation") == []
+    # Saturday's reminder, held, is the latest by Monday 07:00: it goes alone
+    assert _sweep_clocks(env, london(2026, 11, 9, 7, 0)) == [4]
+    assert _sweep_clocks(env, london(2026, 11, 9, 7, 15)) == []
+    assert len(env.outbox("report_escalation")) == 1
+
+
 def test_a_school_may_turn_quiet_hours_off(env: Env) -> None:
     started = london(2026, 10, 26, 15, 7)
     env.store_report(submission(category="data_breach"), started)

@@ -433,7 +433,7 @@ def test_termly_filtering_check_escalates_and_rolls_over(
         ("2026-09-02", "dsl", "", ask),  # first day of the autumn term
         ("2026-09-09", "dsl", "", ask),  # 14 days before
         ("2026-09-21", "dsl", "", ask),  # 3 days before fell on Sunday
-        # spring: never done; weekly overdue, the line manager copied after the third
+        # spring: never done; weekly overdue, the line manager told after the third
         ("2027-01-05", "dsl", "", ask),
         ("2027-01-12", "dsl", "", ask),
         ("2027-01-25", "dsl", "", ask),
@@ -441,7 +441,7 @@ def test_termly_filtering_check_escalates_and_rolls_over(
         ("2027-02-02", "dsl", "", late),
         ("2027-02-09", "dsl", "", late),
         ("2027-02-22", "dsl", "", late),  # the third fell in half term: sent on return
-        ("2027-02-23", "dsl", "head", late),  # the eighth reminder: the cap
+        ("2027-02-23", "dsl", "", late),  # the eighth reminder: the cap (the head is told)
         ("2027-04-12", "dsl", "", ask),  # summer term: a new check
         # due Fri 30 April (21 days fell on Mon 3 May, the May Day bank holiday): 14 days before
         ("2027-04-16", "dsl", "", ask),

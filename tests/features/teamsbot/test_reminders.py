@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, TeamsChat
+from bot.core.outbox.bodies import payload_of
 from bot.engine.sweep import run_sweep
 from tests.features.teamsbot.support import AMY_ID, MONDAY
 from tests.features.teamsbot.test_delivery import Teams, teams_fixture
@@ -119,15 +120,18 @@ def test_a_card_teams_refuses_falls_back_to_its_email_exactly_once(installed: Te
 
 
 def test_a_copied_reminder_goes_by_email_to_the_app_holder_too(installed: Teams) -> None:
-    """Escalation copies the line manager: that digest is the email (one message, copied)."""
+    """Escalation tells the line manager: that digest is the email (one message, saying so;
+    the manager hears in their own daily message, never as a copy)."""
     teams = installed
     day = _first_card_day(teams)
     for later in range(1, 60):
         _sweep(teams, day + timedelta(days=later))
     amy = _reminders(teams, AMY)
-    copied = [r for r in amy if r.cc]
-    assert copied, "the cadence copies the line manager within 60 days"
-    assert {r.channel for r in copied} == {"email"}
+    with teams.ctx.store.session() as session:
+        told = [r for r in amy
+                if "line manager has been told" in " ".join(payload_of(session, r)["text"].split())]
+    assert told, "the cadence tells the line manager within 60 days"
+    assert {r.channel for r in told} == {"email"} and not any(r.cc for r in amy)
     keys: dict[str, Any] = {}
     for r in amy:
         base = r.idempotency_key.removesuffix(":feed")
