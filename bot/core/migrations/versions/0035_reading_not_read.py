@@ -1,7 +1,7 @@
 """reading_not_read: a reading left unread when its school year ended is ``not_read``
 
 Revision ID: 0035
-Revises: 0033
+Revises: 0038
 Create Date: 2026-11-25 00:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0035"
-down_revision = "0033"
+down_revision = "0038"
 branch_labels = None
 depends_on = None
 
