@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
+from bot.core.emails import has_mailbox
 from bot.core.nations import school_words_for
 from bot.core.words import plain_key, plural, role_name
 from bot.engine.commands import (
@@ -98,6 +99,13 @@ def _print_people(draft: SetupDraft) -> None:
         if draft.unused_columns:
             console.print(f"  [yellow]not read[/]: {unused_columns(draft.unused_columns)}",
                           highlight=False)
+        without = [p.display_name for p in draft.people if not has_mailbox(p.email)]
+        if without:
+            console.print(
+                f"  without an email address: {plural(len(without), 'person', 'people')} "
+                f"({', '.join(without[:3])}{', …' if len(without) > 3 else ''}): on the register "
+                "all the same; their line manager (or, with none, the school office) is asked "
+                "on their behalf", highlight=False)
         _print_role_table(draft)
     elif draft.directory_note:
         console.print(f"[bold]Directory[/]: {draft.directory_note}")
