@@ -44,6 +44,7 @@ from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_p
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
 from bot.features.dashboard.viewer import Viewer, find_viewer
+from bot.features.reading.service import without_edition
 from bot.features.reports.routing import visible_reports
 from bot.features.setup.service import preview_of
 
@@ -226,6 +227,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             panel = _report_panel(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
             preview = preview_of(session, viewer.school.id)
+            unread = without_edition(session, viewer.school)
             rollup = (
                 [
                     RollupRow(s, compute_figures(session, s.id, today, now=now))
@@ -256,6 +258,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "school_param": school_param(viewer),
                 "org_name": ctx(request).config.organisation.name,
                 "f": figures,
+                "without_edition": unread,
                 "now": now.astimezone(LONDON),
                 "today": today,
                 "acknowledged": acknowledged,

@@ -91,6 +91,8 @@ class Answers(_Strict):
     requirements: Literal["standard"] | list[str] = "standard"
     settings_source: Literal["web", "file"] = "web"
     platform_settings: dict[str, str] = {}
+    # a reading's edition registered from the policy folder: "read-kcsie/part-1": its file name
+    editions: dict[str, str] = {}
 
     def resolved(self, base: Path) -> Answers:
         """The answers with their file paths made relative to ``base`` (the file's folder)."""
