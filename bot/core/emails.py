@@ -11,12 +11,38 @@ which the demo and the tests use, are accepted.
 from __future__ import annotations
 
 import functools
+import re
+import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
-__all__ = ["MAX_EMAIL_LENGTH", "checked_email", "email_problem", "is_email"]
+__all__ = [
+    "MAX_EMAIL_LENGTH",
+    "checked_email",
+    "email_problem",
+    "has_mailbox",
+    "is_email",
+    "no_email_key",
+]
 
 MAX_EMAIL_LENGTH = 320  # what the database columns hold
+# Someone on the staff list without an email address (a midday supervisor, a cleaner) is still
+# a person of the register, kept under this key instead: ``.invalid`` never resolves (RFC 6761)
+# and email-validator refuses it, so it can be neither typed at /signin nor delivered.
+_NO_EMAIL = "@no-email.invalid"
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def no_email_key(ref: str) -> str:
+    """The key of a person without an email address, from their directory id or name:
+    "Isla Grant" -> "isla-grant@no-email.invalid"."""
+    plain = unicodedata.normalize("NFKD", ref).encode("ascii", "ignore").decode().lower()
+    return (_NOT_KEY.sub("-", plain).strip("-") or "person")[:200] + _NO_EMAIL
+
+
+def has_mailbox(address: str) -> bool:
+    """Whether mail can reach ``address`` (False for a person kept without one)."""
+    return not address.endswith(_NO_EMAIL)
 
 
 # one check costs about 0.2 ms; a directory file is read again every sweep, so the same

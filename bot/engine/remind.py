@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
+from bot.core.emails import has_mailbox
 from bot.core.links import make_token
 from bot.core.messages import human_date, notice, render_shared
 from bot.core.models import (
@@ -302,6 +303,7 @@ class _Renderer:
     names: _Names
     secret: str
     today: date
+    people: Mapping[int, Recipient] = field(default_factory=dict)  # who asks for whom
     _faces: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     _shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
 
@@ -352,25 +354,48 @@ class _Renderer:
             f"{len(items)} things to do for {self.school.name}"
         )
 
-    def _shape(self, digest: Digest) -> _Shape:
+    def asked_for(self, person: Recipient) -> tuple[str, str] | None:
+        """Who is asked on behalf of someone without an email address, as (address, name
+        greeted): their line manager, else the school office; None for anyone with one."""
+        if has_mailbox(person.email):
+            return None
+        manager = self.people.get(person.manager_id) if person.manager_id is not None else None
+        if manager is not None and has_mailbox(manager.email):
+            return manager.email, manager.given_name or manager.display_name
+        return self.school.reply_address() or self.school.headteacher, "colleague"
+
+    def _linked(self, duty: OpenDuty, on_behalf: bool) -> bool:
+        """Whether the item has a button: for someone asked on another's behalf, only the
+        pages the person reads and confirms themselves (not the asker's own page)."""
+        return not on_behalf or self.requirements[duty.requirement_id].kind in _LINK_PURPOSE
+
+    def _shape(self, digest: Digest, on_behalf: bool) -> _Shape:
         """The digest rendered with slots for the name and links, once per distinct digest."""
         lead = _escalated_lead(digest)
-        key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead)
+        key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf)
         shape = self._shapes.get(key)
         if shape is not None:
             return shape
-        items = [{**self.face(d), "url": slot(f"url{n}")} for n, d in enumerate(digest.items)]
-        escalated = [_ESCALATED_NAMES[flag] for flag in digest.escalated]
+        items = [{**self.face(d), "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
+                 for n, d in enumerate(digest.items)]
+        escalated = [_ESCALATED_NAMES[flag] for flag in digest.escalated
+                     if not (on_behalf and flag == "line_manager")]
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
         subject = self.subject(items)
+        things = "one thing" if len(items) == 1 else f"{len(items)} things"
+        intro = (
+            f"{slot('about')} has no email address, so the school asks you on their behalf. "
+            f"There {'is' if len(items) == 1 else 'are'} {things} the school needs them to do; "
+            "please pass this on and help them do "
+            f"{'it' if len(items) == 1 else 'them'} (the office records it when it is done):"
+            if on_behalf else
+            f"There {'is' if len(items) == 1 else 'are'} {things} the school needs you to do:"
+        )
         rendered = render_shared("reminder", {
             "school_name": self.school.name,
             "subject": subject,
             "person_name": slot("name"),
-            "intro": (
-                "There is one thing the school needs you to do:" if len(items) == 1
-                else f"There are {len(items)} things the school needs you to do:"
-            ),
+            "intro": intro,
             "items": items,
             "escalated_to": " and ".join(escalated),
             "escalated_to_count": len(escalated),
@@ -388,14 +413,17 @@ class _Renderer:
     def email(self, digest: Digest) -> tuple[EmailDraft, tuple[str, ...]]:
         """The digest's email, and its items' titles (for the sweep summary)."""
         person = digest.person
-        shape = self._shape(digest)
-        values = {"name": person.given_name or person.display_name}
+        asker = self.asked_for(person)
+        shape = self._shape(digest, asker is not None)
+        values = {"name": asker[1] if asker else person.given_name or person.display_name,
+                  "about": person.display_name}
         for n, duty in enumerate(digest.items):
-            values[f"url{n}"] = self.url(person.id, duty)
+            if self._linked(duty, asker is not None):
+                values[f"url{n}"] = self.url(person.id, duty)
         reply_to = self.school.reply_address()
         draft = EmailDraft(  # the body stored once for everyone with these items; those it
             # would copy hear once a day for all their people instead (``ReminderRun.finish``)
-            to=(person.email,), subject=shape.subject, text="", html="",
+            to=(asker[0] if asker else person.email,), subject=shape.subject, text="", html="",
             from_name=self.school.mail_from_name or self.school.name, reply_to=reply_to,
             shared=shape.rendered, slots=values,
         )
@@ -539,6 +567,7 @@ class ReminderRun:
         ``chat`` sends the digests of the people its bot reaches as cards (Teams-first)."""
         session.flush()  # the queries below read on the connection
         requirements = requirement_configs(session, school)
+        people = _active_people(session, school.id)
         by_chat = frozenset(chat.reachable(session, school)) if chat is not None and write \
             else frozenset()
         return cls(
@@ -548,11 +577,11 @@ class ReminderRun:
             today=today,
             write=write,
             requirements=requirements,
-            people=_active_people(session, school.id),
+            people=people,
             cadences={name: school.cadence(name)
                       for name in {c.cadence for c in school.requirements}},
             renderer=_Renderer(settings, school, requirements, _names(session, school.id),
-                               settings.signing_key(), today),
+                               settings.signing_key(), today, people),
             not_before=send_after(school, today, now),
             due=_people_due(session, school, requirements, today),
             held=at_weekly_cap(_recent_digest_keys(session, school.id), school.id, today,
@@ -651,7 +680,7 @@ class PendingDigests:
                     run.told.setdefault(to, {}).setdefault(
                         digest.person.display_name, []).extend(overdue)
             planned.append(ReminderPlanned(
-                person_email=digest.person.email, person_name=digest.person.display_name,
+                person_email=draft.to[0], person_name=digest.person.display_name,
                 items=titles, labels=digest.labels, cc=digest.cc, key=key,
                 queued=key in self.fresh,
             ))

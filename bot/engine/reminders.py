@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
+from bot.core.emails import has_mailbox
 
 __all__ = [
     "DIGEST_KEY_PREFIX",
@@ -198,7 +199,7 @@ def chasing_stopped_to(
     """
     manager = people.get(person.manager_id) if person.manager_id is not None else None
     for candidate in (manager.email if manager else None, headteacher, fallback):
-        if candidate and candidate.lower() != person.email.lower():
+        if candidate and has_mailbox(candidate) and candidate.lower() != person.email.lower():
             return candidate
     return None
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.emails import is_email
+from bot.core.emails import has_mailbox, is_email, no_email_key
 from bot.core.words import plain_key
 from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from connectors.local.staff_export import Header, read_header, split_name, staff_date
@@ -125,6 +125,16 @@ def _check_roles(roles: frozenset[str], allowed: frozenset[str] | None) -> froze
     return roles
 
 
+def _row_email(row: Mapping[str, Any]) -> str:
+    """The row's email address; with none, the key of a person without one (from their id,
+    else their name), so that a midday supervisor or a cleaner stays on the register."""
+    email = str(row.get("email") or "").strip().lower()
+    if email:
+        return email
+    ref = str(row.get("id") or "").strip() or _row_name(row)
+    return no_email_key(ref) if ref else ""
+
+
 def _row_to_person(
     row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None, label: _Label = _same
 ) -> DirectoryPerson:
@@ -136,8 +146,8 @@ def _row_to_person(
     problem = _control_character(row, label)
     if problem:
         raise ValueError(problem)
-    email = str(row.get("email") or "").strip().lower()
-    if not is_email(email):  # as school.yaml checks them
+    email = _row_email(row)
+    if has_mailbox(email) and not is_email(email):  # as school.yaml checks them
         raise ValueError(f"{label('email')} is missing or not an email address (got {email!r})")
     name, given, family = _names(row)
     if not name:
@@ -162,7 +172,8 @@ def _row_to_person(
         start_date=staff_date(_cell(row.get("start_date")) or "", label("start_date")),
         active=_parse_bool(_cell(row.get("active")), label("active")),
         school=(str(row.get("school") or "").strip() or None),
-        has_account=_parse_bool(_cell(row.get("has_account")), label("has_account")),
+        has_account=_parse_bool(_cell(row.get("has_account")), label("has_account"))
+        and has_mailbox(email),
     )
 
 
@@ -181,7 +192,7 @@ def _managers_by_name(rows: list[tuple[int, dict[str, Any]]]) -> dict[str, list[
     """Everyone's email by their name, for a line manager given by name."""
     found: dict[str, list[str]] = {}
     for _line, row in rows:
-        email = str(row.get("email") or "").strip().lower()
+        email = _row_email(row)
         name = _row_name(row)
         if email and name:
             found.setdefault(plain_key(name), []).append(email)
@@ -257,8 +268,9 @@ class FileDirectory:
             duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
             if duplicate is not None:
                 what = (
-                    f"email {person.email}" if person.email in seen
-                    else f"id {person.external_id}"
+                    f"id {person.external_id}" if person.email not in seen
+                    else f"email {person.email}" if has_mailbox(person.email)
+                    else "no email address and the same name as the person"
                 )
                 rejected.append(f"{where}: {what} already on line {duplicate}")
                 records.append(_row_identity(row))

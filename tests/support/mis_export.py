@@ -1,6 +1,7 @@
 """A staff list as a school's MIS exports it (all fictional): a byte-order mark, CRLF line
 ends, trailing spaces, Arbor/SIMS-style headers, job titles in the role column, accents and
-apostrophes, an Excel serial date and a dd/mm/yyyy date, a duplicate row and a missing email."""
+apostrophes, an Excel serial date and a dd/mm/yyyy date, a duplicate row and an email address
+without its domain."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class MisPerson:
 
 
 def mis_export(path: Path) -> tuple[list[MisPerson], dict[str, int]]:
-    """Write the export; the good rows, and the lines of the bad ones (duplicate, no email)."""
+    """Write the export; the good rows, and the lines of the bad ones (duplicate, bad email)."""
     rows = [
         ("Moira", "Campbell", "", "Headteacher", "01/09/2015", ""),
         ("Siobhán", "Ní Bhriain", "", "Class Teacher", "45170", "Moira Campbell"),
@@ -47,8 +48,8 @@ def mis_export(path: Path) -> tuple[list[MisPerson], dict[str, int]]:
         email = email.replace("'", "").replace(" ", "").replace("á", "a").replace("í", "i")
         people.append(MisPerson(number, shown, email, title))
         lines.append(f'{given} ,"{family}",{preferred},{email}  ,{title} ,{start},{manager}')
-    bad = {"duplicate": len(lines) + 1, "no email": len(lines) + 2}
+    bad = {"duplicate": len(lines) + 1, "bad email": len(lines) + 2}
     lines.append(f"Robert,D'Arcy,Bob,{people[2].email},Class Teacher,,")
-    lines.append("Fiona,MacLeod,,,Teaching Assistant,02/09/2024,Moira Campbell")
+    lines.append("Fiona,MacLeod,,fiona.macleod@,Teaching Assistant,02/09/2024,Moira Campbell")
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
     return people, bad

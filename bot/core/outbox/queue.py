@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.core.emails import has_mailbox
 from bot.core.models import OutboxMessage, TeamsChat, Urgency, utcnow
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.setup_state import is_sending
@@ -73,6 +74,17 @@ class EmailDraft:
     # and filled when sent (``text`` and ``html`` are then left empty; ``parts`` has them)
     shared: Rendered | None = None
     slots: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Nothing goes to someone kept without an email address: they are dropped from the
+        copies, and a message meant for them alone goes to the school office (``reply_to``)."""
+        to = tuple(a for a in self.to if has_mailbox(a))
+        if not to and self.to and self.reply_to:
+            to = (self.reply_to,)
+        if not to:
+            raise ValueError("an email needs at least one address that mail can reach")
+        object.__setattr__(self, "to", to)
+        object.__setattr__(self, "cc", tuple(a for a in self.cc if has_mailbox(a) and a not in to))
 
     def parts(self) -> tuple[str, str]:
         """The text and HTML parts as the recipient will read them."""

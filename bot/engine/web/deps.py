@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
+from bot.core.emails import has_mailbox
 from bot.core.models import Person
 from bot.core.words import (
     Words,
@@ -73,6 +74,7 @@ templates.env.filters["role_list"] = _role_list
 templates.env.globals["role_name"] = _role_name
 templates.env.filters["plural"] = plural
 templates.env.filters["version_name"] = version_name
+templates.env.tests["mailbox"] = has_mailbox  # {% if p.email is mailbox %}: not kept without one
 
 
 def ctx(request: Request) -> AppContext:

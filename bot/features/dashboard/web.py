@@ -46,6 +46,7 @@ from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_p
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
 from bot.features.dashboard.viewer import Viewer, find_viewer
+from bot.features.reading.api import without_edition
 from bot.features.reports.api import visible_reports
 from bot.features.setup.api import preview_of
 from bot.features.tasks.api import event_reviews
@@ -249,6 +250,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             complaints = _complaints_panel(session, viewer, today)
             changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
             preview = preview_of(session, viewer.school.id)
+            unread = without_edition(session, viewer.school)
             rollup = (
                 [
                     RollupRow(s, compute_figures(session, s.id, today, now=now))
@@ -280,6 +282,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "org_name": ctx(request).config.organisation.name,
                 "f": figures,
                 "event_reviews": changes,
+                "without_edition": unread,
                 "now": now.astimezone(LONDON),
                 "today": today,
                 "acknowledged": acknowledged,

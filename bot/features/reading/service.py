@@ -23,11 +23,13 @@ __all__ = [
     "EDITION_HEADER",
     "EditionError",
     "Registered",
+    "audience_name",
     "campaign_of",
     "edition_acknowledgements",
     "edition_statement",
     "editions_of",
     "register_edition",
+    "without_edition",
 ]
 
 
@@ -61,6 +63,20 @@ def campaign_of(school: SchoolConfig, requirement_id: str) -> RequirementConfig:
     raise EditionError(
         f"{school.name} has no reading campaign called '{requirement_id}' (there are: {known})"
     )
+
+
+def audience_name(part: str) -> str:
+    """A reading's audience as a person reads it: "part-1" -> "Part 1"."""
+    return part.replace("-", " ").capitalize()
+
+
+def without_edition(session: Session, school: SchoolConfig) -> list[str]:
+    """Each reading audience with no edition registered, as the school reads it ("Keeping
+    children safe in education (Part 1)"): nobody in it is asked until one is."""
+    return [f"{req.display_title} ({audience_name(part)})"
+            for req in school.requirements if req.kind == "reading_campaign"
+            for part in req.audiences
+            if not editions_of(session, school.id, req.edition_key(part))]
 
 
 def editions_of(session: Session, school_id: str, key: str) -> list[PolicyVersion]:

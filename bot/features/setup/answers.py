@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.core.calendar import Country, nation_key
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
+from bot.core.emails import has_mailbox
 from bot.core.words import plain_key
 from connectors.base import DirectoryPerson
 
@@ -90,6 +91,8 @@ class Answers(_Strict):
     requirements: Literal["standard"] | list[str] = "standard"
     settings_source: Literal["web", "file"] = "web"
     platform_settings: dict[str, str] = {}
+    # a reading's edition registered from the policy folder: "read-kcsie/part-1": its file name
+    editions: dict[str, str] = {}
 
     def resolved(self, base: Path) -> Answers:
         """The answers with their file paths made relative to ``base`` (the file's folder)."""
@@ -134,7 +137,7 @@ def pick_person(
     Returns (email, problem, choices): choices are everyone a name fits when it fits several.
     """
     text = wanted.strip()
-    active = [p for p in people if p.active]
+    active = [p for p in people if p.active and has_mailbox(p.email)]  # a named role is mailed
     if "@" in text:
         email = text.lower()
         if any(p.email == email for p in active):

@@ -7,6 +7,7 @@ Its commands import the feature's modules when they run: most load SQLAlchemy an
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
+from bot.core.emails import has_mailbox
 from bot.core.nations import school_words_for
 from bot.core.words import plain_key, plural, role_name
 from bot.engine.commands import (
@@ -34,7 +36,7 @@ from bot.engine.commands import (
 if TYPE_CHECKING:
     from bot.core.config import OrgConfig, SchoolConfig
     from bot.core.settings import Settings
-    from bot.features.setup.answers import Progress
+    from bot.features.setup.answers import Key, Progress
     from bot.features.setup.school_setup import SetupDraft
 
 __all__ = ["init"]
@@ -98,6 +100,13 @@ def _print_people(draft: SetupDraft) -> None:
         if draft.unused_columns:
             console.print(f"  [yellow]not read[/]: {unused_columns(draft.unused_columns)}",
                           highlight=False)
+        without = [p.display_name for p in draft.people if not has_mailbox(p.email)]
+        if without:
+            console.print(
+                f"  without an email address: {plural(len(without), 'person', 'people')} "
+                f"({', '.join(without[:3])}{', …' if len(without) > 3 else ''}): on the register "
+                "all the same; their line manager (or, with none, the school office) is asked "
+                "on their behalf", highlight=False)
         _print_role_table(draft)
     elif draft.directory_note:
         console.print(f"[bold]Directory[/]: {draft.directory_note}")
@@ -137,7 +146,7 @@ def print_owed(draft: SetupDraft, org: OrgConfig) -> bool:
 
     people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
               for p in draft.people if p.active]
-    owed = who_owes(org.schools[0], people)
+    owed = who_owes(org.schools[0], people, editions=set(draft.answers.editions))
     if not draft.people and draft.directory_note:
         # a platform whose directory cannot be read yet: "nobody" would be a guess, and wrong
         platform = draft.answers.platform
@@ -313,6 +322,40 @@ def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
         progress.forget(*tops)
 
 
+def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
+    """Each reading without an edition: offer to register one of the policy folder's guidance
+    documents as this year's (nobody is asked to read a reading until it has one)."""
+    from bot.features.reading.api import audience_name
+    from bot.features.setup.school_setup import guidance_files, readings
+
+    files = [p.name for p in guidance_files(draft)]
+    editions = dict(draft.answers.editions)
+    for reading in readings(draft):
+        key: Key = ("editions", reading.key)
+        if reading.key in editions or progress.has(key) or not files:
+            continue
+        words = set(audience_name(reading.audience).casefold().split())
+        fits = [f for f in files if words <= set(re.split(r"[\W_]+", f.casefold()))]
+        alone = len(files) == 1 and sum(r.requirement == reading.requirement
+                                         for r in readings(draft)) == 1
+        offered = fits[0] if fits else files[0] if alone else ""
+        console.print(f"{escape(reading.shown)}: no edition is registered, so nobody will be "
+                      "asked to read it.", highlight=False)
+        while True:
+            name = str(typer.prompt(
+                f"  Register a document of the policy folder as its edition ({', '.join(files)}"
+                "; Enter with nothing: not now, later with compliance-bot campaign add)",
+                default=offered, show_default=bool(offered))).strip()
+            if not name or name in files:
+                break
+            err.print(f"  {escape(name)} is not one of those documents")
+        if name:
+            editions[reading.key] = progress.put(key, name)
+        else:
+            progress.mark(key)
+    draft.answers = draft.answers.model_copy(update={"editions": editions})
+
+
 def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = None) -> None:
     """Set up a school here: directory, people in roles, policies, term dates, requirements.
 
@@ -343,6 +386,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     else:
         progress = _progress(settings, resume)
         draft = _interactive(settings, progress)
+        _offer_editions(draft, progress)
     org = _org(draft, settings, today)
     _print_summary(draft, org)
     if progress is not None and not typer.confirm("Save this setup (preview begins)?",

@@ -6,11 +6,12 @@ Pure: the school's settings and its people (each with the roles they will have) 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.engine.duties import PersonFacts, in_audience
+from bot.features.reading.api import audience_name
 
 __all__ = ["Owed", "OwedPerson", "nobody_owes", "who_owes"]
 
@@ -34,6 +35,8 @@ class Owed:
     what: str
     names: tuple[str, ...]
     by_holding: bool = False  # asked of official account holders, named later
+    # a reading's audiences with no edition registered: nobody in them is asked until it is
+    no_edition: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
@@ -44,11 +47,14 @@ class Owed:
         """'Annual safeguarding training: 32 people (e.g. Ana Ortiz, Ben Lee, …)'."""
         if self.by_holding:
             return f"{self.what}: the official account holders, once they are named"
+        waiting = (f"; no edition registered for {', '.join(self.no_edition)}, so nobody "
+                   "there is asked until one is (compliance-bot campaign add)"
+                   if self.no_edition else "")
         if not self.names:
-            return f"{self.what}: nobody"
+            return f"{self.what}: nobody{waiting}"
         sample = ", ".join(self.names[:SAMPLE]) + (", …" if self.count > SAMPLE else "")
         who = "1 person" if self.count == 1 else f"{self.count} people"
-        return f"{self.what}: {who} (e.g. {sample})"
+        return f"{self.what}: {who} (e.g. {sample}){waiting}"
 
 
 def _named_roles(school: SchoolConfig) -> dict[str, set[str]]:
@@ -71,7 +77,8 @@ def _what(requirement: RequirementConfig, titles: Mapping[str, str]) -> str:
         return requirement.title
     if requirement.kind == "complete_training":
         course = requirement.course or requirement.id
-        return course if requirement.record_check else f"{course} training"
+        plain = requirement.record_check or course.casefold().endswith("training")
+        return course if plain else f"{course} training"
     if requirement.kind == "reading_campaign":
         return f"Read {requirement.display_title} each year"
     title = titles.get(requirement.policy or "", requirement.policy or "")
@@ -82,8 +89,11 @@ def _what(requirement: RequirementConfig, titles: Mapping[str, str]) -> str:
     return requirement.id
 
 
-def who_owes(school: SchoolConfig, people: Sequence[OwedPerson]) -> list[Owed]:
-    """Each requirement of the school and everyone it will ask (named in directory order)."""
+def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
+             editions: Collection[str]) -> list[Owed]:
+    """Each requirement of the school and everyone it will ask (named in directory order);
+    a reading asks only the audiences whose edition is registered (``editions``: their keys,
+    ``RequirementConfig.edition_key``)."""
     named = _named_roles(school)
     facts = [
         (person, PersonFacts(number, person.email,
@@ -100,10 +110,13 @@ def who_owes(school: SchoolConfig, people: Sequence[OwedPerson]) -> list[Owed]:
         if requirement.kind == "recurring_task":
             names = tuple(p.name for p in people if p.email in requirement.owners)
         elif requirement.kind == "reading_campaign":
-            names = tuple(
-                p.name for p, f in facts
-                if any(in_audience(f, a) for a in requirement.audiences.values())
-            )
+            ready = [a for part, a in requirement.audiences.items()
+                     if requirement.edition_key(part) in editions]
+            names = tuple(p.name for p, f in facts if any(in_audience(f, a) for a in ready))
+            owed.append(Owed(_what(requirement, titles), names, no_edition=tuple(
+                audience_name(part) for part in requirement.audiences
+                if requirement.edition_key(part) not in editions)))
+            continue
         else:
             names = tuple(p.name for p, f in facts if in_audience(f, requirement.audience))
         owed.append(Owed(_what(requirement, titles), names))

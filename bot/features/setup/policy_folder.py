@@ -21,6 +21,7 @@ from bot.features.policies.api import (
     same_document,
 )
 from bot.features.setup.rules import stored_day, typed_date
+from bot.features.setup.statutory import is_statutory_reading
 
 __all__ = ["QUESTIONS", "FolderPolicy", "check_ownership", "folder_twins", "read_policy_folder"]
 
@@ -54,14 +55,21 @@ class FolderPolicy:
     @property
     def questions(self) -> list[str]:
         """The fields still without a value (asked once, at the end)."""
-        if self.error:
+        if self.error or self.is_guidance:
             return []
         return [name for name in QUESTIONS if not self.values.get(name)]
 
     @property
+    def is_guidance(self) -> bool:
+        """National guidance staff read (KCSIE and its equivalents): a reading's edition, never
+        a policy, so nothing a policy needs is asked of it."""
+        return is_statutory_reading(str(self.values.get("title") or self.title_guess or ""))
+
+    @property
     def title(self) -> str:
         """The policy's title (or the file's name until one is given)."""
-        return str(self.values.get("title") or self.path.name)
+        guess = self.title_guess if self.is_guidance else None
+        return str(self.values.get("title") or guess or self.path.name)
 
     def answer(self, name: str, text: str) -> str | None:
         """Take a person's answer to one question; a problem (a date not read) or None."""

@@ -26,6 +26,7 @@ from bot.engine.config_sync import ensure_school, sync_config
 from bot.engine.extra_people import sync_register
 from bot.engine.job_roles import map_roles, suggest_role, words_of
 from bot.features.policies.api import policy_key, same_document
+from bot.features.reading.api import audience_name, register_edition
 from bot.features.setup.answers import Answers, pick_person
 from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
 from bot.features.setup.policy_folder import (
@@ -347,6 +348,63 @@ def choose_pack(draft: SetupDraft) -> None:
     ]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One audience of a reading the chosen pack asks (its editions are registered apart)."""
+
+    key: str  # the edition key: "read-kcsie/part-1"
+    requirement: str
+    audience: str
+    title: str
+
+    @property
+    def shown(self) -> str:
+        """'Keeping children safe in education (Part 1)'."""
+        return f"{self.title} ({audience_name(self.audience)})"
+
+
+def readings(draft: SetupDraft) -> list[Reading]:
+    """Every audience of every reading the chosen pack asks."""
+    return [Reading(f"{r['id']}/{part}", r["id"], part, str(r.get("title") or r["id"]))
+            for r in pack_requirements(draft.pack, draft.chosen)
+            if r["kind"] == "reading_campaign" for part in r["audiences"]]
+
+
+def guidance_files(draft: SetupDraft) -> list[Path]:
+    """The policy folder's documents that are national guidance (an edition to register)."""
+    return [p.path for p in draft.policies if not p.error and p.is_guidance]
+
+
+def edition_problems(draft: SetupDraft) -> list[str]:
+    """Editions named in the answers that are not a reading's audience or a folder file."""
+    keys = {r.key for r in readings(draft)}
+    files = {p.path.name for p in draft.policies if not p.error}
+    problems = []
+    for key, name in draft.answers.editions.items():
+        if key not in keys:
+            problems.append(f"editions.{key}: not a reading the requirements ask (they are: "
+                            f"{', '.join(sorted(keys)) or 'none'})")
+        elif name not in files:
+            problems.append(f"editions.{key}: {name} is not a document of the policy folder")
+    return problems
+
+
+def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
+                      today: date) -> None:
+    """Register each edition the answers give, from the policy folder, in force today."""
+    school = org.schools[0]
+    folder = draft.answers.policies
+    titles = {p.path.name: p.title for p in draft.policies if not p.error}
+    year = today.year if today.month >= 9 else today.year - 1  # the school year's first
+    for reading in readings(draft):
+        name = draft.answers.editions.get(reading.key)
+        if name is None or folder is None:
+            continue
+        register_edition(session, school, reading.requirement, reading.audience,
+                         title=titles.get(name) or reading.title, edition=str(year),
+                         path=folder / name, in_force=today, actor="cli:init")
+
+
 def draft_setup(settings: Settings, answers: Answers) -> SetupDraft:
     """Read and check everything the answers point at; ``problems`` lists what is wrong."""
     draft = SetupDraft(answers)
@@ -356,6 +414,7 @@ def draft_setup(settings: Settings, answers: Answers) -> SetupDraft:
     draft.problems += policy_problems(draft)
     read_terms(draft)
     choose_pack(draft)
+    draft.problems += edition_problems(draft)
     return draft
 
 
@@ -556,6 +615,7 @@ def write_setup(
         config_store.save(session, org, by="cli:init", now=now, note="compliance-bot init")
         setup_state.begin_setup(session, source=source, by="cli:init", now=now)
         fill_registers(session, draft, org, today)
+        register_editions(session, draft, org, today)
     return Written(settings.config_path, env_path, copied)
 
 

@@ -26,6 +26,7 @@ from bot.core.permissions import SETUP_EDITORS
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import check_csrf, ctx, require_roles
 from bot.engine.web.guards import read_checked_form
+from bot.features.reading.api import without_edition
 from bot.features.reports.api import clock_summary
 from bot.features.setup import web_admin
 from bot.features.setup.pages import (
@@ -71,7 +72,8 @@ def setup_page(request: Request) -> Response:
             {"school": school, "steps": setup_steps(school, source), "state": state,
              "report_clocks": clock_summary(school),
              "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
-             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None},
+             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
+             "without_edition": without_edition(session, school)},
             session=session,
         )
 

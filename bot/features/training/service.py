@@ -17,11 +17,20 @@ from bot.core import audit
 from bot.core.dates import HAPPENED
 from bot.core.forms import control_character
 from bot.core.models import Person, TrainingRecord
+from bot.core.words import plain_key
 
 __all__ = ["ImportReport", "course_problem", "import_training_csv", "parse_day"]
 
-REQUIRED = ("email", "course", "completed_on")
+REQUIRED = ("course", "completed_on")
+WHO = ("email", "id", "name")  # one of them says whose completion it is
 ALIASES = {
+    "staff id": "id",
+    "mis id": "id",
+    "employee id": "id",
+    "staff name": "name",
+    "full name": "name",
+    "learner": "name",
+    "learner name": "name",
     "email address": "email",
     "e-mail": "email",
     "learner email": "email",
@@ -78,24 +87,54 @@ def course_problem(course: str, courses: Collection[str]) -> str | None:
     return f"unknown course '{course}' (the school's courses are {listed})"
 
 
+def _people(session: Session, school_id: str) -> dict[tuple[str, str], int | None]:
+    """Everyone by ("email", address), ("id", MIS id) and ("name", name); None where a name
+    is more than one person's (never a guess). Staff without an email address are found by
+    their id or name."""
+    found: dict[tuple[str, str], int | None] = {}
+    for pid, email, external, name in session.execute(
+        select(Person.id, Person.email, Person.external_id, Person.display_name)
+        .where(Person.school_id == school_id)
+    ):
+        found[("email", email)] = pid
+        if external:
+            found[("id", external.casefold())] = pid
+        key = ("name", plain_key(name))
+        found[key] = pid if key not in found else None
+    return found
+
+
+def _whose(row: dict[str, str | None], people: dict[tuple[str, str], int | None]) -> int | str:
+    """The person a row is about (by email, else MIS id, else name), or what is wrong."""
+    for column in WHO:
+        given = " ".join((row.get(column) or "").split())
+        if not given:
+            continue
+        key = (column, given.lower() if column == "email" else
+               given.casefold() if column == "id" else plain_key(given))
+        if key not in people:
+            return f": {column} {given} is not in the directory"
+        pid = people[key]
+        return pid if pid is not None else f": name {given} is more than one person; give an id"
+    return f": {' and '.join(c for c in WHO if c in row)} empty"
+
+
 def _check_row(
     row: dict[str, str | None],
-    people: dict[str, int],
+    people: dict[tuple[str, str], int | None],
     courses: Collection[str],
     today: date,
     course_column: str,
-) -> tuple[str, str, date] | str:
-    """(email, the school's course name, completed on), or what is wrong with the row (the
-    text after "file line N")."""
+) -> tuple[int, str, date] | str:
+    """(person id, the school's course name, completed on), or what is wrong with the row
+    (the text after "file line N")."""
     bad = _control_characters(row)
     if bad is not None:
         return f": {bad}"
-    email = (row.get("email") or "").strip().lower()
+    who = _whose(row, people)
+    if isinstance(who, str):
+        return who
     course = (row.get("course") or "").strip()
-    if not email:
-        return ": email is empty"
-    if email not in people:
-        return f": email {email} is not in the directory"
     if not course:
         return f", column '{course_column}': empty"
     problem = course_problem(course, courses)
@@ -110,7 +149,7 @@ def _check_row(
     problem = HAPPENED.problem(completed, today)
     if problem is not None:
         return f": completed_on {problem}"
-    return email, next(c for c in courses if _squash(c) == _squash(course)), completed
+    return who, next(c for c in courses if _squash(c) == _squash(course)), completed
 
 
 def _control_characters(row: dict[str, str | None]) -> str | None:
@@ -145,6 +184,8 @@ def import_training_csv(
     original = [h.strip() for h in reader.fieldnames or []]
     header = [ALIASES.get(h.lower(), h.lower()) for h in original]
     missing = [c for c in REQUIRED if c not in header]
+    if not set(WHO) & set(header):
+        missing.insert(0, "email (or staff id, or name)")
     if missing:
         report.errors.append(
             f"{path.name} line 1: missing {'column' if len(missing) == 1 else 'columns'} "
@@ -154,12 +195,8 @@ def import_training_csv(
         return report
     reader.fieldnames = header
     course_column = original[header.index("course")]
-    people = {
-        email: pid
-        for pid, email in session.execute(
-            select(Person.id, Person.email).where(Person.school_id == school_id)
-        )
-    }
+    people = _people(session, school_id)
+    emails = {pid: email for (kind, email), pid in people.items() if kind == "email" and pid}
     known = set(
         session.scalars(
             select(TrainingRecord.import_key).where(TrainingRecord.school_id == school_id)
@@ -173,11 +210,11 @@ def import_training_csv(
         if isinstance(checked, str):
             report.errors.append(f"{path.name} line {line}{checked}")
             continue
-        email, course, completed = checked
-        key = (
+        pid, course, completed = checked
+        key = (  # the person's key (their address, or for staff without one, its stand-in)
             "csv:"
             + hashlib.sha256(
-                f"{email}|{course.lower()}|{completed.isoformat()}".encode()
+                f"{emails[pid]}|{course.lower()}|{completed.isoformat()}".encode()
             ).hexdigest()[:40]
         )
         if key in known:
@@ -187,7 +224,7 @@ def import_training_csv(
         session.add(
             TrainingRecord(
                 school_id=school_id,
-                person_id=people[email],
+                person_id=pid,
                 course=course,
                 completed_on=completed,
                 provider=(row.get("provider") or "").strip() or None,

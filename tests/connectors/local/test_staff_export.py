@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.emails import has_mailbox
 from bot.engine.job_roles import map_roles, words_of
 from connectors.base import PermanentError
 from connectors.local.directory import FileDirectory
@@ -77,16 +78,31 @@ def test_bad_rows_name_the_person_and_the_files_own_column(tmp_path: Path) -> No
     directory = FileDirectory(path)
     changes = directory.fetch()
     assert changes.rejected == [
-        "staff.csv line 3 (Ben Lee): Work Email is missing or not an email address (got '')",
         "staff.csv line 4 (Cat Cole): Employment Start Date must be a date like 2026-09-01 or "
         "01/09/2026 (got '09/13/2024'); dates are read day first, as in the UK",
         "staff.csv line 5 (Dan Dale): Line Manager 'Nobody Known' is nobody in this file; "
         "give their email",
     ]
-    assert directory.rejected_lines == [3, 4, 5]
+    assert directory.rejected_lines == [4, 5]
     eve = changes.people[-1]
     assert eve.manager_email == "ana@oak.example"  # a manager by name, in any case
-    assert FileDirectory(path, left_out=frozenset({3, 4, 5})).fetch().rejected == []
+    assert FileDirectory(path, left_out=frozenset({4, 5})).fetch().rejected == []
+
+
+def test_a_row_without_an_email_address_is_kept_without_a_mailbox(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text("Staff ID,Forename,Surname,Work Email,Line Manager\n"
+                    "S1,Ana,Ortiz,ana@oak.example,\n"
+                    ",Ben,Lee,,Ana Ortiz\n"
+                    "S3,Cat,Cole,,Ben Lee\n"
+                    ",Ben,Lee,,\n", encoding="utf-8")
+    changes = FileDirectory(path).fetch()
+    _ana, ben, cat = changes.people
+    assert (ben.display_name, ben.manager_email) == ("Ben Lee", "ana@oak.example")
+    assert not has_mailbox(ben.email) and not ben.has_account
+    assert cat.email == "s3@no-email.invalid" and cat.manager_email == ben.email  # by MIS id
+    assert changes.rejected == ["staff.csv line 5 (Ben Lee): no email address and the same "
+                                "name as the person already on line 3"]
 
 
 @pytest.mark.parametrize(("text", "expected"), [

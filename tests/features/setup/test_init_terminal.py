@@ -59,9 +59,9 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
     # the bad rows are raised the moment the file is read, each naming its person
     child.expect("2 rows of staff.csv cannot be used")
     child.expect(f"line {bad['duplicate']} \\(Bob D'Arcy\\)")
-    child.expect(f"line {bad['no email']} \\(Fiona MacLeod\\): Work Email is missing")
+    child.expect(f"line {bad['bad email']} \\(Fiona MacLeod\\): Work Email is missing")
     _answer(child, "leave these rows out", "leave-out")
-    child.expect(f"left out: 2 lines \\({bad['duplicate']}, {bad['no email']}\\)")
+    child.expect(f"left out: 2 lines \\({bad['duplicate']}, {bad['bad email']}\\)")
     # the role table: a suggestion for each common title, confirmed by the school
     for title, suggested in (("Class Teacher", "staff"), ("Cleaner", "none"),
                              ("Governor", "governor"), ("Headteacher", "staff"),

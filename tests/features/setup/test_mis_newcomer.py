@@ -38,9 +38,10 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     assert refused.exit_code == 2, refused.output
     assert not (home / "school.yaml").exists()
     # each bad row names its line, its person and the file's own column
-    assert (f"staff.csv line {bad['no email']} (Fiona MacLeod): Work Email is missing" in said)
+    assert (f"staff.csv line {bad['bad email']} (Fiona MacLeod): Work Email is missing or not "
+            "an email address") in said
     assert f"staff.csv line {bad['duplicate']} (Bob D'Arcy): email rob.darcy" in said
-    assert f"leave_out: [{bad['no email']}]" in said
+    assert f"leave_out: [{bad['bad email']}]" in said
     # every title is refused until the school says what it means; never stored as it is
     for title in MIS_TITLES:
         assert f"job_titles: '{title}'" in said, title

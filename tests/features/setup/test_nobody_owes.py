@@ -34,3 +34,35 @@ def test_setup_warns_when_nobody_owes_anything(school: SchoolBuilder, database_u
             assert 'id="nobody-owes"' in page and "Nobody owes anything" in page
     finally:
         ctx.store.dispose()
+
+
+def test_a_reading_without_an_edition_asks_nobody_and_setup_and_dashboard_say_so(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    from bot.features.setup.owed import OwedPerson, who_owes
+
+    school.requirement(id="read-kcsie", kind="reading_campaign",
+                       title="Keeping children safe in education", yearly_on="09-01",
+                       due_days=30, audiences={"part-1": {"roles": ["staff"]}})
+    ctx = school.context(sqlite_url, demo=True)
+    people = [OwedPerson("amy@oak.example", "Amy Able", frozenset({"staff"}))]
+    line = who_owes(ctx.config.schools[0], people, editions=set())[0].line()
+    assert line == ("Keeping children safe in education: nobody; no edition registered for "
+                    "Part 1, so nobody there is asked until one is (compliance-bot campaign add)")
+    assert who_owes(ctx.config.schools[0], people,
+                    editions={"read-kcsie/part-1"})[0].count == 1
+    try:
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY,
+                  now=at(TODAY), deliver=False)
+        with ctx.store.transaction() as session:
+            setup_state.begin_setup(session, source="file", by="it@oak.example", now=at(TODAY))
+        with time_machine.travel(at(TODAY), tick=True), TestClient(
+            create_app(ctx.settings, ctx), base_url="http://testserver"
+        ) as client:
+            Site(ctx, client).sign_in("head@oak.example")
+            for path in ("/setup", "/dashboard"):
+                page = client.get(path).text
+                assert 'id="no-edition"' in page, path
+                assert "Keeping children safe in education (Part 1)" in page, path
+    finally:
+        ctx.store.dispose()

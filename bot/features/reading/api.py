@@ -1,0 +1,7 @@
+"""The reading room's public face: all another room may use of it (tests/test_layout.py)."""
+
+from __future__ import annotations
+
+from bot.features.reading.service import audience_name, register_edition, without_edition
+
+__all__ = ["audience_name", "register_edition", "without_edition"]

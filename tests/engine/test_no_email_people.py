@@ -1,0 +1,106 @@
+"""Staff without an email address (a midday supervisor, a cleaner) stay on the register: they
+owe their training, nothing is ever addressed to them, and their line manager (or, with none,
+the school office) is asked on their behalf; a provider's completions find them by MIS id or
+name."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from bot.core.emails import has_mailbox
+from bot.core.models import Duty, Person
+from bot.engine.sweep import run_sweep
+from tests.support.helpers import Row, SchoolBuilder, at, outbox_as_sent
+
+
+@pytest.fixture
+def no_email_school(school: SchoolBuilder) -> SchoolBuilder:
+    school.people += [
+        Row("", "Cleo Clean", manager="line@oak.example", title="Cleaner", id="C7"),
+        Row("", "Mo Midday", title="Midday Supervisor"),
+    ]
+    school.school["reply_to"] = "office@oak.example"
+    school.requirement(id="sg", kind="complete_training", course="Safeguarding",
+                       audience={"roles": ["staff"]})
+    return school
+
+
+def test_their_training_is_owed_and_asked_of_their_manager_or_the_office(
+    no_email_school: SchoolBuilder, sqlite_url: str
+) -> None:
+    ctx = no_email_school.context(sqlite_url)
+    with time_machine.travel(at(date(2026, 11, 23)), tick=False):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+    with ctx.store.session() as session:
+        owing = set(session.scalars(
+            select(Person.display_name).join(Duty, Duty.person_id == Person.id)))
+    assert {"Cleo Clean", "Mo Midday"} <= owing
+    sent = outbox_as_sent(ctx.store, "reminder")
+    assert not [a for m in sent for a in [*m.recipients, *m.cc] if not has_mailbox(a)]
+    about = {m.recipients[0]: m.payload["text"] for m in sent
+             if "has no email address" in m.payload["text"]}
+    assert set(about) == {"line@oak.example", "office@oak.example"}
+    assert "Dear Lena Line," in about["line@oak.example"]
+    assert "Cleo Clean has no email address, so the school asks you on their behalf" in \
+        about["line@oak.example"]
+    assert "Mo Midday has no email address" in about["office@oak.example"]
+    assert "See my training" not in about["office@oak.example"]  # the office's own page: no
+
+
+def test_a_providers_completions_find_them_by_mis_id_or_name(
+    no_email_school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = no_email_school.context(sqlite_url)
+    with time_machine.travel(at(date(2026, 11, 23)), tick=False):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+    export = no_email_school.home / "provider.csv"
+    export.write_text("Staff ID,Learner Name,Course,Completed\n"
+                      "C7,,Safeguarding,20/11/2026\n"
+                      ",mo midday,Safeguarding,20/11/2026\n"
+                      ",Nobody Known,Safeguarding,20/11/2026\n", encoding="utf-8")
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(no_email_school.home))
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    result = CliRunner().invoke(app, ["training", "import", str(export)])
+    said = " ".join(result.output.split())
+    assert "2 imported, 0 already present, 1 rejected" in said, said
+    assert "provider.csv line 4: name Nobody Known is not in the directory" in said
+    with time_machine.travel(at(date(2026, 11, 24)), tick=False):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+    with ctx.store.session() as session:
+        open_for = set(session.scalars(
+            select(Person.display_name).join(Duty, Duty.person_id == Person.id)
+            .where(Duty.status == "open")))
+    assert not {"Cleo Clean", "Mo Midday"} & open_for
+
+
+def test_the_dashboard_shows_them_without_an_address(
+    no_email_school: SchoolBuilder, sqlite_url: str
+) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from bot.core.context import AppContext
+    from bot.web.app import create_app
+
+    ctx = no_email_school.context(sqlite_url)
+    with time_machine.travel(at(date(2026, 11, 23)), tick=False):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+    demo = AppContext(ctx.settings.model_copy(update={"demo": True}))
+    client = TestClient(create_app(demo.settings, demo))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text)
+    assert token is not None
+    client.post("/signin", data={"email": "head@oak.example", "csrf_token": token.group(1)})
+    listed = client.get("/dashboard/people").text
+    assert re.search(r">Cleo Clean</a> <span class=\"small\">\(no email address\)", listed)
+    with ctx.store.session() as session:
+        cleo = session.scalar(select(Person.id).where(Person.display_name == "Cleo Clean"))
+    page = client.get(f"/dashboard/people/{cleo}").text
+    assert "no email address: their line manager (or the office) is asked for them" in page
+    assert "no-email.invalid" not in listed + page
