@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.context import StepContext
+from bot.core.context import StepContext, own_mailboxes
 from bot.core.models import (
     AccountHolder,
     Duty,
@@ -572,5 +572,6 @@ def run_sweep(
             on_sent=on_sent,
             alerts=AdminAlerts.of(config.schools),
             chat=connectors.chat,
+            mailboxes=own_mailboxes(config.schools, connectors),
         )
     return results, stats
