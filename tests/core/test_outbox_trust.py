@@ -44,7 +44,7 @@ class _Mailbox(Mailer):
         self.keys: list[str] = []
 
     @property
-    def pacing(self) -> MailPacing:  # type: ignore[override]
+    def pacing(self) -> MailPacing:
         return MailPacing(self.address, per_minute=30, daily_recipients=10_000,
                           reserve=UrgentReserve(1, 300))
 
