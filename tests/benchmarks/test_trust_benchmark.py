@@ -2,7 +2,9 @@
 
 Run with ``uv run pytest -m benchmark -n 0 -s tests/benchmarks/test_trust_benchmark.py`` and
 ``COMPLIANCE_BOT_TEST_POSTGRES_URL`` set (``COMPLIANCE_BOT_FULL_SIZE=1`` for 500 staff a school
-and the 100,000-staff sweep).
+and the 100,000-staff sweep). By default 20 digests a school and 250 staff a school in the
+sweep: on a shared two-core machine every statement costs ~8 ms and the full run takes far
+longer than ten minutes.
 
 Monday 08:00: every school's digests are queued school by school, in configuration order (as
 the sweep queues them), then three dispatchers — the scheduler's dispatch job and two dispatch
@@ -58,7 +60,7 @@ from tests.support.keys import TEST_KEYS
 from tests.support.scale import full_size
 
 SCHOOLS = 40
-STAFF = full_size(60, 500)  # digests a school (one a member of staff)
+STAFF = full_size(20, 500)  # digests a school (one a member of staff; 20 here: see the text)
 SWEEP_STAFF = full_size(250, 2_500)  # a school's staff in the quiet sweep (x 40)
 PASS_LIMIT = 200  # a dispatch worker's pass (schedules/dispatcher.py)
 DISPATCHERS = 3  # the scheduler's dispatch job and two workers
@@ -187,7 +189,7 @@ def _check(store: Store, mailers: list[Exchange], own: dict[str, str] | None) ->
                               .where(OutboxMessage.status != "sent")) == 0
     for mailer in mailers:
         schools = {key.partition("-")[0] for key, _ in mailer.sent}
-        if own is not None:
+        if own is not None and schools:
             assert {own[school] for school in schools} == {mailer.address}
         per_window: dict[int, int] = defaultdict(int)
         times = sorted(at for _, at in mailer.sent)
