@@ -6,7 +6,8 @@ extra that may be missing, and msgraph costs ~0.3-0.7 s to import (PLATFORM-FACT
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.core.config import EXTRA_ROLES
@@ -41,6 +42,9 @@ class Connectors:
     extra_people: Directory | None = None
     # the school's own Teams bot (m365 with a bot set up): cards in a person's chat
     chat: ChatBot | None = None
+    # a mailer like ``mailer`` sending from another mailbox (a school's own: its ``sender``)
+    mailer_for: Callable[[str], Mailer] | None = None
+    mailers: dict[str, Mailer] = field(default_factory=dict)  # built by ``mailer_for``, kept
 
 
 def build_connectors(settings: Settings) -> Connectors:
@@ -83,19 +87,19 @@ def _build_platform(settings: Settings) -> Connectors:
 def build_local(settings: Settings) -> Connectors:
     """The embedded default: directory file, .eml outbox or SMTP, file or webhook cards."""
     local = settings.local
-    sender = settings.mail_from
-    mailer: Mailer
-    if local.mail == "smtp":
-        mailer = SmtpMailer(
-            host=local.smtp.host,
-            port=local.smtp.port,
-            sender=sender,
-            username=local.smtp.username,
-            password=local.smtp.password.get_secret_value() if local.smtp.password else None,
-            security=local.smtp.security,
-        )
-    else:
-        mailer = EmlMailer(folder=settings.outbox_dir, sender=sender)
+
+    def mailer_for(sender: str) -> Mailer:
+        if local.mail == "smtp":
+            return SmtpMailer(
+                host=local.smtp.host,
+                port=local.smtp.port,
+                sender=sender,
+                username=local.smtp.username,
+                password=local.smtp.password.get_secret_value() if local.smtp.password else None,
+                security=local.smtp.security,
+            )
+        return EmlMailer(folder=settings.outbox_dir, sender=sender)
+
     notifier: Notifier
     if local.webhook_url is not None:
         notifier = WebhookNotifier(
@@ -106,7 +110,8 @@ def build_local(settings: Settings) -> Connectors:
     return Connectors(
         name="local",
         directory=FileDirectory(settings.directory_file),
-        mailer=mailer,
+        mailer=mailer_for(settings.mail_from),
+        mailer_for=mailer_for,
         notifier=notifier,
         mirror=CsvListMirror(local.mirror_file or settings.home / "reports-mirror.csv"),
         forms=LocalFormSource(local.forms_file or settings.home / "form-responses.jsonl"),

@@ -18,7 +18,7 @@ from datetime import datetime
 from bot.core.config import ConfigError, load_config
 from bot.core.context import AppContext
 from bot.core.models import utcnow
-from bot.core.outbox import DispatchStats, dispatch
+from bot.core.outbox import DispatchStats, Mailbox, dispatch
 from bot.core.outbox.delivery import AdminAlerts
 from bot.core.outbox.workers import heartbeat
 from bot.core.settings import Settings
@@ -51,6 +51,16 @@ def _alerts(ctx: AppContext) -> AdminAlerts | None:
         return None
 
 
+def _mailboxes(ctx: AppContext) -> tuple[Mailbox, ...]:
+    """The schools' own mailboxes, read afresh each pass (the last ones read while the settings
+    do not load)."""
+    try:
+        ctx.__dict__["_boxes"] = ctx.mailboxes
+    except ConfigError as exc:
+        log.warning("dispatch worker: configuration not read (%s)", exc)
+    return tuple(ctx.__dict__.get("_boxes", ()))
+
+
 def run_dispatcher(
     settings: Settings,
     *,
@@ -78,6 +88,7 @@ def run_dispatcher(
                     alerts=_alerts(ctx),
                     wait=stop.wait,
                     chat=ctx.connectors.chat,
+                    mailboxes=_mailboxes(ctx),
                 )
                 sent += stats.sent
                 if stats.sent or stats.failed or stats.delivery_unknown:

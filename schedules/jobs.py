@@ -12,9 +12,9 @@ from pathlib import Path
 
 from bot.core.config import ConfigError
 from bot.core.config.store import load_org
-from bot.core.context import AppContext
+from bot.core.context import AppContext, own_mailboxes
 from bot.core.models import utcnow
-from bot.core.outbox import Urgency, dispatch
+from bot.core.outbox import Mailbox, Urgency, dispatch
 from bot.core.outbox.delivery import AdminAlerts, trouble
 from bot.core.settings import load_settings
 from bot.engine.maintenance import run_maintenance
@@ -74,15 +74,18 @@ def sweep_job(home: str | None = None) -> None:
 def dispatch_job(home: str | None = None) -> None:
     """Deliver due outbox rows; warn while any message waits for a person."""
     ctx = _context(home)
+    mailboxes: tuple[Mailbox, ...] = ()
     try:  # read afresh, like the sweep: a new admin hears about the next refused message
-        alerts: AdminAlerts | None = AdminAlerts.of(load_org(ctx.settings, ctx.store).schools)
+        schools = load_org(ctx.settings, ctx.store).schools
+        alerts: AdminAlerts | None = AdminAlerts.of(schools)
+        mailboxes = own_mailboxes(schools, ctx.connectors)
     except ConfigError as exc:  # a broken school.yaml must not stop delivery
         log.warning("dispatch: configuration not read (%s); refusal alerts wait", exc)
         alerts = None
     # waits a moment for the mailbox's next permit rather than ending the pass: passes a
     # minute apart would otherwise find the minute still full and send every other minute
     stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier, alerts=alerts,
-                     wait=time.sleep, chat=ctx.connectors.chat)
+                     wait=time.sleep, chat=ctx.connectors.chat, mailboxes=mailboxes)
     if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
         log.info("dispatch: sent %d, retry %d, failed %d, unknown %d", stats.sent,
                  stats.retry_later, stats.failed, stats.delivery_unknown)
@@ -111,7 +114,8 @@ def forms_job(home: str | None = None) -> None:
                  polled.flagged)
         # only the urgent rows (alerts, receipts): routine mail waits for the dispatch job
         dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-                 alerts=AdminAlerts.of(config.schools), up_to=Urgency.WAITING)
+                 alerts=AdminAlerts.of(config.schools), up_to=Urgency.WAITING,
+                 mailboxes=own_mailboxes(config.schools, ctx.connectors))
     if polled.problems:
         log.warning("forms: %d response(s) could not be read; list them with "
                     "`compliance-bot reports form-problems`", polled.problems)

@@ -26,6 +26,7 @@ from bot.cli.directory import directory_app
 from bot.cli.maintenance import compact_database, report_space
 from bot.cli.outbox import outbox_app
 from bot.core.clock import local_today
+from bot.core.config import ConfigError
 from bot.core.words import plural
 from bot.engine.commands import (
     AsOf,
@@ -55,6 +56,7 @@ from bot.features.visitors.cli import visitors_app
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
+    from bot.core.context import AppContext
     from connectors.base import DirectoryPerson
 
 __all__ = ["app", "main"]
@@ -601,7 +603,8 @@ def check_m365() -> None:
     """Acquire a token and make the real read calls the bot needs on Microsoft 365."""
     from connectors.m365.check import run_checks
 
-    _print_checks(list(run_checks(context(need_school=False).settings)))
+    ctx = context(need_school=False)
+    _print_checks(list(run_checks(ctx.settings, schools=_own_senders(ctx))))
 
 
 @check_app.command("google")
@@ -610,7 +613,17 @@ def check_google() -> None:
     """Make the real read calls the bot needs on Google Workspace."""
     from connectors.google.check import run_checks
 
-    _print_checks(list(run_checks(context(need_school=False).settings)))
+    ctx = context(need_school=False)
+    _print_checks(list(run_checks(ctx.settings, schools=_own_senders(ctx))))
+
+
+def _own_senders(ctx: AppContext) -> dict[str, str]:
+    """The schools that send from a mailbox of their own: name -> mailbox (none while the
+    school's settings cannot be read: the install's sender is still checked)."""
+    try:
+        return {s.name: s.sender for s in ctx.config.schools if s.sender}
+    except ConfigError:
+        return {}
 
 
 app.command("digest")(friendly(digest))  # listed after the everyday commands

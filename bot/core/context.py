@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -12,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import ConfigError, OrgConfig, SchoolConfig
 from bot.core.config.store import config_stamp, has_database, load_org
+from bot.core.outbox import Mailbox
 from bot.core.settings import Settings
 from bot.core.store import Store
 from connectors.registry import Connectors, build_connectors
 
-__all__ = ["AppContext", "StepContext"]
+__all__ = ["AppContext", "StepContext", "own_mailboxes"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,12 @@ class AppContext:
         """The configured platform connectors."""
         return build_connectors(self.settings)
 
+    @property
+    def mailboxes(self) -> tuple[Mailbox, ...]:
+        """The schools' own sending mailboxes (``SchoolConfig.sender``), each with the schools
+        it sends for; a mailer is built once per mailbox and kept."""
+        return own_mailboxes(self.config.schools, self.connectors)
+
 
 @dataclass(frozen=True)
 class StepContext:
@@ -96,3 +104,21 @@ class StepContext:
     def default_school(self) -> bool:
         """Whether this is the configuration's first school (it takes unassigned items)."""
         return self.config.schools[0].id == self.school.id
+
+
+def own_mailboxes(schools: Sequence[SchoolConfig], connectors: Connectors) -> tuple[Mailbox, ...]:
+    """The mailboxes schools name as their own (``sender``), each with the schools that name
+    it (one naming the install's own sender shares its limits: they are counted by address).
+    The mailer of each address is built once (``Connectors.mailers``)."""
+    mailers = connectors.mailers
+    by_box: dict[str, set[str]] = {}
+    for school in schools:
+        if school.sender and connectors.mailer_for is not None:
+            by_box.setdefault(school.sender.lower(), set()).add(school.id)
+    boxes = []
+    for address, ids in sorted(by_box.items()):
+        if address not in mailers:
+            assert connectors.mailer_for is not None
+            mailers[address] = connectors.mailer_for(address)
+        boxes.append(Mailbox(mailers[address], frozenset(ids)))
+    return tuple(boxes)

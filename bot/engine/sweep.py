@@ -7,7 +7,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.context import StepContext
+from bot.core.context import StepContext, own_mailboxes
 from bot.core.models import (
     AccountHolder,
     Duty,
@@ -51,7 +51,7 @@ from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.snapshot import recounted
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, Directory, DirectoryChanges
 from connectors.registry import Connectors
 
 __all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep"]
@@ -533,6 +533,26 @@ def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: dateti
         log_failure(school.id, "recording the steps", exc)
 
 
+@dataclass
+class ReadOnce:
+    """A directory read once for each cursor within one sweep: a trust's forty schools share
+    one parse of the staff file and one Graph or Google delta (each school's stored cursor is
+    the one the last sweep's shared read left, so they ask alike); a school whose cursor
+    differs (new, or its last sync stopped) gets its own read. A failed read is not kept:
+    the next school asks again."""
+
+    directory: Directory
+    reads: int = 0
+    _read: dict[str | None, DirectoryChanges] = field(default_factory=dict, repr=False)
+
+    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
+        """What ``directory.fetch(cursor)`` returned this sweep, read on first asking."""
+        if cursor not in self._read:
+            self.reads += 1
+            self._read[cursor] = self.directory.fetch(cursor)
+        return self._read[cursor]
+
+
 @fewer_collections()
 def run_sweep(
     store: Store,
@@ -546,8 +566,15 @@ def run_sweep(
     deliver: bool = True,
     on_sent: Callable[[str], None] | None = None,
 ) -> tuple[list[SchoolSweep], DispatchStats | None]:
-    """Sweep every school (each in its own transaction), then dispatch the outbox once."""
+    """Sweep every school (each in its own transaction), then dispatch the outbox once.
+
+    The directory (and the extra people file) is read once for the whole sweep, whatever the
+    number of schools (``ReadOnce``): each school takes its share of the one listing."""
     steps = registered()  # the features' steps, handed over by the app at start-up
+    connectors = replace(
+        connectors, directory=ReadOnce(connectors.directory),
+        extra_people=ReadOnce(connectors.extra_people) if connectors.extra_people else None,
+    )
     moment = now or utcnow()
     today = as_of or local_today(moment)
     results: list[SchoolSweep] = []
@@ -574,5 +601,6 @@ def run_sweep(
             on_sent=on_sent,
             alerts=AdminAlerts.of(config.schools),
             chat=connectors.chat,
+            mailboxes=own_mailboxes(config.schools, connectors),
         )
     return results, stats

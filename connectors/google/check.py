@@ -6,7 +6,8 @@ token as the sender (which proves domain-wide delegation), the Chat webhook by i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -103,12 +104,16 @@ class _Checker:
         return f"Google refused the request: {exc}"
 
 
-def run_checks(settings: Settings, http: Any | None = None) -> list[CheckRow]:
+def run_checks(
+    settings: Settings, http: Any | None = None, *, schools: Mapping[str, str] | None = None,
+) -> list[CheckRow]:
     """Check the service account, directory, groups, Gmail, Sheets, Forms and Chat settings.
 
     Args:
         settings: the deployment settings (``settings.google``).
         http: an httplib2-compatible transport (tests); default a real ``httplib2.Http``.
+        schools: the schools with a Gmail account of their own, name -> account (``sender``
+            in school.yaml): each is checked as the install's sender is, its rows named for it.
 
     Returns:
         One row per check; a row with ``ok=False`` carries a ``fix``.
@@ -149,9 +154,13 @@ def run_checks(settings: Settings, http: Any | None = None) -> list[CheckRow]:
         )
     )
     rows.extend(_directory_rows(settings, client, checker))
-    rows.append(_gmail_row(settings, client, checker))
+    rows.append(_gmail_row(settings.google.sender, client, checker))
     if settings.google.sender:
         rows.append(_gmail_lookup_row(settings.google.sender, client))
+    for school, sender in (schools or {}).items():
+        own = dataclasses.replace(client, sender=sender)
+        rows.extend(dataclasses.replace(row, name=f"{row.name} ({school})") for row in (
+            _gmail_row(sender, own, checker), _gmail_lookup_row(sender, own)))
     rows.append(_sheets_row(settings, client, checker))
     rows.append(_forms_row(settings, client, checker))
     rows.append(_chat_row(settings))
@@ -260,8 +269,7 @@ def _directory_rows(settings: Settings, client: GoogleClient, checker: _Checker)
     return rows
 
 
-def _gmail_row(settings: Settings, client: GoogleClient, checker: _Checker) -> CheckRow:
-    sender = settings.google.sender
+def _gmail_row(sender: str | None, client: GoogleClient, checker: _Checker) -> CheckRow:
     if not sender:
         return CheckRow(
             "Gmail send", False, "no sender", f"set {_var('SENDER')} to the mailbox to send from"

@@ -10,6 +10,7 @@ touches the SDK) onto the outbox's errors. Importing this module does not import
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -76,13 +77,18 @@ def build(
         )
     except GoogleSetupError as exc:
         raise SettingsError(f"COMPLIANCE_BOT_GOOGLE__SERVICE_ACCOUNT_FILE: {exc}") from None
-    mailer = GmailMailer(
-        client.gmail(),
-        google.sender,
-        per_minute=google.messages_per_minute,
-        reserve=UrgentReserve(google.urgent_reserve_per_minute, google.urgent_reserve_per_day),
-        lookup=client.gmail_lookup,
-    )
+
+    def mailer_for(sender: str) -> GmailMailer:  # a school's own account, as itself
+        own = dataclasses.replace(client, sender=sender)
+        return GmailMailer(
+            own.gmail(),
+            sender,
+            per_minute=google.messages_per_minute,
+            reserve=UrgentReserve(google.urgent_reserve_per_minute,
+                                  google.urgent_reserve_per_day),
+            lookup=own.gmail_lookup,
+        )
+
     notifier = (
         ChatWebhookNotifier(google.chat_webhook_url, transport=chat_transport)
         if google.chat_webhook_url is not None
@@ -103,7 +109,8 @@ def build(
             query=google.user_query,
             roles_by_group=google.role_groups,  # settings say which groups give which role
         ),
-        mailer=mailer,
+        mailer=mailer_for(google.sender),
+        mailer_for=mailer_for,
         notifier=notifier,
         mirror=mirror,
         forms=forms,

@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -127,7 +127,10 @@ def _quiet(*names: str) -> Iterator[None]:
             logger.setLevel(level)
 
 
-def run_checks(settings: Any, transport: httpx.AsyncBaseTransport | None = None) -> list[CheckRow]:
+def run_checks(
+    settings: Any, transport: httpx.AsyncBaseTransport | None = None,
+    *, schools: Mapping[str, str] | None = None,
+) -> list[CheckRow]:
     """Check the m365 setup; returns rows in order, stopping early when nothing else can work.
 
     Reads only: the Mail.Send probes cannot deliver (no recipients) and the Teams webhook is
@@ -136,15 +139,19 @@ def run_checks(settings: Any, transport: httpx.AsyncBaseTransport | None = None)
     Args:
         settings: ``Settings`` (or its ``M365Settings``).
         transport: an httpx transport for Graph and tokens (tests); None means the network.
+        schools: the schools with a mailbox of their own, name -> mailbox (``sender`` in
+            school.yaml): each is checked as the install's sender is, its rows named for it.
 
     Returns:
         One row per check: ``settings`` first, then ``token``; if either fails, nothing else.
     """
     with _quiet(*QUIET_LOGGERS):
-        return _run(getattr(settings, "m365", settings), transport)
+        return _run(getattr(settings, "m365", settings), transport, dict(schools or {}))
 
 
-def _run(m365: Any, transport: httpx.AsyncBaseTransport | None) -> list[CheckRow]:
+def _run(
+    m365: Any, transport: httpx.AsyncBaseTransport | None, schools: dict[str, str]
+) -> list[CheckRow]:
     missing = [
         f"{ENV}{name}"
         for name, value in (("TENANT_ID", m365.tenant_id), ("CLIENT_ID", m365.client_id))
@@ -193,7 +200,11 @@ def _run(m365: Any, transport: httpx.AsyncBaseTransport | None) -> list[CheckRow
         rows += read
         if all(row.ok for row in read):  # the directory can be read: say who it reads
             rows.append(_staff(client, m365))
-        rows.extend(_mail(client, app, m365.sender))
+        ours = {s.casefold() for s in (m365.sender or "", *schools.values()) if s}
+        rows.extend(_mail(client, app, m365.sender, ours))
+        for school, sender in schools.items():
+            rows.extend(replace(row, name=f"{row.name} ({school})")
+                        for row in _mail(client, app, sender, ours))
         rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
         rows.append(_bot(client, m365, transport, auth))
@@ -402,7 +413,11 @@ def _staff(client: GraphClient, m365: Any) -> CheckRow:
     return CheckRow("directory", True, detail)
 
 
-def _mail(client: GraphClient, app: str, sender: str | None) -> list[CheckRow]:
+def _mail(
+    client: GraphClient, app: str, sender: str | None, ours: set[str]
+) -> list[CheckRow]:
+    """The sending mailbox's rows (``ours``: every mailbox the bot sends from, none of which
+    is "another mailbox" to the scope's probe)."""
     if not sender:
         return [
             CheckRow(
@@ -428,7 +443,7 @@ def _mail(client: GraphClient, app: str, sender: str | None) -> list[CheckRow]:
     row = _send_probe(client, app, sender)
     if not row.ok:
         return [row]
-    return [row, _scope(client, app, sender), _sent_items(client, sender)]
+    return [row, _scope(client, app, sender, ours), _sent_items(client, sender)]
 
 
 def _sent_items(client: GraphClient, sender: str) -> CheckRow:
@@ -488,7 +503,7 @@ def _send_probe(client: GraphClient, app: str, sender: str) -> CheckRow:
     return CheckRow(name, True, f"may send as {sender}")
 
 
-def _scope(client: GraphClient, app: str, sender: str) -> CheckRow:
+def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckRow:
     name = "Mail.Send scope"
     try:
         others = [
@@ -497,8 +512,8 @@ def _scope(client: GraphClient, app: str, sender: str) -> CheckRow:
                 select=("id", "mail", "userPrincipalName"), top=10, all_pages=False
             )
             if u.mail
-            and u.mail.casefold() != sender.casefold()
-            and (u.user_principal_name or "").casefold() != sender.casefold()
+            and u.mail.casefold() not in ours | {sender.casefold()}
+            and (u.user_principal_name or "").casefold() not in ours | {sender.casefold()}
         ]
     except GraphCallError as exc:
         return CheckRow(name, True, f"not tested (could not list users: {exc.status})")

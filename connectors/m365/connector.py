@@ -103,13 +103,16 @@ def build(
     assert m365.sender is not None  # checked by _require
     client = GraphClient.from_settings(m365, transport=transport)
     sync_transport = transport if isinstance(transport, httpx.BaseTransport) else None
-    mailer = GraphMailer(
-        client,
-        m365.sender,
-        per_minute=m365.messages_per_minute,
-        clock=clock,
-        reserve=UrgentReserve(m365.urgent_reserve_per_minute, m365.urgent_reserve_per_day),
-    )
+
+    def mailer_for(sender: str) -> GraphMailer:  # a school's own mailbox, paced on its own
+        return GraphMailer(
+            client,
+            sender,
+            per_minute=m365.messages_per_minute,
+            clock=clock,
+            reserve=UrgentReserve(m365.urgent_reserve_per_minute, m365.urgent_reserve_per_day),
+        )
+
     notifier = (
         WorkflowsNotifier(m365.teams_webhook_url, transport=sync_transport)
         if m365.teams_webhook_url is not None
@@ -135,7 +138,8 @@ def build(
             client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
             include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed,
         ),
-        mailer=mailer,
+        mailer=mailer_for(m365.sender),
+        mailer_for=mailer_for,
         notifier=notifier,
         mirror=mirror,
         forms=forms,

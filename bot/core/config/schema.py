@@ -479,6 +479,9 @@ class SchoolConfig(_Strict):
     complaints: ComplaintSettings = ComplaintSettings()
     directory: DirectoryRules = DirectoryRules()
     mail_from_name: str | None = None
+    # the school's own sending mailbox (Microsoft 365) or Gmail account (Google), paced and
+    # reserved on its own; None: the install's (COMPLIANCE_BOT_M365__SENDER, ..._GOOGLE__SENDER)
+    sender: Email | None = None
     # where replies to the bot's emails go (the school office); None: the first admin's address
     reply_to: Email | None = None
     # the public visitor page (/visit/<school id>): the rules shown (None: a built-in text)

@@ -16,7 +16,7 @@ Bodies many messages share are kept once (``bodies``); dispatch workers take tur
 from __future__ import annotations
 
 from bot.core.models import Urgency
-from bot.core.outbox.dispatcher import MAX_ATTEMPTS, dispatch, recover_stale
+from bot.core.outbox.dispatcher import MAX_ATTEMPTS, Mailbox, dispatch, recover_stale
 from bot.core.outbox.queue import (
     NEVER_HELD,
     EmailDraft,
@@ -36,6 +36,7 @@ __all__ = [
     "DispatchStats",
     "EmailDraft",
     "FailureAlerts",
+    "Mailbox",
     "Urgency",
     "add_emails",
     "dispatch",

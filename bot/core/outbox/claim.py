@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, Update, bindparam, select, update
+from sqlalchemy import Table, Update, and_, bindparam, func, select, true, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.models import OutboxMessage, Urgency
@@ -43,13 +44,16 @@ class Claimed:
     routine_only: bool = False  # only routine mail is held back: urgent mail may still go
 
 
-def _due(channel: str, now: datetime, up_to: Urgency) -> tuple[ColumnElement[bool], ...]:
+def _due(
+    channel: str, now: datetime, up_to: Urgency, mine: ColumnElement[bool] | None = None,
+) -> tuple[ColumnElement[bool], ...]:
     return (
         OutboxMessage.status == "pending",
         OutboxMessage.urgency <= int(up_to),
         OutboxMessage.next_attempt_at <= now,
         OutboxMessage.channel == channel,
         ~is_paused(channel, now),
+        true() if mine is None else mine,
     )
 
 
@@ -85,16 +89,22 @@ class _Budget:
 
 def _choose(
     session: Session, channel: str, now: datetime, want: int, up_to: Urgency, budget: _Budget,
+    *, mine: ColumnElement[bool] | None = None, pacing: MailPacing | None = None,
 ) -> tuple[list[tuple[int, int, bool]], int | None]:
     """Up to ``want`` due rows (id, recipients, routine), the most urgent first, locked, that fit
-    ``budget``; and the urgency of the first due row the budget held back (None: none was)."""
+    ``budget``; and the urgency of the first due row the budget held back (None: none was).
+
+    Within an urgency the schools take turns (``_turns``): a mailbox many schools share sends
+    each school's first message before any school's second."""
+    turns = _turns(channel, now, up_to, mine, pacing)
     rows = session.execute(
         select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.cc,
                OutboxMessage.urgency)
-        .where(*_due(channel, now, up_to))
-        .order_by(OutboxMessage.urgency, OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .join(turns, turns.c.id == OutboxMessage.id)
+        .order_by(OutboxMessage.urgency, turns.c.turn, OutboxMessage.next_attempt_at,
+                  OutboxMessage.id)
         .limit(want)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=OutboxMessage)
     ).all()
     chosen: list[tuple[int, int, bool]] = []
     for row_id, to, cc, urgency in rows:
@@ -107,13 +117,39 @@ def _choose(
     return chosen, None
 
 
+def _turns(
+    channel: str, now: datetime, up_to: Urgency, mine: ColumnElement[bool] | None,
+    pacing: MailPacing | None,
+) -> Subquery:
+    """The due rows' ids with each one's turn: its place in its school's queue (of its
+    urgency), after the routine messages its school sent from the mailbox in the last day.
+
+    Ordered by turn, a shared mailbox goes round the schools: forty schools' Monday digests
+    leave one school's each in turn, not school by school in the order they were queued, and
+    a school that had its share today waits behind one that had none (``mail_sends`` counts
+    a paced mailbox's sends; the rows themselves are the count's keys)."""
+    place = func.row_number().over(
+        partition_by=(OutboxMessage.school_id, OutboxMessage.urgency),
+        order_by=(OutboxMessage.next_attempt_at, OutboxMessage.id),
+    )
+    turn: ColumnElement[int] = place
+    query = select(OutboxMessage.id).where(*_due(channel, now, up_to, mine))
+    if pacing is not None:
+        sent = mail_pacing.routine_sent_by_school(pacing, now)
+        query = query.outerjoin(sent, and_(sent.c.school_id == OutboxMessage.school_id,
+                                           OutboxMessage.urgency >= int(Urgency.ROUTINE)))
+        turn = place + func.coalesce(sent.c.sent, 0)
+    return query.add_columns(turn.label("turn")).subquery("turns")
+
+
 def claim(
     store: Store, channel: str, now: datetime, want: int, pacing: MailPacing | None = None,
-    *, up_to: Urgency = Urgency.ROUTINE,
+    *, up_to: Urgency = Urgency.ROUTINE, mine: ColumnElement[bool] | None = None,
 ) -> Claimed:
     """Claim up to ``want`` due rows of ``channel`` no more routine than ``up_to``, the most
-    urgent first, for this worker (paced when ``pacing``: routine rows never spend the
-    mailbox's urgent reserve, and never hold back a more urgent row)."""
+    urgent first, the schools in turn, for this worker (paced when ``pacing``: routine rows
+    never spend the mailbox's urgent reserve, and never hold back a more urgent row); only
+    rows ``mine`` selects when given (the schools whose mail this mailbox sends)."""
     if want <= 0:
         return Claimed(())
     with store.transaction() as session:
@@ -123,12 +159,13 @@ def claim(
             urgent, routine = mail_pacing.allowances(session, pacing, now)
             if urgent.messages <= 0:
                 has_due = session.scalar(
-                    select(OutboxMessage.id).where(*_due(channel, now, up_to)).limit(1)
+                    select(OutboxMessage.id).where(*_due(channel, now, up_to, mine)).limit(1)
                 )
                 return Claimed((), urgent.next_at if has_due is not None else None)
             want = min(want, urgent.messages)
             budget = _Budget(urgent, routine, pacing.daily_recipients)
-        chosen, held_back = _choose(session, channel, now, want, up_to, budget)
+        chosen, held_back = _choose(session, channel, now, want, up_to, budget, mine=mine,
+                                    pacing=pacing)
         paced_until, routine_only = None, False
         if held_back is not None and pacing is not None:
             paced_until, routine_only = _frees(session, pacing, now, budget, held_back)

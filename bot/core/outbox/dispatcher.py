@@ -52,7 +52,7 @@ from connectors.base import (
 if TYPE_CHECKING:
     from bot.core.rendered import Rendered
 
-__all__ = ["MAX_ATTEMPTS", "dispatch", "recover_stale"]
+__all__ = ["MAX_ATTEMPTS", "Mailbox", "dispatch", "recover_stale"]
 
 log = logging.getLogger("bot.core.outbox")  # the outbox's one logger (record, lookup too)
 
@@ -191,6 +191,35 @@ SHORT_WAIT = timedelta(seconds=5)
 _FeedRow = tuple[int, str, dict[str, Any]]  # (row id, idempotency key, the feed's payload)
 
 
+@dataclass(frozen=True)
+class Mailbox:
+    """A school's own sending mailbox (``SchoolConfig.sender``): its mailer and the schools
+    whose mail it sends; every other school's mail goes from the install's mailer."""
+
+    mailer: Mailer
+    schools: frozenset[str]
+
+
+def _lanes(mailer: Mailer, mailboxes: Sequence[Mailbox]) -> dict[str, tuple[Mailer, Any]]:
+    """The email lanes of a pass, by name: the install's (``email``: the schools without a
+    mailbox of their own) and one per own mailbox (``email#1``...), each with its mailer and
+    the SQL that selects its schools' rows (None: every row)."""
+    if not mailboxes:
+        return {"email": (mailer, None)}
+    own = frozenset().union(*(box.schools for box in mailboxes))
+    lanes: dict[str, tuple[Mailer, Any]] = {
+        "email": (mailer, OutboxMessage.school_id.not_in(sorted(own)))
+    }
+    for number, box in enumerate(mailboxes, 1):
+        lanes[f"email#{number}"] = (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
+    return lanes
+
+
+def _platform(lane: str) -> str:
+    """The channel a lane's rows are queued on (``email#2`` is ``email``)."""
+    return lane.partition("#")[0]
+
+
 def _feed_chunks(
     row_ids: Sequence[int], messages: dict[int, OutgoingEmail | CardMessage]
 ) -> list[list[_FeedRow]]:
@@ -240,6 +269,9 @@ class _Pass:
     lanes: Lanes  # where each message's two statements run (``outbox.lanes``)
     alerts: FailureAlerts | None = None
     pacing: MailPacing | None = None
+    # email lanes: name -> (mailer, SQL selecting its schools' rows); see ``_lanes``
+    boxes: dict[str, tuple[Mailer, Any]] = field(default_factory=dict)
+    lane: str = "email"  # the email lane being delivered
     chat: Notifier | None = None  # where ``teams`` rows go: the school's bot (None: they wait)
     up_to: Urgency = Urgency.ROUTINE  # the least urgent rows this pass takes
     wait: Callable[[float], object] | None = None  # sleeps for a permit a moment away
@@ -271,7 +303,10 @@ class _Pass:
     def channels(self) -> list[str]:
         """The channels still taking messages (cards only with a notifier, chat cards only
         with the school's bot)."""
-        channels = [c for c in CHANNELS if c not in self.paused | self.done]
+        lanes = [*(self.boxes or ["email"]), *CHANNELS[1:]]
+        channels = [c for c in lanes
+                    if c not in self.done and _platform(c) not in self.paused
+                    and c not in self.paused]
         if self.notifier is None and "card" in channels:
             channels.remove("card")
         if self.chat is None and "teams" in channels:
@@ -282,43 +317,65 @@ class _Pass:
         """How many rows of ``channel`` to claim next."""
         if channel in self.probing:
             return 1
+        if _platform(channel) == "email":
+            channel = "email"
         want = max(PAGE, self.batch_size) if channel == "email" else PAGE
         if channel == "teams" and isinstance(self.chat, BulkFeed):
             want = 2 * FEED_BULK  # a card and a nudge a person: a bulk call's worth of nudges
         if self.limit is not None:
             want = min(want, self.limit - self.handled)
+            if self.up_to < Urgency.ROUTINE:
+                # a hand-over shares its rows among the channels: a burst's cards go beside
+                # its emails, not after them
+                want = min(want, max(self.limit // max(len(self.channels()), 1), 1))
         return want
 
-    def claim_and_deliver(self, channel: str) -> bool:
-        """Claim a page of ``channel`` and deliver it; False when nothing could be claimed."""
+    def use(self, lane: str) -> None:
+        """Deliver email from ``lane``'s mailbox from now on."""
+        if lane in self.boxes and lane != self.lane:
+            self.lane = lane
+            self.mailer = self.boxes[lane][0]
+            self.pacing = self.mailer.pacing
+            self.batch_size = max(self.mailer.max_batch, 1)
+
+    def claim_and_deliver(self, lane: str) -> bool:
+        """Claim a page of ``lane`` (a channel, or one mailbox's email) and deliver it; False
+        when nothing could be claimed."""
         self.recover()
+        channel = _platform(lane)
+        self.use(lane)
         if channel == "email" and _waiting(self.mailer) > 0:
-            self.paused.add("email")  # the platform's Retry-After has not passed: claim nothing
+            self.paused.add(lane)  # the platform's Retry-After has not passed: claim nothing
             return False
         pacing = self.pacing if channel == "email" else None
         now = self.now()
+        mine = self.boxes[lane][1] if lane in self.boxes else None
         claimed = outbox_claim.claim(self.store, channel, now, self.want(channel), pacing,
-                                     up_to=self.up_to)
+                                     up_to=self.up_to, mine=mine)
         if claimed.paced_until is not None:
-            self.stats.paced_until = claimed.paced_until
+            if self.stats.paced_until is None or claimed.paced_until < self.stats.paced_until:
+                self.stats.paced_until = claimed.paced_until
             held = claimed.paced_until - now
             # a day's limit of the whole mailbox: say so, as a pause (a routine share spent
-            # is no pause: urgent mail still goes)
-            if held > LONG_HOLD and not claimed.routine_only:
+            # is no pause: urgent mail still goes); a school's own mailbox at its limit holds
+            # only its own lane, not every school's email
+            if held > LONG_HOLD and not claimed.routine_only and lane != "email":
+                self.done.add(lane)
+            elif held > LONG_HOLD and not claimed.routine_only:
                 with self.store.transaction() as session:
                     self.stats.paused[channel] = pause(
                         session, channel, now, reason=DAILY_LIMIT_REASON,
                         retry_after=held.total_seconds(),
                     )
             elif (not claimed.ids and self.wait is not None and held <= SHORT_WAIT
-                  and claimed.paced_until != self.waited_for):
+                  and claimed.paced_until != self.waited_for and len(self.boxes) <= 1):
                 # a permit a moment away: wait for it (once for each moment, so a clock that
                 # does not move on cannot keep a pass waiting)
                 self.waited_for = claimed.paced_until
                 self.wait(max(held.total_seconds(), 0.0))
                 return True
         if not claimed.ids:
-            self.done.add(channel)
+            self.done.add(lane)
             self.refresh()  # nothing due, or its channel was just paused by someone else
             return False
         wanted = self.want(channel)
@@ -327,25 +384,31 @@ class _Pass:
                 and claimed.paced_until is None):
             # a hand-over took every urgent row there was: asking again would find none (a
             # row queued meanwhile has its own request, which sends it or goes round again)
-            self.done.add(channel)
+            self.done.add(lane)
         return True
 
     def recover(self, *, at_once: bool = False) -> None:
         """Take back rows a dead worker left (``recover_stale``), at the start of the pass and
         every ``RECOVER_EVERY`` of a long one: an alert it claimed must not wait for the
         end of a pass through a long backlog."""
-        if self.up_to < Urgency.ROUTINE:  # a hand-over only sends: recovery is the passes'
-            return
         now = self.now()
+        if self.up_to < Urgency.ROUTINE:  # a hand-over takes back only dead workers' urgent
+            if at_once:  # claims (the rest of recovery is the passes')
+                self.stats.recovered += outbox_workers.release_dead(
+                    self.store, now, idempotent_mailer=self.mailer.idempotent,
+                    max_attempts=MAX_ATTEMPTS, up_to=self.up_to)
+            return
         if at_once or self.recovered_at is None or now - self.recovered_at >= RECOVER_EVERY:
             self.recovered_at = now
+            boxes = self.boxes or {"email": (self.mailer, None)}
             self.stats.recovered += recover_stale(
-                self.store, now, idempotent_mailer=self.mailer.idempotent
+                self.store, now, idempotent_mailer=boxes["email"][0].idempotent
             )
-            # unknown outcomes the mailbox's sent items can settle (Graph, Gmail)
-            self.stats.found_sent += outbox_lookup.settle_unknown(
-                self.store, self.mailer, now
-            ).found
+            # unknown outcomes each mailbox's sent items can settle (Graph, Gmail)
+            for mailer, mine in boxes.values():
+                self.stats.found_sent += outbox_lookup.settle_unknown(
+                    self.store, mailer, now, mine=mine
+                ).found
 
     def deliver_all(self) -> None:
         """Claim and deliver until nothing more may go now (or the row limit is reached)."""
@@ -481,6 +544,7 @@ def dispatch(
     up_to: Urgency = Urgency.ROUTINE,
     wait: Callable[[float], object] | None = None,
     chat: Notifier | None = None,
+    mailboxes: Sequence[Mailbox] = (),
 ) -> DispatchStats:
     """Deliver due rows once each, the most urgent first (then the oldest), and never let a
     throttle cost a message.
@@ -515,6 +579,8 @@ def dispatch(
             for a moment (``SHORT_WAIT``) waits for the permit instead of ending.
         chat: where ``teams`` rows go (a card in a person's chat with the school's bot; None:
             they wait, as cards do without a notifier).
+        mailboxes: the schools' own sending mailboxes (``mailer`` sends every other school's
+            mail); each is paced, reserved and claimed on its own, a page of each in turn.
     """
     # a pass is thousands of short transactions: one connection for them, and the lanes
     # where each message's two statements are one round trip each (a hand-over's few urgent
@@ -523,7 +589,7 @@ def dispatch(
           open_lanes(one_connection, relaxed=up_to >= Urgency.ROUTINE) as lanes):
         return _dispatch(one_connection, mailer, notifier, now=now, limit=limit,
                          on_sent=on_sent, alerts=alerts, lanes=lanes, up_to=up_to, wait=wait,
-                         chat=chat)
+                         chat=chat, mailboxes=mailboxes)
 
 
 def _dispatch(
@@ -539,6 +605,7 @@ def _dispatch(
     up_to: Urgency,
     wait: Callable[[float], object] | None,
     chat: Notifier | None = None,
+    mailboxes: Sequence[Mailbox] = (),
 ) -> DispatchStats:
     """One dispatch pass (``dispatch``) on a store holding one connection."""
     stats = DispatchStats()
@@ -546,12 +613,12 @@ def _dispatch(
         store, mailer, notifier, now, limit, on_sent, stats,
         batch_size=max(mailer.max_batch, 1), lanes=lanes, alerts=alerts,
         pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat,
+        boxes=_lanes(mailer, mailboxes),
     )
-    if up_to >= Urgency.ROUTINE:  # a hand-over of urgent mail (a web request) only sends
-        run.recover(at_once=True)
-        if alerts is not None:
-            with store.transaction() as session:
-                stats.alerts += alerts.queue(session, now())
+    run.recover(at_once=True)
+    if up_to >= Urgency.ROUTINE and alerts is not None:  # a hand-over only sends
+        with store.transaction() as session:
+            stats.alerts += alerts.queue(session, now())
     run.refresh()
     try:
         run.deliver_all()

@@ -15,7 +15,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core import audit
 from bot.core.models import OutboxMessage
@@ -52,9 +53,12 @@ def _not_found(row: OutboxMessage, now: datetime) -> str:
     return f"not in the sending mailbox's sent items yet (look {looks} of {MAX_LOOKUPS})"
 
 
-def settle_unknown(store: Store, mailer: object, now: datetime) -> LookupStats:
-    """Look up due ``delivery_unknown`` email rows in the mailbox's sent items; mark the ones
-    found ``sent`` (audited), count the looks on the others. Nothing when the mailer cannot."""
+def settle_unknown(
+    store: Store, mailer: object, now: datetime, *, mine: ColumnElement[bool] | None = None
+) -> LookupStats:
+    """Look up due ``delivery_unknown`` email rows (those ``mine`` selects, when given: the
+    schools whose mail the mailbox sends) in the mailbox's sent items; mark the ones found
+    ``sent`` (audited), count the looks on the others. Nothing when the mailer cannot."""
     stats = LookupStats()
     if not isinstance(mailer, SentItemsLookup):
         return stats
@@ -65,6 +69,7 @@ def settle_unknown(store: Store, mailer: object, now: datetime) -> LookupStats:
                 OutboxMessage.status == "delivery_unknown",
                 OutboxMessage.channel == "email",
                 OutboxMessage.sent_lookups < MAX_LOOKUPS,
+                true() if mine is None else mine,
                 OutboxMessage.next_attempt_at <= now,
                 (OutboxMessage.claimed_at.is_(None))
                 | (OutboxMessage.claimed_at <= now - LOOK_AFTER),

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import FromClause, Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.models import MailSend, OutboxMessage, RateLimitBucket
@@ -45,6 +46,7 @@ __all__ = [
     "prune",
     "recipient_count",
     "record",
+    "routine_sent_by_school",
     "started",
     "usage",
 ]
@@ -132,6 +134,19 @@ def _usage(
     return (
         (int(minute or 0), int(day or 0), int(recipients or 0)),
         (int(minute_routine or 0), int(day_routine or 0), int(recipients_routine or 0)),
+    )
+
+
+def routine_sent_by_school(pacing: MailPacing, now: datetime) -> Subquery:
+    """SQL: ``(school_id, sent)``, the routine messages each school sent (or is sending) from
+    the mailbox in the last 24 hours: how much of a shared mailbox each school had."""
+    return (
+        select(OutboxMessage.school_id, func.count().label("sent"))
+        .join(MailSend, MailSend.outbox_id == OutboxMessage.id)
+        .where(MailSend.mailbox == _mailbox(pacing.mailbox), MailSend.routine.is_(True),
+               MailSend.at > now - DAY)
+        .group_by(OutboxMessage.school_id)
+        .subquery("sent_today")
     )
 
 

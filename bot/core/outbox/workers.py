@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.core.models import DispatchWorker, OutboxMessage, utcnow
+from bot.core.models import DispatchWorker, OutboxMessage, Urgency, utcnow
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.store import Store
 
@@ -111,9 +111,17 @@ def _dead(session: Session, now: datetime) -> list[str]:
     return dead
 
 
-def release_dead(store: Store, now: datetime, *, idempotent_mailer: bool, max_attempts: int) -> int:
+def release_dead(
+    store: Store, now: datetime, *, idempotent_mailer: bool, max_attempts: int,
+    up_to: Urgency | None = None,
+) -> int:
     """Take back the rows of every dead worker; returns how many rows changed (a message
-    already attempted ``max_attempts`` times is flagged rather than sent once more)."""
+    already attempted ``max_attempts`` times is flagged rather than sent once more).
+
+    With ``up_to`` (a web request's hand-over of urgent mail) only the dead workers' claimed
+    rows that urgent are given back, at once: an alert a killed worker held goes with the
+    request that stores the next report, not a minute later with the scheduler's pass, which
+    takes back the rest."""
     with store.session() as session:  # a look first: most passes find everyone alive
         if not _dead(session, now):
             return 0
@@ -121,16 +129,20 @@ def release_dead(store: Store, now: datetime, *, idempotent_mailer: bool, max_at
         dead = _dead(session, now)
         if not dead:
             return 0
+        urgent = () if up_to is None else (OutboxMessage.urgency <= int(up_to),)
         claimed = list(
             session.scalars(
                 update(OutboxMessage)
-                .where(OutboxMessage.claimed_by.in_(dead), OutboxMessage.status == "claimed")
+                .where(OutboxMessage.claimed_by.in_(dead), OutboxMessage.status == "claimed",
+                       *urgent)
                 .values(status="pending", claimed_at=None, claimed_by=None)
                 .returning(OutboxMessage.id)
                 .execution_options(synchronize_session=False)
             )
         )
         mail_pacing.finish(session, made=(), not_made=claimed)
+        if up_to is not None:
+            return len(claimed)
         sending = (OutboxMessage.claimed_by.in_(dead), OutboxMessage.status == "sending")
         changed = len(claimed)
         if idempotent_mailer:  # the platform drops a second copy: simply send it again

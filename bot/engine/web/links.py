@@ -104,6 +104,7 @@ def _hand_over_pass(context: AppContext) -> bool:
         up_to=Urgency.WAITING,
         limit=URGENT_PER_REQUEST,
         chat=context.connectors.chat,
+        mailboxes=context.mailboxes,
     )
     taken = (stats.sent + stats.failed + stats.fell_back + stats.delivery_unknown
              + stats.retry_later)

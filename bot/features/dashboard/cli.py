@@ -182,7 +182,7 @@ def digest(
         from bot.core.outbox.delivery import AdminAlerts
 
         stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-                         alerts=AdminAlerts.of(ctx.config.schools))
+                         alerts=AdminAlerts.of(ctx.config.schools), mailboxes=ctx.mailboxes)
         console.print(f"Delivered {plural(stats.sent, 'message')} from the outbox.")
     else:
         console.print("The scheduler delivers it within a minute (or add --deliver).")

@@ -266,7 +266,7 @@ def ingest(school: SchoolOption = None) -> None:
     if total or flagged:
         dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
                  alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
-                 chat=ctx.connectors.chat)
+                 chat=ctx.connectors.chat, mailboxes=ctx.mailboxes)
 
 
 @reports_app.command("form-problems")
@@ -407,7 +407,7 @@ def about(
                       "happened or who it is about.")
     dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
              alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
-             chat=ctx.connectors.chat)
+             chat=ctx.connectors.chat, mailboxes=ctx.mailboxes)
 
 
 @reports_app.command("link")

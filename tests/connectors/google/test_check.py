@@ -153,3 +153,18 @@ def test_a_user_query_google_cannot_read_names_the_setting(
     assert not users.ok and users.fix is not None
     assert "COMPLIANCE_BOT_GOOGLE__USER_QUERY=department=Staff" in users.detail
     assert "orgUnitPath='/Staff'" in users.fix
+
+
+def test_a_school_s_own_gmail_account_is_checked_as_the_install_s_is(
+    fake: FakeGoogle, tmp_path: Path
+) -> None:
+    settings = google_settings(tmp_path)
+    rows = rows_by_name(run_checks(settings, http=fake,
+                                   schools={"Elm Primary": "ben.teacher@oakfield.example"}))
+    own = rows["Gmail send (Elm Primary)"]
+    assert own.ok and "ben.teacher@oakfield.example" in own.detail
+    assert "Gmail sent-mail lookup (optional) (Elm Primary)" in rows
+    rows = rows_by_name(run_checks(settings, http=fake,
+                                   schools={"Elm Primary": "nobody@oakfield.example"}))
+    assert not rows["Gmail send (Elm Primary)"].ok and rows["Gmail send"].ok
+    assert fake.sent == []

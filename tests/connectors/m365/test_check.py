@@ -697,3 +697,26 @@ def test_the_teams_bot_row_says_which_credential_and_whether_it_works(
         assert f"{ENV}BOT_APP_SECRET" in (row.fix or "")
         assert f"{ENV}CLIENT_SECRET" not in (row.fix or "")
     assert "the-bots-own-secret" not in repr(rows) and "wrong" not in row.detail
+
+
+def test_a_school_s_own_mailbox_is_checked_as_the_install_s_is(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    own = "office@elm.oakfield.example"
+    fake.add_user("elm-office", "Elm office", own, account_enabled=False, licensed=False)
+    fake.send_scope = {SENDER, own}  # the grant reaches the bot's mailboxes only
+    rows = run_checks(m365_settings(tmp_path), transport=fake.transport,
+                      schools={"Elm Primary": own})
+    named = by_name(rows)
+    assert named["Mail.Send (Elm Primary)"].ok and own in named["Mail.Send (Elm Primary)"].detail
+    # the other school's mailbox is the bot's own, not "another mailbox" the grant reaches
+    assert named["Mail.Send scope"].detail.startswith("scoped")
+    assert named["Mail.Send scope (Elm Primary)"].detail.startswith("scoped")
+    assert failed(rows) == set()
+    fake.send_scope = {SENDER}  # the school's mailbox is left out of the grant
+    named = by_name(run_checks(m365_settings(tmp_path), transport=fake.transport,
+                               schools={"Elm Primary": own}))
+    row = named["Mail.Send (Elm Primary)"]
+    assert not row.ok and row.fix is not None and own in row.fix
+    assert named["Mail.Send"].ok
+    assert fake.sent == []
