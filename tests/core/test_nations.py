@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
-from bot.core.config.reports import ReportClocks
 from bot.core.nations import NATIONS, WORD_KEYS, NationPackError, _load, pack_for
 from bot.core.words import role_list, role_name, school_words
 
@@ -63,10 +62,12 @@ def test_the_nations_words_as_the_issue_names_them() -> None:
 def test_each_staff_route_clock_is_the_report_clock_default() -> None:
     """The packs' clock for concerns about staff is what a school gets unless it writes its
     own ``reports.clocks.lado``."""
-    default = ReportClocks().lado
     for nation in NATIONS:
-        clock = pack_for(nation).staff_route.clock
-        assert (clock.working_days, clock.hours) == (default.working_days, default.hours)
+        clock = pack_for(nation).staff_route.clock.model_dump(exclude_none=True)
+        rule = _school(country=nation).clock_rule("lado", "immediate")
+        assert rule.model_dump(exclude_none=True) == clock, nation
+    assert pack_for("wales").staff_route.clock.hours == 24
+    assert pack_for("england").staff_route.clock.working_days == 1
 
 
 def test_an_unknown_nation_is_a_clear_error() -> None:

@@ -193,7 +193,7 @@ def escalate_clocks(
     ).all()
     quiet = clocks.quiet_hours and not in_working_hours(school, now)
     for clock, report in rows:
-        rule = school.reports.clock_rule(clock.kind, report.urgency)
+        rule = school.clock_rule(clock.kind, report.urgency)
         stage = _stage(school, clock, now, quiet_hours_wait(school, rule, report.urgency))
         if stage <= clock.escalations_sent:
             held = _stage(school, clock, now, None) if quiet else stage
