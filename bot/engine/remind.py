@@ -29,7 +29,7 @@ from bot.core.outbox import EmailDraft, Urgency, add_emails, new_keys
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.store import one_of
-from bot.core.words import version_name
+from bot.core.words import school_words, version_name
 from bot.engine.reminders import (
     Digest,
     OpenDuty,
@@ -89,7 +89,6 @@ _LINK_PURPOSE = {
     "acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
     "recurring_task": "task",
 }
-_ESCALATED_NAMES = {"line_manager": "your line manager", "headteacher": "the headteacher"}
 
 
 _DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
@@ -349,7 +348,9 @@ class _Renderer:
         if shape is not None:
             return shape
         items = [{**self.face(d), "url": slot(f"url{n}")} for n, d in enumerate(digest.items)]
-        escalated = [_ESCALATED_NAMES[flag] for flag in digest.escalated]
+        names = {"line_manager": "your line manager",
+                 "headteacher": f"the {school_words(self.school).headteacher}"}
+        escalated = [names[flag] for flag in digest.escalated]
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
         subject = self.subject(items)
         rendered = render_shared("reminder", {
