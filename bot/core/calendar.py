@@ -1,5 +1,5 @@
 """Working days per nation: weekdays minus that nation's bank holidays (the `holidays` library,
-the subdivision its pack names: ``holidays = "WLS"``).
+the ISO 3166-2 code its pack names: ``holidays = "GB-WLS"``, or ``"JE"`` for Jersey).
 
 Statutory clocks (LADO, DSL triage) count working days; reminders count school days, which are
 working days minus the school's own closures (see ``SchoolConfig.is_school_day``).
@@ -49,9 +49,16 @@ Country = Annotated[str, BeforeValidator(nation_key), AfterValidator(_known)]
 
 
 @lru_cache(maxsize=8)
+def _holidays_of(code: str) -> holidays.HolidayBase:
+    """Bank holidays by ISO 3166-2 code ("GB-WLS", "JE"), substitute days included; years
+    fill in as they are asked."""
+    country, _, subdivision = code.partition("-")
+    return holidays.country_holidays(country, subdiv=subdivision or None)
+
+
 def _bank_holidays(country: str) -> holidays.HolidayBase:
-    """The nation's bank holidays, substitute days included; years fill in as they are asked."""
-    return holidays.country_holidays("GB", subdiv=pack_for(country).holidays)
+    """The bank holidays of the school's nation (its pack's ``holidays``)."""
+    return _holidays_of(pack_for(country).holidays)
 
 
 def bank_holiday_name(country: str, day: date) -> str | None:

@@ -143,7 +143,8 @@ class NationPack(_Strict):
 
     nation: str
     name: str
-    holidays: str = Field(min_length=2, max_length=8)  # the `holidays` library's GB subdivision
+    # the bank holidays, by ISO 3166-2 code as the `holidays` library reads it: "GB-WLS", "JE"
+    holidays: str = Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
     guidance_titles: tuple[str, ...] = ()  # national guidance staff read, never a policy
     words: Words
     staff_route: StaffRoute
