@@ -91,6 +91,12 @@ _LINK_PURPOSE = {
 }
 
 
+def _escalated_names(school: SchoolConfig) -> dict[str, str]:
+    """Who a late reminder copies in, in the school's words ("the principal")."""
+    return {"line_manager": "your line manager",
+            "headteacher": f"the {school_words(school).headteacher}"}
+
+
 _DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
 
 
@@ -348,8 +354,7 @@ class _Renderer:
         if shape is not None:
             return shape
         items = [{**self.face(d), "url": slot(f"url{n}")} for n, d in enumerate(digest.items)]
-        names = {"line_manager": "your line manager",
-                 "headteacher": f"the {school_words(self.school).headteacher}"}
+        names = _escalated_names(self.school)
         escalated = [names[flag] for flag in digest.escalated]
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
         subject = self.subject(items)
