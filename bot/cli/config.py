@@ -145,7 +145,7 @@ def source(
 @friendly
 def start_sending(actor: Actor = None) -> None:
     """End the preview: from now on reminders, alerts and digests are sent (``--as``: the
-    headteacher or an admin; without it, the computer account running the command)."""
+    head or an admin; without it, the computer account running the command)."""
     from bot.core.models import utcnow
     from bot.core.setup_state import start_sending as begin
 
@@ -157,8 +157,8 @@ def start_sending(actor: Actor = None) -> None:
                    for e in (school.headteacher, *school.admins)}
         if actor.strip().lower() not in allowed:
             err.print(
-                f"[bold red]error:[/] {actor} is not the headteacher or an admin of the school "
-                "here: only they can start sending (the headteacher, or someone listed under "
+                f"[bold red]error:[/] {actor} is not the head or an admin of the school "
+                "here: only they can start sending (the head, or someone listed under "
                 "admins in the school's settings).", highlight=False, soft_wrap=True,
             )
             raise typer.Exit(2)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.core.permissions import DIRECTORY_EDITORS
+from bot.core.words import school_words
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -33,7 +34,7 @@ __all__ = ["directory_app"]
 
 ActorOption = Annotated[
     str | None,
-    typer.Option("--as", help="Your email: the headteacher or an admin (recorded)."),
+    typer.Option("--as", help="Your email: the head or an admin (recorded)."),
 ]
 
 LEFT_OUT_SETTINGS = {
@@ -52,7 +53,7 @@ def _school(ctx: AppContext, school: str | None) -> SchoolConfig:
 
 
 def _editor(ctx: AppContext, school: SchoolConfig, email: str | None) -> str:
-    """The confirming person's email; they must be the headteacher or an admin (exit 2)."""
+    """The confirming person's email; they must be the head or an admin (exit 2)."""
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
     from bot.core.models import Person
@@ -70,7 +71,8 @@ def _editor(ctx: AppContext, school: SchoolConfig, email: str | None) -> str:
         roles = person.role_names if person is not None else set()
     if not roles & DIRECTORY_EDITORS:
         err.print(
-            f"[bold red]error:[/] {address} is not the headteacher or an admin of "
+            f"[bold red]error:[/] {address} is not the {school_words(school).headteacher} or an "
+            "admin of "
             f"{school.name}; only they can confirm leavers."
         )
         raise typer.Exit(2)

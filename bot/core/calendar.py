@@ -1,4 +1,5 @@
-"""Working days per UK nation: weekdays minus that nation's bank holidays (the `holidays` library).
+"""Working days per nation: weekdays minus that nation's bank holidays (the `holidays` library,
+the ISO 3166-2 code its pack names: ``holidays = "GB-WLS"``, or ``"JE"`` for Jersey).
 
 Statutory clocks (LADO, DSL triage) count working days; reminders count school days, which are
 working days minus the school's own closures (see ``SchoolConfig.is_school_day``).
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated
 
 import holidays
+from pydantic import AfterValidator, BeforeValidator
 
+from bot.core.nations import COUNTRIES, pack_for
 from bot.core.words import plain_key
 
 __all__ = [
@@ -24,16 +27,6 @@ __all__ = [
     "next_working_day",
 ]
 
-Country = Literal["england-and-wales", "england", "wales", "scotland", "northern-ireland"]
-COUNTRIES: tuple[str, ...] = (
-    "england-and-wales",
-    "england",
-    "wales",
-    "scotland",
-    "northern-ireland",
-)
-
-
 def nation_key(value: object) -> object:
     """A nation as people write it ("Scotland", "NORTHERN IRELAND", "england and wales") as
     the configuration spells it ("northern-ireland"); anything else is returned as it is, for
@@ -43,19 +36,29 @@ def nation_key(value: object) -> object:
     return "-".join(plain_key(value).replace("-", " ").split())
 
 
-_SUBDIVISION = {
-    "england-and-wales": "ENG",
-    "england": "ENG",
-    "wales": "WLS",
-    "scotland": "SCT",
-    "northern-ireland": "NIR",
-}
+def _known(country: str) -> str:
+    """A country there is a pack for, else an error naming the ones there are."""
+    if country not in COUNTRIES:
+        raise ValueError(f"unknown nation {country!r} (one of {', '.join(COUNTRIES)})")
+    return country
+
+
+# a school's ``country`` as school.yaml and the forms take it ("Northern Ireland" is read as
+# "northern-ireland"): one of COUNTRIES, each a pack in bot/core/nations
+Country = Annotated[str, BeforeValidator(nation_key), AfterValidator(_known)]
 
 
 @lru_cache(maxsize=8)
+def _holidays_of(code: str) -> holidays.HolidayBase:
+    """Bank holidays by ISO 3166-2 code ("GB-WLS", "JE"), substitute days included; years
+    fill in as they are asked."""
+    country, _, subdivision = code.partition("-")
+    return holidays.country_holidays(country, subdiv=subdivision or None)
+
+
 def _bank_holidays(country: str) -> holidays.HolidayBase:
-    """The nation's bank holidays, substitute days included; years fill in as they are asked."""
-    return holidays.country_holidays("GB", subdiv=_SUBDIVISION[country])
+    """The bank holidays of the school's nation (its pack's ``holidays``)."""
+    return _holidays_of(pack_for(country).holidays)
 
 
 def bank_holiday_name(country: str, day: date) -> str | None:

@@ -38,7 +38,7 @@ from bot.core.outbox import EmailDraft, Urgency, add_emails, enqueue_emails, new
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.store import one_of
-from bot.core.words import version_name
+from bot.core.words import school_words, version_name
 from bot.engine.reminders import (
     DIGEST_KEY_PREFIX,
     Digest,
@@ -101,7 +101,12 @@ _LINK_PURPOSE = {
     "acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
     "recurring_task": "task",
 }
-_ESCALATED_NAMES = {"line_manager": "your line manager", "headteacher": "the headteacher"}
+
+
+def _escalated_names(school: SchoolConfig) -> dict[str, str]:
+    """Who a late reminder copies in, in the school's words ("the principal")."""
+    return {"line_manager": "your line manager",
+            "headteacher": f"the {school_words(school).headteacher}"}
 
 
 _DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
@@ -378,7 +383,8 @@ class _Renderer:
             return shape
         items = [{**self.face(d), "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
                  for n, d in enumerate(digest.items)]
-        escalated = [_ESCALATED_NAMES[flag] for flag in digest.escalated
+        names = _escalated_names(self.school)
+        escalated = [names[flag] for flag in digest.escalated
                      if not (on_behalf and flag == "line_manager")]
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
         subject = self.subject(items)

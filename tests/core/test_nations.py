@@ -4,13 +4,13 @@ its own words; a school's ``words:`` override any of them, and a wrong key is a 
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
-from bot.core.config.reports import ReportClocks
 from bot.core.nations import NATIONS, WORD_KEYS, NationPackError, _load, pack_for
 from bot.core.words import role_list, role_name, school_words
 
@@ -63,10 +63,12 @@ def test_the_nations_words_as_the_issue_names_them() -> None:
 def test_each_staff_route_clock_is_the_report_clock_default() -> None:
     """The packs' clock for concerns about staff is what a school gets unless it writes its
     own ``reports.clocks.lado``."""
-    default = ReportClocks().lado
     for nation in NATIONS:
-        clock = pack_for(nation).staff_route.clock
-        assert (clock.working_days, clock.hours) == (default.working_days, default.hours)
+        clock = pack_for(nation).staff_route.clock.model_dump(exclude_none=True)
+        rule = _school(country=nation).clock_rule("lado", "immediate")
+        assert rule.model_dump(exclude_none=True) == clock, nation
+    assert pack_for("wales").staff_route.clock.hours == 24
+    assert pack_for("england").staff_route.clock.working_days == 1
 
 
 def test_an_unknown_nation_is_a_clear_error() -> None:
@@ -125,3 +127,22 @@ def test_an_unknown_word_in_school_yaml_names_the_file_line_and_the_words_allowe
     message = str(caught.value)
     assert "school.yaml line" in message and "schools[0].words" in message
     assert "unknown word lado" in message and "staff_route" in message
+
+
+def test_a_crown_dependency_is_one_more_pack_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jersey: England's pack with its own name and bank holidays loads, and its calendar is
+    Jersey's (Liberation Day, 9 May) with no code of its own."""
+    import bot.core.nations as nations
+    from bot.core.calendar import _holidays_of
+
+    text = (nations.HERE / "england.toml").read_text(encoding="utf-8")
+    text = text.replace('nation = "england"', 'nation = "jersey"').replace(
+        'name = "England"', 'name = "Jersey"').replace('holidays = "GB-ENG"', 'holidays = "JE"')
+    (tmp_path / "jersey.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(nations, "HERE", tmp_path)
+    pack = _load("jersey")
+    assert (pack.name, pack.holidays) == ("Jersey", "JE")
+    assert _holidays_of(pack.holidays).get(date(2026, 5, 9)) == "Liberation Day"
+    assert _holidays_of("GB-ENG").get(date(2026, 5, 9)) is None

@@ -198,7 +198,7 @@ def test_status_and_start_sending_on_the_command_line(
     assert _purposes(ctx) == []
     # a teacher cannot start sending in her own name: only the headteacher or an admin
     refused = runner.invoke(app, ["start-sending", "--as", "amy@oak.example"])
-    assert refused.exit_code == 2 and "not the headteacher or an admin" in refused.output
+    assert refused.exit_code == 2 and "not the head or an admin" in refused.output
     assert "Preview: nothing is sent" in runner.invoke(app, ["status"]).output
     started = runner.invoke(app, ["start-sending", "--as", "Head@oak.example"])
     assert started.exit_code == 0 and "Sending has started" in started.output

@@ -37,12 +37,12 @@ def _duty(did: int, person: int, requirement: int, due: date) -> OpenDuty:
 
 def _direct(renderer: _Renderer, digest: Digest) -> tuple[str, str, str]:
     """The digest rendered on its own, every value in place (what the shared render must equal)."""
-    from bot.engine.remind import _ESCALATED_NAMES, _escalated_lead, _footnote
+    from bot.engine.remind import _escalated_lead, _escalated_names, _footnote
 
     items = [{**renderer.face(d), "url": renderer.url(digest.person.id, d)}
              for d in digest.items]
     kinds = [renderer.requirements[d.requirement_id].kind for d in digest.items]
-    escalated = [_ESCALATED_NAMES[flag] for flag in digest.escalated]
+    escalated = [_escalated_names(SCHOOL)[flag] for flag in digest.escalated]
     subject = renderer.subject(items)
     text, html = render("reminder", {
         "school_name": SCHOOL.name, "subject": subject,

@@ -51,9 +51,9 @@ from bot.features.policies.attest import acknowledge
 from bot.features.policies.review import confirm_review_date
 from bot.features.reading.service import register_edition
 from bot.features.reports.rules import in_working_hours
+from tests.core.test_nations import ENGLAND_ONLY
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
-from tests.web.test_nation_words import ENGLAND_ONLY
 
 DOMAIN = "oak.example"
 NEVER = ("ned", "nora")  # never answer

@@ -34,6 +34,9 @@ class ClockRule(_Strict):
     # None (not written) means the end of the day for day-counted clocks; an export keeps only
     # what the school wrote, so a school that chose false keeps it
     end_of_day: bool | None = None
+    # with ``hours``: a clock started out of office hours runs to the end of the next working
+    # day instead (Wales' staff route: "within 24 hours ... next working day if out of hours")
+    out_of_hours: Literal["next_working_day"] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ClockRule:
@@ -45,6 +48,8 @@ class ClockRule(_Strict):
             )
         if self.end_of_day and self.hours:
             raise ValueError("end_of_day applies to working_days or school_days, not hours")
+        if self.out_of_hours and not self.hours:
+            raise ValueError("out_of_hours applies to hours, not working_days or school_days")
         return self
 
     @property
@@ -101,7 +106,8 @@ class ReportClocks(_Strict):
     the chasing after it: every ``overdue_every_hours`` up to ``overdue_max`` messages."""
 
     ico: ClockRule = ClockRule(hours=72)
-    lado: ClockRule = ClockRule(working_days=1)
+    # concerns about staff: None (not written) is the nation pack's staff-route clock
+    lado: ClockRule | None = None
     triage: dict[Urgency, ClockRule] = {}
     warn_at: tuple[float, ...] = (0.5, 0.9)
     overdue_every_hours: int = Field(default=24, ge=1, le=168)
@@ -149,8 +155,8 @@ class ReportClocks(_Strict):
 
     @field_validator("lado")
     @classmethod
-    def _lado(cls, rule: ClockRule) -> ClockRule:
-        if rule.school_days:
+    def _lado(cls, rule: ClockRule | None) -> ClockRule | None:
+        if rule is not None and rule.school_days:
             raise ValueError(
                 "the lado clock (concerns about staff) counts working_days or hours: the "
                 "people it goes to (the LADO, the designated officer, the council) work through "
@@ -185,12 +191,13 @@ class ReportSettings(_Strict):
     public_link: bool = True
     clocks: ReportClocks = ReportClocks()
 
-    def clock_rule(self, kind: str, urgency: str) -> ClockRule:
-        """The rule for a clock: ICO, LADO, or triage by the report's urgency."""
+    def clock_rule(self, kind: str, urgency: str, staff_route: ClockRule) -> ClockRule:
+        """The rule for a clock: ICO, the staff route's (``lado``: the school's, else
+        ``staff_route``, its nation's), or triage by the report's urgency."""
         if kind == "ico":
             return self.clocks.ico
         if kind == "lado":
-            return self.clocks.lado
+            return self.clocks.lado or staff_route
         for level, rule in self.clocks.triage.items():
             if level == urgency:
                 return rule

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.calendar import Country, add_working_days, is_working_day, nation_key
+from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.config.complaints import ComplaintSettings
 from bot.core.config.proof import CheckQuestion, ReadingProof
 from bot.core.config.reading import format_loc, line_index, load_yaml, yaml_problems
@@ -31,7 +31,7 @@ from bot.core.config.reports import ClockRule, ReportClocks, ReportSettings, Wor
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.forms import find_control_character
-from bot.core.nations import WORD_KEYS, NationPackError, school_words_for
+from bot.core.nations import WORD_KEYS, NationPackError, pack_for, school_words_for
 
 __all__ = [
     "EXTRA_ROLES",
@@ -450,7 +450,7 @@ class SchoolConfig(_Strict):
     name: str = Field(min_length=1, max_length=200)
     # the nation: its bank holidays close the school and stop statutory clocks' working days,
     # and its pack (bot/core/nations) gives the words; ``words`` overrides any of them
-    country: Annotated[Country, BeforeValidator(nation_key)] = "england-and-wales"
+    country: Country = "england-and-wales"
     words: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                       max_length=200)]] = {}
     headteacher: Email
@@ -570,6 +570,12 @@ class SchoolConfig(_Strict):
     def add_working_days(self, day: date, count: int) -> date:
         """The date ``count`` working days after ``day`` (school holidays do not stop it)."""
         return add_working_days(self.country, day, count)
+
+    def clock_rule(self, kind: str, urgency: str) -> ClockRule:
+        """A report clock's rule: the school's ``reports.clocks``, and for concerns about staff
+        (``lado``) not written there, its nation pack's staff-route clock."""
+        route = pack_for(self.country).staff_route.clock.model_dump(exclude_none=True)
+        return self.reports.clock_rule(kind, urgency, ClockRule.model_validate(route))
 
     def is_school_day(self, day: date) -> bool:
         """A working day (or one of ``open_days``), inside a term when terms are configured,

@@ -1,10 +1,13 @@
-"""A nation is a pack: the one place that knows each UK nation's words and law.
+"""A nation is a pack: one file, the one place that knows a nation's words and law.
 
-The promise: every word a person reads about the safeguarding roles, the route for concerns
-about staff, the governing body and the statutory guidance comes from the school's nation
-pack (``bot/core/nations/<nation>.toml``, each word with its source), with the school's own
-overrides (``words:`` in school.yaml) on top. Nothing England-only (LADO, KCSIE, DSL, FGB)
-reaches a school whose pack does not use it.
+The promise: everything that differs between nations comes from the school's nation pack
+(``bot/core/nations/<nation>.toml``, each word with its source): its name and bank holidays,
+every word a person reads about the safeguarding roles, the inspectorate, the route for
+concerns about staff and its clock, the governing body and the statutory guidance, and the
+statutory year (what the guidance asks every year). A school's own overrides (``words:`` in
+school.yaml) go on top. No other nation's word (LADO, KCSIE, DSL, Ofsted, principal) reaches a
+school whose pack does not use it. A new ``.toml`` file here is a new nation (README: "Adding a
+nation").
 
 ``england-and-wales`` (the older default country) keeps England's words: it names England's
 and Wales' shared bank holidays for schools that set it before nations were packs; a school in
@@ -23,11 +26,12 @@ import tomllib
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
+    "COUNTRIES",
     "NATIONS",
     "WORD_KEYS",
     "Guidance",
@@ -35,15 +39,22 @@ __all__ = [
     "NationPackError",
     "Source",
     "StaffRoute",
+    "StatutoryItem",
     "Words",
+    "country_name",
     "pack_for",
     "school_words_for",
 ]
 
 HERE = Path(__file__).parent
-NATIONS: tuple[str, ...] = ("england", "wales", "scotland", "northern-ireland")
+# every pack file beside this one is a nation (England first: the default when none is known)
+NATIONS: tuple[str, ...] = tuple(
+    sorted((p.stem for p in HERE.glob("*.toml")), key=lambda n: (n != "england", n))
+)
 # the older "england-and-wales" country reads England's pack (see the docstring)
 _PACK_OF_COUNTRY = {"england-and-wales": "england"}
+# every value of a school's ``country``: the nations, and the older one
+COUNTRIES: tuple[str, ...] = (*_PACK_OF_COUNTRY, *NATIONS)
 
 
 class NationPackError(Exception):
@@ -75,6 +86,8 @@ class Words(_Strict):
     social_care: str = Field(min_length=1, max_length=80)
     guidance: str = Field(min_length=1, max_length=200)  # the statutory guidance's title
     guidance_short: str = Field(min_length=1, max_length=120)
+    inspectorate: str = Field(min_length=1, max_length=120)  # "Ofsted": who inspects schools
+    local_authority: str = Field(min_length=1, max_length=80)  # "local authority", "council"
 
 
 WORD_KEYS: tuple[str, ...] = tuple(Words.model_fields)
@@ -87,6 +100,19 @@ class Source(_Strict):
     url: str = Field(pattern=r"^https://")
 
 
+class StatutoryItem(_Strict):
+    """One thing the nation's guidance asks every year: what, of whom, how often the source
+    says ("not stated" where it does not), and the school.yaml requirement that asks it
+    (``owners``: for a task, the school's named roles that own it)."""
+
+    id: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    frequency: str = Field(min_length=1)
+    source: Source
+    requirement: dict[str, Any]
+    owners: tuple[str, ...] = ()
+
+
 class Guidance(Source):
     """The nation's statutory safeguarding guidance for schools (privacy text, pages)."""
 
@@ -94,10 +120,14 @@ class Guidance(Source):
 
 
 class RouteClock(_Strict):
-    """How long the school has to decide on the staff route (a report clock's default)."""
+    """How long the school has to decide on the staff route: the default of the report clock
+    ``lado`` (written as school.yaml's ``reports.clocks.lado``, which overrides it)."""
 
     working_days: int | None = Field(default=None, ge=1, le=10)
     hours: int | None = Field(default=None, ge=1, le=720)
+    # "next_working_day": made out of office hours, the clock runs to the end of the next
+    # working day instead of counting hours (Wales' 24-hour rule)
+    out_of_hours: Literal["next_working_day"] | None = None
 
 
 class StaffRoute(_Strict):
@@ -113,15 +143,15 @@ class NationPack(_Strict):
 
     nation: str
     name: str
+    # the bank holidays, by ISO 3166-2 code as the `holidays` library reads it: "GB-WLS", "JE"
+    holidays: str = Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+    guidance_titles: tuple[str, ...] = ()  # national guidance staff read, never a policy
     words: Words
     staff_route: StaffRoute
     guidance: Guidance
     sources: dict[str, Source]
-    # report categories named differently in this nation: category id -> name
-    categories: dict[str, str] = {}
-    # statutory training frequencies and reading campaigns: filled by a later change (the
-    # requirement rules read them from here); kept as the file's table until then
-    requirements: dict[str, Any] = {}
+    # what the nation's guidance asks every year (``bot.features.setup.pack`` reads it)
+    statutory: tuple[StatutoryItem, ...] = ()
 
 
 def _load(nation: str) -> NationPack:
@@ -164,3 +194,9 @@ def _merged(country: str, overrides: tuple[tuple[str, str], ...]) -> Words:
 def school_words_for(country: str, overrides: Mapping[str, str] | None = None) -> Words:
     """The nation's words with the school's overrides on top."""
     return _merged(country, tuple(sorted((overrides or {}).items())))
+
+
+def country_name(country: str) -> str:
+    """A country as people read it: the pack's name ("Northern Ireland"); the older
+    ``england-and-wales`` is "England and Wales"."""
+    return "England and Wales" if country == "england-and-wales" else pack_for(country).name

@@ -65,7 +65,8 @@ def teams_package(
     bot_app_id: Annotated[
         str | None,
         typer.Option("--bot-app-id", help="The school's Azure Bot (Microsoft App ID): staff "
-                     "get their asks and the DSL new concerns in Teams (deploy/teams/bot.md)."),
+                     "get their asks and the safeguarding lead new concerns in Teams "
+                     "(deploy/teams/bot.md)."),
     ] = None,
 ) -> None:
     """Build the Microsoft Teams app package (manifest and icons) to upload in Teams admin."""
@@ -115,7 +116,7 @@ def digest(
     school: EverySchool = None,
     as_of: AsOf = None,
 ) -> None:
-    """The headteacher's weekly digest: preview the card, or queue it now."""
+    """The head's weekly digest: preview the card, or queue it now."""
     from bot.core.models import utcnow
     from bot.features.dashboard.digest import build_digest, channel_configured, queue_digest
 

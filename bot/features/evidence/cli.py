@@ -23,7 +23,7 @@ OutOption = Annotated[
 ]
 HOW_TO_SHARE = (
     "Give this fingerprint to the inspector separately from the pack (by phone, or in a "
-    "letter or email from the headteacher): it is how they know the pack is the school's."
+    "letter or email from the school): it is how they know the pack is the school's."
 )
 
 
@@ -162,7 +162,7 @@ def evidence_verify(
         console.print(
             "[bold yellow]The signer is not confirmed:[/] anyone can make a pack that is whole "
             "and signed, with a key of their own. Ask the school for its key fingerprint (by "
-            "phone, or in a letter or email from the headteacher) and run this again with "
+            "phone, or in a letter or email from the school) and run this again with "
             '--fingerprint "…".',
             highlight=False,
             soft_wrap=True,

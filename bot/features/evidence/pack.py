@@ -139,7 +139,7 @@ each was acknowledged and answered. The CSV files open in Excel; their first row
 THE SCHOOL'S KEY FINGERPRINT
   {spaced}
 Ask the school for its key fingerprint separately - by phone, or in a letter or email from the
-headteacher - and check that it is the same. The fingerprint written here and in the pack
+school - and check that it is the same. The fingerprint written here and in the pack
 proves nothing by itself: whoever changed a pack could change it too.
 
 HOW TO CHECK IT

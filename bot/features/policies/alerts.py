@@ -16,6 +16,7 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.words import school_words
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
     CANCEL_CONTENT_TYPE,
@@ -221,9 +222,10 @@ def _digest_draft(
     listed = {p.key for p, _ in entries}
     moved_alone = [m for m in moves if m.policy.key not in listed]
     derived = any(p.next_review_derived for p, _ in entries)
+    head = school_words(school).headteacher
     paragraphs = [
         "These policies are due for review and ratification, or overdue. Please make sure "
-        "they are on the agenda. After the meeting, the clerk or the headteacher records each "
+        f"they are on the agenda. After the meeting, the clerk or the {head} records each "
         "review — the date, the minute reference and the new document if it changed — on the "
         f"policy register ({base_url}/policies). Staff are then asked to acknowledge any new "
         "version.",
@@ -231,7 +233,7 @@ def _digest_draft(
     if derived:
         paragraphs.append(
             "A review date marked \"please confirm\" was worked out from the date the policy "
-            "was ratified, not stated in the document: the clerk or the headteacher can confirm "
+            f"was ratified, not stated in the document: the clerk or the {head} can confirm "
             "or correct it on the policy's page."
         )
     paragraphs += [m.words() for m in moves]

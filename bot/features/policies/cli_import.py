@@ -602,7 +602,7 @@ def policies_import(
     ] = None,
     approved_by: Annotated[
         str | None,
-        typer.Option("--approved-by", help="Who approves it, e.g. FGB."),
+        typer.Option("--approved-by", help="Who approves it, e.g. the governors."),
     ] = None,
 ) -> None:
     """Read policy documents, show what was found and how, and store them in the register.

@@ -28,7 +28,7 @@ from bot.engine.commands import (
 __all__ = ["campaign_app"]
 
 campaign_app = typer.Typer(
-    help="Reading campaigns (e.g. Keeping children safe in education, read every year).",
+    help="Reading campaigns (the national safeguarding guidance staff read every year).",
     no_args_is_help=True,
 )
 

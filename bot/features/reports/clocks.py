@@ -197,7 +197,7 @@ def escalate_clocks(
     ).all()
     quiet = clocks.quiet_hours and not in_working_hours(school, now)
     for clock, report in rows:
-        rule = school.reports.clock_rule(clock.kind, report.urgency)
+        rule = school.clock_rule(clock.kind, report.urgency)
         stage = _stage(school, clock, now, quiet_hours_wait(school, rule, report.urgency))
         if quiet and not breaks_quiet_hours(rule, report.urgency, stage, clocks.warn_at):
             stage = clock.escalations_sent  # judged now, when it would be sent: it waits

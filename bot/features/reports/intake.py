@@ -207,7 +207,7 @@ def _queue_alerts(
         paragraphs.append("It is marked immediate: please look at it now.")
     if report.suspected_illegal:
         paragraphs.append(illegal_content_advice(words))
-    rule = describe_clock(school.reports.clock_rule(clock.kind, report.urgency))
+    rule = describe_clock(school.clock_rule(clock.kind, report.urgency))
     paragraphs.append(
         f"Deadline: {labels[clock.kind]} ({rule}) by {local_time(clock.due_at)}. The bot "
         f"reminds you before it runs out, and keeps reminding you (the {words.chair} too) "

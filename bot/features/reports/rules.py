@@ -218,16 +218,36 @@ def clock_due(
     Friday 15:00, one working day ends Monday 17:00 — unless the rule says
     ``end_of_day: false``, when it keeps the time of day it started.
     """
-    rule = school.reports.clock_rule(kind, urgency)
+    rule = school.clock_rule(kind, urgency)
+    local = started.astimezone(tz)
+    clocks = school.reports.clocks
+    if rule.out_of_hours and not _in_office_hours(school, local):
+        # Wales' staff route (Wales Safeguarding Procedures, Section 5): "within no more than
+        # 24 hours ... (next working day - if out of office hours)". Our reading: office hours
+        # are a working day of the nation (not a weekend or bank holiday) from the start of
+        # the working hours to ``working_day_ends`` (07:00 to 17:00 unless the school says
+        # otherwise); a report made outside them is due at the end of the next working day
+        # to begin — the same day when made before it starts, so Friday 18:30 is due Monday
+        # 17:00 (Tuesday after a bank holiday Monday). Made in office hours, it is 24 hours.
+        day = local.date()
+        if not school.is_working_day(day) or local.time() >= clocks.working_day_ends:
+            day = school.add_working_days(day, 1)
+        return datetime.combine(day, clocks.working_day_ends, tzinfo=tz).astimezone(UTC)
     if rule.hours:
         return started.astimezone(UTC) + timedelta(hours=rule.hours)
-    local = started.astimezone(tz)
     if rule.working_days:
         day = school.add_working_days(local.date(), rule.working_days)
     else:
         day = school.add_school_days(local.date(), rule.school_days or 1)
-    at = school.reports.clocks.working_day_ends if rule.ends_at_end_of_day else local.time()
+    at = clocks.working_day_ends if rule.ends_at_end_of_day else local.time()
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def _in_office_hours(school: SchoolConfig, local: datetime) -> bool:
+    """A working day, from the start of the working hours until the working day ends."""
+    clocks = school.reports.clocks
+    return school.is_working_day(local.date()) and (
+        clocks.working_hours.start <= local.time() < clocks.working_day_ends)
 
 
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -243,6 +263,10 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> str:
     """The rule and why, in the school's words: '72 hours, weekends and holidays included';
     'one working day, ending at the end of the working day (17:00); school holidays do not stop
     it'. ``day_ends`` (the school's ``working_day_ends``) is named when given."""
+    if rule.hours and rule.out_of_hours:
+        at = f" ({day_ends:%H:%M})" if day_ends is not None else ""
+        return (f"{_count(rule.hours, 'hour')}; made out of office hours (an evening, a weekend "
+                f"or a bank holiday), to the end of the next working day{at}")
     if rule.hours:
         return f"{_count(rule.hours, 'hour')}, weekends and holidays included"
     unit = "working day" if rule.working_days else "school day"
@@ -267,7 +291,7 @@ def clock_summary(school: SchoolConfig) -> list[str]:
     labels = clock_labels(school_words(school))
 
     def rule(kind: str, urgency: str) -> str:
-        return describe_clock(reports.clock_rule(kind, urgency), ends)
+        return describe_clock(school.clock_rule(kind, urgency), ends)
 
     lines = [
         f"A concern about a member of staff: {labels['lado']} within "

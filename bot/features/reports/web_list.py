@@ -489,7 +489,7 @@ def _detail(
             "entry_kinds": ENTRY_KINDS,
             "clock_labels": labels,
             "clock_rules": {
-                kind: describe_clock(school.reports.clock_rule(kind, report.urgency))
+                kind: describe_clock(school.clock_rule(kind, report.urgency))
                 for kind in labels
             },
             "targets": referral_targets(words),

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from bot.core.calendar import Country, nation_key
+from bot.core.calendar import Country
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.emails import has_mailbox
@@ -47,7 +47,7 @@ class SchoolAnswers(_Strict):
     """The school's name and nation (whose bank holidays close it)."""
 
     name: str = Field(min_length=1, max_length=200)
-    country: Annotated[Country, BeforeValidator(nation_key)] = "england"
+    country: Country = "england"
     id: Slug | None = None
 
 

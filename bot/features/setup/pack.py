@@ -7,13 +7,15 @@ words; acknowledgement templates are matched to the imported policies by title.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 from bot.core.config import SchoolConfig
+from bot.core.nations import NATIONS, StatutoryItem, pack_for
 from bot.features.policies.api import normalise_title
-from bot.features.setup.statutory import StatutoryItem, is_statutory_reading, statutory_items
 
 __all__ = [
     "PACK",
@@ -22,11 +24,36 @@ __all__ = [
     "PackItem",
     "PolicyRef",
     "Template",
+    "is_statutory_reading",
     "match_pack",
     "pack_requirements",
     "school_pack",
+    "statutory_items",
     "statutory_templates",
 ]
+
+
+def statutory_items(country: str) -> tuple[StatutoryItem, ...]:
+    """The statutory year of the school's nation: its pack's ``[[statutory]]`` items."""
+    return pack_for(country).statutory
+
+
+def _plain(title: str) -> str:
+    """A title's words, lower case, with spaces around (punctuation dropped)."""
+    return f" {re.sub(r'[^a-z]+', ' ', title.lower()).strip()} "
+
+
+@cache
+def _guidance_titles() -> tuple[str, ...]:
+    """Every nation's guidance that staff read (each pack's ``guidance_titles``)."""
+    return tuple(_plain(t) for n in NATIONS for t in pack_for(n).guidance_titles)
+
+
+def is_statutory_reading(title: str) -> bool:
+    """Whether a document's title names national guidance that staff read (KCSIE and its
+    equivalents), which the pack never makes a policy: governors do not review it."""
+    words = _plain(title)
+    return any(phrase in words for phrase in _guidance_titles())
 
 
 @dataclass(frozen=True)
@@ -288,8 +315,7 @@ PACKS: dict[str, NamedPack] = {
             "source and how often the source says: reading the guidance each September and "
             "each new edition, the safeguarding lead's training and refresher, the other "
             "statutory training and checks, and the yearly reviews.",
-            frozenset(i.id for n in ("england", "wales", "scotland", "northern-ireland")
-                      for i in statutory_items(n)),
+            frozenset(i.id for n in NATIONS for i in statutory_items(n)),
         ),
         NamedPack(
             "acknowledgements",

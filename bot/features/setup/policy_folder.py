@@ -20,8 +20,8 @@ from bot.features.policies.api import (
     policy_key,
     same_document,
 )
+from bot.features.setup.pack import is_statutory_reading
 from bot.features.setup.rules import stored_day, typed_date
-from bot.features.setup.statutory import is_statutory_reading
 
 __all__ = ["QUESTIONS", "FolderPolicy", "check_ownership", "folder_twins", "read_policy_folder"]
 

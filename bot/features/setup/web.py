@@ -17,11 +17,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.core import audit, setup_state
-from bot.core.calendar import COUNTRIES, nation_key
+from bot.core.calendar import nation_key
 from bot.core.config import SchoolConfig, load_config
 from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
-from bot.core.nations import Words, school_words_for
+from bot.core.nations import COUNTRIES, Words, country_name, school_words_for
 from bot.core.permissions import SETUP_EDITORS
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import check_csrf, ctx, require_roles
@@ -44,13 +44,7 @@ from bot.features.setup.service import NOBODY_OWES, nobody_owes
 __all__ = ["COUNTRY_NAMES", "router"]
 
 router = APIRouter()
-COUNTRY_NAMES = {
-    "england-and-wales": "England and Wales",
-    "england": "England",
-    "wales": "Wales",
-    "scotland": "Scotland",
-    "northern-ireland": "Northern Ireland",
-}
+COUNTRY_NAMES = {country: country_name(country) for country in COUNTRIES}
 ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk")
 ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
 

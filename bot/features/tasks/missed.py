@@ -42,12 +42,13 @@ def _missed_draft(
     period = cycle_label(cfg, cycle)
     names = ", ".join(p.display_name for p in owners) or "its owner"
     dsl = _dsl_team(school)
+    team = school_words(school).dsl_team
     to = list(dict.fromkeys([*(p.email for p in owners if p.active), *dsl]))
     paragraphs = [
         f"Nobody marked \u201c{requirement.title}\u201d done for {period}. It was due "
         f"{human_date(due_on)} and that period has ended, so it is recorded as missed.",
         f"It was owed by {names}. If the check still matters, please do it now and note "
-        f"why it was missed; {school_words(school).dsl_team} is copied so that a gap in "
+        f"why it was missed; {team} is copied so that a gap in "
         "safeguarding checks is never silent.",
     ]
     if next_due is not None:
@@ -59,8 +60,7 @@ def _missed_draft(
         subject=f"Missed: {requirement.title} ({period})",
         paragraphs=paragraphs,
         facts=[("Task", requirement.title), ("Period", period), ("Was due", human_date(due_on))],
-        small="You receive this as an owner of the task or as one of the school's designated "
-        "safeguarding leads.",
+        small=f"You receive this as an owner of the task or as part of {team}.",
     )
 
 

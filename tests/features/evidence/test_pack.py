@@ -486,7 +486,7 @@ def test_a_pack_resigned_with_another_key_fails_on_the_fingerprint(
     assert code == 3 and "The pack verifies" not in out, out
     assert out.endswith('The signer is not confirmed: anyone can make a pack that is whole and '
                         "signed, with a key of their own. Ask the school for its key fingerprint "
-                        "(by phone, or in a letter or email from the headteacher) and run this "
+                        "(by phone, or in a letter or email from the school) and run this "
                         'again with --fingerprint "…".'), out
     code, out = _verify(forged, "--fingerprint", _fingerprint(sqlite_pack))
     assert code == 1 and f"fails: {PUBLIC_KEY}: its fingerprint is" in out, out

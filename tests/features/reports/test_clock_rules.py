@@ -122,6 +122,60 @@ def test_a_school_that_chose_the_time_of_day_keeps_it() -> None:
     assert clock_due("lado", london(2026, 10, 23, 15, 0), same_time) == london(2026, 10, 26, 15, 0)
 
 
+# --------------------------------------------------------------------------- Wales: 24 hours
+
+
+@pytest.mark.parametrize(
+    ("started", "expected", "why"),
+    [
+        ((2026, 11, 24, 9, 0), (2026, 11, 25, 9, 0), "Tuesday 09:00: 24 hours, Wednesday 09:00"),
+        ((2026, 11, 27, 16, 59), (2026, 11, 28, 16, 59),
+         "Friday 16:59 is in office hours: 24 hours, even into Saturday"),
+        ((2026, 11, 27, 18, 30), (2026, 11, 30, 17, 0),
+         "Friday 18:30 is out of office hours: the next working day, Monday, to its end"),
+        ((2026, 11, 28, 11, 0), (2026, 11, 30, 17, 0), "Saturday: the next working day"),
+        ((2026, 11, 24, 6, 30), (2026, 11, 24, 17, 0),
+         "Tuesday 06:30, before the working hours: Tuesday is the next working day"),
+        ((2026, 4, 2, 18, 30), (2026, 4, 7, 17, 0),
+         "Thursday 18:30 before Good Friday: Easter Monday too is a bank holiday in Wales"),
+        ((2026, 12, 24, 17, 30), (2026, 12, 29, 17, 0),
+         "Christmas Eve 17:30: Christmas Day and Boxing Day (observed Monday 28th)"),
+        ((2026, 10, 24, 9, 0), (2026, 10, 26, 17, 0),
+         "Saturday 09:00 on the weekend the clocks go back: the end of Monday"),
+    ],
+)
+def test_a_welsh_allegation_against_staff_follows_the_24_hour_rule(
+    started: tuple[int, ...], expected: tuple[int, ...], why: str
+) -> None:
+    """Wales Safeguarding Procedures, Section 5: the designated officer is told within no more
+    than 24 hours, the next working day if out of office hours."""
+    assert clock_due("lado", london(*started), school(country="wales")) == london(*expected), why
+
+
+def test_england_scotland_and_northern_ireland_keep_their_day_clock() -> None:
+    for country in ("england", "scotland", "northern-ireland"):
+        tuesday = clock_due("lado", london(2026, 11, 24, 9, 0), school(country=country))
+        assert tuesday == london(2026, 11, 25, 17, 0), country
+
+
+def test_a_welsh_school_that_wrote_its_own_staff_clock_keeps_it() -> None:
+    own = school(country="wales", reports={"clocks": {"lado": {"working_days": 1}}})
+    assert clock_due("lado", london(2026, 11, 24, 9, 0), own) == london(2026, 11, 25, 17, 0)
+
+
+def test_the_welsh_rule_is_said_as_it_runs() -> None:
+    rule = school(country="wales").clock_rule("lado", "immediate")
+    assert describe_clock(rule, time(17, 0)) == (
+        "24 hours; made out of office hours (an evening, a weekend or a bank holiday), to the "
+        "end of the next working day (17:00)")
+
+
+def test_out_of_hours_applies_only_to_an_hour_clock() -> None:
+    with pytest.raises(ValueError, match="out_of_hours applies to hours"):
+        school(reports={"clocks": {"lado": {"working_days": 1,
+                                            "out_of_hours": "next_working_day"}}})
+
+
 # --------------------------------------------------------------------------- ICO: calendar hours
 
 
@@ -223,7 +277,7 @@ def test_a_school_that_wrote_school_days_keeps_them(tmp_path: pytest.TempPathFac
     assert clock_due("lado", started, kept) == london(2026, 12, 21, 17, 0)  # LADO: working days
     exported = document(org)["schools"][0]["reports"]
     assert exported == {"triage_school_days": 1}
-    assert describe_clock(kept.reports.clock_rule("triage", "normal")) == (
+    assert describe_clock(kept.clock_rule("triage", "normal")) == (
         "one school day, ending at the end of the school day; weekends, bank holidays and the "
         "school's holidays are not counted"
     )
@@ -251,7 +305,7 @@ def test_the_school_sets_its_own_clocks(tmp_path: object) -> None:
 
 def test_clock_words() -> None:
     """Which clock applies and why, as the report page and the setup pages say it."""
-    reports = school().reports
+    reports = school()
     assert describe_clock(reports.clock_rule("ico", "high")) == (
         "72 hours, weekends and holidays included"
     )
@@ -266,7 +320,7 @@ def test_clock_words() -> None:
         "stop it"
     )
     same_time = school(reports={"clocks": {"lado": {"working_days": 2, "end_of_day": False}}})
-    assert describe_clock(same_time.reports.clock_rule("lado", "normal")) == (
+    assert describe_clock(same_time.clock_rule("lado", "normal")) == (
         "two working days, at the time of day it started; school holidays do not stop it"
     )
 
@@ -434,9 +488,9 @@ def test_an_older_files_late_end_of_day_stays_inside_working_hours() -> None:
 def test_what_breaks_quiet_hours(
     kind: str, urgency: str, stage: int, breaks: bool, why: str
 ) -> None:
-    reports = school().reports
-    rule = reports.clock_rule(kind, urgency)
-    assert breaks_quiet_hours(rule, urgency, stage, reports.clocks.warn_at) is breaks, why
+    oak = school()
+    rule = oak.clock_rule(kind, urgency)
+    assert breaks_quiet_hours(rule, urgency, stage, oak.reports.clocks.warn_at) is breaks, why
 
 
 @pytest.mark.parametrize(
@@ -471,5 +525,5 @@ def test_escalation_stages_wait_for_working_hours(
     kind = clock_kind(category)
     start = london(*started)
     due = clock_due(kind, start, oak, urgency=urgency)
-    wait = quiet_hours_wait(oak, oak.reports.clock_rule(kind, urgency), urgency)
+    wait = quiet_hours_wait(oak, oak.clock_rule(kind, urgency), urgency)
     assert escalation_stage(start, due, london(*now), wait=wait) == stage, why

@@ -9,8 +9,15 @@ from typing import Any
 import pytest
 
 from bot.core.config import OrgConfig
-from bot.features.setup.pack import PACKS, PolicyRef, match_pack, pack_requirements, school_pack
-from bot.features.setup.statutory import NOT_STATED, STATUTORY, statutory_items
+from bot.core.nations import NATIONS
+from bot.features.setup.pack import (
+    PACKS,
+    PolicyRef,
+    match_pack,
+    pack_requirements,
+    school_pack,
+    statutory_items,
+)
 
 NAMED = {"headteacher": "head@oak.example", "dsl": ["dsl@oak.example"],
          "chair_of_governors": "chair@oak.example"}
@@ -35,7 +42,8 @@ def _chosen(country: str) -> dict[str, dict[str, Any]]:
 
 
 def test_every_item_names_its_source_and_how_often() -> None:
-    for nation, items in STATUTORY.items():
+    for nation in NATIONS:
+        items = statutory_items(nation)
         assert items, nation
         for item in items:
             assert item.source.title and item.source.url.startswith("https://"), item.id
@@ -87,7 +95,7 @@ def test_northern_ireland_designated_teachers_refresh_every_three_years() -> Non
 
 def test_unstated_frequencies_are_said_so() -> None:
     prevent = next(i for i in statutory_items("england") if i.id == "prevent-training")
-    assert prevent.frequency == NOT_STATED
+    assert prevent.frequency == "not stated"
 
 
 @pytest.mark.parametrize("title", [

@@ -15,8 +15,7 @@ from typer.testing import CliRunner
 from bot.core.config import SchoolConfig
 from bot.core.models import Duty, TaskCompletion
 from bot.engine.sweep import run_sweep
-from bot.features.setup.pack import match_pack, pack_requirements
-from bot.features.setup.statutory import statutory_items
+from bot.features.setup.pack import match_pack, pack_requirements, statutory_items
 from bot.features.tasks.events import event_reviews
 from bot.features.tasks.rules import event_kinds, review_due
 from tests.features.decisions.test_support import TERMS, Env, csrf_of, make_env

@@ -1,0 +1,60 @@
+"""Another nation's words in what a school reads: the check every nation test shares.
+
+``foreign_words(country)`` is the list a school of ``country`` must never read: every word of
+the other nations' packs (their role titles, inspectorate, staff route, guidance, local
+authority...) that its own pack does not also use, so "headteacher" is foreign in Northern
+Ireland (the principal) but not in Wales. ``find_foreign_words(text, country)`` returns each
+one found with the text around it::
+
+    found = find_foreign_words(page_text, "northern-ireland")
+    assert not found, found   # [('headteacher', '... the clerk or the headteacher records ...')]
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from bot.core.nations import NATIONS, pack_for, school_words_for
+
+# words more than one nation says in ordinary prose, which are nobody's own: a pack uses them
+# for a role ("the safeguarding team", "governor"), but another nation's page may say them too
+SHARED = frozenset({"governor", "the safeguarding team", "social services", "the board",
+                    "the governing body", "governing body"})
+
+
+def _words(country: str) -> set[str]:
+    return {w for w in school_words_for(country).model_dump().values() if w}
+
+
+@cache
+def foreign_words(country: str) -> tuple[str, ...]:
+    """The other nations' words a school of ``country`` never reads (longest first)."""
+    mine = [w.casefold() for w in _words(country)]
+    own = pack_for(country).nation
+    theirs = {w for other in NATIONS if other != own for w in _words(other)}
+    return tuple(sorted(
+        (w for w in theirs
+         if w.casefold() not in SHARED and not any(w.casefold() in m for m in mine)),
+        key=lambda w: (-len(w), w),
+    ))
+
+
+@cache
+def _pattern(country: str) -> re.Pattern[str]:
+    words = foreign_words(country)
+    return re.compile("|".join(rf"(?<![\w-]){re.escape(w)}(?![\w-])" for w in words),
+                      re.IGNORECASE)
+
+
+# what a person does not read as words: HTML tags (with their attributes: value="lado"), and
+# email addresses (dsl@oak.example)
+_NOT_READ = re.compile(r"<[^<>]*>|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def find_foreign_words(text: str, country: str) -> list[tuple[str, str]]:
+    """Each other-nation word in ``text`` (HTML or plain), with up to 80 characters either
+    side; tags and email addresses are not read."""
+    read = _NOT_READ.sub(" ", text)
+    return [(m.group(0), read[max(0, m.start() - 80):m.end() + 80].replace("\n", " "))
+            for m in _pattern(country).finditer(read)]
