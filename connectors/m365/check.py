@@ -379,7 +379,7 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
 
 def _staff(client: GraphClient, m365: Any) -> CheckRow:
     """Who the directory reads as people, and the accounts it leaves out (guests, accounts
-    without a licence) with the settings that bring them in."""
+    without a licence) with the settings that bring them in, naming those with no mailbox."""
     directory = GraphDirectory(
         client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
         include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed,
@@ -399,6 +399,9 @@ def _staff(client: GraphClient, m365: Any) -> CheckRow:
     elif changes.left_out:
         detail += (f" ({ENV}INCLUDE_GUESTS=true or {ENV}INCLUDE_UNLICENSED=true brings "
                    "them in)")
+    if changes.no_mailbox:
+        detail += ("; not chased, because mail cannot reach them (no mailbox): "
+                   + ", ".join(changes.no_mailbox))
     return CheckRow("directory", True, detail)
 
 

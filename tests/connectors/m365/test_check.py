@@ -639,14 +639,17 @@ def test_the_directory_row_says_who_is_left_out_and_the_settings_that_bring_them
     fake.add_user("u-g", "Gus Guest", "gus@partner.example", user_type="Guest")
     fake.add_user("u-s", "Scanner Service", "scanner@oakfield.example", licensed=False)
     fake.add_user("u-r", "Hall Booking", "hall@oakfield.example", licensed=False)
-    for uid in ("u-g", "u-s", "u-r"):
+    fake.add_user("u-9", "Office Scanner", None, user_principal_name="scan@oakfield.example")
+    for uid in ("u-g", "u-s", "u-r", "u-9"):
         fake.add_member("All Staff", uid)
     row = by_name(check(fake, tmp_path))["directory"]
     assert row.ok
-    assert "left out: 1 guest, 2 unlicensed accounts" in row.detail
+    assert "left out: 1 account with no mailbox, 1 guest, 2 unlicensed accounts" in row.detail
+    assert "not chased, because mail cannot reach them (no mailbox): Office Scanner " \
+        "(scan@oakfield.example)" in row.detail
     assert "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in row.detail
     row = by_name(check(fake, tmp_path, include_guests=True))["directory"]
-    assert "left out: 2 unlicensed accounts" in row.detail
+    assert "left out: 1 account with no mailbox, 2 unlicensed accounts" in row.detail
     assert "brought in: COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in row.detail
 
 
