@@ -40,6 +40,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -587,6 +588,39 @@ class GraphClient(SharePointCalls):
             return str(found[0].id) if found else None
 
         return self._call("reading Sent Items", call)
+
+    def inbox_reports(self, sender: str, since: datetime) -> list[dict[str, Any]]:
+        """``GET /users/{sender}/mailFolders/inbox/messages?$filter=receivedDateTime ge ...``:
+        the non-delivery reports Exchange put in the sender's inbox since ``since`` (sent by
+        the postmaster, or marked ``X-MS-Exchange-Message-Is-Ndr``), as ``{"subject",
+        "headers": {lower-cased name: value}}``. Envelope only (``Mail.ReadBasic.All``)."""
+
+        async def call(graph: Any) -> list[dict[str, Any]]:
+            from kiota_abstractions.base_request_configuration import RequestConfiguration
+            from msgraph.generated.users.item.mail_folders.item.messages.messages_request_builder import (  # noqa: E501
+                MessagesRequestBuilder,
+            )
+
+            stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
+                filter=f"receivedDateTime ge {stamp}", top=50,
+                select=["id", "subject", "from", "internetMessageHeaders"],
+            )
+            folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("inbox")
+            response = await folder.messages.get(RequestConfiguration(query_parameters=query))
+            reports = []
+            for item in (response.value if response else None) or []:
+                headers = {str(h.name).lower(): str(h.value or "")
+                           for h in item.internet_message_headers or []}
+                sender_address = str(item.from_.email_address.address or "") if (
+                    item.from_ and item.from_.email_address) else ""
+                local = sender_address.partition("@")[0].casefold()
+                if "x-ms-exchange-message-is-ndr" in headers or local == "postmaster" or (
+                        local.startswith("microsoftexchange")):
+                    reports.append({"subject": item.subject or "", "headers": headers})
+            return reports
+
+        return self._call("reading the inbox", call)
 
     def send_probe(self, sender: str) -> None:
         """A sendMail that cannot deliver (no recipients): 400 proves Mail.Send, 403 its absence.

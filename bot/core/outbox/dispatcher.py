@@ -346,6 +346,8 @@ class _Pass:
             self.stats.found_sent += outbox_lookup.settle_unknown(
                 self.store, self.mailer, now
             ).found
+            # accepted, then bounced: a non-delivery report came back (Graph, Gmail)
+            outbox_lookup.record_bounces(self.store, self.mailer, now)
 
     def deliver_all(self) -> None:
         """Claim and deliver until nothing more may go now (or the row limit is reached)."""

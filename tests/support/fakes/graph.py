@@ -52,6 +52,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -271,6 +272,7 @@ class FakeGraph:
         self.expired_status: int | None = None
         # mail, cards, lists
         self.sent: list[SentMail] = []
+        self.inbox: list[dict[str, Any]] = []  # messages in the senders' inboxes (NDRs)
         self.posted: list[dict[str, Any]] = []
         self.throttled = 0
         self._mail_stamps: dict[str, deque[float]] = {}
@@ -1484,6 +1486,11 @@ class FakeGraph:
         if not {"Mail.ReadBasic.All", "Mail.Read.All"} & self.granted:
             raise _Reject(403, "ErrorAccessDenied",
                           "Access is denied. Check credentials and try again.", record=False)
+        top = int(params.get("$top", "10"))
+        context = f"{self.graph}/$metadata#users('{user}')/mailFolders('{folder}')/messages"
+        if folder.casefold() == "inbox":
+            return self._json({"@odata.context": context,
+                               "value": self._inbox(mailbox, params)[:top]})
         if folder.casefold() != "sentitems":
             raise _Reject(404, "ErrorItemNotFound",
                           "The specified object was not found in the store.", record=False)
@@ -1509,9 +1516,45 @@ class FakeGraph:
                 "sentDateTime": "2026-11-02T09:30:00Z",
             }
             items.append({k: v for k, v in item.items() if k in fields or k == "id"})
-        top = int(params.get("$top", "10"))
-        context = f"{self.graph}/$metadata#users('{user}')/mailFolders('{folder}')/messages"
         return self._json({"@odata.context": context, "value": items[:top]})
+
+    def bounce(self, mail: SentMail, code: str = "5.7.233") -> None:
+        """Exchange bounces a message it had accepted (202), as past the tenant's external
+        recipient limit: its non-delivery report lands in the sending mailbox's inbox, from
+        the postmaster, naming the original's Message-ID in In-Reply-To and References."""
+        assert mail.mime is not None
+        head = re.split(rb"\r?\n\r?\n", mail.mime, maxsplit=1)[0]
+        parsed = email.message_from_bytes(head, policy=email.policy.default)
+        original = str(parsed["Message-ID"]).strip()
+        domain = mail.mailbox.rpartition("@")[2]
+        self.inbox.append({
+            "mailbox": mail.mailbox.casefold(),
+            "id": f"AAMkNdr{len(self.inbox):06d}",
+            "subject": f"Undeliverable: {parsed['Subject']}",
+            "from": {"emailAddress": {"name": "Microsoft Outlook",
+                                      "address": f"postmaster@{domain}"}},
+            "receivedDateTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "internetMessageId": f"<ndr-{uuid.uuid4().hex}@{domain}>",
+            "internetMessageHeaders": [
+                {"name": "X-MS-Exchange-Message-Is-Ndr", "value": ""},
+                {"name": "In-Reply-To", "value": original},
+                {"name": "References", "value": original},
+                {"name": "X-MS-Exchange-Diagnostic", "value": f"550 {code}"},
+            ],
+        })
+
+    def _inbox(self, mailbox: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """The inbox, filtered by ``receivedDateTime ge <instant>`` (the one filter known)."""
+        since = ""
+        if "$filter" in params:
+            found = re.fullmatch(r"receivedDateTime ge (\d{4}-\d\d-\d\dT[\d:]+Z)",
+                                 params["$filter"])
+            if found is None:
+                raise _Reject(400, "ErrorInvalidUrlQueryFilter", "The query filter is invalid.")
+            since = found.group(1)
+        fields = set(params.get("$select", "id,subject,from,receivedDateTime").split(","))
+        return [{k: v for k, v in m.items() if k in fields or k == "id"} for m in self.inbox
+                if m["mailbox"] == mailbox and m["receivedDateTime"] >= since]
 
     def _mailbox(self, key: str) -> str:
         try:
