@@ -45,6 +45,7 @@ ALL_ROWS = [
     "GroupMember.Read.All",
     "role groups",
     "directory",
+    "external recipients",
     "Mail.Send",
     "Mail.Send scope",
     "Mail.ReadBasic.All (optional)",
@@ -700,3 +701,27 @@ def test_the_teams_bot_row_says_which_credential_and_whether_it_works(
         assert f"{ENV}BOT_APP_SECRET" in (row.fix or "")
         assert f"{ENV}CLIENT_SECRET" not in (row.fix or "")
     assert "the-bots-own-secret" not in repr(rows) and "wrong" not in row.detail
+
+
+def test_terrl_is_the_tenants_external_allowance_for_its_licences() -> None:
+    from connectors.m365.check import terrl
+
+    assert terrl(0) == 9_500
+    assert terrl(100) == 22_059  # 500 × 100^0.7 + 9,500
+    assert terrl(1_000) == 72_446
+
+
+def test_the_external_recipients_row_weighs_the_bots_outside_people_against_terrl(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    from connectors.m365.check import external_row
+
+    fake.add_user("u-g", "Gill Governor", "gill@home.example", user_type="Guest")
+    fake.add_member("Governors", "u-g")
+    row = by_name(check(fake, tmp_path, include_guests=True))["external recipients"]
+    licensed = sum(1 for u in fake.users.values() if u["assignedLicenses"])
+    assert row.ok and f"for {licensed} licensed accounts" in row.detail
+    assert "people outside @oakfield.example: 1" in row.detail
+    row = external_row(40, 9_000, "oakfield.example")  # a trust's governors and supply staff
+    assert not row.ok and "about 16,113 recipients" in row.detail
+    assert row.fix is not None and "5.7.233" in row.fix
