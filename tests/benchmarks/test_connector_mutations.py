@@ -3,7 +3,7 @@ mutations in ``tests/support/mutations.py`` (names, values, enums, masks, paths,
 connector tests kill, each applied alone to a copy of the code.
 
 Run with ``uv run pytest tests/benchmarks/test_connector_mutations.py -m benchmark -s -n 0``
-(``COMPLIANCE_BOT_MUTATIONS='mask|limit'`` runs only the mutations whose name contains
+(``MUTATIONS_CHOSEN='mask|limit'`` runs only the mutations whose name contains
 ``mask`` or ``limit``; ``#0:17`` the first seventeen, to share the run between two
 processes).
 Printed: each mutation, killed or SURVIVED, its seconds, and the score. Asserted: every
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.benchmark
 
 def test_connector_mutation_score(tmp_path: Path) -> None:
     assert len(MUTATIONS) >= 30
-    outcomes = score(tmp_path / "copy", os.environ.get("COMPLIANCE_BOT_MUTATIONS", ""))
+    outcomes = score(tmp_path / "copy", os.environ.get("MUTATIONS_CHOSEN", ""))
     for outcome in outcomes:
         verdict = "killed  " if outcome.killed else "SURVIVED"
         print(f"{verdict} {outcome.seconds:6.1f}s  {outcome.mutation.name}  ({outcome.tail})")
