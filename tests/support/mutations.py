@@ -84,10 +84,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("groups delta asks for member, not members", "connectors/m365/directory.py",
        'GROUP_DELTA_SELECT = ("displayName", "members")',
        'GROUP_DELTA_SELECT = ("displayName", "member")', DIRECTORY),
-    _m("sent items filtered on internetMessageID", "connectors/m365/client.py",
+    _m("sent items filtered on internetMessageID", "connectors/m365/client_mailbox.py",
        "filter=f\"internetMessageId eq '{quoted}'\"", "filter=f\"internetMessageID eq '{quoted}'\"",
        LOOKUP),
-    _m("sent items $select invents a property", "connectors/m365/client.py",
+    _m("sent items $select invents a property", "connectors/m365/client_mailbox.py",
        'filter=f"internetMessageId eq \'{quoted}\'", select=["id"]',
        'filter=f"internetMessageId eq \'{quoted}\'", select=["id", "messageId"]', LOOKUP),
     _m("site read selects webURL", "connectors/m365/client_sharepoint.py",
@@ -185,8 +185,11 @@ def _run(root: Path, mutation: Mutation) -> Outcome:
     if done.returncode not in (0, 1):  # 5: no tests ran; 2-4: the run itself broke
         raise AssertionError(f"{mutation.name}: pytest exited {done.returncode}\n"
                              f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return Outcome(mutation, done.returncode == 1, time.monotonic() - started,
-                   done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "")
+    outcome = Outcome(mutation, done.returncode == 1, time.monotonic() - started,
+                      done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "")
+    verdict = "killed  " if outcome.killed else "SURVIVED"
+    print(f"{verdict} {outcome.seconds:6.1f}s  {mutation.name}  ({outcome.tail})", flush=True)
+    return outcome
 
 
 def score(workdir: Path, chosen: str = "") -> list[Outcome]:
