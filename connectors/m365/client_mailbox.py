@@ -27,6 +27,7 @@ class MailboxCalls:
         ``Mail.ReadBasic.All`` (only the message's envelope is read: ``$select=id``)."""
 
         async def call(graph: Any) -> str | None:
+            # lazy: the m365 extra, ~0.3-0.7 s to import (client_sharepoint.py's docstring)
             from kiota_abstractions.base_request_configuration import RequestConfiguration
             from msgraph.generated.users.item.mail_folders.item.messages.messages_request_builder import (  # noqa: E501
                 MessagesRequestBuilder,
