@@ -70,7 +70,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("nextPageToken dropped from the members mask", "connectors/google/directory.py",
        '_MEMBER_FIELDS = "nextPageToken,members(', '_MEMBER_FIELDS = "members(', G_DIRECTORY),
     _m("multi-line column textType html", "connectors/m365/client_sharepoint.py",
-       'text_type="plain"', 'text_type="html"', LIST),
+       'text_type="plain"', 'text_type="html"',
+       (M365 + "test_forms.py", "-k", "ensure_form_list")),  # the form list: long answers
     # --- Graph names
     _m("users $select asks for mail by the wrong case", "connectors/m365/directory.py",
        '    "mail",\n    "userPrincipalName",', '    "Mail",\n    "userPrincipalName",',
