@@ -542,7 +542,7 @@ def test_cli_all_ok_exits_0(cli: Callable[..., Any]) -> None:
     for name in ("token", "User.Read.All", "GroupMember.Read.All", "Mail.Send", "Sites.Selected"):
         assert name in result.output
     assert "missing" not in result.output and "How to fix" not in result.output
-    assert "All 14 checks passed." in result.output
+    assert "All 15 checks passed." in result.output
     assert "left out: none" in result.output
 
 
