@@ -201,6 +201,8 @@ class DirectoryChanges:
     # accounts the source holds that are not people for the bot, by what they are, counted
     # over the whole directory ({"guest": 3, "unlicensed account": 2}); None: not counted
     left_out: Mapping[str, int] | None = None
+    # accounts left out because mail cannot reach them (no mailbox), named "Name (sign-in)"
+    no_mailbox: Sequence[str] = ()
 
 
 def left_out_words(counts: Mapping[str, int]) -> str:
@@ -373,6 +375,19 @@ class SentItemsLookup(Protocol):
         """The sent item of the outbox row ``idempotency_key`` (its platform id), or None when
         the sent items do not hold it. Raises LookupNotPermittedError when the platform refuses
         to let the bot look, RetryableError when it cannot answer now."""
+        ...
+
+
+@runtime_checkable
+class BounceReader(Protocol):
+    """A mailer that can tell which messages bounced after the platform accepted them: the
+    non-delivery reports that came back to the sending mailbox (Graph: Exchange's NDRs in the
+    inbox; Gmail: the mailer-daemon's), matched to the bot's Message-IDs."""
+
+    def bounced(self, idempotency_keys: Sequence[str], since: datetime) -> dict[str, str]:
+        """Of these outbox rows' messages, those a report received since ``since`` says did
+        not arrive: key -> the report's reason (e.g. ``550 5.7.233``). Raises ConnectorError
+        when the platform cannot answer now."""
         ...
 
 

@@ -259,9 +259,9 @@ def test_every_allowed_upward_import_is_still_needed() -> None:
     assert used == set(UPWARD_ALLOWED), f"drop from UPWARD_ALLOWED: {set(UPWARD_ALLOWED) - used}"
 
 
-# The protocols that declare what a mailer has (``connectors/base.py``); ``SentItemsLookup`` is
-# checked with ``isinstance`` before its ``find_sent`` is used.
-MAILER_PROTOCOLS = ("Mailer", "BatchMailer", "SentItemsLookup")
+# The protocols that declare what a mailer has (``connectors/base.py``); ``SentItemsLookup`` and
+# ``BounceReader`` are checked with ``isinstance`` before ``find_sent``/``bounced`` are used.
+MAILER_PROTOCOLS = ("Mailer", "BatchMailer", "SentItemsLookup", "BounceReader")
 
 
 def _declared_on_mailer() -> set[str]:

@@ -42,6 +42,9 @@ LEFT_OUT_SETTINGS = {
             "=true brings them in (deploy/m365.md)",
 }
 
+NO_MAILBOX_WORDS = ("Not chased, because mail cannot reach them (no mailbox; give them one, "
+                    "or take them out of the role groups): ")
+
 directory_app = typer.Typer(
     help="People missing from the directory, and confirming leavers.", no_args_is_help=True
 )
@@ -84,7 +87,7 @@ def _editor(ctx: AppContext, school: SchoolConfig, email: str | None) -> str:
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.render import missing_lines, print_lines, stop_lines
-    from bot.engine.directory import held_back, held_back_lines, left_out
+    from bot.engine.directory import held_back, held_back_lines, left_out, no_mailbox
     from bot.engine.leavers import missing_people, pending_removals
     from connectors.base import left_out_words
 
@@ -104,6 +107,27 @@ def directory_status(school: SchoolOption = None) -> None:
                     f"Left out of the directory (not staff): {left_out_words(counts)}"
                     + (f". {LEFT_OUT_SETTINGS.get(ctx.settings.connector, '')}" if counts
                        else ""), highlight=False)
+            unreachable = no_mailbox(session, config.id)
+            if unreachable:
+                console.print(NO_MAILBOX_WORDS + ", ".join(unreachable), highlight=False)
+
+
+@directory_app.command("resync")
+@friendly
+def resync_command(school: SchoolOption = None, actor: ActorOption = None) -> None:
+    """Forget where the directory's changes were read up to: the next sweep reads the whole
+    directory again (as after a refused delta link)."""
+    from bot.engine.directory import drop_cursor
+
+    ctx = context()
+    where(ctx)
+    config = _school(ctx, school)
+    who = _editor(ctx, config, actor)
+    with ctx.store.transaction() as session:
+        had = drop_cursor(session, config.id, who)
+    console.print(
+        f"Recorded for {config.name} by {who}: the next sweep reads the whole directory again"
+        + ("." if had else " (it had not been read in part yet)."), highlight=False)
 
 
 @directory_app.command("confirm-removals")

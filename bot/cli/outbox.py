@@ -34,7 +34,8 @@ outbox_app = typer.Typer(
 def outbox(
     ctx: typer.Context,
     state: Annotated[
-        str | None, typer.Option("--status", help="pending/sent/failed/delivery_unknown/...")
+        str | None,
+        typer.Option("--status", help="pending/sent/failed/bounced/delivery_unknown/..."),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 30,
 ) -> None:
@@ -75,12 +76,14 @@ def outbox(
     console.print(table)
     console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
     _print_waiting(rows, paused)
-    if counts.get("delivery_unknown") or counts.get("failed"):
+    if counts.get("delivery_unknown") or counts.get("failed") or counts.get("bounced"):
         console.print(
             "Messages marked delivery_unknown may or may not have arrived: check the sending "
             "mailbox's Sent Items, then run `compliance-bot outbox resolve ID --sent --as "
             "YOU` if it is there, or `--resend` to send it once more. Failed messages were "
-            "refused by the platform: fix the cause (often the address), then `--resend`.",
+            "refused by the platform, and bounced ones accepted and then returned undelivered (a "
+            "non-delivery report came back): fix the cause (often the address), then "
+            "`--resend`.",
             highlight=False,
         )
     if app.settings.connector == "local" and app.settings.local.mail == "eml":

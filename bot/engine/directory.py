@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, SweepRun, utcnow
 from bot.core.store import bulk_insert, bulk_set, one_of
@@ -31,14 +32,17 @@ __all__ = [
     "DIRECTORY",
     "DirectoryReport",
     "apply_listing",
+    "drop_cursor",
     "held_back",
     "held_back_lines",
     "left_out",
+    "no_mailbox",
     "sync_directory",
 ]
 
 CURSOR_KEY = "directory.cursor"
 LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
+NO_MAILBOX_KEY = "directory.no_mailbox"  # JSON: names of accounts left out for want of a mailbox
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
 
@@ -448,21 +452,42 @@ def sync_directory(
     if report.stopped is None:
         _save_cursor(session, school.id, state, changes.cursor)
         if changes.left_out is not None:
-            _save_left_out(session, school.id, changes.left_out)
+            _keep(session, school.id, LEFT_OUT_KEY, dict(sorted(changes.left_out.items())))
+            _keep(session, school.id, NO_MAILBOX_KEY, sorted(changes.no_mailbox))
         session.flush()
     return report
 
 
-def _save_left_out(session: Session, school_id: str, counts: Mapping[str, int]) -> None:
-    """Keep what the last read left out (guests, unlicensed accounts), for ``directory
-    status``."""
-    value = json.dumps(dict(sorted(counts.items())))
+def _keep(session: Session, school_id: str, key: str, data: object) -> None:
+    """Keep what the last read left out (guests, unlicensed accounts, accounts with no
+    mailbox), for ``directory status``."""
+    value = json.dumps(data)
     row = session.scalar(select(ConnectorState).where(
-        ConnectorState.school_id == school_id, ConnectorState.key == LEFT_OUT_KEY))
+        ConnectorState.school_id == school_id, ConnectorState.key == key))
     if row is None:
-        session.add(ConnectorState(school_id=school_id, key=LEFT_OUT_KEY, value=value))
+        session.add(ConnectorState(school_id=school_id, key=key, value=value))
     elif row.value != value:
         row.value = value
+
+
+def no_mailbox(session: Session, school_id: str) -> list[str]:
+    """The accounts the last read left out because mail cannot reach them ("Name (sign-in)")."""
+    value = session.scalar(select(ConnectorState.value).where(
+        ConnectorState.school_id == school_id, ConnectorState.key == NO_MAILBOX_KEY))
+    names = json.loads(value) if value else []
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def drop_cursor(session: Session, school_id: str, actor: str) -> bool:
+    """Forget the directory's delta cursor (audited): the next sync reads the whole directory.
+    Returns whether there was one."""
+    state = _cursor_state(session, school_id)
+    if state is not None:
+        session.delete(state)
+    audit.record(session, actor=f"cli:{actor}", action="directory.resync",
+                 object_type="school", object_id=school_id, school_id=school_id,
+                 details={"had_cursor": state is not None})
+    return state is not None
 
 
 def left_out(session: Session, school_id: str) -> dict[str, int] | None:

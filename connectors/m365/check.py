@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -199,7 +199,7 @@ def _run(
         read = [_users(client, app), *_groups(client, app, list(m365.role_groups))]
         rows += read
         if all(row.ok for row in read):  # the directory can be read: say who it reads
-            rows.append(_staff(client, m365))
+            rows += _staff(client, m365)
         ours = {s.casefold() for s in (m365.sender or "", *schools.values()) if s}
         rows.extend(_mail(client, app, m365.sender, ours))
         for school, sender in schools.items():
@@ -388,9 +388,46 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
     return [row, CheckRow("role groups", True, f"all {len(names)} found")]
 
 
-def _staff(client: GraphClient, m365: Any) -> CheckRow:
+def terrl(licences: int) -> int:
+    """Exchange Online's tenant external recipient rate limit (TERRL): recipients outside the
+    tenant's accepted domains the whole tenant may send to in a rolling 24 hours, 500 ×
+    (paid licences)^0.7 + 9,500 (past it Exchange accepts, then bounces with 5.7.233)."""
+    allowance: float = 500 * float(max(licences, 0)) ** 0.7 + 9_500
+    return round(allowance)
+
+
+def _external(client: GraphClient, sender: str | None, people: Sequence[Any]) -> CheckRow:
+    """The tenant's TERRL allowance, estimated from its licensed accounts, against what the
+    bot may send outside the tenant in a day (one message to each external person)."""
+    try:
+        licences = sum(1 for u in client.users(select=("id", "assignedLicenses"), top=999)
+                       if u.licensed)
+    except GraphCallError as exc:
+        return CheckRow("external recipients", False, f"licences not counted: {exc}")
+    domain = (sender or "").rpartition("@")[2].casefold()
+    external = sum(1 for p in people
+                   if p.active and p.email.rpartition("@")[2].casefold() != domain)
+    return external_row(licences, external, domain)
+
+
+def external_row(licences: int, external: int, domain: str) -> CheckRow:
+    """The TERRL row: ``external`` people outside ``domain`` against the tenant's allowance
+    for ``licences`` licensed accounts (a warning past half of it)."""
+    allowance = terrl(licences)
+    detail = (f"the tenant may send to about {allowance:,} recipients outside it in 24 hours "
+              f"(TERRL, for {licences:,} licensed accounts; free licences do not count, so it "
+              f"may be less); the bot's people outside @{domain}: {external:,}")
+    if external > allowance // 2:
+        return CheckRow("external recipients", False, detail,
+                        "A day's reminders to them would use most of the tenant's allowance: "
+                        "past it Exchange bounces mail with 550 5.7.233. Spread the first run "
+                        "over days (deploy/m365.md, section 6).")
+    return CheckRow("external recipients", True, detail)
+
+
+def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:
     """Who the directory reads as people, and the accounts it leaves out (guests, accounts
-    without a licence) with the settings that bring them in."""
+    without a licence) with the settings that bring them in, naming those with no mailbox."""
     directory = GraphDirectory(
         client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
         include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed,
@@ -398,7 +435,7 @@ def _staff(client: GraphClient, m365: Any) -> CheckRow:
     try:
         changes = directory.fetch(None)
     except (ConnectorError, GraphCallError) as exc:
-        return CheckRow("directory", False, str(exc), "See deploy/m365.md, section 5.")
+        return [CheckRow("directory", False, str(exc), "See deploy/m365.md, section 5.")]
     here = sum(1 for p in changes.people if p.active)
     detail = (f"{here} {'person' if here == 1 else 'people'} read; left out: "
               f"{left_out_words(changes.left_out or {})}")
@@ -410,7 +447,11 @@ def _staff(client: GraphClient, m365: Any) -> CheckRow:
     elif changes.left_out:
         detail += (f" ({ENV}INCLUDE_GUESTS=true or {ENV}INCLUDE_UNLICENSED=true brings "
                    "them in)")
-    return CheckRow("directory", True, detail)
+    if changes.no_mailbox:
+        detail += ("; not chased, because mail cannot reach them (no mailbox): "
+                   + ", ".join(changes.no_mailbox))
+    return [CheckRow("directory", True, detail),
+            _external(client, m365.sender, changes.people)]
 
 
 def _mail(

@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from connectors.base import parse_retry_after
+from connectors.m365.client_mailbox import MailboxCalls
 from connectors.m365.client_pipeline import get_json, no_retry, once_native
 from connectors.m365.client_sharepoint import SharePointCalls
 from connectors.m365.errors import (
@@ -254,7 +255,7 @@ def _shutdown(worker: _LoopThread, holder: list[Any], credential: Any) -> None:
 # --------------------------------------------------------------------------- the client
 
 
-class GraphClient(SharePointCalls):
+class GraphClient(SharePointCalls, MailboxCalls):
     """Microsoft Graph through msgraph-sdk, callable from sync code.
 
     The loop thread and the SDK client start on first use, so building connectors is cheap and
@@ -565,28 +566,6 @@ class GraphClient(SharePointCalls):
             return response.headers.get("request-id")  # type: ignore[no-any-return]
 
         return self._call("sendMail", call)
-
-    def sent_message_id(self, sender: str, internet_message_id: str) -> str | None:
-        """``GET /users/{sender}/mailFolders/SentItems/messages?$filter=internetMessageId eq
-        '...'``: the Graph id of the sent item with that Message-ID, or None. Needs
-        ``Mail.ReadBasic.All`` (only the message's envelope is read: ``$select=id``)."""
-
-        async def call(graph: Any) -> str | None:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.users.item.mail_folders.item.messages.messages_request_builder import (  # noqa: E501
-                MessagesRequestBuilder,
-            )
-
-            quoted = internet_message_id.replace("'", "''")  # OData string literal
-            query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
-                filter=f"internetMessageId eq '{quoted}'", select=["id"], top=1
-            )
-            folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("SentItems")
-            response = await folder.messages.get(RequestConfiguration(query_parameters=query))
-            found = (response.value if response else None) or []
-            return str(found[0].id) if found else None
-
-        return self._call("reading Sent Items", call)
 
     def send_probe(self, sender: str) -> None:
         """A sendMail that cannot deliver (no recipients): 400 proves Mail.Send, 403 its absence.

@@ -25,7 +25,6 @@ __all__ = [
     "GROUP_DELTA_SELECT",
     "IN_LIMIT",
     "MAX_DELTA_GROUPS",
-    "SYNC_RESET_CODES",
     "USER_FIELDS",
     "GraphDirectory",
     "find_role_groups",
@@ -51,17 +50,7 @@ GROUP_DELTA_SELECT = ("displayName", "members")  # membership changes arrive as 
 MAX_DELTA_GROUPS = 50  # group delta's $filter takes at most 50 ids
 IN_LIMIT = 15  # Graph caps the values of one `in (...)` filter at 15
 CURSOR_VERSION = 3
-# Delta-token errors: Graph answers 410 Gone or 400 with one of these codes; all mean "resync".
-SYNC_RESET_CODES = frozenset(
-    {
-        "resyncrequired",
-        "syncstatenotfound",
-        "syncstateinvalid",
-        "fullsyncrequired",
-        "invaliddeltatoken",
-        "directory_expiredpagetoken",
-    }
-)
+NO_MAILBOX = "account with no mailbox"
 DIRECTORY_PERMISSIONS = "User.Read.All and GroupMember.Read.All (application, admin-consented)"
 
 
@@ -91,6 +80,7 @@ class _DeltaState:
     members: dict[str, set[str]]
     managers: dict[str, str]
     left_out: dict[str, str] = field(default_factory=dict)  # user id -> what the account is
+    no_mailbox: dict[str, str] = field(default_factory=dict)  # user id -> "Name (sign-in)"
 
     def dump(self) -> str:
         """The cursor string stored by the bot."""
@@ -104,6 +94,7 @@ class _DeltaState:
                 "members": {g: sorted(m) for g, m in sorted(self.members.items())},
                 "managers": dict(sorted(self.managers.items())),
                 "left_out": dict(sorted(self.left_out.items())),
+                "no_mailbox": dict(sorted(self.no_mailbox.items())),
             },
             separators=(",", ":"),
         )
@@ -125,6 +116,8 @@ class _DeltaState:
                 members={str(g): set(map(str, m)) for g, m in dict(raw["members"]).items()},
                 managers={str(k): str(v) for k, v in dict(raw["managers"]).items()},
                 left_out={str(k): str(v) for k, v in dict(raw.get("left_out") or {}).items()},
+                no_mailbox={str(k): str(v)
+                            for k, v in dict(raw.get("no_mailbox") or {}).items()},
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -138,6 +131,11 @@ class _DeltaState:
         """How many accounts are left out, by what they are ("guest": 3)."""
         return dict(Counter(self.left_out.values()))
 
+    def forget(self, user_id: str) -> None:
+        """The user is gone from the directory: no longer counted or named."""
+        self.left_out.pop(user_id, None)
+        self.no_mailbox.pop(user_id, None)
+
     def in_scope(self) -> set[str]:
         """Ids of users in at least one role group."""
         return set().union(*self.members.values()) if self.members else set()
@@ -150,7 +148,7 @@ def _complete(user: GraphUser) -> bool:
         and user.account_enabled is not None
         and user.user_type is not None
         and user.licensed is not None
-        and bool(user.mail or user.user_principal_name)
+        and bool(user.mail)  # absent from a partial entry, or no mailbox: read it whole
     )
 
 
@@ -162,16 +160,21 @@ class GraphDirectory:
     ``/groups/delta()`` from scratch and returns everyone (``complete=True``); later fetches
     follow the stored delta links and return only the changes. A disabled account comes back
     with ``active=False`` and a deleted one as a ``removed`` id: the bot treats both as missing
-    (a leaver after the school's grace period). An expired delta token
-    (410, or 400 ``syncStateNotFound``/``resyncRequired``...) falls back to a full sync.
+    (a leaver after the school's grace period). A delta link Graph no longer takes (410, or
+    any 400: ``syncStateNotFound``, ``BadRequest`` about an expired sync state,
+    ``Request_BadRequest``...) falls back to one full sync in the same fetch; only when that
+    fails too does the fetch fail (the next one tries the full sync again).
 
     School tenants hold pupils' accounts too, so by default only members of the role groups are
     read into the bot (data minimisation); someone taken out of every role group comes back
-    inactive (missing). ``all_users=True`` reads everyone. Guests (``userType`` Guest) and
-    accounts with no licence (shared mailboxes, service and room accounts) are not staff: they
-    are left out, and counted in ``left_out``, unless ``include_guests`` /
-    ``include_unlicensed`` bring them in. A configured role group that does not
-    exist stops the sync with a ``PermanentError``: carrying on would make its members leavers.
+    inactive (missing). ``all_users=True`` reads everyone. Guests (``userType`` Guest, typically
+    governors) are left out unless ``include_guests`` brings them in, whatever their licence;
+    members with no licence (shared mailboxes, service and room accounts) are left out unless
+    ``include_unlicensed`` brings them in. An account with no mailbox (``mail`` empty: a
+    sign-in name mail cannot reach, such as a scanner's) is never chased: it is left out and
+    named in ``no_mailbox``. All left out accounts are counted in ``left_out``. A configured
+    role group that does not exist stops the sync with a ``PermanentError``: carrying on would
+    make its members leavers.
 
     Args:
         client: the Graph client.
@@ -212,9 +215,10 @@ class GraphDirectory:
                 try:
                     changes = self._delta(state)
                 except GraphCallError as exc:
-                    if not _sync_state_lost(exc):
+                    if exc.status not in (400, 410):
                         raise
-                    log.info("directory delta token no longer valid (%s); full sync", exc.code)
+                    log.warning("directory delta link refused (%s %s); reading the whole "
+                                "directory again", exc.status, exc.code)
                     changes = None
                 if changes is not None:
                     return changes
@@ -282,6 +286,7 @@ class GraphDirectory:
             rejected=rejected,
             rejected_records=records,
             left_out=state.left_out_counts(),
+            no_mailbox=sorted(state.no_mailbox.values()),
         )
 
     def _delta(self, state: _DeltaState) -> DirectoryChanges | None:
@@ -307,10 +312,10 @@ class GraphDirectory:
                 _set_manager(managers, user)
         new_state = _DeltaState(
             users_link, groups_link, state.config, state.names, members, managers,
-            dict(state.left_out),
+            dict(state.left_out), dict(state.no_mailbox),
         )
         for uid in removed:
-            new_state.left_out.pop(uid, None)
+            new_state.forget(uid)
         after = new_state.in_scope()
         relevant = set(changed) | affected
         if not self.all_users and state.names:
@@ -333,6 +338,7 @@ class GraphDirectory:
             rejected=rejected,
             rejected_records=unread,
             left_out=new_state.left_out_counts(),
+            no_mailbox=sorted(new_state.no_mailbox.values()),
         )
 
     def _group_changes(
@@ -382,13 +388,15 @@ class GraphDirectory:
 
     # ---- mapping -----------------------------------------------------------------------
     def _not_a_person(self, user: GraphUser) -> str | None:
-        """What the account is when it is not a person for the bot: a guest, or an account with
-        no licence (a shared mailbox, a service or room account); None for staff."""
-        if not self.include_guests and (user.user_type or "").casefold() == "guest":
-            return "guest"
-        if not self.include_unlicensed and user.licensed is False:
+        """What the account is when it is not a person for the bot: a guest (unless guests are
+        brought in, whatever their licence), a member with no licence (a shared mailbox, a
+        service or room account), or an account with no mailbox; None for staff."""
+        if (user.user_type or "").casefold() == "guest":
+            if not self.include_guests:
+                return "guest"
+        elif not self.include_unlicensed and user.licensed is False:
             return "unlicensed account"
-        return None
+        return None if user.mail else NO_MAILBOX
 
     def _people(
         self,
@@ -413,15 +421,18 @@ class GraphDirectory:
                     continue
                 active = False
             kind = self._not_a_person(user)
+            state.forget(user.id)
             if kind is not None:
                 state.left_out[user.id] = kind  # a delta reports it as removed if it was here
+                if kind == NO_MAILBOX:
+                    state.no_mailbox[user.id] = (f"{user.display_name or 'no name'} "
+                                                 f"({user.user_principal_name or user.id})")
                 continue
-            state.left_out.pop(user.id, None)
-            email = (user.mail or user.user_principal_name or "").strip().lower()
+            email = (user.mail or "").strip().lower()
             if "@" not in email:
                 rejected.append(
                     f"Graph user {user.id} ({user.display_name or 'no name'}): "
-                    "no mail or userPrincipalName address"
+                    f"mail '{email}' is not an address"
                 )
                 records.append(RejectedRecord(external_id=user.id, display_name=user.display_name))
                 continue
@@ -499,10 +510,3 @@ def _set_manager(managers: dict[str, str], user: GraphUser) -> None:
         managers[user.id] = user.manager.id
     else:
         managers.pop(user.id, None)
-
-
-def _sync_state_lost(exc: GraphCallError) -> bool:
-    """410 Gone, or a 400 whose code says the delta token is expired or unknown."""
-    if exc.status == 410:
-        return True
-    return exc.status == 400 and (exc.code or "").casefold() in SYNC_RESET_CODES

@@ -9,8 +9,10 @@ The mailer declares the mailbox's limits (``GraphMailer.pacing``: 30 messages a 
 from __future__ import annotations
 
 import math
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import ClassVar
 
 from connectors.base import (
@@ -144,6 +146,26 @@ class GraphMailer(Mailer):
                 ) from exc
             raise RetryableError(f"{exc}; Sent Items not read") from exc
         return None if found is None else SendResult(provider_id=found)
+
+    def bounced(self, idempotency_keys: Sequence[str], since: datetime) -> dict[str, str]:
+        """Of these rows' messages, those Exchange sent a non-delivery report about (to the
+        sender's inbox) since ``since``: the report names the original by its Message-ID in
+        ``In-Reply-To``/``References``. A 202 from sendMail is no proof of delivery: past the
+        tenant's external recipient limit (TERRL) Exchange accepts, then bounces (5.7.233)."""
+        wanted = {message_id(key, self.sender): key for key in idempotency_keys}
+        try:
+            reports = self.client.inbox_reports(self.sender, since)
+        except GraphCallError as exc:
+            raise RetryableError(f"{exc}; the sender's inbox was not read") from exc
+        found: dict[str, str] = {}
+        for report in reports:
+            headers = report["headers"]
+            named = re.findall(r"<[^<>\s]+>", f"{headers.get('in-reply-to', '')} "
+                                             f"{headers.get('references', '')}")
+            for original in named:
+                if original in wanted:
+                    found[wanted[original]] = "Exchange sent a non-delivery report (bounced)"
+        return found
 
     def _error(self, exc: GraphCallError) -> Exception:
         if exc.token:

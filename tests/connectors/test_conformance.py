@@ -104,3 +104,105 @@ def test_google_checks_bodies_against_the_discovery_documents(google: Any) -> No
         "gmail.users.messages.send request: 'urgent' is not in the discovery schema Message",
         "directory.users.list: error answer is not Google's error shape",
     ]
+
+
+RECIPIENT = "#microsoft.graph.aadUserNotificationRecipient"
+BULK = f"{GRAPH}/teamwork/sendActivityNotificationToRecipients"
+FEED = {"topic": {"source": "text", "value": "Compliance"}, "activityType": "needsReminder",
+        "previewText": {"content": "p"},
+        "recipients": [{"@odata.type": RECIPIENT, "userId": "u-1"}]}
+
+
+@pytest.mark.parametrize(("method", "url", "answer", "body", "named"), [
+    pytest.param("GET", f"{GRAPH}/users",
+                 {"value": [{"id": "u", "accountEnabled": "false", "displayName": 7,
+                             "mail": ["a@b.example"]}]}, None,
+                 ["response[0].accountEnabled: expected Edm.Boolean",
+                  "response[0].displayName: expected Edm.String",
+                  "response[0].mail: expected Edm.String"], id="user-values"),
+    pytest.param("GET", f"{GRAPH}/users?$select=id,shoeSize&$expand=manager($select=shoeSize)"
+                 "&$filter=shoeSize eq '9'", {"value": []}, None,
+                 ["$select names 'shoeSize', not a property of user",
+                  "$expand=manager: $select names 'shoeSize', not a property of directoryObject",
+                  "$filter names 'shoeSize', not a property of user"], id="query-names"),
+    pytest.param("POST", f"{GRAPH}/sites/s/lists", {"id": "l", "displayName": "Reports"},
+                 {"displayName": "Reports", "list": {"template": "genericLis"},
+                  "columns": [{"name": "Notes", "text": {"maxLength": "255",
+                                                         "textType": "html"}}]},
+                 ["request.list.template: 'genericLis' is not a documented value",
+                  "request.columns[0].text.maxLength: expected Edm.Int32",
+                  "request.columns[0].text.textType: 'html' is not a documented value"],
+                 id="list-values"),
+    pytest.param("POST", BULK, None,
+                 {**FEED, "topic": {"source": "txt", "value": "x"}, "previewText": "p",
+                  "recipients": [{"@odata.type": RECIPIENT, "userId": 5}]},
+                 ["request.topic.source: 'txt' is not a member of the enum "
+                  "teamworkActivityTopicSource",
+                  "request.previewText: expected the object itemBody",
+                  "request.recipients[0].userId: expected Edm.String"], id="feed-values"),
+    pytest.param("POST", BULK, None,
+                 {**FEED, "recipients": [{"@odata.type": RECIPIENT, "userId": f"u-{n}"}
+                                         for n in range(250)]},
+                 ["request.recipients: 250 items, over Graph's documented limit of 100"],
+                 id="feed-limit"),
+    pytest.param("GET", f"{GRAPH}/users/u/mailFolders/inbox/messages"
+                 "?$filter=internetMessageID eq 'x'&$select=id", {"value": []}, None,
+                 ["$filter names 'internetMessageID', not a property of message"],
+                 id="message-filter"),
+])
+def test_graph_names_each_malformed_exchange(
+    graph: Any, method: str, url: str, answer: Any, body: Any, named: list[str]
+) -> None:
+    status = 202 if answer is None else 200
+    request, response = graph_exchange(method, url, answer, body=body, status=status)
+    if answer is None:
+        response = httpx.Response(202)
+    graph.check(request, response)
+    found = "\n".join(graph.problems)
+    for words in named:
+        assert words in found
+    assert len(graph.problems) == len(named), graph.problems
+
+
+def test_graph_accepts_any_declared_property_in_a_query(graph: Any) -> None:
+    query = ("$select=id,usageLocation,manager&$expand=manager($select=id,mail,userPrincipalName)"
+             "&$filter=userType eq 'Guest' and assignedLicenses/$count ne 0")
+    user = {"id": "u", "usageLocation": None, "accountEnabled": True,
+            "manager": {"@odata.type": "#microsoft.graph.user", "id": "m", "mail": "m@o.example"}}
+    graph.check(*graph_exchange("GET", f"{GRAPH}/users?{query}", {"value": [user]}))
+    messages = f"{GRAPH}/users/u/mailFolders/inbox/messages?$filter=internetMessageId eq 'x'"
+    graph.check(*graph_exchange("GET", messages, {"value": []}))
+    assert graph.problems == []
+
+
+def test_the_fake_graph_answers_any_property_its_metadata_declares() -> None:
+    pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
+    from tests.support.fakes.graph import FakeGraph
+
+    fake = FakeGraph()
+    fake.seed_population()
+    with httpx.Client(transport=fake.transport) as http:
+        headers = {"Authorization": f"Bearer {fake.access_token}"}
+        answer = http.get(f"{GRAPH}/users?$select=id,usageLocation", headers=headers)
+        refused = http.get(f"{GRAPH}/users?$select=id,shoeSize", headers=headers)
+        boss = http.get(f"{GRAPH}/users?$expand=manager($select=id,shoeSize)", headers=headers)
+    assert answer.status_code == 200
+    assert set(answer.json()["value"][0]) == {"id", "usageLocation"}
+    assert refused.status_code == boss.status_code == 400
+    assert "Could not find a property named 'shoeSize'" in refused.json()["error"]["message"]
+    assert len(PROBLEMS) == 2 and all("names 'shoeSize'" in p for p in PROBLEMS)  # the refused
+    PROBLEMS.clear()
+
+
+def test_google_masks_answers_and_names_fields_the_documents_lack(google: Any) -> None:
+    from tests.support.conformance.google import field_mask
+
+    users = {"kind": "admin#directory#users", "nextPageToken": "t",
+             "users": [{"id": "1", "primaryEmail": "a@b.example", "name": {"fullName": "A"}}]}
+    assert field_mask("directory.users.list", "users(primaryEmail,name/fullName)", users) == {
+        "users": [{"primaryEmail": "a@b.example", "name": {"fullName": "A"}}]}
+    with pytest.raises(ValueError, match="users/shoeSize"):
+        field_mask("directory.users.list", "nextPageToken,users(shoeSize)", users)
+    google.check("directory.users.list", b"", 200, b"{}", "nextPageToken,users(shoeSize)")
+    assert google.problems == ["directory.users.list: the fields mask names 'users/shoeSize', "
+                               "not a field of the response in the discovery document"]

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 ALERT_PURPOSE = "delivery_alert"
-NEEDS_A_PERSON = ("delivery_unknown", "failed")
+NEEDS_A_PERSON = ("delivery_unknown", "failed", "bounced")  # bounced: accepted, not delivered
 REPORT_PURPOSES = frozenset({"report_alert", "report_escalation", "report_receipt"})
 ALERT_ROWS_SHOWN = 20
 
@@ -119,7 +119,8 @@ def trouble(
         query = query.where(OutboxMessage.school_id.in_(list(school_ids)))
     counts: dict[str, int] = {status: n for status, n in session.execute(query)}
     paused = tuple(s for s in channel_states(session).values() if s.paused(now))
-    return Trouble(counts.get("delivery_unknown", 0), counts.get("failed", 0), paused)
+    refused = counts.get("failed", 0) + counts.get("bounced", 0)
+    return Trouble(counts.get("delivery_unknown", 0), refused, paused)
 
 
 # --------------------------------------------------------------------------- admin alerts

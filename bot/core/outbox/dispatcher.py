@@ -404,11 +404,13 @@ class _Pass:
             self.stats.recovered += recover_stale(
                 self.store, now, idempotent_mailer=boxes["email"][0].idempotent
             )
-            # unknown outcomes each mailbox's sent items can settle (Graph, Gmail)
+            # unknown outcomes each mailbox's sent items can settle (Graph, Gmail), and messages
+            # accepted then bounced: a non-delivery report came back to the mailbox
             for mailer, mine in boxes.values():
                 self.stats.found_sent += outbox_lookup.settle_unknown(
                     self.store, mailer, now, mine=mine
                 ).found
+                outbox_lookup.record_bounces(self.store, mailer, now)
 
     def deliver_all(self) -> None:
         """Claim and deliver until nothing more may go now (or the row limit is reached)."""

@@ -7,6 +7,10 @@ never sent twice and never overrides a person's decision made meanwhile). Not fo
 again a little later (a sent item can take a moment to appear), then left for a person with a
 plain reason. Not permitted: left for a person at once, saying which permission is missing.
 A mailer that cannot look (SMTP, the .eml writer) leaves every such row for a person, as before.
+
+Bounces: a ``sent`` message the platform accepted and then could not deliver (a non-delivery
+report came back to the sending mailbox: ``BounceReader``) becomes ``bounced`` — shown, as a
+refused message is, for a person to fix the address and resend.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.core import audit
 from bot.core.models import OutboxMessage
 from bot.core.store import Store
-from connectors.base import ConnectorError, LookupNotPermittedError, SentItemsLookup
+from connectors.base import BounceReader, ConnectorError, LookupNotPermittedError, SentItemsLookup
 
-__all__ = ["LOOK_AFTER", "MAX_LOOKUPS", "LookupStats", "settle_unknown"]
+__all__ = ["BOUNCE_WINDOW", "LOOK_AFTER", "MAX_LOOKUPS", "LookupStats", "record_bounces",
+           "settle_unknown"]
 
 log = logging.getLogger("bot.core.outbox")
 
@@ -32,6 +37,8 @@ MAX_LOOKUPS = 3  # a minute, then 10 and 30 minutes later; then a person decides
 _AGAIN = (timedelta(minutes=10), timedelta(minutes=30))
 PER_PASS = 20  # lookups in one pass at most (each is one platform read)
 ACTOR = "bot:sent-items-lookup"
+BOUNCE_WINDOW = timedelta(days=2)  # a report comes back within minutes; later ones are rare
+BOUNCE_ROWS = 500  # the newest sent rows matched against the reports in one pass
 
 
 @dataclass
@@ -138,3 +145,45 @@ def _leave(store: Store, row_id: int, now: datetime, why: str) -> None:
             .values(sent_lookups=MAX_LOOKUPS, last_error=why[:500])
             .execution_options(synchronize_session=False)
         )
+
+
+def record_bounces(store: Store, mailer: object, now: datetime) -> int:
+    """Mark ``bounced`` (audited) the recently sent email rows a non-delivery report in the
+    sending mailbox names; returns how many. Nothing when the mailer cannot read reports."""
+    if not isinstance(mailer, BounceReader):
+        return 0
+    since = now - BOUNCE_WINDOW
+    with store.session() as session:
+        sent: dict[str, int] = {key: row_id for key, row_id in session.execute(
+            select(OutboxMessage.idempotency_key, OutboxMessage.id)
+            .where(OutboxMessage.status == "sent", OutboxMessage.channel == "email",
+                   OutboxMessage.sent_at >= since)
+            .order_by(OutboxMessage.id.desc()).limit(BOUNCE_ROWS)
+        )}
+    if not sent:
+        return 0
+    try:
+        bounced = mailer.bounced(list(sent), since)
+    except ConnectorError:  # the platform cannot answer now: the next pass asks again
+        return 0
+    marked = 0
+    for key, why in bounced.items():
+        with store.transaction() as session:
+            done = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == sent[key], OutboxMessage.status == "sent")
+                .values(status="bounced", last_error=why[:500])
+                .execution_options(synchronize_session=False)
+            )
+            if not done.rowcount:  # type: ignore[attr-defined]
+                continue
+            row = session.get(OutboxMessage, sent[key])
+            assert row is not None
+            audit.record(session, actor="bot:bounce-reports", action="outbox.bounced",
+                         object_type="outbox", object_id=row.id, school_id=row.school_id,
+                         details={"was": "sent", "purpose": row.purpose})
+            marked += 1
+    if marked:
+        log.warning("outbox: %d sent message(s) bounced (a non-delivery report came back)",
+                    marked)
+    return marked

@@ -342,7 +342,7 @@ def _messages(session: Session, figures: Figures) -> None:
     hidden = _about_the_head(session, figures.school_id, report_keys)
     shown = [row for row in rows if row[1] not in hidden]
     figures.messages_unknown = sum(1 for row in shown if row[3] == "delivery_unknown")
-    figures.messages_failed = sum(1 for row in shown if row[3] == "failed")
+    figures.messages_failed = sum(1 for row in shown if row[3] in ("failed", "bounced"))
     figures.messages = [
         MessageFigure(number=i, title=purpose_title(purpose), status=status, queued=created)
         for i, _, purpose, status, created in shown[:MESSAGES_SHOWN]

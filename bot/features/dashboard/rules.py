@@ -108,13 +108,13 @@ class MessageFigure:
 
     number: int
     title: str  # what it was for, in the school's words ("Reminder to a member of staff")
-    status: str  # delivery_unknown | failed
+    status: str  # delivery_unknown | failed | bounced
     queued: datetime
 
     @property
     def state(self) -> str:
         """How it stands, in plain words."""
-        return "Refused" if self.status == "failed" else "Not confirmed"
+        return {"failed": "Refused", "bounced": "Bounced"}.get(self.status, "Not confirmed")
 
 
 @dataclass(frozen=True)

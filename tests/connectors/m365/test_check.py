@@ -45,6 +45,7 @@ ALL_ROWS = [
     "GroupMember.Read.All",
     "role groups",
     "directory",
+    "external recipients",
     "Mail.Send",
     "Mail.Send scope",
     "Mail.ReadBasic.All (optional)",
@@ -541,7 +542,7 @@ def test_cli_all_ok_exits_0(cli: Callable[..., Any]) -> None:
     for name in ("token", "User.Read.All", "GroupMember.Read.All", "Mail.Send", "Sites.Selected"):
         assert name in result.output
     assert "missing" not in result.output and "How to fix" not in result.output
-    assert "All 14 checks passed." in result.output
+    assert "All 15 checks passed." in result.output
     assert "left out: none" in result.output
 
 
@@ -639,14 +640,17 @@ def test_the_directory_row_says_who_is_left_out_and_the_settings_that_bring_them
     fake.add_user("u-g", "Gus Guest", "gus@partner.example", user_type="Guest")
     fake.add_user("u-s", "Scanner Service", "scanner@oakfield.example", licensed=False)
     fake.add_user("u-r", "Hall Booking", "hall@oakfield.example", licensed=False)
-    for uid in ("u-g", "u-s", "u-r"):
+    fake.add_user("u-9", "Office Scanner", None, user_principal_name="scan@oakfield.example")
+    for uid in ("u-g", "u-s", "u-r", "u-9"):
         fake.add_member("All Staff", uid)
     row = by_name(check(fake, tmp_path))["directory"]
     assert row.ok
-    assert "left out: 1 guest, 2 unlicensed accounts" in row.detail
+    assert "left out: 1 account with no mailbox, 1 guest, 2 unlicensed accounts" in row.detail
+    assert "not chased, because mail cannot reach them (no mailbox): Office Scanner " \
+        "(scan@oakfield.example)" in row.detail
     assert "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in row.detail
     row = by_name(check(fake, tmp_path, include_guests=True))["directory"]
-    assert "left out: 2 unlicensed accounts" in row.detail
+    assert "left out: 1 account with no mailbox, 2 unlicensed accounts" in row.detail
     assert "brought in: COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in row.detail
 
 
@@ -720,3 +724,27 @@ def test_a_school_s_own_mailbox_is_checked_as_the_install_s_is(
     assert not row.ok and row.fix is not None and own in row.fix
     assert named["Mail.Send"].ok
     assert fake.sent == []
+
+
+def test_terrl_is_the_tenants_external_allowance_for_its_licences() -> None:
+    from connectors.m365.check import terrl
+
+    assert terrl(0) == 9_500
+    assert terrl(100) == 22_059  # 500 × 100^0.7 + 9,500
+    assert terrl(1_000) == 72_446
+
+
+def test_the_external_recipients_row_weighs_the_bots_outside_people_against_terrl(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    from connectors.m365.check import external_row
+
+    fake.add_user("u-g", "Gill Governor", "gill@home.example", user_type="Guest")
+    fake.add_member("Governors", "u-g")
+    row = by_name(check(fake, tmp_path, include_guests=True))["external recipients"]
+    licensed = sum(1 for u in fake.users.values() if u["assignedLicenses"])
+    assert row.ok and f"for {licensed} licensed accounts" in row.detail
+    assert "people outside @oakfield.example: 1" in row.detail
+    row = external_row(40, 9_000, "oakfield.example")  # a trust's governors and supply staff
+    assert not row.ok and "about 16,113 recipients" in row.detail
+    assert row.fix is not None and "5.7.233" in row.fix

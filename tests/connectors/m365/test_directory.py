@@ -195,12 +195,57 @@ def test_a_person_whose_licence_is_taken_away_is_missing_after_a_delta(
     assert fake.rejected == []
 
 
-def test_a_user_without_an_address_is_reported_not_fatal(fake: FakeGraph, make: Make) -> None:
-    fake.add_user("u-9", "No Address", None, user_principal_name="no-at-sign")
+def test_an_account_with_no_mailbox_is_left_out_and_named(fake: FakeGraph, make: Make) -> None:
+    """A licensed scanner account signs in as a name mail cannot reach (``mail`` null): it is
+    named, not chased at its sign-in name, even when unlicensed accounts are brought in."""
+    fake.add_user("u-9", "Office Scanner", None, user_principal_name="scanner@oakfield.example")
     fake.add_member("All Staff", "u-9")
-    changes = make().fetch(None)
-    assert changes.rejected == ["Graph user u-9 (No Address): no mail or userPrincipalName address"]
-    assert BEN in _by_email(changes)
+    for directory in (make(), make(include_unlicensed=True)):
+        changes = directory.fetch(None)
+        assert "scanner@oakfield.example" not in _by_email(changes)
+        assert changes.no_mailbox == ["Office Scanner (scanner@oakfield.example)"]
+        assert (changes.left_out or {}).get("account with no mailbox") == 1
+        assert changes.rejected == [] and BEN in _by_email(changes)
+    # given a mailbox: read at its address, and no longer named
+    fake.update_user("u-9", mail="scanner@oakfield.example")
+    later = directory.fetch(changes.cursor)
+    assert "scanner@oakfield.example" in _by_email(later) and later.no_mailbox == []
+
+
+@pytest.mark.parametrize("licensed", [True, False])
+def test_include_guests_brings_guest_governors_in_whatever_their_licence(
+    fake: FakeGraph, make: Make, licensed: bool
+) -> None:
+    fake.add_user("u-gov", "Gill Governor", "gill@home.example", user_type="Guest",
+                  user_principal_name="gill_home.example#EXT#@oakfield.example",
+                  licensed=licensed)
+    fake.add_member("Governors", "u-gov")
+    assert "gill@home.example" not in _by_email(make().fetch(None))
+    changes = make(include_guests=True).fetch(None)
+    gill = _by_email(changes)["gill@home.example"]
+    assert gill.roles == {"governor"} and gill.active
+    assert "guest" not in (changes.left_out or {})
+    assert "unlicensed account" not in (changes.left_out or {})
+
+
+@pytest.mark.parametrize("error", [
+    {"code": "BadRequest", "message": "The sync state generation of the delta token has expired."},
+    {"code": "Request_BadRequest", "message": "Invalid request."},
+])
+def test_an_unknown_400_on_a_delta_link_reads_the_whole_directory_once(
+    fake: FakeGraph, make: Make, error: dict[str, str]
+) -> None:
+    directory = make()
+    first = directory.fetch(None)
+    fake.fail("GET", r"^/users/delta\(\)$", status=400, json_body={"error": error})
+    again = directory.fetch(first.cursor)
+    assert again.complete and set(_by_email(again)) == {ADA, BEN, CARA, DAN}
+    assert directory.fetch(again.cursor).complete is False  # and delta resumes
+    # a 400 on the full read too: this fetch fails, the next one reads the whole again
+    fake.fail("GET", r"^/users/delta\(\)$", status=400, json_body={"error": error}, times=2)
+    with pytest.raises(PermanentError):
+        directory.fetch(again.cursor)
+    assert directory.fetch(again.cursor).complete is False
 
 
 def test_a_role_group_that_does_not_exist_stops_the_sync(make: Make) -> None:
@@ -454,6 +499,8 @@ def test_directory_status_says_who_the_last_read_left_out(
     from bot.engine.directory import left_out
 
     _not_staff(fake)
+    fake.add_user("u-9", "Office Scanner", None, user_principal_name="scan@oakfield.example")
+    fake.add_member("All Staff", "u-9")
     builder = SchoolBuilder(tmp_path / "school")
     builder.school["headteacher"] = ADA
     builder.school["dsl"] = [ADA]
@@ -463,7 +510,8 @@ def test_directory_status_says_who_the_last_read_left_out(
     with ctx.store.transaction() as session:
         sync_directory(session, school, make(), date(2026, 11, 2))
     with ctx.store.session() as session:
-        assert left_out(session, school.id) == {"guest": 1, "unlicensed account": 2}
+        assert left_out(session, school.id) == {"guest": 1, "unlicensed account": 2,
+                                                 "account with no mailbox": 1}
         emails = set(session.scalars(select(Person.email)))
     assert not emails & {"gus@partner.example", "scanner@oakfield.example"}
     ctx.store.dispose()
@@ -472,5 +520,44 @@ def test_directory_status_says_who_the_last_read_left_out(
         "COMPLIANCE_BOT_CONNECTOR": "m365", "COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    assert "Left out of the directory (not staff): 1 guest, 2 unlicensed accounts" in out
+    assert ("Left out of the directory (not staff): 1 account with no mailbox, 1 guest, "
+            "2 unlicensed accounts") in out
     assert "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in out
+    assert "Not chased, because mail cannot reach them" in out
+    assert "Office Scanner (scan@oakfield.example)" in out
+
+
+def test_directory_resync_drops_the_cursor_and_is_audited(
+    fake: FakeGraph, make: Make, tmp_path: Path, sqlite_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli.main import app
+    from bot.core.models import AuditEvent, ConnectorState
+    from bot.engine.directory import CURSOR_KEY
+
+    builder = SchoolBuilder(tmp_path / "school")
+    builder.school["headteacher"] = ADA
+    builder.school["dsl"] = [ADA]
+    builder.school["deputy_dsl"] = []
+    ctx = builder.context(sqlite_url)
+    school = ctx.config.school()
+    directory = make()
+    with ctx.store.transaction() as session:
+        sync_directory(session, school, directory, date(2026, 11, 2))
+    ctx.store.dispose()
+    result = CliRunner().invoke(app, ["directory", "resync", "--as", ADA], env={
+        "COMPLIANCE_BOT_HOME": str(builder.home), "COMPLIANCE_BOT_DATABASE_URL": sqlite_url,
+        "COMPLIANCE_BOT_CONNECTOR": "m365", "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "the next sweep reads the whole directory again" in " ".join(result.output.split())
+    with ctx.store.transaction() as session:
+        assert session.scalar(select(ConnectorState).where(ConnectorState.key == CURSOR_KEY)) \
+            is None
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "directory.resync")).one()
+        assert event.actor == f"cli:{ADA}"
+        before = len(fake.graph_requests("GET", r"^/users/delta\(\)$"))
+        sync_directory(session, school, directory, date(2026, 11, 3))
+        first = fake.graph_requests("GET", r"^/users/delta\(\)$")[before]
+        assert "$deltatoken" not in first.url.params  # read from the start

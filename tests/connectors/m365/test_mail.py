@@ -445,3 +445,31 @@ def test_many_messages_at_30_a_minute_no_throttling_beyond_the_first_no_duplicat
         f"\n{count:,} messages: {passes} dispatch passes, {rig.fake.throttled} throttled answer, "
         f"{minutes:.0f} minutes of mailbox time (fake clock), {wall:.1f} s of wall time"
     )
+
+
+def test_a_message_bounced_after_graphs_202_is_marked_bounced_and_shown(rig: Rig) -> None:
+    """Past the tenant's external recipient limit Exchange accepts (202) and then bounces
+    (5.7.233): the report in the sender's inbox turns that row from sent to bounced, once."""
+    from bot.core.models import AuditEvent
+    from bot.core.outbox.delivery import trouble
+    from bot.core.outbox.lookup import record_bounces
+
+    rig.queue(2, to=("gill@home.example",))
+    assert rig.dispatch().sent == 2
+    first = next(m for m in rig.fake.sent if m.key == "k0")
+    rig.fake.bounce(first)
+    assert record_bounces(rig.store, rig.mailer, rig.now()) == 1
+    assert rig.states() == {"k0": "bounced", "k1": "sent"}
+    assert record_bounces(rig.store, rig.mailer, rig.now()) == 0  # marked once
+    inbox = rig.fake.graph_requests("GET", r"^/users/[^/]+/mailFolders/inbox/messages$")[-1]
+    assert inbox.url.params["$filter"].startswith("receivedDateTime ge ")
+    with rig.store.session() as session:
+        assert trouble(session, rig.now()).failed == 1  # shown as not delivered
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "outbox.bounced")).one()
+        row = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "k0")).one()
+    assert event.object_id == str(row.id) and "non-delivery report" in (row.last_error or "")
+    rig.fake.bounce(next(m for m in rig.fake.sent if m.key == "k1"))
+    rig.dispatch()  # the dispatcher's passes read the reports too
+    assert rig.states() == {"k0": "bounced", "k1": "bounced"}

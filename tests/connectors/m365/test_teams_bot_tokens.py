@@ -18,6 +18,7 @@ from connectors.base import CardMessage, RetryableError, SetupError
 from connectors.m365.connector import build
 from connectors.m365.teams_bot import TeamsBot
 from tests.connectors.contract.kit_m365 import m365_settings
+from tests.support.conformance import PROBLEMS
 from tests.support.fakes.graph import (
     BOT_SCOPE,
     CATALOG_APP_ID,
@@ -170,3 +171,6 @@ def test_the_fake_enforces_the_45_minutes_and_the_100_recipients(
         assert "45 minutes" in refused.json()["error"]["message"]
         time_machine.move_to("2026-10-19T10:00:00Z", tick=False)
         assert call(body).status_code == 401  # expired
+    over = "request.recipients: 101 items, over Graph's documented limit of 100 a request"
+    assert [p for p in PROBLEMS if over not in p] == []  # the checker names the over-limit calls
+    PROBLEMS.clear()

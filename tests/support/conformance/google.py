@@ -5,18 +5,21 @@ The fake already routes by those documents (method, path, parameter names, enums
 scopes). This adds the bodies: a request body must match the method's ``request`` schema and a
 2xx answer its ``response`` schema — no property the schema does not declare, and each value of
 the declared JSON type (int64 values as strings, as Google sends them); an error answer must be
-Google's ``{"error": {"code", "message", "status", "errors"}}`` shape.
+Google's ``{"error": {"code", "message", "status", "errors"}}`` shape. A ``fields`` mask
+(Google's partial response syntax, ``a,b/c,d(e,f)``; the newer APIs also write ``b.c``) may name
+only fields of the response schema; :func:`field_mask` cuts an answer to it as Google does.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
 from tests.support.conformance import PROBLEMS, TOTALS
 
-__all__ = ["GoogleConformance"]
+__all__ = ["GoogleConformance", "field_mask"]
 
 APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"))
 ERROR_KEYS = {"code", "message", "status", "errors", "details"}
@@ -81,6 +84,72 @@ def _check(value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: s
     return []
 
 
+def _parse_mask(text: str) -> dict[str, Any]:
+    """``a,b/c,d(e,f)`` as a tree: name -> sub-tree (None: the whole field)."""
+    tree: dict[str, Any] = {}
+
+    def parse(at: int, into: dict[str, Any]) -> int:
+        while at < len(text):
+            end = at
+            while end < len(text) and text[end] not in ",()":
+                end += 1
+            parts, sub = re.split(r"[./]", text[at:end].strip()), None
+            at = end
+            if at < len(text) and text[at] == "(":
+                sub = {}
+                at = parse(at + 1, sub) + 1
+            node = into
+            for part in parts[:-1]:
+                if node.get(part) is None:
+                    node[part] = {}
+                node = node[part]
+            node[parts[-1]] = sub
+            if at < len(text) and text[at] == ")":
+                return at
+            at += 1
+        return at
+
+    parse(0, tree)
+    return tree
+
+
+def _cut(value: Any, tree: dict[str, Any] | None, schema: dict[str, Any],
+         schemas: dict[str, Any], where: str) -> Any:
+    if "$ref" in schema:
+        return _cut(value, tree, schemas[schema["$ref"]], schemas, where)
+    if tree is None:
+        return value
+    if schema.get("type") == "array":
+        items = schema.get("items", {})
+        if value is None:  # nothing to cut: check the mask alone
+            return _cut(None, tree, items, schemas, where)
+        return [_cut(v, tree, items, schemas, where) for v in value]
+    if isinstance(value, list):  # a field the document types "any" holding a list
+        return [_cut(v, tree, schema, schemas, where) for v in value]
+    props = schema.get("properties", {})
+    typed = "properties" in schema  # "any", or a map: any name
+    kept: dict[str, Any] = {}
+    for name, sub in tree.items():
+        if name == "*":
+            kept.update(value if isinstance(value, dict) else {})
+            continue
+        if name not in props and typed:
+            raise ValueError(f"{where}{name}")
+        inner = value.get(name) if isinstance(value, dict) else None
+        cut = _cut(inner, sub, props.get(name, {}), schemas, f"{where}{name}/")
+        if isinstance(value, dict) and name in value:
+            kept[name] = cut
+    return kept
+
+
+def field_mask(method_id: str, fields: str, data: Any) -> Any:
+    """``data`` (an answer of ``method_id``) cut to the ``fields`` mask as Google does;
+    ValueError naming the first field the method's response schema does not have."""
+    method = _documents()[method_id]
+    schema = method.get("response") or {}
+    return _cut(data, _parse_mask(fields), schema, method["_schemas"], "")
+
+
 class GoogleConformance:
     """Validates the fake Google's request and response bodies (see the module docstring)."""
 
@@ -89,10 +158,18 @@ class GoogleConformance:
         self.requests = 0
         self.responses = 0
 
-    def check(self, method_id: str | None, body: bytes, status: int, answer: bytes) -> None:
-        """Check one exchange of ``method_id`` (None: the fake could not route it)."""
+    def check(self, method_id: str | None, body: bytes, status: int, answer: bytes,
+              fields: str | None = None) -> None:
+        """Check one exchange of ``method_id`` (None: the fake could not route it) and the
+        ``fields`` mask it asked for."""
         before = len(self.problems)
         self._check(method_id, body, status, answer)
+        if method_id is not None and fields:
+            try:
+                field_mask(method_id, fields, {})
+            except ValueError as exc:
+                self.problems.append(f"{method_id}: the fields mask names '{exc}', not a field "
+                                     "of the response in the discovery document")
         PROBLEMS.extend(self.problems[before:])
 
     def _check(self, method_id: str | None, body: bytes, status: int, answer: bytes) -> None:

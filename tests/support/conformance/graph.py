@@ -9,7 +9,12 @@ Two sources, neither of them ours:
   the model does not know (annotations such as ``@odata.type``, ``@removed`` and the delta
   ``members@delta``/``manager@delta`` aside; a list item's ``fields`` are open);
 * Microsoft's published v1.0 metadata (``graph-v1.0-trimmed.csdl.xml``, source and commit in
-  its header): every property of every entity sent or returned must be declared on its type.
+  its header): every property of every entity sent or returned must be declared on its type
+  and its value must be of the declared type (Edm primitives, enum members, collections,
+  nullability; complex values recursively); an action's body must carry its parameters with
+  their types; ``$select``/``$expand`` (nested ``$select`` included)/``$filter``/``$orderby``
+  may name only the entity's properties and navigation properties; what we send must also use
+  the values and stay within the limits Graph documents (``DOCUMENTED_VALUES``/``_LIMITS``).
 
 ``FakeGraph`` calls :meth:`GraphConformance.check` for each request it answers; the problems
 land in ``problems`` and the tests' autouse fixture fails the test that caused them.
@@ -34,7 +39,7 @@ import httpx
 
 from tests.support.conformance import PROBLEMS, TOTALS
 
-__all__ = ["GraphConformance"]
+__all__ = ["GraphConformance", "members_of"]
 
 CSDL = Path(__file__).with_name("graph-v1.0-trimmed.csdl.xml")
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
@@ -53,6 +58,7 @@ class Route:
     response: str | None = None  # model of the 2xx body
     entity: str | None = None  # CSDL type of the returned entity (or of each item in value)
     sent_entity: str | None = None  # CSDL type of the request body
+    action: str | None = None  # CSDL action whose parameters the request body carries
 
 
 SITE = r"/sites/[^/]+"
@@ -67,7 +73,7 @@ ROUTES = (
           response=M + "user.User", entity="user"),
     Route("POST", r"/users/[^/]+/sendMail", "users.item.send_mail.send_mail_request_builder",
           body="msgraph.generated.users.item.send_mail.send_mail_post_request_body."
-          "SendMailPostRequestBody"),
+          "SendMailPostRequestBody", action="sendMail"),
     Route("GET", r"/users/[^/]+/mailFolders/[^/]+/messages",
           "users.item.mail_folders.item.messages.messages_request_builder",
           response=M + "message_collection_response.MessageCollectionResponse",
@@ -123,13 +129,15 @@ ROUTES = (
           "users.item.teamwork.send_activity_notification."
           "send_activity_notification_request_builder",
           body="msgraph.generated.users.item.teamwork.send_activity_notification."
-          "send_activity_notification_post_request_body.SendActivityNotificationPostRequestBody"),
+          "send_activity_notification_post_request_body.SendActivityNotificationPostRequestBody",
+          action="sendActivityNotification"),
     Route("POST", r"/teamwork/sendActivityNotificationToRecipients",
           "teamwork.send_activity_notification_to_recipients."
           "send_activity_notification_to_recipients_request_builder",
           body="msgraph.generated.teamwork.send_activity_notification_to_recipients."
           "send_activity_notification_to_recipients_post_request_body."
-          "SendActivityNotificationToRecipientsPostRequestBody"),
+          "SendActivityNotificationToRecipientsPostRequestBody",
+          action="sendActivityNotificationToRecipients"),
 )
 ERROR_MODEL = M + "o_data_errors.o_data_error.ODataError"
 LINK_PARAMS = {"$skiptoken", "$deltatoken"}
@@ -158,27 +166,281 @@ def _template(builder: str) -> tuple[str, frozenset[str], frozenset[str]]:
     return path.removeprefix("{+baseurl}"), names, methods
 
 
+@dataclass(frozen=True)
+class Member:
+    """One declared property, navigation property or action parameter of Graph's metadata."""
+
+    type: str  # "Edm.String", "graph.user", "Collection(graph.recipient)"
+    nullable: bool
+    navigation: bool = False
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One entity or complex type of Graph's metadata."""
+
+    base: str | None
+    members: dict[str, Member]
+    abstract: bool = False
+    open: bool = False
+
+
+Metadata = tuple[dict[str, Declared], dict[str, frozenset[str]], dict[str, dict[str, Member]]]
+
+
 @cache
-def _csdl() -> dict[str, tuple[str | None, frozenset[str]]]:
-    """CSDL type name -> (base type, declared property and navigation property names)."""
-    types: dict[str, tuple[str | None, frozenset[str]]] = {}
+def _metadata() -> Metadata:
+    """Graph's metadata as types (name -> Declared), enums (name -> members), actions."""
+    types: dict[str, Declared] = {}
+    enums: dict[str, frozenset[str]] = {}
+    actions: dict[str, dict[str, Member]] = {}
+
+    def members(node: ET.Element) -> dict[str, Member]:
+        return {
+            str(child.get("Name")): Member(
+                str(child.get("Type")),
+                child.get("Nullable") != "false",
+                child.tag == f"{EDM}NavigationProperty",
+            )
+            for child in node
+            if child.tag.removeprefix(EDM) in ("Property", "NavigationProperty", "Parameter")
+        }
+
     for node in ET.parse(CSDL).getroot():
-        if node.tag.removeprefix(EDM) in ("EntityType", "ComplexType"):
-            base = (node.get("BaseType") or "").removeprefix("graph.") or None
-            props = frozenset(str(child.get("Name")) for child in node)
-            types[str(node.get("Name"))] = (base, props)
-    return types
+        tag, name = node.tag.removeprefix(EDM), str(node.get("Name"))
+        if tag in ("EntityType", "ComplexType"):
+            types[name] = Declared(
+                (node.get("BaseType") or "").removeprefix("graph.") or None,
+                members(node),
+                node.get("Abstract") == "true",
+                node.get("OpenType") == "true",
+            )
+        elif tag == "EnumType":
+            enums[name] = frozenset(str(m.get("Name")).casefold() for m in node)
+        elif tag == "Action":
+            actions[name] = members(node)
+    return types, enums, actions
 
 
-def _declared(type_name: str) -> frozenset[str]:
+def _csdl() -> dict[str, Declared]:
+    return _metadata()[0]
+
+
+def _declared(type_name: str) -> dict[str, Member]:
+    """Every member of a type, its base types' included."""
     types = _csdl()
-    names: set[str] = set()
+    found: dict[str, Member] = {}
     current: str | None = type_name
     while current:
-        base, props = types[current]
-        names |= props
-        current = base
-    return frozenset(names)
+        found = types[current].members | found
+        current = types[current].base
+    return found
+
+
+def _derived(type_name: str) -> list[str]:
+    """The type and every type in the metadata derived from it (Graph answers casts of these)."""
+    return [name for name in _csdl() if type_name in _lineage(name)]
+
+
+def _lineage(type_name: str) -> list[str]:
+    chain: list[str] = []
+    current: str | None = type_name
+    while current:
+        chain.append(current)
+        current = _csdl()[current].base
+    return chain
+
+
+def members_of(type_name: str) -> dict[str, Member]:
+    """Members a query may name on a property of ``type_name``: its own and its casts'."""
+    found: dict[str, Member] = {}
+    for name in _derived(type_name):
+        found = _declared(name) | found
+    return found
+
+
+# Values Graph documents for a string property beyond its Edm type, checked in what we send.
+# textColumn.textType: "Must be one of plain or richText" (learn.microsoft.com/graph/api/
+# resources/textcolumn); listInfo.template: the SPListTemplateType names Graph documents
+# (learn.microsoft.com/graph/api/resources/listinfo: "documentLibrary | genericList | tasks |
+# survey | links | announcements | contacts | ...").
+DOCUMENTED_VALUES = {
+    ("textColumn", "textType"): frozenset({"plain", "richText"}),
+    ("listInfo", "template"): frozenset({
+        "documentLibrary", "genericList", "tasks", "task", "survey", "links", "announcements",
+        "contacts", "events", "issueTracking", "discussionBoard", "pictureLibrary",
+    }),
+}
+# Documented limits on what one request may carry: (action, parameter) -> most items
+# ("sendActivityNotificationToRecipients ... a maximum of 100 recipients in a single request")
+DOCUMENTED_LIMITS = {("sendActivityNotificationToRecipients", "recipients"): 100}
+_INTEGERS = {"Edm.Int16", "Edm.Int32", "Edm.Int64", "Edm.Byte", "Edm.SByte"}
+_NUMBERS = {"Edm.Double", "Edm.Single", "Edm.Decimal"}
+_TEXT_FORMS = {
+    "Edm.DateTimeOffset": r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)",
+    "Edm.Date": r"\d{4}-\d\d-\d\d",
+    "Edm.Guid": r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}",
+}
+
+
+def _typed(value: Any, member: Member, where: str, *, sent: bool) -> list[str]:
+    """Problems of one JSON value against its declared type (recursively for complex values)."""
+    kind = member.type
+    if kind.startswith("Collection("):
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            return [f"{where}: expected {kind}, got {type(value).__name__}"]
+        inner = Member(kind[len("Collection("):-1], member.nullable)
+        return [p for n, item in enumerate(value)
+                for p in _typed(item, inner, f"{where}[{n}]", sent=sent)]
+    if value is None:
+        return [] if member.nullable else [f"{where}: null where {kind} is not nullable"]
+    if kind in ("Edm.String", "Edm.Binary", "Edm.Duration", "Edm.TimeOfDay"):
+        ok = isinstance(value, str)
+    elif kind in _TEXT_FORMS:
+        ok = isinstance(value, str) and re.fullmatch(_TEXT_FORMS[kind], value) is not None
+    elif kind == "Edm.Boolean":
+        ok = isinstance(value, bool)
+    elif kind in _INTEGERS:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind in _NUMBERS:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        name = kind.removeprefix("graph.")
+        enums = _metadata()[1]
+        if name in enums:
+            if not isinstance(value, str):
+                return [f"{where}: expected the enum {name}, got {type(value).__name__}"]
+            bad = [v for v in value.split(",") if v.strip().casefold() not in enums[name]]
+            return [f"{where}: '{value}' is not a member of the enum {name}"] if bad else []
+        if not isinstance(value, dict):
+            return [f"{where}: expected the object {name}, got {type(value).__name__}"]
+        return _entity(value, name, where, sent=sent) if name in _csdl() else []
+    return [] if ok else [f"{where}: expected {kind}, got {json.dumps(value)[:40]}"]
+
+
+def _entity(data: Any, type_name: str, where: str, *, sent: bool = False) -> list[str]:
+    """Properties of a JSON entity that Graph's metadata does not declare on its type, or whose
+    values are not of the declared type (or, in what we send, not a documented value)."""
+    if not isinstance(data, dict) or type_name == "fieldValueSet":
+        return []
+    odata_type = str(data.get("@odata.type") or "").removeprefix("#").removeprefix(
+        "microsoft.graph.")
+    if odata_type in _csdl() and type_name in _lineage(odata_type):
+        type_name = odata_type
+    elif odata_type and odata_type not in _csdl():
+        return []  # a cast to a type the trimmed metadata does not keep
+    if _csdl()[type_name].abstract and sent:
+        return [f"{where}: {type_name} is abstract: name a derived type in @odata.type"]
+    declared = _declared(type_name)
+    problems: list[str] = []
+    for key, value in data.items():
+        if _annotation(key):
+            continue
+        member = declared.get(key)
+        if member is None:
+            problems.append(f"{where}: '{key}' is not declared on {type_name} in Graph's metadata")
+            continue
+        problems += _typed(value, member, f"{where}.{key}", sent=sent)
+        allowed = next((v for (t, p), v in DOCUMENTED_VALUES.items()
+                        if p == key and t in _lineage(type_name)), None)
+        if sent and allowed is not None and isinstance(value, str) and value not in allowed:
+            problems.append(f"{where}.{key}: '{value}' is not a documented value "
+                            f"({', '.join(sorted(allowed))})")
+    return problems
+
+
+def _action(data: Any, action: str, where: str) -> list[str]:
+    """An action's JSON body against its declared parameters and documented limits."""
+    if not isinstance(data, dict):
+        return [f"{where}: an action body is a JSON object"]
+    params = _metadata()[2][action]
+    problems: list[str] = []
+    for key, value in data.items():
+        member = params.get(key)
+        if member is None or key == "bindingParameter":
+            problems.append(f"{where}: '{key}' is not a parameter of {action}")
+            continue
+        problems += _typed(value, member, f"{where}.{key}", sent=True)
+        most = DOCUMENTED_LIMITS.get((action, key))
+        if most is not None and isinstance(value, list) and len(value) > most:
+            problems.append(f"{where}.{key}: {len(value)} items, over Graph's documented "
+                            f"limit of {most} a request")
+    return problems
+
+
+_KEYWORDS = frozenset({
+    "eq", "ne", "gt", "ge", "lt", "le", "and", "or", "not", "in", "has", "true", "false",
+    "null", "asc", "desc", "any", "all", "startswith", "endswith", "contains", "$count",
+})
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_PATH = re.compile(r"(?<![\w$.:-])([A-Za-z_$][\w$]*(?:/[A-Za-z_$][\w$]*)*)(\s*\()?")
+
+
+def _split_top(text: str) -> list[str]:
+    """Split ``a,b(c,d),e`` at the commas outside parentheses."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [p.strip() for p in [*parts, current] if p.strip()]
+
+
+def _path_problems(path: str, type_name: str, option: str, what: str) -> list[str]:
+    """Each segment of ``a/b`` must be a member of the type reached so far."""
+    current: str | None = type_name
+    for segment in path.split("/"):
+        if current in (None, "fieldValueSet") or current not in _csdl() or segment == "$count":
+            return []
+        member = members_of(current).get(segment)
+        if member is None:
+            return [f"{what}: {option} names '{segment}', not a property of {current} in "
+                    "Graph's metadata"]
+        target = member.type.removeprefix("Collection(").rstrip(")").removeprefix("graph.")
+        current = target if target in _csdl() else None
+    return []
+
+
+def _query_problems(params: dict[str, str], type_name: str, what: str) -> list[str]:
+    """``$select``/``$expand``/``$filter``/``$orderby`` values against the entity's members."""
+    if type_name not in _csdl():
+        return []
+    problems: list[str] = []
+    members = members_of(type_name)
+    for name in _split_top(params.get("$select", "")):
+        problems += _path_problems(name, type_name, "$select", what)
+    for item in _split_top(params.get("$expand", "")):
+        nav, _, nested = item.partition("(")
+        nav = nav.strip()
+        member = members.get(nav)
+        if member is None or not member.navigation:
+            problems.append(f"{what}: $expand names '{nav}', not a navigation property of "
+                            f"{type_name} in Graph's metadata")
+            continue
+        target = member.type.removeprefix("Collection(").rstrip(")").removeprefix("graph.")
+        options = dict(
+            part.split("=", 1) for part in nested.rstrip(")").split(";") if "=" in part
+        )
+        problems += _query_problems(options, target, f"{what} $expand={nav}")
+    for text in (params.get("$filter", ""), params.get("$orderby", "")):
+        option = "$filter" if text is params.get("$filter") else "$orderby"
+        bare = _STRING.sub("''", text)
+        scoped = set(re.findall(r"(\w+)\s*:", bare))  # lambda variables: any(x: x/...)
+        for found in _PATH.finditer(bare):
+            path, call = found.group(1), found.group(2)
+            head = path.split("/")[0]
+            if (call and "/" not in path) or head.casefold() in _KEYWORDS or head in scoped:
+                continue
+            if re.fullmatch(r"[0-9a-fA-F-]+", path) and any(c.isdigit() for c in path):
+                continue
+            problems += _path_problems(path.removesuffix("/any").removesuffix("/all"),
+                                       type_name, option, what)
+    return problems
 
 
 @cache
@@ -219,21 +481,6 @@ def _unknown(obj: Any, where: str, seen: set[int] | None = None) -> list[str]:
             if isinstance(child, Parsable):
                 problems += _unknown(child, f"{where}.{name}", seen)
     return problems
-
-
-def _undeclared(data: Any, type_name: str, where: str) -> list[str]:
-    """Properties of a JSON entity that Graph's metadata does not declare on its type."""
-    if not isinstance(data, dict) or type_name == "fieldValueSet":
-        return []
-    odata_type = str(data.get("@odata.type") or "").removeprefix("#microsoft.graph.")
-    if odata_type in _csdl():
-        type_name = odata_type
-    declared = _declared(type_name)
-    return [
-        f"{where}: '{key}' is not declared on {type_name} in Graph's metadata"
-        for key in data
-        if not _annotation(key) and key not in declared
-    ]
 
 
 def _link_key(url: httpx.URL) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -292,6 +539,9 @@ class GraphConformance:
             self.problems.append(
                 f"{what}: query options {sorted(names - options)} are not in the SDK template"
             )
+        if route.entity:
+            params = dict(request.url.params.multi_items())
+            self.problems += _query_problems(params, route.entity, what)
         if route.body is None:
             return
         content_type = request.headers.get("Content-Type", "")
@@ -310,7 +560,9 @@ class GraphConformance:
             return
         self.problems += _unknown(parsed, f"{what} request")
         if route.sent_entity:
-            self.problems += _undeclared(sent, route.sent_entity, f"{what} request")
+            self.problems += _entity(sent, route.sent_entity, f"{what} request", sent=True)
+        if route.action:
+            self.problems += _action(sent, route.action, f"{what} request")
 
     def _check_response(self, route: Route, response: httpx.Response, what: str) -> None:
         response.read()
@@ -338,7 +590,7 @@ class GraphConformance:
             return
         items = data.get("value") if "value" in data else [data]
         for number, item in enumerate(items or []):
-            self.problems += _undeclared(item, route.entity, f"{what} response[{number}]")
+            self.problems += _entity(item, route.entity, f"{what} response[{number}]")
         for key in ("@odata.nextLink", "@odata.deltaLink"):
             if isinstance(data.get(key), str):
                 self.links.add(_link_key(httpx.URL(data[key])))

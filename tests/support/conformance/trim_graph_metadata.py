@@ -2,6 +2,8 @@
 
 Run: ``python tests/support/conformance/trim_graph_metadata.py v1.0-Prod.csdl COMMIT`` with the
 file from github.com/microsoftgraph/msgraph-metadata (``schemas/v1.0-Prod.csdl``) at COMMIT.
+Each kept property keeps its ``Type`` and ``Nullable``; every enum a kept property names is
+kept with its members; the actions the bot calls keep their parameters.
 """
 
 from __future__ import annotations
@@ -29,12 +31,29 @@ TYPES = [
     "itemBody",
     "recipient",
     "emailAddress",
+    "assignedLicense",
+    "teamworkActivityTopic",
+    "teamworkNotificationRecipient",
+    "aadUserNotificationRecipient",
+    "keyValuePair",
+    "internetMessageHeader",
+]
+# (action, binding type): the actions the bot calls
+ACTIONS = [
+    ("sendMail", "graph.user"),
+    ("sendActivityNotification", "graph.userTeamwork"),
+    ("sendActivityNotificationToRecipients", "graph.teamwork"),
 ]
 OUT = Path(__file__).with_name("graph-v1.0-trimmed.csdl.xml")
 
 
+def _element(tag: str, node: ET.Element, keys: tuple[str, ...]) -> str:
+    attrs = " ".join(f'{k}="{node.get(k)}"' for k in keys if node.get(k))
+    return f"<{tag} {attrs}"
+
+
 def trim(source: Path, commit: str) -> str:
-    """The trimmed CSDL text: the types above, their properties and navigation properties."""
+    """The trimmed CSDL text: the types above with their (navigation) properties, their enums."""
     root = next(
         schema
         for schema in ET.parse(source).getroot().iter(f"{EDM}Schema")
@@ -49,31 +68,35 @@ def trim(source: Path, commit: str) -> str:
         "     regenerate with tests/support/conformance/trim_graph_metadata.py. -->",
         '<Schema Namespace="microsoft.graph" xmlns="http://docs.oasis-open.org/odata/ns/edm">',
     ]
+    named: set[str] = set()
+    member = ("Name", "Type", "Nullable")
     for kind in ("EntityType", "ComplexType"):
         for node in root.iter(f"{EDM}{kind}"):
-            name = node.get("Name")
-            if name not in TYPES:
+            if node.get("Name") not in TYPES:
                 continue
-            attrs = " ".join(
-                f'{k}="{node.get(k)}"' for k in ("Name", "BaseType", "OpenType") if node.get(k)
-            )
-            lines.append(f"  <{kind} {attrs}>")
+            lines.append("  " + _element(kind, node, ("Name", "BaseType", "Abstract", "OpenType"))
+                         + ">")
             for child in node:
-                tag = child.tag.removeprefix(EDM)
-                if tag in ("Property", "NavigationProperty"):
-                    lines.append(
-                        f'    <{tag} Name="{child.get("Name")}" Type="{child.get("Type")}" />'
-                    )
+                if child.tag.removeprefix(EDM) in ("Property", "NavigationProperty"):
+                    tag = child.tag.removeprefix(EDM)
+                    lines.append("    " + _element(tag, child, member) + " />")
+                    named.add(str(child.get("Type")))
             lines.append(f"  </{kind}>")
     for node in root.iter(f"{EDM}Action"):
-        if node.get("Name") == "sendMail":
-            lines.append('  <Action Name="sendMail" IsBound="true">')
-            for child in node.iter(f"{EDM}Parameter"):
-                lines.append(
-                    f'    <Parameter Name="{child.get("Name")}" Type="{child.get("Type")}" />'
-                )
-            lines.append("  </Action>")
-            break
+        params = list(node.iter(f"{EDM}Parameter"))
+        if (node.get("Name"), params[0].get("Type")) not in ACTIONS:
+            continue
+        lines.append(f'  <Action Name="{node.get("Name")}" IsBound="true">')
+        for child in params:
+            lines.append("    " + _element("Parameter", child, member) + " />")
+            named.add(str(child.get("Type")))
+        lines.append("  </Action>")
+    wanted = {t.removeprefix("Collection(").rstrip(")").removeprefix("graph.") for t in named}
+    for node in root.iter(f"{EDM}EnumType"):
+        if node.get("Name") in wanted:
+            lines.append("  " + _element("EnumType", node, ("Name", "IsFlags")) + ">")
+            lines += ["    " + _element("Member", m, ("Name",)) + " />" for m in node]
+            lines.append("  </EnumType>")
     lines.append("</Schema>")
     return "\n".join(lines) + "\n"
 

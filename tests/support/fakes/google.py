@@ -37,7 +37,7 @@ import httplib2
 import httpx
 import pytest
 
-from tests.support.conformance.google import GoogleConformance
+from tests.support.conformance.google import GoogleConformance, field_mask
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 SA_EMAIL = "compliance-bot@oakfield-bot.iam.gserviceaccount.com"
@@ -550,7 +550,7 @@ class FakeGoogle:
         record = Recorded(method, path, params, headers, body, batch=batch)
         self.requests.append(record)
         status, answer_headers, answer = self._answer(method, host, path, headers, body, record)
-        self.conformance.check(record.method_id, body, status, answer)
+        self.conformance.check(record.method_id, body, status, answer, params.get("fields"))
         return status, answer_headers, answer
 
     def _answer(
@@ -584,6 +584,12 @@ class FakeGoogle:
                 )
             payload = json.loads(body) if body else None
             status, answer = handler(record.principal, path_values, params, payload)
+            if params.get("fields"):  # Google's partial response: only the masked fields
+                try:
+                    answer = field_mask(route.method_id, params["fields"], answer)
+                except ValueError as exc:
+                    raise GoogleHttpError(400, f"Invalid field selection {exc}",
+                                          "invalidParameter") from None
             if failure is not None and failure.raise_after is not None:
                 raise failure.raise_after
             return status, {}, json.dumps(answer).encode()

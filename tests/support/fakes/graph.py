@@ -52,12 +52,13 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import httpx
 
-from tests.support.conformance.graph import GraphConformance
+from tests.support.conformance.graph import GraphConformance, members_of
 
 GRAPH_HOST = "graph.microsoft.com"
 GRAPH = f"https://{GRAPH_HOST}/v1.0"
@@ -95,6 +96,8 @@ BOT_SCOPE = "https://api.botframework.com/.default"
 # the bulk feed call refuses a token that expires within 45 minutes ("412 Precondition Failed")
 BULK_TOKEN_LEFT = 45 * 60
 CATALOG_APP_ID = "00000000-0000-4000-8000-00000000d001"  # fictional: the app in the catalog
+# what the fake stores of a user (and answers when no $select names others); any property
+# Graph's metadata declares may be selected (``_select``): unset ones come back null
 USER_PROPS = (
     "id",
     "displayName",
@@ -112,7 +115,6 @@ USER_PROPS = (
 # a licence as Graph lists it in assignedLicenses (assignedLicense: disabledPlans, skuId); this
 # is Microsoft 365 A1 for faculty's SKU id
 STAFF_LICENCE = {"disabledPlans": [], "skuId": "94763226-9b3c-4e75-a931-5c89701abe66"}
-GROUP_PROPS = ("id", "displayName", "description", "mail", "mailNickname", "members")
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;charset=utf-8"
 TITLE_COLUMN_ID = "fa564e0f-0c70-4ab9-b863-0177e6ddd247"  # SharePoint's built-in Title field
 _LITERAL = r"'(?:[^']|'')*'"
@@ -270,6 +272,7 @@ class FakeGraph:
         self.expired_status: int | None = None
         # mail, cards, lists
         self.sent: list[SentMail] = []
+        self.inbox: list[dict[str, Any]] = []  # messages in the senders' inboxes (NDRs)
         self.posted: list[dict[str, Any]] = []
         self.throttled = 0
         self._mail_stamps: dict[str, deque[float]] = {}
@@ -341,7 +344,7 @@ class FakeGraph:
         """Change Graph properties (e.g. ``accountEnabled=False``)."""
         seq = self._next()
         for name, value in props.items():
-            if name not in USER_PROPS or name == "id":
+            if name not in members_of("user") or name == "id":
                 raise KeyError(name)
             self.users[user_id][name] = value
             self._user_log[user_id][name] = seq
@@ -891,20 +894,23 @@ class FakeGraph:
         return data
 
     @staticmethod
-    def _select(
-        obj: dict[str, Any], select: str | None, allowed: tuple[str, ...], kind: str
-    ) -> dict[str, Any]:
+    def _select(obj: dict[str, Any], select: str | None, kind: str) -> dict[str, Any]:
+        """``obj`` as Graph answers ``$select``: any property Graph's metadata declares on
+        ``kind`` (or on a type derived from it) may be named, and an unset one comes back null;
+        a navigation property named there is answered by the caller (``manager@delta``)."""
+        declared = members_of(kind)
         if not select:
-            return {k: v for k, v in obj.items() if k in allowed}
+            return {k: v for k, v in obj.items() if k in declared}
         names = [s.strip() for s in select.split(",") if s.strip()]
         for name in names:
-            if name not in allowed:
+            if name not in declared:
                 raise _Reject(
                     400,
                     "Request_BadRequest",
                     f"Could not find a property named '{name}' on type 'microsoft.graph.{kind}'.",
                 )
-        return {"id": obj["id"], **{n: obj.get(n) for n in names if n in obj}}
+        shown = {n: obj.get(n) for n in names if not declared[n].navigation}
+        return {"id": obj["id"], **shown}
 
     def _page(
         self,
@@ -1101,18 +1107,18 @@ class FakeGraph:
 
     # ---- users and groups ------------------------------------------------------------------
     def _user_json(
-        self, user_id: str, select: str | None, *, expand_manager: bool = False
+        self, user_id: str, select: str | None, *, expand_manager: str | None = None
     ) -> dict[str, Any]:
+        """A user as Graph answers it; ``expand_manager``: the ``$select`` of
+        ``$expand=manager(...)`` ("" for a bare ``$expand=manager``; None: not expanded)."""
         user = self.users[user_id]
-        data = self._select(user, select, USER_PROPS, "user")
-        if expand_manager and user_id in self.managers:
+        data = self._select(user, select, "user")
+        if expand_manager is not None and user_id in self.managers:
             boss = self.users.get(self.managers[user_id])
             if boss is not None:
                 data["manager"] = {
                     "@odata.type": "#microsoft.graph.user",
-                    "id": boss["id"],
-                    "mail": boss["mail"],
-                    "userPrincipalName": boss["userPrincipalName"],
+                    **self._select(boss, expand_manager or None, "directoryObject"),
                 }
         return data
 
@@ -1140,13 +1146,16 @@ class FakeGraph:
         if flt:
             ids = self._filter_users(flt, ids)
         expand = params.get("$expand")
-        if expand and not re.fullmatch(r"manager(\(\$select=[A-Za-z,]+\))?", expand):
+        manager = re.fullmatch(r"manager(?:\(\$select=([A-Za-z,]+)\))?", expand or "")
+        if expand and manager is None:
             raise _Reject(400, "Request_BadRequest", f"Invalid $expand: {expand}")
         top = int(params.get("$top", "100"))
         if not 1 <= top <= 999:
             raise _Reject(400, "Request_BadRequest", "Invalid page size specified: '$top'.")
         items = [
-            self._user_json(u, params.get("$select"), expand_manager=bool(expand)) for u in ids
+            self._user_json(u, params.get("$select"),
+                            expand_manager=(manager.group(1) or "") if manager else None)
+            for u in ids
         ]
         return self._json(self._page("/users", items, {}, size=min(top, 100)))
 
@@ -1231,7 +1240,7 @@ class FakeGraph:
             self._params(request, {"$select"})
             select, since = params.get("$select"), 0
             if select:
-                self._select({"id": "x"}, select, (*USER_PROPS, "manager"), "user")
+                self._select({"id": "x"}, select, "user")
         names = [s for s in (select or "").split(",") if s]
         with_manager = "manager" in names
         plain = ",".join(n for n in names if n != "manager") or None
@@ -1291,7 +1300,7 @@ class FakeGraph:
             self._params(request, {"$select", "$filter"})
             select, since, ids = params.get("$select"), 0, None
             if select:
-                self._select({"id": "x"}, select, GROUP_PROPS, "group")
+                self._select({"id": "x"}, select, "group")
             if "$filter" in params:
                 flt = params["$filter"]
                 if not re.fullmatch(rf"id eq {_LITERAL}(?: or id eq {_LITERAL})*", flt):
@@ -1365,7 +1374,7 @@ class FakeGraph:
             ids = [g for g in ids if self.groups[g]["displayName"].casefold() in wanted]
         top = int(params.get("$top", "100"))
         items = [
-            self._select(self.groups[g], params.get("$select"), GROUP_PROPS, "group") for g in ids
+            self._select(self.groups[g], params.get("$select"), "group") for g in ids
         ]
         return self._json(self._page("/groups", items, {}, size=min(top, 100)))
 
@@ -1477,6 +1486,11 @@ class FakeGraph:
         if not {"Mail.ReadBasic.All", "Mail.Read.All"} & self.granted:
             raise _Reject(403, "ErrorAccessDenied",
                           "Access is denied. Check credentials and try again.", record=False)
+        top = int(params.get("$top", "10"))
+        context = f"{self.graph}/$metadata#users('{user}')/mailFolders('{folder}')/messages"
+        if folder.casefold() == "inbox":
+            return self._json({"@odata.context": context,
+                               "value": self._inbox(mailbox, params)[:top]})
         if folder.casefold() != "sentitems":
             raise _Reject(404, "ErrorItemNotFound",
                           "The specified object was not found in the store.", record=False)
@@ -1502,9 +1516,45 @@ class FakeGraph:
                 "sentDateTime": "2026-11-02T09:30:00Z",
             }
             items.append({k: v for k, v in item.items() if k in fields or k == "id"})
-        top = int(params.get("$top", "10"))
-        context = f"{self.graph}/$metadata#users('{user}')/mailFolders('{folder}')/messages"
         return self._json({"@odata.context": context, "value": items[:top]})
+
+    def bounce(self, mail: SentMail, code: str = "5.7.233") -> None:
+        """Exchange bounces a message it had accepted (202), as past the tenant's external
+        recipient limit: its non-delivery report lands in the sending mailbox's inbox, from
+        the postmaster, naming the original's Message-ID in In-Reply-To and References."""
+        assert mail.mime is not None
+        head = re.split(rb"\r?\n\r?\n", mail.mime, maxsplit=1)[0]
+        parsed = email.message_from_bytes(head, policy=email.policy.default)
+        original = str(parsed["Message-ID"]).strip()
+        domain = mail.mailbox.rpartition("@")[2]
+        self.inbox.append({
+            "mailbox": mail.mailbox.casefold(),
+            "id": f"AAMkNdr{len(self.inbox):06d}",
+            "subject": f"Undeliverable: {parsed['Subject']}",
+            "from": {"emailAddress": {"name": "Microsoft Outlook",
+                                      "address": f"postmaster@{domain}"}},
+            "receivedDateTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "internetMessageId": f"<ndr-{uuid.uuid4().hex}@{domain}>",
+            "internetMessageHeaders": [
+                {"name": "X-MS-Exchange-Message-Is-Ndr", "value": ""},
+                {"name": "In-Reply-To", "value": original},
+                {"name": "References", "value": original},
+                {"name": "X-MS-Exchange-Diagnostic", "value": f"550 {code}"},
+            ],
+        })
+
+    def _inbox(self, mailbox: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """The inbox, filtered by ``receivedDateTime ge <instant>`` (the one filter known)."""
+        since = ""
+        if "$filter" in params:
+            found = re.fullmatch(r"receivedDateTime ge (\d{4}-\d\d-\d\dT[\d:]+Z)",
+                                 params["$filter"])
+            if found is None:
+                raise _Reject(400, "ErrorInvalidUrlQueryFilter", "The query filter is invalid.")
+            since = found.group(1)
+        fields = set(params.get("$select", "id,subject,from,receivedDateTime").split(","))
+        return [{k: v for k, v in m.items() if k in fields or k == "id"} for m in self.inbox
+                if m["mailbox"] == mailbox and m["receivedDateTime"] >= since]
 
     def _mailbox(self, key: str) -> str:
         try:
@@ -1662,7 +1712,7 @@ class FakeGraph:
             "createdDateTime": "2024-09-01T08:00:00Z",
         }
         return self._json(
-            self._select(data, params.get("$select"), tuple(data), "site") | {"id": site}
+            self._select(data, params.get("$select"), "site") | {"id": site}
         )
 
     def _lists(self, request: httpx.Request, site: str) -> httpx.Response:
@@ -1672,12 +1722,7 @@ class FakeGraph:
         if "$skiptoken" in params:
             return self._json(self._continue(path, params["$skiptoken"]))
         items = [
-            self._select(
-                self._list_json(x),
-                params.get("$select"),
-                ("id", "displayName", "name", "list", "webUrl", "createdDateTime"),
-                "list",
-            )
+            self._select(self._list_json(x), params.get("$select"), "list")
             for x in lists.values()
         ]
         return self._json(self._page(path, items, {}))
