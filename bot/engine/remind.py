@@ -24,7 +24,7 @@ from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.emails import has_mailbox
 from bot.core.links import make_token
-from bot.core.messages import human_date, notice, render_shared
+from bot.core.messages import human_date, render_shared
 from bot.core.models import (
     Duty,
     OfficialAccount,
@@ -38,7 +38,15 @@ from bot.core.outbox import EmailDraft, Urgency, add_emails, enqueue_emails, new
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.store import one_of
-from bot.core.words import school_words, version_name
+from bot.core.words import version_name
+from bot.engine.reminder_words import (
+    LINK_PURPOSE,
+    escalated_lead,
+    escalated_names,
+    footnote,
+    intro,
+    told_draft,
+)
 from bot.engine.reminders import (
     DIGEST_KEY_PREFIX,
     Digest,
@@ -97,55 +105,6 @@ _ITEM_TEXT: dict[str, tuple[str, str]] = {
         "mark it done.",
     ),
 }
-_LINK_PURPOSE = {
-    "acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
-    "recurring_task": "task",
-}
-
-
-def _escalated_names(school: SchoolConfig) -> dict[str, str]:
-    """Who a late reminder copies in, in the school's words ("the principal")."""
-    return {"line_manager": "your line manager",
-            "headteacher": f"the {school_words(school).headteacher}"}
-
-
-_DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
-
-
-def _footnote(kinds: Sequence[str], link_days: int, control: str) -> str:
-    """What the buttons (``control`` 'button') or links ('link') do, true for these items."""
-    documents = sum(1 for k in kinds if k in _DOCUMENT_KINDS)
-    signed = sum(1 for k in kinds if k in _LINK_PURPOSE)
-    parts = []
-    if documents:
-        if len(kinds) == 1:
-            opener = f"The {control} opens"
-        elif documents == len(kinds):
-            opener = f"Each {control} opens"
-        elif documents == 1:
-            opener = f"The {control} for the policy opens"
-        else:
-            opener = f"The {control}s for policies open"
-        parts.append(
-            f"{opener} a page where you can read the document first; nothing is recorded "
-            "until you press the confirm button on that page."
-        )
-    if signed:
-        parts.append(
-            f"{'This ' + control + ' stops' if signed == 1 else 'These ' + control + 's stop'} "
-            f"working after {link_days} days; the page then offers to email you a fresh one."
-        )
-    return " ".join(parts)
-
-
-def _escalated_lead(digest: Digest) -> str:
-    """'This is well overdue' for one item; 'One of these' / 'Some of these' for several."""
-    if len(digest.items) == 1:
-        return "This is well overdue"
-    copied = sum(1 for d in digest.due if d.reminder.copy)
-    return "One of these is well overdue" if copied == 1 else "Some of these are well overdue"
-
-
 def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
     """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
     base = _ITEM_TEXT[cfg.kind][1]
@@ -341,7 +300,7 @@ class _Renderer:
     def url(self, person_id: int, duty: OpenDuty) -> str:
         """The item's link: a signed page for this person and duty, or their own page."""
         base_url = self.settings.base_url
-        purpose = _LINK_PURPOSE.get(self.requirements[duty.requirement_id].kind)
+        purpose = LINK_PURPOSE.get(self.requirements[duty.requirement_id].kind)
         if not purpose:
             return f"{base_url}/me"
         return f"{base_url}/{purpose}/" + make_token(
@@ -372,42 +331,33 @@ class _Renderer:
     def _linked(self, duty: OpenDuty, on_behalf: bool) -> bool:
         """Whether the item has a button: for someone asked on another's behalf, only the
         pages the person reads and confirms themselves (not the asker's own page)."""
-        return not on_behalf or self.requirements[duty.requirement_id].kind in _LINK_PURPOSE
+        return not on_behalf or self.requirements[duty.requirement_id].kind in LINK_PURPOSE
 
     def _shape(self, digest: Digest, on_behalf: bool) -> _Shape:
         """The digest rendered with slots for the name and links, once per distinct digest."""
-        lead = _escalated_lead(digest)
+        lead = escalated_lead(digest)
         key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf)
         shape = self._shapes.get(key)
         if shape is not None:
             return shape
         items = [{**self.face(d), "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
                  for n, d in enumerate(digest.items)]
-        names = _escalated_names(self.school)
+        names = escalated_names(self.school)
         escalated = [names[flag] for flag in digest.escalated
                      if not (on_behalf and flag == "line_manager")]
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
         subject = self.subject(items)
-        things = "one thing" if len(items) == 1 else f"{len(items)} things"
-        intro = (
-            f"{slot('about')} has no email address, so the school asks you on their behalf. "
-            f"There {'is' if len(items) == 1 else 'are'} {things} the school needs them to do; "
-            "please pass this on and help them do "
-            f"{'it' if len(items) == 1 else 'them'} (the office records it when it is done):"
-            if on_behalf else
-            f"There {'is' if len(items) == 1 else 'are'} {things} the school needs you to do:"
-        )
         rendered = render_shared("reminder", {
             "school_name": self.school.name,
             "subject": subject,
             "person_name": slot("name"),
-            "intro": intro,
+            "intro": intro(len(items), on_behalf),
             "items": items,
             "escalated_to": " and ".join(escalated),
             "escalated_to_count": len(escalated),
             "escalated_lead": lead,
-            "footnote_html": _footnote(kinds, self.settings.link_max_age_days, "button"),
-            "footnote_text": _footnote(kinds, self.settings.link_max_age_days, "link"),
+            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button"),
+            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link"),
             "reply_to": self.school.reply_address(),
         })
         if len(self._shapes) >= _SHAPES_KEPT:
@@ -478,27 +428,6 @@ def _recent_digest_keys(session: Session, school_id: str) -> list[str]:
             OutboxMessage.idempotency_key.like(f"{DIGEST_KEY_PREFIX}:{school_id}:%"),
         )
     ))
-
-
-def _told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -> EmailDraft:
-    """The day's one message to a line manager (or the head) about the people whose reminder
-    today is well overdue: each person and their overdue items."""
-    names = sorted(people)
-    who = names[0] if len(names) == 1 else f"{len(names)} people"
-    return notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
-        to=(to,),
-        subject=f"Well overdue: {who}",
-        paragraphs=[
-            ("Today's reminder to " + (names[0] if len(names) == 1 else "these people")
-             + " was about items that are well overdue. The bot keeps reminding them; a word "
-             "from you may help."),
-        ],
-        facts=[(name, "; ".join(dict.fromkeys(people[name]))) for name in names],
-        small="You get at most one of these emails a day, listing everyone whose reminder "
-        "today was well overdue.",
-    )
 
 
 class ChatRoute(Protocol):
@@ -643,7 +572,7 @@ class ReminderRun:
             return 0
         drafts = [
             (address_day_key("overdue-told", self.school.id, to, self.today),
-             _told_draft(self.school, to, people))
+             told_draft(self.school, to, people))
             for to, people in sorted(self.told.items())
         ]
         return len(enqueue_emails(

@@ -234,8 +234,9 @@ def test_no_other_nations_word_reaches_a_school(
                  words.inspectorate):
         assert word in text, word  # the nation's own words were said instead
     # the sweeps wrote the year's emails: a missed task, a governors' review, a late reminder
-    # copying the line manager and the head, the reports list's clocks
-    for subject in ("Missed:", "due for review", "been copied in", "Overdue"):
+    # saying the line manager and the head have been told, the line manager's one message of
+    # the day about their people, the reports list's clocks
+    for subject in ("Missed:", "due for review", "been told", "Well overdue:", "Overdue"):
         assert subject in text, subject
 
 

@@ -1,0 +1,98 @@
+"""The words of a reminder email: who a late one copies in, the line before its items, what
+its buttons do, and the day's one "well overdue" message to a line manager. Pure: the school's
+settings and the items in, sentences out (``bot.engine.remind`` renders and queues them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.core.config import SchoolConfig
+from bot.core.messages import notice
+from bot.core.outbox import EmailDraft
+from bot.core.rendered import slot
+from bot.core.words import school_words
+from bot.engine.reminders import Digest
+
+__all__ = ["LINK_PURPOSE", "escalated_lead", "escalated_names", "footnote", "intro", "told_draft"]
+
+LINK_PURPOSE = {
+    "acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
+    "recurring_task": "task",
+}
+
+
+def escalated_names(school: SchoolConfig) -> dict[str, str]:
+    """Who a late reminder copies in, in the school's words ("the principal")."""
+    return {"line_manager": "your line manager",
+            "headteacher": f"the {school_words(school).headteacher}"}
+
+
+_DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
+
+
+def footnote(kinds: Sequence[str], link_days: int, control: str) -> str:
+    """What the buttons (``control`` 'button') or links ('link') do, true for these items."""
+    documents = sum(1 for k in kinds if k in _DOCUMENT_KINDS)
+    signed = sum(1 for k in kinds if k in LINK_PURPOSE)
+    parts = []
+    if documents:
+        if len(kinds) == 1:
+            opener = f"The {control} opens"
+        elif documents == len(kinds):
+            opener = f"Each {control} opens"
+        elif documents == 1:
+            opener = f"The {control} for the policy opens"
+        else:
+            opener = f"The {control}s for policies open"
+        parts.append(
+            f"{opener} a page where you can read the document first; nothing is recorded "
+            "until you press the confirm button on that page."
+        )
+    if signed:
+        parts.append(
+            f"{'This ' + control + ' stops' if signed == 1 else 'These ' + control + 's stop'} "
+            f"working after {link_days} days; the page then offers to email you a fresh one."
+        )
+    return " ".join(parts)
+
+
+def escalated_lead(digest: Digest) -> str:
+    """'This is well overdue' for one item; 'One of these' / 'Some of these' for several."""
+    if len(digest.items) == 1:
+        return "This is well overdue"
+    copied = sum(1 for d in digest.due if d.reminder.copy)
+    return "One of these is well overdue" if copied == 1 else "Some of these are well overdue"
+
+
+def intro(count: int, on_behalf: bool) -> str:
+    """The line before the items: to the person, or to whoever is asked on their behalf (the
+    ``about`` slot names the person without an email address)."""
+    things = "one thing" if count == 1 else f"{count} things"
+    are = "is" if count == 1 else "are"
+    if on_behalf:
+        return (f"{slot('about')} has no email address, so the school asks you on their behalf. "
+                f"There {are} {things} the school needs them to do; please pass this on and help "
+                f"them do {'it' if count == 1 else 'them'} (the office records it when it is "
+                "done):")
+    return f"There {are} {things} the school needs you to do:"
+
+
+def told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -> EmailDraft:
+    """The day's one message to a line manager (or the head) about the people whose reminder
+    today is well overdue: each person and their overdue items."""
+    names = sorted(people)
+    who = names[0] if len(names) == 1 else f"{len(names)} people"
+    return notice(
+        school_name=school.mail_from_name or school.name,
+        reply_to=school.reply_address(),
+        to=(to,),
+        subject=f"Well overdue: {who}",
+        paragraphs=[
+            ("Today's reminder to " + (names[0] if len(names) == 1 else "these people")
+             + " was about items that are well overdue. The bot keeps reminding them; a word "
+             "from you may help."),
+        ],
+        facts=[(name, "; ".join(dict.fromkeys(people[name]))) for name in names],
+        small="You get at most one of these emails a day, listing everyone whose reminder "
+        "today was well overdue.",
+    )
