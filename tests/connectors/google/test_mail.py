@@ -477,8 +477,9 @@ def test_a_send_gmail_delivered_stays_sent(
 def test_a_mailer_daemon_message_about_someone_elses_mail_is_ignored(
     tmp_path: Path, fake: FakeGoogle, outbox: Store
 ) -> None:
-    """A bounce naming another message, and a person's reply naming the bot's own message
-    (not from the mailer-daemon), leave the row sent."""
+    """A bounce naming another message, and replies naming the bot's own message from
+    people (one whose name has "Mailer-Daemon" in it, which Gmail's ``from:`` search finds),
+    leave the row sent: only a report from a mailer-daemon address counts."""
     from bot.core.outbox.lookup import record_bounces
 
     mailer = build_google(tmp_path, fake).mailer
@@ -493,9 +494,11 @@ def test_a_mailer_daemon_message_about_someone_elses_mail_is_ignored(
         "X-Failed-Recipients": "someone@elsewhere.example"})
     fake.receive(SENDER, {"From": "Person Zero <person0@oakfield.example>",
                           "Subject": "Re: Alert 0", "In-Reply-To": ours, "References": ours})
+    fake.receive(SENDER, {"From": "Mailer-Daemon Watch <alerts@oakfield.example>",
+                          "Subject": "Re: Alert 0", "In-Reply-To": ours, "References": ours})
     assert record_bounces(outbox, mailer, start) == 0
     assert _states(outbox) == {"k0": "sent"}
-    assert len(fake.calls(GET)) == 1  # only the mailer-daemon's message was read
+    assert len(fake.calls(GET)) == 2  # the two Gmail's from:mailer-daemon finds; no reply
 
 
 def test_bounces_need_the_gmail_readonly_scope(
