@@ -579,6 +579,10 @@ class FakeGoogle:
                     failure.status, failure.message, failure.reason, failure.headers
                 )
             self._validate(route, params)
+            for name, values in self._lists.items():  # only a "repeated" one may come twice
+                if len(values) > 1 and not route.parameters.get(name, {}).get("repeated"):
+                    raise GoogleHttpError(400, f"Invalid value for {name}: given "
+                                          f"{len(values)} times", "invalid")
             handler: Callable[..., tuple[int, Any]] | None = getattr(
                 self, "_h_" + route.method_id.replace(".", "_"), None
             )
