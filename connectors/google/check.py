@@ -292,7 +292,8 @@ def _gmail_row(sender: str | None, client: GoogleClient, checker: _Checker) -> C
 
 
 def _gmail_lookup_row(sender: str, client: GoogleClient) -> CheckRow:
-    """Optional: whether an unknown send outcome can be looked up in the sent mail."""
+    """Optional: whether an unknown send outcome can be looked up in the sent mail, and the
+    mailer-daemon's bounces read (both need gmail.readonly)."""
     name = "Gmail sent-mail lookup (optional)"
     try:
         client.gmail_lookup().authorise()
@@ -300,15 +301,17 @@ def _gmail_lookup_row(sender: str, client: GoogleClient) -> CheckRow:
         return CheckRow(
             name,
             True,
-            f"not granted: a message whose send outcome is unknown waits for a person. To "
-            f"settle those automatically, add {GMAIL_LOOKUP_SCOPES[0]} to the service "
-            "account's domain-wide delegation (deploy/google.md)",
+            f"not granted: a message whose send outcome is unknown waits for a person, and a "
+            f"message Gmail accepted and then bounced stays marked sent. To settle those "
+            f"automatically, add {GMAIL_LOOKUP_SCOPES[0]} to the service account's "
+            "domain-wide delegation (deploy/google.md)",
         )
     return CheckRow(
         name,
         True,
         f"gmail.readonly token issued for {sender}: a message whose send outcome is unknown "
-        "is looked up by its Message-ID in the sent mail",
+        "is looked up by its Message-ID in the sent mail, and one Gmail bounces (its "
+        "mailer-daemon's report) is marked bounced",
     )
 
 

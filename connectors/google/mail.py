@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.utils import parseaddr
 from typing import Any
 
 from connectors.base import (
@@ -33,6 +36,9 @@ __all__ = ["DAILY_SEND_LIMIT", "GMAIL_MAX_BATCH", "PER_MINUTE", "GmailMailer"]
 GMAIL_MAX_BATCH = 50  # Google: batches over 50 "are likely to trigger rate limiting"
 DAILY_SEND_LIMIT = 2000  # Workspace per-user sending limit (rolling 24 hours)
 PER_MINUTE = 60  # Google's guidance: at most about 60 sends a minute per user
+REPORT_PAGE = 100  # mailer-daemon messages listed a page
+REPORT_PAGES = 5  # pages read a pass at most (each report is then read once, and remembered)
+REPORT_HEADERS = ("From", "In-Reply-To", "References", "X-Failed-Recipients")
 
 
 class GmailMailer(Mailer):
@@ -48,8 +54,9 @@ class GmailMailer(Mailer):
         daily_messages: messages in a rolling 24 hours (default 2,000, Workspace's limit).
         reserve: what routine mail may never spend of those limits (default: one send a
             minute and 100 messages a day), kept for urgent mail.
-        lookup: builds the read-only Gmail API (gmail.readonly) used only by ``find_sent``;
-            built on first use, so a school that has not granted that scope still sends.
+        lookup: builds the read-only Gmail API (gmail.readonly) used only by ``find_sent``
+            and ``bounced``; built on first use, so a school that has not granted that scope
+            still sends.
     """
 
     max_batch: int = GMAIL_MAX_BATCH
@@ -72,6 +79,8 @@ class GmailMailer(Mailer):
         self.per_minute = per_minute
         self.daily_messages = daily_messages
         self.reserve = reserve or UrgentReserve(per_minute=1, per_day=100)
+        # mailer-daemon reports already read: id -> (Message-IDs named, failed recipients)
+        self._reports: dict[str, tuple[tuple[str, ...], str]] = {}
 
     @property
     def pacing(self) -> MailPacing:
@@ -150,27 +159,73 @@ class GmailMailer(Mailer):
         ``users.messages.list(q="rfc822msgid:...")`` needs the gmail.readonly scope (the
         gmail.metadata scope refuses ``q``); without it the lookup is not permitted.
         """
+        wanted = message_id(idempotency_key, self.sender).strip("<>")
+        answer = self._read("list", q=f"rfc822msgid:{wanted}", maxResults=1,
+                            includeSpamTrash=False)
+        found = answer.get("messages") if isinstance(answer, dict) else None
+        return SendResult(provider_id=_message_id(found[0])) if found else None
+
+    def bounced(self, idempotency_keys: Sequence[str], since: datetime) -> dict[str, str]:
+        """Of these rows' messages, those Gmail's mailer-daemon reported undelivered since
+        ``since``: its Delivery Status Notifications land in the sending account and name the
+        original's Message-ID in ``In-Reply-To``/``References`` (and the addresses in
+        ``X-Failed-Recipients``). Listed with ``q=from:mailer-daemon after:<epoch seconds>``,
+        each read once as ``format=metadata`` (headers only); needs gmail.readonly (``q``).
+        Nothing when this connection has no read scope configured."""
+        if self._lookup is None:
+            return {}
+        wanted = {message_id(key, self.sender): key for key in idempotency_keys}
+        query = f"from:mailer-daemon after:{int(since.timestamp())}"
+        ids: list[str] = []
+        page: str | None = None
+        for _ in range(REPORT_PAGES):
+            answer = self._read("list", q=query, maxResults=REPORT_PAGE, pageToken=page,
+                                fields="messages/id,nextPageToken")
+            ids += [str(m["id"]) for m in answer.get("messages") or []]
+            page = answer.get("nextPageToken")
+            if not page:
+                break
+        self._reports = {i: self._reports.get(i) or self._report(i) for i in ids}
+        found: dict[str, str] = {}
+        for named, failed in self._reports.values():
+            for original in named:
+                if original in wanted:
+                    to = f" to {failed}" if failed else ""
+                    found[wanted[original]] = (f"Gmail could not deliver it{to}: its "
+                                               "mailer-daemon sent a delivery failure report "
+                                               "(bounced)")
+        return found
+
+    def _report(self, report_id: str) -> tuple[tuple[str, ...], str]:
+        """A mailer-daemon message's headers: the Message-IDs it names and who failed."""
+        answer = self._read("get", id=report_id, format="metadata",
+                            metadataHeaders=list(REPORT_HEADERS), fields="payload/headers")
+        headers = {str(h.get("name", "")).casefold(): str(h.get("value", ""))
+                   for h in (answer.get("payload") or {}).get("headers") or []}
+        if parseaddr(headers.get("from", ""))[1].casefold().startswith("mailer-daemon@"):
+            named = re.findall(r"<[^<>\s]+>", f"{headers.get('in-reply-to', '')} "
+                                              f"{headers.get('references', '')}")
+            return tuple(named), headers.get("x-failed-recipients", "").strip()
+        return (), ""
+
+    def _read(self, method: str, **params: Any) -> dict[str, Any]:
+        """One ``users.messages.<method>`` read of the sender's mailbox with the
+        gmail.readonly API."""
         if self._lookup is None:
             raise LookupNotPermittedError("this Gmail connection cannot read the sent mail")
-        wanted = message_id(idempotency_key, self.sender).strip("<>")
         api = self._lookup()
-        request = (
-            api.resource.users()
-            .messages()
-            .list(userId="me", q=f"rfc822msgid:{wanted}", maxResults=1, includeSpamTrash=False)
-        )
         try:
-            answer = api.call(request)
+            messages = api.resource.users().messages()
+            answer = api.call(getattr(messages, method)(userId="me", **params))
         except GoogleCallError as exc:
             if exc.status in (401, 403) or (exc.auth and not exc.transient):
                 raise LookupNotPermittedError(
-                    f"Google would not let the bot read {self.sender}'s sent mail (the "
+                    f"Google would not let the bot read {self.sender}'s mail (the "
                     "gmail.readonly scope is not granted to its service account; see "
                     "deploy/google.md)"
                 ) from exc
             raise RetryableError(f"Gmail lookup: {exc.status or exc.reason}") from exc
-        found = answer.get("messages") if isinstance(answer, dict) else None
-        return SendResult(provider_id=_message_id(found[0])) if found else None
+        return answer if isinstance(answer, dict) else {}
 
     def _body(self, message: OutgoingEmail) -> dict[str, str]:
         """The ``users.messages.send`` body: base64url of the RFC 5322 bytes (CRLF lines)."""

@@ -45,10 +45,8 @@ def test_everything_ok_and_nothing_written(fake: FakeGoogle, tmp_path: Path) -> 
         "Chat webhook",
         "Mail pacing",
     ]
-    assert (
-        "looked up by its Message-ID"
-        in rows_by_name(rows)["Gmail sent-mail lookup (optional)"].detail
-    )
+    lookup = rows_by_name(rows)["Gmail sent-mail lookup (optional)"].detail
+    assert "looked up by its Message-ID" in lookup and "marked bounced" in lookup
     by_name = rows_by_name(rows)
     assert SA_CLIENT_ID in by_name["Service account key"].detail
     assert "no mail sent" in by_name["Gmail send"].detail

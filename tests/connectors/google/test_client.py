@@ -259,3 +259,16 @@ def test_fake_rejects_unknown_parameters(tmp_path: Path) -> None:
     with pytest.raises(GoogleCallError) as caught:
         api.call(api.resource.members().list(groupKey="governors@oakfield.example", maxResults=500))
     assert caught.value.status == 400
+
+
+def test_fake_takes_only_a_repeated_parameter_twice() -> None:
+    """``metadataHeaders`` is declared repeated in Gmail's discovery document; ``format``
+    is not, so giving it twice is Google's 400."""
+    fake: FakeGoogle = seeded_fake()
+    fake.require_auth = False
+    fake.receive("bot@oakfield.example", {"From": "mailer-daemon@googlemail.com"})
+    url = f"https://gmail.googleapis.com/gmail/v1/users/me/messages/{fake.inbox[0].id}"
+    twice = fake.request(f"{url}?format=metadata&metadataHeaders=From&metadataHeaders=To")
+    assert twice[0].status == 200
+    assert [h["name"] for h in json.loads(twice[1])["payload"]["headers"]] == ["From"]
+    assert fake.request(f"{url}?format=metadata&format=minimal")[0].status == 400

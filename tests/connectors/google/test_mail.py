@@ -402,3 +402,122 @@ def test_request_body_is_plain_json(mailer: GmailMailer, fake: FakeGoogle) -> No
     [call] = fake.calls(SEND)
     assert call.headers["content-type"] == "application/json"
     assert json.loads(call.body) == call.json()
+
+
+# --------------------------------------------------------------------------- bounces
+
+LIST = "gmail.users.messages.list"
+GET = "gmail.users.messages.get"
+
+
+def _states(store: Store) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from bot.core.models import OutboxMessage
+
+    with store.session() as session:
+        return {row.idempotency_key: row.status for row in session.scalars(select(OutboxMessage))}
+
+
+def test_a_gmail_bounce_after_the_send_is_marked_bounced_and_shown(
+    tmp_path: Path, fake: FakeGoogle, outbox: Store
+) -> None:
+    """Gmail accepted both; its mailer-daemon's report about one (In-Reply-To/References
+    naming its Message-ID) turns that row from sent to bounced, audited, once; the report is
+    read once, with a metadata-only read whose fields mask and query Google's documents allow."""
+    from sqlalchemy import select
+
+    from bot.core.models import AuditEvent, OutboxMessage
+    from bot.core.outbox.delivery import trouble
+    from bot.core.outbox.lookup import record_bounces
+
+    mailer = build_google(tmp_path, fake).mailer
+    start = utcnow()
+    _queue(outbox, 2, start)
+    assert dispatch(outbox, mailer, None, now=lambda: start).sent == 2
+    first = next(m for m in fake.sent if m.message["Subject"] == "Alert 0")
+    fake.bounce(first)
+    assert record_bounces(outbox, mailer, start) == 1
+    assert _states(outbox) == {"k0": "bounced", "k1": "sent"}
+    assert record_bounces(outbox, mailer, start) == 0  # marked once
+    assert len(fake.calls(GET)) == 1  # the report was read once
+    listed = fake.calls(LIST)[-1].query
+    assert listed["q"] == f"from:mailer-daemon after:{int((start - timedelta(days=2)).timestamp())}"
+    assert listed["fields"] == "messages/id,nextPageToken"
+    [read] = fake.calls(GET)
+    assert read.query["format"] == "metadata" and read.query["fields"] == "payload/headers"
+    assert fake.conformance.problems == []
+    with outbox.session() as session:
+        assert trouble(session, start).failed == 1  # shown as not delivered
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "outbox.bounced")).one()
+        row = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "k0")).one()
+    assert event.object_id == str(row.id)
+    assert row.last_error is not None and "person0@oakfield.example" in row.last_error
+    fake.bounce(next(m for m in fake.sent if m.message["Subject"] == "Alert 1"))
+    dispatch(outbox, mailer, None, now=lambda: start)  # the dispatcher's passes read them too
+    assert _states(outbox) == {"k0": "bounced", "k1": "bounced"}
+
+
+def test_a_send_gmail_delivered_stays_sent(
+    tmp_path: Path, fake: FakeGoogle, outbox: Store
+) -> None:
+    from bot.core.outbox.lookup import record_bounces
+
+    mailer = build_google(tmp_path, fake).mailer
+    start = utcnow()
+    _queue(outbox, 2, start)
+    dispatch(outbox, mailer, None, now=lambda: start)
+    assert record_bounces(outbox, mailer, start) == 0
+    assert _states(outbox) == {"k0": "sent", "k1": "sent"}
+    assert fake.calls(LIST) and not fake.calls(GET)  # asked; nothing to read
+
+
+def test_a_mailer_daemon_message_about_someone_elses_mail_is_ignored(
+    tmp_path: Path, fake: FakeGoogle, outbox: Store
+) -> None:
+    """A bounce naming another message, and replies naming the bot's own message from
+    people (one whose name has "Mailer-Daemon" in it, which Gmail's ``from:`` search finds),
+    leave the row sent: only a report from a mailer-daemon address counts."""
+    from bot.core.outbox.lookup import record_bounces
+
+    mailer = build_google(tmp_path, fake).mailer
+    start = utcnow()
+    _queue(outbox, 1, start)
+    dispatch(outbox, mailer, None, now=lambda: start)
+    ours = str(fake.sent[0].message["Message-ID"])
+    fake.receive(SENDER, {
+        "From": "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+        "Subject": "Delivery Status Notification (Failure)",
+        "In-Reply-To": "<CAother@mail.gmail.com>", "References": "<CAother@mail.gmail.com>",
+        "X-Failed-Recipients": "someone@elsewhere.example"})
+    fake.receive(SENDER, {"From": "Person Zero <person0@oakfield.example>",
+                          "Subject": "Re: Alert 0", "In-Reply-To": ours, "References": ours})
+    fake.receive(SENDER, {"From": "Mailer-Daemon Watch <alerts@oakfield.example>",
+                          "Subject": "Re: Alert 0", "In-Reply-To": ours, "References": ours})
+    assert record_bounces(outbox, mailer, start) == 0
+    assert _states(outbox) == {"k0": "sent"}
+    assert len(fake.calls(GET)) == 2  # the two Gmail's from:mailer-daemon finds; no reply
+
+
+def test_bounces_need_the_gmail_readonly_scope(
+    tmp_path: Path, fake: FakeGoogle, outbox: Store
+) -> None:
+    """Gmail refuses ``q`` to gmail.metadata, so reading bounces needs gmail.readonly (the
+    sent-mail lookup's scope); without it nothing is marked and sending goes on."""
+    from bot.core.outbox.lookup import record_bounces
+    from connectors.base import LookupNotPermittedError
+    from tests.support.fakes.google import SA_CLIENT_ID
+
+    fake.delegation[SA_CLIENT_ID].discard("https://www.googleapis.com/auth/gmail.readonly")
+    mailer = build_google(tmp_path, fake).mailer
+    assert isinstance(mailer, GmailMailer)
+    start = utcnow()
+    _queue(outbox, 1, start)
+    assert dispatch(outbox, mailer, None, now=lambda: start).sent == 1
+    fake.bounce(fake.sent[0])
+    assert record_bounces(outbox, mailer, start) == 0
+    assert _states(outbox) == {"k0": "sent"}
+    with pytest.raises(LookupNotPermittedError, match=r"gmail\.readonly"):
+        mailer.bounced(["k0"], start - timedelta(days=2))

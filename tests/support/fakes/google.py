@@ -220,11 +220,12 @@ class Recorded:
 
 @dataclass
 class SentMail:
-    """A message Gmail accepted."""
+    """A message in a Gmail account: one it sent, or one it received (``inbox``)."""
 
     mailbox: str
     raw: bytes
     id: str
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))  # Gmail's internalDate
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -299,6 +300,8 @@ class FakeGoogle:
         self.chat_posts: list[dict[str, Any]] = []
         self.chat_requests: list[httpx.Request] = []
         self.sent: list[SentMail] = []
+        self.inbox: list[SentMail] = []  # messages the accounts received (bounces)
+        self._lists: dict[str, list[str]] = {}  # the current request's repeated parameters
         self.requests: list[Recorded] = []
         self.batches: list[list[Recorded]] = []
         self.tokens: dict[str, Token] = {}
@@ -547,6 +550,7 @@ class FakeGoogle:
         batch: int | None,
     ) -> tuple[int, dict[str, str], bytes]:
         params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        self._lists = urllib.parse.parse_qs(query, keep_blank_values=True)
         record = Recorded(method, path, params, headers, body, batch=batch)
         self.requests.append(record)
         status, answer_headers, answer = self._answer(method, host, path, headers, body, record)
@@ -575,6 +579,10 @@ class FakeGoogle:
                     failure.status, failure.message, failure.reason, failure.headers
                 )
             self._validate(route, params)
+            for name, values in self._lists.items():  # only a "repeated" one may come twice
+                if len(values) > 1 and not route.parameters.get(name, {}).get("repeated"):
+                    raise GoogleHttpError(400, f"Invalid value for {name}: given "
+                                          f"{len(values)} times", "invalid")
             handler: Callable[..., tuple[int, Any]] | None = getattr(
                 self, "_h_" + route.method_id.replace(".", "_"), None
             )
@@ -805,39 +813,102 @@ class FakeGoogle:
         self.sent.append(SentMail(str(token_user), raw, message_id))
         return 200, {"id": message_id, "threadId": message_id, "labelIds": ["SENT"]}
 
+    def receive(self, mailbox: str, headers: dict[str, str], text: str = "") -> SentMail:
+        """A message arrives in ``mailbox`` (its RFC 5322 headers and a plain body)."""
+        message = email.message.EmailMessage(policy=email.policy.SMTP)
+        for name, value in headers.items():
+            message[name] = value
+        message.set_content(text or "\n")
+        received = SentMail(mailbox, message.as_bytes(), f"19a{next(self._ids):013x}")
+        self.inbox.append(received)
+        return received
+
+    def bounce(self, mail: SentMail, status: str = "5.1.1") -> SentMail:
+        """Gmail bounces a message it had accepted: its mailer-daemon's Delivery Status
+        Notification lands in the sending account, naming the original's Message-ID in
+        In-Reply-To and References and the recipients in X-Failed-Recipients, as Gmail's do."""
+        original = mail.message
+        failed = ", ".join(str(a) for h in ("To", "Cc") for a in original.get_all(h, []))
+        return self.receive(mail.mailbox, {
+            "From": "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+            "To": mail.mailbox,
+            "Auto-Submitted": "auto-replied",
+            "Subject": "Delivery Status Notification (Failure)",
+            "References": str(original["Message-ID"]),
+            "In-Reply-To": str(original["Message-ID"]),
+            "X-Failed-Recipients": failed,
+            "Message-ID": f"<{uuid.uuid4().hex}.GMRIR@mx.google.com>",
+        }, f"Your message wasn't delivered to {failed}.\nStatus: {status}")
+
+    def _mailbox(self, principal: str | None, path: dict[str, str]) -> list[SentMail]:
+        """The account's messages, newest first (Gmail's order)."""
+        if path["userId"] not in ("me", principal):
+            raise GoogleHttpError(403, "Delegation denied", "forbidden")
+        mailbox = str(principal).casefold() if principal else None
+        held = [m for m in (*self.sent, *self.inbox)
+                if mailbox is None or m.mailbox.casefold() == mailbox]
+        return sorted(held, key=lambda m: m.at, reverse=True)
+
     def _h_gmail_users_messages_list(
         self, principal: str | None, path: dict[str, str], q: dict[str, str], body: Any
     ) -> tuple[int, Any]:
-        """The mailbox's messages: what it sent (the fake keeps nothing else), filtered by
-        ``q=rfc822msgid:<id>`` (the only query the fake understands). As Gmail does, a token
-        whose only Gmail read scope is gmail.metadata may not use ``q``."""
-        token_user = principal
-        if path["userId"] not in ("me", token_user):
-            raise GoogleHttpError(403, "Delegation denied", "forbidden")
+        """The account's messages (what it sent and received), filtered by ``q``: the terms
+        ``rfc822msgid:``, ``from:`` and ``after:`` (epoch seconds) are understood, anything
+        else is refused. As Gmail does, a token whose only Gmail read scope is gmail.metadata
+        may not use ``q``."""
         readers = {f"{GMAIL_SCOPE_ROOT}{name}" for name in ("gmail.readonly", "gmail.modify")}
         readers.add("https://mail.google.com/")
         if "q" in q and self.require_auth and not self._scopes & readers:
             raise GoogleHttpError(
                 403, "Metadata scope does not support 'q' parameter", "forbidden"
             )
-        wanted = None
-        if "q" in q:
-            found = re.fullmatch(r"rfc822msgid:<?([^\s<>]+)>?", q["q"].strip())
-            if found is None:
-                raise GoogleHttpError(400, "fake understands only q=rfc822msgid:", "badRequest")
-            wanted = found.group(1)
-        mailbox = str(token_user).casefold() if token_user else None
-        messages = [
-            {"id": mail.id, "threadId": mail.id}
-            for mail in self.sent
-            if (mailbox is None or mail.mailbox.casefold() == mailbox)
-            and (wanted is None
-                 or str(mail.message.get("Message-ID", "")).strip().strip("<>") == wanted)
-        ]
-        top = int(q.get("maxResults", "100"))
-        answer: dict[str, Any] = {"resultSizeEstimate": len(messages[:top])}
-        if messages:
-            answer["messages"] = messages[:top]
+        messages = self._mailbox(principal, path)
+        for term in q.get("q", "").split():
+            name, _, value = term.partition(":")
+            if name == "rfc822msgid":
+                wanted = value.strip("<>")
+                messages = [m for m in messages
+                            if str(m.message.get("Message-ID", "")).strip().strip("<>") == wanted]
+            elif name == "from":
+                messages = [m for m in messages
+                            if value.casefold() in str(m.message.get("From", "")).casefold()]
+            elif name == "after" and value.isdigit():
+                messages = [m for m in messages if m.at.timestamp() > int(value)]
+            else:
+                raise GoogleHttpError(400, f"fake does not understand q term {term!r}",
+                                      "badRequest")
+        page, token = self._page(f"list:{q.get('q', '')}", messages,
+                                 int(q.get("maxResults", "100")), q.get("pageToken"))
+        answer: dict[str, Any] = {"resultSizeEstimate": len(page)}
+        if page:
+            answer["messages"] = [{"id": m.id, "threadId": m.id} for m in page]
+        if token:
+            answer["nextPageToken"] = token
+        return 200, answer
+
+    def _h_gmail_users_messages_get(
+        self, principal: str | None, path: dict[str, str], q: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        """One message as ``format=metadata`` (only the ``metadataHeaders`` asked for, or
+        all) or ``minimal``; gmail.metadata may not ask for ``full`` or ``raw``."""
+        found = next((m for m in self._mailbox(principal, path) if m.id == path["id"]), None)
+        if found is None:
+            raise GoogleHttpError(404, "Requested entity was not found.", "notFound")
+        shape = q.get("format", "full")
+        if shape not in ("metadata", "minimal"):
+            raise GoogleHttpError(400, f"fake answers only format=metadata, not {shape}",
+                                  "badRequest")
+        answer: dict[str, Any] = {
+            "id": found.id, "threadId": found.id,
+            "labelIds": ["SENT"] if found in self.sent else ["INBOX", "UNREAD"],
+            "internalDate": str(int(found.at.timestamp() * 1000)),
+            "sizeEstimate": len(found.raw), "historyId": str(next(self._ids)),
+        }
+        if shape == "metadata":
+            wanted = {h.casefold() for h in self._lists.get("metadataHeaders", [])}
+            answer["payload"] = {"mimeType": found.message.get_content_type(), "headers": [
+                {"name": name, "value": str(value)} for name, value in found.message.items()
+                if not wanted or name.casefold() in wanted]}
         return 200, answer
 
     def _batch(
