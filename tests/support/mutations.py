@@ -57,6 +57,7 @@ MAIL = (M365 + "test_mail.py", "-k", "one_post or oversized or declares or paced
 LOOKUP = ("tests/core/test_outbox_lookup.py",)
 LIST = (M365 + "test_sharepoint.py", "-k", "first_upsert or title_is_indexed or refused_index "
         "or unindexed_title or wrong_site or rows_reads")
+FORM_LIST = (M365 + "test_forms.py", "-k", "ensure_form_list")  # also reads the site's address
 BOT = (M365 + "test_teams_bot_tokens.py",)
 G_DIRECTORY = (GOOGLE + "test_directory.py",)
 MUTATIONS: tuple[Mutation, ...] = (
@@ -70,8 +71,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("nextPageToken dropped from the members mask", "connectors/google/directory.py",
        '_MEMBER_FIELDS = "nextPageToken,members(', '_MEMBER_FIELDS = "members(', G_DIRECTORY),
     _m("multi-line column textType html", "connectors/m365/client_sharepoint.py",
-       'text_type="plain"', 'text_type="html"',
-       (M365 + "test_forms.py", "-k", "ensure_form_list")),  # the form list: long answers
+       'text_type="plain"', 'text_type="html"', FORM_LIST),  # the form list: long answers
     # --- Graph names
     _m("users $select asks for mail by the wrong case", "connectors/m365/directory.py",
        '    "mail",\n    "userPrincipalName",', '    "Mail",\n    "userPrincipalName",',
@@ -92,7 +92,7 @@ MUTATIONS: tuple[Mutation, ...] = (
        'filter=f"internetMessageId eq \'{quoted}\'", select=["id"]',
        'filter=f"internetMessageId eq \'{quoted}\'", select=["id", "messageId"]', LOOKUP),
     _m("site read selects webURL", "connectors/m365/client_sharepoint.py",
-       'select=["webUrl"]', 'select=["webURL"]', LIST),
+       'select=["webUrl"]', 'select=["webURL"]', FORM_LIST),
     _m("items filtered on field/ instead of fields/", "connectors/m365/client_sharepoint.py",
        'filter=f"fields/{column} eq', 'filter=f"field/{column} eq', LIST),
     _m("bulk feed recipient type misspelt", "connectors/m365/teams_bot.py",
