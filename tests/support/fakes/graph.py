@@ -1412,6 +1412,9 @@ class FakeGraph:
         mailbox_id = self._mailbox(user)
         mailbox = str(self.users[mailbox_id]["mail"]).casefold()
         self._need("Mail.Send")
+        if len(request.content) > 4 * 1024 * 1024:  # Graph's request limit, base64 included
+            raise _Reject(413, "RequestEntityTooLarge",
+                          "The maximum request length supported is 4MB.")
         if self.send_scope is not None and mailbox not in {m.casefold() for m in self.send_scope}:
             raise _Reject(
                 403,
