@@ -18,7 +18,7 @@ _USER_FIELDS = (
     "nextPageToken,users(id,primaryEmail,name(fullName,givenName,familyName),"
     "suspended,archived,organizations(title,primary),relations)"
 )
-_MEMBER_FIELDS = "nextPageToken,members(id,email,type,status)"
+_MEMBER_FIELDS = "nextPageToken,members(id,email,type)"  # suspension: the user's own flags
 
 
 class GoogleDirectory:

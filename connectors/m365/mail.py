@@ -32,10 +32,9 @@ from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError
 from connectors.mime import message_id, mime_bytes, to_mime
 
-__all__ = ["DAILY_RECIPIENTS", "MAX_REQUEST_BYTES", "PER_MINUTE", "GraphMailer"]
+__all__ = ["DAILY_RECIPIENTS", "MAX_REQUEST_BYTES", "GraphMailer"]
 
 
-PER_MINUTE = 30  # Exchange Online: messages a mailbox a minute
 DAILY_RECIPIENTS = 10_000  # Exchange Online: recipients a mailbox a rolling 24 hours
 
 
@@ -52,7 +51,8 @@ class GraphMailer(Mailer):
     Args:
         client: the Graph client.
         sender: the one mailbox mail is sent from (UPN or id).
-        per_minute: messages the mailbox may send a minute (Exchange Online: 30).
+        per_minute: messages the mailbox may send a minute (Exchange Online: 30, the
+            setting's default).
         daily_recipients: recipients (to + cc) it may send to in a rolling 24 hours
             (Exchange Online: 10,000); a message to more is refused for good.
         clock: a monotonic clock for Retry-After bookkeeping (a fake one in tests).
@@ -67,7 +67,7 @@ class GraphMailer(Mailer):
         client: GraphClient,
         sender: str,
         *,
-        per_minute: int = PER_MINUTE,
+        per_minute: int,
         daily_recipients: int = DAILY_RECIPIENTS,
         clock: Callable[[], float] = time.monotonic,
         reserve: UrgentReserve | None = None,

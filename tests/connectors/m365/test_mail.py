@@ -38,7 +38,7 @@ from connectors.base import (
 )
 from schedules.jobs import DISPATCH_SECONDS
 from tests.connectors.contract.kit_m365 import m365_settings
-from tests.support.fakes.graph import SENDER, FakeClock, FakeGraph
+from tests.support.fakes.graph import GRAPH, SENDER, FakeClock, FakeGraph
 from tests.support.mail_names import assert_read_back, named_messages
 from tests.support.scale import full_size
 
@@ -312,6 +312,28 @@ def test_no_recipients_and_oversized_messages_never_reach_graph(rig: Rig) -> Non
     with pytest.raises(PermanentError, match="4 MB"):
         rig.mailer.send(_message(attachments=(big,)))
     assert rig.sends() == []
+
+
+def test_a_message_just_over_graphs_4_mb_is_refused_and_one_just_under_is_sent(
+    rig: Rig,
+) -> None:
+    """Graph refuses a request over 4 MB (413). The request is the MIME in base64, and the
+    attachment is base64 inside the MIME: about 2.2 MB of attachment is the most that fits."""
+    limit = 4 * 1024 * 1024
+    with pytest.raises(PermanentError, match="at most 4 MB"):
+        rig.mailer.send(_message(attachments=(
+            Attachment("minutes.pdf", "application/pdf", b"x" * 2_300_000),)))
+    assert rig.sends() == []
+    rig.mailer.send(_message(attachments=(
+        Attachment("minutes.pdf", "application/pdf", b"x" * 2_296_000),)))
+    [request] = rig.sends()
+    assert limit - 4 * 1024 < len(request.content) <= limit and rig.fake.rejected == []
+    with httpx.Client(transport=rig.fake.transport) as http:  # the fake answers as Graph does
+        over = http.post(f"{GRAPH}/users/{SENDER}/sendMail", content=b"QUFB" * (limit // 4 + 1),
+                         headers={"Authorization": f"Bearer {rig.fake.access_token}",
+                                  "Content-Type": "text/plain"})
+    assert over.status_code == 413
+    assert over.json()["error"]["code"] == "RequestEntityTooLarge"
 
 
 # --------------------------------------------------------------------------- limits

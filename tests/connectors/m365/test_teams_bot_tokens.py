@@ -174,3 +174,18 @@ def test_the_fake_enforces_the_45_minutes_and_the_100_recipients(
     over = "request.recipients: 101 items, over Graph's documented limit of 100 a request"
     assert [p for p in PROBLEMS if over not in p] == []  # the checker names the over-limit calls
     PROBLEMS.clear()
+
+
+def test_the_bulk_call_takes_100_recipients_and_refuses_the_101st_before_calling_graph(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    """Graph's documented limit: 100 recipients a sendActivityNotificationToRecipients call."""
+    bot = bot_of(fake, tmp_path)
+    people = [f"0c2b9a1e-0000-4000-8000-{n:012d}" for n in range(101)]
+    bot.notify_many(people[:100], activity_type="needsReminder", preview="p",
+                    web_url="https://o.example/")
+    assert fake.bulk_calls == [100]
+    with pytest.raises(ValueError, match="1 to 100 recipients a call, not 101"):
+        bot.notify_many(people, activity_type="needsReminder", preview="p",
+                        web_url="https://o.example/")
+    assert fake.bulk_calls == [100]  # nothing sent: Graph would refuse the whole call

@@ -1358,15 +1358,20 @@ class FakeGraph:
         flt = params.get("$filter")
         if flt:
             match = re.fullmatch(
-                rf"displayName (in|eq) \(?((?:{_LITERAL})(?:\s*,\s*{_LITERAL})*)\)?", flt
+                rf"displayName (in \((?:{_LITERAL})(?:\s*,\s*{_LITERAL})*\)"
+                rf"|eq (?:{_LITERAL}|\({_LITERAL}\)))",
+                flt,
             )
+            if re.fullmatch(rf"displayName eq \((?:{_LITERAL})(?:\s*,\s*{_LITERAL})+\)", flt):
+                # OData: a parenthesised list after eq is a syntax error, not a set
+                raise _Reject(400, "BadRequest", "Invalid filter clause")
             if not match:
                 raise _Reject(
                     400,
                     "Request_UnsupportedQuery",
                     f"Unsupported or invalid query filter clause: {flt}",
                 )
-            wanted = {w.casefold() for w in _literals(match.group(2))}
+            wanted = {w.casefold() for w in _literals(match.group(1))}
             if len(wanted) > 15:
                 raise _Reject(
                     400, "Request_UnsupportedQuery", "Too many values in an 'in' clause (max 15)."
@@ -1407,6 +1412,9 @@ class FakeGraph:
         mailbox_id = self._mailbox(user)
         mailbox = str(self.users[mailbox_id]["mail"]).casefold()
         self._need("Mail.Send")
+        if len(request.content) > 4 * 1024 * 1024:  # Graph's request limit, base64 included
+            raise _Reject(413, "RequestEntityTooLarge",
+                          "The maximum request length supported is 4MB.")
         if self.send_scope is not None and mailbox not in {m.casefold() for m in self.send_scope}:
             raise _Reject(
                 403,
