@@ -513,7 +513,8 @@ def cli(
     """
     real = check_module.run_checks
     monkeypatch.setattr(
-        check_module, "run_checks", lambda settings: real(settings, transport=fake.transport)
+        check_module, "run_checks",
+        lambda settings, **kw: real(settings, transport=fake.transport, **kw),
     )
     env = {
         "COMPLIANCE_BOT_HOME": str(tmp_path),
