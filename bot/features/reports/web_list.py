@@ -35,7 +35,7 @@ from bot.core.models import (
     utcnow,
 )
 from bot.core.permissions import REPORT_LINK_READERS
-from bot.core.words import school_words
+from bot.core.words import Words, school_words
 from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
@@ -269,9 +269,12 @@ def _page_of(
     return ids, total, number
 
 
-def _rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+def _rows(
+    session: Session, ids: list[int], now: datetime, words: Words
+) -> list[dict[str, Any]]:
     """What the list shows of each report, in the page's order: only the columns it needs
-    (never the text), the owner's name and the running clock (``open_clock``'s rule)."""
+    (never the text), the owner's name and the running clock (``open_clock``'s rule), with its
+    dates written out here rather than in the template (fifty rows on every read)."""
     clocks: dict[int, Row[int, str, datetime]] = {}
     for clock in session.execute(
         select(ReportClock.report_id, ReportClock.kind, ReportClock.due_at)
@@ -279,15 +282,24 @@ def _rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
         .order_by(ReportClock.id)
     ):
         clocks.setdefault(clock.report_id, clock)
+    route = words.staff_route[:1].upper() + words.staff_route[1:]
+    names = {"lado": route, "ico": "ICO"}
+
+    def deadline(clock: Row[int, str, datetime] | None) -> tuple[bool, str, str] | None:
+        if clock is None:
+            return None
+        due = clock.due_at.astimezone(LONDON).strftime("%a %d %b %H:%M")
+        return clock.due_at < now, names.get(clock.kind, "Triage"), due
+
     found = {
         r.id: {
             "reference": r.reference,
-            "received": r.created_at,
+            "received": r.created_at.astimezone(LONDON).strftime("%d %b %Y %H:%M"),
             "category": CATEGORIES.get(r.category, r.category),
             "urgency": r.urgency,
             "status": r.status,
             "owner": r.display_name,
-            "clock": clocks.get(r.id),
+            "deadline": deadline(clocks.get(r.id)),
             "about_head": r.about_headteacher,
         }
         for r in session.execute(
@@ -341,7 +353,8 @@ def reports_list(
         if filters["urgency"]:
             query = query.where(Report.urgency == filters["urgency"])
         ids, total, number = _page_of(session, query, sort_key, _number(page) or 1)
-        rows = _rows(session, ids)
+        words = school_words(school)
+        rows = _rows(session, ids, now, words)
         _audit(
             session,
             person,
@@ -369,9 +382,9 @@ def reports_list(
             "page": number,
             "pages": _pages(total),
             "query": query_string,
-            "now": now,
-            "london": LONDON,
             "can_link": bool(person.role_names & LINK_ROLES),
+            "user": person,
+            "words": words,
         },
     )
 
