@@ -8,9 +8,9 @@ process drives it over HTTP, so that its own work stays off the server's cores:
 
 * ``/reports`` — 20,000 reports over four years (most closed, the recent ones open with running
   clocks; some about the headteacher, some about the DSL, who must not see those), signed in as
-  the DSL, one request at a time (one person reading the list): the first page, a later page and
-  two filtered and sorted pages. Each answer's rows are checked against the order the list
-  promises, worked out here in Python from the stored data.
+  the DSL, 8 requests at once over 8 keep-alive connections (a DSL team and a busy morning):
+  the first page, a later page and two filtered and sorted pages. Each answer's rows are
+  checked against the order the list promises, worked out here in Python from the stored data.
 * the public form — 8 visitors at once, each GETting the form (a browser's session cookie and
   CSRF token) and then POSTing a report, as a parent would, after 16 reports not measured
   (each web process's first pages load its code, as on a server that has been up a while).
@@ -187,23 +187,28 @@ def _server_env(env: Env, database_url: str, port: int) -> dict[str, str]:
 
 
 async def _read_list(port: int, cookie: str) -> dict[str, tuple[list[float], list[bytes]]]:
-    """One keep-alive connection, one request at a time: (latencies, bodies) per page kind."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    """8 keep-alive connections, 8 requests in flight: (latencies, bodies) per page kind."""
     out: dict[str, tuple[list[float], list[bytes]]] = {p: ([], []) for p in LIST_PATHS}
     requests = {
         p: f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: cb_session={cookie}\r\n\r\n"
         .encode()
         for p in LIST_PATHS
     }
-    for path in LIST_PATHS:  # warm-up: each page once
-        await _get(reader, writer, requests[path])
-    for i in range(LIST_REQUESTS * len(LIST_PATHS)):
-        path = LIST_PATHS[i % len(LIST_PATHS)]
-        start = time.perf_counter()
-        status, body = await _get(reader, writer, requests[path])
-        out[path][0].append(time.perf_counter() - start)
-        out[path][1].append(body if status == 200 else b"status %d" % status)
-    writer.close()
+    work = iter(range(LIST_REQUESTS * len(LIST_PATHS)))
+
+    async def reader_() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for path in LIST_PATHS:  # warm-up: each page once on each connection
+            await _get(reader, writer, requests[path])
+        for i in work:
+            path = LIST_PATHS[i % len(LIST_PATHS)]
+            start = time.perf_counter()
+            status, body = await _get(reader, writer, requests[path])
+            out[path][0].append(time.perf_counter() - start)
+            out[path][1].append(body if status == 200 else b"status %d" % status)
+        writer.close()
+
+    await asyncio.gather(*(reader_() for _ in range(CONCURRENCY)))
     return out
 
 
@@ -268,9 +273,10 @@ def test_reports_list_with_20k_reports(school: SchoolBuilder, database_url: str)
             select(func.count()).select_from(AuditEvent)
             .where(AuditEvent.object_type == "report_list", AuditEvent.actor == DSL)
         )
-    # every read of the list is audited (the warm-up's one read of each page too)
-    assert audited == len(LIST_PATHS) * (LIST_REQUESTS + 1)
+    # every read of the list is audited (each connection's warm-up read of each page too)
+    assert audited == len(LIST_PATHS) * (LIST_REQUESTS + CONCURRENCY)
     lines = []
+    everything = [t for path in LIST_PATHS for t in result[path][0]]
     for path in LIST_PATHS:
         latencies, shown = result[path]
         want = [ref.encode() for ref in _expected(rows, path)]
@@ -282,8 +288,10 @@ def test_reports_list_with_20k_reports(school: SchoolBuilder, database_url: str)
         )
     print(
         f"\nBENCHMARK /reports, {REPORTS:,} reports ({_label(database_url)}, stored in"
-        f" {stored:.1f} s), signed in as the DSL, one request at a time,"
-        f" {LIST_REQUESTS} requests per page:\n" + "\n".join(lines)
+        f" {stored:.1f} s), signed in as the DSL, {CONCURRENCY} requests at once, one web"
+        f" process, {LIST_REQUESTS} requests per page: all pages p50"
+        f" {_ms(everything, 0.5):.1f} ms, p95 {_ms(everything, 0.95):.1f} ms"
+        f" (target < {LIST_TARGET_MS:.0f} ms)\n" + "\n".join(lines)
     )
 
 

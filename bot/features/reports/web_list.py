@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, Row, Select, case, func, select, true
+from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -35,7 +35,7 @@ from bot.core.models import (
     utcnow,
 )
 from bot.core.permissions import REPORT_LINK_READERS
-from bot.core.words import school_words
+from bot.core.words import Words, school_words
 from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
@@ -269,25 +269,38 @@ def _page_of(
     return ids, total, number
 
 
-def _rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    """What the list shows of each report, in the page's order: only the columns it needs
-    (never the text), the owner's name and the running clock (``open_clock``'s rule)."""
-    clocks: dict[int, Row[int, str, datetime]] = {}
-    for clock in session.execute(
-        select(ReportClock.report_id, ReportClock.kind, ReportClock.due_at)
-        .where(ReportClock.report_id.in_(ids), ReportClock.stopped_at.is_(None))
+def _rows(
+    session: Session, ids: list[int], now: datetime, words: Words
+) -> list[dict[str, Any]]:
+    """What the list shows of each report, in the page's order, in one statement: only the
+    columns it needs (never the text), the owner's name and the running clock, with its dates
+    written out here rather than in the template (fifty rows on every read)."""
+    running = (  # the first clock not stopped (``open_clock``'s rule)
+        select(ReportClock.id)
+        .where(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
         .order_by(ReportClock.id)
-    ):
-        clocks.setdefault(clock.report_id, clock)
+        .limit(1)
+        .correlate(Report)
+        .scalar_subquery()
+    )
+    route = words.staff_route[:1].upper() + words.staff_route[1:]
+    names = {"lado": route, "ico": "ICO"}
+
+    def deadline(kind: str | None, due_at: datetime | None) -> tuple[bool, str, str] | None:
+        if kind is None or due_at is None:
+            return None
+        due = due_at.astimezone(LONDON).strftime("%a %d %b %H:%M")
+        return due_at < now, names.get(kind, "Triage"), due
+
     found = {
         r.id: {
             "reference": r.reference,
-            "received": r.created_at,
+            "received": r.created_at.astimezone(LONDON).strftime("%d %b %Y %H:%M"),
             "category": CATEGORIES.get(r.category, r.category),
             "urgency": r.urgency,
             "status": r.status,
             "owner": r.display_name,
-            "clock": clocks.get(r.id),
+            "deadline": deadline(r.kind, r.due_at),
             "about_head": r.about_headteacher,
         }
         for r in session.execute(
@@ -300,8 +313,11 @@ def _rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
                 Report.status,
                 Report.about_headteacher,
                 Person.display_name,
+                ReportClock.kind,
+                ReportClock.due_at,
             )
             .outerjoin(Person, Person.id == Report.owner_id)
+            .outerjoin(ReportClock, ReportClock.id == running)
             .where(Report.id.in_(ids))
         )
     }
@@ -341,7 +357,8 @@ def reports_list(
         if filters["urgency"]:
             query = query.where(Report.urgency == filters["urgency"])
         ids, total, number = _page_of(session, query, sort_key, _number(page) or 1)
-        rows = _rows(session, ids)
+        words = school_words(school)
+        rows = _rows(session, ids, now, words)
         _audit(
             session,
             person,
@@ -369,9 +386,9 @@ def reports_list(
             "page": number,
             "pages": _pages(total),
             "query": query_string,
-            "now": now,
-            "london": LONDON,
             "can_link": bool(person.role_names & LINK_ROLES),
+            "user": person,
+            "words": words,
         },
     )
 

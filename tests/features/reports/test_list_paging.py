@@ -216,3 +216,46 @@ def test_every_view_is_audited_as_before(many: Env) -> None:
         ),
         (DSL, "report_list", None, {"count": 50, "filters": {}}),
     ]
+
+
+def test_each_row_shows_its_first_running_clock_and_whether_it_is_overdue(
+    school: SchoolBuilder, database_url: str
+) -> None:
+    """The deadline column names the report's first clock still running (stopped clocks and
+    later running ones are not it), in the school's words and London time, marked overdue
+    only once its deadline has passed; a report with no running clock shows a dash."""
+    env = make_env(school, database_url)
+    past = datetime(2020, 6, 1, 9, 30, tzinfo=UTC)  # 10:30 in London (summer time)
+    future = datetime(2099, 1, 5, 9, 30, tzinfo=UTC)  # 09:30 in London (winter)
+    clocks = {  # reference: (kind, due, stopped) in the order the clocks were started
+        "CR-2026-0001": [("triage", past, True), ("lado", past, False), ("ico", future, False)],
+        "CR-2026-0002": [("ico", future, False)],
+        "CR-2026-0003": [("triage", past, True)],
+    }
+    try:
+        with env.context.store.transaction() as session:
+            ensure_school(session, env.school)
+            for n, (reference, kinds) in enumerate(clocks.items()):
+                report = Report(
+                    school_id="oak", reference=reference, category="data_breach",
+                    urgency="high", status="new", what_happened="A lost laptop.",
+                    created_at=NOW + timedelta(minutes=n),
+                )
+                session.add(report)
+                session.flush()
+                for kind, due, stopped in kinds:
+                    session.add(ReportClock(
+                        school_id="oak", report_id=report.id, kind=kind, started_at=NOW,
+                        due_at=due, stopped_at=NOW if stopped else None,
+                        stopped_by=DSL if stopped else None,
+                    ))
+                    session.flush()
+        page = env.client("dsl").get("/reports?sort=oldest").text
+        cells = re.findall(r"<td>(?!<a)(.*?)</td>", page)
+        assert cells == [
+            '<strong class="bad">Overdue</strong> LADO by Mon 01 Jun 10:30',
+            "ICO by Mon 05 Jan 09:30",
+            "—",
+        ]
+    finally:
+        env.context.store.dispose()
