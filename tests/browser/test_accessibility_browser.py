@@ -94,8 +94,8 @@ def _personas(ctx: AppContext) -> dict[str, tuple[str | None, list[str]]]:
     sid = school["id"]
     return {
         "visitor (no account)": (None, [
-            "/", "/report", f"/report/{sid}", f"/visit/{sid}", "/signin", "/signin/email",
-            "/signin/code", "/signin/link/not-a-real-link", "/teams/configure",
+            "/", "/report", f"/report/{sid}", "/complaint", f"/visit/{sid}", "/signin",
+            "/signin/email", "/signin/code", "/signin/link/not-a-real-link", "/teams/configure",
             "/no-such-page", "/ack/not-a-real-link"]),
         "member of staff": (staff.email, [*signed_in, aup_link]),
         "headteacher and DSL": (school["headteacher"], signed_in),

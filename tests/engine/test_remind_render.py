@@ -12,6 +12,7 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import render
 from bot.core.settings import Settings
 from bot.engine.remind import _Names, _Renderer
+from bot.engine.reminder_words import escalated_lead, escalated_names, footnote
 from bot.engine.reminders import Digest, OpenDuty, Recipient
 from tests.engine.test_reminders import REQUIREMENTS
 
@@ -37,12 +38,10 @@ def _duty(did: int, person: int, requirement: int, due: date) -> OpenDuty:
 
 def _direct(renderer: _Renderer, digest: Digest) -> tuple[str, str, str]:
     """The digest rendered on its own, every value in place (what the shared render must equal)."""
-    from bot.engine.remind import _escalated_lead, _escalated_names, _footnote
-
     items = [{**renderer.face(d), "url": renderer.url(digest.person.id, d)}
              for d in digest.items]
     kinds = [renderer.requirements[d.requirement_id].kind for d in digest.items]
-    escalated = [_escalated_names(SCHOOL)[flag] for flag in digest.escalated]
+    escalated = [escalated_names(SCHOOL)[flag] for flag in digest.escalated]
     subject = renderer.subject(items)
     text, html = render("reminder", {
         "school_name": SCHOOL.name, "subject": subject,
@@ -50,9 +49,9 @@ def _direct(renderer: _Renderer, digest: Digest) -> tuple[str, str, str]:
         "intro": ("There is one thing the school needs you to do:" if len(items) == 1
                   else f"There are {len(items)} things the school needs you to do:"),
         "items": items, "escalated_to": " and ".join(escalated),
-        "escalated_to_count": len(escalated), "escalated_lead": _escalated_lead(digest),
-        "footnote_html": _footnote(kinds, renderer.settings.link_max_age_days, "button"),
-        "footnote_text": _footnote(kinds, renderer.settings.link_max_age_days, "link"),
+        "escalated_to_count": len(escalated), "escalated_lead": escalated_lead(digest),
+        "footnote_html": footnote(kinds, renderer.settings.link_max_age_days, "button"),
+        "footnote_text": footnote(kinds, renderer.settings.link_max_age_days, "link"),
         "reply_to": SCHOOL.reply_address(),
     })
     return subject, text, html
