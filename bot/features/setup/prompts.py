@@ -198,8 +198,8 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> N
     lead = words.dsl_full + (f" ({words.dsl})" if words.dsl != words.dsl_full else "")
     _listed(progress, people, source, "dsl", lead)
     _listed(progress, people, source, "deputy_dsl", cap(words.deputy_dsl))
-    for key, question in (("dpo", "Data protection officer (staff, or a council or trust DPO's "
-                                  "email)"),
+    for key, question in (("dpo", "Data protection officer (staff, or the "
+                                  f"{words.local_authority}'s or trust's DPO's email)"),
                           ("clerk", f"{cap(words.clerk)} (staff, or their email)"),
                           ("chair_of_governors", cap(words.chair))):
         if progress.has(("people", key)):
@@ -212,7 +212,7 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> N
             progress.mark(("people", key))
     _listed(progress, people, source, "admins",
             "Who runs the bot day to day (an admin: the office or business manager; the "
-            "headteacher if nobody)")
+            f"{words.headteacher} if nobody)")
 
 
 def _listed(progress: Progress, people: list[DirectoryPerson], source: str, key: str,
@@ -229,9 +229,9 @@ def _listed(progress: Progress, people: list[DirectoryPerson], source: str, key:
     progress.put(("people", key), given)
 
 
-def _terms() -> dict[str, Any]:
+def _terms(local_authority: str) -> dict[str, Any]:
     """A published calendar, or terms typed one by one."""
-    ics = _existing("Term dates: the local authority's .ics calendar (Enter to type them)",
+    ics = _existing(f"Term dates: the {local_authority}'s .ics calendar (Enter to type them)",
                     optional=True)
     if ics is not None:
         return {"ics": str(ics)}
@@ -327,7 +327,8 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
         people = _directory(progress)
     source = Path(progress.get(("directory",)) or "the directory").name
     _people(progress, people, source)
-    _ask(progress, ("terms",), _terms)
+    local = school_words_for(str(progress.get(("school", "country")) or "england"))
+    _ask(progress, ("terms",), lambda: _terms(local.local_authority))
     folder = _ask(progress, ("policies",),
                   lambda: _existing("Policy folder (.docx, .pdf, .md)", folder=True))
     if not progress.has(("requirements",)):

@@ -51,9 +51,9 @@ STAFF = [
     ("Grant, Gail", "", "Midday Supervisor", "", "Esme Eames"),
     ("Hale, Hal", "", "Cleaner", "", ""),
 ]
-TITLES = {"Headteacher": "staff", "Class Teacher": "staff", "Teaching Assistant": "staff",
-          "Office Manager": "staff", "Governor": "governor", "Midday Supervisor": "staff",
-          "Cleaner": "staff"}
+TITLES = {"Headteacher": "staff", "Principal": "staff", "Class Teacher": "staff",
+          "Teaching Assistant": "staff", "Office Manager": "staff", "Governor": "governor",
+          "Midday Supervisor": "staff", "Cleaner": "staff"}
 # the national guidance each nation's staff read, as the school keeps it in its policy folder
 GUIDANCE = {
     "england": {"kcsie-2026-part-1.md": "Keeping children safe in education 2026: Part one",
@@ -63,19 +63,24 @@ GUIDANCE = {
                                         "for schools"},
     "scotland": {},
 }
+
+
 def _inputs(folder: Path, nation: str, today: date) -> None:
     """The MIS export, the policy folder (with the nation's guidance) and the term dates."""
     folder.mkdir()
     lines = ["Name,Work Email,Role,Additional Role,Line Manager"]
     for name, user, role, extra, manager in STAFF:
+        if nation == "northern-ireland" and role == "Headteacher":
+            role = "Principal"  # the school's own MIS says its own word
         lines.append(f'"{name}",{user + "@" + DOMAIN if user else ""},{role},{extra},{manager}')
     (folder / "staff.csv").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
     policies = folder / "policies"
     policies.mkdir()
+    approver = school_words_for(nation).governing_body  # the school's documents use its words
     for file, title in (("child-protection.md", "Child Protection Policy"),
                         ("code-of-conduct.md", "Staff Code of Conduct")):
         (policies / file).write_text(
-            f"# {title}\n\nApproved by: Full Governing Body\n\nRatified: 1 July {today.year}\n\n"
+            f"# {title}\n\nApproved by: {approver}\n\nRatified: 1 July {today.year}\n\n"
             f"Next review: July {today.year + 1}\n\nStaff follow this policy.\n", "utf-8")
     for file, title in GUIDANCE[nation].items():
         (policies / file).write_text(f"# {title}\n\nWhat every member of staff reads.\n",
