@@ -270,8 +270,7 @@ _STEP_COUNTS: dict[str, tuple[str, str]] = {
     "reports_mirrored": ("report copied to the tracked list", "reports copied to the tracked list"),
     "report_mirror_errors": ("the tracked list could not be updated (see the log)",
                              "the tracked list could not be updated (see the log)"),
-    "digest_queued": ("weekly digest queued for the headteacher",
-                      "weekly digests queued for the headteacher"),
+    "digest_queued": ("weekly digest queued", "weekly digests queued"),
     "decision_reminders": ("decision review reminder queued", "decision review reminders queued"),
     "tasks_closed": ("regular task closed", "regular tasks closed"),
     "visitors_purged": (

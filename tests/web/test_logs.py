@@ -169,7 +169,7 @@ def test_the_real_server_log_names_no_one_when_the_database_fails(
     command = [sys.executable, "-m", "bot.cli.main", "run", "--web-only", "--port", str(port)]
     log = tmp_path / "server.log"
     with served(command, env=variables, url=url, log=log, cwd=tmp_path), \
-            httpx.Client(base_url=url) as http:
+            httpx.Client(base_url=url, timeout=120) as http:
         form = http.get(public_path)
         assert form.status_code == 200, form.text
         response = http.post(public_path, data={

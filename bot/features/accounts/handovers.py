@@ -13,6 +13,7 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import OfficialAccount, OutboxMessage, Person
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.words import school_words
 from bot.features.accounts.rules import (
     HANDOVER_CHASE_EVERY_DAYS,
     HANDOVER_CHASES,
@@ -61,18 +62,19 @@ def _chase_draft(
     """The email for one chasing stage (a chase to the custodian, or the final note)."""
     custodian = _custodian(account)
     head = school.headteacher
+    title = school_words(school).headteacher
     link = f"{base_url}/accounts/{account.id}"
     reason = (account.handover_reason or "A holder no longer runs this account").rstrip(".")
     what = f"{account.name} ({account.platform})"
     if stage.final:
-        who = custodian.display_name if custodian is not None else "the headteacher"
+        who = custodian.display_name if custodian is not None else f"the {title}"
         return notice(
             school_name=school.mail_from_name or school.name,
             reply_to=school.reply_address(),
             to=[head],
             cc=[custodian.email] if custodian is not None and custodian.email != head else [],
             subject=f"Chasing has stopped: {account.name} still needs a handover",
-            greeting="Dear headteacher,",
+            greeting=f"Dear {title},",
             paragraphs=[
                 f"{reason}. The login of {what} has needed changing since "
                 f"{human_date(since)}. We asked {who} {HANDOVER_CHASES} times to change it "
@@ -88,10 +90,10 @@ def _chase_draft(
     left = HANDOVER_CHASES - stage.number
     then = (
         f"You will be reminded every {HANDOVER_CHASE_EVERY_DAYS} days "
-        f"({left} more time{'s' if left != 1 else ''}); after that the headteacher is asked "
+        f"({left} more time{'s' if left != 1 else ''}); after that the {title} is asked "
         "to follow it up."
         if left
-        else "This is the last reminder; next the headteacher is asked to follow it up."
+        else f"This is the last reminder; next the {title} is asked to follow it up."
     )
     return notice(
         school_name=school.mail_from_name or school.name,

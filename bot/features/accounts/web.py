@@ -18,7 +18,7 @@ from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
-from bot.core.words import human_time, version_name
+from bot.core.words import human_time, school_words, version_name
 from bot.engine.web.deps import check_csrf, client_ip, ctx, render, require_roles
 from bot.engine.web.links import (
     deliver_soon,
@@ -415,7 +415,8 @@ def aup_sign(
                     ("Signed", human_time(now)),
                     ("Reference", f"SIG-{result.attestation.id:06d}"),
                 ],
-                small="If you did not sign this, tell the school office or the headteacher today.",
+                small="If you did not sign this, tell the school office or the "
+                f"{school_words(school).headteacher} today.",
             )
             enqueue_email(
                 session,

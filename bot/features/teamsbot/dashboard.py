@@ -24,6 +24,7 @@ from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.permissions import DASHBOARD_READERS
 from bot.core.settings import Settings
+from bot.core.words import school_words
 from bot.engine import snapshot
 from bot.features.dashboard.api import (
     adaptive_card,
@@ -70,12 +71,13 @@ def live_card(session: Session, settings: Settings, config: OrgConfig, school: S
     return card
 
 
-def refused_card(school_name: str | None) -> dict[str, Any]:
+def refused_card(school: SchoolConfig | None) -> dict[str, Any]:
     """What anyone without a dashboard role sees instead of the figures."""
-    where = f"{school_name}'s" if school_name else "the school's"
+    where = f"{school.name}'s" if school else "the school's"
+    head = school_words(school).headteacher if school else "school's leaders"
     return new_card([
         text_block("Compliance dashboard", size="Large", weight="Bolder", style="heading"),
-        text_block(f"Sorry, {where} compliance figures are only shown to the headteacher and "
+        text_block(f"Sorry, {where} compliance figures are only shown to the {head} and "
                    "the school's leadership team. If you think you should see them, ask the "
                    "school office."),
     ])
@@ -92,7 +94,7 @@ def dashboard_answer(session: Session, settings: Settings, config: OrgConfig,
     reader of the school the card names, audited; a polite refusal for anyone else."""
     school = _school(config, data.get("school"))
     if person is None or school is None:
-        return refused_card(school.name if school else None)
+        return refused_card(school)
     roles = school_roles(session, [school], person.email)[school.id]
     allowed = bool(roles & DASHBOARD_READERS)
     audit.record(session, actor=person.email,
@@ -100,7 +102,7 @@ def dashboard_answer(session: Session, settings: Settings, config: OrgConfig,
                  object_type="dashboard", object_id=school.id, school_id=school.id,
                  details={"via": "teams"})
     if not allowed:
-        return refused_card(school.name)
+        return refused_card(school)
     return live_card(session, settings, config, school, user_id, now)
 
 

@@ -684,6 +684,21 @@ def test_ambiguous_or_unrelated_frequencies_are_not_cycles() -> None:
     assert any("'bi-annually' is ambiguous" in w for w in policy.warnings)
 
 
+@pytest.mark.parametrize(
+    ("line", "body"),
+    [
+        ("Approved by: Board of Governors", "Board of Governors"),  # Northern Ireland's word
+        ("Ratified by the board of governors on 1 July 2026", "Board of Governors"),
+        ("Approved by the BoG, June 2026", "Board of Governors"),
+        ("Approved by: governing body", "Governing Body"),
+        ("Approved by: Resources Committee", "Resources Committee"),
+    ],
+)
+def test_each_nations_approving_body_is_read(line: str, body: str) -> None:
+    policy = extract_from_lines(["Child Protection Policy", line], "cp.txt")
+    assert policy.approving_body is not None and policy.approving_body.value == body
+
+
 def test_people_approving_tools_are_not_the_approving_body() -> None:
     policy = extract_from_lines(
         ["E-safety Policy", "Each new app is approved by the headteacher first."], "p.txt"

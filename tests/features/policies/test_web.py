@@ -62,7 +62,7 @@ def site(
 
 
 def _client(base: str, email: str | None) -> httpx.Client:
-    client = httpx.Client(base_url=base)
+    client = httpx.Client(base_url=base, timeout=120)  # a busy machine: no 5 s default
     if email is not None:
         token = _csrf(client.get("/signin").text)
         assert client.post("/signin", data={"email": email, "csrf_token": token}).status_code == 303

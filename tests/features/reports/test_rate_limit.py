@@ -65,7 +65,7 @@ def test_twenty_concurrent_posts_from_one_address_store_exactly_five(
             thread.join()
         # another address is not held up by the first one's limit
         with httpx.Client(
-            base_url=server.url, headers={"X-Forwarded-For": "198.51.100.20"}
+            base_url=server.url, headers={"X-Forwarded-For": "198.51.100.20"}, timeout=60
         ) as other:
             token = csrf_of(other.get(env.public_path).text)
             answer = other.post(env.public_path, data={**FORM, "csrf_token": token})

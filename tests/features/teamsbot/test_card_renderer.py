@@ -100,7 +100,7 @@ def test_every_card_passes_microsofts_renderer(env: BotEnv, node_modules: Path) 
         "needs: nothing waiting": needs_card("Oak Test School", "Amy", [], user_id=None),
         "concern alert in chat": concern_card("Oak Test School", "CR-2026-7KQ3M", "Immediate",
                                               "https://oak.example/reports/CR-2026-7KQ3M"),
-        "dashboard refused, school named": refused_card("Oak Test School"),
+        "dashboard refused, school named": refused_card(env.context.config.school("oak")),
         "dashboard refused, no school": refused_card(None),
         "weekly digest": adaptive_card(figures()),
         "weekly digest, nothing to see": adaptive_card(

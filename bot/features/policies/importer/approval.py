@@ -20,6 +20,7 @@ _BODIES: tuple[tuple[str, str | None], ...] = (
     (r"full\s+govern(?:ing\s+(?:body|board)|ors)", "Full Governing Body"),
     (r"local\s+governing\s+(?:body|board)", "Local Governing Body"),
     (r"chair\s+of\s+(?:the\s+)?governors", "Chair of Governors"),
+    (r"board\s+of\s+governors|B\.?o\.?G\b\.?", "Board of Governors"),  # Northern Ireland's
     (r"board\s+of\s+trustees|trustees", "Board of Trustees"),
     (r"board\s+of\s+directors", "Board of Directors"),
     (r"(?:[\w&'’-]+\s+){0,4}?committee", None),  # a named committee: kept as written
@@ -32,7 +33,8 @@ _APPROVED_BY_RE = re.compile(
     rf"\s*[:|–-]?\s*(?:the\s+)?(?:{_BODY})(?![\w-])",
     re.IGNORECASE,
 )
-_BODY_NOTES = {"FGB": "FGB = Full Governing Body", "LGB": "LGB = Local Governing Body"}
+_BODY_NOTES = {"FGB": "FGB = Full Governing Body", "LGB": "LGB = Local Governing Body",
+               "BOG": "BoG = Board of Governors"}
 
 
 def find_approving_body(lines: list[Line], warnings: list[str]) -> Found[str] | None:
