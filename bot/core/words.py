@@ -8,6 +8,8 @@ nation pack with its overrides: ``school_words(school)`` (``bot.core.nations``).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ROLE_ORDER",
     "Words",
+    "csv_text",
     "default_words",
     "human_date",
     "human_time",
@@ -175,3 +178,13 @@ def spreadsheet_safe(cell: Any) -> str:
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text
+
+
+def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]], *, bom: bool = True) -> str:
+    """A table as CSV text, every cell made spreadsheet-safe; ``bom``: with the byte-order mark
+    Excel needs to read accents in a downloaded file."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    return ("\ufeff" if bom else "") + out.getvalue()

@@ -37,7 +37,6 @@ from bot.features.evidence import web as evidence_web
 from bot.features.governors import web as governors_web
 from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
-from bot.features.reading import web as reading_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
 from bot.features.setup import web as setup_web
@@ -80,7 +79,6 @@ ROUTERS = (
     people_web.router,
     setup_web.router,
     evidence_web.router,
-    reading_web.router,
     teamsbot_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this

@@ -26,7 +26,15 @@ from bot.core.messages import notice
 from bot.core.models import OfficialAccount, Person, Policy, Report, School
 from bot.core.outbox import Urgency, dispatch, enqueue_email
 from bot.core.store import Store
-from bot.core.words import human_time, plural, role_list, role_name, stage_list, stage_name
+from bot.core.words import (
+    csv_text,
+    human_time,
+    plural,
+    role_list,
+    role_name,
+    stage_list,
+    stage_name,
+)
 from bot.demo.builder import demo_settings
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
@@ -53,6 +61,13 @@ def test_plural_roles_and_stages_in_words() -> None:
     assert stage_name("overdue:2") == "second overdue reminder"
     assert stage_name("overdue:12") == "12th overdue reminder"
     assert stage_list(("overdue:1", "due")) == "first overdue reminder, on the due date"
+
+
+def test_every_csv_download_is_safe_to_open_in_a_spreadsheet() -> None:
+    text = csv_text(("name", "note"), [("=HYPERLINK(\"http://x\")", "+1"), ("Amy", None)])
+    assert text.startswith("\ufeffname,note\r\n")  # Excel reads accents with the mark
+    assert "'=HYPERLINK" in text and "'+1" in text and "Amy,\r\n" in text
+    assert not csv_text(("a",), [], bom=False).startswith("\ufeff")  # piped from a command
 
 
 def test_times_are_in_the_schools_zone() -> None:

@@ -6,7 +6,6 @@ Its commands import the feature's modules when they run, so ``--help`` answers a
 
 from __future__ import annotations
 
-import csv
 import sys
 from typing import Annotated
 
@@ -31,6 +30,7 @@ def complaints_counts(
 ) -> None:
     """Complaints received, acknowledged in time or late, outcomes given, per period."""
     from bot.core import audit  # lazy: not loaded by --help (module docstring)
+    from bot.core.words import csv_text
     from bot.features.complaints.rules import COUNT_HEADER, PERIODS
     from bot.features.complaints.service import complaint_counts
 
@@ -38,17 +38,15 @@ def complaints_counts(
         raise typer.BadParameter(f"choose one of {', '.join(PERIODS)}", param_hint="--period")
     ctx = context()
     where(ctx)
-    writer = csv.writer(sys.stdout) if as_csv else None
-    if writer is not None:
-        writer.writerow(("School", *COUNT_HEADER))
+    rows: list[tuple[object, ...]] = []
     with ctx.store.transaction() as session:
         for chosen in schools_of(ctx, school):
             counts = complaint_counts(session, chosen.id, period)
             audit.record(session, actor="cli", action="complaint.counts_read",
                          object_type="complaint_list", school_id=chosen.id,
                          details={"period": period, "csv": as_csv})
-            if writer is not None:
-                writer.writerows((chosen.name, *c.row()) for c in counts)
+            if as_csv:
+                rows += ((chosen.name, *c.row()) for c in counts)
                 continue
             console.print(f"[bold]{chosen.name}[/]", highlight=False)
             if not counts:
@@ -59,3 +57,5 @@ def complaints_counts(
                     f"acknowledged within 30 days, {c.acknowledged_late} late, "
                     f"{c.awaiting_acknowledgement} awaiting; {c.outcomes} outcomes "
                     f"({c.outcomes_by_due} by the date set), {c.open} open", highlight=False)
+    if as_csv:
+        sys.stdout.write(csv_text(("School", *COUNT_HEADER), rows, bom=False))

@@ -6,8 +6,6 @@ person records a complaint made to them by letter, phone or in person), and the 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
@@ -21,6 +19,7 @@ from bot.core.config import SchoolConfig
 from bot.core.forms import FormErrors, parse_iso_date
 from bot.core.models import Complaint, Person, utcnow
 from bot.core.ratelimit import RateLimit, limit_key, take
+from bot.core.words import csv_text
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
 from bot.engine.web.links import deliver_soon
 from bot.features.complaints.rules import (
@@ -235,11 +234,8 @@ def complaints_counts(request: Request, period: str = "quarter", csv_file: str =
                      object_type="complaint_list", school_id=school.id,
                      details={"period": chosen, "csv": bool(csv_file)})
     if csv_file:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(COUNT_HEADER)
-        writer.writerows(c.row() for c in counts)
-        return Response(out.getvalue(), media_type="text/csv", headers={
+        return Response(csv_text(COUNT_HEADER, (c.row() for c in counts)),
+                        media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="complaints-by-{chosen}.csv"'})
     return render(request, "complaints_counts.html", {
         "school": school, "counts": counts, "period": chosen, "periods": PERIODS,

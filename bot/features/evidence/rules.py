@@ -3,15 +3,13 @@ format, so ordinary tools check it) and the key fingerprint as people read it.""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core.words import spreadsheet_safe
+from bot.core.words import csv_text
 
 __all__ = [
     "MANIFEST",
@@ -61,11 +59,7 @@ class Table:
 
 def csv_bytes(table: Table) -> bytes:
     """The table as CSV in UTF-8 with a byte-order mark, so Excel reads its accents."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.headers)
-    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in table.rows)
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return csv_text(table.headers, table.rows).encode("utf-8")
 
 
 def manifest_bytes(files: Mapping[str, bytes]) -> bytes:

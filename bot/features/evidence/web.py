@@ -1,7 +1,8 @@
 """The evidence pack on the web, for the headteacher, the DSL and deputies: a page saying what
 the pack holds with the key fingerprint to give an inspector, and the button (a POST with the
 form's CSRF token) that downloads the signed zip. Making a pack is audited; everyone else gets
-403. The pack counts only the reports its maker may read."""
+403. The pack counts only the reports its maker may read. ``/evidence/editions.csv`` gives who
+acknowledged each edition of each reading campaign, from the same people."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
+from bot.core import audit
+from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import Person, utcnow
 from bot.core.permissions import EVIDENCE_MAKERS
+from bot.core.words import csv_text
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
 from bot.features.evidence.rules import format_fingerprint
+from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
 from bot.features.reports.api import school_for, visible_reports
 
 __all__ = ["router"]
@@ -76,3 +81,17 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{pack.file_name}"'},
     )
+
+
+@router.get("/evidence/editions.csv", include_in_schema=False)
+def editions_csv(request: Request) -> Response:
+    """Every edition kept: who acknowledged each edition of each reading campaign, one row per
+    person and edition (audited)."""
+    person, school = _maker(request)
+    with ctx(request).store.transaction() as session:
+        rows = edition_acknowledgements(session, school, LONDON)
+        audit.record(session, actor=person.email, action="reading.editions_exported",
+                     object_type="reading_campaign", school_id=school.id,
+                     details={"rows": len(rows), "via": "web"})
+    return Response(csv_text(EDITION_HEADER, rows), media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="editions-read-{school.id}.csv"'})

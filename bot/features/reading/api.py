@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
-from bot.features.reading.service import audience_name, register_edition, without_edition
+from bot.features.reading.service import (
+    EDITION_HEADER,
+    audience_name,
+    edition_acknowledgements,
+    register_edition,
+    without_edition,
+)
 
-__all__ = ["audience_name", "register_edition", "without_edition"]
+__all__ = [
+    "EDITION_HEADER",
+    "audience_name",
+    "edition_acknowledgements",
+    "register_edition",
+    "without_edition",
+]

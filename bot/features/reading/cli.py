@@ -111,21 +111,21 @@ def campaign_list(school: SchoolOption = None) -> None:
 def campaign_editions(school: SchoolOption = None) -> None:
     """Who acknowledged each edition, as CSV on standard output: one row per person and
     edition, every edition ever registered (audited)."""
-    import csv
     import sys
 
     from bot.core import audit
     from bot.core.clock import LONDON
+    from bot.core.words import csv_text
     from bot.features.reading.service import EDITION_HEADER, edition_acknowledgements
 
     ctx = context()
     where(ctx)
-    writer = csv.writer(sys.stdout)
-    writer.writerow(EDITION_HEADER)
+    every: list[tuple[object, ...]] = []
     with ctx.store.transaction() as session:
         for chosen in schools_of(ctx, school):
             rows = edition_acknowledgements(session, chosen, LONDON)
-            writer.writerows(rows)
+            every += rows
             audit.record(session, actor="cli", action="reading.editions_exported",
                          object_type="reading_campaign", school_id=chosen.id,
                          details={"rows": len(rows), "via": "cli"})
+    sys.stdout.write(csv_text(EDITION_HEADER, every, bom=False))
