@@ -71,36 +71,21 @@ def check_contents(session: Session, uploads_dir: Path | None, add: Callable[[st
             )
     if uploads_dir is None:
         return
-    for school_id, stored_as, sha, filename, reference in session.execute(
-        select(
-            ReportAttachment.school_id,
-            ReportAttachment.stored_as,
-            ReportAttachment.sha256,
-            ReportAttachment.filename,
-            Report.reference,
-        )
-        .join(Report, Report.id == ReportAttachment.report_id)
-        .order_by(ReportAttachment.id)
-    ):
-        path = stored_path(uploads_dir, "reports", school_id, stored_as)
-        problem = _file_problem(path, sha, f"The file {filename} attached to report {reference}")
-        if problem:
-            add(problem)
-    for school_id, stored_as, sha, filename, decision_id in session.execute(
-        select(
-            DecisionAttachment.school_id,
-            DecisionAttachment.stored_as,
-            DecisionAttachment.sha256,
-            DecisionAttachment.filename,
-            Decision.id,
-        )
-        .join(Decision, Decision.id == DecisionAttachment.decision_id)
-        .order_by(DecisionAttachment.id)
-    ):
-        path = stored_path(uploads_dir, "decisions", school_id, stored_as)
-        problem = _file_problem(path, sha, f"The file {filename} kept with decision #{decision_id}")
-        if problem:
-            add(problem)
+    kept = (  # (file table, what it hangs on, its folder, how a person names it)
+        (ReportAttachment, Report.reference, Report.id == ReportAttachment.report_id, "reports",
+         "attached to report {}"),
+        (DecisionAttachment, Decision.id, Decision.id == DecisionAttachment.decision_id,
+         "decisions", "kept with decision #{}"),
+    )
+    for table, owner, join, folder, where in kept:
+        for school_id, stored_as, sha, filename, held_by in session.execute(
+            select(table.school_id, table.stored_as, table.sha256, table.filename, owner)
+            .join(owner.class_, join).order_by(table.id)
+        ):
+            path = stored_path(uploads_dir, folder, school_id, stored_as)
+            if problem := _file_problem(path, sha,
+                                        f"The file {filename} {where.format(held_by)}"):
+                add(problem)
     for certificate, course, email in session.execute(
         select(TrainingRecord.certificate_path, TrainingRecord.course, Person.email)
         .join(Person, Person.id == TrainingRecord.person_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -57,21 +57,6 @@ __all__ = [
     "load_config",
 ]
 
-ROLES = (
-    "staff",
-    "governor",
-    "volunteer",
-    "supply",
-    "clerk",
-    "headteacher",
-    "dsl",
-    "deputy_dsl",
-    "dpo",
-    "chair_of_governors",
-    "safeguarding_governor",
-    "account_holder",
-    "admin",
-)
 Role = Literal[
     "staff",
     "governor",
@@ -87,6 +72,7 @@ Role = Literal[
     "account_holder",
     "admin",
 ]
+ROLES: tuple[str, ...] = get_args(Role)
 # the roles someone outside the directory can be given (the people register, the extra people
 # file); headteacher, DSLs, clerk and the other named roles come from school.yaml by email
 EXTRA_ROLES = ("staff", "governor", "safeguarding_governor", "volunteer", "supply")
