@@ -195,7 +195,7 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 120  # a busy machine: a bound, not a threshold
         while not self.server.started:
             if time.monotonic() > deadline:
                 raise RuntimeError("live server did not start")
@@ -227,6 +227,14 @@ def chromium() -> Iterator[Any]:
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--disable-dev-shm-usage"],
         )
+        opened = browser.new_context
+
+        def new_context(**options: Any) -> Any:  # a busy CI machine: bounds, not thresholds
+            context = opened(**options)
+            context.set_default_timeout(120_000)
+            return context
+
+        browser.new_context = new_context  # type: ignore[method-assign]
         yield browser
         browser.close()
 

@@ -207,7 +207,7 @@ def test_a_chunked_upload_without_a_length_is_cut_off_at_the_limit(env: Env) -> 
 
 def test_a_chunked_upload_over_a_real_socket_gets_413(env: Env, live_server: Any) -> None:
     with live_server(env.app) as server, socket.create_connection(
-        ("127.0.0.1", server.port), timeout=10
+        ("127.0.0.1", server.port), timeout=120
     ) as sock:
         sock.sendall(
             f"POST {env.public_path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"

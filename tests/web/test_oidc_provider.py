@@ -82,7 +82,7 @@ def sign_in(client: TestClient, account: str) -> Any:
     started = client.get("/signin", follow_redirects=False)
     url = started.headers["location"]
     assert parse_qs(urlsplit(url).query)["code_challenge_method"] == ["S256"]
-    with httpx.Client(timeout=10) as browser:
+    with httpx.Client(timeout=120) as browser:
         while not url.startswith("http://testserver/"):
             asked = f"{url}?account={account}" if "/interaction/" in url else url
             answer = browser.get(asked)
