@@ -35,6 +35,8 @@ def test_the_demo_folder_sets_up_through_init_answers_on_the_real_calendar(
                  "Read and acknowledge the Child Protection and Safeguarding Policy: 39 people",
                  "Nothing is sent yet: the school is in preview"):
         assert line in shown, line
+    assert "line None" not in shown  # where a PDF's title was found is not a line number
+    assert "The first plan" in shown and "first request" in shown
 
     path = tmp_path / ".compliance-bot" / "school.yaml"
     text = path.read_text(encoding="utf-8")
