@@ -226,41 +226,25 @@ def _seed_history(ctx: AppContext, final: OrgConfig, as_of: date, rng: random.Ra
         )
 
 
-DEMO_REPORTS = (
-    # (days ago, category, involved, what happened, status after triage)
-    (19, "mobile_device", (("pupil", "Year 6 pupil"),),
-     "A pupil was seen filming in the changing room corridor at lunchtime. (Fictional demo "
-     "text.)", "investigating"),
-    (8, "cyberbullying", (("pupil", "Two Year 5 pupils"),),
-     "Unkind messages about a classmate in a group chat, shown to a teaching assistant by a "
-     "parent. (Fictional demo text.)", "triaged"),
-    (2, "data_breach", (("staff", "Office"),),
-     "A class list with contact details was emailed to the wrong parent. (Fictional demo "
-     "text.)", None),
-    (1, "social_media", (("parent", "A parent"),),
-     "A photo from the nativity rehearsal was posted publicly with children's faces. "
-     "(Fictional demo text.)", None),
-)
-
-
 def _seed_reports(ctx: AppContext, as_of: date) -> None:
     """A few fictional reports at different stages, so the tracked list has something in it."""
     school = ctx.config.schools[0]
-    for days, category, involved, text, status in DEMO_REPORTS:
-        when = _school_day_at(as_of - timedelta(days=days))
+    for made in load_yaml((DATA / "reports.yaml").read_text(encoding="utf-8")):
+        when = _school_day_at(as_of - timedelta(days=made["days_ago"]))
         with ctx.store.transaction() as session:
             intake = submit_report(
                 session, school,
-                Submission(category=category, involved=involved, what_happened=text,
+                Submission(category=made["category"], involved=tuple(made["involved"].items()),
+                           what_happened=made["what_happened"],
                            occurred=human_date(to_local(when).date()), location="School",
                            actions_taken=None,
                            anonymous=True),
                 now=when, base_url=ctx.settings.base_url, actor="demo",
             )
-            if status is not None:
+            if made.get("status"):
                 report = session.get(Report, intake.report_id)
                 assert report is not None
-                change_status(session, report, actor=school.dsl[0], status=status,
+                change_status(session, report, actor=school.dsl[0], status=made["status"],
                               reason="Demo: triaged by the DSL", now=when + timedelta(hours=3))
 
 
