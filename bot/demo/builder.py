@@ -1,24 +1,32 @@
 """The demo: a fictional school with a believable autumn behind it, built in ./.compliance-bot-demo.
 
-Everything here is invented: Oakfield Primary School, its people (names drawn from common
-first names and surnames) and its policies (written for this project). History is simulated by
-running the real sweep on earlier school days without delivering, so what the demo then sends
-"today" is exactly what the bot would send.
+Everything here is invented: Oakfield Primary School, its people and its policies (written for
+this project). The school is its folder (``data/``: the staff list, the policy folder, the
+answers to ``init`` and the settings beyond them), set up through ``init --answers`` as a real
+school is. History is simulated by running the real sweep on earlier school days without
+delivering, so what the demo then sends "today" is exactly what the bot would send.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import shutil
-from dataclasses import dataclass, replace
+import tempfile
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
+import yaml
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from bot.core.clock import LONDON, last_school_day, to_local
-from bot.core.config import load_config
+from bot.core.config import OrgConfig, load_config
+from bot.core.config import store as config_store
+from bot.core.config.reading import load_yaml
 from bot.core.context import AppContext
 from bot.core.models import (
     Attestation,
@@ -30,27 +38,27 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.core.settings import DEMO_HOME, Settings, SettingsError, describe_invalid
-from bot.core.setup_state import set_source
+from bot.core.setup_state import set_source, start_sending
 from bot.core.waiting import Waiting, pending_summary
 from bot.core.words import human_date
 from bot.demo.documents import DEMO_DOCUMENTS
-from bot.demo.school import (
-    DOMAIN,
-    DemoPerson,
-    demo_people,
-    school_config,
-    write_config,
-    write_directory,
-)
+from bot.demo.school import inset_days, term_dates
 from bot.engine.settings_change import apply_settings
 from bot.engine.sweep import SchoolSweep, run_sweep
 from bot.features.reports.actions import change_status
 from bot.features.reports.intake import submit_report
 from bot.features.reports.rules import Submission
+from bot.features.setup.answers import load_answers
+from bot.features.setup.school_setup import draft_setup, school_config, write_setup
 
-__all__ = ["DemoPlan", "build_demo", "demo_settings"]
+__all__ = ["DATA", "DemoPlan", "build_demo", "demo_settings", "demo_setup", "school_folder"]
 
-POLICY_SOURCE = Path(__file__).parent / "data" / "policies"
+DATA = Path(__file__).parent / "data"  # the school's folder, as it would give it to init
+DOMAIN = "oakfield.example"
+# the day the folder's dates are written as of: they move by the days between it and the last
+# school day before the demo runs (term dates are made for the year it runs in: school.py)
+WRITTEN_AS_OF = date(2026, 11, 23)
+CHECKPOINTS = (63, 49, 35, 21, 14, 7, 2)  # days before today the history's sweeps ran
 
 
 def demo_settings(base: Path | None = None, base_url: str | None = None) -> Settings:
@@ -82,39 +90,116 @@ def _school_day_at(day: date) -> datetime:
     return datetime.combine(day, time(9, 30), tzinfo=LONDON).astimezone(UTC)
 
 
-def _seed_history(
-    ctx: AppContext, people: list[DemoPerson], as_of: date, rng: random.Random
-) -> None:
+def _moved(value: Any, days: int) -> Any:
+    """``value`` with every date in it moved by ``days``."""
+    if isinstance(value, date):
+        return value + timedelta(days=days)
+    if isinstance(value, dict):
+        return {k: _moved(v, days) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_moved(v, days) for v in value]
+    return value
+
+
+def _staff_list(days: int, *, leaver_in_post: bool) -> str:
+    """The staff list with its start dates moved by ``days``; the leaver still in post (the
+    autumn's first weeks) or gone."""
+    rows = list(csv.DictReader(io.StringIO((DATA / "staff.csv").read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        if row["start_date"]:
+            row["start_date"] = _moved(date.fromisoformat(row["start_date"]), days).isoformat()
+        if leaver_in_post:
+            row["active"] = "yes"
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _first_online_safety(text: str) -> str:
+    """The online safety policy the autumn began with (version 2026.1)."""
+    return text.replace("2026.2", "2026.1").replace(
+        "Report filtering or monitoring problems", "Report filtering problems")
+
+
+def school_folder(folder: Path, today: date) -> Path:
+    """The folder the school gives ``init``, as the autumn began: the staff list, the policy
+    folder (a Word and a PDF policy among them), and the answers with this year's term dates."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DATA / "staff.csv", folder / "staff.csv")
+    shutil.copytree(DATA / "policies", folder / "policies")
+    for name, make in DEMO_DOCUMENTS.items():
+        (folder / "policies" / name).write_bytes(make())
+    online = folder / "policies" / "online-safety.md"
+    online.write_text(_first_online_safety(online.read_text(encoding="utf-8")), encoding="utf-8")
+    answers = load_yaml((DATA / "answers.yaml").read_text(encoding="utf-8"))
+    answers["terms"] = {"dates": term_dates(today), "inset_days": inset_days(today)}
+    path = folder / "answers.yaml"
+    path.write_text(yaml.safe_dump(answers, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def demo_setup(settings: Settings, today: date) -> tuple[OrgConfig, date]:
+    """Set the demo school up as a real school is (``init --answers``), as the autumn began,
+    with the settings of ``data/school-settings.yaml``; the school then started sending.
+
+    Returns the school's configuration as it is today and the last school day (``as_of``).
+    """
+    extra = load_yaml((DATA / "school-settings.yaml").read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        draft = draft_setup(settings, load_answers(school_folder(Path(tmp), today)))
+        if draft.problems:
+            raise SettingsError("the demo school's folder does not set up: "
+                                + "; ".join(draft.problems))
+
+        def config(days: int, **online_safety: Any) -> OrgConfig:
+            data = school_config(draft, today)
+            data["schools"][0].update(_moved(extra, days))
+            for entry in data["schools"][0]["policies"]:
+                if entry["id"] == "online-safety":
+                    entry.update(online_safety)
+            return OrgConfig.model_validate({**data, "base_dir": settings.home})
+
+        as_of = last_school_day(config(0).schools[0], today)
+        days = (as_of - WRITTEN_AS_OF).days
+        began = as_of - timedelta(days=CHECKPOINTS[0])
+        first = config(days, version="2026.1", published=began, last_reviewed=began)
+        start = last_school_day(first.schools[0], began)
+        write_setup(settings, draft, first, today=start, now=_school_day_at(start),
+                    env_path=None)
+    admin = first.schools[0].admins[0]
+    ctx = AppContext(settings)
+    with ctx.store.transaction() as session:
+        start_sending(session, by=admin, now=_school_day_at(start))
+    # everyone starts the autumn in post; the leaver leaves part-way (see _seed_history)
+    settings.directory_file.write_text(_staff_list(days, leaver_in_post=True), encoding="utf-8")
+    return config(days), as_of
+
+
+def _seed_history(ctx: AppContext, final: OrgConfig, as_of: date, rng: random.Random) -> None:
     """Simulate nine weeks of the bot at work: sweeps on past school days and people responding."""
     home = ctx.settings.home
     school = ctx.config.schools[0]
-    checkpoints = sorted(
-        {last_school_day(school, as_of - timedelta(days=d)) for d in (63, 49, 35, 21, 14, 7, 2)}
-    )
+    checkpoints = sorted({last_school_day(school, as_of - timedelta(days=d)) for d in CHECKPOINTS})
     store = ctx.store
     online = home / "policies" / "online-safety.md"
-    final_text = online.read_text(encoding="utf-8")
     first = True
     leaver_left = False
+    days = (as_of - WRITTEN_AS_OF).days
     for index, day in enumerate(checkpoints):
         if day >= as_of:
             continue
         if not leaver_left and index >= 3:  # a teacher who ran the Facebook page leaves
-            write_directory(home / "directory.csv", people)
+            ctx.settings.directory_file.write_text(_staff_list(days, leaver_in_post=False),
+                                                   encoding="utf-8")
             leaver_left = True
-        if first:  # the autumn began with last year's online safety policy, version 2026.1
-            online.write_text(
-                final_text.replace("2026.2", "2026.1").replace(
-                    "Report filtering or monitoring problems", "Report filtering problems"
-                ),
-                encoding="utf-8",
-            )
-            write_config(home / "school.yaml", school_config(people, as_of, "2026.1"))
-            ctx.__dict__.pop("config", None)
-        elif day >= as_of - timedelta(days=21) and "2026.2" not in online.read_text("utf-8"):
-            online.write_text(final_text, encoding="utf-8")  # version 2026.2 is published
-            write_config(home / "school.yaml", school_config(people, as_of, "2026.2"))
-            ctx.__dict__.pop("config", None)
+        if not first and day >= as_of - timedelta(days=21) and "2026.2" not in online.read_text(
+            "utf-8"
+        ):  # version 2026.2 is published
+            shutil.copy(DATA / "policies" / "online-safety.md", online)
+            ctx.settings.config_path.write_text(config_store.to_yaml(final), encoding="utf-8")
+            ctx.forget_config()
         run_sweep(
             store,
             ctx.settings,
@@ -125,7 +210,7 @@ def _seed_history(
             deliver=False,
         )
         if first:
-            _seed_training(ctx, people, as_of, rng)
+            _seed_training(ctx, as_of, rng)
             first = False
         _respond(ctx, day, rng)
     _seed_reports(ctx, as_of)
@@ -141,47 +226,29 @@ def _seed_history(
         )
 
 
-DEMO_REPORTS = (
-    # (days ago, category, involved, what happened, status after triage)
-    (19, "mobile_device", (("pupil", "Year 6 pupil"),),
-     "A pupil was seen filming in the changing room corridor at lunchtime. (Fictional demo "
-     "text.)", "investigating"),
-    (8, "cyberbullying", (("pupil", "Two Year 5 pupils"),),
-     "Unkind messages about a classmate in a group chat, shown to a teaching assistant by a "
-     "parent. (Fictional demo text.)", "triaged"),
-    (2, "data_breach", (("staff", "Office"),),
-     "A class list with contact details was emailed to the wrong parent. (Fictional demo "
-     "text.)", None),
-    (1, "social_media", (("parent", "A parent"),),
-     "A photo from the nativity rehearsal was posted publicly with children's faces. "
-     "(Fictional demo text.)", None),
-)
-
-
 def _seed_reports(ctx: AppContext, as_of: date) -> None:
     """A few fictional reports at different stages, so the tracked list has something in it."""
     school = ctx.config.schools[0]
-    for days, category, involved, text, status in DEMO_REPORTS:
-        when = _school_day_at(as_of - timedelta(days=days))
+    for made in load_yaml((DATA / "reports.yaml").read_text(encoding="utf-8")):
+        when = _school_day_at(as_of - timedelta(days=made["days_ago"]))
         with ctx.store.transaction() as session:
             intake = submit_report(
                 session, school,
-                Submission(category=category, involved=involved, what_happened=text,
+                Submission(category=made["category"], involved=tuple(made["involved"].items()),
+                           what_happened=made["what_happened"],
                            occurred=human_date(to_local(when).date()), location="School",
                            actions_taken=None,
                            anonymous=True),
                 now=when, base_url=ctx.settings.base_url, actor="demo",
             )
-            if status is not None:
+            if made.get("status"):
                 report = session.get(Report, intake.report_id)
                 assert report is not None
-                change_status(session, report, actor=school.dsl[0], status=status,
+                change_status(session, report, actor=school.dsl[0], status=made["status"],
                               reason="Demo: triaged by the DSL", now=when + timedelta(hours=3))
 
 
-def _seed_training(
-    ctx: AppContext, people: list[DemoPerson], as_of: date, rng: random.Random
-) -> None:
+def _seed_training(ctx: AppContext, as_of: date, rng: random.Random) -> None:
     with ctx.store.transaction() as session:
         staff = session.scalars(select(Person).where(Person.active.is_(True))).all()
         for person in staff:
@@ -288,28 +355,22 @@ def build_demo(
     real_today = today or datetime.now(LONDON).date()
     created = not (home / "school.yaml").exists()
     rng = random.Random(2026)
+    for _ in range(2):  # the draws the people's names once took: the history keeps its own
+        rng.sample(range(50), 50)
     if created:
         home.mkdir(parents=True, exist_ok=True)
-        (home / "policies").mkdir(exist_ok=True)
-        for doc in POLICY_SOURCE.glob("*.md"):
-            shutil.copy(doc, home / "policies" / doc.name)
-        for name, make in DEMO_DOCUMENTS.items():  # a Word and a PDF policy, as schools have
-            (home / "policies" / name).write_bytes(make())
-        people = demo_people(rng, real_today)
-        # everyone starts the autumn in post; the leaver leaves part-way (see _seed_history)
-        write_directory(home / "directory.csv", [replace(p, active=True) for p in people])
-        write_config(home / "school.yaml", school_config(people, real_today, "2026.2"))
+        final, as_of = demo_setup(settings, real_today)
         (home / "README.txt").write_text(
             "Demo data for compliance-bot: a fictional school. Safe to delete; "
             "`compliance-bot demo` recreates it.\n",
             encoding="utf-8",
         )
+    else:
+        as_of = last_school_day(load_config(settings.config_path).schools[0], real_today)
     ctx = AppContext(settings)
-    school = load_config(settings.config_path).schools[0]
-    as_of = last_school_day(school, real_today)
     now = _school_day_at(as_of)
     if created:
-        _seed_history(ctx, people, as_of, rng)
+        _seed_history(ctx, final, as_of, rng)
         _keep_settings_on_the_web_pages(ctx, as_of, now)
     results, stats = run_sweep(
         ctx.store, settings, ctx.config, ctx.connectors, as_of=as_of, now=now

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
-import random
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.config import SchoolConfig
-from bot.demo.school import demo_people, school_config
 from tests.support.paths import REPO
 
 ROOT = REPO
@@ -106,17 +101,3 @@ def test_every_sub_command_s_help_loads_none_of_them_either() -> None:
     assert int(answer[0]) > 40  # every command and sub-command was asked
     assert answer[1].strip() == ""
 
-
-def test_the_demo_school_year_is_the_real_2026_27_calendar_with_bank_holidays() -> None:
-    people = demo_people(random.Random(7), date(2026, 11, 20))
-    data = school_config(people, date(2026, 11, 20), "2026.2")["schools"][0]
-    assert data["country"] == "england"
-    assert "country: england" in yaml.safe_dump(data, sort_keys=False)
-    school = SchoolConfig.model_validate(data)
-    spring = next(t for t in school.terms if t.name == "Spring 2")
-    assert spring.end == date(2027, 3, 25)  # Thursday: Good Friday is not a school day
-    for day in (date(2027, 3, 26), date(2027, 3, 29), date(2027, 5, 3), date(2027, 5, 31),
-                date(2026, 12, 25), date(2026, 12, 28)):
-        assert not school.is_school_day(day), day  # bank holidays, from the calendar
-    assert school.is_school_day(date(2027, 3, 25)) and school.is_school_day(date(2027, 4, 12))
-    assert not school.is_school_day(date(2026, 9, 1))  # INSET day

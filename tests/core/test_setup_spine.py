@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from bot.core.setup_state import (
     set_source,
     start_sending,
 )
-from bot.demo.school import demo_people, school_config, write_config
+from bot.demo.builder import demo_settings, demo_setup
 from bot.engine.settings_change import apply_settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import SchoolBuilder, at
@@ -99,10 +98,7 @@ def test_an_install_without_setup_sends_as_before(school: SchoolBuilder, sqlite_
 
 
 def test_the_yaml_export_reads_back_as_the_same_settings(tmp_path: Path) -> None:
-    people = demo_people(random.Random(2026), date(2026, 11, 20))
-    demo = tmp_path / "demo.yaml"
-    write_config(demo, school_config(people, date(2026, 11, 20), "2026.2"))
-    org = load_config(demo)
+    org, _as_of = demo_setup(demo_settings(tmp_path), date(2026, 11, 20))
     text = to_yaml(org)
     assert "&id" not in text and "*id" not in text
     assert sum(line.strip().startswith("#") for line in text.splitlines()) >= 15

@@ -151,7 +151,8 @@ def _read(path: Path) -> FolderPolicy:
         item.values[name] = found.value
         shown = f"{name.replace('_', ' ')}: {found.value}"
         if found.how == "text":
-            item.found.append(f"{shown} (line {found.line})")
+            # a PDF's text has no lines to point at: its title is found all the same
+            item.found.append(f"{shown} (line {found.line})" if found.line else shown)
         else:
             item.derived.append(f"{shown} ({found.note or 'worked out'})")
     item.notes.extend(imported.warnings)

@@ -579,15 +579,17 @@ class Written:
     """What ``write_setup`` wrote, for the closing summary."""
 
     config_path: Path
-    env_path: Path
+    env_path: Path | None
     copied: list[Path]
 
 
 def write_setup(
-    settings: Settings, draft: SetupDraft, org: OrgConfig, *, today: date, now: datetime
+    settings: Settings, draft: SetupDraft, org: OrgConfig, *, today: date, now: datetime,
+    env_path: Path | None = Path(".env"),
 ) -> Written:
-    """Write the folder (school.yaml, policy and directory copies), ``.env`` and the database;
-    preview begins, in the settings source chosen."""
+    """Write the folder (school.yaml, policy and directory copies), ``env_path`` and the
+    database; preview begins, in the settings source chosen. The demo writes no ``.env``
+    (``compliance-bot demo`` gives its own settings)."""
     home = settings.home
     (home / "policies").mkdir(parents=True, exist_ok=True)
     copied = []
@@ -603,11 +605,10 @@ def write_setup(
     settings.config_path.write_text(
         config_store.to_yaml(org, _header(draft, settings, today)), encoding="utf-8"
     )
-    env_path = Path(".env")
-    env_path.write_text(
-        env_text(draft.answers, settings, today, draft.roles.get("headteacher")), encoding="utf-8"
-    )
-    env_path.chmod(0o600)
+    if env_path is not None:
+        env_path.write_text(env_text(draft.answers, settings, today,
+                                     draft.roles.get("headteacher")), encoding="utf-8")
+        env_path.chmod(0o600)
     store = Store(settings.db_url, keys=settings.audit_keyring())
     store.upgrade()
     source = draft.answers.settings_source
