@@ -16,6 +16,14 @@ from bot.features.policies.importer import (
     typed_policy,
 )
 from bot.features.policies.importer.dates import find_dates
+from bot.features.policies.intake import (
+    QUESTIONS,
+    Intake,
+    intake_of,
+    read_intake,
+    stored_day,
+    twins,
+)
 from bot.features.policies.proof import ProofNeededError, proof_for
 from bot.features.policies.register import register
 from bot.features.policies.rules import (
@@ -29,15 +37,18 @@ from bot.features.policies.rules import (
     review_status,
 )
 from bot.features.policies.store import accepted_document
+from bot.features.policies.typed import typed_date
 
 __all__ = [
     "AUP_CONSENT",
     "MAX_DOCUMENT_BYTES",
+    "QUESTIONS",
     "REVIEW_DUE_SOON_DAYS",
     "SUPPORTED_SUFFIXES",
     "Found",
     "FuzzyDate",
     "ImportedPolicy",
+    "Intake",
     "NoTextLayerError",
     "PolicyImportError",
     "ProofNeededError",
@@ -48,14 +59,19 @@ __all__ = [
     "document_version_label",
     "extract_policy",
     "find_dates",
+    "intake_of",
     "names_match",
     "normalise_title",
     "not_ours",
     "policy_key",
     "proof_for",
+    "read_intake",
     "register",
     "review_status",
     "same_document",
     "sign_aup",
+    "stored_day",
+    "twins",
+    "typed_date",
     "typed_policy",
 ]
