@@ -19,6 +19,8 @@ from bot.features.policies.importer.dates import find_dates
 from bot.features.policies.intake import (
     QUESTIONS,
     Intake,
+    copy_of,
+    extract_bytes,
     intake_of,
     read_intake,
     stored_day,
@@ -56,7 +58,9 @@ __all__ = [
     "accepted_document",
     "acknowledge",
     "check_document",
+    "copy_of",
     "document_version_label",
+    "extract_bytes",
     "extract_policy",
     "find_dates",
     "intake_of",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -218,7 +217,7 @@ def _copy_in_register(
     """The stored version this document is a copy of in another format (the same text), if
     the register holds one under the same title."""
     from bot.core.models import Policy
-    from bot.features.policies.importer import PolicyImportError, extract_policy, same_document
+    from bot.features.policies.intake import copy_of
     from bot.features.policies.rules import policy_key
 
     title = imported.title.value if imported.title else None
@@ -229,17 +228,10 @@ def _copy_in_register(
             select_policies(school_id).where(Policy.key == policy_key(str(title)))
         )
         version = policy.current_version if policy is not None else None
-        if version is None or version.sha256 == hashlib.sha256(data).hexdigest():
+        if version is None:
             return None
-        stored, name, label = version.document, version.document_name, version.label
-    with tempfile.TemporaryDirectory() as folder:
-        copy = Path(folder) / Path(name).name
-        copy.write_bytes(stored)
-        try:
-            held = extract_policy(copy)
-        except PolicyImportError:
-            return None
-    return f"{name} ({label})" if same_document(held, imported) else None
+        held, name, label = version.document, version.document_name, version.label
+    return f"{name} ({label})" if copy_of(imported, data, name, held) else None
 
 
 def _import_one(

@@ -6,9 +6,12 @@ the school.yaml entry. The callers only ask, render and store what this returns.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 from bot.features.policies.importer import (
@@ -24,7 +27,17 @@ from bot.features.policies.typed import typed_date
 
 T = TypeVar("T", bound="Intake")
 
-__all__ = ["QUESTIONS", "Dates", "Intake", "intake_of", "read_intake", "stored_day", "twins"]
+__all__ = [
+    "QUESTIONS",
+    "Dates",
+    "Intake",
+    "copy_of",
+    "extract_bytes",
+    "intake_of",
+    "read_intake",
+    "stored_day",
+    "twins",
+]
 
 # what the register needs of every policy, and how the question is put to a person
 QUESTIONS = {
@@ -169,33 +182,30 @@ class Intake:
         linked = dict.fromkeys(str(i.value) for i in self.imported.linked_policies)
         return [t for t in linked if policy_key(t) != own]
 
-    def entry(self, today: date, *, document: str | None = None) -> dict[str, Any]:
-        """The policy's school.yaml entry (call once every question is answered; ``document``:
-        where it is kept, else policies/<its name>); a version the document does not state is
-        noted with the dated label staff will see."""
+    def entry(
+        self, today: date, *, title: str | None = None, document: str | None = None,
+        taken: set[str] | None = None, chosen: str | None = None,
+    ) -> dict[str, Any]:
+        """The policy's school.yaml entry (``document``: where it is kept, else policies/<its
+        name>); what the document does not state is left out (the school's settings fill in
+        the nation's governing body)."""
         imported = self.imported
-        assert imported is not None and not self.questions
-        title = str(self.values["title"])
+        assert imported is not None
+        title = title or str(self.values["title"])
         dates = self.dates()
         written = stored_day("written", _fuzzy(imported.written), self.notes)
-        label = self.version_label(dates, today)
-        if self.stated_version is None:
-            self.notes.append(f"version: not stated in the document; staff will see “{label}” "
-                              "(change it in school.yaml or on the settings pages)")
-        entry: dict[str, Any] = {"id": policy_key(title), "title": title, "version": label,
-                                 "document": document or f"policies/{self.path.name}",
-                                 "approving_body": str(self.values["approving_body"])}
-        if cycle := imported.review_cycle_months:
-            entry["review_cycle_months"] = int(cycle.value)
-        for key, value in (("published", dates.ratified or dates.last_reviewed or written),
-                           ("last_reviewed", dates.last_reviewed),
-                           ("ratified_on", dates.ratified)):
-            if value is not None:
-                entry[key] = value
-        entry["next_review"] = dates.next_review
-        if linked := self.linked_policies(title):
-            entry["linked_policies"] = linked
-        return entry
+        entry: dict[str, Any] = {
+            "id": policy_key(title), "title": title[:300],
+            "version": self.version_label(dates, today, taken=taken, chosen=chosen),
+            "document": document or f"policies/{self.path.name}",
+            "approving_body": str(self.values.get("approving_body") or "") or None,
+            "review_cycle_months": int(cycle.value) if (
+                cycle := imported.review_cycle_months) else None,
+            "published": dates.ratified or dates.last_reviewed or written,
+            "last_reviewed": dates.last_reviewed, "ratified_on": dates.ratified,
+            "next_review": dates.next_review, "linked_policies": self.linked_policies(title),
+        }
+        return {key: value for key, value in entry.items() if value not in (None, [])}
 
     def check_ownership(self, school_name: str, dsl_names: list[str]) -> list[str]:
         """Point out another school or DSL the document names than the school's own."""
@@ -248,3 +258,27 @@ def twins(items: list[T]) -> list[tuple[T, T]]:
                 pairs.append((earlier, item))
                 break
     return pairs
+
+
+def extract_bytes(name: str, data: bytes) -> ImportedPolicy:
+    """A document held as bytes (an upload, a stored copy) read with the importer."""
+    handle, temp = tempfile.mkstemp(suffix=PurePath(name).suffix.lower())
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        imported = extract_policy(Path(temp))
+    finally:
+        Path(temp).unlink(missing_ok=True)
+    imported.source = name
+    return imported
+
+
+def copy_of(imported: ImportedPolicy, data: bytes, held_name: str, held: bytes) -> bool:
+    """Whether a document is a copy in another format of one already held (the same text in
+    another file, e.g. its Word copy when a PDF comes); the very same file is not a copy."""
+    if hashlib.sha256(held).digest() == hashlib.sha256(data).digest():
+        return False
+    try:
+        return same_document(extract_bytes(held_name, held), imported)
+    except PolicyImportError:
+        return False

@@ -3,7 +3,9 @@ what was worked out, and the questions only a person can answer (asked once, at 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bot.features.policies.api import SUPPORTED_SUFFIXES, Intake, read_intake
 from bot.features.setup.pack import is_statutory_reading
@@ -30,6 +32,16 @@ class FolderPolicy(Intake):
         """The policy's title (or the file's name until one is given)."""
         guess = self.title_guess if self.is_guidance else None
         return str(self.values.get("title") or guess or self.path.name)
+
+    def entry(self, today: date, **where: Any) -> dict[str, Any]:
+        """The policy's school.yaml entry (call once every question is answered)."""
+        assert not self.questions
+        entry = super().entry(today, **where)
+        if self.stated_version is None:
+            self.notes.append(f"version: not stated in the document; staff will see "
+                              f"“{entry['version']}” (change it in school.yaml or on the "
+                              "settings pages)")
+        return entry
 
 
 def read_policy_folder(folder: Path) -> list[FolderPolicy]:
