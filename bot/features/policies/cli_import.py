@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -93,24 +93,7 @@ class _Outcome:
 
     def as_json(self) -> dict[str, Any]:
         """The machine-readable form."""
-        return {
-            "file": self.file,
-            "sha256": self.sha256,
-            "found": self.found,
-            "missing": self.missing,
-            "supplied": self.supplied,
-            "notes": self.notes,
-            "linked_policy_gaps": self.linked_policy_gaps,
-            "stored": self.stored,
-            "policy_key": self.policy_key,
-            "version": self.version,
-            "next_review_stored": self.next_review_stored,
-            "refused": self.refused,
-            "error": self.error,
-            "already_stored": self.already_stored,
-            "checks": self.checks,
-            "same_as": self.same_as,
-        }
+        return asdict(self)
 
 
 def _where(found: Found[Any]) -> str:
@@ -243,14 +226,14 @@ def _import_one(
     as_json: bool,
     interactive: bool,
     today: date,
-    typed: Typed = Typed(),
-    earlier: list[tuple[str, ImportedPolicy]] | None = None,
+    typed: Typed,
+    earlier: list[tuple[str, ImportedPolicy]],
 ) -> _Outcome:
     """Import one document: read it, show what was found, ask for what is missing, store it.
     ``earlier``: the documents read before it in this import (a copy of one is not stored
     again)."""
     from bot.features.policies.importer import PolicyImportError, same_document
-    from bot.features.policies.intake import MISSING_PREFIX, intake_of
+    from bot.features.policies.intake import intake_of
 
     outcome = _Outcome(file=str(path))
     try:
@@ -268,11 +251,9 @@ def _import_one(
     if not as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
         _print_found(console, imported, path, outcome.checks)
-    twin = next((name for name, other in earlier or [] if same_document(other, imported)), None)
-    if earlier is not None:
-        earlier.append((path.name, imported))
-    twin = twin or _copy_in_register(ctx, school_id, imported, data)
-    if twin is not None:
+    twin = next((name for name, other in earlier if same_document(other, imported)), None)
+    earlier.append((path.name, imported))
+    if (twin := twin or _copy_in_register(ctx, school_id, imported, data)) is not None:
         outcome.same_as = twin
         outcome.notes.append(
             f"the same document as {twin} (a copy in another format): not stored again"
@@ -287,20 +268,27 @@ def _import_one(
         _ask_missing(item)
     outcome.supplied, outcome.missing = item.supplied, item.missing
     _note_gaps(ctx, school_id, path, imported, str(item.values.get("title") or ""), outcome)
-    if still := item.questions:
-        names = ", ".join(MISSING_PREFIX[n] for n in still)
-        unclear = "title" in still and imported.title_guess is not None
-        outcome.refused = (
-            f"not stored: {names} not {'clear from' if unclear else 'stated in'} the document"
-            + ("" if interactive else " and this is not an interactive terminal")
-            + " — run it at a terminal to type it in, give it with --title, --next-review or "
-            "--approved-by, or add it to the document"
-        )
+    if item.questions:
+        outcome.refused = _refusal(item, interactive=interactive)
         return outcome
     if _may_store(item, outcome, yes=yes, interactive=interactive):
         _store(ctx, school_id, item, data, outcome, today=today,
                version_label=typed.version_label)
     return outcome
+
+
+def _refusal(item: Intake, *, interactive: bool) -> str:
+    """Why a document is not stored: what the register needs that it does not say."""
+    from bot.features.policies.intake import MISSING_PREFIX
+
+    names = ", ".join(MISSING_PREFIX[n] for n in item.questions)
+    unclear = "title" in item.questions and item.title_guess is not None
+    return (
+        f"not stored: {names} not {'clear from' if unclear else 'stated in'} the document"
+        + ("" if interactive else " and this is not an interactive terminal")
+        + " — run it at a terminal to type it in, give it with --title, --next-review or "
+        "--approved-by, or add it to the document"
+    )
 
 
 def _ask_missing(item: Intake) -> None:
@@ -367,33 +355,13 @@ def _store(
     from bot.core.models import Policy
     from bot.engine.config_sync import ensure_school
     from bot.features.policies.rules import ReviewError
-    from bot.features.policies.store import ImportedFacts, store_imported
+    from bot.features.policies.store import store_imported
 
-    imported, notes = item.imported, outcome.notes
-    assert imported is not None
-    dates = item.dates(notes, iso=True)
-    assert dates.next_review is not None
-    cycle = imported.review_cycle_months.value if imported.review_cycle_months else 12
-    facts = ImportedFacts(
-        title=item.title,
-        next_review_due=dates.next_review,
-        next_review_derived=(
-            "next_review" not in item.supplied
-            and imported.next_review is not None
-            and imported.next_review.how == "derived"
-        ),
-        # left blank: the nation's governing body ("FGB" only in England's words)
-        approving_body=str(item.values["approving_body"] or "").strip()
-        or school_words(ctx.config.school(school_id)).governing_body_short,
-        review_cycle_months=int(cycle),
-        last_reviewed=dates.last_reviewed,
-        ratified_on=dates.ratified,
-        version=item.stated_version,
-        version_label=version_label,
-        month_only=dates.month_only,
-        linked_policies=tuple(dict.fromkeys(str(i.value) for i in imported.linked_policies)),
-        lead_names=tuple(str(i.value) for i in imported.dsl),
-        governor_names=tuple(str(i.value) for i in imported.named_governors),
+    notes = outcome.notes
+    # left blank: the nation's governing body ("FGB" only in England's words)
+    facts = item.register_facts(
+        item.dates(notes, iso=True), version_label=version_label,
+        governing_body=school_words(ctx.config.school(school_id)).governing_body_short,
     )
     try:
         with ctx.store.transaction() as session:
@@ -425,7 +393,7 @@ def _store(
             "this document is already stored as "
             f"{version_name(str(stored.existing_version))}"
         )
-    elif imported.version is None:
+    elif item.stated_version is None:
         notes.append(
             f"version: not stated in the document; staff see '{stored.version}'"
             + ("" if version_label else " (type another with --version-label)")
