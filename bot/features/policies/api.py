@@ -18,6 +18,7 @@ from bot.features.policies.importer import (
 from bot.features.policies.importer.dates import find_dates
 from bot.features.policies.intake import (
     QUESTIONS,
+    Dates,
     Intake,
     copy_of,
     extract_bytes,
@@ -39,7 +40,7 @@ from bot.features.policies.rules import (
     review_status,
 )
 from bot.features.policies.store import accepted_document
-from bot.features.policies.typed import typed_date
+from bot.features.policies.typed import typed_date, typed_title
 
 __all__ = [
     "AUP_CONSENT",
@@ -47,6 +48,7 @@ __all__ = [
     "QUESTIONS",
     "REVIEW_DUE_SOON_DAYS",
     "SUPPORTED_SUFFIXES",
+    "Dates",
     "Found",
     "FuzzyDate",
     "ImportedPolicy",
@@ -78,4 +80,5 @@ __all__ = [
     "twins",
     "typed_date",
     "typed_policy",
+    "typed_title",
 ]

@@ -114,6 +114,11 @@ class Intake:
         return str(self.values.get("title") or self.path.name)
 
     @property
+    def provisional_title(self) -> str:
+        """The title, else its first heading or the file's name, until a person confirms it."""
+        return str(self.values.get("title") or self.title_guess or self.path.stem)
+
+    @property
     def questions(self) -> list[str]:
         """The fields still without a value."""
         return [] if self.error else [name for name in QUESTIONS if not self.values.get(name)]

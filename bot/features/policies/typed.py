@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.features.policies.importer import FuzzyDate, ImportedPolicy
 
-__all__ = ["Typed", "read_document", "typed_date"]
+__all__ = ["Typed", "read_document", "typed_date", "typed_title"]
 
 
 _WEEKDAY = re.compile(
@@ -98,14 +98,21 @@ def _from_typed(path: Path, typed: Typed) -> ImportedPolicy:
 
 def read_document(path: Path, typed: Typed) -> ImportedPolicy:
     """The document read (or, for a scan, its typed details); typed values answer questions."""
-    from bot.features.policies.importer import Found, NoTextLayerError, extract_policy
+    from bot.features.policies.importer import NoTextLayerError, extract_policy
 
     try:
         imported = extract_policy(path)
     except NoTextLayerError:
         return _from_typed(path, typed)
     if typed.title:
-        imported.title = Found(" ".join(typed.title.split()), "typed", note="typed in")
-        imported.title_guess = None
-        imported.missing = [m for m in imported.missing if not m.startswith("title")]
+        typed_title(imported, typed.title)
     return imported
+
+
+def typed_title(imported: ImportedPolicy, title: str) -> None:
+    """A title typed for a document that reads answers its title question."""
+    from bot.features.policies.importer import Found
+
+    imported.title = Found(" ".join(title.split()), "typed", note="typed in")
+    imported.title_guess = None
+    imported.missing = [m for m in imported.missing if not m.startswith("title")]

@@ -24,6 +24,7 @@ from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.engine.sweep import plan_and_apply
 from bot.features.policies.api import (
+    Dates,
     Found,
     ImportedPolicy,
     NoTextLayerError,
@@ -211,14 +212,10 @@ def policy_from_upload(
     A title the document does not make clear is taken from its first heading or file name
     for now and asked about (``needs_answer``); a version the document does not state is
     "not stated", and staff see the dated label (``version_label`` if the school typed one)."""
-    guess = imported.title_guess
-    title = str(imported.title.value) if imported.title else (
-        str(guess.value) if guess else PurePath(base).stem)
-    if into is not None:
-        title = into.title
+    item = intake_of(Path(base), imported)
+    title = into.title if into is not None else item.provisional_title
     key = into.id if into is not None else policy_key(title)
     current = into or next((p for p in existing if p.id == key), None)
-    item = intake_of(Path(base), imported)
     notes: list[str] = []
     dates = item.dates(notes)
     label = item.version_label(dates, today, taken={current.version} if current else set(),
@@ -233,30 +230,28 @@ def policy_from_upload(
         published=today,
         statement=None,
     )
-    found = [f"title “{title}”" + ("" if imported.title or into else
-                                   " (for now: please confirm it)")]
-    found += _version_and_dates(label, item.stated_version, chosen=version_label,
-                                dates=(("next review", dates.next_review),
-                                       ("last reviewed", dates.last_reviewed),
-                                       ("ratified", dates.ratified)))
-    needs = [] if current or dates.next_review or dates.last_reviewed or dates.ratified else [
-        "the next review date: the document does not state one"
-    ]
+    found = _found(title, bool(imported.title or into), label, item.stated_version,
+                   chosen=version_label, dates=dates)
+    dated = current or dates.next_review or dates.last_reviewed or dates.ratified
+    needs = [] if dated else ["the next review date: the document does not state one"]
     if imported.title is None and into is None:
-        needs.insert(0, _title_question(title, guess))
+        needs.insert(0, _title_question(title, imported.title_guess))
     return UploadedPolicy(base, entry, current is None, found + notes, needs)
 
 
-def _version_and_dates(
-    label: str, stated: str | None, *, chosen: str | None,
-    dates: tuple[tuple[str, date | None], ...],
+def _found(
+    title: str, confirmed: bool, label: str, stated: str | None, *, chosen: str | None,
+    dates: Dates,
 ) -> list[str]:
-    """What the upload page says it found: the version (or the label staff will see) and the
-    dates stored."""
-    said = [f"version {label}" if stated == label else
+    """What the upload page says it found: the title (for now, if not ``confirmed``), the
+    version (or the label staff will see) and the dates stored."""
+    said = [f"title “{title}”" + ("" if confirmed else " (for now: please confirm it)"),
+            f"version {label}" if stated == label else
             f"version: not stated in the document; staff see “{label}”"
             + ("" if chosen else " (change it by typing the label to show)")]
-    return said + [f"{what} {value:%d %B %Y}" for what, value in dates if value is not None]
+    return said + [f"{what} {value:%d %B %Y}" for what, value in (
+        ("next review", dates.next_review), ("last reviewed", dates.last_reviewed),
+        ("ratified", dates.ratified)) if value is not None]
 
 
 def _title_question(title: str, guess: Found[str] | None) -> str:

@@ -23,10 +23,11 @@ from bot.engine.web.deps import check_csrf, ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.policies.api import (
     MAX_DOCUMENT_BYTES,
-    Found,
     FuzzyDate,
     ImportedPolicy,
+    typed_date,
     typed_policy,
+    typed_title,
 )
 from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
@@ -36,7 +37,6 @@ from bot.features.setup.rules import (
     parse_terms,
     slug,
     terms_text,
-    typed_date,
 )
 from bot.features.setup.service import (
     UploadedPolicy,
@@ -151,8 +151,7 @@ async def _read_uploads(
             raise
         read.append((base, imported, blob))
     if typed["title"].strip() and len(read) == 1:
-        read[0][1].title = Found(" ".join(typed["title"].split()), "typed", note="typed in")
-        read[0][1].title_guess = None
+        typed_title(read[0][1], typed["title"])
     return read
 
 
