@@ -179,21 +179,6 @@ def _print_found(
         console.print(f"[yellow]warning[/] {escape(warning)}", highlight=False)
 
 
-def _dsl_names(ctx: AppContext, school_id: str) -> list[str]:
-    """The school's DSL and deputies by name, as the directory has them."""
-    from sqlalchemy import select
-
-    from bot.core.models import Person
-
-    school = ctx.config.school(school_id)
-    emails = [*school.dsl, *school.deputy_dsl]
-    if not emails:
-        return []
-    with ctx.store.session() as session:
-        return list(session.scalars(select(Person.display_name).where(
-            Person.school_id == school_id, Person.email.in_(emails))))
-
-
 def _copy_in_register(
     ctx: AppContext, school_id: str, imported: ImportedPolicy, data: bytes
 ) -> str | None:
@@ -233,7 +218,7 @@ def _import_one(
     ``earlier``: the documents read before it in this import (a copy of one is not stored
     again)."""
     from bot.features.policies.importer import PolicyImportError, same_document
-    from bot.features.policies.intake import intake_of
+    from bot.features.policies.intake import dsl_names, intake_of
 
     outcome = _Outcome(file=str(path))
     try:
@@ -245,9 +230,9 @@ def _import_one(
     item = intake_of(path, imported)
     outcome.sha256 = hashlib.sha256(data).hexdigest()
     outcome.found = imported.to_json_dict()
-    outcome.checks = item.check_ownership(
-        ctx.config.school(school_id).name, _dsl_names(ctx, school_id)
-    )
+    with ctx.store.session() as session:
+        names = dsl_names(session, ctx.config.school(school_id))
+    outcome.checks = item.check_ownership(ctx.config.school(school_id).name, names)
     if not as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
         _print_found(console, imported, path, outcome.checks)

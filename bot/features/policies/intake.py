@@ -14,6 +14,11 @@ from datetime import date
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.config import SchoolConfig
+from bot.core.models import Person
 from bot.features.policies.importer import (
     FuzzyDate,
     ImportedPolicy,
@@ -33,6 +38,7 @@ __all__ = [
     "Dates",
     "Intake",
     "copy_of",
+    "dsl_names",
     "extract_bytes",
     "intake_of",
     "read_intake",
@@ -314,3 +320,13 @@ def copy_of(imported: ImportedPolicy, data: bytes, held_name: str, held: bytes) 
         return same_document(extract_bytes(held_name, held), imported)
     except PolicyImportError:
         return False
+
+
+def dsl_names(session: Session, school: SchoolConfig) -> list[str]:
+    """The names of the school's DSL and deputies as the directory has them: a document naming
+    another DSL is pointed out (``Intake.check_ownership``)."""
+    emails = [*school.dsl, *school.deputy_dsl]
+    if not emails:
+        return []
+    return list(session.scalars(select(Person.display_name).where(
+        Person.school_id == school.id, Person.email.in_(emails))))

@@ -283,10 +283,10 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
             while True:
                 text = str(typer.prompt(f"{item.path.name}: {QUESTIONS[name]}",
                                         default=offered or None))
-                if item.answer(name, text) is None:
+                if (problem := item.answer(name, text)) is None:
                     progress.put(key, text)
                     break
-                err.print("  not a date I can read; write 2027-09-30 or September 2027")
+                err.print(f"  {problem}")
     titles = [PolicyRef(policy_key(item.title), item.title) for item in items if not item.error]
     console.print("Requirement pack (built-in templates that follow your policies):")
     chosen: list[str] = list(progress.get(("requirements",)) or [])

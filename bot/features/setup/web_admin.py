@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import local_today
@@ -25,6 +24,7 @@ from bot.features.policies.api import (
     MAX_DOCUMENT_BYTES,
     FuzzyDate,
     ImportedPolicy,
+    dsl_names,
     typed_date,
     typed_policy,
     typed_title,
@@ -92,18 +92,6 @@ async def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
     if len(files) > MAX_UPLOADS:
         raise SetupError("documents", f"Policy documents: at most {MAX_UPLOADS} at a time.")
     return files
-
-
-def _dsl_names(request: Request, school: Any) -> list[str]:
-    """The names of the school's DSL and deputies, as the directory has them."""
-    emails = [*school.dsl, *school.deputy_dsl]
-    if not emails:
-        return []
-    with ctx(request).store.session() as session:
-        names = dict(session.execute(
-            select(Person.email, Person.display_name).where(
-                Person.school_id == school.id, Person.email.in_(emails))).all())
-    return [names.get(e, e) for e in emails if names.get(e)]
 
 
 def _typed_upload(
@@ -181,8 +169,10 @@ async def policies_upload(
     try:
         files = await _read_files(documents)
         read = await _read_uploads(files, typed)
+        with ctx(request).store.session() as session:
+            dsls = dsl_names(session, data["school"])
         checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
-                                      data["school"].name, _dsl_names(request, data["school"]))
+                                      data["school"].name, dsls)
         for base, imported, blob in read:
             registered = None if base in twins else await run_in_threadpool(
                 copy_of_registered, ctx(request).settings, data["school"].policies, imported,
