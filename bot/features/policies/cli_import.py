@@ -202,6 +202,19 @@ def _copy_in_register(
     return f"{name} ({label})" if copy_of(imported, data, name, held) else None
 
 
+def _twin(
+    ctx: AppContext, school_id: str, path: Path, imported: ImportedPolicy, data: bytes,
+    earlier: list[tuple[str, ImportedPolicy]],
+) -> str | None:
+    """The document read before it in this import, or the register's, this one is a copy of
+    (the same text in another format); ``earlier`` then holds this one too."""
+    from bot.features.policies.importer import same_document
+
+    twin = next((name for name, other in earlier if same_document(other, imported)), None)
+    earlier.append((path.name, imported))
+    return twin or _copy_in_register(ctx, school_id, imported, data)
+
+
 def _import_one(
     ctx: AppContext,
     school_id: str,
@@ -217,7 +230,7 @@ def _import_one(
     """Import one document: read it, show what was found, ask for what is missing, store it.
     ``earlier``: the documents read before it in this import (a copy of one is not stored
     again)."""
-    from bot.features.policies.importer import PolicyImportError, same_document
+    from bot.features.policies.importer import PolicyImportError
     from bot.features.policies.intake import dsl_names, intake_of
 
     outcome = _Outcome(file=str(path))
@@ -236,9 +249,7 @@ def _import_one(
     if not as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
         _print_found(console, imported, path, outcome.checks)
-    twin = next((name for name, other in earlier if same_document(other, imported)), None)
-    earlier.append((path.name, imported))
-    if (twin := twin or _copy_in_register(ctx, school_id, imported, data)) is not None:
+    if (twin := _twin(ctx, school_id, path, imported, data, earlier)) is not None:
         outcome.same_as = twin
         outcome.notes.append(
             f"the same document as {twin} (a copy in another format): not stored again"
