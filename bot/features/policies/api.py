@@ -16,6 +16,18 @@ from bot.features.policies.importer import (
     typed_policy,
 )
 from bot.features.policies.importer.dates import find_dates
+from bot.features.policies.intake import (
+    QUESTIONS,
+    Dates,
+    Intake,
+    copy_of,
+    dsl_names,
+    extract_bytes,
+    intake_of,
+    read_intake,
+    stored_day,
+    twins,
+)
 from bot.features.policies.proof import ProofNeededError, proof_for
 from bot.features.policies.register import register
 from bot.features.policies.rules import (
@@ -29,15 +41,19 @@ from bot.features.policies.rules import (
     review_status,
 )
 from bot.features.policies.store import accepted_document
+from bot.features.policies.typed import typed_date, typed_title
 
 __all__ = [
     "AUP_CONSENT",
     "MAX_DOCUMENT_BYTES",
+    "QUESTIONS",
     "REVIEW_DUE_SOON_DAYS",
     "SUPPORTED_SUFFIXES",
+    "Dates",
     "Found",
     "FuzzyDate",
     "ImportedPolicy",
+    "Intake",
     "NoTextLayerError",
     "PolicyImportError",
     "ProofNeededError",
@@ -45,17 +61,26 @@ __all__ = [
     "accepted_document",
     "acknowledge",
     "check_document",
+    "copy_of",
     "document_version_label",
+    "dsl_names",
+    "extract_bytes",
     "extract_policy",
     "find_dates",
+    "intake_of",
     "names_match",
     "normalise_title",
     "not_ours",
     "policy_key",
     "proof_for",
+    "read_intake",
     "register",
     "review_status",
     "same_document",
     "sign_aup",
+    "stored_day",
+    "twins",
+    "typed_date",
     "typed_policy",
+    "typed_title",
 ]

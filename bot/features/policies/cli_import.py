@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,20 +31,16 @@ from bot.engine.commands import (
     schools_of,
     where,
 )
-from bot.features.policies.typed import Typed, parse_when, read_document
+from bot.features.policies.typed import Typed, read_document
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext
-    from bot.features.policies.importer import Found, FuzzyDate, ImportedPolicy
+    from bot.features.policies.importer import Found, ImportedPolicy
+    from bot.features.policies.intake import Intake
 
 __all__ = ["import_summary", "policies_import", "select_policies"]
 
 
-REQUIRED = {
-    "title": "Title of the policy",
-    "next_review": "Next review date (e.g. 2026-09-30, or September 2026 for 'by the end of')",
-    "approving_body": "Who approves/ratifies it (the whole governing body, or a committee's name)",
-}
 HOW_TEXT = {
     "text": "found in text",
     "derived": "worked out",
@@ -98,38 +93,7 @@ class _Outcome:
 
     def as_json(self) -> dict[str, Any]:
         """The machine-readable form."""
-        return {
-            "file": self.file,
-            "sha256": self.sha256,
-            "found": self.found,
-            "missing": self.missing,
-            "supplied": self.supplied,
-            "notes": self.notes,
-            "linked_policy_gaps": self.linked_policy_gaps,
-            "stored": self.stored,
-            "policy_key": self.policy_key,
-            "version": self.version,
-            "next_review_stored": self.next_review_stored,
-            "refused": self.refused,
-            "error": self.error,
-            "already_stored": self.already_stored,
-            "checks": self.checks,
-            "same_as": self.same_as,
-        }
-
-
-def _day(name: str, value: FuzzyDate | None, notes: list[str]) -> date | None:
-    """A stored date: month-only dates become that month's last day, and we say so."""
-    if value is None:
-        return None
-    if value.precision == "month":
-        day = value.last_day()
-        notes.append(
-            f"{name} {value.first_day():%B %Y} is stored as {day.isoformat()} "
-            "(the document gives only the month; the last day of that month is used)"
-        )
-        return day
-    return value.first_day()
+        return asdict(self)
 
 
 def _where(found: Found[Any]) -> str:
@@ -215,46 +179,13 @@ def _print_found(
         console.print(f"[yellow]warning[/] {escape(warning)}", highlight=False)
 
 
-def _ask(field_name: str, outcome: _Outcome, offered: str = "") -> str | None:
-    """Ask for one missing field (three tries, ``offered`` as the default); None when the
-    person leaves it empty."""
-
-    for _ in range(3):
-        answer = str(
-            typer.prompt(REQUIRED[field_name], default=offered, show_default=bool(offered))
-        ).strip()
-        if not answer:
-            return None
-        if field_name == "next_review" and parse_when(answer) is None:
-            err.print("  not a date I can read; try 2026-09-30 or September 2026")
-            continue
-        outcome.supplied[field_name] = answer
-        return answer
-    return None
-
-
-def _dsl_names(ctx: AppContext, school_id: str) -> list[str]:
-    """The school's DSL and deputies by name, as the directory has them."""
-    from sqlalchemy import select
-
-    from bot.core.models import Person
-
-    school = ctx.config.school(school_id)
-    emails = [*school.dsl, *school.deputy_dsl]
-    if not emails:
-        return []
-    with ctx.store.session() as session:
-        return list(session.scalars(select(Person.display_name).where(
-            Person.school_id == school_id, Person.email.in_(emails))))
-
-
 def _copy_in_register(
     ctx: AppContext, school_id: str, imported: ImportedPolicy, data: bytes
 ) -> str | None:
     """The stored version this document is a copy of in another format (the same text), if
     the register holds one under the same title."""
     from bot.core.models import Policy
-    from bot.features.policies.importer import PolicyImportError, extract_policy, same_document
+    from bot.features.policies.intake import copy_of
     from bot.features.policies.rules import policy_key
 
     title = imported.title.value if imported.title else None
@@ -265,17 +196,23 @@ def _copy_in_register(
             select_policies(school_id).where(Policy.key == policy_key(str(title)))
         )
         version = policy.current_version if policy is not None else None
-        if version is None or version.sha256 == hashlib.sha256(data).hexdigest():
+        if version is None:
             return None
-        stored, name, label = version.document, version.document_name, version.label
-    with tempfile.TemporaryDirectory() as folder:
-        copy = Path(folder) / Path(name).name
-        copy.write_bytes(stored)
-        try:
-            held = extract_policy(copy)
-        except PolicyImportError:
-            return None
-    return f"{name} ({label})" if same_document(held, imported) else None
+        held, name, label = version.document, version.document_name, version.label
+    return f"{name} ({label})" if copy_of(imported, data, name, held) else None
+
+
+def _twin(
+    ctx: AppContext, school_id: str, path: Path, imported: ImportedPolicy, data: bytes,
+    earlier: list[tuple[str, ImportedPolicy]],
+) -> str | None:
+    """The document read before it in this import, or the register's, this one is a copy of
+    (the same text in another format); ``earlier`` then holds this one too."""
+    from bot.features.policies.importer import same_document
+
+    twin = next((name for name, other in earlier if same_document(other, imported)), None)
+    earlier.append((path.name, imported))
+    return twin or _copy_in_register(ctx, school_id, imported, data)
 
 
 def _import_one(
@@ -287,13 +224,14 @@ def _import_one(
     as_json: bool,
     interactive: bool,
     today: date,
-    typed: Typed = Typed(),
-    earlier: list[tuple[str, ImportedPolicy]] | None = None,
+    typed: Typed,
+    earlier: list[tuple[str, ImportedPolicy]],
 ) -> _Outcome:
     """Import one document: read it, show what was found, ask for what is missing, store it.
     ``earlier``: the documents read before it in this import (a copy of one is not stored
     again)."""
-    from bot.features.policies.importer import PolicyImportError, not_ours, same_document
+    from bot.features.policies.importer import PolicyImportError
+    from bot.features.policies.intake import dsl_names, intake_of
 
     outcome = _Outcome(file=str(path))
     try:
@@ -302,84 +240,69 @@ def _import_one(
     except (PolicyImportError, OSError) as exc:
         outcome.error = str(exc)
         return outcome
+    item = intake_of(path, imported)
     outcome.sha256 = hashlib.sha256(data).hexdigest()
     outcome.found = imported.to_json_dict()
-    outcome.checks = not_ours(
-        imported, ctx.config.school(school_id).name, _dsl_names(ctx, school_id)
-    )
+    with ctx.store.session() as session:
+        names = dsl_names(session, ctx.config.school(school_id))
+    outcome.checks = item.check_ownership(ctx.config.school(school_id).name, names)
     if not as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
         _print_found(console, imported, path, outcome.checks)
-    twin = next((name for name, other in earlier or [] if same_document(other, imported)), None)
-    if earlier is not None:
-        earlier.append((path.name, imported))
-    twin = twin or _copy_in_register(ctx, school_id, imported, data)
-    if twin is not None:
+    if (twin := _twin(ctx, school_id, path, imported, data, earlier)) is not None:
         outcome.same_as = twin
         outcome.notes.append(
             f"the same document as {twin} (a copy in another format): not stored again"
         )
         return outcome
-
-    values = _required_values(imported, outcome)
-    if typed.next_review and not values["next_review"]:
-        values["next_review"] = parse_when(typed.next_review)
-        outcome.supplied["next_review"] = typed.next_review
-    if typed.approved_by and not values["approving_body"]:
-        values["approving_body"] = typed.approved_by
-        outcome.supplied["approving_body"] = typed.approved_by
-    _ask_missing(values, imported, outcome, interactive=interactive)
-    still = [name for name, value in values.items() if not value]
-    _note_gaps(ctx, school_id, path, imported, str(values["title"] or ""), outcome)
-
-    if still:
-        names = ", ".join(REQUIRED_PREFIX[n] for n in still)
-        unclear = "title" in still and imported.title_guess is not None
-        outcome.refused = (
-            f"not stored: {names} not {'clear from' if unclear else 'stated in'} the document"
-            + ("" if interactive else " and this is not an interactive terminal")
-            + " — run it at a terminal to type it in, give it with --title, --next-review or "
-            "--approved-by, or add it to the document"
-        )
+    if (found := imported.next_review) is not None and found.how == "derived":
+        outcome.notes.append(f"next review {found.value.isoformat()} derived: {found.note}")
+    for name, text in (("next_review", typed.next_review), ("approving_body", typed.approved_by)):
+        if text and not item.values.get(name):
+            item.answer(name, text)
+    if item.questions and interactive:
+        _ask_missing(item)
+    outcome.supplied, outcome.missing = item.supplied, item.missing
+    _note_gaps(ctx, school_id, path, imported, str(item.values.get("title") or ""), outcome)
+    if item.questions:
+        outcome.refused = _refusal(item, interactive=interactive)
         return outcome
-    if _may_store(values, outcome, yes=yes, interactive=interactive):
-        _store(ctx, school_id, path, imported, values, data, outcome, today=today,
+    if _may_store(item, outcome, yes=yes, interactive=interactive):
+        _store(ctx, school_id, item, data, outcome, today=today,
                version_label=typed.version_label)
     return outcome
 
 
-def _required_values(imported: ImportedPolicy, outcome: _Outcome) -> dict[str, Any]:
-    """The three values the register needs, as found (a derived next review is noted)."""
-    title = imported.title.value if imported.title else None
-    next_review = imported.next_review.value if imported.next_review else None
-    body = imported.approving_body.value if imported.approving_body else None
-    if next_review is not None and imported.next_review is not None:
-        how = imported.next_review
-        if how.how == "derived":
-            outcome.notes.append(f"next review {next_review.isoformat()} derived: {how.note}")
-    return {"title": title, "next_review": next_review, "approving_body": body}
+def _refusal(item: Intake, *, interactive: bool) -> str:
+    """Why a document is not stored: what the register needs that it does not say."""
+    from bot.features.policies.intake import MISSING_PREFIX
+
+    names = ", ".join(MISSING_PREFIX[n] for n in item.questions)
+    unclear = "title" in item.questions and item.title_guess is not None
+    return (
+        f"not stored: {names} not {'clear from' if unclear else 'stated in'} the document"
+        + ("" if interactive else " and this is not an interactive terminal")
+        + " — run it at a terminal to type it in, give it with --title, --next-review or "
+        "--approved-by, or add it to the document"
+    )
 
 
-def _ask_missing(
-    values: dict[str, Any], imported: ImportedPolicy, outcome: _Outcome, *, interactive: bool
-) -> None:
-    """Ask a person at a terminal for the missing values; record what is still missing."""
-    missing = [name for name, value in values.items() if not value]
-    if missing and interactive:
-        console.print(
-            "Some things the register needs are not in the document. Type them in, or press "
-            "Enter to leave one out (the policy is then not stored)."
-        )
-        for name in missing:
-            guess = imported.title_guess if name == "title" else None
-            answer = _ask(name, outcome, str(guess.value) if guess else "")
-            if answer is not None:
-                values[name] = parse_when(answer) if name == "next_review" else answer
-    outcome.missing = [
-        line
-        for line in imported.missing
-        if not any(line.lower().startswith(REQUIRED_PREFIX[name]) for name in outcome.supplied)
-    ]
+def _ask_missing(item: Intake) -> None:
+    """Ask a person at a terminal for each missing value (three tries; Enter leaves it out)."""
+    from bot.features.policies.intake import QUESTIONS
+
+    console.print(
+        "Some things the register needs are not in the document. Type them in, or press "
+        "Enter to leave one out (the policy is then not stored)."
+    )
+    for name in item.questions:
+        offered = (item.title_guess if name == "title" else None) or ""
+        for _ in range(3):
+            text = str(typer.prompt(QUESTIONS[name], default=offered,
+                                    show_default=bool(offered))).strip()
+            if not text or (problem := item.answer(name, text)) is None:
+                break
+            err.print(f"  {problem}")
 
 
 def _note_gaps(
@@ -401,14 +324,14 @@ def _note_gaps(
     outcome.linked_policy_gaps = [g.title for g in gaps]
 
 
-def _may_store(values: dict[str, Any], outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
+def _may_store(item: Intake, outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
     """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
     if yes:
         return True
     if not interactive:
         outcome.notes.append("nothing stored: rerun with --yes to store it")
         return False
-    if not typer.confirm(f"Store '{values['title']}' in the register?", default=True):
+    if not typer.confirm(f"Store '{item.title}' in the register?", default=True):
         outcome.notes.append("nothing stored (you said no)")
         return False
     return True
@@ -417,9 +340,7 @@ def _may_store(values: dict[str, Any], outcome: _Outcome, *, yes: bool, interact
 def _store(
     ctx: AppContext,
     school_id: str,
-    path: Path,
-    imported: ImportedPolicy,
-    values: dict[str, Any],
+    item: Intake,
     data: bytes,
     outcome: _Outcome,
     *,
@@ -430,37 +351,13 @@ def _store(
     from bot.core.models import Policy
     from bot.engine.config_sync import ensure_school
     from bot.features.policies.rules import ReviewError
-    from bot.features.policies.store import ImportedFacts, store_imported
+    from bot.features.policies.store import store_imported
 
     notes = outcome.notes
-    due = _day("next review", values["next_review"], notes)
-    assert due is not None
-    cycle = imported.review_cycle_months.value if imported.review_cycle_months else 12
-    linked = [str(i.value) for i in imported.linked_policies]
-    facts = ImportedFacts(
-        title=str(values["title"]),
-        next_review_due=due,
-        next_review_derived=(
-            "next_review" not in outcome.supplied
-            and imported.next_review is not None
-            and imported.next_review.how == "derived"
-        ),
-        # left blank: the nation's governing body ("FGB" only in England's words)
-        approving_body=str(values["approving_body"] or "").strip()
-        or school_words(ctx.config.school(school_id)).governing_body_short,
-        review_cycle_months=int(cycle),
-        last_reviewed=_day("last reviewed", _fuzzy(imported.last_reviewed), notes),
-        ratified_on=_day("ratified", _fuzzy(imported.ratified), notes),
-        version=str(imported.version.value) if imported.version else None,
-        version_label=version_label,
-        month_only=frozenset(
-            name
-            for name in ("ratified", "last_reviewed")
-            if (found := getattr(imported, name)) is not None and found.value.day is None
-        ),
-        linked_policies=tuple(dict.fromkeys(linked)),
-        lead_names=tuple(str(i.value) for i in imported.dsl),
-        governor_names=tuple(str(i.value) for i in imported.named_governors),
+    # left blank: the nation's governing body ("FGB" only in England's words)
+    facts = item.register_facts(
+        item.dates(notes, iso=True), version_label=version_label,
+        governing_body=school_words(ctx.config.school(school_id)).governing_body_short,
     )
     try:
         with ctx.store.transaction() as session:
@@ -469,7 +366,7 @@ def _store(
                 session,
                 school_id,
                 facts,
-                document_name=path.name,
+                document_name=item.path.name,
                 data=data,
                 actor="cli:import",
                 today=today,
@@ -492,22 +389,11 @@ def _store(
             "this document is already stored as "
             f"{version_name(str(stored.existing_version))}"
         )
-    elif imported.version is None:
+    elif item.stated_version is None:
         notes.append(
             f"version: not stated in the document; staff see '{stored.version}'"
             + ("" if version_label else " (type another with --version-label)")
         )
-
-
-REQUIRED_PREFIX = {
-    "title": "title",
-    "next_review": "next review date",
-    "approving_body": "approving body",
-}
-
-
-def _fuzzy(found: Found[FuzzyDate] | None) -> FuzzyDate | None:
-    return found.value if found is not None else None
 
 
 def select_policies(school_id: str) -> Any:

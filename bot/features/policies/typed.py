@@ -15,22 +15,41 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.features.policies.importer import FuzzyDate, ImportedPolicy
 
-__all__ = ["Typed", "parse_when", "read_document"]
+__all__ = ["Typed", "read_document", "typed_date", "typed_title"]
 
 
-def parse_when(text: str) -> FuzzyDate | None:
-    """A typed date: ISO ``2026-09-30`` / ``2026-09``, or anything the importer reads."""
+_WEEKDAY = re.compile(
+    r"(mon|tues|wednes|thurs|fri|satur|sun)day|mon|tues?|wed|thu(rs?)?|fri|sat|sun", re.I
+)
+
+
+def typed_date(text: str) -> FuzzyDate | None:
+    """A date a person typed, read as the policy importer reads documents' dates (UK, day
+    first: ``2026-09-02``, ``02/09/2026``, ``2 Sept 2026``, ``1.9.26``), or a month only
+    (``2027-09``, ``September 2027``). The whole text must be the one date (a weekday before
+    it may stay); None otherwise.
+
+    Example::
+
+        typed_date("Tuesday 2 September 2026")  # FuzzyDate(2026, 9, 2)
+    """
     # lazy: ~90 ms on --help (module docstring)
-    from bot.features.policies.importer import FuzzyDate, parse_date
+    from bot.features.policies.importer import FuzzyDate
+    from bot.features.policies.importer.dates import find_dates
 
-    text = text.strip()
-    if match := re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", text):
+    value = text.strip().rstrip(".")
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})", value):
         try:
-            year, month = int(match.group(1)), int(match.group(2))
-            return FuzzyDate(year, month, int(match.group(3)) if match.group(3) else None)
+            return FuzzyDate(int(match.group(1)), int(match.group(2)))
         except ValueError:
             return None
-    return parse_date(text)
+    found = find_dates(value)
+    if len(found) != 1 or found[0].date is None:
+        return None
+    rest = (value[: found[0].start] + value[found[0].end :]).strip(" ,")
+    if rest and (found[0].start == 0 or not _WEEKDAY.fullmatch(rest)):
+        return None
+    return found[0].date
 
 
 @dataclass(frozen=True)
@@ -63,7 +82,7 @@ def _from_typed(path: Path, typed: Typed) -> ImportedPolicy:
         )
     dates = {}
     for option, text in (("--adopted", typed.adopted), ("--next-review", typed.next_review)):
-        dates[option] = parse_when(text) if text else None
+        dates[option] = typed_date(text) if text else None
         if text and dates[option] is None:
             raise PolicyImportError(path, f"{option} {text!r} is not a date; write 2026-11-12 "
                                     "or November 2027")
@@ -79,14 +98,21 @@ def _from_typed(path: Path, typed: Typed) -> ImportedPolicy:
 
 def read_document(path: Path, typed: Typed) -> ImportedPolicy:
     """The document read (or, for a scan, its typed details); typed values answer questions."""
-    from bot.features.policies.importer import Found, NoTextLayerError, extract_policy
+    from bot.features.policies.importer import NoTextLayerError, extract_policy
 
     try:
         imported = extract_policy(path)
     except NoTextLayerError:
         return _from_typed(path, typed)
     if typed.title:
-        imported.title = Found(" ".join(typed.title.split()), "typed", note="typed in")
-        imported.title_guess = None
-        imported.missing = [m for m in imported.missing if not m.startswith("title")]
+        typed_title(imported, typed.title)
     return imported
+
+
+def typed_title(imported: ImportedPolicy, title: str) -> None:
+    """A title typed for a document that reads answers its title question."""
+    from bot.features.policies.importer import Found
+
+    imported.title = Found(" ".join(title.split()), "typed", note="typed in")
+    imported.title_guess = None
+    imported.missing = [m for m in imported.missing if not m.startswith("title")]

@@ -16,15 +16,10 @@ from bot.core.nations import school_words_for
 from bot.core.words import plural
 from bot.engine.commands import console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
-from bot.features.policies.api import policy_key
+from bot.features.policies.api import QUESTIONS, policy_key, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
-from bot.features.setup.policy_folder import (
-    QUESTIONS,
-    check_ownership,
-    folder_twins,
-    read_policy_folder,
-)
+from bot.features.setup.policy_folder import read_policy_folder
 from bot.features.setup.school_setup import OUTSIDE_ROLES, outside_person
 from connectors.base import ConnectorError
 from connectors.local.directory import FileDirectory
@@ -252,10 +247,10 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
     while True:
         items = read_policy_folder(folder)
         console.print(f"  read {len(items)} documents from {folder}")
-        twins = folder_twins(items)
-        if not twins:
+        pairs = twins(items)
+        if not pairs:
             break
-        for first, second in twins:
+        for first, second in pairs:
             err.print(f"  [yellow]{escape(first.path.name)} and {escape(second.path.name)} are "
                       "one policy (the same document or title)[/]", highlight=False)
         typer.prompt("  Take one of each out of the folder, then press Enter", default="",
@@ -263,9 +258,9 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
     names = {p.email: p.display_name for p in people}
     emails = [*(progress.get(("people", "dsl")) or []),
               *(progress.get(("people", "deputy_dsl")) or [])]
-    check_ownership(items, str(progress.get(("school", "name")) or ""),
-                    [names[e] for e in emails if e in names])
     for item in items:
+        item.check_ownership(str(progress.get(("school", "name")) or ""),
+                             [names[e] for e in emails if e in names])
         for check in item.checks:
             err.print(f"  [yellow]check[/] {escape(item.path.name)}: {escape(check)}",
                       highlight=False)
@@ -288,10 +283,10 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
             while True:
                 text = str(typer.prompt(f"{item.path.name}: {QUESTIONS[name]}",
                                         default=offered or None))
-                if item.answer(name, text) is None:
+                if (problem := item.answer(name, text)) is None:
                     progress.put(key, text)
                     break
-                err.print("  not a date I can read; write 2027-09-30 or September 2027")
+                err.print(f"  {problem}")
     titles = [PolicyRef(policy_key(item.title), item.title) for item in items if not item.error]
     console.print("Requirement pack (built-in templates that follow your policies):")
     chosen: list[str] = list(progress.get(("requirements",)) or [])

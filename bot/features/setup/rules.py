@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.dates import CALENDAR
 from bot.core.words import school_words
-from bot.features.policies.api import FuzzyDate, find_dates
+from bot.features.policies.api import stored_day, typed_date
 
 __all__ = [
     "SetupError",
@@ -92,51 +92,10 @@ def edit_school(
 # --------------------------------------------------------------------------- dates typed
 
 
-_WEEKDAY = re.compile(
-    r"(mon|tues|wednes|thurs|fri|satur|sun)day|mon|tues?|wed|thu(rs?)?|fri|sat|sun", re.I
-)
-
-
-def typed_date(text: str) -> FuzzyDate | None:
-    """A date a person typed, read as the policy importer reads documents' dates (UK, day
-    first: ``2026-09-02``, ``02/09/2026``, ``2 Sept 2026``, ``1.9.26``), or a month only
-    (``2027-09``, ``September 2027``). The whole text must be the one date (a weekday before
-    it may stay); None otherwise.
-
-    Example::
-
-        typed_date("Tuesday 2 September 2026")  # FuzzyDate(2026, 9, 2)
-    """
-    value = text.strip().rstrip(".")
-    if match := re.fullmatch(r"(\d{4})-(\d{1,2})", value):
-        try:
-            return FuzzyDate(int(match.group(1)), int(match.group(2)))
-        except ValueError:
-            return None
-    found = find_dates(value)
-    if len(found) != 1 or found[0].date is None:
-        return None
-    rest = (value[: found[0].start] + value[found[0].end :]).strip(" ,")
-    if rest and (found[0].start == 0 or not _WEEKDAY.fullmatch(rest)):
-        return None
-    return found[0].date
-
-
 def parse_day(text: str) -> date | None:
     """A typed day (see :func:`typed_date`); None for a month only or anything else."""
     when = typed_date(text)
     return when.first_day() if when is not None and when.day is not None else None
-
-
-def stored_day(label: str, value: FuzzyDate | None, notes: list[str]) -> date | None:
-    """A document's date as stored: a month-only date becomes that month's last day, and
-    ``notes`` says so ("next review July 2027 (month only) is stored as 31 July 2027")."""
-    if value is None:
-        return None
-    if value.day is None:
-        notes.append(f"{label} {value.human()} is stored as {value.last_day():%d %B %Y}, the "
-                     "last day of that month")
-    return value.last_day()
 
 
 def _in_calendar(day: date, box: str, where: str, today: date) -> date:

@@ -25,16 +25,11 @@ from bot.core.words import plain_key, plural
 from bot.engine.config_sync import ensure_school, sync_config
 from bot.engine.extra_people import sync_register
 from bot.engine.job_roles import map_roles, suggest_role, words_of
-from bot.features.policies.api import policy_key, same_document
+from bot.features.policies.api import policy_key, same_document, twins
 from bot.features.reading.api import audience_name, register_edition
 from bot.features.setup.answers import Answers, pick_person
 from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
-from bot.features.setup.policy_folder import (
-    FolderPolicy,
-    check_ownership,
-    folder_twins,
-    read_policy_folder,
-)
+from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
 from bot.features.setup.term_calendar import (
     MAX_ICS_BYTES,
     CalendarError,
@@ -276,7 +271,8 @@ def read_policies(draft: SetupDraft) -> None:
             problem = item.answer(name, text)
             if problem:
                 draft.problems.append(f"policy_answers.{item.path.name}.{name}: {problem}")
-    check_ownership(draft.policies, draft.answers.school.name, dsl_names(draft))
+    for item in draft.policies:
+        item.check_ownership(draft.answers.school.name, dsl_names(draft))
     unknown = set(draft.answers.policy_answers) - {p.path.name for p in draft.policies}
     draft.problems += [f"policy_answers.{name}: no such document in {folder}" for name in unknown]
 
@@ -295,7 +291,7 @@ def policy_problems(draft: SetupDraft) -> list[str]:
         for item in draft.policies
         for name in item.questions
     ]
-    for first, second in folder_twins(draft.policies):
+    for first, second in twins(draft.policies):
         assert first.imported is not None and second.imported is not None
         if same_document(first.imported, second.imported):
             problems.append(

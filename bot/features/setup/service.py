@@ -5,8 +5,6 @@ documents read with the policy importer and kept beside the settings."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,19 +24,21 @@ from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.engine.sweep import plan_and_apply
 from bot.features.policies.api import (
+    Dates,
     Found,
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
     ReviewError,
     check_document,
-    document_version_label,
-    extract_policy,
+    copy_of,
+    extract_bytes,
+    intake_of,
     not_ours,
     policy_key,
     same_document,
 )
-from bot.features.setup.rules import SetupError, edit_school, stored_day
+from bot.features.setup.rules import SetupError, edit_school
 
 __all__ = [
     "FILE_MANAGED",
@@ -168,12 +168,8 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
         check_document_content(base, data)
     except AttachmentError as exc:
         raise SetupError("document", str(exc)) from None
-    suffix = PurePath(base).suffix.lower()
-    handle, temp = tempfile.mkstemp(suffix=suffix)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        imported = extract_policy(Path(temp))
+        return base, extract_bytes(base, data)
     except NoTextLayerError as exc:
         # exc.message, never str(exc): that names the server's temporary file
         raise SetupError("scanned", f"{base}: {exc.message}: type its title, its version or "
@@ -181,10 +177,6 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
                          "it again.") from None
     except PolicyImportError as exc:
         raise SetupError("document", f"{base}: {exc.message}.") from None
-    finally:
-        Path(temp).unlink(missing_ok=True)
-    imported.source = base
-    return base, imported
 
 
 def _store_document(settings: Settings, key: str, label: str, base: str, data: bytes) -> str:
@@ -220,33 +212,17 @@ def policy_from_upload(
     A title the document does not make clear is taken from its first heading or file name
     for now and asked about (``needs_answer``); a version the document does not state is
     "not stated", and staff see the dated label (``version_label`` if the school typed one)."""
-    guess = imported.title_guess
-    title = str(imported.title.value) if imported.title else (
-        str(guess.value) if guess else PurePath(base).stem)
-    if into is not None:
-        title = into.title
+    item = intake_of(Path(base), imported)
+    title = into.title if into is not None else item.provisional_title
     key = into.id if into is not None else policy_key(title)
     current = into or next((p for p in existing if p.id == key), None)
-    stated = str(imported.version.value) if imported.version else None
-    labels = {current.version} if current else set()
-    month_only = _month_only(imported)
-    found: list[str] = [f"title “{title}”" + ("" if imported.title or into else
-                                              " (for now: please confirm it)")]
     notes: list[str] = []
-    next_review = stored_day("next review",
-                             imported.next_review.value if imported.next_review else None, notes)
-    last = stored_day("last reviewed",
-                      imported.last_reviewed.value if imported.last_reviewed else None, notes)
-    ratified = stored_day("ratified", imported.ratified.value if imported.ratified else None,
-                          notes)
+    dates = item.dates(notes)
+    label = item.version_label(dates, today, taken={current.version} if current else set(),
+                               chosen=version_label)
     entry: dict[str, Any] = (
         dict(current.model_dump(mode="python")) if current
-        else _new_entry(imported, key, title, last=last, ratified=ratified,
-                        next_review=next_review)
-    )
-    label = document_version_label(
-        labels, stated, ratified=ratified, last_reviewed=last, today=today,
-        month_only=month_only, chosen=version_label,
+        else {**item.entry(today, title=title), "aup": "acceptable use" in title.lower()}
     )
     entry.update(
         version=label,
@@ -254,35 +230,28 @@ def policy_from_upload(
         published=today,
         statement=None,
     )
-    found += _version_and_dates(label, stated, chosen=version_label,
-                                dates=(("next review", next_review), ("last reviewed", last),
-                                       ("ratified", ratified)))
-    needs = [] if current or next_review or last or ratified else [
-        "the next review date: the document does not state one"
-    ]
+    found = _found(title, bool(imported.title or into), label, item.stated_version,
+                   chosen=version_label, dates=dates)
+    dated = current or dates.next_review or dates.last_reviewed or dates.ratified
+    needs = [] if dated else ["the next review date: the document does not state one"]
     if imported.title is None and into is None:
-        needs.insert(0, _title_question(title, guess))
+        needs.insert(0, _title_question(title, imported.title_guess))
     return UploadedPolicy(base, entry, current is None, found + notes, needs)
 
 
-def _month_only(imported: ImportedPolicy) -> frozenset[str]:
-    """The dates the document gives as a month only ("November 2025")."""
-    return frozenset(
-        name for name in ("ratified", "last_reviewed")
-        if (f := getattr(imported, name)) is not None and f.value.day is None
-    )
-
-
-def _version_and_dates(
-    label: str, stated: str | None, *, chosen: str | None,
-    dates: tuple[tuple[str, date | None], ...],
+def _found(
+    title: str, confirmed: bool, label: str, stated: str | None, *, chosen: str | None,
+    dates: Dates,
 ) -> list[str]:
-    """What the upload page says it found: the version (or the label staff will see) and the
-    dates stored."""
-    said = [f"version {label}" if stated == label else
+    """What the upload page says it found: the title (for now, if not ``confirmed``), the
+    version (or the label staff will see) and the dates stored."""
+    said = [f"title “{title}”" + ("" if confirmed else " (for now: please confirm it)"),
+            f"version {label}" if stated == label else
             f"version: not stated in the document; staff see “{label}”"
             + ("" if chosen else " (change it by typing the label to show)")]
-    return said + [f"{what} {value:%d %B %Y}" for what, value in dates if value is not None]
+    return said + [f"{what} {value:%d %B %Y}" for what, value in (
+        ("next review", dates.next_review), ("last reviewed", dates.last_reviewed),
+        ("ratified", dates.ratified)) if value is not None]
 
 
 def _title_question(title: str, guess: Found[str] | None) -> str:
@@ -290,30 +259,6 @@ def _title_question(title: str, guess: Found[str] | None) -> str:
     why = f"is it “{title}”? ({guess.note})" if guess else (
         "it names none; “" + title + "” is the file's name")
     return f"the title: not clear from the document — {why}"
-
-
-def _new_entry(
-    imported: ImportedPolicy, key: str, title: str, *, last: date | None,
-    ratified: date | None, next_review: date | None,
-) -> dict[str, Any]:
-    """A new policy's settings entry from what the document states."""
-    return {
-        "id": key,
-        "title": title[:300],
-        # not stated: the school file fills in the nation's governing body (SchoolConfig)
-        "approving_body": str(imported.approving_body.value) if imported.approving_body
-        else None,
-        "review_cycle_months": int(imported.review_cycle_months.value)
-        if imported.review_cycle_months else 12,
-        "last_reviewed": last,
-        "ratified_on": ratified,
-        "next_review": next_review,
-        "aup": "acceptable use" in title.lower(),
-        "linked_policies": [
-            str(f.value) for f in imported.linked_policies
-            if policy_key(str(f.value)) != key
-        ],
-    }
 
 
 def upload_checks(
@@ -351,13 +296,7 @@ def copy_of_registered(
         held = path.read_bytes()
     except OSError:
         return None
-    if hashlib.sha256(held).digest() == hashlib.sha256(data).digest():
-        return None  # the very file again: nothing new, as before
-    try:
-        _name, registered = read_upload(path.name, held)
-    except SetupError:
-        return None
-    return path.name if same_document(registered, imported) else None
+    return path.name if copy_of(imported, data, path.name, held) else None
 
 
 @dataclass(frozen=True)

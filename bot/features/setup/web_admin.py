@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import local_today
@@ -23,10 +22,12 @@ from bot.engine.web.deps import check_csrf, ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.policies.api import (
     MAX_DOCUMENT_BYTES,
-    Found,
     FuzzyDate,
     ImportedPolicy,
+    dsl_names,
+    typed_date,
     typed_policy,
+    typed_title,
 )
 from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
@@ -36,7 +37,6 @@ from bot.features.setup.rules import (
     parse_terms,
     slug,
     terms_text,
-    typed_date,
 )
 from bot.features.setup.service import (
     UploadedPolicy,
@@ -94,18 +94,6 @@ async def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
     return files
 
 
-def _dsl_names(request: Request, school: Any) -> list[str]:
-    """The names of the school's DSL and deputies, as the directory has them."""
-    emails = [*school.dsl, *school.deputy_dsl]
-    if not emails:
-        return []
-    with ctx(request).store.session() as session:
-        names = dict(session.execute(
-            select(Person.email, Person.display_name).where(
-                Person.school_id == school.id, Person.email.in_(emails))).all())
-    return [names.get(e, e) for e in emails if names.get(e)]
-
-
 def _typed_upload(
     files: list[tuple[str, bytes]], typed: dict[str, str]
 ) -> list[tuple[str, ImportedPolicy, bytes]]:
@@ -151,8 +139,7 @@ async def _read_uploads(
             raise
         read.append((base, imported, blob))
     if typed["title"].strip() and len(read) == 1:
-        read[0][1].title = Found(" ".join(typed["title"].split()), "typed", note="typed in")
-        read[0][1].title_guess = None
+        typed_title(read[0][1], typed["title"])
     return read
 
 
@@ -182,8 +169,10 @@ async def policies_upload(
     try:
         files = await _read_files(documents)
         read = await _read_uploads(files, typed)
+        with ctx(request).store.session() as session:
+            dsls = dsl_names(session, data["school"])
         checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
-                                      data["school"].name, _dsl_names(request, data["school"]))
+                                      data["school"].name, dsls)
         for base, imported, blob in read:
             registered = None if base in twins else await run_in_threadpool(
                 copy_of_registered, ctx(request).settings, data["school"].policies, imported,
