@@ -46,13 +46,14 @@ class Claimed:
 
 def _due(
     channel: str, now: datetime, up_to: Urgency, mine: ColumnElement[bool] | None = None,
+    lane: str | None = None,
 ) -> tuple[ColumnElement[bool], ...]:
     return (
         OutboxMessage.status == "pending",
         OutboxMessage.urgency <= int(up_to),
         OutboxMessage.next_attempt_at <= now,
         OutboxMessage.channel == channel,
-        ~is_paused(channel, now),
+        ~is_paused(lane or channel, now),
         true() if mine is None else mine,
     )
 
@@ -90,13 +91,14 @@ class _Budget:
 def _choose(
     session: Session, channel: str, now: datetime, want: int, up_to: Urgency, budget: _Budget,
     *, mine: ColumnElement[bool] | None = None, pacing: MailPacing | None = None,
+    lane: str | None = None,
 ) -> tuple[list[tuple[int, int, bool]], int | None]:
     """Up to ``want`` due rows (id, recipients, routine), the most urgent first, locked, that fit
     ``budget``; and the urgency of the first due row the budget held back (None: none was).
 
     Within an urgency the schools take turns (``_turns``): a mailbox many schools share sends
     each school's first message before any school's second."""
-    turns = _turns(channel, now, up_to, mine, pacing)
+    turns = _turns(channel, now, up_to, mine, pacing, lane)
     rows = session.execute(
         select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.cc,
                OutboxMessage.urgency)
@@ -119,7 +121,7 @@ def _choose(
 
 def _turns(
     channel: str, now: datetime, up_to: Urgency, mine: ColumnElement[bool] | None,
-    pacing: MailPacing | None,
+    pacing: MailPacing | None, lane: str | None,
 ) -> Subquery:
     """The due rows' ids with each one's turn: its place in its school's queue (of its
     urgency), after the routine messages its school sent from the mailbox in the last day.
@@ -133,7 +135,7 @@ def _turns(
         order_by=(OutboxMessage.next_attempt_at, OutboxMessage.id),
     )
     turn: ColumnElement[int] = place
-    query = select(OutboxMessage.id).where(*_due(channel, now, up_to, mine))
+    query = select(OutboxMessage.id).where(*_due(channel, now, up_to, mine, lane))
     if pacing is not None:
         sent = mail_pacing.routine_sent_by_school(pacing, now)
         query = query.outerjoin(sent, and_(sent.c.school_id == OutboxMessage.school_id,
@@ -145,11 +147,13 @@ def _turns(
 def claim(
     store: Store, channel: str, now: datetime, want: int, pacing: MailPacing | None = None,
     *, up_to: Urgency = Urgency.ROUTINE, mine: ColumnElement[bool] | None = None,
+    lane: str | None = None,
 ) -> Claimed:
     """Claim up to ``want`` due rows of ``channel`` no more routine than ``up_to``, the most
     urgent first, the schools in turn, for this worker (paced when ``pacing``: routine rows
     never spend the mailbox's urgent reserve, and never hold back a more urgent row); only
-    rows ``mine`` selects when given (the schools whose mail this mailbox sends)."""
+    rows ``mine`` selects when given (the schools whose mail this mailbox sends), and none
+    while ``lane`` (that mailbox's address; else ``channel``) is paused."""
     if want <= 0:
         return Claimed(())
     with store.transaction() as session:
@@ -159,13 +163,14 @@ def claim(
             urgent, routine = mail_pacing.allowances(session, pacing, now)
             if urgent.messages <= 0:
                 has_due = session.scalar(
-                    select(OutboxMessage.id).where(*_due(channel, now, up_to, mine)).limit(1)
+                    select(OutboxMessage.id).where(*_due(channel, now, up_to, mine, lane))
+                    .limit(1)
                 )
                 return Claimed((), urgent.next_at if has_due is not None else None)
             want = min(want, urgent.messages)
             budget = _Budget(urgent, routine, pacing.daily_recipients)
         chosen, held_back = _choose(session, channel, now, want, up_to, budget, mine=mine,
-                                    pacing=pacing)
+                                    pacing=pacing, lane=lane)
         paced_until, routine_only = None, False
         if held_back is not None and pacing is not None:
             paced_until, routine_only = _frees(session, pacing, now, budget, held_back)
@@ -218,7 +223,8 @@ def release(store: Store, ids: Sequence[int]) -> int:
 
 @functools.cache
 def start_statement(channel: str) -> Update:
-    """The UPDATE that moves claimed rows to ``sending``, built once per channel on the table
+    """The UPDATE that moves claimed rows to ``sending`` unless ``channel`` (or the mailbox
+    whose address it is) is paused, built once per channel on the table
     (no ORM): it runs before every send, and on SQLite building and routing a statement costs
     more than running it."""
     table = OutboxMessage.__table__
