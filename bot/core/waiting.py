@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today, to_local
 from bot.core.models import OutboxMessage
-from bot.core.outbox.pause import DAILY_LIMIT_REASON, ChannelState, channel_states
+from bot.core.outbox.pause import DAILY_LIMIT_REASON, ChannelState, channel_of, channel_states
 
 __all__ = ["Waiting", "lane_of", "pending_summary", "when_words", "why_waiting"]
 
@@ -63,7 +63,7 @@ def why_waiting(
     ``("", None)`` when it is due now. ``lane``: its channel, or its school's own mailbox
     (``lane_of``)."""
     pause = pauses.get(lane)
-    own = "@" in lane  # a school's own mailbox: named, as only its schools' mail waits
+    own = lane != channel_of(lane)  # a school's own mailbox: named, only its mail waits
     if pause is not None and pause.paused(now) and pause.reason == DAILY_LIMIT_REASON:
         return (
             f"because {lane if own else 'the sending mailbox'} has sent as much as its "

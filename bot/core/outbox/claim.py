@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.models import OutboxMessage, Urgency
 from bot.core.outbox import pacing as mail_pacing
-from bot.core.outbox.pause import DAILY_LIMIT_REASON, is_paused
+from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, is_paused
 from bot.core.outbox.workers import this_worker
 from bot.core.store import Store
 from connectors.base import MailPacing
@@ -46,14 +46,13 @@ class Claimed:
 
 def _due(
     channel: str, now: datetime, up_to: Urgency, mine: ColumnElement[bool] | None = None,
-    lane: str | None = None,
 ) -> tuple[ColumnElement[bool], ...]:
     return (
         OutboxMessage.status == "pending",
         OutboxMessage.urgency <= int(up_to),
         OutboxMessage.next_attempt_at <= now,
-        OutboxMessage.channel == channel,
-        ~is_paused(lane or channel, now),
+        OutboxMessage.channel == channel_of(channel),
+        ~is_paused(channel, now),
         true() if mine is None else mine,
     )
 
@@ -91,14 +90,13 @@ class _Budget:
 def _choose(
     session: Session, channel: str, now: datetime, want: int, up_to: Urgency, budget: _Budget,
     *, mine: ColumnElement[bool] | None = None, pacing: MailPacing | None = None,
-    lane: str | None = None,
 ) -> tuple[list[tuple[int, int, bool]], int | None]:
     """Up to ``want`` due rows (id, recipients, routine), the most urgent first, locked, that fit
     ``budget``; and the urgency of the first due row the budget held back (None: none was).
 
     Within an urgency the schools take turns (``_turns``): a mailbox many schools share sends
     each school's first message before any school's second."""
-    turns = _turns(channel, now, up_to, mine, pacing, lane)
+    turns = _turns(channel, now, up_to, mine, pacing)
     rows = session.execute(
         select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.cc,
                OutboxMessage.urgency)
@@ -121,7 +119,7 @@ def _choose(
 
 def _turns(
     channel: str, now: datetime, up_to: Urgency, mine: ColumnElement[bool] | None,
-    pacing: MailPacing | None, lane: str | None,
+    pacing: MailPacing | None,
 ) -> Subquery:
     """The due rows' ids with each one's turn: its place in its school's queue (of its
     urgency), after the routine messages its school sent from the mailbox in the last day.
@@ -135,7 +133,7 @@ def _turns(
         order_by=(OutboxMessage.next_attempt_at, OutboxMessage.id),
     )
     turn: ColumnElement[int] = place
-    query = select(OutboxMessage.id).where(*_due(channel, now, up_to, mine, lane))
+    query = select(OutboxMessage.id).where(*_due(channel, now, up_to, mine))
     if pacing is not None:
         sent = mail_pacing.routine_sent_by_school(pacing, now)
         query = query.outerjoin(sent, and_(sent.c.school_id == OutboxMessage.school_id,
@@ -147,13 +145,12 @@ def _turns(
 def claim(
     store: Store, channel: str, now: datetime, want: int, pacing: MailPacing | None = None,
     *, up_to: Urgency = Urgency.ROUTINE, mine: ColumnElement[bool] | None = None,
-    lane: str | None = None,
 ) -> Claimed:
-    """Claim up to ``want`` due rows of ``channel`` no more routine than ``up_to``, the most
+    """Claim up to ``want`` due rows of ``channel`` (or of email, when it is a school's own
+    mailbox: its address) no more routine than ``up_to``, none while it is paused, the most
     urgent first, the schools in turn, for this worker (paced when ``pacing``: routine rows
     never spend the mailbox's urgent reserve, and never hold back a more urgent row); only
-    rows ``mine`` selects when given (the schools whose mail this mailbox sends), and none
-    while ``lane`` (that mailbox's address; else ``channel``) is paused."""
+    rows ``mine`` selects when given (the schools whose mail this mailbox sends)."""
     if want <= 0:
         return Claimed(())
     with store.transaction() as session:
@@ -163,14 +160,13 @@ def claim(
             urgent, routine = mail_pacing.allowances(session, pacing, now)
             if urgent.messages <= 0:
                 has_due = session.scalar(
-                    select(OutboxMessage.id).where(*_due(channel, now, up_to, mine, lane))
-                    .limit(1)
+                    select(OutboxMessage.id).where(*_due(channel, now, up_to, mine)).limit(1)
                 )
                 return Claimed((), urgent.next_at if has_due is not None else None)
             want = min(want, urgent.messages)
             budget = _Budget(urgent, routine, pacing.daily_recipients)
         chosen, held_back = _choose(session, channel, now, want, up_to, budget, mine=mine,
-                                    pacing=pacing, lane=lane)
+                                    pacing=pacing)
         paced_until, routine_only = None, False
         if held_back is not None and pacing is not None:
             paced_until, routine_only = _frees(session, pacing, now, budget, held_back)

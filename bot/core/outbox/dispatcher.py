@@ -32,7 +32,7 @@ from bot.core.outbox import lookup as outbox_lookup
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox import workers as outbox_workers
 from bot.core.outbox.lanes import Lanes, open_lanes
-from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_states, pause
+from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, channel_states, pause
 from bot.core.outbox.record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox.record import settle as _settle  # by this name: tests interrupt it
 from bot.core.store import Store
@@ -217,11 +217,6 @@ def _lanes(mailer: Mailer, mailboxes: Sequence[Mailbox]) -> dict[str, tuple[Mail
     return lanes
 
 
-def _platform(lane: str) -> str:
-    """The channel a lane's rows are queued on (a mailbox's address is ``email``)."""
-    return "email" if "@" in lane else lane
-
-
 def _feed_chunks(
     row_ids: Sequence[int], messages: dict[int, OutgoingEmail | CardMessage]
 ) -> list[list[_FeedRow]]:
@@ -317,7 +312,7 @@ class _Pass:
         """How many rows of ``channel`` to claim next."""
         if channel in self.probing:
             return 1
-        if _platform(channel) == "email":
+        if channel_of(channel) == "email":
             channel = "email"
         want = max(PAGE, self.batch_size) if channel == "email" else PAGE
         if channel == "teams" and isinstance(self.chat, BulkFeed):
@@ -342,7 +337,7 @@ class _Pass:
         """Claim a page of ``lane`` (a channel, or one mailbox's email) and deliver it; False
         when nothing could be claimed."""
         self.recover()
-        channel = _platform(lane)
+        channel = channel_of(lane)
         self.use(lane)
         if channel == "email" and _waiting(self.mailer) > 0:
             self.paused.add(lane)  # the platform's Retry-After has not passed: claim nothing
@@ -350,8 +345,8 @@ class _Pass:
         pacing = self.pacing if channel == "email" else None
         now = self.now()
         mine = self.boxes[lane][1] if lane in self.boxes else None
-        claimed = outbox_claim.claim(self.store, channel, now, self.want(lane), pacing,
-                                     up_to=self.up_to, mine=mine, lane=lane)
+        claimed = outbox_claim.claim(self.store, lane, now, self.want(lane), pacing,
+                                     up_to=self.up_to, mine=mine)
         if claimed.paced_until is not None:
             if self.stats.paced_until is None or claimed.paced_until < self.stats.paced_until:
                 self.stats.paced_until = claimed.paced_until
@@ -421,7 +416,7 @@ class _Pass:
 
     def deliver_rows(self, lane: str, row_ids: Sequence[int]) -> None:
         """Deliver claimed rows in order; give back the rest once the lane is paused."""
-        channel = _platform(lane)
+        channel = channel_of(lane)
         messages = _load_messages(self.store, row_ids, channel, self.now())
         self.batch = []
         if channel == "teams":
@@ -488,7 +483,7 @@ class _Pass:
         until = _settle(
             self.store, channel, answers, self.now(), self.stats,
             self.alerts, troubled_before=channel in self.probing,
-            paced=_platform(channel) == "email" and self.pacing is not None, lanes=self.lanes,
+            paced=channel_of(channel) == "email" and self.pacing is not None, lanes=self.lanes,
         )
         if until is not None:
             self.paused.add(channel)

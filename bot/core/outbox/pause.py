@@ -31,6 +31,7 @@ __all__ = [
     "MAX_PAUSE",
     "ChannelState",
     "backoff",
+    "channel_of",
     "channel_states",
     "is_paused",
     "pause",
@@ -42,6 +43,12 @@ MAX_PAUSE = timedelta(hours=24)  # a Retry-After beyond this is taken as a day
 DAILY_LIMIT_REASON = "the sending mailbox reached its 24-hour limit"
 # what a paused channel sends, in words (a school's own mailbox: ``ChannelState.what``)
 CHANNEL_WORDS = {"email": "Email", "card": "Teams/Chat cards", "teams": "Teams chat messages"}
+
+
+def channel_of(lane: str) -> str:
+    """The channel a lane's rows are queued on: a school's own mailbox (its address) sends
+    ``email``; any other lane is its channel."""
+    return "email" if "@" in lane else lane
 
 
 def backoff(streak: int, *, unknown: bool = False) -> timedelta:
