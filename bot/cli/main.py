@@ -345,6 +345,7 @@ def sweep(
         )
     problems, queued, now = None, None, None
     if not dry_run:
+        from bot.core.context import own_senders
         from bot.core.models import utcnow
         from bot.core.outbox.delivery import trouble
         from bot.core.waiting import pending_summary
@@ -353,7 +354,7 @@ def sweep(
         school_ids = [s.id for s in ctx.config.schools]
         with ctx.store.session() as session:
             problems = trouble(session, now, school_ids)
-            queued = pending_summary(session, now, school_ids)
+            queued = pending_summary(session, now, school_ids, own_senders(ctx.config.schools))
     print_sweep(
         console,
         results,

@@ -75,7 +75,9 @@ def outbox(
         )
     console.print(table)
     console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
-    _print_waiting(rows, paused)
+    from bot.core.context import own_senders
+
+    _print_waiting(rows, paused, own_senders(app.config.schools))
     if counts.get("delivery_unknown") or counts.get("failed") or counts.get("bounced"):
         console.print(
             "Messages marked delivery_unknown may or may not have arrived: check the sending "
@@ -90,18 +92,21 @@ def outbox(
         console.print(f"Email files: {app.settings.outbox_dir}")
 
 
-def _print_waiting(rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelState]) -> None:
-    """Paused channels, then why each listed message has not gone (and when it goes)."""
+def _print_waiting(
+    rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelState], senders: Mapping[str, str]
+) -> None:
+    """Paused channels and mailboxes, then why each listed message has not gone (and when it
+    goes); ``senders``: the schools' own mailboxes (``waiting.lane_of``)."""
     from bot.core.models import utcnow
 
-    for channel, halt in sorted(paused.items()):
+    for _, halt in sorted(paused.items()):
         assert halt.paused_until is not None
         console.print(
-            f"[yellow]{'Email' if channel == 'email' else 'Cards'} paused[/] until "
+            f"[yellow]{halt.what} paused[/] until "
             f"{to_local(halt.paused_until):%a %d %b %H:%M}: {halt.reason}",
             highlight=False,
         )
-    from bot.core.waiting import when_words, why_waiting
+    from bot.core.waiting import lane_of, when_words, why_waiting
 
     waiting = [r for r in rows if r.status == "pending" or (r.status != "sent" and r.last_error)]
     if not waiting:
@@ -113,7 +118,8 @@ def _print_waiting(rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelSt
         if row.status != "pending":
             console.print(f"  #{row.id} {row.status}: {row.last_error}", highlight=False)
             continue
-        reason, goes = why_waiting(row.channel, row.next_attempt_at, row.attempts, paused, now)
+        reason, goes = why_waiting(lane_of(row.channel, row.school_id, senders),
+                                   row.next_attempt_at, row.attempts, paused, now)
         if goes is None:
             line = "due now: it goes at the next delivery run"
         else:

@@ -101,11 +101,10 @@ def print_trouble(console: Console, trouble: Trouble) -> None:
     """Paused channels and the messages that need a person, with what to do."""
     for state in trouble.paused:
         assert state.paused_until is not None
-        what = "Email" if state.channel == "email" else "Channel cards"
         console.print(
-            f"[yellow]{what} paused[/] until {to_local(state.paused_until):%a %d %b %H:%M} "
-            f"after the platform's last answer ({state.reason}). Queued messages wait; none "
-            "is lost.",
+            f"[yellow]{state.what} paused[/] until "
+            f"{to_local(state.paused_until):%a %d %b %H:%M} after the platform's last answer "
+            f"({state.reason}). Its queued messages wait; none is lost.",
             highlight=False,
         )
     if trouble.unknown:

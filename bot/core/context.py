@@ -18,7 +18,7 @@ from bot.core.settings import Settings
 from bot.core.store import Store
 from connectors.registry import Connectors, build_connectors
 
-__all__ = ["AppContext", "StepContext", "own_mailboxes"]
+__all__ = ["AppContext", "StepContext", "own_mailboxes", "own_senders"]
 
 log = logging.getLogger(__name__)
 
@@ -106,19 +106,24 @@ class StepContext:
         return self.config.schools[0].id == self.school.id
 
 
+def own_senders(schools: Sequence[SchoolConfig]) -> dict[str, str]:
+    """The schools that name a mailbox of their own (``sender``): school id -> its address."""
+    return {school.id: school.sender.lower() for school in schools if school.sender}
+
+
 def own_mailboxes(schools: Sequence[SchoolConfig], connectors: Connectors) -> tuple[Mailbox, ...]:
     """The mailboxes schools name as their own (``sender``), each with the schools that name
     it (one naming the install's own sender shares its limits: they are counted by address).
     The mailer of each address is built once (``Connectors.mailers``)."""
     mailers = connectors.mailers
     by_box: dict[str, set[str]] = {}
-    for school in schools:
-        if school.sender and connectors.mailer_for is not None:
-            by_box.setdefault(school.sender.lower(), set()).add(school.id)
+    for school, address in own_senders(schools).items():
+        if connectors.mailer_for is not None:
+            by_box.setdefault(address, set()).add(school)
     boxes = []
     for address, ids in sorted(by_box.items()):
         if address not in mailers:
             assert connectors.mailer_for is not None
             mailers[address] = connectors.mailer_for(address)
-        boxes.append(Mailbox(mailers[address], frozenset(ids)))
+        boxes.append(Mailbox(mailers[address], frozenset(ids), address))
     return tuple(boxes)

@@ -13,11 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today, to_local
 from bot.core.models import OutboxMessage
-from bot.core.outbox.pause import DAILY_LIMIT_REASON, ChannelState, channel_states
+from bot.core.outbox.pause import DAILY_LIMIT_REASON, ChannelState, channel_of, channel_states
 
-__all__ = ["Waiting", "pending_summary", "when_words", "why_waiting"]
-
-_CHANNEL = {"email": "Email", "card": "Teams/Chat cards", "teams": "Teams chat messages"}
+__all__ = ["Waiting", "lane_of", "pending_summary", "when_words", "why_waiting"]
 
 
 def when_words(moment: datetime, now: datetime) -> str:
@@ -48,26 +46,34 @@ class Waiting:
         return f"{self.count} {verb} {self.reason}: {they} {when_words(self.goes, now)}."
 
 
+def lane_of(channel: str, school_id: str | None, senders: Mapping[str, str]) -> str:
+    """Where a row is sent from, as its pause is kept: its school's own mailbox (``senders``:
+    school id -> address) for email, else its channel."""
+    return senders.get(school_id or "", channel) if channel == "email" else channel
+
+
 def why_waiting(
-    channel: str,
+    lane: str,
     next_attempt_at: datetime,
     attempts: int,
     pauses: Mapping[str, ChannelState],
     now: datetime,
 ) -> tuple[str, datetime | None]:
     """Why one pending message has not gone (a phrase after "waits") and when it may go;
-    ``("", None)`` when it is due now."""
-    pause = pauses.get(channel)
+    ``("", None)`` when it is due now. ``lane``: its channel, or its school's own mailbox
+    (``lane_of``)."""
+    pause = pauses.get(lane)
+    own = lane != channel_of(lane)  # a school's own mailbox: named, only its mail waits
     if pause is not None and pause.paused(now) and pause.reason == DAILY_LIMIT_REASON:
         return (
-            "because the sending mailbox has sent as much as its platform allows in 24 hours",
+            f"because {lane if own else 'the sending mailbox'} has sent as much as its "
+            "platform allows in 24 hours",
             max(next_attempt_at, pause.paused_until or now),
         )
     if pause is not None and pause.paused(now):
-        what = _CHANNEL.get(channel, channel)
+        what = f"sending from {lane}" if own else f"{pause.what.lower()} sending"
         return (
-            f"because {what.lower()} sending is paused after the platform asked the bot to slow "
-            "down",
+            f"because {what} is paused after the platform asked the bot to slow down",
             max(next_attempt_at, pause.paused_until or now),
         )
     if next_attempt_at <= now:
@@ -79,12 +85,14 @@ def why_waiting(
 
 
 def pending_summary(
-    session: Session, now: datetime, school_ids: list[str] | None = None
+    session: Session, now: datetime, school_ids: list[str] | None = None,
+    senders: Mapping[str, str] | None = None,
 ) -> list[Waiting]:
     """The pending messages grouped by why they wait, soonest first (a few queries, no loop
-    over every row's content)."""
+    over every row's content); ``senders``: the schools' own mailboxes (``lane_of``)."""
     query = select(
-        OutboxMessage.channel, OutboxMessage.next_attempt_at, OutboxMessage.attempts
+        OutboxMessage.channel, OutboxMessage.next_attempt_at, OutboxMessage.attempts,
+        OutboxMessage.school_id,
     ).where(OutboxMessage.status == "pending")
     if school_ids is not None:
         query = query.where(OutboxMessage.school_id.in_(school_ids))
@@ -92,8 +100,9 @@ def pending_summary(
     counts: Counter[str] = Counter()
     first: dict[str, datetime | None] = {}
     rows = session.execute(query.order_by(OutboxMessage.next_attempt_at)).yield_per(500)
-    for channel, next_attempt_at, attempts in rows:
-        reason, goes = why_waiting(channel, next_attempt_at, attempts, pauses, now)
+    for channel, next_attempt_at, attempts, school_id in rows:
+        lane = lane_of(channel, school_id, senders or {})
+        reason, goes = why_waiting(lane, next_attempt_at, attempts, pauses, now)
         counts[reason] += 1
         first.setdefault(reason, goes)
     return sorted(

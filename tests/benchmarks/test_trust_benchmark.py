@@ -209,7 +209,8 @@ def test_a_mailbox_per_school_sends_every_school_at_its_limit(postgres_url: str)
     install = Exchange("bot@trust.example", clock)
     own = {f"s{n:02d}": f"office@s{n:02d}.example" for n in range(SCHOOLS)}
     mailers = {school: Exchange(address, clock) for school, address in own.items()}
-    boxes = tuple(Mailbox(mailer, frozenset({school})) for school, mailer in mailers.items())
+    boxes = tuple(Mailbox(mailer, frozenset({school}), own[school])
+                  for school, mailer in mailers.items())
     wall = _day(store, install, boxes, clock)
     everyone = [install, *mailers.values()]
     assert install.sent == []

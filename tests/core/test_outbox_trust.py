@@ -101,7 +101,7 @@ def test_a_school_s_own_mailbox_is_claimed_paced_and_reserved_on_its_own(
 ) -> None:
     store = _store(database_url, {"a": 40, "b": 40, "c": 40})
     install, own = _Mailbox("bot@trust.example"), _Mailbox("office@a.example")
-    boxes = (Mailbox(own, frozenset({"a"})),)
+    boxes = (Mailbox(own, frozenset({"a"}), own.address),)
     dispatch(store, install, None, now=lambda: AT, mailboxes=boxes)
     # each mailbox sent its minute's routine share, and only its own schools' mail
     assert _schools(own.keys) == {"a": 29}

@@ -90,12 +90,13 @@ class DispatchWorker(Base):
 
 
 class OutboxChannel(Base):
-    """One sending channel's pause (email, card): nothing of it is claimed before
-    ``paused_until``. ``streak`` counts the platform's "not now" and unknown answers in a row
-    that gave no Retry-After (the backoff grows with it); a delivered message clears both."""
+    """One sending channel's pause (``email``: the install's mailbox; a school's own mailbox,
+    by its address; ``card``, ``teams``): nothing of it is claimed before ``paused_until``.
+    ``streak`` counts the platform's "not now" and unknown answers in a row that gave no
+    Retry-After (the backoff grows with it); a delivered message clears both."""
 
     __tablename__ = "outbox_channels"
-    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(320), primary_key=True)
     paused_until: Mapped[datetime | None] = mapped_column()
     streak: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str | None] = mapped_column(Text)

@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.models import OutboxMessage, Urgency
 from bot.core.outbox import pacing as mail_pacing
-from bot.core.outbox.pause import DAILY_LIMIT_REASON, is_paused
+from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, is_paused
 from bot.core.outbox.workers import this_worker
 from bot.core.store import Store
 from connectors.base import MailPacing
@@ -51,7 +51,7 @@ def _due(
         OutboxMessage.status == "pending",
         OutboxMessage.urgency <= int(up_to),
         OutboxMessage.next_attempt_at <= now,
-        OutboxMessage.channel == channel,
+        OutboxMessage.channel == channel_of(channel),
         ~is_paused(channel, now),
         true() if mine is None else mine,
     )
@@ -146,7 +146,8 @@ def claim(
     store: Store, channel: str, now: datetime, want: int, pacing: MailPacing | None = None,
     *, up_to: Urgency = Urgency.ROUTINE, mine: ColumnElement[bool] | None = None,
 ) -> Claimed:
-    """Claim up to ``want`` due rows of ``channel`` no more routine than ``up_to``, the most
+    """Claim up to ``want`` due rows of ``channel`` (or of email, when it is a school's own
+    mailbox: its address) no more routine than ``up_to``, none while it is paused, the most
     urgent first, the schools in turn, for this worker (paced when ``pacing``: routine rows
     never spend the mailbox's urgent reserve, and never hold back a more urgent row); only
     rows ``mine`` selects when given (the schools whose mail this mailbox sends)."""
@@ -218,7 +219,8 @@ def release(store: Store, ids: Sequence[int]) -> int:
 
 @functools.cache
 def start_statement(channel: str) -> Update:
-    """The UPDATE that moves claimed rows to ``sending``, built once per channel on the table
+    """The UPDATE that moves claimed rows to ``sending`` unless ``channel`` (or the mailbox
+    whose address it is) is paused, built once per channel on the table
     (no ORM): it runs before every send, and on SQLite building and routing a statement costs
     more than running it."""
     table = OutboxMessage.__table__

@@ -32,7 +32,7 @@ from bot.core.outbox import lookup as outbox_lookup
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox import workers as outbox_workers
 from bot.core.outbox.lanes import Lanes, open_lanes
-from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_states, pause
+from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, channel_states, pause
 from bot.core.outbox.record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox.record import settle as _settle  # by this name: tests interrupt it
 from bot.core.store import Store
@@ -198,26 +198,23 @@ class Mailbox:
 
     mailer: Mailer
     schools: frozenset[str]
+    address: str  # the mailbox's address: its lane's name, and what its pause is kept under
 
 
 def _lanes(mailer: Mailer, mailboxes: Sequence[Mailbox]) -> dict[str, tuple[Mailer, Any]]:
     """The email lanes of a pass, by name: the install's (``email``: the schools without a
-    mailbox of their own) and one per own mailbox (``email#1``...), each with its mailer and
-    the SQL that selects its schools' rows (None: every row)."""
+    mailbox of their own) and one per own mailbox (its address), each with its mailer and
+    the SQL that selects its schools' rows (None: every row). A lane is paused on its own: a
+    429 is about one mailbox (Exchange's and Gmail's limits are per mailbox)."""
     if not mailboxes:
         return {"email": (mailer, None)}
     own = frozenset().union(*(box.schools for box in mailboxes))
     lanes: dict[str, tuple[Mailer, Any]] = {
         "email": (mailer, OutboxMessage.school_id.not_in(sorted(own)))
     }
-    for number, box in enumerate(mailboxes, 1):
-        lanes[f"email#{number}"] = (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
+    for box in mailboxes:
+        lanes[box.address] = (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
     return lanes
-
-
-def _platform(lane: str) -> str:
-    """The channel a lane's rows are queued on (``email#2`` is ``email``)."""
-    return lane.partition("#")[0]
 
 
 def _feed_chunks(
@@ -278,13 +275,13 @@ class _Pass:
     waited_for: datetime | None = None  # the last permit it waited for
     handled: int = 0
     recovered_at: datetime | None = None  # when this pass last took back a dead worker's rows
-    paused: set[str] = field(default_factory=set)  # platforms that said "not now"
+    paused: set[str] = field(default_factory=set)  # lanes whose platform said "not now"
     probing: set[str] = field(default_factory=set)  # paused since it last answered: one at a time
     done: set[str] = field(default_factory=set)  # channels with nothing (more) to claim now
     batch: list[tuple[int, OutgoingEmail]] = field(default_factory=list)
 
     def refresh(self) -> None:
-        """Read the channels' pauses (another process may have recorded one)."""
+        """Read the lanes' pauses (another process may have recorded one)."""
         now = self.now()
         with self.store.session() as session:
             states = channel_states(session)
@@ -304,9 +301,7 @@ class _Pass:
         """The channels still taking messages (cards only with a notifier, chat cards only
         with the school's bot)."""
         lanes = [*(self.boxes or ["email"]), *CHANNELS[1:]]
-        channels = [c for c in lanes
-                    if c not in self.done and _platform(c) not in self.paused
-                    and c not in self.paused]
+        channels = [c for c in lanes if c not in self.done and c not in self.paused]
         if self.notifier is None and "card" in channels:
             channels.remove("card")
         if self.chat is None and "teams" in channels:
@@ -317,7 +312,7 @@ class _Pass:
         """How many rows of ``channel`` to claim next."""
         if channel in self.probing:
             return 1
-        if _platform(channel) == "email":
+        if channel_of(channel) == "email":
             channel = "email"
         want = max(PAGE, self.batch_size) if channel == "email" else PAGE
         if channel == "teams" and isinstance(self.chat, BulkFeed):
@@ -342,7 +337,7 @@ class _Pass:
         """Claim a page of ``lane`` (a channel, or one mailbox's email) and deliver it; False
         when nothing could be claimed."""
         self.recover()
-        channel = _platform(lane)
+        channel = channel_of(lane)
         self.use(lane)
         if channel == "email" and _waiting(self.mailer) > 0:
             self.paused.add(lane)  # the platform's Retry-After has not passed: claim nothing
@@ -350,21 +345,18 @@ class _Pass:
         pacing = self.pacing if channel == "email" else None
         now = self.now()
         mine = self.boxes[lane][1] if lane in self.boxes else None
-        claimed = outbox_claim.claim(self.store, channel, now, self.want(channel), pacing,
+        claimed = outbox_claim.claim(self.store, lane, now, self.want(lane), pacing,
                                      up_to=self.up_to, mine=mine)
         if claimed.paced_until is not None:
             if self.stats.paced_until is None or claimed.paced_until < self.stats.paced_until:
                 self.stats.paced_until = claimed.paced_until
             held = claimed.paced_until - now
-            # a day's limit of the whole mailbox: say so, as a pause (a routine share spent
-            # is no pause: urgent mail still goes); a school's own mailbox at its limit holds
-            # only its own lane, not every school's email
-            if held > LONG_HOLD and not claimed.routine_only and lane != "email":
-                self.done.add(lane)
-            elif held > LONG_HOLD and not claimed.routine_only:
+            # a day's limit of the whole mailbox: say so, as its pause (a routine share spent
+            # is no pause: urgent mail still goes)
+            if held > LONG_HOLD and not claimed.routine_only:
                 with self.store.transaction() as session:
-                    self.stats.paused[channel] = pause(
-                        session, channel, now, reason=DAILY_LIMIT_REASON,
+                    self.stats.paused[lane] = pause(
+                        session, lane, now, reason=DAILY_LIMIT_REASON,
                         retry_after=held.total_seconds(),
                     )
             elif (not claimed.ids and self.wait is not None and held <= SHORT_WAIT
@@ -378,8 +370,8 @@ class _Pass:
             self.done.add(lane)
             self.refresh()  # nothing due, or its channel was just paused by someone else
             return False
-        wanted = self.want(channel)
-        self.deliver_rows(channel, claimed.ids)
+        wanted = self.want(lane)
+        self.deliver_rows(lane, claimed.ids)
         if (self.up_to < Urgency.ROUTINE and len(claimed.ids) < wanted
                 and claimed.paced_until is None):
             # a hand-over took every urgent row there was: asking again would find none (a
@@ -422,20 +414,21 @@ class _Pass:
                 if not self.full():
                     self.claim_and_deliver(channel)
 
-    def deliver_rows(self, channel: str, row_ids: Sequence[int]) -> None:
-        """Deliver claimed rows in order; give back the rest once the channel is paused."""
+    def deliver_rows(self, lane: str, row_ids: Sequence[int]) -> None:
+        """Deliver claimed rows in order; give back the rest once the lane is paused."""
+        channel = channel_of(lane)
         messages = _load_messages(self.store, row_ids, channel, self.now())
         self.batch = []
         if channel == "teams":
             row_ids = self.send_feeds(row_ids, messages)
         for index, row_id in enumerate(row_ids):
-            if channel in self.paused or (channel == "email" and _waiting(self.mailer) > 0):
+            if lane in self.paused or (channel == "email" and _waiting(self.mailer) > 0):
                 if self.batch:
                     self.send_batch()
                 outbox_claim.release(self.store, row_ids[index:])
                 return
             self.handled += 1
-            self.deliver(row_id, channel, messages[row_id])
+            self.deliver(row_id, lane, messages[row_id])
         if self.batch:
             self.send_batch()
 
@@ -477,20 +470,20 @@ class _Pass:
             self.send_one(row_id, message.idempotency_key,
                           functools.partial(target.post, message), channel)
             return
-        if self.batch_size > 1 and "email" not in self.probing:
+        if self.batch_size > 1 and channel not in self.probing:
             self.batch.append((row_id, message))
             if len(self.batch) >= self.batch_size:
                 self.send_batch()
             return
         self.send_one(row_id, message.idempotency_key, functools.partial(self.mailer.send, message),
-                      "email")
+                      channel)
 
     def settled(self, channel: str, answers: Sequence[tuple[int, str, Outcome]]) -> None:
         """Record the answers; pause the channel if the platform said so."""
         until = _settle(
             self.store, channel, answers, self.now(), self.stats,
             self.alerts, troubled_before=channel in self.probing,
-            paced=channel == "email" and self.pacing is not None, lanes=self.lanes,
+            paced=channel_of(channel) == "email" and self.pacing is not None, lanes=self.lanes,
         )
         if until is not None:
             self.paused.add(channel)
@@ -512,17 +505,18 @@ class _Pass:
         self.settled(channel, [(row_id, key, _call(row_id, call))])
 
     def send_batch(self) -> None:
-        """Deliver the waiting batch of emails; a "not now" or an unknown outcome pauses email."""
+        """Deliver the waiting batch of emails; a "not now" or an unknown outcome pauses the
+        mailbox's lane."""
         batch, self.batch = self.batch, []
-        started = _claim(self.lanes, [row_id for row_id, _ in batch], "email", self.now())
+        started = _claim(self.lanes, [row_id for row_id, _ in batch], self.lane, self.now())
         if len(started) < len(batch):
-            self.gone([row_id for row_id, _ in batch if row_id not in started], "email")
+            self.gone([row_id for row_id, _ in batch if row_id not in started], self.lane)
             batch = [(row_id, m) for row_id, m in batch if row_id in started]
             if not batch:
                 return
         outcomes = _call_batch(self.mailer, [m for _, m in batch])
         self.settled(
-            "email",
+            self.lane,
             [(row_id, m.idempotency_key, o)
              for (row_id, m), o in zip(batch, outcomes, strict=True)],
         )
@@ -559,7 +553,8 @@ def dispatch(
 
     - A ``RetryableError`` (a 429, a quota, an unreachable platform, a ``SetupError``) says the
       *platform* is not taking messages now: the row keeps its place and spends no attempt, and
-      the whole channel pauses until ``Retry-After`` (or a growing backoff). It never fails.
+      the channel — for email, that mailbox: a school's own mailbox holds only its schools'
+      mail — pauses until ``Retry-After`` (or a growing backoff). It never fails.
     - A ``DeliveryUnknownError`` (503/504, a lost answer) flags that one row for a person
       (``delivery_unknown``: never resent blindly) and pauses the channel the same way, so a
       struggling platform costs one uncertain message a pause, not the whole queue. After a

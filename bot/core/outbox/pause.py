@@ -1,13 +1,16 @@
-"""Channel pauses: when a platform says "not now" or may have failed, its whole channel waits.
+"""Channel pauses: when a platform says "not now" or may have failed, its channel waits.
 
 A 429 (or any ``RetryableError``: a quota, a refused connection, a setup refusal) and a
 503/504 (``DeliveryUnknownError``) are facts about the *platform*, not about one message. The
-dispatcher records them here, per channel (``email``, ``card``), in the database, so every
-process — the scheduler, a ``sweep`` from the command line — sees the same pause and claims
-nothing of that channel until it ends. The wait is the platform's ``Retry-After`` when it gave
-one, else a backoff that doubles with each such answer in a row (1, 2, 4 ... minutes, at most
-an hour, or six after unknown outcomes). Until the channel delivers again, the dispatcher sends
-one message at a time (a probe), never a whole batch. The first delivery ends it all.
+dispatcher records them here, in the database, per channel (``card``, ``teams``) and per
+sending mailbox (``email``: the install's; a school's own, by its address: Exchange's and
+Gmail's limits are per mailbox, so one school's throttled mailbox holds only its own mail), so
+every process — the scheduler, a ``sweep`` from the command line — sees the same pause and
+claims nothing of that channel or mailbox until it ends. The wait is the platform's
+``Retry-After`` when it gave one, else a backoff that doubles with each such answer in a row
+(1, 2, 4 ... minutes, at most an hour, or six after unknown outcomes). Until the channel
+delivers again, the dispatcher sends one message at a time (a probe), never a whole batch.
+The first delivery ends it all.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from bot.core.models import OutboxChannel
 
 __all__ = [
+    "CHANNEL_WORDS",
     "DAILY_LIMIT_REASON",
     "MAX_PAUSE",
     "ChannelState",
     "backoff",
+    "channel_of",
     "channel_states",
     "is_paused",
     "pause",
@@ -36,6 +41,14 @@ __all__ = [
 MAX_PAUSE = timedelta(hours=24)  # a Retry-After beyond this is taken as a day
 # the reason recorded when the dispatcher holds mail back for the mailbox's own 24-hour limit
 DAILY_LIMIT_REASON = "the sending mailbox reached its 24-hour limit"
+# what a paused channel sends, in words (a school's own mailbox: ``ChannelState.what``)
+CHANNEL_WORDS = {"email": "Email", "card": "Teams/Chat cards", "teams": "Teams chat messages"}
+
+
+def channel_of(lane: str) -> str:
+    """The channel a lane's rows are queued on: a school's own mailbox (its address) sends
+    ``email``; any other lane is its channel."""
+    return "email" if "@" in lane else lane
 
 
 def backoff(streak: int, *, unknown: bool = False) -> timedelta:
@@ -57,6 +70,11 @@ class ChannelState:
     def paused(self, now: datetime) -> bool:
         """True while nothing of this channel may be claimed."""
         return self.paused_until is not None and self.paused_until > now
+
+    @property
+    def what(self) -> str:
+        """What waits, in words: ``Email``, ``Email from office@school.example``..."""
+        return CHANNEL_WORDS.get(self.channel) or f"Email from {self.channel}"
 
     @property
     def troubled(self) -> bool:
@@ -121,7 +139,8 @@ def pause(
 
     Args:
         session: the transaction that also settles the message (both commit, or neither).
-        channel: ``email`` or ``card``.
+        channel: ``card``, ``teams``, ``email`` (the install's mailbox) or a school's own
+            mailbox's address.
         now: the dispatcher's clock.
         retry_after: the platform's ``Retry-After`` in seconds, when it gave one.
         reason: the connector's error text (safe to show: no content, no secrets).

@@ -12,21 +12,28 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from rich.console import Console
 from sqlalchemy import func, select
 
+from bot.cli.render import print_trouble
+from bot.core.config import SchoolConfig
+from bot.core.context import own_mailboxes, own_senders
 from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.outbox import pacing as mail_pacing
+from bot.core.outbox.delivery import trouble
 from bot.core.store import Store
+from bot.core.waiting import pending_summary
 from connectors.base import (
     Attachment,
     MailPacing,
@@ -495,3 +502,73 @@ def test_a_message_bounced_after_graphs_202_is_marked_bounced_and_shown(rig: Rig
     rig.fake.bounce(next(m for m in rig.fake.sent if m.key == "k1"))
     rig.dispatch()  # the dispatcher's passes read the reports too
     assert rig.states() == {"k0": "bounced", "k1": "bounced"}
+
+
+# --------------------------------------------------------------------------- a trust's mailboxes
+
+MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def test_a_429_holds_only_its_mailbox_and_the_schools_sharing_it(
+    tmp_path: Path, sqlite_url: str, time_machine: Any
+) -> None:
+    """Schools a and c share a's own mailbox, b has its own, d uses the install's: Graph's 429
+    (Retry-After 30 s) on a's mailbox holds a's and c's mail, b's and d's go in the same pass,
+    and a's and c's go once the Retry-After has passed; each message once, none lost.
+    ``status`` names the mailbox."""
+    time_machine.move_to(MONDAY, tick=False)
+    fake = FakeGraph(clock=time.time)
+    fake.seed_population()
+    for user, address in (("mbx-a", "office@a.example"), ("mbx-b", "office@b.example")):
+        fake.add_user(user, "School office", address, account_enabled=False, licensed=False)
+    fake.send_scope = {SENDER, "office@a.example", "office@b.example"}
+    connectors = build(m365_settings(tmp_path), transport=fake.transport, clock=time.time)
+    head = {"headteacher": "head@oakfield.example"}
+    schools = [SchoolConfig(id="a", name="A", sender="office@a.example", **head),
+               SchoolConfig(id="b", name="B", sender="office@b.example", **head),
+               SchoolConfig(id="c", name="C", sender="office@a.example", **head),
+               SchoolConfig(id="d", name="D", **head)]
+    boxes = own_mailboxes(schools, connectors)
+    store = Store(sqlite_url, keys=TEST_KEYS)
+    store.upgrade()
+    with store.transaction() as session:
+        session.add_all(School(id=s.id, name=s.name) for s in schools)
+        session.flush()
+        for school in "abcd":
+            enqueue_emails(session, school_id=school, purpose="digest", urgency=Urgency.ROUTINE,
+                           not_before=MONDAY, items=[
+                               (f"{school}{i}", EmailDraft((f"p{i}@oakfield.example",), "S",
+                                                           "t", "<p>h</p>"))
+                               for i in range(5)])
+    a_sends = r"^/users/office(@|%40)a\.example/sendMail$"
+    fake.fail("POST", a_sends, status=429, headers={"Retry-After": "30"})
+
+    def send() -> Any:
+        return dispatch(store, connectors.mailer, None, mailboxes=boxes)
+
+    def states() -> dict[str, str]:
+        with store.session() as session:
+            return dict(session.execute(
+                select(OutboxMessage.idempotency_key, OutboxMessage.status)).all())
+
+    first = send()
+    assert first.paused == {"office@a.example": MONDAY + timedelta(seconds=30)}
+    assert first.retry_later == 1
+    assert fake.keys_sent() == {f"{s}{i}": 1 for s in "bd" for i in range(5)}
+    held = {key for key, state in states().items() if state == "pending"}
+    assert held == {f"{s}{i}" for s in "ac" for i in range(5)}
+    with store.session() as session:
+        waiting = pending_summary(session, MONDAY, senders=own_senders(schools))
+        problems = trouble(session, MONDAY)
+    assert [w.sentence(MONDAY) for w in waiting] == [
+        "10 wait because sending from office@a.example is paused after the platform asked the "
+        "bot to slow down: they go today at 08:00."]
+    words = io.StringIO()
+    print_trouble(Console(file=words, width=400), problems)
+    assert words.getvalue().startswith("Email from office@a.example paused until Mon 23 Nov")
+    time_machine.shift(29)
+    assert send().sent == 0 and len(fake.graph_requests("POST", a_sends)) == 1  # none early
+    time_machine.shift(1)
+    assert send().sent == 10
+    assert set(states().values()) == {"sent"}
+    assert fake.keys_sent() == {f"{s}{i}": 1 for s in "abcd" for i in range(5)}
