@@ -121,3 +121,43 @@ def test_0020_leaves_room_on_duty_pages_on_postgresql(postgres_url: str) -> None
     with store.engine.connect() as conn:
         assert conn.execute(text(options)).scalar_one() is None
     store.dispose()
+
+
+def test_0039_report_changes_marks_every_write_and_downgrades(database_url: str) -> None:
+    """The number changes in each transaction that writes a report or a clock, and only
+    then; the downgrade takes the row and its triggers away, the upgrade brings them back."""
+    store = Store(database_url, keys=TEST_KEYS)
+    store.upgrade()
+    version = text("SELECT version FROM report_changes")
+    now = datetime(2026, 11, 2, 9, 0)
+    with store.engine.begin() as conn:
+        first = conn.execute(version).scalar_one()
+        conn.execute(text("INSERT INTO schools (id, name, created_at) VALUES ('oak', 'Oak', :t)"),
+                     {"t": now})
+    with store.engine.connect() as conn:
+        assert conn.execute(version).scalar_one() == first  # not a report
+    seen = [first]
+    for statement in (
+        "INSERT INTO reports (school_id, reference, category, urgency, status, involved,"
+        " what_happened, anonymous, about_headteacher, suspected_illegal, source, created_at)"
+        " VALUES ('oak', 'CR-1', 'other', 'low', 'new', '[]', 'x', false, false, false, 'web',"
+        " :t)",
+        "INSERT INTO report_clocks (school_id, report_id, kind, started_at, due_at,"
+        " escalations_sent) SELECT 'oak', id, 'triage', :t, :t, 0 FROM reports",
+        "UPDATE report_clocks SET stopped_at = :t",
+        "UPDATE reports SET status = 'closed'",
+        "DELETE FROM report_clocks",
+        "DELETE FROM reports",
+    ):
+        with store.engine.begin() as conn:
+            conn.execute(text(statement), {"t": now})
+        with store.engine.connect() as conn:
+            seen.append(conn.execute(version).scalar_one())
+        assert seen[-1] not in seen[:-1], statement
+    command.downgrade(alembic_config(store.engine), "0035")
+    with store.engine.connect() as conn:
+        assert not sa.inspect(conn).has_table("report_changes")
+    command.upgrade(alembic_config(store.engine), "head")
+    with store.engine.connect() as conn:
+        assert conn.execute(version).scalar_one() not in seen
+    store.dispose()

@@ -262,7 +262,10 @@ def _append(
         # the events and the head's move in one statement: the head is locked from
         # ``_take_head`` to the commit, and every round trip in between is one more wait for
         # every other writer
-        connection.execute(moved.add_cte(_EVENTS_TABLE.insert().values(rows).cte("appended")))
+        # (one event as one row of values: a statement SQLAlchemy compiles once and keeps;
+        # a list of rows is compiled afresh every time)
+        appended = _EVENTS_TABLE.insert().values(rows[0] if len(rows) == 1 else rows)
+        connection.execute(moved.add_cte(appended.cte("appended")))
         return _loaded_afresh(session, events)
     # one event (a stored report, a sent message) as one INSERT: the driver's many-row path
     # costs more than the row

@@ -65,6 +65,7 @@ from bot.core.models.registers import (
 )
 from bot.core.models.reports import (
     OPEN_REPORT,
+    REPORTS_VERSION,
     RUNNING_CLOCKS,
     Report,
     ReportAttachment,
@@ -84,6 +85,7 @@ from bot.core.models.teams import TeamsChat
 
 __all__ = [
     "OPEN_REPORT",
+    "REPORTS_VERSION",
     "RUNNING_CLOCKS",
     "WITH_BODY",
     "WITH_SHARED_BODY",

@@ -10,32 +10,23 @@ report contents.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, Select, case, func, select, true
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.models import (
-    Person,
-    PersonRole,
-    Report,
-    ReportAttachment,
-    ReportClock,
-    utcnow,
-)
+from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS
-from bot.core.words import Words, school_words
+from bot.core.words import school_words
 from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
@@ -47,6 +38,7 @@ from bot.features.reports.actions import (
 )
 from bot.features.reports.export import export_csv
 from bot.features.reports.intake import attachment_path, link_token
+from bot.features.reports.listing import PAGE_SIZE, page_of, pages, rows_of
 from bot.features.reports.routing import LIST_ROLES, can_view, visible_reports
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -55,7 +47,6 @@ from bot.features.reports.rules import (
     REFERENCE_PATTERN,
     STATUSES,
     URGENCIES,
-    URGENCY_ORDER,
     clock_labels,
     describe_clock,
     illegal_content_advice,
@@ -67,7 +58,6 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-PAGE_SIZE = 50
 LINK_ROLES = REPORT_LINK_READERS
 SORTS = {
     "newest": "Newest first",
@@ -166,164 +156,6 @@ def _number(raw: str) -> int | None:
     return None
 
 
-NEWEST: tuple[ColumnElement[Any], ...] = (Report.created_at.desc(), Report.id.desc())
-OLDEST: tuple[ColumnElement[Any], ...] = (Report.created_at.asc(), Report.id.asc())
-
-
-@dataclass(frozen=True)
-class _Segment:
-    """A run of the list that shares its first sort key (an urgency, a status, having a running
-    clock), with how many reports it holds and how it is ordered inside."""
-
-    where: ColumnElement[bool]
-    order: tuple[ColumnElement[Any], ...]
-    size: int
-
-
-def _count(session: Session, query: Select[Any]) -> int:
-    """How many reports ``query`` selects, counted in the database."""
-    return session.scalar(query.with_only_columns(func.count(Report.id))) or 0
-
-
-def _by_value(
-    session: Session, query: Select[Any], column: InstrumentedAttribute[str], order: Sequence[str]
-) -> list[_Segment]:
-    """One segment per value of ``column`` in ``order`` (any other value last), newest first
-    inside each, sized by one grouped count."""
-    sizes: dict[str, int] = {
-        value: count
-        for value, count in session.execute(
-            query.with_only_columns(column, func.count(Report.id)).group_by(column)
-        )
-    }
-    segments = [_Segment(column == value, NEWEST, sizes.pop(value, 0)) for value in order]
-    return [*segments, _Segment(column.not_in(list(order)), NEWEST, sum(sizes.values()))]
-
-
-def _segments(session: Session, query: Select[Any], sort: str) -> list[_Segment]:
-    """The list in the order ``sort`` asks for, as segments the database can each read in
-    order from an index (newest first unless asked otherwise; ties newest first, then by the
-    order reports arrived). Sorting every report by a computed key instead would read all of
-    them for every page.
-    """
-    if sort == "urgency":
-        urgencies = sorted(URGENCY_ORDER, key=lambda urgency: URGENCY_ORDER[urgency])
-        return _by_value(session, query, Report.urgency, urgencies)
-    if sort == "status":
-        return _by_value(session, query, Report.status, list(STATUSES))
-    if sort == "due":
-        # reports with a running clock (``open_clock``: the first clock not stopped) by its
-        # deadline, then every other report newest first
-        running = select(ReportClock.report_id).where(ReportClock.stopped_at.is_(None))
-        due = (
-            select(ReportClock.due_at)
-            .where(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
-            .order_by(ReportClock.id)
-            .limit(1)
-            .correlate(Report)
-            .scalar_subquery()
-        )
-        # both sizes in one pass over the list (a count reads every report it selects)
-        counted = session.execute(
-            query.with_only_columns(
-                func.count(Report.id),
-                func.count(case((Report.id.in_(running), Report.id))),
-            )
-        ).one()
-        total, with_clock = int(counted[0] or 0), int(counted[1] or 0)
-        return [
-            _Segment(Report.id.in_(running), (due.asc(), *NEWEST), with_clock),
-            _Segment(Report.id.not_in(running), NEWEST, total - with_clock),
-        ]
-    return [_Segment(true(), OLDEST if sort == "oldest" else NEWEST, _count(session, query))]
-
-
-def _pages(total: int) -> int:
-    """How many pages ``total`` reports fill (an empty list is one page)."""
-    return max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-
-
-def _page_of(
-    session: Session, query: Select[Any], sort: str, number: int
-) -> tuple[list[int], int, int]:
-    """One page of the list, counted, sorted and cut in the database: (its reports' ids, how
-    many reports the list holds, the page number). A page past the end shows the last one."""
-    segments = _segments(session, query, sort)
-    total = sum(segment.size for segment in segments)
-    number = min(number, _pages(total))
-    skip, ids = (number - 1) * PAGE_SIZE, list[int]()
-    for segment in segments:
-        if skip >= segment.size:  # the page starts after this segment
-            skip -= segment.size
-            continue
-        ids += session.scalars(
-            query.where(segment.where)
-            .with_only_columns(Report.id)
-            .order_by(*segment.order)
-            .limit(PAGE_SIZE - len(ids))
-            .offset(skip)
-        )
-        skip = 0
-        if len(ids) >= PAGE_SIZE:
-            break
-    return ids, total, number
-
-
-def _rows(
-    session: Session, ids: list[int], now: datetime, words: Words
-) -> list[dict[str, Any]]:
-    """What the list shows of each report, in the page's order, in one statement: only the
-    columns it needs (never the text), the owner's name and the running clock, with its dates
-    written out here rather than in the template (fifty rows on every read)."""
-    running = (  # the first clock not stopped (``open_clock``'s rule)
-        select(ReportClock.id)
-        .where(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
-        .order_by(ReportClock.id)
-        .limit(1)
-        .correlate(Report)
-        .scalar_subquery()
-    )
-    route = words.staff_route[:1].upper() + words.staff_route[1:]
-    names = {"lado": route, "ico": "ICO"}
-
-    def deadline(kind: str | None, due_at: datetime | None) -> tuple[bool, str, str] | None:
-        if kind is None or due_at is None:
-            return None
-        due = due_at.astimezone(LONDON).strftime("%a %d %b %H:%M")
-        return due_at < now, names.get(kind, "Triage"), due
-
-    found = {
-        r.id: {
-            "reference": r.reference,
-            "received": r.created_at.astimezone(LONDON).strftime("%d %b %Y %H:%M"),
-            "category": CATEGORIES.get(r.category, r.category),
-            "urgency": r.urgency,
-            "status": r.status,
-            "owner": r.display_name,
-            "deadline": deadline(r.kind, r.due_at),
-            "about_head": r.about_headteacher,
-        }
-        for r in session.execute(
-            select(
-                Report.id,
-                Report.reference,
-                Report.created_at,
-                Report.category,
-                Report.urgency,
-                Report.status,
-                Report.about_headteacher,
-                Person.display_name,
-                ReportClock.kind,
-                ReportClock.due_at,
-            )
-            .outerjoin(Person, Person.id == Report.owner_id)
-            .outerjoin(ReportClock, ReportClock.id == running)
-            .where(Report.id.in_(ids))
-        )
-    }
-    return [found[i] for i in ids if i in found]
-
-
 @router.get("/reports", include_in_schema=False)
 def reports_list(
     request: Request,
@@ -347,18 +179,11 @@ def reports_list(
     sort_key = sort if sort in SORTS else "newest"
     now = utcnow()
     with ctx(request).store.transaction() as session:
-        query = visible_reports(school, person.email, person.role_names)
-        if filters["status"] == "open":
-            query = query.where(Report.status != "closed")
-        elif filters["status"]:
-            query = query.where(Report.status == filters["status"])
-        if filters["category"]:
-            query = query.where(Report.category == filters["category"])
-        if filters["urgency"]:
-            query = query.where(Report.urgency == filters["urgency"])
-        ids, total, number = _page_of(session, query, sort_key, _number(page) or 1)
+        ids, total, number = page_of(
+            session, school, person, filters, sort_key, _number(page) or 1
+        )
         words = school_words(school)
-        rows = _rows(session, ids, now, words)
+        rows = rows_of(session, ids, now, words)
         _audit(
             session,
             person,
@@ -384,7 +209,7 @@ def reports_list(
             "categories": CATEGORIES,
             "urgencies": URGENCIES,
             "page": number,
-            "pages": _pages(total),
+            "pages": pages(total),
             "query": query_string,
             "can_link": bool(person.role_names & LINK_ROLES),
             "user": person,

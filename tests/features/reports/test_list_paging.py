@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from bot.core.models import AuditEvent, Person, Report, ReportClock
 from bot.features.reports.rules import STATUSES, URGENCY_ORDER
@@ -259,3 +259,54 @@ def test_each_row_shows_its_first_running_clock_and_whether_it_is_overdue(
         ]
     finally:
         env.context.store.dispose()
+
+
+VIEWS: list[tuple[str, dict[str, str], str, int]] = [
+    ("status=open&sort=due", {"status": "open"}, "due", 1),
+    ("sort=urgency&page=3", {}, "urgency", 3),
+    ("page=3", {}, "newest", 3),
+]
+
+
+def test_counts_and_pages_follow_every_change_to_reports_and_clocks(many: Env) -> None:
+    """Read again and again, the list's totals and pages are never stale: a report closed or
+    added through the ORM, clocks stopped by a bulk statement, a report deleted by another
+    connection with plain SQL, each shows on the next read."""
+
+    def check() -> None:
+        for query, filters, sort, number in VIEWS:
+            want = _expected(many, sort, **filters)
+            for _ in range(2):  # a second read, nothing changed between
+                page = dsl.get(f"/reports?{query}").text
+                assert _shown(page) == want[(number - 1) * 50 : number * 50], query
+                assert f"{len(want)} report{'s' if len(want) != 1 else ''}" in page, query
+
+    dsl = many.client("dsl")
+    store = many.context.store
+    check()
+    with store.transaction() as session:
+        first = session.scalars(select(Report).where(Report.status == "new")).first()
+        assert first is not None
+        first.status = "closed"
+    check()
+    with store.transaction() as session:
+        session.execute(
+            update(ReportClock)
+            .where(ReportClock.stopped_at.is_(None), ReportClock.report_id % 2 == 0)
+            .values(stopped_at=NOW, stopped_by=DSL)
+        )
+    check()
+    with store.engine.begin() as conn:
+        gone = conn.scalar(text("SELECT min(id) FROM reports WHERE status != 'closed'"))
+        conn.execute(text("DELETE FROM report_clocks WHERE report_id = :id"), {"id": gone})
+        conn.execute(text("DELETE FROM reports WHERE id = :id"), {"id": gone})
+    check()
+    with store.transaction() as session:
+        report = Report(school_id="oak", reference="CR-2026-0999", category="data_breach",
+                        urgency="high", status="new", what_happened="A lost laptop.",
+                        created_at=NOW - timedelta(days=1))
+        session.add(report)
+        session.flush()
+        session.add(ReportClock(school_id="oak", report_id=report.id, kind="ico",
+                                started_at=NOW, due_at=NOW - timedelta(hours=1)))
+    check()

@@ -1,0 +1,224 @@
+"""The tracked list's pages, read from the database: which reports a page shows, in the order
+the list promises, how many the list holds, and what each row shows (``web_list`` serves them).
+
+Counting thousands of reports is most of a read's work, so each page's reports and the list's
+total are kept per web process while no report or clock has changed: the database changes a
+number in every transaction that writes one (``REPORTS_VERSION``, migration 0039's triggers),
+whoever writes it, so a page read after any change is counted and cut again and a total is
+never stale. The rows themselves (owners' names, deadlines) are read afresh every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from bot.core.clock import LONDON
+from bot.core.config import SchoolConfig
+from bot.core.models import REPORTS_VERSION, Person, Report, ReportClock
+from bot.core.words import Words
+from bot.features.reports.routing import visible_reports
+from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCY_ORDER
+
+__all__ = ["PAGE_SIZE", "Row", "page_of", "pages", "rows_of"]
+
+PAGE_SIZE = 50
+
+
+NEWEST: tuple[ColumnElement[Any], ...] = (Report.created_at.desc(), Report.id.desc())
+OLDEST: tuple[ColumnElement[Any], ...] = (Report.created_at.asc(), Report.id.asc())
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A run of the list that shares its first sort key (an urgency, a status, having a running
+    clock), with how many reports it holds and how it is ordered inside."""
+
+    where: ColumnElement[bool]
+    order: tuple[ColumnElement[Any], ...]
+    size: int
+
+
+def _count(session: Session, query: Select[Any]) -> int:
+    """How many reports ``query`` selects, counted in the database."""
+    return session.scalar(query.with_only_columns(func.count(Report.id))) or 0
+
+
+def _by_value(
+    session: Session, query: Select[Any], column: InstrumentedAttribute[str], order: Sequence[str]
+) -> list[_Segment]:
+    """One segment per value of ``column`` in ``order`` (any other value last), newest first
+    inside each, sized by one grouped count."""
+    sizes: dict[str, int] = {
+        value: count
+        for value, count in session.execute(
+            query.with_only_columns(column, func.count(Report.id)).group_by(column)
+        )
+    }
+    segments = [_Segment(column == value, NEWEST, sizes.pop(value, 0)) for value in order]
+    return [*segments, _Segment(column.not_in(list(order)), NEWEST, sum(sizes.values()))]
+
+
+def _segments(session: Session, query: Select[Any], sort: str) -> list[_Segment]:
+    """The list in the order ``sort`` asks for, as segments the database can each read in
+    order from an index (newest first unless asked otherwise; ties newest first, then by the
+    order reports arrived). Sorting every report by a computed key instead would read all of
+    them for every page.
+    """
+    if sort == "urgency":
+        urgencies = sorted(URGENCY_ORDER, key=lambda urgency: URGENCY_ORDER[urgency])
+        return _by_value(session, query, Report.urgency, urgencies)
+    if sort == "status":
+        return _by_value(session, query, Report.status, list(STATUSES))
+    if sort == "due":
+        # reports with a running clock (``open_clock``: the first clock not stopped) by its
+        # deadline, then every other report newest first
+        running = select(ReportClock.report_id).where(ReportClock.stopped_at.is_(None))
+        due = (
+            select(ReportClock.due_at)
+            .where(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
+            .order_by(ReportClock.id)
+            .limit(1)
+            .correlate(Report)
+            .scalar_subquery()
+        )
+        # both sizes in one pass over the list (a count reads every report it selects)
+        counted = session.execute(
+            query.with_only_columns(
+                func.count(Report.id),
+                func.count(case((Report.id.in_(running), Report.id))),
+            )
+        ).one()
+        total, with_clock = int(counted[0] or 0), int(counted[1] or 0)
+        return [
+            _Segment(Report.id.in_(running), (due.asc(), *NEWEST), with_clock),
+            _Segment(Report.id.not_in(running), NEWEST, total - with_clock),
+        ]
+    return [_Segment(true(), OLDEST if sort == "oldest" else NEWEST, _count(session, query))]
+
+
+def pages(total: int) -> int:
+    """How many pages ``total`` reports fill (an empty list is one page)."""
+    return max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+
+def _cut(
+    session: Session, query: Select[Any], sort: str, number: int
+) -> tuple[list[int], int, int]:
+    """One page of the list, counted, sorted and cut in the database: (its reports' ids, how
+    many reports the list holds, the page number). A page past the end shows the last one."""
+    segments = _segments(session, query, sort)
+    total = sum(segment.size for segment in segments)
+    number = min(number, pages(total))
+    skip, ids = (number - 1) * PAGE_SIZE, list[int]()
+    for segment in segments:
+        if skip >= segment.size:  # the page starts after this segment
+            skip -= segment.size
+            continue
+        ids += session.scalars(
+            query.where(segment.where)
+            .with_only_columns(Report.id)
+            .order_by(*segment.order)
+            .limit(PAGE_SIZE - len(ids))
+            .offset(skip)
+        )
+        skip = 0
+        if len(ids) >= PAGE_SIZE:
+            break
+    return ids, total, number
+
+
+class Row(NamedTuple):
+    """What the list shows of one report (never its text), its dates written out."""
+
+    reference: str
+    received: str
+    category: str
+    urgency: str
+    status: str
+    owner: str | None
+    deadline: tuple[bool, str, str] | None  # (overdue, the clock's name, when it is due)
+    about_head: bool
+
+
+_RUNNING = (  # the first clock not stopped (``open_clock``'s rule)
+    select(ReportClock.id)
+    .where(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
+    .order_by(ReportClock.id)
+    .limit(1)
+    .correlate(Report)
+    .scalar_subquery()
+)
+# built once: only the columns the list shows, the owner's name and the running clock
+_ROWS = (
+    select(Report.id, Report.reference, Report.created_at, Report.category, Report.urgency,
+           Report.status, Person.display_name, ReportClock.kind, ReportClock.due_at,
+           Report.about_headteacher)
+    .outerjoin(Person, Person.id == Report.owner_id)
+    .outerjoin(ReportClock, ReportClock.id == _RUNNING)
+    .where(Report.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def rows_of(session: Session, ids: list[int], now: datetime, words: Words) -> list[Row]:
+    """What the list shows of each report, in the page's order, in one statement, with its
+    dates written out here rather than in the template (fifty rows on every read)."""
+    route = words.staff_route[:1].upper() + words.staff_route[1:]
+    names = {"lado": route, "ico": "ICO"}
+    found = {
+        id_: Row(
+            reference, created.astimezone(LONDON).strftime("%d %b %Y %H:%M"),
+            CATEGORIES.get(category, category), urgency, status, owner,
+            None if kind is None else (
+                due < now, names.get(kind, "Triage"),
+                due.astimezone(LONDON).strftime("%a %d %b %H:%M"),
+            ),
+            about_head,
+        )
+        for id_, reference, created, category, urgency, status, owner, kind, due, about_head
+        in session.execute(_ROWS, {"ids": ids})
+    }
+    return [found[i] for i in ids if i in found]
+
+
+# the pages read lately, as (the reports' version, what ``_cut`` found), by who read them
+# (what they may see) and what they asked for
+_KEPT: dict[tuple[Any, ...], tuple[int | None, tuple[list[int], int, int]]] = {}
+KEEP = 1000  # pages kept per web process; all forgotten at once when full
+
+
+def page_of(
+    session: Session,
+    school: SchoolConfig,
+    person: Person,
+    filters: dict[str, str | None],
+    sort: str,
+    number: int,
+) -> tuple[list[int], int, int]:
+    """One page of the list ``person`` may read, filtered and sorted: (its reports' ids, how
+    many reports the list holds, the page number), kept while no report or clock changes.
+    The version is read first, so what is kept under it is at least as new."""
+    key = (school.id, school.headteacher, person.email, frozenset(person.role_names),
+           *filters.values(), sort, number)
+    version = session.scalar(REPORTS_VERSION)
+    kept = _KEPT.get(key)
+    if kept is None or kept[0] != version:
+        query = visible_reports(school, person.email, person.role_names)
+        if filters["status"] == "open":
+            query = query.where(Report.status != "closed")
+        elif filters["status"]:
+            query = query.where(Report.status == filters["status"])
+        if filters["category"]:
+            query = query.where(Report.category == filters["category"])
+        if filters["urgency"]:
+            query = query.where(Report.urgency == filters["urgency"])
+        kept = version, _cut(session, query, sort, number)
+        if len(_KEPT) >= KEEP:
+            _KEPT.clear()
+        _KEPT[key] = kept
+    return kept[1]
