@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0039"
-down_revision = "0035"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
