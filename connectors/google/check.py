@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from connectors.base import CheckRow
 from connectors.google.client import (
     DIRECTORY_SCOPES,
     FORMS_SCOPES,
@@ -35,16 +36,6 @@ _DWD_PAGE = (
 )
 _API_DISABLED = {"accessNotConfigured", "SERVICE_DISABLED"}
 _SCOPE_MISSING = {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """One line of the check table: what was tried, whether it worked, and how to fix it."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str | None = None
 
 
 def _var(name: str) -> str:

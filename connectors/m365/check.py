@@ -20,13 +20,19 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors.base import ConnectorError, SetupError, UnreadableResponse, left_out_words
+from connectors.base import (
+    CheckRow,
+    ConnectorError,
+    SetupError,
+    UnreadableResponse,
+    left_out_words,
+)
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory, find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain
@@ -35,16 +41,6 @@ from connectors.m365.mail import DAILY_RECIPIENTS
 from connectors.m365.teams_bot import TeamsBot
 
 __all__ = ["CheckRow", "rbac_fix", "run_checks"]
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """One line of the check table."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str | None = None
 
 
 CONSENT = (
