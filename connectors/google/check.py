@@ -324,17 +324,8 @@ def _sheets_row(settings: Settings, client: GoogleClient, checker: _Checker) -> 
             )
         )
     except GoogleCallError as exc:
-        return CheckRow(
-            "Sheets mirror",
-            False,
-            str(exc),
-            checker.fix(
-                exc,
-                _SHEETS,
-                forbidden=share,
-                not_found=share,
-            ),
-        )
+        return CheckRow("Sheets mirror", False, str(exc),
+                        checker.fix(exc, _SHEETS, forbidden=share, not_found=share))
     tabs = [s.get("properties", {}).get("title") for s in found.get("sheets", [])]
     title = found.get("properties", {}).get("title", "?")
     if google.sheet_name not in tabs:
@@ -361,17 +352,8 @@ def _forms_row(settings: Settings, client: GoogleClient, checker: _Checker) -> C
         form = api.call(api.resource.forms().get(formId=google.form_id))
         api.call(api.resource.forms().responses().list(formId=google.form_id, pageSize=1))
     except GoogleCallError as exc:
-        return CheckRow(
-            "Google Forms",
-            False,
-            str(exc),
-            checker.fix(
-                exc,
-                _FORMS,
-                forbidden=share,
-                not_found=share,
-            ),
-        )
+        return CheckRow("Google Forms", False, str(exc),
+                        checker.fix(exc, _FORMS, forbidden=share, not_found=share))
     title = (form.get("info") or {}).get("title", "?") if isinstance(form, dict) else "?"
     return CheckRow("Google Forms", True, f"{title!r}: questions and responses readable")
 

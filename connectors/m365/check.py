@@ -59,11 +59,10 @@ TOKEN_FIXES = {
     "AADSTS700027": "The certificate is not registered on the app: upload its public key under "
     "Certificates & secrets.",
     "AADSTS700024": "The client assertion is out of date: check this machine's clock.",
-    "AADSTS500011": f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
-    "(e.g. graph.microsoft.us with login.microsoftonline.us).",
-    "AADSTS1002012": f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
-    "(e.g. graph.microsoft.us with login.microsoftonline.us).",
 }
+TOKEN_FIXES["AADSTS500011"] = TOKEN_FIXES["AADSTS1002012"] = (
+    f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
+    "(e.g. graph.microsoft.us with login.microsoftonline.us).")
 # Exchange validates the message only after it checked the app's right to the mailbox.
 ALLOWED_PROBE_CODE = "ErrorInvalidRecipients"
 # Loggers that would print a second, less useful copy of a failure the table already shows.
