@@ -23,7 +23,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "SETUP_RETRY_SECONDS",
@@ -32,6 +35,7 @@ __all__ = [
     "BulkFeed",
     "CardMessage",
     "ChatBot",
+    "CheckRow",
     "ConnectorError",
     "DeliveryUnknownError",
     "Directory",
@@ -56,6 +60,7 @@ __all__ = [
     "UrgentReserve",
     "left_out_words",
     "parse_retry_after",
+    "webhook_status",
 ]
 
 
@@ -136,6 +141,17 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One line of a ``compliance-bot check`` table: what was tried, whether it worked, and
+    how to fix it."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
 
 
 # --------------------------------------------------------------------------- directory
@@ -415,6 +431,18 @@ class CardMessage:
     text: str
     teams_payload: Mapping[str, Any] = field(default_factory=dict)
     chat_payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+def webhook_status(response: httpx.Response, name: str, *, unknown: str = "") -> int:
+    """The status of a webhook's answer, once it is neither "wait" (429: ``RetryableError``)
+    nor "the card may have posted" (5xx: ``DeliveryUnknownError``, ``unknown`` appended)."""
+    status = response.status_code
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status == 429:
+        raise RetryableError(f"{name} throttled (429)", retry_after=retry_after)
+    if status >= 500:
+        raise DeliveryUnknownError(f"{name} answered {status}{unknown}", retry_after=retry_after)
+    return status
 
 
 @runtime_checkable

@@ -19,7 +19,7 @@ import functools
 import hashlib
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from email.charset import Charset
 from email.headerregistry import AddressHeader, BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
@@ -35,6 +35,7 @@ __all__ = [
     "mailboxes",
     "message_id",
     "mime_bytes",
+    "replied_to",
     "to_mime",
 ]
 
@@ -193,6 +194,13 @@ def message_id(idempotency_key: str, sender: str) -> str:
     digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
     domain = sender.rpartition("@")[2] or "localhost"
     return f"<{digest}@{domain}>"
+
+
+def replied_to(headers: Mapping[str, str]) -> list[str]:
+    """The Message-IDs a report names as its original (``in-reply-to`` and ``references``,
+    header names lower-cased): how a bounce says which message did not arrive."""
+    return re.findall(r"<[^<>\s]+>", f"{headers.get('in-reply-to', '')} "
+                                     f"{headers.get('references', '')}")
 
 
 def to_mime(message: OutgoingEmail, sender: str) -> EmailMessage:

@@ -16,7 +16,7 @@ from connectors.base import (
     RetryableError,
     SendResult,
     SetupError,
-    parse_retry_after,
+    webhook_status,
 )
 
 __all__ = ["CHAT_MAX_BYTES", "ChatWebhookNotifier"]
@@ -79,12 +79,7 @@ class ChatWebhookNotifier:
 
 def _chat_result(response: httpx.Response) -> SendResult:
     """Map the webhook's answer onto the outbox's outcomes (never echoing the URL)."""
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    if status == 429:
-        raise RetryableError("Chat webhook throttled (429)", retry_after=retry_after)
-    if status >= 500:
-        raise DeliveryUnknownError(f"Chat webhook answered {status}", retry_after=retry_after)
+    status = webhook_status(response, "Chat webhook")
     if status >= 400:
         reason = ""
         try:

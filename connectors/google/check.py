@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from connectors.base import CheckRow
 from connectors.google.client import (
     DIRECTORY_SCOPES,
     FORMS_SCOPES,
@@ -35,16 +36,6 @@ _DWD_PAGE = (
 )
 _API_DISABLED = {"accessNotConfigured", "SERVICE_DISABLED"}
 _SCOPE_MISSING = {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """One line of the check table: what was tried, whether it worked, and how to fix it."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str | None = None
 
 
 def _var(name: str) -> str:
@@ -333,17 +324,8 @@ def _sheets_row(settings: Settings, client: GoogleClient, checker: _Checker) -> 
             )
         )
     except GoogleCallError as exc:
-        return CheckRow(
-            "Sheets mirror",
-            False,
-            str(exc),
-            checker.fix(
-                exc,
-                _SHEETS,
-                forbidden=share,
-                not_found=share,
-            ),
-        )
+        return CheckRow("Sheets mirror", False, str(exc),
+                        checker.fix(exc, _SHEETS, forbidden=share, not_found=share))
     tabs = [s.get("properties", {}).get("title") for s in found.get("sheets", [])]
     title = found.get("properties", {}).get("title", "?")
     if google.sheet_name not in tabs:
@@ -370,17 +352,8 @@ def _forms_row(settings: Settings, client: GoogleClient, checker: _Checker) -> C
         form = api.call(api.resource.forms().get(formId=google.form_id))
         api.call(api.resource.forms().responses().list(formId=google.form_id, pageSize=1))
     except GoogleCallError as exc:
-        return CheckRow(
-            "Google Forms",
-            False,
-            str(exc),
-            checker.fix(
-                exc,
-                _FORMS,
-                forbidden=share,
-                not_found=share,
-            ),
-        )
+        return CheckRow("Google Forms", False, str(exc),
+                        checker.fix(exc, _FORMS, forbidden=share, not_found=share))
     title = (form.get("info") or {}).get("title", "?") if isinstance(form, dict) else "?"
     return CheckRow("Google Forms", True, f"{title!r}: questions and responses readable")
 

@@ -22,17 +22,19 @@ too, so a fake sees the OAuth token requests as well.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+
+from connectors.base import parse_retry_after
 
 __all__ = [
     "DIRECTORY_SCOPES",
@@ -110,10 +112,6 @@ class GoogleCallError(Exception):
 # --------------------------------------------------------------------------- errors
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _error_facts(content: bytes) -> tuple[str, str]:
     """Return (reason, message) from a Google JSON error body (v1 ``errors`` or AIP ``details``)."""
     try:
@@ -137,20 +135,12 @@ def _error_facts(content: bytes) -> tuple[str, str]:
 
 def _retry_after(headers: Any, message: str) -> float | None:
     """Seconds to wait from a ``Retry-After`` header or Gmail's "Retry after <RFC 3339>" text."""
-    value = headers.get("retry-after") if headers is not None else None
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, (parsedate_to_datetime(value) - _now()).total_seconds())
-            except (TypeError, ValueError):
-                pass
-    match = _RETRY_AFTER_IN_MESSAGE.search(message)
+    waited = parse_retry_after(headers.get("retry-after") if headers is not None else None)
+    match = _RETRY_AFTER_IN_MESSAGE.search(message) if waited is None else None
     if match:
         when = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
-        return max(0.0, (when - _now()).total_seconds())
-    return None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return waited
 
 
 def _from_response(status: int, headers: Any, content: bytes) -> GoogleCallError:
@@ -205,6 +195,18 @@ def _from_exception(exc: BaseException) -> GoogleCallError | None:
     return None
 
 
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Raise a vendor failure as a GoogleCallError; anything else (a bug) passes unchanged."""
+    try:
+        yield
+    except Exception as exc:
+        failure = _from_exception(exc)
+        if failure is None:
+            raise
+        raise failure from exc
+
+
 # --------------------------------------------------------------------------- one API
 
 
@@ -224,14 +226,8 @@ class GoogleApi:
 
     def call(self, request: Any) -> Any:
         """Execute ``request`` once; raise :class:`GoogleCallError` on any failure."""
-        with self._lock:  # httplib2 is not thread-safe
-            try:
-                return request.execute()
-            except Exception as exc:
-                failure = _from_exception(exc)
-                if failure is None:
-                    raise
-                raise failure from exc
+        with self._lock, _translated():  # httplib2 is not thread-safe
+            return request.execute()
 
     def call_batch(self, requests: Sequence[Any], *, batch_uri: str) -> list[Any | GoogleCallError]:
         """Send ``requests`` in one batch; one parsed body or GoogleCallError per request.
@@ -255,7 +251,7 @@ class GoogleApi:
         batch = BatchHttpRequest(callback=collect, batch_uri=batch_uri)
         for index, request in enumerate(requests):
             batch.add(request, request_id=str(index))
-        with self._lock:
+        with self._lock, _translated():
             try:
                 # The batch would otherwise refresh an expired token over a brand-new
                 # httplib2.Http, bypassing the injected transport.
@@ -267,11 +263,6 @@ class GoogleApi:
                     reason="batch",
                     maybe_processed=True,
                 ) from exc
-            except Exception as exc:
-                failure = _from_exception(exc)
-                if failure is None:
-                    raise
-                raise failure from exc
         return [
             results.get(
                 str(i),
@@ -286,14 +277,8 @@ class GoogleApi:
 
     def authorise(self) -> None:
         """Fetch an OAuth token now (proves delegation/scopes) or raise GoogleCallError."""
-        with self._lock:
-            try:
-                self._ensure_token(force=True)
-            except Exception as exc:
-                failure = _from_exception(exc)
-                if failure is None:
-                    raise
-                raise failure from exc
+        with self._lock, _translated():
+            self._ensure_token(force=True)
 
     def _ensure_token(self, *, force: bool = False) -> None:
         if self.credentials is None or self.transport is None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from connectors.google.client import GoogleApi
-from connectors.google.errors import read_once
+from connectors.google.errors import read_pages
 
 __all__ = ["MEMBERS_PAGE", "USERS_PAGE", "GoogleDirectory"]
 
@@ -123,13 +123,8 @@ class GoogleDirectory:
         }
         if self._query:
             params["query"] = self._query
-        request = users_api.list(**params)
-        found: list[dict[str, Any]] = []
-        while request is not None:
-            page = read_once(self._api, request, "Directory users.list")
-            found.extend(u for u in page.get("users", []) if isinstance(u, dict))
-            request = users_api.list_next(request, page)
-        return found
+        pages = read_pages(self._api, users_api, users_api.list(**params), "Directory users.list")
+        return [u for page in pages for u in page.get("users", []) if isinstance(u, dict)]
 
     def _members(self, group: str) -> list[dict[str, Any]]:
         members_api = self._api.resource.members()
@@ -139,19 +134,15 @@ class GoogleDirectory:
             includeDerivedMembership=True,
             fields=_MEMBER_FIELDS,
         )
-        found: list[dict[str, Any]] = []
-        while request is not None:
-            try:
-                page = read_once(self._api, request, f"Directory members.list({group})")
-            except PermanentError as exc:
-                # A configured group that cannot be read must stop the sync: a partial view
-                # would quietly strip roles from everyone in it.
-                raise PermanentError(
-                    f"{exc} (is {group} in COMPLIANCE_BOT_GOOGLE__ROLE_GROUPS a real group?)"
-                ) from exc
-            found.extend(m for m in page.get("members", []) if isinstance(m, dict))
-            request = members_api.list_next(request, page)
-        return found
+        pages = read_pages(self._api, members_api, request, f"Directory members.list({group})")
+        try:
+            return [m for page in pages for m in page.get("members", []) if isinstance(m, dict)]
+        except PermanentError as exc:
+            # A configured group that cannot be read must stop the sync: a partial view
+            # would quietly strip roles from everyone in it.
+            raise PermanentError(
+                f"{exc} (is {group} in COMPLIANCE_BOT_GOOGLE__ROLE_GROUPS a real group?)"
+            ) from exc
 
     def _person(
         self,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from connectors.base import (
@@ -15,7 +16,7 @@ from connectors.base import (
 )
 from connectors.google.client import GoogleApi, GoogleCallError
 
-__all__ = ["connector_error", "read_once"]
+__all__ = ["connector_error", "read_once", "read_pages"]
 
 _RATE_LIMIT_REASONS = frozenset(
     {"rateLimitExceeded", "userRateLimitExceeded", "RESOURCE_EXHAUSTED", "RATE_LIMIT_EXCEEDED"}
@@ -68,3 +69,11 @@ def read_once(api: GoogleApi, request: Any, what: str) -> dict[str, Any]:
     except GoogleCallError as exc:
         raise connector_error(exc, what, write=False) from exc
     return answer if isinstance(answer, dict) else {}
+
+
+def read_pages(api: GoogleApi, items: Any, request: Any, what: str) -> Iterator[dict[str, Any]]:
+    """Each page of a list ``request``, read once, following ``items.list_next``."""
+    while request is not None:
+        page = read_once(api, request, what)
+        yield page
+        request = items.list_next(request, page)

@@ -18,14 +18,8 @@ __all__ = ["GoogleFormSource"]
 
 
 def _parse_time(value: str) -> datetime:
-    """RFC 3339 from Google (``Z``, up to nanoseconds) -> aware datetime."""
-    text = value.strip().replace("Z", "+00:00")
-    if "." in text:
-        head, _, tail = text.partition(".")
-        digits = "".join(c for c in tail if c.isdigit())
-        zone = tail[len(digits) :]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
-    parsed = datetime.fromisoformat(text)
+    """RFC 3339 from Google (``Z``, up to nanoseconds: Python 3.11 reads both) -> aware."""
+    parsed = datetime.fromisoformat(value.strip())
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.utils import parseaddr
@@ -29,7 +28,7 @@ from connectors.base import (
 )
 from connectors.google.client import GMAIL_BATCH_URI, GoogleApi, GoogleCallError
 from connectors.google.errors import connector_error
-from connectors.mime import message_id, mime_bytes, to_mime
+from connectors.mime import message_id, mime_bytes, replied_to, to_mime
 
 __all__ = ["DAILY_SEND_LIMIT", "GMAIL_MAX_BATCH", "PER_MINUTE", "GmailMailer"]
 
@@ -203,9 +202,7 @@ class GmailMailer(Mailer):
         headers = {str(h.get("name", "")).casefold(): str(h.get("value", ""))
                    for h in (answer.get("payload") or {}).get("headers") or []}
         if parseaddr(headers.get("from", ""))[1].casefold().startswith("mailer-daemon@"):
-            named = re.findall(r"<[^<>\s]+>", f"{headers.get('in-reply-to', '')} "
-                                              f"{headers.get('references', '')}")
-            return tuple(named), headers.get("x-failed-recipients", "").strip()
+            return tuple(replied_to(headers)), headers.get("x-failed-recipients", "").strip()
         return (), ""
 
     def _read(self, method: str, **params: Any) -> dict[str, Any]:

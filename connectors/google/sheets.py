@@ -89,11 +89,7 @@ class SheetsListMirror:
         return found
 
     def _values(self, range_: str) -> list[list[Any]]:
-        request = self._cells.get(spreadsheetId=self._spreadsheet_id, range=range_)
-        try:
-            answer = self._api.call(request)
-        except GoogleCallError as exc:
-            raise self._error(exc) from exc
+        answer = self._call(self._cells.get(spreadsheetId=self._spreadsheet_id, range=range_))
         rows = answer.get("values", []) if isinstance(answer, dict) else []
         return [list(r) for r in rows if isinstance(r, list)]
 
@@ -110,31 +106,30 @@ class SheetsListMirror:
         return None
 
     def _write(self, range_: str, rows: list[list[str | None]], what: str) -> None:
-        request = self._cells.update(
+        self._call(self._cells.update(
             spreadsheetId=self._spreadsheet_id,
             range=range_,
             valueInputOption="RAW",
             body={"range": range_, "majorDimension": "ROWS", "values": rows},
-        )
-        try:
-            self._api.call(request)
-        except GoogleCallError as exc:
-            raise self._error(exc, f"Sheets update ({what})") from exc
+        ), f"Sheets update ({what})")
 
     def _append(self, row: list[str]) -> None:
-        request = self._cells.append(
+        self._call(self._cells.append(
             spreadsheetId=self._spreadsheet_id,
             range=f"{self._tab}!A1",
             valueInputOption="RAW",
             insertDataOption="INSERT_ROWS",
             body={"majorDimension": "ROWS", "values": [row]},
-        )
-        try:
-            self._api.call(request)
-        except GoogleCallError as exc:
-            raise self._error(exc, "Sheets append") from exc
+        ), "Sheets append")
 
-    def _error(self, exc: GoogleCallError, what: str = "Sheets values.get") -> ConnectorError:
+    def _call(self, request: Any, what: str = "Sheets values.get") -> Any:
+        """Run ``request`` once; a failure as the outbox's error."""
+        try:
+            return self._api.call(request)
+        except GoogleCallError as exc:
+            raise self._error(exc, what) from exc
+
+    def _error(self, exc: GoogleCallError, what: str) -> ConnectorError:
         if exc.status == 400 and "Unable to parse range" in str(exc):
             return PermanentError(
                 f"{what}: no tab named {self._sheet!r} in the spreadsheet "

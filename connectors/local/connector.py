@@ -33,7 +33,7 @@ from connectors.base import (
     SendResult,
     SetupError,
     UnreadableResponse,
-    parse_retry_after,
+    webhook_status,
 )
 from connectors.local.directory import DIRECTORY_COLUMNS, FileDirectory
 from connectors.mime import envelope_recipients, mime_bytes, to_mime
@@ -283,12 +283,7 @@ class WebhookNotifier:
 
 def _webhook_result(response: httpx.Response) -> SendResult:
     """Map a webhook's HTTP answer onto the outbox's outcomes."""
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    if status == 429:
-        raise RetryableError("webhook throttled (429)", retry_after=retry_after)
-    if status >= 500:
-        raise DeliveryUnknownError(f"webhook answered {status}", retry_after=retry_after)
+    status = webhook_status(response, "webhook")
     if status in (401, 403, 404):  # the URL or its secret is wrong: every card would fail
         raise SetupError(
             f"cards paused: webhook refused us: HTTP {status} (check "

@@ -260,19 +260,16 @@ class FileDirectory:
             try:
                 _manager_by_name(row, names, label)
                 person = _row_to_person(row, self.allowed_roles, label)
+                duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
+                if duplicate is not None:
+                    what = (
+                        f"id {person.external_id}" if person.email not in seen
+                        else f"email {person.email}" if has_mailbox(person.email)
+                        else "no email address and the same name as the person"
+                    )
+                    raise ValueError(f"{what} already on line {duplicate}")
             except ValueError as exc:
                 rejected.append(f"{where}: {exc}")
-                records.append(_row_identity(row))
-                self.rejected_lines.append(line)
-                continue
-            duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
-            if duplicate is not None:
-                what = (
-                    f"id {person.external_id}" if person.email not in seen
-                    else f"email {person.email}" if has_mailbox(person.email)
-                    else "no email address and the same name as the person"
-                )
-                rejected.append(f"{where}: {what} already on line {duplicate}")
                 records.append(_row_identity(row))
                 self.rejected_lines.append(line)
                 continue

@@ -20,13 +20,19 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors.base import ConnectorError, SetupError, UnreadableResponse, left_out_words
+from connectors.base import (
+    CheckRow,
+    ConnectorError,
+    SetupError,
+    UnreadableResponse,
+    left_out_words,
+)
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory, find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain
@@ -35,16 +41,6 @@ from connectors.m365.mail import DAILY_RECIPIENTS
 from connectors.m365.teams_bot import TeamsBot
 
 __all__ = ["CheckRow", "rbac_fix", "run_checks"]
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """One line of the check table."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str | None = None
 
 
 CONSENT = (
@@ -63,11 +59,10 @@ TOKEN_FIXES = {
     "AADSTS700027": "The certificate is not registered on the app: upload its public key under "
     "Certificates & secrets.",
     "AADSTS700024": "The client assertion is out of date: check this machine's clock.",
-    "AADSTS500011": f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
-    "(e.g. graph.microsoft.us with login.microsoftonline.us).",
-    "AADSTS1002012": f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
-    "(e.g. graph.microsoft.us with login.microsoftonline.us).",
 }
+TOKEN_FIXES["AADSTS500011"] = TOKEN_FIXES["AADSTS1002012"] = (
+    f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
+    "(e.g. graph.microsoft.us with login.microsoftonline.us).")
 # Exchange validates the message only after it checked the app's right to the mailbox.
 ALLOWED_PROBE_CODE = "ErrorInvalidRecipients"
 # Loggers that would print a second, less useful copy of a failure the table already shows.

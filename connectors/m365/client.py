@@ -39,7 +39,7 @@ import re
 import threading
 import warnings
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -47,7 +47,7 @@ import httpx
 
 from connectors.base import parse_retry_after
 from connectors.m365.client_mailbox import MailboxCalls
-from connectors.m365.client_pipeline import get_json, no_retry, once_native
+from connectors.m365.client_pipeline import every_page, get_json, no_retry, once_native, query
 from connectors.m365.client_sharepoint import SharePointCalls
 from connectors.m365.errors import (
     GraphCallError,
@@ -357,15 +357,8 @@ class GraphClient(SharePointCalls, MailboxCalls):
         worker, graph = self._ensure()
 
         async def call() -> T:
-            try:
+            with _translated(what):
                 return await make(graph)
-            except GraphCallError:
-                raise
-            except Exception as exc:
-                error = translate_error(exc, what)
-                if error is None:
-                    raise  # a programming error: never disguise it as a platform failure
-                raise error from exc
 
         return worker.run(call())
 
@@ -380,15 +373,10 @@ class GraphClient(SharePointCalls, MailboxCalls):
     # ---- token -------------------------------------------------------------------------
     def token(self) -> None:
         """Acquire an access token for Graph (proves tenant, app id and secret/certificate)."""
-        try:
+        with _translated("getting a token"):
             # enable_cae as kiota's provider asks: azure-identity caches CAE and non-CAE tokens
             # apart, and the token proved here should be the one Graph calls then use.
             self._credential.get_token(f"https://{self.host}/.default", enable_cae=True)
-        except Exception as exc:
-            error = translate_error(exc, "getting a token")
-            if error is None:
-                raise
-            raise error from exc
 
     # ---- directory ---------------------------------------------------------------------
     def users_delta(self, link: str | None, *, select: Sequence[str]) -> DeltaPage[GraphUser]:
@@ -398,48 +386,29 @@ class GraphClient(SharePointCalls, MailboxCalls):
         rest of the middleware as for any call): parsing every user into an SDK model costs
         about 4 ms an account, minutes for a large trust's first sync.
         """
-
-        async def call(graph: Any) -> DeltaPage[GraphUser]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.users.delta.delta_request_builder import DeltaRequestBuilder
-
-            builder = graph.users.delta
-            if link:
-                info = builder.with_url(self._check_link(link)).to_get_request_information()
-            else:
-                query = DeltaRequestBuilder.DeltaRequestBuilderGetQueryParameters(
-                    select=list(select)
-                )
-                info = builder.to_get_request_information(
-                    RequestConfiguration(query_parameters=query)
-                )
-            return delta_page_json(await get_json(graph, info, "reading /users/delta()"), user_json)
-
-        return self._call("reading /users/delta()", call)
+        return self._delta_page("users", link, user_json, select=list(select))
 
     def groups_delta(
         self, link: str | None, *, select: Sequence[str], filter: str | None = None
     ) -> DeltaPage[GraphGroup]:
         """One page of ``/groups/delta()`` as raw JSON: the first round when ``link`` is None."""
+        return self._delta_page("groups", link, group_json, select=list(select), filter=filter)
 
-        async def call(graph: Any) -> DeltaPage[GraphGroup]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.groups.delta.delta_request_builder import DeltaRequestBuilder
+    def _delta_page(
+        self, kind: str, link: str | None, parse: Callable[[Mapping[str, Any]], T], **values: Any
+    ) -> DeltaPage[T]:
+        """One page of ``/{kind}/delta()`` as raw JSON; ``values`` are the first round's query."""
+        what = f"reading /{kind}/delta()"
 
-            builder = graph.groups.delta
+        async def call(graph: Any) -> DeltaPage[T]:
+            builder = getattr(graph, kind).delta
             if link:
                 info = builder.with_url(self._check_link(link)).to_get_request_information()
             else:
-                query = DeltaRequestBuilder.DeltaRequestBuilderGetQueryParameters(
-                    select=list(select), filter=filter
-                )
-                info = builder.to_get_request_information(
-                    RequestConfiguration(query_parameters=query)
-                )
-            data = await get_json(graph, info, "reading /groups/delta()")
-            return delta_page_json(data, group_json)
+                info = builder.to_get_request_information(query(builder, **values))
+            return delta_page_json(await get_json(graph, info, what), parse)
 
-        return self._call("reading /groups/delta()", call)
+        return self._call(what, call)
 
     def users(
         self,
@@ -453,24 +422,10 @@ class GraphClient(SharePointCalls, MailboxCalls):
         """``GET /users`` (optionally with the manager expanded), following ``@odata.nextLink``."""
 
         async def call(graph: Any) -> list[GraphUser]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.users.users_request_builder import UsersRequestBuilder
-
             expand = ["manager($select=id,mail,userPrincipalName)"] if expand_manager else None
-            query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
-                select=list(select), filter=filter, expand=expand, top=top
-            )
-            response = await graph.users.get(RequestConfiguration(query_parameters=query))
-            found: list[GraphUser] = []
-            while response is not None:
-                found.extend(
-                    user_record(u, expanded_manager=expand_manager) for u in response.value or []
-                )
-                if not all_pages or not response.odata_next_link:
-                    break
-                link = self._check_link(response.odata_next_link)
-                response = await graph.users.with_url(link).get()
-            return found
+            config = query(graph.users, select=list(select), filter=filter, expand=expand, top=top)
+            found = await every_page(graph.users, config, self._check_link, all_pages=all_pages)
+            return [user_record(u, expanded_manager=expand_manager) for u in found]
 
         return self._call("reading /users", call)
 
@@ -478,17 +433,8 @@ class GraphClient(SharePointCalls, MailboxCalls):
         """``GET /users/{id | userPrincipalName}``."""
 
         async def call(graph: Any) -> GraphUser:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.users.item.user_item_request_builder import (
-                UserItemRequestBuilder,
-            )
-
-            query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
-                select=list(select)
-            )
-            found = await graph.users.by_user_id(user_id).get(
-                RequestConfiguration(query_parameters=query)
-            )
+            builder = graph.users.by_user_id(user_id)
+            found = await builder.get(query(builder, select=list(select)))
             if found is None:
                 raise GraphCallError(f"user {user_id} came back empty", status=404)
             return user_record(found)
@@ -506,21 +452,9 @@ class GraphClient(SharePointCalls, MailboxCalls):
         """``GET /groups``, following ``@odata.nextLink``."""
 
         async def call(graph: Any) -> list[GraphGroup]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder
-
-            query = GroupsRequestBuilder.GroupsRequestBuilderGetQueryParameters(
-                select=list(select), filter=filter, top=top
-            )
-            response = await graph.groups.get(RequestConfiguration(query_parameters=query))
-            found: list[GraphGroup] = []
-            while response is not None:
-                found.extend(group_record(g) for g in response.value or [])
-                if not all_pages or not response.odata_next_link:
-                    break
-                link = self._check_link(response.odata_next_link)
-                response = await graph.groups.with_url(link).get()
-            return found
+            config = query(graph.groups, select=list(select), filter=filter, top=top)
+            found = await every_page(graph.groups, config, self._check_link, all_pages=all_pages)
+            return [group_record(g) for g in found]
 
         return self._call("reading /groups", call)
 
@@ -528,17 +462,8 @@ class GraphClient(SharePointCalls, MailboxCalls):
         """The first ``top`` member ids of a group (a permission probe)."""
 
         async def call(graph: Any) -> list[str]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.groups.item.members.members_request_builder import (
-                MembersRequestBuilder,
-            )
-
-            query = MembersRequestBuilder.MembersRequestBuilderGetQueryParameters(
-                select=["id"], top=top
-            )
-            response = await graph.groups.by_group_id(group_id).members.get(
-                RequestConfiguration(query_parameters=query)
-            )
+            builder = graph.groups.by_group_id(group_id).members
+            response = await builder.get(query(builder, select=["id"], top=top))
             return [str(m.id) for m in (response.value if response else None) or []]
 
         return self._call("reading group members", call)
@@ -611,6 +536,20 @@ def _header(headers: Any, name: str) -> str | None:
     if isinstance(value, set | list | tuple):
         value = next(iter(value), None)
     return str(value) if value else None
+
+
+@contextlib.contextmanager
+def _translated(what: str) -> Iterator[None]:
+    """Raise an SDK, httpx or azure-identity failure as a GraphCallError about ``what``."""
+    try:
+        yield
+    except GraphCallError:
+        raise
+    except Exception as exc:
+        error = translate_error(exc, what)
+        if error is None:
+            raise  # a programming error: never disguise it as a platform failure
+        raise error from exc
 
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from connectors.m365.client_pipeline import query
+
 __all__ = ["MailboxCalls"]
 
 T = TypeVar("T")
@@ -27,18 +29,10 @@ class MailboxCalls:
         ``Mail.ReadBasic.All`` (only the message's envelope is read: ``$select=id``)."""
 
         async def call(graph: Any) -> str | None:
-            # lazy: the m365 extra, ~0.3-0.7 s to import (client_sharepoint.py's docstring)
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.users.item.mail_folders.item.messages.messages_request_builder import (  # noqa: E501
-                MessagesRequestBuilder,
-            )
-
             quoted = internet_message_id.replace("'", "''")  # OData string literal
-            query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
-                filter=f"internetMessageId eq '{quoted}'", select=["id"], top=1
-            )
             folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("SentItems")
-            response = await folder.messages.get(RequestConfiguration(query_parameters=query))
+            response = await folder.messages.get(query(
+                folder.messages, filter=f"internetMessageId eq '{quoted}'", select=["id"], top=1))
             found = (response.value if response else None) or []
             return str(found[0].id) if found else None
 
@@ -51,18 +45,11 @@ class MailboxCalls:
         "headers": {lower-cased name: value}}``. Envelope only (``Mail.ReadBasic.All``)."""
 
         async def call(graph: Any) -> list[dict[str, Any]]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.users.item.mail_folders.item.messages.messages_request_builder import (  # noqa: E501
-                MessagesRequestBuilder,
-            )
-
             stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
-                filter=f"receivedDateTime ge {stamp}", top=50,
-                select=["id", "subject", "from", "internetMessageHeaders"],
-            )
             folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("inbox")
-            response = await folder.messages.get(RequestConfiguration(query_parameters=query))
+            response = await folder.messages.get(query(
+                folder.messages, filter=f"receivedDateTime ge {stamp}", top=50,
+                select=["id", "subject", "from", "internetMessageHeaders"]))
             reports = []
             for item in (response.value if response else None) or []:
                 headers = {str(h.name).lower(): str(h.value or "")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
-from connectors.m365.client_pipeline import get_json, post_once
+from connectors.m365.client_pipeline import every_page, get_json, post_once, query
 from connectors.m365.records import (
     ListColumn,
     ListItemRecord,
@@ -46,17 +46,8 @@ class SharePointCalls:
         """``GET /sites/{site}?$select=webUrl``: the address people open the site at."""
 
         async def call(graph: Any) -> str:
-            # lazy: the m365 extra, ~0.3-0.7 s (module docstring)
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.sites.item.site_item_request_builder import (
-                SiteItemRequestBuilder,
-            )
-
-            query = SiteItemRequestBuilder.SiteItemRequestBuilderGetQueryParameters(
-                select=["webUrl"]
-            )
             builder = graph.sites.by_site_id(site_id)
-            info = builder.to_get_request_information(RequestConfiguration(query_parameters=query))
+            info = builder.to_get_request_information(query(builder, select=["webUrl"]))
             return str((await get_json(graph, info, "reading the site")).get("webUrl") or "")
 
         return self._call("reading the site", call)
@@ -65,26 +56,10 @@ class SharePointCalls:
         """``GET /sites/{site}/lists`` (id and displayName), following ``@odata.nextLink``."""
 
         async def call(graph: Any) -> list[SharePointList]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.sites.item.lists.lists_request_builder import (
-                ListsRequestBuilder,
-            )
-
             builder = graph.sites.by_site_id(site_id).lists
-            query = ListsRequestBuilder.ListsRequestBuilderGetQueryParameters(
-                select=["id", "displayName"]
-            )
-            response = await builder.get(RequestConfiguration(query_parameters=query))
-            found: list[SharePointList] = []
-            while response is not None:
-                found.extend(
-                    SharePointList(id=str(x.id), display_name=str(x.display_name or ""))
-                    for x in response.value or []
-                )
-                if not response.odata_next_link:
-                    break
-                response = await builder.with_url(self._check_link(response.odata_next_link)).get()
-            return found
+            config = query(builder, select=["id", "displayName"])
+            return [SharePointList(id=str(x.id), display_name=str(x.display_name or ""))
+                    for x in await every_page(builder, config, self._check_link)]
 
         return self._call("reading the site's lists", call)
 
@@ -103,6 +78,7 @@ class SharePointCalls:
         """
 
         async def call(graph: Any) -> SharePointList:
+            # lazy: the m365 extra, ~0.3-0.7 s (module docstring)
             from msgraph.generated.models.list_ import List_
             from msgraph.generated.models.list_info import ListInfo
 
@@ -124,14 +100,7 @@ class SharePointCalls:
 
         async def call(graph: Any) -> list[ListColumn]:
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
-            response = await builder.get()
-            found: list[ListColumn] = []
-            while response is not None:
-                found.extend(column_record(c) for c in response.value or [])
-                if not response.odata_next_link:
-                    break
-                response = await builder.with_url(self._check_link(response.odata_next_link)).get()
-            return found
+            return [column_record(c) for c in await every_page(builder, None, self._check_link)]
 
         return self._call("reading the list's columns", call)
 
@@ -172,30 +141,13 @@ class SharePointCalls:
         """
 
         async def call(graph: Any) -> list[ListItemRecord]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.sites.item.lists.item.items.items_request_builder import (
-                ItemsRequestBuilder,
-            )
-
             literal = value.replace("'", "''")
-            query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
-                filter=f"fields/{column} eq '{literal}'",
-                expand=[f"fields($select={column})"],
-                select=["id"],
-            )
-            config: Any = RequestConfiguration(query_parameters=query)
+            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
+            config = query(builder, filter=f"fields/{column} eq '{literal}'",
+                           expand=[f"fields($select={column})"], select=["id"])
             if non_indexed:
                 config.headers.add("Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly")
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
-            response = await builder.get(config)
-            found: list[ListItemRecord] = []
-            while response is not None:
-                found.extend(item_record(i) for i in response.value or [])
-                if not response.odata_next_link:
-                    break
-                link = self._check_link(response.odata_next_link)
-                response = await builder.with_url(link).get(config)
-            return found
+            return [item_record(i) for i in await every_page(builder, config, self._check_link)]
 
         return self._call("finding a list item", call)
 
@@ -209,16 +161,9 @@ class SharePointCalls:
         """
 
         async def call(graph: Any) -> list[ListItemRecord]:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
-            from msgraph.generated.sites.item.lists.item.items.items_request_builder import (
-                ItemsRequestBuilder,
-            )
-
-            query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
-                expand=[f"fields($select={','.join(columns)})"], select=["id"]
-            )
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
-            info = builder.to_get_request_information(RequestConfiguration(query_parameters=query))
+            info = builder.to_get_request_information(
+                query(builder, expand=[f"fields($select={','.join(columns)})"], select=["id"]))
             found: list[ListItemRecord] = []
             while True:
                 data = await get_json(graph, info, "reading the list's items")

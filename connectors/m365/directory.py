@@ -256,12 +256,7 @@ class GraphDirectory:
                 "`compliance-bot check m365` lists what it finds). Nothing was changed."
             )
         users, users_link = self._users_round(None)
-        live: dict[str, GraphUser] = {}
-        for user in users:
-            if user.removed:
-                live.pop(user.id, None)
-            else:
-                live[user.id] = user
+        live, _ = _fold_users(users)
         members: dict[str, set[str]] = {gid: set() for gid in names}
         groups_link: str | None = None
         if names:

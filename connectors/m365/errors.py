@@ -116,8 +116,6 @@ def read_error(exc: GraphCallError, permissions: str) -> Exception:
         return RetryableError(str(exc))
     if exc.status in (401, 403):
         return PermanentError(f"{exc} — the app needs {permissions}; see deploy/m365.md")
-    if exc.status == 429:
-        return RetryableError(str(exc), retry_after=exc.retry_after)
-    if exc.status is None or exc.status >= 500:
+    if exc.status is None or exc.status == 429 or exc.status >= 500:
         return RetryableError(str(exc), retry_after=exc.retry_after)
     return PermanentError(str(exc))

@@ -9,7 +9,6 @@ The mailer declares the mailbox's limits (``GraphMailer.pacing``: 30 messages a 
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -30,7 +29,7 @@ from connectors.base import (
 )
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError
-from connectors.mime import message_id, mime_bytes, to_mime
+from connectors.mime import message_id, mime_bytes, replied_to, to_mime
 
 __all__ = ["DAILY_RECIPIENTS", "MAX_REQUEST_BYTES", "GraphMailer"]
 
@@ -159,10 +158,7 @@ class GraphMailer(Mailer):
             raise RetryableError(f"{exc}; the sender's inbox was not read") from exc
         found: dict[str, str] = {}
         for report in reports:
-            headers = report["headers"]
-            named = re.findall(r"<[^<>\s]+>", f"{headers.get('in-reply-to', '')} "
-                                             f"{headers.get('references', '')}")
-            for original in named:
+            for original in replied_to(report["headers"]):
                 if original in wanted:
                     found[wanted[original]] = "Exchange sent a non-delivery report (bounced)"
         return found

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from connectors.base import PermanentError
 from connectors.m365.client import GraphClient
@@ -15,32 +16,15 @@ from connectors.m365.errors import ENV, GraphCallError, read_error
 __all__ = ["RESERVED_COLUMNS", "SITES_PERMISSION", "SharePointListMirror", "internal_name"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Internal names SharePoint already uses on every list: never reuse them for our columns.
 RESERVED_COLUMNS = frozenset(
     name.casefold()
     for name in (
-        "Title",
-        "ID",
-        "Id",
-        "Created",
-        "Modified",
-        "Author",
-        "Editor",
-        "ContentType",
-        "ContentTypeId",
-        "Attachments",
-        "LinkTitle",
-        "LinkTitleNoMenu",
-        "Edit",
-        "DocIcon",
-        "ItemChildCount",
-        "FolderChildCount",
-        "AppAuthor",
-        "AppEditor",
-        "GUID",
-        "Order",
-        "Path",
+        "Title", "ID", "Id", "Created", "Modified", "Author", "Editor", "ContentType",
+        "ContentTypeId", "Attachments", "LinkTitle", "LinkTitleNoMenu", "Edit", "DocIcon",
+        "ItemChildCount", "FolderChildCount", "AppAuthor", "AppEditor", "GUID", "Order", "Path",
     )
 )
 SITES_PERMISSION = "Sites.Selected with a 'write' grant on this site (POST /sites/{id}/permissions)"
@@ -89,35 +73,26 @@ class SharePointListMirror:
 
     def upsert(self, reference: str, fields: Mapping[str, str]) -> None:
         """Create or update the item whose Title is ``reference``."""
-        try:
-            with self._lock:
-                try:
-                    self._upsert(reference, fields)
-                except GraphCallError as exc:
-                    if exc.status != 404 or self._list_id is None:
-                        raise
-                    self._list_id = None  # the list was deleted or renamed: find or create it
-                    self._columns.clear()
-                    self._upsert(reference, fields)
-        except GraphCallError as exc:
-            # An upsert is idempotent by reference, so every transient failure is retryable.
-            error = read_error(exc, SITES_PERMISSION)
-            if exc.status == 404:
-                error = PermanentError(f"{exc} — check {ENV}SITE_ID")
-            raise error from exc
+        # An upsert is idempotent by reference, so every transient failure is retryable.
+        self._on_the_list(lambda: self._upsert(reference, fields))
 
     def rows(self) -> dict[str, dict[str, str]]:
         """Every item by Title, with the bot's columns under their display names."""
+        return self._on_the_list(self._rows)
+
+    def _on_the_list(self, do: Callable[[], T]) -> T:
+        """Run ``do`` under the lock, once more if the list was deleted or renamed since it was
+        found (404: find or create it again); a failure as the outbox's error."""
         try:
             with self._lock:
                 try:
-                    return self._rows()
+                    return do()
                 except GraphCallError as exc:
                     if exc.status != 404 or self._list_id is None:
                         raise
-                    self._list_id = None  # the list was deleted or renamed: look for it again
+                    self._list_id = None
                     self._columns.clear()
-                    return self._rows()
+                    return do()
         except GraphCallError as exc:
             error = read_error(exc, SITES_PERMISSION)
             if exc.status == 404:

@@ -14,7 +14,7 @@ from connectors.base import (
     RetryableError,
     SendResult,
     SetupError,
-    parse_retry_after,
+    webhook_status,
 )
 from connectors.m365.errors import ENV
 
@@ -78,14 +78,7 @@ class WorkflowsNotifier:
 
 def _result(response: httpx.Response) -> SendResult:
     """Map the webhook's answer onto the outbox's outcomes (never echoing the URL)."""
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    if status == 429:
-        raise RetryableError("Teams webhook throttled (429)", retry_after=retry_after)
-    if status >= 500:
-        raise DeliveryUnknownError(
-            f"Teams webhook answered {status}; not resent", retry_after=retry_after
-        )
+    status = webhook_status(response, "Teams webhook", unknown="; not resent")
     if status >= 300:
         code = _logic_error_code(response)
         text = (
