@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import dataclasses
 import hashlib
 import hmac
@@ -286,6 +287,13 @@ def judge(cases: list[Case], validator: Any, setup: BotSetup) -> list[str]:
     return problems
 
 
+def _in_own_thread(coroutine: Any) -> Any:
+    """Run a coroutine on a thread of its own: Playwright's sync API (another test in this
+    worker) leaves an event loop running on the main thread, where asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _our_verdict(case: Case, setup: BotSetup) -> bool:
     """Whether ours accepts the case; a key set not fetched is no verdict (asked again)."""
     for _ in range(3):
@@ -304,7 +312,7 @@ def _microsofts_verdict(validator: Any, case: Case) -> tuple[bool, str]:
     not fetch (a busy machine's slow answer) is no verdict: asked again, up to three times."""
     for _ in range(3):
         try:
-            asyncio.run(validator.validate_token(case.token, case.activity.get("serviceUrl")))
+            _in_own_thread(validator.validate_token(case.token, case.activity.get("serviceUrl")))
             return True, ""
         except PyJWKClientConnectionError as exc:
             why = f"{type(exc).__name__}: {exc}"
