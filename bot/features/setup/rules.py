@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.dates import CALENDAR
 from bot.core.words import school_words
-from bot.features.policies.api import stored_day, typed_date
+from bot.features.policies.api import typed_date
 
 __all__ = [
     "SetupError",
@@ -30,9 +30,7 @@ __all__ = [
     "parse_terms",
     "setup_steps",
     "slug",
-    "stored_day",
     "terms_text",
-    "typed_date",
 ]
 
 

@@ -9,17 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import OrgConfig
+from bot.features.policies.api import stored_day, typed_date
 from bot.features.policies.importer import FuzzyDate
 from bot.features.setup.pack import PACKS, PolicyRef, match_pack, pack_requirements, school_pack
-from bot.features.setup.rules import (
-    SetupError,
-    edit_school,
-    parse_day,
-    parse_days,
-    parse_terms,
-    stored_day,
-    typed_date,
-)
+from bot.features.setup.rules import SetupError, edit_school, parse_day, parse_days, parse_terms
 from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 
 TODAY = date(2026, 6, 1)
