@@ -11,6 +11,7 @@ comes back with the duties that were closed because they left.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -96,6 +97,13 @@ def _removals_state(session: Session, school_id: str) -> ConnectorState | None:
     )
 
 
+def _school_event(session: Session, school_id: str, action: str, details: dict[str, Any],
+                  actor: str = SYSTEM) -> None:
+    """Audit a stopped, confirmed or applied large removal against the school."""
+    audit.record(session, actor=actor, action=action, object_type="school",
+                 object_id=school_id, school_id=school_id, details=details)
+
+
 def _names(session: Session, ids: Collection[int]) -> tuple[str, ...]:
     """Display names of these people, sorted."""
     if not ids:
@@ -125,15 +133,8 @@ def check_removals(
     wanted = set(would_miss)
     if state is not None and pending.get("confirmed_by") and wanted <= set(pending["people"]):
         session.delete(state)
-        audit.record(
-            session,
-            actor=SYSTEM,
-            action="directory.removals.applied",
-            object_type="school",
-            object_id=school_id,
-            school_id=school_id,
-            details={"count": len(wanted), "confirmed_by": pending["confirmed_by"]},
-        )
+        _school_event(session, school_id, "directory.removals.applied",
+                      {"count": len(wanted), "confirmed_by": pending["confirmed_by"]})
         return None
     if set(pending.get("people", [])) != wanted:
         value = json.dumps(
@@ -143,15 +144,8 @@ def check_removals(
             session.add(ConnectorState(school_id=school_id, key=REMOVALS_KEY, value=value))
         else:
             state.value = value
-        audit.record(
-            session,
-            actor=SYSTEM,
-            action="directory.removals.stopped",
-            object_type="school",
-            object_id=school_id,
-            school_id=school_id,
-            details={"count": len(wanted), "active": active, "people": sorted(wanted)},
-        )
+        _school_event(session, school_id, "directory.removals.stopped",
+                      {"count": len(wanted), "active": active, "people": sorted(wanted)})
     return RemovalStop(len(wanted), active, share, _names(session, wanted))
 
 
@@ -185,15 +179,9 @@ def confirm_removals(session: Session, school_id: str, actor: str) -> PendingRem
     pending["confirmed_by"] = actor
     pending["confirmed_at"] = utcnow().isoformat()
     state.value = json.dumps(pending)
-    audit.record(
-        session,
-        actor=f"cli:{actor}",
-        action="directory.removals.confirmed",
-        object_type="school",
-        object_id=school_id,
-        school_id=school_id,
-        details={"count": len(pending.get("people", [])), "people": pending.get("people", [])},
-    )
+    people = pending.get("people", [])
+    _school_event(session, school_id, "directory.removals.confirmed",
+                  {"count": len(people), "people": people}, f"cli:{actor}")
     return _pending(session, pending)
 
 
@@ -205,16 +193,7 @@ def mark_missing(session: Session, school_id: str, ids: Collection[int], today: 
         update(Person).where(Person.id.in_(ids)).values(missing_since=today),
         execution_options={"synchronize_session": False},
     )
-    for pid in sorted(ids):
-        audit.record(
-            session,
-            actor=SYSTEM,
-            action="person.missing",
-            object_type="person",
-            object_id=pid,
-            school_id=school_id,
-            details={"since": today.isoformat()},
-        )
+    _person_events(session, school_id, ids, "person.missing", since=today.isoformat())
 
 
 def make_leavers(
@@ -234,16 +213,8 @@ def make_leavers(
             update(Person).where(Person.id.in_(ids)).values(active=False, left_on=today),
             execution_options={"synchronize_session": False},
         )
-    for pid in sorted(ids):
-        audit.record(
-            session,
-            actor=actor,
-            action="person.left",
-            object_type="person",
-            object_id=pid,
-            school_id=school_id,
-            details={"left_on": today.isoformat(), "reason": reason},
-        )
+    _person_events(session, school_id, ids, "person.left", actor,
+                   left_on=today.isoformat(), reason=reason)
 
 
 def restore(session: Session, school_id: str, ids: Collection[int], today: date) -> int:
@@ -256,41 +227,36 @@ def restore(session: Session, school_id: str, ids: Collection[int], today: date)
     if not ids:
         return 0
     with snapshot.changing(session, school_id, ids, people=True):
-        return _restore(session, school_id, ids, today)
-
-
-def _restore(session: Session, school_id: str, ids: Collection[int], today: date) -> int:
-    """``restore``'s changes (the snapshot is kept by the caller)."""
-    left = session.execute(
-        select(Duty.id, Duty.person_id).where(Duty.person_id.in_(ids), Duty.status == "left")
-    ).all()
-    reopened: dict[int, int] = {}
-    for _, pid in left:
-        reopened[pid] = reopened.get(pid, 0) + 1
-    if left:
+        left = session.execute(
+            select(Duty.id, Duty.person_id).where(Duty.person_id.in_(ids), Duty.status == "left")
+        ).all()
+        reopened = Counter(pid for _, pid in left)
+        if left:
+            session.execute(
+                update(Duty)
+                .where(Duty.id.in_([duty_id for duty_id, _ in left]))
+                .values(status="open", closed_on=None, closed_reason=None),
+                execution_options={"synchronize_session": False},
+            )
         session.execute(
-            update(Duty)
-            .where(Duty.id.in_([duty_id for duty_id, _ in left]))
-            .values(status="open", closed_on=None, closed_reason=None),
+            update(Person)
+            .where(Person.id.in_(ids))
+            .values(active=True, left_on=None, missing_since=None),
             execution_options={"synchronize_session": False},
         )
-    session.execute(
-        update(Person)
-        .where(Person.id.in_(ids))
-        .values(active=True, left_on=None, missing_since=None),
-        execution_options={"synchronize_session": False},
-    )
-    for pid in sorted(ids):
-        audit.record(
-            session,
-            actor=SYSTEM,
-            action="person.returned",
-            object_type="person",
-            object_id=pid,
-            school_id=school_id,
-            details={"on": today.isoformat(), "duties_reopened": reopened.get(pid, 0)},
-        )
+        audit.record_many(session, [
+            audit.Entry(SYSTEM, "person.returned", "person", pid, school_id,
+                        {"on": today.isoformat(), "duties_reopened": reopened[pid]})
+            for pid in sorted(ids)
+        ])
     return len(left)
+
+
+def _person_events(session: Session, school_id: str, ids: Collection[int], action: str,
+                   actor: str = SYSTEM, **details: str) -> None:
+    """One audit event per person, in id order, with the same details."""
+    audit.record_many(session, [audit.Entry(actor, action, "person", pid, school_id, details)
+                                for pid in sorted(ids)])
 
 
 def confirm_leaver(
