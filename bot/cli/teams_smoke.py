@@ -131,39 +131,24 @@ def press(user_id: str, service_url: str, verb: str, data: dict[str, Any]) -> di
                            "trigger": "manual"})
 
 
+def _nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a card, depth first, in order."""
+    if isinstance(node, dict):
+        yield node
+        node = list(node.values())
+    if isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
+
+
 def card_lines(card: dict[str, Any]) -> list[str]:
     """A card's text blocks, in order (what a person reads on it)."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                found.append(str(node.get("text", "")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
+    return [str(node.get("text", "")) for node in _nodes(card) if node.get("type") == "TextBlock"]
 
 
 def _buttons(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card.get("body"))
-    return found
+    return [node for node in _nodes(card.get("body"))
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb]
 
 
 @dataclass
@@ -178,17 +163,13 @@ class SmokeResult:
         """Every step passed."""
         return bool(self.steps) and all(ok for _, ok, _ in self.steps)
 
-    def check(self, name: str, ok: bool, detail: str = "") -> bool:
-        self.steps.append((name, ok, detail))
-        return ok
-
 
 def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -> SmokeResult:
     """The whole smoke test in ``home`` (a folder of its own); every step is recorded."""
     result = SmokeResult()
 
     def check(name: str, ok: bool, detail: str = "") -> bool:
-        result.check(name, ok, detail)
+        result.steps.append((name, ok, detail))
         if say is not None:
             say(name, ok, detail)
         return ok
