@@ -225,11 +225,11 @@ def verify_activity(
     entra = issuer in setup.entra_issuers
     if issuer != BOT_ISSUER and not entra:
         raise BotAuthError("the issuer is neither the Bot Framework nor the school's Entra")
-    if entra:
-        claims = _signed_claims(token, kid, keys, setup.entra_metadata, setup.entra_issuers[0],
-                                None)
-    else:
-        claims = _signed_claims(token, kid, keys, setup.metadata_url, BOT_ISSUER, channel)
+    claims = _signed_claims(token, kid, keys, *(
+        (setup.entra_metadata, setup.entra_issuers[0], None) if entra
+        else (setup.metadata_url, BOT_ISSUER, channel)))
+    # Entra binds the issuer to tid, as it is
+    tid: dict[str, Any] = {"tid": {"essential": True, "value": setup.tenant}} if entra else {}
     try:
         jwt.JWTClaimsRegistry(
             now=now,
@@ -237,12 +237,13 @@ def verify_activity(
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "values": setup.audiences},
             exp={"essential": True},
+            **tid,
         ).validate(claims)
     except JoseError as exc:
         raise BotAuthError(f"claim refused ({type(exc).__name__}: {exc.description})") from None
     service_url = activity.get("serviceUrl")
     if entra:
-        caller = claims["azp"] if "azp" in claims else claims.get("appid")
+        caller = claims.get("azp", claims.get("appid"))
         if not isinstance(caller, str) or caller.lower() != AGENT_365_PLATFORM:
             raise BotAuthError("the Entra token was not requested by Microsoft's platform")
         if not _connector_address(service_url):
@@ -255,11 +256,8 @@ def verify_activity(
             or claimed.rstrip("/") != service_url.rstrip("/")
         ):
             raise BotAuthError("the service URL is not the one the token was issued for")
-    tenant = activity_tenant(activity)
     token_tenant = claims.get("tid")
-    if entra and token_tenant != setup.tenant:  # Entra binds the issuer to tid, as it is
-        raise BotAuthError("the Entra token names another tenant")
-    if tenant != setup.tenant or (
+    if activity_tenant(activity) != setup.tenant or (
         token_tenant is not None and str(token_tenant).lower() != setup.tenant
     ):
         raise BotAuthError("the activity is from another tenant", status=403)
