@@ -24,13 +24,8 @@ from bot.core.messages import human_date, notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.core.words import version_name
-from bot.engine.remind import requirement_configs
-from bot.engine.reminders import (
-    Recipient,
-    address_day_key,
-    chasing_stopped_to,
-    is_reminder_day,
-)
+from bot.engine.remind import active_people, requirement_configs
+from bot.engine.reminders import address_day_key, chasing_stopped_to, is_reminder_day
 
 __all__ = [
     "Conversation",
@@ -188,14 +183,7 @@ def queue_chasing_stopped(
     owner; the chair of governors when the owner is the head). The same item twice (two duties
     of one person with the same words) is listed once.
     """
-    people = {
-        row[0]: Recipient(*row)
-        for row in session.execute(
-            select(Person.id, Person.email, Person.display_name, Person.given_name,
-                   Person.manager_id, Person.start_date)
-            .where(Person.school_id == school.id, Person.active.is_(True))
-        )
-    }
+    people = active_people(session, school.id)
     told = set(session.scalars(
         select(Duty.id).where(Duty.school_id == school.id, Duty.chasing_stopped_on.is_not(None))
     ))

@@ -64,6 +64,7 @@ __all__ = [
     "PendingDigests",
     "ReminderPlanned",
     "ReminderRun",
+    "active_people",
     "record_stages_later",
     "requirement_configs",
 ]
@@ -140,7 +141,7 @@ def requirement_configs(session: Session, school: SchoolConfig) -> dict[int, Req
     }
 
 
-def _active_people(session: Session, school_id: str) -> dict[int, Recipient]:
+def active_people(session: Session, school_id: str) -> dict[int, Recipient]:
     """The school's active people, by id."""
     return {
         row[0]: Recipient(*row)
@@ -502,7 +503,7 @@ class ReminderRun:
         ``chat`` sends the digests of the people its bot reaches as cards (Teams-first)."""
         session.flush()  # the queries below read on the connection
         requirements = requirement_configs(session, school)
-        people = _active_people(session, school.id)
+        people = active_people(session, school.id)
         by_chat = frozenset(chat.reachable(session, school)) if chat is not None and write \
             else frozenset()
         return cls(
