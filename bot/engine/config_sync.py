@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,13 +62,6 @@ def ensure_school(session: Session, school: SchoolConfig) -> None:
     elif row.name != school.name:
         row.name = school.name
     session.flush()
-
-
-def _document_bytes(config: OrgConfig, path_text: str, where: str) -> bytes:
-    path = config.resolve(Path(path_text))
-    if not path.exists():
-        raise SyncError(f"{where}: document not found: {path}")
-    return path.read_bytes()
 
 
 @dataclass
@@ -199,7 +193,10 @@ def _publish_document(
     warnings: list[str],
 ) -> None:
     """A new version when the configured document is new (by content)."""
-    data = _document_bytes(config, str(pc.document), f"{where}.document")
+    path = config.resolve(Path(str(pc.document)))
+    if not path.exists():
+        raise SyncError(f"{where}.document: document not found: {path}")
+    data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     label = _new_version_label(policy, pc, digest, where, warnings)
     if label is None:
@@ -250,35 +247,23 @@ def _sync_requirements(
         r.key: r
         for r in session.scalars(select(Requirement).where(Requirement.school_id == school.id))
     }
-    configured = set()
     for rc in school.requirements:
-        configured.add(rc.id)
+        policy = policies[rc.policy] if rc.policy else None
+        fields: dict[str, Any] = {
+            "kind": rc.kind,
+            # an acknowledgement without its own title is known by its policy's title
+            "title": rc.title or (policy.title if policy else rc.display_title),
+            "policy_id": policy.id if policy else None,
+            "spec": json.loads(rc.model_dump_json()),
+            "active": True,
+        }
         req = requirements.get(rc.id)
-        spec = json.loads(rc.model_dump_json())
-        policy_id = policies[rc.policy].id if rc.policy else None
-        # an acknowledgement without its own title is known by its policy's title
-        title = rc.title or (policies[rc.policy].title if rc.policy else rc.display_title)
         if req is None:
-            session.add(
-                Requirement(
-                    school_id=school.id,
-                    key=rc.id,
-                    kind=rc.kind,
-                    title=title,
-                    policy_id=policy_id,
-                    spec=spec,
-                    active=True,
-                    first_seen=today,
-                )
-            )
-            continue
-        req.kind, req.title, req.policy_id, req.spec, req.active = (
-            rc.kind,
-            title,
-            policy_id,
-            spec,
-            True,
-        )
+            session.add(Requirement(school_id=school.id, key=rc.id, first_seen=today, **fields))
+        else:
+            for name, value in fields.items():
+                setattr(req, name, value)
+    configured = {rc.id for rc in school.requirements}
     for key, req in requirements.items():
         if key not in configured:
             req.active = False
