@@ -164,15 +164,6 @@ def task_period(
     return None
 
 
-def _has_school_day(school: SchoolConfig, first: date, last: date) -> bool:
-    day = first
-    while day <= last:
-        if school.is_school_day(day):
-            return True
-        day += timedelta(days=1)
-    return False
-
-
 def current_task_period(
     cfg: RequirementConfig, today: date, anchor: date, school: SchoolConfig | None = None
 ) -> TaskPeriod | None:
@@ -187,7 +178,8 @@ def current_task_period(
         return period
     floor = today - timedelta(days=_LOOK_BACK_DAYS)
     while period is not None and period.start >= floor:
-        if _has_school_day(school, period.start, period.due_by):
+        days = (period.due_by - period.start).days + 1
+        if any(school.is_school_day(period.start + timedelta(n)) for n in range(days)):
             return period
         period = task_period(cfg, period.start - timedelta(days=1), anchor, terms)
     return None
