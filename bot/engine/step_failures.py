@@ -12,9 +12,11 @@ the school, the step and the episode's first failure).
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -177,12 +179,7 @@ def failing_steps(session: Session, school_id: str | None = None) -> list[Failin
 def log_failure(school_id: str, step: str, exc: BaseException) -> None:
     """Log a failed step for whoever runs the bot: the class and where it was raised, never
     the error's text (it may quote a report or a person)."""
-    where = ""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is not None:
-        code = tb.tb_frame.f_code
-        where = f" at {code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} in {code.co_name}"
+    raised = traceback.extract_tb(exc.__traceback__)[-1:]
+    where = "".join(f" at {Path(f.filename).name}:{f.lineno} in {f.name}" for f in raised)
     log.error("school %s: the sweep step %s failed (%s%s); the other steps carried on",
               school_id, step, type(exc).__name__, where)
