@@ -11,6 +11,7 @@ from bot.core.clock import local_today
 from bot.core.links import make_token
 from bot.core.messages import human_date
 from bot.core.models import Duty, Policy, PolicyVersion, Requirement, utcnow
+from bot.engine.reminder_words import LINK_PURPOSE
 from bot.engine.web.deps import ctx, current_user, render
 from bot.features.accounts.service import holdings_of
 
@@ -38,8 +39,7 @@ def me(request: Request) -> Response:
         items = []
         key = settings.signing_key()
         for duty, version, policy in rows:
-            purpose = {"acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
-                       "recurring_task": "task"}.get(duty.kind)
+            purpose = LINK_PURPOSE.get(duty.kind)
             items.append(
                 {
                     "duty_id": duty.id,
