@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -101,24 +101,18 @@ SECURITY_HEADERS = (
 
 class PageGuard:
     """Every answer's guard, as plain ASGI (Starlette's ``BaseHTTPMiddleware`` costs a task and
-    a stream per request): refuse a declared body over ``MAX_BODY``, give every session its
-    CSRF token, and put the security headers on every answer that does not set its own."""
+    a stream per request): give every session its CSRF token, and put the security headers on
+    every answer that does not set its own (a body over ``MAX_BODY`` never gets here:
+    ``BodyLimit``, outside it, refuses it)."""
 
     def __init__(self, app: ASGIApp) -> None:
         """Wrap ``app`` (inside the session middleware: it needs the session)."""
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the declared length, then run the page with the headers added."""
+        """Run the page with the session's CSRF token and the headers added."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
-        length = Headers(scope=scope).get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            too_large = PlainTextResponse(
-                "That upload is too large (12 MB at most).", status_code=413
-            )
-            await too_large(scope, receive, send)
             return
         session = scope["session"]
         if "csrf" not in session:
