@@ -42,7 +42,6 @@ from urllib.parse import urlsplit
 
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from bot.core.settings import Settings
 from bot.engine.web.teams_sso import TeamsTokenError, TokenKeys
@@ -159,8 +158,9 @@ def _signed_claims(token: str, kid: str, keys: TokenKeys, metadata_url: str, iss
             raise BotAuthError("the signing keys could not be read") from None
         if published != issuer:
             raise BotAuthError(f"the OpenID metadata is not {issuer}'s")
-        key = _key(key_set, kid)
-        if key is None:
+        try:
+            key = key_set.get_by_kid(kid)
+        except (JoseError, ValueError, KeyError):  # not published (yet): fetch once more
             continue
         if channel is not None:
             endorsements = key.as_dict(private=False).get("endorsements")
@@ -174,14 +174,6 @@ def _signed_claims(token: str, kid: str, keys: TokenKeys, metadata_url: str, iss
             ) from None
         return dict(claims)
     raise BotAuthError("the token's signing key is not published")
-
-
-def _key(key_set: KeySet, kid: str) -> Any:
-    """The key with id ``kid``, or None (joserfc raises its own error for a missing one)."""
-    try:
-        return key_set.get_by_kid(kid)
-    except (JoseError, ValueError, KeyError):
-        return None
 
 
 def _connector_address(service_url: Any) -> bool:

@@ -144,11 +144,6 @@ class TokenKeys:
 KEYS = TokenKeys()
 
 
-def _issuers(issuer: str, tenant: str) -> list[str]:
-    """The discovery document's issuer, and Entra's v1.0 form for the same tenant."""
-    return [*([issuer] if issuer else []), f"https://sts.windows.net/{tenant}/"]
-
-
 def _decoded(token: str, keys: KeySet) -> dict[str, Any]:
     """The claims once the RS256 signature checks out against ``keys``."""
     try:
@@ -174,7 +169,9 @@ def verify_teams_token(
         issuer, key_set = keys.get(setup.discovery_url, refresh=True)  # keys may have rolled
         claims = _decoded(token, key_set)
     options: dict[str, Any] = {
-        "iss": {"essential": True, "values": _issuers(issuer, setup.tenant)},
+        # the discovery document's issuer, and Entra's v1.0 form for the same tenant
+        "iss": {"essential": True, "values": [
+            *([issuer] if issuer else []), f"https://sts.windows.net/{setup.tenant}/"]},
         "aud": {"essential": True, "values": list(setup.audiences)},
         "exp": {"essential": True},
         "tid": {"essential": True, "value": setup.tenant},
