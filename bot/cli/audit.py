@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.core.clock import to_local
-from bot.engine.commands import console, context, err, friendly, where
+from bot.engine.commands import console, context, err, fail, friendly, where
 
 if TYPE_CHECKING:
     from bot.core.audit.anchor import Anchor
@@ -42,8 +42,7 @@ def _anchor_of(anchor_file: Path | None, fingerprint: str | None, secret: str) -
         if fingerprint is not None:
             return fingerprint_anchor(fingerprint)
     except AnchorError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False, soft_wrap=True)
     return None
 
 
@@ -101,9 +100,8 @@ def _keyring(settings: Settings, previous_keys: Path | None) -> Keyring:
     try:
         lines = previous_keys.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        err.print(f"[bold red]error:[/] {previous_keys}: cannot be read "
-                  f"({exc.__class__.__name__})", highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"{previous_keys}: cannot be read "
+             f"({exc.__class__.__name__})", highlight=False)
     extra = Keyring.from_secrets(settings.audit_secret(),
                                  [x.strip() for x in lines if x.strip() and x[0] != "#"])
     return Keyring(keys.current, {**keys.previous, **extra.previous})
@@ -202,14 +200,13 @@ def audit_rotate_key() -> None:
     where(ctx)
     settings = ctx.settings
     if settings.audit_key is not None:
-        err.print(
-            "[bold red]error:[/] the audit key comes from COMPLIANCE_BOT_AUDIT_KEY, which this "
+        fail(
+            "the audit key comes from COMPLIANCE_BOT_AUDIT_KEY, which this "
             "command cannot change. Put the new secret there, add the old one as a line of "
             f"{settings.previous_audit_keys_path}, and restart the bot: the change of key is "
             "then recorded in the audit log by itself.",
             highlight=False, soft_wrap=True,
         )
-        raise typer.Exit(2)
     _seal_stopped(ctx.store)
     with ctx.store.session() as session:
         verdict = check(session, None, settings.uploads_dir)

@@ -6,14 +6,13 @@ measured), and ``--help`` answers without them (tests/cli/test_demo.py).
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bot.core.clock import local_today
-from bot.engine.commands import console, context, err, friendly, where
+from bot.engine.commands import console, context, err, fail, friendly, os_user, where
 
 __all__ = ["config_app", "start_sending"]
 
@@ -29,12 +28,8 @@ Actor = Annotated[
 
 def _by(actor: str | None) -> str:
     """Who is acting, for the audit log: the email given, or the computer account."""
-    if actor:
-        return actor
-    try:
-        return f"command line ({getpass.getuser()})"
-    except (OSError, KeyError):  # no login name in a bare container
-        return "command line"
+    user = os_user()
+    return actor or (f"command line ({user})" if user else "command line")
 
 
 @config_app.command("export")
@@ -53,10 +48,9 @@ def export(
         typer.echo(text, nl=False)
         return
     if out.exists() and out.resolve() == app.settings.config_path.resolve():
-        err.print(
-            f"[bold red]error:[/] {out} is the school's own settings file; export to another file."
+        fail(
+            f"{out} is the school's own settings file; export to another file."
         )
-        raise typer.Exit(2)
     out.write_text(text, encoding="utf-8")
     console.print(f"[green]settings written to {out}[/]")
 
@@ -79,11 +73,10 @@ def import_(
     now = utcnow()
     with app.store.transaction() as session:
         if config_source(session) != "web":
-            err.print(
-                f"[bold red]error:[/] settings are kept in {app.settings.config_path} here: "
+            fail(
+                f"settings are kept in {app.settings.config_path} here: "
                 "edit that file instead, or run `compliance-bot config source web` first."
             )
-            raise typer.Exit(2)
         warnings = apply_settings(
             session, org, by=_by(actor), now=now, today=local_today(now),
             note=f"imported from {file.name}", export_to=app.settings.config_path,
@@ -114,8 +107,7 @@ def source(
     where(app)
     path = app.settings.config_path
     if kept_in is not None and kept_in not in SOURCES:
-        err.print(f"[bold red]error:[/] say 'web' or 'file' (got {kept_in!r}).")
-        raise typer.Exit(2)
+        fail(f"say 'web' or 'file' (got {kept_in!r}).")
     org = app.config  # the settings in force now: nothing is lost by the move
     now = utcnow()
     with app.store.transaction() as session:
@@ -156,12 +148,11 @@ def start_sending(actor: Actor = None) -> None:
         allowed = {e.lower() for school in app.config.schools
                    for e in (school.headteacher, *school.admins)}
         if actor.strip().lower() not in allowed:
-            err.print(
-                f"[bold red]error:[/] {actor} is not the head or an admin of the school "
+            fail(
+                f"{actor} is not the head or an admin of the school "
                 "here: only they can start sending (the head, or someone listed under "
                 "admins in the school's settings).", highlight=False, soft_wrap=True,
             )
-            raise typer.Exit(2)
     with app.store.transaction() as session:
         started = begin(session, by=_by(actor), now=utcnow())
     if started:

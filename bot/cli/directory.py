@@ -20,7 +20,7 @@ from bot.engine.commands import (
     as_of_today,
     console,
     context,
-    err,
+    fail,
     friendly,
     schools_of,
     where,
@@ -50,36 +50,33 @@ directory_app = typer.Typer(
 )
 
 
-def _school(ctx: AppContext, school: str | None) -> SchoolConfig:
-    """The named school (exit 2 with the known ids if unknown), or the first."""
-    return schools_of(ctx, school)[0] if school else ctx.config.schools[0]
-
-
-def _editor(ctx: AppContext, school: SchoolConfig, email: str | None) -> str:
-    """The confirming person's email; they must be the head or an admin (exit 2)."""
+def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolConfig, str]:
+    """The context, the named school (exit 2 with the known ids if unknown) or the first, and
+    the confirming person's email; they must be the head or an admin (exit 2)."""
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
     from bot.core.models import Person
 
+    ctx = context()
+    where(ctx)
+    config = schools_of(ctx, school)[0] if school else ctx.config.schools[0]
     if not email:
-        err.print("[bold red]error:[/] say who you are with --as EMAIL (it is recorded).")
-        raise typer.Exit(2)
+        fail("say who you are with --as EMAIL (it is recorded).")
     address = email.strip().lower()
     with ctx.store.session() as session:
         person = session.scalar(
             select(Person).where(
-                Person.school_id == school.id, Person.email == address, Person.active.is_(True)
+                Person.school_id == config.id, Person.email == address, Person.active.is_(True)
             )
         )
         roles = person.role_names if person is not None else set()
     if not roles & DIRECTORY_EDITORS:
-        err.print(
-            f"[bold red]error:[/] {address} is not the {school_words(school).headteacher} or an "
+        fail(
+            f"{address} is not the {school_words(config).headteacher} or an "
             "admin of "
-            f"{school.name}; only they can confirm leavers."
+            f"{config.name}; only they can confirm leavers."
         )
-        raise typer.Exit(2)
-    return address
+    return ctx, config, address
 
 
 @directory_app.command("status")
@@ -119,10 +116,7 @@ def resync_command(school: SchoolOption = None, actor: ActorOption = None) -> No
     directory again (as after a refused delta link)."""
     from bot.engine.directory import drop_cursor
 
-    ctx = context()
-    where(ctx)
-    config = _school(ctx, school)
-    who = _editor(ctx, config, actor)
+    ctx, config, who = _editor(school, actor)
     with ctx.store.transaction() as session:
         had = drop_cursor(session, config.id, who)
     console.print(
@@ -137,16 +131,12 @@ def confirm_removals_command(school: SchoolOption = None, actor: ActorOption = N
     applies it (they keep their duties until the grace period ends, as anyone missing)."""
     from bot.engine.leavers import DirectoryActionError, confirm_removals
 
-    ctx = context()
-    where(ctx)
-    config = _school(ctx, school)
-    who = _editor(ctx, config, actor)
+    ctx, config, who = _editor(school, actor)
     try:
         with ctx.store.transaction() as session:
             pending = confirm_removals(session, config.id, who)
     except DirectoryActionError as exc:
-        err.print(f"[bold red]error:[/] {config.name}: {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"{config.name}: {exc}", highlight=False, code=1)
     console.print(
         f"Confirmed by {who} (recorded): {len(pending.names)} people will be marked as missing "
         f"from the directory at the next sweep: {', '.join(pending.names)}.\n"
@@ -168,18 +158,14 @@ def confirm_leaver_command(
     ends; the next sweep closes their duties as left and flags any account handover."""
     from bot.engine.leavers import DirectoryActionError, confirm_leaver
 
-    ctx = context()
-    where(ctx)
-    config = _school(ctx, school)
-    who = _editor(ctx, config, actor)
+    ctx, config, who = _editor(school, actor)
     today = as_of_today(as_of)
     try:
         with ctx.store.transaction() as session:
             person = confirm_leaver(session, config.id, email, who, today)
             name, address = person.display_name, person.email
     except DirectoryActionError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(str(exc), highlight=False, code=1)
     console.print(
         f"{name} ({address}) has left as of {today.day} {today:%b %Y} (confirmed by {who}, "
         "recorded). "
@@ -203,19 +189,15 @@ def unbind_signin_command(
     from bot.core.models import Person
     from bot.engine.web.identity import unbind
 
-    ctx = context()
-    where(ctx)
-    config = _school(ctx, school)
-    who = _editor(ctx, config, actor)
+    ctx, config, who = _editor(school, actor)
     address = email.strip().lower()
     with ctx.store.transaction() as session:
         person = session.scalar(
             select(Person).where(Person.school_id == config.id, Person.email == address))
         done = person is not None and unbind(session, person, who)
     if person is None:
-        err.print(f"[bold red]error:[/] {address} is not in {config.name}'s directory.",
-                  highlight=False)
-        raise typer.Exit(1)
+        fail(f"{address} is not in {config.name}'s directory.",
+             highlight=False, code=1)
     console.print(
         f"{person.display_name} ({address}) is no longer tied to a sign-in account (recorded, "
         f"by {who}): the next account to sign in as {address} through the school's sign-in "

@@ -12,12 +12,12 @@ import logging
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from bot.cli.audit import audit_app
@@ -25,16 +25,17 @@ from bot.cli.config import config_app, start_sending
 from bot.cli.directory import directory_app
 from bot.cli.maintenance import compact_database, report_space
 from bot.cli.outbox import outbox_app
-from bot.core.clock import local_today
 from bot.core.config import ConfigError
 from bot.core.words import plural
 from bot.engine.commands import (
     AsOf,
     as_of_date,
+    as_of_today,
     console,
     context,
     directory_errors,
     err,
+    fail,
     friendly,
     print_reminder_plan,
     say_database,
@@ -56,7 +57,6 @@ from bot.features.visitors.cli import visitors_app
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
-    from bot.core.context import AppContext
     from connectors.base import DirectoryPerson
 
 __all__ = ["app", "main"]
@@ -265,11 +265,10 @@ def run(
         console.print(f"Stopped after sending {plural(sent, 'message')}.")
         return
     if workers > 1 and not web_only:
-        err.print(
-            "[bold red]error:[/] several web processes need --web-only (and the "
+        fail(
+            "several web processes need --web-only (and the "
             "scheduler in its own process: compliance-bot run --scheduler-only)."
         )
-        raise typer.Exit(2)
     host, port = host or ctx.settings.host, port or serving_port(ctx.settings)
     _serve(
         served_settings(ctx.settings, host, port),
@@ -404,11 +403,11 @@ def duties(
     """List open duties as a table."""
     from sqlalchemy import select
 
-    from bot.core.models import Duty, Person, PolicyVersion, Requirement, utcnow
+    from bot.core.models import Duty, Person, PolicyVersion, Requirement
 
     ctx = context()
     where(ctx)
-    today = as_of_date(as_of) or local_today(utcnow())
+    today = as_of_today(as_of)
     with ctx.store.session() as session:
         query = (
             select(Duty, Person, Requirement, PolicyVersion)
@@ -424,9 +423,7 @@ def duties(
             query = query.where(Person.email == person.strip().lower())
         rows = session.execute(query).all()
     title = f"{'Overdue' if overdue else 'Open'} duties as of {today:%a %d %b %Y}"
-    table = Table(title=title)
-    for col in ("Person", "What", "Due", "State", "Reminders"):
-        table.add_column(col)
+    table = Table("Person", "What", "Due", "State", "Reminders", title=title)
     for duty, p, req, version in rows[:limit]:
         days = (today - duty.due_on).days
         state = (
@@ -553,17 +550,24 @@ def _unknown_titles(
     return lines
 
 
-def _print_checks(rows: list[Any]) -> None:
-    """Print check rows as a table, then each fix below it at full width; exit 1 if any failed.
+def _print_checks(run_checks: Callable[..., Iterable[Any]]) -> None:
+    """Run a platform's checks, print their rows as a table, then each fix below it at full
+    width; exit 1 if any failed. The install's sender is checked, and the mailbox of each
+    school that sends from its own (none while the school's settings cannot be read).
 
     Fixes are not a table column: at 80 columns a fourth column leaves a dozen characters for
     PowerShell. Indented fix lines (commands) and long tokens are never broken, so they copy
     and paste whole.
     """
-    table = Table(title="Platform checks", title_justify="left")
-    table.add_column("Check", overflow="fold")
-    table.add_column("Result", no_wrap=True)
-    table.add_column("Detail", overflow="fold", ratio=1)
+    ctx = context(need_school=False)
+    try:
+        senders = {s.name: s.sender for s in ctx.config.schools if s.sender}
+    except ConfigError:
+        senders = {}
+    rows = list(run_checks(ctx.settings, schools=senders))
+    table = Table(Column("Check", overflow="fold"), Column("Result", no_wrap=True),
+                  Column("Detail", overflow="fold", ratio=1), title="Platform checks",
+                  title_justify="left")
     fixes: list[tuple[str, str]] = []
     for row in rows:
         if row.ok:
@@ -604,8 +608,7 @@ def check_m365() -> None:
     """Acquire a token and make the real read calls the bot needs on Microsoft 365."""
     from connectors.m365.check import run_checks
 
-    ctx = context(need_school=False)
-    _print_checks(list(run_checks(ctx.settings, schools=_own_senders(ctx))))
+    _print_checks(run_checks)
 
 
 @check_app.command("google")
@@ -614,17 +617,7 @@ def check_google() -> None:
     """Make the real read calls the bot needs on Google Workspace."""
     from connectors.google.check import run_checks
 
-    ctx = context(need_school=False)
-    _print_checks(list(run_checks(ctx.settings, schools=_own_senders(ctx))))
-
-
-def _own_senders(ctx: AppContext) -> dict[str, str]:
-    """The schools that send from a mailbox of their own: name -> mailbox (none while the
-    school's settings cannot be read: the install's sender is still checked)."""
-    try:
-        return {s.name: s.sender for s in ctx.config.schools if s.sender}
-    except ConfigError:
-        return {}
+    _print_checks(run_checks)
 
 
 app.command("digest")(friendly(digest))  # listed after the everyday commands

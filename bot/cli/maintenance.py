@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import typer
 from rich.filesize import decimal
 
-from bot.engine.commands import console, err
+from bot.engine.commands import console, fail
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext
@@ -43,10 +42,9 @@ def compact_database(ctx: AppContext) -> None:
     try:
         lock.acquire()
     except SchedulerAlreadyRunningError:
-        err.print("[bold red]error:[/] the bot is running here: stop it, then run "
-                  "`compliance-bot maintenance --compact` again (compacting holds every "
-                  "change until it is done).", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail("the bot is running here: stop it, then run "
+             "`compliance-bot maintenance --compact` again (compacting holds every "
+             "change until it is done).", highlight=False, soft_wrap=True)
     try:
         with console.status(f"Compacting the database file ({decimal(before.file_bytes)})…"):
             after = ctx.store.compact()

@@ -7,7 +7,6 @@ measured), and ``--help`` answers without them (tests/cli/test_demo.py).
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +14,7 @@ import typer
 from rich.table import Table
 
 from bot.core.clock import to_local
-from bot.engine.commands import console, context, err, friendly, where
+from bot.engine.commands import console, context, fail, friendly, os_user, where
 
 if TYPE_CHECKING:
     from bot.core.models import OutboxMessage
@@ -62,9 +61,7 @@ def outbox(
             query = query.where(OutboxMessage.status == state)
         rows = session.scalars(query).all()
         paused = {c: s for c, s in channel_states(session).items() if s.paused(now)}
-    table = Table(title="Outbox (newest first)")
-    for col in ("#", "Status", "Purpose", "To", "Subject"):
-        table.add_column(col)
+    table = Table("#", "Status", "Purpose", "To", "Subject", title="Outbox (newest first)")
     for row in rows:
         table.add_row(
             str(row.id),
@@ -129,14 +126,6 @@ def _print_waiting(
         console.print(f"  #{row.id} {line}", highlight=False)
 
 
-def _os_user() -> str | None:
-    """The operating-system account running the command (kept beside ``--as`` in the audit)."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in a bare container
-        return None
-
-
 @outbox_app.command("resolve")
 @friendly
 def resolve(
@@ -164,11 +153,9 @@ def resolve(
     from bot.core.outbox.delivery import resolve as resolve_message
 
     if sent == resend:
-        err.print("[bold red]error:[/] say either --sent (it arrived) or --resend (send it again).")
-        raise typer.Exit(2)
+        fail("say either --sent (it arrived) or --resend (send it again).")
     if not actor:
-        err.print("[bold red]error:[/] say who you are with --as EMAIL (it is recorded).")
-        raise typer.Exit(2)
+        fail("say who you are with --as EMAIL (it is recorded).")
     app = context()
     where(app)
     schools = {s.id: s for s in app.config.schools}
@@ -181,11 +168,10 @@ def resolve(
                 email=actor,
                 schools=schools,
                 now=utcnow(),
-                os_user=_os_user(),
+                os_user=os_user(),
             )
     except ResolveError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False, soft_wrap=True)
     if resend:
         console.print(
             f"[green]Message {row.id} is queued to be sent again[/]: the scheduler sends it at "

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.columns import Columns
 from rich.console import Console
 from rich.panel import Panel
-from rich.table import Table
+from rich.table import Column, Table
 
 from bot.core.clock import local_today, to_local
 from bot.core.models import utcnow
@@ -127,10 +127,6 @@ def print_trouble(console: Console, trouble: Trouble) -> None:
         )
 
 
-def _people(count: int) -> str:
-    return f"{count} {'person' if count == 1 else 'people'}"
-
-
 def _day(day: date, *, year: bool = False) -> str:
     """3 Nov (or 3 Nov 2026): no leading zero, as people write it."""
     return f"{day.day} {day:%b}" + (f" {day.year}" if year else "")
@@ -189,9 +185,9 @@ def missing_lines(missing: list[MissingPerson]) -> list[str]:
     if not missing:
         return []
     lines = [
-        f"[yellow]{_people(len(missing))} {'is' if len(missing) == 1 else 'are'} missing "
-        "from the directory[/]: they keep their duties until the date shown, unless the "
-        "directory lists them again:"
+        f"[yellow]{plural(len(missing), 'person', 'people')} "
+        f"{'is' if len(missing) == 1 else 'are'} missing from the directory[/]: they keep "
+        "their duties until the date shown, unless the directory lists them again:"
     ]
     for m in missing[:20]:
         lines.append(
@@ -227,8 +223,8 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
         console.print(f"  note: {line}", highlight=False)
     if d.held:
         console.print(
-            f"  {_people(d.held)} on rows that could not be read kept as they were "
-            "(with their duties); correct the rows above",
+            f"  {plural(d.held, 'person', 'people')} on rows that could not be read kept as "
+            "they were (with their duties); correct the rows above",
             highlight=False,
         )
     print_lines(console, missing_lines(r.missing))
@@ -309,14 +305,13 @@ def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None
         console.print("Reminders: none due today.")
         return
     table = Table(
+        "To", "Items", "Reminder", "Also told",
         title=(
             f"Reminders {'that would be ' if planned else ''}queued: "
             f"{plural(len(queued), 'email')}"
         ),
         show_lines=False,
     )
-    for col in ("To", "Items", "Reminder", "Also told"):
-        table.add_column(col)
     for x in queued[:15]:
         table.add_row(
             x.person_email, "; ".join(x.items), stage_list(x.labels), ", ".join(x.cc) or "—"
@@ -460,9 +455,8 @@ def _print_attention(console: Console, f: Figures) -> None:
 
 def _policies_table(f: Figures) -> Table:
     """Policies: version, acknowledgements, overdue duties and review state."""
-    table = Table(title="Policies")
-    for col in ("Policy", "Version", "Acknowledged", "Overdue", "Review"):
-        table.add_column(col, justify="right" if col in ("Overdue",) else "left")
+    table = Table("Policy", "Version", "Acknowledged", Column("Overdue", justify="right"),
+                  "Review", title="Policies")
     for p in f.policies:
         colour = {"overdue": "red", "due soon": "yellow"}.get(p.review, "green")
         ack = f"{p.done}/{p.owed} ({_pct(p.rate)})" if p.required else "not asked"
@@ -479,9 +473,8 @@ def _policies_table(f: Figures) -> Table:
 
 def _training_table(f: Figures) -> Table:
     """Training courses: who should be trained, up to date, expired, never trained."""
-    training = Table(title="Training")
-    for col in ("Course", "Should be trained", "Up to date", "Expired", "Never"):
-        training.add_column(col, justify="left" if col == "Course" else "right")
+    training = Table("Course", *(Column(c, justify="right") for c in (
+        "Should be trained", "Up to date", "Expired", "Never")), title="Training")
     for t in f.training:
         training.add_row(
             t.course,
@@ -495,9 +488,7 @@ def _training_table(f: Figures) -> Table:
 
 def _accounts_table(f: Figures) -> Table:
     """Official accounts: holders, unsigned holders, handovers."""
-    acc = Table(title="Official accounts")
-    for col in ("Account", "Holders", "Unsigned", "Handover"):
-        acc.add_column(col)
+    acc = Table("Account", "Holders", "Unsigned", "Handover", title="Official accounts")
     for a in f.accounts:
         acc.add_row(
             a.name,
@@ -510,10 +501,8 @@ def _accounts_table(f: Figures) -> Table:
 
 def _reports_table(f: Figures) -> Table:
     """Open reports counted by urgency and age band (never their contents)."""
-    reports = Table(title="Open reports by urgency and age (counts only)")
-    reports.add_column("Urgency")
-    for band in AGE_BANDS:
-        reports.add_column(band, justify="right")
+    reports = Table("Urgency", *(Column(band, justify="right") for band in AGE_BANDS),
+                    title="Open reports by urgency and age (counts only)")
     for urgency, bands in f.reports_by_age.items():
         reports.add_row(urgency, *(str(bands[b]) for b in AGE_BANDS))
     return reports

@@ -11,11 +11,12 @@ tests/cli/test_demo.py).
 from __future__ import annotations
 
 import functools
+import getpass
 import logging
 import sys
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -41,7 +42,9 @@ __all__ = [
     "context",
     "directory_errors",
     "err",
+    "fail",
     "friendly",
+    "os_user",
     "print_reminder_plan",
     "refuse_new_database",
     "say_database",
@@ -93,8 +96,7 @@ def friendly(func: F) -> F:
             )
             if not isinstance(exc, expected):
                 raise
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            fail(str(exc), highlight=False, soft_wrap=True)
         except KeyboardInterrupt:
             err.print("stopped.")
             raise typer.Exit(130) from None
@@ -121,13 +123,12 @@ def context(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     if need_school and not settings.config_path.exists():
-        err.print(
-            f"[bold red]error:[/] no school is set up here: {settings.config_path} not found.\n"
+        fail(
+            f"no school is set up here: {settings.config_path} not found.\n"
             "Run `uv run compliance-bot demo` to try the fictional school, or set "
             "COMPLIANCE_BOT_HOME (or COMPLIANCE_BOT_CONFIG_FILE) to your school's folder.",
             highlight=False,
         )
-        raise typer.Exit(2)
     if need_school and database != "unused":
         say_database(settings.db_url)
         if database != "create":
@@ -151,21 +152,19 @@ def refuse_new_database(url: str) -> None:
     try:
         exists = database_exists(url)
     except SQLAlchemyError as exc:
-        err.print(f"[bold red]error:[/] the database {shown_url(url)} could not be opened "
-                  f"({type(exc).__name__}); check COMPLIANCE_BOT_DATABASE_URL.", highlight=False,
-                  soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(f"the database {shown_url(url)} could not be opened "
+             f"({type(exc).__name__}); check COMPLIANCE_BOT_DATABASE_URL.", highlight=False,
+             soft_wrap=True)
     if exists:
         return
-    err.print(
-        f"[bold red]error:[/] there is no database at {shown_url(url)}, and this command "
+    fail(
+        f"there is no database at {shown_url(url)}, and this command "
         "does not create one (it would start an empty school of its own). Point at the "
         "school's database with COMPLIANCE_BOT_DATABASE_URL (in the environment or in .env in "
         "this folder), or run `compliance-bot init` to set up a school here "
         "(`compliance-bot migrate` creates an empty database on purpose).",
         highlight=False, soft_wrap=True,
     )
-    raise typer.Exit(2)
 
 
 def as_of_date(value: str | None) -> date | None:
@@ -177,8 +176,7 @@ def as_of_date(value: str | None) -> date | None:
     try:
         return AS_OF.parse(value, "--as-of", local_today(utcnow()), example="2026-11-23")
     except DateWindowError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False)
 
 
 def as_of_today(as_of: str | None) -> date:
@@ -186,6 +184,21 @@ def as_of_today(as_of: str | None) -> date:
     from bot.core.models import utcnow
 
     return as_of_date(as_of) or local_today(utcnow())
+
+
+def os_user() -> str | None:
+    """The operating-system account running the command (kept beside ``--as`` in the audit)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in a bare container
+        return None
+
+
+def fail(message: str, code: int = 2, **options: Any) -> NoReturn:
+    """Say what is wrong on stderr, after a red "error:", and exit ``code`` (2 unless told);
+    ``options`` go to ``Console.print`` (``soft_wrap=True``: a long line is not broken)."""
+    err.print(f"[bold red]error:[/] {message}", **options)
+    raise typer.Exit(code)
 
 
 def where(ctx: AppContext) -> None:
@@ -203,8 +216,7 @@ def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:
         if config.id == school:
             return [config]
     known = ", ".join(s.id for s in ctx.config.schools)
-    err.print(f"[bold red]error:[/] no school {school!r} in the configuration ({known})")
-    raise typer.Exit(2)
+    fail(f"no school {school!r} in the configuration ({known})")
 
 
 STOPPED_EXIT = 3  # a directory sync stopped and asks for a confirmation
@@ -229,8 +241,7 @@ def directory_errors(results: list[SchoolSweep]) -> None:
                       f"({failed.error}); the other steps carried on", highlight=False)
     errors = [r.directory.error for r in results if r.directory.error]
     if errors:
-        err.print(f"[bold red]error:[/] {errors[0]}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
+        fail(errors[0], highlight=False, soft_wrap=True)
     if any(r.failed for r in results):
         raise typer.Exit(2)
     for r in results:
@@ -258,9 +269,8 @@ def print_reminder_plan(console: Console, results: list[SchoolSweep]) -> None:
                 "— no reminders would go today."
             )
             continue
-        table = Table(title=f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}")
-        for col in ("To", "Items", "Reminder", "Copied"):
-            table.add_column(col)
+        table = Table("To", "Items", "Reminder", "Copied",
+                      title=f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}")
         for r in result.reminders:
             table.add_row(
                 f"{r.person_name}\n[dim]{r.person_email}[/]",
