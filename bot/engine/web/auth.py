@@ -116,16 +116,8 @@ async def signin(request: Request) -> Response:
         )
     except (httpx.HTTPError, ValueError, KeyError) as exc:  # the issuer's metadata
         log.warning("sign-in: the sign-in service could not be reached (%s)", type(exc).__name__)
-        return render(
-            request,
-            "error.html",
-            {
-                "status": 503,
-                "message": "The school's sign-in service did not answer. Please try again in "
-                "a few minutes.",
-            },
-            status_code=503,
-        )
+        raise HTTPException(503, "The school's sign-in service did not answer. Please try "
+                                 "again in a few minutes.") from None
 
 
 @router.post("/signin", include_in_schema=False)

@@ -12,6 +12,7 @@ from fastapi import HTTPException, Request
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core.forms import control_character
@@ -68,12 +69,8 @@ def _check(items: Iterable[tuple[str, str]], *, multiline: frozenset[str], where
 
 def check_form(form: FormData) -> None:
     """Refuse a form whose text boxes (or field names, or file names) hold control characters."""
-    texts: list[tuple[str, str]] = []
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            texts.append((key, value))
-        elif value.filename:
-            texts.append((key, value.filename))
+    texts = [(key, value if isinstance(value, str) else value.filename or "")
+             for key, value in form.multi_items() if isinstance(value, str) or value.filename]
     _check(texts, multiline=MULTILINE_FIELDS, where="the box")
 
 
@@ -134,20 +131,10 @@ class BodyLimit:
         self.app = app
         self.limit = limit
 
-    async def _refuse(self, send: Send) -> None:
-        body = BodyTooLargeError(self.limit).detail.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        too_large = PlainTextResponse(BodyTooLargeError(self.limit).detail, 413,
+                                      headers={"connection": "close"})
+        await too_large(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count the body as it streams; answer 413 once it passes the limit."""
@@ -157,7 +144,7 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"").decode("latin-1")
         if declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         state: dict[str, Any] = {"read": 0, "over": False, "started": False}
 
@@ -185,4 +172,4 @@ class BodyLimit:
             if not state["over"]:
                 raise
         if state["over"] and not state["started"]:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)

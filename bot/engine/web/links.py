@@ -285,15 +285,14 @@ def renew(
     check_csrf(request, csrf_token)
     if purpose not in ("ack", "aup"):
         raise HTTPException(400, "Unknown kind of link.")
-    settings = ctx(request).settings
-    claims: LinkClaims | None = None
+    context = ctx(request)
+    settings = context.settings
     try:
         claims = link_claims(request, purpose, token)
     except LinkExpiredError as exc:
         claims = exc.claims
     except LinkInvalidError:
         return invalid_link_page(request)
-    context = ctx(request)
     with context.store.transaction() as session:
         try:
             person, duty, version, policy = load_link_duty(session, claims)
