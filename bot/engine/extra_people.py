@@ -158,13 +158,8 @@ def sync_extra_people(
     registered = set(
         session.scalars(select(ExtraPerson.email).where(ExtraPerson.school_id == school.id))
     )
-    notes: list[str] = []
-    for item in changes.people:
-        if item.email in registered:
-            notes.append(
-                f"extra people file: {item.email} is on the people register page, so the "
-                "page's entry is used"
-            )
+    notes = [f"extra people file: {item.email} is on the people register page, so the "
+             "page's entry is used" for item in changes.people if item.email in registered]
     listed = [p for p in changes.people if p.email not in registered]
     kept = _claimable(listed, address_owners(session, school.id), "extra people file", notes)
     file_report = apply_listing(

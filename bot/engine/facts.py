@@ -169,17 +169,14 @@ def batch_facts(
     """The batch's people (account holders carry the role), their evidence and their duties."""
     session.flush()
     roles: dict[int, set[str]] = defaultdict(set)
-    for pid, role in session.execute(
-        select(PersonRole.person_id, PersonRole.role)
-        .where(PersonRole.school_id == school_id, *batch.where(PersonRole.person_id))
-    ):
-        roles[pid].add(role)
     groups: dict[int, set[str]] = defaultdict(set)
-    for pid, name in session.execute(
-        select(PersonGroup.person_id, PersonGroup.name)
-        .where(PersonGroup.school_id == school_id, *batch.where(PersonGroup.person_id))
-    ):
-        groups[pid].add(name)
+    for found, table, name in ((roles, PersonRole, PersonRole.role),
+                               (groups, PersonGroup, PersonGroup.name)):
+        for pid, value in session.execute(
+            select(table.person_id, name)
+            .where(table.school_id == school_id, *batch.where(table.person_id))
+        ):
+            found[pid].add(value)
     people = [
         PersonFacts(
             id=pid,
