@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -60,19 +59,6 @@ __all__ = [
 # --------------------------------------------------------------------------- the snapshot part
 
 
-@dataclass(frozen=True)
-class _Counts:
-    """Everything counted over duties and people (read from the snapshot)."""
-
-    people: int
-    ack: dict[int, tuple[int, int, int]]  # version id -> (done, owed, overdue)
-    training: tuple[TrainingFigure, ...]
-    open_duties: int
-    overdue_duties: int
-    overdue_by_kind: dict[str, int]
-    unsigned: dict[int, int]  # account id -> open AUP signatures
-
-
 def current_versions(session: Session, school_id: str) -> dict[int, tuple[int, str]]:
     """Policy id -> (id, label) of its current (newest) version, without the documents."""
     newest = (
@@ -117,7 +103,7 @@ def current_cycles(
 
 def _training(
     session: Session, school_id: str, today: date, open_rows: list[Any]
-) -> tuple[TrainingFigure, ...]:
+) -> list[TrainingFigure]:
     """Audience and state of every active training requirement (from the snapshot)."""
     reqs = session.execute(
         select(Requirement.id, Requirement.key, Requirement.title, Requirement.spec)
@@ -129,7 +115,7 @@ def _training(
         .order_by(Requirement.title)
     ).all()
     if not reqs:
-        return ()
+        return []
     sizes = dict(
         session.execute(
             select(AudienceSize.requirement_id, AudienceSize.people).where(
@@ -166,14 +152,19 @@ def _training(
                 overdue=s["overdue"],
             )
         )
-    return tuple(figures)
+    return figures
 
 
 def _count(
-    session: Session, school_id: str, today: date, cycles: dict[int, tuple[int, str]]
-) -> _Counts:
-    """The duty counts: a few indexed reads of the snapshot (built once if there is none)."""
-    snap, _ = ensure(session, school_id, today)
+    session: Session, figures: Figures, cycles: dict[int, tuple[int, str]]
+) -> tuple[dict[int, tuple[int, int, int]], dict[int, int]]:
+    """The duty counts: a few indexed reads of the snapshot (built once if there is none).
+
+    Fills in the people and duty figures; returns the acknowledgements by version id (done,
+    owed, overdue) and the open AUP signatures by account id.
+    """
+    school_id, today = figures.school_id, figures.as_of
+    figures.people = ensure(session, school_id, today)[0].people
     wanted = {(rid, cycle) for rid, (_, cycle) in cycles.items()}
     rows = session.execute(
         select(
@@ -198,15 +189,14 @@ def _count(
         )
     ).all()
     ack: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    open_duties = overdue_duties = 0
     overdue_by_kind: Counter[str] = Counter()
     open_rows = []
     for row in rows:
         if row.status == "open":
             open_rows.append(row)
-            open_duties += row.duties
+            figures.open_duties += row.duties
             if row.due_on < today:
-                overdue_duties += row.duties
+                figures.overdue_duties += row.duties
                 overdue_by_kind[row.kind] += row.duties
         if (
             row.kind == "acknowledge_policy"
@@ -230,15 +220,9 @@ def _count(
         )
         if account_id is not None
     }
-    return _Counts(
-        people=snap.people,
-        ack={vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]},
-        training=_training(session, school_id, today, open_rows),
-        open_duties=open_duties,
-        overdue_duties=overdue_duties,
-        overdue_by_kind={k: n for k, n in overdue_by_kind.items() if n},
-        unsigned=unsigned,
-    )
+    figures.training = _training(session, school_id, today, open_rows)
+    figures.overdue_by_kind = {k: n for k, n in overdue_by_kind.items() if n}
+    return {vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]}, unsigned
 
 
 # --------------------------------------------------------------------------- always fresh
@@ -375,11 +359,10 @@ def compute_figures(
     ).all()
     current = current_versions(session, school_id)
     cycles = current_cycles(session, school_id, {p: v for p, (v, _) in current.items()}, today)
-    counts = _count(session, school_id, today, cycles)
-    figures.people = counts.people
+    acks, unsigned = _count(session, figures, cycles)
     for policy in policies:
         vid, label = current.get(policy.id, (None, None))
-        done, owed, overdue = counts.ack.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
+        done, owed, overdue = acks.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
         figures.policies.append(
             PolicyFigure(
                 policy_id=policy.id,
@@ -393,10 +376,6 @@ def compute_figures(
                 review=review_status(policy, today),
             )
         )
-    figures.training = list(counts.training)
-    figures.open_duties = counts.open_duties
-    figures.overdue_duties = counts.overdue_duties
-    figures.overdue_by_kind = dict(counts.overdue_by_kind)
     holders: dict[int, int] = {
         account_id: n
         for account_id, n in session.execute(
@@ -421,7 +400,7 @@ def compute_figures(
                 name=name,
                 platform=platform,
                 holders=holders.get(account_id, 0),
-                unsigned=counts.unsigned.get(account_id, 0),
+                unsigned=unsigned.get(account_id, 0),
                 handover_needed=handover,
             )
         )
