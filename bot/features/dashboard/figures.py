@@ -12,7 +12,6 @@ What each figure means, and how it reads, is in ``rules`` (pure).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -39,14 +38,12 @@ from bot.engine.duties import cycle_start
 from bot.engine.snapshot import ensure
 from bot.engine.step_failures import describe, failing_steps
 from bot.features.dashboard.rules import (
-    AGE_BANDS,
-    URGENCIES,
     AccountFigure,
     Figures,
     MessageFigure,
     PolicyFigure,
     TrainingFigure,
-    age_band,
+    by_age,
 )
 from bot.features.policies.api import review_status
 
@@ -231,22 +228,19 @@ def _count(
 def _reports(session: Session, figures: Figures, now: datetime) -> None:
     """Open reports by urgency and age, and their clocks (reports about the head left out)."""
     today = local_today(now)
-    by_age: dict[str, Counter[str]] = {u: Counter() for u in URGENCIES}
-    urgency_counts: Counter[str] = Counter()
-    for urgency, created in session.execute(
-        select(Report.urgency, Report.created_at).where(
-            Report.school_id == figures.school_id,
-            Report.status != "closed",
-            Report.about_headteacher.is_(False),
+    ages = [
+        (urgency, (today - local_today(created)).days)
+        for urgency, created in session.execute(
+            select(Report.urgency, Report.created_at).where(
+                Report.school_id == figures.school_id,
+                Report.status != "closed",
+                Report.about_headteacher.is_(False),
+            )
         )
-    ):
-        urgency_counts[urgency] += 1
-        by_age.setdefault(urgency, Counter())[age_band((today - local_today(created)).days)] += 1
-    figures.reports_by_urgency = {u: urgency_counts[u] for u in _ordered(urgency_counts)}
-    figures.reports_by_age = {
-        u: {band: by_age[u][band] for band in AGE_BANDS} for u in _ordered(by_age)
-    }
-    figures.open_reports = sum(urgency_counts.values())
+    ]
+    figures.reports_by_age = by_age(ages)
+    figures.reports_by_urgency = {u: sum(n.values()) for u, n in figures.reports_by_age.items()}
+    figures.open_reports = len(ages)
     clocks = session.execute(
         select(ReportClock.report_id, ReportClock.due_at)
         .join(Report, Report.id == ReportClock.report_id)
@@ -333,11 +327,6 @@ def _messages(session: Session, figures: Figures) -> None:
     ]
 
 
-def _ordered(keys: Iterable[str]) -> list[str]:
-    """Urgencies in their usual order, then any others alphabetically."""
-    return [*URGENCIES, *sorted(set(keys) - set(URGENCIES))]
-
-
 def compute_figures(
     session: Session, school_id: str, today: date, *, now: datetime | None = None
 ) -> Figures:
@@ -376,20 +365,18 @@ def compute_figures(
                 review=review_status(policy, today),
             )
         )
-    holders: dict[int, int] = {
-        account_id: n
-        for account_id, n in session.execute(
-            select(AccountHolder.account_id, func.count())
-            .where(AccountHolder.school_id == school_id, AccountHolder.until.is_(None))
-            .group_by(AccountHolder.account_id)
-        )
-    }
-    for account_id, name, platform, handover in session.execute(
+    holders = (  # each account's current holders
+        select(func.count())
+        .where(AccountHolder.account_id == OfficialAccount.id, AccountHolder.until.is_(None))
+        .scalar_subquery()
+    )
+    for account_id, name, platform, handover, held in session.execute(
         select(
             OfficialAccount.id,
             OfficialAccount.name,
             OfficialAccount.platform,
             OfficialAccount.handover_needed,
+            holders,
         )
         .where(OfficialAccount.school_id == school_id)
         .order_by(OfficialAccount.name)
@@ -399,7 +386,7 @@ def compute_figures(
                 account_id=account_id,
                 name=name,
                 platform=platform,
-                holders=holders.get(account_id, 0),
+                holders=held,
                 unsigned=unsigned.get(account_id, 0),
                 handover_needed=handover,
             )

@@ -6,6 +6,8 @@ dashboard, the digest and the governors' report all show them.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -23,6 +25,7 @@ __all__ = [
     "PolicyFigure",
     "TrainingFigure",
     "age_band",
+    "by_age",
 ]
 
 ACK_TARGET = 0.95
@@ -39,6 +42,14 @@ def age_band(days: int) -> str:
     if days <= 30:
         return AGE_BANDS[2]
     return AGE_BANDS[3]
+
+
+def by_age(reports: Iterable[tuple[str, int]]) -> dict[str, dict[str, int]]:
+    """Open reports by urgency (the usual ones in order, then any others) and age band, from
+    (urgency, days old) pairs."""
+    counted = Counter((urgency, age_band(days)) for urgency, days in reports)
+    urgencies = [*URGENCIES, *sorted({u for u, _ in counted} - set(URGENCIES))]
+    return {u: {band: counted[u, band] for band in AGE_BANDS} for u in urgencies}
 
 
 @dataclass(frozen=True)
