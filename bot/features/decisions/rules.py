@@ -91,16 +91,6 @@ def decision_reference(decision_id: int) -> str:
     return f"DEC-{decision_id:04d}"
 
 
-def _initials(raw: str) -> str | None:
-    """A pupil's initials ('j.s.' -> 'JS'); None when it looks like more than initials."""
-    letters = re.sub(r"[\s.\-']", "", raw)
-    if not letters or len(letters) > 4 or not letters.isalpha():
-        return None
-    return letters.upper()
-
-
-# --------------------------------------------------------------------------- the decision form
-
 def _subject(
     fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
 ) -> tuple[str, int | None, str | None]:
@@ -113,7 +103,8 @@ def _subject(
             errors["subject_person_id"] = "Choose the person from the list."
         return subject_type, person_id, None
     if subject_type == "pupil":  # initials and year group only
-        initials = _initials(fields.get("pupil_initials", ""))
+        letters = re.sub(r"[\s.\-']", "", fields.get("pupil_initials", ""))  # 'j.s.' -> 'JS'
+        initials = letters.upper() if letters.isalpha() and len(letters) <= 4 else None
         year = fields.get("pupil_year", "")
         if initials is None:
             errors["pupil_initials"] = (
