@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from bot.features.dashboard.cards import adaptive_card
-from bot.features.dashboard.digest import dashboard_url, digest_due, digest_figures, week_key
-from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.cards import adaptive_card, week_key
+from bot.features.dashboard.digest import dashboard_url, digest_due, digest_figures
+from bot.features.dashboard.figures import compute_figures, current_versions
 from bot.features.dashboard.viewer import school_roles
 
 __all__ = [
     "adaptive_card",
     "compute_figures",
+    "current_versions",
     "dashboard_url",
     "digest_due",
     "digest_figures",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,7 +15,8 @@ from bot.core.cards import (
     teams_workflow_payload,
 )
 from bot.core.cards import text_block as _text
-from bot.core.words import plural
+from bot.core.words import human_date, plural
+from bot.features.dashboard.charts import percent
 
 __all__ = [
     "ADAPTIVE_CARD_SCHEMA",
@@ -25,8 +25,10 @@ __all__ = [
     "DigestFigures",
     "adaptive_card",
     "chat_card",
+    "pct",
     "plain_text_digest",
     "teams_workflow_payload",
+    "week_key",
 ]
 
 CHAT_MESSAGE_LIMIT = 32_000  # bytes per Google Chat message
@@ -36,21 +38,10 @@ ATTENTION_LINES = 10
 TITLE_CHARS = 120  # a policy title or school name longer than this is clipped
 LINE_CHARS = 200
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+def week_key(day: date) -> str:
+    """The ISO year and week of ``day``, e.g. "2026-W48" (the ISO year, not the calendar year)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 @dataclass(frozen=True)
@@ -102,9 +93,8 @@ class DigestFigures:
 
     @property
     def week_key(self) -> str:
-        """ISO year-week of `as_of`, e.g. "2026-W48" (the ISO year, not the calendar year)."""
-        year, week, _ = self.as_of.isocalendar()
-        return f"{year}-W{week:02d}"
+        """ISO year-week of `as_of`, e.g. "2026-W48"."""
+        return week_key(self.as_of)
 
 
 def _check_rate(name: str, value: float) -> None:
@@ -113,20 +103,15 @@ def _check_rate(name: str, value: float) -> None:
         raise ValueError(f"DigestFigures.{name} must be a fraction between 0 and 1, got {value!r}")
 
 
-def _percent(rate: float) -> str:
+def pct(rate: float) -> str:
     """Whole percent, rounded down so 94.9% never shows as a target-meeting 95%."""
-    return f"{math.floor(rate * 100 + 1e-9)}%"
+    return f"{percent(rate)}%"
 
 
 def _clip(text: str, limit: int) -> str:
     """One line of at most `limit` characters, with an ellipsis when cut."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
-def _long_date(day: date) -> str:
-    """e.g. "Monday 23 November 2026", independent of the process locale."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _worst_first(f: DigestFigures, limit: int) -> tuple[list[tuple[str, float]], int]:
@@ -145,8 +130,8 @@ def _headlines(f: DigestFigures) -> list[tuple[str, str]]:
     """The headline facts as (label, value) pairs, in the order every rendering uses."""
     clocks = f" ({f.reports_with_running_clocks} with a running clock)" if f.open_reports else ""
     return [
-        ("Policies acknowledged", f"{_percent(f.ack_rate)} (target {_percent(f.ack_target)})"),
-        ("Training up to date", _percent(f.training_rate)),
+        ("Policies acknowledged", f"{pct(f.ack_rate)} (target {pct(f.ack_target)})"),
+        ("Training up to date", pct(f.training_rate)),
         (
             "AUP not signed",
             f"{f.aup_unsigned_accounts} of {plural(f.aup_accounts_total, 'official account')}",
@@ -167,7 +152,7 @@ def _summary(f: DigestFigures) -> str:
     )
     return (
         f"Compliance digest for {_clip(f.school_name, TITLE_CHARS)}, week {f.week_key}: "
-        f"{_percent(f.ack_rate)} of policies acknowledged (target {_percent(f.ack_target)}); "
+        f"{pct(f.ack_rate)} of policies acknowledged (target {pct(f.ack_target)}); "
         f"{status}."
     )
 
@@ -194,7 +179,7 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         _text("Weekly compliance digest", size="Large", weight="Bolder", style="heading"),
         _text(
-            f"{_clip(f.school_name, TITLE_CHARS)} · week {f.week_key} · {_long_date(f.as_of)}",
+            f"{_clip(f.school_name, TITLE_CHARS)} · week {f.week_key} · {human_date(f.as_of)}",
             isSubtle=True,
             spacing="None",
         ),
@@ -202,22 +187,15 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
             "type": "ColumnSet",
             "spacing": "Medium",
             "columns": [
-                _headline_column(
-                    "policies acknowledged",
-                    _percent(f.ack_rate),
-                    "Good" if on_target else "Warning",
-                ),
-                # One compliance target: training is held to the acknowledgement target too.
-                _headline_column(
-                    "training up to date",
-                    _percent(f.training_rate),
-                    "Good" if f.training_rate >= f.ack_target else "Warning",
-                ),
-                _headline_column(
-                    "open reports",
-                    str(f.open_reports),
-                    "Attention" if f.reports_with_running_clocks else "Default",
-                ),
+                _headline_column(label, value, color)
+                for label, value, color in (
+                    ("policies acknowledged", pct(f.ack_rate), "Good" if on_target else "Warning"),
+                    # One compliance target: training is held to the acknowledgement target too.
+                    ("training up to date", pct(f.training_rate),
+                     "Good" if f.training_rate >= f.ack_target else "Warning"),
+                    ("open reports", str(f.open_reports),
+                     "Attention" if f.reports_with_running_clocks else "Default"),
+                )
             ],
         },
         {
@@ -246,7 +224,7 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
                 "type": "FactSet",
                 "spacing": "Small",
                 "facts": [
-                    {"title": _clip(title, TITLE_CHARS), "value": _percent(rate)}
+                    {"title": _clip(title, TITLE_CHARS), "value": pct(rate)}
                     for title, rate in shown
                 ],
             }
@@ -317,7 +295,7 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
             {
                 "decoratedText": {
                     "text": esc(_clip(title, TITLE_CHARS)),
-                    "bottomLabel": _percent(rate),
+                    "bottomLabel": pct(rate),
                 }
             }
             for title, rate in shown
@@ -389,7 +367,7 @@ def plain_text_digest(f: DigestFigures) -> str:
     """The digest as plain text, for the email fallback and the terminal."""
     lines = [
         f"Weekly compliance digest — {_clip(f.school_name, TITLE_CHARS)}",
-        f"Week {f.week_key} (as of {_long_date(f.as_of)})",
+        f"Week {f.week_key} (as of {human_date(f.as_of)})",
         "",
     ]
     pairs = _headlines(f)
@@ -407,6 +385,6 @@ def plain_text_digest(f: DigestFigures) -> str:
     shown, _ = _worst_first(f, len(f.per_policy))
     if shown:
         lines += ["", "Acknowledgement by policy (lowest first):"]
-        lines += [f"  {_percent(rate):>4}  {_clip(title, TITLE_CHARS)}" for title, rate in shown]
+        lines += [f"  {pct(rate):>4}  {_clip(title, TITLE_CHARS)}" for title, rate in shown]
     lines += ["", f"Dashboard: {f.dashboard_url}"]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -26,9 +26,6 @@ from bot.engine.commands import (
     schools_of,
     where,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["digest", "teams_app"]
 

@@ -11,7 +11,6 @@ silently when its flow is switched off). The card goes to the channel when one i
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,14 @@ from bot.core.context import StepContext
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_card, enqueue_email
-from bot.features.dashboard.cards import DigestFigures, adaptive_card, chat_card, plain_text_digest
+from bot.features.dashboard.cards import (
+    DigestFigures,
+    adaptive_card,
+    chat_card,
+    pct,
+    plain_text_digest,
+    week_key,
+)
 from bot.features.dashboard.cards import teams_workflow_payload as workflow_payload
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import Figures
@@ -47,9 +53,7 @@ __all__ = [
     "digest_figures",
     "digest_keys",
     "digest_step",
-    "first_school_day_of_week",
     "queue_digest",
-    "week_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,26 +62,10 @@ DIGEST_TIME = time(7, 30)  # Europe/London: queued from then, sent when the wind
 PURPOSE = "digest"
 
 
-def week_key(day: date) -> str:
-    """The ISO year and week of ``day``, e.g. "2026-W48"."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def digest_keys(school_id: str, day: date) -> tuple[str, str]:
     """The outbox keys of the week's card and email: one of each per school per ISO week."""
     card = f"digest:{school_id}:{week_key(day)}"
     return card, f"{card}:email"
-
-
-def first_school_day_of_week(school: SchoolConfig, day: date) -> date | None:
-    """The first school day of ``day``'s ISO week (Monday to Sunday), if any."""
-    monday = day - timedelta(days=day.weekday())
-    for offset in range(7):
-        candidate = monday + timedelta(days=offset)
-        if school.is_school_day(candidate):
-            return candidate
-    return None
 
 
 def digest_due(school: SchoolConfig, today: date, now: datetime) -> bool:
@@ -89,8 +77,8 @@ def digest_due(school: SchoolConfig, today: date, now: datetime) -> bool:
     """
     if not school.is_school_day(today):
         return False
-    first = first_school_day_of_week(school, today)
-    if first is None or today > first:
+    monday = today - timedelta(days=today.weekday())
+    if any(school.is_school_day(monday + timedelta(days=n)) for n in range(today.weekday())):
         return True
     local = to_local(now, LONDON)
     return local.date() != today or local.time() >= DIGEST_TIME
@@ -202,16 +190,11 @@ class Digest:
         )
 
 
-def _percent(rate: float) -> str:
-    """Whole percent rounded down, as on the card (94.9% never shows as 95%)."""
-    return f"{math.floor(rate * 100 + 1e-9)}%"
-
-
 def _facts(f: DigestFigures) -> list[tuple[str, str]]:
     """The email's fact table: the card's headlines, then what needs attention."""
     facts = [
-        ("Policies acknowledged", f"{_percent(f.ack_rate)} (target {_percent(f.ack_target)})"),
-        ("Training up to date", _percent(f.training_rate)),
+        ("Policies acknowledged", f"{pct(f.ack_rate)} (target {pct(f.ack_target)})"),
+        ("Training up to date", pct(f.training_rate)),
         (
             "Official accounts with unsigned holders",
             f"{f.aup_unsigned_accounts} of {f.aup_accounts_total}",
@@ -269,11 +252,13 @@ class QueueResult:
         return self.card or self.email
 
 
-def _existing(session: Session, keys: tuple[str, ...]) -> set[str]:
-    """Which of ``keys`` are already in the outbox."""
-    return set(
+def _missing(session: Session, school_id: str, day: date, channel: bool) -> set[str]:
+    """The week's digest keys (the card's only with a channel) not yet in the outbox."""
+    card, email = digest_keys(school_id, day)
+    wanted = {card, email} if channel else {email}
+    return wanted - set(
         session.scalars(
-            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))
+            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(wanted))
         )
     )
 
@@ -291,15 +276,14 @@ def queue_digest(
 ) -> QueueResult:
     """Queue this week's card (when there is a channel) and email; idempotent per ISO week."""
     card_key, email_key = digest_keys(school.id, today)
-    wanted = (card_key, email_key) if channel else (email_key,)
-    present = _existing(session, wanted)
-    if present >= set(wanted):
+    missing = _missing(session, school.id, today, channel)
+    if not missing:
         return QueueResult(card_key, email_key, False, False)
     digest = build_digest(
         session, school, today, base_url=base_url, several_schools=several_schools, now=now
     )
     card = False
-    if channel and card_key not in present:
+    if card_key in missing:
         card = enqueue_card(
             session,
             school_id=school.id,
@@ -313,7 +297,7 @@ def queue_digest(
             not_before=not_before,
         )
     email = False
-    if email_key not in present:
+    if email_key in missing:
         email = enqueue_email(
             session,
             school_id=school.id,
@@ -344,13 +328,11 @@ def digest_step(run: StepContext) -> dict[str, int]:
     if not digest_due(school, today, now):
         return {}
     settings = run.settings
-    card_key, email_key = digest_keys(school.id, today)
     # a bot that reaches the head puts a card that refreshes in their chat instead
     # (``teamsbot.dashboard``): the channel's weekly snapshot is for schools without one
     channel = channel_configured(settings) and not (
         run.connectors.chat is not None and _head_in_teams(session, school))
-    wanted = (card_key, email_key) if channel else (email_key,)
-    if _existing(session, wanted) >= set(wanted):
+    if not _missing(session, school.id, today, channel):
         return {}
     if not run.write:
         return {"digest_queued": 1}

@@ -45,13 +45,14 @@ __all__ = ["account_detail", "people", "person_detail", "policy_detail", "router
 router = APIRouter()
 
 
-def _person_in_reach(session: Session, request: Request, person_id: int) -> tuple[Viewer, Person]:
-    """The person, if they belong to a school whose dashboard the viewer may open."""
+def _in_reach(
+    request: Request, session: Session, found: Person | OfficialAccount | None, what: str
+) -> Viewer:
+    """The viewer, if ``found`` belongs to a school whose dashboard they may open (else 404)."""
     viewer = find_viewer(request, session, None)  # sign-in and role checks come first
-    person = session.get(Person, person_id)
-    if person is None or not any(s.id == person.school_id for s in viewer.schools):
-        raise HTTPException(404, "There is no such person.")
-    return find_viewer(request, session, person.school_id), person
+    if found is None or not any(s.id == found.school_id for s in viewer.schools):
+        raise HTTPException(404, f"There is no such {what}.")
+    return find_viewer(request, session, found.school_id)
 
 
 @router.get("/dashboard/people", include_in_schema=False)
@@ -131,7 +132,9 @@ def person_detail(request: Request, person_id: int) -> Response:
     def build() -> Response:
         today = local_today(utcnow())
         with ctx(request).store.transaction() as session:
-            viewer, person = _person_in_reach(session, request, person_id)
+            person = session.get(Person, person_id)
+            viewer = _in_reach(request, session, person, "person")
+            assert person is not None
             duties = session.execute(
                 select(
                     Duty,
@@ -176,15 +179,7 @@ def person_detail(request: Request, person_id: int) -> Response:
                 school_id=person.school_id,
             )
             view = {
-                "person": {
-                    "id": person.id,
-                    "name": person.display_name,
-                    "email": person.email,
-                    "job_title": person.job_title,
-                    "start_date": person.start_date,
-                    "active": person.active,
-                    "left_on": person.left_on,
-                },
+                "person": person,
                 "duties": [
                     {
                         "title": f"{title} — {account}" if account else title,
@@ -212,15 +207,7 @@ def person_detail(request: Request, person_id: int) -> Response:
                     }
                     for a, label, title in evidence
                 ],
-                "training": [
-                    {
-                        "course": t.course,
-                        "completed_on": t.completed_on,
-                        "provider": t.provider,
-                        "source": t.source,
-                    }
-                    for t in training
-                ],
+                "training": training,
                 "accounts": [{"id": i, "name": n, "since": s} for i, n, s in accounts],
                 "manager": manager,
                 "groups": groups,
@@ -274,23 +261,15 @@ def policy_detail(
                 Person.active.is_(True),
                 or_(*wanted) if wanted else Duty.id < 0,
             ]
-            counts = dict(
-                session.execute(
-                    select(Duty.status, func.count())
-                    .join(Person, Person.id == Duty.person_id)
-                    .where(*filters, Duty.status.in_(["open", "done"]))
-                    .group_by(Duty.status)
-                ).all()
-            )
-            overdue = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(Duty)
-                    .join(Person, Person.id == Duty.person_id)
-                    .where(*filters, Duty.status == "open", Duty.due_on < today)
-                )
-                or 0
-            )
+            counts, late = {}, {}  # by status: how many, and how many past due
+            for duty_status, n, past_due in session.execute(
+                select(Duty.status, func.count(), func.sum(case((Duty.due_on < today, 1), else_=0)))
+                .join(Person, Person.id == Duty.person_id)
+                .where(*filters, Duty.status.in_(["open", "done"]))
+                .group_by(Duty.status)
+            ):
+                counts[duty_status], late[duty_status] = n, int(past_due or 0)
+            overdue = late.get("open", 0)
             status = "open" if listing == "outstanding" else "done"
             total = int(counts.get(status, 0))
             pager = Pager(page_number(page), total, PAGE_SIZE)
@@ -335,16 +314,6 @@ def policy_detail(
                 next_review=policy.next_review_due,
                 review=review_status(policy, today),
             )
-            version_view = (
-                {
-                    "label": version.label,
-                    "published_on": version.published_on,
-                    "sha256": version.sha256,
-                    "document_name": version.document_name,
-                }
-                if version
-                else None
-            )
             people_rows = [
                 {
                     "id": pid,
@@ -367,7 +336,7 @@ def policy_detail(
                 "school_param": school_param(viewer),
                 "p": figure,
                 "approving_body": policy.approving_body,
-                "version": version_view,
+                "version": version,
                 "rows": people_rows,
                 "pager": pager,
                 "show": listing,
@@ -389,11 +358,9 @@ def account_detail(request: Request, account_id: int) -> Response:
     def build() -> Response:
         today = local_today(utcnow())
         with ctx(request).store.session() as session:
-            viewer = find_viewer(request, session, None)
             account = session.get(OfficialAccount, account_id)
-            if account is None or not any(s.id == account.school_id for s in viewer.schools):
-                raise HTTPException(404, "There is no such account.")
-            viewer = find_viewer(request, session, account.school_id)
+            viewer = _in_reach(request, session, account, "account")
+            assert account is not None
             states = holder_states(session, account, today)
             view = {
                 "id": account.id,

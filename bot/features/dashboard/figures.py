@@ -12,8 +12,6 @@ What each figure means, and how it reads, is in ``rules`` (pure).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -40,14 +38,12 @@ from bot.engine.duties import cycle_start
 from bot.engine.snapshot import ensure
 from bot.engine.step_failures import describe, failing_steps
 from bot.features.dashboard.rules import (
-    AGE_BANDS,
-    URGENCIES,
     AccountFigure,
     Figures,
     MessageFigure,
     PolicyFigure,
     TrainingFigure,
-    age_band,
+    by_age,
 )
 from bot.features.policies.api import review_status
 
@@ -58,19 +54,6 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------- the snapshot part
-
-
-@dataclass(frozen=True)
-class _Counts:
-    """Everything counted over duties and people (read from the snapshot)."""
-
-    people: int
-    ack: dict[int, tuple[int, int, int]]  # version id -> (done, owed, overdue)
-    training: tuple[TrainingFigure, ...]
-    open_duties: int
-    overdue_duties: int
-    overdue_by_kind: dict[str, int]
-    unsigned: dict[int, int]  # account id -> open AUP signatures
 
 
 def current_versions(session: Session, school_id: str) -> dict[int, tuple[int, str]]:
@@ -117,7 +100,7 @@ def current_cycles(
 
 def _training(
     session: Session, school_id: str, today: date, open_rows: list[Any]
-) -> tuple[TrainingFigure, ...]:
+) -> list[TrainingFigure]:
     """Audience and state of every active training requirement (from the snapshot)."""
     reqs = session.execute(
         select(Requirement.id, Requirement.key, Requirement.title, Requirement.spec)
@@ -129,7 +112,7 @@ def _training(
         .order_by(Requirement.title)
     ).all()
     if not reqs:
-        return ()
+        return []
     sizes = dict(
         session.execute(
             select(AudienceSize.requirement_id, AudienceSize.people).where(
@@ -166,14 +149,19 @@ def _training(
                 overdue=s["overdue"],
             )
         )
-    return tuple(figures)
+    return figures
 
 
 def _count(
-    session: Session, school_id: str, today: date, cycles: dict[int, tuple[int, str]]
-) -> _Counts:
-    """The duty counts: a few indexed reads of the snapshot (built once if there is none)."""
-    snap, _ = ensure(session, school_id, today)
+    session: Session, figures: Figures, cycles: dict[int, tuple[int, str]]
+) -> tuple[dict[int, tuple[int, int, int]], dict[int, int]]:
+    """The duty counts: a few indexed reads of the snapshot (built once if there is none).
+
+    Fills in the people and duty figures; returns the acknowledgements by version id (done,
+    owed, overdue) and the open AUP signatures by account id.
+    """
+    school_id, today = figures.school_id, figures.as_of
+    figures.people = ensure(session, school_id, today)[0].people
     wanted = {(rid, cycle) for rid, (_, cycle) in cycles.items()}
     rows = session.execute(
         select(
@@ -198,15 +186,14 @@ def _count(
         )
     ).all()
     ack: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    open_duties = overdue_duties = 0
     overdue_by_kind: Counter[str] = Counter()
     open_rows = []
     for row in rows:
         if row.status == "open":
             open_rows.append(row)
-            open_duties += row.duties
+            figures.open_duties += row.duties
             if row.due_on < today:
-                overdue_duties += row.duties
+                figures.overdue_duties += row.duties
                 overdue_by_kind[row.kind] += row.duties
         if (
             row.kind == "acknowledge_policy"
@@ -230,15 +217,9 @@ def _count(
         )
         if account_id is not None
     }
-    return _Counts(
-        people=snap.people,
-        ack={vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]},
-        training=_training(session, school_id, today, open_rows),
-        open_duties=open_duties,
-        overdue_duties=overdue_duties,
-        overdue_by_kind={k: n for k, n in overdue_by_kind.items() if n},
-        unsigned=unsigned,
-    )
+    figures.training = _training(session, school_id, today, open_rows)
+    figures.overdue_by_kind = {k: n for k, n in overdue_by_kind.items() if n}
+    return {vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]}, unsigned
 
 
 # --------------------------------------------------------------------------- always fresh
@@ -247,22 +228,19 @@ def _count(
 def _reports(session: Session, figures: Figures, now: datetime) -> None:
     """Open reports by urgency and age, and their clocks (reports about the head left out)."""
     today = local_today(now)
-    by_age: dict[str, Counter[str]] = {u: Counter() for u in URGENCIES}
-    urgency_counts: Counter[str] = Counter()
-    for urgency, created in session.execute(
-        select(Report.urgency, Report.created_at).where(
-            Report.school_id == figures.school_id,
-            Report.status != "closed",
-            Report.about_headteacher.is_(False),
+    ages = [
+        (urgency, (today - local_today(created)).days)
+        for urgency, created in session.execute(
+            select(Report.urgency, Report.created_at).where(
+                Report.school_id == figures.school_id,
+                Report.status != "closed",
+                Report.about_headteacher.is_(False),
+            )
         )
-    ):
-        urgency_counts[urgency] += 1
-        by_age.setdefault(urgency, Counter())[age_band((today - local_today(created)).days)] += 1
-    figures.reports_by_urgency = {u: urgency_counts[u] for u in _ordered(urgency_counts)}
-    figures.reports_by_age = {
-        u: {band: by_age[u][band] for band in AGE_BANDS} for u in _ordered(by_age)
-    }
-    figures.open_reports = sum(urgency_counts.values())
+    ]
+    figures.reports_by_age = by_age(ages)
+    figures.reports_by_urgency = {u: sum(n.values()) for u, n in figures.reports_by_age.items()}
+    figures.open_reports = len(ages)
     clocks = session.execute(
         select(ReportClock.report_id, ReportClock.due_at)
         .join(Report, Report.id == ReportClock.report_id)
@@ -349,11 +327,6 @@ def _messages(session: Session, figures: Figures) -> None:
     ]
 
 
-def _ordered(keys: Iterable[str]) -> list[str]:
-    """Urgencies in their usual order, then any others alphabetically."""
-    return [*URGENCIES, *sorted(set(keys) - set(URGENCIES))]
-
-
 def compute_figures(
     session: Session, school_id: str, today: date, *, now: datetime | None = None
 ) -> Figures:
@@ -375,11 +348,10 @@ def compute_figures(
     ).all()
     current = current_versions(session, school_id)
     cycles = current_cycles(session, school_id, {p: v for p, (v, _) in current.items()}, today)
-    counts = _count(session, school_id, today, cycles)
-    figures.people = counts.people
+    acks, unsigned = _count(session, figures, cycles)
     for policy in policies:
         vid, label = current.get(policy.id, (None, None))
-        done, owed, overdue = counts.ack.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
+        done, owed, overdue = acks.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
         figures.policies.append(
             PolicyFigure(
                 policy_id=policy.id,
@@ -393,24 +365,18 @@ def compute_figures(
                 review=review_status(policy, today),
             )
         )
-    figures.training = list(counts.training)
-    figures.open_duties = counts.open_duties
-    figures.overdue_duties = counts.overdue_duties
-    figures.overdue_by_kind = dict(counts.overdue_by_kind)
-    holders: dict[int, int] = {
-        account_id: n
-        for account_id, n in session.execute(
-            select(AccountHolder.account_id, func.count())
-            .where(AccountHolder.school_id == school_id, AccountHolder.until.is_(None))
-            .group_by(AccountHolder.account_id)
-        )
-    }
-    for account_id, name, platform, handover in session.execute(
+    holders = (  # each account's current holders
+        select(func.count())
+        .where(AccountHolder.account_id == OfficialAccount.id, AccountHolder.until.is_(None))
+        .scalar_subquery()
+    )
+    for account_id, name, platform, handover, held in session.execute(
         select(
             OfficialAccount.id,
             OfficialAccount.name,
             OfficialAccount.platform,
             OfficialAccount.handover_needed,
+            holders,
         )
         .where(OfficialAccount.school_id == school_id)
         .order_by(OfficialAccount.name)
@@ -420,8 +386,8 @@ def compute_figures(
                 account_id=account_id,
                 name=name,
                 platform=platform,
-                holders=holders.get(account_id, 0),
-                unsigned=counts.unsigned.get(account_id, 0),
+                holders=held,
+                unsigned=unsigned.get(account_id, 0),
                 handover_needed=handover,
             )
         )

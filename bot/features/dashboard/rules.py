@@ -6,6 +6,8 @@ dashboard, the digest and the governors' report all show them.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -23,6 +25,7 @@ __all__ = [
     "PolicyFigure",
     "TrainingFigure",
     "age_band",
+    "by_age",
 ]
 
 ACK_TARGET = 0.95
@@ -39,6 +42,14 @@ def age_band(days: int) -> str:
     if days <= 30:
         return AGE_BANDS[2]
     return AGE_BANDS[3]
+
+
+def by_age(reports: Iterable[tuple[str, int]]) -> dict[str, dict[str, int]]:
+    """Open reports by urgency (the usual ones in order, then any others) and age band, from
+    (urgency, days old) pairs."""
+    counted = Counter((urgency, age_band(days)) for urgency, days in reports)
+    urgencies = [*URGENCIES, *sorted({u for u, _ in counted} - set(URGENCIES))]
+    return {u: {band: counted[u, band] for band in AGE_BANDS} for u in urgencies}
 
 
 @dataclass(frozen=True)
@@ -221,79 +232,43 @@ class Figures:
 
     def attention(self) -> list[Attention]:
         """What needs the headteacher now, most urgent first, each with its section."""
-        lines: list[Attention] = [Attention(job, "jobs", "bad") for job in self.failing_jobs]
+        clocks = "deadline has" if self.clocks_overdue == 1 else "deadlines have"
+        handover = "needs" if self.handovers == 1 else "need"
+        soon = "is" if self.policies_due_soon == 1 else "are"
+        counted = (  # (how many, the line, its section, severity), most urgent first
+            (self.clocks_overdue, f"{self.clocks_overdue} report {clocks} passed", "reports",
+             "bad"),
+            (self.running_clocks, f"{plural(self.running_clocks, 'report clock')} running",
+             "reports", "warn"),
+            (self.messages_failed,
+             f"{plural(self.messages_failed, 'message')} could not be delivered", "messages",
+             "bad"),
+            (self.messages_unknown,
+             f"{plural(self.messages_unknown, 'message')} may not have arrived", "messages",
+             "warn"),
+            (self.policies_overdue,
+             f"{plural(self.policies_overdue, 'policy', 'policies')} overdue for review",
+             "reviews", "bad"),
+            (self.handovers,
+             f"{plural(self.handovers, 'official account')} {handover} a handover", "accounts",
+             "bad"),
+            (self.accounts_unsigned,
+             f"{plural(self.accounts_unsigned, 'official account')} with unsigned holders",
+             "accounts", "warn"),
+            (self.training_overdue,
+             f"{plural(self.training_overdue, 'staff training')} missing or expired", "training",
+             "warn"),
+            (self.overdue_duties,
+             plural(self.overdue_duties, "overdue staff duty", "overdue staff duties"), "duties",
+             "warn"),
+            (self.policies_due_soon,
+             f"{plural(self.policies_due_soon, 'policy', 'policies')} {soon} due for review "
+             f"within {REVIEW_DUE_SOON_DAYS} days", "reviews", "warn"),
+        )
+        lines = [Attention(job, "jobs", "bad") for job in self.failing_jobs]
         if self.calendar_question:
             lines.append(Attention(self.calendar_question, "now", "bad"))
-        if self.clocks_overdue:
-            word = "deadline has" if self.clocks_overdue == 1 else "deadlines have"
-            lines.append(Attention(f"{self.clocks_overdue} report {word} passed", "reports", "bad"))
-        if self.running_clocks:
-            lines.append(
-                Attention(f"{plural(self.running_clocks, 'report clock')} running", "reports")
-            )
-        if self.messages_failed:
-            lines.append(
-                Attention(
-                    f"{plural(self.messages_failed, 'message')} could not be delivered",
-                    "messages",
-                    "bad",
-                )
-            )
-        if self.messages_unknown:
-            lines.append(
-                Attention(
-                    f"{plural(self.messages_unknown, 'message')} may not have arrived",
-                    "messages",
-                )
-            )
-        if self.policies_overdue:
-            lines.append(
-                Attention(
-                    f"{plural(self.policies_overdue, 'policy', 'policies')} overdue for review",
-                    "reviews",
-                    "bad",
-                )
-            )
-        if self.handovers:
-            verb = "needs" if self.handovers == 1 else "need"
-            lines.append(
-                Attention(
-                    f"{plural(self.handovers, 'official account')} {verb} a handover",
-                    "accounts",
-                    "bad",
-                )
-            )
-        if self.accounts_unsigned:
-            lines.append(
-                Attention(
-                    f"{plural(self.accounts_unsigned, 'official account')} with unsigned holders",
-                    "accounts",
-                )
-            )
-        if self.training_overdue:
-            lines.append(
-                Attention(
-                    f"{plural(self.training_overdue, 'staff training')} missing or expired",
-                    "training",
-                )
-            )
-        if self.overdue_duties:
-            lines.append(
-                Attention(
-                    f"{plural(self.overdue_duties, 'overdue staff duty', 'overdue staff duties')}",
-                    "duties",
-                )
-            )
-        if self.policies_due_soon:
-            verb = "is" if self.policies_due_soon == 1 else "are"
-            lines.append(
-                Attention(
-                    f"{plural(self.policies_due_soon, 'policy', 'policies')} {verb} due for "
-                    f"review within {REVIEW_DUE_SOON_DAYS} days",
-                    "reviews",
-                )
-            )
-        return lines
+        return lines + [Attention(text, section, bad) for n, text, section, bad in counted if n]
 
     def needs_attention(self) -> list[str]:
         """Short lines for 'things needing you now' (never report contents)."""

@@ -19,17 +19,12 @@ from bot.core.permissions import DASHBOARD_READERS, GOVERNORS, REPORT_READERS
 from bot.engine.web.deps import ctx, current_user
 
 __all__ = [
-    "GOVERNOR_ROLES",
-    "READERS",
     "NotAllowed",
     "SignInNeeded",
     "Viewer",
     "find_viewer",
     "school_roles",
 ]
-
-READERS = DASHBOARD_READERS
-GOVERNOR_ROLES = GOVERNORS
 
 
 @dataclass(frozen=True)
@@ -104,10 +99,10 @@ def find_viewer(request: Request, session: Session, school_id: str | None) -> Vi
         raise SignInNeeded()
     config = ctx(request).config
     roles = school_roles(session, config.schools, user.email, config.organisation.trust_admins)
-    allowed = tuple(s for s in config.schools if roles[s.id] & READERS)
+    allowed = tuple(s for s in config.schools if roles[s.id] & DASHBOARD_READERS)
     if not allowed:
         held = set().union(*roles.values()) | set(user.role_names)
-        raise NotAllowed(governor=bool(held & GOVERNOR_ROLES))
+        raise NotAllowed(governor=bool(held & GOVERNORS))
     if school_id:
         if not any(s.id == school_id for s in config.schools):
             raise HTTPException(404, "There is no such school.")

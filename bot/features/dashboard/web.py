@@ -19,7 +19,6 @@ sign-in guard are in ``chrome``; the pager and chart geometry in ``charts``.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -33,7 +32,7 @@ from bot.core.config import SchoolConfig
 from bot.core.models import Report, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.store import Store
-from bot.core.words import Words, school_words
+from bot.core.words import school_words
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.engine.web.deps import ctx, render
@@ -44,7 +43,7 @@ from bot.features.dashboard import drilldown, tiles
 from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
 from bot.features.dashboard.figures import compute_figures
-from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, age_band
+from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer, find_viewer
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import visible_reports
@@ -56,11 +55,6 @@ __all__ = ["ReportPanel", "RollupRow", "dashboard", "router", "teams_configure"]
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-
-
-def clock_names(words: Words) -> dict[str, str]:
-    """A running clock's short name on the dashboard, in the school's words."""
-    return {"lado": words.staff_route, "ico": "ICO", "triage": f"{words.dsl} triage"}
 
 
 URGENCY_LABELS = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
@@ -78,15 +72,16 @@ class ReportPanel:
     changes_at: datetime | None = None  # the last instant its clock words and counts hold
 
 
+def _unit(span: float) -> tuple[int, str]:
+    """The unit a clock is told in: minutes under an hour, hours under two days, else days."""
+    return (60, "min") if span < 3600 else ((3600, "h") if span < 2 * 86400 else (86400, "days"))
+
+
 def _clock_text(due: datetime, now: datetime) -> str:
     """e.g. "5 h left", "2 days left", "overdue by 3 h"."""
     seconds = (due - now).total_seconds()
-    span = abs(seconds)
-    amount = (
-        f"{int(span // 60)} min"
-        if span < 3600
-        else (f"{int(span // 3600)} h" if span < 2 * 86400 else f"{int(span // 86400)} days")
-    )
+    unit, name = _unit(abs(seconds))
+    amount = f"{int(abs(seconds) // unit)} {name}"
     return f"overdue by {amount}" if seconds < 0 else f"{amount} left"
 
 
@@ -95,7 +90,7 @@ def _clock_text_until(due: datetime, now: datetime) -> datetime:
     as it does at ``now``."""
     seconds = (due - now).total_seconds()
     span = abs(seconds)
-    unit = 60 if span < 3600 else (3600 if span < 2 * 86400 else 86400)
+    unit, _ = _unit(span)
     if seconds >= 0:  # the amount left drops just after the next whole unit
         return now + timedelta(seconds=seconds - (span // unit) * unit)
     # overdue: the amount grows on reaching the next whole unit
@@ -119,13 +114,15 @@ def _report_panel(
         Report.status != "closed"
     )
     reports = session.scalars(query).all()
-    by_age: dict[str, Counter[str]] = {u: Counter() for u in URGENCIES}
+    words = school_words(viewer.school)  # a running clock's short name, in the school's words
+    clock_names = {"lado": words.staff_route, "ico": "ICO", "triage": f"{words.dsl} triage"}
+    ages: list[tuple[str, int]] = []
     rows = []
     running = overdue = 0
     changes: list[datetime] = []
     for report in reports:
         days = (today - local_today(report.created_at)).days
-        by_age.setdefault(report.urgency, Counter())[age_band(days)] += 1
+        ages.append((report.urgency, days))
         clock = next((c for c in report.clocks if c.stopped_at is None), None)
         row: dict[str, Any] = {
             "reference": report.reference,
@@ -141,7 +138,7 @@ def _report_panel(
             changes += [c.due_at for c in report.clocks if c.stopped_at is None and c.due_at >= now]
             changes.append(_clock_text_until(clock.due_at, now))
             row["clock"] = {
-                "name": clock_names(school_words(viewer.school)).get(clock.kind, clock.kind),
+                "name": clock_names.get(clock.kind, clock.kind),
                 "due": clock.due_at.astimezone(LONDON),
                 "late": late,
                 "text": _clock_text(clock.due_at, now),
@@ -158,7 +155,7 @@ def _report_panel(
     )
     return ReportPanel(
         total=len(reports),
-        by_age={u: {b: c[b] for b in AGE_BANDS} for u, c in by_age.items()},
+        by_age=by_age(ages),
         running=running,
         overdue=overdue,
         rows=rows,
@@ -184,14 +181,10 @@ def _complaints_panel(session: Session, viewer: Viewer, today: date) -> dict[str
     """The data protection complaints section: the last 12 months' counts and timeliness,
     never content; a link to the complaints for those who read them."""
     found = complaints_summary(session, viewer.school.id, today)
-    c = found.counts
+    counted = ("received", "acknowledged_in_time", "acknowledged_late", "outcomes",
+               "outcomes_by_due", "open")
     return {
-        "received": c.received if c else 0,
-        "acknowledged_in_time": c.acknowledged_in_time if c else 0,
-        "acknowledged_late": c.acknowledged_late if c else 0,
-        "outcomes": c.outcomes if c else 0,
-        "outcomes_by_due": c.outcomes_by_due if c else 0,
-        "open": c.open if c else 0,
+        **{name: getattr(found.counts, name, 0) for name in counted},  # counts None: all 0
         "overdue": found.overdue,
         "readable": bool(viewer.roles & set(viewer.school.complaints.readers)),
         "readers": complaint_readers(viewer.school),

@@ -4,7 +4,7 @@ format, and which review reminder stage is due and what its subject says."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -91,87 +91,41 @@ def decision_reference(decision_id: int) -> str:
     return f"DEC-{decision_id:04d}"
 
 
-def _initials(raw: str) -> str | None:
-    """A pupil's initials ('j.s.' -> 'JS'); None when it looks like more than initials."""
-    letters = re.sub(r"[\s.\-']", "", raw)
-    if not letters or len(letters) > 4 or not letters.isalpha():
-        return None
-    return letters.upper()
-
-
-# --------------------------------------------------------------------------- the decision form
-
-Subject = tuple[int | None, str | None]  # (the person's id, or a minimal name)
-
-
-def _staff_subject(
-    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
-) -> Subject:
-    """A member of staff chosen from the directory."""
-    raw = fields.get("subject_person_id", "")
-    person_id = int(raw) if raw.isdigit() and int(raw) in people else None
-    if person_id is None:
-        errors["subject_person_id"] = "Choose the person from the list."
-    return person_id, None
-
-
-def _pupil_subject(
-    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
-) -> Subject:
-    """A pupil: initials and year group only."""
-    initials = _initials(fields.get("pupil_initials", ""))
-    year = fields.get("pupil_year", "")
-    if initials is None:
-        errors["pupil_initials"] = (
-            "Give the pupil's initials only (up to 4 letters, e.g. J.S.), not their name."
-        )
-    if year not in YEAR_GROUPS:
-        errors["pupil_year"] = "Choose the pupil's year group."
-    return None, f"{initials}, {year}"
-
-
-def _visitor_subject(
-    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
-) -> Subject:
-    """A visitor's name and organisation."""
-    visitor = clean_field(fields.get("visitor_name"), 100).replace("\n", " ")
-    organisation = clean_field(fields.get("visitor_organisation"), 100).replace("\n", " ")
-    if len(visitor) < 2:
-        errors["visitor_name"] = "Give the visitor's name."
-    return None, f"{visitor} ({organisation})" if organisation else visitor
-
-
-def _other_subject(
-    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
-) -> Subject:
-    """Someone else, said briefly."""
-    name = clean_field(fields.get("subject_other"), 120).replace("\n", " ")
-    if len(name) < 2:
-        errors["subject_other"] = "Say briefly who this is about (keep it minimal)."
-    return None, name
-
-
-_SUBJECTS: dict[
-    str, Callable[[Mapping[str, str], Mapping[int, str], dict[str, str]], Subject]
-] = {
-    "staff": _staff_subject,
-    "pupil": _pupil_subject,
-    "visitor": _visitor_subject,
-    "other": _other_subject,
-}
-
-
 def _subject(
     fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
 ) -> tuple[str, int | None, str | None]:
     """Who the decision is about: (subject type, person id, name)."""
     subject_type = fields.get("subject_type", "")
-    check = _SUBJECTS.get(subject_type)
-    if check is None:
-        errors["subject_type"] = "Choose who the decision is about."
-        return subject_type, None, None
-    person_id, name = check(fields, people, errors)
-    return subject_type, person_id, name
+    if subject_type == "staff":  # a member of staff chosen from the directory
+        raw = fields.get("subject_person_id", "")
+        person_id = int(raw) if raw.isdigit() and int(raw) in people else None
+        if person_id is None:
+            errors["subject_person_id"] = "Choose the person from the list."
+        return subject_type, person_id, None
+    if subject_type == "pupil":  # initials and year group only
+        letters = re.sub(r"[\s.\-']", "", fields.get("pupil_initials", ""))  # 'j.s.' -> 'JS'
+        initials = letters.upper() if letters.isalpha() and len(letters) <= 4 else None
+        year = fields.get("pupil_year", "")
+        if initials is None:
+            errors["pupil_initials"] = (
+                "Give the pupil's initials only (up to 4 letters, e.g. J.S.), not their name."
+            )
+        if year not in YEAR_GROUPS:
+            errors["pupil_year"] = "Choose the pupil's year group."
+        return subject_type, None, f"{initials}, {year}"
+    if subject_type == "visitor":  # their name and organisation
+        visitor = clean_field(fields.get("visitor_name"), 100).replace("\n", " ")
+        organisation = clean_field(fields.get("visitor_organisation"), 100).replace("\n", " ")
+        if len(visitor) < 2:
+            errors["visitor_name"] = "Give the visitor's name."
+        return subject_type, None, f"{visitor} ({organisation})" if organisation else visitor
+    if subject_type == "other":  # someone else, said briefly
+        name = clean_field(fields.get("subject_other"), 120).replace("\n", " ")
+        if len(name) < 2:
+            errors["subject_other"] = "Say briefly who this is about (keep it minimal)."
+        return subject_type, None, name
+    errors["subject_type"] = "Choose who the decision is about."
+    return subject_type, None, None
 
 
 def _long_text(
@@ -184,46 +138,6 @@ def _long_text(
     elif len(value) > MAX_TEXT:
         errors[field] = f"Keep the {what} to {MAX_TEXT} characters."
     return value
-
-
-def _decider(
-    fields: Mapping[str, str], leaders: Mapping[int, str], errors: dict[str, str]
-) -> int | None:
-    """Who decided: one of the leaders."""
-    raw_decider = fields.get("decided_by_id", "")
-    decider = int(raw_decider) if raw_decider.isdigit() else None
-    if decider is None or decider not in leaders:
-        errors["decided_by_id"] = (
-            "Choose who decided: one of the people listed (the school's safeguarding leads "
-            "and its head)."
-        )
-    return decider
-
-
-def _decided_on(fields: Mapping[str, str], today: date, errors: dict[str, str]) -> date | None:
-    """The date of the decision: not in the future, not more than ten years ago."""
-    decided_on = parse_iso_date(fields.get("decided_on"))
-    if decided_on is None:
-        errors["decided_on"] = "Give the date of the decision, like 2026-11-23."
-    elif decided_on > today:
-        errors["decided_on"] = "The date of the decision cannot be in the future."
-    elif decided_on < today - timedelta(days=3653):
-        errors["decided_on"] = "The date of the decision is more than ten years ago."
-    return decided_on
-
-
-def _review_on(
-    fields: Mapping[str, str], decided_on: date | None, today: date, errors: dict[str, str]
-) -> date | None:
-    """The review date: after the decision, within MAX_REVIEW_YEARS."""
-    review_on = parse_iso_date(fields.get("review_on"))
-    if review_on is None:
-        errors["review_on"] = "Give a review date, like 2027-03-01."
-    elif decided_on is not None and review_on <= decided_on:
-        errors["review_on"] = "The review date must be after the date of the decision."
-    elif review_on > (decided_on or today) + timedelta(days=365 * MAX_REVIEW_YEARS):
-        errors["review_on"] = f"Review it within {MAX_REVIEW_YEARS} years."
-    return review_on
 
 
 def validate_decision(
@@ -252,9 +166,27 @@ def validate_decision(
     reasons = _long_text(
         fields, "reasons", "Write down the reasons for the decision.", "reasons", errors
     )
-    decider = _decider(fields, leaders, errors)
-    decided_on = _decided_on(fields, today, errors)
-    review_on = _review_on(fields, decided_on, today, errors)
+    raw_decider = fields.get("decided_by_id", "")
+    decider = int(raw_decider) if raw_decider.isdigit() else None
+    if decider is None or decider not in leaders:  # one of the leaders
+        errors["decided_by_id"] = (
+            "Choose who decided: one of the people listed (the school's safeguarding leads "
+            "and its head)."
+        )
+    decided_on = parse_iso_date(fields.get("decided_on"))  # not ahead, nor ten years back
+    if decided_on is None:
+        errors["decided_on"] = "Give the date of the decision, like 2026-11-23."
+    elif decided_on > today:
+        errors["decided_on"] = "The date of the decision cannot be in the future."
+    elif decided_on < today - timedelta(days=3653):
+        errors["decided_on"] = "The date of the decision is more than ten years ago."
+    review_on = parse_iso_date(fields.get("review_on"))  # after it, within MAX_REVIEW_YEARS
+    if review_on is None:
+        errors["review_on"] = "Give a review date, like 2027-03-01."
+    elif decided_on is not None and review_on <= decided_on:
+        errors["review_on"] = "The review date must be after the date of the decision."
+    elif review_on > (decided_on or today) + timedelta(days=365 * MAX_REVIEW_YEARS):
+        errors["review_on"] = f"Review it within {MAX_REVIEW_YEARS} years."
     on_paper = fields.get("agreement_on_paper") == "yes"
     if kind == "pupil_device" and not (has_files or on_paper):
         errors["agreement_on_paper"] = (

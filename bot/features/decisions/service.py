@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -68,7 +68,8 @@ def store_attachments(
     uploads_dir: Path,
     actor: str,
 ) -> list[Path]:
-    """Write checked files under random names (owner-only) and record them; returns the paths.
+    """Write checked files under random names (owner-only), record and audit them; returns the
+    paths.
 
     The caller deletes the returned paths if its transaction does not commit.
     """
@@ -94,6 +95,16 @@ def store_attachments(
             )
         )
     session.flush()
+    if written:
+        audit.record(
+            session,
+            actor=actor,
+            action="decision.files_added",
+            object_type="decision",
+            object_id=decision.id,
+            school_id=decision.school_id,
+            details={"count": len(written)},
+        )
     return written
 
 
@@ -172,16 +183,18 @@ def review_decision(
 
 def count_decisions_due(session: Session, school_id: str, today: date) -> int:
     """How many open decisions are due for review (within 14 days, or overdue)."""
-    due = session.scalar(
-        select(func.count())
-        .select_from(Decision)
-        .where(
-            Decision.school_id == school_id,
-            Decision.status == "open",
-            Decision.review_on <= today + timedelta(days=DUE_SOON_DAYS),
-        )
-    )
-    return int(due or 0)
+    return _count_open(session, school_id, Decision.review_on <= today + timedelta(DUE_SOON_DAYS))
+
+
+def count_decisions_overdue(session: Session, school_id: str, today: date) -> int:
+    """How many open decisions are past their review date."""
+    return _count_open(session, school_id, Decision.review_on < today)
+
+
+def _count_open(session: Session, school_id: str, when: ColumnElement[bool]) -> int:
+    """How many of the school's open decisions meet ``when``."""
+    where = (Decision.school_id == school_id, Decision.status == "open", when)
+    return int(session.scalar(select(func.count()).select_from(Decision).where(*where)) or 0)
 
 
 # --------------------------------------------------------------------------- review reminders
@@ -215,61 +228,6 @@ def _sent_stages(session: Session, school_id: str) -> dict[tuple[int, date], lis
         except ValueError:
             continue
     return sent
-
-
-def _queue_review_email(
-    session: Session,
-    school: SchoolConfig,
-    *,
-    decision_id: int,
-    kind: str,
-    decided_on: date,
-    review_on: date,
-    label: str,
-    recipients: list[str],
-    key: str,
-    today: date,
-    not_before: datetime,
-    base_url: str,
-) -> bool:
-    """Queue one review reminder; it says *that* a review is due, never who it is about."""
-    reference = decision_reference(decision_id)
-    draft = notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
-        to=recipients,
-        subject=review_subject(label, review_on, today, reference),
-        greeting="Hello,",
-        paragraphs=[
-            f"A decision in {school.name}'s decisions and exceptions register is "
-            + (
-                "overdue for review."
-                if label.startswith("overdue:")
-                else f"due for review on {human_date(review_on)}."
-            ),
-            "Please review it with the people involved, then record the outcome on the "
-            "register: a new review date, or that it has ended.",
-        ],
-        facts=[
-            ("Reference", reference),
-            ("Type", SHORT_KINDS.get(kind, kind)),
-            ("Decided on", human_date(decided_on)),
-            ("Review date", human_date(review_on)),
-        ],
-        button_url=f"{base_url}/decisions/{decision_id}",
-        button_text="Open the decision",
-        small="This email does not say who the decision is about: sign in to see it. "
-        f"You receive it as the person who decided, or as the {school_words(school).dsl}.",
-    )
-    return enqueue_email(
-        session,
-        school_id=school.id,
-        key=key,
-        purpose="decision_review",
-        urgency=Urgency.ROUTINE,
-        draft=draft,
-        not_before=not_before,
-    )
 
 
 def plan_decision_reminders(
@@ -325,20 +283,43 @@ def plan_decision_reminders(
         recipients = review_recipients(decider, active, school.dsl, school.headteacher)
         key = review_key(school.id, decision_id, review_on, reminder.stage)
         queued = False
-        if write:
-            queued = _queue_review_email(
+        if write:  # the email says *that* a review is due, never who it is about
+            reference = decision_reference(decision_id)
+            draft = notice(
+                school_name=school.mail_from_name or school.name,
+                reply_to=school.reply_address(),
+                to=recipients,
+                subject=review_subject(reminder.label, review_on, today, reference),
+                greeting="Hello,",
+                paragraphs=[
+                    f"A decision in {school.name}'s decisions and exceptions register is "
+                    + (
+                        "overdue for review."
+                        if reminder.label.startswith("overdue:")
+                        else f"due for review on {human_date(review_on)}."
+                    ),
+                    "Please review it with the people involved, then record the outcome on the "
+                    "register: a new review date, or that it has ended.",
+                ],
+                facts=[
+                    ("Reference", reference),
+                    ("Type", SHORT_KINDS.get(kind, kind)),
+                    ("Decided on", human_date(decided_on)),
+                    ("Review date", human_date(review_on)),
+                ],
+                button_url=f"{base_url}/decisions/{decision_id}",
+                button_text="Open the decision",
+                small="This email does not say who the decision is about: sign in to see it. "
+                f"You receive it as the person who decided, or as the {school_words(school).dsl}.",
+            )
+            queued = enqueue_email(
                 session,
-                school,
-                decision_id=decision_id,
-                kind=kind,
-                decided_on=decided_on,
-                review_on=review_on,
-                label=reminder.label,
-                recipients=recipients,
+                school_id=school.id,
                 key=key,
-                today=today,
+                purpose="decision_review",
+                urgency=Urgency.ROUTINE,
+                draft=draft,
                 not_before=not_before,
-                base_url=base_url,
             )
         planned.append(
             ReviewReminder(
@@ -359,38 +340,16 @@ def plan_decision_reminders(
 
 def decision_makers(session: Session, school_id: str) -> dict[int, str]:
     """Who may decide: active DSLs, deputies and headteachers of the school (id -> name)."""
+    leaders = select(PersonRole.person_id).where(PersonRole.role.in_(LEADERSHIP))
+    return active_people(session, school_id, Person.id.in_(leaders))
+
+
+def active_people(session: Session, school_id: str, *only: ColumnElement[bool]) -> dict[int, str]:
+    """The school's active people (``only`` those meeting each condition), by name (id -> name)."""
     rows = session.execute(
         select(Person.id, Person.display_name)
-        .join(PersonRole, PersonRole.person_id == Person.id)
-        .where(
-            Person.school_id == school_id,
-            Person.active.is_(True),
-            PersonRole.role.in_(LEADERSHIP),
-        )
+        .where(Person.school_id == school_id, Person.active.is_(True), *only)
         .order_by(Person.display_name)
     ).all()
     return {pid: name for pid, name in rows}
 
-
-def active_people(session: Session, school_id: str) -> dict[int, str]:
-    """The school's active people, by name (id -> name)."""
-    rows = session.execute(
-        select(Person.id, Person.display_name)
-        .where(Person.school_id == school_id, Person.active.is_(True))
-        .order_by(Person.display_name)
-    ).all()
-    return {pid: name for pid, name in rows}
-
-
-def count_decisions_overdue(session: Session, school_id: str, today: date) -> int:
-    """How many open decisions are past their review date."""
-    overdue = session.scalar(
-        select(func.count())
-        .select_from(Decision)
-        .where(
-            Decision.school_id == school_id,
-            Decision.status == "open",
-            Decision.review_on < today,
-        )
-    )
-    return int(overdue or 0)

@@ -48,20 +48,13 @@ PAGE_SIZE = 50
 # --------------------------------------------------------------------------- helpers
 
 
-def _school(request: Request, school_id: str) -> SchoolConfig | None:
-    try:
-        return ctx(request).config.school(school_id)
-    except (KeyError, ConfigError):
-        return None
-
-
 def _leader(request: Request) -> tuple[Person, SchoolConfig]:
     """The signed-in DSL, deputy or headteacher and their school (401/403 otherwise)."""
     person = require_roles(request, LEADERSHIP)
-    school = _school(request, person.school_id)
-    if school is None:
-        raise HTTPException(404, "Your school is not set up here.")
-    return person, school
+    try:
+        return person, ctx(request).config.school(person.school_id)
+    except (KeyError, ConfigError):
+        raise HTTPException(404, "Your school is not set up here.") from None
 
 
 async def _read_form(request: Request) -> FormData:
@@ -82,10 +75,12 @@ async def _read_form(request: Request) -> FormData:
     return form
 
 
-async def _fields_and_files(
-    form: FormData,
-) -> tuple[dict[str, str], list[CleanFile], str | None]:
-    """Text fields, checked files, and one message about files that were refused."""
+async def _fields_and_files(request: Request) -> tuple[dict[str, str], list[CleanFile], str | None]:
+    """The posted form (its CSRF token checked): text fields, checked files, and one message
+    about files that were refused."""
+    form = await _read_form(request)
+    token = form.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
     fields: dict[str, str] = {}
     uploads: list[UploadFile] = []
     for key, value in form.multi_items():
@@ -245,10 +240,7 @@ def decision_new(request: Request) -> Response:
 async def decision_create(request: Request) -> Response:
     """Check and store a decision with its files, then show it."""
     person, school = _leader(request)
-    form = await _read_form(request)
-    token = form.get("csrf_token")
-    check_csrf(request, token if isinstance(token, str) else None)
-    fields, files, file_problem = await _fields_and_files(form)
+    fields, files, file_problem = await _fields_and_files(request)
     context = ctx(request)
     today = local_today(utcnow())
 
@@ -275,15 +267,6 @@ async def decision_create(request: Request) -> Response:
                 written = service.store_attachments(
                     session, decision, files, context.settings.uploads_dir, person.email
                 )
-                if written:
-                    _audit(
-                        session,
-                        person,
-                        "decision.files_added",
-                        decision.id,
-                        school.id,
-                        count=len(written),
-                    )
                 decision_id = decision.id
         except BaseException:
             remove_files(written)
@@ -350,10 +333,7 @@ def decision_detail(request: Request, decision_id: int) -> Response:
 async def decision_review(request: Request, decision_id: int) -> Response:
     """Record a review (a new review date, or closed), with any new files."""
     person, school = _leader(request)
-    form = await _read_form(request)
-    token = form.get("csrf_token")
-    check_csrf(request, token if isinstance(token, str) else None)
-    fields, files, file_problem = await _fields_and_files(form)
+    fields, files, file_problem = await _fields_and_files(request)
     context = ctx(request)
     today = local_today(utcnow())
 
@@ -385,15 +365,6 @@ async def decision_review(request: Request, decision_id: int) -> Response:
                 written = service.store_attachments(
                     session, decision, files, context.settings.uploads_dir, person.email
                 )
-                if written:
-                    _audit(
-                        session,
-                        person,
-                        "decision.files_added",
-                        decision.id,
-                        school.id,
-                        count=len(written),
-                    )
         except BaseException:
             remove_files(written)
             raise

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.engine.commands import SchoolOption, console, context, err, friendly, where
+from bot.features.evidence.rules import format_fingerprint
 
 __all__ = ["evidence_app"]
 
@@ -34,7 +35,6 @@ def _build(out: Path, school: str | None) -> None:
 
     from bot.core.models import utcnow
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
-    from bot.features.evidence.rules import format_fingerprint
     from bot.features.evidence.service import school_reports
 
     ctx = context()
@@ -135,7 +135,6 @@ def evidence_verify(
     that fails and why; 2 when the fingerprint given is not one; 3 when the pack is whole but
     no fingerprint was given, so its signer is not confirmed.
     """
-    from bot.features.evidence.rules import format_fingerprint
     from bot.features.evidence.verify import verify_pack
 
     try:
@@ -177,7 +176,6 @@ def evidence_verify(
 def evidence_key() -> None:
     """Show the fingerprint of the school's evidence key, to give to an inspector."""
     from bot.features.evidence.pack import earlier_fingerprint, earlier_packs, key_fingerprint
-    from bot.features.evidence.rules import format_fingerprint
 
     ctx = context()
     where(ctx)

@@ -210,31 +210,6 @@ def _zip(files: dict[str, bytes], made: datetime) -> bytes:
     return buffer.getvalue()
 
 
-def build_pack(
-    facts: Facts, secret: str, school_id: str, on_step: Callable[[str], None] | None = None
-) -> Pack:
-    """The signed zip of ``facts`` (no database needed)."""
-    step = on_step or (lambda _text: None)
-    public = private_key(secret).public_key()
-    key = fingerprint(public)
-    step(STEPS[1])
-    files: dict[str, bytes] = {SUMMARY: render_summary(facts, key)}
-    step(STEPS[2])
-    described = {SUMMARY: "the dated summary of everything below (PDF)"}
-    for table in facts.tables:
-        files[table.file_name] = csv_bytes(table)
-        described[table.file_name] = table.title.split(":")[0]
-    zip_name = f"evidence-{school_id}-{facts.made_at:%Y-%m-%d}.zip"
-    described[README] = "this file"
-    files[README] = _readme(facts, key, zip_name, dict(sorted(described.items())))
-    files[PUBLIC_KEY] = public_key_file(public)
-    step(STEPS[3])
-    manifest = manifest_bytes(files)
-    files[MANIFEST] = manifest
-    files[SIGNATURE] = sign(secret, manifest)
-    return Pack(_zip(files, facts.made_at), zip_name, tuple(sorted(files)), key)
-
-
 def make_pack(
     session: Session,
     school_id: str,
@@ -258,8 +233,8 @@ def make_pack(
         tz: the school's time zone.
         on_step: told each step's name as it starts (the command line shows progress).
     """
-    if on_step is not None:
-        on_step(STEPS[0])
+    step = on_step or (lambda _text: None)
+    step(STEPS[0])
     facts = gather(
         session,
         school_id,
@@ -270,7 +245,24 @@ def make_pack(
         made_by=request.made_by,
         reports_scope=request.reports_scope,
     )
-    pack = build_pack(facts, secret, school_id, on_step)
+    public = private_key(secret).public_key()
+    key = fingerprint(public)
+    step(STEPS[1])
+    files: dict[str, bytes] = {SUMMARY: render_summary(facts, key)}
+    step(STEPS[2])
+    described = {SUMMARY: "the dated summary of everything below (PDF)"}
+    for table in facts.tables:
+        files[table.file_name] = csv_bytes(table)
+        described[table.file_name] = table.title.split(":")[0]
+    zip_name = f"evidence-{school_id}-{facts.made_at:%Y-%m-%d}.zip"
+    described[README] = "this file"
+    files[README] = _readme(facts, key, zip_name, dict(sorted(described.items())))
+    files[PUBLIC_KEY] = public_key_file(public)
+    step(STEPS[3])
+    manifest = manifest_bytes(files)
+    files[MANIFEST] = manifest
+    files[SIGNATURE] = sign(secret, manifest)
+    pack = Pack(_zip(files, facts.made_at), zip_name, tuple(sorted(files)), key)
     audit.record(
         session,
         actor=request.actor,

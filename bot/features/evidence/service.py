@@ -36,7 +36,7 @@ from bot.core.models import (
 from bot.engine.duties import EVENT_CYCLE, add_months
 from bot.features.accounts.api import holder_states
 from bot.features.complaints.api import COUNT_HEADER, complaint_counts
-from bot.features.dashboard.api import compute_figures
+from bot.features.dashboard.api import compute_figures, current_versions
 from bot.features.evidence.rules import Table, cells, training_state
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register
@@ -80,20 +80,8 @@ class Facts:
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        """Every table, in the order the summary shows them."""
-        return (
-            self.policies,
-            self.ack_counts,
-            self.attestations,
-            self.training,
-            self.aup,
-            self.governors,
-            self.concerns,
-            self.filtering,
-            self.complaints,
-            self.event_reviews,
-            self.reading_proof,
-        )
+        """Every table, in the order the summary shows them (the order of the fields above)."""
+        return tuple(value for value in vars(self).values() if isinstance(value, Table))
 
     @property
     def reports_total(self) -> int:
@@ -288,14 +276,7 @@ def _training(session: Session, school_id: str, today: date) -> Table:
 
 
 def _aup(session: Session, school_id: str, today: date) -> Table:
-    labels = {
-        policy_id: label
-        for policy_id, label in session.execute(
-            select(PolicyVersion.policy_id, PolicyVersion.label)
-            .where(PolicyVersion.school_id == school_id)
-            .order_by(PolicyVersion.id)
-        )
-    }  # the last label of each policy is its current version
+    current = current_versions(session, school_id)  # policy id -> (version id, label)
     rows = []
     accounts = session.scalars(
         select(OfficialAccount)
@@ -303,35 +284,14 @@ def _aup(session: Session, school_id: str, today: date) -> Table:
         .order_by(OfficialAccount.name)
     ).all()
     for account in accounts:
-        version = labels.get(account.aup_policy_id) if account.aup_policy_id else None
-        states = holder_states(session, account, today)
-        if not states:
+        version = current[account.aup_policy_id][1] if account.aup_policy_id in current else None
+        held: list[tuple[str, date | None, str | None, date | None]] = [
+            (s.name, s.since, HOLDER_STATES.get(s.state, s.state), s.signed_on)
+            for s in holder_states(session, account, today)
+        ]
+        for name, since, state, signed_on in held or [("No one holds it now", None, None, None)]:
             rows.append(
-                cells(
-                    (
-                        account.name,
-                        account.platform,
-                        "No one holds it now",
-                        None,
-                        version,
-                        None,
-                        None,
-                    )
-                )
-            )
-        for s in states:
-            rows.append(
-                cells(
-                    (
-                        account.name,
-                        account.platform,
-                        s.name,
-                        s.since,
-                        version,
-                        HOLDER_STATES.get(s.state, s.state),
-                        s.signed_on,
-                    )
-                )
+                cells((account.name, account.platform, name, since, version, state, signed_on))
             )
     return Table(
         "aup-signatures.csv",
@@ -373,56 +333,42 @@ def _governors(session: Session, school_id: str, tz: ZoneInfo) -> Table:
             )
         ).all()
     )
-    entries: list[tuple[date, str, tuple[str, ...]]] = []
-    for review in session.scalars(select(PolicyReview).where(PolicyReview.school_id == school_id)):
-        title = titles.get(review.policy_id, "")
-        new = labels.get(review.new_version_id) if review.new_version_id else None
-        entries.append(
-            (
-                review.reviewed_on,
-                title,
-                cells(
-                    (
-                        title,
-                        review.reviewed_on,
-                        "Reviewed and ratified",
-                        review.body,
-                        review.minute_ref,
-                        new,
-                        _recorder(names, review.recorded_by),
-                        _when(review.created_at, tz),
-                    )
-                ),
+    # (policy, date, what happened, reviewed by, minute, new version, recorded by, at)
+    happened: list[tuple[str, date, str, str | None, str | None, str | None, str, datetime]] = [
+        (
+            titles.get(review.policy_id, ""),
+            review.reviewed_on,
+            "Reviewed and ratified",
+            review.body,
+            review.minute_ref,
+            labels.get(review.new_version_id) if review.new_version_id else None,
+            review.recorded_by,
+            review.created_at,
+        )
+        for review in session.scalars(
+            select(PolicyReview).where(PolicyReview.school_id == school_id)
+        )
+    ]
+    happened += [
+        (
+            titles.get(int(event.object_id or 0), ""),
+            event.at.astimezone(tz).date(),
+            _confirmation(event.details),
+            None,
+            None,
+            None,
+            event.actor,
+            event.at,
+        )
+        for event in session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.school_id == school_id,
+                AuditEvent.action == "policy.review_date.confirmed",
+                AuditEvent.object_type == "policy",
             )
         )
-    for event in session.scalars(
-        select(AuditEvent).where(
-            AuditEvent.school_id == school_id,
-            AuditEvent.action == "policy.review_date.confirmed",
-            AuditEvent.object_type == "policy",
-        )
-    ):
-        title = titles.get(int(event.object_id or 0), "")
-        day = event.at.astimezone(tz).date()
-        entries.append(
-            (
-                day,
-                title,
-                cells(
-                    (
-                        title,
-                        day,
-                        _confirmation(event.details),
-                        None,
-                        None,
-                        None,
-                        _recorder(names, event.actor),
-                        _when(event.at, tz),
-                    )
-                ),
-            )
-        )
-    entries.sort(key=lambda e: (e[1], e[0]))
+    ]
+    happened.sort(key=lambda h: (h[0], h[1]))
     return Table(
         "governors-reviews.csv",
         "Governors' reviews and confirmations, with their history",
@@ -436,7 +382,7 @@ def _governors(session: Session, school_id: str, tz: ZoneInfo) -> Table:
             "Recorded by",
             "Recorded at",
         ),
-        tuple(e[2] for e in entries),
+        tuple(cells((*h[:6], _recorder(names, h[6]), _when(h[7], tz))) for h in happened),
         pdf_columns=(0, 1, 2, 3, 4, 6),
     )
 

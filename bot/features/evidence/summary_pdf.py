@@ -69,7 +69,10 @@ def render_summary(facts: Facts, fingerprint: str) -> bytes:
         doc.text(facts.filtering_note)
     else:
         _table(doc, facts.filtering)
-    _complaints_section(doc, facts)
+    doc.heading(HEADINGS[8])  # data protection complaints (DPA 2018 s.164A)
+    doc.text(f"{facts.complaints.title}. Counts only: nothing of what any complaint says and "
+             "no name of anyone who made one.")
+    _table(doc, facts.complaints, "No data protection complaints are recorded.")
     doc.heading(HEADINGS[9])
     _table(doc, facts.event_reviews, "No change has been recorded that opens a review.")
     doc.heading(HEADINGS[10])
@@ -83,10 +86,3 @@ def render_summary(facts: Facts, fingerprint: str) -> bytes:
     )
     return doc.render()
 
-
-def _complaints_section(doc: A4Report, facts: Facts) -> None:
-    """Data protection complaints (DPA 2018 s.164A): counts and timeliness, never content."""
-    doc.heading(HEADINGS[8])
-    doc.text(f"{facts.complaints.title}. Counts only: nothing of what any complaint says and "
-             "no name of anyone who made one.")
-    _table(doc, facts.complaints, "No data protection complaints are recorded.")

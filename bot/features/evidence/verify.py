@@ -25,7 +25,6 @@ from bot.features.evidence.rules import (
 )
 from bot.features.evidence.signing import (
     KeyFileError,
-    PublicKey,
     fingerprint,
     read_public_key_file,
     signature_holds,
@@ -109,21 +108,6 @@ def _members(path: Path, result: Verification) -> dict[str, bytes]:
     return {}
 
 
-def _signature_problem(
-    key: PublicKey, files: dict[str, bytes], manifest_whole: bool
-) -> Problem | None:
-    """Why the signature does not hold, put down to the manifest or to the signature."""
-    if signature_holds(key, files[SIGNATURE], files[MANIFEST]):
-        return None
-    if not manifest_whole:
-        return Problem(
-            MANIFEST, "has been changed since it was signed (the signature does not match it)"
-        )
-    return Problem(
-        SIGNATURE, "does not match the manifest: the signature was changed, or another key made it"
-    )
-
-
 def verify_pack(path: Path, expected_fingerprint: str | None = None) -> Verification:
     """Check the pack at ``path`` offline.
 
@@ -176,9 +160,14 @@ def verify_pack(path: Path, expected_fingerprint: str | None = None) -> Verifica
         manifest_whole = False
     found = _compare(files, listed)
     manifest_whole = manifest_whole and not found
-    problem = _signature_problem(key, files, manifest_whole)
-    if problem is not None:
-        result.problems.append(problem)
+    if not signature_holds(key, files[SIGNATURE], files[MANIFEST]):  # whose fault it is
+        result.problems.append(
+            Problem(MANIFEST, "has been changed since it was signed (the signature does not "
+                    "match it)")
+            if not manifest_whole
+            else Problem(SIGNATURE, "does not match the manifest: the signature was changed, "
+                         "or another key made it")
+        )
         return result
     result.problems.extend(found)
     result.files = sorted(listed)

@@ -20,6 +20,7 @@ from bot.core.context import AppContext
 from bot.core.models import OutboxMessage
 from bot.core.outbox import dispatch
 from bot.core.settings import Settings
+from bot.features.dashboard.cards import week_key
 from bot.features.dashboard.digest import (
     DIGEST_TIME,
     build_digest,
@@ -29,7 +30,6 @@ from bot.features.dashboard.digest import (
     digest_keys,
     digest_step,
     queue_digest,
-    week_key,
 )
 from tests.features.dashboard.test_cards import card_errors, chat_validator
 from tests.features.dashboard.test_support import NOW, SECRET, TODAY, Env
