@@ -184,17 +184,14 @@ def _seed_history(ctx: AppContext, final: OrgConfig, as_of: date, rng: random.Ra
     checkpoints = sorted({last_school_day(school, as_of - timedelta(days=d)) for d in CHECKPOINTS})
     store = ctx.store
     online = home / "policies" / "online-safety.md"
-    first = True
-    leaver_left = False
     days = (as_of - WRITTEN_AS_OF).days
     for index, day in enumerate(checkpoints):
         if day >= as_of:
             continue
-        if not leaver_left and index >= 3:  # a teacher who ran the Facebook page leaves
+        if index == 3:  # a teacher who ran the Facebook page leaves
             ctx.settings.directory_file.write_text(_staff_list(days, leaver_in_post=False),
                                                    encoding="utf-8")
-            leaver_left = True
-        if not first and day >= as_of - timedelta(days=21) and "2026.2" not in online.read_text(
+        if index and day >= as_of - timedelta(days=21) and "2026.2" not in online.read_text(
             "utf-8"
         ):  # version 2026.2 is published
             shutil.copy(DATA / "policies" / "online-safety.md", online)
@@ -209,9 +206,8 @@ def _seed_history(ctx: AppContext, final: OrgConfig, as_of: date, rng: random.Ra
             now=_school_day_at(day),
             deliver=False,
         )
-        if first:
+        if index == 0:
             _seed_training(ctx, as_of, rng)
-            first = False
         _respond(ctx, day, rng)
     _seed_reports(ctx, as_of)
     with store.transaction() as session:
@@ -264,29 +260,15 @@ def _seed_training(ctx: AppContext, as_of: date, rng: random.Random) -> None:
                 done = as_of - timedelta(days=rng.randint(340, 360))  # renewal coming up
             else:
                 continue  # never trained: will be chased
-            session.add(
-                TrainingRecord(
-                    school_id="oakfield",
-                    person_id=person.id,
-                    course="Safeguarding and child protection",
-                    completed_on=done,
-                    provider="Local authority course",
-                    source="demo",
-                    import_key=f"demo:sg:{person.id}",
-                )
-            )
+            courses = [("sg", "Safeguarding and child protection", "Local authority course")]
             if "staff" in roles and rng.random() < 0.6:
-                session.add(
-                    TrainingRecord(
-                        school_id="oakfield",
-                        person_id=person.id,
-                        course="Online safety",
-                        completed_on=done,
-                        provider="Online course",
-                        source="demo",
-                        import_key=f"demo:os:{person.id}",
-                    )
-                )
+                courses.append(("os", "Online safety", "Online course"))
+            session.add_all(
+                TrainingRecord(school_id="oakfield", person_id=person.id, course=course,
+                               completed_on=done, provider=provider, source="demo",
+                               import_key=f"demo:{code}:{person.id}")
+                for code, course, provider in courses
+            )
 
 
 def _respond(ctx: AppContext, day: date, rng: random.Random) -> None:

@@ -33,6 +33,13 @@ class AccountError(ValueError):
     """A change to the register that cannot be made; ``str()`` says why, for the page."""
 
 
+def _audit(session: Session, account: OfficialAccount, action: str, actor: str,
+           details: dict[str, int | str] | None = None) -> None:
+    """One audited change of an account."""
+    audit.record(session, actor=actor, action=action, object_type="official_account",
+                 object_id=account.id, school_id=account.school_id, details=details)
+
+
 @dataclass(frozen=True)
 class HolderState:
     """One holder of one account and their AUP signature state."""
@@ -141,15 +148,7 @@ def create_account(
     )
     session.add(account)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="account.created",
-        object_type="official_account",
-        object_id=account.id,
-        school_id=school_id,
-        details={"platform": platform},
-    )
+    _audit(session, account, "account.created", actor, {"platform": platform})
     return account
 
 
@@ -164,15 +163,7 @@ def add_holder(
     account.holders.append(
         AccountHolder(school_id=account.school_id, person_id=person.id, since=today)
     )
-    audit.record(
-        session,
-        actor=actor,
-        action="account.holder.added",
-        object_type="official_account",
-        object_id=account.id,
-        school_id=account.school_id,
-        details={"person_id": person.id},
-    )
+    _audit(session, account, "account.holder.added", actor, {"person_id": person.id})
     session.flush()
     snapshot.refresh_audiences(session, account.school_id)  # a training may be for holders
 
@@ -191,15 +182,7 @@ def remove_holder(
         account.handover_since = today
     account.handover_needed = True
     account.handover_reason = f"{holding.person.display_name} no longer runs this account"
-    audit.record(
-        session,
-        actor=actor,
-        action="account.holder.removed",
-        object_type="official_account",
-        object_id=account.id,
-        school_id=account.school_id,
-        details={"person_id": person_id},
-    )
+    _audit(session, account, "account.holder.removed", actor, {"person_id": person_id})
     session.flush()
     snapshot.refresh_audiences(session, account.school_id)  # a training may be for holders
 
@@ -214,11 +197,4 @@ def resolve_handover(session: Session, account: OfficialAccount, note: str, *, a
     account.handover_reason = None
     account.handover_since = None
     account.notes = ((account.notes or "") + f"\nHandover: {note.strip()}").strip()
-    audit.record(
-        session,
-        actor=actor,
-        action="account.handover.resolved",
-        object_type="official_account",
-        object_id=account.id,
-        school_id=account.school_id,
-    )
+    _audit(session, account, "account.handover.resolved", actor)

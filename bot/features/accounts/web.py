@@ -42,15 +42,22 @@ HOLDERS_IN_FILE = (
     "This account's holders are kept in school.yaml, which your IT provider manages: ask them "
     "to add or remove a holder there."
 )
-READERS = ACCOUNT_READERS
-EDITORS = ACCOUNT_EDITORS
 
 
-def _account(request: Request, session: object, account_id: int, school_id: str) -> OfficialAccount:
-    account = session.get(OfficialAccount, account_id)  # type: ignore[attr-defined]
+def _account(session: Session, account_id: int, school_id: str) -> OfficialAccount:
+    account = session.get(OfficialAccount, account_id)
     if account is None or account.school_id != school_id:
         raise HTTPException(404, "There is no such account.")
-    return account  # type: ignore[no-any-return]
+    return account
+
+
+def _people(session: Session, school_id: str) -> list[Any]:
+    """(id, name) of everyone at the school, by name."""
+    return list(session.execute(
+        select(Person.id, Person.display_name)
+        .where(Person.school_id == school_id, Person.active.is_(True))
+        .order_by(Person.display_name)
+    ).all())
 
 
 def _config_managed(request: Request, account: OfficialAccount) -> bool:
@@ -95,7 +102,7 @@ def _change_settings_holders(
 @router.get("/accounts", include_in_schema=False)
 def accounts(request: Request) -> Response:
     """Every official account, its holders' signature state and any handover."""
-    user = require_roles(request, READERS)
+    user = require_roles(request, ACCOUNT_READERS)
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
         rows = []
@@ -121,25 +128,20 @@ def accounts(request: Request) -> Response:
             school_id=user.school_id,
         )
         session.commit()
-    return render(
-        request, "accounts.html", {"rows": rows, "can_edit": bool(user.role_names & EDITORS)}
-    )
+    can_edit = bool(user.role_names & ACCOUNT_EDITORS)
+    return render(request, "accounts.html", {"rows": rows, "can_edit": can_edit})
 
 
 @router.get("/accounts/new", include_in_schema=False)
 def new_account_form(request: Request) -> Response:
     """The form for a web-managed account."""
-    user = require_roles(request, EDITORS)
+    user = require_roles(request, ACCOUNT_EDITORS)
     return render(request, "accounts_new.html", _new_context(request, user.school_id))
 
 
 def _new_context(request: Request, school_id: str) -> dict[str, object]:
     with ctx(request).store.session() as session:
-        people = session.execute(
-            select(Person.id, Person.display_name)
-            .where(Person.school_id == school_id, Person.active.is_(True))
-            .order_by(Person.display_name)
-        ).all()
+        people = _people(session, school_id)
         aups = session.execute(
             select(Policy.id, Policy.title)
             .where(Policy.school_id == school_id)
@@ -161,7 +163,7 @@ def new_account(
 ) -> Response:
     """Create the account; errors are shown on the form (422) and nothing is stored."""
     check_csrf(request, csrf_token)
-    user = require_roles(request, EDITORS)
+    user = require_roles(request, ACCOUNT_EDITORS)
     errors = []
     if not platform.strip():
         errors.append("Platform is required (e.g. Facebook, Tapestry, Mobile phone).")
@@ -204,21 +206,13 @@ def new_account(
 @router.get("/accounts/{account_id}", include_in_schema=False)
 def account_page(request: Request, account_id: int, error: str | None = None) -> Response:
     """One account: holders and their signature state, custodian, handover."""
-    user = require_roles(request, READERS)
+    user = require_roles(request, ACCOUNT_READERS)
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
-        account = _account(request, session, account_id, user.school_id)
+        account = _account(session, account_id, user.school_id)
         states = holder_states(session, account, today)
         holder_ids = {s.person_id for s in states}
-        people = [
-            p
-            for p in session.execute(
-                select(Person.id, Person.display_name)
-                .where(Person.school_id == user.school_id, Person.active.is_(True))
-                .order_by(Person.display_name)
-            ).all()
-            if p[0] not in holder_ids
-        ]
+        people = [p for p in _people(session, user.school_id) if p[0] not in holder_ids]
         aup = session.get(Policy, account.aup_policy_id) if account.aup_policy_id else None
         audit.record(
             session,
@@ -238,7 +232,7 @@ def account_page(request: Request, account_id: int, error: str | None = None) ->
                 "people": people,
                 "aup": aup,
                 "custodian": account.custodian.display_name if account.custodian else None,
-                "can_edit": bool(user.role_names & EDITORS),
+                "can_edit": bool(user.role_names & ACCOUNT_EDITORS),
                 "config_managed": _config_managed(request, account),
                 "settings_editable": editable(session),
                 "error": error,
@@ -250,16 +244,16 @@ def _change(
     request: Request, account_id: int, csrf_token: str, action: str, value: str
 ) -> Response:
     check_csrf(request, csrf_token)
-    user = require_roles(request, EDITORS)
+    user = require_roles(request, ACCOUNT_EDITORS)
     today = local_today(utcnow())
     try:
         with ctx(request).store.session() as session:
-            account = _account(request, session, account_id, user.school_id)
+            account = _account(session, account_id, user.school_id)
         if action in ("add", "remove") and _config_managed(request, account):
             _change_settings_holders(request, user, account, action, value)
             return RedirectResponse(f"/accounts/{account_id}", status_code=303)
         with ctx(request).store.transaction() as session:
-            account = _account(request, session, account_id, user.school_id)
+            account = _account(session, account_id, user.school_id)
             if action == "add":
                 person = session.get(Person, int(value)) if value.isdigit() else None
                 if person is None or person.school_id != user.school_id:
@@ -315,7 +309,7 @@ def handover_done(
 @router.get("/accounts/holders/{person_id}", include_in_schema=False)
 def person_holdings(request: Request, person_id: int) -> Response:
     """What one person holds (leadership view)."""
-    user = require_roles(request, READERS)
+    user = require_roles(request, ACCOUNT_READERS)
     with ctx(request).store.session() as session:
         person = session.get(Person, person_id)
         if person is None or person.school_id != user.school_id:

@@ -74,12 +74,6 @@ class FilePerson:
     left_on: date | None
 
 
-def _refresh_duties(session: Session, school: SchoolConfig, today: date) -> None:
-    """Open and close duties now, as the sweep would, so a change shows at once."""
-    plan_and_apply(session, school, today)
-    session.flush()
-
-
 def _entry(session: Session, school_id: str, entry_id: int) -> ExtraPerson:
     entry = session.get(ExtraPerson, entry_id)
     if entry is None or entry.school_id != school_id:
@@ -109,7 +103,8 @@ def _applied(
 ) -> Applied:
     """Apply the register now (people, roles, duties) and say what it did for ``entry``."""
     sync_register(session, school, today)
-    _refresh_duties(session, school, today)
+    plan_and_apply(session, school, today)  # duties opened and closed now, as the sweep would
+    session.flush()
     owner = address_owners(session, school.id).get(entry.email)
     in_directory = owner is not None and owner.source == DIRECTORY and owner.here
     duties = 0

@@ -33,7 +33,6 @@ from connectors.base import ConnectorError
 __all__ = ["router"]
 
 router = APIRouter()
-EDITORS = DIRECTORY_EDITORS
 FIELDS = ("name", "email", "job_title", "start_date", "manager_email")
 
 
@@ -72,7 +71,7 @@ def _file_problems(request: Request, school: SchoolConfig) -> tuple[str | None, 
 @router.get("/admin/people", include_in_schema=False)
 def people_page(request: Request, saved: int | None = None) -> Response:
     """The register, the people the extra people file brought in, and what the file lacks."""
-    user = require_roles(request, EDITORS)
+    user = require_roles(request, DIRECTORY_EDITORS)
     school = _school(request, user)
     with ctx(request).store.session() as session:
         rows = entry_rows(session, school.id)
@@ -101,7 +100,7 @@ def _form_page(
 @router.get("/admin/people/new", include_in_schema=False)
 def new_person_form(request: Request) -> Response:
     """An empty form."""
-    user = require_roles(request, EDITORS)
+    user = require_roles(request, DIRECTORY_EDITORS)
     return _form_page(request, _school(request, user), {"roles": []}, {})
 
 
@@ -124,7 +123,7 @@ def _entry_or_404(session: Session, school_id: str, entry_id: int) -> ExtraPerso
 @router.post("/admin/people/new", include_in_schema=False)
 async def new_person(request: Request) -> Response:
     """Add them and apply it at once; problems are shown on the form (422), nothing stored."""
-    user = require_roles(request, EDITORS)
+    user = require_roles(request, DIRECTORY_EDITORS)
     school = _school(request, user)
     values, roles = await _read(request)
     data, errors = parse_entry(values, roles, local_today(utcnow()))
@@ -141,7 +140,7 @@ async def new_person(request: Request) -> Response:
 @router.get("/admin/people/{entry_id}", include_in_schema=False)
 def person_form(request: Request, entry_id: int) -> Response:
     """The entry's form, with "left" (or "back") below it."""
-    user = require_roles(request, EDITORS)
+    user = require_roles(request, DIRECTORY_EDITORS)
     school = _school(request, user)
     with ctx(request).store.session() as session:
         entry = _entry_or_404(session, school.id, entry_id)
@@ -155,7 +154,7 @@ def person_form(request: Request, entry_id: int) -> Response:
 @router.post("/admin/people/{entry_id}", include_in_schema=False)
 async def change_person(request: Request, entry_id: int) -> Response:
     """Change the entry and apply it at once (422 with the problems, nothing stored)."""
-    user = require_roles(request, EDITORS)
+    user = require_roles(request, DIRECTORY_EDITORS)
     school = _school(request, user)
     values, roles = await _read(request)
     data, errors = parse_entry(values, roles, local_today(utcnow()))
@@ -172,7 +171,7 @@ async def change_person(request: Request, entry_id: int) -> Response:
 
 
 async def _state_change(request: Request, entry_id: int, left: bool) -> Response:
-    user = require_roles(request, EDITORS)
+    user = require_roles(request, DIRECTORY_EDITORS)
     school = _school(request, user)
     form = await read_checked_form(request, max_files=0, max_fields=2)
     check_csrf(request, str(form.get("csrf_token") or ""))

@@ -84,10 +84,7 @@ def _print_people(draft: SetupDraft) -> None:
 
     words = school_words_for(draft.answers.school.country)
     if draft.people:
-        roles: Counter[str] = Counter()
-        for person in draft.people:
-            if person.active:
-                roles.update(person_roles(draft, person))
+        roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
         counts = ", ".join(
             plural(n, role_name(r, words), "staff" if r == "staff" else None)
             for r, n in sorted(roles.items())
@@ -110,14 +107,13 @@ def _print_people(draft: SetupDraft) -> None:
         _print_role_table(draft)
     elif draft.directory_note:
         console.print(f"[bold]Directory[/]: {draft.directory_note}")
-    names = {p.email: p.display_name for p in draft.people}
-    outside = {e: f"{n + ' <' + e + '>' if n != e else e} (from outside "
-                  f"{draft.source_name}: on the people register)"
-               for e, n in draft.outsiders.items()}
+    shown_as = {p.email: f"{p.display_name} <{p.email}>" for p in draft.people}
+    shown_as |= {e: f"{n + ' <' + e + '>' if n != e else e} (from outside "
+                    f"{draft.source_name}: on the people register)"
+                 for e, n in draft.outsiders.items()}
     for key, value in draft.roles.items():
         emails = value if isinstance(value, list) else [value] if value else []
-        shown = ", ".join(outside.get(e) or (f"{names[e]} <{e}>" if e in names else e)
-                          for e in emails)
+        shown = ", ".join(shown_as.get(e) or e for e in emails)
         label = "runs the bot day to day" if key == "admins" else role_name(key, words)
         console.print(f"  {label}: {shown or '—'}", highlight=False)
 
@@ -209,11 +205,10 @@ def _print_pack(draft: SetupDraft) -> None:
     """The requirement pack: each template, whether chosen, and the policies it follows."""
     console.print("[bold]Requirement pack[/]")
     for item in draft.pack:
-        chosen = item.template.id in draft.chosen
         if not item.available:
             console.print(f"  [dim]– {item.template.summary}: not used, {item.why_not}[/]")
             continue
-        mark = "[green]✓[/]" if chosen else "[dim]– (not chosen)[/]"
+        mark = "[green]✓[/]" if item.template.id in draft.chosen else "[dim]– (not chosen)[/]"
         follows = "; ".join(p.title for p in item.policies)
         console.print(f"  {mark} {item.template.summary}"
                       + (f" [dim]({escape(follows)})[/]" if follows else ""), highlight=False)
@@ -326,9 +321,10 @@ def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
     """Each reading without an edition: offer to register one of the policy folder's guidance
     documents as this year's (nobody is asked to read a reading until it has one)."""
     from bot.features.reading.api import audience_name
-    from bot.features.setup.school_setup import guidance_files, readings
+    from bot.features.setup.school_setup import readings
 
-    files = [p.name for p in guidance_files(draft)]
+    # the policy folder's documents that are national guidance (an edition to register)
+    files = [p.path.name for p in draft.policies if not p.error and p.is_guidance]
     editions = dict(draft.answers.editions)
     for reading in readings(draft):
         key: Key = ("editions", reading.key)

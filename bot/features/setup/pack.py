@@ -207,10 +207,8 @@ def match_pack(policies: Sequence[PolicyRef], country: str | None = None) -> lis
         )
         if template.kind == "acknowledge_policy":
             taken |= {p.id for p in found}
-        if template.kind in ("acknowledge_policy", "sign_aup"):
-            items.append(PackItem(template, found))
-        else:
-            items.append(PackItem(template, ()))
+        follows = template.kind in ("acknowledge_policy", "sign_aup")
+        items.append(PackItem(template, found if follows else ()))
     return items
 
 

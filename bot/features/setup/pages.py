@@ -7,27 +7,33 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import setup_state
 from bot.core.clock import local_today
-from bot.core.config import OrgConfig
+from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
-from bot.core.permissions import TRUST_ADMINS
-from bot.engine.web.deps import ctx, render
+from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
+from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, Applied, apply_change
 
-__all__ = ["current_org", "failed", "people_choices", "save_change", "show", "trust_wide",
-           "visible_org"]
+__all__ = ["current_org", "current_school", "editor", "failed", "people_choices", "save_change",
+           "saved", "show", "trust_wide", "visible_org"]
 
 
 def current_org(request: Request, session: Session) -> OrgConfig:
     """The settings in force now (the newest saved version, or school.yaml)."""
     return config_store.load_org(ctx(request).settings, session)
+
+
+def editor(request: Request, csrf_token: object) -> Person:
+    """Who posts a settings form: its token checked, then that they may change the settings."""
+    check_csrf(request, csrf_token)
+    return require_roles(request, SETUP_EDITORS)
 
 
 def trust_wide(user: Person) -> bool:
@@ -59,21 +65,24 @@ def people_choices(session: Session, school_id: str) -> list[tuple[str, str]]:
     ]
 
 
+def current_school(request: Request, school_id: str) -> SchoolConfig:
+    """One school's settings in force now."""
+    with ctx(request).store.session() as session:
+        return current_org(request, session).school(school_id)
+
+
 def show(
-    request: Request,
-    template: str,
-    data: dict[str, Any],
-    *,
-    session: Session,
-    status_code: int = 200,
+    request: Request, template: str, data: dict[str, Any], *, status_code: int = 200
 ) -> Response:
     """Render a settings page with what every one of them shows: where the settings live,
     whether they may be changed here, preview, and the setup steps."""
-    source = setup_state.config_source(session)
+    with ctx(request).store.session() as session:
+        source = setup_state.config_source(session)
+        preview = not setup_state.is_sending(session)
     base: dict[str, Any] = {
         "source": source,
         "editable": source == "web",
-        "preview": not setup_state.is_sending(session),
+        "preview": preview,
         "file_managed": FILE_MANAGED,
         "saved": request.query_params.get("saved") == "1",
         "errors": [],
@@ -106,15 +115,21 @@ def save_change(
     return applied
 
 
+def saved(
+    request: Request, user: Person, change: Callable[[dict[str, Any]], None], note: str, *,
+    to: str, template: str, data: dict[str, Any],
+) -> Response:
+    """Save one change and go to ``to``; the form again with the problem (422) if it fails."""
+    try:
+        save_change(request, user, change, note)
+    except SetupError as exc:
+        return failed(request, template, data, exc)
+    return RedirectResponse(to, status_code=303)
+
+
 def failed(
     request: Request, template: str, data: dict[str, Any], exc: SetupError
 ) -> Response:
     """The form again with the problem named (422); nothing was stored."""
-    with ctx(request).store.session() as session:
-        return show(
-            request,
-            template,
-            {**data, "errors": [str(exc)], "error_field": exc.field},
-            session=session,
-            status_code=422,
-        )
+    return show(request, template, {**data, "errors": [str(exc)], "error_field": exc.field},
+                status_code=422)

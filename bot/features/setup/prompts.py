@@ -20,6 +20,7 @@ from bot.features.policies.api import QUESTIONS, policy_key, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.policy_folder import read_policy_folder
+from bot.features.setup.rules import cap
 from bot.features.setup.school_setup import OUTSIDE_ROLES, outside_person
 from connectors.base import ConnectorError
 from connectors.local.directory import FileDirectory
@@ -183,10 +184,6 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> N
     (each saved as given; the DPO and clerk may be from outside the staff list), in the words
     of the nation chosen just before."""
     words = school_words_for(str(progress.get(("school", "country")) or "england"))
-
-    def cap(text: str) -> str:
-        return text[:1].upper() + text[1:]
-
     while not progress.get(("people", "headteacher")):
         progress.put(("people", "headteacher"),
                      _person(people, source, f"{cap(words.headteacher)} (name or email)"))

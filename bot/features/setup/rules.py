@@ -18,12 +18,13 @@ from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.dates import CALENDAR
-from bot.core.words import school_words
+from bot.core.words import plural, school_words
 from bot.features.policies.api import typed_date
 
 __all__ = [
     "SetupError",
     "SetupStep",
+    "cap",
     "edit_school",
     "parse_day",
     "parse_days",
@@ -40,6 +41,11 @@ class SetupError(ValueError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
         self.field = field_name
+
+
+def cap(text: str) -> str:
+    """``text`` with its first letter a capital ("deputy DSL" -> "Deputy DSL")."""
+    return text[:1].upper() + text[1:]
 
 
 def slug(text: str, fallback: str = "item") -> str:
@@ -167,10 +173,6 @@ class SetupStep:
     summary: str
 
 
-def _names(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
 def setup_steps(school: SchoolConfig, source: str) -> list[SetupStep]:
     """The setup steps in order, each with a one-line summary of what is saved."""
     roles = [school.headteacher, *school.dsl, *school.deputy_dsl]
@@ -181,30 +183,30 @@ def setup_steps(school: SchoolConfig, source: str) -> list[SetupStep]:
             "people",
             "People in roles",
             bool(school.dsl),
-            f"{words.headteacher}, {_names(len(school.dsl), words.dsl, words.dsl + 's')}, "
-            f"{_names(len(school.deputy_dsl), words.deputy_dsl, words.deputy_dsl + 's')}"
+            f"{words.headteacher}, {plural(len(school.dsl), words.dsl)}, "
+            f"{plural(len(school.deputy_dsl), words.deputy_dsl)}"
             if school.dsl
-            else f"{_names(len(set(roles)), 'person', 'people')} named so far; no "
+            else f"{plural(len(set(roles)), 'person', 'people')} named so far; no "
             f"{words.dsl} yet",
         ),
         SetupStep(
             "policies",
             "Policies",
             bool(school.policies),
-            _names(len(school.policies), "policy", "policies"),
+            plural(len(school.policies), "policy", "policies"),
         ),
         SetupStep(
             "terms",
             "Term dates",
             bool(school.terms),
-            f"{_names(len(school.terms), 'term', 'terms')}, "
-            f"{_names(len(school.inset_days), 'INSET day', 'INSET days')}",
+            f"{plural(len(school.terms), 'term')}, "
+            f"{plural(len(school.inset_days), 'INSET day')}",
         ),
         SetupStep(
             "requirements",
             "What staff are asked to do",
             bool(school.requirements),
-            _names(len(school.requirements), "requirement", "requirements"),
+            plural(len(school.requirements), "requirement"),
         ),
         SetupStep(
             "source",

@@ -52,15 +52,6 @@ SINGLE_ROLES = ("headteacher", "dpo", "clerk", "chair_of_governors")
 # officer, a clerk from a clerking service; they go on the people register and get their mail
 OUTSIDE_ROLES = ("dpo", "clerk")
 LIST_ROLES = ("dsl", "deputy_dsl", "admins")
-CONFIG_ROLE_KEYS = (
-    "headteacher",
-    "dsl",
-    "deputy_dsl",
-    "dpo",
-    "chair_of_governors",
-    "clerk",
-    "admins",
-)
 
 
 @dataclass
@@ -293,16 +284,10 @@ def policy_problems(draft: SetupDraft) -> list[str]:
     ]
     for first, second in twins(draft.policies):
         assert first.imported is not None and second.imported is not None
-        if same_document(first.imported, second.imported):
-            problems.append(
-                f"policies: {first.path.name} and {second.path.name} are the same document "
-                "(a copy in another format); keep one of them in the folder"
-            )
-        else:
-            problems.append(
-                f"policies: {first.path.name} and {second.path.name} are both "
-                f"'{second.title}'; keep one of them in the folder"
-            )
+        what = ("the same document (a copy in another format)"
+                if same_document(first.imported, second.imported) else f"both '{second.title}'")
+        problems.append(f"policies: {first.path.name} and {second.path.name} are {what}; keep "
+                        "one of them in the folder")
     return problems
 
 
@@ -364,11 +349,6 @@ def readings(draft: SetupDraft) -> list[Reading]:
     return [Reading(f"{r['id']}/{part}", r["id"], part, str(r.get("title") or r["id"]))
             for r in pack_requirements(draft.pack, draft.chosen)
             if r["kind"] == "reading_campaign" for part in r["audiences"]]
-
-
-def guidance_files(draft: SetupDraft) -> list[Path]:
-    """The policy folder's documents that are national guidance (an edition to register)."""
-    return [p.path for p in draft.policies if not p.error and p.is_guidance]
 
 
 def edition_problems(draft: SetupDraft) -> list[str]:
@@ -447,7 +427,7 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "id": school_id,
         "name": answers.school.name,
         "country": answers.school.country,
-        **{key: roles[key] for key in CONFIG_ROLE_KEYS if key in roles},
+        **roles,  # school.yaml is written in the model's order, whatever the order here
         "role_groups": dict(answers.role_groups),
         "job_titles": dict(answers.job_titles),
         **_terms(draft),

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from bot.core import audit, setup_state
 from bot.core.calendar import nation_key
@@ -24,21 +23,23 @@ from bot.core.models import Person, utcnow
 from bot.core.nations import COUNTRIES, Words, country_name, school_words_for
 from bot.core.permissions import SETUP_EDITORS
 from bot.engine.step_failures import describe, failing_steps
-from bot.engine.web.deps import check_csrf, ctx, require_roles
+from bot.engine.web.deps import ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import clock_summary
 from bot.features.setup import web_admin
 from bot.features.setup.pages import (
     current_org,
+    current_school,
+    editor,
     failed,
     people_choices,
-    save_change,
+    saved,
     show,
     trust_wide,
     visible_org,
 )
-from bot.features.setup.rules import SetupError, setup_steps
+from bot.features.setup.rules import SetupError, cap, setup_steps
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
 
 __all__ = ["COUNTRY_NAMES", "router"]
@@ -58,25 +59,19 @@ def setup_page(request: Request) -> Response:
     user = require_roles(request, SETUP_EDITORS)
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
-        state = setup_state.current(session)
-        source = setup_state.config_source(session)
-        return show(
-            request,
-            "setup.html",
-            {"school": school, "steps": setup_steps(school, source), "state": state,
-             "report_clocks": clock_summary(school),
-             "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
-             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
-             "without_edition": without_edition(session, school)},
-            session=session,
-        )
+        data = {"school": school,
+                "steps": setup_steps(school, setup_state.config_source(session)),
+                "state": setup_state.current(session), "report_clocks": clock_summary(school),
+                "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
+                "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
+                "without_edition": without_edition(session, school)}
+    return show(request, "setup.html", data)
 
 
 @router.post("/setup/start-sending", include_in_schema=False)
 def start_sending(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     """End preview: from now on the sweep queues the reminders it plans (audited, once)."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     with ctx(request).store.transaction() as session:
         setup_state.start_sending(session, by=user.email, now=utcnow())
     return RedirectResponse("/dashboard?sending=started", status_code=303)
@@ -93,14 +88,9 @@ def _school_form(school: SchoolConfig) -> dict[str, str]:
 def school_page(request: Request) -> Response:
     """The school's name, nation (bank holidays) and the address replies go to."""
     user = require_roles(request, SETUP_EDITORS)
-    with ctx(request).store.session() as session:
-        school = current_org(request, session).school(user.school_id)
-        return show(
-            request,
-            "admin_school.html",
-            {"form": _school_form(school), "countries": COUNTRY_NAMES},
-            session=session,
-        )
+    school = current_school(request, user.school_id)
+    return show(request, "admin_school.html",
+                {"form": _school_form(school), "countries": COUNTRY_NAMES})
 
 
 @router.post("/admin/school", include_in_schema=False)
@@ -112,8 +102,7 @@ def school_save(
     reply_to: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
     """Save the school details (422 naming the box when something is wrong)."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     form = {"name": name, "country": country, "reply_to": reply_to}
 
     def change(school: dict[str, Any]) -> None:
@@ -126,49 +115,35 @@ def school_save(
             name=name.strip(), country=nation, reply_to=reply_to.strip().lower() or None
         )
 
-    try:
-        save_change(request, user, change, "school details changed")
-    except SetupError as exc:
-        return failed(
-            request, "admin_school.html", {"form": form, "countries": COUNTRY_NAMES}, exc
-        )
-    return RedirectResponse("/admin/school?saved=1", status_code=303)
+    return saved(request, user, change, "school details changed", to="/admin/school?saved=1",
+                 template="admin_school.html", data={"form": form, "countries": COUNTRY_NAMES})
 
 
 # --------------------------------------------------------------------------- people in roles
 
 
-def _roles_data(request: Request, session: Session, user: Person) -> dict[str, Any]:
-    school = current_org(request, session).school(user.school_id)
-    chosen: dict[str, list[str]] = {
-        "headteacher": [school.headteacher],
-        "dpo": [school.dpo] if school.dpo else [],
-        "chair_of_governors": [school.chair_of_governors] if school.chair_of_governors else [],
-        "clerk": [school.clerk] if school.clerk else [],
-        "dsl": list(school.dsl),
-        "deputy_dsl": list(school.deputy_dsl),
-        "admins": list(school.admins),
-    }
-    return {"people": people_choices(session, user.school_id), "chosen": chosen}
+def _roles_data(request: Request, user: Person) -> dict[str, Any]:
+    with ctx(request).store.session() as session:
+        school = current_org(request, session).school(user.school_id)
+        people = people_choices(session, user.school_id)
+    chosen = {box: [v] if (v := getattr(school, box)) else [] for box in ROLE_BOXES}
+    chosen |= {box: list(getattr(school, box)) for box in ROLE_LISTS}
+    return {"people": people, "chosen": chosen}
 
 
 @router.get("/admin/roles", include_in_schema=False)
 def roles_page(request: Request) -> Response:
     """Head, safeguarding lead and deputies, DPO, clerk, chair and the bot's administrators."""
     user = require_roles(request, SETUP_EDITORS)
-    with ctx(request).store.session() as session:
-        return show(request, "admin_roles.html", _roles_data(request, session, user),
-                    session=session)
+    return show(request, "admin_roles.html", _roles_data(request, user))
 
 
 @router.post("/admin/roles", include_in_schema=False)
 async def roles_save(request: Request) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
     form = await read_checked_form(request, max_files=0, max_fields=400)
-    check_csrf(request, str(form.get("csrf_token") or ""))
-    user = require_roles(request, SETUP_EDITORS)
-    with ctx(request).store.session() as session:
-        data = _roles_data(request, session, user)
+    user = editor(request, str(form.get("csrf_token") or ""))
+    data = _roles_data(request, user)
     known = {email for email, _ in data["people"]}
     picked = {box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES,
                                                                               *ROLE_LISTS)}
@@ -198,19 +173,12 @@ async def roles_save(request: Request) -> Response:
         for box in ROLE_LISTS:
             school[box] = picked[box]
 
-    try:
-        save_change(request, user, change, "people in roles changed")
-    except SetupError as exc:
-        return failed(request, "admin_roles.html", data, exc)
-    return RedirectResponse("/admin/roles?saved=1", status_code=303)
+    return saved(request, user, change, "people in roles changed", to="/admin/roles?saved=1",
+                 template="admin_roles.html", data=data)
 
 
 def _role_labels(words: Words) -> dict[str, str]:
     """Each role box's label, in the school's words."""
-
-    def cap(text: str) -> str:
-        return text[:1].upper() + text[1:]
-
     return {
         "headteacher": cap(words.headteacher),
         "dsl": cap(words.dsl_full),
@@ -229,16 +197,16 @@ def _role_labels(words: Words) -> dict[str, str]:
 def settings_page(request: Request) -> Response:
     """Where the settings are managed (these pages or school.yaml) and the school.yaml export."""
     user = require_roles(request, SETUP_EDITORS)
-    with ctx(request).store.session() as session:
-        return show(request, "admin_settings.html", _settings_data(request, session, user),
-                    session=session)
+    return show(request, "admin_settings.html", _settings_data(request, user))
 
 
-def _settings_data(request: Request, session: Session, user: Person) -> dict[str, Any]:
+def _settings_data(request: Request, user: Person) -> dict[str, Any]:
     """What the settings page shows this person: the move only to whoever may decide it for
     every school, the export of what they may see."""
     schools = len(ctx(request).config.schools)
-    return {"newest": config_store.latest(session),
+    with ctx(request).store.session() as session:
+        newest = config_store.latest(session)
+    return {"newest": newest,
             "config_file": ctx(request).settings.config_path.name,
             "may_move": schools == 1 or trust_wide(user),
             "whole_trust": schools > 1 and trust_wide(user)}
@@ -251,23 +219,14 @@ def settings_save(
     source: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Move the settings' home; the move carries the settings in force with it."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     settings = ctx(request).settings
     if len(ctx(request).config.schools) > 1 and not trust_wide(user):
         raise HTTPException(403, "Where the settings are managed is decided for the whole "
                             "trust: ask a trust-wide administrator.")
     if source not in setup_state.SOURCES:
-        with ctx(request).store.session() as session:
-            return show(
-                request,
-                "admin_settings.html",
-                {**_settings_data(request, session, user),
-                 "errors": ["Where the settings are managed: choose one of the two."],
-                 "error_field": "source"},
-                session=session,
-                status_code=422,
-            )
+        return failed(request, "admin_settings.html", _settings_data(request, user), SetupError(
+            "source", "Where the settings are managed: choose one of the two."))
     now = utcnow()
     with ctx(request).store.transaction() as session:
         before = setup_state.config_source(session)

@@ -18,7 +18,7 @@ from bot.core.clock import local_today
 from bot.core.config import ROLES
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
-from bot.engine.web.deps import check_csrf, ctx, require_roles
+from bot.engine.web.deps import ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.policies.api import (
     MAX_DOCUMENT_BYTES,
@@ -30,7 +30,15 @@ from bot.features.policies.api import (
     typed_title,
 )
 from bot.features.setup.pack import PACKS, school_pack
-from bot.features.setup.pages import current_org, failed, people_choices, save_change, show
+from bot.features.setup.pages import (
+    current_school,
+    editor,
+    failed,
+    people_choices,
+    save_change,
+    saved,
+    show,
+)
 from bot.features.setup.rules import (
     SetupError,
     parse_days,
@@ -65,8 +73,7 @@ AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
 
 
 def _policies_data(request: Request, user: Person) -> dict[str, Any]:
-    with ctx(request).store.session() as session:
-        school = current_org(request, session).school(user.school_id)
+    school = current_school(request, user.school_id)
     return {"school": school, "accept": ".docx,.pdf,.md", "results": [], "left_out": [],
             "typed": dict.fromkeys(("title", "version", "adopted", "next_review",
                                     "approving_body"), "")}
@@ -76,9 +83,7 @@ def _policies_data(request: Request, user: Person) -> dict[str, Any]:
 def policies_page(request: Request) -> Response:
     """The school's policies and the upload form (one document or the whole folder)."""
     user = require_roles(request, SETUP_EDITORS)
-    with ctx(request).store.session() as session:
-        return show(request, "admin_policies.html", _policies_data(request, user),
-                    session=session)
+    return show(request, "admin_policies.html", _policies_data(request, user))
 
 
 async def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
@@ -158,8 +163,7 @@ async def policies_upload(
     one file that cannot be read stops the whole upload and names the file. A scanned PDF is
     registered from the details typed beside it; a copy of a document in another format is
     not added twice; a document naming another school or DSL is pointed out."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     data = _policies_data(request, user)
     typed = {"title": title, "version": version, "adopted": adopted,
              "next_review": next_review, "approving_body": approving_body}
@@ -204,13 +208,11 @@ async def policies_upload(
     left_out = data.get("left_out", [])
     data = _policies_data(request, user)
     data["results"], data["left_out"] = results, left_out
-    with ctx(request).store.session() as session:
-        return show(request, "admin_policies.html", data, session=session)
+    return show(request, "admin_policies.html", data)
 
 
 def _policy_or_404(request: Request, user: Person, pid: str) -> Any:
-    with ctx(request).store.session() as session:
-        school = current_org(request, session).school(user.school_id)
+    school = current_school(request, user.school_id)
     policy = next((p for p in school.policies if p.id == pid), None)
     if policy is None:
         raise HTTPException(404, "There is no policy with that name in the settings.")
@@ -241,8 +243,7 @@ def policy_page(request: Request, pid: str) -> Response:
     """Edit one policy's details, or upload a new version of its document."""
     user = require_roles(request, SETUP_EDITORS)
     data = _policy_page(request, user, pid)
-    with ctx(request).store.session() as session:
-        return show(request, "admin_policy.html", data, session=session)
+    return show(request, "admin_policy.html", data)
 
 
 @router.post("/admin/policies/{pid}", include_in_schema=False)
@@ -258,8 +259,7 @@ def policy_save(
     linked_policies: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     """Save a policy's details (title, lead, approving body, review cycle, AUP, links)."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     data = _policy_page(request, user, pid)
     data["form"] = {"title": title, "owner": owner, "approving_body": approving_body,
                     "review_cycle_months": review_cycle_months, "aup": aup,
@@ -285,11 +285,8 @@ def policy_save(
                      linked_policies=[link for link in links
                                       if link.lower() != title.strip().lower()])
 
-    try:
-        save_change(request, user, change, f"policy details changed: {title.strip()[:200]}")
-    except SetupError as exc:
-        return failed(request, "admin_policy.html", data, exc)
-    return RedirectResponse(f"/admin/policies/{pid}?saved=1", status_code=303)
+    return saved(request, user, change, f"policy details changed: {title.strip()[:200]}",
+                 to=f"/admin/policies/{pid}?saved=1", template="admin_policy.html", data=data)
 
 
 @router.post("/admin/policies/{pid}/version", include_in_schema=False)
@@ -300,8 +297,7 @@ async def policy_version(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """A new version of this policy's document: staff who acknowledge it are asked again."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     data = _policy_page(request, user, pid)
     today = local_today(utcnow())
     try:
@@ -326,8 +322,7 @@ async def policy_version(
 
 
 def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
-    with ctx(request).store.session() as session:
-        school = current_org(request, session).school(user.school_id)
+    school = current_school(request, user.school_id)
     return {"school": school, "packs": PACKS, "kinds": KIND_NAMES, "roles": AUDIENCE_ROLES,
             "every": EVERY, "notes": [], "form": {}, **extra}
 
@@ -336,9 +331,7 @@ def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str
 def requirements_page(request: Request) -> Response:
     """What staff are asked to do: the requirements, a built-in pack and the add form."""
     user = require_roles(request, SETUP_EDITORS)
-    with ctx(request).store.session() as session:
-        return show(request, "admin_requirements.html", _requirements_data(request, user),
-                    session=session)
+    return show(request, "admin_requirements.html", _requirements_data(request, user))
 
 
 @router.post("/admin/requirements/pack", include_in_schema=False)
@@ -348,8 +341,7 @@ def requirements_pack(
     pack: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Add a built-in pack's requirements (matched to the school's policies by title)."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     data = _requirements_data(request, user)
     notes: list[str] = []
 
@@ -365,8 +357,7 @@ def requirements_pack(
     except SetupError as exc:
         return failed(request, "admin_requirements.html", data, exc)
     data = _requirements_data(request, user, notes=notes, added_pack=PACKS[pack].title)
-    with ctx(request).store.session() as session:
-        return show(request, "admin_requirements.html", data, session=session)
+    return show(request, "admin_requirements.html", data)
 
 
 def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
@@ -457,8 +448,7 @@ def _save_requirement(request: Request, user: Person, rid: str | None,
 async def requirement_add(request: Request) -> Response:
     """Add one requirement from the form."""
     form = await _requirement_form(request)
-    check_csrf(request, form["csrf_token"])
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, form["csrf_token"])
     data = _requirements_data(request, user)
     return _save_requirement(request, user, None, form, "admin_requirements.html", data)
 
@@ -483,16 +473,14 @@ def requirement_page(request: Request, rid: str) -> Response:
         "valid_months": str(req.valid_months), "yearly_on": req.yearly_on or "",
         "roles": list(req.audience.roles),
     }
-    with ctx(request).store.session() as session:
-        return show(request, "admin_requirement.html", data, session=session)
+    return show(request, "admin_requirement.html", data)
 
 
 @router.post("/admin/requirements/{rid}", include_in_schema=False)
 async def requirement_save(request: Request, rid: str) -> Response:
     """Save one requirement's changes."""
     form = await _requirement_form(request)
-    check_csrf(request, form["csrf_token"])
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, form["csrf_token"])
     data = _requirements_data(request, user)
     data["requirement"] = _requirement_or_404(data, rid)
     return _save_requirement(request, user, rid, form, "admin_requirement.html", data)
@@ -503,28 +491,23 @@ def requirement_stop(
     request: Request, rid: str, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     """Stop asking for this: its open duties close; what was done stays on the record."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     data = _requirements_data(request, user)
     req = _requirement_or_404(data, rid)
 
     def change(school: dict[str, Any]) -> None:
         school["requirements"] = [r for r in school["requirements"] if r["id"] != rid]
 
-    try:
-        save_change(request, user, change, f"requirement stopped: {req.display_title[:200]}")
-    except SetupError as exc:
-        data["requirement"] = req
-        return failed(request, "admin_requirement.html", data, exc)
-    return RedirectResponse("/admin/requirements?saved=1", status_code=303)
+    return saved(request, user, change, f"requirement stopped: {req.display_title[:200]}",
+                 to="/admin/requirements?saved=1", template="admin_requirement.html",
+                 data={**data, "requirement": req})
 
 
 # --------------------------------------------------------------------------- term dates
 
 
 def _terms_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
-    with ctx(request).store.session() as session:
-        school = current_org(request, session).school(user.school_id)
+    school = current_school(request, user.school_id)
     form = {
         "terms": terms_text(school),
         "inset_days": "\n".join(d.isoformat() for d in school.inset_days),
@@ -537,8 +520,7 @@ def _terms_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
 def terms_page(request: Request) -> Response:
     """Term dates, INSET days and other closures: typed, or from an .ics calendar."""
     user = require_roles(request, SETUP_EDITORS)
-    with ctx(request).store.session() as session:
-        return show(request, "admin_terms.html", _terms_data(request, user), session=session)
+    return show(request, "admin_terms.html", _terms_data(request, user))
 
 
 @router.post("/admin/terms", include_in_schema=False)
@@ -550,8 +532,7 @@ def terms_save(
     holidays: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     """Save the typed term dates (each line checked; the line at fault is named)."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     data = _terms_data(request, user)
     data["form"] = {"terms": terms, "inset_days": inset_days, "holidays": holidays}
 
@@ -561,11 +542,8 @@ def terms_save(
         school["inset_days"] = parse_days(inset_days, "inset_days", "INSET days", today)
         school["holidays"] = parse_days(holidays, "holidays", "Other closures", today)
 
-    try:
-        save_change(request, user, change, "term dates changed")
-    except SetupError as exc:
-        return failed(request, "admin_terms.html", data, exc)
-    return RedirectResponse("/admin/terms?saved=1", status_code=303)
+    return saved(request, user, change, "term dates changed", to="/admin/terms?saved=1",
+                 template="admin_terms.html", data=data)
 
 
 @router.post("/admin/terms/calendar", include_in_schema=False)
@@ -575,8 +553,7 @@ async def terms_calendar(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Read a local authority's .ics term-dates calendar and save what it says (shown)."""
-    check_csrf(request, csrf_token)
-    user = require_roles(request, SETUP_EDITORS)
+    user = editor(request, csrf_token)
     data = _terms_data(request, user)
     name = (calendar.filename or "the calendar").rsplit("/", 1)[-1][:80]
     try:
@@ -592,13 +569,10 @@ async def terms_calendar(
                              "term dates instead.")
 
         def change(school: dict[str, Any]) -> None:
-            school["terms"] = read.terms
-            school["inset_days"] = read.inset_days
-            school["holidays"] = read.holidays
+            school.update(terms=read.terms, inset_days=read.inset_days, holidays=read.holidays)
 
         save_change(request, user, change, f"term dates read from {name}")
     except SetupError as exc:
         return failed(request, "admin_terms.html", data, exc)
     data = _terms_data(request, user, read=read, calendar_name=name)
-    with ctx(request).store.session() as session:
-        return show(request, "admin_terms.html", data, session=session)
+    return show(request, "admin_terms.html", data)

@@ -52,20 +52,16 @@ def reviews_record(
     today = as_of_today(None)
     try:
         day = CALENDAR.parse(on, "--on", today, example="2026-11-24") if on else today
-    except DateWindowError as exc:
-        _fail(str(exc))
-    try:
         with ctx.store.transaction() as session:
             opened = record_event(
                 session, chosen, kind=kind, what=what, happened_on=day, actor=CLI_ACTOR,
                 now=utcnow(), base_url=ctx.settings.base_url,
                 signing_key=ctx.settings.signing_key(),
             )
-            reviews, told, due = opened.reviews, opened.told, opened.duties
-    except EventError as exc:
+    except (DateWindowError, EventError) as exc:
         _fail(str(exc))
-    console.print(f"[green]Recorded.[/] Reviews opened: {', '.join(reviews) or 'none'} "
-                  f"({due} owed, {told} owner(s) emailed).", highlight=False)
+    console.print(f"[green]Recorded.[/] Reviews opened: {', '.join(opened.reviews) or 'none'} "
+                  f"({opened.duties} owed, {opened.told} owner(s) emailed).", highlight=False)
 
 
 @reviews_app.command("outcome")
@@ -101,8 +97,7 @@ def reviews_outcome(
         duty, person = found
         result = complete_task(session, chosen, duty, person, method="cli", ip=None,
                                user_agent=None, now=utcnow(), outcome=outcome.strip())
-        already = result.already
-    console.print("Already recorded." if already else "[green]Outcome recorded.[/]",
+    console.print("Already recorded." if result.already else "[green]Outcome recorded.[/]",
                   highlight=False)
 
 

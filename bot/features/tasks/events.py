@@ -198,12 +198,12 @@ def event_reviews(session: Session, school_id: str) -> list[EventReview]:
         select(ReviewEvent).where(ReviewEvent.school_id == school_id))}
     if not events:
         return []
+    cycles = [f"{EVENT_CYCLE}{i}" for i in events]
     rows = session.execute(
         select(Duty, Requirement.title, Person.display_name)
         .join(Requirement, Requirement.id == Duty.requirement_id)
         .join(Person, Person.id == Duty.person_id)
-        .where(Duty.school_id == school_id, Duty.cycle.in_(
-            [f"{EVENT_CYCLE}{i}" for i in events]))
+        .where(Duty.school_id == school_id, Duty.cycle.in_(cycles))
         .order_by(Duty.id)
     ).all()
     done = {
@@ -211,8 +211,7 @@ def event_reviews(session: Session, school_id: str) -> list[EventReview]:
         for c, name in session.execute(
             select(TaskCompletion, Person.display_name)
             .join(Person, Person.id == TaskCompletion.person_id)
-            .where(TaskCompletion.school_id == school_id,
-                   TaskCompletion.cycle.in_([f"{EVENT_CYCLE}{i}" for i in events]))
+            .where(TaskCompletion.school_id == school_id, TaskCompletion.cycle.in_(cycles))
             .order_by(TaskCompletion.id.desc()))
     }
     grouped: dict[tuple[int, int], tuple[str, date, list[str]]] = {}

@@ -24,11 +24,6 @@ MISSED_KEY_PREFIX = "task-missed"
 MISSED_LOOKBACK_DAYS = 28
 
 
-def _dsl_team(school: SchoolConfig) -> list[str]:
-    """The DSL and deputies (the headteacher when the school names none)."""
-    return list(dict.fromkeys([*school.dsl, *school.deputy_dsl])) or [school.headteacher]
-
-
 def _missed_draft(
     school: SchoolConfig,
     requirement: Requirement,
@@ -41,7 +36,7 @@ def _missed_draft(
     cfg = task_config(school, requirement.key)
     period = cycle_label(cfg, cycle)
     names = ", ".join(p.display_name for p in owners) or "its owner"
-    dsl = _dsl_team(school)
+    dsl = [*school.dsl, *school.deputy_dsl] or [school.headteacher]  # the DSL team
     team = school_words(school).dsl_team
     to = list(dict.fromkeys([*(p.email for p in owners if p.active), *dsl]))
     paragraphs = [

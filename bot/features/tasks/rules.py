@@ -52,10 +52,8 @@ def event_kinds(school: SchoolConfig) -> dict[str, str]:
 
 def task_config(school: SchoolConfig, key: str) -> RequirementConfig | None:
     """The recurring-task requirement with this key, if it is still configured."""
-    for cfg in school.requirements:
-        if cfg.id == key and cfg.kind == "recurring_task":
-            return cfg
-    return None
+    return next((cfg for cfg in school.requirements
+                 if cfg.id == key and cfg.kind == "recurring_task"), None)
 
 
 def cycle_label(cfg: RequirementConfig | None, cycle: str) -> str:

@@ -6,6 +6,7 @@ Opening a task link records nothing (mail scanners open links); only its button 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
@@ -16,12 +17,18 @@ from sqlalchemy.orm import Session
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
 from bot.core.forms import parse_iso_date
-from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
+from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, Person, TaskCompletion, utcnow
 from bot.core.permissions import REVIEW_RECORDERS
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
-from bot.engine.web.links import deliver_soon, fresh_link_page, queue_fresh_link
+from bot.engine.web.links import (
+    deliver_soon,
+    fresh_link_page,
+    invalid_link_page,
+    link_claims,
+    queue_fresh_link,
+)
 from bot.features.tasks.events import EventError, event_of, event_reviews, record_event
 from bot.features.tasks.rules import EVENT_KINDS, cycle_label, event_kinds, task_config
 from bot.features.tasks.service import complete_task, task_done_by, task_owner_ids
@@ -34,20 +41,12 @@ router = APIRouter()
 # --------------------------------------------------------------------------- recurring tasks
 
 
-def _claims(request: Request, token: str) -> LinkClaims:
-    settings = ctx(request).settings
-    return read_token(settings.signing_key(), "task", token, settings.link_max_age_days * 86400)
-
-
-def _invalid(request: Request) -> Response:
-    return render(request, "link_invalid.html", {}, status_code=400)
-
-
 def _expired(request: Request, token: str) -> Response:
     return render(request, "task_expired.html", {"token": token}, status_code=410)
 
 
 def _task_duty(session: Session, claims: LinkClaims) -> tuple[Person, Duty]:
+    """The person and the task duty a link names; LinkInvalidError if not."""
     duty = session.get(Duty, claims.duty_id) if claims.duty_id else None
     if duty is None or duty.person_id != claims.person_id or duty.kind != "recurring_task":
         raise LinkInvalidError("link does not match a task")
@@ -102,23 +101,27 @@ def _event_words(session: Session, cycle: str) -> tuple[str, str, str] | None:
     return EVENT_KINDS.get(event.kind, event.kind), event.what, human_date(event.happened_on)
 
 
+def _done_page(
+    request: Request, duty: Duty, already: bool, done_by: str | None, done_at: datetime | None,
+    others: int = 0,
+) -> Response:
+    """The page saying the task is done for its period (by whom, when)."""
+    cfg = task_config(ctx(request).config.school(duty.school_id), duty.requirement.key)
+    return render(request, "task_done.html", {
+        "title": duty.requirement.title,
+        "period": cycle_label(cfg, duty.cycle),
+        "already": already,
+        "others": others,
+        "done_by": done_by,
+        "done_on": human_date(local_today(done_at)) if done_at else None,
+    })
+
+
 def _task_closed(request: Request, session: Session, person: Person, duty: Duty) -> Response:
-    school = ctx(request).config.school(person.school_id)
-    cfg = task_config(school, duty.requirement.key)
-    period = cycle_label(cfg, duty.cycle)
     if duty.status == "done":
-        done_by, done_at = task_done_by(session, duty)
-        return render(
-            request,
-            "task_done.html",
-            {
-                "title": duty.requirement.title,
-                "period": period,
-                "already": True,
-                "done_by": done_by,
-                "done_on": human_date(local_today(done_at)) if done_at else None,
-            },
-        )
+        return _done_page(request, duty, True, *task_done_by(session, duty))
+    school = ctx(request).config.school(person.school_id)
+    period = cycle_label(task_config(school, duty.requirement.key), duty.cycle)
     message = {
         "missed": f"This link was for {period}, which has ended, so it can no longer be "
         "marked done. Your latest email has the link for the current one.",
@@ -130,17 +133,13 @@ def _task_closed(request: Request, session: Session, person: Person, duty: Duty)
 @router.get("/task/{token}", include_in_schema=False)
 def task_page(request: Request, token: str) -> Response:
     """Show the task and a Done button. Records nothing (mail scanners open links)."""
-    try:
-        claims = _claims(request, token)
-    except LinkExpiredError:
-        return _expired(request, token)
-    except LinkInvalidError:
-        return _invalid(request)
     with ctx(request).store.session() as session:
         try:
-            person, duty = _task_duty(session, claims)
+            person, duty = _task_duty(session, link_claims(request, "task", token))
+        except LinkExpiredError:
+            return _expired(request, token)
         except LinkInvalidError:
-            return _invalid(request)
+            return invalid_link_page(request)
         if duty.status != "open":
             return _task_closed(request, session, person, duty)
         return render(request, "task.html", _task_context(request, session, person, duty, token))
@@ -156,18 +155,18 @@ def task_renew(
     """Email a fresh task link to the address the school holds (never one typed here)."""
     check_csrf(request, csrf_token)
     try:
-        claims = _claims(request, token)
+        claims = link_claims(request, "task", token)
     except LinkExpiredError as exc:
         claims = exc.claims
     except LinkInvalidError:
-        return _invalid(request)
+        return invalid_link_page(request)
     context = ctx(request)
     settings = context.settings
     with context.store.transaction() as session:
         try:
             person, duty = _task_duty(session, claims)
         except LinkInvalidError:
-            return _invalid(request)
+            return invalid_link_page(request)
         if duty.status == "open" and person.active:
             fresh = make_token(settings.signing_key(), "task", person.id, duty.id, None)
             school = context.config.school(person.school_id)
@@ -202,23 +201,18 @@ def task_done(
     """Record the task as done for its period (once); a second press says 'already done'.
     A review an event opened needs its outcome in words."""
     check_csrf(request, csrf_token)
-    try:
-        claims = _claims(request, token)
-    except LinkExpiredError:
-        return _expired(request, token)
-    except LinkInvalidError:
-        return _invalid(request)
     user = current_user(request)
     context = ctx(request)
     with context.store.transaction() as session:
         try:
-            person, duty = _task_duty(session, claims)
+            person, duty = _task_duty(session, link_claims(request, "task", token))
+        except LinkExpiredError:
+            return _expired(request, token)
         except LinkInvalidError:
-            return _invalid(request)
+            return invalid_link_page(request)
         if duty.status != "open":
             return _task_closed(request, session, person, duty)
         school = context.config.school(person.school_id)
-        cfg = task_config(school, duty.requirement.key)
         said = outcome.strip() or None
         if said is None and event_of(session, duty.cycle) is not None:
             page = _task_context(request, session, person, duty, token)
@@ -236,18 +230,8 @@ def task_done(
             now=utcnow(),
             outcome=said,
         )
-        return render(
-            request,
-            "task_done.html",
-            {
-                "title": duty.requirement.title,
-                "period": cycle_label(cfg, duty.cycle),
-                "already": result.already,
-                "others": max(result.closed - 1, 0),
-                "done_by": result.done_by,
-                "done_on": human_date(local_today(result.done_at)) if result.done_at else None,
-            },
-        )
+        return _done_page(request, duty, result.already, result.done_by, result.done_at,
+                          max(result.closed - 1, 0))
 
 
 
@@ -260,8 +244,7 @@ def _recorder(request: Request) -> tuple[Person, SchoolConfig]:
 
 
 def _reviews_page(
-    request: Request, person: Person, school: SchoolConfig, status_code: int = 200,
-    **extra: Any,
+    request: Request, school: SchoolConfig, status_code: int = 200, **extra: Any
 ) -> Response:
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
@@ -275,8 +258,7 @@ def _reviews_page(
 @router.get("/reviews", include_in_schema=False)
 def reviews(request: Request) -> Response:
     """The reviews events opened (trigger, owners, due, outcome) and the form to record one."""
-    person, school = _recorder(request)
-    return _reviews_page(request, person, school)
+    return _reviews_page(request, _recorder(request)[1])
 
 
 @router.post("/reviews", include_in_schema=False)
@@ -306,7 +288,7 @@ def reviews_record(
             message = (f"Recorded. {len(opened.reviews)} review(s) opened for "
                        f"{opened.told} owner(s), who have been emailed.")
     except EventError as exc:
-        return _reviews_page(request, person, school, status_code=400, error=str(exc),
+        return _reviews_page(request, school, status_code=400, error=str(exc),
                              form={"kind": kind, "what": what, "happened_on": happened_on})
     deliver_soon(request, background)
-    return _reviews_page(request, person, school, message=message)
+    return _reviews_page(request, school, message=message)
