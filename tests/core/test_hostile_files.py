@@ -40,7 +40,7 @@ from bot.features.setup.service import SetupError, read_upload
 from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 from bot.features.training.service import import_training_csv
 from connectors.local.connector import FileDirectory
-from tests.support.greedy import hoard, spin
+from tests.support.greedy import hoard, spin, stall
 from tests.support.helpers import SchoolBuilder
 from tests.support.hostile import (
     DISGUISED,
@@ -298,6 +298,9 @@ def test_a_parse_that_runs_on_or_eats_memory_is_stopped_not_the_process() -> Non
     with pytest.raises(ContainedError) as slow:
         run_contained(spin, b"", seconds=1.0)
     assert slow.value.why == "time"
+    with pytest.raises(ContainedError) as stuck:  # no CPU used: the parent's wait ends it
+        run_contained(stall, b"", seconds=0.5)
+    assert stuck.value.why == "time"
     with pytest.raises(ContainedError) as greedy:
         run_contained(hoard, b"", memory=256 * MB)
     assert greedy.value.why == "memory"

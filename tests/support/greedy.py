@@ -3,7 +3,9 @@ module of its own: the child process imports it by name, and it imports nothing 
 
 from __future__ import annotations
 
-__all__ = ["hoard", "spin"]
+import time
+
+__all__ = ["hoard", "spin", "stall"]
 
 
 def spin(_: bytes) -> None:
@@ -17,3 +19,9 @@ def hoard(_: bytes) -> None:
     taken = []
     while True:
         taken.append(bytearray(64 * 1024 * 1024))
+
+
+def stall(_: bytes) -> None:
+    """Wait for ever without using the CPU, which no CPU limit stops."""
+    while True:
+        time.sleep(60)
