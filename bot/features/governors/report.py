@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -200,11 +201,6 @@ def outcome_bucket(outcome: str | None) -> str:
     return words if words in KNOWN_OUTCOMES else FREE_TEXT_OUTCOME
 
 
-def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
-    """The reports feature's category and status labels."""
-    return dict(CATEGORIES), dict(REPORT_STATUSES)
-
-
 def head_reports_note(words: Words) -> str:
     """Why the counts leave out reports about the head, in the school's words."""
     return (
@@ -219,6 +215,11 @@ def _label(code: str, labels: dict[str, str]) -> str:
         return labels[code]
     words = re.sub(r"[_-]+", " ", code).strip()
     return words[:1].upper() + words[1:]
+
+
+def _counts(labels: Iterable[str]) -> dict[str, int]:
+    """How many of each label, by label."""
+    return dict(sorted(Counter(labels).items()))
 
 
 def _instant(day: date) -> datetime:
@@ -285,11 +286,7 @@ def build_report(
     report.accounts = [
         AccountLine(a.name, a.platform, a.holders, a.unsigned) for a in figures.accounts
     ]
-    categories, statuses = _vocabulary()
-    category: Counter[str] = Counter()
-    status: Counter[str] = Counter()
-    outcome: Counter[str] = Counter()
-    for cat, state, result in session.execute(
+    rows = session.execute(
         select(Report.category, Report.status, Report.outcome).where(
             Report.school_id == school.id,
             Report.created_at >= _instant(term.start),
@@ -298,13 +295,10 @@ def build_report(
             # report about the head is never counted (the chair holds those)
             Report.about_headteacher.is_(False),
         )
-    ):
-        category[_label(cat, categories)] += 1
-        status[_label(state, statuses)] += 1
-        outcome[outcome_bucket(result)] += 1
-    report.reports_by_category = dict(sorted(category.items()))
-    report.reports_by_status = dict(sorted(status.items()))
-    report.reports_by_outcome = dict(sorted(outcome.items()))
+    ).all()
+    report.reports_by_category = _counts(_label(cat, CATEGORIES) for cat, _, _ in rows)
+    report.reports_by_status = _counts(_label(s, REPORT_STATUSES) for _, s, _ in rows)
+    report.reports_by_outcome = _counts(outcome_bucket(result) for _, _, result in rows)
     return report
 
 
