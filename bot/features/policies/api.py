@@ -10,12 +10,10 @@ from bot.features.policies.importer import (
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
-    extract_policy,
     not_ours,
     same_document,
     typed_policy,
 )
-from bot.features.policies.importer.dates import find_dates
 from bot.features.policies.intake import (
     QUESTIONS,
     Dates,
@@ -35,7 +33,6 @@ from bot.features.policies.rules import (
     REVIEW_DUE_SOON_DAYS,
     ReviewError,
     check_document,
-    document_version_label,
     normalise_title,
     policy_key,
     review_status,
@@ -62,11 +59,8 @@ __all__ = [
     "acknowledge",
     "check_document",
     "copy_of",
-    "document_version_label",
     "dsl_names",
     "extract_bytes",
-    "extract_policy",
-    "find_dates",
     "intake_of",
     "names_match",
     "normalise_title",
