@@ -37,7 +37,7 @@ from bot.features.policies.rules import (
     policy_key,
     review_status,
 )
-from bot.features.policies.store import accepted_document
+from bot.features.policies.store import accepted_document, new_version
 from bot.features.policies.typed import typed_date, typed_title
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "extract_bytes",
     "intake_of",
     "names_match",
+    "new_version",
     "normalise_title",
     "not_ours",
     "policy_key",

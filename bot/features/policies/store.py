@@ -144,9 +144,11 @@ def _match_people(
 
 
 def new_version(
-    session: Session, policy: Policy, label: str, name: str, data: bytes, today: date
+    session: Session, policy: Policy, label: str, name: str, data: bytes, today: date,
+    statement: str | None = None,
 ) -> PolicyVersion:
-    """Publish the document as a new version of the policy, today."""
+    """Publish the document as a new version of the policy from ``today`` (what a person agrees
+    to: ``statement``, else the policy's usual one)."""
     version = PolicyVersion(
         school_id=policy.school_id,
         policy_id=policy.id,
@@ -155,7 +157,7 @@ def new_version(
         document=data,
         sha256=hashlib.sha256(data).hexdigest(),
         published_on=today,
-        statement=default_statement(policy.title, label),
+        statement=statement or default_statement(policy.title, label),
     )
     session.add(version)
     session.flush()
