@@ -158,6 +158,7 @@ def _row(name: str, imported: ImportedPolicy) -> tuple[str, ...] | None:
 
 def _found_lines(imported: ImportedPolicy, checks: list[str]) -> list[str]:
     """The notes, question, checks and warnings printed under the table."""
+    # lazy: not loaded by --help (module docstring)
     from bot.features.policies.importer import MONTH_ONLY_RULE, FuzzyDate
 
     dates = [imported.written, imported.last_reviewed, imported.ratified, imported.next_review]
