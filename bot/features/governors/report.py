@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -227,6 +227,38 @@ def _instant(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
 
 
+def _reviewed(
+    session: Session, school_id: str, term: Term, policies: Sequence[Policy]
+) -> list[ReviewLine]:
+    """The reviews recorded in the term, and those known only from the configuration."""
+    reviewed: list[ReviewLine] = []
+    titles = {p.id: p.title for p in policies}
+    recorded: set[int] = set()
+    for review in session.scalars(
+        select(PolicyReview)
+        .where(
+            PolicyReview.school_id == school_id,
+            PolicyReview.reviewed_on >= term.start,
+            PolicyReview.reviewed_on <= term.end,
+        )
+        .order_by(PolicyReview.reviewed_on, PolicyReview.id)
+    ):
+        recorded.add(review.policy_id)
+        reviewed.append(
+            ReviewLine(
+                titles.get(review.policy_id, "?"),
+                review.reviewed_on,
+                review.body,
+                review.minute_ref,
+            )
+        )
+    for policy in policies:  # reviews known only from the configuration (no recorded row)
+        day = policy.last_reviewed
+        if day is not None and term.start <= day <= term.end and policy.id not in recorded:
+            reviewed.append(ReviewLine(policy.title, day, policy.approving_body, None))
+    return sorted(reviewed, key=lambda r: (r.reviewed_on, r.title))
+
+
 def build_report(
     session: Session, school: SchoolConfig, term: Term, today: date
 ) -> GovernorsReport:
@@ -255,31 +287,7 @@ def build_report(
             report.due_in_term.append(line)
     counts = Counter(p.status for p in report.policies)
     report.status_counts = {s: counts.get(s, 0) for s in STATUSES}
-    titles = {p.id: p.title for p in policies}
-    recorded: set[int] = set()
-    for review in session.scalars(
-        select(PolicyReview)
-        .where(
-            PolicyReview.school_id == school.id,
-            PolicyReview.reviewed_on >= term.start,
-            PolicyReview.reviewed_on <= term.end,
-        )
-        .order_by(PolicyReview.reviewed_on, PolicyReview.id)
-    ):
-        recorded.add(review.policy_id)
-        report.reviewed.append(
-            ReviewLine(
-                titles.get(review.policy_id, "?"),
-                review.reviewed_on,
-                review.body,
-                review.minute_ref,
-            )
-        )
-    for policy in policies:  # reviews known only from the configuration (no recorded row)
-        day = policy.last_reviewed
-        if day is not None and term.start <= day <= term.end and policy.id not in recorded:
-            report.reviewed.append(ReviewLine(policy.title, day, policy.approving_body, None))
-    report.reviewed.sort(key=lambda r: (r.reviewed_on, r.title))
+    report.reviewed = _reviewed(session, school.id, term, policies)
     report.ack_done = sum(p.done for p in figures.policies)
     report.ack_owed = sum(p.owed for p in figures.policies)
     report.training_done, report.training_owed = figures.training_done, figures.training_owed
