@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -200,11 +201,6 @@ def outcome_bucket(outcome: str | None) -> str:
     return words if words in KNOWN_OUTCOMES else FREE_TEXT_OUTCOME
 
 
-def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
-    """The reports feature's category and status labels."""
-    return dict(CATEGORIES), dict(REPORT_STATUSES)
-
-
 def head_reports_note(words: Words) -> str:
     """Why the counts leave out reports about the head, in the school's words."""
     return (
@@ -221,9 +217,46 @@ def _label(code: str, labels: dict[str, str]) -> str:
     return words[:1].upper() + words[1:]
 
 
+def _counts(labels: Iterable[str]) -> dict[str, int]:
+    """How many of each label, by label."""
+    return dict(sorted(Counter(labels).items()))
+
+
 def _instant(day: date) -> datetime:
     """Midnight in London at the start of ``day``, as aware UTC."""
     return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def _reviewed(
+    session: Session, school_id: str, term: Term, policies: Sequence[Policy]
+) -> list[ReviewLine]:
+    """The reviews recorded in the term, and those known only from the configuration."""
+    reviewed: list[ReviewLine] = []
+    titles = {p.id: p.title for p in policies}
+    recorded: set[int] = set()
+    for review in session.scalars(
+        select(PolicyReview)
+        .where(
+            PolicyReview.school_id == school_id,
+            PolicyReview.reviewed_on >= term.start,
+            PolicyReview.reviewed_on <= term.end,
+        )
+        .order_by(PolicyReview.reviewed_on, PolicyReview.id)
+    ):
+        recorded.add(review.policy_id)
+        reviewed.append(
+            ReviewLine(
+                titles.get(review.policy_id, "?"),
+                review.reviewed_on,
+                review.body,
+                review.minute_ref,
+            )
+        )
+    for policy in policies:  # reviews known only from the configuration (no recorded row)
+        day = policy.last_reviewed
+        if day is not None and term.start <= day <= term.end and policy.id not in recorded:
+            reviewed.append(ReviewLine(policy.title, day, policy.approving_body, None))
+    return sorted(reviewed, key=lambda r: (r.reviewed_on, r.title))
 
 
 def build_report(
@@ -254,42 +287,14 @@ def build_report(
             report.due_in_term.append(line)
     counts = Counter(p.status for p in report.policies)
     report.status_counts = {s: counts.get(s, 0) for s in STATUSES}
-    titles = {p.id: p.title for p in policies}
-    recorded: set[int] = set()
-    for review in session.scalars(
-        select(PolicyReview)
-        .where(
-            PolicyReview.school_id == school.id,
-            PolicyReview.reviewed_on >= term.start,
-            PolicyReview.reviewed_on <= term.end,
-        )
-        .order_by(PolicyReview.reviewed_on, PolicyReview.id)
-    ):
-        recorded.add(review.policy_id)
-        report.reviewed.append(
-            ReviewLine(
-                titles.get(review.policy_id, "?"),
-                review.reviewed_on,
-                review.body,
-                review.minute_ref,
-            )
-        )
-    for policy in policies:  # reviews known only from the configuration (no recorded row)
-        day = policy.last_reviewed
-        if day is not None and term.start <= day <= term.end and policy.id not in recorded:
-            report.reviewed.append(ReviewLine(policy.title, day, policy.approving_body, None))
-    report.reviewed.sort(key=lambda r: (r.reviewed_on, r.title))
+    report.reviewed = _reviewed(session, school.id, term, policies)
     report.ack_done = sum(p.done for p in figures.policies)
     report.ack_owed = sum(p.owed for p in figures.policies)
     report.training_done, report.training_owed = figures.training_done, figures.training_owed
     report.accounts = [
         AccountLine(a.name, a.platform, a.holders, a.unsigned) for a in figures.accounts
     ]
-    categories, statuses = _vocabulary()
-    category: Counter[str] = Counter()
-    status: Counter[str] = Counter()
-    outcome: Counter[str] = Counter()
-    for cat, state, result in session.execute(
+    rows = session.execute(
         select(Report.category, Report.status, Report.outcome).where(
             Report.school_id == school.id,
             Report.created_at >= _instant(term.start),
@@ -298,13 +303,10 @@ def build_report(
             # report about the head is never counted (the chair holds those)
             Report.about_headteacher.is_(False),
         )
-    ):
-        category[_label(cat, categories)] += 1
-        status[_label(state, statuses)] += 1
-        outcome[outcome_bucket(result)] += 1
-    report.reports_by_category = dict(sorted(category.items()))
-    report.reports_by_status = dict(sorted(status.items()))
-    report.reports_by_outcome = dict(sorted(outcome.items()))
+    ).all()
+    report.reports_by_category = _counts(_label(cat, CATEGORIES) for cat, _, _ in rows)
+    report.reports_by_status = _counts(_label(s, REPORT_STATUSES) for _, s, _ in rows)
+    report.reports_by_outcome = _counts(outcome_bucket(result) for _, _, result in rows)
     return report
 
 

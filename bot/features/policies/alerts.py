@@ -4,7 +4,7 @@ digests in the outbox, one per governor (timing and recipients are ``policies.ru
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -90,20 +90,26 @@ class DigestPlanned:
     queued: bool
 
 
-def digest_days(session: Session, school_id: str) -> dict[str, list[date]]:
-    """The days of each recipient's review digests, by recipient tag."""
-    days: dict[str, list[date]] = defaultdict(list)
-    prefix = f"{DIGEST_KEY_PREFIX}:{school_id}:"
+def _keyed_days(session: Session, prefix: str) -> Iterator[tuple[str, date]]:
+    """(recipient tag, day) of each outbox key ``prefix:tag:day`` (an older key without a day,
+    one email per policy, is skipped)."""
     for (key,) in session.execute(
         select(OutboxMessage.idempotency_key).where(
             OutboxMessage.idempotency_key.like(f"{prefix}%")
         )
     ):
+        tag, _, day = key[len(prefix) :].partition(":")
         try:
-            tag, day = key[len(prefix) :].split(":", 1)
-            days[tag].append(date.fromisoformat(day))
+            yield tag, date.fromisoformat(day)
         except ValueError:
             continue
+
+
+def digest_days(session: Session, school_id: str) -> dict[str, list[date]]:
+    """The days of each recipient's review digests, by recipient tag."""
+    days: dict[str, list[date]] = defaultdict(list)
+    for tag, day in _keyed_days(session, f"{DIGEST_KEY_PREFIX}:{school_id}:"):
+        days[tag].append(day)
     return days
 
 
@@ -154,37 +160,36 @@ class Move:
 
     def attachment(self, school: SchoolConfig, now: datetime) -> Attachment:
         """The updated (or cancelled) calendar event."""
-        ics = review_calendar(
-            school_id=school.id,
-            school_name=school.name,
-            policy=self.policy,
-            review_due=self.policy.next_review_due or self.old,
-            now=now,
-            domain=school_domain(school),
-            sequence=self.sequence,
-            cancel=self.cancel,
-        )
-        return Attachment(
-            f"policy-review-{self.policy.key}.ics",
-            CANCEL_CONTENT_TYPE if self.cancel else CALENDAR_CONTENT_TYPE,
-            ics,
-        )
+        return _event(school, self.policy, self.policy.next_review_due or self.old, now,
+                      self.sequence, cancel=self.cancel)
+
+
+def _event(
+    school: SchoolConfig, policy: Policy, review_due: date, now: datetime, sequence: int,
+    *, cancel: bool = False,
+) -> Attachment:
+    """A policy's review event as an .ics attachment (``cancel``: its cancellation)."""
+    ics = review_calendar(
+        school_id=school.id,
+        school_name=school.name,
+        policy=policy,
+        review_due=review_due,
+        now=now,
+        domain=school_domain(school),
+        sequence=sequence,
+        cancel=cancel,
+    )
+    return Attachment(
+        f"policy-review-{policy.key}.ics",
+        CANCEL_CONTENT_TYPE if cancel else CALENDAR_CONTENT_TYPE,
+        ics,
+    )
 
 
 def last_review_emails(session: Session, school_id: str) -> dict[str, date]:
     """The day of each recipient's latest email about reviews (a digest or a date changed)."""
     last = dict(last_digests(session, school_id))
-    prefix = f"{UPDATE_KEY_PREFIX}:{school_id}:"
-    for (key,) in session.execute(
-        select(OutboxMessage.idempotency_key).where(
-            OutboxMessage.idempotency_key.like(f"{prefix}%")
-        )
-    ):
-        try:
-            tag, day = key[len(prefix) :].split(":", 1)
-            when = date.fromisoformat(day)
-        except ValueError:
-            continue  # an older key (one email per policy): not a date
+    for tag, when in _keyed_days(session, f"{UPDATE_KEY_PREFIX}:{school_id}:"):
         last[tag] = max(last.get(tag, when), when)
     return last
 
@@ -253,19 +258,8 @@ def _digest_draft(
         small="You receive this as a named governor, the clerk, a policy lead or a member "
         "of the body that approves these policies.",
         attachments=tuple(
-            Attachment(
-                f"policy-review-{policy.key}.ics",
-                CALENDAR_CONTENT_TYPE,
-                review_calendar(
-                    school_id=school.id,
-                    school_name=school.name,
-                    policy=policy,
-                    review_due=entry.review_due,
-                    now=now,
-                    domain=school_domain(school),
-                    sequence=_event_sequence(policy, entry.review_due),
-                ),
-            )
+            _event(school, policy, entry.review_due, now,
+                   _event_sequence(policy, entry.review_due))
             for policy, entry in entries
         )
         + tuple(m.attachment(school, now) for m in moved_alone),

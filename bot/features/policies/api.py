@@ -10,12 +10,10 @@ from bot.features.policies.importer import (
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
-    extract_policy,
     not_ours,
     same_document,
     typed_policy,
 )
-from bot.features.policies.importer.dates import find_dates
 from bot.features.policies.intake import (
     QUESTIONS,
     Dates,
@@ -35,12 +33,11 @@ from bot.features.policies.rules import (
     REVIEW_DUE_SOON_DAYS,
     ReviewError,
     check_document,
-    document_version_label,
     normalise_title,
     policy_key,
     review_status,
 )
-from bot.features.policies.store import accepted_document
+from bot.features.policies.store import accepted_document, new_version
 from bot.features.policies.typed import typed_date, typed_title
 
 __all__ = [
@@ -62,13 +59,11 @@ __all__ = [
     "acknowledge",
     "check_document",
     "copy_of",
-    "document_version_label",
     "dsl_names",
     "extract_bytes",
-    "extract_policy",
-    "find_dates",
     "intake_of",
     "names_match",
+    "new_version",
     "normalise_title",
     "not_ours",
     "policy_key",

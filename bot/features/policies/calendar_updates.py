@@ -38,9 +38,6 @@ from bot.features.policies.rules import (
 )
 
 __all__ = [
-    "UPDATE_KEY_PREFIX",
-    "Move",
-    "last_review_emails",
     "moves_ready",
     "plan_event_updates",
     "record_moves",

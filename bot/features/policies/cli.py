@@ -7,13 +7,14 @@ Its commands import the feature's modules when they run: most load SQLAlchemy an
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from bot.core.dates import HAPPENED, DateWindowError
+from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.words import plural, version_name
 from bot.engine.commands import (
     AsOf,
@@ -26,18 +27,14 @@ from bot.engine.commands import (
     schools_of,
     where,
 )
-from bot.features.policies.cli_confirm import policies_confirm_date, policy_or_exit
 from bot.features.policies.cli_import import policies_import
 
 if TYPE_CHECKING:
-    from bot.core.context import AppContext
+    from sqlalchemy.orm import Session
+
+    from bot.core.models import Policy
 
 __all__ = ["policies_app"]
-
-
-def _school_id(ctx: AppContext, school: str | None) -> str:
-    """The named school's id (the first when None); exit 2 naming the known ids if unknown."""
-    return schools_of(ctx, school)[0].id
 
 
 # --------------------------------------------------------------------------- list, review, gaps
@@ -50,7 +47,7 @@ def policies_list(school: SchoolOption = None, as_of: AsOf = None) -> None:
 
     ctx = context()
     where(ctx)
-    school_id = _school_id(ctx, school)
+    school_id = schools_of(ctx, school)[0].id
     today = as_of_today(as_of)
     colour = {"overdue": "red", "due soon": "yellow", "current": "green"}
     with ctx.store.session() as session:
@@ -108,7 +105,7 @@ def policies_review(
 
     ctx = context()
     where(ctx)
-    school_id = _school_id(ctx, school)
+    school_id = schools_of(ctx, school)[0].id
     today = as_of_today(as_of)
     try:
         day = HAPPENED.parse(when, "--date (the review meeting)", today, example="2026-03-12")
@@ -123,7 +120,7 @@ def policies_review(
         upload = (document.name, document.read_bytes())
     try:
         with ctx.store.transaction() as session:
-            policy = policy_or_exit(session, school_id, key)
+            policy = _policy_or_exit(session, school_id, key)
             result = record_review(
                 session,
                 policy,
@@ -158,7 +155,7 @@ def policies_gaps(school: SchoolOption = None) -> None:
 
     ctx = context()
     where(ctx)
-    school_id = _school_id(ctx, school)
+    school_id = schools_of(ctx, school)[0].id
     with ctx.store.session() as session:
         gaps = register_gaps(session, school_id)
     if not gaps:
@@ -171,6 +168,66 @@ def policies_gaps(school: SchoolOption = None) -> None:
         table.add_row(gap.title, "; ".join(gap.wanted_by))
     console.print(table)
     console.print(f"{plural(len(gaps), 'gap')}.")
+
+
+def policies_confirm_date(
+    key: Annotated[str, typer.Argument(help="The policy's key (see `policies list`).")],
+    when: Annotated[
+        str | None,
+        typer.Option("--date", help="The right date, YYYY-MM-DD, if the worked-out one is wrong."),
+    ] = None,
+    school: Annotated[
+        str | None, typer.Option("--school", help="School id (default: the first in the file).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Confirm a policy's next review date worked out from its ratification date (audited)."""
+    # lazy: not loaded by --help (module docstring)
+    from bot.features.policies.review import confirm_review_date
+    from bot.features.policies.rules import ReviewError
+
+    ctx = context()
+    where(ctx)
+    school_id = schools_of(ctx, school)[0].id
+    today = as_of_today(as_of)
+    new_date: date | None = None
+    if when is not None:
+        try:
+            new_date = REVIEW.parse(when, "--date (the next review date)", today,
+                                    example="2026-09-30")
+        except DateWindowError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    try:
+        with ctx.store.transaction() as session:
+            policy = _policy_or_exit(session, school_id, key)
+            confirmed = confirm_review_date(
+                session, policy, actor="cli", today=today, new_date=new_date
+            )
+            title = policy.title
+    except ReviewError as exc:
+        err.print(f"[bold red]error:[/] {key}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]Confirmed[/]: the {title} is next due for review by "
+        f"[bold]{confirmed:%d %b %Y}[/].",
+        highlight=False,
+    )
+
+
+def _policy_or_exit(session: Session, school_id: str, key: str) -> Policy:
+    """The school's policy with this key; exit 2 pointing at `policies list` if there is none."""
+    from sqlalchemy import select
+
+    from bot.core.models import Policy
+
+    policy = session.scalar(select(Policy).where(Policy.school_id == school_id, Policy.key == key))
+    if policy is None:
+        err.print(f"[bold red]error:[/] no policy {key!r} (see `policies list`)")
+        raise typer.Exit(2)
+    return policy
 
 
 policies_app = typer.Typer(help="The policy register.", no_args_is_help=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,6 +35,7 @@ from bot.engine.commands import (
 from bot.features.policies.typed import Typed, read_document
 
 if TYPE_CHECKING:
+    from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
     from bot.features.policies.importer import Found, ImportedPolicy
     from bot.features.policies.intake import Intake
@@ -41,11 +43,12 @@ if TYPE_CHECKING:
 __all__ = ["import_summary", "policies_import", "select_policies"]
 
 
-HOW_TEXT = {
-    "text": "found in text",
-    "derived": "worked out",
-    "default": "assumed",
-    "typed": "typed in",
+# how a value was found: the words, and their colour
+HOW = {
+    "text": ("found in text", "green"),
+    "derived": ("worked out", "cyan"),
+    "default": ("assumed", "yellow"),
+    "typed": ("typed in", "cyan"),
 }
 # What each field is called in the import report (the school's words, not field names).
 FIELD_WORDS = {
@@ -63,6 +66,7 @@ FIELD_WORDS = {
     "named_governors": "named governors",
     "official_channels": "official accounts",
 }
+LISTED = ("dsl", "deputy_dsls", "named_governors", "official_channels")  # the rest: one value
 
 
 def _interactive() -> bool:
@@ -91,9 +95,36 @@ class _Outcome:
     checks: list[str] = field(default_factory=list)  # another school or DSL named
     same_as: str | None = None  # a copy (another format) of this document, not stored again
 
-    def as_json(self) -> dict[str, Any]:
-        """The machine-readable form."""
-        return asdict(self)
+    @property
+    def state(self) -> str:
+        """What became of the file: refused, copy, same, new or waiting (for --yes)."""
+        if self.error or self.refused:
+            return "refused"
+        if self.same_as:
+            return "copy"
+        if self.stored:
+            return "same" if self.already_stored else "new"
+        return "waiting"
+
+
+@dataclass
+class _Run:
+    """One ``policies import``: the school, what was typed, and the documents read so far
+    (a copy of one is not stored again)."""
+
+    ctx: AppContext
+    school_id: str
+    today: date
+    typed: Typed
+    yes: bool
+    as_json: bool
+    interactive: bool
+    earlier: list[tuple[str, ImportedPolicy]] = field(default_factory=list)
+
+    @property
+    def school(self) -> SchoolConfig:
+        """The school's settings."""
+        return self.ctx.config.school(self.school_id)
 
 
 def _where(found: Found[Any]) -> str:
@@ -113,88 +144,67 @@ def _shown(name: str, value: object) -> str:
     return str(value)
 
 
-def _print_found(
-    console: Any, imported: ImportedPolicy, path: Path, checks: list[str]
-) -> None:
+def _row(name: str, imported: ImportedPolicy) -> tuple[str, ...] | None:
+    """One field's row in the table of what the document says (None: a list nobody named)."""
+    found = getattr(imported, name)
+    if name in LISTED:
+        return (escape(", ".join(str(i.value) for i in found)), "[green]found in text[/]",
+                "lines " + ", ".join(str(i.line) for i in found)) if found else None
+    if found is None:
+        return "[red]not stated[/]", "", ""
+    words, colour = HOW[found.how]
+    return escape(_shown(name, found.value)), f"[{colour}]{words}[/]", escape(_where(found))
+
+
+def _found_lines(imported: ImportedPolicy, checks: list[str]) -> list[str]:
+    """The notes, question, checks and warnings printed under the table."""
     # lazy: not loaded by --help (module docstring)
     from bot.features.policies.importer import MONTH_ONLY_RULE, FuzzyDate
 
+    dates = [imported.written, imported.last_reviewed, imported.ratified, imported.next_review]
+    month_only = any(isinstance(getattr(f, "value", None), FuzzyDate) and f.value.day is None
+                     for f in dates if f is not None)
+    lines = [f"[cyan]note[/] {escape(MONTH_ONLY_RULE)}"] if month_only else []
+    if not_stated := imported.dates_not_stated():
+        lines.append(f"[cyan]note[/] Not stated in the document: {escape(', '.join(not_stated))} "
+                     "— left empty, never guessed.")
+    if imported.title is None and (guess := imported.title_guess) is not None:
+        lines.append(f"[yellow]question[/] title: is it '{escape(str(guess.value))}'? "
+                     f"({escape(guess.note or '')})")
+    lines += [f"[yellow]check[/] {escape(check)}" for check in checks]
+    if names := ", ".join(dict.fromkeys(str(i.value) for i in imported.linked_policies)):
+        lines.append(f"Linked policies named: {escape(names)}")
+    return lines + [f"[yellow]warning[/] {escape(warning)}" for warning in imported.warnings]
+
+
+def _print_found(imported: ImportedPolicy, path: Path, checks: list[str]) -> None:
     table = Table(title=f"{path.name}: what the document says", title_justify="left")
     for col in ("Field", "Value", "How", "Where / why"):
         table.add_column(col, overflow="fold")
-    style = {"text": "green", "derived": "cyan", "default": "yellow"}
-    singles = (
-        "title",
-        "school",
-        "version",
-        "written",
-        "last_reviewed",
-        "ratified",
-        "next_review",
-        "approving_body",
-        "review_cycle_months",
-    )
-    for name in singles:
-        found = getattr(imported, name)
-        label = FIELD_WORDS[name]
-        if found is None:
-            table.add_row(label, "[red]not stated[/]", "", "")
-            continue
-        how = f"[{style[found.how]}]{HOW_TEXT[found.how]}[/]"
-        table.add_row(label, escape(_shown(name, found.value)), how, escape(_where(found)))
-    for name in ("dsl", "deputy_dsls", "named_governors", "official_channels"):
-        items = getattr(imported, name)
-        if not items:
-            continue
-        table.add_row(
-            FIELD_WORDS[name],
-            escape(", ".join(str(i.value) for i in items)),
-            "[green]found in text[/]",
-            "lines " + ", ".join(str(i.line) for i in items),
-        )
+    for name, label in FIELD_WORDS.items():
+        if (row := _row(name, imported)) is not None:
+            table.add_row(label, *row)
     console.print(table)
-    dates = [getattr(imported, name) for name in ("written", "last_reviewed", "ratified")]
-    dates.append(imported.next_review)
-    if any(f is not None and isinstance(f.value, FuzzyDate) and f.value.day is None for f in dates):
-        console.print(f"[cyan]note[/] {escape(MONTH_ONLY_RULE)}", highlight=False)
-    if not_stated := imported.dates_not_stated():
-        console.print(
-            f"[cyan]note[/] Not stated in the document: {escape(', '.join(not_stated))} "
-            "— left empty, never guessed.",
-            highlight=False,
-        )
-    if imported.title is None and imported.title_guess is not None:
-        guess = imported.title_guess
-        console.print(
-            f"[yellow]question[/] title: is it '{escape(str(guess.value))}'? "
-            f"({escape(guess.note or '')})",
-            highlight=False,
-        )
-    for check in checks:
-        console.print(f"[yellow]check[/] {escape(check)}", highlight=False)
-    if imported.linked_policies:
-        names = ", ".join(dict.fromkeys(str(i.value) for i in imported.linked_policies))
-        console.print(f"Linked policies named: {escape(names)}", highlight=False)
-    for warning in imported.warnings:
-        console.print(f"[yellow]warning[/] {escape(warning)}", highlight=False)
+    for line in _found_lines(imported, checks):
+        console.print(line, highlight=False)
 
 
-def _copy_in_register(
-    ctx: AppContext, school_id: str, imported: ImportedPolicy, data: bytes
-) -> str | None:
-    """The stored version this document is a copy of in another format (the same text), if
-    the register holds one under the same title."""
+def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str | None:
+    """The document read before it in this import, or the register's version under the same
+    title, this one is a copy of (the same text in another format); ``run.earlier`` then holds
+    this one too."""
     from bot.core.models import Policy
+    from bot.features.policies.importer import same_document
     from bot.features.policies.intake import copy_of
     from bot.features.policies.rules import policy_key
 
-    title = imported.title.value if imported.title else None
-    if title is None:
-        return None
-    with ctx.store.session() as session:
-        policy = session.scalar(
-            select_policies(school_id).where(Policy.key == policy_key(str(title)))
-        )
+    twin = next((name for name, other in run.earlier if same_document(other, imported)), None)
+    run.earlier.append((path.name, imported))
+    if twin is not None or imported.title is None:
+        return twin
+    with run.ctx.store.session() as session:
+        policy = session.scalar(select_policies(run.school_id).where(
+            Policy.key == policy_key(str(imported.title.value))))
         version = policy.current_version if policy is not None else None
         if version is None:
             return None
@@ -202,40 +212,14 @@ def _copy_in_register(
     return f"{name} ({label})" if copy_of(imported, data, name, held) else None
 
 
-def _twin(
-    ctx: AppContext, school_id: str, path: Path, imported: ImportedPolicy, data: bytes,
-    earlier: list[tuple[str, ImportedPolicy]],
-) -> str | None:
-    """The document read before it in this import, or the register's, this one is a copy of
-    (the same text in another format); ``earlier`` then holds this one too."""
-    from bot.features.policies.importer import same_document
-
-    twin = next((name for name, other in earlier if same_document(other, imported)), None)
-    earlier.append((path.name, imported))
-    return twin or _copy_in_register(ctx, school_id, imported, data)
-
-
-def _import_one(
-    ctx: AppContext,
-    school_id: str,
-    path: Path,
-    *,
-    yes: bool,
-    as_json: bool,
-    interactive: bool,
-    today: date,
-    typed: Typed,
-    earlier: list[tuple[str, ImportedPolicy]],
-) -> _Outcome:
-    """Import one document: read it, show what was found, ask for what is missing, store it.
-    ``earlier``: the documents read before it in this import (a copy of one is not stored
-    again)."""
+def _import_one(run: _Run, path: Path) -> _Outcome:
+    """Import one document: read it, show what was found, ask for what is missing, store it."""
     from bot.features.policies.importer import PolicyImportError
     from bot.features.policies.intake import dsl_names, intake_of
 
     outcome = _Outcome(file=str(path))
     try:
-        imported = read_document(path, typed)
+        imported = read_document(path, run.typed)
         data = path.read_bytes()
     except (PolicyImportError, OSError) as exc:
         outcome.error = str(exc)
@@ -243,13 +227,13 @@ def _import_one(
     item = intake_of(path, imported)
     outcome.sha256 = hashlib.sha256(data).hexdigest()
     outcome.found = imported.to_json_dict()
-    with ctx.store.session() as session:
-        names = dsl_names(session, ctx.config.school(school_id))
-    outcome.checks = item.check_ownership(ctx.config.school(school_id).name, names)
-    if not as_json:
+    with run.ctx.store.session() as session:
+        names = dsl_names(session, run.school)
+    outcome.checks = item.check_ownership(run.school.name, names)
+    if not run.as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
-        _print_found(console, imported, path, outcome.checks)
-    if (twin := _twin(ctx, school_id, path, imported, data, earlier)) is not None:
+        _print_found(imported, path, outcome.checks)
+    if (twin := _twin(run, path, imported, data)) is not None:
         outcome.same_as = twin
         outcome.notes.append(
             f"the same document as {twin} (a copy in another format): not stored again"
@@ -257,19 +241,18 @@ def _import_one(
         return outcome
     if (found := imported.next_review) is not None and found.how == "derived":
         outcome.notes.append(f"next review {found.value.isoformat()} derived: {found.note}")
-    for name, text in (("next_review", typed.next_review), ("approving_body", typed.approved_by)):
+    for name, text in (("next_review", run.typed.next_review),
+                       ("approving_body", run.typed.approved_by)):
         if text and not item.values.get(name):
             item.answer(name, text)
-    if item.questions and interactive:
+    if item.questions and run.interactive:
         _ask_missing(item)
     outcome.supplied, outcome.missing = item.supplied, item.missing
-    _note_gaps(ctx, school_id, path, imported, str(item.values.get("title") or ""), outcome)
+    outcome.linked_policy_gaps = _gaps(run, imported, str(item.values.get("title") or ""))
     if item.questions:
-        outcome.refused = _refusal(item, interactive=interactive)
-        return outcome
-    if _may_store(item, outcome, yes=yes, interactive=interactive):
-        _store(ctx, school_id, item, data, outcome, today=today,
-               version_label=typed.version_label)
+        outcome.refused = _refusal(item, interactive=run.interactive)
+    elif _may_store(item, outcome, yes=run.yes, interactive=run.interactive):
+        _store(run, item, data, outcome)
     return outcome
 
 
@@ -305,23 +288,16 @@ def _ask_missing(item: Intake) -> None:
             err.print(f"  {problem}")
 
 
-def _note_gaps(
-    ctx: AppContext,
-    school_id: str,
-    path: Path,
-    imported: ImportedPolicy,
-    own_title: str,
-    outcome: _Outcome,
-) -> None:
-    """Record the policies the document links to that the register (or it) does not hold."""
+def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
+    """The policies the document links to that the register (or it) does not hold."""
     from bot.features.policies.rules import linked_policy_gaps
 
-    with ctx.store.session() as session:
-        held = session.scalars(select_policies(school_id)).all()
+    with run.ctx.store.session() as session:
+        held = session.scalars(select_policies(run.school_id)).all()
         register_titles = [p.title for p in held] + [p.key.replace("-", " ") for p in held]
     linked = [str(i.value) for i in imported.linked_policies]
-    gaps = linked_policy_gaps([*register_titles, own_title], [(own_title or path.name, linked)])
-    outcome.linked_policy_gaps = [g.title for g in gaps]
+    return [gap.title for gap in linked_policy_gaps([*register_titles, own_title],
+                                                    [(own_title, linked)])]
 
 
 def _may_store(item: Intake, outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
@@ -337,45 +313,29 @@ def _may_store(item: Intake, outcome: _Outcome, *, yes: bool, interactive: bool)
     return True
 
 
-def _store(
-    ctx: AppContext,
-    school_id: str,
-    item: Intake,
-    data: bytes,
-    outcome: _Outcome,
-    *,
-    today: date,
-    version_label: str | None = None,
-) -> None:
+def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
     """Store the policy and its document, and record the outcome (or the error)."""
     from bot.core.models import Policy
     from bot.engine.config_sync import ensure_school
     from bot.features.policies.rules import ReviewError
     from bot.features.policies.store import store_imported
 
-    notes = outcome.notes
+    notes, label = outcome.notes, run.typed.version_label
     # left blank: the nation's governing body ("FGB" only in England's words)
     facts = item.register_facts(
-        item.dates(notes, iso=True), version_label=version_label,
-        governing_body=school_words(ctx.config.school(school_id)).governing_body_short,
+        item.dates(notes, iso=True), version_label=label,
+        governing_body=school_words(run.school).governing_body_short,
     )
     try:
-        with ctx.store.transaction() as session:
-            ensure_school(session, ctx.config.school(school_id))
-            stored = store_imported(
-                session,
-                school_id,
-                facts,
-                document_name=item.path.name,
-                data=data,
-                actor="cli:import",
-                today=today,
-            )
-            policy = session.scalar(select_policies(school_id).where(Policy.key == stored.key))
+        with run.ctx.store.transaction() as session:
+            ensure_school(session, run.school)
+            stored = store_imported(session, run.school_id, facts, document_name=item.path.name,
+                                    data=data, actor="cli:import", today=run.today)
+            policy = session.scalar(
+                select_policies(run.school_id).where(Policy.key == stored.key))
             assert policy is not None
-            outcome.next_review_stored = (
-                policy.next_review_due.isoformat() if policy.next_review_due else None
-            )
+            due = policy.next_review_due
+            outcome.next_review_stored = due.isoformat() if due else None
     except ReviewError as exc:
         outcome.error = str(exc)
         return
@@ -392,7 +352,7 @@ def _store(
     elif item.stated_version is None:
         notes.append(
             f"version: not stated in the document; staff see '{stored.version}'"
-            + ("" if version_label else " (type another with --version-label)")
+            + ("" if label else " (type another with --version-label)")
         )
 
 
@@ -409,51 +369,39 @@ def select_policies(school_id: str) -> Any:
     )
 
 
-def _print_outcome(console: Any, outcome: _Outcome) -> None:
+def _print_outcome(outcome: _Outcome) -> None:
     if outcome.error:
         console.print(f"[bold red]error:[/] {escape(outcome.error)}", highlight=False)
         return
-    for line in outcome.missing:
-        console.print(f"[red]missing[/] {escape(line)}", highlight=False)
-    for line in outcome.notes:
-        console.print(f"[cyan]note[/] {escape(line)}", highlight=False)
+    lines = [f"[red]missing[/] {escape(line)}" for line in outcome.missing]
+    lines += [f"[cyan]note[/] {escape(line)}" for line in outcome.notes]
     if outcome.linked_policy_gaps:
-        console.print(
-            "[yellow]Linked policies not in the register[/]: "
-            + escape("; ".join(outcome.linked_policy_gaps)),
-            highlight=False,
-        )
+        lines.append("[yellow]Linked policies not in the register[/]: "
+                     + escape("; ".join(outcome.linked_policy_gaps)))
     if outcome.refused:
-        console.print(f"[bold red]{escape(outcome.refused)}[/]", highlight=False)
+        lines.append(f"[bold red]{escape(outcome.refused)}[/]")
     elif outcome.stored:
-        console.print(
-            f"[green]stored[/] as [bold]{outcome.policy_key}[/] "
-            f"{version_name(str(outcome.version))}; "
-            f"next review due {outcome.next_review_stored}; sha256 {outcome.sha256}",
-            highlight=False,
-        )
+        lines.append(f"[green]stored[/] as [bold]{outcome.policy_key}[/] "
+                     f"{version_name(str(outcome.version))}; "
+                     f"next review due {outcome.next_review_stored}; sha256 {outcome.sha256}")
+    for line in lines:
+        console.print(line, highlight=False)
 
 
 def import_summary(outcomes: list[_Outcome]) -> str:
     """One true sentence about what an import stored: '2 files read: 1 stored, 1 not stored.'"""
-    new = sum(1 for o in outcomes if o.stored and not o.already_stored)
-    same = sum(1 for o in outcomes if o.already_stored)
-    copies = sum(1 for o in outcomes if o.same_as)
-    waiting = sum(1 for o in outcomes if not (o.stored or o.error or o.refused or o.same_as))
-    refused = sum(1 for o in outcomes if o.error or o.refused)
-    parts = []
-    if new:
-        parts.append(f"{new} stored")
-    if same:
-        parts.append(f"{same} already in the register, unchanged")
-    if copies:
-        parts.append(f"{plural(copies, 'copy', 'copies')} of another document, not stored again")
-    if refused or waiting:
-        parts.append(f"{refused + waiting} not stored")
+    n = Counter(o.state for o in outcomes)
+    not_stored = n["refused"] + n["waiting"]
+    parts = [text for count, text in (
+        (n["new"], f"{n['new']} stored"),
+        (n["same"], f"{n['same']} already in the register, unchanged"),
+        (n["copy"], f"{plural(n['copy'], 'copy', 'copies')} of another document, not stored "
+                    "again"),
+        (not_stored, f"{not_stored} not stored"),
+    ) if count]
     text = f"{plural(len(outcomes), 'file')} read: {', '.join(parts) or 'nothing stored'}."
-    if waiting:
-        it = "it" if waiting == 1 else "them"
-        text += f" Rerun with --yes to store {it}."
+    if n["waiting"]:
+        text += f" Rerun with --yes to store {'it' if n['waiting'] == 1 else 'them'}."
     return text
 
 
@@ -500,51 +448,32 @@ def policies_import(
     ctx = context()
     if not as_json:
         where(ctx)
-    school_id = schools_of(ctx, school)[0].id
-    today = as_of_today(as_of)
-    interactive = not as_json and _interactive()
-    typed = Typed(title, version_label, adopted, next_review, approved_by)
-    if typed.given() and len(files) != 1:
+    run = _Run(ctx, schools_of(ctx, school)[0].id, as_of_today(as_of),
+               Typed(title, version_label, adopted, next_review, approved_by), yes, as_json,
+               interactive=not as_json and _interactive())
+    if run.typed.given() and len(files) != 1:
         err.print("[bold red]error:[/] --title, --version-label, --adopted, --next-review and "
                   "--approved-by describe one document: import it on its own")
         raise typer.Exit(2)
     outcomes: list[_Outcome] = []
-    earlier: list[tuple[str, ImportedPolicy]] = []
     for path in files:
-        outcome = _import_one(
-            ctx,
-            school_id,
-            path,
-            yes=yes,
-            as_json=as_json,
-            interactive=interactive,
-            today=today,
-            typed=typed,
-            earlier=earlier,
-        )
-        outcomes.append(outcome)
+        outcomes.append(outcome := _import_one(run, path))
         if not as_json:
-            _print_outcome(console, outcome)
-    failed = [o for o in outcomes if o.error or o.refused]
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "school": school_id,
-                    "files": [o.as_json() for o in outcomes],
-                    "stored": sum(1 for o in outcomes if o.stored),
-                    "already_stored": sum(1 for o in outcomes if o.already_stored),
-                    "not_stored": sum(1 for o in outcomes if not o.stored),
-                    "refused": sum(1 for o in outcomes if o.refused),
-                    "errors": sum(1 for o in outcomes if o.error),
-                    "month_only_rule": MONTH_ONLY_RULE,
-                    "summary": import_summary(outcomes),
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-    else:
+            _print_outcome(outcome)
+    if not as_json:
         console.print(import_summary(outcomes), highlight=False)
-    if failed:
+    else:
+        stored = [o for o in outcomes if o.stored]
+        typer.echo(json.dumps({
+            "school": run.school_id,
+            "files": [asdict(o) for o in outcomes],
+            "stored": len(stored),
+            "already_stored": sum(1 for o in stored if o.already_stored),
+            "not_stored": len(outcomes) - len(stored),
+            "refused": sum(1 for o in outcomes if o.refused),
+            "errors": sum(1 for o in outcomes if o.error),
+            "month_only_rule": MONTH_ONLY_RULE,
+            "summary": import_summary(outcomes),
+        }, indent=2, ensure_ascii=False))
+    if any(o.state == "refused" for o in outcomes):
         raise typer.Exit(1)

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.dates import HAPPENED, REVIEW, DateWindow, DateWindowError
 from bot.core.models import Policy, PolicyReview, PolicyVersion
-from bot.engine.config_sync import default_statement
 from bot.engine.duties import add_months
 from bot.features.policies.rules import ReviewError, dated_label
-from bot.features.policies.store import accepted_document
+from bot.features.policies.store import accepted_document, new_version
 
 __all__ = ["ReviewRecorded", "confirm_review_date", "record_review"]
 
@@ -87,7 +86,7 @@ def record_review(
         raise ReviewError(
             f"a later review ({policy.last_reviewed.isoformat()}) is already recorded"
         )
-    new_version: PolicyVersion | None = None
+    added: PolicyVersion | None = None
     unchanged = False
     if document is not None:
         name = accepted_document(*document)
@@ -98,18 +97,7 @@ def record_review(
             unchanged = True
         else:
             label = dated_label({v.label for v in policy.versions}, "reviewed", reviewed_on)
-            new_version = PolicyVersion(
-                school_id=policy.school_id,
-                policy_id=policy.id,
-                label=label,
-                document_name=name,
-                document=data,
-                sha256=digest,
-                published_on=today,
-                statement=default_statement(policy.title, label),
-            )
-            session.add(new_version)
-            session.flush()
+            added = new_version(session, policy, label, name, data, today)
     policy.last_reviewed = reviewed_on
     policy.ratified_on = reviewed_on
     policy.next_review_due = add_months(reviewed_on, policy.review_cycle_months)
@@ -121,7 +109,7 @@ def record_review(
         reviewed_on=reviewed_on,
         body=body,
         minute_ref=minute,
-        new_version_id=new_version.id if new_version else None,
+        new_version_id=added.id if added else None,
         recorded_by=actor[:320],
     )
     session.add(review)
@@ -142,8 +130,8 @@ def record_review(
             "next_review_due": policy.next_review_due.isoformat()
             if policy.next_review_due
             else None,
-            "new_version": new_version.label if new_version else None,
-            "sha256": new_version.sha256 if new_version else None,
+            "new_version": added.label if added else None,
+            "sha256": added.sha256 if added else None,
         },
     )
     assert policy.next_review_due is not None
@@ -152,7 +140,7 @@ def record_review(
         policy_key=policy.key,
         reviewed_on=reviewed_on,
         next_review_due=policy.next_review_due,
-        new_version=new_version.label if new_version else None,
+        new_version=added.label if added else None,
         document_unchanged=unchanged,
     )
 

@@ -71,7 +71,6 @@ __all__ = [
     "is_full_governing_body",
     "latest_stage",
     "linked_policy_gaps",
-    "next_version_label",
     "normalise_group_name",
     "normalise_title",
     "policy_key",
@@ -349,17 +348,6 @@ def review_calendar(
 
 class ReviewError(ValueError):
     """A review cannot be recorded as given; ``str()`` says why in one line."""
-
-
-def next_version_label(existing: Iterable[str], on: date) -> str:
-    """``YYYY.N``: the year of ``on`` and one more than that year's highest N (``2026.1``...)."""
-    labels = set(existing)
-    pattern = re.compile(rf"^{on.year}\.(\d+)$")
-    highest = max((int(m.group(1)) for lbl in labels if (m := pattern.match(lbl))), default=0)
-    number = highest + 1
-    while f"{on.year}.{number}" in labels:  # pragma: no cover - max() already skips these
-        number += 1
-    return f"{on.year}.{number}"
 
 
 _VERSION_TOKEN = re.compile(r"^v?\d+(?:[.-]\d+)*[a-z]?$", re.IGNORECASE)

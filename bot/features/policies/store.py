@@ -24,7 +24,13 @@ from bot.features.policies.rules import (
     policy_key,
 )
 
-__all__ = ["ImportedFacts", "StoredPolicy", "accepted_document", "store_imported"]
+__all__ = [
+    "ImportedFacts",
+    "StoredPolicy",
+    "accepted_document",
+    "new_version",
+    "store_imported",
+]
 
 
 def accepted_document(name: str, data: bytes) -> str:
@@ -137,41 +143,25 @@ def _match_people(
     return notes
 
 
-def _add_version(
-    session: Session,
-    policy: Policy,
-    facts: ImportedFacts,
-    *,
-    name: str,
-    data: bytes,
-    digest: str,
-    today: date,
-) -> str:
-    """Store the document as a new version of the policy; returns its label."""
-    label = document_version_label(
-        {v.label for v in policy.versions},
-        facts.version,
-        ratified=facts.ratified_on,
-        last_reviewed=facts.last_reviewed,
-        today=today,
-        month_only=facts.month_only,
-        chosen=facts.version_label,
+def new_version(
+    session: Session, policy: Policy, label: str, name: str, data: bytes, today: date,
+    statement: str | None = None,
+) -> PolicyVersion:
+    """Publish the document as a new version of the policy from ``today`` (what a person agrees
+    to: ``statement``, else the policy's usual one)."""
+    version = PolicyVersion(
+        school_id=policy.school_id,
+        policy_id=policy.id,
+        label=label,
+        document_name=name,
+        document=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        published_on=today,
+        statement=statement or default_statement(policy.title, label),
     )
-    session.add(
-        PolicyVersion(
-            school_id=policy.school_id,
-            policy_id=policy.id,
-            label=label,
-            document_name=name,
-            document=data,
-            sha256=digest,
-            published_on=today,
-            statement=default_statement(policy.title, label),
-        )
-    )
+    session.add(version)
     session.flush()
-    session.refresh(policy)
-    return label
+    return version
 
 
 def _check_windows(facts: ImportedFacts, today: date) -> None:
@@ -215,9 +205,17 @@ def store_imported(
     existing = next((v for v in policy.versions if v.sha256 == digest), None)
     label: str | None = None
     if existing is None:
-        label = _add_version(
-            session, policy, facts, name=name, data=data, digest=digest, today=today
+        label = document_version_label(
+            {v.label for v in policy.versions},
+            facts.version,
+            ratified=facts.ratified_on,
+            last_reviewed=facts.last_reviewed,
+            today=today,
+            month_only=facts.month_only,
+            chosen=facts.version_label,
         )
+        new_version(session, policy, label, name, data, today)
+        session.refresh(policy)
     audit.record(
         session,
         actor=actor,

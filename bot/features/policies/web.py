@@ -116,6 +116,16 @@ def _detail(
         )
 
 
+def _policy(session: Session, user: Person, key: str) -> Policy:
+    """The policy of the user's school with that key (404 when there is none)."""
+    policy = session.scalar(
+        select(Policy).where(Policy.school_id == user.school_id, Policy.key == key)
+    )
+    if policy is None:
+        raise HTTPException(404, "There is no policy with that name in the register.")
+    return policy
+
+
 @router.get("/policies/{key}", include_in_schema=False)
 def policy_detail(request: Request, key: str) -> Response:
     """One policy: dates, alert schedule, versions, recorded reviews and the review form."""
@@ -148,14 +158,9 @@ def policy_review(
         upload = (document.filename, data)
     try:
         with ctx(request).store.transaction() as session:
-            policy = session.scalar(
-                select(Policy).where(Policy.school_id == user.school_id, Policy.key == key)
-            )
-            if policy is None:
-                raise HTTPException(404, "There is no policy with that name in the register.")
             result = record_review(
                 session,
-                policy,
+                _policy(session, user, key),
                 reviewed_on=day,
                 body=body,
                 minute_ref=minute_ref,
@@ -187,13 +192,9 @@ def policy_confirm_date(
             return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)
     try:
         with ctx(request).store.transaction() as session:
-            policy = session.scalar(
-                select(Policy).where(Policy.school_id == user.school_id, Policy.key == key)
-            )
-            if policy is None:
-                raise HTTPException(404, "There is no policy with that name in the register.")
             confirm_review_date(
-                session, policy, actor=user.email, today=today, new_date=new_date
+                session, _policy(session, user, key), actor=user.email, today=today,
+                new_date=new_date,
             )
     except ReviewError as exc:
         return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)

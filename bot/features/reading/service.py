@@ -17,7 +17,7 @@ from bot.core import audit
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.models import Attestation, Person, Policy, PolicyVersion
 from bot.engine.config_sync import ensure_school
-from bot.features.policies.api import ReviewError, accepted_document
+from bot.features.policies.api import ReviewError, accepted_document, new_version
 
 __all__ = [
     "EDITION_HEADER",
@@ -146,18 +146,8 @@ def register_edition(
                 "different file; give this one another edition name"
             )
     policy.title = title
-    version = PolicyVersion(
-        school_id=school.id,
-        policy_id=policy.id,
-        label=edition,
-        document_name=name,
-        document=data,
-        sha256=digest,
-        published_on=in_force,
-        statement=edition_statement(title),
-    )
-    session.add(version)
-    session.flush()
+    version = new_version(session, policy, edition, name, data, in_force,
+                          edition_statement(title))
     audit.record(
         session,
         actor=actor,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -162,6 +162,23 @@ def _control_characters(row: dict[str, str | None]) -> str | None:
     return None
 
 
+def _columns(path: Path, names: Sequence[str] | None) -> tuple[list[str], str] | str:
+    """The file's columns in our names and its course column as it names it, or what is
+    missing (the error for line 1)."""
+    original = [h.strip() for h in names or []]
+    header = [ALIASES.get(h.lower(), h.lower()) for h in original]
+    missing = [c for c in REQUIRED if c not in header]
+    if not set(WHO) & set(header):
+        missing.insert(0, "email (or staff id, or name)")
+    if missing:
+        return (
+            f"{path.name} line 1: missing {'column' if len(missing) == 1 else 'columns'} "
+            f"{', '.join(missing)} "
+            f"(found: {', '.join(header) or 'nothing'})"
+        )
+    return header, original[header.index("course")]
+
+
 def import_training_csv(
     session: Session,
     school_id: str,
@@ -181,20 +198,11 @@ def import_training_csv(
         report.errors.append(f"{path.name}: cannot read the file ({exc})")
         return report
     reader = csv.DictReader(text.splitlines())
-    original = [h.strip() for h in reader.fieldnames or []]
-    header = [ALIASES.get(h.lower(), h.lower()) for h in original]
-    missing = [c for c in REQUIRED if c not in header]
-    if not set(WHO) & set(header):
-        missing.insert(0, "email (or staff id, or name)")
-    if missing:
-        report.errors.append(
-            f"{path.name} line 1: missing {'column' if len(missing) == 1 else 'columns'} "
-            f"{', '.join(missing)} "
-            f"(found: {', '.join(header) or 'nothing'})"
-        )
+    columns = _columns(path, reader.fieldnames)
+    if isinstance(columns, str):
+        report.errors.append(columns)
         return report
-    reader.fieldnames = header
-    course_column = original[header.index("course")]
+    reader.fieldnames, course_column = columns
     people = _people(session, school_id)
     emails = {pid: email for (kind, email), pid in people.items() if kind == "email" and pid}
     known = set(

@@ -3,9 +3,12 @@ certificate (``POST /me/training/{duty_id}``, from the ``/me`` page)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from bot.core import audit
 from bot.core.clock import local_today
@@ -13,7 +16,13 @@ from bot.core.dates import HAPPENED
 from bot.core.forms import parse_iso_date
 from bot.core.messages import human_date
 from bot.core.models import Duty, TrainingRecord, utcnow
-from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, clean_attachment, store_file
+from bot.core.uploads import (
+    MAX_FILE_BYTES,
+    AttachmentError,
+    CleanFile,
+    clean_attachment,
+    store_file,
+)
 from bot.engine import snapshot
 from bot.engine.web.deps import check_csrf, ctx, current_user, render
 from bot.engine.web.guards import read_checked_form
@@ -21,6 +30,30 @@ from bot.engine.web.guards import read_checked_form
 __all__ = ["router"]
 
 router = APIRouter()
+
+
+def _date_problem(given: date | None, today: date) -> str | None:
+    """What is wrong with the completion date given, or None."""
+    if given is None:
+        return "Please give the date you completed the training (e.g. 2026-11-20)."
+    if given > today:
+        return "The completion date cannot be in the future."
+    problem = HAPPENED.problem(given, today)
+    return None if problem is None else f"Date completed: {problem}."
+
+
+async def _certificate(upload: UploadFile | str | None, errors: list[str]) -> CleanFile | None:
+    """The certificate uploaded, if any, checked (what is wrong with it goes in ``errors``)."""
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return None
+    data = await upload.read(MAX_FILE_BYTES + 1)
+    try:
+        return await run_in_threadpool(
+            clean_attachment, upload.filename, data, upload.content_type
+        )
+    except AttachmentError as exc:
+        errors.append(str(exc))
+        return None
 
 
 @router.post("/me/training/{duty_id}", include_in_schema=False)
@@ -32,26 +65,11 @@ async def record_training(request: Request, duty_id: int) -> Response:
     form = await read_checked_form(request)
     check_csrf(request, str(form.get("csrf_token") or ""))
     today = local_today(utcnow())
-    errors: list[str] = []
     given = parse_iso_date(str(form.get("completed_on") or ""))
     completed = given or today
-    if given is None:
-        errors.append("Please give the date you completed the training (e.g. 2026-11-20).")
-    elif given > today:
-        errors.append("The completion date cannot be in the future.")
-    elif (problem := HAPPENED.problem(given, today)) is not None:
-        errors.append(f"Date completed: {problem}.")
+    errors = [problem] if (problem := _date_problem(given, today)) else []
     provider = str(form.get("provider") or "").strip()[:200] or None
-    upload = form.get("certificate")
-    clean = None
-    if upload is not None and not isinstance(upload, str) and upload.filename:
-        data = await upload.read(MAX_FILE_BYTES + 1)
-        try:
-            clean = await run_in_threadpool(
-                clean_attachment, upload.filename, data, upload.content_type
-            )
-        except AttachmentError as exc:
-            errors.append(str(exc))
+    clean = await _certificate(form.get("certificate"), errors)
     context = ctx(request)
     with context.store.transaction() as session:
         duty = session.get(Duty, duty_id)
@@ -75,9 +93,9 @@ async def record_training(request: Request, duty_id: int) -> Response:
             folder = context.settings.uploads_dir / "certificates" / user.school_id
             stored = str(store_file(folder, clean).relative_to(context.settings.uploads_dir))
         spec = duty.requirement.spec
-        course = str(spec.get("course") or duty.requirement.title)
-        if duty.cycle.startswith("refresh:") and spec.get("refresher"):
-            course = str(spec["refresher"])  # a refresher is due: the full course was not done
+        # a refresher is due: the full course was not done
+        refresher = duty.cycle.startswith("refresh:") and spec.get("refresher")
+        course = str(refresher or spec.get("course") or duty.requirement.title)
         record = TrainingRecord(
             school_id=user.school_id,
             person_id=user.id,

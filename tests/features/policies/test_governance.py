@@ -25,7 +25,6 @@ from bot.features.policies.rules import (
     alert_stages,
     digest_entries,
     linked_policy_gaps,
-    next_version_label,
     policy_key,
     titles_match,
 )
@@ -174,9 +173,7 @@ def test_recipients_fgb_committee_and_fallback() -> None:
     ]
 
 
-def test_version_labels_and_keys() -> None:
-    assert next_version_label([], date(2026, 3, 1)) == "2026.1"
-    assert next_version_label(["2025.1", "2026.1", "2026.3", "v7"], date(2026, 3, 1)) == "2026.4"
+def test_policy_keys() -> None:
     assert policy_key("Online Safety Policy") == "online-safety"
     assert policy_key("The Acceptable Use Policy (AUP)") == "acceptable-use"
     assert policy_key("Mobile, Smart Technology and Social Media Policy") == (

@@ -39,15 +39,11 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from bot.features.policies.importer.approval import DEFAULT_REVIEW_CYCLE_MONTHS
 from bot.features.policies.importer.checks import (
     not_ours,
     same_document,
-    same_person,
-    same_school,
 )
 from bot.features.policies.importer.dates import (
-    DateMatch,
     derive_next_review,
     find_dates,
     parse_date,
@@ -61,35 +57,27 @@ from bot.features.policies.importer.extract import (
 from bot.features.policies.importer.lines import SNIPPET_MAX
 from bot.features.policies.importer.reading import (
     SUPPORTED_SUFFIXES,
-    document_title,
     extract_text,
 )
 from bot.features.policies.importer.values import (
-    DATE_LABELS,
     MONTH_ONLY_RULE,
     Found,
     FuzzyDate,
-    How,
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
 )
 
 __all__ = [
-    "DATE_LABELS",
-    "DEFAULT_REVIEW_CYCLE_MONTHS",
     "MONTH_ONLY_RULE",
     "SNIPPET_MAX",
     "SUPPORTED_SUFFIXES",
-    "DateMatch",
     "Found",
     "FuzzyDate",
-    "How",
     "ImportedPolicy",
     "NoTextLayerError",
     "PolicyImportError",
     "derive_next_review",
-    "document_title",
     "extract_from_lines",
     "extract_policy",
     "extract_text",
@@ -97,8 +85,6 @@ __all__ = [
     "not_ours",
     "parse_date",
     "same_document",
-    "same_person",
-    "same_school",
     "school_named",
     "typed_policy",
 ]

@@ -21,7 +21,6 @@ __all__ = ["LABEL_TO_DATE_MAX_GAP", "LabelledDates", "find_labelled_dates"]
 
 LABEL_TO_DATE_MAX_GAP = 60  # a date further than this after its label belongs to something else
 
-_DATE_FIELDS = ("next_review", "last_reviewed", "ratified", "written")
 _FIELD_LABELS = {
     "next_review": "next review date",
     "last_reviewed": "last reviewed date",
