@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 
 from bot.core.audit.autocommit import seal_stopped
 from bot.core.live_text import fill_time_left
@@ -29,7 +29,6 @@ from bot.core.models import OutboxMessage, Urgency, utcnow
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.outbox import claim as outbox_claim
 from bot.core.outbox import lookup as outbox_lookup
-from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox import workers as outbox_workers
 from bot.core.outbox.lanes import Lanes, open_lanes
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, channel_states, pause
@@ -126,30 +125,11 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
         ) is None:
             return released
     with store.transaction() as session:
-        unclaimed = list(session.scalars(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == "claimed",
-                   OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER)
-            .values(status="pending", claimed_at=None, claimed_by=None)
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        ))
-        mail_pacing.finish(session, made=(), not_made=unclaimed)
-        requeued = 0
-        if idempotent_mailer:
-            result = session.execute(
-                update(OutboxMessage)
-                .where(*stale, OutboxMessage.attempts < MAX_ATTEMPTS)
-                .values(status="pending", last_error="interrupted while sending")
-            )
-            requeued = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        result = session.execute(
-            update(OutboxMessage)
-            .where(*stale)
-            .values(status="delivery_unknown", last_error="interrupted while sending")
+        return released + outbox_workers.take_back(
+            session, (OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER,),
+            (OutboxMessage.claimed_at < cutoff,), idempotent_mailer=idempotent_mailer,
+            max_attempts=MAX_ATTEMPTS, error="interrupted while sending",
         )
-        unknown = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        return released + len(unclaimed) + requeued + unknown
 
 
 def _claim(lanes: Lanes, row_ids: Sequence[int], channel: str, now: datetime) -> set[int]:
