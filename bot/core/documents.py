@@ -9,8 +9,10 @@ import io
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import mammoth
 import nh3
@@ -39,6 +41,8 @@ PAGE_WIDTH = 1000  # pixels: sharp on a laptop, scaled down by CSS on a phone
 MAX_PAGES = 60  # a longer PDF is offered as a download only
 _CACHE_SIZE = 32
 _PDFIUM = threading.Lock()  # pdfium is not thread-safe; FastAPI runs sync routes in threads
+K = TypeVar("K")
+V = TypeVar("V")
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
@@ -92,23 +96,30 @@ def _text_html(text: str) -> str:
     return "".join(f"<p>{html.escape(' '.join(p.split()))}</p>" for p in paragraphs)
 
 
-def _pdf_pages(data: bytes) -> ShownDocument:
+@contextmanager
+def _opened_pdf(data: bytes) -> Iterator[pypdfium2.PdfDocument]:
+    """The PDF opened by pdfium (one at a time: it is not thread-safe), closed after."""
     with _PDFIUM:
         try:
             pdf = pypdfium2.PdfDocument(data)
         except pypdfium2.PdfiumError:
             raise DocumentError("the PDF could not be read") from None
         try:
-            if len(pdf) > MAX_PAGES:
-                raise DocumentError(f"it has {len(pdf)} pages; up to {MAX_PAGES} are shown here")
-            texts, heights = [], []
-            for index in range(len(pdf)):
-                page = pdf[index]
-                texts.append(" ".join(page.get_textpage().get_text_range().split()))
-                heights.append(round(page.get_height() * PAGE_WIDTH / page.get_width()))
-            return ShownDocument("pdf", pages=tuple(texts), heights=tuple(heights))
+            yield pdf
         finally:
             pdf.close()
+
+
+def _pdf_pages(data: bytes) -> ShownDocument:
+    with _opened_pdf(data) as pdf:
+        if len(pdf) > MAX_PAGES:
+            raise DocumentError(f"it has {len(pdf)} pages; up to {MAX_PAGES} are shown here")
+        texts, heights = [], []
+        for index in range(len(pdf)):
+            page = pdf[index]
+            texts.append(" ".join(page.get_textpage().get_text_range().split()))
+            heights.append(round(page.get_height() * PAGE_WIDTH / page.get_width()))
+        return ShownDocument("pdf", pages=tuple(texts), heights=tuple(heights))
 
 
 def _convert(name: str, data: bytes) -> ShownDocument:
@@ -136,52 +147,42 @@ def _convert(name: str, data: bytes) -> ShownDocument:
 
 
 _shown: OrderedDict[str, ShownDocument] = OrderedDict()
+_pngs: OrderedDict[tuple[str, int], bytes] = OrderedDict()
 _shown_lock = threading.Lock()
+
+
+def _remembered(cache: OrderedDict[K, V], key: K, size: int, make: Callable[[], V]) -> V:
+    """``cache[key]``, made by ``make`` when missing (outside the lock); the least recently
+    used dropped beyond ``size``."""
+    with _shown_lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    made = make()
+    with _shown_lock:
+        cache[key] = made
+        while len(cache) > size:
+            cache.popitem(last=False)
+    return made
 
 
 def show_document(name: str, data: bytes, sha256: str) -> ShownDocument:
     """The document ready for a page (cached by its SHA-256 and kind)."""
     key = f"{sha256}:{name.lower().rsplit('.', 1)[-1]}"
-    with _shown_lock:
-        if key in _shown:
-            _shown.move_to_end(key)
-            return _shown[key]
-    shown = _convert(name, data)
-    with _shown_lock:
-        _shown[key] = shown
-        while len(_shown) > _CACHE_SIZE:
-            _shown.popitem(last=False)
-    return shown
+    return _remembered(_shown, key, _CACHE_SIZE, lambda: _convert(name, data))
 
 
-_pngs: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+def _page_png(data: bytes, number: int) -> bytes:
+    with _opened_pdf(data) as pdf:
+        if not 1 <= number <= min(len(pdf), MAX_PAGES):
+            raise DocumentError(f"there is no page {number}")
+        page = pdf[number - 1]
+        out = io.BytesIO()
+        page.render(scale=PAGE_WIDTH / page.get_width()).to_pil().save(
+            out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def pdf_page_png(data: bytes, sha256: str, number: int) -> bytes:
     """Page ``number`` (from 1) of a PDF as a PNG, ``PAGE_WIDTH`` wide (cached by hash, page)."""
-    key = (sha256, number)
-    with _shown_lock:
-        if key in _pngs:
-            _pngs.move_to_end(key)
-            return _pngs[key]
-    with _PDFIUM:
-        try:
-            pdf = pypdfium2.PdfDocument(data)
-        except pypdfium2.PdfiumError:
-            raise DocumentError("the PDF could not be read") from None
-        try:
-            if not 1 <= number <= min(len(pdf), MAX_PAGES):
-                raise DocumentError(f"there is no page {number}")
-            page = pdf[number - 1]
-            bitmap = page.render(scale=PAGE_WIDTH / page.get_width())
-            image = bitmap.to_pil()
-            out = io.BytesIO()
-            image.save(out, format="PNG", optimize=True)
-        finally:
-            pdf.close()
-    png = out.getvalue()
-    with _shown_lock:
-        _pngs[key] = png
-        while len(_pngs) > _CACHE_SIZE * 4:
-            _pngs.popitem(last=False)
-    return png
+    return _remembered(_pngs, (sha256, number), _CACHE_SIZE * 4, lambda: _page_png(data, number))

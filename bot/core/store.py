@@ -59,15 +59,11 @@ if TYPE_CHECKING:
     from bot.core.keys import Keyring
 
 __all__ = [
-    "Space", "Store", "StoreError", "allocate_ids", "bulk_insert", "bulk_set", "database_exists",
+    "Space", "Store", "allocate_ids", "bulk_insert", "bulk_set", "database_exists",
     "dialect_insert", "exclusive", "insert_later", "make_engine", "one_of", "shown_url",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class StoreError(Exception):
-    """The database could not be opened or is at an unexpected revision."""
 
 
 # the write-ahead log is cut back to this size after a big transaction (a digest day's queue)

@@ -22,7 +22,6 @@ counts and an outbox row's attempts and body are not sealed: they change on ever
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -35,6 +34,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, event, select, text
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.audit.chain import keyed_digest
 from bot.core.models import Base
 
 __all__ = [
@@ -224,17 +224,13 @@ def batch_digest(
         [_flat(row.get(c)) for c in columns or batch.columns],
         option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
     )
-    if key is None:
-        return hashlib.sha256(body).hexdigest()[:32]
-    return hmac.new(key, body, hashlib.sha256).hexdigest()[:32]
+    return keyed_digest(key, body)[:32]
 
 
 def field_digest(key: bytes | None, value: Any) -> str:
     """A short keyed digest of one field, so a changed field can be named (never its content)."""
     body = orjson.dumps(canon(value), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    if key is None:
-        return hashlib.sha256(body).hexdigest()[:16]
-    return hmac.new(key, body, hashlib.sha256).hexdigest()[:16]
+    return keyed_digest(key, body)[:16]
 
 
 # --------------------------------------------------------------------------- the triggers

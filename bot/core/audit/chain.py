@@ -43,6 +43,7 @@ __all__ = [
     "VerifyResult",
     "adopt_key",
     "head_mac",
+    "keyed_digest",
     "keyring_of",
     "record",
     "record_many",
@@ -96,8 +97,9 @@ def _body(
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def _link(key: bytes | None, body: bytes) -> str:
-    """HMAC-SHA256 with ``key``; plain SHA-256 only for links made before keying."""
+def keyed_digest(key: bytes | None, body: bytes) -> str:
+    """HMAC-SHA256 with ``key`` (links, seals); plain SHA-256 only for those made before
+    keying."""
     if key is None:
         return hashlib.sha256(body).hexdigest()
     return hmac.new(key, body, hashlib.sha256).hexdigest()
@@ -105,13 +107,12 @@ def _link(key: bytes | None, body: bytes) -> str:
 
 def head_mac(key: bytes, count: int, last_hash: str) -> str:
     """The head's HMAC: the number of entries and the last one's hash."""
-    return hmac.new(key, f"audit head {count}:{last_hash}".encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(key, f"audit head {count}:{last_hash}".encode())
 
 
 def _endorsement(key: bytes, new_id: str, count: int, last_hash: str) -> str:
     """The previous key's word that the log continues under ``new_id`` after entry ``count``."""
-    text = f"audit key change to {new_id} after {count}:{last_hash}"
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(key, f"audit key change to {new_id} after {count}:{last_hash}".encode())
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ def _append(
         payload = entry.details or {}
         body = _body(prev_hash, seq + offset, at, entry.actor, entry.action, entry.object_type,
                      oid, entry.school_id, payload, kid)
-        digest = _link(key, body)
+        digest = keyed_digest(key, body)
         events.append(
             AuditEvent(
                 seq=seq + offset,
@@ -428,7 +429,7 @@ def verify(
                 return VerifyResult(False, checked, seq, UNKNOWN_KEY, kid)
         body = _body(prev, seq, event.at, event.actor, event.action, event.object_type,
                      event.object_id, event.school_id, event.details, kid)
-        if not hmac.compare_digest(_link(key, body), event.hash):
+        if not hmac.compare_digest(keyed_digest(key, body), event.hash):
             return VerifyResult(False, checked, seq, BAD_HASH, kid)
         if on_event is not None:
             on_event(event)

@@ -366,30 +366,21 @@ def _check_missing(session: Session, walk: _Walk, verdict: Verdict) -> None:
         walk.seals.items(), key=lambda item: item[1][0]
     ):
         kind = by_name.get(kind_name)
-        if row is None:
-            continue
-        if kind is None:
-            if kind_name in batches:
-                batch = batches[kind_name]
-                event = _seal_event(session, seq)
-                kept = ((event.details.get("ident") if event else None) or {}).get(
-                    str(record_id)
-                ) or []
-                named = {"id": record_id, **dict(zip(batch.ident, kept, strict=False))}
-                verdict.add(
-                    f"{_batch_name(session, batch, named)} is missing: it was deleted "
-                    "from the database."
-                )
+        if row is None or (kind is None and kind_name not in batches):
             continue
         if len(verdict.problems) >= SHOWN:
             verdict.more += 1
             continue
         event = _seal_event(session, seq)
         ident = (event.details.get("ident") if event else None) or {}
-        verdict.add(
-            f"{_name(session, kind, ident, record_id)} is missing: it was deleted from the "
-            "database."
-        )
+        if kind is None:  # a batch-sealed row: its ids are kept by row id
+            batch = batches[kind_name]
+            kept = ident.get(str(record_id)) or []
+            name = _batch_name(session, batch,
+                               {"id": record_id, **dict(zip(batch.ident, kept, strict=False))})
+        else:
+            name = _name(session, kind, ident, record_id)
+        verdict.add(f"{name} is missing: it was deleted from the database.")
 
 
 def check(

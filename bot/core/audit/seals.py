@@ -17,8 +17,6 @@ cannot be made or remade without the key. The same commit seals the bulk-written
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
 from bot.core.audit.batches import canon, drain, forget, seal_all
+from bot.core.audit.chain import keyed_digest
 from bot.core.models import (
     Attestation,
     AuditEvent,
@@ -110,24 +109,17 @@ def _dump(value: Any) -> bytes:
     ).encode()
 
 
-def _mac(key: bytes | None, body: bytes) -> str:
-    """HMAC-SHA256 with the audit key (plain SHA-256 for seals made before keying)."""
-    if key is None:
-        return hashlib.sha256(body).hexdigest()
-    return hmac.new(key, body, hashlib.sha256).hexdigest()
-
-
 def row_digest(row: Mapping[str, Any], fields: Iterable[str], key: bytes | None) -> str:
     """The keyed digest of the row's ``fields`` in canonical form (a missing field counts as
     absent)."""
     body = {name: canon(row[name]) if name in row else "<absent>" for name in fields}
-    return _mac(key, _dump(body))
+    return keyed_digest(key, _dump(body))
 
 
 def field_digests(row: Mapping[str, Any], key: bytes | None) -> dict[str, str]:
     """A short keyed digest of each field, so a changed field can be named (never its
     content, nor a guessable hash of it)."""
-    return {name: _mac(key, _dump(canon(value)))[:16] for name, value in row.items()}
+    return {name: keyed_digest(key, _dump(canon(value)))[:16] for name, value in row.items()}
 
 
 def _ident(kind: Kind, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,9 +25,9 @@ from pydantic import (
 
 from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.config.complaints import ComplaintSettings
-from bot.core.config.proof import CheckQuestion, ReadingProof
+from bot.core.config.proof import ReadingProof
 from bot.core.config.reading import format_loc, line_index, load_yaml, yaml_problems
-from bot.core.config.reports import ClockRule, ReportClocks, ReportSettings, WorkingHours
+from bot.core.config.reports import ClockRule, ReportSettings
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.forms import find_control_character
@@ -39,7 +39,6 @@ __all__ = [
     "AccountConfig",
     "Audience",
     "Cadence",
-    "CheckQuestion",
     "ClockRule",
     "ConfigError",
     "DirectoryRules",
@@ -49,11 +48,9 @@ __all__ = [
     "OrgConfig",
     "PolicyConfig",
     "ReadingProof",
-    "ReportClocks",
     "ReportSettings",
     "RequirementConfig",
     "SchoolConfig",
-    "WorkingHours",
     "load_config",
 ]
 

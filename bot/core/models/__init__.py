@@ -34,8 +34,6 @@ from bot.core.models.base import (
 from bot.core.models.complaints import Complaint
 from bot.core.models.duties import Attestation, Duty, PageSeen, ReadingCheck, TrainingRecord
 from bot.core.models.outbox import (
-    WITH_BODY,
-    WITH_SHARED_BODY,
     DispatchWorker,
     MailSend,
     OutboxBody,
@@ -64,9 +62,7 @@ from bot.core.models.registers import (
     VisitorAssurance,
 )
 from bot.core.models.reports import (
-    OPEN_REPORT,
     REPORTS_VERSION,
-    RUNNING_CLOCKS,
     Report,
     ReportAttachment,
     ReportClock,
@@ -84,11 +80,7 @@ from bot.core.models.snapshot import (
 from bot.core.models.teams import TeamsChat
 
 __all__ = [
-    "OPEN_REPORT",
     "REPORTS_VERSION",
-    "RUNNING_CLOCKS",
-    "WITH_BODY",
-    "WITH_SHARED_BODY",
     "AccountHolder",
     "Attestation",
     "AudienceSize",

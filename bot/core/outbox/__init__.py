@@ -18,24 +18,20 @@ from __future__ import annotations
 from bot.core.models import Urgency
 from bot.core.outbox.dispatcher import MAX_ATTEMPTS, Mailbox, dispatch, recover_stale
 from bot.core.outbox.queue import (
-    NEVER_HELD,
     EmailDraft,
     add_emails,
     enqueue_card,
     enqueue_chat_card,
     enqueue_email,
     enqueue_emails,
-    held_in_preview,
     new_keys,
 )
-from bot.core.outbox.record import DispatchStats, FailureAlerts
+from bot.core.outbox.record import DispatchStats
 
 __all__ = [
     "MAX_ATTEMPTS",
-    "NEVER_HELD",
     "DispatchStats",
     "EmailDraft",
-    "FailureAlerts",
     "Mailbox",
     "Urgency",
     "add_emails",
@@ -44,7 +40,6 @@ __all__ = [
     "enqueue_chat_card",
     "enqueue_email",
     "enqueue_emails",
-    "held_in_preview",
     "new_keys",
     "recover_stale",
 ]

@@ -12,6 +12,7 @@ send it once more), audited.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,11 +82,7 @@ def purpose_label(purpose: str) -> str:
 
 def purpose_title(purpose: str) -> str:
     """The same as a heading or table cell ("Reminder to a member of staff")."""
-    label = purpose_label(purpose)
-    for article in ("a ", "an ", "the "):
-        if label.startswith(article):
-            label = label[len(article):]
-            break
+    label = re.sub(r"^(?:an?|the) ", "", purpose_label(purpose))
     return label[:1].upper() + label[1:]
 
 

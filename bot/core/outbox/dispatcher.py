@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 
 from bot.core.audit.autocommit import seal_stopped
 from bot.core.live_text import fill_time_left
@@ -29,7 +29,6 @@ from bot.core.models import OutboxMessage, Urgency, utcnow
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.outbox import claim as outbox_claim
 from bot.core.outbox import lookup as outbox_lookup
-from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox import workers as outbox_workers
 from bot.core.outbox.lanes import Lanes, open_lanes
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, channel_states, pause
@@ -126,30 +125,11 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
         ) is None:
             return released
     with store.transaction() as session:
-        unclaimed = list(session.scalars(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == "claimed",
-                   OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER)
-            .values(status="pending", claimed_at=None, claimed_by=None)
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        ))
-        mail_pacing.finish(session, made=(), not_made=unclaimed)
-        requeued = 0
-        if idempotent_mailer:
-            result = session.execute(
-                update(OutboxMessage)
-                .where(*stale, OutboxMessage.attempts < MAX_ATTEMPTS)
-                .values(status="pending", last_error="interrupted while sending")
-            )
-            requeued = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        result = session.execute(
-            update(OutboxMessage)
-            .where(*stale)
-            .values(status="delivery_unknown", last_error="interrupted while sending")
+        return released + outbox_workers.take_back(
+            session, (OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER,),
+            (OutboxMessage.claimed_at < cutoff,), idempotent_mailer=idempotent_mailer,
+            max_attempts=MAX_ATTEMPTS, error="interrupted while sending",
         )
-        unknown = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        return released + len(unclaimed) + requeued + unknown
 
 
 def _claim(lanes: Lanes, row_ids: Sequence[int], channel: str, now: datetime) -> set[int]:
@@ -339,7 +319,7 @@ class _Pass:
         self.recover()
         channel = channel_of(lane)
         self.use(lane)
-        if channel == "email" and _waiting(self.mailer) > 0:
+        if channel == "email" and self.mailer.ready_in() > 0:
             self.paused.add(lane)  # the platform's Retry-After has not passed: claim nothing
             return False
         pacing = self.pacing if channel == "email" else None
@@ -422,7 +402,7 @@ class _Pass:
         if channel == "teams":
             row_ids = self.send_feeds(row_ids, messages)
         for index, row_id in enumerate(row_ids):
-            if lane in self.paused or (channel == "email" and _waiting(self.mailer) > 0):
+            if lane in self.paused or (channel == "email" and self.mailer.ready_in() > 0):
                 if self.batch:
                     self.send_batch()
                 outbox_claim.release(self.store, row_ids[index:])
@@ -521,6 +501,27 @@ class _Pass:
              for (row_id, m), o in zip(batch, outcomes, strict=True)],
         )
 
+    def run(self) -> DispatchStats:
+        """The whole pass (``dispatch``)."""
+        stats, now = self.stats, self.now
+        self.recover(at_once=True)
+        if self.up_to >= Urgency.ROUTINE and self.alerts is not None:  # a hand-over only sends
+            with self.store.transaction() as session:
+                stats.alerts += self.alerts.queue(session, now())
+        self.refresh()
+        try:
+            self.deliver_all()
+            if self.wait is not None and _wait_for_dead_claims(self.store, now, self.wait,
+                                                               self.up_to):
+                self.recover(at_once=True)
+                self.done.clear()
+                self.deliver_all()
+        finally:
+            self.boxes["email"][0].end_pass()  # the install's: e.g. its SMTP connection
+        for channel, until in sorted(stats.paused.items()):
+            log.info("outbox: %s paused until %s", channel, until.isoformat(timespec="seconds"))
+        return stats
+
     def gone(self, row_ids: Sequence[int], channel: str) -> None:
         """Rows that could not start (the channel was paused meanwhile): give them back."""
         outbox_claim.release(self.store, row_ids)
@@ -584,50 +585,12 @@ def dispatch(
     # messages record theirs durably: no connection of its own for a pass of one or two)
     with (store.pinned() as one_connection,
           open_lanes(one_connection, relaxed=up_to >= Urgency.ROUTINE) as lanes):
-        return _dispatch(one_connection, mailer, notifier, now=now, limit=limit,
-                         on_sent=on_sent, alerts=alerts, lanes=lanes, up_to=up_to, wait=wait,
-                         chat=chat, mailboxes=mailboxes)
-
-
-def _dispatch(
-    store: Store,
-    mailer: Mailer,
-    notifier: Notifier | None,
-    *,
-    now: Callable[[], datetime],
-    limit: int | None,
-    on_sent: Callable[[str], None] | None,
-    alerts: FailureAlerts | None,
-    lanes: Lanes,
-    up_to: Urgency,
-    wait: Callable[[float], object] | None,
-    chat: Notifier | None = None,
-    mailboxes: Sequence[Mailbox] = (),
-) -> DispatchStats:
-    """One dispatch pass (``dispatch``) on a store holding one connection."""
-    stats = DispatchStats()
-    run = _Pass(
-        store, mailer, notifier, now, limit, on_sent, stats,
-        batch_size=max(mailer.max_batch, 1), lanes=lanes, alerts=alerts,
-        pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat,
-        boxes=_lanes(mailer, mailboxes),
-    )
-    run.recover(at_once=True)
-    if up_to >= Urgency.ROUTINE and alerts is not None:  # a hand-over only sends
-        with store.transaction() as session:
-            stats.alerts += alerts.queue(session, now())
-    run.refresh()
-    try:
-        run.deliver_all()
-        if wait is not None and _wait_for_dead_claims(store, now, wait, up_to):
-            run.recover(at_once=True)
-            run.done.clear()
-            run.deliver_all()
-    finally:
-        mailer.end_pass()  # e.g. the SMTP connection kept open for the pass
-    for channel, until in sorted(stats.paused.items()):
-        log.info("outbox: %s paused until %s", channel, until.isoformat(timespec="seconds"))
-    return stats
+        return _Pass(
+            one_connection, mailer, notifier, now, limit, on_sent, DispatchStats(),
+            batch_size=max(mailer.max_batch, 1), lanes=lanes, alerts=alerts,
+            pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat,
+            boxes=_lanes(mailer, mailboxes),
+        ).run()
 
 
 def _wait_for_dead_claims(
@@ -653,11 +616,6 @@ def _wait_for_dead_claims(
     # a second past the cutoff: ``recover_stale`` takes back claims strictly older than it
     wait(max((oldest + CLAIM_STALE_AFTER - now()).total_seconds(), 0.0) + 1.0)
     return True
-
-
-def _waiting(mailer: Mailer) -> float:
-    """Seconds the mailer still has to wait for its platform (``Mailer.ready_in``)."""
-    return float(mailer.ready_in())
 
 
 def _notify_all(notify_many: Callable[..., None], users: list[str],

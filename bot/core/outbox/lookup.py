@@ -106,27 +106,9 @@ def settle_unknown(
                 else:
                     stats.left_for_a_person += 1
             continue
-        with store.transaction() as session:
-            marked = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.status == "delivery_unknown")
-                .values(status="sent", sent_at=now, provider_id=found.provider_id, last_error=None)
-                .execution_options(synchronize_session=False)
-            )
-            if not marked.rowcount:  # type: ignore[attr-defined]  # a person decided meanwhile
-                continue
-            row = session.get(OutboxMessage, row_id)
-            assert row is not None
-            audit.record(
-                session,
-                actor=ACTOR,
-                action="outbox.found_sent",
-                object_type="outbox",
-                object_id=row_id,
-                school_id=row.school_id,
-                details={"was": "delivery_unknown", "purpose": row.purpose},
-            )
-        stats.found += 1
+        if _mark(store, row_id, "delivery_unknown", actor=ACTOR, action="outbox.found_sent",
+                 status="sent", sent_at=now, provider_id=found.provider_id, last_error=None):
+            stats.found += 1
     if stats.found or stats.left_for_a_person:
         log.info(
             "outbox: %d unknown outcome(s) found sent in the mailbox; %d left for a person",
@@ -134,6 +116,27 @@ def settle_unknown(
             stats.left_for_a_person,
         )
     return stats
+
+
+def _mark(store: Store, row_id: int, was: str, *, actor: str, action: str,
+          **values: object) -> bool:
+    """Set ``values`` on a row still ``was`` (one guarded UPDATE: a person's decision made
+    meanwhile stands) and audit it as ``action``; False when the row had moved on."""
+    with store.transaction() as session:
+        marked = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == was)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if not marked.rowcount:  # type: ignore[attr-defined]
+            return False
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        audit.record(session, actor=actor, action=action, object_type="outbox",
+                     object_id=row_id, school_id=row.school_id,
+                     details={"was": was, "purpose": row.purpose})
+    return True
 
 
 def _leave(store: Store, row_id: int, now: datetime, why: str) -> None:
@@ -168,21 +171,8 @@ def record_bounces(store: Store, mailer: object, now: datetime) -> int:
         return 0
     marked = 0
     for key, why in bounced.items():
-        with store.transaction() as session:
-            done = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == sent[key], OutboxMessage.status == "sent")
-                .values(status="bounced", last_error=why[:500])
-                .execution_options(synchronize_session=False)
-            )
-            if not done.rowcount:  # type: ignore[attr-defined]
-                continue
-            row = session.get(OutboxMessage, sent[key])
-            assert row is not None
-            audit.record(session, actor="bot:bounce-reports", action="outbox.bounced",
-                         object_type="outbox", object_id=row.id, school_id=row.school_id,
-                         details={"was": "sent", "purpose": row.purpose})
-            marked += 1
+        marked += _mark(store, sent[key], "sent", actor="bot:bounce-reports",
+                        action="outbox.bounced", status="bounced", last_error=why[:500])
     if marked:
         log.warning("outbox: %d sent message(s) bounced (a non-delivery report came back)",
                     marked)

@@ -79,20 +79,16 @@ def _key(mailbox: str) -> str:
 
 
 def lock(session: Session, pacing: MailPacing, now: datetime) -> None:
-    """Lock the mailbox's row for the rest of ``session``'s transaction (created on first use)."""
-    key = _key(pacing.mailbox)
+    """Lock the mailbox's row for the rest of ``session``'s transaction (created on first use):
+    the upsert that makes or touches it holds it (a row lock on PostgreSQL, the single write
+    lock on SQLite), as ``bot.core.ratelimit.take`` does."""
     stmt = dialect_insert(session, RateLimitBucket).values(
-        scope=PACER_SCOPE, key=key, hits=[], updated_at=now
+        scope=PACER_SCOPE, key=_key(pacing.mailbox), hits=[], updated_at=now
     )
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["scope", "key"], set_={"updated_at": stmt.excluded.updated_at}
         )
-    )
-    session.execute(
-        select(RateLimitBucket.id)
-        .where(RateLimitBucket.scope == PACER_SCOPE, RateLimitBucket.key == key)
-        .with_for_update()
     )
 
 

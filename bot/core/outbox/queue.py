@@ -90,6 +90,11 @@ class EmailDraft:
         """The text and HTML parts as the recipient will read them."""
         return self.shared.fill(self.slots) if self.shared else (self.text, self.html)
 
+    def whole(self) -> EmailDraft:
+        """This draft with its shared body filled in (kept with the message alone)."""
+        text, html = self.parts()
+        return replace(self, text=text, html=html, shared=None, slots={})
+
 
 def _insert(
     session: Session,
@@ -239,9 +244,7 @@ def enqueue_email(
     not_before: datetime | None = None,
 ) -> bool:
     """Add an email to the outbox; returns False when the key was already there (no duplicate)."""
-    if draft.shared is not None:  # one message alone shares nothing: its body goes with it
-        text, html = draft.parts()
-        draft = replace(draft, text=text, html=html, shared=None, slots={})
+    draft = draft.whole()  # one message alone shares nothing: its body goes with it
     return _insert(
         session, school_id=school_id, key=key, channel="email", purpose=purpose,
         urgency=urgency, recipients=draft.to, cc=draft.cc, subject=draft.subject,
@@ -302,9 +305,7 @@ def enqueue_chat_card(
         teams["feed"] = feed
     if fallback is not None:
         fallback_key, draft = fallback
-        if draft.shared is not None:  # stored whole: the shared body may be gone by then
-            text_part, html_part = draft.parts()
-            draft = replace(draft, text=text_part, html=html_part, shared=None, slots={})
+        draft = draft.whole()  # the shared body may be gone by then
         teams["fallback"] = {"key": fallback_key, "to": list(draft.to), "cc": list(draft.cc),
                              "subject": draft.subject[:300], "payload": _email_payload(draft)}
     elif quiet:

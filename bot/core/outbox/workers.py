@@ -25,12 +25,13 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.models import DispatchWorker, OutboxMessage, Urgency, utcnow
 from bot.core.outbox import pacing as mail_pacing
@@ -42,6 +43,7 @@ __all__ = [
     "Worker",
     "heartbeat",
     "release_dead",
+    "take_back",
     "this_worker",
 ]
 
@@ -130,41 +132,55 @@ def release_dead(
         if not dead:
             return 0
         urgent = () if up_to is None else (OutboxMessage.urgency <= int(up_to),)
-        claimed = list(
-            session.scalars(
-                update(OutboxMessage)
-                .where(OutboxMessage.claimed_by.in_(dead), OutboxMessage.status == "claimed",
-                       *urgent)
-                .values(status="pending", claimed_at=None, claimed_by=None)
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        mail_pacing.finish(session, made=(), not_made=claimed)
+        theirs = (OutboxMessage.claimed_by.in_(dead),)
+        changed = take_back(session, (*theirs, *urgent), None if up_to is not None else theirs,
+                            idempotent_mailer=idempotent_mailer, max_attempts=max_attempts,
+                            error=INTERRUPTED, claimed_by=None)
         if up_to is not None:
-            return len(claimed)
-        sending = (OutboxMessage.claimed_by.in_(dead), OutboxMessage.status == "sending")
-        changed = len(claimed)
-        if idempotent_mailer:  # the platform drops a second copy: simply send it again
-            result = session.execute(
-                update(OutboxMessage)
-                .where(*sending, OutboxMessage.attempts < max_attempts)
-                .values(status="pending", claimed_by=None, last_error=INTERRUPTED)
-                .execution_options(synchronize_session=False)
-            )
-            changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
-        result = session.execute(
-            update(OutboxMessage)
-            .where(*sending)
-            .values(status="delivery_unknown", claimed_by=None, last_error=INTERRUPTED)
-            .execution_options(synchronize_session=False)
-        )
-        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return changed
         session.execute(delete(DispatchWorker).where(DispatchWorker.id.in_(dead)))
     log.warning(
         "outbox: %d dispatch worker(s) stopped; %d of their messages taken back", len(dead), changed
     )
     return changed
+
+
+def take_back(
+    session: Session, claimed: Sequence[ColumnElement[bool]],
+    sending: Sequence[ColumnElement[bool]] | None, *, idempotent_mailer: bool,
+    max_attempts: int, error: str, **cleared: None,
+) -> int:
+    """Give back the ``claimed`` rows these conditions select (never attempted: pending again,
+    their permits too) and, unless ``sending`` is None, the ``sending`` ones: queued again when
+    resending is harmless and they have attempts left, else ``delivery_unknown``, with
+    ``error`` (and ``cleared`` set); how many rows changed."""
+    given = list(session.scalars(
+        update(OutboxMessage)
+        .where(*claimed, OutboxMessage.status == "claimed")
+        .values(status="pending", claimed_at=None, claimed_by=None)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ))
+    mail_pacing.finish(session, made=(), not_made=given)
+    changed = len(given)
+    if sending is None:
+        return changed
+    where = (*sending, OutboxMessage.status == "sending")
+    if idempotent_mailer:  # the platform drops a second copy: simply send it again
+        result = session.execute(
+            update(OutboxMessage)
+            .where(*where, OutboxMessage.attempts < max_attempts)
+            .values(status="pending", last_error=error, **cleared)
+            .execution_options(synchronize_session=False)
+        )
+        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = session.execute(
+        update(OutboxMessage)
+        .where(*where)
+        .values(status="delivery_unknown", last_error=error, **cleared)
+        .execution_options(synchronize_session=False)
+    )
+    return changed + int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _beat(store: Store, worker: Worker, now: datetime) -> None:
