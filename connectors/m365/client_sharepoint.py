@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
-from connectors.m365.client_pipeline import every_page, get_json, post_once, query
+from connectors.m365.client_pipeline import every_page, get_json, json_pages, post_once, query
 from connectors.m365.records import (
     ListColumn,
     ListItemRecord,
     SharePointList,
     column_record,
-    item_record,
 )
 
 __all__ = ["SharePointCalls"]
@@ -140,6 +139,8 @@ class SharePointCalls:
         SharePoint needs for a filter on a column that is not indexed.
         """
 
+        what = "finding a list item"
+
         async def call(graph: Any) -> list[ListItemRecord]:
             literal = value.replace("'", "''")
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
@@ -147,9 +148,11 @@ class SharePointCalls:
                            expand=[f"fields($select={column})"], select=["id"])
             if non_indexed:
                 config.headers.add("Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly")
-            return [item_record(i) for i in await every_page(builder, config, self._check_link)]
+            found = await json_pages(graph, builder, config, what, self._check_link)
+            return [ListItemRecord(id=str(i.get("id")), fields=i.get("fields") or {})
+                    for i in found]
 
-        return self._call("finding a list item", call)
+        return self._call(what, call)
 
     def list_items(
         self, site_id: str, list_id: str, columns: Sequence[str]
@@ -160,36 +163,29 @@ class SharePointCalls:
         would turn a date-like text value ("2026-11-03") into a ``datetime``.
         """
 
+        what = "reading the list's items"
+
         async def call(graph: Any) -> list[ListItemRecord]:
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
-            info = builder.to_get_request_information(
-                query(builder, expand=[f"fields($select={','.join(columns)})"], select=["id"]))
-            found: list[ListItemRecord] = []
-            while True:
-                data = await get_json(graph, info, "reading the list's items")
-                for item in data.get("value") or []:
-                    fields = item.get("fields") if isinstance(item, dict) else None
-                    if isinstance(fields, dict):
-                        found.append(ListItemRecord(id=str(item.get("id")), fields=fields))
-                link = data.get("@odata.nextLink")
-                if not link:
-                    return found
-                info = builder.with_url(self._check_link(str(link))).to_get_request_information()
+            config = query(builder, expand=[f"fields($select={','.join(columns)})"], select=["id"])
+            found = await json_pages(graph, builder, config, what, self._check_link)
+            return [ListItemRecord(id=str(i.get("id")), fields=i["fields"])
+                    for i in found if isinstance(i.get("fields"), dict)]
 
-        return self._call("reading the list's items", call)
+        return self._call(what, call)
 
-    def create_item(self, site_id: str, list_id: str, fields: Mapping[str, str]) -> ListItemRecord:
+    def create_item(self, site_id: str, list_id: str, fields: Mapping[str, str]) -> None:
         """``POST /sites/{site}/lists/{list}/items {"fields": {...}}``."""
 
-        async def call(graph: Any) -> ListItemRecord:
+        async def call(graph: Any) -> None:
             from msgraph.generated.models.field_value_set import FieldValueSet
             from msgraph.generated.models.list_item import ListItem
 
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
             body = ListItem(fields=FieldValueSet(additional_data=dict(fields)))
-            return item_record(await builder.post(body, post_once()))
+            await builder.post(body, post_once())
 
-        return self._call("creating a list item", call)
+        self._call("creating a list item", call)
 
     def update_item(
         self, site_id: str, list_id: str, item_id: str, fields: Mapping[str, str]
