@@ -15,7 +15,7 @@ from typing import Any
 
 from connectors.m365.errors import GraphCallError, raise_for_native
 
-__all__ = ["every_page", "get_json", "json_pages", "no_retry", "once_native", "post_once", "query"]
+__all__ = ["get_json", "json_pages", "no_retry", "once_native", "post_once", "query"]
 
 
 def query(builder: Any, **values: Any) -> Any:
@@ -26,21 +26,6 @@ def query(builder: Any, **values: Any) -> Any:
 
     parameters = getattr(type(builder), f"{type(builder).__name__}GetQueryParameters")
     return RequestConfiguration(query_parameters=parameters(**values))
-
-
-async def every_page(
-    builder: Any, config: Any, check_link: Callable[[str], str], *, all_pages: bool = True
-) -> list[Any]:
-    """The values of ``builder.get(config)`` and, unless ``all_pages`` is False, of every page
-    its ``@odata.nextLink`` leads to (each link checked by ``check_link``)."""
-    response = await builder.get(config)
-    values: list[Any] = []
-    while response is not None:
-        values.extend(response.value or [])
-        if not all_pages or not response.odata_next_link:
-            break
-        response = await builder.with_url(check_link(response.odata_next_link)).get(config)
-    return values
 
 
 async def json_pages(

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
-from connectors.m365.client_pipeline import every_page, get_json, json_pages, post_once, query
+from connectors.m365.client_pipeline import get_json, json_pages, post_once, query
 from connectors.m365.records import (
     ListColumn,
     ListItemRecord,
     SharePointList,
-    column_record,
+    column_json,
 )
 
 __all__ = ["SharePointCalls"]
@@ -54,13 +54,16 @@ class SharePointCalls:
     def lists(self, site_id: str) -> list[SharePointList]:
         """``GET /sites/{site}/lists`` (id and displayName), following ``@odata.nextLink``."""
 
+        what = "reading the site's lists"
+
         async def call(graph: Any) -> list[SharePointList]:
             builder = graph.sites.by_site_id(site_id).lists
             config = query(builder, select=["id", "displayName"])
-            return [SharePointList(id=str(x.id), display_name=str(x.display_name or ""))
-                    for x in await every_page(builder, config, self._check_link)]
+            found = await json_pages(graph, builder, config, what, self._check_link)
+            return [SharePointList(str(x.get("id")), str(x.get("displayName") or ""))
+                    for x in found]
 
-        return self._call("reading the site's lists", call)
+        return self._call(what, call)
 
     def create_list(
         self,
@@ -97,11 +100,14 @@ class SharePointCalls:
     def columns(self, site_id: str, list_id: str) -> list[ListColumn]:
         """``GET /sites/{site}/lists/{list}/columns``."""
 
+        what = "reading the list's columns"
+
         async def call(graph: Any) -> list[ListColumn]:
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
-            return [column_record(c) for c in await every_page(builder, None, self._check_link)]
+            found = await json_pages(graph, builder, None, what, self._check_link)
+            return [column_json(c) for c in found]
 
-        return self._call("reading the list's columns", call)
+        return self._call(what, call)
 
     def create_column(
         self, site_id: str, list_id: str, name: str, display_name: str, *, multiline: bool = False
@@ -110,8 +116,10 @@ class SharePointCalls:
 
         async def call(graph: Any) -> ListColumn:
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
-            body = _text_column(name, display_name, multiline=multiline)
-            return column_record(await builder.post(body, post_once()))
+            made = await builder.post(_text_column(name, display_name, multiline=multiline),
+                                      post_once())
+            return ListColumn(id=str(made.id), name=str(made.name or ""),
+                              display_name=str(made.display_name or made.name or ""))
 
         return self._call("adding a list column", call)
 

@@ -1,6 +1,6 @@
-"""The plain records ``GraphClient`` returns, and their conversion from msgraph-sdk models.
+"""The plain records ``GraphClient`` returns, and their conversion from Graph's JSON.
 
-The converters read Graph's raw JSON (or an SDK model's attributes); nothing here imports msgraph.
+The converters read Graph's raw JSON; nothing here imports msgraph.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ __all__ = [
     "ListItemRecord",
     "ManagerRef",
     "SharePointList",
-    "column_record",
+    "column_json",
     "delta_page_json",
     "group_json",
     "user_json",
@@ -185,12 +185,12 @@ def _is_user_entry(entry: Mapping[str, Any]) -> bool:
     return kind == "#microsoft.graph.user"
 
 
-def column_record(c: Any) -> ListColumn:
-    """An SDK ``ColumnDefinition`` as a plain record."""
+def column_json(c: Mapping[str, Any]) -> ListColumn:
+    """A list column (raw Graph JSON) as a plain record."""
     return ListColumn(
-        id=str(c.id),
-        name=str(c.name or ""),
-        display_name=str(c.display_name or c.name or ""),
-        indexed=bool(c.indexed),
-        read_only=bool(c.read_only),
+        id=str(c.get("id")),
+        name=str(c.get("name") or ""),
+        display_name=str(c.get("displayName") or c.get("name") or ""),
+        indexed=bool(c.get("indexed")),
+        read_only=bool(c.get("readOnly")),
     )
