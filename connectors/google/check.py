@@ -57,42 +57,39 @@ _SHEETS = _Target(SHEETS_SCOPES, "Google Sheets API", None)
 _FORMS = _Target(FORMS_SCOPES, "Google Forms API", None)
 
 
-class _Checker:
-    """Runs the checks against one GoogleClient."""
+def _delegation_fix(client: GoogleClient, scopes: Sequence[str]) -> str:
+    # One client ID has one scope list in the Admin console: always give the whole list,
+    # or fixing Gmail would remove the Directory scopes (and the other way round).
+    wanted = list(dict.fromkeys([*DIRECTORY_SCOPES, *GMAIL_SCOPES, *scopes]))
+    return (
+        f"{_DWD_PAGE}: give client ID {client.client_id or '(see the key file)'} "
+        f"exactly these scopes: {','.join(wanted)}"
+    )
 
-    def __init__(self, client: GoogleClient) -> None:
-        self.client = client
 
-    def _delegation_fix(self, scopes: Sequence[str]) -> str:
-        # One client ID has one scope list in the Admin console: always give the whole list,
-        # or fixing Gmail would remove the Directory scopes (and the other way round).
-        wanted = list(dict.fromkeys([*DIRECTORY_SCOPES, *GMAIL_SCOPES, *scopes]))
-        return (
-            f"{_DWD_PAGE}: give client ID {self.client.client_id or '(see the key file)'} "
-            f"exactly these scopes: {','.join(wanted)}"
-        )
-
-    def fix(self, exc: GoogleCallError, target: _Target, *, forbidden: str, not_found: str) -> str:
-        """Turn a failure into one actionable sentence."""
-        if exc.auth:
-            if exc.reason == "unauthorized_client":
-                return self._delegation_fix(target.scopes)
-            if exc.reason == "invalid_grant" and target.subject_var:
-                return f"{_var(target.subject_var)} must be an active user in your domain"
-            if exc.transient:
-                return "Google's token endpoint was unreachable: check outbound HTTPS and retry"
-            return f"the service-account key was refused ({exc.reason}): create a new key"
-        if exc.status in (401, 403) and exc.reason in _SCOPE_MISSING:
-            return self._delegation_fix(target.scopes)
-        if exc.status == 403 and exc.reason in _API_DISABLED:
-            return f"enable the {target.api_name} in the service account's Google Cloud project"
-        if exc.status in (401, 403):
-            return forbidden
-        if exc.status == 404:
-            return not_found
-        if exc.status is None or exc.status >= 500 or exc.status == 429:
-            return "Google did not answer properly: retry in a few minutes"
-        return f"Google refused the request: {exc}"
+def _fix(
+    client: GoogleClient, exc: GoogleCallError, target: _Target, *, forbidden: str, not_found: str
+) -> str:
+    """Turn a failure into one actionable sentence."""
+    if exc.auth:
+        if exc.reason == "unauthorized_client":
+            return _delegation_fix(client, target.scopes)
+        if exc.reason == "invalid_grant" and target.subject_var:
+            return f"{_var(target.subject_var)} must be an active user in your domain"
+        if exc.transient:
+            return "Google's token endpoint was unreachable: check outbound HTTPS and retry"
+        return f"the service-account key was refused ({exc.reason}): create a new key"
+    if exc.status in (401, 403) and exc.reason in _SCOPE_MISSING:
+        return _delegation_fix(client, target.scopes)
+    if exc.status == 403 and exc.reason in _API_DISABLED:
+        return f"enable the {target.api_name} in the service account's Google Cloud project"
+    if exc.status in (401, 403):
+        return forbidden
+    if exc.status == 404:
+        return not_found
+    if exc.status is None or exc.status >= 500 or exc.status == 429:
+        return "Google did not answer properly: retry in a few minutes"
+    return f"Google refused the request: {exc}"
 
 
 def run_checks(
@@ -136,7 +133,6 @@ def run_checks(
                 f"point {_var('SERVICE_ACCOUNT_FILE')} at the downloaded JSON key",
             )
         ]
-    checker = _Checker(client)
     rows.append(
         CheckRow(
             "Service account key",
@@ -144,16 +140,16 @@ def run_checks(
             f"{client.service_account_email} (client ID {client.client_id})",
         )
     )
-    rows.extend(_directory_rows(settings, client, checker))
-    rows.append(_gmail_row(settings.google.sender, client, checker))
+    rows.extend(_directory_rows(settings, client))
+    rows.append(_gmail_row(settings.google.sender, client))
     if settings.google.sender:
         rows.append(_gmail_lookup_row(settings.google.sender, client))
     for school, sender in (schools or {}).items():
         own = dataclasses.replace(client, sender=sender)
         rows.extend(dataclasses.replace(row, name=f"{row.name} ({school})") for row in (
-            _gmail_row(sender, own, checker), _gmail_lookup_row(sender, own)))
-    rows.append(_sheets_row(settings, client, checker))
-    rows.append(_forms_row(settings, client, checker))
+            _gmail_row(sender, own), _gmail_lookup_row(sender, own)))
+    rows.append(_sheets_row(settings, client))
+    rows.append(_forms_row(settings, client))
     rows.append(_chat_row(settings))
     rows.append(_pacing_row(settings))
     return rows
@@ -179,7 +175,7 @@ def _pacing_row(settings: Settings) -> CheckRow:
     )
 
 
-def _directory_rows(settings: Settings, client: GoogleClient, checker: _Checker) -> list[CheckRow]:
+def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
     google = settings.google
     if not google.admin_subject:
         return [
@@ -214,7 +210,8 @@ def _directory_rows(settings: Settings, client: GoogleClient, checker: _Checker)
                 False,
                 f"{_var('USER_QUERY')}={google.user_query}: {exc}" if bad_query else str(exc),
                 f"fix {_var('USER_QUERY')}: an Admin SDK user search such as "
-                "orgUnitPath='/Staff' (deploy/google.md)" if bad_query else checker.fix(
+                "orgUnitPath='/Staff' (deploy/google.md)" if bad_query else _fix(
+                    client,
                     exc,
                     _DIRECTORY,
                     forbidden=f"{google.admin_subject} must be a super admin or hold an admin "
@@ -249,7 +246,8 @@ def _directory_rows(settings: Settings, client: GoogleClient, checker: _Checker)
                     name,
                     False,
                     str(exc),
-                    checker.fix(
+                    _fix(
+                        client,
                         exc,
                         _DIRECTORY,
                         forbidden=f"{google.admin_subject} needs the Groups > Read admin privilege",
@@ -260,7 +258,7 @@ def _directory_rows(settings: Settings, client: GoogleClient, checker: _Checker)
     return rows
 
 
-def _gmail_row(sender: str | None, client: GoogleClient, checker: _Checker) -> CheckRow:
+def _gmail_row(sender: str | None, client: GoogleClient) -> CheckRow:
     if not sender:
         return CheckRow(
             "Gmail send", False, "no sender", f"set {_var('SENDER')} to the mailbox to send from"
@@ -272,7 +270,8 @@ def _gmail_row(sender: str | None, client: GoogleClient, checker: _Checker) -> C
             "Gmail send",
             False,
             str(exc),
-            checker.fix(
+            _fix(
+                client,
                 exc,
                 _GMAIL,
                 forbidden=f"{sender} needs a Gmail licence",
@@ -306,7 +305,7 @@ def _gmail_lookup_row(sender: str, client: GoogleClient) -> CheckRow:
     )
 
 
-def _sheets_row(settings: Settings, client: GoogleClient, checker: _Checker) -> CheckRow:
+def _sheets_row(settings: Settings, client: GoogleClient) -> CheckRow:
     google = settings.google
     if not google.spreadsheet_id:
         return CheckRow(
@@ -325,7 +324,7 @@ def _sheets_row(settings: Settings, client: GoogleClient, checker: _Checker) -> 
         )
     except GoogleCallError as exc:
         return CheckRow("Sheets mirror", False, str(exc),
-                        checker.fix(exc, _SHEETS, forbidden=share, not_found=share))
+                        _fix(client, exc, _SHEETS, forbidden=share, not_found=share))
     tabs = [s.get("properties", {}).get("title") for s in found.get("sheets", [])]
     title = found.get("properties", {}).get("title", "?")
     if google.sheet_name not in tabs:
@@ -339,7 +338,7 @@ def _sheets_row(settings: Settings, client: GoogleClient, checker: _Checker) -> 
     return CheckRow("Sheets mirror", True, f"{title!r}, tab {google.sheet_name!r} readable")
 
 
-def _forms_row(settings: Settings, client: GoogleClient, checker: _Checker) -> CheckRow:
+def _forms_row(settings: Settings, client: GoogleClient) -> CheckRow:
     google = settings.google
     if not google.form_id:
         return CheckRow("Google Forms", True, f"not configured ({_var('FORM_ID')}); optional")
@@ -353,7 +352,7 @@ def _forms_row(settings: Settings, client: GoogleClient, checker: _Checker) -> C
         api.call(api.resource.forms().responses().list(formId=google.form_id, pageSize=1))
     except GoogleCallError as exc:
         return CheckRow("Google Forms", False, str(exc),
-                        checker.fix(exc, _FORMS, forbidden=share, not_found=share))
+                        _fix(client, exc, _FORMS, forbidden=share, not_found=share))
     title = (form.get("info") or {}).get("title", "?") if isinstance(form, dict) else "?"
     return CheckRow("Google Forms", True, f"{title!r}: questions and responses readable")
 

@@ -47,7 +47,7 @@ import httpx
 
 from connectors.base import parse_retry_after
 from connectors.m365.client_mailbox import MailboxCalls
-from connectors.m365.client_pipeline import every_page, get_json, no_retry, once_native, query
+from connectors.m365.client_pipeline import get_json, json_pages, once_native, post_once, query
 from connectors.m365.client_sharepoint import SharePointCalls
 from connectors.m365.errors import (
     GraphCallError,
@@ -62,9 +62,7 @@ from connectors.m365.records import (
     GraphUser,
     delta_page_json,
     group_json,
-    group_record,
     user_json,
-    user_record,
 )
 
 if TYPE_CHECKING:
@@ -424,22 +422,25 @@ class GraphClient(SharePointCalls, MailboxCalls):
         async def call(graph: Any) -> list[GraphUser]:
             expand = ["manager($select=id,mail,userPrincipalName)"] if expand_manager else None
             config = query(graph.users, select=list(select), filter=filter, expand=expand, top=top)
-            found = await every_page(graph.users, config, self._check_link, all_pages=all_pages)
-            return [user_record(u, expanded_manager=expand_manager) for u in found]
+            found = await json_pages(graph, graph.users, config, "reading /users",
+                                     self._check_link, all_pages=all_pages)
+            return [user_json(u, expanded_manager=expand_manager) for u in found]
 
         return self._call("reading /users", call)
 
     def user(self, user_id: str, *, select: Sequence[str]) -> GraphUser:
         """``GET /users/{id | userPrincipalName}``."""
+        what = f"reading user {user_id}"
 
         async def call(graph: Any) -> GraphUser:
             builder = graph.users.by_user_id(user_id)
-            found = await builder.get(query(builder, select=list(select)))
-            if found is None:
+            info = builder.to_get_request_information(query(builder, select=list(select)))
+            found = await get_json(graph, info, what)
+            if not found.get("id"):
                 raise GraphCallError(f"user {user_id} came back empty", status=404)
-            return user_record(found)
+            return user_json(found)
 
-        return self._call(f"reading user {user_id}", call)
+        return self._call(what, call)
 
     def groups(
         self,
@@ -453,8 +454,9 @@ class GraphClient(SharePointCalls, MailboxCalls):
 
         async def call(graph: Any) -> list[GraphGroup]:
             config = query(graph.groups, select=list(select), filter=filter, top=top)
-            found = await every_page(graph.groups, config, self._check_link, all_pages=all_pages)
-            return [group_record(g) for g in found]
+            found = await json_pages(graph, graph.groups, config, "reading /groups",
+                                     self._check_link, all_pages=all_pages)
+            return [group_json(g) for g in found]
 
         return self._call("reading /groups", call)
 
@@ -500,7 +502,6 @@ class GraphClient(SharePointCalls, MailboxCalls):
         """
 
         async def call(graph: Any) -> None:
-            from kiota_abstractions.base_request_configuration import RequestConfiguration
             from msgraph.generated.models.body_type import BodyType
             from msgraph.generated.models.item_body import ItemBody
             from msgraph.generated.models.message import Message
@@ -516,8 +517,7 @@ class GraphClient(SharePointCalls, MailboxCalls):
                 ),
                 save_to_sent_items=False,
             )
-            config: Any = RequestConfiguration(options=[no_retry()])
-            await graph.users.by_user_id(sender).send_mail.post(body, config)
+            await graph.users.by_user_id(sender).send_mail.post(body, post_once())
 
         self._call("sendMail (probe)", call)
 

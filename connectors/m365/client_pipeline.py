@@ -15,7 +15,7 @@ from typing import Any
 
 from connectors.m365.errors import GraphCallError, raise_for_native
 
-__all__ = ["every_page", "get_json", "no_retry", "once_native", "post_once", "query"]
+__all__ = ["get_json", "json_pages", "no_retry", "once_native", "post_once", "query"]
 
 
 def query(builder: Any, **values: Any) -> Any:
@@ -28,19 +28,22 @@ def query(builder: Any, **values: Any) -> Any:
     return RequestConfiguration(query_parameters=parameters(**values))
 
 
-async def every_page(
-    builder: Any, config: Any, check_link: Callable[[str], str], *, all_pages: bool = True
-) -> list[Any]:
-    """The values of ``builder.get(config)`` and, unless ``all_pages`` is False, of every page
-    its ``@odata.nextLink`` leads to (each link checked by ``check_link``)."""
-    response = await builder.get(config)
-    values: list[Any] = []
-    while response is not None:
-        values.extend(response.value or [])
-        if not all_pages or not response.odata_next_link:
-            break
-        response = await builder.with_url(check_link(response.odata_next_link)).get(config)
-    return values
+async def json_pages(
+    graph: Any, builder: Any, config: Any, what: str, check_link: Callable[[str], str],
+    *, all_pages: bool = True,
+) -> list[dict[str, Any]]:
+    """The ``value`` objects of a GET on ``builder`` read as raw JSON (no SDK models: parsing
+    every user into one costs about 4 ms an account) and, unless ``all_pages`` is False, of
+    every page its ``@odata.nextLink`` leads to (each link checked by ``check_link``)."""
+    info = builder.to_get_request_information(config)
+    found: list[dict[str, Any]] = []
+    while True:
+        data = await get_json(graph, info, what)
+        found += [x for x in data.get("value") or [] if isinstance(x, dict)]
+        link = data.get("@odata.nextLink")
+        if not all_pages or not link:
+            return found
+        info = builder.with_url(check_link(str(link))).to_get_request_information(config)
 
 
 def no_retry() -> Any:

@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
-from connectors.m365.client_pipeline import every_page, get_json, post_once, query
+from connectors.m365.client_pipeline import get_json, json_pages, post_once, query
 from connectors.m365.records import (
     ListColumn,
     ListItemRecord,
     SharePointList,
-    column_record,
-    item_record,
+    column_json,
 )
 
 __all__ = ["SharePointCalls"]
@@ -55,13 +54,16 @@ class SharePointCalls:
     def lists(self, site_id: str) -> list[SharePointList]:
         """``GET /sites/{site}/lists`` (id and displayName), following ``@odata.nextLink``."""
 
+        what = "reading the site's lists"
+
         async def call(graph: Any) -> list[SharePointList]:
             builder = graph.sites.by_site_id(site_id).lists
             config = query(builder, select=["id", "displayName"])
-            return [SharePointList(id=str(x.id), display_name=str(x.display_name or ""))
-                    for x in await every_page(builder, config, self._check_link)]
+            found = await json_pages(graph, builder, config, what, self._check_link)
+            return [SharePointList(str(x.get("id")), str(x.get("displayName") or ""))
+                    for x in found]
 
-        return self._call("reading the site's lists", call)
+        return self._call(what, call)
 
     def create_list(
         self,
@@ -98,11 +100,14 @@ class SharePointCalls:
     def columns(self, site_id: str, list_id: str) -> list[ListColumn]:
         """``GET /sites/{site}/lists/{list}/columns``."""
 
+        what = "reading the list's columns"
+
         async def call(graph: Any) -> list[ListColumn]:
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
-            return [column_record(c) for c in await every_page(builder, None, self._check_link)]
+            found = await json_pages(graph, builder, None, what, self._check_link)
+            return [column_json(c) for c in found]
 
-        return self._call("reading the list's columns", call)
+        return self._call(what, call)
 
     def create_column(
         self, site_id: str, list_id: str, name: str, display_name: str, *, multiline: bool = False
@@ -111,8 +116,10 @@ class SharePointCalls:
 
         async def call(graph: Any) -> ListColumn:
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
-            body = _text_column(name, display_name, multiline=multiline)
-            return column_record(await builder.post(body, post_once()))
+            made = await builder.post(_text_column(name, display_name, multiline=multiline),
+                                      post_once())
+            return ListColumn(id=str(made.id), name=str(made.name or ""),
+                              display_name=str(made.display_name or made.name or ""))
 
         return self._call("adding a list column", call)
 
@@ -140,6 +147,8 @@ class SharePointCalls:
         SharePoint needs for a filter on a column that is not indexed.
         """
 
+        what = "finding a list item"
+
         async def call(graph: Any) -> list[ListItemRecord]:
             literal = value.replace("'", "''")
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
@@ -147,9 +156,11 @@ class SharePointCalls:
                            expand=[f"fields($select={column})"], select=["id"])
             if non_indexed:
                 config.headers.add("Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly")
-            return [item_record(i) for i in await every_page(builder, config, self._check_link)]
+            found = await json_pages(graph, builder, config, what, self._check_link)
+            return [ListItemRecord(id=str(i.get("id")), fields=i.get("fields") or {})
+                    for i in found]
 
-        return self._call("finding a list item", call)
+        return self._call(what, call)
 
     def list_items(
         self, site_id: str, list_id: str, columns: Sequence[str]
@@ -160,36 +171,29 @@ class SharePointCalls:
         would turn a date-like text value ("2026-11-03") into a ``datetime``.
         """
 
+        what = "reading the list's items"
+
         async def call(graph: Any) -> list[ListItemRecord]:
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
-            info = builder.to_get_request_information(
-                query(builder, expand=[f"fields($select={','.join(columns)})"], select=["id"]))
-            found: list[ListItemRecord] = []
-            while True:
-                data = await get_json(graph, info, "reading the list's items")
-                for item in data.get("value") or []:
-                    fields = item.get("fields") if isinstance(item, dict) else None
-                    if isinstance(fields, dict):
-                        found.append(ListItemRecord(id=str(item.get("id")), fields=fields))
-                link = data.get("@odata.nextLink")
-                if not link:
-                    return found
-                info = builder.with_url(self._check_link(str(link))).to_get_request_information()
+            config = query(builder, expand=[f"fields($select={','.join(columns)})"], select=["id"])
+            found = await json_pages(graph, builder, config, what, self._check_link)
+            return [ListItemRecord(id=str(i.get("id")), fields=i["fields"])
+                    for i in found if isinstance(i.get("fields"), dict)]
 
-        return self._call("reading the list's items", call)
+        return self._call(what, call)
 
-    def create_item(self, site_id: str, list_id: str, fields: Mapping[str, str]) -> ListItemRecord:
+    def create_item(self, site_id: str, list_id: str, fields: Mapping[str, str]) -> None:
         """``POST /sites/{site}/lists/{list}/items {"fields": {...}}``."""
 
-        async def call(graph: Any) -> ListItemRecord:
+        async def call(graph: Any) -> None:
             from msgraph.generated.models.field_value_set import FieldValueSet
             from msgraph.generated.models.list_item import ListItem
 
             builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
             body = ListItem(fields=FieldValueSet(additional_data=dict(fields)))
-            return item_record(await builder.post(body, post_once()))
+            await builder.post(body, post_once())
 
-        return self._call("creating a list item", call)
+        self._call("creating a list item", call)
 
     def update_item(
         self, site_id: str, list_id: str, item_id: str, fields: Mapping[str, str]

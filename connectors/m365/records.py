@@ -1,11 +1,11 @@
-"""The plain records ``GraphClient`` returns, and their conversion from msgraph-sdk models.
+"""The plain records ``GraphClient`` returns, and their conversion from Graph's JSON.
 
-The converters only read attributes of the SDK's objects; nothing here imports msgraph.
+The converters read Graph's raw JSON; nothing here imports msgraph.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -19,13 +19,10 @@ __all__ = [
     "ListItemRecord",
     "ManagerRef",
     "SharePointList",
-    "column_record",
+    "column_json",
     "delta_page_json",
     "group_json",
-    "group_record",
-    "item_record",
     "user_json",
-    "user_record",
 ]
 
 T = TypeVar("T")
@@ -132,15 +129,21 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def user_json(u: Mapping[str, Any]) -> GraphUser:
-    """A user delta entry (raw Graph JSON) as a plain record, as :func:`user_record` reads it."""
-    manager_reported = "manager@delta" in u
+def user_json(u: Mapping[str, Any], *, expanded_manager: bool = False) -> GraphUser:
+    """A user (raw Graph JSON: a delta entry, or read with ``$expand=manager`` when
+    ``expanded_manager``) as a plain record."""
+    manager_reported = expanded_manager or "manager@delta" in u
     manager: ManagerRef | None = None
-    if manager_reported:
+    if "manager@delta" in u:
         entries = [e for e in u["manager@delta"] or [] if isinstance(e, dict)]
         live = [e for e in entries if "@removed" not in e and e.get("id")]
         if live:
             manager = ManagerRef(id=str(live[-1]["id"]))
+    elif isinstance(u.get("manager"), dict) and u["manager"].get("id"):
+        boss = u["manager"]
+        manager_reported = True
+        manager = ManagerRef(id=str(boss["id"]), mail=_text(boss.get("mail")),
+                             user_principal_name=_text(boss.get("userPrincipalName")))
     enabled = u.get("accountEnabled")
     licences = u.get("assignedLicenses")
     return GraphUser(
@@ -182,72 +185,12 @@ def _is_user_entry(entry: Mapping[str, Any]) -> bool:
     return kind == "#microsoft.graph.user"
 
 
-def user_record(u: Any, *, expanded_manager: bool = False) -> GraphUser:
-    """An SDK ``User`` (or delta entry) as a plain record."""
-    data: dict[str, Any] = dict(u.additional_data or {})
-    manager_reported = expanded_manager
-    manager: ManagerRef | None = None
-    if "manager@delta" in data:
-        manager_reported = True
-        entries = [e for e in data["manager@delta"] or [] if isinstance(e, dict)]
-        live = [e for e in entries if "@removed" not in e and e.get("id")]
-        if live:
-            manager = ManagerRef(id=str(live[-1]["id"]))
-    elif u.manager is not None and getattr(u.manager, "id", None):
-        manager_reported = True
-        manager = ManagerRef(
-            id=str(u.manager.id),
-            mail=getattr(u.manager, "mail", None),
-            user_principal_name=getattr(u.manager, "user_principal_name", None),
-        )
-    return GraphUser(
-        id=str(u.id),
-        display_name=u.display_name,
-        given_name=u.given_name,
-        surname=u.surname,
-        mail=u.mail,
-        user_principal_name=u.user_principal_name,
-        account_enabled=u.account_enabled,
-        job_title=u.job_title,
-        user_type=u.user_type,
-        licensed=None if u.assigned_licenses is None else bool(u.assigned_licenses),
-        removed="@removed" in data,
-        manager_reported=manager_reported,
-        manager=manager,
-    )
-
-
-def group_record(g: Any) -> GraphGroup:
-    """An SDK ``Group`` (or delta entry) as a plain record; only user members count."""
-    data: dict[str, Any] = dict(g.additional_data or {})
-    added: list[str] = []
-    dropped: list[str] = []
-    entries: Iterable[Any] = data.get("members@delta") or []
-    for entry in entries:
-        if not isinstance(entry, dict) or not entry.get("id") or not _is_user_entry(entry):
-            continue
-        (dropped if "@removed" in entry else added).append(str(entry["id"]))
-    return GraphGroup(
-        id=str(g.id),
-        display_name=g.display_name,
-        removed="@removed" in data,
-        members_added=tuple(added),
-        members_removed=tuple(dropped),
-    )
-
-
-def column_record(c: Any) -> ListColumn:
-    """An SDK ``ColumnDefinition`` as a plain record."""
+def column_json(c: Mapping[str, Any]) -> ListColumn:
+    """A list column (raw Graph JSON) as a plain record."""
     return ListColumn(
-        id=str(c.id),
-        name=str(c.name or ""),
-        display_name=str(c.display_name or c.name or ""),
-        indexed=bool(c.indexed),
-        read_only=bool(c.read_only),
+        id=str(c.get("id")),
+        name=str(c.get("name") or ""),
+        display_name=str(c.get("displayName") or c.get("name") or ""),
+        indexed=bool(c.get("indexed")),
+        read_only=bool(c.get("readOnly")),
     )
-
-
-def item_record(i: Any) -> ListItemRecord:
-    """An SDK ``ListItem`` as a plain record (its fields when they were expanded)."""
-    fields = dict(i.fields.additional_data or {}) if i.fields is not None else {}
-    return ListItemRecord(id=str(i.id), fields=fields)
