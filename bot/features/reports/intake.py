@@ -32,6 +32,7 @@ from bot.core.models import Person, Report, ReportAttachment, ReportClock, Repor
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
 from bot.core.uploads import CleanFile, remove_files, store_file, stored_path
 from bot.core.words import plural, school_words
+from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts
 from bot.features.reports.routing import alert_recipients
 from bot.features.reports.rules import (
@@ -51,7 +52,6 @@ from bot.features.reports.rules import (
     is_suspected_illegal,
     local_time,
 )
-from bot.features.reports.state import ensure_school
 from bot.features.reports.subject import tell_line_manager
 
 __all__ = [
