@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -343,13 +343,11 @@ def _claim_position(session: Session, school_id: str) -> datetime | None:
 
 
 def _save_position(session: Session, school_id: str, moment: datetime) -> None:
-    row = session.scalars(
-        select(ConnectorState).where(
-            ConnectorState.school_id == school_id, ConnectorState.key == FORMS_STATE_KEY
-        )
-    ).one()
-    row.value = moment.isoformat()
-    session.flush()
+    session.execute(
+        update(ConnectorState)
+        .where(ConnectorState.school_id == school_id, ConnectorState.key == FORMS_STATE_KEY)
+        .values(value=moment.isoformat())
+    )
 
 
 def _stored(session: Session, ref: str) -> bool:
