@@ -464,6 +464,15 @@ def clean_text(value: str) -> str:
     return value.strip()
 
 
+def _refuse(
+    errors: dict[str, str], name: str, value: str, allowed: Mapping[str, str], message: str
+) -> str | None:
+    """``allowed[value]`` (None when empty); ``message`` for a value not among those offered."""
+    if value and value not in allowed:
+        errors[name] = message
+    return allowed.get(value) if value else None
+
+
 @dataclass(frozen=True)
 class Submission:
     """A validated report, ready to be stored."""
@@ -517,14 +526,10 @@ def validate_submission(
     def ticked(name: str) -> bool:
         return one(name).lower() in ("yes", "on", "true", "1")
 
-    def refuse(name: str, value: str, allowed: Mapping[str, str], message: str) -> None:
-        if value and value not in allowed:
-            errors[name] = message
-
     category = one("category")
     if not category:
         errors["category"] = "Choose what kind of concern this is."
-    refuse("category", category, CATEGORIES, "Choose one of the kinds of concern listed.")
+    _refuse(errors, "category", category, CATEGORIES, "Choose one of the kinds of concern listed.")
     involved: dict[str, str] = {}
     roles = [clean_text(v) for v in fields.get("involved") or []]
     for role in roles:
@@ -551,18 +556,16 @@ def validate_submission(
             "Give your name" + (", or tick 'Report anonymously'." if allow_anonymous else "."),
         )
         raw_email = one("reporter_email")
-        email = raw_email.lower() if raw_email and is_email(raw_email) else None
+        email = raw_email.lower() if is_email(raw_email) else None
         if raw_email and email is None:
             errors["reporter_email"] = (
                 "Enter your email address like name@example.com, or leave it empty."
             )
-        relationship = one("reporter_relationship") or None
-        refuse("reporter_relationship", relationship or "", RELATIONSHIPS,
-               "Choose how you know the school from the list.")
-    team = about_choices or {}
-    about = one("about_person")
-    refuse("about_person", about, team,
-           "Choose who in the safeguarding team it is about from the list.")
+        relationship = one("reporter_relationship")
+        _refuse(errors, "reporter_relationship", relationship, RELATIONSHIPS,
+                "Choose how you know the school from the list.")
+    about = _refuse(errors, "about_person", one("about_person"), about_choices or {},
+                    "Choose who in the safeguarding team it is about from the list.")
     if errors:
         raise ReportInputError(errors)
     assert what is not None
@@ -576,9 +579,9 @@ def validate_submission(
         suspected_illegal=is_suspected_illegal(category, ticked("suspected_illegal")),
         immediate_risk=ticked("immediate_risk"),
         about_headteacher=ticked("about_headteacher"),
-        about_person=team[about].lower() if about else None,
+        about_person=about.lower() if about else None,
         anonymous=anonymous,
         reporter_name=name,
         reporter_email=email,
-        reporter_relationship=relationship,
+        reporter_relationship=relationship or None,
     )
