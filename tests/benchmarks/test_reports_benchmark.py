@@ -44,9 +44,9 @@ import pytest
 from sqlalchemy import func, insert, literal, select, text
 
 from bot.core.models import AuditEvent, OutboxMessage, Person, Report, ReportClock
+from bot.engine.config_sync import ensure_school
 from bot.features.reports.intake import link_token
 from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCY_ORDER
-from bot.features.reports.state import ensure_school
 from tests.benchmarks.test_dashboard_benchmark import CLI, _get, _ms
 from tests.features.reports.test_support import CSRF, Env, make_env
 from tests.support.helpers import SchoolBuilder

@@ -20,7 +20,7 @@ from bot.core.forms import FormErrors, parse_iso_date
 from bot.core.models import Complaint, Person, utcnow
 from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.core.words import csv_text
-from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.engine.web.deps import client_ip, ctx, current_user, render
 from bot.engine.web.links import deliver_soon
 from bot.features.complaints.rules import (
     ACK_HOW,
@@ -44,7 +44,7 @@ from bot.features.complaints.service import (
     set_outcome_due,
     words_for,
 )
-from bot.features.reports.api import read_form, school_for
+from bot.features.reports.api import read_fields, school_for
 
 __all__ = ["COMPLAINT_RATE", "router"]
 
@@ -96,10 +96,7 @@ class _OverTheLimit(Exception):
 
 async def _submit(request: Request, background: BackgroundTasks, school: SchoolConfig,
                   user: Person | None) -> Response:
-    form = await read_form(request)
-    token = form.get("csrf_token")
-    check_csrf(request, token if isinstance(token, str) else None)
-    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    fields = await read_fields(request)
     staff = user is not None
     try:
         sub = validate(fields, email_required=not staff)
@@ -249,7 +246,7 @@ def complaint_detail(request: Request, reference: str) -> Response:
         _, school, complaint = _one(request, session, reference)
         page = render(request, "complaint_detail.html", {
             "school": school, "c": complaint, "ack_how": ACK_HOW, "channels": CHANNELS,
-            "relationships": RELATIONSHIPS, "error": request.query_params.get("error") == "1",
+            "relationships": RELATIONSHIPS,
             "received": complaint.received_at.astimezone(LONDON),
         })
     return page
@@ -259,10 +256,7 @@ def complaint_detail(request: Request, reference: str) -> Response:
 async def complaint_action(request: Request, background: BackgroundTasks,
                            reference: str) -> Response:
     """Record the acknowledgement, move the outcome date, or record the outcome; audited."""
-    form = await read_form(request)
-    token = form.get("csrf_token")
-    check_csrf(request, token if isinstance(token, str) else None)
-    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    fields = await read_fields(request)
 
     def act() -> str | None:
         with ctx(request).store.transaction() as session:

@@ -28,6 +28,7 @@ from bot.features.reports.rules import (
 __all__ = [
     "ReportActionError",
     "add_entry",
+    "audit_report",
     "change_status",
     "record_outcome",
     "record_referral",
@@ -39,7 +40,8 @@ class ReportActionError(ValueError):
     """A change to a report cannot be made as asked; ``str()`` says why in one line."""
 
 
-def _audit(session: Session, report: Report, actor: str, action: str, **details: Any) -> None:
+def audit_report(session: Session, report: Report, actor: str, action: str, **details: Any) -> None:
+    """Audit an event on one report: its id and reference, never its contents."""
     audit.record(
         session,
         actor=actor,
@@ -105,7 +107,7 @@ def _stop_clocks(
                 now,
             )
     if stopped:
-        _audit(session, report, actor, "report.clock_stopped", clocks=stopped)
+        audit_report(session, report, actor, "report.clock_stopped", clocks=stopped)
     return stopped
 
 
@@ -129,7 +131,7 @@ def add_entry(
     if why and len(why) > MAX_ENTRY:
         raise ReportActionError("The reason is too long.")
     entry = _entry(session, report, actor, kind, body, now, why)
-    _audit(session, report, actor, "report.entry_added", kind=kind)
+    audit_report(session, report, actor, "report.entry_added", kind=kind)
     return entry
 
 
@@ -167,7 +169,7 @@ def record_referral(
     else:
         line = f"Decision: no referral to {label} needed." + (f" {body}" if body else "")
         _entry(session, report, actor, "decision", line, now, why)
-    _audit(session, report, actor, "report.referral_recorded", target=target, outcome=outcome)
+    audit_report(session, report, actor, "report.referral_recorded", target=target, outcome=outcome)
     return _stop_clocks(
         session, report, [target] if target in ("lado", "ico") else [], actor, now, words
     )
@@ -210,7 +212,7 @@ def change_status(
         now,
         why,
     )
-    _audit(session, report, actor, "report.status_changed", before=before, after=status)
+    audit_report(session, report, actor, "report.status_changed", before=before, after=status)
     if before == "new":
         _stop_clocks(session, report, ["triage"], actor, now, words)
 
@@ -233,7 +235,7 @@ def set_owner(
     report.owner = owner
     name = owner.display_name if owner else "nobody"
     _entry(session, report, actor, "owner", f"Owner set to {name}.", now)
-    _audit(session, report, actor, "report.owner_changed", owner_id=report.owner_id)
+    audit_report(session, report, actor, "report.owner_changed", owner_id=report.owner_id)
 
 
 def record_outcome(
@@ -251,17 +253,14 @@ def record_outcome(
     if not new_outcome and not new_lessons:
         raise ReportActionError("Write the outcome or the lessons learnt.")
     changed = []
-    for value, kind, attr in (
-        (new_outcome, "outcome", "outcome"),
-        (new_lessons, "lessons", "lessons"),
-    ):
+    for kind, value in (("outcome", new_outcome), ("lessons", new_lessons)):
         if not value:
             continue
         if len(value) > MAX_ENTRY:
             raise ReportActionError(f"The {ENTRY_KINDS[kind].lower()} text is too long.")
-        if getattr(report, attr) != value:
-            setattr(report, attr, value)
+        if getattr(report, kind) != value:
+            setattr(report, kind, value)
             _entry(session, report, actor, kind, value, now)
-            changed.append(attr)
+            changed.append(kind)
     if changed:
-        _audit(session, report, actor, "report.outcome_recorded", fields=changed)
+        audit_report(session, report, actor, "report.outcome_recorded", fields=changed)

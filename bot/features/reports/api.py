@@ -11,7 +11,7 @@ from bot.features.reports.rules import (
     in_working_hours,
     local_time,
 )
-from bot.features.reports.web_support import read_form, school_for
+from bot.features.reports.web_support import read_fields, read_form, school_for
 
 __all__ = [
     "CATEGORIES",
@@ -20,6 +20,7 @@ __all__ = [
     "clock_summary",
     "in_working_hours",
     "local_time",
+    "read_fields",
     "read_form",
     "school_for",
     "visible_reports",

@@ -183,36 +183,21 @@ def export(
     school: SchoolOption = None,
 ) -> None:
     """Write every report the person may read to a CSV file (recorded in the audit log)."""
-    from bot.core import audit
-    from bot.core.models import Report
-    from bot.features.reports.export import export_csv
-    from bot.features.reports.routing import visible_reports
+    from bot.features.reports.export import export_visible
 
     ctx = context()
     where(ctx)
     config = ctx.config.school(school)
     person = _actor(ctx, config, actor, "reports export")
     with ctx.store.transaction() as session:
-        reports = list(
-            session.scalars(
-                visible_reports(config, person.email, person.role_names).order_by(Report.id)
-            )
-        )
-        body = export_csv(reports)
+        body, rows = export_visible(session, config, person, actor=f"cli:{person.email}",
+                                    via="cli")
         file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
             handle.write(body)
-        audit.record(
-            session,
-            actor=f"cli:{person.email}",
-            action="report.exported",
-            object_type="report_list",
-            school_id=config.id,
-            details={"rows": len(reports), "via": "cli"},
-        )
     console.print(
-        f"[green]{plural(len(reports), 'report')} written[/] to {file} (readable by you only)."
+        f"[green]{plural(rows, 'report')} written[/] to {file} (readable by you only)."
     )
 
 @reports_app.command("ingest")

@@ -48,7 +48,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.live_text import TIME_LEFT
@@ -56,6 +55,7 @@ from bot.core.messages import notice
 from bot.core.models import Report, ReportClock
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.words import Words, school_words
+from bot.features.reports.actions import audit_report
 from bot.features.reports.routing import escalation_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -75,10 +75,7 @@ __all__ = ["EscalationPlanned", "escalate_clocks", "open_clock"]
 
 def open_clock(report: Report) -> ReportClock | None:
     """The report's running clock, if any."""
-    for clock in report.clocks:
-        if clock.stopped_at is None:
-            return clock
-    return None
+    return next((clock for clock in report.clocks if clock.stopped_at is None), None)
 
 
 @dataclass
@@ -232,13 +229,6 @@ def escalate_clocks(
                 draft=draft,
             )
         clock.escalations_sent = stage
-        audit.record(
-            session,
-            actor="system:sweep",
-            action="report.clock_escalated",
-            object_type="report",
-            object_id=report.id,
-            school_id=school.id,
-            details={"reference": report.reference, "clock": clock.kind, "stage": stage},
-        )
+        audit_report(session, report, "system:sweep", "report.clock_escalated",
+                     clock=clock.kind, stage=stage)
     return planned

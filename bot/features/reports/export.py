@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core.models import Report
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.config import SchoolConfig
+from bot.core.models import Person, Report
 from bot.core.words import csv_text
+from bot.features.reports.routing import visible_reports
 from bot.features.reports.rules import CATEGORIES, INVOLVED_ROLES, STATUSES, URGENCIES, local_time
 
-__all__ = ["EXPORT_COLUMNS", "export_csv"]
+__all__ = ["EXPORT_COLUMNS", "export_csv", "export_visible"]
 
 
 EXPORT_COLUMNS = (
@@ -37,6 +42,18 @@ EXPORT_COLUMNS = (
 def export_csv(reports: Sequence[Report]) -> str:
     """The tracked list as CSV (for the DSL's records), with the formula-injection guard."""
     return csv_text(EXPORT_COLUMNS, (_row(r) for r in reports), bom=False)
+
+
+def export_visible(
+    session: Session, school: SchoolConfig, person: Person, *, actor: str, via: str
+) -> tuple[str, int]:
+    """Every report ``person`` may read as CSV, and how many; the export is audited."""
+    reports = list(session.scalars(
+        visible_reports(school, person.email, person.role_names).order_by(Report.id)
+    ))
+    audit.record(session, actor=actor, action="report.exported", object_type="report_list",
+                 school_id=school.id, details={"rows": len(reports), "via": via})
+    return export_csv(reports), len(reports)
 
 
 def _row(r: Report) -> tuple[object, ...]:

@@ -14,10 +14,10 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -27,6 +27,7 @@ from bot.core.messages import notice
 from bot.core.models import ConnectorState, Report, utcnow
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.store import Store, dialect_insert
+from bot.engine.config_sync import ensure_school
 from bot.features.reports.intake import submit_report
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -36,7 +37,6 @@ from bot.features.reports.rules import (
     clean_text,
     is_suspected_illegal,
 )
-from bot.features.reports.state import ensure_school
 from connectors.base import ConnectorError, FormResponse, FormSource, UnreadableResponse
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "answer_problems",
     "dismiss_problem",
     "form_problems",
-    "ingest_responses",
     "poll_forms",
     "read_form",
     "submission_from_answers",
@@ -227,27 +226,13 @@ def _problem_rows(
     found: dict[str, tuple[ConnectorState, FormProblem]] = {}
     for row in rows:
         data = json.loads(row.value)
-        problem = FormProblem(
-            key=data["key"],
-            where=data["where"],
-            problem=data["problem"],
-            seen=datetime.fromisoformat(data["seen"]),
-            dismissed_by=data.get("dismissed_by"),
-        )
+        problem = FormProblem(**{**data, "seen": datetime.fromisoformat(data["seen"])})
         found[problem.key] = (row, problem)
     return found
 
 
 def _save_problem(row: ConnectorState, problem: FormProblem) -> None:
-    row.value = json.dumps(
-        {
-            "key": problem.key,
-            "where": problem.where,
-            "problem": problem.problem,
-            "seen": problem.seen.isoformat(),
-            "dismissed_by": problem.dismissed_by,
-        }
-    )
+    row.value = json.dumps({**asdict(problem), "seen": problem.seen.isoformat()})
 
 
 def form_problems(session: Session, school_id: str) -> list[FormProblem]:
@@ -267,8 +252,7 @@ def dismiss_problem(session: Session, school_id: str, key: str, *, actor: str) -
     if match is None:
         return False
     row, problem = match
-    _save_problem(row, FormProblem(problem.key, problem.where, problem.problem, problem.seen,
-                                   dismissed_by=actor))
+    _save_problem(row, replace(problem, dismissed_by=actor))
     audit.record(session, actor=actor, action="report.form_problem_dismissed",
                  object_type="form_response", object_id=key[:120], school_id=school_id)
     return True
@@ -359,13 +343,11 @@ def _claim_position(session: Session, school_id: str) -> datetime | None:
 
 
 def _save_position(session: Session, school_id: str, moment: datetime) -> None:
-    row = session.scalars(
-        select(ConnectorState).where(
-            ConnectorState.school_id == school_id, ConnectorState.key == FORMS_STATE_KEY
-        )
-    ).one()
-    row.value = moment.isoformat()
-    session.flush()
+    session.execute(
+        update(ConnectorState)
+        .where(ConnectorState.school_id == school_id, ConnectorState.key == FORMS_STATE_KEY)
+        .values(value=moment.isoformat())
+    )
 
 
 def _stored(session: Session, ref: str) -> bool:
@@ -452,23 +434,6 @@ def read_form(
     session.flush()
     result.problems = [p for p in form_problems(session, school.id) if p.dismissed_by is None]
     return result
-
-
-def ingest_responses(
-    session: Session,
-    forms: FormSource,
-    school: SchoolConfig,
-    *,
-    now: datetime,
-    base_url: str,
-    channel_card: bool = False,
-    default_school: bool = True,
-) -> int:
-    """:func:`read_form`, returning only how many reports it stored."""
-    return read_form(
-        session, forms, school, now=now, base_url=base_url, channel_card=channel_card,
-        default_school=default_school,
-    ).stored
 
 
 class _ReadOnce:

@@ -28,10 +28,11 @@ from bot.core.cards import new_card, teams_workflow_payload, text_block
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.messages import notice
-from bot.core.models import Person, Report, ReportAttachment, ReportClock, ReportEntry
+from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
 from bot.core.uploads import CleanFile, remove_files, store_file, stored_path
 from bot.core.words import plural, school_words
+from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts
 from bot.features.reports.routing import alert_recipients
 from bot.features.reports.rules import (
@@ -51,8 +52,7 @@ from bot.features.reports.rules import (
     is_suspected_illegal,
     local_time,
 )
-from bot.features.reports.state import ensure_school
-from bot.features.reports.subject import tell_line_manager
+from bot.features.reports.subject import system_note, tell_line_manager
 
 __all__ = [
     "Intake",
@@ -109,7 +109,6 @@ class Intake:
     clock: str
     due_at: datetime
     receipt: bool
-    alerted: tuple[str, ...]
     files_stored: int
     files_withheld: int
     stored_paths: tuple[Path, ...] = ()
@@ -188,7 +187,7 @@ def _queue_alerts(
     *,
     base_url: str,
     channel_card: bool,
-) -> tuple[str, ...]:
+) -> None:
     """The at-once alert: category, urgency, reference, deadline and a sign-in link only."""
     recipients = alert_recipients(
         school, report.category, report.about_headteacher, report.about_person
@@ -242,17 +241,9 @@ def _queue_alerts(
             draft=draft,
         )
     else:
-        session.add(
-            ReportEntry(
-                school_id=school.id,
-                report_id=report.id,
-                at=report.created_at,
-                author="system",
-                kind="system",
-                text=f"Nobody could be alerted: the configuration names no {words.dsl}, "
-                f"deputy or {words.headteacher} for this kind of report.",
-            )
-        )
+        system_note(session, report, report.created_at,
+                    f"Nobody could be alerted: the configuration names no {words.dsl}, "
+                    f"deputy or {words.headteacher} for this kind of report.")
     # the same people, in Teams within seconds: those the school's bot reaches
     queue_concern_alerts(session, school.id, school.name, recipients,
                          reference=report.reference, urgency=urgency, url=url,
@@ -279,7 +270,6 @@ def _queue_alerts(
             teams=teams,
             chat=chat,
         )
-    return tuple(recipients)
 
 
 def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email: str) -> None:
@@ -372,17 +362,9 @@ def submit_report(
         created_at=now,
     )
     reference = _store_with_reference(session, report, now.astimezone(LONDON).year)
+
     def system(text: str) -> None:
-        session.add(
-            ReportEntry(
-                school_id=school.id,
-                report_id=report.id,
-                at=now,
-                author="system",
-                kind="system",
-                text=text,
-            )
-        )
+        system_note(session, report, now, text)
 
     words = school_words(school)
     if sub.suspected_illegal:
@@ -418,9 +400,7 @@ def submit_report(
         )
         if subject is not None:
             tell_line_manager(session, school, report, subject, now)
-    alerted = _queue_alerts(
-        session, school, report, clock, base_url=base_url, channel_card=channel_card
-    )
+    _queue_alerts(session, school, report, clock, base_url=base_url, channel_card=channel_card)
     receipt = bool(report.reporter_email)
     if report.reporter_email:
         _queue_receipt(session, school, report, report.reporter_email)
@@ -476,7 +456,6 @@ def submit_report(
         clock=kind,
         due_at=clock.due_at,
         receipt=receipt,
-        alerted=alerted,
         files_stored=len(stored),
         files_withheld=withheld,
         stored_paths=tuple(stored),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, case, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import LONDON
@@ -44,11 +44,6 @@ class _Segment:
     size: int
 
 
-def _count(session: Session, query: Select[Any]) -> int:
-    """How many reports ``query`` selects, counted in the database."""
-    return session.scalar(query.with_only_columns(func.count(Report.id))) or 0
-
-
 def _by_value(
     session: Session, query: Select[Any], column: InstrumentedAttribute[str], order: Sequence[str]
 ) -> list[_Segment]:
@@ -62,6 +57,18 @@ def _by_value(
     }
     segments = [_Segment(column == value, NEWEST, sizes.pop(value, 0)) for value in order]
     return [*segments, _Segment(column.not_in(list(order)), NEWEST, sum(sizes.values()))]
+
+
+def _first_running(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+    """``column`` of a report's running clock (``open_clock``: the first clock not stopped)."""
+    return (
+        select(column)
+        .where(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
+        .order_by(ReportClock.id)
+        .limit(1)
+        .correlate(Report)
+        .scalar_subquery()
+    )
 
 
 def _segments(session: Session, query: Select[Any], sort: str) -> list[_Segment]:
@@ -79,14 +86,7 @@ def _segments(session: Session, query: Select[Any], sort: str) -> list[_Segment]
         # reports with a running clock (``open_clock``: the first clock not stopped) by its
         # deadline, then every other report newest first
         running = select(ReportClock.report_id).where(ReportClock.stopped_at.is_(None))
-        due = (
-            select(ReportClock.due_at)
-            .where(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
-            .order_by(ReportClock.id)
-            .limit(1)
-            .correlate(Report)
-            .scalar_subquery()
-        )
+        due = _first_running(ReportClock.due_at)
         # both sizes in one pass over the list (a count reads every report it selects)
         counted = session.execute(
             query.with_only_columns(
@@ -99,7 +99,8 @@ def _segments(session: Session, query: Select[Any], sort: str) -> list[_Segment]
             _Segment(Report.id.in_(running), (due.asc(), *NEWEST), with_clock),
             _Segment(Report.id.not_in(running), NEWEST, total - with_clock),
         ]
-    return [_Segment(true(), OLDEST if sort == "oldest" else NEWEST, _count(session, query))]
+    total = session.scalar(query.with_only_columns(func.count(Report.id))) or 0
+    return [_Segment(true(), OLDEST if sort == "oldest" else NEWEST, total)]
 
 
 def pages(total: int) -> int:
@@ -146,14 +147,7 @@ class Row(NamedTuple):
     about_head: bool
 
 
-_RUNNING = (  # the first clock not stopped (``open_clock``'s rule)
-    select(ReportClock.id)
-    .where(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
-    .order_by(ReportClock.id)
-    .limit(1)
-    .correlate(Report)
-    .scalar_subquery()
-)
+_RUNNING = _first_running(ReportClock.id)
 # built once: only the columns the list shows, the owner's name and the running clock
 _ROWS = (
     select(Report.id, Report.reference, Report.created_at, Report.category, Report.urgency,

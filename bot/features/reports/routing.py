@@ -16,7 +16,6 @@ from bot.core.models import Report
 from bot.core.permissions import DSL_TEAM, LEADERSHIP, REPORT_LIST_READERS
 
 __all__ = [
-    "LIST_ROLES",
     "alert_recipients",
     "can_open_list",
     "can_view",
@@ -24,17 +23,13 @@ __all__ = [
     "visible_reports",
 ]
 
-LIST_ROLES = REPORT_LIST_READERS
-_TEAM = DSL_TEAM
-
-
 def _is_head(email: str, roles: Iterable[str], school: SchoolConfig) -> bool:
     return email.lower() == school.headteacher.lower() or "headteacher" in set(roles)
 
 
 def can_open_list(roles: Iterable[str]) -> bool:
     """DSL, deputies, headteacher and the chair of governors may open the tracked list."""
-    return bool(set(roles) & LIST_ROLES)
+    return bool(set(roles) & REPORT_LIST_READERS)
 
 
 def can_view(
@@ -57,24 +52,19 @@ def can_view(
     if about_headteacher:
         if _is_head(email, held, school):
             return False
-        return bool(held & (_TEAM | {"chair_of_governors"}))
+        return bool(held & (DSL_TEAM | {"chair_of_governors"}))
     return bool(held & LEADERSHIP)
 
 
-def _unique(emails: Iterable[str | None]) -> list[str]:
-    out: list[str] = []
-    for email in emails:
-        if email and email.lower() not in out:
-            out.append(email.lower())
-    return out
-
-
-def _never(school: SchoolConfig, about_headteacher: bool, about_person: str | None) -> set[str]:
-    """Who must never hear about this report: the person it is about."""
+def _told(
+    school: SchoolConfig, wanted: Iterable[str | None], about_headteacher: bool,
+    about_person: str | None,
+) -> list[str]:
+    """``wanted`` once each, in lower case, never the person the report is about."""
     never = {about_person.lower()} if about_person else set()
     if about_headteacher:
         never.add(school.headteacher.lower())
-    return never
+    return [e for e in dict.fromkeys(e.lower() for e in wanted if e) if e not in never]
 
 
 def _next_in_line(
@@ -104,8 +94,7 @@ def alert_recipients(
         wanted.append(school.headteacher)
     if category == "data_breach":
         wanted.append(school.dpo)
-    never = _never(school, about_headteacher, about_person)
-    return [e for e in _unique(wanted) if e not in never]
+    return _told(school, wanted, about_headteacher, about_person)
 
 
 def escalation_recipients(
@@ -127,8 +116,7 @@ def escalation_recipients(
         wanted.append(school.dpo)
     if overdue:
         wanted.append(school.chair_of_governors)
-    never = _never(school, about_headteacher, about_person)
-    return [e for e in _unique(wanted) if e not in never]
+    return _told(school, wanted, about_headteacher, about_person)
 
 
 def visible_reports(school: SchoolConfig, email: str, roles: Iterable[str]) -> Select[Report]:
@@ -140,7 +128,7 @@ def visible_reports(school: SchoolConfig, email: str, roles: Iterable[str]) -> S
     )
     may_normal = bool(held & LEADERSHIP)
     may_about_head = not _is_head(email, held, school) and bool(
-        held & (_TEAM | {"chair_of_governors"})
+        held & (DSL_TEAM | {"chair_of_governors"})
     )
     if may_normal and may_about_head:
         return query

@@ -166,6 +166,14 @@ MAX_ACTIONS = 5_000
 MAX_NAMES = 200
 MAX_ENTRY = 10_000
 MAX_FILES = 3
+# the form's text boxes: (field, label, most characters, the message when it is left empty)
+_TEXTS: tuple[tuple[str, str, int, str | None], ...] = (
+    ("what_happened", "What happened", MAX_WHAT, "Describe what happened."),
+    ("occurred", "When it happened", 60,
+     "Say when it happened (roughly is fine, e.g. 'this morning at break')."),
+    ("location", "Where it happened", 200, None),
+    ("actions_taken", "Actions already taken", MAX_ACTIONS, None),
+)
 
 
 # --------------------------------------------------------------------------- errors
@@ -456,14 +464,13 @@ def clean_text(value: str) -> str:
     return value.strip()
 
 
-def _about_person(value: str, choices: Mapping[str, str], errors: dict[str, str]) -> str | None:
-    """The email behind the form's "about a member of the safeguarding team" choice."""
-    if not value:
-        return None
-    if value not in choices:
-        errors["about_person"] = "Choose who in the safeguarding team it is about from the list."
-        return None
-    return choices[value].lower()
+def _refuse(
+    errors: dict[str, str], name: str, value: str, allowed: Mapping[str, str], message: str
+) -> str | None:
+    """``allowed[value]`` (None when empty); ``message`` for a value not among those offered."""
+    if value and value not in allowed:
+        errors[name] = message
+    return allowed.get(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -522,34 +529,19 @@ def validate_submission(
     category = one("category")
     if not category:
         errors["category"] = "Choose what kind of concern this is."
-    elif category not in CATEGORIES:
-        errors["category"] = "Choose one of the kinds of concern listed."
-    involved: list[tuple[str, str]] = []
+    _refuse(errors, "category", category, CATEGORIES, "Choose one of the kinds of concern listed.")
+    involved: dict[str, str] = {}
     roles = [clean_text(v) for v in fields.get("involved") or []]
     for role in roles:
         if role not in INVOLVED_ROLES:
             errors["involved"] = "Choose who is involved from the list."
             break
-        if role in dict(involved):
-            continue
-        names = text(f"names_{role}", f"Names of the {INVOLVED_ROLES[role].lower()}", MAX_NAMES)
-        involved.append((role, names or ""))
+        if role not in involved:
+            label = f"Names of the {INVOLVED_ROLES[role].lower()}"
+            involved[role] = text(f"names_{role}", label, MAX_NAMES) or ""
     if not roles and "involved" not in errors:
         errors["involved"] = "Say who is involved (tick 'Not known' if you are not sure)."
-    what = text(
-        "what_happened",
-        "What happened",
-        MAX_WHAT,
-        required="Describe what happened.",
-    )
-    occurred = text(
-        "occurred",
-        "When it happened",
-        60,
-        required="Say when it happened (roughly is fine, e.g. 'this morning at break').",
-    )
-    location = text("location", "Where it happened", 200)
-    actions = text("actions_taken", "Actions already taken", MAX_ACTIONS)
+    what, occurred, location, actions = (text(*spec) for spec in _TEXTS)
     anonymous = ticked("anonymous")
     name = email = relationship = None
     if anonymous and not allow_anonymous:
@@ -561,30 +553,25 @@ def validate_submission(
             "reporter_name",
             "Your name",
             200,
-            required="Give your name"
-            + (", or tick 'Report anonymously'." if allow_anonymous else "."),
+            "Give your name" + (", or tick 'Report anonymously'." if allow_anonymous else "."),
         )
         raw_email = one("reporter_email")
-        if raw_email:
-            if not is_email(raw_email):
-                errors["reporter_email"] = (
-                    "Enter your email address like name@example.com, or leave it empty."
-                )
-            else:
-                email = raw_email.lower()
-        raw_rel = one("reporter_relationship")
-        if raw_rel:
-            if raw_rel not in RELATIONSHIPS:
-                errors["reporter_relationship"] = "Choose how you know the school from the list."
-            else:
-                relationship = raw_rel
-    about_person = _about_person(one("about_person"), about_choices or {}, errors)
+        email = raw_email.lower() if is_email(raw_email) else None
+        if raw_email and email is None:
+            errors["reporter_email"] = (
+                "Enter your email address like name@example.com, or leave it empty."
+            )
+        relationship = one("reporter_relationship")
+        _refuse(errors, "reporter_relationship", relationship, RELATIONSHIPS,
+                "Choose how you know the school from the list.")
+    about = _refuse(errors, "about_person", one("about_person"), about_choices or {},
+                    "Choose who in the safeguarding team it is about from the list.")
     if errors:
         raise ReportInputError(errors)
     assert what is not None
     return Submission(
         category=category,
-        involved=tuple(involved),
+        involved=tuple(involved.items()),
         what_happened=what,
         occurred=occurred,
         location=location,
@@ -592,9 +579,9 @@ def validate_submission(
         suspected_illegal=is_suspected_illegal(category, ticked("suspected_illegal")),
         immediate_risk=ticked("immediate_risk"),
         about_headteacher=ticked("about_headteacher"),
-        about_person=about_person,
+        about_person=about.lower() if about else None,
         anonymous=anonymous,
         reporter_name=name,
         reporter_email=email,
-        reporter_relationship=relationship,
+        reporter_relationship=relationship or None,
     )

@@ -14,16 +14,22 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.words import school_words
+from bot.features.reports.actions import audit_report
 from bot.features.reports.routing import can_view
 from bot.features.reports.rules import STAFF_BREACH_CATEGORIES, local_time
 
-__all__ = ["SubjectError", "SubjectRecorded", "record_subject", "tell_line_manager"]
+__all__ = [
+    "SubjectError",
+    "SubjectRecorded",
+    "record_subject",
+    "system_note",
+    "tell_line_manager",
+]
 
 
 class SubjectError(ValueError):
@@ -40,7 +46,8 @@ class SubjectRecorded:
     owner_cleared: bool
 
 
-def _note(session: Session, report: Report, at: datetime, text: str) -> None:
+def system_note(session: Session, report: Report, at: datetime, text: str) -> None:
+    """Add a line the bot writes to the report's chronology."""
     session.add(
         ReportEntry(
             school_id=report.school_id, report_id=report.id, at=at, author="system",
@@ -59,8 +66,8 @@ def tell_line_manager(
     manager = person.manager
     subject = (report.about_person or "").lower()
     if manager is None or not manager.active or manager.email.lower() in {subject, person.email}:
-        _note(session, report, now, "No line manager to tell: the directory names none for "
-              "the member of staff (or only the person it is about).")
+        system_note(session, report, now, "No line manager to tell: the directory names none "
+                    "for the member of staff (or only the person it is about).")
         return None
     draft = notice(
         school_name=school.mail_from_name or school.name,
@@ -85,10 +92,7 @@ def tell_line_manager(
         urgency=Urgency.SAFEGUARDING,
         draft=draft,
     )
-    audit.record(
-        session, actor="system", action="report.line_manager_told", object_type="report",
-        object_id=report.id, school_id=school.id, details={"reference": report.reference},
-    )
+    audit_report(session, report, "system", "report.line_manager_told")
     return manager.email.lower()
 
 
@@ -124,12 +128,10 @@ def record_subject(
     cleared = report.owner is not None and report.owner.email.lower() == wanted
     if cleared:
         report.owner_id, report.owner = None, None
-    _note(session, report, now, f"Recorded by {actor.email} as being about {person.display_name}"
-          ": they are not told and cannot see this report." + (
-              " They were its owner; it has no owner now." if cleared else ""))
-    audit.record(
-        session, actor=actor.email, action="report.subject_recorded", object_type="report",
-        object_id=report.id, school_id=school.id, details={"reference": report.reference},
-    )
+    system_note(session, report, now,
+                f"Recorded by {actor.email} as being about {person.display_name}: they are "
+                "not told and cannot see this report."
+                + (" They were its owner; it has no owner now." if cleared else ""))
+    audit_report(session, report, actor.email, "report.subject_recorded")
     manager = tell_line_manager(session, school, report, person, now)
     return SubjectRecorded(report.reference, wanted, manager, owner_cleared=cleared)

@@ -11,7 +11,6 @@ report contents.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
@@ -19,27 +18,27 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
-from bot.core.permissions import REPORT_LINK_READERS
+from bot.core.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.words import school_words
-from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
+from bot.engine.web.deps import ctx, current_user, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
+    audit_report,
     change_status,
     record_outcome,
     record_referral,
     set_owner,
 )
-from bot.features.reports.export import export_csv
+from bot.features.reports.export import export_visible
 from bot.features.reports.intake import attachment_path, link_token
 from bot.features.reports.listing import PAGE_SIZE, page_of, pages, rows_of
-from bot.features.reports.routing import LIST_ROLES, can_view, visible_reports
+from bot.features.reports.routing import can_view
 from bot.features.reports.rules import (
     CATEGORIES,
     ENTRY_KINDS,
@@ -52,13 +51,12 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     referral_targets,
 )
-from bot.features.reports.web_support import mirror_later, read_form, school_for
+from bot.features.reports.web_support import mirror_later, read_fields, school_for
 
 __all__ = ["router"]
 
 router = APIRouter()
 
-LINK_ROLES = REPORT_LINK_READERS
 SORTS = {
     "newest": "Newest first",
     "oldest": "Oldest first",
@@ -66,11 +64,6 @@ SORTS = {
     "due": "Deadline soonest",
     "status": "Status",
 }
-
-
-def _text_fields(form: FormData) -> dict[str, str]:
-    """Single text fields of a small action form (files ignored)."""
-    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 
 def _record_refusal(
@@ -111,7 +104,7 @@ def _typed_reference(request: Request) -> str | None:
 
 def _leader(request: Request) -> tuple[Person, SchoolConfig]:
     try:
-        person = require_roles(request, LIST_ROLES)
+        person = require_roles(request, REPORT_LIST_READERS)
     except HTTPException as exc:
         signed_in = current_user(request)
         if exc.status_code == 403 and signed_in is not None:
@@ -124,25 +117,6 @@ def _leader(request: Request) -> tuple[Person, SchoolConfig]:
     if school is None:
         raise HTTPException(404, "Your school is not set up for reports.")
     return person, school
-
-
-def _audit(
-    session: Session,
-    person: Person,
-    action: str,
-    report: Report | None,
-    school: SchoolConfig,
-    **details: Any,
-) -> None:
-    audit.record(
-        session,
-        actor=person.email,
-        action=action,
-        object_type="report" if report is not None else "report_list",
-        object_id=report.id if report is not None else None,
-        school_id=school.id,
-        details={"reference": report.reference, **details} if report is not None else details,
-    )
 
 
 def _choice(value: str | None, allowed: dict[str, str]) -> str | None:
@@ -184,14 +158,13 @@ def reports_list(
         )
         words = school_words(school)
         rows = rows_of(session, ids, now, words)
-        _audit(
+        audit.record(
             session,
-            person,
-            "report.list_viewed",
-            None,
-            school,
-            count=len(rows),
-            filters={k: v for k, v in filters.items() if v},
+            actor=person.email,
+            action="report.list_viewed",
+            object_type="report_list",
+            school_id=school.id,
+            details={"count": len(rows), "filters": {k: v for k, v in filters.items() if v}},
         )
     query_string = urlencode({k: v for k, v in {**filters, "sort": sort_key}.items() if v})
     return render(
@@ -211,7 +184,7 @@ def reports_list(
             "page": number,
             "pages": pages(total),
             "query": query_string,
-            "can_link": bool(person.role_names & LINK_ROLES),
+            "can_link": bool(person.role_names & REPORT_LINK_READERS),
             "user": person,
             "words": words,
         },
@@ -223,13 +196,7 @@ def reports_export(request: Request) -> Response:
     """Every report this person may read, as CSV (audited; formula-injection guarded)."""
     person, school = _leader(request)
     with ctx(request).store.transaction() as session:
-        reports = list(
-            session.scalars(
-                visible_reports(school, person.email, person.role_names).order_by(Report.id)
-            )
-        )
-        body = export_csv(reports)
-        _audit(session, person, "report.exported", None, school, rows=len(reports), via="web")
+        body, _ = export_visible(session, school, person, actor=person.email, via="web")
     stamp = utcnow().strftime("%Y%m%d")
     return Response(
         "\ufeff" + body,
@@ -241,7 +208,7 @@ def reports_export(request: Request) -> Response:
 @router.get("/reports/link", include_in_schema=False)
 def reports_link(request: Request) -> Response:
     """The school's public report link, for admins to publish (website, posters)."""
-    person = require_roles(request, LINK_ROLES)
+    person = require_roles(request, REPORT_LINK_READERS)
     school = school_for(request, person.school_id)
     if school is None:
         raise HTTPException(404, "Your school is not set up for reports.")
@@ -288,7 +255,7 @@ def _owners(session: Session, school: SchoolConfig, report: Report) -> list[Pers
         .where(
             Person.school_id == school.id,
             Person.active.is_(True),
-            PersonRole.role.in_(LIST_ROLES),
+            PersonRole.role.in_(REPORT_LIST_READERS),
         )
         .distinct()
         .order_by(Person.display_name)
@@ -314,7 +281,7 @@ def _detail(
         .where(ReportAttachment.report_id == report.id)
         .order_by(ReportAttachment.id)
     ).all()
-    _audit(session, person, "report.viewed", report, school)
+    audit_report(session, report, person.email, "report.viewed")
     now = utcnow()
     words = school_words(school)
     labels = clock_labels(words)
@@ -379,14 +346,8 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
         if not path.is_file():
             raise HTTPException(410, "This file is no longer stored.")
         data = path.read_bytes()
-        _audit(
-            session,
-            person,
-            "report.attachment_downloaded",
-            report,
-            school,
-            attachment_id=attachment.id,
-        )
+        audit_report(session, report, person.email, "report.attachment_downloaded",
+                     attachment_id=attachment.id)
     safe = "".join(c for c in attachment.filename if c.isalnum() or c in "._-") or "attachment"
     return Response(
         data,
@@ -403,9 +364,7 @@ async def _act(
 ) -> Response:
     """Apply one change to a report for a permitted person; errors re-show the page (422)."""
     person, school = await run_in_threadpool(_leader, request)
-    form = await read_form(request)
-    values = _text_fields(form)
-    check_csrf(request, values.get("csrf_token"))
+    values = await read_fields(request)
     context = ctx(request)
 
     def run() -> Response:
@@ -489,35 +448,21 @@ def _apply(
         raise HTTPException(404, "There is nothing at this address.")
 
 
-@router.post("/reports/{reference}/entries", include_in_schema=False)
-async def report_add_entry(
-    request: Request, background: BackgroundTasks, reference: str
-) -> Response:
-    """Append an action, decision, note or correction."""
-    return await _act(request, background, reference, "entries")
+def _action_route(change: str, doc: str) -> None:
+    """``POST /reports/<reference>/<change>``: one kind of change to a report (``_apply``)."""
+
+    async def act(request: Request, background: BackgroundTasks, reference: str) -> Response:
+        return await _act(request, background, reference, change)
+
+    act.__doc__ = doc
+    router.post(f"/reports/{{reference}}/{change}", include_in_schema=False)(act)
 
 
-@router.post("/reports/{reference}/referral", include_in_schema=False)
-async def report_referral(
-    request: Request, background: BackgroundTasks, reference: str
-) -> Response:
-    """Record a referral (the staff route, ICO, police...) or a decision not to refer."""
-    return await _act(request, background, reference, "referral")
-
-
-@router.post("/reports/{reference}/status", include_in_schema=False)
-async def report_status(request: Request, background: BackgroundTasks, reference: str) -> Response:
-    """Change the status, with the reason."""
-    return await _act(request, background, reference, "status")
-
-
-@router.post("/reports/{reference}/owner", include_in_schema=False)
-async def report_owner(request: Request, background: BackgroundTasks, reference: str) -> Response:
-    """Give the report an owner."""
-    return await _act(request, background, reference, "owner")
-
-
-@router.post("/reports/{reference}/outcome", include_in_schema=False)
-async def report_outcome(request: Request, background: BackgroundTasks, reference: str) -> Response:
-    """Record the outcome and lessons learnt."""
-    return await _act(request, background, reference, "outcome")
+for _change, _doc in (
+    ("entries", "Append an action, decision, note or correction."),
+    ("referral", "Record a referral (the staff route, ICO, police...) or a decision not to refer."),
+    ("status", "Change the status, with the reason."),
+    ("owner", "Give the report an owner."),
+    ("outcome", "Record the outcome and lessons learnt."),
+):
+    _action_route(_change, _doc)

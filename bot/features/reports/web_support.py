@@ -11,13 +11,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
-from bot.engine.web.deps import ctx
+from bot.core.store import Store
+from bot.engine.web.deps import check_csrf, ctx
 from bot.engine.web.guards import BodyTooLargeError, check_form
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.rules import MAX_FILES
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, ListMirror
 
-__all__ = ["mirror_later", "read_form", "school_for"]
+__all__ = ["mirror_later", "read_fields", "read_form", "school_for"]
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +60,22 @@ async def read_form(request: Request) -> FormData:
     return form
 
 
+async def read_fields(request: Request) -> dict[str, str]:
+    """A small form's text fields (files ignored), once its CSRF token checks out."""
+    fields = {k: v for k, v in (await read_form(request)).multi_items() if isinstance(v, str)}
+    check_csrf(request, fields.get("csrf_token"))
+    return fields
+
+
 def mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:
     """Refresh the platform list after the response (best effort; the sweep catches up)."""
-    if context.connectors.mirror is None:
-        return
-    background.add_task(_mirror_now, context, school)
+    if context.connectors.mirror is not None:
+        background.add_task(_mirror_now, context.store, context.connectors.mirror, school)
 
 
-def _mirror_now(context: AppContext, school: SchoolConfig) -> None:
-    mirror = context.connectors.mirror
-    if mirror is None:
-        return
+def _mirror_now(store: Store, mirror: ListMirror, school: SchoolConfig) -> None:
     try:
-        with context.store.transaction() as session:
+        with store.transaction() as session:
             try:
                 mirror_pending(session, mirror, school)
             except ConnectorError as exc:  # keep what the platform confirmed before it failed

@@ -128,17 +128,15 @@ def reply(session: Session, settings: Settings, config: OrgConfig, activity: dic
         school = config.schools[0]
         sender = activity.get("from")
         name = str(sender.get("name") or "") if isinstance(sender, dict) else ""
-        return enqueue_chat_card(
-            session, school_id=school.id, key=key, purpose=PURPOSE, urgency=Urgency.WAITING,
-            recipient=name[:200] or "someone in Teams the school does not know",
-            title="About this bot", text=stranger_line(config), chat_id=chat_id,
-            service_url=service_url, card={}, not_before=now, quiet=True,
-        )
-    remember(session, person, activity, service_url, now)
-    school = config.school(person.school_id)
-    card = card_for(session, settings, school.name, person, local_today(now))
+        recipient = name[:200] or "someone in Teams the school does not know"
+        title, text, card = "About this bot", stranger_line(config), {}
+    else:
+        remember(session, person, activity, service_url, now)
+        school = config.school(person.school_id)
+        recipient, title, text = person.email, f"What {school.name} needs from you", ""
+        card = card_for(session, settings, school.name, person, local_today(now))
     return enqueue_chat_card(
         session, school_id=school.id, key=key, purpose=PURPOSE, urgency=Urgency.WAITING,
-        recipient=person.email, title=f"What {school.name} needs from you", text="",
-        chat_id=chat_id, service_url=service_url, card=card, not_before=now, quiet=True,
+        recipient=recipient, title=title, text=text, chat_id=chat_id,
+        service_url=service_url, card=card, not_before=now, quiet=True,
     )

@@ -83,16 +83,12 @@ def refused_card(school: SchoolConfig | None) -> dict[str, Any]:
     ])
 
 
-def _school(config: OrgConfig, school_id: Any) -> SchoolConfig | None:
-    return next((s for s in config.schools if s.id == school_id), None)
-
-
 def dashboard_answer(session: Session, settings: Settings, config: OrgConfig,
                      person: Person | None, user_id: str, data: dict[str, Any],
                      now: datetime) -> dict[str, Any]:
     """The card a refresh (or a press of Refresh) gets: the live figures for a dashboard
     reader of the school the card names, audited; a polite refusal for anyone else."""
-    school = _school(config, data.get("school"))
+    school = next((s for s in config.schools if s.id == data.get("school")), None)
     if person is None or school is None:
         return refused_card(school)
     roles = school_roles(session, [school], person.email)[school.id]

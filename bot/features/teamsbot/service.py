@@ -152,28 +152,25 @@ def press(
     version since replaced records nothing and shows the current card.
     """
     today = local_today(now)
+
+    def shown(note: str | None = None, recorded: bool = False) -> Pressed:
+        return Pressed(card_for(session, settings, school_name, person, today, note), recorded)
+
     if verb == REFRESH_VERB:
-        return Pressed(card_for(session, settings, school_name, person, today), False)
+        return shown()
     if verb not in (ACK_VERB, AUP_VERB):
-        return Pressed(card_for(session, settings, school_name, person, today,
-                                note="That button is no longer in use: here is what is "
-                                "waiting for you now."), False)
+        return shown("That button is no longer in use: here is what is waiting for you now.")
     duty = _duty_for(session, person, data)
     version = session.get(PolicyVersion, duty.policy_version_id) if duty else None
     if duty is None or version is None:
-        return Pressed(card_for(session, settings, school_name, person, today,
-                                note="That item is not one of yours: here is what is "
-                                "waiting for you."), False)
+        return shown("That item is not one of yours: here is what is waiting for you.")
     policy = session.get(Policy, version.policy_id)
     assert policy is not None
     if data.get("sha256") != version.sha256:
-        return Pressed(card_for(session, settings, school_name, person, today,
-                                note=f"The {policy.title} has changed since this card was "
-                                "made: please read the current version below."), False)
+        return shown(f"The {policy.title} has changed since this card was made: please read "
+                     "the current version below.")
     if duty.status != "open":
-        return Pressed(card_for(session, settings, school_name, person, today,
-                                note=f"Thank you: the {policy.title} was already recorded "
-                                "for you."), False)
+        return shown(f"Thank you: the {policy.title} was already recorded for you.")
     if verb == AUP_VERB:
         typed = str(data.get(f"name-{duty.id}") or "")
         problem = None
@@ -183,8 +180,7 @@ def press(
             problem = (f"The name you typed does not match the name the school has for you "
                        f"({person.display_name}). Type your full name as shown, then press Sign.")
         if problem:
-            return Pressed(card_for(session, settings, school_name, person, today,
-                                    note=problem), False)
+            return shown(problem)
         result = sign_aup(session, person, version, policy.title, typed, method=METHOD,
                           ip=None, user_agent="Microsoft Teams", now=now)
         what = "signature"
@@ -193,12 +189,10 @@ def press(
             result = acknowledge(session, person, duty, version, method=METHOD, ip=None,
                                  user_agent="Microsoft Teams", now=now)
         except ProofNeededError as exc:
-            return Pressed(card_for(session, settings, school_name, person, today,
-                                    note=f"{exc} Press \"Read and acknowledge\" to open the "
-                                    f"{policy.title}."), False)
+            return shown(f"{exc} Press \"Read and acknowledge\" to open the {policy.title}.")
         what = "acknowledgement"
     recorded = result.attestation is not None
     version_words = version_name(version.label)
     note = (f"Thank you: your {what} of the {policy.title} ({version_words}) is recorded."
             if recorded else f"Thank you: the {policy.title} was already recorded for you.")
-    return Pressed(card_for(session, settings, school_name, person, today, note=note), recorded)
+    return shown(note, recorded)

@@ -34,24 +34,15 @@ router = APIRouter()
 
 # 10 confirmations per address in any 10 minutes, counted in the database (every worker)
 VISIT_RATE = RateLimit("visit", 10, timedelta(minutes=10))
-POSTER_ROLES = POSTER_PRINTERS
-
-
-def _school(request: Request, school_id: str) -> SchoolConfig | None:
-    try:
-        return ctx(request).config.school(school_id)
-    except (KeyError, ConfigError):
-        return None
-
-
-# --------------------------------------------------------------------------- visitors
 
 
 def _public_school(request: Request, school_id: str) -> SchoolConfig:
-    school = _school(request, school_id)
-    if school is None:
-        raise HTTPException(404, "There is no school at this address. Please ask at reception.")
-    return school
+    try:
+        return ctx(request).config.school(school_id)
+    except (KeyError, ConfigError):
+        raise HTTPException(
+            404, "There is no school at this address. Please ask at reception."
+        ) from None
 
 
 def _visit_form(
@@ -143,7 +134,7 @@ def visit_confirm(
 @router.get("/visit/{school_id}/poster", include_in_schema=False)
 def visit_poster(request: Request, school_id: str) -> Response:
     """A printable poster for reception with a QR code to the visitor page."""
-    person = require_roles(request, POSTER_ROLES)
+    person = require_roles(request, POSTER_PRINTERS)
     school = _public_school(request, school_id)
     if person.school_id != school.id:
         raise HTTPException(403, "This poster belongs to another school.")

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from bot.core.models import AuditEvent, Person, Report, ReportClock
+from bot.engine.config_sync import ensure_school
 from bot.features.reports.rules import STATUSES, URGENCY_ORDER
-from bot.features.reports.state import ensure_school
 from tests.features.reports.test_support import Env, make_env
 from tests.support.helpers import SchoolBuilder
 

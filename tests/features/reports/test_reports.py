@@ -36,7 +36,7 @@ from bot.features.reports.actions import (
     set_owner,
 )
 from bot.features.reports.export import export_csv
-from bot.features.reports.forms import ingest_responses
+from bot.features.reports.forms import read_form
 from bot.features.reports.intake import submit_report
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.routing import alert_recipients, can_view
@@ -672,9 +672,9 @@ def test_form_responses_are_ingested_once_each(env: Env, tmp_path: Path) -> None
     source = LocalFormSource(forms_file)
     store = env.context.store
     with store.transaction() as session:
-        assert ingest_responses(session, source, env.school, now=NOW, base_url="") == 2
+        assert read_form(session, source, env.school, now=NOW, base_url="").stored == 2
     with store.transaction() as session:
-        assert ingest_responses(session, source, env.school, now=NOW, base_url="") == 0
+        assert read_form(session, source, env.school, now=NOW, base_url="").stored == 0
     _write_responses(
         forms_file,
         [
@@ -686,7 +686,7 @@ def test_form_responses_are_ingested_once_each(env: Env, tmp_path: Path) -> None
         ],
     )
     with store.transaction() as session:
-        assert ingest_responses(session, source, env.school, now=NOW, base_url="") == 1
+        assert read_form(session, source, env.school, now=NOW, base_url="").stored == 1
     with store.session() as session:
         found = {r.source_ref: r for r in session.scalars(select(Report))}
         state = session.scalar(
