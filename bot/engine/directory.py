@@ -8,7 +8,6 @@ too many people missing stops and changes nobody.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import defaultdict
@@ -16,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -44,7 +43,6 @@ __all__ = [
 CURSOR_KEY = "directory.cursor"
 LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
 NO_MAILBOX_KEY = "directory.no_mailbox"  # JSON: names of accounts left out for want of a mailbox
-QUIET_KEY = "directory.quiet"  # JSON by source: the last listing that changed nobody, its report
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
 
@@ -472,15 +470,10 @@ def _keep(session: Session, school_id: str, key: str, data: object) -> None:
         row.value = value
 
 
-def _kept(session: Session, school_id: str, key: str) -> str | None:
-    """What ``_keep`` kept under ``key`` (JSON), if anything."""
-    return session.scalar(select(ConnectorState.value).where(
-        ConnectorState.school_id == school_id, ConnectorState.key == key))
-
-
 def no_mailbox(session: Session, school_id: str) -> list[str]:
     """The accounts the last read left out because mail cannot reach them ("Name (sign-in)")."""
-    value = _kept(session, school_id, NO_MAILBOX_KEY)
+    value = session.scalar(select(ConnectorState.value).where(
+        ConnectorState.school_id == school_id, ConnectorState.key == NO_MAILBOX_KEY))
     names = json.loads(value) if value else []
     return [str(n) for n in names] if isinstance(names, list) else []
 
@@ -500,7 +493,8 @@ def drop_cursor(session: Session, school_id: str, actor: str) -> bool:
 def left_out(session: Session, school_id: str) -> dict[str, int] | None:
     """What the last directory read left out, by what it is ({"guest": 3}); None when the
     directory does not count them (a staff list file)."""
-    value = _kept(session, school_id, LEFT_OUT_KEY)
+    value = session.scalar(select(ConnectorState.value).where(
+        ConnectorState.school_id == school_id, ConnectorState.key == LEFT_OUT_KEY))
     if value is None:
         return None
     try:
@@ -530,10 +524,6 @@ def apply_listing(
     listed = [
         p for p in changes.people if p.school == school.id or (p.school is None and default_school)
     ]
-    seen = _seen(session, school, listed, changes, source)
-    quiet = json.loads(_kept(session, school.id, QUIET_KEY) or "{}")
-    if seen is not None and quiet.get(source, {}).get("seen") == seen:
-        return replace(report, **quiet[source]["report"])
     listed, changes = _hold_unmapped(listed, changes, school, report)
     known = _known_people(session, school.id, source)
     by_email = {k.email: k for k in known}
@@ -560,8 +550,7 @@ def apply_listing(
     _update_people(session, sorted_.changed, ids, source)
     report.updated = len(sorted_.changed)
     session.flush()
-    managers = _manager_updates(listed, known, ids, inserted)
-    bulk_set(session, Person.manager_id, managers)
+    bulk_set(session, Person.manager_id, _manager_updates(listed, known, ids, inserted))
     report.reopened = restore(session, school.id, moves.returning, today)
     mark_missing(session, school.id, moves.missing, today)
     make_leavers(session, school.id, moves.leaving, today)
@@ -569,48 +558,7 @@ def apply_listing(
     report.missing = len(set(moves.missing) - set(moves.leaving))  # grace 0: straight to left
     session.flush()
     session.expire_all()
-    if not (report.added or report.updated or moves.returning or moves.missing or managers):
-        quiet[source] = {"seen": seen, "report": {
-            "rejected": report.rejected, "unchanged": report.unchanged, "held": report.held,
-            "unmapped": report.unmapped}}
-        _keep(session, school.id, QUIET_KEY, quiet)
     return report
-
-
-def _seen(session: Session, school: SchoolConfig, listed: Sequence[DirectoryPerson],
-          changes: DirectoryChanges, source: str) -> str | None:
-    """A digest of what a sync reads: the school's share of the listing, its role table, and
-    figures of its stored people that any change of them moves; None while someone is missing
-    (they leave when their grace period ends: the sync must look each day)."""
-    sid = school.id
-    if session.scalar(select(Person.id).where(
-            Person.school_id == sid, Person.source == source, Person.active.is_(True),
-            Person.missing_since.is_not(None)).limit(1)) is not None:
-        return None
-    digest = hashlib.sha256(repr((
-        [(*(getattr(p, f) for f in _FIELDS), sorted(p.groups), sorted(p.roles)) for p in listed],
-        changes.complete, sorted(changes.removed), list(changes.rejected),
-        list(changes.rejected_records), school.model_dump_json(include={"role_groups",
-                                                                        "job_titles"}),
-    )).encode())
-    for figures in (
-        select(Person.source, Person.active, func.count(), func.sum(Person.id),
-               func.max(Person.id), func.max(Person.updated_at), func.sum(Person.manager_id),
-               func.count(Person.start_date), func.count(Person.missing_since))
-        .where(Person.school_id == sid).group_by(Person.source, Person.active)
-        .order_by(Person.source, Person.active),
-        select(func.count(), func.sum(PersonRole.id), func.max(PersonRole.id))
-        .where(PersonRole.school_id == sid, PersonRole.source == source),
-        select(func.count(), func.sum(PersonGroup.id), func.max(PersonGroup.id))
-        .where(PersonGroup.school_id == sid),
-    ):
-        digest.update(repr([tuple(row) for row in session.execute(figures)]).encode())
-    return digest.hexdigest()
-
-
-_FIELDS = ("external_id", "email", "display_name", "active", "given_name", "family_name",
-           "job_title", "other_titles", "manager_external_id", "manager_email", "start_date",
-           "school", "has_account")
 
 
 def held_back(session: Session, school_id: str) -> dict[str, list[str]]:

@@ -479,14 +479,15 @@ _FIGURES = (
 )
 
 
-def _duty_inputs(session: Session, school: SchoolConfig, today: date, sending: bool,
-                 chat: bool) -> str:
+def _duty_inputs(session: Session, school: SchoolConfig, today: date, school_day: bool,
+                 sending: bool, chat: bool) -> str:
     """A digest of everything the duties step and its reminders read for the school today.
 
     The step is a pure function of these: with the same digest as a step that opened, closed
     and queued nothing, it would again do nothing (the first sweep of a day, or after any
     change of people, roles, groups, holdings, settings, policies, evidence or duties, runs)."""
-    digest = hashlib.sha256(f"{today}|{sending}|{chat}|{school.model_dump_json()}".encode())
+    digest = hashlib.sha256(
+        f"{today}|{school_day}|{sending}|{chat}|{school.model_dump_json()}".encode())
     for columns in _READ_WHOLE:
         table = columns[0].class_
         digest.update(repr([tuple(row) for row in session.execute(
@@ -509,7 +510,7 @@ def _duties(session: Session, settings: Settings, school: SchoolConfig, connecto
     route = registered().chat_route
     chat = route(settings) if route and connectors.chat is not None and school.teams_first else None
     session.flush()
-    inputs = _duty_inputs(session, school, today, sending, chat is not None)
+    inputs = _duty_inputs(session, school, today, result.school_day, sending, chat is not None)
     state = session.scalar(select(ConnectorState).where(
         ConnectorState.school_id == school.id, ConnectorState.key == QUIET_KEY))
     if state is not None and state.value == inputs:

@@ -134,7 +134,7 @@ def test_a_training_renewal_opening_on_a_new_day_is_opened(
     assert _sweep(ctx, frozen_clock, tuesday, 0).opened == 1
 
 
-def test_a_quiet_directory_sync_reports_what_the_full_one_did(
+def test_a_sync_that_finds_nothing_new_reports_what_the_one_before_did(
     school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
 ) -> None:
     _school(school)
