@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,12 +22,19 @@ from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes
 from bot.core.models import (
     AccountHolder,
+    Attestation,
+    ConnectorState,
     Duty,
     OfficialAccount,
     Person,
     PersonGroup,
     PersonRole,
+    Policy,
+    PolicyVersion,
+    Requirement,
     SweepRun,
+    TaskCompletion,
+    TrainingRecord,
     utcnow,
 )
 from bot.core.outbox import DispatchStats, dispatch
@@ -438,17 +446,86 @@ def _handovers(session: Session, school: SchoolConfig, today: date,
     result.missing = missing_people(session, school.id, school.directory.leaver_grace_days)
 
 
+QUIET_KEY = "duties.quiet"  # ConnectorState: the duties step's inputs when it last did nothing
+
+# What the duties step reads, beyond the school's settings: small tables and people row by row,
+# the school's duties and evidence (a million rows in a large trust) as figures that any
+# insert, deletion or change of status, stage or evidence date moves.
+_READ_WHOLE = (
+    (Person.id, Person.email, Person.display_name, Person.given_name, Person.active,
+     Person.start_date, Person.manager_id, Person.missing_since, Person.has_account),
+    (PersonRole.person_id, PersonRole.role, PersonRole.id),
+    (PersonGroup.person_id, PersonGroup.name, PersonGroup.id),
+    (AccountHolder.id, AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since,
+     AccountHolder.until),
+    (OfficialAccount.id, OfficialAccount.aup_policy_id),
+    (Requirement.id, Requirement.key, Requirement.active, Requirement.first_seen),
+    (Policy.id, Policy.key, Policy.kind),
+    (PolicyVersion.id, PolicyVersion.policy_id, PolicyVersion.published_on,
+     PolicyVersion.sha256),
+    (TaskCompletion.id, TaskCompletion.requirement_id, TaskCompletion.cycle,
+     TaskCompletion.person_id),
+)
+_FIGURES = (
+    (Duty.status, func.count(), func.sum(Duty.id), func.max(Duty.id), func.sum(Duty.last_stage),
+     func.sum(Duty.reminders_sent), func.max(Duty.last_reminded_on),
+     func.count(Duty.last_reminded_on), func.max(Duty.chasing_stopped_on),
+     func.count(Duty.chasing_stopped_on)),
+    (Attestation.kind, func.count(), func.sum(Attestation.id), func.max(Attestation.id),
+     func.max(Attestation.at)),
+    (TrainingRecord.school_id, func.count(), func.sum(TrainingRecord.id),
+     func.max(TrainingRecord.id), func.sum(func.length(TrainingRecord.course)),
+     func.min(TrainingRecord.completed_on), func.max(TrainingRecord.completed_on)),
+)
+
+
+def _duty_inputs(session: Session, school: SchoolConfig, today: date, school_day: bool,
+                 sending: bool, chat: bool) -> str:
+    """A digest of everything the duties step and its reminders read for the school today.
+
+    The step is a pure function of these: with the same digest as a step that opened, closed
+    and queued nothing, it would again do nothing (the first sweep of a day, or after any
+    change of people, roles, groups, holdings, settings, policies, evidence or duties, runs)."""
+    digest = hashlib.sha256(
+        f"{today}|{school_day}|{sending}|{chat}|{school.model_dump_json()}".encode())
+    for columns in _READ_WHOLE:
+        table = columns[0].class_
+        digest.update(repr([tuple(row) for row in session.execute(
+            select(*columns).where(table.school_id == school.id).order_by(*columns)
+        )]).encode())
+    for key, *figures in _FIGURES:
+        table = key.class_
+        digest.update(repr([tuple(row) for row in session.execute(
+            select(key, *figures).where(table.school_id == school.id).group_by(key).order_by(key)
+        )]).encode())
+    return digest.hexdigest()
+
+
 def _duties(session: Session, settings: Settings, school: SchoolConfig, connectors: Connectors,
             today: date, now: datetime, sending: bool, result: SchoolSweep) -> None:
-    """The duties step: open and close duties, and on a reminder day queue the reminders."""
+    """The duties step: open and close duties, and on a reminder day queue the reminders.
+
+    Skipped when nothing it reads has changed since it last ran today and did nothing (a
+    quiet sweep every 15 minutes costs a few set-based reads, not a plan of every person)."""
     route = registered().chat_route
     chat = route(settings) if route and connectors.chat is not None and school.teams_first else None
+    session.flush()
+    inputs = _duty_inputs(session, school, today, result.school_day, sending, chat is not None)
+    state = session.scalar(select(ConnectorState).where(
+        ConnectorState.school_id == school.id, ConnectorState.key == QUIET_KEY))
+    if state is not None and state.value == inputs:
+        return
     reminders = ReminderRun.start(session, settings, school, today, now, write=sending,
                                   chat=chat) if result.school_day else None
     result.opened, result.closed = plan_and_apply(session, school, today, reminders)
     result.reminders = reminders.planned if reminders is not None else []
     if reminders is not None:
         reminders.finish(session)
+    quiet = inputs if not (result.opened or result.closed or result.reminders) else ""
+    if state is None:
+        session.add(ConnectorState(school_id=school.id, key=QUIET_KEY, value=quiet))
+    else:
+        state.value = quiet
 
 
 # A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's

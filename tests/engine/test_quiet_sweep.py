@@ -1,0 +1,172 @@
+"""A quiet sweep (nothing changed since the last one that did nothing, the same day) leaves
+the duties step out; any change of what it reads, or a new day, runs it again (#44)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.context import AppContext
+from bot.core.models import DutySnapshot, Person, TrainingRecord
+from bot.engine.sweep import SchoolSweep, run_sweep
+from tests.support.clock import FrozenClock
+from tests.support.helpers import Row, SchoolBuilder
+
+MONDAY = date(2026, 11, 23)
+
+
+def _school(school: SchoolBuilder) -> None:
+    school.school["directory"] = {"leaver_grace_days": 0, "max_removal_share": 0.5}
+    school.policy("online-safety", "2026.1", published=str(MONDAY))
+    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
+                       audience={"roles": ["staff"]}, due_days=14)
+    school.requirement(id="train-os", kind="complete_training", course="Online safety",
+                       audience={"roles": ["staff"]}, due_days=28)
+
+
+def _sweep(ctx: AppContext, clock: FrozenClock, day: date, minute: int) -> SchoolSweep:
+    now = clock.at(day, 9, minute)
+    [result], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day,
+                            now=now, deliver=False)
+    assert not result.failed
+    return result
+
+
+def _built_at(ctx: AppContext) -> object:
+    with ctx.store.session() as session:
+        return session.scalar(select(DutySnapshot.built_at))
+
+
+def _quiet(school: SchoolBuilder, database_url: str, clock: FrozenClock) -> AppContext:
+    """The first sweep, then a quiet one (the duties step runs, does nothing, and says so)."""
+    _school(school)
+    ctx = school.context(database_url)
+    assert _sweep(ctx, clock, MONDAY, 0).opened == 8  # 4 staff x 2 requirements
+    quiet = _sweep(ctx, clock, MONDAY, 15)
+    assert (quiet.opened, quiet.closed, quiet.reminders) == (0, {}, [])
+    return ctx
+
+
+def test_a_quiet_sweep_leaves_the_duties_and_their_counts_as_they_were(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+) -> None:
+    ctx = _quiet(school, database_url, frozen_clock)
+    built = _built_at(ctx)
+    again = _sweep(ctx, frozen_clock, MONDAY, 30)
+    assert (again.opened, again.closed, again.reminders, again.open_duties) == (0, {}, [], 8)
+    assert _built_at(ctx) == built  # the dashboard's counts were not rebuilt: nothing changed
+
+
+def _new_starter(school: SchoolBuilder, ctx: AppContext) -> None:
+    school.people.append(Row("cat@oak.example", "Cat Cole"))
+    school.write()
+
+
+def _leaver(school: SchoolBuilder, ctx: AppContext) -> None:
+    school.people = [r for r in school.people if r.email != "ben@oak.example"]
+    school.write()
+
+
+def _role_change(school: SchoolBuilder, ctx: AppContext) -> None:
+    [amy] = [r for r in school.people if r.email == "amy@oak.example"]
+    amy.roles = "volunteer"
+    school.write()
+
+
+def _new_policy_version(school: SchoolBuilder, ctx: AppContext) -> None:
+    school.policy("online-safety", "2026.2", published=str(MONDAY))
+    school.write()
+
+
+def _training_recorded(school: SchoolBuilder, ctx: AppContext) -> None:
+    with ctx.store.transaction() as session:
+        amy = session.scalar(select(Person.id).where(Person.email == "amy@oak.example"))
+        assert amy is not None
+        session.add(TrainingRecord(school_id="oak", person_id=amy, course="Online safety",
+                                   completed_on=MONDAY, source="manual", import_key="amy"))
+
+
+@pytest.mark.parametrize(("change", "opened", "closed"), [
+    (_new_starter, 2, {}),
+    (_leaver, 0, {"left": 2}),
+    (_role_change, 0, {"not_required": 1, "done": 1}),  # a course no longer owed: done
+    (_new_policy_version, 4, {"superseded": 4}),
+    (_training_recorded, 0, {"done": 1}),
+])
+def test_a_change_after_a_quiet_sweep_is_picked_up_the_same_day(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock,
+    change: Callable[[SchoolBuilder, AppContext], None], opened: int, closed: dict[str, int],
+) -> None:
+    ctx = _quiet(school, database_url, frozen_clock)
+    change(school, ctx)
+    result = _sweep(ctx, frozen_clock, MONDAY, 30)
+    assert (result.opened, result.closed) == (opened, closed)
+
+
+def test_a_reminder_stage_falling_due_on_a_new_day_is_sent(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+) -> None:
+    ctx = _quiet(school, database_url, frozen_clock)
+    friday = MONDAY + timedelta(days=11)  # 3 days before the acknowledgement falls due
+    for day in (MONDAY + timedelta(days=1), friday):
+        first, quiet = _sweep(ctx, frozen_clock, day, 0), _sweep(ctx, frozen_clock, day, 15)
+        assert quiet.reminders == []
+    assert [r for r in first.reminders if r.queued] and first.opened == 0
+
+
+def test_a_training_renewal_opening_on_a_new_day_is_opened(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+) -> None:
+    ctx = _quiet(school, database_url, frozen_clock)
+    # amy's course expires on 24 December: the renewal opens 30 days before, on Tuesday
+    tuesday = MONDAY + timedelta(days=1)
+    with ctx.store.transaction() as session:
+        amy = session.scalar(select(Person.id).where(Person.email == "amy@oak.example"))
+        assert amy is not None
+        session.add(TrainingRecord(school_id="oak", person_id=amy, course="Online safety",
+                                   completed_on=date(2025, 12, 24), source="manual",
+                                   import_key="amy"))
+    assert _sweep(ctx, frozen_clock, MONDAY, 30).closed == {"done": 1}
+    assert _sweep(ctx, frozen_clock, MONDAY, 45).closed == {}
+    assert _sweep(ctx, frozen_clock, tuesday, 0).opened == 1
+
+
+def test_a_sync_that_finds_nothing_new_reports_what_the_one_before_did(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+) -> None:
+    _school(school)
+    school.school["job_titles"] = {"Headteacher": "staff"}
+    school.people.append(Row("zed@oak.example", "Zed Zoo", roles="", title="Dinner lady"))
+    ctx = school.context(database_url)
+    _sweep(ctx, frozen_clock, MONDAY, 0)
+    full, quiet = _sweep(ctx, frozen_clock, MONDAY, 15), _sweep(ctx, frozen_clock, MONDAY, 30)
+    assert full.directory.unmapped == {"Dinner lady": ["Zed Zoo"]} and full.directory.rejected
+    assert quiet.directory == full.directory
+
+
+def test_someone_missing_leaves_when_their_grace_ends_whatever_the_quiet_sweeps(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+) -> None:
+    _school(school)
+    school.school["directory"] = {"leaver_grace_days": 2, "max_removal_share": 0.5}
+    ctx = school.context(database_url)
+    _sweep(ctx, frozen_clock, MONDAY, 0)
+    _leaver(school, ctx)
+    assert _sweep(ctx, frozen_clock, MONDAY, 15).directory.missing == 1
+    for day in (MONDAY, MONDAY + timedelta(days=1)):
+        assert _sweep(ctx, frozen_clock, day, 30).directory.left == 0
+    assert _sweep(ctx, frozen_clock, MONDAY + timedelta(days=2), 0).closed == {"left": 2}
+
+
+def test_a_person_changed_outside_the_directory_is_put_back_by_the_next_sync(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+) -> None:
+    ctx = _quiet(school, database_url, frozen_clock)
+    frozen_clock.at(MONDAY, 9, 20)
+    with ctx.store.transaction() as session:
+        amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
+        amy.display_name = "Someone Else"
+    assert _sweep(ctx, frozen_clock, MONDAY, 30).directory.updated == 1
