@@ -80,14 +80,6 @@ class DirectoryReport:
             self.error = f"{self.error}; {other.error}" if self.error else other.error
 
 
-def _cursor_state(session: Session, school_id: str) -> ConnectorState | None:
-    return session.scalar(
-        select(ConnectorState).where(
-            ConnectorState.school_id == school_id, ConnectorState.key == CURSOR_KEY
-        )
-    )
-
-
 def _signature(p: DirectoryPerson, roles: set[str]) -> tuple[object, ...]:
     """What we compare to decide whether a stored person changed (manager handled apart).
 
@@ -417,18 +409,6 @@ def _manager_updates(
     return updates
 
 
-def _save_cursor(
-    session: Session, school_id: str, state: ConnectorState | None, cursor: str | None
-) -> None:
-    """Keep the directory's delta cursor for the next read."""
-    if cursor is None:
-        return
-    if state is None:
-        session.add(ConnectorState(school_id=school_id, key=CURSOR_KEY, value=cursor))
-    else:
-        state.value = cursor
-
-
 def sync_directory(
     session: Session,
     school: SchoolConfig,
@@ -446,11 +426,12 @@ def sync_directory(
     people are bulk-inserted; only changed people are loaded as ORM objects.
     """
     ensure_school(session, school)
-    state = _cursor_state(session, school.id)
+    state = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = directory.fetch(state.value if state else None)
     report = apply_listing(session, school, changes, today, default_school=default_school)
     if report.stopped is None:
-        _save_cursor(session, school.id, state, changes.cursor)
+        if changes.cursor is not None:  # the delta cursor, for the next read
+            ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
         if changes.left_out is not None:
             _keep(session, school.id, LEFT_OUT_KEY, dict(sorted(changes.left_out.items())))
             _keep(session, school.id, NO_MAILBOX_KEY, sorted(changes.no_mailbox))
@@ -461,27 +442,20 @@ def sync_directory(
 def _keep(session: Session, school_id: str, key: str, data: object) -> None:
     """Keep what the last read left out (guests, unlicensed accounts, accounts with no
     mailbox), for ``directory status``."""
-    value = json.dumps(data)
-    row = session.scalar(select(ConnectorState).where(
-        ConnectorState.school_id == school_id, ConnectorState.key == key))
-    if row is None:
-        session.add(ConnectorState(school_id=school_id, key=key, value=value))
-    elif row.value != value:
-        row.value = value
+    ConnectorState.put(session, school_id, key, json.dumps(data))
 
 
 def no_mailbox(session: Session, school_id: str) -> list[str]:
     """The accounts the last read left out because mail cannot reach them ("Name (sign-in)")."""
-    value = session.scalar(select(ConnectorState.value).where(
-        ConnectorState.school_id == school_id, ConnectorState.key == NO_MAILBOX_KEY))
-    names = json.loads(value) if value else []
+    row = ConnectorState.of(session, school_id, NO_MAILBOX_KEY)
+    names = json.loads(row.value) if row and row.value else []
     return [str(n) for n in names] if isinstance(names, list) else []
 
 
 def drop_cursor(session: Session, school_id: str, actor: str) -> bool:
     """Forget the directory's delta cursor (audited): the next sync reads the whole directory.
     Returns whether there was one."""
-    state = _cursor_state(session, school_id)
+    state = ConnectorState.of(session, school_id, CURSOR_KEY)
     if state is not None:
         session.delete(state)
     audit.record(session, actor=f"cli:{actor}", action="directory.resync",
@@ -493,12 +467,11 @@ def drop_cursor(session: Session, school_id: str, actor: str) -> bool:
 def left_out(session: Session, school_id: str) -> dict[str, int] | None:
     """What the last directory read left out, by what it is ({"guest": 3}); None when the
     directory does not count them (a staff list file)."""
-    value = session.scalar(select(ConnectorState.value).where(
-        ConnectorState.school_id == school_id, ConnectorState.key == LEFT_OUT_KEY))
-    if value is None:
+    row = ConnectorState.of(session, school_id, LEFT_OUT_KEY)
+    if row is None:
         return None
     try:
-        counts = json.loads(value)
+        counts = json.loads(row.value)
     except ValueError:
         return None
     return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else None

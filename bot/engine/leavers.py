@@ -89,14 +89,6 @@ def over_limit(would_remove: int, active: int, share: float) -> bool:
     return would_remove > 1 and would_remove > share * active
 
 
-def _removals_state(session: Session, school_id: str) -> ConnectorState | None:
-    return session.scalar(
-        select(ConnectorState).where(
-            ConnectorState.school_id == school_id, ConnectorState.key == REMOVALS_KEY
-        )
-    )
-
-
 def _school_event(session: Session, school_id: str, action: str, details: dict[str, Any],
                   actor: str = SYSTEM) -> None:
     """Audit a stopped, confirmed or applied large removal against the school."""
@@ -124,7 +116,7 @@ def check_removals(
     A stop is remembered (so an admin can confirm exactly those people); a confirmation that
     covers every one of them lets this sync through once. A smaller removal clears any stop.
     """
-    state = _removals_state(session, school_id)
+    state = ConnectorState.of(session, school_id, REMOVALS_KEY)
     if not over_limit(len(would_miss), active, share):
         if state is not None:
             session.delete(state)
@@ -140,10 +132,7 @@ def check_removals(
         value = json.dumps(
             {"people": sorted(wanted), "active": active, "since": today.isoformat()}
         )
-        if state is None:
-            session.add(ConnectorState(school_id=school_id, key=REMOVALS_KEY, value=value))
-        else:
-            state.value = value
+        ConnectorState.put(session, school_id, REMOVALS_KEY, value)
         _school_event(session, school_id, "directory.removals.stopped",
                       {"count": len(wanted), "active": active, "people": sorted(wanted)})
     return RemovalStop(len(wanted), active, share, _names(session, wanted))
@@ -151,7 +140,7 @@ def check_removals(
 
 def pending_removals(session: Session, school_id: str) -> PendingRemovals | None:
     """The removals a stopped sync is waiting on, if any."""
-    state = _removals_state(session, school_id)
+    state = ConnectorState.of(session, school_id, REMOVALS_KEY)
     if state is None:
         return None
     return _pending(session, json.loads(state.value))
@@ -170,7 +159,7 @@ def _pending(session: Session, pending: dict[str, Any]) -> PendingRemovals:
 def confirm_removals(session: Session, school_id: str, actor: str) -> PendingRemovals:
     """Record that ``actor`` confirms the stopped sync's removals (audited); the next sync
     applies them. Raises DirectoryActionError when no sync is waiting."""
-    state = _removals_state(session, school_id)
+    state = ConnectorState.of(session, school_id, REMOVALS_KEY)
     if state is None:
         raise DirectoryActionError(
             "nothing to confirm: the last directory sync did not stop for a large removal"

@@ -511,8 +511,7 @@ def _duties(session: Session, settings: Settings, school: SchoolConfig, connecto
     chat = route(settings) if route and connectors.chat is not None and school.teams_first else None
     session.flush()
     inputs = _duty_inputs(session, school, today, result.school_day, sending, chat is not None)
-    state = session.scalar(select(ConnectorState).where(
-        ConnectorState.school_id == school.id, ConnectorState.key == QUIET_KEY))
+    state = ConnectorState.of(session, school.id, QUIET_KEY)
     if state is not None and state.value == inputs:
         return
     reminders = ReminderRun.start(session, settings, school, today, now, write=sending,
@@ -522,10 +521,7 @@ def _duties(session: Session, settings: Settings, school: SchoolConfig, connecto
     if reminders is not None:
         reminders.finish(session)
     quiet = inputs if not (result.opened or result.closed or result.reminders) else ""
-    if state is None:
-        session.add(ConnectorState(school_id=school.id, key=QUIET_KEY, value=quiet))
-    else:
-        state.value = quiet
+    ConnectorState.put(session, school.id, QUIET_KEY, quiet)
 
 
 # A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's

@@ -12,8 +12,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core.models.base import Base, utcnow
 
@@ -30,6 +31,21 @@ class ConnectorState(Base):
     key: Mapped[str] = mapped_column(String(120))
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @classmethod
+    def of(cls, session: Session, school_id: str, key: str) -> ConnectorState | None:
+        """The school's row under ``key``, if any."""
+        return session.scalar(select(cls).where(cls.school_id == school_id, cls.key == key))
+
+    @classmethod
+    def put(cls, session: Session, school_id: str, key: str, value: str) -> None:
+        """Keep ``value`` under ``key`` for the school (written only when it changed)."""
+        row = cls.of(session, school_id, key)
+        if row is None:
+            session.add(cls(school_id=school_id, key=key, value=value))
+        elif row.value != value:
+            row.value = value
+
 
 class SweepRun(Base):
     """One run of the cycle: when, as of which date, and what it did."""
