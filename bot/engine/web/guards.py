@@ -10,18 +10,21 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.routing import APIRoute
-from starlette.datastructures import FormData
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core.forms import control_character
+from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, CleanFile, clean_attachment
 
 __all__ = [
     "MULTILINE_FIELDS",
     "BodyLimit",
     "BodyTooLargeError",
     "check_form",
+    "clean_uploads",
     "read_checked_form",
     "refuse_control_characters",
 ]
@@ -173,3 +176,18 @@ class BodyLimit:
                 raise
         if state["over"] and not state["started"]:
             await self._refuse(scope, receive, send)
+
+
+async def clean_uploads(uploads: Iterable[UploadFile]) -> tuple[list[CleanFile], list[str]]:
+    """Each upload read (one byte past the limit, so an over-size file is named) and checked
+    off the event loop: the clean files, and what is wrong with each of the others."""
+    files: list[CleanFile] = []
+    problems: list[str] = []
+    for upload in uploads:
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        try:
+            files.append(await run_in_threadpool(
+                clean_attachment, upload.filename or "", data, upload.content_type))
+        except AttachmentError as exc:
+            problems.append(str(exc))
+    return files, problems

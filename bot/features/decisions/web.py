@@ -27,13 +27,11 @@ from bot.core.models import Decision, DecisionAttachment, Person, utcnow
 from bot.core.permissions import LEADERSHIP
 from bot.core.uploads import (
     MAX_FILE_BYTES,
-    AttachmentError,
     CleanFile,
-    clean_attachment,
     remove_files,
 )
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
-from bot.engine.web.guards import BodyTooLargeError, check_form
+from bot.engine.web.guards import BodyTooLargeError, check_form, clean_uploads
 from bot.features.decisions import rules, service
 
 __all__ = ["router"]
@@ -91,18 +89,7 @@ async def _fields_and_files(request: Request) -> tuple[dict[str, str], list[Clea
             uploads.append(value)
     if len(uploads) > MAX_FILES:
         return fields, [], f"Attach at most {MAX_FILES} files ({len(uploads)} were chosen)."
-    files: list[CleanFile] = []
-    problems: list[str] = []
-    for upload in uploads:
-        data = await upload.read(MAX_FILE_BYTES + 1)
-        try:
-            files.append(
-                await run_in_threadpool(
-                    clean_attachment, upload.filename or "", data, upload.content_type
-                )
-            )
-        except AttachmentError as exc:
-            problems.append(str(exc))
+    files, problems = await clean_uploads(uploads)
     if problems:
         return fields, [], " ".join(problems) + " Please choose the files again."
     return fields, files, None

@@ -23,13 +23,11 @@ from bot.core.models import Person, utcnow
 from bot.core.ratelimit import RateLimit, allowed, limit_key, take
 from bot.core.uploads import (
     MAX_FILE_BYTES,
-    AttachmentError,
-    CleanFile,
-    clean_attachment,
     remove_files,
 )
 from bot.core.words import school_words
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.engine.web.guards import clean_uploads
 from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, submit_report
 from bot.features.reports.rules import (
@@ -205,18 +203,7 @@ async def _receive(
     if len(uploads) > MAX_FILES:
         errors["attachments"] = f"Attach at most {MAX_FILES} files ({len(uploads)} were chosen)."
         uploads = []
-    files: list[CleanFile] = []
-    problems: list[str] = []
-    for upload in uploads:
-        data = await upload.read(MAX_FILE_BYTES + 1)
-        try:
-            files.append(
-                await run_in_threadpool(
-                    clean_attachment, upload.filename or "", data, upload.content_type
-                )
-            )
-        except AttachmentError as exc:
-            problems.append(str(exc))
+    files, problems = await clean_uploads(uploads)
     if problems:
         errors["attachments"] = " ".join(problems) + " Please choose the files again."
     # the team's names are read from the database: off the event loop, like the store below

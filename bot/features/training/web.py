@@ -7,7 +7,6 @@ from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from bot.core import audit
@@ -17,15 +16,12 @@ from bot.core.forms import parse_iso_date
 from bot.core.messages import human_date
 from bot.core.models import Duty, TrainingRecord, utcnow
 from bot.core.uploads import (
-    MAX_FILE_BYTES,
-    AttachmentError,
     CleanFile,
-    clean_attachment,
     store_file,
 )
 from bot.engine import snapshot
 from bot.engine.web.deps import check_csrf, ctx, current_user, render
-from bot.engine.web.guards import read_checked_form
+from bot.engine.web.guards import clean_uploads, read_checked_form
 
 __all__ = ["router"]
 
@@ -46,14 +42,9 @@ async def _certificate(upload: UploadFile | str | None, errors: list[str]) -> Cl
     """The certificate uploaded, if any, checked (what is wrong with it goes in ``errors``)."""
     if upload is None or isinstance(upload, str) or not upload.filename:
         return None
-    data = await upload.read(MAX_FILE_BYTES + 1)
-    try:
-        return await run_in_threadpool(
-            clean_attachment, upload.filename, data, upload.content_type
-        )
-    except AttachmentError as exc:
-        errors.append(str(exc))
-        return None
+    files, problems = await clean_uploads([upload])
+    errors += problems
+    return files[0] if files else None
 
 
 @router.post("/me/training/{duty_id}", include_in_schema=False)
