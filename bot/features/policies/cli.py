@@ -22,7 +22,7 @@ from bot.engine.commands import (
     as_of_today,
     console,
     context,
-    err,
+    fail,
     friendly,
     schools_of,
     where,
@@ -110,13 +110,11 @@ def policies_review(
     try:
         day = HAPPENED.parse(when, "--date (the review meeting)", today, example="2026-03-12")
     except DateWindowError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False)
     upload = None
     if document is not None:
         if not document.is_file():
-            err.print(f"[bold red]error:[/] {document}: file not found")
-            raise typer.Exit(2)
+            fail(f"{document}: file not found")
         upload = (document.name, document.read_bytes())
     try:
         with ctx.store.transaction() as session:
@@ -132,8 +130,7 @@ def policies_review(
                 document=upload,
             )
     except ReviewError as exc:
-        err.print(f"[bold red]error:[/] {key}: {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"{key}: {exc}", 1, highlight=False)
     console.print(
         f"[green]Review recorded[/] for {key}: reviewed {result.reviewed_on:%d %b %Y} by "
         f"{body}; next review due [bold]{result.next_review_due:%d %b %Y}[/].",
@@ -179,9 +176,7 @@ def policies_confirm_date(
     school: Annotated[
         str | None, typer.Option("--school", help="School id (default: the first in the file).")
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).")
-    ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Confirm a policy's next review date worked out from its ratification date (audited)."""
     # lazy: not loaded by --help (module docstring)
@@ -198,8 +193,7 @@ def policies_confirm_date(
             new_date = REVIEW.parse(when, "--date (the next review date)", today,
                                     example="2026-09-30")
         except DateWindowError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
+            fail(str(exc), highlight=False)
     try:
         with ctx.store.transaction() as session:
             policy = _policy_or_exit(session, school_id, key)
@@ -208,8 +202,7 @@ def policies_confirm_date(
             )
             title = policy.title
     except ReviewError as exc:
-        err.print(f"[bold red]error:[/] {key}: {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"{key}: {exc}", 1, highlight=False)
     console.print(
         f"[green]Confirmed[/]: the {title} is next due for review by "
         f"[bold]{confirmed:%d %b %Y}[/].",
@@ -225,8 +218,7 @@ def _policy_or_exit(session: Session, school_id: str, key: str) -> Policy:
 
     policy = session.scalar(select(Policy).where(Policy.school_id == school_id, Policy.key == key))
     if policy is None:
-        err.print(f"[bold red]error:[/] no policy {key!r} (see `policies list`)")
-        raise typer.Exit(2)
+        fail(f"no policy {key!r} (see `policies list`)")
     return policy
 
 
