@@ -135,7 +135,7 @@ def release_dead(
         theirs = (OutboxMessage.claimed_by.in_(dead),)
         changed = take_back(session, (*theirs, *urgent), None if up_to is not None else theirs,
                             idempotent_mailer=idempotent_mailer, max_attempts=max_attempts,
-                            error=INTERRUPTED, claimed_by=None)
+                            error=INTERRUPTED, forget_worker=True)
         if up_to is not None:
             return changed
         session.execute(delete(DispatchWorker).where(DispatchWorker.id.in_(dead)))
@@ -148,12 +148,13 @@ def release_dead(
 def take_back(
     session: Session, claimed: Sequence[ColumnElement[bool]],
     sending: Sequence[ColumnElement[bool]] | None, *, idempotent_mailer: bool,
-    max_attempts: int, error: str, **cleared: None,
+    max_attempts: int, error: str, forget_worker: bool = False,
 ) -> int:
     """Give back the ``claimed`` rows these conditions select (never attempted: pending again,
     their permits too) and, unless ``sending`` is None, the ``sending`` ones: queued again when
     resending is harmless and they have attempts left, else ``delivery_unknown``, with
-    ``error`` (and ``cleared`` set); how many rows changed."""
+    ``error`` (and, with ``forget_worker``, no worker named); how many rows changed."""
+    cleared = {"claimed_by": None} if forget_worker else {}
     given = list(session.scalars(
         update(OutboxMessage)
         .where(*claimed, OutboxMessage.status == "claimed")
