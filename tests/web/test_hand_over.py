@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections import Counter
 
-from bot.engine.web.links import HandOver
+from sqlalchemy import select
+
+from bot.core.models import OutboxMessage, School, utcnow
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.outbox.pause import pause
+from bot.engine.web.links import URGENT_PER_REQUEST, HandOver, _hand_over_pass
+from tests.support.helpers import SchoolBuilder
 
 
 def test_requests_during_a_pass_make_it_go_round_again_not_queue() -> None:
@@ -48,3 +56,24 @@ def test_a_full_pass_goes_round_again_until_one_finds_less() -> None:
 
     hand_over.request(one_pass)
     assert due == [0]
+
+
+def test_another_mailbox_s_pause_does_not_stop_the_hand_over(
+    school: SchoolBuilder, database_url: str
+) -> None:
+    """A trust: one school's mailbox is at its day's limit. A burst of alerts at another
+    school still all go in the one hand-over, not 20 now and the rest at the next minute."""
+    context = school.context(database_url)
+    now = utcnow()
+    with context.store.transaction() as session:
+        session.add(School(id="oak", name="Oak"))
+        session.flush()
+        pause(session, "office@elm.example", now, retry_after=86_400, reason="its day's limit")
+        for i in range(URGENT_PER_REQUEST * 2 + 5):
+            enqueue_email(session, school_id="oak", key=f"alert{i}", purpose="report_alert",
+                          urgency=Urgency.SAFEGUARDING, not_before=now,
+                          draft=EmailDraft(("dsl@oak.example",), "S", "t", "<p>h</p>"))
+    HandOver().request(functools.partial(_hand_over_pass, context))
+    with context.store.session() as session:
+        states = Counter(session.scalars(select(OutboxMessage.status)))
+    assert states == {"sent": URGENT_PER_REQUEST * 2 + 5}
