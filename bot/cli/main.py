@@ -170,7 +170,7 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
     import uvicorn
 
     from bot.web.app import create_app
-    from bot.web.errors import server_config
+    from bot.web.serving import server_config
 
     if workers > 1:
         _serve_workers(settings, host, port, workers)
@@ -199,8 +199,7 @@ def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
     """Serve the web UI from several processes (uvicorn's workers): the web only, no jobs."""
     import uvicorn
 
-    from bot.web.errors import uvicorn_log_config
-    from bot.web.serving import NoDelayH11Protocol
+    from bot.web.serving import WORKER_HEALTHCHECK, NoDelayH11Protocol, uvicorn_log_config
 
     # each worker builds the app from the environment: pass on what this command worked out
     os.environ["COMPLIANCE_BOT_BASE_URL"] = settings.base_url
@@ -215,6 +214,7 @@ def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
         log_level="warning",
         log_config=uvicorn_log_config(),
         http=NoDelayH11Protocol,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK,
     )
 
 
@@ -243,7 +243,7 @@ def run(
     ] = 1,
 ) -> None:
     """Start the web app and the (single) scheduler process."""
-    from bot.web.errors import scrub_root_logging
+    from bot.web.serving import scrub_root_logging
 
     ctx = context()
     scrub_root_logging()  # a job's traceback is logged as types and places, never its text

@@ -9,54 +9,19 @@ code locations it passed through are enough to find the fault.
 
 from __future__ import annotations
 
-import copy
 import logging
 import secrets
-import traceback
-from pathlib import Path
-from typing import Any
 
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.config import LOGGING_CONFIG
 
 from bot.engine.web.deps import templates
+from bot.web.serving import describe
 
-__all__ = [
-    "ErrorReferenceMiddleware",
-    "ScrubTracebacks",
-    "describe",
-    "log_unhandled",
-    "scrub_root_logging",
-    "server_config",
-    "uvicorn_log_config",
-]
+__all__ = ["ErrorReferenceMiddleware", "log_unhandled"]
 
 log = logging.getLogger("bot.web")
-FRAMES = 6  # the innermost code locations of ours kept in the log line
-OURS = tuple(str(Path(__file__).resolve().parents[2] / top) for top in
-             ("bot", "connectors", "schedules"))
-
-
-def describe(exc: BaseException) -> str:
-    """What may be logged about ``exc``: its chain of types and where it was raised."""
-    types: list[str] = []
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        types.append(f"{type(current).__module__}.{type(current).__qualname__}")
-        current = current.__cause__ or current.__context__
-    stack = traceback.extract_tb(exc.__traceback__)
-    # our own code says where it went wrong; the library's innermost frame says how
-    ours = [f for f in stack if f.filename.startswith(OURS)][-FRAMES:]
-    frames = ours + [f for f in stack[-1:] if f not in ours]
-    where = " > ".join(
-        f"{'/'.join(Path(f.filename).parts[-2:])}:{f.lineno} {f.name}" for f in frames
-    )
-    return f"{' caused by '.join(types)} at {where or '?'}"
 
 
 def log_unhandled(exc: BaseException, method: str = "-", route: str = "-") -> str:
@@ -124,44 +89,3 @@ class ErrorReferenceMiddleware:
             reference = log_unhandled(exc, method, route)
             if not started:  # once the page is on its way (background work), it stands
                 await _page(scope, reference, method)(scope, receive, send)
-
-
-class ScrubTracebacks(logging.Filter):
-    """Replace any logged exception (uvicorn's "Exception in ASGI application", a scheduler
-    job's traceback) by a line with an error reference, its types and code locations."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite ``record`` in place when it carries an exception; keep every record."""
-        if record.exc_info and record.exc_info[1] is not None:
-            exc = record.exc_info[1]
-            reference = secrets.token_hex(4).upper()
-            said = record.getMessage()
-            record.msg = "error %s: %s: %s"
-            record.args = (reference, said, describe(exc))
-            record.exc_info = None
-            record.exc_text = None
-            record.stack_info = None
-        return True
-
-
-def scrub_root_logging() -> None:
-    """Put ScrubTracebacks on the root logger's handlers (a long-running process's log)."""
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, ScrubTracebacks) for f in handler.filters):
-            handler.addFilter(ScrubTracebacks())
-
-
-def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's own logging configuration with ScrubTracebacks on each of its handlers."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["scrub"] = {"()": ScrubTracebacks}
-    for handler in config["handlers"].values():
-        handler.setdefault("filters", []).append("scrub")
-    return config
-
-
-def server_config(app: ASGIApp, host: str, port: int) -> Any:
-    """The uvicorn configuration the product serves with (tests serve with the same)."""
-    return uvicorn.Config(
-        app, host=host, port=port, log_level="warning", log_config=uvicorn_log_config()
-    )

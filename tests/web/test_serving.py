@@ -4,7 +4,10 @@ without IPPROTO_TCP (the one uvicorn's worker processes share), where asyncio le
 from __future__ import annotations
 
 import asyncio
+import pickle
 import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,7 +16,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from bot.web.serving import NoDelayH11Protocol
+from bot.web.serving import WORKER_HEALTHCHECK, NoDelayH11Protocol, uvicorn_log_config
 
 
 async def _hello(scope: Any, receive: Any, send: Any) -> None:
@@ -54,3 +57,23 @@ def test_worker_connections_send_at_once(protocol: type[H11Protocol], on: bool) 
     with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever runs in this one
         option = thread.submit(asyncio.run, _nodelay(protocol)).result()
     assert bool(option) is on  # plain h11 shows the trap it avoids
+
+
+def test_a_web_worker_answers_uvicorn_s_health_check_before_loading_the_app() -> None:
+    """Each of ``run --workers N``'s processes unpickles its configuration and sets up logging
+    before it answers uvicorn's health check: neither may import the application (on a busy
+    machine that took longer than the check's timeout, and the workers were killed for ever)."""
+    config = uvicorn.Config("bot.web.asgi:app", factory=True, workers=2,
+                            log_config=uvicorn_log_config(), http=NoDelayH11Protocol,
+                            timeout_worker_healthcheck=WORKER_HEALTHCHECK)
+    child = (
+        "import pickle, sys\n"
+        "config = pickle.loads(sys.stdin.buffer.read())\n"
+        "config.configure_logging()\n"
+        "print(sorted(m for m in ('sqlalchemy', 'fastapi', 'jinja2', 'bot.engine', 'bot.core')"
+        " if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child], input=pickle.dumps(config),
+                          capture_output=True, check=True, timeout=120)
+    assert done.stdout.decode().strip() == "[]", done.stderr.decode()[-2000:]
+    assert config.timeout_worker_healthcheck >= 60
