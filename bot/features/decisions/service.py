@@ -26,7 +26,7 @@ from bot.core.models import (
 )
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import LEADERSHIP
-from bot.core.uploads import CleanFile, remove_files, store_file, stored_path
+from bot.core.uploads import CleanFile
 from bot.core.words import school_words
 from bot.engine.reminders import next_reminder
 from bot.features.decisions.rules import (
@@ -41,11 +41,11 @@ from bot.features.decisions.rules import (
     review_subject,
     seen_stage,
 )
+from bot.features.reports.api import store_files
 
 __all__ = [
     "ReviewReminder",
     "active_people",
-    "attachment_path",
     "count_decisions_due",
     "count_decisions_overdue",
     "create_decision",
@@ -54,11 +54,6 @@ __all__ = [
     "review_decision",
     "store_attachments",
 ]
-
-
-def attachment_path(uploads_dir: Path, attachment: DecisionAttachment) -> Path:
-    """Where a decision's file lives (never under the web root)."""
-    return stored_path(uploads_dir, "decisions", attachment.school_id, attachment.stored_as)
 
 
 def store_attachments(
@@ -73,28 +68,10 @@ def store_attachments(
 
     The caller deletes the returned paths if its transaction does not commit.
     """
-    folder = uploads_dir / "decisions" / decision.school_id
-    written: list[Path] = []
-    for clean in files:
-        try:
-            target = store_file(folder, clean)
-        except OSError:
-            remove_files(written)
-            raise
-        written.append(target)
-        session.add(
-            DecisionAttachment(
-                school_id=decision.school_id,
-                decision_id=decision.id,
-                filename=clean.filename,
-                content_type=clean.content_type,
-                size=len(clean.data),
-                sha256=clean.sha256,
-                stored_as=target.name,
-                uploaded_by=actor,
-            )
-        )
-    session.flush()
+    written = store_files(
+        session, uploads_dir / "decisions" / decision.school_id, files, DecisionAttachment,
+        school_id=decision.school_id, decision_id=decision.id, uploaded_by=actor,
+    )
     if written:
         audit.record(
             session,

@@ -36,7 +36,7 @@ from bot.features.reports.actions import (
     set_owner,
 )
 from bot.features.reports.export import export_visible
-from bot.features.reports.intake import attachment_path, link_token
+from bot.features.reports.intake import link_token
 from bot.features.reports.listing import PAGE_SIZE, page_of, pages, rows_of
 from bot.features.reports.routing import can_view
 from bot.features.reports.rules import (
@@ -51,7 +51,13 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     referral_targets,
 )
-from bot.features.reports.web_support import mirror_later, read_fields, school_for
+from bot.features.reports.web_support import (
+    download,
+    mirror_later,
+    read_fields,
+    school_for,
+    stored_bytes,
+)
 
 __all__ = ["router"]
 
@@ -342,18 +348,10 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
                 "Files on a report of suspected illegal content are withheld. "
                 + illegal_content_advice(school_words(school)),
             )
-        path = attachment_path(context.settings.uploads_dir, attachment)
-        if not path.is_file():
-            raise HTTPException(410, "This file is no longer stored.")
-        data = path.read_bytes()
+        data = stored_bytes(context.settings.uploads_dir, "reports", attachment)
         audit_report(session, report, person.email, "report.attachment_downloaded",
                      attachment_id=attachment.id)
-    safe = "".join(c for c in attachment.filename if c.isalnum() or c in "._-") or "attachment"
-    return Response(
-        data,
-        media_type=attachment.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-    )
+    return download(data, attachment.filename, attachment.content_type)
 
 
 async def _act(
