@@ -10,6 +10,7 @@ report contents.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -382,6 +383,16 @@ async def _act(
     return await run_in_threadpool(run)
 
 
+# each change but the owner: what makes it, and the form's boxes it reads (with their defaults)
+_CHANGES: dict[str, tuple[Callable[..., object], dict[str, str | None]]] = {
+    "entries": (add_entry, {"kind": "", "text": "", "reason": None}),
+    "referral": (record_referral, {"target": "", "outcome": "", "text": "", "reason": None}),
+    "status": (change_status, {"status": "", "reason": None}),
+    "outcome": (record_outcome, {"outcome": None, "lessons": None}),
+}
+_WORDED = (record_referral, change_status)  # what they record is in the school's words
+
+
 def _apply(
     session: Session,
     school: SchoolConfig,
@@ -391,40 +402,7 @@ def _apply(
     values: dict[str, str],
     now: datetime,
 ) -> None:
-    actor = person.email
-    if change == "entries":
-        add_entry(
-            session,
-            report,
-            actor=actor,
-            kind=values.get("kind", ""),
-            text=values.get("text", ""),
-            reason=values.get("reason"),
-            now=now,
-        )
-    elif change == "referral":
-        record_referral(
-            session,
-            report,
-            actor=actor,
-            target=values.get("target", ""),
-            outcome=values.get("outcome", ""),
-            text=values.get("text", ""),
-            reason=values.get("reason"),
-            now=now,
-            words=school_words(school),
-        )
-    elif change == "status":
-        change_status(
-            session,
-            report,
-            actor=actor,
-            status=values.get("status", ""),
-            reason=values.get("reason"),
-            now=now,
-            words=school_words(school),
-        )
-    elif change == "owner":
+    if change == "owner":
         raw = values.get("owner_id", "")
         owner = None
         if raw:
@@ -432,18 +410,12 @@ def _apply(
             owner = session.get(Person, number) if number else None
             if owner is None or owner.school_id != school.id:
                 raise ReportActionError("Choose an owner from the list.")
-        set_owner(session, report, school, actor=actor, owner=owner, now=now)
-    elif change == "outcome":
-        record_outcome(
-            session,
-            report,
-            actor=actor,
-            outcome=values.get("outcome"),
-            lessons=values.get("lessons"),
-            now=now,
-        )
-    else:  # pragma: no cover - routes below name the changes
-        raise HTTPException(404, "There is nothing at this address.")
+        set_owner(session, report, school, actor=person.email, owner=owner, now=now)
+        return
+    act, boxes = _CHANGES[change]
+    given = {box: values.get(box, default) for box, default in boxes.items()}
+    words = {"words": school_words(school)} if act in _WORDED else {}
+    act(session, report, actor=person.email, now=now, **given, **words)
 
 
 def _action_route(change: str, doc: str) -> None:
