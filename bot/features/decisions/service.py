@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -89,18 +89,9 @@ def create_decision(
     session: Session, school: SchoolConfig, data: DecisionInput, actor: Person, today: date
 ) -> Decision:
     """Store a checked decision and audit it (ids and kind only, never who or what)."""
-    decision = Decision(
+    decision = Decision(  # every checked field has its column of the same name
         school_id=school.id,
-        kind=data.kind,
-        subject_type=data.subject_type,
-        subject_person_id=data.subject_person_id,
-        subject_name=data.subject_name,
-        decision=data.decision,
-        reasons=data.reasons,
-        agreement_on_paper=data.agreement_on_paper,
-        decided_by_id=data.decided_by_id,
-        decided_on=data.decided_on,
-        review_on=data.review_on,
+        **asdict(data),
         review_set_on=today,
         status="open",
         recorded_by=actor.email,
