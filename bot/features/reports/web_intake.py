@@ -227,12 +227,10 @@ async def _receive(
                 # address) is locked for the commit alone, not while the report is stored
                 if not take(session, rule, counted_as, utcnow()):
                     raise _OverTheLimit
-        except _OverTheLimit:
+        except BaseException as exc:  # nothing is kept: over the limit, or a fault
             remove_files(intake.stored_paths if intake is not None else [])
-            return None
-        except BaseException:
-            if intake is not None:
-                remove_files(intake.stored_paths)
+            if isinstance(exc, _OverTheLimit):
+                return None
             raise
         return intake
 
