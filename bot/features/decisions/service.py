@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from bot.core.models import (
 )
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import LEADERSHIP
-from bot.core.uploads import CleanFile, remove_files, store_file, stored_path
+from bot.core.uploads import CleanFile
 from bot.core.words import school_words
 from bot.engine.reminders import next_reminder
 from bot.features.decisions.rules import (
@@ -41,11 +41,11 @@ from bot.features.decisions.rules import (
     review_subject,
     seen_stage,
 )
+from bot.features.reports.api import store_files
 
 __all__ = [
     "ReviewReminder",
     "active_people",
-    "attachment_path",
     "count_decisions_due",
     "count_decisions_overdue",
     "create_decision",
@@ -54,11 +54,6 @@ __all__ = [
     "review_decision",
     "store_attachments",
 ]
-
-
-def attachment_path(uploads_dir: Path, attachment: DecisionAttachment) -> Path:
-    """Where a decision's file lives (never under the web root)."""
-    return stored_path(uploads_dir, "decisions", attachment.school_id, attachment.stored_as)
 
 
 def store_attachments(
@@ -73,28 +68,10 @@ def store_attachments(
 
     The caller deletes the returned paths if its transaction does not commit.
     """
-    folder = uploads_dir / "decisions" / decision.school_id
-    written: list[Path] = []
-    for clean in files:
-        try:
-            target = store_file(folder, clean)
-        except OSError:
-            remove_files(written)
-            raise
-        written.append(target)
-        session.add(
-            DecisionAttachment(
-                school_id=decision.school_id,
-                decision_id=decision.id,
-                filename=clean.filename,
-                content_type=clean.content_type,
-                size=len(clean.data),
-                sha256=clean.sha256,
-                stored_as=target.name,
-                uploaded_by=actor,
-            )
-        )
-    session.flush()
+    written = store_files(
+        session, uploads_dir / "decisions" / decision.school_id, files, DecisionAttachment,
+        school_id=decision.school_id, decision_id=decision.id, uploaded_by=actor,
+    )
     if written:
         audit.record(
             session,
@@ -112,18 +89,9 @@ def create_decision(
     session: Session, school: SchoolConfig, data: DecisionInput, actor: Person, today: date
 ) -> Decision:
     """Store a checked decision and audit it (ids and kind only, never who or what)."""
-    decision = Decision(
+    decision = Decision(  # every checked field has its column of the same name
         school_id=school.id,
-        kind=data.kind,
-        subject_type=data.subject_type,
-        subject_person_id=data.subject_person_id,
-        subject_name=data.subject_name,
-        decision=data.decision,
-        reasons=data.reasons,
-        agreement_on_paper=data.agreement_on_paper,
-        decided_by_id=data.decided_by_id,
-        decided_on=data.decided_on,
-        review_on=data.review_on,
+        **asdict(data),
         review_set_on=today,
         status="open",
         recorded_by=actor.email,

@@ -16,8 +16,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core import audit
 from bot.core.clock import local_today
@@ -25,21 +23,16 @@ from bot.core.config import ConfigError, SchoolConfig
 from bot.core.messages import human_date
 from bot.core.models import Decision, DecisionAttachment, Person, utcnow
 from bot.core.permissions import LEADERSHIP
-from bot.core.uploads import (
-    MAX_FILE_BYTES,
-    CleanFile,
-    remove_files,
-)
+from bot.core.uploads import MAX_FILE_BYTES, CleanFile, remove_files
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
-from bot.engine.web.guards import BodyTooLargeError, check_form, clean_uploads
 from bot.features.decisions import rules, service
+from bot.features.reports.api import checked_files, download, read_form, split_form, stored_bytes
 
 __all__ = ["router"]
 
 router = APIRouter()
 
 MAX_FILES = 5
-MAX_TEXT_PART = 64 * 1024
 PAGE_SIZE = 50
 
 
@@ -55,44 +48,23 @@ def _leader(request: Request) -> tuple[Person, SchoolConfig]:
         raise HTTPException(404, "Your school is not set up here.") from None
 
 
-async def _read_form(request: Request) -> FormData:
-    """Parse a (multipart) form with tight limits; unreadable bodies are a clear 4xx."""
-    try:
-        form = await request.form(
-            max_files=MAX_FILES + 2, max_fields=40, max_part_size=MAX_TEXT_PART
-        )
-    except BodyTooLargeError:
-        raise
-    except UnicodeDecodeError:
-        raise HTTPException(400, "What was sent could not be read as a form.") from None
-    except StarletteHTTPException as exc:
-        if "maximum size" in str(exc.detail):
-            raise HTTPException(413, "One of the boxes has too much text.") from None
-        raise HTTPException(400, f"Too much was sent at once: at most {MAX_FILES} files.") from None
-    check_form(form)
-    return form
-
-
 async def _fields_and_files(request: Request) -> tuple[dict[str, str], list[CleanFile], str | None]:
     """The posted form (its CSRF token checked): text fields, checked files, and one message
     about files that were refused."""
-    form = await _read_form(request)
+    form = await read_form(
+        request,
+        max_files=MAX_FILES,
+        spare=2,
+        max_fields=40,
+        max_part_size=64 * 1024,
+        too_long="One of the boxes has too much text.",
+        unreadable=f"Too much was sent at once: at most {MAX_FILES} files.",
+    )
     token = form.get("csrf_token")
     check_csrf(request, token if isinstance(token, str) else None)
-    fields: dict[str, str] = {}
-    uploads: list[UploadFile] = []
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            if key != "files":
-                fields.setdefault(key, value)
-        elif key == "files" and (value.filename or (value.size or 0) > 0):
-            uploads.append(value)
-    if len(uploads) > MAX_FILES:
-        return fields, [], f"Attach at most {MAX_FILES} files ({len(uploads)} were chosen)."
-    files, problems = await clean_uploads(uploads)
-    if problems:
-        return fields, [], " ".join(problems) + " Please choose the files again."
-    return fields, files, None
+    texts, uploads, _ = split_form(form, "files")  # anything else sent is left unread
+    files, problem = await checked_files(uploads, MAX_FILES)
+    return {key: values[0] for key, values in texts.items()}, files, problem
 
 
 def _audit(
@@ -370,10 +342,7 @@ def decision_file(request: Request, decision_id: int, attachment_id: int) -> Res
         attachment = session.get(DecisionAttachment, attachment_id)
         if attachment is None or attachment.decision_id != decision.id:
             raise HTTPException(404, "There is no such file on this decision.")
-        path = service.attachment_path(context.settings.uploads_dir, attachment)
-        if not path.is_file():
-            raise HTTPException(410, "This file is no longer stored.")
-        data = path.read_bytes()
+        data = stored_bytes(context.settings.uploads_dir, "decisions", attachment)
         _audit(
             session,
             person,
@@ -382,9 +351,4 @@ def decision_file(request: Request, decision_id: int, attachment_id: int) -> Res
             school.id,
             attachment=attachment.id,
         )
-    safe = "".join(c for c in attachment.filename if c.isalnum() or c in "._-") or "attachment"
-    return Response(
-        data,
-        media_type=attachment.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-    )
+    return download(data, attachment.filename, attachment.content_type)

@@ -105,23 +105,22 @@ def list_reports(
     where(ctx)
     config = ctx.config.school(school)
     words = school_words(config)
+    # what is listed or counted is never a report hidden from whoever reads it: with --as, the
+    # person's own; without (counts only), never the reports about the headteacher
+    viewer = _actor(ctx, config, actor, "reports list") if show or actor else None
+    query = (
+        visible_reports(config, viewer.email, viewer.role_names)
+        if viewer is not None
+        else select(Report).where(
+            Report.school_id == config.id, Report.about_headteacher.is_(False)
+        )
+    )
+    if open_only:
+        query = query.where(Report.status != "closed")
     if not show:
-        # counts say nothing of reports hidden from whoever reads them: with --as, the
-        # person's own; without, never the reports about the headteacher
-        viewer = _actor(ctx, config, actor, "reports list") if actor else None
         with ctx.store.session() as session:
-            query = select(Report.status, Report.urgency, Report.category).where(
-                Report.school_id == config.id,
-                Report.id.in_(
-                    visible_reports(config, viewer.email, viewer.role_names)
-                    .with_only_columns(Report.id)
-                )
-                if viewer is not None
-                else Report.about_headteacher.is_(False),
-            )
-            if open_only:
-                query = query.where(Report.status != "closed")
-            rows = session.execute(query).all()
+            columns = query.with_only_columns(Report.status, Report.urgency, Report.category)
+            rows = session.execute(columns).all()
         table = Table(title=f"Reports — {config.name}")
         table.add_column("Counted by")
         table.add_column("Value")
@@ -141,15 +140,10 @@ def list_reports(
                 f"(the {words.dsl} or the {words.chair}) to count them."
             )
         return
-    person = _actor(ctx, config, actor, "reports list")
+    assert viewer is not None
     with ctx.store.transaction() as session:
-        query2 = visible_reports(config, person.email, person.role_names).order_by(
-            Report.created_at.desc()
-        )
-        if open_only:
-            query2 = query2.where(Report.status != "closed")
-        reports = list(session.scalars(query2))
-        table = Table(title=f"Reports — {config.name} (as {person.email})")
+        reports = list(session.scalars(query.order_by(Report.created_at.desc())))
+        table = Table(title=f"Reports — {config.name} (as {viewer.email})")
         table.add_column("Reference", no_wrap=True)  # a reference is copied whole, never split
         for col in ("Received", "Category", "Urgency", "Status", "Deadline"):
             table.add_column(col)
@@ -166,7 +160,7 @@ def list_reports(
             )
         audit.record(
             session,
-            actor=f"cli:{person.email}",
+            actor=f"cli:{viewer.email}",
             action="report.list_viewed",
             object_type="report_list",
             school_id=config.id,

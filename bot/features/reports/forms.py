@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -342,14 +342,6 @@ def _claim_position(session: Session, school_id: str) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _save_position(session: Session, school_id: str, moment: datetime) -> None:
-    session.execute(
-        update(ConnectorState)
-        .where(ConnectorState.school_id == school_id, ConnectorState.key == FORMS_STATE_KEY)
-        .values(value=moment.isoformat())
-    )
-
-
 def _stored(session: Session, ref: str) -> bool:
     return session.scalar(select(Report.id).where(Report.source_ref == ref)) is not None
 
@@ -430,7 +422,7 @@ def read_form(
                              school_id=school.id)
                 result.resolved += 1
     if latest is not None and latest != since:
-        _save_position(session, school.id, latest)
+        ConnectorState.put(session, school.id, FORMS_STATE_KEY, latest.isoformat())
     session.flush()
     result.problems = [p for p in form_problems(session, school.id) if p.dismissed_by is None]
     return result

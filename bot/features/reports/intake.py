@@ -30,7 +30,7 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
-from bot.core.uploads import CleanFile, remove_files, store_file, stored_path
+from bot.core.uploads import CleanFile, remove_files, store_file
 from bot.core.words import plural, school_words
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts
@@ -56,10 +56,10 @@ from bot.features.reports.subject import system_note, tell_line_manager
 
 __all__ = [
     "Intake",
-    "attachment_path",
     "link_token",
     "next_reference",
     "read_link_token",
+    "store_files",
     "submit_report",
 ]
 
@@ -88,9 +88,24 @@ def read_link_token(secret: str, school_id: str, token: str) -> bool:
 # --------------------------------------------------------------------------- attachments
 
 
-def attachment_path(uploads_dir: Path, attachment: ReportAttachment) -> Path:
-    """Where a stored attachment lives (never under the web root)."""
-    return stored_path(uploads_dir, "reports", attachment.school_id, attachment.stored_as)
+def store_files(
+    session: Session, folder: Path, files: Sequence[CleanFile], model: type[Any], **owner: Any
+) -> list[Path]:
+    """Write checked files in ``folder`` under random names (owner-only), each recorded as a
+    ``model`` row of ``owner`` (a report's attachments, a decision's files); what was written
+    is removed if that fails. The caller removes the paths if its commit fails."""
+    stored: list[Path] = []
+    try:
+        for clean in files:
+            path = store_file(folder, clean)
+            stored.append(path)
+            session.add(model(**owner, filename=clean.filename, content_type=clean.content_type,
+                              size=len(clean.data), sha256=clean.sha256, stored_as=path.name))
+        session.flush()
+    except BaseException:
+        remove_files(stored)
+        raise
+    return stored
 
 
 # --------------------------------------------------------------------------- intake
@@ -407,26 +422,8 @@ def submit_report(
     # files last: if anything above fails, nothing is left on disk
     stored: list[Path] = []
     if files and not withheld and uploads_dir is not None:
-        folder = uploads_dir / "reports" / school.id
-        try:
-            for clean in files:
-                path = store_file(folder, clean)
-                stored.append(path)
-                session.add(
-                    ReportAttachment(
-                        school_id=school.id,
-                        report_id=report.id,
-                        filename=clean.filename,
-                        content_type=clean.content_type,
-                        size=len(clean.data),
-                        sha256=clean.sha256,
-                        stored_as=path.name,
-                    )
-                )
-            session.flush()
-        except BaseException:
-            remove_files(stored)
-            raise
+        stored = store_files(session, uploads_dir / "reports" / school.id, files,
+                             ReportAttachment, school_id=school.id, report_id=report.id)
     # recorded as the caller commits, with the seals of what was stored: the audit chain's head
     # is one row every writer takes in turn, so it is held for the commit alone
     record_at_commit(

@@ -271,8 +271,8 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> str:
     """The rule and why, in the school's words: '72 hours, weekends and holidays included';
     'one working day, ending at the end of the working day (17:00); school holidays do not stop
     it'. ``day_ends`` (the school's ``working_day_ends``) is named when given."""
+    at = f" ({day_ends:%H:%M})" if day_ends is not None else ""
     if rule.hours and rule.out_of_hours:
-        at = f" ({day_ends:%H:%M})" if day_ends is not None else ""
         return (f"{_count(rule.hours, 'hour')}; made out of office hours (an evening, a weekend "
                 f"or a bank holiday), to the end of the next working day{at}")
     if rule.hours:
@@ -280,7 +280,6 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> str:
     unit = "working day" if rule.working_days else "school day"
     words = _count(rule.working_days or rule.school_days or 1, unit)
     if rule.ends_at_end_of_day:
-        at = f" ({day_ends:%H:%M})" if day_ends is not None else ""
         words += f", ending at the end of the {unit}{at}"
     else:
         words += ", at the time of day it started"
@@ -292,8 +291,7 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> str:
 def clock_summary(school: SchoolConfig) -> list[str]:
     """Which clock each report starts and how long it runs, one sentence each, then when its
     reminders go — what setup shows before anything is sent."""
-    reports = school.reports
-    clocks = reports.clocks
+    clocks = school.reports.clocks
     ends = clocks.working_day_ends
 
     labels = clock_labels(school_words(school))

@@ -16,7 +16,6 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
 
 from bot.core.config import SchoolConfig
 from bot.core.models import Person, utcnow
@@ -27,7 +26,6 @@ from bot.core.uploads import (
 )
 from bot.core.words import school_words
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
-from bot.engine.web.guards import clean_uploads
 from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, submit_report
 from bot.features.reports.rules import (
@@ -39,7 +37,7 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     validate_submission,
 )
-from bot.features.reports.web_support import read_form, school_for
+from bot.features.reports.web_support import checked_files, read_form, school_for, split_form
 
 __all__ = ["REPORT_RATE", "rate_limit", "router"]
 
@@ -151,26 +149,6 @@ def _too_many(request: Request, school: SchoolConfig) -> Response:
     )
 
 
-def _split_form(form: FormData) -> tuple[dict[str, list[str]], list[UploadFile], dict[str, str]]:
-    """The form's text fields, its chosen files and what is wrong with its shape."""
-    fields: dict[str, list[str]] = {}
-    uploads: list[UploadFile] = []
-    errors: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            if key == "attachments":
-                if value:
-                    errors["attachments"] = "Attachments must be files."
-                continue
-            fields.setdefault(key, []).append(value)
-        elif key == "attachments":
-            if value.filename or (value.size or 0) > 0:
-                uploads.append(value)
-        else:
-            errors["form"] = f"The field '{key[:40]}' must be text, not a file."
-    return fields, uploads, errors
-
-
 class _OverTheLimit(Exception):
     """The sender's limit was reached while the report was being stored: nothing is kept."""
 
@@ -181,31 +159,29 @@ async def _receive(
     school: SchoolConfig,
     action: str,
     user: Person | None,
-    sender: str,
 ) -> Response:
-    """Validate, store (committed, with its rate-limit hit), alert, then say "received"."""
+    """Validate, store (committed, with its rate-limit hit), alert, then say "received".
+    Counted per account when signed in, else per address."""
     form = await read_form(request)
     token = form.get("csrf_token")
     check_csrf(request, token if isinstance(token, str) else None)
     context = ctx(request)
     rule = rate_limit(request)
+    sender = f"user:{user.id}" if user is not None else f"ip:{client_ip(request) or 'unknown'}"
     counted_as = limit_key(context.settings.signing_key(), rule, sender)
 
     def has_room() -> bool:
         with context.store.session() as session:
             return allowed(session, rule, counted_as, utcnow())
 
-    fields, uploads, errors = _split_form(form)
+    fields, uploads, errors = split_form(form)
     # files are the costly part: a sender over the limit is turned away before they are read
     # (without files the store below decides alone, with the report: one query fewer)
     if uploads and not await run_in_threadpool(has_room):
         return _too_many(request, school)
-    if len(uploads) > MAX_FILES:
-        errors["attachments"] = f"Attach at most {MAX_FILES} files ({len(uploads)} were chosen)."
-        uploads = []
-    files, problems = await clean_uploads(uploads)
-    if problems:
-        errors["attachments"] = " ".join(problems) + " Please choose the files again."
+    files, problem = await checked_files(uploads, MAX_FILES)
+    if problem:
+        errors["attachments"] = problem
     # the team's names are read from the database: off the event loop, like the store below
     team = await run_in_threadpool(team_choices, request, school)
     try:
@@ -251,12 +227,10 @@ async def _receive(
                 # address) is locked for the commit alone, not while the report is stored
                 if not take(session, rule, counted_as, utcnow()):
                     raise _OverTheLimit
-        except _OverTheLimit:
+        except BaseException as exc:  # nothing is kept: over the limit, or a fault
             remove_files(intake.stored_paths if intake is not None else [])
-            return None
-        except BaseException:
-            if intake is not None:
-                remove_files(intake.stored_paths)
+            if isinstance(exc, _OverTheLimit):
+                return None
             raise
         return intake
 
@@ -322,7 +296,7 @@ async def report_submit(request: Request, background: BackgroundTasks) -> Respon
     school = school_for(request, user.school_id)
     if school is None:
         raise HTTPException(404, "Your school is not set up for reports.")
-    return await _receive(request, background, school, "/report", user, f"user:{user.id}")
+    return await _receive(request, background, school, "/report", user)
 
 
 def _open_school(request: Request, school_id: str) -> SchoolConfig:
@@ -350,8 +324,7 @@ async def open_report_submit(
     """Receive a report through the site's public form (rate limited per IP address, shared
     with the school's public link)."""
     school = _open_school(request, school_id)
-    key = f"ip:{client_ip(request) or 'unknown'}"
-    return await _receive(request, background, school, f"/report/{school_id}", None, key)
+    return await _receive(request, background, school, f"/report/{school_id}", None)
 
 
 def _public_school(request: Request, school_id: str, token: str) -> SchoolConfig:
@@ -383,5 +356,4 @@ async def public_report_submit(
 ) -> Response:
     """Receive a report through the public link (rate limited per IP address)."""
     school = _public_school(request, school_id, token)
-    key = f"ip:{client_ip(request) or 'unknown'}"
-    return await _receive(request, background, school, f"/report/{school_id}/{token}", None, key)
+    return await _receive(request, background, school, f"/report/{school_id}/{token}", None)

@@ -10,6 +10,7 @@ report contents.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -36,7 +37,7 @@ from bot.features.reports.actions import (
     set_owner,
 )
 from bot.features.reports.export import export_visible
-from bot.features.reports.intake import attachment_path, link_token
+from bot.features.reports.intake import link_token
 from bot.features.reports.listing import PAGE_SIZE, page_of, pages, rows_of
 from bot.features.reports.routing import can_view
 from bot.features.reports.rules import (
@@ -51,7 +52,13 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     referral_targets,
 )
-from bot.features.reports.web_support import mirror_later, read_fields, school_for
+from bot.features.reports.web_support import (
+    download,
+    mirror_later,
+    read_fields,
+    school_for,
+    stored_bytes,
+)
 
 __all__ = ["router"]
 
@@ -342,18 +349,10 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
                 "Files on a report of suspected illegal content are withheld. "
                 + illegal_content_advice(school_words(school)),
             )
-        path = attachment_path(context.settings.uploads_dir, attachment)
-        if not path.is_file():
-            raise HTTPException(410, "This file is no longer stored.")
-        data = path.read_bytes()
+        data = stored_bytes(context.settings.uploads_dir, "reports", attachment)
         audit_report(session, report, person.email, "report.attachment_downloaded",
                      attachment_id=attachment.id)
-    safe = "".join(c for c in attachment.filename if c.isalnum() or c in "._-") or "attachment"
-    return Response(
-        data,
-        media_type=attachment.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-    )
+    return download(data, attachment.filename, attachment.content_type)
 
 
 async def _act(
@@ -384,6 +383,16 @@ async def _act(
     return await run_in_threadpool(run)
 
 
+# each change but the owner: what makes it, and the form's boxes it reads (with their defaults)
+_CHANGES: dict[str, tuple[Callable[..., object], dict[str, str | None]]] = {
+    "entries": (add_entry, {"kind": "", "text": "", "reason": None}),
+    "referral": (record_referral, {"target": "", "outcome": "", "text": "", "reason": None}),
+    "status": (change_status, {"status": "", "reason": None}),
+    "outcome": (record_outcome, {"outcome": None, "lessons": None}),
+}
+_WORDED = (record_referral, change_status)  # what they record is in the school's words
+
+
 def _apply(
     session: Session,
     school: SchoolConfig,
@@ -393,40 +402,7 @@ def _apply(
     values: dict[str, str],
     now: datetime,
 ) -> None:
-    actor = person.email
-    if change == "entries":
-        add_entry(
-            session,
-            report,
-            actor=actor,
-            kind=values.get("kind", ""),
-            text=values.get("text", ""),
-            reason=values.get("reason"),
-            now=now,
-        )
-    elif change == "referral":
-        record_referral(
-            session,
-            report,
-            actor=actor,
-            target=values.get("target", ""),
-            outcome=values.get("outcome", ""),
-            text=values.get("text", ""),
-            reason=values.get("reason"),
-            now=now,
-            words=school_words(school),
-        )
-    elif change == "status":
-        change_status(
-            session,
-            report,
-            actor=actor,
-            status=values.get("status", ""),
-            reason=values.get("reason"),
-            now=now,
-            words=school_words(school),
-        )
-    elif change == "owner":
+    if change == "owner":
         raw = values.get("owner_id", "")
         owner = None
         if raw:
@@ -434,18 +410,12 @@ def _apply(
             owner = session.get(Person, number) if number else None
             if owner is None or owner.school_id != school.id:
                 raise ReportActionError("Choose an owner from the list.")
-        set_owner(session, report, school, actor=actor, owner=owner, now=now)
-    elif change == "outcome":
-        record_outcome(
-            session,
-            report,
-            actor=actor,
-            outcome=values.get("outcome"),
-            lessons=values.get("lessons"),
-            now=now,
-        )
-    else:  # pragma: no cover - routes below name the changes
-        raise HTTPException(404, "There is nothing at this address.")
+        set_owner(session, report, school, actor=person.email, owner=owner, now=now)
+        return
+    act, boxes = _CHANGES[change]
+    given = {box: values.get(box, default) for box, default in boxes.items()}
+    words = {"words": school_words(school)} if act in _WORDED else {}
+    act(session, report, actor=person.email, now=now, **given, **words)
 
 
 def _action_route(change: str, doc: str) -> None:

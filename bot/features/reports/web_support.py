@@ -4,25 +4,43 @@ cannot read is a clear 4xx, never a 500) and the mirror refresh after a response
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
 
 from fastapi import BackgroundTasks, HTTPException, Request
-from starlette.datastructures import FormData
+from fastapi.responses import Response
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
 from bot.core.store import Store
+from bot.core.uploads import CleanFile, stored_path
 from bot.engine.web.deps import check_csrf, ctx
-from bot.engine.web.guards import BodyTooLargeError, check_form
+from bot.engine.web.guards import BodyTooLargeError, check_form, clean_uploads
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.rules import MAX_FILES
 from connectors.base import ConnectorError, ListMirror
 
-__all__ = ["mirror_later", "read_fields", "read_form", "school_for"]
+__all__ = [
+    "checked_files",
+    "download",
+    "mirror_later",
+    "read_fields",
+    "read_form",
+    "school_for",
+    "split_form",
+    "stored_bytes",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT_PART = 100 * 1024  # bytes per text box (20,000 characters of any script fit)
+TOO_LONG = (
+    "One of the boxes has too much text (at most 20,000 characters). "
+    "Please shorten it and try again."
+)
+UNREADABLE = "What was sent could not be read as a form."
 
 
 def school_for(request: Request, school_id: str) -> SchoolConfig | None:
@@ -33,31 +51,91 @@ def school_for(request: Request, school_id: str) -> SchoolConfig | None:
         return None
 
 
-async def read_form(request: Request) -> FormData:
-    """Parse the body with tight limits; a body we cannot read is a clear 4xx, never a 500."""
+async def read_form(
+    request: Request,
+    *,
+    max_files: int = MAX_FILES,
+    spare: int = 5,
+    max_fields: int = 80,
+    max_part_size: int = MAX_TEXT_PART,
+    too_long: str = TOO_LONG,
+    unreadable: str = UNREADABLE,
+) -> FormData:
+    """Parse the body with tight limits (``max_files`` files, ``spare`` more let through to be
+    refused by name); a body we cannot read is a clear 4xx (``too_long`` for a text box over
+    ``max_part_size``, ``unreadable`` for one that is not a form), never a 500."""
     try:
         form = await request.form(
-            max_files=MAX_FILES + 5, max_fields=80, max_part_size=MAX_TEXT_PART
+            max_files=max_files + spare, max_fields=max_fields, max_part_size=max_part_size
         )
     except BodyTooLargeError:
         raise
     except UnicodeDecodeError:
-        raise HTTPException(400, "What was sent could not be read as a form.") from None
+        raise HTTPException(400, UNREADABLE) from None
     except StarletteHTTPException as exc:
         detail = str(exc.detail)
         if "maximum size" in detail:
-            raise HTTPException(
-                413,
-                "One of the boxes has too much text (at most 20,000 characters). "
-                "Please shorten it and try again.",
-            ) from None
+            raise HTTPException(413, too_long) from None
         if "Too many" in detail:
             raise HTTPException(
-                400, f"Too much was sent at once: at most {MAX_FILES} files."
+                400, f"Too much was sent at once: at most {max_files} files."
             ) from None
-        raise HTTPException(400, "What was sent could not be read as a form.") from None
+        raise HTTPException(400, unreadable) from None
     check_form(form)
     return form
+
+
+def stored_bytes(uploads_dir: Path, area: str, attachment: Any) -> bytes:
+    """A stored file's bytes (``area``: "reports", "decisions"); 410 when it is gone."""
+    path = stored_path(uploads_dir, area, attachment.school_id, attachment.stored_as)
+    if not path.is_file():
+        raise HTTPException(410, "This file is no longer stored.")
+    return path.read_bytes()
+
+
+def download(data: bytes, filename: str, content_type: str) -> Response:
+    """A stored file as a download, under a name holding only safe characters."""
+    safe = "".join(c for c in filename if c.isalnum() or c in "._-") or "attachment"
+    return Response(
+        data,
+        media_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )
+
+
+def split_form(
+    form: FormData, name: str = "attachments"
+) -> tuple[dict[str, list[str]], list[UploadFile], dict[str, str]]:
+    """The form's text fields, the files chosen in its box ``name`` and what is wrong with
+    its shape."""
+    fields: dict[str, list[str]] = {}
+    uploads: list[UploadFile] = []
+    errors: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            if key == name:
+                if value:
+                    errors["attachments"] = "Attachments must be files."
+                continue
+            fields.setdefault(key, []).append(value)
+        elif key == name:
+            if value.filename or (value.size or 0) > 0:
+                uploads.append(value)
+        else:
+            errors["form"] = f"The field '{key[:40]}' must be text, not a file."
+    return fields, uploads, errors
+
+
+async def checked_files(
+    uploads: list[UploadFile], max_files: int
+) -> tuple[list[CleanFile], str | None]:
+    """The chosen files read and checked, or none and what the person is told about them."""
+    if len(uploads) > max_files:
+        return [], f"Attach at most {max_files} files ({len(uploads)} were chosen)."
+    files, problems = await clean_uploads(uploads)
+    if problems:
+        return [], " ".join(problems) + " Please choose the files again."
+    return files, None
 
 
 async def read_fields(request: Request) -> dict[str, str]:
