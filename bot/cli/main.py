@@ -245,7 +245,7 @@ def run(
     """Start the web app and the (single) scheduler process."""
     from bot.web.errors import scrub_root_logging
 
-    ctx = context()
+    ctx = context(say_where=False)  # said below, once the signing key is checked
     scrub_root_logging()  # a job's traceback is logged as types and places, never its text
     for name in ("bot", "schedules"):  # long-running processes say what their jobs did
         logging.getLogger(name).setLevel(logging.INFO)
@@ -323,7 +323,6 @@ def sweep(
     from bot.engine.sweep import run_sweep
 
     ctx = context()
-    where(ctx)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -378,7 +377,6 @@ def remind(
     from bot.engine.sweep import run_sweep
 
     ctx = context()
-    where(ctx)
     results, _ = run_sweep(
         ctx.store,
         ctx.settings,
@@ -406,7 +404,6 @@ def duties(
     from bot.core.models import Duty, Person, PolicyVersion, Requirement
 
     ctx = context()
-    where(ctx)
     today = as_of_today(as_of)
     with ctx.store.session() as session:
         query = (
@@ -453,7 +450,6 @@ def status() -> None:
     from bot.cli.render import print_status
 
     ctx = context()
-    where(ctx)
     print_status(console, ctx)
 
 
@@ -462,7 +458,6 @@ def status() -> None:
 def migrate() -> None:
     """Create or upgrade the database to the newest schema."""
     ctx = context(database="create")
-    where(ctx)
     _ = ctx.store
     console.print(f"[green]database is up to date[/]: {ctx.settings.db_url.split('@')[-1]}")
 
@@ -484,7 +479,6 @@ def maintenance(
     from bot.engine.maintenance import run_maintenance
 
     ctx = context()
-    where(ctx)
     retention = ctx.settings.retention
     kept = run_maintenance(ctx.store, retention, ctx.config.schools, utcnow())
     console.print(
@@ -507,7 +501,6 @@ def maintenance(
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
     ctx = context(database="unused")
-    where(ctx)
     config = ctx.config
     n = len(config.schools)
     console.print(f"[green]{ctx.settings.config_path}: valid[/] — {plural(n, 'school')}")
