@@ -70,13 +70,15 @@ app = typer.Typer(
 )
 check_app = typer.Typer(help="Check configuration and platform access.", no_args_is_help=True)
 app.command("init")(init_command)
-app.add_typer(training_app, name="training")
-app.add_typer(campaign_app, name="campaign")
-app.add_typer(reviews_app, name="reviews")
-app.add_typer(audit_app, name="audit")
-app.add_typer(check_app, name="check")
-app.add_typer(policies_app, name="policies")
-app.add_typer(teams_app, name="teams")
+for _group, _name in (
+    (training_app, "training"), (campaign_app, "campaign"), (reviews_app, "reviews"),
+    (audit_app, "audit"), (check_app, "check"), (policies_app, "policies"), (teams_app, "teams"),
+    (governors_app, "governors"), (reports_app, "reports"), (complaints_app, "complaints"),
+    (decisions_app, "decisions"), (evidence_app, "evidence"), (visitors_app, "visitors"),
+    (directory_app, "directory"), (outbox_app, "outbox"), (config_app, "config"),
+):
+    app.add_typer(_group, name=_name)
+app.command("start-sending")(start_sending)
 
 
 @teams_app.command("smoke")
@@ -93,16 +95,6 @@ def teams_smoke(
     from bot.cli.teams_smoke import smoke_command
 
     smoke_command(folder)
-app.add_typer(governors_app, name="governors")
-app.add_typer(reports_app, name="reports")
-app.add_typer(complaints_app, name="complaints")
-app.add_typer(decisions_app, name="decisions")
-app.add_typer(evidence_app, name="evidence")
-app.add_typer(visitors_app, name="visitors")
-app.add_typer(directory_app, name="directory")
-app.add_typer(outbox_app, name="outbox")
-app.add_typer(config_app, name="config")
-app.command("start-sending")(start_sending)
 
 
 @app.callback()
