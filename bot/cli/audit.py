@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.core.clock import to_local
-from bot.engine.commands import console, context, err, fail, friendly, where
+from bot.engine.commands import console, context, err, fail, friendly
 
 if TYPE_CHECKING:
     from bot.core.audit.anchor import Anchor
@@ -135,7 +135,6 @@ def audit_verify(
     from bot.core.audit.check import check
 
     ctx = context()
-    where(ctx)
     anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key())
     keys = _keyring(ctx.settings, previous_keys)
     _seal_stopped(ctx.store)
@@ -160,7 +159,6 @@ def audit_anchor(
     from bot.core.audit.check import check
 
     ctx = context()
-    where(ctx)
     now = datetime.now(UTC)
     _seal_stopped(ctx.store)
     with ctx.store.session() as session:
@@ -197,7 +195,6 @@ def audit_rotate_key() -> None:
     from bot.core.store import Store
 
     ctx = context()
-    where(ctx)
     settings = ctx.settings
     if settings.audit_key is not None:
         fail(

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from bot.core.clock import local_today
-from bot.engine.commands import console, context, err, fail, friendly, os_user, where
+from bot.engine.commands import console, context, err, fail, friendly, os_user
 
 __all__ = ["config_app", "start_sending"]
 
@@ -68,7 +68,6 @@ def import_(
     from bot.engine.settings_change import apply_settings
 
     app = context()
-    where(app)
     org = load_config(file)  # every problem, with its line, before anything is stored
     now = utcnow()
     with app.store.transaction() as session:
@@ -104,7 +103,6 @@ def source(
     from bot.engine.settings_change import apply_settings
 
     app = context()
-    where(app)
     path = app.settings.config_path
     if kept_in is not None and kept_in not in SOURCES:
         fail(f"say 'web' or 'file' (got {kept_in!r}).")
@@ -142,7 +140,6 @@ def start_sending(actor: Actor = None) -> None:
     from bot.core.setup_state import start_sending as begin
 
     app = context()
-    where(app)
     if actor:
         # the same people as the setup page's button: a school's headteacher or its admins
         allowed = {e.lower() for school in app.config.schools

@@ -23,7 +23,6 @@ from bot.engine.commands import (
     fail,
     friendly,
     schools_of,
-    where,
 )
 
 if TYPE_CHECKING:
@@ -58,7 +57,6 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
     from bot.core.models import Person
 
     ctx = context()
-    where(ctx)
     config = schools_of(ctx, school)[0] if school else ctx.config.schools[0]
     if not email:
         fail("say who you are with --as EMAIL (it is recorded).")
@@ -89,7 +87,6 @@ def directory_status(school: SchoolOption = None) -> None:
     from connectors.base import left_out_words
 
     ctx = context()
-    where(ctx)
     with ctx.store.session() as session:
         for config in schools_of(ctx, school):
             console.rule(f"[bold]{config.name}[/]")

@@ -70,13 +70,15 @@ app = typer.Typer(
 )
 check_app = typer.Typer(help="Check configuration and platform access.", no_args_is_help=True)
 app.command("init")(init_command)
-app.add_typer(training_app, name="training")
-app.add_typer(campaign_app, name="campaign")
-app.add_typer(reviews_app, name="reviews")
-app.add_typer(audit_app, name="audit")
-app.add_typer(check_app, name="check")
-app.add_typer(policies_app, name="policies")
-app.add_typer(teams_app, name="teams")
+for _group, _name in (
+    (training_app, "training"), (campaign_app, "campaign"), (reviews_app, "reviews"),
+    (audit_app, "audit"), (check_app, "check"), (policies_app, "policies"), (teams_app, "teams"),
+    (governors_app, "governors"), (reports_app, "reports"), (complaints_app, "complaints"),
+    (decisions_app, "decisions"), (evidence_app, "evidence"), (visitors_app, "visitors"),
+    (directory_app, "directory"), (outbox_app, "outbox"), (config_app, "config"),
+):
+    app.add_typer(_group, name=_name)
+app.command("start-sending")(start_sending)
 
 
 @teams_app.command("smoke")
@@ -93,16 +95,6 @@ def teams_smoke(
     from bot.cli.teams_smoke import smoke_command
 
     smoke_command(folder)
-app.add_typer(governors_app, name="governors")
-app.add_typer(reports_app, name="reports")
-app.add_typer(complaints_app, name="complaints")
-app.add_typer(decisions_app, name="decisions")
-app.add_typer(evidence_app, name="evidence")
-app.add_typer(visitors_app, name="visitors")
-app.add_typer(directory_app, name="directory")
-app.add_typer(outbox_app, name="outbox")
-app.add_typer(config_app, name="config")
-app.command("start-sending")(start_sending)
 
 
 @app.callback()
@@ -245,7 +237,7 @@ def run(
     """Start the web app and the (single) scheduler process."""
     from bot.web.serving import scrub_root_logging
 
-    ctx = context()
+    ctx = context(say_where=False)  # said below, once the signing key is checked
     scrub_root_logging()  # a job's traceback is logged as types and places, never its text
     for name in ("bot", "schedules"):  # long-running processes say what their jobs did
         logging.getLogger(name).setLevel(logging.INFO)
@@ -323,7 +315,6 @@ def sweep(
     from bot.engine.sweep import run_sweep
 
     ctx = context()
-    where(ctx)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -378,7 +369,6 @@ def remind(
     from bot.engine.sweep import run_sweep
 
     ctx = context()
-    where(ctx)
     results, _ = run_sweep(
         ctx.store,
         ctx.settings,
@@ -406,7 +396,6 @@ def duties(
     from bot.core.models import Duty, Person, PolicyVersion, Requirement
 
     ctx = context()
-    where(ctx)
     today = as_of_today(as_of)
     with ctx.store.session() as session:
         query = (
@@ -453,7 +442,6 @@ def status() -> None:
     from bot.cli.render import print_status
 
     ctx = context()
-    where(ctx)
     print_status(console, ctx)
 
 
@@ -462,7 +450,6 @@ def status() -> None:
 def migrate() -> None:
     """Create or upgrade the database to the newest schema."""
     ctx = context(database="create")
-    where(ctx)
     _ = ctx.store
     console.print(f"[green]database is up to date[/]: {ctx.settings.db_url.split('@')[-1]}")
 
@@ -484,7 +471,6 @@ def maintenance(
     from bot.engine.maintenance import run_maintenance
 
     ctx = context()
-    where(ctx)
     retention = ctx.settings.retention
     kept = run_maintenance(ctx.store, retention, ctx.config.schools, utcnow())
     console.print(
@@ -507,7 +493,6 @@ def maintenance(
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
     ctx = context(database="unused")
-    where(ctx)
     config = ctx.config
     n = len(config.schools)
     console.print(f"[green]{ctx.settings.config_path}: valid[/] — {plural(n, 'school')}")

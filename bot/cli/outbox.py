@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from bot.core.clock import to_local
-from bot.engine.commands import console, context, fail, friendly, os_user, where
+from bot.engine.commands import console, context, fail, friendly, os_user
 
 if TYPE_CHECKING:
     from bot.core.models import OutboxMessage
@@ -47,7 +47,6 @@ def outbox(
     from bot.core.outbox.pause import channel_states
 
     app = context()
-    where(app)
     now = utcnow()
     with app.store.session() as session:
         counts: dict[str, int] = {
@@ -157,7 +156,6 @@ def resolve(
     if not actor:
         fail("say who you are with --as EMAIL (it is recorded).")
     app = context()
-    where(app)
     schools = {s.id: s for s in app.config.schools}
     try:
         with app.store.transaction() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -453,56 +454,49 @@ def _print_attention(console: Console, f: Figures) -> None:
         console.print(f"  [{colour}]•[/] {item.text}", highlight=False)
 
 
+def _table(title: str, columns: Iterable[str | Column], rows: Iterable[Iterable[str]]) -> Table:
+    """A titled table of ``rows`` under ``columns``."""
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def _policies_table(f: Figures) -> Table:
     """Policies: version, acknowledgements, overdue duties and review state."""
-    table = Table("Policy", "Version", "Acknowledged", Column("Overdue", justify="right"),
-                  "Review", title="Policies")
-    for p in f.policies:
-        colour = {"overdue": "red", "due soon": "yellow"}.get(p.review, "green")
-        ack = f"{p.done}/{p.owed} ({_pct(p.rate)})" if p.required else "not asked"
-        table.add_row(
-            p.title,
-            p.version or "—",
-            ack,
-            str(p.overdue),
-            f"[{colour}]{p.review}[/]"
-            + (f" ({p.next_review:%d %b %Y})" if p.next_review else ""),
-        )
-    return table
+    colours = {"overdue": "red", "due soon": "yellow"}
+    return _table("Policies", ("Policy", "Version", "Acknowledged",
+                               Column("Overdue", justify="right"), "Review"), (
+        (p.title, p.version or "—",
+         f"{p.done}/{p.owed} ({_pct(p.rate)})" if p.required else "not asked", str(p.overdue),
+         f"[{colours.get(p.review, 'green')}]{p.review}[/]"
+         + (f" ({p.next_review:%d %b %Y})" if p.next_review else ""))
+        for p in f.policies
+    ))
 
 
 def _training_table(f: Figures) -> Table:
     """Training courses: who should be trained, up to date, expired, never trained."""
-    training = Table("Course", *(Column(c, justify="right") for c in (
-        "Should be trained", "Up to date", "Expired", "Never")), title="Training")
-    for t in f.training:
-        training.add_row(
-            t.course,
-            str(t.audience),
-            f"{t.up_to_date} ({_pct(t.rate)})",
-            str(t.expired),
-            str(t.never),
-        )
-    return training
+    return _table("Training", ("Course", *(Column(c, justify="right") for c in (
+        "Should be trained", "Up to date", "Expired", "Never"))), (
+        (t.course, str(t.audience), f"{t.up_to_date} ({_pct(t.rate)})", str(t.expired),
+         str(t.never))
+        for t in f.training
+    ))
 
 
 def _accounts_table(f: Figures) -> Table:
     """Official accounts: holders, unsigned holders, handovers."""
-    acc = Table("Account", "Holders", "Unsigned", "Handover", title="Official accounts")
-    for a in f.accounts:
-        acc.add_row(
-            a.name,
-            str(a.holders),
-            f"[red]{a.unsigned}[/]" if a.unsigned else "0",
-            "[yellow]needed[/]" if a.handover_needed else "—",
-        )
-    return acc
+    return _table("Official accounts", ("Account", "Holders", "Unsigned", "Handover"), (
+        (a.name, str(a.holders), f"[red]{a.unsigned}[/]" if a.unsigned else "0",
+         "[yellow]needed[/]" if a.handover_needed else "—")
+        for a in f.accounts
+    ))
 
 
 def _reports_table(f: Figures) -> Table:
     """Open reports counted by urgency and age band (never their contents)."""
-    reports = Table("Urgency", *(Column(band, justify="right") for band in AGE_BANDS),
-                    title="Open reports by urgency and age (counts only)")
-    for urgency, bands in f.reports_by_age.items():
-        reports.add_row(urgency, *(str(bands[b]) for b in AGE_BANDS))
-    return reports
+    return _table("Open reports by urgency and age (counts only)",
+                  ("Urgency", *(Column(band, justify="right") for band in AGE_BANDS)),
+                  ((urgency, *(str(bands[b]) for b in AGE_BANDS))
+                   for urgency, bands in f.reports_by_age.items()))

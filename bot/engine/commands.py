@@ -105,7 +105,10 @@ def friendly(func: F) -> F:
 
 
 def context(
-    *, need_school: bool = True, database: Literal["use", "create", "unused"] = "use"
+    *,
+    need_school: bool = True,
+    database: Literal["use", "create", "unused"] = "use",
+    say_where: bool = True,
 ) -> AppContext:
     """The command's application context: settings are read here, once, and passed down.
 
@@ -114,7 +117,8 @@ def context(
     school's settings would otherwise start an empty database of its own. ``database`` is
     ``"create"`` for ``migrate`` (which exists to create it) and ``"unused"`` for commands that
     never open it; ``need_school=False`` is for the platform checks, which run before there is
-    a school.
+    a school. Then they say which school data they act on (``where``), unless ``say_where`` is
+    False.
     """
     from bot.core.context import AppContext
     from bot.core.settings import load_settings
@@ -133,7 +137,10 @@ def context(
         say_database(settings.db_url)
         if database != "create":
             refuse_new_database(settings.db_url)
-    return AppContext(settings)
+    ctx = AppContext(settings)
+    if need_school and say_where:
+        where(ctx)
+    return ctx
 
 
 def say_database(url: str) -> None:

@@ -26,8 +26,6 @@ from bot.engine.periods import (
     add_months,
     current_task_period,
     cycle_start,
-    task_period,
-    term_base,
 )
 
 __all__ = [
@@ -40,16 +38,12 @@ __all__ = [
     "PersonFacts",
     "Plan",
     "RequirementFacts",
-    "TaskPeriod",
     "VersionFacts",
     "add_months",
-    "current_task_period",
     "cycle_start",
     "in_audience",
     "in_force",
     "plan_duties",
-    "task_period",
-    "term_base",
 ]
 
 RENEWAL_LEAD_DAYS = 30  # training renewal duties open this many days before expiry (at least)

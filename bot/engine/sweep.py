@@ -377,14 +377,10 @@ def sweep_school(
 
     for step in first_steps:  # a concern's deadlines reach the DSL whatever fails after
         isolated(_steps_of(step), partial(feature, step))
-    isolated("directory", partial(_read_directory, session, config, school, connectors, today,
-                                  result))
-    isolated("extra_people", partial(_extra_people, session, config, school, connectors, today,
-                                     result))
-    isolated("settings", partial(_settings, session, config, school, today, result))
-    isolated("handovers", partial(_handovers, session, school, today, result))
-    isolated("duties", partial(_duties, session, settings, school, connectors, today, now,
-                               sending, result))
+    for name, own_step in (("directory", _read_directory), ("extra_people", _extra_people),
+                           ("settings", _settings), ("handovers", _handovers),
+                           ("duties", _duties)):
+        isolated(name, partial(own_step, run, result))
     for step in extra_steps:
         isolated(_steps_of(step), partial(feature, step))
     open_count, overdue = session.execute(
@@ -395,17 +391,17 @@ def sweep_school(
     return result
 
 
-def _read_directory(session: Session, config: OrgConfig, school: SchoolConfig,
-                    connectors: Connectors, today: date, result: SchoolSweep) -> None:
+def _read_directory(c: StepContext, result: SchoolSweep) -> None:
     """The directory step: people and roles from the school's directory."""
+    session, school = c.session, c.school
     try:
         with session.begin_nested():
             report = sync_directory(
                 session,
                 school,
-                connectors.directory,
-                today,
-                default_school=school is config.schools[0],
+                c.connectors.directory,
+                c.today,
+                default_school=c.default_school,
             )
     except ConnectorError as exc:
         # An unreadable directory (an outage, a renamed role group, a bad file) must not stop
@@ -424,26 +420,23 @@ def _read_directory(session: Session, config: OrgConfig, school: SchoolConfig,
     _refresh_statistics(session, [Person, PersonRole, PersonGroup], report.added + report.updated)
 
 
-def _extra_people(session: Session, config: OrgConfig, school: SchoolConfig,
-                  connectors: Connectors, today: date, result: SchoolSweep) -> None:
+def _extra_people(c: StepContext, result: SchoolSweep) -> None:
     """People outside the directory, in every mode, even when the directory was not read."""
     result.directory.absorb(sync_extra_people(
-        session, school, connectors.extra_people, today,
-        default_school=school is config.schools[0],
+        c.session, c.school, c.connectors.extra_people, c.today, default_school=c.default_school
     ))
 
 
-def _settings(session: Session, config: OrgConfig, school: SchoolConfig, today: date,
-              result: SchoolSweep) -> None:
+def _settings(c: StepContext, result: SchoolSweep) -> None:
     """The settings step: policies, requirements and roles from the configuration."""
-    result.warnings = sync_config(session, config, school, today)
+    result.warnings = sync_config(c.session, c.config, c.school, c.today)
 
 
-def _handovers(session: Session, school: SchoolConfig, today: date,
-               result: SchoolSweep) -> None:
+def _handovers(c: StepContext, result: SchoolSweep) -> None:
     """Official accounts whose holder left, and people missing from the directory."""
-    result.handovers = _flag_handovers(session, school.id, today)
-    result.missing = missing_people(session, school.id, school.directory.leaver_grace_days)
+    result.handovers = _flag_handovers(c.session, c.school.id, c.today)
+    result.missing = missing_people(c.session, c.school.id,
+                                    c.school.directory.leaver_grace_days)
 
 
 QUIET_KEY = "duties.quiet"  # ConnectorState: the duties step's inputs when it last did nothing
@@ -501,12 +494,13 @@ def _duty_inputs(session: Session, school: SchoolConfig, today: date, school_day
     return digest.hexdigest()
 
 
-def _duties(session: Session, settings: Settings, school: SchoolConfig, connectors: Connectors,
-            today: date, now: datetime, sending: bool, result: SchoolSweep) -> None:
+def _duties(c: StepContext, result: SchoolSweep) -> None:
     """The duties step: open and close duties, and on a reminder day queue the reminders.
 
     Skipped when nothing it reads has changed since it last ran today and did nothing (a
     quiet sweep every 15 minutes costs a few set-based reads, not a plan of every person)."""
+    session, settings, school, connectors, today, sending = (
+        c.session, c.settings, c.school, c.connectors, c.today, c.write)
     route = registered().chat_route
     chat = route(settings) if route and connectors.chat is not None and school.teams_first else None
     session.flush()
@@ -514,7 +508,7 @@ def _duties(session: Session, settings: Settings, school: SchoolConfig, connecto
     state = ConnectorState.of(session, school.id, QUIET_KEY)
     if state is not None and state.value == inputs:
         return
-    reminders = ReminderRun.start(session, settings, school, today, now, write=sending,
+    reminders = ReminderRun.start(session, settings, school, today, c.now, write=sending,
                                   chat=chat) if result.school_day else None
     result.opened, result.closed = plan_and_apply(session, school, today, reminders)
     result.reminders = reminders.planned if reminders is not None else []

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from bot.engine.commands import SchoolOption, console, context, friendly, schools_of, where
+from bot.engine.commands import SchoolOption, console, context, friendly, schools_of
 
 __all__ = ["complaints_app"]
 
@@ -37,7 +37,6 @@ def complaints_counts(
     if period not in PERIODS:
         raise typer.BadParameter(f"choose one of {', '.join(PERIODS)}", param_hint="--period")
     ctx = context()
-    where(ctx)
     rows: list[tuple[object, ...]] = []
     with ctx.store.transaction() as session:
         for chosen in schools_of(ctx, school):

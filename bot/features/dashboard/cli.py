@@ -21,7 +21,7 @@ from bot.engine.commands import (
     as_of_today,
     console,
     context,
-    err,
+    fail,
     friendly,
     schools_of,
     where,
@@ -82,8 +82,7 @@ def teams_package(
             bot_app_id=bot_app_id,
         )
     except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False, soft_wrap=True)
     console.print(f"[green]Teams app package written[/]: {written}")
     console.print(
         f"Personal tab: https://{host.strip().lower().rstrip('.')}/dashboard · upload it in the "
@@ -118,13 +117,10 @@ def digest(
     from bot.features.dashboard.digest import build_digest, channel_configured, queue_digest
 
     if preview == send:
-        err.print("[bold red]error:[/] choose one of --preview or --send")
-        raise typer.Exit(2)
+        fail("choose one of --preview or --send")
     if (chat or text) and not preview:
-        err.print("[bold red]error:[/] --chat and --text go with --preview")
-        raise typer.Exit(2)
+        fail("--chat and --text go with --preview")
     ctx = context()
-    where(ctx)
     day = as_of_today(as_of)
     now = utcnow()
     schools = schools_of(ctx, school)

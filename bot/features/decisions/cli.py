@@ -23,10 +23,9 @@ from bot.engine.commands import (
     as_of_today,
     console,
     context,
-    err,
+    fail,
     friendly,
     schools_of,
-    where,
 )
 
 if TYPE_CHECKING:
@@ -47,12 +46,11 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
 
     words = school_words(school)
     if not email:
-        err.print(
-            "[bold red]error:[/] --show lists personal details: say who you are with "
+        fail(
+            "--show lists personal details: say who you are with "
             f"--as EMAIL (a {words.dsl}, {words.deputy_dsl} or {words.headteacher}; it is "
             "recorded)."
         )
-        raise typer.Exit(2)
     with ctx.store.session() as session:
         person = session.scalar(
             select(Person).where(
@@ -63,11 +61,10 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
         )
         roles = person.role_names if person is not None else set()
     if person is None or not roles & LEADERSHIP:
-        err.print(
-            f"[bold red]error:[/] {email} is not a {words.dsl}, {words.deputy_dsl} or "
+        fail(
+            f"{email} is not a {words.dsl}, {words.deputy_dsl} or "
             f"{words.headteacher} of {school.name}."
         )
-        raise typer.Exit(2)
     return person
 
 
@@ -89,7 +86,6 @@ def decisions_list(
     from bot.features.decisions import rules
 
     ctx = context()
-    where(ctx)
     today = as_of_today(as_of)
     for config in schools_of(ctx, school):
         leader = _leader(ctx, config, actor) if show else None

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.engine.commands import SchoolOption, console, context, err, friendly, where
+from bot.engine.commands import SchoolOption, console, context, err, fail, friendly
 from bot.features.evidence.rules import format_fingerprint
 
 __all__ = ["evidence_app"]
@@ -38,7 +38,6 @@ def _build(out: Path, school: str | None) -> None:
     from bot.features.evidence.service import school_reports
 
     ctx = context()
-    where(ctx)
     config = ctx.config.school(school)
     secret = ctx.settings.signing_key()
     request = PackRequest(
@@ -140,8 +139,7 @@ def evidence_verify(
     try:
         result = verify_pack(pack, fingerprint)
     except ValueError as exc:
-        err.print(f"[bold red]error:[/] --fingerprint: {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"--fingerprint: {exc}", highlight=False)
     if not result.ok:
         for problem in result.problems:
             err.print(f"[bold red]fails:[/] {problem}", highlight=False, soft_wrap=True)
@@ -178,7 +176,6 @@ def evidence_key() -> None:
     from bot.features.evidence.pack import earlier_fingerprint, earlier_packs, key_fingerprint
 
     ctx = context()
-    where(ctx)
     secret = ctx.settings.signing_key()
     key = key_fingerprint(secret)
     console.print(f"Key fingerprint: [bold]{format_fingerprint(key)}[/]", soft_wrap=True)

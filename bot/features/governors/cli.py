@@ -18,10 +18,9 @@ from bot.engine.commands import (
     as_of_today,
     console,
     context,
-    err,
+    fail,
     friendly,
     schools_of,
-    where,
 )
 
 __all__ = ["governors_app"]
@@ -44,14 +43,12 @@ def governors_report(
     )
 
     ctx = context()
-    where(ctx)
     school_cfg = ctx.config.school(schools_of(ctx, school)[0].id)
     today = as_of_today(as_of)
     try:
         chosen = pick_term(school_cfg, term, today)
     except ReportError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False)
     with ctx.store.session() as session:
         report = build_report(session, school_cfg, chosen, today)
     console.rule(f"[bold]Governors' report[/] — {report.school_name}, {chosen.name}")

@@ -25,7 +25,6 @@ from bot.engine.commands import (
     fail,
     friendly,
     schools_of,
-    where,
 )
 from bot.features.policies.cli_import import policies_import
 
@@ -46,7 +45,6 @@ def policies_list(school: SchoolOption = None, as_of: AsOf = None) -> None:
     from bot.features.policies.register import register
 
     ctx = context()
-    where(ctx)
     school_id = schools_of(ctx, school)[0].id
     today = as_of_today(as_of)
     colour = {"overdue": "red", "due soon": "yellow", "current": "green"}
@@ -104,7 +102,6 @@ def policies_review(
     from bot.features.policies.rules import ReviewError
 
     ctx = context()
-    where(ctx)
     school_id = schools_of(ctx, school)[0].id
     today = as_of_today(as_of)
     try:
@@ -151,7 +148,6 @@ def policies_gaps(school: SchoolOption = None) -> None:
     from bot.features.policies.register import register_gaps
 
     ctx = context()
-    where(ctx)
     school_id = schools_of(ctx, school)[0].id
     with ctx.store.session() as session:
         gaps = register_gaps(session, school_id)
@@ -184,7 +180,6 @@ def policies_confirm_date(
     from bot.features.policies.rules import ReviewError
 
     ctx = context()
-    where(ctx)
     school_id = schools_of(ctx, school)[0].id
     today = as_of_today(as_of)
     new_date: date | None = None

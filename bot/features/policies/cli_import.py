@@ -29,8 +29,8 @@ from bot.engine.commands import (
     console,
     context,
     err,
+    fail,
     schools_of,
-    where,
 )
 from bot.features.policies.typed import Typed, read_document
 
@@ -445,16 +445,13 @@ def policies_import(
     or --next-review, --approved-by (and --version-label)."""
     from bot.features.policies.importer import MONTH_ONLY_RULE
 
-    ctx = context()
-    if not as_json:
-        where(ctx)
+    ctx = context(say_where=not as_json)
     run = _Run(ctx, schools_of(ctx, school)[0].id, as_of_today(as_of),
                Typed(title, version_label, adopted, next_review, approved_by), yes, as_json,
                interactive=not as_json and _interactive())
     if run.typed.given() and len(files) != 1:
-        err.print("[bold red]error:[/] --title, --version-label, --adopted, --next-review and "
-                  "--approved-by describe one document: import it on its own")
-        raise typer.Exit(2)
+        fail("--title, --version-label, --adopted, --next-review and --approved-by describe one "
+             "document: import it on its own")
     outcomes: list[_Outcome] = []
     for path in files:
         outcomes.append(outcome := _import_one(run, path))

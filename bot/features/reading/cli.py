@@ -19,10 +19,9 @@ from bot.engine.commands import (
     as_of_today,
     console,
     context,
-    err,
+    fail,
     friendly,
     schools_of,
-    where,
 )
 
 __all__ = ["campaign_app"]
@@ -55,15 +54,13 @@ def campaign_add(
     from bot.features.reading.service import EditionError, register_edition
 
     ctx = context()
-    where(ctx)
     chosen = schools_of(ctx, school)[0]
     today = as_of_today(None)
     try:
         day = CALENDAR.parse(in_force, "--in-force", today, example="2026-09-01") if in_force \
             else today
     except DateWindowError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False)
     try:
         with ctx.store.transaction() as session:
             result = register_edition(
@@ -72,8 +69,7 @@ def campaign_add(
             )
             label, sha = result.version.label, result.version.sha256
     except EditionError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False, soft_wrap=True)
     if result.already:
         console.print(f"Already registered: this file is edition {label} ({sha[:12]}…).")
         return
@@ -90,7 +86,6 @@ def campaign_list(school: SchoolOption = None) -> None:
     from bot.features.reading.service import editions_of
 
     ctx = context()
-    where(ctx)
     with ctx.store.session() as session:
         for chosen in schools_of(ctx, school):
             for req in (r for r in chosen.requirements if r.kind == "reading_campaign"):
@@ -119,7 +114,6 @@ def campaign_editions(school: SchoolOption = None) -> None:
     from bot.features.reading.service import EDITION_HEADER, edition_acknowledgements
 
     ctx = context()
-    where(ctx)
     every: list[tuple[object, ...]] = []
     with ctx.store.transaction() as session:
         for chosen in schools_of(ctx, school):

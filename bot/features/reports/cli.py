@@ -18,7 +18,7 @@ from rich.table import Table
 
 from bot.core.clock import LONDON
 from bot.core.words import plural, school_words
-from bot.engine.commands import SchoolOption, console, context, err, friendly, where
+from bot.engine.commands import SchoolOption, console, context, err, fail, friendly
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -47,8 +47,7 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
     from bot.features.reports.routing import can_open_list
 
     if not email:
-        err.print("[bold red]error:[/] say who you are with --as EMAIL (it is recorded).")
-        raise typer.Exit(2)
+        fail("say who you are with --as EMAIL (it is recorded).")
     with ctx.store.session() as session:
         person = session.scalar(
             select(Person).where(
@@ -70,11 +69,10 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
                 details={"via": "cli", "command": command},
             )
         words = school_words(school)
-        err.print(
-            f"[bold red]error:[/] {email} is not a {words.dsl}, {words.deputy_dsl} or "
+        fail(
+            f"{email} is not a {words.dsl}, {words.deputy_dsl} or "
             f"{words.headteacher} of {school.id}; reports are only for them."
         )
-        raise typer.Exit(2)
     return person
 
 
@@ -102,7 +100,6 @@ def list_reports(
     from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES, clock_labels
 
     ctx = context()
-    where(ctx)
     config = ctx.config.school(school)
     words = school_words(config)
     # what is listed or counted is never a report hidden from whoever reads it: with --as, the
@@ -180,7 +177,6 @@ def export(
     from bot.features.reports.export import export_visible
 
     ctx = context()
-    where(ctx)
     config = ctx.config.school(school)
     person = _actor(ctx, config, actor, "reports export")
     with ctx.store.transaction() as session:
@@ -206,7 +202,6 @@ def ingest(school: SchoolOption = None) -> None:
     from connectors.base import ConnectorError
 
     ctx = context()
-    where(ctx)
     forms = ctx.connectors.forms
     if forms is None:
         console.print("No external form is configured for this deployment.")
@@ -267,7 +262,6 @@ def form_problems_command(
     from bot.features.reports.rules import local_time
 
     ctx = context()
-    where(ctx)
     schools = [ctx.config.school(school)] if school else list(ctx.config.schools)
     if dismiss is not None:
         config = schools[0]
@@ -275,8 +269,7 @@ def form_problems_command(
         with ctx.store.transaction() as session:
             done = dismiss_problem(session, config.id, dismiss, actor=f"cli:{person.email}")
         if not done:
-            err.print(f"[bold red]error:[/] {config.name} has no unread form response {dismiss!r}.")
-            raise typer.Exit(2)
+            fail(f"{config.name} has no unread form response {dismiss!r}.")
         console.print(f"Response {dismiss!r} marked as dealt with by {person.email}.")
         return
     shown = 0
@@ -309,12 +302,11 @@ def microsoft_form() -> None:
     settings = context(need_school=False).settings
     m365 = settings.m365
     if not (m365.site_id and m365.forms_list):
-        err.print(
-            "[bold red]error:[/] set COMPLIANCE_BOT_M365__SITE_ID (the granted site) and "
+        fail(
+            "set COMPLIANCE_BOT_M365__SITE_ID (the granted site) and "
             "COMPLIANCE_BOT_M365__FORMS_LIST (the list's name, e.g. Form responses) first; "
             "see deploy/m365.md, section 10."
         )
-        raise typer.Exit(2)
     with GraphClient.from_settings(m365) as client:
         made, added = ensure_form_list(client, m365.site_id, m365.forms_list)
         site_url = client.site_url(m365.site_id) or m365.site_id
@@ -358,7 +350,6 @@ def about(
     from bot.features.reports.subject import SubjectError, record_subject
 
     ctx = context()
-    where(ctx)
     config = ctx.config.school(school)
     me = _actor(ctx, config, actor, "reports about")
     with ctx.store.transaction() as session:
@@ -366,15 +357,13 @@ def about(
             select(Report).where(Report.school_id == config.id, Report.reference == reference)
         )
         if report is None:
-            err.print(f"[bold red]error:[/] {config.id} has no report {reference}.")
-            raise typer.Exit(2)
+            fail(f"{config.id} has no report {reference}.")
         try:
             done = record_subject(
                 session, config, report, actor=me, email=person, now=utcnow()
             )
         except SubjectError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
-            raise typer.Exit(2) from None
+            fail(str(exc))
     console.print(
         f"{done.reference} is recorded as being about {done.person}: they are not told about "
         "it and cannot open it."
@@ -396,7 +385,6 @@ def link(school: SchoolOption = None) -> None:
     from bot.features.reports.intake import link_token
 
     ctx = context()
-    where(ctx)
     config = ctx.config.school(school)
     if not config.reports.public_link:
         console.print(f"The public report link is switched off for {config.name}.")

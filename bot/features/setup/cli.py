@@ -27,6 +27,7 @@ from bot.engine.commands import (
     console,
     context,
     err,
+    fail,
     friendly,
     print_reminder_plan,
     say_database,
@@ -278,9 +279,8 @@ def _progress(settings: Settings, resume: bool) -> Progress:
 
     path = Progress.beside(settings.home)
     if resume and not path.is_file():
-        err.print(f"[bold red]error:[/] there are no saved answers to continue ({path} not "
-                  "found); run `compliance-bot init` to begin.", highlight=False)
-        raise typer.Exit(2)
+        fail(f"there are no saved answers to continue ({path} not found); run "
+             "`compliance-bot init` to begin.", highlight=False)
     if path.is_file() and (resume or typer.confirm(
             f"Answers from an unfinished init are saved in {path}. Continue from them?",
             default=True)):
@@ -366,16 +366,14 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     settings = _home(context(need_school=False).settings)
     why = existing_school(settings)
     if why:
-        err.print(f"[bold red]error:[/] a school is already set up here: {why}. Nothing was "
-                  "changed; run `compliance-bot init` in an empty folder.", highlight=False)
-        raise typer.Exit(2)
+        fail(f"a school is already set up here: {why}. Nothing was changed; run "
+             "`compliance-bot init` in an empty folder.", highlight=False)
     today = as_of_today(as_of)
     progress = None
     if answers is not None:
         if resume:
-            err.print("[bold red]error:[/] --resume continues an interactive init; with "
-                      "--answers every answer is in the file already.")
-            raise typer.Exit(2)
+            fail("--resume continues an interactive init; with --answers every answer is in the "
+                 "file already.")
         draft = draft_setup(settings, load_answers(answers))
         if draft.problems:
             _fail(draft.problems)

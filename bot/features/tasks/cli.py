@@ -6,12 +6,12 @@ Its commands import the feature's modules when they run (``--help`` answers with
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from bot.core.dates import CALENDAR, DateWindowError
-from bot.engine.commands import as_of_today, console, context, err, friendly, schools_of, where
+from bot.engine.commands import as_of_today, console, context, fail, friendly, schools_of
 
 __all__ = ["reviews_app"]
 
@@ -23,11 +23,6 @@ SchoolOpt = Annotated[
     str | None, typer.Option("--school", help="School id (default: the first in the file).")
 ]
 CLI_ACTOR = "the command line"
-
-
-def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 @reviews_app.command("record")
@@ -47,7 +42,6 @@ def reviews_record(
     from bot.features.tasks.events import EventError, record_event
 
     ctx = context()
-    where(ctx)
     chosen = schools_of(ctx, school)[0]
     today = as_of_today(None)
     try:
@@ -59,7 +53,7 @@ def reviews_record(
                 signing_key=ctx.settings.signing_key(),
             )
     except (DateWindowError, EventError) as exc:
-        _fail(str(exc))
+        fail(str(exc), highlight=False, soft_wrap=True)
     console.print(f"[green]Recorded.[/] Reviews opened: {', '.join(opened.reviews) or 'none'} "
                   f"({opened.duties} owed, {opened.told} owner(s) emailed).", highlight=False)
 
@@ -81,10 +75,10 @@ def reviews_outcome(
     from bot.features.tasks.service import complete_task
 
     ctx = context()
-    where(ctx)
     chosen = schools_of(ctx, school)[0]
     if not outcome.strip():
-        _fail("--outcome: write the review's outcome in a sentence or two.")
+        fail("--outcome: write the review's outcome in a sentence or two.", highlight=False,
+             soft_wrap=True)
     with ctx.store.transaction() as session:
         found = session.execute(
             select(Duty, Person).join(Person, Person.id == Duty.person_id)
@@ -93,7 +87,8 @@ def reviews_outcome(
                    Requirement.key == task, func.lower(Person.email) == by.strip().lower())
         ).first()
         if found is None:
-            _fail(f"no review of '{task}' after event {event} is owed by {by}.")
+            fail(f"no review of '{task}' after event {event} is owed by {by}.", highlight=False,
+                 soft_wrap=True)
         duty, person = found
         result = complete_task(session, chosen, duty, person, method="cli", ip=None,
                                user_agent=None, now=utcnow(), outcome=outcome.strip())
@@ -109,7 +104,6 @@ def reviews_list(school: SchoolOpt = None) -> None:
     from bot.features.tasks.events import event_reviews
 
     ctx = context()
-    where(ctx)
     today = as_of_today(None)
     with ctx.store.session() as session:
         for chosen in schools_of(ctx, school):

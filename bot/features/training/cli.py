@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from bot.core.clock import local_today
-from bot.engine.commands import console, context, err, friendly, where
+from bot.engine.commands import console, context, err, fail, friendly
 
 __all__ = ["training_app"]
 
@@ -32,10 +32,8 @@ def training_import(
     from bot.features.training.service import import_training_csv
 
     ctx = context()
-    where(ctx)
     if not file.exists():
-        err.print(f"[bold red]error:[/] {file}: file not found")
-        raise typer.Exit(2)
+        fail(f"{file}: file not found")
     chosen = ctx.config.school(school)
     school_id = chosen.id
     courses = [course for r in chosen.requirements for course in r.courses]

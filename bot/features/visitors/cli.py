@@ -19,7 +19,6 @@ from bot.engine.commands import (
     context,
     friendly,
     schools_of,
-    where,
 )
 
 __all__ = ["visitors_app"]
@@ -39,7 +38,6 @@ def visitors_purge(
     from bot.features.visitors.service import purge_visitors
 
     ctx = context()
-    where(ctx)
     today = as_of_today(as_of)
     for config in schools_of(ctx, school):
         with ctx.store.transaction() as session:

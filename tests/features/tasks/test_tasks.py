@@ -21,11 +21,9 @@ from bot.engine.duties import (
     Evidence,
     PersonFacts,
     RequirementFacts,
-    current_task_period,
     plan_duties,
-    task_period,
-    term_base,
 )
+from bot.engine.periods import current_task_period, task_period, term_base
 from bot.engine.sweep import run_sweep
 from bot.features import tasks
 from bot.features.dashboard.tiles import dashboard_counts

@@ -16,9 +16,9 @@ from bot.engine.duties import (
     Evidence,
     PersonFacts,
     RequirementFacts,
-    current_task_period,
     plan_duties,
 )
+from bot.engine.periods import current_task_period
 from bot.features.dashboard.rules import Figures
 from bot.features.tasks.rules import cycle_label
 
