@@ -121,13 +121,7 @@ class Found(Generic[T]):
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-serialisable form; dates become ISO strings."""
-        return {
-            "value": json_value(self.value),
-            "how": self.how,
-            "line": self.line,
-            "snippet": self.snippet,
-            "note": self.note,
-        }
+        return {**vars(self), "value": json_value(self.value)}
 
 
 @dataclass
