@@ -67,7 +67,6 @@ __all__ = [
     "digest_key",
     "digest_subject",
     "document_version_label",
-    "import_version_label",
     "is_full_governing_body",
     "latest_stage",
     "linked_policy_gaps",
@@ -367,26 +366,6 @@ def dated_label(labels: set[str], word: str, on: date, *, month_only: bool = Fal
     return candidate
 
 
-def import_version_label(
-    labels: set[str],
-    stated: str | None,
-    on: date,
-    *,
-    word: str = "adopted",
-    month_only: bool = False,
-    chosen: str | None = None,
-) -> str:
-    """The label a document's version gets: the label the school chose (``chosen``), else the
-    document's own version number when usable and new, else a dated label (``dated_label``)."""
-    typed = " ".join((chosen or "").split())[:40]
-    if typed and typed not in labels:
-        return typed
-    token = (stated or "").strip()
-    if token and _VERSION_TOKEN.match(token) and token not in labels:
-        return token[:40]
-    return dated_label(labels, word, on, month_only=month_only)
-
-
 def document_version_label(
     labels: set[str],
     stated: str | None,
@@ -397,17 +376,22 @@ def document_version_label(
     month_only: frozenset[str] = frozenset(),
     chosen: str | None = None,
 ) -> str:
-    """The label of an imported document's version: chosen, stated, or dated by what the
-    document says happened ("adopted" on its ratification, "reviewed" on its last review,
-    else "added" today). ``month_only`` names the dates given only as a month."""
-    word, on, which = "added", today, ""
+    """The label of an imported document's version, new among ``labels``: the label the school
+    chose (``chosen``), else the document's own version number when usable, else dated by what
+    the document says happened ("adopted" on its ratification, "reviewed" on its last review,
+    else "added" today; ``dated_label``). ``month_only`` names the dates given only as a month."""
+    typed = " ".join((chosen or "").split())[:40]
+    if typed and typed not in labels:
+        return typed
+    token = (stated or "").strip()
+    if token and _VERSION_TOKEN.match(token) and token not in labels:
+        return token[:40]
     if ratified is not None:
-        word, on, which = "adopted", ratified, "ratified"
-    elif last_reviewed is not None:
-        word, on, which = "reviewed", last_reviewed, "last_reviewed"
-    return import_version_label(
-        labels, stated, on, word=word, month_only=which in month_only, chosen=chosen
-    )
+        return dated_label(labels, "adopted", ratified, month_only="ratified" in month_only)
+    if last_reviewed is not None:
+        month = "last_reviewed" in month_only
+        return dated_label(labels, "reviewed", last_reviewed, month_only=month)
+    return dated_label(labels, "added", today)
 
 
 def check_document(name: str, data: bytes) -> str:
