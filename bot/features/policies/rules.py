@@ -67,7 +67,6 @@ __all__ = [
     "digest_key",
     "digest_subject",
     "document_version_label",
-    "is_full_governing_body",
     "latest_stage",
     "linked_policy_gaps",
     "normalise_group_name",
@@ -244,11 +243,6 @@ def normalise_group_name(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def is_full_governing_body(body: str) -> bool:
-    """Whether the approving body names the full governing body rather than a committee."""
-    return normalise_group_name(body) in FGB_NAMES
-
-
 @dataclass(frozen=True)
 class Directory:
     """Who is who, read once per sweep: active emails, roles and groups by person."""
@@ -270,7 +264,7 @@ def alert_recipients(policy: Policy, directory: Directory) -> list[str]:
     member_ids = set(directory.roles.get("clerk", none))
     if policy.owner_id is not None:
         member_ids.add(policy.owner_id)
-    if is_full_governing_body(policy.approving_body):
+    if normalise_group_name(policy.approving_body) in FGB_NAMES:  # the whole body
         member_ids |= directory.roles.get("governor", none)
         member_ids |= directory.roles.get("chair_of_governors", none)
     else:
