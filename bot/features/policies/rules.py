@@ -74,7 +74,6 @@ __all__ = [
     "policy_key",
     "recipient_tag",
     "review_calendar",
-    "review_event_uid",
     "review_state",
     "review_status",
     "title_keys",
@@ -281,15 +280,6 @@ CALENDAR_CONTENT_TYPE = "text/calendar; method=PUBLISH"  # RFC 5545 3.7.2: METHO
 CANCEL_CONTENT_TYPE = "text/calendar; method=CANCEL"
 
 
-def review_event_uid(school_id: str, policy_key: str, domain: str) -> str:
-    """The UID of a policy's review event: one per school and policy, under the school's domain.
-
-    It stays the same when the review date changes, so a calendar moves the event (by its
-    higher SEQUENCE) instead of keeping the old date beside the new one.
-    """
-    return f"policy-review-{school_id}-{policy_key}@{domain}"
-
-
 def review_calendar(
     *,
     school_id: str,
@@ -303,7 +293,9 @@ def review_calendar(
 ) -> bytes:
     """An RFC 5545 calendar with one all-day event on the review date.
 
-    The UID is stable (``review_event_uid``); ``sequence`` is raised each time the date
+    The UID is stable: one per school and policy, under the school's domain, the same when the
+    review date changes, so a calendar moves the event (by its higher SEQUENCE) instead of
+    keeping the old date beside the new one; ``sequence`` is raised each time the date
     changes, so the entry updates the event a governor already has. ``cancel`` makes it a
     ``METHOD:CANCEL`` of that event (send it with ``CANCEL_CONTENT_TYPE``).
     """
@@ -315,7 +307,7 @@ def review_calendar(
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "CANCEL" if cancel else "PUBLISH")
     event = Event()
-    event.add("uid", review_event_uid(school_id, policy.key, domain))
+    event.add("uid", f"policy-review-{school_id}-{policy.key}@{domain}")
     event.add("sequence", sequence)
     if cancel:
         event.add("status", "CANCELLED")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.features.policies.importer.lines import (
     HEADER_LINES,
@@ -180,12 +181,12 @@ def _title_in(line: Line, *, first: bool = False) -> Found[str] | None:
     return None
 
 
+@dataclass(frozen=True)
 class TitleFound:
     """The title a reader would call the policy (``sure``), or only a guess to ask about."""
 
-    def __init__(self, found: Found[str] | None, guess: Found[str] | None = None) -> None:
-        self.sure = found
-        self.guess = guess
+    sure: Found[str] | None
+    guess: Found[str] | None = None
 
 
 def find_title(lines: list[Line], properties_title: str | None = None) -> TitleFound:
