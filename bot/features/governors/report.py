@@ -24,7 +24,7 @@ from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
 from bot.core.words import Words, school_words
 from bot.features.dashboard.api import compute_figures
-from bot.features.policies.api import review_status
+from bot.features.policies.api import policies_of, review_status
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
 
@@ -231,10 +231,8 @@ def _reviewed(
     session: Session, school_id: str, term: Term, policies: Sequence[Policy]
 ) -> list[ReviewLine]:
     """The reviews recorded in the term, and those known only from the configuration."""
-    reviewed: list[ReviewLine] = []
     titles = {p.id: p.title for p in policies}
-    recorded: set[int] = set()
-    for review in session.scalars(
+    reviews = session.scalars(
         select(PolicyReview)
         .where(
             PolicyReview.school_id == school_id,
@@ -242,20 +240,16 @@ def _reviewed(
             PolicyReview.reviewed_on <= term.end,
         )
         .order_by(PolicyReview.reviewed_on, PolicyReview.id)
-    ):
-        recorded.add(review.policy_id)
-        reviewed.append(
-            ReviewLine(
-                titles.get(review.policy_id, "?"),
-                review.reviewed_on,
-                review.body,
-                review.minute_ref,
-            )
-        )
-    for policy in policies:  # reviews known only from the configuration (no recorded row)
-        day = policy.last_reviewed
-        if day is not None and term.start <= day <= term.end and policy.id not in recorded:
-            reviewed.append(ReviewLine(policy.title, day, policy.approving_body, None))
+    ).all()
+    recorded = {review.policy_id for review in reviews}
+    reviewed = [
+        ReviewLine(titles.get(r.policy_id, "?"), r.reviewed_on, r.body, r.minute_ref)
+        for r in reviews
+    ] + [  # reviews known only from the configuration (no recorded row)
+        ReviewLine(p.title, p.last_reviewed, p.approving_body, None)
+        for p in policies
+        if p.last_reviewed and term.start <= p.last_reviewed <= term.end and p.id not in recorded
+    ]
     return sorted(reviewed, key=lambda r: (r.reviewed_on, r.title))
 
 
@@ -267,11 +261,7 @@ def build_report(
     report = GovernorsReport(school_name=school.name, term=term, as_of=today,
                              head_reports_note=head_reports_note(school_words(school)))
     by_id = {p.policy_id: p for p in figures.policies}
-    policies = session.scalars(
-        select(Policy)
-        .where(Policy.school_id == school.id, Policy.kind == "policy")
-        .order_by(Policy.title)
-    ).all()
+    policies = session.scalars(policies_of(school.id)).all()
     for policy in policies:
         fig = by_id.get(policy.id)
         line = PolicyLine(

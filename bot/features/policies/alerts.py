@@ -42,11 +42,9 @@ __all__ = [
     "DigestPlanned",
     "Move",
     "digest_days",
-    "last_digests",
     "last_review_emails",
     "load_directory",
     "plan_alerts",
-    "school_domain",
 ]
 
 UPDATE_KEY_PREFIX = "review-event"  # a "review date changed" email (calendar_updates)
@@ -113,11 +111,6 @@ def digest_days(session: Session, school_id: str) -> dict[str, list[date]]:
     return days
 
 
-def last_digests(session: Session, school_id: str) -> dict[str, date]:
-    """The day of each recipient's latest review digest, by recipient tag."""
-    return {tag: max(days) for tag, days in digest_days(session, school_id).items()}
-
-
 def _told_overdue(policies: Sequence[Policy], digests: Sequence[date]) -> dict[str, int]:
     """How many of a recipient's digests told them each policy's review was overdue: those
     after its review date, none while no digest has yet carried this review date (a policy
@@ -175,7 +168,7 @@ def _event(
         policy=policy,
         review_due=review_due,
         now=now,
-        domain=school_domain(school),
+        domain=school.headteacher.rpartition("@")[2].lower(),  # UIDs under the school's domain
         sequence=sequence,
         cancel=cancel,
     )
@@ -188,24 +181,19 @@ def _event(
 
 def last_review_emails(session: Session, school_id: str) -> dict[str, date]:
     """The day of each recipient's latest email about reviews (a digest or a date changed)."""
-    last = dict(last_digests(session, school_id))
+    last = {tag: max(days) for tag, days in digest_days(session, school_id).items()}
     for tag, when in _keyed_days(session, f"{UPDATE_KEY_PREFIX}:{school_id}:"):
         last[tag] = max(last.get(tag, when), when)
     return last
 
 
-def _next_review_text(policy: Policy, review_due: date) -> str:
-    """The review date in words, noting a date worked out rather than stated."""
-    text = human_date(review_due)
-    return f"{text} ({DERIVED_NOTE})" if policy.next_review_derived else text
-
-
 def _entry_line(policy: Policy, entry: DigestEntry, on: date) -> tuple[str, str]:
     """One policy's line in the digest: its title, and its state, date and approving body."""
     by = "was due for review by" if entry.review_due < on else "to be reviewed by"
+    derived = f" ({DERIVED_NOTE})" if policy.next_review_derived else ""  # worked out, not stated
     words = (
         f"{review_state(entry.review_due, on)} — {by} the {policy.approving_body} by "
-        f"{_next_review_text(policy, entry.review_due)}"
+        f"{human_date(entry.review_due)}{derived}"
     )
     if entry.final:
         words += ". This is the last email about it; the register keeps showing it"
@@ -264,11 +252,6 @@ def _digest_draft(
         )
         + tuple(m.attachment(school, now) for m in moved_alone),
     )
-
-
-def school_domain(school: SchoolConfig) -> str:
-    """The school's email domain (the headteacher's address): calendar UIDs live under it."""
-    return school.headteacher.rpartition("@")[2].lower()
 
 
 def _event_sequence(policy: Policy, review_due: date) -> int:

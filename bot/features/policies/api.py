@@ -27,7 +27,7 @@ from bot.features.policies.intake import (
     twins,
 )
 from bot.features.policies.proof import ProofNeededError, proof_for
-from bot.features.policies.register import register
+from bot.features.policies.register import policies_of, register
 from bot.features.policies.rules import (
     MAX_DOCUMENT_BYTES,
     REVIEW_DUE_SOON_DAYS,
@@ -66,6 +66,7 @@ __all__ = [
     "new_version",
     "normalise_title",
     "not_ours",
+    "policies_of",
     "policy_key",
     "proof_for",
     "read_intake",

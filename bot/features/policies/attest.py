@@ -87,34 +87,12 @@ def acknowledge(
     if previous is not None and duty.opened_on <= local_today(previous.at):
         closed = snapshot.close_done(session, [duty], f"ack:{previous.id}", local_today(now))
         return Recorded(None, True, closed)
-    attestation = Attestation(
-        school_id=person.school_id,
-        person_id=person.id,
-        kind="acknowledgement",
-        policy_version_id=version.id,
-        document_sha256=version.sha256,
-        statement=version.statement,
-        at=now,
-        method=method,
-        ip=ip,
-        user_agent=(user_agent or "")[:400],
-        duty_id=duty.id,
-        pages_seen=pages[0],
-        pages_total=pages[1],
+    return _attest(
+        session, person, version, [duty], "ack", {"duty": duty.id, "method": method},
+        kind="acknowledgement", statement=version.statement, duty_id=duty.id,
+        pages_seen=pages[0], pages_total=pages[1], method=method, ip=ip, user_agent=user_agent,
+        now=now,
     )
-    session.add(attestation)
-    session.flush()
-    closed = snapshot.close_done(session, [duty], f"ack:{attestation.id}", local_today(now))
-    audit.record(
-        session,
-        actor=person.email,
-        action="policy.acknowledged",
-        object_type="policy_version",
-        object_id=version.id,
-        school_id=person.school_id,
-        details={"attestation": attestation.id, "duty": duty.id, "method": method},
-    )
-    return Recorded(attestation, False, closed)
 
 
 def sign_aup(
@@ -142,23 +120,6 @@ def sign_aup(
     )
     if not duties:
         return Recorded(None, True, 0)
-    statement = AUP_CONSENT.format(title=title, version=version_name(version.label))
-    attestation = Attestation(
-        school_id=person.school_id,
-        person_id=person.id,
-        kind="aup_signature",
-        policy_version_id=version.id,
-        document_sha256=version.sha256,
-        statement=statement,
-        typed_name=typed_name.strip()[:200],
-        at=now,
-        method=method,
-        ip=ip,
-        user_agent=(user_agent or "")[:400],
-        duty_id=duties[0].id,
-    )
-    session.add(attestation)
-    session.flush()
     today = local_today(now)
     held = {
         h.account_id: h.since
@@ -171,14 +132,47 @@ def sign_aup(
     satisfied = [
         d for d in duties if d.account_id is None or held.get(d.account_id, today) <= today
     ]
-    closed = snapshot.close_done(session, satisfied, f"aup:{attestation.id}", local_today(now))
+    return _attest(
+        session, person, version, satisfied, "aup", None, kind="aup_signature",
+        statement=AUP_CONSENT.format(title=title, version=version_name(version.label)),
+        typed_name=typed_name.strip()[:200], duty_id=duties[0].id, method=method, ip=ip,
+        user_agent=user_agent, now=now,
+    )
+
+
+def _attest(
+    session: Session,
+    person: Person,
+    version: PolicyVersion,
+    closing: list[Duty],
+    prefix: str,
+    details: dict[str, object] | None,
+    *,
+    user_agent: str | None,
+    now: datetime,
+    **fields: object,
+) -> Recorded:
+    """Add one attestation, close the duties it satisfies (``closing``) and audit it; the audit
+    names ``details``, or without them how many duties closed."""
+    attestation = Attestation(
+        school_id=person.school_id,
+        person_id=person.id,
+        policy_version_id=version.id,
+        document_sha256=version.sha256,
+        at=now,
+        user_agent=(user_agent or "")[:400],
+        **fields,
+    )
+    session.add(attestation)
+    session.flush()
+    closed = snapshot.close_done(session, closing, f"{prefix}:{attestation.id}", local_today(now))
     audit.record(
         session,
         actor=person.email,
-        action="aup.signed",
+        action="policy.acknowledged" if prefix == "ack" else "aup.signed",
         object_type="policy_version",
         object_id=version.id,
         school_id=person.school_id,
-        details={"attestation": attestation.id, "duties_closed": closed},
+        details={"attestation": attestation.id, **(details or {"duties_closed": closed})},
     )
     return Recorded(attestation, False, closed)

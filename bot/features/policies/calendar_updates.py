@@ -26,7 +26,7 @@ from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.features.policies.alerts import (
     UPDATE_KEY_PREFIX,
     Move,
-    last_digests,
+    digest_days,
     last_review_emails,
     load_directory,
 )
@@ -72,7 +72,7 @@ def moves_ready(
     if not moved:
         return []
     directory = load_directory(session, school.id)
-    had = set(last_digests(session, school.id))
+    had = set(digest_days(session, school.id))
     last = last_review_emails(session, school.id)
     return [
         policy
@@ -134,7 +134,7 @@ def plan_event_updates(
     if not moves:
         return 0
     directory = load_directory(session, school.id)
-    had = set(last_digests(session, school.id))
+    had = set(digest_days(session, school.id))
     by_recipient: dict[str, list[Move]] = defaultdict(list)
     for move in moves:
         for email in _to_tell(move.policy, directory, had):

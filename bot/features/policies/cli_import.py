@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from bot.features.policies.importer import Found, ImportedPolicy
     from bot.features.policies.intake import Intake
 
-__all__ = ["import_summary", "policies_import", "select_policies"]
+__all__ = ["import_summary", "policies_import"]
 
 
 # how a value was found: the words, and their colour
@@ -196,6 +196,7 @@ def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str |
     from bot.core.models import Policy
     from bot.features.policies.importer import same_document
     from bot.features.policies.intake import copy_of
+    from bot.features.policies.register import policies_of
     from bot.features.policies.rules import policy_key
 
     twin = next((name for name, other in run.earlier if same_document(other, imported)), None)
@@ -203,7 +204,7 @@ def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str |
     if twin is not None or imported.title is None:
         return twin
     with run.ctx.store.session() as session:
-        policy = session.scalar(select_policies(run.school_id).where(
+        policy = session.scalar(policies_of(run.school_id).where(
             Policy.key == policy_key(str(imported.title.value))))
         version = policy.current_version if policy is not None else None
         if version is None:
@@ -290,10 +291,11 @@ def _ask_missing(item: Intake) -> None:
 
 def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
     """The policies the document links to that the register (or it) does not hold."""
+    from bot.features.policies.register import policies_of
     from bot.features.policies.rules import linked_policy_gaps
 
     with run.ctx.store.session() as session:
-        held = session.scalars(select_policies(run.school_id)).all()
+        held = session.scalars(policies_of(run.school_id)).all()
         register_titles = [p.title for p in held] + [p.key.replace("-", " ") for p in held]
     linked = [str(i.value) for i in imported.linked_policies]
     return [gap.title for gap in linked_policy_gaps([*register_titles, own_title],
@@ -302,20 +304,16 @@ def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
 
 def _may_store(item: Intake, outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
     """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
-    if yes:
+    if yes or (interactive and typer.confirm(f"Store '{item.title}' in the register?",
+                                             default=True)):
         return True
-    if not interactive:
-        outcome.notes.append("nothing stored: rerun with --yes to store it")
-        return False
-    if not typer.confirm(f"Store '{item.title}' in the register?", default=True):
-        outcome.notes.append("nothing stored (you said no)")
-        return False
-    return True
+    outcome.notes.append("nothing stored (you said no)" if interactive else
+                         "nothing stored: rerun with --yes to store it")
+    return False
 
 
 def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
     """Store the policy and its document, and record the outcome (or the error)."""
-    from bot.core.models import Policy
     from bot.engine.config_sync import ensure_school
     from bot.features.policies.rules import ReviewError
     from bot.features.policies.store import store_imported
@@ -331,15 +329,11 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
             ensure_school(session, run.school)
             stored = store_imported(session, run.school_id, facts, document_name=item.path.name,
                                     data=data, actor="cli:import", today=run.today)
-            policy = session.scalar(
-                select_policies(run.school_id).where(Policy.key == stored.key))
-            assert policy is not None
-            due = policy.next_review_due
-            outcome.next_review_stored = due.isoformat() if due else None
     except ReviewError as exc:
         outcome.error = str(exc)
         return
     outcome.stored = True
+    outcome.next_review_stored = stored.next_review_due.isoformat()
     outcome.policy_key = stored.key
     outcome.version = stored.version or stored.existing_version
     notes.extend(stored.notes)
@@ -354,19 +348,6 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
             f"version: not stated in the document; staff see '{stored.version}'"
             + ("" if label else " (type another with --version-label)")
         )
-
-
-def select_policies(school_id: str) -> Any:
-    """``select(Policy)`` for one school (a helper so the import reads straight)."""
-    from sqlalchemy import select
-
-    from bot.core.models import Policy
-
-    return (
-        select(Policy)
-        .where(Policy.school_id == school_id, Policy.kind == "policy")
-        .order_by(Policy.title)
-    )
 
 
 def _print_outcome(outcome: _Outcome) -> None:

@@ -7,13 +7,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.core.models import Person, Policy, PolicyReview, PolicyVersion
 from bot.features.policies.rules import LinkedGap, linked_policy_gaps, review_status
 
-__all__ = ["RegisterRow", "register", "register_gaps"]
+__all__ = ["RegisterRow", "policies_of", "register", "register_gaps"]
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,20 @@ class RegisterRow:
     reviews: tuple[PolicyReview, ...] = field(default_factory=tuple)
 
 
-def register(
-    session: Session, school_id: str, today: date, *, key: str | None = None
-) -> list[RegisterRow]:
-    """The school's policies (or the one with ``key``): owner, status, versions, reviews."""
-    query = (
+def policies_of(school_id: str) -> Select[Policy]:
+    """``select(Policy)`` of one school's policies (not its reading campaigns), by title."""
+    return (
         select(Policy)
         .where(Policy.school_id == school_id, Policy.kind == "policy")
         .order_by(Policy.title)
     )
+
+
+def register(
+    session: Session, school_id: str, today: date, *, key: str | None = None
+) -> list[RegisterRow]:
+    """The school's policies (or the one with ``key``): owner, status, versions, reviews."""
+    query = policies_of(school_id)
     if key is not None:
         query = query.where(Policy.key == key)
     policies = session.scalars(query).all()

@@ -100,7 +100,7 @@ def record_review(
             added = new_version(session, policy, label, name, data, today)
     policy.last_reviewed = reviewed_on
     policy.ratified_on = reviewed_on
-    policy.next_review_due = add_months(reviewed_on, policy.review_cycle_months)
+    policy.next_review_due = next_due = add_months(reviewed_on, policy.review_cycle_months)
     policy.next_review_derived = False  # set by a recorded review, not worked out
     policy.under_review = False
     review = PolicyReview(
@@ -127,19 +127,16 @@ def record_review(
             "reviewed_on": reviewed_on.isoformat(),
             "body": body,
             "minute_ref": minute,
-            "next_review_due": policy.next_review_due.isoformat()
-            if policy.next_review_due
-            else None,
+            "next_review_due": next_due.isoformat(),
             "new_version": added.label if added else None,
             "sha256": added.sha256 if added else None,
         },
     )
-    assert policy.next_review_due is not None
     return ReviewRecorded(
         review_id=review.id,
         policy_key=policy.key,
         reviewed_on=reviewed_on,
-        next_review_due=policy.next_review_due,
+        next_review_due=next_due,
         new_version=added.label if added else None,
         document_unchanged=unchanged,
     )
@@ -172,7 +169,8 @@ def confirm_review_date(
         )
     if new_date is None and not policy.next_review_derived:
         raise ReviewError("the next review date is already confirmed")
-    policy.next_review_due = new_date or before
+    policy.next_review_due = confirmed = new_date or before
+    assert confirmed is not None  # a date given, or the one to confirm (checked above)
     policy.next_review_derived = False
     session.flush()
     audit.record(
@@ -184,10 +182,7 @@ def confirm_review_date(
         school_id=policy.school_id,
         details={
             "was": before.isoformat() if before else None,
-            "next_review_due": policy.next_review_due.isoformat()
-            if policy.next_review_due
-            else None,
+            "next_review_due": confirmed.isoformat(),
         },
     )
-    assert policy.next_review_due is not None
-    return policy.next_review_due
+    return confirmed

@@ -67,8 +67,6 @@ __all__ = [
     "digest_key",
     "digest_subject",
     "document_version_label",
-    "import_version_label",
-    "is_full_governing_body",
     "latest_stage",
     "linked_policy_gaps",
     "normalise_group_name",
@@ -76,7 +74,6 @@ __all__ = [
     "policy_key",
     "recipient_tag",
     "review_calendar",
-    "review_event_uid",
     "review_state",
     "review_status",
     "title_keys",
@@ -245,11 +242,6 @@ def normalise_group_name(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def is_full_governing_body(body: str) -> bool:
-    """Whether the approving body names the full governing body rather than a committee."""
-    return normalise_group_name(body) in FGB_NAMES
-
-
 @dataclass(frozen=True)
 class Directory:
     """Who is who, read once per sweep: active emails, roles and groups by person."""
@@ -271,7 +263,7 @@ def alert_recipients(policy: Policy, directory: Directory) -> list[str]:
     member_ids = set(directory.roles.get("clerk", none))
     if policy.owner_id is not None:
         member_ids.add(policy.owner_id)
-    if is_full_governing_body(policy.approving_body):
+    if normalise_group_name(policy.approving_body) in FGB_NAMES:  # the whole body
         member_ids |= directory.roles.get("governor", none)
         member_ids |= directory.roles.get("chair_of_governors", none)
     else:
@@ -288,15 +280,6 @@ CALENDAR_CONTENT_TYPE = "text/calendar; method=PUBLISH"  # RFC 5545 3.7.2: METHO
 CANCEL_CONTENT_TYPE = "text/calendar; method=CANCEL"
 
 
-def review_event_uid(school_id: str, policy_key: str, domain: str) -> str:
-    """The UID of a policy's review event: one per school and policy, under the school's domain.
-
-    It stays the same when the review date changes, so a calendar moves the event (by its
-    higher SEQUENCE) instead of keeping the old date beside the new one.
-    """
-    return f"policy-review-{school_id}-{policy_key}@{domain}"
-
-
 def review_calendar(
     *,
     school_id: str,
@@ -310,7 +293,9 @@ def review_calendar(
 ) -> bytes:
     """An RFC 5545 calendar with one all-day event on the review date.
 
-    The UID is stable (``review_event_uid``); ``sequence`` is raised each time the date
+    The UID is stable: one per school and policy, under the school's domain, the same when the
+    review date changes, so a calendar moves the event (by its higher SEQUENCE) instead of
+    keeping the old date beside the new one; ``sequence`` is raised each time the date
     changes, so the entry updates the event a governor already has. ``cancel`` makes it a
     ``METHOD:CANCEL`` of that event (send it with ``CANCEL_CONTENT_TYPE``).
     """
@@ -322,7 +307,7 @@ def review_calendar(
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "CANCEL" if cancel else "PUBLISH")
     event = Event()
-    event.add("uid", review_event_uid(school_id, policy.key, domain))
+    event.add("uid", f"policy-review-{school_id}-{policy.key}@{domain}")
     event.add("sequence", sequence)
     if cancel:
         event.add("status", "CANCELLED")
@@ -367,26 +352,6 @@ def dated_label(labels: set[str], word: str, on: date, *, month_only: bool = Fal
     return candidate
 
 
-def import_version_label(
-    labels: set[str],
-    stated: str | None,
-    on: date,
-    *,
-    word: str = "adopted",
-    month_only: bool = False,
-    chosen: str | None = None,
-) -> str:
-    """The label a document's version gets: the label the school chose (``chosen``), else the
-    document's own version number when usable and new, else a dated label (``dated_label``)."""
-    typed = " ".join((chosen or "").split())[:40]
-    if typed and typed not in labels:
-        return typed
-    token = (stated or "").strip()
-    if token and _VERSION_TOKEN.match(token) and token not in labels:
-        return token[:40]
-    return dated_label(labels, word, on, month_only=month_only)
-
-
 def document_version_label(
     labels: set[str],
     stated: str | None,
@@ -397,17 +362,22 @@ def document_version_label(
     month_only: frozenset[str] = frozenset(),
     chosen: str | None = None,
 ) -> str:
-    """The label of an imported document's version: chosen, stated, or dated by what the
-    document says happened ("adopted" on its ratification, "reviewed" on its last review,
-    else "added" today). ``month_only`` names the dates given only as a month."""
-    word, on, which = "added", today, ""
+    """The label of an imported document's version, new among ``labels``: the label the school
+    chose (``chosen``), else the document's own version number when usable, else dated by what
+    the document says happened ("adopted" on its ratification, "reviewed" on its last review,
+    else "added" today; ``dated_label``). ``month_only`` names the dates given only as a month."""
+    typed = " ".join((chosen or "").split())[:40]
+    if typed and typed not in labels:
+        return typed
+    token = (stated or "").strip()
+    if token and _VERSION_TOKEN.match(token) and token not in labels:
+        return token[:40]
     if ratified is not None:
-        word, on, which = "adopted", ratified, "ratified"
-    elif last_reviewed is not None:
-        word, on, which = "reviewed", last_reviewed, "last_reviewed"
-    return import_version_label(
-        labels, stated, on, word=word, month_only=which in month_only, chosen=chosen
-    )
+        return dated_label(labels, "adopted", ratified, month_only="ratified" in month_only)
+    if last_reviewed is not None:
+        month = "last_reviewed" in month_only
+        return dated_label(labels, "reviewed", last_reviewed, month_only=month)
+    return dated_label(labels, "added", today)
 
 
 def check_document(name: str, data: bytes) -> str:

@@ -70,7 +70,7 @@ class StoredPolicy:
     """What storing an import did."""
 
     key: str
-    created: bool
+    next_review_due: date  # as stored (a later recorded date is kept)
     version: str | None  # the new version's label; None when the document was already stored
     existing_version: str | None  # the label already holding this document
     notes: tuple[str, ...]
@@ -234,9 +234,10 @@ def store_imported(
             "next_review_derived": policy.next_review_derived,
         },
     )
+    assert policy.next_review_due is not None  # the document's, or a later one kept
     return StoredPolicy(
         key=policy.key,
-        created=created,
+        next_review_due=policy.next_review_due,
         version=label,
         existing_version=existing.label if existing else None,
         notes=tuple(notes),

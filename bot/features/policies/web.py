@@ -67,7 +67,6 @@ def policies(request: Request) -> Response:
                 "rows": rows,
                 "gaps": gaps,
                 "today": today,
-                "can_record": _can_record(user),
                 "derived_note": DERIVED_NOTE,
             },
         )

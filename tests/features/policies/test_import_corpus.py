@@ -18,7 +18,6 @@ from bot.features.policies.importer import (
     ImportedPolicy,
     extract_from_lines,
     extract_policy,
-    school_named,
 )
 
 # Every school, person and policy below is fictional.
@@ -511,17 +510,3 @@ def test_every_label_wording_and_uk_format(name: str) -> None:
             found = getattr(policy, name)
             assert found is not None and found.how == "text", (label, text)
             assert found.value.isoformat() == expected, (label, text)
-
-
-def test_the_school_most_documents_name_is_offered() -> None:
-    policies = [
-        extract_from_lines(lines, "x.txt")
-        for lines in (
-            ["Oakfield Primary School – Online Safety Policy"],
-            ["Behaviour Policy", "School: OAKFIELD PRIMARY SCHOOL"],
-            ["Brookside Infant School", "Uniform Policy"],
-            ["Visitors Policy"],
-        )
-    ]
-    assert school_named(policies) == "Oakfield Primary School"
-    assert school_named(policies[3:]) is None

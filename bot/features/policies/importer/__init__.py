@@ -18,7 +18,7 @@ Decisions worth knowing:
 * The title is what a reader would call the policy: the document's own first heading (a number
   before it, "1. Online Safety Policy", left out), never a section heading ("1. Introduction",
   "Contents", "Procedures"), never with the school's name before it (the school is recognised
-  separately and offered, see ``school_named``); a .docx page header is read first; a file's
+  separately: ``ImportedPolicy.school``); a .docx page header is read first; a file's
   properties title is used only when the text names none. When unsure (a first heading naming
   no policy, a title line far down the page) the title is left unset and ``title_guess`` is
   offered for a person to confirm: asked, never taken silently. A policy never lists itself as
@@ -46,12 +46,10 @@ from bot.features.policies.importer.checks import (
 from bot.features.policies.importer.dates import (
     derive_next_review,
     find_dates,
-    parse_date,
 )
 from bot.features.policies.importer.extract import (
     extract_from_lines,
     extract_policy,
-    school_named,
     typed_policy,
 )
 from bot.features.policies.importer.lines import SNIPPET_MAX
@@ -83,8 +81,6 @@ __all__ = [
     "extract_text",
     "find_dates",
     "not_ours",
-    "parse_date",
     "same_document",
-    "school_named",
     "typed_policy",
 ]

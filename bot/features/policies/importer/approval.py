@@ -104,16 +104,12 @@ def _cycle_from_match(match: re.Match[str]) -> tuple[int | None, str | None]:
             return 12, f"'{phrase}': taken as 12 months, the longest gap allowed"
         return 12, None
     if kind in ("every", "nyearly"):
-        number = _number(match["n"] or match["n2"])
-        unit = (match["unit"] or "year").lower()
-        months = number if unit.startswith("month") else number * 12
+        months = _months(_number(match["n"] or match["n2"]), match["unit"] or "year")
         return (months, None) if months > 0 else (None, None)
-    fixed = {"biennial": (24, None), "triennial": (36, None), "halfyear": (6, None)}
-    if kind in fixed:
-        return fixed[kind]
-    if kind == "termly":
-        return 4, "termly: taken as 4 months (three terms a year)"
-    return None, None
+    return {
+        "biennial": (24, None), "triennial": (36, None), "halfyear": (6, None),
+        "termly": (4, "termly: taken as 4 months (three terms a year)"),
+    }.get(kind or "", (None, None))
 
 
 def find_review_cycle(lines: list[Line], warnings: list[str]) -> Found[int]:
@@ -121,7 +117,9 @@ def find_review_cycle(lines: list[Line], warnings: list[str]) -> Found[int]:
     for line in lines:
         if labelled := _CYCLE_LABEL_RE.search(line.text):
             short = _LABELLED_CYCLE_RE.match(labelled["v"].strip())
-            if short and (stated := 12 if short["annual"] else _labelled_months(short)):
+            if short and (
+                stated := 12 if short["annual"] else _months(int(short["n"]), short["unit"])
+            ):
                 return from_text(stated, line, labelled.start())
         if not _REVIEW_WORD_RE.search(line.text):
             continue  # "training is provided annually" is not a review cycle
@@ -143,6 +141,6 @@ def find_review_cycle(lines: list[Line], warnings: list[str]) -> Found[int]:
     )
 
 
-def _labelled_months(match: re.Match[str]) -> int:
-    number = int(match["n"])
-    return number if match["unit"].lower().startswith("month") else number * 12
+def _months(number: int, unit: str) -> int:
+    """``number`` months, or years in months."""
+    return number if unit.lower().startswith("month") else number * 12

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.features.policies.importer.values import Found, FuzzyDate, date_problem
 
-__all__ = ["TERM_RE", "DateMatch", "derive_next_review", "find_dates", "parse_date"]
+__all__ = ["TERM_RE", "DateMatch", "derive_next_review", "find_dates"]
 
 
 # Month names and the abbreviations schools use ("Sept", "Dec."); the lookahead stops "Mar"
@@ -79,14 +79,6 @@ def find_dates(text: str) -> list[DateMatch]:
         covered_to = match.end()
         matches.append(_date_match(match))
     return matches
-
-
-def parse_date(text: str) -> FuzzyDate | None:
-    """The first possible date in ``text``, or None; never raises."""
-    for match in find_dates(text):
-        if match.date is not None:
-            return match.date
-    return None
 
 
 def _date_match(match: re.Match[str]) -> DateMatch:

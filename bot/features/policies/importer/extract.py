@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,7 +20,7 @@ from bot.features.policies.importer.values import Found, FuzzyDate, ImportedPoli
 
 T = TypeVar("T")
 
-__all__ = ["extract_from_lines", "extract_policy", "school_named", "typed_policy"]
+__all__ = ["extract_from_lines", "extract_policy", "typed_policy"]
 
 
 def extract_policy(path: Path) -> ImportedPolicy:
@@ -90,17 +89,6 @@ def typed_policy(
                                                 ratified=policy.ratified)
     policy.missing = _missing(policy, LabelledDates())
     return policy
-
-
-def school_named(policies: Iterable[ImportedPolicy]) -> str | None:
-    """The school most of the documents name (first named wins a tie), to offer as the
-    school's name; None when none names one."""
-    names = [policy.school.value for policy in policies if policy.school is not None]
-    counts = Counter(" ".join(name.lower().split()) for name in names)
-    if not counts:
-        return None
-    best = max(counts.values())
-    return next(name for name in names if counts[" ".join(name.lower().split())] == best)
 
 
 def _next_review(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.features.policies.importer.lines import (
     HEADER_LINES,
@@ -102,10 +103,11 @@ _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or
 _ACRONYMS = {"CE", "RC", "COFE", "AUP", "PSHE", "RSE", "RSHE", "EYFS", "SEND", "ICT", "DSL", "UK"}
 
 
-def _tidy_caps(text: str) -> tuple[str, str | None]:
-    """Title-case text written in capitals; returns (text, note)."""
+def _tidy_caps(text: str, *notes: str | None) -> tuple[str, str | None]:
+    """Title-case text written in capitals; returns (text, the ``notes`` given and "converted
+    from capitals" when it was, joined; None when there are none)."""
     if not text.isupper():
-        return text, None
+        return text, "; ".join(filter(None, notes)) or None
     words = []
     for index, word in enumerate(text.split()):
         bare = word.strip(",.:;'’()")
@@ -115,7 +117,7 @@ def _tidy_caps(text: str) -> tuple[str, str | None]:
             words.append(word.lower())
         else:
             words.append(word.capitalize())
-    return " ".join(words), "converted from capitals"
+    return " ".join(words), "; ".join(filter(None, [*notes, "converted from capitals"]))
 
 
 def _parts(text: str) -> list[str]:
@@ -169,22 +171,22 @@ def _title_in(line: Line, *, first: bool = False) -> Found[str] | None:
         if first and numbered and _reads_as_title(title[numbered.end() :]):
             title = title[numbered.end() :]
         if _reads_as_title(title):
-            value, note = _tidy_caps(title)
-            if school is not None:
-                note = "; ".join(filter(None, [f"after the school's name '{school}'", note]))
-            if numbered and first:
-                note = "; ".join(filter(None, [f"the number '{numbered.group(0).strip()}' "
-                                               "before it left out", note]))
+            value, note = _tidy_caps(
+                title,
+                f"the number '{numbered.group(0).strip()}' before it left out"
+                if numbered and first else None,
+                f"after the school's name '{school}'" if school is not None else None,
+            )
             return from_text(value, line, line.text.find(title), note=note)
     return None
 
 
+@dataclass(frozen=True)
 class TitleFound:
     """The title a reader would call the policy (``sure``), or only a guess to ask about."""
 
-    def __init__(self, found: Found[str] | None, guess: Found[str] | None = None) -> None:
-        self.sure = found
-        self.guess = guess
+    sure: Found[str] | None
+    guess: Found[str] | None = None
 
 
 def find_title(lines: list[Line], properties_title: str | None = None) -> TitleFound:
@@ -212,10 +214,8 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
     if properties_title and not _JUNK_PROPERTY_RE.search(properties_title):
         title, _ = _without_school(" ".join(properties_title.split()))
         if _reads_as_title(title):
-            value, note = _tidy_caps(title)
-            return TitleFound(
-                Found(value, "text", note="; ".join(filter(None, ["the file's title", note])))
-            )
+            value, note = _tidy_caps(title, "the file's title")
+            return TitleFound(Found(value, "text", note=note))
     if guess is None:
         for line in top:
             if (
@@ -246,8 +246,7 @@ def find_school(lines: list[Line]) -> Found[str] | None:
         for part in _parts(line.text):
             _, school = _without_school(part)
             if school is not None:
-                value, note = _tidy_caps(school)
-                note = "; ".join(filter(None, ["written before the policy's title", note]))
+                value, note = _tidy_caps(school, "written before the policy's title")
                 return from_text(value, line, line.text.find(school), note=note)
     for line in lines:
         if match := _WRITTEN_BY_RE.search(line.text):

@@ -77,6 +77,10 @@ class LabelledDates:
     used_lines: set[int] = field(default_factory=set)
     terms: dict[str, str] = field(default_factory=dict)
 
+    def keep(self, name: str, found: Found[FuzzyDate], warnings: list[str]) -> None:
+        """Keep the first date found for a field (a different later one is a warning)."""
+        self.found[name] = keep_first(self.found.get(name), found, _FIELD_LABELS[name], warnings)
+
 
 def find_labelled_dates(lines: list[Line], warnings: list[str]) -> LabelledDates:
     """Each labelled date field (next review, last reviewed, ratified, written)."""
@@ -89,9 +93,7 @@ def find_labelled_dates(lines: list[Line], warnings: list[str]) -> LabelledDates
             segment = line.text[label.end() : end]
             result = _date_after_label(lines, index, label, segment, name, warnings, dates)
             if result is not None:
-                dates.found[name] = keep_first(
-                    dates.found.get(name), result, _FIELD_LABELS[name], warnings
-                )
+                dates.keep(name, result, warnings)
     _add_column_dates(lines, dates, warnings)
     _add_header_date(lines, dates)
     return dates
@@ -127,9 +129,7 @@ def _add_column_dates(lines: list[Line], dates: LabelledDates, warnings: list[st
                 note = f"in a table, under '{header[column]}' (line {line.number})"
                 found = Found(matches[0].date, "text", row.number, snippet, note)
                 dates.used_lines.add(row.number)
-                dates.found[name] = keep_first(
-                    dates.found.get(name), found, _FIELD_LABELS[name], warnings
-                )
+                dates.keep(name, found, warnings)
 
 
 def _date_after_label(

@@ -65,11 +65,7 @@ def clean_line(raw: str) -> tuple[str, bool, bool]:
 
 def prepare_lines(lines: Sequence[str]) -> list[Line]:
     """Numbered, cleaned lines (numbers are 1-based, as in the source)."""
-    prepared = []
-    for number, raw in enumerate(lines, 1):
-        text, bullet, heading = clean_line(raw)
-        prepared.append(Line(number, text, bullet, heading))
-    return prepared
+    return [Line(number, *clean_line(raw)) for number, raw in enumerate(lines, 1)]
 
 
 def make_snippet(text: str, start: int = 0) -> str:

@@ -131,12 +131,6 @@ def _links_section_items(lines: list[Line]) -> dict[int, Line]:
     return items
 
 
-def _is_itself(name: str, own_keys: set[str]) -> bool:
-    """Whether ``name`` is the policy's own title (or a part of it: "Online Safety" of "Online
-    Safety: Mobile Technology and Social Media Policy")."""
-    return normalise_title(name) in own_keys
-
-
 def _own_keys(title: str | None) -> set[str]:
     if not title:
         return set()
@@ -169,5 +163,7 @@ def find_linked_policies(lines: list[Line], title: str | None = None) -> list[Fo
             topics = bool(_PLURAL_POLICIES_RE.search(sentence))
             for name, start in _policies_in(sentence, topics):
                 linked.setdefault(name.lower(), from_text(name, line, offset + start))
-    kept = [found for found in linked.values() if not _is_itself(found.value, own)]
+    # never the policy's own title, nor a part of it ("Online Safety" of "Online Safety: Mobile
+    # Technology and Social Media Policy")
+    kept = [found for found in linked.values() if normalise_title(found.value) not in own]
     return sorted(kept, key=lambda found: found.line or 0)

@@ -68,11 +68,6 @@ class FuzzyDate:
             raise ValueError(f"impossible date {self.year}-{self.month}-{self.day}")
 
     @property
-    def precision(self) -> Literal["day", "month"]:
-        """``"day"`` or ``"month"``."""
-        return "month" if self.day is None else "day"
-
-    @property
     def sort_key(self) -> tuple[int, int, int]:
         """Ordering key; at equal month the day-precision date sorts later (more specific)."""
         return (self.year, self.month, self.day or 0)
@@ -121,13 +116,7 @@ class Found(Generic[T]):
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-serialisable form; dates become ISO strings."""
-        return {
-            "value": json_value(self.value),
-            "how": self.how,
-            "line": self.line,
-            "snippet": self.snippet,
-            "note": self.note,
-        }
+        return {**vars(self), "value": json_value(self.value)}
 
 
 @dataclass
@@ -164,30 +153,23 @@ class ImportedPolicy:
             if (found := getattr(self, name)) is None or found.how != "text"
         ]
 
-    @property
-    def is_complete(self) -> bool:
-        """True when every required field was found or derived."""
-        return not self.missing
-
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict (for ``--json``)."""
         single = (
             *("title", "school", "version", "written", "last_reviewed", "ratified"),
-            *("next_review", "approving_body", "review_cycle_months"),
+            *("next_review", "approving_body", "review_cycle_months", "title_guess"),
         )
         lists = ("dsl", "deputy_dsls", "named_governors", "official_channels", "linked_policies")
         result: dict[str, Any] = {"source": self.source}
         for name in single:
             found: Found[Any] | None = getattr(self, name)
             result[name] = None if found is None else found.to_json_dict()
-        guess = self.title_guess
-        result["title_guess"] = None if guess is None else guess.to_json_dict()
         for name in lists:
             result[name] = [item.to_json_dict() for item in getattr(self, name)]
         result["dates_not_stated"] = self.dates_not_stated()
         result["missing"] = list(self.missing)
         result["warnings"] = list(self.warnings)
-        result["complete"] = self.is_complete
+        result["complete"] = not self.missing  # every required field found or worked out
         return result
 
 
