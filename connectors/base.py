@@ -597,8 +597,3 @@ class RateLimiter:
             pause = self.window - (now - self._stamps[0])
             self._sleep(pause)
             waited += pause
-
-    def pause(self, seconds: float) -> None:
-        """Honour a platform's ``Retry-After`` before the next event."""
-        if seconds > 0:
-            self._sleep(seconds)

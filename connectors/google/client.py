@@ -327,7 +327,6 @@ class GoogleClient:
         admin_subject: str | None = None,
         sender: str | None = None,
         http: Any | None = None,
-        request_builder: Any | None = None,
     ) -> GoogleClient:
         """Load a service-account JSON key file (raises GoogleSetupError with a clear reason)."""
         from google.oauth2 import service_account
@@ -359,7 +358,6 @@ class GoogleClient:
             admin_subject=admin_subject,
             sender=sender,
             http=http,
-            request_builder=request_builder,
         )
 
     @property
