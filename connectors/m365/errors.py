@@ -20,6 +20,7 @@ __all__ = [
     "M365SetupError",
     "describe",
     "exception_chain",
+    "missing_settings",
     "raise_for_native",
     "read_error",
     "text_or_none",
@@ -60,6 +61,15 @@ class GraphCallError(Exception):
         self.retry_after = retry_after
         self.sent = sent
         self.token = token
+
+
+def missing_settings(m365: Any, *names: str) -> list[str]:
+    """The variables of ``names`` that ``m365`` leaves empty, and a secret or certificate if it
+    has neither, as a person sets them (``COMPLIANCE_BOT_M365__TENANT_ID``...)."""
+    missing = [f"{ENV}{name}" for name in names if not getattr(m365, name.lower())]
+    if m365.client_secret is None and m365.certificate_path is None:
+        missing.append(f"{ENV}CLIENT_SECRET or {ENV}CERTIFICATE_PATH")
+    return missing
 
 
 def raise_for_native(response: httpx.Response, what: str) -> None:

@@ -131,10 +131,7 @@ class SharePointListMirror:
     def _find(self) -> str | None:
         """The list's id (its columns loaded), or None when the site has no such list."""
         if self._list_id is None:
-            lists = self.client.lists(self.site_id)
-            match = next(
-                (x for x in lists if x.display_name.casefold() == self.list_name.casefold()), None
-            )
+            match = self.client.find_list(self.site_id, self.list_name)
             if match is None:
                 return None
             self._list_id = match.id
