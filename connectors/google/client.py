@@ -124,10 +124,7 @@ def _error_facts(content: bytes) -> tuple[str, str]:
     if not isinstance(error, dict):
         return "", ""
     message = str(error.get("message") or "")
-    for item in error.get("errors") or []:
-        if isinstance(item, dict) and item.get("reason"):
-            return str(item["reason"]), message
-    for item in error.get("details") or []:
+    for item in [*(error.get("errors") or []), *(error.get("details") or [])]:
         if isinstance(item, dict) and item.get("reason"):
             return str(item["reason"]), message
     return str(error.get("status") or ""), message
