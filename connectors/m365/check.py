@@ -168,7 +168,10 @@ def _run(
             return rows
         rows.append(CheckRow("token", True, f"app-only token issued by {m365.authority_host}"))
         app = str(m365.client_id)
-        read = [_users(client, app), *_groups(client, app, list(m365.role_groups))]
+        read = [_probe(app, "User.Read.All",
+                       lambda: client.users(select=("id",), top=1, all_pages=False),
+                       "GET /users?$top=1 works"),
+                *_groups(client, app, list(m365.role_groups))]
         rows += read
         if all(row.ok for row in read):  # the directory can be read: say who it reads
             rows += _staff(client, m365)
@@ -289,24 +292,15 @@ def _token_failure(exc: Exception, authority: str, auth: str) -> CheckRow:
     )
 
 
-def _probe(name: str, call: Callable[[], object], fix: str, ok_detail: str) -> CheckRow:
-    """Run a read; 401/403 means the permission is missing."""
+def _probe(app: str, name: str, call: Callable[[], object], ok_detail: str) -> CheckRow:
+    """Run a read that needs permission ``name``; 401/403 means it is missing."""
     try:
         call()
     except GraphCallError as exc:
         if exc.status in (401, 403):
-            return CheckRow(name, False, f"{name} missing: {exc}", fix)
+            return CheckRow(name, False, f"{name} missing: {exc}", _consent(app, name))
         return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
     return CheckRow(name, True, ok_detail)
-
-
-def _users(client: GraphClient, app: str) -> CheckRow:
-    return _probe(
-        "User.Read.All",
-        lambda: client.users(select=("id",), top=1, all_pages=False),
-        _consent(app, "User.Read.All"),
-        "GET /users?$top=1 works",
-    )
 
 
 def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
@@ -315,12 +309,7 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
         if groups:
             client.group_member_ids(groups[0].id, top=1)
 
-    row = _probe(
-        "GroupMember.Read.All",
-        read,
-        _consent(app, "GroupMember.Read.All"),
-        "GET /groups?$top=1 and its members work",
-    )
+    row = _probe(app, "GroupMember.Read.All", read, "GET /groups?$top=1 and its members work")
     if not row.ok or not names:
         return [row]
     try:

@@ -19,6 +19,7 @@ __all__ = [
     "GraphCallError",
     "M365SetupError",
     "describe",
+    "error_body",
     "exception_chain",
     "missing_settings",
     "raise_for_native",
@@ -76,7 +77,7 @@ def raise_for_native(response: httpx.Response, what: str) -> None:
     """Turn a raw error response into a GraphCallError (Graph's code and message, Retry-After)."""
     if response.status_code < 400:
         return
-    code, message = _error_body(response.content)
+    code, message = error_body(response.content)
     raise GraphCallError(
         describe(what, response.status_code, code, message),
         status=response.status_code,
@@ -85,7 +86,8 @@ def raise_for_native(response: httpx.Response, what: str) -> None:
     )
 
 
-def _error_body(content: bytes) -> tuple[str | None, str | None]:
+def error_body(content: bytes) -> tuple[str | None, str | None]:
+    """Graph's (or a flow's) ``error.code`` and ``error.message`` from a JSON body, if any."""
     try:
         data = json.loads(content or b"{}")
     except ValueError:
