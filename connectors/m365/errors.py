@@ -120,8 +120,11 @@ def exception_chain(exc: BaseException) -> list[BaseException]:
     return found
 
 
-def read_error(exc: GraphCallError, permissions: str) -> Exception:
-    """A failed read (safe to repeat) as the outbox's error."""
+def read_error(exc: GraphCallError, permissions: str, *, not_found: str = "") -> Exception:
+    """A failed read (safe to repeat) as the outbox's error; a 404 names ``not_found``, the
+    settings to check, when given."""
+    if exc.status == 404 and not_found:
+        return PermanentError(f"{exc} — check {not_found}")
     if exc.token:
         if exc.code:
             return PermanentError(f"{exc} (check {ENV}TENANT_ID, CLIENT_ID and the secret)")

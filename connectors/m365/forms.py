@@ -220,10 +220,8 @@ class ListFormSource:
             names = [RESPONSE_ID, *(c.name for c in FORM_LIST_COLUMNS)]
             items = self.client.list_items(self.site_id, match.id, names)
         except GraphCallError as exc:
-            error = read_error(exc, FORMS_PERMISSION)
-            if exc.status == 404:
-                error = PermanentError(f"{exc} — check {ENV}SITE_ID and {ENV}FORMS_LIST")
-            raise error from exc
+            raise read_error(exc, FORMS_PERMISSION,
+                             not_found=f"{ENV}SITE_ID and {ENV}FORMS_LIST") from exc
         found: dict[str, FormResponse] = {}
         bad: dict[str, UnreadableResponse] = {}
         for item in items:
