@@ -59,6 +59,7 @@ __all__ = [
     "UnreadableResponse",
     "UrgentReserve",
     "left_out_words",
+    "pacing_row",
     "parse_retry_after",
     "webhook_status",
 ]
@@ -152,6 +153,23 @@ class CheckRow:
     ok: bool
     detail: str
     fix: str | None = None
+
+
+def pacing_row(name: str, mail: Any, prefix: str, daily: int, unit: str) -> CheckRow:
+    """The sending pace and what routine mail leaves for urgent mail (from the settings
+    ``mail``, whose variables start with ``prefix``): ``daily`` ``unit`` a day at most."""
+    minute, day = mail.urgent_reserve_per_minute, mail.urgent_reserve_per_day
+    ok = 0 <= minute < mail.messages_per_minute and 0 <= day < daily
+    return CheckRow(
+        name,
+        ok,
+        f"{mail.messages_per_minute} a minute and {daily:,} {unit} a day; reminders and digests "
+        f"use at most {mail.messages_per_minute - minute} a minute and {daily - day:,}"
+        f"{' recipients' if unit == 'recipients' else ''} a day, the rest is kept for "
+        "safeguarding alerts, sign-in links and receipts (sent first)",
+        None if ok else f"Set {prefix}URGENT_RESERVE_PER_MINUTE below {prefix}MESSAGES_PER_MINUTE "
+        f"and {prefix}URGENT_RESERVE_PER_DAY below {daily:,}.",
+    )
 
 
 # --------------------------------------------------------------------------- directory
@@ -597,8 +615,3 @@ class RateLimiter:
             pause = self.window - (now - self._stamps[0])
             self._sleep(pause)
             waited += pause
-
-    def pause(self, seconds: float) -> None:
-        """Honour a platform's ``Retry-After`` before the next event."""
-        if seconds > 0:
-            self._sleep(seconds)

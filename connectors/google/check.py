@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from connectors.base import CheckRow
+from connectors.base import CheckRow, pacing_row
 from connectors.google.client import (
     DIRECTORY_SCOPES,
     FORMS_SCOPES,
@@ -151,28 +151,8 @@ def run_checks(
     rows.append(_sheets_row(settings, client))
     rows.append(_forms_row(settings, client))
     rows.append(_chat_row(settings))
-    rows.append(_pacing_row(settings))
+    rows.append(pacing_row("Mail pacing", settings.google, _var(""), DAILY_SEND_LIMIT, "messages"))
     return rows
-
-
-def _pacing_row(settings: Settings) -> CheckRow:
-    """The sending pace and what routine mail leaves for urgent mail (from the settings)."""
-    google = settings.google
-    minute, day = google.urgent_reserve_per_minute, google.urgent_reserve_per_day
-    ok = 0 <= minute < google.messages_per_minute and 0 <= day < DAILY_SEND_LIMIT
-    return CheckRow(
-        "Mail pacing",
-        ok,
-        f"{google.messages_per_minute} a minute and {DAILY_SEND_LIMIT:,} messages a day; "
-        f"reminders and digests use at most {google.messages_per_minute - minute} a minute and "
-        f"{DAILY_SEND_LIMIT - day:,} a day, the rest is kept for safeguarding alerts, sign-in "
-        "links and receipts (sent first)",
-        None
-        if ok
-        else f"Set {_var('URGENT_RESERVE_PER_MINUTE')} below "
-        f"{_var('MESSAGES_PER_MINUTE')} and {_var('URGENT_RESERVE_PER_DAY')} below "
-        f"{DAILY_SEND_LIMIT:,}.",
-    )
 
 
 def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:

@@ -124,10 +124,7 @@ def _error_facts(content: bytes) -> tuple[str, str]:
     if not isinstance(error, dict):
         return "", ""
     message = str(error.get("message") or "")
-    for item in error.get("errors") or []:
-        if isinstance(item, dict) and item.get("reason"):
-            return str(item["reason"]), message
-    for item in error.get("details") or []:
+    for item in [*(error.get("errors") or []), *(error.get("details") or [])]:
         if isinstance(item, dict) and item.get("reason"):
             return str(item["reason"]), message
     return str(error.get("status") or ""), message
@@ -327,7 +324,6 @@ class GoogleClient:
         admin_subject: str | None = None,
         sender: str | None = None,
         http: Any | None = None,
-        request_builder: Any | None = None,
     ) -> GoogleClient:
         """Load a service-account JSON key file (raises GoogleSetupError with a clear reason)."""
         from google.oauth2 import service_account
@@ -359,7 +355,6 @@ class GoogleClient:
             admin_subject=admin_subject,
             sender=sender,
             http=http,
-            request_builder=request_builder,
         )
 
     @property

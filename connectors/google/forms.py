@@ -12,7 +12,7 @@ from typing import Any
 
 from connectors.base import FormResponse, PermanentError, UnreadableResponse
 from connectors.google.client import GoogleApi
-from connectors.google.errors import read_once
+from connectors.google.errors import read_once, read_pages
 
 __all__ = ["GoogleFormSource"]
 
@@ -48,35 +48,31 @@ class GoogleFormSource:
     ) -> Sequence[FormResponse | UnreadableResponse]:
         """Responses last submitted after ``since`` (all when None), oldest first; then the
         ones that cannot be read (no id or time, answers not in the documented shape)."""
-        titles = self._titles()
         params: dict[str, Any] = {"formId": self._form_id}
         if since is not None:
             params["filter"] = f"timestamp > {_rfc3339(since)}"
-        request = self._responses.list(**params)
-        found: list[FormResponse] = []
-        bad: list[UnreadableResponse] = []
-        while request is not None:
-            page = self._read(request, "Forms responses.list")
-            for raw in page.get("responses", []):
-                response = self._response(raw, titles)
-                if isinstance(response, UnreadableResponse):
-                    bad.append(response)
-                elif since is None or response.submitted_at > since:
-                    found.append(response)
-            request = self._responses.list_next(request, page)
-        return [*sorted(found, key=lambda r: (r.submitted_at, r.response_id)), *bad]
-
-    def _read(self, request: Any, what: str) -> dict[str, Any]:
         try:
-            return read_once(self._api, request, what)
+            titles = self._titles(read_once(self._api, self._forms.get(formId=self._form_id),
+                                            "Forms forms.get"))
+            pages = list(read_pages(self._api, self._responses, self._responses.list(**params),
+                                    "Forms responses.list"))
         except PermanentError as exc:
             raise PermanentError(
                 f"{exc} (share the form with the service account, and check "
                 "COMPLIANCE_BOT_GOOGLE__FORM_ID)"
             ) from exc
+        found: list[FormResponse] = []
+        bad: list[UnreadableResponse] = []
+        for raw in [raw for page in pages for raw in page.get("responses", [])]:
+            response = self._response(raw, titles)
+            if isinstance(response, UnreadableResponse):
+                bad.append(response)
+            elif since is None or response.submitted_at > since:
+                found.append(response)
+        return [*sorted(found, key=lambda r: (r.submitted_at, r.response_id)), *bad]
 
-    def _titles(self) -> dict[str, str]:
-        form = self._read(self._forms.get(formId=self._form_id), "Forms forms.get")
+    @staticmethod
+    def _titles(form: Mapping[str, Any]) -> dict[str, str]:
         titles: dict[str, str] = {}
         used: set[str] = set()
 

@@ -50,7 +50,6 @@ class GmailMailer(Mailer):
         api: the Gmail service, impersonating ``sender``.
         sender: the From address (the impersonated mailbox or one of its send-as aliases).
         per_minute: messages a minute (default 60, Google's guidance per user).
-        daily_messages: messages in a rolling 24 hours (default 2,000, Workspace's limit).
         reserve: what routine mail may never spend of those limits (default: one send a
             minute and 100 messages a day), kept for urgent mail.
         lookup: builds the read-only Gmail API (gmail.readonly) used only by ``find_sent``
@@ -59,6 +58,7 @@ class GmailMailer(Mailer):
     """
 
     max_batch: int = GMAIL_MAX_BATCH
+    daily_messages: int = DAILY_SEND_LIMIT  # messages in a rolling 24 hours
 
     def __init__(
         self,
@@ -66,17 +66,15 @@ class GmailMailer(Mailer):
         sender: str,
         *,
         per_minute: int = PER_MINUTE,
-        daily_messages: int = DAILY_SEND_LIMIT,
         reserve: UrgentReserve | None = None,
         lookup: Callable[[], GoogleApi] | None = None,
     ) -> None:
-        if per_minute < 1 or daily_messages < 1:
-            raise ValueError("GmailMailer needs per_minute >= 1 and daily_messages >= 1")
+        if per_minute < 1:
+            raise ValueError("GmailMailer needs per_minute >= 1")
         self._api = api
         self._lookup = functools.cache(lookup) if lookup is not None else None
         self.sender = sender
         self.per_minute = per_minute
-        self.daily_messages = daily_messages
         self.reserve = reserve or UrgentReserve(per_minute=1, per_day=100)
         # mailer-daemon reports already read: id -> (Message-IDs named, failed recipients)
         self._reports: dict[str, tuple[tuple[str, ...], str]] = {}

@@ -35,14 +35,13 @@ from connectors.base import (
     UnreadableResponse,
     webhook_status,
 )
-from connectors.local.directory import DIRECTORY_COLUMNS, FileDirectory
+from connectors.local.directory import FileDirectory
 from connectors.mime import envelope_recipients, mime_bytes, to_mime
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "DIRECTORY_COLUMNS",
     "CsvListMirror",
     "EmlMailer",
     "FileDirectory",
@@ -383,27 +382,18 @@ class LocalFormSource:
         for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
-            where = f"{self.path.name} line {number}"
-            try:
+            key, where = f"line {number}", f"{self.path.name} line {number}"
+            problem = "it has no 'id'"
+            try:  # each step says what is wrong before it reads
                 raw = json.loads(line)
-                response_id = str(raw["id"])
-            except (ValueError, KeyError, TypeError):
-                bad.append(UnreadableResponse(f"line {number}", where, "it has no 'id'"))
-                continue
-            where += f" (response {response_id})"
-            try:
+                key = response_id = str(raw["id"])
+                where += f" (response {response_id})"
+                problem = "its submitted_at is missing or not an ISO 8601 time"
                 submitted = datetime.fromisoformat(raw["submitted_at"])
-            except (ValueError, KeyError, TypeError):
-                bad.append(UnreadableResponse(
-                    response_id, where, "its submitted_at is missing or not an ISO 8601 time"
-                ))
-                continue
-            try:
+                problem = "its answers are missing or not question: answer pairs"
                 answers = {str(k): str(v) for k, v in dict(raw["answers"]).items()}
             except (ValueError, KeyError, TypeError):
-                bad.append(UnreadableResponse(
-                    response_id, where, "its answers are missing or not question: answer pairs"
-                ))
+                bad.append(UnreadableResponse(key, where, problem))
                 continue
             response = FormResponse(
                 response_id=response_id,

@@ -19,26 +19,10 @@ from bot.core.words import plain_key
 from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from connectors.local.staff_export import Header, read_header, split_name, staff_date
 
-__all__ = ["DIRECTORY_COLUMNS", "FileDirectory"]
+__all__ = ["FileDirectory"]
 
 _TRUE = {"1", "true", "yes", "y", "active", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "left", "suspended", "disabled"}
-DIRECTORY_COLUMNS = (
-    "id",
-    "email",
-    "name",
-    "given_name",
-    "family_name",
-    "job_title",
-    "other_titles",
-    "roles",
-    "groups",
-    "manager_email",
-    "start_date",
-    "active",
-    "school",
-    "has_account",
-)
 _Label = Callable[[str], str]  # the bot's column -> the file's own name for it
 
 

@@ -32,10 +32,11 @@ from connectors.base import (
     SetupError,
     UnreadableResponse,
     left_out_words,
+    pacing_row,
 )
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory, find_role_groups
-from connectors.m365.errors import ENV, GraphCallError, exception_chain
+from connectors.m365.errors import ENV, GraphCallError, exception_chain, missing_settings
 from connectors.m365.forms import ListFormSource, column_problems
 from connectors.m365.mail import DAILY_RECIPIENTS
 from connectors.m365.teams_bot import TeamsBot
@@ -90,24 +91,6 @@ def _consent(app: str, permission: str) -> str:
     return CONSENT.format(app=app, permission=permission)
 
 
-def _mail_send_missing_fix(app: str, sender: str) -> str:
-    return (
-        rbac_fix(app, sender)
-        + "\nGranting Mail.Send as an application permission also works ("
-        + _consent(app, "Mail.Send").rstrip(".")
-        + ") but lets the app send as every mailbox: scope it as above."
-    )
-
-
-def _tenant_wide_fix(app: str, sender: str) -> str:
-    return (
-        rbac_fix(app, sender)
-        + "\nThen remove the tenant-wide grant (permissions add up, so the scope only bites "
-        f"without it): Entra admin centre > App registrations > {app} > API permissions > "
-        "Mail.Send > Remove permission."
-    )
-
-
 @contextlib.contextmanager
 def _quiet(*names: str) -> Iterator[None]:
     """Drop the named loggers' records (and their children's) for the duration."""
@@ -147,13 +130,7 @@ def run_checks(
 def _run(
     m365: Any, transport: httpx.AsyncBaseTransport | None, schools: dict[str, str]
 ) -> list[CheckRow]:
-    missing = [
-        f"{ENV}{name}"
-        for name, value in (("TENANT_ID", m365.tenant_id), ("CLIENT_ID", m365.client_id))
-        if not value
-    ]
-    if m365.client_secret is None and m365.certificate_path is None:
-        missing.append(f"{ENV}CLIENT_SECRET or {ENV}CERTIFICATE_PATH")
+    missing = missing_settings(m365, "TENANT_ID", "CLIENT_ID")
     if missing:
         return [
             CheckRow(
@@ -191,7 +168,10 @@ def _run(
             return rows
         rows.append(CheckRow("token", True, f"app-only token issued by {m365.authority_host}"))
         app = str(m365.client_id)
-        read = [_users(client, app), *_groups(client, app, list(m365.role_groups))]
+        read = [_probe(app, "User.Read.All",
+                       lambda: client.users(select=("id",), top=1, all_pages=False),
+                       "GET /users?$top=1 works"),
+                *_groups(client, app, list(m365.role_groups))]
         rows += read
         if all(row.ok for row in read):  # the directory can be read: say who it reads
             rows += _staff(client, m365)
@@ -203,7 +183,7 @@ def _run(
         rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
         rows.append(_bot(client, m365, transport, auth))
-    rows.append(_pacing(m365))
+    rows.append(pacing_row("mail pacing", m365, ENV, DAILY_RECIPIENTS, "recipients"))
     rows.append(_webhook(m365.teams_webhook_url))
     return rows
 
@@ -263,25 +243,6 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
                     "read without sending: check it is granted")
 
 
-def _pacing(m365: Any) -> CheckRow:
-    """The sending pace and what routine mail leaves for urgent mail (from the settings)."""
-    minute, day = m365.urgent_reserve_per_minute, m365.urgent_reserve_per_day
-    share = m365.messages_per_minute - minute
-    ok = 0 <= minute < m365.messages_per_minute and 0 <= day < DAILY_RECIPIENTS
-    return CheckRow(
-        "mail pacing",
-        ok,
-        f"{m365.messages_per_minute} a minute and {DAILY_RECIPIENTS:,} recipients a day; "
-        f"reminders and digests use at most {share} a minute and "
-        f"{DAILY_RECIPIENTS - day:,} recipients a day, the rest is kept for safeguarding "
-        "alerts, sign-in links and receipts (sent first)",
-        None
-        if ok
-        else f"Set {ENV}URGENT_RESERVE_PER_MINUTE below {ENV}MESSAGES_PER_MINUTE "
-        f"and {ENV}URGENT_RESERVE_PER_DAY below {DAILY_RECIPIENTS:,}.",
-    )
-
-
 def _network_error(exc: BaseException) -> BaseException | None:
     """The link of the chain that says the request never got an answer, if there is one."""
     kinds: tuple[type[BaseException], ...] = (OSError, httpx.TransportError)
@@ -331,24 +292,15 @@ def _token_failure(exc: Exception, authority: str, auth: str) -> CheckRow:
     )
 
 
-def _probe(name: str, call: Callable[[], object], fix: str, ok_detail: str) -> CheckRow:
-    """Run a read; 401/403 means the permission is missing."""
+def _probe(app: str, name: str, call: Callable[[], object], ok_detail: str) -> CheckRow:
+    """Run a read that needs permission ``name``; 401/403 means it is missing."""
     try:
         call()
     except GraphCallError as exc:
         if exc.status in (401, 403):
-            return CheckRow(name, False, f"{name} missing: {exc}", fix)
+            return CheckRow(name, False, f"{name} missing: {exc}", _consent(app, name))
         return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
     return CheckRow(name, True, ok_detail)
-
-
-def _users(client: GraphClient, app: str) -> CheckRow:
-    return _probe(
-        "User.Read.All",
-        lambda: client.users(select=("id",), top=1, all_pages=False),
-        _consent(app, "User.Read.All"),
-        "GET /users?$top=1 works",
-    )
 
 
 def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
@@ -357,12 +309,7 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
         if groups:
             client.group_member_ids(groups[0].id, top=1)
 
-    row = _probe(
-        "GroupMember.Read.All",
-        read,
-        _consent(app, "GroupMember.Read.All"),
-        "GET /groups?$top=1 and its members work",
-    )
+    row = _probe(app, "GroupMember.Read.All", read, "GET /groups?$top=1 and its members work")
     if not row.ok or not names:
         return [row]
     try:
@@ -423,12 +370,8 @@ def external_row(licences: int, external: int, domain: str) -> CheckRow:
 def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:
     """Who the directory reads as people, and the accounts it leaves out (guests, accounts
     without a licence) with the settings that bring them in, naming those with no mailbox."""
-    directory = GraphDirectory(
-        client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
-        include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed,
-    )
     try:
-        changes = directory.fetch(None)
+        changes = GraphDirectory.from_settings(client, m365).fetch(None)
     except (ConnectorError, GraphCallError) as exc:
         return [CheckRow("directory", False, str(exc), "See deploy/m365.md, section 5.")]
     here = sum(1 for p in changes.people if p.active)
@@ -520,7 +463,10 @@ def _send_probe(client: GraphClient, app: str, sender: str) -> CheckRow:
                 name,
                 False,
                 f"Mail.Send missing for {sender}: {exc}",
-                _mail_send_missing_fix(app, sender),
+                rbac_fix(app, sender)
+                + "\nGranting Mail.Send as an application permission also works ("
+                + _consent(app, "Mail.Send").rstrip(".")
+                + ") but lets the app send as every mailbox: scope it as above.",
             )
         if exc.status == 404:
             return CheckRow(
@@ -560,7 +506,10 @@ def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckR
         name,
         False,
         f"Mail.Send is tenant-wide: the app may send as any mailbox (e.g. {other.mail})",
-        _tenant_wide_fix(app, sender),
+        rbac_fix(app, sender)
+        + "\nThen remove the tenant-wide grant (permissions add up, so the scope only bites "
+        f"without it): Entra admin centre > App registrations > {app} > API permissions > "
+        "Mail.Send > Remove permission.",
     )
     try:
         client.send_probe(other.id)
@@ -579,7 +528,7 @@ def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) ->
     if not site_id:
         return CheckRow(name, True, f"not configured: reports are not mirrored ({ENV}SITE_ID)")
     try:
-        lists = client.lists(site_id)
+        exists = client.find_list(site_id, list_name) is not None
     except GraphCallError as exc:
         if exc.status in (401, 403):
             return CheckRow(
@@ -602,7 +551,6 @@ def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) ->
                 "GET /sites/{hostname}:/sites/{path}.",
             )
         return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
-    exists = any(x.display_name.casefold() == list_name.casefold() for x in lists)
     state = "exists" if exists else "will be created on first use"
     return CheckRow(name, True, f"site readable; list {list_name!r} {state}")
 
@@ -613,10 +561,7 @@ def _forms(client: GraphClient, m365: Any) -> CheckRow:
         return CheckRow(name, True, f"not configured: no Microsoft form is read ({ENV}FORMS_LIST)")
     made = "Create it with 'compliance-bot reports microsoft-form' (it prints the flow's steps)."
     try:
-        lists = client.lists(m365.site_id)
-        match = next(
-            (x for x in lists if x.display_name.casefold() == m365.forms_list.casefold()), None
-        )
+        match = client.find_list(m365.site_id, m365.forms_list)
         if match is None:
             return CheckRow(name, False, f"the site has no list {m365.forms_list!r}", made)
         problems = column_problems(client.columns(m365.site_id, match.id))

@@ -40,13 +40,13 @@ import threading
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from connectors.base import parse_retry_after
-from connectors.m365.client_mailbox import MailboxCalls
 from connectors.m365.client_pipeline import get_json, json_pages, once_native, post_once, query
 from connectors.m365.client_sharepoint import SharePointCalls
 from connectors.m365.errors import (
@@ -253,7 +253,7 @@ def _shutdown(worker: _LoopThread, holder: list[Any], credential: Any) -> None:
 # --------------------------------------------------------------------------- the client
 
 
-class GraphClient(SharePointCalls, MailboxCalls):
+class GraphClient(SharePointCalls):
     """Microsoft Graph through msgraph-sdk, callable from sync code.
 
     The loop thread and the SDK client start on first use, so building connectors is cheap and
@@ -520,6 +520,48 @@ class GraphClient(SharePointCalls, MailboxCalls):
             await graph.users.by_user_id(sender).send_mail.post(body, post_once())
 
         self._call("sendMail (probe)", call)
+
+    # ---- the sender's mailbox, read (Mail.ReadBasic.All: envelopes and headers only) ---------
+    def sent_message_id(self, sender: str, internet_message_id: str) -> str | None:
+        """``GET /users/{sender}/mailFolders/SentItems/messages?$filter=internetMessageId eq
+        '...'``: the Graph id of the sent item with that Message-ID, or None. Needs
+        ``Mail.ReadBasic.All`` (only the message's envelope is read: ``$select=id``)."""
+
+        async def call(graph: Any) -> str | None:
+            quoted = internet_message_id.replace("'", "''")  # OData string literal
+            folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("SentItems")
+            response = await folder.messages.get(query(
+                folder.messages, filter=f"internetMessageId eq '{quoted}'", select=["id"], top=1))
+            found = (response.value if response else None) or []
+            return str(found[0].id) if found else None
+
+        return self._call("reading Sent Items", call)
+
+    def inbox_reports(self, sender: str, since: datetime) -> list[dict[str, Any]]:
+        """``GET /users/{sender}/mailFolders/inbox/messages?$filter=receivedDateTime ge ...``:
+        the non-delivery reports Exchange put in the sender's inbox since ``since`` (sent by
+        the postmaster, or marked ``X-MS-Exchange-Message-Is-Ndr``), as ``{"subject",
+        "headers": {lower-cased name: value}}``. Envelope only (``Mail.ReadBasic.All``)."""
+
+        async def call(graph: Any) -> list[dict[str, Any]]:
+            stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("inbox")
+            response = await folder.messages.get(query(
+                folder.messages, filter=f"receivedDateTime ge {stamp}", top=50,
+                select=["id", "subject", "from", "internetMessageHeaders"]))
+            reports = []
+            for item in (response.value if response else None) or []:
+                headers = {str(h.name).lower(): str(h.value or "")
+                           for h in item.internet_message_headers or []}
+                sender_address = str(item.from_.email_address.address or "") if (
+                    item.from_ and item.from_.email_address) else ""
+                local = sender_address.partition("@")[0].casefold()
+                if "x-ms-exchange-message-is-ndr" in headers or local == "postmaster" or (
+                        local.startswith("microsoftexchange")):
+                    reports.append({"subject": item.subject or "", "headers": headers})
+            return reports
+
+        return self._call("reading the inbox", call)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -65,6 +65,11 @@ class SharePointCalls:
 
         return self._call(what, call)
 
+    def find_list(self, site_id: str, name: str) -> SharePointList | None:
+        """The site's list whose display name is ``name`` (any case), or None."""
+        found = self.lists(site_id)
+        return next((x for x in found if x.display_name.casefold() == name.casefold()), None)
+
     def create_list(
         self,
         site_id: str,

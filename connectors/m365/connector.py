@@ -22,7 +22,7 @@ import httpx
 from connectors.base import SetupError, UrgentReserve
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory
-from connectors.m365.errors import ENV, M365SetupError
+from connectors.m365.errors import ENV, M365SetupError, missing_settings
 from connectors.m365.forms import ListFormSource
 from connectors.m365.mail import DAILY_RECIPIENTS, GraphMailer
 from connectors.m365.sharepoint import SharePointListMirror
@@ -40,17 +40,7 @@ log = logging.getLogger(__name__)
 
 def _require(settings: Settings) -> None:
     m365 = settings.m365
-    missing = [
-        f"{ENV}{name}"
-        for name, value in (
-            ("TENANT_ID", m365.tenant_id),
-            ("CLIENT_ID", m365.client_id),
-            ("SENDER", m365.sender),
-        )
-        if not value
-    ]
-    if m365.client_secret is None and m365.certificate_path is None:
-        missing.append(f"{ENV}CLIENT_SECRET or {ENV}CERTIFICATE_PATH")
+    missing = missing_settings(m365, "TENANT_ID", "CLIENT_ID", "SENDER")
     if missing:
         raise M365SetupError(
             "the m365 connector needs " + ", ".join(missing) + " (see deploy/m365.md)"
@@ -134,10 +124,7 @@ def build(
     return Connectors(
         name="m365",
         chat=chat,
-        directory=GraphDirectory(
-            client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
-            include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed,
-        ),
+        directory=GraphDirectory.from_settings(client, m365),
         mailer=mailer_for(m365.sender),
         mailer_for=mailer_for,
         notifier=notifier,

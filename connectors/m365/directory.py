@@ -11,12 +11,12 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from connectors.base import DirectoryChanges, DirectoryPerson, RejectedRecord
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError, M365SetupError, read_error
-from connectors.m365.records import DeltaPage, GraphUser
+from connectors.m365.records import DeltaPage, GraphGroup, GraphUser
 
 __all__ = [
     "CURSOR_VERSION",
@@ -127,9 +127,19 @@ class _DeltaState:
         links = [self.users_link, *([self.groups_link] if self.groups_link else [])]
         return all(link.startswith(endpoint + "/") for link in links)
 
-    def left_out_counts(self) -> dict[str, int]:
-        """How many accounts are left out, by what they are ("guest": 3)."""
-        return dict(Counter(self.left_out.values()))
+    def changes(
+        self, read: tuple[list[DirectoryPerson], list[str], list[RejectedRecord]], *,
+        complete: bool, removed: Sequence[str] = (),
+    ) -> DirectoryChanges:
+        """What a fetch returns: ``read`` (people, rejected rows, who those are), the left out
+        accounts counted by what they are ("guest": 3), and this state as the cursor."""
+        people, rejected, records = read
+        return DirectoryChanges(
+            people=people, complete=complete, removed=removed, cursor=self.dump(),
+            rejected=rejected, rejected_records=records,
+            left_out=dict(Counter(self.left_out.values())),
+            no_mailbox=sorted(self.no_mailbox.values()),
+        )
 
     def forget(self, user_id: str) -> None:
         """The user is gone from the directory: no longer counted or named."""
@@ -192,6 +202,12 @@ class GraphDirectory:
     include_guests: bool = False
     include_unlicensed: bool = False
     max_pages: int = 10_000
+
+    @classmethod
+    def from_settings(cls, client: GraphClient, m365: Any) -> GraphDirectory:
+        """The directory ``M365Settings`` describe (role groups, who is read)."""
+        return cls(client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
+                   include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed)
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Return everyone (no or expired cursor) or the changes since ``cursor``."""
@@ -269,20 +285,10 @@ class GraphDirectory:
             )
             for group in groups:
                 if group.id in members and not group.removed:
-                    members[group.id].update(group.members_added)
-                    members[group.id].difference_update(group.members_removed)
+                    _apply(members[group.id], group)
         managers = {uid: u.manager.id for uid, u in live.items() if u.manager is not None}
         state = _DeltaState(users_link, groups_link, config, names, members, managers)
-        people, rejected, records = self._people(live.values(), state, set(), live)
-        return DirectoryChanges(
-            people=people,
-            complete=True,
-            cursor=state.dump(),
-            rejected=rejected,
-            rejected_records=records,
-            left_out=state.left_out_counts(),
-            no_mailbox=sorted(state.no_mailbox.values()),
-        )
+        return state.changes(self._people(live.values(), state, set(), live), complete=True)
 
     def _delta(self, state: _DeltaState) -> DirectoryChanges | None:
         """The changes since ``state``; None when only a full sync can be right."""
@@ -297,44 +303,33 @@ class GraphDirectory:
                 return None  # a role group was deleted or renamed
         changed, removed = _fold_users(users)
         managers = dict(state.managers)
-        for uid in removed:
-            managers.pop(uid, None)
-            affected.discard(uid)
-            for group_members in members.values():
-                group_members.discard(uid)
-        for user in changed.values():
-            if user.manager_reported:
-                _set_manager(managers, user)
         new_state = _DeltaState(
             users_link, groups_link, state.config, state.names, members, managers,
             dict(state.left_out), dict(state.no_mailbox),
         )
         for uid in removed:
+            managers.pop(uid, None)
+            affected.discard(uid)
+            for group_members in members.values():
+                group_members.discard(uid)
             new_state.forget(uid)
-        after = new_state.in_scope()
+        for user in changed.values():
+            if user.manager_reported:
+                _set_manager(managers, user)
         relevant = set(changed) | affected
-        if not self.all_users and state.names:
-            relevant &= before | after  # never look up people the bot does not keep
+        scoped = not self.all_users and bool(state.names)
+        if scoped:
+            relevant &= before | new_state.in_scope()  # never look up people the bot does not keep
             removed = [uid for uid in removed if uid in before]
         records = {uid: u for uid, u in changed.items() if uid in relevant and _complete(u)}
         self._reread(sorted(relevant - set(records)), records, managers)
-        people, rejected, unread = self._people(records.values(), new_state, before, records)
-        scoped = not self.all_users and bool(state.names)
+        read = self._people(records.values(), new_state, before, records)
         removed += [  # a person here before, now a guest or unlicensed: missing, as if deleted
             uid for uid in records
             if uid in new_state.left_out and uid not in state.left_out
             and (uid in before or not scoped) and uid not in removed
         ]
-        return DirectoryChanges(
-            people=people,
-            complete=False,
-            removed=removed,
-            cursor=new_state.dump(),
-            rejected=rejected,
-            rejected_records=unread,
-            left_out=new_state.left_out_counts(),
-            no_mailbox=sorted(new_state.no_mailbox.values()),
-        )
+        return new_state.changes(read, complete=False, removed=removed)
 
     def _group_changes(
         self, state: _DeltaState, members: dict[str, set[str]], affected: set[str]
@@ -357,15 +352,7 @@ class GraphDirectory:
             )
             if group.removed or renamed:
                 return None
-            current = members[group.id]
-            for uid in group.members_added:
-                if uid not in current:
-                    current.add(uid)
-                    affected.add(uid)
-            for uid in group.members_removed:
-                if uid in current:
-                    current.discard(uid)
-                    affected.add(uid)
+            affected |= _apply(members[group.id], group)
         return groups_link
 
     def _reread(
@@ -449,6 +436,14 @@ class GraphDirectory:
                 )
             )
         return people, rejected, records
+
+
+def _apply(members: set[str], group: GraphGroup) -> set[str]:
+    """Apply a group's delta entry to its ``members``; the ids whose membership changed."""
+    changed = (set(group.members_added) - members) | (members & set(group.members_removed))
+    members.update(group.members_added)
+    members.difference_update(group.members_removed)
+    return changed
 
 
 def _fold_users(users: Iterable[GraphUser]) -> tuple[dict[str, GraphUser], list[str]]:

@@ -19,7 +19,9 @@ __all__ = [
     "GraphCallError",
     "M365SetupError",
     "describe",
+    "error_body",
     "exception_chain",
+    "missing_settings",
     "raise_for_native",
     "read_error",
     "text_or_none",
@@ -62,11 +64,20 @@ class GraphCallError(Exception):
         self.token = token
 
 
+def missing_settings(m365: Any, *names: str) -> list[str]:
+    """The variables of ``names`` that ``m365`` leaves empty, and a secret or certificate if it
+    has neither, as a person sets them (``COMPLIANCE_BOT_M365__TENANT_ID``...)."""
+    missing = [f"{ENV}{name}" for name in names if not getattr(m365, name.lower())]
+    if m365.client_secret is None and m365.certificate_path is None:
+        missing.append(f"{ENV}CLIENT_SECRET or {ENV}CERTIFICATE_PATH")
+    return missing
+
+
 def raise_for_native(response: httpx.Response, what: str) -> None:
     """Turn a raw error response into a GraphCallError (Graph's code and message, Retry-After)."""
     if response.status_code < 400:
         return
-    code, message = _error_body(response.content)
+    code, message = error_body(response.content)
     raise GraphCallError(
         describe(what, response.status_code, code, message),
         status=response.status_code,
@@ -75,7 +86,8 @@ def raise_for_native(response: httpx.Response, what: str) -> None:
     )
 
 
-def _error_body(content: bytes) -> tuple[str | None, str | None]:
+def error_body(content: bytes) -> tuple[str | None, str | None]:
+    """Graph's (or a flow's) ``error.code`` and ``error.message`` from a JSON body, if any."""
     try:
         data = json.loads(content or b"{}")
     except ValueError:
@@ -108,8 +120,11 @@ def exception_chain(exc: BaseException) -> list[BaseException]:
     return found
 
 
-def read_error(exc: GraphCallError, permissions: str) -> Exception:
-    """A failed read (safe to repeat) as the outbox's error."""
+def read_error(exc: GraphCallError, permissions: str, *, not_found: str = "") -> Exception:
+    """A failed read (safe to repeat) as the outbox's error; a 404 names ``not_found``, the
+    settings to check, when given."""
+    if exc.status == 404 and not_found:
+        return PermanentError(f"{exc} — check {not_found}")
     if exc.token:
         if exc.code:
             return PermanentError(f"{exc} (check {ENV}TENANT_ID, CLIENT_ID and the secret)")

@@ -161,7 +161,7 @@ def ensure_form_list(
     client: GraphClient, site_id: str, list_name: str
 ) -> tuple[SharePointList, list[str]]:
     """Find or create the form list and add any missing column; return it and what was added."""
-    match = _find_list(client, site_id, list_name)
+    match = client.find_list(site_id, list_name)
     if match is None:
         plan = [(c.name, c.title) for c in FORM_LIST_COLUMNS]
         multiline = {c.name for c in FORM_LIST_COLUMNS if c.multiline}
@@ -176,11 +176,6 @@ def ensure_form_list(
             )
             added.append(f"the column {column.title!r}")
     return match, added
-
-
-def _find_list(client: GraphClient, site_id: str, list_name: str) -> SharePointList | None:
-    lists = client.lists(site_id)
-    return next((x for x in lists if x.display_name.casefold() == list_name.casefold()), None)
 
 
 @dataclass
@@ -209,7 +204,7 @@ class ListFormSource:
     ) -> Sequence[FormResponse | UnreadableResponse]:
         """Responses after ``since`` (all when None), oldest first; then unreadable items."""
         try:
-            match = _find_list(self.client, self.site_id, self.list_name)
+            match = self.client.find_list(self.site_id, self.list_name)
             if match is None:
                 raise PermanentError(
                     f"the site has no list {self.list_name!r} — create it with "
@@ -225,10 +220,8 @@ class ListFormSource:
             names = [RESPONSE_ID, *(c.name for c in FORM_LIST_COLUMNS)]
             items = self.client.list_items(self.site_id, match.id, names)
         except GraphCallError as exc:
-            error = read_error(exc, FORMS_PERMISSION)
-            if exc.status == 404:
-                error = PermanentError(f"{exc} — check {ENV}SITE_ID and {ENV}FORMS_LIST")
-            raise error from exc
+            raise read_error(exc, FORMS_PERMISSION,
+                             not_found=f"{ENV}SITE_ID and {ENV}FORMS_LIST") from exc
         found: dict[str, FormResponse] = {}
         bad: dict[str, UnreadableResponse] = {}
         for item in items:

@@ -52,14 +52,13 @@ class GraphMailer(Mailer):
         sender: the one mailbox mail is sent from (UPN or id).
         per_minute: messages the mailbox may send a minute (Exchange Online: 30, the
             setting's default).
-        daily_recipients: recipients (to + cc) it may send to in a rolling 24 hours
-            (Exchange Online: 10,000); a message to more is refused for good.
         clock: a monotonic clock for Retry-After bookkeeping (a fake one in tests).
         reserve: what routine mail may never spend of the mailbox's limits (default: one
             send a minute and 300 recipients a day), kept for urgent mail.
     """
 
     name: ClassVar[str] = "m365"
+    daily_recipients: int = DAILY_RECIPIENTS  # a message to more is refused for good
 
     def __init__(
         self,
@@ -67,16 +66,14 @@ class GraphMailer(Mailer):
         sender: str,
         *,
         per_minute: int,
-        daily_recipients: int = DAILY_RECIPIENTS,
         clock: Callable[[], float] = time.monotonic,
         reserve: UrgentReserve | None = None,
     ) -> None:
-        if per_minute < 1 or daily_recipients < 1:
-            raise ValueError("GraphMailer needs per_minute >= 1 and daily_recipients >= 1")
+        if per_minute < 1:
+            raise ValueError("GraphMailer needs per_minute >= 1")
         self.client = client
         self.sender = sender
         self.per_minute = per_minute
-        self.daily_recipients = daily_recipients
         self.reserve = reserve or UrgentReserve()
         self._clock = clock
         self._blocked_until = 0.0

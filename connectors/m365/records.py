@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from connectors.m365.errors import GraphCallError
+from connectors.m365.errors import GraphCallError, text_or_none
 
 __all__ = [
     "DeltaPage",
@@ -125,10 +125,6 @@ def delta_page_json(
     )
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def user_json(u: Mapping[str, Any], *, expanded_manager: bool = False) -> GraphUser:
     """A user (raw Graph JSON: a delta entry, or read with ``$expand=manager`` when
     ``expanded_manager``) as a plain record."""
@@ -142,20 +138,20 @@ def user_json(u: Mapping[str, Any], *, expanded_manager: bool = False) -> GraphU
     elif isinstance(u.get("manager"), dict) and u["manager"].get("id"):
         boss = u["manager"]
         manager_reported = True
-        manager = ManagerRef(id=str(boss["id"]), mail=_text(boss.get("mail")),
-                             user_principal_name=_text(boss.get("userPrincipalName")))
+        manager = ManagerRef(id=str(boss["id"]), mail=text_or_none(boss.get("mail")),
+                             user_principal_name=text_or_none(boss.get("userPrincipalName")))
     enabled = u.get("accountEnabled")
     licences = u.get("assignedLicenses")
     return GraphUser(
         id=str(u["id"]),
-        display_name=_text(u.get("displayName")),
-        given_name=_text(u.get("givenName")),
-        surname=_text(u.get("surname")),
-        mail=_text(u.get("mail")),
-        user_principal_name=_text(u.get("userPrincipalName")),
+        display_name=text_or_none(u.get("displayName")),
+        given_name=text_or_none(u.get("givenName")),
+        surname=text_or_none(u.get("surname")),
+        mail=text_or_none(u.get("mail")),
+        user_principal_name=text_or_none(u.get("userPrincipalName")),
         account_enabled=enabled if isinstance(enabled, bool) else None,
-        job_title=_text(u.get("jobTitle")),
-        user_type=_text(u.get("userType")),
+        job_title=text_or_none(u.get("jobTitle")),
+        user_type=text_or_none(u.get("userType")),
         licensed=bool(licences) if isinstance(licences, list) else None,
         removed="@removed" in u,
         manager_reported=manager_reported,
@@ -173,7 +169,7 @@ def group_json(g: Mapping[str, Any]) -> GraphGroup:
         (dropped if "@removed" in entry else added).append(str(entry["id"]))
     return GraphGroup(
         id=str(g["id"]),
-        display_name=_text(g.get("displayName")),
+        display_name=text_or_none(g.get("displayName")),
         removed="@removed" in g,
         members_added=tuple(added),
         members_removed=tuple(dropped),

@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from connectors.base import PermanentError
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError, read_error
 
@@ -94,10 +93,7 @@ class SharePointListMirror:
                     self._columns.clear()
                     return do()
         except GraphCallError as exc:
-            error = read_error(exc, SITES_PERMISSION)
-            if exc.status == 404:
-                error = PermanentError(f"{exc} — check {ENV}SITE_ID")
-            raise error from exc
+            raise read_error(exc, SITES_PERMISSION, not_found=f"{ENV}SITE_ID") from exc
 
     def _rows(self) -> dict[str, dict[str, str]]:
         list_id = self._find()
@@ -131,10 +127,7 @@ class SharePointListMirror:
     def _find(self) -> str | None:
         """The list's id (its columns loaded), or None when the site has no such list."""
         if self._list_id is None:
-            lists = self.client.lists(self.site_id)
-            match = next(
-                (x for x in lists if x.display_name.casefold() == self.list_name.casefold()), None
-            )
+            match = self.client.find_list(self.site_id, self.list_name)
             if match is None:
                 return None
             self._list_id = match.id

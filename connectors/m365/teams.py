@@ -16,7 +16,7 @@ from connectors.base import (
     SetupError,
     webhook_status,
 )
-from connectors.m365.errors import ENV
+from connectors.m365.errors import ENV, error_body
 
 __all__ = ["WorkflowsNotifier"]
 
@@ -80,7 +80,7 @@ def _result(response: httpx.Response) -> SendResult:
     """Map the webhook's answer onto the outbox's outcomes (never echoing the URL)."""
     status = webhook_status(response, "Teams webhook", unknown="; not resent")
     if status >= 300:
-        code = _logic_error_code(response)
+        code = error_body(response.content)[0]
         text = (
             f"Teams webhook refused the card: HTTP {status}{f' {code}' if code else ''} "
             f"(check {ENV}TEAMS_WEBHOOK_URL and the flow)"
@@ -89,12 +89,3 @@ def _result(response: httpx.Response) -> SendResult:
             raise SetupError(f"cards paused: {text}")
         raise PermanentError(text)
     return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
-
-
-def _logic_error_code(response: httpx.Response) -> str | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    error = data.get("error") if isinstance(data, dict) else None
-    return str(error.get("code")) if isinstance(error, dict) and error.get("code") else None

@@ -127,9 +127,9 @@ class TeamsBot:
     timeout: float = 15.0
     _own: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    cards: RateLimiter | None = None
-    feed: RateLimiter | None = None
-    bulk: RateLimiter | None = None
+    cards: RateLimiter = field(init=False, repr=False)
+    feed: RateLimiter = field(init=False, repr=False)
+    bulk: RateLimiter = field(init=False, repr=False)
 
     @classmethod
     def from_settings(cls, m365: M365Settings, *, transport: httpx.BaseTransport | None = None,
@@ -145,12 +145,9 @@ class TeamsBot:
         )
 
     def __post_init__(self) -> None:
-        self.cards = self.cards or RateLimiter(CARDS_PER_SECOND, 1.0, clock=self.clock,
-                                               sleep=self.sleep)
-        self.feed = self.feed or RateLimiter(FEED_PER_SECOND, 1.0, clock=self.clock,
-                                             sleep=self.sleep)
-        self.bulk = self.bulk or RateLimiter(BULK_CALLS, BULK_WINDOW, clock=self.clock,
-                                             sleep=self.sleep)
+        self.cards = RateLimiter(CARDS_PER_SECOND, 1.0, clock=self.clock, sleep=self.sleep)
+        self.feed = RateLimiter(FEED_PER_SECOND, 1.0, clock=self.clock, sleep=self.sleep)
+        self.bulk = RateLimiter(BULK_CALLS, BULK_WINDOW, clock=self.clock, sleep=self.sleep)
 
     # ---- plumbing ---------------------------------------------------------------------------
     def _client(self) -> httpx.Client:
@@ -268,7 +265,6 @@ class TeamsBot:
     def notify(self, user_id: str, *, activity_type: str, preview: str, web_url: str,
                template: dict[str, str] | None = None) -> None:
         """An activity-feed notification for one person (``TeamsActivity.Send``)."""
-        assert self.feed is not None
         self.feed.acquire()
         body = _feed_body(activity_type, preview, web_url, template)
         response = self._graph("POST", f"/users/{user_id}/teamwork/sendActivityNotification",
@@ -282,7 +278,6 @@ class TeamsBot:
         does not answer per recipient: one without the app is skipped there."""
         if not 1 <= len(user_ids) <= BULK_RECIPIENTS:
             raise ValueError(f"1 to {BULK_RECIPIENTS} recipients a call, not {len(user_ids)}")
-        assert self.bulk is not None
         self.bulk.acquire()
         body = {
             **_feed_body(activity_type, preview, web_url, template),
@@ -312,7 +307,6 @@ class TeamsBot:
         service_url = str(payload.get("service_url") or "")
         if not conversation or not isinstance(content, dict) or not service_url:
             raise PermanentError(f"card {card.idempotency_key} has no chat to go to")
-        assert self.cards is not None
         self.cards.acquire()
         token = self.connector_token()
         url = f"{service_url.rstrip('/')}/v3/conversations/{conversation}/activities"
