@@ -93,8 +93,6 @@ def _child(
         answer = ("error", exc)
     except MemoryError:
         answer = ("stopped", "memory")
-    except RecursionError:
-        answer = ("stopped", "failed")
     except BaseException:  # a library's own error may quote the file: never send its text
         answer = ("stopped", "failed")
     try:

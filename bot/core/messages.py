@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
+from bot.core.config import SchoolConfig
 from bot.core.outbox import EmailDraft
 from bot.core.rendered import Rendered
 from bot.core.words import human_date
@@ -55,7 +56,8 @@ def render_shared(name: str, context: dict[str, Any]) -> Rendered:
 
 def notice(
     *,
-    school_name: str,
+    school: SchoolConfig | None = None,
+    school_name: str = "",
     to: Sequence[str],
     subject: str,
     paragraphs: Sequence[str],
@@ -71,8 +73,11 @@ def notice(
     """A short, general-purpose email (alerts, receipts, links) in both parts.
 
     ``reply_to`` (the school office, ``SchoolConfig.reply_address()``) becomes the Reply-To
-    header, and only then does the footer invite a reply.
+    header, and only then does the footer invite a reply. ``school`` gives both, and its
+    sending name as ``school_name``.
     """
+    if school is not None:
+        school_name, reply_to = school.mail_from_name or school.name, school.reply_address()
     text, html = render(
         "notice",
         {

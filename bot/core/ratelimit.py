@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core.models import RateLimitBucket
 from bot.core.store import dialect_insert
 
-__all__ = ["RateLimit", "allowed", "limit_key", "take"]
+__all__ = ["RateLimit", "allowed", "limit_key", "lock_bucket", "take"]
 
 PRUNE_BATCH = 200  # idle rows removed per prune (a steady trickle keeps the table small)
 PRUNE_EVERY = timedelta(seconds=30)  # per scope and process: a busy form does not prune per hit
@@ -73,16 +73,8 @@ def take(session: Session, rule: RateLimit, key: str, now: datetime) -> bool:
             if not take(session, REPORTS, limit_key(secret, REPORTS, address), now):
                 raise OverTheLimit  # rolls the report back
     """
-    insert = dialect_insert(session, RateLimitBucket).values(
-        scope=rule.scope, key=key, hits=[], updated_at=now
-    )
-    # one statement makes the row if need be, locks it and reads its hits
-    bucket_id, hits = session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["scope", "key"], set_={"updated_at": insert.excluded.updated_at}
-        ).returning(RateLimitBucket.id, RateLimitBucket.hits)
-    ).one()
-    recent = _recent(list(hits or []), rule, now)
+    bucket_id, hits = lock_bucket(session, rule.scope, key, now)
+    recent = _recent(hits, rule, now)
     fits = len(recent) < rule.limit
     session.execute(
         update(RateLimitBucket)
@@ -95,6 +87,21 @@ def take(session: Session, rule: RateLimit, key: str, now: datetime) -> bool:
         _pruned[rule.scope] = now
         _prune(session, rule, now)
     return fits
+
+
+def lock_bucket(session: Session, scope: str, key: str, now: datetime) -> tuple[int, list[float]]:
+    """Lock ``key``'s row of ``scope`` for the rest of the transaction, made on first use: one
+    upsert makes or touches it, holds it (a row lock on PostgreSQL, the single write lock on
+    SQLite) and reads its id and hits."""
+    insert = dialect_insert(session, RateLimitBucket).values(
+        scope=scope, key=key, hits=[], updated_at=now
+    )
+    bucket_id, hits = session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["scope", "key"], set_={"updated_at": insert.excluded.updated_at}
+        ).returning(RateLimitBucket.id, RateLimitBucket.hits)
+    ).one()
+    return bucket_id, list(hits or [])
 
 
 def _prune(session: Session, rule: RateLimit, now: datetime) -> None:

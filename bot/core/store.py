@@ -431,16 +431,6 @@ class Store:
             current = set(conn.scalars(text("SELECT version_num FROM alembic_version")))
         return current == heads
 
-    def is_current(self) -> bool:
-        """True when the database is at the newest migration."""
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
-
-        script = ScriptDirectory.from_config(alembic_config(self.engine))
-        with self.engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-        return current == script.get_current_head()
-
     def session(self) -> Session:
         """A new session (caller commits)."""
         return self._sessions()

@@ -29,7 +29,7 @@ import unicodedata
 import warnings
 import xml.parsers.expat
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -429,18 +429,22 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
         )
 
 
-def _refused_in_child(shown: str, kind: str, why: str) -> AttachmentError:
-    """The refusal when the child checking a file was stopped by one of its limits."""
-    if why == "time":
-        reason = f"took too long to read (over {PARSE_SECONDS:.0f} seconds)"
-    elif why == "memory":
-        reason = "needs far more memory to read than a real document does"
-    else:
-        reason = "could not be read (it may be damaged)"
-    return AttachmentError(
-        f"{shown}: this {kind} {reason}, so we have not accepted it. Please save it again "
-        "(or print it to a new PDF) and upload that."
-    )
+def _in_child(shown: str, kind: str, work: Callable[[bytes], None], data: bytes) -> None:
+    """Run ``work`` on the file in a child (``bot.core.contained``); AttachmentError to refuse,
+    saying so when the child was stopped by one of its limits."""
+    try:
+        run_contained(work, data, passed=(AttachmentError,))
+    except ContainedError as exc:
+        if exc.why == "time":
+            reason = f"took too long to read (over {PARSE_SECONDS:.0f} seconds)"
+        elif exc.why == "memory":
+            reason = "needs far more memory to read than a real document does"
+        else:
+            reason = "could not be read (it may be damaged)"
+        raise AttachmentError(
+            f"{shown}: this {kind} {reason}, so we have not accepted it. Please save it again "
+            "(or print it to a new PDF) and upload that."
+        ) from None
 
 
 def check_pdf(
@@ -468,10 +472,7 @@ def check_pdf(
             f"{shown}: this PDF has web page or script code at its start, so we have not "
             "accepted it. " + advice
         )
-    try:
-        run_contained(functools.partial(_walk_pdf, shown, advice), data, passed=(AttachmentError,))
-    except ContainedError as exc:
-        raise _refused_in_child(shown, "PDF", exc.why) from None
+    _in_child(shown, "PDF", functools.partial(_walk_pdf, shown, advice), data)
 
 
 def _zip_refusal(shown: str, why: str) -> AttachmentError:
@@ -586,10 +587,7 @@ def check_docx(shown: str, data: bytes) -> None:
                 info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)
             ):
                 raise _zip_refusal(shown, "is compressed far more than a real document can be")
-    try:
-        run_contained(functools.partial(_expand_docx, shown), data, passed=(AttachmentError,))
-    except ContainedError as exc:
-        raise _refused_in_child(shown, "Word file", exc.why) from None
+    _in_child(shown, "Word file", functools.partial(_expand_docx, shown), data)
 
 
 def check_document_content(shown: str, data: bytes) -> None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import to_local
-from bot.core.nations import Words, school_words_for
+from bot.core.nations import WORD_KEYS, Words, school_words_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -68,24 +68,15 @@ ROLE_ORDER: tuple[str, ...] = (
     "dpo", "chair_of_governors", "safeguarding_governor", "account_holder", "admin",
     "trust_admin",
 )
-_PLAIN_ROLES = {
-    "staff": "staff",
-    "volunteer": "volunteer",
+_PLAIN_ROLES = {  # the rest read as they are written ("volunteer")
     "supply": "supply staff",
     "dpo": "data protection officer",
     "account_holder": "official account holder",
     "admin": "administrator",
     "trust_admin": "trust-wide administrator",
 }
-_ROLE_WORD = {
-    "governor": "governor",
-    "clerk": "clerk",
-    "headteacher": "headteacher",
-    "dsl": "dsl",
-    "deputy_dsl": "deputy_dsl",
-    "chair_of_governors": "chair",
-    "safeguarding_governor": "safeguarding_governor",
-}
+# the roles whose names are the school's words (``Words``), under the same key but the chair's
+_ROLE_WORD = {"chair_of_governors": "chair"}
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
              "ninth", "tenth")
@@ -108,8 +99,9 @@ def role_name(role: str, words: Words | None = None) -> str:
     """A role as the school says it: ``deputy_dsl`` → 'deputy DSL' (England's words when
     ``words`` is not given; pass ``school_words(school)``)."""
     words = words or default_words()
-    if role in _ROLE_WORD:
-        return str(getattr(words, _ROLE_WORD[role]))
+    word = _ROLE_WORD.get(role, role)
+    if word in WORD_KEYS:
+        return str(getattr(words, word))
     return _PLAIN_ROLES.get(role, role.replace("_", " "))
 
 

@@ -138,8 +138,7 @@ def _draft(school: SchoolConfig, to: str, talks: list[Conversation]) -> EmailDra
         + " ".join(dict.fromkeys(_WHAT_TO_DO.get(t.kind, "") for t in talks)).strip()
     )
     return notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=(to,),
         subject=f"Chasing has stopped for {who}: please talk to "
         + ("them" if len(names) > 1 else "them about " + f"{len(talks)} items"),
@@ -155,8 +154,7 @@ def _draft_one(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
     name = talk.person_name
     last = human_date(talk.last_reminded_on) if talk.last_reminded_on else None
     return notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=(to,),
         subject=f"Chasing has stopped for {name}: please talk to them",
         paragraphs=[

@@ -83,8 +83,7 @@ def told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -
     names = sorted(people)
     who = names[0] if len(names) == 1 else f"{len(names)} people"
     return notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=(to,),
         subject=f"Well overdue: {who}",
         paragraphs=[

@@ -139,8 +139,7 @@ def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datet
         "is fixed."
     )
     draft = notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=list(to),
         subject=f"{school.name}: one of the bot's jobs is not working",
         greeting="Hello,",

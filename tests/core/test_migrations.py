@@ -11,6 +11,7 @@ from alembic import command
 from sqlalchemy import text
 
 from bot.core.store import Store, alembic_config
+from tests.support.helpers import is_current
 from tests.support.keys import TEST_KEYS
 
 
@@ -39,7 +40,7 @@ def test_0002_adds_missing_since_and_keeps_everyone(database_url: str) -> None:
              "left_on": date(2026, 10, 1)},
         ])
     command.upgrade(config, "head")
-    assert store.is_current()
+    assert is_current(store)
     with store.engine.connect() as conn:
         rows = conn.execute(
             text("SELECT email, active, left_on, missing_since FROM people ORDER BY email")

@@ -12,13 +12,13 @@ from sqlalchemy import func, select, update
 
 from bot.core.models import OutboxBody, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
-from bot.core.outbox.bodies import payload_of
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store, alembic_config
 from bot.engine.maintenance import body_sha256, run_maintenance
 from connectors.local.connector import SmtpMailer
 from connectors.mime import KEY_HEADER
+from tests.support.helpers import payload_of
 from tests.support.keys import TEST_KEYS
 from tests.support.smtp import running_smtp
 

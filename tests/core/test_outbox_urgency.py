@@ -189,9 +189,9 @@ def test_a_dead_workers_claims_and_permits_stop_holding_mail_back(database_url: 
     stats = dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=31))
     assert stats.recovered == 29 and stats.sent == 29  # the in-flight one still holds one
     with store.session() as session:
-        assert mail_pacing.usage(session, pacing, now + timedelta(seconds=31))[0] == 30
+        assert mail_pacing.usage(session, pacing, now + timedelta(seconds=31))[0][0] == 30
         # after two minutes the in-flight send counts at its start: outside this minute
-        assert mail_pacing.usage(session, pacing, now + timedelta(minutes=2, seconds=1))[0] == 0
+        assert mail_pacing.usage(session, pacing, now + timedelta(minutes=2, seconds=1))[0][0] == 0
     assert dispatch(store, mailer, None, now=lambda: now + timedelta(minutes=2)).sent == 30
     assert Counter(mailer.keys).most_common(1)[0][1] == 1
     assert _statuses(store)[("digest", "sending")] == 1  # flagged for a person later, not resent

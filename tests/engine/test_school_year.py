@@ -26,7 +26,6 @@ from bot.core.models import (
     ReportClock,
     TrainingRecord,
 )
-from bot.core.outbox.bodies import payload_of
 from bot.demo.school import inset_days, term_dates
 from bot.engine.config_sync import sync_config
 from bot.engine.sweep import run_sweep
@@ -34,7 +33,7 @@ from bot.features.policies.attest import acknowledge, sign_aup
 from bot.features.reports.intake import submit_report
 from bot.features.reports.rules import Submission
 from tests.support.clock import FrozenClock
-from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, at, payload_of
 
 TERMS = [
     {"name": "Autumn 1", "start": "2026-09-02", "end": "2026-10-23"},

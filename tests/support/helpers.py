@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.core.context import AppContext, StepContext
 from bot.core.models import OutboxMessage
-from bot.core.outbox.bodies import payload_of
+from bot.core.outbox.bodies import read, resolve_payload
 from bot.core.settings import Settings
-from bot.core.store import Store
+from bot.core.store import Store, alembic_config
 from tests.support.keys import TEST_SECRET
 
 LONDON = ZoneInfo("Europe/London")
@@ -163,3 +164,21 @@ def outbox_as_sent(store: Store, purpose: str | None = None) -> list[OutboxMessa
     for row, payload in zip(rows, whole, strict=True):
         row.payload = payload
     return rows
+
+
+def payload_of(session: Session, row: OutboxMessage) -> dict[str, Any]:
+    """A message's whole payload (text and HTML as sent), whether or not its body is shared."""
+    if row.body_id is None:
+        return row.payload
+    return resolve_payload(row.payload, read(session, [row.body_id])[row.body_id])
+
+
+def is_current(store: Store) -> bool:
+    """True when the database is at the newest migration (as Alembic itself reads it)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(store.engine))
+    with store.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current == script.get_current_head()

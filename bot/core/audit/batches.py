@@ -51,6 +51,7 @@ __all__ = [
     "install_tags",
     "mark_written",
     "micros",
+    "sealing_key",
     "trigger_ddl",
 ]
 
@@ -375,6 +376,14 @@ def _read(session: Session, batch: Batch, ids: Sequence[int]) -> Iterator[dict[s
             yield dict(zip(names, values, strict=True))
 
 
+def sealing_key(session: Session) -> bytes:
+    """The key seals are made with: the session's audit key (``AuditKeyError`` without one)."""
+    keys = audit.keyring_of(session)
+    if keys is None:
+        raise audit.AuditKeyError("sealing records needs a session with an audit keyring")
+    return keys.current
+
+
 def forget(connection: Connection | None) -> None:
     """A rolled-back transaction's notes are gone with it."""
     if connection is not None:
@@ -403,9 +412,7 @@ def drain_tags(
     ).all()
     if not noted:
         return []
-    keys = audit.keyring_of(session)
-    if keys is None:
-        raise audit.AuditKeyError("sealing records needs a session with an audit keyring")
+    key = sealing_key(session)
     ids: dict[str, set[int]] = {}
     for kind, row_id in noted:
         ids.setdefault(kind, set()).add(int(row_id))
@@ -414,7 +421,7 @@ def drain_tags(
         wanted = sorted(ids.get(batch.name, ()))
         if not wanted:
             continue
-        sealed = _Sealed(batch, keys.current)
+        sealed = _Sealed(batch, key)
         for row in _read(session, batch, wanted):
             sealed.add(row)
         removed = [i for i in wanted if int(i) not in sealed.found]
@@ -468,14 +475,12 @@ class _Sealed:
 def seal_all(session: Session, actor: str) -> dict[str, int]:
     """Seal every stored row of every batch kind that must carry a seal (the upgrade that
     starts sealing them); how many of each."""
-    keys = audit.keyring_of(session)
-    if keys is None:
-        raise audit.AuditKeyError("sealing records needs a session with an audit keyring")
+    key = sealing_key(session)
     counts: dict[str, int] = {}
     for batch in BATCHES:
         table = batch.table
         query = select(*[table.c[c] for c in batch.columns]).order_by(table.c.id)
-        sealed = _Sealed(batch, keys.current)
+        sealed = _Sealed(batch, key)
         for found in session.execute(query.execution_options(yield_per=_CHUNK)):
             row = dict(found._mapping)
             if batch.sealed(row):

@@ -138,12 +138,11 @@ def _signer(session: Session) -> tuple[bytes, str]:
     )
 
 
-def record_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
+def record_many(session: Session, entries: Sequence[Entry]) -> None:
     """Append several events under one take of the chain head's row lock (in order)."""
-    if not entries:
-        return []
-    key, kid = _signer(session)
-    return _append(session, entries, key, kid, adopting=False)
+    if entries:
+        key, kid = _signer(session)
+        _append(session, entries, key, kid, adopting=False)
 
 
 _HEAD_TABLE = cast(Table, AuditHead.__table__)
@@ -204,7 +203,7 @@ def refuse_if_unaudited() -> None:
 def _append(
     session: Session, entries: Sequence[Entry], key: bytes | None, kid: str | None, *,
     adopting: bool,
-) -> list[AuditEvent]:
+) -> None:
     """Append ``entries`` with ``key``; the head must already be under ``kid`` unless
     ``adopting`` (the event that records the change of key).
 
@@ -228,31 +227,19 @@ def _append(
             "that the change of key is recorded (see 'compliance-bot audit rotate-key')"
         )
     at = utcnow()
-    events = []
+    rows: list[dict[str, Any]] = []  # the events, as the table's rows
     for offset, entry in enumerate(entries):
         oid = None if entry.object_id is None else str(entry.object_id)
         payload = entry.details or {}
         body = _body(prev_hash, seq + offset, at, entry.actor, entry.action, entry.object_type,
                      oid, entry.school_id, payload, kid)
         digest = keyed_digest(key, body)
-        events.append(
-            AuditEvent(
-                seq=seq + offset,
-                school_id=entry.school_id,
-                at=at,
-                actor=entry.actor,
-                action=entry.action,
-                object_type=entry.object_type,
-                object_id=oid,
-                details=payload,
-                prev_hash=prev_hash,
-                hash=digest,
-                key_id=kid,
-            )
-        )
+        rows.append({"seq": seq + offset, "school_id": entry.school_id, "at": at,
+                     "actor": entry.actor, "action": entry.action,
+                     "object_type": entry.object_type, "object_id": oid, "details": payload,
+                     "prev_hash": prev_hash, "hash": digest, "key_id": kid})
         prev_hash = digest
     connection = session.connection()
-    rows = [{c: getattr(event, c) for c in _EVENT_COLUMNS} for event in events]
     count = seq + len(entries) - 1
     mac = None if key is None else head_mac(key, count, prev_hash)
     moved = (
@@ -267,29 +254,21 @@ def _append(
         # a list of rows is compiled afresh every time)
         appended = _EVENTS_TABLE.insert().values(rows[0] if len(rows) == 1 else rows)
         connection.execute(moved.add_cte(appended.cte("appended")))
-        return _loaded_afresh(session, events)
-    # one event (a stored report, a sent message) as one INSERT: the driver's many-row path
-    # costs more than the row
-    connection.execute(_EVENTS_TABLE.insert(), rows[0] if len(rows) == 1 else rows)
-    connection.execute(moved)
-    return _loaded_afresh(session, events)
-
-
-def _loaded_afresh(session: Session, events: list[AuditEvent]) -> list[AuditEvent]:
-    """After an append: a head this session read (or made) is read afresh, and the head as
-    this transaction left it is kept for its next append (``_take_head``)."""
-    head = events[-1]
+    else:
+        # one event (a stored report, a sent message) as one INSERT: the driver's many-row
+        # path costs more than the row
+        connection.execute(_EVENTS_TABLE.insert(), rows[0] if len(rows) == 1 else rows)
+        connection.execute(moved)
+    # a head this session read (or made) is read afresh, and the head as this transaction
+    # left it is kept for its next append (``_take_head``)
     loaded = session.identity_map.get(Session.identity_key(AuditHead, 1))
     if loaded is not None:
         session.expire(loaded)
     if not session.in_nested_transaction():
-        session.info[_HEAD] = (session.get_transaction(), head.hash, head.seq, head.key_id)
-    return events
+        session.info[_HEAD] = (session.get_transaction(), prev_hash, count, kid)
 
 
 _ONE_STATEMENT = 50  # events appended with the head's move in one statement (PostgreSQL)
-_EVENT_COLUMNS = ("seq", "school_id", "at", "actor", "action", "object_type", "object_id",
-                  "details", "prev_hash", "hash", "key_id")
 
 
 def record(
@@ -301,16 +280,15 @@ def record(
     object_id: str | int | None = None,
     school_id: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one event. Takes the chain head's row lock so concurrent writers stay in order.
 
     ``details`` must never hold report contents: ids, fields changed, counts only.
     """
-    entry = Entry(actor, action, object_type, object_id, school_id, details)
-    return record_many(session, [entry])[0]
+    record_many(session, [Entry(actor, action, object_type, object_id, school_id, details)])
 
 
-def adopt_key(session: Session, *, carry_unkeyed: bool = False) -> AuditEvent | None:
+def adopt_key(session: Session, *, carry_unkeyed: bool = False) -> None:
     """Record in the chain that it continues under the session's key, when it does not yet.
 
     A log last written with another key gets ``audit.key_changed`` (endorsed by that key when
@@ -318,7 +296,6 @@ def adopt_key(session: Session, *, carry_unkeyed: bool = False) -> AuditEvent | 
     (the upgrade that keys the log; ``Store.upgrade`` decides): it is verified first, then an
     ``audit.keyed`` event records its length and head. An unkeyed log found at any other time
     was put there by someone without the key and is left to fail verification.
-    Returns the event written, if any.
     """
     keys = keyring_of(session)
     if keys is None:
@@ -328,10 +305,10 @@ def adopt_key(session: Session, *, carry_unkeyed: bool = False) -> AuditEvent | 
         .returning(AuditHead.count, AuditHead.last_hash, AuditHead.key_id)
     ).first()
     if head is None or head[0] == 0 or head[2] == keys.current_id:
-        return None
+        return
     count, last_hash, old_id = head
     if old_id is None and not carry_unkeyed:
-        return None
+        return
     if old_id is None:
         found = verify(session)
         held = found.ok or found.reason == NEVER_KEYED
@@ -345,7 +322,7 @@ def adopt_key(session: Session, *, carry_unkeyed: bool = False) -> AuditEvent | 
         endorsed = None if old is None else _endorsement(old, keys.current_id, count, last_hash)
         details = {"from": old_id, "to": keys.current_id, "endorsement": endorsed}
         entry = Entry(KEY_ACTOR, KEY_CHANGED, "audit_log", None, None, details)
-    return _append(session, [entry], keys.current, keys.current_id, adopting=True)[0]
+    _append(session, [entry], keys.current, keys.current_id, adopting=True)
 
 
 @dataclass(frozen=True)

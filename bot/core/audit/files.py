@@ -3,7 +3,7 @@ training certificates (present), and each stored policy document against its fin
 
 A record's seal covers the fingerprint it stores (``sha256``), not the file: someone who can
 write to the uploads folder could otherwise replace or delete a report's evidence unseen.
-Files are read in 1 MB pieces, one at a time.
+Files are read in pieces, one at a time (``hashlib.file_digest``).
 """
 
 from __future__ import annotations
@@ -29,19 +29,13 @@ from bot.core.uploads import stored_path
 
 __all__ = ["check_contents", "file_sha256"]
 
-_PIECE = 1024 * 1024
-
-
 def file_sha256(path: Path) -> str | None:
     """The SHA-256 of a file's bytes, or None when it cannot be read."""
-    digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
-            while piece := handle.read(_PIECE):
-                digest.update(piece)
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def _file_problem(path: Path, sha256: str, what: str) -> str | None:

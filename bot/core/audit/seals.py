@@ -26,7 +26,7 @@ from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
-from bot.core.audit.batches import canon, drain, forget, seal_all
+from bot.core.audit.batches import canon, drain, forget, seal_all, sealing_key
 from bot.core.audit.chain import keyed_digest
 from bot.core.models import (
     Attestation,
@@ -153,20 +153,12 @@ def _rows(
             yield dict(row._mapping)
 
 
-def _key(session: Session) -> bytes:
-    """The key seals are made with: the session's audit key."""
-    keys = audit.keyring_of(session)
-    if keys is not None:
-        return keys.current
-    raise audit.AuditKeyError("sealing records needs a session with an audit keyring")
-
-
 def _entries(
     session: Session, kind: Kind, ids: Sequence[int] | None, actor: str,
     columns: Sequence[str] | None, found: set[int],
 ) -> Iterator[audit.Entry]:
     """The seal events of the stored rows of ``kind`` (all, or ``ids``); notes ids found."""
-    key = _key(session)
+    key = sealing_key(session)
     for row in _rows(session, kind, ids, columns):
         found.add(int(row["id"]))
         yield audit.Entry(actor, SEALED, kind.name, row["id"], row.get("school_id"),

@@ -155,11 +155,9 @@ _PERIOD = re.compile(r"^\s*(\d+)\s*(year|years|month|months)\s*$", re.IGNORECASE
 
 def _months(value: Any) -> Any:
     """'2 years', '1 year' or '18 months' (or a whole number of months) as months."""
-    if isinstance(value, bool):
-        raise ValueError(f"write a period such as '2 years' or '18 months' (got {value!r})")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    found = _PERIOD.match(str(value))
+    found = _PERIOD.match(str(value))  # never a bool: "True" is no period
     if found is None:
         raise ValueError(f"write a period such as '2 years' or '18 months' (got {value!r})")
     count = int(found.group(1))

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.core.models.base import Base
+from bot.core.models.base import SchoolRecord
 
 if TYPE_CHECKING:
     from bot.core.models.people import Person
@@ -24,13 +24,11 @@ if TYPE_CHECKING:
 __all__ = ["AccountHolder", "OfficialAccount"]
 
 
-class OfficialAccount(Base):
+class OfficialAccount(SchoolRecord):
     """A school-run account (Facebook page, Tapestry, the school phone...)."""
 
     __tablename__ = "official_accounts"
     __table_args__ = (UniqueConstraint("school_id", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     key: Mapped[str] = mapped_column(String(80))
     platform: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
@@ -47,12 +45,10 @@ class OfficialAccount(Base):
     )
     custodian: Mapped[Person | None] = relationship()
 
-class AccountHolder(Base):
+class AccountHolder(SchoolRecord):
     """A person holding an official account from ``since`` (until ``until`` when removed)."""
 
     __tablename__ = "account_holders"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("official_accounts.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     since: Mapped[date] = mapped_column(Date)

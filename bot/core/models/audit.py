@@ -14,16 +14,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import Numbered, utcnow
 
 __all__ = ["AuditEvent", "AuditHead", "SealNote"]
 
 
-class AuditHead(Base):
+class AuditHead(Numbered):
     """The single row that serialises appends to the audit chain."""
 
     __tablename__ = "audit_head"
-    id: Mapped[int] = mapped_column(primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
     count: Mapped[int] = mapped_column(Integer, default=0)
     # the key the last entry was made with, and an HMAC of count and hash with it: only a
@@ -31,11 +30,10 @@ class AuditHead(Base):
     key_id: Mapped[str | None] = mapped_column(String(12))
     mac: Mapped[str | None] = mapped_column(String(64))
 
-class AuditEvent(Base):
+class AuditEvent(Numbered):
     """Append-only, hash-chained record of every read and change of sensitive data."""
 
     __tablename__ = "audit_events"
-    id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     school_id: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -49,12 +47,11 @@ class AuditEvent(Base):
     key_id: Mapped[str | None] = mapped_column(String(12))  # None: made before keying
 
 
-class SealNote(Base):
+class SealNote(Numbered):
     """One row written by a tagged connection: which kind, which row, which connection."""
 
     __tablename__ = "seal_queue"
     __table_args__ = (Index("ix_seal_queue_tag", "tag"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tag: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(40))
     row_id: Mapped[int] = mapped_column(BigInteger)

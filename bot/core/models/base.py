@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     DateTime,
+    ForeignKey,
     MetaData,
     String,
     TypeDecorator,
@@ -16,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "School", "UTCDateTime", "utcnow"]
+__all__ = ["Base", "Numbered", "School", "SchoolRecord", "UTCDateTime", "utcnow"]
 
 
 NAMING = {
@@ -56,6 +57,20 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON,
         list[Any]: JSON,
     }
+
+class Numbered(Base):
+    """A table whose rows are numbered (``id``, its primary key, the table's first column)."""
+
+    __abstract__ = True
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-2)
+
+
+class SchoolRecord(Numbered):
+    """A numbered row that belongs to one school (``school_id``, indexed, the second column)."""
+
+    __abstract__ = True
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True, sort_order=-1)
+
 
 class School(Base):
     """One school; a multi-academy trust has several."""

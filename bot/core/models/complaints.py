@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models.base import Base
+from bot.core.models.base import SchoolRecord
 
 __all__ = ["Complaint"]
 
 
-class Complaint(Base):
+class Complaint(SchoolRecord):
     """One complaint; its clocks are dates (the acknowledgement's 30 days, the outcome's)."""
 
     __tablename__ = "complaints"
@@ -22,8 +22,6 @@ class Complaint(Base):
         UniqueConstraint("school_id", "reference"),
         Index("ix_complaints_open", "school_id", "outcome_at", "received_at"),
     )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     reference: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime]
     channel: Mapped[str] = mapped_column(String(20))  # form | staff

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import SchoolRecord, utcnow
 
 if TYPE_CHECKING:
     from bot.core.models.accounts import OfficialAccount
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Attestation", "Duty", "TrainingRecord"]
 
 
-class Duty(Base):
+class Duty(SchoolRecord):
     """One person's instance of a requirement in one cycle."""
 
     __tablename__ = "duties"
@@ -36,8 +36,6 @@ class Duty(Base):
         Index("ix_duties_open", "school_id", "status", "due_on"),
         Index("ix_duties_kind", "school_id", "kind", "status", "policy_version_id"),
     )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     requirement_id: Mapped[int] = mapped_column(ForeignKey("requirements.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -61,12 +59,10 @@ class Duty(Base):
     policy_version: Mapped[PolicyVersion | None] = relationship()
     account: Mapped[OfficialAccount | None] = relationship()
 
-class Attestation(Base):
+class Attestation(SchoolRecord):
     """Append-only evidence: an acknowledgement or an AUP signature."""
 
     __tablename__ = "attestations"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # acknowledgement | aup_signature
     policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
@@ -83,24 +79,20 @@ class Attestation(Base):
     pages_total: Mapped[int | None] = mapped_column(Integer)
 
 
-class PageSeen(Base):
+class PageSeen(SchoolRecord):
     """One page (or section) of a version shown to a person for a duty (proof of reading)."""
 
     __tablename__ = "pages_seen"
     __table_args__ = (UniqueConstraint("duty_id", "page"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     duty_id: Mapped[int] = mapped_column(ForeignKey("duties.id"), index=True)
     page: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ReadingCheck(Base):
+class ReadingCheck(SchoolRecord):
     """One attempt at a policy's reading check: how many right of how many, passed or not."""
 
     __tablename__ = "reading_checks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     duty_id: Mapped[int] = mapped_column(ForeignKey("duties.id"), index=True)
     policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
@@ -110,13 +102,11 @@ class ReadingCheck(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TrainingRecord(Base):
+class TrainingRecord(SchoolRecord):
     """A training completion (course, date, provider, optional certificate)."""
 
     __tablename__ = "training_records"
     __table_args__ = (UniqueConstraint("school_id", "import_key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     course: Mapped[str] = mapped_column(String(200))
     completed_on: Mapped[date] = mapped_column(Date)

@@ -8,10 +8,10 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import Boolean, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import Base, Numbered, SchoolRecord, utcnow
 
 __all__ = [
     "WITH_BODY",
@@ -36,7 +36,7 @@ class Urgency(IntEnum):
     ROUTINE = 2  # reminders, digests, governors' mail, chasing
 
 
-class OutboxMessage(Base):
+class OutboxMessage(SchoolRecord):
     """Every outgoing message: written first, delivered by the dispatcher, never twice."""
 
     __tablename__ = "outbox"
@@ -46,8 +46,6 @@ class OutboxMessage(Base):
         # the claim's order: the most urgent due rows first, then the oldest
         Index("ix_outbox_claim", "status", "urgency", "next_attempt_at"),
     )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[str] = mapped_column(String(20))  # email | card
     purpose: Mapped[str] = mapped_column(String(40))
@@ -103,7 +101,7 @@ class OutboxChannel(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class MailSend(Base):
+class MailSend(Numbered):
     """One send of a mailbox (in flight while not ``done``): what its shared limits count.
 
     Whoever takes sending permits first locks the mailbox's ``rate_limits`` row
@@ -112,7 +110,6 @@ class MailSend(Base):
 
     __tablename__ = "mail_sends"
     __table_args__ = (Index("ix_mail_sends_mailbox_at", "mailbox", "at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(320))
     at: Mapped[datetime] = mapped_column()
     recipients: Mapped[int] = mapped_column(Integer, default=1)
@@ -122,7 +119,7 @@ class MailSend(Base):
     routine: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class OutboxBody(Base):
+class OutboxBody(Numbered):
     """Both parts of an email many people get alike (a digest with the same items), stored once.
 
     A message made from it keeps only its own values (name, signed links) and ``body_id``; the
@@ -133,7 +130,6 @@ class OutboxBody(Base):
 
     __tablename__ = "outbox_bodies"
     __table_args__ = ({"sqlite_autoincrement": True},)
-    id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64))  # of both parts, as stored
     # each part split at its slots (``Rendered.split``): literal text, slot name, literal text...
     text: Mapped[list[Any]] = mapped_column()

@@ -15,18 +15,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import SchoolRecord, utcnow
 
 __all__ = ["ExtraPerson", "Person", "PersonGroup", "PersonRole"]
 
 
-class Person(Base):
+class Person(SchoolRecord):
     """Staff, governor, volunteer... with or without a directory account."""
 
     __tablename__ = "people"
     __table_args__ = (UniqueConstraint("school_id", "email"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     external_id: Mapped[str | None] = mapped_column(String(200), index=True)
     email: Mapped[str] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(200))
@@ -58,7 +56,7 @@ class Person(Base):
     groups: Mapped[list[PersonGroup]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
     )
-    manager: Mapped[Person | None] = relationship(remote_side=[id])
+    manager: Mapped[Person | None] = relationship(remote_side="Person.id")
 
     @property
     def role_names(self) -> set[str]:
@@ -84,38 +82,32 @@ class Person(Base):
         for name in sorted(wanted - set(current)):
             self.groups.append(PersonGroup(school_id=self.school_id, name=name))
 
-class PersonRole(Base):
+class PersonRole(SchoolRecord):
     """A role a person holds (staff, governor, dsl, headteacher...), and where it came from."""
 
     __tablename__ = "person_roles"
     __table_args__ = (UniqueConstraint("person_id", "role", "source"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(20), default="directory")
     person: Mapped[Person] = relationship(back_populates="roles")
 
-class PersonGroup(Base):
+class PersonGroup(SchoolRecord):
     """A directory group a person belongs to."""
 
     __tablename__ = "person_groups"
     __table_args__ = (UniqueConstraint("person_id", "name"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     person: Mapped[Person] = relationship(back_populates="groups")
 
 
-class ExtraPerson(Base):
+class ExtraPerson(SchoolRecord):
     """Someone outside the directory (a governor on a personal address, a volunteer, supply
     staff), entered on the people register page; the directory sync merges them in."""
 
     __tablename__ = "extra_people"
     __table_args__ = (UniqueConstraint("school_id", "email"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(200))
     job_title: Mapped[str | None] = mapped_column(String(200))

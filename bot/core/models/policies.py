@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import SchoolRecord, utcnow
 
 if TYPE_CHECKING:
     from bot.core.models.people import Person
@@ -26,13 +26,11 @@ if TYPE_CHECKING:
 __all__ = ["Policy", "PolicyReview", "PolicyVersion", "Requirement"]
 
 
-class Policy(Base):
+class Policy(SchoolRecord):
     """A policy in the register (title, owner, approving body, review cycle and dates)."""
 
     __tablename__ = "policies"
     __table_args__ = (UniqueConstraint("school_id", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     key: Mapped[str] = mapped_column(String(80))
     title: Mapped[str] = mapped_column(String(300))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -69,13 +67,11 @@ class Policy(Base):
         """The newest published version."""
         return self.versions[-1] if self.versions else None
 
-class PolicyVersion(Base):
+class PolicyVersion(SchoolRecord):
     """One version of a policy document, identified by its sha256."""
 
     __tablename__ = "policy_versions"
     __table_args__ = (UniqueConstraint("policy_id", "label"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"))
     label: Mapped[str] = mapped_column(String(40))
     document_name: Mapped[str] = mapped_column(String(300))
@@ -86,12 +82,10 @@ class PolicyVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     policy: Mapped[Policy] = relationship(back_populates="versions")
 
-class PolicyReview(Base):
+class PolicyReview(SchoolRecord):
     """A recorded review (and ratification) of a policy."""
 
     __tablename__ = "policy_reviews"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"))
     reviewed_on: Mapped[date] = mapped_column(Date)
     body: Mapped[str] = mapped_column(String(120))
@@ -100,13 +94,11 @@ class PolicyReview(Base):
     recorded_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-class Requirement(Base):
+class Requirement(SchoolRecord):
     """Who owes what and how often (mirrors the YAML; the YAML is the source)."""
 
     __tablename__ = "requirements"
     __table_args__ = (UniqueConstraint("school_id", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     key: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import SchoolRecord, utcnow
 
 if TYPE_CHECKING:
     from bot.core.models.people import Person
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "DecisionAttachment", "DecisionReview", "TaskCompletion", "VisitorAssurance"]
 
 
-class Decision(Base):
+class Decision(SchoolRecord):
     """A recorded decision or exception (a pre-existing relationship, a pupil's device...).
 
     ``subject_name`` is free text for someone outside the directory and stays minimal: a
@@ -35,8 +35,6 @@ class Decision(Base):
 
     __tablename__ = "decisions"
     __table_args__ = (Index("ix_decisions_review", "school_id", "status", "review_on"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     subject_type: Mapped[str] = mapped_column(String(20))  # staff | pupil | visitor | other
     subject_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -62,12 +60,10 @@ class Decision(Base):
         order_by="DecisionAttachment.id", lazy="selectin"
     )
 
-class DecisionReview(Base):
+class DecisionReview(SchoolRecord):
     """A review of a decision: kept with a new review date, or closed."""
 
     __tablename__ = "decision_reviews"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
     reviewed_on: Mapped[date] = mapped_column(Date)
     reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
@@ -78,12 +74,10 @@ class DecisionReview(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_by: Mapped[Person] = relationship()
 
-class DecisionAttachment(Base):
+class DecisionAttachment(SchoolRecord):
     """A file kept with a decision (a signed agreement), stored outside the web root."""
 
     __tablename__ = "decision_attachments"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
@@ -93,13 +87,11 @@ class DecisionAttachment(Base):
     uploaded_by: Mapped[str] = mapped_column(String(320))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-class TaskCompletion(Base):
+class TaskCompletion(SchoolRecord):
     """Evidence that a recurring task was done for one cycle (append-only)."""
 
     __tablename__ = "task_completions"
     __table_args__ = (UniqueConstraint("requirement_id", "cycle", "person_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     requirement_id: Mapped[int] = mapped_column(ForeignKey("requirements.id"))
     cycle: Mapped[str] = mapped_column(String(120))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
@@ -111,12 +103,10 @@ class TaskCompletion(Base):
     outcome: Mapped[str | None] = mapped_column(Text)  # a review's outcome, in the owner's words
 
 
-class ReviewEvent(Base):
+class ReviewEvent(SchoolRecord):
     """Something that happened which opens dated reviews (a new AI tool, new guidance...)."""
 
     __tablename__ = "review_events"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     what: Mapped[str] = mapped_column(String(300))
     happened_on: Mapped[date] = mapped_column(Date)
@@ -124,7 +114,7 @@ class ReviewEvent(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class VisitorAssurance(Base):
+class VisitorAssurance(SchoolRecord):
     """A visitor's, contractor's or volunteer's promise to follow the phone and photo rules.
 
     Kept for the school's ``visitor_retention_days``, then deleted by the sweep.
@@ -132,8 +122,6 @@ class VisitorAssurance(Base):
 
     __tablename__ = "visitor_assurances"
     __table_args__ = (Index("ix_visitor_assurances_visit", "school_id", "visit_date"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     organisation: Mapped[str | None] = mapped_column(String(120))
     visit_date: Mapped[date] = mapped_column(Date)

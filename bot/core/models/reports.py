@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import SchoolRecord, utcnow
 
 if TYPE_CHECKING:
     from bot.core.models.people import Person
@@ -33,7 +33,7 @@ OPEN_REPORT = text("status != 'closed'")
 # writes it (migration 0039's triggers): what is kept from those tables is right while it holds
 REPORTS_VERSION = text("SELECT version FROM report_changes WHERE id = 1")
 
-class Report(Base):
+class Report(SchoolRecord):
     """A breach or concern report; the original text never changes."""
 
     __tablename__ = "reports"
@@ -48,8 +48,6 @@ class Report(Base):
         Index("ix_reports_open", "school_id", "created_at", "id",
               sqlite_where=OPEN_REPORT, postgresql_where=OPEN_REPORT),
     )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     reference: Mapped[str] = mapped_column(String(30))
     category: Mapped[str] = mapped_column(String(40))
     urgency: Mapped[str] = mapped_column(String(20))
@@ -79,12 +77,10 @@ class Report(Base):
     clocks: Mapped[list[ReportClock]] = relationship(order_by="ReportClock.id", lazy="selectin")
     owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id])
 
-class ReportEntry(Base):
+class ReportEntry(SchoolRecord):
     """The chronology: actions, decisions with reasons, corrections — appended, attributed."""
 
     __tablename__ = "report_entries"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     author: Mapped[str] = mapped_column(String(320))
@@ -92,12 +88,10 @@ class ReportEntry(Base):
     text: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
 
-class ReportClock(Base):
+class ReportClock(SchoolRecord):
     """A deadline attached to a report: LADO, ICO 72 hours, DSL triage."""
 
     __tablename__ = "report_clocks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime] = mapped_column()
@@ -117,12 +111,10 @@ RUNNING_CLOCKS = Index(
     postgresql_where=ReportClock.stopped_at.is_(None),
 )
 
-class ReportAttachment(Base):
+class ReportAttachment(SchoolRecord):
     """A file attached to a report, stored outside the web root under a random name."""
 
     __tablename__ = "report_attachments"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))

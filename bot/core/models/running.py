@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
-    ForeignKey,
     String,
     Text,
     UniqueConstraint,
@@ -16,18 +15,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import Numbered, SchoolRecord, utcnow
 
 __all__ = ["ConnectorState", "RateLimitBucket", "StepFailure", "SweepRun"]
 
 
-class ConnectorState(Base):
+class ConnectorState(SchoolRecord):
     """Small durable state for connectors (e.g. a Graph delta link)."""
 
     __tablename__ = "connector_state"
     __table_args__ = (UniqueConstraint("school_id", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     key: Mapped[str] = mapped_column(String(120))
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -47,26 +44,22 @@ class ConnectorState(Base):
             row.value = value
 
 
-class SweepRun(Base):
+class SweepRun(SchoolRecord):
     """One run of the cycle: when, as of which date, and what it did."""
 
     __tablename__ = "sweep_runs"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     as_of: Mapped[date] = mapped_column(Date)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-class StepFailure(Base):
+class StepFailure(SchoolRecord):
     """A step of the sweep failing for a school: one row an episode, from its first failure
     until the step next succeeds (then the row goes). Which step, since when, the error's class
     and how many runs failed — never the error's text, which may quote a report or a person."""
 
     __tablename__ = "sweep_step_failures"
     __table_args__ = (UniqueConstraint("school_id", "step"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), index=True)
     step: Mapped[str] = mapped_column(String(80))
     error: Mapped[str] = mapped_column(String(120))  # the exception's class, e.g. OverflowError
     since: Mapped[datetime] = mapped_column()  # the first failure of this episode
@@ -74,7 +67,7 @@ class StepFailure(Base):
     failures: Mapped[int] = mapped_column(default=1)
 
 
-class RateLimitBucket(Base):
+class RateLimitBucket(Numbered):
     """One rate-limited key's recent hits (epoch seconds), so every worker counts the same.
 
     ``key`` is a keyed hash of the address or account, never the address itself. The row is
@@ -83,7 +76,6 @@ class RateLimitBucket(Base):
 
     __tablename__ = "rate_limits"
     __table_args__ = (UniqueConstraint("scope", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(64))
     hits: Mapped[list[Any]] = mapped_column(default=list)

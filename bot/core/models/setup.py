@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import Numbered, utcnow
 
 __all__ = ["ConfigVersion", "SetupState"]
 
 
-class SetupState(Base):
+class SetupState(Numbered):
     """The one org-wide row written at setup: the settings' home and whether sending has begun.
 
     No row means the install predates setup (or is the demo): settings come from school.yaml and
@@ -20,7 +20,6 @@ class SetupState(Base):
     """
 
     __tablename__ = "setup_state"
-    id: Mapped[int] = mapped_column(primary_key=True)
     # "file": school.yaml is the source of truth; "web": the admin pages are
     config_source: Mapped[str] = mapped_column(String(10), default="file")
     begun_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -29,11 +28,10 @@ class SetupState(Base):
     sending_started_by: Mapped[str | None] = mapped_column(String(320))
 
 
-class ConfigVersion(Base):
+class ConfigVersion(Numbered):
     """One saved version of the whole configuration (the web pages' edits, or an import)."""
 
     __tablename__ = "config_versions"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(320))
     note: Mapped[str] = mapped_column(String(500))

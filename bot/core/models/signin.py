@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import Numbered, utcnow
 
 __all__ = ["SignInLink"]
 
 
-class SignInLink(Base):
+class SignInLink(Numbered):
     """One emailed sign-in: a link and a code for one person, usable once, for a short while.
 
     Only keyed hashes of the link's token and the code are kept, so a copy of the database
@@ -21,7 +21,6 @@ class SignInLink(Base):
     """
 
     __tablename__ = "signin_links"
-    id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

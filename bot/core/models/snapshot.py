@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.models.base import Base, utcnow
+from bot.core.models.base import Base, Numbered, utcnow
 from bot.core.models.duties import Duty
 from bot.core.models.outbox import OutboxMessage
 from bot.core.models.people import Person
@@ -27,7 +27,7 @@ class DutySnapshot(Base):
     people: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class DutyTally(Base):
+class DutyTally(Numbered):
     """How many duties of one requirement and cycle, due on one day, are in one status (open or
     done), for active or inactive people. Overdue on any day is a sum over ``due_on``."""
 
@@ -36,7 +36,6 @@ class DutyTally(Base):
         UniqueConstraint("school_id", "requirement_id", "cycle", "due_on", "status", "active"),
         Index("ix_duty_tallies_status", "school_id", "status", "kind"),
     )
-    id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
     requirement_id: Mapped[int] = mapped_column(ForeignKey("requirements.id"))
     kind: Mapped[str] = mapped_column(String(40))
@@ -48,18 +47,17 @@ class DutyTally(Base):
     duties: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class AudienceSize(Base):
+class AudienceSize(Numbered):
     """How many active people a training requirement's audience holds."""
 
     __tablename__ = "audience_sizes"
     __table_args__ = (UniqueConstraint("school_id", "requirement_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
     requirement_id: Mapped[int] = mapped_column(ForeignKey("requirements.id"))
     people: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class PersonTally(Base):
+class PersonTally(Numbered):
     """One active person's open duties and how many were overdue on the snapshot's day, with
     their name, so the people list pages through an index in the order it shows."""
 
@@ -69,7 +67,6 @@ class PersonTally(Base):
         Index("ix_person_tallies_name", "school_id", "name", "person_id"),
         Index("ix_person_tallies_overdue", "school_id", "overdue", "name"),
     )
-    id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     name: Mapped[str] = mapped_column(String(200))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.core.models import OutboxBody, OutboxMessage, utcnow
 from bot.core.rendered import Rendered
 
-__all__ = ["drop_unused", "payload_of", "read", "resolve_payload", "store"]
+__all__ = ["drop_unused", "read", "resolve_payload", "store"]
 
 _MEMO = "outbox_bodies"  # session.info: the bodies this transaction wrote, by fingerprint
 
@@ -58,13 +58,6 @@ def resolve_payload(payload: Mapping[str, Any], body: Rendered) -> dict[str, Any
     """A message's payload as if it had been queued alone: its body filled with its values."""
     text, html = body.fill(payload["slots"])
     return {**{k: v for k, v in payload.items() if k != "slots"}, "text": text, "html": html}
-
-
-def payload_of(session: Session, row: OutboxMessage) -> dict[str, Any]:
-    """A message's whole payload (text and HTML as sent), whether or not its body is shared."""
-    if row.body_id is None:
-        return row.payload
-    return resolve_payload(row.payload, read(session, [row.body_id])[row.body_id])
 
 
 def drop_unused(session: Session) -> int:

@@ -215,8 +215,7 @@ def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDr
     if count > ALERT_ROWS_SHOWN:
         facts.append(("And", f"{count - ALERT_ROWS_SHOWN} more"))
     return notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=failure_recipients(school, rows[0].purpose),
         subject=subject,
         paragraphs=[

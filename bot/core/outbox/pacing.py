@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.core.models import MailSend, OutboxMessage, RateLimitBucket
-from bot.core.store import dialect_insert
+from bot.core.models import MailSend, OutboxMessage
+from bot.core.ratelimit import lock_bucket
 from connectors.base import MailPacing
 
 __all__ = [
@@ -38,7 +38,6 @@ __all__ = [
     "IN_FLIGHT_FOR",
     "PACER_SCOPE",
     "Allowance",
-    "allowance",
     "allowances",
     "finish",
     "frees_at",
@@ -79,17 +78,9 @@ def _key(mailbox: str) -> str:
 
 
 def lock(session: Session, pacing: MailPacing, now: datetime) -> None:
-    """Lock the mailbox's row for the rest of ``session``'s transaction (created on first use):
-    the upsert that makes or touches it holds it (a row lock on PostgreSQL, the single write
-    lock on SQLite), as ``bot.core.ratelimit.take`` does."""
-    stmt = dialect_insert(session, RateLimitBucket).values(
-        scope=PACER_SCOPE, key=_key(pacing.mailbox), hits=[], updated_at=now
-    )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["scope", "key"], set_={"updated_at": stmt.excluded.updated_at}
-        )
-    )
+    """Lock the mailbox's row for the rest of ``session``'s transaction (created on first use),
+    as ``bot.core.ratelimit.take`` locks its key's (``lock_bucket``)."""
+    lock_bucket(session, PACER_SCOPE, _key(pacing.mailbox), now)
 
 
 def _counted(mailbox: str, now: datetime, window: timedelta) -> ColumnElement[bool]:
@@ -103,17 +94,10 @@ def _mailbox(mailbox: str) -> str:
 
 
 def usage(
-    session: Session, pacing: MailPacing, now: datetime, *, routine: bool = False
-) -> tuple[int, int, int]:
-    """Messages in the current minute window, and messages and recipients in the last 24 hours
-    (of routine mail alone when ``routine``)."""
-    return _usage(session, pacing, now)[1 if routine else 0]
-
-
-def _usage(
     session: Session, pacing: MailPacing, now: datetime
 ) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-    """``usage`` of all mail and of routine mail, in two queries."""
+    """Messages in the current minute window, and messages and recipients in the last 24 hours:
+    of all mail, and of routine mail alone, in two queries."""
     routine = case((MailSend.routine.is_(True), 1), else_=0)
     minute, minute_routine = session.execute(
         select(func.count(), func.coalesce(func.sum(routine), 0)).where(
@@ -158,20 +142,13 @@ def frees_at(
     return oldest + window
 
 
-def allowance(
-    session: Session, pacing: MailPacing, now: datetime, *, routine: bool = False
-) -> Allowance:
-    """What ``pacing``'s mailbox may send at ``now`` (call :func:`lock` first to rely on it);
-    for ``routine`` mail, what it may send and still leave the mailbox's urgent reserve."""
-    return allowances(session, pacing, now)[1 if routine else 0]
-
-
 def allowances(
     session: Session, pacing: MailPacing, now: datetime
 ) -> tuple[Allowance, Allowance]:
     """What the mailbox may send now for urgent mail (its whole limits) and for routine mail
-    (that, and routine sends within the limits less ``pacing.reserve``), from one count."""
-    used, used_routine = _usage(session, pacing, now)
+    (that, and routine sends within the limits less ``pacing.reserve``), from one count (call
+    :func:`lock` first to rely on it)."""
+    used, used_routine = usage(session, pacing, now)
     urgent = _allowance(session, pacing, now, used)
     keep = pacing.reserve
     if keep.per_minute <= 0 and keep.per_day <= 0:

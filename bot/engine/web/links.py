@@ -303,8 +303,7 @@ def renew(
             fresh = make_token(settings.signing_key(), purpose, person.id, duty.id, version.id)
             school = context.config.school(person.school_id)
             draft = notice(
-                school_name=school.mail_from_name or school.name,
-                reply_to=school.reply_address(),
+                school=school,
                 to=[person.email],
                 subject=f"Your new link: {policy.title}",
                 greeting=f"Dear {person.given_name or person.display_name},",

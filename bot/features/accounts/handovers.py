@@ -69,8 +69,7 @@ def _chase_draft(
     if stage.final:
         who = custodian.display_name if custodian is not None else f"the {title}"
         return notice(
-            school_name=school.mail_from_name or school.name,
-            reply_to=school.reply_address(),
+            school=school,
             to=[head],
             cc=[custodian.email] if custodian is not None and custodian.email != head else [],
             subject=f"Chasing has stopped: {account.name} still needs a handover",
@@ -96,8 +95,7 @@ def _chase_draft(
         else f"This is the last reminder; next the {title} is asked to follow it up."
     )
     return notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=[to],
         subject=f"Official account handover needed: {account.name}",
         greeting=f"Dear {custodian.display_name}," if custodian is not None else None,

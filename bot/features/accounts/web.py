@@ -392,8 +392,7 @@ def aup_sign(
         school = context.config.school(person.school_id)
         if result.attestation is not None:
             draft = notice(
-                school_name=school.mail_from_name or school.name,
-                reply_to=school.reply_address(),
+                school=school,
                 to=[person.email],
                 subject=f"Your signature: {policy.title} ({version_name(version.label)})",
                 greeting=f"Dear {person.given_name or person.display_name},",

@@ -86,9 +86,8 @@ def _send(session: Session, school: SchoolConfig, key: str, to: Sequence[str], s
           urgency: Urgency = Urgency.WAITING, button: str | None = None) -> bool:
     if not to:
         return False
-    draft = notice(school_name=school.mail_from_name or school.name,
-                   reply_to=school.reply_address(), to=list(to), subject=subject,
-                   paragraphs=paragraphs, facts=facts, button_url=button,
+    draft = notice(school=school, to=list(to), subject=subject, paragraphs=paragraphs,
+                   facts=facts, button_url=button,
                    button_text="Open the complaint (sign-in required)",
                    small="For privacy this email does not repeat what was written.")
     return enqueue_email(session, school_id=school.id, key=key, purpose=purpose,

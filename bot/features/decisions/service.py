@@ -254,8 +254,7 @@ def plan_decision_reminders(
         if write:  # the email says *that* a review is due, never who it is about
             reference = decision_reference(decision_id)
             draft = notice(
-                school_name=school.mail_from_name or school.name,
-                reply_to=school.reply_address(),
+                school=school,
                 to=recipients,
                 subject=review_subject(reminder.label, review_on, today, reference),
                 greeting="Hello,",

@@ -236,8 +236,7 @@ def _digest_draft(
         "the dashboard. The attached calendar entries mark the review dates."
     )
     return notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=[recipient],
         subject=subject,
         greeting="Hello,",

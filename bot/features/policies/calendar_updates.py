@@ -107,8 +107,7 @@ def _draft(school: SchoolConfig, moves: Sequence[Move], recipient: str, now: dat
     else:
         subject = f"Policy review dates changed: {len(moves)} policies"
     return notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=[recipient],
         subject=subject,
         greeting="Hello,",

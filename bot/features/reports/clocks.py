@@ -141,8 +141,7 @@ def _draft(
     else:
         subject = f"Due {_short_time(clock.due_at)}: {report.reference} — {what}"
     draft = notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=recipients,
         subject=subject,
         paragraphs=paragraphs,

@@ -280,8 +280,7 @@ def _flag(session: Session, school: SchoolConfig, item: UnreadableResponse, now:
         details={"where": item.where, "problem": item.problem},
     )
     draft = notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=_flag_recipients(school),
         subject="A response to the concern form could not be read",
         paragraphs=[

@@ -229,8 +229,7 @@ def _queue_alerts(
     )
     if recipients:
         draft = notice(
-            school_name=school.mail_from_name or school.name,
-            reply_to=school.reply_address(),
+            school=school,
             to=recipients,
             subject=f"New report {report.reference}: {label} ({urgency.lower()} urgency)",
             paragraphs=paragraphs,
@@ -291,8 +290,7 @@ def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email
     """A receipt for the reporter: reference and time only, never what they wrote."""
     words = school_words(school)
     draft = notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=[email],
         subject=f"We received your report {report.reference}",
         paragraphs=[

@@ -70,8 +70,7 @@ def tell_line_manager(
                     "for the member of staff (or only the person it is about).")
         return None
     draft = notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=[manager.email],
         subject=f"A report about a member of your team: {report.reference}",
         paragraphs=[

@@ -173,8 +173,7 @@ def _tell(
     first = items[0][1]
     link = make_token(signing_key, "task", person.id, first.id, None)
     draft = notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=[person.email],
         subject=f"Review needed by {human_date(first.due_on)}: {items[0][0]}",
         greeting=f"Dear {person.given_name or person.display_name},",

@@ -49,8 +49,7 @@ def _missed_draft(
     if next_due is not None:
         paragraphs.append(f"The next one is due {human_date(next_due)}.")
     return notice(
-        school_name=school.mail_from_name or school.name,
-        reply_to=school.reply_address(),
+        school=school,
         to=to,
         subject=f"Missed: {requirement.title} ({period})",
         paragraphs=paragraphs,

@@ -172,8 +172,7 @@ def task_renew(
             school = context.config.school(person.school_id)
             cfg = task_config(school, duty.requirement.key)
             draft = notice(
-                school_name=school.mail_from_name or school.name,
-                reply_to=school.reply_address(),
+                school=school,
                 to=[person.email],
                 subject=f"Your new link: {duty.requirement.title}",
                 greeting=f"Dear {person.given_name or person.display_name},",

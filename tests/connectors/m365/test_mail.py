@@ -109,7 +109,7 @@ class Rig:
         """The mailbox's sends the outbox counts now: this minute's messages, and the last 24
         hours' messages and recipients."""
         with self.store.session() as session:
-            return mail_pacing.usage(session, self.mailer.pacing, self.now())
+            return mail_pacing.usage(session, self.mailer.pacing, self.now())[0]
 
 
 @pytest.fixture

@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, TeamsChat
-from bot.core.outbox.bodies import payload_of
 from bot.engine.sweep import run_sweep
 from tests.features.teamsbot.support import AMY_ID, MONDAY
 from tests.features.teamsbot.test_delivery import Teams, teams_fixture
-from tests.support.helpers import at
+from tests.support.helpers import at, payload_of
 
 __all__ = ["teams_fixture"]
 
