@@ -155,7 +155,6 @@ class Figures:
     overdue_duties: int = 0
     overdue_by_kind: dict[str, int] = field(default_factory=dict)
     open_reports: int = 0
-    reports_by_urgency: dict[str, int] = field(default_factory=dict)
     reports_by_age: dict[str, dict[str, int]] = field(default_factory=dict)
     reports_with_clocks: int = 0
     running_clocks: int = 0
@@ -214,11 +213,6 @@ class Figures:
     def policies_due_soon(self) -> int:
         """Policies due for review within 30 days."""
         return sum(1 for p in self.policies if p.review == "due soon")
-
-    @property
-    def policies_below_target(self) -> int:
-        """Policies asked for whose acknowledgement rate is under the target."""
-        return sum(1 for p in self.policies if p.required and p.rate < self.ack_target)
 
     @property
     def accounts_unsigned(self) -> int:
