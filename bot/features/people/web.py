@@ -123,18 +123,32 @@ def _entry_or_404(session: Session, school_id: str, entry_id: int) -> ExtraPerso
 @router.post("/admin/people/new", include_in_schema=False)
 async def new_person(request: Request) -> Response:
     """Add them and apply it at once; problems are shown on the form (422), nothing stored."""
+    return await _save(request, None)
+
+
+async def _save(request: Request, entry_id: int | None) -> Response:
+    """Add an entry (``entry_id`` None) or change one, applied at once; the form again with the
+    problems (422, or 409 when the register refuses it) and nothing stored if not."""
     user = require_roles(request, DIRECTORY_EDITORS)
     school = _school(request, user)
     values, roles = await _read(request)
-    data, errors = parse_entry(values, roles, local_today(utcnow()))
+    today = local_today(utcnow())
+    data, errors = parse_entry(values, roles, today)
+    entry = None
+    if entry_id is not None:
+        with ctx(request).store.session() as session:
+            entry = _entry_or_404(session, school.id, entry_id)
     if data is None:
-        return _form_page(request, school, values, errors, status_code=422)
+        return _form_page(request, school, values, errors, entry, status_code=422)
     try:
         with ctx(request).store.transaction() as session:
-            applied = add_entry(session, school, data, user.email, local_today(utcnow()))
+            if entry_id is None:
+                entry_id = add_entry(session, school, data, user.email, today).entry_id
+            else:
+                change_entry(session, school, entry_id, data, user.email, today)
     except RegisterError as exc:
-        return _form_page(request, school, values, {"email": str(exc)}, status_code=409)
-    return RedirectResponse(f"/admin/people?saved={applied.entry_id}", status_code=303)
+        return _form_page(request, school, values, {"email": str(exc)}, entry, status_code=409)
+    return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
 
 
 @router.get("/admin/people/{entry_id}", include_in_schema=False)
@@ -154,20 +168,7 @@ def person_form(request: Request, entry_id: int) -> Response:
 @router.post("/admin/people/{entry_id}", include_in_schema=False)
 async def change_person(request: Request, entry_id: int) -> Response:
     """Change the entry and apply it at once (422 with the problems, nothing stored)."""
-    user = require_roles(request, DIRECTORY_EDITORS)
-    school = _school(request, user)
-    values, roles = await _read(request)
-    data, errors = parse_entry(values, roles, local_today(utcnow()))
-    with ctx(request).store.session() as session:
-        entry = _entry_or_404(session, school.id, entry_id)
-    if data is None:
-        return _form_page(request, school, values, errors, entry, status_code=422)
-    try:
-        with ctx(request).store.transaction() as session:
-            change_entry(session, school, entry_id, data, user.email, local_today(utcnow()))
-    except RegisterError as exc:
-        return _form_page(request, school, values, {"email": str(exc)}, entry, status_code=409)
-    return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
+    return await _save(request, entry_id)
 
 
 async def _state_change(request: Request, entry_id: int, left: bool) -> Response:
