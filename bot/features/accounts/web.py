@@ -193,13 +193,8 @@ def new_account(
             return RedirectResponse(f"/accounts/{account_id}", status_code=303)
         except AccountError as exc:
             errors.append(str(exc))
-    data = _new_context(request, user.school_id)
-    data.update(
-        {
-            "errors": errors,
-            "values": {"platform": platform, "name": name, "url": url, "purpose": purpose},
-        }
-    )
+    values = {"platform": platform, "name": name, "url": url, "purpose": purpose}
+    data = {**_new_context(request, user.school_id), "errors": errors, "values": values}
     return render(request, "accounts_new.html", data, status_code=422)
 
 
@@ -374,8 +369,8 @@ def aup_sign(
                 f"({person.display_name}). Please type your full name as shown."
             )
         if errors:
-            data = _aup_context(session, person, duty, version, policy, token)
-            data.update({"errors": errors, "typed_name": typed_name})
+            data = {**_aup_context(session, person, duty, version, policy, token),
+                    "errors": errors, "typed_name": typed_name}
             return render(request, "aup.html", data, status_code=422)
         now = utcnow()
         result = sign_aup(

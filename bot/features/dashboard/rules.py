@@ -35,13 +35,8 @@ AGE_BANDS = ("today", "1–7 days", "8–30 days", "over 30 days")
 
 def age_band(days: int) -> str:
     """Which age band a report `days` old falls in."""
-    if days <= 0:
-        return AGE_BANDS[0]
-    if days <= 7:
-        return AGE_BANDS[1]
-    if days <= 30:
-        return AGE_BANDS[2]
-    return AGE_BANDS[3]
+    most_days = (0, 7, 30, float("inf"))
+    return next(band for band, most in zip(AGE_BANDS, most_days, strict=True) if days <= most)
 
 
 def by_age(reports: Iterable[tuple[str, int]]) -> dict[str, dict[str, int]]:

@@ -57,6 +57,7 @@ def _fail(lines: list[str]) -> None:
 
 def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
     """The school file's content, validated as ``check config`` will read it."""
+    # lazy: not loaded by --help (module docstring)
     from bot.core.config import OrgConfig
     from bot.features.setup.school_setup import school_config
 
