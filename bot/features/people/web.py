@@ -143,7 +143,7 @@ async def _save(request: Request, entry_id: int | None) -> Response:
     try:
         with ctx(request).store.transaction() as session:
             if entry_id is None:
-                entry_id = add_entry(session, school, data, user.email, today).entry_id
+                entry_id = add_entry(session, school, data, user.email, today)
             else:
                 change_entry(session, school, entry_id, data, user.email, today)
     except RegisterError as exc:
