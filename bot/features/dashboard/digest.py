@@ -243,7 +243,6 @@ class QueueResult:
     """What ``queue_digest`` added to the outbox (False: already there this week)."""
 
     card_key: str
-    email_key: str
     card: bool
     email: bool
 
@@ -279,7 +278,7 @@ def queue_digest(
     card_key, email_key = digest_keys(school.id, today)
     missing = _missing(session, school.id, today, channel)
     if not missing:
-        return QueueResult(card_key, email_key, False, False)
+        return QueueResult(card_key, False, False)
     digest = build_digest(
         session, school, today, base_url=base_url, several_schools=several_schools, now=now
     )
@@ -308,7 +307,7 @@ def queue_digest(
             draft=digest.email(school.headteacher, school.reply_address()),
             not_before=not_before,
         )
-    return QueueResult(card_key, email_key, card, email)
+    return QueueResult(card_key, card, email)
 
 
 # --------------------------------------------------------------------------- the sweep step
