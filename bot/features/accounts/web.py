@@ -19,6 +19,7 @@ from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
 from bot.core.words import human_time, school_words, version_name
+from bot.engine.sweep import plan_and_apply
 from bot.engine.web.deps import check_csrf, client_ip, ctx, render, require_roles
 from bot.engine.web.links import (
     deliver_soon,
@@ -35,7 +36,7 @@ from bot.features.accounts.service import (
     resolve_handover,
 )
 from bot.features.policies.api import AUP_CONSENT, names_match, sign_aup
-from bot.features.setup.api import SetupError, editable, open_duties, save_change
+from bot.features.setup.api import SetupError, editable, save_change
 
 router = APIRouter()
 HOLDERS_IN_FILE = (
@@ -260,9 +261,9 @@ def _change(
                 )
             else:
                 resolve_handover(session, account, value, actor=user.email)
-            if action in ("add", "remove"):
-                open_duties(session, config_store.load_org(ctx(request).settings, session),
-                            user.school_id, today)
+            if action in ("add", "remove"):  # duties opened and closed now, as the sweep
+                org = config_store.load_org(ctx(request).settings, session)  # would (no message)
+                plan_and_apply(session, org.school(user.school_id), today)
     except AccountError as exc:
         return account_page(request, account_id, error=str(exc))
     return RedirectResponse(f"/accounts/{account_id}", status_code=303)
