@@ -125,9 +125,8 @@ def _print_role_table(draft: SetupDraft) -> None:
                       highlight=False)
 
 
-def print_owed(draft: SetupDraft, org: OrgConfig) -> bool:
-    """Who will owe what; a loud warning when nobody will be asked for anything. True when
-    someone will be."""
+def print_owed(draft: SetupDraft, org: OrgConfig) -> None:
+    """Who will owe what; a loud warning when nobody will be asked for anything."""
     from bot.features.setup.owed import OwedPerson, nobody_owes, who_owes
     from bot.features.setup.school_setup import person_roles
 
@@ -142,7 +141,7 @@ def print_owed(draft: SetupDraft, org: OrgConfig) -> bool:
                       "[bold]compliance-bot remind --dry-run[/] names everyone asked; a job "
                       "title the role table (job_titles) does not cover holds its people back "
                       "until you add it.", highlight=False)
-        return True
+        return
     console.print("[bold]Who will owe what[/]")
     for item in owed:
         console.print(f"  {escape(item.line())}", highlight=False)
@@ -152,8 +151,6 @@ def print_owed(draft: SetupDraft, org: OrgConfig) -> bool:
             f"{escape(draft.source_name)} has a role the requirements ask (staff, volunteer, "
             "supply…): check the role table (job_titles) or the roles column, then run init "
             "again.", highlight=False)
-        return False
-    return True
 
 
 def _print_policies(draft: SetupDraft) -> None:
