@@ -164,9 +164,6 @@ def person_detail(request: Request, person_id: int) -> Response:
                 .where(AccountHolder.person_id == person.id, AccountHolder.until.is_(None))
                 .order_by(OfficialAccount.name)
             ).all()
-            manager = person.manager.display_name if person.manager else None
-            groups = sorted(g.name for g in person.groups)
-            roles = sorted(person.role_names)
             audit.record(
                 session,
                 actor=viewer.email,
@@ -206,9 +203,9 @@ def person_detail(request: Request, person_id: int) -> Response:
                 ],
                 "training": training,
                 "accounts": [{"id": i, "name": n, "since": s} for i, n, s in accounts],
-                "manager": manager,
-                "groups": groups,
-                "roles": roles,
+                "manager": person.manager.display_name if person.manager else None,
+                "groups": sorted(g.name for g in person.groups),
+                "roles": sorted(person.role_names),
             }
         return school_page(request, "dashboard_person.html", viewer, view)
 

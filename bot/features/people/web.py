@@ -55,7 +55,7 @@ def _saved_message(row: EntryRow, words: Words | None = None) -> str:
     )
 
 
-def _file_problems(request: Request, school: SchoolConfig) -> tuple[str | None, list[str]]:
+def _file_problems(request: Request) -> tuple[str | None, list[str]]:
     """The extra people file's name and the rows it could not use (read now, nothing stored)."""
     source = ctx(request).connectors.extra_people
     if source is None:
@@ -79,7 +79,7 @@ def people_page(request: Request, saved: int | None = None) -> Response:
         audit.record(session, actor=user.email, action="people.register.viewed",
                      object_type="extra_person", school_id=school.id)
         session.commit()
-    file_name, problems = _file_problems(request, school)
+    file_name, problems = _file_problems(request)
     message = next((_saved_message(r, school_words(school)) for r in rows if r.id == saved), None)
     return render(request, "people.html", {
         "school": school, "rows": rows, "from_file": from_file, "file_name": file_name,
