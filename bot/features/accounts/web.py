@@ -19,6 +19,7 @@ from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
 from bot.core.words import human_time, school_words, version_name
+from bot.engine.sweep import plan_and_apply
 from bot.engine.web.deps import check_csrf, client_ip, ctx, render, require_roles
 from bot.engine.web.links import (
     deliver_soon,
@@ -35,7 +36,7 @@ from bot.features.accounts.service import (
     resolve_handover,
 )
 from bot.features.policies.api import AUP_CONSENT, names_match, sign_aup
-from bot.features.setup.api import SetupError, editable, open_duties, save_change
+from bot.features.setup.api import SetupError, editable, save_change
 
 router = APIRouter()
 HOLDERS_IN_FILE = (
@@ -193,13 +194,8 @@ def new_account(
             return RedirectResponse(f"/accounts/{account_id}", status_code=303)
         except AccountError as exc:
             errors.append(str(exc))
-    data = _new_context(request, user.school_id)
-    data.update(
-        {
-            "errors": errors,
-            "values": {"platform": platform, "name": name, "url": url, "purpose": purpose},
-        }
-    )
+    values = {"platform": platform, "name": name, "url": url, "purpose": purpose}
+    data = {**_new_context(request, user.school_id), "errors": errors, "values": values}
     return render(request, "accounts_new.html", data, status_code=422)
 
 
@@ -265,9 +261,9 @@ def _change(
                 )
             else:
                 resolve_handover(session, account, value, actor=user.email)
-            if action in ("add", "remove"):
-                open_duties(session, config_store.load_org(ctx(request).settings, session),
-                            user.school_id, today)
+            if action in ("add", "remove"):  # duties opened and closed now, as the sweep
+                org = config_store.load_org(ctx(request).settings, session)  # would (no message)
+                plan_and_apply(session, org.school(user.school_id), today)
     except AccountError as exc:
         return account_page(request, account_id, error=str(exc))
     return RedirectResponse(f"/accounts/{account_id}", status_code=303)
@@ -374,8 +370,8 @@ def aup_sign(
                 f"({person.display_name}). Please type your full name as shown."
             )
         if errors:
-            data = _aup_context(session, person, duty, version, policy, token)
-            data.update({"errors": errors, "typed_name": typed_name})
+            data = {**_aup_context(session, person, duty, version, policy, token),
+                    "errors": errors, "typed_name": typed_name}
             return render(request, "aup.html", data, status_code=422)
         now = utcnow()
         result = sign_aup(

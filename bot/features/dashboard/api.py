@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.features.dashboard.cards import adaptive_card, week_key
-from bot.features.dashboard.digest import dashboard_url, digest_due, digest_figures
+from bot.features.dashboard.digest import dashboard_url, digest_due, digest_figures, head_chat
 from bot.features.dashboard.figures import compute_figures, current_versions
 from bot.features.dashboard.viewer import school_roles
 
@@ -14,6 +14,7 @@ __all__ = [
     "dashboard_url",
     "digest_due",
     "digest_figures",
+    "head_chat",
     "school_roles",
     "week_key",
 ]

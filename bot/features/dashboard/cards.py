@@ -8,26 +8,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.core.cards import (
-    ADAPTIVE_CARD_SCHEMA,
-    ADAPTIVE_CARD_VERSION,
-    new_card,
-    teams_workflow_payload,
-)
+from bot.core.cards import new_card
 from bot.core.cards import text_block as _text
 from bot.core.words import human_date, plural
 from bot.features.dashboard.charts import percent
 
 __all__ = [
-    "ADAPTIVE_CARD_SCHEMA",
-    "ADAPTIVE_CARD_VERSION",
     "CHAT_MESSAGE_LIMIT",
     "DigestFigures",
     "adaptive_card",
     "chat_card",
     "pct",
     "plain_text_digest",
-    "teams_workflow_payload",
     "week_key",
 ]
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.audit.anchor import chain_head
+from bot.core.cards import teams_workflow_payload as workflow_payload
 from bot.core.clock import LONDON, send_after, to_local
 from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
@@ -34,7 +35,6 @@ from bot.features.dashboard.cards import (
     plain_text_digest,
     week_key,
 )
-from bot.features.dashboard.cards import teams_workflow_payload as workflow_payload
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import Figures
 
@@ -53,6 +53,7 @@ __all__ = [
     "digest_figures",
     "digest_keys",
     "digest_step",
+    "head_chat",
     "queue_digest",
 ]
 
@@ -242,7 +243,6 @@ class QueueResult:
     """What ``queue_digest`` added to the outbox (False: already there this week)."""
 
     card_key: str
-    email_key: str
     card: bool
     email: bool
 
@@ -278,7 +278,7 @@ def queue_digest(
     card_key, email_key = digest_keys(school.id, today)
     missing = _missing(session, school.id, today, channel)
     if not missing:
-        return QueueResult(card_key, email_key, False, False)
+        return QueueResult(card_key, False, False)
     digest = build_digest(
         session, school, today, base_url=base_url, several_schools=several_schools, now=now
     )
@@ -307,19 +307,19 @@ def queue_digest(
             draft=digest.email(school.headteacher, school.reply_address()),
             not_before=not_before,
         )
-    return QueueResult(card_key, email_key, card, email)
+    return QueueResult(card_key, card, email)
 
 
 # --------------------------------------------------------------------------- the sweep step
 
 
-def _head_in_teams(session: Session, school: SchoolConfig) -> bool:
-    """Whether the school's bot reaches the headteacher in their chat with it."""
+def head_chat(session: Session, school: SchoolConfig) -> TeamsChat | None:
+    """The headteacher's chat with the bot, when the bot reaches them."""
     return session.scalar(
-        select(TeamsChat.person_id).join(Person, Person.id == TeamsChat.person_id)
+        select(TeamsChat).join(Person, Person.id == TeamsChat.person_id)
         .where(Person.school_id == school.id, Person.active.is_(True),
-               Person.email == school.headteacher).limit(1)
-    ) is not None
+               Person.email == school.headteacher)
+    )
 
 
 def digest_step(run: StepContext) -> dict[str, int]:
@@ -331,7 +331,7 @@ def digest_step(run: StepContext) -> dict[str, int]:
     # a bot that reaches the head puts a card that refreshes in their chat instead
     # (``teamsbot.dashboard``): the channel's weekly snapshot is for schools without one
     channel = channel_configured(settings) and not (
-        run.connectors.chat is not None and _head_in_teams(session, school))
+        run.connectors.chat is not None and head_chat(session, school) is not None)
     if not _missing(session, school.id, today, channel):
         return {}
     if not run.write:

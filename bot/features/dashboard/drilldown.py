@@ -30,15 +30,14 @@ from bot.core.models import (
     utcnow,
 )
 from bot.engine import snapshot
-from bot.engine.web.deps import ctx, render
+from bot.engine.web.deps import ctx
 from bot.engine.web.page_cache import kept
 from bot.features.accounts.api import holder_states
 from bot.features.dashboard.charts import PAGE_SIZE, Pager, page_number, percent
-from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
-from bot.features.dashboard.figures import current_cycles, current_versions
-from bot.features.dashboard.rules import ACK_TARGET, PolicyFigure
+from bot.features.dashboard.chrome import KIND_LABELS, guarded, school_page
+from bot.features.dashboard.figures import current_cycles, current_versions, policy_figure
+from bot.features.dashboard.rules import ACK_TARGET
 from bot.features.dashboard.viewer import Viewer, find_viewer
-from bot.features.policies.api import review_status
 
 __all__ = ["account_detail", "people", "person_detail", "policy_detail", "router"]
 
@@ -107,14 +106,12 @@ def people(
             rows = session.execute(
                 base.order_by(*order).offset(pager.offset).limit(pager.size)
             ).all()
-        return render(
+        return school_page(
             request,
             "dashboard_people.html",
+            viewer,
             {
-                **chrome(request),
                 "user": viewer.person,
-                "viewer": viewer,
-                "school_param": school_param(viewer),
                 "rows": rows,
                 "pager": pager,
                 "q": search,
@@ -167,9 +164,6 @@ def person_detail(request: Request, person_id: int) -> Response:
                 .where(AccountHolder.person_id == person.id, AccountHolder.until.is_(None))
                 .order_by(OfficialAccount.name)
             ).all()
-            manager = person.manager.display_name if person.manager else None
-            groups = sorted(g.name for g in person.groups)
-            roles = sorted(person.role_names)
             audit.record(
                 session,
                 actor=viewer.email,
@@ -209,15 +203,11 @@ def person_detail(request: Request, person_id: int) -> Response:
                 ],
                 "training": training,
                 "accounts": [{"id": i, "name": n, "since": s} for i, n, s in accounts],
-                "manager": manager,
-                "groups": groups,
-                "roles": roles,
+                "manager": person.manager.display_name if person.manager else None,
+                "groups": sorted(g.name for g in person.groups),
+                "roles": sorted(person.role_names),
             }
-        return render(
-            request,
-            "dashboard_person.html",
-            {**chrome(request), "viewer": viewer, "school_param": school_param(viewer), **view},
-        )
+        return school_page(request, "dashboard_person.html", viewer, view)
 
     return guarded(request, build)
 
@@ -303,17 +293,9 @@ def policy_detail(
                     .group_by(Attestation.person_id)
                 ):
                     when[pid] = at
-            figure = PolicyFigure(
-                policy_id=policy.id,
-                key=policy.key,
-                title=policy.title,
-                version=version.label if version else None,
-                done=int(counts.get("done", 0)),
-                owed=int(counts.get("done", 0)) + int(counts.get("open", 0)),
-                overdue=overdue,
-                next_review=policy.next_review_due,
-                review=review_status(policy, today),
-            )
+            done = int(counts.get("done", 0))
+            figure = policy_figure(policy, version.label if version else None, done,
+                                   done + int(counts.get("open", 0)), overdue, today)
             people_rows = [
                 {
                     "id": pid,
@@ -327,13 +309,11 @@ def policy_detail(
                 }
                 for pid, name, title, due, reminders, closed in rows
             ]
-        return render(
+        return school_page(
             request,
             "dashboard_policy.html",
+            viewer,
             {
-                **chrome(request),
-                "viewer": viewer,
-                "school_param": school_param(viewer),
                 "p": figure,
                 "approving_body": policy.approving_body,
                 "version": version,
@@ -372,13 +352,11 @@ def account_detail(request: Request, account_id: int) -> Response:
                 "handover_needed": account.handover_needed,
                 "handover_reason": account.handover_reason,
             }
-        return render(
+        return school_page(
             request,
             "dashboard_account.html",
+            viewer,
             {
-                **chrome(request),
-                "viewer": viewer,
-                "school_param": school_param(viewer),
                 "account": view,
                 "holders": states,
                 "unsigned": sum(1 for s in states if s.state != "signed"),

@@ -51,9 +51,19 @@ __all__ = [
     "compute_figures",
     "current_cycles",
     "current_versions",
+    "policy_figure",
 ]
 
 # --------------------------------------------------------------------------- the snapshot part
+
+
+def policy_figure(
+    policy: Policy, version: str | None, done: int, owed: int, overdue: int, today: date
+) -> PolicyFigure:
+    """A policy's acknowledgement figure: its current version's counts and its review state."""
+    return PolicyFigure(policy_id=policy.id, key=policy.key, title=policy.title, version=version,
+                        done=done, owed=owed, overdue=overdue, next_review=policy.next_review_due,
+                        review=review_status(policy, today))
 
 
 def current_versions(session: Session, school_id: str) -> dict[int, tuple[int, str]]:
@@ -239,7 +249,6 @@ def _reports(session: Session, figures: Figures, now: datetime) -> None:
         )
     ]
     figures.reports_by_age = by_age(ages)
-    figures.reports_by_urgency = {u: sum(n.values()) for u, n in figures.reports_by_age.items()}
     figures.open_reports = len(ages)
     clocks = session.execute(
         select(ReportClock.report_id, ReportClock.due_at)
@@ -351,20 +360,8 @@ def compute_figures(
     acks, unsigned = _count(session, figures, cycles)
     for policy in policies:
         vid, label = current.get(policy.id, (None, None))
-        done, owed, overdue = acks.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
-        figures.policies.append(
-            PolicyFigure(
-                policy_id=policy.id,
-                key=policy.key,
-                title=policy.title,
-                version=label,
-                done=done,
-                owed=owed,
-                overdue=overdue,
-                next_review=policy.next_review_due,
-                review=review_status(policy, today),
-            )
-        )
+        counts = acks.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
+        figures.policies.append(policy_figure(policy, label, *counts, today))
     holders = (  # each account's current holders
         select(func.count())
         .where(AccountHolder.account_id == OfficialAccount.id, AccountHolder.until.is_(None))

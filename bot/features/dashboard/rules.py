@@ -35,13 +35,8 @@ AGE_BANDS = ("today", "1–7 days", "8–30 days", "over 30 days")
 
 def age_band(days: int) -> str:
     """Which age band a report `days` old falls in."""
-    if days <= 0:
-        return AGE_BANDS[0]
-    if days <= 7:
-        return AGE_BANDS[1]
-    if days <= 30:
-        return AGE_BANDS[2]
-    return AGE_BANDS[3]
+    most_days = (0, 7, 30, float("inf"))
+    return next(band for band, most in zip(AGE_BANDS, most_days, strict=True) if days <= most)
 
 
 def by_age(reports: Iterable[tuple[str, int]]) -> dict[str, dict[str, int]]:
@@ -155,7 +150,6 @@ class Figures:
     overdue_duties: int = 0
     overdue_by_kind: dict[str, int] = field(default_factory=dict)
     open_reports: int = 0
-    reports_by_urgency: dict[str, int] = field(default_factory=dict)
     reports_by_age: dict[str, dict[str, int]] = field(default_factory=dict)
     reports_with_clocks: int = 0
     running_clocks: int = 0
@@ -214,11 +208,6 @@ class Figures:
     def policies_due_soon(self) -> int:
         """Policies due for review within 30 days."""
         return sum(1 for p in self.policies if p.review == "due soon")
-
-    @property
-    def policies_below_target(self) -> int:
-        """Policies asked for whose acknowledgement rate is under the target."""
-        return sum(1 for p in self.policies if p.required and p.rate < self.ack_target)
 
     @property
     def accounts_unsigned(self) -> int:

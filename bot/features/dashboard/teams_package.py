@@ -288,43 +288,28 @@ def build_teams_package(
     app_id: str,
     out_path: Path,
     *,
-    app_name: str = "Compliance Bot",
-    developer_name: str = "Compliance Bot",
-    entra_client_id: str | None = None,
-    version: str = "1.0.0",
-    privacy_url: str | None = None,
-    terms_url: str | None = None,
     color_icon_path: Path | None = None,
     outline_icon_path: Path | None = None,
-    bot_app_id: str | None = None,
+    **manifest: Any,
 ) -> Path:
     """Write the Teams app zip (manifest.json, color.png, outline.png) and return its path.
 
     The zip is reproducible: the same arguments give byte-identical files. An `out_path`
     not ending in .zip is taken as a directory (created if needed) to hold
-    compliance-bot-teams.zip.
+    compliance-bot-teams.zip. ``manifest`` holds ``build_manifest``'s keyword arguments.
 
     Example:
         >>> build_teams_package("school.example.org", str(uuid.uuid4()), Path("dist"))
         PosixPath('dist/compliance-bot-teams.zip')
     """
-    manifest = build_manifest(
-        hostname,
-        app_id,
-        app_name=app_name,
-        developer_name=developer_name,
-        entra_client_id=entra_client_id,
-        version=version,
-        privacy_url=privacy_url,
-        terms_url=terms_url,
-        bot_app_id=bot_app_id,
-    )
+    manifest_json = json.dumps(build_manifest(hostname, app_id, **manifest), indent=2,
+                               ensure_ascii=False)
     color = color_icon_path.read_bytes() if color_icon_path else color_icon()
     outline = outline_icon_path.read_bytes() if outline_icon_path else outline_icon()
     check_icon(color, outline=False)
     check_icon(outline, outline=True)
     contents = {
-        "manifest.json": (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode(),
+        "manifest.json": (manifest_json + "\n").encode(),
         "color.png": color,
         "outline.png": outline,
     }

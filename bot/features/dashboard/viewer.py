@@ -58,17 +58,9 @@ class NotAllowed(Exception):
 def _config_roles(school: SchoolConfig, email: str, trust_admins: Sequence[str] = ()) -> set[str]:
     """The leadership roles ``school.yaml`` gives ``email`` in ``school`` (and the trust's
     administrators, in every school)."""
-    roles = {"trust_admin"} if email in trust_admins else set()
-    if school.headteacher == email:
-        roles.add("headteacher")
-    for role, emails in (
-        ("dsl", school.dsl),
-        ("deputy_dsl", school.deputy_dsl),
-        ("admin", school.admins),
-    ):
-        if email in emails:
-            roles.add(role)
-    return roles
+    listed = (("trust_admin", trust_admins), ("headteacher", (school.headteacher,)),
+              ("dsl", school.dsl), ("deputy_dsl", school.deputy_dsl), ("admin", school.admins))
+    return {role for role, emails in listed if email in emails}
 
 
 def school_roles(

@@ -41,7 +41,7 @@ from bot.features.complaints.api import summary as complaints_summary
 from bot.features.complaints.api import words_for as complaint_readers
 from bot.features.dashboard import drilldown, tiles
 from bot.features.dashboard.charts import gauge, percent, segments
-from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_param
+from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_page
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer, find_viewer
@@ -207,21 +207,17 @@ class RollupRow:
 
 def _rollup_total(rows: list[RollupRow]) -> dict[str, Any]:
     """The trust's totals: rates from summed counts, not averaged percentages."""
-    done = sum(r.figures.ack_done for r in rows)
-    owed = sum(r.figures.ack_owed for r in rows)
-    trained = sum(r.figures.training_done for r in rows)
-    should = sum(r.figures.training_owed for r in rows)
-    return {
-        "people": sum(r.figures.people for r in rows),
-        "ack_rate": done / owed if owed else 1.0,
-        "training_rate": trained / should if should else 1.0,
-        "overdue_duties": sum(r.figures.overdue_duties for r in rows),
-        "policies_overdue": sum(r.figures.policies_overdue for r in rows),
-        "accounts_unsigned": sum(r.figures.accounts_unsigned for r in rows),
-        "handovers": sum(r.figures.handovers for r in rows),
-        "open_reports": sum(r.figures.open_reports for r in rows),
-        "clocks_overdue": sum(r.figures.clocks_overdue for r in rows),
-    }
+
+    def total(name: str) -> int:
+        return sum(getattr(r.figures, name) for r in rows)
+
+    def rate(done: str, owed: str) -> float:
+        return total(done) / total(owed) if total(owed) else 1.0
+
+    shown = ("overdue_duties", "policies_overdue", "accounts_unsigned", "open_reports")
+    return {"ack_rate": rate("ack_done", "ack_owed"),
+            "training_rate": rate("training_done", "training_owed"),
+            **{name: total(name) for name in shown}}
 
 
 @router.get("/dashboard", include_in_schema=False)
@@ -263,15 +259,12 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             ),
         )
         acknowledged = [p for p in figures.policies if p.required]
-        shared = chrome(request)
-        return render(
+        return school_page(
             request,
             "dashboard.html",
+            viewer,
             {
-                **shared,
                 "user": viewer.person,
-                "viewer": viewer,
-                "school_param": school_param(viewer),
                 "org_name": ctx(request).config.organisation.name,
                 "f": figures,
                 "event_reviews": changes,

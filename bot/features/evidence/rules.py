@@ -116,12 +116,5 @@ def training_state(expires: date | None, today: date) -> str:
 
 def cells(values: Sequence[object]) -> tuple[str, ...]:
     """A row as text: dates as 23 Nov 2026, nothing as an empty cell."""
-    out = []
-    for value in values:
-        if value is None:
-            out.append("")
-        elif isinstance(value, date):
-            out.append(f"{value:%d %b %Y}")
-        else:
-            out.append(str(value))
-    return tuple(out)
+    return tuple("" if value is None else f"{value:%d %b %Y}" if isinstance(value, date)
+                 else str(value) for value in values)

@@ -469,10 +469,8 @@ def _complaints(session: Session, school_id: str, tz: ZoneInfo) -> Table:
 def _event_reviews(session: Session, school_id: str) -> Table:
     """Each review a recorded change opened: its trigger, owners, due date, date and outcome."""
     rows = tuple(
-        cells((r.trigger, r.what, _day(r.happened_on.isoformat()), _day(r.recorded_on.isoformat()),
-               r.review, ", ".join(r.owners), _day(r.due_on.isoformat()),
-               _day(r.done_on.isoformat()) if r.done_on else "Not yet", r.done_by or "",
-               r.outcome or ""))
+        cells((r.trigger, r.what, r.happened_on, r.recorded_on, r.review, ", ".join(r.owners),
+               r.due_on, r.done_on or "Not yet", r.done_by, r.outcome))
         for r in event_reviews(session, school_id)
     )
     return Table(

@@ -20,7 +20,6 @@ from bot.engine.sweep import plan_and_apply
 from bot.features.people.rules import EntryInput
 
 __all__ = [
-    "Applied",
     "EntryRow",
     "FilePerson",
     "RegisterError",
@@ -35,16 +34,6 @@ __all__ = [
 
 class RegisterError(Exception):
     """The register cannot do what was asked; ``str()`` says why, in the school's words."""
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What a change did: the entry, whether the directory holds the address, open duties."""
-
-    entry_id: int
-    name: str
-    in_directory: bool
-    open_duties: int
 
 
 @dataclass(frozen=True)
@@ -98,20 +87,12 @@ def _check_address(session: Session, school_id: str, email: str, entry_id: int |
         )
 
 
-def _applied(
-    session: Session, school: SchoolConfig, entry: ExtraPerson, today: date
-) -> Applied:
-    """Apply the register now (people, roles, duties) and say what it did for ``entry``."""
+def _applied(session: Session, school: SchoolConfig, entry: ExtraPerson, today: date) -> int:
+    """Apply the register now (people, roles, duties); the entry's id."""
     sync_register(session, school, today)
     plan_and_apply(session, school, today)  # duties opened and closed now, as the sweep would
     session.flush()
-    owner = address_owners(session, school.id).get(entry.email)
-    in_directory = owner is not None and owner.source == DIRECTORY and owner.here
-    duties = 0
-    if owner is not None and owner.source == REGISTER:
-        duties = session.scalar(select(func.count()).select_from(Duty).where(
-            Duty.person_id == owner.person_id, Duty.status == "open")) or 0
-    return Applied(entry.id, entry.display_name, in_directory, duties)
+    return entry.id
 
 
 def _record(session: Session, actor: str, action: str, entry: ExtraPerson,
@@ -122,7 +103,7 @@ def _record(session: Session, actor: str, action: str, entry: ExtraPerson,
 
 def add_entry(
     session: Session, school: SchoolConfig, data: EntryInput, actor: str, today: date
-) -> Applied:
+) -> int:
     """Put someone on the register and apply it at once (audited)."""
     _check_address(session, school.id, data.email, None)
     entry = ExtraPerson(
@@ -138,7 +119,7 @@ def add_entry(
 def change_entry(
     session: Session, school: SchoolConfig, entry_id: int, data: EntryInput, actor: str,
     today: date,
-) -> Applied:
+) -> int:
     """Change an entry and apply it at once; the audit names the boxes that changed."""
     entry = _entry(session, school.id, entry_id)
     _check_address(session, school.id, data.email, entry.id)
@@ -156,7 +137,7 @@ def change_entry(
 
 def mark_left(
     session: Session, school: SchoolConfig, entry_id: int, actor: str, today: date
-) -> Applied:
+) -> int:
     """They have left, as of today: an admin's word, so their duties close now (audited)."""
     entry = _entry(session, school.id, entry_id)
     if entry.left_on is not None:
@@ -173,7 +154,7 @@ def mark_left(
 
 def mark_back(
     session: Session, school: SchoolConfig, entry_id: int, actor: str, today: date
-) -> Applied:
+) -> int:
     """Undo "left": they are here again and the duties closed because they left reopen."""
     entry = _entry(session, school.id, entry_id)
     if entry.left_on is None:

@@ -55,7 +55,7 @@ def _saved_message(row: EntryRow, words: Words | None = None) -> str:
     )
 
 
-def _file_problems(request: Request, school: SchoolConfig) -> tuple[str | None, list[str]]:
+def _file_problems(request: Request) -> tuple[str | None, list[str]]:
     """The extra people file's name and the rows it could not use (read now, nothing stored)."""
     source = ctx(request).connectors.extra_people
     if source is None:
@@ -79,7 +79,7 @@ def people_page(request: Request, saved: int | None = None) -> Response:
         audit.record(session, actor=user.email, action="people.register.viewed",
                      object_type="extra_person", school_id=school.id)
         session.commit()
-    file_name, problems = _file_problems(request, school)
+    file_name, problems = _file_problems(request)
     message = next((_saved_message(r, school_words(school)) for r in rows if r.id == saved), None)
     return render(request, "people.html", {
         "school": school, "rows": rows, "from_file": from_file, "file_name": file_name,
@@ -123,18 +123,32 @@ def _entry_or_404(session: Session, school_id: str, entry_id: int) -> ExtraPerso
 @router.post("/admin/people/new", include_in_schema=False)
 async def new_person(request: Request) -> Response:
     """Add them and apply it at once; problems are shown on the form (422), nothing stored."""
+    return await _save(request, None)
+
+
+async def _save(request: Request, entry_id: int | None) -> Response:
+    """Add an entry (``entry_id`` None) or change one, applied at once; the form again with the
+    problems (422, or 409 when the register refuses it) and nothing stored if not."""
     user = require_roles(request, DIRECTORY_EDITORS)
     school = _school(request, user)
     values, roles = await _read(request)
-    data, errors = parse_entry(values, roles, local_today(utcnow()))
+    today = local_today(utcnow())
+    data, errors = parse_entry(values, roles, today)
+    entry = None
+    if entry_id is not None:
+        with ctx(request).store.session() as session:
+            entry = _entry_or_404(session, school.id, entry_id)
     if data is None:
-        return _form_page(request, school, values, errors, status_code=422)
+        return _form_page(request, school, values, errors, entry, status_code=422)
     try:
         with ctx(request).store.transaction() as session:
-            applied = add_entry(session, school, data, user.email, local_today(utcnow()))
+            if entry_id is None:
+                entry_id = add_entry(session, school, data, user.email, today)
+            else:
+                change_entry(session, school, entry_id, data, user.email, today)
     except RegisterError as exc:
-        return _form_page(request, school, values, {"email": str(exc)}, status_code=409)
-    return RedirectResponse(f"/admin/people?saved={applied.entry_id}", status_code=303)
+        return _form_page(request, school, values, {"email": str(exc)}, entry, status_code=409)
+    return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
 
 
 @router.get("/admin/people/{entry_id}", include_in_schema=False)
@@ -154,20 +168,7 @@ def person_form(request: Request, entry_id: int) -> Response:
 @router.post("/admin/people/{entry_id}", include_in_schema=False)
 async def change_person(request: Request, entry_id: int) -> Response:
     """Change the entry and apply it at once (422 with the problems, nothing stored)."""
-    user = require_roles(request, DIRECTORY_EDITORS)
-    school = _school(request, user)
-    values, roles = await _read(request)
-    data, errors = parse_entry(values, roles, local_today(utcnow()))
-    with ctx(request).store.session() as session:
-        entry = _entry_or_404(session, school.id, entry_id)
-    if data is None:
-        return _form_page(request, school, values, errors, entry, status_code=422)
-    try:
-        with ctx(request).store.transaction() as session:
-            change_entry(session, school, entry_id, data, user.email, local_today(utcnow()))
-    except RegisterError as exc:
-        return _form_page(request, school, values, {"email": str(exc)}, entry, status_code=409)
-    return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
+    return await _save(request, entry_id)
 
 
 async def _state_change(request: Request, entry_id: int, left: bool) -> Response:

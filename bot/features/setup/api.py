@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from bot.features.setup.pages import save_change
 from bot.features.setup.rules import SetupError
-from bot.features.setup.service import editable, open_duties, preview_of
+from bot.features.setup.service import editable, preview_of
 
-__all__ = ["SetupError", "editable", "open_duties", "preview_of", "save_change"]
+__all__ = ["SetupError", "editable", "preview_of", "save_change"]

@@ -35,7 +35,7 @@ from bot.engine.commands import (
 )
 
 if TYPE_CHECKING:
-    from bot.core.config import OrgConfig, SchoolConfig
+    from bot.core.config import OrgConfig
     from bot.core.settings import Settings
     from bot.features.setup.answers import Key, Progress
     from bot.features.setup.school_setup import SetupDraft
@@ -56,18 +56,9 @@ def _fail(lines: list[str]) -> None:
     raise typer.Exit(2)
 
 
-def _home(settings: Settings) -> Settings:
-    """Settings for a new school: its own folder, never the demo's."""
-    # lazy: not loaded by --help (module docstring)
-    from bot.core.settings import DEFAULT_HOME, DEMO_HOME
-
-    if settings.home == DEMO_HOME and not settings.demo:
-        return settings.model_copy(update={"home": DEFAULT_HOME})
-    return settings
-
-
 def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
     """The school file's content, validated as ``check config`` will read it."""
+    # lazy: not loaded by --help (module docstring)
     from bot.core.config import OrgConfig
     from bot.features.setup.school_setup import school_config
 
@@ -135,9 +126,8 @@ def _print_role_table(draft: SetupDraft) -> None:
                       highlight=False)
 
 
-def print_owed(draft: SetupDraft, org: OrgConfig) -> bool:
-    """Who will owe what; a loud warning when nobody will be asked for anything. True when
-    someone will be."""
+def print_owed(draft: SetupDraft, org: OrgConfig) -> None:
+    """Who will owe what; a loud warning when nobody will be asked for anything."""
     from bot.features.setup.owed import OwedPerson, nobody_owes, who_owes
     from bot.features.setup.school_setup import person_roles
 
@@ -152,7 +142,7 @@ def print_owed(draft: SetupDraft, org: OrgConfig) -> bool:
                       "[bold]compliance-bot remind --dry-run[/] names everyone asked; a job "
                       "title the role table (job_titles) does not cover holds its people back "
                       "until you add it.", highlight=False)
-        return True
+        return
     console.print("[bold]Who will owe what[/]")
     for item in owed:
         console.print(f"  {escape(item.line())}", highlight=False)
@@ -162,8 +152,6 @@ def print_owed(draft: SetupDraft, org: OrgConfig) -> bool:
             f"{escape(draft.source_name)} has a role the requirements ask (staff, volunteer, "
             "supply…): check the role table (job_titles) or the roles column, then run init "
             "again.", highlight=False)
-        return False
-    return True
 
 
 def _print_policies(draft: SetupDraft) -> None:
@@ -187,23 +175,30 @@ def _print_policies(draft: SetupDraft) -> None:
                           highlight=False)
 
 
-def _print_calendar(draft: SetupDraft) -> None:
-    """The calendar's events and what each was read as; then the totals."""
-    calendar = draft.calendar
-    if calendar is not None:
+def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
+    """Everything that will be written, in the school's words: the people, the policy folder,
+    the calendar's events and what each was read as, the requirement pack (each template,
+    whether chosen, and the policies it follows), who will owe what and the report deadlines."""
+    from bot.features.reports.api import clock_summary
+
+    school = org.schools[0]
+    _print_people(draft)
+    _print_policies(draft)
+    if draft.calendar is not None:
         table = Table(title=f"Term dates read from {draft.answers.terms.ics}",
                       title_justify="left")
         for col in ("Event", "Dates", "Read as"):
             table.add_column(col, overflow="fold")
-        for event in calendar.events:
+        for event in draft.calendar.events:
             table.add_row(escape(event.summary), event.dates, event.kind)
         console.print(table)
-        for note in calendar.notes:
+        for note in draft.calendar.notes:
             console.print(f"  [yellow]note[/] {escape(note)}", highlight=False)
-
-
-def _print_pack(draft: SetupDraft) -> None:
-    """The requirement pack: each template, whether chosen, and the policies it follows."""
+    console.print(
+        f"[bold]Calendar[/]: {plural(len(school.terms), 'term')}, "
+        f"{plural(len(school.holidays), 'holiday weekday')} inside them, "
+        f"{plural(len(school.inset_days), 'INSET day')}"
+    )
     console.print("[bold]Requirement pack[/]")
     for item in draft.pack:
         if not item.available:
@@ -213,28 +208,7 @@ def _print_pack(draft: SetupDraft) -> None:
         follows = "; ".join(p.title for p in item.policies)
         console.print(f"  {mark} {item.template.summary}"
                       + (f" [dim]({escape(follows)})[/]" if follows else ""), highlight=False)
-
-
-def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
-    """Everything that will be written, in the school's words."""
-    school = org.schools[0]
-    _print_people(draft)
-    _print_policies(draft)
-    _print_calendar(draft)
-    console.print(
-        f"[bold]Calendar[/]: {plural(len(school.terms), 'term')}, "
-        f"{plural(len(school.holidays), 'holiday weekday')} inside them, "
-        f"{plural(len(school.inset_days), 'INSET day')}"
-    )
-    _print_pack(draft)
     print_owed(draft, org)
-    _print_report_clocks(school)
-
-
-def _print_report_clocks(school: SchoolConfig) -> None:
-    """Which deadline each report starts, and when its reminders go."""
-    from bot.features.reports.api import clock_summary
-
     console.print("[bold]Report deadlines[/] (school.yaml: reports: clocks:)")
     for line in clock_summary(school):
         console.print(f"  {escape(line)}", highlight=False)
@@ -260,15 +234,12 @@ ResumeOpt = Annotated[
     typer.Option("--resume", help="Continue an interactive init from the answers it saved; "
                  "nothing answered is asked again."),
 ]
-# a problem's key (before the first '.', '[' or ':') -> the answers asked again to fix it
+# a problem's key (before the first '.', '[' or ':') -> the answers asked again to fix it (any
+# other key: that answer alone)
+_POLICY_SECTIONS = ("policies", "policy_answers", "requirements", "pack")
 _SECTIONS = {
     "directory": ("directory", "leave_out", "job_titles", "role_groups", "groups"),
-    "job_titles": ("job_titles",),
-    "people": ("people",),
-    "policies": ("policies", "policy_answers", "requirements", "pack"),
-    "policy_answers": ("policies", "policy_answers", "requirements", "pack"),
-    "requirements": ("policies", "policy_answers", "requirements", "pack"),
-    "terms": ("terms",),
+    **dict.fromkeys(_POLICY_SECTIONS[:3], _POLICY_SECTIONS),
 }
 
 
@@ -359,11 +330,13 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     Interactive answers are saved as they are given; ``--resume`` continues an unfinished run.
     """
     from bot.core.models import utcnow
-    from bot.core.settings import own_address
+    from bot.core.settings import DEFAULT_HOME, DEMO_HOME, own_address
     from bot.features.setup.answers import load_answers
     from bot.features.setup.school_setup import draft_setup, existing_school, write_setup
 
-    settings = _home(context(need_school=False).settings)
+    settings = context(need_school=False).settings
+    if settings.home == DEMO_HOME and not settings.demo:  # a new school's folder, never the demo's
+        settings = settings.model_copy(update={"home": DEFAULT_HOME})
     why = existing_school(settings)
     if why:
         fail(f"a school is already set up here: {why}. Nothing was changed; run "

@@ -172,9 +172,7 @@ class PackItem:
     @property
     def available(self) -> bool:
         """Whether the school's policies let this template apply."""
-        if self.template.kind in ("acknowledge_policy", "sign_aup"):
-            return bool(self.policies)
-        return True
+        return self.template.kind not in ("acknowledge_policy", "sign_aup") or bool(self.policies)
 
     @property
     def why_not(self) -> str:

@@ -19,7 +19,7 @@ from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.features.setup.rules import SetupError
-from bot.features.setup.service import FILE_MANAGED, Applied, apply_change
+from bot.features.setup.service import FILE_MANAGED, apply_change
 
 __all__ = ["current_org", "current_school", "editor", "failed", "people_choices", "save_change",
            "saved", "show", "trust_wide", "visible_org"]
@@ -96,11 +96,11 @@ def save_change(
     user: Person,
     change: Callable[[dict[str, Any]], None],
     note: str,
-) -> Applied:
+) -> None:
     """Apply one change of the signed-in person's school settings (raises SetupError)."""
     now = utcnow()
     with ctx(request).store.transaction() as session:
-        applied = apply_change(
+        apply_change(
             session,
             ctx(request).settings,
             user.school_id,
@@ -112,7 +112,6 @@ def save_change(
         )
     # this process's pages (dashboard, reports) read the new settings from now on
     ctx(request).forget_config()
-    return applied
 
 
 def saved(

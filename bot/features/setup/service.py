@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.config import OrgConfig, PolicyConfig, SchoolConfig
+from bot.core.config import PolicyConfig, SchoolConfig
 from bot.core.config import store as config_store
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
@@ -22,7 +22,6 @@ from bot.core.setup_state import config_source, is_sending
 from bot.core.uploads import AttachmentError, check_document_content
 from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
-from bot.engine.sweep import plan_and_apply
 from bot.features.policies.api import (
     Dates,
     Found,
@@ -50,7 +49,6 @@ __all__ = [
     "copy_of_registered",
     "editable",
     "nobody_owes",
-    "open_duties",
     "policy_from_upload",
     "preview_of",
     "read_upload",
@@ -90,13 +88,6 @@ def nobody_owes(session: Session, school: SchoolConfig) -> bool:
 def editable(session: Session) -> bool:
     """Whether the web pages may change the settings (they are their home)."""
     return config_source(session) == "web"
-
-
-def open_duties(session: Session, org: OrgConfig, school_id: str, today: date) -> int:
-    """Open (and close) duties for the changed settings now, as the sweep would; no message
-    is queued here: reminders go out with the sweep, and not at all in preview."""
-    opened, _closed = plan_and_apply(session, org.school(school_id), today)
-    return opened
 
 
 def apply_change(

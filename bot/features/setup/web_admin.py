@@ -211,12 +211,12 @@ async def policies_upload(
     return show(request, "admin_policies.html", data)
 
 
-def _policy_or_404(request: Request, user: Person, pid: str) -> Any:
-    school = current_school(request, user.school_id)
-    policy = next((p for p in school.policies if p.id == pid), None)
-    if policy is None:
-        raise HTTPException(404, "There is no policy with that name in the settings.")
-    return school, policy
+def _named(items: Any, key: str, what: str) -> Any:
+    """The policy or requirement of the settings with this id (404 when there is none)."""
+    found = next((item for item in items if item.id == key), None)
+    if found is None:
+        raise HTTPException(404, f"There is no {what} with that name in the settings.")
+    return found
 
 
 def _policy_form(policy: Any) -> dict[str, str]:
@@ -231,7 +231,8 @@ def _policy_form(policy: Any) -> dict[str, str]:
 
 
 def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
-    school, policy = _policy_or_404(request, user, pid)
+    school = current_school(request, user.school_id)
+    policy = _named(school.policies, pid, "policy")
     with ctx(request).store.session() as session:
         people = people_choices(session, user.school_id)
     return {"school": school, "policy": policy, "form": _policy_form(policy), "people": people,
@@ -453,19 +454,12 @@ async def requirement_add(request: Request) -> Response:
     return _save_requirement(request, user, None, form, "admin_requirements.html", data)
 
 
-def _requirement_or_404(data: dict[str, Any], rid: str) -> Any:
-    found = next((r for r in data["school"].requirements if r.id == rid), None)
-    if found is None:
-        raise HTTPException(404, "There is no requirement with that name in the settings.")
-    return found
-
-
 @router.get("/admin/requirements/{rid}", include_in_schema=False)
 def requirement_page(request: Request, rid: str) -> Response:
     """Edit one requirement, or stop it."""
     user = require_roles(request, SETUP_EDITORS)
     data = _requirements_data(request, user)
-    req = _requirement_or_404(data, rid)
+    req = _named(data["school"].requirements, rid, "requirement")
     data["requirement"] = req
     data["form"] = {
         "kind": req.kind, "title": req.title or "", "policy": req.policy or "",
@@ -482,7 +476,7 @@ async def requirement_save(request: Request, rid: str) -> Response:
     form = await _requirement_form(request)
     user = editor(request, form["csrf_token"])
     data = _requirements_data(request, user)
-    data["requirement"] = _requirement_or_404(data, rid)
+    data["requirement"] = _named(data["school"].requirements, rid, "requirement")
     return _save_requirement(request, user, rid, form, "admin_requirement.html", data)
 
 
@@ -493,7 +487,7 @@ def requirement_stop(
     """Stop asking for this: its open duties close; what was done stays on the record."""
     user = editor(request, csrf_token)
     data = _requirements_data(request, user)
-    req = _requirement_or_404(data, rid)
+    req = _named(data["school"].requirements, rid, "requirement")
 
     def change(school: dict[str, Any]) -> None:
         school["requirements"] = [r for r in school["requirements"] if r["id"] != rid]

@@ -35,7 +35,6 @@ __all__ = [
     "event_of",
     "event_reviews",
     "record_event",
-    "review_notice_key",
 ]
 
 
@@ -74,11 +73,6 @@ class EventReview:
         if self.done_on is not None:
             return "done"
         return "overdue" if self.due_on < today else "open"
-
-
-def review_notice_key(school_id: str, event_id: int, person_id: int) -> str:
-    """The idempotency key of an owner's one email about an event's reviews."""
-    return f"review-event:{school_id}:{event_id}:{person_id}"
 
 
 def event_of(session: Session, cycle: str) -> ReviewEvent | None:
@@ -186,8 +180,8 @@ def _tell(
         button_url=f"{base_url.rstrip('/')}/task/{link}",
         button_text="Record the outcome",
     )
-    return enqueue_email(session, school_id=school.id,
-                         key=review_notice_key(school.id, event.id, person.id),
+    return enqueue_email(session, school_id=school.id,  # one email per owner and event
+                         key=f"review-event:{school.id}:{event.id}:{person.id}",
                          purpose="review_event", urgency=Urgency.ROUTINE, draft=draft)
 
 

@@ -31,7 +31,6 @@ __all__ = [
 class TaskResult:
     """What pressing "Done" did: a new completion, or 'already done' (and by whom, when)."""
 
-    completion: TaskCompletion | None
     already: bool
     closed: int
     done_by: str | None = None
@@ -82,7 +81,7 @@ def complete_task(
     a review's outcome in the owner's words (a review an event opened asks for one).
     """
     if duty.status != "open":
-        return TaskResult(None, True, 0, *task_done_by(session, duty))
+        return TaskResult(True, 0, *task_done_by(session, duty))
     cfg = task_config(school, duty.requirement.key)
     owners = task_owner_ids(session, school.id, cfg)
     today = local_today(now)
@@ -95,7 +94,7 @@ def complete_task(
     )
     if existing is not None:
         snapshot.close_done(session, [duty], f"task:{existing.id}", today)
-        return TaskResult(None, True, 1, person.display_name, existing.at)
+        return TaskResult(True, 1, person.display_name, existing.at)
     completion = TaskCompletion(
         school_id=school.id,
         requirement_id=duty.requirement_id,
@@ -138,7 +137,7 @@ def complete_task(
             "outcome": outcome is not None,
         },
     )
-    return TaskResult(completion, False, closed, person.display_name, now)
+    return TaskResult(False, closed, person.display_name, now)
 
 
 def reconcile_tasks(session: Session, school: SchoolConfig, today: date, *, write: bool) -> int:

@@ -74,14 +74,14 @@ def greeting(activity: dict[str, Any]) -> str | None:
 
 
 def remember(session: Session, person: Person, activity: dict[str, Any], service_url: str,
-             now: datetime) -> TeamsChat | None:
+             now: datetime) -> None:
     """Keep the person's chat with the bot as this activity names it: its conversation id and
-    the ``serviceUrl`` the activity's token vouched for (the caller passes only that one).
-    None when the activity is not from their one-to-one chat."""
+    the ``serviceUrl`` the activity's token vouched for (the caller passes only that one);
+    nothing when the activity is not from their one-to-one chat."""
     chat_id = _personal_chat(activity)
     user_id = user_of(activity)
     if chat_id is None or not user_id or not service_url:
-        return None
+        return
     held = session.get(TeamsChat, person.id)
     if held is None:
         held = TeamsChat(person_id=person.id, school_id=person.school_id, user_id=user_id,
@@ -90,7 +90,6 @@ def remember(session: Session, person: Person, activity: dict[str, Any], service
     elif (held.chat_id, held.service_url, held.user_id) != (chat_id, service_url, user_id):
         held.chat_id, held.service_url, held.user_id = chat_id, service_url, user_id
     session.flush()
-    return held
 
 
 def stranger_line(config: OrgConfig) -> str:

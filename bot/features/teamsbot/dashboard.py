@@ -13,14 +13,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.cards import new_card, text_block
 from bot.core.clock import LONDON, local_today
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.models import Person, TeamsChat
+from bot.core.models import Person
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.permissions import DASHBOARD_READERS
 from bot.core.settings import Settings
@@ -31,6 +30,7 @@ from bot.features.dashboard.api import (
     compute_figures,
     dashboard_url,
     digest_figures,
+    head_chat,
     school_roles,
     week_key,
 )
@@ -39,7 +39,6 @@ __all__ = [
     "DASHBOARD_VERB",
     "PURPOSE",
     "dashboard_answer",
-    "head_chat",
     "live_card",
     "queue_head_card",
     "refused_card",
@@ -100,15 +99,6 @@ def dashboard_answer(session: Session, settings: Settings, config: OrgConfig,
     if not allowed:
         return refused_card(school)
     return live_card(session, settings, config, school, user_id, now)
-
-
-def head_chat(session: Session, school: SchoolConfig) -> TeamsChat | None:
-    """The headteacher's chat with the bot, when the bot reaches them."""
-    return session.scalar(
-        select(TeamsChat).join(Person, Person.id == TeamsChat.person_id)
-        .where(Person.school_id == school.id, Person.active.is_(True),
-               Person.email == school.headteacher)
-    )
 
 
 def queue_head_card(session: Session, settings: Settings, config: OrgConfig,

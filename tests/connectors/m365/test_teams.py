@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
+from bot.core.cards import teams_workflow_payload
 from bot.core.clock import LONDON
 from bot.core.models import OutboxMessage
 from bot.core.outbox import dispatch
-from bot.features.dashboard.cards import adaptive_card, teams_workflow_payload
+from bot.features.dashboard.cards import adaptive_card
 from bot.features.dashboard.digest import queue_digest
 from connectors.base import (
     CardMessage,

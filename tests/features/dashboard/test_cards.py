@@ -18,14 +18,13 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT6
 
+from bot.core.cards import ADAPTIVE_CARD_SCHEMA, teams_workflow_payload
 from bot.features.dashboard.cards import (
-    ADAPTIVE_CARD_SCHEMA,
     CHAT_MESSAGE_LIMIT,
     DigestFigures,
     adaptive_card,
     chat_card,
     plain_text_digest,
-    teams_workflow_payload,
 )
 from tests.support.paths import SCHEMAS
 
