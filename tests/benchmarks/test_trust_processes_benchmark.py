@@ -41,8 +41,10 @@ from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
 from bot.core.settings import Settings
 from bot.engine.web.links import _hand_over_pass
+from connectors import registry
+from connectors.m365.connector import build
 from tests.support.fakes.graph import CLIENT_ID, CLIENT_SECRET, SENDER, TENANT_ID
-from tests.support.graph_served import connectors_over
+from tests.support.graph_served import Forward
 from tests.support.scale import full_size
 from tests.support.served import read_line, started, stop
 from tests.support.smtp import _free_port
@@ -128,7 +130,9 @@ def _day(tmp_path: Path, database_url: str, own: bool, digests: int,
         if name.startswith("COMPLIANCE_BOT_"):
             monkeypatch.setenv(name, value)
     port = _free_port()
-    connectors_over(port)  # this process's hand-over sends through the served fake too
+    # this process's hand-over sends through the served fake too
+    monkeypatch.setattr(registry, "_build_platform",
+                        lambda settings: build(settings, transport=Forward(port)))
     context = AppContext(Settings())
     context.store.upgrade()
     mailboxes = [SENDER, *(f"office@{_school(n)}.example" for n in range(SCHOOLS) if own)]
