@@ -210,17 +210,12 @@ def _report(title: str, day: dict[str, Any], digests: int, own: bool) -> None:
 
 @pytest.mark.benchmark
 @pytest.mark.slow
-def test_a_mailbox_per_school_in_real_processes(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("own", "digests", "title"), [
+    (True, OWN_DIGESTS, "a mailbox per school"),
+    (False, SHARED_DIGESTS, "one mailbox for the trust"),
+], ids=["a-mailbox-per-school", "a-shared-mailbox"])
+def test_a_trust_delivered_by_real_processes(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own: bool, digests: int,
+    title: str,
 ) -> None:
-    day = _day(tmp_path, postgres_url, True, OWN_DIGESTS, monkeypatch)
-    _report("a mailbox per school", day, OWN_DIGESTS, True)
-
-
-@pytest.mark.benchmark
-@pytest.mark.slow
-def test_a_shared_mailbox_in_real_processes(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    day = _day(tmp_path, postgres_url, False, SHARED_DIGESTS, monkeypatch)
-    _report("one mailbox for the trust", day, SHARED_DIGESTS, False)
+    _report(title, _day(tmp_path, postgres_url, own, digests, monkeypatch), digests, own)
