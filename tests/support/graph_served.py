@@ -5,7 +5,8 @@ and its mailboxes' limits, as a deployment's processes share Microsoft 365.
 * ``python -m tests.support.graph_served serve PORT MAILBOX...``: the fake, with those mailboxes
   (Exchange's 30 a minute each, on the real clock), on ``127.0.0.1:PORT``. It prints ``ready``;
   each line read on stdin asks for what it has accepted so far (one JSON line: mailbox, outbox
-  key and time of each sendMail, and the 429s it answered); end of input stops it.
+  key and time of each sendMail, and how many requests it answered with a 429); end of input
+  stops it.
 * ``python -m tests.support.graph_served cli PORT ARGS...``: the ``compliance-bot`` command with
   its m365 connector sending through :class:`Forward` to that fake (the only change: where the
   connector's HTTP goes; the SDK, azure-identity and the product run as they do in production).
@@ -73,7 +74,6 @@ def _serve(port: int, mailboxes: list[str]) -> None:
         fake.add_user(SENDER_ID if number == 0 else f"mailbox-{number}", address, address,
                       account_enabled=False, licensed=False)
     lock = threading.Lock()
-    refused: list[tuple[str, float]] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -89,8 +89,6 @@ def _serve(port: int, mailboxes: list[str]) -> None:
         with lock:
             answer = fake.handler(httpx.Request(scope["method"], url, headers=headers,
                                                 content=body))
-            if answer.status_code == 429:
-                refused.append((url, time.time()))
         content = answer.read()
         out = [(k, v) for k, v in answer.headers.raw
                if k.lower() not in (b"content-length", b"transfer-encoding")]
@@ -107,7 +105,8 @@ def _serve(port: int, mailboxes: list[str]) -> None:
     for _ in sys.stdin:
         with lock:
             sent = [(mail.mailbox, mail.key, mail.at) for mail in fake.sent]
-        print(json.dumps({"sent": sent, "refused": len(refused)}), flush=True)
+            refused = fake.throttled + fake.budget_refused  # the 429s it answered
+        print(json.dumps({"sent": sent, "refused": refused}), flush=True)
     server.should_exit = True
 
 
