@@ -42,7 +42,7 @@ def export(
     """Write the settings in force as a commented school.yaml."""
     from bot.core.config.store import to_yaml  # lazy: not loaded by --help (module docstring)
 
-    app = context()
+    app = context(say_where=False)  # the settings alone: no "using ..." line on stderr
     text = to_yaml(app.config)
     if out is None:
         typer.echo(text, nl=False)

@@ -162,6 +162,7 @@ def test_the_config_commands(school: SchoolBuilder, sqlite_url: str,
     assert "kept in the web pages" in moved.output
     out = runner.invoke(app, ["config", "export", "--out", str(edited)])
     assert out.exit_code == 0, out.output
+    assert "using " not in out.output  # the settings alone: export never says where it reads
     edited.write_text(edited.read_text().replace("Oak Test School", "Oak Primary"), "utf-8")
     loaded = runner.invoke(app, ["config", "import", str(edited), "--as", "office@oak.example"])
     assert loaded.exit_code == 0, loaded.output

@@ -17,7 +17,7 @@ from bot.engine.web.deps import ctx, render
 from bot.engine.web.teams_sso import sso_setup
 from bot.features.dashboard.viewer import NotAllowed, SignInNeeded, Viewer
 
-__all__ = ["KIND_LABELS", "THEMES", "chrome", "guarded", "school_page", "school_param"]
+__all__ = ["KIND_LABELS", "THEMES", "chrome", "guarded", "school_page"]
 
 THEMES = ("light", "dark", "contrast", "default")
 KIND_LABELS = {
@@ -57,15 +57,12 @@ def chrome(request: Request) -> dict[str, Any]:
     }
 
 
-def school_param(viewer: Viewer) -> str | None:
-    """The ``school`` query value to keep in links (only in a trust)."""
-    return viewer.school.id if len(viewer.schools) > 1 else None
-
-
 def school_page(request: Request, template: str, viewer: Viewer, data: dict[str, Any]) -> Response:
-    """A page about the viewer's school: the chrome, the viewer and the school kept in links."""
-    shared = {**chrome(request), "viewer": viewer, "school_param": school_param(viewer)}
-    return render(request, template, {**shared, **data})
+    """A page about the viewer's school: the chrome, the viewer and the ``school`` query value
+    kept in links (only in a trust)."""
+    school = viewer.school.id if len(viewer.schools) > 1 else None
+    return render(request, template,
+                  {**chrome(request), "viewer": viewer, "school_param": school, **data})
 
 
 def guarded(request: Request, build: Callable[[], Response]) -> Response:

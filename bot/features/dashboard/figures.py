@@ -45,7 +45,7 @@ from bot.features.dashboard.rules import (
     TrainingFigure,
     by_age,
 )
-from bot.features.policies.api import review_status
+from bot.features.policies.api import policies_of, review_status
 
 __all__ = [
     "compute_figures",
@@ -349,12 +349,7 @@ def compute_figures(
     """
     moment = now or utcnow()
     figures = Figures(school_id=school_id, as_of=today)
-    policies = session.scalars(
-        select(Policy)
-        .options(lazyload(Policy.versions))
-        .where(Policy.school_id == school_id, Policy.kind == "policy")
-        .order_by(Policy.title)
-    ).all()
+    policies = session.scalars(policies_of(school_id).options(lazyload(Policy.versions))).all()
     current = current_versions(session, school_id)
     cycles = current_cycles(session, school_id, {p: v for p, (v, _) in current.items()}, today)
     acks, unsigned = _count(session, figures, cycles)
