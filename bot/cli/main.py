@@ -191,23 +191,13 @@ def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
     """Serve the web UI from several processes (uvicorn's workers): the web only, no jobs."""
     import uvicorn
 
-    from bot.web.serving import WORKER_HEALTHCHECK, NoDelayH11Protocol, uvicorn_log_config
+    from bot.web.serving import workers_options
 
     # each worker builds the app from the environment: pass on what this command worked out
     os.environ["COMPLIANCE_BOT_BASE_URL"] = settings.base_url
     os.environ["COMPLIANCE_BOT_HOME"] = str(settings.home)
     console.print(f"Serving on http://{host}:{port} with {workers} web processes — Ctrl-C to stop.")
-    uvicorn.run(
-        "bot.web.asgi:app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        log_config=uvicorn_log_config(),
-        http=NoDelayH11Protocol,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK,
-    )
+    uvicorn.run(**workers_options(host, port, workers))
 
 
 @app.command()

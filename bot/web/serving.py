@@ -34,13 +34,13 @@ from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = [
-    "WORKER_HEALTHCHECK",
     "NoDelayH11Protocol",
     "ScrubTracebacks",
     "describe",
     "scrub_root_logging",
     "server_config",
     "uvicorn_log_config",
+    "workers_options",
 ]
 
 FRAMES = 6  # the innermost code locations of ours kept in the log line
@@ -122,3 +122,19 @@ def server_config(app: ASGIApp, host: str, port: int) -> Any:
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", log_config=uvicorn_log_config()
     )
+
+
+def workers_options(host: str, port: int, workers: int) -> dict[str, Any]:
+    """What ``run --workers N`` hands uvicorn (``uvicorn.run(**options)``; the same names are
+    ``uvicorn.Config``'s): each process builds the app from the environment."""
+    return {
+        "app": "bot.web.asgi:app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": "warning",
+        "log_config": uvicorn_log_config(),
+        "http": NoDelayH11Protocol,
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK,
+    }

@@ -16,7 +16,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from bot.web.serving import WORKER_HEALTHCHECK, NoDelayH11Protocol, uvicorn_log_config
+from bot.web.serving import NoDelayH11Protocol, workers_options
 
 
 async def _hello(scope: Any, receive: Any, send: Any) -> None:
@@ -63,9 +63,7 @@ def test_a_web_worker_answers_uvicorn_s_health_check_before_loading_the_app() ->
     """Each of ``run --workers N``'s processes unpickles its configuration and sets up logging
     before it answers uvicorn's health check: neither may import the application (on a busy
     machine that took longer than the check's timeout, and the workers were killed for ever)."""
-    config = uvicorn.Config("bot.web.asgi:app", factory=True, workers=2,
-                            log_config=uvicorn_log_config(), http=NoDelayH11Protocol,
-                            timeout_worker_healthcheck=WORKER_HEALTHCHECK)
+    config = uvicorn.Config(**workers_options("127.0.0.1", 8000, 2))  # what `run` hands uvicorn
     child = (
         "import pickle, sys\n"
         "config = pickle.loads(sys.stdin.buffer.read())\n"
