@@ -336,6 +336,48 @@ def test_files_are_checked_cleaned_stored_privately_and_served_to_leaders(env: E
     assert actions == ["decision.files_added", "decision.file_downloaded"]
 
 
+def test_the_decision_form_has_its_own_limits_each_said_plainly(env: Env) -> None:
+    client = env.client("head")
+    pdf = ("files", ("agreement.pdf", PDF, "application/pdf"))
+    six = _post_new(env, client, files=[pdf] * 6)
+    assert six.status_code == 422 and "Attach at most 5 files (6 were chosen)." in six.text
+    eight = _post_new(env, client, files=[pdf] * 8)  # past the two spare: not read at all
+    assert eight.status_code == 400
+    assert "Too much was sent at once: at most 5 files." in eight.text
+    long = _post_new(env, client, reasons="x" * (64 * 1024 + 1))
+    assert long.status_code == 413 and "One of the boxes has too much text." in long.text
+    with env.context.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Decision)) == 0
+
+
+def test_a_file_that_cannot_be_written_leaves_none_behind(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    decision_id = _store_decision(env)
+    uploads = env.context.settings.uploads_dir
+    real_open, opened = os.open, []
+
+    def disk_full_on_the_second(path: Any, flags: int, mode: int = 0o777) -> int:
+        if str(path).startswith(str(uploads)):
+            opened.append(path)
+            if len(opened) == 2:
+                raise OSError(28, "No space left on device")
+        return real_open(path, flags, mode)
+
+    with env.context.store.session() as session:
+        decision = session.get(Decision, decision_id)
+        assert decision is not None
+        with monkeypatch.context() as patch, pytest.raises(OSError):
+            patch.setattr(os, "open", disk_full_on_the_second)
+            service.store_attachments(
+                session, decision, [_clean_pdf(), _clean_pdf()], uploads, "test"
+            )
+    assert len(opened) == 2
+    assert not any(p.is_file() for p in uploads.rglob("*"))
+
+
 # --------------------------------------------------------------------------- review reminders
 
 
