@@ -56,8 +56,7 @@ def render_shared(name: str, context: dict[str, Any]) -> Rendered:
 
 def notice(
     *,
-    school: SchoolConfig | None = None,
-    school_name: str = "",
+    school: SchoolConfig | str,
     to: Sequence[str],
     subject: str,
     paragraphs: Sequence[str],
@@ -73,10 +72,12 @@ def notice(
     """A short, general-purpose email (alerts, receipts, links) in both parts.
 
     ``reply_to`` (the school office, ``SchoolConfig.reply_address()``) becomes the Reply-To
-    header, and only then does the footer invite a reply. ``school`` gives both, and its
-    sending name as ``school_name``.
+    header, and only then does the footer invite a reply. ``school`` is the school (its sending
+    name, and its office as ``reply_to``) or the sending name alone.
     """
-    if school is not None:
+    if isinstance(school, str):
+        school_name = school
+    else:
         school_name, reply_to = school.mail_from_name or school.name, school.reply_address()
     text, html = render(
         "notice",

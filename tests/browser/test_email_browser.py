@@ -15,7 +15,7 @@ from tests.support.demo_run import DemoRun, parts, run_demo
 pytestmark = pytest.mark.browser
 
 RECEIPT = notice(
-    school_name="Oakfield Primary School",
+    school="Oakfield Primary School",
     to=["amy@oak.example"],
     subject="Your signature: Social Media Acceptable Use Policy (version 2026.2)",
     greeting="Dear Amy,",

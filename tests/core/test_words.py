@@ -278,7 +278,7 @@ def test_reply_to_travels_through_the_outbox_and_smtp(
     inbox, mailer = smtp
     store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
-    draft = notice(school_name="Oak Test School", to=["amy@oak.example"], subject="Your new link",
+    draft = notice(school="Oak Test School", to=["amy@oak.example"], subject="Your new link",
                    paragraphs=["You asked for a fresh link."], button_url="https://x.example/a",
                    reply_to="office@oak.example")
     with store.transaction() as session:

@@ -167,7 +167,7 @@ class Digest:
             text += f"\nAudit log figure: {figure}\n{kept}\n"
             small = f"{small} {kept}"
         html = notice(
-            school_name=f.school_name,
+            school=f.school_name,
             reply_to=reply_to,
             to=[to],
             subject=self.title,

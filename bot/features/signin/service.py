@@ -118,7 +118,7 @@ def _email(
     """The sign-in email: the link as a button, and the code for typing on another device."""
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     return notice(
-        school_name=school_name,
+        school=school_name,
         reply_to=reply_to,
         to=[person.email],
         subject=f"Sign in to {school_name}'s compliance pages",
