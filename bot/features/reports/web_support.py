@@ -63,7 +63,8 @@ async def read_form(
 ) -> FormData:
     """Parse the body with tight limits (``max_files`` files, ``spare`` more let through to be
     refused by name); a body we cannot read is a clear 4xx (``too_long`` for a text box over
-    ``max_part_size``, ``unreadable`` for one that is not a form), never a 500."""
+    ``max_part_size``; text that is not UTF-8 is always ``UNREADABLE``; ``unreadable`` for any
+    other body the parser refuses), never a 500."""
     try:
         form = await request.form(
             max_files=max_files + spare, max_fields=max_fields, max_part_size=max_part_size
