@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from bot.engine.web import auth, links, teams_sso
 from bot.engine.web.deps import render, templates
 from bot.engine.web.guards import BodyLimit, refuse_control_characters
 from bot.engine.web.page_cache import DataStamp, PageCache
+from bot.engine.web.threads import use_page_threads
 from bot.features.accounts import web as accounts_web
 from bot.features.complaints import web as complaints_web
 from bot.features.dashboard import web as dashboard_web
@@ -144,8 +147,14 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
     install()  # hand the engine the features' sweep steps, as every entry point does
     ctx = context or AppContext(settings)
     _ = ctx.store  # migrate before serving
+    @asynccontextmanager
+    async def serving(_app: FastAPI) -> AsyncIterator[None]:
+        use_page_threads()
+        yield
+
     app = FastAPI(
         title="compliance-bot",
+        lifespan=serving,
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.demo else None,
@@ -204,7 +213,7 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:  # on the event loop: never behind a page
         return {"ok": True}
 
     @app.get("/readyz", include_in_schema=False)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.keys import Keyring
@@ -148,6 +148,19 @@ def record_many(session: Session, entries: Sequence[Entry]) -> None:
 _HEAD_TABLE = cast(Table, AuditHead.__table__)
 _EVENTS_TABLE = cast(Table, AuditEvent.__table__)
 _HEAD = "audit.head"  # session.info: (transaction, last hash, count, key id) of its own appends
+# the head's two statements, built once (every stored report, sent message and page read appends)
+_TAKE_HEAD = (
+    update(_HEAD_TABLE)
+    .where(_HEAD_TABLE.c.id == 1)
+    .values(count=_HEAD_TABLE.c.count + bindparam("taken"))
+    .returning(_HEAD_TABLE.c.last_hash, _HEAD_TABLE.c.count, _HEAD_TABLE.c.key_id)
+)
+_MOVE_HEAD = (
+    update(_HEAD_TABLE)
+    .where(_HEAD_TABLE.c.id == 1)
+    .values(last_hash=bindparam("new_hash"), key_id=bindparam("new_kid"),
+            mac=bindparam("new_mac"), count=bindparam("new_count"))
+)
 
 
 def _take_head(session: Session, count: int) -> tuple[str, int, str | None] | None:
@@ -161,12 +174,7 @@ def _take_head(session: Session, count: int) -> tuple[str, int, str | None] | No
     if not nested and kept is not None and kept[0] is transaction:
         return kept[1], kept[2], kept[3]
     session.info.pop(_HEAD, None)
-    head = session.connection().execute(
-        update(_HEAD_TABLE)
-        .where(_HEAD_TABLE.c.id == 1)
-        .values(count=_HEAD_TABLE.c.count + count)
-        .returning(_HEAD_TABLE.c.last_hash, _HEAD_TABLE.c.count, _HEAD_TABLE.c.key_id)
-    ).first()
+    head = session.connection().execute(_TAKE_HEAD, {"taken": count}).first()
     if head is None:
         return None
     return head[0], head[1] - count, head[2]
@@ -241,11 +249,8 @@ def _append(
         prev_hash = digest
     connection = session.connection()
     count = seq + len(entries) - 1
-    mac = None if key is None else head_mac(key, count, prev_hash)
-    moved = (
-        update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1)
-        .values(last_hash=prev_hash, key_id=kid, mac=mac, count=count)
-    )
+    moved = {"new_hash": prev_hash, "new_kid": kid, "new_count": count,
+             "new_mac": None if key is None else head_mac(key, count, prev_hash)}
     if connection.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT:
         # the events and the head's move in one statement: the head is locked from
         # ``_take_head`` to the commit, and every round trip in between is one more wait for
@@ -253,12 +258,12 @@ def _append(
         # (one event as one row of values: a statement SQLAlchemy compiles once and keeps;
         # a list of rows is compiled afresh every time)
         appended = _EVENTS_TABLE.insert().values(rows[0] if len(rows) == 1 else rows)
-        connection.execute(moved.add_cte(appended.cte("appended")))
+        connection.execute(_MOVE_HEAD.add_cte(appended.cte("appended")), moved)
     else:
         # one event (a stored report, a sent message) as one INSERT: the driver's many-row
         # path costs more than the row
         connection.execute(_EVENTS_TABLE.insert(), rows[0] if len(rows) == 1 else rows)
-        connection.execute(moved)
+        connection.execute(_MOVE_HEAD, moved)
     # a head this session read (or made) is read afresh, and the head as this transaction
     # left it is kept for its next append (``_take_head``)
     loaded = session.identity_map.get(Session.identity_key(AuditHead, 1))

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from bot.core.config import ConfigError, SchoolConfig
@@ -83,6 +83,19 @@ def ctx(request: Request) -> AppContext:
     return context
 
 
+# the person with their roles and groups in one query (every signed-in page asks): built once
+_SIGNED_IN = (
+    select(Person)
+    .options(joinedload(Person.roles), joinedload(Person.groups))
+    .where(
+        Person.email == bindparam("email"),
+        Person.school_id == bindparam("school"),
+        Person.active.is_(True),
+        Person.session_version == bindparam("version"),
+    )
+)
+
+
 def current_user(request: Request) -> Person | None:
     """The signed-in person (fresh from the store), or None.
 
@@ -101,16 +114,8 @@ def current_user(request: Request) -> Person | None:
     if known is not None and known[0] == key:
         return cast(Person | None, known[1])
     with ctx(request).store.session() as session:
-        # the person with their roles and groups in one query (every signed-in page asks)
         person = session.scalars(
-            select(Person)
-            .options(joinedload(Person.roles), joinedload(Person.groups))
-            .where(
-                Person.email == email,
-                Person.school_id == school_id,
-                Person.active.is_(True),
-                Person.session_version == version,
-            )
+            _SIGNED_IN, {"email": email, "school": school_id, "version": version}
         ).unique().first()
     request.state.signed_in = (key, person)
     return person

@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse
@@ -18,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core.forms import control_character
 from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, CleanFile, clean_attachment
+from bot.engine.web.threads import waiting
 
 __all__ = [
     "MULTILINE_FIELDS",
@@ -186,7 +186,7 @@ async def clean_uploads(uploads: Iterable[UploadFile]) -> tuple[list[CleanFile],
     for upload in uploads:
         data = await upload.read(MAX_FILE_BYTES + 1)
         try:
-            files.append(await run_in_threadpool(
+            files.append(await waiting(
                 clean_attachment, upload.filename or "", data, upload.content_type))
         except AttachmentError as exc:
             problems.append(str(exc))

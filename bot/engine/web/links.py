@@ -32,6 +32,7 @@ from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.outbox.delivery import AdminAlerts
 from bot.core.words import version_name
 from bot.engine.web.deps import check_csrf, ctx, render
+from bot.engine.web.threads import waiting
 
 __all__ = [
     "TEXT_TYPES",
@@ -120,7 +121,8 @@ def deliver_soon(request: Request, background: BackgroundTasks) -> None:
     state = request.app.state
     if not isinstance(getattr(state, "hand_over", None), HandOver):
         state.hand_over = HandOver()
-    background.add_task(state.hand_over.request, functools.partial(_hand_over_pass, context))
+    background.add_task(waiting, state.hand_over.request,
+                        functools.partial(_hand_over_pass, context))
 
 
 def link_claims(request: Request, purpose: str, token: str) -> LinkClaims:

@@ -18,6 +18,7 @@ from bot.core.store import Store
 from bot.core.uploads import CleanFile, stored_path
 from bot.engine.web.deps import check_csrf, ctx
 from bot.engine.web.guards import BodyTooLargeError, check_form, clean_uploads
+from bot.engine.web.threads import waiting
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.rules import MAX_FILES
 from connectors.base import ConnectorError, ListMirror
@@ -149,7 +150,8 @@ async def read_fields(request: Request) -> dict[str, str]:
 def mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:
     """Refresh the platform list after the response (best effort; the sweep catches up)."""
     if context.connectors.mirror is not None:
-        background.add_task(_mirror_now, context.store, context.connectors.mirror, school)
+        background.add_task(waiting, _mirror_now, context.store, context.connectors.mirror,
+                            school)
 
 
 def _mirror_now(store: Store, mirror: ListMirror, school: SchoolConfig) -> None:
