@@ -75,8 +75,9 @@ class SchoolSweep:
     school_id: str
     school_name: str
     as_of: date
-    school_day: bool
-    directory: DirectoryReport
+    school_day: bool = False
+    # what the directory step read (until it runs, or when it could not: nothing)
+    directory: DirectoryReport = field(default_factory=partial(DirectoryReport, complete=False))
     warnings: list[str] = field(default_factory=list)
     opened: int = 0
     closed: dict[str, int] = field(default_factory=dict)
@@ -329,13 +330,8 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     the settings, duties and reminders, then ``steps.sweep``. A step that fails is rolled back
     alone and listed in ``failed``; the work of the others stays."""
     session, school, today = full.session, full.school, full.today
-    result = SchoolSweep(
-        school_id=school.id,
-        school_name=school.name,
-        as_of=today,
-        school_day=is_reminder_day(school, today),
-        directory=DirectoryReport(complete=False),
-    )
+    result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
+                         school_day=is_reminder_day(school, today))
     result.preview = not is_sending(session)
     # in preview: plan who would be asked, queue nothing
     run = replace(full, write=full.write and not result.preview)
@@ -613,7 +609,6 @@ def run_sweep(
         except Exception as exc:  # the school's own transaction failed: the next school runs
             log_failure(school.id, "school", exc)
             result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
-                                 school_day=False, directory=DirectoryReport(complete=False),
                                  failed=[StepFailed("school", type(exc).__name__)])
         if write:
             _record(store, school, result, moment)
