@@ -58,7 +58,9 @@ from bot.features.visitors.cli import visitors_app
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
+    from bot.core.outbox import DispatchStats
     from bot.engine.maintenance import Kept
+    from bot.engine.sweep import SchoolSweep
     from connectors.base import DirectoryPerson
 
 __all__ = ["app", "main"]
@@ -304,7 +306,6 @@ def sweep(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.cli.render import print_sweep
-    from bot.engine.sweep import run_sweep
 
     ctx = context()
     with Progress(
@@ -315,16 +316,8 @@ def sweep(
         transient=True,
     ) as progress:
         task = progress.add_task("Delivering", total=None)
-        results, stats = run_sweep(
-            ctx.store,
-            ctx.settings,
-            ctx.config,
-            ctx.connectors,
-            as_of=as_of_date(as_of),
-            write=not dry_run,
-            deliver=not no_send,
-            on_sent=lambda _key: progress.advance(task),
-        )
+        results, stats = _cycle(ctx, as_of, write=not dry_run, deliver=not no_send,
+                                on_sent=lambda _key: progress.advance(task))
     problems, queued, now = None, None, None
     if not dry_run:
         from bot.core.context import own_senders
@@ -358,20 +351,19 @@ def remind(
     as_of: AsOf = None,
 ) -> None:
     """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
-    from bot.engine.sweep import run_sweep
-
-    ctx = context()
-    results, _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=as_of_date(as_of),
-        write=False,
-        deliver=False,
-    )
+    results, _ = _cycle(context(), as_of, write=False, deliver=False)
     print_reminder_plan(console, results)
     directory_errors(results)
+
+
+def _cycle(ctx: AppContext, as_of: str | None, *, write: bool, deliver: bool,
+           on_sent: Callable[[str], None] | None = None,
+           ) -> tuple[list[SchoolSweep], DispatchStats | None]:
+    """One cycle of every school of ``ctx`` as of ``--as-of`` (``run_sweep``)."""
+    from bot.engine.sweep import run_sweep
+
+    return run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                     as_of=as_of_date(as_of), write=write, deliver=deliver, on_sent=on_sent)
 
 
 @app.command()
