@@ -501,26 +501,16 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _sweep_one(
-    store: Store,
-    settings: Settings,
-    config: OrgConfig,
-    school: SchoolConfig,
-    connectors: Connectors,
-    today: date,
-    moment: datetime,
-    *,
-    write: bool,
-    steps: FeatureSteps,
-) -> SchoolSweep:
-    """One school's sweep in its own transaction, committed with its run's record."""
-    session = store.session()
+def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
+    """One school's sweep in its own transaction (``full``'s session, new and closed here),
+    committed with its run's record."""
+    session = full.session
     try:
         session.begin()
-        run = SweepRun(school_id=school.id, as_of=today, started_at=moment) if write else None
-        result = sweep_school(StepContext(session, settings, config, school, connectors, today,
-                                          moment, write), steps)
-        if write and run is not None:
+        run = SweepRun(school_id=full.school.id, as_of=full.today,
+                       started_at=full.now) if full.write else None
+        result = sweep_school(full, steps)
+        if run is not None:
             run.finished_at = utcnow()
             run.stats = {
                 "opened": result.opened,
@@ -603,8 +593,8 @@ def run_sweep(
     results: list[SchoolSweep] = []
     for school in config.schools:
         try:
-            result = _sweep_one(store, settings, config, school, connectors, today, moment,
-                                write=write, steps=steps)
+            result = _sweep_one(StepContext(store.session(), settings, config, school,
+                                            connectors, today, moment, write), steps)
             result.succeeded.append("school")  # its work is saved: a failure to save is over
         except Exception as exc:  # the school's own transaction failed: the next school runs
             log_failure(school.id, "school", exc)
