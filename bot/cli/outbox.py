@@ -51,7 +51,7 @@ def outbox(
     with app.store.session() as session:
         counts: dict[str, int] = dict(session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).tuples().all())
+        ).all())
         query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
         if state:
             query = query.where(OutboxMessage.status == state)
