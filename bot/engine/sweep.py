@@ -555,13 +555,11 @@ class ReadOnce:
     the next school asks again."""
 
     directory: Directory
-    reads: int = 0
     _read: dict[str | None, DirectoryChanges] = field(default_factory=dict, repr=False)
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """What ``directory.fetch(cursor)`` returned this sweep, read on first asking."""
         if cursor not in self._read:
-            self.reads += 1
             self._read[cursor] = self.directory.fetch(cursor)
         return self._read[cursor]
 
