@@ -29,7 +29,7 @@ from bot.core.models import (
 from bot.core.words import version_name
 from bot.engine.duties import add_months
 
-__all__ = ["SyncError", "default_statement", "ensure_school", "sync_config"]
+__all__ = ["SyncError", "account_event", "default_statement", "ensure_school", "sync_config"]
 
 CONFIG_ROLE_FIELDS = ("headteacher", "dpo", "chair_of_governors", "clerk")
 
@@ -294,18 +294,19 @@ def _upsert_account(
     return account
 
 
-def _account_event(
-    session: Session, school_id: str, account: OfficialAccount, action: str, person_id: int
+def account_event(
+    session: Session, school_id: str, account: OfficialAccount, action: str, person_id: int,
+    actor: str = "system:config", **details: str,
 ) -> None:
-    """Audit a holder added to or removed from an account by the configuration."""
+    """Audit a change of an account's holders (by the configuration unless ``actor`` says)."""
     audit.record(
         session,
-        actor="system:config",
+        actor=actor,
         action=action,
         object_type="official_account",
         object_id=account.id,
         school_id=school_id,
-        details={"person_id": person_id},
+        details={"person_id": person_id, **details},
     )
 
 
@@ -336,7 +337,7 @@ def _sync_holders(
             account.holders.append(
                 AccountHolder(school_id=school_id, person_id=holder.id, since=today)
             )
-            _account_event(session, school_id, account, "account.holder.added", holder.id)
+            account_event(session, school_id, account, "account.holder.added", holder.id)
     for person_id, holding in current_holders.items():
         if person_id not in wanted and person_id in still_here:
             holding.until = today
@@ -344,7 +345,7 @@ def _sync_holders(
                 account.handover_since = today
             account.handover_needed = True
             account.handover_reason = "a holder was removed from the account"
-            _account_event(session, school_id, account, "account.holder.removed", person_id)
+            account_event(session, school_id, account, "account.holder.removed", person_id)
 
 
 def _sync_accounts(

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes
@@ -44,7 +43,7 @@ from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later
 from bot.core.write_behind import write_behind
-from bot.engine.config_sync import ensure_school, sync_config
+from bot.engine.config_sync import account_event, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
 from bot.engine.extra_people import sync_extra_people
@@ -288,15 +287,8 @@ def _flag_handovers(session: Session, school_id: str, today: date) -> list[str]:
         account.handover_needed = True
         account.handover_reason = f"{person.display_name} has left; change the login and hand over"
         flagged.append(account.name)
-        audit.record(
-            session,
-            actor="system:sweep",
-            action="account.handover.flagged",
-            object_type="official_account",
-            object_id=account.id,
-            school_id=school_id,
-            details={"person_id": person.id, "reason": "holder left"},
-        )
+        account_event(session, school_id, account, "account.handover.flagged", person.id,
+                      actor="system:sweep", reason="holder left")
     return flagged
 
 
