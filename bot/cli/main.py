@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.filesize import decimal
 from rich.table import Column, Table
 from rich.text import Text
 
 from bot.cli.audit import audit_app
 from bot.cli.config import config_app, start_sending
 from bot.cli.directory import directory_app
-from bot.cli.maintenance import compact_database, report_space
 from bot.cli.outbox import outbox_app
 from bot.core.config import ConfigError
 from bot.core.words import plural
@@ -57,6 +57,10 @@ from bot.features.visitors.cli import visitors_app
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
+    from bot.core.context import AppContext
+    from bot.core.outbox import DispatchStats
+    from bot.engine.maintenance import Kept
+    from bot.engine.sweep import SchoolSweep
     from connectors.base import DirectoryPerson
 
 __all__ = ["app", "main"]
@@ -302,7 +306,6 @@ def sweep(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.cli.render import print_sweep
-    from bot.engine.sweep import run_sweep
 
     ctx = context()
     with Progress(
@@ -313,16 +316,8 @@ def sweep(
         transient=True,
     ) as progress:
         task = progress.add_task("Delivering", total=None)
-        results, stats = run_sweep(
-            ctx.store,
-            ctx.settings,
-            ctx.config,
-            ctx.connectors,
-            as_of=as_of_date(as_of),
-            write=not dry_run,
-            deliver=not no_send,
-            on_sent=lambda _key: progress.advance(task),
-        )
+        results, stats = _cycle(ctx, as_of, write=not dry_run, deliver=not no_send,
+                                on_sent=lambda _key: progress.advance(task))
     problems, queued, now = None, None, None
     if not dry_run:
         from bot.core.context import own_senders
@@ -356,20 +351,19 @@ def remind(
     as_of: AsOf = None,
 ) -> None:
     """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
-    from bot.engine.sweep import run_sweep
-
-    ctx = context()
-    results, _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=as_of_date(as_of),
-        write=False,
-        deliver=False,
-    )
+    results, _ = _cycle(context(), as_of, write=False, deliver=False)
     print_reminder_plan(console, results)
     directory_errors(results)
+
+
+def _cycle(ctx: AppContext, as_of: str | None, *, write: bool, deliver: bool,
+           on_sent: Callable[[str], None] | None = None,
+           ) -> tuple[list[SchoolSweep], DispatchStats | None]:
+    """One cycle of every school of ``ctx`` as of ``--as-of`` (``run_sweep``)."""
+    from bot.engine.sweep import run_sweep
+
+    return run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                     as_of=as_of_date(as_of), write=write, deliver=deliver, on_sent=on_sent)
 
 
 @app.command()
@@ -470,9 +464,52 @@ def maintenance(
         f"{plural(retention.sweep_run_days, 'day')} and "
         f"{plural(kept.visitors, 'visitor confirmation')} past the school's retention."
     )
-    report_space(kept, compacting=compact)
+    _report_space(kept, compacting=compact)
     if compact:
-        compact_database(ctx)
+        _compact_database(ctx)
+
+
+def _report_space(kept: Kept, *, compacting: bool = False) -> None:
+    """Say what space maintenance gave back, or that an older SQLite file needs compacting."""
+    if kept.space_returned:
+        console.print(f"Gave {decimal(kept.space_returned)} the database no longer needed "
+                      "back to the disk.")
+    if kept.should_compact and not compacting:
+        console.print(
+            f"[yellow]note:[/] the database file holds {decimal(kept.space_stuck)} of free "
+            "space that it reuses for new records but cannot give back to the disk by itself "
+            "(the file was made by an older version). Stop the bot and run "
+            "`compliance-bot maintenance --compact` once."
+        )
+
+
+def _compact_database(ctx: AppContext) -> None:
+    """Rewrite the SQLite file once, with the scheduler's lock held so the bot cannot write."""
+    # lazy: the scheduler adds ~1.3 s to --help
+    from schedules.runner import SchedulerAlreadyRunningError, SchedulerLock
+
+    before = ctx.store.space()
+    if before is None:
+        console.print("PostgreSQL reuses freed space by itself (autovacuum): nothing to compact.")
+        return
+    lock = SchedulerLock(ctx.settings)
+    try:
+        lock.acquire()
+    except SchedulerAlreadyRunningError:
+        fail("the bot is running here: stop it, then run "
+             "`compliance-bot maintenance --compact` again (compacting holds every "
+             "change until it is done).", highlight=False, soft_wrap=True)
+    try:
+        with console.status(f"Compacting the database file ({decimal(before.file_bytes)})…"):
+            after = ctx.store.compact()
+    finally:
+        lock.release()
+    assert after is not None
+    console.print(
+        f"Compacted the database file from {decimal(before.file_bytes)} to "
+        f"{decimal(after.file_bytes)}; from now on maintenance gives space the database no "
+        "longer needs back to the disk by itself."
+    )
 
 
 # --------------------------------------------------------------------------- sub-commands

@@ -49,12 +49,9 @@ def outbox(
     app = context()
     now = utcnow()
     with app.store.session() as session:
-        counts: dict[str, int] = {
-            status: n
-            for status, n in session.execute(
-                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-            )
-        }
+        counts: dict[str, int] = dict(session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all())
         query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
         if state:
             query = query.where(OutboxMessage.status == state)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -22,6 +21,7 @@ from bot.core.words import plural, stage_list
 from bot.engine.directory import held_back, held_back_lines
 from bot.engine.leavers import RemovalStop, missing_people, pending_removals
 from bot.engine.step_failures import failing_steps
+from bot.features.dashboard.cards import pct  # whole percent rounded down, as on the dashboard
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import AGE_BANDS
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
@@ -328,11 +328,6 @@ def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None
     )
 
 
-def _pct(rate: float) -> str:
-    """Whole percent rounded down, as on the dashboard and the digest."""
-    return f"{math.floor(rate * 100 + 1e-9)}%"
-
-
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
     """The dashboard's headline figures in the terminal (counts only, never report contents)."""
     now = utcnow()
@@ -345,8 +340,8 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             f.calendar_question = school.term_dates_question(day)
             console.rule(f"[bold]{school.name}[/] — {day:%A} {day.day} {day:%B %Y}")
             console.print(
-                f"Acknowledgements: [bold]{_pct(f.ack_rate)}[/] (target {_pct(f.ack_target)})"
-                f"   Training: [bold]{_pct(f.training_rate)}[/]"
+                f"Acknowledgements: [bold]{pct(f.ack_rate)}[/] (target {pct(f.ack_target)})"
+                f"   Training: [bold]{pct(f.training_rate)}[/]"
                 f"   Overdue duties: [bold]{f.overdue_duties}[/]"
                 f"   Open reports: [bold]{f.open_reports}[/]",
                 highlight=False,
@@ -402,13 +397,13 @@ def _tiles(f: Figures) -> Columns:
     return Columns(
         [
             _tile(
-                _pct(f.ack_rate),
+                pct(f.ack_rate),
                 "policies acknowledged",
-                f"{f.ack_done} of {f.ack_owed} · target {_pct(f.ack_target)}",
+                f"{f.ack_done} of {f.ack_owed} · target {pct(f.ack_target)}",
                 ack_style,
             ),
             _tile(
-                _pct(f.training_rate),
+                pct(f.training_rate),
                 "training up to date",
                 f"{f.training_done} of {f.training_owed}",
                 training_style,
@@ -468,7 +463,7 @@ def _policies_table(f: Figures) -> Table:
     return _table("Policies", ("Policy", "Version", "Acknowledged",
                                Column("Overdue", justify="right"), "Review"), (
         (p.title, p.version or "—",
-         f"{p.done}/{p.owed} ({_pct(p.rate)})" if p.required else "not asked", str(p.overdue),
+         f"{p.done}/{p.owed} ({pct(p.rate)})" if p.required else "not asked", str(p.overdue),
          f"[{colours.get(p.review, 'green')}]{p.review}[/]"
          + (f" ({p.next_review:%d %b %Y})" if p.next_review else ""))
         for p in f.policies
@@ -479,7 +474,7 @@ def _training_table(f: Figures) -> Table:
     """Training courses: who should be trained, up to date, expired, never trained."""
     return _table("Training", ("Course", *(Column(c, justify="right") for c in (
         "Should be trained", "Up to date", "Expired", "Never"))), (
-        (t.course, str(t.audience), f"{t.up_to_date} ({_pct(t.rate)})", str(t.expired),
+        (t.course, str(t.audience), f"{t.up_to_date} ({pct(t.rate)})", str(t.expired),
          str(t.never))
         for t in f.training
     ))

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
@@ -23,6 +23,7 @@ from bot.core.context import StepContext
 from bot.core.messages import human_date, notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
+from bot.core.store import bulk_set
 from bot.core.words import version_name
 from bot.engine.remind import active_people, requirement_configs
 from bot.engine.reminders import address_day_key, chasing_stopped_to, is_reminder_day
@@ -212,11 +213,9 @@ def queue_chasing_stopped(
                            not_before=send_after(school, today, now))
     # a manager already told today (an earlier sweep, whose items were marked with it) hears
     # of items capped since then tomorrow: at most one such email a day
-    ids = [duty_id for to, found in duties_to.items() if keys[to] in added for duty_id in found]
-    for start in range(0, len(ids), 500):
-        session.execute(
-            update(Duty).where(Duty.id.in_(ids[start:start + 500])).values(chasing_stopped_on=today)
-        )
+    bulk_set(session, Duty.chasing_stopped_on, {
+        duty_id: today for to, found in duties_to.items() if keys[to] in added for duty_id in found
+    })
     return len(added)
 
 

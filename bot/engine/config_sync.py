@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from bot.core.models import (
 from bot.core.words import version_name
 from bot.engine.duties import add_months
 
-__all__ = ["SyncError", "default_statement", "ensure_school", "sync_config"]
+__all__ = ["SyncError", "account_event", "default_statement", "ensure_school", "sync_config"]
 
 CONFIG_ROLE_FIELDS = ("headteacher", "dpo", "chair_of_governors", "clerk")
 
@@ -125,6 +125,15 @@ def _sync_config_roles(
     for email in wanted_roles:
         if email in known or email not in trust_admins:  # a trust admin of another school
             people.find(email, "school roles")
+
+
+_Keyed = TypeVar("_Keyed", Policy, Requirement, OfficialAccount)
+
+
+def _by_key(session: Session, model: type[_Keyed], school_id: str) -> dict[str, _Keyed]:
+    """The school's rows of ``model`` by the key the configuration names them with."""
+    rows = session.scalars(select(model).where(model.school_id == school_id))
+    return {row.key: row for row in rows}
 
 
 def _upsert_policy(
@@ -229,9 +238,7 @@ def _sync_policies(
     session: Session, config: OrgConfig, school: SchoolConfig, today: date, people: _People
 ) -> dict[str, Policy]:
     """Upsert the policies (a new version on a new document); returns them by key."""
-    policies = {
-        p.key: p for p in session.scalars(select(Policy).where(Policy.school_id == school.id))
-    }
+    policies = _by_key(session, Policy, school.id)
     for index, pc in enumerate(school.policies):
         where = f"schools[{school.id}].policies[{index}] ({pc.id})"
         policy = _upsert_policy(session, school.id, pc, policies, people, where)
@@ -243,10 +250,7 @@ def _sync_requirements(
     session: Session, school: SchoolConfig, policies: Mapping[str, Policy], today: date
 ) -> None:
     """Upsert the configured requirements; the ones no longer configured become inactive."""
-    requirements = {
-        r.key: r
-        for r in session.scalars(select(Requirement).where(Requirement.school_id == school.id))
-    }
+    requirements = _by_key(session, Requirement, school.id)
     for rc in school.requirements:
         policy = policies[rc.policy] if rc.policy else None
         fields: dict[str, Any] = {
@@ -294,18 +298,19 @@ def _upsert_account(
     return account
 
 
-def _account_event(
-    session: Session, school_id: str, account: OfficialAccount, action: str, person_id: int
+def account_event(
+    session: Session, school_id: str, account: OfficialAccount, action: str, person_id: int,
+    actor: str = "system:config", **details: str,
 ) -> None:
-    """Audit a holder added to or removed from an account by the configuration."""
+    """Audit a change of an account's holders (by the configuration unless ``actor`` says)."""
     audit.record(
         session,
-        actor="system:config",
+        actor=actor,
         action=action,
         object_type="official_account",
         object_id=account.id,
         school_id=school_id,
-        details={"person_id": person_id},
+        details={"person_id": person_id, **details},
     )
 
 
@@ -336,7 +341,7 @@ def _sync_holders(
             account.holders.append(
                 AccountHolder(school_id=school_id, person_id=holder.id, since=today)
             )
-            _account_event(session, school_id, account, "account.holder.added", holder.id)
+            account_event(session, school_id, account, "account.holder.added", holder.id)
     for person_id, holding in current_holders.items():
         if person_id not in wanted and person_id in still_here:
             holding.until = today
@@ -344,7 +349,7 @@ def _sync_holders(
                 account.handover_since = today
             account.handover_needed = True
             account.handover_reason = "a holder was removed from the account"
-            _account_event(session, school_id, account, "account.holder.removed", person_id)
+            account_event(session, school_id, account, "account.holder.removed", person_id)
 
 
 def _sync_accounts(
@@ -356,12 +361,7 @@ def _sync_accounts(
 ) -> None:
     """Upsert the official accounts and their configured holders."""
     still_here = people.still_here
-    accounts = {
-        a.key: a
-        for a in session.scalars(
-            select(OfficialAccount).where(OfficialAccount.school_id == school.id)
-        )
-    }
+    accounts = _by_key(session, OfficialAccount, school.id)
     for ac in school.official_accounts:
         account = _upsert_account(session, school.id, ac, accounts, policies, people)
         _sync_holders(session, school.id, ac, account, people, still_here, today)

@@ -138,19 +138,18 @@ def _known_people(session: Session, school_id: str, source: str) -> list[_Known]
     return known
 
 
+# what a directory record says of a person, copied onto the stored one as it is
+_COPIED = ("external_id", "email", "display_name", "given_name", "family_name", "job_title",
+           "start_date", "has_account")
+
+
 def _apply(person: Person, item: DirectoryPerson, roles: set[str], source: str) -> None:
     """Copy a directory record onto a stored person (whether they are here is not copied:
     ``bot.engine.leavers`` decides that); roles the previous source gave them go."""
     if person.source != source:
         person.replace_roles(person.source, set())
-    person.external_id = item.external_id
-    person.email = item.email
-    person.display_name = item.display_name
-    person.given_name = item.given_name
-    person.family_name = item.family_name
-    person.job_title = item.job_title
-    person.start_date = item.start_date
-    person.has_account = item.has_account
+    for name in _COPIED:
+        setattr(person, name, getattr(item, name))
     person.source = source
     person.replace_groups(set(item.groups))
     person.replace_roles(source, roles)
@@ -350,12 +349,9 @@ def _insert_people(
             ref = _manager_ref(i)
             given[i.email] = lookup.get(ref) if ref else None
             rows.append({
-                "school_id": school_id, "external_id": i.external_id, "email": i.email,
-                "display_name": i.display_name, "given_name": i.given_name,
-                "family_name": i.family_name, "job_title": i.job_title,
-                "start_date": i.start_date, "active": i.active, "has_account": i.has_account,
-                "source": source, "manager_id": given[i.email], "session_version": 0,
-                "created_at": now, "updated_at": now,
+                "school_id": school_id, **{name: getattr(i, name) for name in _COPIED},
+                "active": i.active, "source": source, "manager_id": given[i.email],
+                "session_version": 0, "created_at": now, "updated_at": now,
             })
         bulk_insert(session, Person, rows)
         emails = [i.email for i, _ in wave]

@@ -222,13 +222,22 @@ def _wanted_ack(
     version: VersionFacts,
     evidence: Evidence,
     today: date,
+    yearly_on: str | None,
 ) -> _Wanted:
-    cfg = req.config
+    """The acknowledgement of ``version`` one person owes: once, or with ``yearly_on`` once a
+    year (a policy read every year; a reading campaign's edition in force, each school year
+    from 1 September by default).
+
+    A yearly cycle is the version and the year: a reading campaign's new school year closes
+    the old one unread as ``not_read`` (the evidence for its year), a new edition within the
+    year as superseded (the year's read is still owed, ``_closure``); only an acknowledgement
+    of this version made this year satisfies it.
+    """
     base = version.published_on
     cycle = f"v{version.id}"
     year_start: date | None = None
-    if cfg.yearly_on:
-        year_start = cycle_start(today, cfg.yearly_on)
+    if yearly_on:
+        year_start = cycle_start(today, yearly_on)
         base = max(base, year_start)
         cycle = f"v{version.id}:{year_start.year}"
     opened, due = _base_due(req, person, base, today)
@@ -298,31 +307,6 @@ def _wanted_training(
     return _Wanted(cycle, expires, opens, None, None, None)
 
 
-def _wanted_reading(
-    req: RequirementFacts,
-    person: PersonFacts,
-    edition: VersionFacts,
-    evidence: Evidence,
-    today: date,
-) -> _Wanted:
-    """This school year's read of the edition in force, for one person.
-
-    The cycle is the edition and the school year (``yearly_on``, default 1 September): a new
-    school year closes the old one unread as ``not_read`` (the evidence for its year), a new
-    edition within the year as superseded (the year's read is still owed); an acknowledgement
-    of this edition made this school year satisfies it.
-    """
-    year_start = cycle_start(today, req.config.yearly_on or READING_YEAR_STARTS)
-    base = max(edition.published_on, year_start)
-    opened, due = _base_due(req, person, base, today)
-    done_on = evidence.acknowledged.get((person.id, edition.id))
-    done = done_on is not None and done_on >= year_start
-    return _Wanted(
-        f"v{edition.id}:{year_start.year}", due, opened, edition.id, None,
-        f"ack:{done_on}" if done else None,
-    )
-
-
 def in_force(editions: Sequence[VersionFacts], today: date) -> VersionFacts | None:
     """The edition in force today: the latest registered whose date has come (an edition
     registered in July for 1 September is not asked for before then)."""
@@ -352,7 +336,8 @@ def _wanted_readings(
         if edition is None:
             continue  # not in any audience, or nothing registered for theirs yet
         wanted[(req.id, person.id, None)] = _on_school_day(
-            _wanted_reading(req, person, edition, evidence, today), next_day
+            _wanted_ack(req, person, edition, evidence, today,
+                        cfg.yearly_on or READING_YEAR_STARTS), next_day
         )
     return wanted
 
@@ -526,7 +511,9 @@ def _wanted_per_person(
         if not person.active or not in_audience(person, cfg.audience):
             continue
         if cfg.kind == "acknowledge_policy" and ack_version is not None:
-            item: _Wanted | None = _wanted_ack(req, person, ack_version, evidence, today)
+            item: _Wanted | None = _wanted_ack(
+                req, person, ack_version, evidence, today, cfg.yearly_on
+            )
         else:
             item = _wanted_training(req, person, evidence, today, lead)
         if item is not None:

@@ -211,14 +211,12 @@ def _evidence(session: Session, school_id: str, batch: Batch, shared: SchoolFact
     ):
         target = signed if kind == "aup_signature" else acknowledged
         day = local_today(at)
-        if (pid, vid) not in target or target[(pid, vid)] < day:
-            target[(pid, vid)] = day
+        target[(pid, vid)] = max(day, target.get((pid, vid), day))  # the latest
     trained: dict[tuple[int, str], date] = {}
     for pid, course, completed in session.execute(
         select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on)
         .where(TrainingRecord.school_id == school_id, *batch.where(TrainingRecord.person_id))
     ):
         key = (pid, course.strip().lower())
-        if key not in trained or trained[key] < completed:
-            trained[key] = completed
+        trained[key] = max(completed, trained.get(key, completed))  # the latest
     return Evidence(acknowledged, signed, trained, shared.tasks)

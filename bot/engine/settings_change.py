@@ -25,11 +25,9 @@ __all__ = ["Applied", "apply_settings"]
 
 @dataclass(frozen=True)
 class Applied:
-    """What applying settings did: warnings (e.g. a named person not in the directory) and the
-    duties opened."""
+    """What applying settings did: warnings (e.g. a named person not in the directory)."""
 
     warnings: list[str]
-    opened: int
 
 
 def apply_settings(
@@ -46,11 +44,10 @@ def apply_settings(
     with ``export_to``, school.yaml is rewritten as the export of what was saved."""
     config_store.save(session, org, by=by, now=now, note=note)
     warnings: list[str] = []
-    opened = 0
     for school in org.schools:
         warnings += sync_config(session, org, school, today)
-        opened += plan_and_apply(session, school, today)[0]
+        plan_and_apply(session, school, today)
     if export_to is not None:
         problem = config_store.export(org, export_to, now)
         warnings += [problem] if problem else []
-    return Applied(warnings, opened)
+    return Applied(warnings)

@@ -31,6 +31,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Delete,
     Engine,
+    Select,
     Table,
     TextClause,
     Update,
@@ -76,7 +77,10 @@ __all__ = [
 
 TALLIED = ("open", "done")  # the statuses the figures count
 _BATCH = 500
-_TALLY_KEY = ("school_id", "requirement_id", "cycle", "due_on", "status", "active")
+# a tally row's columns: its key (the first six), then what the key's duties share, and the count
+_TALLY_COLUMNS = ("school_id", "requirement_id", "cycle", "due_on", "status", "active", "kind",
+                  "policy_version_id", "duties")
+_TALLY_KEY = _TALLY_COLUMNS[:6]
 
 
 def _header(session: Session, school_id: str, today: date) -> tuple[DutySnapshot, bool]:
@@ -222,33 +226,7 @@ def rebuild(session: Session, school_id: str, today: date) -> DutySnapshot:
     snap, _ = _header(session, school_id, today)
     session.execute(delete(DutyTally).where(DutyTally.school_id == school_id))
     session.execute(
-        dialect_insert(session, DutyTally).from_select(
-            [
-                "school_id",
-                "requirement_id",
-                "kind",
-                "cycle",
-                "policy_version_id",
-                "due_on",
-                "status",
-                "active",
-                "duties",
-            ],
-            select(
-                literal(school_id),
-                Duty.requirement_id,
-                func.max(Duty.kind),
-                Duty.cycle,
-                func.max(Duty.policy_version_id),
-                Duty.due_on,
-                Duty.status,
-                Person.active,
-                func.count(),
-            )
-            .join(Person, Person.id == Duty.person_id)
-            .where(Duty.school_id == school_id, Duty.status.in_(TALLIED))
-            .group_by(Duty.requirement_id, Duty.cycle, Duty.due_on, Duty.status, Person.active),
-        )
+        dialect_insert(session, DutyTally).from_select(_TALLY_COLUMNS, _tallies(school_id))
     )
     session.execute(delete(PersonTally).where(PersonTally.school_id == school_id))
     _people(session, school_id, today, None)
@@ -301,11 +279,11 @@ def roll_forward(session: Session, school_id: str, today: date) -> tuple[DutySna
     return snap, True
 
 
-def _tallies_of(session: Session, school_id: str, ids: Sequence[int]) -> Counter[tuple[Any, ...]]:
-    """What these people add to the school's tallies now (key columns, kind, version)."""
-    found: Counter[tuple[Any, ...]] = Counter()
-    for rid, cycle, due, status, active, kind, vid, n in session.execute(
+def _tallies(school_id: str) -> Select[*tuple[Any, ...]]:
+    """The school's duties counted as tally rows (``_TALLY_COLUMNS``, in that order)."""
+    return (
         select(
+            literal(school_id),
             Duty.requirement_id,
             Duty.cycle,
             Duty.due_on,
@@ -316,12 +294,16 @@ def _tallies_of(session: Session, school_id: str, ids: Sequence[int]) -> Counter
             func.count(),
         )
         .join(Person, Person.id == Duty.person_id)
-        .where(
-            Duty.school_id == school_id, Duty.person_id.in_(ids), Duty.status.in_(TALLIED)
-        )
+        .where(Duty.school_id == school_id, Duty.status.in_(TALLIED))
         .group_by(Duty.requirement_id, Duty.cycle, Duty.due_on, Duty.status, Person.active)
-    ):
-        found[(rid, cycle, due, status, bool(active), kind, vid)] += n
+    )
+
+
+def _tallies_of(session: Session, school_id: str, ids: Sequence[int]) -> Counter[tuple[Any, ...]]:
+    """What these people add to the school's tallies now (the tally row but its count)."""
+    found: Counter[tuple[Any, ...]] = Counter()
+    for *key, n in session.execute(_tallies(school_id).where(Duty.person_id.in_(ids))):
+        found[tuple(key)] += n
     return found
 
 
@@ -354,22 +336,11 @@ def changing(
         session.flush()
     after = _tallies_of(session, school_id, ids)
     after.subtract(before)
-    for (rid, cycle, due, status, active, kind, vid), n in sorted(
-        after.items(), key=lambda item: str(item[0])
-    ):
+    for key, n in sorted(after.items(), key=lambda item: str(item[0])):
         if not n:
             continue
-        stmt = dialect_insert(session, DutyTally).values(
-            school_id=school_id,
-            requirement_id=rid,
-            kind=kind,
-            cycle=cycle,
-            policy_version_id=vid,
-            due_on=due,
-            status=status,
-            active=active,
-            duties=n,
-        )
+        row = dict(zip(_TALLY_COLUMNS, (*key, n), strict=True))
+        stmt = dialect_insert(session, DutyTally).values(row)
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=list(_TALLY_KEY), set_={"duties": DutyTally.duties + n}
@@ -462,9 +433,8 @@ def _refuse_orm_bypass(session: Session, _context: Any, _instances: Any) -> None
 
 @event.listens_for(Engine, "before_execute")
 def _refuse_core_bypass(
-    conn: Any, clauseelement: Any, multiparams: Any, params: Any, execution_options: Any
+    conn: Any, statement: Any, multiparams: Any, params: Any, execution_options: Any
 ) -> None:
-    statement = clauseelement
     if _KEPT.get():
         return
     if isinstance(statement, TextClause):
@@ -473,11 +443,9 @@ def _refuse_core_bypass(
         return
     if isinstance(statement, Delete) and _is_duties(statement.table):
         raise DutyCountsBypassed(_BYPASS)
-    if not isinstance(statement, Update):
-        return
     # the bot's own duties table only (the same table in another schema object, as someone
     # outside the bot would write it, is not the bot's write)
-    if not _is_duties(statement.table):
+    if not isinstance(statement, Update) or not _is_duties(statement.table):
         return
     keys = {getattr(k, "key", k) for k in statement._values or ()}
     for given in (params, *(multiparams if isinstance(multiparams, list | tuple) else ())):

@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes
@@ -43,7 +43,7 @@ from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later
 from bot.core.write_behind import write_behind
-from bot.engine.config_sync import ensure_school, sync_config
+from bot.engine.config_sync import account_event, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
 from bot.engine.extra_people import sync_extra_people
@@ -74,8 +74,9 @@ class SchoolSweep:
     school_id: str
     school_name: str
     as_of: date
-    school_day: bool
-    directory: DirectoryReport
+    school_day: bool = False
+    # what the directory step read (until it runs, or when it could not: nothing)
+    directory: DirectoryReport = field(default_factory=partial(DirectoryReport, complete=False))
     warnings: list[str] = field(default_factory=list)
     opened: int = 0
     closed: dict[str, int] = field(default_factory=dict)
@@ -89,11 +90,6 @@ class SchoolSweep:
     preview: bool = False
     failed: list[StepFailed] = field(default_factory=list)  # steps that raised, rolled back
     succeeded: list[str] = field(default_factory=list)
-
-    @property
-    def failed_steps(self) -> tuple[str, ...]:
-        """The names of the steps that failed in this run."""
-        return tuple(f.step for f in self.failed)
 
 
 # --------------------------------------------------------------------------- duties
@@ -216,7 +212,7 @@ def apply_plan(
     if chase is not None:
         for row, duty_id in zip(rows, allocate_ids(session, Duty, len(rows)), strict=True):
             row["id"] = duty_id
-        found, pending = chase(session, [_open_duty(row) for row in rows
+        found, pending = chase(session, [OpenDuty._make(_open_duty(row)) for row in rows
                                          if row["status"] == "open"])
         stages = dict(found)
         for row in rows:
@@ -230,35 +226,22 @@ def apply_plan(
 
 
 def _duty_row(school_id: str, duty: NewDuty, today: date) -> dict[str, Any]:
-    """A new duty as a row to insert, with no reminder sent yet."""
+    """A new duty as a row to insert (each of its fields is a column), no reminder sent yet."""
     done = duty.status != "open"
     return {
         "school_id": school_id,
-        "requirement_id": duty.requirement_id,
-        "person_id": duty.person_id,
-        "kind": duty.kind,
-        "cycle": duty.cycle,
-        "policy_version_id": duty.policy_version_id,
-        "account_id": duty.account_id,
-        "opened_on": duty.opened_on,
-        "due_on": duty.due_on,
-        "status": duty.status,
+        **vars(duty),
         "closed_on": max(today, duty.opened_on) if done else None,  # never before it opens
         "closed_reason": duty.status if done else None,
-        "evidence_ref": duty.evidence_ref,
         "reminders_sent": 0,
         "last_stage": -1,
         "last_reminded_on": None,
     }
 
 
-def _open_duty(row: Mapping[str, Any]) -> OpenDuty:
-    """A new duty's row as the reminder rules read it."""
-    return OpenDuty(
-        row["id"], row["person_id"], row["requirement_id"], row["cycle"], row["opened_on"],
-        row["due_on"], row["last_stage"], row["reminders_sent"], row["policy_version_id"],
-        row["account_id"],
-    )
+# a new duty's row as the reminder rules read it (``OpenDuty``'s fields, in order)
+_open_duty = itemgetter("id", "person_id", "requirement_id", "cycle", "opened_on", "due_on",
+                        "last_stage", "reminders_sent", "policy_version_id", "account_id")
 
 
 def _close(session: Session, closures: Sequence[Closure], today: date) -> dict[str, int]:
@@ -304,15 +287,8 @@ def _flag_handovers(session: Session, school_id: str, today: date) -> list[str]:
         account.handover_needed = True
         account.handover_reason = f"{person.display_name} has left; change the login and hand over"
         flagged.append(account.name)
-        audit.record(
-            session,
-            actor="system:sweep",
-            action="account.handover.flagged",
-            object_type="official_account",
-            object_id=account.id,
-            school_id=school_id,
-            details={"person_id": person.id, "reason": "holder left"},
-        )
+        account_event(session, school_id, account, "account.handover.flagged", person.id,
+                      actor="system:sweep", reason="holder left")
     return flagged
 
 
@@ -340,48 +316,30 @@ class _Isolated:
             self.result.succeeded.append(name)
 
 
-def sweep_school(
-    session: Session,
-    settings: Settings,
-    config: OrgConfig,
-    school: SchoolConfig,
-    connectors: Connectors,
-    today: date,
-    now: datetime,
-    *,
-    write: bool = True,
-    first_steps: Sequence[Step] = (),
-    extra_steps: Sequence[Step] = (),
-) -> SchoolSweep:
-    """Run every step for one school inside the caller's transaction, each in isolation:
-    ``first_steps`` (the report deadlines) before anything else, then the directory, the
-    settings, duties and reminders, then ``extra_steps``. A step that fails is rolled back
+def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
+    """Run every step for one school inside the transaction of ``full``'s session, each in
+    isolation: ``steps.first`` (the report deadlines) before anything else, then the directory,
+    the settings, duties and reminders, then ``steps.sweep``. A step that fails is rolled back
     alone and listed in ``failed``; the work of the others stays."""
-    result = SchoolSweep(
-        school_id=school.id,
-        school_name=school.name,
-        as_of=today,
-        school_day=is_reminder_day(school, today),
-        directory=DirectoryReport(complete=False),
-    )
+    session, school, today = full.session, full.school, full.today
+    result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
+                         school_day=is_reminder_day(school, today))
     result.preview = not is_sending(session)
-    sending = write and not result.preview  # in preview: plan who would be asked, queue nothing
-    run = StepContext(session, settings, config, school, connectors, today, now, sending)
-    full = StepContext(session, settings, config, school, connectors, today, now, write)
-    in_preview = registered().run_in_preview if (extra_steps or first_steps) else frozenset()
+    # in preview: plan who would be asked, queue nothing
+    run = replace(full, write=full.write and not result.preview)
     isolated = _Isolated(session, result)
 
     def feature(step: Step) -> None:
-        for k, v in step(full if step in in_preview else run).items():
+        for k, v in step(full if step in steps.run_in_preview else run).items():
             result.extra[k] = result.extra.get(k, 0) + v
 
-    for step in first_steps:  # a concern's deadlines reach the DSL whatever fails after
+    for step in steps.first:  # a concern's deadlines reach the DSL whatever fails after
         isolated(_steps_of(step), partial(feature, step))
     for name, own_step in (("directory", _read_directory), ("extra_people", _extra_people),
                            ("settings", _settings), ("handovers", _handovers),
                            ("duties", _duties)):
         isolated(name, partial(own_step, run, result))
-    for step in extra_steps:
+    for step in steps.sweep:
         isolated(_steps_of(step), partial(feature, step))
     open_count, overdue = session.execute(
         select(func.count(), func.count().filter(Duty.due_on < today))
@@ -535,36 +493,16 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _sweep_one(
-    store: Store,
-    settings: Settings,
-    config: OrgConfig,
-    school: SchoolConfig,
-    connectors: Connectors,
-    today: date,
-    moment: datetime,
-    *,
-    write: bool,
-    steps: FeatureSteps,
-) -> SchoolSweep:
-    """One school's sweep in its own transaction, committed with its run's record."""
-    session = store.session()
+def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
+    """One school's sweep in its own transaction (``full``'s session, new and closed here),
+    committed with its run's record."""
+    session = full.session
     try:
         session.begin()
-        run = SweepRun(school_id=school.id, as_of=today, started_at=moment) if write else None
-        result = sweep_school(
-            session,
-            settings,
-            config,
-            school,
-            connectors,
-            today,
-            moment,
-            write=write,
-            first_steps=steps.first,
-            extra_steps=steps.sweep,
-        )
-        if write and run is not None:
+        run = SweepRun(school_id=full.school.id, as_of=full.today,
+                       started_at=full.now) if full.write else None
+        result = sweep_school(full, steps)
+        if run is not None:
             run.finished_at = utcnow()
             run.stats = {
                 "opened": result.opened,
@@ -609,13 +547,11 @@ class ReadOnce:
     the next school asks again."""
 
     directory: Directory
-    reads: int = 0
     _read: dict[str | None, DirectoryChanges] = field(default_factory=dict, repr=False)
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """What ``directory.fetch(cursor)`` returned this sweep, read on first asking."""
         if cursor not in self._read:
-            self.reads += 1
             self._read[cursor] = self.directory.fetch(cursor)
         return self._read[cursor]
 
@@ -647,13 +583,12 @@ def run_sweep(
     results: list[SchoolSweep] = []
     for school in config.schools:
         try:
-            result = _sweep_one(store, settings, config, school, connectors, today, moment,
-                                write=write, steps=steps)
+            result = _sweep_one(StepContext(store.session(), settings, config, school,
+                                            connectors, today, moment, write), steps)
             result.succeeded.append("school")  # its work is saved: a failure to save is over
         except Exception as exc:  # the school's own transaction failed: the next school runs
             log_failure(school.id, "school", exc)
             result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
-                                 school_day=False, directory=DirectoryReport(complete=False),
                                  failed=[StepFailed("school", type(exc).__name__)])
         if write:
             _record(store, school, result, moment)

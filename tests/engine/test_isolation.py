@@ -93,6 +93,11 @@ def _sweep(context: AppContext, moment: datetime = HALF_TIME) -> dict[str, Schoo
     return {r.school_id: r for r in results}
 
 
+def _failed(result: SchoolSweep) -> tuple[str, ...]:
+    """The names of the steps that failed for the school in its run."""
+    return tuple(f.step for f in result.failed)
+
+
 def _warned(context: AppContext) -> set[str]:
     """The schools whose report deadline warnings are queued."""
     return {m.school_id for m in outbox_as_sent(context.store, "report_escalation")}
@@ -154,10 +159,10 @@ def test_a_step_failing_in_one_school_stops_nothing_else(
     _break(step, monkeypatch)
     results = _sweep(trust)
     oak, elm = results["oak"], results["elm"]
-    assert oak.failed_steps == (step,)
+    assert _failed(oak) == (step,)
     # every other step ran, in order, and the school's work was saved
     assert oak.succeeded == [*(s for s in ALL_STEPS if s != step), "school"]
-    assert elm.failed_steps == () and elm.succeeded == [*ALL_STEPS, "school"]
+    assert _failed(elm) == () and elm.succeeded == [*ALL_STEPS, "school"]
     # the other school's report deadlines still warn; oak's too unless they are what failed
     assert _warned(trust) == ({"elm"} if step == "report_sweep" else {"oak", "elm"})
     with trust.store.session() as session:  # oak's other steps' work was kept, not rolled back
@@ -185,7 +190,7 @@ def test_a_failure_is_mailed_to_the_admins_once_and_cleared_when_the_step_works(
         assert row is not None and row.failures == 2
     install()  # the step works again
     results = _sweep(trust, datetime(2026, 10, 26, 7, 30, tzinfo=UTC))
-    assert results["oak"].failed_steps == ()
+    assert _failed(results["oak"]) == ()
     with trust.store.session() as session:
         assert failing_steps(session) == []
     _break("governor_alerts", monkeypatch)  # a new episode: told again, once
@@ -200,16 +205,15 @@ def test_a_school_whose_transaction_fails_does_not_stop_the_next(
     school's clocks running, and is recorded."""
     original = sweep.sweep_school
 
-    def refusing(session: Any, settings: Any, config: Any, school: Any, *args: Any,
-                 **kwargs: Any) -> SchoolSweep:
-        result = original(session, settings, config, school, *args, **kwargs)
-        if school.id == "oak":
+    def refusing(full: StepContext, *args: Any) -> SchoolSweep:
+        result = original(full, *args)
+        if full.school.id == "oak":
             raise Broken("the commit would fail")
         return result
 
     monkeypatch.setattr(sweep, "sweep_school", refusing)
     results = _sweep(trust)
-    assert results["oak"].failed_steps == ("school",)
+    assert _failed(results["oak"]) == ("school",)
     assert _warned(trust) == {"elm"}
     with trust.store.session() as session:
         assert [(f.school_id, f.step) for f in failing_steps(session)] == [("oak", "school")]

@@ -105,7 +105,6 @@ class PageCache:
         self._pages: OrderedDict[Hashable, _Page] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
-        self.misses = 0
 
     def _key(self, request: Request, now: datetime) -> Hashable | None:
         session = request.session
@@ -148,7 +147,6 @@ class PageCache:
                     (b"content-length", answer.headers["content-length"].encode()),
                 ]
                 return answer
-        self.misses += 1
         with unaudited("A page the page cache keeps"):  # it is rendered once for many views
             response = build()
         if key is None or response.status_code != 200 or not csrf:
