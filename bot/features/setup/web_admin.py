@@ -66,6 +66,9 @@ KIND_NAMES = {
     "recurring_task": "A task repeated on a schedule",
 }
 EVERY = ("weekly", "monthly", "termly", "yearly")
+# a requirement form's boxes (besides the roles ticked)
+REQUIREMENT_BOXES = ("kind", "title", "policy", "course", "every", "due_days", "valid_months",
+                     "yearly_on")
 AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
 
 
@@ -88,10 +91,8 @@ def policies_page(request: Request) -> Response:
 
 async def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
     """(name, bytes) of each chosen file, at most the document limit + 1 byte each."""
-    files = []
-    for upload in uploads[: MAX_UPLOADS + 1]:
-        if upload.filename:
-            files.append((upload.filename, await upload.read(MAX_DOCUMENT_BYTES + 1)))
+    files = [(upload.filename, await upload.read(MAX_DOCUMENT_BYTES + 1))
+             for upload in uploads[: MAX_UPLOADS + 1] if upload.filename]
     if not files:
         raise SetupError("documents", "Policy documents: choose at least one file.")
     if len(files) > MAX_UPLOADS:
@@ -398,11 +399,8 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
 
 async def _requirement_form(request: Request) -> dict[str, Any]:
     raw = await read_checked_form(request, max_files=0, max_fields=60)
-    form: dict[str, Any] = {
-        box: str(raw.get(box) or "")
-        for box in ("csrf_token", "kind", "title", "policy", "course", "every", "due_days",
-                    "valid_months", "yearly_on")
-    }
+    form: dict[str, Any] = {box: str(raw.get(box) or "")
+                            for box in ("csrf_token", *REQUIREMENT_BOXES)}
     form["roles"] = [str(v) for v in raw.getlist("roles")]
     return form
 
@@ -461,12 +459,8 @@ def requirement_page(request: Request, rid: str) -> Response:
     data = _requirements_data(request, user)
     req = _named(data["school"].requirements, rid, "requirement")
     data["requirement"] = req
-    data["form"] = {
-        "kind": req.kind, "title": req.title or "", "policy": req.policy or "",
-        "course": req.course or "", "every": req.every or "", "due_days": str(req.due_days),
-        "valid_months": str(req.valid_months), "yearly_on": req.yearly_on or "",
-        "roles": list(req.audience.roles),
-    }
+    data["form"] = {box: "" if getattr(req, box) is None else str(getattr(req, box))
+                    for box in REQUIREMENT_BOXES} | {"roles": list(req.audience.roles)}
     return show(request, "admin_requirement.html", data)
 
 
