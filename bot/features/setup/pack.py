@@ -30,14 +30,8 @@ __all__ = [
     "match_pack",
     "pack_requirements",
     "school_pack",
-    "statutory_items",
     "statutory_templates",
 ]
-
-
-def statutory_items(country: str) -> tuple[StatutoryItem, ...]:
-    """The statutory year of the school's nation: its pack's ``[[statutory]]`` items."""
-    return pack_for(country).statutory
 
 
 def _plain(title: str) -> str:
@@ -142,7 +136,7 @@ def statutory_templates(country: str | None) -> tuple[Template, ...]:
         return ()
     return tuple(
         Template(item.id, "statutory", item.summary, statutory=item)
-        for item in statutory_items(country)
+        for item in pack_for(country).statutory
     )
 
 
