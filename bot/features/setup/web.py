@@ -61,7 +61,7 @@ def setup_page(request: Request) -> Response:
         school = current_org(request, session).school(user.school_id)
         data = {"school": school,
                 "steps": setup_steps(school, setup_state.config_source(session)),
-                "state": setup_state.current(session), "report_clocks": clock_summary(school),
+                "report_clocks": clock_summary(school),
                 "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
                 "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
                 "without_edition": without_edition(session, school)}
