@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from bot.core import audit, setup_state
 from bot.core.calendar import nation_key
-from bot.core.config import SchoolConfig, load_config
+from bot.core.config import load_config
 from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
 from bot.core.nations import COUNTRIES, Words, country_name, school_words_for
@@ -80,17 +80,13 @@ def start_sending(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
 # --------------------------------------------------------------------------- school details
 
 
-def _school_form(school: SchoolConfig) -> dict[str, str]:
-    return {"name": school.name, "country": school.country, "reply_to": school.reply_to or ""}
-
-
 @router.get("/admin/school", include_in_schema=False)
 def school_page(request: Request) -> Response:
     """The school's name, nation (bank holidays) and the address replies go to."""
     user = require_roles(request, SETUP_EDITORS)
     school = current_school(request, user.school_id)
-    return show(request, "admin_school.html",
-                {"form": _school_form(school), "countries": COUNTRY_NAMES})
+    form = {"name": school.name, "country": school.country, "reply_to": school.reply_to or ""}
+    return show(request, "admin_school.html", {"form": form, "countries": COUNTRY_NAMES})
 
 
 @router.post("/admin/school", include_in_schema=False)

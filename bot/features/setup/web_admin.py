@@ -220,8 +220,12 @@ def _named(items: Any, key: str, what: str) -> Any:
     return found
 
 
-def _policy_form(policy: Any) -> dict[str, str]:
-    return {
+def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
+    school = current_school(request, user.school_id)
+    policy = _named(school.policies, pid, "policy")
+    with ctx(request).store.session() as session:
+        people = people_choices(session, user.school_id)
+    form = {
         "title": policy.title,
         "owner": policy.owner or "",
         "approving_body": policy.approving_body,
@@ -229,14 +233,7 @@ def _policy_form(policy: Any) -> dict[str, str]:
         "aup": "yes" if policy.aup else "",
         "linked_policies": "\n".join(policy.linked_policies),
     }
-
-
-def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
-    school = current_school(request, user.school_id)
-    policy = _named(school.policies, pid, "policy")
-    with ctx(request).store.session() as session:
-        people = people_choices(session, user.school_id)
-    return {"school": school, "policy": policy, "form": _policy_form(policy), "people": people,
+    return {"school": school, "policy": policy, "form": form, "people": people,
             "accept": ".docx,.pdf,.md", **extra}
 
 
