@@ -192,7 +192,7 @@ async def policies_upload(
             existing = data["school"].policies
             for base, imported, blob in read:
                 if base in twins:
-                    data["left_out"] = [*data.get("left_out", []), *checks[base]]
+                    data["left_out"] += checks[base]
                     continue
                 result = policy_from_upload(ctx(request).settings, existing, base, blob,
                                             imported, today,
@@ -206,10 +206,8 @@ async def policies_upload(
         save_change(request, user, change, f"policy documents uploaded: {names}"[:500])
     except SetupError as exc:
         return failed(request, "admin_policies.html", data, exc)
-    left_out = data.get("left_out", [])
-    data = _policies_data(request, user)
-    data["results"], data["left_out"] = results, left_out
-    return show(request, "admin_policies.html", data)
+    return show(request, "admin_policies.html", _policies_data(request, user) | {
+        "results": results, "left_out": data["left_out"]})
 
 
 def _named(items: Any, key: str, what: str) -> Any:
