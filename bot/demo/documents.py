@@ -10,41 +10,21 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
+from pathlib import Path
+
+import yaml
 
 __all__ = ["DEMO_DOCUMENTS", "code_of_conduct_docx", "mobile_phones_pdf"]
 
+DATA = Path(__file__).parent / "data"
 FIXED = datetime(2026, 9, 1, 9, 0)  # the documents' own date, not the build's
 NOTE = "Sample document written for the compliance-bot demo. Oakfield Primary School is fictional."
 
-CONDUCT = [
-    ("h", "1. Professional boundaries"),
-    ("p", "Staff keep professional boundaries with pupils and families, online and offline. "
-          "Contact with pupils and parents uses school accounts and school devices only."),
-    ("h", "2. What every member of staff does"),
-    ("li", "Declares to the headteacher any relationship that could compromise those boundaries."),
-    ("li", "Raises a concern about a colleague's conduct the same day, with the headteacher or "
-           "the Designated Safeguarding Lead."),
-    ("li", "Does not give personal phone numbers or social media details to pupils."),
-    ("h", "3. Low-level concerns"),
-    ("p", "Low-level concerns are recorded and reviewed by the headteacher each half term, so "
-          "that a pattern is noticed early."),
-    ("h", "4. Review"),
-    ("p", "Governors review this code every year."),
-]
 
-PHONES = [
-    ("h", "Staff"),
-    ("p", "Personal phones stay in lockers or the staff room during lessons. Photographs of "
-          "pupils are taken only on the school's own devices and uploaded to the school system "
-          "within a week."),
-    ("li", "Exceptions (for example a medical need) are agreed with the headteacher."),
-    ("li", "Every exception is recorded in the decisions register."),
-    ("h", "Visitors"),
-    ("p", "Visitors are asked at reception not to use their phones where children are present."),
-    ("h", "Breaches"),
-    ("p", "Anyone who sees this policy broken reports it through the concern form or to the "
-          "Designated Safeguarding Lead."),
-]
+def _parts(name: str) -> list[tuple[str, str]]:
+    """(kind, text) of each part of a document, as ``data/documents.yaml`` writes it."""
+    documents = yaml.safe_load((DATA / "documents.yaml").read_text(encoding="utf-8"))
+    return [next(iter(part.items())) for part in documents[name]]
 
 
 def _fixed_zip(data: bytes) -> bytes:
@@ -73,7 +53,7 @@ def code_of_conduct_docx() -> bytes:
     doc.add_heading("Oakfield Primary School — Staff Code of Conduct", level=1)
     doc.add_paragraph().add_run(NOTE).italic = True
     doc.add_paragraph("Version 2026.1 · Approved by the Full Governing Body")
-    for kind, text in CONDUCT:
+    for kind, text in _parts("staff-code-of-conduct.docx"):
         if kind == "h":
             doc.add_heading(text, level=2)
         elif kind == "li":
@@ -106,7 +86,7 @@ def mobile_phones_pdf() -> bytes:
         Paragraph("Version 2026.1 · Approved by the Resources Committee", styles["Normal"]),
     ]
     items: list[str] = []
-    for kind, text in PHONES:
+    for kind, text in _parts("mobile-phones.pdf"):
         if kind != "li" and items:
             story.append(ListFlowable([ListItem(Paragraph(t, styles["Normal"])) for t in items],
                                       bulletType="bullet"))

@@ -4,7 +4,10 @@ school gives its calendar; the demo's must fit whatever day it is run on)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from bot.core.calendar import bank_holiday_name, is_working_day, next_working_day
 
@@ -12,25 +15,16 @@ __all__ = ["inset_days", "term_dates"]
 
 # A real English school year: the 2026-27 dates most local authorities in England published
 # (autumn 1 Sep-18 Dec with half term 26-30 Oct, spring 4 Jan-25 Mar with half term 15-19 Feb,
-# summer 12 Apr-21 Jul with half term 31 May-4 Jun). The spring term ends on Thursday 25 March:
-# Good Friday (26 March) and Easter Monday are bank holidays, which the calendar adds itself.
-_TERMS_2026_27: tuple[tuple[str, date, date], ...] = (
-    ("Autumn 1", date(2026, 9, 1), date(2026, 10, 23)),
-    ("Autumn 2", date(2026, 11, 2), date(2026, 12, 18)),
-    ("Spring 1", date(2027, 1, 4), date(2027, 2, 12)),
-    ("Spring 2", date(2027, 2, 22), date(2027, 3, 25)),
-    ("Summer 1", date(2027, 4, 12), date(2027, 5, 28)),
-    ("Summer 2", date(2027, 6, 7), date(2027, 7, 21)),
-)
-# staff training (INSET) days of that year: no pupils, no reminders
-_INSET_2026_27: tuple[date, ...] = (
-    date(2026, 9, 1),
-    date(2026, 10, 23),
-    date(2026, 12, 4),
-    date(2027, 5, 28),
-    date(2027, 6, 7),
-)
+# summer 12 Apr-21 Jul with half term 31 May-4 Jun), as the demo's answers give them. The spring
+# term ends on Thursday 25 March: Good Friday (26 March) and Easter Monday are bank holidays,
+# which the calendar adds itself.
+ANSWERS = Path(__file__).parent / "data" / "answers.yaml"
 COUNTRY = "england"
+
+
+def _published() -> dict[str, Any]:
+    """The 2026-27 terms and staff training (INSET) days of the demo's answers."""
+    return dict(yaml.safe_load(ANSWERS.read_text(encoding="utf-8"))["terms"])
 
 
 def _school_year(today: date) -> int:
@@ -53,17 +47,18 @@ def term_dates(today: date) -> list[dict[str, Any]]:
     2026-27 is the real published calendar; other years follow its pattern, with each term
     starting and ending on a working day and the spring term ending before Good Friday.
     """
+    published = _published()["dates"]
     y = _school_year(today)
     if y == 2026:
-        return [{"name": n, "start": s, "end": e} for n, s, e in _TERMS_2026_27]
+        return list(published)
     # whole weeks keep the weekdays (terms start on a Tuesday, end on a Friday)
     offset = timedelta(weeks=52 * (y - 2026))
-    if _TERMS_2026_27[0][1] + offset < date(y, 8, 31):
+    if published[0]["start"] + offset < date(y, 8, 31):
         offset += timedelta(weeks=1)
     good_friday = _good_friday(y + 1)
     terms = []
-    for name, first, last in _TERMS_2026_27:
-        start, end = first + offset, last + offset
+    for term in published:
+        name, start, end = term["name"], term["start"] + offset, term["end"] + offset
         if name == "Spring 2" and start <= good_friday <= end + timedelta(days=7):
             end = good_friday - timedelta(days=1)  # the spring term ends before Easter
         while not is_working_day(COUNTRY, end):
@@ -76,5 +71,5 @@ def inset_days(today: date) -> list[date]:
     """The staff training days of the school year containing ``today``."""
     y = _school_year(today)
     if y == 2026:
-        return list(_INSET_2026_27)
+        return list(_published()["inset_days"])
     return [next_working_day(COUNTRY, t["start"]) for t in term_dates(today)[::2]]

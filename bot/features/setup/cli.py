@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.core.emails import has_mailbox
-from bot.core.nations import school_words_for
+from bot.core.nations import Words, school_words_for
 from bot.core.words import plain_key, plural, role_name
 from bot.engine.commands import (
     AsOf,
@@ -72,31 +72,9 @@ def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
 
 def _print_people(draft: SetupDraft) -> None:
     """The directory as read, the role table, and who holds each named role."""
-    from bot.features.setup.school_setup import person_roles
-
     words = school_words_for(draft.answers.school.country)
     if draft.people:
-        roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
-        counts = ", ".join(
-            plural(n, role_name(r, words), "staff" if r == "staff" else None)
-            for r, n in sorted(roles.items())
-        )
-        console.print(f"[bold]Directory[/]: {draft.source_name}: "
-                      f"{plural(len(draft.people), 'person', 'people')} ({counts or 'no roles'})")
-        for line in draft.answers.leave_out:
-            console.print(f"  line {line} of {draft.source_name} left out, as you chose",
-                          highlight=False)
-        if draft.unused_columns:
-            console.print(f"  [yellow]not read[/]: {unused_columns(draft.unused_columns)}",
-                          highlight=False)
-        without = [p.display_name for p in draft.people if not has_mailbox(p.email)]
-        if without:
-            console.print(
-                f"  without an email address: {plural(len(without), 'person', 'people')} "
-                f"({', '.join(without[:3])}{', …' if len(without) > 3 else ''}): on the register "
-                "all the same; their line manager (or, with none, the school office) is asked "
-                "on their behalf", highlight=False)
-        _print_role_table(draft)
+        _print_directory(draft, words)
     elif draft.directory_note:
         console.print(f"[bold]Directory[/]: {draft.directory_note}")
     shown_as = {p.email: f"{p.display_name} <{p.email}>" for p in draft.people}
@@ -110,12 +88,39 @@ def _print_people(draft: SetupDraft) -> None:
         console.print(f"  {label}: {shown or '—'}", highlight=False)
 
 
-def _print_role_table(draft: SetupDraft) -> None:
+def _print_directory(draft: SetupDraft, words: Words) -> None:
+    """The staff list as read: how many people with each role, the lines left out, columns
+    not read, people without an address; then the role table."""
+    from bot.features.setup.school_setup import person_roles
+
+    roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
+    counts = ", ".join(
+        plural(n, role_name(r, words), "staff" if r == "staff" else None)
+        for r, n in sorted(roles.items())
+    )
+    console.print(f"[bold]Directory[/]: {draft.source_name}: "
+                  f"{plural(len(draft.people), 'person', 'people')} ({counts or 'no roles'})")
+    for line in draft.answers.leave_out:
+        console.print(f"  line {line} of {draft.source_name} left out, as you chose",
+                      highlight=False)
+    if draft.unused_columns:
+        console.print(f"  [yellow]not read[/]: {unused_columns(draft.unused_columns)}",
+                      highlight=False)
+    without = [p.display_name for p in draft.people if not has_mailbox(p.email)]
+    if without:
+        console.print(
+            f"  without an email address: {plural(len(without), 'person', 'people')} "
+            f"({', '.join(without[:3])}{', …' if len(without) > 3 else ''}): on the register "
+            "all the same; their line manager (or, with none, the school office) is asked "
+            "on their behalf", highlight=False)
+    _print_role_table(draft, words)
+
+
+def _print_role_table(draft: SetupDraft, school: Words) -> None:
     """The role table: each job title in the school's words and the role it gives."""
     from bot.engine.job_roles import NOT_ASKED, words_of
 
     words = words_of(draft.people, draft.answers.role_groups)
-    school = school_words_for(draft.answers.school.country)
     if not draft.answers.job_titles:
         return
     console.print("[bold]Role table[/] (job title → role; saved as job_titles)")

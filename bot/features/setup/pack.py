@@ -8,9 +8,11 @@ words; acknowledgement templates are matched to the imported policies by title.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 from bot.core.config import SchoolConfig
@@ -28,14 +30,8 @@ __all__ = [
     "match_pack",
     "pack_requirements",
     "school_pack",
-    "statutory_items",
     "statutory_templates",
 ]
-
-
-def statutory_items(country: str) -> tuple[StatutoryItem, ...]:
-    """The statutory year of the school's nation: its pack's ``[[statutory]]`` items."""
-    return pack_for(country).statutory
 
 
 def _plain(title: str) -> str:
@@ -92,6 +88,8 @@ class Template:
     phrases: tuple[str, ...] = ()  # title phrases a matching policy has (acknowledgements)
     topic: str = ""  # what a matching policy is about, in the school's words
     statutory: StatutoryItem | None = None  # the nation's statutory item (kind "statutory")
+    course: str = ""  # the course a training template asks for
+    roles: tuple[str, ...] = ()  # who a training template asks
 
     def matches(self, policy: PolicyRef) -> bool:
         """Whether ``policy`` is one this template is about (national guidance never is)."""
@@ -104,62 +102,12 @@ class Template:
         return any(f" {phrase} " in policy.words for phrase in self.phrases)
 
 
-PACK: tuple[Template, ...] = (
-    Template(
-        "training-safeguarding",
-        "complete_training",
-        "Safeguarding and child protection training every year, for staff and volunteers",
-    ),
-    Template(
-        "training-online-safety",
-        "complete_training",
-        "Online safety training every year, for staff",
-    ),
-    Template(
-        "ack-child-protection",
-        "acknowledge_policy",
-        "Staff and volunteers read and acknowledge the child protection policy (each new "
-        "version, and every September)",
-        ("child protection", "safeguarding"),
-        "child protection",
-    ),
-    Template(
-        "ack-online-safety",
-        "acknowledge_policy",
-        "Staff and volunteers read and acknowledge the online safety policy",
-        ("online safety",),
-        "online safety",
-    ),
-    Template(
-        "ack-mobile-social-media",
-        "acknowledge_policy",
-        "Staff and volunteers read and acknowledge the mobile phone and social media policies",
-        ("mobile", "phones", "social media", "personal devices"),
-        "mobile phones and social media",
-    ),
-    Template(
-        "ack-code-of-conduct",
-        "acknowledge_policy",
-        "Staff read and acknowledge the staff code of conduct",
-        ("code conduct", "staff behaviour", "staff conduct"),
-        "the staff code of conduct",
-    ),
-    Template(
-        "sign-aup",
-        "sign_aup",
-        "Staff who run official accounts sign the acceptable use policy (again when it changes)",
-    ),
-    Template(
-        "governors-review",
-        "governors_review",
-        "Governors review each policy on its cycle: the chair, the clerk and the approving "
-        "body are reminded before each review date",
-    ),
+# the templates and the named packs are data: pack.toml, beside this module
+_DATA = tomllib.loads(Path(__file__).with_name("pack.toml").read_text(encoding="utf-8"))
+PACK: tuple[Template, ...] = tuple(
+    Template(**row | {key: tuple(value) for key, value in row.items() if isinstance(value, list)})
+    for row in _DATA["template"]
 )
-_TRAINING = {
-    "training-safeguarding": ("Safeguarding and child protection", ("staff", "volunteer")),
-    "training-online-safety": ("Online safety", ("staff",)),
-}
 
 
 @dataclass(frozen=True)
@@ -188,7 +136,7 @@ def statutory_templates(country: str | None) -> tuple[Template, ...]:
         return ()
     return tuple(
         Template(item.id, "statutory", item.summary, statutory=item)
-        for item in statutory_items(country)
+        for item in pack_for(country).statutory
     )
 
 
@@ -213,12 +161,11 @@ def match_pack(policies: Sequence[PolicyRef], country: str | None = None) -> lis
 def _requirement(template: Template, policy: PolicyRef | None) -> dict[str, Any]:
     """One requirement entry of school.yaml for a template (and its policy)."""
     if template.kind == "complete_training":
-        course, roles = _TRAINING[template.id]
         return {
             "id": template.id,
             "kind": "complete_training",
-            "course": course,
-            "audience": {"roles": list(roles)},
+            "course": template.course,
+            "audience": {"roles": list(template.roles)},
             "valid_months": 12,
             "due_days": 28,
         }
@@ -292,36 +239,11 @@ class NamedPack:
     templates: frozenset[str]
 
 
+_EVERY_TEMPLATE = (*PACK, *(t for n in NATIONS for t in statutory_templates(n)))
 PACKS: dict[str, NamedPack] = {
-    pack.id: pack
-    for pack in (
-        NamedPack(
-            "kcsie",
-            "Safeguarding essentials",
-            "Annual safeguarding training for staff and volunteers and online-safety training "
-            "for staff; staff, supply staff and volunteers acknowledge the child protection "
-            "(every September), online safety, mobile phone and social media policies, and "
-            "staff the code of conduct; official account holders sign the social media AUP.",
-            frozenset(t.id for t in PACK),
-        ),
-        NamedPack(
-            "statutory",
-            "The statutory year for your nation",
-            "What your nation's safeguarding guidance asks every year, each item named with its "
-            "source and how often the source says: reading the guidance each September and "
-            "each new edition, the safeguarding lead's training and refresher, the other "
-            "statutory training and checks, and the yearly reviews.",
-            frozenset(i.id for n in NATIONS for i in statutory_items(n)),
-        ),
-        NamedPack(
-            "acknowledgements",
-            "Policy acknowledgements only",
-            "Staff, supply staff and volunteers acknowledge the child protection, online "
-            "safety, mobile phone and social media policies, and staff the code of conduct. "
-            "No training is chased.",
-            frozenset(t.id for t in PACK if t.kind == "acknowledge_policy"),
-        ),
-    )
+    row["id"]: NamedPack(row["id"], row["title"], row["summary"], frozenset(
+        t.id for t in _EVERY_TEMPLATE if t.kind in row["kinds"]))
+    for row in _DATA["named"]
 }
 
 

@@ -53,17 +53,6 @@ def slug(text: str, fallback: str = "item") -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-") or fallback
 
 
-def _pydantic_message(exc: ValidationError) -> tuple[str, str]:
-    """The first problem of a validation error as (box name, sentence)."""
-    error = exc.errors()[0]
-    loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
-    box = loc[-1] if loc else "settings"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "string_pattern_mismatch" and box in {"headteacher", "dsl", "clerk"}:
-        message = "give an email address"
-    return box, message
-
-
 def edit_school(
     org: OrgConfig, school_id: str, change: Callable[[dict[str, Any]], None]
 ) -> OrgConfig:
@@ -89,7 +78,13 @@ def edit_school(
     try:
         return OrgConfig.model_validate(data)
     except ValidationError as exc:
-        box, message = _pydantic_message(exc)
+        # the first problem, named by its box
+        error = exc.errors()[0]
+        loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
+        box = loc[-1] if loc else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "string_pattern_mismatch" and box in {"headteacher", "dsl", "clerk"}:
+            message = "give an email address"
         raise SetupError(box, f"{box.replace('_', ' ').capitalize()}: {message}.") from None
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
 from sqlalchemy import create_engine, inspect
 from sqlalchemy import text as sql_text
 
@@ -453,75 +454,23 @@ def env_text(
     the same environment must find the same school, never start an empty one of its own.
     """
     domain = (headteacher or "@school.example").rsplit("@", 1)[-1]
-    mail_from = answers.mail_from or f"compliance-bot@{domain}"
     base_url, port = own_address(answers.base_url.rstrip("/"), settings.port)
-    lines = [
-        f"# compliance-bot settings for {answers.school.name}, written by `compliance-bot init`",
-        f"# on {today:%d %B %Y}. Every setting is described in README.md > Configuration.",
-        f"COMPLIANCE_BOT_HOME={settings.home}",
-        f"COMPLIANCE_BOT_DATABASE_URL={settings.db_url}",
-        f"COMPLIANCE_BOT_CONNECTOR={answers.platform}",
-        f"COMPLIANCE_BOT_BASE_URL={base_url}",
-        f"COMPLIANCE_BOT_PORT={port}",
-    ]
-    if answers.platform == "local":
-        lines.append(f"COMPLIANCE_BOT_MAIL_FROM={mail_from}")
     given = {k.upper(): v for k, v in answers.platform_settings.items()}
-    lines += _signin_lines(answers.platform, given.get("TENANT_ID"))
-    if answers.platform == "local":
-        lines += [
-            "# emails are written as .eml files into the outbox folder until a relay is",
-            "# set: COMPLIANCE_BOT_LOCAL__MAIL=smtp and COMPLIANCE_BOT_LOCAL__SMTP__HOST",
-        ]
-        lines += [f"COMPLIANCE_BOT_LOCAL__{k}={v}" for k, v in given.items()]
-        return "\n".join(lines) + "\n"
-    prefix = f"COMPLIANCE_BOT_{answers.platform.upper()}__"
-    guide = f"deploy/{answers.platform}.md"
-    needed = (
-        ("TENANT_ID", "CLIENT_ID", "SENDER")
-        if answers.platform == "m365"
-        else ("SERVICE_ACCOUNT_FILE", "ADMIN_SUBJECT", "SENDER")
+    template: jinja2.Template = jinja2.Template(
+        Path(__file__).with_name("settings.env.j2").read_text(encoding="utf-8"),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-    lines.append(f"# {_PLATFORM[answers.platform]}: the settings {guide} describes")
-    for name in needed:
-        value = given.pop(name, None)
-        lines.append(f"{prefix}{name}={value}" if value else f"# {prefix}{name}=  (see {guide})")
-    if answers.platform == "google":
-        query = given.pop("USER_QUERY", "")
-        lines.append(
-            f'{prefix}USER_QUERY="{_quoted(query)}"' if query else
-            f"# {prefix}USER_QUERY=\"orgUnitPath='/Staff'\"  (only staff accounts: {guide})")
-    lines += [f"{prefix}{k}={v}" for k, v in given.items()]
-    if answers.role_groups:
-        lines.append(f"{prefix}ROLE_GROUPS={json.dumps(dict(answers.role_groups))}")
-    if answers.platform == "m365":
-        lines.append(f"# {prefix}CLIENT_SECRET=  (or CERTIFICATE_PATH; see {guide})")
-    return "\n".join(lines) + "\n"
-
-
-def _quoted(value: str) -> str:
-    """A value for inside a double-quoted .env line (python-dotenv's escapes)."""
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _signin_lines(platform: str, tenant: str | None) -> list[str]:
-    """How people will sign in: the school's Microsoft or Google accounts (recommended, filled
-    in from the guide), else a one-time link and code emailed by the school's own mailer."""
-    fallback = ("# Until these are set, people sign in with a one-time link and code emailed to "
-                "their school address.")
-    if platform == "local":
-        return ["# Sign-in: people type their school email address and are emailed a one-time",
-                "# link and code (no passwords). If the school has Microsoft 365 or Google, their",
-                "# sign-in is better: set COMPLIANCE_BOT_OIDC_ISSUER, _CLIENT_ID and",
-                "# _CLIENT_SECRET (deploy/README.md#sign-in)."]
-    issuer = (f"https://login.microsoftonline.com/{tenant or '<tenant-id>'}/v2.0"
-              if platform == "m365" else "https://accounts.google.com")
-    return [f"# Sign-in with {_PLATFORM[platform]} (recommended; deploy/README.md#sign-in):",
-            f"# COMPLIANCE_BOT_OIDC_ISSUER={issuer}",
-            "# COMPLIANCE_BOT_OIDC_CLIENT_ID=",
-            "# COMPLIANCE_BOT_OIDC_CLIENT_SECRET=",
-            *(["# COMPLIANCE_BOT_OIDC_DOMAIN="] if platform == "google" else []),
-            fallback]
+    return template.render(
+        school=answers.school.name, today=today, settings=settings, platform=answers.platform,
+        platform_name=_PLATFORM[answers.platform], base_url=base_url, port=port,
+        mail_from=answers.mail_from or f"compliance-bot@{domain}", given=given,
+        needed=(("TENANT_ID", "CLIENT_ID", "SENDER") if answers.platform == "m365"
+                else ("SERVICE_ACCOUNT_FILE", "ADMIN_SUBJECT", "SENDER")),
+        # inside a double-quoted .env line (python-dotenv's escapes)
+        user_query=given.get("USER_QUERY", "").replace("\\", "\\\\").replace('"', '\\"'),
+        role_groups=json.dumps(dict(answers.role_groups)) if answers.role_groups else "",
+    )
 
 
 def _header(draft: SetupDraft, settings: Settings, today: date) -> str:

@@ -42,7 +42,6 @@ from bot.features.setup.rules import SetupError, edit_school
 __all__ = [
     "FILE_MANAGED",
     "NOBODY_OWES",
-    "Applied",
     "Preview",
     "UploadedPolicy",
     "apply_change",

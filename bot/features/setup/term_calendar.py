@@ -240,14 +240,11 @@ def read_term_calendar(data: bytes, name: str) -> TermCalendar:
     def in_term(day: date) -> bool:
         return not result.terms or any(t["start"] <= day <= t["end"] for t in result.terms)
 
-    holidays: set[date] = set()
-    inset: set[date] = set()
-    for event in result.events:
-        if event.kind == "holiday":
-            holidays |= {d for d in _weekdays(event.start, event.end) if in_term(d)}
-        elif event.kind == "INSET day":
-            inset |= set(_weekdays(event.start, event.end))
-    result.holidays = sorted(holidays - inset)
+    def days(kind: Kind) -> set[date]:
+        return {d for e in result.events if e.kind == kind for d in _weekdays(e.start, e.end)}
+
+    inset = days("INSET day")
+    result.holidays = sorted({d for d in days("holiday") if in_term(d)} - inset)
     result.inset_days = sorted(inset)
     if not result.terms:
         result.notes.append(

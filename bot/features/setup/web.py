@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from bot.core import audit, setup_state
 from bot.core.calendar import nation_key
-from bot.core.config import SchoolConfig, load_config
+from bot.core.config import load_config
 from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
 from bot.core.nations import COUNTRIES, Words, country_name, school_words_for
@@ -61,7 +61,7 @@ def setup_page(request: Request) -> Response:
         school = current_org(request, session).school(user.school_id)
         data = {"school": school,
                 "steps": setup_steps(school, setup_state.config_source(session)),
-                "state": setup_state.current(session), "report_clocks": clock_summary(school),
+                "report_clocks": clock_summary(school),
                 "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
                 "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
                 "without_edition": without_edition(session, school)}
@@ -80,17 +80,13 @@ def start_sending(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
 # --------------------------------------------------------------------------- school details
 
 
-def _school_form(school: SchoolConfig) -> dict[str, str]:
-    return {"name": school.name, "country": school.country, "reply_to": school.reply_to or ""}
-
-
 @router.get("/admin/school", include_in_schema=False)
 def school_page(request: Request) -> Response:
     """The school's name, nation (bank holidays) and the address replies go to."""
     user = require_roles(request, SETUP_EDITORS)
     school = current_school(request, user.school_id)
-    return show(request, "admin_school.html",
-                {"form": _school_form(school), "countries": COUNTRY_NAMES})
+    form = {"name": school.name, "country": school.country, "reply_to": school.reply_to or ""}
+    return show(request, "admin_school.html", {"form": form, "countries": COUNTRY_NAMES})
 
 
 @router.post("/admin/school", include_in_schema=False)

@@ -66,6 +66,9 @@ KIND_NAMES = {
     "recurring_task": "A task repeated on a schedule",
 }
 EVERY = ("weekly", "monthly", "termly", "yearly")
+# a requirement form's boxes (besides the roles ticked)
+REQUIREMENT_BOXES = ("kind", "title", "policy", "course", "every", "due_days", "valid_months",
+                     "yearly_on")
 AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
 
 
@@ -88,10 +91,8 @@ def policies_page(request: Request) -> Response:
 
 async def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
     """(name, bytes) of each chosen file, at most the document limit + 1 byte each."""
-    files = []
-    for upload in uploads[: MAX_UPLOADS + 1]:
-        if upload.filename:
-            files.append((upload.filename, await upload.read(MAX_DOCUMENT_BYTES + 1)))
+    files = [(upload.filename, await upload.read(MAX_DOCUMENT_BYTES + 1))
+             for upload in uploads[: MAX_UPLOADS + 1] if upload.filename]
     if not files:
         raise SetupError("documents", "Policy documents: choose at least one file.")
     if len(files) > MAX_UPLOADS:
@@ -191,7 +192,7 @@ async def policies_upload(
             existing = data["school"].policies
             for base, imported, blob in read:
                 if base in twins:
-                    data["left_out"] = [*data.get("left_out", []), *checks[base]]
+                    data["left_out"] += checks[base]
                     continue
                 result = policy_from_upload(ctx(request).settings, existing, base, blob,
                                             imported, today,
@@ -205,10 +206,8 @@ async def policies_upload(
         save_change(request, user, change, f"policy documents uploaded: {names}"[:500])
     except SetupError as exc:
         return failed(request, "admin_policies.html", data, exc)
-    left_out = data.get("left_out", [])
-    data = _policies_data(request, user)
-    data["results"], data["left_out"] = results, left_out
-    return show(request, "admin_policies.html", data)
+    return show(request, "admin_policies.html", _policies_data(request, user) | {
+        "results": results, "left_out": data["left_out"]})
 
 
 def _named(items: Any, key: str, what: str) -> Any:
@@ -219,8 +218,12 @@ def _named(items: Any, key: str, what: str) -> Any:
     return found
 
 
-def _policy_form(policy: Any) -> dict[str, str]:
-    return {
+def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
+    school = current_school(request, user.school_id)
+    policy = _named(school.policies, pid, "policy")
+    with ctx(request).store.session() as session:
+        people = people_choices(session, user.school_id)
+    form = {
         "title": policy.title,
         "owner": policy.owner or "",
         "approving_body": policy.approving_body,
@@ -228,14 +231,7 @@ def _policy_form(policy: Any) -> dict[str, str]:
         "aup": "yes" if policy.aup else "",
         "linked_policies": "\n".join(policy.linked_policies),
     }
-
-
-def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
-    school = current_school(request, user.school_id)
-    policy = _named(school.policies, pid, "policy")
-    with ctx(request).store.session() as session:
-        people = people_choices(session, user.school_id)
-    return {"school": school, "policy": policy, "form": _policy_form(policy), "people": people,
+    return {"school": school, "policy": policy, "form": form, "people": people,
             "accept": ".docx,.pdf,.md", **extra}
 
 
@@ -398,11 +394,8 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
 
 async def _requirement_form(request: Request) -> dict[str, Any]:
     raw = await read_checked_form(request, max_files=0, max_fields=60)
-    form: dict[str, Any] = {
-        box: str(raw.get(box) or "")
-        for box in ("csrf_token", "kind", "title", "policy", "course", "every", "due_days",
-                    "valid_months", "yearly_on")
-    }
+    form: dict[str, Any] = {box: str(raw.get(box) or "")
+                            for box in ("csrf_token", *REQUIREMENT_BOXES)}
     form["roles"] = [str(v) for v in raw.getlist("roles")]
     return form
 
@@ -461,12 +454,8 @@ def requirement_page(request: Request, rid: str) -> Response:
     data = _requirements_data(request, user)
     req = _named(data["school"].requirements, rid, "requirement")
     data["requirement"] = req
-    data["form"] = {
-        "kind": req.kind, "title": req.title or "", "policy": req.policy or "",
-        "course": req.course or "", "every": req.every or "", "due_days": str(req.due_days),
-        "valid_months": str(req.valid_months), "yearly_on": req.yearly_on or "",
-        "roles": list(req.audience.roles),
-    }
+    data["form"] = {box: "" if getattr(req, box) is None else str(getattr(req, box))
+                    for box in REQUIREMENT_BOXES} | {"roles": list(req.audience.roles)}
     return show(request, "admin_requirement.html", data)
 
 

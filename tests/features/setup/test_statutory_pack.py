@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 
 from bot.core.config import OrgConfig
-from bot.core.nations import NATIONS
+from bot.core.nations import NATIONS, pack_for
 from bot.features.setup.pack import (
     PACKS,
     PolicyRef,
     match_pack,
     pack_requirements,
     school_pack,
-    statutory_items,
 )
 
 NAMED = {"headteacher": "head@oak.example", "dsl": ["dsl@oak.example"],
@@ -43,7 +42,7 @@ def _chosen(country: str) -> dict[str, dict[str, Any]]:
 
 def test_every_item_names_its_source_and_how_often() -> None:
     for nation in NATIONS:
-        items = statutory_items(nation)
+        items = pack_for(nation).statutory
         assert items, nation
         for item in items:
             assert item.source.title and item.source.url.startswith("https://"), item.id
@@ -67,7 +66,7 @@ def test_england_reads_kcsie_by_audience_and_trains_the_dsl_every_two_years() ->
 
 
 def test_the_old_default_nation_takes_englands_items() -> None:
-    assert statutory_items("england-and-wales") == statutory_items("england")
+    assert pack_for("england-and-wales").statutory == pack_for("england").statutory
 
 
 def test_wales_reads_keeping_learners_safe_and_never_kcsie() -> None:
@@ -94,7 +93,7 @@ def test_northern_ireland_designated_teachers_refresh_every_three_years() -> Non
 
 
 def test_unstated_frequencies_are_said_so() -> None:
-    prevent = next(i for i in statutory_items("england") if i.id == "prevent-training")
+    prevent = next(i for i in pack_for("england").statutory if i.id == "prevent-training")
     assert prevent.frequency == "not stated"
 
 

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from bot.core.config import SchoolConfig
 from bot.core.models import Duty, TaskCompletion
+from bot.core.nations import pack_for
 from bot.engine.sweep import run_sweep
-from bot.features.setup.pack import match_pack, pack_requirements, statutory_items
+from bot.features.setup.pack import match_pack, pack_requirements
 from bot.features.tasks.events import event_reviews
 from bot.features.tasks.rules import event_kinds, review_due
 from tests.features.decisions.test_support import TERMS, Env, csrf_of, make_env
@@ -149,7 +150,7 @@ def test_cli_records_an_event_and_an_outcome(school: SchoolBuilder, monkeypatch)
 
 
 def test_phone_policy_review_is_englands_only() -> None:
-    items = {n: {i.id: i for i in statutory_items(n)}
+    items = {n: {i.id: i for i in pack_for(n).statutory}
              for n in ("england", "wales", "scotland", "northern-ireland")}
     phone = items["england"]["phone-policy-review"]
     assert phone.source.url == "https://www.legislation.gov.uk/ukpga/2026/21/section/36/enacted"
