@@ -319,16 +319,16 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
     from bot.features.policies.store import store_imported
 
     notes, label = outcome.notes, run.typed.version_label
-    # left blank: the nation's governing body ("FGB" only in England's words)
-    facts = item.register_facts(
-        item.dates(notes, iso=True), version_label=label,
-        governing_body=school_words(run.school).governing_body_short,
-    )
+    dates = item.dates(notes, iso=True)
     try:
         with run.ctx.store.transaction() as session:
             ensure_school(session, run.school)
-            stored = store_imported(session, run.school_id, facts, document_name=item.path.name,
-                                    data=data, actor="cli:import", today=run.today)
+            # left blank: the nation's governing body ("FGB" only in England's words)
+            stored = store_imported(
+                session, run.school_id, item, dates, version_label=label, data=data,
+                governing_body=school_words(run.school).governing_body_short,
+                actor="cli:import", today=run.today,
+            )
     except ReviewError as exc:
         outcome.error = str(exc)
         return

@@ -28,7 +28,6 @@ from bot.features.policies.importer import (
     same_document,
 )
 from bot.features.policies.rules import document_version_label, policy_key
-from bot.features.policies.store import ImportedFacts
 from bot.features.policies.typed import typed_date
 
 T = TypeVar("T", bound="Intake")
@@ -218,32 +217,6 @@ class Intake:
             "next_review": dates.next_review, "linked_policies": self.linked_policies(title),
         }
         return {key: value for key, value in entry.items() if value not in (None, [])}
-
-    def register_facts(
-        self, dates: Dates, *, governing_body: str, version_label: str | None
-    ) -> ImportedFacts:
-        """What the register stores (call once every question is answered): an approving body
-        left blank is the nation's ``governing_body``."""
-        imported = self.imported
-        assert imported is not None and dates.next_review is not None
-        found = imported.next_review
-        cycle = imported.review_cycle_months
-        return ImportedFacts(
-            title=self.title,
-            next_review_due=dates.next_review,
-            next_review_derived="next_review" not in self.supplied
-            and found is not None and found.how == "derived",
-            approving_body=str(self.values["approving_body"] or "").strip() or governing_body,
-            review_cycle_months=int(cycle.value) if cycle else 12,
-            last_reviewed=dates.last_reviewed,
-            ratified_on=dates.ratified,
-            version=self.stated_version,
-            version_label=version_label,
-            month_only=dates.month_only,
-            linked_policies=tuple(dict.fromkeys(str(i.value) for i in imported.linked_policies)),
-            lead_names=tuple(str(i.value) for i in imported.dsl),
-            governor_names=tuple(str(i.value) for i in imported.named_governors),
-        )
 
     def check_ownership(self, school_name: str, dsl_names: list[str]) -> list[str]:
         """Point out another school or DSL the document names than the school's own."""
