@@ -4,11 +4,11 @@ digests in the outbox, one per governor (timing and recipients are ``policies.ru
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today, send_after
@@ -52,31 +52,29 @@ UPDATE_KEY_PREFIX = "review-event"  # a "review date changed" email (calendar_up
 
 def load_directory(session: Session, school_id: str) -> Directory:
     """Read the people, roles and groups the recipients rule needs (three column queries)."""
-    emails: dict[int, str] = {}
-    inactive: set[str] = set()
-    for pid, email, active in session.execute(
+    people = session.execute(
         select(Person.id, Person.email, Person.active).where(Person.school_id == school_id)
-    ):
-        if active:
-            emails[pid] = email
-        else:
-            inactive.add(email)
-    roles: dict[str, set[int]] = defaultdict(set)
-    for pid, role in session.execute(
-        select(PersonRole.person_id, PersonRole.role).where(PersonRole.school_id == school_id)
-    ):
-        roles[role].add(pid)
-    groups: dict[str, set[int]] = defaultdict(set)
-    for pid, name in session.execute(
-        select(PersonGroup.person_id, PersonGroup.name).where(PersonGroup.school_id == school_id)
-    ):
-        groups[normalise_group_name(name)].add(pid)
-    return Directory(
-        emails=emails,
-        inactive=frozenset(inactive),
-        roles={k: frozenset(v) for k, v in roles.items()},
-        groups={k: frozenset(v) for k, v in groups.items()},
+    ).all()
+    roles = select(PersonRole.person_id, PersonRole.role).where(PersonRole.school_id == school_id)
+    groups = select(PersonGroup.person_id, PersonGroup.name).where(
+        PersonGroup.school_id == school_id
     )
+    return Directory(
+        emails={pid: email for pid, email, active in people if active},
+        inactive=frozenset(email for _, email, active in people if not active),
+        roles=_members(session.execute(roles)),
+        groups=_members(session.execute(groups), normalise_group_name),
+    )
+
+
+def _members(
+    rows: Iterable[Row[int, str]], name: Callable[[str], str] = str
+) -> dict[str, frozenset[int]]:
+    """The people of each role or group, by its (normalised) name."""
+    members: dict[str, set[int]] = defaultdict(set)
+    for pid, named in rows:
+        members[name(named)].add(pid)
+    return {key: frozenset(ids) for key, ids in members.items()}
 
 
 @dataclass(frozen=True)
