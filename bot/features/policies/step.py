@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.core.context import StepContext
-from bot.features.policies.alerts import plan_alerts
-from bot.features.policies.calendar_updates import (
+from bot.features.policies.alerts import (
     moves_ready,
+    plan_alerts,
     plan_event_updates,
     record_moves,
 )
