@@ -54,10 +54,6 @@ READ_ROLES = POLICY_READERS
 WRITE_ROLES = POLICY_EDITORS
 
 
-def _can_record(user: Person) -> bool:
-    return bool(user.role_names & WRITE_ROLES)
-
-
 @router.get("/policies", include_in_schema=False)
 def policies(request: Request) -> Response:
     """The register: every policy, its review state and versions, and linked-policy gaps."""
@@ -105,7 +101,7 @@ def _detail(
                 "policy": row.policy,
                 "today": today,
                 "stages": alert_stages(due, due) if due else [],
-                "can_record": _can_record(user),
+                "can_record": bool(user.role_names & WRITE_ROLES),
                 "errors": errors or [],
                 "confirm_errors": confirm_errors or [],
                 "confirmed": request.query_params.get("confirmed") == "1",
@@ -157,10 +153,9 @@ def policy_review(
         day = HAPPENED.parse(reviewed_on, "Review date", today, example="2026-03-12")
     except DateWindowError as exc:
         return _detail(request, user, key, errors=[str(exc)], form=form, status_code=400)
-    upload: tuple[str, bytes] | None = None
+    upload = None
     if document is not None and document.filename:
-        data = document.file.read(MAX_DOCUMENT_BYTES + 1)
-        upload = (document.filename, data)
+        upload = (document.filename, document.file.read(MAX_DOCUMENT_BYTES + 1))
     try:
         with ctx(request).store.transaction() as session:
             result = record_review(
