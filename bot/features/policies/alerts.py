@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Row, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import local_today, send_after
 from bot.core.config import SchoolConfig
@@ -93,7 +93,6 @@ class DigestPlanned:
     """One governor's review digest today: the policies it lists, queued or not."""
 
     recipient: str
-    key: str
     queued: bool
 
 
@@ -294,6 +293,18 @@ def _reviews_by_recipient(
     return by_recipient, unaddressed
 
 
+def _dated_policies(
+    session: Session, school_id: str, dated: InstrumentedAttribute[date | None]
+) -> Sequence[Policy]:
+    """The school's policies with that date set, by key (a reading campaign is never reviewed
+    by governors)."""
+    return session.scalars(
+        select(Policy)
+        .where(Policy.school_id == school_id, Policy.kind == "policy", dated.is_not(None))
+        .order_by(Policy.key)
+    ).all()
+
+
 def plan_alerts(
     session: Session,
     school: SchoolConfig,
@@ -312,15 +323,7 @@ def plan_alerts(
     """
     if school.sending_window.school_days_only and not school.is_school_day(today):
         return [], 0
-    policies = session.scalars(
-        select(Policy)
-        .where(
-            Policy.school_id == school.id,
-            Policy.kind == "policy",  # a reading campaign is never reviewed by governors
-            Policy.next_review_due.is_not(None),
-        )
-        .order_by(Policy.key)
-    ).all()
+    policies = _dated_policies(session, school.id, Policy.next_review_due)
     by_recipient, unaddressed = _reviews_by_recipient(session, school.id, policies, today)
     days = digest_days(session, school.id)
     last_any = last_review_emails(session, school.id)
@@ -346,7 +349,6 @@ def plan_alerts(
         if not entries:
             continue
         theirs = [m for m in moves if email in moved_for.get(m.policy.key, ())]
-        key = digest_key(school.id, email, today)
         queued = False
         if write:
             draft = _digest_draft(
@@ -356,13 +358,13 @@ def plan_alerts(
             queued = enqueue_email(
                 session,
                 school_id=school.id,
-                key=key,
+                key=digest_key(school.id, email, today),
                 purpose="governor_review",
                 urgency=Urgency.ROUTINE,
                 draft=draft,
                 not_before=not_before,
             )
-        planned.append(DigestPlanned(email, key, queued))
+        planned.append(DigestPlanned(email, queued))
     return planned, unaddressed
 
 
@@ -372,10 +374,12 @@ def plan_alerts(
 PURPOSE = "governor_review_moved"
 
 
-def _to_tell(policy: Policy, directory: Directory, had_digests: Collection[str]) -> list[str]:
-    """Who has the policy's event in their calendar and still hears about the policy."""
-    recipients = alert_recipients(policy, directory)
-    return [email for email in recipients if recipient_tag(email) in had_digests]
+def _to_tell(session: Session, school_id: str) -> Callable[[Policy], list[str]]:
+    """Who has a policy's event in their calendar and still hears about the policy."""
+    directory = load_directory(session, school_id)
+    had_digests = set(digest_days(session, school_id))
+    return lambda policy: [email for email in alert_recipients(policy, directory)
+                           if recipient_tag(email) in had_digests]
 
 
 def moves_ready(
@@ -385,27 +389,18 @@ def moves_ready(
     email this week: each person to tell gets a digest today or has had none for a week."""
     if school.sending_window.school_days_only and not school.is_school_day(today):
         return []
-    sent = session.scalars(
-        select(Policy)
-        .where(
-            Policy.school_id == school.id,
-            Policy.kind == "policy",
-            Policy.review_event_due.is_not(None),
-        )
-        .order_by(Policy.key)
-    ).all()
+    sent = _dated_policies(session, school.id, Policy.review_event_due)
     moved = [p for p in sent if p.review_event_due != p.next_review_due]
     if not moved:
         return []
-    directory = load_directory(session, school.id)
-    had = set(digest_days(session, school.id))
+    to_tell = _to_tell(session, school.id)
     last = last_review_emails(session, school.id)
     return [
         policy
         for policy in moved
         if all(
             email in digest_today or weekly_email_free(last.get(recipient_tag(email)), today)
-            for email in _to_tell(policy, directory, had)
+            for email in to_tell(policy)
         )
     ]
 
@@ -451,22 +446,18 @@ def plan_event_updates(
     now: datetime,
     moves: Sequence[Move],
     *,
-    write: bool,
     digest_today: Collection[str] = (),
 ) -> int:
     """Queue one email per person to tell about today's moves, except those whose digest today
-    carries them. Returns how many emails were queued (with ``write`` False: would be)."""
+    carries them. Returns how many emails were queued."""
     if not moves:
         return 0
-    directory = load_directory(session, school.id)
-    had = set(digest_days(session, school.id))
+    to_tell = _to_tell(session, school.id)
     by_recipient: dict[str, list[Move]] = defaultdict(list)
     for move in moves:
-        for email in _to_tell(move.policy, directory, had):
+        for email in to_tell(move.policy):
             if email not in digest_today:
                 by_recipient[email].append(move)
-    if not write:
-        return len(by_recipient)
     items = [
         (f"{UPDATE_KEY_PREFIX}:{school.id}:{recipient_tag(email)}:{today.isoformat()}",
          _draft(school, found, email, now))
