@@ -6,8 +6,6 @@ the school.yaml entry. The callers only ask, render and store what this returns.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -274,13 +272,10 @@ def twins(items: list[T]) -> list[tuple[T, T]]:
 
 def extract_bytes(name: str, data: bytes) -> ImportedPolicy:
     """A document held as bytes (an upload, a stored copy) read with the importer."""
-    handle, temp = tempfile.mkstemp(suffix=PurePath(name).suffix.lower())
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        imported = extract_policy(Path(temp))
-    finally:
-        Path(temp).unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        temp = Path(folder) / f"document{PurePath(name).suffix.lower()}"
+        temp.write_bytes(data)
+        imported = extract_policy(temp)
     imported.source = name
     return imported
 
@@ -288,7 +283,7 @@ def extract_bytes(name: str, data: bytes) -> ImportedPolicy:
 def copy_of(imported: ImportedPolicy, data: bytes, held_name: str, held: bytes) -> bool:
     """Whether a document is a copy in another format of one already held (the same text in
     another file, e.g. its Word copy when a PDF comes); the very same file is not a copy."""
-    if hashlib.sha256(held).digest() == hashlib.sha256(data).digest():
+    if held == data:
         return False
     try:
         return same_document(extract_bytes(held_name, held), imported)
