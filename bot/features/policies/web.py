@@ -46,18 +46,16 @@ from bot.features.policies.rules import (
     alert_stages,
 )
 
-__all__ = ["READ_ROLES", "WRITE_ROLES", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
 Found = tuple[Person, Duty, PolicyVersion, Policy]
-READ_ROLES = POLICY_READERS
-WRITE_ROLES = POLICY_EDITORS
 
 
 @router.get("/policies", include_in_schema=False)
 def policies(request: Request) -> Response:
     """The register: every policy, its review state and versions, and linked-policy gaps."""
-    user = require_roles(request, READ_ROLES)
+    user = require_roles(request, POLICY_READERS)
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
         rows = register(session, user.school_id, today)
@@ -101,7 +99,7 @@ def _detail(
                 "policy": row.policy,
                 "today": today,
                 "stages": alert_stages(due, due) if due else [],
-                "can_record": bool(user.role_names & WRITE_ROLES),
+                "can_record": bool(user.role_names & POLICY_EDITORS),
                 "errors": errors or [],
                 "confirm_errors": confirm_errors or [],
                 "confirmed": request.query_params.get("confirmed") == "1",
@@ -130,7 +128,7 @@ def _policy(session: Session, user: Person, key: str) -> Policy:
 @router.get("/policies/{key}", include_in_schema=False)
 def policy_detail(request: Request, key: str) -> Response:
     """One policy: dates, alert schedule, versions, recorded reviews and the review form."""
-    user = require_roles(request, READ_ROLES)
+    user = require_roles(request, POLICY_READERS)
     return _detail(request, user, key)
 
 
@@ -145,7 +143,7 @@ def policy_review(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Record a review (headteacher, admin or clerk); a new document becomes a new version."""
-    user = require_roles(request, WRITE_ROLES)
+    user = require_roles(request, POLICY_EDITORS)
     check_csrf(request, csrf_token)
     form = {"reviewed_on": reviewed_on, "body": body, "minute_ref": minute_ref}
     today = local_today(utcnow())
@@ -181,7 +179,7 @@ def policy_confirm_date(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Confirm (or correct) a next review date worked out from the ratification date."""
-    user = require_roles(request, WRITE_ROLES)
+    user = require_roles(request, POLICY_EDITORS)
     check_csrf(request, csrf_token)
     today = local_today(utcnow())
     new_date: date | None = None
@@ -401,7 +399,7 @@ def document_read(request: Request, version_id: int) -> Response:
         version = _readable(request, session, version_id, None, "")
         policy = session.get(Policy, version.policy_id)
         assert policy is not None
-        back = (f"/policies/{policy.key}", "Policy register") if user.role_names & READ_ROLES \
+        back = (f"/policies/{policy.key}", "Policy register") if user.role_names & POLICY_READERS \
             else ("/me", "My tasks")
         return render(
             request,
