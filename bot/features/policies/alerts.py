@@ -1,21 +1,32 @@
 """Governor review digests: who hears about each policy's review date, and queuing today's
-digests in the outbox, one per governor (timing and recipients are ``policies.rules``)."""
+digests in the outbox, one per governor (timing and recipients are ``policies.rules``).
+
+Review dates kept true in governors' calendars: when a policy's review date moves after its
+calendar event went out (a corrected date, a recorded review), the people who were sent review
+digests and still hear about that policy get an update of the same event — same UID, higher
+SEQUENCE — or, when the policy no longer has a review date, a CANCEL of it. What was last sent
+is stored on the policy (``review_event_due``, ``review_event_sequence``).
+
+A governor hears about reviews at most once a week: a moved date waits for a day when each of
+the people to tell either gets that day's review digest (which then carries the change) or has
+had no review email for a week (who then gets one short email for every date moved that day).
+The wait is bounded: review digests about one date stop after its last overdue repeat."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import local_today, send_after
 from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
-from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
 from bot.core.words import school_words
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
@@ -34,49 +45,47 @@ from bot.features.policies.rules import (
     recipient_tag,
     review_calendar,
     review_state,
+    weekly_email_free,
 )
 from connectors.base import Attachment
 
 __all__ = [
-    "UPDATE_KEY_PREFIX",
     "DigestPlanned",
     "Move",
-    "digest_days",
-    "last_review_emails",
-    "load_directory",
+    "moves_ready",
     "plan_alerts",
+    "plan_event_updates",
+    "record_moves",
 ]
 
-UPDATE_KEY_PREFIX = "review-event"  # a "review date changed" email (calendar_updates)
+UPDATE_KEY_PREFIX = "review-event"  # a "review date changed" email (plan_event_updates)
 
 
 def load_directory(session: Session, school_id: str) -> Directory:
     """Read the people, roles and groups the recipients rule needs (three column queries)."""
-    emails: dict[int, str] = {}
-    inactive: set[str] = set()
-    for pid, email, active in session.execute(
+    people = session.execute(
         select(Person.id, Person.email, Person.active).where(Person.school_id == school_id)
-    ):
-        if active:
-            emails[pid] = email
-        else:
-            inactive.add(email)
-    roles: dict[str, set[int]] = defaultdict(set)
-    for pid, role in session.execute(
-        select(PersonRole.person_id, PersonRole.role).where(PersonRole.school_id == school_id)
-    ):
-        roles[role].add(pid)
-    groups: dict[str, set[int]] = defaultdict(set)
-    for pid, name in session.execute(
-        select(PersonGroup.person_id, PersonGroup.name).where(PersonGroup.school_id == school_id)
-    ):
-        groups[normalise_group_name(name)].add(pid)
-    return Directory(
-        emails=emails,
-        inactive=frozenset(inactive),
-        roles={k: frozenset(v) for k, v in roles.items()},
-        groups={k: frozenset(v) for k, v in groups.items()},
+    ).all()
+    roles = select(PersonRole.person_id, PersonRole.role).where(PersonRole.school_id == school_id)
+    groups = select(PersonGroup.person_id, PersonGroup.name).where(
+        PersonGroup.school_id == school_id
     )
+    return Directory(
+        emails={pid: email for pid, email, active in people if active},
+        inactive=frozenset(email for _, email, active in people if not active),
+        roles=_members(session.execute(roles)),
+        groups=_members(session.execute(groups), normalise_group_name),
+    )
+
+
+def _members(
+    rows: Iterable[Row[int, str]], name: Callable[[str], str] = str
+) -> dict[str, frozenset[int]]:
+    """The people of each role or group, by its (normalised) name."""
+    members: dict[str, set[int]] = defaultdict(set)
+    for pid, named in rows:
+        members[name(named)].add(pid)
+    return {key: frozenset(ids) for key, ids in members.items()}
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,6 @@ class DigestPlanned:
     """One governor's review digest today: the policies it lists, queued or not."""
 
     recipient: str
-    key: str
     queued: bool
 
 
@@ -285,6 +293,18 @@ def _reviews_by_recipient(
     return by_recipient, unaddressed
 
 
+def _dated_policies(
+    session: Session, school_id: str, dated: InstrumentedAttribute[date | None]
+) -> Sequence[Policy]:
+    """The school's policies with that date set, by key (a reading campaign is never reviewed
+    by governors)."""
+    return session.scalars(
+        select(Policy)
+        .where(Policy.school_id == school_id, Policy.kind == "policy", dated.is_not(None))
+        .order_by(Policy.key)
+    ).all()
+
+
 def plan_alerts(
     session: Session,
     school: SchoolConfig,
@@ -303,15 +323,7 @@ def plan_alerts(
     """
     if school.sending_window.school_days_only and not school.is_school_day(today):
         return [], 0
-    policies = session.scalars(
-        select(Policy)
-        .where(
-            Policy.school_id == school.id,
-            Policy.kind == "policy",  # a reading campaign is never reviewed by governors
-            Policy.next_review_due.is_not(None),
-        )
-        .order_by(Policy.key)
-    ).all()
+    policies = _dated_policies(session, school.id, Policy.next_review_due)
     by_recipient, unaddressed = _reviews_by_recipient(session, school.id, policies, today)
     days = digest_days(session, school.id)
     last_any = last_review_emails(session, school.id)
@@ -337,7 +349,6 @@ def plan_alerts(
         if not entries:
             continue
         theirs = [m for m in moves if email in moved_for.get(m.policy.key, ())]
-        key = digest_key(school.id, email, today)
         queued = False
         if write:
             draft = _digest_draft(
@@ -347,11 +358,113 @@ def plan_alerts(
             queued = enqueue_email(
                 session,
                 school_id=school.id,
-                key=key,
+                key=digest_key(school.id, email, today),
                 purpose="governor_review",
                 urgency=Urgency.ROUTINE,
                 draft=draft,
                 not_before=not_before,
             )
-        planned.append(DigestPlanned(email, key, queued))
+        planned.append(DigestPlanned(email, queued))
     return planned, unaddressed
+
+
+# --------------------------------------------------------------------------- review dates moved
+
+
+PURPOSE = "governor_review_moved"
+
+
+def _to_tell(session: Session, school_id: str) -> Callable[[Policy], list[str]]:
+    """Who has a policy's event in their calendar and still hears about the policy."""
+    directory = load_directory(session, school_id)
+    had_digests = set(digest_days(session, school_id))
+    return lambda policy: [email for email in alert_recipients(policy, directory)
+                           if recipient_tag(email) in had_digests]
+
+
+def moves_ready(
+    session: Session, school: SchoolConfig, today: date, digest_today: Collection[str]
+) -> list[Policy]:
+    """The moved review dates that can be told today without anyone getting a second review
+    email this week: each person to tell gets a digest today or has had none for a week."""
+    if school.sending_window.school_days_only and not school.is_school_day(today):
+        return []
+    sent = _dated_policies(session, school.id, Policy.review_event_due)
+    moved = [p for p in sent if p.review_event_due != p.next_review_due]
+    if not moved:
+        return []
+    to_tell = _to_tell(session, school.id)
+    last = last_review_emails(session, school.id)
+    return [
+        policy
+        for policy in moved
+        if all(
+            email in digest_today or weekly_email_free(last.get(recipient_tag(email)), today)
+            for email in to_tell(policy)
+        )
+    ]
+
+
+def record_moves(policies: Sequence[Policy]) -> list[Move]:
+    """Raise each moved event's sequence and store its new date (before any email is built)."""
+    moves = []
+    for policy in policies:
+        old = policy.review_event_due
+        assert old is not None
+        sequence = (policy.review_event_sequence or 0) + 1
+        policy.review_event_sequence = sequence
+        policy.review_event_due = policy.next_review_due
+        moves.append(Move(policy, old, sequence))
+    return moves
+
+
+def _draft(school: SchoolConfig, moves: Sequence[Move], recipient: str, now: datetime
+           ) -> EmailDraft:
+    """The short email carrying the updated (or cancelled) events of one day."""
+    if len(moves) == 1:
+        move = moves[0]
+        what = "removed" if move.cancel else "changed"
+        subject = f"Policy review date {what}: {move.policy.title}"
+    else:
+        subject = f"Policy review dates changed: {len(moves)} policies"
+    return notice(
+        school=school,
+        to=[recipient],
+        subject=subject,
+        greeting="Hello,",
+        paragraphs=[m.words() for m in moves],
+        small="You receive this because you were sent the earlier calendar entry for this "
+        "policy's review; you get at most one email about policy reviews a week.",
+        attachments=tuple(m.attachment(school, now) for m in moves),
+    )
+
+
+def plan_event_updates(
+    session: Session,
+    school: SchoolConfig,
+    today: date,
+    now: datetime,
+    moves: Sequence[Move],
+    *,
+    digest_today: Collection[str] = (),
+) -> int:
+    """Queue one email per person to tell about today's moves, except those whose digest today
+    carries them. Returns how many emails were queued."""
+    if not moves:
+        return 0
+    to_tell = _to_tell(session, school.id)
+    by_recipient: dict[str, list[Move]] = defaultdict(list)
+    for move in moves:
+        for email in to_tell(move.policy):
+            if email not in digest_today:
+                by_recipient[email].append(move)
+    items = [
+        (f"{UPDATE_KEY_PREFIX}:{school.id}:{recipient_tag(email)}:{today.isoformat()}",
+         _draft(school, found, email, now))
+        for email, found in sorted(by_recipient.items())
+    ]
+    added = enqueue_emails(
+        session, school_id=school.id, purpose=PURPOSE, urgency=Urgency.ROUTINE, items=items,
+        not_before=send_after(school, today, now),
+    )
+    return len(added)

@@ -46,18 +46,6 @@ def names_match(typed: str, directory_name: str) -> bool:
     return bool(normalise_name(typed)) and normalise_name(typed) == normalise_name(directory_name)
 
 
-def _existing(session: Session, person_id: int, version_id: int, kind: str) -> Attestation | None:
-    return session.scalar(
-        select(Attestation)
-        .where(
-            Attestation.person_id == person_id,
-            Attestation.policy_version_id == version_id,
-            Attestation.kind == kind,
-        )
-        .order_by(Attestation.id.desc())
-    )
-
-
 def acknowledge(
     session: Session,
     person: Person,
@@ -83,7 +71,15 @@ def acknowledge(
         if (missing := read.missing()) is not None:
             raise ProofNeededError(missing)
         pages = (len(read.seen), read.total) if proof.every_page else (None, None)
-    previous = _existing(session, person.id, version.id, "acknowledgement")
+    previous = session.scalar(
+        select(Attestation)
+        .where(
+            Attestation.person_id == person.id,
+            Attestation.policy_version_id == version.id,
+            Attestation.kind == "acknowledgement",
+        )
+        .order_by(Attestation.id.desc())
+    )
     if previous is not None and duty.opened_on <= local_today(previous.at):
         closed = snapshot.close_done(session, [duty], f"ack:{previous.id}", local_today(now))
         return Recorded(None, True, closed)

@@ -6,8 +6,6 @@ the school.yaml entry. The callers only ask, render and store what this returns.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +26,6 @@ from bot.features.policies.importer import (
     same_document,
 )
 from bot.features.policies.rules import document_version_label, policy_key
-from bot.features.policies.store import ImportedFacts
 from bot.features.policies.typed import typed_date
 
 T = TypeVar("T", bound="Intake")
@@ -219,32 +216,6 @@ class Intake:
         }
         return {key: value for key, value in entry.items() if value not in (None, [])}
 
-    def register_facts(
-        self, dates: Dates, *, governing_body: str, version_label: str | None
-    ) -> ImportedFacts:
-        """What the register stores (call once every question is answered): an approving body
-        left blank is the nation's ``governing_body``."""
-        imported = self.imported
-        assert imported is not None and dates.next_review is not None
-        found = imported.next_review
-        cycle = imported.review_cycle_months
-        return ImportedFacts(
-            title=self.title,
-            next_review_due=dates.next_review,
-            next_review_derived="next_review" not in self.supplied
-            and found is not None and found.how == "derived",
-            approving_body=str(self.values["approving_body"] or "").strip() or governing_body,
-            review_cycle_months=int(cycle.value) if cycle else 12,
-            last_reviewed=dates.last_reviewed,
-            ratified_on=dates.ratified,
-            version=self.stated_version,
-            version_label=version_label,
-            month_only=dates.month_only,
-            linked_policies=tuple(dict.fromkeys(str(i.value) for i in imported.linked_policies)),
-            lead_names=tuple(str(i.value) for i in imported.dsl),
-            governor_names=tuple(str(i.value) for i in imported.named_governors),
-        )
-
     def check_ownership(self, school_name: str, dsl_names: list[str]) -> list[str]:
         """Point out another school or DSL the document names than the school's own."""
         if self.imported is not None:
@@ -301,13 +272,10 @@ def twins(items: list[T]) -> list[tuple[T, T]]:
 
 def extract_bytes(name: str, data: bytes) -> ImportedPolicy:
     """A document held as bytes (an upload, a stored copy) read with the importer."""
-    handle, temp = tempfile.mkstemp(suffix=PurePath(name).suffix.lower())
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        imported = extract_policy(Path(temp))
-    finally:
-        Path(temp).unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        temp = Path(folder) / f"document{PurePath(name).suffix.lower()}"
+        temp.write_bytes(data)
+        imported = extract_policy(temp)
     imported.source = name
     return imported
 
@@ -315,7 +283,7 @@ def extract_bytes(name: str, data: bytes) -> ImportedPolicy:
 def copy_of(imported: ImportedPolicy, data: bytes, held_name: str, held: bytes) -> bool:
     """Whether a document is a copy in another format of one already held (the same text in
     another file, e.g. its Word copy when a PDF comes); the very same file is not a copy."""
-    if hashlib.sha256(held).digest() == hashlib.sha256(data).digest():
+    if held == data:
         return False
     try:
         return same_document(extract_bytes(held_name, held), imported)

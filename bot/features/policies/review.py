@@ -30,7 +30,6 @@ class ReviewRecorded:
     """What recording a review did."""
 
     review_id: int
-    policy_key: str
     reviewed_on: date
     next_review_due: date
     new_version: str | None
@@ -134,7 +133,6 @@ def record_review(
     )
     return ReviewRecorded(
         review_id=review.id,
-        policy_key=policy.key,
         reviewed_on=reviewed_on,
         next_review_due=next_due,
         new_version=added.label if added else None,
@@ -162,12 +160,12 @@ def confirm_review_date(
         raise ReviewError("this policy has no next review date to confirm; give the date")
     if new_date is not None:
         _in_window(REVIEW, new_date, "Next review date", today)
-    if new_date is not None and new_date < today:
-        raise ReviewError(
-            f"the next review date {new_date.isoformat()} is in the past; record the review "
-            "instead if it has happened"
-        )
-    if new_date is None and not policy.next_review_derived:
+        if new_date < today:
+            raise ReviewError(
+                f"the next review date {new_date.isoformat()} is in the past; record the review "
+                "instead if it has happened"
+            )
+    elif not policy.next_review_derived:
         raise ReviewError("the next review date is already confirmed")
     policy.next_review_due = confirmed = new_date or before
     assert confirmed is not None  # a date given, or the one to confirm (checked above)

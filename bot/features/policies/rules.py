@@ -111,10 +111,10 @@ class AlertStage:
 
 def alert_stages(review_due: date, until: date) -> list[AlertStage]:
     """The numbered alert dates for one review date, overdue ones up to ``until`` (capped)."""
-    stages: list[AlertStage] = []
-    for days in ALERT_DAYS_BEFORE:
-        label = "due" if days == 0 else f"before:{days}"
-        stages.append(AlertStage(len(stages), label, shift(review_due, -days)))
+    stages = [
+        AlertStage(index, "due" if days == 0 else f"before:{days}", shift(review_due, -days))
+        for index, days in enumerate(ALERT_DAYS_BEFORE)
+    ]
     number = 1
     while number <= OVERDUE_REPEATS and (
         when := shift(review_due, OVERDUE_EVERY_DAYS * number)
@@ -412,9 +412,7 @@ def _words(text: str) -> tuple[str, ...]:
     """Lower-case words without punctuation, with abbreviations expanded and noise dropped."""
     plain = re.sub(r"[^a-z0-9]+", " ", text.lower().replace("&", " and ")).strip()
     plain = re.sub(r"\be safety\b", "online safety", plain)
-    words: list[str] = []
-    for word in plain.split():
-        words.extend(_SYNONYMS.get(word, word).split())
+    words = (w for word in plain.split() for w in _SYNONYMS.get(word, word).split())
     return tuple(w for w in words if w not in _NOISE)
 
 
@@ -469,9 +467,7 @@ def linked_policy_gaps(
     for owner, linked in links:
         for wanted in linked:
             wanted = re.sub(r"\s+", " ", str(wanted)).strip(" -•*\t")
-            if not wanted or not _words(wanted):
-                continue
-            if any(titles_match(wanted, held) for held in register_titles):
+            if not _words(wanted) or any(titles_match(wanted, held) for held in register_titles):
                 continue
             slot = _words(wanted)
             entry = found.setdefault(slot, (wanted, []))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.core.context import StepContext
-from bot.features.policies.alerts import plan_alerts
-from bot.features.policies.calendar_updates import (
+from bot.features.policies.alerts import (
     moves_ready,
+    plan_alerts,
     plan_event_updates,
     record_moves,
 )
@@ -27,7 +27,7 @@ def governor_alerts(run: StepContext) -> dict[str, int]:
         session, school, today, now, write=run.write, base_url=run.base_url, moves=moves
     )
     moved = plan_event_updates(
-        session, school, today, now, moves, write=run.write, digest_today=digest_today
+        session, school, today, now, moves, digest_today=digest_today
     ) if run.write else len(ready)
     return {
         "governor_alerts": sum(1 for p in planned if p.queued or not run.write),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,16 +17,13 @@ from bot.core.uploads import AttachmentError, check_document_content
 from bot.core.words import plural
 from bot.engine.config_sync import default_statement
 from bot.features.policies.attest import normalise_name
-from bot.features.policies.rules import (
-    ReviewError,
-    check_document,
-    document_version_label,
-    normalise_title,
-    policy_key,
-)
+from bot.features.policies.rules import ReviewError, check_document, normalise_title, policy_key
+
+if TYPE_CHECKING:
+    from bot.features.policies.importer import ImportedPolicy
+    from bot.features.policies.intake import Dates, Intake
 
 __all__ = [
-    "ImportedFacts",
     "StoredPolicy",
     "accepted_document",
     "new_version",
@@ -44,25 +42,6 @@ def accepted_document(name: str, data: bytes) -> str:
     except AttachmentError as exc:
         raise ReviewError(str(exc).removesuffix(".")) from None
     return base
-
-
-@dataclass(frozen=True)
-class ImportedFacts:
-    """What an imported document says about its policy, already checked by a person or flag."""
-
-    title: str
-    next_review_due: date
-    next_review_derived: bool = False  # worked out (ratified + cycle), not stated
-    approving_body: str = "FGB"
-    review_cycle_months: int = 12
-    last_reviewed: date | None = None
-    ratified_on: date | None = None
-    version: str | None = None  # the version number the document states, if any
-    version_label: str | None = None  # what staff see, as the school chose it (typed)
-    month_only: frozenset[str] = frozenset()  # "ratified", "last_reviewed": given as a month
-    linked_policies: tuple[str, ...] = ()
-    lead_names: tuple[str, ...] = ()  # the DSL / policy lead, first match becomes owner
-    governor_names: tuple[str, ...] = ()  # named governors, matched to reviewers' emails
 
 
 @dataclass(frozen=True)
@@ -95,13 +74,14 @@ def _find_or_create(session: Session, school_id: str, title: str) -> tuple[Polic
     return policy, True
 
 
-def _apply_dates(policy: Policy, facts: ImportedFacts) -> list[str]:
-    """Set the document's review dates, never moving a stored date backwards; notes say so."""
+def _apply_dates(policy: Policy, dates: Dates, derived: bool) -> list[str]:
+    """Set the document's review dates, never moving a stored date backwards; notes say so
+    (``derived``: the next review was worked out, ratified + cycle, not stated)."""
     notes: list[str] = []
     for attr, value in (
-        ("last_reviewed", facts.last_reviewed),
-        ("ratified_on", facts.ratified_on),
-        ("next_review_due", facts.next_review_due),
+        ("last_reviewed", dates.last_reviewed),
+        ("ratified_on", dates.ratified),
+        ("next_review_due", dates.next_review),
     ):
         stored: date | None = getattr(policy, attr)
         if value is None:
@@ -114,14 +94,18 @@ def _apply_dates(policy: Policy, facts: ImportedFacts) -> list[str]:
             continue
         setattr(policy, attr, value)
         if attr == "next_review_due":
-            policy.next_review_derived = facts.next_review_derived
+            policy.next_review_derived = derived
     return notes
 
 
 def _match_people(
-    session: Session, school_id: str, policy: Policy, facts: ImportedFacts
+    session: Session, school_id: str, policy: Policy, imported: ImportedPolicy
 ) -> list[str]:
-    """Owner and reviewers from the people the document names; notes count those not found."""
+    """Owner and reviewers from the people the document names (its first DSL found becomes
+    the owner; named governors are matched to reviewers' emails); notes count those not
+    found."""
+    lead_names = [str(i.value) for i in imported.dsl]
+    governor_names = [str(i.value) for i in imported.named_governors]
     notes: list[str] = []
     people = session.execute(
         select(Person.id, Person.email, Person.display_name).where(
@@ -129,15 +113,15 @@ def _match_people(
         )
     ).all()
     by_name = {normalise_name(display): (pid, email) for pid, email, display in people}
-    leads = [by_name[n] for n in map(normalise_name, facts.lead_names) if n in by_name]
+    leads = [by_name[n] for n in map(normalise_name, lead_names) if n in by_name]
     if leads:
         policy.owner_id = leads[0][0]
-    elif facts.lead_names:
-        notes.append(f"{plural(len(facts.lead_names), 'named lead')} not found in the directory")
-    matched = [by_name[n][1] for n in map(normalise_name, facts.governor_names) if n in by_name]
+    elif lead_names:
+        notes.append(f"{plural(len(lead_names), 'named lead')} not found in the directory")
+    matched = [by_name[n][1] for n in map(normalise_name, governor_names) if n in by_name]
     if matched:
         policy.reviewers = sorted(set(policy.reviewers) | set(matched))
-    unmatched = len(facts.governor_names) - len(matched)
+    unmatched = len(governor_names) - len(matched)
     if unmatched:
         notes.append(f"{plural(unmatched, 'named governor')} not found in the directory")
     return notes
@@ -164,12 +148,12 @@ def new_version(
     return version
 
 
-def _check_windows(facts: ImportedFacts, today: date) -> None:
+def _check_windows(dates: Dates, today: date) -> None:
     """Refuse a document's date outside its window (``bot.core.dates``), naming it."""
     for window, day, label in (
-        (REVIEW, facts.next_review_due, "next review date"),
-        (HAPPENED, facts.last_reviewed, "last reviewed"),
-        (HAPPENED, facts.ratified_on, "ratified"),
+        (REVIEW, dates.next_review, "next review date"),
+        (HAPPENED, dates.last_reviewed, "last reviewed"),
+        (HAPPENED, dates.ratified, "ratified"),
     ):
         problem = window.problem(day, today) if day is not None else None
         if problem is not None:
@@ -179,41 +163,45 @@ def _check_windows(facts: ImportedFacts, today: date) -> None:
 def store_imported(
     session: Session,
     school_id: str,
-    facts: ImportedFacts,
+    item: Intake,
+    dates: Dates,
     *,
-    document_name: str,
+    governing_body: str,
+    version_label: str | None,
     data: bytes,
     actor: str,
     today: date,
 ) -> StoredPolicy:
-    """Create or update the policy an imported document describes, and its version.
+    """Create or update the policy an imported document describes, and its version (call once
+    every question is answered; ``dates``: the document's, as stored).
 
     The policy is found by key or by the same significant title words. Review dates from the
     document never move stored dates backwards (a later recorded review wins). People named in
     the document are matched to the directory by name; unmatched ones are reported in notes.
+    An approving body left blank is the nation's ``governing_body``; ``version_label`` is what
+    staff see, as the school chose it (typed), where the document states no version.
     """
-    name = accepted_document(document_name, data)
-    _check_windows(facts, today)
-    policy, created = _find_or_create(session, school_id, facts.title)
-    policy.approving_body = facts.approving_body.strip()[:120] or "FGB"
-    policy.review_cycle_months = facts.review_cycle_months
-    notes = _apply_dates(policy, facts)
-    if facts.linked_policies:
-        policy.linked_policies = list(dict.fromkeys(facts.linked_policies))
-    notes += _match_people(session, school_id, policy, facts)
+    imported = item.imported
+    assert imported is not None and dates.next_review is not None
+    name = accepted_document(item.path.name, data)
+    _check_windows(dates, today)
+    policy, created = _find_or_create(session, school_id, item.title)
+    body = str(item.values["approving_body"] or "").strip() or governing_body
+    policy.approving_body = body.strip()[:120] or "FGB"
+    cycle = imported.review_cycle_months
+    policy.review_cycle_months = int(cycle.value) if cycle else 12
+    stated = imported.next_review
+    derived = "next_review" not in item.supplied and stated is not None and stated.how == "derived"
+    notes = _apply_dates(policy, dates, derived)
+    if imported.linked_policies:
+        policy.linked_policies = list(dict.fromkeys(str(i.value) for i in imported.linked_policies))
+    notes += _match_people(session, school_id, policy, imported)
     digest = hashlib.sha256(data).hexdigest()
     existing = next((v for v in policy.versions if v.sha256 == digest), None)
     label: str | None = None
     if existing is None:
-        label = document_version_label(
-            {v.label for v in policy.versions},
-            facts.version,
-            ratified=facts.ratified_on,
-            last_reviewed=facts.last_reviewed,
-            today=today,
-            month_only=facts.month_only,
-            chosen=facts.version_label,
-        )
+        taken = {v.label for v in policy.versions}
+        label = item.version_label(dates, today, taken=taken, chosen=version_label)
         new_version(session, policy, label, name, data, today)
         session.refresh(policy)
     audit.record(

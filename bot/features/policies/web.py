@@ -1,11 +1,11 @@
 """The policy register (``/policies``), recording reviews, and the signed-link pages for
-policies: acknowledging one (``/ack/{token}``) and reading its document
-(``/documents/{version_id}``)."""
+policies: acknowledging one (``/ack/{token}``), the reading pages before it where the school
+asks for proof of reading, and reading its document (``/documents/{version_id}``)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
+from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
 from bot.core.links import LinkExpiredError, LinkInvalidError
-from bot.core.models import Person, Policy, PolicyVersion, utcnow
+from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
 from bot.engine.web.links import (
@@ -26,9 +27,14 @@ from bot.engine.web.links import (
     open_link_duty,
 )
 from bot.features.policies.attest import acknowledge
-from bot.features.policies.proof import ProofNeededError, proof_for
-from bot.features.policies.reading_web import reading_page
-from bot.features.policies.reading_web import router as reading_router
+from bot.features.policies.proof import (
+    ProofNeededError,
+    check_answers,
+    progress,
+    proof_for,
+    sections,
+    show_section,
+)
 from bot.features.policies.register import register, register_gaps
 from bot.features.policies.review import confirm_review_date, record_review
 from bot.features.policies.rules import (
@@ -40,22 +46,16 @@ from bot.features.policies.rules import (
     alert_stages,
 )
 
-__all__ = ["READ_ROLES", "WRITE_ROLES", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
-router.include_router(reading_router)
-READ_ROLES = POLICY_READERS
-WRITE_ROLES = POLICY_EDITORS
-
-
-def _can_record(user: Person) -> bool:
-    return bool(user.role_names & WRITE_ROLES)
+Found = tuple[Person, Duty, PolicyVersion, Policy]
 
 
 @router.get("/policies", include_in_schema=False)
 def policies(request: Request) -> Response:
     """The register: every policy, its review state and versions, and linked-policy gaps."""
-    user = require_roles(request, READ_ROLES)
+    user = require_roles(request, POLICY_READERS)
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
         rows = register(session, user.school_id, today)
@@ -99,7 +99,7 @@ def _detail(
                 "policy": row.policy,
                 "today": today,
                 "stages": alert_stages(due, due) if due else [],
-                "can_record": _can_record(user),
+                "can_record": bool(user.role_names & POLICY_EDITORS),
                 "errors": errors or [],
                 "confirm_errors": confirm_errors or [],
                 "confirmed": request.query_params.get("confirmed") == "1",
@@ -128,7 +128,7 @@ def _policy(session: Session, user: Person, key: str) -> Policy:
 @router.get("/policies/{key}", include_in_schema=False)
 def policy_detail(request: Request, key: str) -> Response:
     """One policy: dates, alert schedule, versions, recorded reviews and the review form."""
-    user = require_roles(request, READ_ROLES)
+    user = require_roles(request, POLICY_READERS)
     return _detail(request, user, key)
 
 
@@ -143,7 +143,7 @@ def policy_review(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Record a review (headteacher, admin or clerk); a new document becomes a new version."""
-    user = require_roles(request, WRITE_ROLES)
+    user = require_roles(request, POLICY_EDITORS)
     check_csrf(request, csrf_token)
     form = {"reviewed_on": reviewed_on, "body": body, "minute_ref": minute_ref}
     today = local_today(utcnow())
@@ -151,10 +151,9 @@ def policy_review(
         day = HAPPENED.parse(reviewed_on, "Review date", today, example="2026-03-12")
     except DateWindowError as exc:
         return _detail(request, user, key, errors=[str(exc)], form=form, status_code=400)
-    upload: tuple[str, bytes] | None = None
+    upload = None
     if document is not None and document.filename:
-        data = document.file.read(MAX_DOCUMENT_BYTES + 1)
-        upload = (document.filename, data)
+        upload = (document.filename, document.file.read(MAX_DOCUMENT_BYTES + 1))
     try:
         with ctx(request).store.transaction() as session:
             result = record_review(
@@ -180,7 +179,7 @@ def policy_confirm_date(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Confirm (or correct) a next review date worked out from the ratification date."""
-    user = require_roles(request, WRITE_ROLES)
+    user = require_roles(request, POLICY_EDITORS)
     check_csrf(request, csrf_token)
     today = local_today(utcnow())
     new_date: date | None = None
@@ -253,6 +252,75 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
         "done.html",
         {"policy": policy, "version": version, "already": result.already, "person": person},
     )
+
+
+# ---------------------------------------------------------------- signed links: proof of reading
+# The reading pages behind an acknowledgement link when the school asks for proof of reading:
+# one page or section per request (``/ack/{token}?page=N``, recorded on the server when shown),
+# the school's short check (``POST /ack/{token}/check``: failing lets them read again and retry,
+# every attempt kept), and the acknowledge form only once everything is done. Plain forms and
+# links: it works without JavaScript, on a phone, and from the Teams card's "Read and
+# acknowledge" button. The acknowledgement itself refuses early presses (``attest``).
+
+
+def reading_page(
+    request: Request,
+    session: Session,
+    found: Found,
+    token: str,
+    proof: ReadingProof,
+    page: int | None,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    """Show one page or section (recorded as seen), the way on, and what is left to do."""
+    person, duty, version, policy = found
+    parts = sections(version)
+    before = progress(session, duty, version, proof)
+    if page is None:  # the first one not yet seen, else the last
+        page = min(set(range(1, len(parts) + 1)) - before.seen, default=len(parts))
+    page = min(max(page, 1), len(parts))
+    if proof.every_page:
+        show_section(session, duty, page, utcnow())  # the caller's transaction keeps it
+    read = progress(session, duty, version, proof)
+    context = link_page_context(person, duty, version, policy, token, local_today(utcnow()))
+    return render(request, "ack_read.html", {
+        **context, "section": parts[page - 1], "page": page, "parts": parts, "read": read,
+        "proof": proof, "every_page": proof.every_page, **extra,
+    }, status_code=status_code)
+
+
+@router.post("/ack/{token}/check", include_in_schema=False)
+async def reading_check(request: Request, token: str) -> Response:
+    """Mark one attempt at the school's check: passed opens the acknowledge form; failed
+    says how many were right and lets them read again and retry."""
+    form = await request.form(max_fields=20, max_part_size=4096)
+    check_csrf(request, form.get("csrf_token"))
+    answers = {k: str(v) for k, v in form.items() if k.startswith("q")}
+    with ctx(request).store.transaction() as session:
+        found = open_link_duty(request, "ack", token, session)
+        if isinstance(found, Response):
+            return found
+        person, duty, version, _ = found
+        proof = proof_for(duty)
+        if proof is None or not proof.questions:
+            return render(request, "info.html", {"title": "Nothing to answer",
+                          "message": "This policy has no check to answer."}, status_code=400)
+        before = progress(session, duty, version, proof)
+        if not before.read_all:
+            return reading_page(request, session, found, token, proof, None, 400,
+                                error=before.missing())
+        attempt = check_answers(session, duty, version, person, proof, answers, utcnow())
+        result = (f"{attempt.right} of {attempt.questions} right: passed. You can now "
+                  "acknowledge the policy below." if attempt.passed else
+                  f"{attempt.right} of {attempt.questions} right; {proof.needed} are needed. "
+                  "Please read the policy again and have another go.")
+        return reading_page(request, session, found, token, proof, None,
+                            200 if attempt.passed else 422, result=result,
+                            passed_now=attempt.passed)
+
+
+# ---------------------------------------------------------------- documents
 
 
 def _readable(
@@ -331,7 +399,7 @@ def document_read(request: Request, version_id: int) -> Response:
         version = _readable(request, session, version_id, None, "")
         policy = session.get(Policy, version.policy_id)
         assert policy is not None
-        back = (f"/policies/{policy.key}", "Policy register") if user.role_names & READ_ROLES \
+        back = (f"/policies/{policy.key}", "Policy register") if user.role_names & POLICY_READERS \
             else ("/me", "My tasks")
         return render(
             request,

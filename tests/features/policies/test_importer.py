@@ -18,17 +18,16 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from bot.features.policies.importer import (
-    SNIPPET_MAX,
     Found,
     FuzzyDate,
     ImportedPolicy,
     PolicyImportError,
-    derive_next_review,
     extract_from_lines,
     extract_policy,
-    extract_text,
-    find_dates,
 )
+from bot.features.policies.importer.dates import derive_next_review, find_dates
+from bot.features.policies.importer.lines import SNIPPET_MAX
+from bot.features.policies.importer.reading import extract_text
 from tests.support.paths import FIXTURES as SUPPORT_FIXTURES
 from tests.support.paths import SHARED_POLICIES
 

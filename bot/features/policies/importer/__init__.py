@@ -43,20 +43,12 @@ from bot.features.policies.importer.checks import (
     not_ours,
     same_document,
 )
-from bot.features.policies.importer.dates import (
-    derive_next_review,
-    find_dates,
-)
 from bot.features.policies.importer.extract import (
     extract_from_lines,
     extract_policy,
     typed_policy,
 )
-from bot.features.policies.importer.lines import SNIPPET_MAX
-from bot.features.policies.importer.reading import (
-    SUPPORTED_SUFFIXES,
-    extract_text,
-)
+from bot.features.policies.importer.reading import SUPPORTED_SUFFIXES
 from bot.features.policies.importer.values import (
     MONTH_ONLY_RULE,
     Found,
@@ -68,18 +60,14 @@ from bot.features.policies.importer.values import (
 
 __all__ = [
     "MONTH_ONLY_RULE",
-    "SNIPPET_MAX",
     "SUPPORTED_SUFFIXES",
     "Found",
     "FuzzyDate",
     "ImportedPolicy",
     "NoTextLayerError",
     "PolicyImportError",
-    "derive_next_review",
     "extract_from_lines",
     "extract_policy",
-    "extract_text",
-    "find_dates",
     "not_ours",
     "same_document",
     "typed_policy",
