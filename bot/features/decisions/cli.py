@@ -81,9 +81,8 @@ def decisions_list(
     """Counts of open decisions by type and review state (no personal details)."""
     from sqlalchemy import select
 
-    from bot.core import audit
     from bot.core.models import Decision
-    from bot.features.decisions import rules
+    from bot.features.decisions import rules, service
 
     ctx = context()
     today = as_of_today(as_of)
@@ -125,14 +124,8 @@ def decisions_list(
                     review,
                 )
             console.print(table)
-            audit.record(
-                session,
-                actor=f"cli:{leader.email}",
-                action="decisions.listed",
-                object_type="decision",
-                school_id=config.id,
-                details={"via": "cli", "shown": len(decisions)},
-            )
+            service.audit_decision(session, f"cli:{leader.email}", "decisions.listed", config.id,
+                                   via="cli", shown=len(decisions))
 
 
 

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.messages import human_date
@@ -67,25 +66,6 @@ async def _fields_and_files(request: Request) -> tuple[dict[str, str], list[Clea
     return {key: values[0] for key, values in texts.items()}, files, problem
 
 
-def _audit(
-    session: Session,
-    person: Person,
-    action: str,
-    object_id: int | None,
-    school_id: str,
-    **details: Any,
-) -> None:
-    audit.record(
-        session,
-        actor=person.email,
-        action=action,
-        object_type="decision",
-        object_id=object_id,
-        school_id=school_id,
-        details=details,
-    )
-
-
 def _about(decision: Decision) -> str:
     if decision.subject_person is not None:
         return decision.subject_person.display_name
@@ -128,16 +108,8 @@ def decisions_list(request: Request, status: str = "open", page: int = 1) -> Res
         ]
         due = service.count_decisions_due(session, school.id, today)
         overdue = service.count_decisions_overdue(session, school.id, today)
-        _audit(
-            session,
-            person,
-            "decisions.listed",
-            None,
-            school.id,
-            status=status,
-            page=page,
-            shown=len(rows),
-        )
+        service.audit_decision(session, person.email, "decisions.listed", school.id,
+                               status=status, page=page, shown=len(rows))
     return render(
         request,
         "decisions.html",
@@ -246,12 +218,15 @@ def _detail(
     request: Request,
     session: Session,
     school: SchoolConfig,
+    person: Person,
     decision: Decision,
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The decision's page, its view audited."""
+    service.audit_decision(session, person.email, "decision.viewed", school.id, decision.id)
     today = local_today(utcnow())
     return render(
         request,
@@ -284,8 +259,7 @@ def decision_detail(request: Request, decision_id: int) -> Response:
     person, school = _leader(request)
     with ctx(request).store.transaction() as session:
         decision = _load(session, school, decision_id)
-        _audit(session, person, "decision.viewed", decision.id, school.id)
-        return _detail(request, session, school, decision)
+        return _detail(request, session, school, person, decision)
 
 
 @router.post("/decisions/{decision_id}/review", include_in_schema=False)
@@ -310,16 +284,8 @@ async def decision_review(request: Request, decision_id: int) -> Response:
                 if file_problem:
                     errors["files"] = file_problem
                 if errors:
-                    _audit(session, person, "decision.viewed", decision.id, school.id)
-                    return _detail(
-                        request,
-                        session,
-                        school,
-                        decision,
-                        values=fields,
-                        errors=errors,
-                        status_code=422,
-                    )
+                    return _detail(request, session, school, person, decision, values=fields,
+                                   errors=errors, status_code=422)
                 service.review_decision(session, decision, person, outcome, next_on, notes, today)
                 written = service.store_attachments(
                     session, decision, files, context.settings.uploads_dir, person.email
@@ -343,12 +309,6 @@ def decision_file(request: Request, decision_id: int, attachment_id: int) -> Res
         if attachment is None or attachment.decision_id != decision.id:
             raise HTTPException(404, "There is no such file on this decision.")
         data = stored_bytes(context.settings.uploads_dir, "decisions", attachment)
-        _audit(
-            session,
-            person,
-            "decision.file_downloaded",
-            decision.id,
-            school.id,
-            attachment=attachment.id,
-        )
+        service.audit_decision(session, person.email, "decision.file_downloaded", school.id,
+                               decision.id, attachment=attachment.id)
     return download(data, attachment.filename, attachment.content_type)
