@@ -163,34 +163,11 @@ def _card_payloads(
         [text_block(title, weight="Bolder"), text_block(text)],
         actions=[{"type": "Action.OpenUrl", "title": "Open (sign-in required)", "url": url}],
     ))
-    chat = {
-        "text": title,
-        "cardsV2": [
-            {
-                "cardId": hashlib.sha256(key.encode()).hexdigest()[:16],
-                "card": {
-                    "header": {"title": title},
-                    "sections": [
-                        {
-                            "widgets": [
-                                {"textParagraph": {"text": text}},
-                                {
-                                    "buttonList": {
-                                        "buttons": [
-                                            {
-                                                "text": "Open (sign-in required)",
-                                                "onClick": {"openLink": {"url": url}},
-                                            }
-                                        ]
-                                    }
-                                },
-                            ]
-                        }
-                    ],
-                },
-            }
-        ],
-    }
+    button = {"text": "Open (sign-in required)", "onClick": {"openLink": {"url": url}}}
+    widgets = [{"textParagraph": {"text": text}}, {"buttonList": {"buttons": [button]}}]
+    card = {"header": {"title": title}, "sections": [{"widgets": widgets}]}
+    card_id = hashlib.sha256(key.encode()).hexdigest()[:16]
+    chat = {"text": title, "cardsV2": [{"cardId": card_id, "card": card}]}
     return teams, chat
 
 
