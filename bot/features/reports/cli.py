@@ -42,8 +42,8 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
     """
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
-    from bot.core import audit
     from bot.core.models import Person
+    from bot.features.reports.actions import audit_list
     from bot.features.reports.routing import can_open_list
 
     if not email:
@@ -60,14 +60,8 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
             _ = person.role_names
     if person is None or not can_open_list(person.role_names):
         with ctx.store.transaction() as session:  # a refused read is evidence too
-            audit.record(
-                session,
-                actor=f"cli:{email.strip().lower()}",
-                action="report.read_refused",
-                object_type="report_list",
-                school_id=school.id,
-                details={"via": "cli", "command": command},
-            )
+            audit_list(session, f"cli:{email.strip().lower()}", "report.read_refused", school.id,
+                       via="cli", command=command)
         words = school_words(school)
         fail(
             f"{email} is not a {words.dsl}, {words.deputy_dsl} or "
@@ -93,8 +87,8 @@ def list_reports(
     """Counts by status, urgency and category; --show --as EMAIL lists references."""
     from sqlalchemy import select
 
-    from bot.core import audit
     from bot.core.models import Report
+    from bot.features.reports.actions import audit_list
     from bot.features.reports.clocks import open_clock
     from bot.features.reports.routing import visible_reports
     from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES, clock_labels
@@ -155,14 +149,8 @@ def list_reports(
                 f"{clock_labels(words).get(clock.kind, clock.kind)} by "
                 f"{clock.due_at.astimezone(LONDON):%a %d %b %H:%M}" if clock else "—",
             )
-        audit.record(
-            session,
-            actor=f"cli:{viewer.email}",
-            action="report.list_viewed",
-            object_type="report_list",
-            school_id=config.id,
-            details={"count": len(reports), "via": "cli"},
-        )
+        audit_list(session, f"cli:{viewer.email}", "report.list_viewed", config.id,
+                   count=len(reports), via="cli")
     console.print(table)
     console.print(f"{plural(len(reports), 'report')}. This listing was recorded in the audit log.")
 

@@ -30,6 +30,7 @@ from bot.engine.web.deps import ctx, current_user, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
+    audit_list,
     audit_report,
     change_status,
     record_outcome,
@@ -165,14 +166,8 @@ def reports_list(
         )
         words = school_words(school)
         rows = rows_of(session, ids, now, words)
-        audit.record(
-            session,
-            actor=person.email,
-            action="report.list_viewed",
-            object_type="report_list",
-            school_id=school.id,
-            details={"count": len(rows), "filters": {k: v for k, v in filters.items() if v}},
-        )
+        audit_list(session, person.email, "report.list_viewed", school.id, count=len(rows),
+                   filters={k: v for k, v in filters.items() if v})
     query_string = urlencode({k: v for k, v in {**filters, "sort": sort_key}.items() if v})
     return render(
         request,
