@@ -231,8 +231,17 @@ def _problem_rows(
     return found
 
 
-def _save_problem(row: ConnectorState, problem: FormProblem) -> None:
-    row.value = json.dumps({**asdict(problem), "seen": problem.seen.isoformat()})
+def _problem_json(problem: FormProblem) -> str:
+    return json.dumps({**asdict(problem), "seen": problem.seen.isoformat()})
+
+
+def _audit_problem(
+    session: Session, school_id: str, action: str, key: str, actor: str = "system:forms",
+    **details: str,
+) -> None:
+    """Audit an event on a response that could not be read (never what it says)."""
+    audit.record(session, actor=actor, action=action, object_type="form_response",
+                 object_id=key[:120], school_id=school_id, details=details or None)
 
 
 def form_problems(session: Session, school_id: str) -> list[FormProblem]:
@@ -252,9 +261,8 @@ def dismiss_problem(session: Session, school_id: str, key: str, *, actor: str) -
     if match is None:
         return False
     row, problem = match
-    _save_problem(row, replace(problem, dismissed_by=actor))
-    audit.record(session, actor=actor, action="report.form_problem_dismissed",
-                 object_type="form_response", object_id=key[:120], school_id=school_id)
+    row.value = _problem_json(replace(problem, dismissed_by=actor))
+    _audit_problem(session, school_id, "report.form_problem_dismissed", key, actor)
     return True
 
 
@@ -267,18 +275,9 @@ def _flag_recipients(school: SchoolConfig) -> list[str]:
 def _flag(session: Session, school: SchoolConfig, item: UnreadableResponse, now: datetime) -> None:
     """Record a new problem and queue its one content-free email (keyed by the response)."""
     problem = FormProblem(item.key, item.where, item.problem, now)
-    row = ConnectorState(school_id=school.id, key=_state_key(item.key), value="")
-    _save_problem(row, problem)
-    session.add(row)
-    audit.record(
-        session,
-        actor="system:forms",
-        action="report.form_unreadable",
-        object_type="form_response",
-        object_id=item.key[:120],
-        school_id=school.id,
-        details={"where": item.where, "problem": item.problem},
-    )
+    ConnectorState.put(session, school.id, _state_key(item.key), _problem_json(problem))
+    _audit_problem(session, school.id, "report.form_unreadable", item.key,
+                   where=item.where, problem=item.problem)
     draft = notice(
         school=school,
         to=_flag_recipients(school),
@@ -416,9 +415,7 @@ def read_form(
         for key, (row, _) in recorded.items():
             if key not in unreadable:
                 session.delete(row)
-                audit.record(session, actor="system:forms", action="report.form_problem_resolved",
-                             object_type="form_response", object_id=key[:120],
-                             school_id=school.id)
+                _audit_problem(session, school.id, "report.form_problem_resolved", key)
                 result.resolved += 1
     if latest is not None and latest != since:
         ConnectorState.put(session, school.id, FORMS_STATE_KEY, latest.isoformat())
