@@ -23,7 +23,7 @@ from bot.core.messages import human_date
 from bot.core.models import Decision, DecisionAttachment, Person, utcnow
 from bot.core.permissions import LEADERSHIP
 from bot.core.uploads import MAX_FILE_BYTES, CleanFile, remove_files
-from bot.engine.web.deps import check_csrf, ctx, render, require_roles
+from bot.engine.web.deps import ctx, render, require_roles
 from bot.features.decisions import rules, service
 from bot.features.reports.api import checked_files, download, read_form, split_form, stored_bytes
 
@@ -59,8 +59,6 @@ async def _fields_and_files(request: Request) -> tuple[dict[str, str], list[Clea
         too_long="One of the boxes has too much text.",
         unreadable=f"Too much was sent at once: at most {MAX_FILES} files.",
     )
-    token = form.get("csrf_token")
-    check_csrf(request, token if isinstance(token, str) else None)
     texts, uploads, _ = split_form(form, "files")  # anything else sent is left unread
     files, problem = await checked_files(uploads, MAX_FILES)
     return {key: values[0] for key, values in texts.items()}, files, problem
