@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
 from bot.core.emails import is_email
+from bot.core.forms import FormErrors
 from bot.core.messages import human_date
 from bot.core.words import Words, school_words
 
@@ -179,12 +180,8 @@ _TEXTS: tuple[tuple[str, str, int, str | None], ...] = (
 # --------------------------------------------------------------------------- errors
 
 
-class ReportInputError(ValueError):
+class ReportInputError(FormErrors):
     """What was submitted is not acceptable; ``errors`` maps each field to a clear message."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = dict(errors)
 
 
 # --------------------------------------------------------------------------- urgency and clocks
