@@ -109,9 +109,8 @@ def decisions_list(
                     console.print(f"  {label}: {kinds[kind]}")
             if leader is None:
                 continue
-            table = Table(title=f"{config.name} — decisions as of {today:%d %b %Y}")
-            for column in ("Reference", "Type", "About", "Decided by", "Review"):
-                table.add_column(column)
+            table = Table("Reference", "Type", "About", "Decided by", "Review",
+                          title=f"{config.name} — decisions as of {today:%d %b %Y}")
             for d in decisions:
                 about = d.subject_person.display_name if d.subject_person else d.subject_name
                 state = rules.review_state(d.review_on, d.status, today)

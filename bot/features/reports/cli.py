@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from bot.core.clock import LONDON
 from bot.core.words import plural, school_words
@@ -112,10 +112,8 @@ def list_reports(
         with ctx.store.session() as session:
             columns = query.with_only_columns(Report.status, Report.urgency, Report.category)
             rows = session.execute(columns).all()
-        table = Table(title=f"Reports — {config.name}")
-        table.add_column("Counted by")
-        table.add_column("Value")
-        table.add_column("Reports", justify="right")
+        table = Table("Counted by", "Value", Column("Reports", justify="right"),
+                      title=f"Reports — {config.name}")
         for label, index, names in (
             ("Status", 0, STATUSES),
             ("Urgency", 1, URGENCIES),
@@ -134,10 +132,9 @@ def list_reports(
     assert viewer is not None
     with ctx.store.transaction() as session:
         reports = list(session.scalars(query.order_by(Report.created_at.desc())))
-        table = Table(title=f"Reports — {config.name} (as {viewer.email})")
-        table.add_column("Reference", no_wrap=True)  # a reference is copied whole, never split
-        for col in ("Received", "Category", "Urgency", "Status", "Deadline"):
-            table.add_column(col)
+        # a reference is copied whole, never split
+        table = Table(Column("Reference", no_wrap=True), "Received", "Category", "Urgency",
+                      "Status", "Deadline", title=f"Reports — {config.name} (as {viewer.email})")
         for r in reports:
             clock = open_clock(r)
             table.add_row(
