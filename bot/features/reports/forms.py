@@ -76,12 +76,6 @@ _NO = frozenset({"no", "n", "false", "0"})
 _YES_NO_KEYS = ("about_headteacher", "suspected_illegal")
 
 
-def _questions(school: SchoolConfig) -> dict[str, str]:
-    """Question titles (``reports.form_questions`` when the config has it, else defaults)."""
-    configured = getattr(school.reports, "form_questions", None) or {}
-    return {**DEFAULT_FORM_QUESTIONS, **dict(configured)}
-
-
 def _match_category(answer: str) -> str:
     """A category from a form's answer (label or key, any case); unknown ones are "other"."""
     norm = re.sub(r"[^a-z]+", " ", answer.lower()).strip()
@@ -115,22 +109,23 @@ def _yes_no(answer: str) -> bool | None:
     return False if words[0] in _NO else None
 
 
-def answer_problems(answers: Mapping[str, str], questions: Mapping[str, str]) -> list[str]:
+def answer_problems(answers: Mapping[str, str]) -> list[str]:
     """Why a response's answers cannot be read safely (none: fine), naming the question only.
 
     A yes/no question answered with something else ("Not sure") is not guessed at: read as
     "no", a report about the headteacher would be shown to the headteacher.
     """
     return [
-        f"the answer to '{questions[key]}' is neither yes nor no"
+        f"the answer to '{DEFAULT_FORM_QUESTIONS[key]}' is neither yes nor no"
         for key in _YES_NO_KEYS
-        if _yes_no(_answer(answers, questions[key])) is None
+        if _yes_no(_answer(answers, key)) is None
     ]
 
 
-def _answer(answers: Mapping[str, str], title: str) -> str:
-    """The answer to the question ``title`` (any case), cleaned; blank when not answered."""
-    wanted = title.strip().lower()
+def _answer(answers: Mapping[str, str], key: str) -> str:
+    """The answer to the question ``key`` (its title, in any case), cleaned; blank when not
+    answered."""
+    wanted = DEFAULT_FORM_QUESTIONS[key].strip().lower()
     for question, value in answers.items():
         if question.strip().lower() == wanted:
             return clean_text(str(value))
@@ -138,10 +133,10 @@ def _answer(answers: Mapping[str, str], title: str) -> str:
 
 
 def submission_from_answers(
-    answers: Mapping[str, str], questions: Mapping[str, str], respondent_email: str | None = None
+    answers: Mapping[str, str], respondent_email: str | None = None
 ) -> Submission:
     """Map an external form's answers onto a submission; lenient (forms cannot be re-asked)."""
-    involved_text = _answer(answers, questions["involved"])[:MAX_NAMES]
+    involved_text = _answer(answers, "involved")[:MAX_NAMES]
     lowered = involved_text.lower()
     roles = [
         role
@@ -156,21 +151,21 @@ def submission_from_answers(
     involved = tuple(
         (role, involved_text if index == 0 else "") for index, role in enumerate(roles)
     )
-    name = _answer(answers, questions["reporter_name"])[:200] or None
-    email = (_answer(answers, questions["reporter_email"]) or respondent_email or "").strip()
+    name = _answer(answers, "reporter_name")[:200] or None
+    email = (_answer(answers, "reporter_email") or respondent_email or "").strip()
     email_ok = email.lower() if email and is_email(email) else None
-    category = _match_category(_answer(answers, questions["category"]))
+    category = _match_category(_answer(answers, "category"))
 
     def yes(key: str) -> bool:
-        return _yes_no(_answer(answers, questions.get(key, ""))) is True
+        return _yes_no(_answer(answers, key)) is True
 
     return Submission(
         category=category,
         involved=involved,
-        what_happened=_answer(answers, questions["what_happened"])[:MAX_WHAT]
+        what_happened=_answer(answers, "what_happened")[:MAX_WHAT]
         or "(left blank on the form)",
-        occurred=_answer(answers, questions["occurred"])[:60] or None,
-        location=_answer(answers, questions["location"])[:200] or None,
+        occurred=_answer(answers, "occurred")[:60] or None,
+        location=_answer(answers, "location")[:200] or None,
         actions_taken=None,
         suspected_illegal=is_suspected_illegal(category, yes("suspected_illegal")),
         about_headteacher=yes("about_headteacher"),
@@ -180,11 +175,9 @@ def submission_from_answers(
     )
 
 
-def _belongs(
-    response: FormResponse, school: SchoolConfig, questions: Mapping[str, str], default_school: bool
-) -> bool:
+def _belongs(response: FormResponse, school: SchoolConfig, default_school: bool) -> bool:
     """Whether a response is for this school (its 'School' answer, else the first school)."""
-    named = _answer(response.answers, questions["school"]).lower()
+    named = _answer(response.answers, "school").lower()
     if not named:
         return default_school
     return named in (school.id.lower(), school.name.lower())
@@ -371,7 +364,6 @@ def read_form(
     since = _claim_position(session, school.id)
     recorded = _problem_rows(session, school.id)
     whole = any(p.dismissed_by is None for _, p in recorded.values())
-    questions = _questions(school)
     result = FormRead()
     latest = since
     unreadable: dict[str, UnreadableResponse] = {}
@@ -383,18 +375,18 @@ def read_form(
             continue
         if latest is None or response.submitted_at > latest:
             latest = response.submitted_at
-        if not _belongs(response, school, questions, default_school):
+        if not _belongs(response, school, default_school):
             continue
         ref = str(response.response_id)[:120]
         if _stored(session, ref):
             continue
-        problems = answer_problems(response.answers, questions)
+        problems = answer_problems(response.answers)
         if problems:
             unreadable[ref] = UnreadableResponse(
                 key=ref, where=f"the form's response {ref}", problem="; ".join(problems)
             )
             continue
-        sub = submission_from_answers(response.answers, questions, response.respondent_email)
+        sub = submission_from_answers(response.answers, response.respondent_email)
         submit_report(
             session,
             school,
