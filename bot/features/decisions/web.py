@@ -120,7 +120,6 @@ def decisions_list(request: Request, status: str = "open", page: int = 1) -> Res
             "total": total,
             "due": due - overdue,
             "overdue": overdue,
-            "human_date": human_date,
         },
     )
 
