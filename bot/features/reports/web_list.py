@@ -199,12 +199,8 @@ def reports_export(request: Request) -> Response:
     person, school = _leader(request)
     with ctx(request).store.transaction() as session:
         body, _ = export_visible(session, school, person, actor=person.email, via="web")
-    stamp = utcnow().strftime("%Y%m%d")
-    return Response(
-        "\ufeff" + body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="reports-{school.id}-{stamp}.csv"'},
-    )
+    name = f"reports-{school.id}-{utcnow():%Y%m%d}.csv"
+    return download(("\ufeff" + body).encode(), name, "text/csv; charset=utf-8")
 
 
 @router.get("/reports/link", include_in_schema=False)
