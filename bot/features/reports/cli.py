@@ -70,6 +70,17 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
     return person
 
 
+def _deliver_now(ctx: AppContext) -> None:
+    """Hand what the command queued (alerts, receipts) to the platform now, not at the next
+    dispatch pass."""
+    from bot.core.outbox import Urgency, dispatch
+    from bot.core.outbox.delivery import AdminAlerts
+
+    dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
+             alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
+             chat=ctx.connectors.chat, mailboxes=ctx.mailboxes)
+
+
 reports_app = typer.Typer(help="Breach and concern reports.", no_args_is_help=True)
 
 
@@ -180,8 +191,6 @@ def export(
 def ingest(school: SchoolOption = None) -> None:
     """Pull the external form's new responses into the tracked list now (safe to repeat)."""
     from bot.core.models import utcnow
-    from bot.core.outbox import Urgency, dispatch
-    from bot.core.outbox.delivery import AdminAlerts
     from bot.features.reports.forms import read_form
     from bot.features.reports.mirror import mirror_pending
     from connectors.base import ConnectorError
@@ -223,9 +232,7 @@ def ingest(school: SchoolOption = None) -> None:
             except ConnectorError as exc:
                 err.print(f"[yellow]note:[/] the list mirror was not updated: {exc}")
     if total or flagged:
-        dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-                 alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
-                 chat=ctx.connectors.chat, mailboxes=ctx.mailboxes)
+        _deliver_now(ctx)
 
 
 @reports_app.command("form-problems")
@@ -330,8 +337,6 @@ def about(
     from sqlalchemy import select
 
     from bot.core.models import Report, utcnow
-    from bot.core.outbox import Urgency, dispatch
-    from bot.core.outbox.delivery import AdminAlerts
     from bot.features.reports.subject import SubjectError, record_subject
 
     ctx = context()
@@ -358,9 +363,7 @@ def about(
     if done.line_manager:
         console.print(f"Their line manager ({done.line_manager}) will be told, without what "
                       "happened or who it is about.")
-    dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-             alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
-             chat=ctx.connectors.chat, mailboxes=ctx.mailboxes)
+    _deliver_now(ctx)
 
 
 @reports_app.command("link")
