@@ -33,6 +33,8 @@ router = APIRouter()
 
 MAX_FILES = 5
 PAGE_SIZE = 50
+# what the forms' file boxes say they take
+FILE_LIMITS = {"max_files": MAX_FILES, "max_mb": MAX_FILE_BYTES // (1024 * 1024)}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -150,8 +152,7 @@ def _new_form(
             "people": people,
             "v": {**defaults, **(values or {})},
             "errors": errors or {},
-            "max_files": MAX_FILES,
-            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+            **FILE_LIMITS,
         },
         status_code=status_code,
     )
@@ -243,8 +244,7 @@ def _detail(
             "saved": request.query_params.get("saved"),
             "v": values or {},
             "errors": errors or {},
-            "max_files": MAX_FILES,
-            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+            **FILE_LIMITS,
         },
         status_code=status_code,
     )
