@@ -56,9 +56,8 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
                 Person.active.is_(True),
             )
         )
-        if person is not None:
-            _ = person.role_names
-    if person is None or not can_open_list(person.role_names):
+        allowed = person is not None and can_open_list(person.role_names)  # roles read here
+    if person is None or not allowed:
         with ctx.store.transaction() as session:  # a refused read is evidence too
             audit_list(session, f"cli:{email.strip().lower()}", "report.read_refused", school.id,
                        via="cli", command=command)
