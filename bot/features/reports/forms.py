@@ -416,6 +416,9 @@ def read_form(
     return result
 
 
+_Responses = Sequence[FormResponse | UnreadableResponse]  # what a form source answers
+
+
 class _ReadOnce:
     """A form source that answers every school of one poll from one read where it can.
 
@@ -426,13 +429,9 @@ class _ReadOnce:
 
     def __init__(self, forms: FormSource) -> None:
         self._forms = forms
-        self._read: tuple[datetime | None, Sequence[FormResponse | UnreadableResponse]] | None = (
-            None
-        )
+        self._read: tuple[datetime | None, _Responses] | None = None
 
-    def responses(
-        self, since: datetime | None = None
-    ) -> Sequence[FormResponse | UnreadableResponse]:
+    def responses(self, since: datetime | None = None) -> _Responses:
         """As the wrapped source; served from the earlier read when it covers ``since``."""
         if self._read is not None:
             asked, got = self._read
