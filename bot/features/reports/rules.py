@@ -228,10 +228,7 @@ def clock_due(
         # otherwise); a report made outside them is due at the end of the next working day
         # to begin — the same day when made before it starts, so Friday 18:30 is due Monday
         # 17:00 (Tuesday after a bank holiday Monday). Made in office hours, it is 24 hours.
-        day = local.date()
-        if not school.is_working_day(day) or local.time() >= clocks.working_day_ends:
-            day = school.add_working_days(day, 1)
-        return datetime.combine(day, clocks.working_day_ends, tzinfo=LONDON).astimezone(UTC)
+        return _next_working_day_at(school, local, clocks.working_day_ends)
     if rule.hours:
         return started.astimezone(UTC) + timedelta(hours=rule.hours)
     if rule.working_days:
@@ -239,6 +236,15 @@ def clock_due(
     else:
         day = school.add_school_days(local.date(), rule.school_days or 1)
     at = clocks.working_day_ends if rule.ends_at_end_of_day else local.time()
+    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
+
+
+def _next_working_day_at(school: SchoolConfig, local: datetime, at: time) -> datetime:
+    """``at`` o'clock on the day of ``local`` when it is a working day and ``at`` is still to
+    come, else on the next working day."""
+    day = local.date()
+    if not school.is_working_day(day) or local.time() >= at:
+        day = school.add_working_days(day, 1)
     return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
 
 
@@ -333,12 +339,8 @@ def working_hours_resume(school: SchoolConfig, moment: datetime) -> datetime:
     """``moment`` itself inside working hours, else the next start of working hours."""
     if in_working_hours(school, moment):
         return moment
-    local = moment.astimezone(LONDON)
     start = school.reports.clocks.working_window[0]
-    day = local.date()
-    if not school.is_working_day(day) or local.time() >= start:
-        day = school.add_working_days(day, 1)
-    return datetime.combine(day, start, tzinfo=LONDON).astimezone(UTC)
+    return _next_working_day_at(school, moment.astimezone(LONDON), start)
 
 
 def breaks_quiet_hours(rule: ClockRule, urgency: str, stage: int, warn_at: Sequence[float]) -> bool:
