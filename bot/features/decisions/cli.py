@@ -81,9 +81,8 @@ def decisions_list(
     """Counts of open decisions by type and review state (no personal details)."""
     from sqlalchemy import select
 
-    from bot.core import audit
     from bot.core.models import Decision
-    from bot.features.decisions import rules
+    from bot.features.decisions import rules, service
 
     ctx = context()
     today = as_of_today(as_of)
@@ -110,9 +109,8 @@ def decisions_list(
                     console.print(f"  {label}: {kinds[kind]}")
             if leader is None:
                 continue
-            table = Table(title=f"{config.name} — decisions as of {today:%d %b %Y}")
-            for column in ("Reference", "Type", "About", "Decided by", "Review"):
-                table.add_column(column)
+            table = Table("Reference", "Type", "About", "Decided by", "Review",
+                          title=f"{config.name} — decisions as of {today:%d %b %Y}")
             for d in decisions:
                 about = d.subject_person.display_name if d.subject_person else d.subject_name
                 state = rules.review_state(d.review_on, d.status, today)
@@ -125,14 +123,8 @@ def decisions_list(
                     review,
                 )
             console.print(table)
-            audit.record(
-                session,
-                actor=f"cli:{leader.email}",
-                action="decisions.listed",
-                object_type="decision",
-                school_id=config.id,
-                details={"via": "cli", "shown": len(decisions)},
-            )
+            service.audit_decision(session, f"cli:{leader.email}", "decisions.listed", config.id,
+                                   via="cli", shown=len(decisions))
 
 
 

@@ -129,11 +129,11 @@ def _subject(
 
 
 def _long_text(
-    fields: Mapping[str, str], field: str, missing: str, what: str, errors: dict[str, str]
+    fields: Mapping[str, str], field: str, missing: str | None, what: str, errors: dict[str, str]
 ) -> str:
-    """A required text box of at most MAX_TEXT characters."""
+    """A text box of at most MAX_TEXT characters (required when ``missing`` says why)."""
     value = clean_field(fields.get(field), MAX_TEXT + 1)
-    if not value:
+    if not value and missing:
         errors[field] = missing
     elif len(value) > MAX_TEXT:
         errors[field] = f"Keep the {what} to {MAX_TEXT} characters."
@@ -225,9 +225,7 @@ def validate_review(fields: Mapping[str, str], today: date) -> tuple[str, date |
             errors["next_review_on"] = f"Review it again within {MAX_REVIEW_YEARS} years."
     elif outcome != "closed":
         errors["outcome"] = "Choose whether the decision continues or is closed."
-    notes = clean_field(fields.get("notes"), MAX_TEXT + 1)
-    if len(notes) > MAX_TEXT:
-        errors["notes"] = f"Keep the notes to {MAX_TEXT} characters."
+    notes = _long_text(fields, "notes", None, "notes", errors)
     if errors:
         raise DecisionInputError(errors)
     return outcome, next_on, notes

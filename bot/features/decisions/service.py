@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -46,6 +47,7 @@ from bot.features.reports.api import store_files
 __all__ = [
     "ReviewReminder",
     "active_people",
+    "audit_decision",
     "count_decisions_due",
     "count_decisions_overdue",
     "create_decision",
@@ -54,6 +56,19 @@ __all__ = [
     "review_decision",
     "store_attachments",
 ]
+
+
+def audit_decision(
+    session: Session,
+    actor: str,
+    action: str,
+    school_id: str,
+    decision_id: int | None = None,
+    **details: Any,
+) -> None:
+    """Audit an event on the register: ids, kinds and counts only, never who or what."""
+    audit.record(session, actor=actor, action=action, object_type="decision",
+                 object_id=decision_id, school_id=school_id, details=details)
 
 
 def store_attachments(
@@ -73,15 +88,8 @@ def store_attachments(
         school_id=decision.school_id, decision_id=decision.id, uploaded_by=actor,
     )
     if written:
-        audit.record(
-            session,
-            actor=actor,
-            action="decision.files_added",
-            object_type="decision",
-            object_id=decision.id,
-            school_id=decision.school_id,
-            details={"count": len(written)},
-        )
+        audit_decision(session, actor, "decision.files_added", decision.school_id, decision.id,
+                       count=len(written))
     return written
 
 
@@ -98,15 +106,8 @@ def create_decision(
     )
     session.add(decision)
     session.flush()
-    audit.record(
-        session,
-        actor=actor.email,
-        action="decision.recorded",
-        object_type="decision",
-        object_id=decision.id,
-        school_id=school.id,
-        details={"kind": data.kind, "subject_type": data.subject_type},
-    )
+    audit_decision(session, actor.email, "decision.recorded", school.id, decision.id,
+                   kind=data.kind, subject_type=data.subject_type)
     return decision
 
 
@@ -137,15 +138,9 @@ def review_decision(
         decision.status, decision.closed_on = "open", None
         decision.review_on, decision.review_set_on = next_review_on, today
     session.flush()
-    audit.record(
-        session,
-        actor=actor.email,
-        action="decision.closed" if outcome == "closed" else "decision.reviewed",
-        object_type="decision",
-        object_id=decision.id,
-        school_id=decision.school_id,
-        details={"review": review.id, "next_review_on": str(next_review_on or "")},
-    )
+    action = "decision.closed" if outcome == "closed" else "decision.reviewed"
+    audit_decision(session, actor.email, action, decision.school_id, decision.id,
+                   review=review.id, next_review_on=str(next_review_on or ""))
     return review
 
 

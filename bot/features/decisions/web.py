@@ -17,14 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.messages import human_date
 from bot.core.models import Decision, DecisionAttachment, Person, utcnow
 from bot.core.permissions import LEADERSHIP
 from bot.core.uploads import MAX_FILE_BYTES, CleanFile, remove_files
-from bot.engine.web.deps import check_csrf, ctx, render, require_roles
+from bot.engine.web.deps import ctx, render, require_roles
 from bot.features.decisions import rules, service
 from bot.features.reports.api import checked_files, download, read_form, split_form, stored_bytes
 
@@ -34,6 +33,8 @@ router = APIRouter()
 
 MAX_FILES = 5
 PAGE_SIZE = 50
+# what the forms' file boxes say they take
+FILE_LIMITS = {"max_files": MAX_FILES, "max_mb": MAX_FILE_BYTES // (1024 * 1024)}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -60,30 +61,9 @@ async def _fields_and_files(request: Request) -> tuple[dict[str, str], list[Clea
         too_long="One of the boxes has too much text.",
         unreadable=f"Too much was sent at once: at most {MAX_FILES} files.",
     )
-    token = form.get("csrf_token")
-    check_csrf(request, token if isinstance(token, str) else None)
     texts, uploads, _ = split_form(form, "files")  # anything else sent is left unread
     files, problem = await checked_files(uploads, MAX_FILES)
     return {key: values[0] for key, values in texts.items()}, files, problem
-
-
-def _audit(
-    session: Session,
-    person: Person,
-    action: str,
-    object_id: int | None,
-    school_id: str,
-    **details: Any,
-) -> None:
-    audit.record(
-        session,
-        actor=person.email,
-        action=action,
-        object_type="decision",
-        object_id=object_id,
-        school_id=school_id,
-        details=details,
-    )
 
 
 def _about(decision: Decision) -> str:
@@ -128,16 +108,8 @@ def decisions_list(request: Request, status: str = "open", page: int = 1) -> Res
         ]
         due = service.count_decisions_due(session, school.id, today)
         overdue = service.count_decisions_overdue(session, school.id, today)
-        _audit(
-            session,
-            person,
-            "decisions.listed",
-            None,
-            school.id,
-            status=status,
-            page=page,
-            shown=len(rows),
-        )
+        service.audit_decision(session, person.email, "decisions.listed", school.id,
+                               status=status, page=page, shown=len(rows))
     return render(
         request,
         "decisions.html",
@@ -150,7 +122,6 @@ def decisions_list(request: Request, status: str = "open", page: int = 1) -> Res
             "total": total,
             "due": due - overdue,
             "overdue": overdue,
-            "human_date": human_date,
         },
     )
 
@@ -181,8 +152,7 @@ def _new_form(
             "people": people,
             "v": {**defaults, **(values or {})},
             "errors": errors or {},
-            "max_files": MAX_FILES,
-            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+            **FILE_LIMITS,
         },
         status_code=status_code,
     )
@@ -246,12 +216,15 @@ def _detail(
     request: Request,
     session: Session,
     school: SchoolConfig,
+    person: Person,
     decision: Decision,
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The decision's page, its view audited."""
+    service.audit_decision(session, person.email, "decision.viewed", school.id, decision.id)
     today = local_today(utcnow())
     return render(
         request,
@@ -271,8 +244,7 @@ def _detail(
             "saved": request.query_params.get("saved"),
             "v": values or {},
             "errors": errors or {},
-            "max_files": MAX_FILES,
-            "max_mb": MAX_FILE_BYTES // (1024 * 1024),
+            **FILE_LIMITS,
         },
         status_code=status_code,
     )
@@ -284,8 +256,7 @@ def decision_detail(request: Request, decision_id: int) -> Response:
     person, school = _leader(request)
     with ctx(request).store.transaction() as session:
         decision = _load(session, school, decision_id)
-        _audit(session, person, "decision.viewed", decision.id, school.id)
-        return _detail(request, session, school, decision)
+        return _detail(request, session, school, person, decision)
 
 
 @router.post("/decisions/{decision_id}/review", include_in_schema=False)
@@ -310,16 +281,8 @@ async def decision_review(request: Request, decision_id: int) -> Response:
                 if file_problem:
                     errors["files"] = file_problem
                 if errors:
-                    _audit(session, person, "decision.viewed", decision.id, school.id)
-                    return _detail(
-                        request,
-                        session,
-                        school,
-                        decision,
-                        values=fields,
-                        errors=errors,
-                        status_code=422,
-                    )
+                    return _detail(request, session, school, person, decision, values=fields,
+                                   errors=errors, status_code=422)
                 service.review_decision(session, decision, person, outcome, next_on, notes, today)
                 written = service.store_attachments(
                     session, decision, files, context.settings.uploads_dir, person.email
@@ -343,12 +306,6 @@ def decision_file(request: Request, decision_id: int, attachment_id: int) -> Res
         if attachment is None or attachment.decision_id != decision.id:
             raise HTTPException(404, "There is no such file on this decision.")
         data = stored_bytes(context.settings.uploads_dir, "decisions", attachment)
-        _audit(
-            session,
-            person,
-            "decision.file_downloaded",
-            decision.id,
-            school.id,
-            attachment=attachment.id,
-        )
+        service.audit_decision(session, person.email, "decision.file_downloaded", school.id,
+                               decision.id, attachment=attachment.id)
     return download(data, attachment.filename, attachment.content_type)

@@ -28,6 +28,7 @@ from bot.features.reports.rules import (
 __all__ = [
     "ReportActionError",
     "add_entry",
+    "audit_list",
     "audit_report",
     "change_status",
     "record_outcome",
@@ -51,6 +52,12 @@ def audit_report(session: Session, report: Report, actor: str, action: str, **de
         school_id=report.school_id,
         details={"reference": report.reference, **details},
     )
+
+
+def audit_list(session: Session, actor: str, action: str, school_id: str, **details: Any) -> None:
+    """Audit an event on a school's tracked list as a whole: counts and filters, no contents."""
+    audit.record(session, actor=actor, action=action, object_type="report_list",
+                 school_id=school_id, details=details)
 
 
 def _entry(

@@ -63,21 +63,17 @@ def queue_concern_alerts(
         if person.email.lower() not in wanted:
             continue
         title = f"New report {reference}"
-
-        def queue(key: str, card: dict[str, Any], feed: dict[str, Any] | None = None,
-                  person: Person = person, chat: TeamsChat = chat, title: str = title) -> None:
+        feed = {"user_id": chat.user_id, "activity_type": CONCERN_ACTIVITY,
+                "preview": f"{title}: {urgency.lower()} urgency", "web_url": url,
+                "template": {"reference": reference, "urgency": urgency.lower()}}
+        card = concern_card(school_name, reference, urgency, url)
+        # the feed notification (no card), then the card in their chat
+        for kind, content, notification in (("feed", {}, feed), ("chat", card, None)):
             enqueue_chat_card(
-                session, school_id=school_id, key=key, purpose="report_alert",
-                urgency=Urgency.SAFEGUARDING, recipient=person.email, title=title,
-                text=f"{urgency} urgency", chat_id=chat.chat_id, service_url=chat.service_url,
-                card=card, feed=feed, not_before=now,
+                session, school_id=school_id, purpose="report_alert", urgency=Urgency.SAFEGUARDING,
+                key=f"report-{kind}:{school_id}:{reference}:{person.id}", recipient=person.email,
+                title=title, text=f"{urgency} urgency", chat_id=chat.chat_id,
+                service_url=chat.service_url, card=content, feed=notification, not_before=now,
             )
-
-        queue(f"report-feed:{school_id}:{reference}:{person.id}", {},
-              {"user_id": chat.user_id, "activity_type": CONCERN_ACTIVITY,
-               "preview": f"{title}: {urgency.lower()} urgency", "web_url": url,
-               "template": {"reference": reference, "urgency": urgency.lower()}})
-        queue(f"report-chat:{school_id}:{reference}:{person.id}",
-              concern_card(school_name, reference, urgency, url))
         told += 1
     return told

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from bot.core.clock import LONDON
 from bot.core.words import plural, school_words
@@ -42,8 +42,8 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
     """
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
-    from bot.core import audit
     from bot.core.models import Person
+    from bot.features.reports.actions import audit_list
     from bot.features.reports.routing import can_open_list
 
     if not email:
@@ -56,24 +56,28 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
                 Person.active.is_(True),
             )
         )
-        if person is not None:
-            _ = person.role_names
-    if person is None or not can_open_list(person.role_names):
+        allowed = person is not None and can_open_list(person.role_names)  # roles read here
+    if person is None or not allowed:
         with ctx.store.transaction() as session:  # a refused read is evidence too
-            audit.record(
-                session,
-                actor=f"cli:{email.strip().lower()}",
-                action="report.read_refused",
-                object_type="report_list",
-                school_id=school.id,
-                details={"via": "cli", "command": command},
-            )
+            audit_list(session, f"cli:{email.strip().lower()}", "report.read_refused", school.id,
+                       via="cli", command=command)
         words = school_words(school)
         fail(
             f"{email} is not a {words.dsl}, {words.deputy_dsl} or "
             f"{words.headteacher} of {school.id}; reports are only for them."
         )
     return person
+
+
+def _deliver_now(ctx: AppContext) -> None:
+    """Hand what the command queued (alerts, receipts) to the platform now, not at the next
+    dispatch pass."""
+    from bot.core.outbox import Urgency, dispatch
+    from bot.core.outbox.delivery import AdminAlerts
+
+    dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
+             alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
+             chat=ctx.connectors.chat, mailboxes=ctx.mailboxes)
 
 
 reports_app = typer.Typer(help="Breach and concern reports.", no_args_is_help=True)
@@ -93,8 +97,8 @@ def list_reports(
     """Counts by status, urgency and category; --show --as EMAIL lists references."""
     from sqlalchemy import select
 
-    from bot.core import audit
     from bot.core.models import Report
+    from bot.features.reports.actions import audit_list
     from bot.features.reports.clocks import open_clock
     from bot.features.reports.routing import visible_reports
     from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES, clock_labels
@@ -118,10 +122,8 @@ def list_reports(
         with ctx.store.session() as session:
             columns = query.with_only_columns(Report.status, Report.urgency, Report.category)
             rows = session.execute(columns).all()
-        table = Table(title=f"Reports — {config.name}")
-        table.add_column("Counted by")
-        table.add_column("Value")
-        table.add_column("Reports", justify="right")
+        table = Table("Counted by", "Value", Column("Reports", justify="right"),
+                      title=f"Reports — {config.name}")
         for label, index, names in (
             ("Status", 0, STATUSES),
             ("Urgency", 1, URGENCIES),
@@ -140,10 +142,9 @@ def list_reports(
     assert viewer is not None
     with ctx.store.transaction() as session:
         reports = list(session.scalars(query.order_by(Report.created_at.desc())))
-        table = Table(title=f"Reports — {config.name} (as {viewer.email})")
-        table.add_column("Reference", no_wrap=True)  # a reference is copied whole, never split
-        for col in ("Received", "Category", "Urgency", "Status", "Deadline"):
-            table.add_column(col)
+        # a reference is copied whole, never split
+        table = Table(Column("Reference", no_wrap=True), "Received", "Category", "Urgency",
+                      "Status", "Deadline", title=f"Reports — {config.name} (as {viewer.email})")
         for r in reports:
             clock = open_clock(r)
             table.add_row(
@@ -155,14 +156,8 @@ def list_reports(
                 f"{clock_labels(words).get(clock.kind, clock.kind)} by "
                 f"{clock.due_at.astimezone(LONDON):%a %d %b %H:%M}" if clock else "—",
             )
-        audit.record(
-            session,
-            actor=f"cli:{viewer.email}",
-            action="report.list_viewed",
-            object_type="report_list",
-            school_id=config.id,
-            details={"count": len(reports), "via": "cli"},
-        )
+        audit_list(session, f"cli:{viewer.email}", "report.list_viewed", config.id,
+                   count=len(reports), via="cli")
     console.print(table)
     console.print(f"{plural(len(reports), 'report')}. This listing was recorded in the audit log.")
 
@@ -195,8 +190,6 @@ def export(
 def ingest(school: SchoolOption = None) -> None:
     """Pull the external form's new responses into the tracked list now (safe to repeat)."""
     from bot.core.models import utcnow
-    from bot.core.outbox import Urgency, dispatch
-    from bot.core.outbox.delivery import AdminAlerts
     from bot.features.reports.forms import read_form
     from bot.features.reports.mirror import mirror_pending
     from connectors.base import ConnectorError
@@ -238,9 +231,7 @@ def ingest(school: SchoolOption = None) -> None:
             except ConnectorError as exc:
                 err.print(f"[yellow]note:[/] the list mirror was not updated: {exc}")
     if total or flagged:
-        dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-                 alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
-                 chat=ctx.connectors.chat, mailboxes=ctx.mailboxes)
+        _deliver_now(ctx)
 
 
 @reports_app.command("form-problems")
@@ -345,8 +336,6 @@ def about(
     from sqlalchemy import select
 
     from bot.core.models import Report, utcnow
-    from bot.core.outbox import Urgency, dispatch
-    from bot.core.outbox.delivery import AdminAlerts
     from bot.features.reports.subject import SubjectError, record_subject
 
     ctx = context()
@@ -373,9 +362,7 @@ def about(
     if done.line_manager:
         console.print(f"Their line manager ({done.line_manager}) will be told, without what "
                       "happened or who it is about.")
-    dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-             alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
-             chat=ctx.connectors.chat, mailboxes=ctx.mailboxes)
+    _deliver_now(ctx)
 
 
 @reports_app.command("link")

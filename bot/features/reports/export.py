@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.models import Person, Report
 from bot.core.words import csv_text
+from bot.features.reports.actions import audit_list
 from bot.features.reports.routing import visible_reports
 from bot.features.reports.rules import CATEGORIES, INVOLVED_ROLES, STATUSES, URGENCIES, local_time
 
@@ -51,8 +51,7 @@ def export_visible(
     reports = list(session.scalars(
         visible_reports(school, person.email, person.role_names).order_by(Report.id)
     ))
-    audit.record(session, actor=actor, action="report.exported", object_type="report_list",
-                 school_id=school.id, details={"rows": len(reports), "via": via})
+    audit_list(session, actor, "report.exported", school.id, rows=len(reports), via=via)
     return export_csv(reports), len(reports)
 
 

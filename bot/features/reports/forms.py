@@ -76,12 +76,6 @@ _NO = frozenset({"no", "n", "false", "0"})
 _YES_NO_KEYS = ("about_headteacher", "suspected_illegal")
 
 
-def _questions(school: SchoolConfig) -> dict[str, str]:
-    """Question titles (``reports.form_questions`` when the config has it, else defaults)."""
-    configured = getattr(school.reports, "form_questions", None) or {}
-    return {**DEFAULT_FORM_QUESTIONS, **dict(configured)}
-
-
 def _match_category(answer: str) -> str:
     """A category from a form's answer (label or key, any case); unknown ones are "other"."""
     norm = re.sub(r"[^a-z]+", " ", answer.lower()).strip()
@@ -115,22 +109,23 @@ def _yes_no(answer: str) -> bool | None:
     return False if words[0] in _NO else None
 
 
-def answer_problems(answers: Mapping[str, str], questions: Mapping[str, str]) -> list[str]:
+def answer_problems(answers: Mapping[str, str]) -> list[str]:
     """Why a response's answers cannot be read safely (none: fine), naming the question only.
 
     A yes/no question answered with something else ("Not sure") is not guessed at: read as
     "no", a report about the headteacher would be shown to the headteacher.
     """
     return [
-        f"the answer to '{questions[key]}' is neither yes nor no"
+        f"the answer to '{DEFAULT_FORM_QUESTIONS[key]}' is neither yes nor no"
         for key in _YES_NO_KEYS
-        if _yes_no(_answer(answers, questions[key])) is None
+        if _yes_no(_answer(answers, key)) is None
     ]
 
 
-def _answer(answers: Mapping[str, str], title: str) -> str:
-    """The answer to the question ``title`` (any case), cleaned; blank when not answered."""
-    wanted = title.strip().lower()
+def _answer(answers: Mapping[str, str], key: str) -> str:
+    """The answer to the question ``key`` (its title, in any case), cleaned; blank when not
+    answered."""
+    wanted = DEFAULT_FORM_QUESTIONS[key].strip().lower()
     for question, value in answers.items():
         if question.strip().lower() == wanted:
             return clean_text(str(value))
@@ -138,10 +133,10 @@ def _answer(answers: Mapping[str, str], title: str) -> str:
 
 
 def submission_from_answers(
-    answers: Mapping[str, str], questions: Mapping[str, str], respondent_email: str | None = None
+    answers: Mapping[str, str], respondent_email: str | None = None
 ) -> Submission:
     """Map an external form's answers onto a submission; lenient (forms cannot be re-asked)."""
-    involved_text = _answer(answers, questions["involved"])[:MAX_NAMES]
+    involved_text = _answer(answers, "involved")[:MAX_NAMES]
     lowered = involved_text.lower()
     roles = [
         role
@@ -156,21 +151,21 @@ def submission_from_answers(
     involved = tuple(
         (role, involved_text if index == 0 else "") for index, role in enumerate(roles)
     )
-    name = _answer(answers, questions["reporter_name"])[:200] or None
-    email = (_answer(answers, questions["reporter_email"]) or respondent_email or "").strip()
+    name = _answer(answers, "reporter_name")[:200] or None
+    email = (_answer(answers, "reporter_email") or respondent_email or "").strip()
     email_ok = email.lower() if email and is_email(email) else None
-    category = _match_category(_answer(answers, questions["category"]))
+    category = _match_category(_answer(answers, "category"))
 
     def yes(key: str) -> bool:
-        return _yes_no(_answer(answers, questions.get(key, ""))) is True
+        return _yes_no(_answer(answers, key)) is True
 
     return Submission(
         category=category,
         involved=involved,
-        what_happened=_answer(answers, questions["what_happened"])[:MAX_WHAT]
+        what_happened=_answer(answers, "what_happened")[:MAX_WHAT]
         or "(left blank on the form)",
-        occurred=_answer(answers, questions["occurred"])[:60] or None,
-        location=_answer(answers, questions["location"])[:200] or None,
+        occurred=_answer(answers, "occurred")[:60] or None,
+        location=_answer(answers, "location")[:200] or None,
         actions_taken=None,
         suspected_illegal=is_suspected_illegal(category, yes("suspected_illegal")),
         about_headteacher=yes("about_headteacher"),
@@ -180,11 +175,9 @@ def submission_from_answers(
     )
 
 
-def _belongs(
-    response: FormResponse, school: SchoolConfig, questions: Mapping[str, str], default_school: bool
-) -> bool:
+def _belongs(response: FormResponse, school: SchoolConfig, default_school: bool) -> bool:
     """Whether a response is for this school (its 'School' answer, else the first school)."""
-    named = _answer(response.answers, questions["school"]).lower()
+    named = _answer(response.answers, "school").lower()
     if not named:
         return default_school
     return named in (school.id.lower(), school.name.lower())
@@ -231,8 +224,17 @@ def _problem_rows(
     return found
 
 
-def _save_problem(row: ConnectorState, problem: FormProblem) -> None:
-    row.value = json.dumps({**asdict(problem), "seen": problem.seen.isoformat()})
+def _problem_json(problem: FormProblem) -> str:
+    return json.dumps({**asdict(problem), "seen": problem.seen.isoformat()})
+
+
+def _audit_problem(
+    session: Session, school_id: str, action: str, key: str, actor: str = "system:forms",
+    **details: str,
+) -> None:
+    """Audit an event on a response that could not be read (never what it says)."""
+    audit.record(session, actor=actor, action=action, object_type="form_response",
+                 object_id=key[:120], school_id=school_id, details=details or None)
 
 
 def form_problems(session: Session, school_id: str) -> list[FormProblem]:
@@ -252,9 +254,8 @@ def dismiss_problem(session: Session, school_id: str, key: str, *, actor: str) -
     if match is None:
         return False
     row, problem = match
-    _save_problem(row, replace(problem, dismissed_by=actor))
-    audit.record(session, actor=actor, action="report.form_problem_dismissed",
-                 object_type="form_response", object_id=key[:120], school_id=school_id)
+    row.value = _problem_json(replace(problem, dismissed_by=actor))
+    _audit_problem(session, school_id, "report.form_problem_dismissed", key, actor)
     return True
 
 
@@ -267,18 +268,9 @@ def _flag_recipients(school: SchoolConfig) -> list[str]:
 def _flag(session: Session, school: SchoolConfig, item: UnreadableResponse, now: datetime) -> None:
     """Record a new problem and queue its one content-free email (keyed by the response)."""
     problem = FormProblem(item.key, item.where, item.problem, now)
-    row = ConnectorState(school_id=school.id, key=_state_key(item.key), value="")
-    _save_problem(row, problem)
-    session.add(row)
-    audit.record(
-        session,
-        actor="system:forms",
-        action="report.form_unreadable",
-        object_type="form_response",
-        object_id=item.key[:120],
-        school_id=school.id,
-        details={"where": item.where, "problem": item.problem},
-    )
+    ConnectorState.put(session, school.id, _state_key(item.key), _problem_json(problem))
+    _audit_problem(session, school.id, "report.form_unreadable", item.key,
+                   where=item.where, problem=item.problem)
     draft = notice(
         school=school,
         to=_flag_recipients(school),
@@ -372,7 +364,6 @@ def read_form(
     since = _claim_position(session, school.id)
     recorded = _problem_rows(session, school.id)
     whole = any(p.dismissed_by is None for _, p in recorded.values())
-    questions = _questions(school)
     result = FormRead()
     latest = since
     unreadable: dict[str, UnreadableResponse] = {}
@@ -384,18 +375,18 @@ def read_form(
             continue
         if latest is None or response.submitted_at > latest:
             latest = response.submitted_at
-        if not _belongs(response, school, questions, default_school):
+        if not _belongs(response, school, default_school):
             continue
         ref = str(response.response_id)[:120]
         if _stored(session, ref):
             continue
-        problems = answer_problems(response.answers, questions)
+        problems = answer_problems(response.answers)
         if problems:
             unreadable[ref] = UnreadableResponse(
                 key=ref, where=f"the form's response {ref}", problem="; ".join(problems)
             )
             continue
-        sub = submission_from_answers(response.answers, questions, response.respondent_email)
+        sub = submission_from_answers(response.answers, response.respondent_email)
         submit_report(
             session,
             school,
@@ -416,15 +407,16 @@ def read_form(
         for key, (row, _) in recorded.items():
             if key not in unreadable:
                 session.delete(row)
-                audit.record(session, actor="system:forms", action="report.form_problem_resolved",
-                             object_type="form_response", object_id=key[:120],
-                             school_id=school.id)
+                _audit_problem(session, school.id, "report.form_problem_resolved", key)
                 result.resolved += 1
     if latest is not None and latest != since:
         ConnectorState.put(session, school.id, FORMS_STATE_KEY, latest.isoformat())
     session.flush()
     result.problems = [p for p in form_problems(session, school.id) if p.dismissed_by is None]
     return result
+
+
+_Responses = Sequence[FormResponse | UnreadableResponse]  # what a form source answers
 
 
 class _ReadOnce:
@@ -437,13 +429,9 @@ class _ReadOnce:
 
     def __init__(self, forms: FormSource) -> None:
         self._forms = forms
-        self._read: tuple[datetime | None, Sequence[FormResponse | UnreadableResponse]] | None = (
-            None
-        )
+        self._read: tuple[datetime | None, _Responses] | None = None
 
-    def responses(
-        self, since: datetime | None = None
-    ) -> Sequence[FormResponse | UnreadableResponse]:
+    def responses(self, since: datetime | None = None) -> _Responses:
         """As the wrapped source; served from the earlier read when it covers ``since``."""
         if self._read is not None:
             asked, got = self._read

@@ -163,34 +163,11 @@ def _card_payloads(
         [text_block(title, weight="Bolder"), text_block(text)],
         actions=[{"type": "Action.OpenUrl", "title": "Open (sign-in required)", "url": url}],
     ))
-    chat = {
-        "text": title,
-        "cardsV2": [
-            {
-                "cardId": hashlib.sha256(key.encode()).hexdigest()[:16],
-                "card": {
-                    "header": {"title": title},
-                    "sections": [
-                        {
-                            "widgets": [
-                                {"textParagraph": {"text": text}},
-                                {
-                                    "buttonList": {
-                                        "buttons": [
-                                            {
-                                                "text": "Open (sign-in required)",
-                                                "onClick": {"openLink": {"url": url}},
-                                            }
-                                        ]
-                                    }
-                                },
-                            ]
-                        }
-                    ],
-                },
-            }
-        ],
-    }
+    button = {"text": "Open (sign-in required)", "onClick": {"openLink": {"url": url}}}
+    widgets = [{"textParagraph": {"text": text}}, {"buttonList": {"buttons": [button]}}]
+    card = {"header": {"title": title}, "sections": [{"widgets": widgets}]}
+    card_id = hashlib.sha256(key.encode()).hexdigest()[:16]
+    chat = {"text": title, "cardsV2": [{"cardId": card_id, "card": card}]}
     return teams, chat
 
 
@@ -350,8 +327,7 @@ def submit_report(
         its commit fails.
     """
     ensure_school(session, school)
-    if sub.suspected_illegal != is_suspected_illegal(sub.category, sub.suspected_illegal):
-        sub = replace(sub, suspected_illegal=True)
+    sub = replace(sub, suspected_illegal=is_suspected_illegal(sub.category, sub.suspected_illegal))
     urgency = assess_urgency(sub.category, sub.suspected_illegal, sub.immediate_risk)
     report = Report(
         school_id=school.id,
@@ -375,18 +351,12 @@ def submit_report(
         created_at=now,
     )
     reference = _store_with_reference(session, report, now.astimezone(LONDON).year)
-
-    def system(text: str) -> None:
-        system_note(session, report, now, text)
-
     words = school_words(school)
     if sub.suspected_illegal:
-        system(illegal_content_advice(words))
+        system_note(session, report, now, illegal_content_advice(words))
     if sub.immediate_risk:
-        system(
-            "The reporter said a child may be at risk of harm right now. "
-            + immediate_risk_advice(words)
-        )
+        system_note(session, report, now, "The reporter said a child may be at risk of harm "
+                    "right now. " + immediate_risk_advice(words))
     kind = clock_kind(sub.category)
     clock = ReportClock(
         school_id=school.id,
@@ -399,7 +369,8 @@ def submit_report(
     session.add(clock)
     withheld = len(files) if sub.suspected_illegal else 0
     if withheld:
-        system(
+        system_note(
+            session, report, now,
             f"{plural(withheld, 'attached file')} {'was' if withheld == 1 else 'were'} not stored: "
             "images that may be indecent must not "
             "be copied or kept. Secure the original device instead."

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,44 +15,24 @@ from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import ConnectorState, Report, School, utcnow
 from bot.core.store import dialect_insert, exclusive
-from bot.features.reports.clocks import open_clock
 from bot.features.reports.rules import CATEGORIES, REFERENCE_PATTERN, STATUSES, URGENCIES
 from connectors.base import ListMirror
 
-__all__ = [
-    "DEFAULT_MIRROR_FIELDS",
-    "MIRROR_STATE_KEY",
-    "SAFE_MIRROR_FIELDS",
-    "mirror_fields",
-    "mirror_pending",
-]
+__all__ = ["MIRROR_STATE_KEY", "mirror_fields", "mirror_pending"]
 
-DEFAULT_MIRROR_FIELDS: tuple[str, ...] = ("category", "urgency", "status", "created")
-SAFE_MIRROR_FIELDS = frozenset({"category", "urgency", "status", "created", "closed", "due"})
 MIRROR_STATE_KEY = "reports.mirror"
 LOCK_WAIT = 120.0  # seconds a pass waits for the one before it (SQLite; PostgreSQL waits on)
 
 
-def _mirror_field_names(school: SchoolConfig) -> tuple[str, ...]:
-    """Configured fields (``reports.mirror_fields`` when the config has it), safe ones only."""
-    wanted = getattr(school.reports, "mirror_fields", None) or DEFAULT_MIRROR_FIELDS
-    return tuple(f for f in wanted if f in SAFE_MIRROR_FIELDS)
-
-
-def mirror_fields(report: Report, names: Sequence[str] = DEFAULT_MIRROR_FIELDS) -> dict[str, str]:
-    """The minimal row a list mirror gets: never content, names or the reporter."""
-    clock = open_clock(report)
-    values = {
+def mirror_fields(report: Report) -> dict[str, str]:
+    """The minimal row a list mirror gets (category, urgency, status, the day it was made):
+    never content, names or the reporter."""
+    return {
         "category": CATEGORIES.get(report.category, report.category),
         "urgency": URGENCIES.get(report.urgency, report.urgency),
         "status": STATUSES.get(report.status, report.status),
         "created": report.created_at.astimezone(LONDON).date().isoformat(),
-        "closed": report.closed_at.astimezone(LONDON).date().isoformat()
-        if report.closed_at
-        else "",
-        "due": clock.due_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") if clock else "",
     }
-    return {name: values[name] for name in names if name in values}
 
 
 def mirror_pending(
@@ -71,7 +51,6 @@ def mirror_pending(
     """
     if session.get(School, school.id) is None:
         return 0  # no report has been stored for this school yet
-    names = _mirror_field_names(school)
     done = 0
     saved: str | None = None  # the state as read, once this pass has its turn
     state: dict[str, str] = {}
@@ -91,7 +70,7 @@ def mirror_pending(
             ):
                 if not REFERENCE_PATTERN.match(report.reference):
                     continue
-                row = mirror_fields(report, names)
+                row = mirror_fields(report)
                 digest = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
                 digest = digest[:32]
                 if held is not None:

@@ -13,11 +13,11 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
 from bot.core.emails import is_email
+from bot.core.forms import FormErrors
 from bot.core.messages import human_date
 from bot.core.words import Words, school_words
 
@@ -179,12 +179,8 @@ _TEXTS: tuple[tuple[str, str, int, str | None], ...] = (
 # --------------------------------------------------------------------------- errors
 
 
-class ReportInputError(ValueError):
+class ReportInputError(FormErrors):
     """What was submitted is not acceptable; ``errors`` maps each field to a clear message."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = dict(errors)
 
 
 # --------------------------------------------------------------------------- urgency and clocks
@@ -210,12 +206,7 @@ def clock_kind(category: str) -> str:
 
 
 def clock_due(
-    kind: str,
-    started: datetime,
-    school: SchoolConfig,
-    tz: ZoneInfo = LONDON,
-    *,
-    urgency: str = "normal",
+    kind: str, started: datetime, school: SchoolConfig, *, urgency: str = "normal"
 ) -> datetime:
     """When a clock runs out, by the school's rule for its kind and urgency.
 
@@ -227,7 +218,7 @@ def clock_due(
     ``end_of_day: false``, when it keeps the time of day it started.
     """
     rule = school.clock_rule(kind, urgency)
-    local = started.astimezone(tz)
+    local = started.astimezone(LONDON)
     clocks = school.reports.clocks
     if rule.out_of_hours and not _in_office_hours(school, local):
         # Wales' staff route (Wales Safeguarding Procedures, Section 5): "within no more than
@@ -237,10 +228,7 @@ def clock_due(
         # otherwise); a report made outside them is due at the end of the next working day
         # to begin — the same day when made before it starts, so Friday 18:30 is due Monday
         # 17:00 (Tuesday after a bank holiday Monday). Made in office hours, it is 24 hours.
-        day = local.date()
-        if not school.is_working_day(day) or local.time() >= clocks.working_day_ends:
-            day = school.add_working_days(day, 1)
-        return datetime.combine(day, clocks.working_day_ends, tzinfo=tz).astimezone(UTC)
+        return _next_working_day_at(school, local, clocks.working_day_ends)
     if rule.hours:
         return started.astimezone(UTC) + timedelta(hours=rule.hours)
     if rule.working_days:
@@ -248,7 +236,16 @@ def clock_due(
     else:
         day = school.add_school_days(local.date(), rule.school_days or 1)
     at = clocks.working_day_ends if rule.ends_at_end_of_day else local.time()
-    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
+
+
+def _next_working_day_at(school: SchoolConfig, local: datetime, at: time) -> datetime:
+    """``at`` o'clock on the day of ``local`` when it is a working day and ``at`` is still to
+    come, else on the next working day."""
+    day = local.date()
+    if not school.is_working_day(day) or local.time() >= at:
+        day = school.add_working_days(day, 1)
+    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
 
 
 def _in_office_hours(school: SchoolConfig, local: datetime) -> bool:
@@ -330,24 +327,20 @@ def clock_summary(school: SchoolConfig) -> list[str]:
 # --------------------------------------------------------------------------- quiet hours
 
 
-def in_working_hours(school: SchoolConfig, moment: datetime, tz: ZoneInfo = LONDON) -> bool:
+def in_working_hours(school: SchoolConfig, moment: datetime) -> bool:
     """Whether ``moment`` falls in the school's working hours on a working day (bank holidays,
     Christmas Day among them, and weekends are quiet all day)."""
-    local = moment.astimezone(tz)
+    local = moment.astimezone(LONDON)
     start, end = school.reports.clocks.working_window
     return school.is_working_day(local.date()) and start <= local.time() <= end
 
 
-def working_hours_resume(school: SchoolConfig, moment: datetime, tz: ZoneInfo = LONDON) -> datetime:
+def working_hours_resume(school: SchoolConfig, moment: datetime) -> datetime:
     """``moment`` itself inside working hours, else the next start of working hours."""
-    if in_working_hours(school, moment, tz):
+    if in_working_hours(school, moment):
         return moment
-    local = moment.astimezone(tz)
     start = school.reports.clocks.working_window[0]
-    day = local.date()
-    if not school.is_working_day(day) or local.time() >= start:
-        day = school.add_working_days(day, 1)
-    return datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
+    return _next_working_day_at(school, moment.astimezone(LONDON), start)
 
 
 def breaks_quiet_hours(rule: ClockRule, urgency: str, stage: int, warn_at: Sequence[float]) -> bool:
@@ -402,7 +395,7 @@ def escalation_stage(
 
 
 def quiet_hours_wait(
-    school: SchoolConfig, rule: ClockRule, urgency: str, tz: ZoneInfo = LONDON
+    school: SchoolConfig, rule: ClockRule, urgency: str
 ) -> Callable[[datetime, int], datetime] | None:
     """The ``wait`` for ``escalation_stage`` under the school's quiet hours (None when they
     are off): a stage that breaks them goes when it falls, any other at the next start of
@@ -414,7 +407,7 @@ def quiet_hours_wait(
     def wait(moment: datetime, stage: int) -> datetime:
         if breaks_quiet_hours(rule, urgency, stage, clocks.warn_at):
             return moment
-        return working_hours_resume(school, moment, tz)
+        return working_hours_resume(school, moment)
 
     return wait
 

@@ -25,7 +25,7 @@ from bot.core.uploads import (
     remove_files,
 )
 from bot.core.words import school_words
-from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
+from bot.engine.web.deps import client_ip, ctx, current_user, render
 from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, submit_report
 from bot.features.reports.rules import (
@@ -163,8 +163,6 @@ async def _receive(
     """Validate, store (committed, with its rate-limit hit), alert, then say "received".
     Counted per account when signed in, else per address."""
     form = await read_form(request)
-    token = form.get("csrf_token")
-    check_csrf(request, token if isinstance(token, str) else None)
     context = ctx(request)
     rule = rate_limit(request)
     sender = f"user:{user.id}" if user is not None else f"ip:{client_ip(request) or 'unknown'}"
@@ -299,61 +297,46 @@ async def report_submit(request: Request, background: BackgroundTasks) -> Respon
     return await _receive(request, background, school, "/report", user)
 
 
-def _open_school(request: Request, school_id: str) -> SchoolConfig:
+def _public_form(request: Request, school_id: str) -> tuple[SchoolConfig, str]:
+    """The school of a public form and the address it posts to: the site's own
+    (``/report/<school>``) or the school's public link (``/report/<school>/<token>``). 404 when
+    the school takes no reports without an account, or the link is not its own."""
     school = school_for(request, school_id)
-    if school is None or not school.reports.public_link:
-        raise HTTPException(
-            404,
-            "This school does not take reports here without an account. Please sign in, or "
-            "ask the school office how to report a concern.",
-        )
-    return school
-
-
-@router.get("/report/{school_id}", include_in_schema=False)
-def open_report_form(request: Request, school_id: str) -> Response:
-    """The school's public form on the site itself (no account needed)."""
-    school = _open_school(request, school_id)
-    return _form_page(request, school, f"/report/{school_id}", signed_in=None)
-
-
-@router.post("/report/{school_id}", include_in_schema=False)
-async def open_report_submit(
-    request: Request, background: BackgroundTasks, school_id: str
-) -> Response:
-    """Receive a report through the site's public form (rate limited per IP address, shared
-    with the school's public link)."""
-    school = _open_school(request, school_id)
-    return await _receive(request, background, school, f"/report/{school_id}", None)
-
-
-def _public_school(request: Request, school_id: str, token: str) -> SchoolConfig:
-    school = school_for(request, school_id)
-    if (
-        school is None
-        or not school.reports.public_link
-        or not read_link_token(ctx(request).settings.signing_key(), school_id, token)
+    token = request.path_params.get("token")
+    public = school is not None and school.reports.public_link
+    if token is not None and not (
+        public and read_link_token(ctx(request).settings.signing_key(), school_id, token)
     ):
         raise HTTPException(
             404,
             "This report link is not valid. Please check it, or ask the school office for "
             "the current link.",
         )
-    return school
+    if school is None or not public:
+        raise HTTPException(
+            404,
+            "This school does not take reports here without an account. Please sign in, or "
+            "ask the school office how to report a concern.",
+        )
+    return school, f"/report/{school_id}" + (f"/{token}" if token is not None else "")
 
 
+@router.get("/report/{school_id}", include_in_schema=False)
 @router.get("/report/{school_id}/{token}", include_in_schema=False)
-def public_report_form(request: Request, school_id: str, token: str) -> Response:
-    """The form behind a school's public link (no account needed)."""
-    school = _public_school(request, school_id, token)
+def public_report_form(request: Request, school_id: str) -> Response:
+    """The school's public form, on the site itself or behind its public link (no account
+    needed)."""
+    school, action = _public_form(request, school_id)
     # the public form always asks who you are (a signed-in person can use /report instead)
-    return _form_page(request, school, f"/report/{school_id}/{token}", signed_in=None)
+    return _form_page(request, school, action, signed_in=None)
 
 
+@router.post("/report/{school_id}", include_in_schema=False)
 @router.post("/report/{school_id}/{token}", include_in_schema=False)
 async def public_report_submit(
-    request: Request, background: BackgroundTasks, school_id: str, token: str
+    request: Request, background: BackgroundTasks, school_id: str
 ) -> Response:
-    """Receive a report through the public link (rate limited per IP address)."""
-    school = _public_school(request, school_id, token)
-    return await _receive(request, background, school, f"/report/{school_id}/{token}", None)
+    """Receive a report through the site's public form or the school's public link (rate
+    limited per IP address, the two counted together)."""
+    school, action = _public_form(request, school_id)
+    return await _receive(request, background, school, action, None)

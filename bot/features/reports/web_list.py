@@ -30,6 +30,7 @@ from bot.engine.web.deps import ctx, current_user, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
+    audit_list,
     audit_report,
     change_status,
     record_outcome,
@@ -165,14 +166,8 @@ def reports_list(
         )
         words = school_words(school)
         rows = rows_of(session, ids, now, words)
-        audit.record(
-            session,
-            actor=person.email,
-            action="report.list_viewed",
-            object_type="report_list",
-            school_id=school.id,
-            details={"count": len(rows), "filters": {k: v for k, v in filters.items() if v}},
-        )
+        audit_list(session, person.email, "report.list_viewed", school.id, count=len(rows),
+                   filters={k: v for k, v in filters.items() if v})
     query_string = urlencode({k: v for k, v in {**filters, "sort": sort_key}.items() if v})
     return render(
         request,
@@ -204,12 +199,8 @@ def reports_export(request: Request) -> Response:
     person, school = _leader(request)
     with ctx(request).store.transaction() as session:
         body, _ = export_visible(session, school, person, actor=person.email, via="web")
-    stamp = utcnow().strftime("%Y%m%d")
-    return Response(
-        "\ufeff" + body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="reports-{school.id}-{stamp}.csv"'},
-    )
+    name = f"reports-{school.id}-{utcnow():%Y%m%d}.csv"
+    return download(("\ufeff" + body).encode(), name, "text/csv; charset=utf-8")
 
 
 @router.get("/reports/link", include_in_schema=False)

@@ -63,9 +63,9 @@ async def read_form(
     unreadable: str = UNREADABLE,
 ) -> FormData:
     """Parse the body with tight limits (``max_files`` files, ``spare`` more let through to be
-    refused by name); a body we cannot read is a clear 4xx (``too_long`` for a text box over
-    ``max_part_size``; text that is not UTF-8 is always ``UNREADABLE``; ``unreadable`` for any
-    other body the parser refuses), never a 500."""
+    refused by name) and check its CSRF token; a body we cannot read is a clear 4xx
+    (``too_long`` for a text box over ``max_part_size``; text that is not UTF-8 is always
+    ``UNREADABLE``; ``unreadable`` for any other body the parser refuses), never a 500."""
     try:
         form = await request.form(
             max_files=max_files + spare, max_fields=max_fields, max_part_size=max_part_size
@@ -84,6 +84,8 @@ async def read_form(
             ) from None
         raise HTTPException(400, unreadable) from None
     check_form(form)
+    token = form.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)
     return form
 
 
@@ -142,9 +144,7 @@ async def checked_files(
 
 async def read_fields(request: Request) -> dict[str, str]:
     """A small form's text fields (files ignored), once its CSRF token checks out."""
-    fields = {k: v for k, v in (await read_form(request)).multi_items() if isinstance(v, str)}
-    check_csrf(request, fields.get("csrf_token"))
-    return fields
+    return {k: v for k, v in (await read_form(request)).multi_items() if isinstance(v, str)}
 
 
 def mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:
