@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SETUP_RETRY_SECONDS",
     "Attachment",
-    "BatchMailer",
     "BulkFeed",
     "CardMessage",
     "ChatBot",
@@ -422,18 +421,6 @@ class BounceReader(Protocol):
         """Of these outbox rows' messages, those a report received since ``since`` says did
         not arrive: key -> the report's reason (e.g. ``550 5.7.233``). Raises ConnectorError
         when the platform cannot answer now."""
-        ...
-
-
-@runtime_checkable
-class BatchMailer(Mailer, Protocol):
-    """A mailer that sends several messages in one platform batch (e.g. Gmail, <= 50): it sets
-    ``max_batch`` above 1 and overrides ``Mailer.send_batch``."""
-
-    max_batch: int
-
-    def send_batch(self, messages: Sequence[OutgoingEmail]) -> list[SendResult | ConnectorError]:
-        """Deliver up to ``max_batch`` messages, one result per message, in order."""
         ...
 
 
