@@ -10,8 +10,7 @@ mean for the outbox.
 
 Example::
 
-    client = GoogleClient.from_file(Path("sa.json"), admin_subject="it@school.example",
-                                    sender="office@school.example")
+    client = GoogleClient.from_settings(settings.google)
     gmail = client.gmail()
     gmail.call(gmail.resource.users().messages().send(userId="me", body={"raw": raw}))
 
@@ -31,10 +30,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import parse_retry_after
+
+if TYPE_CHECKING:
+    from bot.core.settings import GoogleSettings
 
 __all__ = [
     "DIRECTORY_SCOPES",
@@ -317,17 +318,13 @@ class GoogleClient:
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
-    def from_file(
-        cls,
-        path: Path,
-        *,
-        admin_subject: str | None = None,
-        sender: str | None = None,
-        http: Any | None = None,
-    ) -> GoogleClient:
-        """Load a service-account JSON key file (raises GoogleSetupError with a clear reason)."""
+    def from_settings(cls, google: GoogleSettings, *, http: Any | None = None) -> GoogleClient:
+        """Load the settings' service-account JSON key file, acting as their admin and sender
+        (raises GoogleSetupError with a clear reason)."""
         from google.oauth2 import service_account
 
+        path = google.service_account_file
+        assert path is not None  # the callers say what to set first
         try:
             info = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -352,8 +349,8 @@ class GoogleClient:
         return cls(
             credentials,
             client_id=str(info.get("client_id") or "") or None,
-            admin_subject=admin_subject,
-            sender=sender,
+            admin_subject=google.admin_subject,
+            sender=google.sender,
             http=http,
         )
 
