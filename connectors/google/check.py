@@ -117,7 +117,6 @@ def run_checks(
         One row per check; a row with ``ok=False`` carries a ``fix``.
     """
     google = settings.google
-    rows: list[CheckRow] = []
     if google.service_account_file is None:
         return [
             CheckRow(
@@ -138,15 +137,12 @@ def run_checks(
                 f"point {_var('SERVICE_ACCOUNT_FILE')} at the downloaded JSON key",
             )
         ]
-    rows.append(
-        CheckRow(
-            "Service account key",
-            True,
-            f"{client.service_account_email} (client ID {client.client_id})",
-        )
-    )
-    rows.extend(_directory_rows(settings, client))
-    rows.append(_gmail_row(settings.google.sender, client))
+    rows = [
+        CheckRow("Service account key", True,
+                 f"{client.service_account_email} (client ID {client.client_id})"),
+        *_directory_rows(settings, client),
+        _gmail_row(settings.google.sender, client),
+    ]
     if settings.google.sender:
         rows.append(_gmail_lookup_row(settings.google.sender, client))
     for school, sender in (schools or {}).items():
@@ -172,7 +168,6 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
             )
         ]
     api = client.directory()
-    rows: list[CheckRow] = []
     query = {"query": google.user_query} if google.user_query else {}
     if google.user_query:
         who = f"only users matching {google.user_query} are read ({_var('USER_QUERY')})"
@@ -185,21 +180,17 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
                 customer=google.customer, maxResults=1, fields="users(primaryEmail)", **query
             )
         )
-        rows.append(CheckRow("Directory users", True,
-                             f"users readable as {google.admin_subject}; {who}"))
-    except GoogleCallError as exc:
-        bad_query = bool(google.user_query) and exc.status == 400
-        if bad_query:
-            rows.append(CheckRow(
+    except GoogleCallError as exc:  # the group checks would fail the same way: none follow
+        if google.user_query and exc.status == 400:
+            return [CheckRow(
                 "Directory users", False, f"{_var('USER_QUERY')}={google.user_query}: {exc}",
                 f"fix {_var('USER_QUERY')}: an Admin SDK user search such as "
-                "orgUnitPath='/Staff' (deploy/google.md)"))
-        else:
-            rows.append(_failed(
-                "Directory users", client, exc, _DIRECTORY,
-                forbidden=f"{google.admin_subject} must be a super admin or hold an admin role "
-                "with Users > Read", not_found=f"check {_var('CUSTOMER')} (use my_customer)"))
-        return rows  # the group checks would fail the same way
+                "orgUnitPath='/Staff' (deploy/google.md)")]
+        return [_failed(
+            "Directory users", client, exc, _DIRECTORY,
+            forbidden=f"{google.admin_subject} must be a super admin or hold an admin role "
+            "with Users > Read", not_found=f"check {_var('CUSTOMER')} (use my_customer)")]
+    rows = [CheckRow("Directory users", True, f"users readable as {google.admin_subject}; {who}")]
     if not google.role_groups:
         rows.append(
             CheckRow(

@@ -183,15 +183,10 @@ class GmailMailer(Mailer):
             if not page:
                 break
         self._reports = {i: self._reports.get(i) or self._report(i) for i in ids}
-        found: dict[str, str] = {}
-        for named, failed in self._reports.values():
-            for original in named:
-                if original in wanted:
-                    to = f" to {failed}" if failed else ""
-                    found[wanted[original]] = (f"Gmail could not deliver it{to}: its "
-                                               "mailer-daemon sent a delivery failure report "
-                                               "(bounced)")
-        return found
+        return {wanted[original]: f"Gmail could not deliver it{f' to {failed}' if failed else ''}: "
+                "its mailer-daemon sent a delivery failure report (bounced)"
+                for named, failed in self._reports.values() for original in named
+                if original in wanted}
 
     def _report(self, report_id: str) -> tuple[tuple[str, ...], str]:
         """A mailer-daemon message's headers: the Message-IDs it names and who failed."""
