@@ -484,16 +484,11 @@ def _send_probe(client: GraphClient, app: str, sender: str) -> CheckRow:
 
 def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckRow:
     name = "Mail.Send scope"
+    mine = ours | {sender.casefold()}
     try:
-        others = [
-            u
-            for u in client.users(
-                select=("id", "mail", "userPrincipalName"), top=10, all_pages=False
-            )
-            if u.mail
-            and u.mail.casefold() not in ours | {sender.casefold()}
-            and (u.user_principal_name or "").casefold() not in ours | {sender.casefold()}
-        ]
+        users = client.users(select=("id", "mail", "userPrincipalName"), top=10, all_pages=False)
+        others = [u for u in users if u.mail and not mine & {
+            u.mail.casefold(), (u.user_principal_name or "").casefold()}]
     except GraphCallError as exc:
         return CheckRow(name, True, f"not tested (could not list users: {exc.status})")
     if not others:

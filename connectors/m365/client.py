@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import importlib
 import io
 import re
@@ -107,7 +108,6 @@ _BUILDERS = tuple(
     )
 )
 _SDK_DEPRECATION = "This class is deprecated. Please use the generic RequestConfiguration"
-_sdk_loaded = False
 _AADSTS = re.compile(r"AADSTS(\d+)")
 
 
@@ -193,18 +193,16 @@ def azure_transport(transport: httpx.BaseTransport) -> Any:
 # --------------------------------------------------------------------------- the loop thread
 
 
+@functools.cache
 def _load_sdk() -> None:
-    """Import msgraph and the request builders we use, without their import-time warning."""
-    global _sdk_loaded
-    if _sdk_loaded:
-        return
+    """Import msgraph and the request builders we use, without their import-time warning
+    (once: later calls return at once)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_SDK_DEPRECATION, category=DeprecationWarning)
         import msgraph  # noqa: F401 - imported for its side effect of loading the SDK
 
         for name in _BUILDERS:
             importlib.import_module(name)
-    _sdk_loaded = True
 
 
 class _LoopThread:
