@@ -159,7 +159,7 @@ class GmailMailer(Mailer):
         wanted = message_id(idempotency_key, self.sender).strip("<>")
         answer = self._read("list", q=f"rfc822msgid:{wanted}", maxResults=1,
                             includeSpamTrash=False)
-        found = answer.get("messages") if isinstance(answer, dict) else None
+        found = answer.get("messages")  # _read answers a dict
         return SendResult(provider_id=_message_id(found[0])) if found else None
 
     def bounced(self, idempotency_keys: Sequence[str], since: datetime) -> dict[str, str]:
