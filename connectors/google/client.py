@@ -21,18 +21,17 @@ too, so a fake sees the OAuth token requests as well.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import socket
 import ssl
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import parse_retry_after
+from connectors.base import parse_retry_after, translated
 
 if TYPE_CHECKING:
     from bot.core.settings import GoogleSettings
@@ -193,18 +192,6 @@ def _from_exception(exc: BaseException) -> GoogleCallError | None:
     return None
 
 
-@contextlib.contextmanager
-def _translated() -> Iterator[None]:
-    """Raise a vendor failure as a GoogleCallError; anything else (a bug) passes unchanged."""
-    try:
-        yield
-    except Exception as exc:
-        failure = _from_exception(exc)
-        if failure is None:
-            raise
-        raise failure from exc
-
-
 # --------------------------------------------------------------------------- one API
 
 
@@ -224,7 +211,7 @@ class GoogleApi:
 
     def call(self, request: Any) -> Any:
         """Execute ``request`` once; raise :class:`GoogleCallError` on any failure."""
-        with self._lock, _translated():  # httplib2 is not thread-safe
+        with self._lock, translated(_from_exception):  # httplib2 is not thread-safe
             return request.execute()
 
     def call_batch(self, requests: Sequence[Any], *, batch_uri: str) -> list[Any | GoogleCallError]:
@@ -249,7 +236,7 @@ class GoogleApi:
         batch = BatchHttpRequest(callback=collect, batch_uri=batch_uri)
         for index, request in enumerate(requests):
             batch.add(request, request_id=str(index))
-        with self._lock, _translated():
+        with self._lock, translated(_from_exception):
             try:
                 # The batch would otherwise refresh an expired token over a brand-new
                 # httplib2.Http, bypassing the injected transport.
@@ -275,7 +262,7 @@ class GoogleApi:
 
     def authorise(self) -> None:
         """Fetch an OAuth token now (proves delegation/scopes) or raise GoogleCallError."""
-        with self._lock, _translated():
+        with self._lock, translated(_from_exception):
             self._ensure_token(force=True)
 
     def _ensure_token(self, *, force: bool = False) -> None:
