@@ -17,9 +17,10 @@ Example: a minimal mailer (``Mailer`` declares the optional capabilities with de
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SETUP_RETRY_SECONDS",
     "Attachment",
-    "BatchMailer",
     "BulkFeed",
     "CardMessage",
     "ChatBot",
@@ -61,6 +61,7 @@ __all__ = [
     "left_out_words",
     "pacing_row",
     "parse_retry_after",
+    "translated",
     "webhook_status",
 ]
 
@@ -142,6 +143,20 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+@contextlib.contextmanager
+def translated(translate: Callable[[Exception], Exception | None]) -> Iterator[None]:
+    """Raise a platform SDK's failure as what ``translate`` makes of it (the client's plain
+    facts); one it does not know (None: a programming error, never disguised as a platform
+    failure) or hands back unchanged passes as it is."""
+    try:
+        yield
+    except Exception as exc:
+        error = translate(exc)
+        if error is None or error is exc:
+            raise
+        raise error from exc
 
 
 @dataclass(frozen=True)
@@ -422,18 +437,6 @@ class BounceReader(Protocol):
         """Of these outbox rows' messages, those a report received since ``since`` says did
         not arrive: key -> the report's reason (e.g. ``550 5.7.233``). Raises ConnectorError
         when the platform cannot answer now."""
-        ...
-
-
-@runtime_checkable
-class BatchMailer(Mailer, Protocol):
-    """A mailer that sends several messages in one platform batch (e.g. Gmail, <= 50): it sets
-    ``max_batch`` above 1 and overrides ``Mailer.send_batch``."""
-
-    max_batch: int
-
-    def send_batch(self, messages: Sequence[OutgoingEmail]) -> list[SendResult | ConnectorError]:
-        """Deliver up to ``max_batch`` messages, one result per message, in order."""
         ...
 
 

@@ -261,7 +261,7 @@ def test_every_allowed_upward_import_is_still_needed() -> None:
 
 # The protocols that declare what a mailer has (``connectors/base.py``); ``SentItemsLookup`` and
 # ``BounceReader`` are checked with ``isinstance`` before ``find_sent``/``bounced`` are used.
-MAILER_PROTOCOLS = ("Mailer", "BatchMailer", "SentItemsLookup", "BounceReader")
+MAILER_PROTOCOLS = ("Mailer", "SentItemsLookup", "BounceReader")
 
 
 def _declared_on_mailer() -> set[str]:

@@ -92,6 +92,16 @@ def _fix(
     return f"Google refused the request: {exc}"
 
 
+def _failed(
+    name: str, client: GoogleClient, exc: GoogleCallError, target: _Target, *, forbidden: str,
+    not_found: str | None = None,
+) -> CheckRow:
+    """The row of a failed call: Google's answer, and what to fix (``not_found`` defaults to
+    ``forbidden``: one fix for both)."""
+    return CheckRow(name, False, str(exc), _fix(client, exc, target, forbidden=forbidden,
+                                                not_found=not_found or forbidden))
+
+
 def run_checks(
     settings: Settings, http: Any | None = None, *, schools: Mapping[str, str] | None = None,
 ) -> list[CheckRow]:
@@ -107,7 +117,6 @@ def run_checks(
         One row per check; a row with ``ok=False`` carries a ``fix``.
     """
     google = settings.google
-    rows: list[CheckRow] = []
     if google.service_account_file is None:
         return [
             CheckRow(
@@ -118,12 +127,7 @@ def run_checks(
             )
         ]
     try:
-        client = GoogleClient.from_file(
-            google.service_account_file,
-            admin_subject=google.admin_subject,
-            sender=google.sender,
-            http=http,
-        )
+        client = GoogleClient.from_settings(google, http=http)
     except GoogleSetupError as exc:
         return [
             CheckRow(
@@ -133,15 +137,12 @@ def run_checks(
                 f"point {_var('SERVICE_ACCOUNT_FILE')} at the downloaded JSON key",
             )
         ]
-    rows.append(
-        CheckRow(
-            "Service account key",
-            True,
-            f"{client.service_account_email} (client ID {client.client_id})",
-        )
-    )
-    rows.extend(_directory_rows(settings, client))
-    rows.append(_gmail_row(settings.google.sender, client))
+    rows = [
+        CheckRow("Service account key", True,
+                 f"{client.service_account_email} (client ID {client.client_id})"),
+        *_directory_rows(settings, client),
+        _gmail_row(settings.google.sender, client),
+    ]
     if settings.google.sender:
         rows.append(_gmail_lookup_row(settings.google.sender, client))
     for school, sender in (schools or {}).items():
@@ -167,7 +168,6 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
             )
         ]
     api = client.directory()
-    rows: list[CheckRow] = []
     query = {"query": google.user_query} if google.user_query else {}
     if google.user_query:
         who = f"only users matching {google.user_query} are read ({_var('USER_QUERY')})"
@@ -180,27 +180,17 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
                 customer=google.customer, maxResults=1, fields="users(primaryEmail)", **query
             )
         )
-        rows.append(CheckRow("Directory users", True,
-                             f"users readable as {google.admin_subject}; {who}"))
-    except GoogleCallError as exc:
-        bad_query = bool(google.user_query) and exc.status == 400
-        rows.append(
-            CheckRow(
-                "Directory users",
-                False,
-                f"{_var('USER_QUERY')}={google.user_query}: {exc}" if bad_query else str(exc),
+    except GoogleCallError as exc:  # the group checks would fail the same way: none follow
+        if google.user_query and exc.status == 400:
+            return [CheckRow(
+                "Directory users", False, f"{_var('USER_QUERY')}={google.user_query}: {exc}",
                 f"fix {_var('USER_QUERY')}: an Admin SDK user search such as "
-                "orgUnitPath='/Staff' (deploy/google.md)" if bad_query else _fix(
-                    client,
-                    exc,
-                    _DIRECTORY,
-                    forbidden=f"{google.admin_subject} must be a super admin or hold an admin "
-                    "role with Users > Read",
-                    not_found=f"check {_var('CUSTOMER')} (use my_customer)",
-                ),
-            )
-        )
-        return rows  # the group checks would fail the same way
+                "orgUnitPath='/Staff' (deploy/google.md)")]
+        return [_failed(
+            "Directory users", client, exc, _DIRECTORY,
+            forbidden=f"{google.admin_subject} must be a super admin or hold an admin role "
+            "with Users > Read", not_found=f"check {_var('CUSTOMER')} (use my_customer)")]
+    rows = [CheckRow("Directory users", True, f"users readable as {google.admin_subject}; {who}")]
     if not google.role_groups:
         rows.append(
             CheckRow(
@@ -221,20 +211,10 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
             count = found.get("directMembersCount", "?") if isinstance(found, dict) else "?"
             rows.append(CheckRow(name, True, f"{count} direct members readable"))
         except GoogleCallError as exc:
-            rows.append(
-                CheckRow(
-                    name,
-                    False,
-                    str(exc),
-                    _fix(
-                        client,
-                        exc,
-                        _DIRECTORY,
-                        forbidden=f"{google.admin_subject} needs the Groups > Read admin privilege",
-                        not_found=f"no such group: fix the key in {_var('ROLE_GROUPS')}",
-                    ),
-                )
-            )
+            rows.append(_failed(
+                name, client, exc, _DIRECTORY,
+                forbidden=f"{google.admin_subject} needs the Groups > Read admin privilege",
+                not_found=f"no such group: fix the key in {_var('ROLE_GROUPS')}"))
     return rows
 
 
@@ -246,18 +226,9 @@ def _gmail_row(sender: str | None, client: GoogleClient) -> CheckRow:
     try:
         client.gmail().authorise()
     except GoogleCallError as exc:
-        return CheckRow(
-            "Gmail send",
-            False,
-            str(exc),
-            _fix(
-                client,
-                exc,
-                _GMAIL,
-                forbidden=f"{sender} needs a Gmail licence",
-                not_found=f"{sender} has no mailbox",
-            ),
-        )
+        return _failed("Gmail send", client, exc, _GMAIL,
+                       forbidden=f"{sender} needs a Gmail licence",
+                       not_found=f"{sender} has no mailbox")
     return CheckRow("Gmail send", True, f"gmail.send token issued for {sender} (no mail sent)")
 
 
@@ -303,8 +274,7 @@ def _sheets_row(settings: Settings, client: GoogleClient) -> CheckRow:
             )
         )
     except GoogleCallError as exc:
-        return CheckRow("Sheets mirror", False, str(exc),
-                        _fix(client, exc, _SHEETS, forbidden=share, not_found=share))
+        return _failed("Sheets mirror", client, exc, _SHEETS, forbidden=share)
     tabs = [s.get("properties", {}).get("title") for s in found.get("sheets", [])]
     title = found.get("properties", {}).get("title", "?")
     if google.sheet_name not in tabs:
@@ -331,8 +301,7 @@ def _forms_row(settings: Settings, client: GoogleClient) -> CheckRow:
         form = api.call(api.resource.forms().get(formId=google.form_id))
         api.call(api.resource.forms().responses().list(formId=google.form_id, pageSize=1))
     except GoogleCallError as exc:
-        return CheckRow("Google Forms", False, str(exc),
-                        _fix(client, exc, _FORMS, forbidden=share, not_found=share))
+        return _failed("Google Forms", client, exc, _FORMS, forbidden=share)
     title = (form.get("info") or {}).get("title", "?") if isinstance(form, dict) else "?"
     return CheckRow("Google Forms", True, f"{title!r}: questions and responses readable")
 

@@ -10,8 +10,7 @@ mean for the outbox.
 
 Example::
 
-    client = GoogleClient.from_file(Path("sa.json"), admin_subject="it@school.example",
-                                    sender="office@school.example")
+    client = GoogleClient.from_settings(settings.google)
     gmail = client.gmail()
     gmail.call(gmail.resource.users().messages().send(userId="me", body={"raw": raw}))
 
@@ -22,19 +21,20 @@ too, so a fake sees the OAuth token requests as well.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import socket
 import ssl
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.base import parse_retry_after
+from connectors.base import parse_retry_after, translated
+
+if TYPE_CHECKING:
+    from bot.core.settings import GoogleSettings
 
 __all__ = [
     "DIRECTORY_SCOPES",
@@ -192,18 +192,6 @@ def _from_exception(exc: BaseException) -> GoogleCallError | None:
     return None
 
 
-@contextlib.contextmanager
-def _translated() -> Iterator[None]:
-    """Raise a vendor failure as a GoogleCallError; anything else (a bug) passes unchanged."""
-    try:
-        yield
-    except Exception as exc:
-        failure = _from_exception(exc)
-        if failure is None:
-            raise
-        raise failure from exc
-
-
 # --------------------------------------------------------------------------- one API
 
 
@@ -223,7 +211,7 @@ class GoogleApi:
 
     def call(self, request: Any) -> Any:
         """Execute ``request`` once; raise :class:`GoogleCallError` on any failure."""
-        with self._lock, _translated():  # httplib2 is not thread-safe
+        with self._lock, translated(_from_exception):  # httplib2 is not thread-safe
             return request.execute()
 
     def call_batch(self, requests: Sequence[Any], *, batch_uri: str) -> list[Any | GoogleCallError]:
@@ -248,7 +236,7 @@ class GoogleApi:
         batch = BatchHttpRequest(callback=collect, batch_uri=batch_uri)
         for index, request in enumerate(requests):
             batch.add(request, request_id=str(index))
-        with self._lock, _translated():
+        with self._lock, translated(_from_exception):
             try:
                 # The batch would otherwise refresh an expired token over a brand-new
                 # httplib2.Http, bypassing the injected transport.
@@ -274,7 +262,7 @@ class GoogleApi:
 
     def authorise(self) -> None:
         """Fetch an OAuth token now (proves delegation/scopes) or raise GoogleCallError."""
-        with self._lock, _translated():
+        with self._lock, translated(_from_exception):
             self._ensure_token(force=True)
 
     def _ensure_token(self, *, force: bool = False) -> None:
@@ -317,17 +305,13 @@ class GoogleClient:
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
-    def from_file(
-        cls,
-        path: Path,
-        *,
-        admin_subject: str | None = None,
-        sender: str | None = None,
-        http: Any | None = None,
-    ) -> GoogleClient:
-        """Load a service-account JSON key file (raises GoogleSetupError with a clear reason)."""
+    def from_settings(cls, google: GoogleSettings, *, http: Any | None = None) -> GoogleClient:
+        """Load the settings' service-account JSON key file, acting as their admin and sender
+        (raises GoogleSetupError with a clear reason)."""
         from google.oauth2 import service_account
 
+        path = google.service_account_file
+        assert path is not None  # the callers say what to set first
         try:
             info = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -352,8 +336,8 @@ class GoogleClient:
         return cls(
             credentials,
             client_id=str(info.get("client_id") or "") or None,
-            admin_subject=admin_subject,
-            sender=sender,
+            admin_subject=google.admin_subject,
+            sender=google.sender,
             http=http,
         )
 

@@ -67,14 +67,9 @@ def build(
             "COMPLIANCE_BOT_GOOGLE__URGENT_RESERVE_PER_DAY must be less than the account's "
             f"{DAILY_MESSAGES:,} messages a day"
         )
-    assert google.service_account_file is not None and google.sender is not None
+    assert google.sender is not None  # checked above
     try:
-        client = GoogleClient.from_file(
-            google.service_account_file,
-            admin_subject=google.admin_subject,
-            sender=google.sender,
-            http=http,
-        )
+        client = GoogleClient.from_settings(google, http=http)
     except GoogleSetupError as exc:
         raise SettingsError(f"COMPLIANCE_BOT_GOOGLE__SERVICE_ACCOUNT_FILE: {exc}") from None
 

@@ -19,6 +19,9 @@ _USER_FIELDS = (
     "suspended,archived,organizations(title,primary),relations)"
 )
 _MEMBER_FIELDS = "nextPageToken,members(id,email,type)"  # suspension: the user's own flags
+# what the cursor (a digest of the listing) sees of each person
+_DIGESTED = ("external_id", "email", "display_name", "active", "groups", "manager_email",
+             "job_title", "given_name", "family_name")
 
 
 class GoogleDirectory:
@@ -87,24 +90,9 @@ class GoogleDirectory:
                         display_name=_names(user)[2] or None,
                     )
                 )
-        digest = hashlib.sha256(
-            repr(
-                sorted(
-                    (
-                        p.external_id,
-                        p.email,
-                        p.display_name,
-                        p.active,
-                        sorted(p.groups),
-                        p.manager_email,
-                        p.job_title,
-                        p.given_name,
-                        p.family_name,
-                    )
-                    for p in people
-                )
-            ).encode()
-        ).hexdigest()[:16]
+        listing = sorted(tuple(sorted(v) if isinstance(v, frozenset) else v
+                               for v in (getattr(p, name) for name in _DIGESTED)) for p in people)
+        digest = hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
         return DirectoryChanges(
             people=people,
             complete=True,

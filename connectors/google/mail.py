@@ -159,7 +159,7 @@ class GmailMailer(Mailer):
         wanted = message_id(idempotency_key, self.sender).strip("<>")
         answer = self._read("list", q=f"rfc822msgid:{wanted}", maxResults=1,
                             includeSpamTrash=False)
-        found = answer.get("messages") if isinstance(answer, dict) else None
+        found = answer.get("messages")  # _read answers a dict
         return SendResult(provider_id=_message_id(found[0])) if found else None
 
     def bounced(self, idempotency_keys: Sequence[str], since: datetime) -> dict[str, str]:
@@ -183,15 +183,10 @@ class GmailMailer(Mailer):
             if not page:
                 break
         self._reports = {i: self._reports.get(i) or self._report(i) for i in ids}
-        found: dict[str, str] = {}
-        for named, failed in self._reports.values():
-            for original in named:
-                if original in wanted:
-                    to = f" to {failed}" if failed else ""
-                    found[wanted[original]] = (f"Gmail could not deliver it{to}: its "
-                                               "mailer-daemon sent a delivery failure report "
-                                               "(bounced)")
-        return found
+        return {wanted[original]: f"Gmail could not deliver it{f' to {failed}' if failed else ''}: "
+                "its mailer-daemon sent a delivery failure report (bounced)"
+                for named, failed in self._reports.values() for original in named
+                if original in wanted}
 
     def _report(self, report_id: str) -> tuple[tuple[str, ...], str]:
         """A mailer-daemon message's headers: the Message-IDs it names and who failed."""

@@ -30,12 +30,10 @@ def _same(name: str) -> str:
     return name
 
 
-def _split(value: str | None) -> frozenset[str]:
-    """Split a ``;``- or ``|``-separated cell into a set of trimmed values."""
-    if not value:
-        return frozenset()
-    parts = value.replace("|", ";").split(";")
-    return frozenset(p.strip() for p in parts if p.strip())
+def _split(value: str | None) -> tuple[str, ...]:
+    """Split a ``;``- or ``|``-separated cell into its trimmed values, in order, each once."""
+    parts = (value or "").replace("|", ";").split(";")
+    return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
 def _parse_bool(value: str | None, field_name: str) -> bool:
@@ -146,11 +144,9 @@ def _row_to_person(
         given_name=given,
         family_name=family,
         job_title=(_text(row, "job_title") or None),
-        other_titles=tuple(dict.fromkeys(
-            t.strip() for t in (_cell(row.get("other_titles")) or "").replace("|", ";").split(";")
-            if t.strip())),
-        roles=_check_roles(_split(_cell(row.get("roles"))), allowed_roles),
-        groups=_split(_cell(row.get("groups"))),
+        other_titles=_split(_cell(row.get("other_titles"))),
+        roles=_check_roles(frozenset(_split(_cell(row.get("roles")))), allowed_roles),
+        groups=frozenset(_split(_cell(row.get("groups")))),
         manager_email=manager,
         manager_external_id=manager,
         start_date=staff_date(_cell(row.get("start_date")) or "", label("start_date")),

@@ -64,6 +64,7 @@ TOKEN_FIXES = {
 TOKEN_FIXES["AADSTS500011"] = TOKEN_FIXES["AADSTS1002012"] = (
     f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
     "(e.g. graph.microsoft.us with login.microsoftonline.us).")
+AGAIN = "Run the check again; see deploy/m365.md."
 # Exchange validates the message only after it checked the app's right to the mailbox.
 ALLOWED_PROBE_CODE = "ErrorInvalidRecipients"
 # Loggers that would print a second, less useful copy of a failure the table already shows.
@@ -89,6 +90,17 @@ def rbac_fix(client_id: str, sender: str) -> str:
 
 def _consent(app: str, permission: str) -> str:
     return CONSENT.format(app=app, permission=permission)
+
+
+def _refused(
+    name: str, exc: GraphCallError, answers: Mapping[tuple[int, ...], tuple[str, str]],
+    other: tuple[str, str] | None = None,
+) -> CheckRow:
+    """The row of a call Graph refused: the (detail, fix) of ``answers`` for its status, else
+    ``other`` (by default Graph's answer, and to run the check again)."""
+    detail, fix = next((answer for statuses, answer in answers.items() if exc.status in statuses),
+                       other or (str(exc), AGAIN))
+    return CheckRow(name, False, detail, fix)
 
 
 @contextlib.contextmanager
@@ -237,7 +249,7 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
                         _consent(app, "TeamsAppInstallation.ReadWriteSelfForUser.All")
                         + " Also grant TeamsActivity.Send (deploy/teams/bot.md, section 2).")
     except GraphCallError as exc:
-        return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
+        return CheckRow(name, False, str(exc), AGAIN)
     return CheckRow(name, True, f"bot {m365.bot_app_id} gets its Bot Connector token with "
                     f"{how}, and may install its app for staff; TeamsActivity.Send cannot be "
                     "read without sending: check it is granted")
@@ -297,9 +309,7 @@ def _probe(app: str, name: str, call: Callable[[], object], ok_detail: str) -> C
     try:
         call()
     except GraphCallError as exc:
-        if exc.status in (401, 403):
-            return CheckRow(name, False, f"{name} missing: {exc}", _consent(app, name))
-        return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
+        return _refused(name, exc, {(401, 403): (f"{name} missing: {exc}", _consent(app, name))})
     return CheckRow(name, True, ok_detail)
 
 
@@ -458,45 +468,27 @@ def _send_probe(client: GraphClient, app: str, sender: str) -> CheckRow:
                 f"may send as {sender} (a probe with no recipients was refused as "
                 f"{exc.code}; nothing was sent)",
             )
-        if exc.status in (401, 403):
-            return CheckRow(
-                name,
-                False,
-                f"Mail.Send missing for {sender}: {exc}",
-                rbac_fix(app, sender)
-                + "\nGranting Mail.Send as an application permission also works ("
-                + _consent(app, "Mail.Send").rstrip(".")
-                + ") but lets the app send as every mailbox: scope it as above.",
-            )
-        if exc.status == 404:
-            return CheckRow(
-                name,
-                False,
-                f"{sender} has no Exchange Online mailbox: {exc}",
-                "Use a licensed or shared mailbox as the sender.",
-            )
-        return CheckRow(
-            name,
-            False,
-            f"could not tell: Graph refused the probe before checking the permission: {exc}",
-            "Run the check again; see deploy/m365.md.",
-        )
+        return _refused(name, exc, {
+            (401, 403): (f"Mail.Send missing for {sender}: {exc}",
+                         rbac_fix(app, sender)
+                         + "\nGranting Mail.Send as an application permission also works ("
+                         + _consent(app, "Mail.Send").rstrip(".")
+                         + ") but lets the app send as every mailbox: scope it as above."),
+            (404,): (f"{sender} has no Exchange Online mailbox: {exc}",
+                     "Use a licensed or shared mailbox as the sender."),
+        }, (f"could not tell: Graph refused the probe before checking the permission: {exc}",
+            AGAIN))
     # A probe cannot be accepted (it has no recipients); if it was, nothing could be delivered.
     return CheckRow(name, True, f"may send as {sender}")
 
 
 def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckRow:
     name = "Mail.Send scope"
+    mine = ours | {sender.casefold()}
     try:
-        others = [
-            u
-            for u in client.users(
-                select=("id", "mail", "userPrincipalName"), top=10, all_pages=False
-            )
-            if u.mail
-            and u.mail.casefold() not in ours | {sender.casefold()}
-            and (u.user_principal_name or "").casefold() not in ours | {sender.casefold()}
-        ]
+        users = client.users(select=("id", "mail", "userPrincipalName"), top=10, all_pages=False)
+        others = [u for u in users if u.mail and not mine & {
+            u.mail.casefold(), (u.user_principal_name or "").casefold()}]
     except GraphCallError as exc:
         return CheckRow(name, True, f"not tested (could not list users: {exc.status})")
     if not others:
@@ -530,27 +522,18 @@ def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) ->
     try:
         exists = client.find_list(site_id, list_name) is not None
     except GraphCallError as exc:
-        if exc.status in (401, 403):
-            return CheckRow(
-                name,
-                False,
-                f"Sites.Selected missing, or the site is not granted to the app: {exc}",
-                _consent(app, "Sites.Selected")
-                + " Then grant this site to the app, as an admin with Sites.FullControl.All "
-                "(e.g. in Graph Explorer):\n"
-                f"  POST {endpoint}/sites/{site_id}/permissions\n"
-                '  {"roles": ["write"], "grantedToIdentities": [{"application": '
-                f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}',
-            )
-        if exc.status in (400, 404):
-            return CheckRow(
-                name,
-                False,
-                f"site not found: {exc}",
-                f"Set {ENV}SITE_ID to the site id (hostname,site-collection-id,web-id) from "
-                "GET /sites/{hostname}:/sites/{path}.",
-            )
-        return CheckRow(name, False, str(exc), "Run the check again; see deploy/m365.md.")
+        return _refused(name, exc, {
+            (401, 403): (f"Sites.Selected missing, or the site is not granted to the app: {exc}",
+                         _consent(app, "Sites.Selected")
+                         + " Then grant this site to the app, as an admin with "
+                         "Sites.FullControl.All (e.g. in Graph Explorer):\n"
+                         f"  POST {endpoint}/sites/{site_id}/permissions\n"
+                         '  {"roles": ["write"], "grantedToIdentities": [{"application": '
+                         f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}'),
+            (400, 404): (f"site not found: {exc}",
+                         f"Set {ENV}SITE_ID to the site id (hostname,site-collection-id,web-id) "
+                         "from GET /sites/{hostname}:/sites/{path}."),
+        })
     state = "exists" if exists else "will be created on first use"
     return CheckRow(name, True, f"site readable; list {list_name!r} {state}")
 
@@ -576,14 +559,10 @@ def _forms(client: GraphClient, m365: Any) -> CheckRow:
             )
         read = ListFormSource(client, m365.site_id, m365.forms_list).responses(None)
     except GraphCallError as exc:
-        if exc.status in (401, 403):
-            return CheckRow(
-                name,
-                False,
-                f"cannot read the list: {exc}",
-                "Grant the app the site that holds the list (Sites.Selected, section 8).",
-            )
-        return CheckRow(name, False, str(exc), f"Check {ENV}SITE_ID and {ENV}FORMS_LIST.")
+        return _refused(name, exc, {(401, 403): (
+            f"cannot read the list: {exc}",
+            "Grant the app the site that holds the list (Sites.Selected, section 8).")},
+            (str(exc), f"Check {ENV}SITE_ID and {ENV}FORMS_LIST."))
     except ConnectorError as exc:
         return CheckRow(name, False, str(exc), f"Check {ENV}SITE_ID and {ENV}FORMS_LIST.")
     bad = [r for r in read if isinstance(r, UnreadableResponse)]

@@ -33,20 +33,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import importlib
 import io
 import re
 import threading
 import warnings
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.base import parse_retry_after
+from connectors.base import parse_retry_after, translated
 from connectors.m365.client_pipeline import get_json, json_pages, once_native, post_once, query
 from connectors.m365.client_sharepoint import SharePointCalls
 from connectors.m365.errors import (
@@ -107,7 +108,6 @@ _BUILDERS = tuple(
     )
 )
 _SDK_DEPRECATION = "This class is deprecated. Please use the generic RequestConfiguration"
-_sdk_loaded = False
 _AADSTS = re.compile(r"AADSTS(\d+)")
 
 
@@ -193,18 +193,16 @@ def azure_transport(transport: httpx.BaseTransport) -> Any:
 # --------------------------------------------------------------------------- the loop thread
 
 
+@functools.cache
 def _load_sdk() -> None:
-    """Import msgraph and the request builders we use, without their import-time warning."""
-    global _sdk_loaded
-    if _sdk_loaded:
-        return
+    """Import msgraph and the request builders we use, without their import-time warning
+    (once: later calls return at once)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_SDK_DEPRECATION, category=DeprecationWarning)
         import msgraph  # noqa: F401 - imported for its side effect of loading the SDK
 
         for name in _BUILDERS:
             importlib.import_module(name)
-    _sdk_loaded = True
 
 
 class _LoopThread:
@@ -355,7 +353,7 @@ class GraphClient(SharePointCalls):
         worker, graph = self._ensure()
 
         async def call() -> T:
-            with _translated(what):
+            with translated(lambda exc: translate_error(exc, what)):
                 return await make(graph)
 
         return worker.run(call())
@@ -371,7 +369,7 @@ class GraphClient(SharePointCalls):
     # ---- token -------------------------------------------------------------------------
     def token(self) -> None:
         """Acquire an access token for Graph (proves tenant, app id and secret/certificate)."""
-        with _translated("getting a token"):
+        with translated(lambda exc: translate_error(exc, "getting a token")):
             # enable_cae as kiota's provider asks: azure-identity caches CAE and non-CAE tokens
             # apart, and the token proved here should be the one Graph calls then use.
             self._credential.get_token(f"https://{self.host}/.default", enable_cae=True)
@@ -578,20 +576,6 @@ def _header(headers: Any, name: str) -> str | None:
     if isinstance(value, set | list | tuple):
         value = next(iter(value), None)
     return str(value) if value else None
-
-
-@contextlib.contextmanager
-def _translated(what: str) -> Iterator[None]:
-    """Raise an SDK, httpx or azure-identity failure as a GraphCallError about ``what``."""
-    try:
-        yield
-    except GraphCallError:
-        raise
-    except Exception as exc:
-        error = translate_error(exc, what)
-        if error is None:
-            raise  # a programming error: never disguise it as a platform failure
-        raise error from exc
 
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)

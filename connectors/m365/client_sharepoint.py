@@ -108,7 +108,7 @@ class SharePointCalls:
         what = "reading the list's columns"
 
         async def call(graph: Any) -> list[ListColumn]:
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
+            builder = _list(graph, site_id, list_id).columns
             found = await json_pages(graph, builder, None, what, self._check_link)
             return [column_json(c) for c in found]
 
@@ -120,7 +120,7 @@ class SharePointCalls:
         """``POST /sites/{site}/lists/{list}/columns``: a text column (one line by default)."""
 
         async def call(graph: Any) -> ListColumn:
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
+            builder = _list(graph, site_id, list_id).columns
             made = await builder.post(_text_column(name, display_name, multiline=multiline),
                                       post_once())
             return ListColumn(id=str(made.id), name=str(made.name or ""),
@@ -134,11 +134,7 @@ class SharePointCalls:
         async def call(graph: Any) -> None:
             from msgraph.generated.models.column_definition import ColumnDefinition
 
-            builder = (
-                graph.sites.by_site_id(site_id)
-                .lists.by_list_id(list_id)
-                .columns.by_column_definition_id(column_id)
-            )
+            builder = _list(graph, site_id, list_id).columns.by_column_definition_id(column_id)
             await builder.patch(ColumnDefinition(indexed=True))
 
         self._call("indexing a list column", call)
@@ -156,7 +152,7 @@ class SharePointCalls:
 
         async def call(graph: Any) -> list[ListItemRecord]:
             literal = value.replace("'", "''")
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
+            builder = _list(graph, site_id, list_id).items
             config = query(builder, filter=f"fields/{column} eq '{literal}'",
                            expand=[f"fields($select={column})"], select=["id"])
             if non_indexed:
@@ -179,7 +175,7 @@ class SharePointCalls:
         what = "reading the list's items"
 
         async def call(graph: Any) -> list[ListItemRecord]:
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
+            builder = _list(graph, site_id, list_id).items
             config = query(builder, expand=[f"fields($select={','.join(columns)})"], select=["id"])
             found = await json_pages(graph, builder, config, what, self._check_link)
             return [ListItemRecord(id=str(i.get("id")), fields=i["fields"])
@@ -194,7 +190,7 @@ class SharePointCalls:
             from msgraph.generated.models.field_value_set import FieldValueSet
             from msgraph.generated.models.list_item import ListItem
 
-            builder = graph.sites.by_site_id(site_id).lists.by_list_id(list_id).items
+            builder = _list(graph, site_id, list_id).items
             body = ListItem(fields=FieldValueSet(additional_data=dict(fields)))
             await builder.post(body, post_once())
 
@@ -208,15 +204,15 @@ class SharePointCalls:
         async def call(graph: Any) -> None:
             from msgraph.generated.models.field_value_set import FieldValueSet
 
-            builder = (
-                graph.sites.by_site_id(site_id)
-                .lists.by_list_id(list_id)
-                .items.by_list_item_id(item_id)
-                .fields
-            )
+            builder = _list(graph, site_id, list_id).items.by_list_item_id(item_id).fields
             await builder.patch(FieldValueSet(additional_data=dict(fields)))
 
         self._call("updating a list item", call)
+
+
+def _list(graph: Any, site_id: str, list_id: str) -> Any:
+    """The request builder of ``/sites/{site}/lists/{list}``."""
+    return graph.sites.by_site_id(site_id).lists.by_list_id(list_id)
 
 
 def _text_column(name: str, display_name: str, *, multiline: bool = False) -> Any:

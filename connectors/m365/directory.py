@@ -54,9 +54,10 @@ NO_MAILBOX = "account with no mailbox"
 DIRECTORY_PERMISSIONS = "User.Read.All and GroupMember.Read.All (application, admin-consented)"
 
 
-def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _in_filters(name: str, values: Sequence[str]) -> Iterator[str]:
+    """``name in ('a','b')`` filters for ``values``, at most ``IN_LIMIT`` values each."""
+    for start in range(0, len(values), IN_LIMIT):
+        yield f"{name} in (" + ",".join(map(_quote, values[start : start + IN_LIMIT])) + ")"
 
 
 def _quote(value: str) -> str:
@@ -362,8 +363,7 @@ class GraphDirectory:
 
         These are people whose delta entry was partial, or who only joined or left a role group.
         """
-        for chunk in _chunks(ids, IN_LIMIT):
-            query = "id in (" + ",".join(_quote(uid) for uid in chunk) + ")"
+        for query in _in_filters("id", ids):
             for user in self.client.users(select=USER_FIELDS, filter=query, expand_manager=True):
                 records[user.id] = user
                 _set_manager(managers, user)
@@ -486,8 +486,7 @@ def find_role_groups(client: GraphClient, names: Sequence[str]) -> dict[str, str
     """Group id -> configured name for the configured display names that exist in Graph."""
     wanted = {n.casefold(): n for n in names}
     found: dict[str, str] = {}
-    for chunk in _chunks(sorted(names), IN_LIMIT):
-        query = "displayName in (" + ",".join(_quote(n) for n in chunk) + ")"
+    for query in _in_filters("displayName", sorted(names)):
         for group in client.groups(select=("id", "displayName"), filter=query):
             name = wanted.get((group.display_name or "").casefold())
             if name is not None:

@@ -153,12 +153,9 @@ class GraphMailer(Mailer):
             reports = self.client.inbox_reports(self.sender, since)
         except GraphCallError as exc:
             raise RetryableError(f"{exc}; the sender's inbox was not read") from exc
-        found: dict[str, str] = {}
-        for report in reports:
-            for original in replied_to(report["headers"]):
-                if original in wanted:
-                    found[wanted[original]] = "Exchange sent a non-delivery report (bounced)"
-        return found
+        return {wanted[original]: "Exchange sent a non-delivery report (bounced)"
+                for report in reports for original in replied_to(report["headers"])
+                if original in wanted}
 
     def _error(self, exc: GraphCallError) -> Exception:
         if exc.token:

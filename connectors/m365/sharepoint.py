@@ -100,17 +100,12 @@ class SharePointListMirror:
         if list_id is None:
             return {}
         names = sorted({"Title", *self._labels})
-        found: dict[str, dict[str, str]] = {}
-        for item in self.client.list_items(self.site_id, list_id, names):
-            title = item.fields.get("Title")
-            if not isinstance(title, str) or not title:
-                continue
-            found[title] = {
-                self._labels[k]: "" if v is None else str(v)
-                for k, v in item.fields.items()
-                if k in self._labels
-            }
-        return found
+        return {
+            item.fields["Title"]: {self._labels[k]: "" if v is None else str(v)
+                                   for k, v in item.fields.items() if k in self._labels}
+            for item in self.client.list_items(self.site_id, list_id, names)
+            if isinstance(item.fields.get("Title"), str) and item.fields["Title"]
+        }
 
     def _upsert(self, reference: str, fields: Mapping[str, str]) -> None:
         list_id = self._ensure(fields)

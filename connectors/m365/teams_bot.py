@@ -244,10 +244,7 @@ class TeamsBot:
         response = self._graph("POST", base, json={"teamsApp@odata.bind": bind})
         if response.status_code != 409:  # 409: installed already
             self._refused("installing the app", response)
-        found = self._graph("GET", base, params={
-            "$expand": "teamsApp", "$filter": f"teamsApp/id eq '{self.catalog_app_id}'"})
-        self._refused("finding the installation", found)
-        values = found.json().get("value") or []
+        values = self._installations(user_id, "finding the installation")
         if not values:
             raise TeamsBotError("finding the installation: the app is not installed")
         chat = self._graph("GET", f"{base}/{values[0]['id']}/chat")
@@ -257,10 +254,14 @@ class TeamsBot:
     def installed_for(self, user_id: str) -> bool:
         """Whether the app is installed for the person (a read: ``check m365``'s probe of
         ``TeamsAppInstallation.ReadWriteSelfForUser.All``)."""
+        return bool(self._installations(user_id, "reading the installed apps"))
+
+    def _installations(self, user_id: str, what: str) -> list[Any]:
+        """The person's installations of the app (``GET .../installedApps``, filtered)."""
         found = self._graph("GET", f"/users/{user_id}/teamwork/installedApps", params={
             "$expand": "teamsApp", "$filter": f"teamsApp/id eq '{self.catalog_app_id}'"})
-        self._refused("reading the installed apps", found)
-        return bool(found.json().get("value"))
+        self._refused(what, found)
+        return list(found.json().get("value") or [])
 
     def notify(self, user_id: str, *, activity_type: str, preview: str, web_url: str,
                template: dict[str, str] | None = None) -> None:

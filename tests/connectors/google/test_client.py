@@ -246,7 +246,7 @@ def test_failure_classification(
 
 def test_service_account_facts_for_delegation(tmp_path: Path) -> None:
     settings = google_settings(tmp_path)
-    client = GoogleClient.from_file(settings.google.service_account_file)
+    client = GoogleClient.from_settings(settings.google)
     assert client.service_account_email == SA_EMAIL
     assert client.client_id == "104857600000000000001"
 
