@@ -209,26 +209,25 @@ def add_emails(
     for key, draft in items:
         fresh.setdefault(key, draft)
     body_ids = outbox_bodies.store(session, [d.shared for d in fresh.values() if d.shared])
-    rows = []
-    for key, draft in fresh.items():
-        rows.append(
-            {
-                "school_id": school_id,
-                "idempotency_key": key,
-                "channel": "email",
-                "purpose": purpose,
-                "urgency": int(urgency),
-                "recipients": list(draft.to),
-                "cc": list(draft.cc),
-                "subject": draft.subject[:300],
-                "payload": _email_payload(draft),
-                "body_id": body_ids[draft.shared.sha256] if draft.shared else None,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": when,
-                "created_at": utcnow(),
-            }
-        )
+    rows = [
+        {
+            "school_id": school_id,
+            "idempotency_key": key,
+            "channel": "email",
+            "purpose": purpose,
+            "urgency": int(urgency),
+            "recipients": list(draft.to),
+            "cc": list(draft.cc),
+            "subject": draft.subject[:300],
+            "payload": _email_payload(draft),
+            "body_id": body_ids[draft.shared.sha256] if draft.shared else None,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": when,
+            "created_at": utcnow(),
+        }
+        for key, draft in fresh.items()
+    ]
     bulk_insert(session, OutboxMessage, rows)
     return set(fresh)
 
