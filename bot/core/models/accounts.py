@@ -21,7 +21,6 @@ from bot.core.models.base import SchoolRecord
 if TYPE_CHECKING:
     from bot.core.models.people import Person
 
-__all__ = ["AccountHolder", "OfficialAccount"]
 
 
 class OfficialAccount(SchoolRecord):

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from bot.core.models.people import Person
     from bot.core.models.policies import PolicyVersion, Requirement
 
-__all__ = ["Attestation", "Duty", "TrainingRecord"]
 
 
 class Duty(SchoolRecord):
