@@ -31,8 +31,6 @@ from connectors.base import (
     SetupError,
 )
 
-__all__ = ["DispatchStats", "FailureAlerts", "Outcome", "settle"]
-
 log = logging.getLogger("bot.core.outbox")
 
 
