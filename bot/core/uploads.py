@@ -418,9 +418,7 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
             f"{shown}: this PDF has a structure that loops back on itself, which can make a "
             "PDF reader hang, so we have not accepted it. " + advice
         ) from None
-    except PdfTooBrokenError:
-        raise AttachmentError(unreadable) from None
-    except Exception:  # any parser failure on untrusted bytes is a refusal
+    except (PdfTooBrokenError, Exception):  # any parser failure on untrusted bytes is a refusal
         raise AttachmentError(unreadable) from None
     if active is not None:
         raise AttachmentError(
