@@ -231,8 +231,7 @@ def _picture_bytes(image: object) -> int:
         )
     mask = image.get("/ImageMask") is True
     bits = 1 if mask else image.get("/BitsPerComponent", 8)
-    space = image.get("/ColorSpace")
-    components = 1 if mask else _COMPONENTS.get(str(space), 4)
+    components = 1 if mask else _COMPONENTS.get(str(image.get("/ColorSpace")), 4)
     bits = bits if isinstance(bits, int) and 0 < bits <= 16 else 16
     return (width * components * bits + 7) // 8 * height
 

@@ -288,9 +288,7 @@ class _Pass:
         """How many rows of ``channel`` to claim next."""
         if channel in self.probing:
             return 1
-        if channel_of(channel) == "email":
-            channel = "email"
-        want = max(PAGE, self.batch_size) if channel == "email" else PAGE
+        want = max(PAGE, self.batch_size) if channel_of(channel) == "email" else PAGE
         if channel == "teams" and isinstance(self.chat, BulkFeed):
             want = 2 * FEED_BULK  # a card and a nudge a person: a bulk call's worth of nudges
         if self.limit is not None:

@@ -102,15 +102,12 @@ def _alive_here(worker_id: str, pid: int) -> bool:
 def _dead(session: Session, now: datetime) -> list[str]:
     """Ids of workers known to be dead (never this process)."""
     me = this_worker()
-    dead = []
-    for worker_id, host, pid, beat_at in session.execute(
+    workers = session.execute(
         select(DispatchWorker.id, DispatchWorker.host, DispatchWorker.pid, DispatchWorker.beat_at)
-    ):
-        if worker_id == me.id:
-            continue
-        if beat_at < now - LEASE or (host == me.host and not _alive_here(worker_id, pid)):
-            dead.append(worker_id)
-    return dead
+    )
+    return [worker_id for worker_id, host, pid, beat_at in workers
+            if worker_id != me.id
+            and (beat_at < now - LEASE or (host == me.host and not _alive_here(worker_id, pid)))]
 
 
 def release_dead(
