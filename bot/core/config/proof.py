@@ -15,6 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+__all__ = ["CheckQuestion", "ReadingProof"]
+
 
 class _Strict(BaseModel):
     """As every part of school.yaml (``config._Strict``): unknown keys refused, frozen."""

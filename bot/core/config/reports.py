@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+__all__ = ["DEFAULT_TRIAGE", "ClockRule", "ReportClocks", "ReportSettings", "WorkingHours"]
+
 
 class _Strict(BaseModel):
     """As every part of school.yaml (``config._Strict``): unknown keys refused, frozen."""

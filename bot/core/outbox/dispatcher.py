@@ -51,6 +51,7 @@ from connectors.base import (
 if TYPE_CHECKING:
     from bot.core.rendered import Rendered
 
+__all__ = ["MAX_ATTEMPTS", "Mailbox", "dispatch", "recover_stale"]
 
 log = logging.getLogger("bot.core.outbox")  # the outbox's one logger (record, lookup too)
 

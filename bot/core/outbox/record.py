@@ -31,6 +31,8 @@ from connectors.base import (
     SetupError,
 )
 
+__all__ = ["DispatchStats", "FailureAlerts", "Outcome", "settle"]
+
 log = logging.getLogger("bot.core.outbox")
 
 
