@@ -32,6 +32,25 @@ from sqlalchemy.orm import Session
 from bot.core.keys import Keyring
 from bot.core.models import AuditEvent, AuditHead, utcnow
 
+__all__ = [
+    "GENESIS",
+    "KEYED",
+    "KEYS",
+    "KEY_CHANGED",
+    "AuditKeyError",
+    "AuditRefused",
+    "Entry",
+    "VerifyResult",
+    "adopt_key",
+    "head_mac",
+    "keyed_digest",
+    "keyring_of",
+    "record",
+    "record_many",
+    "unaudited",
+    "verify",
+]
+
 GENESIS = "0" * 64
 KEYS = "audit.keys"  # session.info: the Keyring links are made and checked with
 KEYED = "audit.keyed"  # the event that carries an unkeyed log into the keyed one

@@ -27,6 +27,18 @@ from connectors.base import Attachment
 if TYPE_CHECKING:
     from bot.core.rendered import Rendered
 
+__all__ = [
+    "NEVER_HELD",
+    "EmailDraft",
+    "add_emails",
+    "enqueue_card",
+    "enqueue_chat_card",
+    "enqueue_email",
+    "enqueue_emails",
+    "fall_back",
+    "held_in_preview",
+    "new_keys",
+]
 
 # What still goes while a newly set-up school is in preview: answers to something a person just
 # did or is waiting for (a concern's alerts, receipts and deadlines, sign-in links, a receipt for
