@@ -21,6 +21,7 @@ from bot.core.models.base import SchoolRecord
 if TYPE_CHECKING:
     from bot.core.models.people import Person
 
+__all__ = ["AccountHolder", "OfficialAccount"]
 
 
 class OfficialAccount(SchoolRecord):

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Numbered, utcnow
 
+__all__ = ["AuditEvent", "AuditHead", "SealNote"]
+
 
 class AuditHead(Numbered):
     """The single row that serialises appends to the audit chain."""

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import SchoolRecord
 
+__all__ = ["Complaint"]
+
 
 class Complaint(SchoolRecord):
     """One complaint; its clocks are dates (the acknowledgement's 30 days, the outcome's)."""

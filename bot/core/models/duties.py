@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.core.models.people import Person
     from bot.core.models.policies import PolicyVersion, Requirement
 
+__all__ = ["Attestation", "Duty", "TrainingRecord"]
 
 
 class Duty(SchoolRecord):

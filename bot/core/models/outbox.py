@@ -13,6 +13,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Base, Numbered, SchoolRecord, utcnow
 
+__all__ = [
+    "WITH_BODY",
+    "WITH_SHARED_BODY",
+    "DispatchWorker",
+    "MailSend",
+    "OutboxBody",
+    "OutboxChannel",
+    "OutboxMessage",
+    "Urgency",
+]
+
 
 class Urgency(IntEnum):
     """How soon a message must reach its platform; every dispatcher takes the lowest first.

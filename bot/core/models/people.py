@@ -17,6 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.core.models.base import SchoolRecord, utcnow
 
+__all__ = ["ExtraPerson", "Person", "PersonGroup", "PersonRole"]
+
 
 class Person(SchoolRecord):
     """Staff, governor, volunteer... with or without a directory account."""

@@ -23,6 +23,7 @@ from bot.core.models.base import SchoolRecord, utcnow
 if TYPE_CHECKING:
     from bot.core.models.people import Person
 
+__all__ = ["Decision", "DecisionAttachment", "DecisionReview", "TaskCompletion", "VisitorAssurance"]
 
 
 class Decision(SchoolRecord):

@@ -22,6 +22,10 @@ from bot.core.models.base import SchoolRecord, utcnow
 if TYPE_CHECKING:
     from bot.core.models.people import Person
 
+__all__ = [
+    "OPEN_REPORT", "REPORTS_VERSION", "RUNNING_CLOCKS", "Report", "ReportAttachment",
+    "ReportClock", "ReportEntry",
+]
 
 
 OPEN_REPORT = text("status != 'closed'")

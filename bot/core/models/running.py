@@ -17,6 +17,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core.models.base import Numbered, SchoolRecord, utcnow
 
+__all__ = ["ConnectorState", "RateLimitBucket", "StepFailure", "SweepRun"]
+
 
 class ConnectorState(SchoolRecord):
     """Small durable state for connectors (e.g. a Graph delta link)."""

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Numbered, utcnow
 
+__all__ = ["ConfigVersion", "SetupState"]
+
 
 class SetupState(Numbered):
     """The one org-wide row written at setup: the settings' home and whether sending has begun.

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Numbered, utcnow
 
+__all__ = ["SignInLink"]
+
 
 class SignInLink(Numbered):
     """One emailed sign-in: a link and a code for one person, usable once, for a short while.

@@ -13,6 +13,8 @@ from bot.core.models.duties import Duty
 from bot.core.models.outbox import OutboxMessage
 from bot.core.models.people import Person
 
+__all__ = ["AudienceSize", "DutySnapshot", "DutyTally", "PersonTally"]
+
 
 class DutySnapshot(Base):
     """One school's snapshot: when it was built, the day its overdue counts are as of, and the

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Base, utcnow
 
+__all__ = ["TeamsChat"]
+
 
 class TeamsChat(Base):
     """A person's one-to-one chat with the school's bot (the app installed for them).
