@@ -73,10 +73,9 @@ def is_working_day(country: str, day: date) -> bool:
 
 def next_working_day(country: str, day: date) -> date:
     """``day`` itself when it is a working day, else the next one."""
-    current = day
-    while not is_working_day(country, current):
-        current += timedelta(days=1)
-    return current
+    while not is_working_day(country, day):
+        day += timedelta(days=1)
+    return day
 
 
 def add_working_days(country: str, day: date, count: int) -> date:

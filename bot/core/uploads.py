@@ -231,8 +231,7 @@ def _picture_bytes(image: object) -> int:
         )
     mask = image.get("/ImageMask") is True
     bits = 1 if mask else image.get("/BitsPerComponent", 8)
-    space = image.get("/ColorSpace")
-    components = 1 if mask else _COMPONENTS.get(str(space), 4)
+    components = 1 if mask else _COMPONENTS.get(str(image.get("/ColorSpace")), 4)
     bits = bits if isinstance(bits, int) and 0 < bits <= 16 else 16
     return (width * components * bits + 7) // 8 * height
 
@@ -418,9 +417,7 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
             f"{shown}: this PDF has a structure that loops back on itself, which can make a "
             "PDF reader hang, so we have not accepted it. " + advice
         ) from None
-    except PdfTooBrokenError:
-        raise AttachmentError(unreadable) from None
-    except Exception:  # any parser failure on untrusted bytes is a refusal
+    except (PdfTooBrokenError, Exception):  # any parser failure on untrusted bytes is a refusal
         raise AttachmentError(unreadable) from None
     if active is not None:
         raise AttachmentError(

@@ -12,54 +12,26 @@ the log's head outside the database, and ``files`` seals the files it keeps. The
 
 from __future__ import annotations
 
-from bot.core.audit.chain import (
-    BAD_ENDORSEMENT,
-    BAD_HASH,
-    BAD_HEAD,
-    GENESIS,
-    KEY_CHANGED,
-    KEYED,
-    KEYS,
-    NEVER_KEYED,
-    NOT_CARRIED,
-    UNKEYED_AFTER,
-    UNKNOWN_KEY,
-    UNRECORDED_CHANGE,
-    AuditKeyError,
-    AuditRefused,
-    Entry,
-    VerifyResult,
-    adopt_key,
-    keyring_of,
-    record,
-    record_many,
-    refuse_if_unaudited,
-    unaudited,
-    verify,
-)
-
-__all__ = [
-    "BAD_ENDORSEMENT",
-    "BAD_HASH",
-    "BAD_HEAD",
-    "GENESIS",
-    "KEYED",
-    "KEYS",
-    "KEY_CHANGED",
-    "NEVER_KEYED",
-    "NOT_CARRIED",
-    "UNKEYED_AFTER",
-    "UNKNOWN_KEY",
-    "UNRECORDED_CHANGE",
-    "AuditKeyError",
-    "AuditRefused",
-    "Entry",
-    "VerifyResult",
-    "adopt_key",
-    "keyring_of",
-    "record",
-    "record_many",
-    "refuse_if_unaudited",
-    "unaudited",
-    "verify",
-]
+from bot.core.audit.chain import BAD_ENDORSEMENT as BAD_ENDORSEMENT
+from bot.core.audit.chain import BAD_HASH as BAD_HASH
+from bot.core.audit.chain import BAD_HEAD as BAD_HEAD
+from bot.core.audit.chain import GENESIS as GENESIS
+from bot.core.audit.chain import KEY_CHANGED as KEY_CHANGED
+from bot.core.audit.chain import KEYED as KEYED
+from bot.core.audit.chain import KEYS as KEYS
+from bot.core.audit.chain import NEVER_KEYED as NEVER_KEYED
+from bot.core.audit.chain import NOT_CARRIED as NOT_CARRIED
+from bot.core.audit.chain import UNKEYED_AFTER as UNKEYED_AFTER
+from bot.core.audit.chain import UNKNOWN_KEY as UNKNOWN_KEY
+from bot.core.audit.chain import UNRECORDED_CHANGE as UNRECORDED_CHANGE
+from bot.core.audit.chain import AuditKeyError as AuditKeyError
+from bot.core.audit.chain import AuditRefused as AuditRefused
+from bot.core.audit.chain import Entry as Entry
+from bot.core.audit.chain import VerifyResult as VerifyResult
+from bot.core.audit.chain import adopt_key as adopt_key
+from bot.core.audit.chain import keyring_of as keyring_of
+from bot.core.audit.chain import record as record
+from bot.core.audit.chain import record_many as record_many
+from bot.core.audit.chain import refuse_if_unaudited as refuse_if_unaudited
+from bot.core.audit.chain import unaudited as unaudited
+from bot.core.audit.chain import verify as verify

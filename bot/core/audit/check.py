@@ -266,6 +266,11 @@ def _policy(session: Session, policy_id: Any) -> str:
     return session.scalar(select(Policy.title).where(Policy.id == policy_id)) or "a policy"
 
 
+def _requirement(session: Session, requirement_id: Any) -> str | None:
+    """A requirement's title (None when it has none, or is no longer stored)."""
+    return session.scalar(select(Requirement.title).where(Requirement.id == requirement_id))
+
+
 def _name(session: Session, kind: Kind, ident: dict[str, Any], record_id: int) -> str:
     """The record in the school's words, e.g. 'Report CR-2026-0004'."""
     get = ident.get
@@ -294,9 +299,7 @@ def _name(session: Session, kind: Kind, ident: dict[str, Any], record_id: int) -
         case "policy_review":
             return f"The review of {_policy(session, get('policy_id'))} on {get('reviewed_on')}"
         case _:
-            title = session.scalar(
-                select(Requirement.title).where(Requirement.id == get("requirement_id"))
-            )
+            title = _requirement(session, get("requirement_id"))
             return (
                 f"Task completion by {_email(session, get('person_id'))} for "
                 f"{title or 'a task'} ({get('cycle')})"
@@ -422,9 +425,7 @@ def _batch_name(session: Session, batch: Batch, row: dict[str, Any]) -> str:
             role = str(get("role") or "a role").replace("_", " ")
             return f"The role {role} of {_email(session, get('person_id'))}"
         case "requirement":
-            title = get("title") or session.scalar(
-                select(Requirement.title).where(Requirement.id == get("id"))
-            )
+            title = get("title") or _requirement(session, get("id"))
             shown = title or f"#{get('id')}"
             return f'The requirement "{shown}"'
         case "report_clock":
@@ -433,9 +434,7 @@ def _batch_name(session: Session, batch: Batch, row: dict[str, Any]) -> str:
         case "config_version":
             return f"Settings version #{get('id')}"
         case "duty":
-            title = session.scalar(
-                select(Requirement.title).where(Requirement.id == get("requirement_id"))
-            )
+            title = _requirement(session, get("requirement_id"))
             return (
                 f"The duty of {_email(session, get('person_id'))} for "
                 f"{title or 'a requirement'} ({get('cycle')})"

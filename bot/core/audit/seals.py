@@ -217,13 +217,11 @@ def seal_baseline(session: Session) -> None:
 def _after_flush(session: Session, _context: Any) -> None:
     """Note which sealed rows this flush added, changed or deleted (deleted: with their ids)."""
     pending: dict[tuple[str, int], dict[str, Any] | None] = session.info.setdefault(_PENDING, {})
-    for obj in session.new:
+    for obj in (*session.new, *session.dirty):
         kind = _BY_MODEL.get(type(obj))
-        if kind is not None:
-            pending.setdefault((kind.name, obj.id), None)
-    for obj in session.dirty:
-        kind = _BY_MODEL.get(type(obj))
-        if kind is not None and session.is_modified(obj, include_collections=False):
+        if kind is not None and (
+            obj in session.new or session.is_modified(obj, include_collections=False)
+        ):
             pending.setdefault((kind.name, obj.id), None)
     for obj in session.deleted:
         kind = _BY_MODEL.get(type(obj))

@@ -79,6 +79,11 @@ def format_loc(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
+# pydantic's words for a key the file has too many or too few of, as a school reads them
+_PLAIN = {"extra_forbidden": "unknown key (check the spelling)",
+          "missing": "required key is missing"}
+
+
 def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, str]]:
     """Every validation error as (line, "file line N: key: problem"), in file order."""
     lines = line_index(text)
@@ -86,16 +91,10 @@ def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int
     for error in exc.errors():
         # pydantic puts union/literal branch names in loc; keep the YAML path part
         loc = tuple(p for p in error["loc"] if p not in ("function-after",))
-        line = None
-        for cut in range(len(loc), -1, -1):
-            if loc[:cut] in lines:
-                line = lines[loc[:cut]]
-                break
-        msg = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling)"
-        if error["type"] == "missing":
-            msg = "required key is missing"
+        # the line of the deepest part of the path the file has
+        line = next((lines[loc[:cut]] for cut in range(len(loc), -1, -1) if loc[:cut] in lines),
+                    None)
+        msg = _PLAIN.get(error["type"]) or error["msg"].removeprefix("Value error, ")
         where = f" line {line}" if line else ""
         found.setdefault(f"{path}{where}: {format_loc(loc)}: {msg}", line or 0)
     return sorted(((line, text) for text, line in found.items()), key=lambda p: p[0])

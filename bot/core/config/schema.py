@@ -33,27 +33,6 @@ from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.forms import find_control_character
 from bot.core.nations import WORD_KEYS, NationPackError, pack_for, school_words_for
 
-__all__ = [
-    "EXTRA_ROLES",
-    "ROLES",
-    "AccountConfig",
-    "Audience",
-    "Cadence",
-    "ClockRule",
-    "ConfigError",
-    "DirectoryRules",
-    "Escalation",
-    "EventKind",
-    "JobRole",
-    "OrgConfig",
-    "PolicyConfig",
-    "ReadingProof",
-    "ReportSettings",
-    "RequirementConfig",
-    "SchoolConfig",
-    "load_config",
-]
-
 Role = Literal[
     "staff",
     "governor",

@@ -23,113 +23,55 @@ the tests) sees them all: ``from bot.core.models import Person`` as before. The 
 
 from __future__ import annotations
 
-from bot.core.models.accounts import AccountHolder, OfficialAccount
-from bot.core.models.audit import AuditEvent, AuditHead, SealNote
-from bot.core.models.base import (
-    Base,
-    School,
-    UTCDateTime,
-    utcnow,
-)
-from bot.core.models.complaints import Complaint
-from bot.core.models.duties import Attestation, Duty, PageSeen, ReadingCheck, TrainingRecord
-from bot.core.models.outbox import (
-    DispatchWorker,
-    MailSend,
-    OutboxBody,
-    OutboxChannel,
-    OutboxMessage,
-    Urgency,
-)
-from bot.core.models.people import (
-    ExtraPerson,
-    Person,
-    PersonGroup,
-    PersonRole,
-)
-from bot.core.models.policies import (
-    Policy,
-    PolicyReview,
-    PolicyVersion,
-    Requirement,
-)
-from bot.core.models.registers import (
-    Decision,
-    DecisionAttachment,
-    DecisionReview,
-    ReviewEvent,
-    TaskCompletion,
-    VisitorAssurance,
-)
-from bot.core.models.reports import (
-    REPORTS_VERSION,
-    Report,
-    ReportAttachment,
-    ReportClock,
-    ReportEntry,
-)
-from bot.core.models.running import ConnectorState, RateLimitBucket, StepFailure, SweepRun
-from bot.core.models.setup import ConfigVersion, SetupState
-from bot.core.models.signin import SignInLink
-from bot.core.models.snapshot import (
-    AudienceSize,
-    DutySnapshot,
-    DutyTally,
-    PersonTally,
-)
-from bot.core.models.teams import TeamsChat
-
-__all__ = [
-    "REPORTS_VERSION",
-    "AccountHolder",
-    "Attestation",
-    "AudienceSize",
-    "AuditEvent",
-    "AuditHead",
-    "Base",
-    "Complaint",
-    "ConfigVersion",
-    "ConnectorState",
-    "Decision",
-    "DecisionAttachment",
-    "DecisionReview",
-    "DispatchWorker",
-    "Duty",
-    "DutySnapshot",
-    "DutyTally",
-    "ExtraPerson",
-    "MailSend",
-    "OfficialAccount",
-    "OutboxBody",
-    "OutboxChannel",
-    "OutboxMessage",
-    "PageSeen",
-    "Person",
-    "PersonGroup",
-    "PersonRole",
-    "PersonTally",
-    "Policy",
-    "PolicyReview",
-    "PolicyVersion",
-    "RateLimitBucket",
-    "ReadingCheck",
-    "Report",
-    "ReportAttachment",
-    "ReportClock",
-    "ReportEntry",
-    "Requirement",
-    "ReviewEvent",
-    "School",
-    "SealNote",
-    "SetupState",
-    "SignInLink",
-    "StepFailure",
-    "SweepRun",
-    "TaskCompletion",
-    "TeamsChat",
-    "TrainingRecord",
-    "UTCDateTime",
-    "Urgency",
-    "VisitorAssurance",
-    "utcnow",
-]
+from bot.core.models.accounts import AccountHolder as AccountHolder
+from bot.core.models.accounts import OfficialAccount as OfficialAccount
+from bot.core.models.audit import AuditEvent as AuditEvent
+from bot.core.models.audit import AuditHead as AuditHead
+from bot.core.models.audit import SealNote as SealNote
+from bot.core.models.base import Base as Base
+from bot.core.models.base import School as School
+from bot.core.models.base import UTCDateTime as UTCDateTime
+from bot.core.models.base import utcnow as utcnow
+from bot.core.models.complaints import Complaint as Complaint
+from bot.core.models.duties import Attestation as Attestation
+from bot.core.models.duties import Duty as Duty
+from bot.core.models.duties import PageSeen as PageSeen
+from bot.core.models.duties import ReadingCheck as ReadingCheck
+from bot.core.models.duties import TrainingRecord as TrainingRecord
+from bot.core.models.outbox import DispatchWorker as DispatchWorker
+from bot.core.models.outbox import MailSend as MailSend
+from bot.core.models.outbox import OutboxBody as OutboxBody
+from bot.core.models.outbox import OutboxChannel as OutboxChannel
+from bot.core.models.outbox import OutboxMessage as OutboxMessage
+from bot.core.models.outbox import Urgency as Urgency
+from bot.core.models.people import ExtraPerson as ExtraPerson
+from bot.core.models.people import Person as Person
+from bot.core.models.people import PersonGroup as PersonGroup
+from bot.core.models.people import PersonRole as PersonRole
+from bot.core.models.policies import Policy as Policy
+from bot.core.models.policies import PolicyReview as PolicyReview
+from bot.core.models.policies import PolicyVersion as PolicyVersion
+from bot.core.models.policies import Requirement as Requirement
+from bot.core.models.registers import Decision as Decision
+from bot.core.models.registers import DecisionAttachment as DecisionAttachment
+from bot.core.models.registers import DecisionReview as DecisionReview
+from bot.core.models.registers import ReviewEvent as ReviewEvent
+from bot.core.models.registers import TaskCompletion as TaskCompletion
+from bot.core.models.registers import VisitorAssurance as VisitorAssurance
+from bot.core.models.reports import REPORTS_VERSION as REPORTS_VERSION
+from bot.core.models.reports import Report as Report
+from bot.core.models.reports import ReportAttachment as ReportAttachment
+from bot.core.models.reports import ReportClock as ReportClock
+from bot.core.models.reports import ReportEntry as ReportEntry
+from bot.core.models.running import ConnectorState as ConnectorState
+from bot.core.models.running import RateLimitBucket as RateLimitBucket
+from bot.core.models.running import StepFailure as StepFailure
+from bot.core.models.running import SweepRun as SweepRun
+from bot.core.models.setup import ConfigVersion as ConfigVersion
+from bot.core.models.setup import SetupState as SetupState
+from bot.core.models.signin import SignInLink as SignInLink
+from bot.core.models.snapshot import AudienceSize as AudienceSize
+from bot.core.models.snapshot import DutySnapshot as DutySnapshot
+from bot.core.models.snapshot import DutyTally as DutyTally
+from bot.core.models.snapshot import PersonTally as PersonTally
+from bot.core.models.teams import TeamsChat as TeamsChat

@@ -15,31 +15,16 @@ Bodies many messages share are kept once (``bodies``); dispatch workers take tur
 
 from __future__ import annotations
 
-from bot.core.models import Urgency
-from bot.core.outbox.dispatcher import MAX_ATTEMPTS, Mailbox, dispatch, recover_stale
-from bot.core.outbox.queue import (
-    EmailDraft,
-    add_emails,
-    enqueue_card,
-    enqueue_chat_card,
-    enqueue_email,
-    enqueue_emails,
-    new_keys,
-)
-from bot.core.outbox.record import DispatchStats
-
-__all__ = [
-    "MAX_ATTEMPTS",
-    "DispatchStats",
-    "EmailDraft",
-    "Mailbox",
-    "Urgency",
-    "add_emails",
-    "dispatch",
-    "enqueue_card",
-    "enqueue_chat_card",
-    "enqueue_email",
-    "enqueue_emails",
-    "new_keys",
-    "recover_stale",
-]
+from bot.core.models import Urgency as Urgency
+from bot.core.outbox.dispatcher import MAX_ATTEMPTS as MAX_ATTEMPTS
+from bot.core.outbox.dispatcher import Mailbox as Mailbox
+from bot.core.outbox.dispatcher import dispatch as dispatch
+from bot.core.outbox.dispatcher import recover_stale as recover_stale
+from bot.core.outbox.queue import EmailDraft as EmailDraft
+from bot.core.outbox.queue import add_emails as add_emails
+from bot.core.outbox.queue import enqueue_card as enqueue_card
+from bot.core.outbox.queue import enqueue_chat_card as enqueue_chat_card
+from bot.core.outbox.queue import enqueue_email as enqueue_email
+from bot.core.outbox.queue import enqueue_emails as enqueue_emails
+from bot.core.outbox.queue import new_keys as new_keys
+from bot.core.outbox.record import DispatchStats as DispatchStats

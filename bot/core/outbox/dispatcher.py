@@ -190,12 +190,11 @@ def _lanes(mailer: Mailer, mailboxes: Sequence[Mailbox]) -> dict[str, tuple[Mail
     if not mailboxes:
         return {"email": (mailer, None)}
     own = frozenset().union(*(box.schools for box in mailboxes))
-    lanes: dict[str, tuple[Mailer, Any]] = {
-        "email": (mailer, OutboxMessage.school_id.not_in(sorted(own)))
+    return {
+        "email": (mailer, OutboxMessage.school_id.not_in(sorted(own))),
+        **{box.address: (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
+           for box in mailboxes},
     }
-    for box in mailboxes:
-        lanes[box.address] = (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
-    return lanes
 
 
 def _feed_chunks(
@@ -282,20 +281,15 @@ class _Pass:
         """The channels still taking messages (cards only with a notifier, chat cards only
         with the school's bot)."""
         lanes = [*(self.boxes or ["email"]), *CHANNELS[1:]]
-        channels = [c for c in lanes if c not in self.done and c not in self.paused]
-        if self.notifier is None and "card" in channels:
-            channels.remove("card")
-        if self.chat is None and "teams" in channels:
-            channels.remove("teams")
-        return channels
+        skip = self.done | self.paused | {
+            c for c, target in (("card", self.notifier), ("teams", self.chat)) if target is None}
+        return [c for c in lanes if c not in skip]
 
     def want(self, channel: str) -> int:
         """How many rows of ``channel`` to claim next."""
         if channel in self.probing:
             return 1
-        if channel_of(channel) == "email":
-            channel = "email"
-        want = max(PAGE, self.batch_size) if channel == "email" else PAGE
+        want = max(PAGE, self.batch_size) if channel_of(channel) == "email" else PAGE
         if channel == "teams" and isinstance(self.chat, BulkFeed):
             want = 2 * FEED_BULK  # a card and a nudge a person: a bulk call's worth of nudges
         if self.limit is not None:

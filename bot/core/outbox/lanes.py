@@ -153,15 +153,23 @@ class Lanes:
             connection.execute(text("SELECT " + ", ".join(settings)), params)
         return connection
 
+    def _lane(self, *, relaxed: bool) -> Connection:
+        """The relaxed or the durable connection, opened on first use."""
+        if relaxed:
+            if self._relaxed is None:
+                self._relaxed = self._connect(relaxed=True)
+            return self._relaxed
+        if self._durable is None:
+            self._durable = self._connect(relaxed=False)
+        return self._durable
+
     def start(self, ids: Sequence[int], channel: str, now: datetime) -> set[int]:
         """Move claimed rows to ``sending``, committed durably (``outbox.claim.start``)."""
         if not self.split:
             return outbox_claim.start(self.store, ids, channel, now)
         if not ids:
             return set()
-        if self._durable is None:
-            self._durable = self._connect(relaxed=False)
-        moved = self._durable.execute(
+        moved = self._lane(relaxed=False).execute(
             outbox_claim.start_statement(channel), {"ids": list(ids), "now": now}
         )
         return set(moved.scalars())
@@ -173,14 +181,7 @@ class Lanes:
         the relaxed connection; False (nothing done) where there is none (SQLite)."""
         if not self.split:
             return False
-        if not self.relaxed:
-            if self._durable is None:
-                self._durable = self._connect(relaxed=False)
-            lane = self._durable
-        else:
-            if self._relaxed is None:
-                self._relaxed = self._connect(relaxed=True)
-            lane = self._relaxed
+        lane = self._lane(relaxed=self.relaxed)
         lane.execute(
             _delivered_statement(paced),
             {"ids": [row_id for row_id, _ in delivered],
@@ -200,9 +201,7 @@ class Lanes:
         """
         if self._last_recorded is None:
             return
-        if self._durable is None:
-            self._durable = self._connect(relaxed=False)
-        self._durable.execute(_rewrite_statement(), {"row_id": self._last_recorded})
+        self._lane(relaxed=False).execute(_rewrite_statement(), {"row_id": self._last_recorded})
         self._last_recorded = None
 
     def close(self) -> None:

@@ -169,10 +169,9 @@ def record_bounces(store: Store, mailer: object, now: datetime) -> int:
         bounced = mailer.bounced(list(sent), since)
     except ConnectorError:  # the platform cannot answer now: the next pass asks again
         return 0
-    marked = 0
-    for key, why in bounced.items():
-        marked += _mark(store, sent[key], "sent", actor="bot:bounce-reports",
-                        action="outbox.bounced", status="bounced", last_error=why[:500])
+    marked = sum(_mark(store, sent[key], "sent", actor="bot:bounce-reports",
+                       action="outbox.bounced", status="bounced", last_error=why[:500])
+                 for key, why in bounced.items())
     if marked:
         log.warning("outbox: %d sent message(s) bounced (a non-delivery report came back)",
                     marked)

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from bot.core.models import OutboxChannel
+from bot.core.store import dialect_insert
 
 __all__ = [
     "CHANNEL_WORDS",
@@ -110,20 +110,15 @@ def is_paused(
 
 
 def _state(session: Session, channel: str, now: datetime) -> OutboxChannel:
-    """The channel's row, locked where the database can (created on first use)."""
-    row = session.get(OutboxChannel, channel, with_for_update=True)
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = OutboxChannel(channel=channel, streak=0, updated_at=now)
-            session.add(row)
-            session.flush()
-        return row
-    except IntegrityError:  # another dispatcher created it at the same moment
-        found = session.get(OutboxChannel, channel, with_for_update=True, populate_existing=True)
-        assert found is not None
-        return found
+    """The channel's row, locked where the database can (created on first use: the upsert
+    leaves one made by another dispatcher at the same moment as it is)."""
+    session.execute(
+        dialect_insert(session, OutboxChannel).values(channel=channel, streak=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["channel"])
+    )
+    row = session.get(OutboxChannel, channel, with_for_update=True, populate_existing=True)
+    assert row is not None
+    return row
 
 
 def pause(

@@ -96,8 +96,7 @@ class EmailDraft:
         return replace(self, text=text, html=html, shared=None, slots={})
 
 
-def _insert(
-    session: Session,
+def _row(
     *,
     school_id: str,
     key: str,
@@ -109,23 +108,27 @@ def _insert(
     payload: dict[str, Any],
     cc: Sequence[str] = (),
     not_before: datetime | None = None,
-) -> bool:
-    """Insert one pending row unless the key exists (a race with another writer also ends in
-    'already there') or the school is in preview and this kind of message waits for "Start
-    sending".
-
-    One statement (``INSERT … ON CONFLICT DO NOTHING``) on the session's connection: a stored
-    report queues its alerts with it, and a read, a savepoint and an ORM flush per row cost
-    the form's answer more than the write did."""
-    if held_in_preview(session, purpose):
-        return False
-    session.flush()  # what the row refers to, added to the session, is written first
-    table = OutboxMessage.__table__
-    row = dict(
+) -> dict[str, Any]:
+    """One pending outbox row, as the table keeps it."""
+    return dict(
         school_id=school_id, idempotency_key=key, channel=channel, purpose=purpose,
         urgency=int(urgency), recipients=list(recipients), cc=list(cc), subject=subject[:300],
         payload=payload, status="pending", next_attempt_at=not_before or utcnow(),
     )
+
+
+def _insert(session: Session, row: dict[str, Any]) -> bool:
+    """Insert one pending row (``_row``) unless the key exists (a race with another writer also
+    ends in 'already there') or the school is in preview and this kind of message waits for
+    "Start sending".
+
+    One statement (``INSERT … ON CONFLICT DO NOTHING``) on the session's connection: a stored
+    report queues its alerts with it, and a read, a savepoint and an ORM flush per row cost
+    the form's answer more than the write did."""
+    if held_in_preview(session, row["purpose"]):
+        return False
+    session.flush()  # what the row refers to, added to the session, is written first
+    table = OutboxMessage.__table__
     statement = (
         dialect_insert(session, table)
         .values(row)
@@ -209,26 +212,17 @@ def add_emails(
     for key, draft in items:
         fresh.setdefault(key, draft)
     body_ids = outbox_bodies.store(session, [d.shared for d in fresh.values() if d.shared])
-    rows = []
-    for key, draft in fresh.items():
-        rows.append(
-            {
-                "school_id": school_id,
-                "idempotency_key": key,
-                "channel": "email",
-                "purpose": purpose,
-                "urgency": int(urgency),
-                "recipients": list(draft.to),
-                "cc": list(draft.cc),
-                "subject": draft.subject[:300],
-                "payload": _email_payload(draft),
-                "body_id": body_ids[draft.shared.sha256] if draft.shared else None,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": when,
-                "created_at": utcnow(),
-            }
-        )
+    rows = [
+        {
+            **_row(school_id=school_id, key=key, channel="email", purpose=purpose,
+                   urgency=urgency, recipients=draft.to, cc=draft.cc, subject=draft.subject,
+                   payload=_email_payload(draft), not_before=when),
+            "body_id": body_ids[draft.shared.sha256] if draft.shared else None,
+            "attempts": 0,
+            "created_at": utcnow(),
+        }
+        for key, draft in fresh.items()
+    ]
     bulk_insert(session, OutboxMessage, rows)
     return set(fresh)
 
@@ -245,11 +239,11 @@ def enqueue_email(
 ) -> bool:
     """Add an email to the outbox; returns False when the key was already there (no duplicate)."""
     draft = draft.whole()  # one message alone shares nothing: its body goes with it
-    return _insert(
-        session, school_id=school_id, key=key, channel="email", purpose=purpose,
+    return _insert(session, _row(
+        school_id=school_id, key=key, channel="email", purpose=purpose,
         urgency=urgency, recipients=draft.to, cc=draft.cc, subject=draft.subject,
         payload=_email_payload(draft), not_before=not_before,
-    )
+    ))
 
 
 def enqueue_card(
@@ -266,11 +260,11 @@ def enqueue_card(
     not_before: datetime | None = None,
 ) -> bool:
     """Add a channel card (Teams / Chat / file) to the outbox."""
-    return _insert(
-        session, school_id=school_id, key=key, channel="card", purpose=purpose,
+    return _insert(session, _row(
+        school_id=school_id, key=key, channel="card", purpose=purpose,
         urgency=urgency, recipients=(), subject=title,
         payload={"text": text, "teams": teams, "chat": chat}, not_before=not_before,
-    )
+    ))
 
 
 def enqueue_chat_card(
@@ -310,11 +304,11 @@ def enqueue_chat_card(
                              "subject": draft.subject[:300], "payload": _email_payload(draft)}
     elif quiet:
         teams["fallback"] = {}
-    return _insert(
-        session, school_id=school_id, key=key, channel="teams", purpose=purpose,
+    return _insert(session, _row(
+        school_id=school_id, key=key, channel="teams", purpose=purpose,
         urgency=urgency, recipients=(recipient,), subject=title,
         payload={"text": text, "teams": teams}, not_before=not_before,
-    )
+    ))
 
 
 def fall_back(session: Session, row: OutboxMessage, now: datetime) -> bool:
@@ -329,12 +323,12 @@ def fall_back(session: Session, row: OutboxMessage, now: datetime) -> bool:
         return False
     row.status = "fell_back"
     if fallback.get("key"):
-        _insert(
-            session, school_id=row.school_id, key=str(fallback["key"]), channel="email",
+        _insert(session, _row(
+            school_id=row.school_id, key=str(fallback["key"]), channel="email",
             purpose=row.purpose, urgency=row.urgency, recipients=fallback["to"],
             cc=fallback.get("cc") or (), subject=str(fallback["subject"]),
             payload=dict(fallback["payload"]), not_before=now,
-        )
+        ))
     if teams is not None and "feed" not in teams and teams.get("conversation"):
         session.execute(delete(TeamsChat).where(TeamsChat.chat_id == teams["conversation"]))
     return True

@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.models import DispatchWorker, OutboxMessage, Urgency, utcnow
 from bot.core.outbox import pacing as mail_pacing
-from bot.core.store import Store
+from bot.core.store import Store, dialect_insert
 
 __all__ = [
     "BEAT_EVERY",
@@ -102,15 +102,12 @@ def _alive_here(worker_id: str, pid: int) -> bool:
 def _dead(session: Session, now: datetime) -> list[str]:
     """Ids of workers known to be dead (never this process)."""
     me = this_worker()
-    dead = []
-    for worker_id, host, pid, beat_at in session.execute(
+    workers = session.execute(
         select(DispatchWorker.id, DispatchWorker.host, DispatchWorker.pid, DispatchWorker.beat_at)
-    ):
-        if worker_id == me.id:
-            continue
-        if beat_at < now - LEASE or (host == me.host and not _alive_here(worker_id, pid)):
-            dead.append(worker_id)
-    return dead
+    )
+    return [worker_id for worker_id, host, pid, beat_at in workers
+            if worker_id != me.id
+            and (beat_at < now - LEASE or (host == me.host and not _alive_here(worker_id, pid)))]
 
 
 def release_dead(
@@ -187,15 +184,11 @@ def take_back(
 def _beat(store: Store, worker: Worker, now: datetime) -> None:
     """Write (or renew) this worker's row."""
     with store.transaction() as session:
-        row = session.get(DispatchWorker, worker.id)
-        if row is None:
-            session.add(
-                DispatchWorker(
-                    id=worker.id, host=worker.host, pid=worker.pid, started_at=now, beat_at=now
-                )
-            )
-        else:
-            row.beat_at = now
+        session.execute(
+            dialect_insert(session, DispatchWorker)
+            .values(id=worker.id, host=worker.host, pid=worker.pid, started_at=now, beat_at=now)
+            .on_conflict_do_update(index_elements=["id"], set_={"beat_at": now})
+        )
 
 
 @contextlib.contextmanager
