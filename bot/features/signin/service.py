@@ -29,17 +29,10 @@ from bot.features.signin.rules import (
     refusal,
 )
 
-__all__ = ["PURPOSE", "SOMEONE", "Issued", "Used", "request_link", "use_code", "use_token"]
+__all__ = ["PURPOSE", "SOMEONE", "Used", "request_link", "use_code", "use_token"]
 
 PURPOSE = "signin_link"  # the outbox purpose: never held while a school is in preview
 SOMEONE = "someone"  # the audit actor before anyone is signed in
-
-
-@dataclass(frozen=True)
-class Issued:
-    """A link just made for a person in the directory (its secrets are only in the email)."""
-
-    person_id: int
 
 
 @dataclass(frozen=True)
@@ -68,9 +61,9 @@ def request_link(
     now: datetime,
     config: OrgConfig,
     base_url: str,
-) -> Issued | None:
+) -> None:
     """Email a one-time link and code to ``email`` if it belongs to an active person in the
-    directory (older open links of theirs are closed); None, with nothing sent, otherwise.
+    directory (older open links of theirs are closed); nothing is sent otherwise.
 
     The caller shows the same page either way, so nobody learns who is in the directory.
     """
@@ -78,7 +71,7 @@ def request_link(
     if person is None:
         audit.record(session, actor=SOMEONE, action="signin.requested", object_type="address",
                      details={"known": False, "address": hashed(key, "address", email)})
-        return None
+        return
     session.execute(
         update(SignInLink)
         .where(SignInLink.person_id == person.id, SignInLink.closed_at.is_(None))
@@ -109,7 +102,6 @@ def request_link(
     )
     audit.record(session, actor=SOMEONE, action="signin.requested", object_type="person",
                  object_id=person.id, school_id=person.school_id, details={"known": True})
-    return Issued(person_id=person.id)
 
 
 def _email(
