@@ -36,6 +36,7 @@ from bot.features.complaints.rules import (
 from bot.features.complaints.service import (
     ComplaintError,
     acknowledge,
+    audit_complaint,
     complaint_counts,
     find,
     listing,
@@ -188,9 +189,8 @@ def _reader(request: Request, session: Session) -> tuple[Person, SchoolConfig]:
     if not user.role_names & set(school.complaints.readers):
         with Session(session.get_bind(), info={audit.KEYS: audit.keyring_of(session)}) as own, \
                 own.begin():
-            audit.record(own, actor=user.email, action="complaint.read_refused",
-                         object_type="complaint_list", school_id=school.id,
-                         details={"page": str(getattr(request.scope.get("route"), "path", "?"))})
+            audit_complaint(own, school, user.email, "complaint.read_refused", None,
+                            page=str(getattr(request.scope.get("route"), "path", "?")))
         raise HTTPException(403, f"Data protection complaints are read only by "
                                  f"{words_for(school)}.")
     return user, school
@@ -227,9 +227,8 @@ def complaints_counts(request: Request, period: str = "quarter", csv_file: str =
     with ctx(request).store.transaction() as session:
         user, school = _reader(request, session)
         counts = complaint_counts(session, school.id, chosen)
-        audit.record(session, actor=user.email, action="complaint.counts_read",
-                     object_type="complaint_list", school_id=school.id,
-                     details={"period": chosen, "csv": bool(csv_file)})
+        audit_complaint(session, school, user.email, "complaint.counts_read", None,
+                        period=chosen, csv=bool(csv_file))
     if csv_file:
         return Response(csv_text(COUNT_HEADER, (c.row() for c in counts)),
                         media_type="text/csv", headers={
