@@ -41,10 +41,6 @@ router = APIRouter()
 # --------------------------------------------------------------------------- recurring tasks
 
 
-def _expired(request: Request, token: str) -> Response:
-    return render(request, "task_expired.html", {"token": token}, status_code=410)
-
-
 def _task_duty(session: Session, claims: LinkClaims) -> tuple[Person, Duty]:
     """The person and the task duty a link names; LinkInvalidError if not."""
     duty = session.get(Duty, claims.duty_id) if claims.duty_id else None
@@ -130,18 +126,28 @@ def _task_closed(request: Request, session: Session, person: Person, duty: Duty)
     return render(request, "info.html", {"title": duty.requirement.title, "message": message})
 
 
+def _open_task(request: Request, session: Session, token: str) -> tuple[Person, Duty] | Response:
+    """The person and the open task a link names; otherwise the page to show instead
+    (expired: offer a fresh link; invalid; or the period already closed)."""
+    try:
+        person, duty = _task_duty(session, link_claims(request, "task", token))
+    except LinkExpiredError:
+        return render(request, "task_expired.html", {"token": token}, status_code=410)
+    except LinkInvalidError:
+        return invalid_link_page(request)
+    if duty.status != "open":
+        return _task_closed(request, session, person, duty)
+    return person, duty
+
+
 @router.get("/task/{token}", include_in_schema=False)
 def task_page(request: Request, token: str) -> Response:
     """Show the task and a Done button. Records nothing (mail scanners open links)."""
     with ctx(request).store.session() as session:
-        try:
-            person, duty = _task_duty(session, link_claims(request, "task", token))
-        except LinkExpiredError:
-            return _expired(request, token)
-        except LinkInvalidError:
-            return invalid_link_page(request)
-        if duty.status != "open":
-            return _task_closed(request, session, person, duty)
+        found = _open_task(request, session, token)
+        if isinstance(found, Response):
+            return found
+        person, duty = found
         return render(request, "task.html", _task_context(request, session, person, duty, token))
 
 
@@ -203,14 +209,10 @@ def task_done(
     user = current_user(request)
     context = ctx(request)
     with context.store.transaction() as session:
-        try:
-            person, duty = _task_duty(session, link_claims(request, "task", token))
-        except LinkExpiredError:
-            return _expired(request, token)
-        except LinkInvalidError:
-            return invalid_link_page(request)
-        if duty.status != "open":
-            return _task_closed(request, session, person, duty)
+        found = _open_task(request, session, token)
+        if isinstance(found, Response):
+            return found
+        person, duty = found
         school = context.config.school(person.school_id)
         said = outcome.strip() or None
         if said is None and event_of(session, duty.cycle) is not None:
