@@ -97,9 +97,8 @@ def purge_visitors(session: Session, school: SchoolConfig, today: date, *, write
 
 def count_visitors_today(session: Session, school_id: str, today: date) -> int:
     """How many visitors confirmed the rules for a visit today."""
-    visitors = session.scalar(
+    return int(session.scalar(
         select(func.count())
         .select_from(VisitorAssurance)
         .where(VisitorAssurance.school_id == school_id, VisitorAssurance.visit_date == today)
-    )
-    return int(visitors or 0)
+    ) or 0)
