@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.config import OrgConfig
+from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import Person, SignInLink
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
@@ -90,30 +90,25 @@ def request_link(
     )
     session.add(link)
     session.flush()
-    school = config.school(person.school_id)
     enqueue_email(
         session,
         school_id=person.school_id,
         key=f"signin:{link.id}",
         purpose=PURPOSE,
         urgency=Urgency.WAITING,
-        draft=_email(person, fresh, school.mail_from_name or school.name,
-                     school.reply_address(), base_url),
+        draft=_email(person, fresh, config.school(person.school_id), base_url),
     )
     audit.record(session, actor=SOMEONE, action="signin.requested", object_type="person",
                  object_id=person.id, school_id=person.school_id, details={"known": True})
 
 
-def _email(
-    person: Person, fresh: Secrets, school_name: str, reply_to: str | None, base_url: str
-) -> EmailDraft:
+def _email(person: Person, fresh: Secrets, school: SchoolConfig, base_url: str) -> EmailDraft:
     """The sign-in email: the link as a button, and the code for typing on another device."""
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     return notice(
-        school=school_name,
-        reply_to=reply_to,
+        school=school,
         to=[person.email],
-        subject=f"Sign in to {school_name}'s compliance pages",
+        subject=f"Sign in to {school.mail_from_name or school.name}'s compliance pages",
         greeting=f"Dear {person.given_name or person.display_name},",
         paragraphs=[
             "You asked to sign in. Press the button below, or type the code on the sign-in "
