@@ -106,7 +106,7 @@ def accounts(request: Request) -> Response:
     """Every official account, its holders' signature state and any handover."""
     user = require_roles(request, ACCOUNT_READERS)
     today = local_today(utcnow())
-    with ctx(request).store.session() as session:
+    with ctx(request).store.transaction() as session:
         rows = []
         for account in session.scalars(
             select(OfficialAccount)
@@ -129,7 +129,6 @@ def accounts(request: Request) -> Response:
             object_type="official_account",
             school_id=user.school_id,
         )
-        session.commit()
     can_edit = bool(user.role_names & ACCOUNT_EDITORS)
     return render(request, "accounts.html", {"rows": rows, "can_edit": can_edit})
 

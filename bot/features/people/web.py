@@ -73,12 +73,11 @@ def _file_problems(request: Request) -> tuple[str | None, list[str]]:
 def people_page(request: Request, saved: int | None = None) -> Response:
     """The register, the people the extra people file brought in, and what the file lacks."""
     user, school = _editor(request)
-    with ctx(request).store.session() as session:
+    with ctx(request).store.transaction() as session:
         rows = entry_rows(session, school.id)
         from_file = file_people(session, school.id, school.directory.leaver_grace_days)
         audit.record(session, actor=user.email, action="people.register.viewed",
                      object_type="extra_person", school_id=school.id)
-        session.commit()
     file_name, problems = _file_problems(request)
     message = next((_saved_message(r, school_words(school)) for r in rows if r.id == saved), None)
     return render(request, "people.html", {
