@@ -7,6 +7,7 @@ confirmation."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -24,13 +25,10 @@ def record_visit(
     session: Session, school: SchoolConfig, data: VisitInput, now: datetime
 ) -> VisitorAssurance:
     """Store a visitor's confirmation (no email is sent: the rules stay on the public page)."""
-    rules = visitor_rules(school)
     assurance = VisitorAssurance(
         school_id=school.id,
-        name=data.name,
-        organisation=data.organisation,
-        visit_date=data.visit_date,
-        rules_sha256=rules_sha256(rules),
+        **asdict(data),  # name, organisation, visit_date
+        rules_sha256=rules_sha256(visitor_rules(school)),
         copy_sent=False,
         created_at=now,
     )
