@@ -73,6 +73,7 @@ def _task_context(
     if not shared:  # each owes their own: only their own history is theirs to see
         last_query = last_query.where(TaskCompletion.person_id == person.id)
     last = session.execute(last_query).first()
+    event = event_of(session, duty.cycle)  # a review's: its trigger, what happened and when
     today = local_today(utcnow())
     return {
         "person": person,
@@ -85,16 +86,9 @@ def _task_context(
         "last": (human_date(local_today(last[0])), last[1]) if last else None,
         "token": token,
         "school": school,
-        "event": _event_words(session, duty.cycle),
+        "event": (EVENT_KINDS.get(event.kind, event.kind), event.what,
+                  human_date(event.happened_on)) if event is not None else None,
     }
-
-
-def _event_words(session: Session, cycle: str) -> tuple[str, str, str] | None:
-    """A review's trigger, what happened and when (None for a period's task)."""
-    event = event_of(session, cycle)
-    if event is None:
-        return None
-    return EVENT_KINDS.get(event.kind, event.kind), event.what, human_date(event.happened_on)
 
 
 def _done_page(
@@ -176,7 +170,6 @@ def task_renew(
         if duty.status == "open" and person.active:
             fresh = make_token(settings.signing_key(), "task", person.id, duty.id, None)
             school = context.config.school(person.school_id)
-            cfg = task_config(school, duty.requirement.key)
             draft = notice(
                 school=school,
                 to=[person.email],
@@ -185,7 +178,7 @@ def task_renew(
                 paragraphs=["You asked for a fresh link. The old one has stopped working."],
                 facts=[
                     ("Task", duty.requirement.title),
-                    ("For", cycle_label(cfg, duty.cycle)),
+                    ("For", cycle_label(task_config(school, duty.requirement.key), duty.cycle)),
                     ("Due", human_date(duty.due_on)),
                 ],
                 button_url=f"{settings.base_url}/task/{fresh}",
