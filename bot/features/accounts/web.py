@@ -258,25 +258,16 @@ def _change(
 
 
 @router.post("/accounts/{account_id}/holders", include_in_schema=False)
-def holders_add(
-    request: Request,
-    account_id: int,
-    csrf_token: Annotated[str, Form()] = "",
-    person_id: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
-    """Add a holder (web-managed accounts)."""
-    return _change(request, account_id, csrf_token, "add", person_id)
-
-
 @router.post("/accounts/{account_id}/holders/remove", include_in_schema=False)
-def holders_remove(
+def holders_change(
     request: Request,
     account_id: int,
     csrf_token: Annotated[str, Form()] = "",
     person_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Remove a holder (web-managed accounts); flags a handover."""
-    return _change(request, account_id, csrf_token, "remove", person_id)
+    """Add a holder, or remove one (``/remove``: flags a handover)."""
+    action = "remove" if request.url.path.endswith("/remove") else "add"
+    return _change(request, account_id, csrf_token, action, person_id)
 
 
 @router.post("/accounts/{account_id}/handover", include_in_schema=False)
