@@ -164,11 +164,15 @@ async def change_person(request: Request, entry_id: int) -> Response:
     return await _save(request, entry_id)
 
 
-async def _state_change(request: Request, entry_id: int, left: bool) -> Response:
+@router.post("/admin/people/{entry_id}/left", include_in_schema=False)
+@router.post("/admin/people/{entry_id}/back", include_in_schema=False)
+async def person_left_or_back(request: Request, entry_id: int) -> Response:
+    """``/left``: they have left today, their open tasks close now; ``/back``: they were marked
+    as left by mistake, or have come back."""
     user, school = _editor(request)
     form = await read_checked_form(request, max_files=0, max_fields=2)
     check_csrf(request, str(form.get("csrf_token") or ""))
-    action = mark_left if left else mark_back
+    action = mark_left if request.url.path.endswith("/left") else mark_back
     try:
         with ctx(request).store.transaction() as session:
             _entry_or_404(session, school.id, entry_id)
@@ -176,15 +180,3 @@ async def _state_change(request: Request, entry_id: int, left: bool) -> Response
     except RegisterError as exc:
         raise HTTPException(409, str(exc)) from None
     return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
-
-
-@router.post("/admin/people/{entry_id}/left", include_in_schema=False)
-async def person_left(request: Request, entry_id: int) -> Response:
-    """They have left today: their open tasks close now."""
-    return await _state_change(request, entry_id, left=True)
-
-
-@router.post("/admin/people/{entry_id}/back", include_in_schema=False)
-async def person_back(request: Request, entry_id: int) -> Response:
-    """They were marked as left by mistake, or have come back."""
-    return await _state_change(request, entry_id, left=False)
