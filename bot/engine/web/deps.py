@@ -33,6 +33,8 @@ __all__ = [
     "client_ip",
     "ctx",
     "current_user",
+    "error_page",
+    "info_page",
     "render",
     "require_roles",
     "templates",
@@ -209,3 +211,14 @@ def render(
     return templates.TemplateResponse(
         request, name, {**base, **(context or {})}, status_code=status_code
     )
+
+
+def info_page(request: Request, title: str, message: str) -> HTMLResponse:
+    """The plain page saying one thing: a title and a sentence or two."""
+    return render(request, "info.html", {"title": title, "message": message})
+
+
+def error_page(request: Request, status: int, message: str, **extra: Any) -> HTMLResponse:
+    """The error page with this status and a plain message (and the school or the problems)."""
+    return render(request, "error.html", {"status": status, "message": message, **extra},
+                  status_code=status)

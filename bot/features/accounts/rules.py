@@ -11,7 +11,7 @@ only the latest stage reached is sent, once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 __all__ = [
     "HANDOVER_CHASES",
@@ -30,10 +30,9 @@ HANDOVER_KEY_PREFIX = "handover"
 
 @dataclass(frozen=True)
 class ChaseStage:
-    """One step of chasing a handover: its number (1...), date, and whether it is the last."""
+    """One step of chasing a handover: its number (1...) and whether it is the last."""
 
     number: int
-    on: date
     final: bool  # the "chasing has stopped, please talk to them" note to the headteacher
 
     @property
@@ -47,8 +46,7 @@ def handover_stage(since: date, today: date) -> ChaseStage | None:
     if today < since:
         return None
     number = min((today - since).days // HANDOVER_CHASE_EVERY_DAYS + 1, HANDOVER_CHASES + 1)
-    on = since + timedelta(days=HANDOVER_CHASE_EVERY_DAYS * (number - 1))
-    return ChaseStage(number, on, final=number > HANDOVER_CHASES)
+    return ChaseStage(number, final=number > HANDOVER_CHASES)
 
 
 def handover_key(school_id: str, account_id: int, since: date, stage: ChaseStage) -> str:

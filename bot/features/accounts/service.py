@@ -21,6 +21,7 @@ __all__ = [
     "AccountError",
     "HolderState",
     "add_holder",
+    "audit_account",
     "create_account",
     "holder_states",
     "holdings_of",
@@ -33,7 +34,7 @@ class AccountError(ValueError):
     """A change to the register that cannot be made; ``str()`` says why, for the page."""
 
 
-def _audit(session: Session, account: OfficialAccount, action: str, actor: str,
+def audit_account(session: Session, account: OfficialAccount, action: str, actor: str,
            details: dict[str, int | str] | None = None) -> None:
     """One audited change of an account."""
     audit.record(session, actor=actor, action=action, object_type="official_account",
@@ -115,41 +116,18 @@ def holdings_of(session: Session, person_id: int) -> list[OfficialAccount]:
     )
 
 
-def create_account(
-    session: Session,
-    *,
-    school_id: str,
-    key: str,
-    platform: str,
-    name: str,
-    url: str | None,
-    purpose: str | None,
-    custodian_id: int | None,
-    aup_policy_id: int | None,
-    actor: str,
-) -> OfficialAccount:
-    """Add a web-managed account (the key must be new)."""
+def create_account(session: Session, account: OfficialAccount, *, actor: str) -> None:
+    """Add a web-managed account (its key must be new at its school)."""
     exists = session.scalar(
         select(OfficialAccount.id).where(
-            OfficialAccount.school_id == school_id, OfficialAccount.key == key
+            OfficialAccount.school_id == account.school_id, OfficialAccount.key == account.key
         )
     )
     if exists is not None:
-        raise AccountError(f"An account with the short name '{key}' already exists.")
-    account = OfficialAccount(
-        school_id=school_id,
-        key=key,
-        platform=platform,
-        name=name,
-        url=url,
-        purpose=purpose,
-        custodian_id=custodian_id,
-        aup_policy_id=aup_policy_id,
-    )
+        raise AccountError(f"An account with the short name '{account.key}' already exists.")
     session.add(account)
     session.flush()
-    _audit(session, account, "account.created", actor, {"platform": platform})
-    return account
+    audit_account(session, account, "account.created", actor, {"platform": account.platform})
 
 
 def add_holder(
@@ -163,7 +141,7 @@ def add_holder(
     account.holders.append(
         AccountHolder(school_id=account.school_id, person_id=person.id, since=today)
     )
-    _audit(session, account, "account.holder.added", actor, {"person_id": person.id})
+    audit_account(session, account, "account.holder.added", actor, {"person_id": person.id})
     session.flush()
     snapshot.refresh_audiences(session, account.school_id)  # a training may be for holders
 
@@ -182,7 +160,7 @@ def remove_holder(
         account.handover_since = today
     account.handover_needed = True
     account.handover_reason = f"{holding.person.display_name} no longer runs this account"
-    _audit(session, account, "account.holder.removed", actor, {"person_id": person_id})
+    audit_account(session, account, "account.holder.removed", actor, {"person_id": person_id})
     session.flush()
     snapshot.refresh_audiences(session, account.school_id)  # a training may be for holders
 
@@ -197,4 +175,4 @@ def resolve_handover(session: Session, account: OfficialAccount, note: str, *, a
     account.handover_reason = None
     account.handover_since = None
     account.notes = ((account.notes or "") + f"\nHandover: {note.strip()}").strip()
-    _audit(session, account, "account.handover.resolved", actor)
+    audit_account(session, account, "account.handover.resolved", actor)

@@ -29,6 +29,7 @@ from bot.engine.web.links import (
 from bot.features.accounts.service import (
     AccountError,
     add_holder,
+    audit_account,
     create_account,
     holder_states,
     holdings_of,
@@ -105,7 +106,7 @@ def accounts(request: Request) -> Response:
     """Every official account, its holders' signature state and any handover."""
     user = require_roles(request, ACCOUNT_READERS)
     today = local_today(utcnow())
-    with ctx(request).store.session() as session:
+    with ctx(request).store.transaction() as session:
         rows = []
         for account in session.scalars(
             select(OfficialAccount)
@@ -128,7 +129,6 @@ def accounts(request: Request) -> Response:
             object_type="official_account",
             school_id=user.school_id,
         )
-        session.commit()
     can_edit = bool(user.role_names & ACCOUNT_EDITORS)
     return render(request, "accounts.html", {"rows": rows, "can_edit": can_edit})
 
@@ -172,26 +172,21 @@ def new_account(
         errors.append("Name is required (e.g. 'School Facebook page').")
     if url and not re.match(r"^https?://\S+$", url.strip()):
         errors.append("Web address must start with http:// or https://.")
-    custodian = int(custodian_id) if custodian_id.isdigit() else None
-    aup = int(aup_policy_id) if aup_policy_id.isdigit() else None
-    key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "account"
     if not errors:
+        account = OfficialAccount(
+            school_id=user.school_id,
+            key=re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "account",
+            platform=platform.strip(),
+            name=name.strip(),
+            url=url.strip() or None,
+            purpose=purpose.strip() or None,
+            custodian_id=int(custodian_id) if custodian_id.isdigit() else None,
+            aup_policy_id=int(aup_policy_id) if aup_policy_id.isdigit() else None,
+        )
         try:
             with ctx(request).store.transaction() as session:
-                account = create_account(
-                    session,
-                    school_id=user.school_id,
-                    key=key,
-                    platform=platform.strip(),
-                    name=name.strip(),
-                    url=url.strip() or None,
-                    purpose=purpose.strip() or None,
-                    custodian_id=custodian,
-                    aup_policy_id=aup,
-                    actor=user.email,
-                )
-                account_id = account.id
-            return RedirectResponse(f"/accounts/{account_id}", status_code=303)
+                create_account(session, account, actor=user.email)
+            return RedirectResponse(f"/accounts/{account.id}", status_code=303)
         except AccountError as exc:
             errors.append(str(exc))
     values = {"platform": platform, "name": name, "url": url, "purpose": purpose}
@@ -210,14 +205,7 @@ def account_page(request: Request, account_id: int, error: str | None = None) ->
         holder_ids = {s.person_id for s in states}
         people = [p for p in _people(session, user.school_id) if p[0] not in holder_ids]
         aup = session.get(Policy, account.aup_policy_id) if account.aup_policy_id else None
-        audit.record(
-            session,
-            actor=user.email,
-            action="account.viewed",
-            object_type="official_account",
-            object_id=account.id,
-            school_id=user.school_id,
-        )
+        audit_account(session, account, "account.viewed", user.email)
         session.commit()
         return render(
             request,
@@ -270,25 +258,16 @@ def _change(
 
 
 @router.post("/accounts/{account_id}/holders", include_in_schema=False)
-def holders_add(
-    request: Request,
-    account_id: int,
-    csrf_token: Annotated[str, Form()] = "",
-    person_id: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
-    """Add a holder (web-managed accounts)."""
-    return _change(request, account_id, csrf_token, "add", person_id)
-
-
 @router.post("/accounts/{account_id}/holders/remove", include_in_schema=False)
-def holders_remove(
+def holders_change(
     request: Request,
     account_id: int,
     csrf_token: Annotated[str, Form()] = "",
     person_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Remove a holder (web-managed accounts); flags a handover."""
-    return _change(request, account_id, csrf_token, "remove", person_id)
+    """Add a holder, or remove one (``/remove``: flags a handover)."""
+    action = "remove" if request.url.path.endswith("/remove") else "add"
+    return _change(request, account_id, csrf_token, action, person_id)
 
 
 @router.post("/accounts/{account_id}/handover", include_in_schema=False)

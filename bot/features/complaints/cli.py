@@ -29,10 +29,9 @@ def complaints_counts(
     school: SchoolOption = None,
 ) -> None:
     """Complaints received, acknowledged in time or late, outcomes given, per period."""
-    from bot.core import audit  # lazy: not loaded by --help (module docstring)
-    from bot.core.words import csv_text
+    from bot.core.words import csv_text  # lazy: not loaded by --help (module docstring)
     from bot.features.complaints.rules import COUNT_HEADER, PERIODS
-    from bot.features.complaints.service import complaint_counts
+    from bot.features.complaints.service import audit_complaint, complaint_counts
 
     if period not in PERIODS:
         raise typer.BadParameter(f"choose one of {', '.join(PERIODS)}", param_hint="--period")
@@ -41,9 +40,8 @@ def complaints_counts(
     with ctx.store.transaction() as session:
         for chosen in schools_of(ctx, school):
             counts = complaint_counts(session, chosen.id, period)
-            audit.record(session, actor="cli", action="complaint.counts_read",
-                         object_type="complaint_list", school_id=chosen.id,
-                         details={"period": period, "csv": as_csv})
+            audit_complaint(session, chosen, "cli", "complaint.counts_read", None,
+                            period=period, csv=as_csv)
             if as_csv:
                 rows += ((chosen.name, *c.row()) for c in counts)
                 continue

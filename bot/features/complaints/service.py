@@ -42,6 +42,7 @@ __all__ = [
     "ComplaintError",
     "Summary",
     "acknowledge",
+    "audit_complaint",
     "complaint_counts",
     "find",
     "listing",
@@ -70,8 +71,10 @@ def readers(school: SchoolConfig) -> list[str]:
     return found
 
 
-def _audit(session: Session, school: SchoolConfig, actor: str, action: str,
-           complaint: Complaint | None, **details: object) -> None:
+def audit_complaint(session: Session, school: SchoolConfig, actor: str, action: str,
+                    complaint: Complaint | None, **details: object) -> None:
+    """One audited read or change: of a complaint (its reference, never content), or of the
+    list (``complaint`` None)."""
     audit.record(
         session, actor=actor, action=action,
         object_type="complaint" if complaint is not None else "complaint_list",
@@ -151,9 +154,9 @@ def receive(session: Session, school: SchoolConfig, sub: Submission, *, now: dat
            ("Acknowledge by", human_date(complaint.ack_due_on)),
            ("Outcome due", human_date(complaint.outcome_due_on))],
           purpose="complaint_alert", button=None)
-    _audit(session, school, actor, "complaint.received", complaint, channel=channel,
-           acknowledged=complaint.acknowledged_at is not None,
-           safeguarding_confirmed=sub.confirmed)
+    audit_complaint(session, school, actor, "complaint.received", complaint, channel=channel,
+                    acknowledged=complaint.acknowledged_at is not None,
+                    safeguarding_confirmed=sub.confirmed)
     return complaint
 
 
@@ -162,7 +165,7 @@ def find(session: Session, school: SchoolConfig, reference: str, actor: str) -> 
     complaint = session.scalar(select(Complaint).where(
         Complaint.school_id == school.id, Complaint.reference == reference))
     if complaint is not None:
-        _audit(session, school, actor, "complaint.read", complaint)
+        audit_complaint(session, school, actor, "complaint.read", complaint)
     return complaint
 
 
@@ -170,7 +173,7 @@ def listing(session: Session, school: SchoolConfig, actor: str) -> list[Complain
     """Every complaint, newest first (the list shows references and dates); audited."""
     found = list(session.scalars(select(Complaint).where(Complaint.school_id == school.id)
                                  .order_by(Complaint.received_at.desc(), Complaint.id.desc())))
-    _audit(session, school, actor, "complaint.list_read", None, shown=len(found))
+    audit_complaint(session, school, actor, "complaint.list_read", None, shown=len(found))
     return found
 
 
@@ -184,7 +187,7 @@ def acknowledge(session: Session, school: SchoolConfig, c: Complaint, *, how: st
     if on < c.received_at.replace(hour=0, minute=0, second=0, microsecond=0):
         raise ComplaintError("The acknowledgement cannot be before the complaint arrived.")
     c.acknowledged_at, c.acknowledged_how = on, how
-    _audit(session, school, actor, "complaint.acknowledged", c, how=how)
+    audit_complaint(session, school, actor, "complaint.acknowledged", c, how=how)
 
 
 def set_outcome_due(session: Session, school: SchoolConfig, c: Complaint, day: date,
@@ -195,8 +198,8 @@ def set_outcome_due(session: Session, school: SchoolConfig, c: Complaint, day: d
         raise ComplaintError("The outcome date must be after the complaint arrived, and within "
                              "a year of it.")
     old, c.outcome_due_on = c.outcome_due_on, day
-    _audit(session, school, actor, "complaint.outcome_due_set", c, old=old.isoformat(),
-           new=day.isoformat())
+    audit_complaint(session, school, actor, "complaint.outcome_due_set", c,
+                    old=old.isoformat(), new=day.isoformat())
 
 
 def record_outcome(session: Session, school: SchoolConfig, c: Complaint, outcome: str, *,
@@ -224,7 +227,7 @@ def record_outcome(session: Session, school: SchoolConfig, c: Complaint, outcome
              ("Outcome", human_date(now.astimezone(LONDON).date()))],
             purpose="complaint_outcome")
     c.outcome_how = "email" if emailed else "other"
-    _audit(session, school, actor, "complaint.outcome_recorded", c, emailed=emailed)
+    audit_complaint(session, school, actor, "complaint.outcome_recorded", c, emailed=emailed)
     return emailed
 
 

@@ -13,14 +13,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import FormErrors, parse_iso_date
 from bot.core.models import Complaint, Person, utcnow
 from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.core.words import csv_text
-from bot.engine.web.deps import client_ip, ctx, current_user, render
+from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
 from bot.engine.web.links import deliver_soon
 from bot.features.complaints.rules import (
     ACK_HOW,
@@ -36,6 +35,7 @@ from bot.features.complaints.rules import (
 from bot.features.complaints.service import (
     ComplaintError,
     acknowledge,
+    audit_complaint,
     complaint_counts,
     find,
     listing,
@@ -140,11 +140,9 @@ async def _submit(request: Request, background: BackgroundTasks, school: SchoolC
 
     reference = await run_in_threadpool(store)
     if reference is None:
-        return render(request, "error.html", {
-            "status": 429, "school": school,
-            "message": "Several complaints have just been sent from here, so the form is "
-                       "paused for a few minutes. Please try again in 10 minutes."},
-            status_code=429)
+        return error_page(request, 429, "Several complaints have just been sent from here, so "
+                          "the form is paused for a few minutes. Please try again in 10 minutes.",
+                          school=school)
     deliver_soon(request, background)  # the acknowledgement goes now, not at the next sweep
     return render(request, "complaint_received.html", {
         "school": school, "reference": reference, "emailed": bool(sub.email), "staff": staff})
@@ -182,15 +180,13 @@ async def staff_submit(request: Request, background: BackgroundTasks) -> Respons
     return await _submit(request, background, school, user)
 
 
-def _reader(request: Request, session: Session) -> tuple[Person, SchoolConfig]:
+def _reader(request: Request) -> tuple[Person, SchoolConfig]:
     """The signed-in reader; anyone else 403 (their attempt audited in its own transaction)."""
     user, school = _signed_in(request)
     if not user.role_names & set(school.complaints.readers):
-        with Session(session.get_bind(), info={audit.KEYS: audit.keyring_of(session)}) as own, \
-                own.begin():
-            audit.record(own, actor=user.email, action="complaint.read_refused",
-                         object_type="complaint_list", school_id=school.id,
-                         details={"page": str(getattr(request.scope.get("route"), "path", "?"))})
+        with ctx(request).store.transaction() as own:
+            audit_complaint(own, school, user.email, "complaint.read_refused", None,
+                            page=str(getattr(request.scope.get("route"), "path", "?")))
         raise HTTPException(403, f"Data protection complaints are read only by "
                                  f"{words_for(school)}.")
     return user, school
@@ -200,7 +196,7 @@ def _reader(request: Request, session: Session) -> tuple[Person, SchoolConfig]:
 def complaints_list(request: Request) -> Response:
     """Every complaint: reference, dates and state (no content); the read is audited."""
     with ctx(request).store.transaction() as session:
-        user, school = _reader(request, session)
+        user, school = _reader(request)
         rows = listing(session, school, user.email)
         shown = [{"reference": c.reference, "received": c.received_at.astimezone(LONDON),
                   "ack_due": c.ack_due_on, "acknowledged": c.acknowledged_at,
@@ -212,7 +208,7 @@ def complaints_list(request: Request) -> Response:
 def _one(
     request: Request, session: Session, reference: str
 ) -> tuple[Person, SchoolConfig, Complaint]:
-    user, school = _reader(request, session)
+    user, school = _reader(request)
     complaint = find(session, school, reference, user.email) if REFERENCE.match(reference) \
         else None
     if complaint is None:
@@ -225,11 +221,10 @@ def complaints_counts(request: Request, period: str = "quarter", csv_file: str =
     """Counts per period for the regulations' reporting (no content); audited."""
     chosen = period if period in PERIODS else "quarter"
     with ctx(request).store.transaction() as session:
-        user, school = _reader(request, session)
+        user, school = _reader(request)
         counts = complaint_counts(session, school.id, chosen)
-        audit.record(session, actor=user.email, action="complaint.counts_read",
-                     object_type="complaint_list", school_id=school.id,
-                     details={"period": chosen, "csv": bool(csv_file)})
+        audit_complaint(session, school, user.email, "complaint.counts_read", None,
+                        period=chosen, csv=bool(csv_file))
     if csv_file:
         return Response(csv_text(COUNT_HEADER, (c.row() for c in counts)),
                         media_type="text/csv", headers={
@@ -244,12 +239,11 @@ def complaint_detail(request: Request, reference: str) -> Response:
     """One complaint, its dates and actions; the read is audited."""
     with ctx(request).store.transaction() as session:
         _, school, complaint = _one(request, session, reference)
-        page = render(request, "complaint_detail.html", {
+        return render(request, "complaint_detail.html", {
             "school": school, "c": complaint, "ack_how": ACK_HOW, "channels": CHANNELS,
             "relationships": RELATIONSHIPS,
             "received": complaint.received_at.astimezone(LONDON),
         })
-    return page
 
 
 @router.post("/complaints/{reference}", include_in_schema=False)
@@ -260,8 +254,7 @@ async def complaint_action(request: Request, background: BackgroundTasks,
 
     def act() -> str | None:
         with ctx(request).store.transaction() as session:
-            user, school, complaint = _one(request, session, reference)
-            c = complaint
+            user, school, c = _one(request, session, reference)
             try:  # each action checks its own input; a refusal changes nothing
                 action = fields.get("action")
                 if action == "acknowledge":

@@ -278,8 +278,7 @@ def build_report(
     counts = Counter(p.status for p in report.policies)
     report.status_counts = {s: counts.get(s, 0) for s in STATUSES}
     report.reviewed = _reviewed(session, school.id, term, policies)
-    report.ack_done = sum(p.done for p in figures.policies)
-    report.ack_owed = sum(p.owed for p in figures.policies)
+    report.ack_done, report.ack_owed = figures.ack_done, figures.ack_owed
     report.training_done, report.training_owed = figures.training_done, figures.training_owed
     report.accounts = [
         AccountLine(a.name, a.platform, a.holders, a.unsigned) for a in figures.accounts

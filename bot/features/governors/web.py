@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core.clock import local_today
-from bot.core.models import Person, utcnow
+from bot.core.models import utcnow
 from bot.core.permissions import POLICY_READERS
 from bot.engine.web.deps import ctx, render, require_roles
 from bot.features.governors.report import (
@@ -22,10 +22,11 @@ from bot.features.governors.report import (
 __all__ = ["router"]
 
 router = APIRouter()
-READ_ROLES = POLICY_READERS
 
 
-def _report_context(request: Request, user: Person, term: str | None) -> dict[str, Any]:
+def _report_context(request: Request, term: str | None) -> dict[str, Any]:
+    """The report for the reader's school and the term asked for (401/403/404 otherwise)."""
+    user = require_roles(request, POLICY_READERS)
     today = local_today(utcnow())
     school = ctx(request).config.school(user.school_id)
     try:
@@ -40,15 +41,13 @@ def _report_context(request: Request, user: Person, term: str | None) -> dict[st
 @router.get("/governors/report", include_in_schema=False)
 def governors_report(request: Request, term: str | None = None) -> Response:
     """The termly governors' report as a page (figures only)."""
-    user = require_roles(request, READ_ROLES)
-    return render(request, "governors_report.html", _report_context(request, user, term))
+    return render(request, "governors_report.html", _report_context(request, term))
 
 
 @router.get("/governors/report.pdf", include_in_schema=False)
 def governors_report_pdf(request: Request, term: str | None = None) -> Response:
     """The termly governors' report as a PDF download."""
-    user = require_roles(request, READ_ROLES)
-    context = _report_context(request, user, term)
+    context = _report_context(request, term)
     return Response(
         render_pdf(context["report"]),
         media_type="application/pdf",

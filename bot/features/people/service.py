@@ -23,12 +23,11 @@ __all__ = [
     "EntryRow",
     "FilePerson",
     "RegisterError",
-    "add_entry",
-    "change_entry",
     "entry_rows",
     "file_people",
     "mark_back",
     "mark_left",
+    "save_entry",
 ]
 
 
@@ -101,31 +100,23 @@ def _record(session: Session, actor: str, action: str, entry: ExtraPerson,
                  object_id=entry.id, school_id=entry.school_id, details=details)
 
 
-def add_entry(
-    session: Session, school: SchoolConfig, data: EntryInput, actor: str, today: date
-) -> int:
-    """Put someone on the register and apply it at once (audited)."""
-    _check_address(session, school.id, data.email, None)
-    entry = ExtraPerson(
-        school_id=school.id, email=data.email, display_name=data.name, job_title=data.job_title,
-        roles=list(data.roles), start_date=data.start_date, manager_email=data.manager_email,
-    )
-    session.add(entry)
-    session.flush()
-    _record(session, actor, "people.register.added", entry, {"roles": list(data.roles)})
-    return _applied(session, school, entry, today)
-
-
-def change_entry(
-    session: Session, school: SchoolConfig, entry_id: int, data: EntryInput, actor: str,
+def save_entry(
+    session: Session, school: SchoolConfig, entry_id: int | None, data: EntryInput, actor: str,
     today: date,
 ) -> int:
-    """Change an entry and apply it at once; the audit names the boxes that changed."""
-    entry = _entry(session, school.id, entry_id)
-    _check_address(session, school.id, data.email, entry.id)
+    """Put someone on the register (``entry_id`` None) or change their entry, and apply it at
+    once (audited: a change names the boxes that changed); the entry's id."""
+    entry = None if entry_id is None else _entry(session, school.id, entry_id)
+    _check_address(session, school.id, data.email, entry_id)
     wanted = {"display_name": data.name, "email": data.email, "job_title": data.job_title,
               "roles": list(data.roles), "start_date": data.start_date,
               "manager_email": data.manager_email}
+    if entry is None:
+        entry = ExtraPerson(school_id=school.id, **wanted)
+        session.add(entry)
+        session.flush()
+        _record(session, actor, "people.register.added", entry, {"roles": list(data.roles)})
+        return _applied(session, school, entry, today)
     changed = sorted(k for k, v in wanted.items() if getattr(entry, k) != v)
     for key in changed:
         setattr(entry, key, wanted[key])

@@ -21,12 +21,11 @@ from bot.features.people.rules import ROLE_CHOICES, parse_entry
 from bot.features.people.service import (
     EntryRow,
     RegisterError,
-    add_entry,
-    change_entry,
     entry_rows,
     file_people,
     mark_back,
     mark_left,
+    save_entry,
 )
 from connectors.base import ConnectorError
 
@@ -36,8 +35,10 @@ router = APIRouter()
 FIELDS = ("name", "email", "job_title", "start_date", "manager_email")
 
 
-def _school(request: Request, user: Person) -> SchoolConfig:
-    return ctx(request).config.school(user.school_id)
+def _editor(request: Request) -> tuple[Person, SchoolConfig]:
+    """The signed-in headteacher or admin and their school (401/403 for anyone else)."""
+    user = require_roles(request, DIRECTORY_EDITORS)
+    return user, ctx(request).config.school(user.school_id)
 
 
 def _saved_message(row: EntryRow, words: Words | None = None) -> str:
@@ -71,14 +72,12 @@ def _file_problems(request: Request) -> tuple[str | None, list[str]]:
 @router.get("/admin/people", include_in_schema=False)
 def people_page(request: Request, saved: int | None = None) -> Response:
     """The register, the people the extra people file brought in, and what the file lacks."""
-    user = require_roles(request, DIRECTORY_EDITORS)
-    school = _school(request, user)
-    with ctx(request).store.session() as session:
+    user, school = _editor(request)
+    with ctx(request).store.transaction() as session:
         rows = entry_rows(session, school.id)
         from_file = file_people(session, school.id, school.directory.leaver_grace_days)
         audit.record(session, actor=user.email, action="people.register.viewed",
                      object_type="extra_person", school_id=school.id)
-        session.commit()
     file_name, problems = _file_problems(request)
     message = next((_saved_message(r, school_words(school)) for r in rows if r.id == saved), None)
     return render(request, "people.html", {
@@ -100,8 +99,7 @@ def _form_page(
 @router.get("/admin/people/new", include_in_schema=False)
 def new_person_form(request: Request) -> Response:
     """An empty form."""
-    user = require_roles(request, DIRECTORY_EDITORS)
-    return _form_page(request, _school(request, user), {"roles": []}, {})
+    return _form_page(request, _editor(request)[1], {"roles": []}, {})
 
 
 async def _read(request: Request) -> tuple[dict[str, Any], list[str]]:
@@ -129,8 +127,7 @@ async def new_person(request: Request) -> Response:
 async def _save(request: Request, entry_id: int | None) -> Response:
     """Add an entry (``entry_id`` None) or change one, applied at once; the form again with the
     problems (422, or 409 when the register refuses it) and nothing stored if not."""
-    user = require_roles(request, DIRECTORY_EDITORS)
-    school = _school(request, user)
+    user, school = _editor(request)
     values, roles = await _read(request)
     today = local_today(utcnow())
     data, errors = parse_entry(values, roles, today)
@@ -142,10 +139,7 @@ async def _save(request: Request, entry_id: int | None) -> Response:
         return _form_page(request, school, values, errors, entry, status_code=422)
     try:
         with ctx(request).store.transaction() as session:
-            if entry_id is None:
-                entry_id = add_entry(session, school, data, user.email, today)
-            else:
-                change_entry(session, school, entry_id, data, user.email, today)
+            entry_id = save_entry(session, school, entry_id, data, user.email, today)
     except RegisterError as exc:
         return _form_page(request, school, values, {"email": str(exc)}, entry, status_code=409)
     return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
@@ -154,8 +148,7 @@ async def _save(request: Request, entry_id: int | None) -> Response:
 @router.get("/admin/people/{entry_id}", include_in_schema=False)
 def person_form(request: Request, entry_id: int) -> Response:
     """The entry's form, with "left" (or "back") below it."""
-    user = require_roles(request, DIRECTORY_EDITORS)
-    school = _school(request, user)
+    school = _editor(request)[1]
     with ctx(request).store.session() as session:
         entry = _entry_or_404(session, school.id, entry_id)
         values = {"name": entry.display_name, "email": entry.email,
@@ -171,12 +164,15 @@ async def change_person(request: Request, entry_id: int) -> Response:
     return await _save(request, entry_id)
 
 
-async def _state_change(request: Request, entry_id: int, left: bool) -> Response:
-    user = require_roles(request, DIRECTORY_EDITORS)
-    school = _school(request, user)
+@router.post("/admin/people/{entry_id}/left", include_in_schema=False)
+@router.post("/admin/people/{entry_id}/back", include_in_schema=False)
+async def person_left_or_back(request: Request, entry_id: int) -> Response:
+    """``/left``: they have left today, their open tasks close now; ``/back``: they were marked
+    as left by mistake, or have come back."""
+    user, school = _editor(request)
     form = await read_checked_form(request, max_files=0, max_fields=2)
     check_csrf(request, str(form.get("csrf_token") or ""))
-    action = mark_left if left else mark_back
+    action = mark_left if request.url.path.endswith("/left") else mark_back
     try:
         with ctx(request).store.transaction() as session:
             _entry_or_404(session, school.id, entry_id)
@@ -184,15 +180,3 @@ async def _state_change(request: Request, entry_id: int, left: bool) -> Response
     except RegisterError as exc:
         raise HTTPException(409, str(exc)) from None
     return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
-
-
-@router.post("/admin/people/{entry_id}/left", include_in_schema=False)
-async def person_left(request: Request, entry_id: int) -> Response:
-    """They have left today: their open tasks close now."""
-    return await _state_change(request, entry_id, left=True)
-
-
-@router.post("/admin/people/{entry_id}/back", include_in_schema=False)
-async def person_back(request: Request, entry_id: int) -> Response:
-    """They were marked as left by mistake, or have come back."""
-    return await _state_change(request, entry_id, left=False)

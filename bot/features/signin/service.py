@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.config import OrgConfig
+from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import Person, SignInLink
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
@@ -29,17 +29,10 @@ from bot.features.signin.rules import (
     refusal,
 )
 
-__all__ = ["PURPOSE", "SOMEONE", "Issued", "Used", "request_link", "use_code", "use_token"]
+__all__ = ["PURPOSE", "SOMEONE", "Used", "request_link", "use_code", "use_token"]
 
 PURPOSE = "signin_link"  # the outbox purpose: never held while a school is in preview
 SOMEONE = "someone"  # the audit actor before anyone is signed in
-
-
-@dataclass(frozen=True)
-class Issued:
-    """A link just made for a person in the directory (its secrets are only in the email)."""
-
-    person_id: int
 
 
 @dataclass(frozen=True)
@@ -68,9 +61,9 @@ def request_link(
     now: datetime,
     config: OrgConfig,
     base_url: str,
-) -> Issued | None:
+) -> None:
     """Email a one-time link and code to ``email`` if it belongs to an active person in the
-    directory (older open links of theirs are closed); None, with nothing sent, otherwise.
+    directory (older open links of theirs are closed); nothing is sent otherwise.
 
     The caller shows the same page either way, so nobody learns who is in the directory.
     """
@@ -78,7 +71,7 @@ def request_link(
     if person is None:
         audit.record(session, actor=SOMEONE, action="signin.requested", object_type="address",
                      details={"known": False, "address": hashed(key, "address", email)})
-        return None
+        return
     session.execute(
         update(SignInLink)
         .where(SignInLink.person_id == person.id, SignInLink.closed_at.is_(None))
@@ -97,31 +90,25 @@ def request_link(
     )
     session.add(link)
     session.flush()
-    school = config.school(person.school_id)
     enqueue_email(
         session,
         school_id=person.school_id,
         key=f"signin:{link.id}",
         purpose=PURPOSE,
         urgency=Urgency.WAITING,
-        draft=_email(person, fresh, school.mail_from_name or school.name,
-                     school.reply_address(), base_url),
+        draft=_email(person, fresh, config.school(person.school_id), base_url),
     )
     audit.record(session, actor=SOMEONE, action="signin.requested", object_type="person",
                  object_id=person.id, school_id=person.school_id, details={"known": True})
-    return Issued(person_id=person.id)
 
 
-def _email(
-    person: Person, fresh: Secrets, school_name: str, reply_to: str | None, base_url: str
-) -> EmailDraft:
+def _email(person: Person, fresh: Secrets, school: SchoolConfig, base_url: str) -> EmailDraft:
     """The sign-in email: the link as a button, and the code for typing on another device."""
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     return notice(
-        school=school_name,
-        reply_to=reply_to,
+        school=school,
         to=[person.email],
-        subject=f"Sign in to {school_name}'s compliance pages",
+        subject=f"Sign in to {school.mail_from_name or school.name}'s compliance pages",
         greeting=f"Dear {person.given_name or person.display_name},",
         paragraphs=[
             "You asked to sign in. Press the button below, or type the code on the sign-in "

@@ -3,8 +3,8 @@ closes as ``missed`` and its owners and the DSL team are told once (never silent
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timedelta
+from itertools import groupby
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -76,12 +76,10 @@ def alert_missed_tasks(
         )
         .order_by(Duty.requirement_id, Duty.cycle, Person.display_name)
     ).all()
-    grouped: dict[tuple[int, str], list[tuple[Duty, Requirement, Person]]] = defaultdict(list)
-    for duty, requirement, person in rows:
-        grouped[(requirement.id, duty.cycle)].append((duty, requirement, person))
     not_before = send_after(school, today, now)
     queued = 0
-    for (requirement_id, cycle), items in grouped.items():
+    for (requirement_id, cycle), group in groupby(rows, lambda r: (r[1].id, r[0].cycle)):
+        items = list(group)
         requirement = items[0][1]
         key = f"{MISSED_KEY_PREFIX}:{school.id}:{requirement_id}:{cycle}"[:200]
         if not write:  # a dry run counts what a real run would add
@@ -103,7 +101,7 @@ def alert_missed_tasks(
             [p for _, _, p in items],
             next_due,
         )
-        if enqueue_email(
+        queued += enqueue_email(
             session,
             school_id=school.id,
             key=key,
@@ -111,6 +109,5 @@ def alert_missed_tasks(
             urgency=Urgency.ROUTINE,
             draft=draft,
             not_before=not_before,
-        ):
-            queued += 1
+        )
     return queued

@@ -187,7 +187,7 @@ def reconcile_tasks(session: Session, school: SchoolConfig, today: date, *, writ
 
 def count_tasks_overdue(session: Session, school_id: str, today: date) -> int:
     """How many recurring-task duties are open past their due date."""
-    overdue = session.scalar(
+    return int(session.scalar(
         select(func.count())
         .select_from(Duty)
         .where(
@@ -196,5 +196,4 @@ def count_tasks_overdue(session: Session, school_id: str, today: date) -> int:
             Duty.status == "open",
             Duty.due_on < today,
         )
-    )
-    return int(overdue or 0)
+    ) or 0)

@@ -41,10 +41,6 @@ router = APIRouter()
 # --------------------------------------------------------------------------- recurring tasks
 
 
-def _expired(request: Request, token: str) -> Response:
-    return render(request, "task_expired.html", {"token": token}, status_code=410)
-
-
 def _task_duty(session: Session, claims: LinkClaims) -> tuple[Person, Duty]:
     """The person and the task duty a link names; LinkInvalidError if not."""
     duty = session.get(Duty, claims.duty_id) if claims.duty_id else None
@@ -77,6 +73,7 @@ def _task_context(
     if not shared:  # each owes their own: only their own history is theirs to see
         last_query = last_query.where(TaskCompletion.person_id == person.id)
     last = session.execute(last_query).first()
+    event = event_of(session, duty.cycle)  # a review's: its trigger, what happened and when
     today = local_today(utcnow())
     return {
         "person": person,
@@ -89,16 +86,9 @@ def _task_context(
         "last": (human_date(local_today(last[0])), last[1]) if last else None,
         "token": token,
         "school": school,
-        "event": _event_words(session, duty.cycle),
+        "event": (EVENT_KINDS.get(event.kind, event.kind), event.what,
+                  human_date(event.happened_on)) if event is not None else None,
     }
-
-
-def _event_words(session: Session, cycle: str) -> tuple[str, str, str] | None:
-    """A review's trigger, what happened and when (None for a period's task)."""
-    event = event_of(session, cycle)
-    if event is None:
-        return None
-    return EVENT_KINDS.get(event.kind, event.kind), event.what, human_date(event.happened_on)
 
 
 def _done_page(
@@ -130,18 +120,28 @@ def _task_closed(request: Request, session: Session, person: Person, duty: Duty)
     return render(request, "info.html", {"title": duty.requirement.title, "message": message})
 
 
+def _open_task(request: Request, session: Session, token: str) -> tuple[Person, Duty] | Response:
+    """The person and the open task a link names; otherwise the page to show instead
+    (expired: offer a fresh link; invalid; or the period already closed)."""
+    try:
+        person, duty = _task_duty(session, link_claims(request, "task", token))
+    except LinkExpiredError:
+        return render(request, "task_expired.html", {"token": token}, status_code=410)
+    except LinkInvalidError:
+        return invalid_link_page(request)
+    if duty.status != "open":
+        return _task_closed(request, session, person, duty)
+    return person, duty
+
+
 @router.get("/task/{token}", include_in_schema=False)
 def task_page(request: Request, token: str) -> Response:
     """Show the task and a Done button. Records nothing (mail scanners open links)."""
     with ctx(request).store.session() as session:
-        try:
-            person, duty = _task_duty(session, link_claims(request, "task", token))
-        except LinkExpiredError:
-            return _expired(request, token)
-        except LinkInvalidError:
-            return invalid_link_page(request)
-        if duty.status != "open":
-            return _task_closed(request, session, person, duty)
+        found = _open_task(request, session, token)
+        if isinstance(found, Response):
+            return found
+        person, duty = found
         return render(request, "task.html", _task_context(request, session, person, duty, token))
 
 
@@ -170,7 +170,6 @@ def task_renew(
         if duty.status == "open" and person.active:
             fresh = make_token(settings.signing_key(), "task", person.id, duty.id, None)
             school = context.config.school(person.school_id)
-            cfg = task_config(school, duty.requirement.key)
             draft = notice(
                 school=school,
                 to=[person.email],
@@ -179,7 +178,7 @@ def task_renew(
                 paragraphs=["You asked for a fresh link. The old one has stopped working."],
                 facts=[
                     ("Task", duty.requirement.title),
-                    ("For", cycle_label(cfg, duty.cycle)),
+                    ("For", cycle_label(task_config(school, duty.requirement.key), duty.cycle)),
                     ("Due", human_date(duty.due_on)),
                 ],
                 button_url=f"{settings.base_url}/task/{fresh}",
@@ -203,14 +202,10 @@ def task_done(
     user = current_user(request)
     context = ctx(request)
     with context.store.transaction() as session:
-        try:
-            person, duty = _task_duty(session, link_claims(request, "task", token))
-        except LinkExpiredError:
-            return _expired(request, token)
-        except LinkInvalidError:
-            return invalid_link_page(request)
-        if duty.status != "open":
-            return _task_closed(request, session, person, duty)
+        found = _open_task(request, session, token)
+        if isinstance(found, Response):
+            return found
+        person, duty = found
         school = context.config.school(person.school_id)
         said = outcome.strip() or None
         if said is None and event_of(session, duty.cycle) is not None:

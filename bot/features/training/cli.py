@@ -35,7 +35,6 @@ def training_import(
     if not file.exists():
         fail(f"{file}: file not found")
     chosen = ctx.config.school(school)
-    school_id = chosen.id
     courses = [course for r in chosen.requirements for course in r.courses]
     total = max(sum(1 for _ in file.open(encoding="utf-8", errors="replace")) - 1, 1)
     with Progress(console=console, transient=True) as progress:
@@ -43,7 +42,7 @@ def training_import(
         with ctx.store.transaction() as session:
             report = import_training_csv(
                 session,
-                school_id,
+                chosen.id,
                 file,
                 actor="cli",
                 today=local_today(utcnow()),

@@ -23,24 +23,15 @@ __all__ = ["ImportReport", "course_problem", "import_training_csv", "parse_day"]
 
 REQUIRED = ("course", "completed_on")
 WHO = ("email", "id", "name")  # one of them says whose completion it is
-ALIASES = {
-    "staff id": "id",
-    "mis id": "id",
-    "employee id": "id",
-    "staff name": "name",
-    "full name": "name",
-    "learner": "name",
-    "learner name": "name",
-    "email address": "email",
-    "e-mail": "email",
-    "learner email": "email",
-    "course name": "course",
-    "module": "course",
-    "completed": "completed_on",
-    "completion date": "completed_on",
-    "date completed": "completed_on",
-    "training provider": "provider",
-}
+# the column names providers' exports use, by the column they mean here
+ALIASES = {alias: column for column, aliases in {
+    "id": ("staff id", "mis id", "employee id"),
+    "name": ("staff name", "full name", "learner", "learner name"),
+    "email": ("email address", "e-mail", "learner email"),
+    "course": ("course name", "module"),
+    "completed_on": ("completed", "completion date", "date completed"),
+    "provider": ("training provider",),
+}.items() for alias in aliases}
 
 
 @dataclass

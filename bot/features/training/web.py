@@ -20,7 +20,7 @@ from bot.core.uploads import (
     store_file,
 )
 from bot.engine import snapshot
-from bot.engine.web.deps import check_csrf, ctx, current_user, render
+from bot.engine.web.deps import check_csrf, ctx, current_user, error_page, info_page
 from bot.engine.web.guards import clean_uploads, read_checked_form
 
 __all__ = ["router"]
@@ -67,18 +67,9 @@ async def record_training(request: Request, duty_id: int) -> Response:
         if duty is None or duty.person_id != user.id or duty.kind != "complete_training":
             raise HTTPException(404, "There is no such training item for you.")
         if duty.status != "open":
-            return render(
-                request,
-                "info.html",
-                {"title": "Already recorded", "message": "This training is already done."},
-            )
+            return info_page(request, "Already recorded", "This training is already done.")
         if errors:
-            return render(
-                request,
-                "error.html",
-                {"status": 422, "message": "The training was not recorded.", "problems": errors},
-                status_code=422,
-            )
+            return error_page(request, 422, "The training was not recorded.", problems=errors)
         stored = None
         if clean is not None:
             folder = context.settings.uploads_dir / "certificates" / user.school_id
@@ -109,12 +100,9 @@ async def record_training(request: Request, duty_id: int) -> Response:
             school_id=user.school_id,
             details={"duty": duty.id, "certificate": stored is not None},
         )
-    return render(
+    return info_page(
         request,
-        "info.html",
-        {
-            "title": "Thank you",
-            "message": f"Your {course} training on {human_date(completed)} has been recorded"
-            + (" with your certificate." if stored else "."),
-        },
+        "Thank you",
+        f"Your {course} training on {human_date(completed)} has been recorded"
+        + (" with your certificate." if stored else "."),
     )

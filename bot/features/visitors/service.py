@@ -7,6 +7,7 @@ confirmation."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -24,13 +25,10 @@ def record_visit(
     session: Session, school: SchoolConfig, data: VisitInput, now: datetime
 ) -> VisitorAssurance:
     """Store a visitor's confirmation (no email is sent: the rules stay on the public page)."""
-    rules = visitor_rules(school)
     assurance = VisitorAssurance(
         school_id=school.id,
-        name=data.name,
-        organisation=data.organisation,
-        visit_date=data.visit_date,
-        rules_sha256=rules_sha256(rules),
+        **asdict(data),  # name, organisation, visit_date
+        rules_sha256=rules_sha256(visitor_rules(school)),
         copy_sent=False,
         created_at=now,
     )
@@ -97,9 +95,8 @@ def purge_visitors(session: Session, school: SchoolConfig, today: date, *, write
 
 def count_visitors_today(session: Session, school_id: str, today: date) -> int:
     """How many visitors confirmed the rules for a visit today."""
-    visitors = session.scalar(
+    return int(session.scalar(
         select(func.count())
         .select_from(VisitorAssurance)
         .where(VisitorAssurance.school_id == school_id, VisitorAssurance.visit_date == today)
-    )
-    return int(visitors or 0)
+    ) or 0)

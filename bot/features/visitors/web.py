@@ -18,7 +18,7 @@ from bot.core.messages import human_date
 from bot.core.models import utcnow
 from bot.core.permissions import POSTER_PRINTERS
 from bot.core.ratelimit import RateLimit, limit_key, take
-from bot.engine.web.deps import check_csrf, client_ip, ctx, render, require_roles
+from bot.engine.web.deps import check_csrf, client_ip, ctx, error_page, render, require_roles
 from bot.features.visitors.rules import (
     VISITOR_STATEMENT,
     VisitInputError,
@@ -53,16 +53,14 @@ def _visit_form(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    rules = visitor_rules(school)
-    today = local_today(utcnow())
     return render(
         request,
         "visit.html",
         {
             "school": school,
-            "rules": rules_blocks(rules),
+            "rules": rules_blocks(visitor_rules(school)),
             "statement": VISITOR_STATEMENT.format(school=school.name),
-            "v": {"visit_date": today.isoformat(), **(values or {})},
+            "v": {"visit_date": local_today(utcnow()).isoformat(), **(values or {})},
             "errors": errors or {},
             "retention_days": school.visitor_retention_days,
         },
@@ -94,16 +92,11 @@ def visit_confirm(
     with context.store.transaction() as session:  # every attempt counts, valid or not
         room = take(session, VISIT_RATE, key, utcnow())
     if not room:
-        return render(
+        return error_page(
             request,
-            "error.html",
-            {
-                "status": 429,
-                "message": "Several confirmations have just been sent from this connection, so "
-                "we have paused the form for a few minutes. Please try again in 10 minutes, or "
-                "ask at reception.",
-            },
-            status_code=429,
+            429,
+            "Several confirmations have just been sent from this connection, so we have paused "
+            "the form for a few minutes. Please try again in 10 minutes, or ask at reception.",
         )
     fields = {
         "name": name,
@@ -111,14 +104,12 @@ def visit_confirm(
         "visit_date": visit_date,
         "agree": agree,
     }
-    today = local_today(utcnow())
     try:
-        data = validate_visit(fields, today)
+        data = validate_visit(fields, local_today(utcnow()))
     except VisitInputError as exc:
         return _visit_form(request, school, values=fields, errors=exc.errors, status_code=422)
     with context.store.transaction() as session:
         assurance = record_visit(session, school, data, utcnow())
-        reference = f"VIS-{assurance.id:06d}"
     return render(
         request,
         "visit_done.html",
@@ -126,7 +117,7 @@ def visit_confirm(
             "school": school,
             "name": data.name,
             "visit_date": human_date(data.visit_date),
-            "reference": reference,
+            "reference": f"VIS-{assurance.id:06d}",
         },
     )
 

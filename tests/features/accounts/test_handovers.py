@@ -53,7 +53,7 @@ def test_stages_are_weekly_then_final() -> None:
     first = handover_stage(LEFT, LEFT)
     assert first is not None and (first.number, first.final, first.label) == (1, False, "chase:1")
     week_two = handover_stage(LEFT, LEFT + timedelta(days=8))
-    assert week_two is not None and (week_two.number, week_two.on) == (2, LEFT + timedelta(7))
+    assert week_two is not None and (week_two.number, week_two.label) == (2, "chase:2")
     last = handover_stage(LEFT, LEFT + timedelta(days=7 * HANDOVER_CHASES))
     assert last is not None and last.final and last.label == "final"
     assert handover_stage(LEFT, LEFT + timedelta(days=400)) == last
