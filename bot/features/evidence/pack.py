@@ -50,8 +50,8 @@ __all__ = [
 PACK_MADE = "evidence.pack_made"
 SUMMARY = "summary.pdf"
 README = "README.txt"
-# the README's words, with the pack's facts filled in (``str.format``)
-README_TEXT = Path(__file__).parent / "templates" / "pack_readme.txt"
+TEMPLATES = Path(__file__).parent / "templates"
+README_TEXT = TEMPLATES / "pack_readme.txt"  # the README's words, filled in by ``str.format``
 STEPS = ("Reading the records", "Writing the PDF summary", "Writing the tables", "Signing")
 
 
@@ -98,26 +98,11 @@ def earlier_packs(session: Session, secret: str) -> int:
     )
 
 
-# Windows PowerShell 5.1 (.NET Framework) cannot read a PEM key nor a DER signature: the key's
-# point is read from its DER bytes (a P-256 key's are always at these places), and the
-# signature's two numbers are taken out of their DER sequence, 32 bytes each, as .NET wants them
-POWERSHELL = (
-    "$der = [Convert]::FromBase64String(((Get-Content public-key.pem) -notmatch "
-    "'^(-----|Key fingerprint)') -join '')",
-    "-join ([Security.Cryptography.SHA256]::Create().ComputeHash($der) | "
-    "ForEach-Object { $_.ToString('x2') })",
-    "$p = New-Object Security.Cryptography.ECParameters",
-    "$p.Curve = [Security.Cryptography.ECCurve]::CreateFromFriendlyName('nistP256')",
-    "$q = New-Object Security.Cryptography.ECPoint",
-    "$q.X = [byte[]]$der[27..58]; $q.Y = [byte[]]$der[59..90]; $p.Q = $q",
-    "$s = [IO.File]::ReadAllBytes((Resolve-Path MANIFEST.sig))",
-    "function Fix($b) { $b = [byte[]]$b; if ($b.Length -gt 32) { $b = $b[1..32] }; "
-    "[byte[]](@(0) * (32 - $b.Length) + $b) }",
-    "$r = Fix $s[4..(3 + $s[3])]; $t = Fix $s[(6 + $s[3])..($s.Length - 1)]",
-    "[Security.Cryptography.ECDsa]::Create($p).VerifyData([IO.File]::ReadAllBytes("
-    "(Resolve-Path MANIFEST.sha256)), [byte[]]($r + $t), "
-    "[Security.Cryptography.HashAlgorithmName]::SHA256)",
-)
+# The lines an inspector pastes into PowerShell to check the key and the signature. Windows
+# PowerShell 5.1 (.NET Framework) cannot read a PEM key nor a DER signature: the key's point is
+# read from its DER bytes (a P-256 key's are always at these places), and the signature's two
+# numbers are taken out of their DER sequence, 32 bytes each, as .NET wants them
+POWERSHELL = tuple((TEMPLATES / "check_signature.ps1").read_text(encoding="utf-8").splitlines())
 
 
 def _readme(facts: Facts, key: str, zip_name: str, files: dict[str, str]) -> bytes:
