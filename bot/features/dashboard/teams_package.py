@@ -61,20 +61,14 @@ def validate_hostname(hostname: str) -> str:
     value = hostname.strip()
     if not value:
         raise ValueError(f"The Teams tab needs the host name the bot is served on ({example}).")
-    if "://" in value:
-        raise ValueError(
-            f"Give the host name only, without a scheme such as 'https://' ({example}); "
-            f"got {hostname!r}."
-        )
-    if "/" in value or "?" in value or "#" in value:
-        raise ValueError(f"Give the host name only, without a path ({example}); got {hostname!r}.")
-    if ":" in value:
-        raise ValueError(
-            f"Give the host name without a port: Teams loads tabs over HTTPS on port 443 "
-            f"({example}); got {hostname!r}."
-        )
-    if "@" in value:
-        raise ValueError(f"Give the host name without a user name ({example}); got {hostname!r}.")
+    for marks, what in (  # in this order: a scheme's "://" holds a path's "/" and a port's ":"
+        (("://",), "only, without a scheme such as 'https://'"),
+        (("/", "?", "#"), "only, without a path"),
+        ((":",), "without a port: Teams loads tabs over HTTPS on port 443"),
+        (("@",), "without a user name"),
+    ):
+        if any(mark in value for mark in marks):
+            raise ValueError(f"Give the host name {what} ({example}); got {hostname!r}.")
     value = value.lower().rstrip(".")
     labels = value.split(".")
     if len(value) > 253 or not all(_LABEL.match(label) for label in labels):
