@@ -126,9 +126,8 @@ def verify_pack(path: Path, expected_fingerprint: str | None = None) -> Verifica
     files = _members(path, result)
     if result.problems:
         return result
-    for required in (PUBLIC_KEY, MANIFEST, SIGNATURE):
-        if required not in files:
-            result.problems.append(Problem(required, "is missing from the pack"))
+    result.problems += [Problem(required, "is missing from the pack")
+                        for required in (PUBLIC_KEY, MANIFEST, SIGNATURE) if required not in files]
     if result.problems:
         return result
     try:
@@ -184,6 +183,5 @@ def _compare(files: dict[str, bytes], listed: dict[str, str]) -> list[Problem]:
                     f"has been changed: its SHA-256 is {actual}, the signed manifest says {digest}",
                 )
             )
-    for name in sorted(set(files) - set(listed) - {MANIFEST, SIGNATURE}):
-        found.append(Problem(name, "is not listed in the signed manifest (added after signing)"))
-    return found
+    return found + [Problem(name, "is not listed in the signed manifest (added after signing)")
+                    for name in sorted(set(files) - set(listed) - {MANIFEST, SIGNATURE})]
