@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -58,19 +58,12 @@ class DigestFigures:
 
     def __post_init__(self) -> None:
         """Reject figures that would render a misleading digest."""
-        for name in ("ack_rate", "ack_target", "training_rate"):
-            _check_rate(name, getattr(self, name))
-        for name in (
-            "aup_unsigned_accounts",
-            "aup_accounts_total",
-            "policies_due_soon",
-            "policies_overdue",
-            "open_reports",
-            "reports_with_running_clocks",
-            "overdue_duties",
-        ):
-            if getattr(self, name) < 0:
-                raise ValueError(f"DigestFigures.{name} must not be negative")
+        for each in fields(self):  # every float is a rate, every int a count
+            value = getattr(self, each.name)
+            if each.type in ("float", float):  # a string under ``from __future__ import …``
+                _check_rate(each.name, value)
+            elif each.type in ("int", int) and value < 0:
+                raise ValueError(f"DigestFigures.{each.name} must not be negative")
         if self.aup_unsigned_accounts > self.aup_accounts_total:
             raise ValueError("DigestFigures.aup_unsigned_accounts cannot exceed aup_accounts_total")
         if self.reports_with_running_clocks > self.open_reports:

@@ -33,11 +33,8 @@ KIND_LABELS = {
 def chrome(request: Request) -> dict[str, Any]:
     """What every dashboard template needs: Teams mode and a link builder keeping the theme."""
     params = request.query_params
-    keep = {k: params[k] for k in ("theme", "inTeams") if params.get(k)}
-    if keep.get("theme") not in THEMES:
-        keep.pop("theme", None)
-    if keep.get("inTeams") != "1":
-        keep.pop("inTeams", None)
+    keep = {k: params[k] for k, kept in (("theme", THEMES), ("inTeams", ("1",)))
+            if params.get(k) in kept}
 
     def link(path: str, **extra: Any) -> str:
         """``path`` with the theme and Teams flags kept, plus ``extra`` (None drops a key)."""

@@ -145,21 +145,18 @@ def digest(
     channel = channel_configured(ctx.settings)
     with ctx.store.transaction() as session:
         results = [
-            (
+            queue_digest(
+                session,
                 s,
-                queue_digest(
-                    session,
-                    s,
-                    day,
-                    now,
-                    base_url=base_url,
-                    channel=channel,
-                    several_schools=several,
-                ),
+                day,
+                now,
+                base_url=base_url,
+                channel=channel,
+                several_schools=several,
             )
             for s in schools
         ]
-    for s, result in results:
+    for s, result in zip(schools, results, strict=True):
         parts = []
         if result.card:
             parts.append("card to the channel")

@@ -8,6 +8,7 @@ reads the snapshot's person rows (``bot.engine.snapshot``) through an index in t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -42,16 +43,19 @@ from bot.features.dashboard.viewer import Viewer, find_viewer
 __all__ = ["account_detail", "people", "person_detail", "policy_detail", "router"]
 
 router = APIRouter()
+Found = TypeVar("Found", Person, OfficialAccount)
 
 
 def _in_reach(
-    request: Request, session: Session, found: Person | OfficialAccount | None, what: str
-) -> Viewer:
-    """The viewer, if ``found`` belongs to a school whose dashboard they may open (else 404)."""
+    request: Request, session: Session, model: type[Found], ident: int, what: str
+) -> tuple[Viewer, Found]:
+    """The viewer and the ``model`` row ``ident``, if it belongs to a school whose dashboard
+    they may open (else 404)."""
     viewer = find_viewer(request, session, None)  # sign-in and role checks come first
+    found = session.get(model, ident)
     if found is None or not any(s.id == found.school_id for s in viewer.schools):
         raise HTTPException(404, f"There is no such {what}.")
-    return find_viewer(request, session, found.school_id)
+    return find_viewer(request, session, found.school_id), found
 
 
 @router.get("/dashboard/people", include_in_schema=False)
@@ -129,9 +133,7 @@ def person_detail(request: Request, person_id: int) -> Response:
     def build() -> Response:
         today = local_today(utcnow())
         with ctx(request).store.transaction() as session:
-            person = session.get(Person, person_id)
-            viewer = _in_reach(request, session, person, "person")
-            assert person is not None
+            viewer, person = _in_reach(request, session, Person, person_id, "person")
             duties = session.execute(
                 select(
                     Duty,
@@ -178,8 +180,6 @@ def person_detail(request: Request, person_id: int) -> Response:
                     {
                         "title": f"{title} — {account}" if account else title,
                         "kind": KIND_LABELS.get(d.kind, d.kind),
-                        "cycle": d.cycle,
-                        "opened_on": d.opened_on,
                         "due_on": d.due_on,
                         "status": d.status,
                         "late": d.status == "open" and d.due_on < today,
@@ -202,7 +202,7 @@ def person_detail(request: Request, person_id: int) -> Response:
                     for a, label, title in evidence
                 ],
                 "training": training,
-                "accounts": [{"id": i, "name": n, "since": s} for i, n, s in accounts],
+                "accounts": accounts,
                 "manager": person.manager.display_name if person.manager else None,
                 "groups": sorted(g.name for g in person.groups),
                 "roles": sorted(person.role_names),
@@ -263,7 +263,8 @@ def policy_detail(
             status = "open" if listing == "outstanding" else "done"
             total = int(counts.get(status, 0))
             pager = Pager(page_number(page), total, PAGE_SIZE)
-            query = (
+            order = (Duty.due_on,) if status == "open" else ()
+            rows = session.execute(
                 select(
                     Person.id,
                     Person.display_name,
@@ -274,13 +275,10 @@ def policy_detail(
                 )
                 .join(Person, Person.id == Duty.person_id)
                 .where(*filters, Duty.status == status)
-            )
-            query = (
-                query.order_by(Duty.due_on, Person.display_name)
-                if status == "open"
-                else query.order_by(Person.display_name)
-            )
-            rows = session.execute(query.offset(pager.offset).limit(pager.size)).all()
+                .order_by(*order, Person.display_name)
+                .offset(pager.offset)
+                .limit(pager.size)
+            ).all()
             when: dict[int, datetime] = {}
             if status == "done" and rows and vid:
                 for pid, at in session.execute(
@@ -338,26 +336,16 @@ def account_detail(request: Request, account_id: int) -> Response:
     def build() -> Response:
         today = local_today(utcnow())
         with ctx(request).store.session() as session:
-            account = session.get(OfficialAccount, account_id)
-            viewer = _in_reach(request, session, account, "account")
-            assert account is not None
+            viewer, account = _in_reach(request, session, OfficialAccount, account_id, "account")
             states = holder_states(session, account, today)
-            view = {
-                "id": account.id,
-                "name": account.name,
-                "platform": account.platform,
-                "url": account.url,
-                "purpose": account.purpose,
-                "custodian": account.custodian.display_name if account.custodian else None,
-                "handover_needed": account.handover_needed,
-                "handover_reason": account.handover_reason,
-            }
+            custodian = account.custodian.display_name if account.custodian else None
         return school_page(
             request,
             "dashboard_account.html",
             viewer,
             {
-                "account": view,
+                "account": account,
+                "custodian": custodian,
                 "holders": states,
                 "unsigned": sum(1 for s in states if s.state != "signed"),
             },

@@ -111,7 +111,8 @@ def current_cycles(
 def _training(
     session: Session, school_id: str, today: date, open_rows: list[Any]
 ) -> list[TrainingFigure]:
-    """Audience and state of every active training requirement (from the snapshot)."""
+    """Audience and state of every active training requirement (from the snapshot's open
+    training duties, ``open_rows``)."""
     reqs = session.execute(
         select(Requirement.id, Requirement.key, Requirement.title, Requirement.spec)
         .where(
@@ -132,8 +133,6 @@ def _training(
     )
     state: dict[int, Counter[str]] = defaultdict(Counter)
     for row in open_rows:
-        if row.kind != "complete_training":
-            continue
         bucket = state[row.requirement_id]
         past_due = row.due_on < today
         if row.cycle == "initial":
@@ -197,10 +196,8 @@ def _count(
     ).all()
     ack: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     overdue_by_kind: Counter[str] = Counter()
-    open_rows = []
     for row in rows:
         if row.status == "open":
-            open_rows.append(row)
             figures.open_duties += row.duties
             if row.due_on < today:
                 figures.overdue_duties += row.duties
@@ -227,7 +224,8 @@ def _count(
         )
         if account_id is not None
     }
-    figures.training = _training(session, school_id, today, open_rows)
+    figures.training = _training(session, school_id, today, [
+        row for row in rows if row.status == "open" and row.kind == "complete_training"])
     figures.overdue_by_kind = {k: n for k, n in overdue_by_kind.items() if n}
     return {vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]}, unsigned
 
@@ -285,21 +283,19 @@ def _about_the_head(session: Session, school_id: str, keys: list[str]) -> set[st
             refs[parts[2]] = key
     safe: set[str] = set()
     if refs:
-        for ref in session.scalars(
+        safe |= {refs[ref] for ref in session.scalars(
             select(Report.reference).where(
                 Report.school_id == school_id,
                 Report.reference.in_(list(refs)),
                 Report.about_headteacher.is_(False),
             )
-        ):
-            safe.add(refs[ref])
+        )}
     if clocks:
-        for clock_id in session.scalars(
+        safe |= {clocks[clock_id] for clock_id in session.scalars(
             select(ReportClock.id)
             .join(Report, Report.id == ReportClock.report_id)
             .where(ReportClock.id.in_(list(clocks)), Report.about_headteacher.is_(False))
-        ):
-            safe.add(clocks[clock_id])
+        )}
     return set(keys) - safe
 
 

@@ -21,7 +21,6 @@ __all__ = [
     "PACKAGE_FILES",
     "build_manifest",
     "build_teams_package",
-    "check_icon",
     "color_icon",
     "outline_icon",
     "validate_hostname",
@@ -62,20 +61,14 @@ def validate_hostname(hostname: str) -> str:
     value = hostname.strip()
     if not value:
         raise ValueError(f"The Teams tab needs the host name the bot is served on ({example}).")
-    if "://" in value:
-        raise ValueError(
-            f"Give the host name only, without a scheme such as 'https://' ({example}); "
-            f"got {hostname!r}."
-        )
-    if "/" in value or "?" in value or "#" in value:
-        raise ValueError(f"Give the host name only, without a path ({example}); got {hostname!r}.")
-    if ":" in value:
-        raise ValueError(
-            f"Give the host name without a port: Teams loads tabs over HTTPS on port 443 "
-            f"({example}); got {hostname!r}."
-        )
-    if "@" in value:
-        raise ValueError(f"Give the host name without a user name ({example}); got {hostname!r}.")
+    for marks, what in (  # in this order: a scheme's "://" holds a path's "/" and a port's ":"
+        (("://",), "only, without a scheme such as 'https://'"),
+        (("/", "?", "#"), "only, without a path"),
+        ((":",), "without a port: Teams loads tabs over HTTPS on port 443"),
+        (("@",), "without a user name"),
+    ):
+        if any(mark in value for mark in marks):
+            raise ValueError(f"Give the host name {what} ({example}); got {hostname!r}.")
     value = value.lower().rstrip(".")
     labels = value.split(".")
     if len(value) > 253 or not all(_LABEL.match(label) for label in labels):
@@ -104,8 +97,6 @@ def build_manifest(
     developer_name: str = "Compliance Bot",
     entra_client_id: str | None = None,
     version: str = "1.0.0",
-    privacy_url: str | None = None,
-    terms_url: str | None = None,
     bot_app_id: str | None = None,
 ) -> dict[str, Any]:
     """The Teams app manifest for a bot served at https://<hostname>/.
@@ -120,7 +111,6 @@ def build_manifest(
             notifications (Teams accepts them only from the app in ``webApplicationInfo``):
             ``COMPLIANCE_BOT_M365__CLIENT_ID``. Defaults to `bot_app_id`, else `app_id`.
         version: the app's semver; raise it for every re-upload of a changed package.
-        privacy_url, terms_url: defaults to /privacy and /terms on the host.
         bot_app_id: the school's Azure Bot (its Microsoft App ID): adds the bot for staff's
             personal chats and the activity-feed type a new concern uses (None: tab only).
 
@@ -141,9 +131,6 @@ def build_manifest(
     if not _SEMVER.match(version):
         raise ValueError(f"The app version must look like 1.0.0; got {version!r}.")
     base = f"https://{host}"
-    for label, url in (("privacy URL", privacy_url), ("terms URL", terms_url)):
-        if url is not None and not url.startswith("https://"):
-            raise ValueError(f"The {label} must start with https://; got {url!r}.")
     manifest: dict[str, Any] = {
         "$schema": MANIFEST_SCHEMA_URL,
         "manifestVersion": MANIFEST_VERSION,
@@ -152,8 +139,8 @@ def build_manifest(
         "developer": {
             "name": developer,
             "websiteUrl": f"{base}/",
-            "privacyUrl": privacy_url or f"{base}/privacy",
-            "termsOfUseUrl": terms_url or f"{base}/terms",
+            "privacyUrl": f"{base}/privacy",
+            "termsOfUseUrl": f"{base}/terms",
         },
         "name": {"short": name, "full": f"{name} — safeguarding policy compliance"[:100]},
         "description": {
@@ -251,29 +238,6 @@ def outline_icon() -> bytes:
     return _png(result)
 
 
-def check_icon(data: bytes, *, outline: bool) -> None:
-    """Raise ValueError unless `data` is a PNG Teams accepts as the colour or outline icon."""
-    kind, size = ("outline", OUTLINE_SIZE) if outline else ("colour", COLOR_SIZE)
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except Exception as exc:  # Pillow raises several types for a bad file
-        raise ValueError(f"The {kind} icon is not a readable image: {exc}") from None
-    if image.format != "PNG":
-        raise ValueError(f"The {kind} icon must be a PNG; got {image.format}.")
-    if image.size != (size, size):
-        raise ValueError(f"The {kind} icon must be {size}x{size} pixels; got {image.size}.")
-    if outline:
-        raw = image.convert("RGBA").tobytes()
-        pixels = [tuple(raw[i : i + 4]) for i in range(0, len(raw), 4)]
-        if any(a and (r, g, b) != _WHITE for r, g, b, a in pixels):
-            raise ValueError("The outline icon must be white on a transparent background.")
-        if all(a == 255 for *_, a in pixels):
-            raise ValueError("The outline icon must have a transparent background.")
-        if not any(pixels_a for *_, pixels_a in pixels):
-            raise ValueError("The outline icon is blank: draw it in white.")
-
-
 def _entry(name: str) -> zipfile.ZipInfo:
     """A zip entry with fixed timestamp, permissions and compression."""
     info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
@@ -287,9 +251,6 @@ def build_teams_package(
     hostname: str,
     app_id: str,
     out_path: Path,
-    *,
-    color_icon_path: Path | None = None,
-    outline_icon_path: Path | None = None,
     **manifest: Any,
 ) -> Path:
     """Write the Teams app zip (manifest.json, color.png, outline.png) and return its path.
@@ -304,14 +265,10 @@ def build_teams_package(
     """
     manifest_json = json.dumps(build_manifest(hostname, app_id, **manifest), indent=2,
                                ensure_ascii=False)
-    color = color_icon_path.read_bytes() if color_icon_path else color_icon()
-    outline = outline_icon_path.read_bytes() if outline_icon_path else outline_icon()
-    check_icon(color, outline=False)
-    check_icon(outline, outline=True)
     contents = {
         "manifest.json": (manifest_json + "\n").encode(),
-        "color.png": color,
-        "outline.png": outline,
+        "color.png": color_icon(),
+        "outline.png": outline_icon(),
     }
     target = Path(out_path)
     if target.is_dir() or target.suffix.lower() != ".zip":

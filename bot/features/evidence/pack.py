@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
@@ -49,6 +50,8 @@ __all__ = [
 PACK_MADE = "evidence.pack_made"
 SUMMARY = "summary.pdf"
 README = "README.txt"
+TEMPLATES = Path(__file__).parent / "templates"
+README_TEXT = TEMPLATES / "pack_readme.txt"  # the README's words, filled in by ``str.format``
 STEPS = ("Reading the records", "Writing the PDF summary", "Writing the tables", "Signing")
 
 
@@ -95,106 +98,21 @@ def earlier_packs(session: Session, secret: str) -> int:
     )
 
 
-# Windows PowerShell 5.1 (.NET Framework) cannot read a PEM key nor a DER signature: the key's
-# point is read from its DER bytes (a P-256 key's are always at these places), and the
-# signature's two numbers are taken out of their DER sequence, 32 bytes each, as .NET wants them
-POWERSHELL = (
-    "$der = [Convert]::FromBase64String(((Get-Content public-key.pem) -notmatch "
-    "'^(-----|Key fingerprint)') -join '')",
-    "-join ([Security.Cryptography.SHA256]::Create().ComputeHash($der) | "
-    "ForEach-Object { $_.ToString('x2') })",
-    "$p = New-Object Security.Cryptography.ECParameters",
-    "$p.Curve = [Security.Cryptography.ECCurve]::CreateFromFriendlyName('nistP256')",
-    "$q = New-Object Security.Cryptography.ECPoint",
-    "$q.X = [byte[]]$der[27..58]; $q.Y = [byte[]]$der[59..90]; $p.Q = $q",
-    "$s = [IO.File]::ReadAllBytes((Resolve-Path MANIFEST.sig))",
-    "function Fix($b) { $b = [byte[]]$b; if ($b.Length -gt 32) { $b = $b[1..32] }; "
-    "[byte[]](@(0) * (32 - $b.Length) + $b) }",
-    "$r = Fix $s[4..(3 + $s[3])]; $t = Fix $s[(6 + $s[3])..($s.Length - 1)]",
-    "[Security.Cryptography.ECDsa]::Create($p).VerifyData([IO.File]::ReadAllBytes("
-    "(Resolve-Path MANIFEST.sha256)), [byte[]]($r + $t), "
-    "[Security.Cryptography.HashAlgorithmName]::SHA256)",
-)
+# The lines an inspector pastes into PowerShell to check the key and the signature. Windows
+# PowerShell 5.1 (.NET Framework) cannot read a PEM key nor a DER signature: the key's point is
+# read from its DER bytes (a P-256 key's are always at these places), and the signature's two
+# numbers are taken out of their DER sequence, 32 bytes each, as .NET wants them
+POWERSHELL = tuple((TEMPLATES / "check_signature.ps1").read_text(encoding="utf-8").splitlines())
 
 
 def _readme(facts: Facts, key: str, zip_name: str, files: dict[str, str]) -> bytes:
-    made = facts.made_at
     powershell = "\n".join(f"     {line}" for line in POWERSHELL)
     listing = "\n".join(f"  {name:<40} {what}" for name, what in files.items())
-    spaced = format_fingerprint(key)
-    text = f"""EVIDENCE PACK: {facts.school_name}
-Made on {made:%A %d %B %Y at %H:%M} ({made:%Z}, the school's local time) by {facts.made_by}.
-
-WHAT IS IN IT
-{listing}
-  {MANIFEST:<40} the SHA-256 of every file above
-  {SIGNATURE:<40} the school's signature of {MANIFEST}
-  {PUBLIC_KEY:<40} the public key that checks the signature
-
-Nothing of what any concern or breach report says is in this pack, and no name of a child or of
-anyone who made a report: concerns are counted by category, status and whether an outcome is
-recorded. Data protection complaints are counted the same way, per quarter, with how promptly
-each was acknowledged and answered. The CSV files open in Excel; their first row names the columns.
-
-THE SCHOOL'S KEY FINGERPRINT
-  {spaced}
-Ask the school for its key fingerprint separately - by phone, or in a letter or email from the
-school - and check that it is the same. The fingerprint written here and in the pack
-proves nothing by itself: whoever changed a pack could change it too.
-
-HOW TO CHECK IT
-Check three things: the key is the school's (its fingerprint), the key signed {MANIFEST}
-(the signature), and every file is as {MANIFEST} lists it (the hashes). These commands are
-also in compliance-bot's own documentation: if in doubt, take them from there, not from a
-pack that may have been changed.
-
-1. With compliance-bot (offline; no access to the school's systems is needed):
-     compliance-bot evidence verify {zip_name} --fingerprint "{spaced}"
-   It ends "The pack verifies." (exit code 0), or names each file that fails and why.
-   Without --fingerprint it checks the files and the signature but ends "The signer is not
-   confirmed" and exits 3: only the fingerprint the school gave you says whose pack it is.
-
-2. With the tools your computer has. Unzip the pack into an empty folder, open a terminal (on
-   Windows, PowerShell) in that folder, and run:
-
-   LINUX (OpenSSL)
-     openssl pkey -pubin -in {PUBLIC_KEY} -outform DER | sha256sum
-   must print the school's key fingerprint (without the spaces);
-     openssl dgst -sha256 -verify {PUBLIC_KEY} -signature {SIGNATURE} {MANIFEST}
-   must print "Verified OK";
-     sha256sum -c {MANIFEST}
-   must end every line with "OK".
-
-   MAC (Terminal, with the openssl the Mac comes with)
-     openssl pkey -pubin -in {PUBLIC_KEY} -outform DER | shasum -a 256
-     openssl dgst -sha256 -verify {PUBLIC_KEY} -signature {SIGNATURE} {MANIFEST}
-     shasum -a 256 -c {MANIFEST}
-   with the same results as on Linux.
-
-   WINDOWS (PowerShell, as Windows 11 comes with it - or Windows 10 with .NET Framework 4.7
-   or later - and PowerShell 7). Paste these lines: the second prints the key's fingerprint,
-   which must be the school's (without the spaces); the last prints "True" when the
-   signature holds.
-{powershell}
-   Then the hashes - every line must end "OK":
-     Get-Content {MANIFEST} | ForEach-Object {{ $h, $f = $_ -split '  ', 2
-       $ok = (Get-FileHash -Algorithm SHA256 -LiteralPath $f).Hash -eq $h
-       if ($ok) {{ "$f OK" }} else {{ "$f FAILED" }} }}
-
-   On every computer, the folder must hold no file that is not listed in {MANIFEST}, except
-   {MANIFEST} and {SIGNATURE}.
-
-WHAT THE SIGNATURE PROVES
-The school's compliance-bot signed {MANIFEST} with a private key worked out from the
-school's secret key, which stays on the school's server and is not in this pack; the public key
-in the pack can check that signature but cannot make one. If the pack verifies and its key has
-the fingerprint the school gave you, every file is exactly as the school's compliance-bot made
-it, and nothing was added or removed since. It does not prove that what the school recorded is
-true or complete, only that these are its records as they stood when the pack was made; and
-anyone who holds the school's secret key (the school's own administrators) could make another
-pack, which is why each pack says when and by whom it was made, and the school's audit log
-records every pack made.
-"""
+    text = README_TEXT.read_text(encoding="utf-8").format(
+        facts=facts, made=facts.made_at, listing=listing, spaced=format_fingerprint(key),
+        zip_name=zip_name, powershell=powershell, MANIFEST=MANIFEST, SIGNATURE=SIGNATURE,
+        PUBLIC_KEY=PUBLIC_KEY,
+    )
     return text.replace("\n", "\r\n").encode("utf-8")
 
 

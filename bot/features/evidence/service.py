@@ -326,13 +326,6 @@ def _governors(session: Session, school_id: str, tz: ZoneInfo) -> Table:
     titles = dict(
         session.execute(select(Policy.id, Policy.title).where(Policy.school_id == school_id)).all()
     )
-    labels = dict(
-        session.execute(
-            select(PolicyVersion.id, PolicyVersion.label).where(
-                PolicyVersion.school_id == school_id
-            )
-        ).all()
-    )
     # (policy, date, what happened, reviewed by, minute, new version, recorded by, at)
     happened: list[tuple[str, date, str, str | None, str | None, str | None, str, datetime]] = [
         (
@@ -341,12 +334,14 @@ def _governors(session: Session, school_id: str, tz: ZoneInfo) -> Table:
             "Reviewed and ratified",
             review.body,
             review.minute_ref,
-            labels.get(review.new_version_id) if review.new_version_id else None,
+            label,
             review.recorded_by,
             review.created_at,
         )
-        for review in session.scalars(
-            select(PolicyReview).where(PolicyReview.school_id == school_id)
+        for review, label in session.execute(
+            select(PolicyReview, PolicyVersion.label)
+            .outerjoin(PolicyVersion, PolicyVersion.id == PolicyReview.new_version_id)
+            .where(PolicyReview.school_id == school_id)
         )
     ]
     happened += [

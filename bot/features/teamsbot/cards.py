@@ -21,6 +21,7 @@ __all__ = [
     "REFRESH_VERB",
     "NeedItem",
     "needs_card",
+    "refreshed",
 ]
 
 ACK_VERB = "policy.acknowledge"
@@ -130,11 +131,16 @@ def needs_card(
     else:
         body.append(_text(f"Hello {given_name}. Nothing is waiting for you: you are up to date.",
                           spacing="Small"))
-    card = new_card(body)
-    if user_id:
-        card["refresh"] = {
-            "action": {"type": "Action.Execute", "title": "Refresh", "verb": REFRESH_VERB,
-                       "data": {}},
-            "userIds": [user_id],
-        }
+    return refreshed(new_card(body), REFRESH_VERB, {}, user_id) if user_id else new_card(body)
+
+
+def refreshed(
+    card: dict[str, Any], verb: str, data: dict[str, Any], user_id: str
+) -> dict[str, Any]:
+    """``card`` with a ``refresh``: Teams asks for it afresh (``verb`` with ``data``, an
+    ``Action.Execute``) whenever ``user_id`` opens the chat."""
+    card["refresh"] = {
+        "action": {"type": "Action.Execute", "title": "Refresh", "verb": verb, "data": data},
+        "userIds": [user_id],
+    }
     return card

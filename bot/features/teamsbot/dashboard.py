@@ -34,6 +34,7 @@ from bot.features.dashboard.api import (
     school_roles,
     week_key,
 )
+from bot.features.teamsbot.cards import refreshed
 
 __all__ = [
     "DASHBOARD_VERB",
@@ -62,12 +63,7 @@ def live_card(session: Session, settings: Settings, config: OrgConfig, school: S
     card["body"][0]["text"] = "Compliance dashboard"
     card["body"][1]["text"] = (f"{school.name} · as of {local:%H:%M} on {local:%A} "
                                f"{local.day} {local:%B %Y}")
-    card["refresh"] = {
-        "action": {"type": "Action.Execute", "title": "Refresh", "verb": DASHBOARD_VERB,
-                   "data": {"school": school.id}},
-        "userIds": [user_id],
-    }
-    return card
+    return refreshed(card, DASHBOARD_VERB, {"school": school.id}, user_id)
 
 
 def refused_card(school: SchoolConfig | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,22 +98,16 @@ class TeamsDigests:
             card = needs_card(school.name, person.given_name or person.display_name,
                               open_needs(session, self.settings, person, today),
                               user_id=chat.user_id)
-            if not enqueue_chat_card(
-                session, school_id=school.id, key=key, purpose="reminder",
+            to_chat = partial(  # the card, then its feed nudge: one person, one chat
+                enqueue_chat_card, session, school_id=school.id, purpose="reminder",
                 urgency=Urgency.ROUTINE, recipient=person.email, title=title, text="",
-                chat_id=chat.chat_id, service_url=chat.service_url, card=card,
-                not_before=not_before, fallback=(f"{key}:email", draft),
-            ):
-                continue
-            enqueue_chat_card(
-                session, school_id=school.id, key=f"{key}:feed", purpose="reminder",
-                urgency=Urgency.ROUTINE, recipient=person.email, title=title, text="",
-                chat_id=chat.chat_id, service_url=chat.service_url, card={},
-                feed={"user_id": chat.user_id, "activity_type": REMINDER_ACTIVITY,
-                      "preview": title, "web_url": page,
-                      "template": {"school": school.name}},
-                not_before=not_before, quiet=True,
+                chat_id=chat.chat_id, service_url=chat.service_url, not_before=not_before,
             )
+            if to_chat(key=key, card=card, fallback=(f"{key}:email", draft)):
+                to_chat(key=f"{key}:feed", card={}, quiet=True,
+                        feed={"user_id": chat.user_id, "activity_type": REMINDER_ACTIVITY,
+                              "preview": title, "web_url": page,
+                              "template": {"school": school.name}})
 
 
 def send_needs(

@@ -173,14 +173,11 @@ def press(
         return shown(f"Thank you: the {policy.title} was already recorded for you.")
     if verb == AUP_VERB:
         typed = str(data.get(f"name-{duty.id}") or "")
-        problem = None
         if str(data.get(f"consent-{duty.id}") or "") != "yes":
-            problem = "Tick the box to agree, then press Sign."
-        elif not names_match(typed, person.display_name):
-            problem = (f"The name you typed does not match the name the school has for you "
-                       f"({person.display_name}). Type your full name as shown, then press Sign.")
-        if problem:
-            return shown(problem)
+            return shown("Tick the box to agree, then press Sign.")
+        if not names_match(typed, person.display_name):
+            return shown(f"The name you typed does not match the name the school has for you "
+                         f"({person.display_name}). Type your full name as shown, then press Sign.")
         result = sign_aup(session, person, version, policy.title, typed, method=METHOD,
                           ip=None, user_agent="Microsoft Teams", now=now)
         what = "signature"

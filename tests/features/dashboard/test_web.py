@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.models import AuditEvent, Person
-from bot.features.dashboard import drilldown, tiles
+from bot.features.dashboard import drilldown, web
 from tests.features.dashboard.test_support import SECRET, Env, sign_in
 from tests.support.helpers import Row, SchoolBuilder
 from tests.support.paths import REPO
@@ -338,7 +338,7 @@ def test_tiles_shows_the_decisions_tasks_and_visitors_counts(
         seen.append((school_id, today))
         return {"decisions_due_for_review": 2, "overdue_tasks": 1, "visitor_assurances_today": 7}
 
-    monkeypatch.setattr(tiles, "dashboard_counts", dashboard_counts)
+    monkeypatch.setattr(web, "dashboard_counts", dashboard_counts)
     html = env.client("head@oak.example").get("/dashboard").text
     assert 'id="tile-extras"' in html
     assert "Decisions due for review" in html and 'data-extra="visitor_assurances_today">7<' in html
@@ -351,7 +351,7 @@ def test_tiles_is_hidden_when_its_counts_fail(
     def dashboard_counts(session: Any, school_id: str, today: Any) -> dict[str, int]:
         raise RuntimeError("table missing")
 
-    monkeypatch.setattr(tiles, "dashboard_counts", dashboard_counts)
+    monkeypatch.setattr(web, "dashboard_counts", dashboard_counts)
     response = env.client("head@oak.example").get("/dashboard")
     assert response.status_code == 200 and 'id="tile-extras"' not in response.text
     assert "dashboard_counts failed" in caplog.text

@@ -25,7 +25,7 @@ from bot.core.models import (
     VisitorAssurance,
 )
 from bot.engine.sweep import run_sweep
-from bot.features.dashboard.tiles import dashboard_counts
+from bot.features.dashboard.web import dashboard_counts
 from bot.features.decisions import rules, service
 from tests.features.decisions.test_support import (  # noqa: F401
     PDF,

@@ -26,7 +26,7 @@ from bot.engine.duties import (
 from bot.engine.periods import current_task_period, task_period, term_base
 from bot.engine.sweep import run_sweep
 from bot.features import tasks
-from bot.features.dashboard.tiles import dashboard_counts
+from bot.features.dashboard.web import dashboard_counts
 from bot.features.tasks import service as tasks_service
 from tests.features.decisions.test_support import TERMS, Env, csrf_of, make_env
 from tests.support.helpers import SchoolBuilder, at
