@@ -17,6 +17,7 @@ cannot be made or remade without the key. The same commit seals the bulk-written
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,7 +57,6 @@ __all__ = [
     "row_digest",
     "seal_baseline",
     "seal_existing",
-    "seal_rows",
 ]
 
 SEALED = "record.sealed"
@@ -154,35 +154,17 @@ def _rows(
 
 
 def _entries(
-    session: Session, kind: Kind, ids: Sequence[int] | None, actor: str,
-    columns: Sequence[str] | None, found: set[int],
-) -> Iterator[audit.Entry]:
-    """The seal events of the stored rows of ``kind`` (all, or ``ids``); notes ids found."""
-    key = sealing_key(session)
-    for row in _rows(session, kind, ids, columns):
-        found.add(int(row["id"]))
-        yield audit.Entry(actor, SEALED, kind.name, row["id"], row.get("school_id"),
-                          _details(kind, row, key))
-
-
-def seal_rows(
     session: Session,
     kind: Kind,
-    ids: Sequence[int] | None = None,
-    *,
-    actor: str = SEAL_ACTOR,
-    columns: Sequence[str] | None = None,
-) -> set[int]:
-    """Seal the stored rows of ``kind`` (all, or ``ids``) into the chain; returns the ids found."""
-    found: set[int] = set()
-    batch: list[audit.Entry] = []
-    for entry in _entries(session, kind, ids, actor, columns, found):
-        batch.append(entry)
-        if len(batch) >= _CHUNK:
-            audit.record_many(session, batch)
-            batch = []
-    audit.record_many(session, batch)
-    return found
+    ids: Sequence[int] | None,
+    actor: str,
+    columns: Sequence[str] | None,
+) -> Iterator[audit.Entry]:
+    """The seal events of the stored rows of ``kind`` (all, or ``ids``), by id."""
+    key = sealing_key(session)
+    for row in _rows(session, kind, ids, columns):
+        yield audit.Entry(actor, SEALED, kind.name, row["id"], row.get("school_id"),
+                          _details(kind, row, key))
 
 
 def seal_existing(session: Session) -> dict[str, int]:
@@ -194,7 +176,11 @@ def seal_existing(session: Session) -> dict[str, int]:
     counts: dict[str, int] = {}
     for kind in KINDS:
         columns = [c["name"] for c in inspector.get_columns(kind.table.name)]
-        counts[kind.name] = len(seal_rows(session, kind, actor=BASELINE_ACTOR, columns=columns))
+        entries = _entries(session, kind, None, BASELINE_ACTOR, columns)
+        counts[kind.name] = 0
+        while batch := list(itertools.islice(entries, _CHUNK)):  # streamed, 500 a time
+            audit.record_many(session, batch)
+            counts[kind.name] += len(batch)
     return counts
 
 
@@ -248,8 +234,9 @@ def _before_commit(session: Session) -> None:
         ids = sorted(i for (name, i), _ in pending.items() if name == kind.name)
         if not ids:
             continue
-        found: set[int] = set()
-        entries += _entries(session, kind, ids, SEAL_ACTOR, None, found)
+        sealed = list(_entries(session, kind, ids, SEAL_ACTOR, None))
+        found = {entry.object_id for entry in sealed}
+        entries += sealed
         entries += [
             audit.Entry(SEAL_ACTOR, REMOVED, kind.name, i, gone["school_id"],
                         {"ident": gone["ident"]})
