@@ -424,7 +424,7 @@ def drain_tags(
         sealed = _Sealed(batch, key)
         for row in _read(session, batch, wanted):
             sealed.add(row)
-        removed = [i for i in wanted if int(i) not in sealed.found]
+        removed = [i for i in wanted if str(i) not in sealed.rows]
         entries += sealed.events(removed, actor, lane)
     return entries
 
@@ -437,12 +437,10 @@ class _Sealed:
         self.rows: dict[str, str] = {}
         self.fields: dict[str, dict[str, str]] = {}
         self.ident: dict[str, list[Any]] = {}
-        self.found: set[int] = set()
 
     def add(self, row: Mapping[str, Any]) -> None:
         """One stored row."""
         batch, key, name = self.batch, self.key, str(row["id"])
-        self.found.add(int(row["id"]))
         self.rows[name] = batch_digest(key, batch, row)
         if batch.fields:
             self.fields[name] = {c: field_digest(key, row[c]) for c in batch.columns}
