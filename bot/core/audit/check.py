@@ -318,9 +318,7 @@ def _seal_event(session: Session, seq: int) -> AuditEvent | None:
 
 def _key(keys: Keyring | None, kid: str | None) -> bytes | None:
     """The key a seal was made with (None: a seal from before the log was keyed)."""
-    if kid is None or keys is None:
-        return None
-    return keys.find(kid)
+    return None if kid is None or keys is None else keys.find(kid)
 
 
 def _check_kind(session: Session, kind: Kind, walk: _Walk, verdict: Verdict) -> None:
