@@ -59,16 +59,11 @@ class ClockRule(_Strict):
         return not self.hours and self.end_of_day is not False
 
 
-def _sexagesimal(value: Any) -> Any:
-    """YAML 1.1 reads an unquoted ``17:00`` as 1020 (minutes): turn it back into '17:00'."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        return f"{value // 60:02d}:{value % 60:02d}"
-    return value
-
-
 def _clock_time_value(value: Any, name: str) -> Any:
     """A time written '17:00' (or unquoted 17:00), else a clear error naming the setting."""
-    value = _sexagesimal(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        # YAML 1.1 reads an unquoted ``17:00`` as 1020 (minutes): turn it back into '17:00'
+        value = f"{value // 60:02d}:{value % 60:02d}"
     if not isinstance(value, str | time) or (
         isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
     ):
