@@ -64,18 +64,15 @@ def why_waiting(
     (``lane_of``)."""
     pause = pauses.get(lane)
     own = lane != channel_of(lane)  # a school's own mailbox: named, only its mail waits
-    if pause is not None and pause.paused(now) and pause.reason == DAILY_LIMIT_REASON:
-        return (
-            f"because {lane if own else 'the sending mailbox'} has sent as much as its "
-            "platform allows in 24 hours",
-            max(next_attempt_at, pause.paused_until or now),
-        )
     if pause is not None and pause.paused(now):
         what = f"sending from {lane}" if own else f"{pause.what.lower()} sending"
-        return (
-            f"because {what} is paused after the platform asked the bot to slow down",
-            max(next_attempt_at, pause.paused_until or now),
-        )
+        why = f"because {what} is paused after the platform asked the bot to slow down"
+        if pause.reason == DAILY_LIMIT_REASON:
+            why = (
+                f"because {lane if own else 'the sending mailbox'} has sent as much as its "
+                "platform allows in 24 hours"
+            )
+        return why, max(next_attempt_at, pause.paused_until or now)
     if next_attempt_at <= now:
         return "", None
     if attempts == 0:
