@@ -360,9 +360,7 @@ def default_home(cwd: Path | None = None) -> Path:
     The folder only says where the data lives: demo mode (password-free sign-in) is never
     switched on by a folder's name, only by ``compliance-bot demo`` or COMPLIANCE_BOT_DEMO."""
     base = cwd or Path.cwd()
-    if (base / DEFAULT_HOME).exists():
-        return DEFAULT_HOME
-    if (base / DEMO_HOME).exists():
+    if (base / DEMO_HOME).exists() and not (base / DEFAULT_HOME).exists():
         return DEMO_HOME
     return DEFAULT_HOME
 
