@@ -86,12 +86,10 @@ def updated(org: OrgConfig, school_id: str, **fields: Any) -> OrgConfig:
     """A copy of ``org`` with these settings of one school changed, checked as a whole
     (raises pydantic's ValidationError naming each field at fault; ``org`` is untouched)."""
     data = document(org)
-    for school in data["schools"]:
-        if school["id"] == school_id:
-            school.update(_plain(fields))
-            break
-    else:
+    school = next((s for s in data["schools"] if s["id"] == school_id), None)
+    if school is None:
         raise KeyError(school_id)
+    school.update(_plain(fields))
     return OrgConfig.model_validate({**data, "base_dir": org.base_dir})
 
 
