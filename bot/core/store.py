@@ -284,9 +284,7 @@ def dialect_insert(session: Session, model: Any) -> Any:
         stmt = dialect_insert(session, ConnectorState).values(school_id="oak", key="k", value="")
         session.execute(stmt.on_conflict_do_nothing(index_elements=["school_id", "key"]))
     """
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(model)
 
 
 LOCK_CLASS = 0x0C0B  # the first key of our two-key advisory locks (the scheduler uses one key)
