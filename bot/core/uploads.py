@@ -204,12 +204,8 @@ class _PdfLoopsError(ValueError):
 
 
 class _PdfExpandsError(ValueError):
-    """The file expands past what a reader should decode: ``why`` finishes the refusal."""
-
-    def __init__(self, why: str) -> None:
-        """Keep the words for the refusal (they never quote the file)."""
-        super().__init__(why)
-        self.why = why
+    """The file expands past what a reader should decode: its words (which never quote the
+    file) finish the refusal."""
 
 
 _COMPONENTS = {"/DeviceGray": 1, "/CalGray": 1, "/DeviceRGB": 3, "/CalRGB": 3, "/Lab": 3}
@@ -410,7 +406,7 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
         ) from None
     except _PdfExpandsError as exc:
         raise AttachmentError(
-            f"{shown}: this PDF {exc.why}, so we have not accepted it. " + advice
+            f"{shown}: this PDF {exc}, so we have not accepted it. " + advice
         ) from None
     except _PdfLoopsError:
         raise AttachmentError(
@@ -432,12 +428,10 @@ def _in_child(shown: str, kind: str, work: Callable[[bytes], None], data: bytes)
     try:
         run_contained(work, data, passed=(AttachmentError,))
     except ContainedError as exc:
-        if exc.why == "time":
-            reason = f"took too long to read (over {PARSE_SECONDS:.0f} seconds)"
-        elif exc.why == "memory":
-            reason = "needs far more memory to read than a real document does"
-        else:
-            reason = "could not be read (it may be damaged)"
+        reason = {
+            "time": f"took too long to read (over {PARSE_SECONDS:.0f} seconds)",
+            "memory": "needs far more memory to read than a real document does",
+        }.get(exc.why, "could not be read (it may be damaged)")
         raise AttachmentError(
             f"{shown}: this {kind} {reason}, so we have not accepted it. Please save it again "
             "(or print it to a new PDF) and upload that."
