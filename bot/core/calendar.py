@@ -80,7 +80,6 @@ def next_working_day(country: str, day: date) -> date:
 
 def add_working_days(country: str, day: date, count: int) -> date:
     """The working day ``count`` working days after ``day`` (``day`` itself need not be one)."""
-    current = day
     for _ in range(count):
-        current = next_working_day(country, current + timedelta(days=1))
-    return current
+        day = next_working_day(country, day + timedelta(days=1))
+    return day

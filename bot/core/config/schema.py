@@ -579,10 +579,9 @@ class SchoolConfig(_Strict):
 
     def add_school_days(self, day: date, count: int) -> date:
         """The date ``count`` school days after ``day``."""
-        current = day
         for _ in range(count):
-            current = self.next_school_day(current + timedelta(days=1))
-        return current
+            day = self.next_school_day(day + timedelta(days=1))
+        return day
 
 
 class Organisation(_Strict):
