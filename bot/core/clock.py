@@ -40,10 +40,8 @@ def send_after(school: SchoolConfig, day: date, now: datetime, tz: ZoneInfo = LO
     today = local_today(now, tz)
     if day < today and (school.is_school_day(today) or not window.school_days_only):
         day = today
-    start = _at(day, window.start, tz)
-    end = _at(day, window.end, tz)
-    if day >= today and now <= end:
-        return max(start, now)
+    if day >= today and now <= _at(day, window.end, tz):
+        return max(_at(day, window.start, tz), now)
     return _at(school.next_school_day(max(day, today) + date.resolution), window.start, tz)
 
 
