@@ -51,9 +51,7 @@ class Keyring:
 
     def find(self, wanted: str) -> bytes | None:
         """The key named ``wanted`` (current or previous), or None when not held."""
-        if wanted == self.current_id:
-            return self.current
-        return self.previous.get(wanted)
+        return self.current if wanted == self.current_id else self.previous.get(wanted)
 
     @classmethod
     def from_secrets(cls, current: str, previous: Iterable[str] = ()) -> Keyring:
