@@ -60,9 +60,8 @@ def _forkserver() -> Any:
     global _context
     with _lock:
         if _context is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["__main__", *_PRELOAD])
-            _context = context
+            _context = multiprocessing.get_context("forkserver")
+            _context.set_forkserver_preload(["__main__", *_PRELOAD])
         return _context
 
 
