@@ -34,17 +34,14 @@ def new_card(
 ) -> dict[str, Any]:
     """An Adaptive Card of ``body``, with its ``actions`` and the ``fallbackText`` a client
     that cannot render it shows."""
-    card: dict[str, Any] = {
+    return {
         "$schema": ADAPTIVE_CARD_SCHEMA,
         "type": "AdaptiveCard",
         "version": ADAPTIVE_CARD_VERSION,
+        **({} if fallback_text is None else {"fallbackText": fallback_text}),
+        "body": body,
+        **({"actions": actions} if actions else {}),
     }
-    if fallback_text is not None:
-        card["fallbackText"] = fallback_text
-    card["body"] = body
-    if actions:
-        card["actions"] = actions
-    return card
 
 
 def teams_workflow_payload(card: dict[str, Any]) -> dict[str, Any]:
