@@ -100,13 +100,9 @@ def write_behind(session: Session, writes: Sequence[Callable[[], None]]) -> Writ
     return WriteBehind(session, writes)
 
 
-def _refuse_execute_while_lent(
-    conn: Any, clauseelement: Any, multiparams: Any, params: Any, execution_options: Any
-) -> None:
-    _refuse_while_lent(conn)
-
-
-def _refuse_while_lent(conn: Any) -> None:
+def _refuse_while_lent(conn: Any, *_statement: Any) -> None:
+    """Refuse a statement or a commit on ``conn`` while it is lent (``before_execute`` also
+    passes the statement and its parameters)."""
     lent = conn.info.get(_LENT)
     if lent is not None and lent.lent_to_others():
         raise SessionLent(
@@ -119,5 +115,5 @@ def install(engine: Engine) -> None:
     """Make ``engine`` refuse a lent connection's statements and commit from anyone but its
     writes (``make_engine`` calls it). A rollback is let through: it is how a failing caller
     gives up, and the writes' own error is then theirs to raise."""
-    event.listen(engine, "before_execute", _refuse_execute_while_lent)
+    event.listen(engine, "before_execute", _refuse_while_lent)
     event.listen(engine, "commit", _refuse_while_lent)
