@@ -148,8 +148,7 @@ def pause(
         row.streak += 1
         wait = backoff(row.streak, unknown=unknown)
     until = now + min(max(wait, timedelta(seconds=1)), MAX_PAUSE)
-    if row.paused_until is None or row.paused_until < until:
-        row.paused_until = until
+    row.paused_until = max(row.paused_until or until, until)  # a longer pause stands
     row.reason = reason[:500]
     row.updated_at = now
     return row.paused_until
