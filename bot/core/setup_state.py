@@ -47,12 +47,10 @@ def config_source(session: Session) -> Source:
 
 def is_sending(session: Session) -> bool:
     """False while the school is in preview; remembered for the rest of the session's work."""
-    cached = session.info.get(_CACHE)
-    if cached is None:
+    if _CACHE not in session.info:
         row = current(session)
-        cached = row is None or row.sending_started_at is not None
-        session.info[_CACHE] = cached
-    return bool(cached)
+        session.info[_CACHE] = row is None or row.sending_started_at is not None
+    return bool(session.info[_CACHE])
 
 
 def _check(source: str) -> Source:
