@@ -115,8 +115,7 @@ def _pdf_pages(data: bytes) -> ShownDocument:
         if len(pdf) > MAX_PAGES:
             raise DocumentError(f"it has {len(pdf)} pages; up to {MAX_PAGES} are shown here")
         texts, heights = [], []
-        for index in range(len(pdf)):
-            page = pdf[index]
+        for page in pdf:
             texts.append(" ".join(page.get_textpage().get_text_range().split()))
             heights.append(round(page.get_height() * PAGE_WIDTH / page.get_width()))
         return ShownDocument("pdf", pages=tuple(texts), heights=tuple(heights))
