@@ -129,11 +129,8 @@ def failure_recipients(school: SchoolConfig, purpose: str) -> list[str]:
     A refused safeguarding message goes to the DSL team (and admins) instead: whether one
     exists can itself be sensitive (a report may be about the headteacher).
     """
-    wanted = list(school.admins)
-    if purpose in REPORT_PURPOSES:
-        wanted = [*school.dsl, *school.deputy_dsl, *wanted]
-    if not wanted:
-        wanted = [school.headteacher]
+    team = [*school.dsl, *school.deputy_dsl] if purpose in REPORT_PURPOSES else []
+    wanted = [*team, *school.admins] or [school.headteacher]
     return list(dict.fromkeys(e.lower() for e in wanted))
 
 
