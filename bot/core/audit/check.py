@@ -135,14 +135,12 @@ class _Walk:
         if event.action == BATCH_SEALED:
             self._see_batch(event)
             return
-        if event.action not in (SEALED, REMOVED) or event.object_id is None:
-            return
-        if not event.object_id.isdigit():
+        if event.action not in (SEALED, REMOVED) or not (oid := event.object_id or "").isdigit():
             return
         row = event.details.get("row") if event.action == SEALED else None
         names = tuple(sorted(event.details.get("fields") or ()))
         shape = self.shapes.setdefault(names, names)  # one tuple per set of columns
-        self.seals[(event.object_type, int(event.object_id))] = (
+        self.seals[(event.object_type, int(oid))] = (
             event.seq,
             row,
             shape,
