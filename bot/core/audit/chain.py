@@ -360,11 +360,8 @@ def _check_change(event: AuditEvent, prev: str, seq: int, last_key: str | None,
     """Why a keyed event that follows unkeyed ones, or another key's, does not hold (or None)."""
     details = event.details or {}
     if last_key is None:
-        if event.action != KEYED or details.get("unkeyed_entries") != seq - 1 or (
-            details.get("unkeyed_head") != prev
-        ):
-            return NOT_CARRIED
-        return None
+        carried = event.action == KEYED and details.get("unkeyed_entries") == seq - 1
+        return None if carried and details.get("unkeyed_head") == prev else NOT_CARRIED
     if event.action != KEY_CHANGED or details.get("from") != last_key or (
         details.get("to") != event.key_id
     ):
