@@ -59,22 +59,6 @@ HOW = {
     "default": ("assumed", "yellow"),
     "typed": ("typed in", "cyan"),
 }
-# What each field is called in the import report (the school's words, not field names).
-FIELD_WORDS = {
-    "title": "title",
-    "school": "school named",
-    "version": "version",
-    "written": "date written",
-    "last_reviewed": "last reviewed",
-    "ratified": "approved or ratified",
-    "next_review": "next review",
-    "approving_body": "approved by",
-    "review_cycle_months": "review cycle",
-    "dsl": "safeguarding lead",
-    "deputy_dsls": "deputy safeguarding leads",
-    "named_governors": "named governors",
-    "official_channels": "official accounts",
-}
 LISTED = ("dsl", "deputy_dsls", "named_governors", "official_channels")  # the rest: one value
 
 
@@ -168,11 +152,12 @@ def _row(name: str, imported: ImportedPolicy) -> tuple[str, ...] | None:
 def _found_lines(imported: ImportedPolicy, checks: list[str]) -> list[str]:
     """The notes, question, checks and warnings printed under the table."""
     # lazy: not loaded by --help (module docstring)
-    from bot.features.policies.importer import MONTH_ONLY_RULE, FuzzyDate
+    from bot.features.policies.importer import MONTH_ONLY_RULE
+    from bot.features.policies.importer.values import DATE_LABELS
 
-    dates = [imported.written, imported.last_reviewed, imported.ratified, imported.next_review]
-    month_only = any(isinstance(getattr(f, "value", None), FuzzyDate) and f.value.day is None
-                     for f in dates if f is not None)
+    month_only = any(
+        (f := getattr(imported, name)) is not None and f.value.day is None for name in DATE_LABELS
+    )
     lines = [f"[cyan]note[/] {escape(MONTH_ONLY_RULE)}"] if month_only else []
     if not_stated := imported.dates_not_stated():
         lines.append(f"[cyan]note[/] Not stated in the document: {escape(', '.join(not_stated))} "
@@ -187,10 +172,26 @@ def _found_lines(imported: ImportedPolicy, checks: list[str]) -> list[str]:
 
 
 def _print_found(imported: ImportedPolicy, path: Path, checks: list[str]) -> None:
+    from bot.features.policies.importer.values import DATE_LABELS
+
     table = Table(title=f"{path.name}: what the document says", title_justify="left")
     for col in ("Field", "Value", "How", "Where / why"):
         table.add_column(col, overflow="fold")
-    for name, label in FIELD_WORDS.items():
+    # what each field is called (the school's words, not field names), the dates as the
+    # importer names them
+    field_words = {
+        "title": "title",
+        "school": "school named",
+        "version": "version",
+        **DATE_LABELS,
+        "approving_body": "approved by",
+        "review_cycle_months": "review cycle",
+        "dsl": "safeguarding lead",
+        "deputy_dsls": "deputy safeguarding leads",
+        "named_governors": "named governors",
+        "official_channels": "official accounts",
+    }
+    for name, label in field_words.items():
         if (row := _row(name, imported)) is not None:
             table.add_row(label, *row)
     console.print(table)
