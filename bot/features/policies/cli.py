@@ -301,15 +301,11 @@ def _ask_missing(item: Intake) -> None:
 
 def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
     """The policies the document links to that the register (or it) does not hold."""
-    from bot.features.policies.register import policies_of
-    from bot.features.policies.rules import linked_policy_gaps
+    from bot.features.policies.register import register_gaps
 
-    with run.ctx.store.session() as session:
-        held = session.scalars(policies_of(run.school_id)).all()
-        register_titles = [p.title for p in held] + [p.key.replace("-", " ") for p in held]
     linked = [str(i.value) for i in imported.linked_policies]
-    return [gap.title for gap in linked_policy_gaps([*register_titles, own_title],
-                                                    [(own_title, linked)])]
+    with run.ctx.store.session() as session:
+        return [gap.title for gap in register_gaps(session, run.school_id, (own_title, linked))]
 
 
 def _may_store(item: Intake, outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
