@@ -87,16 +87,13 @@ def pick_term(school: SchoolConfig, term: str | None, today: date) -> Term:
     terms = terms_for(school, today)
     if term:
         wanted = term.strip().lower()
-        for candidate in terms:
-            if wanted in (candidate.name.lower(), candidate.slug):
-                return candidate
+        if named := [t for t in terms if wanted in (t.name.lower(), t.slug)]:
+            return named[0]
         names = ", ".join(t.name for t in terms)
         raise ReportError(f"unknown term {term!r}; the terms are: {names}")
-    for candidate in terms:
-        if candidate.start <= today <= candidate.end:
-            return candidate
+    current = [t for t in terms if t.start <= today <= t.end]
     past = [t for t in terms if t.end < today]
-    return past[-1] if past else terms[0]
+    return (current or past[-1:] or terms)[0]  # else the most recent, else the first
 
 
 @dataclass(frozen=True)
