@@ -123,12 +123,11 @@ def _told_overdue(policies: Sequence[Policy], digests: Sequence[date]) -> dict[s
     """How many of a recipient's digests told them each policy's review was overdue: those
     after its review date, none while no digest has yet carried this review date (a policy
     added to the register years overdue was in none of the digests before it)."""
-    told: dict[str, int] = {}
-    for policy in policies:
-        due = policy.next_review_due
-        if due is not None and policy.review_event_due == due:
-            told[policy.key] = sum(1 for day in digests if day > due)
-    return told
+    return {
+        policy.key: sum(1 for day in digests if day > due)
+        for policy in policies
+        if (due := policy.next_review_due) is not None and policy.review_event_due == due
+    }
 
 
 @dataclass(frozen=True)
