@@ -115,12 +115,11 @@ def alert_stages(review_due: date, until: date) -> list[AlertStage]:
         AlertStage(index, "due" if days == 0 else f"before:{days}", shift(review_due, -days))
         for index, days in enumerate(ALERT_DAYS_BEFORE)
     ]
-    number = 1
-    while number <= OVERDUE_REPEATS and (
-        when := shift(review_due, OVERDUE_EVERY_DAYS * number)
-    ) <= until and when < date.max:
+    for number in range(1, OVERDUE_REPEATS + 1):
+        when = shift(review_due, OVERDUE_EVERY_DAYS * number)
+        if when > until or when >= date.max:
+            break
         stages.append(AlertStage(len(stages), f"overdue:{number}", when))
-        number += 1
     return stages
 
 
