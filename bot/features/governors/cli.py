@@ -43,7 +43,7 @@ def governors_report(
     )
 
     ctx = context()
-    school_cfg = ctx.config.school(schools_of(ctx, school)[0].id)
+    school_cfg = schools_of(ctx, school)[0]
     today = as_of_today(as_of)
     try:
         chosen = pick_term(school_cfg, term, today)

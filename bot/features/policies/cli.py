@@ -106,18 +106,13 @@ class _Run:
     (a copy of one is not stored again)."""
 
     ctx: AppContext
-    school_id: str
+    school: SchoolConfig
     today: date
     typed: Typed
     yes: bool
     as_json: bool
     interactive: bool
     earlier: list[tuple[str, ImportedPolicy]] = field(default_factory=list)
-
-    @property
-    def school(self) -> SchoolConfig:
-        """The school's settings."""
-        return self.ctx.config.school(self.school_id)
 
 
 def _where(found: Found[Any]) -> str:
@@ -214,7 +209,7 @@ def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str |
     if twin is not None or imported.title is None:
         return twin
     with run.ctx.store.session() as session:
-        policy = session.scalar(policies_of(run.school_id).where(
+        policy = session.scalar(policies_of(run.school.id).where(
             Policy.key == policy_key(str(imported.title.value))))
         version = policy.current_version if policy is not None else None
         if version is None:
@@ -305,7 +300,7 @@ def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
 
     linked = [str(i.value) for i in imported.linked_policies]
     with run.ctx.store.session() as session:
-        return [gap.title for gap in register_gaps(session, run.school_id, (own_title, linked))]
+        return [gap.title for gap in register_gaps(session, run.school.id, (own_title, linked))]
 
 
 def _may_store(item: Intake, outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
@@ -331,7 +326,7 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
             ensure_school(session, run.school)
             # left blank: the nation's governing body ("FGB" only in England's words)
             stored = store_imported(
-                session, run.school_id, item, dates, version_label=label, data=data,
+                session, run.school.id, item, dates, version_label=label, data=data,
                 governing_body=school_words(run.school).governing_body_short,
                 actor="cli:import", today=run.today,
             )
@@ -433,7 +428,7 @@ def policies_import(
     from bot.features.policies.importer import MONTH_ONLY_RULE
 
     ctx = context(say_where=not as_json)
-    run = _Run(ctx, schools_of(ctx, school)[0].id, as_of_today(as_of),
+    run = _Run(ctx, schools_of(ctx, school)[0], as_of_today(as_of),
                Typed(title, version_label, adopted, next_review, approved_by), yes, as_json,
                interactive=not as_json and _interactive())
     if run.typed.given() and len(files) != 1:
@@ -449,7 +444,7 @@ def policies_import(
     else:
         stored = [o for o in outcomes if o.stored]
         typer.echo(json.dumps({
-            "school": run.school_id,
+            "school": run.school.id,
             "files": [asdict(o) for o in outcomes],
             "stored": len(stored),
             "already_stored": sum(1 for o in stored if o.already_stored),
