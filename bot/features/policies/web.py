@@ -57,14 +57,12 @@ def policies(request: Request) -> Response:
     user = require_roles(request, POLICY_READERS)
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
-        rows = register(session, user.school_id, today)
-        gaps = register_gaps(session, user.school_id)
         return render(
             request,
             "policies.html",
             {
-                "rows": rows,
-                "gaps": gaps,
+                "rows": register(session, user.school_id, today),
+                "gaps": register_gaps(session, user.school_id),
                 "today": today,
                 "derived_note": DERIVED_NOTE,
             },
