@@ -481,25 +481,20 @@ def policies_list(school: SchoolOption = None, as_of: AsOf = None) -> None:
             version = p.current_version
             reviewed = f"{p.last_reviewed:%d %b %Y}" if p.last_reviewed else "—"
             ratified = f"{p.ratified_on:%d %b %Y}" if p.ratified_on else "—"
+            due = f"{p.next_review_due:%d %b %Y}" if p.next_review_due else "—"
+            if p.next_review_due and p.next_review_derived:  # worked out from the ratification
+                due += "\n[yellow](worked out — please confirm)[/]"
             table.add_row(
                 p.key,
                 f"{p.title}\n[dim]{p.approving_body} · every {p.review_cycle_months} months"
                 f" · owner {row.owner_name or '—'}[/]",
                 f"{reviewed}\n{ratified}",
-                _next_review_cell(p),
+                due,
                 f"[{colour.get(row.status, 'white')}]{row.status}[/]",
                 f"{version.label}\n[dim]{version.sha256[:12]}[/]" if version else "—",
             )
     console.print(table)
     console.print(f"{len(rows)} policies.")
-
-
-def _next_review_cell(policy: Any) -> str:
-    """The next review date, noting one worked out from the ratification date."""
-    if policy.next_review_due is None:
-        return "—"
-    note = "\n[yellow](worked out — please confirm)[/]" if policy.next_review_derived else ""
-    return f"{policy.next_review_due:%d %b %Y}{note}"
 
 
 def policies_review(
