@@ -104,15 +104,8 @@ def derive_next_review(
     written: Found[FuzzyDate] | None = None,
 ) -> Found[FuzzyDate] | None:
     """Next review = latest of (ratified, last reviewed, written) + cycle; None if no base."""
-    bases = [
-        (label, found)
-        for label, found in (
-            ("ratified", ratified),
-            ("last reviewed", last_reviewed),
-            ("written", written),
-        )
-        if found is not None
-    ]
+    given = {"ratified": ratified, "last reviewed": last_reviewed, "written": written}
+    bases = [(label, found) for label, found in given.items() if found is not None]
     if not bases:
         return None
     label, base = max(bases, key=lambda item: item[1].value.sort_key)  # ties: earlier wins
