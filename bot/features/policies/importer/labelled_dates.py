@@ -113,23 +113,19 @@ def _add_column_dates(lines: list[Line], dates: LabelledDates, warnings: list[st
         labels = [_DATE_LABEL_RE.match(cell) for cell in header]
         if not any(labels):
             continue
-        following = [
-            row for row in lines[index + 1 : index + 4] if not _MARKDOWN_RULE_RE.match(row.text)
-        ][:1]
-        for row in following:
-            values = _cells(row.text)
-            if len(values) != len(header):
+        rows = (r for r in lines[index + 1 : index + 4] if not _MARKDOWN_RULE_RE.match(r.text))
+        row = next(rows, None)  # the row under the header (a Markdown rule between skipped)
+        if row is None or len(values := _cells(row.text)) != len(header):
+            continue
+        for column, (label, value) in enumerate(zip(labels, values, strict=True)):
+            matches = find_dates(value)
+            if label is None or not matches or matches[0].date is None:
                 continue
-            for column, (label, value) in enumerate(zip(labels, values, strict=True)):
-                matches = find_dates(value)
-                if label is None or not matches or matches[0].date is None:
-                    continue
-                name = label.lastgroup or ""
-                snippet = make_snippet(f"{header[column]}: {value}")
-                note = f"in a table, under '{header[column]}' (line {line.number})"
-                found = Found(matches[0].date, "text", row.number, snippet, note)
-                dates.used_lines.add(row.number)
-                dates.keep(name, found, warnings)
+            snippet = make_snippet(f"{header[column]}: {value}")
+            note = f"in a table, under '{header[column]}' (line {line.number})"
+            found = Found(matches[0].date, "text", row.number, snippet, note)
+            dates.used_lines.add(row.number)
+            dates.keep(label.lastgroup or "", found, warnings)
 
 
 def _date_after_label(
