@@ -218,10 +218,8 @@ def _digest_draft(
 ) -> EmailDraft:
     """The digest email, its words true on ``on`` (the day it is delivered), carrying any
     review date moved today (the week's one email about reviews)."""
-    subject = digest_subject([(p.title, e.review_due) for p, e in entries], on)
     listed = {p.key for p, _ in entries}
     moved_alone = [m for m in moves if m.policy.key not in listed]
-    derived = any(p.next_review_derived for p, _ in entries)
     head = school_words(school).headteacher
     paragraphs = [
         "These policies are due for review and ratification, or overdue. Please make sure "
@@ -230,7 +228,7 @@ def _digest_draft(
         f"policy register ({base_url}/policies). Staff are then asked to acknowledge any new "
         "version.",
     ]
-    if derived:
+    if any(p.next_review_derived for p, _ in entries):
         paragraphs.append(
             "A review date marked \"please confirm\" was worked out from the date the policy "
             f"was ratified, not stated in the document: the clerk or the {head} can confirm "
@@ -245,7 +243,7 @@ def _digest_draft(
     return notice(
         school=school,
         to=[recipient],
-        subject=subject,
+        subject=digest_subject([(p.title, e.review_due) for p, e in entries], on),
         greeting="Hello,",
         paragraphs=paragraphs,
         facts=[_entry_line(p, e, on) for p, e in entries],
@@ -421,9 +419,8 @@ def _draft(school: SchoolConfig, moves: Sequence[Move], recipient: str, now: dat
            ) -> EmailDraft:
     """The short email carrying the updated (or cancelled) events of one day."""
     if len(moves) == 1:
-        move = moves[0]
-        what = "removed" if move.cancel else "changed"
-        subject = f"Policy review date {what}: {move.policy.title}"
+        what = "removed" if moves[0].cancel else "changed"
+        subject = f"Policy review date {what}: {moves[0].policy.title}"
     else:
         subject = f"Policy review dates changed: {len(moves)} policies"
     return notice(
