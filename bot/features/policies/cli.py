@@ -571,9 +571,7 @@ def policies_gaps(school: SchoolOption = None) -> None:
     if not gaps:
         console.print("[green]No gaps[/]: every linked policy is in the register.")
         return
-    table = Table(title="Linked policies missing from the register")
-    table.add_column("Policy named")
-    table.add_column("Named by")
+    table = Table("Policy named", "Named by", title="Linked policies missing from the register")
     for gap in gaps:
         table.add_row(gap.title, "; ".join(gap.wanted_by))
     console.print(table)
