@@ -43,7 +43,7 @@ def governors_report(
     )
 
     ctx = context()
-    school_cfg = ctx.config.school(schools_of(ctx, school)[0].id)
+    school_cfg = schools_of(ctx, school)[0]
     today = as_of_today(as_of)
     try:
         chosen = pick_term(school_cfg, term, today)
@@ -59,9 +59,7 @@ def governors_report(
         f"Policy reviews: {len(report.reviewed)} reviewed this term, "
         f"{len(report.due_in_term)} due this term, {len(report.overdue)} overdue now."
     )
-    table = Table(title="Policies")
-    for col in ("Policy", "Version", "Next review", "Status", "Acknowledged"):
-        table.add_column(col)
+    table = Table("Policy", "Version", "Next review", "Status", "Acknowledged", title="Policies")
     for p in report.policies:
         table.add_row(
             p.title,

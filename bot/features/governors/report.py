@@ -24,7 +24,7 @@ from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
 from bot.core.words import Words, school_words
 from bot.features.dashboard.api import compute_figures
-from bot.features.policies.api import policies_of, review_status
+from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
 
@@ -87,16 +87,13 @@ def pick_term(school: SchoolConfig, term: str | None, today: date) -> Term:
     terms = terms_for(school, today)
     if term:
         wanted = term.strip().lower()
-        for candidate in terms:
-            if wanted in (candidate.name.lower(), candidate.slug):
-                return candidate
+        if named := [t for t in terms if wanted in (t.name.lower(), t.slug)]:
+            return named[0]
         names = ", ".join(t.name for t in terms)
         raise ReportError(f"unknown term {term!r}; the terms are: {names}")
-    for candidate in terms:
-        if candidate.start <= today <= candidate.end:
-            return candidate
+    current = [t for t in terms if t.start <= today <= t.end]
     past = [t for t in terms if t.end < today]
-    return past[-1] if past else terms[0]
+    return (current or past[-1:] or terms)[0]  # else the most recent, else the first
 
 
 @dataclass(frozen=True)
@@ -260,23 +257,16 @@ def build_report(
     figures = compute_figures(session, school.id, today)
     report = GovernorsReport(school_name=school.name, term=term, as_of=today,
                              head_reports_note=head_reports_note(school_words(school)))
-    by_id = {p.policy_id: p for p in figures.policies}
-    policies = session.scalars(policies_of(school.id)).all()
-    for policy in policies:
-        fig = by_id.get(policy.id)
-        line = PolicyLine(
-            title=policy.title,
-            version=fig.version if fig else None,
-            status=review_status(policy, today),
-            next_review=policy.next_review_due,
-            ack_done=fig.done if fig else 0,
-            ack_owed=fig.owed if fig else 0,
-        )
-        report.policies.append(line)
-        if line.next_review is not None and term.start <= line.next_review <= term.end:
-            report.due_in_term.append(line)
+    report.policies = [  # the register's policies, as the dashboard figures them
+        PolicyLine(p.title, p.version, p.review, p.next_review, p.done, p.owed)
+        for p in figures.policies
+    ]
+    report.due_in_term = [
+        p for p in report.policies if p.next_review and term.start <= p.next_review <= term.end
+    ]
     counts = Counter(p.status for p in report.policies)
     report.status_counts = {s: counts.get(s, 0) for s in STATUSES}
+    policies = session.scalars(policies_of(school.id)).all()
     report.reviewed = _reviewed(session, school.id, term, policies)
     report.ack_done, report.ack_owed = figures.ack_done, figures.ack_owed
     report.training_done, report.training_owed = figures.training_done, figures.training_owed

@@ -123,12 +123,11 @@ def _told_overdue(policies: Sequence[Policy], digests: Sequence[date]) -> dict[s
     """How many of a recipient's digests told them each policy's review was overdue: those
     after its review date, none while no digest has yet carried this review date (a policy
     added to the register years overdue was in none of the digests before it)."""
-    told: dict[str, int] = {}
-    for policy in policies:
-        due = policy.next_review_due
-        if due is not None and policy.review_event_due == due:
-            told[policy.key] = sum(1 for day in digests if day > due)
-    return told
+    return {
+        policy.key: sum(1 for day in digests if day > due)
+        for policy in policies
+        if (due := policy.next_review_due) is not None and policy.review_event_due == due
+    }
 
 
 @dataclass(frozen=True)
@@ -219,10 +218,8 @@ def _digest_draft(
 ) -> EmailDraft:
     """The digest email, its words true on ``on`` (the day it is delivered), carrying any
     review date moved today (the week's one email about reviews)."""
-    subject = digest_subject([(p.title, e.review_due) for p, e in entries], on)
     listed = {p.key for p, _ in entries}
     moved_alone = [m for m in moves if m.policy.key not in listed]
-    derived = any(p.next_review_derived for p, _ in entries)
     head = school_words(school).headteacher
     paragraphs = [
         "These policies are due for review and ratification, or overdue. Please make sure "
@@ -231,7 +228,7 @@ def _digest_draft(
         f"policy register ({base_url}/policies). Staff are then asked to acknowledge any new "
         "version.",
     ]
-    if derived:
+    if any(p.next_review_derived for p, _ in entries):
         paragraphs.append(
             "A review date marked \"please confirm\" was worked out from the date the policy "
             f"was ratified, not stated in the document: the clerk or the {head} can confirm "
@@ -246,7 +243,7 @@ def _digest_draft(
     return notice(
         school=school,
         to=[recipient],
-        subject=subject,
+        subject=digest_subject([(p.title, e.review_due) for p, e in entries], on),
         greeting="Hello,",
         paragraphs=paragraphs,
         facts=[_entry_line(p, e, on) for p, e in entries],
@@ -422,9 +419,8 @@ def _draft(school: SchoolConfig, moves: Sequence[Move], recipient: str, now: dat
            ) -> EmailDraft:
     """The short email carrying the updated (or cancelled) events of one day."""
     if len(moves) == 1:
-        move = moves[0]
-        what = "removed" if move.cancel else "changed"
-        subject = f"Policy review date {what}: {move.policy.title}"
+        what = "removed" if moves[0].cancel else "changed"
+        subject = f"Policy review date {what}: {moves[0].policy.title}"
     else:
         subject = f"Policy review dates changed: {len(moves)} policies"
     return notice(

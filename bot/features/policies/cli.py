@@ -59,22 +59,6 @@ HOW = {
     "default": ("assumed", "yellow"),
     "typed": ("typed in", "cyan"),
 }
-# What each field is called in the import report (the school's words, not field names).
-FIELD_WORDS = {
-    "title": "title",
-    "school": "school named",
-    "version": "version",
-    "written": "date written",
-    "last_reviewed": "last reviewed",
-    "ratified": "approved or ratified",
-    "next_review": "next review",
-    "approving_body": "approved by",
-    "review_cycle_months": "review cycle",
-    "dsl": "safeguarding lead",
-    "deputy_dsls": "deputy safeguarding leads",
-    "named_governors": "named governors",
-    "official_channels": "official accounts",
-}
 LISTED = ("dsl", "deputy_dsls", "named_governors", "official_channels")  # the rest: one value
 
 
@@ -122,18 +106,13 @@ class _Run:
     (a copy of one is not stored again)."""
 
     ctx: AppContext
-    school_id: str
+    school: SchoolConfig
     today: date
     typed: Typed
     yes: bool
     as_json: bool
     interactive: bool
     earlier: list[tuple[str, ImportedPolicy]] = field(default_factory=list)
-
-    @property
-    def school(self) -> SchoolConfig:
-        """The school's settings."""
-        return self.ctx.config.school(self.school_id)
 
 
 def _where(found: Found[Any]) -> str:
@@ -168,11 +147,12 @@ def _row(name: str, imported: ImportedPolicy) -> tuple[str, ...] | None:
 def _found_lines(imported: ImportedPolicy, checks: list[str]) -> list[str]:
     """The notes, question, checks and warnings printed under the table."""
     # lazy: not loaded by --help (module docstring)
-    from bot.features.policies.importer import MONTH_ONLY_RULE, FuzzyDate
+    from bot.features.policies.importer import MONTH_ONLY_RULE
+    from bot.features.policies.importer.values import DATE_LABELS
 
-    dates = [imported.written, imported.last_reviewed, imported.ratified, imported.next_review]
-    month_only = any(isinstance(getattr(f, "value", None), FuzzyDate) and f.value.day is None
-                     for f in dates if f is not None)
+    month_only = any(
+        (f := getattr(imported, name)) is not None and f.value.day is None for name in DATE_LABELS
+    )
     lines = [f"[cyan]note[/] {escape(MONTH_ONLY_RULE)}"] if month_only else []
     if not_stated := imported.dates_not_stated():
         lines.append(f"[cyan]note[/] Not stated in the document: {escape(', '.join(not_stated))} "
@@ -187,10 +167,26 @@ def _found_lines(imported: ImportedPolicy, checks: list[str]) -> list[str]:
 
 
 def _print_found(imported: ImportedPolicy, path: Path, checks: list[str]) -> None:
+    from bot.features.policies.importer.values import DATE_LABELS
+
     table = Table(title=f"{path.name}: what the document says", title_justify="left")
     for col in ("Field", "Value", "How", "Where / why"):
         table.add_column(col, overflow="fold")
-    for name, label in FIELD_WORDS.items():
+    # what each field is called (the school's words, not field names), the dates as the
+    # importer names them
+    field_words = {
+        "title": "title",
+        "school": "school named",
+        "version": "version",
+        **DATE_LABELS,
+        "approving_body": "approved by",
+        "review_cycle_months": "review cycle",
+        "dsl": "safeguarding lead",
+        "deputy_dsls": "deputy safeguarding leads",
+        "named_governors": "named governors",
+        "official_channels": "official accounts",
+    }
+    for name, label in field_words.items():
         if (row := _row(name, imported)) is not None:
             table.add_row(label, *row)
     console.print(table)
@@ -213,7 +209,7 @@ def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str |
     if twin is not None or imported.title is None:
         return twin
     with run.ctx.store.session() as session:
-        policy = session.scalar(policies_of(run.school_id).where(
+        policy = session.scalar(policies_of(run.school.id).where(
             Policy.key == policy_key(str(imported.title.value))))
         version = policy.current_version if policy is not None else None
         if version is None:
@@ -300,15 +296,11 @@ def _ask_missing(item: Intake) -> None:
 
 def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
     """The policies the document links to that the register (or it) does not hold."""
-    from bot.features.policies.register import policies_of
-    from bot.features.policies.rules import linked_policy_gaps
+    from bot.features.policies.register import register_gaps
 
-    with run.ctx.store.session() as session:
-        held = session.scalars(policies_of(run.school_id)).all()
-        register_titles = [p.title for p in held] + [p.key.replace("-", " ") for p in held]
     linked = [str(i.value) for i in imported.linked_policies]
-    return [gap.title for gap in linked_policy_gaps([*register_titles, own_title],
-                                                    [(own_title, linked)])]
+    with run.ctx.store.session() as session:
+        return [gap.title for gap in register_gaps(session, run.school.id, (own_title, linked))]
 
 
 def _may_store(item: Intake, outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
@@ -334,7 +326,7 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
             ensure_school(session, run.school)
             # left blank: the nation's governing body ("FGB" only in England's words)
             stored = store_imported(
-                session, run.school_id, item, dates, version_label=label, data=data,
+                session, run.school.id, item, dates, version_label=label, data=data,
                 governing_body=school_words(run.school).governing_body_short,
                 actor="cli:import", today=run.today,
             )
@@ -436,7 +428,7 @@ def policies_import(
     from bot.features.policies.importer import MONTH_ONLY_RULE
 
     ctx = context(say_where=not as_json)
-    run = _Run(ctx, schools_of(ctx, school)[0].id, as_of_today(as_of),
+    run = _Run(ctx, schools_of(ctx, school)[0], as_of_today(as_of),
                Typed(title, version_label, adopted, next_review, approved_by), yes, as_json,
                interactive=not as_json and _interactive())
     if run.typed.given() and len(files) != 1:
@@ -452,7 +444,7 @@ def policies_import(
     else:
         stored = [o for o in outcomes if o.stored]
         typer.echo(json.dumps({
-            "school": run.school_id,
+            "school": run.school.id,
             "files": [asdict(o) for o in outcomes],
             "stored": len(stored),
             "already_stored": sum(1 for o in stored if o.already_stored),
@@ -489,25 +481,20 @@ def policies_list(school: SchoolOption = None, as_of: AsOf = None) -> None:
             version = p.current_version
             reviewed = f"{p.last_reviewed:%d %b %Y}" if p.last_reviewed else "—"
             ratified = f"{p.ratified_on:%d %b %Y}" if p.ratified_on else "—"
+            due = f"{p.next_review_due:%d %b %Y}" if p.next_review_due else "—"
+            if p.next_review_due and p.next_review_derived:  # worked out from the ratification
+                due += "\n[yellow](worked out — please confirm)[/]"
             table.add_row(
                 p.key,
                 f"{p.title}\n[dim]{p.approving_body} · every {p.review_cycle_months} months"
                 f" · owner {row.owner_name or '—'}[/]",
                 f"{reviewed}\n{ratified}",
-                _next_review_cell(p),
+                due,
                 f"[{colour.get(row.status, 'white')}]{row.status}[/]",
                 f"{version.label}\n[dim]{version.sha256[:12]}[/]" if version else "—",
             )
     console.print(table)
     console.print(f"{len(rows)} policies.")
-
-
-def _next_review_cell(policy: Any) -> str:
-    """The next review date, noting one worked out from the ratification date."""
-    if policy.next_review_due is None:
-        return "—"
-    note = "\n[yellow](worked out — please confirm)[/]" if policy.next_review_derived else ""
-    return f"{policy.next_review_due:%d %b %Y}{note}"
 
 
 def policies_review(
@@ -584,9 +571,7 @@ def policies_gaps(school: SchoolOption = None) -> None:
     if not gaps:
         console.print("[green]No gaps[/]: every linked policy is in the register.")
         return
-    table = Table(title="Linked policies missing from the register")
-    table.add_column("Policy named")
-    table.add_column("Named by")
+    table = Table("Policy named", "Named by", title="Linked policies missing from the register")
     for gap in gaps:
         table.add_row(gap.title, "; ".join(gap.wanted_by))
     console.print(table)

@@ -71,10 +71,15 @@ def register(
     ]
 
 
-def register_gaps(session: Session, school_id: str) -> list[LinkedGap]:
-    """Gaps across the whole register (each policy's ``linked_policies``)."""
+def register_gaps(
+    session: Session, school_id: str, document: tuple[str, list[str]] | None = None
+) -> list[LinkedGap]:
+    """Gaps across the whole register (each policy's ``linked_policies``), or those of one
+    ``document`` coming in: ``(its title, the policies it links to)``, itself held."""
     policies = session.scalars(
         select(Policy).where(Policy.school_id == school_id, Policy.kind == "policy")
     ).all()
     held = [p.title for p in policies] + [p.key.replace("-", " ") for p in policies]
+    if document is not None:
+        return linked_policy_gaps([*held, document[0]], [document])
     return linked_policy_gaps(held, [(p.title, list(p.linked_policies)) for p in policies])

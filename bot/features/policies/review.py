@@ -90,11 +90,9 @@ def record_review(
     if document is not None:
         name = accepted_document(*document)
         data = document[1]
-        digest = hashlib.sha256(data).hexdigest()
         current = policy.current_version
-        if current is not None and current.sha256 == digest:
-            unchanged = True
-        else:
+        unchanged = current is not None and current.sha256 == hashlib.sha256(data).hexdigest()
+        if not unchanged:
             label = dated_label({v.label for v in policy.versions}, "reviewed", reviewed_on)
             added = new_version(session, policy, label, name, data, today)
     policy.last_reviewed = reviewed_on

@@ -115,12 +115,11 @@ def alert_stages(review_due: date, until: date) -> list[AlertStage]:
         AlertStage(index, "due" if days == 0 else f"before:{days}", shift(review_due, -days))
         for index, days in enumerate(ALERT_DAYS_BEFORE)
     ]
-    number = 1
-    while number <= OVERDUE_REPEATS and (
-        when := shift(review_due, OVERDUE_EVERY_DAYS * number)
-    ) <= until and when < date.max:
+    for number in range(1, OVERDUE_REPEATS + 1):
+        when = shift(review_due, OVERDUE_EVERY_DAYS * number)
+        if when > until or when >= date.max:
+            break
         stages.append(AlertStage(len(stages), f"overdue:{number}", when))
-        number += 1
     return stages
 
 
@@ -206,11 +205,10 @@ def digest_entries(
 def review_state(review_due: date, on: date) -> str:
     """'overdue by 3 weeks', 'overdue by 2 days', 'due today', 'due in 12 days' as of ``on``."""
     days = (review_due - on).days
+    if days <= -14:
+        return f"overdue by {-days // 7} weeks"
     if days < 0:
-        late = -days
-        if late >= 14:
-            return f"overdue by {late // 7} weeks"
-        return f"overdue by {late} day{'s' if late != 1 else ''}"
+        return f"overdue by {-days} day{'s' if days != -1 else ''}"
     if days == 0:
         return "due today"
     return f"due in {days} day{'s' if days != 1 else ''}"
@@ -228,9 +226,7 @@ def digest_subject(titles_due: Sequence[tuple[str, date]], on: date) -> str:
         return f"Policy review due in {days} day{'s' if days != 1 else ''}: {title}"
     overdue = sum(1 for _, due in titles_due if due < on)
     coming = len(titles_due) - overdue
-    parts = [f"{overdue} overdue"] if overdue else []
-    if coming:
-        parts.append(f"{coming} due soon")
+    parts = [f"{n} {what}" for n, what in ((overdue, "overdue"), (coming, "due soon")) if n]
     return f"Policy reviews for governors: {', '.join(parts)}"
 
 
@@ -469,8 +465,7 @@ def linked_policy_gaps(
             wanted = re.sub(r"\s+", " ", str(wanted)).strip(" -•*\t")
             if not _words(wanted) or any(titles_match(wanted, held) for held in register_titles):
                 continue
-            slot = _words(wanted)
-            entry = found.setdefault(slot, (wanted, []))
+            entry = found.setdefault(_words(wanted), (wanted, []))
             if owner not in entry[1]:
                 entry[1].append(owner)
     return [

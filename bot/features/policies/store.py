@@ -204,6 +204,7 @@ def store_imported(
         label = item.version_label(dates, today, taken=taken, chosen=version_label)
         new_version(session, policy, label, name, data, today)
         session.refresh(policy)
+    assert policy.next_review_due is not None  # the document's, or a later one kept
     audit.record(
         session,
         actor=actor,
@@ -216,13 +217,10 @@ def store_imported(
             "document": name,
             "sha256": digest,
             "version": label or (existing.label if existing else None),
-            "next_review_due": policy.next_review_due.isoformat()
-            if policy.next_review_due
-            else None,
+            "next_review_due": policy.next_review_due.isoformat(),
             "next_review_derived": policy.next_review_derived,
         },
     )
-    assert policy.next_review_due is not None  # the document's, or a later one kept
     return StoredPolicy(
         key=policy.key,
         next_review_due=policy.next_review_due,

@@ -4,7 +4,6 @@ asks for proof of reading, and reading its document (``/documents/{version_id}``
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
@@ -58,14 +57,12 @@ def policies(request: Request) -> Response:
     user = require_roles(request, POLICY_READERS)
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
-        rows = register(session, user.school_id, today)
-        gaps = register_gaps(session, user.school_id)
         return render(
             request,
             "policies.html",
             {
-                "rows": rows,
-                "gaps": gaps,
+                "rows": register(session, user.school_id, today),
+                "gaps": register_gaps(session, user.school_id),
                 "today": today,
                 "derived_note": DERIVED_NOTE,
             },
@@ -147,14 +144,11 @@ def policy_review(
     check_csrf(request, csrf_token)
     form = {"reviewed_on": reviewed_on, "body": body, "minute_ref": minute_ref}
     today = local_today(utcnow())
-    try:
-        day = HAPPENED.parse(reviewed_on, "Review date", today, example="2026-03-12")
-    except DateWindowError as exc:
-        return _detail(request, user, key, errors=[str(exc)], form=form, status_code=400)
     upload = None
     if document is not None and document.filename:
         upload = (document.filename, document.file.read(MAX_DOCUMENT_BYTES + 1))
     try:
+        day = HAPPENED.parse(reviewed_on, "Review date", today, example="2026-03-12")
         with ctx(request).store.transaction() as session:
             result = record_review(
                 session,
@@ -166,7 +160,7 @@ def policy_review(
                 today=today,
                 document=upload,
             )
-    except ReviewError as exc:
+    except (DateWindowError, ReviewError) as exc:
         return _detail(request, user, key, errors=[str(exc)], form=form, status_code=400)
     return RedirectResponse(f"/policies/{key}?recorded={result.review_id}", status_code=303)
 
@@ -182,19 +176,15 @@ def policy_confirm_date(
     user = require_roles(request, POLICY_EDITORS)
     check_csrf(request, csrf_token)
     today = local_today(utcnow())
-    new_date: date | None = None
-    if next_review.strip():
-        try:
-            new_date = REVIEW.parse(next_review, "Next review date", today)
-        except DateWindowError as exc:
-            return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)
     try:
+        given = next_review.strip()
+        new_date = REVIEW.parse(given, "Next review date", today) if given else None
         with ctx(request).store.transaction() as session:
             confirm_review_date(
                 session, _policy(session, user, key), actor=user.email, today=today,
                 new_date=new_date,
             )
-    except ReviewError as exc:
+    except (DateWindowError, ReviewError) as exc:
         return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)
     return RedirectResponse(f"/policies/{key}?confirmed=1", status_code=303)
 

@@ -56,9 +56,8 @@ def edition_statement(title: str) -> str:
 def campaign_of(school: SchoolConfig, requirement_id: str) -> RequirementConfig:
     """The school's reading campaign with this id, or EditionError listing the ones there are."""
     campaigns = [r for r in school.requirements if r.kind == "reading_campaign"]
-    for req in campaigns:
-        if req.id == requirement_id:
-            return req
+    if named := [r for r in campaigns if r.id == requirement_id]:
+        return named[0]
     known = ", ".join(r.id for r in campaigns) or "none yet (add a reading_campaign requirement)"
     raise EditionError(
         f"{school.name} has no reading campaign called '{requirement_id}' (there are: {known})"

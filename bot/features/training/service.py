@@ -210,12 +210,9 @@ def import_training_csv(
             report.errors.append(f"{path.name} line {line}{checked}")
             continue
         pid, course, completed = checked
-        key = (  # the person's key (their address, or for staff without one, its stand-in)
-            "csv:"
-            + hashlib.sha256(
-                f"{emails[pid]}|{course.lower()}|{completed.isoformat()}".encode()
-            ).hexdigest()[:40]
-        )
+        # the person's key: their address, or for staff without one, its stand-in
+        digest = hashlib.sha256(f"{emails[pid]}|{course.lower()}|{completed.isoformat()}".encode())
+        key = f"csv:{digest.hexdigest()[:40]}"
         if key in known:
             report.already_present += 1
             continue

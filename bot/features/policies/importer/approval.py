@@ -44,8 +44,7 @@ def find_approving_body(lines: list[Line], warnings: list[str]) -> Found[str] | 
         for match in _APPROVED_BY_RE.finditer(line.text):
             index = int((match.lastgroup or "body0")[4:])
             written = " ".join(match.group(match.lastgroup or 0).split())
-            canonical = _BODIES[index][1]
-            value = canonical or _committee_name(written)
+            value = _BODIES[index][1] or _committee_name(written)
             note = _BODY_NOTES.get(written.replace(".", "").upper())
             found = from_text(value, line, match.start(), note)
             result = keep_first(result, found, "approving body", warnings)
@@ -53,10 +52,7 @@ def find_approving_body(lines: list[Line], warnings: list[str]) -> Found[str] | 
 
 
 def _committee_name(written: str) -> str:
-    words = written.split()
-    if words and words[0].lower() == "the":
-        words = words[1:]
-    name = " ".join(words)
+    name = written[4:] if written.lower().startswith("the ") else written  # one space apart
     return name[:1].upper() + name[1:]
 
 

@@ -85,9 +85,7 @@ def _date_match(match: re.Match[str]) -> DateMatch:
     groups = match.groupdict()
     month_text = groups["month"]
     month = int(month_text) if month_text.isdigit() else _MONTH_NUMBERS[month_text[:3].lower()]
-    year = int(groups["year"])
-    if len(groups["year"]) == 2:
-        year += 2000
+    year = int(groups["year"]) + (2000 if len(groups["year"]) == 2 else 0)  # 25/09/24: 2024
     day = int(groups["day"]) if groups.get("day") else None
     problem = date_problem(year, month, day)
     if problem and groups.get("sep") and month > 12 and day is not None and day <= 12:
@@ -104,15 +102,8 @@ def derive_next_review(
     written: Found[FuzzyDate] | None = None,
 ) -> Found[FuzzyDate] | None:
     """Next review = latest of (ratified, last reviewed, written) + cycle; None if no base."""
-    bases = [
-        (label, found)
-        for label, found in (
-            ("ratified", ratified),
-            ("last reviewed", last_reviewed),
-            ("written", written),
-        )
-        if found is not None
-    ]
+    given = {"ratified": ratified, "last reviewed": last_reviewed, "written": written}
+    bases = [(label, found) for label, found in given.items() if found is not None]
     if not bases:
         return None
     label, base = max(bases, key=lambda item: item[1].value.sort_key)  # ties: earlier wins

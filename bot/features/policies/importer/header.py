@@ -108,16 +108,17 @@ def _tidy_caps(text: str, *notes: str | None) -> tuple[str, str | None]:
     from capitals" when it was, joined; None when there are none)."""
     if not text.isupper():
         return text, "; ".join(filter(None, notes)) or None
-    words = []
-    for index, word in enumerate(text.split()):
-        bare = word.strip(",.:;'’()")
-        if bare in _ACRONYMS:
-            words.append(word)
-        elif index and bare.lower() in _SMALL_WORDS:
-            words.append(word.lower())
-        else:
-            words.append(word.capitalize())
-    return " ".join(words), "; ".join(filter(None, [*notes, "converted from capitals"]))
+    cased = " ".join(_cased(index, word) for index, word in enumerate(text.split()))
+    return cased, "; ".join(filter(None, [*notes, "converted from capitals"]))
+
+
+def _cased(index: int, word: str) -> str:
+    """A word of a title written in capitals as titles are written: an acronym as it is, a
+    small word after the first in lower case, any other capitalised."""
+    bare = word.strip(",.:;'’()")
+    if bare in _ACRONYMS:
+        return word
+    return word.lower() if index and bare.lower() in _SMALL_WORDS else word.capitalize()
 
 
 def _parts(text: str) -> list[str]:
@@ -216,18 +217,13 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
         if _reads_as_title(title):
             value, note = _tidy_caps(title, "the file's title")
             return TitleFound(Found(value, "text", note=note))
-    if guess is None:
-        for line in top:
-            if (
-                line.is_heading
-                and not _SCHOOL_LINE_RE.match(line.text)
-                and not is_section_heading(line.text)
-            ):
-                value, _ = _tidy_caps(line.text)
-                guess = Found(value, "default", line.number,
-                              make_snippet(line.text),
-                              "the first heading, but it does not name a policy")
-                break
+    headings = (line for line in top if line.is_heading and not _SCHOOL_LINE_RE.match(line.text))
+    heading = next((line for line in headings if not is_section_heading(line.text)), None)
+    if guess is None and heading is not None:
+        note = "the first heading, but it does not name a policy"
+        guess = Found(
+            _tidy_caps(heading.text)[0], "default", heading.number, make_snippet(heading.text), note
+        )
     return TitleFound(None, guess)
 
 

@@ -113,23 +113,19 @@ def _add_column_dates(lines: list[Line], dates: LabelledDates, warnings: list[st
         labels = [_DATE_LABEL_RE.match(cell) for cell in header]
         if not any(labels):
             continue
-        following = [
-            row for row in lines[index + 1 : index + 4] if not _MARKDOWN_RULE_RE.match(row.text)
-        ][:1]
-        for row in following:
-            values = _cells(row.text)
-            if len(values) != len(header):
+        rows = (r for r in lines[index + 1 : index + 4] if not _MARKDOWN_RULE_RE.match(r.text))
+        row = next(rows, None)  # the row under the header (a Markdown rule between skipped)
+        if row is None or len(values := _cells(row.text)) != len(header):
+            continue
+        for column, (label, value) in enumerate(zip(labels, values, strict=True)):
+            matches = find_dates(value)
+            if label is None or not matches or matches[0].date is None:
                 continue
-            for column, (label, value) in enumerate(zip(labels, values, strict=True)):
-                matches = find_dates(value)
-                if label is None or not matches or matches[0].date is None:
-                    continue
-                name = label.lastgroup or ""
-                snippet = make_snippet(f"{header[column]}: {value}")
-                note = f"in a table, under '{header[column]}' (line {line.number})"
-                found = Found(matches[0].date, "text", row.number, snippet, note)
-                dates.used_lines.add(row.number)
-                dates.keep(name, found, warnings)
+            snippet = make_snippet(f"{header[column]}: {value}")
+            note = f"in a table, under '{header[column]}' (line {line.number})"
+            found = Found(matches[0].date, "text", row.number, snippet, note)
+            dates.used_lines.add(row.number)
+            dates.keep(label.lastgroup or "", found, warnings)
 
 
 def _date_after_label(
@@ -170,16 +166,12 @@ def _date_on_next_line(
     lines: list[Line], index: int, label: re.Match[str]
 ) -> Found[FuzzyDate] | None:
     """A label alone on its line ("Date of next review:") with the date on the next line."""
-    following = [line for line in lines[index + 1 : index + 4] if line.text][:1]
-    for line in following:
-        value = _whole_line_date(line.text)
-        if value is not None:
-            snippet = make_snippet(f"{lines[index].text} / {line.text}", label.start())
-            note = (
-                f"date on the line after its label '{label.group(0)}' (line {lines[index].number})"
-            )
-            return Found(value, "text", line.number, snippet, note)
-    return None
+    line = next((row for row in lines[index + 1 : index + 4] if row.text), None)
+    if line is None or (value := _whole_line_date(line.text)) is None:
+        return None
+    snippet = make_snippet(f"{lines[index].text} / {line.text}", label.start())
+    note = f"date on the line after its label '{label.group(0)}' (line {lines[index].number})"
+    return Found(value, "text", line.number, snippet, note)
 
 
 def _whole_line_date(text: str) -> FuzzyDate | None:
@@ -195,10 +187,7 @@ def _add_header_date(lines: list[Line], dates: LabelledDates) -> None:
     if "written" in dates.found:
         return
     for line in header_lines(lines):
-        if line.number in dates.used_lines:
-            continue
-        value = _whole_line_date(line.text)
-        if value is not None:
+        if line.number not in dates.used_lines and (value := _whole_line_date(line.text)):
             note = "unlabelled date near the title; taken as the date written"
             dates.found["written"] = from_text(value, line, note=note)
             return

@@ -53,13 +53,9 @@ _NAME_TOKEN_RE = re.compile(r"^[A-Z][A-Za-z'’-]*\.?$")
 
 def _person_names(text: str) -> list[str]:
     """Names in a "Name, Role & Name" list; roles, contact details and sentences are dropped."""
-    text = re.sub(r"\([^)]*\)", " ", text)
-    names = []
-    for part in _NAME_SPLIT_RE.split(text):
-        tokens = part.strip(" .,:").split()
-        if _looks_like_name(tokens):
-            names.append(" ".join(tokens))
-    return names
+    parts = _NAME_SPLIT_RE.split(re.sub(r"\([^)]*\)", " ", text))
+    tokens = [part.strip(" .,:").split() for part in parts]
+    return [" ".join(words) for words in tokens if _looks_like_name(words)]
 
 
 def _looks_like_name(tokens: list[str]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +111,8 @@ def _docx_block_lines(blocks: Iterable[Any]) -> Iterator[str]:
 def _docx_paragraph_lines(paragraph: Any) -> Iterator[str]:
     style = str(getattr(paragraph.style, "name", "") or "")
     numbered = paragraph._p.pPr is not None and paragraph._p.pPr.numPr is not None
-    prefix = ""
-    if style.startswith(("Heading", "Title")):
-        prefix = "# "
-    elif style.startswith("List") or numbered:
-        prefix = "- "
+    listed = style.startswith("List") or numbered
+    prefix = "# " if style.startswith(("Heading", "Title")) else "- " if listed else ""
     for part in str(paragraph.text).split("\n"):
         yield prefix + part if part.strip() else part
 
@@ -125,13 +123,9 @@ def _docx_table_lines(table: Any) -> Iterator[str]:
             # A one-cell row is a banner (school name over the title): one line per paragraph.
             yield from _docx_block_lines(row.cells[0].iter_inner_content())
             continue
-        cells: list[str] = []
-        for cell in row.cells:
-            text = " ".join(str(cell.text).split())
-            # Merged cells repeat in python-docx's row.cells; show each once.
-            if text and (not cells or cells[-1] != text):
-                cells.append(text)
-        if cells:
+        texts = (" ".join(str(cell.text).split()) for cell in row.cells)
+        # Merged cells repeat in python-docx's row.cells; show each once.
+        if cells := [text for text, _ in groupby(text for text in texts if text)]:
             yield " | ".join(cells)
 
 

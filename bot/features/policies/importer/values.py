@@ -88,8 +88,7 @@ class FuzzyDate:
 
     def add_months(self, months: int) -> FuzzyDate:
         """This date plus whole months, keeping the precision; a day is clamped to month end."""
-        index = self.year * 12 + self.month - 1 + months
-        year, month = divmod(index, 12)
+        year, month = divmod(self.year * 12 + self.month - 1 + months, 12)
         if self.day is None:
             return FuzzyDate(year, month + 1)
         return FuzzyDate(year, month + 1, min(self.day, calendar.monthrange(year, month + 1)[1]))
