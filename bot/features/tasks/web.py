@@ -74,14 +74,13 @@ def _task_context(
         last_query = last_query.where(TaskCompletion.person_id == person.id)
     last = session.execute(last_query).first()
     event = event_of(session, duty.cycle)  # a review's: its trigger, what happened and when
-    today = local_today(utcnow())
     return {
         "person": person,
         "duty": duty,
         "title": duty.requirement.title,
         "period": cycle_label(cfg, duty.cycle),
         "due_text": human_date(duty.due_on),
-        "overdue": duty.due_on < today,
+        "overdue": duty.due_on < local_today(utcnow()),
         "shared_with": sorted(others) if shared else [],
         "last": (human_date(local_today(last[0])), last[1]) if last else None,
         "token": token,
