@@ -205,7 +205,6 @@ def task_done(
         if isinstance(found, Response):
             return found
         person, duty = found
-        school = context.config.school(person.school_id)
         said = outcome.strip() or None
         if said is None and event_of(session, duty.cycle) is not None:
             page = _task_context(request, session, person, duty, token)
@@ -214,7 +213,7 @@ def task_done(
                 status_code=400)
         result = complete_task(
             session,
-            school,
+            context.config.school(person.school_id),
             duty,
             person,
             method="sso" if user is not None and user.id == person.id else "link",
