@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
-from bot.core.models import OfficialAccount, OutboxMessage, Person
+from bot.core.models import OfficialAccount, OutboxMessage
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.words import school_words
 from bot.features.accounts.rules import (
@@ -46,12 +46,6 @@ def _sent_stages(session: Session, school_id: str) -> dict[tuple[int, str], int]
     return sent
 
 
-def _custodian(account: OfficialAccount) -> Person | None:
-    """The account's custodian while they are still at the school."""
-    person = account.custodian
-    return person if person is not None and person.active else None
-
-
 def _chase_draft(
     school: SchoolConfig,
     account: OfficialAccount,
@@ -60,7 +54,7 @@ def _chase_draft(
     base_url: str,
 ) -> EmailDraft:
     """The email for one chasing stage (a chase to the custodian, or the final note)."""
-    custodian = _custodian(account)
+    custodian = account.custodian if account.custodian and account.custodian.active else None
     head = school.headteacher
     title = school_words(school).headteacher
     link = f"{base_url}/accounts/{account.id}"

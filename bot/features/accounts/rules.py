@@ -56,6 +56,4 @@ def handover_key(school_id: str, account_id: int, since: date, stage: ChaseStage
 
 def stage_number(label: str) -> int:
     """The stage number in a key's label (``chase:2`` -> 2, ``final`` -> the last)."""
-    if label == "final":
-        return HANDOVER_CHASES + 1
-    return int(label.removeprefix("chase:"))
+    return HANDOVER_CHASES + 1 if label == "final" else int(label.removeprefix("chase:"))

@@ -198,10 +198,9 @@ def new_account(
 def account_page(request: Request, account_id: int, error: str | None = None) -> Response:
     """One account: holders and their signature state, custodian, handover."""
     user = require_roles(request, ACCOUNT_READERS)
-    today = local_today(utcnow())
     with ctx(request).store.session() as session:
         account = _account(session, account_id, user.school_id)
-        states = holder_states(session, account, today)
+        states = holder_states(session, account, local_today(utcnow()))
         holder_ids = {s.person_id for s in states}
         people = [p for p in _people(session, user.school_id) if p[0] not in holder_ids]
         aup = session.get(Policy, account.aup_policy_id) if account.aup_policy_id else None

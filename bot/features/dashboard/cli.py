@@ -157,13 +157,9 @@ def digest(
             for s in schools
         ]
     for s, result in zip(schools, results, strict=True):
-        parts = []
-        if result.card:
-            parts.append("card to the channel")
-        if result.email:
-            parts.append(f"email to {s.headteacher}")
-        if parts:
-            console.print(f"[green]Queued[/] {s.name}: {' and '.join(parts)} ({result.card_key})")
+        parts = (("card to the channel", result.card), (f"email to {s.headteacher}", result.email))
+        if queued := " and ".join(what for what, done in parts if done):
+            console.print(f"[green]Queued[/] {s.name}: {queued} ({result.card_key})")
         else:
             console.print(f"{s.name}: this week's digest is already queued ({result.card_key}).")
     if not channel:

@@ -150,7 +150,21 @@ class Digest:
     def email(self, to: str, reply_to: str | None = None) -> EmailDraft:
         """The email version for the headteacher (HTML and plain text)."""
         f = self.figures
-        facts = _facts(f)
+        facts = [  # the card's headlines, then what needs attention
+            ("Policies acknowledged", f"{pct(f.ack_rate)} (target {pct(f.ack_target)})"),
+            ("Training up to date", pct(f.training_rate)),
+            (
+                "Official accounts with unsigned holders",
+                f"{f.aup_unsigned_accounts} of {f.aup_accounts_total}",
+            ),
+            ("Policy reviews", f"{f.policies_overdue} overdue, {f.policies_due_soon} due soon"),
+            (
+                "Open reports",
+                f"{f.open_reports} ({f.reports_with_running_clocks} with a clock running)",
+            ),
+            ("Overdue duties", str(f.overdue_duties)),
+            *(("Needs attention", line) for line in f.needs_attention[:10]),
+        ]
         text = self.text
         small = (
             "Sent every Monday morning in term time. "
@@ -189,26 +203,6 @@ class Digest:
             from_name=f.school_name,
             reply_to=reply_to,
         )
-
-
-def _facts(f: DigestFigures) -> list[tuple[str, str]]:
-    """The email's fact table: the card's headlines, then what needs attention."""
-    facts = [
-        ("Policies acknowledged", f"{pct(f.ack_rate)} (target {pct(f.ack_target)})"),
-        ("Training up to date", pct(f.training_rate)),
-        (
-            "Official accounts with unsigned holders",
-            f"{f.aup_unsigned_accounts} of {f.aup_accounts_total}",
-        ),
-        ("Policy reviews", f"{f.policies_overdue} overdue, {f.policies_due_soon} due soon"),
-        (
-            "Open reports",
-            f"{f.open_reports} ({f.reports_with_running_clocks} with a clock running)",
-        ),
-        ("Overdue duties", str(f.overdue_duties)),
-    ]
-    facts += [("Needs attention", line) for line in f.needs_attention[:10]]
-    return facts
 
 
 def build_digest(
@@ -336,7 +330,6 @@ def digest_step(run: StepContext) -> dict[str, int]:
         return {}
     if not run.write:
         return {"digest_queued": 1}
-    several = len(run.config.schools) > 1
     result = queue_digest(
         session,
         school,
@@ -344,7 +337,7 @@ def digest_step(run: StepContext) -> dict[str, int]:
         now,
         base_url=settings.base_url,
         channel=channel,
-        several_schools=several,
+        several_schools=len(run.config.schools) > 1,
         not_before=send_after(school, today, now),
     )
     if result.queued:

@@ -102,13 +102,11 @@ def people(
                 counted = counted.join(Person, Person.id == PersonTally.person_id)
             total = session.scalar(counted) or 0
             pager = Pager(page_number(page), total, PAGE_SIZE)
-            order = (
-                (PersonTally.overdue.desc(), PersonTally.name, PersonTally.person_id)
-                if only_overdue
-                else (PersonTally.name, PersonTally.person_id)
-            )
+            first = (PersonTally.overdue.desc(),) if only_overdue else ()
             rows = session.execute(
-                base.order_by(*order).offset(pager.offset).limit(pager.size)
+                base.order_by(*first, PersonTally.name, PersonTally.person_id)
+                .offset(pager.offset)
+                .limit(pager.size)
             ).all()
         return school_page(
             request,
@@ -226,8 +224,7 @@ def policy_detail(
     """Who has and has not acknowledged a policy's current version (50 a page)."""
 
     def build() -> Response:
-        now = utcnow()
-        today = local_today(now)
+        today = local_today(utcnow())
         listing = show if show in ("outstanding", "acknowledged") else "outstanding"
         with ctx(request).store.session() as session:
             viewer = find_viewer(request, session, school)
@@ -334,10 +331,9 @@ def account_detail(request: Request, account_id: int) -> Response:
     """An official account's holders and whether each has signed the AUP."""
 
     def build() -> Response:
-        today = local_today(utcnow())
         with ctx(request).store.session() as session:
             viewer, account = _in_reach(request, session, OfficialAccount, account_id, "account")
-            states = holder_states(session, account, today)
+            states = holder_states(session, account, local_today(utcnow()))
             custodian = account.custodian.display_name if account.custodian else None
         return school_page(
             request,

@@ -135,12 +135,8 @@ def _training(
     for row in open_rows:
         bucket = state[row.requirement_id]
         past_due = row.due_on < today
-        if row.cycle == "initial":
-            bucket["never"] += row.duties
-        elif past_due:
-            bucket["expired"] += row.duties
-        else:
-            bucket["renewing"] += row.duties
+        slot = "never" if row.cycle == "initial" else "expired" if past_due else "renewing"
+        bucket[slot] += row.duties
         if past_due:
             bucket["overdue"] += row.duties
     figures = []

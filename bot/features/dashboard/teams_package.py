@@ -70,8 +70,7 @@ def validate_hostname(hostname: str) -> str:
         if any(mark in value for mark in marks):
             raise ValueError(f"Give the host name {what} ({example}); got {hostname!r}.")
     value = value.lower().rstrip(".")
-    labels = value.split(".")
-    if len(value) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(value) > 253 or not all(_LABEL.match(label) for label in value.split(".")):
         raise ValueError(
             f"{hostname!r} is not a valid host name: use letters, digits, hyphens and dots, "
             f"at most 63 characters between dots ({example})."

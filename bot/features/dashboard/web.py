@@ -118,13 +118,11 @@ def _report_panel(
     reports = session.scalars(query).all()
     words = school_words(viewer.school)  # a running clock's short name, in the school's words
     clock_names = {"lado": words.staff_route, "ico": "ICO", "triage": f"{words.dsl} triage"}
-    ages: list[tuple[str, int]] = []
     rows = []
     running = overdue = 0
     changes: list[datetime] = []
     for report in reports:
         days = (today - local_today(report.created_at)).days
-        ages.append((report.urgency, days))
         clocks = [c for c in report.clocks if c.stopped_at is None]  # the running ones
         row: dict[str, Any] = {
             "reference": report.reference,
@@ -157,7 +155,7 @@ def _report_panel(
     )
     return ReportPanel(
         total=len(reports),
-        by_age=by_age(ages),
+        by_age=by_age((row["urgency"], row["days"]) for row in rows),
         running=running,
         overdue=overdue,
         rows=rows,
@@ -251,14 +249,10 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
             preview = preview_of(session, viewer.school.id)
             unread = without_edition(session, viewer.school)
-            rollup = (
-                [
-                    RollupRow(s, compute_figures(session, s.id, today, now=now))
-                    for s in viewer.schools
-                ]
-                if len(viewer.schools) > 1
-                else []
-            )
+            rollup = [  # a trust-wide roll-up only in a trust
+                RollupRow(s, compute_figures(session, s.id, today, now=now))
+                for s in (viewer.schools if len(viewer.schools) > 1 else [])
+            ]
         extras = _extras(ctx(request).store, viewer.school.id, today)
         true_until(request, panel.changes_at)  # a clock's "5 min left" is kept only while true
         reviews = sorted(
@@ -269,7 +263,6 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 p.title,
             ),
         )
-        acknowledged = [p for p in figures.policies if p.required]
         return school_page(
             request,
             "dashboard.html",
@@ -282,7 +275,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "without_edition": unread,
                 "now": now.astimezone(LONDON),
                 "today": today,
-                "acknowledged": acknowledged,
+                "acknowledged": [p for p in figures.policies if p.required],
                 "unacknowledged": [p for p in figures.policies if not p.required],
                 "reviews": reviews,
                 "reports": panel,

@@ -254,15 +254,14 @@ def _training(session: Session, school_id: str, today: date) -> Table:
     ):
         course = str((req.spec or {}).get("course") or req.title)
         months = int((req.spec or {}).get("valid_months") or 12)
-        people = session.execute(
+        for pid, name, email in session.execute(
             select(Person.id, Person.display_name, Person.email)
             .where(
                 Person.id.in_(select(Duty.person_id).where(Duty.requirement_id == req.id)),
                 Person.active.is_(True),
             )
             .order_by(Person.display_name, Person.email)
-        ).all()
-        for pid, name, email in people:
+        ):
             last = trained.get((pid, course.strip().lower()))
             expires = add_months(last, months) if last else None
             rows.append(cells((name, email, course, last, expires, training_state(expires, today))))
@@ -278,12 +277,11 @@ def _training(session: Session, school_id: str, today: date) -> Table:
 def _aup(session: Session, school_id: str, today: date) -> Table:
     current = current_versions(session, school_id)  # policy id -> (version id, label)
     rows = []
-    accounts = session.scalars(
+    for account in session.scalars(
         select(OfficialAccount)
         .where(OfficialAccount.school_id == school_id)
         .order_by(OfficialAccount.name)
-    ).all()
-    for account in accounts:
+    ):
         version = current[account.aup_policy_id][1] if account.aup_policy_id in current else None
         held: list[tuple[str, date | None, str | None, date | None]] = [
             (s.name, s.since, HOLDER_STATES.get(s.state, s.state), s.signed_on)

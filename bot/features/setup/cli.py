@@ -106,8 +106,7 @@ def _print_directory(draft: SetupDraft, words: Words) -> None:
     if draft.unused_columns:
         console.print(f"  [yellow]not read[/]: {unused_columns(draft.unused_columns)}",
                       highlight=False)
-    without = [p.display_name for p in draft.people if not has_mailbox(p.email)]
-    if without:
+    if without := [p.display_name for p in draft.people if not has_mailbox(p.email)]:
         console.print(
             f"  without an email address: {plural(len(without), 'person', 'people')} "
             f"({', '.join(without[:3])}{', …' if len(without) > 3 else ''}): on the register "
@@ -172,12 +171,9 @@ def _print_policies(draft: SetupDraft) -> None:
                       escape("\n".join(item.derived)) or "—")
     console.print(table)
     for item in draft.policies:
-        for check in item.checks:
-            console.print(f"  [yellow]check[/] {escape(item.path.name)}: {escape(check)}",
-                          highlight=False)
-        for note in item.notes:
-            console.print(f"  [cyan]note[/] {escape(item.path.name)}: {escape(note)}",
-                          highlight=False)
+        for mark, lines in (("[yellow]check[/]", item.checks), ("[cyan]note[/]", item.notes)):
+            for line in lines:
+                console.print(f"  {mark} {escape(item.path.name)}: {escape(line)}", highlight=False)
 
 
 def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
@@ -342,8 +338,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     settings = context(need_school=False).settings
     if settings.home == DEMO_HOME and not settings.demo:  # a new school's folder, never the demo's
         settings = settings.model_copy(update={"home": DEFAULT_HOME})
-    why = existing_school(settings)
-    if why:
+    if why := existing_school(settings):
         fail(f"a school is already set up here: {why}. Nothing was changed; run "
              "`compliance-bot init` in an empty folder.", highlight=False)
     today = as_of_today(as_of)

@@ -60,13 +60,10 @@ class Owed:
 def _named_roles(school: SchoolConfig) -> dict[str, set[str]]:
     """The roles school.yaml gives by email (headteacher, DSLs, admins…)."""
     named: dict[str, set[str]] = {}
-    for role in ("headteacher", "dpo", "chair_of_governors", "clerk"):
-        email = getattr(school, role)
-        if email:
-            named.setdefault(email, set()).add(role)
-    for role, emails in (("dsl", school.dsl), ("deputy_dsl", school.deputy_dsl),
-                         ("admin", school.admins)):
-        for email in emails:
+    singles = ("headteacher", "dpo", "chair_of_governors", "clerk")
+    lists = (("dsl", school.dsl), ("deputy_dsl", school.deputy_dsl), ("admin", school.admins))
+    for role, emails in [*((role, [getattr(school, role)]) for role in singles), *lists]:
+        for email in filter(None, emails):
             named.setdefault(email, set()).add(role)
     return named
 

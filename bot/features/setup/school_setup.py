@@ -224,8 +224,7 @@ def resolve_people(draft: SetupDraft) -> None:
     DPO and clerk may be from outside it (``outsiders``)."""
     given = draft.answers.people
     for key in SINGLE_ROLES:
-        wanted = getattr(given, key)
-        if wanted:
+        if wanted := getattr(given, key):
             pick = _outside if key in OUTSIDE_ROLES else _one
             draft.roles[key] = pick(draft, key, wanted)
     for key in LIST_ROLES:
@@ -260,8 +259,7 @@ def read_policies(draft: SetupDraft) -> None:
         draft.problems.append(f"policies: {folder}: no .docx, .pdf or .md documents in it")
     for item in draft.policies:
         for name, text in draft.answers.policy_answers.get(item.path.name, {}).items():
-            problem = item.answer(name, text)
-            if problem:
+            if problem := item.answer(name, text):
                 draft.problems.append(f"policy_answers.{item.path.name}.{name}: {problem}")
     for item in draft.policies:
         item.check_ownership(draft.answers.school.name, dsl_names(draft))
@@ -369,7 +367,6 @@ def edition_problems(draft: SetupDraft) -> list[str]:
 def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
                       today: date) -> None:
     """Register each edition the answers give, from the policy folder, in force today."""
-    school = org.schools[0]
     folder = draft.answers.policies
     titles = {p.path.name: p.title for p in draft.policies if not p.error}
     year = today.year if today.month >= 9 else today.year - 1  # the school year's first
@@ -377,7 +374,7 @@ def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
         name = draft.answers.editions.get(reading.key)
         if name is None or folder is None:
             continue
-        register_edition(session, school, reading.requirement, reading.audience,
+        register_edition(session, org.schools[0], reading.requirement, reading.audience,
                          title=titles.get(name) or reading.title, edition=str(year),
                          path=folder / name, in_force=today, actor="cli:init")
 

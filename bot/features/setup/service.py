@@ -24,7 +24,6 @@ from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.features.policies.api import (
     Dates,
-    Found,
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
@@ -73,10 +72,8 @@ NOBODY_OWES = (
 def nobody_owes(session: Session, school: SchoolConfig) -> bool:
     """True when a sweep has run for a school that asks people for something, and not one duty
     was opened (the loud warning on /setup and in ``status``)."""
-    asks = [r for r in school.requirements if r.kind in ("acknowledge_policy",
-                                                          "complete_training",
-                                                          "reading_campaign")]
-    if not asks:
+    asks = ("acknowledge_policy", "complete_training", "reading_campaign")
+    if not any(r.kind in asks for r in school.requirements):
         return False
     swept = session.scalar(select(SweepRun.id).where(SweepRun.school_id == school.id).limit(1))
     if swept is None:
@@ -224,8 +221,11 @@ def policy_from_upload(
                    chosen=version_label, dates=dates)
     dated = current or dates.next_review or dates.last_reviewed or dates.ratified
     needs = [] if dated else ["the next review date: the document does not state one"]
-    if imported.title is None and into is None:
-        needs.insert(0, _title_question(title, imported.title_guess))
+    if imported.title is None and into is None:  # a title the document does not make clear
+        guess = imported.title_guess
+        why = f"is it “{title}”? ({guess.note})" if guess else (
+            "it names none; “" + title + "” is the file's name")
+        needs.insert(0, f"the title: not clear from the document — {why}")
     return UploadedPolicy(base, entry, current is None, found + notes, needs)
 
 
@@ -242,13 +242,6 @@ def _found(
     return said + [f"{what} {value:%d %B %Y}" for what, value in (
         ("next review", dates.next_review), ("last reviewed", dates.last_reviewed),
         ("ratified", dates.ratified)) if value is not None]
-
-
-def _title_question(title: str, guess: Found[str] | None) -> str:
-    """What to ask about a title the document does not make clear."""
-    why = f"is it “{title}”? ({guess.note})" if guess else (
-        "it names none; “" + title + "” is the file's name")
-    return f"the title: not clear from the document — {why}"
 
 
 def upload_checks(

@@ -150,8 +150,7 @@ async def roles_save(request: Request) -> Response:
                                  school.get("words") or None)
         labels = _role_labels(words)
         for box, emails in picked.items():
-            unknown = [e for e in emails if e not in known]
-            if unknown:
+            if any(e not in known for e in emails):
                 raise SetupError(box, f"{labels[box]}: choose people from the list.")
         if not picked["headteacher"]:
             raise SetupError("headteacher", f"{labels['headteacher']}: choose the "
@@ -164,10 +163,8 @@ async def roles_save(request: Request) -> Response:
                 "Administrators: you are not in the list, so you could no longer open these "
                 "pages. Keep yourself in it (or ask another administrator to make the change).",
             )
-        for box in ROLE_BOXES:
-            school[box] = picked[box][0] if picked[box] else None
-        for box in ROLE_LISTS:
-            school[box] = picked[box]
+        school |= {box: picked[box][0] if picked[box] else None for box in ROLE_BOXES}
+        school |= {box: picked[box] for box in ROLE_LISTS}
 
     return saved(request, user, change, "people in roles changed", to="/admin/roles?saved=1",
                  template="admin_roles.html", data=data)

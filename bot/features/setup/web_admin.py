@@ -239,8 +239,7 @@ def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict
 def policy_page(request: Request, pid: str) -> Response:
     """Edit one policy's details, or upload a new version of its document."""
     user = require_roles(request, SETUP_EDITORS)
-    data = _policy_page(request, user, pid)
-    return show(request, "admin_policy.html", data)
+    return show(request, "admin_policy.html", _policy_page(request, user, pid))
 
 
 @router.post("/admin/policies/{pid}", include_in_schema=False)
@@ -296,13 +295,12 @@ async def policy_version(
     """A new version of this policy's document: staff who acknowledge it are asked again."""
     user = editor(request, csrf_token)
     data = _policy_page(request, user, pid)
-    today = local_today(utcnow())
     try:
         ((name, blob),) = await _read_files([document])
         base, imported = await run_in_threadpool(read_upload, name, blob)
         policy = data["policy"]
-        result = policy_from_upload(ctx(request).settings, [], base, blob, imported, today,
-                                    into=policy)
+        result = policy_from_upload(ctx(request).settings, [], base, blob, imported,
+                                    local_today(utcnow()), into=policy)
 
         def change(school: dict[str, Any]) -> None:
             entry = next(p for p in school["policies"] if p["id"] == pid)
@@ -419,13 +417,10 @@ def _save_requirement(request: Request, user: Person, rid: str | None,
             new_id.append(key)
             return
         old = next(r for r in school["requirements"] if r["id"] == rid)
-        keep = {k: v for k, v in old.items() if k in ("id", "cadence", "new_starter_days",
-                                                     "owners", "every_days")}
-        if entry["kind"] != "recurring_task":
-            keep.pop("owners", None)
-            keep.pop("every_days", None)
-        elif "every" in entry:
-            keep.pop("every_days", None)
+        kept = ["id", "cadence", "new_starter_days"]
+        if entry["kind"] == "recurring_task":  # a new "every" replaces the old every_days
+            kept += ["owners"] if "every" in entry else ["owners", "every_days"]
+        keep = {k: v for k, v in old.items() if k in kept}
         school["requirements"] = [{**keep, **entry} if r["id"] == rid else r
                                   for r in school["requirements"]]
         new_id.append(rid)

@@ -128,7 +128,6 @@ def record_event(
                         recorded_by=actor, recorded_at=now)
     session.add(event)
     session.flush()
-    cycle = f"{EVENT_CYCLE}{event.id}"
     owed: dict[int, tuple[Person, list[tuple[str, Duty]]]] = {}
     titles: list[str] = []
     for cfg in reviews_for(school, kind):
@@ -140,8 +139,8 @@ def record_event(
         due = review_due(school, today, cfg.review_within)
         for person in _owners(session, school.id, cfg):
             duty = Duty(school_id=school.id, requirement_id=req.id, person_id=person.id,
-                        kind="recurring_task", cycle=cycle, opened_on=today, due_on=due,
-                        status="open")
+                        kind="recurring_task", cycle=f"{EVENT_CYCLE}{event.id}", opened_on=today,
+                        due_on=due, status="open")
             session.add(duty)
             owed.setdefault(person.id, (person, []))[1].append((req.title, duty))
     session.flush()

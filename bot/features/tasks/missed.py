@@ -33,8 +33,7 @@ def _missed_draft(
     next_due: date | None,
 ) -> EmailDraft:
     """The alert for one missed period of one task, to its owners and the DSL team."""
-    cfg = task_config(school, requirement.key)
-    period = cycle_label(cfg, cycle)
+    period = cycle_label(task_config(school, requirement.key), cycle)
     names = ", ".join(p.display_name for p in owners) or "its owner"
     dsl = [*school.dsl, *school.deputy_dsl] or [school.headteacher]  # the DSL team
     team = school_words(school).dsl_team

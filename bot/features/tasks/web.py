@@ -74,14 +74,13 @@ def _task_context(
         last_query = last_query.where(TaskCompletion.person_id == person.id)
     last = session.execute(last_query).first()
     event = event_of(session, duty.cycle)  # a review's: its trigger, what happened and when
-    today = local_today(utcnow())
     return {
         "person": person,
         "duty": duty,
         "title": duty.requirement.title,
         "period": cycle_label(cfg, duty.cycle),
         "due_text": human_date(duty.due_on),
-        "overdue": duty.due_on < today,
+        "overdue": duty.due_on < local_today(utcnow()),
         "shared_with": sorted(others) if shared else [],
         "last": (human_date(local_today(last[0])), last[1]) if last else None,
         "token": token,
@@ -206,7 +205,6 @@ def task_done(
         if isinstance(found, Response):
             return found
         person, duty = found
-        school = context.config.school(person.school_id)
         said = outcome.strip() or None
         if said is None and event_of(session, duty.cycle) is not None:
             page = _task_context(request, session, person, duty, token)
@@ -215,7 +213,7 @@ def task_done(
                 status_code=400)
         result = complete_task(
             session,
-            school,
+            context.config.school(person.school_id),
             duty,
             person,
             method="sso" if user is not None and user.id == person.id else "link",

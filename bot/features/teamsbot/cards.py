@@ -58,9 +58,8 @@ def _due(item: NeedItem) -> str:
 def _item(item: NeedItem) -> dict[str, Any]:
     """One item's container: what it is, when, what pressing agrees to, and its buttons."""
     version = f" ({version_name(item.version_label)})" if item.version_label else ""
-    heading = item.title + version
     items: list[dict[str, Any]] = [
-        _text(heading, weight="Bolder"),
+        _text(item.title + version, weight="Bolder"),
         _text(_due(item), isSubtle=True, spacing="None",
               color="Attention" if item.overdue else "Default"),
     ]

@@ -43,12 +43,10 @@ def user_of(activity: dict[str, Any]) -> str:
 def _personal_chat(activity: dict[str, Any]) -> str | None:
     """The conversation id when the activity comes from a one-to-one chat with the bot."""
     conversation = activity.get("conversation")
-    if not isinstance(conversation, dict):
+    if not isinstance(conversation, dict) or conversation.get("conversationType") != "personal":
         return None
     chat = conversation.get("id")
-    if conversation.get("conversationType") != "personal" or not isinstance(chat, str):
-        return None
-    return chat if CHAT_ID.fullmatch(chat) else None
+    return chat if isinstance(chat, str) and CHAT_ID.fullmatch(chat) else None
 
 
 def greeting(activity: dict[str, Any]) -> str | None:
