@@ -256,13 +256,13 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
 
 
 def _network_error(exc: BaseException) -> BaseException | None:
-    """The link of the chain that says the request never got an answer, if there is one."""
-    kinds: tuple[type[BaseException], ...] = (OSError, httpx.TransportError)
-    with contextlib.suppress(ImportError):
-        # lazy: azure-core comes with the m365 extra (it may be missing)
-        from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    """The link of the chain that says the request never got an answer, if there is one
+    (a failed token or call reaches here through ``translate_error``, which imported
+    azure-core already)."""
+    # lazy: azure-core comes with the m365 extra (it may be missing)
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
-        kinds = (*kinds, ServiceRequestError, ServiceResponseError)
+    kinds = (OSError, httpx.TransportError, ServiceRequestError, ServiceResponseError)
     return next((e for e in exception_chain(exc) if isinstance(e, kinds)), None)
 
 
