@@ -314,9 +314,7 @@ class CsvListMirror:
         try:
             with FileLock(f"{self.path}.lock", timeout=self.lock_timeout):
                 columns, rows = self._read()
-                for name in fields:
-                    if name not in columns:
-                        columns.append(name)
+                columns += [name for name in fields if name not in columns]
                 rows[reference] = {"reference": reference, **fields}
                 self._write(columns, rows)
         except Timeout as exc:
