@@ -175,11 +175,8 @@ def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
     """``text/calendar; method=PUBLISH`` -> ("text", "calendar", {"method": "PUBLISH"})."""
     kind, *raw_params = (part.strip() for part in value.split(";"))
     maintype, _, subtype = kind.partition("/")
-    params = {}
-    for raw in raw_params:
-        name, _, param = raw.partition("=")
-        if name.strip() and param.strip():
-            params[name.strip().lower()] = param.strip().strip('"')
+    pairs = (raw.partition("=")[::2] for raw in raw_params)
+    params = {n.strip().lower(): v.strip().strip('"') for n, v in pairs if n.strip() and v.strip()}
     return maintype or "application", subtype or "octet-stream", params
 
 
