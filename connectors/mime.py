@@ -57,16 +57,12 @@ class _Headers(HeaderRegistry):
 
     def __init__(self) -> None:
         super().__init__()
-        self._classes: dict[str, type[BaseHeader]] = {}
+        self._class = functools.cache(super().__getitem__)
         self._parse = functools.lru_cache(maxsize=512)(super().__call__)
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
         """The header class for ``name`` (built on first use)."""
-        key = name.lower()
-        found = self._classes.get(key)
-        if found is None:
-            found = self._classes[key] = super().__getitem__(name)
-        return found
+        return self._class(name.lower())
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         """The parsed header ``name: value`` (a recent identical one when there is one)."""
@@ -179,11 +175,8 @@ def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
     """``text/calendar; method=PUBLISH`` -> ("text", "calendar", {"method": "PUBLISH"})."""
     kind, *raw_params = (part.strip() for part in value.split(";"))
     maintype, _, subtype = kind.partition("/")
-    params = {}
-    for raw in raw_params:
-        name, _, param = raw.partition("=")
-        if name.strip() and param.strip():
-            params[name.strip().lower()] = param.strip().strip('"')
+    pairs = (raw.partition("=")[::2] for raw in raw_params)
+    params = {n.strip().lower(): v.strip().strip('"') for n, v in pairs if n.strip() and v.strip()}
     return maintype or "application", subtype or "octet-stream", params
 
 

@@ -63,23 +63,15 @@ def extra_people_file(settings: Settings) -> Directory | None:
 
 def _build_platform(settings: Settings) -> Connectors:
     """The platform's own connectors."""
+    # Neither module imports its SDK (the optional extra) before its first call, so importing
+    # one never fails for want of it.
     if settings.connector == "m365":
-        try:
-            from connectors.m365.connector import build as build_m365  # lazy: optional extra
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                f"the m365 connector needs msgraph-sdk ({exc.name}): "
-                "run `uv sync --extra m365` or `pip install compliance-bot[m365]`"
-            ) from exc
+        from connectors.m365.connector import build as build_m365  # lazy: module docstring
+
         return build_m365(settings)
     if settings.connector == "google":
-        try:
-            from connectors.google.connector import build as build_google  # lazy: optional
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                f"the google connector needs google-api-python-client ({exc.name}): "
-                "run `uv sync --extra google` or `pip install compliance-bot[google]`"
-            ) from exc
+        from connectors.google.connector import build as build_google  # lazy: module docstring
+
         return build_google(settings)
     return build_local(settings)
 

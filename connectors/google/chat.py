@@ -74,25 +74,21 @@ class ChatWebhookNotifier:
         except httpx.HTTPError as exc:
             # no `from exc`: httpx errors carry the request, whose URL holds the webhook secret
             raise DeliveryUnknownError(f"Chat webhook answer lost ({type(exc).__name__})") from None
-        return _chat_result(response)
-
-
-def _chat_result(response: httpx.Response) -> SendResult:
-    """Map the webhook's answer onto the outbox's outcomes (never echoing the URL)."""
-    status = webhook_status(response, "Chat webhook")
-    if status >= 400:
-        reason = ""
+        # the answer, never echoing the URL
+        status = webhook_status(response, "Chat webhook")
+        if status >= 400:
+            reason = ""
+            try:
+                error = response.json().get("error", {})
+                reason = f"{error.get('status', '')}: {error.get('message', '')}"[:300]
+            except (ValueError, AttributeError):
+                pass
+            text = f"Chat webhook refused the card: HTTP {status} {reason}".rstrip()
+            if status in (401, 403, 404):  # a wrong key or token, or a deleted space: every card
+                raise SetupError(f"cards paused: {text} (check the space's webhook URL)")
+            raise PermanentError(text)
         try:
-            error = response.json().get("error", {})
-            reason = f"{error.get('status', '')}: {error.get('message', '')}"[:300]
+            name = response.json().get("name")
         except (ValueError, AttributeError):
-            pass
-        text = f"Chat webhook refused the card: HTTP {status} {reason}".rstrip()
-        if status in (401, 403, 404):  # a wrong key or token, or a deleted space: every card
-            raise SetupError(f"cards paused: {text} (check the space's webhook URL)")
-        raise PermanentError(text)
-    try:
-        name = response.json().get("name")
-    except (ValueError, AttributeError):
-        name = None
-    return SendResult(provider_id=str(name) if name else None)
+            name = None
+        return SendResult(provider_id=str(name) if name else None)

@@ -248,15 +248,11 @@ class GoogleApi:
                     reason="batch",
                     maybe_processed=True,
                 ) from exc
+        left_out = "Google's batch answer left this message out"
         return [
-            results.get(
-                str(i),
-                GoogleCallError(
-                    "Google's batch answer left this message out",
-                    reason="batch",
-                    maybe_processed=True,
-                ),
-            )
+            results[str(i)]
+            if str(i) in results
+            else GoogleCallError(left_out, reason="batch", maybe_processed=True)
             for i in range(len(requests))
         ]
 

@@ -145,7 +145,6 @@ class GoogleDirectory:
         if not user_id or "@" not in email:
             raise ValueError("no id or primary email")
         given, family, display = _names(user)
-        title = _job_title(user)
         manager = _manager_email(user)
         groups = frozenset(member_of.get(user_id, set()) | member_of.get(email, set()) | everyone)
         return DirectoryPerson(
@@ -155,7 +154,7 @@ class GoogleDirectory:
             active=not user.get("suspended") and not user.get("archived"),
             given_name=given,
             family_name=family,
-            job_title=title,
+            job_title=_job_title(user),
             groups=groups,
             roles=frozenset(self._roles[g] for g in groups if g in self._roles),
             manager_email=manager,

@@ -35,10 +35,8 @@ def connector_error(exc: GoogleCallError, what: str, *, write: bool) -> Connecto
             write=write,
         )
     status = exc.status
-    if status is None:
-        if exc.maybe_processed and write:
-            return DeliveryUnknownError(text)
-        return RetryableError(text)
+    if status is None:  # no answer: a write that may have reached Google is not resent
+        return (DeliveryUnknownError if exc.maybe_processed and write else RetryableError)(text)
     if status == 429 or (status == 403 and exc.reason in _RATE_LIMIT_REASONS):
         return RetryableError(text, retry_after=exc.retry_after)
     if status == 403 and exc.reason in _DAILY_LIMIT_REASONS:

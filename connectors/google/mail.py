@@ -123,8 +123,7 @@ class GmailMailer(Mailer):
                 except ConnectorError as exc:
                     results[index] = exc
                     continue
-                send = self._messages.send(userId="me", body=body)
-                pending.append((index, send))
+                pending.append((index, self._messages.send(userId="me", body=body)))
             if not pending:
                 continue
             try:

@@ -100,10 +100,8 @@ class SheetsListMirror:
     def _find(self, reference: str, key: int) -> int | None:
         letter = _column(key + 1)
         rows = self._values(f"{self._tab}!{letter}:{letter}")
-        for number, row in enumerate(rows[1:], start=2):
-            if row and str(row[0]) == reference:
-                return number
-        return None
+        found = (n for n, row in enumerate(rows[1:], start=2) if row and str(row[0]) == reference)
+        return next(found, None)
 
     def _write(self, range_: str, rows: list[list[str | None]], what: str) -> None:
         self._call(self._cells.update(

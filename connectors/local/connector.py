@@ -277,20 +277,15 @@ class WebhookNotifier:
             raise RetryableError(f"webhook unreachable: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise DeliveryUnknownError(f"webhook response lost: {type(exc).__name__}") from exc
-        return _webhook_result(response)
-
-
-def _webhook_result(response: httpx.Response) -> SendResult:
-    """Map a webhook's HTTP answer onto the outbox's outcomes."""
-    status = webhook_status(response, "webhook")
-    if status in (401, 403, 404):  # the URL or its secret is wrong: every card would fail
-        raise SetupError(
-            f"cards paused: webhook refused us: HTTP {status} (check "
-            "COMPLIANCE_BOT_LOCAL__WEBHOOK_URL)"
-        )
-    if status >= 400:
-        raise PermanentError(f"webhook refused the card: HTTP {status}")
-    return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
+        status = webhook_status(response, "webhook")
+        if status in (401, 403, 404):  # the URL or its secret is wrong: every card would fail
+            raise SetupError(
+                f"cards paused: webhook refused us: HTTP {status} (check "
+                "COMPLIANCE_BOT_LOCAL__WEBHOOK_URL)"
+            )
+        if status >= 400:
+            raise PermanentError(f"webhook refused the card: HTTP {status}")
+        return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
 
 
 # --------------------------------------------------------------------------- reports
@@ -314,9 +309,7 @@ class CsvListMirror:
         try:
             with FileLock(f"{self.path}.lock", timeout=self.lock_timeout):
                 columns, rows = self._read()
-                for name in fields:
-                    if name not in columns:
-                        columns.append(name)
+                columns += [name for name in fields if name not in columns]
                 rows[reference] = {"reference": reference, **fields}
                 self._write(columns, rows)
         except Timeout as exc:

@@ -23,11 +23,7 @@ __all__ = ["FileDirectory"]
 
 _TRUE = {"1", "true", "yes", "y", "active", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "left", "suspended", "disabled"}
-_Label = Callable[[str], str]  # the bot's column -> the file's own name for it
-
-
-def _same(name: str) -> str:
-    return name
+_Label = Callable[[str], str]  # the bot's column -> the file's own name for it (str: the same)
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -81,7 +77,7 @@ def _row_identity(row: Mapping[str, Any]) -> RejectedRecord:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _control_character(row: Mapping[str, Any], label: _Label = _same) -> str | None:
+def _control_character(row: Mapping[str, Any], label: _Label) -> str | None:
     """A message naming the first field holding a control character (NUL, tab, escape...)."""
     for field_name, value in row.items():
         for text in value if isinstance(value, list | tuple) else [value]:
@@ -118,7 +114,7 @@ def _row_email(row: Mapping[str, Any]) -> str:
 
 
 def _row_to_person(
-    row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None, label: _Label = _same
+    row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None, label: _Label = str
 ) -> DirectoryPerson:
     """Validate one directory row; raise ValueError naming the field (as the file names it)."""
     if row.get("_extra"):
@@ -225,7 +221,7 @@ class FileDirectory:
             rows = list(self._yaml_rows())
         else:
             rows = list(self._csv_rows())
-        label = self._header.column if self._header is not None else _same
+        label = self._header.column if self._header is not None else str
         names = _managers_by_name(rows)
         people: list[DirectoryPerson] = []
         rejected: list[str] = []

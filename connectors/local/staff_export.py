@@ -9,9 +9,11 @@ in, a date or a name out, or a ValueError saying what was expected.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from bot.core.dates import START, london_today
 
@@ -23,37 +25,13 @@ __all__ = [
     "staff_date",
 ]
 
-# the bot's column -> the headers exports use for it, most specific first (when an export has
-# two of them, e.g. Entra's "mail" and "userPrincipalName", the first one filled in is used)
+# the bot's column -> the headers exports use for it, most specific first: data, in
+# staff_columns.toml beside this module
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "staff id", "employee id", "employee number", "staff code", "person id",
-           "object id", "objectid"),
-    "email": ("email", "work email", "email address", "primary email", "work email address",
-              "school email", "e-mail", "mail", "user principal name", "userprincipalname"),
-    "name": ("name", "full name", "display name", "displayname", "staff name",
-             "surname, forename"),
-    "given_name": ("given_name", "given name", "givenname", "first name", "firstname",
-                   "first_name", "forename", "legal forename"),
-    "family_name": ("family_name", "family name", "last name", "lastname", "last_name",
-                    "surname", "legal surname"),
-    "preferred_name": ("preferred name", "preferred forename", "preferred first name",
-                       "known as"),
-    "job_title": ("job_title", "job title", "jobtitle", "employee title", "staff role", "role",
-                  "post", "position", "job role"),
-    # further roles in columns of their own; every one filled is read (not just the first)
-    "other_titles": ("additional role", "second role", "other role", "secondary role",
-                     "additional roles", "other roles", "role 2", "role 3", "role 4",
-                     "additional post", "second post", "additional job title",
-                     "second job title"),
-    "roles": ("roles",),
-    "groups": ("groups", "group", "staff groups"),
-    "manager_email": ("manager_email", "manager email", "line manager email", "line manager",
-                      "manager"),
-    "start_date": ("start_date", "start date", "employment start date", "date of joining",
-                   "contract start date"),
-    "active": ("active", "account enabled", "accountenabled", "status"),
-    "school": ("school",),
-    "has_account": ("has_account",),
+    column: tuple(headers)
+    for column, headers in tomllib.loads(
+        Path(__file__).with_name("staff_columns.toml").read_text(encoding="utf-8")
+    ).items()
 }
 _EVERY_ONE = {"other_titles"}  # columns whose every filled source is read, in order
 _BRACKETS = re.compile(r"\[[^\]]*\]|\([^)]*\)")  # Google's "First Name [Required]"

@@ -256,13 +256,13 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
 
 
 def _network_error(exc: BaseException) -> BaseException | None:
-    """The link of the chain that says the request never got an answer, if there is one."""
-    kinds: tuple[type[BaseException], ...] = (OSError, httpx.TransportError)
-    with contextlib.suppress(ImportError):
-        # lazy: azure-core comes with the m365 extra (it may be missing)
-        from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    """The link of the chain that says the request never got an answer, if there is one
+    (a failed token or call reaches here through ``translate_error``, which imported
+    azure-core already)."""
+    # lazy: azure-core comes with the m365 extra (it may be missing)
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
-        kinds = (*kinds, ServiceRequestError, ServiceResponseError)
+    kinds = (OSError, httpx.TransportError, ServiceRequestError, ServiceResponseError)
     return next((e for e in exception_chain(exc) if isinstance(e, kinds)), None)
 
 
@@ -494,7 +494,15 @@ def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckR
     if not others:
         return CheckRow(name, True, "not tested (no other mailbox to compare with)")
     other = others[0]
-    tenant_wide = CheckRow(
+    try:
+        client.send_probe(other.id)
+    except GraphCallError as exc:
+        if exc.status in (401, 403):
+            return CheckRow(name, True, "scoped: Graph refuses to send as other mailboxes")
+        if not (exc.status == 400 and exc.code == ALLOWED_PROBE_CODE):
+            return CheckRow(name, True, f"not tested (probe answered {exc.status} {exc.code})")
+    # the probe was let through (or refused only for its lack of recipients)
+    return CheckRow(
         name,
         False,
         f"Mail.Send is tenant-wide: the app may send as any mailbox (e.g. {other.mail})",
@@ -503,20 +511,10 @@ def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckR
         f"without it): Entra admin centre > App registrations > {app} > API permissions > "
         "Mail.Send > Remove permission.",
     )
-    try:
-        client.send_probe(other.id)
-    except GraphCallError as exc:
-        if exc.status in (401, 403):
-            return CheckRow(name, True, "scoped: Graph refuses to send as other mailboxes")
-        if exc.status == 400 and exc.code == ALLOWED_PROBE_CODE:
-            return tenant_wide
-        return CheckRow(name, True, f"not tested (probe answered {exc.status} {exc.code})")
-    return tenant_wide
 
 
 def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) -> CheckRow:
     name = "Sites.Selected"
-    endpoint = client.endpoint
     if not site_id:
         return CheckRow(name, True, f"not configured: reports are not mirrored ({ENV}SITE_ID)")
     try:
@@ -527,7 +525,7 @@ def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) ->
                          _consent(app, "Sites.Selected")
                          + " Then grant this site to the app, as an admin with "
                          "Sites.FullControl.All (e.g. in Graph Explorer):\n"
-                         f"  POST {endpoint}/sites/{site_id}/permissions\n"
+                         f"  POST {client.endpoint}/sites/{site_id}/permissions\n"
                          '  {"roles": ["write"], "grantedToIdentities": [{"application": '
                          f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}'),
             (400, 404): (f"site not found: {exc}",

@@ -590,13 +590,9 @@ def translate_error(exc: BaseException, what: str) -> GraphCallError | None:
         return exc
     if isinstance(exc, APIError):
         status = exc.response_status_code
-        code = message = None
-        main = getattr(exc, "error", None)
-        if main is not None:
-            code, message = (
-                text_or_none(getattr(main, "code", None)),
-                text_or_none(getattr(main, "message", None)),
-            )
+        main = getattr(exc, "error", None)  # Graph's error body, when it had one
+        code = text_or_none(getattr(main, "code", None))
+        message = text_or_none(getattr(main, "message", None))
         if message is None:
             message = text_or_none(getattr(exc, "message", None))
         return GraphCallError(
@@ -607,14 +603,9 @@ def translate_error(exc: BaseException, what: str) -> GraphCallError | None:
         )
     if isinstance(exc, ClientAuthenticationError):
         # MSAL may bury Entra's AADSTS answer a few links down the exception chain.
-        text = str(getattr(exc, "message", None) or exc)
-        found = None
-        for link in exception_chain(exc):
-            candidate = str(getattr(link, "message", None) or link)
-            found = _AADSTS.search(candidate)
-            if found:
-                text = candidate
-                break
+        texts = [str(getattr(link, "message", None) or link) for link in exception_chain(exc)]
+        text = next((t for t in texts if _AADSTS.search(t)), texts[0])
+        found = _AADSTS.search(text)
         code = f"AADSTS{found.group(1)}" if found else None
         # Entra's description starts with the useful sentence; trace ids follow.
         summary = text.split("Trace ID")[0].strip().splitlines()[-1] if text else ""

@@ -231,14 +231,13 @@ class GraphDirectory:
             if state is not None:
                 try:
                     changes = self._delta(state)
+                    if changes is not None:
+                        return changes
                 except GraphCallError as exc:
                     if exc.status not in (400, 410):
                         raise
                     log.warning("directory delta link refused (%s %s); reading the whole "
                                 "directory again", exc.status, exc.code)
-                    changes = None
-                if changes is not None:
-                    return changes
             return self._full(config)
         except GraphCallError as exc:
             raise read_error(exc, DIRECTORY_PERMISSIONS) from exc

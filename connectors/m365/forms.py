@@ -137,24 +137,23 @@ def column_problems(columns: Sequence[ListColumn]) -> list[str]:
 
 def flow_steps(site_url: str, list_name: str) -> list[str]:
     """The Power Automate flow, step by step, as a person builds it (standard connectors only)."""
-    steps = [
+    return [
         "Power Automate > Create > Automated cloud flow, named e.g. 'Form to compliance-bot'.",
         "Trigger: Microsoft Forms 'When a new response is submitted'; Form Id: your form.",
         "Action: Microsoft Forms 'Get response details'; Form Id: the same form; "
         "Response Id: 'Response Id' from the trigger.",
         f"Action: SharePoint 'Create item'; Site Address: {site_url}; List Name: {list_name}.",
         "  Title: 'Response Id' (from Get response details)",
-    ]
-    for column in FORM_LIST_COLUMNS:
-        value = column.flow_value or f"the answer to your question '{column.title}'"
-        steps.append(f"  {column.title} (internal name {column.name}): {value}")
-    steps += [
+        *(
+            f"  {c.title} (internal name {c.name}): "
+            + (c.flow_value or f"the answer to your question '{c.title}'")
+            for c in FORM_LIST_COLUMNS
+        ),
         "Leave a column empty when your form has no such question; 'Category' should be "
         "one of the categories the bot knows (unknown answers count as Other).",
         "Save, submit a test response, and check the item appears in the list; then add a "
         "co-owner to the flow (a flow stops when its only owner leaves).",
     ]
-    return steps
 
 
 def ensure_form_list(

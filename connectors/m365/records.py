@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_USER = "#microsoft.graph.user"
 
 
 @dataclass(frozen=True)
@@ -160,25 +161,17 @@ def user_json(u: Mapping[str, Any], *, expanded_manager: bool = False) -> GraphU
 
 
 def group_json(g: Mapping[str, Any]) -> GraphGroup:
-    """A group delta entry (raw Graph JSON) as a plain record; only user members count."""
-    added: list[str] = []
-    dropped: list[str] = []
-    for entry in g.get("members@delta") or []:
-        if not isinstance(entry, dict) or not entry.get("id") or not _is_user_entry(entry):
-            continue
-        (dropped if "@removed" in entry else added).append(str(entry["id"]))
+    """A group delta entry (raw Graph JSON) as a plain record; only user members count (an
+    entry without an ``@odata.type`` is a user)."""
+    entries = [e for e in g.get("members@delta") or [] if isinstance(e, dict) and e.get("id")]
+    users = [e for e in entries if str(e.get("@odata.type") or _USER).lower() == _USER]
     return GraphGroup(
         id=str(g["id"]),
         display_name=text_or_none(g.get("displayName")),
         removed="@removed" in g,
-        members_added=tuple(added),
-        members_removed=tuple(dropped),
+        members_added=tuple(str(e["id"]) for e in users if "@removed" not in e),
+        members_removed=tuple(str(e["id"]) for e in users if "@removed" in e),
     )
-
-
-def _is_user_entry(entry: Mapping[str, Any]) -> bool:
-    kind = str(entry.get("@odata.type") or "#microsoft.graph.user").lower()
-    return kind == "#microsoft.graph.user"
 
 
 def column_json(c: Mapping[str, Any]) -> ListColumn:

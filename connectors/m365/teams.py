@@ -73,19 +73,15 @@ class WorkflowsNotifier:
         finally:
             if self.transport is None:
                 transport.close()
-        return _result(response)
-
-
-def _result(response: httpx.Response) -> SendResult:
-    """Map the webhook's answer onto the outbox's outcomes (never echoing the URL)."""
-    status = webhook_status(response, "Teams webhook", unknown="; not resent")
-    if status >= 300:
-        code = error_body(response.content)[0]
-        text = (
-            f"Teams webhook refused the card: HTTP {status}{f' {code}' if code else ''} "
-            f"(check {ENV}TEAMS_WEBHOOK_URL and the flow)"
-        )
-        if status in (401, 403, 404):  # a wrong signature or a deleted flow: every card fails
-            raise SetupError(f"cards paused: {text}")
-        raise PermanentError(text)
-    return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
+        # the answer, never echoing the URL
+        status = webhook_status(response, "Teams webhook", unknown="; not resent")
+        if status >= 300:
+            code = error_body(response.content)[0]
+            text = (
+                f"Teams webhook refused the card: HTTP {status}{f' {code}' if code else ''} "
+                f"(check {ENV}TEAMS_WEBHOOK_URL and the flow)"
+            )
+            if status in (401, 403, 404):  # a wrong signature or a deleted flow: every card fails
+                raise SetupError(f"cards paused: {text}")
+            raise PermanentError(text)
+        return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))

@@ -216,11 +216,9 @@ class TeamsBot:
         if status < 300:
             return
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if status == 429:
-            raise RetryableError(f"{what}: throttled (429)", retry_after=retry_after)
-        if status == 412:  # a precondition (the token's life) refused it: nothing was done
-            raise RetryableError(f"{what}: refused before processing (412)",
-                                 retry_after=retry_after)
+        if status in (412, 429):  # 412: a precondition (the token's life) refused it: not done
+            why = "throttled" if status == 429 else "refused before processing"
+            raise RetryableError(f"{what}: {why} ({status})", retry_after=retry_after)
         if status >= 500:
             raise DeliveryUnknownError(f"{what}: HTTP {status}; not resent",
                                        retry_after=retry_after)
