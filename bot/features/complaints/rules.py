@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, timedelta
 from statistics import median
 
@@ -222,11 +222,8 @@ class Counts:
 
     def row(self) -> tuple[str, ...]:
         """The counts as CSV cells."""
-        days = self.median_days_to_outcome
-        return (self.period, str(self.received), str(self.acknowledged_in_time),
-                str(self.acknowledged_late), str(self.awaiting_acknowledgement),
-                str(self.outcomes), str(self.outcomes_by_due), str(self.open),
-                "" if days is None else f"{days:g}")
+        *counts, days = astuple(self)
+        return (*map(str, counts), "" if days is None else f"{days:g}")
 
 
 COUNT_HEADER = ("Period", "Received", "Acknowledged within 30 days", "Acknowledged late",
