@@ -301,12 +301,8 @@ def microsoft_form() -> None:
     with GraphClient.from_settings(m365) as client:
         made, added = ensure_form_list(client, m365.site_id, m365.forms_list)
         site_url = client.site_url(m365.site_id) or m365.site_id
-    if added:
-        console.print("Created " + " and ".join(added) + f" in {site_url}.", highlight=False,
-                      soft_wrap=True)
-    else:
-        console.print(f"The list {made.display_name!r} is ready in {site_url}.", highlight=False,
-                      soft_wrap=True)
+    said = f"Created {' and '.join(added)}" if added else f"The list {made.display_name!r} is ready"
+    console.print(f"{said} in {site_url}.", highlight=False, soft_wrap=True)
     console.print("\n[bold]The Power Automate flow[/] (standard connectors only):")
     number = 0
     for step in flow_steps(site_url, made.display_name):
