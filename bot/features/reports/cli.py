@@ -213,8 +213,7 @@ def ingest(school: SchoolOption = None) -> None:
                 channel_card=ctx.connectors.notifier is not None,
                 default_school=config.id == first,
             )
-        created = read.stored
-        console.print(f"{config.name}: {plural(created, 'new report')} from the external form.")
+        console.print(f"{config.name}: {plural(read.stored, 'new report')} from the external form.")
         if read.problems:
             console.print(
                 f"[yellow]{plural(len(read.problems), 'response')} could not be read[/] "
@@ -222,9 +221,9 @@ def ingest(school: SchoolOption = None) -> None:
                 "once each): see "
                 "`compliance-bot reports form-problems`."
             )
-        total += created
+        total += read.stored
         flagged += read.flagged
-        if created and ctx.connectors.mirror is not None:
+        if read.stored and ctx.connectors.mirror is not None:
             try:
                 with ctx.store.transaction() as session:
                     mirror_pending(session, ctx.connectors.mirror, config)
