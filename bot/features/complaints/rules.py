@@ -247,19 +247,20 @@ def count_by_period(items: Iterable[Dates], period: str) -> list[Counts]:
     groups: dict[str, list[Dates]] = {}
     for item in items:
         groups.setdefault(period_of(item.received, period), []).append(item)
-    out = []
-    for key in sorted(groups):
-        group = groups[key]
-        days = [(g.outcome - g.received).days for g in group if g.outcome is not None]
-        out.append(Counts(
-            key, len(group),
-            sum(1 for g in group if g.acknowledged is not None and g.acknowledged <= g.ack_due),
-            sum(1 for g in group if g.acknowledged is not None and g.acknowledged > g.ack_due),
-            sum(1 for g in group if g.acknowledged is None),
-            len(days),
-            sum(1 for g in group if g.outcome is not None and g.outcome <= g.outcome_due),
-            sum(1 for g in group if g.outcome is None),
-            float(median(days)) if days else None,
-        ))
-    return out
+    return [_counts(key, groups[key]) for key in sorted(groups)]
+
+
+def _counts(key: str, group: list[Dates]) -> Counts:
+    """One period's counts, from the dates of the complaints received in it."""
+    days = [(g.outcome - g.received).days for g in group if g.outcome is not None]
+    return Counts(
+        key, len(group),
+        sum(1 for g in group if g.acknowledged is not None and g.acknowledged <= g.ack_due),
+        sum(1 for g in group if g.acknowledged is not None and g.acknowledged > g.ack_due),
+        sum(1 for g in group if g.acknowledged is None),
+        len(days),
+        sum(1 for g in group if g.outcome is not None and g.outcome <= g.outcome_due),
+        sum(1 for g in group if g.outcome is None),
+        float(median(days)) if days else None,
+    )
 
