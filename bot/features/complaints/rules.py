@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, timedelta
 from statistics import median
 
@@ -222,11 +222,8 @@ class Counts:
 
     def row(self) -> tuple[str, ...]:
         """The counts as CSV cells."""
-        days = self.median_days_to_outcome
-        return (self.period, str(self.received), str(self.acknowledged_in_time),
-                str(self.acknowledged_late), str(self.awaiting_acknowledgement),
-                str(self.outcomes), str(self.outcomes_by_due), str(self.open),
-                "" if days is None else f"{days:g}")
+        *counts, days = astuple(self)
+        return (*map(str, counts), "" if days is None else f"{days:g}")
 
 
 COUNT_HEADER = ("Period", "Received", "Acknowledged within 30 days", "Acknowledged late",
@@ -250,19 +247,20 @@ def count_by_period(items: Iterable[Dates], period: str) -> list[Counts]:
     groups: dict[str, list[Dates]] = {}
     for item in items:
         groups.setdefault(period_of(item.received, period), []).append(item)
-    out = []
-    for key in sorted(groups):
-        group = groups[key]
-        days = [(g.outcome - g.received).days for g in group if g.outcome is not None]
-        out.append(Counts(
-            key, len(group),
-            sum(1 for g in group if g.acknowledged is not None and g.acknowledged <= g.ack_due),
-            sum(1 for g in group if g.acknowledged is not None and g.acknowledged > g.ack_due),
-            sum(1 for g in group if g.acknowledged is None),
-            len(days),
-            sum(1 for g in group if g.outcome is not None and g.outcome <= g.outcome_due),
-            sum(1 for g in group if g.outcome is None),
-            float(median(days)) if days else None,
-        ))
-    return out
+    return [_counts(key, groups[key]) for key in sorted(groups)]
+
+
+def _counts(key: str, group: list[Dates]) -> Counts:
+    """One period's counts, from the dates of the complaints received in it."""
+    days = [(g.outcome - g.received).days for g in group if g.outcome is not None]
+    return Counts(
+        key, len(group),
+        sum(1 for g in group if g.acknowledged is not None and g.acknowledged <= g.ack_due),
+        sum(1 for g in group if g.acknowledged is not None and g.acknowledged > g.ack_due),
+        sum(1 for g in group if g.acknowledged is None),
+        len(days),
+        sum(1 for g in group if g.outcome is not None and g.outcome <= g.outcome_due),
+        sum(1 for g in group if g.outcome is None),
+        float(median(days)) if days else None,
+    )
 

@@ -44,7 +44,7 @@ from bot.features.complaints.service import (
     set_outcome_due,
     words_for,
 )
-from bot.features.reports.api import read_fields, school_for
+from bot.features.reports.api import download, read_fields, school_for
 
 __all__ = ["COMPLAINT_RATE", "router"]
 
@@ -226,9 +226,8 @@ def complaints_counts(request: Request, period: str = "quarter", csv_file: str =
         audit_complaint(session, school, user.email, "complaint.counts_read", None,
                         period=chosen, csv=bool(csv_file))
     if csv_file:
-        return Response(csv_text(COUNT_HEADER, (c.row() for c in counts)),
-                        media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="complaints-by-{chosen}.csv"'})
+        body = csv_text(COUNT_HEADER, (c.row() for c in counts)).encode()
+        return download(body, f"complaints-by-{chosen}.csv", "text/csv")
     return render(request, "complaints_counts.html", {
         "school": school, "counts": counts, "period": chosen, "periods": PERIODS,
         "header": COUNT_HEADER})

@@ -165,14 +165,10 @@ def _count_open(session: Session, school_id: str, when: ColumnElement[bool]) -> 
 
 @dataclass(frozen=True)
 class ReviewReminder:
-    """One review reminder: which decision, which stage, to whom."""
+    """One review reminder: which decision, to whom, and whether it was queued."""
 
     decision_id: int
-    review_on: date
-    stage: int
-    label: str
     recipients: tuple[str, ...]
-    key: str
     queued: bool
 
 
@@ -283,17 +279,7 @@ def plan_decision_reminders(
                 draft=draft,
                 not_before=not_before,
             )
-        planned.append(
-            ReviewReminder(
-                decision_id,
-                review_on,
-                reminder.stage,
-                reminder.label,
-                tuple(recipients),
-                key,
-                queued,
-            )
-        )
+        planned.append(ReviewReminder(decision_id, tuple(recipients), queued))
     return planned
 
 

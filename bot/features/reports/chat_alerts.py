@@ -47,18 +47,17 @@ def queue_concern_alerts(
     urgency: str,
     url: str,
     now: datetime,
-) -> int:
+) -> None:
     """Queue the feed notification and the card for each recipient the bot reaches in Teams
-    (safeguarding urgency: ahead of everything else); returns the people told."""
+    (safeguarding urgency: ahead of everything else)."""
     wanted = {r.lower() for r in recipients}
     if not wanted:
-        return 0
+        return
     rows = session.execute(
         select(Person, TeamsChat)
         .join(TeamsChat, TeamsChat.person_id == Person.id)
         .where(Person.school_id == school_id, Person.active.is_(True))
     ).all()
-    told = 0
     for person, chat in rows:
         if person.email.lower() not in wanted:
             continue
@@ -75,5 +74,3 @@ def queue_concern_alerts(
                 title=title, text=f"{urgency} urgency", chat_id=chat.chat_id,
                 service_url=chat.service_url, card=content, feed=notification, not_before=now,
             )
-        told += 1
-    return told

@@ -213,8 +213,7 @@ def ingest(school: SchoolOption = None) -> None:
                 channel_card=ctx.connectors.notifier is not None,
                 default_school=config.id == first,
             )
-        created = read.stored
-        console.print(f"{config.name}: {plural(created, 'new report')} from the external form.")
+        console.print(f"{config.name}: {plural(read.stored, 'new report')} from the external form.")
         if read.problems:
             console.print(
                 f"[yellow]{plural(len(read.problems), 'response')} could not be read[/] "
@@ -222,9 +221,9 @@ def ingest(school: SchoolOption = None) -> None:
                 "once each): see "
                 "`compliance-bot reports form-problems`."
             )
-        total += created
+        total += read.stored
         flagged += read.flagged
-        if created and ctx.connectors.mirror is not None:
+        if read.stored and ctx.connectors.mirror is not None:
             try:
                 with ctx.store.transaction() as session:
                     mirror_pending(session, ctx.connectors.mirror, config)
@@ -301,12 +300,8 @@ def microsoft_form() -> None:
     with GraphClient.from_settings(m365) as client:
         made, added = ensure_form_list(client, m365.site_id, m365.forms_list)
         site_url = client.site_url(m365.site_id) or m365.site_id
-    if added:
-        console.print("Created " + " and ".join(added) + f" in {site_url}.", highlight=False,
-                      soft_wrap=True)
-    else:
-        console.print(f"The list {made.display_name!r} is ready in {site_url}.", highlight=False,
-                      soft_wrap=True)
+    said = f"Created {' and '.join(added)}" if added else f"The list {made.display_name!r} is ready"
+    console.print(f"{said} in {site_url}.", highlight=False, soft_wrap=True)
     console.print("\n[bold]The Power Automate flow[/] (standard connectors only):")
     number = 0
     for step in flow_steps(site_url, made.display_name):

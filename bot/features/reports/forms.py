@@ -308,7 +308,6 @@ class FormRead:
 
     stored: int = 0  # new reports
     flagged: int = 0  # responses newly found unreadable (each told once)
-    resolved: int = 0  # problems that a read found readable again, or gone
     problems: list[FormProblem] = field(default_factory=list)  # still open after the read
 
 
@@ -408,7 +407,6 @@ def read_form(
             if key not in unreadable:
                 session.delete(row)
                 _audit_problem(session, school.id, "report.form_problem_resolved", key)
-                result.resolved += 1
     if latest is not None and latest != since:
         ConnectorState.put(session, school.id, FORMS_STATE_KEY, latest.isoformat())
     session.flush()

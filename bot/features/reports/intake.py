@@ -118,11 +118,8 @@ class Intake:
     report_id: int
     reference: str
     urgency: str
-    category: str
     suspected_illegal: bool
     immediate_risk: bool
-    clock: str
-    due_at: datetime
     receipt: bool
     files_stored: int
     files_withheld: int
@@ -385,7 +382,6 @@ def submit_report(
         if subject is not None:
             tell_line_manager(session, school, report, subject, now)
     _queue_alerts(session, school, report, clock, base_url=base_url, channel_card=channel_card)
-    receipt = bool(report.reporter_email)
     if report.reporter_email:
         _queue_receipt(session, school, report, report.reporter_email)
     # files last: if anything above fails, nothing is left on disk
@@ -416,12 +412,9 @@ def submit_report(
         report_id=report.id,
         reference=reference,
         urgency=urgency,
-        category=sub.category,
         suspected_illegal=sub.suspected_illegal,
         immediate_risk=sub.immediate_risk,
-        clock=kind,
-        due_at=clock.due_at,
-        receipt=receipt,
+        receipt=bool(report.reporter_email),
         files_stored=len(stored),
         files_withheld=withheld,
         stored_paths=tuple(stored),

@@ -71,8 +71,7 @@ def mirror_pending(
                 if not REFERENCE_PATTERN.match(report.reference):
                     continue
                 row = mirror_fields(report)
-                digest = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
-                digest = digest[:32]
+                digest = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()[:32]
                 if held is not None:
                     if _holds(held.get(report.reference), row):
                         state[report.reference] = digest

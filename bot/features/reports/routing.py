@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, or_, select
 
 from bot.core.config import SchoolConfig
-from bot.core.models import Report
+from bot.core.models import Person, Report
 from bot.core.permissions import DSL_TEAM, LEADERSHIP, REPORT_LIST_READERS
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "can_open_list",
     "can_view",
     "escalation_recipients",
+    "may_read",
     "visible_reports",
 ]
 
@@ -54,6 +55,13 @@ def can_view(
             return False
         return bool(held & (DSL_TEAM | {"chair_of_governors"}))
     return bool(held & LEADERSHIP)
+
+
+def may_read(person: Person, report: Report, school: SchoolConfig) -> bool:
+    """``can_view`` for a person of the directory and a stored report."""
+    return can_view(
+        person.email, person.role_names, report.about_headteacher, school, report.about_person
+    )
 
 
 def _told(

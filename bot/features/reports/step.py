@@ -30,12 +30,10 @@ def report_sweep(run: StepContext) -> dict[str, int]:
         counts["report_escalations_waiting"] = waiting
     if not run.write:
         return counts
-    connectors = run.connectors
-    if connectors.mirror is not None:
+    mirror = run.connectors.mirror
+    if mirror is not None:
         try:
-            counts["reports_mirrored"] = mirror_pending(
-                session, connectors.mirror, school, verify=True
-            )
+            counts["reports_mirrored"] = mirror_pending(session, mirror, school, verify=True)
         except (ConnectorError, TimeoutError) as exc:  # TimeoutError: a pass still running
             log.warning("report sweep: mirror not updated: %s", exc)
             counts["report_mirror_errors"] = 1

@@ -20,7 +20,7 @@ from bot.core.models import Person, Report, ReportEntry
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.words import school_words
 from bot.features.reports.actions import audit_report
-from bot.features.reports.routing import can_view
+from bot.features.reports.routing import may_read
 from bot.features.reports.rules import STAFF_BREACH_CATEGORIES, local_time
 
 __all__ = [
@@ -106,9 +106,7 @@ def record_subject(
 ) -> SubjectRecorded:
     """Record who the report is about: they lose sight of it and its alerts at once; a member
     of staff's line manager hears about a policy breach (content-free)."""
-    if not can_view(
-        actor.email, actor.role_names, report.about_headteacher, school, report.about_person
-    ):
+    if not may_read(actor, report, school):
         raise SubjectError(f"{actor.email} may not read {report.reference}.")
     wanted = email.strip().lower()
     person = session.scalar(

@@ -39,7 +39,7 @@ from bot.features.reports.rules import (
 )
 from bot.features.reports.web_support import checked_files, read_form, school_for, split_form
 
-__all__ = ["REPORT_RATE", "rate_limit", "router"]
+__all__ = ["REPORT_RATE", "router"]
 
 router = APIRouter()
 
@@ -47,12 +47,6 @@ router = APIRouter()
 # the database so every worker shares the count
 REPORT_RATE = RateLimit("report", 5, timedelta(minutes=10))
 ANCHORS = {"category": f"category-{next(iter(CATEGORIES))}", "involved": "involved-pupil"}
-
-
-def rate_limit(request: Request) -> RateLimit:
-    """The report form's limit (an app may carry another in ``state.report_rate_limit``)."""
-    found = getattr(request.app.state, "report_rate_limit", None)
-    return found if isinstance(found, RateLimit) else REPORT_RATE
 
 
 TEAM_NAMES_FOR = 60.0  # seconds a web process reuses the team's names (see team_choices)
@@ -68,15 +62,11 @@ def _team_names(request: Request, school_id: str, emails: tuple[str, ...]) -> di
     found = kept.get(key)
     if found is not None and monotonic() - found[0] < TEAM_NAMES_FOR:
         return cast(dict[str, str], found[1])
+    query = select(Person.email, Person.display_name).where(
+        Person.school_id == school_id, Person.email.in_(emails)
+    )
     with ctx(request).store.session() as session:
-        names = {
-            email: name
-            for email, name in session.execute(
-                select(Person.email, Person.display_name).where(
-                    Person.school_id == school_id, Person.email.in_(emails)
-                )
-            )
-        }
+        names = dict(session.execute(query).all())
     kept[key] = (monotonic(), names)
     return names
 
@@ -164,13 +154,12 @@ async def _receive(
     Counted per account when signed in, else per address."""
     form = await read_form(request)
     context = ctx(request)
-    rule = rate_limit(request)
     sender = f"user:{user.id}" if user is not None else f"ip:{client_ip(request) or 'unknown'}"
-    counted_as = limit_key(context.settings.signing_key(), rule, sender)
+    counted_as = limit_key(context.settings.signing_key(), REPORT_RATE, sender)
 
     def has_room() -> bool:
         with context.store.session() as session:
-            return allowed(session, rule, counted_as, utcnow())
+            return allowed(session, REPORT_RATE, counted_as, utcnow())
 
     fields, uploads, errors = split_form(form)
     # files are the costly part: a sender over the limit is turned away before they are read
@@ -223,7 +212,7 @@ async def _receive(
                 # checked and recorded with the report, as it commits: concurrent posts cannot
                 # pass the limit, and the sender's row (one for a whole school behind one
                 # address) is locked for the commit alone, not while the report is stored
-                if not take(session, rule, counted_as, utcnow()):
+                if not take(session, REPORT_RATE, counted_as, utcnow()):
                     raise _OverTheLimit
         except BaseException as exc:  # nothing is kept: over the limit, or a fault
             remove_files(intake.stored_paths if intake is not None else [])

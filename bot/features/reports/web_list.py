@@ -40,7 +40,7 @@ from bot.features.reports.actions import (
 from bot.features.reports.export import export_visible
 from bot.features.reports.intake import link_token
 from bot.features.reports.listing import PAGE_SIZE, page_of, pages, rows_of
-from bot.features.reports.routing import can_view
+from bot.features.reports.routing import may_read
 from bot.features.reports.rules import (
     CATEGORIES,
     ENTRY_KINDS,
@@ -238,9 +238,7 @@ def _load(
         report = session.scalar(
             select(Report).where(Report.school_id == school.id, Report.reference == typed)
         )
-    if report is None or not can_view(
-        person.email, person.role_names, report.about_headteacher, school, report.about_person
-    ):
+    if report is None or not may_read(person, report, school):
         _record_refusal(session, person, typed, report, page)
         raise HTTPException(404, "There is no report with that reference that you can see.")
     return report
@@ -258,10 +256,7 @@ def _owners(session: Session, school: SchoolConfig, report: Report) -> list[Pers
         .distinct()
         .order_by(Person.display_name)
     ).all()
-    return [
-        p for p in people
-        if can_view(p.email, p.role_names, report.about_headteacher, school, report.about_person)
-    ]
+    return [p for p in people if may_read(p, report, school)]
 
 
 def _detail(

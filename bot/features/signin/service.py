@@ -130,11 +130,14 @@ def _refuse(session: Session, link: SignInLink, reason: str, now: datetime) -> N
                  object_id=link.id, school_id=link.school_id, details={"reason": reason})
 
 
-def _use(session: Session, link: SignInLink, via: str, now: datetime) -> Used | None:
-    """Close ``link`` as used and say who it signs in (None if they have left since)."""
-    person = session.get(Person, link.person_id)
-    if person is None or not person.active:
-        _refuse(session, link, "left", now)
+def _use(
+    session: Session, link: SignInLink, via: str, now: datetime, reason: str | None
+) -> Used | None:
+    """Close ``link`` as used and say who it signs in; None (audited) when ``reason`` says why
+    it cannot be used, or the person has left since."""
+    person = session.get(Person, link.person_id) if reason is None else None
+    if reason is not None or person is None or not person.active:
+        _refuse(session, link, reason or "left", now)
         return None
     link.closed_at, link.closed_reason = now, "used"
     audit.record(session, actor=person.email, action="signin.used", object_type="signin_link",
@@ -155,10 +158,7 @@ def use_token(session: Session, *, key: str, token: str, now: datetime) -> Used 
         return None
     reason = refusal(closed_reason=link.closed_reason, expires_at=link.expires_at,
                      attempts=link.attempts, now=now)
-    if reason is not None:
-        _refuse(session, link, reason, now)
-        return None
-    return _use(session, link, "email_link", now)
+    return _use(session, link, "email_link", now, reason)
 
 
 def use_code(session: Session, *, key: str, email: str, code: str, now: datetime) -> Used | None:
@@ -184,7 +184,4 @@ def use_code(session: Session, *, key: str, email: str, code: str, now: datetime
     if reason is None and not hmac.compare_digest(link.code_hash, typed):
         link.attempts += 1
         reason = "too_many_codes" if link.attempts >= MAX_CODE_ATTEMPTS else "wrong_code"
-    if reason is not None:
-        _refuse(session, link, reason, now)
-        return None
-    return _use(session, link, "email_code", now)
+    return _use(session, link, "email_code", now, reason)

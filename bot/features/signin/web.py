@@ -6,13 +6,14 @@ link signs nobody in (mail scanners open links): only the button's POST does.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core import audit
+from bot.core.context import AppContext
 from bot.core.models import utcnow
 from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.engine.web.auth import safe_next, start_session
@@ -43,6 +44,15 @@ def _open(request: Request) -> None:
         raise HTTPException(404, "There is nothing at this address.")
 
 
+def _posted(request: Request, csrf_token: str) -> tuple[AppContext, str, datetime]:
+    """A sign-in form's post, once its token checks out and email sign-in is open: the app, its
+    signing key and the time."""
+    check_csrf(request, csrf_token)
+    _open(request)
+    context = ctx(request)
+    return context, context.settings.signing_key(), utcnow()
+
+
 def _address(email: str) -> str:
     """The typed address as the directory holds it; 400 when it cannot be one."""
     address = email.strip().lower()
@@ -69,12 +79,8 @@ def send(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Email a link and code to a person in the directory; the same page whoever asked."""
-    check_csrf(request, csrf_token)
-    _open(request)
+    context, key, now = _posted(request, csrf_token)
     address = _address(email)
-    context = ctx(request)
-    key = context.settings.signing_key()
-    now = utcnow()
     sender = limit_key(key, SENDER_RATE, client_ip(request) or "unknown")
     with context.store.transaction() as session:
         room = take(session, SENDER_RATE, sender, now) and take(
@@ -104,12 +110,8 @@ def code(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Sign in with the address and the emailed code (wrong codes are counted and limited)."""
-    check_csrf(request, csrf_token)
-    _open(request)
+    context, key, now = _posted(request, csrf_token)
     address = _address(email)
-    context = ctx(request)
-    key = context.settings.signing_key()
-    now = utcnow()
     sender = limit_key(key, CODE_RATE, client_ip(request) or "unknown")
     with context.store.transaction() as session:
         room = take(session, CODE_RATE, sender, now)
@@ -135,11 +137,9 @@ def use_link(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Sign in with the link's token, once."""
-    check_csrf(request, csrf_token)
-    _open(request)
-    context = ctx(request)
+    context, key, now = _posted(request, csrf_token)
     with context.store.transaction() as session:
-        used = use_token(session, key=context.settings.signing_key(), token=token, now=utcnow())
+        used = use_token(session, key=key, token=token, now=now)
     return _signed_in(request, used, "email_link")
 
 
