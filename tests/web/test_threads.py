@@ -4,6 +4,7 @@ process) runs on threads of its own and never holds a page's place."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import anyio.to_thread
@@ -46,5 +47,9 @@ def test_waiting_work_runs_while_every_page_thread_is_busy() -> None:
             finally:
                 release.set()
 
-    anyio.run(main)
+    # a loop of its own, on a thread of its own: a browser test earlier on the same worker leaves
+    # Playwright's sync API running an asyncio loop on this thread, and anyio.run refuses to
+    # start inside it ("Already running asyncio in this thread")
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, main).result(timeout=60)
     assert answers == [42]
