@@ -31,7 +31,7 @@ from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.outbox.delivery import AdminAlerts
 from bot.core.words import version_name
-from bot.engine.web.deps import check_csrf, ctx, render
+from bot.engine.web.deps import check_csrf, ctx, info_page, render
 from bot.engine.web.threads import waiting
 
 __all__ = [
@@ -234,7 +234,7 @@ def closed_duty_page(
         "comes with its own link.",
         "left": "Our records show you have left the school, so nothing more is needed.",
     }.get(duty.closed_reason or "", "Nothing more is needed for this item.")
-    return render(request, "info.html", {"title": policy.title, "message": message})
+    return info_page(request, policy.title, message)
 
 
 # --------------------------------------------------------------------------- fresh links
@@ -265,14 +265,11 @@ def queue_fresh_link(
 
 def fresh_link_page(request: Request) -> Response:
     """The same answer whoever asks, so the page reveals nothing about the link's owner."""
-    return render(
+    return info_page(
         request,
-        "info.html",
-        {
-            "title": "Check your email",
-            "message": "If that link was yours and the task is still open, a fresh link is on its "
-            "way to the email address the school has for you.",
-        },
+        "Check your email",
+        "If that link was yours and the task is still open, a fresh link is on its way to the "
+        "email address the school has for you.",
     )
 
 
