@@ -223,18 +223,13 @@ class _Names:
 
 def _names(session: Session, school_id: str) -> _Names:
     """Load the version labels, policy titles and account names the items show."""
-    versions = dict(session.execute(
-        select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == school_id)
-    ).all())
-    titles = dict(session.execute(
+    return _Names(*(dict(session.execute(query).all()) for query in (
+        select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == school_id),
         select(PolicyVersion.id, Policy.title).join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(PolicyVersion.school_id == school_id)
-    ).all())
-    accounts = dict(session.execute(
+        .where(PolicyVersion.school_id == school_id),
         select(OfficialAccount.id, OfficialAccount.name)
-        .where(OfficialAccount.school_id == school_id)
-    ).all())
-    return _Names(versions, titles, accounts)
+        .where(OfficialAccount.school_id == school_id),
+    )))
 
 
 # --------------------------------------------------------------------------- rendering
