@@ -35,12 +35,10 @@ from bot.engine.web.deps import check_csrf, ctx, info_page, render
 from bot.engine.web.threads import waiting
 
 __all__ = [
-    "TEXT_TYPES",
     "HandOver",
     "closed_duty_page",
     "deliver_soon",
     "document_context",
-    "document_text",
     "expired_link_page",
     "fresh_link_page",
     "invalid_link_page",
@@ -53,7 +51,6 @@ __all__ = [
 ]
 
 router = APIRouter()
-TEXT_TYPES = (".md", ".txt")
 
 
 URGENT_PER_REQUEST = 20  # what one hand-over pass sends at most before it looks again
@@ -183,13 +180,6 @@ def open_link_duty(
     return person, duty, version, policy
 
 
-def document_text(version: PolicyVersion) -> str | None:
-    """The document as text when it is a text format (shown inline), else None (download)."""
-    if version.document_name.lower().endswith(TEXT_TYPES):
-        return version.document.decode("utf-8", errors="replace")
-    return None
-
-
 def document_context(version: PolicyVersion, token: str = "", purpose: str = "") -> dict[str, Any]:
     """What the document partial needs: the document shown as written, its page images and
     the download of the exact file (behind the link's token, or the signed-in session)."""
@@ -214,7 +204,6 @@ def link_page_context(
         "version": version,
         "policy": policy,
         "token": token,
-        "document_text": document_text(version),
         **document_context(version, token, "aup" if duty.kind == "sign_aup" else "ack"),
         "due_text": human_date(duty.due_on),
         "overdue": duty.due_on < today,
