@@ -81,19 +81,15 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
 @friendly
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
-    from bot.cli.render import missing_lines, print_lines, stop_lines
-    from bot.engine.directory import held_back, held_back_lines, left_out, no_mailbox
-    from bot.engine.leavers import missing_people, pending_removals
+    from bot.cli.render import directory_lines, print_lines
+    from bot.engine.directory import left_out, no_mailbox
     from connectors.base import left_out_words
 
     ctx = context()
     with ctx.store.session() as session:
         for config in schools_of(ctx, school):
             console.rule(f"[bold]{config.name}[/]")
-            pending = pending_removals(session, config.id)
-            missing = missing_people(session, config.id, config.directory.leaver_grace_days)
-            lines = (stop_lines(pending, config.id) if pending else []) + missing_lines(missing)
-            lines += held_back_lines(held_back(session, config.id))
+            lines = directory_lines(session, config)
             print_lines(console, lines or ["Nobody is missing from the directory."])
             counts = left_out(session, config.id)
             if counts is not None:

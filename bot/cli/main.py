@@ -425,8 +425,7 @@ def status() -> None:
     """Headline figures for each school, as on the dashboard."""
     from bot.cli.render import print_status
 
-    ctx = context()
-    print_status(console, ctx)
+    print_status(console, context())
 
 
 @app.command()

@@ -40,14 +40,11 @@ if TYPE_CHECKING:
     from bot.features.dashboard.rules import Figures
 
 __all__ = [
-    "PREVIEW_LINE",
-    "missing_lines",
+    "directory_lines",
     "print_lines",
     "print_status",
     "print_sweep",
     "print_trouble",
-    "print_waiting",
-    "stop_lines",
 ]
 
 
@@ -84,12 +81,12 @@ def print_sweep(
         f"\n[bold green]{plural(sent, 'message')} delivered[/]{extra}. Outbox: {outbox_dir}"
     )
     if waiting and now is not None:
-        print_waiting(console, waiting, now)
+        _print_waiting(console, waiting, now)
     if trouble is not None:
         print_trouble(console, trouble)
 
 
-def print_waiting(console: Console, waiting: list[Waiting], now: datetime) -> None:
+def _print_waiting(console: Console, waiting: list[Waiting], now: datetime) -> None:
     """Queued messages not sent yet: how many, why they wait and when they go."""
     total = sum(w.count for w in waiting)
     have = "message has" if total == 1 else "messages have"
@@ -151,7 +148,7 @@ def _directory_line(d: DirectoryReport) -> str:
     return line
 
 
-def stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]:
+def _stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]:
     """A stopped directory sync in plain words: who, why, and the command that confirms."""
     names = ", ".join(stop.names[:10]) + (f" and {len(stop.names) - 10} more"
                                           if len(stop.names) > 10 else "")
@@ -181,7 +178,7 @@ def stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]
     return [head, *tail]
 
 
-def missing_lines(missing: list[MissingPerson]) -> list[str]:
+def _missing_lines(missing: list[MissingPerson]) -> list[str]:
     """Who is missing from the directory, since when, and until when they keep their duties."""
     if not missing:
         return []
@@ -209,7 +206,7 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
     d = r.directory
     console.rule(f"[bold]{r.school_name}[/] — cycle as of {r.as_of:%A %d %B %Y}")
     if d.stopped is not None:
-        print_lines(console, stop_lines(d.stopped, r.school_id))
+        print_lines(console, _stop_lines(d.stopped, r.school_id))
     else:
         console.print(_directory_line(d), highlight=False)
     if d.error:
@@ -228,7 +225,7 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
             "they were (with their duties); correct the rows above",
             highlight=False,
         )
-    print_lines(console, missing_lines(r.missing))
+    print_lines(console, _missing_lines(r.missing))
     for line in r.warnings[:10]:
         console.print(f"  [yellow]warning[/] {line}", highlight=False)
     closed = ", ".join(f"{n} {k}" for k, n in sorted(r.closed.items())) or "none"
@@ -290,7 +287,7 @@ def _step_count(key: str, value: int) -> str:
     return plural(value, singular, many).capitalize()
 
 
-PREVIEW_LINE = (
+_PREVIEW_LINE = (
     "Preview: nothing is sent to staff or governors until an admin presses Start sending "
     "(on the setup page, or `compliance-bot start-sending`)."
 )
@@ -301,7 +298,7 @@ def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None
     planned = dry_run or r.preview
     queued = [x for x in r.reminders if x.queued or planned]
     if r.preview:
-        console.print(f"[bold yellow]{PREVIEW_LINE}[/]")
+        console.print(f"[bold yellow]{_PREVIEW_LINE}[/]")
     if not queued:
         console.print("Reminders: none due today.")
         return
@@ -334,7 +331,7 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
     day = today or local_today(now)
     with ctx.store.session() as session:
         if not is_sending(session):
-            console.print(f"[bold yellow]{PREVIEW_LINE}[/]")
+            console.print(f"[bold yellow]{_PREVIEW_LINE}[/]")
         for school in ctx.config.schools:
             f = compute_figures(session, school.id, day, now=now)
             f.calendar_question = school.term_dates_question(day)
@@ -349,7 +346,9 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             console.print(_tiles(f))
             _print_attention(console, f)
             _print_failing_steps(console, session, school)
-            _print_directory_state(console, session, school)
+            print_lines(console, directory_lines(session, school))
+            if nobody_owes(session, school):  # said loudly
+                console.print(f"[bold red]WARNING:[/] {NOBODY_OWES}", highlight=False)
             console.print(_policies_table(f))
             if f.training:
                 console.print(_training_table(f))
@@ -372,17 +371,13 @@ def _print_failing_steps(console: Console, session: Session, school: SchoolConfi
         )
 
 
-def _print_directory_state(console: Console, session: Session, school: SchoolConfig) -> None:
-    """A stopped directory sync waiting for confirmation, who is missing, who was held back
-    for an unknown job title, and (loudly) a school where nobody owes anything."""
+def directory_lines(session: Session, school: SchoolConfig) -> list[str]:
+    """A stopped directory sync waiting for confirmation, who is missing, and who was held
+    back for an unknown job title."""
     pending = pending_removals(session, school.id)
-    if pending is not None:
-        print_lines(console, stop_lines(pending, school.id))
-    grace = school.directory.leaver_grace_days
-    print_lines(console, missing_lines(missing_people(session, school.id, grace)))
-    print_lines(console, held_back_lines(held_back(session, school.id)))
-    if nobody_owes(session, school):
-        console.print(f"[bold red]WARNING:[/] {NOBODY_OWES}", highlight=False)
+    missing = missing_people(session, school.id, school.directory.leaver_grace_days)
+    return [*(_stop_lines(pending, school.id) if pending else []), *_missing_lines(missing),
+            *held_back_lines(held_back(session, school.id))]
 
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
@@ -392,21 +387,19 @@ def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
 
 def _tiles(f: Figures) -> Columns:
     """The six dashboard tiles, side by side."""
-    ack_style = "bold green" if f.ack_rate >= f.ack_target else "bold yellow"
-    training_style = "bold green" if f.training_rate >= f.ack_target else "bold yellow"
     return Columns(
         [
             _tile(
                 pct(f.ack_rate),
                 "policies acknowledged",
                 f"{f.ack_done} of {f.ack_owed} · target {pct(f.ack_target)}",
-                ack_style,
+                "bold green" if f.ack_rate >= f.ack_target else "bold yellow",
             ),
             _tile(
                 pct(f.training_rate),
                 "training up to date",
                 f"{f.training_done} of {f.training_owed}",
-                training_style,
+                "bold green" if f.training_rate >= f.ack_target else "bold yellow",
             ),
             _tile(
                 f"{f.accounts_unsigned} of {len(f.accounts)}",

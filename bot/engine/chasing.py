@@ -85,9 +85,7 @@ def needs_conversation(
     ).all()
     found: list[Conversation] = []
     for row in rows:
-        cfg = configs.get(row.requirement_id)
-        if cfg is None or row.reminders_sent < school.cadence(cfg.cadence).max_reminders:
-            continue
+        cfg = configs[row.requirement_id]  # the query kept only configured, capped duties
         if row.start_date is not None and row.start_date > today:
             continue
         item = row.title or cfg.display_title

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -101,19 +102,16 @@ def _sync_config_roles(
 ) -> None:
     """Config-named roles (head, DSLs, admins, the trust's admins...) replace the previous
     config-named roles."""
-    wanted_roles: dict[str, set[str]] = {}
-    for role in CONFIG_ROLE_FIELDS:
-        email = getattr(school, role)
-        if email:
-            wanted_roles.setdefault(email, set()).add(role)
+    wanted_roles: dict[str, set[str]] = defaultdict(set)
     for role, emails in (
+        *((role, [getattr(school, role)]) for role in CONFIG_ROLE_FIELDS),
         ("dsl", school.dsl),
         ("deputy_dsl", school.deputy_dsl),
         ("admin", school.admins),
         ("trust_admin", trust_admins),
     ):
-        for email in emails:
-            wanted_roles.setdefault(email, set()).add(role)
+        for email in filter(None, emails):
+            wanted_roles[email].add(role)
     holders_of_config_roles = set(session.scalars(
         select(PersonRole.person_id).where(PersonRole.school_id == school.id,
                                            PersonRole.source == "config")

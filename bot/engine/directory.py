@@ -218,10 +218,7 @@ def _hold_unmapped(
             f"{item.display_name} <{item.email}>: held back, the role table does not say what "
             f"{titles} means; add it to job_titles (staff, volunteer, governor, supply or none)"
         )
-    if not held:
-        return listed, changes
-    records = [*changes.rejected_records, *held]
-    return kept, replace(changes, rejected_records=records)
+    return kept, replace(changes, rejected_records=[*changes.rejected_records, *held])
 
 
 def _name_key(name: str) -> str:

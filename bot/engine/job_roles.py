@@ -40,10 +40,7 @@ _SUGGESTIONS: tuple[tuple[str, str], ...] = (
 def suggest_role(word: str) -> str | None:
     """The role a common title usually gives ("Class Teacher" → staff), or None."""
     words = f" {plain_key(word).replace('-', ' ').replace('/', ' ')} "
-    for phrase, role in _SUGGESTIONS:
-        if f" {phrase} " in words:
-            return role
-    return None
+    return next((role for phrase, role in _SUGGESTIONS if f" {phrase} " in words), None)
 
 
 def role_words(person: DirectoryPerson, *, groups_give_role: bool, titles: bool) -> list[str]:

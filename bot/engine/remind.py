@@ -108,7 +108,6 @@ _ITEM_TEXT: dict[str, tuple[str, str]] = {
 }
 def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
     """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
-    base = _ITEM_TEXT[cfg.kind][1]
     if cfg.kind == "sign_aup" and account_name:
         return (
             f"You hold the school's {account_name} account, so you need to sign the social "
@@ -123,7 +122,7 @@ def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> s
         return f"Your {cfg.refresher} is due by the date below (the full course also counts)."
     if cfg.kind == "complete_training" and cycle.startswith("renew:"):
         return "Your certificate expires on the due date below; please renew it."
-    return base
+    return _ITEM_TEXT[cfg.kind][1]
 
 
 # --------------------------------------------------------------------------- loading
@@ -224,18 +223,13 @@ class _Names:
 
 def _names(session: Session, school_id: str) -> _Names:
     """Load the version labels, policy titles and account names the items show."""
-    versions = dict(session.execute(
-        select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == school_id)
-    ).all())
-    titles = dict(session.execute(
+    return _Names(*(dict(session.execute(query).all()) for query in (
+        select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == school_id),
         select(PolicyVersion.id, Policy.title).join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(PolicyVersion.school_id == school_id)
-    ).all())
-    accounts = dict(session.execute(
+        .where(PolicyVersion.school_id == school_id),
         select(OfficialAccount.id, OfficialAccount.name)
-        .where(OfficialAccount.school_id == school_id)
-    ).all())
-    return _Names(versions, titles, accounts)
+        .where(OfficialAccount.school_id == school_id),
+    )))
 
 
 # --------------------------------------------------------------------------- rendering

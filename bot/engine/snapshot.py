@@ -100,35 +100,21 @@ def _header(session: Session, school_id: str, today: date) -> tuple[DutySnapshot
 
 def audience_ids(school_id: str, audience: dict[str, Any]) -> Any:
     """A subquery of the person ids a requirement's audience matches (None: nobody)."""
-    roles = [r for r in audience.get("roles", []) if r != "account_holder"]
-    parts: list[Any] = []
-    if roles:
-        parts.append(
-            select(PersonRole.person_id.label("pid")).where(
-                PersonRole.school_id == school_id, PersonRole.role.in_(roles)
-            )
+    roles = audience.get("roles", [])
+    named = [r for r in roles if r != "account_holder"]
+    groups, people = audience.get("groups") or [], audience.get("people") or []
+    parts = [
+        select(pid.label("pid")).where(pid.class_.school_id == school_id, condition)
+        for pid, wanted, condition in (
+            (PersonRole.person_id, named, PersonRole.role.in_(named)),
+            # account holders: derived from current holdings
+            (AccountHolder.person_id, "account_holder" in roles, AccountHolder.until.is_(None)),
+            (PersonGroup.person_id, groups, PersonGroup.name.in_(groups)),
+            (Person.id, people, Person.email.in_(people)),
         )
-    if "account_holder" in audience.get("roles", []):  # derived from current holdings
-        parts.append(
-            select(AccountHolder.person_id.label("pid")).where(
-                AccountHolder.school_id == school_id, AccountHolder.until.is_(None)
-            )
-        )
-    if audience.get("groups"):
-        parts.append(
-            select(PersonGroup.person_id.label("pid")).where(
-                PersonGroup.school_id == school_id, PersonGroup.name.in_(audience["groups"])
-            )
-        )
-    if audience.get("people"):
-        parts.append(
-            select(Person.id.label("pid")).where(
-                Person.school_id == school_id, Person.email.in_(audience["people"])
-            )
-        )
-    if not parts:
-        return None
-    return union(*parts).subquery()
+        if wanted
+    ]
+    return union(*parts).subquery() if parts else None
 
 
 def refresh_audiences(session: Session, school_id: str) -> None:

@@ -297,25 +297,6 @@ def _steps_of(step: Step) -> str:
     return str(getattr(step, "__name__", type(step).__name__))
 
 
-@dataclass
-class _Isolated:
-    """Runs one school's steps each in a savepoint of the school's transaction: a step that
-    raises is rolled back alone, recorded, and the next step runs (#40)."""
-
-    session: Session
-    result: SchoolSweep
-
-    def __call__(self, name: str, work: Callable[[], object]) -> None:
-        try:
-            with self.session.begin_nested():
-                work()
-        except Exception as exc:  # any error of one step: the others carry on
-            log_failure(self.result.school_id, name, exc)
-            self.result.failed.append(StepFailed(name, type(exc).__name__))
-        else:
-            self.result.succeeded.append(name)
-
-
 def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     """Run every step for one school inside the transaction of ``full``'s session, each in
     isolation: ``steps.first`` (the report deadlines) before anything else, then the directory,
@@ -327,7 +308,18 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     result.preview = not is_sending(session)
     # in preview: plan who would be asked, queue nothing
     run = replace(full, write=full.write and not result.preview)
-    isolated = _Isolated(session, result)
+
+    def isolated(name: str, work: Callable[[], object]) -> None:
+        """Run one step in a savepoint of the school's transaction: a step that raises is
+        rolled back alone, recorded, and the next step runs (#40)."""
+        try:
+            with session.begin_nested():
+                work()
+        except Exception as exc:  # any error of one step: the others carry on
+            log_failure(school.id, name, exc)
+            result.failed.append(StepFailed(name, type(exc).__name__))
+        else:
+            result.succeeded.append(name)
 
     def feature(step: Step) -> None:
         for k, v in step(full if step in steps.run_in_preview else run).items():

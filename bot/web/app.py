@@ -28,7 +28,7 @@ from bot.core.models import utcnow
 from bot.core.settings import Settings
 from bot.core.store import Store
 from bot.engine.web import auth, links, teams_sso
-from bot.engine.web.deps import render, templates
+from bot.engine.web.deps import error_page, templates
 from bot.engine.web.guards import BodyLimit, refuse_control_characters
 from bot.engine.web.page_cache import DataStamp, PageCache
 from bot.engine.web.threads import use_page_threads
@@ -185,12 +185,7 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         message = exc.detail if isinstance(exc.detail, str) else "Something went wrong."
         if exc.status_code == 404 and message == "Not Found":
             message = "There is nothing at this address."
-        return render(
-            request,
-            "error.html",
-            {"status": exc.status_code, "message": message},
-            status_code=exc.status_code,
-        )
+        return error_page(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -198,16 +193,7 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         for error in exc.errors()[:5]:
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
             problems.append(f"{where}: {error.get('msg')}")
-        return render(
-            request,
-            "error.html",
-            {
-                "status": 422,
-                "message": "Some of what was sent was not valid.",
-                "problems": problems,
-            },
-            status_code=422,
-        )
+        return error_page(request, 422, "Some of what was sent was not valid.", problems=problems)
 
     for router in ROUTERS:
         app.include_router(router)

@@ -31,16 +31,14 @@ from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.outbox.delivery import AdminAlerts
 from bot.core.words import version_name
-from bot.engine.web.deps import check_csrf, ctx, render
+from bot.engine.web.deps import check_csrf, ctx, info_page, render
 from bot.engine.web.threads import waiting
 
 __all__ = [
-    "TEXT_TYPES",
     "HandOver",
     "closed_duty_page",
     "deliver_soon",
     "document_context",
-    "document_text",
     "expired_link_page",
     "fresh_link_page",
     "invalid_link_page",
@@ -53,7 +51,6 @@ __all__ = [
 ]
 
 router = APIRouter()
-TEXT_TYPES = (".md", ".txt")
 
 
 URGENT_PER_REQUEST = 20  # what one hand-over pass sends at most before it looks again
@@ -183,13 +180,6 @@ def open_link_duty(
     return person, duty, version, policy
 
 
-def document_text(version: PolicyVersion) -> str | None:
-    """The document as text when it is a text format (shown inline), else None (download)."""
-    if version.document_name.lower().endswith(TEXT_TYPES):
-        return version.document.decode("utf-8", errors="replace")
-    return None
-
-
 def document_context(version: PolicyVersion, token: str = "", purpose: str = "") -> dict[str, Any]:
     """What the document partial needs: the document shown as written, its page images and
     the download of the exact file (behind the link's token, or the signed-in session)."""
@@ -214,7 +204,6 @@ def link_page_context(
         "version": version,
         "policy": policy,
         "token": token,
-        "document_text": document_text(version),
         **document_context(version, token, "aup" if duty.kind == "sign_aup" else "ack"),
         "due_text": human_date(duty.due_on),
         "overdue": duty.due_on < today,
@@ -234,7 +223,7 @@ def closed_duty_page(
         "comes with its own link.",
         "left": "Our records show you have left the school, so nothing more is needed.",
     }.get(duty.closed_reason or "", "Nothing more is needed for this item.")
-    return render(request, "info.html", {"title": policy.title, "message": message})
+    return info_page(request, policy.title, message)
 
 
 # --------------------------------------------------------------------------- fresh links
@@ -265,14 +254,11 @@ def queue_fresh_link(
 
 def fresh_link_page(request: Request) -> Response:
     """The same answer whoever asks, so the page reveals nothing about the link's owner."""
-    return render(
+    return info_page(
         request,
-        "info.html",
-        {
-            "title": "Check your email",
-            "message": "If that link was yours and the task is still open, a fresh link is on its "
-            "way to the email address the school has for you.",
-        },
+        "Check your email",
+        "If that link was yours and the task is still open, a fresh link is on its way to the "
+        "email address the school has for you.",
     )
 
 
