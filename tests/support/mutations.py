@@ -100,10 +100,7 @@ MUTATIONS: tuple[Mutation, ...] = (
        '"#microsoft.graph.aadUserNotificationRecipient"', '"#microsoft.graph.aadUserRecipient"',
        BOT),
     _m("installed apps expanded by teamsApps", "connectors/m365/teams_bot.py",
-       '"$expand": "teamsApp", "$filter": f"teamsApp/id eq \'{self.catalog_app_id}\'"})\n'
-       '        self._refused("finding the installation"',
-       '"$expand": "teamsApps", "$filter": f"teamsApp/id eq \'{self.catalog_app_id}\'"})\n'
-       '        self._refused("finding the installation"',
+       '"$expand": "teamsApp", "$filter"', '"$expand": "teamsApps", "$filter"',
        ("tests/features/teamsbot/test_delivery.py",)),
     # --- Graph values and enums
     _m("new list template misspelt", "connectors/m365/client_sharepoint.py",
@@ -115,8 +112,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("group delta filter joined with and", "connectors/m365/directory.py",
        'query = " or ".join(f"id eq {_quote(gid)}"', 'query = " and ".join(f"id eq {_quote(gid)}"',
        DIRECTORY),
-    _m("role groups looked up with eq instead of in", "connectors/m365/directory.py",
-       'query = "displayName in ("', 'query = "displayName eq ("', DIRECTORY),
+    _m("in() filters written with eq", "connectors/m365/directory.py",
+       'yield f"{name} in ("', 'yield f"{name} eq ("', DIRECTORY),
     _m("the Prefer header misspelt", "connectors/m365/client_sharepoint.py",
        '"Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly"',
        '"Prefer", "HonorNonIndexedQueries"', LIST),
