@@ -162,3 +162,35 @@ def test_0039_report_changes_marks_every_write_and_downgrades(database_url: str)
     with store.engine.connect() as conn:
         assert conn.execute(version).scalar_one() not in seen
     store.dispose()
+
+
+def test_0041_a_person_renamed_marks_the_reports_changed(database_url: str) -> None:
+    """A change of a person's name changes the number (the list shows owners' names); a name
+    written unchanged, or another column changed, does not."""
+    store = Store(database_url, keys=TEST_KEYS)
+    store.upgrade()
+    version = text("SELECT version FROM report_changes")
+    now = datetime(2026, 11, 2, 9, 0)
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO schools (id, name, created_at) VALUES ('oak', 'Oak', :t)"),
+                     {"t": now})
+        conn.execute(text(
+            "INSERT INTO people (school_id, email, display_name, active, has_account, source,"
+            " created_at, updated_at, session_version)"
+            " VALUES ('oak', 'a@oak.example', 'Ann', true, true, 'directory', :t, :t, 0)"
+        ), {"t": now})
+
+    def after(statement: str) -> int:
+        with store.engine.begin() as conn:
+            conn.execute(text(statement), {"t": now})
+        with store.engine.connect() as conn:
+            return int(conn.execute(version).scalar_one())
+
+    first = after("SELECT 1")
+    assert after("UPDATE people SET display_name = 'Ann'") == first
+    assert after("UPDATE people SET updated_at = :t") == first
+    renamed = after("UPDATE people SET display_name = 'Ann Smith'")
+    assert renamed != first
+    command.downgrade(alembic_config(store.engine), "0039")
+    assert after("UPDATE people SET display_name = 'Ann'") == renamed
+    store.dispose()

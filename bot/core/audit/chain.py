@@ -162,6 +162,16 @@ _MOVE_HEAD = (
             mac=bindparam("new_mac"), count=bindparam("new_count"))
 )
 
+# one event and the head's move in one statement (PostgreSQL), built once: the event's values
+# are parameters named ``_ONE`` + column
+_ONE = "event_"
+_APPEND_ONE = _MOVE_HEAD.add_cte(
+    _EVENTS_TABLE.insert()
+    .values({c.name: bindparam(_ONE + c.name, type_=c.type)
+             for c in _EVENTS_TABLE.columns if c.name != "id"})
+    .cte("appended")
+)
+
 
 def _take_head(session: Session, count: int) -> tuple[str, int, str | None] | None:
     """The chain head as (last hash, entries so far, key id), its row lock taken: read once
@@ -255,10 +265,13 @@ def _append(
         # the events and the head's move in one statement: the head is locked from
         # ``_take_head`` to the commit, and every round trip in between is one more wait for
         # every other writer
-        # (one event as one row of values: a statement SQLAlchemy compiles once and keeps;
-        # a list of rows is compiled afresh every time)
-        appended = _EVENTS_TABLE.insert().values(rows[0] if len(rows) == 1 else rows)
-        connection.execute(_MOVE_HEAD.add_cte(appended.cte("appended")), moved)
+        # (one event: a statement built once, ``_APPEND_ONE``; a list of rows is built and
+        # compiled afresh every time)
+        if len(rows) == 1:
+            connection.execute(_APPEND_ONE, {**moved, **{_ONE + k: v for k, v in rows[0].items()}})
+        else:
+            appended = _EVENTS_TABLE.insert().values(rows)
+            connection.execute(_MOVE_HEAD.add_cte(appended.cte("appended")), moved)
     else:
         # one event (a stored report, a sent message) as one INSERT: the driver's many-row
         # path costs more than the row

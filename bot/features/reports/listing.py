@@ -1,11 +1,12 @@
 """The tracked list's pages, read from the database: which reports a page shows, in the order
 the list promises, how many the list holds, and what each row shows (``web_list`` serves them).
 
-Counting thousands of reports is most of a read's work, so each page's reports and the list's
-total are kept per web process while no report or clock has changed: the database changes a
-number in every transaction that writes one (``REPORTS_VERSION``, migration 0039's triggers),
-whoever writes it, so a page read after any change is counted and cut again and a total is
-never stale. The rows themselves (owners' names, deadlines) are read afresh every time.
+Counting thousands of reports and reading a page of them is most of a read's work, so each
+page (its reports as the list shows them, and the list's total) is kept per web process while
+nothing it shows has changed: the database changes a number in every transaction that writes
+a report or a clock, or changes a person's name (``REPORTS_VERSION``, migrations 0039 and
+0041's triggers), whoever writes it, so a page read after any change is read again and a
+total is never stale. Whether a deadline has passed is worked out on every read.
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, case, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import REPORTS_VERSION, Person, Report, ReportClock
+from bot.core.store import one_of
 from bot.core.words import Words
 from bot.features.reports.routing import visible_reports
 from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCY_ORDER
 
-__all__ = ["PAGE_SIZE", "Row", "page_of", "pages", "rows_of"]
+__all__ = ["PAGE_SIZE", "Listed", "Row", "page_of", "pages", "rows_of"]
 
 PAGE_SIZE = 50
 
@@ -147,42 +149,72 @@ class Row(NamedTuple):
     about_head: bool
 
 
+class Listed(NamedTuple):
+    """A report as a kept page holds it: what the list shows, its dates written out, and its
+    running clock (whether that is overdue, and its name, are worked out on each read)."""
+
+    reference: str
+    received: str
+    category: str
+    urgency: str
+    status: str
+    owner: str | None
+    clock: str | None  # the running clock's kind
+    due: datetime | None
+    due_text: str
+    about_head: bool
+
+
 _RUNNING = _first_running(ReportClock.id)
-# built once: only the columns the list shows, the owner's name and the running clock
-_ROWS = (
+# only the columns the list shows, the owner's name and the running clock
+_COLUMNS = (
     select(Report.id, Report.reference, Report.created_at, Report.category, Report.urgency,
            Report.status, Person.display_name, ReportClock.kind, ReportClock.due_at,
            Report.about_headteacher)
     .outerjoin(Person, Person.id == Report.owner_id)
     .outerjoin(ReportClock, ReportClock.id == _RUNNING)
-    .where(Report.id.in_(bindparam("ids", expanding=True)))
 )
+# built once per kind of database: on PostgreSQL the page's ids go as one array, so the
+# statement is the same text every time (the driver keeps it parsed and prepared; fifty ids
+# expanded were parsed afresh on every read)
+_ROWS: dict[str, Select[Any, *tuple[Any, ...]]] = {}
 
 
-def rows_of(session: Session, ids: list[int], now: datetime, words: Words) -> list[Row]:
-    """What the list shows of each report, in the page's order, in one statement, with its
-    dates written out here rather than in the template (fifty rows on every read)."""
-    route = words.staff_route[:1].upper() + words.staff_route[1:]
-    names = {"lado": route, "ico": "ICO"}
+def _listed(session: Session, ids: list[int]) -> list[Listed]:
+    """The page's reports in its order, in one statement, their dates written out."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _ROWS:
+        _ROWS[dialect] = _COLUMNS.where(one_of(session, Report.id, "ids")[0])
     found = {
-        id_: Row(
+        id_: Listed(
             reference, created.astimezone(LONDON).strftime("%d %b %Y %H:%M"),
-            CATEGORIES.get(category, category), urgency, status, owner,
-            None if kind is None else (
-                due < now, names.get(kind, "Triage"),
-                due.astimezone(LONDON).strftime("%a %d %b %H:%M"),
-            ),
+            CATEGORIES.get(category, category), urgency, status, owner, kind, due,
+            "" if due is None else due.astimezone(LONDON).strftime("%a %d %b %H:%M"),
             about_head,
         )
         for id_, reference, created, category, urgency, status, owner, kind, due, about_head
-        in session.execute(_ROWS, {"ids": ids})
+        in session.execute(_ROWS[dialect], {"ids": ids})
     }
     return [found[i] for i in ids if i in found]
 
 
-# the pages read lately, as (the reports' version, what ``_cut`` found), by who read them
-# (what they may see) and what they asked for
-_KEPT: dict[tuple[Any, ...], tuple[int | None, tuple[list[int], int, int]]] = {}
+def rows_of(listed: list[Listed], now: datetime, words: Words) -> list[Row]:
+    """What the list shows of each report at ``now``: a running clock overdue or not, named
+    in the school's words."""
+    route = words.staff_route[:1].upper() + words.staff_route[1:]
+    names = {"lado": route, "ico": "ICO"}
+    return [
+        Row(one.reference, one.received, one.category, one.urgency, one.status, one.owner,
+            None if one.clock is None or one.due is None
+            else (one.due < now, names.get(one.clock, "Triage"), one.due_text),
+            one.about_head)
+        for one in listed
+    ]
+
+
+# the pages read lately, as (the reports' version, the page: its reports, how many the list
+# holds, its number), by who read them (what they may see) and what they asked for
+_KEPT: dict[tuple[Any, ...], tuple[int | None, tuple[list[Listed], int, int]]] = {}
 KEEP = 1000  # pages kept per web process; all forgotten at once when full
 
 
@@ -193,9 +225,9 @@ def page_of(
     filters: dict[str, str | None],
     sort: str,
     number: int,
-) -> tuple[list[int], int, int]:
-    """One page of the list ``person`` may read, filtered and sorted: (its reports' ids, how
-    many reports the list holds, the page number), kept while no report or clock changes.
+) -> tuple[list[Listed], int, int]:
+    """One page of the list ``person`` may read, filtered and sorted: (its reports, how many
+    reports the list holds, the page number), kept while no report, clock or name changes.
     The version is read first, so what is kept under it is at least as new."""
     key = (school.id, school.headteacher, person.email, frozenset(person.role_names),
            *filters.values(), sort, number)
@@ -211,7 +243,8 @@ def page_of(
             query = query.where(Report.category == filters["category"])
         if filters["urgency"]:
             query = query.where(Report.urgency == filters["urgency"])
-        kept = version, _cut(session, query, sort, number)
+        ids, total, number = _cut(session, query, sort, number)
+        kept = version, (_listed(session, ids), total, number)
         if len(_KEPT) >= KEEP:
             _KEPT.clear()
         _KEPT[key] = kept

@@ -161,11 +161,11 @@ def reports_list(
     sort_key = sort if sort in SORTS else "newest"
     now = utcnow()
     with ctx(request).store.transaction() as session:
-        ids, total, number = page_of(
+        listed, total, number = page_of(
             session, school, person, filters, sort_key, _number(page) or 1
         )
         words = school_words(school)
-        rows = rows_of(session, ids, now, words)
+        rows = rows_of(listed, now, words)
         audit_list(session, person.email, "report.list_viewed", school.id, count=len(rows),
                    filters={k: v for k, v in filters.items() if v})
     query_string = urlencode({k: v for k, v in {**filters, "sort": sort_key}.items() if v})

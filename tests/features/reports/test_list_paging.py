@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select, text, update
 
 from bot.core.models import AuditEvent, Person, Report, ReportClock
@@ -310,3 +311,37 @@ def test_counts_and_pages_follow_every_change_to_reports_and_clocks(many: Env) -
         session.add(ReportClock(school_id="oak", report_id=report.id, kind="ico",
                                 started_at=NOW, due_at=NOW - timedelta(hours=1)))
     check()
+
+
+def test_rows_follow_names_statuses_and_the_time_while_the_page_is_kept(many: Env) -> None:
+    """A page read again with nothing written between is kept, yet its rows are never stale:
+    an owner renamed (by plain SQL, as a directory sync writes), an owner's name written
+    unchanged (the page stays kept), a status changed, and deadlines passing while nothing is
+    written at all."""
+    store = many.context.store
+
+    def owners(page: str) -> set[str]:
+        return set(re.findall(r'<td data-label="Owner">(.*?)</td>', page))
+
+    before = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # every running clock is due later
+    after = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)  # every one has passed
+    with time_machine.travel(before, tick=False):
+        page = many.client("dsl").get("/reports?status=new").text  # signed in then
+        assert owners(page) == {"Dan Deputy", "—"} and "Overdue" not in page
+    with time_machine.travel(after, tick=False):
+        page = many.client("dsl").get("/reports?status=new").text
+        assert page.count("Overdue") == len(_shown(page)) > 0
+    rename = "UPDATE people SET display_name = :name WHERE email = 'deputy@oak.example'"
+    with store.engine.begin() as conn:
+        conn.execute(text(rename), {"name": "Dan Deputy"})  # unchanged: nothing to read again
+    dsl = many.client("dsl")
+    assert owners(dsl.get("/reports?status=new").text) == {"Dan Deputy", "—"}
+    with store.engine.begin() as conn:
+        conn.execute(text(rename), {"name": "Dana Deputy-Head"})
+    assert owners(dsl.get("/reports?status=new").text) == {"Dana Deputy-Head", "—"}
+    with store.transaction() as session:
+        session.execute(update(Report).where(Report.reference == "CR-2026-0001")
+                        .values(status="closed"))
+    page = dsl.get("/reports?sort=oldest").text
+    first_row = page[page.index('href="/reports/CR-2026-0001"'):]
+    assert first_row.index("Closed") < first_row.index("</tr>")
