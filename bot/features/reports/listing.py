@@ -27,7 +27,7 @@ from bot.core.words import Words
 from bot.features.reports.routing import visible_reports
 from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCY_ORDER
 
-__all__ = ["PAGE_SIZE", "Listed", "Row", "page_of", "pages", "rows_of"]
+__all__ = ["PAGE_SIZE", "Row", "page_of", "pages", "rows_of"]
 
 PAGE_SIZE = 50
 
@@ -137,21 +137,9 @@ def _cut(
 
 
 class Row(NamedTuple):
-    """What the list shows of one report (never its text), its dates written out."""
-
-    reference: str
-    received: str
-    category: str
-    urgency: str
-    status: str
-    owner: str | None
-    deadline: tuple[bool, str, str] | None  # (overdue, the clock's name, when it is due)
-    about_head: bool
-
-
-class Listed(NamedTuple):
-    """A report as a kept page holds it: what the list shows, its dates written out, and its
-    running clock (whether that is overdue, and its name, are worked out on each read)."""
+    """What the list shows of one report (never its text), its dates written out. A kept page
+    holds its rows with no ``deadline``: whether the running clock is overdue, and its name in
+    the school's words, are worked out on each read (``rows_of``)."""
 
     reference: str
     received: str
@@ -163,6 +151,7 @@ class Listed(NamedTuple):
     due: datetime | None
     due_text: str
     about_head: bool
+    deadline: tuple[bool, str, str] | None = None  # (overdue, the clock's name, when it is due)
 
 
 _RUNNING = _first_running(ReportClock.id)
@@ -180,13 +169,13 @@ _COLUMNS = (
 _ROWS: dict[str, Select[Any, *tuple[Any, ...]]] = {}
 
 
-def _listed(session: Session, ids: list[int]) -> list[Listed]:
+def _listed(session: Session, ids: list[int]) -> list[Row]:
     """The page's reports in its order, in one statement, their dates written out."""
     dialect = session.get_bind().dialect.name
     if dialect not in _ROWS:
         _ROWS[dialect] = _COLUMNS.where(one_of(session, Report.id, "ids")[0])
     found = {
-        id_: Listed(
+        id_: Row(
             reference, created.astimezone(LONDON).strftime("%d %b %Y %H:%M"),
             CATEGORIES.get(category, category), urgency, status, owner, kind, due,
             "" if due is None else due.astimezone(LONDON).strftime("%a %d %b %H:%M"),
@@ -198,23 +187,21 @@ def _listed(session: Session, ids: list[int]) -> list[Listed]:
     return [found[i] for i in ids if i in found]
 
 
-def rows_of(listed: list[Listed], now: datetime, words: Words) -> list[Row]:
-    """What the list shows of each report at ``now``: a running clock overdue or not, named
-    in the school's words."""
+def rows_of(listed: list[Row], now: datetime, words: Words) -> list[Row]:
+    """A kept page's rows at ``now``: each running clock overdue or not, named in the school's
+    words."""
     route = words.staff_route[:1].upper() + words.staff_route[1:]
     names = {"lado": route, "ico": "ICO"}
     return [
-        Row(one.reference, one.received, one.category, one.urgency, one.status, one.owner,
-            None if one.clock is None or one.due is None
-            else (one.due < now, names.get(one.clock, "Triage"), one.due_text),
-            one.about_head)
-        for one in listed
+        row if row.clock is None or row.due is None
+        else row._replace(deadline=(row.due < now, names.get(row.clock, "Triage"), row.due_text))
+        for row in listed
     ]
 
 
 # the pages read lately, as (the reports' version, the page: its reports, how many the list
 # holds, its number), by who read them (what they may see) and what they asked for
-_KEPT: dict[tuple[Any, ...], tuple[int | None, tuple[list[Listed], int, int]]] = {}
+_KEPT: dict[tuple[Any, ...], tuple[int | None, tuple[list[Row], int, int]]] = {}
 KEEP = 1000  # pages kept per web process; all forgotten at once when full
 
 
@@ -225,7 +212,7 @@ def page_of(
     filters: dict[str, str | None],
     sort: str,
     number: int,
-) -> tuple[list[Listed], int, int]:
+) -> tuple[list[Row], int, int]:
     """One page of the list ``person`` may read, filtered and sorted: (its reports, how many
     reports the list holds, the page number), kept while no report, clock or name changes.
     The version is read first, so what is kept under it is at least as new."""
