@@ -21,7 +21,6 @@ counts and an outbox row's attempts and body are not sealed: they change on ever
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import secrets
@@ -340,15 +339,10 @@ def micros(at: datetime | None) -> int:
 def _noted(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     """PostgreSQL: note that a noted table was written on this connection (so the commit
     drains); a statement with a CTE (``WITH ... UPDATE``) counts too."""
-    if statement[:6].upper() != "SELECT" and _writes_noted(statement):
+    if statement[:6].upper() == "SELECT":
+        return
+    if any(found.group(1) in _BY_TABLE for found in _WRITES.finditer(statement)):
         conn.info[_DIRTY] = True
-
-
-@functools.lru_cache(maxsize=512)
-def _writes_noted(statement: str) -> bool:
-    """Whether ``statement`` writes a noted table (asked of the same few texts again and
-    again: the statements the bot builds once, run on every page and send)."""
-    return any(found.group(1) in _BY_TABLE for found in _WRITES.finditer(statement))
 
 
 def install_tags(engine: Engine) -> None:
