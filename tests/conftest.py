@@ -4,6 +4,7 @@ machine lacks them; `.ci/run` installs both, so in CI they run."""
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import shutil
 import socket
@@ -12,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -31,6 +32,9 @@ from tests.support.paths import NODE_MODULES, REPO, SHARED_POLICIES
 install()
 
 PG_ENV = "COMPLIANCE_BOT_TEST_POSTGRES_URL"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CANNOT_RUN_IN_CI = "cannot run in CI because "
+BENCHMARK_TIMEOUT = 3600  # a benchmark's bound at full size (pyproject's `timeout` is 600 s)
 CHROMIUM = os.environ.get("COMPLIANCE_BOT_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -46,6 +50,9 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Benchmarks are opt-in: they run when named (``uv run pytest tests/benchmarks -s``)."""
+    for item in items:
+        if item.get_closest_marker("benchmark") is not None:
+            item.add_marker(pytest.mark.timeout(BENCHMARK_TIMEOUT))
     named = any("benchmark" in str(arg) for arg in (*config.args, config.option.markexpr))
     if named:
         return
@@ -99,11 +106,52 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
-def _missing(reason: str) -> None:
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A benchmark at full size may run longer than faulthandler_timeout: no stacks mid-figures
+    (its bound, BENCHMARK_TIMEOUT, still prints them and ends it)."""
+    if item.get_closest_marker("benchmark") is not None:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _missing(reason: str) -> NoReturn:
     """Skip locally; in CI (which installs PostgreSQL and Chromium) a skip would hide a defect."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    __tracebackhide__ = True  # the skip names its caller's line
+    if IN_CI:
         pytest.fail(f"{reason} — CI must provide it (see .ci/run)")
     pytest.skip(reason)
+
+
+def cannot_run_in_ci(reason: str) -> NoReturn:
+    """Skip, in CI too, naming why CI cannot run the test (what no package it can install has)."""
+    __tracebackhide__ = True
+    pytest.skip(CANNOT_RUN_IN_CI + reason)
+
+
+def _skips_fail_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """In CI a skip hides a defect (a bare ``pytest.skip``, an ``importorskip``, a ``skipif``)
+    unless it names why CI cannot run the test (``cannot_run_in_ci``): it becomes a failure."""
+    if not (IN_CI and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    longrepr = report.longrepr
+    reason = str(longrepr[2] if isinstance(longrepr, tuple) else longrepr).removeprefix("Skipped: ")
+    if CANNOT_RUN_IN_CI not in reason:
+        report.outcome = "failed"
+        report.longrepr = (f"skipped in CI: {reason}\nCI must run it, or the skip must say why "
+                           "it cannot (tests/conftest.py: cannot_run_in_ci)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[Any]:
+    report = yield
+    _skips_fail_in_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[Any]:
+    report = yield
+    _skips_fail_in_ci(report)
+    return report
 
 
 @pytest.fixture
@@ -169,7 +217,7 @@ def school(tmp_path: Path) -> SchoolBuilder:
 def shared_policies() -> Path:
     """The real policies beside the repo; skips when absent (a user's clone lacks them)."""
     if not SHARED_POLICIES.is_dir():
-        pytest.skip("../shared/policies is not present beside this clone")
+        _missing("../shared/policies is not present beside this clone")
     return SHARED_POLICIES
 
 

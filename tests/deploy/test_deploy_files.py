@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, SecretStr
 
 from bot.core.settings import Settings
+from tests.conftest import _missing
 from tests.support.paths import REPO
 
 ROOT = REPO
@@ -208,7 +209,7 @@ def _compose_project(tmp_path: Path) -> Path:
 def test_docker_compose_v1_accepts_the_file(tmp_path: Path) -> None:
     binary = shutil.which("docker-compose")
     if binary is None:
-        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+        _missing("docker-compose is not installed (apt-get install docker-compose)")
     result = subprocess.run(
         [binary, "-f", str(_compose_project(tmp_path)), "config", "-q"],
         capture_output=True,

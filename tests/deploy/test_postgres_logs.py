@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import _missing
 from tests.support.paths import REPO
 
 DEPLOY = REPO / "deploy"
@@ -60,7 +61,7 @@ def _server_log() -> Path | None:
 def server_log(postgres_url: str) -> Iterator[tuple[str, Path]]:
     log = _server_log()
     if log is None:
-        pytest.skip("the PostgreSQL server's log file is not readable here")
+        _missing("the PostgreSQL server's log file is not readable here")
     yield postgres_url, log
 
 
@@ -102,7 +103,7 @@ def test_a_constraint_error_logs_no_row_data_with_the_deploy_settings(
     _refuse_a_row(url, "Perpetua Quillmarker-Default", {})
     default = _logged_after(log, start, "Quillmarker-Default")
     if "Quillmarker-Default" not in default:
-        pytest.skip("this server does not log errors to the readable file")
+        _missing("this server does not log errors to the readable file")
     assert "Failing row contains" in default  # the leak the settings are for
     start = log.stat().st_size
     _refuse_a_row(url, "Perpetua Quillmarker-Deploy", SETTINGS)

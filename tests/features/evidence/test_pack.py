@@ -32,7 +32,7 @@ from bot.core.models import AuditEvent, Report
 from bot.demo.builder import demo_settings
 from bot.features.evidence.rules import MANIFEST, PUBLIC_KEY, SIGNATURE
 from bot.features.evidence.summary_pdf import HEADINGS
-from tests.conftest import PG_ENV, _postgres_database
+from tests.conftest import PG_ENV, _missing, _postgres_database, cannot_run_in_ci
 from tests.support.demo_run import DEMO_MONDAY, run_demo
 from tests.support.helpers import SchoolBuilder, at
 from tests.support.paths import REPO
@@ -158,7 +158,7 @@ def postgres_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 def pack(request: pytest.FixtureRequest) -> Built:
     """The demo's pack on each database."""
     if request.param == "postgres" and not os.environ.get(PG_ENV):
-        pytest.skip(f"PostgreSQL not configured: set {PG_ENV} (CI does)")
+        _missing(f"PostgreSQL not configured: set {PG_ENV} (CI does)")
     built: Built = request.getfixturevalue(f"{request.param}_pack")
     return built
 
@@ -282,12 +282,14 @@ def test_ordinary_tools_check_it_as_the_readme_says(
 ) -> None:
     missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"needs {', '.join(missing)} (the tools the README names)")
+        _missing(f"needs {', '.join(missing)} (the tools the README names)")
     env = dict(os.environ)
     if libressl:
         binary = os.environ.get(LIBRESSL_ENV)
         if not binary:
-            pytest.skip(f"no LibreSSL: set {LIBRESSL_ENV} to its openssl to check the Mac's")
+            cannot_run_in_ci("no package CI can install has LibreSSL (Debian, PyPI and npm "
+                             f"checked): set {LIBRESSL_ENV} to a build's openssl to run the "
+                             "Mac's commands with it")
         version = subprocess.run([binary, "version"], capture_output=True, text=True,
                                  check=True).stdout
         assert version.startswith("LibreSSL"), version

@@ -29,7 +29,6 @@ from bot.features.policies.importer.dates import derive_next_review, find_dates
 from bot.features.policies.importer.lines import SNIPPET_MAX
 from bot.features.policies.importer.reading import extract_text
 from tests.support.paths import FIXTURES as SUPPORT_FIXTURES
-from tests.support.paths import SHARED_POLICIES
 
 
 def parse_date(text: str) -> FuzzyDate | None:
@@ -38,8 +37,6 @@ def parse_date(text: str) -> FuzzyDate | None:
 
 
 FIXTURES = SUPPORT_FIXTURES / "policy_docs"
-# Real school policies live beside the repo, never in it (they name real people).
-REAL_POLICIES = SHARED_POLICIES
 
 
 def sha(name: str) -> str:
@@ -183,13 +180,6 @@ REAL_EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture
-def real_policies() -> Path:
-    if not REAL_POLICIES.is_dir():
-        pytest.skip(f"real policy documents not present at {REAL_POLICIES}")
-    return REAL_POLICIES
-
-
 def assert_date(found: Found[FuzzyDate] | None, expected: tuple[Any, ...] | None) -> None:
     if expected is None:
         assert found is None
@@ -201,9 +191,9 @@ def assert_date(found: Found[FuzzyDate] | None, expected: tuple[Any, ...] | None
 
 
 @pytest.mark.parametrize("name", sorted(REAL_EXPECTED))
-def test_real_document_facts(real_policies: Path, name: str) -> None:
+def test_real_document_facts(shared_policies: Path, name: str) -> None:
     expected = REAL_EXPECTED[name]
-    policy = extract_policy(real_policies / name)
+    policy = extract_policy(shared_policies / name)
 
     assert policy.source == name
     assert policy.title is not None and policy.title.value == expected["title"]
@@ -226,18 +216,18 @@ def test_real_document_facts(real_policies: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(REAL_EXPECTED))
-def test_real_document_people_by_hash(real_policies: Path, name: str) -> None:
+def test_real_document_people_by_hash(shared_policies: Path, name: str) -> None:
     # Hashes, not names: the repo must hold no personal data from the real documents.
     expected = REAL_EXPECTED[name]
-    policy = extract_policy(real_policies / name)
+    policy = extract_policy(shared_policies / name)
     assert [sha(found.value) for found in policy.dsl] == expected["dsl"]
     assert [sha(found.value) for found in policy.deputy_dsls] == expected["deputy_dsls"]
     assert [sha(found.value) for found in policy.named_governors] == expected["named_governors"]
 
 
 @pytest.mark.parametrize("name", sorted(REAL_EXPECTED))
-def test_real_document_provenance_is_honest(real_policies: Path, name: str) -> None:
-    path = real_policies / name
+def test_real_document_provenance_is_honest(shared_policies: Path, name: str) -> None:
+    path = shared_policies / name
     lines = extract_text(path)
     policy = extract_policy(path)
     for found in text_found(policy):
@@ -249,23 +239,23 @@ def test_real_document_provenance_is_honest(real_policies: Path, name: str) -> N
     json.dumps(policy.to_json_dict())
 
 
-def test_real_review_date_agrees_with_cycle(real_policies: Path) -> None:
-    policy = extract_policy(real_policies / "hildenborough-mobile-social-media-2024.txt")
+def test_real_review_date_agrees_with_cycle(shared_policies: Path) -> None:
+    policy = extract_policy(shared_policies / "hildenborough-mobile-social-media-2024.txt")
     assert policy.approving_body is not None
     assert policy.approving_body.note == "FGB = Full Governing Body"
     assert policy.warnings == []  # ratified 2024-09-25 + 12 months agrees with 2025-09
     assert not policy.missing
 
 
-def test_real_pta_channels_are_not_official(real_policies: Path) -> None:
-    policy = extract_policy(real_policies / "st-james-online-safety-2020.md")
+def test_real_pta_channels_are_not_official(shared_policies: Path) -> None:
+    policy = extract_policy(shared_policies / "st-james-online-safety-2020.md")
     [warning] = policy.warnings
     assert "runs no official social media channels" in warning
     assert "Facebook, Instagram, Twitter/X" in warning
 
 
-def test_real_document_without_dates_invents_none(real_policies: Path) -> None:
-    policy = extract_policy(real_policies / "rainbow-preschool-mobile-social-media.md")
+def test_real_document_without_dates_invents_none(shared_policies: Path) -> None:
+    policy = extract_policy(shared_policies / "rainbow-preschool-mobile-social-media.md")
     assert policy.next_review is None
     assert policy.missing
     assert policy.missing[0] == (

@@ -1,0 +1,122 @@
+"""The suite's own guards, each run in a pytest of its own on a tiny file with the project's
+pyproject: a test that hangs is stopped, every thread's stack printed, and its xdist worker goes
+on; in CI a skip fails unless it names why CI cannot run the test (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.paths import REPO
+
+HANGS = """
+import threading
+
+
+def the_other_thread_waits(lock):
+    with lock:
+        pass
+
+
+def test_hangs():
+    lock = threading.Lock()
+    lock.acquire()
+    threading.Thread(target=the_other_thread_waits, args=(lock,), daemon=True).start()
+    threading.Event().wait()
+
+
+def test_after_it():
+    pass
+"""
+
+SKIPS = """
+import pytest
+
+from tests.conftest import cannot_run_in_ci
+
+
+def test_bare():
+    pytest.skip("not here")
+
+
+def test_named():
+    cannot_run_in_ci("nothing it can install has it")
+
+
+@pytest.mark.skipif(True, reason="a marker")
+def test_marked():
+    pass
+
+
+@pytest.mark.xfail(reason="known", strict=True)
+def test_known():
+    raise AssertionError
+"""
+
+
+def _pytest(tmp_path: Path, files: dict[str, str], *args: str, **env: str) -> str:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-c",
+            str(REPO / "pyproject.toml"),
+            "--rootdir",
+            str(tmp_path),
+            "-rA",
+            *args,
+            *(str(tmp_path / name) for name in files),
+        ],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout + done.stderr
+
+
+def test_a_hanging_test_is_stopped_with_every_thread_s_stack_and_the_worker_goes_on(
+    tmp_path: Path,
+) -> None:
+    out = _pytest(
+        tmp_path,
+        {"test_hang.py": HANGS},
+        "-n",
+        "1",
+        "-o",
+        "faulthandler_timeout=2",
+        "-o",
+        "timeout=4",
+    )
+    dumped = out.split("Timeout (0:00:02)!", 1)[-1]  # faulthandler's: from C, every thread
+    assert "in the_other_thread_waits" in dumped and "in test_hangs" in dumped, out
+    assert "Failed: Timeout (>4.0s) from pytest-timeout" in out  # with each thread's stack
+    assert "Stack of Thread" in out and "(the_other_thread_waits)" in out, out
+    assert "1 failed, 1 passed" in out and "crashed" not in out, out
+
+
+def test_in_ci_a_skip_fails_unless_it_names_why_ci_cannot_run_it(tmp_path: Path) -> None:
+    out = _pytest(
+        tmp_path,
+        {
+            "test_skips.py": SKIPS,
+            "test_module.py": "import pytest\npytest.importorskip('no_such')\n",
+        },
+        "-n",
+        "0",
+        "-p",
+        "tests.conftest",
+        "--continue-on-collection-errors",
+        CI="true",
+    )
+    assert "FAILED" in out and "test_skips.py::test_bare - skipped in CI: not here" in out, out
+    assert "ERROR" in out and "test_skips.py::test_marked - skipped in CI: a marker" in out, out
+    assert "test_module.py - skipped in CI: could not import 'no_such'" in out, out
+    assert "SKIPPED" in out and "cannot run in CI because nothing it can install has" in out, out
+    assert "1 failed, 1 skipped, 1 xfailed, 2 errors" in out, out
