@@ -243,9 +243,8 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 120  # a busy machine: a bound, not a threshold
-        while not self.server.started:
-            if time.monotonic() > deadline:
+        while not self.server.started:  # however slow the machine: the test's bound ends a hang
+            if not self.thread.is_alive():
                 raise RuntimeError("live server did not start")
             time.sleep(0.02)
         return self

@@ -24,6 +24,7 @@ from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.outbox.workers import INTERRUPTED
 from connectors.mime import KEY_HEADER
 from tests.support.helpers import SchoolBuilder
+from tests.support.served import started, wait_for
 from tests.support.smtp import Inbox, running_smtp
 
 MESSAGES = 30
@@ -52,10 +53,7 @@ def _counts(store: Any) -> Counter[str]:
 
 
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [CLI, "run", "--dispatch-only"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    return started([CLI, "run", "--dispatch-only"], env=env, log=log)
 
 
 def test_a_killed_dispatcher_s_mail_resumes_at_once(
@@ -96,11 +94,8 @@ def test_a_killed_dispatcher_s_mail_resumes_at_once(
         log = tmp_path / "workers.log"
         first = _worker(env, log)
         try:
-            deadline = time.monotonic() + 120  # start-up on a busy machine: not the bound
-            while len(inbox.messages) < 3 or not _counts(store)["claimed"]:
-                assert first.poll() is None, log.read_text(errors="replace")
-                assert time.monotonic() < deadline, (_counts(store), len(inbox.messages))
-                time.sleep(0.05)
+            wait_for(lambda: len(inbox.messages) >= 3 and _counts(store)["claimed"], first,
+                     log=log)
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait()
