@@ -7,6 +7,7 @@ words."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -14,7 +15,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from bot.engine.duties import PersonFacts, in_audience
 from tests.conftest import free_port
 from tests.support.helpers import outbox_as_sent
 from tests.support.nation_words import find_foreign_words
+from tests.support.served import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -175,19 +176,24 @@ def _owes(config: SchoolConfig, roles: set[str]) -> set[str]:
         in_audience(facts, a) for a in (r.audiences.values() if r.audiences else [r.audience]))}
 
 
-def _signin_link(outbox: Path, to: str, deadline: float) -> tuple[str, str]:
-    """The sign-in link emailed to ``to`` (and the email's text), looked for until the
-    deadline."""
-    while time.monotonic() < deadline:
+def _signin_link(outbox: Path, to: str, run: subprocess.Popen[bytes]) -> tuple[str, str]:
+    """The sign-in link emailed to ``to`` (and the email's text), looked for while ``run``
+    lives and makes progress (``wait_for``)."""
+    found: list[tuple[str, str]] = []
+
+    def emailed() -> bool:
         for path in sorted(outbox.glob("*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if message["To"] == to:
                 text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
                 links = re.findall(r"https?://\S+/signin/link/\S+", text)
                 if links:
-                    return links[0], f"{message['Subject']}\n{text}"
-        time.sleep(0.5)
-    raise AssertionError(f"no sign-in email to {to} before the timeout")
+                    found.append((links[0], f"{message['Subject']}\n{text}"))
+                    return True
+        return False
+
+    wait_for(emailed, run)
+    return found[0]
 
 
 @pytest.mark.parametrize("nation", ["england", "wales", "scotland", "northern-ireland"])
@@ -213,16 +219,18 @@ def test_a_newcomer_signs_in_starts_sending_and_each_person_owes_what_their_role
     run = subprocess.Popen([COMMAND, "run"], cwd=school, env=_env(), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
+
+        def listening() -> bool:
             try:
                 page.goto(f"{url}/signin")
-                break
             except PlaywrightError:  # not listening yet
-                time.sleep(0.5)
+                return False
+            return True
+
+        wait_for(listening, run)
         page.fill("#email", admin)
         page.get_by_role("button", name="Email me a sign-in link").click()
-        link, mail = _signin_link(home / "outbox", admin, deadline)
+        link, mail = _signin_link(home / "outbox", admin, run)
         seen.append(mail)
         page.goto(link)
         page.get_by_role("button", name="Sign in", exact=True).click()
@@ -232,7 +240,8 @@ def test_a_newcomer_signs_in_starts_sending_and_each_person_owes_what_their_role
         page.wait_for_selector("#sending-started")
         seen.append(page.locator("main").inner_text())
     finally:
-        os.killpg(run.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # wait_for stopped it
+            os.killpg(run.pid, signal.SIGTERM)
         run.wait(timeout=WAIT)
     sweep = subprocess.run([COMMAND, "sweep", "--no-send"], cwd=school, env=_env(),
                            capture_output=True, text=True, timeout=WAIT, check=False)
