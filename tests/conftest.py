@@ -215,7 +215,8 @@ def school(tmp_path: Path) -> SchoolBuilder:
 
 @pytest.fixture
 def shared_policies() -> Path:
-    """The real policies beside the repo; skips when absent (a user's clone lacks them)."""
+    """The real policies beside the repo; skips when absent (a user's clone lacks them), fails
+    in CI (shared/ is beside its clone)."""
     if not SHARED_POLICIES.is_dir():
         _missing("../shared/policies is not present beside this clone")
     return SHARED_POLICIES
