@@ -1,13 +1,25 @@
-"""What the app hands the engine at start-up: the features' sweep steps and retention rules.
+"""What the app hands the engine and the core at start-up: the features' sweep steps and
+retention rules, and the connectors (the adapters behind ``bot.core.ports``).
 
-The engine sits below the features and never imports them; the app's entry points (the CLI's
-main, the web app factory, the scheduler's jobs) call ``install`` so the sweep and maintenance
-run the features' steps. The list is plain imports, so renaming a feature's step is an import
-error here, not a silently skipped step.
+The engine sits below the features and never imports them, and no module of ``bot`` but this
+one imports ``connectors``; the app's entry points (the CLI's main, the web app factory, the
+scheduler's jobs) call ``install`` so the sweep and maintenance run the features' steps and
+``AppContext.connectors`` builds the deployment's connectors. The list is plain imports, so
+renaming a feature's step is an import error here, not a silently skipped step.
+
+The m365 and Google connectors are imported when their mode is chosen: each is an optional
+extra that may be missing, and msgraph costs ~0.3-0.7 s to import (PLATFORM-FACTS).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.core.config import EXTRA_ROLES
+from bot.core.context import Adapters, register_adapters
+from bot.core.ports import Connectors, Directory, Mailer, Notifier
+from bot.core.settings import Settings
 from bot.engine.chasing import chasing_stopped_step
 from bot.engine.steps import FeatureSteps, Step, register
 from bot.features.accounts.step import handovers_step
@@ -21,8 +33,28 @@ from bot.features.teamsbot.deliver import TeamsDigests
 from bot.features.teamsbot.step import head_dashboard_step, teams_needs_step
 from bot.features.visitors.service import purge_visitors
 from bot.features.visitors.step import visitors_step
+from connectors.base import CheckRow
+from connectors.local.connector import (
+    CsvListMirror,
+    EmlMailer,
+    FileDirectory,
+    FileNotifier,
+    LocalFormSource,
+    SmtpMailer,
+    WebhookNotifier,
+)
 
-__all__ = ["FEATURE_STEPS", "FIRST", "STEPS", "TITLES", "install"]
+__all__ = [
+    "FEATURE_STEPS",
+    "FIRST",
+    "STEPS",
+    "TITLES",
+    "build_connectors",
+    "build_local",
+    "extra_people_file",
+    "install",
+    "platform_checks",
+]
 
 # the report deadlines run first for every school, before anything else can fail (#40)
 FIRST: tuple[Step, ...] = (report_sweep,)
@@ -60,12 +92,103 @@ FEATURE_STEPS = FeatureSteps(
     titles=TITLES,
     # a concern's deadlines must reach the DSL whatever stage the setup is at
     run_in_preview=frozenset({report_sweep}),
-    purge_visitors=lambda session, school, today: purge_visitors(session, school, today,
-                                                                 write=True),
+    purge_visitors=lambda session, school, today: purge_visitors(
+        session, school, today, write=True
+    ),
     chat_route=TeamsDigests,
 )
 
 
+def build_connectors(settings: Settings) -> Connectors:
+    """Build the connectors named by ``settings.connector`` (``local``, ``m365`` or ``google``),
+    with the extra people file whatever the mode."""
+    connectors = _build_platform(settings)
+    connectors.extra_people = extra_people_file(settings)
+    return connectors
+
+
+def extra_people_file(settings: Settings) -> Directory | None:
+    """The extra people file as a directory of its own (its roles checked), or None."""
+    path = settings.extra_people_path
+    return FileDirectory(path, allowed_roles=frozenset(EXTRA_ROLES)) if path is not None else None
+
+
+def _build_platform(settings: Settings) -> Connectors:
+    """The platform's own connectors."""
+    # Neither module imports its SDK (the optional extra) before its first call, so importing
+    # one never fails for want of it.
+    if settings.connector == "m365":
+        from connectors.m365.connector import build as build_m365  # lazy: msgraph, ~0.5 s
+
+        return build_m365(settings)
+    if settings.connector == "google":
+        from connectors.google.connector import build as build_google  # lazy: an extra
+
+        return build_google(settings)
+    return build_local(settings)
+
+
+def build_local(settings: Settings) -> Connectors:
+    """The embedded default: directory file, .eml outbox or SMTP, file or webhook cards."""
+    local = settings.local
+
+    def mailer_for(sender: str) -> Mailer:
+        if local.mail == "smtp":
+            return SmtpMailer(
+                host=local.smtp.host,
+                port=local.smtp.port,
+                sender=sender,
+                username=local.smtp.username,
+                password=local.smtp.password.get_secret_value() if local.smtp.password else None,
+                security=local.smtp.security,
+            )
+        return EmlMailer(folder=settings.outbox_dir, sender=sender)
+
+    notifier: Notifier
+    if local.webhook_url is not None:
+        notifier = WebhookNotifier(
+            url=local.webhook_url.get_secret_value(), flavour=local.webhook_flavour
+        )
+    else:
+        notifier = FileNotifier(path=local.notify_file or settings.home / "channel.jsonl")
+    return Connectors(
+        name="local",
+        directory=FileDirectory(settings.directory_file),
+        mailer=mailer_for(settings.mail_from),
+        mailer_for=mailer_for,
+        notifier=notifier,
+        mirror=CsvListMirror(local.mirror_file or settings.home / "reports-mirror.csv"),
+        forms=LocalFormSource(local.forms_file or settings.home / "form-responses.jsonl"),
+    )
+
+
+def platform_checks(platform: str) -> Callable[..., list[CheckRow]]:
+    """``compliance-bot check m365`` / ``check google``: the platform's checks (its module is
+    imported only now, as its connectors are)."""
+    if platform == "m365":
+        from connectors.m365.check import run_checks as m365_checks  # lazy: msgraph, ~0.5 s
+
+        return m365_checks
+    from connectors.google.check import run_checks as google_checks  # lazy: an extra
+
+    return google_checks
+
+
+def _microsoft_form(settings: Settings) -> tuple[str, list[str]]:
+    from connectors.m365.forms import setup_form_list  # lazy: msgraph, ~0.5 s
+
+    return setup_form_list(settings.m365)
+
+
+def _staff_file(path: Path, left_out: frozenset[int]) -> FileDirectory:
+    return FileDirectory(path, left_out=left_out)
+
+
+ADAPTERS = Adapters(build=build_connectors, staff_file=_staff_file, microsoft_form=_microsoft_form)
+
+
 def install() -> None:
-    """Register the features' steps with the engine (safe to repeat)."""
+    """Register the features' steps with the engine and the connectors' adapters with the core
+    (safe to repeat)."""
     register(FEATURE_STEPS)
+    register_adapters(ADAPTERS)

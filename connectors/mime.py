@@ -25,7 +25,7 @@ from email.headerregistry import AddressHeader, BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.utils import formatdate
 
-from connectors.base import OutgoingEmail
+from bot.core.ports import OutgoingEmail
 
 __all__ = [
     "AUTOMATIC_HEADERS",

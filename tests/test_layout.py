@@ -259,14 +259,14 @@ def test_every_allowed_upward_import_is_still_needed() -> None:
     assert used == set(UPWARD_ALLOWED), f"drop from UPWARD_ALLOWED: {set(UPWARD_ALLOWED) - used}"
 
 
-# The protocols that declare what a mailer has (``connectors/base.py``); ``SentItemsLookup`` and
+# The protocols that declare what a mailer has (``bot/core/ports.py``); ``SentItemsLookup`` and
 # ``BounceReader`` are checked with ``isinstance`` before ``find_sent``/``bounced`` are used.
 MAILER_PROTOCOLS = ("Mailer", "SentItemsLookup", "BounceReader")
 
 
 def _declared_on_mailer() -> set[str]:
     """Every attribute and method the mailer protocols declare."""
-    tree = ast.parse((REPO / "connectors" / "base.py").read_text("utf-8"))
+    tree = ast.parse((REPO / "bot" / "core" / "ports.py").read_text("utf-8"))
     declared: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name in MAILER_PROTOCOLS:
@@ -299,7 +299,7 @@ def test_the_outbox_uses_only_what_the_mailer_protocol_declares() -> None:
             if isinstance(node, ast.Attribute) and _is_mailer(node.value) \
                     and node.attr not in declared:
                 wrong.append(f"{_name(path)}:{node.lineno} uses mailer.{node.attr}, which "
-                             f"{' / '.join(MAILER_PROTOCOLS)} in connectors/base.py do not declare")
+                             f"{' / '.join(MAILER_PROTOCOLS)} in bot/core/ports.py do not declare")
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                     and node.func.id in ("getattr", "hasattr") and node.args \
                     and _is_mailer(node.args[0], connectors):
@@ -478,3 +478,21 @@ def test_the_readme_map_names_every_room_and_module() -> None:
                        and (p.suffix == ".py" or (p / "__init__.py").exists()))
         missing = [n for n in names if not re.search(rf"\b{n}\b", part)]
         assert not missing, f"name these {layer} modules in the README's map: {missing}"
+
+
+def test_only_the_wiring_imports_the_connectors() -> None:
+    """Ports in core, adapters on the ground: ``bot`` speaks to platforms through
+    ``bot.core.ports`` and what the app registers (``bot.core.context.Adapters``); only the
+    app's edge, ``bot/wiring.py``, imports ``connectors`` to build them. Every import counts:
+    at the top, inside functions, under ``if TYPE_CHECKING:``."""
+    wrong = []
+    for path in sorted((REPO / "bot").rglob("*.py")):
+        if path == REPO / "bot" / "wiring.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                     else [])
+            wrong += [f"{_name(path)}:{node.lineno} imports {n}" for n in names
+                      if n == "connectors" or n.startswith("connectors.")]
+    assert not wrong, "import the ports (bot.core.ports) or ask bot.wiring:\n" + "\n".join(wrong)

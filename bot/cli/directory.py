@@ -82,8 +82,8 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.render import directory_lines, print_lines
+    from bot.core.ports import left_out_words
     from bot.engine.directory import left_out, no_mailbox
-    from connectors.base import left_out_words
 
     ctx = context()
     with ctx.store.session() as session:

@@ -59,9 +59,9 @@ if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
     from bot.core.outbox import DispatchStats
+    from bot.core.ports import DirectoryPerson
     from bot.engine.maintenance import Kept
     from bot.engine.sweep import SchoolSweep
-    from connectors.base import DirectoryPerson
 
 __all__ = ["app", "main"]
 
@@ -617,18 +617,18 @@ def _print_checks(run_checks: Callable[..., Iterable[Any]]) -> None:
 @friendly
 def check_m365() -> None:
     """Acquire a token and make the real read calls the bot needs on Microsoft 365."""
-    from connectors.m365.check import run_checks
+    from bot.wiring import platform_checks  # lazy: the steps, ~1.3 s (see _start)
 
-    _print_checks(run_checks)
+    _print_checks(platform_checks("m365"))
 
 
 @check_app.command("google")
 @friendly
 def check_google() -> None:
     """Make the real read calls the bot needs on Google Workspace."""
-    from connectors.google.check import run_checks
+    from bot.wiring import platform_checks  # lazy: the steps, ~1.3 s (see _start)
 
-    _print_checks(run_checks)
+    _print_checks(platform_checks("google"))
 
 
 app.command("digest")(friendly(digest))  # listed after the everyday commands

@@ -1,12 +1,18 @@
-"""Turns settings into a ready application context: config, store, connectors."""
+"""Turns settings into a ready application context: config, store, connectors.
+
+The connectors are built by the adapters the app's edge registers at start-up
+(``bot.wiring.install`` -> ``register_adapters``): the core speaks the ports
+(``bot.core.ports``) and never imports ``connectors``.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy.orm import Session
@@ -14,13 +20,63 @@ from sqlalchemy.orm import Session
 from bot.core.config import ConfigError, OrgConfig, SchoolConfig
 from bot.core.config.store import config_stamp, has_database, load_org
 from bot.core.outbox import Mailbox
+from bot.core.ports import Connectors, StaffFile
 from bot.core.settings import Settings
 from bot.core.store import Store
-from connectors.registry import Connectors, build_connectors
 
-__all__ = ["AppContext", "StepContext", "own_mailboxes", "own_senders"]
+__all__ = [
+    "Adapters",
+    "AdaptersMissingError",
+    "AppContext",
+    "StepContext",
+    "adapters",
+    "build_connectors",
+    "own_mailboxes",
+    "own_senders",
+    "register_adapters",
+]
 
 log = logging.getLogger(__name__)
+
+
+class AdaptersMissingError(RuntimeError):
+    """The connectors were asked for before the app registered how to build them."""
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """What the app's edge (``bot.wiring``) hands the core at start-up: the adapters' behaviour
+    the core and the features use, reached through the ports and never by importing them."""
+
+    build: Callable[[Settings], Connectors]  # the connectors ``settings.connector`` names
+    # the school's staff file (a CSV export) read as a directory, leaving out these lines
+    staff_file: Callable[[Path, frozenset[int]], StaffFile]
+    # Microsoft 365: make the list a Microsoft form's responses go into (safe to repeat);
+    # what was done, in one sentence, and the steps of the Power Automate flow that fills it
+    microsoft_form: Callable[[Settings], tuple[str, list[str]]]
+
+
+_adapters: Adapters | None = None
+
+
+def register_adapters(given: Adapters) -> None:
+    """Hand the core the adapters (the app does this once at start-up; repeating replaces)."""
+    global _adapters
+    _adapters = given
+
+
+def adapters() -> Adapters:
+    """The adapters the app registered; ``AdaptersMissingError`` if it has not."""
+    if _adapters is None:
+        raise AdaptersMissingError(
+            "the connectors' adapters were not registered: call bot.wiring.install() at start-up"
+        )
+    return _adapters
+
+
+def build_connectors(settings: Settings) -> Connectors:
+    """The connectors ``settings`` name, built by the registered adapters."""
+    return adapters().build(settings)
 
 
 @dataclass
@@ -49,8 +105,10 @@ class AppContext:
         except ConfigError as exc:
             if cached is None:
                 raise
-            log.warning("configuration not reloaded, the last good one stays in force: %s",
-                        str(exc).splitlines()[0])
+            log.warning(
+                "configuration not reloaded, the last good one stays in force: %s",
+                str(exc).splitlines()[0],
+            )
             return cast(OrgConfig, cached[1])
         self.__dict__["_config"] = (stamp, org)
         return org

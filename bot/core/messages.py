@@ -11,9 +11,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 
 from bot.core.config import SchoolConfig
 from bot.core.outbox import EmailDraft
+from bot.core.ports import Attachment
 from bot.core.rendered import Rendered
 from bot.core.words import human_date
-from connectors.base import Attachment
 
 __all__ = ["human_date", "notice", "render", "render_shared"]
 

@@ -85,8 +85,8 @@ def friendly(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from bot.core.config import ConfigError  # lazy: not loaded by --help (module docstring)
+        from bot.core.ports import ConnectorError
         from bot.core.settings import SettingsError
-        from connectors.base import ConnectorError
 
         try:
             return func(*args, **kwargs)

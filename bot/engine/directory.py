@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, SweepRun, utcnow
+from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson, RejectedRecord
 from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.config_sync import ensure_school
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
-from connectors.base import Directory, DirectoryChanges, DirectoryPerson, RejectedRecord
 
 __all__ = [
     "CURSOR_KEY",

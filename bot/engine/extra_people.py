@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.models import ExtraPerson, Person
+from bot.core.ports import ConnectorError, Directory, DirectoryChanges, DirectoryPerson
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
-from connectors.base import ConnectorError, Directory, DirectoryChanges, DirectoryPerson
 
 __all__ = [
     "PEOPLE_FILE",

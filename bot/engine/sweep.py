@@ -39,6 +39,7 @@ from bot.core.models import (
 )
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.outbox.delivery import AdminAlerts
+from bot.core.ports import ConnectorError, Connectors, Directory, DirectoryChanges
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later
@@ -59,8 +60,6 @@ from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.snapshot import recounted
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
-from connectors.base import ConnectorError, Directory, DirectoryChanges
-from connectors.registry import Connectors
 
 __all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep"]
 

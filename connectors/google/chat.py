@@ -9,15 +9,15 @@ from collections.abc import Mapping
 import httpx
 from pydantic import SecretStr
 
-from connectors.base import (
+from bot.core.ports import (
     CardMessage,
     DeliveryUnknownError,
     PermanentError,
     RetryableError,
     SendResult,
     SetupError,
-    webhook_status,
 )
+from connectors.base import webhook_status
 
 __all__ = ["CHAT_MAX_BYTES", "ChatWebhookNotifier"]
 

@@ -1,7 +1,7 @@
 """Google Workspace connector entry point: ``build()`` checks ``settings.google`` and assembles
 the Connectors bundle (see deploy/google.md).
 
-The parts, each behind a protocol of ``connectors.base``: ``directory.py`` (Admin SDK),
+The parts, each behind a protocol of ``bot.core.ports``: ``directory.py`` (Admin SDK),
 ``mail.py`` (Gmail), ``chat.py`` (Chat webhook card), ``sheets.py`` (list mirror) and
 ``forms.py`` (Google Forms); ``errors.py`` maps Google's failures (already reduced to
 :class:`~connectors.google.client.GoogleCallError` by ``client.py``, the only module that
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bot.core.ports import Connectors, UrgentReserve
 from bot.core.settings import SettingsError
-from connectors.base import UrgentReserve
 from connectors.google.chat import ChatWebhookNotifier
 from connectors.google.client import GoogleClient, GoogleSetupError
 from connectors.google.directory import GoogleDirectory
@@ -24,7 +24,6 @@ from connectors.google.forms import GoogleFormSource
 from connectors.google.mail import DAILY_SEND_LIMIT as DAILY_MESSAGES
 from connectors.google.mail import GmailMailer
 from connectors.google.sheets import SheetsListMirror
-from connectors.registry import Connectors
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
+from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from connectors.google.client import GoogleApi
 from connectors.google.errors import read_pages
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import (
+from bot.core.ports import (
     ConnectorError,
     DeliveryUnknownError,
     PermanentError,

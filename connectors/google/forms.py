@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import FormResponse, PermanentError, UnreadableResponse
+from bot.core.ports import FormResponse, PermanentError, UnreadableResponse
 from connectors.google.client import GoogleApi
 from connectors.google.errors import read_once, read_pages
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
-from connectors.base import (
+from bot.core.ports import (
     ConnectorError,
     DeliveryUnknownError,
     LookupNotPermittedError,

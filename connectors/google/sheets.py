@@ -7,7 +7,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import ConnectorError, PermanentError
+from bot.core.ports import ConnectorError, PermanentError
 from connectors.google.client import GoogleApi, GoogleCallError
 from connectors.google.errors import connector_error
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from filelock import FileLock, Timeout
 
-from connectors.base import (
+from bot.core.ports import (
     CardMessage,
     ConnectorError,
     DeliveryUnknownError,
@@ -33,8 +33,8 @@ from connectors.base import (
     SendResult,
     SetupError,
     UnreadableResponse,
-    webhook_status,
 )
+from connectors.base import webhook_status
 from connectors.local.directory import FileDirectory
 from connectors.mime import envelope_recipients, mime_bytes, to_mime
 

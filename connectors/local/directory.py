@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from bot.core.emails import has_mailbox, is_email, no_email_key
+from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from bot.core.words import plain_key
-from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from connectors.local.staff_export import Header, read_header, split_name, staff_date
 
 __all__ = ["FileDirectory"]

@@ -26,14 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors.base import (
-    CheckRow,
-    ConnectorError,
-    SetupError,
-    UnreadableResponse,
-    left_out_words,
-    pacing_row,
-)
+from bot.core.ports import ConnectorError, SetupError, UnreadableResponse, left_out_words
+from connectors.base import CheckRow, pacing_row
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory, find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain, missing_settings

@@ -1,7 +1,7 @@
 """Microsoft 365 connector entry point: ``build()`` checks ``settings.m365`` and assembles the
 Connectors bundle (see deploy/m365.md for the tenant setup).
 
-The parts, each behind a protocol of ``connectors.base``: ``directory.py`` (Graph users and
+The parts, each behind a protocol of ``bot.core.ports``: ``directory.py`` (Graph users and
 role groups, delta), ``mail.py`` (sendMail), ``teams.py`` (Workflows webhook card),
 ``sharepoint.py`` (list mirror) and ``forms.py`` (Microsoft Forms responses in the list a
 Power Automate flow fills). They map
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from connectors.base import SetupError, UrgentReserve
+from bot.core.ports import Connectors, SetupError, UrgentReserve
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory
 from connectors.m365.errors import ENV, M365SetupError, missing_settings
@@ -28,7 +28,6 @@ from connectors.m365.mail import DAILY_RECIPIENTS, GraphMailer
 from connectors.m365.sharepoint import SharePointListMirror
 from connectors.m365.teams import WorkflowsNotifier
 from connectors.m365.teams_bot import TeamsBot
-from connectors.registry import Connectors
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from connectors.base import DirectoryChanges, DirectoryPerson, RejectedRecord
+from bot.core.ports import DirectoryChanges, DirectoryPerson, RejectedRecord
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError, M365SetupError, read_error
 from connectors.m365.records import DeltaPage, GraphGroup, GraphUser

@@ -2,7 +2,8 @@
 read means for the outbox (:func:`read_error`), plus the settings error and variable prefix.
 
 Nothing here imports msgraph, kiota or azure-identity: ``client.py`` turns the SDK's exceptions
-into :class:`GraphCallError`; the connector modules turn those into ``connectors.base`` errors.
+into :class:`GraphCallError`; the connector modules turn those into the ports' errors
+(``bot.core.ports``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from connectors.base import PermanentError, RetryableError, parse_retry_after
+from bot.core.ports import PermanentError, RetryableError
+from connectors.base import parse_retry_after
 
 __all__ = [
     "ENV",

@@ -15,12 +15,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.base import FormResponse, PermanentError, UnreadableResponse
+from bot.core.ports import FormResponse, PermanentError, UnreadableResponse
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError, read_error
 from connectors.m365.records import ListColumn, SharePointList
+
+if TYPE_CHECKING:
+    from bot.core.settings import M365Settings
 
 __all__ = [
     "FORM_LIST_COLUMNS",
@@ -31,6 +34,7 @@ __all__ = [
     "ensure_form_list",
     "flow_steps",
     "parse_submission_time",
+    "setup_form_list",
 ]
 
 FORMS_PERMISSION = "Sites.Selected with a 'read' grant on the site holding the form list"
@@ -177,6 +181,17 @@ def ensure_form_list(
     return match, added
 
 
+
+def setup_form_list(m365: M365Settings) -> tuple[str, list[str]]:
+    """Make the form list on the granted site (``ensure_form_list``, safe to repeat): what was
+    done, in one sentence, and the Power Automate flow's steps (``flow_steps``)."""
+    assert m365.site_id and m365.forms_list  # the command says what to set first
+    with GraphClient.from_settings(m365) as client:
+        made, added = ensure_form_list(client, m365.site_id, m365.forms_list)
+        site_url = client.site_url(m365.site_id) or m365.site_id
+    said = f"Created {' and '.join(added)}" if added else f"The list {made.display_name!r} is ready"
+    return f"{said} in {site_url}.", flow_steps(site_url, made.display_name)
+
 @dataclass
 class ListFormSource:
     """Microsoft Forms responses read from the SharePoint list the flow fills.
@@ -186,7 +201,7 @@ class ListFormSource:
     ``SubmittedAt``; the other columns are answers under the bot's question titles. A list
     missing a column is refused as a whole, naming it. Items with the same response id count
     once (a flow run retried by Power Automate may write two); an item that cannot be read
-    comes back as an :class:`~connectors.base.UnreadableResponse`.
+    comes back as an :class:`~bot.core.ports.UnreadableResponse`.
 
     Args:
         client: the Graph client.

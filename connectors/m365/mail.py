@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from connectors.base import (
+from bot.core.ports import (
     SETUP_RETRY_SECONDS,
     DeliveryUnknownError,
     LookupNotPermittedError,

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 import httpx
 from pydantic import SecretStr
 
-from connectors.base import (
+from bot.core.ports import (
     CardMessage,
     DeliveryUnknownError,
     PermanentError,
     RetryableError,
     SendResult,
     SetupError,
-    webhook_status,
 )
+from connectors.base import webhook_status
 from connectors.m365.errors import ENV, error_body
 
 __all__ = ["WorkflowsNotifier"]

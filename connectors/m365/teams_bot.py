@@ -41,16 +41,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from connectors.base import (
+from bot.core.ports import (
     CardMessage,
     DeliveryUnknownError,
     PermanentError,
-    RateLimiter,
     RetryableError,
     SendResult,
     SetupError,
-    parse_retry_after,
 )
+from connectors.base import RateLimiter, parse_retry_after
 from connectors.m365.client import azure_transport, build_credential, translate_error
 from connectors.m365.errors import ENV
 

@@ -19,8 +19,8 @@ import pytest
 
 from bot.core.models import School
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
+from bot.core.ports import OutgoingEmail, SendResult
 from bot.core.store import Store
-from connectors.base import OutgoingEmail, SendResult
 from connectors.local.connector import SmtpMailer
 from tests.support.keys import TEST_KEYS
 from tests.support.served import read_line, stop

@@ -44,10 +44,7 @@ from sqlalchemy import func, select
 from bot.core.context import AppContext
 from bot.core.models import OutboxMessage, School
 from bot.core.outbox import EmailDraft, Mailbox, Urgency, dispatch, enqueue_email, enqueue_emails
-from bot.core.settings import Settings
-from bot.core.store import Store
-from bot.engine.sweep import run_sweep
-from connectors.base import (
+from bot.core.ports import (
     Directory,
     DirectoryChanges,
     Mailer,
@@ -56,6 +53,9 @@ from connectors.base import (
     SendResult,
     UrgentReserve,
 )
+from bot.core.settings import Settings
+from bot.core.store import Store
+from bot.engine.sweep import run_sweep
 from tests.support.keys import TEST_KEYS
 from tests.support.scale import full_size
 

@@ -18,8 +18,8 @@ import pytest
 from icalendar import Calendar
 
 from bot.core.models import Policy
+from bot.core.ports import Attachment, OutgoingEmail
 from bot.features.policies.rules import CALENDAR_CONTENT_TYPE, review_calendar
-from connectors.base import Attachment, OutgoingEmail
 from connectors.local.connector import EmlMailer, SmtpMailer
 from tests.support.smtp import running_smtp
 

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.ports import Attachment, OutgoingEmail
 from connectors import mime
-from connectors.base import Attachment, OutgoingEmail
 from connectors.mime import address_header, mime_bytes, to_mime
 from tests.support.mail_names import NAMES, assert_read_back, postal_mime
 

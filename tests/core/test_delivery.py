@@ -20,8 +20,8 @@ from bot.core.config import SchoolConfig
 from bot.core.models import AuditEvent, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.outbox.delivery import AdminAlerts, ResolveError, failure_recipients, resolve, trouble
+from bot.core.ports import DeliveryUnknownError, Mailer, OutgoingEmail, SendResult
 from bot.core.store import Store
-from connectors.base import DeliveryUnknownError, Mailer, OutgoingEmail, SendResult
 from connectors.local.connector import SmtpMailer
 from connectors.mime import KEY_HEADER
 from tests.conftest import free_port

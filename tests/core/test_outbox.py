@@ -16,8 +16,7 @@ from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
-from bot.core.store import Store
-from connectors.base import (
+from bot.core.ports import (
     DeliveryUnknownError,
     Mailer,
     OutgoingEmail,
@@ -25,6 +24,7 @@ from connectors.base import (
     RetryableError,
     SendResult,
 )
+from bot.core.store import Store
 from connectors.local.connector import EmlMailer, SmtpMailer
 from connectors.mime import KEY_HEADER
 from tests.support.keys import TEST_KEYS
@@ -201,7 +201,7 @@ def test_a_throttle_spends_no_attempt_and_pauses_the_channel(database_url: str) 
 
 def test_a_setup_refusal_never_fails_a_message(sqlite_url: str) -> None:
     """Eight hours of an expired secret: every pass asks once, no message spends or fails."""
-    from connectors.base import SetupError
+    from bot.core.ports import SetupError
 
     store = _store(sqlite_url)
     _queue(store, 2)
@@ -230,7 +230,7 @@ CRASHER = textwrap.dedent("""
 
     import bot.core.outbox.dispatcher as outbox
     from bot.core.store import Store
-    from connectors.base import Mailer
+    from bot.core.ports import Mailer
     from connectors.local.connector import EmlMailer, SmtpMailer
     from tests.support.keys import TEST_KEYS
 
@@ -342,7 +342,7 @@ def test_outbox_command_says_why_a_message_waits(
 
     from bot.cli.main import app
     from bot.core.models import School
-    from connectors.base import SetupError
+    from bot.core.ports import SetupError
 
     ctx = school.context(sqlite_url)
     store = ctx.store

@@ -12,8 +12,8 @@ from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails, recover_stale
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.claim import claim, release
+from bot.core.ports import Mailer, MailPacing, OutgoingEmail, SendResult
 from bot.core.store import Store
-from connectors.base import Mailer, MailPacing, OutgoingEmail, SendResult
 from tests.support.keys import TEST_KEYS
 
 

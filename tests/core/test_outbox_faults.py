@@ -22,7 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
-from connectors.base import Mailer
+from bot.core.ports import Mailer
 from connectors.local.connector import EmlMailer, SmtpMailer, WebhookNotifier
 from connectors.mime import KEY_HEADER
 from schedules.jobs import DISPATCH_SECONDS

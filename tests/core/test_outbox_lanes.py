@@ -13,8 +13,8 @@ from sqlalchemy import event, select, text
 from bot.core.audit.check import check
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
+from bot.core.ports import Mailer, MailPacing, OutgoingEmail, SendResult
 from bot.core.store import Store
-from connectors.base import Mailer, MailPacing, OutgoingEmail, SendResult
 from tests.support.keys import TEST_KEYS
 
 

@@ -25,11 +25,11 @@ from bot.core.outbox import (
     enqueue_emails,
 )
 from bot.core.outbox.workers import LEASE
+from bot.core.ports import Mailer, MailPacing, OutgoingEmail, SendResult, UrgentReserve
 from bot.core.settings import Settings
 from bot.core.store import Store
-from connectors.base import Mailer, MailPacing, OutgoingEmail, SendResult, UrgentReserve
+from bot.wiring import build_local
 from connectors.local.connector import FileNotifier
-from connectors.registry import build_local
 from tests.support.keys import TEST_KEYS
 
 AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday morning

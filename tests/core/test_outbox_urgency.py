@@ -13,8 +13,8 @@ from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email, enqueue_emails
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.claim import claim, start
+from bot.core.ports import Mailer, MailPacing, OutgoingEmail, SendResult, UrgentReserve
 from bot.core.store import Store
-from connectors.base import Mailer, MailPacing, OutgoingEmail, SendResult, UrgentReserve
 from tests.support.keys import TEST_KEYS
 
 MINUTE = timedelta(seconds=60)
@@ -203,7 +203,7 @@ def test_a_refusal_alert_is_as_urgent_as_what_it_is_about(database_url: str) -> 
     mail; about a reminder, as routine."""
     from bot.core.config import SchoolConfig
     from bot.core.outbox.delivery import ALERT_PURPOSE, AdminAlerts
-    from connectors.base import PermanentError
+    from bot.core.ports import PermanentError
 
     now = utcnow()
     store = _store(database_url, 1, at=now - timedelta(minutes=1))

@@ -51,7 +51,7 @@ DYING = textwrap.dedent("""
     import bot.core.outbox.dispatcher as outbox
     import bot.core.outbox.lanes as lanes
     from bot.core.store import Store
-    from connectors.base import Mailer
+    from bot.core.ports import Mailer
     from connectors.local.connector import EmlMailer
     from tests.support.keys import TEST_KEYS
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.models import Person
+from bot.core.ports import PermanentError, RejectedRecord
 from bot.engine.directory import sync_directory
-from connectors.base import PermanentError, RejectedRecord
 from connectors.local.connector import FileDirectory
 from tests.support.helpers import Row, SchoolBuilder
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.ports import DirectoryPerson
 from bot.engine.job_roles import map_roles, suggest_role, words_of
-from connectors.base import DirectoryPerson
 
 
 def _person(title: str | None = None, roles: tuple[str, ...] = (),

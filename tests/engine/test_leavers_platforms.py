@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import Person
+from bot.core.ports import Directory
 from bot.engine.directory import DirectoryReport, sync_directory
-from connectors.base import Directory
 from tests.support.helpers import SchoolBuilder
 
 ADA = "ada.head@oakfield.example"

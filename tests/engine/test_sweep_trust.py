@@ -9,8 +9,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from bot.core.models import Person
+from bot.core.ports import Directory, DirectoryChanges
 from bot.engine.sweep import run_sweep
-from connectors.base import Directory, DirectoryChanges
 from tests.support.helpers import Row, SchoolBuilder
 
 TODAY = date(2026, 11, 23)

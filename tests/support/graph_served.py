@@ -57,10 +57,10 @@ class Forward(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
 def connectors_over(port: int) -> None:
     """Build this process's m365 connector over :class:`Forward` (nothing else changes)."""
-    import connectors.registry as registry
+    import bot.wiring as wiring
     from connectors.m365.connector import build
 
-    registry._build_platform = lambda settings: build(settings, transport=Forward(port))
+    wiring._build_platform = lambda settings: build(settings, transport=Forward(port))
 
 
 def _serve(port: int, mailboxes: list[str]) -> None:

@@ -18,7 +18,7 @@ from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 
-from connectors.base import OutgoingEmail
+from bot.core.ports import OutgoingEmail
 
 __all__ = ["HEADERS", "NAMES", "assert_read_back", "named_messages", "postal_mime"]
 

@@ -30,7 +30,7 @@ def graph_tenant(
     settings exported for ``COMPLIANCE_BOT_CONNECTOR=m365`` and the CLI's connectors built
     over the fake. Returns the fake (add users to it for a later sync)."""
     pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
-    import connectors.registry as registry
+    import bot.wiring as wiring
     from connectors.m365.connector import build
     from tests.support.fakes.graph import (
         CLIENT_ID,
@@ -54,7 +54,7 @@ def graph_tenant(
                         ("M365__CLIENT_ID", CLIENT_ID), ("M365__CLIENT_SECRET", CLIENT_SECRET),
                         ("M365__SENDER", SENDER)):
         monkeypatch.setenv(f"COMPLIANCE_BOT_{name}", value)
-    monkeypatch.setattr(registry, "_build_platform", lambda settings: build(
+    monkeypatch.setattr(wiring, "_build_platform", lambda settings: build(
         settings, transport=fake.transport, clock=clock, sleep=clock.sleep))
     return fake
 
@@ -69,7 +69,7 @@ def google_domain(
     and the admin elsewhere), the settings exported for ``COMPLIANCE_BOT_CONNECTOR=google``
     with the guide's staff-only user query, and the CLI's connectors built over the fake."""
     pytest.importorskip("googleapiclient", reason="google-api-python-client is not installed")
-    import connectors.registry as registry
+    import bot.wiring as wiring
     from connectors.google.connector import build
     from tests.support.fakes.google import FakeGoogle, service_account_info
 
@@ -89,5 +89,5 @@ def google_domain(
                         ("GOOGLE__ADMIN_SUBJECT", admin), ("GOOGLE__SENDER", sender),
                         ("GOOGLE__USER_QUERY", f"orgUnitPath='{STAFF_OU}'")):
         monkeypatch.setenv(f"COMPLIANCE_BOT_{name}", value)
-    monkeypatch.setattr(registry, "_build_platform", lambda settings: build(settings, http=fake))
+    monkeypatch.setattr(wiring, "_build_platform", lambda settings: build(settings, http=fake))
     return fake

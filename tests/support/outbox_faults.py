@@ -27,8 +27,8 @@ from bot.core.outbox import (
     enqueue_emails,
 )
 from bot.core.outbox.delivery import AdminAlerts, resolve
+from bot.core.ports import Mailer, Notifier
 from bot.core.store import Store
-from connectors.base import Mailer, Notifier
 from schedules.jobs import DISPATCH_SECONDS
 from tests.support.fakes.graph import FakeClock, FakeGraph
 from tests.support.keys import TEST_KEYS

@@ -28,8 +28,8 @@ from bot.core.models import OutboxMessage, Urgency
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, is_paused
 from bot.core.outbox.workers import this_worker
+from bot.core.ports import MailPacing
 from bot.core.store import Store
-from connectors.base import MailPacing
 
 __all__ = ["Claimed", "claim", "release", "start", "start_statement"]
 

@@ -34,8 +34,7 @@ from bot.core.outbox.lanes import Lanes, open_lanes
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, channel_states, pause
 from bot.core.outbox.record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox.record import settle as _settle  # by this name: tests interrupt it
-from bot.core.store import Store
-from connectors.base import (
+from bot.core.ports import (
     Attachment,
     BulkFeed,
     CardMessage,
@@ -47,6 +46,7 @@ from connectors.base import (
     OutgoingEmail,
     SendResult,
 )
+from bot.core.store import Store
 
 if TYPE_CHECKING:
     from bot.core.rendered import Rendered

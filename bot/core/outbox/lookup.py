@@ -24,8 +24,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core import audit
 from bot.core.models import OutboxMessage
+from bot.core.ports import BounceReader, ConnectorError, LookupNotPermittedError, SentItemsLookup
 from bot.core.store import Store
-from connectors.base import BounceReader, ConnectorError, LookupNotPermittedError, SentItemsLookup
 
 __all__ = ["BOUNCE_WINDOW", "LOOK_AFTER", "MAX_LOOKUPS", "LookupStats", "record_bounces",
            "settle_unknown"]

@@ -30,8 +30,8 @@ from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.models import MailSend, OutboxMessage
+from bot.core.ports import MailPacing
 from bot.core.ratelimit import lock_bucket
-from connectors.base import MailPacing
 
 __all__ = [
     "DAY",

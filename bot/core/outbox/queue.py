@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from bot.core.emails import has_mailbox
 from bot.core.models import OutboxMessage, TeamsChat, Urgency, utcnow
 from bot.core.outbox import bodies as outbox_bodies
+from bot.core.ports import Attachment
 from bot.core.setup_state import is_sending
 from bot.core.store import bulk_insert, dialect_insert, one_of
-from connectors.base import Attachment
 
 if TYPE_CHECKING:
     from bot.core.rendered import Rendered

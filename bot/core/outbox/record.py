@@ -22,14 +22,14 @@ from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.lanes import Lanes
 from bot.core.outbox.pause import pause, resume
 from bot.core.outbox.queue import fall_back
-from bot.core.store import Store
-from connectors.base import (
+from bot.core.ports import (
     ConnectorError,
     DeliveryUnknownError,
     RetryableError,
     SendResult,
     SetupError,
 )
+from bot.core.store import Store
 
 __all__ = ["DispatchStats", "FailureAlerts", "Outcome", "settle"]
 

@@ -86,7 +86,7 @@ def digest_due(school: SchoolConfig, today: date, now: datetime) -> bool:
 
 
 def channel_configured(settings: Settings) -> bool:
-    """Whether the deployment has a notifier for cards (mirrors ``connectors.registry``).
+    """Whether the deployment has a notifier for cards (mirrors ``bot.wiring``).
 
     Local deployments always have one (a webhook, or the JSON-lines file); Microsoft 365 needs
     a Teams Workflows webhook and Google a Chat space webhook. Card rows queued without a

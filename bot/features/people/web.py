@@ -14,6 +14,7 @@ from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import ExtraPerson, Person, utcnow
 from bot.core.permissions import DIRECTORY_EDITORS
+from bot.core.ports import ConnectorError
 from bot.core.words import Words, plural, role_list, role_name, school_words
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.guards import read_checked_form
@@ -27,7 +28,6 @@ from bot.features.people.service import (
     mark_left,
     save_entry,
 )
-from connectors.base import ConnectorError
 
 __all__ = ["router"]
 

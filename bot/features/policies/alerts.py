@@ -27,6 +27,7 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
+from bot.core.ports import Attachment
 from bot.core.words import school_words
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
@@ -47,7 +48,6 @@ from bot.features.policies.rules import (
     review_state,
     weekly_email_free,
 )
-from connectors.base import Attachment
 
 __all__ = [
     "DigestPlanned",

@@ -190,9 +190,9 @@ def export(
 def ingest(school: SchoolOption = None) -> None:
     """Pull the external form's new responses into the tracked list now (safe to repeat)."""
     from bot.core.models import utcnow
+    from bot.core.ports import ConnectorError
     from bot.features.reports.forms import read_form
     from bot.features.reports.mirror import mirror_pending
-    from connectors.base import ConnectorError
 
     ctx = context()
     forms = ctx.connectors.forms
@@ -286,8 +286,7 @@ def form_problems_command(
 def microsoft_form() -> None:
     """Microsoft 365: create the SharePoint list a Microsoft form's responses go into, and
     print the Power Automate flow that fills it (safe to repeat)."""
-    from connectors.m365.client import GraphClient
-    from connectors.m365.forms import ensure_form_list, flow_steps
+    from bot.core.context import adapters
 
     settings = context(need_school=False).settings
     m365 = settings.m365
@@ -297,14 +296,11 @@ def microsoft_form() -> None:
             "COMPLIANCE_BOT_M365__FORMS_LIST (the list's name, e.g. Form responses) first; "
             "see deploy/m365.md, section 10."
         )
-    with GraphClient.from_settings(m365) as client:
-        made, added = ensure_form_list(client, m365.site_id, m365.forms_list)
-        site_url = client.site_url(m365.site_id) or m365.site_id
-    said = f"Created {' and '.join(added)}" if added else f"The list {made.display_name!r} is ready"
-    console.print(f"{said} in {site_url}.", highlight=False, soft_wrap=True)
+    said, steps = adapters().microsoft_form(settings)
+    console.print(said, highlight=False, soft_wrap=True)
     console.print("\n[bold]The Power Automate flow[/] (standard connectors only):")
     number = 0
-    for step in flow_steps(site_url, made.display_name):
+    for step in steps:
         if not step.startswith(" "):
             number += 1
             step = f"{number}. {step}"

@@ -26,6 +26,7 @@ from bot.core.emails import is_email
 from bot.core.messages import notice
 from bot.core.models import ConnectorState, Report, utcnow
 from bot.core.outbox import Urgency, enqueue_email
+from bot.core.ports import ConnectorError, FormResponse, FormSource, UnreadableResponse
 from bot.core.store import Store, dialect_insert
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.intake import submit_report
@@ -37,7 +38,6 @@ from bot.features.reports.rules import (
     clean_text,
     is_suspected_illegal,
 )
-from connectors.base import ConnectorError, FormResponse, FormSource, UnreadableResponse
 
 __all__ = [
     "DEFAULT_FORM_QUESTIONS",

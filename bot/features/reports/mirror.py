@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import ConnectorState, Report, School, utcnow
+from bot.core.ports import ListMirror
 from bot.core.store import dialect_insert, exclusive
 from bot.features.reports.rules import CATEGORIES, REFERENCE_PATTERN, STATUSES, URGENCIES
-from connectors.base import ListMirror
 
 __all__ = ["MIRROR_STATE_KEY", "mirror_fields", "mirror_pending"]
 

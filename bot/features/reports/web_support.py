@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
+from bot.core.ports import ConnectorError, ListMirror
 from bot.core.store import Store
 from bot.core.uploads import CleanFile, stored_path
 from bot.engine.web.deps import check_csrf, ctx
@@ -21,7 +22,6 @@ from bot.engine.web.guards import BodyTooLargeError, check_form, clean_uploads
 from bot.engine.web.threads import waiting
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.rules import MAX_FILES
-from connectors.base import ConnectorError, ListMirror
 
 __all__ = [
     "checked_files",

@@ -18,8 +18,8 @@ from bot.core.calendar import Country
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.emails import has_mailbox
+from bot.core.ports import DirectoryPerson
 from bot.core.words import plain_key
-from connectors.base import DirectoryPerson
 
 __all__ = [
     "Answers",

@@ -12,7 +12,9 @@ import typer
 from rich.markup import escape
 
 from bot.core.calendar import COUNTRIES
+from bot.core.context import adapters
 from bot.core.nations import school_words_for
+from bot.core.ports import ConnectorError
 from bot.core.words import plural
 from bot.engine.commands import console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
@@ -22,12 +24,10 @@ from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.policy_folder import read_policy_folder
 from bot.features.setup.rules import cap
 from bot.features.setup.school_setup import OUTSIDE_ROLES, outside_person
-from connectors.base import ConnectorError
-from connectors.local.directory import FileDirectory
 
 if TYPE_CHECKING:
+    from bot.core.ports import DirectoryPerson
     from bot.core.settings import Settings
-    from connectors.base import DirectoryPerson
 
 __all__ = ["ask_answers"]
 
@@ -65,7 +65,7 @@ def _read_staff(path: Path) -> tuple[list[DirectoryPerson], list[int]] | None:
     """The staff list read; its bad rows raised now, with the choice to fix the file and read it
     again or to leave those rows out. None: choose another file."""
     while True:
-        reader = FileDirectory(path)
+        reader = adapters().staff_file(path, frozenset())
         try:
             changes = reader.fetch(None)
         except ConnectorError as exc:
@@ -93,7 +93,7 @@ def _directory(progress: Progress) -> list[DirectoryPerson]:
     if progress.has(("directory",)):
         path = Path(progress.get(("directory",)))
         left_out = frozenset(progress.get(("leave_out",)) or [])
-        changes = FileDirectory(path, left_out=left_out).fetch(None)
+        changes = adapters().staff_file(path, left_out).fetch(None)
         people = list(changes.people)
         if changes.rejected:  # the file changed since: read it as new
             progress.forget("directory", "leave_out")

@@ -18,8 +18,10 @@ from sqlalchemy import text as sql_text
 from bot.core import setup_state
 from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
+from bot.core.context import adapters, build_connectors
 from bot.core.emails import email_problem
 from bot.core.models import ExtraPerson
+from bot.core.ports import ConnectorError, DirectoryPerson
 from bot.core.settings import own_address
 from bot.core.store import Store, database_exists, shown_url
 from bot.core.words import plain_key, plural
@@ -37,9 +39,6 @@ from bot.features.setup.term_calendar import (
     TermCalendar,
     read_term_calendar,
 )
-from connectors.base import ConnectorError, DirectoryPerson
-from connectors.local.connector import FileDirectory
-from connectors.registry import build_connectors
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -118,7 +117,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
             draft.problems.append("directory: give the staff CSV export (e.g. staff.csv)")
             return
         try:
-            reader = FileDirectory(answers.directory, left_out=frozenset(answers.leave_out))
+            reader = adapters().staff_file(answers.directory, frozenset(answers.leave_out))
             changes = reader.fetch(None)
         except ConnectorError as exc:
             draft.problems.append(f"directory: {exc}")
@@ -128,7 +127,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
             for line, number in zip(changes.rejected, reader.rejected_lines, strict=True)
         ]
         draft.people = list(changes.people)
-        draft.unused_columns = reader.unused_columns
+        draft.unused_columns = list(reader.unused_columns)
         draft.problems += role_table_problems(draft)
         return
     if settings.connector != answers.platform:

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from bot.core.config import SchoolConfig
 from bot.core.models import Duty, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
+from bot.core.ports import ChatBot, ConnectorError
 from bot.core.settings import Settings
 from bot.engine.reminders import Digest
 from bot.features.teamsbot.cards import KINDS, needs_card
 from bot.features.teamsbot.service import open_needs
-from connectors.base import ChatBot, ConnectorError
 
 __all__ = ["REMINDER_ACTIVITY", "NeedsSent", "TeamsDigests", "reach", "send_needs"]
 

@@ -10,7 +10,7 @@ from typing import Any
 # Raises ImportError without the SDK, so kits.py simply leaves the google kit out.
 import googleapiclient  # noqa: F401
 
-from connectors.registry import Connectors
+from bot.core.ports import Connectors
 from tests.connectors.contract.kits import Kit, parse_mime
 from tests.connectors.contract.population import FORM_RESPONSES, GROUPS, PEOPLE, ROLES
 from tests.support.fakes.google import (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from connectors.base import Directory, FormSource, ListMirror, Mailer, Notifier
+from bot.core.ports import Directory, FormSource, ListMirror, Mailer, Notifier
 from tests.connectors.contract.population import FORM_RESPONSES, PEOPLE
 
 

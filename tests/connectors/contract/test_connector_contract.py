@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Attachment, CardMessage, OutgoingEmail
+from bot.core.ports import Attachment, CardMessage, OutgoingEmail
 from tests.connectors.contract.kits import KIT_FACTORIES, Kit
 from tests.connectors.contract.population import FORM_RESPONSES, PEOPLE
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.base import (
+from bot.core.ports import (
     CardMessage,
     DeliveryUnknownError,
     Notifier,

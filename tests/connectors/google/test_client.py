@@ -15,14 +15,14 @@ pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 from googleapiclient.errors import UnexpectedMethodError
 from googleapiclient.http import HttpMockSequence, RequestMockBuilder
 
-from bot.core.settings import SettingsError, load_settings
-from connectors.base import (
+from bot.core.ports import (
     DeliveryUnknownError,
     OutgoingEmail,
     PermanentError,
     RetryableError,
     SetupError,
 )
+from bot.core.settings import SettingsError, load_settings
 from connectors.google.client import (
     DIRECTORY_SCOPES,
     FORMS_SCOPES,
@@ -123,7 +123,7 @@ def test_bad_key_files_are_explained_without_key_material(
 def test_registry_builds_google_from_the_environment_without_network(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from connectors.registry import build_connectors
+    from bot.wiring import build_connectors
 
     settings = google_settings(tmp_path)  # writes the key file
     env = {

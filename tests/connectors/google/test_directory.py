@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
-from connectors.base import PermanentError, RetryableError
+from bot.core.ports import PermanentError, RetryableError
 from tests.connectors.contract.kit_google import ADMIN, build_google, group_email, seeded_fake
 from tests.support.fakes.google import FakeGoogle, no_real_http  # noqa: F401
 

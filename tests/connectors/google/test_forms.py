@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
-from connectors.base import FormSource, PermanentError, UnreadableResponse
+from bot.core.ports import FormSource, PermanentError, UnreadableResponse
 from tests.connectors.contract.kit_google import FORM_ID, build_google, seeded_fake
 from tests.features.reports.test_support import Env, env_fixture  # noqa: F401
 from tests.support.fakes.google import (  # noqa: F401

@@ -24,7 +24,7 @@ from tests.support.mail_names import assert_read_back, named_messages
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
-from connectors.base import (
+from bot.core.ports import (
     Attachment,
     DeliveryUnknownError,
     MailPacing,
@@ -391,7 +391,7 @@ def test_the_days_messages_are_counted_by_the_outbox_not_the_mailer(
 
 
 def test_mailer_is_a_mailer_that_batches_fifty(mailer: GmailMailer) -> None:
-    from connectors.base import Mailer
+    from bot.core.ports import Mailer
 
     assert isinstance(mailer, Mailer)
     assert mailer.max_batch == 50
@@ -507,7 +507,7 @@ def test_bounces_need_the_gmail_readonly_scope(
     """Gmail refuses ``q`` to gmail.metadata, so reading bounces needs gmail.readonly (the
     sent-mail lookup's scope); without it nothing is marked and sending goes on."""
     from bot.core.outbox.lookup import record_bounces
-    from connectors.base import LookupNotPermittedError
+    from bot.core.ports import LookupNotPermittedError
     from tests.support.fakes.google import SA_CLIENT_ID
 
     fake.delegation[SA_CLIENT_ID].discard("https://www.googleapis.com/auth/gmail.readonly")

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
-from connectors.base import ListMirror, PermanentError, RetryableError
+from bot.core.ports import ListMirror, PermanentError, RetryableError
 from tests.connectors.contract.kit_google import SPREADSHEET_ID, build_google, seeded_fake
 from tests.support.fakes.google import SA_EMAIL, FakeGoogle, no_real_http  # noqa: F401
 

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from connectors.base import (
+from bot.core.ports import (
     CardMessage,
     DeliveryUnknownError,
     OutgoingEmail,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.emails import has_mailbox
+from bot.core.ports import PermanentError
 from bot.engine.job_roles import map_roles, words_of
-from connectors.base import PermanentError
 from connectors.local.directory import FileDirectory
 from connectors.local.staff_export import read_header, split_name, staff_date
 

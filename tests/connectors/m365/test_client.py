@@ -72,7 +72,7 @@ def test_local_and_google_modes_never_load_msgraph() -> None:
         "from pathlib import Path\n"
         "import bot.cli.main\n"
         "from bot.core.settings import Settings\n"
-        "from connectors.registry import build_connectors\n"
+        "from bot.wiring import build_connectors\n"
         "home = Path(tempfile.mkdtemp())\n"
         "assert build_connectors(Settings(home=home)).name == 'local'\n"
         "from tests.connectors.contract.kit_google import google_settings\n"

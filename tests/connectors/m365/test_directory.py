@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.models import Person
+from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RetryableError
 from bot.engine.directory import sync_directory
 from bot.engine.leavers import confirm_removals
-from connectors.base import DirectoryChanges, DirectoryPerson, PermanentError, RetryableError
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import FakeClock, FakeGraph
 from tests.support.helpers import SchoolBuilder

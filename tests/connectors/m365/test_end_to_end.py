@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import Duty, OutboxMessage, Person, Report
+from bot.core.ports import Connectors
 from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from bot.features.reports.forms import poll_forms
-from connectors.registry import Connectors
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import FakeClock, FakeGraph
 from tests.support.helpers import SchoolBuilder, at

@@ -16,15 +16,15 @@ from typer.testing import CliRunner
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
 from bot.core.models import ConnectorState, OutboxMessage, Report
-from bot.features.reports.forms import DEFAULT_FORM_QUESTIONS, poll_forms
-from bot.features.reports.step import report_sweep
-from connectors.base import (
+from bot.core.ports import (
     FormResponse,
     FormSource,
     PermanentError,
     RetryableError,
     UnreadableResponse,
 )
+from bot.features.reports.forms import DEFAULT_FORM_QUESTIONS, poll_forms
+from bot.features.reports.step import report_sweep
 from connectors.m365.client import GraphClient
 from connectors.m365.forms import FORM_LIST_COLUMNS, ensure_form_list, parse_submission_time
 from tests.connectors.contract.kit_m365 import LIST_NAME, m365_settings

@@ -32,9 +32,7 @@ from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.delivery import trouble
-from bot.core.store import Store
-from bot.core.waiting import pending_summary
-from connectors.base import (
+from bot.core.ports import (
     Attachment,
     MailPacing,
     OutgoingEmail,
@@ -43,6 +41,8 @@ from connectors.base import (
     SetupError,
     UrgentReserve,
 )
+from bot.core.store import Store
+from bot.core.waiting import pending_summary
 from schedules.jobs import DISPATCH_SECONDS
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import GRAPH, SENDER, FakeClock, FakeGraph

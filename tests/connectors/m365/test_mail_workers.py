@@ -29,7 +29,7 @@ from tests.support.scale import full_size
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
-from connectors.base import UrgentReserve
+from bot.core.ports import UrgentReserve
 from connectors.m365.connector import build
 from connectors.m365.mail import GraphMailer
 from tests.support.keys import TEST_KEYS

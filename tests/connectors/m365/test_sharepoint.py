@@ -20,9 +20,9 @@ from sqlalchemy import select
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
 from bot.core.models import Report
+from bot.core.ports import ListMirror, PermanentError, RetryableError
 from bot.features.reports.actions import change_status
 from bot.features.reports.step import report_sweep
-from connectors.base import ListMirror, PermanentError, RetryableError
 from connectors.m365.sharepoint import RESERVED_COLUMNS, internal_name
 from tests.connectors.contract.kit_m365 import LIST_NAME
 from tests.features.reports.test_support import Env, env_fixture, submission  # noqa: F401

@@ -22,9 +22,7 @@ from bot.core.cards import teams_workflow_payload
 from bot.core.clock import LONDON
 from bot.core.models import OutboxMessage
 from bot.core.outbox import dispatch
-from bot.features.dashboard.cards import adaptive_card
-from bot.features.dashboard.digest import queue_digest
-from connectors.base import (
+from bot.core.ports import (
     CardMessage,
     DeliveryUnknownError,
     Notifier,
@@ -32,6 +30,8 @@ from connectors.base import (
     RetryableError,
     SetupError,
 )
+from bot.features.dashboard.cards import adaptive_card
+from bot.features.dashboard.digest import queue_digest
 from connectors.m365.connector import build
 from connectors.m365.teams import WorkflowsNotifier
 from tests.connectors.contract.kit_m365 import m365_settings

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 pytest.importorskip("azure.identity", reason="azure-identity is not installed (the m365 extra)")
 
-from connectors.base import CardMessage, RetryableError, SetupError
+from bot.core.ports import CardMessage, RetryableError, SetupError
 from connectors.m365.connector import build
 from connectors.m365.teams_bot import TeamsBot
 from tests.connectors.contract.kit_m365 import m365_settings

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.models import AuditEvent, ConnectorState, OutboxMessage, Report
+from bot.core.ports import UnreadableResponse
 from bot.features.reports.forms import (
     FORMS_STATE_KEY,
     form_problems,
     poll_forms,
     read_form,
 )
-from connectors.base import UnreadableResponse
 from connectors.local.connector import LocalFormSource
 from tests.features.reports.test_support import Env, make_env
 from tests.support.helpers import SchoolBuilder

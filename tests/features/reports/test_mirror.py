@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.models import Report
+from bot.core.ports import ListMirror
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.step import report_sweep
-from connectors.base import ListMirror
 from connectors.local.connector import CsvListMirror
 from tests.features.reports.test_support import Env, csrf_of, make_env, submission
 from tests.support.helpers import SchoolBuilder, step_context

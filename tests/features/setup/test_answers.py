@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.ports import DirectoryPerson
 from bot.features.setup.answers import Answers, Progress, pick_person
-from connectors.base import DirectoryPerson
 
 
 def _person(email: str, name: str, given: str, family: str) -> DirectoryPerson:
