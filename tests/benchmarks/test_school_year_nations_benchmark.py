@@ -1,8 +1,9 @@
 """A school year per nation, every calendar day, through the real sweep (see
 ``tests/engine/test_school_year_nations.py`` for what is walked and checked). With
-``COMPLIANCE_BOT_BENCH=full`` the whole 2026-27 year (several minutes per nation); else three
-weeks or so each, around the days that set the nations apart: England's Christmas break, Wales's
-Easter, Scotland's St Andrew's Day (taught through) and Northern Ireland's St Patrick's Day.
+``COMPLIANCE_BOT_BENCH=full`` the whole 2026-27 year (several minutes per nation); else four to
+seven weeks each, around days that set the nations apart (long enough for the walk's five
+awkward complaints): England's Christmas break, Wales's Easter, Scotland's St Andrew's Day
+(taught through) into its Christmas break, Northern Ireland's St Patrick's Day and Easter.
 ``uv run pytest -n 0 tests/benchmarks/test_school_year_nations_benchmark.py -s`` prints each
 walk's figures (emails per person per week, review emails per governor)."""
 
@@ -24,13 +25,13 @@ YEARS = {
         (date(2026, 12, 14), date(2027, 1, 8)), (date(2026, 9, 1), date(2027, 7, 31))
     ),
     "wales": bench_size(
-        (date(2027, 3, 15), date(2027, 4, 9)), (date(2026, 9, 1), date(2027, 7, 31))
+        (date(2027, 3, 15), date(2027, 4, 20)), (date(2026, 9, 1), date(2027, 7, 31))
     ),
     "scotland": bench_size(
-        (date(2026, 11, 23), date(2026, 12, 11)), (date(2026, 8, 17), date(2027, 7, 31))
+        (date(2026, 11, 23), date(2027, 1, 8)), (date(2026, 8, 17), date(2027, 7, 31))
     ),
     "northern-ireland": bench_size(
-        (date(2027, 3, 8), date(2027, 3, 26)), (date(2026, 9, 1), date(2027, 7, 31))
+        (date(2027, 3, 1), date(2027, 4, 9)), (date(2026, 9, 1), date(2027, 7, 31))
     ),
 }
 
