@@ -1,5 +1,5 @@
-"""Every benchmark prints the conditions it ran in (its size, the calibration, the load) before
-and after its figures, so a quiet and a loaded run can be compared."""
+"""Every benchmark prints the conditions it ran in (its size, the calibration, the load) after
+its figures, so a quiet and a loaded run can be compared."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ from tests.support.scale import conditions
 
 @pytest.fixture(autouse=True)
 def _conditions(request: pytest.FixtureRequest) -> Iterator[None]:
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print(f"\n{conditions()}", flush=True)
     yield
-    with capture.global_and_fixture_disabled():
+    with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
         print(f"\n{conditions()}", flush=True)
