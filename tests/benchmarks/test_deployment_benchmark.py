@@ -1,7 +1,7 @@
 """Benchmark: a real multi-process deployment on one PostgreSQL — a digest day for a school.
 
 Run with ``COMPLIANCE_BOT_TEST_POSTGRES_URL=... uv run pytest
-tests/benchmarks/test_deployment_benchmark.py -s`` (1,000 staff; 10,000 with
+tests/benchmarks/test_deployment_benchmark.py -s`` (300 staff; 10,000 with
 ``COMPLIANCE_BOT_BENCH=full``). The sweep queues one digest per person (as of a past Monday);
 then, as separate processes started through the ``compliance-bot`` command: first ONE dispatch
 worker alone for a fifth of the queue (its rate is the baseline), then the deployment — one
@@ -38,7 +38,7 @@ from tests.support.scale import bench_size
 from tests.support.served import read_line, started, stop
 from tests.support.smtp import _free_port
 
-PEOPLE = bench_size(1_000, 10_000)
+PEOPLE = bench_size(300, 10_000)
 MONDAY = date(2026, 11, 16)  # a past school day: its digests are due at once
 SECRET = "bench-secret-0123456789-abcdefghijklmn"
 CLI = str(Path(sys.executable).parent / "compliance-bot")

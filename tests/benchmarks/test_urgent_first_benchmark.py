@@ -17,13 +17,14 @@ digests (the one in flight accepted by the platform, its answer never recorded),
 queued 20 s later; (4b) a worker that claimed the concern's alert itself, before the web
 request could hand it over, killed before sending it.
 
-Full sizes (CI's in brackets): 1,500 staff (150) in case 1, 300 (100) in cases 4 and 4b, 600
+Full sizes (CI's in brackets): 1,500 staff (800) in case 1, 300 (250) in cases 4 and 4b, 600
 for SMTP's 4b (so that one pass through the backlog is still going at 08:03). The trust's sweep
-queues a digest for each of its 10,000 staff (2,000); its Exchange mailbox has already sent to
+queues a digest for each of its 10,000 staff (1,000); its Exchange mailbox has already sent to
 9,000 recipients (9,500) at 07:00 (the trust's other mail), so its day's share binds after ~700
-digests (~200) rather than ~9,700 (each send costs real time in msgraph-sdk's pipeline); Gmail's
-2,000 messages bind by themselves; SMTP has no day's limit and runs the trust at full size only
-(it is case 1's day).
+digests (~200) rather than ~9,700 (each send costs real time in msgraph-sdk's pipeline). Gmail's
+2,000 messages bind by themselves, after ~1,900 sends: the trust runs on Google at full size only
+(minutes on a busy machine; the day's limit is the outbox's, tested in the default suite on
+every line); SMTP has no day's limit and runs the trust at full size only (it is case 1's day).
 
 Printed: each alert's delay (submitted -> the platform's own record of receiving it), the
 reporter's receipt, the digests' sustained rate and all mail per whole minute, totals.
@@ -71,9 +72,9 @@ from tests.support.urgent_day import (
 )
 
 MONDAY = date(2026, 11, 23)
-SCHOOL = bench_size(150, 1_500)
-KILLED_SCHOOL = bench_size(100, 300)  # cases 4: a backlog that outlasts the kill by minutes
-TRUST = bench_size(2_000, 10_000)  # more than Gmail's 2,000 a day less its urgent reserve
+SCHOOL = bench_size(800, 1_500)  # case 1: every line still sending at 08:05:30 (SMTP too)
+KILLED_SCHOOL = bench_size(250, 300)  # cases 4: a backlog that outlasts the kill by minutes
+TRUST = bench_size(1_000, 10_000)
 # the trust's mailbox already sent to this many people at 07:00 (its other schools' mail), so
 # the day's budget binds after ~200 (~700) digests instead of ~9,700
 SPENT_AT_SEVEN = bench_size(9_500, 9_000)
@@ -406,8 +407,8 @@ def test_worker_killed_mid_pass(lines: Callable[[AppContext, datetime], Day], tm
 
 @pytest.mark.benchmark
 @pytest.mark.slow
-@pytest.mark.parametrize(  # SMTP has no day's limit: the trust's day is case 1's
-    "lines", ["m365", "google", *bench_size([], ["smtp"])], indirect=True)
+@pytest.mark.parametrize(  # at CI's size Exchange only: see the module's text
+    "lines", ["m365", *bench_size([], ["google", "smtp"])], indirect=True)
 def test_trust_concerns_at_0805_and_after_the_days_budget(
     lines: Callable[[AppContext, datetime], Day], tmp_path: Path, sqlite_url: str
 ) -> None:
