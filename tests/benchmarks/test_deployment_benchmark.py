@@ -1,14 +1,14 @@
-"""Benchmark: a real multi-process deployment on one PostgreSQL — a digest day for 10,000 staff.
+"""Benchmark: a real multi-process deployment on one PostgreSQL — a digest day for a school.
 
 Run with ``COMPLIANCE_BOT_TEST_POSTGRES_URL=... uv run pytest
-tests/benchmarks/test_deployment_benchmark.py -s`` (``COMPLIANCE_BOT_BENCH_PEOPLE`` changes the
-size). The sweep queues one digest per person (as of a past Monday); then, as separate
-processes started through the ``compliance-bot`` command: first ONE dispatch worker alone for a
-fifth of the queue (its rate is the baseline), then the deployment — one scheduler, three
-dispatch workers and the web app with two worker processes — delivers the rest to a real SMTP
-server (aiosmtpd, its own process). Asserted: every digest arrived exactly once (0 duplicates,
-0 lost), a second scheduler refuses to start, both web processes answer /readyz. Printed:
-messages a second, one worker versus the deployment.
+tests/benchmarks/test_deployment_benchmark.py -s`` (300 staff; 10,000 with
+``COMPLIANCE_BOT_BENCH=full``). The sweep queues one digest per person (as of a past Monday);
+then, as separate processes started through the ``compliance-bot`` command: first ONE dispatch
+worker alone for a fifth of the queue (its rate is the baseline), then the deployment — one
+scheduler, three dispatch workers and the web app with two worker processes — delivers the rest
+to a real SMTP server (aiosmtpd, its own process). Asserted: every digest arrived exactly once
+(0 duplicates, 0 lost), a second scheduler refuses to start, both web processes answer /readyz.
+Printed: messages a second, one worker versus the deployment.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ from bot.core.models import OutboxMessage
 from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import at
+from tests.support.scale import bench_size
 from tests.support.served import read_line, started, stop
 from tests.support.smtp import _free_port
 
-PEOPLE = int(os.environ.get("COMPLIANCE_BOT_BENCH_PEOPLE", "10000"))
+PEOPLE = bench_size(300, 10_000)
 MONDAY = date(2026, 11, 16)  # a past school day: its digests are due at once
 SECRET = "bench-secret-0123456789-abcdefghijklmn"
 CLI = str(Path(sys.executable).parent / "compliance-bot")

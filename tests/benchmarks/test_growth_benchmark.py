@@ -1,11 +1,12 @@
-"""Benchmark: database growth per digest day at 10,000 staff, before and after retention.
+"""Benchmark: database growth per digest day for a school, before and after retention.
 
 Run with ``uv run pytest -n0 -m benchmark tests/benchmarks/test_growth_benchmark.py -s`` (add
-``COMPLIANCE_BOT_TEST_POSTGRES_URL`` for PostgreSQL). Each simulated day queues 10,000 digests
+``COMPLIANCE_BOT_TEST_POSTGRES_URL`` for PostgreSQL). Each simulated day queues a digest a person
+(1,000 people over 2 days; 10,000 over 3 with ``COMPLIANCE_BOT_BENCH=full``)
 of about 9.5 KB each (the size the issue measured: +95 MB a day), delivers them, and — once
 their retention has passed — runs maintenance, which keeps each message's evidence and drops
 its body. Growth is the mean daily difference from the end of day one to the end of the last day
-(``COMPLIANCE_BOT_BENCH_DAYS``, 3 by default; day one leaves the free space later days reuse),
+(day one leaves the free space later days reuse),
 each after maintenance, in two figures:
 
 - **on disk**: SQLite's files (the database and its write-ahead log); PostgreSQL's
@@ -20,7 +21,6 @@ Only correctness is asserted; the figures are printed (the issue's target: < 10 
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,9 +35,10 @@ from bot.core.settings import RetentionSettings
 from bot.core.store import Store
 from bot.engine.maintenance import run_maintenance
 from tests.support.keys import TEST_KEYS
+from tests.support.scale import bench_size
 
-PEOPLE = int(os.environ.get("COMPLIANCE_BOT_BENCH_PEOPLE", "10000"))
-DAYS = max(2, int(os.environ.get("COMPLIANCE_BOT_BENCH_DAYS", "3")))
+PEOPLE = bench_size(1_000, 10_000)
+DAYS = bench_size(2, 3)
 TEXT = "You have 3 things to do this week: read and acknowledge a policy. " * 45  # ~3 KB
 HTML = "<tr><td>Online Safety Policy</td><td>due Friday 27 November</td></tr>" * 90  # ~6.5 KB
 

@@ -2,7 +2,7 @@
 (#44 item 3: the 100,000-staff trust's quiet sweep well under a minute).
 
 Run with ``uv run pytest -m benchmark -n 0 -s tests/benchmarks/test_quiet_sweep_benchmark.py``
-(``COMPLIANCE_BOT_FULL_SIZE=1``: 2,500 staff a school, 100,000 in all; PostgreSQL with
+(25 staff a school, 1,000 in all; ``COMPLIANCE_BOT_BENCH=full``: 250, 10,000; PostgreSQL with
 ``COMPLIANCE_BOT_TEST_POSTGRES_URL``). The first sweep (Monday 07:00) brings everyone in and
 opens every duty; the next, 15 minutes later, finds nothing changed; the quiet sweep measured
 is the one after it (as every quiet sweep of the day).

@@ -1,6 +1,7 @@
 """Benchmark: what proof of reading adds to an acknowledgement, on the server's side — the
-median of 15 people each acknowledging a three-section policy with a two-question check
-(open, three pages, one check, confirm) against 15 acknowledging it with one click.
+median of 5 people (15 with ``COMPLIANCE_BOT_BENCH=full``) each acknowledging a three-section
+policy with a two-question check (open, three pages, one check, confirm) against as many
+acknowledging it with one click.
 
 Run with ``uv run pytest tests/benchmarks/test_reading_proof_benchmark.py -m benchmark -s``.
 Printed: the median seconds of each route and the difference (the person's own reading time is
@@ -21,9 +22,10 @@ from bot.engine.sweep import run_sweep
 from tests.features.decisions.test_support import csrf_of
 from tests.features.policies.test_proof_of_reading import POLICY, PROOF, TODAY, _client
 from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.scale import bench_size
 
 pytestmark = pytest.mark.benchmark
-PEOPLE = 15
+PEOPLE = bench_size(5, 15)
 
 
 def _links(school: SchoolBuilder, proof: bool) -> tuple[object, list[str]]:

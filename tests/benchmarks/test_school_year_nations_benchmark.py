@@ -1,7 +1,11 @@
-"""The whole 2026-27 school year per nation, every calendar day, through the real sweep (see
-``tests/engine/test_school_year_nations.py`` for what is walked and checked). Opt-in: several
-minutes per nation. ``uv run pytest -n 0 tests/benchmarks/test_school_year_nations_benchmark.py
--s`` prints each year's figures (emails per person per week, review emails per governor)."""
+"""A school year per nation, every calendar day, through the real sweep (see
+``tests/engine/test_school_year_nations.py`` for what is walked and checked). With
+``COMPLIANCE_BOT_BENCH=full`` the whole 2026-27 year (several minutes per nation); else four to
+seven weeks each, around days that set the nations apart (long enough for the walk's five
+awkward complaints): England's Christmas break, Wales's Easter, Scotland's St Andrew's Day
+(taught through) into its Christmas break, Northern Ireland's St Patrick's Day and Easter.
+``uv run pytest -n 0 tests/benchmarks/test_school_year_nations_benchmark.py -s`` prints each
+walk's figures (emails per person per week, review emails per governor)."""
 
 from __future__ import annotations
 
@@ -12,14 +16,23 @@ import pytest
 from tests.engine.test_school_year_nations import NATIONS, check_and_report, walk
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
+from tests.support.scale import bench_size
 
 pytestmark = pytest.mark.benchmark
 
 YEARS = {
-    "england": (date(2026, 9, 1), date(2027, 7, 31)),
-    "wales": (date(2026, 9, 1), date(2027, 7, 31)),
-    "scotland": (date(2026, 8, 17), date(2027, 7, 31)),
-    "northern-ireland": (date(2026, 9, 1), date(2027, 7, 31)),
+    "england": bench_size(
+        (date(2026, 12, 14), date(2027, 1, 8)), (date(2026, 9, 1), date(2027, 7, 31))
+    ),
+    "wales": bench_size(
+        (date(2027, 3, 15), date(2027, 4, 20)), (date(2026, 9, 1), date(2027, 7, 31))
+    ),
+    "scotland": bench_size(
+        (date(2026, 11, 23), date(2027, 1, 8)), (date(2026, 8, 17), date(2027, 7, 31))
+    ),
+    "northern-ireland": bench_size(
+        (date(2027, 3, 1), date(2027, 4, 9)), (date(2026, 9, 1), date(2027, 7, 31))
+    ),
 }
 
 

@@ -1,7 +1,8 @@
 """Benchmark: SMTP delivery rate through the real dispatcher to a local aiosmtpd.
 
 Run with ``uv run pytest tests/benchmarks/test_smtp_benchmark.py -s`` (add
-``COMPLIANCE_BOT_TEST_POSTGRES_URL`` for PostgreSQL too). 2,000 digests are queued, then one
+``COMPLIANCE_BOT_TEST_POSTGRES_URL`` for PostgreSQL too). 200 digests (2,000 with
+``COMPLIANCE_BOT_BENCH=full``) are queued, then one
 dispatch pass delivers them over one reused connection, to an aiosmtpd in its own process (as a
 mail server is; in this process it would compete for the GIL). The figures printed are messages
 a second, reused connection versus a new connection per message (the issue's target: at least
@@ -23,10 +24,11 @@ from bot.core.ports import OutgoingEmail, SendResult
 from bot.core.store import Store
 from connectors.local.connector import SmtpMailer
 from tests.support.keys import TEST_KEYS
+from tests.support.scale import bench_size
 from tests.support.served import read_line, stop
 from tests.support.smtp import _free_port
 
-MESSAGES = 2_000
+MESSAGES = bench_size(200, 2_000)
 SERVER = """
 import sys, time
 from aiosmtpd.controller import Controller

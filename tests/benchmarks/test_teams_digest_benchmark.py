@@ -1,8 +1,9 @@
-"""Benchmark: a digest day of 1,500 people by Teams vs by one Exchange mailbox (#32).
+"""Benchmark: a digest day of 1,500 people (250 unless ``COMPLIANCE_BOT_BENCH=full``) by Teams
+vs by one Exchange mailbox (#32).
 
 Run with ``uv run pytest -m benchmark -n 0 -s tests/benchmarks/test_teams_digest_benchmark.py``.
 
-One school of 1,500 staff (ten requirements each), everyone due their first reminder on
+One school of ``STAFF`` (ten requirements each), everyone due their first reminder on
 Monday. The real sweep queues the day's digests at 08:00 and the scheduler's dispatch job runs
 every minute on a simulated clock (``tests/support/urgent_day.Timeline``, as the urgent-first
 benchmark does), each platform taking ``LATENCY`` simulated seconds to answer a call:
@@ -43,12 +44,13 @@ from bot.core.outbox.delivery import AdminAlerts
 from bot.core.settings import M365Settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import at
+from tests.support.scale import bench_size
 from tests.support.urgent_day import Timeline, build_school, m365_line, scheduler_pass
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed")
 
 SUNDAY, MONDAY = date(2026, 11, 22), date(2026, 11, 23)
-STAFF = 1_500
+STAFF = bench_size(250, 1_500)  # more than one bulk feed call's 100
 LATENCY = 0.5  # simulated seconds a platform takes to answer one call (as urgent-first's m365)
 
 

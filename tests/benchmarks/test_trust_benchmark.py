@@ -1,10 +1,9 @@
 """Benchmark: a 40-school trust on one install, on PostgreSQL (#44).
 
 Run with ``uv run pytest -m benchmark -n 0 -s tests/benchmarks/test_trust_benchmark.py`` and
-``COMPLIANCE_BOT_TEST_POSTGRES_URL`` set (``COMPLIANCE_BOT_FULL_SIZE=1`` for 500 staff a school
-and the 100,000-staff sweep). By default 20 digests a school and 250 staff a school in the
-sweep: on a shared two-core machine every statement costs ~8 ms and the full run takes far
-longer than ten minutes.
+``COMPLIANCE_BOT_TEST_POSTGRES_URL`` set: 5 digests a school and 25 staff a school in the sweep
+(``COMPLIANCE_BOT_BENCH=full``: 20 and 250; on a shared two-core machine every statement costs
+~8 ms).
 
 Monday 08:00: every school's digests are queued school by school, in configuration order (as
 the sweep queues them), then three dispatchers — the scheduler's dispatch job and two dispatch
@@ -57,11 +56,11 @@ from bot.core.settings import Settings
 from bot.core.store import Store
 from bot.engine.sweep import run_sweep
 from tests.support.keys import TEST_KEYS
-from tests.support.scale import full_size
+from tests.support.scale import bench_size
 
 SCHOOLS = 40
-STAFF = full_size(20, 500)  # digests a school (one a member of staff; 20 here: see the text)
-SWEEP_STAFF = full_size(250, 2_500)  # a school's staff in the quiet sweep (x 40)
+STAFF = bench_size(5, 20)  # digests a school (one a member of staff)
+SWEEP_STAFF = bench_size(25, 250)  # a school's staff in the quiet sweep (x 40)
 PASS_LIMIT = 200  # a dispatch worker's pass (schedules/dispatcher.py)
 DISPATCHERS = 3  # the scheduler's dispatch job and two workers
 LATENCY = timedelta(seconds=0.05)  # the platform's answer to one send

@@ -1,23 +1,32 @@
 """A fixed set of realistic connector mutations, and the runner that scores the suite on them.
 
 Each mutation changes one thing a connector sends or reads — a name, a value, an enum member, a
-``fields`` mask, a path, a limit — the way a slip in a real change would. ``score`` copies the
-repository once, applies each mutation alone to the copy, and runs the connector tests chosen
-for it (``-x -n 0``): a failing run *kills* the mutation, a passing one lets it *survive*
-(the suite would not notice that slip). Run by ``tests/benchmarks/test_connector_mutations.py``.
+``fields`` mask, a path, a limit — the way a slip in a real change would. ``score`` runs the
+connector tests chosen for each mutation (``-x -n 0``) in a process that reads the file mutated
+(in memory: the file on disk is untouched): a failing run *kills* the mutation, a passing one
+lets it *survive* (the suite would not notice that slip). Run by
+``tests/benchmarks/test_connector_mutations.py``.
+
+Each run is a fork of one process (this file, run as a script) that has already imported every
+library the chosen tests import, and none of our own code: a run pays only for our modules and
+its tests, and as many run at once as there are cores.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
-import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 
-__all__ = ["MUTATIONS", "Mutation", "Outcome", "score"]
+__all__ = ["MUTATIONS", "Mutation", "Outcome", "chosen", "score"]
 
 ROOT = Path(__file__).resolve().parents[2]
 M365 = "tests/connectors/m365/"
@@ -154,49 +163,126 @@ MUTATIONS: tuple[Mutation, ...] = (
 )
 
 
-def _copy(target: Path) -> Path:
-    """The repository's code and tests, copied once (no .venv, .git or node_modules)."""
-    ignore = shutil.ignore_patterns(".venv", ".git", "node_modules", "__pycache__", "*.pyc")
-    for name in ("bot", "connectors", "schedules", "tests", "deploy"):
-        shutil.copytree(ROOT / name, target / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, target / name)
-    return target
+OURS = ("bot", "connectors", "schedules", "tests", "conftest", "__main__", "__mp_main__")
+# pytest's plugins are imported before it starts: their asserts are not rewritten (read plainly)
+PYTEST = ("-q", "-n", "0", "-p", "no:cacheprovider",
+          "-W", "ignore::pytest.PytestAssertRewriteWarning")
 
 
-def _run(root: Path, mutation: Mutation) -> Outcome:
-    path = root / mutation.path
-    source = path.read_text(encoding="utf-8")
-    if source.count(mutation.old) != 1:
-        raise AssertionError(f"{mutation.name}: the text to mutate is not in {mutation.path} "
-                             "exactly once (update the mutation with the code)")
-    path.write_text(source.replace(mutation.old, mutation.new), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
-    started = time.monotonic()
+def chosen(words: str = "") -> tuple[Mutation, ...]:
+    """The mutations whose name contains one of ``words``' ``|``-separated words (all when
+    empty); ``#10:20`` is the 11th to 20th."""
+    if words.startswith("#"):
+        start, _, end = words[1:].partition(":")
+        return MUTATIONS[int(start or 0):int(end or len(MUTATIONS))]
+    found = [w.casefold() for w in words.split("|")]
+    return tuple(m for m in MUTATIONS if any(w in m.name.casefold() for w in found))
+
+
+def _mutate(mutation: Mutation) -> None:
+    """This process compiles ``mutation.path`` with ``old`` replaced by ``new`` when it imports
+    it (its cached bytecode is not read; the file is not written)."""
+    from importlib.machinery import SourceFileLoader
+
+    path, plain = str(ROOT / mutation.path), SourceFileLoader.get_code
+
+    def get_code(self: SourceFileLoader, fullname: str) -> CodeType:
+        if self.path != path:
+            return plain(self, fullname)
+        source = Path(path).read_text(encoding="utf-8")
+        assert source.count(mutation.old) == 1, f"{mutation.name}: not once in {path}"
+        return compile(source.replace(mutation.old, mutation.new), path, "exec",
+                       dont_inherit=True)
+
+    SourceFileLoader.get_code = get_code  # type: ignore[method-assign,assignment]
+
+
+def _fork(log: Path, run: list[str], mutation: Mutation | None = None) -> int:
+    """A child that runs pytest with ``run`` (its output in ``log``), the mutation applied; in
+    the child, with no mutation, the names of the libraries imported are written to the log."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 3  # the run itself broke
     try:
-        done = subprocess.run(  # no bound of its own: pyproject's timeout bounds each test
-            [sys.executable, "-m", "pytest", "-x", "-q", "-n", "0", "-p", "no:cacheprovider",
-             *mutation.tests],
-            cwd=root, env=env, capture_output=True, text=True, check=False,
-        )
+        import pytest
+
+        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        sys.dont_write_bytecode = True
+        if mutation is not None:
+            _mutate(mutation)
+        code = int(pytest.main(run))
+        if mutation is None:
+            names = [n for n in sys.modules if n.partition(".")[0] not in OURS]
+            print("\n" + "\n".join(["MODULES", *names]))
+    except BaseException:  # the child never returns into the parent's code
+        traceback.print_exc()
     finally:
-        path.write_text(source, encoding="utf-8")
-    if done.returncode not in (0, 1):  # 5: no tests ran; 2-4: the run itself broke
-        raise AssertionError(f"{mutation.name}: pytest exited {done.returncode}\n"
-                             f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    outcome = Outcome(mutation, done.returncode == 1, time.monotonic() - started,
-                      done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "")
-    verdict = "killed  " if outcome.killed else "SURVIVED"
-    print(f"{verdict} {outcome.seconds:6.1f}s  {mutation.name}  ({outcome.tail})", flush=True)
-    return outcome
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
-def score(workdir: Path, chosen: str = "") -> list[Outcome]:
-    """Run every mutation whose name contains one of ``chosen``'s ``|``-separated words (all
-    when empty; ``#10:20`` is the 11th to 20th) against a copy made in ``workdir``."""
-    root = _copy(workdir)
-    if chosen.startswith("#"):
-        start, _, end = chosen[1:].partition(":")
-        return [_run(root, m) for m in MUTATIONS[int(start or 0):int(end or len(MUTATIONS))]]
-    words = [w.casefold() for w in chosen.split("|")]
-    return [_run(root, m) for m in MUTATIONS if any(w in m.name.casefold() for w in words)]
+def _serve(words: str, workers: int) -> None:
+    """The forking process: import the libraries, then run each chosen mutation in a child,
+    ``workers`` at a time; print each outcome as a line of JSON."""
+    sys.path[0] = str(ROOT)
+    os.chdir(ROOT)
+    mutations = chosen(words)
+    files = sorted({t for m in mutations for t in m.tests if t.endswith(".py")})
+    with tempfile.TemporaryDirectory() as folder:
+        logs = Path(folder)
+        _, status = os.waitpid(_fork(logs / "modules", ["--collect-only", *PYTEST, *files]), 0)
+        text = (logs / "modules").read_text(encoding="utf-8")
+        assert "\nMODULES\n" in text, text[-3000:]
+        for name in text.split("\nMODULES\n", 1)[1].split():
+            try:
+                importlib.import_module(name)
+            except Exception:  # only a head start: the child imports it again
+                continue
+        waiting, running = list(mutations), {}
+        while waiting or running:
+            while waiting and len(running) < workers:
+                mutation = waiting.pop(0)
+                log = logs / f"{len(waiting)}.log"
+                running[_fork(log, ["-x", *PYTEST, *mutation.tests], mutation)] = (
+                    mutation, log, time.monotonic())
+            pid, status = os.wait()
+            mutation, log, started = running.pop(pid)
+            output = log.read_text(encoding="utf-8", errors="replace").strip()
+            print(json.dumps({"name": mutation.name, "code": os.waitstatus_to_exitcode(status),
+                              "seconds": time.monotonic() - started, "output": output[-4000:]}),
+                  flush=True)
+
+
+def score(words: str = "", workers: int | None = None) -> list[Outcome]:
+    """Run the chosen mutations (``chosen``), each alone, as many at once as there are cores;
+    print each outcome as it comes."""
+    named = {m.name: m for m in MUTATIONS}
+    workers = workers or len(os.sched_getaffinity(0))
+    process = subprocess.Popen([sys.executable, __file__, words, str(workers)], cwd=ROOT,
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    outcomes = []
+    for line in process.stdout:
+        done = json.loads(line)
+        if done["code"] not in (0, 1):  # 5: no tests ran; 2-4: the run itself broke
+            process.kill()
+            raise AssertionError(f"{done['name']}: pytest exited {done['code']}\n"
+                                 f"{done['output']}")
+        lines = done["output"].splitlines()
+        outcome = Outcome(named[done["name"]], done["code"] == 1, done["seconds"],
+                          lines[-1] if lines else "")
+        outcomes.append(outcome)
+        verdict = "killed  " if outcome.killed else "SURVIVED"
+        print(f"{verdict} {outcome.seconds:6.1f}s  {done['name']}  ({outcome.tail})", flush=True)
+    assert process.wait() == 0, "the mutations' runner failed"
+    return outcomes
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], int(sys.argv[2]))

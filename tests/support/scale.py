@@ -1,21 +1,51 @@
-"""Test sizes and the scale generator: a fictional school of N staff on disk.
+"""Test sizes, the benchmarks' conditions, and the scale generator (a school of N on disk).
 
 ``COMPLIANCE_BOT_FULL_SIZE=1 uv run pytest -m slow`` runs heavy correctness tests at the size
-the issue named; ``write_school`` builds the benchmarks' school (N people x 10 requirements).
+the issue named. Benchmarks run at a CI size that proves their correctness in seconds;
+``COMPLIANCE_BOT_BENCH=full`` runs them at the full sizes their figures are quoted at
+(``bench_size``). ``conditions`` says what the machine was like beside a benchmark's figures.
+``write_school`` builds the benchmarks' school (N people x 10 requirements).
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
-__all__ = ["REQUIREMENTS_PER_PERSON", "full_size", "write_school"]
+__all__ = ["REQUIREMENTS_PER_PERSON", "bench_size", "conditions", "full_size", "write_school"]
 
 REQUIREMENTS_PER_PERSON = 10  # six policy acknowledgements and four training courses
+BENCH_FULL = os.environ.get("COMPLIANCE_BOT_BENCH", "").lower() == "full"
+CALIBRATION_STEPS = 1_000_000
+T = TypeVar("T")
+
+
+def bench_size(ci: T, full: T) -> T:
+    """A benchmark's size: ``ci`` (what CI runs: enough to prove correctness, in seconds), or
+    ``full`` when ``COMPLIANCE_BOT_BENCH=full`` (the sizes the README's figures are quoted at)."""
+    return full if BENCH_FULL else ci
+
+
+def conditions() -> str:
+    """One line to print beside a benchmark's figures: the size it ran at, a fixed pure-Python
+    loop's CPU and wall milliseconds (the calibration), the load average against the cores; and,
+    on a machine too busy to measure, that the figures are not a measurement."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    total = 0
+    for i in range(CALIBRATION_STEPS):
+        total += i * i
+    cpu, wall = (time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
+    cores, load = os.cpu_count() or 1, os.getloadavg()[0]
+    busy = load > cores or wall > 1.5 * cpu  # more work than cores, or the loop got < 2/3 of one
+    return (f"[bench {'full' if BENCH_FULL else 'ci'} size; calibration {CALIBRATION_STEPS:,} "
+            f"steps {cpu:.0f} ms CPU, {wall:.0f} ms wall; load {load:.1f} on {cores} cores"
+            + ("; BUSY: the figures are not a measurement (correctness is still checked)]"
+               if busy else "]"))
 
 
 def full_size(default: int, full: int) -> int:
