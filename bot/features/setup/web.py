@@ -229,7 +229,7 @@ def settings_save(
             org = load_config(settings.config_path)
             config_store.save(session, org, by=user.email, now=now,
                               note="settings moved from school.yaml to the web pages")
-        setup_state.set_source(session, source, by=user.email, now=now)
+        config_store.set_source(session, source, by=user.email, now=now)
         if before == "web" and source == "file":
             settings.config_path.write_text(config_store.to_yaml(org), encoding="utf-8")
     return RedirectResponse("/admin/settings?saved=1", status_code=303)
