@@ -97,9 +97,9 @@ def source(
     actor: Actor = None,
 ) -> None:
     """Show or change where the school's settings are kept."""
-    from bot.core.config.store import to_yaml
+    from bot.core.config.store import set_source, to_yaml
     from bot.core.models import utcnow
-    from bot.core.setup_state import SOURCES, config_source, set_source
+    from bot.core.setup_state import SOURCES, config_source
     from bot.engine.settings_change import apply_settings
 
     app = context()

@@ -15,7 +15,6 @@ import holidays
 from pydantic import AfterValidator, BeforeValidator
 
 from bot.core.nations import COUNTRIES, pack_for
-from bot.core.words import plain_key
 
 __all__ = [
     "COUNTRIES",
@@ -30,10 +29,11 @@ __all__ = [
 def nation_key(value: object) -> object:
     """A nation as people write it ("Scotland", "NORTHERN IRELAND", "england and wales") as
     the configuration spells it ("northern-ireland"); anything else is returned as it is, for
-    the validator to refuse by name."""
+    the validator to refuse by name. (Case and spaces only: no nation's name has an accent, and
+    the calendar stays below the school's words, which read the clock, which reads the config.)"""
     if not isinstance(value, str):
         return value
-    return "-".join(plain_key(value).replace("-", " ").split())
+    return "-".join(value.casefold().replace("-", " ").split())
 
 
 def _known(country: str) -> str:

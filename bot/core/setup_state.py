@@ -22,10 +22,10 @@ __all__ = [
     "SOURCES",
     "Source",
     "begin_setup",
+    "check_source",
     "config_source",
     "current",
     "is_sending",
-    "set_source",
     "start_sending",
 ]
 
@@ -53,7 +53,8 @@ def is_sending(session: Session) -> bool:
     return bool(session.info[_CACHE])
 
 
-def _check(source: str) -> Source:
+def check_source(source: str) -> Source:
+    """``source`` if it is one of ``SOURCES``, else an error naming them."""
     if source not in SOURCES:
         raise ValueError(f"settings are kept in 'file' (school.yaml) or 'web', not {source!r}")
     return source
@@ -63,7 +64,7 @@ def begin_setup(session: Session, *, source: str, by: str, now: datetime) -> Set
     """Record setup: preview begins (nothing chases anyone until sending starts)."""
     row = current(session)
     if row is None:
-        row = SetupState(config_source=_check(source), begun_at=now, begun_by=by)
+        row = SetupState(config_source=check_source(source), begun_at=now, begun_by=by)
         session.add(row)
         session.flush()
         audit.record(
@@ -92,27 +93,3 @@ def start_sending(session: Session, *, by: str, now: datetime) -> bool:
         session, actor=by, action="sending.started", object_type="setup", object_id=row.id
     )
     return True
-
-
-def set_source(session: Session, source: str, *, by: str, now: datetime) -> None:
-    """Move the settings' home between school.yaml and the web pages (audited). An install
-    that predates setup is already sending, and stays so."""
-    row = current(session)
-    if row is None:
-        row = SetupState(config_source="file", begun_at=now, begun_by=by,
-                         sending_started_at=now, sending_started_by=by)
-        session.add(row)
-        session.flush()
-    old, row.config_source = row.config_source, _check(source)
-    if old != row.config_source:
-        from bot.core.config.store import forget_stamps  # cycle: config.store imports this module
-
-        forget_stamps(session)
-        audit.record(
-            session,
-            actor=by,
-            action="setup.source_changed",
-            object_type="setup",
-            object_id=row.id,
-            details={"from": old, "to": row.config_source},
-        )

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import to_local
-from bot.core.nations import WORD_KEYS, Words, school_words_for
+from bot.core.nations import DEFAULT_NATION, WORD_KEYS, Words, school_words_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -59,7 +59,7 @@ def school_words(school: _HasWords) -> Words:
 
 def default_words() -> Words:
     """England's words, for a line written before any school is known (a fresh ``init``)."""
-    return school_words_for("england")
+    return school_words_for(DEFAULT_NATION)
 
 
 # the roles in reading order; the nation-dependent ones take their name from the school's words

@@ -38,7 +38,7 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.core.settings import DEMO_HOME, Settings, SettingsError, describe_invalid
-from bot.core.setup_state import set_source, start_sending
+from bot.core.setup_state import start_sending
 from bot.core.waiting import Waiting, pending_summary
 from bot.core.words import human_date
 from bot.demo.documents import DEMO_DOCUMENTS
@@ -312,7 +312,7 @@ def _keep_settings_on_the_web_pages(ctx: AppContext, today: date, now: datetime)
     org = ctx.config
     admin = org.schools[0].admins[0] if org.schools[0].admins else org.schools[0].headteacher
     with ctx.store.transaction() as session:
-        set_source(session, "web", by=admin, now=now)
+        config_store.set_source(session, "web", by=admin, now=now)
         apply_settings(session, org, by=admin, now=now, today=today,
                        note="the demo school's settings", export_to=ctx.settings.config_path)
     ctx.forget_config()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import ConnectorState, Duty, Person, utcnow
-from bot.engine import snapshot
+from bot.engine import duty_status
 
 __all__ = [
     "REMOVALS_KEY",
@@ -197,7 +197,7 @@ def make_leavers(
     """These people have left today: the sweep closes their duties and flags handovers."""
     if not ids:
         return
-    with snapshot.changing(session, school_id, ids, people=True):
+    with duty_status.changing(session, school_id, ids, people=True):
         session.execute(
             update(Person).where(Person.id.in_(ids)).values(active=False, left_on=today),
             execution_options={"synchronize_session": False},
@@ -215,7 +215,7 @@ def restore(session: Session, school_id: str, ids: Collection[int], today: date)
     """
     if not ids:
         return 0
-    with snapshot.changing(session, school_id, ids, people=True):
+    with duty_status.changing(session, school_id, ids, people=True):
         left = session.execute(
             select(Duty.id, Duty.person_id).where(Duty.person_id.in_(ids), Duty.status == "left")
         ).all()

@@ -1,17 +1,12 @@
 """The duty snapshot: summary rows the dashboard, the people list and the digest read.
 
 ``rebuild`` counts a school's duties with a few set-based statements (the end of every
-``plan_and_apply``: the sweep, settings applied, the people register, setup), which changes
-duties inside ``recounted``. Between sweeps every change of a duty's status, or of who is
-active, happens inside ``changing`` in the same transaction (``close_done`` for evidence): it
-writes only the difference the change made (an atomic upsert, so concurrent attestations never
-lose a count) and recounts the people's own rows. ``ensure`` builds the snapshot once if none
-exists yet (a fresh install before its first sweep).
-
-The rule is kept in code: a duty's status changed anywhere else — an ORM change flushed, an
-UPDATE of the duties' status (built or written as SQL text), or a duty deleted (by the ORM, a
-DELETE statement or SQL text) — fails with :class:`DutyCountsBypassed` before it is written, so
-the dashboard can never silently drift from the duties.
+``plan_and_apply``: the sweep, settings applied, the people register, setup). Between sweeps a
+change of a duty's status, or of who is active (``bot.engine.duty_status``, where the rule that
+statuses change nowhere else is kept), writes only the difference it made here
+(``count_difference``: an atomic upsert, so concurrent attestations never lose a count) and
+recounts the people's own rows. ``ensure`` builds the snapshot once if none exists yet (a fresh
+install before its first sweep).
 
 Tallies are kept per due date, so "overdue" on any day is a sum; only the people list's
 per-person overdue count is as of one day, and ``roll_forward`` moves it to today by
@@ -20,30 +15,12 @@ recounting the few people whose duties fell due in between.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import (
-    Delete,
-    Engine,
-    Select,
-    Table,
-    TextClause,
-    Update,
-    case,
-    delete,
-    event,
-    func,
-    inspect,
-    literal,
-    select,
-    union,
-)
+from sqlalchemy import Select, case, delete, func, literal, select, union
 from sqlalchemy.orm import Session
 
 from bot.core.models import (
@@ -64,22 +41,29 @@ from bot.core.store import dialect_insert
 
 __all__ = [
     "TALLIED",
-    "DutyCountsBypassed",
     "audience_ids",
-    "changing",
-    "close_done",
+    "count_difference",
     "ensure",
     "rebuild",
-    "recounted",
     "refresh_audiences",
     "roll_forward",
+    "tallies_of",
 ]
 
 TALLIED = ("open", "done")  # the statuses the figures count
 _BATCH = 500
 # a tally row's columns: its key (the first six), then what the key's duties share, and the count
-_TALLY_COLUMNS = ("school_id", "requirement_id", "cycle", "due_on", "status", "active", "kind",
-                  "policy_version_id", "duties")
+_TALLY_COLUMNS = (
+    "school_id",
+    "requirement_id",
+    "cycle",
+    "due_on",
+    "status",
+    "active",
+    "kind",
+    "policy_version_id",
+    "duties",
+)
 _TALLY_KEY = _TALLY_COLUMNS[:6]
 
 
@@ -91,9 +75,7 @@ def _header(session: Session, school_id: str, today: date) -> tuple[DutySnapshot
         .on_conflict_do_nothing(index_elements=["school_id"])
     )
     inserted = int(result.rowcount or 0)  # type: ignore[attr-defined]
-    row = session.get(
-        DutySnapshot, school_id, with_for_update=True, populate_existing=True
-    )
+    row = session.get(DutySnapshot, school_id, with_for_update=True, populate_existing=True)
     assert row is not None  # inserted above or already there
     return row, bool(inserted)
 
@@ -172,13 +154,17 @@ def _people(session: Session, school_id: str, as_of: date, ids: Sequence[int] | 
             )
         )
     sub = counts.subquery()
-    rows = select(
-        literal(school_id),
-        Person.id,
-        Person.display_name,
-        func.coalesce(sub.c.open, 0),
-        func.coalesce(sub.c.overdue, 0),
-    ).outerjoin(sub, sub.c.pid == Person.id).where(*person_filter)
+    rows = (
+        select(
+            literal(school_id),
+            Person.id,
+            Person.display_name,
+            func.coalesce(sub.c.open, 0),
+            func.coalesce(sub.c.overdue, 0),
+        )
+        .outerjoin(sub, sub.c.pid == Person.id)
+        .where(*person_filter)
+    )
     stmt = dialect_insert(session, PersonTally).from_select(
         ["school_id", "person_id", "name", "open", "overdue"], rows
     )
@@ -285,7 +271,7 @@ def _tallies(school_id: str) -> Select[*tuple[Any, ...]]:
     )
 
 
-def _tallies_of(session: Session, school_id: str, ids: Sequence[int]) -> Counter[tuple[Any, ...]]:
+def tallies_of(session: Session, school_id: str, ids: Sequence[int]) -> Counter[tuple[Any, ...]]:
     """What these people add to the school's tallies now (the tally row but its count)."""
     found: Counter[tuple[Any, ...]] = Counter()
     for *key, n in session.execute(_tallies(school_id).where(Duty.person_id.in_(ids))):
@@ -293,36 +279,19 @@ def _tallies_of(session: Session, school_id: str, ids: Sequence[int]) -> Counter
     return found
 
 
-@contextmanager
-def changing(
-    session: Session, school_id: str, person_ids: Iterable[int], *, people: bool = False
-) -> Iterator[None]:
-    """Keep the snapshot true while the block changes these people's duties or whether they are
-    active: their counts are taken before and after, and only the difference is written (an
-    atomic upsert per changed row, so concurrent attestations never lose a count). Use it in the
-    transaction that makes the change. ``people``: the block may change who is active (the
-    head count and training audiences are recounted too).
-
-    Example::
-
-        with changing(session, person.school_id, [person.id]):
-            duty.status = "done"
-    """
-    ids = sorted(set(person_ids))
-    session.flush()
-    snap = session.get(DutySnapshot, school_id) if ids else None
-    if snap is None:  # nothing to keep (none yet: ``ensure`` will count everything)
-        with _keeping():
-            yield
-            session.flush()
-        return
-    before = _tallies_of(session, school_id, ids)
-    with _keeping():
-        yield
-        session.flush()
-    after = _tallies_of(session, school_id, ids)
-    after.subtract(before)
-    for key, n in sorted(after.items(), key=lambda item: str(item[0])):
+def count_difference(
+    session: Session,
+    snap: DutySnapshot,
+    ids: Sequence[int],
+    difference: Counter[tuple[Any, ...]],
+    *,
+    people: bool,
+) -> None:
+    """Write what a change did to these people's counts: ``difference`` is their tallies after
+    it less before (an atomic upsert per changed row, so concurrent attestations never lose a
+    count); their own rows are recounted, and with ``people`` the head count and training
+    audiences too (``bot.engine.duty_status.changing``)."""
+    for key, n in sorted(difference.items(), key=lambda item: str(item[0])):
         if not n:
             continue
         row = dict(zip(_TALLY_COLUMNS, (*key, n), strict=True))
@@ -333,111 +302,8 @@ def changing(
             )
         )
     for start in range(0, len(ids), _BATCH):
-        _people(session, school_id, snap.as_of, ids[start : start + _BATCH])
+        _people(session, snap.school_id, snap.as_of, ids[start : start + _BATCH])
     if people:
-        snap.people = _active_people(session, school_id)
-        refresh_audiences(session, school_id)
+        snap.people = _active_people(session, snap.school_id)
+        refresh_audiences(session, snap.school_id)
     session.flush()
-
-
-def close_done(session: Session, duties: Sequence[Duty], ref: str, today: date) -> int:
-    """Mark these duties done on ``today`` with ``ref`` as evidence, the counts kept in step.
-
-    The one way an attestation, a completed task or recorded training closes duties outside
-    the sweep; returns how many. Evidence given before a duty opened (a new starter reading the
-    policy before their first day) satisfies it: it is closed on the day it opens, never before.
-    """
-    if not duties:
-        return 0
-    with changing(session, duties[0].school_id, [d.person_id for d in duties]):
-        for duty in duties:
-            closed_on = max(today, duty.opened_on) if duty.opened_on else today
-            duty.status, duty.closed_on, duty.closed_reason = "done", closed_on, "done"
-            duty.evidence_ref = ref
-    return len(duties)
-
-
-# --------------------------------------------------------------------------- the rule, kept
-
-
-class DutyCountsBypassed(RuntimeError):
-    """A duty's status changed outside ``changing``/``close_done``/``recounted``."""
-
-
-_KEPT: ContextVar[bool] = ContextVar("duty_counts_kept", default=False)
-
-
-@contextmanager
-def _keeping() -> Iterator[None]:
-    token = _KEPT.set(True)
-    try:
-        yield
-    finally:
-        _KEPT.reset(token)
-
-
-@contextmanager
-def recounted(session: Session, school_id: str, today: date) -> Iterator[None]:
-    """Change many of the school's duties in the block (the sweep's plan), then count the
-    school afresh (``rebuild``) in the same transaction."""
-    with _keeping():
-        yield
-        rebuild(session, school_id, today)
-
-
-_DUTIES = cast(Table, Duty.__table__)
-_BYPASS = (
-    "a duty's status changed outside bot.engine.snapshot.changing/close_done/recounted: "
-    "the dashboard's counts would drift from the duties"
-)
-
-
-# SQL written by hand: an UPDATE that sets the duties' status, or a DELETE of duties
-_TEXTUAL_BYPASS = re.compile(
-    r"\bUPDATE\s+\"?duties\"?\s+SET\b[^;]*?\bstatus\s*=|\bDELETE\s+FROM\s+\"?duties\"?(?=[\s;]|$)",
-    re.IGNORECASE,
-)
-
-
-def _is_duties(table: Any) -> bool:
-    """The bot's own duties table (the same name in another schema object, as someone outside
-    the bot would write it, is not the bot's write)."""
-    return (getattr(table, "metadata", None) is _DUTIES.metadata
-            and getattr(table, "name", None) == _DUTIES.name)
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_orm_bypass(session: Session, _context: Any, _instances: Any) -> None:
-    if _KEPT.get():
-        return
-    for obj in session.dirty:
-        if isinstance(obj, Duty) and inspect(obj).attrs.status.history.has_changes():
-            raise DutyCountsBypassed(_BYPASS)
-    if any(isinstance(obj, Duty) for obj in session.deleted):
-        raise DutyCountsBypassed(_BYPASS)
-
-
-@event.listens_for(Engine, "before_execute")
-def _refuse_core_bypass(
-    conn: Any, statement: Any, multiparams: Any, params: Any, execution_options: Any
-) -> None:
-    if _KEPT.get():
-        return
-    if isinstance(statement, TextClause):
-        if _TEXTUAL_BYPASS.search(statement.text):
-            raise DutyCountsBypassed(_BYPASS)
-        return
-    if isinstance(statement, Delete) and _is_duties(statement.table):
-        raise DutyCountsBypassed(_BYPASS)
-    # the bot's own duties table only (the same table in another schema object, as someone
-    # outside the bot would write it, is not the bot's write)
-    if not isinstance(statement, Update) or not _is_duties(statement.table):
-        return
-    keys = {getattr(k, "key", k) for k in statement._values or ()}
-    for given in (params, *(multiparams if isinstance(multiparams, list | tuple) else ())):
-        if isinstance(given, dict):
-            keys |= set(given)
-        elif isinstance(given, list | tuple):
-            keys |= {k for row in given if isinstance(row, dict) for k in row}
-    if "status" in keys:
-        raise DutyCountsBypassed(_BYPASS)

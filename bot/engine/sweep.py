@@ -47,6 +47,7 @@ from bot.core.write_behind import write_behind
 from bot.engine.config_sync import account_event, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
+from bot.engine.duty_status import recounted
 from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import batch_facts, person_batches, school_facts
 from bot.engine.leavers import MissingPerson, missing_people
@@ -57,7 +58,6 @@ from bot.engine.remind import (
     record_stages_later,
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
-from bot.engine.snapshot import recounted
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
 

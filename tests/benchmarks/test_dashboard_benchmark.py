@@ -44,7 +44,8 @@ from bot.core.models import (
     Report,
     ReportClock,
 )
-from bot.engine.snapshot import close_done, rebuild, recounted
+from bot.engine.duty_status import close_done, recounted
+from bot.engine.snapshot import rebuild
 from bot.engine.sweep import run_sweep
 from tests.benchmarks.test_sweep_benchmark import MONDAY, PEOPLE, _build
 from tests.support.helpers import at

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.core.models import Duty, Person, Requirement, School
 from bot.core.store import Store, alembic_config
-from bot.engine.snapshot import changing
+from bot.engine.duty_status import changing
 from tests.support.keys import TEST_KEYS
 
 CYCLES = {  # cycle -> stored status

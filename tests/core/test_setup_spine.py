@@ -16,6 +16,7 @@ from bot.core.config.store import (
     latest,
     load_org,
     save,
+    set_source,
     to_yaml,
     updated,
 )
@@ -26,7 +27,6 @@ from bot.core.setup_state import (
     begin_setup,
     config_source,
     is_sending,
-    set_source,
     start_sending,
 )
 from bot.demo.builder import demo_settings, demo_setup

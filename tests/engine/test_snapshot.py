@@ -24,9 +24,10 @@ from bot.core.models import (
     PersonTally,
     PolicyVersion,
 )
+from bot.engine.duty_status import DutyCountsBypassed, close_done
 from bot.engine.leavers import confirm_leaver
 from bot.engine.settings_change import apply_settings
-from bot.engine.snapshot import DutyCountsBypassed, close_done, rebuild, roll_forward
+from bot.engine.snapshot import rebuild, roll_forward
 from bot.features.accounts.service import add_holder
 from bot.features.policies.attest import sign_aup
 from tests.features.dashboard.test_support import TODAY, Env, acknowledge_as

@@ -365,7 +365,9 @@ def mark_written(session: Session, table_name: str) -> None:
 
 def _read(session: Session, batch: Batch, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
     """The rows of ``batch`` with ``ids`` (sealed columns only)."""
-    from bot.core.store import one_of  # cycle: bot.core.store imports this module (install_tags)
+    # cycle: the store puts this module's hooks in every engine it makes (install_tags,
+    # mark_written); one_of is its one way to read by many ids (tests/test_layout.py)
+    from bot.core.store import one_of
 
     table, names = batch.table, batch.columns
     # PostgreSQL: 5,000 ids a statement as one array (a column serves as well as an attribute)

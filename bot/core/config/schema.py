@@ -31,7 +31,13 @@ from bot.core.config.reports import ClockRule, ReportSettings
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.forms import find_control_character
-from bot.core.nations import WORD_KEYS, NationPackError, pack_for, school_words_for
+from bot.core.nations import (
+    OLDER_COUNTRY,
+    WORD_KEYS,
+    NationPackError,
+    pack_for,
+    school_words_for,
+)
 
 Role = Literal[
     "staff",
@@ -410,7 +416,7 @@ class SchoolConfig(_Strict):
     name: str = Field(min_length=1, max_length=200)
     # the nation: its bank holidays close the school and stop statutory clocks' working days,
     # and its pack (bot/core/nations) gives the words; ``words`` overrides any of them
-    country: Country = "england-and-wales"
+    country: Country = OLDER_COUNTRY  # a file that names none reads as it always did
     words: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                       max_length=200)]] = {}
     headteacher: Email
@@ -460,7 +466,7 @@ class SchoolConfig(_Strict):
         if not isinstance(data, dict) or not isinstance(data.get("policies"), list):
             return data
         try:
-            words = school_words_for(str(data.get("country") or "england"),
+            words = school_words_for(str(data.get("country") or OLDER_COUNTRY),
                                      data.get("words") if isinstance(data.get("words"), dict)
                                      else None)
         except (NationPackError, ValueError, TypeError):

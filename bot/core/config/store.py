@@ -27,12 +27,11 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from bot.core import audit
+from bot.core import audit, setup_state
 from bot.core.config import ConfigError, OrgConfig, load_config
 from bot.core.config.writing import commented_yaml
 from bot.core.models import ConfigVersion, SetupState
 from bot.core.settings import Settings
-from bot.core.setup_state import config_source
 from bot.core.store import Store
 
 __all__ = [
@@ -46,6 +45,7 @@ __all__ = [
     "load_org",
     "read_once",
     "save",
+    "set_source",
     "to_yaml",
     "updated",
 ]
@@ -139,7 +139,7 @@ _STAMPS: ContextVar[dict[int, tuple[Any, ...]] | None] = ContextVar("config_stam
 def read_once() -> Iterator[None]:
     """Within the block (one web request), the configuration's stamp is read once: what is in
     force when the request begins serves the whole request, unless the request itself saves
-    settings (``save``, ``setup_state.set_source`` forget it, and again when they commit)."""
+    settings (``save`` and ``set_source`` forget it, and again when they commit)."""
     token = _STAMPS.set({})
     try:
         yield
@@ -216,7 +216,7 @@ def load_org(settings: Settings, store: Store | Session | None = None) -> OrgCon
         return load_config(settings.config_path)
     session = store.session() if isinstance(store, Store) else store
     try:
-        row = latest(session) if config_source(session) == "web" else None
+        row = latest(session) if setup_state.config_source(session) == "web" else None
     finally:
         if isinstance(store, Store):
             session.close()
@@ -269,3 +269,25 @@ def export(org: OrgConfig, path: Path, now: datetime) -> str | None:
         log.warning("settings saved, but %s could not be rewritten: %s", path, exc.strerror)
         return f"{path} could not be rewritten ({exc.strerror}); the settings were saved"
     return None
+
+
+def set_source(session: Session, source: str, *, by: str, now: datetime) -> None:
+    """Move the settings' home between school.yaml and the web pages (audited). An install
+    that predates setup is already sending, and stays so."""
+    row = setup_state.current(session)
+    if row is None:
+        row = SetupState(config_source="file", begun_at=now, begun_by=by,
+                         sending_started_at=now, sending_started_by=by)
+        session.add(row)
+        session.flush()
+    old, row.config_source = row.config_source, setup_state.check_source(source)
+    if old != row.config_source:
+        forget_stamps(session)
+        audit.record(
+            session,
+            actor=by,
+            action="setup.source_changed",
+            object_type="setup",
+            object_id=row.id,
+            details={"from": old, "to": row.config_source},
+        )

@@ -32,7 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
     "COUNTRIES",
+    "DEFAULT_NATION",
     "NATIONS",
+    "OLDER_COUNTRY",
     "WORD_KEYS",
     "Guidance",
     "NationPack",
@@ -47,12 +49,16 @@ __all__ = [
 ]
 
 HERE = Path(__file__).parent
-# every pack file beside this one is a nation (England first: the default when none is known)
+# the nation when none is chosen yet (``init``'s default, words before a school is known)
+DEFAULT_NATION = "england"
+# every pack file beside this one is a nation (the default first)
 NATIONS: tuple[str, ...] = tuple(
-    sorted((p.stem for p in HERE.glob("*.toml")), key=lambda n: (n != "england", n))
+    sorted((p.stem for p in HERE.glob("*.toml")), key=lambda n: (n != DEFAULT_NATION, n))
 )
-# the older "england-and-wales" country reads England's pack (see the docstring)
-_PACK_OF_COUNTRY = {"england-and-wales": "england"}
+# the older country, read with England's pack (see the docstring): still the country of a
+# school.yaml that names none, so a file written before nations were packs reads as it did
+OLDER_COUNTRY = "england-and-wales"
+_PACK_OF_COUNTRY = {OLDER_COUNTRY: DEFAULT_NATION}
 # every value of a school's ``country``: the nations, and the older one
 COUNTRIES: tuple[str, ...] = (*_PACK_OF_COUNTRY, *NATIONS)
 
@@ -199,4 +205,4 @@ def school_words_for(country: str, overrides: Mapping[str, str] | None = None) -
 def country_name(country: str) -> str:
     """A country as people read it: the pack's name ("Northern Ireland"); the older
     ``england-and-wales`` is "England and Wales"."""
-    return "England and Wales" if country == "england-and-wales" else pack_for(country).name
+    return "England and Wales" if country == OLDER_COUNTRY else pack_for(country).name

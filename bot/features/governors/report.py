@@ -143,6 +143,9 @@ class GovernorsReport:
     ack_owed: int = 0
     training_done: int = 0
     training_owed: int = 0
+    # the shares done, as the dashboard's figures work them out (1.0 when none are owed)
+    ack_rate: float = 1.0
+    training_rate: float = 1.0
     accounts: list[AccountLine] = field(default_factory=list)
     reports_by_category: dict[str, int] = field(default_factory=dict)
     reports_by_status: dict[str, int] = field(default_factory=dict)
@@ -154,16 +157,6 @@ class GovernorsReport:
     def overdue(self) -> list[PolicyLine]:
         """Policies past their review date."""
         return [p for p in self.policies if p.status == "overdue"]
-
-    @property
-    def ack_rate(self) -> float:
-        """Share of acknowledgements owed that are done (1.0 when none are owed)."""
-        return self.ack_done / self.ack_owed if self.ack_owed else 1.0
-
-    @property
-    def training_rate(self) -> float:
-        """Share of training duties satisfied."""
-        return self.training_done / self.training_owed if self.training_owed else 1.0
 
     @property
     def reports_total(self) -> int:
@@ -270,6 +263,7 @@ def build_report(
     report.reviewed = _reviewed(session, school.id, term, policies)
     report.ack_done, report.ack_owed = figures.ack_done, figures.ack_owed
     report.training_done, report.training_owed = figures.training_done, figures.training_owed
+    report.ack_rate, report.training_rate = figures.ack_rate, figures.training_rate
     report.accounts = [
         AccountLine(a.name, a.platform, a.holders, a.unsigned) for a in figures.accounts
     ]

@@ -14,7 +14,7 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.models import AccountHolder, Attestation, Duty, Person, PolicyVersion
 from bot.core.words import version_name
-from bot.engine import snapshot
+from bot.engine import duty_status
 from bot.features.policies.proof import ProofNeededError, progress, proof_for
 
 __all__ = ["AUP_CONSENT", "Recorded", "acknowledge", "names_match", "normalise_name", "sign_aup"]
@@ -81,7 +81,7 @@ def acknowledge(
         .order_by(Attestation.id.desc())
     )
     if previous is not None and duty.opened_on <= local_today(previous.at):
-        closed = snapshot.close_done(session, [duty], f"ack:{previous.id}", local_today(now))
+        closed = duty_status.close_done(session, [duty], f"ack:{previous.id}", local_today(now))
         return Recorded(None, True, closed)
     return _attest(
         session, person, version, [duty], "ack", {"duty": duty.id, "method": method},
@@ -161,7 +161,9 @@ def _attest(
     )
     session.add(attestation)
     session.flush()
-    closed = snapshot.close_done(session, closing, f"{prefix}:{attestation.id}", local_today(now))
+    closed = duty_status.close_done(
+        session, closing, f"{prefix}:{attestation.id}", local_today(now)
+    )
     audit.record(
         session,
         actor=person.email,

@@ -18,6 +18,7 @@ from bot.core.calendar import Country
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.emails import has_mailbox
+from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
 from bot.core.words import plain_key
 
@@ -47,7 +48,7 @@ class SchoolAnswers(_Strict):
     """The school's name and nation (whose bank holidays close it)."""
 
     name: str = Field(min_length=1, max_length=200)
-    country: Country = "england"
+    country: Country = DEFAULT_NATION
     id: Slug | None = None
 
 

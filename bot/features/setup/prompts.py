@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from bot.core.calendar import COUNTRIES
 from bot.core.context import adapters
-from bot.core.nations import school_words_for
+from bot.core.nations import DEFAULT_NATION, school_words_for
 from bot.core.ports import ConnectorError
 from bot.core.words import plural
 from bot.engine.commands import console, err
@@ -183,7 +183,7 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> N
     """Head, safeguarding lead and deputies, DPO, clerk, chair and who runs the bot day to day
     (each saved as given; the DPO and clerk may be from outside the staff list), in the words
     of the nation chosen just before."""
-    words = school_words_for(str(progress.get(("school", "country")) or "england"))
+    words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
     while not progress.get(("people", "headteacher")):
         progress.put(("people", "headteacher"),
                      _person(people, source, f"{cap(words.headteacher)} (name or email)"))
@@ -304,7 +304,7 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
     _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
     _ask(progress, ("school", "country"), lambda: _choice(
         "Nation (its bank holidays, and the safeguarding words and law it uses)", COUNTRIES,
-        "england"))
+        DEFAULT_NATION))
     platform = _ask(progress, ("platform",), lambda: _choice(
         "Where do staff have their accounts", ("local", "m365", "google"), "local"))
     _ask(progress, ("base_url",), lambda: typer.prompt("Web address staff will use",
@@ -319,7 +319,7 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
         people = _directory(progress)
     source = Path(progress.get(("directory",)) or "the directory").name
     _people(progress, people, source)
-    local = school_words_for(str(progress.get(("school", "country")) or "england"))
+    local = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
     _ask(progress, ("terms",), lambda: _terms(local.local_authority))
     folder = _ask(progress, ("policies",),
                   lambda: _existing("Policy folder (.docx, .pdf, .md)", folder=True))

@@ -20,7 +20,7 @@ from bot.core.calendar import nation_key
 from bot.core.config import load_config
 from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
-from bot.core.nations import COUNTRIES, Words, country_name, school_words_for
+from bot.core.nations import COUNTRIES, OLDER_COUNTRY, Words, country_name, school_words_for
 from bot.core.permissions import SETUP_EDITORS
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import ctx, require_roles
@@ -146,7 +146,7 @@ async def roles_save(request: Request) -> Response:
     data["chosen"] = picked
 
     def change(school: dict[str, Any]) -> None:
-        words = school_words_for(str(school.get("country") or "england-and-wales"),
+        words = school_words_for(str(school.get("country") or OLDER_COUNTRY),
                                  school.get("words") or None)
         labels = _role_labels(words)
         for box, emails in picked.items():
@@ -229,7 +229,7 @@ def settings_save(
             org = load_config(settings.config_path)
             config_store.save(session, org, by=user.email, now=now,
                               note="settings moved from school.yaml to the web pages")
-        setup_state.set_source(session, source, by=user.email, now=now)
+        config_store.set_source(session, source, by=user.email, now=now)
         if before == "web" and source == "file":
             settings.config_path.write_text(config_store.to_yaml(org), encoding="utf-8")
     return RedirectResponse("/admin/settings?saved=1", status_code=303)

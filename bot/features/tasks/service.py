@@ -14,7 +14,7 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.models import Duty, Person, Requirement, TaskCompletion
-from bot.engine import snapshot
+from bot.engine import duty_status
 from bot.features.tasks.rules import task_config
 
 __all__ = [
@@ -93,7 +93,7 @@ def complete_task(
         )
     )
     if existing is not None:
-        snapshot.close_done(session, [duty], f"task:{existing.id}", today)
+        duty_status.close_done(session, [duty], f"task:{existing.id}", today)
         return TaskResult(True, 1, person.display_name, existing.at)
     completion = TaskCompletion(
         school_id=school.id,
@@ -121,7 +121,7 @@ def complete_task(
                 )
             )
         )
-    closed = snapshot.close_done(session, duties, f"task:{completion.id}", today)
+    closed = duty_status.close_done(session, duties, f"task:{completion.id}", today)
     audit.record(
         session,
         actor=person.email,
@@ -181,7 +181,7 @@ def reconcile_tasks(session: Session, school: SchoolConfig, today: date, *, writ
         for duty_id, completion_id in to_close:
             duty = session.get(Duty, duty_id)
             if duty is not None:
-                snapshot.close_done(session, [duty], f"task:{completion_id}", today)
+                duty_status.close_done(session, [duty], f"task:{completion_id}", today)
     return len(to_close)
 
 

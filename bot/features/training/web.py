@@ -19,7 +19,7 @@ from bot.core.uploads import (
     CleanFile,
     store_file,
 )
-from bot.engine import snapshot
+from bot.engine import duty_status
 from bot.engine.web.deps import check_csrf, ctx, current_user, error_page, info_page
 from bot.engine.web.guards import clean_uploads, read_checked_form
 
@@ -90,7 +90,7 @@ async def record_training(request: Request, duty_id: int) -> Response:
         )
         session.add(record)
         session.flush()
-        snapshot.close_done(session, [duty], f"training:{record.id}", today)
+        duty_status.close_done(session, [duty], f"training:{record.id}", today)
         audit.record(
             session,
             actor=user.email,

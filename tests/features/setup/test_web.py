@@ -120,7 +120,7 @@ def test_people_in_roles_must_come_from_the_directory(site: Site) -> None:
 
 def test_file_kept_settings_are_read_only(site: Site) -> None:
     with site.ctx.store.transaction() as session:
-        setup_state.set_source(session, "file", by="it@oak.example", now=at(TODAY))
+        config_store.set_source(session, "file", by="it@oak.example", now=at(TODAY))
     site.sign_in("office@oak.example")
     page = site.client.get("/admin/terms")
     assert "your IT provider manages" in page.text and "disabled" in page.text
