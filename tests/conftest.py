@@ -172,6 +172,21 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _migrations_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test process runs the migrations once and copies the result into later empty
+    databases (tests/support/migrated.py): the suite's biggest shared cost, per test, before."""
+    from alembic import command
+
+    from tests.support.migrated import Templates
+
+    templates = Templates(command.upgrade, tmp_path_factory.mktemp("migrated"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(command, "upgrade", templates)
+        yield
+    templates.close()
+
+
 def _postgres_database() -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url

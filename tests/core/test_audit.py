@@ -246,8 +246,21 @@ def test_every_new_store_seals_even_where_an_old_one_lived(sqlite_url: str) -> N
     factories "yes" (seen on CI: 10,000 sent messages unsealed)."""
     import gc
 
+    # what earlier tests left is set aside: each gc.collect() below walks only this test's
+    # objects (a whole worker's heap took seconds a round)
+    gc.freeze()
+    try:
+        _stores_one_after_another(sqlite_url)
+    finally:
+        gc.unfreeze()
+
+
+def _stores_one_after_another(sqlite_url: str) -> None:
+    import gc
+    from datetime import date
+
     from bot.core.audit.check import check
-    from bot.core.models import Person, School
+    from bot.core.models import Person, School, TrainingRecord
 
     first = Store(sqlite_url, keys=TEST_KEYS)
     first.upgrade()
@@ -257,30 +270,6 @@ def test_every_new_store_seals_even_where_an_old_one_lived(sqlite_url: str) -> N
                            display_name="A Teacher"))
     first.dispose()
     del first, session
-    # What the worker already holds (other tests' objects: gigabytes on a long xdist worker) is
-    # set aside, so each collection below walks only this loop's objects, not the whole heap
-    # (60 full collections took 30 minutes on a loaded CI worker)
-    gc.freeze()
-    try:
-        _seal_with_new_stores(sqlite_url)
-    finally:
-        gc.unfreeze()
-    store = Store(sqlite_url, keys=TEST_KEYS)
-    with store.session() as session:
-        verdict = check(session)
-    store.dispose()
-    assert verdict.ok, verdict.problems[:3]
-    assert verdict.records["training_record"] == 120
-
-
-def _seal_with_new_stores(sqlite_url: str) -> None:
-    """Sixty stores, each made after the last is gone, each writing through itself and its
-    pinned store."""
-    import gc
-    from datetime import date
-
-    from bot.core.models import TrainingRecord
-
     for n in range(60):
         store = Store(sqlite_url, keys=TEST_KEYS)
         with store.pinned() as pinned:
@@ -293,3 +282,9 @@ def _seal_with_new_stores(sqlite_url: str) -> None:
         store.dispose()
         del store, pinned, made
         gc.collect()  # the factories are gone: their ids are free for the next ones
+    store = Store(sqlite_url, keys=TEST_KEYS)
+    with store.session() as session:
+        verdict = check(session)
+    store.dispose()
+    assert verdict.ok, verdict.problems[:3]
+    assert verdict.records["training_record"] == 120

@@ -7,6 +7,7 @@ delivered) and the Teams webhook is never called.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -71,6 +72,24 @@ def check(fake: FakeGraph, tmp_path: Path, **overrides: Any) -> list[CheckRow]:
     return run_checks(m365_settings(tmp_path, **overrides), transport=fake.transport)
 
 
+Run = Callable[[], tuple[FakeGraph, list[CheckRow]]]
+
+
+@pytest.fixture(scope="module")
+def granted(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """One run of the check with everything granted, shared by the tests that read its rows
+    (they only read). It runs inside the first test that asks, under that test's guards (no
+    network, no developer settings, the conformance check of what it exchanged)."""
+
+    @functools.cache
+    def run() -> tuple[FakeGraph, list[CheckRow]]:
+        fake = FakeGraph()
+        fake.seed_population()
+        return fake, check(fake, tmp_path_factory.mktemp("granted"))
+
+    return run
+
+
 def by_name(rows: list[CheckRow]) -> dict[str, CheckRow]:
     return {row.name: row for row in rows}
 
@@ -87,9 +106,9 @@ def send_mail_requests(fake: FakeGraph) -> list[httpx.Request]:
 
 
 def test_everything_granted_is_all_ok_and_nothing_is_sent_or_posted(
-    fake: FakeGraph, tmp_path: Path
+    granted: Run,
 ) -> None:
-    rows = check(fake, tmp_path)
+    fake, rows = granted()
     assert [row.name for row in rows] == ALL_ROWS
     assert failed(rows) == set(), [row for row in rows if not row.ok]
     assert all(row.fix is None for row in rows)
@@ -367,8 +386,9 @@ def test_form_list_that_does_not_exist_names_the_command(fake: FakeGraph, tmp_pa
     assert row.fix is not None and "compliance-bot reports microsoft-form" in row.fix
 
 
-def test_form_list_is_proved_readable(fake: FakeGraph, tmp_path: Path) -> None:
-    row = by_name(check(fake, tmp_path))["Form list"]
+def test_form_list_is_proved_readable(granted: Run) -> None:
+    fake, rows = granted()
+    row = by_name(rows)["Form list"]
     assert row.ok
     assert row.detail == (
         "list 'Form responses' readable, with its columns; responses in it now: 2"
@@ -600,10 +620,12 @@ def test_cli_missing_settings_names_the_variables(
     assert fake.requests == []
 
 
-def test_the_sent_items_lookup_is_an_optional_row(fake: FakeGraph, tmp_path: Path) -> None:
+def test_the_sent_items_lookup_is_an_optional_row(
+    fake: FakeGraph, tmp_path: Path, granted: Run
+) -> None:
     """Granted: the row says unknown outcomes are looked up; not granted, it still passes and
     says what a person then does, and how to let the bot do it."""
-    row = by_name(check(fake, tmp_path))["Mail.ReadBasic.All (optional)"]
+    row = by_name(granted()[1])["Mail.ReadBasic.All (optional)"]
     assert row.ok and "looked up by its Message-ID" in row.detail
     fake.granted.discard("Mail.ReadBasic.All")
     row = by_name(check(fake, tmp_path))["Mail.ReadBasic.All (optional)"]
@@ -630,8 +652,8 @@ def test_the_teams_bot_consent_is_probed_by_a_read(fake: FakeGraph, tmp_path: Pa
     assert "TeamsActivity.Send" in (rows["Teams bot"].fix or "")
 
 
-def test_without_a_bot_the_row_says_webhook_mode(fake: FakeGraph, tmp_path: Path) -> None:
-    row = by_name(check(fake, tmp_path))["Teams bot"]
+def test_without_a_bot_the_row_says_webhook_mode(granted: Run) -> None:
+    row = by_name(granted()[1])["Teams bot"]
     assert row.ok and "webhook mode" in row.detail
 
 

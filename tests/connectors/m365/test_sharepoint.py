@@ -365,9 +365,11 @@ def test_rows_reads_every_page_as_text_and_creates_nothing(
 ) -> None:
     assert mirror.rows() == {}  # no list yet: nothing held, nothing created
     assert [m for m, _ in calls(fake)] == ["GET"]
-    for number in range(1, 151):  # the list answers 100 items a page
-        mirror.upsert(f"CR-2026-{number:04d}", {"created": "2026-11-03", "closed": ""})
-    the_list(fake)["items"]["1"]["Closed"] = "2026-11-05"  # someone typed in our column
+    mirror.upsert("CR-2026-0001", {"created": "2026-11-03", "closed": ""})  # makes the list
+    stored = the_list(fake)
+    for number in range(2, 151):  # the list answers 100 items a page; the rest put in directly
+        stored["items"][str(number)] = stored["items"]["1"] | {"Title": f"CR-2026-{number:04d}"}
+    stored["items"]["1"]["Closed"] = "2026-11-05"  # someone typed in our column
     fake.requests.clear()
 
     rows = mirror.rows()

@@ -45,6 +45,7 @@ import base64
 import email.parser
 import email.policy
 import json
+import random
 import re
 import threading
 import time
@@ -261,6 +262,9 @@ class FakeGraph:
         self.groups: dict[str, dict[str, Any]] = {}
         self.members: dict[str, list[dict[str, str]]] = {}
         self._seq = 0
+        # the ids the fake makes up (lists, paging tokens, installations) come in the same order
+        # in every test, so an exchange repeated across tests is judged once (conformance/graph)
+        self._ids = random.Random(0)
         self._user_log: dict[str, dict[str, int]] = {}
         self._previous_manager: dict[str, str] = {}
         self._deleted_users: dict[str, int] = {}
@@ -393,6 +397,10 @@ class FakeGraph:
         self.members[group_id].remove(entry)
         self._member_log.append((self._next(), group_id, entry, False))
 
+    def _uuid(self) -> uuid.UUID:
+        """A made-up id: random-looking, the same sequence in every fake."""
+        return uuid.UUID(int=self._ids.getrandbits(128), version=4)
+
     def rename_group(self, group: str, name: str) -> None:
         """Change a group's display name."""
         group_id = group if group in self.groups else self.group_id(group)
@@ -433,7 +441,7 @@ class FakeGraph:
             columns_json.append(self._check_column(body, taken))
             taken.add(internal.casefold())
 
-        list_id = str(uuid.uuid4())
+        list_id = str(self._uuid())
         data = {
             "id": list_id,
             "displayName": name,
@@ -690,7 +698,7 @@ class FakeGraph:
     def user_installs(self, user_id: str, chat_id: str) -> None:
         """The person installs the app themself: Teams opens their chat with the bot under the
         conversation id the bot's incoming activities carry."""
-        self.installed.setdefault(user_id, f"inst-{uuid.uuid4().hex[:12]}")
+        self.installed.setdefault(user_id, f"inst-{self._uuid().hex[:12]}")
         self.chats[chat_id] = user_id
 
     def chat_of(self, user_id: str) -> str:
@@ -706,9 +714,9 @@ class FakeGraph:
             raise _Reject(400, "BadRequest", "teamsApp@odata.bind must name the catalog app")
         if user in self.installed:
             raise _Reject(409, "Conflict", "App is already installed.", record=False)
-        installation = f"inst-{uuid.uuid4().hex[:12]}"
+        installation = f"inst-{self._uuid().hex[:12]}"
         self.installed[user] = installation
-        self.chats[f"19:{uuid.uuid4().hex}@unq.gbl.spaces"] = user
+        self.chats[f"19:{self._uuid().hex}@unq.gbl.spaces"] = user
         return httpx.Response(201)
 
     def _installed_apps(self, request: httpx.Request, user: str) -> httpx.Response:
@@ -937,7 +945,7 @@ class FakeGraph:
             "value": first,
         }
         if rest:
-            token = uuid.uuid4().hex
+            token = self._uuid().hex
             self._pages[token] = (path, rest, tail)
             body["@odata.nextLink"] = f"{self.graph}{path}?{urlencode({'$skiptoken': token})}"
         else:
@@ -1803,8 +1811,7 @@ class FakeGraph:
             ),
         ]
 
-    @staticmethod
-    def _check_column(body: dict[str, Any], taken: set[str]) -> dict[str, Any]:
+    def _check_column(self, body: dict[str, Any], taken: set[str]) -> dict[str, Any]:
         name = body.get("name")
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", name):
             raise _Reject(
@@ -1818,7 +1825,7 @@ class FakeGraph:
         # a multi-line plain text column ("Note") holds up to 63,999 characters
         max_length = 63_999 if multiline else body["text"].get("maxLength", 255)
         return {
-            "id": str(uuid.uuid4()),
+            "id": str(self._uuid()),
             "name": name,
             "displayName": body.get("displayName") or name,
             "columnGroup": "Custom Columns",
@@ -1845,7 +1852,7 @@ class FakeGraph:
         columns = self._builtin_columns()
         for spec in body.get("columns") or []:
             columns.append(self._check_column(spec, {c["name"].casefold() for c in columns}))
-        list_id = str(uuid.uuid4())
+        list_id = str(self._uuid())
         lists[list_id] = {
             "id": list_id,
             "displayName": name,
