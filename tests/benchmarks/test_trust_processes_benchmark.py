@@ -38,12 +38,12 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from bot import wiring
 from bot.core.context import AppContext
 from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
 from bot.core.settings import Settings
 from bot.engine.web.links import _hand_over_pass
-from connectors import registry
 from connectors.m365.connector import build
 from tests.support.fakes.graph import CLIENT_ID, CLIENT_SECRET, SENDER, TENANT_ID
 from tests.support.graph_served import Forward
@@ -140,7 +140,7 @@ def _day(tmp_path: Path, database_url: str, own: bool, digests: int,
             monkeypatch.setenv(name, value)
     port = _free_port()
     # this process's hand-over sends through the served fake too
-    monkeypatch.setattr(registry, "_build_platform",
+    monkeypatch.setattr(wiring, "_build_platform",
                         lambda settings: build(settings, transport=Forward(port)))
     context = AppContext(Settings())
     context.store.upgrade()
