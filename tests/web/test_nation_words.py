@@ -10,7 +10,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, timedelta
 from typing import Any
 
@@ -218,15 +218,31 @@ def home_fixture(tmp_path: Any) -> Iterator[Any]:
     yield tmp_path / "school"
 
 
+@pytest.fixture(name="said", scope="module")
+def said_fixture(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+    """Everything a school in a nation is told (``_everything_said``), built once per nation
+    for the module: the scans only read it, and England's is scanned twice (for foreign words,
+    and for its own)."""
+    built: dict[str, str] = {}
+
+    def said(country: str) -> str:
+        if country not in built:
+            env = _env(tmp_path_factory.mktemp(country) / "school", country)
+            try:
+                with pytest.MonkeyPatch.context() as monkeypatch:
+                    built[country] = _everything_said(env, monkeypatch)
+            finally:
+                env.context.store.dispose()
+        return built[country]
+
+    return said
+
+
 @pytest.mark.parametrize("country", NATIONS)
 def test_no_other_nations_word_reaches_a_school(
-    home: Any, country: str, monkeypatch: pytest.MonkeyPatch
+    country: str, said: Callable[[str], str]
 ) -> None:
-    env = _env(home, country)
-    try:
-        text = _everything_said(env, monkeypatch)
-    finally:
-        env.context.store.dispose()
+    text = said(country)
     found = _foreign(text, country)
     assert not found, f"{country}:\n{found}"
     words = pack_for(country).words
@@ -240,15 +256,9 @@ def test_no_other_nations_word_reaches_a_school(
         assert subject in text, subject
 
 
-def test_an_english_school_reads_englands_words(
-    home: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_english_school_reads_englands_words(said: Callable[[str], str]) -> None:
     """The scan sees what it looks for: England's school is told of the DSL and the LADO."""
-    env = _env(home, "england")
-    try:
-        text = _everything_said(env, monkeypatch)
-    finally:
-        env.context.store.dispose()
+    text = said("england")
     assert "LADO referral decision" in text and "Designated Safeguarding Lead" in text
     assert "Keeping Children Safe in Education" in text  # the privacy notice
     assert find_foreign_words(text, "northern-ireland")  # a Northern Irish school would object
