@@ -14,7 +14,6 @@ import pexpect
 import pytest
 
 from bot.core.config import load_config
-from tests.support.bytecode import with_bytecode_cache
 from tests.support.mis_export import mis_export
 from tests.support.newcomer import policy_folder, term_calendar
 
@@ -29,7 +28,7 @@ def _spawn(folder: Path, *args: str) -> pexpect.spawn:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
     env.update(NO_COLOR="1", TERM="dumb", COLUMNS="200")
     child = pexpect.spawn(COMMAND, ["init", "--as-of", "2026-09-14", *args], cwd=str(folder),
-                          env=with_bytecode_cache(env), encoding="utf-8", timeout=WAIT,
+                          env=env, encoding="utf-8", timeout=WAIT,
                           dimensions=(50, 200))
     child.logfile_read = sys.stdout
     return child

@@ -32,7 +32,6 @@ from bot.core.nations import school_words_for
 from bot.core.store import Store
 from bot.engine.duties import PersonFacts, in_audience
 from tests.conftest import free_port
-from tests.support.bytecode import with_bytecode_cache
 from tests.support.helpers import outbox_as_sent
 from tests.support.nation_words import find_foreign_words
 from tests.support.served import wait_for
@@ -109,7 +108,7 @@ def _inputs(folder: Path, nation: str, today: date) -> None:
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
     env.update(NO_COLOR="1", TERM="dumb", COLUMNS="200")
-    return with_bytecode_cache(env)  # the four nations' commands compile the code once
+    return env
 
 
 def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
