@@ -29,7 +29,7 @@ from bot.core.models import Duty, Person
 from bot.demo.builder import build_demo
 from bot.web.app import ROUTERS, create_app
 from tests.conftest import LiveServer, _missing
-from tests.support.axe import add_axe, axe_violations
+from tests.support.axe import add_axe, axe_in_themes
 from tests.support.helpers import at
 from tests.support.paths import NODE_MODULES
 
@@ -147,10 +147,9 @@ class Phone:
         self.refused.clear()
         if "script-src 'self'" not in (response.headers.get("content-security-policy") or ""):
             problems.append("no Content-Security-Policy header")
-        for theme in THEMES:
-            self.page.evaluate("theme => { document.documentElement.dataset.theme = theme }", theme)
-            problems += axe_violations(self.page, None if theme == THEMES[0] else COLOUR_RULES)
-            width = self.page.evaluate("document.documentElement.scrollWidth")
+        found = axe_in_themes(self.page, list(THEMES), COLOUR_RULES)  # one round trip
+        for theme, (violations, width) in zip(THEMES, found, strict=True):
+            problems += violations
             self.visits.append(Visit(self.persona, where, theme, response.status, width, problems))
             problems = []
 
