@@ -174,15 +174,27 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _migrations_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Each test process runs the migrations once and copies the result into later empty
-    databases (tests/support/migrated.py): the suite's biggest shared cost, per test, before."""
+    """Each test process runs the migrations, and ``Store.upgrade``'s steps after them, once
+    and copies the result into later empty databases (tests/support/migrated.py): the suite's
+    biggest shared cost, per test, before."""
     from alembic import command
 
+    from bot.core import store
     from tests.support.migrated import Templates
 
     templates = Templates(command.upgrade, tmp_path_factory.mktemp("migrated"))
+    steps = (templates, store.seal_baseline, store.adopt_key, store.Store._at_head,
+             store.Store._log_is_keyed, store.Store.transaction)
+
+    def untouched() -> bool:  # no test has replaced a step of the upgrade
+        now = (command.upgrade, store.seal_baseline, store.adopt_key, store.Store._at_head,
+               store.Store._log_is_keyed, store.Store.transaction)
+        return all(a is b for a, b in zip(now, steps, strict=True))
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(command, "upgrade", templates)
+        patch.setattr(store.Store, "upgrade",
+                      templates.store_upgrade(store.Store.upgrade, untouched))
         yield
     templates.close()
 
