@@ -42,6 +42,35 @@ from tests.support.paths import NODE_MODULES, REPO, SHARED_POLICIES
 # tests drive the engine directly, as the app's entry points would: hand it the features' steps
 install()
 
+
+def _cli_built_once() -> None:
+    """``CliRunner.invoke`` builds the whole click command tree from the Typer app on every
+    call (~35 ms for the CLI's 50-odd commands): build it once per app and reuse it while the
+    app's registrations are what they were (a test that adds a command gets a fresh build).
+    Click commands keep no state between invocations: each gets its own context."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict[int, tuple[Any, Any, Any]] = {}
+
+    def shape(app: Any) -> Any:  # what a build depends on: the registrations, by identity
+        return (app.registered_callback, app.info,
+                tuple((c.name, c.callback) for c in app.registered_commands),
+                tuple((g.name, g.typer_instance and shape(g.typer_instance))
+                      for g in app.registered_groups))
+
+    def get_command(app: Any) -> Any:
+        now = shape(app)
+        cached = built.get(id(app))
+        if cached is None or cached[0] is not app or cached[1] != now:
+            cached = built[id(app)] = (app, now, build(app))
+        return cached[2]
+
+    typer.testing._get_command = get_command  # type: ignore[assignment]
+
+
+_cli_built_once()
+
 PG_ENV = "COMPLIANCE_BOT_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CANNOT_RUN_IN_CI = "cannot run in CI because "
@@ -185,15 +214,27 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _migrations_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Each test process runs the migrations once and copies the result into later empty
-    databases (tests/support/migrated.py): the suite's biggest shared cost, per test, before."""
+    """Each test process runs the migrations, and ``Store.upgrade``'s steps after them, once
+    and copies the result into later empty databases (tests/support/migrated.py): the suite's
+    biggest shared cost, per test, before."""
     from alembic import command
 
+    from bot.core import store
     from tests.support.migrated import Templates
 
     templates = Templates(command.upgrade, tmp_path_factory.mktemp("migrated"))
+    steps = (templates, store.seal_baseline, store.adopt_key, store.Store._at_head,
+             store.Store._log_is_keyed, store.Store.transaction)
+
+    def untouched() -> bool:  # no test has replaced a step of the upgrade
+        now = (command.upgrade, store.seal_baseline, store.adopt_key, store.Store._at_head,
+               store.Store._log_is_keyed, store.Store.transaction)
+        return all(a is b for a, b in zip(now, steps, strict=True))
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(command, "upgrade", templates)
+        patch.setattr(store.Store, "upgrade",
+                      templates.store_upgrade(store.Store.upgrade, untouched))
         yield
     templates.close()
 

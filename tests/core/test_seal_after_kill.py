@@ -14,6 +14,8 @@ record and its seal in one transaction: nothing is ever left to seal there.
 from __future__ import annotations
 
 import base64
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -43,9 +45,13 @@ MESSAGES = 8
 
 # the pass as ``compliance-bot run`` makes it, killed at one point: "send" right after the
 # platform took message N (not yet recorded), "record" right after message N's record was
-# committed, "seal" inside the pass's own sealing at its end (before it commits)
+# committed, "seal" inside the pass's own sealing at its end (before it commits). Each pass is
+# a child process forked from one helper process per module that imported the bot once (the
+# forkserver's idea): a fork costs milliseconds where a fresh interpreter's imports cost ~1.5 s
+# of CPU, and the child is still a real process killed with SIGKILL mid-pass. The helper itself
+# never opens a database; it runs single-threaded, so forking it is safe.
 DYING = textwrap.dedent("""
-    import os, signal, sys
+    import json, os, signal, sys, traceback
     from pathlib import Path
 
     import bot.core.outbox.dispatcher as outbox
@@ -55,39 +61,71 @@ DYING = textwrap.dedent("""
     from connectors.local.connector import EmlMailer
     from tests.support.keys import TEST_KEYS
 
-    url, folder, step, at = sys.argv[1:5]
-    inner = EmlMailer(Path(folder), "bot@x.org")
-    seen = {"send": 0, "record": 0, "seal": 0}
+    def dying_pass(url, folder, step, at):
+        inner = EmlMailer(Path(folder), "bot@x.org")
+        seen = {"send": 0, "record": 0, "seal": 0}
 
-    def reached(name):
-        seen[name] += 1
-        if name == step and seen[name] == int(at):
-            os.kill(os.getpid(), signal.SIGKILL)  # kill -9: no cleanup, no rollback handler
+        def reached(name):
+            seen[name] += 1
+            if name == step and seen[name] == int(at):
+                os.kill(os.getpid(), signal.SIGKILL)  # kill -9: no cleanup, no rollback
 
-    real_settle, real_seal = outbox._settle, lanes.seal_pass
+        real_settle, real_seal = outbox._settle, lanes.seal_pass
 
-    def settle(*args, **kwargs):
-        until = real_settle(*args, **kwargs)
-        reached("record")
-        return until
+        def settle(*args, **kwargs):
+            until = real_settle(*args, **kwargs)
+            reached("record")
+            return until
 
-    def seal(store, tags, lane):
-        with store.transaction() as session:  # the seal's transaction, killed before commit
-            from bot.core import audit
-            from bot.core.audit.batches import drain_tags
-            audit.record_many(session, drain_tags(session, tags, lane=lane))
-            reached("seal")
+        def seal(store, tags, lane):
+            with store.transaction() as session:  # the seal's transaction, killed before commit
+                from bot.core import audit
+                from bot.core.audit.batches import drain_tags
+                audit.record_many(session, drain_tags(session, tags, lane=lane))
+                reached("seal")
 
-    class Dying(Mailer):
-        idempotent = True
-        def send(self, message):
-            result = inner.send(message)
-            reached("send")
-            return result
+        class Dying(Mailer):
+            idempotent = True
+            def send(self, message):
+                result = inner.send(message)
+                reached("send")
+                return result
 
-    outbox._settle, lanes.seal_pass = settle, seal
-    outbox.dispatch(Store(url, keys=TEST_KEYS), Dying(), None)
+        outbox._settle, lanes.seal_pass = settle, seal
+        outbox.dispatch(Store(url, keys=TEST_KEYS), Dying(), None)
+
+    for line in sys.stdin:  # one pass per line: its arguments and where its stderr goes
+        url, folder, step, at, errors = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                out = os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                os.dup2(out, 1)  # the helper's stdout carries only the exit codes
+                os.dup2(out, 2)
+                dying_pass(url, folder, step, at)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), flush=True)  # -9: killed by SIGKILL
 """)
+
+
+@pytest.fixture(scope="module")
+def passes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[str]]:
+    """The helper process that forks each dying pass (started once for the module)."""
+    script = tmp_path_factory.mktemp("dying") / "dying.py"
+    script.write_text(DYING, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
+    with subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True, cwd=REPO, env=env) as helper:
+        yield helper
+        assert helper.stdin is not None
+        helper.stdin.close()
 
 
 def _store(url: str) -> Store:
@@ -104,12 +142,14 @@ def _store(url: str) -> Store:
     return store
 
 
-def _kill_a_pass(url: str, folder: Path, step: str, at: int, tmp_path: Path) -> None:
-    script = tmp_path / "dying.py"
-    script.write_text(DYING, encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script), url, str(folder), step, str(at)],
-                          capture_output=True, text=True, check=False, cwd=REPO)
-    assert proc.returncode == -9, proc.stderr  # killed by SIGKILL
+def _kill_a_pass(passes: subprocess.Popen[str], url: str, folder: Path, step: str, at: int,
+                tmp_path: Path) -> None:
+    errors = tmp_path / "dying.stderr"
+    assert passes.stdin is not None and passes.stdout is not None
+    passes.stdin.write(json.dumps([url, str(folder), step, at, str(errors)]) + "\n")
+    passes.stdin.flush()
+    code = int(passes.stdout.readline())
+    assert code == -9, errors.read_text(encoding="utf-8")  # killed by SIGKILL
 
 
 def _sent(store: Store) -> int:
@@ -145,11 +185,11 @@ def _intruder(url: str) -> Iterator[Connection]:
 @pytest.mark.parametrize(("step", "at"), [("send", 1), ("send", 4), ("record", 1),
                                           ("record", 5), ("seal", 1)])
 def test_a_pass_killed_anywhere_leaves_no_false_alarm(
-    database_url: str, step: str, at: int, tmp_path: Path
+    database_url: str, step: str, at: int, tmp_path: Path, passes: subprocess.Popen[str]
 ) -> None:
     store = _store(database_url)
     folder = tmp_path / "outbox"
-    _kill_a_pass(database_url, folder, step, at, tmp_path)
+    _kill_a_pass(passes, database_url, folder, step, at, tmp_path)
     recorded = _sent(store)
     # what the killed pass recorded is noted and waiting (PostgreSQL's autocommit records);
     # on SQLite each record was sealed in its own transaction
@@ -177,7 +217,7 @@ def test_a_pass_killed_anywhere_leaves_no_false_alarm(
 
 
 def test_killed_again_and_again_then_verify_is_clean_at_once(
-    database_url: str, school: SchoolBuilder, tmp_path: Path
+    database_url: str, school: SchoolBuilder, tmp_path: Path, passes: subprocess.Popen[str]
 ) -> None:
     """Four passes killed one after another, each after recording two messages (each pass's
     recovery seals what the one before left), and no dispatcher since the last: the real
@@ -185,7 +225,7 @@ def test_killed_again_and_again_then_verify_is_clean_at_once(
     store = _store(database_url)
     folder = tmp_path / "outbox"
     for _ in range(4):
-        _kill_a_pass(database_url, folder, "record", 2, tmp_path)
+        _kill_a_pass(passes, database_url, folder, "record", 2, tmp_path)
         with store.transaction() as session:  # the next pass finds the claims free
             session.execute(update(OutboxMessage).where(OutboxMessage.status.in_(
                 ("claimed", "sending"))).values(status="pending", claimed_by=None))
@@ -218,13 +258,13 @@ def _forged(tag: str) -> str:
                                      "a killed pass's tag, after its recovery",
                                      "a finished pass's tag"])
 def test_no_one_seals_their_own_change_through_the_recovery(
-    postgres_url: str, dressed: str, tmp_path: Path
+    postgres_url: str, dressed: str, tmp_path: Path, passes: subprocess.Popen[str]
 ) -> None:
     """Someone changes sent rows (and marks a queued one sent), then notes them in
     ``seal_queue`` so the recovery would seal them: it does not, and verify names each."""
     store = _store(postgres_url)
     folder = tmp_path / "outbox"
-    _kill_a_pass(postgres_url, folder, "record", 3, tmp_path)
+    _kill_a_pass(passes, postgres_url, folder, "record", 3, tmp_path)
     with store.session() as session:
         killed = session.scalar(select(SealNote.tag).limit(1))
     assert killed is not None
