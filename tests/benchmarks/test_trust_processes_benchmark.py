@@ -54,7 +54,7 @@ from tests.support.smtp import _free_port
 SCHOOLS = 40
 OWN_DIGESTS = bench_size(20, 30)  # a school's digests with a mailbox of its own (30 a minute)
 SHARED_DIGESTS = bench_size(1, 2)  # with one mailbox for the trust (29 routine a minute)
-ALERT_AFTER = 30.0  # seconds after the digests are queued
+ALERT_AFTER = 30.0  # seconds after the digests are queued, at the latest
 HANG_GUARD_SECONDS = 3600  # only stops a hung run; nothing is asserted about time
 SECRET = "bench-secret-0123456789-abcdefghijklmn"
 
@@ -157,11 +157,15 @@ def _day(tmp_path: Path, database_url: str, own: bool, digests: int,
         for role in ("--scheduler-only", "--dispatch-only", "--dispatch-only"):
             processes.append(started([*helper, "cli", str(port), "run", role], env=environment,
                                      log=tmp_path / f"process-{len(processes)}.log", cwd=cwd))
-        alert = None
+        alert, waiting = None, 0
         deadline = time.monotonic() + HANG_GUARD_SECONDS
         while time.monotonic() < deadline:
-            if alert is None and time.time() - opened >= ALERT_AFTER:
-                alert = _alert(context)
+            # the alert is queued once the digests are leaving (or ALERT_AFTER at the latest),
+            # so that it always has digests queued before it to overtake, whatever the size
+            if alert is None and (
+                (left := _left(context)) < SCHOOLS * digests or time.time() - opened >= ALERT_AFTER
+            ):
+                waiting, alert = left, _alert(context)
             if alert is not None and not _left(context):
                 break
             for process in processes:
@@ -179,7 +183,7 @@ def _day(tmp_path: Path, database_url: str, own: bool, digests: int,
         stop(fake)
         context.store.dispose()
     assert alert is not None
-    return {"opened": opened, "alert": alert, **accepted}
+    return {"opened": opened, "alert": alert, "waiting": waiting, **accepted}
 
 
 def _report(title: str, day: dict[str, Any], digests: int, own: bool) -> None:
@@ -213,9 +217,11 @@ def _report(title: str, day: dict[str, Any], digests: int, own: bool) -> None:
           f"the alert at the last school accepted {delay:.1f} s after it was queued; "
           f"{day['refused']} requests answered 429; {len(sent)} messages accepted, "
           f"0 duplicates, 0 lost")
+    print(f"(the alert was queued with {day['waiting']} digests still waiting)")
     # on the real clock, times are figures, not assertions (a busy machine slows everything);
     # what is asserted is the order: the alert left while the digests queued before it waited
-    assert alert_at < done[-1], "the alert waited for the digests queued before it"
+    if day["waiting"]:
+        assert alert_at < done[-1], "the alert waited for the digests queued before it"
 
 
 @pytest.mark.benchmark
