@@ -111,7 +111,8 @@ def source(
     with app.store.transaction() as session:
         before = config_source(session)
         if kept_in is not None and kept_in != before:
-            set_source(session, kept_in, by=_by(actor), now=now)
+            set_source(session, kept_in, by=_by(actor), now=now,
+                       schools=[s.id for s in org.schools])
             if kept_in == "web":
                 apply_settings(session, org, by=_by(actor), now=now, today=local_today(now),
                                note=f"settings moved from {path.name} to the web pages",
@@ -133,29 +134,64 @@ def source(
 
 
 @friendly
-def start_sending(actor: Actor = None) -> None:
-    """End the preview: from now on reminders, alerts and digests are sent (``--as``: the
-    head or an admin; without it, the computer account running the command)."""
+def start_sending(
+    actor: Actor = None,
+    school: Annotated[
+        str | None,
+        typer.Option("--school", help="The school to start (its id in the settings); needed "
+                     "when the trust has several."),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Start every school of the trust (a trust-wide "
+                           "administrator).")
+    ] = False,
+) -> None:
+    """End a school's preview: from now on its reminders, alerts and digests are sent (``--as``:
+    the school's head or an admin, or a trust-wide administrator; without it, the computer
+    account running the command). Each school of a trust starts on its own."""
     from bot.core.models import utcnow
     from bot.core.setup_state import start_sending as begin
 
     app = context()
+    schools = app.config.schools
+    if every and school:
+        fail("give --school or --all, not both.")
+    if every:
+        chosen = list(schools)
+    elif school is None and len(schools) > 1:
+        fail("this trust has several schools: say which with --school ("
+             + ", ".join(f"{s.id} for {s.name}" for s in schools) + "), or --all for every "
+             "school.", highlight=False, soft_wrap=True)
+    else:
+        found = [s for s in schools if school is None or s.id == school]
+        if not found:
+            fail(f"there is no school {school!r} in the settings (the schools are "
+                 + ", ".join(s.id for s in schools) + ").", highlight=False, soft_wrap=True)
+        chosen = found
     if actor:
-        # the same people as the setup page's button: a school's headteacher or its admins
-        allowed = {e.lower() for school in app.config.schools
-                   for e in (school.headteacher, *school.admins)}
-        if actor.strip().lower() not in allowed:
+        # the same people as the setup page's button: the school's headteacher or its admins,
+        # or a trust-wide administrator for any school
+        who = actor.strip().lower()
+        trust = {e.lower() for e in app.config.organisation.trust_admins}
+        refused = [s for s in chosen if who not in trust
+                   and who not in {e.lower() for e in (s.headteacher, *s.admins)}]
+        if refused:
             fail(
-                f"{actor} is not the head or an admin of the school "
-                "here: only they can start sending (the head, or someone listed under "
-                "admins in the school's settings).", highlight=False, soft_wrap=True,
+                f"{actor} is not the head or an admin of {refused[0].name}: only they (the "
+                "head, or someone listed under admins in the school's settings) or a "
+                "trust-wide administrator can start sending there.",
+                highlight=False, soft_wrap=True,
             )
     with app.store.transaction() as session:
-        started = begin(session, by=_by(actor), now=utcnow())
-    if started:
-        console.print(
-            "[green]Sending has started.[/] The next sweep queues the reminders planned; "
-            "run `compliance-bot sweep` to send them now."
-        )
-    else:
-        console.print("Sending had already started; nothing changed.")
+        started = [s for s in chosen
+                   if begin(session, s.id, by=_by(actor), now=utcnow())]
+    for s in chosen:
+        if s in started:
+            console.print(
+                f"[green]Sending has started at {s.name}.[/] The next sweep queues the "
+                "reminders planned; run `compliance-bot sweep` to send them now.",
+                highlight=False,
+            )
+        else:
+            console.print(f"{s.name} had already started sending; nothing changed.",
+                          highlight=False)

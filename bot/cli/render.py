@@ -330,12 +330,12 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
     now = utcnow()
     day = today or local_today(now)
     with ctx.store.session() as session:
-        if not is_sending(session):
-            console.print(f"[bold yellow]{_PREVIEW_LINE}[/]")
         for school in ctx.config.schools:
             f = compute_figures(session, school.id, day, now=now)
             f.calendar_question = school.term_dates_question(day)
             console.rule(f"[bold]{school.name}[/] — {day:%A} {day.day} {day:%B %Y}")
+            if not is_sending(session, school.id):
+                console.print(f"[bold yellow]{_PREVIEW_LINE}[/]")
             console.print(
                 f"Acknowledgements: [bold]{pct(f.ack_rate)}[/] (target {pct(f.ack_target)})"
                 f"   Training: [bold]{pct(f.training_rate)}[/]"

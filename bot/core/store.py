@@ -47,7 +47,7 @@ from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 from bot.core.audit import GENESIS, KEYS, adopt_key
 from bot.core.audit.batches import install_tags, mark_written
 from bot.core.audit.seals import install as seal_records
-from bot.core.audit.seals import seal_baseline
+from bot.core.audit.seals import seal_baseline, seal_new_kinds
 from bot.core.models import AuditHead
 from bot.core.sqlite_gate import GatedConnection, gate_for
 from bot.core.write_behind import install as keep_lent
@@ -392,12 +392,15 @@ class Store:
 
         Seeding here, not on first use, means two first writers cannot race to create it.
         """
-        carry_unkeyed = False
+        carry_unkeyed = upgraded = False
+        before = None
         if not self._at_head():
             from alembic import command
 
             carry_unkeyed = not self._log_is_keyed()
+            before = self._revision()
             command.upgrade(alembic_config(self.engine), "head")
+            upgraded = True
         with self.transaction() as session:
             if session.get(AuditHead, 1) is None:
                 session.add(AuditHead(id=1, last_hash=GENESIS, count=0))
@@ -406,6 +409,16 @@ class Store:
                 adopt_key(session, carry_unkeyed=carry_unkeyed)
                 if carry_unkeyed:
                     seal_baseline(session)
+                elif upgraded:
+                    seal_new_kinds(session, before)
+
+    def _revision(self) -> str | None:
+        """The database's revision (None: no schema yet)."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            found: str | None = conn.scalar(text("SELECT version_num FROM alembic_version"))
+            return found
 
     def _log_is_keyed(self) -> bool:
         """Whether the schema already has the keyed audit log (migration 0027). Only the

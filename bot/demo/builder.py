@@ -171,7 +171,8 @@ def demo_setup(settings: Settings, today: date) -> tuple[OrgConfig, date]:
     admin = first.schools[0].admins[0]
     ctx = AppContext(settings)
     with ctx.store.transaction() as session:
-        start_sending(session, by=admin, now=_school_day_at(start))
+        for school in first.schools:
+            start_sending(session, school.id, by=admin, now=_school_day_at(start))
     # everyone starts the autumn in post; the leaver leaves part-way (see _seed_history)
     settings.directory_file.write_text(_staff_list(days, leaver_in_post=True), encoding="utf-8")
     return config(days), as_of

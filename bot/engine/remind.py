@@ -551,7 +551,8 @@ class ReminderRun:
                    for d in plan_digests(duties, self.people, self.requirements,
                                          self.cadences, self.school.headteacher, self.today,
                                          self.held)]
-        fresh = new_keys(session, "reminder", [key for key, _ in digests]) if self.write \
+        fresh = new_keys(session, self.school.id, "reminder",
+                         [key for key, _ in digests]) if self.write \
             else set()
         stages: dict[int, tuple[int, int]] = {}
         for key, digest in digests:

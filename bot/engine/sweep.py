@@ -304,7 +304,7 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     session, school, today = full.session, full.school, full.today
     result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
                          school_day=is_reminder_day(school, today))
-    result.preview = not is_sending(session)
+    result.preview = not is_sending(session, school.id)
     # in preview: plan who would be asked, queue nothing
     run = replace(full, write=full.write and not result.preview)
 

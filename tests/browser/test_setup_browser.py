@@ -153,7 +153,7 @@ def test_first_run_setup_and_edits_show_on_the_dashboard(
         assert page.locator("#preview").count() == 0
 
     with ctx.store.session() as session:
-        assert setup_state.is_sending(session)
+        assert setup_state.is_sending(session, "oak")
         actions = session.scalars(
             select(AuditEvent.action).where(AuditEvent.actor == "office@oak.example")
         ).all()

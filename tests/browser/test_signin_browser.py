@@ -113,5 +113,5 @@ def test_a_local_school_signs_in_by_emailed_link_and_starts_sending(
         page.goto(f"{url}/me")
         assert "/signin" in page.url
     with ctx.store.session() as session:
-        assert setup_state.is_sending(session)
+        assert setup_state.is_sending(session, "oak")
     ctx.store.dispose()

@@ -75,9 +75,9 @@ def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_s
                                  urgency=Urgency.ROUTINE,
                                  draft=draft)
     with ctx.store.transaction() as session:
-        assert start_sending(session, by="office@oak.example", now=at(MONDAY, 9))
-        assert not start_sending(session, by="office@oak.example", now=at(MONDAY, 9))
-        assert is_sending(session)
+        assert start_sending(session, "oak", by="office@oak.example", now=at(MONDAY, 9))
+        assert not start_sending(session, "oak", by="office@oak.example", now=at(MONDAY, 9))
+        assert is_sending(session, "oak")
     results, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
                                as_of=MONDAY, now=at(MONDAY, 10))
     assert not results[0].preview and sum(r.queued for r in results[0].reminders) == 4

@@ -40,6 +40,7 @@ from bot.core.models import (
     PolicyVersion,
     Report,
     Requirement,
+    School,
 )
 
 __all__ = ["Verdict", "check"]
@@ -58,6 +59,7 @@ _NOUNS = {
     "policy_version": ("policy version", "policy versions"),
     "policy_review": ("policy review", "policy reviews"),
     "task_completion": ("task completion", "task completions"),
+    "school_lifecycle": ("school's sending state", "schools' sending states"),
     "person": ("person", "people"),
     "person_role": ("role", "roles"),
     "requirement": ("requirement", "requirements"),
@@ -264,6 +266,12 @@ def _policy(session: Session, policy_id: Any) -> str:
     return session.scalar(select(Policy.title).where(Policy.id == policy_id)) or "a policy"
 
 
+def _school(session: Session, school_id: Any) -> str:
+    """A school's name as stored (else 'a school not yet stored')."""
+    name = session.scalar(select(School.name).where(School.id == str(school_id)))
+    return name or "a school not yet stored"
+
+
 def _requirement(session: Session, requirement_id: Any) -> str | None:
     """A requirement's title (None when it has none, or is no longer stored)."""
     return session.scalar(select(Requirement.title).where(Requirement.id == requirement_id))
@@ -296,6 +304,8 @@ def _name(session: Session, kind: Kind, ident: dict[str, Any], record_id: int) -
             return f"Version {get('label')} of {_policy(session, get('policy_id'))}"
         case "policy_review":
             return f"The review of {_policy(session, get('policy_id'))} on {get('reviewed_on')}"
+        case "school_lifecycle":
+            return f"Whether {_school(session, get('school_id'))} has started sending"
         case _:
             title = _requirement(session, get("requirement_id"))
             return (

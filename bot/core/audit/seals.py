@@ -41,6 +41,7 @@ from bot.core.models import (
     Report,
     ReportAttachment,
     ReportEntry,
+    SchoolLifecycle,
     TaskCompletion,
     TrainingRecord,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "row_digest",
     "seal_baseline",
     "seal_existing",
+    "seal_new_kinds",
 ]
 
 SEALED = "record.sealed"
@@ -77,6 +79,9 @@ class Kind:
     name: str
     model: type[Base]
     ident: tuple[str, ...]
+    # the migration that made the kind, when it may have filled the table with rows of the
+    # records kept before (``seal_new_kinds`` seals those on that upgrade)
+    since: str | None = None
 
     @property
     def table(self) -> Table:
@@ -98,6 +103,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("policy_version", PolicyVersion, ("policy_id", "label")),
     Kind("policy_review", PolicyReview, ("policy_id", "reviewed_on")),
     Kind("task_completion", TaskCompletion, ("requirement_id", "person_id", "cycle")),
+    Kind("school_lifecycle", SchoolLifecycle, ("school_id",), since="0042"),
 )
 _BY_MODEL: dict[type[Any], Kind] = {k.model: k for k in KINDS}
 
@@ -181,6 +187,21 @@ def seal_existing(session: Session) -> dict[str, int]:
         while batch := list(itertools.islice(entries, _CHUNK)):  # streamed, 500 a time
             audit.record_many(session, batch)
             counts[kind.name] += len(batch)
+    return counts
+
+
+def seal_new_kinds(session: Session, before: str | None) -> dict[str, int]:
+    """Seal, as a baseline, the rows an upgrade from revision ``before`` (None: an empty
+    database) wrote into the tables of kinds it created (``Kind.since``), e.g. each school's
+    lifecycle copied from the install's setup row. ``Store.upgrade`` calls it on that upgrade
+    only: a row added later outside the bot stays unsealed, and ``audit verify`` names it."""
+    counts: dict[str, int] = {}
+    for kind in KINDS:
+        if kind.since is None or (before is not None and before >= kind.since):
+            continue
+        entries = list(_entries(session, kind, None, BASELINE_ACTOR, None))
+        audit.record_many(session, entries)
+        counts[kind.name] = len(entries)
     return counts
 
 

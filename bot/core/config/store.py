@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, time
@@ -271,15 +271,19 @@ def export(org: OrgConfig, path: Path, now: datetime) -> str | None:
     return None
 
 
-def set_source(session: Session, source: str, *, by: str, now: datetime) -> None:
+def set_source(
+    session: Session, source: str, *, by: str, now: datetime, schools: Iterable[str] = ()
+) -> None:
     """Move the settings' home between school.yaml and the web pages (audited). An install
-    that predates setup is already sending, and stays so."""
+    that predates setup is already sending, and its ``schools`` (and every school stored)
+    stay so."""
     row = setup_state.current(session)
     if row is None:
         row = SetupState(config_source="file", begun_at=now, begun_by=by,
                          sending_started_at=now, sending_started_by=by)
         session.add(row)
         session.flush()
+        setup_state.adopt_schools(session, schools, by=by, now=now)
     old, row.config_source = row.config_source, setup_state.check_source(source)
     if old != row.config_source:
         forget_stamps(session)

@@ -68,6 +68,7 @@ from bot.core.models.running import RateLimitBucket as RateLimitBucket
 from bot.core.models.running import StepFailure as StepFailure
 from bot.core.models.running import SweepRun as SweepRun
 from bot.core.models.setup import ConfigVersion as ConfigVersion
+from bot.core.models.setup import SchoolLifecycle as SchoolLifecycle
 from bot.core.models.setup import SetupState as SetupState
 from bot.core.models.signin import SignInLink as SignInLink
 from bot.core.models.snapshot import AudienceSize as AudienceSize

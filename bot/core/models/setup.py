@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Numbered, utcnow
 
-__all__ = ["ConfigVersion", "SetupState"]
+__all__ = ["ConfigVersion", "SchoolLifecycle", "SetupState"]
 
 
 class SetupState(Numbered):
-    """The one org-wide row written at setup: the settings' home and whether sending has begun.
+    """The one org-wide row written at setup: where the settings live, and since when.
 
-    No row means the install predates setup (or is the demo): settings come from school.yaml and
-    the bot sends as it always has.
+    No row means the install predates setup: settings come from school.yaml and every school
+    sends as it always has. Whether a school has started sending is its own
+    (``SchoolLifecycle``); the row's own ``sending_started_*`` are kept from before (#54).
     """
 
     __tablename__ = "setup_state"
@@ -24,6 +25,23 @@ class SetupState(Numbered):
     config_source: Mapped[str] = mapped_column(String(10), default="file")
     begun_at: Mapped[datetime] = mapped_column(default=utcnow)
     begun_by: Mapped[str] = mapped_column(String(320))
+    sending_started_at: Mapped[datetime | None] = mapped_column()
+    sending_started_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class SchoolLifecycle(Numbered):
+    """One school's own preview / sending state (a trust's schools start one by one, #54).
+
+    Once setup exists, a school without a row is in preview (a school added to a live trust);
+    sealed into the audit chain (``audit.seals``), so a change made behind the bot's back is
+    found by ``audit verify``. ``school_id`` is the configuration's id: the row may be written
+    before the school's first sweep has stored the school.
+    """
+
+    __tablename__ = "school_lifecycles"
+    __table_args__ = (UniqueConstraint("school_id"),)
+    school_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sending_started_at: Mapped[datetime | None] = mapped_column()
     sending_started_by: Mapped[str | None] = mapped_column(String(320))
 

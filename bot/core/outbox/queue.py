@@ -49,11 +49,12 @@ NEVER_HELD = frozenset({"link_renewal", "signin_link", "delivery_alert", "aup_re
                         "step_failed", "teams_reply"})
 
 
-def held_in_preview(session: Session, purpose: str) -> bool:
-    """True when this purpose must not be queued yet because the school is in preview."""
+def held_in_preview(session: Session, school_id: str, purpose: str) -> bool:
+    """True when this purpose must not be queued yet because ``school_id`` is in preview
+    (another school of the trust having started changes nothing)."""
     if purpose in NEVER_HELD or purpose.startswith("report_"):
         return False
-    return not is_sending(session)
+    return not is_sending(session, school_id)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def _insert(session: Session, row: dict[str, Any]) -> bool:
     One statement (``INSERT … ON CONFLICT DO NOTHING``) on the session's connection: a stored
     report queues its alerts with it, and a read, a savepoint and an ORM flush per row cost
     the form's answer more than the write did."""
-    if held_in_preview(session, row["purpose"]):
+    if held_in_preview(session, row["school_id"], row["purpose"]):
         return False
     session.flush()  # what the row refers to, added to the session, is written first
     table = OutboxMessage.__table__
@@ -175,19 +176,19 @@ def enqueue_emails(
     One query finds existing keys and one bulk INSERT writes the rest: a 10,000-person
     reminder run must not cost 10,000 round trips. In preview nothing held is added.
     """
-    fresh = new_keys(session, purpose, [key for key, _ in items])
+    fresh = new_keys(session, school_id, purpose, [key for key, _ in items])
     items = [(key, draft) for key, draft in items if key in fresh]
     return add_emails(session, school_id=school_id, purpose=purpose, urgency=urgency,
                       items=items, not_before=not_before)
 
 
-def new_keys(session: Session, purpose: str, keys: Sequence[str]) -> set[str]:
+def new_keys(session: Session, school_id: str, purpose: str, keys: Sequence[str]) -> set[str]:
     """The keys not in the outbox yet: what ``add_emails`` may add (none held in preview).
 
     A caller that checks first can prepare what depends on it (a sweep records the reminder
     stage on its duties) and add the emails later in the same transaction.
     """
-    if held_in_preview(session, purpose):
+    if held_in_preview(session, school_id, purpose):
         return set()
     existing: set[str] = set()
     among, chunk = one_of(session, OutboxMessage.idempotency_key, "keys")

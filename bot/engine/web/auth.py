@@ -179,7 +179,8 @@ def start_session(
                          object_id=person.id, school_id=person.school_id,
                          details=details or None)
             # a school still in preview: its admins and headteacher land on the setup page
-            first = not next_path and person.role_names & SETUP_EDITORS and not is_sending(session)
+            first = (not next_path and person.role_names & SETUP_EDITORS
+                     and not is_sending(session, person.school_id))
             return RedirectResponse("/setup" if first else safe_next(next_path), status_code=303)
     raise refuse(request, refused.reason, refused.words, email, via=via)
 

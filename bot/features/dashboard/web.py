@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import Report, utcnow
-from bot.core.permissions import SETUP_EDITORS
+from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.store import Store
 from bot.core.words import school_words
 from bot.engine import snapshot
@@ -282,7 +282,11 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "talks": talks,
                 "complaints": complaints,
                 "preview": preview,
-                "can_start_sending": bool(set(viewer.roles) & SETUP_EDITORS),
+                # the school's own head or admin, or a trust-wide administrator (#54)
+                "can_start_sending": bool(set(viewer.roles) & SETUP_EDITORS)
+                and viewer.person is not None and (
+                    viewer.school.id == viewer.person.school_id
+                    or bool(viewer.person.role_names & TRUST_ADMINS)),
                 "sending_started": request.query_params.get("sending") == "started",
                 "extras": extras,
                 "extras_labels": {k: _label(k) for k in extras or {}},

@@ -17,7 +17,7 @@ from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
-from bot.engine.web.deps import check_csrf, ctx, render, require_roles
+from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, apply_change
 
@@ -75,10 +75,12 @@ def show(
     request: Request, template: str, data: dict[str, Any], *, status_code: int = 200
 ) -> Response:
     """Render a settings page with what every one of them shows: where the settings live,
-    whether they may be changed here, preview, and the setup steps."""
+    whether they may be changed here, the signed-in person's school's preview, and the setup
+    steps."""
+    user = current_user(request)
     with ctx(request).store.session() as session:
         source = setup_state.config_source(session)
-        preview = not setup_state.is_sending(session)
+        preview = user is not None and not setup_state.is_sending(session, user.school_id)
     base: dict[str, Any] = {
         "source": source,
         "editable": source == "web",

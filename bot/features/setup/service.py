@@ -291,7 +291,7 @@ class Preview:
 
 def preview_of(session: Session, school_id: str) -> Preview | None:
     """None once sending has started; otherwise what the newest check planned and held."""
-    if is_sending(session):
+    if is_sending(session, school_id):
         return None
     stats = session.scalar(
         select(SweepRun.stats)

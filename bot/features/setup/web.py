@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from bot.core import audit, setup_state
 from bot.core.calendar import nation_key
@@ -64,17 +65,44 @@ def setup_page(request: Request) -> Response:
                 "report_clocks": clock_summary(school),
                 "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
                 "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
-                "without_edition": without_edition(session, school)}
+                "without_edition": without_edition(session, school),
+                "trust_schools": _trust_schools(session, request, user)}
     return show(request, "setup.html", data)
 
 
+def _trust_schools(session: Session, request: Request, user: Person) -> list[dict[str, Any]]:
+    """For a trust-wide administrator of several schools: each school's name and whether it
+    is sending (empty for anyone else: they start their own school only)."""
+    schools = ctx(request).config.schools
+    if not trust_wide(user) or len(schools) < 2:
+        return []
+    return [{"id": s.id, "name": s.name, "sending": setup_state.is_sending(session, s.id)}
+            for s in schools]
+
+
 @router.post("/setup/start-sending", include_in_schema=False)
-def start_sending(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    """End preview: from now on the sweep queues the reminders it plans (audited, once)."""
+def start_sending(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    school: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """End one school's preview: from now on the sweep queues the reminders it plans for that
+    school (audited under the school, once). ``school``: the signed-in person's own when not
+    given; another school (or ``*``, every school) only for a trust-wide administrator."""
     user = editor(request, csrf_token)
+    schools = [s.id for s in ctx(request).config.schools]
+    chosen = school or user.school_id
+    if chosen != user.school_id and not trust_wide(user):
+        raise HTTPException(403, "You can start sending for your own school only: a trust-wide "
+                            "administrator can start the others.")
+    if chosen != "*" and chosen not in schools:
+        raise HTTPException(404, "There is no such school.")
+    now = utcnow()
     with ctx(request).store.transaction() as session:
-        setup_state.start_sending(session, by=user.email, now=utcnow())
-    return RedirectResponse("/dashboard?sending=started", status_code=303)
+        for school_id in schools if chosen == "*" else [chosen]:
+            setup_state.start_sending(session, school_id, by=user.email, now=now)
+    where = "" if chosen in ("*", user.school_id) else f"&school={chosen}"
+    return RedirectResponse(f"/dashboard?sending=started{where}", status_code=303)
 
 
 # --------------------------------------------------------------------------- school details
@@ -229,7 +257,8 @@ def settings_save(
             org = load_config(settings.config_path)
             config_store.save(session, org, by=user.email, now=now,
                               note="settings moved from school.yaml to the web pages")
-        config_store.set_source(session, source, by=user.email, now=now)
+        config_store.set_source(session, source, by=user.email, now=now,
+                                schools=[s.id for s in org.schools])
         if before == "web" and source == "file":
             settings.config_path.write_text(config_store.to_yaml(org), encoding="utf-8")
     return RedirectResponse("/admin/settings?saved=1", status_code=303)

@@ -140,7 +140,7 @@ def test_start_sending_ends_preview_once(site: Site) -> None:
                             follow_redirects=False)
     assert done.status_code == 303
     with site.ctx.store.session() as session:
-        assert setup_state.is_sending(session)
+        assert setup_state.is_sending(session, "oak")
         assert session.scalar(select(func.count()).select_from(AuditEvent)
                               .where(AuditEvent.action == "sending.started")) == 1
 
