@@ -31,6 +31,7 @@ from bot.features.reports.step import report_sweep
 from bot.features.tasks.step import tasks_step
 from bot.features.teamsbot.deliver import TeamsDigests
 from bot.features.teamsbot.step import head_dashboard_step, teams_needs_step
+from bot.features.trust.step import trust_digest_step
 from bot.features.visitors.service import purge_visitors
 from bot.features.visitors.step import visitors_step
 from connectors.base import CheckRow
@@ -63,6 +64,7 @@ STEPS: tuple[Step, ...] = (
     governor_alerts,
     digest_step,
     head_dashboard_step,  # with the digest: the head's card in their chat, when the bot has one
+    trust_digest_step,  # the trust's overview, queued once a week by the first sweep due
     complaints_step,
     decision_reminders_step,  # the order of the last three is the old single "extras" step's
     tasks_step,
@@ -78,6 +80,7 @@ TITLES = {
     governor_alerts.__name__: "sending the governors' policy review alerts",
     digest_step.__name__: "sending the weekly digest",
     head_dashboard_step.__name__: "sending the headteacher's dashboard card",
+    trust_digest_step.__name__: "sending the trust's weekly safeguarding overview",
     complaints_step.__name__: "warning about data protection complaints falling due",
     decision_reminders_step.__name__: "reminding about decisions due for review",
     tasks_step.__name__: "setting recurring tasks",

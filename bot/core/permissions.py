@@ -28,6 +28,7 @@ __all__ = [
     "REVIEW_RECORDERS",
     "SETUP_EDITORS",
     "TRUST_ADMINS",
+    "TRUST_OVERSIGHT",
 ]
 
 # the bot's administrators: a school's own, and the trust's (who also see the whole trust)
@@ -57,3 +58,6 @@ POLICY_EDITORS = frozenset({"headteacher", "clerk"}) | ADMINS
 REVIEW_RECORDERS = LEADERSHIP | ADMINS
 # the first-run setup, the settings pages and "Start sending"
 SETUP_EDITORS = frozenset({"headteacher"}) | ADMINS
+# the trust's safeguarding leads (``organisation.trust_safeguarding_leads``): every school's
+# headline counts on /trust and in a weekly email, never a report's content or subject
+TRUST_OVERSIGHT = frozenset({"trust_safeguarding_lead"})

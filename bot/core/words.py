@@ -66,7 +66,7 @@ def default_words() -> Words:
 ROLE_ORDER: tuple[str, ...] = (
     "staff", "governor", "volunteer", "supply", "clerk", "headteacher", "dsl", "deputy_dsl",
     "dpo", "chair_of_governors", "safeguarding_governor", "account_holder", "admin",
-    "trust_admin",
+    "trust_admin", "trust_safeguarding_lead",
 )
 _PLAIN_ROLES = {  # the rest read as they are written ("volunteer")
     "supply": "supply staff",
@@ -74,6 +74,7 @@ _PLAIN_ROLES = {  # the rest read as they are written ("volunteer")
     "account_holder": "official account holder",
     "admin": "administrator",
     "trust_admin": "trust-wide administrator",
+    "trust_safeguarding_lead": "trust safeguarding lead",
 }
 # the roles whose names are the school's words (``Words``), under the same key but the chair's
 _ROLE_WORD = {"chair_of_governors": "chair"}

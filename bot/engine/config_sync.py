@@ -98,7 +98,8 @@ def _load_people(session: Session, school_id: str) -> _People:
 
 
 def _sync_config_roles(
-    session: Session, school: SchoolConfig, people: _People, trust_admins: Sequence[str] = ()
+    session: Session, school: SchoolConfig, people: _People, trust_admins: Sequence[str] = (),
+    trust_leads: Sequence[str] = (),
 ) -> None:
     """Config-named roles (head, DSLs, admins, the trust's admins...) replace the previous
     config-named roles."""
@@ -109,6 +110,7 @@ def _sync_config_roles(
         ("deputy_dsl", school.deputy_dsl),
         ("admin", school.admins),
         ("trust_admin", trust_admins),
+        ("trust_safeguarding_lead", trust_leads),
     ):
         for email in filter(None, emails):
             wanted_roles[email].add(role)
@@ -121,7 +123,8 @@ def _sync_config_roles(
     for p in session.scalars(select(Person).where(Person.id.in_(concerned))):
         p.replace_roles("config", wanted_roles.get(p.email, set()))
     for email in wanted_roles:
-        if email in known or email not in trust_admins:  # a trust admin of another school
+        # a trust admin or safeguarding lead of another school
+        if email in known or email not in (*trust_admins, *trust_leads):
             people.find(email, "school roles")
 
 
@@ -372,7 +375,8 @@ def sync_config(
     official accounts and config-named roles. Returns warnings (e.g. unknown people)."""
     ensure_school(session, school)
     people = _load_people(session, school.id)
-    _sync_config_roles(session, school, people, config.organisation.trust_admins)
+    _sync_config_roles(session, school, people, config.organisation.trust_admins,
+                       config.organisation.trust_safeguarding_leads)
     policies = _sync_policies(session, config, school, today, people)
     _sync_requirements(session, school, policies, today)
     _sync_accounts(session, school, policies, people, today)

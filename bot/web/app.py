@@ -47,6 +47,7 @@ from bot.features.signin import web as signin_web
 from bot.features.tasks import web as tasks_web
 from bot.features.teamsbot import web as teamsbot_web
 from bot.features.training import web as training_web
+from bot.features.trust import web as trust_web
 from bot.features.visitors import web as visitors_web
 from bot.web import legal, me
 from bot.web.errors import ErrorReferenceMiddleware
@@ -75,6 +76,7 @@ ROUTERS = (
     accounts_web.router,
     policies_web.router,
     governors_web.router,
+    trust_web.router,
     training_web.router,
     decisions_web.router,
     tasks_web.router,

@@ -598,6 +598,9 @@ class Organisation(_Strict):
     # the trust-wide administrators: in every school they are a person of, they administer
     # the school and see the whole trust's settings (a school's own admins see only theirs)
     trust_admins: list[Email] = []
+    # the trust's safeguarding leads: they see each school's headline counts on /trust and in
+    # a weekly email (never a report's content or subject), in no school's own pages (#54)
+    trust_safeguarding_leads: list[Email] = []
 
 
 class OrgConfig(_Strict):

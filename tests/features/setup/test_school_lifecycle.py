@@ -35,14 +35,29 @@ NAMES = {"oak": "Oakfield Primary", "hill": "Hillside Academy"}
 def _school(sid: str) -> dict[str, Any]:
     domain = f"{sid}.example"
     return {
-        "id": sid, "name": NAMES[sid], "headteacher": f"head@{domain}",
-        "dsl": [f"head@{domain}"], "admins": [f"admin@{domain}"],
-        "policies": [{"id": f"safeguarding-{sid}", "title": "Safeguarding Policy",
-                      "version": "1", "document": f"policies/safeguarding-{sid}.md",
-                      "published": str(MONDAY)}],
-        "requirements": [{"id": f"ack-{sid}", "kind": "acknowledge_policy",
-                          "policy": f"safeguarding-{sid}", "audience": {"roles": ["staff"]},
-                          "due_days": 14}],
+        "id": sid,
+        "name": NAMES[sid],
+        "headteacher": f"head@{domain}",
+        "dsl": [f"head@{domain}"],
+        "admins": [f"admin@{domain}"],
+        "policies": [
+            {
+                "id": f"safeguarding-{sid}",
+                "title": "Safeguarding Policy",
+                "version": "1",
+                "document": f"policies/safeguarding-{sid}.md",
+                "published": str(MONDAY),
+            }
+        ],
+        "requirements": [
+            {
+                "id": f"ack-{sid}",
+                "kind": "acknowledge_policy",
+                "policy": f"safeguarding-{sid}",
+                "audience": {"roles": ["staff"]},
+                "due_days": 14,
+            }
+        ],
     }
 
 
@@ -53,13 +68,16 @@ def _trust(school: SchoolBuilder, url: str) -> AppContext:
     school.others = [_school("hill")]
     school.organisation = {"name": "Test Trust", "trust_admins": [TRUST_ADMIN]}
     school.people = [
-        Row(f"{who}@{sid}.example", f"{who.title()} {sid.title()}", "staff", "All Staff",
-            school=sid)
-        for sid in NAMES for who in ("head", "admin", "amy", "ben")
+        Row(
+            f"{who}@{sid}.example", f"{who.title()} {sid.title()}", "staff", "All Staff", school=sid
+        )
+        for sid in NAMES
+        for who in ("head", "admin", "amy", "ben")
     ] + [Row(TRUST_ADMIN, "Tara Trust", "staff", "All Staff", school="oak")]
     for sid in NAMES:
         (school.home / "policies" / f"safeguarding-{sid}.md").write_text(
-            f"# Safeguarding {sid}\n", encoding="utf-8")
+            f"# Safeguarding {sid}\n", encoding="utf-8"
+        )
     context = school.context(url, demo=True, base_url="http://testserver")
     with context.store.transaction() as session:
         begin_setup(session, source="file", by="cli:init", now=at(MONDAY, 7))
@@ -68,8 +86,15 @@ def _trust(school: SchoolBuilder, url: str) -> AppContext:
 
 def _sweep(context: AppContext, hour: int) -> dict[str, bool]:
     """One sweep of the trust (nothing delivered); each school's preview flag."""
-    results, _ = run_sweep(context.store, context.settings, context.config, context.connectors,
-                           as_of=MONDAY, now=at(MONDAY, hour), deliver=False)
+    results, _ = run_sweep(
+        context.store,
+        context.settings,
+        context.config,
+        context.connectors,
+        as_of=MONDAY,
+        now=at(MONDAY, hour),
+        deliver=False,
+    )
     return {r.school_id: r.preview for r in results}
 
 
@@ -79,7 +104,8 @@ def _queued(context: AppContext) -> dict[str, int]:
         rows = session.execute(
             select(OutboxMessage.school_id, func.count())
             .where(OutboxMessage.purpose.in_(("reminder", "digest")))
-            .group_by(OutboxMessage.school_id))
+            .group_by(OutboxMessage.school_id)
+        )
         return {sid: n for sid, n in rows}
 
 
@@ -122,14 +148,19 @@ def test_hillside_starting_sends_nothing_of_oakfields_until_its_own_head_starts(
     with trust.store.session() as session:
         started = session.execute(
             select(AuditEvent.actor, AuditEvent.school_id, AuditEvent.object_id)
-            .where(AuditEvent.action == "sending.started").order_by(AuditEvent.seq)).all()
-        assert [tuple(r) for r in started] == [("admin@hill.example", "hill", "hill"),
-                                              ("head@oak.example", "oak", "oak")]
+            .where(AuditEvent.action == "sending.started")
+            .order_by(AuditEvent.seq)
+        ).all()
+        assert [tuple(r) for r in started] == [
+            ("admin@hill.example", "hill", "hill"),
+            ("head@oak.example", "oak", "oak"),
+        ]
         assert check(session).ok  # each school's state is sealed as the bot wrote it
 
 
 def test_a_trust_admin_starts_every_school_and_a_school_added_later_starts_in_preview(
-    trust: AppContext, school: SchoolBuilder,
+    trust: AppContext,
+    school: SchoolBuilder,
 ) -> None:
     _sweep(trust, 8)  # the directory is read: the trust's administrator is known
     client = TestClient(create_app(trust.settings))
@@ -182,19 +213,31 @@ def test_a_lifecycle_changed_in_sql_is_named_by_audit_verify(trust: AppContext) 
     with trust.store.session() as session:
         assert check(session).ok
     with trust.store.engine.begin() as conn:  # someone with database access, not the bot
-        conn.execute(text("UPDATE school_lifecycles SET sending_started_at = NULL,"
-                          " sending_started_by = NULL WHERE school_id = 'hill'"))
-        conn.execute(text("INSERT INTO school_lifecycles (school_id, created_at,"
-                          " sending_started_at, sending_started_by) VALUES ('oak',"
-                          " '2026-11-23 09:00:00', '2026-11-23 09:00:00', 'someone')"))
+        conn.execute(
+            text(
+                "UPDATE school_lifecycles SET sending_started_at = NULL,"
+                " sending_started_by = NULL WHERE school_id = 'hill'"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO school_lifecycles (school_id, created_at,"
+                " sending_started_at, sending_started_by) VALUES ('oak',"
+                " '2026-11-23 09:00:00', '2026-11-23 09:00:00', 'someone')"
+            )
+        )
     with trust.store.session() as session:
         assert not is_sending(session, "hill") and is_sending(session, "oak")
         verdict = check(session)
     assert not verdict.ok
-    assert ("Whether Hillside Academy has started sending was changed after it was recorded "
-            "(sending started at, sending started by).") in verdict.problems
-    assert ("Whether Oakfield Primary has started sending is not in the audit log: it was added"
-            " directly to the database, or the log was cut short.") in verdict.problems
+    assert (
+        "Whether Hillside Academy has started sending was changed after it was recorded "
+        "(sending started at, sending started by)."
+    ) in verdict.problems
+    assert (
+        "Whether Oakfield Primary has started sending is not in the audit log: it was added"
+        " directly to the database, or the log was cut short."
+    ) in verdict.problems
 
 
 @pytest.mark.parametrize("set_up", [True, False], ids=["set-up", "before-setup"])
@@ -205,13 +248,21 @@ def test_0042_gives_every_stored_school_the_installs_state_sealed(
     command.upgrade(alembic_config(store.engine), "0041")
     with store.engine.begin() as conn:
         for sid, name in NAMES.items():
-            conn.execute(text("INSERT INTO schools (id, name, created_at) VALUES"
-                              " (:id, :name, '2026-09-01 08:00:00')"), {"id": sid, "name": name})
+            conn.execute(
+                text(
+                    "INSERT INTO schools (id, name, created_at) VALUES"
+                    " (:id, :name, '2026-09-01 08:00:00')"
+                ),
+                {"id": sid, "name": name},
+            )
         if set_up:
-            conn.execute(text(
-                "INSERT INTO setup_state (config_source, begun_at, begun_by, sending_started_at,"
-                " sending_started_by) VALUES ('web', '2026-09-01 08:00:00', 'cli:init',"
-                " '2026-09-02 08:00:00', 'head@oak.example')"))
+            conn.execute(
+                text(
+                    "INSERT INTO setup_state (config_source, begun_at, begun_by, sending_started_at,"
+                    " sending_started_by) VALUES ('web', '2026-09-01 08:00:00', 'cli:init',"
+                    " '2026-09-02 08:00:00', 'head@oak.example')"
+                )
+            )
     store.upgrade()
     with store.session() as session:
         rows = session.scalars(select(SchoolLifecycle).order_by(SchoolLifecycle.school_id)).all()

@@ -1,0 +1,103 @@
+"""The trust's counts read from each school's figures, and the weekly email to its
+safeguarding leads, queued through the outbox once per ISO week."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.config import OrgConfig
+from bot.core.messages import notice
+from bot.core.models import OutboxMessage
+from bot.core.outbox import Urgency, enqueue_email
+from bot.core.setup_state import is_sending
+from bot.core.words import plural
+from bot.features.dashboard.api import compute_figures, week_key
+from bot.features.trust.rules import SchoolCounts, digest_key, school_line, totals
+
+__all__ = ["PURPOSE", "bad_settings", "queue_trust_digest", "trust_counts"]
+
+PURPOSE = "trust_digest"
+
+
+def bad_settings(session: Session, school_id: str) -> bool | None:
+    """Whether the school is held on its last good settings because its own entry is invalid.
+
+    None: this install does not record it yet (per-school validation, #54 item 2, is built
+    beside this); the one place the trust's figures read it from.
+    """
+    return None
+
+
+def trust_counts(
+    session: Session, config: OrgConfig, today: date, now: datetime
+) -> list[SchoolCounts]:
+    """Every school's headline counts, in the configuration's order (counts only: the
+    dashboard's figures, which leave out reports about a headteacher)."""
+    rows = []
+    for school in config.schools:
+        f = compute_figures(session, school.id, today, now=now)
+        running = f.running_clocks - f.clocks_overdue
+        rows.append(
+            SchoolCounts(
+                name=school.name,
+                sending=is_sending(session, school.id),
+                bad_settings=bad_settings(session, school.id),
+                overdue_duties=f.overdue_duties,
+                open_reports=f.open_reports,
+                deadlines_passed=f.clocks_overdue,
+                deadlines_running=running,
+                reports_without_deadline=max(f.open_reports - f.reports_with_clocks, 0),
+                policies_overdue=f.policies_overdue,
+            )
+        )
+    return rows
+
+
+def queue_trust_digest(
+    session: Session,
+    config: OrgConfig,
+    school_id: str,
+    today: date,
+    now: datetime,
+    *,
+    base_url: str,
+) -> bool:
+    """Queue this week's email to the trust's safeguarding leads (filed under ``school_id``,
+    the school whose sweep queued it); False when there are none or it is already queued."""
+    leads = tuple(config.organisation.trust_safeguarding_leads)
+    key = digest_key(week_key(today))
+    if not leads or session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+    ):
+        return False
+    rows = trust_counts(session, config, today, now)
+    total = totals(rows)
+    name = config.organisation.name
+    subject = f"Weekly safeguarding overview — {name}, week {week_key(today)}"
+    draft = notice(
+        school=name,
+        to=leads,
+        subject=subject,
+        paragraphs=[
+            f"Here is how the schools of {name} stand this week (as of {today:%A} "
+            f"{today.day} {today:%B %Y}). These are counts only: no report's content or "
+            "subject is ever included.",
+            f"Across the trust's {plural(total.schools, 'school')}: "
+            f"{plural(total.overdue_duties, 'overdue duty', 'overdue duties')}, "
+            f"{plural(total.open_reports, 'open report')} "
+            f"({plural(total.deadlines_passed, 'deadline')} passed), "
+            f"{plural(total.policies_overdue, 'policy', 'policies')} overdue for review, "
+            f"{total.in_preview} in preview, {total.bad_settings} held on their last good "
+            "settings.",
+        ],
+        facts=[(row.name, school_line(row)) for row in rows],
+        button_url=f"{base_url.rstrip('/')}/trust",
+        button_text="Open the trust overview",
+        small="Sent every Monday morning in term time to the trust's safeguarding leads.",
+    )
+    return enqueue_email(
+        session, school_id=school_id, key=key, purpose=PURPOSE, urgency=Urgency.ROUTINE, draft=draft
+    )

@@ -1,0 +1,129 @@
+"""The trust's safeguarding oversight (bot.features.trust, #54 item 4): the trust's safeguarding
+lead sees every school's headline counts on /trust and in one weekly email through the outbox
+(keyed by the week), never a report's content, subject or reference; a school's head keeps only
+their own school's pages; a teacher is refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.context import AppContext
+from bot.core.models import OutboxMessage
+from bot.core.setup_state import begin_setup, start_sending
+from bot.engine.sweep import run_sweep
+from bot.features.reports.intake import submit_report
+from bot.web.app import create_app
+from tests.features.reports.test_support import REF, TestClient, sign_in, submission, sync_people
+from tests.support.helpers import Row, SchoolBuilder, at
+
+MONDAY = date(2026, 11, 23)
+LEAD = "lead@oak.example"
+SECRET = "Messages about a pupil were shared in the staff room."
+NAMES = {"oak": "Oakfield Primary", "hill": "Hillside Academy"}
+
+
+def _school(sid: str) -> dict[str, Any]:
+    domain = f"{sid}.example"
+    return {
+        "id": sid,
+        "name": NAMES[sid],
+        "headteacher": f"head@{domain}",
+        "dsl": [f"dsl@{domain}"],
+        "admins": [f"admin@{domain}"],
+        "policies": [],
+        "requirements": [],
+    }
+
+
+@pytest.fixture(scope="module")
+def trust(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppContext, TestClient]]:
+    """Oakfield (sending) and Hillside (in preview, one open report), one safeguarding lead;
+    swept on Monday morning, when the week's digests are due."""
+    builder = SchoolBuilder(tmp_path_factory.mktemp("trust") / "school")
+    builder.school = _school("oak")
+    builder.others = [_school("hill")]
+    builder.organisation = {"name": "Vale Trust", "trust_safeguarding_leads": [LEAD]}
+    builder.people = [
+        Row(
+            f"{who}@{sid}.example", f"{who.title()} {sid.title()}", "staff", "All Staff", school=sid
+        )
+        for sid in NAMES
+        for who in ("head", "dsl", "admin", "amy")
+    ] + [Row(LEAD, "Lee Lead", "staff", "All Staff", school="oak")]
+    context = builder.context(
+        f"sqlite:///{builder.home / 'trust.db'}", demo=True, base_url="http://testserver"
+    )
+    sync_people(context, MONDAY)
+    with context.store.transaction() as session:
+        begin_setup(session, source="file", by="cli:init", now=at(MONDAY, 7))
+        start_sending(session, "oak", by="head@oak.example", now=at(MONDAY, 7))
+        submit_report(
+            session,
+            context.config.school("hill"),
+            submission(category="staff_concern", what_happened=SECRET),
+            now=at(MONDAY, 8),
+            base_url="http://testserver",
+            actor="public-link",
+        )
+    for hour in (9, 10):  # the second sweep of the week queues no second overview
+        run_sweep(
+            context.store,
+            context.settings,
+            context.config,
+            context.connectors,
+            as_of=MONDAY,
+            now=at(MONDAY, hour),
+            deliver=False,
+        )
+    yield context, TestClient(create_app(context.settings, context))
+    context.store.dispose()
+
+
+def test_the_trust_lead_sees_every_schools_counts_and_no_reports_content(
+    trust: tuple[AppContext, TestClient],
+) -> None:
+    _, client = trust
+    sign_in(client, LEAD)
+    page = client.get("/trust")
+    assert page.status_code == 200
+    assert "Oakfield Primary" in page.text and "Hillside Academy" in page.text
+    assert "<script" not in page.text
+    hill = page.text[page.text.index("Hillside Academy</th>") :].split("</tr>")[0]
+    cells = [c.split(">")[-1] for c in hill.split("</td>")[:-1]]
+    # sending, settings, overdue duties, open reports, deadline passed, running, none running
+    assert cells[0] == "in preview" and cells[3] == "1"
+    assert SECRET not in page.text and not REF.search(page.text)
+    assert "member of staff" not in page.text.lower()
+
+
+@pytest.mark.parametrize("who", ["head@hill.example", "amy@oak.example", "admin@oak.example"])
+def test_nobody_else_opens_the_trust_page(trust: tuple[AppContext, TestClient], who: str) -> None:
+    _, client = trust
+    sign_in(client, who)
+    assert client.get("/trust").status_code == 403
+    if who == "head@hill.example":  # their own school's dashboard, as before; not Oakfield's
+        assert client.get("/dashboard").status_code == 200
+        assert "Oakfield Primary" not in client.get("/dashboard").text
+
+
+def test_the_weekly_overview_goes_once_to_the_leads_with_counts_only(
+    trust: tuple[AppContext, TestClient],
+) -> None:
+    context, _ = trust
+    with context.store.session() as session:
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "trust_digest")
+        ).all()
+    assert [(r.idempotency_key, r.recipients) for r in rows] == [("trust-digest:2026-W48", [LEAD])]
+    body = json.dumps(rows[0].payload) + rows[0].subject
+    assert "Oakfield Primary" in body and "Hillside Academy" in body
+    assert "1 open report (0 with a deadline passed, 1 running, 0 without one)" in body, body
+    assert "in preview" in body
+    assert SECRET not in body and not REF.search(body)
+    assert "member of staff" not in body.lower()
