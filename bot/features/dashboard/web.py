@@ -288,6 +288,8 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                     viewer.school.id == viewer.person.school_id
                     or bool(viewer.person.role_names & TRUST_ADMINS)),
                 "sending_started": request.query_params.get("sending") == "started",
+                # in a trust each school starts on its own: say this one's state (#54)
+                "in_trust": len(ctx(request).config.schools) > 1,
                 "extras": extras,
                 "extras_labels": {k: _label(k) for k in extras or {}},
                 "rollup": rollup,

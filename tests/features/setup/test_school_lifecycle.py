@@ -135,6 +135,7 @@ def test_hillside_starting_sends_nothing_of_oakfields_until_its_own_head_starts(
     assert _start(client, "oak") == 403  # another school's: only a trust-wide administrator
     assert _start(client) == 303  # their own school
     assert "Hillside Academy is sending" in client.get("/setup").text
+    assert "Hillside Academy is sending" in client.get("/dashboard").text
     assert _sweep(trust, 9) == {"oak": True, "hill": False}
     queued = _queued(trust)
     assert queued.get("hill", 0) > 0 and "oak" not in queued  # Oakfield: nothing at all
