@@ -85,10 +85,10 @@ class SettingsProblem:
 
 @dataclass(frozen=True)
 class Standing:
-    """How the configuration in force was built: each accepted school's settings (canonical
-    JSON, to store as its last good ones) and each school's problem."""
+    """How the configuration in force was built: the schools whose entries passed (to store as
+    their last good settings) and each school's problem."""
 
-    accepted: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, JSON)
+    accepted: Mapping[str, SchoolConfig] = field(default_factory=dict)  # by school id
     problems: tuple[SettingsProblem, ...] = ()
 
 
@@ -198,17 +198,14 @@ def _missing_documents(
     return problems
 
 
-def _resolve(
-    where: Path | str,
-    text: str,
-    data: dict[str, Any],
-    base_dir: Path,
-    stored: Mapping[str, LastGood],
-) -> tuple[OrgConfig, Standing]:
-    """The configuration in force from parsed settings, school by school (see the module)."""
+def _split(
+    where: Path | str, text: str, data: dict[str, Any], base_dir: Path
+) -> tuple[list[str], dict[int, list[str]], OrgConfig | None]:
+    """The problems of the whole file (organisation, the list of schools) and of each school
+    entry (by its index), each one line naming file, line and field; the whole configuration
+    when it has none."""
     try:
-        OrgConfig.model_validate({**data, "base_dir": base_dir})
-        errors: list[tuple[tuple[Any, ...], int, str]] = []
+        return [], {}, OrgConfig.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
         errors = located_problems(where, text, exc)
     per_school: dict[int, list[str]] = {}
@@ -218,41 +215,64 @@ def _resolve(
             per_school.setdefault(loc[1], []).append(message)
         else:
             whole.append(message)
+    return whole, per_school, None
+
+
+def _failed(
+    sid: str, entry: Any, said: list[str], good: LastGood | None, trust_admins: Sequence[str]
+) -> tuple[SchoolConfig | None, SettingsProblem]:
+    """A school whose entry fails: its last good settings (None: held) and its problem."""
+    kept = _restore(good) if good is not None else None
+    name = entry.get("name") if isinstance(entry, dict) else None
+    problem = SettingsProblem(
+        sid,
+        kept.name if kept else (name if isinstance(name, str) and name else sid),
+        "\n".join(said),
+        good.accepted_at if kept and good else None,
+        _admins(good.school if kept and good else entry, trust_admins),
+    )
+    return kept, problem
+
+
+def _resolve(
+    where: Path | str,
+    text: str,
+    data: dict[str, Any],
+    base_dir: Path,
+    stored: Mapping[str, LastGood],
+) -> tuple[OrgConfig, Standing]:
+    """The configuration in force from parsed settings, school by school (see the module)."""
+    whole, per_school, valid = _split(where, text, data, base_dir)
     if whole:  # the organisation, or the list of schools itself
         return _whole_file("\n".join(whole), stored, base_dir)
     organisation = Organisation.model_validate(data["organisation"])
     lines = line_index(text)
     schools: list[SchoolConfig] = []
-    accepted: dict[str, tuple[str, str]] = {}
+    accepted: dict[str, SchoolConfig] = {}
     problems: list[SettingsProblem] = []
     for index, entry in enumerate(data["schools"]):
         sid = entry.get("id") if isinstance(entry, dict) else None
         sid = sid if isinstance(sid, str) and sid else f"schools[{index}]"
         said = per_school.get(index, [])
-        school = None if said else SchoolConfig.model_validate(entry)
+        school = valid.schools[index] if valid is not None else None
+        if school is None and not said:
+            school = SchoolConfig.model_validate(entry)
         if school is not None:
             said = _missing_documents(where, lines, index, school, base_dir)
         if school is not None and not said:
             schools.append(school)
-            accepted[sid] = (school.name, _canonical(organisation, school))
+            accepted[sid] = school
             continue
-        good = stored.get(sid)
-        kept = _restore(good) if good is not None else None
-        if kept is not None:
-            schools.append(kept)
-        name = entry.get("name") if isinstance(entry, dict) else None
-        problems.append(
-            SettingsProblem(
-                sid,
-                kept.name if kept else (name if isinstance(name, str) and name else sid),
-                "\n".join(said),
-                good.accepted_at if kept and good else None,
-                _admins(good.school if kept and good else entry, organisation.trust_admins),
-            )
-        )
+        kept, problem = _failed(sid, entry, said, stored.get(sid), organisation.trust_admins)
+        schools += [kept] if kept is not None else []
+        problems.append(problem)
     if not schools:
         raise ConfigError(problems_text(where, problems))
-    org = OrgConfig(organisation=organisation, schools=schools, base_dir=base_dir)
+    org = (
+        valid
+        if valid is not None and not problems
+        else OrgConfig(organisation=organisation, schools=schools, base_dir=base_dir)
+    )
     return _attach(org, Standing(accepted, tuple(problems)))
 
 
@@ -300,8 +320,9 @@ def record(session: Session, org: OrgConfig, now: datetime) -> list[SettingsProb
         row.name = name[:200]
         return row
 
-    for school_id, (name, document) in standing.accepted.items():
-        row = row_of(school_id, name)
+    for school_id, school in standing.accepted.items():
+        row = row_of(school_id, school.name)
+        document = _canonical(org.organisation, school)
         digest = hashlib.sha256(document.encode()).hexdigest()
         if row.sha256 != digest:
             row.document, row.sha256, row.accepted_at = document, digest, now
