@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.core.config import ConfigError, load_config
+from bot.core.config import ConfigError
 from bot.core.context import AppContext
 from bot.core.models import utcnow
 from bot.core.outbox import DispatchStats, Mailbox, dispatch
@@ -44,8 +44,9 @@ def pause_after(stats: DispatchStats, now: datetime) -> float:
 
 
 def _alerts(ctx: AppContext) -> AdminAlerts | None:
-    try:  # read afresh each pass, like the scheduler's job
-        return AdminAlerts.of(load_config(ctx.settings.config_path).schools)
+    try:  # read again whenever the settings change; a school whose entry fails is on its
+        # last good settings (``per_school``), so one school's mistake keeps no one's alerts
+        return AdminAlerts.of(ctx.config.schools)
     except ConfigError as exc:  # a broken school.yaml must not stop delivery
         log.warning("dispatch worker: configuration not read (%s); refusal alerts wait", exc)
         return None

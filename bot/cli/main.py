@@ -518,8 +518,13 @@ def _compact_database(ctx: AppContext) -> None:
 @friendly
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
+    from bot.core.config.per_school import problems_text, standing_of
+
     ctx = context(database="unused")
     config = ctx.config
+    standing = standing_of(config)
+    if standing is not None and standing.problems:  # every school's entry must pass here
+        raise ConfigError(problems_text(ctx.settings.config_path, standing.problems))
     n = len(config.schools)
     console.print(f"[green]{ctx.settings.config_path}: valid[/] — {plural(n, 'school')}")
     for school in config.schools:

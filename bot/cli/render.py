@@ -14,12 +14,14 @@ from rich.panel import Panel
 from rich.table import Column, Table
 
 from bot.core.clock import local_today, to_local
+from bot.core.config.per_school import settings_problems, standing_of
 from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
 from bot.core.words import plural, stage_list
 from bot.engine.directory import held_back, held_back_lines
 from bot.engine.leavers import RemovalStop, missing_people, pending_removals
+from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import failing_steps
 from bot.features.dashboard.cards import pct  # whole percent rounded down, as on the dashboard
 from bot.features.dashboard.figures import compute_figures
@@ -29,7 +31,7 @@ from bot.features.setup.service import NOBODY_OWES, nobody_owes
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from bot.core.config import SchoolConfig
+    from bot.core.config import OrgConfig, SchoolConfig
     from bot.core.context import AppContext
     from bot.core.outbox import DispatchStats
     from bot.core.outbox.delivery import Trouble
@@ -330,6 +332,7 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
     now = utcnow()
     day = today or local_today(now)
     with ctx.store.session() as session:
+        _print_settings_problems(console, session, ctx.config)
         for school in ctx.config.schools:
             f = compute_figures(session, school.id, day, now=now)
             f.calendar_question = school.term_dates_question(day)
@@ -356,6 +359,18 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             console.print(_reports_table(f))
         waiting = trouble(session, now, [school.id for school in ctx.config.schools])
     print_trouble(console, waiting)
+
+
+def _print_settings_problems(console: Console, session: Session, config: OrgConfig) -> None:
+    """Each school whose settings fail the checks now: what is in force meanwhile and what to
+    fix (file, line, setting), as read now (else as the last sweep recorded it)."""
+    standing = standing_of(config)
+    problems = standing.problems if standing is not None else settings_problems(session)
+    for problem in problems:
+        console.print(f"[bold red]Settings not applied:[/] {describe_settings(problem)}",
+                      highlight=False)
+        for line in problem.message.splitlines():
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
 def _print_failing_steps(console: Console, session: Session, school: SchoolConfig) -> None:

@@ -204,6 +204,12 @@ def _publish_document(
 ) -> None:
     """A new version when the configured document is new (by content)."""
     path = config.resolve(Path(str(pc.document)))
+    if not path.exists() and policy.current_version is not None:
+        # a school on its last good settings whose document has since gone (its entry fails
+        # the checks for it, ``per_school``): the stored version stays current
+        warnings.append(f"{where}.document: document not found: {path}; keeping the current "
+                        "version")
+        return
     if not path.exists():
         raise SyncError(f"{where}.document: document not found: {path}")
     data = path.read_bytes()

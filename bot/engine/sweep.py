@@ -58,6 +58,7 @@ from bot.engine.remind import (
     record_stages_later,
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
+from bot.engine.settings_problems import record_settings
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
 
@@ -562,6 +563,9 @@ def run_sweep(
 ) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """Sweep every school (each in its own transaction), then dispatch the outbox once.
 
+    ``config`` holds the schools in force: a school whose settings fail the checks is on its
+    last good ones or left out (``bot.core.config.per_school``); the sweep records them first.
+
     The directory (and the extra people file) is read once for the whole sweep, whatever the
     number of schools (``ReadOnce``): each school takes its share of the one listing."""
     steps = registered()  # the features' steps, handed over by the app at start-up
@@ -571,6 +575,11 @@ def run_sweep(
     )
     moment = now or utcnow()
     today = as_of or local_today(moment)
+    if write:  # each school's last good settings and problem; a new problem mailed once
+        try:
+            record_settings(store, config, moment)
+        except Exception as exc:  # the schools in force still sweep
+            log_failure("(all)", "settings problems", exc)
     results: list[SchoolSweep] = []
     for school in config.schools:
         try:

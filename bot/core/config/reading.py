@@ -10,7 +10,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-__all__ = ["SchoolYamlLoader", "format_loc", "line_index", "load_yaml", "yaml_problems"]
+__all__ = [
+    "SchoolYamlLoader", "format_loc", "line_index", "load_yaml", "located_problems",
+    "yaml_problems",
+]
 
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 
@@ -84,10 +87,13 @@ _PLAIN = {"extra_forbidden": "unknown key (check the spelling)",
           "missing": "required key is missing"}
 
 
-def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, str]]:
-    """Every validation error as (line, "file line N: key: problem"), in file order."""
+def located_problems(
+    path: Path | str, text: str, exc: ValidationError
+) -> list[tuple[tuple[Any, ...], int, str]]:
+    """Every validation error as (YAML path, line or 0, "file line N: key: problem"), in file
+    order; ``path`` is the file (or, for saved settings, the words that say where they are)."""
     lines = line_index(text)
-    found: dict[str, int] = {}
+    found: dict[str, tuple[tuple[Any, ...], int]] = {}
     for error in exc.errors():
         # pydantic puts union/literal branch names in loc; keep the YAML path part
         loc = tuple(p for p in error["loc"] if p not in ("function-after",))
@@ -96,5 +102,11 @@ def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int
                     None)
         msg = _PLAIN.get(error["type"]) or error["msg"].removeprefix("Value error, ")
         where = f" line {line}" if line else ""
-        found.setdefault(f"{path}{where}: {format_loc(loc)}: {msg}", line or 0)
-    return sorted(((line, text) for text, line in found.items()), key=lambda p: p[0])
+        found.setdefault(f"{path}{where}: {format_loc(loc)}: {msg}", (loc, line or 0))
+    return sorted(((loc, line, said) for said, (loc, line) in found.items()),
+                  key=lambda p: p[1])
+
+
+def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, str]]:
+    """Every validation error as (line, "file line N: key: problem"), in file order."""
+    return [(line, said) for _loc, line, said in located_problems(path, text, exc)]

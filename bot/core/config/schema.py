@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     ValidationInfo,
@@ -609,6 +610,8 @@ class OrgConfig(_Strict):
     organisation: Organisation
     schools: list[SchoolConfig] = Field(min_length=1)
     base_dir: Path = Path(".")
+    # how the schools in force were chosen, one by one (``per_school.Standing``), when they were
+    _standing: Any = PrivateAttr(default=None)
 
     def school(self, school_id: str | None = None) -> SchoolConfig:
         """The school with this id (the first when None)."""
@@ -624,9 +627,9 @@ class OrgConfig(_Strict):
         return path if path.is_absolute() else self.base_dir / path
 
 
-def load_config(path: Path) -> OrgConfig:
-    """Read and validate the configuration; raise ConfigError naming file, key, line and
-    problem for every error found (one per line, in file order)."""
+def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
+    """The file's text and its parsed mapping, before the checks; raise ConfigError naming
+    file and line when it cannot be read at all (missing, not YAML, a control character)."""
     if not path.exists():
         raise ConfigError(
             f"{path}: configuration file not found (run `compliance-bot demo` for an example, "
@@ -653,6 +656,13 @@ def load_config(path: Path) -> OrgConfig:
             f"{path}{where}: {format_loc(loc)}: contains {found}, which cannot be stored; "
             "remove it from the file"
         )
+    return text, data
+
+
+def load_config(path: Path) -> OrgConfig:
+    """Read and validate the configuration; raise ConfigError naming file, key, line and
+    problem for every error found (one per line, in file order)."""
+    text, data = read_config_file(path)
     try:
         config = OrgConfig.model_validate({**data, "base_dir": path.parent})
     except ValidationError as exc:

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, time
-from pathlib import Path, PurePath
+from datetime import datetime
+from pathlib import Path
 from time import monotonic
 from typing import Any
 
@@ -28,8 +28,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit, setup_state
-from bot.core.config import ConfigError, OrgConfig, load_config
-from bot.core.config.writing import commented_yaml
+from bot.core.config import OrgConfig, per_school
+from bot.core.config.writing import commented_yaml, plain
 from bot.core.models import ConfigVersion, SetupState
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -53,19 +53,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _plain(value: Any) -> Any:
-    """Values YAML and JSON both write as a person would: times as 08:00, paths as text."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, time):
-        return f"{value:%H:%M}"
-    if isinstance(value, PurePath):
-        return str(value)
-    return value
-
-
 # school settings written out even when they are the defaults, so a person sees them to change
 ALWAYS_WRITTEN = ("country", "sending_window")
 
@@ -79,7 +66,7 @@ def document(org: OrgConfig) -> dict[str, Any]:
         merged = {**written, **{k: full[k] for k in ALWAYS_WRITTEN}}
         written.clear()
         written.update({k: merged[k] for k in type(school).model_fields if k in merged})
-    return dict(_plain(data))
+    return dict(plain(data))
 
 
 def updated(org: OrgConfig, school_id: str, **fields: Any) -> OrgConfig:
@@ -89,7 +76,7 @@ def updated(org: OrgConfig, school_id: str, **fields: Any) -> OrgConfig:
     school = next((s for s in data["schools"] if s["id"] == school_id), None)
     if school is None:
         raise KeyError(school_id)
-    school.update(_plain(fields))
+    school.update(plain(fields))
     return OrgConfig.model_validate({**data, "base_dir": org.base_dir})
 
 
@@ -211,27 +198,24 @@ def _stamp(settings: Settings, store: Store | None) -> tuple[Any, ...]:
 
 def load_org(settings: Settings, store: Store | Session | None = None) -> OrgConfig:
     """The configuration in force: the newest saved version when the web pages keep the
-    settings, otherwise school.yaml (raises ConfigError naming the problem)."""
+    settings, otherwise school.yaml, checked school by school (``per_school``): a school whose
+    entry fails keeps its last good settings or is held; ConfigError only when no school can be
+    in force at all."""
     if store is None or not has_database(settings):
-        return load_config(settings.config_path)
+        return per_school.resolve_file(settings.config_path, {})
     session = store.session() if isinstance(store, Store) else store
     try:
         row = latest(session) if setup_state.config_source(session) == "web" else None
+        stored = per_school.last_good(session)
     finally:
         if isinstance(store, Store):
             session.close()
     if row is None:
-        return load_config(settings.config_path)
-    try:
-        return OrgConfig.model_validate(
-            {**json.loads(row.document), "base_dir": settings.config_path.parent}
-        )
-    except ValueError as exc:  # a stored version that no longer validates (an upgrade's rule)
-        raise ConfigError(
-            f"the settings saved on {row.created_at:%d %B %Y} no longer pass the checks: "
-            f"{str(exc).splitlines()[0]}; export them with `compliance-bot config export`, "
-            "fix the file and `compliance-bot config import` it"
-        ) from None
+        return per_school.resolve_file(settings.config_path, stored)
+    return per_school.resolve_saved(
+        json.loads(row.document), f"the settings saved on {row.created_at:%d %B %Y}",
+        settings.config_path.parent, stored,
+    )
 
 
 def save(session: Session, org: OrgConfig, *, by: str, now: datetime, note: str) -> int:

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import textwrap
 import tomllib
-from datetime import date
-from pathlib import Path
+from datetime import date, time
+from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
 
 from bot.core.config.reading import SchoolYamlLoader
 
-__all__ = ["COMMENTS", "commented_yaml"]
+__all__ = ["COMMENTS", "commented_yaml", "plain"]
 
 # the comment above each top-level and school key: a person's words, kept as data
 COMMENTS: dict[str, str] = tomllib.loads(
     (Path(__file__).parent / "school_yaml_comments.toml").read_text(encoding="utf-8")
 )
+
+
+def plain(value: Any) -> Any:
+    """Values YAML and JSON both write as a person would: times as 08:00, paths as text."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    if isinstance(value, PurePath):
+        return str(value)
+    return value
 
 
 class _Dumper(yaml.SafeDumper):

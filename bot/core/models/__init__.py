@@ -15,7 +15,7 @@ the tests) sees them all: ``from bot.core.models import Person`` as before. The 
 - ``registers``: decisions, task completions, visitors' confirmations;
 - ``running``: connector state, sweep runs, steps failing, rate-limit buckets;
 - ``outbox``: outgoing messages, channels' pauses, mail pacing, shared bodies;
-- ``setup``: setup state and saved configuration versions;
+- ``setup``: setup state, saved configuration versions, each school's last good settings;
 - ``signin``: one-time sign-in links;
 - ``snapshot``: the dashboard's kept counts;
 - ``teams``: people's chats with the school's Teams bot.
@@ -69,6 +69,7 @@ from bot.core.models.running import StepFailure as StepFailure
 from bot.core.models.running import SweepRun as SweepRun
 from bot.core.models.setup import ConfigVersion as ConfigVersion
 from bot.core.models.setup import SchoolLifecycle as SchoolLifecycle
+from bot.core.models.setup import SchoolSettings as SchoolSettings
 from bot.core.models.setup import SetupState as SetupState
 from bot.core.models.signin import SignInLink as SignInLink
 from bot.core.models.snapshot import AudienceSize as AudienceSize

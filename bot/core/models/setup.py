@@ -1,4 +1,5 @@
-"""Tables of the setup spine: where the settings live, preview, saved configuration versions."""
+"""Tables of the setup spine: where the settings live, preview, saved configuration versions,
+each school's last good settings and what is wrong with its entry now."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Numbered, utcnow
 
-__all__ = ["ConfigVersion", "SchoolLifecycle", "SetupState"]
+__all__ = ["ConfigVersion", "SchoolLifecycle", "SchoolSettings", "SetupState"]
 
 
 class SetupState(Numbered):
@@ -55,3 +56,23 @@ class ConfigVersion(Numbered):
     note: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(Text)
+
+
+class SchoolSettings(Numbered):
+    """One school's settings as last accepted, and the problem with its entry now (if any).
+
+    Written by the sweep: a school whose entry passes the checks has it stored here (the
+    organisation's part with it); one whose entry fails keeps the stored settings in force
+    (``bot.core.config.per_school``). Not tied to ``schools``: a school whose entry never
+    passed has no row there, and its problem is still kept here.
+    """
+
+    __tablename__ = "school_settings"
+    school_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))  # as the entry names it (for the pages)
+    document: Mapped[str | None] = mapped_column(Text)  # canonical JSON, None: never accepted
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    problem: Mapped[str | None] = mapped_column(Text)  # file, line, field and what is wrong
+    problem_sha256: Mapped[str | None] = mapped_column(String(64))
+    problem_since: Mapped[datetime | None] = mapped_column()

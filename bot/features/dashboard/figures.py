@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import local_today
+from bot.core.config.per_school import settings_problems
 from bot.core.models import (
     AccountHolder,
     AudienceSize,
@@ -35,6 +36,7 @@ from bot.core.models import (
 )
 from bot.core.outbox.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_title
 from bot.engine.duties import cycle_start
+from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.snapshot import ensure
 from bot.engine.step_failures import describe, failing_steps
 from bot.features.dashboard.rules import (
@@ -378,4 +380,7 @@ def compute_figures(
     _reports(session, figures, moment)
     _messages(session, figures)
     figures.failing_jobs = tuple(describe(f) for f in failing_steps(session, school_id))
+    for problem in settings_problems(session, school_id):
+        figures.settings_problem = describe_settings(problem)
+        figures.settings_fix = tuple(problem.message.splitlines())
     return figures

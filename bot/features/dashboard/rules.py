@@ -163,6 +163,10 @@ class Figures:
     calendar_question: str | None = None
     # the sweep's steps failing for the school, in plain words (``bot.engine.step_failures``)
     failing_jobs: tuple[str, ...] = ()
+    # the school's settings fail the checks (``bot.engine.settings_problems``): what is in
+    # force meanwhile, in plain words, and what to fix (file, line, setting), one a line
+    settings_problem: str | None = None
+    settings_fix: tuple[str, ...] = ()
 
     @property
     def training_done(self) -> int:
@@ -255,6 +259,8 @@ class Figures:
              f"within {REVIEW_DUE_SOON_DAYS} days", "reviews", "warn"),
         )
         lines = [Attention(job, "jobs", "bad") for job in self.failing_jobs]
+        if self.settings_problem:
+            lines.insert(0, Attention(self.settings_problem, "settings", "bad"))
         if self.calendar_question:
             lines.append(Attention(self.calendar_question, "now", "bad"))
         return lines + [Attention(text, section, bad) for n, text, section, bad in counted if n]

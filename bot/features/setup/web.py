@@ -20,9 +20,11 @@ from bot.core import audit, setup_state
 from bot.core.calendar import nation_key
 from bot.core.config import load_config
 from bot.core.config import store as config_store
+from bot.core.config.per_school import settings_problems
 from bot.core.models import Person, utcnow
 from bot.core.nations import COUNTRIES, OLDER_COUNTRY, Words, country_name, school_words_for
-from bot.core.permissions import SETUP_EDITORS
+from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
+from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import ctx, require_roles
 from bot.engine.web.guards import read_checked_form
@@ -64,6 +66,11 @@ def setup_page(request: Request) -> Response:
                 "steps": setup_steps(school, setup_state.config_source(session)),
                 "report_clocks": clock_summary(school),
                 "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
+                "settings_problems": [
+                    (describe_settings(p), p.message.splitlines())
+                    for p in settings_problems(session)
+                    if p.school_id == school.id or user.role_names & TRUST_ADMINS
+                ],
                 "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
                 "without_edition": without_edition(session, school),
                 "trust_schools": _trust_schools(session, request, user)}

@@ -1,0 +1,117 @@
+"""A school whose settings fail the checks: recorded by the sweep, told to its admins once.
+
+The configuration in force is built school by school (``bot.core.config.per_school``): a school
+whose entry fails keeps its last good settings, or is held when it never had any, and the other
+schools carry on. Each sweep stores the accepted schools' settings as their last good ones and
+each school's problem; a problem the school has not had before is emailed, once, to the
+school's administrators (else its head) and the trust's administrators, through the outbox
+(its key names the school and the problem's fingerprint). Like a failing step's warning, it is
+a notice about the bot itself: it goes while the school is in preview too.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.core.clock import to_local
+from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.config.per_school import SettingsProblem, record
+from bot.core.messages import human_date, notice
+from bot.core.models import School
+from bot.core.outbox import Urgency, enqueue_email
+from bot.core.store import Store
+
+__all__ = ["PURPOSE", "describe", "record_settings"]
+
+log = logging.getLogger(__name__)
+
+PURPOSE = "settings_problem"
+
+
+def describe(problem: SettingsProblem) -> str:
+    """What is in force for the school meanwhile, in plain words (the pages and ``status``)."""
+    if problem.kept_since is None:
+        return (
+            f"{problem.name}'s settings have a problem, and the bot has never had settings "
+            "for it that pass the checks: it does nothing for the school (no reminders, no "
+            "emails) until the problem is fixed."
+        )
+    when = human_date(to_local(problem.kept_since).date())
+    return (
+        f"{problem.name}'s settings have a problem, so the bot keeps using the settings it "
+        f"last accepted ({when}) until it is fixed."
+    )
+
+
+def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:
+    """Store each school's last good settings and problem (``per_school.record``) and email
+    each new problem once; returns how many emails were queued."""
+    with store.transaction() as session:
+        new = record(session, config, now)
+        schools = {school.id: school for school in config.schools}
+        told: set[str] = set()  # a problem of the whole file reaches the trust's admins once
+        trust = set(config.organisation.trust_admins)
+        queued = 0
+        for problem in new:
+            log.warning(
+                "settings of %s not applied (%s): %s",
+                problem.school_id,
+                "kept the last good ones" if not problem.held else "held",
+                problem.message.splitlines()[0],
+            )
+            to = [a for a in problem.admins if a not in trust or problem.message not in told]
+            told.add(problem.message)
+            if to:
+                queued += _tell(session, problem, schools.get(problem.school_id), to)
+    return queued
+
+
+def _tell(
+    session: Session, problem: SettingsProblem, school: SchoolConfig | None, to: list[str]
+) -> int:
+    """The one email for this problem of this school."""
+    if session.get(School, problem.school_id) is None:  # held from the start: no row yet
+        session.add(School(id=problem.school_id[:64], name=problem.name[:200]))
+        session.flush()
+    if problem.held:
+        meanwhile = (
+            "Until it is fixed the bot does nothing for the school: no reminders, no "
+            "digests and no chasing."
+        )
+    else:
+        assert problem.kept_since is not None
+        meanwhile = (
+            "Until it is fixed the bot carries on with the school's settings as they "
+            f"were when it last accepted them, on "
+            f"{human_date(to_local(problem.kept_since).date())}: reminders and the "
+            "rest go on as before."
+        )
+    draft = notice(
+        school=school or problem.name,
+        to=to,
+        subject=f"{problem.name}: the bot could not use the school's new settings",
+        greeting="Hello,",
+        paragraphs=[
+            f"The bot checked the settings for {problem.name} and found a problem, so it has "
+            f"not applied them. {meanwhile} The other schools are not affected.",
+            "What to fix (the file, its line and the setting):",
+            *problem.message.splitlines(),
+            "Please fix it, or ask whoever runs the bot for the school (your IT provider). You "
+            "will not get this email again for this problem; the dashboard and the setup page "
+            "show it until it is fixed.",
+        ],
+        small="You receive this as an administrator of the bot for the school.",
+    )
+    return int(
+        enqueue_email(
+            session,
+            school_id=problem.school_id,
+            key=f"{PURPOSE}:{problem.school_id}:{problem.sha256[:16]}",
+            purpose=PURPOSE,
+            urgency=Urgency.WAITING,
+            draft=draft,
+        )
+    )
