@@ -307,6 +307,29 @@ def test_a_queued_message_changed_in_the_database_is_refused_not_sent(
     store.dispose()
 
 
+def test_messages_waiting_before_seals_are_sealed_by_the_upgrade_that_brings_them(
+    sqlite_url: str,
+) -> None:
+    """A row queued before the seal column existed (no seal) is refused at send time unless
+    the upgrade sealed it; ``seal_waiting`` (run by that upgrade) seals exactly those."""
+    from sqlalchemy import update
+
+    from bot.core.audit.queued import seal_waiting
+
+    store = _store(sqlite_url)
+    _queue(store, 2)
+    table = OutboxMessage.__table__
+    with store.engine.begin() as conn:  # as queued by the release before
+        conn.execute(update(table).values(seal=None))
+    with store.transaction() as session:
+        assert seal_waiting(session) == 2
+        assert seal_waiting(session) == 0
+    mailer = Recording()
+    assert dispatch(store, mailer, None).sent == 2
+    assert sorted(mailer.sent) == ["k0", "k1"]
+    store.dispose()
+
+
 def test_a_throttle_spends_no_attempt_and_pauses_the_channel(database_url: str) -> None:
     """A 429 is the platform's "not now": no row spends an attempt, none is claimed until
     Retry-After has passed, and the throttled row keeps its place at the front."""

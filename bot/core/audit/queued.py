@@ -15,7 +15,7 @@ for a store without an audit key, whose digests are plain SHA-256).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -28,7 +28,16 @@ from bot.core.keys import Keyring, key_id
 from bot.core.models import OutboxBody, OutboxMessage
 from bot.core.rendered import Rendered
 
-__all__ = ["PARTS", "WAITING", "changed", "make", "seal_rows", "seal_waiting", "unsealed"]
+__all__ = [
+    "PARTS",
+    "WAITING",
+    "changed",
+    "changed_rows",
+    "make",
+    "seal_rows",
+    "seal_waiting",
+    "unsealed",
+]
 
 PARTS = ("recipients", "body", "urgency", "message")  # in the seal's order
 _UNKEYED = "-"
@@ -151,3 +160,18 @@ def unsealed(session: Session) -> Iterator[tuple[int, str, list[str]]]:
     for row, sha in _waiting(session, only_unsealed=False):
         if parts := changed(keys, row["seal"], row, sha):
             yield row["id"], row["purpose"], parts
+
+
+def changed_rows(
+    session: Session, rows: Sequence[OutboxMessage], bodies: Mapping[int, Rendered]
+) -> dict[int, list[str]]:
+    """The rows (with their shared ``bodies``) whose parts no longer match their seal, with
+    the parts that changed: the dispatcher's check before it sends."""
+    keys = audit.keyring_of(session)
+    found: dict[int, list[str]] = {}
+    for row in rows:
+        columns = {name: getattr(row, name) for name in _COLUMNS}
+        body = bodies.get(row.body_id) if row.body_id else None
+        if parts := changed(keys, row.seal, columns, body.sha256 if body else None):
+            found[row.id] = parts
+    return found

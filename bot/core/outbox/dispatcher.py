@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
 
-from bot.core import audit
-from bot.core.audit import queued as outbox_seal
+from bot.core.audit import queued
 from bot.core.audit.autocommit import seal_stopped
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, Urgency, utcnow
@@ -120,31 +119,18 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
     cutoff = now - STALE_AFTER
     stale = (OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
     with store.session() as session:  # a look first: most passes find nothing, and write nothing
-        if (
-            session.scalar(
-                select(OutboxMessage.id)
-                .where(
-                    or_(
-                        and_(*stale),
-                        and_(
-                            OutboxMessage.status == "claimed",
-                            OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER,
-                        ),
-                    )
-                )
-                .limit(1)
-            )
-            is None
-        ):
+        if session.scalar(
+            select(OutboxMessage.id).where(
+                or_(and_(*stale), and_(OutboxMessage.status == "claimed",
+                                       OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER))
+            ).limit(1)
+        ) is None:
             return released
     with store.transaction() as session:
         return released + outbox_workers.take_back(
-            session,
-            (OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER,),
-            (OutboxMessage.claimed_at < cutoff,),
-            idempotent_mailer=idempotent_mailer,
-            max_attempts=MAX_ATTEMPTS,
-            error="interrupted while sending",
+            session, (OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER,),
+            (OutboxMessage.claimed_at < cutoff,), idempotent_mailer=idempotent_mailer,
+            max_attempts=MAX_ATTEMPTS, error="interrupted while sending",
         )
 
 
@@ -159,26 +145,13 @@ def _load_messages(
     store: Store, row_ids: Sequence[int], channel: str, now: datetime
 ) -> tuple[dict[int, OutgoingEmail | CardMessage], dict[int, list[str]]]:
     """The claimed rows as emails (their time words written at ``now``) or cards, by id; and
-    the rows whose recipients, body or urgency no longer match their seal (``audit.queued``),
-    with the parts that changed: those are never sent."""
+    the rows changed since they were queued (``audit.queued``), never to be sent."""
     with store.session() as session:
         rows = session.scalars(
             select(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
         ).all()
-        keys = audit.keyring_of(session)
         bodies = outbox_bodies.read(session, [row.body_id for row in rows if row.body_id])
-        tampered = {
-            row.id: parts
-            for row in rows
-            if (
-                parts := outbox_seal.changed(
-                    keys,
-                    row.seal,
-                    _columns(row),
-                    bodies[row.body_id].sha256 if row.body_id in bodies else None,
-                )
-            )
-        }
+        tampered = queued.changed_rows(session, rows, bodies)
         if channel != "email":
             return {row.id: _to_card(row) for row in rows}, tampered
         return {
@@ -187,29 +160,9 @@ def _load_messages(
         }, tampered
 
 
-def _columns(row: OutboxMessage) -> dict[str, Any]:
-    """What a row's seal covers, as the table keeps it."""
-    return {
-        name: getattr(row, name)
-        for name in (
-            "idempotency_key",
-            "recipients",
-            "cc",
-            "subject",
-            "payload",
-            "urgency",
-            "school_id",
-            "channel",
-            "purpose",
-        )
-    }
-
-
 def _refuse(parts: Sequence[str]) -> SendResult:
-    """The answer for a row changed after it was queued: refused, never sent (the admins are
-    told which message, as for any refused message; never its content)."""
-    what = ", ".join(parts)
-    raise PermanentError(f"not sent: its {what} changed after it was queued (outbox seal)")
+    """A row changed after it was queued is refused, never sent (the admins' alert follows)."""
+    raise PermanentError(f"not sent: its {', '.join(parts)} changed after it was queued")
 
 
 CHANNELS = ("email", "card", "teams")  # teams: a card in one person's chat with the bot
@@ -248,10 +201,8 @@ def _lanes(mailer: Mailer, mailboxes: Sequence[Mailbox]) -> dict[str, tuple[Mail
     own = frozenset().union(*(box.schools for box in mailboxes))
     return {
         "email": (mailer, OutboxMessage.school_id.not_in(sorted(own))),
-        **{
-            box.address: (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
-            for box in mailboxes
-        },
+        **{box.address: (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
+           for box in mailboxes},
     }
 
 
@@ -263,9 +214,11 @@ def _feed_chunks(
     groups: dict[str, list[_FeedRow]] = {}
     for row_id in row_ids:
         message = messages[row_id]
-        feed = message.teams_payload.get("feed") if isinstance(message, CardMessage) else None
+        feed = message.teams_payload.get("feed") if isinstance(message, CardMessage) \
+            else None
         if isinstance(feed, dict) and feed.get("user_id"):
-            same = json.dumps({k: v for k, v in feed.items() if k != "user_id"}, sort_keys=True)
+            same = json.dumps({k: v for k, v in feed.items() if k != "user_id"},
+                              sort_keys=True)
             groups.setdefault(same, []).append((row_id, message.idempotency_key, feed))
     chunks: list[list[_FeedRow]] = []
     for rows in groups.values():
@@ -337,11 +290,8 @@ class _Pass:
         """The channels still taking messages (cards only with a notifier, chat cards only
         with the school's bot)."""
         lanes = [*(self.boxes or ["email"]), *CHANNELS[1:]]
-        skip = (
-            self.done
-            | self.paused
-            | {c for c, target in (("card", self.notifier), ("teams", self.chat)) if target is None}
-        )
+        skip = self.done | self.paused | {
+            c for c, target in (("card", self.notifier), ("teams", self.chat)) if target is None}
         return [c for c in lanes if c not in skip]
 
     def want(self, channel: str) -> int:
@@ -379,9 +329,8 @@ class _Pass:
         pacing = self.pacing if channel == "email" else None
         now = self.now()
         mine = self.boxes[lane][1] if lane in self.boxes else None
-        claimed = outbox_claim.claim(
-            self.store, lane, now, self.want(lane), pacing, up_to=self.up_to, mine=mine
-        )
+        claimed = outbox_claim.claim(self.store, lane, now, self.want(lane), pacing,
+                                     up_to=self.up_to, mine=mine)
         if claimed.paced_until is not None:
             if self.stats.paced_until is None or claimed.paced_until < self.stats.paced_until:
                 self.stats.paced_until = claimed.paced_until
@@ -391,19 +340,11 @@ class _Pass:
             if held > LONG_HOLD and not claimed.routine_only:
                 with self.store.transaction() as session:
                     self.stats.paused[lane] = pause(
-                        session,
-                        lane,
-                        now,
-                        reason=DAILY_LIMIT_REASON,
+                        session, lane, now, reason=DAILY_LIMIT_REASON,
                         retry_after=held.total_seconds(),
                     )
-            elif (
-                not claimed.ids
-                and self.wait is not None
-                and held <= SHORT_WAIT
-                and claimed.paced_until != self.waited_for
-                and len(self.boxes) <= 1
-            ):
+            elif (not claimed.ids and self.wait is not None and held <= SHORT_WAIT
+                  and claimed.paced_until != self.waited_for and len(self.boxes) <= 1):
                 # a permit a moment away: wait for it (once for each moment, so a clock that
                 # does not move on cannot keep a pass waiting)
                 self.waited_for = claimed.paced_until
@@ -415,11 +356,8 @@ class _Pass:
             return False
         wanted = self.want(lane)
         self.deliver_rows(lane, claimed.ids)
-        if (
-            self.up_to < Urgency.ROUTINE
-            and len(claimed.ids) < wanted
-            and claimed.paced_until is None
-        ):
+        if (self.up_to < Urgency.ROUTINE and len(claimed.ids) < wanted
+                and claimed.paced_until is None):
             # a hand-over took every urgent row there was: asking again would find none (a
             # row queued meanwhile has its own request, which sends it or goes round again)
             self.done.add(lane)
@@ -433,12 +371,8 @@ class _Pass:
         if self.up_to < Urgency.ROUTINE:  # a hand-over takes back only dead workers' urgent
             if at_once:  # claims (the rest of recovery is the passes')
                 self.stats.recovered += outbox_workers.release_dead(
-                    self.store,
-                    now,
-                    idempotent_mailer=self.mailer.idempotent,
-                    max_attempts=MAX_ATTEMPTS,
-                    up_to=self.up_to,
-                )
+                    self.store, now, idempotent_mailer=self.mailer.idempotent,
+                    max_attempts=MAX_ATTEMPTS, up_to=self.up_to)
             return
         if at_once or self.recovered_at is None or now - self.recovered_at >= RECOVER_EVERY:
             self.recovered_at = now
@@ -469,19 +403,10 @@ class _Pass:
         channel = channel_of(lane)
         messages, tampered = _load_messages(self.store, row_ids, channel, self.now())
         self.batch = []
-        for row_id in tampered:
+        for row_id, parts in tampered.items():
             self.handled += 1
-            log.warning(
-                "outbox %s: changed after it was queued (%s); refused",
-                row_id,
-                ", ".join(tampered[row_id]),
-            )
-            self.send_one(
-                row_id,
-                messages[row_id].idempotency_key,
-                functools.partial(_refuse, tampered[row_id]),
-                lane,
-            )
+            self.send_one(row_id, messages[row_id].idempotency_key,
+                          functools.partial(_refuse, parts), lane)
         row_ids = [row_id for row_id in row_ids if row_id not in tampered]
         if channel == "teams":
             row_ids = self.send_feeds(row_ids, messages)
@@ -520,12 +445,8 @@ class _Pass:
             if not going:
                 continue
             self.handled += len(going)
-            outcome = _call(
-                going[0][0],
-                functools.partial(
-                    _notify_all, notify_many, [str(r[2]["user_id"]) for r in going], going[0][2]
-                ),
-            )
+            outcome = _call(going[0][0], functools.partial(
+                _notify_all, notify_many, [str(r[2]["user_id"]) for r in going], going[0][2]))
             self.settled("teams", [(row_id, key, outcome) for row_id, key, _ in going])
         sent = {row_id for chunk in chunks for row_id, _, _ in chunk}
         return [row_id for row_id in row_ids if row_id not in sent]
@@ -535,31 +456,23 @@ class _Pass:
         if isinstance(message, CardMessage):
             target = self.chat if channel == "teams" else self.notifier
             assert target is not None
-            self.send_one(
-                row_id, message.idempotency_key, functools.partial(target.post, message), channel
-            )
+            self.send_one(row_id, message.idempotency_key,
+                          functools.partial(target.post, message), channel)
             return
         if self.batch_size > 1 and channel not in self.probing:
             self.batch.append((row_id, message))
             if len(self.batch) >= self.batch_size:
                 self.send_batch()
             return
-        self.send_one(
-            row_id, message.idempotency_key, functools.partial(self.mailer.send, message), channel
-        )
+        self.send_one(row_id, message.idempotency_key, functools.partial(self.mailer.send, message),
+                      channel)
 
     def settled(self, channel: str, answers: Sequence[tuple[int, str, Outcome]]) -> None:
         """Record the answers; pause the channel if the platform said so."""
         until = _settle(
-            self.store,
-            channel,
-            answers,
-            self.now(),
-            self.stats,
-            self.alerts,
-            troubled_before=channel in self.probing,
-            paced=channel_of(channel) == "email" and self.pacing is not None,
-            lanes=self.lanes,
+            self.store, channel, answers, self.now(), self.stats,
+            self.alerts, troubled_before=channel in self.probing,
+            paced=channel_of(channel) == "email" and self.pacing is not None, lanes=self.lanes,
         )
         if until is not None:
             self.paused.add(channel)
@@ -571,7 +484,9 @@ class _Pass:
             if isinstance(outcome, SendResult) and self.on_sent is not None:
                 self.on_sent(key)
 
-    def send_one(self, row_id: int, key: str, call: Callable[[], SendResult], channel: str) -> None:
+    def send_one(
+        self, row_id: int, key: str, call: Callable[[], SendResult], channel: str
+    ) -> None:
         """Deliver one row; a "not now" or an unknown outcome pauses its channel."""
         if not _claim(self.lanes, [row_id], channel, self.now()):
             self.gone([row_id], channel)
@@ -591,10 +506,8 @@ class _Pass:
         outcomes = _call_batch(self.mailer, [m for _, m in batch])
         self.settled(
             self.lane,
-            [
-                (row_id, m.idempotency_key, o)
-                for (row_id, m), o in zip(batch, outcomes, strict=True)
-            ],
+            [(row_id, m.idempotency_key, o)
+             for (row_id, m), o in zip(batch, outcomes, strict=True)],
         )
 
     def run(self) -> DispatchStats:
@@ -607,9 +520,8 @@ class _Pass:
         self.refresh()
         try:
             self.deliver_all()
-            if self.wait is not None and _wait_for_dead_claims(
-                self.store, now, self.wait, self.up_to
-            ):
+            if self.wait is not None and _wait_for_dead_claims(self.store, now, self.wait,
+                                                               self.up_to):
                 self.recover(at_once=True)
                 self.done.clear()
                 self.deliver_all()
@@ -680,25 +592,12 @@ def dispatch(
     # a pass is thousands of short transactions: one connection for them, and the lanes
     # where each message's two statements are one round trip each (a hand-over's few urgent
     # messages record theirs durably: no connection of its own for a pass of one or two)
-    with (
-        store.pinned() as one_connection,
-        open_lanes(one_connection, relaxed=up_to >= Urgency.ROUTINE) as lanes,
-    ):
+    with (store.pinned() as one_connection,
+          open_lanes(one_connection, relaxed=up_to >= Urgency.ROUTINE) as lanes):
         return _Pass(
-            one_connection,
-            mailer,
-            notifier,
-            now,
-            limit,
-            on_sent,
-            DispatchStats(),
-            batch_size=max(mailer.max_batch, 1),
-            lanes=lanes,
-            alerts=alerts,
-            pacing=mailer.pacing,
-            up_to=up_to,
-            wait=wait,
-            chat=chat,
+            one_connection, mailer, notifier, now, limit, on_sent, DispatchStats(),
+            batch_size=max(mailer.max_batch, 1), lanes=lanes, alerts=alerts,
+            pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat,
             boxes=_lanes(mailer, mailboxes),
         ).run()
 
@@ -728,17 +627,11 @@ def _wait_for_dead_claims(
     return True
 
 
-def _notify_all(
-    notify_many: Callable[..., None], users: list[str], feed: dict[str, Any]
-) -> SendResult:
+def _notify_all(notify_many: Callable[..., None], users: list[str],
+                feed: dict[str, Any]) -> SendResult:
     """One bulk activity-feed call for ``users`` (the bot's ``notify_many``)."""
-    notify_many(
-        users,
-        activity_type=str(feed["activity_type"]),
-        preview=str(feed["preview"]),
-        web_url=str(feed["web_url"]),
-        template=dict(feed.get("template") or {}),
-    )
+    notify_many(users, activity_type=str(feed["activity_type"]), preview=str(feed["preview"]),
+                web_url=str(feed["web_url"]), template=dict(feed.get("template") or {}))
     return SendResult(provider_id=None)
 
 
