@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 __all__ = [
     "SETUP_RETRY_SECONDS",
+    "TEAMS_APP_RSC",
     "Attachment",
     "BounceReader",
     "BulkFeed",
@@ -410,6 +411,13 @@ class Notifier(Protocol):
     def post(self, card: CardMessage) -> SendResult:
         """Post ``card`` once."""
         ...
+
+
+# The resource-specific permissions the Teams app package declares, as (name, type): the
+# manifest lists them (bot.features.dashboard.teams_package) and the bot's own install of the
+# app for a person consents to exactly these (Graph refuses an install of an app with
+# application RSC permissions that does not: Learn, "Install app for user", example 2)
+TEAMS_APP_RSC: tuple[tuple[str, str], ...] = (("TeamsActivity.Send.User", "Application"),)
 
 
 @runtime_checkable

@@ -46,6 +46,7 @@ from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 from bot.core.audit import GENESIS, KEYS, adopt_key
 from bot.core.audit.batches import install_tags, mark_written
+from bot.core.audit.queued import seal_waiting
 from bot.core.audit.seals import install as seal_records
 from bot.core.audit.seals import seal_baseline, seal_new_kinds
 from bot.core.models import AuditHead
@@ -59,8 +60,18 @@ if TYPE_CHECKING:
     from bot.core.keys import Keyring
 
 __all__ = [
-    "Space", "Store", "allocate_ids", "bulk_insert", "bulk_set", "database_exists",
-    "dialect_insert", "exclusive", "insert_later", "make_engine", "one_of", "shown_url",
+    "Space",
+    "Store",
+    "allocate_ids",
+    "bulk_insert",
+    "bulk_set",
+    "database_exists",
+    "dialect_insert",
+    "exclusive",
+    "insert_later",
+    "make_engine",
+    "one_of",
+    "shown_url",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -81,8 +92,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
         cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
-    for pragma in ("journal_mode=WAL", f"journal_size_limit={WAL_SIZE_LIMIT}", "foreign_keys=ON",
-                   "synchronous=NORMAL"):
+    for pragma in (
+        "journal_mode=WAL",
+        f"journal_size_limit={WAL_SIZE_LIMIT}",
+        "foreign_keys=ON",
+        "synchronous=NORMAL",
+    ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -130,8 +145,11 @@ def make_engine(url: str) -> Engine:
                 dbapi_connection.gate = gate
 
         engine = create_engine(
-            url, connect_args=connect_args, hide_parameters=True,
-            json_serializer=_json_dumps, json_deserializer=orjson.loads,
+            url,
+            connect_args=connect_args,
+            hide_parameters=True,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_savepoint_inside)
@@ -140,8 +158,13 @@ def make_engine(url: str) -> Engine:
     else:
         if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
-                               json_serializer=_json_dumps, json_deserializer=orjson.loads)
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+        )
     install_tags(engine)  # rows its connections write to bulk-sealed tables are noted
     keep_lent(engine)  # a session lent to writes behind it refuses other use (write_behind)
     return engine
@@ -158,15 +181,19 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
     insert_later(session, model, rows)()
 
 
-def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
-                 ) -> Callable[[], None]:
+def insert_later(
+    session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
+) -> Callable[[], None]:
     """The write that inserts ``rows`` (as ``bulk_insert``), checked and ready to run."""
     if not rows:
         return lambda: None
     table = cast(Table, model.__table__)
     columns = list(rows[0])
-    missing = [c.name for c in table.columns
-               if c.name not in columns and c.default is not None and not c.primary_key]
+    missing = [
+        c.name
+        for c in table.columns
+        if c.name not in columns and c.default is not None and not c.primary_key
+    ]
     if missing:
         raise ValueError(f"bulk_insert into {table.name} needs {', '.join(missing)}")
     connection = session.connection()
@@ -178,8 +205,7 @@ def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
         return execute
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
-    statement = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-                 "FROM STDIN")
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     # each column's own conversion, as an INSERT would apply it (e.g. UTC datetimes)
     convert = [table.c[c].type.bind_processor(dialect) for c in columns]
     raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
@@ -188,14 +214,17 @@ def insert_later(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]
     def write() -> None:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             if not any(convert):  # e.g. duties: every value goes as it is (a million rows)
-                values = itemgetter(*columns) if len(columns) > 1 else (
-                    lambda r: (r[columns[0]],))
+                values = itemgetter(*columns) if len(columns) > 1 else (lambda r: (r[columns[0]],))
                 for row in rows:
                     copy.write_row(values(row))
                 return
             for row in rows:
-                copy.write_row([row[c] if f is None else f(row[c])
-                                for c, f in zip(columns, convert, strict=True)])
+                copy.write_row(
+                    [
+                        row[c] if f is None else f(row[c])
+                        for c, f in zip(columns, convert, strict=True)
+                    ]
+                )
 
     return write
 
@@ -214,21 +243,28 @@ def allocate_ids(session: Session, model: Any, count: int) -> list[int]:
     table = cast(Table, model.__table__)
     if session.get_bind().dialect.name == "postgresql":
         # the sequence by number: named in the query it would be looked up for every id
-        sequence = session.scalar(text("SELECT pg_get_serial_sequence(:table, 'id')"
-                                       "::regclass::oid"), {"table": table.name})
-        return sorted(session.scalars(
-            text("SELECT nextval(CAST(CAST(:sequence AS oid) AS regclass)) "
-                 "FROM generate_series(1, :count)"),
-            {"sequence": sequence, "count": count},
-        ))
+        sequence = session.scalar(
+            text("SELECT pg_get_serial_sequence(:table, 'id')::regclass::oid"),
+            {"table": table.name},
+        )
+        return sorted(
+            session.scalars(
+                text(
+                    "SELECT nextval(CAST(CAST(:sequence AS oid) AS regclass)) "
+                    "FROM generate_series(1, :count)"
+                ),
+                {"sequence": sequence, "count": count},
+            )
+        )
     ids = table.c.id
     session.execute(update(table).where(false()).values(id=ids))  # takes the write lock
     top = int(session.scalar(select(func.coalesce(func.max(ids), 0))) or 0)
     return list(range(top + 1, top + count + 1))
 
 
-def one_of(session: Session, column: QueryableAttribute[Any], name: str
-           ) -> tuple[ColumnElement[bool], int]:
+def one_of(
+    session: Session, column: QueryableAttribute[Any], name: str
+) -> tuple[ColumnElement[bool], int]:
     """``column IN :name`` for a list given when run, and how many values to give at once.
 
     PostgreSQL takes the list as one array (``= ANY``): a statement with thousands of values
@@ -240,8 +276,7 @@ def one_of(session: Session, column: QueryableAttribute[Any], name: str
     return column.in_(bindparam(name, expanding=True)), 500
 
 
-def bulk_set(session: Session, column: QueryableAttribute[Any], values: Mapping[int, Any]
-             ) -> None:
+def bulk_set(session: Session, column: QueryableAttribute[Any], values: Mapping[int, Any]) -> None:
     """Set ``column`` of many rows, given as primary key -> new value (None clears it).
 
     PostgreSQL: one statement per 5,000 rows, joined to two arrays (``UPDATE ... FROM
@@ -261,14 +296,18 @@ def bulk_set(session: Session, column: QueryableAttribute[Any], values: Mapping[
             [{"_key": k, "_value": v} for k, v in pairs],
         )
         return
-    rows = func.unnest(bindparam("keys", type_=postgresql.ARRAY(key.type)),
-                       bindparam("values", type_=postgresql.ARRAY(target.type))
-                       ).table_valued("key", "value").render_derived(name="v")
+    rows = (
+        func.unnest(
+            bindparam("keys", type_=postgresql.ARRAY(key.type)),
+            bindparam("values", type_=postgresql.ARRAY(target.type)),
+        )
+        .table_valued("key", "value")
+        .render_derived(name="v")
+    )
     statement = update(table).values({target: rows.c.value}).where(key == rows.c.key)
     for start in range(0, len(pairs), 5000):
-        chunk = pairs[start:start + 5000]
-        session.execute(statement, {"keys": [k for k, _ in chunk],
-                                    "values": [v for _, v in chunk]})
+        chunk = pairs[start : start + 5000]
+        session.execute(statement, {"keys": [k for k, _ in chunk], "values": [v for _, v in chunk]})
 
 
 def dialect_insert(session: Session, model: Any) -> Any:
@@ -392,13 +431,14 @@ class Store:
 
         Seeding here, not on first use, means two first writers cannot race to create it.
         """
-        carry_unkeyed = upgraded = False
+        carry_unkeyed = upgraded = seal_queue = False
         before = None
         if not self._at_head():
             from alembic import command
 
             carry_unkeyed = not self._log_is_keyed()
             before = self._revision()
+            seal_queue = not self._has_column("outbox", "seal")
             command.upgrade(alembic_config(self.engine), "head")
             upgraded = True
         with self.transaction() as session:
@@ -411,6 +451,9 @@ class Store:
                     seal_baseline(session)
                 elif upgraded:
                     seal_new_kinds(session, before)
+        if seal_queue:  # the upgrade that brings queued messages' seals seals those waiting
+            with self.transaction() as session:
+                seal_waiting(session)
 
     def _revision(self) -> str | None:
         """The database's revision (None: no schema yet)."""
@@ -419,6 +462,14 @@ class Store:
                 return None
             found: str | None = conn.scalar(text("SELECT version_num FROM alembic_version"))
             return found
+
+    def _has_column(self, table: str, column: str) -> bool:
+        """Whether ``table`` exists and has ``column`` (before an upgrade: what it brings)."""
+        with self.engine.connect() as conn:
+            found = inspect(conn)
+            return found.has_table(table) and any(
+                c["name"] == column for c in found.get_columns(table)
+            )
 
     def _log_is_keyed(self) -> bool:
         """Whether the schema already has the keyed audit log (migration 0027). Only the
@@ -467,8 +518,7 @@ class Store:
         """
         with self.engine.connect() as connection:
             pinned = copy.copy(self)
-            pinned._sessions = sessionmaker(connection, expire_on_commit=False,
-                                            info=self._info())
+            pinned._sessions = sessionmaker(connection, expire_on_commit=False, info=self._info())
             seal_records(pinned._sessions)
             yield pinned
 
@@ -489,10 +539,15 @@ class Store:
         database = self.engine.url.database
         files = 0
         if database and database != ":memory:":
-            files = sum(p.stat().st_size for p in (Path(database), Path(f"{database}-wal"))
-                        if p.exists())
-        return Space(file_bytes=files, used_bytes=(pages - free) * size, free_bytes=free * size,
-                     returns_free_space=mode == 2)
+            files = sum(
+                p.stat().st_size for p in (Path(database), Path(f"{database}-wal")) if p.exists()
+            )
+        return Space(
+            file_bytes=files,
+            used_bytes=(pages - free) * size,
+            free_bytes=free * size,
+            returns_free_space=mode == 2,
+        )
 
     def release_free_space(self) -> int:
         """Give the SQLite file's free pages back to the disk and cut the log back; the bytes
@@ -535,8 +590,15 @@ def shown_url(url: str) -> str:
     """The database's address as a person may see it: the password left out."""
     parsed = make_url(url)
     # ``URL.set(password=None)`` keeps the password (None means "unchanged"): build it anew
-    bare = URL.create(parsed.drivername, parsed.username, None, parsed.host, parsed.port,
-                      parsed.database, parsed.query)
+    bare = URL.create(
+        parsed.drivername,
+        parsed.username,
+        None,
+        parsed.host,
+        parsed.port,
+        parsed.database,
+        parsed.query,
+    )
     return bare.render_as_string(hide_password=False)
 
 
@@ -545,8 +607,9 @@ def database_exists(url: str) -> bool:
     database holding our tables. Never creates anything (opening a SQLite URL would)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return not parsed.database or parsed.database == ":memory:" or Path(
-            parsed.database).exists()
+        return (
+            not parsed.database or parsed.database == ":memory:" or Path(parsed.database).exists()
+        )
     engine = create_engine(url)
     try:
         with engine.connect() as conn:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -149,6 +150,7 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
     install()  # hand the engine the features' sweep steps, as every entry point does
     ctx = context or AppContext(settings)
     _ = ctx.store  # migrate before serving
+
     @asynccontextmanager
     async def serving(_app: FastAPI) -> AsyncIterator[None]:
         use_page_threads()
@@ -187,7 +189,8 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         message = exc.detail if isinstance(exc.detail, str) else "Something went wrong."
         if exc.status_code == 404 and message == "Not Found":
             message = "There is nothing at this address."
-        return error_page(request, exc.status_code, message)
+        # rendering reads the school's state: on a page thread, not the event loop
+        return await run_in_threadpool(error_page, request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -195,7 +198,9 @@ def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI
         for error in exc.errors()[:5]:
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
             problems.append(f"{where}: {error.get('msg')}")
-        return error_page(request, 422, "Some of what was sent was not valid.", problems=problems)
+        return await run_in_threadpool(
+            error_page, request, 422, "Some of what was sent was not valid.", problems=problems
+        )
 
     for router in ROUTERS:
         app.include_router(router)

@@ -57,7 +57,8 @@ TOKEN_FIXES = {
 }
 TOKEN_FIXES["AADSTS500011"] = TOKEN_FIXES["AADSTS1002012"] = (
     f"{ENV}GRAPH_ENDPOINT and {ENV}AUTHORITY_HOST must be in the same cloud "
-    "(e.g. graph.microsoft.us with login.microsoftonline.us).")
+    "(e.g. graph.microsoft.us with login.microsoftonline.us)."
+)
 AGAIN = "Run the check again; see deploy/m365.md."
 # Exchange validates the message only after it checked the app's right to the mailbox.
 ALLOWED_PROBE_CODE = "ErrorInvalidRecipients"
@@ -87,13 +88,17 @@ def _consent(app: str, permission: str) -> str:
 
 
 def _refused(
-    name: str, exc: GraphCallError, answers: Mapping[tuple[int, ...], tuple[str, str]],
+    name: str,
+    exc: GraphCallError,
+    answers: Mapping[tuple[int, ...], tuple[str, str]],
     other: tuple[str, str] | None = None,
 ) -> CheckRow:
     """The row of a call Graph refused: the (detail, fix) of ``answers`` for its status, else
     ``other`` (by default Graph's answer, and to run the check again)."""
-    detail, fix = next((answer for statuses, answer in answers.items() if exc.status in statuses),
-                       other or (str(exc), AGAIN))
+    detail, fix = next(
+        (answer for statuses, answer in answers.items() if exc.status in statuses),
+        other or (str(exc), AGAIN),
+    )
     return CheckRow(name, False, detail, fix)
 
 
@@ -112,8 +117,10 @@ def _quiet(*names: str) -> Iterator[None]:
 
 
 def run_checks(
-    settings: Any, transport: httpx.AsyncBaseTransport | None = None,
-    *, schools: Mapping[str, str] | None = None,
+    settings: Any,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    schools: Mapping[str, str] | None = None,
 ) -> list[CheckRow]:
     """Check the m365 setup; returns rows in order, stopping early when nothing else can work.
 
@@ -174,18 +181,25 @@ def _run(
             return rows
         rows.append(CheckRow("token", True, f"app-only token issued by {m365.authority_host}"))
         app = str(m365.client_id)
-        read = [_probe(app, "User.Read.All",
-                       lambda: client.users(select=("id",), top=1, all_pages=False),
-                       "GET /users?$top=1 works"),
-                *_groups(client, app, list(m365.role_groups))]
+        read = [
+            _probe(
+                app,
+                "User.Read.All",
+                lambda: client.users(select=("id",), top=1, all_pages=False),
+                "GET /users?$top=1 works",
+            ),
+            *_groups(client, app, list(m365.role_groups)),
+        ]
         rows += read
         if all(row.ok for row in read):  # the directory can be read: say who it reads
             rows += _staff(client, m365)
         ours = {s.casefold() for s in (m365.sender or "", *schools.values()) if s}
         rows.extend(_mail(client, app, m365.sender, ours))
         for school, sender in schools.items():
-            rows.extend(replace(row, name=f"{row.name} ({school})")
-                        for row in _mail(client, app, sender, ours))
+            rows.extend(
+                replace(row, name=f"{row.name} ({school})")
+                for row in _mail(client, app, sender, ours)
+            )
         rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
         rows.append(_bot(client, m365, transport, auth))
@@ -203,34 +217,46 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
     if not m365.bot_app_id:
         return CheckRow(name, True, f"not configured: webhook mode ({ENV}BOT_APP_ID)")
     if not m365.teams_catalog_app_id:
-        return CheckRow(name, False, f"{ENV}TEAMS_CATALOG_APP_ID is not set",
-                        "Upload the app in the Teams admin centre and copy its App ID "
-                        "(deploy/teams/bot.md, section 4).")
+        return CheckRow(
+            name,
+            False,
+            f"{ENV}TEAMS_CATALOG_APP_ID is not set",
+            "Upload the app in the Teams admin centre and copy its App ID "
+            "(deploy/teams/bot.md, section 4).",
+        )
     try:
         bot = TeamsBot.from_settings(
-            m365, transport=transport if isinstance(transport, httpx.BaseTransport) else None)
+            m365, transport=transport if isinstance(transport, httpx.BaseTransport) else None
+        )
     except SetupError:
         return CheckRow(
-            name, False,
+            name,
+            False,
             f"the bot {m365.bot_app_id} is an app registration of its own (not {app}) and "
             f"{ENV}BOT_APP_SECRET is not set: it cannot get a Bot Connector token",
             f"Set {ENV}BOT_APP_SECRET to a client secret of app {m365.bot_app_id} (Entra admin "
             "centre > App registrations > the bot's app > Certificates & secrets), or set "
-            f"{ENV}BOT_APP_ID to {app} if the bot is that registration.")
+            f"{ENV}BOT_APP_ID to {app} if the bot is that registration.",
+        )
     if bot.bot is not None:
         how = f"its own app registration's secret ({ENV}BOT_APP_SECRET)"
     else:
         how = f"the connector's {auth}" + (
             f"; {ENV}BOT_APP_SECRET is not used (the bot is app {app})"
-            if m365.bot_app_secret is not None else "")
+            if m365.bot_app_secret is not None
+            else ""
+        )
     try:
         bot.connector_token()
     except ConnectorError as exc:
         row = _token_failure(exc, m365.authority_host, auth)
         fix = row.fix or ""
         if bot.bot is not None:  # the fixes name the bot's own settings
-            fix = fix.replace(f"{ENV}CLIENT_SECRET", f"{ENV}BOT_APP_SECRET").replace(
-                f"{ENV}CLIENT_ID", f"{ENV}BOT_APP_ID").replace(f"the {auth}", "the secret")
+            fix = (
+                fix.replace(f"{ENV}CLIENT_SECRET", f"{ENV}BOT_APP_SECRET")
+                .replace(f"{ENV}CLIENT_ID", f"{ENV}BOT_APP_ID")
+                .replace(f"the {auth}", "the secret")
+            )
         return CheckRow(name, False, f"no Bot Connector token with {how}: {row.detail}", fix)
     try:
         users = client.users(select=("id",), top=1, all_pages=False)
@@ -238,15 +264,23 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
         if user_id:
             bot.installed_for(str(user_id))
     except ConnectorError as exc:
-        return CheckRow(name, False,
-                        f"TeamsAppInstallation.ReadWriteSelfForUser.All missing: {exc}",
-                        _consent(app, "TeamsAppInstallation.ReadWriteSelfForUser.All")
-                        + " Also grant TeamsActivity.Send (deploy/teams/bot.md, section 2).")
+        return CheckRow(
+            name,
+            False,
+            f"TeamsAppInstallation.ReadWriteSelfForUser.All missing: {exc}",
+            _consent(app, "TeamsAppInstallation.ReadWriteSelfForUser.All")
+            + " Also grant TeamsActivity.Send (deploy/teams/bot.md, section 2).",
+        )
     except GraphCallError as exc:
         return CheckRow(name, False, str(exc), AGAIN)
-    return CheckRow(name, True, f"bot {m365.bot_app_id} gets its Bot Connector token with "
-                    f"{how}, and may install its app for staff; TeamsActivity.Send cannot be "
-                    "read without sending: check it is granted")
+    return CheckRow(
+        name,
+        True,
+        f"bot {m365.bot_app_id} gets its Bot Connector token with "
+        f"{how}, and may install its app for staff; TeamsActivity.Send and "
+        "TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All cannot be read "
+        "without sending or installing: check they are granted",
+    )
 
 
 def _network_error(exc: BaseException) -> BaseException | None:
@@ -346,13 +380,15 @@ def _external(client: GraphClient, sender: str | None, people: Sequence[Any]) ->
     """The tenant's TERRL allowance, estimated from its licensed accounts, against what the
     bot may send outside the tenant in a day (one message to each external person)."""
     try:
-        licences = sum(1 for u in client.users(select=("id", "assignedLicenses"), top=999)
-                       if u.licensed)
+        licences = sum(
+            1 for u in client.users(select=("id", "assignedLicenses"), top=999) if u.licensed
+        )
     except GraphCallError as exc:
         return CheckRow("external recipients", False, f"licences not counted: {exc}")
     domain = (sender or "").rpartition("@")[2].casefold()
-    external = sum(1 for p in people
-                   if p.active and p.email.rpartition("@")[2].casefold() != domain)
+    external = sum(
+        1 for p in people if p.active and p.email.rpartition("@")[2].casefold() != domain
+    )
     return external_row(licences, external, domain)
 
 
@@ -360,14 +396,20 @@ def external_row(licences: int, external: int, domain: str) -> CheckRow:
     """The TERRL row: ``external`` people outside ``domain`` against the tenant's allowance
     for ``licences`` licensed accounts (a warning past half of it)."""
     allowance = terrl(licences)
-    detail = (f"the tenant may send to about {allowance:,} recipients outside it in 24 hours "
-              f"(TERRL, for {licences:,} licensed accounts; free licences do not count, so it "
-              f"may be less); the bot's people outside @{domain}: {external:,}")
+    detail = (
+        f"the tenant may send to about {allowance:,} recipients outside it in 24 hours "
+        f"(TERRL, for {licences:,} licensed accounts; free licences do not count, so it "
+        f"may be less); the bot's people outside @{domain}: {external:,}"
+    )
     if external > allowance // 2:
-        return CheckRow("external recipients", False, detail,
-                        "A day's reminders to them would use most of the tenant's allowance: "
-                        "past it Exchange bounces mail with 550 5.7.233. Spread the first run "
-                        "over days (deploy/m365.md, section 6).")
+        return CheckRow(
+            "external recipients",
+            False,
+            detail,
+            "A day's reminders to them would use most of the tenant's allowance: "
+            "past it Exchange bounces mail with 550 5.7.233. Spread the first run "
+            "over days (deploy/m365.md, section 6).",
+        )
     return CheckRow("external recipients", True, detail)
 
 
@@ -379,26 +421,30 @@ def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:
     except (ConnectorError, GraphCallError) as exc:
         return [CheckRow("directory", False, str(exc), "See deploy/m365.md, section 5.")]
     here = sum(1 for p in changes.people if p.active)
-    detail = (f"{here} {'person' if here == 1 else 'people'} read; left out: "
-              f"{left_out_words(changes.left_out or {})}")
-    brought_in = [f"{ENV}{name}=true" for name, on in (
-        ("INCLUDE_GUESTS", m365.include_guests),
-        ("INCLUDE_UNLICENSED", m365.include_unlicensed)) if on]
+    detail = (
+        f"{here} {'person' if here == 1 else 'people'} read; left out: "
+        f"{left_out_words(changes.left_out or {})}"
+    )
+    brought_in = [
+        f"{ENV}{name}=true"
+        for name, on in (
+            ("INCLUDE_GUESTS", m365.include_guests),
+            ("INCLUDE_UNLICENSED", m365.include_unlicensed),
+        )
+        if on
+    ]
     if brought_in:
         detail += f" (brought in: {', '.join(brought_in)})"
     elif changes.left_out:
-        detail += (f" ({ENV}INCLUDE_GUESTS=true or {ENV}INCLUDE_UNLICENSED=true brings "
-                   "them in)")
+        detail += f" ({ENV}INCLUDE_GUESTS=true or {ENV}INCLUDE_UNLICENSED=true brings them in)"
     if changes.no_mailbox:
-        detail += ("; not chased, because mail cannot reach them (no mailbox): "
-                   + ", ".join(changes.no_mailbox))
-    return [CheckRow("directory", True, detail),
-            _external(client, m365.sender, changes.people)]
+        detail += "; not chased, because mail cannot reach them (no mailbox): " + ", ".join(
+            changes.no_mailbox
+        )
+    return [CheckRow("directory", True, detail), _external(client, m365.sender, changes.people)]
 
 
-def _mail(
-    client: GraphClient, app: str, sender: str | None, ours: set[str]
-) -> list[CheckRow]:
+def _mail(client: GraphClient, app: str, sender: str | None, ours: set[str]) -> list[CheckRow]:
     """The sending mailbox's rows (``ours``: every mailbox the bot sends from, none of which
     is "another mailbox" to the scope's probe)."""
     if not sender:
@@ -462,16 +508,27 @@ def _send_probe(client: GraphClient, app: str, sender: str) -> CheckRow:
                 f"may send as {sender} (a probe with no recipients was refused as "
                 f"{exc.code}; nothing was sent)",
             )
-        return _refused(name, exc, {
-            (401, 403): (f"Mail.Send missing for {sender}: {exc}",
-                         rbac_fix(app, sender)
-                         + "\nGranting Mail.Send as an application permission also works ("
-                         + _consent(app, "Mail.Send").rstrip(".")
-                         + ") but lets the app send as every mailbox: scope it as above."),
-            (404,): (f"{sender} has no Exchange Online mailbox: {exc}",
-                     "Use a licensed or shared mailbox as the sender."),
-        }, (f"could not tell: Graph refused the probe before checking the permission: {exc}",
-            AGAIN))
+        return _refused(
+            name,
+            exc,
+            {
+                (401, 403): (
+                    f"Mail.Send missing for {sender}: {exc}",
+                    rbac_fix(app, sender)
+                    + "\nGranting Mail.Send as an application permission also works ("
+                    + _consent(app, "Mail.Send").rstrip(".")
+                    + ") but lets the app send as every mailbox: scope it as above.",
+                ),
+                (404,): (
+                    f"{sender} has no Exchange Online mailbox: {exc}",
+                    "Use a licensed or shared mailbox as the sender.",
+                ),
+            },
+            (
+                f"could not tell: Graph refused the probe before checking the permission: {exc}",
+                AGAIN,
+            ),
+        )
     # A probe cannot be accepted (it has no recipients); if it was, nothing could be delivered.
     return CheckRow(name, True, f"may send as {sender}")
 
@@ -481,8 +538,11 @@ def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckR
     mine = ours | {sender.casefold()}
     try:
         users = client.users(select=("id", "mail", "userPrincipalName"), top=10, all_pages=False)
-        others = [u for u in users if u.mail and not mine & {
-            u.mail.casefold(), (u.user_principal_name or "").casefold()}]
+        others = [
+            u
+            for u in users
+            if u.mail and not mine & {u.mail.casefold(), (u.user_principal_name or "").casefold()}
+        ]
     except GraphCallError as exc:
         return CheckRow(name, True, f"not tested (could not list users: {exc.status})")
     if not others:
@@ -514,18 +574,26 @@ def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) ->
     try:
         exists = client.find_list(site_id, list_name) is not None
     except GraphCallError as exc:
-        return _refused(name, exc, {
-            (401, 403): (f"Sites.Selected missing, or the site is not granted to the app: {exc}",
-                         _consent(app, "Sites.Selected")
-                         + " Then grant this site to the app, as an admin with "
-                         "Sites.FullControl.All (e.g. in Graph Explorer):\n"
-                         f"  POST {client.endpoint}/sites/{site_id}/permissions\n"
-                         '  {"roles": ["write"], "grantedToIdentities": [{"application": '
-                         f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}'),
-            (400, 404): (f"site not found: {exc}",
-                         f"Set {ENV}SITE_ID to the site id (hostname,site-collection-id,web-id) "
-                         "from GET /sites/{hostname}:/sites/{path}."),
-        })
+        return _refused(
+            name,
+            exc,
+            {
+                (401, 403): (
+                    f"Sites.Selected missing, or the site is not granted to the app: {exc}",
+                    _consent(app, "Sites.Selected")
+                    + " Then grant this site to the app, as an admin with "
+                    "Sites.FullControl.All (e.g. in Graph Explorer):\n"
+                    f"  POST {client.endpoint}/sites/{site_id}/permissions\n"
+                    '  {"roles": ["write"], "grantedToIdentities": [{"application": '
+                    f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}',
+                ),
+                (400, 404): (
+                    f"site not found: {exc}",
+                    f"Set {ENV}SITE_ID to the site id (hostname,site-collection-id,web-id) "
+                    "from GET /sites/{hostname}:/sites/{path}.",
+                ),
+            },
+        )
     state = "exists" if exists else "will be created on first use"
     return CheckRow(name, True, f"site readable; list {list_name!r} {state}")
 
@@ -551,10 +619,17 @@ def _forms(client: GraphClient, m365: Any) -> CheckRow:
             )
         read = ListFormSource(client, m365.site_id, m365.forms_list).responses(None)
     except GraphCallError as exc:
-        return _refused(name, exc, {(401, 403): (
-            f"cannot read the list: {exc}",
-            "Grant the app the site that holds the list (Sites.Selected, section 8).")},
-            (str(exc), f"Check {ENV}SITE_ID and {ENV}FORMS_LIST."))
+        return _refused(
+            name,
+            exc,
+            {
+                (401, 403): (
+                    f"cannot read the list: {exc}",
+                    "Grant the app the site that holds the list (Sites.Selected, section 8).",
+                )
+            },
+            (str(exc), f"Check {ENV}SITE_ID and {ENV}FORMS_LIST."),
+        )
     except ConnectorError as exc:
         return CheckRow(name, False, str(exc), f"Check {ENV}SITE_ID and {ENV}FORMS_LIST.")
     bad = [r for r in read if isinstance(r, UnreadableResponse)]

@@ -4,9 +4,13 @@ it, post a card there (Bot Connector REST) and raise an activity-feed notificati
 Plain REST over httpx with an injected transport, as Microsoft documents the calls:
 
 * ``POST /users/{id}/teamwork/installedApps`` ``{"teamsApp@odata.bind": ".../appCatalogs/
-  teamsApps/{app}"}`` (``TeamsAppInstallation.ReadWriteSelfForUser.All``; 409 when already
-  installed), then ``GET /users/{id}/teamwork/installedApps?$expand=teamsApp&$filter=
-  teamsApp/id eq '{app}'`` and ``GET .../installedApps/{installation}/chat`` for the chat id;
+  teamsApps/{app}", "consentedPermissionSet": {"resourceSpecificPermissions": [...]}}``: the
+  app declares the application RSC permission ``TeamsActivity.Send.User``, so its install
+  consents to it (``bot.core.ports.TEAMS_APP_RSC``) and needs
+  ``TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All`` (Learn, "Install app for user",
+  example 2; 409 when already installed), then ``GET /users/{id}/teamwork/installedApps?
+  $expand=teamsApp&$filter=teamsApp/id eq '{app}'`` and
+  ``GET .../installedApps/{installation}/chat`` for the chat id;
 * ``POST {serviceUrl}/v3/conversations/{chat id}/activities`` with a message activity carrying
   the Adaptive Card, authorised by a token for ``https://api.botframework.com/.default`` from
   the school's own tenant (single-tenant bot);
@@ -42,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bot.core.ports import (
+    TEAMS_APP_RSC,
     CardMessage,
     DeliveryUnknownError,
     PermanentError,
@@ -102,8 +107,22 @@ def bot_credential(m365: M365Settings, *, transport: httpx.BaseTransport | None 
     options: dict[str, Any] = {"authority": m365.authority_host}
     if transport is not None:
         options["transport"] = azure_transport(transport)
-    return ClientSecretCredential(str(m365.tenant_id), m365.bot_app_id,
-                                  m365.bot_app_secret.get_secret_value(), **options)
+    return ClientSecretCredential(
+        str(m365.tenant_id), m365.bot_app_id, m365.bot_app_secret.get_secret_value(), **options
+    )
+
+
+def install_body(bind: str) -> dict[str, Any]:
+    """The body installing the catalog app ``bind`` for a person, consenting to the
+    resource-specific permissions the app declares (``TEAMS_APP_RSC``)."""
+    return {
+        "teamsApp@odata.bind": bind,
+        "consentedPermissionSet": {
+            "resourceSpecificPermissions": [
+                {"permissionValue": name, "permissionType": kind} for name, kind in TEAMS_APP_RSC
+            ]
+        },
+    }
 
 
 @dataclass
@@ -131,16 +150,24 @@ class TeamsBot:
     bulk: RateLimiter = field(init=False, repr=False)
 
     @classmethod
-    def from_settings(cls, m365: M365Settings, *, transport: httpx.BaseTransport | None = None,
-                      clock: Callable[[], float] = time.monotonic,
-                      sleep: Callable[[float], None] = time.sleep) -> TeamsBot:
+    def from_settings(
+        cls,
+        m365: M365Settings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> TeamsBot:
         """The bot with the connector's credential (certificate or secret), and the bot's own
         registration's secret when it has one (SetupError when it needs one and has none)."""
         return cls(
             credential=lambda: build_credential(m365, transport=transport),
             bot=bot_credential(m365, transport=transport),
-            catalog_app_id=m365.teams_catalog_app_id, graph_endpoint=m365.graph_endpoint,
-            transport=transport, clock=clock, sleep=sleep,
+            catalog_app_id=m365.teams_catalog_app_id,
+            graph_endpoint=m365.graph_endpoint,
+            transport=transport,
+            clock=clock,
+            sleep=sleep,
         )
 
     def __post_init__(self) -> None:
@@ -197,14 +224,25 @@ class TeamsBot:
                 self._renew()
             return str(self._token_from(self.bot or self._own, BOT_SCOPE).token)
 
-    def _graph(self, method: str, path: str, *, json: Any = None,
-               params: dict[str, str] | None = None, token: str | None = None) -> httpx.Response:
+    def _graph(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        token: str | None = None,
+    ) -> httpx.Response:
         token = token or self._graph_token()
         try:
             with self._client() as client:
-                return client.request(method, self.graph_endpoint + path, json=json,
-                                      params=params,
-                                      headers={"Authorization": f"Bearer {token}"})
+                return client.request(
+                    method,
+                    self.graph_endpoint + path,
+                    json=json,
+                    params=params,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise RetryableError(f"Graph unreachable: {type(exc).__name__}") from exc
 
@@ -219,11 +257,14 @@ class TeamsBot:
             why = "throttled" if status == 429 else "refused before processing"
             raise RetryableError(f"{what}: {why} ({status})", retry_after=retry_after)
         if status >= 500:
-            raise DeliveryUnknownError(f"{what}: HTTP {status}; not resent",
-                                       retry_after=retry_after)
+            raise DeliveryUnknownError(
+                f"{what}: HTTP {status}; not resent", retry_after=retry_after
+            )
         if status == 401:
-            raise SetupError(f"{what}: HTTP 401 (check {ENV}BOT_APP_ID and the bot's "
-                             "certificate or secret with compliance-bot check m365)")
+            raise SetupError(
+                f"{what}: HTTP 401 (check {ENV}BOT_APP_ID and the bot's "
+                "certificate or secret with compliance-bot check m365)"
+            )
         raise TeamsBotError(f"{what}: HTTP {status}")
 
     # ---- Graph: installation and the chat ---------------------------------------------------
@@ -234,11 +275,12 @@ class TeamsBot:
         catalog app id is set.
         """
         if not self.catalog_app_id:
-            raise SetupError(f"{ENV}TEAMS_CATALOG_APP_ID is not set: the bot cannot install "
-                             "itself for staff")
+            raise SetupError(
+                f"{ENV}TEAMS_CATALOG_APP_ID is not set: the bot cannot install itself for staff"
+            )
         bind = f"{self.graph_endpoint}/appCatalogs/teamsApps/{self.catalog_app_id}"
         base = f"/users/{user_id}/teamwork/installedApps"
-        response = self._graph("POST", base, json={"teamsApp@odata.bind": bind})
+        response = self._graph("POST", base, json=install_body(bind))
         if response.status_code != 409:  # 409: installed already
             self._refused("installing the app", response)
         values = self._installations(user_id, "finding the installation")
@@ -255,22 +297,40 @@ class TeamsBot:
 
     def _installations(self, user_id: str, what: str) -> list[Any]:
         """The person's installations of the app (``GET .../installedApps``, filtered)."""
-        found = self._graph("GET", f"/users/{user_id}/teamwork/installedApps", params={
-            "$expand": "teamsApp", "$filter": f"teamsApp/id eq '{self.catalog_app_id}'"})
+        found = self._graph(
+            "GET",
+            f"/users/{user_id}/teamwork/installedApps",
+            params={"$expand": "teamsApp", "$filter": f"teamsApp/id eq '{self.catalog_app_id}'"},
+        )
         self._refused(what, found)
         return list(found.json().get("value") or [])
 
-    def notify(self, user_id: str, *, activity_type: str, preview: str, web_url: str,
-               template: dict[str, str] | None = None) -> None:
+    def notify(
+        self,
+        user_id: str,
+        *,
+        activity_type: str,
+        preview: str,
+        web_url: str,
+        template: dict[str, str] | None = None,
+    ) -> None:
         """An activity-feed notification for one person (``TeamsActivity.Send``)."""
         self.feed.acquire()
         body = _feed_body(activity_type, preview, web_url, template)
-        response = self._graph("POST", f"/users/{user_id}/teamwork/sendActivityNotification",
-                               json=body)
+        response = self._graph(
+            "POST", f"/users/{user_id}/teamwork/sendActivityNotification", json=body
+        )
         self._refused("the activity-feed notification", response)
 
-    def notify_many(self, user_ids: list[str], *, activity_type: str, preview: str,
-                    web_url: str, template: dict[str, str] | None = None) -> None:
+    def notify_many(
+        self,
+        user_ids: list[str],
+        *,
+        activity_type: str,
+        preview: str,
+        web_url: str,
+        template: dict[str, str] | None = None,
+    ) -> None:
         """The same activity-feed notification for up to ``BULK_RECIPIENTS`` people in one
         call (``sendActivityNotificationToRecipients``). Graph accepts it as a whole (202) and
         does not answer per recipient: one without the app is skipped there."""
@@ -279,15 +339,19 @@ class TeamsBot:
         self.bulk.acquire()
         body = {
             **_feed_body(activity_type, preview, web_url, template),
-            "recipients": [{"@odata.type": "#microsoft.graph.aadUserNotificationRecipient",
-                            "userId": user_id} for user_id in user_ids],
+            "recipients": [
+                {"@odata.type": "#microsoft.graph.aadUserNotificationRecipient", "userId": user_id}
+                for user_id in user_ids
+            ],
         }
         path = "/teamwork/sendActivityNotificationToRecipients"
-        response = self._graph("POST", path, json=body,
-                               token=self._graph_token(left=BULK_TOKEN_LEFT))
+        response = self._graph(
+            "POST", path, json=body, token=self._graph_token(left=BULK_TOKEN_LEFT)
+        )
         if response.status_code == 412:  # the token was too near expiry after all: a new one
-            response = self._graph("POST", path, json=body, token=self._graph_token(
-                left=BULK_TOKEN_LEFT, fresh=True))
+            response = self._graph(
+                "POST", path, json=body, token=self._graph_token(left=BULK_TOKEN_LEFT, fresh=True)
+            )
         self._refused("the activity-feed notifications", response)
 
     # ---- the Bot Connector: a card in the chat ----------------------------------------------
@@ -297,9 +361,13 @@ class TeamsBot:
         payload = dict(card.teams_payload)
         feed = payload.get("feed")
         if isinstance(feed, dict):  # an activity-feed notification row
-            self.notify(str(feed["user_id"]), activity_type=str(feed["activity_type"]),
-                        preview=str(feed["preview"]), web_url=str(feed["web_url"]),
-                        template=dict(feed.get("template") or {}))
+            self.notify(
+                str(feed["user_id"]),
+                activity_type=str(feed["activity_type"]),
+                preview=str(feed["preview"]),
+                web_url=str(feed["web_url"]),
+                template=dict(feed.get("template") or {}),
+            )
             return SendResult(provider_id=None)
         conversation, content = payload.get("conversation"), payload.get("card")
         service_url = str(payload.get("service_url") or "")
@@ -315,20 +383,23 @@ class TeamsBot:
             activity["text"] = card.text
         try:
             with self._client() as client:
-                response = client.post(url, json=activity,
-                                       headers={"Authorization": f"Bearer {token}"})
+                response = client.post(
+                    url, json=activity, headers={"Authorization": f"Bearer {token}"}
+                )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise RetryableError(f"Teams unreachable: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise DeliveryUnknownError(
-                f"Teams answer lost: {type(exc).__name__}; not resent") from exc
+                f"Teams answer lost: {type(exc).__name__}; not resent"
+            ) from exc
         self._refused("posting the card", response)
         answer = response.json() if response.content else {}
         return SendResult(provider_id=str(answer.get("id") or "") or None)
 
 
-def _feed_body(activity_type: str, preview: str, web_url: str,
-               template: dict[str, str] | None) -> dict[str, Any]:
+def _feed_body(
+    activity_type: str, preview: str, web_url: str, template: dict[str, str] | None
+) -> dict[str, Any]:
     """An activity-feed notification's body, as the single and the bulk call share it."""
     return {
         "topic": {"source": "text", "value": "Compliance", "webUrl": web_url},

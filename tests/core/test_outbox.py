@@ -51,19 +51,34 @@ def _store(url: str) -> Store:
 def _queue(store: Store, n: int) -> None:
     with store.transaction() as session:
         for i in range(n):
-            draft = EmailDraft(to=(f"p{i}@x.org",), subject=f"Subject {i}", text=f"text {i}",
-                               html=f"<p>html {i}</p>")
-            assert enqueue_email(session, school_id="s", key=f"k{i}", purpose="test",
-                                 urgency=Urgency.ROUTINE, draft=draft)
+            draft = EmailDraft(
+                to=(f"p{i}@x.org",),
+                subject=f"Subject {i}",
+                text=f"text {i}",
+                html=f"<p>html {i}</p>",
+            )
+            assert enqueue_email(
+                session,
+                school_id="s",
+                key=f"k{i}",
+                purpose="test",
+                urgency=Urgency.ROUTINE,
+                draft=draft,
+            )
 
 
 def test_same_key_is_queued_once(database_url: str) -> None:
     store = _store(database_url)
     _queue(store, 1)
     with store.transaction() as session:
-        again = enqueue_email(session, school_id="s", key="k0", purpose="test",
-                              urgency=Urgency.ROUTINE,
-                              draft=EmailDraft(("x@x.org",), "s", "t", "h"))
+        again = enqueue_email(
+            session,
+            school_id="s",
+            key="k0",
+            purpose="test",
+            urgency=Urgency.ROUTINE,
+            draft=EmailDraft(("x@x.org",), "s", "t", "h"),
+        )
         assert again is False
         assert len(session.scalars(select(OutboxMessage)).all()) == 1
     store.dispose()
@@ -100,18 +115,31 @@ def test_each_row_is_sending_before_its_send_and_recorded_before_the_next(
     class Watched(SmtpMailer):
         def send(self, message: OutgoingEmail) -> SendResult:
             with watcher.session() as session:
-                rows = session.execute(select(
-                    OutboxMessage.idempotency_key, OutboxMessage.status, OutboxMessage.attempts,
-                    OutboxMessage.provider_id,
-                )).all()
-            seen.append((message.idempotency_key,
-                         next((s, a) for k, s, a, _ in rows if k == message.idempotency_key),
-                         {k: p for k, s, _, p in rows if s == "sent"}))
+                rows = session.execute(
+                    select(
+                        OutboxMessage.idempotency_key,
+                        OutboxMessage.status,
+                        OutboxMessage.attempts,
+                        OutboxMessage.provider_id,
+                    )
+                ).all()
+            seen.append(
+                (
+                    message.idempotency_key,
+                    next((s, a) for k, s, a, _ in rows if k == message.idempotency_key),
+                    {k: p for k, s, _, p in rows if s == "sent"},
+                )
+            )
             with watcher.transaction() as session:  # another writer is never held up
-                enqueue_email(session, school_id="s", key=f"other:{len(seen)}", purpose="test",
-                              urgency=Urgency.ROUTINE,
-                              draft=EmailDraft(("x@x.org",), "s", "t", "h"),
-                              not_before=utcnow() + timedelta(days=1))
+                enqueue_email(
+                    session,
+                    school_id="s",
+                    key=f"other:{len(seen)}",
+                    purpose="test",
+                    urgency=Urgency.ROUTINE,
+                    draft=EmailDraft(("x@x.org",), "s", "t", "h"),
+                    not_before=utcnow() + timedelta(days=1),
+                )
             return super().send(message)
 
     stats = dispatch(store, Watched("127.0.0.1", port, "bot@x.org", security="none"), None)
@@ -122,10 +150,16 @@ def test_each_row_is_sending_before_its_send_and_recorded_before_the_next(
         assert set(sent) == {k for k, _, _ in seen[:index]}  # each recorded before the next
         assert all(sent[k] == received[k] for k in sent)  # with the id the server received
     with watcher.session() as session:
-        rows = session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.status,
-                                      OutboxMessage.provider_id, OutboxMessage.sent_at)
-                               .where(OutboxMessage.purpose == "test",
-                                      OutboxMessage.idempotency_key.not_like("other:%"))).all()
+        rows = session.execute(
+            select(
+                OutboxMessage.idempotency_key,
+                OutboxMessage.status,
+                OutboxMessage.provider_id,
+                OutboxMessage.sent_at,
+            ).where(
+                OutboxMessage.purpose == "test", OutboxMessage.idempotency_key.not_like("other:%")
+            )
+        ).all()
     assert {k: (s, p) for k, s, p, _ in rows} == {k: ("sent", received[k]) for k in received}
     assert all(at is not None for *_, at in rows)
     watcher.dispose()
@@ -159,8 +193,9 @@ def test_permanent_fails_and_unknown_is_never_resent(sqlite_url: str) -> None:
     """A refusal fails one row; an unknown outcome flags one row and pauses the channel."""
     store = _store(sqlite_url)
     _queue(store, 3)
-    mailer = Scripted([PermanentError("bad address"), DeliveryUnknownError("504"),
-                       SendResult("ok")])
+    mailer = Scripted(
+        [PermanentError("bad address"), DeliveryUnknownError("504"), SendResult("ok")]
+    )
     now = utcnow()
     stats = dispatch(store, mailer, None, now=lambda: now)
     assert (stats.sent, stats.failed, stats.delivery_unknown) == (0, 1, 1)
@@ -171,8 +206,127 @@ def test_permanent_fails_and_unknown_is_never_resent(sqlite_url: str) -> None:
     assert (later.sent, later.failed, later.delivery_unknown) == (1, 0, 0)
     assert Counter(mailer.calls) == {"k0": 1, "k1": 1, "k2": 1}
     assert {k: v[0] for k, v in _states(store).items()} == {
-        "k0": "failed", "k1": "delivery_unknown", "k2": "sent"
+        "k0": "failed",
+        "k1": "delivery_unknown",
+        "k2": "sent",
     }
+    store.dispose()
+
+
+class Recording(Mailer):
+    """A mailer that accepts everything and keeps who each message went to."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, tuple[str, ...]] = {}
+
+    def send(self, message: OutgoingEmail) -> SendResult:
+        self.sent[message.idempotency_key] = (*message.to, *message.cc)
+        return SendResult(f"id-{message.idempotency_key}")
+
+
+def test_a_queued_message_changed_in_the_database_is_refused_not_sent(
+    database_url: str,
+) -> None:
+    """What steers a queued message is checked at send time against what was queued: a
+    pending safeguarding alert pointed elsewhere in the database (or its body or urgency
+    changed) is never sent, is marked failed for the admins' alert (which names no content),
+    and the untouched messages, shared bodies included, go as queued."""
+    from sqlalchemy import update
+
+    from bot.core.outbox import enqueue_emails
+    from bot.core.rendered import Rendered, slot
+
+    store = _store(database_url)
+    shared = Rendered(f"Dear {slot('name')}, please read it.", f"<p>Dear {slot('name')}</p>")
+    with store.transaction() as session:
+        for key, urgency in (
+            ("alert", Urgency.SAFEGUARDING),
+            ("alert-body", Urgency.SAFEGUARDING),
+            ("routine", Urgency.ROUTINE),
+        ):
+            assert enqueue_email(
+                session,
+                school_id="s",
+                key=key,
+                purpose="report_alert",
+                urgency=urgency,
+                draft=EmailDraft(("dsl@x.org",), "A new report", "Open the bot.", "<p>Open</p>"),
+            )
+        added = enqueue_emails(
+            session,
+            school_id="s",
+            purpose="reminder",
+            urgency=Urgency.ROUTINE,
+            items=[
+                (
+                    f"shared-{n}",
+                    EmailDraft(
+                        (f"{n}@x.org",), "Read it", "", "", shared=shared, slots={"name": n}
+                    ),
+                )
+                for n in ("amy", "ben")
+            ],
+        )
+        assert added == {"shared-amy", "shared-ben"}
+    table = OutboxMessage.__table__
+    with store.engine.begin() as conn:  # someone with database access, not the bot
+        conn.execute(
+            update(table)
+            .where(table.c.idempotency_key == "alert")
+            .values(recipients=["someone@elsewhere.example"])
+        )
+        conn.execute(
+            update(table)
+            .where(table.c.idempotency_key == "alert-body")
+            .values(payload={"text": "Click here", "html": "<p>Click</p>"})
+        )
+        conn.execute(
+            update(table)
+            .where(table.c.idempotency_key == "routine")
+            .values(urgency=int(Urgency.SAFEGUARDING))
+        )
+    mailer = Recording()
+    stats = dispatch(store, mailer, None)
+    assert sorted(mailer.sent) == ["shared-amy", "shared-ben"]
+    assert "someone@elsewhere.example" not in str(mailer.sent)
+    assert stats.failed == 3
+    with store.session() as session:
+        rows = {r.idempotency_key: r for r in session.scalars(select(OutboxMessage))}
+    assert {k: r.status for k, r in rows.items()} == {
+        "alert": "failed",
+        "alert-body": "failed",
+        "routine": "failed",
+        "shared-amy": "sent",
+        "shared-ben": "sent",
+    }
+    assert "recipients changed after it was queued" in (rows["alert"].last_error or "")
+    assert "body changed" in (rows["alert-body"].last_error or "")
+    assert "urgency changed" in (rows["routine"].last_error or "")
+    assert all(r.alerted_at is None for r in rows.values() if r.status == "failed")  # told next
+    assert "Click" not in str([r.last_error for r in rows.values()])
+    store.dispose()
+
+
+def test_messages_waiting_before_seals_are_sealed_by_the_upgrade_that_brings_them(
+    sqlite_url: str,
+) -> None:
+    """A row queued before the seal column existed (no seal) is refused at send time unless
+    the upgrade sealed it; ``seal_waiting`` (run by that upgrade) seals exactly those."""
+    from sqlalchemy import update
+
+    from bot.core.audit.queued import seal_waiting
+
+    store = _store(sqlite_url)
+    _queue(store, 2)
+    table = OutboxMessage.__table__
+    with store.engine.begin() as conn:  # as queued by the release before
+        conn.execute(update(table).values(seal=None))
+    with store.transaction() as session:
+        assert seal_waiting(session) == 2
+        assert seal_waiting(session) == 0
+    mailer = Recording()
+    assert dispatch(store, mailer, None).sent == 2
+    assert sorted(mailer.sent) == ["k0", "k1"]
     store.dispose()
 
 
@@ -187,7 +341,9 @@ def test_a_throttle_spends_no_attempt_and_pauses_the_channel(database_url: str) 
     assert (stats.retry_later, stats.sent) == (1, 0)
     assert mailer.calls == ["k0"]
     assert {k: v for k, v in _states(store).items()} == {
-        "k0": ("pending", 0), "k1": ("pending", 0), "k2": ("pending", 0)
+        "k0": ("pending", 0),
+        "k1": ("pending", 0),
+        "k2": ("pending", 0),
     }
     # a minute on (the next run of the dispatch job), still inside Retry-After: nothing asked
     assert dispatch(store, mailer, None, now=lambda: now + timedelta(seconds=60)).sent == 0
@@ -268,6 +424,7 @@ CRASHER = textwrap.dedent("""
     outbox.dispatch(Store(url, keys=TEST_KEYS), Dying(), None)
 """)
 
+
 def _school_config() -> Any:
     from bot.core.config import SchoolConfig
 
@@ -285,8 +442,15 @@ def _resolve_by_looking(store: Store, delivered: set[str]) -> None:
             )
         ).all()
         for row_id, key in rows:
-            resolve(session, row_id, resend=key not in delivered, email="it@x.org",
-                    schools={"s": _school_config()}, now=utcnow(), os_user="tester")
+            resolve(
+                session,
+                row_id,
+                resend=key not in delivered,
+                email="it@x.org",
+                schools={"s": _school_config()},
+                now=utcnow(),
+                os_user="tester",
+            )
 
 
 @pytest.mark.parametrize("step", ["claim", "send", "record"])
@@ -304,17 +468,24 @@ def test_killed_at_every_step_of_a_dispatch_loses_nothing_and_sends_nothing_twic
     folder = tmp_path / "outbox"
     script = tmp_path / "crasher.py"
     script.write_text(CRASHER, encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script), database_url, mode, str(port),
-                           str(folder), step, "3"], capture_output=True, text=True,
-                          check=False, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, str(script), database_url, mode, str(port), str(folder), step, "3"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
     assert proc.returncode == -9, proc.stderr  # killed by SIGKILL
     with store.session() as session:
         interrupted = Counter(session.scalars(select(OutboxMessage.status)).all())
     assert interrupted["sending"] == (0 if step == "record" else 1)
     # restarted after the stale window
     later = utcnow() + timedelta(minutes=20)
-    mailer = (SmtpMailer("127.0.0.1", port, "bot@x.org", security="none") if mode == "smtp"
-              else EmlMailer(folder, "bot@x.org"))
+    mailer = (
+        SmtpMailer("127.0.0.1", port, "bot@x.org", security="none")
+        if mode == "smtp"
+        else EmlMailer(folder, "bot@x.org")
+    )
     dispatch(store, mailer, None, now=lambda: later)
     with store.session() as session:
         states = Counter(session.scalars(select(OutboxMessage.status)).all())
@@ -350,8 +521,9 @@ def test_outbox_command_says_why_a_message_waits(
         session.add(School(id="s", name="S"))
     _queue(store, 2)
     now = utcnow()
-    mailer = Scripted([SetupError("mail paused: getting a token failed: AADSTS7000222",
-                                  retry_after=900)])
+    mailer = Scripted(
+        [SetupError("mail paused: getting a token failed: AADSTS7000222", retry_after=900)]
+    )
     dispatch(store, mailer, None, now=lambda: now)
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(ctx.settings.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.core import audit
 from bot.core.models import AuditEvent, Report, ReportClock
 from bot.engine.web.page_cache import PageCache, kept
-from bot.features.dashboard.web import _clock_text, _clock_text_until
+from bot.features.dashboard.panel import _clock_text, _clock_text_until
 from tests.features.dashboard.test_support import NOW, TODAY, Env, acknowledge_as
 from tests.features.dashboard.test_web import figure
 
@@ -110,9 +110,7 @@ def test_each_reader_gets_their_own_csrf_token(env: Env) -> None:
     assert _cache(env).hits == hits + 1
     assert _token(first) != _token(second)
     assert second.replace(_token(second), "") == first.replace(_token(first), "")
-    signed_out = two.post(
-        "/signout", data={"csrf_token": _token(second)}, follow_redirects=False
-    )
+    signed_out = two.post("/signout", data={"csrf_token": _token(second)}, follow_redirects=False)
     assert signed_out.status_code == 303
     # signing out changed the database: the other session's cookie opens nothing now
     assert one.get("/dashboard").status_code == 401
@@ -130,9 +128,7 @@ def test_another_school_yaml_gives_a_fresh_page(env: Env) -> None:
     due_in=st.integers(min_value=-5 * 86400, max_value=5 * 86400),
     fraction=st.integers(min_value=0, max_value=999_999),
 )
-def test_clock_words_hold_until_the_instant_given_and_no_longer(
-    due_in: int, fraction: int
-) -> None:
+def test_clock_words_hold_until_the_instant_given_and_no_longer(due_in: int, fraction: int) -> None:
     now = NOW + timedelta(microseconds=fraction)
     due = NOW + timedelta(seconds=due_in)
     until = _clock_text_until(due, now)
@@ -154,12 +150,24 @@ def test_a_kept_page_that_audits_fails_and_records_nothing(env: Env) -> None:
 
     def build() -> HTMLResponse:
         with store.transaction() as session:
-            audit.record(session, actor="head@oak.example", action="dashboard.viewed",
-                         object_type="dashboard", school_id="oak")
+            audit.record(
+                session,
+                actor="head@oak.example",
+                action="dashboard.viewed",
+                object_type="dashboard",
+                school_id="oak",
+            )
         return HTMLResponse("<p>kept</p>")
 
-    scope = {"type": "http", "method": "GET", "path": "/dashboard", "query_string": b"",
-             "headers": [], "app": env.app, "session": {}}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/dashboard",
+        "query_string": b"",
+        "headers": [],
+        "app": env.app,
+        "session": {},
+    }
     with pytest.raises(audit.AuditRefused, match="page the page cache keeps must not write"):
         kept(Request(scope), build)
     with store.session() as session:

@@ -8,6 +8,7 @@ import base64
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -63,9 +64,14 @@ def provider_fixture(live_server: Any) -> Iterator[FakeOidc]:
 def oidc_env(builder: SchoolBuilder, issuer: str, **settings: Any) -> Env:
     """A school signing in through ``issuer`` (demo mode off)."""
     configure(builder)
-    context = builder.context(None, base_url="http://testserver", oidc_issuer=issuer,
-                              oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET,
-                              **settings)
+    context = builder.context(
+        None,
+        base_url="http://testserver",
+        oidc_issuer=issuer,
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret=CLIENT_SECRET,
+        **settings,
+    )
     sync_people(context)
     return Env(context=context, app=create_app(context.settings, context), builder=builder)
 
@@ -78,8 +84,9 @@ def session_of(client: TestClient) -> dict[str, Any]:
 
 def start_oidc(client: TestClient, next_path: str | None = None) -> dict[str, str]:
     """GET /signin; return the state and nonce our redirect to the provider carries."""
-    response = client.get("/signin", params={"next": next_path} if next_path else None,
-                          follow_redirects=False)
+    response = client.get(
+        "/signin", params={"next": next_path} if next_path else None, follow_redirects=False
+    )
     assert response.status_code in (302, 303, 307), response.text
     query = parse_qs(urlsplit(response.headers["location"]).query)
     assert query["client_id"] == [CLIENT_ID]
@@ -120,8 +127,9 @@ def test_a_folder_named_like_the_demo_never_turns_on_password_free_sign_in(
     client = TestClient(create_app(settings, context))
     start_oidc(client)  # the sign-in page sends people to the school's provider, no picker
     token = session_of(client)["csrf"]
-    picked = client.post("/signin", data={"email": "dsl@oak.example", "csrf_token": token},
-                         follow_redirects=False)
+    picked = client.post(
+        "/signin", data={"email": "dsl@oak.example", "csrf_token": token}, follow_redirects=False
+    )
     assert picked.status_code == 404
     assert client.get("/reports").status_code == 401
     context.store.dispose()
@@ -149,8 +157,9 @@ def test_run_refuses_to_start_with_a_short_or_empty_secret_key(
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1, result.output
-    assert lines[0].startswith("error: COMPLIANCE_BOT_SECRET_KEY: the secret key is shorter "
-                               "than 32 bytes")
+    assert lines[0].startswith(
+        "error: COMPLIANCE_BOT_SECRET_KEY: the secret key is shorter than 32 bytes"
+    )
     assert "Traceback" not in result.output
     with pytest.raises(SettingsError, match="COMPLIANCE_BOT_SECRET_KEY"):
         load_settings()
@@ -172,8 +181,15 @@ def test_run_refuses_a_short_key_file_and_naming_it(
 
 def test_a_cookie_signed_with_the_empty_key_opens_nothing(school: SchoolBuilder) -> None:
     env = make_env(school)
-    forged = TimestampSigner("").sign(base64.b64encode(json.dumps(
-        {"user": "dsl@oak.example", "school": "oak", "sv": 0}).encode())).decode()
+    forged = (
+        TimestampSigner("")
+        .sign(
+            base64.b64encode(
+                json.dumps({"user": "dsl@oak.example", "school": "oak", "sv": 0}).encode()
+            )
+        )
+        .decode()
+    )
     client = env.client()
     client.cookies.set("cb_session", forged)
     assert client.get("/reports").status_code == 401
@@ -230,18 +246,23 @@ def test_safe_next_keeps_a_path_here() -> None:
 def test_demo_sign_in_never_redirects_off_site(env: Env, target: str) -> None:
     client = env.client()
     token = csrf_of(client.get("/signin").text)
-    response = client.post("/signin", params={"next": target},
-                           data={"email": "dsl@oak.example", "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/signin",
+        params={"next": target},
+        data={"email": "dsl@oak.example", "csrf_token": token},
+        follow_redirects=False,
+    )
     if any(ord(c) < 32 for c in target):  # refused outright by the control-character guard
         assert response.status_code == 400 and "location" not in response.headers
     else:
         assert response.status_code == 303 and response.headers["location"] == "/me"
     kept = env.client()
-    response = kept.post("/signin", params={"next": "/reports"},
-                         data={"email": "dsl@oak.example",
-                               "csrf_token": csrf_of(kept.get("/signin").text)},
-                         follow_redirects=False)
+    response = kept.post(
+        "/signin",
+        params={"next": "/reports"},
+        data={"email": "dsl@oak.example", "csrf_token": csrf_of(kept.get("/signin").text)},
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/reports"
 
 
@@ -254,16 +275,26 @@ def test_oidc_sign_in_returns_to_a_path_here_never_off_site(
     env = oidc_env(school, provider.issuer)
     client = env.client()
     started = start_oidc(client, "/reports")
-    done = client.get("/auth/callback", params={
-        "code": code_for("dsl@oak.example", started["nonce"]), "state": started["state"],
-    }, follow_redirects=False)
+    done = client.get(
+        "/auth/callback",
+        params={
+            "code": code_for("dsl@oak.example", started["nonce"]),
+            "state": started["state"],
+        },
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and done.headers["location"] == "/reports"
     assert client.get("/reports").status_code == 200
     other = env.client()
     started = start_oidc(other, "https://evil.example/phish")
-    done = other.get("/auth/callback", params={
-        "code": code_for("dsl@oak.example", started["nonce"]), "state": started["state"],
-    }, follow_redirects=False)
+    done = other.get(
+        "/auth/callback",
+        params={
+            "code": code_for("dsl@oak.example", started["nonce"]),
+            "state": started["state"],
+        },
+        follow_redirects=False,
+    )
     assert done.headers["location"] == "/me"
     assert provider.tokens_issued == 2
     env.context.store.dispose()
@@ -272,18 +303,34 @@ def test_oidc_sign_in_returns_to_a_path_here_never_off_site(
 def test_oidc_failures_are_plain_4xx_pages(school: SchoolBuilder, provider: FakeOidc) -> None:
     env = oidc_env(school, provider.issuer)
     client = env.client()
-    assert_plain_page(client.get("/auth/callback", params={"code": "x"}), 400,
-                      "started in another browser")
+    assert_plain_page(
+        client.get("/auth/callback", params={"code": "x"}), 400, "started in another browser"
+    )
     start_oidc(client)
-    assert_plain_page(client.get("/auth/callback", params={"code": "x", "state": "forged"}),
-                      400, "started in another browser")
+    assert_plain_page(
+        client.get("/auth/callback", params={"code": "x", "state": "forged"}),
+        400,
+        "started in another browser",
+    )
     started = start_oidc(client)
-    assert_plain_page(client.get("/auth/callback", params={
-        "error": "access_denied", "error_description": "AADSTS50105: not assigned",
-        "state": started["state"]}), 403, "did not sign you in")
+    assert_plain_page(
+        client.get(
+            "/auth/callback",
+            params={
+                "error": "access_denied",
+                "error_description": "AADSTS50105: not assigned",
+                "state": started["state"],
+            },
+        ),
+        403,
+        "did not sign you in",
+    )
     started = start_oidc(client)
-    assert_plain_page(client.get("/auth/callback", params={
-        "code": "refused", "state": started["state"]}), 400, "could not be completed")
+    assert_plain_page(
+        client.get("/auth/callback", params={"code": "refused", "state": started["state"]}),
+        400,
+        "could not be completed",
+    )
     assert client.get("/reports").status_code == 401
     env.context.store.dispose()
 
@@ -292,17 +339,26 @@ def test_userinfo_about_another_subject_is_refused_and_audited(
     school: SchoolBuilder, provider: FakeOidc
 ) -> None:
     env = oidc_env(school, provider.issuer)
-    provider.userinfo = {"sub": "sub-someone-else", "email": "head@oak.example",
-                         "email_verified": True}
+    provider.userinfo = {
+        "sub": "sub-someone-else",
+        "email": "head@oak.example",
+        "email_verified": True,
+    }
     client = env.client()
     started = start_oidc(client)
-    assert_plain_page(client.get("/auth/callback", params={
-        "code": code_for("", started["nonce"]), "state": started["state"]}),
-        400, "could not be completed")
+    assert_plain_page(
+        client.get(
+            "/auth/callback",
+            params={"code": code_for("", started["nonce"]), "state": started["state"]},
+        ),
+        400,
+        "could not be completed",
+    )
     assert client.get("/reports").status_code == 401
     with env.context.store.session() as session:
         refused = session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "signin.refused")).one()
+            select(AuditEvent).where(AuditEvent.action == "signin.refused")
+        ).one()
     assert refused.details == {"reason": "userinfo_subject", "via": "oidc"}
     env.context.store.dispose()
 
@@ -317,9 +373,84 @@ def test_an_unreachable_provider_is_a_page_not_a_crash(
         client = env.client()
         started = start_oidc(client)
     # the provider has gone away between the redirect and the callback
-    assert_plain_page(client.get("/auth/callback", params={
-        "code": code_for("dsl@oak.example", started["nonce"]), "state": started["state"]}),
-        400, "could not be completed")
+    assert_plain_page(
+        client.get(
+            "/auth/callback",
+            params={
+                "code": code_for("dsl@oak.example", started["nonce"]),
+                "state": started["state"],
+            },
+        ),
+        400,
+        "could not be completed",
+    )
     assert_plain_page(client.get("/signin"), 503, "did not answer")
     assert re.search(r"Sign in", client.get("/").text)
     env.context.store.dispose()
+
+
+# ------------------------------------------------------------------------------ the event loop
+
+
+@contextmanager
+def _statements_on_the_loop(env: Env) -> Iterator[list[str]]:
+    """The SQL statements run while an event loop runs in their thread (the web's loop): a
+    transaction there holds every other request of the process until it ends."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    found: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        found.append(" ".join(statement.split())[:80])
+
+    engine = env.context.store.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_sign_in_does_its_database_work_off_the_event_loop(
+    school: SchoolBuilder, provider: FakeOidc
+) -> None:
+    """The callback's lookup, binding and audit entry, and a refusal's audit entry, run on a
+    page thread, never on the loop (two people signing in held other pages up before)."""
+    env = oidc_env(school, provider.issuer)
+    with _statements_on_the_loop(env) as found:
+        client = env.client()
+        started = start_oidc(client)
+        done = client.get(
+            "/auth/callback",
+            params={
+                "code": code_for("dsl@oak.example", started["nonce"]),
+                "state": started["state"],
+            },
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        stranger = env.client()
+        started = start_oidc(stranger)
+        refused = stranger.get(
+            "/auth/callback",
+            params={
+                "code": code_for("nobody@oak.example", started["nonce"]),
+                "state": started["state"],
+            },
+        )
+        assert refused.status_code == 403
+    assert found == []
+    env.context.store.dispose()
+
+
+def test_the_demo_people_list_is_read_off_the_event_loop(env: Env) -> None:
+    with _statements_on_the_loop(env) as found:
+        page = env.client().get("/signin")
+    assert page.status_code == 200 and "dsl@oak.example" in page.text
+    assert found == []

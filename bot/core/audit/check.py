@@ -22,6 +22,7 @@ from bot.core import audit
 from bot.core.audit.anchor import Anchor
 from bot.core.audit.batches import BATCH_SEALED, BATCHES, Batch, batch_digest, field_digest
 from bot.core.audit.files import check_contents
+from bot.core.audit.queued import unsealed
 from bot.core.audit.seals import (
     BASELINE_ACTOR,
     KINDS,
@@ -385,8 +386,9 @@ def _check_missing(session: Session, walk: _Walk, verdict: Verdict) -> None:
         if kind is None:  # a batch-sealed row: its ids are kept by row id
             batch = batches[kind_name]
             kept = ident.get(str(record_id)) or []
-            name = _batch_name(session, batch,
-                               {"id": record_id, **dict(zip(batch.ident, kept, strict=False))})
+            name = _batch_name(
+                session, batch, {"id": record_id, **dict(zip(batch.ident, kept, strict=False))}
+            )
         else:
             name = _name(session, kind, ident, record_id)
         verdict.add(f"{name} is missing: it was deleted from the database.")
@@ -411,8 +413,34 @@ def check(
     for batch in BATCHES:
         _check_batch(session, batch, walk, verdict)
     _check_missing(session, walk, verdict)
+    _check_queued(session, verdict)
     check_contents(session, uploads_dir, verdict.add)
     return verdict
+
+
+_QUEUED_WORDS = {
+    "recipients": "recipients",
+    "body": "subject or body",
+    "urgency": "urgency",
+    "message": "school, channel or purpose",
+}
+
+
+def _check_queued(session: Session, verdict: Verdict) -> None:
+    """Every message still waiting to be sent against the seal it was queued with."""
+    for row_id, purpose, parts in unsealed(session):
+        shown = str(purpose or "message").replace("_", " ")
+        if parts == ["seal"]:
+            verdict.add(
+                f"Queued message #{row_id} ({shown}) has no seal this install made: "
+                "it was written outside the bot. It will not be sent."
+            )
+            continue
+        what = ", ".join(_QUEUED_WORDS[p] for p in parts)
+        verdict.add(
+            f"Queued message #{row_id} ({shown}) was changed after it was queued: "
+            f"{what}. It will not be sent."
+        )
 
 
 # --------------------------------------------------------------------------- batch-sealed kinds

@@ -72,6 +72,9 @@ class OutboxMessage(SchoolRecord):
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     # times its mailbox's sent items were searched for it while its outcome was unknown
     sent_lookups: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    # keyed digests of what steers the message, made when it was queued: checked before it is
+    # sent and by ``audit verify`` (``bot.core.audit.queued``)
+    seal: Mapped[str | None] = mapped_column(String(120))
 
 
 class DispatchWorker(Base):
@@ -140,14 +143,17 @@ class OutboxBody(Numbered):
 # what retention still has to do (bot.engine.maintenance): the messages that keep their body;
 # the evidence kept for years, once its body is dropped, leaves this index
 WITH_BODY = Index(
-    "ix_outbox_with_body", OutboxMessage.status, OutboxMessage.sent_at,
+    "ix_outbox_with_body",
+    OutboxMessage.status,
+    OutboxMessage.sent_at,
     sqlite_where=OutboxMessage.body_dropped_at.is_(None),
     postgresql_where=OutboxMessage.body_dropped_at.is_(None),
 )
 
 # the messages that refer to a shared body (a few days' worth: retention lets go of them)
 WITH_SHARED_BODY = Index(
-    "ix_outbox_body_id", OutboxMessage.body_id,
+    "ix_outbox_body_id",
+    OutboxMessage.body_id,
     sqlite_where=OutboxMessage.body_id.is_not(None),
     postgresql_where=OutboxMessage.body_id.is_not(None),
 )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
 
+from bot.core.audit import queued
 from bot.core.audit.autocommit import seal_stopped
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, Urgency, utcnow
@@ -44,6 +45,7 @@ from bot.core.ports import (
     MailPacing,
     Notifier,
     OutgoingEmail,
+    PermanentError,
     SendResult,
 )
 from bot.core.store import Store
@@ -141,19 +143,26 @@ def _claim(lanes: Lanes, row_ids: Sequence[int], channel: str, now: datetime) ->
 
 def _load_messages(
     store: Store, row_ids: Sequence[int], channel: str, now: datetime
-) -> dict[int, OutgoingEmail | CardMessage]:
-    """The claimed rows as emails (their time words written at ``now``) or cards, by id."""
+) -> tuple[dict[int, OutgoingEmail | CardMessage], dict[int, list[str]]]:
+    """The claimed rows as emails (their time words written at ``now``) or cards, by id; and
+    the rows changed since they were queued (``audit.queued``), never to be sent."""
     with store.session() as session:
         rows = session.scalars(
             select(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
         ).all()
-        if channel != "email":
-            return {row.id: _to_card(row) for row in rows}
         bodies = outbox_bodies.read(session, [row.body_id for row in rows if row.body_id])
+        tampered = queued.changed_rows(session, rows, bodies)
+        if channel != "email":
+            return {row.id: _to_card(row) for row in rows}, tampered
         return {
             row.id: _to_email(row, now, bodies[row.body_id] if row.body_id else None)
             for row in rows
-        }
+        }, tampered
+
+
+def _refuse(parts: Sequence[str]) -> SendResult:
+    """A row changed after it was queued is refused, never sent (the admins' alert follows)."""
+    raise PermanentError(f"not sent: its {', '.join(parts)} changed after it was queued")
 
 
 CHANNELS = ("email", "card", "teams")  # teams: a card in one person's chat with the bot
@@ -392,8 +401,13 @@ class _Pass:
     def deliver_rows(self, lane: str, row_ids: Sequence[int]) -> None:
         """Deliver claimed rows in order; give back the rest once the lane is paused."""
         channel = channel_of(lane)
-        messages = _load_messages(self.store, row_ids, channel, self.now())
+        messages, tampered = _load_messages(self.store, row_ids, channel, self.now())
         self.batch = []
+        for row_id, parts in tampered.items():
+            self.handled += 1
+            self.send_one(row_id, messages[row_id].idempotency_key,
+                          functools.partial(_refuse, parts), lane)
+        row_ids = [row_id for row_id in row_ids if row_id not in tampered]
         if channel == "teams":
             row_ids = self.send_feeds(row_ids, messages)
         for index, row_id in enumerate(row_ids):

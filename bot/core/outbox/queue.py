@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.core.audit.queued import seal_rows
 from bot.core.emails import has_mailbox
 from bot.core.models import OutboxMessage, TeamsChat, Urgency, utcnow
 from bot.core.outbox import bodies as outbox_bodies
@@ -45,8 +46,17 @@ __all__ = [
 # their signature, a delivery failure, a sweep step failing, a school's settings failing the
 # checks, the bot answering someone who wrote to it). Everything else (reminders, chasing,
 # digests, review alerts) waits until an admin presses "Start sending".
-NEVER_HELD = frozenset({"link_renewal", "signin_link", "delivery_alert", "aup_receipt",
-                        "step_failed", "settings_problem", "teams_reply"})
+NEVER_HELD = frozenset(
+    {
+        "link_renewal",
+        "signin_link",
+        "delivery_alert",
+        "aup_receipt",
+        "step_failed",
+        "settings_problem",
+        "teams_reply",
+    }
+)
 
 
 def held_in_preview(session: Session, school_id: str, purpose: str) -> bool:
@@ -112,9 +122,17 @@ def _row(
 ) -> dict[str, Any]:
     """One pending outbox row, as the table keeps it."""
     return dict(
-        school_id=school_id, idempotency_key=key, channel=channel, purpose=purpose,
-        urgency=int(urgency), recipients=list(recipients), cc=list(cc), subject=subject[:300],
-        payload=payload, status="pending", next_attempt_at=not_before or utcnow(),
+        school_id=school_id,
+        idempotency_key=key,
+        channel=channel,
+        purpose=purpose,
+        urgency=int(urgency),
+        recipients=list(recipients),
+        cc=list(cc),
+        subject=subject[:300],
+        payload=payload,
+        status="pending",
+        next_attempt_at=not_before or utcnow(),
     )
 
 
@@ -129,6 +147,7 @@ def _insert(session: Session, row: dict[str, Any]) -> bool:
     if held_in_preview(session, row["school_id"], row["purpose"]):
         return False
     session.flush()  # what the row refers to, added to the session, is written first
+    seal_rows(session, [row])
     table = OutboxMessage.__table__
     statement = (
         dialect_insert(session, table)
@@ -178,8 +197,14 @@ def enqueue_emails(
     """
     fresh = new_keys(session, school_id, purpose, [key for key, _ in items])
     items = [(key, draft) for key, draft in items if key in fresh]
-    return add_emails(session, school_id=school_id, purpose=purpose, urgency=urgency,
-                      items=items, not_before=not_before)
+    return add_emails(
+        session,
+        school_id=school_id,
+        purpose=purpose,
+        urgency=urgency,
+        items=items,
+        not_before=not_before,
+    )
 
 
 def new_keys(session: Session, school_id: str, purpose: str, keys: Sequence[str]) -> set[str]:
@@ -194,7 +219,7 @@ def new_keys(session: Session, school_id: str, purpose: str, keys: Sequence[str]
     among, chunk = one_of(session, OutboxMessage.idempotency_key, "keys")
     query = select(OutboxMessage.idempotency_key).where(among)
     for start in range(0, len(keys), chunk):
-        existing.update(session.scalars(query, {"keys": keys[start:start + chunk]}))
+        existing.update(session.scalars(query, {"keys": keys[start : start + chunk]}))
     return set(keys) - existing
 
 
@@ -215,15 +240,25 @@ def add_emails(
     body_ids = outbox_bodies.store(session, [d.shared for d in fresh.values() if d.shared])
     rows = [
         {
-            **_row(school_id=school_id, key=key, channel="email", purpose=purpose,
-                   urgency=urgency, recipients=draft.to, cc=draft.cc, subject=draft.subject,
-                   payload=_email_payload(draft), not_before=when),
+            **_row(
+                school_id=school_id,
+                key=key,
+                channel="email",
+                purpose=purpose,
+                urgency=urgency,
+                recipients=draft.to,
+                cc=draft.cc,
+                subject=draft.subject,
+                payload=_email_payload(draft),
+                not_before=when,
+            ),
             "body_id": body_ids[draft.shared.sha256] if draft.shared else None,
             "attempts": 0,
             "created_at": utcnow(),
         }
         for key, draft in fresh.items()
     ]
+    seal_rows(session, rows, {i: sha for sha, i in body_ids.items()})
     bulk_insert(session, OutboxMessage, rows)
     return set(fresh)
 
@@ -240,11 +275,21 @@ def enqueue_email(
 ) -> bool:
     """Add an email to the outbox; returns False when the key was already there (no duplicate)."""
     draft = draft.whole()  # one message alone shares nothing: its body goes with it
-    return _insert(session, _row(
-        school_id=school_id, key=key, channel="email", purpose=purpose,
-        urgency=urgency, recipients=draft.to, cc=draft.cc, subject=draft.subject,
-        payload=_email_payload(draft), not_before=not_before,
-    ))
+    return _insert(
+        session,
+        _row(
+            school_id=school_id,
+            key=key,
+            channel="email",
+            purpose=purpose,
+            urgency=urgency,
+            recipients=draft.to,
+            cc=draft.cc,
+            subject=draft.subject,
+            payload=_email_payload(draft),
+            not_before=not_before,
+        ),
+    )
 
 
 def enqueue_card(
@@ -261,11 +306,20 @@ def enqueue_card(
     not_before: datetime | None = None,
 ) -> bool:
     """Add a channel card (Teams / Chat / file) to the outbox."""
-    return _insert(session, _row(
-        school_id=school_id, key=key, channel="card", purpose=purpose,
-        urgency=urgency, recipients=(), subject=title,
-        payload={"text": text, "teams": teams, "chat": chat}, not_before=not_before,
-    ))
+    return _insert(
+        session,
+        _row(
+            school_id=school_id,
+            key=key,
+            channel="card",
+            purpose=purpose,
+            urgency=urgency,
+            recipients=(),
+            subject=title,
+            payload={"text": text, "teams": teams, "chat": chat},
+            not_before=not_before,
+        ),
+    )
 
 
 def enqueue_chat_card(
@@ -301,15 +355,29 @@ def enqueue_chat_card(
     if fallback is not None:
         fallback_key, draft = fallback
         draft = draft.whole()  # the shared body may be gone by then
-        teams["fallback"] = {"key": fallback_key, "to": list(draft.to), "cc": list(draft.cc),
-                             "subject": draft.subject[:300], "payload": _email_payload(draft)}
+        teams["fallback"] = {
+            "key": fallback_key,
+            "to": list(draft.to),
+            "cc": list(draft.cc),
+            "subject": draft.subject[:300],
+            "payload": _email_payload(draft),
+        }
     elif quiet:
         teams["fallback"] = {}
-    return _insert(session, _row(
-        school_id=school_id, key=key, channel="teams", purpose=purpose,
-        urgency=urgency, recipients=(recipient,), subject=title,
-        payload={"text": text, "teams": teams}, not_before=not_before,
-    ))
+    return _insert(
+        session,
+        _row(
+            school_id=school_id,
+            key=key,
+            channel="teams",
+            purpose=purpose,
+            urgency=urgency,
+            recipients=(recipient,),
+            subject=title,
+            payload={"text": text, "teams": teams},
+            not_before=not_before,
+        ),
+    )
 
 
 def fall_back(session: Session, row: OutboxMessage, now: datetime) -> bool:
@@ -324,12 +392,21 @@ def fall_back(session: Session, row: OutboxMessage, now: datetime) -> bool:
         return False
     row.status = "fell_back"
     if fallback.get("key"):
-        _insert(session, _row(
-            school_id=row.school_id, key=str(fallback["key"]), channel="email",
-            purpose=row.purpose, urgency=row.urgency, recipients=fallback["to"],
-            cc=fallback.get("cc") or (), subject=str(fallback["subject"]),
-            payload=dict(fallback["payload"]), not_before=now,
-        ))
+        _insert(
+            session,
+            _row(
+                school_id=row.school_id,
+                key=str(fallback["key"]),
+                channel="email",
+                purpose=row.purpose,
+                urgency=row.urgency,
+                recipients=fallback["to"],
+                cc=fallback.get("cc") or (),
+                subject=str(fallback["subject"]),
+                payload=dict(fallback["payload"]),
+                not_before=now,
+            ),
+        )
     if teams is not None and "feed" not in teams and teams.get("conversation"):
         session.execute(delete(TeamsChat).where(TeamsChat.chat_id == teams["conversation"]))
     return True

@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -97,14 +98,8 @@ def _oauth(request: Request) -> Any:
 async def signin(request: Request) -> Response:
     """Start sign-in."""
     settings = ctx(request).settings
-    if settings.demo:
-        with ctx(request).store.session() as session:
-            people = session.scalars(
-                select(Person).where(Person.active.is_(True)).order_by(Person.display_name)
-            ).all()
-            for p in people:
-                _ = p.role_names
-        return render(request, "signin_demo.html", {"people": people})
+    if settings.demo:  # the people list is database work: on a page thread, not the loop
+        return await run_in_threadpool(_demo_signin, request)
     if not settings.oidc_issuer:  # no Microsoft or Google sign-in: an emailed link instead
         asked = request.query_params.get("next")
         query = f"?{urlencode({'next': safe_next(asked)})}" if asked else ""
@@ -116,8 +111,20 @@ async def signin(request: Request) -> Response:
         )
     except (httpx.HTTPError, ValueError, KeyError) as exc:  # the issuer's metadata
         log.warning("sign-in: the sign-in service could not be reached (%s)", type(exc).__name__)
-        raise HTTPException(503, "The school's sign-in service did not answer. Please try "
-                                 "again in a few minutes.") from None
+        raise HTTPException(
+            503, "The school's sign-in service did not answer. Please try again in a few minutes."
+        ) from None
+
+
+def _demo_signin(request: Request) -> Response:
+    """Demo mode's sign-in page: the fictional people to sign in as."""
+    with ctx(request).store.session() as session:
+        people = session.scalars(
+            select(Person).where(Person.active.is_(True)).order_by(Person.display_name)
+        ).all()
+        for p in people:
+            _ = p.role_names
+    return render(request, "signin_demo.html", {"people": people})
 
 
 @router.post("/signin", include_in_schema=False)
@@ -131,17 +138,28 @@ def signin_demo(
     return start_session(request, email.strip().lower(), request.query_params.get("next"))
 
 
-def refuse(request: Request, reason: str, words: str, email: str | None = None,
-           *, via: str | None = "oidc", status: int = 403) -> HTTPException:
+def refuse(
+    request: Request,
+    reason: str,
+    words: str,
+    email: str | None = None,
+    *,
+    via: str | None = "oidc",
+    status: int = 403,
+) -> HTTPException:
     """Audit a refused sign-in (the person the address names, if any; never the address of
     anyone else, nor the token) and return the page to raise."""
     with ctx(request).store.transaction() as session:
         person = _person(session, email) if email else None
-        audit.record(session, actor=SOMEONE, action="signin.refused",
-                     object_type="person" if person else "address",
-                     object_id=person.id if person else None,
-                     school_id=person.school_id if person else None,
-                     details={"reason": reason, "via": via} if via else {"reason": reason})
+        audit.record(
+            session,
+            actor=SOMEONE,
+            action="signin.refused",
+            object_type="person" if person else "address",
+            object_id=person.id if person else None,
+            school_id=person.school_id if person else None,
+            details={"reason": reason, "via": via} if via else {"reason": reason},
+        )
     return HTTPException(status, words)
 
 
@@ -153,7 +171,11 @@ def _person(session: Session, email: str) -> Person | None:
 
 
 def start_session(
-    request: Request, email: str, next_path: str | None, *, via: str | None = None,
+    request: Request,
+    email: str,
+    next_path: str | None,
+    *,
+    via: str | None = None,
     subject: Subject | None = None,
 ) -> Response:
     """Sign ``email`` in (an active person in the directory, else 403) and go to ``next_path``.
@@ -175,9 +197,15 @@ def start_session(
                 {"user": person.email, "school": person.school_id, "sv": person.session_version}
             )
             details = {**({"via": via} if via else {}), **({"bound": True} if bound else {})}
-            audit.record(session, actor=person.email, action="signed_in", object_type="person",
-                         object_id=person.id, school_id=person.school_id,
-                         details=details or None)
+            audit.record(
+                session,
+                actor=person.email,
+                action="signed_in",
+                object_type="person",
+                object_id=person.id,
+                school_id=person.school_id,
+                details=details or None,
+            )
             # a school still in preview: its admins and headteacher land on the setup page
             first = (not next_path and person.role_names & SETUP_EDITORS
                      and not is_sending(session, person.school_id))
@@ -201,7 +229,9 @@ async def _verified_claims(request: Request) -> dict[str, Any]:
         if not claims.get("email"):  # a spec-conformant provider serves it at UserInfo
             info = dict(await client.userinfo(token=token))
             if info.get("sub") != claims.get("sub"):
-                raise refuse(request, "userinfo_subject", NOT_COMPLETED, status=400)
+                raise await run_in_threadpool(
+                    refuse, request, "userinfo_subject", NOT_COMPLETED, status=400
+                )
             claims = info | claims
     except MismatchingStateError:
         raise HTTPException(400, EXPIRED) from None
@@ -223,9 +253,18 @@ async def callback(request: Request) -> Response:
         email = vouched_email(claims, tenant=school_tenant(settings), domain=settings.oidc_domain)
     except IdentityRefused as exc:
         address = claims.get("email")
-        raise refuse(request, exc.reason, exc.words,
-                     address.lower() if isinstance(address, str) else None) from None
-    return start_session(request, email, next_path, via="oidc", subject=Subject.of(claims))
+        raise await run_in_threadpool(
+            refuse,
+            request,
+            exc.reason,
+            exc.words,
+            address.lower() if isinstance(address, str) else None,
+        ) from None
+    # the person's record, their binding and the audit entry are a transaction: on a page
+    # thread, so other pages' requests are not held while it runs
+    return await run_in_threadpool(
+        start_session, request, email, next_path, via="oidc", subject=Subject.of(claims)
+    )
 
 
 @router.post("/signout", include_in_schema=False)

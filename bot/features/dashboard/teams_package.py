@@ -14,6 +14,8 @@ from typing import Any
 
 from PIL import Image, ImageColor, ImageDraw
 
+from bot.core.ports import TEAMS_APP_RSC
+
 __all__ = [
     "ACCENT_COLOR",
     "MANIFEST_SCHEMA_URL",
@@ -119,8 +121,9 @@ def build_manifest(
     host = validate_hostname(hostname)
     app_guid = _guid(app_id, "The Teams app id")
     bot_guid = _guid(bot_app_id, "The bot's Microsoft App ID") if bot_app_id else None
-    sso_guid = (_guid(entra_client_id, "The Entra client id") if entra_client_id
-                else bot_guid or app_guid)
+    sso_guid = (
+        _guid(entra_client_id, "The Entra client id") if entra_client_id else bot_guid or app_guid
+    )
     name = " ".join(app_name.split())
     if not name or len(name) > 30:
         raise ValueError(f"The app name must be 1 to 30 characters; got {app_name!r}.")
@@ -177,22 +180,36 @@ def build_manifest(
     }
     if bot_guid is not None:
         # personal scope only: the bot talks to one person at a time (their asks, DSL alerts)
-        manifest["bots"] = [{"botId": bot_guid, "scopes": ["personal"],
-                             "supportsFiles": False, "isNotificationOnly": False}]
-        manifest["activities"] = {"activityTypes": [{
-            "type": "newConcern",  # bot.features.reports.chat_alerts.CONCERN_ACTIVITY
-            "description": "A new concern or breach report for the DSL team",
-            "templateText": "New report {reference} ({urgency} urgency)",
-        }, {
-            "type": "needsReminder",  # bot.features.teamsbot.deliver.REMINDER_ACTIVITY
-            "description": "A reminder of what the school needs from you",
-            "templateText": "What {school} needs from you",
-        }]}
+        manifest["bots"] = [
+            {
+                "botId": bot_guid,
+                "scopes": ["personal"],
+                "supportsFiles": False,
+                "isNotificationOnly": False,
+            }
+        ]
+        manifest["activities"] = {
+            "activityTypes": [
+                {
+                    "type": "newConcern",  # bot.features.reports.chat_alerts.CONCERN_ACTIVITY
+                    "description": "A new concern or breach report for the DSL team",
+                    "templateText": "New report {reference} ({urgency} urgency)",
+                },
+                {
+                    "type": "needsReminder",  # bot.features.teamsbot.deliver.REMINDER_ACTIVITY
+                    "description": "A reminder of what the school needs from you",
+                    "templateText": "What {school} needs from you",
+                },
+            ]
+        }
         # the least-privileged right to the activity feed: each person grants it to the app
         # by having it installed (resource-specific consent), so the tenant-wide
         # TeamsActivity.Send application permission is not needed (deploy/teams/bot.md)
-        manifest["authorization"] = {"permissions": {"resourceSpecific": [
-            {"name": "TeamsActivity.Send.User", "type": "Application"}]}}
+        manifest["authorization"] = {
+            "permissions": {
+                "resourceSpecific": [{"name": name, "type": kind} for name, kind in TEAMS_APP_RSC]
+            }
+        }
     return manifest
 
 
@@ -262,8 +279,9 @@ def build_teams_package(
         >>> build_teams_package("school.example.org", str(uuid.uuid4()), Path("dist"))
         PosixPath('dist/compliance-bot-teams.zip')
     """
-    manifest_json = json.dumps(build_manifest(hostname, app_id, **manifest), indent=2,
-                               ensure_ascii=False)
+    manifest_json = json.dumps(
+        build_manifest(hostname, app_id, **manifest), indent=2, ensure_ascii=False
+    )
     contents = {
         "manifest.json": (manifest_json + "\n").encode(),
         "color.png": color_icon(),

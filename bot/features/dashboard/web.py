@@ -19,8 +19,8 @@ sign-in guard are in ``chrome``; the pager and chart geometry in ``charts``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -32,7 +32,6 @@ from bot.core.config import SchoolConfig
 from bot.core.models import Report, utcnow
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.store import Store
-from bot.core.words import school_words
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.engine.web.deps import ctx, render
@@ -43,124 +42,19 @@ from bot.features.dashboard import drilldown
 from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_page
 from bot.features.dashboard.figures import compute_figures
-from bot.features.dashboard.rules import AGE_BANDS, URGENCIES, Figures, by_age
+from bot.features.dashboard.panel import URGENCY_LABELS, for_viewer
+from bot.features.dashboard.rules import AGE_BANDS, Figures
 from bot.features.dashboard.viewer import Viewer, find_viewer
 from bot.features.decisions.api import count_decisions_due
 from bot.features.reading.api import without_edition
-from bot.features.reports.api import visible_reports
 from bot.features.setup.api import preview_of
 from bot.features.tasks.api import count_tasks_overdue, event_reviews
 from bot.features.visitors.api import count_visitors_today
 
-__all__ = ["ReportPanel", "RollupRow", "dashboard", "dashboard_counts", "router", "teams_configure"]
+__all__ = ["RollupRow", "dashboard", "dashboard_counts", "router", "teams_configure"]
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-
-
-URGENCY_LABELS = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
-
-
-@dataclass
-class ReportPanel:
-    """Open reports for the viewer: counts always; references and clocks for leadership."""
-
-    total: int = 0
-    by_age: dict[str, dict[str, int]] = field(default_factory=dict)
-    running: int = 0
-    overdue: int = 0
-    rows: list[dict[str, Any]] | None = None  # None: counts only for this viewer
-    changes_at: datetime | None = None  # the last instant its clock words and counts hold
-
-
-def _unit(span: float) -> tuple[int, str]:
-    """The unit a clock is told in: minutes under an hour, hours under two days, else days."""
-    return (60, "min") if span < 3600 else ((3600, "h") if span < 2 * 86400 else (86400, "days"))
-
-
-def _clock_text(due: datetime, now: datetime) -> str:
-    """e.g. "5 h left", "2 days left", "overdue by 3 h"."""
-    seconds = (due - now).total_seconds()
-    unit, name = _unit(abs(seconds))
-    amount = f"{int(abs(seconds) // unit)} {name}"
-    return f"overdue by {amount}" if seconds < 0 else f"{amount} left"
-
-
-def _clock_text_until(due: datetime, now: datetime) -> datetime:
-    """The last instant at which ``_clock_text(due, ...)`` (and whether it is late) still reads
-    as it does at ``now``."""
-    seconds = (due - now).total_seconds()
-    span = abs(seconds)
-    unit, _ = _unit(span)
-    if seconds >= 0:  # the amount left drops just after the next whole unit
-        return now + timedelta(seconds=seconds - (span // unit) * unit)
-    # overdue: the amount grows on reaching the next whole unit
-    return now + timedelta(seconds=(span // unit + 1) * unit - span, microseconds=-1)
-
-
-def _report_panel(
-    session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
-) -> ReportPanel:
-    """The reports panel: the viewer's own visible reports if they may read reports."""
-    if not viewer.reads_reports:
-        return ReportPanel(
-            total=figures.open_reports,
-            by_age=figures.reports_by_age,
-            running=figures.running_clocks,
-            overdue=figures.clocks_overdue,
-            changes_at=figures.next_clock_due,
-        )
-
-    query = visible_reports(viewer.school, viewer.email, viewer.roles).where(
-        Report.status != "closed"
-    )
-    reports = session.scalars(query).all()
-    words = school_words(viewer.school)  # a running clock's short name, in the school's words
-    clock_names = {"lado": words.staff_route, "ico": "ICO", "triage": f"{words.dsl} triage"}
-    rows = []
-    running = overdue = 0
-    changes: list[datetime] = []
-    for report in reports:
-        days = (today - local_today(report.created_at)).days
-        clocks = [c for c in report.clocks if c.stopped_at is None]  # the running ones
-        row: dict[str, Any] = {
-            "reference": report.reference,
-            "urgency": report.urgency,
-            "status": report.status,
-            "days": days,
-            "clock": None,
-        }
-        if clocks:
-            clock = clocks[0]  # the one the row shows
-            running += len(clocks)
-            overdue += sum(1 for c in clocks if c.due_at < now)
-            changes += [c.due_at for c in clocks if c.due_at >= now]
-            changes.append(_clock_text_until(clock.due_at, now))
-            row["clock"] = {
-                "name": clock_names.get(clock.kind, clock.kind),
-                "due": clock.due_at.astimezone(LONDON),
-                "late": clock.due_at < now,
-                "text": _clock_text(clock.due_at, now),
-            }
-        rows.append(row)
-    order = {u: i for i, u in enumerate(URGENCIES)}
-    rows.sort(
-        key=lambda r: (
-            not (r["clock"] and r["clock"]["late"]),
-            r["clock"] is None,
-            order.get(r["urgency"], 9),
-            -r["days"],
-        )
-    )
-    return ReportPanel(
-        total=len(reports),
-        by_age=by_age((row["urgency"], row["days"]) for row in rows),
-        running=running,
-        overdue=overdue,
-        rows=rows,
-        changes_at=min(changes, default=None),
-    )
 
 
 def dashboard_counts(session: Session, school_id: str, today: date) -> dict[str, int]:
@@ -190,8 +84,14 @@ def _complaints_panel(session: Session, viewer: Viewer, today: date) -> dict[str
     """The data protection complaints section: the last 12 months' counts and timeliness,
     never content; a link to the complaints for those who read them."""
     found = complaints_summary(session, viewer.school.id, today)
-    counted = ("received", "acknowledged_in_time", "acknowledged_late", "outcomes",
-               "outcomes_by_due", "open")
+    counted = (
+        "received",
+        "acknowledged_in_time",
+        "acknowledged_late",
+        "outcomes",
+        "outcomes_by_due",
+        "open",
+    )
     return {
         **{name: getattr(found.counts, name, 0) for name in counted},  # counts None: all 0
         "overdue": found.overdue,
@@ -224,9 +124,11 @@ def _rollup_total(rows: list[RollupRow]) -> dict[str, Any]:
         return total(done) / total(owed) if total(owed) else 1.0
 
     shown = ("overdue_duties", "policies_overdue", "accounts_unsigned", "open_reports")
-    return {"ack_rate": rate("ack_done", "ack_owed"),
-            "training_rate": rate("training_done", "training_owed"),
-            **{name: total(name) for name in shown}}
+    return {
+        "ack_rate": rate("ack_done", "ack_owed"),
+        "training_rate": rate("training_done", "training_owed"),
+        **{name: total(name) for name in shown},
+    }
 
 
 @router.get("/dashboard", include_in_schema=False)
@@ -243,7 +145,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 session.commit()  # a fresh install's first view counts once, for everyone
             figures = compute_figures(session, viewer.school.id, today, now=now)
             figures.calendar_question = viewer.school.term_dates_question(today)
-            panel = _report_panel(session, viewer, figures, today, now)
+            panel = for_viewer(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
             complaints = _complaints_panel(session, viewer, today)
             changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]

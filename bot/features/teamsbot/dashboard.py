@@ -26,10 +26,12 @@ from bot.core.settings import Settings
 from bot.core.words import school_words
 from bot.engine import snapshot
 from bot.features.dashboard.api import (
+    Viewer,
     adaptive_card,
     compute_figures,
     dashboard_url,
     digest_figures,
+    for_viewer,
     head_chat,
     school_roles,
     week_key,
@@ -43,26 +45,44 @@ __all__ = [
     "live_card",
     "queue_head_card",
     "refused_card",
+    "viewer_of",
 ]
 
 DASHBOARD_VERB = "dashboard.refresh"
 PURPOSE = "teams_dashboard"
 
 
-def live_card(session: Session, settings: Settings, config: OrgConfig, school: SchoolConfig,
-              user_id: str, now: datetime) -> dict[str, Any]:
-    """The dashboard card from the figures as they are now, refreshing for ``user_id``."""
+def viewer_of(session: Session, config: OrgConfig, school: SchoolConfig, email: str) -> Viewer:
+    """``email`` as the web dashboard sees them in ``school`` (their roles there)."""
+    roles = school_roles(session, [school], email, config.organisation.trust_admins)[school.id]
+    return Viewer(email, frozenset(roles), school, (school,))
+
+
+def live_card(
+    session: Session,
+    settings: Settings,
+    config: OrgConfig,
+    viewer: Viewer,
+    user_id: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The dashboard card from the figures as they are now, counted for ``viewer`` as the web
+    dashboard counts them (a deputy DSL's open reports are the ones they may read), refreshing
+    for ``user_id``."""
+    school = viewer.school
     today = local_today(now)
     if snapshot.ensure(session, school.id, today)[1]:
         session.flush()
     figures = compute_figures(session, school.id, today, now=now)
+    for_viewer(session, viewer, figures, today, now)
     figures.calendar_question = school.term_dates_question(today)
     url = dashboard_url(settings.base_url, school.id, several_schools=len(config.schools) > 1)
     card = adaptive_card(digest_figures(figures, school.name, url))
     local = now.astimezone(LONDON)
     card["body"][0]["text"] = "Compliance dashboard"
-    card["body"][1]["text"] = (f"{school.name} · as of {local:%H:%M} on {local:%A} "
-                               f"{local.day} {local:%B %Y}")
+    card["body"][1]["text"] = (
+        f"{school.name} · as of {local:%H:%M} on {local:%A} {local.day} {local:%B %Y}"
+    )
     return refreshed(card, DASHBOARD_VERB, {"school": school.id}, user_id)
 
 
@@ -70,36 +90,57 @@ def refused_card(school: SchoolConfig | None) -> dict[str, Any]:
     """What anyone without a dashboard role sees instead of the figures."""
     where = f"{school.name}'s" if school else "the school's"
     head = school_words(school).headteacher if school else "school's leaders"
-    return new_card([
-        text_block("Compliance dashboard", size="Large", weight="Bolder", style="heading"),
-        text_block(f"Sorry, {where} compliance figures are only shown to the {head} and "
-                   "the school's leadership team. If you think you should see them, ask the "
-                   "school office."),
-    ])
+    return new_card(
+        [
+            text_block("Compliance dashboard", size="Large", weight="Bolder", style="heading"),
+            text_block(
+                f"Sorry, {where} compliance figures are only shown to the {head} and "
+                "the school's leadership team. If you think you should see them, ask the "
+                "school office."
+            ),
+        ]
+    )
 
 
-def dashboard_answer(session: Session, settings: Settings, config: OrgConfig,
-                     person: Person | None, user_id: str, data: dict[str, Any],
-                     now: datetime) -> dict[str, Any]:
+def dashboard_answer(
+    session: Session,
+    settings: Settings,
+    config: OrgConfig,
+    person: Person | None,
+    user_id: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
     """The card a refresh (or a press of Refresh) gets: the live figures for a dashboard
     reader of the school the card names, audited; a polite refusal for anyone else."""
     school = next((s for s in config.schools if s.id == data.get("school")), None)
     if person is None or school is None:
         return refused_card(school)
-    roles = school_roles(session, [school], person.email)[school.id]
-    allowed = bool(roles & DASHBOARD_READERS)
-    audit.record(session, actor=person.email,
-                 action="dashboard.viewed" if allowed else "dashboard.refused",
-                 object_type="dashboard", object_id=school.id, school_id=school.id,
-                 details={"via": "teams"})
+    viewer = viewer_of(session, config, school, person.email)
+    allowed = bool(viewer.roles & DASHBOARD_READERS)
+    audit.record(
+        session,
+        actor=person.email,
+        action="dashboard.viewed" if allowed else "dashboard.refused",
+        object_type="dashboard",
+        object_id=school.id,
+        school_id=school.id,
+        details={"via": "teams"},
+    )
     if not allowed:
         return refused_card(school)
-    return live_card(session, settings, config, school, user_id, now)
+    return live_card(session, settings, config, viewer, user_id, now)
 
 
-def queue_head_card(session: Session, settings: Settings, config: OrgConfig,
-                    school: SchoolConfig, today: date, now: datetime,
-                    not_before: datetime | None = None) -> bool:
+def queue_head_card(
+    session: Session,
+    settings: Settings,
+    config: OrgConfig,
+    school: SchoolConfig,
+    today: date,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
     """Queue this week's dashboard card in the head's chat (once a week); False when the bot
     does not reach the head or the card is already queued."""
     chat = head_chat(session, school)
@@ -108,10 +149,23 @@ def queue_head_card(session: Session, settings: Settings, config: OrgConfig,
     head = session.get(Person, chat.person_id)
     assert head is not None
     return enqueue_chat_card(
-        session, school_id=school.id, key=f"teams-dashboard:{school.id}:{week_key(today)}",
-        purpose=PURPOSE, urgency=Urgency.ROUTINE, recipient=head.email,
-        title=f"Compliance dashboard — {school.name}", text="", chat_id=chat.chat_id,
+        session,
+        school_id=school.id,
+        key=f"teams-dashboard:{school.id}:{week_key(today)}",
+        purpose=PURPOSE,
+        urgency=Urgency.ROUTINE,
+        recipient=head.email,
+        title=f"Compliance dashboard — {school.name}",
+        text="",
+        chat_id=chat.chat_id,
         service_url=chat.service_url,
-        card=live_card(session, settings, config, school, chat.user_id, now),
+        card=live_card(
+            session,
+            settings,
+            config,
+            viewer_of(session, config, school, head.email),
+            chat.user_id,
+            now,
+        ),
         not_before=not_before or now,
     )

@@ -44,18 +44,25 @@ def fake() -> FakeGraph:
 
 
 def bot_of(fake: FakeGraph, tmp_path: Path, **m365: Any) -> TeamsBot:
-    settings = m365_settings(tmp_path, **{"bot_app_id": CLIENT_ID,
-                                          "teams_catalog_app_id": CATALOG_APP_ID, **m365})
-    chat = build(settings, transport=fake.transport, clock=fake.clock,
-                 sleep=fake.clock.sleep).chat
+    settings = m365_settings(
+        tmp_path, **{"bot_app_id": CLIENT_ID, "teams_catalog_app_id": CATALOG_APP_ID, **m365}
+    )
+    chat = build(settings, transport=fake.transport, clock=fake.clock, sleep=fake.clock.sleep).chat
     assert isinstance(chat, TeamsBot)
     return chat
 
 
 def card_to(chat: str) -> CardMessage:
-    return CardMessage("needs:amy", "What Oakfield needs from you", "", {
-        "conversation": chat, "service_url": "https://smba.trafficmanager.net/emea/",
-        "card": {"type": "AdaptiveCard", "version": "1.5", "body": []}})
+    return CardMessage(
+        "needs:amy",
+        "What Oakfield needs from you",
+        "",
+        {
+            "conversation": chat,
+            "service_url": "https://smba.trafficmanager.net/emea/",
+            "card": {"type": "AdaptiveCard", "version": "1.5", "body": []},
+        },
+    )
 
 
 def form(request: httpx.Request) -> dict[str, str]:
@@ -77,8 +84,10 @@ def test_a_certificate_only_school_gets_its_bot(
     assert [c["user"] for c in fake.chat_cards] == [AMY]
     scopes = sorted(form(r)["scope"] for r in fake.token_requests())
     assert scopes == [BOT_SCOPE, "https://graph.microsoft.com/.default"]
-    assert all("client_assertion" in form(r) and "client_secret" not in form(r)
-               for r in fake.token_requests())
+    assert all(
+        "client_assertion" in form(r) and "client_secret" not in form(r)
+        for r in fake.token_requests()
+    )
 
 
 def test_a_certificate_and_a_bot_secret_the_bot_of_its_own_uses_its_secret(
@@ -87,8 +96,14 @@ def test_a_certificate_and_a_bot_secret_the_bot_of_its_own_uses_its_secret(
     path, x5t = certificate
     fake.certificate_thumbprints.add(x5t)
     fake.apps[OWN_BOT] = OWN_SECRET
-    bot = bot_of(fake, tmp_path, client_secret=None, certificate_path=path,
-                 bot_app_id=OWN_BOT, bot_app_secret=SecretStr(OWN_SECRET))
+    bot = bot_of(
+        fake,
+        tmp_path,
+        client_secret=None,
+        certificate_path=path,
+        bot_app_id=OWN_BOT,
+        bot_app_secret=SecretStr(OWN_SECRET),
+    )
     bot.post(card_to(bot.install(AMY)))
     by_scope = {form(r)["scope"]: form(r) for r in fake.token_requests()}
     assert by_scope[BOT_SCOPE]["client_id"] == OWN_BOT
@@ -104,9 +119,7 @@ def test_a_bot_of_its_own_without_its_secret_is_off_and_says_why(
     assert any("COMPLIANCE_BOT_M365__BOT_APP_SECRET" in r.getMessage() for r in caplog.records)
 
 
-def test_a_wrong_secret_is_a_setup_error_naming_the_code(
-    fake: FakeGraph, tmp_path: Path
-) -> None:
+def test_a_wrong_secret_is_a_setup_error_naming_the_code(fake: FakeGraph, tmp_path: Path) -> None:
     fake.apps[OWN_BOT] = OWN_SECRET
     bot = bot_of(fake, tmp_path, bot_app_id=OWN_BOT, bot_app_secret=SecretStr("wrong"))
     with pytest.raises(SetupError, match="AADSTS7000215") as caught:
@@ -126,8 +139,7 @@ def test_the_bulk_call_gets_a_token_with_45_minutes_left(
     time_machine.move_to("2026-10-19T09:20:00Z", tick=False)
     bot.notify(AMY, activity_type="needsReminder", preview="p", web_url="https://o.example/")
     assert len(fake.token_requests()) == 1  # the cached token still serves a single nudge
-    bot.notify_many([AMY], activity_type="needsReminder", preview="p",
-                    web_url="https://o.example/")
+    bot.notify_many([AMY], activity_type="needsReminder", preview="p", web_url="https://o.example/")
     assert len(fake.token_requests()) == 2 and fake.bulk_refused == 0
     assert fake.bulk_calls == [1]
 
@@ -138,13 +150,13 @@ def test_a_412_is_a_retry_with_a_fresh_token_never_an_unknown_outcome(
     fake.installed[AMY] = "inst-amy"
     bot = bot_of(fake, tmp_path)
     fake.fail("POST", BULK, status=412)
-    bot.notify_many([AMY], activity_type="needsReminder", preview="p",
-                    web_url="https://o.example/")
+    bot.notify_many([AMY], activity_type="needsReminder", preview="p", web_url="https://o.example/")
     assert fake.bulk_calls == [1] and len(fake.token_requests()) == 2
     fake.fail("POST", BULK, status=412, times=2)  # refused twice: "not now", never "unknown"
     with pytest.raises(RetryableError, match="412"):
-        bot.notify_many([AMY], activity_type="needsReminder", preview="p",
-                        web_url="https://o.example/")
+        bot.notify_many(
+            [AMY], activity_type="needsReminder", preview="p", web_url="https://o.example/"
+        )
 
 
 def test_the_fake_enforces_the_45_minutes_and_the_100_recipients(
@@ -153,14 +165,19 @@ def test_the_fake_enforces_the_45_minutes_and_the_100_recipients(
     """Guards the tests above: Graph's own rules for the bulk call, with Graph's error body."""
     time_machine.move_to("2026-10-19T09:00:00Z", tick=False)
     token = fake.access_token
-    body = {"topic": {"source": "text", "value": "Compliance", "webUrl": "https://o.example/"},
-            "activityType": "needsReminder", "previewText": {"content": "p"},
-            "recipients": [{"@odata.type": "#microsoft.graph.aadUserNotificationRecipient",
-                            "userId": f"u-{n}"} for n in range(101)]}
+    body = {
+        "topic": {"source": "text", "value": "Compliance", "webUrl": "https://o.example/"},
+        "activityType": "needsReminder",
+        "previewText": {"content": "p"},
+        "recipients": [
+            {"@odata.type": "#microsoft.graph.aadUserNotificationRecipient", "userId": f"u-{n}"}
+            for n in range(101)
+        ],
+    }
     with httpx.Client(transport=fake.transport) as http:
+
         def call(json: dict[str, Any]) -> httpx.Response:
-            return http.post(GRAPH + BULK, json=json,
-                             headers={"Authorization": f"Bearer {token}"})
+            return http.post(GRAPH + BULK, json=json, headers={"Authorization": f"Bearer {token}"})
 
         assert call(body).status_code == 400
         assert call({**body, "recipients": body["recipients"][:100]}).status_code == 202
@@ -182,10 +199,83 @@ def test_the_bulk_call_takes_100_recipients_and_refuses_the_101st_before_calling
     """Graph's documented limit: 100 recipients a sendActivityNotificationToRecipients call."""
     bot = bot_of(fake, tmp_path)
     people = [f"0c2b9a1e-0000-4000-8000-{n:012d}" for n in range(101)]
-    bot.notify_many(people[:100], activity_type="needsReminder", preview="p",
-                    web_url="https://o.example/")
+    bot.notify_many(
+        people[:100], activity_type="needsReminder", preview="p", web_url="https://o.example/"
+    )
     assert fake.bulk_calls == [100]
     with pytest.raises(ValueError, match="1 to 100 recipients a call, not 101"):
-        bot.notify_many(people, activity_type="needsReminder", preview="p",
-                        web_url="https://o.example/")
+        bot.notify_many(
+            people, activity_type="needsReminder", preview="p", web_url="https://o.example/"
+        )
     assert fake.bulk_calls == [100]  # nothing sent: Graph would refuse the whole call
+
+
+def _installs(fake: FakeGraph) -> list[Any]:
+    import json
+
+    return [
+        json.loads(r.content)
+        for r in fake.requests
+        if r.method == "POST" and r.url.path.endswith("/teamwork/installedApps")
+    ]
+
+
+def test_the_bots_install_consents_to_what_the_manifest_declares(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    """The manifest declares the application RSC permission TeamsActivity.Send.User, so the
+    bot's own install carries consentedPermissionSet with exactly what the package declares
+    (Learn, "Install app for user", example 2), and the fake, like Graph, accepts it."""
+    from bot.features.dashboard.teams_package import build_manifest
+
+    manifest = build_manifest("bot.oakfield.example", CATALOG_APP_ID, bot_app_id=CLIENT_ID)
+    declared = [
+        {"permissionValue": p["name"], "permissionType": p["type"]}
+        for p in manifest["authorization"]["permissions"]["resourceSpecific"]
+    ]
+    bot = bot_of(fake, tmp_path)
+    assert bot.install(AMY)
+    [body] = _installs(fake)
+    assert body == {
+        "teamsApp@odata.bind": f"{GRAPH}/appCatalogs/teamsApps/{CATALOG_APP_ID}",
+        "consentedPermissionSet": {"resourceSpecificPermissions": declared},
+    }
+    assert declared == [
+        {"permissionValue": "TeamsActivity.Send.User", "permissionType": "Application"}
+    ]
+
+
+def test_graph_refuses_a_bare_install_of_an_app_with_application_rsc(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    """A bare ``teamsApp@odata.bind`` install (or one consenting to something else) of an app
+    whose definition declares application RSC permissions is refused with Graph's error body;
+    ``…ReadWriteSelfForUser.All`` alone cannot install it."""
+    bot = bot_of(fake, tmp_path)
+    path = f"/users/{AMY}/teamwork/installedApps"
+    bind = f"{GRAPH}/appCatalogs/teamsApps/{CATALOG_APP_ID}"
+    bare = bot._graph("POST", path, json={"teamsApp@odata.bind": bind})
+    assert bare.status_code == 400
+    assert bare.json()["error"]["code"] == "BadRequest"
+    assert "consentedPermissionSet" in bare.json()["error"]["message"]
+    other = bot._graph(
+        "POST",
+        path,
+        json={
+            "teamsApp@odata.bind": bind,
+            "consentedPermissionSet": {
+                "resourceSpecificPermissions": [
+                    {"permissionValue": "ChatMessage.Read.Chat", "permissionType": "Application"}
+                ]
+            },
+        },
+    )
+    assert other.status_code == 400
+    assert AMY not in fake.installed
+    fake.granted.discard("TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All")
+    with pytest.raises(Exception, match="403"):
+        bot.install(AMY)
+    assert AMY not in fake.installed
+    fake.catalog_rsc = {("TeamsActivity.Send.User", "Delegated")}  # delegated RSC only
+    bare = bot._graph("POST", path, json={"teamsApp@odata.bind": bind})
+    assert bare.status_code == 201  # Learn: delegated-only permissions may be omitted

@@ -22,7 +22,7 @@ from bot.features.dashboard.cards import adaptive_card
 from bot.features.reports.chat_alerts import concern_card
 from bot.features.reports.intake import _card_payloads
 from bot.features.teamsbot.cards import NeedItem, needs_card
-from bot.features.teamsbot.dashboard import live_card, refused_card
+from bot.features.teamsbot.dashboard import live_card, refused_card, viewer_of
 from bot.features.teamsbot.service import card_for
 from tests.features.dashboard.test_cards import figures
 from tests.features.teamsbot.support import AMY_ID, MONDAY, BotEnv
@@ -44,8 +44,13 @@ JUDGED = {  # every function that builds a card, and the cases below that show i
 def renderer_problems(cards: list[dict[str, Any]], node_modules: Path) -> list[list[str]]:
     """What Microsoft's renderer says about each card (an empty list: nothing)."""
     done = subprocess.run(
-        ["node", str(SCRIPT)], input=json.dumps(cards), capture_output=True, text=True,
-        env={**os.environ, "NODE_PATH": str(node_modules)}, timeout=120, check=False,
+        ["node", str(SCRIPT)],
+        input=json.dumps(cards),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NODE_PATH": str(node_modules)},
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return list(json.loads(done.stdout))
@@ -61,8 +66,11 @@ def _card_builders() -> set[str]:
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
-            calls = {c.func.id for c in ast.walk(node)
-                     if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+            calls = {
+                c.func.id
+                for c in ast.walk(node)
+                if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+            }
             if calls & set(BUILDERS) and node.name not in BUILDERS:
                 found.add(f"{path.relative_to(REPO).as_posix()}:{node.name}")
     found.add("bot/features/dashboard/cards.py:adaptive_card")  # the builder itself
@@ -77,47 +85,90 @@ def _items() -> list[NeedItem]:
     """One of each kind: a policy to acknowledge (overdue), the AUP to sign, training."""
     url = "https://oak.example/ack/token"
     return [
-        NeedItem("acknowledge_policy", 11, "Online Safety Policy", "2026.1", date(2026, 10, 12),
-                 True, url, "I have read and understood the Online Safety Policy.", "a" * 64),
-        NeedItem("sign_aup", 12, "Social Media AUP", "2026.1", date(2026, 10, 26), False,
-                 "https://oak.example/aup/token",
-                 "I agree to follow the Social Media AUP (version 2026.1).", "b" * 64),
-        NeedItem("complete_training", 13, "Annual safeguarding training", None,
-                 date(2026, 11, 2), False, "https://oak.example/me"),
+        NeedItem(
+            "acknowledge_policy",
+            11,
+            "Online Safety Policy",
+            "2026.1",
+            date(2026, 10, 12),
+            True,
+            url,
+            "I have read and understood the Online Safety Policy.",
+            "a" * 64,
+        ),
+        NeedItem(
+            "sign_aup",
+            12,
+            "Social Media AUP",
+            "2026.1",
+            date(2026, 10, 26),
+            False,
+            "https://oak.example/aup/token",
+            "I agree to follow the Social Media AUP (version 2026.1).",
+            "b" * 64,
+        ),
+        NeedItem(
+            "complete_training",
+            13,
+            "Annual safeguarding training",
+            None,
+            date(2026, 11, 2),
+            False,
+            "https://oak.example/me",
+        ),
     ]
 
 
 def test_every_card_passes_microsofts_renderer(env: BotEnv, node_modules: Path) -> None:
     cards: dict[str, dict[str, Any]] = {
-        "needs: every kind of item": needs_card("Oak Test School", "Amy", _items(),
-                                                user_id=AMY_ID),
+        "needs: every kind of item": needs_card("Oak Test School", "Amy", _items(), user_id=AMY_ID),
         "needs: after a press": needs_card(
-            "Oak Test School", "Amy", _items()[1:], user_id=AMY_ID,
-            note="Thank you: your acknowledgement of the Online Safety Policy is recorded."),
+            "Oak Test School",
+            "Amy",
+            _items()[1:],
+            user_id=AMY_ID,
+            note="Thank you: your acknowledgement of the Online Safety Policy is recorded.",
+        ),
         "needs: a refused press": needs_card(
-            "Oak Test School", "Amy", _items()[:1], user_id=AMY_ID,
-            note="Tick the box to agree, then press Sign."),
+            "Oak Test School",
+            "Amy",
+            _items()[:1],
+            user_id=AMY_ID,
+            note="Tick the box to agree, then press Sign.",
+        ),
         "needs: nothing waiting": needs_card("Oak Test School", "Amy", [], user_id=None),
-        "concern alert in chat": concern_card("Oak Test School", "CR-2026-7KQ3M", "Immediate",
-                                              "https://oak.example/reports/CR-2026-7KQ3M"),
+        "concern alert in chat": concern_card(
+            "Oak Test School",
+            "CR-2026-7KQ3M",
+            "Immediate",
+            "https://oak.example/reports/CR-2026-7KQ3M",
+        ),
         "dashboard refused, school named": refused_card(env.context.config.school("oak")),
         "dashboard refused, no school": refused_card(None),
         "weekly digest": adaptive_card(figures()),
-        "weekly digest, nothing to see": adaptive_card(
-            figures(needs_attention=(), per_policy=())),
+        "weekly digest, nothing to see": adaptive_card(figures(needs_attention=(), per_policy=())),
         "channel report alert": _card_payloads(
-            "New report CR-2026-7KQ3M", "Urgency: immediate · cyberbullying. DSL team: sign in "
-            "to read it.", "https://oak.example/reports/CR-2026-7KQ3M",
-            "report-card:oak:CR-2026-7KQ3M")[0]["attachments"][0]["content"],
+            "New report CR-2026-7KQ3M",
+            "Urgency: immediate · cyberbullying. DSL team: sign in to read it.",
+            "https://oak.example/reports/CR-2026-7KQ3M",
+            "report-card:oak:CR-2026-7KQ3M",
+        )[0]["attachments"][0]["content"],
     }
     with env.context.store.transaction() as session:
         amy = session.scalar(select(Person).where(Person.external_id == AMY_ID))
         assert amy is not None
         config = env.context.config
-        cards["needs: from the database"] = card_for(session, env.context.settings,
-                                                     "Oak Test School", amy, MONDAY)
-        cards["live dashboard"] = live_card(session, env.context.settings, config,
-                                            config.school("oak"), AMY_ID, utcnow())
+        cards["needs: from the database"] = card_for(
+            session, env.context.settings, "Oak Test School", amy, MONDAY
+        )
+        cards["live dashboard"] = live_card(
+            session,
+            env.context.settings,
+            config,
+            viewer_of(session, config, config.school("oak"), "head@oak.example"),
+            AMY_ID,
+            utcnow(),
+        )
     problems = renderer_problems(list(cards.values()), node_modules)
     found = {name: said for name, said in zip(cards, problems, strict=True) if said}
     assert found == {}
@@ -125,12 +176,22 @@ def test_every_card_passes_microsofts_renderer(env: BotEnv, node_modules: Path) 
 
 def test_the_renderer_speaks_up(node_modules: Path) -> None:
     """The oracle is awake: the AUP toggle as it was (no label), an unknown element."""
-    toggle = {"type": "Input.Toggle", "id": "consent-1", "title": "I agree",
-              "isRequired": True, "errorMessage": "Tick the box to agree."}
+    toggle = {
+        "type": "Input.Toggle",
+        "id": "consent-1",
+        "title": "I agree",
+        "isRequired": True,
+        "errorMessage": "Tick the box to agree.",
+    }
     unknown = {"type": "Input.Signature", "id": "name"}
-    said = renderer_problems([{"type": "AdaptiveCard", "version": "1.5", "body": [toggle]},
-                              {"type": "AdaptiveCard", "version": "1.5", "body": [unknown]}],
-                             node_modules)
-    assert said[0] == ["validate: RequiredInputsShouldHaveLabel: Required inputs should have "
-                       "a label"]
+    said = renderer_problems(
+        [
+            {"type": "AdaptiveCard", "version": "1.5", "body": [toggle]},
+            {"type": "AdaptiveCard", "version": "1.5", "body": [unknown]},
+        ],
+        node_modules,
+    )
+    assert said[0] == [
+        "validate: RequiredInputsShouldHaveLabel: Required inputs should have a label"
+    ]
     assert said[1] and "UnknownElementType" in said[1][0]

@@ -84,8 +84,16 @@ WEBHOOK_URL = (
     f"&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={WEBHOOK_SIG}"
 )
 ALL_PERMISSIONS = frozenset(
-    {"User.Read.All", "GroupMember.Read.All", "Mail.Send", "Mail.ReadBasic.All", "Sites.Selected",
-     "TeamsAppInstallation.ReadWriteSelfForUser.All", "TeamsActivity.Send"}
+    {
+        "User.Read.All",
+        "GroupMember.Read.All",
+        "Mail.Send",
+        "Mail.ReadBasic.All",
+        "Sites.Selected",
+        "TeamsAppInstallation.ReadWriteSelfForUser.All",
+        "TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All",
+        "TeamsActivity.Send",
+    }
 )
 CONNECTOR_HOST = "smba.trafficmanager.net"
 CONNECTOR_URL = f"https://{CONNECTOR_HOST}/emea/"
@@ -287,6 +295,10 @@ class FakeGraph:
         # teams: user id -> installation id; chat id -> user id; what the bot posted
         self.bulk_refused = 0  # bulk feed calls refused for a token too near expiry (412)
         self.installed: dict[str, str] = {}
+        # the catalog app's resource-specific permissions, as its manifest declares them
+        # ((name, type)); an install must consent to exactly these when any is an application
+        # permission (Learn, "Install app for user": ``consentedPermissionSet``)
+        self.catalog_rsc: set[tuple[str, str]] = {("TeamsActivity.Send.User", "Application")}
         self.chats: dict[str, str] = {}
         self.chat_cards: list[dict[str, Any]] = []
         self.feed: list[dict[str, Any]] = []
@@ -650,8 +662,12 @@ class FakeGraph:
             )
             raise _Reject(401, "InvalidAuthenticationToken", message, record=False)
         if held[1] <= self.wall():
-            raise _Reject(401, "InvalidAuthenticationToken",
-                          "Lifetime validation failed, the token is expired.", record=False)
+            raise _Reject(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+                record=False,
+            )
         path = _graph_path(request)
         for method, pattern, answer in self._routes():
             match = re.fullmatch(pattern, path)
@@ -671,8 +687,11 @@ class FakeGraph:
             ("GET", r"/users", self._list_users),
             ("GET", r"/users/(?P<user>[^/]+)", self._get_user),
             ("POST", r"/users/(?P<user>[^/]+)/sendMail", self._send_mail),
-            ("GET", r"/users/(?P<user>[^/]+)/mailFolders/(?P<folder>[^/]+)/messages",
-             self._folder_messages),
+            (
+                "GET",
+                r"/users/(?P<user>[^/]+)/mailFolders/(?P<folder>[^/]+)/messages",
+                self._folder_messages,
+            ),
             ("GET", r"/groups/delta\(\)", self._groups_delta),
             ("GET", r"/groups", self._list_groups),
             ("GET", r"/groups/(?P<group>[^/]+)/members", self._group_members),
@@ -687,10 +706,16 @@ class FakeGraph:
             ("PATCH", lst + r"/items/(?P<item>[^/]+)/fields", self._update_fields),
             ("POST", r"/users/(?P<user>[^/]+)/teamwork/installedApps", self._install_app),
             ("GET", r"/users/(?P<user>[^/]+)/teamwork/installedApps", self._installed_apps),
-            ("GET", r"/users/(?P<user>[^/]+)/teamwork/installedApps/(?P<inst>[^/]+)/chat",
-             self._installed_chat),
-            ("POST", r"/users/(?P<user>[^/]+)/teamwork/sendActivityNotification",
-             self._activity_notification),
+            (
+                "GET",
+                r"/users/(?P<user>[^/]+)/teamwork/installedApps/(?P<inst>[^/]+)/chat",
+                self._installed_chat,
+            ),
+            (
+                "POST",
+                r"/users/(?P<user>[^/]+)/teamwork/sendActivityNotification",
+                self._activity_notification,
+            ),
             ("POST", r"/teamwork/sendActivityNotificationToRecipients", self._bulk_notification),
         ]
 
@@ -706,18 +731,85 @@ class FakeGraph:
         return next(chat for chat, user in self.chats.items() if user == user_id)
 
     def _install_app(self, request: httpx.Request, user: str) -> httpx.Response:
-        self._need("TeamsAppInstallation.ReadWriteSelfForUser.All")
-        self._find_user(user)
+        """Install the catalog app for ``user``. An app with application RSC permissions must
+        be installed with ``consentedPermissionSet`` listing exactly the permissions its
+        definition declares, under a ``…ReadWriteAndConsent…ForUser.All`` permission; the
+        ``…ReadWriteSelfForUser.All`` ones cannot install it (Learn, "Install app for user",
+        example 2, and the permission notes of the Teams app installation APIs)."""
         body = json.loads(request.content)
         bind = f"{self.graph}/appCatalogs/teamsApps/{CATALOG_APP_ID}"
-        if set(body) != {"teamsApp@odata.bind"} or body["teamsApp@odata.bind"] != bind:
+        if (
+            not set(body) <= {"teamsApp@odata.bind", "consentedPermissionSet"}
+            or body.get("teamsApp@odata.bind") != bind
+        ):
             raise _Reject(400, "BadRequest", "teamsApp@odata.bind must name the catalog app")
+        if any(kind == "Application" for _, kind in self.catalog_rsc):
+            if not self.granted & {
+                "TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All",
+                "TeamsAppInstallation.ReadWriteAndConsentForUser.All",
+            }:
+                self._need("TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All")
+        else:
+            self._need("TeamsAppInstallation.ReadWriteSelfForUser.All")
+        self._find_user(user)
+        consented = self._consented(body.get("consentedPermissionSet"))
+        if consented is None and any(kind == "Application" for _, kind in self.catalog_rsc):
+            raise _Reject(
+                400,
+                "BadRequest",
+                "The app requires consent to resource-specific "
+                "permissions: consentedPermissionSet is missing.",
+            )
+        if consented is not None and consented != {
+            (name, kind.lower()) for name, kind in self.catalog_rsc
+        }:
+            raise _Reject(
+                400,
+                "BadRequest",
+                "The consented permissions do not match the "
+                "resource-specific permissions of the app definition.",
+            )
         if user in self.installed:
             raise _Reject(409, "Conflict", "App is already installed.", record=False)
         installation = f"inst-{self._uuid().hex[:12]}"
         self.installed[user] = installation
         self.chats[f"19:{self._uuid().hex}@unq.gbl.spaces"] = user
         return httpx.Response(201)
+
+    @staticmethod
+    def _consented(value: Any) -> set[tuple[str, str]] | None:
+        """The (permissionValue, permissionType in lower case) pairs of a
+        ``teamsAppPermissionSet``; None when absent; 400 when malformed."""
+        if value is None:
+            return None
+        rsc = value.get("resourceSpecificPermissions") if isinstance(value, dict) else None
+        if (
+            not isinstance(value, dict)
+            or set(value) != {"resourceSpecificPermissions"}
+            or not isinstance(rsc, list)
+        ):
+            raise _Reject(
+                400,
+                "BadRequest",
+                "consentedPermissionSet must be a "
+                "teamsAppPermissionSet with resourceSpecificPermissions",
+            )
+        pairs = set()
+        for item in rsc:
+            if (
+                not isinstance(item, dict)
+                or set(item) != {"permissionValue", "permissionType"}
+                or not isinstance(item["permissionValue"], str)
+                or str(item["permissionType"]).lower() not in {"application", "delegated"}
+            ):
+                raise _Reject(
+                    400,
+                    "BadRequest",
+                    "a teamsAppResourceSpecificPermission needs "
+                    "permissionValue and permissionType (application or delegated)",
+                )
+            pairs.add((item["permissionValue"], str(item["permissionType"]).lower()))
+        return pairs
 
     def _installed_apps(self, request: httpx.Request, user: str) -> httpx.Response:
         self._need("TeamsAppInstallation.ReadWriteSelfForUser.All")
@@ -728,11 +820,24 @@ class FakeGraph:
             raise _Reject(400, "BadRequest", "expected $expand=teamsApp and a teamsApp/id filter")
         value = []
         if user in self.installed and wanted.group(1) == CATALOG_APP_ID:
-            value.append({"id": self.installed[user], "teamsApp": {
-                "id": CATALOG_APP_ID, "externalId": None, "displayName": "Compliance",
-                "distributionMethod": "organization"}})
-        return self._json({"@odata.context": f"{self.graph}/$metadata#users('{user}')/teamwork/"
-                                             "installedApps(teamsApp())", "value": value})
+            value.append(
+                {
+                    "id": self.installed[user],
+                    "teamsApp": {
+                        "id": CATALOG_APP_ID,
+                        "externalId": None,
+                        "displayName": "Compliance",
+                        "distributionMethod": "organization",
+                    },
+                }
+            )
+        return self._json(
+            {
+                "@odata.context": f"{self.graph}/$metadata#users('{user}')/teamwork/"
+                "installedApps(teamsApp())",
+                "value": value,
+            }
+        )
 
     def _installed_chat(self, request: httpx.Request, user: str, inst: str) -> httpx.Response:
         self._need("TeamsAppInstallation.ReadWriteSelfForUser.All")
@@ -753,8 +858,12 @@ class FakeGraph:
         if len(stamps) >= count:
             self.throttled += 1
             wait = max(1, int(window - (now - stamps[0]) + 0.999))
-            return _error(429, "TooManyRequests", "Too many requests; try again after "
-                          "Retry-After.", **{"Retry-After": str(wait)})
+            return _error(
+                429,
+                "TooManyRequests",
+                "Too many requests; try again after Retry-After.",
+                **{"Retry-After": str(wait)},
+            )
         stamps.append(now)
         return None
 
@@ -766,8 +875,12 @@ class FakeGraph:
         left = self.token_left(request)
         if left is not None and left < BULK_TOKEN_LEFT:
             self.bulk_refused += 1
-            raise _Reject(412, "PreconditionFailed", "The token provided must be at least 45 "
-                          "minutes from expiry.", record=False)
+            raise _Reject(
+                412,
+                "PreconditionFailed",
+                "The token provided must be at least 45 minutes from expiry.",
+                record=False,
+            )
         body = json.loads(request.content)
         missing = {"topic", "activityType", "previewText", "recipients"} - set(body)
         if missing:
@@ -777,11 +890,14 @@ class FakeGraph:
             raise _Reject(400, "BadRequest", "recipients must hold 1 to 100 recipients")
         users = []
         for recipient in recipients:
-            if (recipient.get("@odata.type") != "#microsoft.graph.aadUserNotificationRecipient"
-                    or not recipient.get("userId") or set(recipient) != {"@odata.type",
-                                                                          "userId"}):
-                raise _Reject(400, "BadRequest", f"not an aadUserNotificationRecipient: "
-                              f"{sorted(recipient)}")
+            if (
+                recipient.get("@odata.type") != "#microsoft.graph.aadUserNotificationRecipient"
+                or not recipient.get("userId")
+                or set(recipient) != {"@odata.type", "userId"}
+            ):
+                raise _Reject(
+                    400, "BadRequest", f"not an aadUserNotificationRecipient: {sorted(recipient)}"
+                )
             users.append(str(recipient["userId"]))
         if len(set(users)) != len(users):
             raise _Reject(400, "BadRequest", "a recipient is named twice")
@@ -799,8 +915,9 @@ class FakeGraph:
         if throttled is not None:
             return throttled
         if user not in self.installed:
-            raise _Reject(403, "Forbidden", "The app is not installed for the recipient.",
-                          record=False)
+            raise _Reject(
+                403, "Forbidden", "The app is not installed for the recipient.", record=False
+            )
         body = json.loads(request.content)
         missing = {"topic", "activityType", "previewText"} - set(body)
         if missing:
@@ -813,30 +930,45 @@ class FakeGraph:
         left = self.token_left(request)
         held = self.tokens.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
         if held is None or held[0] != BOT_SCOPE or left is None or left <= 0:
-            return httpx.Response(401, json={"message": "Authorization has been denied for "
-                                             "this request."})
+            return httpx.Response(
+                401, json={"message": "Authorization has been denied for this request."}
+            )
         found = re.fullmatch(
             r"/(?P<region>[a-z]+)/v3/conversations(?:/(?P<chat>[^/]+)/activities)?",
-            request.url.path)
+            request.url.path,
+        )
         if request.method != "POST" or found is None:
-            raise _Reject(400, "BadRequest", f"the fake Connector does not serve "
-                          f"{request.method} {request.url.path}")
+            raise _Reject(
+                400,
+                "BadRequest",
+                f"the fake Connector does not serve {request.method} {request.url.path}",
+            )
         body = json.loads(request.content)
         if found.group("chat") is None:  # create a one-to-one conversation
             members = body.get("members") or []
             user = members[0].get("aadObjectId") or members[0].get("id") if members else None
             if user not in self.installed:
-                return httpx.Response(403, json={"error": {"code": "BotNotInConversationRoster",
-                                                           "message": "The bot is not part of "
-                                                           "the conversation roster."}})
+                return httpx.Response(
+                    403,
+                    json={
+                        "error": {
+                            "code": "BotNotInConversationRoster",
+                            "message": "The bot is not part of the conversation roster.",
+                        }
+                    },
+                )
             return httpx.Response(201, json={"id": self.chat_of(str(user))})
         chat = found.group("chat")
         throttled = self._teams_throttle("connector")
         if throttled is not None:
             return throttled
         if chat not in self.chats:
-            return httpx.Response(404, json={"error": {"code": "ConversationNotFound",
-                                                       "message": "Conversation not found."}})
+            return httpx.Response(
+                404,
+                json={
+                    "error": {"code": "ConversationNotFound", "message": "Conversation not found."}
+                },
+            )
         problems: list[str] = []
         if body.get("type") != "message":
             problems.append("activity type must be 'message'")
@@ -847,13 +979,19 @@ class FakeGraph:
                 problems += self.card_errors(attachment["content"])
         if problems:
             self.rejected.append(f"connector: {problems}")
-            return httpx.Response(400, json={"error": {"code": "BadSyntax",
-                                                       "message": "; ".join(problems)}})
+            return httpx.Response(
+                400, json={"error": {"code": "BadSyntax", "message": "; ".join(problems)}}
+            )
         activity_id = f"1:{uuid.uuid4().hex[:16]}"
-        self.chat_cards.append({"chat": chat, "user": self.chats[chat], "id": activity_id,
-                                "activity": body,
-                                "service_url": f"https://{CONNECTOR_HOST}/"
-                                               f"{found.group('region')}/"})
+        self.chat_cards.append(
+            {
+                "chat": chat,
+                "user": self.chats[chat],
+                "id": activity_id,
+                "activity": body,
+                "service_url": f"https://{CONNECTOR_HOST}/{found.group('region')}/",
+            }
+        )
         return httpx.Response(201, json={"id": activity_id})
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -1091,10 +1229,17 @@ class FakeGraph:
         """A new access token for ``scope``: a JWT whose ``exp`` is ``token_lifetime`` from now
         (unsigned here: only this fake reads it, as only Graph reads Graph's tokens)."""
         now = int(self.wall())
-        claims = {"aud": scope.removesuffix("/.default"), "iss": f"https://sts.windows.net/"
-                  f"{TENANT_ID}/", "iat": now, "nbf": now, "exp": now + self.token_lifetime,
-                  "appid": app, "tid": TENANT_ID, "roles": sorted(self.granted),
-                  "uti": uuid.uuid4().hex}
+        claims = {
+            "aud": scope.removesuffix("/.default"),
+            "iss": f"https://sts.windows.net/{TENANT_ID}/",
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.token_lifetime,
+            "appid": app,
+            "tid": TENANT_ID,
+            "roles": sorted(self.granted),
+            "uti": uuid.uuid4().hex,
+        }
 
         def part(data: dict[str, Any]) -> str:
             return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
@@ -1161,8 +1306,11 @@ class FakeGraph:
         if not 1 <= top <= 999:
             raise _Reject(400, "Request_BadRequest", "Invalid page size specified: '$top'.")
         items = [
-            self._user_json(u, params.get("$select"),
-                            expand_manager=(manager.group(1) or "") if manager else None)
+            self._user_json(
+                u,
+                params.get("$select"),
+                expand_manager=(manager.group(1) or "") if manager else None,
+            )
             for u in ids
         ]
         return self._json(self._page("/users", items, {}, size=min(top, 100)))
@@ -1386,9 +1534,7 @@ class FakeGraph:
                 )
             ids = [g for g in ids if self.groups[g]["displayName"].casefold() in wanted]
         top = int(params.get("$top", "100"))
-        items = [
-            self._select(self.groups[g], params.get("$select"), "group") for g in ids
-        ]
+        items = [self._select(self.groups[g], params.get("$select"), "group") for g in ids]
         return self._json(self._page("/groups", items, {}, size=min(top, 100)))
 
     def _group_members(self, request: httpx.Request, group: str) -> httpx.Response:
@@ -1421,8 +1567,9 @@ class FakeGraph:
         mailbox = str(self.users[mailbox_id]["mail"]).casefold()
         self._need("Mail.Send")
         if len(request.content) > 4 * 1024 * 1024:  # Graph's request limit, base64 included
-            raise _Reject(413, "RequestEntityTooLarge",
-                          "The maximum request length supported is 4MB.")
+            raise _Reject(
+                413, "RequestEntityTooLarge", "The maximum request length supported is 4MB."
+            )
         if self.send_scope is not None and mailbox not in {m.casefold() for m in self.send_scope}:
             raise _Reject(
                 403,
@@ -1461,8 +1608,9 @@ class FakeGraph:
                 record=False,
             )
         addresses = {
-            (r if isinstance(r, str) else str((r.get("emailAddress") or {}).get("address", "")))
-            .casefold()
+            (
+                r if isinstance(r, str) else str((r.get("emailAddress") or {}).get("address", ""))
+            ).casefold()
             for r in recipients
         }
         if addresses & {a.casefold() for a in self.refused_recipients}:
@@ -1500,16 +1648,25 @@ class FakeGraph:
         params = self._params(request, {"$filter", "$select", "$top"})
         mailbox = str(self.users[self._mailbox(user)]["mail"]).casefold()
         if not {"Mail.ReadBasic.All", "Mail.Read.All"} & self.granted:
-            raise _Reject(403, "ErrorAccessDenied",
-                          "Access is denied. Check credentials and try again.", record=False)
+            raise _Reject(
+                403,
+                "ErrorAccessDenied",
+                "Access is denied. Check credentials and try again.",
+                record=False,
+            )
         top = int(params.get("$top", "10"))
         context = f"{self.graph}/$metadata#users('{user}')/mailFolders('{folder}')/messages"
         if folder.casefold() == "inbox":
-            return self._json({"@odata.context": context,
-                               "value": self._inbox(mailbox, params)[:top]})
+            return self._json(
+                {"@odata.context": context, "value": self._inbox(mailbox, params)[:top]}
+            )
         if folder.casefold() != "sentitems":
-            raise _Reject(404, "ErrorItemNotFound",
-                          "The specified object was not found in the store.", record=False)
+            raise _Reject(
+                404,
+                "ErrorItemNotFound",
+                "The specified object was not found in the store.",
+                record=False,
+            )
         wanted: str | None = None
         if "$filter" in params:
             found = re.fullmatch(r"internetMessageId eq '((?:[^']|'')*)'", params["$filter"])
@@ -1543,34 +1700,41 @@ class FakeGraph:
         parsed = email.message_from_bytes(head, policy=email.policy.default)
         original = str(parsed["Message-ID"]).strip()
         domain = mail.mailbox.rpartition("@")[2]
-        self.inbox.append({
-            "mailbox": mail.mailbox.casefold(),
-            "id": f"AAMkNdr{len(self.inbox):06d}",
-            "subject": f"Undeliverable: {parsed['Subject']}",
-            "from": {"emailAddress": {"name": "Microsoft Outlook",
-                                      "address": f"postmaster@{domain}"}},
-            "receivedDateTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "internetMessageId": f"<ndr-{uuid.uuid4().hex}@{domain}>",
-            "internetMessageHeaders": [
-                {"name": "X-MS-Exchange-Message-Is-Ndr", "value": ""},
-                {"name": "In-Reply-To", "value": original},
-                {"name": "References", "value": original},
-                {"name": "X-MS-Exchange-Diagnostic", "value": f"550 {code}"},
-            ],
-        })
+        self.inbox.append(
+            {
+                "mailbox": mail.mailbox.casefold(),
+                "id": f"AAMkNdr{len(self.inbox):06d}",
+                "subject": f"Undeliverable: {parsed['Subject']}",
+                "from": {
+                    "emailAddress": {"name": "Microsoft Outlook", "address": f"postmaster@{domain}"}
+                },
+                "receivedDateTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "internetMessageId": f"<ndr-{uuid.uuid4().hex}@{domain}>",
+                "internetMessageHeaders": [
+                    {"name": "X-MS-Exchange-Message-Is-Ndr", "value": ""},
+                    {"name": "In-Reply-To", "value": original},
+                    {"name": "References", "value": original},
+                    {"name": "X-MS-Exchange-Diagnostic", "value": f"550 {code}"},
+                ],
+            }
+        )
 
     def _inbox(self, mailbox: str, params: dict[str, str]) -> list[dict[str, Any]]:
         """The inbox, filtered by ``receivedDateTime ge <instant>`` (the one filter known)."""
         since = ""
         if "$filter" in params:
-            found = re.fullmatch(r"receivedDateTime ge (\d{4}-\d\d-\d\dT[\d:]+Z)",
-                                 params["$filter"])
+            found = re.fullmatch(
+                r"receivedDateTime ge (\d{4}-\d\d-\d\dT[\d:]+Z)", params["$filter"]
+            )
             if found is None:
                 raise _Reject(400, "ErrorInvalidUrlQueryFilter", "The query filter is invalid.")
             since = found.group(1)
         fields = set(params.get("$select", "id,subject,from,receivedDateTime").split(","))
-        return [{k: v for k, v in m.items() if k in fields or k == "id"} for m in self.inbox
-                if m["mailbox"] == mailbox and m["receivedDateTime"] >= since]
+        return [
+            {k: v for k, v in m.items() if k in fields or k == "id"}
+            for m in self.inbox
+            if m["mailbox"] == mailbox and m["receivedDateTime"] >= since
+        ]
 
     def _mailbox(self, key: str) -> str:
         try:
@@ -1727,9 +1891,7 @@ class FakeGraph:
             "webUrl": SITE_URL,
             "createdDateTime": "2024-09-01T08:00:00Z",
         }
-        return self._json(
-            self._select(data, params.get("$select"), "site") | {"id": site}
-        )
+        return self._json(self._select(data, params.get("$select"), "site") | {"id": site})
 
     def _lists(self, request: httpx.Request, site: str) -> httpx.Response:
         lists = self._site(site)
@@ -1738,8 +1900,7 @@ class FakeGraph:
         if "$skiptoken" in params:
             return self._json(self._continue(path, params["$skiptoken"]))
         items = [
-            self._select(self._list_json(x), params.get("$select"), "list")
-            for x in lists.values()
+            self._select(self._list_json(x), params.get("$select"), "list") for x in lists.values()
         ]
         return self._json(self._page(path, items, {}))
 

@@ -1,0 +1,140 @@
+"""The open-reports figures as one viewer may see them: the web dashboard's panel and the
+Teams dashboard card count with the same function, so a deputy DSL sees the reports they may
+read (those about the headteacher too) and the head sees theirs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.core.clock import LONDON, local_today
+from bot.core.models import Report
+from bot.core.words import school_words
+from bot.features.dashboard.rules import URGENCIES, Figures, by_age
+from bot.features.dashboard.viewer import Viewer
+from bot.features.reports.api import visible_reports
+
+__all__ = ["URGENCY_LABELS", "ReportPanel", "for_viewer", "report_panel"]
+
+URGENCY_LABELS = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
+
+
+@dataclass
+class ReportPanel:
+    """Open reports for the viewer: counts always; references and clocks for leadership."""
+
+    total: int = 0
+    by_age: dict[str, dict[str, int]] = field(default_factory=dict)
+    running: int = 0
+    overdue: int = 0
+    rows: list[dict[str, Any]] | None = None  # None: counts only for this viewer
+    changes_at: datetime | None = None  # the last instant its clock words and counts hold
+    with_clocks: int = 0  # open reports with at least one clock running
+
+
+def _unit(span: float) -> tuple[int, str]:
+    """The unit a clock is told in: minutes under an hour, hours under two days, else days."""
+    return (60, "min") if span < 3600 else ((3600, "h") if span < 2 * 86400 else (86400, "days"))
+
+
+def _clock_text(due: datetime, now: datetime) -> str:
+    """e.g. "5 h left", "2 days left", "overdue by 3 h"."""
+    seconds = (due - now).total_seconds()
+    unit, name = _unit(abs(seconds))
+    amount = f"{int(abs(seconds) // unit)} {name}"
+    return f"overdue by {amount}" if seconds < 0 else f"{amount} left"
+
+
+def _clock_text_until(due: datetime, now: datetime) -> datetime:
+    """The last instant at which ``_clock_text(due, ...)`` (and whether it is late) still reads
+    as it does at ``now``."""
+    seconds = (due - now).total_seconds()
+    span = abs(seconds)
+    unit, _ = _unit(span)
+    if seconds >= 0:  # the amount left drops just after the next whole unit
+        return now + timedelta(seconds=seconds - (span // unit) * unit)
+    # overdue: the amount grows on reaching the next whole unit
+    return now + timedelta(seconds=(span // unit + 1) * unit - span, microseconds=-1)
+
+
+def report_panel(
+    session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
+) -> ReportPanel:
+    """The reports panel: the viewer's own visible reports if they may read reports."""
+    if not viewer.reads_reports:
+        return ReportPanel(
+            total=figures.open_reports,
+            by_age=figures.reports_by_age,
+            running=figures.running_clocks,
+            overdue=figures.clocks_overdue,
+            changes_at=figures.next_clock_due,
+            with_clocks=figures.reports_with_clocks,
+        )
+
+    query = visible_reports(viewer.school, viewer.email, viewer.roles).where(
+        Report.status != "closed"
+    )
+    reports = session.scalars(query).all()
+    words = school_words(viewer.school)  # a running clock's short name, in the school's words
+    clock_names = {"lado": words.staff_route, "ico": "ICO", "triage": f"{words.dsl} triage"}
+    rows = []
+    running = overdue = 0
+    changes: list[datetime] = []
+    for report in reports:
+        days = (today - local_today(report.created_at)).days
+        clocks = [c for c in report.clocks if c.stopped_at is None]  # the running ones
+        row: dict[str, Any] = {
+            "reference": report.reference,
+            "urgency": report.urgency,
+            "status": report.status,
+            "days": days,
+            "clock": None,
+        }
+        if clocks:
+            clock = clocks[0]  # the one the row shows
+            running += len(clocks)
+            overdue += sum(1 for c in clocks if c.due_at < now)
+            changes += [c.due_at for c in clocks if c.due_at >= now]
+            changes.append(_clock_text_until(clock.due_at, now))
+            row["clock"] = {
+                "name": clock_names.get(clock.kind, clock.kind),
+                "due": clock.due_at.astimezone(LONDON),
+                "late": clock.due_at < now,
+                "text": _clock_text(clock.due_at, now),
+            }
+        rows.append(row)
+    order = {u: i for i, u in enumerate(URGENCIES)}
+    rows.sort(
+        key=lambda r: (
+            not (r["clock"] and r["clock"]["late"]),
+            r["clock"] is None,
+            order.get(r["urgency"], 9),
+            -r["days"],
+        )
+    )
+    return ReportPanel(
+        total=len(reports),
+        by_age=by_age((row["urgency"], row["days"]) for row in rows),
+        running=running,
+        overdue=overdue,
+        rows=rows,
+        changes_at=min(changes, default=None),
+        with_clocks=sum(1 for row in rows if row["clock"]),
+    )
+
+
+def for_viewer(
+    session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
+) -> ReportPanel:
+    """The viewer's report panel, with ``figures``' report counts made the viewer's own (what
+    a card or digest built from ``figures`` then shows)."""
+    panel = report_panel(session, viewer, figures, today, now)
+    figures.open_reports = panel.total
+    figures.reports_by_age = panel.by_age
+    figures.running_clocks = panel.running
+    figures.clocks_overdue = panel.overdue
+    figures.reports_with_clocks = panel.with_clocks
+    return panel
