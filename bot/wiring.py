@@ -103,8 +103,31 @@ def build_connectors(settings: Settings) -> Connectors:
     """Build the connectors named by ``settings.connector`` (``local``, ``m365`` or ``google``),
     with the extra people file whatever the mode."""
     connectors = _build_platform(settings)
+    connectors.sender = connectors.sender or _sender(settings)
     connectors.extra_people = extra_people_file(settings)
+    connectors.build_connection = lambda name: _build_connection(settings, name)
     return connectors
+
+
+def _build_connection(settings: Settings, name: str) -> Connectors:
+    """The connectors of a school's own tenant or domain (``connection:`` in its entry), on
+    the install's platform with the connection's settings; the extra people are the install's."""
+    own = settings.for_connection(name)
+    sender = settings.connection(name).sender
+    if own.connector == "local" and sender:  # the install's files, the connection's sender
+        own = own.model_copy(update={"mail_from": sender})
+    connectors = _build_platform(own)
+    connectors.sender = connectors.sender or _sender(own)
+    return connectors
+
+
+def _sender(settings: Settings) -> str:
+    """The address the platform's mailer sends from."""
+    if settings.connector == "m365" and settings.m365.sender:
+        return settings.m365.sender
+    if settings.connector == "google" and settings.google.sender:
+        return settings.google.sender
+    return settings.mail_from
 
 
 def extra_people_file(settings: Settings) -> Directory | None:
