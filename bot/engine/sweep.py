@@ -350,7 +350,9 @@ def _read_directory(c: StepContext, result: SchoolSweep) -> None:
                 school,
                 c.connectors.directory,
                 c.today,
-                default_school=c.default_school,
+                # a connection's listing is its own schools': its first takes the unassigned
+                default_school=next(s for s in c.config.schools
+                                    if s.connection == school.connection).id == school.id,
             )
     except ConnectorError as exc:
         # An unreadable directory (an outage, a renamed role group, a bad file) must not stop
