@@ -178,3 +178,34 @@ def test_a_connection_not_set_up_holds_its_school_alone(tmp_path: Path, sqlite_u
         runs = {r.school_id for r in session.scalars(select(SweepRun))}
     assert runs == {"oakfield", "hillside", "elmwood"}  # the report clocks ran for all three
     ctx.store.dispose()
+
+
+def test_check_m365_checks_every_connection_and_names_a_sender_outside_the_scope(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import connectors.m365.check as check_module
+
+    ctx, fake_a, fake_b, _ = trust(tmp_path, sqlite_url)
+    office = "office@hillside.example"  # Hillside's own mailbox, in tenant B
+    fake_b.add_user("b-office", "Hillside office", office, account_enabled=False, licensed=False)
+    transport = tenants(fake_a, fake_b)
+    real = check_module.run_checks
+    monkeypatch.setattr(
+        check_module, "run_checks", lambda settings, **kw: real(settings, transport=transport, **kw)
+    )
+    config = ctx.config
+    hillside = config.school("hillside").model_copy(update={"sender": office})
+    rows = wiring.platform_checks("m365")(ctx.settings, schools={}, trust=[hillside])
+    named = {row.name: row for row in rows}
+    assert named["token"].ok and named["tenant-b: token"].ok  # each tenant's own app
+    assert f"tenant {TENANT_B}" in named["tenant-b: settings"].detail
+    assert named["tenant-b: Mail.Send"].ok and SENDER_B in named["tenant-b: Mail.Send"].detail
+    row = named["tenant-b: Mail.Send (Hillside Academy)"]  # outside tenant B's scope
+    assert not row.ok and f"{office} is outside the app's Mail.Send scope" in row.detail
+    assert row.fix is not None and f"PrimarySmtpAddress -eq '{office}'" in row.fix
+    assert f"PrimarySmtpAddress -eq '{SENDER_B}'" in row.fix
+    fake_b.send_scope = {SENDER_B, office}  # the scope widened as the fix says
+    rows = wiring.platform_checks("m365")(ctx.settings, schools={}, trust=[hillside])
+    assert {r.name: r for r in rows}["tenant-b: Mail.Send (Hillside Academy)"].ok
+    assert fake_a.sent == fake_b.sent == []  # probes only
+    ctx.store.dispose()
