@@ -13,13 +13,14 @@ extra that may be missing, and msgraph costs ~0.3-0.7 s to import (PLATFORM-FACT
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from bot.core.config import EXTRA_ROLES
+from bot.core.config import EXTRA_ROLES, SchoolConfig
 from bot.core.context import Adapters, register_adapters
 from bot.core.ports import Connectors, Directory, Mailer, Notifier
-from bot.core.settings import Settings
+from bot.core.settings import Settings, SettingsError, connection_key
 from bot.engine.chasing import chasing_stopped_step
 from bot.engine.steps import FeatureSteps, Step, register
 from bot.features.accounts.step import handovers_step
@@ -106,8 +107,31 @@ def build_connectors(settings: Settings) -> Connectors:
     """Build the connectors named by ``settings.connector`` (``local``, ``m365`` or ``google``),
     with the extra people file whatever the mode."""
     connectors = _build_platform(settings)
+    connectors.sender = connectors.sender or _sender(settings)
     connectors.extra_people = extra_people_file(settings)
+    connectors.build_connection = lambda name: _build_connection(settings, name)
     return connectors
+
+
+def _build_connection(settings: Settings, name: str) -> Connectors:
+    """The connectors of a school's own tenant or domain (``connection:`` in its entry), on
+    the install's platform with the connection's settings; the extra people are the install's."""
+    own = settings.for_connection(name)
+    sender = settings.connection(name).sender
+    if own.connector == "local" and sender:  # the install's files, the connection's sender
+        own = own.model_copy(update={"mail_from": sender})
+    connectors = _build_platform(own)
+    connectors.sender = connectors.sender or _sender(own)
+    return connectors
+
+
+def _sender(settings: Settings) -> str:
+    """The address the platform's mailer sends from."""
+    if settings.connector == "m365" and settings.m365.sender:
+        return settings.m365.sender
+    if settings.connector == "google" and settings.google.sender:
+        return settings.google.sender
+    return settings.mail_from
 
 
 def extra_people_file(settings: Settings) -> Directory | None:
@@ -167,14 +191,36 @@ def build_local(settings: Settings) -> Connectors:
 
 def platform_checks(platform: str) -> Callable[..., list[CheckRow]]:
     """``compliance-bot check m365`` / ``check google``: the platform's checks (its module is
-    imported only now, as its connectors are)."""
+    imported only now, as its connectors are), for the install and then for each connection
+    (a school's own tenant or domain), its rows named for it."""
+    run_checks: Callable[..., list[CheckRow]]
     if platform == "m365":
         from connectors.m365.check import run_checks as m365_checks  # lazy: msgraph, ~0.5 s
 
-        return m365_checks
-    from connectors.google.check import run_checks as google_checks  # lazy: an extra
+        run_checks = m365_checks
+    else:
+        from connectors.google.check import run_checks as google_checks  # lazy: an extra
 
-    return google_checks
+        run_checks = google_checks
+
+    def every_connection(
+        settings: Settings, *, schools: Mapping[str, str] | None = None,
+        trust: Sequence[SchoolConfig] = (),
+    ) -> list[CheckRow]:
+        rows = list(run_checks(settings, schools=schools))
+        for name in sorted(settings.connections):
+            own = {s.name: s.sender for s in trust
+                   if s.sender and s.connection and connection_key(s.connection) == name}
+            try:
+                found = list(run_checks(settings.for_connection(name), schools=own))
+            except SettingsError as exc:
+                found = [CheckRow("settings", False, str(exc),
+                                  'See deploy/README.md, "A trust across tenants".')]
+            label = name.replace("_", "-")
+            rows += [replace(row, name=f"{label}: {row.name}") for row in found]
+        return rows
+
+    return every_connection
 
 
 def _microsoft_form(settings: Settings) -> tuple[str, list[str]]:

@@ -569,7 +569,8 @@ def _unknown_titles(
 def _print_checks(run_checks: Callable[..., Iterable[Any]]) -> None:
     """Run a platform's checks, print their rows as a table, then each fix below it at full
     width; exit 1 if any failed. The install's sender is checked, and the mailbox of each
-    school that sends from its own (none while the school's settings cannot be read).
+    school that sends from its own (none while the school's settings cannot be read); then
+    each connection (a school's own tenant or domain) the same way, its rows named for it.
 
     Fixes are not a table column: at 80 columns a fourth column leaves a dozen characters for
     PowerShell. Indented fix lines (commands) and long tokens are never broken, so they copy
@@ -577,10 +578,11 @@ def _print_checks(run_checks: Callable[..., Iterable[Any]]) -> None:
     """
     ctx = context(need_school=False)
     try:
-        senders = {s.name: s.sender for s in ctx.config.schools if s.sender}
+        schools = ctx.config.schools
     except ConfigError:
-        senders = {}
-    rows = list(run_checks(ctx.settings, schools=senders))
+        schools = []
+    senders = {s.name: s.sender for s in schools if s.sender and not s.connection}
+    rows = list(run_checks(ctx.settings, schools=senders, trust=schools))
     table = Table(Column("Check", overflow="fold"), Column("Result", no_wrap=True),
                   Column("Detail", overflow="fold", ratio=1), title="Platform checks",
                   title_justify="left")

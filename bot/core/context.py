@@ -164,24 +164,38 @@ class StepContext:
         return self.config.schools[0].id == self.school.id
 
 
-def own_senders(schools: Sequence[SchoolConfig]) -> dict[str, str]:
-    """The schools that name a mailbox of their own (``sender``): school id -> its address."""
-    return {school.id: school.sender.lower() for school in schools if school.sender}
+def own_senders(
+    schools: Sequence[SchoolConfig], connectors: Connectors | None = None
+) -> dict[str, str]:
+    """The schools that send from a mailbox of their own: school id -> its address (its
+    ``sender``, else its connection's sender when ``connectors`` are given to ask)."""
+    found = {school.id: school.sender.lower() for school in schools if school.sender}
+    if connectors is not None:
+        for school in schools:
+            if school.connection and school.id not in found:
+                sender = connectors.connection(school.connection).sender
+                if sender:
+                    found[school.id] = sender.lower()
+    return found
 
 
 def own_mailboxes(schools: Sequence[SchoolConfig], connectors: Connectors) -> tuple[Mailbox, ...]:
-    """The mailboxes schools name as their own (``sender``), each with the schools that name
-    it (one naming the install's own sender shares its limits: they are counted by address).
-    The mailer of each address is built once (``Connectors.mailers``)."""
-    mailers = connectors.mailers
-    by_box: dict[str, set[str]] = {}
-    for school, address in own_senders(schools).items():
-        if connectors.mailer_for is not None:
-            by_box.setdefault(address, set()).add(school)
+    """The mailboxes schools send from, other than the install's: a school's own ``sender``,
+    and its connection's mailbox (its own tenant's or domain's), each with the schools that
+    send from it (one naming the install's own sender shares its limits: they are counted by
+    address). The mailer of each address is built once, by the connectors of the school's
+    connection (``Connectors.mailers``). A school whose connection cannot be built is held
+    (``Connectors.connection``): its mail waits in a lane of its own."""
+    by_box: dict[str, tuple[Connectors, set[str]]] = {}
+    for school in schools:
+        own = connectors.connection(school.connection)  # one not set up is held: mail waits
+        address = (school.sender or (own.sender if school.connection else None) or "").lower()
+        if address and own.mailer_for is not None:
+            by_box.setdefault(address, (own, set()))[1].add(school.id)
     boxes = []
-    for address, ids in sorted(by_box.items()):
-        if address not in mailers:
-            assert connectors.mailer_for is not None
-            mailers[address] = connectors.mailer_for(address)
-        boxes.append(Mailbox(mailers[address], frozenset(ids), address))
+    for address, (own, ids) in sorted(by_box.items()):
+        if address not in own.mailers:
+            assert own.mailer_for is not None
+            own.mailers[address] = own.mailer_for(address)
+        boxes.append(Mailbox(own.mailers[address], frozenset(ids), address))
     return tuple(boxes)

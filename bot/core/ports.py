@@ -54,6 +54,7 @@ __all__ = [
     "StaffFile",
     "UnreadableResponse",
     "UrgentReserve",
+    "held_connection",
     "left_out_words",
 ]
 
@@ -549,3 +550,50 @@ class Connectors:
     # a mailer like ``mailer`` sending from another mailbox (a school's own: its ``sender``)
     mailer_for: Callable[[str], Mailer] | None = None
     mailers: dict[str, Mailer] = field(default_factory=dict)  # built by ``mailer_for``, kept
+    sender: str | None = None  # the address ``mailer`` sends from (None: not told)
+    # the schools' own tenants or domains (``SchoolConfig.connection``): each connection's
+    # connectors, built by ``build_connection`` when first asked and kept
+    build_connection: Callable[[str], Connectors] | None = None
+    connections: dict[str, Connectors] = field(default_factory=dict)
+
+    def connection(self, name: str | None) -> Connectors:
+        """The connectors of the connection ``name`` (None: these, the install's), built once.
+
+        A connection that cannot be built (not set up, a missing credential) is *held*: its
+        directory and its mail raise ``SetupError`` saying why, so its schools' report clocks
+        still run, their mail waits (never from another tenant's mailbox), and every other
+        school carries on."""
+        if name is None:
+            return self
+        if name not in self.connections:
+            try:
+                if self.build_connection is None:
+                    raise SetupError(f"the connection {name!r} cannot be built here")
+                self.connections[name] = self.build_connection(name)
+            except Exception as exc:  # any failure to build: this connection alone is held
+                self.connections[name] = held_connection(name, str(exc).splitlines()[0])
+        return self.connections[name]
+
+
+class _Held(Mailer):
+    """A held connection's directory and mailer: each call raises the ``SetupError``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
+        """Raise: the connection is not set up."""
+        raise SetupError(self.reason)
+
+    def send(self, message: OutgoingEmail) -> SendResult:
+        """Raise: the connection is not set up (nothing sent; the message waits)."""
+        raise SetupError(self.reason)
+
+
+def held_connection(name: str, reason: str) -> Connectors:
+    """The connectors of a connection that could not be built: its directory and mail raise
+    ``SetupError`` naming ``name`` and ``reason``; nothing else is there."""
+    held = _Held(f"the connection {name!r} is not working: {reason}")
+    return Connectors(name="held", directory=held, mailer=held, notifier=None, mirror=None,
+                      forms=None, mailer_for=lambda _address: held,
+                      sender=f"{name} (not set up)")

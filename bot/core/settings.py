@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
@@ -25,12 +33,14 @@ from bot.core.keys import Keyring
 __all__ = [
     "DEFAULT_HOME",
     "DEMO_HOME",
+    "Connection",
     "GoogleSettings",
     "LocalSettings",
     "M365Settings",
     "RetentionSettings",
     "Settings",
     "SettingsError",
+    "connection_key",
     "describe_invalid",
     "load_settings",
     "own_address",
@@ -166,6 +176,72 @@ class GoogleSettings(BaseModel):
     urgent_reserve_per_day: int = Field(default=100, ge=0)
 
 
+class Connection(BaseModel):
+    """A school's own Microsoft 365 tenant or Google Workspace domain (``connection:`` in the
+    school's entry of school.yaml names it; deploy/README.md, "A trust across tenants").
+
+    Set through the environment, e.g. ``COMPLIANCE_BOT_CONNECTIONS__TENANT_B__TENANT_ID``; its
+    secrets there or in ``secrets_file`` (lines ``CLIENT_SECRET=...``, ``BOT_APP_SECRET=...``),
+    never in school.yaml. What it leaves unset is the install's (``COMPLIANCE_BOT_M365__...``,
+    ``COMPLIANCE_BOT_GOOGLE__...``): role groups, limits, the cloud's addresses.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Microsoft 365
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    certificate_path: Path | None = None
+    bot_app_id: str | None = None
+    bot_app_secret: SecretStr | None = None
+    teams_catalog_app_id: str | None = None
+    # Google Workspace: the domain its people sign in from (the ID token's ``hd``)
+    domain: str | None = None
+    service_account_file: Path | None = None
+    admin_subject: str | None = None
+    # both: the mailbox or Gmail account the connection's schools send from
+    sender: str | None = None
+    secrets_file: Path | None = None
+
+    def secrets(self) -> dict[str, SecretStr]:
+        """The secrets set here or in ``secrets_file`` (the file's win; SettingsError when it
+        cannot be read or names anything but CLIENT_SECRET and BOT_APP_SECRET)."""
+        found = {k: v for k, v in (("client_secret", self.client_secret),
+                                   ("bot_app_secret", self.bot_app_secret)) if v is not None}
+        if self.secrets_file is None:
+            return found
+        try:
+            lines = self.secrets_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise SettingsError(f"{self.secrets_file}: cannot be read ({exc.strerror})") from None
+        for number, line in enumerate(lines, start=1):
+            name, sep, value = line.strip().partition("=")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if not sep or name.strip().upper() not in ("CLIENT_SECRET", "BOT_APP_SECRET"):
+                raise SettingsError(
+                    f"{self.secrets_file}, line {number}: expected CLIENT_SECRET=... or "
+                    "BOT_APP_SECRET=..."
+                )
+            found[name.strip().lower()] = SecretStr(value.strip())
+        return found
+
+
+# what belongs to one tenant or domain: a connection starts without the install's
+TENANT_OWN = ("tenant_id", "client_id", "client_secret", "certificate_path", "sender",
+              "teams_webhook_url", "bot_app_id", "bot_app_secret", "teams_catalog_app_id",
+              "site_id", "forms_list")
+DOMAIN_OWN = ("service_account_file", "admin_subject", "sender", "chat_webhook_url",
+              "spreadsheet_id", "form_id")
+
+
+def connection_key(name: str) -> str:
+    """How a connection's name is matched: ``tenant-b`` in school.yaml is the environment's
+    ``TENANT_B`` (pydantic-settings lower-cases the variables' names)."""
+    return name.strip().lower().replace("-", "_")
+
+
 class RetentionSettings(BaseModel):
     """How long the bot keeps what it may drop by itself (``compliance-bot maintenance``)."""
 
@@ -219,6 +295,13 @@ class Settings(BaseSettings):
     m365: M365Settings = M365Settings()
     google: GoogleSettings = GoogleSettings()
     retention: RetentionSettings = RetentionSettings()
+    # the schools' own tenants or domains, by name (``connection:`` in a school's entry)
+    connections: dict[str, Connection] = Field(default_factory=dict)
+
+    @field_validator("connections")
+    @classmethod
+    def _connection_names(cls, value: dict[str, Connection]) -> dict[str, Connection]:
+        return {connection_key(name): connection for name, connection in value.items()}
 
     @field_validator("base_url")
     @classmethod
@@ -266,6 +349,38 @@ class Settings(BaseSettings):
             return self.extra_people_file
         default = self.home / "extra-people.csv"
         return default if default.exists() else None
+
+    def connection(self, name: str) -> Connection:
+        """The connection a school names; SettingsError naming the variables when none is set."""
+        key = connection_key(name)
+        if key not in self.connections:
+            raise SettingsError(
+                f"the school's connection {name!r} is not set up: set "
+                f"COMPLIANCE_BOT_CONNECTIONS__{key.upper()}__TENANT_ID (Microsoft 365) or "
+                f"..._DOMAIN (Google Workspace) and the rest of its settings "
+                "(deploy/README.md, \"A trust across tenants\")"
+            )
+        return self.connections[key]
+
+    def for_connection(self, name: str) -> Settings:
+        """These settings as the connection ``name`` sees them: its tenant or domain, app,
+        credential, sender and bot; of the install's, only what is no tenant's own (role
+        groups, limits, the cloud's addresses). The install's site, list, webhooks and bot
+        belong to the install's tenant and are left out. SettingsError when it is not set up."""
+        connection = self.connection(name)
+        given: dict[str, Any] = connection.model_dump(
+            exclude_unset=True, exclude={"secrets_file", "domain"}) | connection.secrets()
+        m365, google = self.m365, self.google
+        if connection.tenant_id:
+            m365 = m365.model_copy(update={k: None for k in TENANT_OWN} | {
+                k: v for k, v in given.items() if k in M365Settings.model_fields})
+        if connection.domain:
+            google = google.model_copy(update={k: None for k in DOMAIN_OWN} | {
+                k: v for k, v in given.items() if k in GoogleSettings.model_fields})
+        update: dict[str, Any] = {"m365": m365, "google": google, "connections": {}}
+        if connection.domain:
+            update["oidc_domain"] = connection.domain.lower()
+        return self.model_copy(update=update)
 
     def signing_key(self) -> str:
         """The key for signed links, sessions and CSRF; generated once and kept beside the

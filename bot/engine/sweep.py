@@ -351,7 +351,9 @@ def _read_directory(c: StepContext, result: SchoolSweep) -> None:
                 school,
                 c.connectors.directory,
                 c.today,
-                default_school=c.default_school,
+                # a connection's listing is its own schools': its first takes the unassigned
+                default_school=next(s for s in c.config.schools
+                                    if s.connection == school.connection).id == school.id,
             )
     except ConnectorError as exc:
         # An unreadable directory (an outage, a renamed role group, a bad file) must not stop
@@ -566,13 +568,22 @@ def run_sweep(
     ``config`` holds the schools in force: a school whose settings fail the checks is on its
     last good ones or left out (``bot.core.config.per_school``); the sweep records them first.
 
-    The directory (and the extra people file) is read once for the whole sweep, whatever the
-    number of schools (``ReadOnce``): each school takes its share of the one listing."""
+    The directory is read once per tenant or domain (the install's, and each school's own
+    connection's) and the extra people file once, whatever the number of schools
+    (``ReadOnce``): each school takes its share of its connection's listing. A school whose
+    connection is not set up fails alone; the others sweep."""
     steps = registered()  # the features' steps, handed over by the app at start-up
-    connectors = replace(
-        connectors, directory=ReadOnce(connectors.directory),
-        extra_people=ReadOnce(connectors.extra_people) if connectors.extra_people else None,
-    )
+    extra = ReadOnce(connectors.extra_people) if connectors.extra_people else None
+    read_once: dict[str | None, Connectors] = {}
+
+    def of(school: SchoolConfig) -> Connectors:
+        """The school's connection's connectors, its directory read once per sweep."""
+        if school.connection not in read_once:
+            own = connectors.connection(school.connection)
+            read_once[school.connection] = replace(
+                own, directory=ReadOnce(own.directory), extra_people=extra)
+        return read_once[school.connection]
+
     moment = now or utcnow()
     today = as_of or local_today(moment)
     if write:  # each school's last good settings and problem; a new problem mailed once
@@ -584,7 +595,7 @@ def run_sweep(
     for school in config.schools:
         try:
             result = _sweep_one(StepContext(store.session(), settings, config, school,
-                                            connectors, today, moment, write), steps)
+                                            of(school), today, moment, write), steps)
             result.succeeded.append("school")  # its work is saved: a failure to save is over
         except Exception as exc:  # the school's own transaction failed: the next school runs
             log_failure(school.id, "school", exc)

@@ -67,8 +67,21 @@ QUIET_LOGGERS = ("azure.identity", "msal")
 _AADSTS = re.compile(r"(AADSTS\d+):?\s*([^\r\n\\\"]*)")
 
 
-def rbac_fix(client_id: str, sender: str) -> str:
-    """Exchange Online PowerShell that scopes Mail.Send to the sender (RBAC for Applications)."""
+def rbac_fix(client_id: str, sender: str, *others: str) -> str:
+    """Exchange Online PowerShell that scopes Mail.Send to the sender (RBAC for Applications);
+    with ``others`` (the schools' own mailboxes), one scope listing every one of them."""
+    if others:
+        listed = " -or ".join(f"PrimarySmtpAddress -eq '{a}'" for a in (sender, *others))
+        return (
+            f"Give the app Mail.Send for {sender} and the schools' own mailboxes only, with "
+            "Exchange Online RBAC for Applications: one management scope listing every sender "
+            "(or members of a mail-enabled security group: MemberOfGroup -eq '<group DN>'; "
+            "deploy/m365.md):\n"
+            "  Connect-ExchangeOnline\n"
+            '  Set-ManagementScope -Identity "compliance-bot sender" '
+            f'-RecipientRestrictionFilter "{listed}"\n'
+            f"  Test-ServicePrincipalAuthorization -Identity {client_id} -Resource {others[0]}"
+        )
     return (
         f"Give the app Mail.Send for {sender} only, with Exchange Online RBAC for Applications "
         "(the object id is under Entra admin centre > Enterprise applications):\n"
@@ -197,7 +210,9 @@ def _run(
         rows.extend(_mail(client, app, m365.sender, ours))
         for school, sender in schools.items():
             rows.extend(
-                replace(row, name=f"{row.name} ({school})")
+                _outside_scope(
+                    replace(row, name=f"{row.name} ({school})"), app, m365.sender, sender
+                )
                 for row in _mail(client, app, sender, ours)
             )
         rows.append(_site(client, app, m365.site_id, m365.list_name))
@@ -473,6 +488,16 @@ def _mail(client: GraphClient, app: str, sender: str | None, ours: set[str]) -> 
     if not row.ok:
         return [row]
     return [row, _scope(client, app, sender, ours), _sent_items(client, sender)]
+
+
+def _outside_scope(row: CheckRow, app: str, install: str | None, sender: str) -> CheckRow:
+    """A school's mailbox the app may not send as is outside the Mail.Send scope: say so,
+    and how to widen the scope to it."""
+    if row.ok or not row.name.startswith("Mail.Send (") or "Mail.Send missing" not in row.detail:
+        return row
+    return replace(row, detail=f"{sender} is outside the app's Mail.Send scope: "
+                   + row.detail.removeprefix(f"Mail.Send missing for {sender}: "),
+                   fix=rbac_fix(app, install or sender, sender))
 
 
 def _sent_items(client: GraphClient, sender: str) -> CheckRow:

@@ -42,13 +42,15 @@ INTERPOLATION = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)")
 
 
 def settings_variables(model: type[BaseModel] = Settings, prefix: str = PREFIX) -> dict[str, bool]:
-    """Every environment variable Settings reads (nested models walked), mapped to is-secret."""
+    """Every environment variable Settings reads (nested models walked), mapped to is-secret;
+    a mapping of models by name (the connections) by its example name, ``TENANT_B``."""
     found: dict[str, bool] = {}
     for name, field in model.model_fields.items():
         args = typing.get_args(field.annotation) or (field.annotation,)
         nested = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        named = "TENANT_B__" if typing.get_origin(field.annotation) is dict else ""
         if nested:
-            found.update(settings_variables(nested[0], f"{prefix}{name.upper()}__"))
+            found.update(settings_variables(nested[0], f"{prefix}{name.upper()}__{named}"))
         else:
             found[f"{prefix}{name.upper()}"] = SecretStr in args
     return found

@@ -53,11 +53,15 @@ SCHOOL_ORG: dict[str, Any] = {"m365": M365Settings(tenant_id=TENANT), "oidc_doma
 
 
 @contextmanager
-def certified_provider(node_modules: Path, mode: str) -> Iterator[str]:
-    """oidc-provider on 127.0.0.1 with ACCOUNTS, in ``mode``; yields its issuer."""
+def certified_provider(
+    node_modules: Path, mode: str, accounts: dict[str, dict[str, Any]] | None = None
+) -> Iterator[str]:
+    """oidc-provider on 127.0.0.1 with ``accounts`` (default ACCOUNTS), in ``mode``; yields
+    its issuer."""
     env = {**os.environ, "NODE_MODULES": str(node_modules), "MODE": mode,
            "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
-           "REDIRECT_URI": "http://testserver/auth/callback", "ACCOUNTS": json.dumps(ACCOUNTS)}
+           "REDIRECT_URI": "http://testserver/auth/callback",
+           "ACCOUNTS": json.dumps(accounts or ACCOUNTS)}
     process = subprocess.Popen(["node", str(SCRIPT)], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:

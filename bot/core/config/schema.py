@@ -449,6 +449,10 @@ class SchoolConfig(_Strict):
     # the school's own sending mailbox (Microsoft 365) or Gmail account (Google), paced and
     # reserved on its own; None: the install's (COMPLIANCE_BOT_M365__SENDER, ..._GOOGLE__SENDER)
     sender: Email | None = None
+    # the school's own Microsoft 365 tenant or Google Workspace domain: the name of a connection
+    # whose settings (and secrets) the deployment holds (COMPLIANCE_BOT_CONNECTIONS__<NAME>__...);
+    # None: the install's. Its directory, mail, sign-in and bot serve this school's people only
+    connection: Slug | None = None
     # where replies to the bot's emails go (the school office); None: the first admin's address
     reply_to: Email | None = None
     # the public visitor page (/visit/<school id>): the rules shown (None: a built-in text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Collection
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -24,7 +25,13 @@ from bot.core.models import Person
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.setup_state import is_sending
 from bot.engine.web.deps import check_csrf, ctx, current_user, render
-from bot.engine.web.identity import IdentityRefused, Subject, bind, school_tenant, vouched_email
+from bot.engine.web.identity import (
+    IdentityRefused,
+    Subject,
+    bind,
+    school_organisations,
+    vouched_email,
+)
 
 __all__ = ["SOMEONE", "refuse", "router", "safe_next", "start_session"]
 
@@ -163,11 +170,26 @@ def refuse(
     return HTTPException(status, words)
 
 
-def _person(session: Session, email: str) -> Person | None:
-    """The active person with this address (the first school's, when a trust has two)."""
-    return session.scalars(
-        select(Person).where(Person.email == email, Person.active.is_(True)).order_by(Person.id)
-    ).first()
+def _person(
+    session: Session, email: str, schools: Collection[str] | None = None
+) -> Person | None:
+    """The active person with this address (the first school's, when a trust has two), in
+    one of ``schools`` when given."""
+    query = select(Person).where(Person.email == email, Person.active.is_(True))
+    if schools is not None:
+        query = query.where(Person.school_id.in_(sorted(schools)))
+    return session.scalars(query.order_by(Person.id)).first()
+
+
+def _schools_of(request: Request, subject: Subject | None) -> list[str] | None:
+    """The schools a token of ``subject``'s tenant or domain may sign in to: every school but
+    those of another organisation (None: any school, when the token names none)."""
+    if subject is None or subject.org is None:
+        return None
+    app = ctx(request)
+    return [school.id for school in app.config.schools
+            if not (orgs := school_organisations(app.settings, school.connection))
+            or subject.org in orgs]
 
 
 def start_session(
@@ -183,9 +205,12 @@ def start_session(
     ``via`` names how the identity was vouched for (e.g. ``teams_sso``) in the audit entry;
     ``subject`` is the provider's, which the person is tied to (``identity.bind``).
     """
+    schools = _schools_of(request, subject)
     with ctx(request).store.transaction() as session:
-        person = _person(session, email)
+        person = _person(session, email, schools)
         try:
+            if person is None and schools is not None and _person(session, email) is not None:
+                raise IdentityRefused("foreign")  # in another organisation's school only
             if person is None:
                 raise IdentityRefused("not_in_directory")
             bound = subject is not None and bind(person, subject)
@@ -250,7 +275,7 @@ async def callback(request: Request) -> Response:
     claims = await _verified_claims(request)
     settings = ctx(request).settings
     try:
-        email = vouched_email(claims, tenant=school_tenant(settings), domain=settings.oidc_domain)
+        email = vouched_email(claims, settings=settings)
     except IdentityRefused as exc:
         address = claims.get("email")
         raise await run_in_threadpool(

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
-from bot.core.settings import Settings
+from bot.core.settings import Settings, SettingsError
 from bot.engine.web.teams_sso import TeamsTokenError, TokenKeys
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "BotSetup",
     "activity_tenant",
     "bot_setup",
+    "bot_setups",
     "verify_activity",
 ]
 
@@ -116,6 +117,25 @@ def bot_setup(settings: Settings) -> BotSetup | None:
         return None
     return BotSetup(m365.bot_app_id, m365.bot_openid_metadata, m365.tenant_id.lower(),
                     m365.authority_host)
+
+
+def bot_setups(settings: Settings) -> dict[str | None, BotSetup]:
+    """Every bot set up here, by connection: the install's (None) and each connection's own
+    single-tenant bot (its name, as ``connection_key`` spells it). A connection whose settings
+    cannot be read has none here (``compliance-bot check m365`` names why)."""
+    found: dict[str | None, BotSetup] = {}
+    own = bot_setup(settings)
+    if own is not None:
+        found[None] = own
+    for name in sorted(settings.connections):
+        try:
+            setup = bot_setup(settings.for_connection(name))
+        except SettingsError as exc:
+            log.warning("the bot of connection %s is not set up: %s", name, exc)
+            continue
+        if setup is not None:
+            found[name] = setup
+    return found
 
 
 def activity_tenant(activity: dict[str, Any]) -> str | None:

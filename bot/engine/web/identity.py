@@ -3,10 +3,13 @@ subject.
 
 An address signs a person in only when the provider vouches for it: ``email_verified`` true,
 or the token is from the school's own Entra ID tenant (``tid``) or Google Workspace domain
-(``hd``), whose addresses are the directory's. ``preferred_username`` is never taken for an
-address (any provider lets people choose it). The first sign-in ties the person to the
-provider's subject (``iss``, ``sub`` and ``tid``/``hd``); another subject for the same address
-is refused until an administrator unbinds it (``compliance-bot directory unbind-signin``).
+(``hd``), whose addresses are the directory's. In a trust across tenants each school's
+people sign in from its own tenant or domain (its connection's, else the install's): a token
+of one organisation never signs anyone in to another organisation's school.
+``preferred_username`` is never taken for an address (any provider lets people choose it).
+The first sign-in ties the person to the provider's subject (``iss``, ``sub`` and
+``tid``/``hd``); another subject for the same address is refused until an administrator
+unbinds it (``compliance-bot directory unbind-signin``).
 """
 
 from __future__ import annotations
@@ -20,9 +23,18 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import Person
-from bot.core.settings import Settings
+from bot.core.settings import Settings, connection_key
 
-__all__ = ["IdentityRefused", "Subject", "bind", "school_tenant", "unbind", "vouched_email"]
+__all__ = [
+    "IdentityRefused",
+    "Subject",
+    "bind",
+    "organisations",
+    "school_organisations",
+    "school_tenant",
+    "unbind",
+    "vouched_email",
+]
 
 _ENTRA = re.compile(r"^https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0/?$")
 WORDS = {
@@ -75,15 +87,49 @@ def school_tenant(settings: Settings) -> str | None:
     return tenant.lower() if tenant else None
 
 
-def vouched_email(claims: Mapping[str, Any], *, tenant: str | None, domain: str | None) -> str:
-    """The address the provider vouches for, lower-cased; IdentityRefused otherwise."""
+def organisations(settings: Settings) -> tuple[frozenset[str], frozenset[str]]:
+    """The Entra ID tenants and Google domains whose people sign in here: the install's and
+    each connection's (``COMPLIANCE_BOT_CONNECTIONS__<NAME>__TENANT_ID`` / ``..._DOMAIN``)."""
+    own = school_tenant(settings)
+    tenants = {own} if own else set()
+    domains = {settings.oidc_domain.lower()} if settings.oidc_domain else set()
+    for connection in settings.connections.values():
+        if connection.tenant_id:
+            tenants.add(connection.tenant_id.lower())
+        if connection.domain:
+            domains.add(connection.domain.lower())
+    return frozenset(tenants), frozenset(domains)
+
+
+def school_organisations(settings: Settings, connection: str | None) -> frozenset[str]:
+    """The tenant and domain a school's people sign in from: its connection's, else the
+    install's (empty: none is configured). A connection not set up has one nobody matches."""
+    if connection is None:
+        own = (school_tenant(settings), settings.oidc_domain)
+        return frozenset(org.lower() for org in own if org)
+    held = settings.connections.get(connection_key(connection))
+    if held is None:
+        return frozenset({f"not set up: {connection}"})
+    return frozenset(org.lower() for org in (held.tenant_id, held.domain) if org)
+
+
+def vouched_email(
+    claims: Mapping[str, Any], *, tenant: str | None = None, domain: str | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """The address the provider vouches for, lower-cased; IdentityRefused otherwise. The
+    tenants and domains are ``tenant`` and ``domain``, and with ``settings`` every one it
+    configures (``organisations``)."""
+    tenants, domains = organisations(settings) if settings else (frozenset(), frozenset())
+    tenants |= {tenant.lower()} if tenant else set()
+    domains |= {domain.lower()} if domain else set()
     tid, hd = (str(claims.get(name) or "").lower() for name in ("tid", "hd"))
-    if (tenant and tid and tid != tenant) or (domain and hd and hd != domain.lower()):
+    if (tenants and tid and tid not in tenants) or (domains and hd and hd not in domains):
         raise IdentityRefused("foreign")
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise IdentityRefused("no_email")
-    directory = (tenant and tid == tenant) or (domain and hd == domain.lower())
+    directory = tid in tenants or hd in domains
     if not directory and claims.get("email_verified") not in (True, "true"):
         raise IdentityRefused("unverified")
     return email.strip().lower()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -112,17 +113,19 @@ def _key(kind: str, chat_id: str, activity: dict[str, Any], now: datetime) -> st
 
 
 def reply(session: Session, settings: Settings, config: OrgConfig, activity: dict[str, Any],
-          service_url: str, now: datetime) -> bool:
+          service_url: str, now: datetime, *, schools: Collection[str] | None = None) -> bool:
     """Queue the answer to a message or an installation (``greeting``); True when a reply was
-    queued (False: nothing to answer, or already answered)."""
+    queued (False: nothing to answer, or already answered). Only a person of ``schools`` (the
+    bot's tenant's, when given) is known."""
     kind = greeting(activity)
     chat_id = _personal_chat(activity)
     if kind is None or chat_id is None:
         return False
     key = _key(kind, chat_id, activity, now)
-    person = person_for_user(session, user_of(activity))
+    person = person_for_user(session, user_of(activity), schools)
     if person is None:
-        school = config.schools[0]
+        school = next((s for s in config.schools if schools is None or s.id in schools),
+                      config.schools[0])
         sender = activity.get("from")
         name = str(sender.get("name") or "") if isinstance(sender, dict) else ""
         recipient = name[:200] or "someone in Teams the school does not know"

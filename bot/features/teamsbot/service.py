@@ -4,6 +4,7 @@ the card's button through the same services as the web pages (``policies.attest`
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -48,16 +49,17 @@ class Pressed:
     recorded: bool
 
 
-def person_for_user(session: Session, user_id: str) -> Person | None:
-    """The active person whose directory id is this Entra object id, or None."""
+def person_for_user(
+    session: Session, user_id: str, schools: Collection[str] | None = None
+) -> Person | None:
+    """The active person whose directory id is this Entra object id (in one of ``schools``,
+    the bot's tenant's, when given), or None."""
     if not user_id:
         return None
-    return session.scalar(
-        select(Person)
-        .where(Person.external_id == user_id, Person.active.is_(True))
-        .order_by(Person.id)
-        .limit(1)
-    )
+    query = select(Person).where(Person.external_id == user_id, Person.active.is_(True))
+    if schools is not None:
+        query = query.where(Person.school_id.in_(sorted(schools)))
+    return session.scalar(query.order_by(Person.id).limit(1))
 
 
 def open_needs(

@@ -22,7 +22,14 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core.cards import ADAPTIVE_CARD_TYPE
 from bot.core.models import utcnow
-from bot.engine.web.bot_framework import BOT_KEYS, BotAuthError, bot_setup, verify_activity
+from bot.core.settings import connection_key
+from bot.engine.web.bot_framework import (
+    BOT_KEYS,
+    BotAuthError,
+    activity_tenant,
+    bot_setups,
+    verify_activity,
+)
 from bot.engine.web.deps import ctx
 from bot.engine.web.links import deliver_soon
 from bot.features.teamsbot import conversation, service
@@ -60,7 +67,7 @@ def _action(activity: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 @router.post("/api/messages", include_in_schema=False)
 async def messages(request: Request, background: BackgroundTasks) -> Response:
     """Authenticate the activity, then act on it (off the event loop: keys and database)."""
-    if bot_setup(ctx(request).settings) is None:
+    if not bot_setups(ctx(request).settings):
         return JSONResponse({"error": "no bot is set up here"}, status_code=404)
     raw = await request.body()
     response, queued = await run_in_threadpool(_handle, request, raw)
@@ -71,8 +78,7 @@ async def messages(request: Request, background: BackgroundTasks) -> Response:
 
 def _handle(request: Request, raw: bytes) -> tuple[Response, bool]:
     """Check the activity's token; only then look at what it asks."""
-    setup = bot_setup(ctx(request).settings)
-    assert setup is not None
+    setups = bot_setups(ctx(request).settings)
     try:
         if len(raw) > MAX_ACTIVITY_BYTES:
             raise ValueError("too large")
@@ -82,27 +88,38 @@ def _handle(request: Request, raw: bytes) -> tuple[Response, bool]:
     except ValueError:
         # unreadable: refuse as unauthenticated, since nothing in it could be checked
         return PlainTextResponse(REFUSED[401], status_code=401), False
+    # the bot of the tenant the activity names (verified below against that tenant and bot:
+    # a wrong claim fails there); another tenant's activity is checked against the first
+    tenant = activity_tenant(activity)
+    name, setup = next(((n, s) for n, s in setups.items() if s.tenant == tenant),
+                       next(iter(setups.items())))
     try:
         verify_activity(request.headers.get("authorization"), activity, setup, BOT_KEYS)
     except BotAuthError as exc:
         log.info("teams activity refused: %s", exc)  # which check failed; never the token
         return PlainTextResponse(REFUSED[exc.status], status_code=exc.status), False
+    # the schools of that tenant: its people act there, and nowhere else
+    schools = frozenset(s.id for s in ctx(request).config.schools
+                        if (connection_key(s.connection) if s.connection else None) == name)
     # where this chat lives: the serviceUrl verify_activity vouched for (the token's serviceurl
     # claim, or for an Entra token a Bot Connector address), never one taken on trust
     service_url = str(activity.get("serviceUrl") or "")
     if activity.get("type") == "invoke" and activity.get("name") == "adaptiveCard/action":
-        return _card_action(request, activity, service_url), False
+        return _card_action(request, activity, service_url, schools), False
     if conversation.greeting(activity) is None:
         return Response(status_code=200), False
     context = ctx(request)
     with context.store.transaction() as session:
         queued = conversation.reply(session, context.settings, context.config, activity,
-                                    service_url, utcnow())
+                                    service_url, utcnow(), schools=schools)
     return Response(status_code=200), queued
 
 
-def _card_action(request: Request, activity: dict[str, Any], service_url: str) -> Response:
-    """Record what the button asks (once) and answer with the person's card as it now is."""
+def _card_action(
+    request: Request, activity: dict[str, Any], service_url: str, schools: frozenset[str]
+) -> Response:
+    """Record what the button asks (once) and answer with the person's card as it now is;
+    only a person of ``schools`` (the tenant's) is known here."""
     context = ctx(request)
     found = _action(activity)
     if found is None:
@@ -110,7 +127,9 @@ def _card_action(request: Request, activity: dict[str, Any], service_url: str) -
     verb, data = found
     user_id = conversation.user_of(activity)
     with context.store.transaction() as session:
-        person = service.person_for_user(session, user_id)
+        person = service.person_for_user(session, user_id, schools)
+        if data.get("school") is not None and data.get("school") not in schools:
+            person = None  # a card of another tenant's school: nobody here may read it
         if person is not None:
             conversation.remember(session, person, activity, service_url, utcnow())
         if verb == DASHBOARD_VERB:  # the head's dashboard card, asking for the live figures

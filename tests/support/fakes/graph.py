@@ -224,6 +224,8 @@ class FakeGraph:
         graph_host, login_host: the cloud to impersonate (national clouds use other hosts).
         conformance: check every exchange against Graph's descriptions (off only to time the
             connector alone, in tests/benchmarks).
+        tenant_id, client_id, sender: the tenant, the connector's app and the mailbox
+            Mail.Send reaches (a second tenant: other values, and :func:`tenants`).
     """
 
     def __init__(
@@ -240,7 +242,12 @@ class FakeGraph:
         login_host: str = LOGIN_HOST,
         conformance: bool = True,
         wall: Callable[[], float] = time.time,
+        tenant_id: str = TENANT_ID,
+        client_id: str = CLIENT_ID,
+        sender: str = SENDER,
     ) -> None:
+        self.tenant_id = tenant_id  # the tenant this fake is (``tenants`` serves several)
+        self.client_id = client_id  # the connector's app registration in it
         self.wall = wall  # epoch seconds, as azure-identity and Graph count a token's life
         self.token_lifetime = 3599  # seconds, as Entra's client-credentials tokens usually live
         self.apps: dict[str, str] = {}  # other app registrations: app id -> client secret
@@ -260,7 +267,7 @@ class FakeGraph:
         self.client_secret = CLIENT_SECRET
         self.certificate_thumbprints: set[str] = set()
         self.granted: set[str] = set(ALL_PERMISSIONS)
-        self.send_scope: set[str] | None = {SENDER}  # mailboxes Mail.Send reaches (None: all)
+        self.send_scope: set[str] | None = {sender}  # mailboxes Mail.Send reaches (None: all)
         # addresses Exchange refuses outright (400 ErrorInvalidRecipients): a permanent refusal
         self.refused_recipients: set[str] = set()
         self.granted_sites: set[str] = {SITE_ID}
@@ -511,7 +518,7 @@ class FakeGraph:
         """The newest Graph token issued (one is issued if none was yet)."""
         scope = f"https://{self.graph_host}/.default"
         found = [t for t, (s, _) in self.tokens.items() if s == scope]
-        return found[-1] if found else self._issue(scope, CLIENT_ID)
+        return found[-1] if found else self._issue(scope, self.client_id)
 
     def token_left(self, request: httpx.Request) -> float | None:
         """Seconds the request's bearer token has left, or None when it is not one issued."""
@@ -1154,9 +1161,9 @@ class FakeGraph:
             return self._instance_discovery(request)
         parts = request.url.path.strip("/").split("/")
         tenant = parts[0] if parts else ""
-        if tenant != TENANT_ID:
+        if tenant != self.tenant_id:
             return self._aad_error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
-        base = f"https://{self.login_host}/{TENANT_ID}"
+        base = f"https://{self.login_host}/{self.tenant_id}"
         if request.method == "GET" and request.url.path.endswith(
             "/v2.0/.well-known/openid-configuration"
         ):
@@ -1174,20 +1181,20 @@ class FakeGraph:
                     ],
                 },
             )
-        if request.method != "POST" or request.url.path != f"/{TENANT_ID}/oauth2/v2.0/token":
+        if request.method != "POST" or request.url.path != f"/{self.tenant_id}/oauth2/v2.0/token":
             raise _Reject(400, "BadRequest", f"the fake Entra ID does not serve {request.url.path}")
         form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
         if form.get("grant_type") != "client_credentials":
             raise _Reject(400, "BadRequest", "only client_credentials is served")
         app = form.get("client_id")
-        secrets = {CLIENT_ID: self.client_secret, **self.apps}
+        secrets = {self.client_id: self.client_secret, **self.apps}
         if app not in secrets:
             return self._aad_error(
                 400,
                 "unauthorized_client",
                 700016,
                 f"Application with identifier '{app}' was not found in the "
-                f"directory '{TENANT_ID}'.",
+                f"directory '{self.tenant_id}'.",
             )
         scope = form.get("scope")
         if scope not in (BOT_SCOPE, f"https://{self.graph_host}/.default"):
@@ -1198,7 +1205,7 @@ class FakeGraph:
                 f"The provided value for scope {scope} is not valid.",
             )
         if "client_assertion" in form:
-            if app != CLIENT_ID or not self._assertion_ok(form):
+            if app != self.client_id or not self._assertion_ok(form):
                 return self._aad_error(
                     401,
                     "invalid_client",
@@ -1231,12 +1238,12 @@ class FakeGraph:
         now = int(self.wall())
         claims = {
             "aud": scope.removesuffix("/.default"),
-            "iss": f"https://sts.windows.net/{TENANT_ID}/",
+            "iss": f"https://sts.windows.net/{self.tenant_id}/",
             "iat": now,
             "nbf": now,
             "exp": now + self.token_lifetime,
             "appid": app,
-            "tid": TENANT_ID,
+            "tid": self.tenant_id,
             "roles": sorted(self.granted),
             "uti": uuid.uuid4().hex,
         }
@@ -2183,6 +2190,30 @@ def _graph_path(request: httpx.Request) -> str:
     return path[len("/v1.0") :] if path.startswith("/v1.0") else path
 
 
+def tenants(*fakes: FakeGraph) -> httpx.MockTransport:
+    """One transport for several tenants, as Entra ID and Graph are one service for all: a
+    token request goes to the tenant its path names, a Graph or Bot Connector call to the
+    tenant that issued its bearer token. Anything else is refused as they refuse it (an
+    unknown tenant: 400 ``invalid_tenant`` from the first fake; a token no tenant issued: 401).
+    """
+    by_tenant = {fake.tenant_id: fake for fake in fakes}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == fakes[0].login_host:
+            tenant = request.url.path.strip("/").split("/")[0]
+            return by_tenant.get(tenant, fakes[0]).handler(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        for fake in fakes:
+            if token in fake.tokens:
+                return fake.handler(request)
+        if not token:  # no token (a Workflows webhook): the first tenant's
+            return fakes[0].handler(request)
+        return httpx.Response(401, json={"error": {
+            "code": "InvalidAuthenticationToken", "message": "Access token validation failure."}})
+
+    return httpx.MockTransport(handler)
+
+
 __all__ = [
     "CLIENT_ID",
     "CLIENT_SECRET",
@@ -2197,4 +2228,5 @@ __all__ = [
     "FakeClock",
     "FakeGraph",
     "SentMail",
+    "tenants",
 ]
