@@ -42,11 +42,11 @@ __all__ = [
 
 # What still goes while a newly set-up school is in preview: answers to something a person just
 # did or is waiting for (a concern's alerts, receipts and deadlines, sign-in links, a receipt for
-# their signature, a delivery failure, a sweep step failing, the bot answering someone who wrote
-# to it). Everything else (reminders, chasing, digests, review alerts) waits until an admin
-# presses "Start sending".
+# their signature, a delivery failure, a sweep step failing, a policy file refused, the bot
+# answering someone who wrote to it). Everything else (reminders, chasing, digests, review
+# alerts) waits until an admin presses "Start sending".
 NEVER_HELD = frozenset({"link_renewal", "signin_link", "delivery_alert", "aup_receipt",
-                        "step_failed", "teams_reply"})
+                        "step_failed", "document_refused", "teams_reply"})
 
 
 def held_in_preview(session: Session, purpose: str) -> bool:
