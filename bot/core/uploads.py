@@ -589,26 +589,21 @@ def check_docx(shown: str, data: bytes) -> None:
 def _text_problem(shown: str, data: bytes) -> str | None:
     """Why text (.md, .txt) cannot be read as text: more than a few characters that no editor
     shows (the bytes of a broken sync, not a document), in UTF-8 or a Windows code page."""
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
     try:
-        text = (
-            data.decode("utf-8-sig")
-            if not data.startswith((b"\xff\xfe", b"\xfe\xff"))
-            else data.decode("utf-16")
-        )
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")  # as the importer reads Windows files
-    unreadable = sum(
-        1
-        for c in text
-        if c == "\ufffd" or (unicodedata.category(c) == "Cc" and c not in "\t\n\r\x0c")
+    odd = sum(
+        c == "\ufffd" or (unicodedata.category(c) == "Cc" and c not in "\t\n\r\f") for c in text
     )
-    if unreadable > max(2, len(text) // 100):
-        return (
-            f"{shown}: this file cannot be read as text (it may be damaged, or be another "
-            "kind of file renamed), so we have not accepted it. Please save it again from "
-            "the program it was written in."
-        )
-    return None
+    if odd <= max(2, len(text) // 100):
+        return None
+    return (
+        f"{shown}: this file cannot be read as text (it may be damaged, or be another kind of "
+        "file renamed), so we have not accepted it. Please save it again from the program it "
+        "was written in."
+    )
 
 
 def check_document_content(shown: str, data: bytes) -> None:
