@@ -30,13 +30,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from bot.core import scheduler_health
 from bot.core.clock import LONDON
+from bot.core.models import utcnow
 from bot.core.settings import Settings
 from schedules.jobs import JOBS, JobSpec
 
-__all__ = ["ADVISORY_LOCK_ID", "RunningScheduler", "SchedulerAlreadyRunningError",
-           "SchedulerLock", "SchedulerLockError", "SchedulerLockLostError", "build_scheduler",
-           "run_forever", "start_scheduler"]
+__all__ = ["ADVISORY_LOCK_ID", "HEARTBEAT_JOB_ID", "RunningScheduler",
+           "SchedulerAlreadyRunningError", "SchedulerLock", "SchedulerLockError",
+           "SchedulerLockLostError", "build_scheduler", "heartbeat_job", "run_forever",
+           "start_scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +206,18 @@ def build_scheduler(settings: Settings, *, jobs: Sequence[JobSpec] = JOBS,
     return scheduler
 
 
+HEARTBEAT_JOB_ID = "compliance-bot.heartbeat"
+
+
+def heartbeat_job(home: str | None = None) -> None:
+    """The scheduler runs (its guard found the lock still ours): ``/readyz`` and the dashboard
+    know it (``bot.core.scheduler_health``)."""
+    scheduler_health.beat(utcnow())
+
+
 class RunningScheduler:
-    """A started scheduler and its lock: every job run first checks the lock is still ours."""
+    """A started scheduler and its lock: every job run first checks the lock is still ours,
+    and a heartbeat job does so every ``scheduler_beat_seconds`` even when no job is due."""
 
     def __init__(self, settings: Settings, lock: SchedulerLock,
                  jobs: Sequence[JobSpec] = JOBS) -> None:
@@ -212,7 +225,13 @@ class RunningScheduler:
         self.lost: str | None = None  # why the lock was lost, once it was
         self.stopped = threading.Event()  # set when no further job may start
         self._losing = threading.Lock()
+        self.beat_seconds = settings.scheduler_beat_seconds
         self.scheduler = build_scheduler(settings, jobs=jobs, wrap=self.guard)
+        self.scheduler.add_job(
+            self.guard(heartbeat_job), IntervalTrigger(seconds=self.beat_seconds, timezone=LONDON),
+            id=HEARTBEAT_JOB_ID, name=HEARTBEAT_JOB_ID, replace_existing=True, coalesce=True,
+            max_instances=1, misfire_grace_time=self.beat_seconds,
+        )
 
     def guard(self, func: Callable[..., object]) -> Callable[..., None]:
         """``func`` wrapped so that it runs only while the lock is still ours."""
@@ -251,6 +270,7 @@ class RunningScheduler:
     def shutdown(self) -> None:
         """Stop scheduling, let a job already running finish, then give the lock back."""
         self.stopped.set()
+        scheduler_health.ended()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.lock.release()
@@ -262,6 +282,7 @@ def start_scheduler(settings: Settings, *, jobs: Sequence[JobSpec] = JOBS) -> Ru
     lock.acquire()
     try:
         running = RunningScheduler(settings, lock, jobs)
+        scheduler_health.started(running.beat_seconds, utcnow())
         running.scheduler.start()
     except BaseException:
         lock.release()

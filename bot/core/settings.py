@@ -279,6 +279,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     link_max_age_days: int = 30
+    # how often the scheduler checks its lock and beats; two beats missed and /readyz fails
+    # and the dashboard says the bot's jobs have stopped (bot.core.scheduler_health)
+    scheduler_beat_seconds: int = Field(default=60, ge=1, le=3600)
     oidc_issuer: str | None = None  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None

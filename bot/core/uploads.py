@@ -32,7 +32,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from bot.core.contained import PARSE_SECONDS, ContainedError, run_contained
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from pypdf import PdfReader
 
 __all__ = [
+    "DOCUMENT_TYPES",
+    "MAX_DOCUMENT_BYTES",
     "MAX_FILE_BYTES",
     "MAX_PDF_DECODED",
     "MAX_PDF_IMAGE_PIXELS",
@@ -58,6 +60,7 @@ __all__ = [
     "check_document_content",
     "check_docx",
     "check_pdf",
+    "check_policy_document",
     "clean_attachment",
     "pypdf_guard",
     "remove_files",
@@ -67,6 +70,8 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+DOCUMENT_TYPES = (".pdf", ".docx", ".md", ".txt")  # what a policy document may be
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 
 
@@ -581,18 +586,60 @@ def check_docx(shown: str, data: bytes) -> None:
     _in_child(shown, "Word file", functools.partial(_expand_docx, shown), data)
 
 
+def _text_problem(shown: str, data: bytes) -> str | None:
+    """Why text (.md, .txt) cannot be read as text: more than a few characters that no editor
+    shows (the bytes of a broken sync, not a document), in UTF-8 or a Windows code page."""
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    try:
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # as the importer reads Windows files
+    odd = sum(
+        c == "\ufffd" or (unicodedata.category(c) == "Cc" and c not in "\t\n\r\f") for c in text
+    )
+    if odd <= max(2, len(text) // 100):
+        return None
+    return (
+        f"{shown}: this file cannot be read as text (it may be damaged, or be another kind of "
+        "file renamed), so we have not accepted it. Please save it again from the program it "
+        "was written in."
+    )
+
+
 def check_document_content(shown: str, data: bytes) -> None:
     """Refuse a policy document (.pdf, .docx, .md, .txt by its name ``shown``) whose bytes are
-    not what its name says, or that is unsafe to open: a PDF as :func:`check_pdf` judges it,
-    a Word file as :func:`check_docx` does. AttachmentError naming the file."""
+    not what its name says, or that cannot be read or is unsafe to open: a PDF as
+    :func:`check_pdf` judges it, a Word file as :func:`check_docx` does, text that is not text.
+    AttachmentError naming the file."""
     kind = document_kind(data)
     problem = type_problem(shown, shown, data, kind, None)
+    if problem is None and kind == "text/plain":
+        problem = _text_problem(shown, data)
     if problem is not None:
         raise AttachmentError(problem)
     if kind == "application/pdf":
         check_pdf(shown, data)
     elif kind == DOCX:
         check_docx(shown, data)
+
+
+def check_policy_document(name: str, data: bytes) -> str:
+    """The one check of a policy document, whatever route it comes in by (the upload pages,
+    the policy folder and whatever syncs it, the command line, a reading edition): of a
+    document's type (:data:`DOCUMENT_TYPES`) and size, its bytes what its name says, readable
+    and safe to open (:func:`check_document_content`). Returns its base name (at most 300
+    characters); AttachmentError naming the file and why, in a person's words, otherwise."""
+    base = PurePath(name.replace("\\", "/")).name.strip()
+    if not base.lower().endswith(DOCUMENT_TYPES):
+        raise AttachmentError(
+            f"{base or 'the document'}: use a .pdf, .docx, .md or .txt file for the policy"
+        )
+    if not data:
+        raise AttachmentError(f"{base}: the file is empty")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise AttachmentError(f"{base}: the file is larger than 10 MB")
+    check_document_content(base, data)
+    return base[:300]
 
 
 def clean_attachment(filename: str, data: bytes, declared: str | None = None) -> CleanFile:

@@ -29,6 +29,7 @@ from bot.core.models import (
 )
 from bot.core.words import version_name
 from bot.engine.duties import add_months
+from bot.engine.refused_documents import refused
 
 __all__ = ["SyncError", "account_event", "default_statement", "ensure_school", "sync_config"]
 
@@ -195,14 +196,16 @@ def _new_version_label(
 def _publish_document(
     session: Session,
     config: OrgConfig,
-    school_id: str,
+    school: SchoolConfig,
     policy: Policy,
     pc: PolicyConfig,
     today: date,
     where: str,
     warnings: list[str],
 ) -> None:
-    """A new version when the configured document is new (by content)."""
+    """A new version when the configured document is new (by content) and passes the checks
+    of every upload; refused otherwise (the version in force stays, the admins are told)."""
+    school_id = school.id
     path = config.resolve(Path(str(pc.document)))
     if not path.exists() and policy.current_version is not None:
         # a school on its last good settings whose document has since gone (its entry fails
@@ -214,7 +217,12 @@ def _publish_document(
         raise SyncError(f"{where}.document: document not found: {path}")
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    label = _new_version_label(policy, pc, digest, where, warnings)
+    said: list[str] = []
+    label = _new_version_label(policy, pc, digest, where, said)
+    if label is not None and refused(session, school, policy, str(pc.document), data, digest,
+                                     where, warnings):
+        return
+    warnings += said
     if label is None:
         return
     version = PolicyVersion(
@@ -249,7 +257,7 @@ def _sync_policies(
     for index, pc in enumerate(school.policies):
         where = f"schools[{school.id}].policies[{index}] ({pc.id})"
         policy = _upsert_policy(session, school.id, pc, policies, people, where)
-        _publish_document(session, config, school.id, policy, pc, today, where, people.warnings)
+        _publish_document(session, config, school, policy, pc, today, where, people.warnings)
     return policies
 
 

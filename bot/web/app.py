@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.core import scheduler_health
 from bot.core.calendar import is_working_day
 from bot.core.clock import local_today
 from bot.core.config import ConfigError
@@ -136,12 +137,16 @@ class PageGuard:
 
 
 def readiness(store: Store) -> Response:
-    """200 when the database answers, 503 (with no detail: it may name a host) when not."""
+    """200 when the database answers and this process's scheduler (if it runs one) has run
+    within two beats; 503 with a short reason (no detail: it may name a host) when not."""
     try:
         with store.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError:
         return PlainTextResponse("database unreachable", status_code=503)
+    stopped = scheduler_health.stopped(utcnow())
+    if stopped is not None:
+        return PlainTextResponse(stopped.reason, status_code=503)
     return PlainTextResponse("ready")
 
 

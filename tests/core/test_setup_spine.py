@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -39,8 +40,13 @@ MONDAY = date(2026, 11, 23)
 
 def _school(school: SchoolBuilder) -> None:
     school.policy("online-safety", "2026.1", published=str(MONDAY))
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]}, due_days=14)
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+        due_days=14,
+    )
 
 
 def _purposes(ctx) -> list[str]:  # type: ignore[no-untyped-def]
@@ -55,8 +61,9 @@ def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_s
     ctx = school.context(database_url)
     with ctx.store.transaction() as session:
         begin_setup(session, source="file", by="office@oak.example", now=at(MONDAY, 8))
-    results, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
-                               as_of=MONDAY, now=at(MONDAY))
+    results, stats = run_sweep(
+        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY)
+    )
     [result] = results
     assert result.preview and result.opened == 4  # duties are opened: that is the plan
     assert len(result.reminders) == 4 and not any(r.queued for r in result.reminders)
@@ -68,12 +75,22 @@ def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_s
     # a message someone waits for still goes (a sign-in link), a reminder does not
     with ctx.store.transaction() as session:
         draft = EmailDraft(to=("amy@oak.example",), subject="s", text="t", html="h")
-        assert enqueue_email(session, school_id="oak", key="l1", purpose="link_renewal",
-                             urgency=Urgency.WAITING,
-                             draft=draft)
-        assert not enqueue_email(session, school_id="oak", key="r1", purpose="reminder",
-                                 urgency=Urgency.ROUTINE,
-                                 draft=draft)
+        assert enqueue_email(
+            session,
+            school_id="oak",
+            key="l1",
+            purpose="link_renewal",
+            urgency=Urgency.WAITING,
+            draft=draft,
+        )
+        assert not enqueue_email(
+            session,
+            school_id="oak",
+            key="r1",
+            purpose="reminder",
+            urgency=Urgency.ROUTINE,
+            draft=draft,
+        )
     with ctx.store.transaction() as session:
         assert start_sending(session, "oak", by="office@oak.example", now=at(MONDAY, 9))
         assert not start_sending(session, "oak", by="office@oak.example", now=at(MONDAY, 9))
@@ -91,8 +108,15 @@ def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_s
 def test_an_install_without_setup_sends_as_before(school: SchoolBuilder, sqlite_url: str) -> None:
     _school(school)
     ctx = school.context(sqlite_url)
-    results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
-                           as_of=MONDAY, now=at(MONDAY), deliver=False)
+    results, _ = run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=MONDAY,
+        now=at(MONDAY),
+        deliver=False,
+    )
     assert not results[0].preview and _purposes(ctx).count("reminder") == 4
     ctx.store.dispose()
 
@@ -102,7 +126,7 @@ def test_the_yaml_export_reads_back_as_the_same_settings(tmp_path: Path) -> None
     text = to_yaml(org)
     assert "&id" not in text and "*id" not in text
     assert sum(line.strip().startswith("#") for line in text.splitlines()) >= 15
-    assert "start: 08:00" in text or "08:00" in text  # times as a person writes them
+    assert 'start: "08:00"' in text and 'end: "17:00"' in text  # any YAML reader reads them
     copy = tmp_path / "school.yaml"
     copy.write_text(text, encoding="utf-8")
     assert document(load_config(copy)) == document(org)
@@ -114,22 +138,31 @@ def test_web_kept_settings_are_saved_versions_applied_at_once(
     _school(school)
     ctx = school.context(database_url)
     org = ctx.config
-    run_sweep(ctx.store, ctx.settings, org, ctx.connectors, as_of=MONDAY, now=at(MONDAY),
-              deliver=False)  # the directory is read: the named people are known
+    run_sweep(
+        ctx.store, ctx.settings, org, ctx.connectors, as_of=MONDAY, now=at(MONDAY), deliver=False
+    )  # the directory is read: the named people are known
     with ctx.store.transaction() as session:
         assert config_source(session) == "file"
         begin_setup(session, source="web", by="office@oak.example", now=at(MONDAY, 8))
         first = save(session, org, by="office@oak.example", now=at(MONDAY, 8), note="setup")
-        assert save(session, org, by="office@oak.example", now=at(MONDAY, 8),
-                    note="same again") == first  # nothing changed: no new version
+        assert (
+            save(session, org, by="office@oak.example", now=at(MONDAY, 8), note="same again")
+            == first
+        )  # nothing changed: no new version
     changed = updated(org, "oak", name="Oak Community School")
     assert org.schools[0].name == "Oak Test School"
     with pytest.raises(ValueError, match="headteacher"):
         updated(org, "oak", headteacher="not an address")
     with ctx.store.transaction() as session:
-        warnings = apply_settings(session, changed, by="office@oak.example",
-                                  now=at(MONDAY, 9), today=MONDAY, note="renamed",
-                                  export_to=ctx.settings.config_path).warnings
+        warnings = apply_settings(
+            session,
+            changed,
+            by="office@oak.example",
+            now=at(MONDAY, 9),
+            today=MONDAY,
+            note="renamed",
+            export_to=ctx.settings.config_path,
+        ).warnings
         assert warnings == []
         assert latest(session) is not None and latest(session).id == first + 1  # type: ignore[union-attr]
         from bot.core.models import School
@@ -143,8 +176,9 @@ def test_web_kept_settings_are_saved_versions_applied_at_once(
     ctx.store.dispose()
 
 
-def test_the_config_commands(school: SchoolBuilder, sqlite_url: str,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_config_commands(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _school(school)
     ctx = school.context(sqlite_url)
     _ = ctx.store  # an installed school has its database: commands never start one
@@ -163,7 +197,14 @@ def test_the_config_commands(school: SchoolBuilder, sqlite_url: str,
     out = runner.invoke(app, ["config", "export", "--out", str(edited)])
     assert out.exit_code == 0, out.output
     assert "using " not in out.output  # the settings alone: export never says where it reads
-    edited.write_text(edited.read_text().replace("Oak Test School", "Oak Primary"), "utf-8")
+    assert 'end: "17:00"' in edited.read_text()
+    # any YAML 1.1 reader (PyYAML) reads the times back as written, not 17:00 as 1020, and a
+    # file it rewrote is still a school.yaml the import accepts
+    data = yaml.safe_load(edited.read_text())
+    window = data["schools"][0]["sending_window"]
+    assert (window["start"], window["end"]) == ("08:00", "17:00")
+    data["schools"][0]["name"] = "Oak Primary"
+    edited.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
     loaded = runner.invoke(app, ["config", "import", str(edited), "--as", "office@oak.example"])
     assert loaded.exit_code == 0, loaded.output
     status = runner.invoke(app, ["status"])
@@ -213,8 +254,14 @@ def test_every_process_sees_a_saved_change_at_once_and_a_broken_file_keeps_the_l
     assert web.config.schools[0].name == "Oak Test School"
     with other.store.transaction() as session:
         set_source(session, "web", by="office@oak.example", now=at(MONDAY, 8))
-        apply_settings(session, updated(other.config, "oak", name="Oak Primary"),
-                       by="office@oak.example", now=at(MONDAY, 9), today=MONDAY, note="renamed")
+        apply_settings(
+            session,
+            updated(other.config, "oak", name="Oak Primary"),
+            by="office@oak.example",
+            now=at(MONDAY, 9),
+            today=MONDAY,
+            note="renamed",
+        )
     assert web.config.schools[0].name == "Oak Primary"
     with other.store.transaction() as session:
         set_source(session, "file", by="office@oak.example", now=at(MONDAY, 10))
@@ -246,8 +293,14 @@ def test_another_process_s_save_is_seen_within_a_second_not_asked_for_on_every_p
     other = AppContext(web.settings)
     with other.store.transaction() as session:
         set_source(session, "web", by="office@oak.example", now=at(MONDAY, 8))
-        apply_settings(session, updated(other.config, "oak", name="Oak Primary"),
-                       by="office@oak.example", now=at(MONDAY, 9), today=MONDAY, note="renamed")
+        apply_settings(
+            session,
+            updated(other.config, "oak", name="Oak Primary"),
+            by="office@oak.example",
+            now=at(MONDAY, 9),
+            today=MONDAY,
+            note="renamed",
+        )
     # in another process, nothing told this one: it reads the stamp as shared a moment ago
     monkeypatch.setattr(config_store, "_SHARED", shared)
     clock[0] += config_store.SHARED_FOR / 2
@@ -263,22 +316,47 @@ def test_settings_applied_open_duties_at_once_without_queueing_anything(
 ) -> None:
     _school(school)
     ctx = school.context(sqlite_url)
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY),
-              deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=MONDAY,
+        now=at(MONDAY),
+        deliver=False,
+    )
     queued = len(_purposes(ctx))
-    training = {"id": "train-cp", "kind": "complete_training", "course": "Child protection",
-                "audience": {"roles": ["staff"]}, "due_days": 28}
-    changed = updated(ctx.config, "oak",
-                      requirements=[*document(ctx.config)["schools"][0]["requirements"], training])
+    training = {
+        "id": "train-cp",
+        "kind": "complete_training",
+        "course": "Child protection",
+        "audience": {"roles": ["staff"]},
+        "due_days": 28,
+    }
+    changed = updated(
+        ctx.config,
+        "oak",
+        requirements=[*document(ctx.config)["schools"][0]["requirements"], training],
+    )
     with ctx.store.transaction() as session:
         set_source(session, "web", by="office@oak.example", now=at(MONDAY, 9))
-        applied = apply_settings(session, changed, by="office@oak.example", now=at(MONDAY, 9),
-                                 today=MONDAY, note="child protection training")
+        applied = apply_settings(
+            session,
+            changed,
+            by="office@oak.example",
+            now=at(MONDAY, 9),
+            today=MONDAY,
+            note="child protection training",
+        )
     assert applied.warnings == []
     with ctx.store.session() as session:
         assert session.scalar(select(func.count()).select_from(Duty)) == 8
         # the four staff's training, opened now, before any sweep
-        assert session.scalar(select(func.count()).select_from(Duty).where(
-            Duty.kind == "complete_training")) == 4
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Duty).where(Duty.kind == "complete_training")
+            )
+            == 4
+        )
     assert len(_purposes(ctx)) == queued  # reminders go with the sweep
     ctx.store.dispose()

@@ -21,10 +21,12 @@ from bot.core.settings import Settings
 from schedules.jobs import JOBS, JobSpec
 from schedules.runner import (
     ADVISORY_LOCK_ID,
+    HEARTBEAT_JOB_ID,
     RunningScheduler,
     SchedulerAlreadyRunningError,
     SchedulerLock,
     SchedulerLockLostError,
+    heartbeat_job,
     run_forever,
     start_scheduler,
 )
@@ -219,9 +221,10 @@ def test_every_job_of_the_timetable_is_guarded(tmp_path: Path) -> None:
     try:
         running = RunningScheduler(settings, lock)  # built, not started
         jobs = {job.id: job for job in running.scheduler.get_jobs()}
-        assert set(jobs) == {spec.id for spec in JOBS}
+        assert set(jobs) == {spec.id for spec in JOBS} | {HEARTBEAT_JOB_ID}
         for spec in JOBS:
             assert jobs[spec.id].func is not spec.func
             assert jobs[spec.id].func.__wrapped__ is spec.func
+        assert jobs[HEARTBEAT_JOB_ID].func.__wrapped__ is heartbeat_job  # beats only if ours
     finally:
         lock.release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 import tomllib
 from datetime import date, time
@@ -34,15 +35,24 @@ def plain(value: Any) -> Any:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Plain YAML a person can read: no &id001 anchors, times written 08:00 without quotes."""
+    """Plain YAML a person can read: no &id001 anchors, and every text any YAML 1.1 reader
+    would take for something else (``17:00``, ``yes``) quoted, so PyYAML reads it back."""
 
     def ignore_aliases(self, data: Any) -> bool:
         """Repeat a value rather than point at it."""
         return True
 
 
-_Dumper.yaml_implicit_resolvers = SchoolYamlLoader.yaml_implicit_resolvers
 _SCALARS = (str, int, float, date)
+# a time of day: quoted always, as "08:00" and "17:00" alike, since YAML 1.1 reads an unquoted
+# 17:00 as the base-60 number 1020 (08:00 happens to survive; nobody should have to know that)
+_TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    """Text as plain YAML, a time of day in double quotes (``end: "17:00"``)."""
+    style = '"' if _TIME.match(data) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
 def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
@@ -57,6 +67,7 @@ def _represent_dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
 
 
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(dict, _represent_dict)
 

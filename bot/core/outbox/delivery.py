@@ -64,6 +64,7 @@ PURPOSE_LABELS = {
     "digest": "the weekly compliance digest",
     "link_renewal": "a fresh link to a task",
     "signin_link": "a sign-in link and code",
+    "document_refused": "a warning that a policy document could not be used",
     ALERT_PURPOSE: "an alert that a message could not be delivered",
 }
 

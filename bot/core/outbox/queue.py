@@ -44,8 +44,8 @@ __all__ = [
 # What still goes while a newly set-up school is in preview: answers to something a person just
 # did or is waiting for (a concern's alerts, receipts and deadlines, sign-in links, a receipt for
 # their signature, a delivery failure, a sweep step failing, a school's settings failing the
-# checks, the bot answering someone who wrote to it). Everything else (reminders, chasing,
-# digests, review alerts) waits until an admin presses "Start sending".
+# checks, a policy file refused, the bot answering someone who wrote to it). Everything else
+# (reminders, chasing, digests, review alerts) waits until an admin presses "Start sending".
 NEVER_HELD = frozenset(
     {
         "link_renewal",
@@ -54,6 +54,7 @@ NEVER_HELD = frozenset(
         "aup_receipt",
         "step_failed",
         "settings_problem",
+        "document_refused",
         "teams_reply",
     }
 )

@@ -27,6 +27,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from bot.core import scheduler_health
 from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
 from bot.core.models import Report, utcnow
@@ -157,6 +158,8 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             ]
         extras = _extras(ctx(request).store, viewer.school.id, today)
         true_until(request, panel.changes_at)  # a clock's "5 min left" is kept only while true
+        if set(viewer.roles) & SETUP_EDITORS:  # "the bot's jobs stopped" shows once true
+            true_until(request, scheduler_health.due_by())
         reviews = sorted(
             figures.policies,
             key=lambda p: (
@@ -189,6 +192,9 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 and viewer.person is not None and (
                     viewer.school.id == viewer.person.school_id
                     or bool(viewer.person.role_names & TRUST_ADMINS)),
+                # the head and the administrators: the bot's own jobs have stopped
+                "scheduler_stopped": scheduler_health.stopped(now)
+                if set(viewer.roles) & SETUP_EDITORS else None,
                 "sending_started": request.query_params.get("sending") == "started",
                 # in a trust each school starts on its own: say this one's state (#54)
                 "in_trust": len(ctx(request).config.schools) > 1,

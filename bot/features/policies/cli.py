@@ -222,12 +222,15 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
     """Import one document: read it, show what was found, ask for what is missing, store it."""
     from bot.features.policies.importer import PolicyImportError
     from bot.features.policies.intake import dsl_names, intake_of
+    from bot.features.policies.rules import ReviewError
+    from bot.features.policies.store import accepted_document
 
     outcome = _Outcome(file=str(path))
     try:
         imported = read_document(path, run.typed)
         data = path.read_bytes()
-    except (PolicyImportError, OSError) as exc:
+        accepted_document(path.name, data)  # the check of every route, before anything is shown
+    except (PolicyImportError, OSError, ReviewError) as exc:
         outcome.error = str(exc)
         return outcome
     item = intake_of(path, imported)

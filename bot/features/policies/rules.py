@@ -33,10 +33,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from bot.core.dates import shift
+from bot.core.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
     from bot.core.models import Policy
@@ -61,7 +61,6 @@ __all__ = [
     "ReviewError",
     "alert_recipients",
     "alert_stages",
-    "check_document",
     "dated_label",
     "digest_entries",
     "digest_key",
@@ -93,8 +92,6 @@ FGB_NAMES = frozenset(
     {"fgb", "full governing body", "governing body", "governors", "board of governors",
      "the governing body", "the board of governors", "the board", "board", "bog"}
 )
-DOCUMENT_TYPES = (".pdf", ".docx", ".md", ".txt")
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 # --------------------------------------------------------------------------- stages
@@ -374,20 +371,6 @@ def document_version_label(
         month = "last_reviewed" in month_only
         return dated_label(labels, "reviewed", last_reviewed, month_only=month)
     return dated_label(labels, "added", today)
-
-
-def check_document(name: str, data: bytes) -> str:
-    """The file's base name if it is an acceptable policy document, else ReviewError."""
-    base = PurePath(name.replace("\\", "/")).name.strip()
-    if not base.lower().endswith(DOCUMENT_TYPES):
-        raise ReviewError(
-            f"{base or 'the document'}: use a .pdf, .docx, .md or .txt file for the policy"
-        )
-    if not data:
-        raise ReviewError(f"{base}: the file is empty")
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise ReviewError(f"{base}: the file is larger than 10 MB")
-    return base[:300]
 
 
 # --------------------------------------------------------------------------- titles and gaps

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.dates import HAPPENED, REVIEW
 from bot.core.models import Person, Policy, PolicyVersion
-from bot.core.uploads import AttachmentError, check_document_content
+from bot.core.uploads import AttachmentError, check_policy_document
 from bot.core.words import plural
 from bot.engine.config_sync import default_statement
 from bot.features.policies.attest import normalise_name
-from bot.features.policies.rules import ReviewError, check_document, normalise_title, policy_key
+from bot.features.policies.rules import ReviewError, normalise_title, policy_key
 
 if TYPE_CHECKING:
     from bot.features.policies.importer import ImportedPolicy
@@ -32,16 +32,14 @@ __all__ = [
 
 
 def accepted_document(name: str, data: bytes) -> str:
-    """The base name of a document fit to keep as a policy version, which staff will open: of
-    a policy's type and size (``check_document``), its bytes what its name says and safe to
-    open (``check_document_content``: a PDF that expands or loops, a Word zip bomb, a ".pdf"
-    that is something else). ReviewError naming the file otherwise."""
-    base = check_document(name, data)
+    """The base name of a document fit to keep as a policy version, which staff will open, as
+    ``check_policy_document`` judges it (the same check on every route a document comes in by:
+    a ".pdf" that is something else, text that is not text, a PDF that expands or loops, a Word
+    zip bomb). ReviewError naming the file otherwise."""
     try:
-        check_document_content(base, data)
+        return check_policy_document(name, data)
     except AttachmentError as exc:
         raise ReviewError(str(exc).removesuffix(".")) from None
-    return base
 
 
 @dataclass(frozen=True)

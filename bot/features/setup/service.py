@@ -19,7 +19,6 @@ from bot.core.config import store as config_store
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
-from bot.core.uploads import AttachmentError, check_document_content
 from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.features.policies.api import (
@@ -28,7 +27,7 @@ from bot.features.policies.api import (
     NoTextLayerError,
     PolicyImportError,
     ReviewError,
-    check_document,
+    accepted_document,
     copy_of,
     extract_bytes,
     intake_of,
@@ -145,16 +144,12 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
     safety) and read it with the importer; returns the safe file name and what was found.
     SetupError naming the file otherwise.
     """
-    try:
-        base = check_document(name, data)
+    try:  # the check of every route: what its name says, readable, safe to open
+        base = accepted_document(name, data)
     except ReviewError as exc:
         raise SetupError("document", f"{exc}.") from None
     if not base.lower().endswith(DOCUMENT_SUFFIXES):
         raise SetupError("document", f"{base}: use a .docx, .pdf or .md file for the policy.")
-    try:  # what its name says, and safe to open: a zip bomb is refused before it expands
-        check_document_content(base, data)
-    except AttachmentError as exc:
-        raise SetupError("document", str(exc)) from None
     try:
         return base, extract_bytes(base, data)
     except NoTextLayerError as exc:

@@ -1,0 +1,102 @@
+"""A policy document in the school's folder that the bot cannot use: refused, and said once.
+
+A file the settings name (``policies/online-safety.pdf``, kept by hand or by a SharePoint,
+OneDrive or Google Drive sync) is checked as an upload is (``check_policy_document``) each
+time its content changes. A file that is not what its name says, or cannot be read, becomes no
+version: the version in force stays, nobody is asked to read anything, and the school's
+administrators get one email for that file and content (its outbox key names the school, the
+policy and the content's hash), naming the file and saying why in plain words.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.config import SchoolConfig
+from bot.core.messages import notice
+from bot.core.models import ConnectorState, Policy
+from bot.core.outbox import Urgency, enqueue_email
+from bot.core.uploads import AttachmentError, check_policy_document
+
+__all__ = ["REFUSED_PURPOSE", "refused"]
+
+REFUSED_PURPOSE = "document_refused"
+_STATE = "policy.refused:"  # ConnectorState key + policy key: the content last refused
+
+
+def refused(
+    session: Session,
+    school: SchoolConfig,
+    policy: Policy,
+    shown: str,
+    data: bytes,
+    digest: str,
+    where: str,
+    warnings: list[str],
+) -> bool:
+    """Whether the new content of a policy's document is refused (``shown``: the file as the
+    school names it). A refusal is added to ``warnings``, audited, and told to the admins
+    once; the same content is not checked again."""
+    state_key = f"{_STATE}{policy.key}"[:120]
+    state = ConnectorState.of(session, school.id, state_key)
+    if state is not None and state.value.startswith(f"{digest} "):
+        reason = state.value.split(" ", 1)[1]
+    else:
+        try:
+            check_policy_document(shown, data)
+            return False
+        except AttachmentError as exc:
+            reason = str(exc).removeprefix(f"{shown.rsplit('/', 1)[-1]}: ")
+            ConnectorState.put(session, school.id, state_key, f"{digest} {reason}")
+            audit.record(
+                session,
+                actor="system:config",
+                action="policy.document.refused",
+                object_type="policy",
+                object_id=policy.id,
+                school_id=school.id,
+                details={"document": shown[:300], "sha256": digest},
+            )
+    warnings.append(f"{where}.document: {shown} was not used: {reason}")
+    _tell_admins(session, school, policy, shown, digest, reason)
+    return True
+
+
+def _tell_admins(
+    session: Session, school: SchoolConfig, policy: Policy, shown: str, digest: str, reason: str
+) -> None:
+    """The one email for this file and content, to the school's administrators (else the
+    head); its key makes a second sweep queue nothing."""
+    current = max(policy.versions, key=lambda v: v.id, default=None)
+    kept = (
+        f"Staff are still asked to read the version in force ({current.label}); nobody has "
+        "been asked to read the new file."
+        if current is not None
+        else "The policy has no version yet, so nobody has been asked to read it."
+    )
+    draft = notice(
+        school=school,
+        to=list(school.admins) or [school.headteacher],
+        subject=f"{school.name}: a policy document could not be used",
+        greeting="Hello,",
+        paragraphs=[
+            f"The file {shown} for the policy “{policy.title}” has changed, but the bot "
+            f"cannot use the new file: {reason}",
+            kept,
+            "Please put a readable copy of the policy in its place (open it first to check), "
+            "for example from the program it was written in. If the folder is kept by "
+            "SharePoint, OneDrive or Google Drive, check that the file was not damaged when "
+            "it was copied.",
+        ],
+        small="You receive this as an administrator of the bot for the school. You will not "
+        "get this email again for the same file.",
+    )
+    enqueue_email(
+        session,
+        school_id=school.id,
+        key=f"{REFUSED_PURPOSE}:{school.id}:{policy.key}:{digest[:32]}"[:200],
+        purpose=REFUSED_PURPOSE,
+        urgency=Urgency.WAITING,
+        draft=draft,
+    )
