@@ -28,9 +28,11 @@ __all__ = [
     "GoogleSettings",
     "LocalSettings",
     "M365Settings",
+    "MisSettings",
     "RetentionSettings",
     "Settings",
     "SettingsError",
+    "WondeSchool",
     "describe_invalid",
     "load_settings",
     "own_address",
@@ -166,6 +168,20 @@ class GoogleSettings(BaseModel):
     urgent_reserve_per_day: int = Field(default=100, ge=0)
 
 
+class WondeSchool(BaseModel):
+    """One school's approval of the app in Wonde (deploy/mis.md)."""
+
+    school: str = Field(min_length=1)  # the school's Wonde id, e.g. A1930499544
+    token: SecretStr  # the token Wonde issued for it: a secret like the others
+    domain: str = "api.wonde.com"  # or the school's regional domain (GET /v1.0/schools)
+
+
+class MisSettings(BaseModel):
+    """The schools' MIS, read-only (deploy/mis.md): each school by its id in school.yaml."""
+
+    wonde: dict[str, WondeSchool] = Field(default_factory=dict)
+
+
 class RetentionSettings(BaseModel):
     """How long the bot keeps what it may drop by itself (``compliance-bot maintenance``)."""
 
@@ -219,6 +235,7 @@ class Settings(BaseSettings):
     m365: M365Settings = M365Settings()
     google: GoogleSettings = GoogleSettings()
     retention: RetentionSettings = RetentionSettings()
+    mis: MisSettings = MisSettings()
 
     @field_validator("base_url")
     @classmethod
