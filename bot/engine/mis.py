@@ -31,11 +31,12 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.emails import no_email_key
-from bot.core.models import ConnectorState, Person
+from bot.core.models import ConnectorState, Person, PersonRole
 from bot.core.ports import DirectoryChanges, DirectoryPerson, MisChanges, MisPerson, MisSource
 from bot.core.words import human_date
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
+from bot.engine.job_roles import map_roles
 from bot.engine.leavers import mark_missing
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
 ]
 
 MIS = "mis"  # Person.source of people only the MIS lists (no account)
+POSTS = "mis_posts"  # PersonRole.source of the roles the MIS's posts give matched people
 STAFF_KEY = "mis.staff"  # connector_state: the snapshot, JSON {mis id: record}
 CURSOR_KEY = "mis.cursor"  # connector_state: the MIS's updated_after for the next read
 ERROR_KEY = "mis.error"  # connector_state: why the last read failed ("" once one succeeded)
@@ -351,10 +353,49 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
         source=MIS,
         removal_check=False,
     )
+    report.people.notes += _post_roles(session, school, lists)
     newly = [m.account.person_id for m in lists.ended if m.account.here]
     mark_missing(session, school.id, newly, today)
     session.flush()
     return report
+
+
+def _post_roles(session: Session, school: SchoolConfig, lists: Reconciliation) -> list[str]:
+    """Give matched people the roles their MIS posts (the post and every additional one) give
+    through the school's role table, beside their own (``PersonRole.source`` ``mis_posts``);
+    a post the table does not know gives none and is named. Nothing without a table."""
+    notes: list[str] = []
+    wanted: dict[int, set[str]] = {}
+    if school.job_titles:
+        for m in lists.matched:
+            posts = DirectoryPerson(
+                external_id=m.mis.mis_id,
+                email=m.account.email,
+                display_name=m.account.name,
+                job_title=m.mis.job_title,
+                other_titles=m.mis.other_titles,
+            )
+            mapped = map_roles(posts, {}, school.job_titles)
+            wanted[m.account.person_id] = set(mapped.roles)
+            notes += [
+                f"MIS: {m.account.name}'s post '{word}' is not in the role table "
+                "(job_titles), so it gives them no role"
+                for word in mapped.unknown
+            ]
+    held: dict[int, set[str]] = defaultdict(set)
+    for pid, role in session.execute(
+        select(PersonRole.person_id, PersonRole.role).where(
+            PersonRole.school_id == school.id, PersonRole.source == POSTS
+        )
+    ):
+        held[pid].add(role)
+    changed = [pid for pid in set(wanted) | set(held) if wanted.get(pid, set()) != held[pid]]
+    for start in range(0, len(changed), 500):
+        for person in session.scalars(
+            select(Person).where(Person.id.in_(changed[start : start + 500]))
+        ):
+            person.replace_roles(POSTS, wanted.get(person.id, set()))
+    return notes
 
 
 def record_mis_error(session: Session, school_id: str, problem: str) -> None:

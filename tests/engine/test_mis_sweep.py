@@ -48,14 +48,20 @@ def test_the_sweep_reads_the_mis_and_an_admin_sees_the_three_lists(
         policy="child-protection",
         audience={"roles": ["staff", "supply"]},
     )
-    school.school["job_titles"] = {"Supply Teacher": "supply", "Teacher": "staff"}
+    school.school["job_titles"] = {
+        "Supply Teacher": "supply",
+        "Teacher": "staff",
+        "Staff Governor": "governor",
+    }
     fake = FakeWonde()
     for mis_id, given, family, email in (
         ("A1", "Hana", "Head", "head@oak.example"),
         ("A2", "Lena", "Line", "line@oak.example"),
-        ("A3", "Amy", "Able", "amy@oak.example"),
     ):
         fake.add_employee(mis_id, given, family, work_email=email, roles=("Teacher",))
+    fake.add_employee(
+        "A3", "Amy", "Able", work_email="amy@oak.example", roles=("Teacher", "Staff Governor")
+    )  # an additional post
     fake.add_employee(
         "A4",
         "Ben",
@@ -84,6 +90,8 @@ def test_the_sweep_reads_the_mis_and_an_admin_sees_the_three_lists(
         assert session.scalar(select(Duty.kind).where(Duty.person_id == sam.id)) == (
             "acknowledge_policy"
         )
+        amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
+        assert amy.role_names == {"staff", "governor"}  # the tenant's, and her MIS post's
         ben = session.scalars(select(Person).where(Person.email == "ben@oak.example")).one()
         assert ben.missing_since == MONDAY and ben.active  # keeps his duties for the grace
 
