@@ -6,7 +6,8 @@ deletions (``updated_after``, the cursor kept per school); what it holds is kept
 work email, else by name and start date when exactly one fits; when several fit, the
 ambiguity is named and nobody is matched. Three lists follow (``reconcile``, pure):
 
-* matched: in the MIS and in the bot;
+* matched: in the MIS and in the bot (their MIS posts' roles, through the school's role
+  table, join those the tenant gives: ``PersonRole.source`` ``mis_posts``);
 * in the MIS with no account (supply staff, volunteers, governors): kept as people of their
   own (``Person.source`` ``mis``), without an address, asked through their line manager or the
   office as anyone without an email address is;
