@@ -34,7 +34,7 @@ from bot.core.config import SchoolConfig
 from bot.core.emails import no_email_key
 from bot.core.models import ConnectorState, Person, PersonRole
 from bot.core.ports import DirectoryChanges, DirectoryPerson, MisChanges, MisPerson, MisSource
-from bot.core.words import human_date
+from bot.core.words import human_date, plural
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
 from bot.engine.job_roles import map_roles
@@ -355,6 +355,11 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
         removal_check=False,
     )
     report.people.notes += _post_roles(session, school, lists)
+    if lists.no_account and not school.job_titles:  # said, not guessed: no table, no role
+        report.people.notes.append(
+            f"MIS: {plural(len(lists.no_account), 'person', 'people')} with no account "
+            "asked nothing until the role table (job_titles) says what their posts mean"
+        )
     newly = [m.account.person_id for m in lists.ended if m.account.here]
     mark_missing(session, school.id, newly, today)
     session.flush()
