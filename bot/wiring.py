@@ -105,11 +105,15 @@ FEATURE_STEPS = FeatureSteps(
 
 def build_connectors(settings: Settings) -> Connectors:
     """Build the connectors named by ``settings.connector`` (``local``, ``m365`` or ``google``),
-    with the extra people file whatever the mode."""
+    with the extra people file and each school's MIS whatever the mode."""
     connectors = _build_platform(settings)
     connectors.sender = connectors.sender or _sender(settings)
     connectors.extra_people = extra_people_file(settings)
     connectors.build_connection = lambda name: _build_connection(settings, name)
+    if settings.mis.wonde:
+        from connectors.wonde.connector import build_mis  # lazy: only schools with an MIS
+
+        connectors.mis = build_mis(settings)
     return connectors
 
 

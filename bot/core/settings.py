@@ -37,10 +37,12 @@ __all__ = [
     "GoogleSettings",
     "LocalSettings",
     "M365Settings",
+    "MisSettings",
     "RetentionSettings",
     "Settings",
     "SettingsError",
     "connection_key",
+    "WondeSchool",
     "describe_invalid",
     "load_settings",
     "own_address",
@@ -242,6 +244,20 @@ def connection_key(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
+class WondeSchool(BaseModel):
+    """One school's approval of the app in Wonde (deploy/mis.md)."""
+
+    school: str = Field(min_length=1)  # the school's Wonde id, e.g. A1930499544
+    token: SecretStr  # the token Wonde issued for it: a secret like the others
+    domain: str = "api.wonde.com"  # or the school's regional domain (GET /v1.0/schools)
+
+
+class MisSettings(BaseModel):
+    """The schools' MIS, read-only (deploy/mis.md): each school by its id in school.yaml."""
+
+    wonde: dict[str, WondeSchool] = Field(default_factory=dict)
+
+
 class RetentionSettings(BaseModel):
     """How long the bot keeps what it may drop by itself (``compliance-bot maintenance``)."""
 
@@ -305,6 +321,7 @@ class Settings(BaseSettings):
     @classmethod
     def _connection_names(cls, value: dict[str, Connection]) -> dict[str, Connection]:
         return {connection_key(name): connection for name, connection in value.items()}
+    mis: MisSettings = MisSettings()
 
     @field_validator("base_url")
     @classmethod

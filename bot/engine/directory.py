@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -409,9 +409,14 @@ def sync_directory(
     today: date,
     *,
     default_school: bool = True,
+    not_here: Collection[str] = (),
 ) -> DirectoryReport:
     """Fetch people (full or delta) and upsert them; absent or disabled people become missing,
     and leavers once the school's grace period has passed.
+
+    ``not_here`` are addresses listed as not here whatever the directory says (accounts whose
+    MIS end date has passed: ``bot.engine.mis``), so a tenant account left open never brings
+    a leaver back.
 
     A sync that would make more than the school's ``max_removal_share`` missing changes
     nobody and returns a report whose ``stopped`` says so (the cursor is kept, so a delta's
@@ -421,6 +426,10 @@ def sync_directory(
     ensure_school(session, school)
     state = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = directory.fetch(state.value if state else None)
+    if not_here:
+        changes = replace(changes, people=[
+            replace(p, active=False) if p.email in not_here else p for p in changes.people
+        ])
     report = apply_listing(session, school, changes, today, default_school=default_school)
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read

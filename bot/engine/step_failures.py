@@ -47,6 +47,7 @@ ALERT_PURPOSE = "step_failed"
 ENGINE_TITLES = {
     "directory": "reading the staff directory",
     "extra_people": "adding the people kept outside the directory",
+    "mis": "reading the staff list from the school's MIS",
     "settings": "applying the school's settings",
     "handovers": "checking who holds the official accounts",
     "duties": "working out who owes what and sending reminders",

@@ -51,6 +51,7 @@ from bot.engine.duty_status import recounted
 from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import batch_facts, person_batches, school_facts
 from bot.engine.leavers import MissingPerson, missing_people
+from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.remind import (
     PendingDigests,
     ReminderPlanned,
@@ -328,7 +329,7 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     for step in steps.first:  # a concern's deadlines reach the DSL whatever fails after
         isolated(_steps_of(step), partial(feature, step))
     for name, own_step in (("directory", _read_directory), ("extra_people", _extra_people),
-                           ("settings", _settings), ("handovers", _handovers),
+                           ("mis", _read_mis), ("settings", _settings), ("handovers", _handovers),
                            ("duties", _duties)):
         isolated(name, partial(own_step, run, result))
     for step in steps.sweep:
@@ -354,6 +355,7 @@ def _read_directory(c: StepContext, result: SchoolSweep) -> None:
                 # a connection's listing is its own schools': its first takes the unassigned
                 default_school=next(s for s in c.config.schools
                                     if s.connection == school.connection).id == school.id,
+                not_here=ended_addresses(session, school.id, c.today),
             )
     except ConnectorError as exc:
         # An unreadable directory (an outage, a renamed role group, a bad file) must not stop
@@ -377,6 +379,24 @@ def _extra_people(c: StepContext, result: SchoolSweep) -> None:
     result.directory.absorb(sync_extra_people(
         c.session, c.school, c.connectors.extra_people, c.today, default_school=c.default_school
     ))
+
+
+def _read_mis(c: StepContext, result: SchoolSweep) -> None:
+    """The school's MIS, when it has one: its people matched to the accounts, those with no
+    account kept, accounts past their MIS end date made missing. A refusal (the school
+    withdrew its approval) is kept for the admins' pages and recorded as this step failing."""
+    source = c.connectors.mis.get(c.school.id)
+    if source is None:
+        return
+    try:
+        with c.session.begin_nested():
+            report = sync_mis(c.session, c.school, source, c.today)
+    except ConnectorError as exc:
+        log.error("school %s: the MIS was not read: %s", c.school.id, exc)
+        record_mis_error(c.session, c.school.id, str(exc))
+        result.failed.append(StepFailed("mis", type(exc).__name__))
+        return
+    result.directory.absorb(report.people)
 
 
 def _settings(c: StepContext, result: SchoolSweep) -> None:
@@ -581,7 +601,8 @@ def run_sweep(
         if school.connection not in read_once:
             own = connectors.connection(school.connection)
             read_once[school.connection] = replace(
-                own, directory=ReadOnce(own.directory), extra_people=extra)
+                own, directory=ReadOnce(own.directory), extra_people=extra,
+                mis=connectors.mis)
         return read_once[school.connection]
 
     moment = now or utcnow()

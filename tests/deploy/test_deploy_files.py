@@ -48,8 +48,14 @@ def settings_variables(model: type[BaseModel] = Settings, prefix: str = PREFIX) 
     for name, field in model.model_fields.items():
         args = typing.get_args(field.annotation) or (field.annotation,)
         nested = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-        named = "TENANT_B__" if typing.get_origin(field.annotation) is dict else ""
-        if nested:
+        if typing.get_origin(field.annotation) is dict and name != "connections":
+            # one JSON variable (MIS__WONDE)
+            found[f"{prefix}{name.upper()}"] = any(
+                SecretStr in (typing.get_args(f.annotation) or (f.annotation,))
+                for model_ in nested for f in model_.model_fields.values()
+            )
+        elif nested:  # a connection by name: TENANT_B
+            named = "TENANT_B__" if typing.get_origin(field.annotation) is dict else ""
             found.update(settings_variables(nested[0], f"{prefix}{name.upper()}__{named}"))
         else:
             found[f"{prefix}{name.upper()}"] = SecretStr in args

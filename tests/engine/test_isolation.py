@@ -48,7 +48,7 @@ ELM = {
 }
 STARTED = london(2026, 10, 23, 15, 0)  # an allegation on a Friday: due Monday 17:00
 HALF_TIME = datetime(2026, 10, 26, 7, 0, tzinfo=UTC)  # Monday 07:00: the half-time warning
-ENGINE_STEPS = ("directory", "extra_people", "settings", "handovers", "duties")
+ENGINE_STEPS = ("directory", "extra_people", "mis", "settings", "handovers", "duties")
 FEATURE_NAMES = tuple(s.__name__ for s in (*FIRST, *STEPS))
 ALL_STEPS = (*FEATURE_NAMES[:1], *ENGINE_STEPS, *FEATURE_NAMES[1:])  # the order they run in
 
@@ -140,7 +140,7 @@ def _break(step: str, monkeypatch: pytest.MonkeyPatch) -> None:
         ))
         return
     target = {"directory": "sync_directory", "extra_people": "sync_extra_people",
-              "settings": "sync_config", "handovers": "_flag_handovers",
+              "mis": "_read_mis", "settings": "sync_config", "handovers": "_flag_handovers",
               "duties": "plan_and_apply"}[step]
     monkeypatch.setattr(sweep, target, _failing_in_oak(getattr(sweep, target)))
 

@@ -1,5 +1,6 @@
 """The people register page (``/admin/people``): the headteacher or an admin adds people
-outside the directory, changes them and marks them as left; every change applies at once."""
+outside the directory, changes them and marks them as left; every change applies at once.
+``/admin/people/mis``: the school's MIS beside its accounts, in three lists (read-only)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.core.models import ExtraPerson, Person, utcnow
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.ports import ConnectorError
 from bot.core.words import Words, plural, role_list, role_name, school_words
+from bot.engine.mis import mis_error, reconciled
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.people.rules import ROLE_CHOICES, parse_entry
@@ -83,6 +85,24 @@ def people_page(request: Request, saved: int | None = None) -> Response:
     return render(request, "people.html", {
         "school": school, "rows": rows, "from_file": from_file, "file_name": file_name,
         "problems": problems, "message": message,
+    })
+
+
+@router.get("/admin/people/mis", include_in_schema=False)
+def mis_page(request: Request) -> Response:
+    """Who is in the MIS and has an account, who has none, and who may have left (named,
+    never removed); why the last read failed, when it did. Each viewing is audited."""
+    user, school = _editor(request)
+    context = ctx(request)
+    today = local_today(utcnow())
+    with context.store.transaction() as session:
+        lists = reconciled(session, school.id, today)
+        problem = mis_error(session, school.id)
+        audit.record(session, actor=user.email, action="people.mis.viewed",
+                     object_type="school", object_id=school.id, school_id=school.id)
+    return render(request, "mis.html", {
+        "school": school, "lists": lists, "problem": problem,
+        "connected": school.id in context.settings.mis.wonde or lists is not None,
     })
 
 
