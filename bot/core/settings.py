@@ -159,6 +159,9 @@ class GoogleSettings(BaseModel):
     sheet_name: str = "Reports"
     form_id: str | None = None
     role_groups: dict[str, Role] = Field(default_factory=dict)  # group email -> role
+    # with role_groups named, only their members are read (pupils never), as for Microsoft 365;
+    # all_users reads every user, narrowed by user_query if given
+    all_users: bool = False
     user_query: str | None = None  # e.g. orgUnitPath='/Staff' so pupils' accounts are left out
     messages_per_minute: int = 60
     # of the account's 60 a minute and 2,000 messages a day, what routine mail may never spend

@@ -311,8 +311,9 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
                                                        default=settings.base_url))
     if platform == "google":
         _ask(progress, ("platform_settings", "USER_QUERY"), lambda: str(typer.prompt(
-            "Which Google accounts are staff? An Admin SDK user search, e.g. "
-            "orgUnitPath='/Staff' (pupils' org units left out; Enter: every account)",
+            "Which Google accounts are staff? Only members of the role groups you name are "
+            "read; an Admin SDK user search narrows them, or, with no role group, the whole "
+            "domain, e.g. orgUnitPath='/Staff' (Enter: no search)",
             default="", show_default=False)).strip())
     people: list[DirectoryPerson] = []
     if platform == "local":
