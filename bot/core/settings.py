@@ -259,8 +259,12 @@ class Settings(BaseSettings):
 
     @property
     def directory_file(self) -> Path:
-        """The local directory CSV/YAML."""
-        return self.local.directory_file or self.home / "directory.csv"
+        """The local directory CSV/YAML/workbook: the one set, else the home folder's
+        directory.csv, or its directory.xlsx when setup copied the MIS's workbook there."""
+        if self.local.directory_file is not None:
+            return self.local.directory_file
+        csv_file, workbook = self.home / "directory.csv", self.home / "directory.xlsx"
+        return workbook if workbook.exists() and not csv_file.exists() else csv_file
 
     @property
     def extra_people_path(self) -> Path | None:
