@@ -314,7 +314,7 @@ class FileDirectory:
     def _xlsx_cells(self) -> Iterable[tuple[int, list[str]]]:
         """The first sheet's rows as text, with their row numbers: dates as ISO dates, whole
         numbers without ".0", a merged heading in its first cell only (as Excel keeps it)."""
-        from openpyxl import load_workbook  # lazy: 1.5 s to import (-X importtime), only for a workbook
+        from openpyxl import load_workbook  # lazy: 1.5 s to import, for a workbook only
 
         try:
             book = load_workbook(self.path, read_only=True, data_only=True)

@@ -503,7 +503,7 @@ def _copy_directory(source: Path, target: Path, left_out: set[int]) -> None:
         shutil.copyfile(source, target)
         return
     if source.suffix.lower() in WORKBOOKS:  # the rows left out, deleted from the first sheet
-        from openpyxl import load_workbook  # lazy: 1.5 s to import (-X importtime), only for a workbook
+        from openpyxl import load_workbook  # lazy: 1.5 s to import, for a workbook only
 
         book = load_workbook(source)
         for number in sorted(left_out, reverse=True):
