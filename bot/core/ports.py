@@ -223,6 +223,17 @@ class StaffFile(Directory, Protocol):
         """The header's columns the bot does not read (after a fetch)."""
         ...
 
+    @property
+    def header_line(self) -> int | None:
+        """The file's line (row) the header was found on, below any title rows (after a
+        fetch; None for a file without one)."""
+        ...
+
+    @property
+    def header_names(self) -> Sequence[str]:
+        """That header's column names as the file writes them, shown for confirmation."""
+        ...
+
 
 # --------------------------------------------------------------------------- MIS
 

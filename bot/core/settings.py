@@ -171,6 +171,9 @@ class GoogleSettings(BaseModel):
     sheet_name: str = "Reports"
     form_id: str | None = None
     role_groups: dict[str, Role] = Field(default_factory=dict)  # group email -> role
+    # with role_groups named, only their members are read (pupils never), as for Microsoft 365;
+    # all_users reads every user, narrowed by user_query if given
+    all_users: bool = False
     user_query: str | None = None  # e.g. orgUnitPath='/Staff' so pupils' accounts are left out
     messages_per_minute: int = 60
     # of the account's 60 a minute and 2,000 messages a day, what routine mail may never spend
@@ -359,8 +362,12 @@ class Settings(BaseSettings):
 
     @property
     def directory_file(self) -> Path:
-        """The local directory CSV/YAML."""
-        return self.local.directory_file or self.home / "directory.csv"
+        """The local directory CSV/YAML/workbook: the one set, else the home folder's
+        directory.csv, or its directory.xlsx when setup copied the MIS's workbook there."""
+        if self.local.directory_file is not None:
+            return self.local.directory_file
+        csv_file, workbook = self.home / "directory.csv", self.home / "directory.xlsx"
+        return workbook if workbook.exists() and not csv_file.exists() else csv_file
 
     @property
     def extra_people_path(self) -> Path | None:

@@ -30,6 +30,7 @@ __all__ = [
     "default_words",
     "human_date",
     "human_time",
+    "name_words",
     "plain_key",
     "plural",
     "role_list",
@@ -89,6 +90,23 @@ def plain_key(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
+
+
+# titles written before a name (English, Irish and Welsh use); never part of who is meant
+_HONORIFICS = frozenset({
+    "mr", "mrs", "ms", "miss", "mx", "dr", "fr", "father", "rev", "revd", "reverend", "canon",
+    "msgr", "mgr", "sr", "sister", "br", "brother", "prof", "professor", "sir", "dame", "lady",
+    "lord", "cllr", "councillor",
+})
+
+
+def name_words(text: str, *, accents: bool = False) -> list[str]:
+    """A name's words as people search for them: plain (``plain_key``; lower case only, with
+    ``accents``), without punctuation and without titles ("Fr. Brendan Maguire" →
+    ["brendan", "maguire"])."""
+    key = " ".join(text.casefold().split()) if accents else plain_key(text)
+    words = (w.strip(".,;:()'\"") for w in key.replace(".", ". ").split())
+    return [w for w in words if w and plain_key(w) not in _HONORIFICS]
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:

@@ -19,11 +19,21 @@ __all__ = ["NOT_ASKED", "Mapped", "map_roles", "role_words", "suggest_role", "wo
 
 NOT_ASKED = "none"  # the table's value for "not asked for anything"
 
-# common titles and the role a school usually gives them, most specific first; the school
-# confirms every one (a suggestion is never applied by itself)
+# common titles of all four nations (and the Welsh ones) and the role a school usually gives
+# them, most specific first; the school confirms every one (a suggestion is never applied by
+# itself). A clerk to the governors is employed by the school or its authority, not a governor.
 _SUGGESTIONS: tuple[tuple[str, str], ...] = (
     ("safeguarding governor", "safeguarding_governor"),
-    ("governor", "governor"), ("trustee", "governor"),
+    ("clerk", "staff"), ("clerc", "staff"),
+    ("governor", "governor"), ("governors", "governor"), ("trustee", "governor"),
+    ("llywodraethwr", "governor"), ("llywodraethwraig", "governor"),
+    ("gwirfoddolwr", "volunteer"), ("gwirfoddolwraig", "volunteer"),
+    ("principal", "staff"), ("vice principal", "staff"), ("depute", "staff"),
+    ("deputy", "staff"), ("secretary", "staff"), ("receptionist", "staff"),
+    ("pennaeth", "staff"), ("bennaeth", "staff"), ("athro", "staff"), ("athrawes", "staff"),
+    ("cymhorthydd", "staff"), ("janitor", "staff"), ("supervisor", "staff"),
+    ("nursery", "staff"), ("early years", "staff"), ("librarian", "staff"),
+    ("finance", "staff"), ("officer", "staff"), ("clerical", "staff"),
     ("supply", "supply"), ("agency", "supply"),
     ("volunteer", "volunteer"), ("student", "volunteer"),
     ("cleaner", NOT_ASKED), ("caretaker", "staff"), ("cook", NOT_ASKED), ("kitchen", NOT_ASKED),

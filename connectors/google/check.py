@@ -169,11 +169,16 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
         ]
     api = client.directory()
     query = {"query": google.user_query} if google.user_query else {}
-    if google.user_query:
+    scoped = bool(google.role_groups) and not google.all_users
+    if scoped:
+        who = (f"only members of the {_var('ROLE_GROUPS')} groups are read"
+               + (f", those matching {google.user_query}" if google.user_query else ""))
+    elif google.user_query:
         who = f"only users matching {google.user_query} are read ({_var('USER_QUERY')})"
     else:
-        who = (f"every user of the domain is read, pupils too: set {_var('USER_QUERY')}, e.g. "
-               "orgUnitPath='/Staff' (deploy/google.md)")
+        who = (f"every user of the domain is read, pupils too: name an all-staff group in "
+               f"{_var('ROLE_GROUPS')} with {_var('ALL_USERS')}=false, or set "
+               f"{_var('USER_QUERY')}, e.g. orgUnitPath='/Staff' (deploy/google.md)")
     try:
         api.call(
             api.resource.users().list(

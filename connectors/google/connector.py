@@ -102,6 +102,7 @@ def build(
             groups=google.role_groups,
             query=google.user_query,
             roles_by_group=google.role_groups,  # settings say which groups give which role
+            all_users=google.all_users,
         ),
         mailer=mailer_for(google.sender),
         mailer_for=mailer_for,

@@ -7,17 +7,22 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
-from connectors.google.client import GoogleApi
-from connectors.google.errors import read_pages
+from connectors.google.client import GoogleApi, GoogleCallError
+from connectors.google.errors import connector_error, read_pages
 
-__all__ = ["MEMBERS_PAGE", "USERS_PAGE", "GoogleDirectory"]
+__all__ = ["BATCH_SIZE", "DIRECTORY_BATCH_URI", "MEMBERS_PAGE", "USERS_PAGE", "GoogleDirectory"]
 
 USERS_PAGE = 500  # users.list maximum
 MEMBERS_PAGE = 200  # members.list maximum
-_USER_FIELDS = (
-    "nextPageToken,users(id,primaryEmail,name(fullName,givenName,familyName),"
-    "suspended,archived,organizations(title,primary),relations)"
+# the Admin SDK's batch route (its discovery document's rootUrl + batchPath); Google allows
+# 1,000 calls a batch and recommends far fewer
+DIRECTORY_BATCH_URI = "https://admin.googleapis.com/batch"
+BATCH_SIZE = 100
+_ONE_USER = (
+    "id,primaryEmail,name(fullName,givenName,familyName),"
+    "suspended,archived,organizations(title,primary),relations"
 )
+_USER_FIELDS = f"nextPageToken,users({_ONE_USER})"
 _MEMBER_FIELDS = "nextPageToken,members(id,email,type)"  # suspension: the user's own flags
 # what the cursor (a digest of the listing) sees of each person
 _DIGESTED = ("external_id", "email", "display_name", "active", "groups", "manager_email",
@@ -25,7 +30,13 @@ _DIGESTED = ("external_id", "email", "display_name", "active", "groups", "manage
 
 
 class GoogleDirectory:
-    """Admin SDK Directory: every user (suspended/archived = missing) plus configured groups.
+    """Admin SDK Directory: the role groups' members, or every user, as people.
+
+    With role groups named and ``all_users`` off (the default, as for Microsoft 365), only the
+    groups' members (direct or through nested groups) are read: each group's ``members.list``,
+    then each member's ``users.get`` in batches, so pupils' accounts are never read whatever
+    the organisational units look like. ``all_users`` reads every user (narrowed by ``query``
+    when one is given). Suspended/archived users are missing.
 
     Always a complete listing (the Directory API has no delta for users); ``cursor`` is a hash
     of the listing so callers can tell nothing changed. ``DirectoryPerson.groups`` holds the
@@ -36,7 +47,9 @@ class GoogleDirectory:
         api: the Directory service, impersonating an admin.
         customer: ``my_customer`` or the customer id.
         groups: group emails to expand (``settings.google.role_groups`` keys).
-        query: optional Admin SDK user query, e.g. ``orgUnitPath='/Staff'`` to leave pupils out.
+        query: optional Admin SDK user query, e.g. ``orgUnitPath='/Staff'`` to leave pupils out
+            (with role groups read alone, only their members matching it are kept).
+        all_users: read every user, not only the role groups' members.
     """
 
     def __init__(
@@ -47,34 +60,40 @@ class GoogleDirectory:
         groups: Iterable[str] = (),
         query: str | None = None,
         roles_by_group: Mapping[str, str] | None = None,
+        all_users: bool = False,
     ) -> None:
         self._api = api
         self._roles = {k.strip().lower(): v for k, v in (roles_by_group or {}).items()}
         self._customer = customer
         self._groups = tuple(dict.fromkeys(g.strip().lower() for g in groups if g.strip()))
         self._query = query
+        self._scoped = bool(self._groups) and not all_users
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
-        """List everyone and their configured groups (cursor is ignored: no delta)."""
-        users = self._users()
-        by_email = {
-            str(u.get("primaryEmail", "")).lower(): str(u.get("id", ""))
-            for u in users
-            if u.get("primaryEmail")
-        }
+        """List the people and their configured groups (cursor is ignored: no delta)."""
         member_of: dict[str, set[str]] = {}
         everyone: set[str] = set()
         for group in self._groups:
             for member in self._members(group):
                 kind = member.get("type")
                 if kind == "CUSTOMER":  # "everyone in the organisation" is a member
+                    if self._scoped:
+                        raise PermanentError(
+                            f"the group {group} has everyone in the organisation as a member, "
+                            "pupils too: name an all-staff group in "
+                            "COMPLIANCE_BOT_GOOGLE__ROLE_GROUPS instead (deploy/google.md)"
+                        )
                     everyone.add(group)
                 elif kind == "USER":
-                    key = str(member.get("id") or "") or by_email.get(
-                        str(member.get("email", "")).lower(), ""
-                    )
+                    key = str(member.get("id") or "") or str(member.get("email", "")).lower()
                     if key:
                         member_of.setdefault(key, set()).add(group)
+        users = self._members_as_users(member_of) if self._scoped else self._users()
+        by_email = {
+            str(u.get("primaryEmail", "")).lower(): str(u.get("id", ""))
+            for u in users
+            if u.get("primaryEmail")
+        }
         people: list[DirectoryPerson] = []
         rejected: list[str] = []
         records: list[RejectedRecord] = []
@@ -113,6 +132,37 @@ class GoogleDirectory:
             params["query"] = self._query
         pages = read_pages(self._api, users_api, users_api.list(**params), "Directory users.list")
         return [u for page in pages for u in page.get("users", []) if isinstance(u, dict)]
+
+    def _members_as_users(self, member_of: Mapping[str, set[str]]) -> list[dict[str, Any]]:
+        """The role groups' member accounts, and no one else's (``users.get`` in batches).
+
+        With a ``query`` too, one ``users.list`` by the query, kept to the members.
+        """
+        if self._query:
+            return [
+                u for u in self._users()
+                if str(u.get("id") or "") in member_of
+                or str(u.get("primaryEmail") or "").lower() in member_of
+            ]
+        users_api = self._api.resource.users()
+        keys = sorted(member_of)
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_SIZE):
+            chunk = keys[start : start + BATCH_SIZE]
+            requests = [users_api.get(userKey=key, projection="full", fields=_ONE_USER)
+                        for key in chunk]
+            try:
+                answers = self._api.call_batch(requests, batch_uri=DIRECTORY_BATCH_URI)
+            except GoogleCallError as exc:
+                raise connector_error(exc, "Directory users.get (batch)", write=False) from exc
+            for key, answer in zip(chunk, answers, strict=True):
+                if isinstance(answer, GoogleCallError):
+                    if answer.status == 404:  # deleted since the group was listed
+                        continue
+                    raise connector_error(answer, f"Directory users.get({key})", write=False)
+                if isinstance(answer, dict):
+                    found.append(answer)
+        return found
 
     def _members(self, group: str) -> list[dict[str, Any]]:
         members_api = self._api.resource.members()

@@ -1,5 +1,6 @@
-"""The local directory: a staff list exported as CSV (the bot's own columns, or a school's MIS,
-HR, Entra or Google export, see ``staff_export``) or written as YAML; every bad row named by its
+"""The local directory: a staff list exported as CSV or an Excel workbook (.xlsx) as the MIS
+writes it (the bot's own columns, or a school's MIS, HR, Entra or Google export with its title
+rows and merged headings, see ``staff_export``) or written as YAML; every bad row named by its
 line, its person and its column."""
 
 from __future__ import annotations
@@ -7,8 +8,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ import yaml
 from bot.core.emails import has_mailbox, is_email, no_email_key
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from bot.core.words import plain_key
-from connectors.local.staff_export import Header, read_header, split_name, staff_date
+from connectors.local.staff_export import Header, find_header, split_name, staff_date
 
 __all__ = ["FileDirectory"]
 
@@ -30,6 +33,19 @@ def _split(value: str | None) -> tuple[str, ...]:
     """Split a ``;``- or ``|``-separated cell into its trimmed values, in order, each once."""
     parts = (value or "").replace("|", ";").split(";")
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+def _cell_text(value: object) -> str:
+    """A workbook cell as an export's text: a date as 2026-09-01, 12.0 as 12."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _parse_bool(value: str | None, field_name: str) -> bool:
@@ -206,7 +222,18 @@ class FileDirectory:
     allowed_roles: frozenset[str] | None = None
     left_out: frozenset[int] = frozenset()
     _header: Header | None = field(default=None, init=False, repr=False)
+    _header_line: int | None = field(default=None, init=False, repr=False)
     rejected_lines: list[int] = field(default_factory=list, init=False)  # of the last fetch
+
+    @property
+    def header_line(self) -> int | None:
+        """The file's line (row) holding the header the last fetch found, if it has one."""
+        return self._header_line
+
+    @property
+    def header_names(self) -> list[str]:
+        """That header's column names as the file writes them (shown for confirmation)."""
+        return [n for n in self._header.names if n] if self._header is not None else []
 
     @property
     def unused_columns(self) -> list[str]:
@@ -217,8 +244,16 @@ class FileDirectory:
         """Read the whole file (there is no delta for a file)."""
         if not self.path.exists():
             raise PermanentError(f"{self.path}: directory file not found")
-        if self.path.suffix.lower() in {".yaml", ".yml"}:
+        suffix = self.path.suffix.lower()
+        if suffix in {".yaml", ".yml"}:
             rows = list(self._yaml_rows())
+        elif suffix in {".xlsx", ".xlsm"}:
+            rows = list(self._table_rows(self._xlsx_cells()))
+        elif suffix == ".xls":
+            raise PermanentError(
+                f"{self.path}: an old Excel file (.xls) cannot be read; open it in Excel and "
+                "save it as an Excel workbook (.xlsx)"
+            )
         else:
             rows = list(self._csv_rows())
         label = self._header.column if self._header is not None else str
@@ -262,23 +297,62 @@ class FileDirectory:
         )
 
     def _csv_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
+        if self.path.read_bytes()[:4] == b"PK\x03\x04":  # a workbook renamed .csv
+            raise PermanentError(
+                f"{self.path}: an Excel workbook, not CSV text; give it as it is, named .xlsx"
+            )
         try:
             text = self.path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise PermanentError(f"{self.path}: not UTF-8 text ({exc.reason})") from exc
+            raise PermanentError(
+                f"{self.path}: not UTF-8 text ({exc.reason}); give the MIS's Excel export "
+                "(.xlsx) as it is, or save the CSV as 'CSV UTF-8'"
+            ) from exc
         reader = csv.reader(text.splitlines())
+        yield from self._table_rows((reader.line_num, cells) for cells in reader)
+
+    def _xlsx_cells(self) -> Iterable[tuple[int, list[str]]]:
+        """The first sheet's rows as text, with their row numbers: dates as ISO dates, whole
+        numbers without ".0", a merged heading in its first cell only (as Excel keeps it)."""
+        from openpyxl import load_workbook  # lazy: 1.5 s to import, for a workbook only
+
         try:
-            header = read_header(next(reader, []), str(self.path))
+            book = load_workbook(self.path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise PermanentError(
+                f"{self.path}: not an Excel workbook that can be read ({exc})"
+            ) from None
+        try:
+            sheet = book.worksheets[0]
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, [_cell_text(v) for v in values]
+        finally:
+            book.close()
+
+    def _table_rows(
+        self, numbered: Iterable[tuple[int, list[str]]]
+    ) -> Iterable[tuple[int, dict[str, Any]]]:
+        """Rows under the header found among the first rows (title rows and a merged heading
+        above it are not people)."""
+        lines: list[int] = []
+        cells_of: list[list[str]] = []
+        for line, cells in numbered:
+            lines.append(line)
+            cells_of.append(cells)
+        try:
+            index, header = find_header(cells_of, str(self.path))
         except ValueError as exc:
             raise PermanentError(str(exc)) from None
         self._header = header
-        for cells in reader:
+        self._header_line = lines[index]
+        for line, cells in zip(lines[index + 1 :], cells_of[index + 1 :], strict=True):
             if not any(c.strip() for c in cells):
                 continue
             row: dict[str, Any] = header.row(cells)
-            if len(cells) > len(header.names):  # more cells than columns: keep who it is
-                row["_extra"] = cells[len(header.names):]
-            yield reader.line_num, row
+            extra = [c for c in cells[len(header.names) :] if c.strip()]
+            if extra:  # more cells than columns: keep who it is
+                row["_extra"] = cells[len(header.names) :]
+            yield line, row
 
     def _yaml_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
         try:

@@ -19,7 +19,9 @@ from bot.core.dates import START, london_today
 
 __all__ = [
     "COLUMNS",
+    "HEADER_SCAN",
     "Header",
+    "find_header",
     "read_header",
     "split_name",
     "staff_date",
@@ -77,7 +79,7 @@ class Header:
         return row
 
 
-def read_header(cells: Sequence[str], where: str) -> Header:
+def read_header(cells: Sequence[str], where: str, line: int = 1) -> Header:
     """The bot's columns in a header row; ValueError naming what is missing and what was
     expected (an email column and a name, or a first and last name)."""
     names = [c.strip() for c in cells]
@@ -95,10 +97,39 @@ def read_header(cells: Sequence[str], where: str) -> Header:
                        "Forename and Surname)")
     if missing:
         raise ValueError(
-            f"{where} line 1: header must include 'email' and 'name': "
+            f"{where} line {line}: header must include 'email' and 'name': "
             f"{' and '.join(missing)} (found: {', '.join(n for n in names if n) or 'nothing'})"
         )
     return Header(sources, names)
+
+
+HEADER_SCAN = 20  # an export's title and header rows come within its first rows
+
+
+def find_header(rows: Sequence[Sequence[str]], where: str) -> tuple[int, Header]:
+    """The header row of an export as it comes: after title rows ("St Colman's Primary School
+    — Staff List"), and under a merged row ("Staff Details" over "Legal Surname", "Work
+    Email" …), whose cells fill the gaps of the row below (a heading merged down two rows).
+
+    Returns (the row's index in ``rows``, its header); ValueError when none of the first
+    ``HEADER_SCAN`` rows is one, naming what the first filled row held.
+    """
+    first: ValueError | None = None
+    for index, cells in enumerate(rows[:HEADER_SCAN]):
+        if not any(c.strip() for c in cells):
+            continue
+        tries = [list(cells)]
+        if index and any(c.strip() for c in rows[index - 1]):
+            above = list(rows[index - 1]) + [""] * max(0, len(cells) - len(rows[index - 1]))
+            tries.append([c if c.strip() else above[i] for i, c in enumerate(cells)])
+        for cells_tried in tries:
+            try:
+                return index, read_header(cells_tried, where, index + 1)
+            except ValueError as exc:
+                first = first or exc
+    if first is None:
+        raise ValueError(f"{where}: the file is empty")
+    raise ValueError(f"{first} (no row of the first {HEADER_SCAN} has them)")
 
 
 def _shown(column: str) -> list[str]:

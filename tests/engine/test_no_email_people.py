@@ -104,3 +104,66 @@ def test_the_dashboard_shows_them_without_an_address(
     page = client.get(f"/dashboard/people/{cleo}").text
     assert "no email address: their line manager (or the office) is asked for them" in page
     assert "no-email.invalid" not in listed + page
+
+
+def test_an_acknowledgement_for_them_is_recorded_by_someone_signed_in_and_said_as_such(
+    no_email_school: SchoolBuilder, sqlite_url: str
+) -> None:
+    """The office's link for Mo Midday records nothing unsigned (no "I have read" in her name);
+    signed in, the head records it on her behalf, in the third person, naming both, and the
+    evidence pack and the audit say who recorded it."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from bot.core.clock import LONDON
+    from bot.core.context import AppContext
+    from bot.core.models import Attestation, AuditEvent
+    from bot.features.evidence.service import _attestations
+    from bot.web.app import create_app
+
+    no_email_school.policy("online-safety", "2025.1", title="Online Safety Policy")
+    no_email_school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
+                                audience={"roles": ["staff"]})
+    ctx = no_email_school.context(sqlite_url)
+    with time_machine.travel(at(date(2026, 11, 23)), tick=False):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+    office = next(m for m in outbox_as_sent(ctx.store, "reminder")
+                  if "Mo Midday has no email address" in m.payload["text"])
+    found = re.search(r"https?://[^/\s]+(/ack/[A-Za-z0-9._~-]+)", office.payload["text"])
+    assert found is not None, office.payload["text"]
+    link = found.group(1)
+    demo = AppContext(ctx.settings.model_copy(update={"demo": True}))
+    client = TestClient(create_app(demo.settings, demo))
+
+    def csrf(path: str) -> str:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+        assert token is not None, path
+        return token.group(1)
+
+    unsigned = client.get(link)
+    assert unsigned.status_code == 401 and "Sign in first" in unsigned.text
+    assert "I have read" not in unsigned.text
+    posted = client.post(link, data={"csrf_token": csrf("/signin")})
+    assert posted.status_code == 401
+    with ctx.store.session() as session:
+        assert session.scalar(select(Attestation.id)) is None  # nothing recorded unsigned
+
+    client.post("/signin", data={"email": "head@oak.example", "csrf_token": csrf("/signin")})
+    page = client.get(link).text
+    assert "Recorded by Hana Head" in page and "on behalf of Mo Midday, who has no email " \
+        "address: Mo Midday has read and understood Online Safety Policy" in page
+    assert "I have read" not in page
+    done = client.post(link, data={"csrf_token": csrf(link)})
+    assert done.status_code == 200, done.text
+    with ctx.store.session() as session:
+        attestation = session.scalars(select(Attestation)).one()
+        assert attestation.method == "on_behalf"
+        assert attestation.statement.startswith("Recorded by Hana Head")
+        assert "I have read" not in attestation.statement
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "policy.acknowledged")).one()
+        assert event.actor == "head@oak.example"
+        rows = _attestations(session, attestation.school_id, LONDON).rows
+    assert any("Recorded by Hana Head" in cell and "on behalf of Mo Midday" in cell
+               for row in rows for cell in row)

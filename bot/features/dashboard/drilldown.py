@@ -30,6 +30,7 @@ from bot.core.models import (
     TrainingRecord,
     utcnow,
 )
+from bot.core.words import name_words
 from bot.engine import snapshot
 from bot.engine.web.deps import ctx
 from bot.engine.web.page_cache import kept
@@ -78,11 +79,15 @@ def people(
             if snapshot.roll_forward(session, sid, today)[1]:
                 session.commit()  # counted once (a first view, or the first of a new day)
             conditions = [PersonTally.school_id == sid]
+            # every word of the search in the name (titles such as "Fr." or "Mrs" aside),
+            # or the whole search in the email
+            words = name_words(search, accents=True) if "@" not in search else []
             if search:
                 like = f"%{search.lower()}%"
-                conditions.append(
-                    or_(func.lower(Person.display_name).like(like), Person.email.like(like))
-                )
+                named = [func.lower(Person.display_name).like(f"%{w}%") for w in words] or [
+                    func.lower(Person.display_name).like(like)
+                ]
+                conditions.append(or_(and_(*named), Person.email.like(like)))
             if only_overdue:
                 conditions.append(PersonTally.overdue > 0)
             base = (

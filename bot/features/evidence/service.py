@@ -45,7 +45,8 @@ from bot.features.tasks.api import event_reviews
 
 __all__ = ["Facts", "gather", "school_reports"]
 
-METHODS = {"link": "Email link", "sso": "Signed in", "import": "Imported record"}
+METHODS = {"link": "Email link", "sso": "Signed in", "import": "Imported record",
+           "on_behalf": "Recorded on their behalf"}
 KINDS = {"acknowledgement": "Acknowledged", "aup_signature": "Signed the AUP"}
 HOLDER_STATES = {
     "signed": "Signed",
@@ -202,11 +203,13 @@ def _attestations(session: Session, school_id: str, tz: ZoneInfo) -> Table:
                 name,
                 email,
                 _when(at, tz),
-                METHODS.get(method, method),
+                # one recorded for someone else says who recorded it, on whose behalf
+                statement.partition(":")[0] if method == "on_behalf"
+                else METHODS.get(method, method),
                 digest,
             )
         )
-        for title, label, kind, name, email, at, method, digest in session.execute(
+        for title, label, kind, name, email, at, method, digest, statement in session.execute(
             select(
                 Policy.title,
                 PolicyVersion.label,
@@ -216,6 +219,7 @@ def _attestations(session: Session, school_id: str, tz: ZoneInfo) -> Table:
                 Attestation.at,
                 Attestation.method,
                 Attestation.document_sha256,
+                Attestation.statement,
             )
             .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
             .join(Policy, Policy.id == PolicyVersion.policy_id)

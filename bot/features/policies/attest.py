@@ -46,6 +46,22 @@ def names_match(typed: str, directory_name: str) -> bool:
     return bool(normalise_name(typed)) and normalise_name(typed) == normalise_name(directory_name)
 
 
+ON_BEHALF = "on_behalf"  # the method of an acknowledgement recorded for someone else
+# who may record one for someone without an email address, besides their line manager: those
+# the school asks on their behalf (the office's admins, the head)
+RECORDERS = frozenset({"admin", "headteacher"})
+
+
+def on_behalf_statement(recorder: Person, person: Person, title: str) -> str:
+    """What an acknowledgement recorded for someone else says, in the third person, naming
+    both ("Recorded by Eimear Rafferty, Bursar, on behalf of Margaret Hamill, who has no email
+    address: Margaret Hamill has read and understood …")."""
+    post = f", {recorder.job_title}" if recorder.job_title else ""
+    return (f"Recorded by {recorder.display_name}{post}, on behalf of {person.display_name}, "
+            f"who has no email address: {person.display_name} has read and understood {title}, "
+            "knows what it asks of them and who to speak to if worried about a child.")
+
+
 def acknowledge(
     session: Session,
     person: Person,
@@ -56,8 +72,11 @@ def acknowledge(
     ip: str | None,
     user_agent: str | None,
     now: datetime,
+    on_behalf: tuple[Person, str] | None = None,
 ) -> Recorded:
     """Record one acknowledgement for the duty's version (a repeat is 'already done').
+    ``on_behalf`` is (who records it, the third-person statement) for someone without an
+    email address: the statement is theirs and the audit names the recorder.
 
     Raises:
         ProofNeededError: the school asks for proof of reading and a page (or the check) is
@@ -83,11 +102,16 @@ def acknowledge(
     if previous is not None and duty.opened_on <= local_today(previous.at):
         closed = duty_status.close_done(session, [duty], f"ack:{previous.id}", local_today(now))
         return Recorded(None, True, closed)
+    details: dict[str, object] = {"duty": duty.id, "method": method}
+    if on_behalf is not None:
+        details["recorded_by"] = on_behalf[0].id
     return _attest(
-        session, person, version, [duty], "ack", {"duty": duty.id, "method": method},
-        kind="acknowledgement", statement=version.statement, duty_id=duty.id,
-        pages_seen=pages[0], pages_total=pages[1], method=method, ip=ip, user_agent=user_agent,
-        now=now,
+        session, person, version, [duty], "ack", details,
+        kind="acknowledgement",
+        statement=on_behalf[1] if on_behalf is not None else version.statement,
+        duty_id=duty.id, pages_seen=pages[0], pages_total=pages[1], method=method, ip=ip,
+        user_agent=user_agent, now=now,
+        actor=on_behalf[0].email if on_behalf is not None else person.email,
     )
 
 
@@ -146,6 +170,7 @@ def _attest(
     *,
     user_agent: str | None,
     now: datetime,
+    actor: str | None = None,
     **fields: object,
 ) -> Recorded:
     """Add one attestation, close the duties it satisfies (``closing``) and audit it; the audit
@@ -166,7 +191,7 @@ def _attest(
     )
     audit.record(
         session,
-        actor=person.email,
+        actor=actor or person.email,
         action="policy.acknowledged" if prefix == "ack" else "aup.signed",
         object_type="policy_version",
         object_id=version.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.features.reading.service import (
     EDITION_HEADER,
+    EditionError,
     audience_name,
     edition_acknowledgements,
     register_edition,
@@ -12,6 +13,7 @@ from bot.features.reading.service import (
 
 __all__ = [
     "EDITION_HEADER",
+    "EditionError",
     "audience_name",
     "edition_acknowledgements",
     "register_edition",

@@ -96,12 +96,15 @@ def register_edition(
     *,
     title: str,
     edition: str,
-    path: Path,
+    path: Path | None = None,
+    document: tuple[str, bytes] | None = None,
     in_force: date,
     actor: str,
 ) -> Registered:
     """Store the edition's file for one audience of a campaign (re-registering the same file is
     'already there'); from ``in_force`` the engine asks for it instead of the previous one.
+    The file is ``path`` (the command line, init) or ``document``'s name and bytes (an upload),
+    checked as a policy upload is (``accepted_document``).
 
     Raises EditionError for an unknown campaign or audience, an unreadable or unsuitable file,
     or an edition name already used for a different file; nothing is stored then.
@@ -117,12 +120,16 @@ def register_edition(
         raise EditionError("give the edition's title (--title) and name (--edition, e.g. 2026)")
     if len(edition) > 40 or len(title) > 300:
         raise EditionError("the edition name is at most 40 characters and the title 300")
+    if document is None:
+        if path is None:
+            raise EditionError("give the edition's file")
+        try:
+            document = (path.name, path.read_bytes())
+        except OSError as exc:
+            raise EditionError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    given, data = document
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise EditionError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    try:
-        name = accepted_document(path.name, data)
+        name = accepted_document(given, data)
     except ReviewError as exc:
         raise EditionError(str(exc).replace("for the policy", "for the edition")) from None
     digest = hashlib.sha256(data).hexdigest()
@@ -141,7 +148,7 @@ def register_edition(
             return Registered(known, already=True)
         if known.label == edition:
             raise EditionError(
-                f"{path.name}: edition '{edition}' is already registered for {audience} with a "
+                f"{name}: edition '{edition}' is already registered for {audience} with a "
                 "different file; give this one another edition name"
             )
     policy.title = title

@@ -20,7 +20,7 @@ from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.emails import has_mailbox
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
-from bot.core.words import plain_key
+from bot.core.words import name_words, plain_key
 
 __all__ = [
     "Answers",
@@ -150,10 +150,10 @@ def pick_person(
         if wanted_key in (plain_key(p.display_name),
                           plain_key(f"{p.given_name or ''} {p.family_name or ''}"))
     ]
-    if not matches and " " not in wanted_key:  # a first name alone, when only one has it
-        matches = [p for p in active
-                   if plain_key(p.display_name).split(" ", 1)[0] == wanted_key
-                   or plain_key(p.given_name or "") == wanted_key]
+    wanted_words = set(name_words(text))
+    if not matches and wanted_words:  # any part of a name ("brendan": Fr. Brendan Maguire)
+        matches = [p for p in active if wanted_words <= set(name_words(
+            f"{p.display_name} {p.given_name or ''} {p.family_name or ''}"))]
     if len(matches) == 1:
         return matches[0].email, None, []
     if not matches:

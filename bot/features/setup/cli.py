@@ -100,6 +100,8 @@ def _print_directory(draft: SetupDraft, words: Words) -> None:
     )
     console.print(f"[bold]Directory[/]: {draft.source_name}: "
                   f"{plural(len(draft.people), 'person', 'people')} ({counts or 'no roles'})")
+    if draft.header:
+        console.print(f"  header row found on {draft.header}", highlight=False)
     for line in draft.answers.leave_out:
         console.print(f"  line {line} of {draft.source_name} left out, as you chose",
                       highlight=False)

@@ -23,7 +23,7 @@ from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.policy_folder import read_policy_folder
 from bot.features.setup.rules import cap
-from bot.features.setup.school_setup import OUTSIDE_ROLES, outside_person
+from bot.features.setup.school_setup import OUTSIDE_ROLES, header_found, outside_person
 
 if TYPE_CHECKING:
     from bot.core.ports import DirectoryPerson
@@ -71,6 +71,15 @@ def _read_staff(path: Path) -> tuple[list[DirectoryPerson], list[int]] | None:
         except ConnectorError as exc:
             err.print(f"  {escape(str(exc))}", highlight=False)
             return None
+        header = header_found(reader)
+        if header is not None and reader.header_line == 1:
+            console.print(f"  header row: {header}", highlight=False)
+        elif header is not None and not typer.confirm(  # rows above it were taken as titles
+            f"  The header row found is {header}. Is that right?", default=True
+        ):
+            err.print("  The header is the first row with an email column and a name column; "
+                      "take out the rows above it that are not titles, then give the file again")
+            return None
         if not changes.rejected:
             return list(changes.people), []
         err.print(f"  [yellow]{plural(len(changes.rejected), 'row')} of {path.name} cannot be "
@@ -98,8 +107,8 @@ def _directory(progress: Progress) -> list[DirectoryPerson]:
         if changes.rejected:  # the file changed since: read it as new
             progress.forget("directory", "leave_out")
     while not progress.has(("directory",)):
-        path_given = _existing("Staff list: the CSV export from your MIS, HR system, Entra or "
-                               "Google (email, names, job title …)")
+        path_given = _existing("Staff list: the export from your MIS as it comes (.xlsx or "
+                               ".csv), HR system, Entra or Google (email, names, job title …)")
         assert path_given is not None
         read = _read_staff(path_given)
         if read is None:
@@ -311,8 +320,9 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
                                                        default=settings.base_url))
     if platform == "google":
         _ask(progress, ("platform_settings", "USER_QUERY"), lambda: str(typer.prompt(
-            "Which Google accounts are staff? An Admin SDK user search, e.g. "
-            "orgUnitPath='/Staff' (pupils' org units left out; Enter: every account)",
+            "Which Google accounts are staff? Only members of the role groups you name are "
+            "read; an Admin SDK user search narrows them, or, with no role group, the whole "
+            "domain, e.g. orgUnitPath='/Staff' (Enter: no search)",
             default="", show_default=False)).strip())
     people: list[DirectoryPerson] = []
     if platform == "local":

@@ -21,7 +21,7 @@ from bot.core.config import store as config_store
 from bot.core.context import adapters, build_connectors
 from bot.core.emails import email_problem
 from bot.core.models import ExtraPerson
-from bot.core.ports import ConnectorError, DirectoryPerson
+from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
 from bot.core.settings import own_address
 from bot.core.store import Store, database_exists, shown_url
 from bot.core.words import plain_key, plural
@@ -69,6 +69,7 @@ class SetupDraft:
     problems: list[str] = field(default_factory=list)
     outsiders: dict[str, str] = field(default_factory=dict)  # email -> name, not on staff list
     unused_columns: list[str] = field(default_factory=list)  # of the staff list, not read
+    header: str | None = None  # the staff list's header as found, e.g. "line 3: Post, …"
 
     @property
     def source_name(self) -> str:
@@ -128,6 +129,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         ]
         draft.people = list(changes.people)
         draft.unused_columns = list(reader.unused_columns)
+        draft.header = header_found(reader)
         draft.problems += role_table_problems(draft)
         return
     if settings.connector != answers.platform:
@@ -145,6 +147,13 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
     # the platform's job titles (Graph's jobTitle, Google's organisation title) are the
     # school's words as much as a CSV's: each is mapped in the role table, never guessed
     draft.problems += role_table_problems(draft)
+
+
+def header_found(reader: StaffFile) -> str | None:
+    """Where the staff list's header was found and what it says, for the school to confirm."""
+    if reader.header_line is None:
+        return None
+    return f"line {reader.header_line}: {' | '.join(reader.header_names)}"
 
 
 _PLATFORM = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}
@@ -484,11 +493,22 @@ def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
     )
 
 
+WORKBOOKS = frozenset({".xlsx", ".xlsm"})  # staff lists copied as workbooks, not as text
+
+
 def _copy_directory(source: Path, target: Path, left_out: set[int]) -> None:
     """The staff list copied for the bot's syncs, without the lines of a CSV the school left
     out (split as the reader splits them; a YAML list is copied whole, its rows still named)."""
     if not left_out or source.suffix.lower() in {".yaml", ".yml"}:
         shutil.copyfile(source, target)
+        return
+    if source.suffix.lower() in WORKBOOKS:  # the rows left out, deleted from the first sheet
+        from openpyxl import load_workbook  # lazy: 1.5 s to import, for a workbook only
+
+        book = load_workbook(source)
+        for number in sorted(left_out, reverse=True):
+            book.worksheets[0].delete_rows(number)
+        book.save(target)
         return
     lines = source.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     target.write_text("".join(line for number, line in enumerate(lines, start=1)
@@ -520,9 +540,13 @@ def write_setup(
             shutil.copyfile(item.path, target)
             copied.append(target)
     if draft.answers.platform == "local" and draft.answers.directory is not None:
-        _copy_directory(draft.answers.directory, settings.directory_file,
-                        set(draft.answers.leave_out))
-        copied.append(settings.directory_file)
+        target = settings.directory_file
+        if settings.local.directory_file is None:  # the home folder's, of the file's kind
+            workbook = draft.answers.directory.suffix.lower() in WORKBOOKS
+            target = home / ("directory.xlsx" if workbook else "directory.csv")
+            (home / ("directory.csv" if workbook else "directory.xlsx")).unlink(missing_ok=True)
+        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out))
+        copied.append(target)
     settings.config_path.write_text(
         config_store.to_yaml(org, _header(draft, settings, today)), encoding="utf-8"
     )

@@ -16,8 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import local_today
 from bot.core.config import ROLES
+from bot.core.dates import CALENDAR, DateWindowError
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
+from bot.core.words import human_date
 from bot.engine.web.deps import ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.policies.api import (
@@ -28,6 +30,12 @@ from bot.features.policies.api import (
     typed_date,
     typed_policy,
     typed_title,
+)
+from bot.features.reading.api import (
+    EditionError,
+    audience_name,
+    register_edition,
+    without_edition,
 )
 from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import (
@@ -70,6 +78,89 @@ EVERY = ("weekly", "monthly", "termly", "yearly")
 REQUIREMENT_BOXES = ("kind", "title", "policy", "course", "every", "due_days", "valid_months",
                      "yearly_on")
 AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
+
+
+# --------------------------------------------------------------------------- editions
+
+
+def _editions_data(request: Request, user: Person) -> dict[str, Any]:
+    """The school's reading audiences (campaign/audience: "Keeping children safe in education
+    (Part 1)") and those nobody is asked to read yet."""
+    school = current_school(request, user.school_id)
+    with ctx(request).store.session() as session:
+        waiting = without_edition(session, school)
+    today = local_today(utcnow())
+    return {
+        "school": school,
+        "accept": ".docx,.pdf,.md,.txt",
+        "audiences": [(f"{req.id}/{part}", f"{req.display_title} ({audience_name(part)})")
+                      for req in school.requirements if req.kind == "reading_campaign"
+                      for part in req.audiences],
+        "without_edition": waiting,
+        "form": {"reading": "", "title": "", "edition": str(today.year),
+                 "in_force": today.isoformat()},
+        "registered": None,
+    }
+
+
+@router.get("/admin/editions", include_in_schema=False)
+def editions_page(request: Request, reading: str = "") -> Response:
+    """Register a reading's edition (this year's file staff read) from the browser."""
+    user = require_roles(request, SETUP_EDITORS)
+    data = _editions_data(request, user)
+    data["form"]["reading"] = reading[:200]
+    return show(request, "admin_editions.html", data)
+
+
+@router.post("/admin/editions", include_in_schema=False)
+async def editions_upload(
+    request: Request,
+    document: Annotated[UploadFile, File()],
+    csrf_token: Annotated[str, Form()] = "",
+    reading: Annotated[str, Form(max_length=200)] = "",
+    title: Annotated[str, Form(max_length=300)] = "",
+    edition: Annotated[str, Form(max_length=40)] = "",
+    in_force: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Store the edition's file for one reading audience, checked as a policy upload is; from
+    the day it comes into force everyone it is for is asked to read it (422 naming the box,
+    nothing stored, otherwise)."""
+    user = editor(request, csrf_token)
+    data = _editions_data(request, user)
+    data["form"] = {"reading": reading, "title": title, "edition": edition,
+                    "in_force": in_force}
+    today = local_today(utcnow())
+    campaign, _, audience = reading.partition("/")
+    try:
+        if reading not in dict(data["audiences"]):
+            raise SetupError("reading", "Reading: choose which reading this file is for.")
+        try:
+            day = CALENDAR.parse(in_force, "In force from", today, example="2026-09-01") \
+                if in_force.strip() else today
+        except DateWindowError as exc:
+            raise SetupError("in_force", str(exc)) from None
+        blob = await document.read(MAX_DOCUMENT_BYTES + 1)
+        name = PurePath(document.filename or "").name
+        if not name:
+            raise SetupError("document", "Document: choose the edition's file.")
+        with ctx(request).store.transaction() as session:
+            try:
+                result = register_edition(
+                    session, data["school"], campaign, audience, title=title,
+                    edition=edition or str(day.year), document=(name, blob), in_force=day,
+                    actor=user.email,
+                )
+            except EditionError as exc:
+                box = "document" if name in str(exc) else "title"
+                raise SetupError(box, f"Nothing was registered: {exc}") from None
+            label = result.version.label
+            already = result.already
+    except SetupError as exc:
+        return failed(request, "admin_editions.html", data, exc)
+    data = _editions_data(request, user)
+    data["registered"] = {"title": title.strip(), "edition": label, "day": human_date(day),
+                          "already": already}
+    return show(request, "admin_editions.html", data)
 
 
 # --------------------------------------------------------------------------- policies

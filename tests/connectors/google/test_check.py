@@ -135,9 +135,14 @@ def test_key_file_problems_stop_early(tmp_path: Path) -> None:
 
 def test_the_directory_row_says_which_users_are_read(fake: FakeGoogle, tmp_path: Path) -> None:
     users = rows_by_name(run_checks(google_settings(tmp_path), http=fake))["Directory users"]
+    assert users.ok and "only members of the COMPLIANCE_BOT_GOOGLE__ROLE_GROUPS groups are read" \
+        in users.detail
+    settings = google_settings(tmp_path, all_users=True)
+    users = rows_by_name(run_checks(settings, http=fake))["Directory users"]
     assert users.ok and "every user of the domain is read, pupils too" in users.detail
     assert "COMPLIANCE_BOT_GOOGLE__USER_QUERY" in users.detail
-    settings = google_settings(tmp_path, user_query="orgUnitPath='/Staff'")
+    assert "COMPLIANCE_BOT_GOOGLE__ALL_USERS=false" in users.detail
+    settings = google_settings(tmp_path, user_query="orgUnitPath='/Staff'", all_users=True)
     users = rows_by_name(run_checks(settings, http=fake))["Directory users"]
     assert users.ok and "only users matching orgUnitPath='/Staff' are read" in users.detail
     assert fake.calls("directory.users.list")[-1].query["query"] == "orgUnitPath='/Staff'"

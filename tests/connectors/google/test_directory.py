@@ -26,7 +26,7 @@ def fake() -> FakeGoogle:
 def test_users_list_pages_with_list_next(fake: FakeGoogle, tmp_path: Path) -> None:
     for i in range(650):
         fake.add_user(f"staff{i:03d}@oakfield.example", f"Staff Member{i:03d}")
-    changes = build_google(tmp_path, fake).directory.fetch(None)
+    changes = build_google(tmp_path, fake, all_users=True).directory.fetch(None)
 
     first, second = fake.calls(USERS)
     expected = {
@@ -77,6 +77,7 @@ def test_nested_groups_count_and_everyone_member(fake: FakeGoogle, tmp_path: Pat
             "safeguarding@oakfield.example": "dsl",
             "everyone@oakfield.example": "staff",
         },
+        all_users=True,
     ).directory
     people = {p.email: p for p in directory.fetch(None).people}
     assert people["ada.head@oakfield.example"].groups == {
@@ -88,7 +89,8 @@ def test_nested_groups_count_and_everyone_member(fake: FakeGoogle, tmp_path: Pat
 
 def test_people_fields_leavers_and_managers(fake: FakeGoogle, tmp_path: Path) -> None:
     fake.add_user("old.archived@oakfield.example", "Old Archived", archived=True)
-    people = {p.email: p for p in build_google(tmp_path, fake).directory.fetch(None).people}
+    directory = build_google(tmp_path, fake, all_users=True).directory
+    people = {p.email: p for p in directory.fetch(None).people}
 
     ben = people["ben.teacher@oakfield.example"]
     assert ben.external_id == "u-2"
@@ -133,12 +135,15 @@ def test_subject_who_is_not_an_admin_is_permanent(fake: FakeGoogle, tmp_path: Pa
 def test_server_errors_on_reads_are_retryable(fake: FakeGoogle, tmp_path: Path) -> None:
     fake.fail_next(USERS, 503, message="The service is currently unavailable.")
     with pytest.raises(RetryableError):
+        build_google(tmp_path, fake, all_users=True).directory.fetch(None)
+    fake.fail_next("batch", 503, message="The service is currently unavailable.")
+    with pytest.raises(RetryableError):
         build_google(tmp_path, fake).directory.fetch(None)
 
 
 def test_rejected_users_are_reported_not_fatal(fake: FakeGoogle, tmp_path: Path) -> None:
     fake.users.append({"kind": "admin#directory#user", "id": "999", "name": {}})
-    changes = build_google(tmp_path, fake).directory.fetch(None)
+    changes = build_google(tmp_path, fake, all_users=True).directory.fetch(None)
     assert changes.rejected == ["Google user 999: no id or primary email"]
     assert len(changes.people) == len(fake.users) - 1
 
@@ -151,10 +156,12 @@ def test_the_user_query_leaves_the_pupils_org_unit_out(fake: FakeGoogle, tmp_pat
     fake.add_user("p.pupil@oakfield.example", "Pat Pupil", org_unit="/Pupils")
     fake.add_user("y.six@oakfield.example", "Yan Six", org_unit="/Pupils/Year 6")
     query = "orgUnitPath='/Staff'"
-    changes = build_google(tmp_path, fake, user_query=query).directory.fetch(None)
+    changes = build_google(tmp_path, fake, user_query=query, all_users=True).directory.fetch(None)
     emails = {p.email for p in changes.people}
     assert {"t.teacher@oakfield.example", "s.support@oakfield.example"} <= emails
     assert not emails & {"p.pupil@oakfield.example", "y.six@oakfield.example"}
     assert fake.calls(USERS)[-1].query["query"] == query  # the setting goes to Google as it is
-    everyone = {p.email for p in build_google(tmp_path, fake).directory.fetch(None).people}
+    everyone = {
+        p.email for p in build_google(tmp_path, fake, all_users=True).directory.fetch(None).people
+    }
     assert {"p.pupil@oakfield.example", "y.six@oakfield.example"} <= everyone

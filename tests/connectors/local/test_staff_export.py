@@ -173,3 +173,63 @@ def test_every_role_column_of_an_export_goes_through_the_role_table(tmp_path: Pa
     assert map_roles(people["ann.cole@oak.example"], {}, table).roles == {"staff"}
     assert words_of(people.values(), {}) == {"Teaching Assistant": 2, "Governor": 1,
                                              "Parent Rep": 1, "Class Teacher": 1}
+
+
+def test_a_csv_with_title_rows_and_a_two_row_header_is_read_from_its_header(
+    tmp_path: Path,
+) -> None:
+    """A title row, a blank row, "Staff Details" over the header, and a heading merged down
+    the two rows ("Work Email" written in the upper row only): the header is the row found,
+    the people are the rows under it, each named by the file's own line."""
+    path = tmp_path / "staff.csv"
+    path.write_text(
+        "St Colman's Primary School — Staff List,,,\n"
+        ",,,\n"
+        "Staff Details,,,Work Email\n"
+        "Legal Surname,Preferred Forename,Post,\n"
+        "McCann,Aoife,Principal,aoife@stcolmans.example\n"
+        "Quinn,Ciara,Classroom Assistant,not-an-address\n",
+        encoding="utf-8",
+    )
+    reader = FileDirectory(path)
+    changes = reader.fetch(None)
+    assert reader.header_line == 4
+    assert reader.header_names == ["Legal Surname", "Preferred Forename", "Post", "Work Email"]
+    assert [(p.display_name, p.job_title) for p in changes.people] == [("Aoife McCann",
+                                                                        "Principal")]
+    assert changes.rejected[0].startswith("staff.csv line 6 (Ciara Quinn): Work Email")
+
+
+def test_files_that_are_no_staff_list_say_what_to_give(tmp_path: Path) -> None:
+    titled = tmp_path / "titled.csv"
+    titled.write_text("St Colman's Primary School — Staff List\nPrinted 1 Sept 2026\n", "utf-8")
+    with pytest.raises(PermanentError, match=r"line 1: header must include 'email' and 'name'.*"
+                       r"no row of the first 20 has them"):
+        FileDirectory(titled).fetch(None)
+    renamed = tmp_path / "staff.csv"
+    renamed.write_bytes(b"PK\x03\x04rest of a workbook")
+    with pytest.raises(PermanentError, match="an Excel workbook, not CSV text"):
+        FileDirectory(renamed).fetch(None)
+    old = tmp_path / "staff.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(PermanentError, match=r"save it as an Excel workbook \(.xlsx\)"):
+        FileDirectory(old).fetch(None)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(PermanentError, match="not an Excel workbook that can be read"):
+        FileDirectory(broken).fetch(None)
+
+
+def test_a_name_is_found_by_any_part_titles_aside() -> None:
+    from bot.core.ports import DirectoryPerson
+    from bot.features.setup.answers import pick_person
+
+    people = [DirectoryPerson(external_id=e, email=e, display_name=n) for e, n in (
+        ("b.maguire@stcolmans.example", "Fr. Brendan Maguire"),
+        ("m.hamill@stcolmans.example", "Mrs Margaret Hamill"),
+        ("m.quinn@stcolmans.example", "Margaret Quinn"))]
+    assert pick_person(people, "brendan", "staff.xlsx")[0] == "b.maguire@stcolmans.example"
+    assert pick_person(people, "Maguire Brendan", "x")[0] == "b.maguire@stcolmans.example"
+    assert pick_person(people, "Margaret Hamill", "x")[0] == "m.hamill@stcolmans.example"
+    email, problem, choices = pick_person(people, "margaret", "staff.xlsx")
+    assert email is None and len(choices) == 2 and problem is not None

@@ -176,6 +176,9 @@ def test_long_lists_are_paginated(any_env: Env, monkeypatch: pytest.MonkeyPatch)
     assert "with overdue duties" in overdue
     found = client.get("/dashboard/people?q=brook").text
     assert "Ben Brook" in found and "Amy Able" not in found
+    for search in ("Mr Brook", "brook ben", "Fr.%20Ben"):  # any part of the name, titles aside
+        found = client.get(f"/dashboard/people?q={search}").text
+        assert "Ben Brook" in found and "Amy Able" not in found, search
     policy = client.get("/dashboard/policies/online-safety?page=2").text
     assert "Page 2 of 3" in policy and "Showing 3–4 of 5" in policy
 

@@ -1,12 +1,16 @@
 """A school that asks for acknowledgements while nobody in its directory has a role they ask
-(a roles column in the school's own words mapped to nothing staff-like): /setup says so loudly."""
+(a roles column in the school's own words mapped to nothing staff-like): /setup says so loudly.
+A reading with no edition asks nobody: /setup and the dashboard say so, and their alert's link
+registers the edition in the browser."""
 
 from __future__ import annotations
 
 import time_machine
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bot.core import setup_state
+from bot.core.models import AuditEvent
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from tests.features.setup.conftest import TODAY, Site
@@ -59,10 +63,34 @@ def test_a_reading_without_an_edition_asks_nobody_and_setup_and_dashboard_say_so
         with time_machine.travel(at(TODAY), tick=True), TestClient(
             create_app(ctx.settings, ctx), base_url="http://testserver"
         ) as client:
-            Site(ctx, client).sign_in("head@oak.example")
+            site = Site(ctx, client)
+            site.sign_in("head@oak.example")
             for path in ("/setup", "/dashboard"):
                 page = client.get(path).text
                 assert 'id="no-edition"' in page, path
                 assert "Keeping children safe in education (Part 1)" in page, path
+                assert '<a href="/admin/editions">Register this year' in page, path
+                assert "compliance-bot" not in page.split('id="no-edition"')[1][:600], path
+            # the alert's link: the edition registered in the browser, checked as a policy
+            # upload is (a file that is not what its name says is refused, nothing stored)
+            token = site.csrf("/admin/editions")
+            fields = {"csrf_token": token, "reading": "read-kcsie/part-1",
+                      "title": "Keeping children safe in education 2026", "edition": "2026",
+                      "in_force": TODAY.isoformat()}
+            refused = client.post("/admin/editions", data=fields,
+                                  files={"document": ("kcsie.pdf", b"not a PDF at all")})
+            assert refused.status_code == 422 and "Nothing was registered" in refused.text
+            assert 'id="no-edition"' in refused.text
+            done = client.post("/admin/editions", data=fields, files={
+                "document": ("kcsie.md", b"# Keeping children safe\n\nWhat staff must know.\n")})
+            assert done.status_code == 200, done.text
+            assert "Registered</strong> Keeping children safe in education 2026 (edition 2026)" \
+                in done.text
+            for path in ("/setup", "/dashboard", "/admin/editions"):
+                assert 'id="no-edition"' not in client.get(path).text, path
+            with ctx.store.session() as session:
+                event = session.scalars(select(AuditEvent).where(
+                    AuditEvent.action == "reading.edition.registered")).one()
+                assert event.actor == "head@oak.example"
     finally:
         ctx.store.dispose()

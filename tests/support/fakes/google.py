@@ -59,7 +59,9 @@ ALL_SCOPES = frozenset(
 )
 GMAIL_SCOPE_ROOT = "https://www.googleapis.com/auth/"
 _APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"))
-_BATCH_PATHS = {"/batch/gmail/v1": "gmail", "/batch": "gmail"}
+# the batch routes: Gmail's documented one and each discovery document's rootUrl + batchPath
+_BATCH_ROUTES = {("gmail.googleapis.com", "/batch/gmail/v1"), ("gmail.googleapis.com", "/batch"),
+                 ("admin.googleapis.com", "/batch")}
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -289,6 +291,7 @@ class FakeGoogle:
         self._scopes: frozenset[str] = frozenset()  # the current request's token's scopes
         self.conformance = GoogleConformance()
         self.users: list[dict[str, Any]] = []
+        self.users_read: list[str] = []  # whose accounts users.get/users.list handed out
         self.groups: dict[str, dict[str, Any]] = {}
         self.admins: set[str] = set()
         self.service_accounts: dict[str, str] = {SA_EMAIL: SA_CLIENT_ID}
@@ -435,7 +438,7 @@ class FakeGoogle:
         parsed = urllib.parse.urlsplit(uri)
         if f"{parsed.scheme}://{parsed.netloc}{parsed.path}" == TOKEN_URI:
             return self._token(method, data, lowered)
-        if parsed.netloc == "gmail.googleapis.com" and parsed.path in _BATCH_PATHS:
+        if (parsed.netloc, parsed.path) in _BATCH_ROUTES:
             return self._batch(parsed, method, data, lowered)
         status, answer_headers, answer = self._dispatch(
             method, parsed.netloc, parsed.path, parsed.query, lowered, data, batch=None
@@ -681,7 +684,9 @@ class FakeGoogle:
     # ------------------------------------------------------------------ directory
     def _user_by_email(self, address: str) -> dict[str, Any] | None:
         wanted = address.lower()
-        return next((u for u in self.users if u["primaryEmail"].lower() == wanted), None)
+        return next(
+            (u for u in self.users if str(u.get("primaryEmail", "")).lower() == wanted), None
+        )
 
     def _require_admin(self, principal: str | None) -> None:
         if self.require_auth and principal not in self.admins:
@@ -707,10 +712,26 @@ class FakeGoogle:
         page, token = self._page(
             "users" + q.get("query", ""), users, int(q.get("maxResults", "100")), q.get("pageToken")
         )
+        self.users_read.extend(str(u.get("primaryEmail", "")) for u in page)
         answer: dict[str, Any] = {"kind": "admin#directory#users", "etag": '"fake"', "users": page}
         if token:
             answer["nextPageToken"] = token
         return 200, answer
+
+    def _h_directory_users_get(
+        self, principal: str | None, path: dict[str, str], q: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        self._require_admin(principal)
+        if q.get("projection", "basic") not in ("basic", "custom", "full"):
+            raise GoogleHttpError(400, "Invalid Input: projection", "invalid")
+        key = path["userKey"]
+        user = self._user_by_email(key) or next(
+            (u for u in self.users if u.get("id") == key), None
+        )
+        if user is None:
+            raise GoogleHttpError(404, "Resource Not Found: userKey", "notFound")
+        self.users_read.append(user["primaryEmail"])
+        return 200, user
 
     def _group(self, key: str) -> dict[str, Any]:
         group = self.groups.get(key.lower()) or next(
