@@ -75,8 +75,8 @@ class WorkingHours(_Strict):
     """When the DSL team is at work: ``start`` to ``end`` on working days (Monday to Friday
     minus the nation's bank holidays). With ``quiet_hours`` on, clock warnings and routine
     chasing that fall outside them wait for the next start (judged when they would be sent); an
-    immediate report's clock and an hour-counted clock about to run out (ICO, immediate
-    triage) still go at once, up to the first "deadline passed"."""
+    immediate report's triage hour still goes at once, up to the first "deadline passed", and
+    the ICO's clock about to run out goes at weekends too, though never at night."""
 
     start: time = time(7, 0)
     end: time = time(19, 0)

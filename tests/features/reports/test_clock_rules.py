@@ -129,8 +129,13 @@ def test_a_school_that_chose_the_time_of_day_keeps_it() -> None:
     ("started", "expected", "why"),
     [
         ((2026, 11, 24, 9, 0), (2026, 11, 25, 9, 0), "Tuesday 09:00: 24 hours, Wednesday 09:00"),
-        ((2026, 11, 27, 16, 59), (2026, 11, 28, 16, 59),
-         "Friday 16:59 is in office hours: 24 hours, even into Saturday"),
+        ((2026, 11, 27, 16, 59), (2026, 11, 30, 17, 0),
+         "Friday 16:59: 24 hours would end on Saturday, so the close of Monday"),
+        ((2026, 11, 27, 17, 1), (2026, 11, 30, 17, 0),
+         "Friday 17:01, out of office hours: Monday 17:00 too (two minutes move nothing)"),
+        ((2026, 11, 26, 16, 59), (2026, 11, 27, 16, 59), "Thursday 16:59: Friday 16:59"),
+        ((2026, 12, 24, 16, 0), (2026, 12, 29, 17, 0),
+         "Christmas Eve 16:00: 24 hours would end on Christmas Day"),
         ((2026, 11, 27, 18, 30), (2026, 11, 30, 17, 0),
          "Friday 18:30 is out of office hours: the next working day, Monday, to its end"),
         ((2026, 11, 28, 11, 0), (2026, 11, 30, 17, 0), "Saturday: the next working day"),
@@ -490,7 +495,18 @@ def test_what_breaks_quiet_hours(
 ) -> None:
     oak = school()
     rule = oak.clock_rule(kind, urgency)
-    assert breaks_quiet_hours(rule, urgency, stage, oak.reports.clocks.warn_at) is breaks, why
+    warn_at = oak.reports.clocks.warn_at
+    assert breaks_quiet_hours(kind, rule, urgency, stage, warn_at) is breaks, why
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_only_the_immediate_triage_hour_may_wake_anyone_in_wales(stage: int) -> None:
+    """Wales' staff route counts 24 real hours, yet ends in office hours (``clock_due``): its
+    warnings and its deadline passing wait for working hours like a day clock's."""
+    wales = school(country="wales")
+    rule = wales.clock_rule("lado", "immediate")
+    assert rule.hours == 24
+    assert not breaks_quiet_hours("lado", rule, "immediate", stage, wales.reports.clocks.warn_at)
 
 
 @pytest.mark.parametrize(
@@ -525,5 +541,5 @@ def test_escalation_stages_wait_for_working_hours(
     kind = clock_kind(category)
     start = london(*started)
     due = clock_due(kind, start, oak, urgency=urgency)
-    wait = quiet_hours_wait(oak, oak.clock_rule(kind, urgency), urgency)
+    wait = quiet_hours_wait(oak, kind, oak.clock_rule(kind, urgency), urgency, due)
     assert escalation_stage(start, due, london(*now), wait=wait) == stage, why
