@@ -407,7 +407,7 @@ def check(
 
 # --------------------------------------------------------------------------- batch-sealed kinds
 
-_CLOCKS = {"lado": "referral", "ico": "ICO 72-hour", "triage": "triage"}
+_CLOCKS = {"lado": "referral", "ico": "data breach 72-hour", "triage": "triage"}
 
 
 def _batch_name(session: Session, batch: Batch, row: dict[str, Any]) -> str:

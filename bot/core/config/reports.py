@@ -143,8 +143,9 @@ class ReportClocks(_Strict):
     def _ico(cls, rule: ClockRule) -> ClockRule:
         if not rule.hours or rule.hours > 72:
             raise ValueError(
-                "the ICO clock counts calendar hours, at most 72 from becoming aware "
-                "(UK GDPR Art. 33), e.g. {hours: 72}"
+                "the ico clock (personal data breaches) counts calendar hours, at most 72 "
+                "from becoming aware (the 72 hours of every nation's data-protection law), "
+                "e.g. {hours: 72}"
             )
         return rule
 

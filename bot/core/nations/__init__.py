@@ -94,6 +94,12 @@ class Words(_Strict):
     guidance_short: str = Field(min_length=1, max_length=120)
     inspectorate: str = Field(min_length=1, max_length=120)  # "Ofsted": who inspects schools
     local_authority: str = Field(min_length=1, max_length=80)  # "local authority", "council"
+    # data protection: who a reportable personal data breach goes to, under which law, and
+    # where a person complains ("ICO", "UK GDPR Article 33"; Jersey: "JOIC", its own Law)
+    regulator: str = Field(min_length=1, max_length=80)  # "ICO": running text and labels
+    regulator_full: str = Field(min_length=1, max_length=160)
+    data_protection_law: str = Field(min_length=1, max_length=200)  # the breach rule's law
+    regulator_complaints: str = Field(pattern=r"^https://", max_length=200)  # a URL
 
 
 WORD_KEYS: tuple[str, ...] = tuple(Words.model_fields)
@@ -158,6 +164,14 @@ class NationPack(_Strict):
     sources: dict[str, Source]
     # what the nation's guidance asks every year (``bot.features.setup.pack`` reads it)
     statutory: tuple[StatutoryItem, ...] = ()
+    # False for a Crown dependency: UK law (UK GDPR, the Data Protection Act 2018) is not its
+    # law, so nothing cites it there; its own law is ``sources.data_protection_law``
+    uk: bool = True
+
+    def data_protection_sources(self) -> tuple[tuple[str, str], ...]:
+        """The nation's own data-protection law as (title, url) where it is not the UK's."""
+        own = self.sources.get("data_protection_law")
+        return ((own.title, own.url),) if own is not None else ()
 
 
 def _load(nation: str) -> NationPack:

@@ -98,8 +98,8 @@ def _stop_rule(kind: str, words: Words) -> str:
     return {
         "lado": f"Record the referral to {words.staff_route_full}, or a decision that no "
         "referral is needed with the reason, on the report page.",
-        "ico": "Record the ICO notification, or a decision that the breach is not reportable "
-        "with the reason, on the report page.",
+        "ico": f"Record the {words.regulator} notification, or a decision that the breach is "
+        "not reportable with the reason, on the report page.",
         "triage": "Triage it: change its status from New, with the reason.",
     }[kind]
 

@@ -105,10 +105,11 @@ URGENCY_ORDER = {"immediate": 0, "high": 1, "normal": 2}
 
 def clock_labels(words: Words) -> dict[str, str]:
     """Each clock's name in the school's words: 'LADO referral decision' (England), 'child
-    protection referral decision' (Scotland); the ICO's is the same in every nation."""
+    protection referral decision' (Scotland); the data-protection regulator's is the pack's
+    ('ICO notification decision'; Jersey: 'JOIC notification decision')."""
     return {
         "lado": words.staff_route_decision,
-        "ico": "ICO notification decision",
+        "ico": f"{words.regulator} notification decision",
         "triage": f"{words.dsl} triage",
     }
 
@@ -124,7 +125,7 @@ def referral_targets(words: Words) -> dict[str, str]:
     """Who a referral may go to, in the school's words (the staff route is the nation's)."""
     return {
         "lado": words.staff_route_full[:1].upper() + words.staff_route_full[1:],
-        "ico": "ICO (Information Commissioner's Office)",
+        "ico": words.regulator_full[:1].upper() + words.regulator_full[1:],
         "police": "Police",
         "social_care": words.social_care[:1].upper() + words.social_care[1:],
         "other": "Other agency",
@@ -324,9 +325,10 @@ def clock_summary(school: SchoolConfig) -> list[str]:
         lines.append(
             f"Reminders about these deadlines go between {start:%H:%M} and "
             f"{end:%H:%M} on working days; only an immediate report's deadline is sent at "
-            "any hour. The ICO's last warning and the deadline passing go at weekends and on "
-            "bank holidays too, but never between 22:00 and 07:00: one that falls at night "
-            "goes at 07:00 (at 21:59 the evening before when 07:00 is past the deadline)."
+            f"any hour. The {labels['ico']}: its last warning and the deadline passing go "
+            "at weekends and on bank holidays too, but never between 22:00 and 07:00: one "
+            "that falls at night goes at 07:00 (at 21:59 the evening before when 07:00 is "
+            "past the deadline)."
         )
     else:
         lines.append("Reminders about these deadlines go at any hour, as soon as they fall.")

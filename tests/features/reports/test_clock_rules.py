@@ -5,6 +5,7 @@ email is sent."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,9 +13,12 @@ import pytest
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
 from bot.core.live_text import TIME_LEFT, fill_time_left, time_left
+from bot.core.words import school_words
 from bot.features.reports.rules import (
     breaks_quiet_hours,
     clock_due,
+    clock_labels,
+    clock_summary,
     describe_clock,
     escalation_stage,
     in_working_hours,
@@ -334,8 +338,9 @@ def test_clock_words() -> None:
     ("clocks", "message"),
     [
         ("{ico: {hours: 96}}",
-         "reports.clocks.ico: the ICO clock counts calendar hours, at most 72"),
-        ("{ico: {working_days: 3}}", "the ICO clock counts calendar hours"),
+         "reports.clocks.ico: the ico clock (personal data breaches) counts calendar hours, "
+         "at most 72"),
+        ("{ico: {working_days: 3}}", "(personal data breaches) counts calendar hours"),
         ("{lado: {school_days: 1}}", "the council) work through school holidays"),
         ("{triage: {high: {hours: 2, working_days: 1}}}",
          "reports.clocks.triage.high: give exactly one of hours, working_days or school_days"),
@@ -543,3 +548,31 @@ def test_escalation_stages_wait_for_working_hours(
     due = clock_due(kind, start, oak, urgency=urgency)
     wait = quiet_hours_wait(oak, kind, oak.clock_rule(kind, urgency), urgency, due)
     assert escalation_stage(start, due, london(*now), wait=wait) == stage, why
+
+
+# --------------------------------------------------------------------------- the islands
+
+
+def test_a_jersey_allegation_skips_liberation_day() -> None:
+    """Jersey's own bank holidays: Liberation Day (Friday 9 May 2025) is not a working day, so
+    an allegation on Thursday evening is due at the end of Monday 12 May, and a reminder that
+    falls on Liberation Day waits for Monday."""
+    jersey = school(country="jersey")
+    assert not jersey.is_working_day(date(2025, 5, 9))
+    assert school(country="england").is_working_day(date(2025, 5, 9))
+    due = clock_due("lado", london(2025, 5, 8, 18, 0), jersey, urgency="immediate")
+    assert due == london(2025, 5, 12, 17, 0)
+    assert working_hours_resume(jersey, london(2025, 5, 9, 10, 0)) == london(2025, 5, 12, 7, 0)
+
+
+@pytest.mark.parametrize(
+    ("country", "regulator"),
+    [("jersey", "JOIC"), ("guernsey", "ODPA"), ("isle-of-man", "Information Commissioner")],
+)
+def test_an_islands_breach_clock_names_its_own_regulator(country: str, regulator: str) -> None:
+    island = school(country=country)
+    labels = clock_labels(school_words(island))
+    assert labels["ico"] == f"{regulator} notification decision"
+    said = " ".join(clock_summary(island))
+    assert f"{regulator} notification decision" in said
+    assert not re.search(r"\bICO\b|UK GDPR", said), said
