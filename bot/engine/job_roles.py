@@ -24,6 +24,8 @@ NOT_ASKED = "none"  # the table's value for "not asked for anything"
 _SUGGESTIONS: tuple[tuple[str, str], ...] = (
     ("safeguarding governor", "safeguarding_governor"),
     ("governor", "governor"), ("trustee", "governor"),
+    # an independent school's board: the proprietor body's members
+    ("proprietor", "governor"),
     ("supply", "supply"), ("agency", "supply"),
     ("volunteer", "volunteer"), ("student", "volunteer"),
     ("cleaner", NOT_ASKED), ("caretaker", "staff"), ("cook", NOT_ASKED), ("kitchen", NOT_ASKED),

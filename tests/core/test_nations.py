@@ -176,3 +176,32 @@ def test_a_crown_dependency_is_one_more_pack_file(
     assert (pack.name, pack.holidays) == ("Jersey", "JE")
     assert _holidays_of(pack.holidays).get(date(2026, 5, 9)) == "Liberation Day"
     assert _holidays_of("GB-ENG").get(date(2026, 5, 9)) is None
+
+
+def test_an_independent_school_reads_the_proprietors_words() -> None:
+    """``independent: true``: the proprietor body in place of the governing body, its members
+    as the board, ISI in England; the evidence pack names the Independent School Standards."""
+    from bot.features.evidence.rules import standards_sentence
+
+    own = _school(independent=True, policies=[{"id": "cp", "title": "Child protection",
+                                               "version": "1", "document": "cp.md"}])
+    words = school_words(own)
+    assert (words.governing_body, words.governing_body_short, words.governor) == (
+        "proprietor body", "the proprietor", "proprietor body member")
+    assert words.inspectorate == "the Independent Schools Inspectorate (ISI)"
+    assert own.policies[0].approving_body == "proprietor"
+    assert "Independent School Standards" in (standards_sentence(own) or "")
+    maintained = _school()
+    assert school_words(maintained).governing_body == "full governing body"
+    assert standards_sentence(maintained) is None
+    welsh = school_words(_school(country="wales", independent=True))
+    assert (welsh.governing_body, welsh.inspectorate) == ("proprietor body", "Estyn")
+    # a school's own word still wins
+    assert school_words(_school(independent=True, words={"chair": "chair of trustees"})).chair \
+        == "chair of trustees"
+
+
+def test_a_proprietor_body_member_is_suggested_as_the_board() -> None:
+    from bot.engine.job_roles import suggest_role
+
+    assert suggest_role("Proprietor body member") == "governor"

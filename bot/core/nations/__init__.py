@@ -164,6 +164,11 @@ class NationPack(_Strict):
     sources: dict[str, Source]
     # what the nation's guidance asks every year (``bot.features.setup.pack`` reads it)
     statutory: tuple[StatutoryItem, ...] = ()
+    # an independent school's words in place of the governing body's (``independent: true`` in
+    # school.yaml): the proprietor and the proprietor body, and who inspects independent schools
+    independent: dict[str, str] = {}
+    # the standards an independent school meets, named in its evidence pack (England's ISS)
+    independent_standards: Source | None = None
     # False for a Crown dependency: UK law (UK GDPR, the Data Protection Act 2018) is not its
     # law, so nothing cites it there; its own law is ``sources.data_protection_law``
     uk: bool = True
@@ -194,6 +199,9 @@ def _load(nation: str) -> NationPack:
     unknown = set(pack.sources) - set(WORD_KEYS)
     if unknown:
         raise NationPackError(f"{path}: sources for unknown words: {', '.join(sorted(unknown))}")
+    unknown = set(pack.independent) - set(WORD_KEYS)
+    if unknown:
+        raise NationPackError(f"{path}: independent: unknown words: {', '.join(sorted(unknown))}")
     return pack
 
 
@@ -207,13 +215,18 @@ def pack_for(country: str) -> NationPack:
 
 
 @lru_cache(maxsize=256)
-def _merged(country: str, overrides: tuple[tuple[str, str], ...]) -> Words:
-    return pack_for(country).words.model_copy(update=dict(overrides))
+def _merged(country: str, overrides: tuple[tuple[str, str], ...], independent: bool) -> Words:
+    pack = pack_for(country)
+    own = pack.independent if independent else {}
+    return pack.words.model_copy(update={**own, **dict(overrides)})
 
 
-def school_words_for(country: str, overrides: Mapping[str, str] | None = None) -> Words:
-    """The nation's words with the school's overrides on top."""
-    return _merged(country, tuple(sorted((overrides or {}).items())))
+def school_words_for(
+    country: str, overrides: Mapping[str, str] | None = None, *, independent: bool = False
+) -> Words:
+    """The nation's words (an independent school's: the proprietor's in place of the governing
+    body's) with the school's overrides on top."""
+    return _merged(country, tuple(sorted((overrides or {}).items())), independent)
 
 
 def country_name(country: str) -> str:
