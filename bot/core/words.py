@@ -52,10 +52,13 @@ class _HasWords(Protocol):
     @property
     def words(self) -> Mapping[str, str]: ...
 
+    @property
+    def independent(self) -> bool: ...
+
 
 def school_words(school: _HasWords) -> Words:
     """The school's words: its nation pack's, with the school's overrides on top."""
-    return school_words_for(school.country, school.words)
+    return school_words_for(school.country, school.words, independent=school.independent)
 
 
 def default_words() -> Words:

@@ -34,6 +34,8 @@ _SUGGESTIONS: tuple[tuple[str, str], ...] = (
     ("cymhorthydd", "staff"), ("janitor", "staff"), ("supervisor", "staff"),
     ("nursery", "staff"), ("early years", "staff"), ("librarian", "staff"),
     ("finance", "staff"), ("officer", "staff"), ("clerical", "staff"),
+    # an independent school's board: the proprietor body's members
+    ("proprietor", "governor"),
     ("supply", "supply"), ("agency", "supply"),
     ("volunteer", "volunteer"), ("student", "volunteer"),
     ("cleaner", NOT_ASKED), ("caretaker", "staff"), ("cook", NOT_ASKED), ("kitchen", NOT_ASKED),

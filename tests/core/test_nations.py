@@ -36,10 +36,40 @@ def test_every_pack_loads_with_its_sources(nation: str) -> None:
     assert set(pack.words.model_dump()) == set(WORD_KEYS)
 
 
-@pytest.mark.parametrize("nation", [n for n in NATIONS if n != "england"])
+UK_NATIONS = [n for n in NATIONS if pack_for(n).uk]
+ISLANDS = [n for n in NATIONS if not pack_for(n).uk]
+# what only the UK says: its regulator and law, England's allegations route and inspectorate
+UK_ONLY = re.compile(r"\bICO\b|UK GDPR|Information Commissioner's Office|\bLADO\b|\bFGB\b"
+                     r"|\bDfE\b|Ofsted")
+
+
+@pytest.mark.parametrize("nation", [n for n in UK_NATIONS if n != "england"])
 def test_no_other_nation_uses_englands_words(nation: str) -> None:
     said = " ".join(pack_for(nation).words.model_dump().values())
     assert not ENGLAND_ONLY.search(said), ENGLAND_ONLY.findall(said)
+
+
+def test_the_islands_are_packs_of_their_own() -> None:
+    assert ISLANDS == ["guernsey", "isle-of-man", "jersey"]
+    assert {n: pack_for(n).holidays for n in ISLANDS} == {
+        "guernsey": "GG", "isle-of-man": "IM", "jersey": "JE"}
+    assert [pack_for(n).words.regulator for n in UK_NATIONS] == ["ICO"] * len(UK_NATIONS)
+    jersey = pack_for("jersey").words
+    assert (jersey.regulator, jersey.data_protection_law[:37]) == (
+        "JOIC", "the Data Protection (Jersey) Law 2018")
+    assert pack_for("guernsey").words.regulator == "ODPA"
+    assert pack_for("guernsey").words.dsl == "School Child Protection Officer"
+    isle_of_man = pack_for("isle-of-man").words
+    assert isle_of_man.regulator_full == "the Isle of Man Information Commissioner"
+
+
+@pytest.mark.parametrize("nation", ISLANDS)
+def test_an_island_never_says_the_uks_regulator_or_law(nation: str) -> None:
+    pack = pack_for(nation)
+    said = " ".join(pack.words.model_dump().values())
+    assert not UK_ONLY.search(said), UK_ONLY.findall(said)
+    for word in ("regulator", "data_protection_law"):  # its own law, cited
+        assert pack.sources[word].url.startswith("https://"), word
 
 
 def test_the_older_england_and_wales_country_keeps_englands_words() -> None:
@@ -146,3 +176,32 @@ def test_a_crown_dependency_is_one_more_pack_file(
     assert (pack.name, pack.holidays) == ("Jersey", "JE")
     assert _holidays_of(pack.holidays).get(date(2026, 5, 9)) == "Liberation Day"
     assert _holidays_of("GB-ENG").get(date(2026, 5, 9)) is None
+
+
+def test_an_independent_school_reads_the_proprietors_words() -> None:
+    """``independent: true``: the proprietor body in place of the governing body, its members
+    as the board, ISI in England; the evidence pack names the Independent School Standards."""
+    from bot.features.evidence.rules import standards_sentence
+
+    own = _school(independent=True, policies=[{"id": "cp", "title": "Child protection",
+                                               "version": "1", "document": "cp.md"}])
+    words = school_words(own)
+    assert (words.governing_body, words.governing_body_short, words.governor) == (
+        "proprietor body", "the proprietor", "proprietor body member")
+    assert words.inspectorate == "the Independent Schools Inspectorate (ISI)"
+    assert own.policies[0].approving_body == "proprietor"
+    assert "Independent School Standards" in (standards_sentence(own) or "")
+    maintained = _school()
+    assert school_words(maintained).governing_body == "full governing body"
+    assert standards_sentence(maintained) is None
+    welsh = school_words(_school(country="wales", independent=True))
+    assert (welsh.governing_body, welsh.inspectorate) == ("proprietor body", "Estyn")
+    # a school's own word still wins
+    assert school_words(_school(independent=True, words={"chair": "chair of trustees"})).chair \
+        == "chair of trustees"
+
+
+def test_a_proprietor_body_member_is_suggested_as_the_board() -> None:
+    from bot.engine.job_roles import suggest_role
+
+    assert suggest_role("Proprietor body member") == "governor"

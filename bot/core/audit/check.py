@@ -445,7 +445,7 @@ def _check_queued(session: Session, verdict: Verdict) -> None:
 
 # --------------------------------------------------------------------------- batch-sealed kinds
 
-_CLOCKS = {"lado": "referral", "ico": "ICO 72-hour", "triage": "triage"}
+_CLOCKS = {"lado": "referral", "ico": "data breach 72-hour", "triage": "triage"}
 
 
 def _batch_name(session: Session, batch: Batch, row: dict[str, Any]) -> str:

@@ -75,8 +75,8 @@ class WorkingHours(_Strict):
     """When the DSL team is at work: ``start`` to ``end`` on working days (Monday to Friday
     minus the nation's bank holidays). With ``quiet_hours`` on, clock warnings and routine
     chasing that fall outside them wait for the next start (judged when they would be sent); an
-    immediate report's clock and an hour-counted clock about to run out (ICO, immediate
-    triage) still go at once, up to the first "deadline passed"."""
+    immediate report's triage hour still goes at once, up to the first "deadline passed", and
+    the ICO's clock about to run out goes at weekends too, though never at night."""
 
     start: time = time(7, 0)
     end: time = time(19, 0)
@@ -143,8 +143,9 @@ class ReportClocks(_Strict):
     def _ico(cls, rule: ClockRule) -> ClockRule:
         if not rule.hours or rule.hours > 72:
             raise ValueError(
-                "the ICO clock counts calendar hours, at most 72 from becoming aware "
-                "(UK GDPR Art. 33), e.g. {hours: 72}"
+                "the ico clock (personal data breaches) counts calendar hours, at most 72 "
+                "from becoming aware (the 72 hours of every nation's data-protection law), "
+                "e.g. {hours: 72}"
             )
         return rule
 

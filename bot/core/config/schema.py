@@ -418,6 +418,10 @@ class SchoolConfig(_Strict):
     # the nation: its bank holidays close the school and stop statutory clocks' working days,
     # and its pack (bot/core/nations) gives the words; ``words`` overrides any of them
     country: Country = OLDER_COUNTRY  # a file that names none reads as it always did
+    # an independent school: the proprietor holds the duties, so the proprietor body's words
+    # replace the governing body's and its members are the board (the nation pack's
+    # ``independent``), and the evidence pack names the Independent School Standards
+    independent: bool = False
     words: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                       max_length=200)]] = {}
     headteacher: Email
@@ -473,7 +477,7 @@ class SchoolConfig(_Strict):
         try:
             words = school_words_for(str(data.get("country") or OLDER_COUNTRY),
                                      data.get("words") if isinstance(data.get("words"), dict)
-                                     else None)
+                                     else None, independent=data.get("independent") is True)
         except (NationPackError, ValueError, TypeError):
             return data  # the field validators name the problem
         body = words.governing_body_short.removeprefix("the ")

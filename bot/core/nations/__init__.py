@@ -94,6 +94,12 @@ class Words(_Strict):
     guidance_short: str = Field(min_length=1, max_length=120)
     inspectorate: str = Field(min_length=1, max_length=120)  # "Ofsted": who inspects schools
     local_authority: str = Field(min_length=1, max_length=80)  # "local authority", "council"
+    # data protection: who a reportable personal data breach goes to, under which law, and
+    # where a person complains ("ICO", "UK GDPR Article 33"; Jersey: "JOIC", its own Law)
+    regulator: str = Field(min_length=1, max_length=80)  # "ICO": running text and labels
+    regulator_full: str = Field(min_length=1, max_length=160)
+    data_protection_law: str = Field(min_length=1, max_length=200)  # the breach rule's law
+    regulator_complaints: str = Field(pattern=r"^https://", max_length=200)  # a URL
 
 
 WORD_KEYS: tuple[str, ...] = tuple(Words.model_fields)
@@ -158,6 +164,19 @@ class NationPack(_Strict):
     sources: dict[str, Source]
     # what the nation's guidance asks every year (``bot.features.setup.pack`` reads it)
     statutory: tuple[StatutoryItem, ...] = ()
+    # an independent school's words in place of the governing body's (``independent: true`` in
+    # school.yaml): the proprietor and the proprietor body, and who inspects independent schools
+    independent: dict[str, str] = {}
+    # the standards an independent school meets, named in its evidence pack (England's ISS)
+    independent_standards: Source | None = None
+    # False for a Crown dependency: UK law (UK GDPR, the Data Protection Act 2018) is not its
+    # law, so nothing cites it there; its own law is ``sources.data_protection_law``
+    uk: bool = True
+
+    def data_protection_sources(self) -> tuple[tuple[str, str], ...]:
+        """The nation's own data-protection law as (title, url) where it is not the UK's."""
+        own = self.sources.get("data_protection_law")
+        return ((own.title, own.url),) if own is not None else ()
 
 
 def _load(nation: str) -> NationPack:
@@ -180,6 +199,9 @@ def _load(nation: str) -> NationPack:
     unknown = set(pack.sources) - set(WORD_KEYS)
     if unknown:
         raise NationPackError(f"{path}: sources for unknown words: {', '.join(sorted(unknown))}")
+    unknown = set(pack.independent) - set(WORD_KEYS)
+    if unknown:
+        raise NationPackError(f"{path}: independent: unknown words: {', '.join(sorted(unknown))}")
     return pack
 
 
@@ -193,13 +215,18 @@ def pack_for(country: str) -> NationPack:
 
 
 @lru_cache(maxsize=256)
-def _merged(country: str, overrides: tuple[tuple[str, str], ...]) -> Words:
-    return pack_for(country).words.model_copy(update=dict(overrides))
+def _merged(country: str, overrides: tuple[tuple[str, str], ...], independent: bool) -> Words:
+    pack = pack_for(country)
+    own = pack.independent if independent else {}
+    return pack.words.model_copy(update={**own, **dict(overrides)})
 
 
-def school_words_for(country: str, overrides: Mapping[str, str] | None = None) -> Words:
-    """The nation's words with the school's overrides on top."""
-    return _merged(country, tuple(sorted((overrides or {}).items())))
+def school_words_for(
+    country: str, overrides: Mapping[str, str] | None = None, *, independent: bool = False
+) -> Words:
+    """The nation's words (an independent school's: the proprietor's in place of the governing
+    body's) with the school's overrides on top."""
+    return _merged(country, tuple(sorted((overrides or {}).items())), independent)
 
 
 def country_name(country: str) -> str:

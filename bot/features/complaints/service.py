@@ -99,14 +99,15 @@ def _send(session: Session, school: SchoolConfig, key: str, to: Sequence[str], s
 
 def _acknowledgement(session: Session, school: SchoolConfig, c: Complaint) -> None:
     assert c.email is not None
+    words = school_words(school)
     sent = _send(
         session, school, f"complaint-ack:{school.id}:{c.reference}", [c.email],
         f"We received your data protection complaint {c.reference}",
         [f"Thank you. {school.name} has received your complaint about how it handles personal "
          "data. The school will look into it and tell you the outcome. Please quote your "
          "reference if you contact the school about it.",
-         "You can also complain to the Information Commissioner's Office (ico.org.uk), who "
-         "will usually ask you to let the school answer first."],
+         f"You can also complain to {words.regulator_full} ({words.regulator_complaints}), "
+         "who will usually ask you to let the school answer first."],
         [("Reference", c.reference), ("Received", local_time(c.received_at)),
          ("Outcome expected by", human_date(c.outcome_due_on))],
         purpose="complaint_ack",
@@ -210,6 +211,7 @@ def record_outcome(session: Session, school: SchoolConfig, c: Complaint, outcome
         raise ComplaintError(f"The outcome of {c.reference} was recorded on "
                              f"{local_time(c.outcome_at)}.")
     text = outcome.strip()
+    words = school_words(school)
     if not text:
         raise ComplaintError("Write the outcome, as the complainant will read it.")
     c.outcome, c.outcome_at = text[:5000], now
@@ -221,8 +223,8 @@ def record_outcome(session: Session, school: SchoolConfig, c: Complaint, outcome
             session, school, f"complaint-outcome:{school.id}:{c.reference}", [c.email],
             f"The outcome of your data protection complaint {c.reference}",
             [f"{school.name} has looked into your complaint. The outcome:", text,
-             "If you are not satisfied, you can complain to the Information Commissioner's "
-             "Office (ico.org.uk)."],
+             f"If you are not satisfied, you can complain to {words.regulator_full} "
+             f"({words.regulator_complaints})."],
             [("Reference", c.reference), ("Received", local_time(c.received_at)),
              ("Outcome", human_date(now.astimezone(LONDON).date()))],
             purpose="complaint_outcome")

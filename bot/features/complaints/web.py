@@ -17,8 +17,9 @@ from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import FormErrors, parse_iso_date
 from bot.core.models import Complaint, Person, utcnow
+from bot.core.nations import pack_for
 from bot.core.ratelimit import RateLimit, limit_key, take
-from bot.core.words import csv_text
+from bot.core.words import csv_text, school_words
 from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
 from bot.engine.web.links import deliver_soon
 from bot.features.complaints.rules import (
@@ -69,7 +70,9 @@ def _form(request: Request, school: SchoolConfig, *, staff: bool, errors: dict[s
         "relationships": RELATIONSHIPS, "channels": CHANNELS, "safeguarding": safeguarding,
         "action": "/complaints/new" if staff else f"/complaint/{school.id}",
         "concern_form": "/report" if staff else f"/report/{school.id}",
-        "readers": words_for(school), "sources": SOURCES,
+        "readers": words_for(school), "words": school_words(school),
+        "sources": SOURCES if (pack := pack_for(school.country)).uk
+        else pack.data_protection_sources(),
     }, status_code=status_code)
 
 

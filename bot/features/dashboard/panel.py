@@ -79,7 +79,9 @@ def report_panel(
     )
     reports = session.scalars(query).all()
     words = school_words(viewer.school)  # a running clock's short name, in the school's words
-    clock_names = {"lado": words.staff_route, "ico": "ICO", "triage": f"{words.dsl} triage"}
+    clock_names = {
+        "lado": words.staff_route, "ico": words.regulator, "triage": f"{words.dsl} triage"
+    }
     rows = []
     running = overdue = 0
     changes: list[datetime] = []

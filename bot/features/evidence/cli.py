@@ -35,6 +35,7 @@ def _build(out: Path, school: str | None) -> None:
 
     from bot.core.models import utcnow
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
+    from bot.features.evidence.rules import standards_sentence
     from bot.features.evidence.service import school_reports
 
     ctx = context()
@@ -46,6 +47,7 @@ def _build(out: Path, school: str | None) -> None:
         reports=school_reports(config.id),
         reports_scope="Every report the school holds is counted.",
         via="cli",
+        standards=standards_sentence(config),
     )
     with Progress(
         TextColumn("{task.description}"),

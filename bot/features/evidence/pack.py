@@ -64,6 +64,8 @@ class PackRequest:
     reports: Select[Report]
     reports_scope: str
     via: str  # web | cli
+    # an independent school's standards, one sentence (``rules.standards_sentence``)
+    standards: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def _readme(facts: Facts, key: str, zip_name: str, files: dict[str, str]) -> byt
     text = README_TEXT.read_text(encoding="utf-8").format(
         facts=facts, made=facts.made_at, listing=listing, spaced=format_fingerprint(key),
         zip_name=zip_name, powershell=powershell, MANIFEST=MANIFEST, SIGNATURE=SIGNATURE,
+        standards=f"{facts.standards}\n" if facts.standards else "",
         PUBLIC_KEY=PUBLIC_KEY,
     )
     return text.replace("\n", "\r\n").encode("utf-8")
@@ -162,6 +165,7 @@ def make_pack(
         reports=request.reports,
         made_by=request.made_by,
         reports_scope=request.reports_scope,
+        standards=request.standards,
     )
     public = private_key(secret).public_key()
     key = fingerprint(public)

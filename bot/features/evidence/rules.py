@@ -8,7 +8,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
+from bot.core.nations import pack_for
 from bot.core.words import csv_text
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "manifest_bytes",
     "normalise_fingerprint",
     "parse_manifest",
+    "standards_sentence",
     "training_state",
 ]
 
@@ -118,3 +121,25 @@ def cells(values: Sequence[object]) -> tuple[str, ...]:
     """A row as text: dates as 23 Nov 2026, nothing as an empty cell."""
     return tuple("" if value is None else f"{value:%d %b %Y}" if isinstance(value, date)
                  else str(value) for value in values)
+
+
+class _School(Protocol):
+    """A school's nation and whether it is independent (``SchoolConfig``)."""
+
+    @property
+    def country(self) -> str: ...
+
+    @property
+    def independent(self) -> bool: ...
+
+
+def standards_sentence(school: _School) -> str | None:
+    """What an independent school's pack says of its standards, from the nation pack
+    (England: the Independent School Standards, inspected by ISI); None for other schools."""
+    if not school.independent:
+        return None
+    standards = pack_for(school.country).independent_standards
+    if standards is None:
+        return ("This is an independent school; the standards it is inspected against are "
+                "not stated here.")
+    return f"This is an independent school: it meets {standards.title} ({standards.url})."

@@ -78,6 +78,7 @@ class Facts:
     complaints: Table
     event_reviews: Table
     reading_proof: Table
+    standards: str | None = None  # an independent school's standards, one sentence
 
     @property
     def tables(self) -> tuple[Table, ...]:
@@ -531,6 +532,7 @@ def gather(
     reports: Select[Report],
     made_by: str,
     reports_scope: str,
+    standards: str | None = None,
 ) -> Facts:
     """Read every fact of the pack for one school, as of ``now``.
 
@@ -543,6 +545,7 @@ def gather(
         reports: the reports to count (all of the school's, or those the maker may read).
         made_by: who made it, in plain words.
         reports_scope: one sentence saying which reports are counted.
+        standards: an independent school's standards, one sentence (None for others).
     """
     today = now.astimezone(tz).date()
     filtering, note = _filtering(session, school_id, tz)
@@ -563,6 +566,7 @@ def gather(
         complaints=_complaints(session, school_id, tz),
         event_reviews=_event_reviews(session, school_id),
         reading_proof=_reading_proof(session, school_id),
+        standards=standards,
     )
 
 

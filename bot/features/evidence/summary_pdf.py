@@ -46,6 +46,7 @@ def render_summary(facts: Facts, fingerprint: str) -> bytes:
         f"{facts.school_name}. Made on {made:%A %d %B %Y at %H:%M} ({made:%Z}) by "
         f"{facts.made_by}. Every date and time here is the school's local time. The same facts "
         "are in the CSV files beside this summary, one file per table."
+        + (f" {facts.standards}" if facts.standards else "")
     )
     doc.space(4)
     doc.heading(HEADINGS[1])

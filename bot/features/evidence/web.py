@@ -20,7 +20,7 @@ from bot.core.permissions import EVIDENCE_MAKERS
 from bot.core.words import csv_text
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
-from bot.features.evidence.rules import format_fingerprint
+from bot.features.evidence.rules import format_fingerprint, standards_sentence
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
 from bot.features.reports.api import school_for, visible_reports
 
@@ -65,6 +65,7 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
             "every report."
         ),
         via="web",
+        standards=standards_sentence(school),
     )
     with context.store.transaction() as session:
         pack = make_pack(

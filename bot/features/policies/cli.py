@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
-from bot.core.words import plural, school_words, version_name
+from bot.core.words import Words, plural, school_words, version_name
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -238,7 +238,8 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
     outcome.found = imported.to_json_dict()
     with run.ctx.store.session() as session:
         names = dsl_names(session, run.school)
-    outcome.checks = item.check_ownership(run.school.name, names)
+    outcome.checks = item.check_ownership(run.school.name, names,
+                                          dsl=school_words(run.school).dsl)
     if not run.as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
         _print_found(imported, path, outcome.checks)
@@ -255,7 +256,7 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         if text and not item.values.get(name):
             item.answer(name, text)
     if item.questions and run.interactive:
-        _ask_missing(item)
+        _ask_missing(item, school_words(run.school))
     outcome.supplied, outcome.missing = item.supplied, item.missing
     outcome.linked_policy_gaps = _gaps(run, imported, str(item.values.get("title") or ""))
     if item.questions:
@@ -279,9 +280,9 @@ def _refusal(item: Intake, *, interactive: bool) -> str:
     )
 
 
-def _ask_missing(item: Intake) -> None:
+def _ask_missing(item: Intake, words: Words) -> None:
     """Ask a person at a terminal for each missing value (three tries; Enter leaves it out)."""
-    from bot.features.policies.intake import QUESTIONS
+    from bot.features.policies.intake import question
 
     console.print(
         "Some things the register needs are not in the document. Type them in, or press "
@@ -290,7 +291,7 @@ def _ask_missing(item: Intake) -> None:
     for name in item.questions:
         offered = (item.title_guess if name == "title" else None) or ""
         for _ in range(3):
-            text = str(typer.prompt(QUESTIONS[name], default=offered,
+            text = str(typer.prompt(question(name, words), default=offered,
                                     show_default=bool(offered))).strip()
             if not text or (problem := item.answer(name, text)) is None:
                 break
@@ -506,7 +507,8 @@ def policies_review(
     body: Annotated[
         str,
         typer.Option(
-            "--body", help="Who reviewed it: the whole governing body or a committee's name."
+            "--body", help="Who reviewed it: the governing body (in your nation's words) or a "
+            "committee's name."
         ),
     ],
     minute: Annotated[str | None, typer.Option("--minute", help="Minute reference.")] = None,

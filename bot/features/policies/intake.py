@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.models import Person
+from bot.core.words import Words
 from bot.features.policies.importer import (
     FuzzyDate,
     ImportedPolicy,
@@ -38,6 +39,7 @@ __all__ = [
     "dsl_names",
     "extract_bytes",
     "intake_of",
+    "question",
     "read_intake",
     "stored_day",
     "twins",
@@ -47,8 +49,13 @@ __all__ = [
 QUESTIONS = {
     "title": "Title of the policy",
     "next_review": "Next review date (e.g. 2027-09-30, or September 2027)",
-    "approving_body": "Who approves it (the whole governing body, or a committee's name)",
+    "approving_body": "Who approves it (the {governing_body}, or a committee's name)",
 }
+
+
+def question(name: str, words: Words) -> str:
+    """How a missing value is asked, in the school's words ("the Board of Governors")."""
+    return QUESTIONS[name].format(governing_body=words.governing_body)
 # how the importer's "missing" lines name each question
 MISSING_PREFIX = {
     "title": "title",
@@ -216,10 +223,13 @@ class Intake:
         }
         return {key: value for key, value in entry.items() if value not in (None, [])}
 
-    def check_ownership(self, school_name: str, dsl_names: list[str]) -> list[str]:
-        """Point out another school or DSL the document names than the school's own."""
+    def check_ownership(
+        self, school_name: str, dsl_names: list[str], *, dsl: str = "DSL"
+    ) -> list[str]:
+        """Point out another school or safeguarding lead (``dsl``: the school's word) the
+        document names than the school's own."""
         if self.imported is not None:
-            self.checks = not_ours(self.imported, school_name, dsl_names)
+            self.checks = not_ours(self.imported, school_name, dsl_names, dsl=dsl)
         return self.checks
 
 

@@ -77,7 +77,7 @@ def record_review(
         raise ReviewError(f"the review date {reviewed_on.isoformat()} is in the future")
     if not body:
         raise ReviewError(
-            "say which body reviewed the policy (the whole governing body, or a committee)"
+            "say which body reviewed the policy (the governing body, or a committee)"
         )
     if len(body) > 120 or (minute is not None and len(minute) > 120):
         raise ReviewError("the body and the minute reference must be at most 120 characters")

@@ -34,9 +34,11 @@ at the sweep that would send, not at the stage's planned time: a stage planned f
 afternoon and reached by a Saturday sweep (sweeps were missed) waits for Monday. A held
 overdue reminder pushes the next one back (``rules.escalation_stage``'s ``wait``), so none is
 skipped and none comes sooner than ``overdue_every_hours`` after the one before. Only an
-immediate report's hour-counted clock and an hour-counted clock about to run out, up to the
-first "deadline passed" (``rules.breaks_quiet_hours``), go at once; the repeats after it wait
-for working hours.
+immediate report's hour-counted triage, up to its first "deadline passed", goes at any hour;
+the ICO's final warning and first "deadline passed" go at a weekend too, but a stage that falls
+in the night (22:00 to 07:00) goes at 07:00, or at 21:59 before it when 07:00 is past the
+deadline (``rules.breaks_quiet_hours``, ``rules.night_wait``); the repeats after it wait for
+working hours.
 """
 
 from __future__ import annotations
@@ -96,8 +98,8 @@ def _stop_rule(kind: str, words: Words) -> str:
     return {
         "lado": f"Record the referral to {words.staff_route_full}, or a decision that no "
         "referral is needed with the reason, on the report page.",
-        "ico": "Record the ICO notification, or a decision that the breach is not reportable "
-        "with the reason, on the report page.",
+        "ico": f"Record the {words.regulator} notification, or a decision that the breach is "
+        "not reportable with the reason, on the report page.",
         "triage": "Triage it: change its status from New, with the reason.",
     }[kind]
 
@@ -194,8 +196,11 @@ def escalate_clocks(
     quiet = clocks.quiet_hours and not in_working_hours(school, now)
     for clock, report in rows:
         rule = school.clock_rule(clock.kind, report.urgency)
-        stage = _stage(school, clock, now, quiet_hours_wait(school, rule, report.urgency))
-        if quiet and not breaks_quiet_hours(rule, report.urgency, stage, clocks.warn_at):
+        wait = quiet_hours_wait(school, clock.kind, rule, report.urgency, clock.due_at)
+        stage = _stage(school, clock, now, wait)
+        if quiet and not breaks_quiet_hours(
+            clock.kind, rule, report.urgency, stage, clocks.warn_at
+        ):
             stage = clock.escalations_sent  # judged now, when it would be sent: it waits
         if stage <= clock.escalations_sent:
             held = _stage(school, clock, now, None) if quiet else stage

@@ -191,7 +191,7 @@ def rows_of(listed: list[Row], now: datetime, words: Words) -> list[Row]:
     """A kept page's rows at ``now``: each running clock overdue or not, named in the school's
     words."""
     route = words.staff_route[:1].upper() + words.staff_route[1:]
-    names = {"lado": route, "ico": "ICO"}
+    names = {"lado": route, "ico": words.regulator}
     return [
         row if row.clock is None or row.due is None
         else row._replace(deadline=(row.due < now, names.get(row.clock, "Triage"), row.due_text))

@@ -55,6 +55,7 @@ __all__ = [
     "in_working_hours",
     "is_suspected_illegal",
     "local_time",
+    "night_wait",
     "overdue_round",
     "quiet_hours_wait",
     "referral_targets",
@@ -104,10 +105,11 @@ URGENCY_ORDER = {"immediate": 0, "high": 1, "normal": 2}
 
 def clock_labels(words: Words) -> dict[str, str]:
     """Each clock's name in the school's words: 'LADO referral decision' (England), 'child
-    protection referral decision' (Scotland); the ICO's is the same in every nation."""
+    protection referral decision' (Scotland); the data-protection regulator's is the pack's
+    ('ICO notification decision'; Jersey: 'JOIC notification decision')."""
     return {
         "lado": words.staff_route_decision,
-        "ico": "ICO notification decision",
+        "ico": f"{words.regulator} notification decision",
         "triage": f"{words.dsl} triage",
     }
 
@@ -123,7 +125,7 @@ def referral_targets(words: Words) -> dict[str, str]:
     """Who a referral may go to, in the school's words (the staff route is the nation's)."""
     return {
         "lado": words.staff_route_full[:1].upper() + words.staff_route_full[1:],
-        "ico": "ICO (Information Commissioner's Office)",
+        "ico": words.regulator_full[:1].upper() + words.regulator_full[1:],
         "police": "Police",
         "social_care": words.social_care[:1].upper() + words.social_care[1:],
         "other": "Other agency",
@@ -220,15 +222,22 @@ def clock_due(
     rule = school.clock_rule(kind, urgency)
     local = started.astimezone(LONDON)
     clocks = school.reports.clocks
-    if rule.out_of_hours and not _in_office_hours(school, local):
+    if rule.out_of_hours:
         # Wales' staff route (Wales Safeguarding Procedures, Section 5): "within no more than
         # 24 hours ... (next working day - if out of office hours)". Our reading: office hours
         # are a working day of the nation (not a weekend or bank holiday) from the start of
         # the working hours to ``working_day_ends`` (07:00 to 17:00 unless the school says
-        # otherwise); a report made outside them is due at the end of the next working day
-        # to begin — the same day when made before it starts, so Friday 18:30 is due Monday
-        # 17:00 (Tuesday after a bank holiday Monday). Made in office hours, it is 24 hours.
-        return _next_working_day_at(school, local, clocks.working_day_ends)
+        # otherwise). Made outside them, it is due at the end of the next working day to
+        # begin — the same day when made before it starts, so Friday 18:30 is due Monday
+        # 17:00 (Tuesday after a bank holiday Monday). Made in office hours, it is 24 hours,
+        # unless those would end out of office hours: the DSP signs off at the close of the
+        # next working day instead (Friday 16:59 is due Monday 17:00, not Saturday 16:59),
+        # so nothing about it is sent at a weekend or at night.
+        due = started.astimezone(UTC) + timedelta(hours=rule.hours or 0)
+        if _in_office_hours(school, local) and _in_office_hours(school, due.astimezone(LONDON)):
+            return due
+        after = due if _in_office_hours(school, local) else started
+        return _next_working_day_at(school, after.astimezone(LONDON), clocks.working_day_ends)
     if rule.hours:
         return started.astimezone(UTC) + timedelta(hours=rule.hours)
     if rule.working_days:
@@ -315,9 +324,11 @@ def clock_summary(school: SchoolConfig) -> list[str]:
         start, end = clocks.working_window
         lines.append(
             f"Reminders about these deadlines go between {start:%H:%M} and "
-            f"{end:%H:%M} on working days; only an immediate report's deadline, and an "
-            "hour-counted deadline about to pass (the ICO's last warning and the deadline "
-            "passing), are sent at any hour."
+            f"{end:%H:%M} on working days; only an immediate report's deadline is sent at "
+            f"any hour. The {labels['ico']}: its last warning and the deadline passing go "
+            "at weekends and on bank holidays too, but never between 22:00 and 07:00: one "
+            "that falls at night goes at 07:00 (at 21:59 the evening before when 07:00 is "
+            "past the deadline)."
         )
     else:
         lines.append("Reminders about these deadlines go at any hour, as soon as they fall.")
@@ -343,16 +354,45 @@ def working_hours_resume(school: SchoolConfig, moment: datetime) -> datetime:
     return _next_working_day_at(school, moment.astimezone(LONDON), start)
 
 
-def breaks_quiet_hours(rule: ClockRule, urgency: str, stage: int, warn_at: Sequence[float]) -> bool:
-    """Whether a clock's escalation goes even in quiet hours: an immediate report's
-    hour-counted clock (its triage hour) up to its first "deadline passed", and an
-    hour-counted clock about to run out — its final warning and the first "deadline passed"
-    (ICO's 72 hours). Day-counted clocks (LADO, normal triage) end inside working hours, so
-    their warnings can wait; so do the overdue reminders after the first, whatever the
-    urgency: the team already knows the deadline passed, and a repeat wakes nobody at night."""
+def breaks_quiet_hours(
+    kind: str, rule: ClockRule, urgency: str, stage: int, warn_at: Sequence[float]
+) -> bool:
+    """Whether a clock's escalation goes outside working hours: an immediate report's
+    hour-counted triage (its hour) up to its first "deadline passed", at any hour — the only
+    clock that may wake anyone — and the ICO's calendar hours about to run out (its final
+    warning and the first "deadline passed") at a weekend or on a bank holiday, though never
+    at night (``night_wait``). The staff route's clock ends in office hours (``clock_due``) and
+    day-counted clocks at the end of a working day, so their warnings wait; so do the overdue
+    reminders after the first, whatever the clock: the team already knows the deadline
+    passed."""
     if not rule.hours or stage > len(warn_at) + 1:
         return False
-    return urgency == "immediate" or stage >= len(warn_at)
+    if kind == "triage":
+        return urgency == "immediate"
+    return kind == "ico" and stage >= len(warn_at)
+
+
+# the night, when nobody is woken for a clock but an immediate report's hour (22:00 to 07:00)
+NIGHT_STARTS = time(22, 0)
+NIGHT_ENDS = time(7, 0)
+
+
+def night_wait(moment: datetime, due: datetime) -> datetime:
+    """``moment`` itself outside the night, else 07:00 after it — or 21:59 before it when
+    07:00 would be at or past ``due`` (a warning must come before the deadline it warns of).
+
+    Example: an ICO breach found Monday 10:00 is due Thursday 10:00; its 90 % warning falls
+    Thursday 02:48 and goes at 07:00. Found Monday 06:00, the warning (Wednesday 22:48) goes
+    Wednesday 21:59, since Thursday 07:00 is after the deadline (06:00)."""
+    local = moment.astimezone(LONDON)
+    if NIGHT_ENDS <= local.time() < NIGHT_STARTS:
+        return moment
+    day = local.date() + timedelta(days=1 if local.time() >= NIGHT_STARTS else 0)
+    morning = datetime.combine(day, NIGHT_ENDS, tzinfo=LONDON).astimezone(UTC)
+    if morning < due or moment >= due:
+        return morning
+    evening = datetime.combine(day - timedelta(days=1), NIGHT_STARTS, tzinfo=LONDON)
+    return (evening - timedelta(minutes=1)).astimezone(UTC)
 
 
 def escalation_stage(
@@ -395,19 +435,19 @@ def escalation_stage(
 
 
 def quiet_hours_wait(
-    school: SchoolConfig, rule: ClockRule, urgency: str
+    school: SchoolConfig, kind: str, rule: ClockRule, urgency: str, due: datetime
 ) -> Callable[[datetime, int], datetime] | None:
     """The ``wait`` for ``escalation_stage`` under the school's quiet hours (None when they
-    are off): a stage that breaks them goes when it falls, any other at the next start of
-    working hours."""
+    are off): a stage that breaks them goes when it falls (an ICO stage out of the night,
+    ``night_wait``), any other at the next start of working hours."""
     clocks = school.reports.clocks
     if not clocks.quiet_hours:
         return None
 
     def wait(moment: datetime, stage: int) -> datetime:
-        if breaks_quiet_hours(rule, urgency, stage, clocks.warn_at):
-            return moment
-        return working_hours_resume(school, moment)
+        if not breaks_quiet_hours(kind, rule, urgency, stage, clocks.warn_at):
+            return working_hours_resume(school, moment)
+        return moment if kind == "triage" else night_wait(moment, due)
 
     return wait
 

@@ -416,7 +416,8 @@ def _action_route(change: str, doc: str) -> None:
 
 for _change, _doc in (
     ("entries", "Append an action, decision, note or correction."),
-    ("referral", "Record a referral (the staff route, ICO, police...) or a decision not to refer."),
+    ("referral", "Record a referral (the staff route, the data-protection regulator, police...) "
+     "or a decision not to refer."),
     ("status", "Change the status, with the reason."),
     ("owner", "Give the report an owner."),
     ("outcome", "Record the outcome and lessons learnt."),

@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from bot.core.calendar import COUNTRIES
 from bot.core.context import adapters
-from bot.core.nations import DEFAULT_NATION, school_words_for
+from bot.core.nations import DEFAULT_NATION, NATIONS, school_words_for
 from bot.core.ports import ConnectorError
 from bot.core.words import plural
 from bot.engine.commands import console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
-from bot.features.policies.api import QUESTIONS, policy_key, twins
+from bot.features.policies.api import policy_key, question, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.policy_folder import read_policy_folder
@@ -199,13 +198,13 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> N
     lead = words.dsl_full + (f" ({words.dsl})" if words.dsl != words.dsl_full else "")
     _listed(progress, people, source, "dsl", lead)
     _listed(progress, people, source, "deputy_dsl", cap(words.deputy_dsl))
-    for key, question in (("dpo", "Data protection officer (staff, or the "
-                                  f"{words.local_authority}'s or trust's DPO's email)"),
-                          ("clerk", f"{cap(words.clerk)} (staff, or their email)"),
-                          ("chair_of_governors", cap(words.chair))):
+    for key, asked in (("dpo", "Data protection officer (staff, or the "
+                               f"{words.local_authority}'s or trust's DPO's email)"),
+                       ("clerk", f"{cap(words.clerk)} (staff, or their email)"),
+                       ("chair_of_governors", cap(words.chair))):
         if progress.has(("people", key)):
             continue
-        email = _person(people, source, f"{question} (Enter to leave out)",
+        email = _person(people, source, f"{asked} (Enter to leave out)",
                         outside=key in OUTSIDE_ROLES)
         if email:
             progress.put(("people", key), email)
@@ -250,6 +249,7 @@ def _terms(local_authority: str) -> dict[str, Any]:
 def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]) -> list[Any]:
     """The folder read; two copies of one document (a Word and a PDF) raised at once, to take
     one out before any question is asked; another school or DSL named pointed out."""
+    words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
     while True:
         items = read_policy_folder(folder)
         console.print(f"  read {len(items)} documents from {folder}")
@@ -266,7 +266,7 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
               *(progress.get(("people", "deputy_dsl")) or [])]
     for item in items:
         item.check_ownership(str(progress.get(("school", "name")) or ""),
-                             [names[e] for e in emails if e in names])
+                             [names[e] for e in emails if e in names], dsl=words.dsl)
         for check in item.checks:
             err.print(f"  [yellow]check[/] {escape(item.path.name)}: {escape(check)}",
                       highlight=False)
@@ -275,6 +275,7 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
 
 def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPerson]) -> None:
     """The folder read once; the questions it leaves, then the pack (each answer saved)."""
+    words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
     items = _read_folder(progress, folder, people)
     for item in items:
         for name in item.questions:
@@ -287,7 +288,7 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
                               f"document; its first heading is “{escape(offered)}”",
                               highlight=False)
             while True:
-                text = str(typer.prompt(f"{item.path.name}: {QUESTIONS[name]}",
+                text = str(typer.prompt(f"{item.path.name}: {question(name, words)}",
                                         default=offered or None))
                 if (problem := item.answer(name, text)) is None:
                     progress.put(key, text)
@@ -312,7 +313,7 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
     """Every answer ``init`` needs, asked at the terminal (only those not saved already)."""
     _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
     _ask(progress, ("school", "country"), lambda: _choice(
-        "Nation (its bank holidays, and the safeguarding words and law it uses)", COUNTRIES,
+        "Nation (its bank holidays, and the safeguarding words and law it uses)", NATIONS,
         DEFAULT_NATION))
     platform = _ask(progress, ("platform",), lambda: _choice(
         "Where do staff have their accounts", ("local", "m365", "google"), "local"))

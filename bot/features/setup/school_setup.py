@@ -21,6 +21,7 @@ from bot.core.config import store as config_store
 from bot.core.context import adapters, build_connectors
 from bot.core.emails import email_problem
 from bot.core.models import ExtraPerson
+from bot.core.nations import school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
 from bot.core.settings import own_address
 from bot.core.store import Store, database_exists, shown_url
@@ -270,7 +271,8 @@ def read_policies(draft: SetupDraft) -> None:
             if problem := item.answer(name, text):
                 draft.problems.append(f"policy_answers.{item.path.name}.{name}: {problem}")
     for item in draft.policies:
-        item.check_ownership(draft.answers.school.name, dsl_names(draft))
+        item.check_ownership(draft.answers.school.name, dsl_names(draft),
+                             dsl=school_words_for(draft.answers.school.country).dsl)
     unknown = set(draft.answers.policy_answers) - {p.path.name for p in draft.policies}
     draft.problems += [f"policy_answers.{name}: no such document in {folder}" for name in unknown]
 

@@ -240,7 +240,8 @@ def _found(
 
 
 def upload_checks(
-    uploads: list[tuple[str, ImportedPolicy]], school_name: str, dsl_names: list[str]
+    uploads: list[tuple[str, ImportedPolicy]], school_name: str, dsl_names: list[str],
+    *, dsl: str = "DSL",
 ) -> tuple[dict[str, list[str]], set[str]]:
     """What a person should check of each uploaded document (another school or DSL named)
     and the documents that are a copy of one before them (a Word and a PDF of one policy):
@@ -248,7 +249,7 @@ def upload_checks(
     checks: dict[str, list[str]] = {}
     twins: set[str] = set()
     for index, (name, imported) in enumerate(uploads):
-        checks[name] = not_ours(imported, school_name, dsl_names)
+        checks[name] = not_ours(imported, school_name, dsl_names, dsl=dsl)
         first = next((other for other, earlier in uploads[:index]
                       if other not in twins and same_document(earlier, imported)), None)
         if first is not None:

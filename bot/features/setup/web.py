@@ -22,7 +22,14 @@ from bot.core.config import load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import settings_problems
 from bot.core.models import Person, utcnow
-from bot.core.nations import COUNTRIES, OLDER_COUNTRY, Words, country_name, school_words_for
+from bot.core.nations import (
+    COUNTRIES,
+    NATIONS,
+    OLDER_COUNTRY,
+    Words,
+    country_name,
+    school_words_for,
+)
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
@@ -48,7 +55,8 @@ from bot.features.setup.service import NOBODY_OWES, nobody_owes
 __all__ = ["COUNTRY_NAMES", "router"]
 
 router = APIRouter()
-COUNTRY_NAMES = {country: country_name(country) for country in COUNTRIES}
+# what a school may choose: every pack, never the older ``england-and-wales`` (still read)
+COUNTRY_NAMES = {country: country_name(country) for country in NATIONS}
 ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk")
 ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
 

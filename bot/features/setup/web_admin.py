@@ -19,7 +19,7 @@ from bot.core.config import ROLES
 from bot.core.dates import CALENDAR, DateWindowError
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
-from bot.core.words import human_date
+from bot.core.words import human_date, school_words
 from bot.engine.web.deps import ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.policies.api import (
@@ -268,7 +268,8 @@ async def policies_upload(
         with ctx(request).store.session() as session:
             dsls = dsl_names(session, data["school"])
         checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
-                                      data["school"].name, dsls)
+                                      data["school"].name, dsls,
+                                      dsl=school_words(data["school"]).dsl)
         for base, imported, blob in read:
             registered = None if base in twins else await run_in_threadpool(
                 copy_of_registered, ctx(request).settings, data["school"].policies, imported,
@@ -359,8 +360,9 @@ def policy_save(
         if owner and owner not in known:
             raise SetupError("owner", "Policy lead: choose someone from the list.")
         if not approving_body.strip() or len(approving_body.strip()) > 120:
-            raise SetupError("approving_body", "Approving body: the whole governing body or a "
-                             "committee's name (at most 120 characters).")
+            raise SetupError("approving_body", f"Approving body: the "
+                             f"{school_words(data['school']).governing_body} or a committee's name "
+                             "(at most 120 characters).")
         if not review_cycle_months.strip().isdigit() or not 1 <= int(review_cycle_months) <= 60:
             raise SetupError("review_cycle_months",
                              "Review cycle: a whole number of months from 1 to 60, e.g. 12.")

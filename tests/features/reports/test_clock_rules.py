@@ -5,6 +5,7 @@ email is sent."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,9 +13,12 @@ import pytest
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
 from bot.core.live_text import TIME_LEFT, fill_time_left, time_left
+from bot.core.words import school_words
 from bot.features.reports.rules import (
     breaks_quiet_hours,
     clock_due,
+    clock_labels,
+    clock_summary,
     describe_clock,
     escalation_stage,
     in_working_hours,
@@ -129,8 +133,13 @@ def test_a_school_that_chose_the_time_of_day_keeps_it() -> None:
     ("started", "expected", "why"),
     [
         ((2026, 11, 24, 9, 0), (2026, 11, 25, 9, 0), "Tuesday 09:00: 24 hours, Wednesday 09:00"),
-        ((2026, 11, 27, 16, 59), (2026, 11, 28, 16, 59),
-         "Friday 16:59 is in office hours: 24 hours, even into Saturday"),
+        ((2026, 11, 27, 16, 59), (2026, 11, 30, 17, 0),
+         "Friday 16:59: 24 hours would end on Saturday, so the close of Monday"),
+        ((2026, 11, 27, 17, 1), (2026, 11, 30, 17, 0),
+         "Friday 17:01, out of office hours: Monday 17:00 too (two minutes move nothing)"),
+        ((2026, 11, 26, 16, 59), (2026, 11, 27, 16, 59), "Thursday 16:59: Friday 16:59"),
+        ((2026, 12, 24, 16, 0), (2026, 12, 29, 17, 0),
+         "Christmas Eve 16:00: 24 hours would end on Christmas Day"),
         ((2026, 11, 27, 18, 30), (2026, 11, 30, 17, 0),
          "Friday 18:30 is out of office hours: the next working day, Monday, to its end"),
         ((2026, 11, 28, 11, 0), (2026, 11, 30, 17, 0), "Saturday: the next working day"),
@@ -329,8 +338,9 @@ def test_clock_words() -> None:
     ("clocks", "message"),
     [
         ("{ico: {hours: 96}}",
-         "reports.clocks.ico: the ICO clock counts calendar hours, at most 72"),
-        ("{ico: {working_days: 3}}", "the ICO clock counts calendar hours"),
+         "reports.clocks.ico: the ico clock (personal data breaches) counts calendar hours, "
+         "at most 72"),
+        ("{ico: {working_days: 3}}", "(personal data breaches) counts calendar hours"),
         ("{lado: {school_days: 1}}", "the council) work through school holidays"),
         ("{triage: {high: {hours: 2, working_days: 1}}}",
          "reports.clocks.triage.high: give exactly one of hours, working_days or school_days"),
@@ -490,7 +500,18 @@ def test_what_breaks_quiet_hours(
 ) -> None:
     oak = school()
     rule = oak.clock_rule(kind, urgency)
-    assert breaks_quiet_hours(rule, urgency, stage, oak.reports.clocks.warn_at) is breaks, why
+    warn_at = oak.reports.clocks.warn_at
+    assert breaks_quiet_hours(kind, rule, urgency, stage, warn_at) is breaks, why
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_only_the_immediate_triage_hour_may_wake_anyone_in_wales(stage: int) -> None:
+    """Wales' staff route counts 24 real hours, yet ends in office hours (``clock_due``): its
+    warnings and its deadline passing wait for working hours like a day clock's."""
+    wales = school(country="wales")
+    rule = wales.clock_rule("lado", "immediate")
+    assert rule.hours == 24
+    assert not breaks_quiet_hours("lado", rule, "immediate", stage, wales.reports.clocks.warn_at)
 
 
 @pytest.mark.parametrize(
@@ -525,5 +546,33 @@ def test_escalation_stages_wait_for_working_hours(
     kind = clock_kind(category)
     start = london(*started)
     due = clock_due(kind, start, oak, urgency=urgency)
-    wait = quiet_hours_wait(oak, oak.clock_rule(kind, urgency), urgency)
+    wait = quiet_hours_wait(oak, kind, oak.clock_rule(kind, urgency), urgency, due)
     assert escalation_stage(start, due, london(*now), wait=wait) == stage, why
+
+
+# --------------------------------------------------------------------------- the islands
+
+
+def test_a_jersey_allegation_skips_liberation_day() -> None:
+    """Jersey's own bank holidays: Liberation Day (Friday 9 May 2025) is not a working day, so
+    an allegation on Thursday evening is due at the end of Monday 12 May, and a reminder that
+    falls on Liberation Day waits for Monday."""
+    jersey = school(country="jersey")
+    assert not jersey.is_working_day(date(2025, 5, 9))
+    assert school(country="england").is_working_day(date(2025, 5, 9))
+    due = clock_due("lado", london(2025, 5, 8, 18, 0), jersey, urgency="immediate")
+    assert due == london(2025, 5, 12, 17, 0)
+    assert working_hours_resume(jersey, london(2025, 5, 9, 10, 0)) == london(2025, 5, 12, 7, 0)
+
+
+@pytest.mark.parametrize(
+    ("country", "regulator"),
+    [("jersey", "JOIC"), ("guernsey", "ODPA"), ("isle-of-man", "Information Commissioner")],
+)
+def test_an_islands_breach_clock_names_its_own_regulator(country: str, regulator: str) -> None:
+    island = school(country=country)
+    labels = clock_labels(school_words(island))
+    assert labels["ico"] == f"{regulator} notification decision"
+    said = " ".join(clock_summary(island))
+    assert f"{regulator} notification decision" in said
+    assert not re.search(r"\bICO\b|UK GDPR", said), said

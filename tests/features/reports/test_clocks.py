@@ -338,9 +338,9 @@ def test_an_immediate_triage_deadline_at_0307_still_goes(env: Env) -> None:
 
 def test_the_icos_last_warning_and_deadline_go_on_christmas_day(env: Env) -> None:
     """72 calendar hours from Tuesday 22 December 10:00 end on Christmas Day. The half-time
-    warning (Wednesday 22:00) waits for Thursday 07:00; the last warning (02:48) and the
-    deadline go on Christmas Day; the daily reminders after it wait for working days — the
-    second on Tuesday 29th (Boxing Day is observed on Monday 28th), then one a day, none
+    warning (Wednesday 22:00) waits for Thursday 07:00; the last warning (02:48, at night:
+    07:00) and the deadline go on Christmas Day; the daily reminders after it wait for working
+    days — the second on Tuesday 29th (Boxing Day is observed on Monday 28th), then one a day, none
     skipped and none sooner than a day after the one before, the fifth and last on Monday
     4 January (New Year's Day is quiet)."""
     started = london(2026, 12, 22, 10, 0)
@@ -353,7 +353,7 @@ def test_the_icos_last_warning_and_deadline_go_on_christmas_day(env: Env) -> Non
         moment += timedelta(hours=3)  # 10:00, 13:00, ... 04:00, 07:00
     assert sent == {
         1: london(2026, 12, 24, 7, 0),
-        2: london(2026, 12, 25, 4, 0),  # the first sweep after 02:48
+        2: london(2026, 12, 25, 7, 0),  # 02:48 is night: it waits for 07:00
         3: london(2026, 12, 25, 10, 0),  # deadline passed
         4: london(2026, 12, 29, 7, 0),
         5: london(2026, 12, 30, 7, 0),
@@ -424,6 +424,74 @@ def test_sweeps_missed_over_a_weekend_send_nothing_on_saturday(env: Env) -> None
     assert _sweep_clocks(env, london(2026, 11, 9, 7, 0)) == [4]
     assert _sweep_clocks(env, london(2026, 11, 9, 7, 15)) == []
     assert len(env.outbox("report_escalation")) == 1
+
+
+def _as_nation(env: Env, country: str) -> SchoolConfig:
+    return SchoolConfig.model_validate({**env.school.model_dump(), "country": country})
+
+
+def _store_as(env: Env, school: SchoolConfig, category: str, now: datetime) -> None:
+    from bot.features.reports.intake import submit_report
+
+    with env.context.store.transaction() as session:
+        submit_report(session, school, submission(category=category), now=now,
+                      base_url="http://testserver", actor="test",
+                      uploads_dir=env.context.settings.uploads_dir)
+
+
+def _sent_every_15_minutes(
+    env: Env, school: SchoolConfig, start: datetime, end: datetime
+) -> dict[int, datetime]:
+    sent: dict[int, datetime] = {}
+    moment = start
+    while moment < end:
+        for stage in _sweep_clocks(env, moment, school):
+            sent[stage] = moment
+        moment += timedelta(minutes=15)
+    return sent
+
+
+def test_a_welsh_friday_allegation_is_due_monday_and_nothing_goes_at_the_weekend(
+    env: Env,
+) -> None:
+    """Wales: an allegation filed Friday 27 November 16:59 (24 hours would end Saturday 16:59)
+    is due at the close of Monday (17:00); swept every 15 minutes, nothing goes at the weekend or
+    at night: the half-time warning (Sunday 05:00) at 07:00 Monday, the last (09:48) and the
+    deadline passing on Monday."""
+    wales = _as_nation(env, "wales")
+    _store_as(env, wales, "staff_concern", london(2026, 11, 27, 16, 59))
+    with env.context.store.session() as session:
+        (clock,) = session.scalars(select(ReportClock)).all()
+        assert clock.due_at.replace(tzinfo=UTC) == london(2026, 11, 30, 17, 0)
+    sent = _sent_every_15_minutes(env, wales, london(2026, 11, 27, 17, 0),
+                                  london(2026, 12, 1, 12, 0))
+    assert sent == {
+        1: london(2026, 11, 30, 7, 0),
+        2: london(2026, 11, 30, 10, 0),  # the first sweep after 09:48
+        3: london(2026, 11, 30, 17, 0),
+    }
+
+
+@pytest.mark.parametrize("country", ["england", "wales", "scotland", "northern-ireland"])
+def test_the_icos_last_warning_never_wakes_anyone(env: Env, country: str) -> None:
+    """A breach found Monday 10:00 is due Thursday 10:00 (72 hours); its 90 % warning falls
+    at 02:48 Thursday and goes at 07:00 instead, the deadline passing at 10:00. Found Monday
+    06:00, the warning (Wednesday 22:48) goes at 21:59, as Thursday 07:00 is past the
+    deadline (06:00). In every nation."""
+    school = _as_nation(env, country)
+    _store_as(env, school, "data_breach", london(2026, 11, 23, 10, 0))
+    sent = _sent_every_15_minutes(env, school, london(2026, 11, 26, 0, 0),
+                                  london(2026, 11, 26, 12, 0))
+    assert sent == {2: london(2026, 11, 26, 7, 0), 3: london(2026, 11, 26, 10, 0)}
+
+    with env.context.store.transaction() as session:
+        for clock in session.scalars(select(ReportClock)):
+            clock.stopped_at = london(2026, 11, 26, 12, 0)
+    _store_as(env, school, "data_breach", london(2026, 11, 23, 6, 0))
+    sent = _sent_every_15_minutes(env, school, london(2026, 11, 25, 21, 14),
+                                  london(2026, 11, 26, 7, 30))
+    # the deadline passed at 06:00: told at the first sweep from 07:00
+    assert sent == {2: london(2026, 11, 25, 21, 59), 3: london(2026, 11, 26, 7, 14)}
 
 
 def test_a_school_may_turn_quiet_hours_off(env: Env) -> None:

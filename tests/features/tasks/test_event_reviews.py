@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -170,3 +171,25 @@ def test_phone_policy_review_is_englands_only() -> None:
         "requirements": pack_requirements(match_pack([], "wales"),
                                           {i for i in items["wales"]}, {})})
     assert "phone_guidance" not in event_kinds(welsh)
+
+
+@pytest.mark.parametrize(
+    ("nation", "kinds"),
+    [("wales", {"new_technology"}), ("northern-ireland", {"provider"}), ("scotland", set())],
+)
+def test_event_triggered_reviews_in_each_pack_as_its_guidance_asks(
+    nation: str, kinds: set[str]
+) -> None:
+    """Wales (Hwb's web filtering standard: a new AI tool opens a review) and Northern Ireland
+    (DE Circular 2011/22: a change of internet provider) cite theirs; Scotland's guidance asks
+    for none (the search made is written in its pack)."""
+    pack = pack_for(nation)
+    chosen = {i.id for i in pack.statutory}
+    school = SchoolConfig.model_validate({
+        "id": "oak", "name": "Oak", "headteacher": "h@x.org", "country": nation,
+        "requirements": pack_requirements(match_pack([], nation), chosen,
+                                          {"headteacher": "h@x.org", "dsl": "d@x.org"})})
+    assert set(event_kinds(school)) == kinds
+    for item in pack.statutory:
+        if item.requirement.get("review_on"):
+            assert item.source.url.startswith("https://") and item.frequency

@@ -97,10 +97,12 @@ def same_person(named: str, known: str) -> bool:
 
 
 def not_ours(
-    imported: ImportedPolicy, school_name: str | None, dsl_names: Sequence[str] = ()
+    imported: ImportedPolicy, school_name: str | None, dsl_names: Sequence[str] = (),
+    *, dsl: str = "DSL",
 ) -> list[str]:
-    """Sentences for a person when the document names another school or another DSL than the
-    school's own ("This document names Oakfield Primary, not Oak School — check it is yours")."""
+    """Sentences for a person when the document names another school or another safeguarding
+    lead than the school's own ("This document names Oakfield Primary, not Oak School — check
+    it is yours"); ``dsl`` is the lead's title in the school's words ("DSP" in Wales)."""
     checks: list[str] = []
     if school_name:
         named = [imported.school.value] if imported.school is not None else []
@@ -122,7 +124,7 @@ def not_ours(
         ]
         if strangers:
             checks.append(
-                f"This document names {', '.join(dict.fromkeys(strangers))} as the DSL, not "
+                f"This document names {', '.join(dict.fromkeys(strangers))} as the {dsl}, not "
                 f"{' or '.join(dsl_names)} — check it is yours"
             )
     return checks
