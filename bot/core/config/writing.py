@@ -11,8 +11,6 @@ from typing import Any
 
 import yaml
 
-from bot.core.config.reading import SchoolYamlLoader
-
 __all__ = ["COMMENTS", "commented_yaml", "plain"]
 
 # the comment above each top-level and school key: a person's words, kept as data

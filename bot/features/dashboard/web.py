@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from bot.core import scheduler_health
 from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
-from bot.core.models import Report, utcnow
+from bot.core.models import utcnow
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.store import Store
 from bot.engine import snapshot
