@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig
+from bot.core.config.per_school import schools_with_bad_settings
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage
 from bot.core.outbox import Urgency, enqueue_email
@@ -17,18 +18,9 @@ from bot.core.words import plural
 from bot.features.dashboard.api import compute_figures, week_key
 from bot.features.trust.rules import SchoolCounts, digest_key, school_line, totals
 
-__all__ = ["PURPOSE", "bad_settings", "queue_trust_digest", "trust_counts"]
+__all__ = ["PURPOSE", "queue_trust_digest", "trust_counts"]
 
 PURPOSE = "trust_digest"
-
-
-def bad_settings(session: Session, school_id: str) -> bool | None:
-    """Whether the school is held on its last good settings because its own entry is invalid.
-
-    None: this install does not record it yet (per-school validation, #54 item 2, is built
-    beside this); the one place the trust's figures read it from.
-    """
-    return None
 
 
 def trust_counts(
@@ -37,6 +29,7 @@ def trust_counts(
     """Every school's headline counts, in the configuration's order (counts only: the
     dashboard's figures, which leave out reports about a headteacher)."""
     rows = []
+    held = schools_with_bad_settings(session)  # on their last good settings (#54 item 2)
     for school in config.schools:
         f = compute_figures(session, school.id, today, now=now)
         running = f.running_clocks - f.clocks_overdue
@@ -44,7 +37,7 @@ def trust_counts(
             SchoolCounts(
                 name=school.name,
                 sending=is_sending(session, school.id),
-                bad_settings=bad_settings(session, school.id),
+                bad_settings=school.id in held,
                 overdue_duties=f.overdue_duties,
                 open_reports=f.open_reports,
                 deadlines_passed=f.clocks_overdue,

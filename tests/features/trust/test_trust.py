@@ -127,3 +127,25 @@ def test_the_weekly_overview_goes_once_to_the_leads_with_counts_only(
     assert "in preview" in body
     assert SECRET not in body and not REF.search(body)
     assert "member of staff" not in body.lower()
+
+
+def test_a_school_on_its_last_good_settings_is_counted_as_held(
+    trust: tuple[AppContext, TestClient],
+) -> None:
+    """The per-school settings check's record (#54 item 2) is what the trust page counts."""
+    from bot.core.models import SchoolSettings
+
+    context, client = trust
+    with context.store.transaction() as session:
+        row = session.query(SchoolSettings).filter_by(school_id="hill").one()
+        row.problem = "school.yaml line 9: schools[1].terms[0]: ends before it starts"
+    try:
+        sign_in(client, LEAD)
+        page = client.get("/trust").text
+        hill = page[page.index("Hillside Academy</th>") :].split("</tr>")[0]
+        oak = page[page.index("Oakfield Primary</th>") :].split("</tr>")[0]
+        assert "held on the last good settings" in hill and "in force" in oak
+        assert "line 9" not in page  # counts and states only: the fix is for the school
+    finally:
+        with context.store.transaction() as session:
+            session.query(SchoolSettings).filter_by(school_id="hill").one().problem = None
