@@ -121,7 +121,7 @@ def test_google_and_the_people_register(
     refuse_real_http(monkeypatch)  # offline, as tests/connectors/google
     fake = seeded_fake()
     ctx = _context(tmp_path, database_url)
-    sync = _syncer(ctx, build_google(tmp_path, fake).directory, None)  # the register alone
+    sync = _syncer(ctx, build_google(tmp_path, fake, all_users=True).directory, None)  # the register alone
     with ctx.store.transaction() as session:
         ensure_school(session, ctx.config.school())
         session.add_all([

@@ -105,7 +105,7 @@ def test_a_google_suspension_is_missing_then_a_leaver_and_a_return_comes_back(
     refuse_real_http(monkeypatch)  # offline, as tests/connectors/google
     fake = seeded_fake()
     ctx = _context(tmp_path, database_url)
-    sync = _syncer(ctx, build_google(tmp_path, fake).directory)
+    sync = _syncer(ctx, build_google(tmp_path, fake, all_users=True).directory)
     try:
         assert sync(MONDAY).added == 6  # the population, the IT admin and the bot's mailbox
         _google_user(fake, BEN)["suspended"] = True
