@@ -349,9 +349,12 @@ class FileDirectory:
             if not any(c.strip() for c in cells):
                 continue
             row: dict[str, Any] = header.row(cells)
-            extra = [c for c in cells[len(header.names) :] if c.strip()]
-            if extra:  # more cells than columns: keep who it is
-                row["_extra"] = cells[len(header.names) :]
+            extra = cells[len(header.names) :]
+            # more cells than columns: keep who it is. In a CSV even an empty one means a comma
+            # too many (the cells beside it have moved); a workbook's rows run to its widest
+            # column, so there only a cell with something in it counts
+            if any(c.strip() for c in extra) or (extra and self.path.suffix.lower() != ".xlsx"):
+                row["_extra"] = extra
             yield line, row
 
     def _yaml_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:

@@ -119,7 +119,7 @@ def test_init_takes_the_xlsx_export_interactively_in_one_try(
         str(inputs / "term-dates.ics"),
         str(inputs / "policies"),
         "September 2027",
-        *[""] * 12,  # the pack's templates, settings on the web pages, save
+        *[""] * 13,  # the pack's 11 templates, settings on the web pages, save
     ]
     runner = CliRunner()
     init = runner.invoke(app, ["init"], input="\n".join(typed) + "\n", env=WIDE)
