@@ -98,7 +98,9 @@ def _personas(ctx: AppContext) -> dict[str, tuple[str | None, list[str]]]:
             "/signin/email", "/signin/code", "/signin/link/not-a-real-link", "/teams/configure",
             "/no-such-page", "/ack/not-a-real-link"]),
         "member of staff": (staff.email, [*signed_in, aup_link]),
-        "headteacher and DSL": (school["headteacher"], signed_in),
+        # /trust: the trust's safeguarding lead's page; the demo school has none, so the head
+        # meets its refusal (tests/features/trust has the page itself)
+        "headteacher and DSL": (school["headteacher"], [*signed_in, "/trust"]),
         "deputy DSL": (school["deputy_dsl"][0], signed_in),
         "school business manager (admin)": (school["admins"][0],
                                             [*signed_in, f"/visit/{sid}/poster"]),
