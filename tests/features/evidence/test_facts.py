@@ -187,3 +187,20 @@ def test_reviews_after_a_change_with_date_and_outcome(
         "16 Mar 2026", "Amy Able", "Blocked until checked.",
     ),)
     assert [r[1] for r in facts.filtering.rows] == ["after a recorded change"]
+
+
+def test_an_independent_schools_pack_names_its_standards_from_the_nation_pack() -> None:
+    """#57 item 4: the pack's standards sentence, from the nation pack, never invented."""
+    from types import SimpleNamespace
+
+    from bot.features.evidence.rules import standards_sentence
+
+    english = standards_sentence(SimpleNamespace(country="england", independent=True))
+    assert english is not None and "Independent School Standards" in english
+    assert "legislation.gov.uk/uksi/2014/3283" in english
+    # a maintained school or an academy: no sentence at all
+    assert standards_sentence(SimpleNamespace(country="england", independent=False)) is None
+    # a nation whose pack names no standards says so rather than borrowing England's
+    scottish = standards_sentence(SimpleNamespace(country="scotland", independent=True))
+    assert scottish is not None and "not stated" in scottish
+    assert "Independent School Standards" not in scottish
