@@ -7,22 +7,32 @@ from dataclasses import dataclass
 
 from bot.core.words import plural
 
-__all__ = ["SchoolCounts", "TrustTotals", "digest_key", "school_line", "totals"]
+__all__ = ["NEVER_PASSED", "SchoolCounts", "TrustTotals", "digest_key", "school_line", "totals"]
+
+NEVER_PASSED = "held: its settings have never passed the check"
 
 
 @dataclass(frozen=True)
 class SchoolCounts:
-    """One school's headline figures, as its dashboard counts them (counts only)."""
+    """One school's headline figures, as its dashboard counts them (counts only). A school
+    held because its settings have never passed the check has ``never_passed`` (the problem,
+    file, line and field) and no counts: None, said "not stated", never zero."""
 
     name: str
     sending: bool  # False: the school is still in preview
     bad_settings: bool | None  # held on its last good settings (None: not known here)
-    overdue_duties: int
-    open_reports: int
-    deadlines_passed: int  # report deadlines (referral, ICO, triage) past due, still running
-    deadlines_running: int  # report deadlines running and not yet due
-    reports_without_deadline: int  # open reports with no deadline running
-    policies_overdue: int  # policies past their review date
+    overdue_duties: int | None
+    open_reports: int | None
+    deadlines_passed: int | None  # report deadlines (referral, ICO, triage) past due, running
+    deadlines_running: int | None  # report deadlines running and not yet due
+    reports_without_deadline: int | None  # open reports with no deadline running
+    policies_overdue: int | None  # policies past their review date
+    never_passed: str | None = None  # the problem of a school that never had good settings
+
+    @classmethod
+    def held(cls, name: str, problem: str) -> SchoolCounts:
+        """A school whose settings have never passed: its problem, its counts not stated."""
+        return cls(name, False, True, None, None, None, None, None, None, problem)
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,8 @@ class TrustTotals:
 
     schools: int
     in_preview: int
-    bad_settings: int
+    bad_settings: int  # on their last good settings, or held having never had any
+    never_passed: int  # of those, held with settings that have never passed (not counted)
     overdue_duties: int
     open_reports: int
     deadlines_passed: int
@@ -40,21 +51,27 @@ class TrustTotals:
 
 
 def totals(rows: Sequence[SchoolCounts]) -> TrustTotals:
-    """Add the schools' counts up."""
+    """Add the schools' counts up (a held school's, not stated, add nothing)."""
     return TrustTotals(
         schools=len(rows),
-        in_preview=sum(not r.sending for r in rows),
+        in_preview=sum(not r.sending and r.never_passed is None for r in rows),
         bad_settings=sum(bool(r.bad_settings) for r in rows),
-        overdue_duties=sum(r.overdue_duties for r in rows),
-        open_reports=sum(r.open_reports for r in rows),
-        deadlines_passed=sum(r.deadlines_passed for r in rows),
-        deadlines_running=sum(r.deadlines_running for r in rows),
-        policies_overdue=sum(r.policies_overdue for r in rows),
+        never_passed=sum(r.never_passed is not None for r in rows),
+        overdue_duties=sum(r.overdue_duties or 0 for r in rows),
+        open_reports=sum(r.open_reports or 0 for r in rows),
+        deadlines_passed=sum(r.deadlines_passed or 0 for r in rows),
+        deadlines_running=sum(r.deadlines_running or 0 for r in rows),
+        policies_overdue=sum(r.policies_overdue or 0 for r in rows),
     )
 
 
 def school_line(row: SchoolCounts) -> str:
     """One school's counts in a sentence (the weekly email's)."""
+    if row.never_passed is not None:
+        problem = "; ".join(row.never_passed.splitlines())
+        return f"{NEVER_PASSED} ({problem}); its counts are not stated"
+    assert row.open_reports is not None and row.overdue_duties is not None
+    assert row.policies_overdue is not None
     state = [
         *(["in preview: nothing is sent to staff yet"] if not row.sending else []),
         *(["held on its last good settings"] if row.bad_settings else []),

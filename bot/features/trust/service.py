@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig
-from bot.core.config.per_school import schools_with_bad_settings
+from bot.core.config.per_school import settings_problems
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage
 from bot.core.outbox import Urgency, enqueue_email
@@ -27,9 +27,11 @@ def trust_counts(
     session: Session, config: OrgConfig, today: date, now: datetime
 ) -> list[SchoolCounts]:
     """Every school's headline counts, in the configuration's order (counts only: the
-    dashboard's figures, which leave out reports about a headteacher)."""
+    dashboard's figures, which leave out reports about a headteacher), then each school held
+    with settings that have never passed the check (not in the configuration: no counts)."""
     rows = []
-    held = schools_with_bad_settings(session)  # on their last good settings (#54 item 2)
+    problems = settings_problems(session)  # as the last sweep recorded them (#54 item 2)
+    held = {p.school_id for p in problems}
     for school in config.schools:
         f = compute_figures(session, school.id, today, now=now)
         running = f.running_clocks - f.clocks_overdue
@@ -46,6 +48,12 @@ def trust_counts(
                 policies_overdue=f.policies_overdue,
             )
         )
+    in_force = {school.id for school in config.schools}
+    rows += [
+        SchoolCounts.held(p.name, p.message)
+        for p in problems
+        if p.held and p.school_id not in in_force
+    ]
     return rows
 
 
@@ -83,8 +91,14 @@ def queue_trust_digest(
             f"{plural(total.open_reports, 'open report')} "
             f"({plural(total.deadlines_passed, 'deadline')} passed), "
             f"{plural(total.policies_overdue, 'policy', 'policies')} overdue for review, "
-            f"{total.in_preview} in preview, {total.bad_settings} held on their last good "
-            "settings.",
+            f"{total.in_preview} in preview, "
+            f"{total.bad_settings - total.never_passed} held on their last good settings"
+            + (
+                f", {total.never_passed} held with settings that have never passed the check "
+                "(their counts are not stated)."
+                if total.never_passed
+                else "."
+            ),
         ],
         facts=[(row.name, school_line(row)) for row in rows],
         button_url=f"{base_url.rstrip('/')}/trust",

@@ -10,7 +10,7 @@ from bot.core.clock import local_today
 from bot.core.models import utcnow
 from bot.core.permissions import TRUST_OVERSIGHT
 from bot.engine.web.deps import ctx, render, require_roles
-from bot.features.trust.rules import totals
+from bot.features.trust.rules import NEVER_PASSED, totals
 from bot.features.trust.service import trust_counts
 
 __all__ = ["router"]
@@ -36,5 +36,6 @@ def trust_page(request: Request) -> Response:
             "total": totals(rows),
             "today": today,
             "org_name": config.organisation.name,
+            "never_passed": NEVER_PASSED,
         },
     )

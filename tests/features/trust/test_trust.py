@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from bot.core.context import AppContext
@@ -149,3 +150,62 @@ def test_a_school_on_its_last_good_settings_is_counted_as_held(
     finally:
         with context.store.transaction() as session:
             session.query(SchoolSettings).filter_by(school_id="hill").one().problem = None
+
+
+def test_a_school_whose_settings_never_passed_is_shown_held_with_its_problem(
+    trust: tuple[AppContext, TestClient],
+) -> None:
+    """A third school whose entry has never passed the check (#54): not in the configuration
+    in force, yet on /trust and in the overview as held, with the problem's file, line and
+    field, and its counts not stated (never zero)."""
+    from bot.core.models import SchoolSettings
+    from bot.features.trust.service import queue_trust_digest
+
+    context, client = trust
+    path = context.settings.home / "school.yaml"
+    before = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(before)
+    data["schools"].append({**_school("hill"), "id": "ash", "name": "Ash Academy"})
+    data["schools"][-1]["headteacher"] = "nobody"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    context.forget_config()
+    try:
+        assert [s.id for s in context.config.schools] == ["oak", "hill"]
+        run_sweep(
+            context.store,
+            context.settings,
+            context.config,
+            context.connectors,
+            as_of=MONDAY,
+            now=at(MONDAY, 11),
+            deliver=False,
+        )
+        sign_in(client, LEAD)
+        page = client.get("/trust").text
+        row = page[page.index("Ash Academy</th>") :].split("</tr>")[0]
+        assert "held: its settings have never passed the check" in row
+        assert "school.yaml line" in row and "schools[2].headteacher" in row, row
+        assert row.count("<td>not stated</td>") == 6 and "<td>0</td>" not in row
+        with context.store.session() as session:  # next week's overview, not committed
+            queue_trust_digest(
+                session,
+                context.config,
+                "oak",
+                MONDAY.replace(day=30),
+                at(MONDAY, 11),
+                base_url="http://testserver",
+            )
+            (mail,) = session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.idempotency_key == "trust-digest:2026-W49"
+                )
+            ).all()
+            body = json.dumps(mail.payload)
+            session.rollback()
+        assert "1 held with settings that have never passed the check" in body, body
+        assert "schools[2].headteacher" in body and "its counts are not stated" in body
+    finally:
+        path.write_text(before, encoding="utf-8")
+        context.forget_config()
+        with context.store.transaction() as session:
+            session.query(SchoolSettings).filter_by(school_id="ash").delete()
