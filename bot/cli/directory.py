@@ -83,7 +83,7 @@ def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.render import directory_lines, print_lines
     from bot.core.ports import left_out_words
-    from bot.engine.directory import left_out, no_mailbox
+    from bot.engine.directory import left_out, no_mailbox, unassigned
 
     ctx = context()
     with ctx.store.session() as session:
@@ -100,6 +100,11 @@ def directory_status(school: SchoolOption = None) -> None:
             unreachable = no_mailbox(session, config.id)
             if unreachable:
                 console.print(NO_MAILBOX_WORDS + ", ".join(unreachable), highlight=False)
+            in_no_school = unassigned(session, config.id) if config.directory.staff_group else []
+            if in_no_school:
+                console.print(
+                    "In the directory but in no school's staff group (not chased; add each "
+                    f"to their school's group): {', '.join(in_no_school)}", highlight=False)
 
 
 @directory_app.command("resync")

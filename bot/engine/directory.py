@@ -38,11 +38,13 @@ __all__ = [
     "left_out",
     "no_mailbox",
     "sync_directory",
+    "unassigned",
 ]
 
 CURSOR_KEY = "directory.cursor"
 LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
 NO_MAILBOX_KEY = "directory.no_mailbox"  # JSON: names of accounts left out for want of a mailbox
+UNASSIGNED_KEY = "directory.unassigned"  # JSON: email -> "Name <email>" in no school's group
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
 
@@ -410,6 +412,7 @@ def sync_directory(
     *,
     default_school: bool = True,
     not_here: Collection[str] = (),
+    staff_groups: Collection[str] = (),
 ) -> DirectoryReport:
     """Fetch people (full or delta) and upsert them; absent or disabled people become missing,
     and leavers once the school's grace period has passed.
@@ -417,6 +420,11 @@ def sync_directory(
     ``not_here`` are addresses listed as not here whatever the directory says (accounts whose
     MIS end date has passed: ``bot.engine.mis``), so a tenant account left open never brings
     a leaver back.
+
+    ``staff_groups`` are the staff groups of every school sharing the directory (a tenant or
+    domain of several schools, each naming its ``directory.staff_group``): a person in the
+    school's group is the school's, and one in no school's group is no school's, named as
+    unassigned for the school's admins (``unassigned``), never guessed into a school.
 
     A sync that would make more than the school's ``max_removal_share`` missing changes
     nobody and returns a report whose ``stopped`` says so (the cursor is kept, so a delta's
@@ -437,6 +445,8 @@ def sync_directory(
         if changes.left_out is not None:
             _keep(session, school.id, LEFT_OUT_KEY, dict(sorted(changes.left_out.items())))
             _keep(session, school.id, NO_MAILBOX_KEY, sorted(changes.no_mailbox))
+        if staff_groups:
+            _keep_unassigned(session, school.id, changes, frozenset(staff_groups))
         session.flush()
     return report
 
@@ -496,13 +506,18 @@ def apply_listing(
     them go). ``removal_check`` stops a sync that would make too many people missing.
     """
     report = DirectoryReport(rejected=list(changes.rejected), complete=changes.complete)
-    listed = [
-        p for p in changes.people if p.school == school.id or (p.school is None and default_school)
-    ]
-    listed, changes = _hold_unmapped(listed, changes, school, report)
     known = _known_people(session, school.id, source)
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
+    group = school.directory.staff_group
+    listed = [p for p in changes.people if _belongs(p, school.id, group, default_school)]
+    if group:  # someone the read lists outside the school's group is not here (a delta too)
+        listed += [
+            replace(p, active=False) for p in changes.people
+            if p.school is None and group not in p.groups
+            and (p.email in by_email or p.external_id in by_external)
+        ]
+    listed, changes = _hold_unmapped(listed, changes, school, report)
     sorted_ = _sort_listed(listed, school, by_email, by_external, source)
     held = _held(changes, known, sorted_, by_email, by_external)
     absent = _absent(changes, known, sorted_, by_email, by_external, source) - held
@@ -534,6 +549,44 @@ def apply_listing(
     session.flush()
     session.expire_all()
     return report
+
+
+def _belongs(
+    person: DirectoryPerson, school_id: str, staff_group: str | None, default_school: bool
+) -> bool:
+    """Whether a directory read's person is one of the school's: the source says so, or they
+    are in the school's staff group, or (no group named) the school takes the unassigned."""
+    if person.school is not None:
+        return person.school == school_id
+    return staff_group in person.groups if staff_group else default_school
+
+
+def _keep_unassigned(
+    session: Session, school_id: str, changes: DirectoryChanges, staff_groups: frozenset[str]
+) -> list[str]:
+    """Name (never guess) the people a read of a directory shared by several schools puts in
+    no school's staff group: kept for the school's people page and ``directory status``
+    (a complete read replaces the list, a delta updates the people it lists). Returns them."""
+    row = ConnectorState.of(session, school_id, UNASSIGNED_KEY)
+    kept: dict[str, str] = {}
+    if row is not None and not changes.complete:
+        loaded = json.loads(row.value or "{}")
+        kept = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+    for p in changes.people:
+        kept.pop(p.email, None)
+        if p.active and p.school is None and staff_groups.isdisjoint(p.groups):
+            kept[p.email] = f"{p.display_name} <{p.email}>"
+    for ref in changes.removed:
+        kept.pop(ref, None)
+    _keep(session, school_id, UNASSIGNED_KEY, dict(sorted(kept.items())))
+    return sorted(kept.values())
+
+
+def unassigned(session: Session, school_id: str) -> list[str]:
+    """The people the last directory read put in no school's staff group ("Name <email>")."""
+    row = ConnectorState.of(session, school_id, UNASSIGNED_KEY)
+    names = json.loads(row.value) if row and row.value else {}
+    return sorted(str(n) for n in names.values()) if isinstance(names, dict) else []
 
 
 def held_back(session: Session, school_id: str) -> dict[str, list[str]]:

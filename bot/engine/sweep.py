@@ -345,6 +345,10 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
 def _read_directory(c: StepContext, result: SchoolSweep) -> None:
     """The directory step: people and roles from the school's directory."""
     session, school = c.session, c.school
+    shared_groups = {
+        s.directory.staff_group for s in c.config.schools
+        if s.connection == school.connection and s.directory.staff_group
+    }
     try:
         with session.begin_nested():
             report = sync_directory(
@@ -352,10 +356,13 @@ def _read_directory(c: StepContext, result: SchoolSweep) -> None:
                 school,
                 c.connectors.directory,
                 c.today,
-                # a connection's listing is its own schools': its first takes the unassigned
-                default_school=next(s for s in c.config.schools
-                                    if s.connection == school.connection).id == school.id,
+                # a connection's listing is its own schools': each school's staff group says
+                # whose people are whose; with none named, its first school takes everyone
+                default_school=not shared_groups and next(
+                    s for s in c.config.schools if s.connection == school.connection
+                ).id == school.id,
                 not_here=ended_addresses(session, school.id, c.today),
+                staff_groups=shared_groups,
             )
     except ConnectorError as exc:
         # An unreadable directory (an outage, a renamed role group, a bad file) must not stop

@@ -383,6 +383,19 @@ class DirectoryRules(_Strict):
 
     leaver_grace_days: int = 7
     max_removal_share: float = 0.10
+    # In a tenant or domain shared by several schools, the directory group whose members are
+    # this school's people (its all-staff group); None: the school has the directory alone
+    staff_group: str | None = None
+
+    @field_validator("staff_group", mode="before")
+    @classmethod
+    def _staff_group(cls, value: Any) -> Any:
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ValueError(
+                "staff_group must be the display name of the school's all-staff group in the "
+                f"directory, e.g. 'Oakfield All Staff' (got {value!r})"
+            )
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("leaver_grace_days", mode="before")
     @classmethod

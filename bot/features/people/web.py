@@ -17,6 +17,7 @@ from bot.core.models import ExtraPerson, Person, utcnow
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.ports import ConnectorError
 from bot.core.words import Words, plural, role_list, role_name, school_words
+from bot.engine.directory import unassigned
 from bot.engine.mis import mis_error, reconciled
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.guards import read_checked_form
@@ -78,13 +79,14 @@ def people_page(request: Request, saved: int | None = None) -> Response:
     with ctx(request).store.transaction() as session:
         rows = entry_rows(session, school.id)
         from_file = file_people(session, school.id, school.directory.leaver_grace_days)
+        in_no_school = unassigned(session, school.id) if school.directory.staff_group else []
         audit.record(session, actor=user.email, action="people.register.viewed",
                      object_type="extra_person", school_id=school.id)
     file_name, problems = _file_problems(request)
     message = next((_saved_message(r, school_words(school)) for r in rows if r.id == saved), None)
     return render(request, "people.html", {
         "school": school, "rows": rows, "from_file": from_file, "file_name": file_name,
-        "problems": problems, "message": message,
+        "problems": problems, "message": message, "unassigned": in_no_school,
     })
 
 
