@@ -57,6 +57,7 @@ def _mailboxes(ctx: AppContext) -> tuple[Mailbox, ...]:
     do not load)."""
     try:
         ctx.__dict__["_boxes"] = ctx.mailboxes
+        ctx.__dict__["_chats"] = ctx.chats  # each school's tenant's bot, with the mailboxes
     except ConfigError as exc:
         log.warning("dispatch worker: configuration not read (%s)", exc)
     return tuple(ctx.__dict__.get("_boxes", ()))
@@ -88,8 +89,12 @@ def run_dispatcher(
                     limit=PASS_LIMIT,
                     alerts=_alerts(ctx),
                     wait=stop.wait,
-                    chat=ctx.connectors.chat,
                     mailboxes=_mailboxes(ctx),
+                    # whose tenant a card is, known once the settings were read: until then
+                    # a trust with connections keeps its cards waiting
+                    chat=ctx.connectors.chat
+                    if "_chats" in ctx.__dict__ or not settings.connections else None,
+                    chats=ctx.__dict__.get("_chats", {}),
                 )
                 sent += stats.sent
                 if stats.sent or stats.failed or stats.delivery_unknown:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core.config import ConfigError, OrgConfig, SchoolConfig
 from bot.core.config.store import config_stamp, has_database, load_org
 from bot.core.outbox import Mailbox
-from bot.core.ports import Connectors, StaffFile
+from bot.core.ports import Connectors, Notifier, StaffFile
 from bot.core.settings import Settings
 from bot.core.store import Store
 
@@ -34,6 +34,7 @@ __all__ = [
     "own_mailboxes",
     "own_senders",
     "register_adapters",
+    "school_chats",
 ]
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,11 @@ class AppContext:
         it sends for; a mailer is built once per mailbox and kept."""
         return own_mailboxes(self.config.schools, self.connectors)
 
+    @property
+    def chats(self) -> dict[str, Notifier | None]:
+        """The Teams bot of each school on a connection of its own (``school_chats``)."""
+        return school_chats(self.config.schools, self.connectors)
+
 
 @dataclass(frozen=True)
 class StepContext:
@@ -162,6 +168,19 @@ class StepContext:
     def default_school(self) -> bool:
         """Whether this is the configuration's first school (it takes unassigned items)."""
         return self.config.schools[0].id == self.school.id
+
+
+def school_chats(
+    schools: Sequence[SchoolConfig], connectors: Connectors
+) -> dict[str, Notifier | None]:
+    """The schools of a connection (a tenant of their own): school id -> that tenant's Teams
+    bot (None: it has none, or the connection cannot be built); the dispatcher sends their
+    cards through it and never through the install's bot (``dispatch(chats=...)``)."""
+    return {
+        school.id: connectors.connection(school.connection).chat
+        for school in schools
+        if school.connection
+    }
 
 
 def own_senders(

@@ -467,6 +467,7 @@ class CardMessage:
     text: str
     teams_payload: Mapping[str, Any] = field(default_factory=dict)
     chat_payload: Mapping[str, Any] = field(default_factory=dict)
+    school_id: str | None = None  # whose card: the dispatcher picks that school's tenant's bot
 
 
 @runtime_checkable

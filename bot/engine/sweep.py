@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.context import StepContext, own_mailboxes
+from bot.core.context import StepContext, own_mailboxes, school_chats
 from bot.core.models import (
     AccountHolder,
     Attestation,
@@ -643,5 +643,6 @@ def run_sweep(
             alerts=AdminAlerts.of(config.schools),
             chat=connectors.chat,
             mailboxes=own_mailboxes(config.schools, connectors),
+            chats=school_chats(config.schools, connectors),
         )
     return results, stats

@@ -16,7 +16,7 @@ import base64
 import functools
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -92,6 +92,7 @@ def _to_card(row: OutboxMessage) -> CardMessage:
         text=payload["text"],
         teams_payload=payload.get("teams", {}),
         chat_payload=payload.get("chat", {}),
+        school_id=row.school_id,
     )
 
 
@@ -217,7 +218,8 @@ def _feed_chunks(
         feed = message.teams_payload.get("feed") if isinstance(message, CardMessage) \
             else None
         if isinstance(feed, dict) and feed.get("user_id"):
-            same = json.dumps({k: v for k, v in feed.items() if k != "user_id"},
+            same = json.dumps({k: v for k, v in feed.items() if k != "user_id"}
+                              | {"school": getattr(message, "school_id", None)},
                               sort_keys=True)
             groups.setdefault(same, []).append((row_id, message.idempotency_key, feed))
     chunks: list[list[_FeedRow]] = []
@@ -259,6 +261,9 @@ class _Pass:
     boxes: dict[str, tuple[Mailer, Any]] = field(default_factory=dict)
     lane: str = "email"  # the email lane being delivered
     chat: Notifier | None = None  # where ``teams`` rows go: the school's bot (None: they wait)
+    # the schools of a connection (a tenant of their own): school id -> that tenant's bot
+    # (None: it has none, and their cards are refused, never sent through another tenant's)
+    chats: Mapping[str, Notifier | None] = field(default_factory=dict)
     up_to: Urgency = Urgency.ROUTINE  # the least urgent rows this pass takes
     wait: Callable[[float], object] | None = None  # sleeps for a permit a moment away
     waited_for: datetime | None = None  # the last permit it waited for
@@ -291,7 +296,8 @@ class _Pass:
         with the school's bot)."""
         lanes = [*(self.boxes or ["email"]), *CHANNELS[1:]]
         skip = self.done | self.paused | {
-            c for c, target in (("card", self.notifier), ("teams", self.chat)) if target is None}
+            c for c, target in (("card", self.notifier), ("teams", self.chat)) if target is None
+            and (c != "teams" or not any(self.chats.values()))}
         return [c for c in lanes if c not in skip]
 
     def want(self, channel: str) -> int:
@@ -299,7 +305,8 @@ class _Pass:
         if channel in self.probing:
             return 1
         want = max(PAGE, self.batch_size) if channel_of(channel) == "email" else PAGE
-        if channel == "teams" and isinstance(self.chat, BulkFeed):
+        if channel == "teams" and any(
+                isinstance(bot, BulkFeed) for bot in (self.chat, *self.chats.values())):
             want = 2 * FEED_BULK  # a card and a nudge a person: a bulk call's worth of nudges
         if self.limit is not None:
             want = min(want, self.limit - self.handled)
@@ -421,6 +428,12 @@ class _Pass:
         if self.batch:
             self.send_batch()
 
+    def chat_of(self, card: CardMessage | OutgoingEmail) -> Notifier | None:
+        """The bot a ``teams`` row goes through: its school's tenant's (``chats``), else the
+        install's; never another tenant's."""
+        school = card.school_id if isinstance(card, CardMessage) else None
+        return self.chats.get(school or "", self.chat)
+
     def send_feeds(
         self, row_ids: Sequence[int], messages: dict[int, OutgoingEmail | CardMessage]
     ) -> list[int]:
@@ -429,11 +442,14 @@ class _Pass:
 
         A bulk call is accepted or refused as a whole, so its answer is every row's.
         """
-        if not isinstance(self.chat, BulkFeed):
-            return list(row_ids)
-        notify_many = self.chat.notify_many
-        chunks = _feed_chunks(row_ids, messages)
+        chunks = [
+            chunk for chunk in _feed_chunks(row_ids, messages)
+            if isinstance(self.chat_of(messages[chunk[0][0]]), BulkFeed)
+        ]
         for chunk in chunks:
+            bot = self.chat_of(messages[chunk[0][0]])  # one school's a chunk: one tenant's bot
+            assert isinstance(bot, BulkFeed)
+            notify_many = bot.notify_many
             ids = [row_id for row_id, _, _ in chunk]
             if "teams" in self.paused:
                 outbox_claim.release(self.store, ids)
@@ -454,10 +470,9 @@ class _Pass:
     def deliver(self, row_id: int, channel: str, message: OutgoingEmail | CardMessage) -> None:
         """Deliver one claimed row (emails wait for a full batch when the mailer batches)."""
         if isinstance(message, CardMessage):
-            target = self.chat if channel == "teams" else self.notifier
-            assert target is not None
-            self.send_one(row_id, message.idempotency_key,
-                          functools.partial(target.post, message), channel)
+            target = self.chat_of(message) if channel == "teams" else self.notifier
+            call = functools.partial(target.post if target is not None else _no_bot, message)
+            self.send_one(row_id, message.idempotency_key, call, channel)
             return
         if self.batch_size > 1 and channel not in self.probing:
             self.batch.append((row_id, message))
@@ -551,6 +566,7 @@ def dispatch(
     wait: Callable[[float], object] | None = None,
     chat: Notifier | None = None,
     mailboxes: Sequence[Mailbox] = (),
+    chats: Mapping[str, Notifier | None] | None = None,
 ) -> DispatchStats:
     """Deliver due rows once each, the most urgent first (then the oldest), and never let a
     throttle cost a message.
@@ -588,6 +604,8 @@ def dispatch(
             they wait, as cards do without a notifier).
         mailboxes: the schools' own sending mailboxes (``mailer`` sends every other school's
             mail); each is paced, reserved and claimed on its own, a page of each in turn.
+        chats: the schools of a connection with a tenant of its own: school id -> that
+            tenant's bot (``school_chats``); their ``teams`` rows go through it, never ``chat``.
     """
     # a pass is thousands of short transactions: one connection for them, and the lanes
     # where each message's two statements are one round trip each (a hand-over's few urgent
@@ -597,7 +615,7 @@ def dispatch(
         return _Pass(
             one_connection, mailer, notifier, now, limit, on_sent, DispatchStats(),
             batch_size=max(mailer.max_batch, 1), lanes=lanes, alerts=alerts,
-            pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat,
+            pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat, chats=chats or {},
             boxes=_lanes(mailer, mailboxes),
         ).run()
 
@@ -633,6 +651,12 @@ def _notify_all(notify_many: Callable[..., None], users: list[str],
     notify_many(users, activity_type=str(feed["activity_type"]), preview=str(feed["preview"]),
                 web_url=str(feed["web_url"]), template=dict(feed.get("template") or {}))
     return SendResult(provider_id=None)
+
+
+def _no_bot(card: CardMessage) -> SendResult:
+    """A card for a school whose tenant has no bot: refused (its email fallback goes), never
+    sent through another tenant's bot."""
+    raise PermanentError(f"card {card.idempotency_key}: the school's tenant has no Teams bot")
 
 
 def _call(row_id: int, call: Callable[[], SendResult]) -> Outcome:

@@ -104,6 +104,7 @@ def _hand_over_pass(context: AppContext) -> bool:
         limit=URGENT_PER_REQUEST,
         chat=context.connectors.chat,
         mailboxes=context.mailboxes,
+        chats=context.chats,
     )
     taken = (stats.sent + stats.failed + stats.fell_back + stats.delivery_unknown
              + stats.retry_later)

@@ -77,7 +77,7 @@ def _deliver_now(ctx: AppContext) -> None:
 
     dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
              alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
-             chat=ctx.connectors.chat, mailboxes=ctx.mailboxes)
+             chat=ctx.connectors.chat, mailboxes=ctx.mailboxes, chats=ctx.chats)
 
 
 reports_app = typer.Typer(help="Breach and concern reports.", no_args_is_help=True)
