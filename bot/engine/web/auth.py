@@ -181,15 +181,15 @@ def _person(
     return session.scalars(query.order_by(Person.id)).first()
 
 
-def _schools_of(request: Request, subject: Subject | None) -> list[str] | None:
-    """The schools a token of ``subject``'s tenant or domain may sign in to: every school but
+def _schools_of(request: Request, org: str | None) -> list[str] | None:
+    """The schools a token of tenant or domain ``org`` may sign in to: every school but
     those of another organisation (None: any school, when the token names none)."""
-    if subject is None or subject.org is None:
+    if org is None:
         return None
     app = ctx(request)
     return [school.id for school in app.config.schools
             if not (orgs := school_organisations(app.settings, school.connection))
-            or subject.org in orgs]
+            or org in orgs]
 
 
 def start_session(
@@ -199,13 +199,16 @@ def start_session(
     *,
     via: str | None = None,
     subject: Subject | None = None,
+    org: str | None = None,
 ) -> Response:
     """Sign ``email`` in (an active person in the directory, else 403) and go to ``next_path``.
 
     ``via`` names how the identity was vouched for (e.g. ``teams_sso``) in the audit entry;
-    ``subject`` is the provider's, which the person is tied to (``identity.bind``).
+    ``subject`` is the provider's, which the person is tied to (``identity.bind``); ``org``
+    the tenant or domain a token without a subject to bind (Teams SSO) was checked for: as a
+    subject's, only a person of that organisation's schools is signed in.
     """
-    schools = _schools_of(request, subject)
+    schools = _schools_of(request, subject.org if subject is not None else org)
     with ctx(request).store.transaction() as session:
         person = _person(session, email, schools)
         try:

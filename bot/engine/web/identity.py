@@ -36,7 +36,7 @@ __all__ = [
     "vouched_email",
 ]
 
-_ENTRA = re.compile(r"^https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0/?$")
+ENTRA_ISSUER = _ENTRA = re.compile(r"^https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0/?$")
 WORDS = {
     "not_in_directory": "Your account is not in the school's directory.",
     "unverified": "The school's sign-in service did not confirm that this email address is "

@@ -8,6 +8,11 @@ Entra issues v1.0 or v2.0 access tokens depending on the app registration
 (``accessTokenAcceptedVersion``): v1.0 tokens carry ``iss https://sts.windows.net/<tenant>/``
 and the Application ID URI as ``aud``; v2.0 tokens the OpenID issuer and the client id. Both
 are accepted, for the configured tenant and client only.
+
+A trust across tenants (#54): each connection with a tenant of its own has its own setup (its
+tenant, its app's client id as the audience); a token is accepted by the setup of its tenant
+only, and signs in only a person of that tenant's schools (the install's tenant: the schools
+without a connection). A tenant B token is never accepted for a tenant A school.
 """
 
 from __future__ import annotations
@@ -27,10 +32,10 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from bot.core.settings import Settings
+from bot.core.settings import Settings, connection_key
 from bot.engine.web.auth import refuse, start_session
 from bot.engine.web.deps import check_csrf, ctx
-from bot.engine.web.identity import school_tenant
+from bot.engine.web.identity import ENTRA_ISSUER, school_tenant
 
 __all__ = [
     "SsoSetup",
@@ -38,6 +43,7 @@ __all__ = [
     "TokenKeys",
     "router",
     "sso_setup",
+    "sso_setups",
     "teams_email",
     "verify_teams_token",
 ]
@@ -66,6 +72,7 @@ class SsoSetup:
     client_id: str
     audiences: tuple[str, ...]
     tenant: str
+    connection: str | None = None  # the connection whose tenant it is (None: the install's)
 
 
 def sso_setup(settings: Settings) -> SsoSetup | None:
@@ -87,6 +94,57 @@ def sso_setup(settings: Settings) -> SsoSetup | None:
         audiences=(f"api://{host}/{client_id}", client_id),
         tenant=tenant,
     )
+
+
+def sso_setups(settings: Settings) -> tuple[SsoSetup, ...]:
+    """The install's setup (``sso_setup``) and one per connection with a tenant and an app of
+    its own: its tenant's issuer (the install's Entra issuer with the connection's tenant; any
+    other issuer serves every tenant), its app's client id as the audience."""
+    own = sso_setup(settings)
+    if own is None:
+        return ()
+    host = urlsplit(settings.base_url).hostname or ""
+    entra = ENTRA_ISSUER.match((settings.oidc_issuer or "").rstrip("/"))
+    found = [own]
+    for name, connection in sorted(settings.connections.items()):
+        if not connection.tenant_id or not connection.client_id:
+            continue
+        tenant, client = connection.tenant_id.lower(), connection.client_id
+        issuer = (f"https://login.microsoftonline.com/{tenant}/v2.0" if entra
+                  else own.discovery_url.removesuffix("/.well-known/openid-configuration"))
+        found.append(SsoSetup(
+            discovery_url=f"{issuer}/.well-known/openid-configuration",
+            client_id=client,
+            audiences=(f"api://{host}/{client}", client),
+            tenant=tenant,
+            connection=connection_key(name),
+        ))
+    return tuple(found)
+
+
+def _unverified_tid(token: str) -> str:
+    """The tenant a token says it is from (unverified: it only picks whose keys check it)."""
+    import base64
+    import json
+
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(data.get("tid") or "").lower() if isinstance(data, dict) else ""
+    except (ValueError, IndexError, TypeError):
+        return ""
+
+
+def verify_for_tenant(
+    token: str, setups: tuple[SsoSetup, ...], keys: TokenKeys, *, now: int | None = None
+) -> tuple[dict[str, Any], SsoSetup]:
+    """The claims and the setup of the tenant the token names, when the token is genuine and
+    meant for that tenant's app; TeamsTokenError otherwise (no setup for its tenant either)."""
+    tid = _unverified_tid(token) if token.count(".") == 2 else ""
+    setup = next((s for s in setups if s.tenant == tid), None)
+    if setup is None:
+        setup = setups[0]  # checked against the install's: refused there, saying why
+    return verify_teams_token(token, setup, keys, now=now), setup
 
 
 @dataclass
@@ -207,12 +265,14 @@ def teams_sign_in(
 ) -> Response:
     """Sign in with the token Teams gave the tab (401 and no session when it is refused)."""
     check_csrf(request, csrf_token)
-    setup = sso_setup(ctx(request).settings)
-    if setup is None:
+    setups = sso_setups(ctx(request).settings)
+    if not setups:
         raise HTTPException(404, "Signing in through Microsoft Teams is not set up here.")
     try:
-        email = teams_email(verify_teams_token(token, setup, KEYS))
+        claims, setup = verify_for_tenant(token, setups, KEYS)
+        email = teams_email(claims)
     except TeamsTokenError as exc:
         log.info("teams sign-in refused: %s", exc)  # which check failed; never the token
         raise refuse(request, "teams_token", REFUSED, via="teams_sso", status=401) from None
-    return start_session(request, email, next_path or None, via="teams_sso")
+    # a person of the token's tenant's schools only (another tenant's school: refused)
+    return start_session(request, email, next_path or None, via="teams_sso", org=setup.tenant)
