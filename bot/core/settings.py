@@ -208,6 +208,9 @@ class Connection(BaseModel):
     # both: the mailbox or Gmail account the connection's schools send from
     sender: str | None = None
     secrets_file: Path | None = None
+    # the tenant's or domain's own role groups (a Google group's address names its domain);
+    # unset: the install's
+    role_groups: dict[str, Role] | None = None
 
     def secrets(self) -> dict[str, SecretStr]:
         """The secrets set here or in ``secrets_file`` (the file's win; SettingsError when it
