@@ -17,6 +17,8 @@ without a connection). A tenant B token is never accepted for a tenant A school.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import threading
 import time
@@ -124,9 +126,6 @@ def sso_setups(settings: Settings) -> tuple[SsoSetup, ...]:
 
 def _unverified_tid(token: str) -> str:
     """The tenant a token says it is from (unverified: it only picks whose keys check it)."""
-    import base64
-    import json
-
     try:
         payload = token.split(".")[1]
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
