@@ -215,12 +215,13 @@ def _feed_chunks(
     groups: dict[str, list[_FeedRow]] = {}
     for row_id in row_ids:
         message = messages[row_id]
-        feed = message.teams_payload.get("feed") if isinstance(message, CardMessage) \
-            else None
+        if not isinstance(message, CardMessage):
+            continue
+        feed = message.teams_payload.get("feed")
         if isinstance(feed, dict) and feed.get("user_id"):
+            # one school's a call: its tenant's bot sends it (``_Pass.chat_of``)
             same = json.dumps({k: v for k, v in feed.items() if k != "user_id"}
-                              | {"school": getattr(message, "school_id", None)},
-                              sort_keys=True)
+                              | {"school": message.school_id}, sort_keys=True)
             groups.setdefault(same, []).append((row_id, message.idempotency_key, feed))
     chunks: list[list[_FeedRow]] = []
     for rows in groups.values():
