@@ -55,6 +55,8 @@ __all__ = [
     "TITLES",
     "build_connectors",
     "build_local",
+    "chat_keys",
+    "chat_tokens",
     "extra_people_file",
     "install",
     "platform_checks",
@@ -252,6 +254,14 @@ def chat_tokens(settings: Settings, keys: Any = None) -> ChatTokens | None:
     audience = ChatAudience(google.chat_audience, google.chat_project_number, endpoint,
                             google.chat_addon)
     return ChatTokenVerifier(audience, keys or KEYS)
+
+
+def chat_keys(fetch: Callable[[str], tuple[int, Mapping[str, str], bytes]]) -> Any:
+    """A key cache for the Chat app's token checker that fetches with ``fetch`` (``chat
+    smoke``'s local issuer), for :func:`chat_tokens`."""
+    from connectors.google.chat_tokens import ChatKeys  # lazy: the google extra
+
+    return ChatKeys(fetch=fetch)
 
 
 ADAPTERS = Adapters(build=build_connectors, staff_file=_staff_file, microsoft_form=_microsoft_form,
