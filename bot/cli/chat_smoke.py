@@ -33,8 +33,9 @@ from sqlalchemy import func, select
 from bot import wiring
 from bot.cli.chat_issuer import LocalGoogle, LocalKey
 from bot.cli.teams_smoke import SmokeResult, _free_port, _served
+from bot.core.config import store as config_store
 from bot.core.context import AppContext
-from bot.core.models import Attestation, Duty, Person
+from bot.core.models import Attestation, Duty, Person, utcnow
 from bot.core.settings import GoogleSettings
 from bot.demo.builder import build_demo
 from bot.engine.commands import console, err
@@ -117,6 +118,7 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
     wiring.ADAPTERS = dataclasses.replace(saved, chat_tokens=lambda s: wiring.chat_tokens(s, keys))
     try:
         context = AppContext(settings)
+        _asks_in_chat(context)
         with (
             _served(create_app(settings, context), web_port) as web,
             httpx.Client(base_url=web, timeout=30) as client,
@@ -126,6 +128,26 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
         wiring.ADAPTERS = saved
         wiring.install()
     return result
+
+
+def _asks_in_chat(context: AppContext) -> None:
+    """The demo school's settings (kept on its web pages), saved asking its staff in Google
+    Chat (``asks_in: chat``), as its admin would on the settings page."""
+    org = context.config
+    school = org.schools[0]
+    admin = school.admins[0] if school.admins else school.headteacher
+    changed = org.model_copy(
+        update={"schools": [s.model_copy(update={"asks_in": "chat"}) for s in org.schools]}
+    )
+    with context.store.transaction() as session:
+        config_store.save(
+            session,
+            changed,
+            by=str(admin),
+            now=utcnow(),
+            note="the Chat smoke test: staff are asked in Google Chat",
+        )
+    context.forget_config()
 
 
 def _steps(

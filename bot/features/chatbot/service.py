@@ -163,13 +163,20 @@ def answer(
     person = person_for(session, event)
     if person is None:
         return wrapped(plain(stranger_line(config)), addon=addon, update=False)
+    school = config.school(person.school_id)
+    if school.asks_in != "chat":  # the school asks elsewhere: say where, in its words
+        where = "in Microsoft Teams and by email" if school.asks_in == "teams" else "by email"
+        line = (
+            f"{school.name} asks its staff for what it needs from them {where}, not here "
+            "in Google Chat."
+        )
+        return wrapped(plain(line), addon=addon, update=False)
     note = None
     if event.kind == CLICKED:
         verb = event.params.get("verb", "")
         note, _ = record_press(
             session, person, verb, dict(event.params), now, method=METHOD, user_agent="Google Chat"
         )
-    school = config.school(person.school_id)
     title = f"What {school.name} needs from you"
     card = needs_card(
         school.name,

@@ -23,6 +23,8 @@ from bot.core.context import AppContext
 from bot.core.models import Attestation, AuditEvent, Duty, Person, PolicyVersion
 from bot.core.settings import GoogleSettings
 from bot.engine.sweep import run_sweep
+from bot.features.chatbot.service import answer as service_answer
+from bot.features.chatbot.service import read_event
 from bot.features.teamsbot.cards import ACK_VERB
 from bot.web.app import create_app
 from bot.wiring import chat_tokens
@@ -92,6 +94,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatEnv]:
         policy="online-safety",
         audience={"roles": ["staff"]},
     )
+    school.school["asks_in"] = "chat"
     google = LocalGoogle(PROJECT, ENDPOINT)
     database = f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.db'}"
     addon = school.context(
@@ -350,3 +353,37 @@ def test_the_token_in_an_addon_event_body_is_accepted_when_no_header_is_sent(
     event = addon_event("messagePayload", user(BEN, "ben@oak.example"))
     event["authorizationEventObject"] = {"systemIdToken": env.google.id_token()}
     assert env.addon.post("/api/chat", json=event).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("asks_in", "where"), [("email", "by email"), ("teams", "in Microsoft Teams and by email")]
+)
+def test_a_school_that_asks_elsewhere_says_where(env: ChatEnv, asks_in: str, where: str) -> None:
+    config = env.context.config
+    elsewhere = config.model_copy(
+        update={"schools": [s.model_copy(update={"asks_in": asks_in}) for s in config.schools]}
+    )
+    event = read_event(addon_event("messagePayload", user(CAL, "cal@oak.example")), addon=True)
+    with env.context.store.transaction() as session:
+        answer = service_answer(
+            session,
+            env.context.settings,
+            elsewhere,
+            event,
+            at(MONDAY, 10, 0),
+            addon=True,
+            function=ENDPOINT,
+        )
+    message = answer["hostAppDataAction"]["chatDataAction"]["createMessageAction"]["message"]
+    assert set(message) == {"text"} and message["text"].endswith(
+        f"asks its staff for what it needs from them {where}, not here in Google Chat."
+    )
+
+
+def test_teams_first_still_reads_as_asks_in_teams(env: ChatEnv) -> None:
+    school = env.context.config.schools[0]
+    data = school.model_dump(exclude={"asks_in"})
+    assert type(school).model_validate({**data, "teams_first": True}).asks_in == "teams"
+    assert type(school).model_validate({**data, "teams_first": False}).asks_in == "email"
+    with pytest.raises(ValueError, match="disagree"):
+        type(school).model_validate({**data, "teams_first": True, "asks_in": "chat"})
