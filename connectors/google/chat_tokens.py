@@ -100,7 +100,10 @@ class ChatKeys:
             stale = held is None or now >= held.expires
             unknown = held is not None and kid is not None and kid not in held.certs
             if stale or (unknown and held is not None and now - held.fetched >= REFETCH_AFTER):
-                held = self._load(url, now) or held
+                loaded = self._load(url, now)
+                if loaded is None and held is not None:  # Google unreachable: keep what we
+                    held.fetched, held.expires = now, now + REFETCH_AFTER  # hold, a minute more
+                held = loaded or held
             if held is None:
                 raise ChatAuthError("Google's signing keys could not be read")
             return held.certs

@@ -41,7 +41,7 @@ def _section(item: NeedItem, function: str) -> dict[str, Any]:
     widgets: list[dict[str, Any]] = [
         {
             "decoratedText": {
-                "topLabel": escape(due),
+                "topLabel": due,  # plain text: no formatting there
                 "text": escape(item.title + version),
                 "wrapText": True,
             }
@@ -141,7 +141,8 @@ def needs_card(
                 ]
             }
         )
-    card = {"header": {"title": escape(f"What {school_name} needs from you")}, "sections": sections}
+    # a header is plain text (only text widgets read HTML): not escaped
+    card = {"header": {"title": f"What {school_name} needs from you"}, "sections": sections}
     return {"cardId": CARD_ID, "card": card}
 
 

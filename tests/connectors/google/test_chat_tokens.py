@@ -317,3 +317,27 @@ def test_ours_never_accepts_what_google_auth_refuses() -> None:
     assert sum(n for k, n in tally.items() if k.startswith("ours refuses")) >= 50
     assert keys.fetches <= 2 + 220 // 60  # the cache held (one fetch per URL, bounded refetches)
     assert GOOGLE_CERTS in google.fetched and CHAT_CERTS in google.fetched
+
+
+def test_google_unreachable_keeps_the_keys_held_and_asks_again_a_minute_later(
+    google: LocalGoogle, clock: Clock
+) -> None:
+    down = {"now": False}
+
+    def fetch(url: str) -> tuple[int, Any, bytes]:
+        if down["now"]:
+            raise OSError("unreachable")
+        return google.fetch(url)
+
+    keys = ChatKeys(fetch=fetch, clock=clock)
+    check = verifier(keys, "project")
+    check.verify(bearer(google.chat_token()))
+    down["now"] = True
+    clock.now += google.max_age + 1  # out of date, and Google does not answer
+    for _ in range(10):
+        check.verify(bearer(google.chat_token()))  # the keys held still verify
+    assert keys.fetches == 2  # one try, not one per request
+    clock.now += REFETCH_AFTER
+    down["now"] = False
+    check.verify(bearer(google.chat_token()))
+    assert keys.fetches == 3
