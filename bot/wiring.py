@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from bot.core.chat_tokens import ChatAudience, ChatTokens
 from bot.core.config import EXTRA_ROLES, SchoolConfig
 from bot.core.context import Adapters, register_adapters
 from bot.core.ports import Connectors, Directory, Mailer, Notifier
@@ -53,6 +55,8 @@ __all__ = [
     "TITLES",
     "build_connectors",
     "build_local",
+    "chat_keys",
+    "chat_tokens",
     "extra_people_file",
     "install",
     "platform_checks",
@@ -237,7 +241,31 @@ def _staff_file(path: Path, left_out: frozenset[int]) -> FileDirectory:
     return FileDirectory(path, left_out=left_out)
 
 
-ADAPTERS = Adapters(build=build_connectors, staff_file=_staff_file, microsoft_form=_microsoft_form)
+def chat_tokens(settings: Settings, keys: Any = None) -> ChatTokens | None:
+    """The checker of ``/api/chat``'s tokens for the school's Google Chat app (None: no app
+    set up, no project number); ``keys`` the certificates' cache (``chat smoke``'s local issuer;
+    the process's own by default)."""
+    google = settings.google
+    if not google.chat_project_number:
+        return None
+    from connectors.google.chat_tokens import KEYS, ChatTokenVerifier  # lazy: the google extra
+
+    endpoint = google.chat_endpoint_url or f"{settings.base_url.rstrip('/')}/api/chat"
+    audience = ChatAudience(google.chat_audience, google.chat_project_number, endpoint,
+                            google.chat_addon)
+    return ChatTokenVerifier(audience, keys or KEYS)
+
+
+def chat_keys(fetch: Callable[[str], tuple[int, Mapping[str, str], bytes]]) -> Any:
+    """A key cache for the Chat app's token checker that fetches with ``fetch`` (``chat
+    smoke``'s local issuer), for :func:`chat_tokens`."""
+    from connectors.google.chat_tokens import ChatKeys  # lazy: the google extra
+
+    return ChatKeys(fetch=fetch)
+
+
+ADAPTERS = Adapters(build=build_connectors, staff_file=_staff_file, microsoft_form=_microsoft_form,
+                    chat_tokens=chat_tokens)
 
 
 def install() -> None:

@@ -103,6 +103,26 @@ def teams_smoke(
     smoke_command(folder)
 
 
+chat_app = typer.Typer(help="The school's Google Chat app.", no_args_is_help=True)
+app.add_typer(chat_app, name="chat")
+
+
+@chat_app.command("smoke")
+def chat_smoke(
+    folder: Annotated[
+        Path | None,
+        typer.Option("--folder", help="Where to build the fictional school (default: a "
+                     "temporary folder, deleted afterwards)."),
+    ] = None,
+) -> None:
+    """Drive the Google Chat app's /api/chat end to end on this computer: a fictional school, a
+    local token issuer, the events Google Chat sends (deploy/google.md, "Chat app")."""
+    # lazy: it builds the demo and serves the web app (the measured start-up above)
+    from bot.cli.chat_smoke import smoke_command
+
+    smoke_command(folder)
+
+
 @app.callback()
 def _start() -> None:
     """Hand the engine the features' sweep steps before any command runs (not for ``--help``:

@@ -17,6 +17,7 @@ from typing import cast
 
 from sqlalchemy.orm import Session
 
+from bot.core.chat_tokens import ChatTokens
 from bot.core.config import ConfigError, OrgConfig, SchoolConfig
 from bot.core.config.store import config_stamp, has_database, load_org
 from bot.core.outbox import Mailbox
@@ -55,6 +56,9 @@ class Adapters:
     # Microsoft 365: make the list a Microsoft form's responses go into (safe to repeat);
     # what was done, in one sentence, and the steps of the Power Automate flow that fills it
     microsoft_form: Callable[[Settings], tuple[str, list[str]]]
+    # Google Chat: the checker of ``/api/chat``'s bearer tokens for these settings' app
+    # (None: no Chat app set up; the route then answers 404)
+    chat_tokens: Callable[[Settings], ChatTokens | None] = lambda settings: None
 
 
 _adapters: Adapters | None = None

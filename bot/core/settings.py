@@ -179,6 +179,14 @@ class GoogleSettings(BaseModel):
     # of the account's 60 a minute and 2,000 messages a day, what routine mail may never spend
     urgent_reserve_per_minute: int = Field(default=1, ge=0)
     urgent_reserve_per_day: int = Field(default=100, ge=0)
+    # the Chat app staff acknowledge in (deploy/google.md, "Chat app"): its Cloud project
+    # number, and the authentication audience chosen in its Chat API configuration: "endpoint"
+    # (HTTP endpoint URL: an ID token for chat_endpoint_url, by default base_url + /api/chat)
+    # or "project" (project number: Chat's own JWT); chat_addon: built as a Workspace add-on
+    chat_project_number: str | None = Field(default=None, pattern=r"^[0-9]{6,20}$")
+    chat_audience: Literal["endpoint", "project"] = "endpoint"
+    chat_endpoint_url: str | None = None
+    chat_addon: bool = True
 
 
 class Connection(BaseModel):

@@ -13,6 +13,9 @@ this list: a new room, or a file added or removed, fails there until the list sa
 
 accounts: rules service step web templates api. No cli: holders and handovers are kept on
     the accounts pages.
+chatbot: service web. No rules.py or templates: its pure part is cards.py (Chat cards v2,
+    not HTML); no step: the weekly cards are the reminders'; no cli: ``chat smoke`` is
+    the CLI's; no api: no other room uses it.
 complaints: rules service step web cli templates api.
 dashboard: rules web cli templates api. No service: it reads what others write (figures.py,
     drilldown.py); no step.py: its sweep step is the weekly digest's, in digest.py.
@@ -36,9 +39,9 @@ setup: rules service web cli templates api. No step: setup happens when asked.
 signin: rules service web templates. No step: a link expires by its time; no cli: nothing to
     run at the terminal; no api: no other room uses it.
 tasks: rules service step web cli templates api.
-teamsbot: service step web. No rules.py or templates: its pure part is cards.py (Adaptive
+teamsbot: service step web api. No rules.py or templates: its pure part is cards.py (Adaptive
     Cards, not HTML); no cli: ``teams package`` is the
-    dashboard room's; no api: no other room uses it.
+    dashboard room's.
 training: service web cli. No rules or step: training duties are the engine's
     (``bot.engine.duties``); no templates: its one page action answers from the ``/me`` page;
     no api: no other room uses it.

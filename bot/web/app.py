@@ -35,6 +35,7 @@ from bot.engine.web.guards import BodyLimit, refuse_control_characters
 from bot.engine.web.page_cache import DataStamp, PageCache
 from bot.engine.web.threads import use_page_threads
 from bot.features.accounts import web as accounts_web
+from bot.features.chatbot import web as chatbot_web
 from bot.features.complaints import web as complaints_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.decisions import web as decisions_web
@@ -87,6 +88,7 @@ ROUTERS = (
     setup_web.router,
     evidence_web.router,
     teamsbot_web.router,
+    chatbot_web.router,
 )
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 

@@ -456,8 +456,9 @@ class SchoolConfig(_Strict):
     # St Andrew's Day, which many Scottish councils teach through)
     open_days: list[CalendarDate] = []
     sending_window: SendingWindow = SendingWindow()
-    # staff with the school's Teams app get their asks as a card in Teams; the rest by email
-    teams_first: bool = False
+    # where the school asks its staff (school_yaml_comments.toml says how each works); the
+    # reminder rules are the same whatever the channel
+    asks_in: Literal["email", "teams", "chat"] = "email"
     official_accounts: list[AccountConfig] = []
     reports: ReportSettings = ReportSettings()
     complaints: ComplaintSettings = ComplaintSettings()
@@ -479,6 +480,23 @@ class SchoolConfig(_Strict):
     # the /privacy and /terms pages (Markdown; None: the built-in text, in the school's name)
     privacy_notice: str | None = Field(default=None, max_length=20000)
     terms_of_use: str | None = Field(default=None, max_length=20000)
+
+    @property
+    def teams_first(self) -> bool:
+        """Whether the school asks in Teams first (``asks_in: teams``)."""
+        return self.asks_in == "teams"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_teams_first(cls, data: Any) -> Any:
+        """``teams_first: true`` (written before ``asks_in``) reads as ``asks_in: teams``."""
+        if not isinstance(data, dict) or "teams_first" not in data:
+            return data
+        data, older = dict(data), data["teams_first"]
+        del data["teams_first"]
+        if not isinstance(older, bool) or (older and data.get("asks_in") not in (None, "teams")):
+            raise ValueError("teams_first and asks_in disagree: keep asks_in alone")
+        return {**data, "asks_in": "teams"} if older else data
 
     @model_validator(mode="before")
     @classmethod

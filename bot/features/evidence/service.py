@@ -46,7 +46,8 @@ from bot.features.tasks.api import event_reviews
 __all__ = ["Facts", "gather", "school_reports"]
 
 METHODS = {"link": "Email link", "sso": "Signed in", "import": "Imported record",
-           "on_behalf": "Recorded on their behalf"}
+           "on_behalf": "Recorded on their behalf", "teams": "Microsoft Teams",
+           "chat": "Google Chat"}
 KINDS = {"acknowledgement": "Acknowledged", "aup_signature": "Signed the AUP"}
 HOLDER_STATES = {
     "signed": "Signed",

@@ -34,7 +34,15 @@ from bot.features.teamsbot.cards import (
     needs_card,
 )
 
-__all__ = ["METHOD", "Pressed", "card_for", "open_needs", "person_for_user", "press"]
+__all__ = [
+    "METHOD",
+    "Pressed",
+    "card_for",
+    "open_needs",
+    "person_for_user",
+    "press",
+    "record_press",
+]
 
 log = logging.getLogger(__name__)
 METHOD = "teams"  # the attestation's ``method`` and the audit's: recorded "via Teams"
@@ -147,51 +155,67 @@ def press(
     data: dict[str, Any],
     now: datetime,
 ) -> Pressed:
-    """Act on one ``Action.Execute`` press and return the card to show in its place.
+    """Act on one ``Action.Execute`` press and return the card to show in its place
+    (:func:`record_press`, then the person's card as it now stands)."""
+    note, recorded = record_press(session, person, verb, data, now, method=METHOD,
+                                  user_agent="Microsoft Teams")
+    return Pressed(card_for(session, settings, school_name, person, local_today(now), note),
+                   recorded)
+
+
+def record_press(
+    session: Session,
+    person: Person,
+    verb: str,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    method: str,
+    user_agent: str,
+) -> tuple[str | None, bool]:
+    """Act on one press of a card's button (Teams or Google Chat): (the line to show above the
+    person's card, whether anything was recorded).
 
     ``acknowledge`` and ``sign_aup`` record exactly one attestation, bound to the version whose
     SHA-256 the button carries; a second press (a replay) records nothing; a press for a
-    version since replaced records nothing and shows the current card.
+    version since replaced records nothing and says so. ``method`` and ``user_agent`` say
+    where it was pressed (the attestation's and the audit's).
     """
-    today = local_today(now)
-
-    def shown(note: str | None = None, recorded: bool = False) -> Pressed:
-        return Pressed(card_for(session, settings, school_name, person, today, note), recorded)
-
     if verb == REFRESH_VERB:
-        return shown()
+        return None, False
     if verb not in (ACK_VERB, AUP_VERB):
-        return shown("That button is no longer in use: here is what is waiting for you now.")
+        return "That button is no longer in use: here is what is waiting for you now.", False
     duty = _duty_for(session, person, data)
     version = session.get(PolicyVersion, duty.policy_version_id) if duty else None
     if duty is None or version is None:
-        return shown("That item is not one of yours: here is what is waiting for you.")
+        return "That item is not one of yours: here is what is waiting for you.", False
     policy = session.get(Policy, version.policy_id)
     assert policy is not None
     if data.get("sha256") != version.sha256:
-        return shown(f"The {policy.title} has changed since this card was made: please read "
-                     "the current version below.")
+        return (f"The {policy.title} has changed since this card was made: please read "
+                "the current version below."), False
     if duty.status != "open":
-        return shown(f"Thank you: the {policy.title} was already recorded for you.")
+        return f"Thank you: the {policy.title} was already recorded for you.", False
     if verb == AUP_VERB:
         typed = str(data.get(f"name-{duty.id}") or "")
         if str(data.get(f"consent-{duty.id}") or "") != "yes":
-            return shown("Tick the box to agree, then press Sign.")
+            return "Tick the box to agree, then press Sign.", False
         if not names_match(typed, person.display_name):
-            return shown(f"The name you typed does not match the name the school has for you "
-                         f"({person.display_name}). Type your full name as shown, then press Sign.")
-        result = sign_aup(session, person, version, policy.title, typed, method=METHOD,
-                          ip=None, user_agent="Microsoft Teams", now=now)
+            return (f"The name you typed does not match the name the school has for you "
+                    f"({person.display_name}). Type your full name as shown, then press "
+                    "Sign."), False
+        result = sign_aup(session, person, version, policy.title, typed, method=method,
+                          ip=None, user_agent=user_agent, now=now)
         what = "signature"
     else:
         try:
-            result = acknowledge(session, person, duty, version, method=METHOD, ip=None,
-                                 user_agent="Microsoft Teams", now=now)
+            result = acknowledge(session, person, duty, version, method=method, ip=None,
+                                 user_agent=user_agent, now=now)
         except ProofNeededError as exc:
-            return shown(f"{exc} Press \"Read and acknowledge\" to open the {policy.title}.")
+            return f"{exc} Press \"Read and acknowledge\" to open the {policy.title}.", False
         what = "acknowledgement"
     recorded = result.attestation is not None
     version_words = version_name(version.label)
     note = (f"Thank you: your {what} of the {policy.title} ({version_words}) is recorded."
             if recorded else f"Thank you: the {policy.title} was already recorded for you.")
-    return shown(note, recorded)
+    return note, recorded

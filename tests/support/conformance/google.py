@@ -44,10 +44,12 @@ def _documents() -> dict[str, dict[str, Any]]:
     return methods
 
 
-def _check(value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: str) -> list[str]:
-    """Problems of ``value`` against a discovery schema (recursively)."""
+def _check(value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: str,
+           enums: bool = False) -> list[str]:
+    """Problems of ``value`` against a discovery schema (recursively); with ``enums``, a string
+    outside the schema's ``enum`` too."""
     if "$ref" in schema:
-        return _check(value, schemas[schema["$ref"]], schemas, where)
+        return _check(value, schemas[schema["$ref"]], schemas, where, enums)
     kind = schema.get("type")
     if value is None:
         return []
@@ -59,9 +61,9 @@ def _check(value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: s
         extra = schema.get("additionalProperties")
         for key, item in value.items():
             if key in props:
-                problems += _check(item, props[key], schemas, f"{where}.{key}")
+                problems += _check(item, props[key], schemas, f"{where}.{key}", enums)
             elif isinstance(extra, dict):
-                problems += _check(item, extra, schemas, f"{where}.{key}")
+                problems += _check(item, extra, schemas, f"{where}.{key}", enums)
             else:
                 name = schema.get("id", "this object")
                 problems.append(f"{where}: '{key}' is not in the discovery schema {name}")
@@ -71,10 +73,14 @@ def _check(value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: s
             return [f"{where}: expected an array"]
         inner = schema.get("items", {})
         return [
-            p for n, item in enumerate(value) for p in _check(item, inner, schemas, f"{where}[{n}]")
+            p
+            for n, item in enumerate(value)
+            for p in _check(item, inner, schemas, f"{where}[{n}]", enums)
         ]
     if kind == "string" and not isinstance(value, str):
         return [f"{where}: expected a string ({schema.get('format', 'text')})"]
+    if kind == "string" and enums and "enum" in schema and value not in schema["enum"]:
+        return [f"{where}: {value!r} is not one of the discovery document's values"]
     if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
         return [f"{where}: expected an integer"]
     if kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):

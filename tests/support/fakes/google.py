@@ -37,7 +37,9 @@ import httplib2
 import httpx
 import pytest
 
+from tests.support.conformance import PROBLEMS
 from tests.support.conformance.google import GoogleConformance, field_mask
+from tests.support.conformance.google_chat import chat_message_problems
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 SA_EMAIL = "compliance-bot@oakfield-bot.iam.gserviceaccount.com"
@@ -1244,6 +1246,12 @@ class FakeGoogle:
             return error(400, "Invalid JSON payload received. Unknown name")
         if not (payload.get("text") or payload.get("cardsV2") or payload.get("cards")):
             return error(400, "Message cannot be empty.")
+        # the message by value against the Chat API's discovery document (a misspelt widget:
+        # Chat answers 400, and the test that sent it fails)
+        problems = chat_message_problems(payload, "chat webhook message")
+        if problems:
+            PROBLEMS.extend(problems)
+            return error(400, f"Invalid JSON payload received. {problems[0]}")
         request_id = params.get("requestId")
         if request_id and request_id in self._chat_by_request_id:
             return httpx.Response(200, json=self._chat_by_request_id[request_id])

@@ -1,0 +1,144 @@
+"""Every Google Chat card the product builds, checked by value against the Chat API's discovery
+document (``tests/support/conformance/google_chat.py``): the needs card in every state, the
+DSL's new-report alert (``reports.intake``), the weekly digest and the webhook's plain line —
+and the checker itself catches a misspelt widget, an unknown enum value and a wrong type, as
+Google would answer 400."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.features.chatbot.cards import MAX_ITEMS, card_message, needs_card, plain, wrapped
+from bot.features.dashboard.cards import DigestFigures, chat_card
+from bot.features.reports.intake import _card_payloads
+from bot.features.teamsbot.api import NeedItem
+from tests.support.conformance.google_chat import chat_answer_problems, chat_message_problems
+
+ENDPOINT = "https://oak.example/api/chat"
+
+
+def item(kind: str, n: int = 1, **changes: Any) -> NeedItem:
+    return NeedItem(
+        kind=kind,
+        duty_id=n,
+        title=f"Online Safety Policy <{n}> & more",
+        version_label="2026.1",
+        due_on=date(2026, 11, 2),
+        overdue=n % 2 == 0,
+        read_url=f"https://oak.example/ack/t{n}",
+        statement="I have read it.",
+        sha256="a" * 64,
+        **changes,
+    )
+
+
+KINDS = [
+    item("acknowledge_policy", 1),
+    item("acknowledge_policy", 2, read_first=True),
+    item("sign_aup", 3),
+    item("complete_training", 4),
+]
+
+
+@pytest.mark.parametrize("addon", [True, False])
+@pytest.mark.parametrize(
+    "items",
+    [[], KINDS, [item("acknowledge_policy", n) for n in range(MAX_ITEMS + 5)]],
+    ids=["up to date", "every kind", "more than a card holds"],
+)
+def test_the_needs_card_and_its_answers_are_what_chat_takes(
+    items: list[NeedItem], addon: bool
+) -> None:
+    card = needs_card(
+        "Oak <Primary>",
+        "Amy",
+        items,
+        function=ENDPOINT if addon else "ack",
+        me_url="https://oak.example/me",
+        note="Thank you: it is recorded.",
+    )
+    message = card_message(card, "What Oak needs from you")
+    assert chat_message_problems(message) == []
+    for update in (False, True):
+        assert chat_answer_problems(wrapped(message, addon=addon, update=update), addon=addon) == []
+    assert (
+        chat_answer_problems(wrapped(plain("One line."), addon=addon, update=False), addon=addon)
+        == []
+    )
+    if len(items) > MAX_ITEMS:
+        assert "5 more on your page" in str(card)
+    assert card["card"]["header"]["title"] == "What Oak <Primary> needs from you"  # plain text
+    if items:  # a text widget reads HTML: the title's brackets are escaped there
+        assert "Online Safety Policy &lt;1&gt; &amp; more" in str(card)
+
+
+def test_the_dsls_new_report_alert_is_what_chat_takes() -> None:
+    _teams, chat = _card_payloads(
+        "New report CR-2026-7KQ3M",
+        "Immediate urgency.",
+        "https://oak.example/reports/CR-2026-7KQ3M",
+        "report:1",
+    )
+    assert chat_message_problems(chat) == []
+
+
+def test_the_weekly_digest_is_what_chat_takes() -> None:
+    figures = DigestFigures(
+        school_name="Oak Primary",
+        as_of=date(2026, 10, 19),
+        ack_rate=0.8,
+        ack_target=0.95,
+        training_rate=0.7,
+        aup_unsigned_accounts=1,
+        aup_accounts_total=3,
+        policies_due_soon=2,
+        policies_overdue=1,
+        open_reports=2,
+        reports_with_running_clocks=1,
+        overdue_duties=4,
+        needs_attention=("Online Safety Policy: 60% acknowledged",),
+        dashboard_url="https://oak.example/dashboard",
+        per_policy=(("Online Safety Policy", 0.6), ("Child Protection Policy", 0.9)),
+    )
+    assert chat_message_problems(chat_card(figures)) == []
+
+
+def _break(message: dict[str, Any], how: str) -> dict[str, Any]:
+    broken = copy.deepcopy(message)
+    widgets = broken["cardsV2"][0]["card"]["sections"][1]["widgets"]
+    if how == "misspelt widget":
+        widgets[1] = {"textParagraf": widgets[1]["textParagraph"]}
+    elif how == "wrong type":
+        widgets[0]["decoratedText"]["wrapText"] = "true"  # a boolean as a string
+    elif how == "unknown enum value":
+        broken["actionResponse"] = {"type": "REPLACE_MESSAGE"}
+    elif how == "no function":
+        button = widgets[2]["buttonList"]["buttons"][1]
+        del button["onClick"]["action"]["function"]
+    return broken
+
+
+@pytest.mark.parametrize(
+    "how", ["misspelt widget", "wrong type", "unknown enum value", "no function"]
+)
+def test_the_checker_catches_what_chat_would_refuse(how: str) -> None:
+    card = needs_card(
+        "Oak",
+        "Amy",
+        [item("acknowledge_policy")],
+        function=ENDPOINT,
+        me_url="https://oak.example/me",
+    )
+    message = card_message(card, "What Oak needs from you")
+    assert chat_message_problems(message) == []
+    problems = chat_message_problems(_break(message, how))
+    assert problems, how
+    _, chat = _card_payloads("New report", "Urgent.", "https://oak.example/r", "k")
+    chat["cardsV2"][0]["card"]["sections"][0]["widgets"][0] = {"textParagraf": {"text": "x"}}
+    assert any(
+        "'textParagraf' is not in the discovery schema" in p for p in chat_message_problems(chat)
+    )
