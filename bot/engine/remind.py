@@ -52,6 +52,7 @@ from bot.core.words import version_name
 from bot.engine.reminder_words import (
     ITEM_TEXT,
     LINK_PURPOSE,
+    ON_BEHALF_ITEM_TEXT,
     ON_BEHALF_LINK,
     asked_intro,
     escalated_lead,
@@ -303,12 +304,11 @@ class _Renderer:
         kind = self.requirements[duty.requirement_id].kind
         return not on_behalf or kind in LINK_PURPOSE or kind in ON_BEHALF_LINK
 
-    def _on_behalf_button(self, duty: OpenDuty, on_behalf: bool) -> dict[str, str]:
-        """An item's button for whoever records it on another's behalf, where the person's
-        own ("See my training") would not be true for them."""
+    def _on_behalf_face(self, duty: OpenDuty, on_behalf: bool) -> dict[str, str]:
+        """An item's button and why, for whoever records it on another's behalf, where the
+        person's own ("See my training", "upload it from your page") would not be true."""
         kind = self.requirements[duty.requirement_id].kind
-        return {"button": "Record their training"} if on_behalf and kind in ON_BEHALF_LINK \
-            else {}
+        return ON_BEHALF_ITEM_TEXT.get(kind, {}) if on_behalf else {}
 
     def _shape(self, digest: Digest, on_behalf: bool) -> _Shape:
         """The digest rendered with slots for the name and links, once per distinct digest."""
@@ -317,7 +317,7 @@ class _Renderer:
         shape = self._shapes.get(key)
         if shape is not None:
             return shape
-        items = [{**self.face(d), **self._on_behalf_button(d, on_behalf),
+        items = [{**self.face(d), **self._on_behalf_face(d, on_behalf),
                   "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
                  for n, d in enumerate(digest.items)]
         names = escalated_names(self.school)
@@ -374,7 +374,7 @@ class _Renderer:
         for digest in digests:
             person = digest.person
             for duty in digest.items:
-                face = {**self.face(duty), **self._on_behalf_button(duty, True)}
+                face = {**self.face(duty), **self._on_behalf_face(duty, True)}
                 items.append({**face, "title": f"{person.display_name}: {face['title']}",
                               "url": self.url(person.id, duty, True)
                               if self._linked(duty, True) else None})

@@ -16,8 +16,8 @@ from bot.core.words import school_words
 from bot.engine.reminders import Digest
 
 __all__ = [
-    "ITEM_TEXT", "LINK_PURPOSE", "ON_BEHALF_LINK", "asked_intro", "escalated_lead",
-    "escalated_names", "footnote", "intro", "item_why", "told_draft",
+    "ITEM_TEXT", "LINK_PURPOSE", "ON_BEHALF_ITEM_TEXT", "ON_BEHALF_LINK", "asked_intro",
+    "escalated_lead", "escalated_names", "footnote", "intro", "item_why", "told_draft",
 ]
 
 LINK_PURPOSE = {
@@ -27,6 +27,22 @@ LINK_PURPOSE = {
 # what only someone asked on another's behalf records through a signed page (the person
 # themselves records their training from their own page)
 ON_BEHALF_LINK = {"complete_training": "training"}
+# an item's button and why, said to whoever is asked on behalf of someone without an email
+# address (the person's own words would send the office to "your page")
+ON_BEHALF_ITEM_TEXT = {
+    "complete_training": {
+        "button": "Record their training",
+        "why": "Once they have done this training, record the date it was done (and the "
+        "certificate, if there is one).",
+    },
+    "acknowledge_policy": {
+        "why": "Go through this policy with them, then record that they have read it.",
+    },
+    "reading_campaign": {
+        "why": "Everyone reads this guidance each school year and whenever a new edition comes "
+        "out; go through it with them, then record that they have read it.",
+    },
+}
 
 
 # each kind's button and the line saying why the person is asked

@@ -104,6 +104,8 @@ def test_the_office_gets_one_message_a_day_for_everyone_it_answers_for(world: Wo
     reading = set(re.findall(r"Read and acknowledge: \S+/ack/(\S+)", text))
     assert len(training) == len(reading) == 5  # each person's own link for each item
     assert "Cleo Clean" not in text  # her line manager is asked for her
+    # said to the office, not to the person: no "your page", no "confirm you have"
+    assert "your page" not in text and "See my training" not in text and "confirm you" not in text
     lena = [
         m for m in outbox_as_sent(ctx.store, "reminder") if m.recipients == ["line@oak.example"]
     ]
