@@ -5,6 +5,7 @@ person the school asks on their behalf, through the signed link of their reminde
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
@@ -61,17 +62,38 @@ async def record_training(request: Request, duty_id: int) -> Response:
         return RedirectResponse("/signin?next=/me", status_code=303)
     form = await read_checked_form(request)
     check_csrf(request, str(form.get("csrf_token") or ""))
+    given = await _completion(form)
     with ctx(request).store.transaction() as session:
         duty = session.get(Duty, duty_id)
         if duty is None or duty.person_id != user.id or duty.kind != "complete_training":
             raise HTTPException(404, "There is no such training item for you.")
-        return await _record(request, session, form, user, duty, None)
+        return _record(request, session, given, user, duty, None)
 
 
-async def _record(
+@dataclass(frozen=True)
+class _Completion:
+    """What the form says: the date, the provider, the certificate checked, what is wrong."""
+
+    completed: date
+    provider: str | None
+    clean: CleanFile | None
+    errors: list[str]
+
+
+async def _completion(form: FormData) -> _Completion:
+    """Read and check the form (the certificate too) before the database is touched."""
+    today = local_today(utcnow())
+    given = parse_iso_date(str(form.get("completed_on") or ""))
+    errors = [problem] if (problem := _date_problem(given, today)) else []
+    provider = str(form.get("provider") or "").strip()[:200] or None
+    clean = await _certificate(form.get("certificate"), errors)
+    return _Completion(given or today, provider, clean, errors)
+
+
+def _record(
     request: Request,
     session: Session,
-    form: FormData,
+    given: _Completion,
     person: Person,
     duty: Duty,
     recorder: Person | None,
@@ -79,11 +101,7 @@ async def _record(
     """Record the form's completion of ``duty`` for ``person`` (by ``recorder`` on their
     behalf, or themselves), close the duty and audit it; or say what is wrong."""
     today = local_today(utcnow())
-    given = parse_iso_date(str(form.get("completed_on") or ""))
-    completed = given or today
-    errors = [problem] if (problem := _date_problem(given, today)) else []
-    provider = str(form.get("provider") or "").strip()[:200] or None
-    clean = await _certificate(form.get("certificate"), errors)
+    completed, provider, clean, errors = given.completed, given.provider, given.clean, given.errors
     context = ctx(request)
     if duty.status != "open":
         return info_page(request, "Already recorded", "This training is already done.")
@@ -206,6 +224,7 @@ async def training_confirm(request: Request, token: str) -> Response:
     """Record someone's training on their behalf: signed in, named in the record."""
     form = await read_checked_form(request)
     check_csrf(request, str(form.get("csrf_token") or ""))
+    given = await _completion(form)
     with ctx(request).store.transaction() as session:
         found = _link_duty(request, session, token)
         if isinstance(found, Response):
@@ -216,4 +235,4 @@ async def training_confirm(request: Request, token: str) -> Response:
             return recorder
         if recorder is None:
             return RedirectResponse("/me", status_code=303)
-        return await _record(request, session, form, person, duty, recorder)
+        return _record(request, session, given, person, duty, recorder)
