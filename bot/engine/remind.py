@@ -54,6 +54,7 @@ from bot.engine.reminder_words import (
     LINK_PURPOSE,
     ON_BEHALF_ITEM_TEXT,
     ON_BEHALF_LINK,
+    ONLY_THEMSELVES,
     asked_intro,
     escalated_lead,
     escalated_names,
@@ -302,7 +303,8 @@ class _Renderer:
         """Whether the item has a button: for someone asked on another's behalf, only the
         pages the person reads and confirms themselves (not the asker's own page)."""
         kind = self.requirements[duty.requirement_id].kind
-        return not on_behalf or kind in LINK_PURPOSE or kind in ON_BEHALF_LINK
+        return not on_behalf or (kind in LINK_PURPOSE and kind not in ONLY_THEMSELVES) \
+            or kind in ON_BEHALF_LINK
 
     def _on_behalf_face(self, duty: OpenDuty, on_behalf: bool) -> dict[str, str]:
         """An item's button and why, for whoever records it on another's behalf, where the

@@ -16,8 +16,9 @@ from bot.core.words import school_words
 from bot.engine.reminders import Digest
 
 __all__ = [
-    "ITEM_TEXT", "LINK_PURPOSE", "ON_BEHALF_ITEM_TEXT", "ON_BEHALF_LINK", "asked_intro",
-    "escalated_lead", "escalated_names", "footnote", "intro", "item_why", "told_draft",
+    "ITEM_TEXT", "LINK_PURPOSE", "ONLY_THEMSELVES", "ON_BEHALF_ITEM_TEXT", "ON_BEHALF_LINK",
+    "asked_intro", "escalated_lead", "escalated_names", "footnote", "intro", "item_why",
+    "told_draft",
 ]
 
 LINK_PURPOSE = {
@@ -42,7 +43,13 @@ ON_BEHALF_ITEM_TEXT = {
         "why": "Everyone reads this guidance each school year and whenever a new edition comes "
         "out; go through it with them, then record that they have read it.",
     },
+    "sign_aup": {  # a signature is theirs alone: no button (``ONLY_THEMSELVES``)
+        "why": "They run one of the school's official accounts, so they need to sign the social "
+        "media Acceptable Use Policy themselves: print it for them to sign and keep the signed "
+        "copy, or give them a school email address.",
+    },
 }
+ONLY_THEMSELVES = frozenset({"sign_aup"})  # never recorded on another's behalf
 
 
 # each kind's button and the line saying why the person is asked

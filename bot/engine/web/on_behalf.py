@@ -5,7 +5,8 @@ Whoever opens such a link must be signed in and be someone the school asks on th
 behalf (their line manager, the office's admins, the head); the record then names both, in the
 third person ("Recorded by Eimear Rafferty, Bursar, on behalf of Margaret Hamill, who has no
 email address: Margaret Hamill has read and understood …"), its method is ``on_behalf`` and the
-audit's actor is the recorder. Nothing is recorded in the person's own first-person words.
+audit's actor is the recorder. Nothing is recorded in the person's own first-person words, and
+what only the person can give (a signature) is never recorded for them (``only_themselves``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.core.models import Person
 from bot.core.permissions import ON_BEHALF_RECORDERS
 from bot.engine.web.deps import current_user, render
 
-__all__ = ["ON_BEHALF", "on_behalf_statement", "recorder_for"]
+__all__ = ["ON_BEHALF", "on_behalf_statement", "only_themselves", "recorder_for"]
 
 ON_BEHALF = "on_behalf"  # the method of a record made for someone else
 
@@ -52,3 +53,16 @@ def recorder_for(request: Request, person: Person) -> Person | Response | None:
     ):
         return user
     return render(request, "on_behalf.html", {"person": person, "refused": True}, status_code=403)
+
+
+def only_themselves(request: Request, person: Person, what: str) -> Response | None:
+    """None when ``person`` has an email address; else the page saying that ``what`` (their
+    signature) is theirs alone to give, so nothing is recorded through this link (403)."""
+    if has_mailbox(person.email):
+        return None
+    return render(request, "info.html", {
+        "title": f"For {person.display_name}",
+        "message": f"{person.display_name} has no email address, and {what} is given by the "
+        "person themselves, so it cannot be recorded through this link. Print it for them to "
+        "sign and keep the signed copy, or give them a school email address. Nothing was "
+        "recorded."}, status_code=403)
