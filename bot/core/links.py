@@ -17,7 +17,7 @@ from itsdangerous.signer import HMACAlgorithm
 
 __all__ = ["LinkClaims", "LinkExpiredError", "LinkInvalidError", "make_token", "read_token"]
 
-PURPOSES = ("ack", "aup", "renew", "task")
+PURPOSES = ("ack", "aup", "renew", "task", "training")
 
 
 @dataclass(frozen=True)

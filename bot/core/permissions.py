@@ -19,6 +19,7 @@ __all__ = [
     "EVIDENCE_MAKERS",
     "GOVERNORS",
     "LEADERSHIP",
+    "ON_BEHALF_RECORDERS",
     "POLICY_EDITORS",
     "POLICY_READERS",
     "POSTER_PRINTERS",
@@ -56,6 +57,9 @@ POLICY_READERS = LEADERSHIP | ADMINS | GOVERNORS
 POLICY_EDITORS = frozenset({"headteacher", "clerk"}) | ADMINS
 # record an event that opens reviews (a new AI tool, new guidance) and see every review
 REVIEW_RECORDERS = LEADERSHIP | ADMINS
+# who records an acknowledgement, a reading or a training for someone without an email address,
+# besides their line manager: those the school asks on their behalf (the office, the head)
+ON_BEHALF_RECORDERS = frozenset({"headteacher"}) | ADMINS
 # the first-run setup, the settings pages and "Start sending"
 SETUP_EDITORS = frozenset({"headteacher"}) | ADMINS
 # the trust's safeguarding leads (``organisation.trust_safeguarding_leads``): every school's

@@ -4,7 +4,10 @@ The decisions (who, which stage, which items, who is copied) are ``bot.engine.re
 this module reads what they need, a batch of people at a time alongside the sweep's duties
 (``ReminderRun``), renders one email per person, queues it in the outbox and says which stage
 each duty has had: new duties are written with it, stored ones updated
-(``record_stages_later``).
+(``record_stages_later``). The reminders of people without an email address go, one message a
+day, to whoever is asked on their behalf (their line manager, else the office), all of that
+day's people in it, each item with its own link; each person's reminder keeps its own key
+(status ``merged``), so it is still taken once and counted in their week.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.emails import has_mailbox
 from bot.core.links import make_token
-from bot.core.messages import human_date, render_shared
+from bot.core.messages import human_date, render, render_shared
 from bot.core.models import (
     Duty,
     OfficialAccount,
@@ -34,17 +37,30 @@ from bot.core.models import (
     PolicyVersion,
     Requirement,
 )
-from bot.core.outbox import EmailDraft, Urgency, add_emails, enqueue_emails, new_keys
+from bot.core.outbox import (
+    EmailDraft,
+    Urgency,
+    add_emails,
+    add_merged,
+    enqueue_emails,
+    new_keys,
+)
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.store import one_of
 from bot.core.words import version_name
 from bot.engine.reminder_words import (
+    ITEM_TEXT,
     LINK_PURPOSE,
+    ON_BEHALF_ITEM_TEXT,
+    ON_BEHALF_LINK,
+    ONLY_THEMSELVES,
+    asked_intro,
     escalated_lead,
     escalated_names,
     footnote,
     intro,
+    item_why,
     told_draft,
 )
 from bot.engine.reminders import (
@@ -81,48 +97,6 @@ class ReminderPlanned:
     cc: tuple[str, ...]
     key: str
     queued: bool
-
-
-_ITEM_TEXT: dict[str, tuple[str, str]] = {
-    "acknowledge_policy": ("Read and acknowledge", "Please read this policy and confirm you have."),
-    "reading_campaign": (
-        "Read and acknowledge",
-        "Everyone reads this guidance each school year and whenever a new edition comes out; "
-        "please read it and confirm you have.",
-    ),
-    "sign_aup": (
-        "Read and sign the AUP",
-        "You run one of the school's official accounts, so you need to sign the social "
-        "media Acceptable Use Policy.",
-    ),
-    "complete_training": (
-        "See my training",
-        "Please complete this training and send the certificate to the office "
-        "(or upload it from your page).",
-    ),
-    "recurring_task": (
-        "Mark as done",
-        "This is one of the school's regular tasks. Please do it, then press the button to "
-        "mark it done.",
-    ),
-}
-def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
-    """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
-    if cfg.kind == "sign_aup" and account_name:
-        return (
-            f"You hold the school's {account_name} account, so you need to sign the social "
-            "media Acceptable Use Policy."
-        )
-    if cfg.kind == "complete_training" and cfg.record_check:
-        return (
-            "Please make sure this check is renewed by the due date below; the office records "
-            "the date it was done (there is no training certificate)."
-        )
-    if cfg.kind == "complete_training" and cycle.startswith("refresh:"):
-        return f"Your {cfg.refresher} is due by the date below (the full course also counts)."
-    if cfg.kind == "complete_training" and cycle.startswith("renew:"):
-        return "Your certificate expires on the due date below; please renew it."
-    return _ITEM_TEXT[cfg.kind][1]
 
 
 # --------------------------------------------------------------------------- loading
@@ -285,17 +259,19 @@ class _Renderer:
                 if version else cfg.display_title,
                 "version": version_name(self.names.versions[version])
                 if version and version in self.names.versions else None,
-                "why": _item_why(cfg, duty.cycle, account),
+                "why": item_why(cfg, duty.cycle, account),
                 "due_text": human_date(duty.due_on),
                 "overdue": duty.due_on < self.today,
-                "button": _ITEM_TEXT[cfg.kind][0],
+                "button": ITEM_TEXT[cfg.kind][0],
             }
         return face
 
-    def url(self, person_id: int, duty: OpenDuty) -> str:
-        """The item's link: a signed page for this person and duty, or their own page."""
+    def url(self, person_id: int, duty: OpenDuty, on_behalf: bool = False) -> str:
+        """The item's link: a signed page for this person and duty, or their own page (for
+        someone asked on another's behalf, training has its signed page too)."""
         base_url = self.settings.base_url
-        purpose = LINK_PURPOSE.get(self.requirements[duty.requirement_id].kind)
+        kind = self.requirements[duty.requirement_id].kind
+        purpose = LINK_PURPOSE.get(kind) or (ON_BEHALF_LINK.get(kind) if on_behalf else None)
         if not purpose:
             return f"{base_url}/me"
         return f"{base_url}/{purpose}/" + make_token(
@@ -326,7 +302,15 @@ class _Renderer:
     def _linked(self, duty: OpenDuty, on_behalf: bool) -> bool:
         """Whether the item has a button: for someone asked on another's behalf, only the
         pages the person reads and confirms themselves (not the asker's own page)."""
-        return not on_behalf or self.requirements[duty.requirement_id].kind in LINK_PURPOSE
+        kind = self.requirements[duty.requirement_id].kind
+        return not on_behalf or (kind in LINK_PURPOSE and kind not in ONLY_THEMSELVES) \
+            or kind in ON_BEHALF_LINK
+
+    def _on_behalf_face(self, duty: OpenDuty, on_behalf: bool) -> dict[str, str]:
+        """An item's button and why, for whoever records it on another's behalf, where the
+        person's own ("See my training", "upload it from your page") would not be true."""
+        kind = self.requirements[duty.requirement_id].kind
+        return ON_BEHALF_ITEM_TEXT.get(kind, {}) if on_behalf else {}
 
     def _shape(self, digest: Digest, on_behalf: bool) -> _Shape:
         """The digest rendered with slots for the name and links, once per distinct digest."""
@@ -335,7 +319,8 @@ class _Renderer:
         shape = self._shapes.get(key)
         if shape is not None:
             return shape
-        items = [{**self.face(d), "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
+        items = [{**self.face(d), **self._on_behalf_face(d, on_behalf),
+                  "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
                  for n, d in enumerate(digest.items)]
         names = escalated_names(self.school)
         escalated = [names[flag] for flag in digest.escalated
@@ -370,7 +355,7 @@ class _Renderer:
                   "about": person.display_name}
         for n, duty in enumerate(digest.items):
             if self._linked(duty, asker is not None):
-                values[f"url{n}"] = self.url(person.id, duty)
+                values[f"url{n}"] = self.url(person.id, duty, asker is not None)
         reply_to = self.school.reply_address()
         draft = EmailDraft(  # the body stored once for everyone with these items; those it
             # would copy hear once a day for all their people instead (``ReminderRun.finish``)
@@ -379,6 +364,43 @@ class _Renderer:
             shared=shape.rendered, slots=values,
         )
         return draft, shape.titles
+
+
+    def asked_email(self, to: tuple[str, str], digests: Sequence[Digest]) -> EmailDraft:
+        """The day's one message to whoever is asked on behalf of several people without an
+        email address (``to``: address, name greeted): each item names whose it is, with its
+        own link for recording it on their behalf."""
+        items: list[dict[str, Any]] = []
+        escalated: dict[str, None] = {}
+        names = escalated_names(self.school)
+        for digest in digests:
+            person = digest.person
+            for duty in digest.items:
+                face = {**self.face(duty), **self._on_behalf_face(duty, True)}
+                items.append({**face, "title": f"{person.display_name}: {face['title']}",
+                              "url": self.url(person.id, duty, True)
+                              if self._linked(duty, True) else None})
+            escalated.update((names[f], None) for f in digest.escalated if f != "line_manager")
+        kinds = [self.requirements[d.requirement_id].kind for g in digests for d in g.items]
+        overdue = any(i["overdue"] for i in items)
+        subject = (f"{'Overdue items' if overdue else 'Action needed'} for {len(digests)} people "
+                   f"without an email address at {self.school.name}")
+        text, html = render("reminder", {
+            "school_name": self.school.name,
+            "subject": subject,
+            "person_name": to[1],
+            "intro": asked_intro([g.person.display_name for g in digests], len(items)),
+            "items": items,
+            "escalated_to": " and ".join(escalated),
+            "escalated_to_count": len(escalated),
+            "escalated_lead": "Some of these are well overdue",
+            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button"),
+            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link"),
+            "reply_to": self.school.reply_address(),
+        })
+        return EmailDraft(to=(to[0],), subject=subject, text=text, html=html,
+                          from_name=self.school.mail_from_name or self.school.name,
+                          reply_to=self.school.reply_address())
 
 
 # --------------------------------------------------------------------------- queueing
@@ -487,6 +509,11 @@ class ReminderRun:
     held: frozenset[int] = frozenset()  # people at their weekly number of reminder emails
     # who would have been copied today -> person -> their overdue items (``finish``)
     told: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # whoever is asked on behalf of people without an email address (address, name greeted)
+    # -> those people's digests today, with their own keys: one message each (``finish``)
+    asked: dict[tuple[str, str], list[tuple[str, Digest, EmailDraft]]] = field(
+        default_factory=dict)
+    asked_free: dict[str, bool] = field(default_factory=dict)  # their message's key not taken
 
     @classmethod
     def start(
@@ -554,6 +581,7 @@ class ReminderRun:
         fresh = new_keys(session, self.school.id, "reminder",
                          [key for key, _ in digests]) if self.write \
             else set()
+        fresh -= self._asked_already(session, digests, fresh)
         stages: dict[int, tuple[int, int]] = {}
         for key, digest in digests:
             if key in fresh:
@@ -561,17 +589,52 @@ class ReminderRun:
                               for duty_id, stage, sent in digest.stage_updates())
         return stages, PendingDigests(self, digests, fresh)
 
+    def _asked_key(self, address: str) -> str:
+        """The key of the day's one message to whoever is asked on others' behalf."""
+        return address_day_key(f"{DIGEST_KEY_PREFIX}-asked", self.school.id, address, self.today)
+
+    def _asked_already(
+        self, session: Session, digests: Sequence[tuple[str, Digest]], fresh: set[str]
+    ) -> set[str]:
+        """The new digests of people without an email address whose asker has had today's
+        message already (a later sweep today): they wait for tomorrow's, their stage unmoved."""
+        late: set[str] = set()
+        for key, digest in digests:
+            asker = self.renderer.asked_for(digest.person) if key in fresh else None
+            if asker is None:
+                continue
+            combined = self._asked_key(asker[0])
+            if combined not in self.asked_free:
+                self.asked_free[combined] = bool(
+                    new_keys(session, self.school.id, "reminder", [combined]))
+            if not self.asked_free[combined]:
+                late.add(key)
+        return late
+
     def finish(self, session: Session) -> int:
-        """Queue the day's one message to each line manager (or head) a digest would have
-        copied, listing all their people; returns how many were new."""
-        if not self.write or not self.told:
+        """Queue the day's one message to each person asked on behalf of people without an
+        email address (listing them all), and to each line manager (or head) a digest would
+        have copied (listing all their people); returns how many were new."""
+        if not self.write:
             return 0
+        asked = 0
+        for to, entries in sorted(self.asked.items()):
+            key = self._asked_key(to[0])
+            draft = entries[0][2] if len(entries) == 1 else self.renderer.asked_email(
+                to, [digest for _, digest, _ in entries])
+            asked += len(enqueue_emails(
+                session, school_id=self.school.id, purpose="reminder", urgency=Urgency.ROUTINE,
+                items=[(key, draft)], not_before=self.not_before))
+            add_merged(session, school_id=self.school.id, purpose="reminder_merged", into=key,
+                       items=[(k, d) for k, _, d in entries])
+        if not self.told:
+            return asked
         drafts = [
             (address_day_key("overdue-told", self.school.id, to, self.today),
              told_draft(self.school, to, people))
             for to, people in sorted(self.told.items())
         ]
-        return len(enqueue_emails(
+        return asked + len(enqueue_emails(
             session, school_id=self.school.id, purpose="overdue_told",
             urgency=Urgency.ROUTINE, items=drafts, not_before=self.not_before,
         ))
@@ -600,7 +663,10 @@ class PendingDigests:
         run, drafts, planned = self.run, [], []
         for key, digest in self.digests:
             draft, titles = run.renderer.email(digest)
-            if key in self.fresh and self._by_chat(digest):
+            asker = run.renderer.asked_for(digest.person)
+            if key in self.fresh and asker is not None:  # one message a day to their asker
+                run.asked.setdefault(asker, []).append((key, digest, draft))
+            elif key in self.fresh and self._by_chat(digest):
                 self.cards.append((key, digest, draft))
             elif key in self.fresh:
                 drafts.append((key, draft))

@@ -1,24 +1,100 @@
-"""The words of a reminder email: who a late one copies in, the line before its items, what
-its buttons do, and the day's one "well overdue" message to a line manager. Pure: the school's
-settings and the items in, sentences out (``bot.engine.remind`` renders and queues them)."""
+"""The words of a reminder email: each item's button and why it is asked, who a late one copies
+in, the line before its items (to the person, or to whoever is asked on behalf of one or several
+people without an email address), what its buttons do, and the day's one "well overdue" message
+to a line manager. Pure: the school's settings and the items in, sentences out
+(``bot.engine.remind`` renders and queues them)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.core.config import SchoolConfig
+from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.messages import notice
 from bot.core.outbox import EmailDraft
 from bot.core.rendered import slot
 from bot.core.words import school_words
 from bot.engine.reminders import Digest
 
-__all__ = ["LINK_PURPOSE", "escalated_lead", "escalated_names", "footnote", "intro", "told_draft"]
+__all__ = [
+    "ITEM_TEXT", "LINK_PURPOSE", "ONLY_THEMSELVES", "ON_BEHALF_ITEM_TEXT", "ON_BEHALF_LINK",
+    "asked_intro", "escalated_lead", "escalated_names", "footnote", "intro", "item_why",
+    "told_draft",
+]
 
 LINK_PURPOSE = {
     "acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
     "recurring_task": "task",
 }
+# what only someone asked on another's behalf records through a signed page (the person
+# themselves records their training from their own page)
+ON_BEHALF_LINK = {"complete_training": "training"}
+# an item's button and why, said to whoever is asked on behalf of someone without an email
+# address (the person's own words would send the office to "your page")
+ON_BEHALF_ITEM_TEXT = {
+    "complete_training": {
+        "button": "Record their training",
+        "why": "Once they have done this training, record the date it was done (and the "
+        "certificate, if there is one).",
+    },
+    "acknowledge_policy": {
+        "why": "Go through this policy with them, then record that they have read it.",
+    },
+    "reading_campaign": {
+        "why": "Everyone reads this guidance each school year and whenever a new edition comes "
+        "out; go through it with them, then record that they have read it.",
+    },
+    "sign_aup": {  # a signature is theirs alone: no button (``ONLY_THEMSELVES``)
+        "why": "They run one of the school's official accounts, so they need to sign the social "
+        "media Acceptable Use Policy themselves: print it for them to sign and keep the signed "
+        "copy, or give them a school email address.",
+    },
+}
+ONLY_THEMSELVES = frozenset({"sign_aup"})  # never recorded on another's behalf
+
+
+# each kind's button and the line saying why the person is asked
+ITEM_TEXT: dict[str, tuple[str, str]] = {
+    "acknowledge_policy": ("Read and acknowledge", "Please read this policy and confirm you have."),
+    "reading_campaign": (
+        "Read and acknowledge",
+        "Everyone reads this guidance each school year and whenever a new edition comes out; "
+        "please read it and confirm you have.",
+    ),
+    "sign_aup": (
+        "Read and sign the AUP",
+        "You run one of the school's official accounts, so you need to sign the social "
+        "media Acceptable Use Policy.",
+    ),
+    "complete_training": (
+        "See my training",
+        "Please complete this training and send the certificate to the office "
+        "(or upload it from your page).",
+    ),
+    "recurring_task": (
+        "Mark as done",
+        "This is one of the school's regular tasks. Please do it, then press the button to "
+        "mark it done.",
+    ),
+}
+
+
+def item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
+    """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
+    if cfg.kind == "sign_aup" and account_name:
+        return (
+            f"You hold the school's {account_name} account, so you need to sign the social "
+            "media Acceptable Use Policy."
+        )
+    if cfg.kind == "complete_training" and cfg.record_check:
+        return (
+            "Please make sure this check is renewed by the due date below; the office records "
+            "the date it was done (there is no training certificate)."
+        )
+    if cfg.kind == "complete_training" and cycle.startswith("refresh:"):
+        return f"Your {cfg.refresher} is due by the date below (the full course also counts)."
+    if cfg.kind == "complete_training" and cycle.startswith("renew:"):
+        return "Your certificate expires on the due date below; please renew it."
+    return ITEM_TEXT[cfg.kind][1]
 
 
 def escalated_names(school: SchoolConfig) -> dict[str, str]:
@@ -72,9 +148,18 @@ def intro(count: int, on_behalf: bool) -> str:
     if on_behalf:
         return (f"{slot('about')} has no email address, so the school asks you on their behalf. "
                 f"There {are} {things} the school needs them to do; please pass this on and help "
-                f"them do {'it' if count == 1 else 'them'} (the office records it when it is "
-                "done):")
+                f"them do {'it' if count == 1 else 'them'}, then record it with the button "
+                "(signed in: the record names you as the one who made it):")
     return f"There {are} {things} the school needs you to do:"
+
+
+def asked_intro(names: Sequence[str], count: int) -> str:
+    """The line before the items of the day's one message to whoever is asked on behalf of
+    several people without an email address: who they are, and what to do."""
+    return (f"{len(names)} people have no email address, so the school asks you on their behalf: "
+            f"{', '.join(names)}. There are {count} things the school needs them to do; please "
+            "pass each on to the person it names and help them do it, then record it with its "
+            "button (signed in: the record names you as the one who made it):")
 
 
 def told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -> EmailDraft:

@@ -42,9 +42,8 @@ tasks: rules service step web cli templates api.
 teamsbot: service step web api. No rules.py or templates: its pure part is cards.py (Adaptive
     Cards, not HTML); no cli: ``teams package`` is the
     dashboard room's.
-training: service web cli. No rules or step: training duties are the engine's
-    (``bot.engine.duties``); no templates: its one page action answers from the ``/me`` page;
-    no api: no other room uses it.
+training: service web cli templates. No rules or step: training duties are the engine's
+    (``bot.engine.duties``); no api: no other room uses it.
 trust: rules service step web templates. No cli: the counts are on ``status`` per school
     already; no api: no other room uses it.
 visitors: rules service step web cli templates api.

@@ -1,11 +1,13 @@
 """Wonde's REST API over httpx, GET only: no request that writes exists in this module.
 
-What it relies on, as Wonde publishes it (https://wonde.com/docs/api/1.0/ and the reference
-client ``wondeltd/php-client``: ``BootstrapEndpoint.php``, ``ResultIterator.php``, readme):
+What it relies on, as Wonde publishes it (https://docs.wonde.com/faqs/ and the reference
+client ``wondeltd/php-client``: ``BootstrapEndpoint.php``, ``ResultIterator.php``, readme;
+what no published source confirms is listed in ``tests/support/fakes/wonde.py`` and
+deploy/mis.md):
 
 * base ``https://{domain}/v1.0/``, ``domain`` ``api.wonde.com`` or the school's regional domain
-  (``GET /v1.0/schools`` gives it); the token authenticates every call (the PHP client sends it
-  as HTTP Basic with an empty password, ``Authorization: Bearer`` is the documented form).
+  (``GET /v1.0/schools`` gives it); the token authenticates every call (Wonde documents HTTP
+  Basic with an empty password, as the PHP client sends it, and ``Authorization: Bearer``).
 * a list answers ``{"data": [...], "meta": {"pagination": {"next": url | null, "previous": ...,
   "more": bool, "per_page": n, "current_page": n}}}``; the client follows ``next`` (it already
   carries the query) until it is empty, as ``ResultIterator::valid`` does.

@@ -121,7 +121,8 @@ def test_google_and_the_people_register(
     refuse_real_http(monkeypatch)  # offline, as tests/connectors/google
     fake = seeded_fake()
     ctx = _context(tmp_path, database_url)
-    sync = _syncer(ctx, build_google(tmp_path, fake, all_users=True).directory, None)  # the register alone
+    # the register alone
+    sync = _syncer(ctx, build_google(tmp_path, fake, all_users=True).directory, None)
     with ctx.store.transaction() as session:
         ensure_school(session, ctx.config.school())
         session.add_all([

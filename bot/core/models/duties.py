@@ -77,6 +77,8 @@ class Attestation(SchoolRecord):
     # proof of reading, where the school asks for it: pages (or sections) shown of the total
     pages_seen: Mapped[int | None] = mapped_column(Integer)
     pages_total: Mapped[int | None] = mapped_column(Integer)
+    # who recorded it on the person's behalf (someone without an email address); None: themselves
+    recorded_by_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class PageSeen(SchoolRecord):
@@ -115,3 +117,5 @@ class TrainingRecord(SchoolRecord):
     source: Mapped[str] = mapped_column(String(20), default="manual")
     import_key: Mapped[str] = mapped_column(String(120))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # who recorded it on the person's behalf (someone without an email address)
+    recorded_by_id: Mapped[int | None] = mapped_column(Integer)

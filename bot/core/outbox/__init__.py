@@ -22,6 +22,7 @@ from bot.core.outbox.dispatcher import dispatch as dispatch
 from bot.core.outbox.dispatcher import recover_stale as recover_stale
 from bot.core.outbox.queue import EmailDraft as EmailDraft
 from bot.core.outbox.queue import add_emails as add_emails
+from bot.core.outbox.queue import add_merged as add_merged
 from bot.core.outbox.queue import enqueue_card as enqueue_card
 from bot.core.outbox.queue import enqueue_chat_card as enqueue_chat_card
 from bot.core.outbox.queue import enqueue_email as enqueue_email

@@ -32,6 +32,7 @@ __all__ = [
     "NEVER_HELD",
     "EmailDraft",
     "add_emails",
+    "add_merged",
     "enqueue_card",
     "enqueue_chat_card",
     "enqueue_email",
@@ -262,6 +263,41 @@ def add_emails(
     seal_rows(session, rows, {i: sha for sha, i in body_ids.items()})
     bulk_insert(session, OutboxMessage, rows)
     return set(fresh)
+
+
+def add_merged(
+    session: Session,
+    *,
+    school_id: str,
+    purpose: str,
+    into: str,
+    items: Sequence[tuple[str, EmailDraft]],
+) -> None:
+    """Keep, under their own keys, messages sent as part of another (``into``): rows with the
+    status ``merged`` that no dispatcher claims and that carry no body, so that each key is
+    still taken once (nothing sent twice) and still counts where keys are counted (a person's
+    reminders in a week); the message ``into`` carries what they said."""
+    rows = [
+        {
+            **_row(
+                school_id=school_id,
+                key=key,
+                channel="email",
+                purpose=purpose,
+                urgency=Urgency.ROUTINE,
+                recipients=draft.to,
+                subject=draft.subject,
+                payload={"merged_into": into},
+            ),
+            "status": "merged",
+            "body_id": None,
+            "attempts": 0,
+            "created_at": utcnow(),
+        }
+        for key, draft in items
+    ]
+    seal_rows(session, rows)
+    bulk_insert(session, OutboxMessage, rows)
 
 
 def enqueue_email(

@@ -26,6 +26,7 @@ from bot.engine.web.links import (
     link_page_context,
     open_link_duty,
 )
+from bot.engine.web.on_behalf import only_themselves
 from bot.features.accounts.service import (
     AccountError,
     add_holder,
@@ -40,6 +41,7 @@ from bot.features.policies.api import AUP_CONSENT, names_match, sign_aup
 from bot.features.setup.api import SetupError, editable, save_change
 
 router = APIRouter()
+SIGNATURE = "a signature on the Acceptable Use Policy"  # never given on someone's behalf
 HOLDERS_IN_FILE = (
     "This account's holders are kept in school.yaml, which your IT provider manages: ask them "
     "to add or remove a holder there."
@@ -317,6 +319,8 @@ def aup_page(request: Request, token: str) -> Response:
         if isinstance(found, Response):
             return found
         person, duty, version, policy = found
+        if (refused := only_themselves(request, person, SIGNATURE)) is not None:
+            return refused
         return render(
             request, "aup.html", _aup_context(session, person, duty, version, policy, token)
         )
@@ -339,6 +343,8 @@ def aup_sign(
         if isinstance(found, Response):
             return found
         person, duty, version, policy = found
+        if (refused := only_themselves(request, person, SIGNATURE)) is not None:
+            return refused
         errors = []
         if consent != "yes":
             errors.append("Please tick the box to confirm you agree.")

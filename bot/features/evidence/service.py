@@ -195,7 +195,31 @@ def _ack_counts(session: Session, school_id: str, today: date) -> Table:
     )
 
 
+SELF_RECORDED = "Themselves"
+
+
+def _recorders(session: Session, school_id: str) -> dict[int, str]:
+    """Who may have recorded something on another's behalf, as the pack names them: the
+    school's people by id, with their post ("Eimear Rafferty, Bursar")."""
+    return {
+        pid: f"{name}, {post}" if post else name
+        for pid, name, post in session.execute(
+            select(Person.id, Person.display_name, Person.job_title)
+            .where(Person.school_id == school_id)
+        )
+    }
+
+
+def _recorded_by(recorders: dict[int, str], recorded_by: int | None, self_made: bool) -> str:
+    """The pack's "Recorded by": who recorded it on the person's behalf, "Themselves" when the
+    person did, blank for an import."""
+    if recorded_by is not None:
+        return recorders.get(recorded_by, "someone no longer on the school's records")
+    return SELF_RECORDED if self_made else ""
+
+
 def _attestations(session: Session, school_id: str, tz: ZoneInfo) -> Table:
+    recorders = _recorders(session, school_id)
     rows = [
         cells(
             (
@@ -208,11 +232,12 @@ def _attestations(session: Session, school_id: str, tz: ZoneInfo) -> Table:
                 # one recorded for someone else says who recorded it, on whose behalf
                 statement.partition(":")[0] if method == "on_behalf"
                 else METHODS.get(method, method),
+                _recorded_by(recorders, recorded_by, method in ("link", "sso")),
                 digest,
             )
         )
-        for title, label, kind, name, email, at, method, digest, statement in session.execute(
-            select(
+        for title, label, kind, name, email, at, method, digest, statement, recorded_by in (
+            session.execute(select(
                 Policy.title,
                 PolicyVersion.label,
                 Attestation.kind,
@@ -222,32 +247,39 @@ def _attestations(session: Session, school_id: str, tz: ZoneInfo) -> Table:
                 Attestation.method,
                 Attestation.document_sha256,
                 Attestation.statement,
+                Attestation.recorded_by_id,
             )
             .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
             .join(Policy, Policy.id == PolicyVersion.policy_id)
             .join(Person, Person.id == Attestation.person_id)
             .where(Attestation.school_id == school_id)
             .order_by(Policy.title, PolicyVersion.id, Attestation.at, Attestation.id)
-        )
+        ))
     ]
     return Table(
         "acknowledgements-and-signatures.csv",
         "Who acknowledged or signed which version, and when",
-        ("Policy", "Version", "What", "Person", "Email", "When", "How", "Document SHA-256"),
+        ("Policy", "Version", "What", "Person", "Email", "When", "How", "Recorded by",
+         "Document SHA-256"),
         tuple(rows),
         pdf_columns=(0, 1, 2, 3, 5),
     )
 
 
 def _training(session: Session, school_id: str, today: date) -> Table:
+    recorders = _recorders(session, school_id)
     trained: dict[tuple[int, str], date] = {}
-    for pid, course, completed in session.execute(
-        select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on).where(
-            TrainingRecord.school_id == school_id
-        )
+    by: dict[tuple[int, str], str] = {}  # who recorded the latest completion
+    for pid, course, completed, source, recorded_by in session.execute(
+        select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on,
+               TrainingRecord.source, TrainingRecord.recorded_by_id)
+        .where(TrainingRecord.school_id == school_id)
+        .order_by(TrainingRecord.completed_on, TrainingRecord.id)
     ):
         key = (pid, course.strip().lower())
         trained[key] = max(trained.get(key, completed), completed)
+        if trained[key] == completed:
+            by[key] = _recorded_by(recorders, recorded_by, source == "self")
     rows = []
     for req in session.scalars(
         select(Requirement)
@@ -268,13 +300,15 @@ def _training(session: Session, school_id: str, today: date) -> Table:
             )
             .order_by(Person.display_name, Person.email)
         ):
-            last = trained.get((pid, course.strip().lower()))
+            key = (pid, course.strip().lower())
+            last = trained.get(key)
             expires = add_months(last, months) if last else None
-            rows.append(cells((name, email, course, last, expires, training_state(expires, today))))
+            rows.append(cells((name, email, course, last, expires, training_state(expires, today),
+                               by.get(key, ""))))
     return Table(
         "training-matrix.csv",
         "Training matrix",
-        ("Person", "Email", "Course", "Completed on", "Expires on", "State"),
+        ("Person", "Email", "Course", "Completed on", "Expires on", "State", "Recorded by"),
         tuple(rows),
         pdf_columns=(0, 2, 3, 4, 5),
     )

@@ -46,22 +46,6 @@ def names_match(typed: str, directory_name: str) -> bool:
     return bool(normalise_name(typed)) and normalise_name(typed) == normalise_name(directory_name)
 
 
-ON_BEHALF = "on_behalf"  # the method of an acknowledgement recorded for someone else
-# who may record one for someone without an email address, besides their line manager: those
-# the school asks on their behalf (the office's admins, the head)
-RECORDERS = frozenset({"admin", "headteacher"})
-
-
-def on_behalf_statement(recorder: Person, person: Person, title: str) -> str:
-    """What an acknowledgement recorded for someone else says, in the third person, naming
-    both ("Recorded by Eimear Rafferty, Bursar, on behalf of Margaret Hamill, who has no email
-    address: Margaret Hamill has read and understood …")."""
-    post = f", {recorder.job_title}" if recorder.job_title else ""
-    return (f"Recorded by {recorder.display_name}{post}, on behalf of {person.display_name}, "
-            f"who has no email address: {person.display_name} has read and understood {title}, "
-            "knows what it asks of them and who to speak to if worried about a child.")
-
-
 def acknowledge(
     session: Session,
     person: Person,
@@ -76,7 +60,8 @@ def acknowledge(
 ) -> Recorded:
     """Record one acknowledgement for the duty's version (a repeat is 'already done').
     ``on_behalf`` is (who records it, the third-person statement) for someone without an
-    email address: the statement is theirs and the audit names the recorder.
+    email address (``bot.engine.web.on_behalf``): the record keeps both and the audit names
+    the recorder.
 
     Raises:
         ProofNeededError: the school asks for proof of reading and a page (or the check) is
@@ -112,6 +97,7 @@ def acknowledge(
         duty_id=duty.id, pages_seen=pages[0], pages_total=pages[1], method=method, ip=ip,
         user_agent=user_agent, now=now,
         actor=on_behalf[0].email if on_behalf is not None else person.email,
+        recorded_by_id=on_behalf[0].id if on_behalf is not None else None,
     )
 
 

@@ -15,10 +15,10 @@ from bot.core.clock import local_today
 from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
-from bot.core.emails import has_mailbox
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
+from bot.core.words import version_name
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
 from bot.engine.web.links import (
     document_context,
@@ -26,7 +26,8 @@ from bot.engine.web.links import (
     link_page_context,
     open_link_duty,
 )
-from bot.features.policies.attest import ON_BEHALF, RECORDERS, acknowledge, on_behalf_statement
+from bot.engine.web.on_behalf import ON_BEHALF, on_behalf_statement, recorder_for
+from bot.features.policies.attest import acknowledge
 from bot.features.policies.proof import (
     ProofNeededError,
     check_answers,
@@ -202,32 +203,23 @@ def ack_page(request: Request, token: str, page: int | None = None) -> Response:
         if isinstance(found, Response):
             return found
         person, duty, version, policy = found
-        recorder: Person | None = None
-        if not has_mailbox(person.email):  # asked through someone else: they record it
-            asked = _recorder(request, person)
-            if isinstance(asked, Response):
-                return asked
-            recorder = asked
+        recorder = recorder_for(request, person)  # asked through someone else: they record it
+        if isinstance(recorder, Response):
+            return recorder
         if (proof := proof_for(duty)) is not None and recorder is None:
             return reading_page(request, session, found, token, proof, page)
         data = link_page_context(person, duty, version, policy, token, local_today(utcnow()))
         if recorder is not None:
-            data["on_behalf"] = on_behalf_statement(recorder, person, policy.title)
+            data["on_behalf"] = on_behalf_statement(recorder, person, _understood(policy, version))
         return render(request, "ack.html", data)
 
 
-def _recorder(request: Request, person: Person) -> Person | Response:
-    """Who records an acknowledgement for someone without an email address: the signed-in
-    person the school asks on their behalf (their line manager, the office and the head);
-    anyone else is asked to sign in (401) or told they cannot (403)."""
-    user = current_user(request)
-    if user is None:
-        return render(request, "ack_on_behalf.html", {
-            "person": person, "signin": f"/signin?next={request.url.path}"}, status_code=401)
-    if user.id == person.manager_id or user.role_names & RECORDERS:
-        return user
-    return render(request, "ack_on_behalf.html", {"person": person, "refused": True},
-                  status_code=403)
+def _understood(policy: Policy, version: PolicyVersion) -> str:
+    """The third-person fact an acknowledgement recorded on someone's behalf states: the
+    policy and its version, or a reading's edition."""
+    if policy.kind == "reading":
+        return f"has read and understood {policy.title} (edition {version.label})."
+    return f"has read and understood {policy.title} ({version_name(version.label)})."
 
 
 @router.post("/ack/{token}", include_in_schema=False)
@@ -241,12 +233,11 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
             return found
         person, duty, version, policy = found
         method = "sso" if user is not None and user.id == person.id else "link"
-        recorder: Person | None = None
-        if not has_mailbox(person.email):
-            asked = _recorder(request, person)
-            if isinstance(asked, Response):
-                return asked
-            recorder, method = asked, ON_BEHALF
+        recorder = recorder_for(request, person)
+        if isinstance(recorder, Response):
+            return recorder
+        if recorder is not None:
+            method = ON_BEHALF
         try:
             result = acknowledge(
                 session,
@@ -258,7 +249,8 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
                 user_agent=request.headers.get("user-agent"),
                 now=utcnow(),
                 on_behalf=None if recorder is None
-                else (recorder, on_behalf_statement(recorder, person, policy.title)),
+                else (recorder, on_behalf_statement(recorder, person,
+                                                    _understood(policy, version))),
             )
         except ProofNeededError as exc:
             proof = proof_for(duty)

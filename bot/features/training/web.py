@@ -1,27 +1,34 @@
-"""The staff member's training page action: recording a completion with an optional
-certificate (``POST /me/training/{duty_id}``, from the ``/me`` page)."""
+"""Recording a training completion, with an optional certificate: by the person from their
+``/me`` page (``POST /me/training/{duty_id}``), or for someone without an email address by the
+person the school asks on their behalf, through the signed link of their reminder
+(``/training/{token}``: signed in, named in the record, ``bot.engine.web.on_behalf``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
 
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.dates import HAPPENED
 from bot.core.forms import parse_iso_date
+from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.messages import human_date
-from bot.core.models import Duty, TrainingRecord, utcnow
+from bot.core.models import Duty, Person, TrainingRecord, utcnow
 from bot.core.uploads import (
     CleanFile,
     store_file,
 )
 from bot.engine import duty_status
-from bot.engine.web.deps import check_csrf, ctx, current_user, error_page, info_page
+from bot.engine.web.deps import check_csrf, ctx, current_user, error_page, info_page, render
 from bot.engine.web.guards import clean_uploads, read_checked_form
+from bot.engine.web.links import invalid_link_page, link_claims
+from bot.engine.web.on_behalf import ON_BEHALF, on_behalf_statement, recorder_for
 
 __all__ = ["router"]
 
@@ -55,50 +62,88 @@ async def record_training(request: Request, duty_id: int) -> Response:
         return RedirectResponse("/signin?next=/me", status_code=303)
     form = await read_checked_form(request)
     check_csrf(request, str(form.get("csrf_token") or ""))
-    today = local_today(utcnow())
-    given = parse_iso_date(str(form.get("completed_on") or ""))
-    completed = given or today
-    errors = [problem] if (problem := _date_problem(given, today)) else []
-    provider = str(form.get("provider") or "").strip()[:200] or None
-    clean = await _certificate(form.get("certificate"), errors)
-    context = ctx(request)
-    with context.store.transaction() as session:
+    given = await _completion(form)
+    with ctx(request).store.transaction() as session:
         duty = session.get(Duty, duty_id)
         if duty is None or duty.person_id != user.id or duty.kind != "complete_training":
             raise HTTPException(404, "There is no such training item for you.")
-        if duty.status != "open":
-            return info_page(request, "Already recorded", "This training is already done.")
-        if errors:
-            return error_page(request, 422, "The training was not recorded.", problems=errors)
-        stored = None
-        if clean is not None:
-            folder = context.settings.uploads_dir / "certificates" / user.school_id
-            stored = str(store_file(folder, clean).relative_to(context.settings.uploads_dir))
-        spec = duty.requirement.spec
-        # a refresher is due: the full course was not done
-        refresher = duty.cycle.startswith("refresh:") and spec.get("refresher")
-        course = str(refresher or spec.get("course") or duty.requirement.title)
-        record = TrainingRecord(
-            school_id=user.school_id,
-            person_id=user.id,
-            course=course,
-            completed_on=completed,
-            provider=provider,
-            certificate_path=stored,
-            source="self",
-            import_key=f"self:{duty.id}:{completed.isoformat()}",
-        )
-        session.add(record)
-        session.flush()
-        duty_status.close_done(session, [duty], f"training:{record.id}", today)
-        audit.record(
-            session,
-            actor=user.email,
-            action="training.recorded",
-            object_type="training",
-            object_id=record.id,
-            school_id=user.school_id,
-            details={"duty": duty.id, "certificate": stored is not None},
+        return _record(request, session, given, user, duty, None)
+
+
+@dataclass(frozen=True)
+class _Completion:
+    """What the form says: the date, the provider, the certificate checked, what is wrong."""
+
+    completed: date
+    provider: str | None
+    clean: CleanFile | None
+    errors: list[str]
+
+
+async def _completion(form: FormData) -> _Completion:
+    """Read and check the form (the certificate too) before the database is touched."""
+    today = local_today(utcnow())
+    given = parse_iso_date(str(form.get("completed_on") or ""))
+    errors = [problem] if (problem := _date_problem(given, today)) else []
+    provider = str(form.get("provider") or "").strip()[:200] or None
+    clean = await _certificate(form.get("certificate"), errors)
+    return _Completion(given or today, provider, clean, errors)
+
+
+def _record(
+    request: Request,
+    session: Session,
+    given: _Completion,
+    person: Person,
+    duty: Duty,
+    recorder: Person | None,
+) -> Response:
+    """Record the form's completion of ``duty`` for ``person`` (by ``recorder`` on their
+    behalf, or themselves), close the duty and audit it; or say what is wrong."""
+    today = local_today(utcnow())
+    completed, provider, clean, errors = given.completed, given.provider, given.clean, given.errors
+    context = ctx(request)
+    if duty.status != "open":
+        return info_page(request, "Already recorded", "This training is already done.")
+    if errors:
+        return error_page(request, 422, "The training was not recorded.", problems=errors)
+    stored = None
+    if clean is not None:
+        folder = context.settings.uploads_dir / "certificates" / person.school_id
+        stored = str(store_file(folder, clean).relative_to(context.settings.uploads_dir))
+    course = _course(duty)
+    record = TrainingRecord(
+        school_id=person.school_id,
+        person_id=person.id,
+        course=course,
+        completed_on=completed,
+        provider=provider,
+        certificate_path=stored,
+        source="self" if recorder is None else ON_BEHALF,
+        import_key=f"self:{duty.id}:{completed.isoformat()}",
+        recorded_by_id=None if recorder is None else recorder.id,
+    )
+    session.add(record)
+    session.flush()
+    duty_status.close_done(session, [duty], f"training:{record.id}", today)
+    details: dict[str, object] = {"duty": duty.id, "certificate": stored is not None}
+    if recorder is not None:
+        details["recorded_by"] = recorder.id
+    audit.record(
+        session,
+        actor=(recorder or person).email,
+        action="training.recorded",
+        object_type="training",
+        object_id=record.id,
+        school_id=person.school_id,
+        details=details,
+    )
+    if recorder is not None:
+        return info_page(
+            request,
+            "Recorded",
+            on_behalf_statement(recorder, person, f"completed {course} on {human_date(completed)}.")
+            + (" The certificate is kept with it." if stored else ""),
         )
     return info_page(
         request,
@@ -106,3 +151,88 @@ async def record_training(request: Request, duty_id: int) -> Response:
         f"Your {course} training on {human_date(completed)} has been recorded"
         + (" with your certificate." if stored else "."),
     )
+
+
+def _course(duty: Duty) -> str:
+    """The course a training duty asks for (a refresher's, when that is what is due)."""
+    spec = duty.requirement.spec
+    refresher = duty.cycle.startswith("refresh:") and spec.get("refresher")
+    return str(refresher or spec.get("course") or duty.requirement.title)
+
+
+def _link_duty(request: Request, session: Session, token: str) -> tuple[Person, Duty] | Response:
+    """The person and open training duty a signed training link names, or the page to show."""
+    try:
+        claims = link_claims(request, "training", token)
+    except LinkExpiredError:
+        return render(
+            request,
+            "info.html",
+            {
+                "title": "This link has expired",
+                "message": "The next reminder email brings a fresh one.",
+            },
+            status_code=410,
+        )
+    except LinkInvalidError:
+        return invalid_link_page(request)
+    duty = session.get(Duty, claims.duty_id) if claims.duty_id else None
+    person = session.get(Person, claims.person_id)
+    if (
+        duty is None
+        or person is None
+        or duty.person_id != person.id
+        or duty.kind != "complete_training"
+    ):
+        return invalid_link_page(request)
+    if duty.status != "open":
+        return info_page(request, "Already recorded", "This training is already done.")
+    return person, duty
+
+
+@router.get("/training/{token}", include_in_schema=False)
+def training_page(request: Request, token: str) -> Response:
+    """The form recording someone's training on their behalf. Records nothing."""
+    with ctx(request).store.session() as session:
+        found = _link_duty(request, session, token)
+        if isinstance(found, Response):
+            return found
+        person, duty = found
+        recorder = recorder_for(request, person)
+        if isinstance(recorder, Response):
+            return recorder
+        if recorder is None:  # they have an address: they record it from their own page
+            return RedirectResponse("/me", status_code=303)
+        return render(
+            request,
+            "training_on_behalf.html",
+            {
+                "person": person,
+                "course": _course(duty),
+                "token": token,
+                "due_text": human_date(duty.due_on),
+                "today": local_today(utcnow()).isoformat(),
+                "statement": on_behalf_statement(
+                    recorder, person, f"completed {_course(duty)} on the date below."
+                ),
+            },
+        )
+
+
+@router.post("/training/{token}", include_in_schema=False)
+async def training_confirm(request: Request, token: str) -> Response:
+    """Record someone's training on their behalf: signed in, named in the record."""
+    form = await read_checked_form(request)
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    given = await _completion(form)
+    with ctx(request).store.transaction() as session:
+        found = _link_duty(request, session, token)
+        if isinstance(found, Response):
+            return found
+        person, duty = found
+        recorder = recorder_for(request, person)
+        if isinstance(recorder, Response):
+            return recorder
+        if recorder is None:
+            return RedirectResponse("/me", status_code=303)
+        return _record(request, session, given, person, duty, recorder)

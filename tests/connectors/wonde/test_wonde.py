@@ -177,3 +177,21 @@ def test_the_fake_refuses_what_wonde_would() -> None:
         list(client.pages("deletions", {"type": "salary"}))
     response = client._http.post(f"schools/{fake.school}/employees", json={})
     assert response.status_code == 405 and len(fake.writes) == 1
+
+
+def test_the_fake_takes_the_token_either_way_wonde_documents() -> None:
+    """docs.wonde.com: the token as HTTP Basic (empty password, as the PHP client sends it) or
+    as a bearer token; the PHP client's paths end with a slash. Anything else is refused."""
+    import base64
+
+    import httpx
+
+    fake = FakeWonde()
+    http = httpx.Client(transport=fake.transport, base_url="https://api.wonde.com/v1.0/")
+    basic = base64.b64encode(f"{fake.token}:".encode()).decode()
+    path = f"schools/{fake.school}/employees/"
+    assert http.get(path, headers={"Authorization": f"Basic {basic}"}).status_code == 200
+    assert http.get(path, headers={"Authorization": f"Bearer {fake.token}"}).status_code == 200
+    wrong = base64.b64encode(b"someone-else:").decode()
+    assert http.get(path, headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    assert fake.writes == []

@@ -1,20 +1,33 @@
 """A fake of Wonde's read API (``https://api.wonde.com/v1.0/``), for offline tests.
 
-``FakeWonde.handler`` is an ``httpx.MockTransport`` handler. It speaks Wonde's JSON as the
-reference client (``wondeltd/php-client``: ``BootstrapEndpoint``, ``ResultIterator``, readme)
-and Wonde's documents show it:
+``FakeWonde.handler`` is an ``httpx.MockTransport`` handler. What it does, and where each rule
+comes from (checked in November 2026):
 
-* ``GET schools/{id}/employees`` with ``include`` (only the includes Wonde documents for
-  employees), ``updated_after=YYYY-MM-DD HH:MM:SS`` (Europe/London), ``per_page`` (1-200) and
-  ``page``; pages ``{"data": [...], "meta": {"pagination": {"next", "previous", "more",
-  "per_page", "current_page"}}}``, ``next`` a full URL carrying the query; dates as Wonde's
-  objects ``{"date": "2026-09-01 00:00:00.000000", "timezone_type": 3, "timezone":
-  "Europe/London"}``; pages by position, so a record deleted between two pages shifts the next;
-* ``GET schools/{id}/deletions`` (``type``, ``updated_after``): ``id``, ``type``,
-  ``deleted_at``, ``restored_at``;
-* 422 ``{"errors": {parameter: [message]}}`` for a parameter it cannot check; 401 for a token
-  that is not the school's; 403 once the school has revoked the app's access; 429 with
-  ``Retry-After`` when scripted (:meth:`FakeWonde.throttle`).
+Confirmed by Wonde's own published sources:
+
+* docs.wonde.com ("Introduction", https://docs.wonde.com/faqs/): the base URL
+  ``https://{domain}/v1.0/schools/``, ``api.wonde.com`` for UK schools (a regional domain
+  elsewhere: the wrong one returns no data), and the token sent either as HTTP Basic (token as
+  the user name, empty password) or as ``Authorization: Bearer``; both are accepted here.
+* ``wondeltd/php-client`` (``src/Endpoints/BootstrapEndpoint.php``, ``Employees.php``,
+  ``Deletions.php``, ``ResultIterator.php``, ``src/Exceptions/ValidationError.php``, readme):
+  ``GET schools/{id}/employees/`` and ``schools/{id}/deletions/`` (the trailing slash is
+  optional here), ``include`` as a comma-separated list, ``updated_after=YYYY-MM-DD HH:MM:SS``
+  (the readme's example ``2016-06-24 00:00:00``); a list answers ``{"data": [...], "meta":
+  {"pagination": {"next": url}}}`` and the client follows ``next`` until it is empty; a 422 is
+  a validation error whose body carries ``errors``; a deletion has an ``id``.
+
+Not confirmed (no published page or SDK in reach says it; modelled on what the rest of the API
+does, and said so in deploy/mis.md): the other pagination fields (``previous``, ``more``,
+``per_page``, ``current_page``) and ``per_page`` at most 200; pages by position, so a record
+deleted between two pages shifts the next; the employee includes other than
+``contact_details`` and ``employment_details`` (``roles`` among them) and their field names
+(``emails.work``, ``employment_start_date``, ``employment_end_date``, a role's ``role``,
+``start_date``, ``end_date``); dates as objects ``{"date": "2026-09-01 00:00:00.000000",
+"timezone_type": 3, "timezone": "Europe/London"}``; the deletions' ``type`` filter and their
+``type``, ``deleted_at`` and ``restored_at``; 401 for a token that is not the school's and 403
+once the school has revoked the app's access; 429 with ``Retry-After`` when scripted
+(:meth:`FakeWonde.throttle`) - Wonde publishes no rate limit.
 
 Any other method is refused with 405 and recorded in ``writes`` (the connector has none to
 make); any other path gets a 404. Every request is recorded in ``requests``.
@@ -22,6 +35,7 @@ make); any other path gets a 404. Every request is recorded in ``requests``.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
@@ -191,7 +205,8 @@ class FakeWonde:
             return httpx.Response(
                 429, headers={"Retry-After": f"{wait:g}"}, json={"error": "too_many_requests"}
             )
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        basic = base64.b64encode(f"{self.token}:".encode()).decode()
+        if request.headers.get("Authorization") not in (f"Bearer {self.token}", f"Basic {basic}"):
             return _error(401, "invalid_token", "The access token provided is invalid.")
         match = re.fullmatch(r"/v1\.0/schools/([^/]+)/(employees|deletions)/?", request.url.path)
         if request.url.host != "api.wonde.com" or match is None:
