@@ -7,6 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from bot.core import audit
@@ -14,7 +15,7 @@ from bot.core.clock import local_today
 from bot.core.dates import HAPPENED
 from bot.core.forms import parse_iso_date
 from bot.core.messages import human_date
-from bot.core.models import Duty, TrainingRecord, utcnow
+from bot.core.models import Duty, Person, TrainingRecord, utcnow
 from bot.core.uploads import (
     CleanFile,
     store_file,
@@ -50,7 +51,7 @@ async def _certificate(upload: UploadFile | str | None, errors: list[str]) -> Cl
 @router.post("/me/training/{duty_id}", include_in_schema=False)
 async def record_training(request: Request, duty_id: int) -> Response:
     """A person records a training completion, optionally with a certificate (PDF/photo)."""
-    user = current_user(request)
+    user = await run_in_threadpool(current_user, request)
     if user is None:
         return RedirectResponse("/signin?next=/me", status_code=303)
     form = await read_checked_form(request)
@@ -61,6 +62,22 @@ async def record_training(request: Request, duty_id: int) -> Response:
     errors = [problem] if (problem := _date_problem(given, today)) else []
     provider = str(form.get("provider") or "").strip()[:200] or None
     clean = await _certificate(form.get("certificate"), errors)
+    return await run_in_threadpool(
+        _record, request, user, duty_id, completed, provider, clean, errors, today
+    )
+
+
+def _record(
+    request: Request,
+    user: Person,
+    duty_id: int,
+    completed: date,
+    provider: str | None,
+    clean: CleanFile | None,
+    errors: list[str],
+    today: date,
+) -> Response:
+    """``record_training``'s database and file work, and its page, on a page thread."""
     context = ctx(request)
     with context.store.transaction() as session:
         duty = session.get(Duty, duty_id)
