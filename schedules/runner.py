@@ -26,13 +26,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from filelock import FileLock, Timeout
 from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bot.core import scheduler_health
 from bot.core.clock import LONDON
-from bot.core.models import utcnow
+from bot.core.models import SchedulerBeat, utcnow
 from bot.core.settings import Settings
 from schedules.jobs import JOBS, JobSpec
 
@@ -161,6 +162,22 @@ class SchedulerLock:
             return f"its lock file {self.path} was replaced by another file"
         return None
 
+    def keep_beat(self, now: datetime, every: float) -> None:
+        """Keep the beat in the database, through the advisory lock's own connection (so only
+        while it holds the lock), for web processes without a scheduler to judge; nothing on
+        SQLite. A beat that cannot be written is logged, and judged by them as missed."""
+        if self._conn is None:
+            return
+        values = {"beat_at": now, "every_seconds": max(1, round(every))}
+        upsert = pg_insert(SchedulerBeat).values(id=1, **values)
+        upsert = upsert.on_conflict_do_update(index_elements=["id"], set_=values)
+        try:
+            with self._using_conn:
+                self._conn.execute(upsert)
+        except SQLAlchemyError as exc:
+            log.warning("The scheduler could not keep its beat in the database (%s).",
+                        type(exc).__name__)
+
     def release(self) -> None:
         """Give the lock back (also after losing it: nothing of another holder's is touched)."""
         if self._conn is not None:
@@ -209,10 +226,15 @@ def build_scheduler(settings: Settings, *, jobs: Sequence[JobSpec] = JOBS,
 HEARTBEAT_JOB_ID = "compliance-bot.heartbeat"
 
 
-def heartbeat_job(home: str | None = None) -> None:
+def heartbeat_job(home: str | None = None, lock: SchedulerLock | None = None,
+                  every: float = 0) -> None:
     """The scheduler runs (its guard found the lock still ours): ``/readyz`` and the dashboard
-    know it (``bot.core.scheduler_health``)."""
-    scheduler_health.beat(utcnow())
+    know it (``bot.core.scheduler_health``), on PostgreSQL in every process (the beat kept
+    in the database through ``lock``)."""
+    now = utcnow()
+    scheduler_health.beat(now)
+    if lock is not None:
+        lock.keep_beat(now, every)
 
 
 class RunningScheduler:
@@ -231,6 +253,7 @@ class RunningScheduler:
             self.guard(heartbeat_job), IntervalTrigger(seconds=self.beat_seconds, timezone=LONDON),
             id=HEARTBEAT_JOB_ID, name=HEARTBEAT_JOB_ID, replace_existing=True, coalesce=True,
             max_instances=1, misfire_grace_time=self.beat_seconds,
+            kwargs={"lock": lock, "every": self.beat_seconds},
         )
 
     def guard(self, func: Callable[..., object]) -> Callable[..., None]:
@@ -282,7 +305,9 @@ def start_scheduler(settings: Settings, *, jobs: Sequence[JobSpec] = JOBS) -> Ru
     lock.acquire()
     try:
         running = RunningScheduler(settings, lock, jobs)
-        scheduler_health.started(running.beat_seconds, utcnow())
+        now = utcnow()
+        scheduler_health.started(running.beat_seconds, now)
+        lock.keep_beat(now, running.beat_seconds)
         running.scheduler.start()
     except BaseException:
         lock.release()

@@ -187,13 +187,13 @@ def demo(
 def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int = 1) -> None:
     import uvicorn
 
-    from bot.web.app import create_app
+    from bot.web.app import create_app, judge_schedulers
     from bot.web.serving import server_config
 
     if workers > 1:
         _serve_workers(settings, host, port, workers)
         return
-    web = create_app(settings)
+    web = create_app(settings, web_only=not scheduler)
     from bot.core.contained import warm_up
 
     warm_up()  # the uploads' checking process starts now, not on the first upload
@@ -205,6 +205,7 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
             runner = start_scheduler(settings)
         except SchedulerAlreadyRunningError as exc:
             err.print(f"[yellow]note:[/] {exc}; serving the web UI only.")
+            judge_schedulers(settings, web.state.ctx.store)  # judged by the other's beat
     console.print(f"Serving on http://{host}:{port} — Ctrl-C to stop.")
     try:
         uvicorn.Server(server_config(web, host, port)).run()

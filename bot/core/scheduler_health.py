@@ -1,10 +1,12 @@
-"""Whether the scheduler of this process is running its jobs: a heartbeat job checks the
-scheduler's lock every ``scheduler_beat_seconds`` and, while the lock is still ours, beats.
+"""Whether the scheduler is running its jobs: a heartbeat job checks the scheduler's lock
+every ``scheduler_beat_seconds`` and, while the lock is still ours, beats.
 
 A scheduler that lost its lock stops (``schedules.runner``) and beats no more: two intervals
 without a beat and ``/readyz`` fails with a short reason, and the head's and administrators'
-dashboard says in plain words that the bot's regular jobs have stopped. A process without a
-scheduler (``run --web-only``) has nothing to say here.
+dashboard says in plain words that the bot's regular jobs have stopped. On PostgreSQL the
+scheduler also keeps its beat in the database (``SchedulerBeat``), so a process without a
+scheduler (``run --web-only``), which ``watch``es, judges whether any scheduler runs; on SQLite
+such a process judges only the database (the beat is not stored: one host, one file).
 """
 
 from __future__ import annotations
@@ -13,18 +15,23 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.core.clock import to_local
+from bot.core.models import SchedulerBeat
 from bot.core.words import human_date
 
-__all__ = ["SchedulerStopped", "beat", "due_by", "ended", "started", "stopped"]
+__all__ = ["SchedulerStopped", "beat", "due_by", "ended", "started", "stopped", "watch"]
 
 
 @dataclass(frozen=True)
 class SchedulerStopped:
-    """The scheduler of this process has not run for two intervals: since when."""
+    """The scheduler has not run for two intervals: since when (None: no scheduler has run
+    at all since this process began to watch)."""
 
-    since: datetime  # its last beat (UTC)
-    seconds: int  # how long ago
+    since: datetime | None  # its last beat (UTC)
+    seconds: int  # how long ago (or since watching began)
 
     @property
     def reason(self) -> str:
@@ -34,12 +41,16 @@ class SchedulerStopped:
     @property
     def said(self) -> str:
         """The same for the head and the administrators, in plain words."""
-        local = to_local(self.since)
+        local = None if self.since is None else to_local(self.since)
+        when = (
+            "are not running"
+            if local is None
+            else f"have not run since {human_date(local.date())} at {local:%H:%M}"
+        )
         return (
-            f"The bot's regular jobs have not run since {human_date(local.date())} at "
-            f"{local:%H:%M}: reminders, digests and the emails waiting in its queue are not "
-            "being sent. Please tell whoever runs the bot for the school (your IT "
-            "provider): restarting it starts them again."
+            f"The bot's regular jobs {when}: reminders, digests and the emails waiting in its "
+            "queue are not being sent. Please tell whoever runs the bot for the school (your "
+            "IT provider): restarting it starts them again."
         )
 
 
@@ -47,10 +58,12 @@ class SchedulerStopped:
 class _Beat:
     every: float  # seconds between beats
     last: datetime
+    never: bool = False  # ``last`` is when watching began: no beat was ever stored
 
 
 _lock = threading.Lock()
-_beat: _Beat | None = None
+_beat: _Beat | None = None  # this process's own scheduler
+_watch: _Beat | None = None  # no scheduler here: the database's beat is judged (PostgreSQL)
 
 
 def started(every: float, now: datetime) -> None:
@@ -74,18 +87,47 @@ def ended() -> None:
         _beat = None
 
 
-def stopped(now: datetime) -> SchedulerStopped | None:
-    """The scheduler of this process when it has not run for two intervals; None when it has,
-    or when this process runs no scheduler."""
+def watch(every: float, now: datetime) -> None:
+    """This process (PostgreSQL) judges the beat the schedulers keep in the database, from
+    ``now``: with none stored, no scheduler runs once two intervals have passed."""
+    global _watch
     with _lock:
-        state = None if _beat is None else _Beat(_beat.every, _beat.last)
+        _watch = _Beat(every, now)
+
+
+def _judged(conn: Connection | None) -> _Beat | None:
+    """The beat to judge: this process's scheduler's; else, when watching, the stored one
+    (its own interval), or the start of watching while none is stored (or it cannot be read:
+    a database that cannot answer is ``/readyz``'s own failure)."""
+    with _lock:
+        own = None if _beat is None else _Beat(_beat.every, _beat.last)
+        watching = None if _watch is None else _Beat(_watch.every, _watch.last)
+    if own is not None or watching is None or conn is None:
+        return own
+    try:
+        row = conn.execute(
+            select(SchedulerBeat.beat_at, SchedulerBeat.every_seconds).where(SchedulerBeat.id == 1)
+        ).first()
+    except SQLAlchemyError:
+        return None
+    if row is None:
+        return _Beat(watching.every, watching.last, never=True)
+    return _Beat(float(row.every_seconds), row.beat_at)
+
+
+def stopped(now: datetime, conn: Connection | None = None) -> SchedulerStopped | None:
+    """The scheduler when it has not run for two intervals (this process's own; else, on
+    PostgreSQL with ``conn``, any scheduler's); None when it has, or nothing is judged."""
+    state = _judged(conn)
     if state is None or now - state.last <= timedelta(seconds=2 * state.every):
         return None
-    return SchedulerStopped(state.last, int((now - state.last).total_seconds()))
+    return SchedulerStopped(
+        None if state.never else state.last, int((now - state.last).total_seconds())
+    )
 
 
-def due_by() -> datetime | None:
-    """When the scheduler of this process counts as stopped unless it beats again (a page
-    that says it runs is true until then); None when this process runs no scheduler."""
-    with _lock:
-        return None if _beat is None else _beat.last + timedelta(seconds=2 * _beat.every)
+def due_by(conn: Connection | None = None) -> datetime | None:
+    """When the scheduler counts as stopped unless it beats again (a page that says it runs
+    is true until then); None when nothing is judged here."""
+    state = _judged(conn)
+    return None if state is None else state.last + timedelta(seconds=2 * state.every)

@@ -9,6 +9,11 @@ before its transaction's first write and gives it back when the transaction ends
 serves them first come, first served. Other processes (a dispatch worker, the scheduler) still
 meet SQLite's own lock and busy handler, as before.
 
+Writers inside ``first_in_line`` (the web process handing urgent mail to the platform after a
+report is stored) are served before the others waiting: otherwise the hand-over's two writes a
+message (its move to ``sending``, then the platform's answer) each queue behind every report
+of a burst being stored, and an alert waits for all of them (#55).
+
 A writer that waits longer than ``WAIT_FOR`` goes ahead without the gate (and so meets
 SQLite's busy timeout, as it would have without the gate): the gate orders writers, it never
 makes one fail that would have succeeded.
@@ -16,14 +21,16 @@ makes one fail that would have succeeded.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Self
 
-__all__ = ["WAIT_FOR", "GatedConnection", "WriteGate", "gate_for"]
+__all__ = ["WAIT_FOR", "GatedConnection", "WriteGate", "first_in_line", "gate_for"]
 
 log = logging.getLogger(__name__)
 
@@ -36,26 +43,31 @@ _WRITES = re.compile(
 
 
 class WriteGate:
-    """A first-come, first-served lock held by one connection at a time (a ticket lock)."""
+    """A lock held by one connection at a time, given in the order it was asked for; a writer
+    marked *first* (``first_in_line``: the web process's hand-over of urgent mail) is given it
+    before every writer that is not, so that an alert never queues behind a burst of writes."""
 
     def __init__(self) -> None:
         self._turn = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
-        self._abandoned: set[int] = set()  # tickets whose holders stopped waiting
+        self._next_ticket = 0  # how many have asked (the order among equals)
+        self._waiting: list[tuple[int, int, object]] = []  # (0 first / 1 not, ticket, holder)
         self._holder: object | None = None
 
-    def enter(self, holder: object, wait_for: float = WAIT_FOR) -> bool:
+    def enter(self, holder: object, wait_for: float = WAIT_FOR, *, first: bool = False) -> bool:
         """Wait for ``holder``'s turn; True when it holds the gate, False after ``wait_for``."""
         with self._turn:
             ticket = self._next_ticket
             self._next_ticket += 1
-            if self._turn.wait_for(lambda: self._serving == ticket, timeout=wait_for):
+            if self._holder is None and not self._waiting:
                 self._holder = holder
                 return True
+            place = (0 if first else 1, ticket, holder)
+            heapq.heappush(self._waiting, place)
+            if self._turn.wait_for(lambda: self._holder is holder, timeout=wait_for):
+                return True
             # give up the place in the queue: whoever is behind must not wait for this one
-            self._abandoned.add(ticket)
-            self._pass_on()
+            self._waiting.remove(place)
+            heapq.heapify(self._waiting)
             return False
 
     def leave(self, holder: object) -> None:
@@ -63,16 +75,23 @@ class WriteGate:
         with self._turn:
             if self._holder is not holder:
                 return
-            self._holder = None
-            self._serving += 1
-            self._pass_on()
+            self._holder = heapq.heappop(self._waiting)[2] if self._waiting else None
+            self._turn.notify_all()
 
-    def _pass_on(self) -> None:
-        """Skip the tickets given up, then wake the waiters to see whose turn it is."""
-        while self._serving in self._abandoned:
-            self._abandoned.discard(self._serving)
-            self._serving += 1
-        self._turn.notify_all()
+
+_FIRST = threading.local()  # this thread's writes go first (``first_in_line``)
+
+
+@contextmanager
+def first_in_line() -> Iterator[None]:
+    """Writes made on this thread inside the block take the gate before every writer waiting
+    that is not first (the hand-over of urgent mail, never routine work: it would starve)."""
+    before = getattr(_FIRST, "on", False)
+    _FIRST.on = True
+    try:
+        yield
+    finally:
+        _FIRST.on = before
 
 
 _GATES: dict[str, WriteGate] = {}
@@ -123,7 +142,7 @@ class GatedConnection(sqlite3.Connection):
         """Take the gate before the first write of a transaction."""
         if self._holding or self.gate is None or not _WRITES.match(sql):
             return
-        if self.gate.enter(self):
+        if self.gate.enter(self, first=getattr(_FIRST, "on", False)):
             self._holding = True
         else:
             log.warning("a database write waited %.0f s for its turn; going ahead", WAIT_FOR)

@@ -56,7 +56,7 @@ from bot.web import legal, me
 from bot.web.errors import ErrorReferenceMiddleware
 from bot.wiring import install
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "judge_schedulers"]
 
 STATIC = Path(__file__).parent / "static"
 FRAME_ANCESTORS = (
@@ -139,24 +139,38 @@ class PageGuard:
 
 
 def readiness(store: Store) -> Response:
-    """200 when the database answers and this process's scheduler (if it runs one) has run
-    within two beats; 503 with a short reason (no detail: it may name a host) when not."""
+    """200 when the database answers and the scheduler has run within two beats (this
+    process's own; without one, on PostgreSQL, any scheduler's beat kept in the database);
+    503 with a short reason (no detail: it may name a host) when not."""
     try:
         with store.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+            stopped = scheduler_health.stopped(utcnow(), conn)
     except SQLAlchemyError:
         return PlainTextResponse("database unreachable", status_code=503)
-    stopped = scheduler_health.stopped(utcnow())
     if stopped is not None:
         return PlainTextResponse(stopped.reason, status_code=503)
     return PlainTextResponse("ready")
 
 
-def create_app(settings: Settings, context: AppContext | None = None) -> FastAPI:
-    """Build the ASGI app for these settings (the store is migrated on first use)."""
+def judge_schedulers(settings: Settings, store: Store) -> None:
+    """This web process runs no scheduler: on PostgreSQL, ``/readyz`` and the dashboard judge
+    the beat any scheduler keeps in the database, from now on. SQLite keeps none (its one
+    scheduler runs on the same host): there only the database is judged."""
+    if store.engine.url.get_backend_name() == "postgresql":
+        scheduler_health.watch(settings.scheduler_beat_seconds, utcnow())
+
+
+def create_app(
+    settings: Settings, context: AppContext | None = None, *, web_only: bool = False
+) -> FastAPI:
+    """Build the ASGI app for these settings (the store is migrated on first use);
+    ``web_only``: no scheduler runs in this process (``judge_schedulers``)."""
     install()  # hand the engine the features' sweep steps, as every entry point does
     ctx = context or AppContext(settings)
     _ = ctx.store  # migrate before serving
+    if web_only:
+        judge_schedulers(settings, ctx.store)
 
     @asynccontextmanager
     async def serving(_app: FastAPI) -> AsyncIterator[None]:

@@ -14,6 +14,6 @@ __all__ = ["app"]
 
 def app() -> FastAPI:
     """Build the app from the environment (COMPLIANCE_BOT_*), as the CLI would."""
-    web = create_app(load_settings())
+    web = create_app(load_settings(), web_only=True)
     warm_up()  # the uploads' checking process starts now, not on the first upload
     return web

@@ -46,6 +46,16 @@ from bot.core.models import (
 
 __all__ = ["Verdict", "check"]
 
+RecordId = int | str  # a record's id: a number, or a school's id from the settings
+
+
+def _record_id(value: Any) -> RecordId:
+    """A record's id as the walk keeps it: a number when it is one (a seal event keeps it as
+    text), else the text (a school's id)."""
+    text = str(value)
+    return int(text) if text.isdigit() else text
+
+
 SHOWN = 10  # problems named in full; the rest are counted
 
 _NOUNS = {
@@ -61,6 +71,8 @@ _NOUNS = {
     "policy_review": ("policy review", "policy reviews"),
     "task_completion": ("task completion", "task completions"),
     "school_lifecycle": ("school's sending state", "schools' sending states"),
+    "school": ("school", "schools"),
+    "school_settings": ("school's last good settings", "schools' last good settings"),
     "person": ("person", "people"),
     "person_role": ("role", "roles"),
     "requirement": ("requirement", "requirements"),
@@ -124,7 +136,7 @@ class _Walk:
 
     anchor: Anchor | None
     keys: Keyring | None
-    seals: dict[tuple[str, int], tuple[int, str | None, tuple[str, ...], str | None]] = field(
+    seals: dict[tuple[str, RecordId], tuple[int, str | None, tuple[str, ...], str | None]] = field(
         default_factory=dict
     )
     shapes: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
@@ -138,12 +150,12 @@ class _Walk:
         if event.action == BATCH_SEALED:
             self._see_batch(event)
             return
-        if event.action not in (SEALED, REMOVED) or not (oid := event.object_id or "").isdigit():
+        if event.action not in (SEALED, REMOVED) or not (oid := event.object_id or ""):
             return
         row = event.details.get("row") if event.action == SEALED else None
         names = tuple(sorted(event.details.get("fields") or ()))
         shape = self.shapes.setdefault(names, names)  # one tuple per set of columns
-        self.seals[(event.object_type, int(oid))] = (
+        self.seals[(event.object_type, _record_id(oid))] = (
             event.seq,
             row,
             shape,
@@ -278,7 +290,7 @@ def _requirement(session: Session, requirement_id: Any) -> str | None:
     return session.scalar(select(Requirement.title).where(Requirement.id == requirement_id))
 
 
-def _name(session: Session, kind: Kind, ident: dict[str, Any], record_id: int) -> str:
+def _name(session: Session, kind: Kind, ident: dict[str, Any], record_id: RecordId) -> str:
     """The record in the school's words, e.g. 'Report CR-2026-0004'."""
     get = ident.get
     match kind.name:
@@ -307,6 +319,10 @@ def _name(session: Session, kind: Kind, ident: dict[str, Any], record_id: int) -
             return f"The review of {_policy(session, get('policy_id'))} on {get('reviewed_on')}"
         case "school_lifecycle":
             return f"Whether {_school(session, get('school_id'))} has started sending"
+        case "school":  # named as stored (perhaps the changed name) and by its settings' id
+            return f"The school {_school(session, record_id)} (id {record_id} in the settings)"
+        case "school_settings":
+            return f"The stored copy of {_school(session, get('school_id'))}'s last good settings"
         case _:
             title = _requirement(session, get("requirement_id"))
             return (
@@ -338,10 +354,10 @@ def _check_kind(session: Session, kind: Kind, walk: _Walk, verdict: Verdict) -> 
     for result_row in session.execute(query):
         row = dict(result_row._mapping)
         seen += 1
-        seal = walk.seals.pop((kind.name, int(row["id"])), None)
+        seal = walk.seals.pop((kind.name, _record_id(row["id"])), None)
         if seal is None or seal[1] is None:
             if len(verdict.problems) < SHOWN:
-                name = _name(session, kind, row, int(row["id"]))
+                name = _name(session, kind, row, _record_id(row["id"]))
                 verdict.add(
                     f"{name} is not in the audit log: it was added directly to the database, "
                     "or the log was cut short."
@@ -361,7 +377,7 @@ def _check_kind(session: Session, kind: Kind, walk: _Walk, verdict: Verdict) -> 
         now = field_digests({k: row[k] for k in fields if k in row}, key)
         sealed_fields = details.get("fields") or {}
         changed = [_field_words(k) for k in fields if now.get(k) != sealed_fields.get(k)]
-        name = _name(session, kind, details.get("ident") or row, int(row["id"]))
+        name = _name(session, kind, details.get("ident") or row, _record_id(row["id"]))
         verdict.add(
             f"{name} was changed after it was recorded ({', '.join(changed) or 'its fields'})."
         )

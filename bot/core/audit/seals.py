@@ -1,10 +1,12 @@
 """Records that matter are sealed into the audit chain when written: a hash of every field.
 
 Reports, chronology entries, attachments, attestations and signatures, training records,
-decisions (with their reviews and files), policy versions, policy reviews and task completions
-are *sealed*: when a transaction that added, changed or deleted one commits, an audit event
-``record.sealed`` carries the hash of the row as stored (every column; binary columns by their
-SHA-256) plus a short hash of each field, so ``audit verify`` can tell which field changed.
+decisions (with their reviews and files), policy versions, policy reviews, task completions,
+each school's sending state, name and last good settings (which name its policies' documents
+and its administrators) are *sealed*: when a transaction that added, changed or deleted one
+commits, an audit event ``record.sealed`` carries the hash of the row as stored (every column;
+binary columns by their SHA-256) plus a short hash of each field, so ``audit verify`` can tell
+which field changed.
 A deletion made by the bot is an event ``record.removed``. Event details hold hashes and
 identifiers (a report's reference, a person's id), never contents.
 
@@ -41,7 +43,9 @@ from bot.core.models import (
     Report,
     ReportAttachment,
     ReportEntry,
+    School,
     SchoolLifecycle,
+    SchoolSettings,
     TaskCompletion,
     TrainingRecord,
 )
@@ -104,6 +108,10 @@ KINDS: tuple[Kind, ...] = (
     Kind("policy_review", PolicyReview, ("policy_id", "reviewed_on")),
     Kind("task_completion", TaskCompletion, ("requirement_id", "person_id", "cycle")),
     Kind("school_lifecycle", SchoolLifecycle, ("school_id",), since="0042"),
+    # what steers mail too: a school's name (said in every email) and its last good settings
+    # (its policies' documents, its administrators); the school's id is its record's id
+    Kind("school", School, ("id",), since="0046"),
+    Kind("school_settings", SchoolSettings, ("school_id",), since="0046"),
 )
 _BY_MODEL: dict[type[Any], Kind] = {k.model: k for k in KINDS}
 

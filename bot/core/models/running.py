@@ -1,5 +1,5 @@
-"""The bot's own running state: connector state, sweep runs, steps failing and rate-limit
-buckets."""
+"""The bot's own running state: connector state, sweep runs, steps failing, rate-limit
+buckets and the scheduler's last beat."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core.models.base import Numbered, SchoolRecord, utcnow
 
-__all__ = ["ConnectorState", "RateLimitBucket", "StepFailure", "SweepRun"]
+__all__ = ["ConnectorState", "RateLimitBucket", "SchedulerBeat", "StepFailure", "SweepRun"]
 
 
 class ConnectorState(SchoolRecord):
@@ -80,3 +81,14 @@ class RateLimitBucket(Numbered):
     key: Mapped[str] = mapped_column(String(64))
     hits: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SchedulerBeat(Numbered):
+    """The scheduler's last beat, kept in the database on PostgreSQL (one row, ``id`` 1), so
+    that a web process without a scheduler (``run --web-only``) can tell whether any scheduler
+    runs (``bot.core.scheduler_health``). Written through the scheduler lock's own connection,
+    and only while that lock is still held."""
+
+    __tablename__ = "scheduler_beats"
+    beat_at: Mapped[datetime] = mapped_column()
+    every_seconds: Mapped[int] = mapped_column(Integer)

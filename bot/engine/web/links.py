@@ -30,6 +30,7 @@ from bot.core.messages import human_date, notice
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.outbox.delivery import AdminAlerts
+from bot.core.sqlite_gate import first_in_line
 from bot.core.words import version_name
 from bot.engine.web.deps import check_csrf, ctx, info_page, render
 from bot.engine.web.threads import waiting
@@ -94,7 +95,15 @@ class HandOver:
 def _hand_over_pass(context: AppContext) -> bool:
     """One hand-over pass of the urgent rows; True when it was full and the platform took
     everything it was given (so more may be due). A lane paused before the pass (another
-    school's mailbox at its day's limit) claims nothing, so it never stops the others."""
+    school's mailbox at its day's limit) claims nothing, so it never stops the others. On
+    SQLite its writes go ahead of the other writers of this process waiting (``first_in_line``):
+    a burst of reports being stored must not hold its alerts back."""
+    with first_in_line():
+        return _hand_over(context)
+
+
+def _hand_over(context: AppContext) -> bool:
+    """``_hand_over_pass``'s pass itself."""
     stats = dispatch(
         context.store,
         context.connectors.mailer,

@@ -100,6 +100,12 @@ class _OverTheLimit(Exception):
 async def _submit(request: Request, background: BackgroundTasks, school: SchoolConfig,
                   user: Person | None) -> Response:
     fields = await read_fields(request)
+    return await run_in_threadpool(_submitted, request, background, school, user, fields)
+
+
+def _submitted(request: Request, background: BackgroundTasks, school: SchoolConfig,
+               user: Person | None, fields: dict[str, str]) -> Response:
+    """``_submit``'s checks, storing and page, on a page thread."""
     staff = user is not None
     try:
         sub = validate(fields, email_required=not staff)
@@ -141,7 +147,7 @@ async def _submit(request: Request, background: BackgroundTasks, school: SchoolC
         except _OverTheLimit:
             return None
 
-    reference = await run_in_threadpool(store)
+    reference = store()
     if reference is None:
         return error_page(request, 429, "Several complaints have just been sent from here, so "
                           "the form is paused for a few minutes. Please try again in 10 minutes.",

@@ -156,10 +156,15 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 RollupRow(s, compute_figures(session, s.id, today, now=now))
                 for s in (viewer.schools if len(viewer.schools) > 1 else [])
             ]
+            # the head and the administrators: the bot's own jobs have stopped (this process's
+            # scheduler, or on PostgreSQL any scheduler's beat kept in the database)
+            told = bool(set(viewer.roles) & SETUP_EDITORS)
+            beats = session.connection() if told else None
+            stopped = scheduler_health.stopped(now, beats) if told else None
+            stopped_by = scheduler_health.due_by(beats) if told else None
         extras = _extras(ctx(request).store, viewer.school.id, today)
         true_until(request, panel.changes_at)  # a clock's "5 min left" is kept only while true
-        if set(viewer.roles) & SETUP_EDITORS:  # "the bot's jobs stopped" shows once true
-            true_until(request, scheduler_health.due_by())
+        true_until(request, stopped_by)  # "the bot's jobs stopped" shows once true
         reviews = sorted(
             figures.policies,
             key=lambda p: (
@@ -192,9 +197,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 and viewer.person is not None and (
                     viewer.school.id == viewer.person.school_id
                     or bool(viewer.person.role_names & TRUST_ADMINS)),
-                # the head and the administrators: the bot's own jobs have stopped
-                "scheduler_stopped": scheduler_health.stopped(now)
-                if set(viewer.roles) & SETUP_EDITORS else None,
+                "scheduler_stopped": stopped,
                 "sending_started": request.query_params.get("sending") == "started",
                 # in a trust each school starts on its own: say this one's state (#54)
                 "in_trust": len(ctx(request).config.schools) > 1,

@@ -168,7 +168,7 @@ def decision_new(request: Request) -> Response:
 @router.post("/decisions/new", include_in_schema=False)
 async def decision_create(request: Request) -> Response:
     """Check and store a decision with its files, then show it."""
-    person, school = _leader(request)
+    person, school = await run_in_threadpool(_leader, request)
     fields, files, file_problem = await _fields_and_files(request)
     context = ctx(request)
     today = local_today(utcnow())
@@ -262,7 +262,7 @@ def decision_detail(request: Request, decision_id: int) -> Response:
 @router.post("/decisions/{decision_id}/review", include_in_schema=False)
 async def decision_review(request: Request, decision_id: int) -> Response:
     """Record a review (a new review date, or closed), with any new files."""
-    person, school = _leader(request)
+    person, school = await run_in_threadpool(_leader, request)
     fields, files, file_problem = await _fields_and_files(request)
     context = ctx(request)
     today = local_today(utcnow())

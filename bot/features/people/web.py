@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
 from bot.core.clock import local_today
@@ -149,8 +150,14 @@ async def new_person(request: Request) -> Response:
 async def _save(request: Request, entry_id: int | None) -> Response:
     """Add an entry (``entry_id`` None) or change one, applied at once; the form again with the
     problems (422, or 409 when the register refuses it) and nothing stored if not."""
-    user, school = _editor(request)
+    user, school = await run_in_threadpool(_editor, request)
     values, roles = await _read(request)
+    return await run_in_threadpool(_store, request, user, school, entry_id, values, roles)
+
+
+def _store(request: Request, user: Person, school: SchoolConfig, entry_id: int | None,
+           values: dict[str, Any], roles: list[str]) -> Response:
+    """``_save``'s database work, on a page thread."""
     today = local_today(utcnow())
     data, errors = parse_entry(values, roles, today)
     entry = None
@@ -191,14 +198,18 @@ async def change_person(request: Request, entry_id: int) -> Response:
 async def person_left_or_back(request: Request, entry_id: int) -> Response:
     """``/left``: they have left today, their open tasks close now; ``/back``: they were marked
     as left by mistake, or have come back."""
-    user, school = _editor(request)
+    user, school = await run_in_threadpool(_editor, request)
     form = await read_checked_form(request, max_files=0, max_fields=2)
     check_csrf(request, str(form.get("csrf_token") or ""))
     action = mark_left if request.url.path.endswith("/left") else mark_back
-    try:
-        with ctx(request).store.transaction() as session:
-            _entry_or_404(session, school.id, entry_id)
-            action(session, school, entry_id, user.email, local_today(utcnow()))
-    except RegisterError as exc:
-        raise HTTPException(409, str(exc)) from None
+
+    def store() -> None:
+        try:
+            with ctx(request).store.transaction() as session:
+                _entry_or_404(session, school.id, entry_id)
+                action(session, school, entry_id, user.email, local_today(utcnow()))
+        except RegisterError as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    await run_in_threadpool(store)
     return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import local_today
 from bot.core.config import ReadingProof
@@ -307,6 +308,11 @@ async def reading_check(request: Request, token: str) -> Response:
     form = await request.form(max_fields=20, max_part_size=4096)
     check_csrf(request, form.get("csrf_token"))
     answers = {k: str(v) for k, v in form.items() if k.startswith("q")}
+    return await run_in_threadpool(_check_answered, request, token, answers)
+
+
+def _check_answered(request: Request, token: str, answers: dict[str, str]) -> Response:
+    """``reading_check``'s database work and page, on a page thread."""
     with ctx(request).store.transaction() as session:
         found = open_link_duty(request, "ack", token, session)
         if isinstance(found, Response):

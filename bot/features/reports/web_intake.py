@@ -22,6 +22,7 @@ from bot.core.models import Person, utcnow
 from bot.core.ratelimit import RateLimit, allowed, limit_key, take
 from bot.core.uploads import (
     MAX_FILE_BYTES,
+    CleanFile,
     remove_files,
 )
 from bot.core.words import school_words
@@ -165,12 +166,30 @@ async def _receive(
     # files are the costly part: a sender over the limit is turned away before they are read
     # (without files the store below decides alone, with the report: one query fewer)
     if uploads and not await run_in_threadpool(has_room):
-        return _too_many(request, school)
+        return await run_in_threadpool(_too_many, request, school)
     files, problem = await checked_files(uploads, MAX_FILES)
     if problem:
         errors["attachments"] = problem
-    # the team's names are read from the database: off the event loop, like the store below
-    team = await run_in_threadpool(team_choices, request, school)
+    return await run_in_threadpool(
+        _received, request, background, school, action, user, fields, files, errors, counted_as
+    )
+
+
+def _received(
+    request: Request,
+    background: BackgroundTasks,
+    school: SchoolConfig,
+    action: str,
+    user: Person | None,
+    fields: dict[str, list[str]],
+    files: list[CleanFile],
+    errors: dict[str, str],
+    counted_as: str,
+) -> Response:
+    """``_receive``'s database work (the team's names, the report stored with its rate-limit
+    hit) and its page, on a page thread: nothing here runs on the event loop."""
+    context = ctx(request)
+    team = team_choices(request, school)
     try:
         sub = validate_submission(
             fields,
@@ -221,7 +240,7 @@ async def _receive(
             raise
         return intake
 
-    intake = await run_in_threadpool(store)  # committed: only now may we say "received"
+    intake = store()  # committed: only now may we say "received"
     if intake is None:
         return _too_many(request, school)
     # only what the reporter is waiting for: the report is stored and its alerts are queued;

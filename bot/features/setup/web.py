@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit, setup_state
 from bot.core.calendar import nation_key
@@ -181,11 +182,17 @@ def roles_page(request: Request) -> Response:
 async def roles_save(request: Request) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
     form = await read_checked_form(request, max_files=0, max_fields=400)
-    user = editor(request, str(form.get("csrf_token") or ""))
-    data = _roles_data(request, user)
-    known = {email for email, _ in data["people"]}
     picked = {box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES,
                                                                               *ROLE_LISTS)}
+    return await run_in_threadpool(_roles_saved, request, str(form.get("csrf_token") or ""),
+                                   picked)
+
+
+def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]) -> Response:
+    """``roles_save``'s checks and saving, on a page thread."""
+    user = editor(request, csrf_token)
+    data = _roles_data(request, user)
+    known = {email for email, _ in data["people"]}
     data["chosen"] = picked
 
     def change(school: dict[str, Any]) -> None:

@@ -113,7 +113,7 @@ def editions_page(request: Request, reading: str = "") -> Response:
 
 
 @router.post("/admin/editions", include_in_schema=False)
-async def editions_upload(
+def editions_upload(
     request: Request,
     document: Annotated[UploadFile, File()],
     csrf_token: Annotated[str, Form()] = "",
@@ -139,7 +139,7 @@ async def editions_upload(
                 if in_force.strip() else today
         except DateWindowError as exc:
             raise SetupError("in_force", str(exc)) from None
-        blob = await document.read(MAX_DOCUMENT_BYTES + 1)
+        blob = document.file.read(MAX_DOCUMENT_BYTES + 1)  # a page thread: a plain def
         name = PurePath(document.filename or "").name
         if not name:
             raise SetupError("document", "Document: choose the edition's file.")
@@ -180,9 +180,10 @@ def policies_page(request: Request) -> Response:
     return show(request, "admin_policies.html", _policies_data(request, user))
 
 
-async def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each chosen file, at most the document limit + 1 byte each."""
-    files = [(upload.filename, await upload.read(MAX_DOCUMENT_BYTES + 1))
+def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each chosen file, at most the document limit + 1 byte each (read on
+    the page's thread: the routes that call it are plain ``def``)."""
+    files = [(upload.filename, upload.file.read(MAX_DOCUMENT_BYTES + 1))
              for upload in uploads[: MAX_UPLOADS + 1] if upload.filename]
     if not files:
         raise SetupError("documents", "Policy documents: choose at least one file.")
@@ -220,16 +221,16 @@ def _typed_upload(
     return [(base, imported, blob)]
 
 
-async def _read_uploads(
+def _read_uploads(
     files: list[tuple[str, bytes]], typed: dict[str, str]
 ) -> list[tuple[str, ImportedPolicy, bytes]]:
-    """Each file read with the importer (off the event loop: each file is checked in a child
+    """Each file read with the importer (on the page's thread: each file is checked in a child
     process, bot.core.contained). A scanned PDF is registered from its typed details; for a
     document that reads, a typed title answers the title question."""
     read: list[tuple[str, ImportedPolicy, bytes]] = []
     for name, blob in files:
         try:
-            base, imported = await run_in_threadpool(read_upload, name, blob)
+            base, imported = read_upload(name, blob)
         except SetupError as exc:
             if exc.field == "scanned" and any(v.strip() for v in typed.values()):
                 return _typed_upload(files, typed)
@@ -241,7 +242,7 @@ async def _read_uploads(
 
 
 @router.post("/admin/policies", include_in_schema=False)
-async def policies_upload(
+def policies_upload(
     request: Request,
     documents: Annotated[list[UploadFile], File()],
     csrf_token: Annotated[str, Form()] = "",
@@ -263,17 +264,16 @@ async def policies_upload(
     today = local_today(utcnow())
     results: list[UploadedPolicy] = []
     try:
-        files = await _read_files(documents)
-        read = await _read_uploads(files, typed)
+        files = _read_files(documents)
+        read = _read_uploads(files, typed)
         with ctx(request).store.session() as session:
             dsls = dsl_names(session, data["school"])
         checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
                                       data["school"].name, dsls,
                                       dsl=school_words(data["school"]).dsl)
         for base, imported, blob in read:
-            registered = None if base in twins else await run_in_threadpool(
-                copy_of_registered, ctx(request).settings, data["school"].policies, imported,
-                blob)
+            registered = None if base in twins else copy_of_registered(
+                ctx(request).settings, data["school"].policies, imported, blob)
             if registered is not None:
                 twins.add(base)
                 checks[base].append(
@@ -379,7 +379,7 @@ def policy_save(
 
 
 @router.post("/admin/policies/{pid}/version", include_in_schema=False)
-async def policy_version(
+def policy_version(
     request: Request,
     pid: str,
     document: Annotated[UploadFile, File()],
@@ -389,8 +389,8 @@ async def policy_version(
     user = editor(request, csrf_token)
     data = _policy_page(request, user, pid)
     try:
-        ((name, blob),) = await _read_files([document])
-        base, imported = await run_in_threadpool(read_upload, name, blob)
+        ((name, blob),) = _read_files([document])
+        base, imported = read_upload(name, blob)
         policy = data["policy"]
         result = policy_from_upload(ctx(request).settings, [], base, blob, imported,
                                     local_today(utcnow()), into=policy)
@@ -530,9 +530,13 @@ def _save_requirement(request: Request, user: Person, rid: str | None,
 async def requirement_add(request: Request) -> Response:
     """Add one requirement from the form."""
     form = await _requirement_form(request)
-    user = editor(request, form["csrf_token"])
-    data = _requirements_data(request, user)
-    return _save_requirement(request, user, None, form, "admin_requirements.html", data)
+
+    def add() -> Response:
+        user = editor(request, form["csrf_token"])
+        data = _requirements_data(request, user)
+        return _save_requirement(request, user, None, form, "admin_requirements.html", data)
+
+    return await run_in_threadpool(add)
 
 
 @router.get("/admin/requirements/{rid}", include_in_schema=False)
@@ -551,10 +555,14 @@ def requirement_page(request: Request, rid: str) -> Response:
 async def requirement_save(request: Request, rid: str) -> Response:
     """Save one requirement's changes."""
     form = await _requirement_form(request)
-    user = editor(request, form["csrf_token"])
-    data = _requirements_data(request, user)
-    data["requirement"] = _named(data["school"].requirements, rid, "requirement")
-    return _save_requirement(request, user, rid, form, "admin_requirement.html", data)
+
+    def save() -> Response:
+        user = editor(request, form["csrf_token"])
+        data = _requirements_data(request, user)
+        data["requirement"] = _named(data["school"].requirements, rid, "requirement")
+        return _save_requirement(request, user, rid, form, "admin_requirement.html", data)
+
+    return await run_in_threadpool(save)
 
 
 @router.post("/admin/requirements/{rid}/stop", include_in_schema=False)
@@ -618,7 +626,7 @@ def terms_save(
 
 
 @router.post("/admin/terms/calendar", include_in_schema=False)
-async def terms_calendar(
+def terms_calendar(
     request: Request,
     calendar: Annotated[UploadFile, File()],
     csrf_token: Annotated[str, Form()] = "",
@@ -631,8 +639,8 @@ async def terms_calendar(
         if not name.lower().endswith(".ics"):
             raise SetupError("calendar", f"{name}: choose the calendar's .ics file.")
         try:
-            blob = await calendar.read(MAX_ICS_BYTES + 1)
-            read = await run_in_threadpool(read_term_calendar, blob, name)
+            blob = calendar.file.read(MAX_ICS_BYTES + 1)
+            read = read_term_calendar(blob, name)
         except CalendarError as exc:
             raise SetupError("calendar", str(exc)) from None
         if not read.terms:

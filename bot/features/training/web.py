@@ -11,6 +11,7 @@ from datetime import date
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from bot.core import audit
@@ -63,6 +64,11 @@ async def record_training(request: Request, duty_id: int) -> Response:
     form = await read_checked_form(request)
     check_csrf(request, str(form.get("csrf_token") or ""))
     given = await _completion(form)
+    return await run_in_threadpool(_record_own, request, given, user, duty_id)
+
+
+def _record_own(request: Request, given: _Completion, user: Person, duty_id: int) -> Response:
+    """``record_training``'s database and file work, and its page, on a page thread."""
     with ctx(request).store.transaction() as session:
         duty = session.get(Duty, duty_id)
         if duty is None or duty.person_id != user.id or duty.kind != "complete_training":
@@ -225,6 +231,11 @@ async def training_confirm(request: Request, token: str) -> Response:
     form = await read_checked_form(request)
     check_csrf(request, str(form.get("csrf_token") or ""))
     given = await _completion(form)
+    return await run_in_threadpool(_confirm, request, given, token)
+
+
+def _confirm(request: Request, given: _Completion, token: str) -> Response:
+    """``training_confirm``'s database and file work, and its page, on a page thread."""
     with ctx(request).store.transaction() as session:
         found = _link_duty(request, session, token)
         if isinstance(found, Response):
