@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from bot.core.context import AppContext
@@ -294,6 +295,30 @@ def env(school: SchoolBuilder, sqlite_url: str, frozen: None) -> Iterator[Env]:
 def any_env(school: SchoolBuilder, database_url: str, frozen: None) -> Iterator[Env]:
     """The built school on SQLite and, when configured, PostgreSQL."""
     yield build(school, database_url)
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def read_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Env]:
+    """The built school (``build``) on SQLite and, when configured, PostgreSQL, built once for
+    the module and shared by the tests that only read it (a test that writes takes
+    ``any_env``, its own)."""
+    from tests.conftest import _postgres_database
+
+    folder = tmp_path_factory.mktemp("built")
+    databases = (
+        [f"sqlite:///{folder / 'test.db'}"] if request.param == "sqlite" else _postgres_database()
+    )
+    for url in databases:
+        with time_machine.travel(NOW, tick=False):
+            env = build(SchoolBuilder(folder / "school"), url)
+        try:
+            yield env
+        finally:
+            env.context.store.dispose()
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
