@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -297,6 +298,20 @@ def any_env(school: SchoolBuilder, database_url: str, frozen: None) -> Iterator[
     yield build(school, database_url)
 
 
+def _built_once(folder: Path, database: str) -> Iterator[Env]:
+    """``build`` at the frozen moment on ``database`` ("sqlite" or "postgres"), disposed after."""
+    from tests.conftest import _postgres_database
+
+    urls = [f"sqlite:///{folder / 'test.db'}"] if database == "sqlite" else _postgres_database()
+    for url in urls:
+        with time_machine.travel(NOW, tick=False):
+            env = build(SchoolBuilder(folder / "school"), url)
+        try:
+            yield env
+        finally:
+            env.context.store.dispose()
+
+
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -306,19 +321,13 @@ def read_env(
     """The built school (``build``) on SQLite and, when configured, PostgreSQL, built once for
     the module and shared by the tests that only read it (a test that writes takes
     ``any_env``, its own)."""
-    from tests.conftest import _postgres_database
+    yield from _built_once(tmp_path_factory.mktemp("built"), request.param)
 
-    folder = tmp_path_factory.mktemp("built")
-    databases = (
-        [f"sqlite:///{folder / 'test.db'}"] if request.param == "sqlite" else _postgres_database()
-    )
-    for url in databases:
-        with time_machine.travel(NOW, tick=False):
-            env = build(SchoolBuilder(folder / "school"), url)
-        try:
-            yield env
-        finally:
-            env.context.store.dispose()
+
+@pytest.fixture(scope="module")
+def read_sqlite_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """``read_env`` on SQLite only: for the module's readers of ``env``."""
+    yield from _built_once(tmp_path_factory.mktemp("built"), "sqlite")
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
