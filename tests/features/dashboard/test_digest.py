@@ -172,13 +172,12 @@ def test_no_channel_means_email_only(env: Env) -> None:
     assert [r.channel for r in outbox(env)] == ["email"]
 
 
-def test_dry_run_writes_nothing(env: Env) -> None:
+def test_dry_run_writes_nothing(read_sqlite_env: Env, frozen: None) -> None:
+    env = read_sqlite_env
     ctx = env.context
     with ctx.store.transaction() as session:
         counts = digest_step(
-            step_context(
-                ctx, session, ctx.config.school("oak"), london(MONDAY, 9), write=False
-            )
+            step_context(ctx, session, ctx.config.school("oak"), london(MONDAY, 9), write=False)
         )
     assert counts == {"digest_queued": 1}
     assert outbox(env) == []
@@ -200,7 +199,10 @@ def test_the_step_links_use_the_deployment_base_url(any_env: Env) -> None:
 # --------------------------------------------------------------------------- what it says
 
 
-def test_digest_figures_match_the_dashboard_and_cards_validate(env: Env) -> None:
+def test_digest_figures_match_the_dashboard_and_cards_validate(
+    read_sqlite_env: Env, frozen: None
+) -> None:
+    env = read_sqlite_env
     school = env.context.config.school("oak")
     with env.context.store.session() as session:
         d = build_digest(session, school, TODAY, base_url="https://bot.oak.example", now=NOW)
@@ -274,6 +276,16 @@ def test_email_to_the_headteacher(env: Env) -> None:
 @pytest.fixture
 def cli(env: Env, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner whose environment points at the test school."""
+    return _runner(env, monkeypatch)
+
+
+@pytest.fixture
+def read_cli(read_sqlite_env: Env, frozen: None, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """``cli`` at the module's shared school (for commands that only read it)."""
+    return _runner(read_sqlite_env, monkeypatch)
+
+
+def _runner(env: Env, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     settings = env.context.settings
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(settings.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", settings.db_url)
@@ -283,7 +295,10 @@ def cli(env: Env, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     return CliRunner()
 
 
-def test_cli_preview_prints_valid_cards_and_sends_nothing(env: Env, cli: CliRunner) -> None:
+def test_cli_preview_prints_valid_cards_and_sends_nothing(
+    read_sqlite_env: Env, read_cli: CliRunner
+) -> None:
+    env, cli = read_sqlite_env, read_cli
     result = cli.invoke(app, ["digest", "--preview", "--as-of", MONDAY.isoformat()])
     assert result.exit_code == 0, result.output
     card = json.loads(result.stdout)
@@ -320,7 +335,8 @@ def _tile(output: str, label: str) -> str:
     return lines[row - 1][column:].split("│")[1].strip()
 
 
-def test_cli_status_shows_the_dashboard_figures(env: Env, cli: CliRunner) -> None:
+def test_cli_status_shows_the_dashboard_figures(read_cli: CliRunner) -> None:
+    cli = read_cli
     result = cli.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
     assert "Acknowledgements: 50% (target 95%)   Training: 14%" in result.output  # headline
@@ -340,7 +356,8 @@ def test_cli_status_shows_the_dashboard_figures(env: Env, cli: CliRunner) -> Non
     assert SECRET not in result.output and "CR-2026" not in result.output
 
 
-def test_cli_teams_package_builds_a_valid_manifest(cli: CliRunner, tmp_path: Path) -> None:
+def test_cli_teams_package_builds_a_valid_manifest(read_cli: CliRunner, tmp_path: Path) -> None:
+    cli = read_cli
     target = tmp_path / "dist" / "teams.zip"
     result = cli.invoke(
         app,

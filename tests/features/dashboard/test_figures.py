@@ -33,8 +33,10 @@ def by_key(f: Figures) -> dict[str, PolicyFigure]:
     return {p.key: p for p in f.policies}
 
 
-def test_acknowledgements_count_the_current_cycle_of_active_people(any_env: Env) -> None:
-    env = any_env
+def test_acknowledgements_count_the_current_cycle_of_active_people(
+    read_env: Env, frozen: None
+) -> None:
+    env = read_env
     f = figures(env)
     assert f.people == 9
     online, child, aup = (by_key(f)[k] for k in ("online-safety", "child-protection", "aup"))
@@ -80,8 +82,8 @@ def test_training_counts_everyone_in_the_audience_not_only_those_with_duties(any
     assert later.expired == 1 and later.up_to_date == 1  # expired on 25 November
 
 
-def test_accounts_reviews_duties_and_attention(any_env: Env) -> None:
-    env = any_env
+def test_accounts_reviews_duties_and_attention(read_env: Env, frozen: None) -> None:
+    env = read_env
     f = figures(env)
     [account] = f.accounts
     assert (account.name, account.holders, account.unsigned, account.handover_needed) == (
@@ -114,12 +116,17 @@ def test_accounts_reviews_duties_and_attention(any_env: Env) -> None:
     }
 
 
-def test_reports_about_the_headteacher_are_left_out_and_closed_ones_too(any_env: Env) -> None:
-    env = any_env
+def test_reports_about_the_headteacher_are_left_out_and_closed_ones_too(
+    read_env: Env, frozen: None
+) -> None:
+    env = read_env
     f = figures(env)
     assert f.open_reports == 2
     assert {u: sum(n.values()) for u, n in f.reports_by_age.items()} == {
-        "immediate": 1, "high": 1, "normal": 0}
+        "immediate": 1,
+        "high": 1,
+        "normal": 0,
+    }
     assert f.reports_by_age["immediate"] == {b: int(b == "today") for b in AGE_BANDS}
     assert f.reports_by_age["high"] == {b: int(b == "1–7 days") for b in AGE_BANDS}
     assert (f.running_clocks, f.clocks_overdue, f.reports_with_clocks) == (2, 1, 2)

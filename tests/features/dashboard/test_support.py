@@ -9,9 +9,11 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from bot.core.context import AppContext
@@ -294,6 +296,38 @@ def env(school: SchoolBuilder, sqlite_url: str, frozen: None) -> Iterator[Env]:
 def any_env(school: SchoolBuilder, database_url: str, frozen: None) -> Iterator[Env]:
     """The built school on SQLite and, when configured, PostgreSQL."""
     yield build(school, database_url)
+
+
+def _built_once(folder: Path, database: str) -> Iterator[Env]:
+    """``build`` at the frozen moment on ``database`` ("sqlite" or "postgres"), disposed after."""
+    from tests.conftest import _postgres_database
+
+    urls = [f"sqlite:///{folder / 'test.db'}"] if database == "sqlite" else _postgres_database()
+    for url in urls:
+        with time_machine.travel(NOW, tick=False):
+            env = build(SchoolBuilder(folder / "school"), url)
+        try:
+            yield env
+        finally:
+            env.context.store.dispose()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def read_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Env]:
+    """The built school (``build``) on SQLite and, when configured, PostgreSQL, built once for
+    the module and shared by the tests that only read it (a test that writes takes
+    ``any_env``, its own)."""
+    yield from _built_once(tmp_path_factory.mktemp("built"), request.param)
+
+
+@pytest.fixture(scope="module")
+def read_sqlite_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """``read_env`` on SQLite only: for the module's readers of ``env``."""
+    yield from _built_once(tmp_path_factory.mktemp("built"), "sqlite")
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
