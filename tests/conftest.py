@@ -195,7 +195,7 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[Any]:
     return report
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def node_modules() -> Path:
     """The oracles of tests/node (oidc-provider, adaptivecards, …); skips locally without them."""
     if not NODE_MODULES.is_dir() or shutil.which("node") is None:
