@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -194,7 +195,7 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[Any]:
     return report
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def node_modules() -> Path:
     """The oracles of tests/node (oidc-provider, adaptivecards, …); skips locally without them."""
     if not NODE_MODULES.is_dir() or shutil.which("node") is None:
@@ -202,14 +203,28 @@ def node_modules() -> Path:
     return NODE_MODULES
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's .env or COMPLIANCE_BOT_* variables."""
+def _isolate(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """No COMPLIANCE_BOT_* variable but the tests' own, and ``folder`` as the working folder."""
     for key in list(os.environ):
         keep = (PG_ENV, "COMPLIANCE_BOT_TEST_CHROMIUM", "COMPLIANCE_BOT_TEST_LIBRESSL")
         if key.startswith("COMPLIANCE_BOT_") and key not in keep:
             monkeypatch.delenv(key, raising=False)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(folder)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's .env or COMPLIANCE_BOT_* variables."""
+    _isolate(monkeypatch, tmp_path)
+
+
+@contextmanager
+def isolated(folder: Path) -> Iterator[None]:
+    """What ``_isolated_env`` gives each test, for a module-scoped fixture's set-up (module
+    fixtures are made before a test's own)."""
+    with pytest.MonkeyPatch.context() as patch:
+        _isolate(patch, folder)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -264,6 +279,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A fresh, empty database: SQLite always, PostgreSQL when a server is configured."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    yield from _postgres_database()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """``database_url`` for a module's shared state: one fresh, empty database per backend,
+    for a set-up its tests only read (built once, not once per test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
     yield from _postgres_database()
 

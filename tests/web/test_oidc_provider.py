@@ -58,12 +58,18 @@ def certified_provider(
 ) -> Iterator[str]:
     """oidc-provider on 127.0.0.1 with ``accounts`` (default ACCOUNTS), in ``mode``; yields
     its issuer."""
-    env = {**os.environ, "NODE_MODULES": str(node_modules), "MODE": mode,
-           "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
-           "REDIRECT_URI": "http://testserver/auth/callback",
-           "ACCOUNTS": json.dumps(accounts or ACCOUNTS)}
-    process = subprocess.Popen(["node", str(SCRIPT)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "NODE_MODULES": str(node_modules),
+        "MODE": mode,
+        "CLIENT_ID": CLIENT_ID,
+        "CLIENT_SECRET": CLIENT_SECRET,
+        "REDIRECT_URI": "http://testserver/auth/callback",
+        "ACCOUNTS": json.dumps(accounts or ACCOUNTS),
+    }
+    process = subprocess.Popen(
+        ["node", str(SCRIPT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None and process.stderr is not None
         issuer = process.stdout.readline().strip()
@@ -74,9 +80,10 @@ def certified_provider(
         process.communicate(timeout=10)
 
 
-@pytest.fixture(name="provider", params=MODES)
+@pytest.fixture(name="provider", scope="module", params=MODES)
 def provider_fixture(request: pytest.FixtureRequest, node_modules: Path) -> Iterator[str]:
-    """The provider's issuer, in each mode in turn."""
+    """The provider's issuer, in each mode in turn: one provider per mode for the module, as
+    each sign-in is a fresh browser session at it (its accounts never change)."""
     with certified_provider(node_modules, request.param) as issuer:
         yield issuer
 
@@ -99,8 +106,9 @@ def sign_in(client: TestClient, account: str) -> Any:
 def refusals(env: Env) -> list[AuditEvent]:
     """The refused sign-ins in the audit log."""
     with env.context.store.session() as session:
-        return list(session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "signin.refused")).all())
+        return list(
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "signin.refused")).all()
+        )
 
 
 def head(env: Env) -> Person:
@@ -124,7 +132,10 @@ def test_a_vouched_for_head_signs_in_and_is_tied_to_the_subject(
     person = head(env)
     org = {"tenant": TENANT, "domain": "oak.example"}.get(account)
     assert (person.signin_issuer, person.signin_subject, person.signin_org) == (
-        provider, account, org)
+        provider,
+        account,
+        org,
+    )
     with env.context.store.session() as session:
         entry = session.scalars(select(AuditEvent).where(AuditEvent.action == "signed_in")).one()
     assert entry.details == {"via": "oidc", "bound": True}
@@ -173,14 +184,20 @@ def test_a_second_subject_for_the_address_is_refused_until_an_admin_unbinds_it(
         assert entry.object_id == str(head(env).id)
 
         run = CliRunner().invoke(
-            cli, ["directory", "unbind-signin", HEAD.upper(), "--as", "admin@oak.example"],
-            env={"COMPLIANCE_BOT_HOME": str(school.home), "COMPLIANCE_BOT_SECRET_KEY": TEST_SECRET,
-                 "COLUMNS": "200"})
+            cli,
+            ["directory", "unbind-signin", HEAD.upper(), "--as", "admin@oak.example"],
+            env={
+                "COMPLIANCE_BOT_HOME": str(school.home),
+                "COMPLIANCE_BOT_SECRET_KEY": TEST_SECRET,
+                "COLUMNS": "200",
+            },
+        )
         assert run.exit_code == 0, run.output
         assert "no longer tied to a sign-in account (recorded" in run.output
         with env.context.store.session() as session:
             unbound = session.scalars(
-                select(AuditEvent).where(AuditEvent.action == "signin.unbound")).one()
+                select(AuditEvent).where(AuditEvent.action == "signin.unbound")
+            ).one()
         assert (unbound.actor, unbound.object_id) == ("admin@oak.example", str(head(env).id))
 
         replaced = env.client()

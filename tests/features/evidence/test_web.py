@@ -20,6 +20,7 @@ from bot.cli.main import app
 from bot.core.models import AuditEvent
 from bot.features.evidence.pack import key_fingerprint
 from bot.features.evidence.rules import format_fingerprint
+from tests.conftest import isolated
 from tests.features.reports.test_support import Env, csrf_of, make_env, submission
 from tests.support.helpers import SchoolBuilder
 
@@ -39,8 +40,7 @@ SECRETS = (
 )
 
 
-@pytest.fixture
-def web(school: SchoolBuilder, database_url: str) -> Iterator[Env]:
+def _web(school: SchoolBuilder, database_url: str) -> Iterator[Env]:
     """The reports test school on each database, with a report that must never be shown and
     a report about the headteacher."""
     env = make_env(school, database_url)
@@ -58,6 +58,23 @@ def web(school: SchoolBuilder, database_url: str) -> Iterator[Env]:
     env.store_report(submission(category="staff_concern", about_headteacher=True), NOW)
     yield env
     env.context.store.dispose()
+
+
+@pytest.fixture
+def web(school: SchoolBuilder, database_url: str) -> Iterator[Env]:
+    """The school (``_web``), for a test that makes a pack: its audit entry is counted."""
+    yield from _web(school, database_url)
+
+
+@pytest.fixture(name="no_pack", scope="module")
+def no_pack_fixture(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> Iterator[Env]:
+    """The school (``_web``) once per backend, for the tests in which no pack is made: they
+    are refused or only look (and the signed-out test checks that no pack was made at all)."""
+    folder = tmp_path_factory.mktemp("evidence")
+    with isolated(folder):
+        yield from _web(SchoolBuilder(folder / "school"), module_database_url)
 
 
 def _post(env: Env, who: str, *, token: bool = True) -> httpx.Response:
@@ -108,12 +125,14 @@ def test_head_and_dsl_team_download_a_pack_that_verifies(
 
 
 @pytest.mark.parametrize("who", ["staff", "governor", "chair", "admin"])
-def test_everyone_else_gets_403(web: Env, who: str) -> None:
+def test_everyone_else_gets_403(no_pack: Env, who: str) -> None:
+    web = no_pack
     assert web.client(who).get("/evidence").status_code == 403
     assert _post(web, who).status_code == 403
 
 
-def test_signed_out_is_401_and_no_token_is_403(web: Env) -> None:
+def test_signed_out_is_401_and_no_token_is_403(no_pack: Env) -> None:
+    web = no_pack
     assert web.client().post("/evidence/pack").status_code == 401
     response = _post(web, "head", token=False)
     assert response.status_code == 403
@@ -127,7 +146,10 @@ def test_signed_out_is_401_and_no_token_is_403(web: Env) -> None:
     assert made == []
 
 
-def test_the_button_is_on_the_dashboard_and_the_reports_list_for_them_only(web: Env) -> None:
+def test_the_button_is_on_the_dashboard_and_the_reports_list_for_them_only(
+    no_pack: Env,
+) -> None:
+    web = no_pack
     spaced = format_fingerprint(key_fingerprint(web.context.settings.signing_key()))
     head = web.client("head")
     page = head.get("/evidence")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,6 +20,7 @@ from bot.core.models import Attestation, Duty, Person, Policy, PolicyVersion
 from bot.demo.documents import code_of_conduct_docx, mobile_phones_pdf
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
+from tests.conftest import isolated
 from tests.support.helpers import SchoolBuilder, at
 
 TODAY = date(2026, 3, 16)
@@ -54,8 +56,15 @@ def three_policies(school: SchoolBuilder, database_url: str | None = None) -> Do
             id=f"ack-{pid}", kind="acknowledge_policy", policy=pid, audience={"roles": ["staff"]}
         )
     ctx = school.context(database_url, demo=True)
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
-              deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )
     key = ctx.settings.signing_key()
     links, versions = {}, {}
     with ctx.store.session() as session:
@@ -75,10 +84,15 @@ def three_policies(school: SchoolBuilder, database_url: str | None = None) -> Do
     return Documents(ctx, links, versions)
 
 
-@pytest.fixture
-def docs(school: SchoolBuilder, sqlite_url: str) -> Documents:
-    """The three policies (SQLite)."""
-    return three_policies(school, sqlite_url)
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Documents]:
+    """The three policies (SQLite), once for the tests that read them (the one that
+    acknowledges builds its own)."""
+    folder = tmp_path_factory.mktemp("documents")
+    with isolated(folder):
+        made = three_policies(SchoolBuilder(folder / "school"), f"sqlite:///{folder / 't.db'}")
+    yield made
+    made.context.store.dispose()
 
 
 def _article(html: str) -> str:

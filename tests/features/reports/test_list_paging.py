@@ -16,6 +16,7 @@ from sqlalchemy import select, text, update
 from bot.core.models import AuditEvent, Person, Report, ReportClock
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.rules import STATUSES, URGENCY_ORDER
+from tests.conftest import isolated
 from tests.features.reports.test_support import Env, make_env
 from tests.support.helpers import SchoolBuilder
 
@@ -25,8 +26,7 @@ ROW = re.compile(r'<td><a href="/reports/(CR-[0-9A-Z-]+)">')
 CATEGORY_CYCLE = ("cyberbullying", "data_breach", "staff_concern", "other", "social_media")
 
 
-@pytest.fixture(name="many")
-def many_fixture(school: SchoolBuilder, database_url: str) -> Iterator[Env]:
+def _many(school: SchoolBuilder, database_url: str) -> Iterator[Env]:
     """120 reports on SQLite or PostgreSQL, varied the way a school's years vary them.
 
     Two in every three share their arrival time (ties go to the later arrival first),
@@ -71,6 +71,23 @@ def many_fixture(school: SchoolBuilder, database_url: str) -> Iterator[Env]:
     env.context.store.dispose()
 
 
+@pytest.fixture(name="many")
+def many_fixture(school: SchoolBuilder, database_url: str) -> Iterator[Env]:
+    """The 120 reports (``_many``), for a test that changes them or counts audit entries."""
+    yield from _many(school, database_url)
+
+
+@pytest.fixture(name="many_read", scope="module")
+def many_read_fixture(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> Iterator[Env]:
+    """The 120 reports (``_many``), built once per backend for the tests that only read the
+    list (each signs in afresh; the views they add are audit rows no such test counts)."""
+    folder = tmp_path_factory.mktemp("many")
+    with isolated(folder):
+        yield from _many(SchoolBuilder(folder / "school"), module_database_url)
+
+
 def _expected(env: Env, sort: str, **filters: str) -> list[str]:
     """Every reference the DSL's list holds, in order, by the list's rule worked out in Python
     (the rule as it stood before the database did the sorting)."""
@@ -113,7 +130,8 @@ def _link(page: str, rel: str) -> str:
     return html.unescape(found[1])
 
 
-def test_each_page_shows_the_right_reports_in_order(many: Env) -> None:
+def test_each_page_shows_the_right_reports_in_order(many_read: Env) -> None:
+    many = many_read
     dsl = many.client("dsl")
     for sort in ("newest", "oldest", "urgency", "due", "status"):
         want = _expected(many, sort)
@@ -134,7 +152,8 @@ FILTERED: list[tuple[str, dict[str, str], str]] = [
 ]
 
 
-def test_filters_apply_before_the_page_is_cut(many: Env) -> None:
+def test_filters_apply_before_the_page_is_cut(many_read: Env) -> None:
+    many = many_read
     dsl = many.client("dsl")
     for query, filters, sort in FILTERED:
         want = _expected(many, sort, **filters)
@@ -145,8 +164,9 @@ def test_filters_apply_before_the_page_is_cut(many: Env) -> None:
         assert f"{len(want)} report{'s' if len(want) != 1 else ''} match" in page
 
 
-def test_paging_works_with_plain_links(many: Env) -> None:
+def test_paging_works_with_plain_links(many_read: Env) -> None:
     """No JavaScript: the next and previous links carry the filters and the sort."""
+    many = many_read
     dsl = many.client("dsl")
     want = _expected(many, "urgency", status="open")
     first = dsl.get("/reports?status=open&sort=urgency").text
@@ -171,9 +191,10 @@ BAD: list[tuple[str, int]] = [
 ]
 
 
-def test_bad_parameters_fall_back_and_never_fail(many: Env) -> None:
+def test_bad_parameters_fall_back_and_never_fail(many_read: Env) -> None:
     """Unknown sorts and filters are ignored, a page that is not one is the first, a page past
     the end is the last (an edited or stale address still shows the list)."""
+    many = many_read
     dsl = many.client("dsl")
     want = _expected(many, "newest")
     for query, page in BAD:
@@ -238,18 +259,28 @@ def test_each_row_shows_its_first_running_clock_and_whether_it_is_overdue(
             ensure_school(session, env.school)
             for n, (reference, kinds) in enumerate(clocks.items()):
                 report = Report(
-                    school_id="oak", reference=reference, category="data_breach",
-                    urgency="high", status="new", what_happened="A lost laptop.",
+                    school_id="oak",
+                    reference=reference,
+                    category="data_breach",
+                    urgency="high",
+                    status="new",
+                    what_happened="A lost laptop.",
                     created_at=NOW + timedelta(minutes=n),
                 )
                 session.add(report)
                 session.flush()
                 for kind, due, stopped in kinds:
-                    session.add(ReportClock(
-                        school_id="oak", report_id=report.id, kind=kind, started_at=NOW,
-                        due_at=due, stopped_at=NOW if stopped else None,
-                        stopped_by=DSL if stopped else None,
-                    ))
+                    session.add(
+                        ReportClock(
+                            school_id="oak",
+                            report_id=report.id,
+                            kind=kind,
+                            started_at=NOW,
+                            due_at=due,
+                            stopped_at=NOW if stopped else None,
+                            stopped_by=DSL if stopped else None,
+                        )
+                    )
                     session.flush()
         page = env.client("dsl").get("/reports?sort=oldest").text
         cells = re.findall(r"<td>(?!<a)(.*?)</td>", page)
@@ -303,13 +334,26 @@ def test_counts_and_pages_follow_every_change_to_reports_and_clocks(many: Env) -
         conn.execute(text("DELETE FROM reports WHERE id = :id"), {"id": gone})
     check()
     with store.transaction() as session:
-        report = Report(school_id="oak", reference="CR-2026-0999", category="data_breach",
-                        urgency="high", status="new", what_happened="A lost laptop.",
-                        created_at=NOW - timedelta(days=1))
+        report = Report(
+            school_id="oak",
+            reference="CR-2026-0999",
+            category="data_breach",
+            urgency="high",
+            status="new",
+            what_happened="A lost laptop.",
+            created_at=NOW - timedelta(days=1),
+        )
         session.add(report)
         session.flush()
-        session.add(ReportClock(school_id="oak", report_id=report.id, kind="ico",
-                                started_at=NOW, due_at=NOW - timedelta(hours=1)))
+        session.add(
+            ReportClock(
+                school_id="oak",
+                report_id=report.id,
+                kind="ico",
+                started_at=NOW,
+                due_at=NOW - timedelta(hours=1),
+            )
+        )
     check()
 
 
@@ -340,8 +384,9 @@ def test_rows_follow_names_statuses_and_the_time_while_the_page_is_kept(many: En
         conn.execute(text(rename), {"name": "Dana Deputy-Head"})
     assert owners(dsl.get("/reports?status=new").text) == {"Dana Deputy-Head", "—"}
     with store.transaction() as session:
-        session.execute(update(Report).where(Report.reference == "CR-2026-0001")
-                        .values(status="closed"))
+        session.execute(
+            update(Report).where(Report.reference == "CR-2026-0001").values(status="closed")
+        )
     page = dsl.get("/reports?sort=oldest").text
-    first_row = page[page.index('href="/reports/CR-2026-0001"'):]
+    first_row = page[page.index('href="/reports/CR-2026-0001"') :]
     assert first_row.index("Closed") < first_row.index("</tr>")
