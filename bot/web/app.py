@@ -138,14 +138,16 @@ class PageGuard:
             await self.app(scope, receive, with_headers)
 
 
-def readiness(store: Store) -> Response:
+def readiness(store: Store, *, scheduler: bool = True) -> Response:
     """200 when the database answers and the scheduler has run within two beats (this
     process's own; without one, on PostgreSQL, any scheduler's beat kept in the database);
-    503 with a short reason (no detail: it may name a host) when not."""
+    503 with a short reason (no detail: it may name a host) when not. ``scheduler=False``
+    (``/readyz?scope=pages``, the web pods' readiness probe): only whether pages can be served,
+    so a stopped scheduler never takes the report form out of service with it."""
     try:
         with store.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-            stopped = scheduler_health.stopped(utcnow(), conn)
+            stopped = scheduler_health.stopped(utcnow(), conn) if scheduler else None
     except SQLAlchemyError:
         return PlainTextResponse("database unreachable", status_code=503)
     if stopped is not None:
@@ -231,9 +233,10 @@ def create_app(
         return {"ok": True}
 
     @app.get("/readyz", include_in_schema=False)
-    def readyz() -> Response:
-        """Ready when the database answers (a load balancer sends no visitor here before)."""
-        return readiness(ctx.store)
+    def readyz(scope: str = "") -> Response:
+        """Ready when the database answers and the scheduler runs; ``?scope=pages``: ready to
+        serve pages (the database answers), for a load balancer's readiness probe."""
+        return readiness(ctx.store, scheduler=scope != "pages")
 
     templates.env.globals["demo"] = settings.demo
     _warm(ctx)

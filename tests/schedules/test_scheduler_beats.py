@@ -42,6 +42,8 @@ def test_a_web_only_process_fails_readyz_until_a_scheduler_beats(
         clock.move_to(start + timedelta(seconds=3))  # no scheduler anywhere for two beats
         ready = client.get("/readyz")
         assert (ready.status_code, ready.text) == (503, "scheduler not running: no run for 3 s")
+        # the web pods' readiness probe: pages (the report form) stay in service meanwhile
+        assert client.get("/readyz?scope=pages").text == "ready"
         page = client.get("/dashboard").text
         assert 'id="scheduler-stopped"' in page
         assert "regular jobs are not running" in page and "restarting it" in page
