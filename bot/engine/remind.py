@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from gettext import NullTranslations
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -23,8 +24,9 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.emails import has_mailbox
+from bot.core.i18n import N_, day_text, translations
 from bot.core.links import make_token
-from bot.core.messages import human_date, render_shared
+from bot.core.messages import render_shared
 from bot.core.models import (
     Duty,
     OfficialAccount,
@@ -43,6 +45,7 @@ from bot.engine.reminder_words import (
     LINK_PURPOSE,
     escalated_lead,
     escalated_names,
+    escalated_told,
     footnote,
     intro,
     told_draft,
@@ -83,46 +86,52 @@ class ReminderPlanned:
     queued: bool
 
 
-_ITEM_TEXT: dict[str, tuple[str, str]] = {
-    "acknowledge_policy": ("Read and acknowledge", "Please read this policy and confirm you have."),
+_ITEM_TEXT: dict[str, tuple[str, str]] = {  # translated where shown (``N_``: the catalogue)
+    "acknowledge_policy": (N_("Read and acknowledge"),
+                           N_("Please read this policy and confirm you have.")),
     "reading_campaign": (
-        "Read and acknowledge",
-        "Everyone reads this guidance each school year and whenever a new edition comes out; "
-        "please read it and confirm you have.",
+        N_("Read and acknowledge"),
+        N_("Everyone reads this guidance each school year and whenever a new edition comes "
+           "out; please read it and confirm you have."),
     ),
     "sign_aup": (
-        "Read and sign the AUP",
-        "You run one of the school's official accounts, so you need to sign the social "
-        "media Acceptable Use Policy.",
+        N_("Read and sign the AUP"),
+        N_("You run one of the school's official accounts, so you need to sign the social "
+           "media Acceptable Use Policy."),
     ),
     "complete_training": (
-        "See my training",
-        "Please complete this training and send the certificate to the office "
-        "(or upload it from your page).",
+        N_("See my training"),
+        N_("Please complete this training and send the certificate to the office "
+           "(or upload it from your page)."),
     ),
     "recurring_task": (
-        "Mark as done",
-        "This is one of the school's regular tasks. Please do it, then press the button to "
-        "mark it done.",
+        N_("Mark as done"),
+        N_("This is one of the school's regular tasks. Please do it, then press the button to "
+           "mark it done."),
     ),
 }
-def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
+
+
+def _item_why(cfg: RequirementConfig, cycle: str, account_name: str | None,
+              tr: NullTranslations) -> str:
     """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
+    _ = tr.gettext
     if cfg.kind == "sign_aup" and account_name:
-        return (
-            f"You hold the school's {account_name} account, so you need to sign the social "
+        return _(
+            "You hold the school's %(account)s account, so you need to sign the social "
             "media Acceptable Use Policy."
-        )
+        ) % {"account": account_name}
     if cfg.kind == "complete_training" and cfg.record_check:
-        return (
+        return _(
             "Please make sure this check is renewed by the due date below; the office records "
             "the date it was done (there is no training certificate)."
         )
     if cfg.kind == "complete_training" and cycle.startswith("refresh:"):
-        return f"Your {cfg.refresher} is due by the date below (the full course also counts)."
+        return _("Your %(refresher)s is due by the date below (the full course also counts).") % {
+            "refresher": cfg.refresher}
     if cfg.kind == "complete_training" and cycle.startswith("renew:"):
-        return "Your certificate expires on the due date below; please renew it."
-    return _ITEM_TEXT[cfg.kind][1]
+        return _("Your certificate expires on the due date below; please renew it.")
+    return _(_ITEM_TEXT[cfg.kind][1])
 
 
 # --------------------------------------------------------------------------- loading
@@ -266,6 +275,11 @@ class _Renderer:
     _faces: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     _shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
 
+    @property
+    def tr(self) -> NullTranslations:
+        """The school's language (``SchoolConfig.language``)."""
+        return translations(self.school.language)
+
     @staticmethod
     def _face_key(duty: OpenDuty) -> tuple[Any, ...]:
         """What an item shows depends on these, never on whose it is."""
@@ -283,12 +297,12 @@ class _Renderer:
             face = self._faces[key] = {
                 "title": self.names.titles.get(version, cfg.display_title)
                 if version else cfg.display_title,
-                "version": version_name(self.names.versions[version])
+                "version": version_name(self.names.versions[version], tr=self.tr)
                 if version and version in self.names.versions else None,
-                "why": _item_why(cfg, duty.cycle, account),
-                "due_text": human_date(duty.due_on),
+                "why": _item_why(cfg, duty.cycle, account, self.tr),
+                "due_text": day_text(duty.due_on, self.school.language),
                 "overdue": duty.due_on < self.today,
-                "button": _ITEM_TEXT[cfg.kind][0],
+                "button": self.tr.gettext(_ITEM_TEXT[cfg.kind][0]),
             }
         return face
 
@@ -304,14 +318,18 @@ class _Renderer:
 
     def subject(self, items: list[dict[str, Any]]) -> str:
         """'Overdue: X' / 'Action needed: X' for one item; a count for several."""
-        first = items[0]
+        _, first = self.tr.gettext, items[0]
         if len(items) == 1:
-            return f"{'Overdue' if first['overdue'] else 'Action needed'}: {first['title']}"
+            return (_("Overdue: %(title)s") if first["overdue"]
+                    else _("Action needed: %(title)s")) % {"title": first["title"]}
         any_overdue = any(i["overdue"] for i in items)
-        return (
-            f"{'Overdue items' if any_overdue else 'Action needed'}: "
-            f"{len(items)} things to do for {self.school.name}"
-        )
+        return self.tr.ngettext(
+            "Overdue items: %(num)d thing to do for %(school)s",
+            "Overdue items: %(num)d things to do for %(school)s", len(items),
+        ) % {"num": len(items), "school": self.school.name} if any_overdue else self.tr.ngettext(
+            "Action needed: %(num)d thing to do for %(school)s",
+            "Action needed: %(num)d things to do for %(school)s", len(items),
+        ) % {"num": len(items), "school": self.school.name}
 
     def asked_for(self, person: Recipient) -> tuple[str, str] | None:
         """Who is asked on behalf of someone without an email address, as (address, name
@@ -330,31 +348,31 @@ class _Renderer:
 
     def _shape(self, digest: Digest, on_behalf: bool) -> _Shape:
         """The digest rendered with slots for the name and links, once per distinct digest."""
-        lead = escalated_lead(digest)
+        lead = escalated_lead(digest, self.tr)
         key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf)
         shape = self._shapes.get(key)
         if shape is not None:
             return shape
         items = [{**self.face(d), "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
                  for n, d in enumerate(digest.items)]
-        names = escalated_names(self.school)
+        names = escalated_names(self.school, self.tr)
         escalated = [names[flag] for flag in digest.escalated
                      if not (on_behalf and flag == "line_manager")]
+        language = self.school.language
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
         subject = self.subject(items)
         rendered = render_shared("reminder", {
             "school_name": self.school.name,
             "subject": subject,
             "person_name": slot("name"),
-            "intro": intro(len(items), on_behalf),
+            "intro": intro(len(items), on_behalf, self.tr),
             "items": items,
-            "escalated_to": " and ".join(escalated),
-            "escalated_to_count": len(escalated),
-            "escalated_lead": lead,
-            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button"),
-            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link"),
+            "escalated_to": bool(escalated),
+            "escalated_told": escalated_told(lead, escalated, self.tr),
+            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", self.tr),
+            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", self.tr),
             "reply_to": self.school.reply_address(),
-        })
+        }, language)
         if len(self._shapes) >= _SHAPES_KEPT:
             self._shapes.clear()
         shape = self._shapes[key] = _Shape(subject, tuple(str(i["title"]) for i in items),

@@ -5,15 +5,25 @@ settings and the items in, sentences out (``bot.engine.remind`` renders and queu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from gettext import NullTranslations
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_
 from bot.core.messages import notice
 from bot.core.outbox import EmailDraft
 from bot.core.rendered import slot
 from bot.core.words import school_words
 from bot.engine.reminders import Digest
 
-__all__ = ["LINK_PURPOSE", "escalated_lead", "escalated_names", "footnote", "intro", "told_draft"]
+__all__ = [
+    "LINK_PURPOSE",
+    "escalated_lead",
+    "escalated_names",
+    "escalated_told",
+    "footnote",
+    "intro",
+    "told_draft",
+]
 
 LINK_PURPOSE = {
     "acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
@@ -21,60 +31,111 @@ LINK_PURPOSE = {
 }
 
 
-def escalated_names(school: SchoolConfig) -> dict[str, str]:
+_ENGLISH = NullTranslations()
+
+
+def escalated_names(school: SchoolConfig, tr: NullTranslations = _ENGLISH) -> dict[str, str]:
     """Who a late reminder copies in, in the school's words ("the principal")."""
-    return {"line_manager": "your line manager",
-            "headteacher": f"the {school_words(school).headteacher}"}
+    return {"line_manager": tr.gettext("your line manager"),
+            "headteacher": tr.gettext("the %(headteacher)s") % {
+                "headteacher": school_words(school).headteacher}}
 
 
 _DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
+# what the buttons (in the HTML part) or links (in the text part) open: one whole sentence
+# each, for the catalogue
+_OPENERS = {
+    ("button", "one"): N_("The button opens a page where you can read the document first; "
+                          "nothing is recorded until you press the confirm button on that page."),
+    ("button", "each"): N_("Each button opens a page where you can read the document first; "
+                           "nothing is recorded until you press the confirm button on that "
+                           "page."),
+    ("button", "policy"): N_("The button for the policy opens a page where you can read the "
+                             "document first; nothing is recorded until you press the confirm "
+                             "button on that page."),
+    ("button", "policies"): N_("The buttons for policies open a page where you can read the "
+                               "document first; nothing is recorded until you press the confirm "
+                               "button on that page."),
+    ("link", "one"): N_("The link opens a page where you can read the document first; nothing "
+                        "is recorded until you press the confirm button on that page."),
+    ("link", "each"): N_("Each link opens a page where you can read the document first; "
+                         "nothing is recorded until you press the confirm button on that page."),
+    ("link", "policy"): N_("The link for the policy opens a page where you can read the "
+                           "document first; nothing is recorded until you press the confirm "
+                           "button on that page."),
+    ("link", "policies"): N_("The links for policies open a page where you can read the "
+                             "document first; nothing is recorded until you press the confirm "
+                             "button on that page."),
+}
+_EXPIRY = {
+    "button": (N_("This button stops working after %(days)d days; the page then offers to "
+                  "email you a fresh one."),
+               N_("These buttons stop working after %(days)d days; the page then offers to "
+                  "email you a fresh one.")),
+    "link": (N_("This link stops working after %(days)d days; the page then offers to email "
+                "you a fresh one."),
+             N_("These links stop working after %(days)d days; the page then offers to email "
+                "you a fresh one.")),
+}
 
 
-def footnote(kinds: Sequence[str], link_days: int, control: str) -> str:
+def footnote(kinds: Sequence[str], link_days: int, control: str,
+             tr: NullTranslations = _ENGLISH) -> str:
     """What the buttons (``control`` 'button') or links ('link') do, true for these items."""
     documents = sum(1 for k in kinds if k in _DOCUMENT_KINDS)
     signed = sum(1 for k in kinds if k in LINK_PURPOSE)
     parts = []
     if documents:
         if len(kinds) == 1:
-            opener = f"The {control} opens"
+            opener = "one"
         elif documents == len(kinds):
-            opener = f"Each {control} opens"
+            opener = "each"
         elif documents == 1:
-            opener = f"The {control} for the policy opens"
+            opener = "policy"
         else:
-            opener = f"The {control}s for policies open"
-        parts.append(
-            f"{opener} a page where you can read the document first; nothing is recorded "
-            "until you press the confirm button on that page."
-        )
+            opener = "policies"
+        parts.append(tr.gettext(_OPENERS[control, opener]))
     if signed:
-        parts.append(
-            f"{'This ' + control + ' stops' if signed == 1 else 'These ' + control + 's stop'} "
-            f"working after {link_days} days; the page then offers to email you a fresh one."
-        )
+        parts.append(tr.gettext(_EXPIRY[control][signed != 1]) % {"days": link_days})
     return " ".join(parts)
 
 
-def escalated_lead(digest: Digest) -> str:
+def escalated_lead(digest: Digest, tr: NullTranslations = _ENGLISH) -> str:
     """'This is well overdue' for one item; 'One of these' / 'Some of these' for several."""
     if len(digest.items) == 1:
-        return "This is well overdue"
+        return tr.gettext("This is well overdue")
     copied = sum(1 for d in digest.due if d.reminder.copy)
-    return "One of these is well overdue" if copied == 1 else "Some of these are well overdue"
+    if copied == 1:
+        return tr.gettext("One of these is well overdue")
+    return tr.gettext("Some of these are well overdue")
 
 
-def intro(count: int, on_behalf: bool) -> str:
+def escalated_told(lead: str, escalated: Sequence[str], tr: NullTranslations = _ENGLISH) -> str:
+    """'This is well overdue, so your line manager and the headteacher have been told.'"""
+    if not escalated:
+        return ""
+    if len(escalated) == 1:
+        return tr.gettext("%(lead)s, so %(who)s has been told.") % {
+            "lead": lead, "who": escalated[0]}
+    return tr.gettext("%(lead)s, so %(who)s and %(other)s have been told.") % {
+        "lead": lead, "who": escalated[0], "other": escalated[1]}
+
+
+def intro(count: int, on_behalf: bool, tr: NullTranslations = _ENGLISH) -> str:
     """The line before the items: to the person, or to whoever is asked on their behalf (the
     ``about`` slot names the person without an email address)."""
-    things = "one thing" if count == 1 else f"{count} things"
-    are = "is" if count == 1 else "are"
     if on_behalf:
-        return (f"{slot('about')} has no email address, so the school asks you on their behalf. "
-                f"There {are} {things} the school needs them to do; please pass this on and help "
-                f"them do {'it' if count == 1 else 'them'} (the office records it when it is "
-                "done):")
-    return f"There {are} {things} the school needs you to do:"
+        return tr.ngettext(
+            "%(about)s has no email address, so the school asks you on their behalf. There is "
+            "one thing the school needs them to do; please pass this on and help them do it "
+            "(the office records it when it is done):",
+            "%(about)s has no email address, so the school asks you on their behalf. There are "
+            "%(num)d things the school needs them to do; please pass this on and help them do "
+            "them (the office records it when it is done):", count,
+        ) % {"about": slot("about"), "num": count}
+    return tr.ngettext("There is one thing the school needs you to do:",
+                       "There are %(num)d things the school needs you to do:",
+                       count) % {"num": count}
 
 
 def told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -> EmailDraft:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from bot.core.clock import local_today
 from bot.core.links import make_token
-from bot.core.messages import human_date
 from bot.core.models import Duty, Policy, PolicyVersion, Requirement, utcnow
 from bot.engine.reminder_words import LINK_PURPOSE
 from bot.engine.web.deps import ctx, current_user, render
@@ -47,7 +46,7 @@ def me(request: Request) -> Response:
                     "version": version.label if version else None,
                     "kind": duty.kind,
                     "record_check": bool(duty.requirement.spec.get("record_check")),
-                    "due": human_date(duty.due_on),
+                    "due": duty.due_on,
                     "overdue": duty.due_on < today,
                     "url": f"/{purpose}/"
                     f"{make_token(key, purpose, user.id, duty.id, duty.policy_version_id)}"
