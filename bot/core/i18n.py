@@ -28,6 +28,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from io import BytesIO
@@ -45,7 +46,9 @@ __all__ = [
     "LANGUAGES",
     "LOCALE_DIR",
     "N_",
+    "Coverage",
     "Language",
+    "coverage",
     "day_text",
     "html_lang",
     "install",
@@ -155,6 +158,34 @@ def install(env: Environment) -> None:
     env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
     env.globals["language"] = spoken
     env.filters["day_text"] = lambda day: day_text(day, _SPOKEN.get())
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a catalogue is translated: msgids with a translation in use, of all."""
+
+    translated: int
+    total: int
+    fuzzy: int  # terms not confirmed: left English, counted as untranslated
+
+    @property
+    def share(self) -> float:
+        """Translated / total (0 for an empty catalogue)."""
+        return self.translated / self.total if self.total else 0.0
+
+
+def coverage(language: str = "cy") -> Coverage:
+    """The catalogue's coverage for ``language``: every msgid ``pybabel extract`` writes, and
+    those whose translation (every plural form) is used (not fuzzy, not empty)."""
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale=language)
+    messages = [m for m in catalog if m.id]
+    done = [
+        m
+        for m in messages
+        if not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))
+    ]
+    return Coverage(len(done), len(messages), sum(1 for m in messages if m.fuzzy))
 
 
 def extract_pack_words(

@@ -12,7 +12,7 @@ from bot.core.i18n import N_
 from bot.core.messages import notice
 from bot.core.outbox import EmailDraft
 from bot.core.rendered import slot
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.engine.reminders import Digest
 
 __all__ = [
@@ -38,7 +38,7 @@ def escalated_names(school: SchoolConfig, tr: NullTranslations = _ENGLISH) -> di
     """Who a late reminder copies in, in the school's words ("the principal")."""
     return {"line_manager": tr.gettext("your line manager"),
             "headteacher": tr.gettext("the %(headteacher)s") % {
-                "headteacher": school_words(school).headteacher}}
+                "headteacher": words_in(school_words(school), tr).headteacher}}
 
 
 _DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
