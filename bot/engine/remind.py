@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.emails import has_mailbox
-from bot.core.i18n import N_, day_text, translations
+from bot.core.i18n import LANGUAGES, N_, day_text, translations
 from bot.core.links import make_token
 from bot.core.messages import render_shared
 from bot.core.models import (
@@ -156,7 +156,7 @@ def active_people(session: Session, school_id: str) -> dict[int, Recipient]:
         for row in session.execute(
             select(
                 Person.id, Person.email, Person.display_name, Person.given_name, Person.manager_id,
-                Person.start_date,
+                Person.start_date, Person.language,
             ).where(Person.school_id == school_id, Person.active.is_(True))
         )
     }
@@ -275,10 +275,13 @@ class _Renderer:
     _faces: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     _shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
 
-    @property
-    def tr(self) -> NullTranslations:
-        """The school's language (``SchoolConfig.language``)."""
-        return translations(self.school.language)
+    def language_of(self, person: Recipient | None) -> str:
+        """What ``person`` reads: their own choice where the school is dual-language (cy+en),
+        else the school's language (``SchoolConfig.language``)."""
+        chosen = person.language if person is not None else None
+        if self.school.language == "cy+en" and chosen in LANGUAGES:
+            return str(chosen)
+        return self.school.language
 
     @staticmethod
     def _face_key(duty: OpenDuty) -> tuple[Any, ...]:
@@ -286,9 +289,11 @@ class _Renderer:
         return (duty.requirement_id, duty.version_id, duty.cycle.startswith("renew:"),
                 duty.account_id, duty.due_on)
 
-    def face(self, duty: OpenDuty) -> dict[str, Any]:
+    def face(self, duty: OpenDuty, language: str | None = None) -> dict[str, Any]:
         """One item of the digest as shown: title, version, why, due date and button."""
-        key = self._face_key(duty)
+        language = language or self.school.language
+        tr = translations(language)
+        key = (*self._face_key(duty), language)
         face = self._faces.get(key)
         if face is None:
             cfg = self.requirements[duty.requirement_id]
@@ -297,12 +302,12 @@ class _Renderer:
             face = self._faces[key] = {
                 "title": self.names.titles.get(version, cfg.display_title)
                 if version else cfg.display_title,
-                "version": version_name(self.names.versions[version], tr=self.tr)
+                "version": version_name(self.names.versions[version], tr=tr)
                 if version and version in self.names.versions else None,
-                "why": _item_why(cfg, duty.cycle, account, self.tr),
-                "due_text": day_text(duty.due_on, self.school.language),
+                "why": _item_why(cfg, duty.cycle, account, tr),
+                "due_text": day_text(duty.due_on, language),
                 "overdue": duty.due_on < self.today,
-                "button": self.tr.gettext(_ITEM_TEXT[cfg.kind][0]),
+                "button": tr.gettext(_ITEM_TEXT[cfg.kind][0]),
             }
         return face
 
@@ -316,17 +321,18 @@ class _Renderer:
             self.secret, purpose, person_id, duty.id, duty.version_id
         )
 
-    def subject(self, items: list[dict[str, Any]]) -> str:
+    def subject(self, items: list[dict[str, Any]], language: str | None = None) -> str:
         """'Overdue: X' / 'Action needed: X' for one item; a count for several."""
-        _, first = self.tr.gettext, items[0]
+        tr = translations(language or self.school.language)
+        _, first = tr.gettext, items[0]
         if len(items) == 1:
             return (_("Overdue: %(title)s") if first["overdue"]
                     else _("Action needed: %(title)s")) % {"title": first["title"]}
         any_overdue = any(i["overdue"] for i in items)
-        return self.tr.ngettext(
+        return tr.ngettext(
             "Overdue items: %(num)d thing to do for %(school)s",
             "Overdue items: %(num)d things to do for %(school)s", len(items),
-        ) % {"num": len(items), "school": self.school.name} if any_overdue else self.tr.ngettext(
+        ) % {"num": len(items), "school": self.school.name} if any_overdue else tr.ngettext(
             "Action needed: %(num)d thing to do for %(school)s",
             "Action needed: %(num)d things to do for %(school)s", len(items),
         ) % {"num": len(items), "school": self.school.name}
@@ -346,31 +352,33 @@ class _Renderer:
         pages the person reads and confirms themselves (not the asker's own page)."""
         return not on_behalf or self.requirements[duty.requirement_id].kind in LINK_PURPOSE
 
-    def _shape(self, digest: Digest, on_behalf: bool) -> _Shape:
+    def _shape(self, digest: Digest, on_behalf: bool, language: str) -> _Shape:
         """The digest rendered with slots for the name and links, once per distinct digest."""
-        lead = escalated_lead(digest, self.tr)
-        key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf)
+        tr = translations(language)
+        lead = escalated_lead(digest, tr)
+        key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf,
+               language)
         shape = self._shapes.get(key)
         if shape is not None:
             return shape
-        items = [{**self.face(d), "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
+        items = [{**self.face(d, language),
+                  "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
                  for n, d in enumerate(digest.items)]
-        names = escalated_names(self.school, self.tr)
+        names = escalated_names(self.school, tr)
         escalated = [names[flag] for flag in digest.escalated
                      if not (on_behalf and flag == "line_manager")]
-        language = self.school.language
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
-        subject = self.subject(items)
+        subject = self.subject(items, language)
         rendered = render_shared("reminder", {
             "school_name": self.school.name,
             "subject": subject,
             "person_name": slot("name"),
-            "intro": intro(len(items), on_behalf, self.tr),
+            "intro": intro(len(items), on_behalf, tr),
             "items": items,
             "escalated_to": bool(escalated),
-            "escalated_told": escalated_told(lead, escalated, self.tr),
-            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", self.tr),
-            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", self.tr),
+            "escalated_told": escalated_told(lead, escalated, tr),
+            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
+            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
             "reply_to": self.school.reply_address(),
         }, language)
         if len(self._shapes) >= _SHAPES_KEPT:
@@ -383,7 +391,9 @@ class _Renderer:
         """The digest's email, and its items' titles (for the sweep summary)."""
         person = digest.person
         asker = self.asked_for(person)
-        shape = self._shape(digest, asker is not None)
+        # asked on someone's behalf: the asker reads the school's language
+        shape = self._shape(digest, asker is not None,
+                            self.language_of(None if asker else person))
         values = {"name": asker[1] if asker else person.given_name or person.display_name,
                   "about": person.display_name}
         for n, duty in enumerate(digest.items):

@@ -568,3 +568,28 @@ def test_the_concern_form_and_its_receipt_are_welsh_for_a_reporter(
     lang, texts = _page("report_received.html", received)
     assert lang == "cy"
     assert not _english_left(texts, english_words)
+
+
+def test_a_person_of_a_dual_language_school_gets_the_reminder_they_chose() -> None:
+    settings = Settings(
+        home=Path("/nonexistent-home"),
+        base_url="https://bot.example",
+        secret_key="i18n-test-secret-0123456789-abcdef",
+    )
+    renderer = _Renderer(
+        settings,
+        school("cy+en"),
+        REQUIREMENTS,
+        _Names({7: "3.1"}, {7: POLICY}, {}),
+        "k" * 32,
+        TODAY,
+    )
+    item = (_duty(1, 1, date(2026, 9, 20)),)
+    welsh = Recipient(1, "a@x.example", PERSON, "Alys", None, None, "cy")
+    english = Recipient(2, "b@x.example", PERSON, "Alys", None, None, "en")
+    assert renderer.email(Digest(welsh, item, (), (), ()))[0].subject == (
+        f"Angen gweithredu: {POLICY}"
+    )
+    assert renderer.email(Digest(english, item, (), (), ()))[0].subject == (
+        f"Action needed: {POLICY}"
+    )

@@ -68,3 +68,38 @@ def test_init_asks_a_welsh_school_its_language_english_by_default(monkeypatch: A
     answers = iter([False])
     monkeypatch.setattr(prompts.typer, "prompt", lambda *a, **k: "CY+EN")
     assert prompts._language() == "cy+en"
+
+
+def test_in_a_dual_language_school_each_person_chooses_on_me(site: Site) -> None:
+    site.sign_in("office@oak.example")
+    assert _save(site, language="cy+en") == 303
+    site.sign_in("amy@oak.example")
+    both = site.client.get("/me").text
+    assert "Beth mae'r ysgol yn ei ofyn gennych / What the school is asking of you" in both
+    for chosen, lang, said in (
+        ("en", "en-GB", "What the school is asking of you"),
+        ("cy", "cy", "Beth mae'r ysgol yn ei ofyn gennych"),
+        ("", "cy", " / What the school is asking of you"),
+    ):
+        saved = site.client.post(
+            "/me/language",
+            data={"language": chosen, "csrf_token": site.csrf("/me")},
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303
+        page = site.client.get("/me").text
+        assert f'<html lang="{lang}"' in page and said in page
+    refused = site.client.post(
+        "/me/language", data={"language": "fr", "csrf_token": site.csrf("/me")}
+    )
+    assert refused.status_code == 400 and "Language: choose one" in refused.text
+    site.sign_in("office@oak.example")
+    assert _save(site, language="cy") == 303  # a Welsh-only school offers no choice
+    site.sign_in("amy@oak.example")
+    assert 'action="/me/language"' not in site.client.get("/me").text
+    assert (
+        site.client.post(
+            "/me/language", data={"language": "en", "csrf_token": site.csrf("/me")}
+        ).status_code
+        == 400
+    )
