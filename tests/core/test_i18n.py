@@ -593,3 +593,25 @@ def test_a_person_of_a_dual_language_school_gets_the_reminder_they_chose() -> No
     assert renderer.email(Digest(english, item, (), (), ()))[0].subject == (
         f"Action needed: {POLICY}"
     )
+
+
+def test_the_reporters_receipt_email_is_welsh(
+    english_words: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.features.reports import intake
+
+    sent: list[Any] = []
+    monkeypatch.setattr(intake, "enqueue_email", lambda session, **kw: sent.append(kw["draft"]))
+    report = SimpleNamespace(
+        reference="CR-2026-7KQ3M", created_at=datetime(2026, 9, 16, 9, 30, tzinfo=UTC)
+    )
+    intake._queue_receipt(None, school("cy"), report, "rhiant@example.com")  # type: ignore[arg-type]
+    draft = sent[0]
+    text, html = draft.parts()
+    parser = _Visible()
+    parser.feed(html)
+    assert parser.lang == "cy" and "Dydd Mercher 16 Medi 2026, 10:30" in text
+    texts = [draft.subject, *parser.texts, *text.splitlines()]
+    assert not _english_left([t.replace("rhiant@example.com", " ") for t in texts], english_words)
