@@ -615,3 +615,44 @@ def test_the_reporters_receipt_email_is_welsh(
     assert parser.lang == "cy" and "Dydd Mercher 16 Medi 2026, 10:30" in text
     texts = [draft.subject, *parser.texts, *text.splitlines()]
     assert not _english_left([t.replace("rhiant@example.com", " ") for t in texts], english_words)
+
+
+@pytest.mark.parametrize("derived", [False, True])
+def test_a_governors_review_digest_is_welsh(english_words: set[str], derived: bool) -> None:
+    from datetime import UTC, datetime
+
+    from bot.features.policies.alerts import _digest_draft
+    from bot.features.policies.rules import DigestEntry
+
+    policies = [
+        SimpleNamespace(
+            key=key,
+            title=POLICY,
+            next_review_derived=derived,
+            approving_body="governing body",
+            next_review_due=due,
+            review_event_due=None,
+            review_event_sequence=0,
+            review_cycle_months=12,
+        )
+        for key, due in (("a", date(2026, 8, 1)), ("b", date(2026, 10, 1)))
+    ]
+    entries = [
+        (p, DigestEntry(p.key, p.next_review_due, 0, True, n == 0)) for n, p in enumerate(policies)
+    ]
+    for listed in (entries, entries[:1], entries[1:]):
+        draft = _digest_draft(
+            school("cy"),
+            listed,
+            "gov@brodderw.example",
+            TODAY,  # type: ignore[arg-type]
+            datetime(2026, 9, 16, 8, tzinfo=UTC),
+            "https://bot.example",
+        )
+        text, html = draft.parts()
+        parser = _Visible()
+        parser.feed(html)
+        assert parser.lang == "cy"
+        texts = [draft.subject, *parser.texts, *text.splitlines()]
+        texts = [t.replace("gov@brodderw.example", " ") for t in texts]
+        assert not _english_left(texts, english_words), draft.subject
