@@ -53,6 +53,7 @@ __all__ = [
     "html_lang",
     "install",
     "language_name",
+    "person_language",
     "speaking",
     "spoken",
     "translations",
@@ -73,6 +74,14 @@ def N_(message: str) -> str:
 def language_name(language: str) -> str:
     """A language as its speakers write it: 'Cymraeg', 'English', 'Cymraeg / English'."""
     return _NAMES.get(language, _NAMES["en"])
+
+
+def person_language(school_language: str, chosen: str | None) -> str:
+    """What a person reads: their own choice (``cy`` or ``en``) where the school is
+    dual-language (``cy+en``), else the school's language."""
+    if school_language == "cy+en" and chosen in ("cy", "en"):
+        return str(chosen)
+    return school_language
 
 
 def html_lang(language: str) -> str:

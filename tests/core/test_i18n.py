@@ -656,3 +656,68 @@ def test_a_governors_review_digest_is_welsh(english_words: set[str], derived: bo
         texts = [draft.subject, *parser.texts, *text.splitlines()]
         texts = [t.replace("gov@brodderw.example", " ") for t in texts]
         assert not _english_left(texts, english_words), draft.subject
+
+
+def test_a_welsh_subject_travels_rfc_2047_encoded_and_reads_back_the_same() -> None:
+    from email import message_from_bytes, policy
+
+    from bot.core.ports import OutgoingEmail
+    from connectors.mime import mime_bytes, to_mime
+
+    subject = "Rhoi gwybod am bryder — Ysgol Gymraeg Bro Derw: cyfrifon swyddogol, ŵyr a ŷd"
+    email = OutgoingEmail(
+        idempotency_key="k",
+        to=("a@x.example",),
+        subject=subject,
+        text="Annwyl Alys,",
+        html="<p>Annwyl Alys,</p>",
+    )
+    raw = mime_bytes(to_mime(email, "bot@x.example"))
+    header = next(line for line in raw.split(b"\r\n") if line.startswith(b"Subject:"))
+    assert b"=?utf-8?" in header.lower() and not any(b > 127 for b in header)
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
+
+
+def _card_texts(node: Any) -> list[str]:
+    """Every string a person reads on an Adaptive Card: texts, titles, labels, errors."""
+    if isinstance(node, dict):
+        seen = [
+            v
+            for k, v in node.items()
+            if k in ("text", "title", "label", "errorMessage", "placeholder") and isinstance(v, str)
+        ]
+        return seen + [t for v in node.values() for t in _card_texts(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in _card_texts(v)]
+    return []
+
+
+def test_the_teams_card_is_welsh(english_words: set[str]) -> None:
+    from bot.features.teamsbot.cards import NeedItem, needs_card
+
+    kinds = [
+        ("acknowledge_policy", False),
+        ("acknowledge_policy", True),
+        ("sign_aup", False),
+        ("complete_training", False),
+    ]
+    items = [
+        NeedItem(
+            kind,
+            n,
+            POLICY,
+            "3.1",
+            date(2026, 9, 15),
+            n % 2 == 0,
+            "https://bot.example",
+            statement=_statement(),
+            read_first=first,
+        )
+        for n, (kind, first) in enumerate(kinds)
+    ]
+    for listed in (items, items[:1], []):
+        card = needs_card(SCHOOL_NAME, "Alys", listed, user_id=None, language="cy")
+        texts = [t.replace("3.1", " ") for t in _card_texts(card)]
+        assert not _english_left(texts, english_words)
+    english = needs_card(SCHOOL_NAME, "Alys", items[:1], user_id=None)
+    assert _card_texts(english)[0] == f"What {SCHOOL_NAME} needs from you"

@@ -113,14 +113,16 @@ def card_for(
     person: Person,
     today: date,
     note: str | None = None,
+    language: str = "en",
 ) -> dict[str, Any]:
-    """The person's card as it stands now."""
+    """The person's card as it stands now, in ``language`` (``bot.core.i18n.person_language``)."""
     return needs_card(
         school_name,
         person.given_name or person.display_name,
         open_needs(session, settings, person, today),
         user_id=person.external_id,
         note=note,
+        language=language,
     )
 
 
@@ -146,6 +148,7 @@ def press(
     verb: str,
     data: dict[str, Any],
     now: datetime,
+    language: str = "en",
 ) -> Pressed:
     """Act on one ``Action.Execute`` press and return the card to show in its place.
 
@@ -156,7 +159,8 @@ def press(
     today = local_today(now)
 
     def shown(note: str | None = None, recorded: bool = False) -> Pressed:
-        return Pressed(card_for(session, settings, school_name, person, today, note), recorded)
+        return Pressed(card_for(session, settings, school_name, person, today, note, language),
+                       recorded)
 
     if verb == REFRESH_VERB:
         return shown()
