@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.emails import has_mailbox
-from bot.core.i18n import LANGUAGES, N_, day_text, translations
+from bot.core.i18n import N_, day_text, person_language, translations
 from bot.core.links import make_token
 from bot.core.messages import render_shared
 from bot.core.models import (
@@ -278,10 +278,8 @@ class _Renderer:
     def language_of(self, person: Recipient | None) -> str:
         """What ``person`` reads: their own choice where the school is dual-language (cy+en),
         else the school's language (``SchoolConfig.language``)."""
-        chosen = person.language if person is not None else None
-        if self.school.language == "cy+en" and chosen in LANGUAGES:
-            return str(chosen)
-        return self.school.language
+        return person_language(self.school.language,
+                               person.language if person is not None else None)
 
     @staticmethod
     def _face_key(duty: OpenDuty) -> tuple[Any, ...]:

@@ -206,9 +206,7 @@ def language_for_page(request: Request, context: dict[str, Any]) -> str:
     if school is None:
         return "en"
     chosen = getattr(context.get("user"), "language", None)
-    if school.language == "cy+en" and chosen in i18n.LANGUAGES:
-        return str(chosen)
-    return school.language
+    return i18n.person_language(school.language, chosen if isinstance(chosen, str) else None)
 
 
 def client_ip(request: Request) -> str | None:
