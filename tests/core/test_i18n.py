@@ -721,3 +721,17 @@ def test_the_teams_card_is_welsh(english_words: set[str]) -> None:
         assert not _english_left(texts, english_words)
     english = needs_card(SCHOOL_NAME, "Alys", items[:1], user_id=None)
     assert _card_texts(english)[0] == f"What {SCHOOL_NAME} needs from you"
+
+
+def test_the_training_recorded_page_from_me_is_welsh(english_words: set[str]) -> None:
+    from bot.core.i18n import day_text, translations
+
+    _ = translations("cy").gettext
+    message = _("Your %(course)s training on %(day)s has been recorded.") % {
+        "course": "Diogelu",
+        "day": day_text(date(2026, 9, 16), "cy"),
+    }
+    lang, texts = _page(
+        "info.html", {**_base(_person("staff")), "title": _("Thank you"), "message": message}
+    )
+    assert lang == "cy" and not _english_left(texts, english_words)

@@ -13,7 +13,7 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.dates import HAPPENED
 from bot.core.forms import parse_iso_date
-from bot.core.messages import human_date
+from bot.core.i18n import day_text, person_language, translations
 from bot.core.models import Duty, TrainingRecord, utcnow
 from bot.core.uploads import (
     CleanFile,
@@ -67,7 +67,9 @@ async def record_training(request: Request, duty_id: int) -> Response:
         if duty is None or duty.person_id != user.id or duty.kind != "complete_training":
             raise HTTPException(404, "There is no such training item for you.")
         if duty.status != "open":
-            return info_page(request, "Already recorded", "This training is already done.")
+            _ = translations(person_language(context.config.school(user.school_id).language,
+                                             user.language)).gettext
+            return info_page(request, _("Already recorded"), _("This training is already done."))
         if errors:
             return error_page(request, 422, "The training was not recorded.", problems=errors)
         stored = None
@@ -100,9 +102,9 @@ async def record_training(request: Request, duty_id: int) -> Response:
             school_id=user.school_id,
             details={"duty": duty.id, "certificate": stored is not None},
         )
-    return info_page(
-        request,
-        "Thank you",
-        f"Your {course} training on {human_date(completed)} has been recorded"
-        + (" with your certificate." if stored else "."),
-    )
+    language = person_language(context.config.school(user.school_id).language, user.language)
+    _ = translations(language).gettext
+    said = (_("Your %(course)s training on %(day)s has been recorded with your certificate.")
+            if stored else _("Your %(course)s training on %(day)s has been recorded."))
+    return info_page(request, _("Thank you"),
+                     said % {"course": course, "day": day_text(completed, language)})
