@@ -24,6 +24,7 @@ from rich.text import Text
 from bot.cli.audit import audit_app
 from bot.cli.config import config_app, start_sending
 from bot.cli.directory import directory_app
+from bot.cli.language import language_app
 from bot.cli.mis import mis_app
 from bot.cli.outbox import outbox_app
 from bot.core.config import ConfigError
@@ -81,7 +82,7 @@ for _group, _name in (
     (governors_app, "governors"), (reports_app, "reports"), (complaints_app, "complaints"),
     (decisions_app, "decisions"), (evidence_app, "evidence"), (visitors_app, "visitors"),
     (directory_app, "directory"), (outbox_app, "outbox"), (config_app, "config"),
-    (mis_app, "mis"),
+    (mis_app, "mis"), (language_app, "language"),
 ):
     app.add_typer(_group, name=_name)
 app.command("start-sending")(start_sending)

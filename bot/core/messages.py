@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
+from bot.core import i18n
 from bot.core.config import SchoolConfig
 from bot.core.outbox import EmailDraft
 from bot.core.ports import Attachment
@@ -22,7 +23,7 @@ TEMPLATES = Path(__file__).parent / "templates" / "email"
 
 @cache
 def _env(autoescape: bool) -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html.j2"]) if autoescape else False,  # noqa: S701 - text part
         undefined=StrictUndefined,
@@ -30,6 +31,8 @@ def _env(autoescape: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    i18n.install(env)
+    return env
 
 
 @cache
@@ -38,20 +41,21 @@ def _template(name: str) -> Template:
     return _env(name.endswith(".html.j2")).get_template(name)
 
 
-def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
-    """Render ``name``'s text and HTML templates with ``context``."""
-    text = _template(f"{name}.txt.j2").render(**context)
-    html = _template(f"{name}.html.j2").render(**context)
+def render(name: str, context: dict[str, Any], language: str = "en") -> tuple[str, str]:
+    """Render ``name``'s text and HTML templates with ``context``, in ``language``."""
+    with i18n.speaking(language):
+        text = _template(f"{name}.txt.j2").render(**context)
+        html = _template(f"{name}.html.j2").render(**context)
     return text, html
 
 
-def render_shared(name: str, context: dict[str, Any]) -> Rendered:
+def render_shared(name: str, context: dict[str, Any], language: str = "en") -> Rendered:
     """Render ``name`` once for many recipients; ``context`` carries ``slot`` markers.
 
     Only values shown as they are (``{{ value }}``, no filter or test on them) may be slots:
     what ``fill`` puts back must be what rendering the value would have produced.
     """
-    return Rendered(*render(name, context))
+    return Rendered(*render(name, context, language))
 
 
 def notice(
@@ -73,12 +77,15 @@ def notice(
 
     ``reply_to`` (the school office, ``SchoolConfig.reply_address()``) becomes the Reply-To
     header, and only then does the footer invite a reply. ``school`` is the school (its sending
-    name, and its office as ``reply_to``) or the sending name alone.
+    name, its office as ``reply_to`` and its language for the email's own words: the caller
+    gives the subject and paragraphs in it) or the sending name alone.
     """
+    language = "en"
     if isinstance(school, str):
         school_name = school
     else:
         school_name, reply_to = school.mail_from_name or school.name, school.reply_address()
+        language = school.language
     text, html = render(
         "notice",
         {
@@ -92,6 +99,7 @@ def notice(
             "small": small,
             "reply_to": reply_to,
         },
+        language,
     )
     return EmailDraft(
         to=tuple(to),

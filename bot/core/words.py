@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
+from gettext import NullTranslations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import to_local
@@ -40,6 +41,7 @@ __all__ = [
     "stage_list",
     "stage_name",
     "version_name",
+    "words_in",
 ]
 
 
@@ -59,6 +61,19 @@ class _HasWords(Protocol):
 def school_words(school: _HasWords) -> Words:
     """The school's words: its nation pack's, with the school's overrides on top."""
     return school_words_for(school.country, school.words, independent=school.independent)
+
+
+_ENGLISH = NullTranslations()
+# the words a language may change: every word but a web address
+_TRANSLATABLE = tuple(key for key in WORD_KEYS if key != "regulator_complaints")
+
+
+def words_in(words: Words, tr: NullTranslations) -> Words:
+    """The nation pack's words as the school's language says them ('pennaeth' for
+    'headteacher' in Welsh): each word the catalogue translates (its sources are cited in the
+    catalogue), the rest as the pack has them. The pack itself is never changed."""
+    changed = {key: tr.gettext(getattr(words, key)) for key in _TRANSLATABLE}
+    return words.model_copy(update={k: v for k, v in changed.items() if v != getattr(words, k)})
 
 
 def default_words() -> Words:
@@ -178,11 +193,15 @@ def human_time(moment: datetime) -> str:
 _VERSION_NUMBER_RE = re.compile(r"^v?\d", re.IGNORECASE)
 
 
-def version_name(label: str, *, start: bool = False) -> str:
+def version_name(label: str, *, start: bool = False, tr: NullTranslations | None = None) -> str:
     """A policy version as staff read it: a number the document states is 'version 3.2'; a
     dated label the school chose where the document states none is shown as it is ('adopted
-    12 November 2026'). ``start``: capitalised, to begin a sentence."""
-    text = f"version {label}" if _VERSION_NUMBER_RE.match(label) else label
+    12 November 2026'). ``start``: capitalised, to begin a sentence; ``tr``: in the school's
+    language ('fersiwn 3.2')."""
+    if _VERSION_NUMBER_RE.match(label):
+        text = (tr or _ENGLISH).gettext("version %(label)s") % {"label": label}
+    else:
+        text = label
     return text[:1].upper() + text[1:] if start else text
 
 

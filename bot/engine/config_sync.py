@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import AccountConfig, OrgConfig, PolicyConfig, SchoolConfig
+from bot.core.i18n import translations
 from bot.core.models import (
     AccountHolder,
     OfficialAccount,
@@ -40,12 +41,14 @@ class SyncError(Exception):
     """The configuration refers to something that is not there (a document, a person)."""
 
 
-def default_statement(title: str, label: str) -> str:
-    """The sentence a person agrees to when acknowledging a policy version."""
-    return (
-        f"I have read and understood the {title} ({version_name(label)}) and I will follow it. "
+def default_statement(title: str, label: str, language: str = "en") -> str:
+    """The sentence a person agrees to when acknowledging a policy version, in the school's
+    language (what is stored is what they agreed to)."""
+    tr = translations(language)
+    return tr.gettext(
+        "I have read and understood the %(title)s (%(version)s) and I will follow it. "
         "I know who to speak to if I am unsure what it asks of me."
-    )
+    ) % {"title": title, "version": version_name(label, tr=tr)}
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ def _publish_document(
         document=data,
         sha256=digest,
         published_on=pc.published or today,
-        statement=pc.statement or default_statement(pc.title, label),
+        statement=pc.statement or default_statement(pc.title, label, school.language),
     )
     session.add(version)
     session.flush()

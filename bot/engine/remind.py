@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from gettext import NullTranslations
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -26,8 +27,9 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.emails import has_mailbox
+from bot.core.i18n import day_text, person_language, translations
 from bot.core.links import make_token
-from bot.core.messages import human_date, render, render_shared
+from bot.core.messages import render, render_shared
 from bot.core.models import (
     Duty,
     OfficialAccount,
@@ -58,6 +60,7 @@ from bot.engine.reminder_words import (
     asked_intro,
     escalated_lead,
     escalated_names,
+    escalated_told,
     footnote,
     intro,
     item_why,
@@ -121,7 +124,7 @@ def active_people(session: Session, school_id: str) -> dict[int, Recipient]:
         for row in session.execute(
             select(
                 Person.id, Person.email, Person.display_name, Person.given_name, Person.manager_id,
-                Person.start_date,
+                Person.start_date, Person.language,
             ).where(Person.school_id == school_id, Person.active.is_(True))
         )
     }
@@ -240,15 +243,23 @@ class _Renderer:
     _faces: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     _shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
 
+    def language_of(self, person: Recipient | None) -> str:
+        """What ``person`` reads: their own choice where the school is dual-language (cy+en),
+        else the school's language (``SchoolConfig.language``)."""
+        return person_language(self.school.language,
+                               person.language if person is not None else None)
+
     @staticmethod
     def _face_key(duty: OpenDuty) -> tuple[Any, ...]:
         """What an item shows depends on these, never on whose it is."""
         return (duty.requirement_id, duty.version_id, duty.cycle.startswith("renew:"),
                 duty.account_id, duty.due_on)
 
-    def face(self, duty: OpenDuty) -> dict[str, Any]:
+    def face(self, duty: OpenDuty, language: str | None = None) -> dict[str, Any]:
         """One item of the digest as shown: title, version, why, due date and button."""
-        key = self._face_key(duty)
+        language = language or self.school.language
+        tr = translations(language)
+        key = (*self._face_key(duty), language)
         face = self._faces.get(key)
         if face is None:
             cfg = self.requirements[duty.requirement_id]
@@ -257,12 +268,12 @@ class _Renderer:
             face = self._faces[key] = {
                 "title": self.names.titles.get(version, cfg.display_title)
                 if version else cfg.display_title,
-                "version": version_name(self.names.versions[version])
+                "version": version_name(self.names.versions[version], tr=tr)
                 if version and version in self.names.versions else None,
-                "why": item_why(cfg, duty.cycle, account),
-                "due_text": human_date(duty.due_on),
+                "why": item_why(cfg, duty.cycle, account, tr),
+                "due_text": day_text(duty.due_on, language),
                 "overdue": duty.due_on < self.today,
-                "button": ITEM_TEXT[cfg.kind][0],
+                "button": tr.gettext(ITEM_TEXT[cfg.kind][0]),
             }
         return face
 
@@ -278,16 +289,21 @@ class _Renderer:
             self.secret, purpose, person_id, duty.id, duty.version_id
         )
 
-    def subject(self, items: list[dict[str, Any]]) -> str:
+    def subject(self, items: list[dict[str, Any]], language: str | None = None) -> str:
         """'Overdue: X' / 'Action needed: X' for one item; a count for several."""
-        first = items[0]
+        tr = translations(language or self.school.language)
+        _, first = tr.gettext, items[0]
         if len(items) == 1:
-            return f"{'Overdue' if first['overdue'] else 'Action needed'}: {first['title']}"
+            return (_("Overdue: %(title)s") if first["overdue"]
+                    else _("Action needed: %(title)s")) % {"title": first["title"]}
         any_overdue = any(i["overdue"] for i in items)
-        return (
-            f"{'Overdue items' if any_overdue else 'Action needed'}: "
-            f"{len(items)} things to do for {self.school.name}"
-        )
+        return tr.ngettext(
+            "Overdue items: %(num)d thing to do for %(school)s",
+            "Overdue items: %(num)d things to do for %(school)s", len(items),
+        ) % {"num": len(items), "school": self.school.name} if any_overdue else tr.ngettext(
+            "Action needed: %(num)d thing to do for %(school)s",
+            "Action needed: %(num)d things to do for %(school)s", len(items),
+        ) % {"num": len(items), "school": self.school.name}
 
     def asked_for(self, person: Recipient) -> tuple[str, str] | None:
         """Who is asked on behalf of someone without an email address, as (address, name
@@ -306,40 +322,43 @@ class _Renderer:
         return not on_behalf or (kind in LINK_PURPOSE and kind not in ONLY_THEMSELVES) \
             or kind in ON_BEHALF_LINK
 
-    def _on_behalf_face(self, duty: OpenDuty, on_behalf: bool) -> dict[str, str]:
+    def _on_behalf_face(self, duty: OpenDuty, on_behalf: bool,
+                        tr: NullTranslations) -> dict[str, str]:
         """An item's button and why, for whoever records it on another's behalf, where the
         person's own ("See my training", "upload it from your page") would not be true."""
         kind = self.requirements[duty.requirement_id].kind
-        return ON_BEHALF_ITEM_TEXT.get(kind, {}) if on_behalf else {}
+        texts = ON_BEHALF_ITEM_TEXT.get(kind, {}) if on_behalf else {}
+        return {name: tr.gettext(text) for name, text in texts.items()}
 
-    def _shape(self, digest: Digest, on_behalf: bool) -> _Shape:
+    def _shape(self, digest: Digest, on_behalf: bool, language: str) -> _Shape:
         """The digest rendered with slots for the name and links, once per distinct digest."""
-        lead = escalated_lead(digest)
-        key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf)
+        tr = translations(language)
+        lead = escalated_lead(digest, tr)
+        key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf,
+               language)
         shape = self._shapes.get(key)
         if shape is not None:
             return shape
-        items = [{**self.face(d), **self._on_behalf_face(d, on_behalf),
+        items = [{**self.face(d, language), **self._on_behalf_face(d, on_behalf, tr),
                   "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
                  for n, d in enumerate(digest.items)]
-        names = escalated_names(self.school)
+        names = escalated_names(self.school, tr)
         escalated = [names[flag] for flag in digest.escalated
                      if not (on_behalf and flag == "line_manager")]
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
-        subject = self.subject(items)
+        subject = self.subject(items, language)
         rendered = render_shared("reminder", {
             "school_name": self.school.name,
             "subject": subject,
             "person_name": slot("name"),
-            "intro": intro(len(items), on_behalf),
+            "intro": intro(len(items), on_behalf, tr),
             "items": items,
-            "escalated_to": " and ".join(escalated),
-            "escalated_to_count": len(escalated),
-            "escalated_lead": lead,
-            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button"),
-            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link"),
+            "escalated_to": bool(escalated),
+            "escalated_told": escalated_told(lead, escalated, tr),
+            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
+            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
             "reply_to": self.school.reply_address(),
-        })
+        }, language)
         if len(self._shapes) >= _SHAPES_KEPT:
             self._shapes.clear()
         shape = self._shapes[key] = _Shape(subject, tuple(str(i["title"]) for i in items),
@@ -350,7 +369,9 @@ class _Renderer:
         """The digest's email, and its items' titles (for the sweep summary)."""
         person = digest.person
         asker = self.asked_for(person)
-        shape = self._shape(digest, asker is not None)
+        # asked on someone's behalf: the asker reads the school's language
+        shape = self._shape(digest, asker is not None,
+                            self.language_of(None if asker else person))
         values = {"name": asker[1] if asker else person.given_name or person.display_name,
                   "about": person.display_name}
         for n, duty in enumerate(digest.items):
@@ -370,34 +391,38 @@ class _Renderer:
         """The day's one message to whoever is asked on behalf of several people without an
         email address (``to``: address, name greeted): each item names whose it is, with its
         own link for recording it on their behalf."""
+        language = self.school.language  # the asker reads the school's language
+        tr = translations(language)
         items: list[dict[str, Any]] = []
         escalated: dict[str, None] = {}
-        names = escalated_names(self.school)
+        names = escalated_names(self.school, tr)
         for digest in digests:
             person = digest.person
             for duty in digest.items:
-                face = {**self.face(duty), **self._on_behalf_face(duty, True)}
+                face = {**self.face(duty, language), **self._on_behalf_face(duty, True, tr)}
                 items.append({**face, "title": f"{person.display_name}: {face['title']}",
                               "url": self.url(person.id, duty, True)
                               if self._linked(duty, True) else None})
             escalated.update((names[f], None) for f in digest.escalated if f != "line_manager")
         kinds = [self.requirements[d.requirement_id].kind for g in digests for d in g.items]
         overdue = any(i["overdue"] for i in items)
-        subject = (f"{'Overdue items' if overdue else 'Action needed'} for {len(digests)} people "
-                   f"without an email address at {self.school.name}")
+        subject = (tr.gettext("Overdue items for %(num)d people without an email address at "
+                              "%(school)s") if overdue else
+                   tr.gettext("Action needed for %(num)d people without an email address at "
+                              "%(school)s")) % {"num": len(digests), "school": self.school.name}
+        told = escalated_told(tr.gettext("Some of these are well overdue"), list(escalated), tr)
         text, html = render("reminder", {
             "school_name": self.school.name,
             "subject": subject,
             "person_name": to[1],
-            "intro": asked_intro([g.person.display_name for g in digests], len(items)),
+            "intro": asked_intro([g.person.display_name for g in digests], len(items), tr),
             "items": items,
-            "escalated_to": " and ".join(escalated),
-            "escalated_to_count": len(escalated),
-            "escalated_lead": "Some of these are well overdue",
-            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button"),
-            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link"),
+            "escalated_to": bool(escalated),
+            "escalated_told": told,
+            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
+            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
             "reply_to": self.school.reply_address(),
-        })
+        }, language)
         return EmailDraft(to=(to[0],), subject=subject, text=text, html=html,
                           from_name=self.school.mail_from_name or self.school.name,
                           reply_to=self.school.reply_address())

@@ -7,17 +7,20 @@ to a line manager. Pure: the school's settings and the items in, sentences out
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from gettext import NullTranslations
 
 from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.i18n import N_
 from bot.core.messages import notice
 from bot.core.outbox import EmailDraft
 from bot.core.rendered import slot
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.engine.reminders import Digest
 
 __all__ = [
     "ITEM_TEXT", "LINK_PURPOSE", "ONLY_THEMSELVES", "ON_BEHALF_ITEM_TEXT", "ON_BEHALF_LINK",
-    "asked_intro", "escalated_lead", "escalated_names", "footnote", "intro", "item_why",
+    "asked_intro", "escalated_lead", "escalated_names", "escalated_told", "footnote", "intro",
+    "item_why",
     "told_draft",
 ]
 
@@ -30,136 +33,196 @@ LINK_PURPOSE = {
 ON_BEHALF_LINK = {"complete_training": "training"}
 # an item's button and why, said to whoever is asked on behalf of someone without an email
 # address (the person's own words would send the office to "your page")
-ON_BEHALF_ITEM_TEXT = {
+ON_BEHALF_ITEM_TEXT = {  # translated where shown (``N_``: the catalogue)
     "complete_training": {
-        "button": "Record their training",
-        "why": "Once they have done this training, record the date it was done (and the "
-        "certificate, if there is one).",
+        "button": N_("Record their training"),
+        "why": N_("Once they have done this training, record the date it was done (and the "
+                  "certificate, if there is one)."),
     },
     "acknowledge_policy": {
-        "why": "Go through this policy with them, then record that they have read it.",
+        "why": N_("Go through this policy with them, then record that they have read it."),
     },
     "reading_campaign": {
-        "why": "Everyone reads this guidance each school year and whenever a new edition comes "
-        "out; go through it with them, then record that they have read it.",
+        "why": N_("Everyone reads this guidance each school year and whenever a new edition "
+                  "comes out; go through it with them, then record that they have read it."),
     },
     "sign_aup": {  # a signature is theirs alone: no button (``ONLY_THEMSELVES``)
-        "why": "They run one of the school's official accounts, so they need to sign the social "
-        "media Acceptable Use Policy themselves: print it for them to sign and keep the signed "
-        "copy, or give them a school email address.",
+        "why": N_("They run one of the school's official accounts, so they need to sign the "
+                  "social media Acceptable Use Policy themselves: print it for them to sign and "
+                  "keep the signed copy, or give them a school email address."),
     },
 }
 ONLY_THEMSELVES = frozenset({"sign_aup"})  # never recorded on another's behalf
 
 
-# each kind's button and the line saying why the person is asked
+_ENGLISH = NullTranslations()
+
+# each kind's button and the line saying why the person is asked (``N_``: the catalogue)
 ITEM_TEXT: dict[str, tuple[str, str]] = {
-    "acknowledge_policy": ("Read and acknowledge", "Please read this policy and confirm you have."),
+    "acknowledge_policy": (N_("Read and acknowledge"),
+                           N_("Please read this policy and confirm you have.")),
     "reading_campaign": (
-        "Read and acknowledge",
-        "Everyone reads this guidance each school year and whenever a new edition comes out; "
-        "please read it and confirm you have.",
+        N_("Read and acknowledge"),
+        N_("Everyone reads this guidance each school year and whenever a new edition comes "
+           "out; please read it and confirm you have."),
     ),
     "sign_aup": (
-        "Read and sign the AUP",
-        "You run one of the school's official accounts, so you need to sign the social "
-        "media Acceptable Use Policy.",
+        N_("Read and sign the AUP"),
+        N_("You run one of the school's official accounts, so you need to sign the social "
+           "media Acceptable Use Policy."),
     ),
     "complete_training": (
-        "See my training",
-        "Please complete this training and send the certificate to the office "
-        "(or upload it from your page).",
+        N_("See my training"),
+        N_("Please complete this training and send the certificate to the office "
+           "(or upload it from your page)."),
     ),
     "recurring_task": (
-        "Mark as done",
-        "This is one of the school's regular tasks. Please do it, then press the button to "
-        "mark it done.",
+        N_("Mark as done"),
+        N_("This is one of the school's regular tasks. Please do it, then press the button to "
+           "mark it done."),
     ),
 }
 
 
-def item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> str:
+def item_why(cfg: RequirementConfig, cycle: str, account_name: str | None,
+             tr: NullTranslations = _ENGLISH) -> str:
     """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
+    _ = tr.gettext
     if cfg.kind == "sign_aup" and account_name:
-        return (
-            f"You hold the school's {account_name} account, so you need to sign the social "
+        return _(
+            "You hold the school's %(account)s account, so you need to sign the social "
             "media Acceptable Use Policy."
-        )
+        ) % {"account": account_name}
     if cfg.kind == "complete_training" and cfg.record_check:
-        return (
+        return _(
             "Please make sure this check is renewed by the due date below; the office records "
             "the date it was done (there is no training certificate)."
         )
     if cfg.kind == "complete_training" and cycle.startswith("refresh:"):
-        return f"Your {cfg.refresher} is due by the date below (the full course also counts)."
+        return _("Your %(refresher)s is due by the date below (the full course also counts).") % {
+            "refresher": cfg.refresher}
     if cfg.kind == "complete_training" and cycle.startswith("renew:"):
-        return "Your certificate expires on the due date below; please renew it."
-    return ITEM_TEXT[cfg.kind][1]
+        return _("Your certificate expires on the due date below; please renew it.")
+    return _(ITEM_TEXT[cfg.kind][1])
 
 
-def escalated_names(school: SchoolConfig) -> dict[str, str]:
+
+
+def escalated_names(school: SchoolConfig, tr: NullTranslations = _ENGLISH) -> dict[str, str]:
     """Who a late reminder copies in, in the school's words ("the principal")."""
-    return {"line_manager": "your line manager",
-            "headteacher": f"the {school_words(school).headteacher}"}
+    return {"line_manager": tr.gettext("your line manager"),
+            "headteacher": tr.gettext("the %(headteacher)s") % {
+                "headteacher": words_in(school_words(school), tr).headteacher}}
 
 
 _DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
+# what the buttons (in the HTML part) or links (in the text part) open: one whole sentence
+# each, for the catalogue
+_OPENERS = {
+    ("button", "one"): N_("The button opens a page where you can read the document first; "
+                          "nothing is recorded until you press the confirm button on that page."),
+    ("button", "each"): N_("Each button opens a page where you can read the document first; "
+                           "nothing is recorded until you press the confirm button on that "
+                           "page."),
+    ("button", "policy"): N_("The button for the policy opens a page where you can read the "
+                             "document first; nothing is recorded until you press the confirm "
+                             "button on that page."),
+    ("button", "policies"): N_("The buttons for policies open a page where you can read the "
+                               "document first; nothing is recorded until you press the confirm "
+                               "button on that page."),
+    ("link", "one"): N_("The link opens a page where you can read the document first; nothing "
+                        "is recorded until you press the confirm button on that page."),
+    ("link", "each"): N_("Each link opens a page where you can read the document first; "
+                         "nothing is recorded until you press the confirm button on that page."),
+    ("link", "policy"): N_("The link for the policy opens a page where you can read the "
+                           "document first; nothing is recorded until you press the confirm "
+                           "button on that page."),
+    ("link", "policies"): N_("The links for policies open a page where you can read the "
+                             "document first; nothing is recorded until you press the confirm "
+                             "button on that page."),
+}
+_EXPIRY = {
+    "button": (N_("This button stops working after %(days)d days; the page then offers to "
+                  "email you a fresh one."),
+               N_("These buttons stop working after %(days)d days; the page then offers to "
+                  "email you a fresh one.")),
+    "link": (N_("This link stops working after %(days)d days; the page then offers to email "
+                "you a fresh one."),
+             N_("These links stop working after %(days)d days; the page then offers to email "
+                "you a fresh one.")),
+}
 
 
-def footnote(kinds: Sequence[str], link_days: int, control: str) -> str:
+def footnote(kinds: Sequence[str], link_days: int, control: str,
+             tr: NullTranslations = _ENGLISH) -> str:
     """What the buttons (``control`` 'button') or links ('link') do, true for these items."""
     documents = sum(1 for k in kinds if k in _DOCUMENT_KINDS)
     signed = sum(1 for k in kinds if k in LINK_PURPOSE)
     parts = []
     if documents:
         if len(kinds) == 1:
-            opener = f"The {control} opens"
+            opener = "one"
         elif documents == len(kinds):
-            opener = f"Each {control} opens"
+            opener = "each"
         elif documents == 1:
-            opener = f"The {control} for the policy opens"
+            opener = "policy"
         else:
-            opener = f"The {control}s for policies open"
-        parts.append(
-            f"{opener} a page where you can read the document first; nothing is recorded "
-            "until you press the confirm button on that page."
-        )
+            opener = "policies"
+        parts.append(tr.gettext(_OPENERS[control, opener]))
     if signed:
-        parts.append(
-            f"{'This ' + control + ' stops' if signed == 1 else 'These ' + control + 's stop'} "
-            f"working after {link_days} days; the page then offers to email you a fresh one."
-        )
+        parts.append(tr.gettext(_EXPIRY[control][signed != 1]) % {"days": link_days})
     return " ".join(parts)
 
 
-def escalated_lead(digest: Digest) -> str:
+def escalated_lead(digest: Digest, tr: NullTranslations = _ENGLISH) -> str:
     """'This is well overdue' for one item; 'One of these' / 'Some of these' for several."""
     if len(digest.items) == 1:
-        return "This is well overdue"
+        return tr.gettext("This is well overdue")
     copied = sum(1 for d in digest.due if d.reminder.copy)
-    return "One of these is well overdue" if copied == 1 else "Some of these are well overdue"
+    if copied == 1:
+        return tr.gettext("One of these is well overdue")
+    return tr.gettext("Some of these are well overdue")
 
 
-def intro(count: int, on_behalf: bool) -> str:
+def escalated_told(lead: str, escalated: Sequence[str], tr: NullTranslations = _ENGLISH) -> str:
+    """'This is well overdue, so your line manager and the headteacher have been told.'"""
+    if not escalated:
+        return ""
+    if len(escalated) == 1:
+        return tr.gettext("%(lead)s, so %(who)s has been told.") % {
+            "lead": lead, "who": escalated[0]}
+    return tr.gettext("%(lead)s, so %(who)s and %(other)s have been told.") % {
+        "lead": lead, "who": escalated[0], "other": escalated[1]}
+
+
+def intro(count: int, on_behalf: bool, tr: NullTranslations = _ENGLISH) -> str:
     """The line before the items: to the person, or to whoever is asked on their behalf (the
     ``about`` slot names the person without an email address)."""
-    things = "one thing" if count == 1 else f"{count} things"
-    are = "is" if count == 1 else "are"
     if on_behalf:
-        return (f"{slot('about')} has no email address, so the school asks you on their behalf. "
-                f"There {are} {things} the school needs them to do; please pass this on and help "
-                f"them do {'it' if count == 1 else 'them'}, then record it with the button "
-                "(signed in: the record names you as the one who made it):")
-    return f"There {are} {things} the school needs you to do:"
+        return tr.ngettext(
+            "%(about)s has no email address, so the school asks you on their behalf. There is "
+            "one thing the school needs them to do; please pass this on and help them do it, "
+            "then record it with the button (signed in: the record names you as the one who "
+            "made it):",
+            "%(about)s has no email address, so the school asks you on their behalf. There are "
+            "%(num)d things the school needs them to do; please pass this on and help them do "
+            "them, then record it with the button (signed in: the record names you as the one "
+            "who made it):", count,
+        ) % {"about": slot("about"), "num": count}
+    return tr.ngettext("There is one thing the school needs you to do:",
+                       "There are %(num)d things the school needs you to do:",
+                       count) % {"num": count}
 
 
-def asked_intro(names: Sequence[str], count: int) -> str:
+def asked_intro(names: Sequence[str], count: int, tr: NullTranslations = _ENGLISH) -> str:
     """The line before the items of the day's one message to whoever is asked on behalf of
     several people without an email address: who they are, and what to do."""
-    return (f"{len(names)} people have no email address, so the school asks you on their behalf: "
-            f"{', '.join(names)}. There are {count} things the school needs them to do; please "
-            "pass each on to the person it names and help them do it, then record it with its "
-            "button (signed in: the record names you as the one who made it):")
+    return tr.gettext(
+        "%(people)d people have no email address, so the school asks you on their behalf: "
+        "%(names)s. There are %(num)d things the school needs them to do; please pass each on "
+        "to the person it names and help them do it, then record it with its button (signed "
+        "in: the record names you as the one who made it):"
+    ) % {"people": len(names), "names": ", ".join(names), "num": count}
 
 
 def told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -> EmailDraft:

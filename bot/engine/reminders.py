@@ -151,6 +151,7 @@ class Recipient:
     given_name: str | None
     manager_id: int | None
     start_date: date | None = None
+    language: str | None = None  # their own choice in a dual-language school (bot.core.i18n)
 
     def started(self, today: date) -> bool:
         """Whether the person has started (nothing is sent before their start date)."""

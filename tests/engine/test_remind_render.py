@@ -13,7 +13,7 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import render
 from bot.core.settings import Settings
 from bot.engine.remind import _Names, _Renderer
-from bot.engine.reminder_words import escalated_lead, escalated_names, footnote
+from bot.engine.reminder_words import escalated_lead, escalated_names, escalated_told, footnote
 from bot.engine.reminders import Digest, OpenDuty, Recipient
 from tests.engine.test_reminders import REQUIREMENTS
 
@@ -49,8 +49,8 @@ def _direct(renderer: _Renderer, digest: Digest) -> tuple[str, str, str]:
         "person_name": digest.person.given_name or digest.person.display_name,
         "intro": ("There is one thing the school needs you to do:" if len(items) == 1
                   else f"There are {len(items)} things the school needs you to do:"),
-        "items": items, "escalated_to": " and ".join(escalated),
-        "escalated_to_count": len(escalated), "escalated_lead": escalated_lead(digest),
+        "items": items, "escalated_to": bool(escalated),
+        "escalated_told": escalated_told(escalated_lead(digest), escalated),
         "footnote_html": footnote(kinds, renderer.settings.link_max_age_days, "button"),
         "footnote_text": footnote(kinds, renderer.settings.link_max_age_days, "link"),
         "reply_to": SCHOOL.reply_address(),

@@ -32,6 +32,7 @@ from bot.core.config.reports import ClockRule, ReportSettings
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.forms import find_control_character
+from bot.core.i18n import Language
 from bot.core.nations import (
     OLDER_COUNTRY,
     WORD_KEYS,
@@ -435,6 +436,10 @@ class SchoolConfig(_Strict):
     # replace the governing body's and its members are the board (the nation pack's
     # ``independent``), and the evidence pack names the Independent School Standards
     independent: bool = False
+    # the language its people read: en, cy (Welsh) or cy+en (Welsh first, English beside it);
+    # the nation pack's words stay the law's, this is the sentences around them (bot.core.i18n)
+    language: Language = "en"
+    # with cy+en, each person may choose cy or en for themselves on /me
     words: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                       max_length=200)]] = {}
     headteacher: Email

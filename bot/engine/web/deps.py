@@ -14,6 +14,7 @@ from jinja2.runtime import Context
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from bot.core import i18n
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
 from bot.core.emails import has_mailbox
@@ -26,6 +27,7 @@ from bot.core.words import (
     role_name,
     school_words,
     version_name,
+    words_in,
 )
 
 __all__ = [
@@ -35,8 +37,10 @@ __all__ = [
     "current_user",
     "error_page",
     "info_page",
+    "language_for_page",
     "render",
     "require_roles",
+    "school_for_page",
     "templates",
     "words_for_page",
 ]
@@ -48,6 +52,7 @@ FEATURES = BOT / "features"
 TEMPLATE_DIRS = [WEB / "templates", *sorted(FEATURES.glob("*/templates"))]
 templates = Jinja2Templates(directory=TEMPLATE_DIRS)
 templates.env.auto_reload = False  # compiled once per process: no file checks per page
+i18n.install(templates.env)  # {% trans %} and _() in the language of the page's render
 
 
 def _has_role(person: Person | None, *roles: str) -> bool:
@@ -75,7 +80,9 @@ templates.env.filters["has_role"] = _has_role
 templates.env.filters["role_list"] = _role_list
 templates.env.globals["role_name"] = _role_name
 templates.env.filters["plural"] = plural
-templates.env.filters["version_name"] = version_name
+templates.env.filters["version_name"] = (  # 'version 3.2', 'fersiwn 3.2': the page's language
+    lambda label, start=False: version_name(label, start=start, tr=i18n.translations(i18n.spoken()))
+)
 templates.env.tests["mailbox"] = has_mailbox  # {% if p.email is mailbox %}: not kept without one
 
 
@@ -165,26 +172,41 @@ def check_csrf(request: Request, token: object) -> None:
         )
 
 
-def words_for_page(request: Request, context: dict[str, Any]) -> Words:
-    """The words of the page's school: the ``school`` it shows, else the signed-in person's,
-    else the one school this server runs (England's words only when none is known)."""
+def school_for_page(request: Request, context: dict[str, Any]) -> SchoolConfig | None:
+    """The page's school: the ``school`` it shows, else the signed-in person's, else the one
+    school this server runs (None when none is known)."""
     school = context.get("school")
     if isinstance(school, SchoolConfig):
-        return school_words(school)
+        return school
     try:
         config = ctx(request).config
     except (ConfigError, AttributeError):  # before init, or a bare test app
-        return default_words()
+        return None
     user = context.get("user")
     school_id = getattr(user, "school_id", None) or request.scope.get("session", {}).get("school")
     if isinstance(school_id, str):
         try:
-            return school_words(config.school(school_id))
+            return config.school(school_id)
         except KeyError:
             pass
-    if len(config.schools) == 1:
-        return school_words(config.schools[0])
-    return default_words()
+    return config.schools[0] if len(config.schools) == 1 else None
+
+
+def words_for_page(request: Request, context: dict[str, Any]) -> Words:
+    """The words of the page's school (``school_for_page``; England's words when none is
+    known)."""
+    school = school_for_page(request, context)
+    return default_words() if school is None else school_words(school)
+
+
+def language_for_page(request: Request, context: dict[str, Any]) -> str:
+    """The page's language: the signed-in person's own choice where their school is
+    dual-language (``cy+en``), else the school's; English when no school is known."""
+    school = school_for_page(request, context)
+    if school is None:
+        return "en"
+    chosen = getattr(context.get("user"), "language", None)
+    return i18n.person_language(school.language, chosen if isinstance(chosen, str) else None)
 
 
 def client_ip(request: Request) -> str | None:
@@ -208,9 +230,16 @@ def render(
         base["user"] = current_user(request)
     if not context or "words" not in context:
         base["words"] = words_for_page(request, {**base, **(context or {})})
-    return templates.TemplateResponse(
-        request, name, {**base, **(context or {})}, status_code=status_code
-    )
+    language = language_for_page(request, {**base, **(context or {})})
+    if language != "en":  # the pack's words as the page's language says them
+        given = (context or {}).get("words", base.get("words"))
+        if isinstance(given, Words):
+            base["words"] = words_in(given, i18n.translations(language))
+            context = {k: v for k, v in (context or {}).items() if k != "words"}
+    with i18n.speaking(language):  # the response renders here, in the page's language
+        return templates.TemplateResponse(
+            request, name, {**base, **(context or {})}, status_code=status_code
+        )
 
 
 def info_page(request: Request, title: str, message: str) -> HTMLResponse:

@@ -24,11 +24,12 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import local_today, send_after
 from bot.core.config import SchoolConfig
+from bot.core.i18n import day_text, translations
 from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
 from bot.core.ports import Attachment
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
     CANCEL_CONTENT_TYPE,
@@ -194,16 +195,22 @@ def last_review_emails(session: Session, school_id: str) -> dict[str, date]:
     return last
 
 
-def _entry_line(policy: Policy, entry: DigestEntry, on: date) -> tuple[str, str]:
+def _entry_line(policy: Policy, entry: DigestEntry, on: date,
+                language: str = "en") -> tuple[str, str]:
     """One policy's line in the digest: its title, and its state, date and approving body."""
-    by = "was due for review by" if entry.review_due < on else "to be reviewed by"
-    derived = f" ({DERIVED_NOTE})" if policy.next_review_derived else ""  # worked out, not stated
-    words = (
-        f"{review_state(entry.review_due, on)} — {by} the {policy.approving_body} by "
-        f"{human_date(entry.review_due)}{derived}"
-    )
+    tr = translations(language)
+    derived = f" ({tr.gettext(DERIVED_NOTE)})" if policy.next_review_derived else ""
+    values = {"state": review_state(entry.review_due, on, tr),
+              "body": tr.gettext(policy.approving_body),  # the pack's word, as Welsh says it
+              "date": day_text(entry.review_due, language), "derived": derived}
+    if entry.review_due < on:
+        words = tr.gettext("%(state)s — was due for review by the %(body)s by "
+                           "%(date)s%(derived)s") % values
+    else:
+        words = tr.gettext("%(state)s — to be reviewed by the %(body)s by "
+                           "%(date)s%(derived)s") % values
     if entry.final:
-        words += ". This is the last email about it; the register keeps showing it"
+        words += tr.gettext(". This is the last email about it; the register keeps showing it")
     return policy.title, words
 
 
@@ -217,38 +224,42 @@ def _digest_draft(
     moves: Sequence[Move] = (),
 ) -> EmailDraft:
     """The digest email, its words true on ``on`` (the day it is delivered), carrying any
-    review date moved today (the week's one email about reviews)."""
-    listed = {p.key for p, _ in entries}
+    review date moved today (the week's one email about reviews), in the school's language."""
+    language = school.language
+    tr = translations(language)
+    _ = tr.gettext
+    listed = {p.key for p, _entry in entries}
     moved_alone = [m for m in moves if m.policy.key not in listed]
-    head = school_words(school).headteacher
+    head = words_in(school_words(school), tr).headteacher
     paragraphs = [
-        "These policies are due for review and ratification, or overdue. Please make sure "
-        f"they are on the agenda. After the meeting, the clerk or the {head} records each "
-        "review — the date, the minute reference and the new document if it changed — on the "
-        f"policy register ({base_url}/policies). Staff are then asked to acknowledge any new "
-        "version.",
+        _("These policies are due for review and ratification, or overdue. Please make sure "
+          "they are on the agenda. After the meeting, the clerk or the %(head)s records each "
+          "review — the date, the minute reference and the new document if it changed — on "
+          "the policy register (%(register)s). Staff are then asked to acknowledge any new "
+          "version.") % {"head": head, "register": f"{base_url}/policies"},
     ]
-    if any(p.next_review_derived for p, _ in entries):
+    if any(p.next_review_derived for p, _entry in entries):
         paragraphs.append(
-            "A review date marked \"please confirm\" was worked out from the date the policy "
-            f"was ratified, not stated in the document: the clerk or the {head} can confirm "
-            "or correct it on the policy's page."
+            _("A review date marked \"please confirm\" was worked out from the date the policy "
+              "was ratified, not stated in the document: the clerk or the %(head)s can confirm "
+              "or correct it on the policy's page.") % {"head": head}
         )
     paragraphs += [m.words() for m in moves]
     paragraphs.append(
-        "You get at most one of these emails a week; an overdue review is mentioned "
-        f"{OVERDUE_REPEATS} times after its due date and then stays on the register and "
-        "the dashboard. The attached calendar entries mark the review dates."
+        _("You get at most one of these emails a week; an overdue review is mentioned "
+          "%(times)d times after its due date and then stays on the register and the "
+          "dashboard. The attached calendar entries mark the review dates.")
+        % {"times": OVERDUE_REPEATS}
     )
     return notice(
         school=school,
         to=[recipient],
-        subject=digest_subject([(p.title, e.review_due) for p, e in entries], on),
-        greeting="Hello,",
+        subject=digest_subject([(p.title, e.review_due) for p, e in entries], on, tr, language),
+        greeting=_("Hello,"),
         paragraphs=paragraphs,
-        facts=[_entry_line(p, e, on) for p, e in entries],
-        small="You receive this as a named governor, the clerk, a policy lead or a member "
-        "of the body that approves these policies.",
+        facts=[_entry_line(p, e, on, language) for p, e in entries],
+        small=_("You receive this as a named governor, the clerk, a policy lead or a member "
+                "of the body that approves these policies."),
         attachments=tuple(
             _event(school, policy, entry.review_due, now,
                    _event_sequence(policy, entry.review_due))

@@ -33,9 +33,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from gettext import NullTranslations
 from typing import TYPE_CHECKING
 
+from babel.dates import format_date
+
 from bot.core.dates import shift
+from bot.core.i18n import N_
 from bot.core.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
@@ -85,7 +89,7 @@ OVERDUE_EVERY_DAYS = 7
 OVERDUE_REPEATS = 4  # weekly overdue alerts after the due date; then the dashboard only
 DIGEST_EVERY_DAYS = 7  # at most one review digest per governor in any 7 days
 DIGEST_KEY_PREFIX = "governor-digest"
-DERIVED_NOTE = "worked out from the ratification date — please confirm"
+DERIVED_NOTE = N_("worked out from the ratification date — please confirm")
 # every nation's name for the whole body (bot/core/nations: England's FGB, Wales' governing
 # body, Northern Ireland's Board of Governors, a Scottish board)
 FGB_NAMES = frozenset(
@@ -199,32 +203,44 @@ def digest_entries(
     return sorted(entries, key=lambda e: (e.review_due, e.policy_key))
 
 
-def review_state(review_due: date, on: date) -> str:
-    """'overdue by 3 weeks', 'overdue by 2 days', 'due today', 'due in 12 days' as of ``on``."""
+def review_state(review_due: date, on: date, tr: NullTranslations | None = None) -> str:
+    """'overdue by 3 weeks', 'overdue by 2 days', 'due today', 'due in 12 days' as of ``on``
+    (in the school's language with ``tr``)."""
+    tr = tr or NullTranslations()
     days = (review_due - on).days
     if days <= -14:
-        return f"overdue by {-days // 7} weeks"
+        return tr.ngettext("overdue by %(num)d week", "overdue by %(num)d weeks",
+                           -days // 7) % {"num": -days // 7}
     if days < 0:
-        return f"overdue by {-days} day{'s' if days != -1 else ''}"
+        return tr.ngettext("overdue by %(num)d day", "overdue by %(num)d days",
+                           -days) % {"num": -days}
     if days == 0:
-        return "due today"
-    return f"due in {days} day{'s' if days != 1 else ''}"
+        return tr.gettext("due today")
+    return tr.ngettext("due in %(num)d day", "due in %(num)d days", days) % {"num": days}
 
 
-def digest_subject(titles_due: Sequence[tuple[str, date]], on: date) -> str:
-    """The digest's subject as of the day it is delivered."""
+def digest_subject(titles_due: Sequence[tuple[str, date]], on: date,
+                   tr: NullTranslations | None = None, language: str = "en") -> str:
+    """The digest's subject as of the day it is delivered (in ``language``, with ``tr``)."""
+    tr = tr or NullTranslations()
     if len(titles_due) == 1:
         title, review_due = titles_due[0]
         days = (review_due - on).days
         if days < 0:
-            return f"Overdue policy review: {title} (was due {review_due:%d %B %Y})"
+            when = (f"{review_due:%d %B %Y}" if language == "en"
+                    else format_date(review_due, "dd MMMM y", locale="cy"))
+            return tr.gettext("Overdue policy review: %(title)s (was due %(date)s)") % {
+                "title": title, "date": when}
         if days == 0:
-            return f"Policy review due today: {title}"
-        return f"Policy review due in {days} day{'s' if days != 1 else ''}: {title}"
+            return tr.gettext("Policy review due today: %(title)s") % {"title": title}
+        return tr.ngettext("Policy review due in %(num)d day: %(title)s",
+                           "Policy review due in %(num)d days: %(title)s",
+                           days) % {"num": days, "title": title}
     overdue = sum(1 for _, due in titles_due if due < on)
     coming = len(titles_due) - overdue
-    parts = [f"{n} {what}" for n, what in ((overdue, "overdue"), (coming, "due soon")) if n]
-    return f"Policy reviews for governors: {', '.join(parts)}"
+    parts = [what % {"num": n} for n, what in ((overdue, tr.gettext("%(num)d overdue")),
+                                               (coming, tr.gettext("%(num)d due soon"))) if n]
+    return tr.gettext("Policy reviews for governors: %(parts)s") % {"parts": ", ".join(parts)}
 
 
 # --------------------------------------------------------------------------- recipients

@@ -27,11 +27,12 @@ from bot.core.audit.seals import record_at_commit
 from bot.core.cards import new_card, teams_workflow_payload, text_block
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
+from bot.core.i18n import day_text, translations
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
 from bot.core.uploads import CleanFile, remove_files, store_file
-from bot.core.words import plural, school_words
+from bot.core.words import plural, school_words, words_in
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts
 from bot.features.reports.routing import alert_recipients
@@ -261,21 +262,26 @@ def _queue_alerts(
 
 
 def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email: str) -> None:
-    """A receipt for the reporter: reference and time only, never what they wrote."""
-    words = school_words(school)
+    """A receipt for the reporter: reference and time only, never what they wrote (in the
+    school's language)."""
+    tr = translations(school.language)
+    _ = tr.gettext
+    words = words_in(school_words(school), tr)
+    local = report.created_at.astimezone(LONDON)
     draft = notice(
         school=school,
         to=[email],
-        subject=f"We received your report {report.reference}",
+        subject=_("We received your report %(reference)s") % {"reference": report.reference},
         paragraphs=[
-            f"Thank you. Your report reached {school.name}'s safeguarding team. They will "
-            "decide what to do next; you may not hear about the outcome, to protect the people "
-            "involved.",
-            "If a child is in immediate danger, call 999. If you remember something else, tell "
-            f"the {words.dsl_full} and quote your reference.",
+            _("Thank you. Your report reached %(school)s's safeguarding team. They will decide "
+              "what to do next; you may not hear about the outcome, to protect the people "
+              "involved.") % {"school": school.name},
+            _("If a child is in immediate danger, call 999. If you remember something else, "
+              "tell the %(dsl)s and quote your reference.") % {"dsl": words.dsl_full},
         ],
-        facts=[("Reference", report.reference), ("Received", local_time(report.created_at))],
-        small="For privacy this email does not repeat what you reported.",
+        facts=[(_("Reference"), report.reference),
+               (_("Received"), f"{day_text(local, school.language)}, {local:%H:%M}")],
+        small=_("For privacy this email does not repeat what you reported."),
     )
     enqueue_email(
         session,

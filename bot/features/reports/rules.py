@@ -13,11 +13,13 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from gettext import NullTranslations
 
 from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
 from bot.core.emails import is_email
 from bot.core.forms import FormErrors
+from bot.core.i18n import N_
 from bot.core.messages import human_date
 from bot.core.words import Words, school_words
 
@@ -66,31 +68,31 @@ __all__ = [
 # --------------------------------------------------------------------------- vocabulary
 
 CATEGORIES: dict[str, str] = {
-    "mobile_device": "Mobile device misuse",
-    "social_media": "Social media misuse",
-    "cyberbullying": "Cyberbullying",
-    "nude_images": "Nude or semi-nude image sharing",
-    "filtering": "Filtering or monitoring breach",
-    "data_breach": "Personal data breach",
-    "staff_concern": "Concern about a member of staff",
-    "visitor": "Visitor breach",
-    "other": "Other",
+    "mobile_device": N_("Mobile device misuse"),
+    "social_media": N_("Social media misuse"),
+    "cyberbullying": N_("Cyberbullying"),
+    "nude_images": N_("Nude or semi-nude image sharing"),
+    "filtering": N_("Filtering or monitoring breach"),
+    "data_breach": N_("Personal data breach"),
+    "staff_concern": N_("Concern about a member of staff"),
+    "visitor": N_("Visitor breach"),
+    "other": N_("Other"),
 }
 INVOLVED_ROLES: dict[str, str] = {
-    "pupil": "Pupil",
-    "staff": "Member of staff",
-    "visitor": "Visitor",
-    "parent": "Parent or carer",
-    "other": "Someone else",
-    "unknown": "Not known",
+    "pupil": N_("Pupil"),
+    "staff": N_("Member of staff"),
+    "visitor": N_("Visitor"),
+    "parent": N_("Parent or carer"),
+    "other": N_("Someone else"),
+    "unknown": N_("Not known"),
 }
 RELATIONSHIPS: dict[str, str] = {
-    "staff": "Member of staff or volunteer",
-    "pupil": "Pupil",
-    "parent": "Parent or carer",
-    "governor": "Governor",
-    "visitor": "Visitor or contractor",
-    "other": "Other",
+    "staff": N_("Member of staff or volunteer"),
+    "pupil": N_("Pupil"),
+    "parent": N_("Parent or carer"),
+    "governor": N_("Governor"),
+    "visitor": N_("Visitor or contractor"),
+    "other": N_("Other"),
 }
 STATUSES: dict[str, str] = {
     "new": "New",
@@ -146,13 +148,14 @@ ENTRY_KINDS: dict[str, str] = {
 }
 
 
-def illegal_content_advice(words: Words) -> str:
-    """What to do with suspected illegal content, naming the school's safeguarding lead."""
-    return (
+def illegal_content_advice(words: Words, tr: NullTranslations | None = None) -> str:
+    """What to do with suspected illegal content, naming the school's safeguarding lead (in
+    the school's language with ``tr``)."""
+    return (tr or NullTranslations()).gettext(
         "Suspected illegal content: do not view, copy or forward the images or messages. "
-        f"Secure the device (do not switch it on or off; lock it away). Tell the {words.dsl} "
-        f"now — the {words.dsl} decides whether to involve the police."
-    )
+        "Secure the device (do not switch it on or off; lock it away). Tell the %(dsl)s "
+        "now — the %(dsl)s decides whether to involve the police."
+    ) % {"dsl": words.dsl}
 
 
 def immediate_risk_advice(words: Words) -> str:

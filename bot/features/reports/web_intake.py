@@ -18,6 +18,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import translations
 from bot.core.models import Person, utcnow
 from bot.core.ratelimit import RateLimit, allowed, limit_key, take
 from bot.core.uploads import (
@@ -25,7 +26,7 @@ from bot.core.uploads import (
     CleanFile,
     remove_files,
 )
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.engine.web.deps import client_ip, ctx, current_user, render
 from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, submit_report
@@ -249,13 +250,14 @@ def _received(
     # per report queued behind the database's writer and slowed the form when several people
     # reported at once.
     deliver_soon(request, background)
+    tr = translations(school.language)
     return render(
         request,
         "report_received.html",
         {
             "school": school,
             "intake": intake,
-            "advice": illegal_content_advice(school_words(school)),
+            "advice": illegal_content_advice(words_in(school_words(school), tr), tr),
             "again": action,
         },
     )

@@ -18,6 +18,7 @@ from bot.core.calendar import Country
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.emails import has_mailbox
+from bot.core.i18n import Language
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
 from bot.core.words import name_words, plain_key
@@ -49,6 +50,8 @@ class SchoolAnswers(_Strict):
 
     name: str = Field(min_length=1, max_length=200)
     country: Country = DEFAULT_NATION
+    # what its people read (bot.core.i18n): asked of a Welsh school only, English otherwise
+    language: Language = "en"
     id: Slug | None = None
 
 

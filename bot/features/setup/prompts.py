@@ -309,12 +309,23 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
     progress.put(("requirements",), chosen)
 
 
+def _language() -> str:
+    """A Welsh school's language: English (the default), Cymraeg, or both, Welsh first."""
+    if typer.confirm("Will its staff, governors and reporters read the bot in English only?",
+                     default=True):
+        return "en"
+    return _choice("Cymraeg only (cy), or Welsh first with English beside it (cy+en)",
+                   ("cy", "cy+en"), "cy")
+
+
 def ask_answers(settings: Settings, progress: Progress) -> Answers:
     """Every answer ``init`` needs, asked at the terminal (only those not saved already)."""
     _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
     _ask(progress, ("school", "country"), lambda: _choice(
         "Nation (its bank holidays, and the safeguarding words and law it uses)", NATIONS,
         DEFAULT_NATION))
+    if progress.get(("school", "country")) == "wales":  # every Welsh school has a language
+        _ask(progress, ("school", "language"), _language)  # category (the 2025 Act)
     platform = _ask(progress, ("platform",), lambda: _choice(
         "Where do staff have their accounts", ("local", "m365", "google"), "local"))
     _ask(progress, ("base_url",), lambda: typer.prompt("Web address staff will use",

@@ -435,6 +435,7 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "id": school_id,
         "name": answers.school.name,
         "country": answers.school.country,
+        **({"language": answers.school.language} if answers.school.language != "en" else {}),
         **roles,  # school.yaml is written in the model's order, whatever the order here
         "role_groups": dict(answers.role_groups),
         "job_titles": dict(answers.job_titles),

@@ -22,6 +22,7 @@ from bot.core.calendar import nation_key
 from bot.core.config import load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import settings_problems
+from bot.core.i18n import LANGUAGES, language_name
 from bot.core.models import Person, utcnow
 from bot.core.nations import (
     COUNTRIES,
@@ -58,6 +59,8 @@ __all__ = ["COUNTRY_NAMES", "router"]
 router = APIRouter()
 # what a school may choose: every pack, never the older ``england-and-wales`` (still read)
 COUNTRY_NAMES = {country: country_name(country) for country in NATIONS}
+# what a school's people may read (bot.core.i18n), each in its own words
+LANGUAGE_NAMES = {language: language_name(language) for language in LANGUAGES}
 ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk")
 ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
 
@@ -129,8 +132,10 @@ def school_page(request: Request) -> Response:
     """The school's name, nation (bank holidays) and the address replies go to."""
     user = require_roles(request, SETUP_EDITORS)
     school = current_school(request, user.school_id)
-    form = {"name": school.name, "country": school.country, "reply_to": school.reply_to or ""}
-    return show(request, "admin_school.html", {"form": form, "countries": COUNTRY_NAMES})
+    form = {"name": school.name, "country": school.country, "reply_to": school.reply_to or "",
+            "language": school.language}
+    return show(request, "admin_school.html", {"form": form, "countries": COUNTRY_NAMES,
+                                               "languages": LANGUAGE_NAMES})
 
 
 @router.post("/admin/school", include_in_schema=False)
@@ -140,10 +145,11 @@ def school_save(
     name: Annotated[str, Form(max_length=300)] = "",
     country: Annotated[str, Form(max_length=40)] = "",
     reply_to: Annotated[str, Form(max_length=320)] = "",
+    language: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Save the school details (422 naming the box when something is wrong)."""
     user = editor(request, csrf_token)
-    form = {"name": name, "country": country, "reply_to": reply_to}
+    form = {"name": name, "country": country, "reply_to": reply_to, "language": language}
 
     def change(school: dict[str, Any]) -> None:
         if not name.strip():
@@ -151,12 +157,17 @@ def school_save(
         nation = nation_key(country)
         if nation not in COUNTRIES:
             raise SetupError("country", "Nation: choose where the school is.")
+        chosen = language or str(school.get("language") or "en")  # a form without the box
+        if chosen not in LANGUAGE_NAMES:
+            raise SetupError("language", "Language: choose one of the list.")
         school.update(
-            name=name.strip(), country=nation, reply_to=reply_to.strip().lower() or None
+            name=name.strip(), country=nation, reply_to=reply_to.strip().lower() or None,
+            language=chosen,
         )
 
     return saved(request, user, change, "school details changed", to="/admin/school?saved=1",
-                 template="admin_school.html", data={"form": form, "countries": COUNTRY_NAMES})
+                 template="admin_school.html", data={"form": form, "countries": COUNTRY_NAMES,
+                                                     "languages": LANGUAGE_NAMES})
 
 
 # --------------------------------------------------------------------------- people in roles

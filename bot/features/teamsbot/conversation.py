@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig
+from bot.core.i18n import person_language
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.settings import Settings
 from bot.core.words import school_words
+from bot.features.teamsbot.cards import needs_title
 from bot.features.teamsbot.service import card_for, person_for_user
 
 __all__ = ["PURPOSE", "greeting", "remember", "reply", "stranger_line", "user_of"]
@@ -133,8 +135,10 @@ def reply(session: Session, settings: Settings, config: OrgConfig, activity: dic
     else:
         remember(session, person, activity, service_url, now)
         school = config.school(person.school_id)
-        recipient, title, text = person.email, f"What {school.name} needs from you", ""
-        card = card_for(session, settings, school.name, person, local_today(now))
+        language = person_language(school.language, person.language)
+        recipient, title, text = person.email, needs_title(school.name, language), ""
+        card = card_for(session, settings, school.name, person, local_today(now),
+                        language=language)
     return enqueue_chat_card(
         session, school_id=school.id, key=key, purpose=PURPOSE, urgency=Urgency.WAITING,
         recipient=recipient, title=title, text=text, chat_id=chat_id,

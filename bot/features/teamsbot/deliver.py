@@ -20,12 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import person_language
 from bot.core.models import Duty, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
 from bot.core.ports import ChatBot, ConnectorError
 from bot.core.settings import Settings
 from bot.engine.reminders import Digest
-from bot.features.teamsbot.cards import KINDS, needs_card
+from bot.features.teamsbot.cards import KINDS, needs_card, needs_title
 from bot.features.teamsbot.service import open_needs
 
 __all__ = ["REMINDER_ACTIVITY", "NeedsSent", "TeamsDigests", "reach", "send_needs"]
@@ -87,7 +88,6 @@ class TeamsDigests:
         """Each digest as the person's card (under the digest's key) and a feed nudge."""
         chats = {c.person_id: c for c in session.scalars(
             select(TeamsChat).where(TeamsChat.person_id.in_([d.person.id for _, d, _ in cards])))}
-        title = f"What {school.name} needs from you"
         page = self.settings.base_url.rstrip("/") + "/me"
         for key, digest, draft in cards:
             chat, person = chats.get(digest.person.id), session.get(Person, digest.person.id)
@@ -95,9 +95,11 @@ class TeamsDigests:
                 enqueue_email(session, school_id=school.id, key=key, purpose="reminder",
                               urgency=Urgency.ROUTINE, draft=draft, not_before=not_before)
                 continue
+            language = person_language(school.language, person.language)
+            title = needs_title(school.name, language)
             card = needs_card(school.name, person.given_name or person.display_name,
                               open_needs(session, self.settings, person, today),
-                              user_id=chat.user_id)
+                              user_id=chat.user_id, language=language)
             to_chat = partial(  # the card, then its feed nudge: one person, one chat
                 enqueue_chat_card, session, school_id=school.id, purpose="reminder",
                 urgency=Urgency.ROUTINE, recipient=person.email, title=title, text="",

@@ -121,14 +121,16 @@ def card_for(
     person: Person,
     today: date,
     note: str | None = None,
+    language: str = "en",
 ) -> dict[str, Any]:
-    """The person's card as it stands now."""
+    """The person's card as it stands now, in ``language`` (``bot.core.i18n.person_language``)."""
     return needs_card(
         school_name,
         person.given_name or person.display_name,
         open_needs(session, settings, person, today),
         user_id=person.external_id,
         note=note,
+        language=language,
     )
 
 
@@ -154,13 +156,14 @@ def press(
     verb: str,
     data: dict[str, Any],
     now: datetime,
+    language: str = "en",
 ) -> Pressed:
     """Act on one ``Action.Execute`` press and return the card to show in its place
     (:func:`record_press`, then the person's card as it now stands)."""
     note, recorded = record_press(session, person, verb, data, now, method=METHOD,
                                   user_agent="Microsoft Teams")
-    return Pressed(card_for(session, settings, school_name, person, local_today(now), note),
-                   recorded)
+    return Pressed(card_for(session, settings, school_name, person, local_today(now), note,
+                            language), recorded)
 
 
 def record_press(

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.cards import ADAPTIVE_CARD_TYPE
+from bot.core.i18n import person_language
 from bot.core.models import utcnow
 from bot.core.settings import connection_key
 from bot.engine.web.bot_framework import (
@@ -143,5 +144,5 @@ def _card_action(
             )
         school = context.config.school(person.school_id)
         pressed = service.press(session, context.settings, school.name, person, verb, data,
-                                utcnow())
+                                utcnow(), person_language(school.language, person.language))
     return JSONResponse({"statusCode": 200, "type": CARD_TYPE, "value": pressed.card})

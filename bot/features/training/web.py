@@ -18,6 +18,7 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.dates import HAPPENED
 from bot.core.forms import parse_iso_date
+from bot.core.i18n import day_text, person_language, translations
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.messages import human_date
 from bot.core.models import Duty, Person, TrainingRecord, utcnow
@@ -109,8 +110,12 @@ def _record(
     today = local_today(utcnow())
     completed, provider, clean, errors = given.completed, given.provider, given.clean, given.errors
     context = ctx(request)
+    # the person's own page speaks their language; a record made on their behalf, the school's
+    language = person_language(context.config.school(person.school_id).language,
+                               None if recorder else person.language)
+    _ = translations(language).gettext
     if duty.status != "open":
-        return info_page(request, "Already recorded", "This training is already done.")
+        return info_page(request, _("Already recorded"), _("This training is already done."))
     if errors:
         return error_page(request, 422, "The training was not recorded.", problems=errors)
     stored = None
@@ -151,12 +156,10 @@ def _record(
             on_behalf_statement(recorder, person, f"completed {course} on {human_date(completed)}.")
             + (" The certificate is kept with it." if stored else ""),
         )
-    return info_page(
-        request,
-        "Thank you",
-        f"Your {course} training on {human_date(completed)} has been recorded"
-        + (" with your certificate." if stored else "."),
-    )
+    said = (_("Your %(course)s training on %(day)s has been recorded with your certificate.")
+            if stored else _("Your %(course)s training on %(day)s has been recorded."))
+    return info_page(request, _("Thank you"),
+                     said % {"course": course, "day": day_text(completed, language)})
 
 
 def _course(duty: Duty) -> str:

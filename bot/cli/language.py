@@ -1,0 +1,24 @@
+"""``compliance-bot language``: the message catalogue's state (how much of it is Welsh)."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.core.i18n import coverage
+
+__all__ = ["language_app"]
+
+language_app = typer.Typer(
+    help="The languages a school's people read (en, cy, cy+en).", no_args_is_help=True
+)
+
+
+@language_app.command("coverage")
+def coverage_command() -> None:
+    """How much of the catalogue is translated into Welsh (CI prints it)."""
+    cy = coverage("cy")
+    typer.echo(
+        f"Cymraeg: {cy.translated} of {cy.total} sentences translated ({cy.share:.0%}); "
+        f"{cy.fuzzy} held back as unconfirmed terms (shown in English); the rest are shown "
+        "in English until translated."
+    )

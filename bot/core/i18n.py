@@ -1,0 +1,219 @@
+"""A school's language: the message catalogue (gettext through Babel) for ``en``, ``cy`` and
+``cy+en``, and how it is put in a template's hands.
+
+English is the source text: every sentence a person reads is written in English in a template
+(``{% trans %}``, ``_()``) or in Python (``_()``, ``ngettext``, or ``N_`` where the sentence is
+kept in a table and translated where it is used), and ``pybabel extract`` (``[tool.babel]`` in
+pyproject.toml, ``babel.cfg``) writes them to ``bot/locale/messages.pot``. The Welsh catalogue,
+``bot/locale/cy/LC_MESSAGES/messages.po``, is compiled when first asked for (no ``.mo`` in the
+repository to fall out of step); an entry marked ``fuzzy`` (a term not confirmed) stays English.
+
+``cy+en`` (a dual-language school) shows each sentence in Welsh first, then `` / `` and the
+English: the subject line reads "Cymraeg / English", every paragraph, label and button likewise
+(Welsh Language Standards: Welsh first, neither language treated less favourably). A sentence
+the catalogue does not translate is shown once, in English.
+
+Example::
+
+    tr = translations("cy")
+    tr.gettext("Action needed")          # 'Angen gweithredu'
+    with speaking(school.language):
+        html = template.render(...)         # {% trans %} and _() in Welsh
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO, Literal, get_args
+
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from jinja2 import Environment
+
+__all__ = [
+    "BETWEEN",
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "N_",
+    "Coverage",
+    "Language",
+    "coverage",
+    "day_text",
+    "html_lang",
+    "install",
+    "language_name",
+    "person_language",
+    "speaking",
+    "spoken",
+    "translations",
+]
+
+Language = Literal["en", "cy", "cy+en"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
+LOCALE_DIR = Path(__file__).parents[1] / "locale"
+BETWEEN = " / "  # Welsh, then this, then English (cy+en)
+_NAMES = {"en": "English", "cy": "Cymraeg", "cy+en": "Cymraeg / English"}
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue where it is kept in a table; translate it where used."""
+    return message
+
+
+def language_name(language: str) -> str:
+    """A language as its speakers write it: 'Cymraeg', 'English', 'Cymraeg / English'."""
+    return _NAMES.get(language, _NAMES["en"])
+
+
+def person_language(school_language: str, chosen: str | None) -> str:
+    """What a person reads: their own choice (``cy`` or ``en``) where the school is
+    dual-language (``cy+en``), else the school's language."""
+    if school_language == "cy+en" and chosen in ("cy", "en"):
+        return str(chosen)
+    return school_language
+
+
+def html_lang(language: str) -> str:
+    """The page's ``<html lang>``: Welsh first in ``cy`` and ``cy+en``; British English else."""
+    return "cy" if language in ("cy", "cy+en") else "en-GB"
+
+
+@cache
+def _welsh() -> Translations:
+    """The Welsh catalogue, compiled from its ``.po`` once per process (fuzzy entries left out)."""
+    with (LOCALE_DIR / "cy" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale="cy")
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain="messages")
+
+
+class _Both(_gettext.NullTranslations):
+    """``cy+en``: each sentence in Welsh, then in English; once in English when untranslated."""
+
+    def __init__(self, welsh: _gettext.NullTranslations) -> None:
+        super().__init__()
+        self._cy = welsh
+
+    def gettext(self, message: str) -> str:
+        """Welsh / English."""
+        return _joined(self._cy.gettext(message), message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        """Welsh / English, each in its own plural form for ``n``."""
+        return _joined(self._cy.ngettext(msgid1, msgid2, n), msgid1 if n == 1 else msgid2)
+
+
+def _joined(welsh: str, english: str) -> str:
+    return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+
+
+@cache
+def translations(language: str) -> _gettext.NullTranslations:
+    """The translations for ``language`` (``en``: the English source itself), cached."""
+    if language == "cy":
+        return _welsh()
+    if language == "cy+en":
+        return _Both(_welsh())
+    return _gettext.NullTranslations()
+
+
+_SPOKEN: ContextVar[str] = ContextVar("language", default="en")
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[_gettext.NullTranslations]:
+    """Render in ``language`` inside this block: every template's ``{% trans %}`` and ``_()``
+    (macros and included templates too) reads its sentences from that catalogue."""
+    token = _SPOKEN.set(language if language in LANGUAGES else "en")
+    try:
+        yield translations(_SPOKEN.get())
+    finally:
+        _SPOKEN.reset(token)
+
+
+def spoken() -> str:
+    """The language of the render under way (``speaking``), ``en`` outside one."""
+    return _SPOKEN.get()
+
+
+def _gettext_now(message: str) -> str:
+    return translations(_SPOKEN.get()).gettext(message)
+
+
+def _ngettext_now(singular: str, plural: str, n: int) -> str:
+    return translations(_SPOKEN.get()).ngettext(singular, plural, n)
+
+
+def install(env: Environment) -> None:
+    """Give ``env`` the i18n extension, its gettext reading the language of the render under
+    way (``speaking``), and ``html_lang()``/``language()`` for the page's ``<html lang>``."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext_now, ngettext=_ngettext_now, newstyle=True
+    )
+    env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
+    env.globals["language"] = spoken
+    env.filters["day_text"] = lambda day: day_text(day, _SPOKEN.get())
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a catalogue is translated: msgids with a translation in use, of all."""
+
+    translated: int
+    total: int
+    fuzzy: int  # terms not confirmed: left English, counted as untranslated
+
+    @property
+    def share(self) -> float:
+        """Translated / total (0 for an empty catalogue)."""
+        return self.translated / self.total if self.total else 0.0
+
+
+def coverage(language: str = "cy") -> Coverage:
+    """The catalogue's coverage for ``language``: every msgid ``pybabel extract`` writes, and
+    those whose translation (every plural form) is used (not fuzzy, not empty)."""
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale=language)
+    messages = [m for m in catalog if m.id]
+    done = [
+        m
+        for m in messages
+        if not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))
+    ]
+    return Coverage(len(done), len(messages), sum(1 for m in messages if m.fuzzy))
+
+
+def extract_pack_words(
+    fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Babel extractor (``babel.cfg``): each word of a nation pack's ``[words]`` table, so the
+    catalogue can say the pack's words in the school's language (``words_in``); the packs
+    themselves are never changed."""
+    table = tomllib.load(fileobj).get("words", {})
+    for key, value in table.items():
+        if isinstance(value, str) and not value.startswith("https://"):
+            yield 0, None, value, [f"nation pack word: {key}"]
+
+
+def day_text(day: date | datetime, language: str) -> str:
+    """A date as the school writes it: 'Friday 4 December 2026'; 'Dydd Gwener 4 Rhagfyr 2026'
+    (``babel.dates``); both in ``cy+en``."""
+    english = f"{day:%A} {day.day} {day:%B %Y}"
+    if language not in ("cy", "cy+en"):
+        return english
+    welsh = format_date(day, "EEEE d MMMM y", locale="cy")
+    return welsh if language == "cy" else _joined(welsh, english)
