@@ -8,10 +8,10 @@ import faulthandler
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,11 +29,15 @@ os.environ.pop("LINES", None)
 # each xdist worker, each `compliance-bot` a test runs, each served app — compiled a thousand-odd
 # modules from source (3.4 s of a 7.6 s `sweep`, 7.6 s of the 17 s a `run` took to listen).
 # They share one bytecode cache outside the checkout instead: the first compiles, the rest load
-# (Python checks each cached file against its source). Set before xdist starts its workers.
+# (Python checks each cached file against its source). Set before xdist starts its workers, and
+# in this process too (it reads both at each import): a `pytest -n 0` run compiled every module
+# the tests import, each run (16.9 s of a 35 s one-test m365 mail run).
 if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
     os.environ.setdefault(
         "PYTHONPYCACHEPREFIX", os.path.join(tempfile.gettempdir(), "compliance-bot-bytecode")
     )
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = sys.pycache_prefix or os.environ["PYTHONPYCACHEPREFIX"]
 
 from bot.wiring import install
 from tests.support.clock import FrozenClock
@@ -55,10 +59,15 @@ def _cli_built_once() -> None:
     built: dict[int, tuple[Any, Any, Any]] = {}
 
     def shape(app: Any) -> Any:  # what a build depends on: the registrations, by identity
-        return (app.registered_callback, app.info,
-                tuple((c.name, c.callback) for c in app.registered_commands),
-                tuple((g.name, g.typer_instance and shape(g.typer_instance))
-                      for g in app.registered_groups))
+        return (
+            app.registered_callback,
+            app.info,
+            tuple((c.name, c.callback) for c in app.registered_commands),
+            tuple(
+                (g.name, g.typer_instance and shape(g.typer_instance))
+                for g in app.registered_groups
+            ),
+        )
 
     def get_command(app: Any) -> Any:
         now = shape(app)
@@ -177,8 +186,10 @@ def _skips_fail_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
     reason = str(longrepr[2] if isinstance(longrepr, tuple) else longrepr).removeprefix("Skipped: ")
     if CANNOT_RUN_IN_CI not in reason:
         report.outcome = "failed"
-        report.longrepr = (f"skipped in CI: {reason}\nCI must run it, or the skip must say why "
-                           "it cannot (tests/conftest.py: cannot_run_in_ci)")
+        report.longrepr = (
+            f"skipped in CI: {reason}\nCI must run it, or the skip must say why "
+            "it cannot (tests/conftest.py: cannot_run_in_ci)"
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -235,43 +246,52 @@ def _migrations_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     from alembic import command
 
     from bot.core import store
-    from tests.support.migrated import Templates
+    from tests.support.migrated import DATABASES, Templates
 
     templates = Templates(command.upgrade, tmp_path_factory.mktemp("migrated"))
-    steps = (templates, store.seal_baseline, store.adopt_key, store.Store._at_head,
-             store.Store._log_is_keyed, store.Store.transaction)
+    steps = (
+        templates,
+        store.seal_baseline,
+        store.adopt_key,
+        store.Store._at_head,
+        store.Store._log_is_keyed,
+        store.Store.transaction,
+    )
 
     def untouched() -> bool:  # no test has replaced a step of the upgrade
-        now = (command.upgrade, store.seal_baseline, store.adopt_key, store.Store._at_head,
-               store.Store._log_is_keyed, store.Store.transaction)
+        now = (
+            command.upgrade,
+            store.seal_baseline,
+            store.adopt_key,
+            store.Store._at_head,
+            store.Store._log_is_keyed,
+            store.Store.transaction,
+        )
         return all(a is b for a, b in zip(now, steps, strict=True))
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(command, "upgrade", templates)
-        patch.setattr(store.Store, "upgrade",
-                      templates.store_upgrade(store.Store.upgrade, untouched))
+        patch.setattr(
+            store.Store, "upgrade", templates.store_upgrade(store.Store.upgrade, untouched)
+        )
         yield
     templates.close()
+    DATABASES.close()
 
 
 def _postgres_database() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    """An empty PostgreSQL database for one test, dropped afterwards (tests/support/migrated.py:
+    one ``DROP DATABASE`` per test)."""
+    from tests.support.migrated import DATABASES
 
     server = os.environ.get(PG_ENV)
     if not server:
         _missing(f"PostgreSQL not configured: set {PG_ENV} (CI does)")
-    admin = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"cb_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = DATABASES.take(server)
     try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+        DATABASES.drop(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -333,8 +353,9 @@ class LiveServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -367,9 +388,16 @@ def chromium() -> Iterator[Any]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-dev-shm-usage"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
         )
         opened = browser.new_context
 

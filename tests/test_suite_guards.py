@@ -120,3 +120,40 @@ def test_in_ci_a_skip_fails_unless_it_names_why_ci_cannot_run_it(tmp_path: Path)
     assert "test_module.py - skipped in CI: could not import 'no_such'" in out, out
     assert "SKIPPED" in out and "cannot run in CI because nothing it can install has" in out, out
     assert "1 failed, 1 skipped, 1 xfailed, 2 errors" in out, out
+
+
+def test_a_postgresql_database_the_template_replaced_is_the_next_test_s_and_empty(
+    postgres_url: str,
+) -> None:
+    """tests/support/migrated.py: a later empty store on PostgreSQL gets the migrated
+    template's copy under its own name; the empty database it replaced is renamed aside (no
+    ``DROP DATABASE``, a checkpoint of the whole server) and handed, empty, to the next test."""
+    from sqlalchemy import create_engine, inspect
+
+    from bot.core.store import Store
+    from tests.support.migrated import DATABASES
+
+    server = os.environ["COMPLIANCE_BOT_TEST_POSTGRES_URL"]
+    first = DATABASES.take(server)  # the process's template is made by now, at the latest
+    try:
+        for url in (first, postgres_url):
+            store = Store(url)
+            try:
+                store.upgrade()
+                with store.engine.connect() as conn:
+                    assert "outbox" in inspect(conn).get_table_names()
+            finally:
+                store.dispose()
+            spares = [name for names in DATABASES.spare.values() for name in names]
+    finally:
+        DATABASES.drop(first)
+    assert spares, "the empty database the copy replaced was not kept"
+    spare = DATABASES.take(server)
+    try:
+        assert spare.rsplit("/", 1)[1] == spares[-1]
+        engine = create_engine(spare)
+        with engine.connect() as conn:
+            assert inspect(conn).get_table_names() == []
+        engine.dispose()
+    finally:
+        DATABASES.drop(spare)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -42,3 +43,21 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     # azure-identity hands MSAL the SHA-1 thumbprint; MSAL puts it base64url-encoded in x5t.
     x5t = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).decode()
     return path, x5t
+
+
+@pytest.fixture
+def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The delays kiota's RetryHandler waits, recorded instead of slept.
+
+    Note: ``Retry-After: 0`` does not make a retry immediate: kiota treats 0 as "no header"
+    and backs off (3 s base delay plus jitter), so these tests say ``Retry-After: 1``.
+    """
+    import kiota_http.middleware.retry_handler as retry_handler
+
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(retry_handler, "asyncio", SimpleNamespace(sleep=sleep))
+    return slept

@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -290,24 +289,6 @@ def test_retry_after_as_an_http_date_is_parsed(client: GraphClient, fake: FakeGr
 )
 def test_retry_after_values(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value) == seconds
-
-
-@pytest.fixture
-def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The delays kiota's RetryHandler waits, recorded instead of slept.
-
-    Note: ``Retry-After: 0`` does not make a retry immediate: kiota treats 0 as "no header"
-    and backs off (3 s base delay plus jitter), so these tests say ``Retry-After: 1``.
-    """
-    import kiota_http.middleware.retry_handler as retry_handler
-
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    monkeypatch.setattr(retry_handler, "asyncio", SimpleNamespace(sleep=sleep))
-    return slept
 
 
 def test_reads_keep_the_sdk_retry_and_honour_retry_after(

@@ -66,9 +66,7 @@ def _by_email(changes: DirectoryChanges) -> dict[str, DirectoryPerson]:
 
 def _new_requests(fake: FakeGraph, since: int) -> list[str]:
     return [
-        f"{r.method} {r.url.path}"
-        for r in fake.requests[since:]
-        if r.url.host == fake.graph_host
+        f"{r.method} {r.url.path}" for r in fake.requests[since:] if r.url.host == fake.graph_host
     ]
 
 
@@ -138,8 +136,13 @@ GUEST = "gus.guest_partner.example#EXT#@oakfield.example"
 def _not_staff(fake: FakeGraph) -> None:
     """A guest from a partner school, an unlicensed service account and an unlicensed room
     mailbox, all in All Staff (as happens: dynamic groups, copied memberships)."""
-    fake.add_user("u-g", "Gus Guest (Partner School)", "gus@partner.example",
-                  user_principal_name=GUEST, user_type="Guest")
+    fake.add_user(
+        "u-g",
+        "Gus Guest (Partner School)",
+        "gus@partner.example",
+        user_principal_name=GUEST,
+        user_type="Guest",
+    )
     fake.add_user("u-s", "Scanner Service", "scanner@oakfield.example", licensed=False)
     fake.add_user("u-r", "Hall Booking", "hall@oakfield.example", licensed=False)
     for uid in ("u-g", "u-s", "u-r"):
@@ -160,16 +163,15 @@ def test_guests_and_unlicensed_accounts_are_left_out_and_counted(
     assert fake.rejected == []
 
 
-def test_the_settings_bring_guests_and_unlicensed_accounts_in(
-    fake: FakeGraph, make: Make
-) -> None:
+def test_the_settings_bring_guests_and_unlicensed_accounts_in(fake: FakeGraph, make: Make) -> None:
     _not_staff(fake)
     guests = make(include_guests=True).fetch(None)
     assert "gus@partner.example" in _by_email(guests)
     assert guests.left_out == {"unlicensed account": 2}
     everyone = make(include_guests=True, include_unlicensed=True).fetch(None)
     assert {"gus@partner.example", "scanner@oakfield.example", "hall@oakfield.example"} <= set(
-        _by_email(everyone))
+        _by_email(everyone)
+    )
     assert everyone.left_out == {}
 
 
@@ -187,8 +189,10 @@ def test_a_person_whose_licence_is_taken_away_is_missing_after_a_delta(
     assert "gus@partner.example" not in _by_email(changes)
     assert changes.left_out == {"guest": 1, "unlicensed account": 1}
     # licensed again: back, and no longer counted
-    fake.update_user("u-2", assignedLicenses=[{"disabledPlans": [], "skuId":
-                                               "94763226-9b3c-4e75-a931-5c89701abe66"}])
+    fake.update_user(
+        "u-2",
+        assignedLicenses=[{"disabledPlans": [], "skuId": "94763226-9b3c-4e75-a931-5c89701abe66"}],
+    )
     again = directory.fetch(changes.cursor)
     assert _by_email(again)[BEN].active
     assert again.left_out == {"guest": 1}
@@ -216,9 +220,14 @@ def test_an_account_with_no_mailbox_is_left_out_and_named(fake: FakeGraph, make:
 def test_include_guests_brings_guest_governors_in_whatever_their_licence(
     fake: FakeGraph, make: Make, licensed: bool
 ) -> None:
-    fake.add_user("u-gov", "Gill Governor", "gill@home.example", user_type="Guest",
-                  user_principal_name="gill_home.example#EXT#@oakfield.example",
-                  licensed=licensed)
+    fake.add_user(
+        "u-gov",
+        "Gill Governor",
+        "gill@home.example",
+        user_type="Guest",
+        user_principal_name="gill_home.example#EXT#@oakfield.example",
+        licensed=licensed,
+    )
     fake.add_member("Governors", "u-gov")
     assert "gill@home.example" not in _by_email(make().fetch(None))
     changes = make(include_guests=True).fetch(None)
@@ -228,10 +237,16 @@ def test_include_guests_brings_guest_governors_in_whatever_their_licence(
     assert "unlicensed account" not in (changes.left_out or {})
 
 
-@pytest.mark.parametrize("error", [
-    {"code": "BadRequest", "message": "The sync state generation of the delta token has expired."},
-    {"code": "Request_BadRequest", "message": "Invalid request."},
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        {
+            "code": "BadRequest",
+            "message": "The sync state generation of the delta token has expired.",
+        },
+        {"code": "Request_BadRequest", "message": "Invalid request."},
+    ],
+)
 def test_an_unknown_400_on_a_delta_link_reads_the_whole_directory_once(
     fake: FakeGraph, make: Make, error: dict[str, str]
 ) -> None:
@@ -428,17 +443,23 @@ def test_missing_permission_is_permanent_and_names_it(
     assert "User.Read.All and GroupMember.Read.All" in str(caught.value)
 
 
-def test_throttled_reads_are_retryable_with_retry_after(fake: FakeGraph, make: Make) -> None:
+def test_throttled_reads_are_retryable_with_retry_after(
+    fake: FakeGraph, make: Make, retry_sleeps: list[float]
+) -> None:
     fake.fail("GET", r"^/users/delta\(\)$", status=429, headers={"Retry-After": "0"}, times=9)
     with pytest.raises(RetryableError):
         make().fetch(None)
     reads = fake.graph_requests("GET", r"^/users/delta\(\)$")
     assert len(reads) == 4  # a GET is safe to repeat: the SDK tried 1 + 3 times
+    assert len(retry_sleeps) == 3  # waiting before each (recorded, not slept: ~12 s before)
 
 
-def test_one_503_on_a_read_is_absorbed_by_the_sdk_retry(fake: FakeGraph, make: Make) -> None:
+def test_one_503_on_a_read_is_absorbed_by_the_sdk_retry(
+    fake: FakeGraph, make: Make, retry_sleeps: list[float]
+) -> None:
     fake.fail("GET", r"^/users/delta\(\)$", status=503, headers={"Retry-After": "0"})
     assert make().fetch(None).complete
+    assert len(retry_sleeps) == 1
 
 
 # --------------------------------------------------------------------------- with the store
@@ -510,18 +531,30 @@ def test_directory_status_says_who_the_last_read_left_out(
     with ctx.store.transaction() as session:
         sync_directory(session, school, make(), date(2026, 11, 2))
     with ctx.store.session() as session:
-        assert left_out(session, school.id) == {"guest": 1, "unlicensed account": 2,
-                                                 "account with no mailbox": 1}
+        assert left_out(session, school.id) == {
+            "guest": 1,
+            "unlicensed account": 2,
+            "account with no mailbox": 1,
+        }
         emails = set(session.scalars(select(Person.email)))
     assert not emails & {"gus@partner.example", "scanner@oakfield.example"}
     ctx.store.dispose()
-    result = CliRunner().invoke(app, ["directory", "status"], env={
-        "COMPLIANCE_BOT_HOME": str(builder.home), "COMPLIANCE_BOT_DATABASE_URL": sqlite_url,
-        "COMPLIANCE_BOT_CONNECTOR": "m365", "COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app,
+        ["directory", "status"],
+        env={
+            "COMPLIANCE_BOT_HOME": str(builder.home),
+            "COMPLIANCE_BOT_DATABASE_URL": sqlite_url,
+            "COMPLIANCE_BOT_CONNECTOR": "m365",
+            "COLUMNS": "200",
+        },
+    )
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    assert ("Left out of the directory (not staff): 1 account with no mailbox, 1 guest, "
-            "2 unlicensed accounts") in out
+    assert (
+        "Left out of the directory (not staff): 1 account with no mailbox, 1 guest, "
+        "2 unlicensed accounts"
+    ) in out
     assert "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in out
     assert "Not chased, because mail cannot reach them" in out
     assert "Office Scanner (scan@oakfield.example)" in out
@@ -546,16 +579,25 @@ def test_directory_resync_drops_the_cursor_and_is_audited(
     with ctx.store.transaction() as session:
         sync_directory(session, school, directory, date(2026, 11, 2))
     ctx.store.dispose()
-    result = CliRunner().invoke(app, ["directory", "resync", "--as", ADA], env={
-        "COMPLIANCE_BOT_HOME": str(builder.home), "COMPLIANCE_BOT_DATABASE_URL": sqlite_url,
-        "COMPLIANCE_BOT_CONNECTOR": "m365", "COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app,
+        ["directory", "resync", "--as", ADA],
+        env={
+            "COMPLIANCE_BOT_HOME": str(builder.home),
+            "COMPLIANCE_BOT_DATABASE_URL": sqlite_url,
+            "COMPLIANCE_BOT_CONNECTOR": "m365",
+            "COLUMNS": "200",
+        },
+    )
     assert result.exit_code == 0, result.output
     assert "the next sweep reads the whole directory again" in " ".join(result.output.split())
     with ctx.store.transaction() as session:
-        assert session.scalar(select(ConnectorState).where(ConnectorState.key == CURSOR_KEY)) \
-            is None
-        event = session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "directory.resync")).one()
+        assert (
+            session.scalar(select(ConnectorState).where(ConnectorState.key == CURSOR_KEY)) is None
+        )
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "directory.resync")
+        ).one()
         assert event.actor == f"cli:{ADA}"
         before = len(fake.graph_requests("GET", r"^/users/delta\(\)$"))
         sync_directory(session, school, directory, date(2026, 11, 3))
