@@ -17,19 +17,14 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from gettext import NullTranslations
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
-from bot.core.emails import has_mailbox
-from bot.core.i18n import day_text, person_language, translations
-from bot.core.links import make_token
-from bot.core.messages import render, render_shared
 from bot.core.models import (
     Duty,
     OfficialAccount,
@@ -47,23 +42,10 @@ from bot.core.outbox import (
     enqueue_emails,
     new_keys,
 )
-from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.store import one_of
-from bot.core.words import version_name
+from bot.engine.reminder_email import Names, Renderer
 from bot.engine.reminder_words import (
-    ITEM_TEXT,
-    LINK_PURPOSE,
-    ON_BEHALF_ITEM_TEXT,
-    ON_BEHALF_LINK,
-    ONLY_THEMSELVES,
-    asked_intro,
-    escalated_lead,
-    escalated_names,
-    escalated_told,
-    footnote,
-    intro,
-    item_why,
     told_draft,
 )
 from bot.engine.reminders import (
@@ -189,243 +171,15 @@ def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) ->
     return duties
 
 
-@dataclass(frozen=True)
-class _Names:
-    """What items are called: version labels, policy titles, account names, by id."""
-
-    versions: Mapping[int, str]
-    titles: Mapping[int, str]
-    accounts: Mapping[int, str]
-
-
-def _names(session: Session, school_id: str) -> _Names:
+def _names(session: Session, school_id: str) -> Names:
     """Load the version labels, policy titles and account names the items show."""
-    return _Names(*(dict(session.execute(query).all()) for query in (
+    return Names(*(dict(session.execute(query).all()) for query in (
         select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == school_id),
         select(PolicyVersion.id, Policy.title).join(Policy, Policy.id == PolicyVersion.policy_id)
         .where(PolicyVersion.school_id == school_id),
         select(OfficialAccount.id, OfficialAccount.name)
         .where(OfficialAccount.school_id == school_id),
     )))
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """A digest rendered once for everyone with the same items: subject, titles, both parts."""
-
-    subject: str
-    titles: tuple[str, ...]
-    rendered: Rendered
-
-
-_SHAPES_KEPT = 4096  # distinct digests kept rendered at once (a school has a few dozen)
-
-
-@dataclass(frozen=True)
-class _Renderer:
-    """Everything a digest's email needs besides the digest itself.
-
-    Digests with the same items (same requirements, versions and due dates) share one render:
-    the person's name and their signed links are slotted in afterwards (``Rendered.fill``), so
-    a 10,000-person digest day renders each distinct digest once, not once per person.
-    """
-
-    settings: Settings
-    school: SchoolConfig
-    requirements: Mapping[int, RequirementConfig]
-    names: _Names
-    secret: str
-    today: date
-    people: Mapping[int, Recipient] = field(default_factory=dict)  # who asks for whom
-    _faces: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
-    _shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
-
-    def language_of(self, person: Recipient | None) -> str:
-        """What ``person`` reads: their own choice where the school is dual-language (cy+en),
-        else the school's language (``SchoolConfig.language``)."""
-        return person_language(self.school.language,
-                               person.language if person is not None else None)
-
-    @staticmethod
-    def _face_key(duty: OpenDuty) -> tuple[Any, ...]:
-        """What an item shows depends on these, never on whose it is."""
-        return (duty.requirement_id, duty.version_id, duty.cycle.startswith("renew:"),
-                duty.account_id, duty.due_on)
-
-    def face(self, duty: OpenDuty, language: str | None = None) -> dict[str, Any]:
-        """One item of the digest as shown: title, version, why, due date and button."""
-        language = language or self.school.language
-        tr = translations(language)
-        key = (*self._face_key(duty), language)
-        face = self._faces.get(key)
-        if face is None:
-            cfg = self.requirements[duty.requirement_id]
-            version = duty.version_id
-            account = self.names.accounts.get(duty.account_id) if duty.account_id else None
-            face = self._faces[key] = {
-                "title": self.names.titles.get(version, cfg.display_title)
-                if version else cfg.display_title,
-                "version": version_name(self.names.versions[version], tr=tr)
-                if version and version in self.names.versions else None,
-                "why": item_why(cfg, duty.cycle, account, tr),
-                "due_text": day_text(duty.due_on, language),
-                "overdue": duty.due_on < self.today,
-                "button": tr.gettext(ITEM_TEXT[cfg.kind][0]),
-            }
-        return face
-
-    def url(self, person_id: int, duty: OpenDuty, on_behalf: bool = False) -> str:
-        """The item's link: a signed page for this person and duty, or their own page (for
-        someone asked on another's behalf, training has its signed page too)."""
-        base_url = self.settings.base_url
-        kind = self.requirements[duty.requirement_id].kind
-        purpose = LINK_PURPOSE.get(kind) or (ON_BEHALF_LINK.get(kind) if on_behalf else None)
-        if not purpose:
-            return f"{base_url}/me"
-        return f"{base_url}/{purpose}/" + make_token(
-            self.secret, purpose, person_id, duty.id, duty.version_id
-        )
-
-    def subject(self, items: list[dict[str, Any]], language: str | None = None) -> str:
-        """'Overdue: X' / 'Action needed: X' for one item; a count for several."""
-        tr = translations(language or self.school.language)
-        _, first = tr.gettext, items[0]
-        if len(items) == 1:
-            return (_("Overdue: %(title)s") if first["overdue"]
-                    else _("Action needed: %(title)s")) % {"title": first["title"]}
-        any_overdue = any(i["overdue"] for i in items)
-        return tr.ngettext(
-            "Overdue items: %(num)d thing to do for %(school)s",
-            "Overdue items: %(num)d things to do for %(school)s", len(items),
-        ) % {"num": len(items), "school": self.school.name} if any_overdue else tr.ngettext(
-            "Action needed: %(num)d thing to do for %(school)s",
-            "Action needed: %(num)d things to do for %(school)s", len(items),
-        ) % {"num": len(items), "school": self.school.name}
-
-    def asked_for(self, person: Recipient) -> tuple[str, str] | None:
-        """Who is asked on behalf of someone without an email address, as (address, name
-        greeted): their line manager, else the school office; None for anyone with one."""
-        if has_mailbox(person.email):
-            return None
-        manager = self.people.get(person.manager_id) if person.manager_id is not None else None
-        if manager is not None and has_mailbox(manager.email):
-            return manager.email, manager.given_name or manager.display_name
-        return self.school.reply_address() or self.school.headteacher, "colleague"
-
-    def _linked(self, duty: OpenDuty, on_behalf: bool) -> bool:
-        """Whether the item has a button: for someone asked on another's behalf, only the
-        pages the person reads and confirms themselves (not the asker's own page)."""
-        kind = self.requirements[duty.requirement_id].kind
-        return not on_behalf or (kind in LINK_PURPOSE and kind not in ONLY_THEMSELVES) \
-            or kind in ON_BEHALF_LINK
-
-    def _on_behalf_face(self, duty: OpenDuty, on_behalf: bool,
-                        tr: NullTranslations) -> dict[str, str]:
-        """An item's button and why, for whoever records it on another's behalf, where the
-        person's own ("See my training", "upload it from your page") would not be true."""
-        kind = self.requirements[duty.requirement_id].kind
-        texts = ON_BEHALF_ITEM_TEXT.get(kind, {}) if on_behalf else {}
-        return {name: tr.gettext(text) for name, text in texts.items()}
-
-    def _shape(self, digest: Digest, on_behalf: bool, language: str) -> _Shape:
-        """The digest rendered with slots for the name and links, once per distinct digest."""
-        tr = translations(language)
-        lead = escalated_lead(digest, tr)
-        key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf,
-               language)
-        shape = self._shapes.get(key)
-        if shape is not None:
-            return shape
-        items = [{**self.face(d, language), **self._on_behalf_face(d, on_behalf, tr),
-                  "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
-                 for n, d in enumerate(digest.items)]
-        names = escalated_names(self.school, tr)
-        escalated = [names[flag] for flag in digest.escalated
-                     if not (on_behalf and flag == "line_manager")]
-        kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
-        subject = self.subject(items, language)
-        rendered = render_shared("reminder", {
-            "school_name": self.school.name,
-            "subject": subject,
-            "person_name": slot("name"),
-            "intro": intro(len(items), on_behalf, tr),
-            "items": items,
-            "escalated_to": bool(escalated),
-            "escalated_told": escalated_told(lead, escalated, tr),
-            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
-            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
-            "reply_to": self.school.reply_address(),
-        }, language)
-        if len(self._shapes) >= _SHAPES_KEPT:
-            self._shapes.clear()
-        shape = self._shapes[key] = _Shape(subject, tuple(str(i["title"]) for i in items),
-                                           rendered)
-        return shape
-
-    def email(self, digest: Digest) -> tuple[EmailDraft, tuple[str, ...]]:
-        """The digest's email, and its items' titles (for the sweep summary)."""
-        person = digest.person
-        asker = self.asked_for(person)
-        # asked on someone's behalf: the asker reads the school's language
-        shape = self._shape(digest, asker is not None,
-                            self.language_of(None if asker else person))
-        values = {"name": asker[1] if asker else person.given_name or person.display_name,
-                  "about": person.display_name}
-        for n, duty in enumerate(digest.items):
-            if self._linked(duty, asker is not None):
-                values[f"url{n}"] = self.url(person.id, duty, asker is not None)
-        reply_to = self.school.reply_address()
-        draft = EmailDraft(  # the body stored once for everyone with these items; those it
-            # would copy hear once a day for all their people instead (``ReminderRun.finish``)
-            to=(asker[0] if asker else person.email,), subject=shape.subject, text="", html="",
-            from_name=self.school.mail_from_name or self.school.name, reply_to=reply_to,
-            shared=shape.rendered, slots=values,
-        )
-        return draft, shape.titles
-
-
-    def asked_email(self, to: tuple[str, str], digests: Sequence[Digest]) -> EmailDraft:
-        """The day's one message to whoever is asked on behalf of several people without an
-        email address (``to``: address, name greeted): each item names whose it is, with its
-        own link for recording it on their behalf."""
-        language = self.school.language  # the asker reads the school's language
-        tr = translations(language)
-        items: list[dict[str, Any]] = []
-        escalated: dict[str, None] = {}
-        names = escalated_names(self.school, tr)
-        for digest in digests:
-            person = digest.person
-            for duty in digest.items:
-                face = {**self.face(duty, language), **self._on_behalf_face(duty, True, tr)}
-                items.append({**face, "title": f"{person.display_name}: {face['title']}",
-                              "url": self.url(person.id, duty, True)
-                              if self._linked(duty, True) else None})
-            escalated.update((names[f], None) for f in digest.escalated if f != "line_manager")
-        kinds = [self.requirements[d.requirement_id].kind for g in digests for d in g.items]
-        overdue = any(i["overdue"] for i in items)
-        subject = (tr.gettext("Overdue items for %(num)d people without an email address at "
-                              "%(school)s") if overdue else
-                   tr.gettext("Action needed for %(num)d people without an email address at "
-                              "%(school)s")) % {"num": len(digests), "school": self.school.name}
-        told = escalated_told(tr.gettext("Some of these are well overdue"), list(escalated), tr)
-        text, html = render("reminder", {
-            "school_name": self.school.name,
-            "subject": subject,
-            "person_name": to[1],
-            "intro": asked_intro([g.person.display_name for g in digests], len(items), tr),
-            "items": items,
-            "escalated_to": bool(escalated),
-            "escalated_told": told,
-            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
-            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
-            "reply_to": self.school.reply_address(),
-        }, language)
-        return EmailDraft(to=(to[0],), subject=subject, text=text, html=html,
-                          from_name=self.school.mail_from_name or self.school.name,
-                          reply_to=self.school.reply_address())
 
 
 # --------------------------------------------------------------------------- queueing
@@ -525,7 +279,7 @@ class ReminderRun:
     requirements: Mapping[int, RequirementConfig]
     people: Mapping[int, Recipient]
     cadences: Mapping[str, Cadence]
-    renderer: _Renderer
+    renderer: Renderer
     not_before: datetime
     due: Sequence[int]  # ascending: people with a stored duty that may be due a stage today
     planned: list[ReminderPlanned] = field(default_factory=list)
@@ -562,7 +316,7 @@ class ReminderRun:
             people=people,
             cadences={name: school.cadence(name)
                       for name in {c.cadence for c in school.requirements}},
-            renderer=_Renderer(settings, school, requirements, _names(session, school.id),
+            renderer=Renderer(settings, school, requirements, _names(session, school.id),
                                settings.signing_key(), today, people),
             not_before=send_after(school, today, now),
             due=_people_due(session, school, requirements, today),

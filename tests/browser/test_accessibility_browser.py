@@ -124,6 +124,7 @@ def _personas(ctx: AppContext) -> dict[str, tuple[str | None, list[str]]]:
                 "/teams/configure",
                 "/no-such-page",
                 "/ack/not-a-real-link",
+                "/training/not-a-real-link",  # the on-behalf training page's refusal
             ],
         ),
         "member of staff": (staff.email, [*signed_in, aup_link]),

@@ -16,6 +16,7 @@ from bot.core.settings import Settings
 from bot.core.store import Store, shown_url
 from bot.features.setup.school_setup import existing_school
 from tests.support.helpers import SchoolBuilder
+from tests.support.keys import TEST_KEYS
 from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar
 
 WIDE = {"COLUMNS": "300"}
@@ -132,7 +133,7 @@ def test_check_config_names_the_staff_list_s_columns_it_does_not_read(
 def test_init_refuses_a_database_that_holds_a_school_but_takes_one_only_migrated(
     tmp_path: Path, database_url: str
 ) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)  # a school's row is sealed
     store.upgrade()  # what `compliance-bot migrate` leaves: the tables, no school
     settings = Settings(home=tmp_path / ".compliance-bot", database_url=database_url)
     assert existing_school(settings) is None

@@ -28,7 +28,8 @@ from bot.core import i18n
 from bot.core.config import SchoolConfig
 from bot.core.settings import Settings
 from bot.core.words import school_words, words_in
-from bot.engine.remind import _Names, _Renderer
+from bot.engine.reminder_email import Names as _Names
+from bot.engine.reminder_email import Renderer as _Renderer
 from bot.engine.reminders import Digest, OpenDuty, Recipient
 from bot.engine.web.deps import templates
 from bot.features.reports.rules import CATEGORIES, INVOLVED_ROLES, RELATIONSHIPS

@@ -15,6 +15,7 @@ from bot.core.models import DispatchWorker, OutboxMessage, School, utcnow
 from bot.core.outbox import MAX_ATTEMPTS, EmailDraft, Urgency, enqueue_email
 from bot.core.outbox.workers import INTERRUPTED, LEASE, release_dead, this_worker
 from bot.core.store import Store
+from tests.support.keys import TEST_KEYS
 
 
 def _dead_pid() -> int:
@@ -25,7 +26,7 @@ def _dead_pid() -> int:
 
 
 def test_a_dead_worker_s_rows_go_back_and_live_ones_keep_theirs(database_url: str) -> None:
-    store = Store(database_url)
+    store = Store(database_url, keys=TEST_KEYS)  # a school's row is sealed
     store.upgrade()
     now = utcnow()
     host = socket.gethostname()[:100]

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from bot.core.config import SchoolConfig
 from bot.core.messages import render
 from bot.core.settings import Settings
-from bot.engine.remind import _Names, _Renderer
+from bot.engine.reminder_email import Names as _Names
+from bot.engine.reminder_email import Renderer as _Renderer
 from bot.engine.reminder_words import escalated_lead, escalated_names, escalated_told, footnote
 from bot.engine.reminders import Digest, OpenDuty, Recipient
 from tests.engine.test_reminders import REQUIREMENTS

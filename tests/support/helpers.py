@@ -153,9 +153,11 @@ def step_context(
 
 def outbox_as_sent(store: Store, purpose: str | None = None) -> list[OutboxMessage]:
     """Outbox rows, oldest first, each with its whole payload as sent (a shared body filled in);
-    detached: read here, never written back."""
+    detached: read here, never written back. Rows ``merged`` into another message (kept only
+    so that their keys are taken once) are not messages: left out."""
     with store.session() as session:
-        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        query = (select(OutboxMessage).where(OutboxMessage.status != "merged")
+                 .order_by(OutboxMessage.id))
         if purpose:
             query = query.where(OutboxMessage.purpose == purpose)
         rows = list(session.scalars(query))

@@ -1,5 +1,6 @@
-"""Reading school.yaml as people write it: times stay times (no YAML 1.1 base-60 numbers), and
-every key's line is known, so a problem names the file, the line and the key."""
+"""Reading school.yaml as people write it: the file read (missing, not YAML, a character that
+cannot be stored: one line naming file and line), times stay times (no YAML 1.1 base-60
+numbers), and every key's line is known, so a problem names the file, the line and the key."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.core.forms import find_control_character
+
 __all__ = [
-    "SchoolYamlLoader", "format_loc", "line_index", "load_yaml", "located_problems",
-    "yaml_problems",
+    "ConfigError", "SchoolYamlLoader", "format_loc", "line_index", "load_yaml", "located_problems",
+    "read_config_file", "yaml_problems",
 ]
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``str()`` is one actionable line."""
+
 
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 
@@ -110,3 +117,35 @@ def located_problems(
 def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, str]]:
     """Every validation error as (line, "file line N: key: problem"), in file order."""
     return [(line, said) for _loc, line, said in located_problems(path, text, exc)]
+
+
+def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
+    """The file's text and its parsed mapping, before the checks; raise ConfigError naming
+    file and line when it cannot be read at all (missing, not YAML, a control character)."""
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: configuration file not found (run `compliance-bot demo` for an example, "
+            "or set COMPLIANCE_BOT_CONFIG_FILE)"
+        )
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        if isinstance(exc, yaml.reader.ReaderError):  # a raw control character in the file
+            where = f" line {text.count(chr(10), 0, exc.position) + 1}"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'organisation' and 'schools'")
+    bad = find_control_character(data)
+    if bad is not None:
+        loc, found = bad
+        line = line_index(text).get(loc)
+        where = f" line {line}" if line else ""
+        raise ConfigError(
+            f"{path}{where}: {format_loc(loc)}: contains {found}, which cannot be stored; "
+            "remove it from the file"
+        )
+    return text, data

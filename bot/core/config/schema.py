@@ -9,7 +9,6 @@ from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,11 +26,12 @@ from pydantic import (
 from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.config.complaints import ComplaintSettings
 from bot.core.config.proof import ReadingProof
-from bot.core.config.reading import format_loc, line_index, load_yaml, yaml_problems
+from bot.core.config.reading import ConfigError as ConfigError  # raised here, said there
+from bot.core.config.reading import read_config_file as read_config_file
+from bot.core.config.reading import yaml_problems
 from bot.core.config.reports import ClockRule, ReportSettings
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
-from bot.core.forms import find_control_character
 from bot.core.i18n import Language
 from bot.core.nations import (
     OLDER_COUNTRY,
@@ -93,14 +93,6 @@ def _within(window: DateWindow) -> AfterValidator:
 ReviewDate = Annotated[date, _within(REVIEW)]
 PastDate = Annotated[date, _within(HAPPENED)]
 CalendarDate = Annotated[date, _within(CALENDAR)]
-
-
-
-
-class ConfigError(Exception):
-    """The configuration is invalid; ``str()`` is one actionable line."""
-
-
 
 
 class _Strict(BaseModel):
@@ -669,38 +661,6 @@ class OrgConfig(_Strict):
     def resolve(self, path: Path) -> Path:
         """A path from the file, relative to the file's folder."""
         return path if path.is_absolute() else self.base_dir / path
-
-
-def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
-    """The file's text and its parsed mapping, before the checks; raise ConfigError naming
-    file and line when it cannot be read at all (missing, not YAML, a control character)."""
-    if not path.exists():
-        raise ConfigError(
-            f"{path}: configuration file not found (run `compliance-bot demo` for an example, "
-            "or set COMPLIANCE_BOT_CONFIG_FILE)"
-        )
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        if isinstance(exc, yaml.reader.ReaderError):  # a raw control character in the file
-            where = f" line {text.count(chr(10), 0, exc.position) + 1}"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'organisation' and 'schools'")
-    bad = find_control_character(data)
-    if bad is not None:
-        loc, found = bad
-        line = line_index(text).get(loc)
-        where = f" line {line}" if line else ""
-        raise ConfigError(
-            f"{path}{where}: {format_loc(loc)}: contains {found}, which cannot be stored; "
-            "remove it from the file"
-        )
-    return text, data
 
 
 def load_config(path: Path) -> OrgConfig:

@@ -59,7 +59,7 @@ async def _certificate(upload: UploadFile | str | None, errors: list[str]) -> Cl
 @router.post("/me/training/{duty_id}", include_in_schema=False)
 async def record_training(request: Request, duty_id: int) -> Response:
     """A person records a training completion, optionally with a certificate (PDF/photo)."""
-    user = current_user(request)
+    user = await run_in_threadpool(current_user, request)  # a database read: off the loop
     if user is None:
         return RedirectResponse("/signin?next=/me", status_code=303)
     form = await read_checked_form(request)
