@@ -33,13 +33,15 @@ from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO, Literal, get_args
+from typing import TYPE_CHECKING, BinaryIO, Literal, get_args
 
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from jinja2 import Environment
+
+if TYPE_CHECKING:  # `--help` loads no template engine (tests/cli/test_demo.py)
+    from jinja2 import Environment
 
 __all__ = [
     "BETWEEN",
