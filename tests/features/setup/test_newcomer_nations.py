@@ -196,6 +196,22 @@ def _signin_link(outbox: Path, to: str, run: subprocess.Popen[bytes]) -> tuple[s
     return found[0]
 
 
+def _ask_for_a_link(page: Any, url: str, admin: str) -> None:
+    """Ask for a sign-in link and see the page say it is on its way. The first sweep of
+    ``run`` may hold the database past SQLite's busy timeout: the page then says so and, as a
+    person would, the test asks again (at most three times), never waiting for an email that
+    was never queued."""
+    said = ""
+    for _ in range(3):
+        page.goto(f"{url}/signin")
+        page.fill("#email", admin)
+        page.get_by_role("button", name="Email me a sign-in link").click()
+        said = page.locator("body").inner_text()
+        if "Check your email" in said:
+            return
+    raise AssertionError(f"asking for a sign-in link three times, the page said: {said}")
+
+
 @pytest.mark.parametrize("nation", ["england", "wales", "scotland", "northern-ireland"])
 def test_a_newcomer_signs_in_starts_sending_and_each_person_owes_what_their_roles_say(
     nation: str, tmp_path: Path, page: Any
@@ -228,8 +244,7 @@ def test_a_newcomer_signs_in_starts_sending_and_each_person_owes_what_their_role
             return True
 
         wait_for(listening, run)
-        page.fill("#email", admin)
-        page.get_by_role("button", name="Email me a sign-in link").click()
+        _ask_for_a_link(page, url, admin)
         link, mail = _signin_link(home / "outbox", admin, run)
         seen.append(mail)
         page.goto(link)
