@@ -16,7 +16,6 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -28,10 +27,10 @@ from sqlalchemy import select
 from bot.core.context import AppContext
 from bot.core.links import make_token
 from bot.core.models import Duty, Person
-from bot.demo.builder import build_demo
 from bot.web.app import ROUTERS, create_app
 from tests.conftest import LiveServer, _missing
 from tests.support.axe import add_axe, axe_in_themes
+from tests.support.demo_school import demo_school
 from tests.support.helpers import at
 from tests.support.paths import NODE_MODULES
 
@@ -238,12 +237,13 @@ class Phone:
         self.check("/report (received)", sent.value)
 
 
-def crawl_demo(chromium: Any, base: Path, walks: Collection[str]) -> list[Visit]:
-    """The demo school as of ``TODAY``: the pages of the personas in ``walks``, checked at
-    phone size (the member of staff's immediate concern is made whichever walks are taken)."""
-    with time_machine.travel(at(TODAY, 10), tick=False):
-        plan = build_demo(base, today=TODAY)
-    ctx = AppContext(plan.settings)
+def crawl_demo(
+    chromium: Any, tmp_path_factory: pytest.TempPathFactory, walks: Collection[str]
+) -> list[Visit]:
+    """The demo school as of ``TODAY`` (a copy of the session's one build, as each half of the
+    walk changes it): the pages of the personas in ``walks``, checked at phone size (the member
+    of staff's immediate concern is made whichever walks are taken)."""
+    ctx = AppContext(demo_school(tmp_path_factory, TODAY))
     visits: list[Visit] = []
     with (
         time_machine.travel(at(TODAY, 10), tick=True),
@@ -271,7 +271,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> list[Visit
     if not (NODE_MODULES / "axe-core").is_dir():
         _missing("tests/node is not installed (cd tests/node && npm ci)")
     walks = [persona for persona in PERSONAS if persona not in OFFICE]
-    return crawl_demo(chromium, tmp_path_factory.mktemp("demo"), walks)
+    return crawl_demo(chromium, tmp_path_factory, walks)
 
 
 PERSONAS = (

@@ -1,7 +1,8 @@
 """The second half of test_accessibility_browser.py's walk (its docstring says what is checked):
 the deputy DSL's and the school business manager's pages of the demo school on a phone, in
-every theme, with axe-core and the CSP checked on each. A module of its own, with its own demo
-school, server and crawl, so that pytest-xdist runs it beside the first half."""
+every theme, with axe-core and the CSP checked on each. A module of its own, with its own copy
+of the demo school (tests/support/demo_school.py: one build per session), its own server and
+crawl, so that pytest-xdist runs it beside the first half."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> list[Visit
     theme (after the member of staff has made an immediate concern, as in the first half)."""
     if not (NODE_MODULES / "axe-core").is_dir():
         _missing("tests/node is not installed (cd tests/node && npm ci)")
-    return crawl_demo(chromium, tmp_path_factory.mktemp("demo"), OFFICE)
+    return crawl_demo(chromium, tmp_path_factory, OFFICE)
 
 
 def test_each_persona_sees_every_page_in_every_theme(crawl: list[Visit]) -> None:
