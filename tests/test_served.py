@@ -48,7 +48,7 @@ def test_a_slow_server_is_waited_for_while_it_works(
     port = free_port()
     busy_then_serve = (
         "import http.server, sys, time\n"
-        "end = time.process_time() + 5\n"
+        "end = time.process_time() + 3\n"
         "while time.process_time() < end: pass\n"
         "class H(http.server.BaseHTTPRequestHandler):\n"
         "    def do_GET(self): self.send_response(200); self.end_headers()\n"
