@@ -466,6 +466,20 @@ def _sdk_problems(model_path: str, content: bytes, where: str) -> tuple[str, ...
     return tuple(_unknown(_parse(model_path, content), where))
 
 
+LINKS = ("@odata.nextLink", "@odata.deltaLink")
+
+
+def _judged(data: Any, content: bytes) -> bytes:
+    """The body as ``_sdk_problems`` judges it: its next and delta links all one link. Their
+    values are strings whatever they hold (the SDK reads them as text, and an annotation is
+    never an unknown property), but each delta round mints a fresh token: the same directory,
+    answered in test after test, was a new body every time (66 parses of /users/delta in
+    test_check alone, most of its time)."""
+    if not isinstance(data, dict) or not any(key in data for key in LINKS):
+        return content
+    return json.dumps({**data, **{key: LINKS[0] for key in LINKS if key in data}}).encode()
+
+
 def _unknown(obj: Any, where: str, seen: set[int] | None = None) -> list[str]:
     """Properties an SDK model put in ``additional_data`` because it does not know them."""
     from kiota_abstractions.serialization import Parsable
@@ -589,7 +603,8 @@ class GraphConformance:
             self.problems.append(f"{what}: a {response.status_code} with a body Graph never sends")
             return
         try:
-            self.problems += _sdk_problems(model, response.content, f"{what} response")
+            body = _judged(data, response.content)
+            self.problems += _sdk_problems(model, body, f"{what} response")
         except Exception as exc:
             self.problems.append(f"{what}: response unreadable by the SDK ({exc})")
             return
