@@ -71,6 +71,19 @@ def test_graph_catches_what_the_descriptions_do_not_allow(graph: Any) -> None:
     assert PROBLEMS  # shared with the autouse fixture, which fails a test that leaves any
 
 
+def test_graph_judges_each_shape_of_item_whatever_the_page_holds(graph: Any) -> None:
+    """The SDK's parse sees one item of each shape (conformance/graph.py ``_judged``): an
+    unknown property on the 99th item is still caught, and so is a bad value on any item (the
+    CSDL check reads every one)."""
+    users = [{"id": f"u{n}", "displayName": f"Person {n}"} for n in range(120)]
+    users[98] = {**users[98], "favouriteColour": "green"}
+    users[110] = {**users[110], "displayName": 7}
+    graph.check(*graph_exchange("GET", f"{GRAPH}/users/delta()", {"value": users}))
+    found = "\n".join(graph.problems)
+    assert "'favouriteColour' is not a property of User (msgraph-sdk model)" in found
+    assert "response[110].displayName: expected Edm.String" in found
+
+
 def test_graph_errors_must_be_graph_error_bodies(graph: Any) -> None:
     good = {"error": {"code": "accessDenied", "message": "Access denied"}}
     graph.check(*graph_exchange("GET", f"{GRAPH}/sites/s/lists", good, status=403))
