@@ -69,6 +69,9 @@ class ChatApi:
 
     def _chat_init(self) -> None:
         self.chat_clock: Callable[[], float] = time.monotonic
+        # a Chat call's answer time, on a clock that moves when slept (``ManualClock``): the
+        # benchmark's simulated latency (0: answers take no time)
+        self.chat_latency = 0.0
         self.chat_installed_for_all = False  # the admin installed the app for everyone
         self.chat_dms: dict[str, str] = {}  # Google user id -> the app's DM with them
         self.chat_messages: dict[str, ChatMessage] = {}  # message name -> message
@@ -80,6 +83,9 @@ class ChatApi:
     # ---------------------------------------------------------------- limits
     def _chat_quota(self, quota: str, bucket: str | None = None) -> None:
         """Count one call against ``quota`` (for ``bucket``: one space's); 429 past it."""
+        sleep = getattr(self.chat_clock, "sleep", None)
+        if self.chat_latency and sleep is not None and bucket is None:
+            sleep(self.chat_latency)
         name = quota if bucket is None else f"{quota}:{bucket}"
         window = self._chat_windows.setdefault(name, deque())
         now = self.chat_clock()
