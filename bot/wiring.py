@@ -93,7 +93,7 @@ TITLES = {
     tasks_step.__name__: "setting recurring tasks",
     visitors_step.__name__: "tidying the visitors' confirmations",
     handovers_step.__name__: "chasing official account handovers",
-    teams_needs_step.__name__: "sending the day's asks in Teams",
+    teams_needs_step.__name__: "reaching staff in Teams or Google Chat",
 }
 
 def chat_route(settings: Settings, platform: str) -> ChatRoute:
