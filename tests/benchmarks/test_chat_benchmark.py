@@ -12,6 +12,11 @@ DSL's new-report alert is queued *behind* them; then dispatch passes run on the 
 any of Chat's limits (3,000 message writes a minute per project, 60 set-ups, 3,000 space reads,
 60 writes a minute per space).
 
+At full size (on the fake's clock, so the same on any machine): 1,501 people's DMs set up in
+28 passes, 27.0 minutes (55 a minute); the week's 1,501 cards out 2.5 minutes after the first
+pass at 0.1 s a call (1,501 fit one minute's 2,700 writes: answer time, not Chat's limit, is
+what bounds it); the DSL alert left first; 0 duplicates, 0 lost, 0 429s.
+
 Printed: the minutes the first-time set-ups take, the time from the first card to the last, the
 alert's place, the calls and 429s. Asserted (correctness only): the alert leaves first; every
 card exactly once in its person's DM (0 duplicates, 0 lost); no 429 met.
