@@ -24,8 +24,10 @@ from bot.core.context import Adapters, register_adapters
 from bot.core.ports import Connectors, Directory, Mailer, Notifier
 from bot.core.settings import Settings, SettingsError, connection_key
 from bot.engine.chasing import chasing_stopped_step
+from bot.engine.remind import ChatRoute
 from bot.engine.steps import FeatureSteps, Step, register
 from bot.features.accounts.step import handovers_step
+from bot.features.chatbot.deliver import ChatDigests
 from bot.features.complaints.step import complaints_step
 from bot.features.dashboard.digest import digest_step
 from bot.features.decisions.step import decision_reminders_step
@@ -91,8 +93,14 @@ TITLES = {
     tasks_step.__name__: "setting recurring tasks",
     visitors_step.__name__: "tidying the visitors' confirmations",
     handovers_step.__name__: "chasing official account handovers",
-    teams_needs_step.__name__: "sending the day's asks in Teams",
+    teams_needs_step.__name__: "reaching staff in Teams or Google Chat",
 }
+
+def chat_route(settings: Settings, platform: str) -> ChatRoute:
+    """Where the reminder run sends the digests of the people a school's bot reaches: Google
+    Chat cards for a Chat app, Teams cards for the Teams bot."""
+    return ChatDigests(settings) if platform == "chat" else TeamsDigests(settings)
+
 
 FEATURE_STEPS = FeatureSteps(
     sweep=STEPS,
@@ -103,7 +111,7 @@ FEATURE_STEPS = FeatureSteps(
     purge_visitors=lambda session, school, today: purge_visitors(
         session, school, today, write=True
     ),
-    chat_route=TeamsDigests,
+    chat_route=chat_route,
 )
 
 

@@ -141,6 +141,18 @@ class RateLimiter:
         self._sleep = sleep
         self._stamps: deque[float] = deque()
 
+    def try_acquire(self) -> float:
+        """Record one more event if it fits the window now (0.0); else the seconds until one
+        would fit, recording nothing (for a limit the caller would rather meet next time than
+        wait for, as the Chat app's 60 space set-ups a minute)."""
+        now = self._clock()
+        while self._stamps and now - self._stamps[0] >= self.window:
+            self._stamps.popleft()
+        if len(self._stamps) < self.limit:
+            self._stamps.append(now)
+            return 0.0
+        return self.window - (now - self._stamps[0])
+
     def acquire(self) -> float:
         """Wait until one more event fits the window, record it, return the seconds waited."""
         waited = 0.0

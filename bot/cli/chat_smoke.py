@@ -21,24 +21,21 @@ Nothing leaves this computer and nothing of the school's own data is touched.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import typer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import wiring
 from bot.cli.chat_issuer import LocalGoogle, LocalKey
-from bot.cli.teams_smoke import SmokeResult, _free_port, _served
+from bot.cli.smoke import SmokeResult, attestations, free_port, run_command, served
 from bot.core.config import store as config_store
 from bot.core.context import AppContext
-from bot.core.models import Attestation, Duty, Person, utcnow
+from bot.core.models import Duty, Person, utcnow
 from bot.core.settings import GoogleSettings
 from bot.demo.builder import build_demo
-from bot.engine.commands import console, err
 from bot.web.app import create_app
 
 __all__ = ["run_smoke", "smoke_command"]
@@ -95,14 +92,10 @@ def _acknowledge(message: dict[str, Any]) -> dict[str, str] | None:
 
 def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -> SmokeResult:
     """The whole smoke test in ``home`` (a folder of its own); every step is recorded."""
-    result = SmokeResult()
+    result = SmokeResult(say=say)
+    check = result.check
 
-    def check(name: str, ok: bool, detail: str = "") -> None:
-        result.steps.append((name, ok, detail))
-        if say is not None:
-            say(name, ok, detail)
-
-    web_port = _free_port()
+    web_port = free_port()
     base_url = f"http://127.0.0.1:{web_port}"
     google = LocalGoogle(PROJECT, f"{base_url}/api/chat")
     plan = build_demo(home, base_url=base_url)
@@ -120,7 +113,7 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
         context = AppContext(settings)
         _asks_in_chat(context)
         with (
-            _served(create_app(settings, context), web_port) as web,
+            served(create_app(settings, context), web_port) as web,
             httpx.Client(base_url=web, timeout=30) as client,
         ):
             _steps(context, client, google, check)
@@ -192,20 +185,20 @@ def _steps(
     if params is None:
         check("the card has an Acknowledge button", False, "")
         return
-    before = _count(context)
+    before = attestations(context)
     pressed = send(event("buttonClickedPayload", who, params))
     answer = pressed.json() if pressed.status_code == 200 else {}
     updated = "updateMessageAction" in str(answer)
     thanks = next((line for line in lines(_message(answer)) if "is recorded" in line), "")
     check(
         "Acknowledge records one acknowledgement and the card, updated in place, says so",
-        updated and bool(thanks) and _count(context) == before + 1,
+        updated and bool(thanks) and attestations(context) == before + 1,
         thanks,
     )
     again = send(event("buttonClickedPayload", who, params))
     check(
         "pressed again, nothing more is recorded",
-        again.status_code == 200 and _count(context) == before + 1,
+        again.status_code == 200 and attestations(context) == before + 1,
         "",
     )
     stranger = {
@@ -224,34 +217,17 @@ def _steps(
     refused = send(event("messagePayload", who), forged)
     check(
         "a token the issuer never signed is refused",
-        refused.status_code == 401 and _count(context) == before + 1,
+        refused.status_code == 401 and attestations(context) == before + 1,
         f"HTTP {refused.status_code}",
     )
 
 
-def _count(context: AppContext) -> int:
-    with context.store.session() as session:
-        return int(session.scalar(select(func.count()).select_from(Attestation)) or 0)
-
-
 def smoke_command(folder: Path | None) -> None:
     """``compliance-bot chat smoke``: run it, print each step, exit 1 if one failed."""
-
-    def say(name: str, ok: bool, detail: str) -> None:
-        mark = "[green]passed[/]" if ok else "[bold red]FAILED[/]"
-        console.print(
-            f"{mark}  {name}" + (f"\n        {detail}" if detail else ""),
-            highlight=False,
-            soft_wrap=True,
-        )
-
-    console.print("Building the demo school and serving the Chat app on 127.0.0.1 …")
-    if folder is not None:
-        result = run_smoke(folder, say)
-    else:
-        with tempfile.TemporaryDirectory(prefix="compliance-bot-chat-smoke-") as tmp:
-            result = run_smoke(Path(tmp), say)
-    if not result.ok:
-        err.print("[bold red]The Google Chat smoke test failed[/]: see the steps above.")
-        raise typer.Exit(1)
-    console.print(f"[green]All {len(result.steps)} steps passed.[/]")
+    run_command(
+        run_smoke,
+        folder,
+        serving="the Chat app",
+        prefix="compliance-bot-chat-smoke-",
+        failed="Google Chat",
+    )

@@ -21,33 +21,26 @@ computer and nothing of the school's own data is touched.
 
 from __future__ import annotations
 
-import socket
-import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import typer
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.cli.smoke import SmokeResult, attestations, free_port, run_command, served
 from bot.core.context import AppContext
-from bot.core.models import Attestation, Duty, OutboxMessage, Person
+from bot.core.models import Duty, OutboxMessage, Person
 from bot.core.settings import M365Settings
 from bot.demo.builder import build_demo
-from bot.engine.commands import console, err
 from bot.features.teamsbot.cards import ACK_VERB, REFRESH_VERB
 from bot.web.app import create_app
 
@@ -84,31 +77,6 @@ class LocalIssuer:
                   "serviceurl": activity["serviceUrl"]}
         return jwt.encode({"alg": "RS256", "kid": KEY_ID, "typ": "JWT"}, claims,
                           key or self.key)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _served(app: Any, port: int) -> Iterator[str]:
-    """``app`` served by uvicorn on 127.0.0.1:``port`` in a thread, for the block."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"could not serve on 127.0.0.1:{port}")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def activity(kind: str, user_id: str, service_url: str, **fields: Any) -> dict[str, Any]:
@@ -151,32 +119,16 @@ def _buttons(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
             if node.get("type") == "Action.Execute" and node.get("verb") == verb]
 
 
-@dataclass
-class SmokeResult:
-    """Each step's name and whether it did what it should, and what the person saw."""
-
-    steps: list[tuple[str, bool, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Every step passed."""
-        return bool(self.steps) and all(ok for _, ok, _ in self.steps)
-
-
 def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -> SmokeResult:
     """The whole smoke test in ``home`` (a folder of its own); every step is recorded."""
-    result = SmokeResult()
-
-    def check(name: str, ok: bool, detail: str = "") -> None:
-        result.steps.append((name, ok, detail))
-        if say is not None:
-            say(name, ok, detail)
+    result = SmokeResult(say=say)
+    check = result.check
 
     issuer = LocalIssuer()
-    web_port, issuer_port = _free_port(), _free_port()
+    web_port, issuer_port = free_port(), free_port()
     base_url = f"http://127.0.0.1:{web_port}"
     plan = build_demo(home, base_url=base_url)
-    with _served(issuer.app, issuer_port) as issuer_url:
+    with served(issuer.app, issuer_port) as issuer_url:
         issuer.base = issuer_url
         settings = plan.settings.model_copy(update={"m365": M365Settings(
             tenant_id=TENANT, bot_app_id=BOT_APP_ID,
@@ -184,7 +136,7 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
         context = AppContext(settings)
         # the reply waits in the outbox: nothing is posted anywhere from here
         context.connectors.chat = None
-        with _served(create_app(settings, context), web_port) as web, \
+        with served(create_app(settings, context), web_port) as web, \
                 httpx.Client(base_url=web, timeout=30) as client:
             service_url = f"{issuer_url}/teams/"  # where a reply would go: this computer
 
@@ -227,15 +179,15 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
                   bool(acks), " / ".join(card_lines(card)[:3]))
             if not acks:
                 return result
-            before = _count(context)
+            before = attestations(context)
             pressed = send(press(user_id, service_url, ACK_VERB, acks[0]["data"]))
             answer = pressed.json().get("value", {}) if pressed.status_code == 200 else {}
             thanks = next((line for line in card_lines(answer) if "is recorded" in line), "")
             check("Acknowledge records one acknowledgement and the card says so",
-                  bool(thanks) and _count(context) == before + 1, thanks)
+                  bool(thanks) and attestations(context) == before + 1, thanks)
             again = send(press(user_id, service_url, ACK_VERB, acks[0]["data"]))
             check("pressed again, nothing more is recorded",
-                  again.status_code == 200 and _count(context) == before + 1)
+                  again.status_code == 200 and attestations(context) == before + 1)
             stranger = str(uuid.uuid4())
             send(activity("message", stranger, service_url, text="hi"))
             line = next((r.payload["text"] for r in replies()
@@ -245,31 +197,12 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
             forged = send(activity("message", user_id, service_url, text="hi"),
                           key=RSAKey.generate_key(2048, parameters={"kid": KEY_ID}))
             check("a token the issuer never signed is refused",
-                  forged.status_code == 401 and _count(context) == before + 1,
+                  forged.status_code == 401 and attestations(context) == before + 1,
                   f"HTTP {forged.status_code}")
     return result
 
 
-def _count(context: Any) -> int:
-    with context.store.session() as session:
-        return int(session.scalar(select(func.count()).select_from(Attestation)) or 0)
-
-
 def smoke_command(folder: Path | None) -> None:
     """``compliance-bot teams smoke``: run it, print each step, exit 1 if one failed."""
-
-    def say(name: str, ok: bool, detail: str) -> None:
-        mark = "[green]passed[/]" if ok else "[bold red]FAILED[/]"
-        console.print(f"{mark}  {name}" + (f"\n        {detail}" if detail else ""),
-                      highlight=False, soft_wrap=True)
-
-    console.print("Building the demo school and serving the bot on 127.0.0.1 …")
-    if folder is not None:
-        result = run_smoke(folder, say)
-    else:
-        with tempfile.TemporaryDirectory(prefix="compliance-bot-smoke-") as tmp:
-            result = run_smoke(Path(tmp), say)
-    if not result.ok:
-        err.print("[bold red]The Teams smoke test failed[/]: see the steps above.")
-        raise typer.Exit(1)
-    console.print(f"[green]All {len(result.steps)} steps passed.[/]")
+    run_command(run_smoke, folder, serving="the bot", prefix="compliance-bot-smoke-",
+                failed="Teams")

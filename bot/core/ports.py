@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 __all__ = [
+    "GOOGLE_CHAT_SERVICE",
     "SETUP_RETRY_SECONDS",
     "TEAMS_APP_RSC",
     "Attachment",
@@ -486,12 +487,24 @@ class Notifier(Protocol):
 TEAMS_APP_RSC: tuple[tuple[str, str], ...] = (("TeamsActivity.Send.User", "Application"),)
 
 
+# where a person's direct message with a school's Google Chat app lives (``TeamsChat.service_url``
+# of a Chat app's chat: a Teams chat keeps its Bot Connector's URL there)
+GOOGLE_CHAT_SERVICE = "https://chat.googleapis.com"
+
+
 @runtime_checkable
 class ChatBot(Protocol):
-    """The school's own chat bot (Teams): reaches one person in their chat with it."""
+    """The school's own chat bot (Teams, or a Google Chat app): reaches one person in their
+    chat with it. ``platform`` says which (a school's ``asks_in``: ``teams`` or ``chat``)."""
 
-    def install(self, user_id: str) -> str:
-        """Install the app for the person if needed; the id of their chat with the bot."""
+    @property
+    def platform(self) -> str:
+        """``teams`` or ``chat``: the ``asks_in`` of the schools this bot asks for."""
+        ...
+
+    def install(self, user_id: str, email: str = "") -> str:
+        """Install the app for the person if needed (or find their direct message with it, or
+        set that up as them: ``email``); the id of their chat with the bot."""
         ...
 
     def post(self, card: CardMessage) -> SendResult:

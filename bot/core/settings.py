@@ -219,6 +219,13 @@ class Connection(BaseModel):
     # the tenant's or domain's own role groups (a Google group's address names its domain);
     # unset: the install's
     role_groups: dict[str, Role] | None = None
+    # Google Workspace: the domain's own Chat app (its Cloud project; deploy/google.md, "Chat
+    # app"): a domain starts without the install's project; audience and add-on, when unset,
+    # are the install's
+    chat_project_number: str | None = Field(default=None, pattern=r"^[0-9]{6,20}$")
+    chat_audience: Literal["endpoint", "project"] | None = None
+    chat_endpoint_url: str | None = None
+    chat_addon: bool | None = None
 
     def secrets(self) -> dict[str, SecretStr]:
         """The secrets set here or in ``secrets_file`` (the file's win; SettingsError when it
@@ -249,7 +256,7 @@ TENANT_OWN = ("tenant_id", "client_id", "client_secret", "certificate_path", "se
               "teams_webhook_url", "bot_app_id", "bot_app_secret", "teams_catalog_app_id",
               "site_id", "forms_list")
 DOMAIN_OWN = ("service_account_file", "admin_subject", "sender", "chat_webhook_url",
-              "spreadsheet_id", "form_id")
+              "spreadsheet_id", "form_id", "chat_project_number", "chat_endpoint_url")
 
 
 def connection_key(name: str) -> str:

@@ -50,9 +50,10 @@ class FeatureSteps:
     first: tuple[Step, ...] = ()
     # each step's name (its function's) in plain words, for the pages that say one is failing
     titles: Mapping[str, str] = field(default_factory=dict)
-    # a Teams-first school with a bot: the reminder run sends the digests of the people the
-    # bot reaches as cards, through this route (``bot.engine.remind.ChatRoute``), not email
-    chat_route: Callable[[Settings], ChatRoute] | None = None
+    # a school that asks in the chat its bot lives in (``asks_in``: teams or chat): the
+    # reminder run sends the digests of the people the bot reaches as cards, through the
+    # platform's route (``bot.engine.remind.ChatRoute``; ``(settings, platform)``), not email
+    chat_route: Callable[[Settings, str], ChatRoute] | None = None
 
 
 _registered: FeatureSteps | None = None

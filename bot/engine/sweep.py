@@ -481,7 +481,9 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
     session, settings, school, connectors, today, sending = (
         c.session, c.settings, c.school, c.connectors, c.today, c.write)
     route = registered().chat_route
-    chat = route(settings) if route and connectors.chat is not None and school.teams_first else None
+    bot = connectors.chat
+    chat = (route(settings, bot.platform)
+            if route and bot is not None and school.asks_in == bot.platform else None)
     session.flush()
     inputs = _duty_inputs(session, school, today, result.school_day, sending, chat is not None)
     state = ConnectorState.of(session, school.id, QUIET_KEY)

@@ -15,6 +15,7 @@ import httpx
 
 from connectors.base import CheckRow, pacing_row
 from connectors.google.client import (
+    CHAT_SETUP_SCOPES,
     DIRECTORY_SCOPES,
     FORMS_SCOPES,
     GMAIL_LOOKUP_SCOPES,
@@ -152,6 +153,8 @@ def run_checks(
     rows.append(_sheets_row(settings, client))
     rows.append(_forms_row(settings, client))
     rows.append(_chat_row(settings))
+    if google.chat_project_number:
+        rows.extend(_chat_app_rows(settings, client))
     rows.append(pacing_row("Mail pacing", settings.google, _var(""), DAILY_SEND_LIMIT, "messages"))
     return rows
 
@@ -340,3 +343,34 @@ def _chat_row(settings: Settings) -> CheckRow:
             f"{_var('CHAT_WEBHOOK_URL')}",
         )
     return CheckRow("Chat webhook", True, f"space {parts[2]} (not called: a check must not post)")
+
+
+def _chat_app_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
+    """The Chat app's cards of its own accord: a token as the app (``chat.bot``: finds direct
+    messages and posts cards) and, optional, the delegation that sets up a missing direct
+    message as the person (``chat.spaces.create``); nothing is posted or set up."""
+    try:
+        client.chat().authorise()
+    except GoogleCallError as exc:
+        app = CheckRow("Chat app cards", False, f"no chat.bot token ({exc})",
+                       "enable the Google Chat API in the service account's project and "
+                       "configure the Chat app there (deploy/google.md, 'Chat app')")
+    else:
+        project = settings.google.chat_project_number
+        app = CheckRow("Chat app cards", True,
+                       f"chat.bot token issued for project {project} (nothing posted)")
+    name = "Chat direct messages set up as staff (optional)"
+    who = settings.google.sender or settings.google.admin_subject
+    if not who:
+        return [app]
+    try:
+        client.chat_as(who).authorise()
+    except GoogleCallError:
+        return [app, CheckRow(
+            name, True,
+            "not granted: staff without a direct message with the app get email until they "
+            "message it (or install the app for all staff). To set theirs up, add "
+            f"{CHAT_SETUP_SCOPES[0]} to the service account's domain-wide delegation "
+            "(deploy/google.md)")]
+    return [app, CheckRow(name, True,
+                          f"chat.spaces.create token issued for {who} (nothing set up)")]

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from bot.core.settings import GoogleSettings
 
 __all__ = [
+    "CHAT_BOT_SCOPES",
+    "CHAT_SETUP_SCOPES",
     "DIRECTORY_SCOPES",
     "FORMS_SCOPES",
     "GMAIL_BATCH_URI",
@@ -63,6 +65,11 @@ FORMS_SCOPES = (
     "https://www.googleapis.com/auth/forms.body.readonly",
     "https://www.googleapis.com/auth/forms.responses.readonly",
 )
+# the Chat app's own calls (app authentication): find a person's direct message with the app,
+# post and update its messages; setting up a missing direct message needs the person's own
+# authority (``spaces.setup`` takes user authentication only: domain-wide delegation)
+CHAT_BOT_SCOPES = ("https://www.googleapis.com/auth/chat.bot",)
+CHAT_SETUP_SCOPES = ("https://www.googleapis.com/auth/chat.spaces.create",)
 # Gmail's documented batch endpoint (the bundled discovery document only says "batch").
 GMAIL_BATCH_URI = "https://gmail.googleapis.com/batch/gmail/v1"
 DEFAULT_TIMEOUT = 60.0
@@ -363,6 +370,15 @@ class GoogleClient:
     def forms(self) -> GoogleApi:
         """Forms API as the service account itself."""
         return self._api("forms", "v1", FORMS_SCOPES, None)
+
+    def chat(self) -> GoogleApi:
+        """Chat API as the Chat app itself (app authentication, ``chat.bot``)."""
+        return self._api("chat", "v1", CHAT_BOT_SCOPES, None)
+
+    def chat_as(self, address: str) -> GoogleApi:
+        """Chat API acting as the person ``address`` (domain-wide delegation of
+        ``chat.spaces.create``): only to set up their direct message with the app."""
+        return self._api("chat", "v1", CHAT_SETUP_SCOPES, address)
 
     def _api(
         self, name: str, version: str, scopes: Sequence[str], subject: str | None

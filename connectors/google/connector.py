@@ -18,6 +18,7 @@ import httpx
 from bot.core.ports import Connectors, UrgentReserve
 from bot.core.settings import SettingsError
 from connectors.google.chat import ChatWebhookNotifier
+from connectors.google.chat_app import GoogleChatApp
 from connectors.google.client import GoogleClient, GoogleSetupError
 from connectors.google.directory import GoogleDirectory
 from connectors.google.forms import GoogleFormSource
@@ -94,6 +95,8 @@ def build(
         else None
     )
     forms = GoogleFormSource(client.forms(), google.form_id) if google.form_id else None
+    # the school's Chat app (its project number set): cards in each person's direct message
+    chat = GoogleChatApp(client.chat(), client.chat_as) if google.chat_project_number else None
     return Connectors(
         name="google",
         directory=GoogleDirectory(
@@ -109,4 +112,5 @@ def build(
         notifier=notifier,
         mirror=mirror,
         forms=forms,
+        chat=chat,
     )

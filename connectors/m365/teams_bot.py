@@ -135,6 +135,7 @@ class TeamsBot:
         bot: the bot's own app registration's credential (:func:`bot_credential`), or None.
     """
 
+    platform = "teams"  # not a field: what ``ChatBot.platform`` asks
     credential: Callable[[], Any]
     bot: Any
     catalog_app_id: str | None
@@ -268,8 +269,9 @@ class TeamsBot:
         raise TeamsBotError(f"{what}: HTTP {status}")
 
     # ---- Graph: installation and the chat ---------------------------------------------------
-    def install(self, user_id: str) -> str:
-        """Install the app for the person if needed; the id of their chat with the bot.
+    def install(self, user_id: str, email: str = "") -> str:
+        """Install the app for the person if needed; the id of their chat with the bot
+        (``email``: unused, Graph installs by the Entra id).
 
         Raises ``TeamsBotError`` (403) when the permission is missing, ``SetupError`` when no
         catalog app id is set.

@@ -121,7 +121,8 @@ def test_google_checks_bodies_against_the_discovery_documents(google: Any) -> No
 
 RECIPIENT = "#microsoft.graph.aadUserNotificationRecipient"
 BULK = f"{GRAPH}/teamwork/sendActivityNotificationToRecipients"
-FEED = {"topic": {"source": "text", "value": "Compliance"}, "activityType": "needsReminder",
+FEED = {"topic": {"source": "text", "value": "Compliance", "webUrl": "https://oak.example/me"},
+        "activityType": "needsReminder",
         "previewText": {"content": "p"},
         "recipients": [{"@odata.type": RECIPIENT, "userId": "u-1"}]}
 
@@ -158,6 +159,28 @@ FEED = {"topic": {"source": "text", "value": "Compliance"}, "activityType": "nee
                                          for n in range(250)]},
                  ["request.recipients: 250 items, over Graph's documented limit of 100"],
                  id="feed-limit"),
+    # Learn's prose, "teamworkActivityTopic": "If the source is entityUrl, this must be a
+    # Microsoft Graph URL"; "webUrl: required if source is text"
+    pytest.param("POST", BULK, None,
+                 {**FEED, "topic": {"source": "entityUrl",
+                                    "value": "https://oak.example/reports/CR-1"}},
+                 ["request.topic.value: a topic of source entityUrl must be a Microsoft Graph "
+                  "URL"], id="feed-entity-url"),
+    pytest.param("POST", BULK, None,
+                 {**FEED, "topic": {"source": "text", "value": "Compliance"}},
+                 ["request.topic.webUrl: required when the source is text"], id="feed-web-url"),
+    # "Send activity feed notifications": the activity type must be declared in the manifest
+    pytest.param("POST", f"{GRAPH}/users/u-1/teamwork/sendActivityNotification", None,
+                 {k: v for k, v in FEED.items() if k != "recipients"}
+                 | {"activityType": "newConcernn"},
+                 ["request.activityType: 'newConcernn' is not declared in the Teams app's "
+                  "manifest"], id="feed-activity-type"),
+    # "List users"/"List messages": $top 1 to 999 / at most 1000
+    pytest.param("GET", f"{GRAPH}/users?$top=1000", {"value": []}, None,
+                 ["$top=1000, outside Graph's documented 1 to 999"], id="users-top"),
+    pytest.param("GET", f"{GRAPH}/users/u/mailFolders/inbox/messages?$top=1001",
+                 {"value": []}, None,
+                 ["$top=1001, outside Graph's documented 1 to 1000"], id="messages-top"),
     pytest.param("GET", f"{GRAPH}/users/u/mailFolders/inbox/messages"
                  "?$filter=internetMessageID eq 'x'&$select=id", {"value": []}, None,
                  ["$filter names 'internetMessageID', not a property of message"],
@@ -219,3 +242,39 @@ def test_google_masks_answers_and_names_fields_the_documents_lack(google: Any) -
     google.check("directory.users.list", b"", 200, b"{}", "nextPageToken,users(shoeSize)")
     assert google.problems == ["directory.users.list: the fields mask names 'users/shoeSize', "
                                "not a field of the response in the discovery document"]
+
+
+def test_graph_takes_learns_own_camel_case_send_mail_example(graph: Any) -> None:
+    """Learn's sendMail example writes the action's parameters ``message``/``saveToSentItems``
+    where the metadata and the SDK write ``Message``/``SaveToSentItems``: Graph takes both."""
+    example = {
+        "message": {
+            "subject": "Meet for lunch?",
+            "body": {"contentType": "Text", "content": "The new cafeteria is open."},
+            "toRecipients": [{"emailAddress": {"address": "frannis@contoso.example"}}],
+        },
+        "saveToSentItems": False,
+    }
+    graph.check(*graph_exchange("POST", f"{GRAPH}/users/u/sendMail", None, body=example))
+    assert graph.problems == []
+    graph.check(*graph_exchange("POST", f"{GRAPH}/users/u/sendMail", None,
+                                body={**example, "saveToSentItem": False}))
+    assert graph.problems == ["POST /users/u/sendMail request: 'saveToSentItem' is not a "
+                              "property of SendMailPostRequestBody (msgraph-sdk model)",
+                              "POST /users/u/sendMail request: 'saveToSentItem' is not a "
+                              "parameter of sendMail"]
+
+
+@pytest.mark.parametrize("value", ["True", "1", "yes"])
+def test_google_takes_a_boolean_parameter_only_as_a_boolean(value: str) -> None:
+    """A discovery document's ``boolean`` query parameter is ``true`` or ``false`` (as
+    googleapiclient writes a Python bool), nothing else: the fake answers 400 as Google does."""
+    pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
+    from tests.support.fakes.google import FakeGoogle
+
+    fake = FakeGoogle(require_auth=False)
+    uri = "https://chat.googleapis.com/v1/spaces/dm1/messages/client-1?updateMask=text"
+    answer, _ = fake.request(f"{uri}&allowMissing={value}", "PATCH", json.dumps({"text": "hi"}))
+    assert answer.status == 400
+    answer, _ = fake.request(f"{uri}&allowMissing=true", "PATCH", json.dumps({"text": "hi"}))
+    assert answer.status == 200

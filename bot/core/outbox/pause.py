@@ -42,7 +42,8 @@ MAX_PAUSE = timedelta(hours=24)  # a Retry-After beyond this is taken as a day
 # the reason recorded when the dispatcher holds mail back for the mailbox's own 24-hour limit
 DAILY_LIMIT_REASON = "the sending mailbox reached its 24-hour limit"
 # what a paused channel sends, in words (a school's own mailbox: ``ChannelState.what``)
-CHANNEL_WORDS = {"email": "Email", "card": "Teams/Chat cards", "teams": "Teams chat messages"}
+CHANNEL_WORDS = {"email": "Email", "card": "Teams/Chat cards",
+                 "teams": "Cards in staff's Teams or Google Chat"}
 
 
 def channel_of(lane: str) -> str:

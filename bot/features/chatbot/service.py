@@ -11,12 +11,12 @@ expect and which to answer in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
@@ -118,13 +118,17 @@ def read_event(body: Any, *, addon: bool) -> ChatEvent:
     )
 
 
-def person_for(session: Session, event: ChatEvent) -> Person | None:
+def person_for(
+    session: Session, event: ChatEvent, schools: Collection[str] | None = None
+) -> Person | None:
     """The active person the event's user is: by Google user id (the directory's id), else by
-    their address; None when the school does not know them."""
+    their address; None when the school does not know them. Only a person of ``schools`` (the
+    app's domain's, when given) is known."""
+    mine = Person.school_id.in_(sorted(schools)) if schools is not None else true()
     if event.user_id:
         found = session.scalar(
             select(Person)
-            .where(Person.external_id == event.user_id, Person.active.is_(True))
+            .where(Person.external_id == event.user_id, Person.active.is_(True), mine)
             .order_by(Person.id)
             .limit(1)
         )
@@ -133,7 +137,7 @@ def person_for(session: Session, event: ChatEvent) -> Person | None:
     if event.email and "@" in event.email:
         return session.scalar(
             select(Person)
-            .where(func.lower(Person.email) == event.email.lower(), Person.active.is_(True))
+            .where(func.lower(Person.email) == event.email.lower(), Person.active.is_(True), mine)
             .order_by(Person.id)
             .limit(1)
         )
@@ -149,6 +153,7 @@ def answer(
     *,
     addon: bool,
     function: str,
+    schools: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """The answer to ``event`` in the app's shape (``{}``: nothing to say).
 
@@ -160,7 +165,7 @@ def answer(
         return {}
     if not event.direct:
         return wrapped(plain(GROUP_LINE), addon=addon, update=False)
-    person = person_for(session, event)
+    person = person_for(session, event, schools)
     if person is None:
         return wrapped(plain(stranger_line(config)), addon=addon, update=False)
     school = config.school(person.school_id)

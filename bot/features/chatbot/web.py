@@ -3,7 +3,10 @@
 Nothing is read from the database before the request's bearer token checks out (the Google
 connector's verifier, handed over through ``bot.core.context.adapters``): a forged, expired or
 misaddressed request gets a plain 401, and the audit log records which check failed — never the
-token. The answer rides on the HTTP response, as Chat expects of an app answering an event
+token. In a trust whose schools have Google domains of their own, each domain may have its own
+Chat app (``connection``'s ``chat_project_number``): the request is for the app whose checks its
+token passes, and only that domain's schools' people are known to it. The answer rides on the
+HTTP response, as Chat expects of an app answering an event
 (within 30 seconds): the needs card, the card updated in place after a press, or one line.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,10 +25,11 @@ from bot.core import audit
 from bot.core.chat_tokens import ChatAuthError, ChatTokens
 from bot.core.context import AppContext, adapters
 from bot.core.models import utcnow
+from bot.core.settings import Settings, SettingsError
 from bot.engine.web.deps import ctx
 from bot.features.chatbot.service import ChatEventError, answer, button_function, read_event
 
-__all__ = ["router"]
+__all__ = ["ChatApp", "chat_apps", "router"]
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -32,16 +37,57 @@ MAX_EVENT_BYTES = 256 * 1024
 REFUSED = "This request did not come from Google Chat for this school's Chat app."
 
 
+@dataclass(frozen=True)
+class ChatApp:
+    """One Chat app this install answers for: the settings its domain sees (the install's, or
+    a connection's with its own Chat project), its token checker, and the schools it serves
+    (None: every school)."""
+
+    settings: Settings
+    verifier: ChatTokens
+    schools: frozenset[str] | None
+
+
+def chat_apps(context: AppContext) -> list[ChatApp]:
+    """The Chat apps of the install and of its schools' own domains (``connection:``), one per
+    project and audience; a connection that is not set up has none."""
+    by_connection: dict[str | None, set[str]] = {}
+    for school in context.config.schools:
+        by_connection.setdefault(school.connection, set()).add(school.id)
+    apps: dict[tuple[Any, ...], tuple[Settings, ChatTokens, set[str]]] = {}
+    for name, schools in by_connection.items():
+        try:
+            seen = context.settings if name is None else context.settings.for_connection(name)
+        except SettingsError:
+            continue
+        verifier = adapters().chat_tokens(seen)
+        if verifier is None:
+            continue
+        google = seen.google
+        same = (
+            google.chat_project_number,
+            google.chat_audience,
+            google.chat_endpoint_url,
+            google.chat_addon,
+        )
+        apps.setdefault(same, (seen, verifier, set()))[2].update(schools)
+    whole = len(by_connection) == 1
+    return [
+        ChatApp(seen, verifier, None if whole else frozenset(schools))
+        for seen, verifier, schools in apps.values()
+    ]
+
+
 @router.post("/api/chat", include_in_schema=False)
 async def chat(request: Request) -> Response:
     """Check the token, then answer the event (off the event loop: keys and database)."""
     context = ctx(request)
-    verifier = adapters().chat_tokens(context.settings)
-    if verifier is None:
+    apps = chat_apps(context)
+    if not apps:
         return JSONResponse({"error": "no Google Chat app is set up here"}, status_code=404)
     raw = await request.body()
     return await run_in_threadpool(
-        _handle, context, verifier, request.headers.get("authorization"), raw
+        _handle, context, apps, request.headers.get("authorization"), raw
     )
 
 
@@ -59,25 +105,40 @@ def _refused(context: AppContext, why: str) -> Response:
     return PlainTextResponse(REFUSED, status_code=401)
 
 
+def _verified(apps: list[ChatApp], authorization: str | None, body: Any) -> ChatApp:
+    """The app the request's token is for (the first whose checks it passes); ChatAuthError
+    (the first app's failed check) when none."""
+    failed: ChatAuthError | None = None
+    for app in apps:
+        given = authorization
+        if not given and app.settings.google.chat_addon and isinstance(body, dict):
+            # an add-on's event also carries the token in its body
+            system = body.get("authorizationEventObject")
+            token = system.get("systemIdToken") if isinstance(system, dict) else None
+            given = f"Bearer {token}" if isinstance(token, str) else None
+        try:
+            app.verifier.verify(given)
+        except ChatAuthError as exc:
+            failed = failed or exc
+            continue
+        return app
+    raise failed or ChatAuthError("no Chat app")
+
+
 def _handle(
-    context: AppContext, verifier: ChatTokens, authorization: str | None, raw: bytes
+    context: AppContext, apps: list[ChatApp], authorization: str | None, raw: bytes
 ) -> Response:
-    addon = context.settings.google.chat_addon
     body: Any = None
     if len(raw) <= MAX_EVENT_BYTES:
         try:
             body = json.loads(raw)
         except ValueError:
             body = None
-    if not authorization and addon and isinstance(body, dict):
-        # an add-on's event also carries the token in its body
-        system = body.get("authorizationEventObject")
-        token = system.get("systemIdToken") if isinstance(system, dict) else None
-        authorization = f"Bearer {token}" if isinstance(token, str) else None
     try:
-        verifier.verify(authorization)
+        app = _verified(apps, authorization, body)
     except ChatAuthError as exc:
         return _refused(context, str(exc))
+    addon = app.settings.google.chat_addon
     try:
         event = read_event(body, addon=addon)
     except ChatEventError as exc:
@@ -90,6 +151,7 @@ def _handle(
             event,
             utcnow(),
             addon=addon,
-            function=button_function(context.settings),
+            function=button_function(app.settings),
+            schools=app.schools,
         )
     return JSONResponse(reply)

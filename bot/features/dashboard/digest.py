@@ -27,6 +27,7 @@ from bot.core.context import StepContext
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_card, enqueue_email
+from bot.core.ports import GOOGLE_CHAT_SERVICE
 from bot.features.dashboard.cards import (
     DigestFigures,
     adaptive_card,
@@ -308,11 +309,13 @@ def queue_digest(
 
 
 def head_chat(session: Session, school: SchoolConfig) -> TeamsChat | None:
-    """The headteacher's chat with the bot, when the bot reaches them."""
+    """The headteacher's chat with the Teams bot, when the bot reaches them (the dashboard
+    card is Teams's: a Google Chat app's direct message does not count)."""
     return session.scalar(
         select(TeamsChat).join(Person, Person.id == TeamsChat.person_id)
         .where(Person.school_id == school.id, Person.active.is_(True),
-               Person.email == school.headteacher)
+               Person.email == school.headteacher,
+               TeamsChat.service_url != GOOGLE_CHAT_SERVICE)
     )
 
 

@@ -1,13 +1,16 @@
-"""A new concern, told to the DSL team in Teams within seconds: an activity-feed notification
-and a card in each one's chat with the bot. Urgency and reference only — never what was
+"""A new concern, told to the DSL team in their chat within seconds: in Teams an activity-feed
+notification and a card in each one's chat with the bot; in Google Chat a card in each one's
+direct message with the school's Chat app. Urgency and reference only — never what was
 reported, who is involved or who reported it — and an Open button to the report's page, where
 reading it needs signing in (and is audited). Whoever the report is about is never told: the
 recipients are exactly the email alert's (``reports.routing.alert_recipients``)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from sqlalchemy import select
@@ -16,8 +19,9 @@ from sqlalchemy.orm import Session
 from bot.core.cards import new_card, text_block
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
+from bot.core.ports import GOOGLE_CHAT_SERVICE
 
-__all__ = ["CONCERN_ACTIVITY", "concern_card", "queue_concern_alerts"]
+__all__ = ["CONCERN_ACTIVITY", "concern_card", "google_concern_card", "queue_concern_alerts"]
 
 CONCERN_ACTIVITY = "newConcern"  # declared in the app manifest's activities.activityTypes
 
@@ -26,15 +30,45 @@ def concern_card(school_name: str, reference: str, urgency: str, url: str) -> di
     """The chat card: the reference, the urgency and an Open button; nothing else."""
     return new_card(
         [
-            text_block(f"New report {reference}", size="Large", weight="Bolder",
-                       style="heading"),
-            text_block(f"{urgency} urgency · {school_name}",
-                       color="Attention" if urgency.lower() == "immediate" else "Default"),
-            text_block("To protect the people involved, this message does not say what was "
-                       "reported. Open it to read it (sign-in required).", isSubtle=True),
+            text_block(f"New report {reference}", size="Large", weight="Bolder", style="heading"),
+            text_block(
+                f"{urgency} urgency · {school_name}",
+                color="Attention" if urgency.lower() == "immediate" else "Default",
+            ),
+            text_block(
+                "To protect the people involved, this message does not say what was "
+                "reported. Open it to read it (sign-in required).",
+                isSubtle=True,
+            ),
         ],
         actions=[{"type": "Action.OpenUrl", "title": "Open", "url": url}],
     )
+
+
+def google_concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
+    """The same card as a Google Chat message (cards v2): the reference, the urgency and an
+    Open button; nothing else (Chat has no activity feed: the message notifies them)."""
+    title = f"New report {reference}"
+    widgets: list[dict[str, Any]] = [
+        {"textParagraph": {"text": escape(f"{urgency} urgency · {school_name}")}},
+        {
+            "textParagraph": {
+                "text": "To protect the people involved, this message does not say "
+                "what was reported. Open it to read it (sign-in required)."
+            }
+        },
+        {"buttonList": {"buttons": [{"text": "Open", "onClick": {"openLink": {"url": url}}}]}},
+    ]
+    card_id = "report-" + hashlib.sha256(reference.encode()).hexdigest()[:16]
+    return {
+        "fallbackText": title,
+        "cardsV2": [
+            {
+                "cardId": card_id,
+                "card": {"header": {"title": title}, "sections": [{"widgets": widgets}]},
+            }
+        ],
+    }
 
 
 def queue_concern_alerts(
@@ -62,15 +96,44 @@ def queue_concern_alerts(
         if person.email.lower() not in wanted:
             continue
         title = f"New report {reference}"
-        feed = {"user_id": chat.user_id, "activity_type": CONCERN_ACTIVITY,
-                "preview": f"{title}: {urgency.lower()} urgency", "web_url": url,
-                "template": {"reference": reference, "urgency": urgency.lower()}}
+        if chat.service_url == GOOGLE_CHAT_SERVICE:  # their DM with the Google Chat app
+            enqueue_chat_card(
+                session,
+                school_id=school_id,
+                purpose="report_alert",
+                urgency=Urgency.SAFEGUARDING,
+                key=f"report-chat:{school_id}:{reference}:{person.id}",
+                recipient=person.email,
+                title=title,
+                text=f"{urgency} urgency",
+                chat_id=chat.chat_id,
+                service_url=chat.service_url,
+                card=google_concern_card(school_name, reference, urgency, url),
+                not_before=now,
+            )
+            continue
+        feed = {
+            "user_id": chat.user_id,
+            "activity_type": CONCERN_ACTIVITY,
+            "preview": f"{title}: {urgency.lower()} urgency",
+            "web_url": url,
+            "template": {"reference": reference, "urgency": urgency.lower()},
+        }
         card = concern_card(school_name, reference, urgency, url)
         # the feed notification (no card), then the card in their chat
         for kind, content, notification in (("feed", {}, feed), ("chat", card, None)):
             enqueue_chat_card(
-                session, school_id=school_id, purpose="report_alert", urgency=Urgency.SAFEGUARDING,
-                key=f"report-{kind}:{school_id}:{reference}:{person.id}", recipient=person.email,
-                title=title, text=f"{urgency} urgency", chat_id=chat.chat_id,
-                service_url=chat.service_url, card=content, feed=notification, not_before=now,
+                session,
+                school_id=school_id,
+                purpose="report_alert",
+                urgency=Urgency.SAFEGUARDING,
+                key=f"report-{kind}:{school_id}:{reference}:{person.id}",
+                recipient=person.email,
+                title=title,
+                text=f"{urgency} urgency",
+                chat_id=chat.chat_id,
+                service_url=chat.service_url,
+                card=content,
+                feed=notification,
+                not_before=now,
             )

@@ -23,7 +23,7 @@ from bot.core.config import SchoolConfig
 from bot.core.i18n import person_language
 from bot.core.models import Duty, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
-from bot.core.ports import ChatBot, ConnectorError
+from bot.core.ports import GOOGLE_CHAT_SERVICE, ChatBot, ConnectorError, RetryableError
 from bot.core.settings import Settings
 from bot.engine.reminders import Digest
 from bot.features.teamsbot.cards import KINDS, needs_card, needs_title
@@ -48,20 +48,28 @@ def reach(
     session: Session, settings: Settings, bot: ChatBot, person: Person, now: datetime
 ) -> tuple[TeamsChat | None, bool]:
     """(their chat with the bot, whether it was installed just now); (None, False) when the bot
-    cannot reach them (no Entra id, or Graph refused: they keep getting email)."""
+    cannot reach them (no directory id, or the platform refused: they keep getting email).
+    A Google Chat app's chat is the person's direct message with it (found, or set up as them).
+
+    Raises:
+        RetryableError: the platform said "not now" (Chat's set-ups for the minute are spent).
+    """
     held = session.get(TeamsChat, person.id)
     if held is not None:
         return held, False
     if not person.external_id:
         return None, False
     try:
-        chat_id = bot.install(person.external_id)
+        chat_id = bot.install(person.external_id, person.email)
+    except RetryableError:
+        raise  # "not now" (a limit of the platform's): the rest wait for the next pass
     except ConnectorError as exc:
-        log.info("teams: could not reach person %s (%s)", person.id, exc)
+        log.info("%s: could not reach person %s (%s)", bot.platform, person.id, exc)
         return None, False
+    where = GOOGLE_CHAT_SERVICE if bot.platform == "chat" else settings.m365.bot_service_url
     chat = TeamsChat(person_id=person.id, school_id=person.school_id,
                      user_id=person.external_id, chat_id=chat_id,
-                     service_url=settings.m365.bot_service_url, installed_at=now)
+                     service_url=where, installed_at=now)
     session.add(chat)
     session.flush()
     return chat, True
@@ -115,11 +123,12 @@ class TeamsDigests:
 def send_needs(
     session: Session, settings: Settings, school: SchoolConfig, bot: ChatBot, now: datetime
 ) -> NeedsSent:
-    """Reach each person with an open ask in a Teams-first school (the bot installs itself for
-    them), so their next reminder is a card (``TeamsDigests``); no card is sent from here, so
-    a reminder day is one message per person, never a card beside the email."""
+    """Reach each person with an open ask in a school that asks in the bot's platform (Teams:
+    the bot installs itself for them; Chat: their direct message found or set up), so their
+    next reminder is a card (``TeamsDigests``, ``chatbot`` ``ChatDigests``); no card is sent
+    from here, so a reminder day is one message per person, never a card beside the email."""
     done = NeedsSent()
-    if not school.teams_first:
+    if school.asks_in != bot.platform:
         return done
     people = list(session.scalars(
         select(Person)
@@ -130,7 +139,11 @@ def send_needs(
         .order_by(Person.id)
     ))
     for person in people:
-        chat, installed = reach(session, settings, bot, person, now)
+        try:
+            chat, installed = reach(session, settings, bot, person, now)
+        except RetryableError as exc:  # the rest are reached on a later pass
+            log.info("%s: reaching people paused (%s)", bot.platform, exc)
+            break
         done.installed += int(installed)
         done.unreachable += int(chat is None)
     return done

@@ -23,10 +23,11 @@ def head_dashboard_step(run: StepContext) -> dict[str, int]:
 
 
 def teams_needs_step(run: StepContext) -> dict[str, int]:
-    """Reach the people with open asks in Teams (nothing without a bot or Teams-first): their
-    reminders then come as cards (``TeamsDigests``, handed to the reminder run)."""
+    """Reach the people with open asks in the school's chat, Teams or Google Chat (nothing
+    without a bot of the platform the school asks in): their reminders then come as cards
+    (the platform's route, handed to the reminder run)."""
     bot = run.connectors.chat
-    if bot is None or not run.school.teams_first or not run.write:
+    if bot is None or run.school.asks_in != bot.platform or not run.write:
         return {}
     sent = send_needs(run.session, run.settings, run.school, bot, run.now)
-    return {"teams installs": sent.installed}
+    return {"teams installs" if bot.platform == "teams" else "chat spaces": sent.installed}

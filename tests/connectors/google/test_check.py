@@ -171,3 +171,18 @@ def test_a_school_s_own_gmail_account_is_checked_as_the_install_s_is(
                                    schools={"Elm Primary": "nobody@oakfield.example"}))
     assert not rows["Gmail send (Elm Primary)"].ok and rows["Gmail send"].ok
     assert fake.sent == []
+
+
+def test_the_chat_app_rows_say_what_its_cards_can_do(fake: FakeGoogle, tmp_path: Path) -> None:
+    """With a Chat app: a chat.bot token as the app, and whether missing direct messages can be
+    set up as staff (chat.spaces.create delegated); nothing posted, nothing set up."""
+    settings = google_settings(tmp_path, chat_project_number="123456789012")
+    by_name = rows_by_name(run_checks(settings, http=fake))
+    assert by_name["Chat app cards"].ok and "nothing posted" in by_name["Chat app cards"].detail
+    setup = by_name["Chat direct messages set up as staff (optional)"]
+    assert setup.ok and "chat.spaces.create token issued" in setup.detail
+    fake.delegation[SA_CLIENT_ID].discard("https://www.googleapis.com/auth/chat.spaces.create")
+    setup = rows_by_name(run_checks(settings, http=fake))[
+        "Chat direct messages set up as staff (optional)"]
+    assert setup.ok and "not granted" in setup.detail and "chat.spaces.create" in setup.detail
+    assert not fake.calls("chat.spaces.setup") and not fake.chat_messages

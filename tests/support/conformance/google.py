@@ -21,7 +21,8 @@ from tests.support.conformance import PROBLEMS, TOTALS
 
 __all__ = ["GoogleConformance", "field_mask"]
 
-APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"))
+APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"),
+        ("chat", "v1"))
 ERROR_KEYS = {"code", "message", "status", "errors", "details"}
 
 

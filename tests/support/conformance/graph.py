@@ -274,6 +274,45 @@ DOCUMENTED_VALUES = {
 # Documented limits on what one request may carry: (action, parameter) -> most items
 # ("sendActivityNotificationToRecipients ... a maximum of 100 recipients in a single request")
 DOCUMENTED_LIMITS = {("sendActivityNotificationToRecipients", "recipients"): 100}
+# $top's documented maximum per call (a larger one is refused 400), by the route's path:
+# "List users"/"List groups"/"List group members": "$top ... 1 to 999"; "List messages":
+# "$top ... at most 1000"
+TOP_LIMITS = {r"/users": 999, r"/groups": 999, r"/groups/[^/]+/members": 999,
+              r"/users/[^/]+/mailFolders/[^/]+/messages": 1000}
+FEED_ACTIONS = frozenset({"sendActivityNotification", "sendActivityNotificationToRecipients"})
+GRAPH_URL = re.compile(r"https://graph\.microsoft\.com/(v1\.0|beta)/\S+")
+
+
+@cache
+def manifest_activity_types() -> frozenset[str]:
+    """The activity types the Teams app's manifest declares (the product's own manifest: a
+    notification of any other type is refused by Teams, "Send activity feed notifications")."""
+    from bot.features.dashboard.teams_package import build_manifest
+
+    manifest = build_manifest("school.example.org", "00000000-0000-4000-8000-000000000001",
+                              bot_app_id="00000000-0000-4000-8000-000000000002")
+    return frozenset(t["type"] for t in manifest["activities"]["activityTypes"])
+
+
+def _feed_rules(data: dict[str, Any], where: str) -> list[str]:
+    """What Learn writes in prose of an activity-feed notification ("teamworkActivityTopic",
+    "Send activity feed notifications to users"): a topic of source ``entityUrl`` has a
+    Microsoft Graph URL as its value; one of source ``text`` needs a ``webUrl``; the
+    ``activityType`` is one the app's manifest declares."""
+    problems: list[str] = []
+    topic = data.get("topic")
+    if isinstance(topic, dict):
+        source, value = topic.get("source"), topic.get("value")
+        if source == "entityUrl" and not (isinstance(value, str) and GRAPH_URL.fullmatch(value)):
+            problems.append(f"{where}.topic.value: a topic of source entityUrl must be a "
+                            f"Microsoft Graph URL, not {str(value)[:60]!r}")
+        if source == "text" and not topic.get("webUrl"):
+            problems.append(f"{where}.topic.webUrl: required when the source is text")
+    kind = data.get("activityType")
+    if isinstance(kind, str) and kind not in manifest_activity_types() | {"systemDefault"}:
+        problems.append(f"{where}.activityType: '{kind}' is not declared in the Teams app's "
+                        f"manifest ({', '.join(sorted(manifest_activity_types()))})")
+    return problems
 _INTEGERS = {"Edm.Int16", "Edm.Int32", "Edm.Int64", "Edm.Byte", "Edm.SByte"}
 _NUMBERS = {"Edm.Double", "Edm.Single", "Edm.Decimal"}
 _TEXT_FORMS = {
@@ -355,10 +394,12 @@ def _action(data: Any, action: str, where: str) -> list[str]:
     """An action's JSON body against its declared parameters and documented limits."""
     if not isinstance(data, dict):
         return [f"{where}: an action body is a JSON object"]
-    params = _metadata()[2][action]
-    problems: list[str] = []
+    # an action's parameter names are matched without regard to case: Learn's own examples
+    # write sendMail's ``Message``/``SaveToSentItems`` as ``message``/``saveToSentItems``
+    params = {name.casefold(): member for name, member in _metadata()[2][action].items()}
+    problems: list[str] = _feed_rules(data, where) if action in FEED_ACTIONS else []
     for key, value in data.items():
-        member = params.get(key)
+        member = params.get(key.casefold())
         if member is None or key == "bindingParameter":
             problems.append(f"{where}: '{key}' is not a parameter of {action}")
             continue
@@ -586,6 +627,10 @@ class GraphConformance:
         if route.entity:
             params = dict(request.url.params.multi_items())
             self.problems += _query_problems(params, route.entity, what)
+        top = request.url.params.get("$top")
+        most = next((n for p, n in TOP_LIMITS.items() if re.fullmatch(p, path)), None)
+        if top is not None and most is not None and not (top.isdigit() and 1 <= int(top) <= most):
+            self.problems.append(f"{what}: $top={top}, outside Graph's documented 1 to {most}")
         if route.body is None:
             return
         content_type = request.headers.get("Content-Type", "")
@@ -598,7 +643,12 @@ class GraphConformance:
             TOTALS["graph requests"] += 1
         try:
             sent = json.loads(request.content)
-            self.problems += _sdk_problems(route.body, request.content, f"{what} request")
+            content = request.content
+            if route.action and isinstance(sent, dict):  # the SDK's spelling of the names
+                spelt = {name.casefold(): name for name in _metadata()[2][route.action]}
+                content = json.dumps({spelt.get(k.casefold(), k): v
+                                      for k, v in sent.items()}).encode()
+            self.problems += _sdk_problems(route.body, content, f"{what} request")
         except Exception as exc:  # the SDK could not read what was sent
             self.problems.append(f"{what}: request body unreadable ({exc})")
             return

@@ -40,6 +40,7 @@ import pytest
 from tests.support.conformance import PROBLEMS
 from tests.support.conformance.google import GoogleConformance, field_mask
 from tests.support.conformance.google_chat import chat_message_problems
+from tests.support.fakes.google_chat import ChatApi
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 SA_EMAIL = "compliance-bot@oakfield-bot.iam.gserviceaccount.com"
@@ -57,10 +58,12 @@ ALL_SCOPES = frozenset(
         "https://www.googleapis.com/auth/spreadsheets",
         "https://www.googleapis.com/auth/forms.body.readonly",
         "https://www.googleapis.com/auth/forms.responses.readonly",
+        "https://www.googleapis.com/auth/chat.spaces.create",
     }
 )
 GMAIL_SCOPE_ROOT = "https://www.googleapis.com/auth/"
-_APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"))
+_APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"),
+         ("chat", "v1"))
 # the batch routes: Gmail's documented one and each discovery document's rootUrl + batchPath
 _BATCH_ROUTES = {("gmail.googleapis.com", "/batch/gmail/v1"), ("gmail.googleapis.com", "/batch"),
                  ("admin.googleapis.com", "/batch")}
@@ -69,6 +72,7 @@ _STATUS_NAMES = {
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
     429: "RESOURCE_EXHAUSTED",
     500: "INTERNAL",
     503: "UNAVAILABLE",
@@ -170,6 +174,7 @@ _HOSTS = {
     "gmail.googleapis.com": "gmail",
     "sheets.googleapis.com": "sheets",
     "forms.googleapis.com": "forms",
+    "chat.googleapis.com": "chat",
 }
 
 
@@ -284,8 +289,9 @@ class Token:
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeGoogle:
-    """An httplib2-compatible fake of Admin SDK, Gmail, Sheets, Forms and the token endpoint."""
+class FakeGoogle(ChatApi):
+    """An httplib2-compatible fake of Admin SDK, Gmail, Sheets, Forms, Chat (``ChatApi``) and
+    the token endpoint."""
 
     def __init__(self, *, customer_id: str = "C0fake01", require_auth: bool = True) -> None:
         self.customer_id = customer_id
@@ -315,6 +321,8 @@ class FakeGoogle:
         self._ids = itertools.count(1)
         self._page_tokens: dict[str, tuple[str, int]] = {}
         self._chat_by_request_id: dict[str, dict[str, Any]] = {}
+        self._principal_delegated = False  # the current request's token acts as a user
+        self._chat_init()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FakeGoogle:
         # google-auth deep-copies the transport for a background "regional access boundary"
@@ -449,6 +457,14 @@ class FakeGoogle:
 
     def close(self) -> None:
         """httplib2 compatibility."""
+
+    @staticmethod
+    def _error(
+        status: int, message: str, reason: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> GoogleHttpError:
+        """A Google-shaped error answer (for the mixed-in APIs' handlers)."""
+        return GoogleHttpError(status, message, reason, headers)
 
     @staticmethod
     def _response(status: int, headers: dict[str, str] | None = None) -> httplib2.Response:
@@ -638,6 +654,7 @@ class FakeGoogle:
                 403, "Request had insufficient authentication scopes.", "insufficientPermissions"
             )
         self._scopes = token.scopes  # what this request's token may do (gmail.metadata: no q)
+        self._principal_delegated = token.delegated
         return token.principal
 
     @staticmethod
