@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge, sign_aup
 from bot.features.reports.intake import submit_report
 from bot.features.reports.rules import Submission
+from tests.conftest import isolated
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at, payload_of
 
@@ -94,28 +96,49 @@ def test_a_school_year_of_reminders(
         Row("amy@oak.example", "Amy Able", manager="line@oak.example"),
         Row("ben@oak.example", "Ben Brook", manager="line@oak.example"),
     ]
-    school.school.update({
-        "terms": TERMS,
-        "inset_days": ["2027-01-04"],
-        "cadences": {"standard": {"before_due": [3], "on_due": False, "overdue_every_days": 7,
-                                  "max_reminders": 6,
-                                  "escalate": [{"after_overdue": 1, "to": "line_manager"},
-                                               {"after_overdue": 2, "to": "headteacher"}]}},
-    })
-    school.policy("online-safety", "2026.1", title="Online Safety Policy",
-                  published="2026-09-01")
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]}, due_days=14, new_starter_days=10)
+    school.school.update(
+        {
+            "terms": TERMS,
+            "inset_days": ["2027-01-04"],
+            "cadences": {
+                "standard": {
+                    "before_due": [3],
+                    "on_due": False,
+                    "overdue_every_days": 7,
+                    "max_reminders": 6,
+                    "escalate": [
+                        {"after_overdue": 1, "to": "line_manager"},
+                        {"after_overdue": 2, "to": "headteacher"},
+                    ],
+                }
+            },
+        }
+    )
+    school.policy("online-safety", "2026.1", title="Online Safety Policy", published="2026-09-01")
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+        due_days=14,
+        new_starter_days=10,
+    )
     ctx = school.context(sqlite_url)
     day = date(2026, 9, 1)
     while day <= date(2027, 7, 23):
         if day == date(2027, 1, 4):  # a new starter joins the directory on her first day
-            school.people.append(Row("nia@oak.example", "Nia New", manager="line@oak.example",
-                                     start="2027-01-11"))
+            school.people.append(
+                Row("nia@oak.example", "Nia New", manager="line@oak.example", start="2027-01-11")
+            )
             school.write()
         if day == date(2027, 3, 8):  # version 2 is published
-            school.policy("online-safety", "2027.1", title="Online Safety Policy",
-                          published="2027-03-08", text="# Online safety\n\nVersion 2027.1\n")
+            school.policy(
+                "online-safety",
+                "2027.1",
+                title="Online Safety Policy",
+                published="2027-03-08",
+                text="# Online safety\n\nVersion 2027.1\n",
+            )
             school.write()
             ctx.forget_config()
         frozen_clock.at(day, 8, 15)
@@ -125,26 +148,41 @@ def test_a_school_year_of_reminders(
     with ctx.store.session() as session:
         # the reminders (the headteacher's weekly digest also goes out each Monday)
         rows = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.purpose == "reminder")
+            select(OutboxMessage)
+            .where(OutboxMessage.purpose == "reminder")
             .order_by(OutboxMessage.id)
         ).all()
         sent = [
-            (r.next_attempt_at.date().isoformat(), r.recipients[0].split("@")[0],
-             ",".join(c.split("@")[0] for c in r.cc), r.subject)
+            (
+                r.next_attempt_at.date().isoformat(),
+                r.recipients[0].split("@")[0],
+                ",".join(c.split("@")[0] for c in r.cc),
+                r.subject,
+            )
             for r in rows
         ]
         assert {r.status for r in rows} == {"sent"}
-        told = sorted((r.next_attempt_at.date().isoformat(), r.recipients[0].split("@")[0])
-                      for r in session.scalars(select(OutboxMessage).where(
-                          OutboxMessage.purpose == "overdue_told")))
-        states = {(d.person.email.split("@")[0], d.policy_version.label if d.policy_version
-                   else None, d.status) for d in session.scalars(select(Duty))}
+        told = sorted(
+            (r.next_attempt_at.date().isoformat(), r.recipients[0].split("@")[0])
+            for r in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.purpose == "overdue_told")
+            )
+        )
+        states = {
+            (
+                d.person.email.split("@")[0],
+                d.policy_version.label if d.policy_version else None,
+                d.status,
+            )
+            for d in session.scalars(select(Duty))
+        }
     assert sent == EXPECTED
     # one message a day to each manager told, for all their people at once
     spring = ["2027-04-12", "2027-04-19", "2027-04-26", "2027-05-04"]
-    assert told == sorted([(d, "line") for d in ["2026-09-29", "2026-10-06", "2026-10-13",
-                                                 *spring]]
-                          + [(d, "head") for d in ["2026-10-06", "2026-10-13", *spring]])
+    assert told == sorted(
+        [(d, "line") for d in ["2026-09-29", "2026-10-06", "2026-10-13", *spring]]
+        + [(d, "head") for d in ["2026-10-06", "2026-10-13", *spring]]
+    )
     assert ("ben", "2026.1", "superseded") in states  # never acknowledged v1; v2 replaced it
     assert ("nia", "2026.1", "done") in states
 
@@ -155,7 +193,8 @@ def _people_respond(ctx: object, day: date) -> None:
     store = ctx.store  # type: ignore[attr-defined]
     with store.transaction() as session:
         rows = session.execute(
-            select(Duty, Person, PolicyVersion).join(Person, Person.id == Duty.person_id)
+            select(Duty, Person, PolicyVersion)
+            .join(Person, Person.id == Duty.person_id)
             .join(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
             .where(Duty.status == "open")
         ).all()
@@ -170,8 +209,16 @@ def _people_respond(ctx: object, day: date) -> None:
                 or (who == "line" and label == "2026.1" and duty.reminders_sent >= 2 and later)
             )
             if respond:
-                acknowledge(session, person, duty, version, method="link", ip=None,
-                            user_agent="test", now=at(day, 12))
+                acknowledge(
+                    session,
+                    person,
+                    duty,
+                    version,
+                    method="link",
+                    ip=None,
+                    user_agent="test",
+                    now=at(day, 12),
+                )
 
 
 # --------------------------------------------------------------------------- the demo year
@@ -236,58 +283,119 @@ def _demo_school(builder: SchoolBuilder) -> None:
     """A small school on the demo's calendar, with governors and policies to review."""
     names = ["head", "dep", "ann", "bob", "cat", "dan", "eve", "ola", LEAVER, *NEVER]
     managers = {"head": "", "dep": "head"}
-    builder.people = [
-        Row(f"{n}@{DOMAIN}", f"{n.title()} Staff", manager=f"{managers.get(n, 'dep')}@{DOMAIN}"
-            if managers.get(n, "dep") else "", title="Headteacher" if n == "head" else "")
-        for n in names
-    ] + [Row(f"{g}@{DOMAIN}", f"{g.title()} Governor", "governor", "Governors")
-         for g in ("chair", "gail")] + [Row(f"clerk@{DOMAIN}", "Cleo Clerk", "clerk", "Governors")]
-    builder.school.update({
-        "country": "england",
-        "terms": term_dates(START),
-        "inset_days": inset_days(START),
-        "chair_of_governors": f"chair@{DOMAIN}",
-        "clerk": f"clerk@{DOMAIN}",
-        "dsl": [f"head@{DOMAIN}"],
-        "deputy_dsl": [f"dep@{DOMAIN}"],
-        "cadences": {
-            "standard": {"before_due": [3], "on_due": True, "overdue_every_days": 7,
-                         "max_reminders": 6, "escalate": [
-                             {"after_overdue": 2, "to": "line_manager"},
-                             {"after_overdue": 4, "to": "headteacher"}]},
-            "training": {"before_due": [7], "on_due": True, "overdue_every_days": 7,
-                         "max_reminders": 5, "escalate": [
-                             {"after_overdue": 2, "to": "line_manager"}]},
-        },
-        "official_accounts": [{"id": "phone", "platform": "Mobile phone",
-                               "name": "School mobile phone", "holders": [f"dep@{DOMAIN}",
-                                                                          f"ned@{DOMAIN}"],
-                               "aup_policy": "aup"}],
-    })
-    for pid, title, review in (("online-safety", "Online Safety Policy", "2026-10-05"),
-                               ("child-protection", "Child Protection Policy", "2026-10-12"),
-                               ("aup", "Social Media AUP", "2027-05-10")):
-        builder.policy(pid, "2026.1", title=title, published="2026-09-01", next_review=review,
-                       last_reviewed="2025-09-01")
-    builder.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                        audience={"roles": ["staff"]}, due_days=14, new_starter_days=10)
-    builder.requirement(id="ack-cp", kind="acknowledge_policy", policy="child-protection",
-                        audience={"roles": ["staff"]}, due_days=21, yearly_on="09-01")
+    builder.people = (
+        [
+            Row(
+                f"{n}@{DOMAIN}",
+                f"{n.title()} Staff",
+                manager=f"{managers.get(n, 'dep')}@{DOMAIN}" if managers.get(n, "dep") else "",
+                title="Headteacher" if n == "head" else "",
+            )
+            for n in names
+        ]
+        + [
+            Row(f"{g}@{DOMAIN}", f"{g.title()} Governor", "governor", "Governors")
+            for g in ("chair", "gail")
+        ]
+        + [Row(f"clerk@{DOMAIN}", "Cleo Clerk", "clerk", "Governors")]
+    )
+    builder.school.update(
+        {
+            "country": "england",
+            "terms": term_dates(START),
+            "inset_days": inset_days(START),
+            "chair_of_governors": f"chair@{DOMAIN}",
+            "clerk": f"clerk@{DOMAIN}",
+            "dsl": [f"head@{DOMAIN}"],
+            "deputy_dsl": [f"dep@{DOMAIN}"],
+            "cadences": {
+                "standard": {
+                    "before_due": [3],
+                    "on_due": True,
+                    "overdue_every_days": 7,
+                    "max_reminders": 6,
+                    "escalate": [
+                        {"after_overdue": 2, "to": "line_manager"},
+                        {"after_overdue": 4, "to": "headteacher"},
+                    ],
+                },
+                "training": {
+                    "before_due": [7],
+                    "on_due": True,
+                    "overdue_every_days": 7,
+                    "max_reminders": 5,
+                    "escalate": [{"after_overdue": 2, "to": "line_manager"}],
+                },
+            },
+            "official_accounts": [
+                {
+                    "id": "phone",
+                    "platform": "Mobile phone",
+                    "name": "School mobile phone",
+                    "holders": [f"dep@{DOMAIN}", f"ned@{DOMAIN}"],
+                    "aup_policy": "aup",
+                }
+            ],
+        }
+    )
+    for pid, title, review in (
+        ("online-safety", "Online Safety Policy", "2026-10-05"),
+        ("child-protection", "Child Protection Policy", "2026-10-12"),
+        ("aup", "Social Media AUP", "2027-05-10"),
+    ):
+        builder.policy(
+            pid,
+            "2026.1",
+            title=title,
+            published="2026-09-01",
+            next_review=review,
+            last_reviewed="2025-09-01",
+        )
+    builder.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+        due_days=14,
+        new_starter_days=10,
+    )
+    builder.requirement(
+        id="ack-cp",
+        kind="acknowledge_policy",
+        policy="child-protection",
+        audience={"roles": ["staff"]},
+        due_days=21,
+        yearly_on="09-01",
+    )
     builder.requirement(id="aup", kind="sign_aup", policy="aup", due_days=10)
-    builder.requirement(id="train-sg", kind="complete_training", course="Safeguarding",
-                        title="Safeguarding training", audience={"roles": ["staff"]},
-                        due_days=28, cadence="training")
-    builder.requirement(id="train-phone", kind="complete_training", course="School phone",
-                        title="School phone training", audience={"roles": ["account_holder"]},
-                        due_days=21, cadence="training")
+    builder.requirement(
+        id="train-sg",
+        kind="complete_training",
+        course="Safeguarding",
+        title="Safeguarding training",
+        audience={"roles": ["staff"]},
+        due_days=28,
+        cadence="training",
+    )
+    builder.requirement(
+        id="train-phone",
+        kind="complete_training",
+        course="School phone",
+        title="School phone training",
+        audience={"roles": ["account_holder"]},
+        due_days=21,
+        cadence="training",
+    )
 
 
 def _answer(ctx: AppContext, day: date, rng: random.Random) -> None:
     """Staff who have been reminded answer at random; the three in NEVER never do."""
     with ctx.store.transaction() as session:
         rows = session.execute(
-            select(Duty, Person).join(Person, Person.id == Duty.person_id)
-            .where(Duty.status == "open", Duty.reminders_sent > 0).order_by(Duty.id)
+            select(Duty, Person)
+            .join(Person, Person.id == Duty.person_id)
+            .where(Duty.status == "open", Duty.reminders_sent > 0)
+            .order_by(Duty.id)
         ).all()
         for duty, person in rows:
             who = person.email.split("@")[0]
@@ -297,19 +405,34 @@ def _answer(ctx: AppContext, day: date, rng: random.Random) -> None:
                 version = session.get(PolicyVersion, duty.policy_version_id)
                 assert version is not None
                 record = acknowledge if duty.kind == "acknowledge_policy" else _sign
-                record(session, person, duty, version, method="link", ip=None,
-                       user_agent="test", now=at(day, 12))
+                record(
+                    session,
+                    person,
+                    duty,
+                    version,
+                    method="link",
+                    ip=None,
+                    user_agent="test",
+                    now=at(day, 12),
+                )
             elif duty.kind == "complete_training":
                 course = duty.requirement.spec.get("course") or "Safeguarding"
-                session.add(TrainingRecord(school_id="oak", person_id=person.id, course=course,
-                                           completed_on=day, import_key=f"t-{duty.id}"))
+                session.add(
+                    TrainingRecord(
+                        school_id="oak",
+                        person_id=person.id,
+                        course=course,
+                        completed_on=day,
+                        import_key=f"t-{duty.id}",
+                    )
+                )
 
 
-def _sign(session: Session, person: Person, duty: Duty, version: PolicyVersion,
-          **kwargs: Any) -> object:
+def _sign(
+    session: Session, person: Person, duty: Duty, version: PolicyVersion, **kwargs: Any
+) -> object:
     """An AUP signature with the typed name (what the signing page records)."""
-    return sign_aup(session, person, version, duty.requirement.title, person.display_name,
-                    **kwargs)
+    return sign_aup(session, person, version, duty.requirement.title, person.display_name, **kwargs)
 
 
 def _change_directory(builder: SchoolBuilder, day: date) -> bool:
@@ -317,8 +440,14 @@ def _change_directory(builder: SchoolBuilder, day: date) -> bool:
     changed = False
     for who, first in STARTERS.items():
         if day == first - timedelta(days=14):
-            builder.people.append(Row(f"{who}@{DOMAIN}", f"{who.title()} Starter",
-                                      manager=f"dep@{DOMAIN}", start=first.isoformat()))
+            builder.people.append(
+                Row(
+                    f"{who}@{DOMAIN}",
+                    f"{who.title()} Starter",
+                    manager=f"dep@{DOMAIN}",
+                    start=first.isoformat(),
+                )
+            )
             changed = True
     if day == LEAVES_ON:
         builder.people = [r for r in builder.people if not r.email.startswith(f"{LEAVER}@")]
@@ -355,23 +484,41 @@ def _walk_year(builder: SchoolBuilder, url: str, clock: FrozenClock) -> Year:
         day += timedelta(days=1)
     with ctx.store.session() as session:
         sent = [
-            Sent(r.idempotency_key, r.purpose, tuple(r.recipients) + tuple(r.cc),
-                 local_today(r.created_at), local_today(r.next_attempt_at),
-                 str(payload_of(session, r).get("text", "")))
+            Sent(
+                r.idempotency_key,
+                r.purpose,
+                tuple(r.recipients) + tuple(r.cc),
+                local_today(r.created_at),
+                local_today(r.next_attempt_at),
+                str(payload_of(session, r).get("text", "")),
+            )
             for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
         ]
         duties = [
-            Owed(d.id, d.person.email.split("@")[0], d.kind,
-                 d.requirement.title + (f" (version {d.policy_version.label})"
-                                        if d.policy_version else ""),
-                 d.due_on, d.opened_on, d.reminders_sent, d.last_reminded_on,
-                 d.chasing_stopped_on, d.status)
+            Owed(
+                d.id,
+                d.person.email.split("@")[0],
+                d.kind,
+                d.requirement.title
+                + (f" (version {d.policy_version.label})" if d.policy_version else ""),
+                d.due_on,
+                d.opened_on,
+                d.reminders_sent,
+                d.last_reminded_on,
+                d.chasing_stopped_on,
+                d.status,
+            )
             for d in session.scalars(select(Duty).order_by(Duty.id))
         ]
     caps = {r.id: school.cadence(r.cadence).max_reminders for r in school.requirements}
     caps_by_kind_title = {
-        d.title: caps["train-sg" if "Safeguarding" in d.title else
-                      "train-phone" if "phone" in d.title else "ack-os"]
+        d.title: caps[
+            "train-sg"
+            if "Safeguarding" in d.title
+            else "train-phone"
+            if "phone" in d.title
+            else "ack-os"
+        ]
         for d in duties
     }
     _YEAR.append(Year(school, sent, duties, walked, caps_by_kind_title))
@@ -404,16 +551,25 @@ def test_the_demo_year_chases_on_school_days_ends_at_the_cap_and_waits_for_start
     capped = [d for d in year.duties if d.reminders_sent >= year.caps[d.title]]
     assert capped, "someone should have run out of reminders"
     for d in capped:
-        later = [s for s in staff_mail if s.purpose == "reminder"
-                 and s.to[0].startswith(f"{d.who}@")
-                 and s.queued_on > (d.last_reminded_on or d.due_on)]
+        later = [
+            s
+            for s in staff_mail
+            if s.purpose == "reminder"
+            and s.to[0].startswith(f"{d.who}@")
+            and s.queued_on > (d.last_reminded_on or d.due_on)
+        ]
         for s in later:
-            assert not any(d.title.split(" (")[0] in item and human_date(d.due_on) in item
-                           for item in _items(s.text)), (d, s.key)
+            assert not any(
+                d.title.split(" (")[0] in item and human_date(d.due_on) in item
+                for item in _items(s.text)
+            ), (d, s.key)
         if d.last_reminded_on is not None and d.last_reminded_on < last_walked_school_day:
             assert d.chasing_stopped_on is not None, d
-            told = [s for s in stopped.values() if s.queued_on == d.chasing_stopped_on
-                    and d.who.title() in s.text]
+            told = [
+                s
+                for s in stopped.values()
+                if s.queued_on == d.chasing_stopped_on and d.who.title() in s.text
+            ]
             assert told, d
             assert not any(s.to[0].startswith(f"{d.who}@") for s in told)
     # one message per manager per day, listing everyone and everything capped that day
@@ -430,46 +586,85 @@ def test_the_demo_year_chases_on_school_days_ends_at_the_cap_and_waits_for_start
     ola = [d for d in year.duties if d.who == NEW_HOLDER and "phone" in d.title.lower()]
     assert ola and min(d.opened_on for d in ola) >= HOLDS_FROM
     # 5. governors receive at most one review email a week
-    governor_weekly = Counter((a, s.sends_on.isocalendar()[:2]) for s in governor_mail
-                              for a in set(s.to))
+    governor_weekly = Counter(
+        (a, s.sends_on.isocalendar()[:2]) for s in governor_mail for a in set(s.to)
+    )
     assert max(governor_weekly.values()) == 1, governor_weekly.most_common(3)
     # 6. the year's totals (pytest -s shows them)
-    weekly = Counter((a, s.sends_on.isocalendar()[:2]) for s in year.sent
-                     if s.purpose in ("reminder", "chasing_stopped", "governor_review")
-                     for a in set(s.to))
+    weekly = Counter(
+        (a, s.sends_on.isocalendar()[:2])
+        for s in year.sent
+        if s.purpose in ("reminder", "chasing_stopped", "governor_review")
+        for a in set(s.to)
+    )
     governors = Counter(a for s in governor_mail for a in set(s.to))
-    print(f"\nschool year 2026-27: {len(year.walked)} sweeps, "
-          f"{sum(1 for s in staff_mail if s.purpose == 'reminder')} digests, "
-          f"{len(stopped)} manager messages (chasing stopped), "
-          f"{len(governor_mail)} governor review emails, "
-          f"{sum(1 for d in year.duties if d.status == 'open')} duties open at the end")
-    staff_weekly = Counter((a, s.sends_on.isocalendar()[:2]) for s in staff_mail
-                           for a in set(s.to))
-    print(f"emails per person per week, at most: {max(weekly.values())} (reminders and "
-          f"manager messages alone: {max(staff_weekly.values())})")
-    print("governor review emails per person in the year: "
-          + ", ".join(f"{a.split('@')[0]} {n}" for a, n in sorted(governors.items())))
+    print(
+        f"\nschool year 2026-27: {len(year.walked)} sweeps, "
+        f"{sum(1 for s in staff_mail if s.purpose == 'reminder')} digests, "
+        f"{len(stopped)} manager messages (chasing stopped), "
+        f"{len(governor_mail)} governor review emails, "
+        f"{sum(1 for d in year.duties if d.status == 'open')} duties open at the end"
+    )
+    staff_weekly = Counter((a, s.sends_on.isocalendar()[:2]) for s in staff_mail for a in set(s.to))
+    print(
+        f"emails per person per week, at most: {max(weekly.values())} (reminders and "
+        f"manager messages alone: {max(staff_weekly.values())})"
+    )
+    print(
+        "governor review emails per person in the year: "
+        + ", ".join(f"{a.split('@')[0]} {n}" for a, n in sorted(governors.items()))
+    )
 
 
-@pytest.mark.parametrize(("filed", "deadline"), [
-    (datetime(2026, 12, 18, 15, 0, tzinfo=LONDON), date(2026, 12, 21)),  # across Christmas
-    (datetime(2027, 3, 25, 11, 0, tzinfo=LONDON), date(2027, 3, 30)),  # Good Friday, Easter Mon
-    (datetime(2027, 5, 28, 10, 0, tzinfo=LONDON), date(2027, 6, 1)),  # spring bank holiday
-])
+@pytest.fixture(name="demo_school", scope="module")
+def demo_school_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
+    """The demo-year school and its database, made once for the deadline cases: each files
+    its own report and reads only that report's clock."""
+    folder = tmp_path_factory.mktemp("demo-school")
+    with isolated(folder):
+        builder = SchoolBuilder(folder / "school")
+        _demo_school(builder)
+        ctx = builder.context(f"sqlite:///{folder / 'test.db'}")
+        _ = ctx.store
+    yield ctx
+    ctx.store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("filed", "deadline"),
+    [
+        (datetime(2026, 12, 18, 15, 0, tzinfo=LONDON), date(2026, 12, 21)),  # across Christmas
+        (datetime(2027, 3, 25, 11, 0, tzinfo=LONDON), date(2027, 3, 30)),  # Good Friday, Easter Mon
+        (datetime(2027, 5, 28, 10, 0, tzinfo=LONDON), date(2027, 6, 1)),  # spring bank holiday
+    ],
+)
 def test_lado_deadlines_count_working_days_through_the_holidays(
-    school: SchoolBuilder, sqlite_url: str, filed: datetime, deadline: date
+    demo_school: AppContext, filed: datetime, deadline: date
 ) -> None:
-    _demo_school(school)
-    ctx = school.context(sqlite_url)
-    sub = Submission(category="staff_concern", involved=(("staff", ""),),
-                     what_happened="A concern about a member of staff.", occurred="today",
-                     location=None, actions_taken=None)
+    ctx = demo_school
+    sub = Submission(
+        category="staff_concern",
+        involved=(("staff", ""),),
+        what_happened="A concern about a member of staff.",
+        occurred="today",
+        location=None,
+        actions_taken=None,
+    )
     with ctx.store.transaction() as session:
         sync_config(session, ctx.config, ctx.config.schools[0], filed.date())
-        intake = submit_report(session, ctx.config.schools[0], sub, now=filed.astimezone(UTC),
-                               base_url="https://bot.oak.example", actor="dsl@oak.example")
-        clock = session.scalar(select(ReportClock).where(
-            ReportClock.report_id == intake.report_id, ReportClock.kind == "lado"))
+        intake = submit_report(
+            session,
+            ctx.config.schools[0],
+            sub,
+            now=filed.astimezone(UTC),
+            base_url="https://bot.oak.example",
+            actor="dsl@oak.example",
+        )
+        clock = session.scalar(
+            select(ReportClock).where(
+                ReportClock.report_id == intake.report_id, ReportClock.kind == "lado"
+            )
+        )
         assert clock is not None
         assert local_today(clock.due_at) == deadline
 
@@ -491,30 +686,56 @@ def test_a_term_of_never_answering_staff_stays_within_the_weekly_emails(
     school.people = [
         Row("head@oak.example", "Hana Head", title="Headteacher"),
         Row("line@oak.example", "Lena Line", manager="head@oak.example"),
-        *(Row(f"{n}@oak.example", f"{n.title()} Quiet", manager="line@oak.example")
-          for n in QUIET),
+        *(Row(f"{n}@oak.example", f"{n.title()} Quiet", manager="line@oak.example") for n in QUIET),
     ]
-    school.school.update({
-        "terms": TERMS,
-        "cadences": {
-            "standard": {"before_due": [7, 3], "on_due": True, "overdue_every_days": 5,
-                         "max_reminders": 5, "escalate": [
-                             {"after_overdue": 1, "to": "line_manager"},
-                             {"after_overdue": 2, "to": "headteacher"}]},
-            "training": {"before_due": [7], "on_due": True, "overdue_every_days": 4,
-                         "max_reminders": 4, "escalate": [
-                             {"after_overdue": 1, "to": "line_manager"}]},
-        },
-    })
-    for pid, published in (("online-safety", "2026-09-01"), ("behaviour", "2026-09-09"),
-                           ("child-protection", "2026-09-23")):
-        school.policy(pid, "2026.1", title=pid.replace("-", " ").title() + " Policy",
-                      published=published)
-        school.requirement(id=f"ack-{pid}", kind="acknowledge_policy", policy=pid,
-                           audience={"roles": ["staff"]}, due_days=10)
-    school.requirement(id="train-sg", kind="complete_training", course="Safeguarding",
-                       title="Safeguarding training", audience={"roles": ["staff"]},
-                       due_days=17, cadence="training")
+    school.school.update(
+        {
+            "terms": TERMS,
+            "cadences": {
+                "standard": {
+                    "before_due": [7, 3],
+                    "on_due": True,
+                    "overdue_every_days": 5,
+                    "max_reminders": 5,
+                    "escalate": [
+                        {"after_overdue": 1, "to": "line_manager"},
+                        {"after_overdue": 2, "to": "headteacher"},
+                    ],
+                },
+                "training": {
+                    "before_due": [7],
+                    "on_due": True,
+                    "overdue_every_days": 4,
+                    "max_reminders": 4,
+                    "escalate": [{"after_overdue": 1, "to": "line_manager"}],
+                },
+            },
+        }
+    )
+    for pid, published in (
+        ("online-safety", "2026-09-01"),
+        ("behaviour", "2026-09-09"),
+        ("child-protection", "2026-09-23"),
+    ):
+        school.policy(
+            pid, "2026.1", title=pid.replace("-", " ").title() + " Policy", published=published
+        )
+        school.requirement(
+            id=f"ack-{pid}",
+            kind="acknowledge_policy",
+            policy=pid,
+            audience={"roles": ["staff"]},
+            due_days=10,
+        )
+    school.requirement(
+        id="train-sg",
+        kind="complete_training",
+        course="Safeguarding",
+        title="Safeguarding training",
+        audience={"roles": ["staff"]},
+        due_days=17,
+        cadence="training",
+    )
     ctx = school.context(sqlite_url)
     config = ctx.config.schools[0]
     per_week = config.sending_window.reminders_per_week
@@ -525,15 +746,27 @@ def test_a_term_of_never_answering_staff_stays_within_the_weekly_emails(
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
         day += timedelta(days=1)
     with ctx.store.session() as session:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")
-                               .order_by(OutboxMessage.id)).all()
-        mails = [(r.purpose, r.recipients[0].split("@")[0], r.cc,
-                  local_today(r.created_at), str(payload_of(session, r)["text"]))
-                 for r in rows]
-        capped = {(d.person.email.split("@")[0], d.last_reminded_on, d.requirement.title)
-                  for d in session.scalars(select(Duty))
-                  if d.reminders_sent >= config.cadence(
-                      "training" if d.kind == "complete_training" else "standard").max_reminders}
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.channel == "email").order_by(OutboxMessage.id)
+        ).all()
+        mails = [
+            (
+                r.purpose,
+                r.recipients[0].split("@")[0],
+                r.cc,
+                local_today(r.created_at),
+                str(payload_of(session, r)["text"]),
+            )
+            for r in rows
+        ]
+        capped = {
+            (d.person.email.split("@")[0], d.last_reminded_on, d.requirement.title)
+            for d in session.scalars(select(Duty))
+            if d.reminders_sent
+            >= config.cadence(
+                "training" if d.kind == "complete_training" else "standard"
+            ).max_reminders
+        }
     reminders = [m for m in mails if m[0] == "reminder"]
     assert all(not cc for _, _, cc, _, _ in reminders)  # nobody is copied on anyone's email
     by_person: dict[str, list[date]] = {}
@@ -555,7 +788,10 @@ def test_a_term_of_never_answering_staff_stays_within_the_weekly_emails(
     to_line = [(on, text) for _, to, _, on, text in told if to == "line"]
     assert to_line and len({on for on, _ in to_line}) == len(to_line)
     for on, text in to_line:
-        named = {who for _, who, _, d, body in reminders
-                 if who in QUIET and d == on and "your line manager" in " ".join(body.split())}
+        named = {
+            who
+            for _, who, _, d, body in reminders
+            if who in QUIET and d == on and "your line manager" in " ".join(body.split())
+        }
         assert named and all(f"{who.title()} Quiet" in text for who in named), (on, named)
     assert max(text.count(" Quiet") for _, text in to_line) == len(QUIET)  # all four at once

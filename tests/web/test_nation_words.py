@@ -40,13 +40,29 @@ from tests.support.nation_words import find_foreign_words
 
 # directory job titles are the school's own words: neutral ones here, so only ours are scanned;
 # Amy has a line manager, so her overdue reminders copy someone in
-NEUTRAL_PEOPLE = [Row(r.email, r.name, r.roles, r.groups,
-                      "dpo@oak.example" if r.email == "amy@oak.example" else r.manager,
-                      title="Teacher") for r in PEOPLE]
+NEUTRAL_PEOPLE = [
+    Row(
+        r.email,
+        r.name,
+        r.roles,
+        r.groups,
+        "dpo@oak.example" if r.email == "amy@oak.example" else r.manager,
+        title="Teacher",
+    )
+    for r in PEOPLE
+]
 # pages that answer files (read below as the PDFs and the pack they are), redirects to other
 # services, or probes rather than words
-NOT_PAGES = {"/healthz", "/readyz", "/auth/callback", "/Count", "/governors/report.pdf",
-             "/reports/export.csv", "/admin/settings/school.yaml", "/signin/code"}
+NOT_PAGES = {
+    "/healthz",
+    "/readyz",
+    "/auth/callback",
+    "/Count",
+    "/governors/report.pdf",
+    "/reports/export.csv",
+    "/admin/settings/school.yaml",
+    "/signin/code",
+}
 # links followed from each page (other people's pages in them too) and from the emails; not
 # files, downloads or signing out
 LINK = re.compile(r'href="(/[^"#?]*)"')
@@ -67,15 +83,36 @@ def _env(home: Any, country: str, words: dict[str, str] | None = None) -> Env:
     builder.school["clerk"] = "gov@oak.example"
     if words:
         builder.school["words"] = words
-    builder.policy("child-protection", "2026.1", title="Child Protection Policy",
-                   reviewers=["gov@oak.example"], next_review="2026-11-20")
-    builder.requirement(id="ack-cp", kind="acknowledge_policy", policy="child-protection",
-                        audience={"roles": ["staff"]}, due_days=5)
-    builder.requirement(id="check", kind="recurring_task", title="Check the single central record",
-                        every="monthly", due_days=5, owners=["amy@oak.example"])
-    builder.requirement(id="cp-training", kind="complete_training",
-                        course="Safeguarding and child protection", audience={"roles": ["staff"]},
-                        valid_months=12, due_days=10)
+    builder.policy(
+        "child-protection",
+        "2026.1",
+        title="Child Protection Policy",
+        reviewers=["gov@oak.example"],
+        next_review="2026-11-20",
+    )
+    builder.requirement(
+        id="ack-cp",
+        kind="acknowledge_policy",
+        policy="child-protection",
+        audience={"roles": ["staff"]},
+        due_days=5,
+    )
+    builder.requirement(
+        id="check",
+        kind="recurring_task",
+        title="Check the single central record",
+        every="monthly",
+        due_days=5,
+        owners=["amy@oak.example"],
+    )
+    builder.requirement(
+        id="cp-training",
+        kind="complete_training",
+        course="Safeguarding and child protection",
+        audience={"roles": ["staff"]},
+        valid_months=12,
+        due_days=10,
+    )
     context = builder.context(None, demo=True, base_url="http://testserver")
     sync_people(context)
     return Env(context=context, app=create_app(context.settings, context), builder=builder)
@@ -107,8 +144,15 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
     the emails queued, and the CLI's report lines: all the text, joined."""
     said: list[str] = []
     public = env.client()
-    for path in (env.public_path, "/report", "/report/oak", "/visit/oak", "/privacy", "/terms",
-                 "/signin"):
+    for path in (
+        env.public_path,
+        "/report",
+        "/report/oak",
+        "/visit/oak",
+        "/privacy",
+        "/terms",
+        "/signin",
+    ):
         said.append(public.get(path).text)
     for fields in (
         {"category": "staff_concern", "involved": ["staff"], "reporter_email": "pat@home.example"},
@@ -125,17 +169,31 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
         started = min(session.scalars(select(Report.created_at)))
     with env.context.store.transaction() as session:
         for hours in (1, 5, 30, 80, 120, 200):
-            escalate_clocks(session, env.school, started.astimezone(UTC) + timedelta(hours=hours),
-                            base_url=lambda: "http://testserver", write=True)
+            escalate_clocks(
+                session,
+                env.school,
+                started.astimezone(UTC) + timedelta(hours=hours),
+                base_url=lambda: "http://testserver",
+                write=True,
+            )
     leader = env.client("dsl")
     staff_concern, *_rest = references
     page = leader.get(f"/reports/{staff_concern}").text
-    leader.post(f"/reports/{staff_concern}/referral", data={
-        "csrf_token": csrf_of(page), "target": "lado", "outcome": "not_required",
-        "text": "", "reason": "Advice taken: below the threshold."})
+    leader.post(
+        f"/reports/{staff_concern}/referral",
+        data={
+            "csrf_token": csrf_of(page),
+            "target": "lado",
+            "outcome": "not_required",
+            "text": "",
+            "reason": "Advice taken: below the threshold.",
+        },
+    )
     page = leader.get(f"/reports/{references[-1]}").text
-    leader.post(f"/reports/{references[-1]}/status", data={
-        "csrf_token": csrf_of(page), "status": "triaged", "reason": "Looked at it."})
+    leader.post(
+        f"/reports/{references[-1]}/status",
+        data={"csrf_token": csrf_of(page), "status": "triaged", "reason": "Looked at it."},
+    )
     for reference in references:
         said.append(leader.get(f"/reports/{reference}").text)
     ctx = env.context
@@ -145,8 +203,10 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
                 run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     # the settings move to the web pages, so the admin pages show their forms too
     head = env.client("head")
-    moved = head.post("/admin/settings", data={
-        "csrf_token": csrf_of(head.get("/admin/settings").text), "source": "web"})
+    moved = head.post(
+        "/admin/settings",
+        data={"csrf_token": csrf_of(head.get("/admin/settings").text), "source": "web"},
+    )
     assert moved.status_code == 200, moved.text
     # every email (text and HTML) and Teams card queued, the Teams bot to a stranger
     mails = [json.dumps(row.payload, ensure_ascii=False) for row in env.outbox()]
@@ -164,9 +224,10 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
                 if (who, link) not in read and not SKIP.search(link):
                     read.add((who, link))
                     said.append(client.get(link).text)
+    staff = env.client("staff")  # one sign-in for all the emailed links, not one per link
     for link in {link for mail in mails for link in EMAILED.findall(mail)}:
         if not SKIP.search(link):
-            said.append(env.client("staff").get(link).text)
+            said.append(staff.get(link).text)
     said += _files_said(env)
     settings = env.context.settings
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(settings.home))
@@ -175,12 +236,19 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
     from bot.cli.main import app
 
     runner = CliRunner()
-    for args in (["reports", "list"], ["reports", "list", "--show", "--as", ROLE_EMAILS["dsl"]],
-                 ["reports", "list", "--show", "--as", ROLE_EMAILS["staff"]],
-                 ["decisions", "list", "--show"], ["status"], ["duties"],
-                 ["remind", "--dry-run"], ["digest", "--preview"],
-                 ["digest", "--preview", "--chat"], ["digest", "--preview", "--text"],
-                 ["governors", "report"]):
+    for args in (
+        ["reports", "list"],
+        ["reports", "list", "--show", "--as", ROLE_EMAILS["dsl"]],
+        ["reports", "list", "--show", "--as", ROLE_EMAILS["staff"]],
+        ["decisions", "list", "--show"],
+        ["status"],
+        ["duties"],
+        ["remind", "--dry-run"],
+        ["digest", "--preview"],
+        ["digest", "--preview", "--chat"],
+        ["digest", "--preview", "--text"],
+        ["governors", "report"],
+    ):
         said.append(runner.invoke(app, args, env={"COLUMNS": "200"}).output)
     return "\n".join(said)
 
@@ -239,15 +307,18 @@ def said_fixture(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], st
 
 
 @pytest.mark.parametrize("country", NATIONS)
-def test_no_other_nations_word_reaches_a_school(
-    country: str, said: Callable[[str], str]
-) -> None:
+def test_no_other_nations_word_reaches_a_school(country: str, said: Callable[[str], str]) -> None:
     text = said(country)
     found = _foreign(text, country)
     assert not found, f"{country}:\n{found}"
     words = pack_for(country).words
-    for word in (words.dsl, words.staff_route_decision, words.chair, words.headteacher,
-                 words.inspectorate):
+    for word in (
+        words.dsl,
+        words.staff_route_decision,
+        words.chair,
+        words.headteacher,
+        words.inspectorate,
+    ):
         assert word in text, word  # the nation's own words were said instead
     # the sweeps wrote the year's emails: a missed task, a governors' review, a late reminder
     # saying the line manager and the head have been told, the line manager's one message of
@@ -269,8 +340,10 @@ def test_no_command_help_names_a_nations_word() -> None:
     from bot.cli.main import app
 
     runner = CliRunner()
-    text = "\n".join(runner.invoke(app, [*path, "--help"], terminal_width=100).output
-                     for path in _commands(typer.main.get_command(app)))
+    text = "\n".join(
+        runner.invoke(app, [*path, "--help"], terminal_width=100).output
+        for path in _commands(typer.main.get_command(app))
+    )
     assert "Usage: compliance-bot reports list" in text
     for country in NATIONS:
         found = _foreign(text, country)
@@ -280,15 +353,19 @@ def test_no_command_help_names_a_nations_word() -> None:
 def test_a_word_the_school_overrides_is_said_everywhere_the_word_is(
     home: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = _env(home, "scotland", {"dsl": "Child Protection Co-ordinator",
-                                  "dsl_full": "Child Protection Co-ordinator"})
+    env = _env(
+        home,
+        "scotland",
+        {"dsl": "Child Protection Co-ordinator", "dsl_full": "Child Protection Co-ordinator"},
+    )
     try:
         text = _everything_said(env, monkeypatch)
         outbox = [json.dumps(row.payload, ensure_ascii=False) for row in env.outbox()]
     finally:
         env.context.store.dispose()
     assert "Child Protection Coordinator" not in re.sub(
-        "(?i)depute Child Protection Coordinator", "", text)
+        "(?i)depute Child Protection Coordinator", "", text
+    )
     assert text.count("Child Protection Co-ordinator") > 10
     alerts = [m for m in outbox if "A new report" in m and '"html"' in m]  # emails, not cards
     receipts = [m for m in outbox if "reached Oak Test School" in m]
@@ -296,4 +373,3 @@ def test_a_word_the_school_overrides_is_said_everywhere_the_word_is(
     missing = [m[:300] for m in alerts + receipts if "Child Protection Co-ordinator" not in m]
     assert not missing, missing
     assert not _foreign(text, "scotland")
-
