@@ -476,8 +476,9 @@ def _duty_inputs(session: Session, school: SchoolConfig, today: date, school_day
 def _duties(c: StepContext, result: SchoolSweep) -> None:
     """The duties step: open and close duties, and on a reminder day queue the reminders.
 
-    Skipped when nothing it reads has changed since it last ran today and did nothing (a
-    quiet sweep every 15 minutes costs a few set-based reads, not a plan of every person)."""
+    Skipped when nothing it reads has changed since it last ran today and left nothing to do
+    (a quiet sweep every 15 minutes costs a few set-based reads, not a plan of every person;
+    the sweep after a busy one is quiet too, when all it found due was queued)."""
     session, settings, school, connectors, today, sending = (
         c.session, c.settings, c.school, c.connectors, c.today, c.write)
     route = registered().chat_route
@@ -494,6 +495,13 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
     if reminders is not None:
         reminders.finish(session)
     quiet = inputs if not (result.opened or result.closed or result.reminders) else ""
+    if not quiet and sending and all(r.queued for r in result.reminders):
+        # what the step wrote is its own fixed point (its plan applied twice is empty, every
+        # reminder due is queued and its stage recorded): the next sweep of the day, when
+        # nothing else changed, has nothing to do either, and need not plan everyone again
+        session.flush()
+        quiet = _duty_inputs(session, school, today, result.school_day, sending,
+                             chat is not None)
     ConnectorState.put(session, school.id, QUIET_KEY, quiet)
 
 
