@@ -42,7 +42,7 @@ from bot.core.outbox.delivery import AdminAlerts
 from bot.core.ports import ConnectorError, Connectors, Directory, DirectoryChanges
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
-from bot.core.store import Store, allocate_ids, insert_later
+from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.core.write_behind import write_behind
 from bot.engine.config_sync import account_event, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
@@ -309,6 +309,12 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     result.preview = not is_sending(session, school.id)
     # in preview: plan who would be asked, queue nothing
     run = replace(full, write=full.write and not result.preview)
+    # SQLite has one writer: a school's sweep held the write lock from its first write to its
+    # end, and a sign-in asked for meanwhile waited past the busy timeout and failed (#60).
+    # Between steps, when another writer of this process waits for the lock, the steps so far
+    # are committed and it goes first: it waits at most a step (each step is idempotent, so a
+    # sweep stopped after such a commit is finished by the next)
+    give_way = full.write
 
     def isolated(name: str, work: Callable[[], object]) -> None:
         """Run one step in a savepoint of the school's transaction: a step that raises is
@@ -321,6 +327,8 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
             result.failed.append(StepFailed(name, type(exc).__name__))
         else:
             result.succeeded.append(name)
+        if give_way and others_waiting(session):
+            session.commit()
 
     def feature(step: Step) -> None:
         for k, v in step(full if step in steps.run_in_preview else run).items():
@@ -524,7 +532,8 @@ def fewer_collections() -> Iterator[None]:
 
 def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     """One school's sweep in its own transaction (``full``'s session, new and closed here),
-    committed with its run's record."""
+    committed with its run's record (on SQLite, earlier when another writer waits between two
+    steps: ``others_waiting``)."""
     session = full.session
     try:
         session.begin()
