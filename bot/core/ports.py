@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 __all__ = [
@@ -190,6 +191,15 @@ class DirectoryChanges:
     left_out: Mapping[str, int] | None = None
     # accounts left out because mail cannot reach them (no mailbox), named "Name (sign-in)"
     no_mailbox: Sequence[str] = ()
+
+    @cached_property
+    def by_school(self) -> Mapping[str | None, Sequence[DirectoryPerson]]:
+        """``people`` by the school the source names for them (None: not named), worked out
+        once for a read that every school of a trust takes its share of."""
+        shares: dict[str | None, list[DirectoryPerson]] = {}
+        for person in self.people:
+            shares.setdefault(person.school, []).append(person)
+        return shares
 
 
 def left_out_words(counts: Mapping[str, int]) -> str:

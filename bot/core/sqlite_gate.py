@@ -70,6 +70,11 @@ class WriteGate:
             heapq.heapify(self._waiting)
             return False
 
+    def waiting(self) -> bool:
+        """Whether any writer waits for the gate."""
+        with self._turn:
+            return bool(self._waiting)
+
     def leave(self, holder: object) -> None:
         """Give the gate to the next in line (only its holder can)."""
         with self._turn:
@@ -146,6 +151,11 @@ class GatedConnection(sqlite3.Connection):
             self._holding = True
         else:
             log.warning("a database write waited %.0f s for its turn; going ahead", WAIT_FOR)
+
+    def others_waiting(self) -> bool:
+        """Whether this connection holds the gate and another writer waits for it (a long
+        transaction may commit early and let it go first)."""
+        return self._holding and self.gate is not None and self.gate.waiting()
 
     def after(self) -> None:
         """A statement outside a transaction (autocommit) ends the turn at once."""

@@ -71,6 +71,7 @@ __all__ = [
     "insert_later",
     "make_engine",
     "one_of",
+    "others_waiting",
     "shown_url",
 ]
 
@@ -179,6 +180,13 @@ def bulk_insert(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
     given: COPY applies only the database's own defaults. JSON goes as the engine encodes it.
     """
     insert_later(session, model, rows)()
+
+
+def others_waiting(session: Session) -> bool:
+    """Whether the session's transaction holds SQLite's write gate while another writer of
+    this process waits for it (always False on PostgreSQL, where writers do not queue)."""
+    raw = session.connection().connection.dbapi_connection
+    return isinstance(raw, GatedConnection) and raw.others_waiting()
 
 
 def insert_later(

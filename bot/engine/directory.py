@@ -510,11 +510,15 @@ def apply_listing(
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
     group = school.directory.staff_group
-    listed = [p for p in changes.people if _belongs(p, school.id, group, default_school)]
+    unnamed = changes.by_school.get(None, ())  # a trust's read is split once, not per school
+    listed = (
+        list(changes.by_school.get(school.id, ())) if not unnamed
+        else [p for p in changes.people if _belongs(p, school.id, group, default_school)]
+    )
     if group:  # someone the read lists outside the school's group is not here (a delta too)
         listed += [
-            replace(p, active=False) for p in changes.people
-            if p.school is None and group not in p.groups
+            replace(p, active=False) for p in unnamed
+            if group not in p.groups
             and (p.email in by_email or p.external_id in by_external)
         ]
     listed, changes = _hold_unmapped(listed, changes, school, report)
@@ -572,8 +576,8 @@ def _keep_unassigned(
     if row is not None and not changes.complete:
         loaded = json.loads(row.value or "{}")
         kept = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
-    for p in changes.people:
-        kept.pop(p.email, None)
+    for p in changes.people if not changes.complete else changes.by_school.get(None, ()):
+        kept.pop(p.email, None)  # (a complete read starts from nobody: none to forget)
         if p.active and p.school is None and staff_groups.isdisjoint(p.groups):
             kept[p.email] = f"{p.display_name} <{p.email}>"
     for ref in changes.removed:

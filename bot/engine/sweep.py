@@ -42,7 +42,7 @@ from bot.core.outbox.delivery import AdminAlerts
 from bot.core.ports import ConnectorError, Connectors, Directory, DirectoryChanges
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
-from bot.core.store import Store, allocate_ids, insert_later
+from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.core.write_behind import write_behind
 from bot.engine.config_sync import account_event, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
@@ -309,6 +309,12 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     result.preview = not is_sending(session, school.id)
     # in preview: plan who would be asked, queue nothing
     run = replace(full, write=full.write and not result.preview)
+    # SQLite has one writer: a school's sweep held the write lock from its first write to its
+    # end, and a sign-in asked for meanwhile waited past the busy timeout and failed (#60).
+    # Between steps, when another writer of this process waits for the lock, the steps so far
+    # are committed and it goes first: it waits at most a step (each step is idempotent, so a
+    # sweep stopped after such a commit is finished by the next)
+    give_way = full.write
 
     def isolated(name: str, work: Callable[[], object]) -> None:
         """Run one step in a savepoint of the school's transaction: a step that raises is
@@ -321,6 +327,8 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
             result.failed.append(StepFailed(name, type(exc).__name__))
         else:
             result.succeeded.append(name)
+        if give_way and others_waiting(session):
+            session.commit()
 
     def feature(step: Step) -> None:
         for k, v in step(full if step in steps.run_in_preview else run).items():
@@ -476,8 +484,9 @@ def _duty_inputs(session: Session, school: SchoolConfig, today: date, school_day
 def _duties(c: StepContext, result: SchoolSweep) -> None:
     """The duties step: open and close duties, and on a reminder day queue the reminders.
 
-    Skipped when nothing it reads has changed since it last ran today and did nothing (a
-    quiet sweep every 15 minutes costs a few set-based reads, not a plan of every person)."""
+    Skipped when nothing it reads has changed since it last ran today and left nothing to do
+    (a quiet sweep every 15 minutes costs a few set-based reads, not a plan of every person;
+    the sweep after a busy one is quiet too, when all it found due was queued)."""
     session, settings, school, connectors, today, sending = (
         c.session, c.settings, c.school, c.connectors, c.today, c.write)
     route = registered().chat_route
@@ -496,6 +505,13 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
     if reminders is not None:
         reminders.finish(session)
     quiet = inputs if not (result.opened or result.closed or result.reminders) else ""
+    if not quiet and sending and all(r.queued for r in result.reminders):
+        # what the step wrote is its own fixed point (its plan applied twice is empty, every
+        # reminder due is queued and its stage recorded): the next sweep of the day, when
+        # nothing else changed, has nothing to do either, and need not plan everyone again
+        session.flush()
+        quiet = _duty_inputs(session, school, today, result.school_day, sending,
+                             chat is not None)
     ConnectorState.put(session, school.id, QUIET_KEY, quiet)
 
 
@@ -518,7 +534,8 @@ def fewer_collections() -> Iterator[None]:
 
 def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     """One school's sweep in its own transaction (``full``'s session, new and closed here),
-    committed with its run's record."""
+    committed with its run's record (on SQLite, earlier when another writer waits between two
+    steps: ``others_waiting``)."""
     session = full.session
     try:
         session.begin()

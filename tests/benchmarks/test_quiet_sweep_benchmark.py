@@ -9,15 +9,19 @@ is the one after it (as every quiet sweep of the day).
 
 Printed: the quiet sweep's CPU seconds (this process: on PostgreSQL the server's own work is
 not in it) and wall seconds, how many times the directory was read, and where its time went (a
-further, profiled quiet sweep: cumulative CPU seconds under cProfile, which inflates them).
+further, profiled quiet sweep: cumulative CPU seconds under cProfile, which inflates them); a
+full recount's (every school planned again, its quiet mark forgotten), the process's peak
+memory, and the machine's conditions (``conditions()``: calibration loop, load average).
 Asserted (correctness only): one directory read per sweep, every duty opened once, the quiet
-sweeps change nobody and open, close and queue nothing.
+sweeps change nobody and open, close and queue nothing, and the full recount on the same data
+agrees with them: nothing to open, close or queue (#60).
 """
 
 from __future__ import annotations
 
 import cProfile
 import pstats
+import resource
 import time
 from dataclasses import replace
 from datetime import date, timedelta
@@ -25,15 +29,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.core.context import AppContext
-from bot.core.models import Duty, OutboxMessage
+from bot.core.models import ConnectorState, Duty, OutboxMessage
 from bot.core.settings import Settings
-from bot.engine.sweep import SchoolSweep, run_sweep
+from bot.engine.sweep import QUIET_KEY, SchoolSweep, run_sweep
 from tests.benchmarks.test_trust_benchmark import SCHOOLS, SWEEP_STAFF, Counted, _trust
 from tests.support.helpers import at
-from tests.support.scale import REQUIREMENTS_PER_PERSON, write_school
+from tests.support.scale import REQUIREMENTS_PER_PERSON, conditions, write_school
 
 MONDAY = date(2026, 11, 23)
 # where a quiet sweep's time goes: (label, module path ending, function)
@@ -99,15 +103,21 @@ def _quiet_trust(context: AppContext, label: str) -> None:
     cpu, wall, reads, results = _sweep(context, 30)
     profile = cProfile.Profile(time.process_time)
     _, _, reads4, again = _sweep(context, 45, profile)
+    with context.store.transaction() as session:  # a full recount on the same data
+        session.execute(delete(ConnectorState).where(ConnectorState.key == QUIET_KEY))
+    cpu5, wall5, reads5, recount = _sweep(context, 50)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
     print(f"\nBENCHMARK quiet sweep of a trust of {SCHOOLS} schools x {SWEEP_STAFF:,} staff "
           f"({staff:,} in one staff file, {REQUIREMENTS_PER_PERSON} requirements each, {label}):"
           f" {cpu:.1f} CPU s, {wall:.1f} s wall, {reads} directory read; the first sweep "
           f"{cpu1:.1f} CPU s, {wall1:.1f} s wall; the next one (the first to find nothing "
           f"changed) {cpu2:.1f} CPU s, {wall2:.1f} s wall. A profiled quiet sweep's phases "
-          f"(CPU s, cumulative):\n{_phases(profile)}", flush=True)
-    assert (reads1, reads2, reads, reads4) == (1, 1, 1, 1)
+          f"(CPU s, cumulative):\n{_phases(profile)}\n  a full recount of every school on "
+          f"the same data: {cpu5:.1f} CPU s, {wall5:.1f} s wall; peak memory {peak:.0f} MB\n"
+          f"{conditions()}", flush=True)
+    assert (reads1, reads2, reads, reads4, reads5) == (1, 1, 1, 1, 1)
     assert duties == staff * REQUIREMENTS_PER_PERSON
-    for result in (*next_one, *results, *again):
+    for result in (*next_one, *results, *again, *recount):
         assert not result.failed, result.failed
         assert (result.opened, result.closed, result.directory.added,
                 result.directory.updated) == (0, {}, 0, 0)
