@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import stat
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.core.models import (
 from bot.engine.sweep import run_sweep
 from bot.features.dashboard.web import dashboard_counts
 from bot.features.decisions import rules, service
+from tests.conftest import isolated
 from tests.features.decisions.test_support import (  # noqa: F401
     PDF,
     TERMS,
@@ -207,6 +209,17 @@ def test_record_view_and_review_with_audit_but_no_contents_in_it(env: Env) -> No
         assert event.actor == "dsl@oak.example"
 
 
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """One school for the refused forms (as ``env`` makes it): a refusal stores nothing,
+    which each case checks, so the next case starts from the same school."""
+    folder = tmp_path_factory.mktemp("refusing")
+    with isolated(folder):
+        made = make_env(SchoolBuilder(folder / "school"))
+        yield made
+        made.context.store.dispose()
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
@@ -242,8 +255,9 @@ def test_record_view_and_review_with_audit_but_no_contents_in_it(env: Env) -> No
     ],
 )
 def test_bad_input_is_explained_and_nothing_stored(
-    env: Env, overrides: dict[str, str], field: str, message: str
+    refusing: Env, overrides: dict[str, str], field: str, message: str
 ) -> None:
+    env = refusing
     ids = _ids(env)
     overrides = {k: v.format(amy=ids["amy"]) for k, v in overrides.items()}
     response = _post_new(env, env.client("head"), **overrides)
