@@ -307,8 +307,11 @@ def test_files_are_checked_cleaned_stored_privately_and_served_to_leaders(env: E
     # issue #40: a file a leader later opens is refused when unsafe or not what it says
     inflating, why = HOSTILE_PDFS["inflating"]
     name, disguised, declared, disguise = DISGUISED["html-after-png"]
-    refused = _post_new(env, client, files=[("files", ("agreement.pdf", inflating, "")),
-                                            ("files", (name, disguised, declared))])
+    refused = _post_new(
+        env,
+        client,
+        files=[("files", ("agreement.pdf", inflating, "")), ("files", (name, disguised, declared))],
+    )
     said = " ".join(refused.text.split())
     assert refused.status_code == 422 and f"agreement.pdf: this PDF {why}" in said
     assert f"{name}: {disguise}" in said
@@ -425,9 +428,7 @@ def test_review_reminders_14_days_before_on_the_day_then_weekly(
             if day == date(2027, 1, 6):  # reviewed: reminders stop
                 with ctx.store.transaction() as session:
                     decision = session.get(Decision, decision_id)
-                    head = session.scalar(
-                        select(Person).where(Person.email == "head@oak.example")
-                    )
+                    head = session.scalar(select(Person).where(Person.email == "head@oak.example"))
                     assert decision is not None and head is not None
                     service.review_decision(
                         session, decision, head, "continue", date(2027, 7, 1), "", day
