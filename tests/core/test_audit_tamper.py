@@ -69,6 +69,7 @@ from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.store import Store
 from bot.core.uploads import clean_attachment, store_file
 from bot.features.reports.actions import add_entry, record_outcome
+from tests.conftest import isolated
 from tests.features.reports.test_support import PDF, configure, submission, sync_people
 from tests.support.helpers import SchoolBuilder
 from tests.support.keys import TEST_KEYS
@@ -1161,10 +1162,21 @@ def _run_case(
             kept.rename(built.uploads)
 
 
+@pytest.fixture(name="built", scope="module")
+def built_fixture(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> Iterator[Built]:
+    """The school, built once per backend: every test puts back what it changes (the tamper
+    cases their tables and files, the anchor test forges a copy of the anchor)."""
+    folder = tmp_path_factory.mktemp("tamper")
+    with isolated(folder):
+        yield _build(SchoolBuilder(folder / "school"), module_database_url, folder)
+
+
 def test_every_tampering_is_detected(
-    database_url: str, school: SchoolBuilder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    built = _build(school, database_url, tmp_path)
+    database_url = built.url
     runner = CliRunner()
     with _env(built, database_url):
         clean = runner.invoke(app, ["audit", "verify", "--anchor", str(built.anchor)])
@@ -1191,25 +1203,20 @@ def test_every_tampering_is_detected(
     assert not missed, "\n".join(missed)
 
 
-def test_an_altered_anchor_file_is_refused(
-    database_url: str, school: SchoolBuilder, tmp_path: Path
-) -> None:
-    built = _build(school, database_url, tmp_path)
+def test_an_altered_anchor_file_is_refused(built: Built, tmp_path: Path) -> None:
     forged = built.anchor.read_text(encoding="utf-8").replace('"entries":', '"entries":1')
-    built.anchor.write_text(forged, encoding="utf-8")
-    with _env(built, database_url):
-        result = CliRunner().invoke(app, ["audit", "verify", "--anchor", str(built.anchor)])
+    anchor = tmp_path / "anchor.txt"
+    anchor.write_text(forged, encoding="utf-8")
+    with _env(built, built.url):
+        result = CliRunner().invoke(app, ["audit", "verify", "--anchor", str(anchor)])
     assert result.exit_code == 2
     assert "signature does not match" in " ".join(result.output.split())
 
 
-def test_the_digest_email_carries_the_figure_verify_checks(
-    sqlite_url: str, school: SchoolBuilder, tmp_path: Path
-) -> None:
+def test_the_digest_email_carries_the_figure_verify_checks(built: Built) -> None:
     from bot.features.dashboard.digest import build_digest
 
-    built = _build(school, sqlite_url, tmp_path)
-    store = Store(sqlite_url, keys=TEST_KEYS)
+    store = Store(built.url, keys=TEST_KEYS)
     with store.session() as session:
         digest = build_digest(
             session, school_config(built), date(2026, 11, 2), base_url="http://testserver"
@@ -1219,7 +1226,7 @@ def test_the_digest_email_carries_the_figure_verify_checks(
     figure = f"{digest.audit_head[0]}:{digest.audit_head[1]}"
     email = digest.email("head@oak.example")
     assert f"Audit log figure: {figure}" in email.text and figure in (email.html or "")
-    with _env(built, sqlite_url):
+    with _env(built, built.url):
         ok = CliRunner().invoke(app, ["audit", "verify", "--fingerprint", figure])
         wrong = CliRunner().invoke(app, ["audit", "verify", "--fingerprint", f"3:{'0' * 64}"])
     assert ok.exit_code == 0, ok.output

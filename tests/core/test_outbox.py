@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -380,8 +382,13 @@ def test_a_connector_bug_never_loses_the_row(sqlite_url: str) -> None:
     store.dispose()
 
 
+# the pass as ``compliance-bot run`` makes it, killed (-9) at one step. Each pass is a child
+# forked from one helper process per module that imported the bot once (as
+# tests/core/test_seal_after_kill.py does): a fork costs milliseconds where a fresh
+# interpreter's imports cost ~1.5 s of CPU, and the child is still a real process killed with
+# SIGKILL mid-pass. The helper never opens a database and runs single-threaded: forking is safe.
 CRASHER = textwrap.dedent("""
-    import os, signal, sys
+    import json, os, signal, sys, traceback
     from pathlib import Path
 
     import bot.core.outbox.dispatcher as outbox
@@ -390,39 +397,77 @@ CRASHER = textwrap.dedent("""
     from connectors.local.connector import EmlMailer, SmtpMailer
     from tests.support.keys import TEST_KEYS
 
-    url, mode, port, folder, step, crash_at = sys.argv[1:7]
-    inner = (SmtpMailer("127.0.0.1", int(port), "bot@x.org", security="none") if mode == "smtp"
-             else EmlMailer(Path(folder), "bot@x.org"))
-    seen = {"claim": 0, "send": 0, "record": 0}
+    def crashing_pass(url, mode, port, folder, step, crash_at):
+        inner = (SmtpMailer("127.0.0.1", int(port), "bot@x.org", security="none")
+                 if mode == "smtp" else EmlMailer(Path(folder), "bot@x.org"))
+        seen = {"claim": 0, "send": 0, "record": 0}
 
-    def reached(name):
-        seen[name] += 1
-        if name == step and seen[name] == int(crash_at):
-            os.kill(os.getpid(), signal.SIGKILL)  # kill -9: no cleanup, no rollback handler
+        def reached(name):
+            seen[name] += 1
+            if name == step and seen[name] == int(crash_at):
+                os.kill(os.getpid(), signal.SIGKILL)  # kill -9: no cleanup, no rollback handler
 
-    real_claim, real_settle = outbox._claim, outbox._settle
+        real_claim, real_settle = outbox._claim, outbox._settle
 
-    def claim(*args, **kwargs):
-        taken = real_claim(*args, **kwargs)
-        if taken:
-            reached("claim")  # committed as 'sending', not yet handed to the platform
-        return taken
+        def claim(*args, **kwargs):
+            taken = real_claim(*args, **kwargs)
+            if taken:
+                reached("claim")  # committed as 'sending', not yet handed to the platform
+            return taken
 
-    def settle(*args, **kwargs):
-        until = real_settle(*args, **kwargs)
-        reached("record")  # the platform's answer is committed
-        return until
+        def settle(*args, **kwargs):
+            until = real_settle(*args, **kwargs)
+            reached("record")  # the platform's answer is committed
+            return until
 
-    class Dying(Mailer):
-        idempotent = inner.idempotent
-        def send(self, message):
-            result = inner.send(message)
-            reached("send")  # the platform accepted it; we have not recorded that yet
-            return result
+        class Dying(Mailer):
+            idempotent = inner.idempotent
+            def send(self, message):
+                result = inner.send(message)
+                reached("send")  # the platform accepted it; we have not recorded that yet
+                return result
 
-    outbox._claim, outbox._settle = claim, settle
-    outbox.dispatch(Store(url, keys=TEST_KEYS), Dying(), None)
+        outbox._claim, outbox._settle = claim, settle
+        outbox.dispatch(Store(url, keys=TEST_KEYS), Dying(), None)
+
+    for line in sys.stdin:  # one pass per line: its arguments and where its stderr goes
+        *args, errors = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                out = os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                os.dup2(out, 1)  # the helper's stdout carries only the exit codes
+                os.dup2(out, 2)
+                crashing_pass(*args)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), flush=True)  # -9: killed by SIGKILL
 """)
+
+
+@pytest.fixture(scope="module")
+def crashes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[str]]:
+    """The helper process that forks each crashing pass (started once for the module)."""
+    script = tmp_path_factory.mktemp("crasher") / "crasher.py"
+    script.write_text(CRASHER, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
+    with subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    ) as helper:
+        yield helper
+        assert helper.stdin is not None
+        helper.stdin.close()
 
 
 def _school_config() -> Any:
@@ -456,7 +501,12 @@ def _resolve_by_looking(store: Store, delivered: set[str]) -> None:
 @pytest.mark.parametrize("step", ["claim", "send", "record"])
 @pytest.mark.parametrize("mode", ["smtp", "eml"])
 def test_killed_at_every_step_of_a_dispatch_loses_nothing_and_sends_nothing_twice(
-    mode: str, step: str, smtp: tuple[Inbox, int], database_url: str, tmp_path: Path
+    mode: str,
+    step: str,
+    smtp: tuple[Inbox, int],
+    database_url: str,
+    tmp_path: Path,
+    crashes: subprocess.Popen[str],
 ) -> None:
     """kill -9 after the claim, after the platform accepted, after the answer was recorded:
     restarted, every message arrives exactly once. A row whose fate the bot cannot know is
@@ -466,16 +516,14 @@ def test_killed_at_every_step_of_a_dispatch_loses_nothing_and_sends_nothing_twic
     store = _store(database_url)
     _queue(store, 6)
     folder = tmp_path / "outbox"
-    script = tmp_path / "crasher.py"
-    script.write_text(CRASHER, encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, str(script), database_url, mode, str(port), str(folder), step, "3"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO,
+    errors = tmp_path / "crasher.stderr"
+    assert crashes.stdin is not None and crashes.stdout is not None
+    crashes.stdin.write(
+        json.dumps([database_url, mode, port, str(folder), step, 3, str(errors)]) + "\n"
     )
-    assert proc.returncode == -9, proc.stderr  # killed by SIGKILL
+    crashes.stdin.flush()
+    code = int(crashes.stdout.readline())
+    assert code == -9, errors.read_text(encoding="utf-8")  # killed by SIGKILL
     with store.session() as session:
         interrupted = Counter(session.scalars(select(OutboxMessage.status)).all())
     assert interrupted["sending"] == (0 if step == "record" else 1)

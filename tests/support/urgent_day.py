@@ -278,7 +278,7 @@ def m365_line(home: Path, timeline: Timeline, latency: float) -> Line:
 
 
 def google_line(home: Path, timeline: Timeline, latency: float) -> Line:
-    """The google mailer (googleapiclient, batches of 50) to the fake Google; Gmail takes
+    """The google mailer (googleapiclient, two sends a batch) to the fake Google; Gmail takes
     about 60 sends a minute and 2,000 messages a day from one account."""
     from tests.connectors.contract.kit_google import build_google, seeded_fake
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import stat
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.core.models import (
 from bot.engine.sweep import run_sweep
 from bot.features.dashboard.web import dashboard_counts
 from bot.features.decisions import rules, service
+from tests.conftest import isolated
 from tests.features.decisions.test_support import (  # noqa: F401
     PDF,
     TERMS,
@@ -207,6 +209,17 @@ def test_record_view_and_review_with_audit_but_no_contents_in_it(env: Env) -> No
         assert event.actor == "dsl@oak.example"
 
 
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """One school for the refused forms (as ``env`` makes it): a refusal stores nothing,
+    which each case checks, so the next case starts from the same school."""
+    folder = tmp_path_factory.mktemp("refusing")
+    with isolated(folder):
+        made = make_env(SchoolBuilder(folder / "school"))
+        yield made
+        made.context.store.dispose()
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
@@ -242,8 +255,9 @@ def test_record_view_and_review_with_audit_but_no_contents_in_it(env: Env) -> No
     ],
 )
 def test_bad_input_is_explained_and_nothing_stored(
-    env: Env, overrides: dict[str, str], field: str, message: str
+    refusing: Env, overrides: dict[str, str], field: str, message: str
 ) -> None:
+    env = refusing
     ids = _ids(env)
     overrides = {k: v.format(amy=ids["amy"]) for k, v in overrides.items()}
     response = _post_new(env, env.client("head"), **overrides)
@@ -293,8 +307,11 @@ def test_files_are_checked_cleaned_stored_privately_and_served_to_leaders(env: E
     # issue #40: a file a leader later opens is refused when unsafe or not what it says
     inflating, why = HOSTILE_PDFS["inflating"]
     name, disguised, declared, disguise = DISGUISED["html-after-png"]
-    refused = _post_new(env, client, files=[("files", ("agreement.pdf", inflating, "")),
-                                            ("files", (name, disguised, declared))])
+    refused = _post_new(
+        env,
+        client,
+        files=[("files", ("agreement.pdf", inflating, "")), ("files", (name, disguised, declared))],
+    )
     said = " ".join(refused.text.split())
     assert refused.status_code == 422 and f"agreement.pdf: this PDF {why}" in said
     assert f"{name}: {disguise}" in said
@@ -411,9 +428,7 @@ def test_review_reminders_14_days_before_on_the_day_then_weekly(
             if day == date(2027, 1, 6):  # reviewed: reminders stop
                 with ctx.store.transaction() as session:
                     decision = session.get(Decision, decision_id)
-                    head = session.scalar(
-                        select(Person).where(Person.email == "head@oak.example")
-                    )
+                    head = session.scalar(select(Person).where(Person.email == "head@oak.example"))
                     assert decision is not None and head is not None
                     service.review_decision(
                         session, decision, head, "continue", date(2027, 7, 1), "", day
