@@ -62,13 +62,17 @@ router = APIRouter()
 def dashboard_counts(session: Session, school_id: str, today: date) -> dict[str, int]:
     """The optional tile's figures, one count from each feature: decisions due for review,
     overdue tasks, visitors today, the single central record's open gaps (a count: who they
-    are about is on /scr, for the head and the SCR owner)."""
-    return {
+    are about is on /scr, for the head and the SCR owner; left out until the school's SCR
+    was first checked)."""
+    counts = {
         "decisions_due": count_decisions_due(session, school_id, today),
         "tasks_overdue": count_tasks_overdue(session, school_id, today),
         "visitors_today": count_visitors_today(session, school_id, today),
-        "single_central_record_gaps": sum(scr_counts(session, school_id).values()),
     }
+    scr = scr_counts(session, school_id)
+    if scr is not None:
+        counts["single_central_record_gaps"] = sum(scr.values())
+    return counts
 
 
 def _extras(store: Store, school_id: str, today: date) -> dict[str, int] | None:

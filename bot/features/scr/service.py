@@ -47,6 +47,7 @@ __all__ = [
     "add_panel",
     "check_names",
     "current_gaps",
+    "has_record",
     "import_sheet",
     "last_checked",
     "open_counts",
@@ -315,8 +316,13 @@ def refresh_gaps(
     force: bool = False,
 ) -> tuple[int, int]:
     """Find the gaps again when anything they depend on changed (or ``force``): new ones are
-    kept open, those no longer found are closed and audited. Returns (opened, closed)."""
+    kept open, those no longer found are closed and audited. Returns (opened, closed).
+
+    A school that has never imported its SCR is not checked: every member of staff would be a
+    gap, and what the school keeps is not stated until it gives its record."""
     state = ConnectorState.of(session, school.id, _STATE_KEY)
+    if state is None and not force and not has_record(session, school.id):
+        return 0, 0
     stamp = f"{today.isoformat()}|{_inputs_stamp(session, school.id)}"
     if state is not None and state.value == stamp and not force:
         return 0, 0
@@ -394,6 +400,14 @@ def _inputs_stamp(session: Session, school_id: str) -> str:
     return "|".join(str(p) for p in parts)
 
 
+def has_record(session: Session, school_id: str) -> bool:
+    """Whether the school has given its SCR (an import's rows)."""
+    return (
+        session.scalar(select(ScrEntry.id).where(ScrEntry.school_id == school_id).limit(1))
+        is not None
+    )
+
+
 def open_gaps(session: Session, school_id: str) -> list[ScrGap]:
     """The gaps the last check found, still open."""
     return list(
@@ -405,8 +419,11 @@ def open_gaps(session: Session, school_id: str) -> list[ScrGap]:
     )
 
 
-def open_counts(session: Session, school_id: str) -> dict[str, int]:
-    """How many open gaps of each kind (counts only: the dashboard, digest, reports)."""
+def open_counts(session: Session, school_id: str) -> dict[str, int] | None:
+    """How many open gaps of each kind (counts only: the dashboard, digest, reports); None
+    when the school has never had its SCR checked (not stated, not zero)."""
+    if last_checked(session, school_id) is None:
+        return None
     return gap_counts(
         session.scalars(
             select(ScrGap.kind).where(ScrGap.school_id == school_id, ScrGap.closed_on.is_(None))

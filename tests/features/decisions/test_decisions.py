@@ -529,7 +529,6 @@ def test_dashboard_counts(env: Env) -> None:
             "decisions_due": 2,
             "tasks_overdue": 0,
             "visitors_today": 2,
-            "single_central_record_gaps": 0,
         }
         assert session.scalar(select(func.count()).select_from(Duty)) == 0
 

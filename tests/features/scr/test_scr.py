@@ -305,6 +305,36 @@ def test_the_dashboard_shows_a_count_only(built: Env) -> None:
     assert "Sur003" not in page and "Fore014" not in page
 
 
+def test_the_digest_the_governors_report_and_the_evidence_pack_count_only(built: Env) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.features.dashboard.digest import build_digest
+    from bot.features.evidence.service import gather, school_reports
+    from bot.features.governors.report import build_report, pick_term
+
+    with built.context.store.session() as session:
+        digest = build_digest(session, built.school, TODAY, base_url="http://testserver")
+        report = build_report(session, built.school, pick_term(built.school, None, TODAY), TODAY)
+        facts = gather(
+            session,
+            "oak",
+            "Oak Test School",
+            now=at(TODAY, 12),
+            tz=ZoneInfo("Europe/London"),
+            reports=school_reports("oak"),
+            made_by="test",
+            reports_scope="all",
+        )
+    email = digest.email("head@oak.example")
+    assert "12 gaps in the single central record" in email.text + email.html
+    assert report.scr_sentence == "Single central record: 12 gaps open (counts only)."
+    rows = {row[0]: row[1:] for row in facts.scr.rows}
+    assert rows["Right to work running out"] == ("2", TODAY.isoformat())
+    assert sum(int(r[0]) for r in rows.values()) == 12
+    for shown in (email.text, email.html, repr(report), repr(facts.scr)):
+        assert "Sur0" not in shown and "Fore0" not in shown
+
+
 def test_the_command_says_which_columns_it_skipped_and_lists_the_gaps(
     built: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -413,3 +443,85 @@ def test_a_new_import_closes_gaps_audited_and_the_owner_hears_once(
         assert describe(gaps[0], check_names(built.school), words)
     assert [e for e in built.audit("scr.imported")][-1].details["changed"] == 2
     assert isinstance(AuditEvent, type)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_sweep_keeps_the_list_live_on_both_databases(
+    engine: str, school: SchoolBuilder, request: pytest.FixtureRequest
+) -> None:
+    """A small school: the sweep's step finds the gaps of an imported SCR, a re-import that
+    fixes one closes it (audited) on the next sweep, and the owner is told once."""
+    from bot.engine.sweep import run_sweep
+
+    url = request.getfixturevalue("postgres_url") if engine == "postgres" else None
+    env = make_env(school, url, today=TODAY, scr_owner="amy@oak.example")
+    ctx = env.context
+    with ctx.store.transaction() as session:
+        setup_state.start_sending(session, "oak", by="test", now=at(TODAY))
+    sheet = school.home / "scr.csv"
+    header = "Surname,Forename,Email,Start date,Identity checked,Barred list check,"
+    header += "Enhanced DBS check date,DBS number,Right to work,Safeguarding training\n"
+    rows = [
+        f"{n},{n},{e},01/09/2020,01/08/2020,01/08/2020,{{dbs}},000123456789,01/08/2020,03/09/2026\n"
+        for n, e in (
+            ("Head", "head@oak.example"),
+            ("Lead", "dsl@oak.example"),
+            ("Deputy", "deputy@oak.example"),
+            ("Able", "amy@oak.example"),
+            ("Brook", "ben@oak.example"),
+            ("Admin", "admin@oak.example"),
+        )
+    ]
+    sheet.write_text(
+        header + "".join(r.format(dbs="01/08/2020") for r in rows[:-1]) + rows[-1].format(dbs=""),
+        encoding="utf-8",
+    )
+    with ctx.store.transaction() as session:
+        import_sheet(
+            session,
+            env.school,
+            read_sheet(sheet, TODAY),
+            where="scr.csv",
+            actor="test",
+            now=at(TODAY),
+        )
+    with time_machine.travel(at(TODAY, 10), tick=True):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, deliver=False)
+    with ctx.store.session() as session:
+        gaps = {
+            (g.kind, g.subject, g.check)
+            for g in session.scalars(select(ScrGap).where(ScrGap.closed_on.is_(None)))
+        }
+        assert ("missing_check", "Adam Admin", "criminal_record") in gaps
+        assert ("governor_missing", "Gail Gov", None) in gaps
+        owner = list(
+            session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "scr_gaps"))
+        )
+        assert len(owner) == 1 and owner[0].recipients == ["amy@oak.example"]
+    sheet.write_text(header + "".join(r.format(dbs="01/08/2020") for r in rows), encoding="utf-8")
+    with ctx.store.transaction() as session:
+        import_sheet(
+            session,
+            env.school,
+            read_sheet(sheet, TODAY),
+            where="scr.csv",
+            actor="test",
+            now=at(TODAY, 11),
+        )
+    with time_machine.travel(at(TODAY, 12), tick=True):
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, deliver=False)
+    assert [e.details["kind"] for e in env.audit("scr.gap_closed")] == ["missing_check"]
+    with ctx.store.session() as session:
+        assert (
+            session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.purpose == "scr_gaps", OutboxMessage.id != owner[0].id
+                )
+            )
+            is None
+        )
+        assert "000123456789" not in repr(
+            list(session.execute(text("SELECT * FROM scr_entries")))
+            + list(session.execute(text("SELECT * FROM scr_checks")))
+        )
+    ctx.store.dispose()
