@@ -86,7 +86,7 @@ def scr_gaps(
     from rich.table import Table  # lazy: not loaded by --help (module docstring)
 
     from bot.core.words import school_words
-    from bot.features.scr.rules import GAP_KINDS, describe
+    from bot.features.scr.rules import describe, kind_headings
     from bot.features.scr.service import check_names, current_gaps
 
     ctx = context(say_where=not as_json)
@@ -115,5 +115,5 @@ def scr_gaps(
     for column in ("Kind", "Person", "Gap"):
         table.add_column(column)
     for gap in gaps:
-        table.add_row(GAP_KINDS[gap.kind], gap.subject, describe(gap, names, words))
+        table.add_row(kind_headings(words)[gap.kind], gap.subject, describe(gap, names, words))
     console.print(table)

@@ -13,8 +13,8 @@ from bot.core.config import SchoolConfig
 from bot.core.messages import notice
 from bot.core.models import ScrGap
 from bot.core.outbox import Urgency, enqueue_email, new_keys
-from bot.core.words import plural
-from bot.features.scr.rules import GAP_KINDS, gap_counts
+from bot.core.words import plural, school_words
+from bot.features.scr.rules import gap_counts, kind_headings
 
 __all__ = ["OWNER_PURPOSE", "tell_owner"]
 
@@ -41,7 +41,9 @@ def tell_owner(session: Session, school: SchoolConfig, today: date, *, base_url:
     if not new_keys(session, school.id, OWNER_PURPOSE, [key]):
         return 0  # this week's is queued already (or the school is in preview)
     counts = gap_counts(g.kind for g in fresh)
-    lines = [f"{GAP_KINDS[kind]}: {count}" for kind, count in counts.items() if count]
+    words = school_words(school)
+    headings = kind_headings(words)
+    lines = [f"{headings[kind]}: {count}" for kind, count in counts.items() if count]
     draft = notice(
         school=school,
         to=[owner],
@@ -51,7 +53,7 @@ def tell_owner(session: Session, school: SchoolConfig, today: date, *, base_url:
             f"{school.name}'s single central record since it last wrote to you.",
             "; ".join(lines) + ".",
             "Who each one is about is on the single central record page, for you and the "
-            "headteacher only.",
+            f"{words.headteacher} only.",
         ],
         button_url=f"{base_url}/scr",
         button_text="See the gaps",

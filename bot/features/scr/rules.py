@@ -30,6 +30,7 @@ __all__ = [
     "describe",
     "find_gaps",
     "gap_counts",
+    "kind_headings",
 ]
 
 RIGHT_TO_WORK_WARNING = timedelta(days=60)
@@ -118,6 +119,13 @@ class Gap:
         if self.panel_id is not None:
             who = f"panel:{self.panel_id}"
         return f"{self.kind}:{who}:{self.check or ''}"[:200]
+
+
+def kind_headings(words: Words) -> dict[str, str]:
+    """Each kind of gap as a heading, in the school's words (an independent school's
+    proprietor body member, Scotland's board member)."""
+    governor = words.governor[:1].upper() + words.governor[1:]
+    return {**GAP_KINDS, "governor_missing": f"{governor} not on the record"}
 
 
 def describe(gap: Gap, checks: Mapping[str, str], words: Words) -> str:

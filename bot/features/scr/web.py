@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
 from bot.core.clock import local_today
@@ -17,7 +18,8 @@ from bot.core.nations import pack_for
 from bot.core.permissions import SCR_READERS
 from bot.core.words import school_words
 from bot.engine.web.deps import check_csrf, ctx, current_user, render
-from bot.features.scr.rules import GAP_KINDS, describe
+from bot.engine.web.guards import read_checked_form
+from bot.features.scr.rules import describe, kind_headings
 from bot.features.scr.service import (
     STAFF_ROLES,
     add_panel,
@@ -29,6 +31,7 @@ from bot.features.scr.service import (
 __all__ = ["router"]
 
 router = APIRouter()
+MAX_PANEL = 30  # people on one interview panel, at most
 
 
 def _reader(request: Request) -> tuple[Person, SchoolConfig]:
@@ -102,7 +105,7 @@ def _page(
             "school": school,
             "today": today,
             "by_kind": by_kind,
-            "kinds": GAP_KINDS,
+            "kinds": kind_headings(words),
             "total": len(gaps),
             "checked": checked,
             "pack_checks": pack.scr_checks,
@@ -125,14 +128,19 @@ def scr_page(request: Request) -> Response:
 @router.post("/scr/panels", include_in_schema=False)
 async def scr_add_panel(request: Request) -> Response:
     """Record an interview panel: a title and at least one member (422 naming the box)."""
-    form = await request.form()
+    form = await read_checked_form(request, max_files=0, max_fields=MAX_PANEL + 2)
+    members = [str(v) for v in form.getlist("members")]
+    return await run_in_threadpool(
+        _panel_saved, request, form.get("csrf_token"), str(form.get("title") or ""), members
+    )
+
+
+def _panel_saved(request: Request, token: object, title: str, chosen: list[str]) -> Response:
+    """``scr_add_panel``'s checks and saving, on a page thread."""
     person, school = _reader(request)
-    check_csrf(request, form.get("csrf_token"))
-    title = " ".join(str(form.get("title") or "").split())
-    try:
-        members = [int(str(v)) for v in form.getlist("members")]
-    except ValueError:
-        members = []
+    check_csrf(request, token)
+    title = " ".join(title.split())
+    members = [int(v) for v in chosen if v.isdigit() and 0 < int(v) < 2**31]
     errors = {}
     if not title or len(title) > 200:
         errors["title"] = (

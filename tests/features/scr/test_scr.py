@@ -525,3 +525,28 @@ def test_the_sweep_keeps_the_list_live_on_both_databases(
             + list(session.execute(text("SELECT * FROM scr_checks")))
         )
     ctx.store.dispose()
+
+
+def test_the_head_enters_an_interview_panel_without_javascript(built: Env) -> None:
+    from tests.features.decisions.test_support import csrf_of
+
+    head = built.client("head")
+    page = head.get("/scr").text
+    assert '<select id="members" name="members" multiple' in page
+    empty = head.post("/scr/panels", data={"csrf_token": csrf_of(page), "title": " "})
+    assert empty.status_code == 422 and "Choose the people on the interview panel." in empty.text
+    with built.context.store.session() as session:
+        ids = [
+            str(session.scalar(select(Person.id).where(Person.email == e)))
+            for e in (_email(20), _email(21))
+        ]
+    added = head.post(
+        "/scr/panels",
+        data={"csrf_token": csrf_of(page), "members": ids, "title": "Year 4 teacher, January"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    shown = head.get("/scr").text
+    assert "Year 4 teacher, January" in shown and "Fore020 Sur020, Fore021 Sur021" in shown
+    assert "interview panel &#39;Year 4 teacher, January&#39;: no member trained" in shown
+    assert [e.details for e in built.audit("scr.panel_added")] == [{"members": 2}]
