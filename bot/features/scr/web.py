@@ -43,8 +43,8 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
     if not (person.role_names & SCR_READERS) and person.email != school.scr_owner:
         raise HTTPException(
             403,
-            "This page is only for the headteacher and the person who "
-            "keeps the single central record.",
+            f"This page is only for the {school_words(school).headteacher} and the person "
+            "who keeps the single central record.",
         )
     return person, school
 

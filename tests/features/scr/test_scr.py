@@ -391,7 +391,7 @@ def test_nation_words(tmp_path: Path) -> None:
     for nation, word, source in (
         ("scotland", "PVG scheme membership", "legislation.gov.uk/asp/2020/13"),
         ("northern-ireland", "enhanced AccessNI check", "nidirect.gov.uk"),
-        ("wales", "Education Workforce Council registration check", "gov.wales/keeping-learners"),
+        ("wales", "registration check with the EWC", "gov.wales/keeping-learners"),
     ):
         env = make_env(SchoolBuilder(tmp_path / nation), today=TODAY, country=nation)
         page = env.client("head").get("/scr").text
