@@ -85,6 +85,7 @@ def scr_gaps(
     """List the gaps: kind, person, check, in the school's words (a table, or ``--json``)."""
     from rich.table import Table  # lazy: not loaded by --help (module docstring)
 
+    from bot.core import audit
     from bot.core.words import school_words
     from bot.features.scr.rules import describe, kind_headings
     from bot.features.scr.service import check_names, current_gaps
@@ -92,8 +93,16 @@ def scr_gaps(
     ctx = context(say_where=not as_json)
     chosen = ctx.config.school(school)
     today = as_of_today(as_of)
-    with ctx.store.session() as session:
+    with ctx.store.transaction() as session:  # a read of names: audited, as on /scr
         gaps = current_gaps(session, chosen, today)
+        audit.record(
+            session,
+            actor="cli",
+            action="scr.read",
+            object_type="scr",
+            school_id=chosen.id,
+            details={"gaps": len(gaps), "via": "cli"},
+        )
     names, words = check_names(chosen), school_words(chosen)
     if as_json:
         print(

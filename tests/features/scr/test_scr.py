@@ -351,6 +351,7 @@ def test_the_command_says_which_columns_it_skipped_and_lists_the_gaps(
     assert listed.exit_code == 0, listed.output
     assert '"kind": "agency_confirmation"' in listed.output
     assert listed.output.count('"kind"') == 12
+    assert built.audit("scr.read")[-1].details == {"gaps": 12, "via": "cli"}
 
 
 def test_a_bad_or_ambiguous_sheet_is_refused_and_keeps_the_record(
