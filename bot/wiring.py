@@ -33,6 +33,7 @@ from bot.features.dashboard.digest import digest_step
 from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
 from bot.features.reports.step import report_sweep
+from bot.features.scr.step import scr_step
 from bot.features.tasks.step import tasks_step
 from bot.features.teamsbot.deliver import TeamsDigests
 from bot.features.teamsbot.step import head_dashboard_step, teams_needs_step
@@ -76,6 +77,7 @@ STEPS: tuple[Step, ...] = (
     decision_reminders_step,  # the order of the last three is the old single "extras" step's
     tasks_step,
     visitors_step,
+    scr_step,  # after the people and training are as the sweep leaves them
     handovers_step,
     teams_needs_step,  # last: the day's asks as they stand after every other step
 )
@@ -92,6 +94,7 @@ TITLES = {
     decision_reminders_step.__name__: "reminding about decisions due for review",
     tasks_step.__name__: "setting recurring tasks",
     visitors_step.__name__: "tidying the visitors' confirmations",
+    scr_step.__name__: "checking the single central record for gaps",
     handovers_step.__name__: "chasing official account handovers",
     teams_needs_step.__name__: "reaching staff in Teams or Google Chat",
 }

@@ -52,6 +52,7 @@ from bot.features.governors.cli import governors_app
 from bot.features.policies.cli import policies_app
 from bot.features.reading.cli import campaign_app
 from bot.features.reports.cli import reports_app
+from bot.features.scr.cli import scr_app
 from bot.features.setup.cli import init_command
 from bot.features.tasks.cli import reviews_app
 from bot.features.training.cli import training_app
@@ -81,6 +82,7 @@ for _group, _name in (
     (audit_app, "audit"), (check_app, "check"), (policies_app, "policies"), (teams_app, "teams"),
     (governors_app, "governors"), (reports_app, "reports"), (complaints_app, "complaints"),
     (decisions_app, "decisions"), (evidence_app, "evidence"), (visitors_app, "visitors"),
+    (scr_app, "scr"),
     (directory_app, "directory"), (outbox_app, "outbox"), (config_app, "config"),
     (mis_app, "mis"), (language_app, "language"),
 ):

@@ -13,6 +13,7 @@ before this rule existed (it stops at the calendar's ends instead of raising).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ __all__ = [
     "DateWindow",
     "DateWindowError",
     "london_today",
+    "read_uk_date",
     "shift",
 ]
 
@@ -112,3 +114,33 @@ def london_today() -> date:
     """Today in Europe/London, for a file read where no ``today`` is handed in (school.yaml, a
     staff export): the windows only ever widen as days pass, so a file read valid stays valid."""
     return datetime.now(ZoneInfo("Europe/London")).date()
+
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it counts a 29 February 1900 that never was)
+_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y",
+            "%d-%b-%Y", "%d-%b-%y", "%d %b %y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M",
+            "%d/%m/%Y %H:%M:%S")
+_SERIAL = re.compile(r"^\d{5}(\.0+)?$")
+_SHORT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}$")
+
+
+def read_uk_date(text: str, column: str) -> date:
+    """A date cell of a school's file: ISO, UK day-first (01/09/2026), "1 Sep 2026" or an Excel
+    serial number (46266); never month-first, never a two-digit year. ValueError naming
+    ``column`` otherwise (the caller asks the date's window)."""
+    if _SERIAL.match(text):
+        serial = int(float(text))
+        if 20000 <= serial <= 80000:  # 1954 to 2119: a start date, not a stray number
+            return _EXCEL_EPOCH + timedelta(days=serial)
+    if _SHORT_YEAR.match(text):
+        raise ValueError(f"{column} has a two-digit year (got {text!r}); write the whole "
+                         "year, e.g. 01/09/2026")
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(
+        f"{column} must be a date like 2026-09-01 or 01/09/2026 (got {text!r}); dates are read "
+        "day first, as in the UK"
+    )

@@ -27,6 +27,7 @@ __all__ = [
     "REPORT_LIST_READERS",
     "REPORT_READERS",
     "REVIEW_RECORDERS",
+    "SCR_READERS",
     "SETUP_EDITORS",
     "TRUST_ADMINS",
     "TRUST_OVERSIGHT",
@@ -60,6 +61,9 @@ REVIEW_RECORDERS = LEADERSHIP | ADMINS
 # who records an acknowledgement, a reading or a training for someone without an email address,
 # besides their line manager: those the school asks on their behalf (the office, the head)
 ON_BEHALF_RECORDERS = frozenset({"headteacher"}) | ADMINS
+# the single central record's gaps by name (/scr): the headteacher, and the school's named SCR
+# owner (``scr_owner`` in school.yaml, an office person) whatever their roles; nobody else
+SCR_READERS = frozenset({"headteacher"})
 # the first-run setup, the settings pages and "Start sending"
 SETUP_EDITORS = frozenset({"headteacher"}) | ADMINS
 # the trust's safeguarding leads (``organisation.trust_safeguarding_leads``): every school's

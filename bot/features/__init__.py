@@ -35,6 +35,8 @@ reading: service cli api. No rules or step: an edition's duties are the engine's
 reports: rules step cli templates api. No service.py or web.py: both are split by what they own
     (intake.py, routing.py, actions.py, listing.py, export.py, mirror.py; web_intake.py,
     web_list.py).
+scr: rules service step web cli templates api. Its spreadsheet reading is sheet.py (whether and
+    when only; vetting columns skipped), the owner's weekly email owner.py.
 setup: rules service web cli templates api. No step: setup happens when asked.
 signin: rules service web templates. No step: a link expires by its time; no cli: nothing to
     run at the terminal; no api: no other room uses it.

@@ -45,6 +45,7 @@ from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
+from bot.features.scr import web as scr_web
 from bot.features.setup import web as setup_web
 from bot.features.signin import web as signin_web
 from bot.features.tasks import web as tasks_web
@@ -84,6 +85,7 @@ ROUTERS = (
     decisions_web.router,
     tasks_web.router,
     visitors_web.router,
+    scr_web.router,
     people_web.router,
     setup_web.router,
     evidence_web.router,

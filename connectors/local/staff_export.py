@@ -12,10 +12,10 @@ import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
-from bot.core.dates import START, london_today
+from bot.core.dates import START, london_today, read_uk_date
 
 __all__ = [
     "COLUMNS",
@@ -147,42 +147,14 @@ def split_name(full: str) -> tuple[str, str | None, str | None]:
     return text, None, None
 
 
-_EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it counts a 29 February 1900 that never was)
-_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y",
-            "%d-%b-%Y", "%d-%b-%y", "%d %b %y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M",
-            "%d/%m/%Y %H:%M:%S")
-_SERIAL = re.compile(r"^\d{5}(\.0+)?$")
-_SHORT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}$")
-
-
 def staff_date(text: str, column: str) -> date | None:
     """A date cell: ISO, UK day-first (01/09/2026), "1 Sep 2026" or an Excel serial number
     (46266); never month-first. ValueError naming ``column`` otherwise."""
     text = text.strip()
     if not text:
         return None
-    day = _read_date(text, column)
+    day = read_uk_date(text, column)
     problem = START.problem(day, london_today())
     if problem is not None:  # one window for every typed or imported date (bot.core.dates)
         raise ValueError(f"{column}: {problem}")
     return day
-
-
-def _read_date(text: str, column: str) -> date:
-    """``staff_date``'s formats, read."""
-    if _SERIAL.match(text):
-        serial = int(float(text))
-        if 20000 <= serial <= 80000:  # 1954 to 2119: a start date, not a stray number
-            return _EXCEL_EPOCH + timedelta(days=serial)
-    if _SHORT_YEAR.match(text):
-        raise ValueError(f"{column} has a two-digit year (got {text!r}); write the whole "
-                         "year, e.g. 01/09/2026")
-    for fmt in _FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(
-        f"{column} must be a date like 2026-09-01 or 01/09/2026 (got {text!r}); dates are read "
-        "day first, as in the UK"
-    )

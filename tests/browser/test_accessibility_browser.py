@@ -129,10 +129,11 @@ def _personas(ctx: AppContext) -> dict[str, tuple[str | None, list[str]]]:
         "member of staff": (staff.email, [*signed_in, aup_link]),
         # /trust: the trust's safeguarding lead's page; the demo school has none, so the head
         # meets its refusal (tests/features/trust has the page itself)
-        # the poster: leadership prints it too, so this half of the walk reaches every page
+        # the poster: leadership prints it too, so this half of the walk reaches every page;
+        # /scr: the single central record's gaps, the head's and the SCR owner's alone
         "headteacher and DSL": (
             school["headteacher"],
-            [*signed_in, "/trust", f"/visit/{sid}/poster"],
+            [*signed_in, "/trust", f"/visit/{sid}/poster", "/scr"],
         ),
         "deputy DSL": (school["deputy_dsl"][0], signed_in),
         "school business manager (admin)": (

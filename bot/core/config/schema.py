@@ -470,6 +470,9 @@ class SchoolConfig(_Strict):
     connection: Slug | None = None
     # where replies to the bot's emails go (the school office); None: the first admin's address
     reply_to: Email | None = None
+    # who keeps the single central record (an office person): with the headteacher, the only
+    # person who sees its gaps by name on /scr, and who gets the new ones in a weekly email
+    scr_owner: Email | None = None
     # the public visitor page (/visit/<school id>): the rules shown (None: a built-in text)
     # and how long visitors' confirmations are kept before the sweep deletes them
     visitor_rules: str | None = Field(default=None, max_length=10000)

@@ -18,6 +18,7 @@ the tests) sees them all: ``from bot.core.models import Person`` as before. The 
 - ``outbox``: outgoing messages, channels' pauses, mail pacing, shared bodies;
 - ``setup``: setup state, saved configuration versions, each school's last good settings;
 - ``signin``: one-time sign-in links;
+- ``scr``: the single central record's checks (whether and when only), panels, gaps;
 - ``snapshot``: the dashboard's kept counts;
 - ``teams``: people's chats with the school's Teams bot.
 """
@@ -69,6 +70,11 @@ from bot.core.models.running import RateLimitBucket as RateLimitBucket
 from bot.core.models.running import SchedulerBeat as SchedulerBeat
 from bot.core.models.running import StepFailure as StepFailure
 from bot.core.models.running import SweepRun as SweepRun
+from bot.core.models.scr import ScrCheck as ScrCheck
+from bot.core.models.scr import ScrEntry as ScrEntry
+from bot.core.models.scr import ScrGap as ScrGap
+from bot.core.models.scr import ScrPanel as ScrPanel
+from bot.core.models.scr import ScrPanelMember as ScrPanelMember
 from bot.core.models.setup import ConfigVersion as ConfigVersion
 from bot.core.models.setup import SchoolLifecycle as SchoolLifecycle
 from bot.core.models.setup import SchoolSettings as SchoolSettings

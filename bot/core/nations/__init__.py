@@ -39,6 +39,7 @@ __all__ = [
     "Guidance",
     "NationPack",
     "NationPackError",
+    "ScrCheck",
     "Source",
     "StaffRoute",
     "StatutoryItem",
@@ -150,6 +151,36 @@ class StaffRoute(_Strict):
     note: str = ""
 
 
+class ScrCheck(_Strict):
+    """One check the single central record holds in this nation: its name in the nation's
+    words, whom it applies to (``everyone``; ``teaching``: those doing teaching work;
+    ``management``: management posts, where ``settings`` says; ``abroad``: people who lived or
+    worked outside the country; ``agency``: agency and third-party supply staff; ``governors``:
+    governors, trustees and members), whether the law asks for it (``statutory``), in which
+    schools (``all``, or ``independent``: independent schools and academies), how many years
+    it lasts before renewal (Scotland's PVG from 2026; None: not stated) and its source."""
+
+    id: Literal[
+        "identity",
+        "barred_list",
+        "criminal_record",
+        "prohibition",
+        "overseas",
+        "qualifications",
+        "right_to_work",
+        "s128",
+        "agency_confirmation",
+    ]
+    name: str = Field(min_length=1, max_length=120)
+    applies: tuple[
+        Literal["everyone", "teaching", "management", "abroad", "agency", "governors"], ...
+    ] = ("everyone",)
+    statutory: bool = True
+    settings: Literal["all", "independent"] = "all"
+    renew_years: int | None = Field(default=None, ge=1, le=10)
+    source: Source
+
+
 class NationPack(_Strict):
     """One nation's pack, as its TOML file says it."""
 
@@ -164,6 +195,10 @@ class NationPack(_Strict):
     sources: dict[str, Source]
     # what the nation's guidance asks every year (``bot.features.setup.pack`` reads it)
     statutory: tuple[StatutoryItem, ...] = ()
+    # the checks the single central record holds (``bot.features.scr``); none: not stated
+    scr_checks: tuple[ScrCheck, ...] = ()
+    # where the nation's list of vetting checks comes from, in the words its schools read
+    scr_note: str = "Which checks the single central record holds here is not stated."
     # an independent school's words in place of the governing body's (``independent: true`` in
     # school.yaml): the proprietor and the proprietor body, and who inspects independent schools
     independent: dict[str, str] = {}

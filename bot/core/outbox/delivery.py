@@ -65,6 +65,7 @@ PURPOSE_LABELS = {
     "link_renewal": "a fresh link to a task",
     "signin_link": "a sign-in link and code",
     "document_refused": "a warning that a policy document could not be used",
+    "scr_gaps": "the weekly count of new gaps in the single central record",
     ALERT_PURPOSE: "an alert that a message could not be delivered",
 }
 

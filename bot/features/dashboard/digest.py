@@ -11,7 +11,7 @@ silently when its flow is switched off). The card goes to the channel when one i
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -28,6 +28,7 @@ from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_card, enqueue_email
 from bot.core.ports import GOOGLE_CHAT_SERVICE
+from bot.core.words import plural
 from bot.features.dashboard.cards import (
     DigestFigures,
     adaptive_card,
@@ -38,6 +39,7 @@ from bot.features.dashboard.cards import (
 )
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.rules import Figures
+from bot.features.scr.api import open_counts as scr_counts
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -221,6 +223,10 @@ def build_digest(
     f = digest_figures(
         figures, school.name, dashboard_url(base_url, school.id, several_schools=several_schools)
     )
+    scr = scr_counts(session, school.id)
+    if scr and sum(scr.values()):  # a count: who is on /scr, for the head and the SCR owner
+        line = f"{plural(sum(scr.values()), 'gap')} in the single central record"
+        f = replace(f, needs_attention=(*f.needs_attention, line))
     card = adaptive_card(f)
     return Digest(
         school_id=school.id,

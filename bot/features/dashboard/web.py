@@ -48,6 +48,7 @@ from bot.features.dashboard.rules import AGE_BANDS, Figures
 from bot.features.dashboard.viewer import Viewer, find_viewer
 from bot.features.decisions.api import count_decisions_due
 from bot.features.reading.api import without_edition
+from bot.features.scr.api import open_counts as scr_counts
 from bot.features.setup.api import preview_of
 from bot.features.tasks.api import count_tasks_overdue, event_reviews
 from bot.features.visitors.api import count_visitors_today
@@ -60,12 +61,18 @@ router = APIRouter()
 
 def dashboard_counts(session: Session, school_id: str, today: date) -> dict[str, int]:
     """The optional tile's figures, one count from each feature: decisions due for review,
-    overdue tasks, visitors today."""
-    return {
+    overdue tasks, visitors today, the single central record's open gaps (a count: who they
+    are about is on /scr, for the head and the SCR owner; left out until the school's SCR
+    was first checked)."""
+    counts = {
         "decisions_due": count_decisions_due(session, school_id, today),
         "tasks_overdue": count_tasks_overdue(session, school_id, today),
         "visitors_today": count_visitors_today(session, school_id, today),
     }
+    scr = scr_counts(session, school_id)
+    if scr is not None:
+        counts["single_central_record_gaps"] = sum(scr.values())
+    return counts
 
 
 def _extras(store: Store, school_id: str, today: date) -> dict[str, int] | None:

@@ -41,6 +41,9 @@ from bot.features.evidence.rules import Table, cells, training_state
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register
 from bot.features.reports.api import CATEGORIES, STATUSES
+from bot.features.scr.api import GAP_KINDS as SCR_GAP_KINDS
+from bot.features.scr.api import last_checked as scr_last_checked
+from bot.features.scr.api import open_counts as scr_counts
 from bot.features.tasks.api import event_reviews
 
 __all__ = ["Facts", "gather", "school_reports"]
@@ -79,6 +82,7 @@ class Facts:
     complaints: Table
     event_reviews: Table
     reading_proof: Table
+    scr: Table
     standards: str | None = None  # an independent school's standards, one sentence
 
     @property
@@ -516,6 +520,21 @@ def _event_reviews(session: Session, school_id: str) -> Table:
     )
 
 
+def _scr(session: Session, school_id: str) -> Table:
+    """The single central record's open gaps by kind and the day of the last check: counts
+    only, never a name (who is on /scr, for the head and the SCR owner)."""
+    counts, checked = scr_counts(session, school_id), scr_last_checked(session, school_id)
+    when = checked.isoformat() if checked is not None else "Not stated: never checked"
+    rows = tuple(cells((SCR_GAP_KINDS[kind], count, when)) for kind, count in counts.items()) \
+        if counts is not None else (cells(("All kinds", "Not stated", when)),)
+    return Table(
+        "single-central-record-gaps.csv",
+        "Gaps in the single central record (safer recruitment), by kind: counts only",
+        ("Kind of gap", "Open", "Last checked"),
+        rows,
+    )
+
+
 def _reading_proof(session: Session, school_id: str) -> Table:
     """Per version read with proof: pages seen of the total, and the check's pass rate."""
     acks = {
@@ -601,6 +620,7 @@ def gather(
         complaints=_complaints(session, school_id, tz),
         event_reviews=_event_reviews(session, school_id),
         reading_proof=_reading_proof(session, school_id),
+        scr=_scr(session, school_id),
         standards=standards,
     )
 

@@ -22,11 +22,12 @@ from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
-from bot.core.words import Words, school_words
+from bot.core.words import Words, plural, school_words
 from bot.features.dashboard.api import compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
+from bot.features.scr.api import open_counts as scr_counts
 
 __all__ = [
     "AccountLine",
@@ -152,6 +153,15 @@ class GovernorsReport:
     reports_by_outcome: dict[str, int] = field(default_factory=dict)
     # "reports about the headteacher are not counted", in the school's words
     head_reports_note: str = ""
+    # the single central record's open gaps, counted (None: the SCR was never checked)
+    scr_gaps: int | None = None
+
+    @property
+    def scr_sentence(self) -> str:
+        """The SCR's gaps in one sentence, counts only."""
+        if self.scr_gaps is None:
+            return "Single central record: not stated (not checked by the bot yet)."
+        return f"Single central record: {plural(self.scr_gaps, 'gap')} open (counts only)."
 
     @property
     def overdue(self) -> list[PolicyLine]:
@@ -264,6 +274,8 @@ def build_report(
     report.ack_done, report.ack_owed = figures.ack_done, figures.ack_owed
     report.training_done, report.training_owed = figures.training_done, figures.training_owed
     report.ack_rate, report.training_rate = figures.ack_rate, figures.training_rate
+    scr = scr_counts(session, school.id)
+    report.scr_gaps = sum(scr.values()) if scr is not None else None
     report.accounts = [
         AccountLine(a.name, a.platform, a.holders, a.unsigned) for a in figures.accounts
     ]
@@ -334,7 +346,7 @@ def render_pdf(report: GovernorsReport) -> bytes:
     doc.heading("3. Training")
     doc.text(
         f"Training rate: {_percent(report.training_rate)} "
-        f"({report.training_done} of {report.training_owed})."
+        f"({report.training_done} of {report.training_owed}). {report.scr_sentence}"
     )
     doc.heading("4. AUP signatures")
     doc.text(

@@ -61,7 +61,7 @@ router = APIRouter()
 COUNTRY_NAMES = {country: country_name(country) for country in NATIONS}
 # what a school's people may read (bot.core.i18n), each in its own words
 LANGUAGE_NAMES = {language: language_name(language) for language in LANGUAGES}
-ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk")
+ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
 ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
 
 
@@ -241,6 +241,7 @@ def _role_labels(words: Words) -> dict[str, str]:
         "chair_of_governors": cap(words.chair),
         "clerk": cap(words.clerk),
         "admins": "Administrators",
+        "scr_owner": "Keeps the single central record",
     }
 
 

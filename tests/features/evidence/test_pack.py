@@ -74,6 +74,7 @@ MEMBERS = (
     "proof-of-reading.csv",
     PUBLIC_KEY,
     "reviews-after-a-change.csv",
+    "single-central-record-gaps.csv",
     "summary.pdf",
     "training-matrix.csv",
 )

@@ -111,11 +111,13 @@ def test_people_in_roles_must_come_from_the_directory(site: Site) -> None:
     assert locked_out.status_code == 422 and "could no longer open" in locked_out.text
     good = site.client.post("/admin/roles", data={
         "csrf_token": token, "headteacher": "head@oak.example",
-        "dsl": ["head@oak.example", "line@oak.example"], "admins": "office@oak.example"})
+        "dsl": ["head@oak.example", "line@oak.example"], "admins": "office@oak.example",
+        "scr_owner": "office@oak.example"})
     assert good.status_code == 200
     with site.ctx.store.session() as session:
         school = config_store.load_org(site.ctx.settings, session).school("oak")
     assert school.dsl == ["head@oak.example", "line@oak.example"]
+    assert school.scr_owner == "office@oak.example"  # the SCR's keeper (#59)
 
 
 def test_file_kept_settings_are_read_only(site: Site) -> None:

@@ -1,0 +1,8 @@
+"""The SCR room's public face: all another room may use of it (tests/test_layout.py)."""
+
+from __future__ import annotations
+
+from bot.features.scr.rules import GAP_KINDS
+from bot.features.scr.service import last_checked, open_counts
+
+__all__ = ["GAP_KINDS", "last_checked", "open_counts"]

@@ -1,0 +1,128 @@
+"""``compliance-bot scr ...``: importing the school's single central record spreadsheet and
+listing its gaps.
+
+Its commands import the feature's modules when they run: most load SQLAlchemy and the models
+(~1 s measured), and ``--help`` answers without them (tests/cli/test_demo.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.core.words import plural
+from bot.engine.commands import (
+    AsOf,
+    SchoolOption,
+    as_of_today,
+    console,
+    context,
+    err,
+    fail,
+    friendly,
+)
+
+__all__ = ["scr_app"]
+
+scr_app = typer.Typer(
+    help="The single central record's gaps (safer recruitment).", no_args_is_help=True
+)
+
+
+@scr_app.command("import")
+@friendly
+def scr_import(
+    file: Annotated[Path, typer.Argument(help="The school's SCR spreadsheet (.xlsx or .csv).")],
+    school: SchoolOption = None,
+    as_of: AsOf = None,
+) -> None:
+    """Read the SCR for whether and when each check was done (vetting data is never kept);
+    replaces the school's earlier import, then finds the gaps again."""
+    # lazy: not loaded by --help (module docstring)
+    from bot.core.models import utcnow
+    from bot.features.scr.service import import_sheet, refresh_gaps
+    from bot.features.scr.sheet import ScrSheetError, read_sheet
+
+    ctx = context()
+    chosen = ctx.config.school(school)
+    today = as_of_today(as_of)
+    try:
+        sheet = read_sheet(file, today)
+        with ctx.store.transaction() as session:
+            result = import_sheet(
+                session, chosen, sheet, where=file.name, actor="cli", now=utcnow()
+            )
+            opened, closed = refresh_gaps(session, chosen, today, actor="cli", force=True)
+    except ScrSheetError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
+        fail("nothing was imported: the school's single central record is as it was")
+    for name in result.skipped:
+        console.print(
+            f"column '{name}' skipped: vetting data is not kept", highlight=False, soft_wrap=True
+        )
+    for name in result.not_read:
+        console.print(f"column '{name}' not read", highlight=False)
+    console.print(
+        f"{chosen.name}: {plural(result.rows, 'row')} read ({result.matched} matched to people "
+        f"of the school, {result.unmatched} not); {result.added} added, {result.changed} "
+        f"changed, {result.removed} removed. Gaps: {opened} new, {closed} closed.",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@scr_app.command("gaps")
+@friendly
+def scr_gaps(
+    school: SchoolOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON list, for scripts.")] = False,
+    as_of: AsOf = None,
+) -> None:
+    """List the gaps: kind, person, check, in the school's words (a table, or ``--json``)."""
+    from rich.table import Table  # lazy: not loaded by --help (module docstring)
+
+    from bot.core import audit
+    from bot.core.words import school_words
+    from bot.features.scr.rules import describe, kind_headings
+    from bot.features.scr.service import check_names, current_gaps
+
+    ctx = context(say_where=not as_json)
+    chosen = ctx.config.school(school)
+    today = as_of_today(as_of)
+    with ctx.store.transaction() as session:  # a read of names: audited, as on /scr
+        gaps = current_gaps(session, chosen, today)
+        audit.record(
+            session,
+            actor="cli",
+            action="scr.read",
+            object_type="scr",
+            school_id=chosen.id,
+            details={"gaps": len(gaps), "via": "cli"},
+        )
+    names, words = check_names(chosen), school_words(chosen)
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "kind": g.kind,
+                        "person": g.subject,
+                        "check": g.check,
+                        "gap": describe(g, names, words),
+                    }
+                    for g in gaps
+                ],
+                indent=1,
+            )
+        )
+        return
+    table = Table(title=f"{chosen.name}: {plural(len(gaps), 'gap')} in the single central record")
+    for column in ("Kind", "Person", "Gap"):
+        table.add_column(column)
+    for gap in gaps:
+        table.add_row(kind_headings(words)[gap.kind], gap.subject, describe(gap, names, words))
+    console.print(table)

@@ -1,0 +1,283 @@
+"""The safer-recruitment check's pure rules: from the SCR's rows (whether and when), the
+people working in the school, their training and the interview panels, the gaps — never the
+records themselves. ``today`` is handed in.
+
+Which checks the law asks of whom comes from the school's nation pack (``scr_checks``): a
+check ``everyone`` needs is asked of each member of staff (agency staff: the identity check
+and the agency's written confirmation instead), ``teaching`` of those the SCR marks as
+teaching, ``management`` of management posts, ``abroad`` of those who lived or worked abroad,
+``governors`` of governors, trustees and members; ``settings = "independent"`` checks (s128)
+only in independent schools and academies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from bot.core.nations import ScrCheck, Words
+from bot.core.words import human_date
+from bot.engine.periods import add_months, cycle_start
+
+__all__ = [
+    "GAP_KINDS",
+    "RIGHT_TO_WORK_WARNING",
+    "Entry",
+    "Gap",
+    "Panel",
+    "StaffMember",
+    "describe",
+    "find_gaps",
+    "gap_counts",
+    "kind_headings",
+]
+
+RIGHT_TO_WORK_WARNING = timedelta(days=60)
+# the five-year PVG membership applies to those joining from this day (Disclosure (Scotland)
+# Act 2020 s.71, in force 1 April 2026); earlier members move over in phases, not stated when
+FIVE_YEAR_PVG_FROM = date(2026, 4, 1)
+# each kind of gap as the page's headings say it, in the order the page lists them
+GAP_KINDS: dict[str, str] = {
+    "missing_check": "Check missing or undated",
+    "late_check": "Check dated after the start date, no risk assessment recorded",
+    "renewal_due": "Membership due for renewal",
+    "right_to_work_expiring": "Right to work running out",
+    "agency_confirmation": "Agency's written confirmation missing",
+    "left_in_scr": "On the record but not working here",
+    "not_in_scr": "Working here but not on the record",
+    "governor_missing": "Governor not on the record",
+    "no_training": "No safeguarding training this school year",
+    "panel_untrained": "Interview panel without safer recruitment training",
+}
+
+
+@dataclass(frozen=True)
+class CheckValue:
+    """One check of an SCR row: done or not, when, and when it runs out."""
+
+    done: bool
+    checked_on: date | None = None
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One SCR row as stored (``person_id`` None: it matched nobody in the school)."""
+
+    person_id: int | None
+    name: str
+    start_date: date | None = None
+    left_on: date | None = None
+    agency: bool = False
+    lived_abroad: bool = False
+    management: bool = False
+    teaching: bool = False
+    risk_assessed: bool = False
+    safeguarding_training_on: date | None = None
+    safer_recruitment_on: date | None = None
+    checks: Mapping[str, CheckValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A person of the school as the check needs them: working here, or a governor."""
+
+    person_id: int
+    name: str
+    working: bool  # on the staff and not left
+    governor: bool  # a governor, trustee or member
+    start_date: date | None = None
+    safeguarding_training_on: date | None = None  # the latest training record
+    safer_recruitment_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Panel:
+    """An interview panel: its title and its members' person ids."""
+
+    id: int
+    title: str
+    member_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One gap: its kind, whom it is about (a person, an SCR row or a panel), the check."""
+
+    kind: str
+    subject: str
+    person_id: int | None = None
+    check: str | None = None
+    detail: str = ""  # a date or a panel's title, in words
+    panel_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The gap's identity across sweeps: the same gap found again is the same row."""
+        who = str(self.person_id) if self.person_id is not None else f"row:{self.subject}"
+        if self.panel_id is not None:
+            who = f"panel:{self.panel_id}"
+        return f"{self.kind}:{who}:{self.check or ''}"[:200]
+
+
+def kind_headings(words: Words) -> dict[str, str]:
+    """Each kind of gap as a heading, in the school's words (an independent school's
+    proprietor body member, Scotland's board member)."""
+    governor = words.governor[:1].upper() + words.governor[1:]
+    return {**GAP_KINDS, "governor_missing": f"{governor} not on the record"}
+
+
+def describe(gap: Gap, checks: Mapping[str, str], words: Words) -> str:
+    """The gap in the school's words (``checks``: each check's name in its nation)."""
+    name = checks.get(gap.check or "", "check")
+    return {
+        "missing_check": f"{name}: {gap.detail or 'not recorded'}",
+        "late_check": f"{name} dated {gap.detail}, after the start date, with no risk "
+        "assessment recorded",
+        "renewal_due": f"{name}: renewal was due on {gap.detail}",
+        "right_to_work_expiring": f"{name} runs out on {gap.detail}",
+        "agency_confirmation": "agency staff: no written confirmation of the agency's checks",
+        "left_in_scr": "on the single central record, but not working here (no leaving date)",
+        "not_in_scr": "working here, but not on the single central record",
+        "governor_missing": f"{words.governor}: not on the single central record",
+        "no_training": f"no safeguarding training date since {gap.detail}",
+        "panel_untrained": f"interview panel '{gap.detail}': no member trained in safer "
+        "recruitment",
+    }[gap.kind]
+
+
+def _applies(check: ScrCheck, entry: Entry, *, governor: bool, independent: bool) -> bool:
+    """Whether the law asks this check of this person."""
+    if not check.statutory or (check.settings == "independent" and not independent):
+        return False
+    if governor:
+        return "governors" in check.applies
+    if entry.agency:  # the agency makes the checks; the school checks identity and the letter
+        return check.id in ("identity", "agency_confirmation")
+    wanted = {
+        "everyone": True,
+        "teaching": entry.teaching,
+        "management": entry.management,
+        "abroad": entry.lived_abroad,
+        "agency": entry.agency,
+        "governors": False,
+    }
+    return any(wanted[a] for a in check.applies)
+
+
+def _check_gaps(
+    entry: Entry, who: StaffMember, pack: Sequence[ScrCheck], today: date, *, independent: bool
+) -> Iterable[Gap]:
+    """A person's check gaps: missing or undated, late without a risk assessment, renewal."""
+    start = entry.start_date or who.start_date
+    for check in pack:
+        if not _applies(
+            check, entry, governor=who.governor and not who.working, independent=independent
+        ):
+            continue
+        value = entry.checks.get(check.id)
+        if check.id == "agency_confirmation" and (value is None or not value.done):
+            yield Gap("agency_confirmation", who.name, who.person_id, check.id)
+            continue
+        if value is None or not value.done:
+            yield Gap("missing_check", who.name, who.person_id, check.id, "not recorded")
+            continue
+        if value.checked_on is None:
+            yield Gap("missing_check", who.name, who.person_id, check.id, "not dated")
+            continue
+        if start is not None and value.checked_on > start and not entry.risk_assessed:
+            yield Gap("late_check", who.name, who.person_id, check.id, human_date(value.checked_on))
+        if check.renew_years and value.checked_on >= FIVE_YEAR_PVG_FROM:
+            due = add_months(value.checked_on, 12 * check.renew_years)
+            if due <= today:
+                yield Gap("renewal_due", who.name, who.person_id, check.id, human_date(due))
+
+
+def _right_to_work(entry: Entry, who: StaffMember, today: date) -> Iterable[Gap]:
+    value = entry.checks.get("right_to_work")
+    if (
+        value is not None
+        and value.expires_on is not None
+        and value.expires_on <= today + RIGHT_TO_WORK_WARNING
+    ):
+        yield Gap(
+            "right_to_work_expiring",
+            who.name,
+            who.person_id,
+            "right_to_work",
+            human_date(value.expires_on),
+        )
+
+
+def find_gaps(
+    entries: Sequence[Entry],
+    people: Sequence[StaffMember],
+    panels: Sequence[Panel],
+    pack: Sequence[ScrCheck],
+    today: date,
+    *,
+    independent: bool = False,
+) -> list[Gap]:
+    """Every gap of the school's safer recruitment, in the order the page lists them."""
+    by_person = {e.person_id: e for e in entries if e.person_id is not None}
+    known = {p.person_id: p for p in people}
+    year_start = cycle_start(today, "09-01")
+    gaps: list[Gap] = []
+    for entry in entries:
+        who = known.get(entry.person_id) if entry.person_id is not None else None
+        if entry.left_on is None and (who is None or not (who.working or who.governor)):
+            gaps.append(Gap("left_in_scr", who.name if who else entry.name, entry.person_id))
+    for who in people:
+        found = by_person.get(who.person_id)
+        if found is None:
+            if who.working:
+                gaps.append(Gap("not_in_scr", who.name, who.person_id))
+            elif who.governor:
+                gaps.append(Gap("governor_missing", who.name, who.person_id))
+        elif found.left_on is None or found.left_on > today:
+            gaps.extend(_check_gaps(found, who, pack, today, independent=independent))
+            if who.working:
+                gaps.extend(_right_to_work(found, who, today))
+        if who.working:
+            trained = max(
+                filter(
+                    None,
+                    (
+                        who.safeguarding_training_on,
+                        found.safeguarding_training_on if found else None,
+                    ),
+                ),
+                default=None,
+            )
+            if trained is None or trained < year_start:
+                gaps.append(
+                    Gap("no_training", who.name, who.person_id, detail=human_date(year_start))
+                )
+    gaps.extend(_panel_gaps(panels, known, by_person))
+    order = list(GAP_KINDS)
+    return sorted(gaps, key=lambda g: (order.index(g.kind), g.subject.casefold(), g.check or ""))
+
+
+def _panel_gaps(
+    panels: Sequence[Panel], known: Mapping[int, StaffMember], by_person: Mapping[int, Entry]
+) -> Iterable[Gap]:
+    """Each panel without a member trained in safer recruitment (any date: how often the
+    training is renewed is not stated in the guidance)."""
+    for panel in panels:
+        trained = any(
+            (m in known and known[m].safer_recruitment_on is not None)
+            or (m in by_person and by_person[m].safer_recruitment_on is not None)
+            for m in panel.member_ids
+        )
+        if not trained:
+            yield Gap("panel_untrained", panel.title, None, None, panel.title, panel.id)
+
+
+def gap_counts(kinds: Iterable[str]) -> dict[str, int]:
+    """How many gaps of each kind (every kind named, 0 where none): what the dashboard, the
+    digest, the governors' report and the evidence pack show — never a name."""
+    counts = dict.fromkeys(GAP_KINDS, 0)
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts

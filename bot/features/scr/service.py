@@ -1,0 +1,466 @@
+"""The single central record in the database: importing the school's spreadsheet (whether and
+when only), the interview panels, and the gaps — found, kept open, closed and audited.
+
+An import replaces the school's SCR rows in one transaction (a bad row stops it: nothing is
+lost); the audit says what changed in counts and which columns were skipped, never a value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.config import SchoolConfig
+from bot.core.models import (
+    ConnectorState,
+    Person,
+    ScrCheck,
+    ScrEntry,
+    ScrGap,
+    ScrPanel,
+    ScrPanelMember,
+    TrainingRecord,
+)
+from bot.core.nations import pack_for
+from bot.core.words import plain_key
+from bot.features.scr.rules import (
+    CheckValue,
+    Entry,
+    Gap,
+    Panel,
+    StaffMember,
+    find_gaps,
+    gap_counts,
+)
+from bot.features.scr.sheet import ScrRow, ScrSheet, ScrSheetError
+
+__all__ = [
+    "GOVERNOR_ROLES",
+    "STAFF_ROLES",
+    "ImportResult",
+    "add_panel",
+    "check_names",
+    "current_gaps",
+    "has_record",
+    "import_sheet",
+    "last_checked",
+    "open_counts",
+    "open_gaps",
+    "refresh_gaps",
+]
+
+# who works in the school (on the SCR) and who governs it (governors, trustees, members)
+STAFF_ROLES = frozenset({"staff", "supply", "headteacher", "dsl", "deputy_dsl"})
+GOVERNOR_ROLES = frozenset({"governor", "chair_of_governors", "safeguarding_governor"})
+_STATE_KEY = "scr:last-check"  # the day and inputs' fingerprint of the last check
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did, in counts (and the columns it did not read, by name)."""
+
+    rows: int
+    matched: int
+    unmatched: int
+    added: int
+    removed: int
+    changed: int
+    skipped: list[str]
+    not_read: list[str]
+
+
+def check_names(school: SchoolConfig) -> dict[str, str]:
+    """Each check's name in the school's nation (its pack's words)."""
+    return {c.id: c.name for c in pack_for(school.country).scr_checks}
+
+
+def _match(session: Session, school: SchoolConfig, sheet: ScrSheet, where: str) -> list[int | None]:
+    """Each row's person (by email, else name and start date); ScrSheetError naming every
+    row that is ambiguous or is the same person as another row (never a guess)."""
+    people = list(session.scalars(select(Person).where(Person.school_id == school.id)))
+    by_email = {p.email.lower(): p for p in people}
+    by_name: dict[str, list[Person]] = {}
+    for p in people:
+        full = f"{p.given_name or ''} {p.family_name or ''}"
+        names = {plain_key(p.display_name), plain_key(full)}
+        for name in names - {""}:
+            by_name.setdefault(name, []).append(p)
+    found: list[int | None] = []
+    problems: list[str] = []
+    seen: dict[int, int] = {}
+    for row in sheet.rows:
+        person = by_email.get(row.email or "")
+        if person is None:
+            candidates = by_name.get(plain_key(row.name), [])
+            if len(candidates) > 1 and row.start_date is not None:
+                candidates = [p for p in candidates if p.start_date == row.start_date]
+            if len(candidates) > 1:
+                problems.append(
+                    f"{where} row {row.line} ({row.name}): {len(candidates)} people in the school "
+                    "have this name and start date; add an email column to the spreadsheet"
+                )
+                found.append(None)
+                continue
+            person = candidates[0] if candidates else None
+        if person is not None and person.id in seen:
+            problems.append(
+                f"{where} row {row.line} ({row.name}): the same person as row "
+                f"{seen[person.id]}; keep one row a person"
+            )
+        if person is not None:
+            seen[person.id] = row.line
+        found.append(person.id if person is not None else None)
+    if problems:
+        raise ScrSheetError(problems)
+    return found
+
+
+def _fingerprint(row: ScrRow | ScrEntry) -> str:
+    """A row's whether-and-when, to count what an import changed."""
+    if isinstance(row, ScrEntry):
+        checks = sorted((c.check, c.done, c.checked_on, c.expires_on) for c in row.checks)
+        facts = (
+            row.start_date,
+            row.left_on,
+            row.agency,
+            row.lived_abroad,
+            row.management,
+            row.teaching,
+            row.risk_assessed,
+            row.safeguarding_training_on,
+            row.safer_recruitment_on,
+        )
+    else:
+        checks = sorted((k, v.done, v.checked_on, v.expires_on) for k, v in row.checks.items())
+        facts = (
+            row.start_date,
+            row.left_on,
+            row.agency,
+            row.lived_abroad,
+            row.management,
+            row.teaching,
+            bool(row.risk_assessment and row.risk_assessment.done),
+            row.safeguarding_training_on,
+            row.safer_recruitment_on,
+        )
+    return hashlib.sha256(repr((facts, checks)).encode()).hexdigest()
+
+
+def import_sheet(
+    session: Session,
+    school: SchoolConfig,
+    sheet: ScrSheet,
+    *,
+    where: str,
+    actor: str,
+    now: datetime,
+) -> ImportResult:
+    """Replace the school's SCR rows with the spreadsheet's (matched to its people), audited."""
+    person_ids = _match(session, school, sheet, where)
+    old = list(session.scalars(select(ScrEntry).where(ScrEntry.school_id == school.id)))
+    before: dict[int | str, str] = {
+        (e.person_id or f"row:{plain_key(e.name)}"): _fingerprint(e) for e in old
+    }
+    for entry in old:
+        session.delete(entry)
+    session.flush()
+    after: dict[int | str, str] = {}
+    for row, person_id in zip(sheet.rows, person_ids, strict=True):
+        entry = ScrEntry(
+            school_id=school.id,
+            person_id=person_id,
+            name=row.name[:200],
+            line=row.line,
+            start_date=row.start_date,
+            left_on=row.left_on,
+            agency=row.agency,
+            lived_abroad=row.lived_abroad,
+            management=row.management,
+            teaching=row.teaching,
+            risk_assessed=bool(row.risk_assessment and row.risk_assessment.done),
+            safeguarding_training_on=row.safeguarding_training_on,
+            safer_recruitment_on=row.safer_recruitment_on,
+            source="sheet",
+            imported_at=now,
+        )
+        entry.checks = [
+            ScrCheck(
+                school_id=school.id,
+                check=check,
+                done=value.done,
+                checked_on=value.checked_on,
+                expires_on=value.expires_on,
+            )
+            for check, value in sorted(row.checks.items())
+        ]
+        session.add(entry)
+        after[person_id or f"row:{plain_key(row.name)}"] = _fingerprint(row)
+    session.flush()
+    result = ImportResult(
+        rows=len(sheet.rows),
+        matched=sum(1 for p in person_ids if p is not None),
+        unmatched=sum(1 for p in person_ids if p is None),
+        added=len(set(after) - set(before)),
+        removed=len(set(before) - set(after)),
+        changed=sum(1 for k in set(after) & set(before) if after[k] != before[k]),
+        skipped=list(sheet.skipped),
+        not_read=list(sheet.not_read),
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="scr.imported",
+        object_type="scr",
+        school_id=school.id,
+        details={
+            "rows": result.rows,
+            "matched": result.matched,
+            "unmatched": result.unmatched,
+            "added": result.added,
+            "removed": result.removed,
+            "changed": result.changed,
+            "columns_skipped": result.skipped,
+        },
+    )
+    return result
+
+
+def _latest_training(session: Session, school_id: str, words: Sequence[str]) -> dict[int, date]:
+    """Each person's latest training whose course names one of ``words``."""
+    latest: dict[int, date] = {}
+    rows = session.execute(
+        select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on).where(
+            TrainingRecord.school_id == school_id
+        )
+    )
+    for person_id, course, completed_on in rows:
+        text = course.casefold()
+        if any(w in text for w in words) and completed_on > latest.get(person_id, date.min):
+            latest[person_id] = completed_on
+    return latest
+
+
+def _inputs(
+    session: Session, school: SchoolConfig
+) -> tuple[list[Entry], list[StaffMember], list[Panel]]:
+    """The rules' inputs: the SCR's rows, the school's people, the panels."""
+    entries = [
+        Entry(
+            e.person_id,
+            e.name,
+            e.start_date,
+            e.left_on,
+            e.agency,
+            e.lived_abroad,
+            e.management,
+            e.teaching,
+            e.risk_assessed,
+            e.safeguarding_training_on,
+            e.safer_recruitment_on,
+            {c.check: CheckValue(c.done, c.checked_on, c.expires_on) for c in e.checks},
+        )
+        for e in session.scalars(select(ScrEntry).where(ScrEntry.school_id == school.id))
+    ]
+    safeguarding = _latest_training(session, school.id, ("safeguarding", "child protection"))
+    safer = _latest_training(session, school.id, ("safer recruitment",))
+    people = []
+    for p in session.scalars(select(Person).where(Person.school_id == school.id)):
+        roles = p.role_names
+        current = p.active and p.left_on is None
+        working = current and bool(roles & STAFF_ROLES)
+        governor = current and bool(roles & GOVERNOR_ROLES)
+        if working or governor or any(e.person_id == p.id for e in entries):
+            people.append(
+                StaffMember(
+                    p.id,
+                    p.display_name,
+                    working,
+                    governor,
+                    p.start_date,
+                    safeguarding.get(p.id),
+                    safer.get(p.id),
+                )
+            )
+    panels = [
+        Panel(panel.id, panel.title, tuple(m.person_id for m in panel.members))
+        for panel in session.scalars(select(ScrPanel).where(ScrPanel.school_id == school.id))
+    ]
+    return entries, people, panels
+
+
+def current_gaps(session: Session, school: SchoolConfig, today: date) -> list[Gap]:
+    """The school's gaps as of ``today`` (an empty SCR: every member of staff is one)."""
+    entries, people, panels = _inputs(session, school)
+    return find_gaps(
+        entries,
+        people,
+        panels,
+        pack_for(school.country).scr_checks,
+        today,
+        independent=school.independent,
+    )
+
+
+def refresh_gaps(
+    session: Session,
+    school: SchoolConfig,
+    today: date,
+    *,
+    actor: str = "system:sweep",
+    force: bool = False,
+) -> tuple[int, int]:
+    """Find the gaps again when anything they depend on changed (or ``force``): new ones are
+    kept open, those no longer found are closed and audited. Returns (opened, closed).
+
+    A school that has never imported its SCR is not checked: every member of staff would be a
+    gap, and what the school keeps is not stated until it gives its record."""
+    state = ConnectorState.of(session, school.id, _STATE_KEY)
+    if state is None and not force and not has_record(session, school.id):
+        return 0, 0
+    stamp = f"{today.isoformat()}|{_inputs_stamp(session, school.id)}"
+    if state is not None and state.value == stamp and not force:
+        return 0, 0
+    found = {g.key: g for g in current_gaps(session, school, today)}
+    open_rows = {
+        g.key: g
+        for g in session.scalars(
+            select(ScrGap).where(ScrGap.school_id == school.id, ScrGap.closed_on.is_(None))
+        )
+    }
+    opened = closed = 0
+    for key, gap in found.items():
+        if key not in open_rows:
+            old = session.scalar(
+                select(ScrGap).where(ScrGap.school_id == school.id, ScrGap.key == key)
+            )
+            if old is not None:  # found again after it closed: open, and tell the owner again
+                old.closed_on, old.told_on, old.opened_on = None, None, today
+            else:
+                session.add(
+                    ScrGap(
+                        school_id=school.id,
+                        key=key,
+                        kind=gap.kind,
+                        person_id=gap.person_id,
+                        subject=gap.subject[:200],
+                        check=gap.check,
+                        opened_on=today,
+                    )
+                )
+            opened += 1
+    for key, row in open_rows.items():
+        if key not in found:
+            row.closed_on = today
+            closed += 1
+            audit.record(
+                session,
+                actor=actor,
+                action="scr.gap_closed",
+                object_type="scr_gap",
+                object_id=row.id,
+                school_id=school.id,
+                details={
+                    "kind": row.kind,
+                    "check": row.check,
+                    "opened_on": row.opened_on.isoformat(),
+                },
+            )
+    if state is None:
+        session.add(ConnectorState(school_id=school.id, key=_STATE_KEY, value=stamp))
+    else:
+        state.value = stamp
+    session.flush()
+    return opened, closed
+
+
+def _inputs_stamp(session: Session, school_id: str) -> str:
+    """What the gaps depend on, in a few numbers: the SCR's import, people's last change, the
+    training records and the panels (cheap: one query each, no rows read)."""
+    parts = [
+        session.scalar(
+            select(func.max(ScrEntry.imported_at)).where(ScrEntry.school_id == school_id)
+        ),
+        session.scalar(select(func.count(ScrEntry.id)).where(ScrEntry.school_id == school_id)),
+        session.scalar(select(func.max(Person.updated_at)).where(Person.school_id == school_id)),
+        session.scalar(select(func.count(Person.id)).where(Person.school_id == school_id)),
+        session.scalar(
+            select(func.max(TrainingRecord.id)).where(TrainingRecord.school_id == school_id)
+        ),
+        session.scalar(
+            select(func.count(ScrPanelMember.id)).where(ScrPanelMember.school_id == school_id)
+        ),
+        session.scalar(select(func.max(ScrPanel.id)).where(ScrPanel.school_id == school_id)),
+    ]
+    return "|".join(str(p) for p in parts)
+
+
+def has_record(session: Session, school_id: str) -> bool:
+    """Whether the school has given its SCR (an import's rows)."""
+    return (
+        session.scalar(select(ScrEntry.id).where(ScrEntry.school_id == school_id).limit(1))
+        is not None
+    )
+
+
+def open_gaps(session: Session, school_id: str) -> list[ScrGap]:
+    """The gaps the last check found, still open."""
+    return list(
+        session.scalars(
+            select(ScrGap)
+            .where(ScrGap.school_id == school_id, ScrGap.closed_on.is_(None))
+            .order_by(ScrGap.kind, ScrGap.subject)
+        )
+    )
+
+
+def open_counts(session: Session, school_id: str) -> dict[str, int] | None:
+    """How many open gaps of each kind (counts only: the dashboard, digest, reports); None
+    when the school has never had its SCR checked (not stated, not zero)."""
+    if last_checked(session, school_id) is None:
+        return None
+    return gap_counts(
+        session.scalars(
+            select(ScrGap.kind).where(ScrGap.school_id == school_id, ScrGap.closed_on.is_(None))
+        )
+    )
+
+
+def last_checked(session: Session, school_id: str) -> date | None:
+    """The day the gaps were last found (None: never)."""
+    state = ConnectorState.of(session, school_id, _STATE_KEY)
+    return date.fromisoformat(state.value.split("|", 1)[0]) if state is not None else None
+
+
+def add_panel(
+    session: Session, school: SchoolConfig, title: str, member_ids: Sequence[int], *, actor: str
+) -> ScrPanel:
+    """Record an interview panel (its members must be people of the school), audited."""
+    known = set(
+        session.scalars(
+            select(Person.id).where(Person.school_id == school.id, Person.id.in_(member_ids))
+        )
+    )
+    panel = ScrPanel(school_id=school.id, title=title, recorded_by=actor)
+    panel.members = [
+        ScrPanelMember(school_id=school.id, person_id=i)
+        for i in dict.fromkeys(member_ids)
+        if i in known
+    ]
+    session.add(panel)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="scr.panel_added",
+        object_type="scr_panel",
+        object_id=panel.id,
+        school_id=school.id,
+        details={"members": len(panel.members)},
+    )
+    return panel

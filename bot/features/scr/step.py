@@ -1,0 +1,20 @@
+"""The sweep step for the SCR: find the gaps again when the SCR, the people, their training or
+the panels changed (or the day did), close those gone, and tell the SCR owner of new ones once
+a week."""
+
+from __future__ import annotations
+
+from bot.core.context import StepContext
+from bot.features.scr.owner import tell_owner
+from bot.features.scr.service import refresh_gaps
+
+__all__ = ["scr_step"]
+
+
+def scr_step(run: StepContext) -> dict[str, int]:
+    """Refresh the gap list (a dry run changes nothing) and queue the owner's weekly email."""
+    if not run.write:
+        return {}
+    opened, closed = refresh_gaps(run.session, run.school, run.today)
+    told = tell_owner(run.session, run.school, run.today, base_url=run.base_url)
+    return {"scr_gaps_opened": opened, "scr_gaps_closed": closed, "scr_owner_told": told}

@@ -1,0 +1,155 @@
+"""``/scr``: the single central record's gaps by name, for the headteacher and the named SCR
+owner only (everyone else 403; every read audited), with the nation's checks and their
+sources, and the interview panels (entered here: a title and its members). Plain HTML, no
+script."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from bot.core import audit
+from bot.core.clock import local_today
+from bot.core.config import SchoolConfig
+from bot.core.models import Person, ScrPanel, utcnow
+from bot.core.nations import pack_for
+from bot.core.permissions import SCR_READERS
+from bot.core.words import school_words
+from bot.engine.web.deps import check_csrf, ctx, current_user, render
+from bot.engine.web.guards import read_checked_form
+from bot.features.scr.rules import describe, kind_headings
+from bot.features.scr.service import (
+    STAFF_ROLES,
+    add_panel,
+    check_names,
+    current_gaps,
+    last_checked,
+)
+
+__all__ = ["router"]
+
+router = APIRouter()
+MAX_PANEL = 30  # people on one interview panel, at most
+
+
+def _reader(request: Request) -> tuple[Person, SchoolConfig]:
+    """The signed-in headteacher or SCR owner and their school; 401/403 for anyone else."""
+    person = current_user(request)
+    if person is None:
+        raise HTTPException(401, "Please sign in to see this page.")
+    school = ctx(request).config.school(person.school_id)
+    if not (person.role_names & SCR_READERS) and person.email != school.scr_owner:
+        raise HTTPException(
+            403,
+            f"This page is only for the {school_words(school).headteacher} and the person "
+            "who keeps the single central record.",
+        )
+    return person, school
+
+
+def _page(
+    request: Request,
+    person: Person,
+    school: SchoolConfig,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    today = local_today(utcnow())
+    with ctx(request).store.transaction() as session:
+        gaps = current_gaps(session, school, today)
+        audit.record(
+            session,
+            actor=person.email,
+            action="scr.read",
+            object_type="scr",
+            school_id=school.id,
+            details={"gaps": len(gaps)},
+        )
+        panels = list(
+            session.scalars(
+                select(ScrPanel).where(ScrPanel.school_id == school.id).order_by(ScrPanel.id.desc())
+            )
+        )
+        names = {
+            p.id: p.display_name
+            for p in session.scalars(
+                select(Person).where(Person.school_id == school.id, Person.active.is_(True))
+            )
+        }
+        staff = sorted(
+            (
+                (p.id, p.display_name)
+                for p in session.scalars(
+                    select(Person).where(Person.school_id == school.id, Person.active.is_(True))
+                )
+                if p.role_names & STAFF_ROLES
+            ),
+            key=lambda p: p[1].casefold(),
+        )
+        checked = last_checked(session, school.id)
+        panel_rows = [
+            (p.title, [names.get(m.person_id, "not stated") for m in p.members]) for p in panels
+        ]
+    words, checks = school_words(school), check_names(school)
+    pack = pack_for(school.country)
+    by_kind: dict[str, list[tuple[str, str]]] = {}
+    for gap in gaps:
+        by_kind.setdefault(gap.kind, []).append((gap.subject, describe(gap, checks, words)))
+    return render(
+        request,
+        "scr.html",
+        {
+            "user": person,
+            "school": school,
+            "today": today,
+            "by_kind": by_kind,
+            "kinds": kind_headings(words),
+            "total": len(gaps),
+            "checked": checked,
+            "pack_checks": pack.scr_checks,
+            "note": pack.scr_note,
+            "panels": panel_rows,
+            "staff": staff,
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/scr", include_in_schema=False)
+def scr_page(request: Request) -> Response:
+    """The gaps by kind with each person's name, the nation's checks, the panels."""
+    person, school = _reader(request)
+    return _page(request, person, school)
+
+
+@router.post("/scr/panels", include_in_schema=False)
+async def scr_add_panel(request: Request) -> Response:
+    """Record an interview panel: a title and at least one member (422 naming the box)."""
+    form = await read_checked_form(request, max_files=0, max_fields=MAX_PANEL + 2)
+    members = [str(v) for v in form.getlist("members")]
+    return await run_in_threadpool(
+        _panel_saved, request, form.get("csrf_token"), str(form.get("title") or ""), members
+    )
+
+
+def _panel_saved(request: Request, token: object, title: str, chosen: list[str]) -> Response:
+    """``scr_add_panel``'s checks and saving, on a page thread."""
+    person, school = _reader(request)
+    check_csrf(request, token)
+    title = " ".join(title.split())
+    members = [int(v) for v in chosen if v.isdigit() and 0 < int(v) < 2**31]
+    errors = {}
+    if not title or len(title) > 200:
+        errors["title"] = (
+            "Give the recruitment a title of up to 200 characters, like 'Year 4 teacher, January'."
+        )
+    if not members:
+        errors["members"] = "Choose the people on the interview panel."
+    if errors:
+        return _page(request, person, school, errors, 422)
+    with ctx(request).store.transaction() as session:
+        add_panel(session, school, title, members, actor=person.email)
+    return RedirectResponse("/scr?panel=added#panels", status_code=303)

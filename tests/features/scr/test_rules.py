@@ -1,0 +1,95 @@
+"""The SCR's pure rules, table by table: which checks each nation asks of whom (s128 in an
+independent school, PVG's five-year renewal from April 2026), panels, leavers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.core.nations import pack_for
+from bot.features.scr.rules import CheckValue, Entry, Panel, StaffMember, find_gaps
+
+DONE = CheckValue(True, date(2020, 8, 1))
+TODAY = date(2026, 11, 23)
+
+
+def _kinds(
+    entries: list[Entry],
+    people: list[StaffMember],
+    nation: str = "england",
+    today: date = TODAY,
+    panels: tuple[Panel, ...] = (),
+    independent: bool = False,
+) -> set[tuple[str, str | None]]:
+    gaps = find_gaps(
+        entries, people, list(panels), pack_for(nation).scr_checks, today, independent=independent
+    )
+    return {(g.kind, g.check) for g in gaps}
+
+
+def _head(**checks: CheckValue) -> tuple[Entry, StaffMember]:
+    every = {
+        "identity": DONE,
+        "barred_list": DONE,
+        "criminal_record": DONE,
+        "prohibition": DONE,
+        "right_to_work": DONE,
+        **checks,
+    }
+    entry = Entry(
+        1,
+        "Hana Head",
+        date(2020, 9, 1),
+        management=True,
+        teaching=True,
+        safeguarding_training_on=date(2026, 9, 2),
+        checks=every,
+    )
+    return entry, StaffMember(1, "Hana Head", True, False, date(2020, 9, 1))
+
+
+def test_s128_is_asked_of_management_in_an_independent_school_only() -> None:
+    entry, head = _head()
+    assert _kinds([entry], [head]) == set()
+    assert _kinds([entry], [head], independent=True) == {("missing_check", "s128")}
+    entry, head = _head(s128=DONE)
+    assert _kinds([entry], [head], independent=True) == set()
+
+
+def test_pvg_membership_is_renewed_after_five_years_from_april_2026() -> None:
+    joined = CheckValue(True, date(2026, 4, 2))
+    entry = Entry(
+        1,
+        "Isla Ross",
+        date(2026, 4, 20),
+        safeguarding_training_on=date(2031, 9, 2),
+        checks={"identity": DONE, "criminal_record": joined, "right_to_work": DONE},
+    )
+    member = StaffMember(1, "Isla Ross", True, False, date(2026, 4, 20))
+    assert _kinds([entry], [member], "scotland", date(2031, 4, 1)) == set()
+    assert _kinds([entry], [member], "scotland", date(2031, 9, 3)) == {
+        ("renewal_due", "criminal_record")
+    }
+    older = Entry(
+        1,
+        "Isla Ross",
+        date(2020, 9, 1),
+        safeguarding_training_on=date(2031, 9, 2),
+        checks={"identity": DONE, "criminal_record": DONE, "right_to_work": DONE},
+    )
+    assert _kinds([older], [member], "scotland", date(2031, 9, 3)) == set()  # moved in phases
+
+
+def test_a_panel_needs_one_member_trained_in_safer_recruitment() -> None:
+    entry, head = _head()
+    panel = (Panel(7, "Year 4 teacher", (1,)),)
+    assert _kinds([entry], [head], panels=panel) == {("panel_untrained", None)}
+    trained = Entry(**{**entry.__dict__, "safer_recruitment_on": date(2024, 1, 10)})
+    assert _kinds([trained], [head], panels=panel) == set()
+
+
+def test_a_row_for_someone_gone_is_a_gap_until_it_has_a_leaving_date() -> None:
+    entry, head = _head()
+    gone = Entry(None, "Lee Left", date(2019, 9, 1))
+    assert ("left_in_scr", None) in _kinds([entry, gone], [head])
+    recorded = Entry(None, "Lee Left", date(2019, 9, 1), left_on=date(2025, 7, 20))
+    assert _kinds([entry, recorded], [head]) == set()
