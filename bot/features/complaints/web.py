@@ -122,7 +122,7 @@ def complaint_start(request: Request) -> Response:
     if len(schools) == 1:
         return RedirectResponse(f"/complaint/{schools[0].id}", status_code=303)
     if not schools:
-        raise HTTPException(404, "No school takes data protection complaints here.")
+        raise HTTPException(404, N_("No school takes data protection complaints here."))
     return render(request, "complaint_choose.html", {"schools": schools})
 
 
@@ -238,7 +238,7 @@ def _signed_in(request: Request) -> tuple[Person, SchoolConfig]:
         raise HTTPException(401, N_("Please sign in to see this page."))
     school = school_for(request, user.school_id)
     if school is None:
-        raise HTTPException(404, "Your school is not set up here.")
+        raise HTTPException(404, N_("Your school is not set up here."))
     return user, school
 
 
@@ -270,8 +270,11 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
                 None,
                 page=str(getattr(request.scope.get("route"), "path", "?")),
             )
+        tr = _readers_language(request, school)
         raise HTTPException(
-            403, f"Data protection complaints are read only by {words_for(school)}."
+            403,
+            tr.gettext("Data protection complaints are read only by %(readers)s.")
+            % {"readers": words_for(school, tr)},
         )
     return user, school
 
@@ -306,7 +309,7 @@ def _one(
     user, school = _reader(request)
     complaint = find(session, school, reference, user.email) if REFERENCE.match(reference) else None
     if complaint is None:
-        raise HTTPException(404, "There is no complaint with this reference.")
+        raise HTTPException(404, N_("There is no complaint with this reference."))
     return user, school, complaint
 
 
