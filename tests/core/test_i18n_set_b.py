@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, time
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,10 +28,12 @@ from tests.core.test_i18n import (
     POLICY,
     SCHOOL_NAME,
     _base,
+    _card_texts,
     _english_left,
     _page,
     _person,
     _Visible,
+    _words,
     school,
 )
 from tests.core.test_i18n import catalogue as catalogue
@@ -41,6 +43,7 @@ from tests.features.reports.test_support import sync_people as _sync_people
 from tests.support.helpers import SchoolBuilder, outbox_as_sent
 
 DP_REF = re.compile(r"DP-\d{4}-[A-Z0-9]{5}")
+REPORT_REF = re.compile(r"CR-\d{4}-[A-Z0-9]{4,6}")
 LINK = re.compile(r"http://testserver/signin/link/([A-Za-z0-9_-]+)")
 CODE = re.compile(r"\b([A-Z0-9]{4}-[A-Z0-9]{4})\b")
 COMPLAINT = "Anfonwyd adroddiad ysgol fy mab at riant arall."  # what the complainant wrote
@@ -364,3 +367,54 @@ def test_the_catalogue_covers_set_b_with_every_plural_form(catalogue: Any) -> No
     assert one % {"count": 1, "needed": 1} == "Un cwestiwn; mae angen 1 ateb cywir."
     ours = [m for m in catalogue if m.id and "cy.ico.org.uk" in " ".join(m.user_comments)]
     assert len(ours) >= 10 and not any(m.fuzzy for m in ours)
+
+
+# --------------------------------------------------------------------------- the DSL's alerts
+
+
+def test_the_dsl_alert_email_and_teams_card_are_welsh_and_say_nothing_reported(
+    welsh: Env, english_words: set[str], catalogue: Any
+) -> None:
+    from bot.features.reports.chat_alerts import concern_card
+
+    what = "Negeseuon cas mewn grŵp sgwrsio."
+    sent = welsh.submit(welsh.client(), what_happened=what, urgency="immediate")
+    assert sent.status_code in (200, 303), sent.text
+    rows = welsh.outbox("report_alert")
+    emails = [r for r in rows if "html" in r.payload]
+    assert emails, [r.payload for r in rows]
+    # terms not yet confirmed in Welsh (the DSP's title, triage) stay English: counted, never
+    # any other English
+    held_back = set().union(*(_words(m.id) for m in catalogue if m.fuzzy and m.id))
+    for row in emails:
+        assert what not in row.payload["text"] and "Pat Parent" not in row.payload["text"]
+        texts = _email_texts(row)
+        assert row.subject.startswith("Adroddiad newydd CR-")
+        left = _left([REPORT_REF.sub(" ", t) for t in texts], english_words - held_back)
+        assert not left, left
+    card = concern_card(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r", "cy")
+    texts = [t.replace("CR-2026-7KQ3M", " ") for t in _card_texts(card)]
+    assert not _english_left(texts, english_words)
+    assert _card_texts(card)[1] == f"Brys: Ar unwaith · {SCHOOL_NAME}"
+    english = concern_card(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r")
+    assert _card_texts(english)[:2] == [
+        "New report CR-2026-7KQ3M",
+        f"Immediate urgency · {SCHOOL_NAME}",
+    ]
+
+
+def test_the_clock_rules_read_in_welsh_and_in_english_as_before() -> None:
+    from bot.core.config import ClockRule
+    from bot.features.reports.rules import describe_clock
+
+    tr = i18n.translations("cy")
+    hours = ClockRule(hours=24, out_of_hours="next_working_day")
+    assert describe_clock(hours, tr=tr).startswith("24 awr; os caiff ei wneud y tu allan")
+    day = ClockRule(school_days=1)
+    assert describe_clock(day, time(17)) == (
+        "one school day, ending at the end of the school day (17:00); weekends, bank holidays "
+        "and the school's holidays are not counted"
+    )
+    assert describe_clock(ClockRule(working_days=3, end_of_day=False)) == (
+        "three working days, at the time of day it started; school holidays do not stop it"
+    )

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.cards import new_card, text_block
+from bot.core.i18n import translations
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
 
@@ -22,18 +23,34 @@ __all__ = ["CONCERN_ACTIVITY", "concern_card", "queue_concern_alerts"]
 CONCERN_ACTIVITY = "newConcern"  # declared in the app manifest's activities.activityTypes
 
 
-def concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
-    """The chat card: the reference, the urgency and an Open button; nothing else."""
+def concern_card(
+    school_name: str, reference: str, urgency: str, url: str, language: str = "en"
+) -> dict[str, Any]:
+    """The chat card: the reference, the urgency and an Open button; nothing else (``urgency``
+    as ``URGENCIES`` names it, the card in the school's ``language``)."""
+    _ = translations(language).gettext
     return new_card(
         [
-            text_block(f"New report {reference}", size="Large", weight="Bolder",
-                       style="heading"),
-            text_block(f"{urgency} urgency · {school_name}",
-                       color="Attention" if urgency.lower() == "immediate" else "Default"),
-            text_block("To protect the people involved, this message does not say what was "
-                       "reported. Open it to read it (sign-in required).", isSubtle=True),
+            text_block(
+                _("New report %(reference)s") % {"reference": reference},
+                size="Large",
+                weight="Bolder",
+                style="heading",
+            ),
+            text_block(
+                _("%(urgency)s urgency · %(school)s")
+                % {"urgency": _(urgency), "school": school_name},
+                color="Attention" if urgency.lower() == "immediate" else "Default",
+            ),
+            text_block(
+                _(
+                    "To protect the people involved, this message does not say what was "
+                    "reported. Open it to read it (sign-in required)."
+                ),
+                isSubtle=True,
+            ),
         ],
-        actions=[{"type": "Action.OpenUrl", "title": "Open", "url": url}],
+        actions=[{"type": "Action.OpenUrl", "title": _("Open"), "url": url}],
     )
 
 
@@ -47,6 +64,7 @@ def queue_concern_alerts(
     urgency: str,
     url: str,
     now: datetime,
+    language: str = "en",
 ) -> None:
     """Queue the feed notification and the card for each recipient the bot reaches in Teams
     (safeguarding urgency: ahead of everything else)."""
@@ -58,19 +76,35 @@ def queue_concern_alerts(
         .join(TeamsChat, TeamsChat.person_id == Person.id)
         .where(Person.school_id == school_id, Person.active.is_(True))
     ).all()
+    _ = translations(language).gettext
+    title = _("New report %(reference)s") % {"reference": reference}
+    shown = _("%(urgency)s urgency") % {"urgency": _(urgency)}
     for person, chat in rows:
         if person.email.lower() not in wanted:
             continue
-        title = f"New report {reference}"
-        feed = {"user_id": chat.user_id, "activity_type": CONCERN_ACTIVITY,
-                "preview": f"{title}: {urgency.lower()} urgency", "web_url": url,
-                "template": {"reference": reference, "urgency": urgency.lower()}}
-        card = concern_card(school_name, reference, urgency, url)
+        feed = {
+            "user_id": chat.user_id,
+            "activity_type": CONCERN_ACTIVITY,
+            # the feed's own text is the app manifest's template (English); the preview is ours
+            "preview": f"{title}: {shown[:1].lower()}{shown[1:]}",
+            "web_url": url,
+            "template": {"reference": reference, "urgency": urgency.lower()},
+        }
+        card = concern_card(school_name, reference, urgency, url, language)
         # the feed notification (no card), then the card in their chat
         for kind, content, notification in (("feed", {}, feed), ("chat", card, None)):
             enqueue_chat_card(
-                session, school_id=school_id, purpose="report_alert", urgency=Urgency.SAFEGUARDING,
-                key=f"report-{kind}:{school_id}:{reference}:{person.id}", recipient=person.email,
-                title=title, text=f"{urgency} urgency", chat_id=chat.chat_id,
-                service_url=chat.service_url, card=content, feed=notification, not_before=now,
+                session,
+                school_id=school_id,
+                purpose="report_alert",
+                urgency=Urgency.SAFEGUARDING,
+                key=f"report-{kind}:{school_id}:{reference}:{person.id}",
+                recipient=person.email,
+                title=title,
+                text=shown,
+                chat_id=chat.chat_id,
+                service_url=chat.service_url,
+                card=content,
+                feed=notification,
+                not_before=now,
             )
