@@ -418,3 +418,30 @@ def test_the_clock_rules_read_in_welsh_and_in_english_as_before() -> None:
     assert describe_clock(ClockRule(working_days=3, end_of_day=False)) == (
         "three working days, at the time of day it started; school holidays do not stop it"
     )
+
+
+@pytest.mark.parametrize(("kind", "stage"), [("lado", 1), ("ico", 3), ("triage", 9)])
+def test_the_deadline_emails_are_welsh_with_the_countdown_written_when_sent(
+    english_words: set[str], catalogue: Any, kind: str, stage: int
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.core.live_text import fill_time_left
+    from bot.features.reports.clocks import _draft
+
+    due = datetime(2026, 9, 18, 16, 0, tzinfo=UTC)
+    report = SimpleNamespace(reference="CR-2026-7KQ3M", category="cyberbullying", urgency="high")
+    clock = SimpleNamespace(kind=kind, due_at=due)
+    held_back = set().union(*(_words(m.id) for m in catalogue if m.fuzzy and m.id))
+    for language, sent in (("cy", due - timedelta(hours=5)), ("cy+en", due + timedelta(hours=2))):
+        draft = _draft(school(language), report, clock, stage, "https://bot.example/r", ["a@x"])
+        text = fill_time_left(draft.text, draft.deadline, sent)
+        assert "\u2063" not in text
+        if language == "cy+en":  # Welsh first, then the English, each its own countdown
+            assert "roedd y terfyn amser wedi mynd heibio 2 awr ynghynt" in text
+            assert "the deadline had passed 2 hours earlier" in text
+            continue
+        assert "roedd 5 awr ar ôl" in text and "Dydd Gwener 18 Medi 2026, 17:00" in text
+        _, texts = _html(fill_time_left(draft.html, draft.deadline, sent))
+        texts = [REPORT_REF.sub(" ", t) for t in (draft.subject, *texts, *text.splitlines())]
+        assert not _english_left(texts, english_words - held_back), draft.subject
