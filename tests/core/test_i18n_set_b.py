@@ -192,6 +192,10 @@ def test_a_complaint_recorded_by_staff_and_its_outcome_email_are_welsh(
     assert not _left(texts, english_words)
     (reference,) = set(DP_REF.findall(sent.text))
     dpo = _sign_in(welsh, "dpo@oak.example")
+    # the readers' pages: the list and the complaint, before and after its outcome
+    for path in ("/complaints", f"/complaints/{reference}"):
+        lang, texts = _html(dpo.get(path).text)
+        assert lang == "cy" and not _left(texts, english_words), path
     token = csrf_of(dpo.get(f"/complaints/{reference}").text)
     done = dpo.post(
         f"/complaints/{reference}",
@@ -202,6 +206,9 @@ def test_a_complaint_recorded_by_staff_and_its_outcome_email_are_welsh(
     [outcome] = [r for r in welsh.outbox("complaint_outcome") if reference in r.payload["text"]]
     assert OUTCOME in outcome.payload["text"] and COMPLAINT not in outcome.payload["text"]
     assert not _left(_email_texts(outcome), english_words)
+    for path in ("/complaints", f"/complaints/{reference}"):
+        lang, texts = _html(dpo.get(path).text)
+        assert lang == "cy" and not _left(texts, english_words), path
 
 
 # --------------------------------------------------------------------------- sign-in, errors
