@@ -452,3 +452,19 @@ def test_the_deadline_emails_are_welsh_with_the_countdown_written_when_sent(
         _, texts = _html(fill_time_left(draft.html, draft.deadline, sent))
         texts = [REPORT_REF.sub(" ", t) for t in (draft.subject, *texts, *text.splitlines())]
         assert not _english_left(texts, english_words - held_back), draft.subject
+
+
+def test_the_offices_school_details_page_is_welsh(welsh: Env, english_words: set[str]) -> None:
+    from bot.core.nations import NATIONS, country_name
+
+    head = _sign_in(welsh, "head@oak.example")
+    page = head.get("/admin/school")
+    lang, texts = _html(page.text)
+    assert page.status_code == 200 and lang == "cy"
+    # each nation and each language is named as its own people write it (not yet in Welsh:
+    # the nations' names are the packs' own), so those names are taken out
+    names = sorted({country_name(c) for c in NATIONS} | {"English"}, key=len, reverse=True)
+    for name in names:
+        texts = [t.replace(name, " ") for t in texts]
+    assert not _left(texts, english_words)
+    assert "Manylion yr ysgol" in texts
