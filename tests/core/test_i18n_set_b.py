@@ -193,7 +193,7 @@ def test_a_complaint_recorded_by_staff_and_its_outcome_email_are_welsh(
     (reference,) = set(DP_REF.findall(sent.text))
     dpo = _sign_in(welsh, "dpo@oak.example")
     # the readers' pages: the list and the complaint, before and after its outcome
-    for path in ("/complaints", f"/complaints/{reference}"):
+    for path in ("/complaints", f"/complaints/{reference}", "/complaints/counts?period=month"):
         lang, texts = _html(dpo.get(path).text)
         assert lang == "cy" and not _left(texts, english_words), path
     token = csrf_of(dpo.get(f"/complaints/{reference}").text)

@@ -84,7 +84,7 @@ ACK_HOW = {
     "in_person": N_("In person"),
     "own_email": N_("Email (sent by you)"),
 }
-PERIODS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
+PERIODS = {"month": N_("Month"), "quarter": N_("Quarter"), "year": N_("Year")}
 MAX_TEXT, MAX_WANTED, MAX_NAME = 10_000, 5_000, 200
 
 # Words that suggest a child may be at risk, so the person is pointed to the concern form (a
@@ -269,15 +269,15 @@ class Counts:
 
 
 COUNT_HEADER = (
-    "Period",
-    "Received",
-    "Acknowledged within 30 days",
-    "Acknowledged late",
-    "Awaiting acknowledgement",
-    "Outcome given",
-    "Outcome given by the date set",
-    "Still open",
-    "Median days to outcome",
+    N_("Period"),
+    N_("Received"),
+    N_("Acknowledged within 30 days"),
+    N_("Acknowledged late"),
+    N_("Awaiting acknowledgement"),
+    N_("Outcome given"),
+    N_("Outcome given by the date set"),
+    N_("Still open"),
+    N_("Median days to outcome"),
 )
 
 
