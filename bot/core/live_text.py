@@ -9,40 +9,69 @@ from its own clock just before handing the message to the provider.
 from __future__ import annotations
 
 from datetime import datetime
+from gettext import NullTranslations
 
-__all__ = ["TIME_LEFT", "fill_time_left", "time_left"]
+from bot.core.i18n import translations
+
+__all__ = ["TIME_LEFT", "fill_time_left", "time_left", "time_left_marker"]
 
 # a marker no person types; it never reaches a reader (see ``fill_time_left``)
 TIME_LEFT = "\u2063[time left when sent]\u2063"
+_MARKERS = {"en": TIME_LEFT, "cy": "\u2063[time left when sent:cy]\u2063"}
 
 
-def _span(seconds: float) -> str:
+def time_left_marker(language: str = "en") -> str:
+    """The marker for a countdown in ``language`` (``en`` or ``cy``): ``TIME_LEFT`` in English."""
+    return _MARKERS.get(language, TIME_LEFT)
+
+
+def _minutes(number: int, tr: NullTranslations) -> str:
+    return tr.ngettext("%(num)d minute", "%(num)d minutes", number) % {"num": number}
+
+
+def _hours(number: int, tr: NullTranslations) -> str:
+    return tr.ngettext("%(num)d hour", "%(num)d hours", number) % {"num": number}
+
+
+def _days(number: int, tr: NullTranslations) -> str:
+    return tr.ngettext("%(num)d day", "%(num)d days", number) % {"num": number}
+
+
+def _span(seconds: float, tr: NullTranslations) -> str:
     """'45 minutes', '1 hour 20 minutes', '32 hours', '3 days 4 hours'."""
     minutes = int(seconds // 60)
     if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return _minutes(minutes, tr)
     hours, rest = divmod(minutes, 60)
     if hours < 3 and rest:
-        return f"{hours} hour{'s' if hours != 1 else ''} {rest} minute{'s' if rest != 1 else ''}"
+        return f"{_hours(hours, tr)} {_minutes(rest, tr)}"
     if hours < 72:
-        return f"{hours} hour{'s' if hours != 1 else ''}"
+        return _hours(hours, tr)
     days, hours = divmod(hours, 24)
-    return f"{days} days" + (f" {hours} hour{'s' if hours != 1 else ''}" if hours else "")
+    return _days(days, tr) + (f" {_hours(hours, tr)}" if hours else "")
 
 
-def time_left(due: datetime, now: datetime) -> str:
-    """'5 hours were left' / 'the deadline had passed 32 hours earlier', true at ``now``."""
+def time_left(due: datetime, now: datetime, language: str = "en") -> str:
+    """'5 hours were left' / 'the deadline had passed 32 hours earlier', true at ``now`` (in
+    ``language``: 'roedd 5 awr ar ôl')."""
+    tr = translations(language)
     seconds = (due - now).total_seconds()
     if seconds >= 60:
-        span = _span(seconds)
-        return f"{span} {'was' if span.startswith('1 ') and ' ' not in span[2:] else 'were'} left"
+        span = _span(seconds, tr)
+        one = span.startswith("1 ") and " " not in span[2:]
+        words = tr.gettext("%(span)s was left") if one else tr.gettext("%(span)s were left")
+        return words % {"span": span}
     if seconds > -60:
-        return "the deadline was due that minute"
-    return f"the deadline had passed {_span(-seconds)} earlier"
+        return tr.gettext("the deadline was due that minute")
+    return tr.gettext("the deadline had passed %(span)s earlier") % {"span": _span(-seconds, tr)}
 
 
 def fill_time_left(text: str, due: datetime | None, now: datetime) -> str:
-    """``text`` with every ``TIME_LEFT`` marker replaced by the countdown at ``now``."""
-    if due is None or TIME_LEFT not in text:
+    """``text`` with every countdown marker replaced by the countdown at ``now``, each in its
+    own language."""
+    if due is None:
         return text
-    return text.replace(TIME_LEFT, time_left(due, now))
+    for language, marker in _MARKERS.items():
+        if marker in text:
+            text = text.replace(marker, time_left(due, now, language))
+    return text

@@ -26,6 +26,7 @@ from bot.core.clock import local_today
 from bot.core.config import ConfigError
 from bot.core.config.store import read_once
 from bot.core.context import AppContext
+from bot.core.i18n import N_
 from bot.core.models import utcnow
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -211,9 +212,9 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) else "Something went wrong."
+        message = exc.detail if isinstance(exc.detail, str) else N_("Something went wrong.")
         if exc.status_code == 404 and message == "Not Found":
-            message = "There is nothing at this address."
+            message = N_("There is nothing at this address.")
         # rendering reads the school's state: on a page thread, not the event loop
         return await run_in_threadpool(error_page, request, exc.status_code, message)
 
@@ -224,7 +225,7 @@ def create_app(
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
             problems.append(f"{where}: {error.get('msg')}")
         return await run_in_threadpool(
-            error_page, request, 422, "Some of what was sent was not valid.", problems=problems
+            error_page, request, 422, N_("Some of what was sent was not valid."), problems=problems
         )
 
     for router in ROUTERS:

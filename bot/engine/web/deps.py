@@ -123,9 +123,11 @@ def current_user(request: Request) -> Person | None:
     if known is not None and known[0] == key:
         return cast(Person | None, known[1])
     with ctx(request).store.session() as session:
-        person = session.scalars(
-            _SIGNED_IN, {"email": email, "school": school_id, "version": version}
-        ).unique().first()
+        person = (
+            session.scalars(_SIGNED_IN, {"email": email, "school": school_id, "version": version})
+            .unique()
+            .first()
+        )
     request.state.signed_in = (key, person)
     return person
 
@@ -134,9 +136,11 @@ def require_roles(request: Request, roles: frozenset[str] | set[str]) -> Person:
     """The signed-in person if they hold one of ``roles``; 401/403 otherwise (deny by default)."""
     person = current_user(request)
     if person is None:
-        raise HTTPException(401, "Please sign in to see this page.")
+        raise HTTPException(401, i18n.N_("Please sign in to see this page."))
     if not person.role_names & set(roles):
-        raise HTTPException(403, "This page is only for the people the school has authorised.")
+        raise HTTPException(
+            403, i18n.N_("This page is only for the people the school has authorised.")
+        )
     return person
 
 
@@ -167,8 +171,10 @@ def check_csrf(request: Request, token: object) -> None:
     if given is None or expected is None or not hmac.compare_digest(given, expected):
         raise HTTPException(
             403,
-            "This form has expired or your browser did not keep our cookie. "
-            "Please go back, reload the page and try again.",
+            i18n.N_(
+                "This form has expired or your browser did not keep our cookie. "
+                "Please go back, reload the page and try again."
+            ),
         )
 
 
@@ -201,12 +207,43 @@ def words_for_page(request: Request, context: dict[str, Any]) -> Words:
 
 def language_for_page(request: Request, context: dict[str, Any]) -> str:
     """The page's language: the signed-in person's own choice where their school is
-    dual-language (``cy+en``), else the school's; English when no school is known."""
+    dual-language (``cy+en``), else the school's; English when no school is known.
+
+    A visitor (nobody signed in: the concern and complaint forms, sign-in) of a ``cy+en``
+    school may choose one of the two: ``?lang=cy`` or ``?lang=en`` (kept for the visit), else
+    a browser that asks for Welsh before English (``Accept-Language``) reads Welsh; otherwise
+    both, Welsh first. A ``cy`` or ``en`` school's pages are in its language whatever is asked.
+    """
     school = school_for_page(request, context)
     if school is None:
         return "en"
-    chosen = getattr(context.get("user"), "language", None)
+    user = context.get("user")
+    chosen = getattr(user, "language", None)
+    if user is None and school.language == "cy+en":
+        chosen = _visitor_choice(request)
     return i18n.person_language(school.language, chosen if isinstance(chosen, str) else None)
+
+
+def _visitor_choice(request: Request) -> str | None:
+    """``cy`` or ``en`` as a visitor asked (the query, then the visit, then the browser)."""
+    session = request.scope.get("session")
+    asked = request.query_params.get("lang")
+    if asked in ("cy", "en"):
+        if isinstance(session, dict):
+            session["lang"] = asked
+        return asked
+    kept = session.get("lang") if isinstance(session, dict) else None
+    if kept in ("cy", "en"):
+        return str(kept)
+    ranked = []
+    for order, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _, weight = part.strip().partition(";q=")
+        try:
+            ranked.append((-float(weight or 1), order, tag.split("-")[0].lower()))
+        except ValueError:
+            continue
+    first = next((tag for _, _, tag in sorted(ranked) if tag in ("cy", "en")), None)
+    return "cy" if first == "cy" else None
 
 
 def client_ip(request: Request) -> str | None:
@@ -249,5 +286,6 @@ def info_page(request: Request, title: str, message: str) -> HTMLResponse:
 
 def error_page(request: Request, status: int, message: str, **extra: Any) -> HTMLResponse:
     """The error page with this status and a plain message (and the school or the problems)."""
-    return render(request, "error.html", {"status": status, "message": message, **extra},
-                  status_code=status)
+    return render(
+        request, "error.html", {"status": status, "message": message, **extra}, status_code=status
+    )

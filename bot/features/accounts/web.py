@@ -4,6 +4,7 @@ and the signed-link page where an account holder signs the AUP (``/aup/{token}``
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
@@ -12,15 +13,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import local_today
+from bot.core.clock import LONDON, local_today
 from bot.core.config import store as config_store
+from bot.core.i18n import day_text, translations
 from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
-from bot.core.words import human_time, school_words, version_name
+from bot.core.words import human_time, school_words, version_name, words_in
 from bot.engine.sweep import plan_and_apply
-from bot.engine.web.deps import check_csrf, client_ip, ctx, render, require_roles
+from bot.engine.web.deps import (
+    check_csrf,
+    client_ip,
+    ctx,
+    language_for_page,
+    render,
+    require_roles,
+)
 from bot.engine.web.links import (
     deliver_soon,
     link_page_context,
@@ -37,7 +46,7 @@ from bot.features.accounts.service import (
     remove_holder,
     resolve_handover,
 )
-from bot.features.policies.api import AUP_CONSENT, names_match, sign_aup
+from bot.features.policies.api import aup_consent, names_match, sign_aup
 from bot.features.setup.api import SetupError, editable, save_change
 
 router = APIRouter()
@@ -57,11 +66,13 @@ def _account(session: Session, account_id: int, school_id: str) -> OfficialAccou
 
 def _people(session: Session, school_id: str) -> list[Any]:
     """(id, name) of everyone at the school, by name."""
-    return list(session.execute(
-        select(Person.id, Person.display_name)
-        .where(Person.school_id == school_id, Person.active.is_(True))
-        .order_by(Person.display_name)
-    ).all())
+    return list(
+        session.execute(
+            select(Person.id, Person.display_name)
+            .where(Person.school_id == school_id, Person.active.is_(True))
+            .order_by(Person.display_name)
+        ).all()
+    )
 
 
 def _config_managed(request: Request, account: OfficialAccount) -> bool:
@@ -298,7 +309,13 @@ def person_holdings(request: Request, person_id: int) -> Response:
 
 
 def _aup_context(
-    session: Session, person: Person, duty: Duty, version: PolicyVersion, policy: Policy, token: str
+    session: Session,
+    person: Person,
+    duty: Duty,
+    version: PolicyVersion,
+    policy: Policy,
+    token: str,
+    language: str,
 ) -> dict[str, Any]:
     accounts = session.scalars(
         select(OfficialAccount.name)
@@ -307,8 +324,16 @@ def _aup_context(
     ).all()
     data = link_page_context(person, duty, version, policy, token, local_today(utcnow()))
     data["accounts"] = sorted(set(accounts))
-    data["consent"] = AUP_CONSENT.format(title=policy.title, version=version_name(version.label))
+    data["consent"] = aup_consent(policy.title, version.label, language)
     return data
+
+
+def _signed_at(now: datetime, language: str) -> str:
+    """When it was signed, as the person's language writes it ('... 2026 at 10:00')."""
+    if language == "en":
+        return human_time(now)
+    local = now.astimezone(LONDON)
+    return f"{day_text(local, language)}, {local:%H:%M}"
 
 
 @router.get("/aup/{token}", include_in_schema=False)
@@ -321,8 +346,11 @@ def aup_page(request: Request, token: str) -> Response:
         person, duty, version, policy = found
         if (refused := only_themselves(request, person, SIGNATURE)) is not None:
             return refused
+        language = language_for_page(request, {"user": person})
         return render(
-            request, "aup.html", _aup_context(session, person, duty, version, policy, token)
+            request,
+            "aup.html",
+            _aup_context(session, person, duty, version, policy, token, language),
         )
 
 
@@ -345,17 +373,26 @@ def aup_sign(
         person, duty, version, policy = found
         if (refused := only_themselves(request, person, SIGNATURE)) is not None:
             return refused
+        language = language_for_page(request, {"user": person})
+        tr = translations(language)
+        _ = tr.gettext
         errors = []
         if consent != "yes":
-            errors.append("Please tick the box to confirm you agree.")
+            errors.append(_("Please tick the box to confirm you agree."))
         if not names_match(typed_name, person.display_name):
             errors.append(
-                f"The name you typed does not match the name the school has for you "
-                f"({person.display_name}). Please type your full name as shown."
+                _(
+                    "The name you typed does not match the name the school has for you "
+                    "(%(name)s). Please type your full name as shown."
+                )
+                % {"name": person.display_name}
             )
         if errors:
-            data = {**_aup_context(session, person, duty, version, policy, token),
-                    "errors": errors, "typed_name": typed_name}
+            data = {
+                **_aup_context(session, person, duty, version, policy, token, language),
+                "errors": errors,
+                "typed_name": typed_name,
+            }
             return render(request, "aup.html", data, status_code=422)
         now = utcnow()
         result = sign_aup(
@@ -368,28 +405,34 @@ def aup_sign(
             ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
             now=now,
+            language=language,
         )
         school = context.config.school(person.school_id)
         if result.attestation is not None:
             draft = notice(
                 school=school,
                 to=[person.email],
-                subject=f"Your signature: {policy.title} ({version_name(version.label)})",
-                greeting=f"Dear {person.given_name or person.display_name},",
+                subject=_("Your signature: %(title)s (%(version)s)")
+                % {"title": policy.title, "version": version_name(version.label, tr=tr)},
+                greeting=_("Dear %(person_name)s,")
+                % {"person_name": person.given_name or person.display_name},
                 paragraphs=[
-                    "Thank you. This is your receipt for the Acceptable Use Policy you signed. "
-                    "Keep it for your records; you do not need to do anything else.",
-                    f"What you agreed to: {result.attestation.statement}",
+                    _(
+                        "Thank you. This is your receipt for the Acceptable Use Policy you "
+                        "signed. Keep it for your records; you do not need to do anything else."
+                    ),
+                    _("What you agreed to: %(statement)s")
+                    % {"statement": result.attestation.statement},
                 ],
                 facts=[
-                    ("Policy", f"{policy.title}, {version_name(version.label)}"),
-                    ("Document fingerprint (SHA-256)", version.sha256),
-                    ("Name you typed", result.attestation.typed_name or ""),
-                    ("Signed", human_time(now)),
-                    ("Reference", f"SIG-{result.attestation.id:06d}"),
+                    (_("Policy"), f"{policy.title}, {version_name(version.label, tr=tr)}"),
+                    (_("Document fingerprint (SHA-256)"), version.sha256),
+                    (_("Name you typed"), result.attestation.typed_name or ""),
+                    (_("Signed"), _signed_at(now, language)),
+                    (_("Reference"), f"SIG-{result.attestation.id:06d}"),
                 ],
-                small="If you did not sign this, tell the school office or the "
-                f"{school_words(school).headteacher} today.",
+                small=_("If you did not sign this, tell the school office or the %(head)s today.")
+                % {"head": words_in(school_words(school), tr).headteacher},
             )
             enqueue_email(
                 session,

@@ -26,6 +26,7 @@ from statistics import median
 from bot.core.config import SchoolConfig
 from bot.core.emails import email_problem
 from bot.core.forms import FormErrors, clean_field, control_character
+from bot.core.i18n import N_
 from bot.features.reports.api import REFERENCE_ALPHABET
 
 __all__ = [
@@ -47,29 +48,43 @@ __all__ = [
 
 ACKNOWLEDGE_DAYS = 30
 SOURCES = (
-    ("Data (Use and Access) Act 2025, section 103 (inserting sections 164A and 164B into the "
-     "Data Protection Act 2018)", "https://www.legislation.gov.uk/ukpga/2025/18/section/103"),
-    ("In force 19 June 2026: the Data (Use and Access) Act 2025 (Commencement No. 6 and "
-     "Transitional and Saving Provisions) Regulations 2026 (SI 2026/82), regulation 3",
-     "https://www.legislation.gov.uk/uksi/2026/82/contents/made"),
+    (
+        N_(
+            "Data (Use and Access) Act 2025, section 103 (inserting sections 164A and 164B into "
+            "the Data Protection Act 2018)"
+        ),
+        "https://www.legislation.gov.uk/ukpga/2025/18/section/103",
+    ),
+    (
+        N_(
+            "In force 19 June 2026: the Data (Use and Access) Act 2025 (Commencement No. 6 and "
+            "Transitional and Saving Provisions) Regulations 2026 (SI 2026/82), regulation 3"
+        ),
+        "https://www.legislation.gov.uk/uksi/2026/82/contents/made",
+    ),
 )
 RELATIONSHIPS = {
-    "parent": "A parent or carer",
-    "pupil": "A pupil or former pupil",
-    "staff": "A member of staff, governor or volunteer (or former)",
-    "behalf": "Someone acting for the person whose data it is",
-    "other": "Someone else",
+    "parent": N_("A parent or carer"),
+    "pupil": N_("A pupil or former pupil"),
+    "staff": N_("A member of staff, governor or volunteer (or former)"),
+    "behalf": N_("Someone acting for the person whose data it is"),
+    "other": N_("Someone else"),
 }
 CHANNELS = {
-    "form": "The online form",
-    "email": "Email",
-    "letter": "Letter",
-    "phone": "Phone",
-    "in_person": "In person",
+    "form": N_("The online form"),
+    "email": N_("Email"),
+    "letter": N_("Letter"),
+    "phone": N_("Phone"),
+    "in_person": N_("In person"),
 }
-ACK_HOW = {"email": "Email (sent by the bot)", "letter": "Letter", "phone": "Phone",
-           "in_person": "In person", "own_email": "Email (sent by you)"}
-PERIODS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
+ACK_HOW = {
+    "email": N_("Email (sent by the bot)"),
+    "letter": N_("Letter"),
+    "phone": N_("Phone"),
+    "in_person": N_("In person"),
+    "own_email": N_("Email (sent by you)"),
+}
+PERIODS = {"month": N_("Month"), "quarter": N_("Quarter"), "year": N_("Year")}
 MAX_TEXT, MAX_WANTED, MAX_NAME = 10_000, 5_000, 200
 
 # Words that suggest a child may be at risk, so the person is pointed to the concern form (a
@@ -78,10 +93,33 @@ MAX_TEXT, MAX_WANTED, MAX_NAME = 10_000, 5_000, 200
 # abusive; "harm(?:ed|ing|s)?\b" finds harm and harmed but not harmless. Deliberately broad: a
 # false alarm costs one extra click ("send it as a data protection complaint").
 SAFEGUARDING_WORDS = (
-    "abus", "assault", "bruis", "bullied", "bullying", "danger", "exploit", "groom",
-    r"harm(?:ed|ing|s)?\b", "hurt", "hit me", "hitting", "injur", "knife", "neglect", "nude",
-    "rape", "radicalis", "scared", "self-harm", "sexual", "suicid", "threat", "touched",
-    "unsafe", "violen", "weapon",
+    "abus",
+    "assault",
+    "bruis",
+    "bullied",
+    "bullying",
+    "danger",
+    "exploit",
+    "groom",
+    r"harm(?:ed|ing|s)?\b",
+    "hurt",
+    "hit me",
+    "hitting",
+    "injur",
+    "knife",
+    "neglect",
+    "nude",
+    "rape",
+    "radicalis",
+    "scared",
+    "self-harm",
+    "sexual",
+    "suicid",
+    "threat",
+    "touched",
+    "unsafe",
+    "violen",
+    "weapon",
 )
 _SAFEGUARDING = re.compile(r"\b(?:" + "|".join(SAFEGUARDING_WORDS) + r")", re.IGNORECASE)
 
@@ -130,26 +168,29 @@ def validate(fields: Mapping[str, str], *, email_required: bool) -> Submission:
     text = clean_field(raw["text"], MAX_TEXT + 1)
     wanted = clean_field(raw["wanted"], MAX_WANTED + 1) or None
     if not name:
-        errors.setdefault("name", "Enter your name, so the school can reply to you.")
+        errors.setdefault("name", N_("Enter your name, so the school can reply to you."))
     elif len(name) > MAX_NAME:
         errors.setdefault("name", f"Your name must be {MAX_NAME} characters or fewer.")
     if email is None and email_required:
-        errors.setdefault("email", "Enter your email address: the acknowledgement and the "
-                                   "outcome are sent there.")
+        errors.setdefault(
+            "email",
+            N_("Enter your email address: the acknowledgement and the outcome are sent there."),
+        )
     elif email is not None and email_problem(email):
-        errors.setdefault("email", "Enter an email address like name@example.com.")
+        errors.setdefault("email", N_("Enter an email address like name@example.com."))
     if raw["relationship"] not in RELATIONSHIPS:
-        errors.setdefault("relationship", "Choose who you are.")
+        errors.setdefault("relationship", N_("Choose who you are."))
     if not text:
-        errors.setdefault("text", "Tell us what your complaint is about.")
+        errors.setdefault("text", N_("Tell us what your complaint is about."))
     elif len(text) > MAX_TEXT:
         errors.setdefault("text", f"Keep it to {MAX_TEXT:,} characters (attach nothing).")
     if wanted is not None and len(wanted) > MAX_WANTED:
         errors.setdefault("wanted", f"Keep it to {MAX_WANTED:,} characters.")
     if errors:
         raise FormErrors(errors)
-    return Submission(name, email, raw["relationship"], text, wanted,
-                      fields.get("confirm") == "complaint")
+    return Submission(
+        name, email, raw["relationship"], text, wanted, fields.get("confirm") == "complaint"
+    )
 
 
 def _send_day(day: date, received: date, due: date, school: SchoolConfig) -> date:
@@ -192,7 +233,8 @@ def may_warn_now(school: SchoolConfig, today: date, due: date, in_hours: bool) -
         return False
     days = (due - today).days
     return school.is_school_day(today) or not any(
-        school.is_school_day(today + timedelta(days=n)) for n in range(days + 1))
+        school.is_school_day(today + timedelta(days=n)) for n in range(days + 1)
+    )
 
 
 def period_of(day: date, period: str) -> str:
@@ -226,9 +268,17 @@ class Counts:
         return (*map(str, counts), "" if days is None else f"{days:g}")
 
 
-COUNT_HEADER = ("Period", "Received", "Acknowledged within 30 days", "Acknowledged late",
-                "Awaiting acknowledgement", "Outcome given", "Outcome given by the date set",
-                "Still open", "Median days to outcome")
+COUNT_HEADER = (
+    N_("Period"),
+    N_("Received"),
+    N_("Acknowledged within 30 days"),
+    N_("Acknowledged late"),
+    N_("Awaiting acknowledgement"),
+    N_("Outcome given"),
+    N_("Outcome given by the date set"),
+    N_("Still open"),
+    N_("Median days to outcome"),
+)
 
 
 @dataclass(frozen=True)
@@ -254,7 +304,8 @@ def _counts(key: str, group: list[Dates]) -> Counts:
     """One period's counts, from the dates of the complaints received in it."""
     days = [(g.outcome - g.received).days for g in group if g.outcome is not None]
     return Counts(
-        key, len(group),
+        key,
+        len(group),
         sum(1 for g in group if g.acknowledged is not None and g.acknowledged <= g.ack_due),
         sum(1 for g in group if g.acknowledged is not None and g.acknowledged > g.ack_due),
         sum(1 for g in group if g.acknowledged is None),
@@ -263,4 +314,3 @@ def _counts(key: str, group: list[Dates]) -> Counts:
         sum(1 for g in group if g.outcome is None),
         float(median(days)) if days else None,
     )
-

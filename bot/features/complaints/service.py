@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from gettext import NullTranslations
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -20,10 +21,11 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
+from bot.core.i18n import day_text, translations
 from bot.core.messages import notice
 from bot.core.models import Complaint
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.words import human_date, school_words
+from bot.core.words import school_words, words_in
 from bot.engine.config_sync import ensure_school
 from bot.features.complaints.rules import (
     ACK_HOW,
@@ -62,71 +64,144 @@ class ComplaintError(Exception):
 
 def readers(school: SchoolConfig) -> list[str]:
     """The addresses of the people who read complaints (``complaints.readers``)."""
-    by_role = {"dpo": [school.dpo] if school.dpo else [], "headteacher": [school.headteacher],
-               "chair_of_governors": [school.chair_of_governors]
-               if school.chair_of_governors else [], "admin": list(school.admins)}
+    by_role = {
+        "dpo": [school.dpo] if school.dpo else [],
+        "headteacher": [school.headteacher],
+        "chair_of_governors": [school.chair_of_governors] if school.chair_of_governors else [],
+        "admin": list(school.admins),
+    }
     found: list[str] = []
     for role in school.complaints.readers:
         found += [a for a in by_role[role] if a not in found]
     return found
 
 
-def audit_complaint(session: Session, school: SchoolConfig, actor: str, action: str,
-                    complaint: Complaint | None, **details: object) -> None:
+def audit_complaint(
+    session: Session,
+    school: SchoolConfig,
+    actor: str,
+    action: str,
+    complaint: Complaint | None,
+    **details: object,
+) -> None:
     """One audited read or change: of a complaint (its reference, never content), or of the
     list (``complaint`` None)."""
     audit.record(
-        session, actor=actor, action=action,
+        session,
+        actor=actor,
+        action=action,
         object_type="complaint" if complaint is not None else "complaint_list",
-        object_id=complaint.id if complaint is not None else None, school_id=school.id,
-        details={"reference": complaint.reference, **details} if complaint is not None
+        object_id=complaint.id if complaint is not None else None,
+        school_id=school.id,
+        details={"reference": complaint.reference, **details}
+        if complaint is not None
         else dict(details),
     )
 
 
-def _send(session: Session, school: SchoolConfig, key: str, to: Sequence[str], subject: str,
-          paragraphs: list[str], facts: list[tuple[str, str]], *, purpose: str,
-          urgency: Urgency = Urgency.WAITING, button: str | None = None) -> bool:
+def _send(
+    session: Session,
+    school: SchoolConfig,
+    key: str,
+    to: Sequence[str],
+    subject: str,
+    paragraphs: list[str],
+    facts: list[tuple[str, str]],
+    *,
+    purpose: str,
+    urgency: Urgency = Urgency.WAITING,
+    button: str | None = None,
+) -> bool:
     if not to:
         return False
-    draft = notice(school=school, to=list(to), subject=subject, paragraphs=paragraphs,
-                   facts=facts, button_url=button,
-                   button_text="Open the complaint (sign-in required)",
-                   small="For privacy this email does not repeat what was written.")
-    return enqueue_email(session, school_id=school.id, key=key, purpose=purpose,
-                         urgency=urgency, draft=draft)
+    _ = translations(school.language).gettext
+    draft = notice(
+        school=school,
+        to=list(to),
+        subject=subject,
+        paragraphs=paragraphs,
+        facts=facts,
+        button_url=button,
+        button_text=_("Open the complaint (sign-in required)"),
+        small=_("For privacy this email does not repeat what was written."),
+    )
+    return enqueue_email(
+        session, school_id=school.id, key=key, purpose=purpose, urgency=urgency, draft=draft
+    )
+
+
+def _when(school: SchoolConfig, moment: datetime) -> str:
+    """A moment as the school's language writes it ('Monday 26 October 2026, 10:00')."""
+    local = moment.astimezone(LONDON)
+    return f"{day_text(local, school.language)}, {local:%H:%M}"
+
+
+def _day(school: SchoolConfig, day: date) -> str:
+    """A day as the school's language writes it ('Friday 4 December 2026')."""
+    return day_text(day, school.language)
 
 
 def _acknowledgement(session: Session, school: SchoolConfig, c: Complaint) -> None:
     assert c.email is not None
-    words = school_words(school)
+    tr = translations(school.language)
+    _ = tr.gettext
+    words = words_in(school_words(school), tr)
     sent = _send(
-        session, school, f"complaint-ack:{school.id}:{c.reference}", [c.email],
-        f"We received your data protection complaint {c.reference}",
-        [f"Thank you. {school.name} has received your complaint about how it handles personal "
-         "data. The school will look into it and tell you the outcome. Please quote your "
-         "reference if you contact the school about it.",
-         f"You can also complain to {words.regulator_full} ({words.regulator_complaints}), "
-         "who will usually ask you to let the school answer first."],
-        [("Reference", c.reference), ("Received", local_time(c.received_at)),
-         ("Outcome expected by", human_date(c.outcome_due_on))],
+        session,
+        school,
+        f"complaint-ack:{school.id}:{c.reference}",
+        [c.email],
+        _("We received your data protection complaint %(reference)s") % {"reference": c.reference},
+        [
+            _(
+                "Thank you. %(school)s has received your complaint about how it handles personal "
+                "data. The school will look into it and tell you the outcome. Please quote your "
+                "reference if you contact the school about it."
+            )
+            % {"school": school.name},
+            _(
+                "You can also complain to %(regulator)s (%(url)s), who will usually ask you to let "
+                "the school answer first."
+            )
+            % {"regulator": words.regulator_full, "url": words.regulator_complaints},
+        ],
+        [
+            (_("Reference"), c.reference),
+            (_("Received"), _when(school, c.received_at)),
+            (_("Outcome expected by"), _day(school, c.outcome_due_on)),
+        ],
         purpose="complaint_ack",
     )
     if sent:
         c.acknowledged_at, c.acknowledged_how = c.received_at, "email"
 
 
-def receive(session: Session, school: SchoolConfig, sub: Submission, *, now: datetime,
-            channel: str, actor: str, received: datetime | None = None) -> Complaint:
+def receive(
+    session: Session,
+    school: SchoolConfig,
+    sub: Submission,
+    *,
+    now: datetime,
+    channel: str,
+    actor: str,
+    received: datetime | None = None,
+) -> Complaint:
     """Store a complaint under a new reference, tell its readers (no contents) and, with an
     email address, acknowledge it at once (day 0 of the 30). Audited."""
     ensure_school(session, school)
     when = received or now
     day = when.astimezone(LONDON).date()
     complaint = Complaint(
-        school_id=school.id, received_at=when, channel=channel, name=sub.name, email=sub.email,
-        relationship=sub.relationship, text=sub.text, wanted=sub.wanted,
-        safeguarding_confirmed=sub.confirmed, ack_due_on=ack_due(day),
+        school_id=school.id,
+        received_at=when,
+        channel=channel,
+        name=sub.name,
+        email=sub.email,
+        relationship=sub.relationship,
+        text=sub.text,
+        wanted=sub.wanted,
+        safeguarding_confirmed=sub.confirmed,
+        ack_due_on=ack_due(day),
         outcome_due_on=date.fromordinal(day.toordinal() + school.complaints.outcome_days),
         recorded_by=actor,
     )
@@ -143,28 +218,56 @@ def receive(session: Session, school: SchoolConfig, sub: Submission, *, now: dat
         raise ComplaintError("no free reference: please try again")
     if complaint.email:
         _acknowledgement(session, school, complaint)
-    _send(session, school, f"complaint-new:{school.id}:{complaint.reference}", readers(school),
-          f"New data protection complaint {complaint.reference}",
-          ["A complaint about how the school handles personal data has arrived. This email "
-           "does not say what it is about: sign in to read it.",
-           "The law asks the school to acknowledge it within 30 days"
-           + (" (done: the bot acknowledged it by email)" if complaint.acknowledged_at
-              else " (not done yet: no email address was given)")
-           + " and to tell the complainant the outcome without undue delay."],
-          [("Reference", complaint.reference), ("Received", local_time(when)),
-           ("Acknowledge by", human_date(complaint.ack_due_on)),
-           ("Outcome due", human_date(complaint.outcome_due_on))],
-          purpose="complaint_alert", button=None)
-    audit_complaint(session, school, actor, "complaint.received", complaint, channel=channel,
-                    acknowledged=complaint.acknowledged_at is not None,
-                    safeguarding_confirmed=sub.confirmed)
+    _ = translations(school.language).gettext
+    _send(
+        session,
+        school,
+        f"complaint-new:{school.id}:{complaint.reference}",
+        readers(school),
+        _("New data protection complaint %(reference)s") % {"reference": complaint.reference},
+        [
+            _(
+                "A complaint about how the school handles personal data has arrived. This email "
+                "does not say what it is about: sign in to read it."
+            ),
+            _(
+                "The law asks the school to acknowledge it within 30 days (done: the bot "
+                "acknowledged it by email) and to tell the complainant the outcome without undue "
+                "delay."
+            )
+            if complaint.acknowledged_at
+            else _(
+                "The law asks the school to acknowledge it within 30 days (not done yet: no email "
+                "address was given) and to tell the complainant the outcome without undue delay."
+            ),
+        ],
+        [
+            (_("Reference"), complaint.reference),
+            (_("Received"), _when(school, when)),
+            (_("Acknowledge by"), _day(school, complaint.ack_due_on)),
+            (_("Outcome due"), _day(school, complaint.outcome_due_on)),
+        ],
+        purpose="complaint_alert",
+        button=None,
+    )
+    audit_complaint(
+        session,
+        school,
+        actor,
+        "complaint.received",
+        complaint,
+        channel=channel,
+        acknowledged=complaint.acknowledged_at is not None,
+        safeguarding_confirmed=sub.confirmed,
+    )
     return complaint
 
 
 def find(session: Session, school: SchoolConfig, reference: str, actor: str) -> Complaint | None:
     """One complaint, its read audited (None, audited too, when there is none)."""
-    complaint = session.scalar(select(Complaint).where(
-        Complaint.school_id == school.id, Complaint.reference == reference))
+    complaint = session.scalar(
+        select(Complaint).where(Complaint.school_id == school.id, Complaint.reference == reference)
+    )
     if complaint is not None:
         audit_complaint(session, school, actor, "complaint.read", complaint)
     return complaint
@@ -172,14 +275,20 @@ def find(session: Session, school: SchoolConfig, reference: str, actor: str) -> 
 
 def listing(session: Session, school: SchoolConfig, actor: str) -> list[Complaint]:
     """Every complaint, newest first (the list shows references and dates); audited."""
-    found = list(session.scalars(select(Complaint).where(Complaint.school_id == school.id)
-                                 .order_by(Complaint.received_at.desc(), Complaint.id.desc())))
+    found = list(
+        session.scalars(
+            select(Complaint)
+            .where(Complaint.school_id == school.id)
+            .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        )
+    )
     audit_complaint(session, school, actor, "complaint.list_read", None, shown=len(found))
     return found
 
 
-def acknowledge(session: Session, school: SchoolConfig, c: Complaint, *, how: str,
-                on: datetime, actor: str) -> None:
+def acknowledge(
+    session: Session, school: SchoolConfig, c: Complaint, *, how: str, on: datetime, actor: str
+) -> None:
     """Record an acknowledgement made by the school itself (letter, phone, in person)."""
     if c.acknowledged_at is not None:
         raise ComplaintError(f"{c.reference} was acknowledged on {local_time(c.acknowledged_at)}")
@@ -191,27 +300,40 @@ def acknowledge(session: Session, school: SchoolConfig, c: Complaint, *, how: st
     audit_complaint(session, school, actor, "complaint.acknowledged", c, how=how)
 
 
-def set_outcome_due(session: Session, school: SchoolConfig, c: Complaint, day: date,
-                    actor: str) -> None:
+def set_outcome_due(
+    session: Session, school: SchoolConfig, c: Complaint, day: date, actor: str
+) -> None:
     """Move the date the school means to give the outcome by (audited, old and new dates)."""
     received = c.received_at.astimezone(LONDON).date()
     if day < received or (day - received).days > 365:
-        raise ComplaintError("The outcome date must be after the complaint arrived, and within "
-                             "a year of it.")
+        raise ComplaintError(
+            "The outcome date must be after the complaint arrived, and within a year of it."
+        )
     old, c.outcome_due_on = c.outcome_due_on, day
-    audit_complaint(session, school, actor, "complaint.outcome_due_set", c,
-                    old=old.isoformat(), new=day.isoformat())
+    audit_complaint(
+        session,
+        school,
+        actor,
+        "complaint.outcome_due_set",
+        c,
+        old=old.isoformat(),
+        new=day.isoformat(),
+    )
 
 
-def record_outcome(session: Session, school: SchoolConfig, c: Complaint, outcome: str, *,
-                   now: datetime, actor: str) -> bool:
+def record_outcome(
+    session: Session, school: SchoolConfig, c: Complaint, outcome: str, *, now: datetime, actor: str
+) -> bool:
     """Record the outcome and tell the complainant by email when they gave an address (True
     then); otherwise the reader tells them another way. Recorded once, never overwritten."""
     if c.outcome_at is not None:
-        raise ComplaintError(f"The outcome of {c.reference} was recorded on "
-                             f"{local_time(c.outcome_at)}.")
+        raise ComplaintError(
+            f"The outcome of {c.reference} was recorded on {local_time(c.outcome_at)}."
+        )
     text = outcome.strip()
-    words = school_words(school)
+    tr = translations(school.language)
+    _ = tr.gettext
+    words = words_in(school_words(school), tr)
     if not text:
         raise ComplaintError("Write the outcome, as the complainant will read it.")
     c.outcome, c.outcome_at = text[:5000], now
@@ -220,67 +342,137 @@ def record_outcome(session: Session, school: SchoolConfig, c: Complaint, outcome
     emailed = False
     if c.email:
         emailed = _send(
-            session, school, f"complaint-outcome:{school.id}:{c.reference}", [c.email],
-            f"The outcome of your data protection complaint {c.reference}",
-            [f"{school.name} has looked into your complaint. The outcome:", text,
-             f"If you are not satisfied, you can complain to {words.regulator_full} "
-             f"({words.regulator_complaints})."],
-            [("Reference", c.reference), ("Received", local_time(c.received_at)),
-             ("Outcome", human_date(now.astimezone(LONDON).date()))],
-            purpose="complaint_outcome")
+            session,
+            school,
+            f"complaint-outcome:{school.id}:{c.reference}",
+            [c.email],
+            _("The outcome of your data protection complaint %(reference)s")
+            % {"reference": c.reference},
+            [
+                _("%(school)s has looked into your complaint. The outcome:")
+                % {"school": school.name},
+                text,
+                _("If you are not satisfied, you can complain to %(regulator)s (%(url)s).")
+                % {"regulator": words.regulator_full, "url": words.regulator_complaints},
+            ],
+            [
+                (_("Reference"), c.reference),
+                (_("Received"), _when(school, c.received_at)),
+                (_("Outcome"), _day(school, now.astimezone(LONDON).date())),
+            ],
+            purpose="complaint_outcome",
+        )
     c.outcome_how = "email" if emailed else "other"
     audit_complaint(session, school, actor, "complaint.outcome_recorded", c, emailed=emailed)
     return emailed
 
 
-def warn(session: Session, school: SchoolConfig, now: datetime, *, base_url: str,
-         write: bool) -> int:
+def warn(
+    session: Session, school: SchoolConfig, now: datetime, *, base_url: str, write: bool
+) -> int:
     """Warn the readers before each open clock runs out (acknowledgement, then outcome), in
     working hours on school days; each stage once (its outbox key). Returns warnings queued."""
     today = now.astimezone(LONDON).date()
+    _ = translations(school.language).gettext
     hours = in_working_hours(school, now)
     to = readers(school)
     sent = 0
-    open_ = session.scalars(select(Complaint).where(
-        Complaint.school_id == school.id, Complaint.outcome_at.is_(None)))
+    open_ = session.scalars(
+        select(Complaint).where(Complaint.school_id == school.id, Complaint.outcome_at.is_(None))
+    )
     for c in open_:
         ack = c.acknowledged_at
         clock, due, started = (
-            ("ack", c.ack_due_on, c.received_at) if ack is None
-            else ("outcome", c.outcome_due_on, ack))
-        stage = warning_stage(started.astimezone(LONDON).date(), due, today, school,
-                              school.complaints.warn_days_before)
+            ("ack", c.ack_due_on, c.received_at)
+            if ack is None
+            else ("outcome", c.outcome_due_on, ack)
+        )
+        stage = warning_stage(
+            started.astimezone(LONDON).date(),
+            due,
+            today,
+            school,
+            school.complaints.warn_days_before,
+        )
         if stage is None or not may_warn_now(school, today, due, hours) or not write:
             continue
-        what = "acknowledge" if clock == "ack" else "give the outcome of"
         late = stage[0] == "overdue"
+        ref = {"reference": c.reference, "due": _day(school, due)}
+        subject, sentence = {
+            ("ack", True): (
+                _("Overdue: acknowledge data protection complaint %(reference)s"),
+                _(
+                    "The school has not yet acknowledged complaint %(reference)s and "
+                    "the date has passed."
+                ),
+            ),
+            ("ack", False): (
+                _("Due: acknowledge data protection complaint %(reference)s"),
+                _("The school still needs to acknowledge complaint %(reference)s by %(due)s."),
+            ),
+            ("outcome", True): (
+                _("Overdue: give the outcome of data protection complaint %(reference)s"),
+                _(
+                    "The school has not yet given the outcome of complaint %(reference)s and the "
+                    "date has passed."
+                ),
+            ),
+            ("outcome", False): (
+                _("Due: give the outcome of data protection complaint %(reference)s"),
+                _(
+                    "The school still needs to give the outcome of complaint %(reference)s by "
+                    "%(due)s."
+                ),
+            ),
+        }[(clock, late)]
         sent += _send(
-            session, school, f"complaint-warn:{school.id}:{c.reference}:{clock}:{stage[0]}",
-            to, f"{'Overdue' if late else 'Due'}: {what} data protection complaint "
-                f"{c.reference}",
-            [f"The school {'has not yet' if late else 'still needs to'} {what} complaint "
-             f"{c.reference}" + (" and the date has passed." if late else
-                                 f" by {human_date(due)}.")],
-            [("Reference", c.reference), ("Received", local_time(c.received_at)),
-             ("Due", human_date(due))],
-            purpose="complaint_warning", button=f"{base_url}/complaints/{c.reference}")
+            session,
+            school,
+            f"complaint-warn:{school.id}:{c.reference}:{clock}:{stage[0]}",
+            to,
+            subject % ref,
+            [sentence % ref],
+            [
+                (_("Reference"), c.reference),
+                (_("Received"), _when(school, c.received_at)),
+                (_("Due"), _day(school, due)),
+            ],
+            purpose="complaint_warning",
+            button=f"{base_url}/complaints/{c.reference}",
+        )
     return sent
 
 
 def _dates(session: Session, school_id: str, tz: ZoneInfo) -> list[Dates]:
     """Each complaint's dates in the school's zone (what the counts read: never content)."""
+
     def day(moment: datetime | None) -> date | None:
         return None if moment is None else moment.astimezone(tz).date()
 
-    rows = session.execute(select(
-        Complaint.received_at, Complaint.ack_due_on, Complaint.acknowledged_at,
-        Complaint.outcome_due_on, Complaint.outcome_at).where(Complaint.school_id == school_id))
-    return [Dates(r.received_at.astimezone(tz).date(), r.ack_due_on, day(r.acknowledged_at),
-                  r.outcome_due_on, day(r.outcome_at)) for r in rows]
+    rows = session.execute(
+        select(
+            Complaint.received_at,
+            Complaint.ack_due_on,
+            Complaint.acknowledged_at,
+            Complaint.outcome_due_on,
+            Complaint.outcome_at,
+        ).where(Complaint.school_id == school_id)
+    )
+    return [
+        Dates(
+            r.received_at.astimezone(tz).date(),
+            r.ack_due_on,
+            day(r.acknowledged_at),
+            r.outcome_due_on,
+            day(r.outcome_at),
+        )
+        for r in rows
+    ]
 
 
-def complaint_counts(session: Session, school_id: str, period: str,
-                     tz: ZoneInfo = LONDON) -> list[Counts]:
+def complaint_counts(
+    session: Session, school_id: str, period: str, tz: ZoneInfo = LONDON
+) -> list[Counts]:
     """Counts and timeliness per period of receipt (for the regulations' reporting)."""
     return count_by_period(_dates(session, school_id, tz), period)
 
@@ -296,17 +488,33 @@ class Summary:
 def summary(session: Session, school_id: str, today: date, tz: ZoneInfo = LONDON) -> Summary:
     """Complaints received in the 365 days to ``today``: counts, timeliness, overdue now."""
     recent = [d for d in _dates(session, school_id, tz) if (today - d.received).days < 365]
-    overdue = sum(1 for d in recent if d.outcome is None and (
-        (d.acknowledged is None and d.ack_due < today) or d.outcome_due < today))
+    overdue = sum(
+        1
+        for d in recent
+        if d.outcome is None
+        and ((d.acknowledged is None and d.ack_due < today) or d.outcome_due < today)
+    )
     found = count_by_period(recent, "all")
     return Summary(found[0] if found else None, overdue)
 
 
-def words_for(school: SchoolConfig) -> str:
-    """Who reads complaints, in the school's words ('the data protection officer and the
-    headteacher')."""
-    words = school_words(school)
-    names = {"dpo": "the data protection officer", "headteacher": f"the {words.headteacher}",
-             "chair_of_governors": f"the {words.chair}", "admin": "the school's administrators"}
+def words_for(school: SchoolConfig, tr: NullTranslations | None = None) -> str:
+    """Who reads complaints, in the school's words and ``tr``'s language ('the data protection
+    officer and the headteacher'; 'y swyddog diogelu data a'r pennaeth')."""
+    _ = (tr or NullTranslations()).gettext
+    words = words_in(school_words(school), tr) if tr is not None else school_words(school)
+    names = {
+        "dpo": _("the data protection officer"),
+        "headteacher": _("the %(headteacher)s") % {"headteacher": words.headteacher},
+        "chair_of_governors": _("the %(chair)s") % {"chair": words.chair},
+        "admin": _("the school's administrators"),
+    }
     parts = [names[r] for r in school.complaints.readers]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    joined = parts[-1]
+    for part in reversed(parts[:-1]):
+        pair = {"first": part, "last": joined}
+        joined = (
+            _("%(first)s and %(last)s") if joined is parts[-1] else _("%(first)s, %(last)s")
+        ) % pair
+    # Welsh "a" + "y"/"yr" is written "a'r" (the conjunction before the article)
+    return joined.replace(" a y ", " a'r ").replace(" a yr ", " a'r ")

@@ -7,6 +7,7 @@ person records a complaint made to them by letter, phone or in person), and the 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from gettext import NullTranslations
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,11 +17,19 @@ from starlette.concurrency import run_in_threadpool
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import FormErrors, parse_iso_date
+from bot.core.i18n import N_, translations
 from bot.core.models import Complaint, Person, utcnow
 from bot.core.nations import pack_for
 from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.core.words import csv_text, school_words
-from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
+from bot.engine.web.deps import (
+    client_ip,
+    ctx,
+    current_user,
+    error_page,
+    language_for_page,
+    render,
+)
 from bot.engine.web.links import deliver_soon
 from bot.features.complaints.rules import (
     ACK_HOW,
@@ -57,23 +66,53 @@ COMPLAINT_RATE = RateLimit("complaint", 5, timedelta(minutes=10))
 def _public_school(request: Request, school_id: str) -> SchoolConfig:
     school = school_for(request, school_id)
     if school is None or not school.complaints.public_form:
-        raise HTTPException(404, "This school does not take data protection complaints here. "
-                                 "Please write to the school office.")
+        raise HTTPException(
+            404,
+            N_(
+                "This school does not take data protection complaints "
+                "here. Please write to the school office."
+            ),
+        )
     return school
 
 
-def _form(request: Request, school: SchoolConfig, *, staff: bool, errors: dict[str, str]
-          | None = None, values: dict[str, str] | None = None, safeguarding: bool = False,
-          status_code: int = 200) -> Response:
-    return render(request, "complaint_form.html", {
-        "school": school, "staff": staff, "errors": errors or {}, "v": values or {},
-        "relationships": RELATIONSHIPS, "channels": CHANNELS, "safeguarding": safeguarding,
-        "action": "/complaints/new" if staff else f"/complaint/{school.id}",
-        "concern_form": "/report" if staff else f"/report/{school.id}",
-        "readers": words_for(school), "words": school_words(school),
-        "sources": SOURCES if (pack := pack_for(school.country)).uk
-        else pack.data_protection_sources(),
-    }, status_code=status_code)
+def _readers_language(request: Request, school: SchoolConfig) -> NullTranslations:
+    """The page's language for the readers' names (Welsh inside both halves of a dual page)."""
+    language = language_for_page(request, {"school": school, "user": current_user(request)})
+    return translations("cy" if language == "cy+en" else language)
+
+
+def _form(
+    request: Request,
+    school: SchoolConfig,
+    *,
+    staff: bool,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    safeguarding: bool = False,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "complaint_form.html",
+        {
+            "school": school,
+            "staff": staff,
+            "errors": errors or {},
+            "v": values or {},
+            "relationships": RELATIONSHIPS,
+            "channels": CHANNELS,
+            "safeguarding": safeguarding,
+            "action": "/complaints/new" if staff else f"/complaint/{school.id}",
+            "concern_form": "/report" if staff else f"/report/{school.id}",
+            "readers": words_for(school, _readers_language(request, school)),
+            "words": school_words(school),
+            "sources": SOURCES
+            if (pack := pack_for(school.country)).uk
+            else pack.data_protection_sources(),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/complaint", include_in_schema=False)
@@ -83,7 +122,7 @@ def complaint_start(request: Request) -> Response:
     if len(schools) == 1:
         return RedirectResponse(f"/complaint/{schools[0].id}", status_code=303)
     if not schools:
-        raise HTTPException(404, "No school takes data protection complaints here.")
+        raise HTTPException(404, N_("No school takes data protection complaints here."))
     return render(request, "complaint_choose.html", {"schools": schools})
 
 
@@ -97,21 +136,28 @@ class _OverTheLimit(Exception):
     """Too many complaints from one sender: the one being stored is rolled back."""
 
 
-async def _submit(request: Request, background: BackgroundTasks, school: SchoolConfig,
-                  user: Person | None) -> Response:
+async def _submit(
+    request: Request, background: BackgroundTasks, school: SchoolConfig, user: Person | None
+) -> Response:
     fields = await read_fields(request)
     return await run_in_threadpool(_submitted, request, background, school, user, fields)
 
 
-def _submitted(request: Request, background: BackgroundTasks, school: SchoolConfig,
-               user: Person | None, fields: dict[str, str]) -> Response:
+def _submitted(
+    request: Request,
+    background: BackgroundTasks,
+    school: SchoolConfig,
+    user: Person | None,
+    fields: dict[str, str],
+) -> Response:
     """``_submit``'s checks, storing and page, on a page thread."""
     staff = user is not None
     try:
         sub = validate(fields, email_required=not staff)
     except FormErrors as exc:
-        return _form(request, school, staff=staff, errors=exc.errors, values=fields,
-                     status_code=422)
+        return _form(
+            request, school, staff=staff, errors=exc.errors, values=fields, status_code=422
+        )
     received = None
     channel = "form"
     if staff:
@@ -120,15 +166,19 @@ def _submitted(request: Request, background: BackgroundTasks, school: SchoolConf
         today = utcnow().astimezone(LONDON).date()
         problems = {}
         if channel not in CHANNELS or channel == "form":
-            problems["channel"] = "Choose how the complaint reached you."
+            problems["channel"] = N_("Choose how the complaint reached you.")
         if day is None or day > today or (today - day).days > 365:
-            problems["received"] = "Give the day it arrived (YYYY-MM-DD, today or before)."
+            problems["received"] = N_("Give the day it arrived (YYYY-MM-DD, today or before).")
         if problems:
-            return _form(request, school, staff=True, errors=problems, values=fields,
-                         status_code=422)
+            return _form(
+                request, school, staff=True, errors=problems, values=fields, status_code=422
+            )
         assert day is not None
-        received = utcnow() if day == today else datetime(day.year, day.month, day.day, 12,
-                                                          tzinfo=LONDON).astimezone(UTC)
+        received = (
+            utcnow()
+            if day == today
+            else datetime(day.year, day.month, day.day, 12, tzinfo=LONDON).astimezone(UTC)
+        )
     if not sub.confirmed and reads_like_safeguarding(sub.text, sub.wanted or ""):
         return _form(request, school, staff=staff, values=fields, safeguarding=True)
     context = ctx(request)
@@ -139,8 +189,15 @@ def _submitted(request: Request, background: BackgroundTasks, school: SchoolConf
     def store() -> str | None:
         try:
             with context.store.transaction() as session:
-                complaint = receive(session, school, sub, now=utcnow(), channel=channel,
-                                    actor=actor, received=received)
+                complaint = receive(
+                    session,
+                    school,
+                    sub,
+                    now=utcnow(),
+                    channel=channel,
+                    actor=actor,
+                    received=received,
+                )
                 if not take(session, COMPLAINT_RATE, key, utcnow()):
                     raise _OverTheLimit
                 return complaint.reference
@@ -149,17 +206,28 @@ def _submitted(request: Request, background: BackgroundTasks, school: SchoolConf
 
     reference = store()
     if reference is None:
-        return error_page(request, 429, "Several complaints have just been sent from here, so "
-                          "the form is paused for a few minutes. Please try again in 10 minutes.",
-                          school=school)
+        return error_page(
+            request,
+            429,
+            N_(
+                "Several complaints have just been sent from here, "
+                "so the form is paused for a few minutes. Please "
+                "try again in 10 minutes."
+            ),
+            school=school,
+        )
     deliver_soon(request, background)  # the acknowledgement goes now, not at the next sweep
-    return render(request, "complaint_received.html", {
-        "school": school, "reference": reference, "emailed": bool(sub.email), "staff": staff})
+    return render(
+        request,
+        "complaint_received.html",
+        {"school": school, "reference": reference, "emailed": bool(sub.email), "staff": staff},
+    )
 
 
 @router.post("/complaint/{school_id}", include_in_schema=False)
-async def complaint_submit(request: Request, background: BackgroundTasks,
-                           school_id: str) -> Response:
+async def complaint_submit(
+    request: Request, background: BackgroundTasks, school_id: str
+) -> Response:
     """Receive a complaint through the public form (rate limited per address)."""
     return await _submit(request, background, _public_school(request, school_id), None)
 
@@ -167,10 +235,10 @@ async def complaint_submit(request: Request, background: BackgroundTasks,
 def _signed_in(request: Request) -> tuple[Person, SchoolConfig]:
     user = current_user(request)
     if user is None:
-        raise HTTPException(401, "Please sign in to see this page.")
+        raise HTTPException(401, N_("Please sign in to see this page."))
     school = school_for(request, user.school_id)
     if school is None:
-        raise HTTPException(404, "Your school is not set up here.")
+        raise HTTPException(404, N_("Your school is not set up here."))
     return user, school
 
 
@@ -194,10 +262,20 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
     user, school = _signed_in(request)
     if not user.role_names & set(school.complaints.readers):
         with ctx(request).store.transaction() as own:
-            audit_complaint(own, school, user.email, "complaint.read_refused", None,
-                            page=str(getattr(request.scope.get("route"), "path", "?")))
-        raise HTTPException(403, f"Data protection complaints are read only by "
-                                 f"{words_for(school)}.")
+            audit_complaint(
+                own,
+                school,
+                user.email,
+                "complaint.read_refused",
+                None,
+                page=str(getattr(request.scope.get("route"), "path", "?")),
+            )
+        tr = _readers_language(request, school)
+        raise HTTPException(
+            403,
+            tr.gettext("Data protection complaints are read only by %(readers)s.")
+            % {"readers": words_for(school, tr)},
+        )
     return user, school
 
 
@@ -207,21 +285,31 @@ def complaints_list(request: Request) -> Response:
     with ctx(request).store.transaction() as session:
         user, school = _reader(request)
         rows = listing(session, school, user.email)
-        shown = [{"reference": c.reference, "received": c.received_at.astimezone(LONDON),
-                  "ack_due": c.ack_due_on, "acknowledged": c.acknowledged_at,
-                  "outcome_due": c.outcome_due_on, "outcome": c.outcome_at} for c in rows]
-    return render(request, "complaints_list.html", {
-        "school": school, "rows": shown, "today": utcnow().astimezone(LONDON).date()})
+        shown = [
+            {
+                "reference": c.reference,
+                "received": c.received_at.astimezone(LONDON),
+                "ack_due": c.ack_due_on,
+                "acknowledged": c.acknowledged_at,
+                "outcome_due": c.outcome_due_on,
+                "outcome": c.outcome_at,
+            }
+            for c in rows
+        ]
+    return render(
+        request,
+        "complaints_list.html",
+        {"school": school, "rows": shown, "today": utcnow().astimezone(LONDON).date()},
+    )
 
 
 def _one(
     request: Request, session: Session, reference: str
 ) -> tuple[Person, SchoolConfig, Complaint]:
     user, school = _reader(request)
-    complaint = find(session, school, reference, user.email) if REFERENCE.match(reference) \
-        else None
+    complaint = find(session, school, reference, user.email) if REFERENCE.match(reference) else None
     if complaint is None:
-        raise HTTPException(404, "There is no complaint with this reference.")
+        raise HTTPException(404, N_("There is no complaint with this reference."))
     return user, school, complaint
 
 
@@ -232,14 +320,29 @@ def complaints_counts(request: Request, period: str = "quarter", csv_file: str =
     with ctx(request).store.transaction() as session:
         user, school = _reader(request)
         counts = complaint_counts(session, school.id, chosen)
-        audit_complaint(session, school, user.email, "complaint.counts_read", None,
-                        period=chosen, csv=bool(csv_file))
+        audit_complaint(
+            session,
+            school,
+            user.email,
+            "complaint.counts_read",
+            None,
+            period=chosen,
+            csv=bool(csv_file),
+        )
     if csv_file:
         body = csv_text(COUNT_HEADER, (c.row() for c in counts)).encode()
         return download(body, f"complaints-by-{chosen}.csv", "text/csv")
-    return render(request, "complaints_counts.html", {
-        "school": school, "counts": counts, "period": chosen, "periods": PERIODS,
-        "header": COUNT_HEADER})
+    return render(
+        request,
+        "complaints_counts.html",
+        {
+            "school": school,
+            "counts": counts,
+            "period": chosen,
+            "periods": PERIODS,
+            "header": COUNT_HEADER,
+        },
+    )
 
 
 @router.get("/complaints/{reference}", include_in_schema=False)
@@ -247,16 +350,24 @@ def complaint_detail(request: Request, reference: str) -> Response:
     """One complaint, its dates and actions; the read is audited."""
     with ctx(request).store.transaction() as session:
         _, school, complaint = _one(request, session, reference)
-        return render(request, "complaint_detail.html", {
-            "school": school, "c": complaint, "ack_how": ACK_HOW, "channels": CHANNELS,
-            "relationships": RELATIONSHIPS,
-            "received": complaint.received_at.astimezone(LONDON),
-        })
+        return render(
+            request,
+            "complaint_detail.html",
+            {
+                "school": school,
+                "c": complaint,
+                "ack_how": ACK_HOW,
+                "channels": CHANNELS,
+                "relationships": RELATIONSHIPS,
+                "received": complaint.received_at.astimezone(LONDON),
+            },
+        )
 
 
 @router.post("/complaints/{reference}", include_in_schema=False)
-async def complaint_action(request: Request, background: BackgroundTasks,
-                           reference: str) -> Response:
+async def complaint_action(
+    request: Request, background: BackgroundTasks, reference: str
+) -> Response:
     """Record the acknowledgement, move the outcome date, or record the outcome; audited."""
     fields = await read_fields(request)
 
@@ -270,17 +381,30 @@ async def complaint_action(request: Request, background: BackgroundTasks,
                     day = parse_iso_date(fields.get("on")) or today
                     if day > today:
                         raise ComplaintError("The acknowledgement cannot be in the future.")
-                    acknowledge(session, school, c, how=fields.get("how", ""),
-                                on=datetime(day.year, day.month, day.day, 12, tzinfo=LONDON)
-                                .astimezone(UTC), actor=user.email)
+                    acknowledge(
+                        session,
+                        school,
+                        c,
+                        how=fields.get("how", ""),
+                        on=datetime(day.year, day.month, day.day, 12, tzinfo=LONDON).astimezone(
+                            UTC
+                        ),
+                        actor=user.email,
+                    )
                 elif action == "outcome_due":
                     due = parse_iso_date(fields.get("due"))
                     if due is None:
                         raise ComplaintError("Give the date as YYYY-MM-DD.")
                     set_outcome_due(session, school, c, due, user.email)
                 elif action == "outcome":
-                    record_outcome(session, school, c, fields.get("outcome", ""),
-                                   now=utcnow(), actor=user.email)
+                    record_outcome(
+                        session,
+                        school,
+                        c,
+                        fields.get("outcome", ""),
+                        now=utcnow(),
+                        actor=user.email,
+                    )
                 else:
                     raise ComplaintError("Choose what to record.")
             except ComplaintError as exc:

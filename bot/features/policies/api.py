@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bot.features.policies.attest import AUP_CONSENT, acknowledge, names_match, sign_aup
+from bot.features.policies.attest import (
+    AUP_CONSENT,
+    acknowledge,
+    aup_consent,
+    names_match,
+    sign_aup,
+)
 from bot.features.policies.importer import (
     SUPPORTED_SUFFIXES,
     Found,
@@ -57,6 +63,7 @@ __all__ = [
     "ReviewError",
     "accepted_document",
     "acknowledge",
+    "aup_consent",
     "copy_of",
     "dsl_names",
     "extract_bytes",

@@ -12,17 +12,37 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.clock import local_today
+from bot.core.i18n import translations
 from bot.core.models import AccountHolder, Attestation, Duty, Person, PolicyVersion
 from bot.core.words import version_name
 from bot.engine import duty_status
 from bot.features.policies.proof import ProofNeededError, progress, proof_for
 
-__all__ = ["AUP_CONSENT", "Recorded", "acknowledge", "names_match", "normalise_name", "sign_aup"]
+__all__ = [
+    "AUP_CONSENT",
+    "Recorded",
+    "acknowledge",
+    "aup_consent",
+    "names_match",
+    "normalise_name",
+    "sign_aup",
+]
 
 AUP_CONSENT = (
     "I have read the {title} ({version}). I agree to follow it whenever I use the "
     "school's official accounts, and I understand that breaking it may lead to disciplinary action."
 )
+
+
+def aup_consent(title: str, label: str, language: str = "en") -> str:
+    """The sentence a person signs an AUP with, in ``language`` (what is stored is what they
+    read; English: ``AUP_CONSENT`` word for word)."""
+    tr = translations(language)
+    return tr.gettext(
+        "I have read the %(title)s (%(version)s). I agree to follow it whenever I use the "
+        "school's official accounts, and I understand that breaking it may lead to disciplinary "
+        "action."
+    ) % {"title": title, "version": version_name(label, tr=tr)}
 
 
 @dataclass(frozen=True)
@@ -91,11 +111,21 @@ def acknowledge(
     if on_behalf is not None:
         details["recorded_by"] = on_behalf[0].id
     return _attest(
-        session, person, version, [duty], "ack", details,
+        session,
+        person,
+        version,
+        [duty],
+        "ack",
+        details,
         kind="acknowledgement",
         statement=on_behalf[1] if on_behalf is not None else version.statement,
-        duty_id=duty.id, pages_seen=pages[0], pages_total=pages[1], method=method, ip=ip,
-        user_agent=user_agent, now=now,
+        duty_id=duty.id,
+        pages_seen=pages[0],
+        pages_total=pages[1],
+        method=method,
+        ip=ip,
+        user_agent=user_agent,
+        now=now,
         actor=on_behalf[0].email if on_behalf is not None else person.email,
         recorded_by_id=on_behalf[0].id if on_behalf is not None else None,
     )
@@ -112,8 +142,10 @@ def sign_aup(
     ip: str | None,
     user_agent: str | None,
     now: datetime,
+    language: str = "en",
 ) -> Recorded:
-    """Record an AUP signature and close every open AUP duty it satisfies."""
+    """Record an AUP signature (the consent as the person read it, in ``language``) and close
+    every open AUP duty it satisfies."""
     duties = list(
         session.scalars(
             select(Duty).where(
@@ -139,10 +171,20 @@ def sign_aup(
         d for d in duties if d.account_id is None or held.get(d.account_id, today) <= today
     ]
     return _attest(
-        session, person, version, satisfied, "aup", None, kind="aup_signature",
-        statement=AUP_CONSENT.format(title=title, version=version_name(version.label)),
-        typed_name=typed_name.strip()[:200], duty_id=duties[0].id, method=method, ip=ip,
-        user_agent=user_agent, now=now,
+        session,
+        person,
+        version,
+        satisfied,
+        "aup",
+        None,
+        kind="aup_signature",
+        statement=aup_consent(title, version.label, language),
+        typed_name=typed_name.strip()[:200],
+        duty_id=duties[0].id,
+        method=method,
+        ip=ip,
+        user_agent=user_agent,
+        now=now,
     )
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from gettext import NullTranslations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -43,6 +44,7 @@ class Section:
 
     title: str
     html: str
+    page: int | None = None  # a PDF's page number (its title is then "Page n", translated)
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,17 @@ class Progress:
         """Every page or section has been shown."""
         return len(self.seen) >= self.total
 
-    def missing(self) -> str | None:
-        """What is left before the acknowledgement, in words (None: nothing)."""
+    def missing(self, tr: NullTranslations | None = None) -> str | None:
+        """What is left before the acknowledgement, in words (``tr``: the page's language;
+        None: nothing)."""
+        _ = (tr or NullTranslations()).gettext
         if not self.read_all:
-            return (f"Please read every page first: you have seen {len(self.seen)} of "
-                    f"{self.total}.")
+            return _("Please read every page first: you have seen %(seen)d of %(total)d.") % {
+                "seen": len(self.seen),
+                "total": self.total,
+            }
         if not self.passed:
-            return "Please answer the short check about the policy first."
+            return _("Please answer the short check about the policy first.")
         return None
 
 
@@ -83,12 +89,24 @@ def sections(version: PolicyVersion) -> list[Section]:
     """The document's pages (a PDF) or sections (split before each heading), at least one."""
     shown = show_document(version.document_name, version.document, version.sha256)
     if shown.kind == "pdf":
-        return [Section(f"Page {n}", f"<p>{html.escape(text)}</p>" if text else
-                        "<p>(This page has no text: see the document.)</p>")
-                for n, text in enumerate(shown.pages, start=1)]
+        return [
+            Section(
+                f"Page {n}",
+                f"<p>{html.escape(text)}</p>"
+                if text
+                else "<p>(This page has no text: see the document.)</p>",
+                n,
+            )
+            for n, text in enumerate(shown.pages, start=1)
+        ]
     if shown.kind != "html":
-        return [Section("The document", "<p>This document cannot be shown in the page: "
-                        f"{html.escape(shown.problem)}. Please download it and read it.</p>")]
+        return [
+            Section(
+                "The document",
+                "<p>This document cannot be shown in the page: "
+                f"{html.escape(shown.problem)}. Please download it and read it.</p>",
+            )
+        ]
     levels = re.findall(r"<h([2-6])[ >]", shown.html)  # sections: the top level used twice
     level = min((n for n in set(levels) if levels.count(n) > 1), default="7")
     parts = [p for p in re.split(rf"(?=<h{level}[ >])", shown.html) if _text(p)]
@@ -99,21 +117,24 @@ def sections(version: PolicyVersion) -> list[Section]:
     return out
 
 
-def progress(session: Session, duty: Duty, version: PolicyVersion,
-             proof: ReadingProof) -> Progress:
+def progress(session: Session, duty: Duty, version: PolicyVersion, proof: ReadingProof) -> Progress:
     """The person's progress through this duty's reading."""
     seen = frozenset(session.scalars(select(PageSeen.page).where(PageSeen.duty_id == duty.id)))
     attempts = session.scalar(select(func.count()).where(ReadingCheck.duty_id == duty.id))
-    passed = session.scalar(select(ReadingCheck.id).where(
-        ReadingCheck.duty_id == duty.id, ReadingCheck.passed.is_(True)).limit(1))
+    passed = session.scalar(
+        select(ReadingCheck.id)
+        .where(ReadingCheck.duty_id == duty.id, ReadingCheck.passed.is_(True))
+        .limit(1)
+    )
     total = len(sections(version)) if proof.every_page else 0
     return Progress(seen, total, not proof.questions or passed is not None, int(attempts or 0))
 
 
 def show_section(session: Session, duty: Duty, number: int, now: datetime) -> None:
     """Record that page or section ``number`` (from 1) was shown for this duty (once)."""
-    exists = session.scalar(select(PageSeen.id).where(
-        PageSeen.duty_id == duty.id, PageSeen.page == number))
+    exists = session.scalar(
+        select(PageSeen.id).where(PageSeen.duty_id == duty.id, PageSeen.page == number)
+    )
     if exists is None:
         session.add(PageSeen(school_id=duty.school_id, duty_id=duty.id, page=number, at=now))
         session.flush()
@@ -129,15 +150,35 @@ def check_answers(
     now: datetime,
 ) -> ReadingCheck:
     """Mark one attempt at the check (``answers``: ``q1`` -> the choice's number) and keep it."""
-    right = sum(1 for n, q in enumerate(proof.questions, start=1)
-                if answers.get(f"q{n}", "").strip() == str(q.answer))
-    check = ReadingCheck(school_id=duty.school_id, duty_id=duty.id,
-                         policy_version_id=version.id, person_id=person.id, right=right,
-                         questions=len(proof.questions), passed=right >= proof.needed, at=now)
+    right = sum(
+        1
+        for n, q in enumerate(proof.questions, start=1)
+        if answers.get(f"q{n}", "").strip() == str(q.answer)
+    )
+    check = ReadingCheck(
+        school_id=duty.school_id,
+        duty_id=duty.id,
+        policy_version_id=version.id,
+        person_id=person.id,
+        right=right,
+        questions=len(proof.questions),
+        passed=right >= proof.needed,
+        at=now,
+    )
     session.add(check)
     session.flush()
-    audit.record(session, actor=person.email, action="policy.reading_check",
-                 object_type="policy_version", object_id=version.id, school_id=duty.school_id,
-                 details={"duty": duty.id, "right": right, "of": len(proof.questions),
-                          "passed": check.passed})
+    audit.record(
+        session,
+        actor=person.email,
+        action="policy.reading_check",
+        object_type="policy_version",
+        object_id=version.id,
+        school_id=duty.school_id,
+        details={
+            "duty": duty.id,
+            "right": right,
+            "of": len(proof.questions),
+            "passed": check.passed,
+        },
+    )
     return check

@@ -16,11 +16,20 @@ from bot.core.clock import local_today
 from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
+from bot.core.i18n import translations
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
 from bot.core.words import version_name
-from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
+from bot.engine.web.deps import (
+    check_csrf,
+    client_ip,
+    ctx,
+    current_user,
+    language_for_page,
+    render,
+    require_roles,
+)
 from bot.engine.web.links import (
     document_context,
     link_claims,
@@ -184,7 +193,10 @@ def policy_confirm_date(
         new_date = REVIEW.parse(given, "Next review date", today) if given else None
         with ctx(request).store.transaction() as session:
             confirm_review_date(
-                session, _policy(session, user, key), actor=user.email, today=today,
+                session,
+                _policy(session, user, key),
+                actor=user.email,
+                today=today,
                 new_date=new_date,
             )
     except (DateWindowError, ReviewError) as exc:
@@ -249,15 +261,27 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
                 ip=client_ip(request),
                 user_agent=request.headers.get("user-agent"),
                 now=utcnow(),
-                on_behalf=None if recorder is None
-                else (recorder, on_behalf_statement(recorder, person,
-                                                    _understood(policy, version))),
+                on_behalf=None
+                if recorder is None
+                else (
+                    recorder,
+                    on_behalf_statement(recorder, person, _understood(policy, version)),
+                ),
             )
         except ProofNeededError as exc:
             proof = proof_for(duty)
             assert proof is not None
-            return reading_page(request, session, found, token, proof, None, 400,
-                                error=str(exc))
+            tr = translations(language_for_page(request, {"user": person}))
+            return reading_page(
+                request,
+                session,
+                found,
+                token,
+                proof,
+                None,
+                400,
+                error=progress(session, duty, version, proof).missing(tr) or str(exc),
+            )
     return render(
         request,
         "done.html",
@@ -295,10 +319,21 @@ def reading_page(
         show_section(session, duty, page, utcnow())  # the caller's transaction keeps it
     read = progress(session, duty, version, proof)
     context = link_page_context(person, duty, version, policy, token, local_today(utcnow()))
-    return render(request, "ack_read.html", {
-        **context, "section": parts[page - 1], "page": page, "parts": parts, "read": read,
-        "proof": proof, "every_page": proof.every_page, **extra,
-    }, status_code=status_code)
+    return render(
+        request,
+        "ack_read.html",
+        {
+            **context,
+            "section": parts[page - 1],
+            "page": page,
+            "parts": parts,
+            "read": read,
+            "proof": proof,
+            "every_page": proof.every_page,
+            **extra,
+        },
+        status_code=status_code,
+    )
 
 
 @router.post("/ack/{token}/check", include_in_schema=False)
@@ -320,20 +355,44 @@ def _check_answered(request: Request, token: str, answers: dict[str, str]) -> Re
         person, duty, version, _ = found
         proof = proof_for(duty)
         if proof is None or not proof.questions:
-            return render(request, "info.html", {"title": "Nothing to answer",
-                          "message": "This policy has no check to answer."}, status_code=400)
+            return render(
+                request,
+                "info.html",
+                {"title": "Nothing to answer", "message": "This policy has no check to answer."},
+                status_code=400,
+            )
         before = progress(session, duty, version, proof)
+        tr = translations(language_for_page(request, {"user": person}))
         if not before.read_all:
-            return reading_page(request, session, found, token, proof, None, 400,
-                                error=before.missing())
+            return reading_page(
+                request, session, found, token, proof, None, 400, error=before.missing(tr)
+            )
         attempt = check_answers(session, duty, version, person, proof, answers, utcnow())
-        result = (f"{attempt.right} of {attempt.questions} right: passed. You can now "
-                  "acknowledge the policy below." if attempt.passed else
-                  f"{attempt.right} of {attempt.questions} right; {proof.needed} are needed. "
-                  "Please read the policy again and have another go.")
-        return reading_page(request, session, found, token, proof, None,
-                            200 if attempt.passed else 422, result=result,
-                            passed_now=attempt.passed)
+        counts = {"right": attempt.right, "questions": attempt.questions, "needed": proof.needed}
+        result = (
+            tr.gettext(
+                "%(right)d of %(questions)d right: passed. You can now acknowledge "
+                "the policy below."
+            )
+            % counts
+            if attempt.passed
+            else tr.gettext(
+                "%(right)d of %(questions)d right; %(needed)d are needed. Please "
+                "read the policy again and have another go."
+            )
+            % counts
+        )
+        return reading_page(
+            request,
+            session,
+            found,
+            token,
+            proof,
+            None,
+            200 if attempt.passed else 422,
+            result=result,
+            passed_now=attempt.passed,
+        )
 
 
 # ---------------------------------------------------------------- documents
@@ -415,8 +474,11 @@ def document_read(request: Request, version_id: int) -> Response:
         version = _readable(request, session, version_id, None, "")
         policy = session.get(Policy, version.policy_id)
         assert policy is not None
-        back = (f"/policies/{policy.key}", "Policy register") if user.role_names & POLICY_READERS \
+        back = (
+            (f"/policies/{policy.key}", "Policy register")
+            if user.role_names & POLICY_READERS
             else ("/me", "My tasks")
+        )
         return render(
             request,
             "document_read.html",

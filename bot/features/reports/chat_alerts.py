@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.cards import new_card, text_block
+from bot.core.i18n import translations
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.ports import GOOGLE_CHAT_SERVICE
@@ -26,38 +27,59 @@ __all__ = ["CONCERN_ACTIVITY", "concern_card", "google_concern_card", "queue_con
 CONCERN_ACTIVITY = "newConcern"  # declared in the app manifest's activities.activityTypes
 
 
-def concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
-    """The chat card: the reference, the urgency and an Open button; nothing else."""
+def concern_card(
+    school_name: str, reference: str, urgency: str, url: str, language: str = "en"
+) -> dict[str, Any]:
+    """The chat card: the reference, the urgency and an Open button; nothing else (``urgency``
+    as ``URGENCIES`` names it, the card in the school's ``language``)."""
+    _ = translations(language).gettext
     return new_card(
         [
-            text_block(f"New report {reference}", size="Large", weight="Bolder", style="heading"),
             text_block(
-                f"{urgency} urgency · {school_name}",
+                _("New report %(reference)s") % {"reference": reference},
+                size="Large",
+                weight="Bolder",
+                style="heading",
+            ),
+            text_block(
+                _("%(urgency)s urgency · %(school)s")
+                % {"urgency": _(urgency), "school": school_name},
                 color="Attention" if urgency.lower() == "immediate" else "Default",
             ),
             text_block(
-                "To protect the people involved, this message does not say what was "
-                "reported. Open it to read it (sign-in required).",
+                _(
+                    "To protect the people involved, this message does not say what was "
+                    "reported. Open it to read it (sign-in required)."
+                ),
                 isSubtle=True,
             ),
         ],
-        actions=[{"type": "Action.OpenUrl", "title": "Open", "url": url}],
+        actions=[{"type": "Action.OpenUrl", "title": _("Open"), "url": url}],
     )
 
 
-def google_concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
+def google_concern_card(
+    school_name: str, reference: str, urgency: str, url: str, language: str = "en"
+) -> dict[str, Any]:
     """The same card as a Google Chat message (cards v2): the reference, the urgency and an
     Open button; nothing else (Chat has no activity feed: the message notifies them)."""
-    title = f"New report {reference}"
+    _ = translations(language).gettext
+    title = _("New report %(reference)s") % {"reference": reference}
+    shown = _("%(urgency)s urgency · %(school)s") % {"urgency": _(urgency), "school": school_name}
     widgets: list[dict[str, Any]] = [
-        {"textParagraph": {"text": escape(f"{urgency} urgency · {school_name}")}},
+        {"textParagraph": {"text": escape(shown, quote=False)}},
         {
             "textParagraph": {
-                "text": "To protect the people involved, this message does not say "
-                "what was reported. Open it to read it (sign-in required)."
+                "text": escape(
+                    _(
+                        "To protect the people involved, this message does not say what was "
+                        "reported. Open it to read it (sign-in required)."
+                    ),
+                    quote=False,
+                )
             }
         },
-        {"buttonList": {"buttons": [{"text": "Open", "onClick": {"openLink": {"url": url}}}]}},
+        {"buttonList": {"buttons": [{"text": _("Open"), "onClick": {"openLink": {"url": url}}}]}},
     ]
     card_id = "report-" + hashlib.sha256(reference.encode()).hexdigest()[:16]
     return {
@@ -81,9 +103,10 @@ def queue_concern_alerts(
     urgency: str,
     url: str,
     now: datetime,
+    language: str = "en",
 ) -> None:
-    """Queue the feed notification and the card for each recipient the bot reaches in Teams
-    (safeguarding urgency: ahead of everything else)."""
+    """Queue the feed notification and the card for each recipient the bot reaches in Teams, or
+    the card in their Google Chat DM (safeguarding urgency: ahead of everything else)."""
     wanted = {r.lower() for r in recipients}
     if not wanted:
         return
@@ -92,10 +115,12 @@ def queue_concern_alerts(
         .join(TeamsChat, TeamsChat.person_id == Person.id)
         .where(Person.school_id == school_id, Person.active.is_(True))
     ).all()
+    _ = translations(language).gettext
+    title = _("New report %(reference)s") % {"reference": reference}
+    shown = _("%(urgency)s urgency") % {"urgency": _(urgency)}
     for person, chat in rows:
         if person.email.lower() not in wanted:
             continue
-        title = f"New report {reference}"
         if chat.service_url == GOOGLE_CHAT_SERVICE:  # their DM with the Google Chat app
             enqueue_chat_card(
                 session,
@@ -105,21 +130,22 @@ def queue_concern_alerts(
                 key=f"report-chat:{school_id}:{reference}:{person.id}",
                 recipient=person.email,
                 title=title,
-                text=f"{urgency} urgency",
+                text=shown,
                 chat_id=chat.chat_id,
                 service_url=chat.service_url,
-                card=google_concern_card(school_name, reference, urgency, url),
+                card=google_concern_card(school_name, reference, urgency, url, language),
                 not_before=now,
             )
             continue
         feed = {
             "user_id": chat.user_id,
             "activity_type": CONCERN_ACTIVITY,
-            "preview": f"{title}: {urgency.lower()} urgency",
+            # the feed's own text is the app manifest's template (English); the preview is ours
+            "preview": f"{title}: {shown[:1].lower()}{shown[1:]}",
             "web_url": url,
             "template": {"reference": reference, "urgency": urgency.lower()},
         }
-        card = concern_card(school_name, reference, urgency, url)
+        card = concern_card(school_name, reference, urgency, url, language)
         # the feed notification (no card), then the card in their chat
         for kind, content, notification in (("feed", {}, feed), ("chat", card, None)):
             enqueue_chat_card(
@@ -130,7 +156,7 @@ def queue_concern_alerts(
                 key=f"report-{kind}:{school_id}:{reference}:{person.id}",
                 recipient=person.email,
                 title=title,
-                text=f"{urgency} urgency",
+                text=shown,
                 chat_id=chat.chat_id,
                 service_url=chat.service_url,
                 card=content,

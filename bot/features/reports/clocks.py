@@ -46,17 +46,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from gettext import NullTranslations
 
+from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.live_text import TIME_LEFT
+from bot.core.i18n import BETWEEN, N_, day_text, translations
+from bot.core.live_text import time_left_marker
 from bot.core.messages import notice
 from bot.core.models import Report, ReportClock
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.words import Words, school_words
+from bot.core.words import Words, school_words, words_in
 from bot.features.reports.actions import audit_report
 from bot.features.reports.routing import escalation_recipients
 from bot.features.reports.rules import (
@@ -66,7 +69,6 @@ from bot.features.reports.rules import (
     clock_labels,
     escalation_stage,
     in_working_hours,
-    local_time,
     overdue_round,
     quiet_hours_wait,
     working_hours_resume,
@@ -93,69 +95,121 @@ class EscalationPlanned:
     waits_until: datetime | None = None
 
 
-def _stop_rule(kind: str, words: Words) -> str:
-    """What stops a clock, in the school's words."""
-    return {
-        "lado": f"Record the referral to {words.staff_route_full}, or a decision that no "
-        "referral is needed with the reason, on the report page.",
-        "ico": f"Record the {words.regulator} notification, or a decision that the breach is "
-        "not reportable with the reason, on the report page.",
-        "triage": "Triage it: change its status from New, with the reason.",
-    }[kind]
+def _stop_rule(kind: str, words: Words, tr: NullTranslations) -> str:
+    """What stops a clock, in the school's words and language."""
+    _ = tr.gettext
+    if kind == "lado":
+        return _(
+            "Record the referral to %(route)s, or a decision that no referral is needed with "
+            "the reason, on the report page."
+        ) % {"route": words.staff_route_full}
+    if kind == "ico":
+        return _(
+            "Record the %(regulator)s notification, or a decision that the breach is not "
+            "reportable with the reason, on the report page."
+        ) % {"regulator": words.regulator}
+    return _("Triage it: change its status from New, with the reason.")
 
 
-def _short_time(moment: datetime) -> str:
-    """'Mon 26 Oct 15:00' in the school's zone (subject lines)."""
+def _short_time(moment: datetime, language: str = "en") -> str:
+    """'Mon 26 Oct 15:00' in the school's zone (subject lines); 'Llun 26 Hyd 15:00' in Welsh."""
     local = moment.astimezone(LONDON)
+    if language in ("cy", "cy+en"):
+        return format_datetime(local, "EEE d MMM HH:mm", locale="cy")
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
+def _lead(language: str, values: dict[str, str]) -> str:
+    """The first sentence, its countdown filled in when sent in the reader's language (both,
+    Welsh first, in a ``cy+en`` school)."""
+    sentence = N_(
+        "The %(what)s on report %(reference)s is due by %(due)s. When this email was sent, "
+        "%(left)s."
+    )
+    welsh = translations("cy").gettext(sentence) % {**values, "left": time_left_marker("cy")}
+    english = sentence % {**values, "left": time_left_marker("en")}
+    if language == "cy":
+        return welsh
+    return f"{welsh}{BETWEEN}{english}" if language == "cy+en" else english
+
+
 def _draft(
-    school: SchoolConfig, report: Report, clock: ReportClock, stage: int, url: str,
+    school: SchoolConfig,
+    report: Report,
+    clock: ReportClock,
+    stage: int,
+    url: str,
     recipients: list[str],
 ) -> EmailDraft:
     """The escalation email: every sentence true whenever it arrives (absolute times, and a
-    countdown filled in at send time)."""
+    countdown filled in at send time), in the school's language."""
     clocks = school.reports.clocks
     overdue = overdue_round(stage, clocks.warn_at)
-    words = school_words(school)
-    what = clock_labels(words)[clock.kind]
-    due = local_time(clock.due_at)
-    lead = (
-        f"The {what} on report {report.reference} is due by {due}. "
-        f"When this email was sent, {TIME_LEFT}."
-    )
-    paragraphs = [lead, _stop_rule(clock.kind, words)]
+    language = school.language
+    tr = translations(language)
+    _ = tr.gettext
+    words = words_in(school_words(school), tr)
+    what = clock_labels(words, tr)[clock.kind]
+    local = clock.due_at.astimezone(LONDON)
+    due = f"{day_text(local, language)}, {local:%H:%M}"
+    values = {"what": what, "reference": report.reference, "due": due}
+    paragraphs = [_lead(language, values), _stop_rule(clock.kind, words, tr)]
     if overdue:
         last = overdue >= clocks.overdue_max
         subject = (
-            f"Deadline passed{' (last reminder)' if last else ''}: {report.reference} — {what}"
-        )
-        paragraphs.append(
-            "This is the last reminder the bot sends about this deadline; the report stays "
-            "marked overdue on the tracked list and the dashboard until it is recorded."
+            _("Deadline passed (last reminder): %(reference)s — %(what)s")
             if last
-            else f"Overdue reminder {overdue} of at most {clocks.overdue_max}: the bot repeats it "
-            f"every {clocks.overdue_every_hours} hours"
-            + (", in working hours," if clocks.quiet_hours else "")
-            + f" until it is recorded, and copies the {words.chair}."
-        )
+            else _("Deadline passed: %(reference)s — %(what)s")
+        ) % values
+        counts = {
+            "round": overdue,
+            "most": clocks.overdue_max,
+            "every": clocks.overdue_every_hours,
+            "chair": words.chair,
+        }
+        if last:
+            paragraphs.append(
+                _(
+                    "This is the last reminder the bot sends about this deadline; the report stays "
+                    "marked overdue on the tracked list and the dashboard until it is recorded."
+                )
+            )
+        elif clocks.quiet_hours:
+            paragraphs.append(
+                _(
+                    "Overdue reminder %(round)d of at most %(most)d: the bot repeats it every "
+                    "%(every)d hours, in working hours, until it is recorded, and copies the "
+                    "%(chair)s."
+                )
+                % counts
+            )
+        else:
+            paragraphs.append(
+                _(
+                    "Overdue reminder %(round)d of at most %(most)d: the bot repeats it every "
+                    "%(every)d hours until it is recorded, and copies the %(chair)s."
+                )
+                % counts
+            )
     else:
-        subject = f"Due {_short_time(clock.due_at)}: {report.reference} — {what}"
+        subject = _("Due %(when)s: %(reference)s — %(what)s") % {
+            **values,
+            "when": _short_time(clock.due_at, language),
+        }
     draft = notice(
         school=school,
         to=recipients,
         subject=subject,
         paragraphs=paragraphs,
         facts=[
-            ("Reference", report.reference),
-            ("Category", CATEGORIES.get(report.category, report.category)),
-            ("Urgency", URGENCIES.get(report.urgency, report.urgency)),
-            ("Due", due),
+            (_("Reference"), report.reference),
+            (_("Category"), _(CATEGORIES.get(report.category, report.category))),
+            (_("Urgency"), _(URGENCIES.get(report.urgency, report.urgency))),
+            (_("Due"), due),
         ],
         button_url=url,
-        button_text="Open the report (sign-in required)",
-        small="This email does not include what was reported.",
+        button_text=_("Open the report (sign-in required)"),
+        small=_("This email does not include what was reported."),
     )
     return replace(draft, deadline=clock.due_at)
 
@@ -169,8 +223,13 @@ def _stage(
     """The escalation stage a clock has reached by the school's settings."""
     clocks = school.reports.clocks
     return escalation_stage(
-        clock.started_at, clock.due_at, now, warn_at=clocks.warn_at,
-        every=timedelta(hours=clocks.overdue_every_hours), cap=clocks.overdue_max, wait=wait,
+        clock.started_at,
+        clock.due_at,
+        now,
+        warn_at=clocks.warn_at,
+        every=timedelta(hours=clocks.overdue_every_hours),
+        cap=clocks.overdue_max,
+        wait=wait,
     )
 
 
@@ -206,13 +265,21 @@ def escalate_clocks(
             held = _stage(school, clock, now, None) if quiet else stage
             if held > clock.escalations_sent:
                 # nothing recorded: the first sweep in working hours sends it
-                planned.append(EscalationPlanned(
-                    report.reference, clock.kind, held, (),
-                    waits_until=working_hours_resume(school, now),
-                ))
+                planned.append(
+                    EscalationPlanned(
+                        report.reference,
+                        clock.kind,
+                        held,
+                        (),
+                        waits_until=working_hours_resume(school, now),
+                    )
+                )
             continue
         recipients = escalation_recipients(
-            school, clock.kind, report.about_headteacher, report.about_person,
+            school,
+            clock.kind,
+            report.about_headteacher,
+            report.about_person,
             overdue=overdue_round(stage, clocks.warn_at) > 0,
         )
         item = EscalationPlanned(report.reference, clock.kind, stage, tuple(recipients))
@@ -221,7 +288,11 @@ def escalate_clocks(
             continue
         if recipients:
             draft = _draft(
-                school, report, clock, stage, f"{base_url()}/reports/{report.reference}",
+                school,
+                report,
+                clock,
+                stage,
+                f"{base_url()}/reports/{report.reference}",
                 recipients,
             )
             item.queued = enqueue_email(
@@ -233,6 +304,7 @@ def escalate_clocks(
                 draft=draft,
             )
         clock.escalations_sent = stage
-        audit_report(session, report, "system:sweep", "report.clock_escalated",
-                     clock=clock.kind, stage=stage)
+        audit_report(
+            session, report, "system:sweep", "report.clock_escalated", clock=clock.kind, stage=stage
+        )
     return planned

@@ -51,7 +51,6 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     immediate_risk_advice,
     is_suspected_illegal,
-    local_time,
 )
 from bot.features.reports.subject import system_note, tell_line_manager
 
@@ -100,8 +99,16 @@ def store_files(
         for clean in files:
             path = store_file(folder, clean)
             stored.append(path)
-            session.add(model(**owner, filename=clean.filename, content_type=clean.content_type,
-                              size=len(clean.data), sha256=clean.sha256, stored_as=path.name))
+            session.add(
+                model(
+                    **owner,
+                    filename=clean.filename,
+                    content_type=clean.content_type,
+                    size=len(clean.data),
+                    sha256=clean.sha256,
+                    stored_as=path.name,
+                )
+            )
         session.flush()
     except BaseException:
         remove_files(stored)
@@ -154,19 +161,27 @@ def _store_with_reference(session: Session, report: Report, year: int) -> str:
 
 
 def _card_payloads(
-    title: str, text: str, url: str, key: str
+    title: str, text: str, url: str, key: str, open_text: str = "Open (sign-in required)"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Teams Adaptive Card (Workflows webhook) and Google Chat cardsV2 renderings."""
-    teams = teams_workflow_payload(new_card(
-        [text_block(title, weight="Bolder"), text_block(text)],
-        actions=[{"type": "Action.OpenUrl", "title": "Open (sign-in required)", "url": url}],
-    ))
-    button = {"text": "Open (sign-in required)", "onClick": {"openLink": {"url": url}}}
+    teams = teams_workflow_payload(
+        new_card(
+            [text_block(title, weight="Bolder"), text_block(text)],
+            actions=[{"type": "Action.OpenUrl", "title": open_text, "url": url}],
+        )
+    )
+    button = {"text": open_text, "onClick": {"openLink": {"url": url}}}
     widgets = [{"textParagraph": {"text": text}}, {"buttonList": {"buttons": [button]}}]
     card = {"header": {"title": title}, "sections": [{"widgets": widgets}]}
     card_id = hashlib.sha256(key.encode()).hexdigest()[:16]
     chat = {"text": title, "cardsV2": [{"cardId": card_id, "card": card}]}
     return teams, chat
+
+
+def _moment(moment: datetime, language: str) -> str:
+    """'Monday 26 October 2026, 10:00' in the school's zone and language (``local_time``)."""
+    local = moment.astimezone(LONDON)
+    return f"{day_text(local, language)}, {local:%H:%M}"
 
 
 def _queue_alerts(
@@ -183,43 +198,60 @@ def _queue_alerts(
         school, report.category, report.about_headteacher, report.about_person
     )
     url = f"{base_url}/reports/{report.reference}"
-    words = school_words(school)
-    labels = clock_labels(words)
-    label = CATEGORIES[report.category]
-    urgency = URGENCIES[report.urgency]
+    tr = translations(school.language)
+    _ = tr.gettext
+    words = words_in(school_words(school), tr)
+    labels = clock_labels(words, tr)
+    label = _(CATEGORIES[report.category])
+    urgency = _(URGENCIES[report.urgency])
     paragraphs = [
-        f"A new report ({label.lower()}) has been made to {school.name}. To protect the people "
-        "involved, this email does not say what was reported, who is involved or who reported "
-        "it: sign in to read it.",
+        _(
+            "A new report (%(category)s) has been made to %(school)s. To protect the people "
+            "involved, this email does not say what was reported, who is involved or who reported "
+            "it: sign in to read it."
+        )
+        % {"category": label.lower(), "school": school.name},
     ]
     if report.urgency == "immediate":
-        paragraphs.append("It is marked immediate: please look at it now.")
+        paragraphs.append(_("It is marked immediate: please look at it now."))
     if report.suspected_illegal:
-        paragraphs.append(illegal_content_advice(words))
-    rule = describe_clock(school.clock_rule(clock.kind, report.urgency))
+        paragraphs.append(illegal_content_advice(words, tr))
+    rule = describe_clock(school.clock_rule(clock.kind, report.urgency), tr=tr)
+    due = _moment(clock.due_at, school.language)
     paragraphs.append(
-        f"Deadline: {labels[clock.kind]} ({rule}) by {local_time(clock.due_at)}. The bot "
-        f"reminds you before it runs out, and keeps reminding you (the {words.chair} too) "
-        "for a while after it if nothing is recorded."
+        _(
+            "Deadline: %(clock)s (%(rule)s) by %(due)s. The bot reminds you before it runs out, "
+            "and keeps reminding you (the %(chair)s too) for a while after it if nothing is "
+            "recorded."
+        )
+        % {"clock": labels[clock.kind], "rule": rule, "due": due, "chair": words.chair}
     )
     if recipients:
         draft = notice(
             school=school,
             to=recipients,
-            subject=f"New report {report.reference}: {label} ({urgency.lower()} urgency)",
+            subject=_("New report %(reference)s: %(category)s (%(urgency)s urgency)")
+            % {"reference": report.reference, "category": label, "urgency": urgency.lower()},
             paragraphs=paragraphs,
             facts=[
-                ("Reference", report.reference),
-                ("Category", label),
-                ("Urgency", urgency),
-                ("Received", local_time(report.created_at)),
-                ("Deadline", f"{labels[clock.kind]}: {local_time(clock.due_at)}"),
+                (_("Reference"), report.reference),
+                (_("Category"), label),
+                (_("Urgency"), urgency),
+                (_("Received"), _moment(report.created_at, school.language)),
+                (_("Deadline"), f"{labels[clock.kind]}: {due}"),
             ],
             button_url=url,
-            button_text="Open the report (sign-in required)",
-            small=f"You receive this as the school's {words.dsl} or {words.deputy_dsl}, or "
-            f"because the report needs the {words.headteacher}, the {words.chair} or the data "
-            "protection officer.",
+            button_text=_("Open the report (sign-in required)"),
+            small=_(
+                "You receive this as the school's %(dsl)s or %(deputy)s, or because the "
+                "report needs the %(head)s, the %(chair)s or the data protection officer."
+            )
+            % {
+                "dsl": words.dsl,
+                "deputy": words.deputy_dsl,
+                "head": words.headteacher,
+                "chair": words.chair,
+            },
         )
         enqueue_email(
             session,
@@ -230,24 +262,37 @@ def _queue_alerts(
             draft=draft,
         )
     else:
-        system_note(session, report, report.created_at,
-                    f"Nobody could be alerted: the configuration names no {words.dsl}, "
-                    f"deputy or {words.headteacher} for this kind of report.")
+        system_note(
+            session,
+            report,
+            report.created_at,
+            f"Nobody could be alerted: the configuration names no {words.dsl}, "
+            f"deputy or {words.headteacher} for this kind of report.",
+        )
     # the same people, in Teams within seconds: those the school's bot reaches
-    queue_concern_alerts(session, school.id, school.name, recipients,
-                         reference=report.reference, urgency=urgency, url=url,
-                         now=report.created_at)
+    queue_concern_alerts(
+        session,
+        school.id,
+        school.name,
+        recipients,
+        reference=report.reference,
+        urgency=URGENCIES[report.urgency],
+        url=url,
+        now=report.created_at,
+        language=school.language,
+    )
     if channel_card and not report.about_headteacher and not report.about_person:
         # a channel may be read by many: staff allegations show as "confidential"
-        shown = "confidential" if report.category == "staff_concern" else label.lower()
-        title = f"New report {report.reference}"
-        team = words.dsl_team.removeprefix("the ")
-        text = (
-            f"Urgency: {urgency.lower()} · {shown}. {team[:1].upper()}{team[1:]}: "
-            "sign in to read it."
-        )
+        shown = _("confidential") if report.category == "staff_concern" else label.lower()
+        title = _("New report %(reference)s") % {"reference": report.reference}
+        team = words.dsl_team.removeprefix("the ").removeprefix("y ")
+        text = _("Urgency: %(urgency)s · %(what)s. %(team)s: sign in to read it.") % {
+            "urgency": urgency.lower(),
+            "what": shown,
+            "team": team[:1].upper() + team[1:],
+        }
         key = f"report-card:{school.id}:{report.reference}"
-        teams, chat = _card_payloads(title, text, url, key)
+        teams, chat = _card_payloads(title, text, url, key, _("Open (sign-in required)"))
         enqueue_card(
             session,
             school_id=school.id,
@@ -273,14 +318,22 @@ def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email
         to=[email],
         subject=_("We received your report %(reference)s") % {"reference": report.reference},
         paragraphs=[
-            _("Thank you. Your report reached %(school)s's safeguarding team. They will decide "
-              "what to do next; you may not hear about the outcome, to protect the people "
-              "involved.") % {"school": school.name},
-            _("If a child is in immediate danger, call 999. If you remember something else, "
-              "tell the %(dsl)s and quote your reference.") % {"dsl": words.dsl_full},
+            _(
+                "Thank you. Your report reached %(school)s's safeguarding team. They will decide "
+                "what to do next; you may not hear about the outcome, to protect the people "
+                "involved."
+            )
+            % {"school": school.name},
+            _(
+                "If a child is in immediate danger, call 999. If you remember something else, "
+                "tell the %(dsl)s and quote your reference."
+            )
+            % {"dsl": words.dsl_full},
         ],
-        facts=[(_("Reference"), report.reference),
-               (_("Received"), f"{day_text(local, school.language)}, {local:%H:%M}")],
+        facts=[
+            (_("Reference"), report.reference),
+            (_("Received"), f"{day_text(local, school.language)}, {local:%H:%M}"),
+        ],
         small=_("For privacy this email does not repeat what you reported."),
     )
     enqueue_email(
@@ -358,8 +411,13 @@ def submit_report(
     if sub.suspected_illegal:
         system_note(session, report, now, illegal_content_advice(words))
     if sub.immediate_risk:
-        system_note(session, report, now, "The reporter said a child may be at risk of harm "
-                    "right now. " + immediate_risk_advice(words))
+        system_note(
+            session,
+            report,
+            now,
+            "The reporter said a child may be at risk of harm "
+            "right now. " + immediate_risk_advice(words),
+        )
     kind = clock_kind(sub.category)
     clock = ReportClock(
         school_id=school.id,
@@ -373,10 +431,12 @@ def submit_report(
     withheld = len(files) if sub.suspected_illegal else 0
     if withheld:
         system_note(
-            session, report, now,
+            session,
+            report,
+            now,
             f"{plural(withheld, 'attached file')} {'was' if withheld == 1 else 'were'} not stored: "
             "images that may be indecent must not "
-            "be copied or kept. Secure the original device instead."
+            "be copied or kept. Secure the original device instead.",
         )
     if files and not withheld and uploads_dir is None:
         raise ValueError("uploads_dir is required to store attachments")
@@ -393,8 +453,14 @@ def submit_report(
     # files last: if anything above fails, nothing is left on disk
     stored: list[Path] = []
     if files and not withheld and uploads_dir is not None:
-        stored = store_files(session, uploads_dir / "reports" / school.id, files,
-                             ReportAttachment, school_id=school.id, report_id=report.id)
+        stored = store_files(
+            session,
+            uploads_dir / "reports" / school.id,
+            files,
+            ReportAttachment,
+            school_id=school.id,
+            report_id=report.id,
+        )
     # recorded as the caller commits, with the seals of what was stored: the audit chain's head
     # is one row every writer takes in turn, so it is held for the commit alone
     record_at_commit(

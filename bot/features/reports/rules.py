@@ -101,18 +101,24 @@ STATUSES: dict[str, str] = {
     "referred": "Referred",
     "closed": "Closed",
 }
-URGENCIES: dict[str, str] = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
+URGENCIES: dict[str, str] = {
+    "immediate": N_("Immediate"),
+    "high": N_("High"),
+    "normal": N_("Normal"),
+}
 URGENCY_ORDER = {"immediate": 0, "high": 1, "normal": 2}
 
 
-def clock_labels(words: Words) -> dict[str, str]:
+def clock_labels(words: Words, tr: NullTranslations | None = None) -> dict[str, str]:
     """Each clock's name in the school's words: 'LADO referral decision' (England), 'child
     protection referral decision' (Scotland); the data-protection regulator's is the pack's
-    ('ICO notification decision'; Jersey: 'JOIC notification decision')."""
+    ('ICO notification decision'; Jersey: 'JOIC notification decision'); in the school's
+    language with ``tr`` (and ``words`` already in it, ``words_in``)."""
+    _ = (tr or NullTranslations()).gettext
     return {
         "lado": words.staff_route_decision,
-        "ico": f"{words.regulator} notification decision",
-        "triage": f"{words.dsl} triage",
+        "ico": _("%(regulator)s notification decision") % {"regulator": words.regulator},
+        "triage": _("%(dsl)s triage") % {"dsl": words.dsl},
     }
 
 
@@ -174,8 +180,12 @@ MAX_FILES = 3
 # the form's text boxes: (field, label, most characters, the message when it is left empty)
 _TEXTS: tuple[tuple[str, str, int, str | None], ...] = (
     ("what_happened", "What happened", MAX_WHAT, "Describe what happened."),
-    ("occurred", "When it happened", 60,
-     "Say when it happened (roughly is fine, e.g. 'this morning at break')."),
+    (
+        "occurred",
+        "When it happened",
+        60,
+        "Say when it happened (roughly is fine, e.g. 'this morning at break').",
+    ),
     ("location", "Where it happened", 200, None),
     ("actions_taken", "Actions already taken", MAX_ACTIONS, None),
 )
@@ -264,37 +274,74 @@ def _in_office_hours(school: SchoolConfig, local: datetime) -> bool:
     """A working day, from the start of the working hours until the working day ends."""
     clocks = school.reports.clocks
     return school.is_working_day(local.date()) and (
-        clocks.working_hours.start <= local.time() < clocks.working_day_ends)
+        clocks.working_hours.start <= local.time() < clocks.working_day_ends
+    )
 
 
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
-def _count(number: int, unit: str) -> str:
-    """'one working day', 'three school days', '12 hours'."""
-    word = _COUNTS[number - 1] if 1 <= number <= len(_COUNTS) else str(number)
-    return f"{word} {unit}{'s' if number != 1 else ''}"
+def _number_word(number: int) -> str:
+    """'one' to 'ten', then digits ('12'): how the clock's sentences count in English."""
+    return _COUNTS[number - 1] if 1 <= number <= len(_COUNTS) else str(number)
 
 
-def describe_clock(rule: ClockRule, day_ends: time | None = None) -> str:
+def describe_clock(
+    rule: ClockRule, day_ends: time | None = None, tr: NullTranslations | None = None
+) -> str:
     """The rule and why, in the school's words: '72 hours, weekends and holidays included';
     'one working day, ending at the end of the working day (17:00); school holidays do not stop
-    it'. ``day_ends`` (the school's ``working_day_ends``) is named when given."""
+    it'. ``day_ends`` (the school's ``working_day_ends``) is named when given; ``tr``: in the
+    school's language (each a whole sentence of the catalogue, in its plural form)."""
+    ngettext = (tr or NullTranslations()).ngettext
     at = f" ({day_ends:%H:%M})" if day_ends is not None else ""
+    number = rule.hours or rule.working_days or rule.school_days or 1
+    values = {"count": _number_word(number), "num": number, "at": at}
     if rule.hours and rule.out_of_hours:
-        return (f"{_count(rule.hours, 'hour')}; made out of office hours (an evening, a weekend "
-                f"or a bank holiday), to the end of the next working day{at}")
-    if rule.hours:
-        return f"{_count(rule.hours, 'hour')}, weekends and holidays included"
-    unit = "working day" if rule.working_days else "school day"
-    words = _count(rule.working_days or rule.school_days or 1, unit)
-    if rule.ends_at_end_of_day:
-        words += f", ending at the end of the {unit}{at}"
+        text = ngettext(
+            "%(count)s hour; made out of office hours (an evening, a weekend or a bank holiday), "
+            "to the end of the next working day%(at)s",
+            "%(count)s hours; made out of office hours (an evening, a weekend or a bank "
+            "holiday), to the end of the next working day%(at)s",
+            number,
+        )
+    elif rule.hours:
+        text = ngettext(
+            "%(count)s hour, weekends and holidays included",
+            "%(count)s hours, weekends and holidays included",
+            number,
+        )
+    elif rule.working_days and rule.ends_at_end_of_day:
+        text = ngettext(
+            "%(count)s working day, ending at the end of the working day%(at)s; school holidays "
+            "do not stop it",
+            "%(count)s working days, ending at the end of the working day%(at)s; school "
+            "holidays do not stop it",
+            number,
+        )
+    elif rule.working_days:
+        text = ngettext(
+            "%(count)s working day, at the time of day it started; school holidays do not stop it",
+            "%(count)s working days, at the time of day it started; school holidays do not stop it",
+            number,
+        )
+    elif rule.ends_at_end_of_day:
+        text = ngettext(
+            "%(count)s school day, ending at the end of the school day%(at)s; weekends, bank "
+            "holidays and the school's holidays are not counted",
+            "%(count)s school days, ending at the end of the school day%(at)s; weekends, bank "
+            "holidays and the school's holidays are not counted",
+            number,
+        )
     else:
-        words += ", at the time of day it started"
-    if rule.working_days:
-        return words + "; school holidays do not stop it"
-    return words + "; weekends, bank holidays and the school's holidays are not counted"
+        text = ngettext(
+            "%(count)s school day, at the time of day it started; weekends, bank holidays and "
+            "the school's holidays are not counted",
+            "%(count)s school days, at the time of day it started; weekends, bank holidays and "
+            "the school's holidays are not counted",
+            number,
+        )
+    return text % values
 
 
 def clock_summary(school: SchoolConfig) -> list[str]:
@@ -309,14 +356,15 @@ def clock_summary(school: SchoolConfig) -> list[str]:
         return describe_clock(school.clock_rule(kind, urgency), ends)
 
     lines = [
-        f"A concern about a member of staff: {labels['lado']} within "
-        f"{rule('lado', 'immediate')}.",
+        f"A concern about a member of staff: {labels['lado']} within {rule('lado', 'immediate')}.",
         f"A personal data breach: {labels['ico']} within {rule('ico', 'high')}.",
         *(
             f"{about}: {labels['triage']} within {rule('triage', level)}."
             for level, about in (
-                ("immediate", "A child may be at risk now, or suspected illegal images "
-                 "(immediate urgency)"),
+                (
+                    "immediate",
+                    "A child may be at risk now, or suspected illegal images (immediate urgency)",
+                ),
                 ("high", "Cyberbullying, or a filtering or monitoring breach (high urgency)"),
                 ("normal", "Every other concern (normal urgency)"),
             )
@@ -417,6 +465,7 @@ def escalation_stage(
     ``quiet_hours_wait``); a held overdue reminder pushes the next one back with it, so none is
     skipped and none comes sooner than ``every`` after the one before.
     """
+
     def when(moment: datetime, stage: int) -> datetime:
         return wait(moment, stage) if wait is not None else moment
 
@@ -596,10 +645,20 @@ def validate_submission(
                 "Enter your email address like name@example.com, or leave it empty."
             )
         relationship = one("reporter_relationship")
-        _refuse(errors, "reporter_relationship", relationship, RELATIONSHIPS,
-                "Choose how you know the school from the list.")
-    about = _refuse(errors, "about_person", one("about_person"), about_choices or {},
-                    "Choose who in the safeguarding team it is about from the list.")
+        _refuse(
+            errors,
+            "reporter_relationship",
+            relationship,
+            RELATIONSHIPS,
+            "Choose how you know the school from the list.",
+        )
+    about = _refuse(
+        errors,
+        "about_person",
+        one("about_person"),
+        about_choices or {},
+        "Choose who in the safeguarding team it is about from the list.",
+    )
     if errors:
         raise ReportInputError(errors)
     assert what is not None

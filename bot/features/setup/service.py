@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import PolicyConfig, SchoolConfig
 from bot.core.config import store as config_store
+from bot.core.i18n import N_
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
@@ -52,7 +53,7 @@ __all__ = [
     "upload_checks",
 ]
 
-FILE_MANAGED = (
+FILE_MANAGED = N_(
     "These settings are kept in school.yaml, which your IT provider manages: ask them to make "
     "this change there. To change settings on these pages instead, choose “on these pages” "
     "under Where the settings are managed."

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.i18n import person_language, translations
 from bot.core.messages import notice
 from bot.core.models import Person, SignInLink
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
@@ -46,9 +47,7 @@ class Used:
 def _person(session: Session, email: str) -> Person | None:
     """The active person with this address (the first school's, when a trust has two)."""
     return session.scalars(
-        select(Person)
-        .where(Person.email == email, Person.active.is_(True))
-        .order_by(Person.id)
+        select(Person).where(Person.email == email, Person.active.is_(True)).order_by(Person.id)
     ).first()
 
 
@@ -69,8 +68,13 @@ def request_link(
     """
     person = _person(session, email)
     if person is None:
-        audit.record(session, actor=SOMEONE, action="signin.requested", object_type="address",
-                     details={"known": False, "address": hashed(key, "address", email)})
+        audit.record(
+            session,
+            actor=SOMEONE,
+            action="signin.requested",
+            object_type="address",
+            details={"known": False, "address": hashed(key, "address", email)},
+        )
         return
     session.execute(
         update(SignInLink)
@@ -98,27 +102,46 @@ def request_link(
         urgency=Urgency.WAITING,
         draft=_email(person, fresh, config.school(person.school_id), base_url),
     )
-    audit.record(session, actor=SOMEONE, action="signin.requested", object_type="person",
-                 object_id=person.id, school_id=person.school_id, details={"known": True})
+    audit.record(
+        session,
+        actor=SOMEONE,
+        action="signin.requested",
+        object_type="person",
+        object_id=person.id,
+        school_id=person.school_id,
+        details={"known": True},
+    )
 
 
 def _email(person: Person, fresh: Secrets, school: SchoolConfig, base_url: str) -> EmailDraft:
     """The sign-in email: the link as a button, and the code for typing on another device."""
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    tr = translations(person_language(school.language, person.language))
+    _ = tr.gettext
     return notice(
         school=school,
         to=[person.email],
-        subject=f"Sign in to {school.mail_from_name or school.name}'s compliance pages",
-        greeting=f"Dear {person.given_name or person.display_name},",
+        subject=_("Sign in to %(school)s's compliance pages")
+        % {"school": school.mail_from_name or school.name},
+        greeting=_("Dear %(person_name)s,")
+        % {"person_name": person.given_name or person.display_name},
         paragraphs=[
-            "You asked to sign in. Press the button below, or type the code on the sign-in "
-            "page if you are signing in on another device.",
-            f"The link and the code work once, for {minutes} minutes. If you did not ask to "
-            "sign in, you can ignore this email: nobody can sign in without it.",
+            _(
+                "You asked to sign in. Press the button below, or type the code on the sign-in "
+                "page if you are signing in on another device."
+            ),
+            tr.ngettext(
+                "The link and the code work once, for %(num)d minute. If you did not ask to "
+                "sign in, you can ignore this email: nobody can sign in without it.",
+                "The link and the code work once, for %(num)d minutes. If you did not ask to "
+                "sign in, you can ignore this email: nobody can sign in without it.",
+                minutes,
+            )
+            % {"num": minutes},
         ],
-        facts=[("Code", format_code(fresh.code))],
+        facts=[(_("Code"), format_code(fresh.code))],
         button_url=f"{base_url}/signin/link/{fresh.token}",
-        button_text="Sign in",
+        button_text=_("Sign in"),
     )
 
 
@@ -126,8 +149,15 @@ def _refuse(session: Session, link: SignInLink, reason: str, now: datetime) -> N
     """Audit a refused use of a known link (and close it for good when it must be)."""
     if reason == "too_many_codes" and link.closed_at is None:
         link.closed_at, link.closed_reason = now, reason
-    audit.record(session, actor=SOMEONE, action="signin.refused", object_type="signin_link",
-                 object_id=link.id, school_id=link.school_id, details={"reason": reason})
+    audit.record(
+        session,
+        actor=SOMEONE,
+        action="signin.refused",
+        object_type="signin_link",
+        object_id=link.id,
+        school_id=link.school_id,
+        details={"reason": reason},
+    )
 
 
 def _use(
@@ -140,8 +170,15 @@ def _use(
         _refuse(session, link, reason or "left", now)
         return None
     link.closed_at, link.closed_reason = now, "used"
-    audit.record(session, actor=person.email, action="signin.used", object_type="signin_link",
-                 object_id=link.id, school_id=link.school_id, details={"via": via})
+    audit.record(
+        session,
+        actor=person.email,
+        action="signin.used",
+        object_type="signin_link",
+        object_id=link.id,
+        school_id=link.school_id,
+        details={"via": via},
+    )
     return Used(email=person.email, next_path=link.next_path)
 
 
@@ -153,11 +190,20 @@ def use_token(session: Session, *, key: str, token: str, now: datetime) -> Used 
         .with_for_update()
     ).first()
     if link is None:
-        audit.record(session, actor=SOMEONE, action="signin.refused", object_type="signin_link",
-                     details={"reason": "unknown"})
+        audit.record(
+            session,
+            actor=SOMEONE,
+            action="signin.refused",
+            object_type="signin_link",
+            details={"reason": "unknown"},
+        )
         return None
-    reason = refusal(closed_reason=link.closed_reason, expires_at=link.expires_at,
-                     attempts=link.attempts, now=now)
+    reason = refusal(
+        closed_reason=link.closed_reason,
+        expires_at=link.expires_at,
+        attempts=link.attempts,
+        now=now,
+    )
     return _use(session, link, "email_link", now, reason)
 
 
@@ -171,15 +217,27 @@ def use_code(session: Session, *, key: str, email: str, code: str, now: datetime
     link = None
     if person is not None:  # their newest link, locked so two tabs cannot both use it
         link = session.scalars(
-            select(SignInLink).where(SignInLink.person_id == person.id)
-            .order_by(SignInLink.id.desc()).limit(1).with_for_update()
+            select(SignInLink)
+            .where(SignInLink.person_id == person.id)
+            .order_by(SignInLink.id.desc())
+            .limit(1)
+            .with_for_update()
         ).first()
     if link is None:
-        audit.record(session, actor=SOMEONE, action="signin.refused", object_type="address",
-                     details={"reason": "no_link", "address": hashed(key, "address", email)})
+        audit.record(
+            session,
+            actor=SOMEONE,
+            action="signin.refused",
+            object_type="address",
+            details={"reason": "no_link", "address": hashed(key, "address", email)},
+        )
         return None
-    reason = refusal(closed_reason=link.closed_reason, expires_at=link.expires_at,
-                     attempts=link.attempts, now=now)
+    reason = refusal(
+        closed_reason=link.closed_reason,
+        expires_at=link.expires_at,
+        attempts=link.attempts,
+        now=now,
+    )
     typed = hashed(key, "code", normalise_code(code))
     if reason is None and not hmac.compare_digest(link.code_hash, typed):
         link.attempts += 1

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from bot.core import audit
 from bot.core.context import AppContext
+from bot.core.i18n import N_
 from bot.core.models import utcnow
 from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.engine.web.auth import safe_next, start_session
@@ -30,18 +31,18 @@ SENDER_RATE = RateLimit("signin-sender", 10, timedelta(minutes=15))
 # codes typed from one sender: with 5 wrong codes per link, guessing stays hopeless
 CODE_RATE = RateLimit("signin-code", 10, timedelta(minutes=15))
 MAX_TOKEN = 100  # our tokens are 43 characters
-REFUSED = (
+REFUSED = N_(
     "This sign-in link or code cannot be used: it has expired, was already used, or a newer "
     "one was sent. Please ask for a new one from the sign-in page."
 )
-TOO_MANY = "Too many sign-in attempts. Please wait 15 minutes and try again."
+TOO_MANY = N_("Too many sign-in attempts. Please wait 15 minutes and try again.")
 
 
 def _open(request: Request) -> None:
     """404 unless email sign-in is this deployment's way in (no OIDC, not the demo)."""
     settings = ctx(request).settings
     if settings.demo or settings.oidc_issuer:
-        raise HTTPException(404, "There is nothing at this address.")
+        raise HTTPException(404, N_("There is nothing at this address."))
 
 
 def _posted(request: Request, csrf_token: str) -> tuple[AppContext, str, datetime]:
@@ -57,7 +58,7 @@ def _address(email: str) -> str:
     """The typed address as the directory holds it; 400 when it cannot be one."""
     address = email.strip().lower()
     if "@" not in address or " " in address:
-        raise HTTPException(400, "Please type your email address, like name@school.example.")
+        raise HTTPException(400, N_("Please type your email address, like name@school.example."))
     return address
 
 
@@ -66,8 +67,9 @@ def ask(request: Request) -> Response:
     """The form: your email address, for a link."""
     _open(request)
     next_path = request.query_params.get("next")
-    return render(request, "signin_email.html",
-                  {"next_path": safe_next(next_path) if next_path else ""})
+    return render(
+        request, "signin_email.html", {"next_path": safe_next(next_path) if next_path else ""}
+    )
 
 
 @router.post("/signin/email", include_in_schema=False)
@@ -84,11 +86,18 @@ def send(
     sender = limit_key(key, SENDER_RATE, client_ip(request) or "unknown")
     with context.store.transaction() as session:
         room = take(session, SENDER_RATE, sender, now) and take(
-            session, ADDRESS_RATE, limit_key(key, ADDRESS_RATE, address), now)
+            session, ADDRESS_RATE, limit_key(key, ADDRESS_RATE, address), now
+        )
         if room:
-            request_link(session, key=key, email=address,
-                         next_path=safe_next(next) if next else "", now=now,
-                         config=context.config, base_url=context.settings.base_url)
+            request_link(
+                session,
+                key=key,
+                email=address,
+                next_path=safe_next(next) if next else "",
+                now=now,
+                config=context.config,
+                base_url=context.settings.base_url,
+            )
     if not room:
         raise _too_many(request, "requests")
     deliver_soon(request, background)
@@ -146,8 +155,13 @@ def use_link(
 def _too_many(request: Request, what: str) -> HTTPException:
     """Audit a refusal for too many requests or codes and return the 429 to raise."""
     with ctx(request).store.transaction() as session:
-        audit.record(session, actor=SOMEONE, action="signin.refused", object_type="sender",
-                     details={"reason": f"too_many_{what}"})
+        audit.record(
+            session,
+            actor=SOMEONE,
+            action="signin.refused",
+            object_type="sender",
+            details={"reason": f"too_many_{what}"},
+        )
     return HTTPException(429, TOO_MANY)
 
 
