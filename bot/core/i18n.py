@@ -169,6 +169,9 @@ def install(env: Environment) -> None:
     env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
     env.globals["language"] = spoken
     env.filters["day_text"] = lambda day: day_text(day, _SPOKEN.get())
+    # a sentence held in a variable that may carry a person's own text (an error's detail can
+    # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
+    env.filters["translated"] = _gettext_now
 
 
 @dataclass(frozen=True)

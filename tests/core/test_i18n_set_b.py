@@ -245,6 +245,15 @@ def test_error_pages_are_welsh(welsh: Env, english_words: set[str], path: str, s
     assert not _left(texts, english_words), texts
 
 
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_an_error_naming_a_persons_own_text_with_a_percent_sign_renders(language: str) -> None:
+    """An error's detail can carry what the person sent (a file's name): a "%" in it is theirs,
+    shown as it is, never read as a format (the fuzzed report form found a 500 here)."""
+    message = "The file '%PDF 100%.pdf' could not be read."
+    lang, texts = _page("error.html", {**_base(None), "status": 400, "message": message}, language)
+    assert lang == {"en": "en-GB", "cy": "cy"}[language] and message in texts
+
+
 @pytest.mark.parametrize("name", ["link_invalid.html", "link_expired.html"])
 def test_the_link_pages_are_welsh(name: str, english_words: set[str]) -> None:
     lang, texts = _page(name, {**_base(None), "token": "x", "purpose": "ack"})
