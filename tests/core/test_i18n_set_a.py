@@ -399,3 +399,106 @@ def test_a_missed_task_and_a_review_openings_email_are_welsh(
     )
     lang, texts = _email_texts(sent[0], *FILLED_TASK)
     assert lang == "cy" and not _english_left(_out(texts), english_words)
+
+
+# --------------------------------------------------------------------------- governors' report
+
+
+def _report() -> Any:
+    from bot.features.governors.report import (
+        FREE_TEXT_OUTCOME,
+        AccountLine,
+        GovernorsReport,
+        PolicyLine,
+        ReviewLine,
+        Term,
+    )
+
+    report = GovernorsReport(
+        school_name="Ysgol Gymraeg Bro Derw",
+        term=Term("Autumn 2026", date(2026, 9, 1), date(2026, 12, 31)),
+        as_of=date(2026, 9, 16),
+    )
+    report.policies = [
+        PolicyLine(POLICY, "3.1", status, date(2026, 10, 1), 3, 4)
+        for status in ("current", "due soon", "overdue", "under review", "no review date")
+    ]
+    report.reviewed = [ReviewLine(POLICY, date(2026, 9, 10), "governing body", "LL/26/07")]
+    report.due_in_term = report.policies[:2]
+    report.status_counts = {p.status: 1 for p in report.policies}
+    report.ack_done, report.ack_owed, report.ack_rate = 3, 4, 0.75
+    report.training_done, report.training_owed, report.training_rate = 1, 4, 0.25
+    report.accounts = [AccountLine("Cyfrif Facebook yr ysgol", "Facebook", 2, 1)]
+    report.reports_by_category = {"Cyberbullying": 2, "Concern about a member of staff": 1}
+    report.reports_by_status = {"Closed": 2, "Triaged": 1}
+    report.reports_by_outcome = {
+        "no further action": 1,
+        FREE_TEXT_OUTCOME: 1,
+        "referred to police": 1,
+    }
+    return report
+
+
+def _report_context(language: str, report: Any) -> dict[str, Any]:
+    from bot.features.governors.report import short_day, term_name, terms_for
+
+    return {
+        **_base(_person("governor"), language),
+        "report": report,
+        "terms": terms_for(school(language), date(2026, 9, 16)),
+        "term": report.term,
+        "term_name": lambda name: term_name(name, language),
+        "short_day": lambda day: short_day(day, language),
+    }
+
+
+FILLED_REPORT = ("LL/26/07", "Cyfrif Facebook yr ysgol", "Facebook", "Ysgol Gymraeg Bro Derw")
+
+
+def test_the_governors_report_page_and_pdf_are_welsh(
+    english_words: set[str],  # noqa: F811 - the fixture
+) -> None:
+    from bot.core.i18n import translations
+    from bot.core.words import school_words, words_in
+    from bot.features.governors.report import render_pdf
+
+    report = _report()
+    lang, texts = _page("governors_report.html", _report_context("cy", report))
+    assert lang == "cy"
+    for value in FILLED_REPORT:
+        texts = [t.replace(value, " ") for t in texts]
+    assert not _english_left(texts, english_words)
+    assert "Adroddiad y llywodraethwyr: Tymor yr hydref 2026" in texts
+    pdf = render_pdf(report, "cy", school_words(school("cy")))
+    text = _pdf_text(pdf)
+    for value in FILLED_REPORT:
+        text = text.replace(value, " ")
+    assert not _english_left(text.splitlines(), english_words)
+    assert "Cyfradd cadarnhau: 75% (3 o 4)." in text
+    words = words_in(school_words(school("cy")), translations("cy"))
+    assert f"y {words.dsl_full} a'r {words.chair} sy'n eu cadw" in text
+
+
+def test_the_governors_report_in_english_is_as_before() -> None:
+    from bot.features.governors.report import render_pdf
+
+    report = _report()
+    lang, texts = _page("governors_report.html", _report_context("en", report), "en")
+    assert lang == "en-GB"
+    assert "Governors' report: Autumn 2026" in texts
+    assert (
+        "Ysgol Gymraeg Bro Derw — 01 Sep 2026 to 31 Dec 2026; figures as of 16 Sep 2026. "
+        "Counts only: no names or report details."
+    ) in texts
+    assert " reviewed this term" in texts and "Acknowledgement rate: " in texts
+    text = _pdf_text(render_pdf(report))
+    assert (
+        "Reviewed this term: 1. Due this term: 2. Overdue now: 1. Current: 1, Due soon: 1" in text
+    )
+    assert "Acknowledgement rate: 75% (3 of 4)." in text
+
+
+def _pdf_text(data: bytes) -> str:
+    from tests.features.dashboard.test_governors_report import _pdf_text as text
+
+    return text(data)

@@ -95,11 +95,11 @@ RELATIONSHIPS: dict[str, str] = {
     "other": N_("Other"),
 }
 STATUSES: dict[str, str] = {
-    "new": "New",
-    "triaged": "Triaged",
-    "investigating": "Investigating",
-    "referred": "Referred",
-    "closed": "Closed",
+    "new": N_("New"),
+    "triaged": N_("Triaged"),
+    "investigating": N_("Investigating"),
+    "referred": N_("Referred"),
+    "closed": N_("Closed"),
 }
 URGENCIES: dict[str, str] = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
 URGENCY_ORDER = {"immediate": 0, "high": 1, "normal": 2}
@@ -174,8 +174,12 @@ MAX_FILES = 3
 # the form's text boxes: (field, label, most characters, the message when it is left empty)
 _TEXTS: tuple[tuple[str, str, int, str | None], ...] = (
     ("what_happened", "What happened", MAX_WHAT, "Describe what happened."),
-    ("occurred", "When it happened", 60,
-     "Say when it happened (roughly is fine, e.g. 'this morning at break')."),
+    (
+        "occurred",
+        "When it happened",
+        60,
+        "Say when it happened (roughly is fine, e.g. 'this morning at break').",
+    ),
     ("location", "Where it happened", 200, None),
     ("actions_taken", "Actions already taken", MAX_ACTIONS, None),
 )
@@ -264,7 +268,8 @@ def _in_office_hours(school: SchoolConfig, local: datetime) -> bool:
     """A working day, from the start of the working hours until the working day ends."""
     clocks = school.reports.clocks
     return school.is_working_day(local.date()) and (
-        clocks.working_hours.start <= local.time() < clocks.working_day_ends)
+        clocks.working_hours.start <= local.time() < clocks.working_day_ends
+    )
 
 
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -282,8 +287,10 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> str:
     it'. ``day_ends`` (the school's ``working_day_ends``) is named when given."""
     at = f" ({day_ends:%H:%M})" if day_ends is not None else ""
     if rule.hours and rule.out_of_hours:
-        return (f"{_count(rule.hours, 'hour')}; made out of office hours (an evening, a weekend "
-                f"or a bank holiday), to the end of the next working day{at}")
+        return (
+            f"{_count(rule.hours, 'hour')}; made out of office hours (an evening, a weekend "
+            f"or a bank holiday), to the end of the next working day{at}"
+        )
     if rule.hours:
         return f"{_count(rule.hours, 'hour')}, weekends and holidays included"
     unit = "working day" if rule.working_days else "school day"
@@ -309,14 +316,15 @@ def clock_summary(school: SchoolConfig) -> list[str]:
         return describe_clock(school.clock_rule(kind, urgency), ends)
 
     lines = [
-        f"A concern about a member of staff: {labels['lado']} within "
-        f"{rule('lado', 'immediate')}.",
+        f"A concern about a member of staff: {labels['lado']} within {rule('lado', 'immediate')}.",
         f"A personal data breach: {labels['ico']} within {rule('ico', 'high')}.",
         *(
             f"{about}: {labels['triage']} within {rule('triage', level)}."
             for level, about in (
-                ("immediate", "A child may be at risk now, or suspected illegal images "
-                 "(immediate urgency)"),
+                (
+                    "immediate",
+                    "A child may be at risk now, or suspected illegal images (immediate urgency)",
+                ),
                 ("high", "Cyberbullying, or a filtering or monitoring breach (high urgency)"),
                 ("normal", "Every other concern (normal urgency)"),
             )
@@ -417,6 +425,7 @@ def escalation_stage(
     ``quiet_hours_wait``); a held overdue reminder pushes the next one back with it, so none is
     skipped and none comes sooner than ``every`` after the one before.
     """
+
     def when(moment: datetime, stage: int) -> datetime:
         return wait(moment, stage) if wait is not None else moment
 
@@ -596,10 +605,20 @@ def validate_submission(
                 "Enter your email address like name@example.com, or leave it empty."
             )
         relationship = one("reporter_relationship")
-        _refuse(errors, "reporter_relationship", relationship, RELATIONSHIPS,
-                "Choose how you know the school from the list.")
-    about = _refuse(errors, "about_person", one("about_person"), about_choices or {},
-                    "Choose who in the safeguarding team it is about from the list.")
+        _refuse(
+            errors,
+            "reporter_relationship",
+            relationship,
+            RELATIONSHIPS,
+            "Choose how you know the school from the list.",
+        )
+    about = _refuse(
+        errors,
+        "about_person",
+        one("about_person"),
+        about_choices or {},
+        "Choose who in the safeguarding team it is about from the list.",
+    )
     if errors:
         raise ReportInputError(errors)
     assert what is not None
