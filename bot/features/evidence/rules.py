@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from bot.core.i18n import N_
 from bot.core.nations import pack_for
 from bot.core.words import csv_text
 
@@ -109,18 +110,20 @@ def normalise_fingerprint(text: str) -> str | None:
 def training_state(expires: date | None, today: date) -> str:
     """Training in words: in date, expires soon, expired, or not done."""
     if expires is None:
-        return "not done"
+        return N_("not done")
     if expires < today:
-        return "expired"
+        return N_("expired")
     if (expires - today).days <= EXPIRES_SOON_DAYS:
-        return "expires soon"
-    return "in date"
+        return N_("expires soon")
+    return N_("in date")
 
 
 def cells(values: Sequence[object]) -> tuple[str, ...]:
     """A row as text: dates as 23 Nov 2026, nothing as an empty cell."""
-    return tuple("" if value is None else f"{value:%d %b %Y}" if isinstance(value, date)
-                 else str(value) for value in values)
+    return tuple(
+        "" if value is None else f"{value:%d %b %Y}" if isinstance(value, date) else str(value)
+        for value in values
+    )
 
 
 class _School(Protocol):
@@ -140,6 +143,8 @@ def standards_sentence(school: _School) -> str | None:
         return None
     standards = pack_for(school.country).independent_standards
     if standards is None:
-        return ("This is an independent school; the standards it is inspected against are "
-                "not stated here.")
+        return (
+            "This is an independent school; the standards it is inspected against are "
+            "not stated here."
+        )
     return f"This is an independent school: it meets {standards.title} ({standards.url})."
