@@ -609,3 +609,95 @@ def test_the_evidence_packs_summary_in_english_is_as_before() -> None:
     text = _pdf_text(render_summary(_facts(True), "ab" * 32))
     assert "Made on Wednesday 16 September 2026 at 09:30 (BST) by Alys Rhys." in text
     assert "Reports counted: 2. Every report the school holds is counted. Counts only" in text
+
+
+# --------------------------------------------------------------------------- the head's digest
+
+
+def _attention(language: str, n: int) -> list[str]:
+    from bot.core.i18n import translations
+    from bot.features.dashboard.rules import Figures
+
+    counts = SimpleNamespace(
+        clocks_overdue=n,
+        running_clocks=n,
+        messages_failed=n,
+        messages_unknown=n,
+        policies_overdue=n,
+        handovers=n,
+        accounts_unsigned=n,
+        training_overdue=n,
+        overdue_duties=n,
+        policies_due_soon=n,
+        failing_jobs=[],
+        settings_problem=None,
+        calendar_question=None,
+    )
+    return [a.text for a in Figures.attention(counts, translations(language))]  # type: ignore[arg-type]
+
+
+def _digest(language: str, n: int) -> Any:
+    from bot.features.dashboard.cards import DigestFigures, plain_text_digest
+    from bot.features.dashboard.digest import Digest
+
+    def figures(lines: list[str]) -> DigestFigures:
+        return DigestFigures(
+            school_name="Ysgol Gymraeg Bro Derw",
+            as_of=date(2026, 9, 14),
+            ack_rate=0.9,
+            ack_target=0.95,
+            training_rate=0.8,
+            aup_unsigned_accounts=min(n, 1),
+            aup_accounts_total=n,
+            policies_due_soon=n,
+            policies_overdue=n,
+            open_reports=n,
+            reports_with_running_clocks=n,
+            overdue_duties=n,
+            needs_attention=tuple(lines),
+            dashboard_url="https://bot.example/dashboard",
+            per_policy=((POLICY, 0.5),),
+        )
+
+    english = figures(_attention("en", n))
+    return Digest(
+        "bro-derw",
+        english,
+        {},
+        {},
+        {},
+        plain_text_digest(english),
+        audit_head=(12, "ab" * 8),
+        figures_said=figures(_attention(language, n)),
+    )
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 6, 7])
+def test_the_heads_weekly_digest_email_is_welsh(
+    english_words: set[str],  # noqa: F811 - the fixture
+    n: int,
+) -> None:
+    draft = _digest("cy", n).email(
+        "pennaeth@brodderw.example", "swyddfa@brodderw.example", school("cy")
+    )
+    lang, texts = _email_texts(
+        draft,
+        *FILLED_REPORT,
+        POLICY,
+        "pennaeth@brodderw.example",
+        "abababababababab",
+        "compliance-bot audit verify --fingerprint",
+    )
+    assert lang == "cy" and draft.subject.startswith("Crynodeb cydymffurfio wythnosol")
+    assert not _english_left(texts, english_words)
+
+
+def test_the_heads_weekly_digest_in_english_is_as_before() -> None:
+    digest = _digest("en", 2)
+    draft = digest.email("head@x.example", None)
+    assert draft.subject == "Weekly compliance digest — Ysgol Gymraeg Bro Derw, week 2026-W38"
+    assert "2 official accounts need a handover" in draft.text
+    assert "2 staff trainings missing or expired" in draft.text
+    assert "1 of 2 official accounts" in draft.text
+    assert "2 policies are due for review within 30 days" in draft.text
+    assert _attention("en", 1)[0] == "1 report deadline has passed"
