@@ -701,3 +701,28 @@ def test_the_heads_weekly_digest_in_english_is_as_before() -> None:
     assert "1 of 2 official accounts" in draft.text
     assert "2 policies are due for review within 30 days" in draft.text
     assert _attention("en", 1)[0] == "1 report deadline has passed"
+
+
+# --------------------------------------------------------------------------- the dashboard
+
+
+@pytest.mark.parametrize("kind", ["governor", "staff", "signin", "signin-teams"])
+def test_the_dashboards_refusal_and_sign_in_pages_are_welsh(
+    english_words: set[str],  # noqa: F811 - the fixture
+    kind: str,
+) -> None:
+    in_teams = kind == "signin-teams"
+    name = "dashboard_signin.html" if kind.startswith("signin") else "dashboard_denied.html"
+    context = {
+        **_base(_person(kind) if not kind.startswith("signin") else None),
+        "governor": kind == "governor",
+        "in_teams": in_teams,
+        "teams_sso": in_teams,
+        "next": "/dashboard",
+        "here": "/dashboard",
+    }
+    lang, texts = _page(name, context)
+    assert lang == "cy"
+    assert not _english_left([t.replace("Microsoft Teams", " ") for t in texts], english_words)
+    lang, texts = _page(name, {**context, **_base(None, "en")}, "en")
+    assert lang == "en-GB" and any("The compliance dashboard is for the " in t for t in texts)
