@@ -726,3 +726,33 @@ def test_the_dashboards_refusal_and_sign_in_pages_are_welsh(
     assert not _english_left([t.replace("Microsoft Teams", " ") for t in texts], english_words)
     lang, texts = _page(name, {**context, **_base(None, "en")}, "en")
     assert lang == "en-GB" and any("The compliance dashboard is for the " in t for t in texts)
+
+
+@pytest.mark.parametrize(("show", "q", "total"), [("all", "", 1), ("overdue", "Rhys", 2)])
+def test_the_dashboards_people_page_is_welsh(
+    english_words: set[str],  # noqa: F811 - the fixture
+    show: str,
+    q: str,
+    total: int,
+) -> None:
+    viewer = SimpleNamespace(school=school("cy"), schools=[school("cy")], reads_reports=True)
+    rows = [
+        (1, PERSON, "Athro", "alys@brodderw.example", 2, 1),
+        (2, OTHER, None, "gwyn@no-email.invalid", 0, 0),
+    ]
+    context = {
+        **_base(_person("staff", "headteacher")),
+        "viewer": viewer,
+        "school_param": None,
+        "keep": {},
+        "show": show,
+        "q": q,
+        "rows": rows[:total],
+        "link": lambda path, **kw: path,
+        "theme_link": lambda t: "?",
+        "pager": SimpleNamespace(total=total, first=1, last=total, page=1, pages=2),
+    }
+    lang, texts = _page("dashboard_people.html", context)
+    assert lang == "cy"
+    texts = [t.replace(v, " ") for t in texts for v in ("Athro",)]
+    assert not _english_left(_out(texts), english_words)
