@@ -56,6 +56,7 @@ __all__ = [
     "install",
     "language_name",
     "person_language",
+    "short_day",
     "speaking",
     "spoken",
     "translations",
@@ -169,6 +170,7 @@ def install(env: Environment) -> None:
     env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
     env.globals["language"] = spoken
     env.filters["day_text"] = lambda day: day_text(day, _SPOKEN.get())
+    env.filters["short_day"] = lambda day: short_day(day, _SPOKEN.get())
 
 
 @dataclass(frozen=True)
@@ -218,4 +220,16 @@ def day_text(day: date | datetime, language: str) -> str:
     if language not in ("cy", "cy+en"):
         return english
     welsh = format_date(day, "EEEE d MMMM y", locale="cy")
+    return welsh if language == "cy" else _joined(welsh, english)
+
+
+def short_day(day: date | datetime | None, language: str) -> str:
+    """A date in a table: '16 Sep 2026'; '16 Medi 2026' (``babel.dates``); both in ``cy+en``;
+    '—' for none."""
+    if day is None:
+        return "—"
+    english = f"{day:%d %b %Y}"
+    if language not in ("cy", "cy+en"):
+        return english
+    welsh = format_date(day, "dd MMM y", locale="cy")
     return welsh if language == "cy" else _joined(welsh, english)

@@ -756,3 +756,44 @@ def test_the_dashboards_people_page_is_welsh(
     assert lang == "cy"
     texts = [t.replace(v, " ") for t in texts for v in ("Athro",)]
     assert not _english_left(_out(texts), english_words)
+
+
+def test_the_dashboards_account_page_is_welsh(
+    english_words: set[str],  # noqa: F811 - the fixture
+) -> None:
+    viewer = SimpleNamespace(school=school("cy"), schools=[school("cy")], reads_reports=True)
+    holders = [
+        SimpleNamespace(
+            person_id=n,
+            name=PERSON,
+            active=n != 2,
+            since=date(2026, 9, 1),
+            state=state,
+            signed_on=date(2026, 9, 2) if n == 1 else None,
+            due_on=date(2026, 9, 30) if n > 1 else None,
+        )
+        for n, state in ((1, "signed"), (2, "overdue"), (3, "waiting"), (4, "signed"))
+    ]
+    account = SimpleNamespace(
+        id=5,
+        name="Cyfrif Facebook yr ysgol",
+        platform="Facebook",
+        handover_needed=True,
+        handover_reason=None,
+    )
+    context = {
+        **_base(_person("staff", "headteacher")),
+        "viewer": viewer,
+        "school_param": None,
+        "account": account,
+        "custodian": OTHER,
+        "holders": holders,
+        "unsigned": 2,
+        "link": lambda path, **kw: path,
+        "theme_link": lambda t: "?",
+    }
+    lang, texts = _page("dashboard_account.html", context)
+    assert lang == "cy" and "01 Medi 2026" in texts
+    assert not _english_left(_out(texts), english_words)
+    _, texts = _page("dashboard_account.html", {**context, **_base(None, "en")}, "en")
+    assert "01 Sep 2026" in texts and "Signed 02 Sep 2026" in texts

@@ -15,8 +15,12 @@ from bot.core.nations import pack_for
 from bot.core.words import csv_text
 
 __all__ = [
+    "HOLDER_STATES",
+    "KINDS",
     "MANIFEST",
+    "METHODS",
     "PUBLIC_KEY",
+    "SELF_RECORDED",
     "SIGNATURE",
     "ManifestError",
     "Table",
@@ -35,6 +39,26 @@ SIGNATURE = "MANIFEST.sig"  # the ECDSA P-256 / SHA-256 signature of the manifes
 PUBLIC_KEY = "public-key.pem"  # the key that checks the signature, with its fingerprint
 _LINE = re.compile(r"([0-9a-f]{64})  ([A-Za-z0-9][A-Za-z0-9._-]{0,99})")
 EXPIRES_SOON_DAYS = 30
+
+
+# the words the pack's tables say (``N_``: the CSV files keep them in English; the summary
+# says them in the school's language)
+METHODS = {
+    "link": N_("Email link"),
+    "sso": N_("Signed in"),
+    "import": N_("Imported record"),
+    "on_behalf": N_("Recorded on their behalf"),
+    "teams": "Microsoft Teams",
+    "chat": "Google Chat",
+}
+KINDS = {"acknowledgement": N_("Acknowledged"), "aup_signature": N_("Signed the AUP")}
+HOLDER_STATES = {
+    "signed": N_("Signed"),
+    "waiting": N_("Not signed yet"),
+    "overdue": N_("Overdue"),
+    "no AUP set": N_("No AUP set for this account"),
+}
+SELF_RECORDED = N_("Themselves")
 
 
 class ManifestError(ValueError):

@@ -38,7 +38,15 @@ from bot.engine.duties import EVENT_CYCLE, add_months
 from bot.features.accounts.api import holder_states
 from bot.features.complaints.api import COUNT_HEADER, complaint_counts
 from bot.features.dashboard.api import compute_figures, current_versions
-from bot.features.evidence.rules import Table, cells, training_state
+from bot.features.evidence.rules import (
+    HOLDER_STATES,
+    KINDS,
+    METHODS,
+    SELF_RECORDED,
+    Table,
+    cells,
+    training_state,
+)
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register
 from bot.features.reports.api import CATEGORIES, STATUSES
@@ -46,21 +54,6 @@ from bot.features.tasks.api import event_reviews
 
 __all__ = ["Facts", "gather", "school_reports"]
 
-METHODS = {
-    "link": N_("Email link"),
-    "sso": N_("Signed in"),
-    "import": N_("Imported record"),
-    "on_behalf": N_("Recorded on their behalf"),
-    "teams": N_("Microsoft Teams"),
-    "chat": N_("Google Chat"),
-}
-KINDS = {"acknowledgement": N_("Acknowledged"), "aup_signature": N_("Signed the AUP")}
-HOLDER_STATES = {
-    "signed": N_("Signed"),
-    "waiting": N_("Not signed yet"),
-    "overdue": N_("Overdue"),
-    "no AUP set": N_("No AUP set for this account"),
-}
 FILTERING = re.compile(r"filtering", re.IGNORECASE)
 CLI_ACTOR = "the command line"
 
@@ -202,9 +195,6 @@ def _ack_counts(session: Session, school_id: str, today: date) -> Table:
         tuple(rows),
         pdf_columns=(0, 1, 2, 3, 4),
     )
-
-
-SELF_RECORDED = N_("Themselves")
 
 
 def _recorders(session: Session, school_id: str) -> dict[int, str]:

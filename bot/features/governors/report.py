@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from gettext import NullTranslations
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.i18n import N_, translations
+from bot.core.i18n import short_day as i18n_short_day
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
 from bot.core.words import Words, school_words, words_in
@@ -233,12 +233,8 @@ def term_name(name: str, language: str = "en") -> str:
 
 
 def short_day(day: date | None, language: str = "en") -> str:
-    """'16 Sep 2026', '16 Medi 2026' (``babel.dates``); '—' for none."""
-    if day is None:
-        return "—"
-    if language == "cy":
-        return format_date(day, "dd MMM y", locale="cy")
-    return f"{day:%d %b %Y}"
+    """'16 Sep 2026', '16 Medi 2026'; '—' for none (``i18n.short_day``)."""
+    return i18n_short_day(day, language)
 
 
 def _label(code: str, labels: dict[str, str]) -> str:
