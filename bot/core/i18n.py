@@ -56,6 +56,7 @@ __all__ = [
     "install",
     "language_name",
     "person_language",
+    "short_day",
     "speaking",
     "spoken",
     "translations",
@@ -172,6 +173,7 @@ def install(env: Environment) -> None:
     # a sentence held in a variable that may carry a person's own text (an error's detail can
     # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
     env.filters["translated"] = _gettext_now
+    env.filters["short_day"] = lambda day: short_day(day, _SPOKEN.get())
 
 
 @dataclass(frozen=True)
@@ -221,4 +223,16 @@ def day_text(day: date | datetime, language: str) -> str:
     if language not in ("cy", "cy+en"):
         return english
     welsh = format_date(day, "EEEE d MMMM y", locale="cy")
+    return welsh if language == "cy" else _joined(welsh, english)
+
+
+def short_day(day: date | datetime | None, language: str) -> str:
+    """A date in a table: '16 Sep 2026'; '16 Medi 2026' (``babel.dates``); both in ``cy+en``;
+    '—' for none."""
+    if day is None:
+        return "—"
+    english = f"{day:%d %b %Y}"
+    if language not in ("cy", "cy+en"):
+        return english
+    welsh = format_date(day, "dd MMM y", locale="cy")
     return welsh if language == "cy" else _joined(welsh, english)

@@ -11,8 +11,10 @@ conversation" (``needs_conversation``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from gettext import NullTranslations
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
@@ -20,7 +22,8 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
-from bot.core.messages import human_date, notice
+from bot.core.i18n import N_, day_text, translations
+from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.core.store import bulk_set
@@ -58,29 +61,48 @@ def chasing_stopped_key(school_id: str, manager: str, day: date) -> str:
 
 
 def needs_conversation(
-    session: Session, school: SchoolConfig, today: date
+    session: Session, school: SchoolConfig, today: date, language: str = "en"
 ) -> list[Conversation]:
-    """Open duties past their reminder cap, oldest due first (active people who have started)."""
+    """Open duties past their reminder cap, oldest due first (active people who have started);
+    each item named in ``language``."""
+    tr = translations(language)
     configs = requirement_configs(session, school)
     by_cap: dict[int, list[int]] = defaultdict(list)
     for rid, config in configs.items():
         by_cap[school.cadence(config.cadence).max_reminders].append(rid)
-    capped = or_(false(), *(  # only capped duties leave the database: a handful, not them all
-        and_(Duty.requirement_id.in_(ids), Duty.reminders_sent >= cap)
-        for cap, ids in by_cap.items()
-    ))
+    capped = or_(
+        false(),
+        *(  # only capped duties leave the database: a handful, not them all
+            and_(Duty.requirement_id.in_(ids), Duty.reminders_sent >= cap)
+            for cap, ids in by_cap.items()
+        ),
+    )
     rows = session.execute(  # columns only: no people's roles or policy documents loaded
         select(
-            Duty.id, Duty.requirement_id, Duty.due_on, Duty.reminders_sent,
-            Duty.last_reminded_on, Duty.chasing_stopped_on, Person.display_name, Person.email,
-            Person.start_date, PolicyVersion.label, Policy.title, OfficialAccount.name,
+            Duty.id,
+            Duty.requirement_id,
+            Duty.due_on,
+            Duty.reminders_sent,
+            Duty.last_reminded_on,
+            Duty.chasing_stopped_on,
+            Person.display_name,
+            Person.email,
+            Person.start_date,
+            PolicyVersion.label,
+            Policy.title,
+            OfficialAccount.name,
         )
         .join(Person, Person.id == Duty.person_id)
         .outerjoin(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
         .outerjoin(Policy, Policy.id == PolicyVersion.policy_id)
         .outerjoin(OfficialAccount, OfficialAccount.id == Duty.account_id)
-        .where(Duty.school_id == school.id, Duty.status == "open", Person.active.is_(True),
-               Duty.reminders_sent >= min(by_cap, default=0), capped)
+        .where(
+            Duty.school_id == school.id,
+            Duty.status == "open",
+            Person.active.is_(True),
+            Duty.reminders_sent >= min(by_cap, default=0),
+            capped,
+        )
         .order_by(Duty.due_on, Duty.id)
     ).all()
     found: list[Conversation] = []
@@ -90,82 +112,165 @@ def needs_conversation(
             continue
         item = row.title or cfg.display_title
         if row.label is not None:
-            item = f"{item} ({version_name(row.label)})"
+            item = f"{item} ({version_name(row.label, tr=tr)})"
         if row.name:
-            item = f"{item}, for the {row.name}"
-        found.append(Conversation(
-            duty_id=row.id, person_name=row.display_name, person_email=row.email,
-            item=item, due_on=row.due_on, reminders_sent=row.reminders_sent,
-            last_reminded_on=row.last_reminded_on, told_on=row.chasing_stopped_on,
-            kind=cfg.kind,
-        ))
+            item = tr.gettext("%(item)s, for the %(account)s") % {"item": item, "account": row.name}
+        found.append(
+            Conversation(
+                duty_id=row.id,
+                person_name=row.display_name,
+                person_email=row.email,
+                item=item,
+                due_on=row.due_on,
+                reminders_sent=row.reminders_sent,
+                last_reminded_on=row.last_reminded_on,
+                told_on=row.chasing_stopped_on,
+                kind=cfg.kind,
+            )
+        )
     return found
 
 
-_WHAT_TO_DO = {
-    "acknowledge_policy": "They need to read the policy and confirm they have, from the link in "
-    "their reminder emails or from their own page.",
-    "reading_campaign": "They need to read this year's edition of the guidance and confirm they "
-    "have, from the link in their reminder emails or from their own page.",
-    "sign_aup": "They run one of the school's official accounts, so they need to sign the social "
-    "media Acceptable Use Policy. If they no longer run the account, remove them as a holder.",
-    "complete_training": "They need to complete the training and send the certificate to the "
-    "office (or upload it from their own page); the office then records it.",
-    "recurring_task": "This is one of the school's regular tasks: they need to do it and mark it "
-    "done, or hand it to someone who can.",
+_WHAT_TO_DO = {  # translated where used (``N_``: the catalogue)
+    "acknowledge_policy": N_(
+        "They need to read the policy and confirm they have, from the link "
+        "in their reminder emails or from their own page."
+    ),
+    "reading_campaign": N_(
+        "They need to read this year's edition of the guidance and confirm "
+        "they have, from the link in their reminder emails or from their own "
+        "page."
+    ),
+    "sign_aup": N_(
+        "They run one of the school's official accounts, so they need to sign the "
+        "social media Acceptable Use Policy. If they no longer run the account, "
+        "remove them as a holder."
+    ),
+    "complete_training": N_(
+        "They need to complete the training and send the certificate to "
+        "the office (or upload it from their own page); the office then "
+        "records it."
+    ),
+    "recurring_task": N_(
+        "This is one of the school's regular tasks: they need to do it and mark "
+        "it done, or hand it to someone who can."
+    ),
 }
 
 
+def _what_to_do(kinds: Iterable[str], tr: NullTranslations) -> str:
+    """What each kind of item needs, once each, in the school's language."""
+    return " ".join(tr.gettext(_WHAT_TO_DO[k]) for k in dict.fromkeys(kinds) if k in _WHAT_TO_DO)
+
+
 def _draft(school: SchoolConfig, to: str, talks: list[Conversation]) -> EmailDraft:
-    """The day's one message to a manager: who, what, how many reminders, a request to talk."""
+    """The day's one message to a manager: who, what, how many reminders, a request to talk
+    (in the school's language; each sentence whole, for the catalogue)."""
     if len(talks) == 1:
         return _draft_one(school, to, talks[0])
+    language = school.language
+    tr = translations(language)
+    _ = tr.gettext
     names = list(dict.fromkeys(t.person_name for t in talks))
-    who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     paragraphs = [
-        f"These {len(talks)} items are still not done after every reminder, so the bot will "
-        "not remind anyone about them again:",
+        _(
+            "These %(num)d items are still not done after every reminder, so the bot will not "
+            "remind anyone about them again:"
+        )
+        % {"num": len(talks)},
     ]
     for talk in talks:
-        last = human_date(talk.last_reminded_on) if talk.last_reminded_on else None
-        paragraphs.append(
-            f"{talk.person_name}: {talk.item} (was due {human_date(talk.due_on)}; "
-            f"{talk.reminders_sent} reminders" + (f", the last on {last})." if last else ").")
-        )
-    paragraphs.append(
-        "Please talk to " + ("them" if len(names) > 1 else names[0]) + " about it. "
-        + " ".join(dict.fromkeys(_WHAT_TO_DO.get(t.kind, "") for t in talks)).strip()
-    )
+        values = {
+            "name": talk.person_name,
+            "item": talk.item,
+            "due": day_text(talk.due_on, language),
+            "num": talk.reminders_sent,
+        }
+        if talk.last_reminded_on:
+            values["last"] = day_text(talk.last_reminded_on, language)
+            line = tr.ngettext(
+                "%(name)s: %(item)s (was due %(due)s; %(num)d reminder, on %(last)s).",
+                "%(name)s: %(item)s (was due %(due)s; %(num)d reminders, the last on %(last)s).",
+                talk.reminders_sent,
+            )
+        else:
+            line = tr.ngettext(
+                "%(name)s: %(item)s (was due %(due)s; %(num)d reminder).",
+                "%(name)s: %(item)s (was due %(due)s; %(num)d reminders).",
+                talk.reminders_sent,
+            )
+        paragraphs.append(line % values)
+    what = _what_to_do((t.kind for t in talks), tr)
+    if len(names) > 1:
+        subject = _("Chasing has stopped for %(names)s and %(last)s: please talk to them") % {
+            "names": ", ".join(names[:-1]),
+            "last": names[-1],
+        }
+        ask = _("Please talk to them about it. %(what)s") % {"what": what}
+    else:
+        subject = tr.ngettext(
+            "Chasing has stopped for %(name)s: please talk to them about %(num)d item",
+            "Chasing has stopped for %(name)s: please talk to them about %(num)d items",
+            len(talks),
+        ) % {"name": names[0], "num": len(talks)}
+        ask = _("Please talk to %(name)s about it. %(what)s") % {"name": names[0], "what": what}
+    paragraphs.append(ask.strip())
     return notice(
         school=school,
         to=(to,),
-        subject=f"Chasing has stopped for {who}: please talk to "
-        + ("them" if len(names) > 1 else "them about " + f"{len(talks)} items"),
+        subject=subject,
         paragraphs=paragraphs,
         facts=[(t.person_name, t.item) for t in talks],
-        small="You are told this once for each item, at most one email a day; each also stays "
-        "on the compliance dashboard under \"Needs a conversation\" until it is done.",
+        small=_(
+            "You are told this once for each item, at most one email a day; each also stays "
+            'on the compliance dashboard under "Needs a conversation" until it is done.'
+        ),
     )
 
 
 def _draft_one(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
     """The message about one item: who, what, how many reminders, and a request to talk."""
-    name = talk.person_name
-    last = human_date(talk.last_reminded_on) if talk.last_reminded_on else None
+    language = school.language
+    tr = translations(language)
+    _ = tr.gettext
+    values = {"name": talk.person_name, "item": talk.item, "num": talk.reminders_sent}
+    if talk.last_reminded_on:
+        values["last"] = day_text(talk.last_reminded_on, language)
+        said = tr.ngettext(
+            "%(name)s has had %(num)d reminder about %(item)s, on %(last)s, and it is still not "
+            "done. The bot will not remind them about it again.",
+            "%(name)s has had %(num)d reminders about %(item)s, the last on %(last)s, and it is "
+            "still not done. The bot will not remind them about it again.",
+            talk.reminders_sent,
+        )
+    else:
+        said = tr.ngettext(
+            "%(name)s has had %(num)d reminder about %(item)s, and it is still not done. The bot "
+            "will not remind them about it again.",
+            "%(name)s has had %(num)d reminders about %(item)s, and it is still not done. The "
+            "bot will not remind them about it again.",
+            talk.reminders_sent,
+        )
+    what = _what_to_do((talk.kind,), tr)
     return notice(
         school=school,
         to=(to,),
-        subject=f"Chasing has stopped for {name}: please talk to them",
+        subject=_("Chasing has stopped for %(name)s: please talk to them")
+        % {"name": talk.person_name},
         paragraphs=[
-            f"{name} has had {talk.reminders_sent} reminders about {talk.item}, "
-            + (f"the last on {last}, " if last else "")
-            + "and it is still not done. The bot will not remind them about it again.",
-            "Please talk to them about it. " + _WHAT_TO_DO.get(talk.kind, ""),
+            said % values,
+            (_("Please talk to them about it. %(what)s") % {"what": what}).strip(),
         ],
-        facts=[("Who", name), ("What", talk.item), ("Was due", human_date(talk.due_on)),
-               ("Reminders sent", str(talk.reminders_sent))],
-        small="You are told this once for each item; it also stays on the compliance dashboard "
-        "under \"Needs a conversation\" until it is done.",
+        facts=[
+            (_("Who"), talk.person_name),
+            (_("What"), talk.item),
+            (_("Was due"), day_text(talk.due_on, language)),
+            (_("Reminders sent"), str(talk.reminders_sent)),
+        ],
+        small=_(
+            "You are told this once for each item; it also stays on the compliance "
+            'dashboard under "Needs a conversation" until it is done.'
+        ),
     )
 
 
@@ -181,13 +286,15 @@ def queue_chasing_stopped(
     of one person with the same words) is listed once.
     """
     people = active_people(session, school.id)
-    told = set(session.scalars(
-        select(Duty.id).where(Duty.school_id == school.id, Duty.chasing_stopped_on.is_not(None))
-    ))
+    told = set(
+        session.scalars(
+            select(Duty.id).where(Duty.school_id == school.id, Duty.chasing_stopped_on.is_not(None))
+        )
+    )
     by_email = {p.email: p for p in people.values()}
     talks_to: dict[str, dict[tuple[str, str], Conversation]] = defaultdict(dict)
     duties_to: dict[str, list[int]] = defaultdict(list)
-    for talk in needs_conversation(session, school, today):
+    for talk in needs_conversation(session, school, today, school.language):
         if talk.duty_id in told or (talk.last_reminded_on or today) >= today:
             continue
         person = by_email.get(talk.person_email)
@@ -200,20 +307,34 @@ def queue_chasing_stopped(
         duties_to[to].append(talk.duty_id)
     keys = {to: chasing_stopped_key(school.id, to, today) for to in talks_to}
     drafts = [
-        (keys[to], _draft(school, to, sorted(talks.values(), key=lambda t: (t.person_name,
-                                                                             t.item))))
+        (
+            keys[to],
+            _draft(school, to, sorted(talks.values(), key=lambda t: (t.person_name, t.item))),
+        )
         for to, talks in sorted(talks_to.items())
     ]
     if not write or not drafts:
         return len(drafts)
-    added = enqueue_emails(session, school_id=school.id, purpose="chasing_stopped",
-                           urgency=Urgency.ROUTINE, items=drafts,
-                           not_before=send_after(school, today, now))
+    added = enqueue_emails(
+        session,
+        school_id=school.id,
+        purpose="chasing_stopped",
+        urgency=Urgency.ROUTINE,
+        items=drafts,
+        not_before=send_after(school, today, now),
+    )
     # a manager already told today (an earlier sweep, whose items were marked with it) hears
     # of items capped since then tomorrow: at most one such email a day
-    bulk_set(session, Duty.chasing_stopped_on, {
-        duty_id: today for to, found in duties_to.items() if keys[to] in added for duty_id in found
-    })
+    bulk_set(
+        session,
+        Duty.chasing_stopped_on,
+        {
+            duty_id: today
+            for to, found in duties_to.items()
+            if keys[to] in added
+            for duty_id in found
+        },
+    )
     return len(added)
 
 
@@ -221,6 +342,8 @@ def chasing_stopped_step(run: StepContext) -> dict[str, int]:
     """The sweep step: on reminder days, tell managers about newly capped duties."""
     if not is_reminder_day(run.school, run.today):
         return {}
-    return {"chasing_stopped": queue_chasing_stopped(
-        run.session, run.school, run.today, run.now, write=run.write
-    )}
+    return {
+        "chasing_stopped": queue_chasing_stopped(
+            run.session, run.school, run.today, run.now, write=run.write
+        )
+    }

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from gettext import NullTranslations
 
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.i18n import N_
+from bot.core.i18n import N_, translations
 from bot.core.messages import notice
 from bot.core.outbox import EmailDraft
 from bot.core.rendered import slot
@@ -18,14 +18,25 @@ from bot.core.words import school_words, words_in
 from bot.engine.reminders import Digest
 
 __all__ = [
-    "ITEM_TEXT", "LINK_PURPOSE", "ONLY_THEMSELVES", "ON_BEHALF_ITEM_TEXT", "ON_BEHALF_LINK",
-    "asked_intro", "escalated_lead", "escalated_names", "escalated_told", "footnote", "intro",
+    "ITEM_TEXT",
+    "LINK_PURPOSE",
+    "ONLY_THEMSELVES",
+    "ON_BEHALF_ITEM_TEXT",
+    "ON_BEHALF_LINK",
+    "asked_intro",
+    "escalated_lead",
+    "escalated_names",
+    "escalated_told",
+    "footnote",
+    "intro",
     "item_why",
     "told_draft",
 ]
 
 LINK_PURPOSE = {
-    "acknowledge_policy": "ack", "reading_campaign": "ack", "sign_aup": "aup",
+    "acknowledge_policy": "ack",
+    "reading_campaign": "ack",
+    "sign_aup": "aup",
     "recurring_task": "task",
 }
 # what only someone asked on another's behalf records through a signed page (the person
@@ -36,20 +47,26 @@ ON_BEHALF_LINK = {"complete_training": "training"}
 ON_BEHALF_ITEM_TEXT = {  # translated where shown (``N_``: the catalogue)
     "complete_training": {
         "button": N_("Record their training"),
-        "why": N_("Once they have done this training, record the date it was done (and the "
-                  "certificate, if there is one)."),
+        "why": N_(
+            "Once they have done this training, record the date it was done (and the "
+            "certificate, if there is one)."
+        ),
     },
     "acknowledge_policy": {
         "why": N_("Go through this policy with them, then record that they have read it."),
     },
     "reading_campaign": {
-        "why": N_("Everyone reads this guidance each school year and whenever a new edition "
-                  "comes out; go through it with them, then record that they have read it."),
+        "why": N_(
+            "Everyone reads this guidance each school year and whenever a new edition "
+            "comes out; go through it with them, then record that they have read it."
+        ),
     },
     "sign_aup": {  # a signature is theirs alone: no button (``ONLY_THEMSELVES``)
-        "why": N_("They run one of the school's official accounts, so they need to sign the "
-                  "social media Acceptable Use Policy themselves: print it for them to sign and "
-                  "keep the signed copy, or give them a school email address."),
+        "why": N_(
+            "They run one of the school's official accounts, so they need to sign the "
+            "social media Acceptable Use Policy themselves: print it for them to sign and "
+            "keep the signed copy, or give them a school email address."
+        ),
     },
 }
 ONLY_THEMSELVES = frozenset({"sign_aup"})  # never recorded on another's behalf
@@ -59,33 +76,44 @@ _ENGLISH = NullTranslations()
 
 # each kind's button and the line saying why the person is asked (``N_``: the catalogue)
 ITEM_TEXT: dict[str, tuple[str, str]] = {
-    "acknowledge_policy": (N_("Read and acknowledge"),
-                           N_("Please read this policy and confirm you have.")),
+    "acknowledge_policy": (
+        N_("Read and acknowledge"),
+        N_("Please read this policy and confirm you have."),
+    ),
     "reading_campaign": (
         N_("Read and acknowledge"),
-        N_("Everyone reads this guidance each school year and whenever a new edition comes "
-           "out; please read it and confirm you have."),
+        N_(
+            "Everyone reads this guidance each school year and whenever a new edition comes "
+            "out; please read it and confirm you have."
+        ),
     ),
     "sign_aup": (
         N_("Read and sign the AUP"),
-        N_("You run one of the school's official accounts, so you need to sign the social "
-           "media Acceptable Use Policy."),
+        N_(
+            "You run one of the school's official accounts, so you need to sign the social "
+            "media Acceptable Use Policy."
+        ),
     ),
     "complete_training": (
         N_("See my training"),
-        N_("Please complete this training and send the certificate to the office "
-           "(or upload it from your page)."),
+        N_(
+            "Please complete this training and send the certificate to the office "
+            "(or upload it from your page)."
+        ),
     ),
     "recurring_task": (
         N_("Mark as done"),
-        N_("This is one of the school's regular tasks. Please do it, then press the button to "
-           "mark it done."),
+        N_(
+            "This is one of the school's regular tasks. Please do it, then press the button to "
+            "mark it done."
+        ),
     ),
 }
 
 
-def item_why(cfg: RequirementConfig, cycle: str, account_name: str | None,
-             tr: NullTranslations = _ENGLISH) -> str:
+def item_why(
+    cfg: RequirementConfig, cycle: str, account_name: str | None, tr: NullTranslations = _ENGLISH
+) -> str:
     """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
     _ = tr.gettext
     if cfg.kind == "sign_aup" and account_name:
@@ -100,61 +128,91 @@ def item_why(cfg: RequirementConfig, cycle: str, account_name: str | None,
         )
     if cfg.kind == "complete_training" and cycle.startswith("refresh:"):
         return _("Your %(refresher)s is due by the date below (the full course also counts).") % {
-            "refresher": cfg.refresher}
+            "refresher": cfg.refresher
+        }
     if cfg.kind == "complete_training" and cycle.startswith("renew:"):
         return _("Your certificate expires on the due date below; please renew it.")
     return _(ITEM_TEXT[cfg.kind][1])
 
 
-
-
 def escalated_names(school: SchoolConfig, tr: NullTranslations = _ENGLISH) -> dict[str, str]:
     """Who a late reminder copies in, in the school's words ("the principal")."""
-    return {"line_manager": tr.gettext("your line manager"),
-            "headteacher": tr.gettext("the %(headteacher)s") % {
-                "headteacher": words_in(school_words(school), tr).headteacher}}
+    return {
+        "line_manager": tr.gettext("your line manager"),
+        "headteacher": tr.gettext("the %(headteacher)s")
+        % {"headteacher": words_in(school_words(school), tr).headteacher},
+    }
 
 
 _DOCUMENT_KINDS = frozenset({"acknowledge_policy", "reading_campaign", "sign_aup"})
 # what the buttons (in the HTML part) or links (in the text part) open: one whole sentence
 # each, for the catalogue
 _OPENERS = {
-    ("button", "one"): N_("The button opens a page where you can read the document first; "
-                          "nothing is recorded until you press the confirm button on that page."),
-    ("button", "each"): N_("Each button opens a page where you can read the document first; "
-                           "nothing is recorded until you press the confirm button on that "
-                           "page."),
-    ("button", "policy"): N_("The button for the policy opens a page where you can read the "
-                             "document first; nothing is recorded until you press the confirm "
-                             "button on that page."),
-    ("button", "policies"): N_("The buttons for policies open a page where you can read the "
-                               "document first; nothing is recorded until you press the confirm "
-                               "button on that page."),
-    ("link", "one"): N_("The link opens a page where you can read the document first; nothing "
-                        "is recorded until you press the confirm button on that page."),
-    ("link", "each"): N_("Each link opens a page where you can read the document first; "
-                         "nothing is recorded until you press the confirm button on that page."),
-    ("link", "policy"): N_("The link for the policy opens a page where you can read the "
-                           "document first; nothing is recorded until you press the confirm "
-                           "button on that page."),
-    ("link", "policies"): N_("The links for policies open a page where you can read the "
-                             "document first; nothing is recorded until you press the confirm "
-                             "button on that page."),
+    ("button", "one"): N_(
+        "The button opens a page where you can read the document first; "
+        "nothing is recorded until you press the confirm button on that page."
+    ),
+    ("button", "each"): N_(
+        "Each button opens a page where you can read the document first; "
+        "nothing is recorded until you press the confirm button on that "
+        "page."
+    ),
+    ("button", "policy"): N_(
+        "The button for the policy opens a page where you can read the "
+        "document first; nothing is recorded until you press the confirm "
+        "button on that page."
+    ),
+    ("button", "policies"): N_(
+        "The buttons for policies open a page where you can read the "
+        "document first; nothing is recorded until you press the confirm "
+        "button on that page."
+    ),
+    ("link", "one"): N_(
+        "The link opens a page where you can read the document first; nothing "
+        "is recorded until you press the confirm button on that page."
+    ),
+    ("link", "each"): N_(
+        "Each link opens a page where you can read the document first; "
+        "nothing is recorded until you press the confirm button on that page."
+    ),
+    ("link", "policy"): N_(
+        "The link for the policy opens a page where you can read the "
+        "document first; nothing is recorded until you press the confirm "
+        "button on that page."
+    ),
+    ("link", "policies"): N_(
+        "The links for policies open a page where you can read the "
+        "document first; nothing is recorded until you press the confirm "
+        "button on that page."
+    ),
 }
 _EXPIRY = {
-    "button": (N_("This button stops working after %(days)d days; the page then offers to "
-                  "email you a fresh one."),
-               N_("These buttons stop working after %(days)d days; the page then offers to "
-                  "email you a fresh one.")),
-    "link": (N_("This link stops working after %(days)d days; the page then offers to email "
-                "you a fresh one."),
-             N_("These links stop working after %(days)d days; the page then offers to email "
-                "you a fresh one.")),
+    "button": (
+        N_(
+            "This button stops working after %(days)d days; the page then offers to "
+            "email you a fresh one."
+        ),
+        N_(
+            "These buttons stop working after %(days)d days; the page then offers to "
+            "email you a fresh one."
+        ),
+    ),
+    "link": (
+        N_(
+            "This link stops working after %(days)d days; the page then offers to email "
+            "you a fresh one."
+        ),
+        N_(
+            "These links stop working after %(days)d days; the page then offers to email "
+            "you a fresh one."
+        ),
+    ),
 }
 
 
-def footnote(kinds: Sequence[str], link_days: int, control: str,
-             tr: NullTranslations = _ENGLISH) -> str:
+def footnote(
+    kinds: Sequence[str], link_days: int, control: str, tr: NullTranslations = _ENGLISH
+) -> str:
     """What the buttons (``control`` 'button') or links ('link') do, true for these items."""
     documents = sum(1 for k in kinds if k in _DOCUMENT_KINDS)
     signed = sum(1 for k in kinds if k in LINK_PURPOSE)
@@ -190,9 +248,14 @@ def escalated_told(lead: str, escalated: Sequence[str], tr: NullTranslations = _
         return ""
     if len(escalated) == 1:
         return tr.gettext("%(lead)s, so %(who)s has been told.") % {
-            "lead": lead, "who": escalated[0]}
+            "lead": lead,
+            "who": escalated[0],
+        }
     return tr.gettext("%(lead)s, so %(who)s and %(other)s have been told.") % {
-        "lead": lead, "who": escalated[0], "other": escalated[1]}
+        "lead": lead,
+        "who": escalated[0],
+        "other": escalated[1],
+    }
 
 
 def intro(count: int, on_behalf: bool, tr: NullTranslations = _ENGLISH) -> str:
@@ -207,11 +270,14 @@ def intro(count: int, on_behalf: bool, tr: NullTranslations = _ENGLISH) -> str:
             "%(about)s has no email address, so the school asks you on their behalf. There are "
             "%(num)d things the school needs them to do; please pass this on and help them do "
             "them, then record it with the button (signed in: the record names you as the one "
-            "who made it):", count,
+            "who made it):",
+            count,
         ) % {"about": slot("about"), "num": count}
-    return tr.ngettext("There is one thing the school needs you to do:",
-                       "There are %(num)d things the school needs you to do:",
-                       count) % {"num": count}
+    return tr.ngettext(
+        "There is one thing the school needs you to do:",
+        "There are %(num)d things the school needs you to do:",
+        count,
+    ) % {"num": count}
 
 
 def asked_intro(names: Sequence[str], count: int, tr: NullTranslations = _ENGLISH) -> str:
@@ -227,19 +293,31 @@ def asked_intro(names: Sequence[str], count: int, tr: NullTranslations = _ENGLIS
 
 def told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -> EmailDraft:
     """The day's one message to a line manager (or the head) about the people whose reminder
-    today is well overdue: each person and their overdue items."""
+    today is well overdue: each person and their overdue items (in the school's language)."""
+    tr = translations(school.language)
     names = sorted(people)
-    who = names[0] if len(names) == 1 else f"{len(names)} people"
+    if len(names) == 1:
+        subject = tr.gettext("Well overdue: %(name)s") % {"name": names[0]}
+        said = tr.gettext(
+            "Today's reminder to %(name)s was about items that are well overdue. The bot keeps "
+            "reminding them; a word from you may help."
+        ) % {"name": names[0]}
+    else:
+        subject = tr.ngettext(
+            "Well overdue: %(num)d person", "Well overdue: %(num)d people", len(names)
+        ) % {"num": len(names)}
+        said = tr.gettext(
+            "Today's reminder to these people was about items that are well overdue. The bot "
+            "keeps reminding them; a word from you may help."
+        )
     return notice(
         school=school,
         to=(to,),
-        subject=f"Well overdue: {who}",
-        paragraphs=[
-            ("Today's reminder to " + (names[0] if len(names) == 1 else "these people")
-             + " was about items that are well overdue. The bot keeps reminding them; a word "
-             "from you may help."),
-        ],
+        subject=subject,
+        paragraphs=[said],
         facts=[(name, "; ".join(dict.fromkeys(people[name]))) for name in names],
-        small="You get at most one of these emails a day, listing everyone whose reminder "
-        "today was well overdue.",
+        small=tr.gettext(
+            "You get at most one of these emails a day, listing everyone whose "
+            "reminder today was well overdue."
+        ),
     )

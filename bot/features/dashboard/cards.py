@@ -6,10 +6,12 @@ import html
 import json
 from dataclasses import dataclass, fields
 from datetime import date
+from gettext import NullTranslations
 from typing import Any
 
 from bot.core.cards import new_card
 from bot.core.cards import text_block as _text
+from bot.core.i18n import day_text, translations
 from bot.core.words import human_date, plural
 from bot.features.dashboard.charts import percent
 
@@ -29,6 +31,7 @@ CHAT_POLICY_ROWS = 25
 ATTENTION_LINES = 10
 TITLE_CHARS = 120  # a policy title or school name longer than this is clipped
 LINE_CHARS = 200
+
 
 def week_key(day: date) -> str:
     """The ISO year and week of ``day``, e.g. "2026-W48" (the ISO year, not the calendar year)."""
@@ -111,19 +114,41 @@ def _attention(f: DigestFigures) -> tuple[list[str], int]:
     return lines[:ATTENTION_LINES], max(0, len(lines) - ATTENTION_LINES)
 
 
-def _headlines(f: DigestFigures) -> list[tuple[str, str]]:
-    """The headline facts as (label, value) pairs, in the order every rendering uses."""
-    clocks = f" ({f.reports_with_running_clocks} with a running clock)" if f.open_reports else ""
+def _headlines(f: DigestFigures, tr: NullTranslations | None = None) -> list[tuple[str, str]]:
+    """The headline facts as (label, value) pairs, in the order every rendering uses, in
+    ``tr``'s language (English when not given)."""
+    tr = tr or NullTranslations()
+    _ = tr.gettext
+    clocks = ""
+    if f.open_reports:
+        clocks = " " + tr.ngettext(
+            "(%(num)d with a running clock)",
+            "(%(num)d with a running clock)",
+            f.reports_with_running_clocks,
+        ) % {"num": f.reports_with_running_clocks}
     return [
-        ("Policies acknowledged", f"{pct(f.ack_rate)} (target {pct(f.ack_target)})"),
-        ("Training up to date", pct(f.training_rate)),
         (
-            "AUP not signed",
-            f"{f.aup_unsigned_accounts} of {plural(f.aup_accounts_total, 'official account')}",
+            _("Policies acknowledged"),
+            _("%(rate)s (target %(target)s)")
+            % {"rate": pct(f.ack_rate), "target": pct(f.ack_target)},
         ),
-        ("Policy reviews", f"{f.policies_overdue} overdue, {f.policies_due_soon} due soon"),
-        ("Open reports", f"{f.open_reports}{clocks}"),
-        ("Overdue duties", str(f.overdue_duties)),
+        (_("Training up to date"), pct(f.training_rate)),
+        (
+            _("AUP not signed"),
+            tr.ngettext(
+                "%(num)d of %(total)d official account",
+                "%(num)d of %(total)d official accounts",
+                f.aup_accounts_total,
+            )
+            % {"num": f.aup_unsigned_accounts, "total": f.aup_accounts_total},
+        ),
+        (
+            _("Policy reviews"),
+            _("%(overdue)d overdue, %(soon)d due soon")
+            % {"overdue": f.policies_overdue, "soon": f.policies_due_soon},
+        ),
+        (_("Open reports"), f"{f.open_reports}{clocks}"),
+        (_("Overdue duties"), str(f.overdue_duties)),
     ]
 
 
@@ -176,10 +201,16 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
                 for label, value, color in (
                     ("policies acknowledged", pct(f.ack_rate), "Good" if on_target else "Warning"),
                     # One compliance target: training is held to the acknowledgement target too.
-                    ("training up to date", pct(f.training_rate),
-                     "Good" if f.training_rate >= f.ack_target else "Warning"),
-                    ("open reports", str(f.open_reports),
-                     "Attention" if f.reports_with_running_clocks else "Default"),
+                    (
+                        "training up to date",
+                        pct(f.training_rate),
+                        "Good" if f.training_rate >= f.ack_target else "Warning",
+                    ),
+                    (
+                        "open reports",
+                        str(f.open_reports),
+                        "Attention" if f.reports_with_running_clocks else "Default",
+                    ),
                 )
             ],
         },
@@ -348,28 +379,31 @@ def chat_card(f: DigestFigures) -> dict[str, Any]:
 # --------------------------------------------------------------------------- plain text
 
 
-def plain_text_digest(f: DigestFigures) -> str:
-    """The digest as plain text, for the email fallback and the terminal."""
+def plain_text_digest(f: DigestFigures, language: str = "en") -> str:
+    """The digest as plain text, for the email fallback and the terminal, in ``language``."""
+    tr = translations(language)
+    _ = tr.gettext
     lines = [
-        f"Weekly compliance digest — {_clip(f.school_name, TITLE_CHARS)}",
-        f"Week {f.week_key} (as of {human_date(f.as_of)})",
+        _("Weekly compliance digest — %(school)s") % {"school": _clip(f.school_name, TITLE_CHARS)},
+        _("Week %(week)s (as of %(day)s)")
+        % {"week": f.week_key, "day": day_text(f.as_of, language)},
         "",
     ]
-    pairs = _headlines(f)
-    width = max(len(label) for label, _ in pairs)
+    pairs = _headlines(f, tr)
+    width = max(len(label) for label, _value in pairs)
     lines += [f"{label + ':':<{width + 1}} {value}" for label, value in pairs]
     lines.append("")
     attention, more_attention = _attention(f)
     if attention:
-        lines.append("Needs attention:")
+        lines.append(_("Needs attention:"))
         lines += [f"  - {line}" for line in attention]
         if more_attention:
-            lines.append(f"  …and {more_attention} more on the dashboard.")
+            lines.append("  " + _("…and %(num)d more on the dashboard.") % {"num": more_attention})
     else:
-        lines.append("Nothing needs attention this week.")
-    shown, _ = _worst_first(f, len(f.per_policy))
+        lines.append(_("Nothing needs attention this week."))
+    shown, _more = _worst_first(f, len(f.per_policy))
     if shown:
-        lines += ["", "Acknowledgement by policy (lowest first):"]
+        lines += ["", _("Acknowledgement by policy (lowest first):")]
         lines += [f"  {pct(rate):>4}  {_clip(title, TITLE_CHARS)}" for title, rate in shown]
-    lines += ["", f"Dashboard: {f.dashboard_url}"]
+    lines += ["", _("Dashboard: %(url)s") % {"url": f.dashboard_url}]
     return "\n".join(lines) + "\n"

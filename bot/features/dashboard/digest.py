@@ -24,11 +24,11 @@ from bot.core.cards import teams_workflow_payload as workflow_payload
 from bot.core.clock import LONDON, send_after, to_local
 from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
+from bot.core.i18n import day_text, translations
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_card, enqueue_email
 from bot.core.ports import GOOGLE_CHAT_SERVICE
-from bot.core.words import plural
 from bot.features.dashboard.cards import (
     DigestFigures,
     adaptive_card,
@@ -108,8 +108,11 @@ def dashboard_url(base_url: str, school_id: str, *, several_schools: bool) -> st
     return f"{url}?{urlencode({'school': school_id})}" if several_schools else url
 
 
-def digest_figures(figures: Figures, school_name: str, url: str) -> DigestFigures:
-    """The digest's figures from the dashboard's (the same numbers, counts only)."""
+def digest_figures(
+    figures: Figures, school_name: str, url: str, language: str = "en"
+) -> DigestFigures:
+    """The digest's figures from the dashboard's (the same numbers, counts only); the
+    needs-attention lines in ``language``."""
     return DigestFigures(
         school_name=school_name,
         as_of=figures.as_of,
@@ -123,7 +126,7 @@ def digest_figures(figures: Figures, school_name: str, url: str) -> DigestFigure
         open_reports=figures.open_reports,
         reports_with_running_clocks=min(figures.reports_with_clocks, figures.open_reports),
         overdue_duties=figures.overdue_duties,
-        needs_attention=tuple(figures.needs_attention()),
+        needs_attention=tuple(figures.needs_attention(translations(language))),
         dashboard_url=url,
         per_policy=tuple((p.title, p.rate) for p in figures.policies if p.required),
     )
@@ -142,65 +145,96 @@ class Digest:
     # the audit log's entries and last hash when the digest was written (email only: the
     # headteacher keeps it outside the database, so a rewritten log shows; see audit verify)
     audit_head: tuple[int, str] | None = None
+    # the same figures with their needs-attention lines in the school's language (the email's;
+    # the cards stay in English until they are translated)
+    figures_said: DigestFigures | None = None
 
     @property
     def title(self) -> str:
         """The subject line and the card's title."""
-        return (
-            f"Weekly compliance digest — {self.figures.school_name}, week {self.figures.week_key}"
-        )
+        return self.subject()
 
-    def email(self, to: str, reply_to: str | None = None) -> EmailDraft:
-        """The email version for the headteacher (HTML and plain text)."""
-        f = self.figures
+    def subject(self, language: str = "en") -> str:
+        """The subject line in ``language``."""
+        return translations(language).gettext(
+            "Weekly compliance digest — %(school)s, week %(week)s"
+        ) % {"school": self.figures.school_name, "week": self.figures.week_key}
+
+    def email(
+        self, to: str, reply_to: str | None = None, school: SchoolConfig | None = None
+    ) -> EmailDraft:
+        """The email version for the headteacher (HTML and plain text), in the school's
+        language when ``school`` is given (its figures' needs-attention lines too:
+        ``digest_figures``)."""
+        language = school.language if school is not None else "en"
+        f = self.figures_said if language != "en" and self.figures_said else self.figures
+        tr = translations(language)
+        _ = tr.gettext
         facts = [  # the card's headlines, then what needs attention
-            ("Policies acknowledged", f"{pct(f.ack_rate)} (target {pct(f.ack_target)})"),
-            ("Training up to date", pct(f.training_rate)),
             (
-                "Official accounts with unsigned holders",
-                f"{f.aup_unsigned_accounts} of {f.aup_accounts_total}",
+                _("Policies acknowledged"),
+                _("%(rate)s (target %(target)s)")
+                % {"rate": pct(f.ack_rate), "target": pct(f.ack_target)},
             ),
-            ("Policy reviews", f"{f.policies_overdue} overdue, {f.policies_due_soon} due soon"),
+            (_("Training up to date"), pct(f.training_rate)),
             (
-                "Open reports",
-                f"{f.open_reports} ({f.reports_with_running_clocks} with a clock running)",
+                _("Official accounts with unsigned holders"),
+                _("%(num)d of %(total)d")
+                % {"num": f.aup_unsigned_accounts, "total": f.aup_accounts_total},
             ),
-            ("Overdue duties", str(f.overdue_duties)),
-            *(("Needs attention", line) for line in f.needs_attention[:10]),
+            (
+                _("Policy reviews"),
+                _("%(overdue)d overdue, %(soon)d due soon")
+                % {"overdue": f.policies_overdue, "soon": f.policies_due_soon},
+            ),
+            (
+                _("Open reports"),
+                tr.ngettext(
+                    "%(num)d (%(clocks)d with a clock running)",
+                    "%(num)d (%(clocks)d with a clock running)",
+                    f.open_reports,
+                )
+                % {"num": f.open_reports, "clocks": f.reports_with_running_clocks},
+            ),
+            (_("Overdue duties"), str(f.overdue_duties)),
+            *((_("Needs attention"), line) for line in f.needs_attention[:10]),
         ]
-        text = self.text
-        small = (
-            "Sent every Monday morning in term time. "
-            "Report details are never included in this email."
+        text = self.text if language == "en" else plain_text_digest(f, language)
+        small = _(
+            "Sent every Monday morning in term time. Report details are never included "
+            "in this email."
         )
         if self.audit_head is not None:
             figure = f"{self.audit_head[0]}:{self.audit_head[1]}"
-            facts.append(("Audit log figure", figure))
-            kept = (
+            facts.append((_("Audit log figure"), figure))
+            kept = _(
                 "Keep this email: the audit log figure is the record's fingerprint when it was "
                 "written, so your administrator can show the record has not been rewritten "
-                f"since (compliance-bot audit verify --fingerprint {figure})."
-            )
-            text += f"\nAudit log figure: {figure}\n{kept}\n"
+                "since (compliance-bot audit verify --fingerprint %(figure)s)."
+            ) % {"figure": figure}
+            text += "\n" + _("Audit log figure: %(figure)s") % {"figure": figure} + f"\n{kept}\n"
             small = f"{small} {kept}"
+        subject = self.subject(language)
         html = notice(
-            school=f.school_name,
+            school=school if school is not None else f.school_name,
             reply_to=reply_to,
             to=[to],
-            subject=self.title,
+            subject=subject,
             paragraphs=[
-                f"Here is how {f.school_name} stands this week "
-                f"(as of {f.as_of:%A} {f.as_of.day} {f.as_of:%B %Y}). "
-                "These are counts only; the dashboard has the detail."
+                _(
+                    "Here is how %(school)s stands this week (as of %(day)s). These are counts "
+                    "only; the dashboard has the detail."
+                )
+                % {"school": f.school_name, "day": day_text(f.as_of, language)}
             ],
             facts=facts,
             button_url=f.dashboard_url,
-            button_text="Open dashboard",
+            button_text=_("Open dashboard"),
             small=small,
         )
         return EmailDraft(
             to=(to,),
-            subject=self.title,
+            subject=subject,
             text=text,
             html=html.html,
             from_name=f.school_name,
@@ -224,10 +258,27 @@ def build_digest(
         figures, school.name, dashboard_url(base_url, school.id, several_schools=several_schools)
     )
     scr = scr_counts(session, school.id)
-    if scr and sum(scr.values()):  # a count: who is on /scr, for the head and the SCR owner
-        line = f"{plural(sum(scr.values()), 'gap')} in the single central record"
-        f = replace(f, needs_attention=(*f.needs_attention, line))
+    gaps = sum(scr.values()) if scr else 0
+
+    def with_scr(figures_in: DigestFigures, language: str) -> DigestFigures:
+        """A count only: who is on /scr is for the head and the SCR owner."""
+        if not gaps:
+            return figures_in
+        line = translations(language).ngettext(
+            "%(num)s gap in the single central record",
+            "%(num)s gaps in the single central record",
+            gaps,
+        ) % {"num": gaps}
+        return replace(figures_in, needs_attention=(*figures_in.needs_attention, line))
+
+    f = with_scr(f, "en")
     card = adaptive_card(f)
+    said = None
+    if school.language != "en":
+        said = with_scr(
+            digest_figures(figures, school.name, f.dashboard_url, school.language),
+            school.language,
+        )
     return Digest(
         school_id=school.id,
         figures=f,
@@ -236,6 +287,7 @@ def build_digest(
         chat=chat_card(f),
         text=plain_text_digest(f),
         audit_head=chain_head(session),
+        figures_said=said,
     )
 
 
@@ -305,7 +357,7 @@ def queue_digest(
             key=email_key,
             purpose=PURPOSE,
             urgency=Urgency.ROUTINE,
-            draft=digest.email(school.headteacher, school.reply_address()),
+            draft=digest.email(school.headteacher, school.reply_address(), school),
             not_before=not_before,
         )
     return QueueResult(card_key, card, email)
@@ -318,10 +370,14 @@ def head_chat(session: Session, school: SchoolConfig) -> TeamsChat | None:
     """The headteacher's chat with the Teams bot, when the bot reaches them (the dashboard
     card is Teams's: a Google Chat app's direct message does not count)."""
     return session.scalar(
-        select(TeamsChat).join(Person, Person.id == TeamsChat.person_id)
-        .where(Person.school_id == school.id, Person.active.is_(True),
-               Person.email == school.headteacher,
-               TeamsChat.service_url != GOOGLE_CHAT_SERVICE)
+        select(TeamsChat)
+        .join(Person, Person.id == TeamsChat.person_id)
+        .where(
+            Person.school_id == school.id,
+            Person.active.is_(True),
+            Person.email == school.headteacher,
+            TeamsChat.service_url != GOOGLE_CHAT_SERVICE,
+        )
     )
 
 
@@ -334,7 +390,8 @@ def digest_step(run: StepContext) -> dict[str, int]:
     # a bot that reaches the head puts a card that refreshes in their chat instead
     # (``teamsbot.dashboard``): the channel's weekly snapshot is for schools without one
     channel = channel_configured(settings) and not (
-        run.connectors.chat is not None and head_chat(session, school) is not None)
+        run.connectors.chat is not None and head_chat(session, school) is not None
+    )
     if not _missing(session, school.id, today, channel):
         return {}
     if not run.write:
@@ -352,4 +409,3 @@ def digest_step(run: StepContext) -> dict[str, int]:
     if result.queued:
         log.info("weekly digest queued for %s (%s)", school.id, week_key(today))
     return {"digest_queued": 1} if result.queued else {}
-

@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from gettext import NullTranslations
 
-from bot.core.words import plural
 from bot.features.policies.api import REVIEW_DUE_SOON_DAYS
 
 __all__ = [
@@ -223,48 +223,125 @@ class Figures:
         """Official accounts flagged for a handover (a holder left)."""
         return sum(1 for a in self.accounts if a.handover_needed)
 
-    def attention(self) -> list[Attention]:
-        """What needs the headteacher now, most urgent first, each with its section."""
-        clocks = "deadline has" if self.clocks_overdue == 1 else "deadlines have"
-        handover = "needs" if self.handovers == 1 else "need"
-        soon = "is" if self.policies_due_soon == 1 else "are"
+    def attention(self, tr: NullTranslations | None = None) -> list[Attention]:
+        """What needs the headteacher now, most urgent first, each with its section, each
+        line a whole sentence in ``tr``'s language (English when not given)."""
+        tr = tr or NullTranslations()
+        days = REVIEW_DUE_SOON_DAYS
         counted = (  # (how many, the line, its section, severity), most urgent first
-            (self.clocks_overdue, f"{self.clocks_overdue} report {clocks} passed", "reports",
-             "bad"),
-            (self.running_clocks, f"{plural(self.running_clocks, 'report clock')} running",
-             "reports", "warn"),
-            (self.messages_failed,
-             f"{plural(self.messages_failed, 'message')} could not be delivered", "messages",
-             "bad"),
-            (self.messages_unknown,
-             f"{plural(self.messages_unknown, 'message')} may not have arrived", "messages",
-             "warn"),
-            (self.policies_overdue,
-             f"{plural(self.policies_overdue, 'policy', 'policies')} overdue for review",
-             "reviews", "bad"),
-            (self.handovers,
-             f"{plural(self.handovers, 'official account')} {handover} a handover", "accounts",
-             "bad"),
-            (self.accounts_unsigned,
-             f"{plural(self.accounts_unsigned, 'official account')} with unsigned holders",
-             "accounts", "warn"),
-            (self.training_overdue,
-             f"{plural(self.training_overdue, 'staff training')} missing or expired", "training",
-             "warn"),
-            (self.overdue_duties,
-             plural(self.overdue_duties, "overdue staff duty", "overdue staff duties"), "duties",
-             "warn"),
-            (self.policies_due_soon,
-             f"{plural(self.policies_due_soon, 'policy', 'policies')} {soon} due for review "
-             f"within {REVIEW_DUE_SOON_DAYS} days", "reviews", "warn"),
+            (
+                self.clocks_overdue,
+                tr.ngettext(
+                    "%(num)d report deadline has passed",
+                    "%(num)d report deadlines have passed",
+                    self.clocks_overdue,
+                ),
+                "reports",
+                "bad",
+            ),
+            (
+                self.running_clocks,
+                tr.ngettext(
+                    "%(num)d report clock running",
+                    "%(num)d report clocks running",
+                    self.running_clocks,
+                ),
+                "reports",
+                "warn",
+            ),
+            (
+                self.messages_failed,
+                tr.ngettext(
+                    "%(num)d message could not be delivered",
+                    "%(num)d messages could not be delivered",
+                    self.messages_failed,
+                ),
+                "messages",
+                "bad",
+            ),
+            (
+                self.messages_unknown,
+                tr.ngettext(
+                    "%(num)d message may not have arrived",
+                    "%(num)d messages may not have arrived",
+                    self.messages_unknown,
+                ),
+                "messages",
+                "warn",
+            ),
+            (
+                self.policies_overdue,
+                tr.ngettext(
+                    "%(num)d policy overdue for review",
+                    "%(num)d policies overdue for review",
+                    self.policies_overdue,
+                ),
+                "reviews",
+                "bad",
+            ),
+            (
+                self.handovers,
+                tr.ngettext(
+                    "%(num)d official account needs a handover",
+                    "%(num)d official accounts need a handover",
+                    self.handovers,
+                ),
+                "accounts",
+                "bad",
+            ),
+            (
+                self.accounts_unsigned,
+                tr.ngettext(
+                    "%(num)d official account with unsigned holders",
+                    "%(num)d official accounts with unsigned holders",
+                    self.accounts_unsigned,
+                ),
+                "accounts",
+                "warn",
+            ),
+            (
+                self.training_overdue,
+                tr.ngettext(
+                    "%(num)d staff training missing or expired",
+                    "%(num)d staff trainings missing or expired",
+                    self.training_overdue,
+                ),
+                "training",
+                "warn",
+            ),
+            (
+                self.overdue_duties,
+                tr.ngettext(
+                    "%(num)d overdue staff duty",
+                    "%(num)d overdue staff duties",
+                    self.overdue_duties,
+                ),
+                "duties",
+                "warn",
+            ),
+            (
+                self.policies_due_soon,
+                tr.ngettext(
+                    "%(num)d policy is due for review within %(days)d days",
+                    "%(num)d policies are due for review within %(days)d days",
+                    self.policies_due_soon,
+                ),
+                "reviews",
+                "warn",
+            ),
         )
         lines = [Attention(job, "jobs", "bad") for job in self.failing_jobs]
         if self.settings_problem:
             lines.insert(0, Attention(self.settings_problem, "settings", "bad"))
         if self.calendar_question:
             lines.append(Attention(self.calendar_question, "now", "bad"))
-        return lines + [Attention(text, section, bad) for n, text, section, bad in counted if n]
+        return lines + [
+            Attention(text % {"num": n, "days": days}, section, bad)
+            for n, text, section, bad in counted
+            if n
+        ]
 
-    def needs_attention(self) -> list[str]:
-        """Short lines for 'things needing you now' (never report contents)."""
-        return [a.text for a in self.attention()]
+    def needs_attention(self, tr: NullTranslations | None = None) -> list[str]:
+        """Short lines for 'things needing you now' (never report contents), in ``tr``'s
+        language."""
+        return [a.text for a in self.attention(tr)]

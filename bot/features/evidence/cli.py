@@ -33,6 +33,7 @@ def _build(out: Path, school: str | None) -> None:
     # lazy: not loaded by --help (module docstring)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from bot.core.i18n import N_
     from bot.core.models import utcnow
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
     from bot.features.evidence.rules import standards_sentence
@@ -43,11 +44,12 @@ def _build(out: Path, school: str | None) -> None:
     secret = ctx.settings.signing_key()
     request = PackRequest(
         actor="cli",
-        made_by="the command line (compliance-bot evidence)",
+        made_by=N_("the command line (compliance-bot evidence)"),  # the summary says it
         reports=school_reports(config.id),
-        reports_scope="Every report the school holds is counted.",
+        reports_scope=N_("Every report the school holds is counted."),
         via="cli",
         standards=standards_sentence(config),
+        language=config.language,
     )
     with Progress(
         TextColumn("{task.description}"),

@@ -66,6 +66,7 @@ class PackRequest:
     via: str  # web | cli
     # an independent school's standards, one sentence (``rules.standards_sentence``)
     standards: str | None = None
+    language: str = "en"  # the school's: the summary's language (``summary_pdf.pack_language``)
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,14 @@ def _readme(facts: Facts, key: str, zip_name: str, files: dict[str, str]) -> byt
     powershell = "\n".join(f"     {line}" for line in POWERSHELL)
     listing = "\n".join(f"  {name:<40} {what}" for name, what in files.items())
     text = README_TEXT.read_text(encoding="utf-8").format(
-        facts=facts, made=facts.made_at, listing=listing, spaced=format_fingerprint(key),
-        zip_name=zip_name, powershell=powershell, MANIFEST=MANIFEST, SIGNATURE=SIGNATURE,
+        facts=facts,
+        made=facts.made_at,
+        listing=listing,
+        spaced=format_fingerprint(key),
+        zip_name=zip_name,
+        powershell=powershell,
+        MANIFEST=MANIFEST,
+        SIGNATURE=SIGNATURE,
         standards=f"{facts.standards}\n" if facts.standards else "",
         PUBLIC_KEY=PUBLIC_KEY,
     )
@@ -170,7 +177,7 @@ def make_pack(
     public = private_key(secret).public_key()
     key = fingerprint(public)
     step(STEPS[1])
-    files: dict[str, bytes] = {SUMMARY: render_summary(facts, key)}
+    files: dict[str, bytes] = {SUMMARY: render_summary(facts, key, request.language)}
     step(STEPS[2])
     described = {SUMMARY: "the dated summary of everything below (PDF)"}
     for table in facts.tables:

@@ -10,12 +10,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from bot.core.i18n import N_
 from bot.core.nations import pack_for
 from bot.core.words import csv_text
 
 __all__ = [
+    "HOLDER_STATES",
+    "KINDS",
     "MANIFEST",
+    "METHODS",
     "PUBLIC_KEY",
+    "SELF_RECORDED",
     "SIGNATURE",
     "ManifestError",
     "Table",
@@ -34,6 +39,26 @@ SIGNATURE = "MANIFEST.sig"  # the ECDSA P-256 / SHA-256 signature of the manifes
 PUBLIC_KEY = "public-key.pem"  # the key that checks the signature, with its fingerprint
 _LINE = re.compile(r"([0-9a-f]{64})  ([A-Za-z0-9][A-Za-z0-9._-]{0,99})")
 EXPIRES_SOON_DAYS = 30
+
+
+# the words the pack's tables say (``N_``: the CSV files keep them in English; the summary
+# says them in the school's language)
+METHODS = {
+    "link": N_("Email link"),
+    "sso": N_("Signed in"),
+    "import": N_("Imported record"),
+    "on_behalf": N_("Recorded on their behalf"),
+    "teams": "Microsoft Teams",
+    "chat": "Google Chat",
+}
+KINDS = {"acknowledgement": N_("Acknowledged"), "aup_signature": N_("Signed the AUP")}
+HOLDER_STATES = {
+    "signed": N_("Signed"),
+    "waiting": N_("Not signed yet"),
+    "overdue": N_("Overdue"),
+    "no AUP set": N_("No AUP set for this account"),
+}
+SELF_RECORDED = N_("Themselves")
 
 
 class ManifestError(ValueError):
@@ -109,18 +134,20 @@ def normalise_fingerprint(text: str) -> str | None:
 def training_state(expires: date | None, today: date) -> str:
     """Training in words: in date, expires soon, expired, or not done."""
     if expires is None:
-        return "not done"
+        return N_("not done")
     if expires < today:
-        return "expired"
+        return N_("expired")
     if (expires - today).days <= EXPIRES_SOON_DAYS:
-        return "expires soon"
-    return "in date"
+        return N_("expires soon")
+    return N_("in date")
 
 
 def cells(values: Sequence[object]) -> tuple[str, ...]:
     """A row as text: dates as 23 Nov 2026, nothing as an empty cell."""
-    return tuple("" if value is None else f"{value:%d %b %Y}" if isinstance(value, date)
-                 else str(value) for value in values)
+    return tuple(
+        "" if value is None else f"{value:%d %b %Y}" if isinstance(value, date) else str(value)
+        for value in values
+    )
 
 
 class _School(Protocol):
@@ -140,6 +167,8 @@ def standards_sentence(school: _School) -> str | None:
         return None
     standards = pack_for(school.country).independent_standards
     if standards is None:
-        return ("This is an independent school; the standards it is inspected against are "
-                "not stated here.")
+        return (
+            "This is an independent school; the standards it is inspected against are "
+            "not stated here."
+        )
     return f"This is an independent school: it meets {standards.title} ({standards.url})."

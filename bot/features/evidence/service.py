@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
+from bot.core.i18n import N_
 from bot.core.models import (
     Attestation,
     AuditEvent,
@@ -37,7 +38,15 @@ from bot.engine.duties import EVENT_CYCLE, add_months
 from bot.features.accounts.api import holder_states
 from bot.features.complaints.api import COUNT_HEADER, complaint_counts
 from bot.features.dashboard.api import compute_figures, current_versions
-from bot.features.evidence.rules import Table, cells, training_state
+from bot.features.evidence.rules import (
+    HOLDER_STATES,
+    KINDS,
+    METHODS,
+    SELF_RECORDED,
+    Table,
+    cells,
+    training_state,
+)
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register
 from bot.features.reports.api import CATEGORIES, STATUSES
@@ -48,16 +57,6 @@ from bot.features.tasks.api import event_reviews
 
 __all__ = ["Facts", "gather", "school_reports"]
 
-METHODS = {"link": "Email link", "sso": "Signed in", "import": "Imported record",
-           "on_behalf": "Recorded on their behalf", "teams": "Microsoft Teams",
-           "chat": "Google Chat"}
-KINDS = {"acknowledgement": "Acknowledged", "aup_signature": "Signed the AUP"}
-HOLDER_STATES = {
-    "signed": "Signed",
-    "waiting": "Not signed yet",
-    "overdue": "Overdue",
-    "no AUP set": "No AUP set for this account",
-}
 FILTERING = re.compile(r"filtering", re.IGNORECASE)
 CLI_ACTOR = "the command line"
 
@@ -105,7 +104,7 @@ def _policies(session: Session, school_id: str, today: date) -> Table:
     for row in register(session, school_id, today):
         p = row.policy
         current = row.versions[-1].label if row.versions else None
-        stated = "worked out, not yet confirmed" if p.next_review_derived else "stated"
+        stated = N_("worked out, not yet confirmed") if p.next_review_derived else N_("stated")
         rows.append(
             cells(
                 (
@@ -123,17 +122,17 @@ def _policies(session: Session, school_id: str, today: date) -> Table:
         )
     return Table(
         "policy-register.csv",
-        "Policy register",
+        N_("Policy register"),
         (
-            "Policy",
-            "Current version",
-            "Approved by",
-            "Ratified on",
-            "Last reviewed",
-            "Next review date",
-            "Next review date is",
-            "Review status",
-            "Policy owner",
+            N_("Policy"),
+            N_("Current version"),
+            N_("Approved by"),
+            N_("Ratified on"),
+            N_("Last reviewed"),
+            N_("Next review date"),
+            N_("Next review date is"),
+            N_("Review status"),
+            N_("Policy owner"),
         ),
         tuple(rows),
         pdf_columns=(0, 1, 2, 3, 5, 7),
@@ -153,8 +152,11 @@ def _ack_counts(session: Session, school_id: str, today: date) -> Table:
         (vid, status): n  # unread when their school year ended
         for vid, status, n in session.execute(
             select(Duty.policy_version_id, Duty.status, func.count())
-            .where(Duty.school_id == school_id, Duty.kind == "reading_campaign",
-                   Duty.status.in_(("open", "not_read")))
+            .where(
+                Duty.school_id == school_id,
+                Duty.kind == "reading_campaign",
+                Duty.status.in_(("open", "not_read")),
+            )
             .group_by(Duty.policy_version_id, Duty.status)
         )
     }
@@ -185,21 +187,18 @@ def _ack_counts(session: Session, school_id: str, today: date) -> Table:
         rows.append(cells((title, label, published, done.get(vid, 0), still, digest)))
     return Table(
         "acknowledgement-counts.csv",
-        "Acknowledgements by policy and version",
+        N_("Acknowledgements by policy and version"),
         (
-            "Policy",
-            "Version",
-            "Published on",
-            "People who acknowledged it",
-            "Still to acknowledge (current version)",
-            "Document SHA-256",
+            N_("Policy"),
+            N_("Version"),
+            N_("Published on"),
+            N_("People who acknowledged it"),
+            N_("Still to acknowledge (current version)"),
+            N_("Document SHA-256"),
         ),
         tuple(rows),
         pdf_columns=(0, 1, 2, 3, 4),
     )
-
-
-SELF_RECORDED = "Themselves"
 
 
 def _recorders(session: Session, school_id: str) -> dict[int, str]:
@@ -208,8 +207,9 @@ def _recorders(session: Session, school_id: str) -> dict[int, str]:
     return {
         pid: f"{name}, {post}" if post else name
         for pid, name, post in session.execute(
-            select(Person.id, Person.display_name, Person.job_title)
-            .where(Person.school_id == school_id)
+            select(Person.id, Person.display_name, Person.job_title).where(
+                Person.school_id == school_id
+            )
         )
     }
 
@@ -234,37 +234,49 @@ def _attestations(session: Session, school_id: str, tz: ZoneInfo) -> Table:
                 email,
                 _when(at, tz),
                 # one recorded for someone else says who recorded it, on whose behalf
-                statement.partition(":")[0] if method == "on_behalf"
+                statement.partition(":")[0]
+                if method == "on_behalf"
                 else METHODS.get(method, method),
                 _recorded_by(recorders, recorded_by, method in ("link", "sso")),
                 digest,
             )
         )
         for title, label, kind, name, email, at, method, digest, statement, recorded_by in (
-            session.execute(select(
-                Policy.title,
-                PolicyVersion.label,
-                Attestation.kind,
-                Person.display_name,
-                Person.email,
-                Attestation.at,
-                Attestation.method,
-                Attestation.document_sha256,
-                Attestation.statement,
-                Attestation.recorded_by_id,
+            session.execute(
+                select(
+                    Policy.title,
+                    PolicyVersion.label,
+                    Attestation.kind,
+                    Person.display_name,
+                    Person.email,
+                    Attestation.at,
+                    Attestation.method,
+                    Attestation.document_sha256,
+                    Attestation.statement,
+                    Attestation.recorded_by_id,
+                )
+                .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
+                .join(Policy, Policy.id == PolicyVersion.policy_id)
+                .join(Person, Person.id == Attestation.person_id)
+                .where(Attestation.school_id == school_id)
+                .order_by(Policy.title, PolicyVersion.id, Attestation.at, Attestation.id)
             )
-            .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
-            .join(Policy, Policy.id == PolicyVersion.policy_id)
-            .join(Person, Person.id == Attestation.person_id)
-            .where(Attestation.school_id == school_id)
-            .order_by(Policy.title, PolicyVersion.id, Attestation.at, Attestation.id)
-        ))
+        )
     ]
     return Table(
         "acknowledgements-and-signatures.csv",
-        "Who acknowledged or signed which version, and when",
-        ("Policy", "Version", "What", "Person", "Email", "When", "How", "Recorded by",
-         "Document SHA-256"),
+        N_("Who acknowledged or signed which version, and when"),
+        (
+            N_("Policy"),
+            N_("Version"),
+            N_("What"),
+            N_("Person"),
+            N_("Email"),
+            N_("When"),
+            N_("How"),
+            N_("Recorded by"),
+            N_("Document SHA-256"),
+        ),
         tuple(rows),
         pdf_columns=(0, 1, 2, 3, 5),
     )
@@ -275,8 +287,13 @@ def _training(session: Session, school_id: str, today: date) -> Table:
     trained: dict[tuple[int, str], date] = {}
     by: dict[tuple[int, str], str] = {}  # who recorded the latest completion
     for pid, course, completed, source, recorded_by in session.execute(
-        select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on,
-               TrainingRecord.source, TrainingRecord.recorded_by_id)
+        select(
+            TrainingRecord.person_id,
+            TrainingRecord.course,
+            TrainingRecord.completed_on,
+            TrainingRecord.source,
+            TrainingRecord.recorded_by_id,
+        )
         .where(TrainingRecord.school_id == school_id)
         .order_by(TrainingRecord.completed_on, TrainingRecord.id)
     ):
@@ -307,12 +324,31 @@ def _training(session: Session, school_id: str, today: date) -> Table:
             key = (pid, course.strip().lower())
             last = trained.get(key)
             expires = add_months(last, months) if last else None
-            rows.append(cells((name, email, course, last, expires, training_state(expires, today),
-                               by.get(key, ""))))
+            rows.append(
+                cells(
+                    (
+                        name,
+                        email,
+                        course,
+                        last,
+                        expires,
+                        training_state(expires, today),
+                        by.get(key, ""),
+                    )
+                )
+            )
     return Table(
         "training-matrix.csv",
-        "Training matrix",
-        ("Person", "Email", "Course", "Completed on", "Expires on", "State", "Recorded by"),
+        N_("Training matrix"),
+        (
+            N_("Person"),
+            N_("Email"),
+            N_("Course"),
+            N_("Completed on"),
+            N_("Expires on"),
+            N_("State"),
+            N_("Recorded by"),
+        ),
         tuple(rows),
         pdf_columns=(0, 2, 3, 4, 5),
     )
@@ -331,21 +367,23 @@ def _aup(session: Session, school_id: str, today: date) -> Table:
             (s.name, s.since, HOLDER_STATES.get(s.state, s.state), s.signed_on)
             for s in holder_states(session, account, today)
         ]
-        for name, since, state, signed_on in held or [("No one holds it now", None, None, None)]:
+        for name, since, state, signed_on in held or [
+            (N_("No one holds it now"), None, None, None)
+        ]:
             rows.append(
                 cells((account.name, account.platform, name, since, version, state, signed_on))
             )
     return Table(
         "aup-signatures.csv",
-        "AUP signatures by official account",
+        N_("AUP signatures by official account"),
         (
-            "Official account",
-            "Platform",
-            "Holder",
-            "Holding since",
-            "Current AUP version",
-            "Signature",
-            "Signed on",
+            N_("Official account"),
+            N_("Platform"),
+            N_("Holder"),
+            N_("Holding since"),
+            N_("Current AUP version"),
+            N_("Signature"),
+            N_("Signed on"),
         ),
         tuple(rows),
         pdf_columns=(0, 2, 4, 5, 6),
@@ -408,16 +446,16 @@ def _governors(session: Session, school_id: str, tz: ZoneInfo) -> Table:
     happened.sort(key=lambda h: (h[0], h[1]))
     return Table(
         "governors-reviews.csv",
-        "Governors' reviews and confirmations, with their history",
+        N_("Governors' reviews and confirmations, with their history"),
         (
-            "Policy",
-            "Date",
-            "What happened",
-            "Reviewed by",
-            "Minute reference",
-            "New version",
-            "Recorded by",
-            "Recorded at",
+            N_("Policy"),
+            N_("Date"),
+            N_("What happened"),
+            N_("Reviewed by"),
+            N_("Minute reference"),
+            N_("New version"),
+            N_("Recorded by"),
+            N_("Recorded at"),
         ),
         tuple(cells((*h[:6], _recorder(names, h[6]), _when(h[7], tz))) for h in happened),
         pdf_columns=(0, 1, 2, 3, 4, 6),
@@ -448,8 +486,8 @@ def _concerns(session: Session, reports: Select[Report]) -> Table:
         counts[(CATEGORIES.get(category, category), STATUSES.get(status, status), recorded)] += 1
     return Table(
         "concerns-by-category-and-outcome.csv",
-        "Concerns and breaches: counts by category and outcome (no content, no names)",
-        ("Category", "Status", "Outcome", "Reports"),
+        N_("Concerns and breaches: counts by category and outcome (no content, no names)"),
+        (N_("Category"), N_("Status"), N_("Outcome"), N_("Reports")),
         tuple(cells((*key, n)) for key, n in sorted(counts.items())),
     )
 
@@ -473,20 +511,20 @@ def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, s
             .where(TaskCompletion.requirement_id.in_([r.id for r in checks]))
             .order_by(Requirement.title, TaskCompletion.at)
         ):
-            period = "after a recorded change" if cycle.startswith(EVENT_CYCLE) else cycle
+            period = N_("after a recorded change") if cycle.startswith(EVENT_CYCLE) else cycle
             rows.append(cells((title, period, _when(at, tz), name)))
     note = None
     if not checks:
-        note = (
+        note = N_(
             "Not recorded: no filtering and monitoring check is set up in compliance-bot "
             "for this school."
         )
     elif not rows:
-        note = "Not recorded: the check is set up, but no one has recorded doing it yet."
+        note = N_("Not recorded: the check is set up, but no one has recorded doing it yet.")
     table = Table(
         "filtering-and-monitoring-review.csv",
-        "Filtering and monitoring review",
-        ("Check", "Period", "Done at", "Done by"),
+        N_("Filtering and monitoring review"),
+        (N_("Check"), N_("Period"), N_("Done at"), N_("Done by")),
         tuple(rows),
     )
     return table, note
@@ -496,8 +534,10 @@ def _complaints(session: Session, school_id: str, tz: ZoneInfo) -> Table:
     """Data protection complaints per quarter: received, acknowledged in time, outcomes."""
     return Table(
         "data-protection-complaints-by-quarter.csv",
-        "Data protection complaints per quarter of receipt, and how promptly each was "
-        "acknowledged (the law: within 30 days) and answered (by the date the school set)",
+        N_(
+            "Data protection complaints per quarter of receipt, and how promptly each was "
+            "acknowledged (the law: within 30 days) and answered (by the date the school set)"
+        ),
         COUNT_HEADER,
         tuple(cells(c.row()) for c in complaint_counts(session, school_id, "quarter", tz)),
     )
@@ -506,15 +546,37 @@ def _complaints(session: Session, school_id: str, tz: ZoneInfo) -> Table:
 def _event_reviews(session: Session, school_id: str) -> Table:
     """Each review a recorded change opened: its trigger, owners, due date, date and outcome."""
     rows = tuple(
-        cells((r.trigger, r.what, r.happened_on, r.recorded_on, r.review, ", ".join(r.owners),
-               r.due_on, r.done_on or "Not yet", r.done_by, r.outcome))
+        cells(
+            (
+                r.trigger,
+                r.what,
+                r.happened_on,
+                r.recorded_on,
+                r.review,
+                ", ".join(r.owners),
+                r.due_on,
+                r.done_on or N_("Not yet"),
+                r.done_by,
+                r.outcome,
+            )
+        )
         for r in event_reviews(session, school_id)
     )
     return Table(
         "reviews-after-a-change.csv",
-        "Reviews after a change (a new technology, guidance, incident or provider)",
-        ("Trigger", "What", "Happened", "Recorded", "Review", "Owners", "Due", "Done",
-         "Done by", "Outcome"),
+        N_("Reviews after a change (a new technology, guidance, incident or provider)"),
+        (
+            N_("Trigger"),
+            N_("What"),
+            N_("Happened"),
+            N_("Recorded"),
+            N_("Review"),
+            N_("Owners"),
+            N_("Due"),
+            N_("Done"),
+            N_("Done by"),
+            N_("Outcome"),
+        ),
         rows,
         pdf_columns=(0, 2, 4, 6, 7, 9),
     )
@@ -540,17 +602,22 @@ def _reading_proof(session: Session, school_id: str) -> Table:
     acks = {
         vid: (n, seen, total, full)
         for vid, n, seen, total, full in session.execute(
-            select(Attestation.policy_version_id, func.count(), func.sum(Attestation.pages_seen),
-                   func.sum(Attestation.pages_total),
-                   func.sum(case((Attestation.pages_seen >= Attestation.pages_total, 1),
-                                 else_=0)))
+            select(
+                Attestation.policy_version_id,
+                func.count(),
+                func.sum(Attestation.pages_seen),
+                func.sum(Attestation.pages_total),
+                func.sum(case((Attestation.pages_seen >= Attestation.pages_total, 1), else_=0)),
+            )
             .where(Attestation.school_id == school_id, Attestation.pages_total.is_not(None))
-            .group_by(Attestation.policy_version_id))
+            .group_by(Attestation.policy_version_id)
+        )
     }
     checks: dict[int, tuple[int, set[int], set[int]]] = {}
     for vid, person, passed in session.execute(
-        select(ReadingCheck.policy_version_id, ReadingCheck.person_id, ReadingCheck.passed)
-        .where(ReadingCheck.school_id == school_id)
+        select(ReadingCheck.policy_version_id, ReadingCheck.person_id, ReadingCheck.passed).where(
+            ReadingCheck.school_id == school_id
+        )
     ):
         tries, tried, passers = checks.setdefault(vid, (0, set(), set()))
         checks[vid] = (tries + 1, tried | {person}, passers | ({person} if passed else set()))
@@ -560,18 +627,35 @@ def _reading_proof(session: Session, school_id: str) -> Table:
         policy = session.get(Policy, version.policy_id) if version else None
         n, seen, total, full = acks.get(vid, (0, 0, 0, 0))
         tries, tried, passers = checks.get(vid, (0, set(), set()))
-        rows.append(cells((
-            policy.title if policy else "", version.label if version else "", n, full,
-            f"{100 * (seen or 0) // total}%" if total else "",
-            tries, len(tried), len(passers),
-            f"{100 * len(passers) // len(tried)}%" if tried else "",
-        )))
+        rows.append(
+            cells(
+                (
+                    policy.title if policy else "",
+                    version.label if version else "",
+                    n,
+                    full,
+                    f"{100 * (seen or 0) // total}%" if total else "",
+                    tries,
+                    len(tried),
+                    len(passers),
+                    f"{100 * len(passers) // len(tried)}%" if tried else "",
+                )
+            )
+        )
     return Table(
         "proof-of-reading.csv",
-        "Proof of reading: pages seen with each acknowledgement, and the reading check",
-        ("Policy", "Version", "Acknowledged with proof", "Every page seen",
-         "Pages seen of total", "Check attempts", "People who tried", "People who passed",
-         "Pass rate"),
+        N_("Proof of reading: pages seen with each acknowledgement, and the reading check"),
+        (
+            N_("Policy"),
+            N_("Version"),
+            N_("Acknowledged with proof"),
+            N_("Every page seen"),
+            N_("Pages seen of total"),
+            N_("Check attempts"),
+            N_("People who tried"),
+            N_("People who passed"),
+            N_("Pass rate"),
+        ),
         tuple(rows),
     )
 

@@ -1,89 +1,165 @@
 """The pack's dated PDF summary: every table of facts under a plain heading, the school's dates
-and times in its own time zone, and how to check the pack."""
+and times in its own time zone, and how to check the pack — in the school's language.
+
+The tables' titles, headers and the labels in their cells are kept in English in the facts
+(``N_``: the catalogue), as the CSV files beside the summary have them; the summary says each in
+the school's language where the catalogue has it, and writes its dates the Welsh way in Welsh
+("23 Tach 2026"). Names, titles and references stay as the school wrote them.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from gettext import NullTranslations
+
+from babel.dates import format_date, format_datetime
+
+from bot.core.i18n import N_, translations
 from bot.core.pdf_tables import A4Report
 from bot.features.evidence.rules import Table, format_fingerprint
 from bot.features.evidence.service import Facts
 
-__all__ = ["HEADINGS", "render_summary"]
+__all__ = ["HEADINGS", "pack_language", "render_summary"]
 
 HEADINGS = (
-    "Evidence for an inspector",
-    "1. Policy register",
-    "2. Acknowledgements",
-    "3. Training matrix",
-    "4. AUP signatures",
-    "5. Governors' reviews and confirmations",
-    "6. Concerns and breaches",
-    "7. Filtering and monitoring review",
-    "8. Data protection complaints",
-    "9. Reviews after a change",
-    "10. Proof of reading",
-    "11. How to check this pack",
+    N_("Evidence for an inspector"),
+    N_("1. Policy register"),
+    N_("2. Acknowledgements"),
+    N_("3. Training matrix"),
+    N_("4. AUP signatures"),
+    N_("5. Governors' reviews and confirmations"),
+    N_("6. Concerns and breaches"),
+    N_("7. Filtering and monitoring review"),
+    N_("8. Data protection complaints"),
+    N_("9. Reviews after a change"),
+    N_("10. Proof of reading"),
+    N_("11. How to check this pack"),
 )
-NO_CONTENT = (
+NO_CONTENT = N_(
     "Counts only: nothing of what any report says, and no name of a child or of anyone who "
     "made a report."
 )
+# a date as the facts write it (``cells``: 23 Nov 2026), to say again in Welsh
+_DAY = re.compile(r"\b(\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})\b")
 
 
-def _table(doc: A4Report, table: Table, empty: str = "None recorded.") -> None:
+def pack_language(language: str) -> str:
+    """The summary's one language: Welsh in a Welsh or dual-language school, else English."""
+    return "cy" if language in ("cy", "cy+en") else "en"
+
+
+class _Said:
+    """The summary's words in one language: sentences, labels and dates."""
+
+    def __init__(self, language: str) -> None:
+        self.language = pack_language(language)  # a PDF reads in one language
+        self.tr: NullTranslations = translations(self.language)
+
+    def __call__(self, message: str) -> str:
+        return self.tr.gettext(message)
+
+    def cell(self, text: str) -> str:
+        """A label the catalogue knows, in the language; any date in it the language's way."""
+        if not text or self.language != "cy":
+            return text
+        said = self.tr.gettext(text)
+        return _DAY.sub(self._day, said) if said == text else said
+
+    @staticmethod
+    def _day(found: re.Match[str]) -> str:
+        day = datetime.strptime(found[0], "%d %b %Y").date()
+        return format_date(day, "dd MMM y", locale="cy")
+
+    def made(self, made: datetime) -> str:
+        """'Monday 23 November 2026 at 10:00'; 'Dydd Llun 23 Tachwedd 2026 am 10:00'."""
+        if self.language == "cy":
+            return format_datetime(made, "EEEE dd MMMM y 'am' HH:mm", locale="cy")
+        return f"{made:%A %d %B %Y at %H:%M}"
+
+
+def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recorded.")) -> None:
     if table.rows:
-        doc.table(table.pdf_rows())
+        doc.table([[said.cell(c) for c in row] for row in table.pdf_rows()])
     else:
-        doc.text(empty)
+        doc.text(said(empty))
     doc.space(3)
 
 
-def render_summary(facts: Facts, fingerprint: str) -> bytes:
-    """The summary as an A4 PDF; ``fingerprint`` is the signing key's (64 hex digits)."""
+def render_summary(facts: Facts, fingerprint: str, language: str = "en") -> bytes:
+    """The summary as an A4 PDF in ``language`` (the school's; Welsh in a dual-language
+    school: one language a page); ``fingerprint`` is the signing key's (64 hex digits)."""
     made = facts.made_at
-    doc = A4Report(f"Evidence for an inspector - {facts.school_name} - {made:%d %b %Y}")
-    doc.heading(HEADINGS[0], "Title")
+    said = _Said(language)
+    _ = said
+    doc = A4Report(
+        _("Evidence for an inspector - %(school)s - %(day)s")
+        % {"school": facts.school_name, "day": said.cell(f"{made:%d %b %Y}")}
+    )
+    doc.heading(_(HEADINGS[0]), "Title")
     doc.text(
-        f"{facts.school_name}. Made on {made:%A %d %B %Y at %H:%M} ({made:%Z}) by "
-        f"{facts.made_by}. Every date and time here is the school's local time. The same facts "
-        "are in the CSV files beside this summary, one file per table."
+        _(
+            "%(school)s. Made on %(when)s (%(zone)s) by %(who)s. Every date and time here is "
+            "the school's local time. The same facts are in the CSV files beside this summary, "
+            "one file per table."
+        )
+        % {
+            "school": facts.school_name,
+            "when": said.made(made),
+            "zone": f"{made:%Z}",
+            "who": said.cell(facts.made_by),
+        }
         + (f" {facts.standards}" if facts.standards else "")
     )
     doc.space(4)
-    doc.heading(HEADINGS[1])
-    _table(doc, facts.policies, "No policies are recorded.")
-    doc.heading(HEADINGS[2])
-    doc.text(f"{facts.ack_counts.title}.")
-    _table(doc, facts.ack_counts)
-    doc.text(f"{facts.attestations.title} ({len(facts.attestations.rows)} in all).")
-    _table(doc, facts.attestations)
-    doc.heading(HEADINGS[3])
-    _table(doc, facts.training, "No training is required in compliance-bot.")
-    doc.heading(HEADINGS[4])
-    _table(doc, facts.aup, "No official accounts are recorded.")
-    doc.heading(HEADINGS[5])
-    _table(doc, facts.governors)
-    doc.heading(HEADINGS[6])
-    doc.text(f"Reports counted: {facts.reports_total}. {facts.reports_scope} {NO_CONTENT}")
-    _table(doc, facts.concerns, "No reports.")
-    doc.heading(HEADINGS[7])
-    if facts.filtering_note:
-        doc.text(facts.filtering_note)
-    else:
-        _table(doc, facts.filtering)
-    doc.heading(HEADINGS[8])  # data protection complaints (DPA 2018 s.164A)
-    doc.text(f"{facts.complaints.title}. Counts only: nothing of what any complaint says and "
-             "no name of anyone who made one.")
-    _table(doc, facts.complaints, "No data protection complaints are recorded.")
-    doc.heading(HEADINGS[9])
-    _table(doc, facts.event_reviews, "No change has been recorded that opens a review.")
-    doc.heading(HEADINGS[10])
-    _table(doc, facts.reading_proof, "No policy asks for proof of reading.")
-    doc.heading(HEADINGS[11])
+    doc.heading(_(HEADINGS[1]))
+    _table(doc, facts.policies, said, N_("No policies are recorded."))
+    doc.heading(_(HEADINGS[2]))
+    doc.text(f"{_(facts.ack_counts.title)}.")
+    _table(doc, facts.ack_counts, said)
     doc.text(
-        "This summary and every file beside it are listed with their SHA-256 in "
-        "MANIFEST.sha256, which the school's key has signed. README.txt says how to check them "
-        "with compliance-bot or with ordinary tools. The fingerprint of the school's key is "
-        f"{format_fingerprint(fingerprint)}: ask the school for it separately and compare."
+        _("%(table)s (%(num)d in all).")
+        % {"table": _(facts.attestations.title), "num": len(facts.attestations.rows)}
+    )
+    _table(doc, facts.attestations, said)
+    doc.heading(_(HEADINGS[3]))
+    _table(doc, facts.training, said, N_("No training is required in compliance-bot."))
+    doc.heading(_(HEADINGS[4]))
+    _table(doc, facts.aup, said, N_("No official accounts are recorded."))
+    doc.heading(_(HEADINGS[5]))
+    _table(doc, facts.governors, said)
+    doc.heading(_(HEADINGS[6]))
+    doc.text(
+        _("Reports counted: %(num)d.") % {"num": facts.reports_total}
+        + f" {_(facts.reports_scope)} {_(NO_CONTENT)}"
+    )
+    _table(doc, facts.concerns, said, N_("No reports."))
+    doc.heading(_(HEADINGS[7]))
+    if facts.filtering_note:
+        doc.text(_(facts.filtering_note))
+    else:
+        _table(doc, facts.filtering, said)
+    doc.heading(_(HEADINGS[8]))  # data protection complaints (DPA 2018 s.164A)
+    doc.text(
+        _(
+            "%(table)s. Counts only: nothing of what any complaint says and no name of anyone "
+            "who made one."
+        )
+        % {"table": _(facts.complaints.title)}
+    )
+    _table(doc, facts.complaints, said, N_("No data protection complaints are recorded."))
+    doc.heading(_(HEADINGS[9]))
+    _table(doc, facts.event_reviews, said, N_("No change has been recorded that opens a review."))
+    doc.heading(_(HEADINGS[10]))
+    _table(doc, facts.reading_proof, said, N_("No policy asks for proof of reading."))
+    doc.heading(_(HEADINGS[11]))
+    doc.text(
+        _(
+            "This summary and every file beside it are listed with their SHA-256 in "
+            "MANIFEST.sha256, which the school's key has signed. README.txt says how to check "
+            "them with compliance-bot or with ordinary tools. The fingerprint of the school's "
+            "key is %(fingerprint)s: ask the school for it separately and compare."
+        )
+        % {"fingerprint": format_fingerprint(fingerprint)}
     )
     return doc.render()
-

@@ -15,12 +15,14 @@ from fastapi.responses import Response
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
+from bot.core.i18n import translations
 from bot.core.models import Person, utcnow
 from bot.core.permissions import EVIDENCE_MAKERS
 from bot.core.words import csv_text
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
 from bot.features.evidence.rules import format_fingerprint, standards_sentence
+from bot.features.evidence.summary_pdf import pack_language
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
 from bot.features.reports.api import school_for, visible_reports
 
@@ -59,13 +61,14 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         actor=person.email,
         made_by=person.display_name,
         reports=visible_reports(school, person.email, person.role_names),
-        reports_scope=(
-            f"Counted: the reports {person.display_name} may read. A report about the person "
-            "who makes a pack is never counted in it; a pack made with the command line counts "
-            "every report."
-        ),
+        reports_scope=translations(pack_language(school.language)).gettext(
+            "Counted: the reports %(name)s may read. A report about the person who makes a "
+            "pack is never counted in it; a pack made with the command line counts every report."
+        )
+        % {"name": person.display_name},
         via="web",
         standards=standards_sentence(school),
+        language=school.language,
     )
     with context.store.transaction() as session:
         pack = make_pack(
@@ -91,8 +94,16 @@ def editions_csv(request: Request) -> Response:
     person, school = _maker(request)
     with ctx(request).store.transaction() as session:
         rows = edition_acknowledgements(session, school, LONDON)
-        audit.record(session, actor=person.email, action="reading.editions_exported",
-                     object_type="reading_campaign", school_id=school.id,
-                     details={"rows": len(rows), "via": "web"})
-    return Response(csv_text(EDITION_HEADER, rows), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="editions-read-{school.id}.csv"'})
+        audit.record(
+            session,
+            actor=person.email,
+            action="reading.editions_exported",
+            object_type="reading_campaign",
+            school_id=school.id,
+            details={"rows": len(rows), "via": "web"},
+        )
+    return Response(
+        csv_text(EDITION_HEADER, rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="editions-read-{school.id}.csv"'},
+    )

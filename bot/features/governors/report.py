@@ -14,15 +14,18 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from gettext import NullTranslations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_, translations
+from bot.core.i18n import short_day as i18n_short_day
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
-from bot.core.words import Words, plural, school_words
+from bot.core.words import Words, school_words, words_in
 from bot.features.dashboard.api import compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
@@ -40,12 +43,22 @@ __all__ = [
     "outcome_bucket",
     "pick_term",
     "render_pdf",
+    "short_day",
+    "term_name",
     "terms_for",
 ]
 
-STATUSES = ("current", "due soon", "overdue", "under review", "no review date")
-NO_OUTCOME = "no outcome yet"
-FREE_TEXT_OUTCOME = "outcome recorded (details withheld)"
+# the register's states and the outcome labels are words a governor reads: kept as they are for
+# the catalogue (``N_``) and said in the reader's language where shown (``_()``, ``tr.gettext``)
+STATUSES = (N_("current"), N_("due soon"), N_("overdue"), N_("under review"), N_("no review date"))
+NO_OUTCOME = N_("no outcome yet")
+FREE_TEXT_OUTCOME = N_("outcome recorded (details withheld)")
+# the usual English terms' names, in the reader's language ('Tymor yr hydref 2026')
+_SEASONS = {
+    "Autumn": N_("Autumn %(year)s"),
+    "Spring": N_("Spring %(year)s"),
+    "Summer": N_("Summer %(year)s"),
+}
 
 
 class ReportError(ValueError):
@@ -156,12 +169,16 @@ class GovernorsReport:
     # the single central record's open gaps, counted (None: the SCR was never checked)
     scr_gaps: int | None = None
 
-    @property
-    def scr_sentence(self) -> str:
-        """The SCR's gaps in one sentence, counts only."""
+    def scr_sentence(self, tr: NullTranslations | None = None) -> str:
+        """The SCR's gaps in one sentence, counts only (in ``tr``'s language)."""
+        tr = tr or NullTranslations()
         if self.scr_gaps is None:
-            return "Single central record: not stated (not checked by the bot yet)."
-        return f"Single central record: {plural(self.scr_gaps, 'gap')} open (counts only)."
+            return tr.gettext("Single central record: not stated (not checked by the bot yet).")
+        return tr.ngettext(
+            "Single central record: %(num)s gap open (counts only).",
+            "Single central record: %(num)s gaps open (counts only).",
+            self.scr_gaps,
+        ) % {"num": self.scr_gaps}
 
     @property
     def overdue(self) -> list[PolicyLine]:
@@ -180,11 +197,22 @@ class GovernorsReport:
 
 
 # outcomes shown to governors as they are: the usual ones, in any case, spaces or underscores
-KNOWN_OUTCOMES = frozenset({
-    "no further action", "advice given", "monitoring", "early help", "resolved in school",
-    "referred to lado", "referred to social care", "referred to children's social care",
-    "referred to police", "referred to prevent", "ico notified", "not reportable to ico",
-})
+KNOWN_OUTCOMES = frozenset(
+    {
+        N_("no further action"),
+        N_("advice given"),
+        N_("monitoring"),
+        N_("early help"),
+        N_("resolved in school"),
+        N_("referred to lado"),
+        N_("referred to social care"),
+        N_("referred to children's social care"),
+        N_("referred to police"),
+        N_("referred to prevent"),
+        N_("ico notified"),
+        N_("not reportable to ico"),
+    }
+)
 
 
 def outcome_bucket(outcome: str | None) -> str:
@@ -201,12 +229,26 @@ def outcome_bucket(outcome: str | None) -> str:
     return words if words in KNOWN_OUTCOMES else FREE_TEXT_OUTCOME
 
 
-def head_reports_note(words: Words) -> str:
-    """Why the counts leave out reports about the head, in the school's words."""
-    return (
-        f"Reports about the {words.headteacher} are not counted here; the {words.dsl_full} and "
-        f"the {words.chair} hold them."
-    )
+def head_reports_note(words: Words, tr: NullTranslations | None = None) -> str:
+    """Why the counts leave out reports about the head, in the school's words (and ``tr``'s
+    language: give ``words`` in it too, ``words_in``)."""
+    return (tr or translations("en")).gettext(
+        "Reports about the %(head)s are not counted here; the %(dsl)s and the %(chair)s hold them."
+    ) % {"head": words.headteacher, "dsl": words.dsl_full, "chair": words.chair}
+
+
+def term_name(name: str, language: str = "en") -> str:
+    """A term's name as the reader says it: the usual English terms ('Autumn 2026') in
+    ``language`` ('Tymor yr hydref 2026'); a school's own name as it wrote it."""
+    season, _, year = name.partition(" ")
+    if season in _SEASONS and year.isdigit():
+        return translations(language).gettext(_SEASONS[season]) % {"year": year}
+    return name
+
+
+def short_day(day: date | None, language: str = "en") -> str:
+    """'16 Sep 2026', '16 Medi 2026'; '—' for none (``i18n.short_day``)."""
+    return i18n_short_day(day, language)
 
 
 def _label(code: str, labels: dict[str, str]) -> str:
@@ -258,8 +300,13 @@ def build_report(
 ) -> GovernorsReport:
     """Gather the report's figures for one school and term (reuses ``compute_figures``)."""
     figures = compute_figures(session, school.id, today)
-    report = GovernorsReport(school_name=school.name, term=term, as_of=today,
-                             head_reports_note=head_reports_note(school_words(school)))
+    report = GovernorsReport(
+        school_name=school.name,
+        term=term,
+        as_of=today,
+        head_reports_note=head_reports_note(school_words(school)),
+    )
+    # (the note is said again in the reader's language where the report is shown)
     report.policies = [  # the register's policies, as the dashboard figures them
         PolicyLine(p.title, p.version, p.review, p.next_review, p.done, p.owed)
         for p in figures.policies
@@ -299,73 +346,106 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.0f}%"
 
 
-def render_pdf(report: GovernorsReport) -> bytes:
-    """The report as an A4 PDF (reportlab), headings and tables only."""
-    doc = A4Report(f"Governors' report - {report.school_name} - {report.term.name}")
+def render_pdf(report: GovernorsReport, language: str = "en", words: Words | None = None) -> bytes:
+    """The report as an A4 PDF (reportlab), headings and tables only, in ``language`` (the
+    school's ``words`` for the note on reports about the head; the report's own else)."""
+    tr = translations(language)
+    _ = tr.gettext
+    term = term_name(report.term.name, language)
+    note = head_reports_note(words_in(words, tr), tr) if words else report.head_reports_note
 
     def when(day: date | None) -> str:
-        return f"{day:%d %b %Y}" if day else "-"
+        return short_day(day, language).replace("—", "-")
 
-    doc.heading("Governors' report", "Title")
+    def dash(value: str | None) -> str:
+        return value or "-"
+
+    title = _("Governors' report - %(school)s - %(term)s")
+    doc = A4Report(title % {"school": report.school_name, "term": term})
+    doc.heading(_("Governors' report"), "Title")
     doc.text(
-        f"{report.school_name} - {report.term.name} "
-        f"({report.term.start:%d %b %Y} to {report.term.end:%d %b %Y}); "
-        f"figures as of {report.as_of:%d %b %Y}. Counts only: no names or report details."
+        _(
+            "%(school)s - %(term)s (%(start)s to %(end)s); figures as of %(day)s. Counts only: "
+            "no names or report details."
+        )
+        % {
+            "school": report.school_name,
+            "term": term,
+            "start": when(report.term.start),
+            "end": when(report.term.end),
+            "day": when(report.as_of),
+        }
     )
     doc.space(6)
-    doc.heading("1. Policy reviews")
+    doc.heading(_("1. Policy reviews"))
     doc.text(
-        f"Reviewed this term: {len(report.reviewed)}. Due this term: "
-        f"{len(report.due_in_term)}. Overdue now: {len(report.overdue)}. "
-        + ", ".join(f"{k.capitalize()}: {v}" for k, v in report.status_counts.items())
+        _("Reviewed this term: %(reviewed)d. Due this term: %(due)d. Overdue now: %(overdue)d.")
+        % {
+            "reviewed": len(report.reviewed),
+            "due": len(report.due_in_term),
+            "overdue": len(report.overdue),
+        }
+        + " "
+        + ", ".join(
+            f"{(s := _(k))[:1].upper()}{s[1:]}: {v}" for k, v in report.status_counts.items()
+        )
     )
     doc.space(3)
     doc.table(
-        [["Policy", "Version", "Next review", "Status"]]
-        + [[p.title, p.version or "-", when(p.next_review), p.status] for p in report.policies]
+        [[_("Policy"), _("Version"), _("Next review"), _("Status")]]
+        + [[p.title, dash(p.version), when(p.next_review), _(p.status)] for p in report.policies]
     )
     if report.reviewed:
         doc.space(3)
         doc.table(
-            [["Reviewed this term", "Date", "Body", "Minute"]]
-            + [[r.title, when(r.reviewed_on), r.body, r.minute_ref or "-"] for r in report.reviewed]
+            [[_("Reviewed this term"), _("Date"), _("Body"), _("Minute")]]
+            + [
+                [r.title, when(r.reviewed_on), _(r.body), dash(r.minute_ref)]
+                for r in report.reviewed
+            ]
         )
-    doc.heading("2. Acknowledgements")
+    doc.heading(_("2. Acknowledgements"))
     doc.text(
-        f"Acknowledgement rate: {_percent(report.ack_rate)} "
-        f"({report.ack_done} of {report.ack_owed})."
+        _("Acknowledgement rate: %(rate)s (%(done)d of %(owed)d).")
+        % {"rate": _percent(report.ack_rate), "done": report.ack_done, "owed": report.ack_owed}
     )
     doc.table(
-        [["Policy", "Version", "Acknowledged", "Owed"]]
+        [[_("Policy"), _("Version"), _("Acknowledged"), _("Owed")]]
         + [
-            [p.title, p.version or "-", str(p.ack_done), str(p.ack_owed)]
+            [p.title, dash(p.version), str(p.ack_done), str(p.ack_owed)]
             for p in report.policies
             if p.ack_owed
         ]
     )
-    doc.heading("3. Training")
+    doc.heading(_("3. Training"))
     doc.text(
-        f"Training rate: {_percent(report.training_rate)} "
-        f"({report.training_done} of {report.training_owed}). {report.scr_sentence}"
+        _("Training rate: %(rate)s (%(done)d of %(owed)d).")
+        % {
+            "rate": _percent(report.training_rate),
+            "done": report.training_done,
+            "owed": report.training_owed,
+        }
+        + " "
+        + report.scr_sentence(tr)
     )
-    doc.heading("4. AUP signatures")
+    doc.heading(_("4. AUP signatures"))
     doc.text(
-        f"Official accounts: {len(report.accounts)}; holders not yet signed: "
-        f"{report.unsigned_holders}."
+        _("Official accounts: %(accounts)d; holders not yet signed: %(unsigned)d.")
+        % {"accounts": len(report.accounts), "unsigned": report.unsigned_holders}
     )
     if report.accounts:
         doc.table(
-            [["Account", "Platform", "Holders", "Not signed"]]
+            [[_("Account"), _("Platform"), _("Holders"), _("Not signed")]]
             + [[a.name, a.platform, str(a.holders), str(a.unsigned)] for a in report.accounts]
         )
-    doc.heading("5. Breach and concern reports")
-    doc.text(f"Reports made this term: {report.reports_total}. {report.head_reports_note}")
+    doc.heading(_("5. Breach and concern reports"))
+    doc.text(_("Reports made this term: %(num)d.") % {"num": report.reports_total} + " " + note)
     for heading, counts in (
-        ("Category", report.reports_by_category),
-        ("Status", report.reports_by_status),
-        ("Outcome", report.reports_by_outcome),
+        (_("Category"), report.reports_by_category),
+        (_("Status"), report.reports_by_status),
+        (_("Outcome"), report.reports_by_outcome),
     ):
         if counts:
             doc.space(2)
-            doc.table([[heading, "Reports"]] + [[k, str(v)] for k, v in counts.items()])
+            doc.table([[heading, _("Reports")]] + [[_(k), str(v)] for k, v in counts.items()])
     return doc.render()

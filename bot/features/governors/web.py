@@ -10,12 +10,15 @@ from fastapi.responses import Response
 from bot.core.clock import local_today
 from bot.core.models import utcnow
 from bot.core.permissions import POLICY_READERS
-from bot.engine.web.deps import ctx, render, require_roles
+from bot.core.words import school_words
+from bot.engine.web.deps import ctx, language_for_page, render, require_roles
 from bot.features.governors.report import (
     ReportError,
     build_report,
     pick_term,
     render_pdf,
+    short_day,
+    term_name,
     terms_for,
 )
 
@@ -35,7 +38,17 @@ def _report_context(request: Request, term: str | None) -> dict[str, Any]:
         raise HTTPException(404, str(exc)) from None
     with ctx(request).store.session() as session:
         report = build_report(session, school, chosen, today)
-    return {"report": report, "terms": terms_for(school, today), "term": chosen}
+    language = language_for_page(request, {"user": user, "school": school})
+    return {
+        "report": report,
+        "terms": terms_for(school, today),
+        "term": chosen,
+        "school": school,
+        "report_language": language,
+        # the term's name and the dates as the reader says them
+        "term_name": lambda name: term_name(name, language),
+        "short_day": lambda day: short_day(day, language),
+    }
 
 
 @router.get("/governors/report", include_in_schema=False)
@@ -49,7 +62,7 @@ def governors_report_pdf(request: Request, term: str | None = None) -> Response:
     """The termly governors' report as a PDF download."""
     context = _report_context(request, term)
     return Response(
-        render_pdf(context["report"]),
+        render_pdf(context["report"], context["report_language"], school_words(context["school"])),
         media_type="application/pdf",
         headers={
             "Content-Disposition": (

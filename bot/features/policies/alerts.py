@@ -25,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from bot.core.clock import local_today, send_after
 from bot.core.config import SchoolConfig
 from bot.core.i18n import day_text, translations
-from bot.core.messages import human_date, notice
+from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
 from bot.core.ports import Attachment
@@ -145,29 +145,45 @@ class Move:
         """Whether the policy no longer has a review date (the event is cancelled)."""
         return self.policy.next_review_due is None
 
-    def words(self) -> str:
-        """The change in a sentence."""
+    def words(self, language: str = "en") -> str:
+        """The change in a sentence, in ``language``."""
         policy, new = self.policy, self.policy.next_review_due
+        _ = translations(language).gettext
         if new is None:
-            return (
-                f"The {policy.title} no longer has a review date on the policy register (it "
-                f"was {human_date(self.old)}); the attached calendar entry removes the event."
-            )
-        return (
-            f"The next review of the {policy.title} by the {policy.approving_body} is now due "
-            f"by {human_date(new)}, not {human_date(self.old)}; the attached calendar entry "
-            "moves the event already in your calendar."
-        )
+            return _(
+                "The %(title)s no longer has a review date on the policy register (it was "
+                "%(old)s); the attached calendar entry removes the event."
+            ) % {"title": policy.title, "old": day_text(self.old, language)}
+        return _(
+            "The next review of the %(title)s by the %(body)s is now due by %(new)s, not "
+            "%(old)s; the attached calendar entry moves the event already in your calendar."
+        ) % {
+            "title": policy.title,
+            "body": _(policy.approving_body),  # the pack's word, as the school's language says it
+            "new": day_text(new, language),
+            "old": day_text(self.old, language),
+        }
 
     def attachment(self, school: SchoolConfig, now: datetime) -> Attachment:
         """The updated (or cancelled) calendar event."""
-        return _event(school, self.policy, self.policy.next_review_due or self.old, now,
-                      self.sequence, cancel=self.cancel)
+        return _event(
+            school,
+            self.policy,
+            self.policy.next_review_due or self.old,
+            now,
+            self.sequence,
+            cancel=self.cancel,
+        )
 
 
 def _event(
-    school: SchoolConfig, policy: Policy, review_due: date, now: datetime, sequence: int,
-    *, cancel: bool = False,
+    school: SchoolConfig,
+    policy: Policy,
+    review_due: date,
+    now: datetime,
+    sequence: int,
+    *,
+    cancel: bool = False,
 ) -> Attachment:
     """A policy's review event as an .ics attachment (``cancel``: its cancellation)."""
     ics = review_calendar(
@@ -179,6 +195,7 @@ def _event(
         domain=school.headteacher.rpartition("@")[2].lower(),  # UIDs under the school's domain
         sequence=sequence,
         cancel=cancel,
+        language=school.language,
     )
     return Attachment(
         f"policy-review-{policy.key}.ics",
@@ -195,20 +212,27 @@ def last_review_emails(session: Session, school_id: str) -> dict[str, date]:
     return last
 
 
-def _entry_line(policy: Policy, entry: DigestEntry, on: date,
-                language: str = "en") -> tuple[str, str]:
+def _entry_line(
+    policy: Policy, entry: DigestEntry, on: date, language: str = "en"
+) -> tuple[str, str]:
     """One policy's line in the digest: its title, and its state, date and approving body."""
     tr = translations(language)
     derived = f" ({tr.gettext(DERIVED_NOTE)})" if policy.next_review_derived else ""
-    values = {"state": review_state(entry.review_due, on, tr),
-              "body": tr.gettext(policy.approving_body),  # the pack's word, as Welsh says it
-              "date": day_text(entry.review_due, language), "derived": derived}
+    values = {
+        "state": review_state(entry.review_due, on, tr),
+        "body": tr.gettext(policy.approving_body),  # the pack's word, as Welsh says it
+        "date": day_text(entry.review_due, language),
+        "derived": derived,
+    }
     if entry.review_due < on:
-        words = tr.gettext("%(state)s — was due for review by the %(body)s by "
-                           "%(date)s%(derived)s") % values
+        words = (
+            tr.gettext("%(state)s — was due for review by the %(body)s by %(date)s%(derived)s")
+            % values
+        )
     else:
-        words = tr.gettext("%(state)s — to be reviewed by the %(body)s by "
-                           "%(date)s%(derived)s") % values
+        words = (
+            tr.gettext("%(state)s — to be reviewed by the %(body)s by %(date)s%(derived)s") % values
+        )
     if entry.final:
         words += tr.gettext(". This is the last email about it; the register keeps showing it")
     return policy.title, words
@@ -232,23 +256,31 @@ def _digest_draft(
     moved_alone = [m for m in moves if m.policy.key not in listed]
     head = words_in(school_words(school), tr).headteacher
     paragraphs = [
-        _("These policies are due for review and ratification, or overdue. Please make sure "
-          "they are on the agenda. After the meeting, the clerk or the %(head)s records each "
-          "review — the date, the minute reference and the new document if it changed — on "
-          "the policy register (%(register)s). Staff are then asked to acknowledge any new "
-          "version.") % {"head": head, "register": f"{base_url}/policies"},
+        _(
+            "These policies are due for review and ratification, or overdue. Please make sure "
+            "they are on the agenda. After the meeting, the clerk or the %(head)s records each "
+            "review — the date, the minute reference and the new document if it changed — on "
+            "the policy register (%(register)s). Staff are then asked to acknowledge any new "
+            "version."
+        )
+        % {"head": head, "register": f"{base_url}/policies"},
     ]
     if any(p.next_review_derived for p, _entry in entries):
         paragraphs.append(
-            _("A review date marked \"please confirm\" was worked out from the date the policy "
-              "was ratified, not stated in the document: the clerk or the %(head)s can confirm "
-              "or correct it on the policy's page.") % {"head": head}
+            _(
+                'A review date marked "please confirm" was worked out from the date the policy '
+                "was ratified, not stated in the document: the clerk or the %(head)s can confirm "
+                "or correct it on the policy's page."
+            )
+            % {"head": head}
         )
-    paragraphs += [m.words() for m in moves]
+    paragraphs += [m.words(language) for m in moves]
     paragraphs.append(
-        _("You get at most one of these emails a week; an overdue review is mentioned "
-          "%(times)d times after its due date and then stays on the register and the "
-          "dashboard. The attached calendar entries mark the review dates.")
+        _(
+            "You get at most one of these emails a week; an overdue review is mentioned "
+            "%(times)d times after its due date and then stays on the register and the "
+            "dashboard. The attached calendar entries mark the review dates."
+        )
         % {"times": OVERDUE_REPEATS}
     )
     return notice(
@@ -258,11 +290,12 @@ def _digest_draft(
         greeting=_("Hello,"),
         paragraphs=paragraphs,
         facts=[_entry_line(p, e, on, language) for p, e in entries],
-        small=_("You receive this as a named governor, the clerk, a policy lead or a member "
-                "of the body that approves these policies."),
+        small=_(
+            "You receive this as a named governor, the clerk, a policy lead or a member "
+            "of the body that approves these policies."
+        ),
         attachments=tuple(
-            _event(school, policy, entry.review_due, now,
-                   _event_sequence(policy, entry.review_due))
+            _event(school, policy, entry.review_due, now, _event_sequence(policy, entry.review_due))
             for policy, entry in entries
         )
         + tuple(m.attachment(school, now) for m in moved_alone),
@@ -351,7 +384,10 @@ def plan_alerts(
         reviews = [(p.key, p.next_review_due) for p in held if p.next_review_due is not None]
         tag = recipient_tag(email)
         entries = digest_entries(
-            reviews, max(days[tag], default=None), today, last_email=last_any.get(tag),
+            reviews,
+            max(days[tag], default=None),
+            today,
+            last_email=last_any.get(tag),
             told_overdue=told[email],
         )
         if not entries:
@@ -360,7 +396,12 @@ def plan_alerts(
         queued = False
         if write:
             draft = _digest_draft(
-                school, [(by_key[e.policy_key], e) for e in entries], email, on, now, base_url,
+                school,
+                [(by_key[e.policy_key], e) for e in entries],
+                email,
+                on,
+                now,
+                base_url,
                 theirs,
             )
             queued = enqueue_email(
@@ -386,8 +427,11 @@ def _to_tell(session: Session, school_id: str) -> Callable[[Policy], list[str]]:
     """Who has a policy's event in their calendar and still hears about the policy."""
     directory = load_directory(session, school_id)
     had_digests = set(digest_days(session, school_id))
-    return lambda policy: [email for email in alert_recipients(policy, directory)
-                           if recipient_tag(email) in had_digests]
+    return lambda policy: [
+        email
+        for email in alert_recipients(policy, directory)
+        if recipient_tag(email) in had_digests
+    ]
 
 
 def moves_ready(
@@ -426,22 +470,32 @@ def record_moves(policies: Sequence[Policy]) -> list[Move]:
     return moves
 
 
-def _draft(school: SchoolConfig, moves: Sequence[Move], recipient: str, now: datetime
-           ) -> EmailDraft:
-    """The short email carrying the updated (or cancelled) events of one day."""
-    if len(moves) == 1:
-        what = "removed" if moves[0].cancel else "changed"
-        subject = f"Policy review date {what}: {moves[0].policy.title}"
-    else:
-        subject = f"Policy review dates changed: {len(moves)} policies"
+def _draft(
+    school: SchoolConfig, moves: Sequence[Move], recipient: str, now: datetime
+) -> EmailDraft:
+    """The short email carrying the updated (or cancelled) events of one day, in the school's
+    language."""
+    _ = translations(school.language).gettext
+    if len(moves) == 1 and moves[0].cancel:
+        subject = _("Policy review date removed: %(title)s") % {"title": moves[0].policy.title}
+    elif len(moves) == 1:
+        subject = _("Policy review date changed: %(title)s") % {"title": moves[0].policy.title}
+    else:  # never one: a plural form for each count the school's language has
+        subject = translations(school.language).ngettext(
+            "Policy review dates changed: %(num)d policy",
+            "Policy review dates changed: %(num)d policies",
+            len(moves),
+        ) % {"num": len(moves)}
     return notice(
         school=school,
         to=[recipient],
         subject=subject,
-        greeting="Hello,",
-        paragraphs=[m.words() for m in moves],
-        small="You receive this because you were sent the earlier calendar entry for this "
-        "policy's review; you get at most one email about policy reviews a week.",
+        greeting=_("Hello,"),
+        paragraphs=[m.words(school.language) for m in moves],
+        small=_(
+            "You receive this because you were sent the earlier calendar entry for this "
+            "policy's review; you get at most one email about policy reviews a week."
+        ),
         attachments=tuple(m.attachment(school, now) for m in moves),
     )
 
@@ -466,12 +520,18 @@ def plan_event_updates(
             if email not in digest_today:
                 by_recipient[email].append(move)
     items = [
-        (f"{UPDATE_KEY_PREFIX}:{school.id}:{recipient_tag(email)}:{today.isoformat()}",
-         _draft(school, found, email, now))
+        (
+            f"{UPDATE_KEY_PREFIX}:{school.id}:{recipient_tag(email)}:{today.isoformat()}",
+            _draft(school, found, email, now),
+        )
         for email, found in sorted(by_recipient.items())
     ]
     added = enqueue_emails(
-        session, school_id=school.id, purpose=PURPOSE, urgency=Urgency.ROUTINE, items=items,
+        session,
+        school_id=school.id,
+        purpose=PURPOSE,
+        urgency=Urgency.ROUTINE,
+        items=items,
         not_before=send_after(school, today, now),
     )
     return len(added)

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date
 
 from bot.core.dates import shift
-from bot.core.i18n import N_
+from bot.core.i18n import N_, translations
 from bot.core.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
@@ -93,8 +93,18 @@ DERIVED_NOTE = N_("worked out from the ratification date — please confirm")
 # every nation's name for the whole body (bot/core/nations: England's FGB, Wales' governing
 # body, Northern Ireland's Board of Governors, a Scottish board)
 FGB_NAMES = frozenset(
-    {"fgb", "full governing body", "governing body", "governors", "board of governors",
-     "the governing body", "the board of governors", "the board", "board", "bog"}
+    {
+        "fgb",
+        "full governing body",
+        "governing body",
+        "governors",
+        "board of governors",
+        "the governing body",
+        "the board of governors",
+        "the board",
+        "board",
+        "bog",
+    }
 )
 
 
@@ -209,37 +219,56 @@ def review_state(review_due: date, on: date, tr: NullTranslations | None = None)
     tr = tr or NullTranslations()
     days = (review_due - on).days
     if days <= -14:
-        return tr.ngettext("overdue by %(num)d week", "overdue by %(num)d weeks",
-                           -days // 7) % {"num": -days // 7}
+        return tr.ngettext("overdue by %(num)d week", "overdue by %(num)d weeks", -days // 7) % {
+            "num": -days // 7
+        }
     if days < 0:
-        return tr.ngettext("overdue by %(num)d day", "overdue by %(num)d days",
-                           -days) % {"num": -days}
+        return tr.ngettext("overdue by %(num)d day", "overdue by %(num)d days", -days) % {
+            "num": -days
+        }
     if days == 0:
         return tr.gettext("due today")
     return tr.ngettext("due in %(num)d day", "due in %(num)d days", days) % {"num": days}
 
 
-def digest_subject(titles_due: Sequence[tuple[str, date]], on: date,
-                   tr: NullTranslations | None = None, language: str = "en") -> str:
+def digest_subject(
+    titles_due: Sequence[tuple[str, date]],
+    on: date,
+    tr: NullTranslations | None = None,
+    language: str = "en",
+) -> str:
     """The digest's subject as of the day it is delivered (in ``language``, with ``tr``)."""
     tr = tr or NullTranslations()
     if len(titles_due) == 1:
         title, review_due = titles_due[0]
         days = (review_due - on).days
         if days < 0:
-            when = (f"{review_due:%d %B %Y}" if language == "en"
-                    else format_date(review_due, "dd MMMM y", locale="cy"))
+            when = (
+                f"{review_due:%d %B %Y}"
+                if language == "en"
+                else format_date(review_due, "dd MMMM y", locale="cy")
+            )
             return tr.gettext("Overdue policy review: %(title)s (was due %(date)s)") % {
-                "title": title, "date": when}
+                "title": title,
+                "date": when,
+            }
         if days == 0:
             return tr.gettext("Policy review due today: %(title)s") % {"title": title}
-        return tr.ngettext("Policy review due in %(num)d day: %(title)s",
-                           "Policy review due in %(num)d days: %(title)s",
-                           days) % {"num": days, "title": title}
+        return tr.ngettext(
+            "Policy review due in %(num)d day: %(title)s",
+            "Policy review due in %(num)d days: %(title)s",
+            days,
+        ) % {"num": days, "title": title}
     overdue = sum(1 for _, due in titles_due if due < on)
     coming = len(titles_due) - overdue
-    parts = [what % {"num": n} for n, what in ((overdue, tr.gettext("%(num)d overdue")),
-                                               (coming, tr.gettext("%(num)d due soon"))) if n]
+    parts = [
+        what % {"num": n}
+        for n, what in (
+            (overdue, tr.gettext("%(num)d overdue")),
+            (coming, tr.gettext("%(num)d due soon")),
+        )
+        if n
+    ]
     return tr.gettext("Policy reviews for governors: %(parts)s") % {"parts": ", ".join(parts)}
 
 
@@ -299,6 +328,7 @@ def review_calendar(
     domain: str,
     sequence: int = 0,
     cancel: bool = False,
+    language: str = "en",
 ) -> bytes:
     """An RFC 5545 calendar with one all-day event on the review date.
 
@@ -306,7 +336,8 @@ def review_calendar(
     review date changes, so a calendar moves the event (by its higher SEQUENCE) instead of
     keeping the old date beside the new one; ``sequence`` is raised each time the date
     changes, so the entry updates the event a governor already has. ``cancel`` makes it a
-    ``METHOD:CANCEL`` of that event (send it with ``CANCEL_CONTENT_TYPE``).
+    ``METHOD:CANCEL`` of that event (send it with ``CANCEL_CONTENT_TYPE``). The summary,
+    description and category a governor reads are in ``language`` (the school's).
     """
     from icalendar import Calendar, Event  # lazy: ~60 ms on every command; only invitations
 
@@ -323,15 +354,27 @@ def review_calendar(
     event.add("dtstamp", now)
     event.add("dtstart", review_due)
     event.add("dtend", shift(review_due, 1))
-    event.add("summary", f"Policy review due: {policy.title}")
+    tr = translations(language)
+    event.add("summary", tr.gettext("Policy review due: %(title)s") % {"title": policy.title})
     event.add(
         "description",
-        f"{school_name}: the {policy.title} is due for review and ratification by the "
-        f"{policy.approving_body} (every {policy.review_cycle_months} months). After the "
-        "meeting, record the review (date, minute reference and any new document) on the "
-        "policy register.",
+        tr.ngettext(
+            "%(school)s: the %(title)s is due for review and ratification by the %(body)s "
+            "(every %(num)d month). After the meeting, record the review (date, minute "
+            "reference and any new document) on the policy register.",
+            "%(school)s: the %(title)s is due for review and ratification by the %(body)s "
+            "(every %(num)d months). After the meeting, record the review (date, minute "
+            "reference and any new document) on the policy register.",
+            policy.review_cycle_months,
+        )
+        % {
+            "school": school_name,
+            "title": policy.title,
+            "body": tr.gettext(policy.approving_body),
+            "num": policy.review_cycle_months,
+        },
     )
-    event.add("categories", ["Policy review"])
+    event.add("categories", [tr.gettext("Policy review")])
     event.add("transp", "TRANSPARENT")
     cal.add_component(event)
     return bytes(cal.to_ical())

@@ -95,11 +95,11 @@ RELATIONSHIPS: dict[str, str] = {
     "other": N_("Other"),
 }
 STATUSES: dict[str, str] = {
-    "new": "New",
-    "triaged": "Triaged",
-    "investigating": "Investigating",
-    "referred": "Referred",
-    "closed": "Closed",
+    "new": N_("New"),
+    "triaged": N_("Triaged"),
+    "investigating": N_("Investigating"),
+    "referred": N_("Referred"),
+    "closed": N_("Closed"),
 }
 URGENCIES: dict[str, str] = {
     "immediate": N_("Immediate"),

@@ -20,12 +20,13 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.forms import find_control_character
+from bot.core.i18n import day_text, translations
 from bot.core.links import make_token
-from bot.core.messages import human_date, notice
+from bot.core.messages import notice
 from bot.core.models import Duty, Person, PersonRole, Requirement, ReviewEvent, TaskCompletion
 from bot.core.outbox import Urgency, enqueue_email
 from bot.engine.duties import EVENT_CYCLE
-from bot.features.tasks.rules import EVENT_KINDS, event_kinds, review_due, reviews_for
+from bot.features.tasks.rules import EVENT_KINDS, event_kinds, event_label, review_due, reviews_for
 from bot.features.tasks.service import task_owner_ids
 
 __all__ = [
@@ -77,19 +78,27 @@ class EventReview:
 
 def event_of(session: Session, cycle: str) -> ReviewEvent | None:
     """The event a review's cycle (``event:<id>``) was opened by."""
-    if not cycle.startswith(EVENT_CYCLE) or not cycle[len(EVENT_CYCLE):].isdigit():
+    if not cycle.startswith(EVENT_CYCLE) or not cycle[len(EVENT_CYCLE) :].isdigit():
         return None
-    return session.get(ReviewEvent, int(cycle[len(EVENT_CYCLE):]))
+    return session.get(ReviewEvent, int(cycle[len(EVENT_CYCLE) :]))
 
 
 def _owners(session: Session, school_id: str, cfg: RequirementConfig) -> list[Person]:
     """The task's named owners, else the people holding its audience's roles."""
     ids = task_owner_ids(session, school_id, cfg)
     if not ids and cfg.audience.roles:
-        ids = set(session.scalars(select(PersonRole.person_id).where(
-            PersonRole.school_id == school_id, PersonRole.role.in_(cfg.audience.roles))))
-    return list(session.scalars(select(Person).where(
-        Person.id.in_(ids), Person.active.is_(True)).order_by(Person.id)))
+        ids = set(
+            session.scalars(
+                select(PersonRole.person_id).where(
+                    PersonRole.school_id == school_id, PersonRole.role.in_(cfg.audience.roles)
+                )
+            )
+        )
+    return list(
+        session.scalars(
+            select(Person).where(Person.id.in_(ids), Person.active.is_(True)).order_by(Person.id)
+        )
+    )
 
 
 def _checked(school: SchoolConfig, kind: str, what: str, happened_on: date, today: date) -> str:
@@ -124,32 +133,54 @@ def record_event(
     """
     today = local_today(now)
     what = _checked(school, kind, what, happened_on, today)
-    event = ReviewEvent(school_id=school.id, kind=kind, what=what, happened_on=happened_on,
-                        recorded_by=actor, recorded_at=now)
+    event = ReviewEvent(
+        school_id=school.id,
+        kind=kind,
+        what=what,
+        happened_on=happened_on,
+        recorded_by=actor,
+        recorded_at=now,
+    )
     session.add(event)
     session.flush()
     owed: dict[int, tuple[Person, list[tuple[str, Duty]]]] = {}
     titles: list[str] = []
     for cfg in reviews_for(school, kind):
-        req = session.scalar(select(Requirement).where(
-            Requirement.school_id == school.id, Requirement.key == cfg.id))
+        req = session.scalar(
+            select(Requirement).where(Requirement.school_id == school.id, Requirement.key == cfg.id)
+        )
         if req is None:
             continue  # configured since the last sweep: it has no stored requirement yet
         titles.append(req.title)
         due = review_due(school, today, cfg.review_within)
         for person in _owners(session, school.id, cfg):
-            duty = Duty(school_id=school.id, requirement_id=req.id, person_id=person.id,
-                        kind="recurring_task", cycle=f"{EVENT_CYCLE}{event.id}", opened_on=today,
-                        due_on=due, status="open")
+            duty = Duty(
+                school_id=school.id,
+                requirement_id=req.id,
+                person_id=person.id,
+                kind="recurring_task",
+                cycle=f"{EVENT_CYCLE}{event.id}",
+                opened_on=today,
+                due_on=due,
+                status="open",
+            )
             session.add(duty)
             owed.setdefault(person.id, (person, []))[1].append((req.title, duty))
     session.flush()
-    told = sum(_tell(session, school, event, person, items, base_url, signing_key)
-               for person, items in owed.values())
+    told = sum(
+        _tell(session, school, event, person, items, base_url, signing_key)
+        for person, items in owed.values()
+    )
     duties = sum(len(items) for _, items in owed.values())
-    audit.record(session, actor=actor, action="review.event_recorded",
-                 object_type="review_event", object_id=event.id, school_id=school.id,
-                 details={"kind": kind, "reviews": len(titles), "duties": duties})
+    audit.record(
+        session,
+        actor=actor,
+        action="review.event_recorded",
+        object_type="review_event",
+        object_id=event.id,
+        school_id=school.id,
+        details={"kind": kind, "reviews": len(titles), "duties": duties},
+    )
     return Opened(event, tuple(titles), duties, told)
 
 
@@ -165,29 +196,44 @@ def _tell(
     """One email to an owner about the reviews an event opened (once, by its key)."""
     first = items[0][1]
     link = make_token(signing_key, "task", person.id, first.id, None)
+    language = school.language
+    _ = translations(language).gettext
+    due = day_text(first.due_on, language)
     draft = notice(
         school=school,
         to=[person.email],
-        subject=f"Review needed by {human_date(first.due_on)}: {items[0][0]}",
-        greeting=f"Dear {person.given_name or person.display_name},",
+        subject=_("Review needed by %(day)s: %(title)s") % {"day": due, "title": items[0][0]},
+        greeting=_("Dear %(name)s,") % {"name": person.given_name or person.display_name},
         paragraphs=[
-            f"{EVENT_KINDS[event.kind]} was recorded for {human_date(event.happened_on)}. "
-            "The school reviews the following when that happens; please review and record "
-            "the outcome by the date below.",
+            _(
+                "%(what)s was recorded for %(day)s. The school reviews the following when that "
+                "happens; please review and record the outcome by the date below."
+            )
+            % {
+                "what": event_label(event.kind, language),
+                "day": day_text(event.happened_on, language),
+            },
         ],
-        facts=[*(("Review", title) for title, _ in items), ("Due", human_date(first.due_on))],
+        facts=[*((_("Review"), title) for title, _duty in items), (_("Due"), due)],
         button_url=f"{base_url.rstrip('/')}/task/{link}",
-        button_text="Record the outcome",
+        button_text=_("Record the outcome"),
     )
-    return enqueue_email(session, school_id=school.id,  # one email per owner and event
-                         key=f"review-event:{school.id}:{event.id}:{person.id}",
-                         purpose="review_event", urgency=Urgency.ROUTINE, draft=draft)
+    return enqueue_email(
+        session,
+        school_id=school.id,  # one email per owner and event
+        key=f"review-event:{school.id}:{event.id}:{person.id}",
+        purpose="review_event",
+        urgency=Urgency.ROUTINE,
+        draft=draft,
+    )
 
 
 def event_reviews(session: Session, school_id: str) -> list[EventReview]:
     """Every review an event opened, newest event first, with its outcome when recorded."""
-    events = {e.id: e for e in session.scalars(
-        select(ReviewEvent).where(ReviewEvent.school_id == school_id))}
+    events = {
+        e.id: e
+        for e in session.scalars(select(ReviewEvent).where(ReviewEvent.school_id == school_id))
+    }
     if not events:
         return []
     cycles = [f"{EVENT_CYCLE}{i}" for i in events]
@@ -204,22 +250,31 @@ def event_reviews(session: Session, school_id: str) -> list[EventReview]:
             select(TaskCompletion, Person.display_name)
             .join(Person, Person.id == TaskCompletion.person_id)
             .where(TaskCompletion.school_id == school_id, TaskCompletion.cycle.in_(cycles))
-            .order_by(TaskCompletion.id.desc()))
+            .order_by(TaskCompletion.id.desc())
+        )
     }
     grouped: dict[tuple[int, int], tuple[str, date, list[str]]] = {}
     for duty, title, name in rows:
-        key = (int(duty.cycle[len(EVENT_CYCLE):]), duty.requirement_id)
+        key = (int(duty.cycle[len(EVENT_CYCLE) :]), duty.requirement_id)
         grouped.setdefault(key, (title, duty.due_on, []))[2].append(name)
     out = []
     for (event_id, req_id), (title, due, names) in grouped.items():
         event = events[event_id]
         completion, by = done.get((req_id, f"{EVENT_CYCLE}{event_id}"), (None, None))
-        out.append(EventReview(
-            event_id=event_id, trigger=EVENT_KINDS.get(event.kind, event.kind), what=event.what,
-            happened_on=event.happened_on, recorded_on=local_today(event.recorded_at),
-            review=title, owners=tuple(names), due_on=due,
-            done_on=local_today(completion.at) if completion else None, done_by=by,
-            outcome=completion.outcome if completion else None,
-        ))
+        out.append(
+            EventReview(
+                event_id=event_id,
+                trigger=EVENT_KINDS.get(event.kind, event.kind),
+                what=event.what,
+                happened_on=event.happened_on,
+                recorded_on=local_today(event.recorded_at),
+                review=title,
+                owners=tuple(names),
+                due_on=due,
+                done_on=local_today(completion.at) if completion else None,
+                done_by=by,
+                outcome=completion.outcome if completion else None,
+            )
+        )
     out.sort(key=lambda r: (-r.event_id, r.review))
     return out

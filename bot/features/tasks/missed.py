@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.messages import human_date, notice
+from bot.core.i18n import day_text, translations
+from bot.core.messages import notice
 from bot.core.models import Duty, OutboxMessage, Person, Requirement
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.features.tasks.rules import cycle_label, task_config
 
 __all__ = ["MISSED_KEY_PREFIX", "MISSED_LOOKBACK_DAYS", "alert_missed_tasks"]
@@ -33,27 +34,54 @@ def _missed_draft(
     next_due: date | None,
 ) -> EmailDraft:
     """The alert for one missed period of one task, to its owners and the DSL team."""
-    period = cycle_label(task_config(school, requirement.key), cycle)
-    names = ", ".join(p.display_name for p in owners) or "its owner"
+    language = school.language
+    tr = translations(language)
+    _ = tr.gettext
+    period = cycle_label(task_config(school, requirement.key), cycle, language)
     dsl = [*school.dsl, *school.deputy_dsl] or [school.headteacher]  # the DSL team
-    team = school_words(school).dsl_team
+    team = words_in(school_words(school), tr).dsl_team
     to = list(dict.fromkeys([*(p.email for p in owners if p.active), *dsl]))
+    values = {
+        "title": requirement.title,
+        "period": period,
+        "team": team,
+        "due": day_text(due_on, language),
+        "names": ", ".join(p.display_name for p in owners),
+    }
     paragraphs = [
-        f"Nobody marked \u201c{requirement.title}\u201d done for {period}. It was due "
-        f"{human_date(due_on)} and that period has ended, so it is recorded as missed.",
-        f"It was owed by {names}. If the check still matters, please do it now and note "
-        f"why it was missed; {team} is copied so that a gap in "
-        "safeguarding checks is never silent.",
+        _(
+            "Nobody marked \u201c%(title)s\u201d done for %(period)s. It was due %(due)s and that "
+            "period has ended, so it is recorded as missed."
+        )
+        % values,
+        (
+            _(
+                "It was owed by %(names)s. If the check still matters, please do it now and "
+                "note why it was missed; %(team)s is copied so that a gap in safeguarding checks "
+                "is never silent."
+            )
+            if owners
+            else _(
+                "It was owed by its owner. If the check still matters, please do it now and "
+                "note why it was missed; %(team)s is copied so that a gap in safeguarding checks "
+                "is never silent."
+            )
+        )
+        % values,
     ]
     if next_due is not None:
-        paragraphs.append(f"The next one is due {human_date(next_due)}.")
+        paragraphs.append(_("The next one is due %(day)s.") % {"day": day_text(next_due, language)})
     return notice(
         school=school,
         to=to,
-        subject=f"Missed: {requirement.title} ({period})",
+        subject=_("Missed: %(title)s (%(period)s)") % values,
         paragraphs=paragraphs,
-        facts=[("Task", requirement.title), ("Period", period), ("Was due", human_date(due_on))],
-        small=f"You receive this as an owner of the task or as part of {team}.",
+        facts=[
+            (_("Task"), requirement.title),
+            (_("Period"), period),
+            (_("Was due"), values["due"]),
+        ],
+        small=_("You receive this as an owner of the task or as part of %(team)s.") % values,
     )
 
 
@@ -82,9 +110,10 @@ def alert_missed_tasks(
         requirement = items[0][1]
         key = f"{MISSED_KEY_PREFIX}:{school.id}:{requirement_id}:{cycle}"[:200]
         if not write:  # a dry run counts what a real run would add
-            queued += session.scalar(
-                select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
-            ) is None
+            queued += (
+                session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
+                is None
+            )
             continue
         next_due = session.scalar(
             select(Duty.due_on)

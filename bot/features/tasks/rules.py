@@ -5,35 +5,43 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from babel.dates import format_date
+
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.forms import parse_iso_date
-from bot.core.messages import human_date
+from bot.core.i18n import BETWEEN, N_, day_text, translations
 from bot.engine.duties import EVENT_CYCLE
 
 __all__ = [
     "EVENT_KINDS",
     "cycle_label",
     "event_kinds",
+    "event_label",
     "review_due",
     "reviews_for",
     "task_config",
 ]
 
 # what a school records, in its words; the reviews each opens are the school's (``review_on``)
+# (``N_``: the catalogue; ``event_kinds`` and ``event_label`` say them in the school's language)
 EVENT_KINDS: dict[str, str] = {
-    "new_technology": "A new technology or AI tool introduced",
-    "working_practice": "A change in working practice",
-    "incident": "A serious incident or a new safeguarding risk",
-    "provider": "A change of provider",
-    "guidance": "New statutory guidance in force",
-    "phone_guidance": "The government's mobile phone guidance changed",
+    "new_technology": N_("A new technology or AI tool introduced"),
+    "working_practice": N_("A change in working practice"),
+    "incident": N_("A serious incident or a new safeguarding risk"),
+    "provider": N_("A change of provider"),
+    "guidance": N_("New statutory guidance in force"),
+    "phone_guidance": N_("The government's mobile phone guidance changed"),
 }
+
+
+def event_label(kind: str, language: str = "en") -> str:
+    """What changed, in ``language`` (an unknown kind as it is stored)."""
+    return translations(language).gettext(EVENT_KINDS[kind]) if kind in EVENT_KINDS else kind
 
 
 def reviews_for(school: SchoolConfig, kind: str) -> list[RequirementConfig]:
     """The recurring tasks an event of this kind opens a dated review of."""
-    return [c for c in school.requirements
-            if c.kind == "recurring_task" and kind in c.review_on]
+    return [c for c in school.requirements if c.kind == "recurring_task" and kind in c.review_on]
 
 
 def review_due(school: SchoolConfig, today: date, within: int) -> date:
@@ -45,30 +53,40 @@ def review_due(school: SchoolConfig, today: date, within: int) -> date:
     return due if due > today else school.add_working_days(today, within)
 
 
-def event_kinds(school: SchoolConfig) -> dict[str, str]:
-    """The kinds of event that open at least one of this school's reviews, in its words."""
-    return {k: label for k, label in EVENT_KINDS.items() if reviews_for(school, k)}
+def event_kinds(school: SchoolConfig, language: str = "en") -> dict[str, str]:
+    """The kinds of event that open at least one of this school's reviews, in its words (and
+    ``language``)."""
+    return {k: event_label(k, language) for k in EVENT_KINDS if reviews_for(school, k)}
 
 
 def task_config(school: SchoolConfig, key: str) -> RequirementConfig | None:
     """The recurring-task requirement with this key, if it is still configured."""
-    return next((cfg for cfg in school.requirements
-                 if cfg.id == key and cfg.kind == "recurring_task"), None)
+    return next(
+        (cfg for cfg in school.requirements if cfg.id == key and cfg.kind == "recurring_task"), None
+    )
 
 
-def cycle_label(cfg: RequirementConfig | None, cycle: str) -> str:
-    """A cycle key in words: 'the week beginning Monday 23 November 2026', 'Autumn 2026'."""
+def cycle_label(cfg: RequirementConfig | None, cycle: str, language: str = "en") -> str:
+    """A cycle key in words: 'the week beginning Monday 23 November 2026', 'Autumn 2026'; in
+    ``language`` ('yr wythnos yn dechrau Dydd Llun 23 Tachwedd 2026'; both in ``cy+en``)."""
+    if language == "cy+en":  # each whole, so the date inside is not said twice in each
+        welsh, english = cycle_label(cfg, cycle, "cy"), cycle_label(cfg, cycle, "en")
+        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+    _ = translations(language).gettext
     if cycle.startswith(EVENT_CYCLE):
-        return "the review after a recorded change"
+        return _("the review after a recorded change")
     if (week := re.fullmatch(r"(\d{4})-W(\d{2})", cycle)) is not None:
         monday = date.fromisocalendar(int(week[1]), int(week[2]), 1)
-        return f"the week beginning {human_date(monday)}"
+        return _("the week beginning %(day)s") % {"day": day_text(monday, language)}
     if cfg is not None and cfg.every == "yearly":
-        return f"the year {cycle}" if len(cycle) == 4 else f"the school year {cycle}"
+        if len(cycle) == 4:
+            return _("the year %(year)s") % {"year": cycle}
+        return _("the school year %(year)s") % {"year": cycle}
     if (month := re.fullmatch(r"(\d{4})-(\d{2})", cycle)) is not None:
-        return f"{date(int(month[1]), int(month[2]), 1):%B %Y}"
+        first = date(int(month[1]), int(month[2]), 1)
+        return format_date(first, "MMMM y", locale="cy") if language == "cy" else f"{first:%B %Y}"
     if (start := parse_iso_date(cycle)) is not None:
-        return f"the period starting {human_date(start)}"
+        return _("the period starting %(day)s") % {"day": day_text(start, language)}
     if re.search(r"\bterm\b", cycle, re.IGNORECASE):
         return cycle  # the school's own name already says it: 'Term 1 2026', 'Half term 3 2027'
-    return f"the {cycle} term"
+    return _("the %(term)s term") % {"term": cycle}

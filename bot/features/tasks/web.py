@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
 from bot.core.forms import parse_iso_date
+from bot.core.i18n import day_text, translations
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token
-from bot.core.messages import human_date, notice
+from bot.core.messages import notice
 from bot.core.models import Duty, Person, TaskCompletion, utcnow
 from bot.core.permissions import REVIEW_RECORDERS
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
@@ -30,7 +31,7 @@ from bot.engine.web.links import (
     queue_fresh_link,
 )
 from bot.features.tasks.events import EventError, event_of, event_reviews, record_event
-from bot.features.tasks.rules import EVENT_KINDS, cycle_label, event_kinds, task_config
+from bot.features.tasks.rules import cycle_label, event_kinds, event_label, task_config
 from bot.features.tasks.service import complete_task, task_done_by, task_owner_ids
 
 __all__ = ["router"]
@@ -74,49 +75,70 @@ def _task_context(
         last_query = last_query.where(TaskCompletion.person_id == person.id)
     last = session.execute(last_query).first()
     event = event_of(session, duty.cycle)  # a review's: its trigger, what happened and when
+    language = school.language  # dates in the template (``day_text``), in the page's language
     return {
         "person": person,
         "duty": duty,
         "title": duty.requirement.title,
-        "period": cycle_label(cfg, duty.cycle),
-        "due_text": human_date(duty.due_on),
+        "period": cycle_label(cfg, duty.cycle, language),
+        "due": duty.due_on,
         "overdue": duty.due_on < local_today(utcnow()),
         "shared_with": sorted(others) if shared else [],
-        "last": (human_date(local_today(last[0])), last[1]) if last else None,
+        "last": (local_today(last[0]), last[1]) if last else None,
         "token": token,
         "school": school,
-        "event": (EVENT_KINDS.get(event.kind, event.kind), event.what,
-                  human_date(event.happened_on)) if event is not None else None,
+        "event": (event_label(event.kind, language), event.what, event.happened_on)
+        if event is not None
+        else None,
     }
 
 
 def _done_page(
-    request: Request, duty: Duty, already: bool, done_by: str | None, done_at: datetime | None,
+    request: Request,
+    duty: Duty,
+    already: bool,
+    done_by: str | None,
+    done_at: datetime | None,
     others: int = 0,
 ) -> Response:
     """The page saying the task is done for its period (by whom, when)."""
-    cfg = task_config(ctx(request).config.school(duty.school_id), duty.requirement.key)
-    return render(request, "task_done.html", {
-        "title": duty.requirement.title,
-        "period": cycle_label(cfg, duty.cycle),
-        "already": already,
-        "others": others,
-        "done_by": done_by,
-        "done_on": human_date(local_today(done_at)) if done_at else None,
-    })
+    school = ctx(request).config.school(duty.school_id)
+    cfg = task_config(school, duty.requirement.key)
+    return render(
+        request,
+        "task_done.html",
+        {
+            "school": school,  # the page is in its language
+            "title": duty.requirement.title,
+            "period": cycle_label(cfg, duty.cycle, school.language),
+            "already": already,
+            "others": others,
+            "done_by": done_by,
+            "done_on": local_today(done_at) if done_at else None,
+        },
+    )
 
 
 def _task_closed(request: Request, session: Session, person: Person, duty: Duty) -> Response:
     if duty.status == "done":
         return _done_page(request, duty, True, *task_done_by(session, duty))
     school = ctx(request).config.school(person.school_id)
-    period = cycle_label(task_config(school, duty.requirement.key), duty.cycle)
-    message = {
-        "missed": f"This link was for {period}, which has ended, so it can no longer be "
-        "marked done. Your latest email has the link for the current one.",
-        "left": "Our records show you have left the school, so nothing more is needed.",
-    }.get(duty.closed_reason or "", "Nothing more is needed for this task.")
-    return render(request, "info.html", {"title": duty.requirement.title, "message": message})
+    period = cycle_label(task_config(school, duty.requirement.key), duty.cycle, school.language)
+    _ = translations(school.language).gettext
+    if duty.closed_reason == "missed":
+        message = _(
+            "This link was for %(period)s, which has ended, so it can no longer be "
+            "marked done. Your latest email has the link for the current one."
+        ) % {"period": period}
+    elif duty.closed_reason == "left":
+        message = _("Our records show you have left the school, so nothing more is needed.")
+    else:
+        message = _("Nothing more is needed for this task.")
+    return render(
+        request,
+        "info.html",
+        {"school": school, "title": duty.requirement.title, "message": message},
+    )
 
 
 def _open_task(request: Request, session: Session, token: str) -> tuple[Person, Duty] | Response:
@@ -169,19 +191,22 @@ def task_renew(
         if duty.status == "open" and person.active:
             fresh = make_token(settings.signing_key(), "task", person.id, duty.id, None)
             school = context.config.school(person.school_id)
+            language = school.language
+            _ = translations(language).gettext
+            period = cycle_label(task_config(school, duty.requirement.key), duty.cycle, language)
             draft = notice(
                 school=school,
                 to=[person.email],
-                subject=f"Your new link: {duty.requirement.title}",
-                greeting=f"Dear {person.given_name or person.display_name},",
-                paragraphs=["You asked for a fresh link. The old one has stopped working."],
+                subject=_("Your new link: %(title)s") % {"title": duty.requirement.title},
+                greeting=_("Dear %(name)s,") % {"name": person.given_name or person.display_name},
+                paragraphs=[_("You asked for a fresh link. The old one has stopped working.")],
                 facts=[
-                    ("Task", duty.requirement.title),
-                    ("For", cycle_label(task_config(school, duty.requirement.key), duty.cycle)),
-                    ("Due", human_date(duty.due_on)),
+                    (_("Task"), duty.requirement.title),
+                    (_("For"), period),
+                    (_("Due"), day_text(duty.due_on, language)),
                 ],
                 button_url=f"{settings.base_url}/task/{fresh}",
-                button_text="Mark as done",
+                button_text=_("Mark as done"),
             )
             queue_fresh_link(session, person, duty, "task", draft)
     deliver_soon(request, background)
@@ -208,9 +233,10 @@ def task_done(
         said = outcome.strip() or None
         if said is None and event_of(session, duty.cycle) is not None:
             page = _task_context(request, session, person, duty, token)
-            return render(request, "task.html", {
-                **page, "error": "Write the review's outcome in a sentence or two."},
-                status_code=400)
+            said_how = translations(page["school"].language).gettext(
+                "Write the review's outcome in a sentence or two."
+            )
+            return render(request, "task.html", {**page, "error": said_how}, status_code=400)
         result = complete_task(
             session,
             context.config.school(person.school_id),
@@ -222,9 +248,9 @@ def task_done(
             now=utcnow(),
             outcome=said,
         )
-        return _done_page(request, duty, result.already, result.done_by, result.done_at,
-                          max(result.closed - 1, 0))
-
+        return _done_page(
+            request, duty, result.already, result.done_by, result.done_at, max(result.closed - 1, 0)
+        )
 
 
 # ------------------------------------------------------------- reviews that events trigger
@@ -241,10 +267,31 @@ def _reviews_page(
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
         rows = event_reviews(session, school.id)
-    return render(request, "reviews.html", {
-        "school": school, "rows": rows, "today": today, "kinds": event_kinds(school),
-        "human_date": human_date, **extra,
-    }, status_code=status_code)
+    return render(
+        request,
+        "reviews.html",
+        {
+            "school": school,
+            "rows": rows,
+            "today": today,
+            "kinds": event_kinds(school, school.language),
+            **extra,
+        },
+        status_code=status_code,
+    )
+
+
+def _recorded(reviews: int, owners: int, language: str) -> str:
+    """'Recorded: 1 review opened. 2 owners have been emailed.' (each count in a sentence of
+    its own, in its own plural form)."""
+    tr = translations(language)
+    opened = tr.ngettext(
+        "Recorded: %(num)d review opened.", "Recorded: %(num)d reviews opened.", reviews
+    ) % {"num": reviews}
+    told = tr.ngettext(
+        "%(num)d owner has been emailed.", "%(num)d owners have been emailed.", owners
+    ) % {"num": owners}
+    return f"{opened} {told}"
 
 
 @router.get("/reviews", include_in_schema=False)
@@ -273,14 +320,24 @@ def reviews_record(
             raise EventError("Give the date it happened as a date (e.g. 2026-11-24).")
         with context.store.transaction() as session:
             opened = record_event(
-                session, school, kind=kind, what=what, happened_on=day, actor=person.email,
-                now=now, base_url=context.settings.base_url,
+                session,
+                school,
+                kind=kind,
+                what=what,
+                happened_on=day,
+                actor=person.email,
+                now=now,
+                base_url=context.settings.base_url,
                 signing_key=context.settings.signing_key(),
             )
-            message = (f"Recorded. {len(opened.reviews)} review(s) opened for "
-                       f"{opened.told} owner(s), who have been emailed.")
+            message = _recorded(len(opened.reviews), opened.told, school.language)
     except EventError as exc:
-        return _reviews_page(request, school, status_code=400, error=str(exc),
-                             form={"kind": kind, "what": what, "happened_on": happened_on})
+        return _reviews_page(
+            request,
+            school,
+            status_code=400,
+            error=str(exc),
+            form={"kind": kind, "what": what, "happened_on": happened_on},
+        )
     deliver_soon(request, background)
     return _reviews_page(request, school, message=message)

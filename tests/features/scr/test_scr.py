@@ -327,7 +327,7 @@ def test_the_digest_the_governors_report_and_the_evidence_pack_count_only(built:
         )
     email = digest.email("head@oak.example")
     assert "12 gaps in the single central record" in email.text + email.html
-    assert report.scr_sentence == "Single central record: 12 gaps open (counts only)."
+    assert report.scr_sentence() == "Single central record: 12 gaps open (counts only)."
     rows = {row[0]: row[1:] for row in facts.scr.rows}
     assert rows["Right to work running out"] == ("2", TODAY.isoformat())
     assert sum(int(r[0]) for r in rows.values()) == 12

@@ -57,9 +57,13 @@ def test_event_opens_reviews_due_on_a_school_day_owners_told_once(school: School
     env = _env(school)
     ctx = env.context
     with time_machine.travel(at(RECORDED, 10), tick=False):
-        page = _record(env, kind="new_technology", what="Gemini for Education",
-                       happened_on="2026-12-09")
-        assert page.startswith("200") and "1 review(s) opened for 2 owner(s)" in page
+        page = _record(
+            env, kind="new_technology", what="Gemini for Education", happened_on="2026-12-09"
+        )
+        assert (
+            page.startswith("200")
+            and "Recorded: 1 review opened. 2 owners have been emailed." in page
+        )
     with ctx.store.session() as session:
         duties = list(session.scalars(select(Duty).where(Duty.cycle.like("event:%"))))
     # 11, 14-18 December, then the holiday, then 5-8 January: the 10th school day
@@ -72,12 +76,14 @@ def test_event_opens_reviews_due_on_a_school_day_owners_told_once(school: School
             run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     assert len(env.outbox("review_event")) == 2  # told once, however often the sweep runs
     with ctx.store.session() as session:
-        assert all(d.status == "open" for d in session.scalars(
-            select(Duty).where(Duty.cycle.like("event:%"))))
+        assert all(
+            d.status == "open"
+            for d in session.scalars(select(Duty).where(Duty.cycle.like("event:%")))
+        )
     assert [e.details["duties"] for e in env.audit("review.event_recorded")] == [2]
     with time_machine.travel(at(date(2027, 1, 5), 9), tick=False):
         dashboard = env.client("head").get("/dashboard").text
-    panel = dashboard[dashboard.index('id="event-reviews"'):]
+    panel = dashboard[dashboard.index('id="event-reviews"') :]
     assert "Review filtering and monitoring" in panel[:3000]
     assert "A new technology or AI tool introduced (9 Dec 2026)" in panel[:3000]
 
@@ -88,14 +94,20 @@ def test_event_opens_reviews_due_on_a_school_day_owners_told_once(school: School
         assert "Opened because: A new technology or AI tool introduced" in task.text
         empty = client.post(link, data={"csrf_token": csrf_of(task.text), "outcome": " "})
         assert empty.status_code == 400 and "outcome" in empty.text
-        done = client.post(link, data={"csrf_token": csrf_of(task.text),
-                                       "outcome": "Safe search on; monitoring covers it."})
+        done = client.post(
+            link,
+            data={
+                "csrf_token": csrf_of(task.text),
+                "outcome": "Safe search on; monitoring covers it.",
+            },
+        )
         assert done.status_code == 200
     with ctx.store.session() as session:
         [completion] = session.scalars(select(TaskCompletion))
         assert completion.outcome == "Safe search on; monitoring covers it."
-        assert {d.status for d in session.scalars(
-            select(Duty).where(Duty.cycle.like("event:%")))} == {"done"}  # shared: both close
+        assert {
+            d.status for d in session.scalars(select(Duty).where(Duty.cycle.like("event:%")))
+        } == {"done"}  # shared: both close
         [review] = event_reviews(session, "oak")
     assert review.done_on == date(2027, 1, 6) and review.trigger.startswith("A new technology")
     listing = env.client("head").get("/reviews").text
@@ -104,13 +116,16 @@ def test_event_opens_reviews_due_on_a_school_day_owners_told_once(school: School
 
 def test_due_dates_never_fall_in_a_holiday() -> None:
     school = SchoolConfig.model_validate(
-        {"id": "oak", "name": "Oak", "headteacher": "h@x.org", "terms": TERMS})
+        {"id": "oak", "name": "Oak", "headteacher": "h@x.org", "terms": TERMS}
+    )
     day = date(2026, 8, 1)
     while day < date(2027, 9, 1):
         for within in (1, 10, 20):
             due = review_due(school, day, within)
-            assert due > day and (school.is_school_day(due) or (
-                day >= school.last_term_end() and school.is_working_day(due))), (day, within)
+            assert due > day and (
+                school.is_school_day(due)
+                or (day >= school.last_term_end() and school.is_working_day(due))
+            ), (day, within)
         day += timedelta(days=1)
 
 
@@ -137,13 +152,25 @@ def test_cli_records_an_event_and_an_outcome(school: SchoolBuilder, monkeypatch)
     monkeypatch.setenv("COMPLIANCE_BOT_AS_OF", RECORDED.isoformat())
     runner = CliRunner()
     with time_machine.travel(at(RECORDED, 10), tick=False):
-        made = runner.invoke(app, ["reviews", "record", "provider", "--what", "New broadband",
-                                   "--on", "2026-12-10"])
+        made = runner.invoke(
+            app, ["reviews", "record", "provider", "--what", "New broadband", "--on", "2026-12-10"]
+        )
         assert made.exit_code == 0, made.output
         assert "Review filtering and monitoring" in made.output
-        done = runner.invoke(app, ["reviews", "outcome", "1", "--task",
-                                   "filtering-monitoring-review", "--by", "gov@oak.example",
-                                   "--outcome", "Checked with the new provider."])
+        done = runner.invoke(
+            app,
+            [
+                "reviews",
+                "outcome",
+                "1",
+                "--task",
+                "filtering-monitoring-review",
+                "--by",
+                "gov@oak.example",
+                "--outcome",
+                "Checked with the new provider.",
+            ],
+        )
         assert done.exit_code == 0 and "Outcome recorded" in done.output, done.output
         listed = runner.invoke(app, ["reviews", "list"])
     assert "Checked with the new provider." in listed.output
@@ -151,25 +178,37 @@ def test_cli_records_an_event_and_an_outcome(school: SchoolBuilder, monkeypatch)
 
 
 def test_phone_policy_review_is_englands_only() -> None:
-    items = {n: {i.id: i for i in pack_for(n).statutory}
-             for n in ("england", "wales", "scotland", "northern-ireland")}
+    items = {
+        n: {i.id: i for i in pack_for(n).statutory}
+        for n in ("england", "wales", "scotland", "northern-ireland")
+    }
     phone = items["england"]["phone-policy-review"]
     assert phone.source.url == "https://www.legislation.gov.uk/ukpga/2026/21/section/36/enacted"
     assert "550C" in phone.summary and phone.requirement["review_on"] == ["phone_guidance"]
     assert all("phone-policy-review" not in items[n] for n in items if n != "england")
     filtering = items["england"]["filtering-review"].requirement
     assert {"new_technology", "guidance"} <= set(filtering["review_on"])
-    english = pack_requirements(match_pack([], "england"), {"phone-policy-review",
-                                                             "filtering-review"},
-                                {"headteacher": "h@x.org", "dsl": "d@x.org"})
-    school = SchoolConfig.model_validate({"id": "oak", "name": "Oak", "headteacher": "h@x.org",
-                                          "requirements": english})
+    english = pack_requirements(
+        match_pack([], "england"),
+        {"phone-policy-review", "filtering-review"},
+        {"headteacher": "h@x.org", "dsl": "d@x.org"},
+    )
+    school = SchoolConfig.model_validate(
+        {"id": "oak", "name": "Oak", "headteacher": "h@x.org", "requirements": english}
+    )
     assert "phone_guidance" in event_kinds(school) and "new_technology" in event_kinds(school)
     assert [r["owners"] for r in english if r["id"] == "phone-policy-review"] == [["h@x.org"]]
-    welsh = SchoolConfig.model_validate({
-        "id": "oak", "name": "Oak", "headteacher": "h@x.org", "country": "wales",
-        "requirements": pack_requirements(match_pack([], "wales"),
-                                          {i for i in items["wales"]}, {})})
+    welsh = SchoolConfig.model_validate(
+        {
+            "id": "oak",
+            "name": "Oak",
+            "headteacher": "h@x.org",
+            "country": "wales",
+            "requirements": pack_requirements(
+                match_pack([], "wales"), {i for i in items["wales"]}, {}
+            ),
+        }
+    )
     assert "phone_guidance" not in event_kinds(welsh)
 
 
@@ -185,10 +224,17 @@ def test_event_triggered_reviews_in_each_pack_as_its_guidance_asks(
     for none (the search made is written in its pack)."""
     pack = pack_for(nation)
     chosen = {i.id for i in pack.statutory}
-    school = SchoolConfig.model_validate({
-        "id": "oak", "name": "Oak", "headteacher": "h@x.org", "country": nation,
-        "requirements": pack_requirements(match_pack([], nation), chosen,
-                                          {"headteacher": "h@x.org", "dsl": "d@x.org"})})
+    school = SchoolConfig.model_validate(
+        {
+            "id": "oak",
+            "name": "Oak",
+            "headteacher": "h@x.org",
+            "country": nation,
+            "requirements": pack_requirements(
+                match_pack([], nation), chosen, {"headteacher": "h@x.org", "dsl": "d@x.org"}
+            ),
+        }
+    )
     assert set(event_kinds(school)) == kinds
     for item in pack.statutory:
         if item.requirement.get("review_on"):
