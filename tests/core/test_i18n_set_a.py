@@ -573,6 +573,9 @@ def _facts(filtered: bool) -> Any:
         reading_proof=table(
             "Proof of reading: pages seen with each acknowledgement, and the reading check", ()
         ),
+        scr=table(
+            "Gaps in the single central record (safer recruitment), by kind: counts only", ()
+        ),
     )
 
 

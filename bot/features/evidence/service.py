@@ -32,20 +32,18 @@ from bot.core.models import (
     Report,
     Requirement,
     TaskCompletion,
-    TrainingRecord,
 )
-from bot.engine.duties import EVENT_CYCLE, add_months
+from bot.engine.duties import EVENT_CYCLE
 from bot.features.accounts.api import holder_states
 from bot.features.complaints.api import COUNT_HEADER, complaint_counts
 from bot.features.dashboard.api import compute_figures, current_versions
+from bot.features.evidence.people import attestations as _attestations
+from bot.features.evidence.people import training as _training
+from bot.features.evidence.people import when
 from bot.features.evidence.rules import (
     HOLDER_STATES,
-    KINDS,
-    METHODS,
-    SELF_RECORDED,
     Table,
     cells,
-    training_state,
 )
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register
@@ -93,10 +91,6 @@ class Facts:
     def reports_total(self) -> int:
         """Reports counted."""
         return sum(int(row[-1]) for row in self.concerns.rows)
-
-
-def _when(moment: datetime | None, tz: ZoneInfo) -> str:
-    return f"{moment.astimezone(tz):%d %b %Y %H:%M}" if moment else ""
 
 
 def _policies(session: Session, school_id: str, today: date) -> Table:
@@ -198,159 +192,6 @@ def _ack_counts(session: Session, school_id: str, today: date) -> Table:
         ),
         tuple(rows),
         pdf_columns=(0, 1, 2, 3, 4),
-    )
-
-
-def _recorders(session: Session, school_id: str) -> dict[int, str]:
-    """Who may have recorded something on another's behalf, as the pack names them: the
-    school's people by id, with their post ("Eimear Rafferty, Bursar")."""
-    return {
-        pid: f"{name}, {post}" if post else name
-        for pid, name, post in session.execute(
-            select(Person.id, Person.display_name, Person.job_title).where(
-                Person.school_id == school_id
-            )
-        )
-    }
-
-
-def _recorded_by(recorders: dict[int, str], recorded_by: int | None, self_made: bool) -> str:
-    """The pack's "Recorded by": who recorded it on the person's behalf, "Themselves" when the
-    person did, blank for an import."""
-    if recorded_by is not None:
-        return recorders.get(recorded_by, "someone no longer on the school's records")
-    return SELF_RECORDED if self_made else ""
-
-
-def _attestations(session: Session, school_id: str, tz: ZoneInfo) -> Table:
-    recorders = _recorders(session, school_id)
-    rows = [
-        cells(
-            (
-                title,
-                label,
-                KINDS.get(kind, kind),
-                name,
-                email,
-                _when(at, tz),
-                # one recorded for someone else says who recorded it, on whose behalf
-                statement.partition(":")[0]
-                if method == "on_behalf"
-                else METHODS.get(method, method),
-                _recorded_by(recorders, recorded_by, method in ("link", "sso")),
-                digest,
-            )
-        )
-        for title, label, kind, name, email, at, method, digest, statement, recorded_by in (
-            session.execute(
-                select(
-                    Policy.title,
-                    PolicyVersion.label,
-                    Attestation.kind,
-                    Person.display_name,
-                    Person.email,
-                    Attestation.at,
-                    Attestation.method,
-                    Attestation.document_sha256,
-                    Attestation.statement,
-                    Attestation.recorded_by_id,
-                )
-                .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
-                .join(Policy, Policy.id == PolicyVersion.policy_id)
-                .join(Person, Person.id == Attestation.person_id)
-                .where(Attestation.school_id == school_id)
-                .order_by(Policy.title, PolicyVersion.id, Attestation.at, Attestation.id)
-            )
-        )
-    ]
-    return Table(
-        "acknowledgements-and-signatures.csv",
-        N_("Who acknowledged or signed which version, and when"),
-        (
-            N_("Policy"),
-            N_("Version"),
-            N_("What"),
-            N_("Person"),
-            N_("Email"),
-            N_("When"),
-            N_("How"),
-            N_("Recorded by"),
-            N_("Document SHA-256"),
-        ),
-        tuple(rows),
-        pdf_columns=(0, 1, 2, 3, 5),
-    )
-
-
-def _training(session: Session, school_id: str, today: date) -> Table:
-    recorders = _recorders(session, school_id)
-    trained: dict[tuple[int, str], date] = {}
-    by: dict[tuple[int, str], str] = {}  # who recorded the latest completion
-    for pid, course, completed, source, recorded_by in session.execute(
-        select(
-            TrainingRecord.person_id,
-            TrainingRecord.course,
-            TrainingRecord.completed_on,
-            TrainingRecord.source,
-            TrainingRecord.recorded_by_id,
-        )
-        .where(TrainingRecord.school_id == school_id)
-        .order_by(TrainingRecord.completed_on, TrainingRecord.id)
-    ):
-        key = (pid, course.strip().lower())
-        trained[key] = max(trained.get(key, completed), completed)
-        if trained[key] == completed:
-            by[key] = _recorded_by(recorders, recorded_by, source == "self")
-    rows = []
-    for req in session.scalars(
-        select(Requirement)
-        .where(
-            Requirement.school_id == school_id,
-            Requirement.kind == "complete_training",
-            Requirement.active.is_(True),
-        )
-        .order_by(Requirement.title)
-    ):
-        course = str((req.spec or {}).get("course") or req.title)
-        months = int((req.spec or {}).get("valid_months") or 12)
-        for pid, name, email in session.execute(
-            select(Person.id, Person.display_name, Person.email)
-            .where(
-                Person.id.in_(select(Duty.person_id).where(Duty.requirement_id == req.id)),
-                Person.active.is_(True),
-            )
-            .order_by(Person.display_name, Person.email)
-        ):
-            key = (pid, course.strip().lower())
-            last = trained.get(key)
-            expires = add_months(last, months) if last else None
-            rows.append(
-                cells(
-                    (
-                        name,
-                        email,
-                        course,
-                        last,
-                        expires,
-                        training_state(expires, today),
-                        by.get(key, ""),
-                    )
-                )
-            )
-    return Table(
-        "training-matrix.csv",
-        N_("Training matrix"),
-        (
-            N_("Person"),
-            N_("Email"),
-            N_("Course"),
-            N_("Completed on"),
-            N_("Expires on"),
-            N_("State"),
-            N_("Recorded by"),
-        ),
-        tuple(rows),
-        pdf_columns=(0, 2, 3, 4, 5),
     )
 
 
@@ -457,7 +298,7 @@ def _governors(session: Session, school_id: str, tz: ZoneInfo) -> Table:
             N_("Recorded by"),
             N_("Recorded at"),
         ),
-        tuple(cells((*h[:6], _recorder(names, h[6]), _when(h[7], tz))) for h in happened),
+        tuple(cells((*h[:6], _recorder(names, h[6]), when(h[7], tz))) for h in happened),
         pdf_columns=(0, 1, 2, 3, 4, 6),
     )
 
@@ -512,7 +353,7 @@ def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, s
             .order_by(Requirement.title, TaskCompletion.at)
         ):
             period = N_("after a recorded change") if cycle.startswith(EVENT_CYCLE) else cycle
-            rows.append(cells((title, period, _when(at, tz), name)))
+            rows.append(cells((title, period, when(at, tz), name)))
     note = None
     if not checks:
         note = N_(
@@ -591,8 +432,8 @@ def _scr(session: Session, school_id: str) -> Table:
         if counts is not None else (cells(("All kinds", "Not stated", when)),)
     return Table(
         "single-central-record-gaps.csv",
-        "Gaps in the single central record (safer recruitment), by kind: counts only",
-        ("Kind of gap", "Open", "Last checked"),
+        N_("Gaps in the single central record (safer recruitment), by kind: counts only"),
+        (N_("Kind of gap"), N_("Open"), N_("Last checked")),
         rows,
     )
 
