@@ -42,7 +42,7 @@ def tell_owner(session: Session, school: SchoolConfig, today: date, *, base_url:
         return 0  # this week's is queued already (or the school is in preview)
     counts = gap_counts(g.kind for g in fresh)
     words = school_words(school)
-    headings = kind_headings(words)
+    headings = kind_headings(words, academy=school.academy)
     lines = [f"{headings[kind]}: {count}" for kind, count in counts.items() if count]
     draft = notice(
         school=school,
