@@ -584,17 +584,13 @@ def _event_reviews(session: Session, school_id: str) -> Table:
 
 
 def _scr(session: Session, school_id: str, headings: Mapping[str, str] | None) -> Table:
-    """The single central record's open gaps by kind (``headings``: in the school's words)
-    and the day of the last check: counts only, never a name (who is on /scr, for the head
-    and the SCR owner)."""
+    """The single central record's open gaps by kind (in the school's words) and the day of
+    the last check: counts only, never a name (who is on /scr, for the head and the SCR owner)."""
     counts, checked = scr_counts(session, school_id), scr_last_checked(session, school_id)
     when = checked.isoformat() if checked is not None else "Not stated: never checked"
-    kinds = headings or SCR_GAP_KINDS
-    rows = (
-        tuple(cells((kinds[kind], count, when)) for kind, count in counts.items())
-        if counts is not None
-        else (cells(("All kinds", "Not stated", when)),)
-    )
+    rows = tuple(cells(((headings or SCR_GAP_KINDS)[kind], count, when))
+                 for kind, count in counts.items()) \
+        if counts is not None else (cells(("All kinds", "Not stated", when)),)
     return Table(
         "single-central-record-gaps.csv",
         "Gaps in the single central record (safer recruitment), by kind: counts only",

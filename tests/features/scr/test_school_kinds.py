@@ -6,13 +6,17 @@ say the school's words (an academy's trustees, an independent school's proprieto
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from pydantic import ValidationError
+from sqlalchemy import func, select
 
 from bot.core.config import SchoolConfig
+from bot.core.models import OutboxMessage, ScrGap
 from bot.features.evidence.service import gather, school_reports
 from bot.features.scr.api import gap_headings
 from bot.features.scr.service import current_gaps, import_sheet, refresh_gaps
@@ -137,3 +141,84 @@ def test_an_academy_is_a_state_school_of_england() -> None:
         SchoolConfig.model_validate({**base, "country": "england", "independent": True})
     with pytest.raises(ValidationError, match="academy: true is for a school in England"):
         SchoolConfig.model_validate({**base, "country": "wales"})
+
+
+def _sheet(home: Path) -> Path:
+    """The staff's SCR with one gap (Adam Admin's enhanced DBS check is not recorded) and the
+    governor left off it: two gaps."""
+    sheet = home / "owner.csv"
+    sheet.write_text(
+        HEADER
+        + "".join(
+            f"{s},{f},{e},01/09/2020,{m},01/08/2020,01/08/2020,"
+            f"{'' if s == 'Admin' else '01/08/2020'},01/08/2020,03/09/2026\n"
+            for s, f, e, m in STAFF
+        ),
+        encoding="utf-8",
+    )
+    return sheet
+
+
+@pytest.mark.parametrize("owed", [True, False], ids=["in-the-reminder", "alone"])
+def test_the_owner_hears_of_new_gaps_once_in_their_weekly_reminder(
+    tmp_path: Path, owed: bool
+) -> None:
+    """Two weeks of sweeps: gaps found in week 1 reach the SCR owner once — in their own
+    reminder email when one is due to them (no email of its own), else in one of its own —
+    and week 2, with nothing new, tells them nothing."""
+    from bot.core import setup_state
+    from bot.engine.sweep import run_sweep
+    from bot.web.app import create_app
+
+    builder = configure(SchoolBuilder(tmp_path / "school"), scr_owner="amy@oak.example")
+    builder.people = list(PEOPLE)
+    if owed:
+        builder.requirement(
+            id="os",
+            kind="complete_training",
+            course="Online safety",
+            audience={"roles": ["staff"]},
+        )
+    context = builder.context(None, demo=True, base_url="http://testserver")
+    sync_people(context, TODAY)
+    env = Env(context=context, app=create_app(context.settings, context), builder=builder)
+    with context.store.transaction() as session:
+        setup_state.start_sending(session, "oak", by="test", now=at(TODAY))
+        import_sheet(
+            session,
+            env.school,
+            read_sheet(_sheet(tmp_path), TODAY),
+            where="owner.csv",
+            actor="test",
+            now=at(TODAY),
+        )
+        refresh_gaps(session, env.school, TODAY)  # the gaps are found before the reminders
+    for day in (TODAY, TODAY + timedelta(days=7)):
+        with time_machine.travel(at(day, 10), tick=True):
+            run_sweep(
+                context.store,
+                context.settings,
+                context.config,
+                context.connectors,
+                as_of=day,
+                deliver=False,
+            )
+    to_owner = [m for m in env.outbox() if m.recipients == ["amy@oak.example"]]
+    told = [m for m in to_owner if "new gap" in repr(m.payload)]
+    assert len(told) == 1, [m.subject for m in to_owner]
+    news = told[0]
+    assert news.purpose == ("reminder" if owed else "scr_gaps")
+    text = news.payload["text"]
+    assert "2 new gaps" in text and "See the gaps: http://testserver/scr" in text
+    assert "Check missing or undated: 1; Governor not on the record: 1." in text
+    assert "Adam" not in repr(news.payload) and "Gail" not in repr(news.payload)
+    assert "gap" not in news.subject if owed else news.subject.endswith("2 new gaps")
+    with context.store.session() as session:
+        keys = list(
+            session.scalars(
+                select(OutboxMessage.idempotency_key).where(OutboxMessage.purpose == "scr_gaps")
+            )
+        )
+        untold = session.scalar(select(func.count(ScrGap.id)).where(ScrGap.told_on.is_(None)))
+    assert len(keys) == 1 and keys[0].endswith("2026-W48") and untold == 0
+    context.store.dispose()
