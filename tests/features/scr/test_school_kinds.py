@@ -222,3 +222,52 @@ def test_the_owner_hears_of_new_gaps_once_in_their_weekly_reminder(
         untold = session.scalar(select(func.count(ScrGap.id)).where(ScrGap.told_on.is_(None)))
     assert len(keys) == 1 and keys[0].endswith("2026-W48") and untold == 0
     context.store.dispose()
+
+
+def test_an_owner_whose_reminder_went_before_the_gaps_hears_on_the_weeks_last_school_day(
+    tmp_path: Path,
+) -> None:
+    """The owner's reminder went on Monday, before the SCR was given; the gaps found on
+    Tuesday wait for a reminder that does not come this week, and go alone on Friday, once."""
+    from bot.core import setup_state
+    from bot.engine.sweep import run_sweep
+    from bot.web.app import create_app
+
+    builder = configure(SchoolBuilder(tmp_path / "school"), scr_owner="amy@oak.example")
+    builder.requirement(
+        id="os", kind="complete_training", course="Online safety", audience={"roles": ["staff"]}
+    )
+    context = builder.context(None, demo=True, base_url="http://testserver")
+    sync_people(context, TODAY)
+    env = Env(context=context, app=create_app(context.settings, context), builder=builder)
+    with context.store.transaction() as session:
+        setup_state.start_sending(session, "oak", by="test", now=at(TODAY))
+
+    def sweep(day: date) -> list[str]:
+        with time_machine.travel(at(day, 10), tick=True):
+            run_sweep(
+                context.store,
+                context.settings,
+                context.config,
+                context.connectors,
+                as_of=day,
+                deliver=False,
+            )
+        return [m.subject for m in env.outbox("scr_gaps")]
+
+    assert sweep(TODAY) == []  # Monday: the reminders, no SCR yet
+    assert any(m.recipients == ["amy@oak.example"] for m in env.outbox("reminder"))
+    tuesday, friday = TODAY + timedelta(days=1), TODAY + timedelta(days=4)
+    with context.store.transaction() as session:
+        import_sheet(
+            session,
+            env.school,
+            read_sheet(_sheet(tmp_path), tuesday),
+            where="owner.csv",
+            actor="test",
+            now=at(tuesday),
+        )
+    assert sweep(tuesday) == []  # found, and waiting for a reminder this week
+    assert sweep(friday) == ["Single central record: 2 new gaps"]
+    assert sweep(friday + timedelta(days=3)) == ["Single central record: 2 new gaps"]
+    context.store.dispose()
