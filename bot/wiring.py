@@ -33,6 +33,7 @@ from bot.features.dashboard.digest import digest_step
 from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
 from bot.features.reports.step import report_sweep
+from bot.features.scr.owner import OwnerNotes
 from bot.features.scr.step import scr_step
 from bot.features.tasks.step import tasks_step
 from bot.features.teamsbot.deliver import TeamsDigests
@@ -115,6 +116,7 @@ FEATURE_STEPS = FeatureSteps(
         session, school, today, write=True
     ),
     chat_route=chat_route,
+    digest_notes=OwnerNotes(),  # the SCR owner's new gaps, in their reminder email
 )
 
 

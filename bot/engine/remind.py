@@ -44,7 +44,7 @@ from bot.core.outbox import (
 )
 from bot.core.settings import Settings
 from bot.core.store import one_of
-from bot.engine.reminder_email import Names, Renderer
+from bot.engine.reminder_email import DigestNote, Names, Renderer
 from bot.engine.reminder_words import (
     told_draft,
 )
@@ -62,6 +62,8 @@ from bot.engine.reminders import (
 
 __all__ = [
     "ChatRoute",
+    "DigestNote",
+    "DigestNotes",
     "PendingDigests",
     "ReminderPlanned",
     "ReminderRun",
@@ -258,6 +260,32 @@ class ChatRoute(Protocol):
         ...
 
 
+class DigestNotes(Protocol):
+    """What a feature adds to a person's reminder email instead of sending an email of its own
+    (the SCR owner's new gaps, in counts: ``bot.features.scr.owner.OwnerNotes``, handed in by
+    the sweep). A note rides only in a reminder email queued in this run (never a card, nor
+    the message to whoever is asked on someone's behalf); its key is kept in the outbox
+    (merged into the reminder's), and ``noted`` is told in the same transaction, so it is
+    taken once. What is not noted is the feature's to send some other way.
+
+    Example::
+
+        run = ReminderRun.start(session, settings, school, today, now, write=True,
+                                notes=OwnerNotes())
+    """
+
+    def due(self, session: Session, school: SchoolConfig, today: date,
+            base_url: str) -> Mapping[str, DigestNote]:
+        """The notes due today, by the address of the person each is for (its key not
+        taken yet)."""
+        ...
+
+    def noted(self, session: Session, school: SchoolConfig, today: date,
+              notes: Sequence[DigestNote]) -> None:
+        """These notes went into reminders queued now: record that they were told."""
+        ...
+
+
 _ITEM_ORDER = attrgetter("person_id", "due_on", "id")  # a digest lists its items by due date
 
 
@@ -293,20 +321,28 @@ class ReminderRun:
     asked: dict[tuple[str, str], list[tuple[str, Digest, EmailDraft]]] = field(
         default_factory=dict)
     asked_free: dict[str, bool] = field(default_factory=dict)  # their message's key not taken
+    notes: DigestNotes | None = None  # what features add to a reminder email (``DigestNotes``)
+    # the notes due today by address, each taken by the first reminder email queued for them
+    notes_due: dict[str, DigestNote] = field(default_factory=dict)
 
     @classmethod
     def start(
         cls, session: Session, settings: Settings, school: SchoolConfig, today: date,
         now: datetime, *, write: bool, chat: ChatRoute | None = None,
+        notes: DigestNotes | None = None,
     ) -> ReminderRun:
         """Ready to plan the day's digests; ``write`` False plans them without queueing;
-        ``chat`` sends the digests of the people its bot reaches as cards (Teams-first)."""
+        ``chat`` sends the digests of the people its bot reaches as cards (Teams-first);
+        ``notes`` adds features' notes to reminder emails."""
         session.flush()  # the queries below read on the connection
         requirements = requirement_configs(session, school)
         people = active_people(session, school.id)
         by_chat = frozenset(chat.reachable(session, school)) if chat is not None and write \
             else frozenset()
         return cls(
+            notes=notes if write else None,
+            notes_due=dict(notes.due(session, school, today, settings.base_url))
+            if notes is not None and write else {},
             chat=chat if by_chat else None,
             by_chat=by_chat,
             school=school,
@@ -429,6 +465,7 @@ class PendingDigests:
     fresh: set[str]  # the keys not in the outbox yet: these are queued
     drafts: list[tuple[str, EmailDraft]] | None = None
     cards: list[tuple[str, Digest, EmailDraft]] = field(default_factory=list)
+    noted: list[tuple[str, DigestNote, EmailDraft]] = field(default_factory=list)
 
     def _by_chat(self, digest: Digest) -> bool:
         """Whether this digest goes as a card (``ChatRoute``): never when someone is told."""
@@ -441,14 +478,18 @@ class PendingDigests:
         """Render each digest's email; the sweep summary learns them (queued or not)."""
         run, drafts, planned = self.run, [], []
         for key, digest in self.digests:
-            draft, titles = run.renderer.email(digest)
             asker = run.renderer.asked_for(digest.person)
+            note = run.notes_due.pop(digest.person.email, None) \
+                if key in self.fresh and asker is None and not self._by_chat(digest) else None
+            draft, titles = run.renderer.email(digest, note)
             if key in self.fresh and asker is not None:  # one message a day to their asker
                 run.asked.setdefault(asker, []).append((key, digest, draft))
             elif key in self.fresh and self._by_chat(digest):
                 self.cards.append((key, digest, draft))
             elif key in self.fresh:
                 drafts.append((key, draft))
+                if note is not None:
+                    self.noted.append((key, note, draft))
             if key in self.fresh:
                 overdue = [run.renderer.face(d)["title"] for d in digest.items
                            if d.due_on < run.today]
@@ -472,5 +513,10 @@ class PendingDigests:
             add_emails(session, school_id=run.school.id, purpose="reminder",
                        urgency=Urgency.ROUTINE, items=self.drafts,
                        not_before=run.not_before)
+        for key, note, draft in self.noted:  # the note's key, taken, inside the reminder
+            add_merged(session, school_id=run.school.id, purpose=note.purpose, into=key,
+                       items=[(note.key, draft)])
+        if self.noted and run.notes is not None:
+            run.notes.noted(session, run.school, run.today, [n for _, n, _ in self.noted])
         if self.cards and run.chat is not None:
             run.chat.queue(session, run.school, self.cards, run.today, run.not_before)

@@ -42,7 +42,7 @@ from bot.engine.reminders import (
     Recipient,
 )
 
-__all__ = ["Names", "Renderer"]
+__all__ = ["DigestNote", "Names", "Renderer"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,19 @@ class Names:
     versions: Mapping[int, str]
     titles: Mapping[int, str]
     accounts: Mapping[int, str]
+
+
+@dataclass(frozen=True)
+class DigestNote:
+    """A paragraph a feature adds to one person's reminder email, with a link (the SCR owner's
+    new gaps, in counts, never a name): kept in the outbox under its own ``key`` and
+    ``purpose`` (merged into the reminder), so it is taken once."""
+
+    key: str
+    purpose: str
+    text: str
+    url: str
+    button: str
 
 
 @dataclass(frozen=True)
@@ -172,12 +185,13 @@ class Renderer:
         texts = ON_BEHALF_ITEM_TEXT.get(kind, {}) if on_behalf else {}
         return {name: tr.gettext(text) for name, text in texts.items()}
 
-    def _shape(self, digest: Digest, on_behalf: bool, language: str) -> _Shape:
+    def _shape(self, digest: Digest, on_behalf: bool, language: str,
+               note: DigestNote | None = None) -> _Shape:
         """The digest rendered with slots for the name and links, once per distinct digest."""
         tr = translations(language)
         lead = escalated_lead(digest, tr)
         key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf,
-               language)
+               language, note)
         shape = self._shapes.get(key)
         if shape is not None:
             return shape
@@ -200,6 +214,7 @@ class Renderer:
             "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
             "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
             "reply_to": self.school.reply_address(),
+            "note": note,
         }, language)
         if len(self._shapes) >= _SHAPES_KEPT:
             self._shapes.clear()
@@ -207,13 +222,15 @@ class Renderer:
                                            rendered)
         return shape
 
-    def email(self, digest: Digest) -> tuple[EmailDraft, tuple[str, ...]]:
-        """The digest's email, and its items' titles (for the sweep summary)."""
+    def email(self, digest: Digest,
+              note: DigestNote | None = None) -> tuple[EmailDraft, tuple[str, ...]]:
+        """The digest's email (with ``note`` after its items), and its items' titles (for the
+        sweep summary)."""
         person = digest.person
         asker = self.asked_for(person)
         # asked on someone's behalf: the asker reads the school's language
         shape = self._shape(digest, asker is not None,
-                            self.language_of(None if asker else person))
+                            self.language_of(None if asker else person), note)
         values = {"name": asker[1] if asker else person.given_name or person.display_name,
                   "about": person.display_name}
         for n, duty in enumerate(digest.items):

@@ -25,7 +25,7 @@ from bot.core.context import StepContext
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
-    from bot.engine.remind import ChatRoute
+    from bot.engine.remind import ChatRoute, DigestNotes
 
 __all__ = ["FeatureSteps", "Purge", "Step", "StepsMissingError", "register", "registered"]
 
@@ -54,6 +54,9 @@ class FeatureSteps:
     # reminder run sends the digests of the people the bot reaches as cards, through the
     # platform's route (``bot.engine.remind.ChatRoute``; ``(settings, platform)``), not email
     chat_route: Callable[[Settings, str], ChatRoute] | None = None
+    # what a feature adds to a person's reminder email that day, in place of an email of its
+    # own (the SCR owner's new gaps, in counts: ``bot.engine.remind.DigestNotes``)
+    digest_notes: DigestNotes | None = None
 
 
 _registered: FeatureSteps | None = None

@@ -499,7 +499,8 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
     if state is not None and state.value == inputs:
         return
     reminders = ReminderRun.start(session, settings, school, today, c.now, write=sending,
-                                  chat=chat) if result.school_day else None
+                                  chat=chat, notes=registered().digest_notes) \
+        if result.school_day else None
     result.opened, result.closed = plan_and_apply(session, school, today, reminders)
     result.reminders = reminders.planned if reminders is not None else []
     if reminders is not None:

@@ -428,6 +428,11 @@ class SchoolConfig(_Strict):
     # replace the governing body's and its members are the board (the nation pack's
     # ``independent``), and the evidence pack names the Independent School Standards
     independent: bool = False
+    # an academy (England): its trust is the proprietor, so the trust's members and trustees
+    # are on its single central record and s128 applies to its management posts, as in an
+    # independent school; its governors keep their words (a trust with many schools may be a
+    # local authority's too, so belonging to one is not taken to mean an academy)
+    academy: bool = False
     # the language its people read: en, cy (Welsh) or cy+en (Welsh first, English beside it);
     # the nation pack's words stay the law's, this is the sentences around them (bot.core.i18n)
     language: Language = "en"
@@ -529,6 +534,20 @@ class SchoolConfig(_Strict):
                 f"{', '.join(WORD_KEYS)})"
             )
         return value
+
+    @model_validator(mode="after")
+    def _kind(self) -> SchoolConfig:
+        """An academy is a state school of England: never also independent, nor elsewhere."""
+        if self.academy and self.independent:
+            raise ValueError(
+                "academy and independent are both true: an academy is state-funded, keep one"
+            )
+        if self.academy and self.country not in ("england", OLDER_COUNTRY):
+            raise ValueError(
+                f"academy: true is for a school in England (academies are England's; this "
+                f"school's country is {self.country})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> SchoolConfig:

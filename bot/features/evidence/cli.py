@@ -38,6 +38,7 @@ def _build(out: Path, school: str | None) -> None:
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
     from bot.features.evidence.rules import standards_sentence
     from bot.features.evidence.service import school_reports
+    from bot.features.scr.api import gap_headings
 
     ctx = context()
     config = ctx.config.school(school)
@@ -49,6 +50,7 @@ def _build(out: Path, school: str | None) -> None:
         reports_scope=N_("Every report the school holds is counted."),
         via="cli",
         standards=standards_sentence(config),
+        scr_headings=gap_headings(config),
         language=config.language,
     )
     with Progress(

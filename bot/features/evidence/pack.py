@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -67,6 +67,9 @@ class PackRequest:
     # an independent school's standards, one sentence (``rules.standards_sentence``)
     standards: str | None = None
     language: str = "en"  # the school's: the summary's language (``summary_pdf.pack_language``)
+    # each kind of SCR gap in the school's words (an academy's trustees, an independent
+    # school's proprietor body); None: plain English (``scr.api.gap_headings``)
+    scr_headings: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ def make_pack(
         made_by=request.made_by,
         reports_scope=request.reports_scope,
         standards=request.standards,
+        scr_headings=request.scr_headings,
     )
     public = private_key(secret).public_key()
     key = fingerprint(public)

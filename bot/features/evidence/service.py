@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -423,12 +424,13 @@ def _event_reviews(session: Session, school_id: str) -> Table:
     )
 
 
-def _scr(session: Session, school_id: str) -> Table:
-    """The single central record's open gaps by kind and the day of the last check: counts
-    only, never a name (who is on /scr, for the head and the SCR owner)."""
+def _scr(session: Session, school_id: str, headings: Mapping[str, str] | None) -> Table:
+    """The single central record's open gaps by kind (in the school's words) and the day of
+    the last check: counts only, never a name (who is on /scr, for the head and the SCR owner)."""
     counts, checked = scr_counts(session, school_id), scr_last_checked(session, school_id)
     when = checked.isoformat() if checked is not None else "Not stated: never checked"
-    rows = tuple(cells((SCR_GAP_KINDS[kind], count, when)) for kind, count in counts.items()) \
+    rows = tuple(cells(((headings or SCR_GAP_KINDS)[kind], count, when))
+                 for kind, count in counts.items()) \
         if counts is not None else (cells(("All kinds", "Not stated", when)),)
     return Table(
         "single-central-record-gaps.csv",
@@ -512,6 +514,7 @@ def gather(
     made_by: str,
     reports_scope: str,
     standards: str | None = None,
+    scr_headings: Mapping[str, str] | None = None,
 ) -> Facts:
     """Read every fact of the pack for one school, as of ``now``.
 
@@ -525,6 +528,7 @@ def gather(
         made_by: who made it, in plain words.
         reports_scope: one sentence saying which reports are counted.
         standards: an independent school's standards, one sentence (None for others).
+        scr_headings: each kind of SCR gap in the school's words (None: plain English).
     """
     today = now.astimezone(tz).date()
     filtering, note = _filtering(session, school_id, tz)
@@ -545,7 +549,7 @@ def gather(
         complaints=_complaints(session, school_id, tz),
         event_reviews=_event_reviews(session, school_id),
         reading_proof=_reading_proof(session, school_id),
-        scr=_scr(session, school_id),
+        scr=_scr(session, school_id, scr_headings),
         standards=standards,
     )
 

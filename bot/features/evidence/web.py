@@ -25,6 +25,7 @@ from bot.features.evidence.rules import format_fingerprint, standards_sentence
 from bot.features.evidence.summary_pdf import pack_language
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
 from bot.features.reports.api import school_for, visible_reports
+from bot.features.scr.api import gap_headings
 
 __all__ = ["router"]
 
@@ -68,6 +69,7 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         % {"name": person.display_name},
         via="web",
         standards=standards_sentence(school),
+        scr_headings=gap_headings(school),
         language=school.language,
     )
     with context.store.transaction() as session:

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from bot.features.scr.rules import GAP_KINDS
-from bot.features.scr.service import last_checked, open_counts
+from bot.features.scr.service import gap_headings, last_checked, open_counts
 
-__all__ = ["GAP_KINDS", "last_checked", "open_counts"]
+__all__ = ["GAP_KINDS", "gap_headings", "last_checked", "open_counts"]

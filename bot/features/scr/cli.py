@@ -112,7 +112,7 @@ def scr_gaps(
                         "kind": g.kind,
                         "person": g.subject,
                         "check": g.check,
-                        "gap": describe(g, names, words),
+                        "gap": describe(g, names, words, academy=chosen.academy),
                     }
                     for g in gaps
                 ],
@@ -123,6 +123,9 @@ def scr_gaps(
     table = Table(title=f"{chosen.name}: {plural(len(gaps), 'gap')} in the single central record")
     for column in ("Kind", "Person", "Gap"):
         table.add_column(column)
+    headings = kind_headings(words, academy=chosen.academy)
     for gap in gaps:
-        table.add_row(kind_headings(words)[gap.kind], gap.subject, describe(gap, names, words))
+        table.add_row(
+            headings[gap.kind], gap.subject, describe(gap, names, words, academy=chosen.academy)
+        )
     console.print(table)

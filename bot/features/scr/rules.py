@@ -7,7 +7,7 @@ check ``everyone`` needs is asked of each member of staff (agency staff: the ide
 and the agency's written confirmation instead), ``teaching`` of those the SCR marks as
 teaching, ``management`` of management posts, ``abroad`` of those who lived or worked abroad,
 ``governors`` of governors, trustees and members; ``settings = "independent"`` checks (s128)
-only in independent schools and academies.
+only in independent schools and academies (``find_gaps(..., independent=True)`` for both).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "Gap",
     "Panel",
     "StaffMember",
+    "board_word",
     "describe",
     "find_gaps",
     "gap_counts",
@@ -121,14 +122,21 @@ class Gap:
         return f"{self.kind}:{who}:{self.check or ''}"[:200]
 
 
-def kind_headings(words: Words) -> dict[str, str]:
+def board_word(words: Words, *, academy: bool = False) -> str:
+    """Who governs the school as its SCR names them: an academy's trust's members and trustees
+    beside its governors, else the school's word (an independent school's proprietor body
+    member)."""
+    return f"trustee, member or {words.governor}" if academy else words.governor
+
+
+def kind_headings(words: Words, *, academy: bool = False) -> dict[str, str]:
     """Each kind of gap as a heading, in the school's words (an independent school's
-    proprietor body member, Scotland's board member)."""
-    governor = words.governor[:1].upper() + words.governor[1:]
-    return {**GAP_KINDS, "governor_missing": f"{governor} not on the record"}
+    proprietor body member, an academy's trustees and members, Scotland's board member)."""
+    board = board_word(words, academy=academy)
+    return {**GAP_KINDS, "governor_missing": f"{board[:1].upper()}{board[1:]} not on the record"}
 
 
-def describe(gap: Gap, checks: Mapping[str, str], words: Words) -> str:
+def describe(gap: Gap, checks: Mapping[str, str], words: Words, *, academy: bool = False) -> str:
     """The gap in the school's words (``checks``: each check's name in its nation)."""
     name = checks.get(gap.check or "", "check")
     return {
@@ -140,7 +148,8 @@ def describe(gap: Gap, checks: Mapping[str, str], words: Words) -> str:
         "agency_confirmation": "agency staff: no written confirmation of the agency's checks",
         "left_in_scr": "on the single central record, but not working here (no leaving date)",
         "not_in_scr": "working here, but not on the single central record",
-        "governor_missing": f"{words.governor}: not on the single central record",
+        "governor_missing": f"{board_word(words, academy=academy)}: not on the single "
+        "central record",
         "no_training": f"no safeguarding training date since {gap.detail}",
         "panel_untrained": f"interview panel '{gap.detail}': no member trained in safer "
         "recruitment",
@@ -219,7 +228,8 @@ def find_gaps(
     *,
     independent: bool = False,
 ) -> list[Gap]:
-    """Every gap of the school's safer recruitment, in the order the page lists them."""
+    """Every gap of the school's safer recruitment, in the order the page lists them
+    (``independent``: an independent school or an academy, where s128 applies)."""
     by_person = {e.person_id: e for e in entries if e.person_id is not None}
     known = {p.person_id: p for p in people}
     year_start = cycle_start(today, "09-01")

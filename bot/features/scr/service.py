@@ -28,7 +28,7 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.core.nations import pack_for
-from bot.core.words import plain_key
+from bot.core.words import plain_key, school_words
 from bot.features.scr.rules import (
     CheckValue,
     Entry,
@@ -37,6 +37,7 @@ from bot.features.scr.rules import (
     StaffMember,
     find_gaps,
     gap_counts,
+    kind_headings,
 )
 from bot.features.scr.sheet import ScrRow, ScrSheet, ScrSheetError
 
@@ -47,6 +48,7 @@ __all__ = [
     "add_panel",
     "check_names",
     "current_gaps",
+    "gap_headings",
     "has_record",
     "import_sheet",
     "last_checked",
@@ -78,6 +80,12 @@ class ImportResult:
 def check_names(school: SchoolConfig) -> dict[str, str]:
     """Each check's name in the school's nation (its pack's words)."""
     return {c.id: c.name for c in pack_for(school.country).scr_checks}
+
+
+def gap_headings(school: SchoolConfig) -> dict[str, str]:
+    """Each kind of gap as a heading in the school's words (its nation's, an independent
+    school's proprietor body, an academy's trustees and members): for the evidence pack."""
+    return kind_headings(school_words(school), academy=school.academy)
 
 
 def _match(session: Session, school: SchoolConfig, sheet: ScrSheet, where: str) -> list[int | None]:
@@ -303,7 +311,7 @@ def current_gaps(session: Session, school: SchoolConfig, today: date) -> list[Ga
         panels,
         pack_for(school.country).scr_checks,
         today,
-        independent=school.independent,
+        independent=school.independent or school.academy,
     )
 
 

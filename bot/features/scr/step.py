@@ -1,6 +1,6 @@
 """The sweep step for the SCR: find the gaps again when the SCR, the people, their training or
 the panels changed (or the day did), close those gone, and tell the SCR owner of new ones once
-a week."""
+a week, by email of its own when their reminder email will not (``owner``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ __all__ = ["scr_step"]
 
 
 def scr_step(run: StepContext) -> dict[str, int]:
-    """Refresh the gap list (a dry run changes nothing) and queue the owner's weekly email."""
+    """Refresh the gap list (a dry run changes nothing) and queue the owner's own email when
+    no reminder of theirs carries the news this week."""
     if not run.write:
         return {}
     opened, closed = refresh_gaps(run.session, run.school, run.today)

@@ -96,7 +96,9 @@ def _page(
     pack = pack_for(school.country)
     by_kind: dict[str, list[tuple[str, str]]] = {}
     for gap in gaps:
-        by_kind.setdefault(gap.kind, []).append((gap.subject, describe(gap, checks, words)))
+        by_kind.setdefault(gap.kind, []).append(
+            (gap.subject, describe(gap, checks, words, academy=school.academy))
+        )
     return render(
         request,
         "scr.html",
@@ -105,7 +107,7 @@ def _page(
             "school": school,
             "today": today,
             "by_kind": by_kind,
-            "kinds": kind_headings(words),
+            "kinds": kind_headings(words, academy=school.academy),
             "total": len(gaps),
             "checked": checked,
             "pack_checks": pack.scr_checks,
