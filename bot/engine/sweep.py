@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,7 +45,7 @@ from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.core.write_behind import write_behind
-from bot.engine.config_sync import account_event, ensure_school, sync_config
+from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
 from bot.engine.duty_status import recounted
@@ -414,9 +415,27 @@ def _read_mis(c: StepContext, result: SchoolSweep) -> None:
     result.directory.absorb(report.people)
 
 
+SETTINGS_KEY = "settings.synced"  # ConnectorState: what the last sync read, and its warnings
+
+
 def _settings(c: StepContext, result: SchoolSweep) -> None:
-    """The settings step: policies, requirements and roles from the configuration."""
-    result.warnings = sync_config(c.session, c.config, c.school, c.today)
+    """The settings step: policies, requirements and roles from the configuration.
+
+    Skipped when nothing the sync reads (the school's settings, its documents' bytes, its
+    people and the rows the sync keeps) has changed since the last sync left it so: the
+    warnings are that sync's. Any change syncs in full."""
+    session = c.session
+    session.flush()
+    state = ConnectorState.of(session, c.school.id, SETTINGS_KEY)
+    if state is not None:
+        inputs, _, said = state.value.partition(" ")
+        if inputs == config_inputs(session, c.config, c.school):
+            result.warnings = json.loads(said)
+            return
+    result.warnings = sync_config(session, c.config, c.school, c.today)
+    session.flush()
+    ConnectorState.put(session, c.school.id, SETTINGS_KEY, " ".join(
+        (config_inputs(session, c.config, c.school), json.dumps(result.warnings))))
 
 
 def _handovers(c: StepContext, result: SchoolSweep) -> None:
