@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -445,12 +445,20 @@ def config_inputs(session: Session, config: OrgConfig, school: SchoolConfig) -> 
         digest.update(f"|{path}|".encode())
         if path.is_file():
             digest.update(hashlib.sha256(path.read_bytes()).digest())
-    for columns in _SYNC_READS:
-        table = columns[0].class_
-        query = select(*columns).where(
-            (School.id if table is School else table.school_id) == school.id)
-        if table is PersonRole:  # the directory's roles are the directory step's
-            query = query.where(PersonRole.source == "config")
+    for query in _SYNC_QUERIES:
         digest.update(repr([tuple(row) for row in session.execute(
-            query.order_by(columns[0]))]).encode())
+            query, {"school_id": school.id})]).encode())
     return digest.hexdigest()
+
+
+def _sync_query(columns: tuple[Any, ...]) -> Select[Any]:
+    """The statement reading one of ``_SYNC_READS`` for a school (built once)."""
+    table = columns[0].class_
+    query = select(*columns).where(
+        (School.id if table is School else table.school_id) == bindparam("school_id"))
+    if table is PersonRole:  # the directory's roles are the directory step's
+        query = query.where(PersonRole.source == "config")
+    return query.order_by(columns[0])
+
+
+_SYNC_QUERIES = [_sync_query(columns) for columns in _SYNC_READS]

@@ -15,7 +15,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import bindparam, case, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
@@ -115,13 +115,21 @@ def _refresh_statistics(session: Session, models: Sequence[Any], written: int) -
         table = model.__tablename__
         stale = written >= _RESTATS_AFTER
         if not stale and sqlite:
-            stale = not session.execute(text(
-                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
-            )).first() or not session.execute(text(
-                "SELECT 1 FROM sqlite_stat1 WHERE tbl = :table"
-            ), {"table": table}).first()
+            stale = table not in _analysed(session)
         if stale:
             session.execute(text(f"ANALYZE {table}"))
+            if sqlite:
+                _analysed(session).add(table)
+
+
+def _analysed(session: Session) -> set[str]:
+    """The SQLite tables with statistics, read once for the session (a school's sweep)."""
+    if "sqlite_stat1" not in session.info:
+        session.info["sqlite_stat1"] = set(session.scalars(text(
+            "SELECT tbl FROM sqlite_stat1")) if session.execute(text(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() else ())
+    found: set[str] = session.info["sqlite_stat1"]
+    return found
 
 
 def plan_and_apply(
@@ -487,17 +495,19 @@ def _duty_inputs(session: Session, school: SchoolConfig, today: date, school_day
     change of people, roles, groups, holdings, settings, policies, evidence or duties, runs)."""
     digest = hashlib.sha256(
         f"{today}|{school_day}|{sending}|{chat}|{school.model_dump_json()}".encode())
-    for columns in _READ_WHOLE:
-        table = columns[0].class_
+    for query in _INPUT_QUERIES:
         digest.update(repr([tuple(row) for row in session.execute(
-            select(*columns).where(table.school_id == school.id).order_by(*columns)
-        )]).encode())
-    for key, *figures in _FIGURES:
-        table = key.class_
-        digest.update(repr([tuple(row) for row in session.execute(
-            select(key, *figures).where(table.school_id == school.id).group_by(key).order_by(key)
-        )]).encode())
+            query, {"school_id": school.id})]).encode())
     return digest.hexdigest()
+
+
+# the statements ``_duty_inputs`` runs, built once (building them cost more than running them)
+_INPUT_QUERIES = [
+    *(select(*columns).where(columns[0].class_.school_id == bindparam("school_id"))
+      .order_by(*columns) for columns in _READ_WHOLE),
+    *(select(key, *figures).where(key.class_.school_id == bindparam("school_id"))
+      .group_by(key).order_by(key) for key, *figures in _FIGURES),
+]
 
 
 def _duties(c: StepContext, result: SchoolSweep) -> None:
