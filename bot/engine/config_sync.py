@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -32,7 +32,10 @@ from bot.core.words import version_name
 from bot.engine.duties import add_months
 from bot.engine.refused_documents import refused
 
-__all__ = ["SyncError", "account_event", "default_statement", "ensure_school", "sync_config"]
+__all__ = [
+    "SyncError", "account_event", "config_inputs", "default_statement", "ensure_school",
+    "sync_config",
+]
 
 CONFIG_ROLE_FIELDS = ("headteacher", "dpo", "chair_of_governors", "clerk")
 
@@ -399,3 +402,63 @@ def sync_config(
     _sync_accounts(session, school, policies, people, today)
     session.flush()
     return people.warnings
+
+
+# What ``sync_config`` reads from the store and writes back, column by column: the school's
+# people by email (who the settings name), its config-named roles, policies, versions,
+# requirements, official accounts and their holders. Small tables, except the people.
+_SYNC_READS = (
+    (School.id, School.name),
+    (Person.id, Person.email, Person.active),
+    (PersonRole.id, PersonRole.person_id, PersonRole.role),
+    (Policy.id, Policy.key, Policy.title, Policy.owner_id, Policy.approving_body,
+     Policy.review_cycle_months, Policy.is_aup, Policy.reviewers, Policy.linked_policies,
+     Policy.last_reviewed, Policy.ratified_on, Policy.next_review_due,
+     Policy.next_review_derived),
+    (PolicyVersion.id, PolicyVersion.policy_id, PolicyVersion.label, PolicyVersion.sha256),
+    (Requirement.id, Requirement.key, Requirement.kind, Requirement.title,
+     Requirement.policy_id, Requirement.spec, Requirement.active, Requirement.first_seen),
+    (OfficialAccount.id, OfficialAccount.key, OfficialAccount.platform, OfficialAccount.name,
+     OfficialAccount.url, OfficialAccount.purpose, OfficialAccount.notes,
+     OfficialAccount.custodian_id, OfficialAccount.aup_policy_id,
+     OfficialAccount.handover_needed, OfficialAccount.handover_reason,
+     OfficialAccount.handover_since),
+    (AccountHolder.id, AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since,
+     AccountHolder.until),
+)
+
+
+def config_inputs(session: Session, config: OrgConfig, school: SchoolConfig) -> str:
+    """A digest of everything ``sync_config`` reads for the school: its settings, the trust's
+    named people, the bytes of each policy document, and the store's rows it reads and writes.
+
+    ``sync_config`` is a function of these, and its own fixed point (run twice, the second run
+    changes nothing): taken after a sync, an equal digest later means a sync would change
+    nothing and say the same warnings again."""
+    organisation = config.organisation
+    digest = hashlib.sha256(json.dumps([
+        school.model_dump_json(), list(organisation.trust_admins),
+        list(organisation.trust_safeguarding_leads), str(config.base_dir),
+    ]).encode())
+    for pc in school.policies:
+        path = config.resolve(Path(str(pc.document)))
+        digest.update(f"|{path}|".encode())
+        if path.is_file():
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for query in _SYNC_QUERIES:
+        digest.update(repr([tuple(row) for row in session.execute(
+            query, {"school_id": school.id})]).encode())
+    return digest.hexdigest()
+
+
+def _sync_query(columns: tuple[Any, ...]) -> Select[Any]:
+    """The statement reading one of ``_SYNC_READS`` for a school (built once)."""
+    table = columns[0].class_
+    query = select(*columns).where(
+        (School.id if table is School else table.school_id) == bindparam("school_id"))
+    if table is PersonRole:  # the directory's roles are the directory step's
+        query = query.where(PersonRole.source == "config")
+    return query.order_by(columns[0])
+
+
+_SYNC_QUERIES = [_sync_query(columns) for columns in _SYNC_READS]

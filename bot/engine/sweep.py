@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -14,7 +15,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import bindparam, case, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
@@ -44,7 +45,7 @@ from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.core.write_behind import write_behind
-from bot.engine.config_sync import account_event, ensure_school, sync_config
+from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
 from bot.engine.duty_status import recounted
@@ -114,13 +115,21 @@ def _refresh_statistics(session: Session, models: Sequence[Any], written: int) -
         table = model.__tablename__
         stale = written >= _RESTATS_AFTER
         if not stale and sqlite:
-            stale = not session.execute(text(
-                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
-            )).first() or not session.execute(text(
-                "SELECT 1 FROM sqlite_stat1 WHERE tbl = :table"
-            ), {"table": table}).first()
+            stale = table not in _analysed(session)
         if stale:
             session.execute(text(f"ANALYZE {table}"))
+            if sqlite:
+                _analysed(session).add(table)
+
+
+def _analysed(session: Session) -> set[str]:
+    """The SQLite tables with statistics, read once for the session (a school's sweep)."""
+    if "sqlite_stat1" not in session.info:
+        session.info["sqlite_stat1"] = set(session.scalars(text(
+            "SELECT tbl FROM sqlite_stat1")) if session.execute(text(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() else ())
+    found: set[str] = session.info["sqlite_stat1"]
+    return found
 
 
 def plan_and_apply(
@@ -414,9 +423,27 @@ def _read_mis(c: StepContext, result: SchoolSweep) -> None:
     result.directory.absorb(report.people)
 
 
+SETTINGS_KEY = "settings.synced"  # ConnectorState: what the last sync read, and its warnings
+
+
 def _settings(c: StepContext, result: SchoolSweep) -> None:
-    """The settings step: policies, requirements and roles from the configuration."""
-    result.warnings = sync_config(c.session, c.config, c.school, c.today)
+    """The settings step: policies, requirements and roles from the configuration.
+
+    Skipped when nothing the sync reads (the school's settings, its documents' bytes, its
+    people and the rows the sync keeps) has changed since the last sync left it so: the
+    warnings are that sync's. Any change syncs in full."""
+    session = c.session
+    session.flush()
+    state = ConnectorState.of(session, c.school.id, SETTINGS_KEY)
+    if state is not None:
+        inputs, _, said = state.value.partition(" ")
+        if inputs == config_inputs(session, c.config, c.school):
+            result.warnings = json.loads(said)
+            return
+    result.warnings = sync_config(session, c.config, c.school, c.today)
+    session.flush()
+    ConnectorState.put(session, c.school.id, SETTINGS_KEY, " ".join(
+        (config_inputs(session, c.config, c.school), json.dumps(result.warnings))))
 
 
 def _handovers(c: StepContext, result: SchoolSweep) -> None:
@@ -468,17 +495,19 @@ def _duty_inputs(session: Session, school: SchoolConfig, today: date, school_day
     change of people, roles, groups, holdings, settings, policies, evidence or duties, runs)."""
     digest = hashlib.sha256(
         f"{today}|{school_day}|{sending}|{chat}|{school.model_dump_json()}".encode())
-    for columns in _READ_WHOLE:
-        table = columns[0].class_
+    for query in _INPUT_QUERIES:
         digest.update(repr([tuple(row) for row in session.execute(
-            select(*columns).where(table.school_id == school.id).order_by(*columns)
-        )]).encode())
-    for key, *figures in _FIGURES:
-        table = key.class_
-        digest.update(repr([tuple(row) for row in session.execute(
-            select(key, *figures).where(table.school_id == school.id).group_by(key).order_by(key)
-        )]).encode())
+            query, {"school_id": school.id})]).encode())
     return digest.hexdigest()
+
+
+# the statements ``_duty_inputs`` runs, built once (building them cost more than running them)
+_INPUT_QUERIES = [
+    *(select(*columns).where(columns[0].class_.school_id == bindparam("school_id"))
+      .order_by(*columns) for columns in _READ_WHOLE),
+    *(select(key, *figures).where(key.class_.school_id == bindparam("school_id"))
+      .group_by(key).order_by(key) for key, *figures in _FIGURES),
+]
 
 
 def _duties(c: StepContext, result: SchoolSweep) -> None:

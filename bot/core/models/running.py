@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -33,7 +34,7 @@ class ConnectorState(SchoolRecord):
     @classmethod
     def of(cls, session: Session, school_id: str, key: str) -> ConnectorState | None:
         """The school's row under ``key``, if any."""
-        return session.scalar(select(cls).where(cls.school_id == school_id, cls.key == key))
+        return session.scalar(_STATE_OF, {"school_id": school_id, "key": key})
 
     @classmethod
     def put(cls, session: Session, school_id: str, key: str, value: str) -> None:
@@ -43,6 +44,13 @@ class ConnectorState(SchoolRecord):
             session.add(cls(school_id=school_id, key=key, value=value))
         elif row.value != value:
             row.value = value
+
+
+# built once: a sweep asks for a dozen of these a school, and building the statement (its
+# coercions and cache key) cost more than running it
+_STATE_OF = select(ConnectorState).where(
+    ConnectorState.school_id == bindparam("school_id"), ConnectorState.key == bindparam("key")
+)
 
 
 class SweepRun(SchoolRecord):

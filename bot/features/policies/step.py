@@ -19,13 +19,17 @@ def governor_alerts(run: StepContext) -> dict[str, int]:
     went out; a moved date for someone with no digest today goes as a short update, once they
     have had no review email for a week."""
     school, session, today, now = run.school, run.session, run.today, run.now
-    digests, _ = plan_alerts(session, school, today, now, write=False, base_url=run.base_url)
+    digests, unaddressed = plan_alerts(
+        session, school, today, now, write=False, base_url=run.base_url
+    )
     digest_today = {d.recipient for d in digests}
     ready = moves_ready(session, school, today, digest_today)
     moves = record_moves(ready) if run.write else []
-    planned, unaddressed = plan_alerts(
-        session, school, today, now, write=run.write, base_url=run.base_url, moves=moves
-    )
+    planned = digests
+    if run.write and (digests or moves):  # with nothing to queue, the plan above is the same
+        planned, unaddressed = plan_alerts(
+            session, school, today, now, write=True, base_url=run.base_url, moves=moves
+        )
     moved = plan_event_updates(
         session, school, today, now, moves, digest_today=digest_today
     ) if run.write else len(ready)

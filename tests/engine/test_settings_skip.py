@@ -1,0 +1,114 @@
+"""The settings step syncs only when something it reads has changed since its last sync: the
+school's settings, a document's bytes, the people it names, or the rows it keeps (#60)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+
+from bot.core.context import AppContext
+from bot.core.models import Person, PersonRole, PolicyVersion
+from bot.engine import sweep
+from bot.engine.sweep import SchoolSweep, run_sweep
+from tests.support.clock import FrozenClock
+from tests.support.helpers import Row, SchoolBuilder
+
+MONDAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The schools ``sync_config`` ran for, sweep by sweep."""
+    ran: list[str] = []
+    real = sweep.sync_config
+
+    def counted(session: Any, config: Any, school: Any, today: date) -> list[str]:
+        ran.append(school.id)
+        return real(session, config, school, today)
+
+    monkeypatch.setattr(sweep, "sync_config", counted)
+    return ran
+
+
+def _sweep(ctx: AppContext, clock: FrozenClock, minute: int) -> SchoolSweep:
+    [result], _ = run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=MONDAY,
+        now=clock.at(MONDAY, 9, minute),
+        deliver=False,
+    )
+    assert not result.failed
+    return result
+
+
+def _synced(
+    school: SchoolBuilder, database_url: str, clock: FrozenClock, syncs: list[str]
+) -> AppContext:
+    """A school with a policy and a DSL nobody knows yet, swept twice: one sync."""
+    school.policy("online-safety", "2026.1", published=str(MONDAY))
+    school.school["dsl"] = ["head@oak.example", "dee@oak.example"]
+    ctx = school.context(database_url)
+    first = _sweep(ctx, clock, 0)
+    second = _sweep(ctx, clock, 15)
+    assert syncs == ["oak"]
+    assert (
+        second.warnings
+        == first.warnings
+        == ["school roles: dee@oak.example is not in the directory"]
+    )
+    return ctx
+
+
+def _document_edited(school: SchoolBuilder, ctx: AppContext) -> None:
+    (school.home / "policies" / "online-safety.md").write_text("# Edited\n", encoding="utf-8")
+
+
+def _named_person_arrives(school: SchoolBuilder, ctx: AppContext) -> None:
+    school.people.append(Row("dee@oak.example", "Dee Dale"))
+    school.write()
+
+
+def _config_role_removed_behind_its_back(school: SchoolBuilder, ctx: AppContext) -> None:
+    with ctx.store.transaction() as session:
+        session.execute(delete(PersonRole).where(PersonRole.source == "config"))
+
+
+@pytest.mark.parametrize(
+    "change", [_document_edited, _named_person_arrives, _config_role_removed_behind_its_back]
+)
+def test_any_change_of_what_the_sync_reads_syncs_again(
+    school: SchoolBuilder,
+    database_url: str,
+    frozen_clock: FrozenClock,
+    syncs: list[str],
+    change: Callable[[SchoolBuilder, AppContext], None],
+) -> None:
+    ctx = _synced(school, database_url, frozen_clock, syncs)
+    change(school, ctx)
+    _sweep(ctx, frozen_clock, 30)
+    assert syncs == ["oak", "oak"]
+    _sweep(ctx, frozen_clock, 45)
+    assert syncs == ["oak", "oak"]  # and after it, quiet again
+    with ctx.store.session() as session:
+        labels = session.scalars(select(PolicyVersion.label).order_by(PolicyVersion.id)).all()
+        dsls = session.scalars(
+            select(Person.email)
+            .join(PersonRole)
+            .where(PersonRole.role == "dsl", PersonRole.source == "config")
+            .order_by(Person.email)
+        ).all()
+    if change is _document_edited:
+        assert len(labels) == 2 and labels[1].startswith("2026.1-")
+    expected = (
+        ["dee@oak.example", "head@oak.example"]
+        if change is _named_person_arrives
+        else ["head@oak.example"]
+    )
+    assert dsls == expected
