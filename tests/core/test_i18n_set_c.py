@@ -22,11 +22,21 @@ from bot.engine.sweep import run_sweep
 from bot.features.chatbot.cards import MAX_ITEMS, card_message, needs_card
 from bot.features.chatbot.service import GROUP_LINE, answer, read_event
 from bot.features.teamsbot.api import ACK_VERB, NeedItem
-from tests.core.test_i18n import POLICY, SCHOOL_NAME, _english_left, _statement
+from tests.core.test_i18n import (
+    POLICY,
+    SCHOOL_NAME,
+    _base,
+    _english_left,
+    _page,
+    _person,
+    _statement,
+    _words,
+    school,
+)
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.support.conformance.google_chat import chat_answer_problems, chat_message_problems
-from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, at, outbox_as_sent
 
 MONDAY = date(2026, 10, 19)
 ENDPOINT = "https://bro-derw.example/api/chat"
@@ -235,3 +245,138 @@ def test_a_stranger_a_group_and_a_school_that_asks_elsewhere_are_told_in_welsh(
     assert group["text"] != GROUP_LINE
     assert lines[0].startswith(f"Dyma fot cydymffurfio {SCHOOL_NAME}")
     assert not _left(lines, english_words), lines
+
+
+# --------------------------------------------------------------------------- the SCR room
+
+
+def _held_back(catalogue: Any) -> set[str]:
+    """The words of the catalogue's unconfirmed (fuzzy) sentences: shown in English."""
+    return set().union(
+        *(
+            _words(" ".join(m.id) if isinstance(m.id, tuple) else m.id)
+            for m in catalogue
+            if m.fuzzy and m.id
+        )
+    )
+
+
+def _only_unconfirmed(texts: list[str], english: set[str], held_back: set[str]) -> list[str]:
+    """Each English text left that is not one of the sentences held back for 'single central
+    record' (no Welsh source found for the term: fuzzy, shown in English, counted)."""
+    left = []
+    for text in texts:
+        found = {w for w in _words(text) if w in english}
+        if found and not (found <= held_back and "single central record" in text.lower()):
+            left.append(text)
+    return left
+
+
+def _gaps() -> list[Any]:
+    from bot.features.scr.rules import Gap
+
+    return [
+        Gap("missing_check", "Bedwyr Jones", 2, "dbs_enhanced"),
+        Gap("late_check", "Bedwyr Jones", 2, "identity", "Dydd Mawrth 15 Medi 2026"),
+        Gap("right_to_work_expiring", "Alys Rhys", 1, "right_to_work", "Dydd Mawrth 15 Medi 2026"),
+        Gap("agency_confirmation", "Ceri Ifans", 3, "agency_confirmation"),
+        Gap("left_in_scr", "Ceri Ifans", 3),
+        Gap("not_in_scr", "Alys Rhys", 1),
+        Gap("governor_missing", "Alys Rhys", 1),
+        Gap("no_training", "Alys Rhys", 1, detail="Dydd Mawrth 15 Medi 2026"),
+        Gap("panel_untrained", "Blwyddyn 4", None, detail="Blwyddyn 4"),
+    ]
+
+
+@pytest.mark.parametrize("errors", [{}, {"title": "t", "members": "m"}], ids=["page", "errors"])
+def test_the_scr_page_is_welsh_but_for_the_unconfirmed_term(
+    errors: dict[str, str], english_words: set[str], catalogue: Any
+) -> None:
+    from bot.core.i18n import translations
+    from bot.core.nations import pack_for
+    from bot.core.words import school_words, words_in
+    from bot.features.scr.rules import describe, kind_headings
+
+    tr = translations("cy")
+    words = words_in(school_words(school("cy")), tr)
+    if errors:  # as the panel form says them
+        errors = {
+            "title": tr.gettext(
+                "Give the recruitment a title of up to 200 characters, like 'Year 4 teacher, "
+                "January'."
+            ),
+            "members": tr.gettext("Choose the people on the interview panel."),
+        }
+    by_kind: dict[str, list[tuple[str, str]]] = {}
+    for gap in _gaps():
+        by_kind.setdefault(gap.kind, []).append((gap.subject, describe(gap, {}, words, tr)))
+    pack = pack_for("wales")
+    context = {
+        **_base(_person("headteacher")),
+        "school": school("cy"),
+        "today": date(2026, 9, 16),
+        "checked": date(2026, 9, 15),
+        "by_kind": by_kind,
+        "kinds": kind_headings(words, tr),
+        "total": len(_gaps()),
+        "pack_checks": pack.scr_checks,
+        "note": pack.scr_note,
+        "panels": [("Blwyddyn 4", ["Alys Rhys", None])],
+        "staff": [(1, "Alys Rhys")],
+        "errors": errors,
+    }
+    lang, texts = _page("scr.html", context)
+    assert lang == "cy"
+    # the nation pack's own words (its check names, its note and its sources' titles) are the
+    # pack's, in English in the Wales pack: not the catalogue's
+    pack_words = {pack.scr_note, *(c.name for c in pack.scr_checks)}
+    pack_words |= {c.source.title for c in pack.scr_checks}
+    names = ("Bedwyr Jones", "Ceri Ifans", "Blwyddyn 4", "Alys Rhys")
+    plain = []
+    for text in texts:
+        for value in (*pack_words, *names):
+            text = text.replace(value, " ")
+        plain.append(text)
+    assert not _only_unconfirmed(plain, english_words, _held_back(catalogue))
+    assert "Paneli cyfweld" in texts and "Dydd Mercher 16 Medi 2026" in " ".join(texts)
+
+
+def test_the_scr_owners_email_is_welsh_but_for_the_unconfirmed_term(
+    welsh: _Env, english_words: set[str], catalogue: Any
+) -> None:
+    from bot.core import setup_state
+    from bot.core.i18n import translations
+    from bot.core.models import ScrGap
+    from bot.core.words import school_words, words_in
+    from bot.features.scr.owner import tell_owner
+    from bot.features.scr.rules import kind_headings
+    from tests.core.test_i18n_set_b import _email_texts
+
+    school = welsh.context.config.schools[0].model_copy(
+        update={"scr_owner": "swyddfa@bro-derw.example"}
+    )
+    with welsh.context.store.transaction() as session:
+        setup_state.start_sending(session, school.id, by="test", now=at(MONDAY))
+        for n, kind in enumerate(("missing_check", "governor_missing", "no_training")):
+            session.add(
+                ScrGap(
+                    school_id=school.id,
+                    key=f"k{n}",
+                    kind=kind,
+                    subject="Alys Rhys",
+                    opened_on=MONDAY,
+                )
+            )
+    with welsh.context.store.transaction() as session:
+        assert tell_owner(session, school, MONDAY, base_url="https://bro-derw.example") == 3
+    [row] = outbox_as_sent(welsh.context.store, "scr_gaps")
+    texts = _email_texts(row)
+    assert row.subject == "Single central record: 3 new gaps"  # the term is not confirmed
+    assert "Gweld y bylchau" in texts
+    assert not _only_unconfirmed(texts, english_words, _held_back(catalogue)), texts
+    tr = translations("cy")
+    headings = kind_headings(words_in(school_words(school), tr), tr)
+    assert headings["governor_missing"] == "Llywodraethwr heb fod ar y cofnod"
+    english = kind_headings(school_words(school.model_copy(update={"language": "en"})))
+    assert english["missing_check"] == "Check missing or undated"
+    assert english["governor_missing"] == "Governor not on the record"

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import translations
 from bot.core.messages import notice
 from bot.core.models import ScrGap
 from bot.core.outbox import Urgency, enqueue_email, new_keys
-from bot.core.words import plural, school_words
+from bot.core.words import school_words, words_in
 from bot.features.scr.rules import gap_counts, kind_headings
 
 __all__ = ["OWNER_PURPOSE", "tell_owner"]
@@ -41,23 +42,39 @@ def tell_owner(session: Session, school: SchoolConfig, today: date, *, base_url:
     if not new_keys(session, school.id, OWNER_PURPOSE, [key]):
         return 0  # this week's is queued already (or the school is in preview)
     counts = gap_counts(g.kind for g in fresh)
-    words = school_words(school)
-    headings = kind_headings(words)
+    tr = translations(school.language)  # the owner is an address, not a person who chose
+    words = words_in(school_words(school), tr)
+    headings = kind_headings(words, tr)
     lines = [f"{headings[kind]}: {count}" for kind, count in counts.items() if count]
+    said = {"num": len(fresh), "school": school.name, "head": words.headteacher}
     draft = notice(
         school=school,
         to=[owner],
-        subject=f"Single central record: {plural(len(fresh), 'new gap')}",
+        subject=tr.ngettext(
+            "Single central record: %(num)s new gap",
+            "Single central record: %(num)s new gaps",
+            len(fresh),
+        )
+        % said,
         paragraphs=[
-            f"The safer recruitment check found {plural(len(fresh), 'new gap')} in "
-            f"{school.name}'s single central record since it last wrote to you.",
+            tr.ngettext(
+                "The safer recruitment check found %(num)s new gap in %(school)s's single "
+                "central record since it last wrote to you.",
+                "The safer recruitment check found %(num)s new gaps in %(school)s's single "
+                "central record since it last wrote to you.",
+                len(fresh),
+            )
+            % said,
             "; ".join(lines) + ".",
-            "Who each one is about is on the single central record page, for you and the "
-            f"{words.headteacher} only.",
+            tr.gettext(
+                "Who each one is about is on the single central record page, for you and the "
+                "%(head)s only."
+            )
+            % said,
         ],
         button_url=f"{base_url}/scr",
-        button_text="See the gaps",
-        small="You receive this as the person who keeps the single central record.",
+        button_text=tr.gettext("See the gaps"),
+        small=tr.gettext("You receive this as the person who keeps the single central record."),
     )
     if not enqueue_email(
         session,

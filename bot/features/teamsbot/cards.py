@@ -182,7 +182,8 @@ def needs_card(
             _text(
                 tr.ngettext(
                     "Hello %(name)s. This is the one thing the school is waiting for from you.",
-                    "Hello %(name)s. These are the %(num)d things the school is waiting for from you.",
+                    "Hello %(name)s. These are the %(num)d things the school is waiting for "
+                    "from you.",
                     len(items),
                 )
                 % {"name": given_name, "num": len(items)},
