@@ -380,3 +380,31 @@ def test_the_scr_owners_email_is_welsh_but_for_the_unconfirmed_term(
     english = kind_headings(school_words(school.model_copy(update={"language": "en"})))
     assert english["missing_check"] == "Check missing or undated"
     assert english["governor_missing"] == "Governor not on the record"
+
+
+# --------------------------------------------------------------------------- the DSL team's pages
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["on", "off"])
+def test_the_public_report_link_page_is_welsh(enabled: bool, english_words: set[str]) -> None:
+    context = {
+        **_base(_person("dsl")),
+        "school": school("cy"),
+        "enabled": enabled,
+        "url": "https://bro-derw.example/r/abc",
+        "qr_svg": "<svg></svg>",
+    }
+    lang, texts = _page("reports_link.html", context)
+    assert lang == "cy"
+    # the setting's own name and the address are the configuration's, not sentences
+    texts = [t.replace("reports: public_link: false", " ") for t in texts]
+    assert not _english_left(texts, english_words), texts
+    lang, english = _page("reports_link.html", {**context, **_base(_person("dsl"), "en")}, "en")
+    assert lang == "en-GB" and "Public report link" in english
+
+
+def test_the_school_chooser_for_a_concern_is_welsh(english_words: set[str]) -> None:
+    context = {**_base(None), "schools": [school("cy")]}
+    _lang, texts = _page("report_choose.html", context)
+    assert not _english_left(texts, english_words), texts
+    assert "Rhoi gwybod am bryder neu dor-rheol" in texts
