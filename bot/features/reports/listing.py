@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
+from bot.core.i18n import N_, short_day
 from bot.core.models import REPORTS_VERSION, Person, Report, ReportClock
 from bot.core.store import one_of
 from bot.core.words import Words
@@ -153,6 +153,7 @@ class Row(NamedTuple):
     due_text: str
     about_head: bool
     deadline: tuple[bool, str, str] | None = None  # (overdue, the clock's name, when it is due)
+    created: datetime | None = None  # when it was received (``received`` in another language)
 
 
 _RUNNING = _first_running(ReportClock.id)
@@ -197,15 +198,30 @@ def _listed(session: Session, ids: list[int]) -> list[Row]:
             due,
             "" if due is None else due.astimezone(LONDON).strftime("%a %d %b %H:%M"),
             about_head,
+            created=created,
         )
         for id_, reference, created, category, urgency, status, owner, kind, due, about_head in got
     }
     return [found[i] for i in ids if i in found]
 
 
-def rows_of(listed: list[Row], now: datetime, words: Words) -> list[Row]:
+def _when(moment: datetime, language: str) -> str:
+    local = moment.astimezone(LONDON)
+    return f"{short_day(local, language)} {local:%H:%M}"
+
+
+def _dated(row: Row, language: str) -> Row:
+    """``row`` with its received and due dates in ``language`` (``babel.dates``)."""
+    received = row.received if row.created is None else _when(row.created, language)
+    due = row.due_text if row.due is None else _when(row.due, language)
+    return row._replace(received=received, due_text=due)
+
+
+def rows_of(listed: list[Row], now: datetime, words: Words, language: str = "en") -> list[Row]:
     """A kept page's rows at ``now``: each running clock overdue or not, named in the school's
-    words."""
+    words; their dates in ``language`` (as kept: English)."""
+    if language != "en":
+        listed = [_dated(row, language) for row in listed]
     route = words.staff_route[:1].upper() + words.staff_route[1:]
     names = {"lado": route, "ico": words.regulator}
     triage = N_("Triage")  # translated where shown

@@ -27,7 +27,7 @@ from bot.core.i18n import N_
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.words import school_words
-from bot.engine.web.deps import ctx, current_user, render, require_roles
+from bot.engine.web.deps import ctx, current_user, language_for_page, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
@@ -164,7 +164,8 @@ def reports_list(
             session, school, person, filters, sort_key, _number(page) or 1
         )
         words = school_words(school)
-        rows = rows_of(listed, now, words)
+        language = language_for_page(request, {"user": person, "school": school})
+        rows = rows_of(listed, now, words, language)
         audit_list(
             session,
             person.email,
