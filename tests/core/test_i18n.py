@@ -546,7 +546,13 @@ def test_the_concern_form_and_its_receipt_are_welsh_for_a_reporter(
     # nothing else is English
     unconfirmed = _english_left(texts, english_words)
     assert len(unconfirmed) == 4, unconfirmed
-    held_back = set().union(*(_words(m.id) for m in catalogue if m.fuzzy and m.id))
+    held_back = set().union(
+        *(
+            _words(" ".join(m.id) if isinstance(m.id, tuple) else m.id)
+            for m in catalogue
+            if m.fuzzy and m.id
+        )
+    )
     for text in texts:
         assert {w for w in _words(text) if w in english_words} <= held_back, text
     intake = SimpleNamespace(

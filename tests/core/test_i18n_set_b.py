@@ -401,7 +401,13 @@ def test_the_dsl_alert_email_and_teams_card_are_welsh_and_say_nothing_reported(
     assert emails, [r.payload for r in rows]
     # terms not yet confirmed in Welsh (the DSP's title, triage) stay English: counted, never
     # any other English
-    held_back = set().union(*(_words(m.id) for m in catalogue if m.fuzzy and m.id))
+    held_back = set().union(
+        *(
+            _words(" ".join(m.id) if isinstance(m.id, tuple) else m.id)
+            for m in catalogue
+            if m.fuzzy and m.id
+        )
+    )
     for row in emails:
         assert what not in row.payload["text"] and "Pat Parent" not in row.payload["text"]
         texts = _email_texts(row)
@@ -448,7 +454,13 @@ def test_the_deadline_emails_are_welsh_with_the_countdown_written_when_sent(
     due = datetime(2026, 9, 18, 16, 0, tzinfo=UTC)
     report = SimpleNamespace(reference="CR-2026-7KQ3M", category="cyberbullying", urgency="high")
     clock = SimpleNamespace(kind=kind, due_at=due)
-    held_back = set().union(*(_words(m.id) for m in catalogue if m.fuzzy and m.id))
+    held_back = set().union(
+        *(
+            _words(" ".join(m.id) if isinstance(m.id, tuple) else m.id)
+            for m in catalogue
+            if m.fuzzy and m.id
+        )
+    )
     for language, sent in (("cy", due - timedelta(hours=5)), ("cy+en", due + timedelta(hours=2))):
         draft = _draft(school(language), report, clock, stage, "https://bot.example/r", ["a@x"])
         text = fill_time_left(draft.text, draft.deadline, sent)

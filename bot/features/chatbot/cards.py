@@ -16,8 +16,9 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from bot.core.i18n import day_text, translations
 from bot.core.words import version_name
-from bot.features.teamsbot.api import ACK_VERB, NeedItem
+from bot.features.teamsbot.api import ACK_VERB, NeedItem, needs_title
 
 __all__ = ["MAX_ITEMS", "card_message", "needs_card", "plain", "wrapped"]
 
@@ -25,19 +26,24 @@ MAX_ITEMS = 20  # a card with more would outgrow Chat's 32,000 bytes; the rest: 
 CARD_ID = "needs"
 
 
-def _due(due_on: date, overdue: bool) -> str:
-    day = f"{due_on.day} {due_on:%B %Y}"
-    return f"Overdue since {day}" if overdue else f"Due by {day}"
+def _due(due_on: date, overdue: bool, language: str) -> str:
+    tr = translations(language)
+    day = f"{due_on.day} {due_on:%B %Y}" if language == "en" else day_text(due_on, language)
+    if overdue:
+        return tr.gettext("Overdue since %(day)s") % {"day": day}
+    return tr.gettext("Due by %(due)s") % {"due": day}
 
 
 def _link(text: str, url: str) -> dict[str, Any]:
     return {"text": text, "onClick": {"openLink": {"url": url}}}
 
 
-def _section(item: NeedItem, function: str) -> dict[str, Any]:
+def _section(item: NeedItem, function: str, language: str) -> dict[str, Any]:
     """One ask: what it is, when, what pressing agrees to, and its buttons."""
-    version = f" ({version_name(item.version_label)})" if item.version_label else ""
-    due = _due(item.due_on, item.overdue)
+    tr = translations(language)
+    _ = tr.gettext
+    version = f" ({version_name(item.version_label, tr=tr)})" if item.version_label else ""
+    due = _due(item.due_on, item.overdue, language)
     widgets: list[dict[str, Any]] = [
         {
             "decoratedText": {
@@ -50,21 +56,25 @@ def _section(item: NeedItem, function: str) -> dict[str, Any]:
     buttons: list[dict[str, Any]]
     if item.kind == "complete_training":
         widgets.append(
-            {"textParagraph": {"text": "Upload your certificate once you have done the training."}}
+            {
+                "textParagraph": {
+                    "text": _("Upload your certificate once you have done the training.")
+                }
+            }
         )
-        buttons = [_link("Upload certificate", item.read_url)]
+        buttons = [_link(_("Upload certificate"), item.read_url)]
     elif item.kind == "sign_aup":
         widgets.append({"textParagraph": {"text": escape(item.statement)}})
-        buttons = [_link("Read and sign", item.read_url)]
+        buttons = [_link(_("Read and sign"), item.read_url)]
     elif item.read_first:
         widgets.append(
             {
                 "textParagraph": {
-                    "text": "Read each page first: the acknowledge button is at the end."
+                    "text": _("Read each page first: the acknowledge button is at the end.")
                 }
             }
         )
-        buttons = [_link("Read and acknowledge", item.read_url)]
+        buttons = [_link(_("Read and acknowledge"), item.read_url)]
     else:
         widgets.append({"textParagraph": {"text": escape(item.statement)}})
         parameters = [
@@ -73,9 +83,9 @@ def _section(item: NeedItem, function: str) -> dict[str, Any]:
             {"key": "sha256", "value": item.sha256},
         ]
         buttons = [
-            _link("Read the policy", item.read_url),
+            _link(_("Read the policy"), item.read_url),
             {
-                "text": "Acknowledge",
+                "text": _("Acknowledge"),
                 "onClick": {"action": {"function": function, "parameters": parameters}},
             },
         ]
@@ -91,6 +101,7 @@ def needs_card(
     function: str,
     me_url: str,
     note: str | None = None,
+    language: str = "en",
 ) -> dict[str, Any]:
     """The person's card (a ``CardWithId``): their open asks, or a thank-you when none.
 
@@ -102,47 +113,46 @@ def needs_card(
             the verb's name for a classic Chat app.
         me_url: their own page, where the asks beyond ``MAX_ITEMS`` are.
         note: a line above the asks (what a press just recorded, or why it did not).
+        language: the person's (``bot.core.i18n.person_language``): the card's words in it.
     """
+    tr = translations(language)
     opening: list[dict[str, Any]] = []
     if note:
         opening.append({"textParagraph": {"text": f"<b>{escape(note)}</b>"}})
     if items:
-        things = (
-            "This is the one thing" if len(items) == 1 else f"These are the {len(items)} things"
-        )
-        opening.append(
-            {
-                "textParagraph": {
-                    "text": escape(
-                        f"Hello {given_name}. {things} the school is waiting for from you."
-                    )
-                }
-            }
-        )
+        hello = tr.ngettext(
+            "Hello %(name)s. This is the one thing the school is waiting for from you.",
+            "Hello %(name)s. These are the %(num)d things the school is waiting for from you.",
+            len(items),
+        ) % {"name": given_name, "num": len(items)}
     else:
-        opening.append(
-            {
-                "textParagraph": {
-                    "text": escape(
-                        f"Hello {given_name}. Nothing is waiting for you: you are up to date."
-                    )
-                }
-            }
-        )
+        hello = tr.gettext("Hello %(name)s. Nothing is waiting for you: you are up to date.") % {
+            "name": given_name
+        }
+    opening.append({"textParagraph": {"text": escape(hello)}})
     sections = [{"widgets": opening}]
-    sections += [_section(item, function) for item in items[:MAX_ITEMS]]
+    sections += [_section(item, function, language) for item in items[:MAX_ITEMS]]
     if len(items) > MAX_ITEMS:
         more = len(items) - MAX_ITEMS
         sections.append(
             {
                 "widgets": [
-                    {"textParagraph": {"text": f"…and {more} more on your page."}},
-                    {"buttonList": {"buttons": [_link("Open your page", me_url)]}},
+                    {
+                        "textParagraph": {
+                            "text": tr.ngettext(
+                                "…and %(num)d more on your page.",
+                                "…and %(num)d more on your page.",
+                                more,
+                            )
+                            % {"num": more}
+                        }
+                    },
+                    {"buttonList": {"buttons": [_link(tr.gettext("Open your page"), me_url)]}},
                 ]
             }
         )
     # a header is plain text (only text widgets read HTML): not escaped
-    card = {"header": {"title": f"What {school_name} needs from you"}, "sections": sections}
+    card = {"header": {"title": needs_title(school_name, language)}, "sections": sections}
     return {"cardId": CARD_ID, "card": card}
 
 

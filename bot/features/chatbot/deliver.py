@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import person_language
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
 from bot.core.ports import GOOGLE_CHAT_SERVICE
@@ -27,7 +28,7 @@ from bot.core.settings import Settings
 from bot.engine.reminders import Digest
 from bot.features.chatbot.cards import card_message, needs_card
 from bot.features.chatbot.service import button_function
-from bot.features.teamsbot.api import KINDS, open_needs
+from bot.features.teamsbot.api import KINDS, needs_title, open_needs
 
 __all__ = ["ChatDigests"]
 
@@ -84,13 +85,15 @@ class ChatDigests:
                     not_before=not_before,
                 )
                 continue
-            title = f"What {school.name} needs from you"
+            language = person_language(school.language, person.language)
+            title = needs_title(school.name, language)
             card = needs_card(
                 school.name,
                 person.given_name or person.display_name,
                 open_needs(session, self.settings, person, today),
                 function=function,
                 me_url=me_url,
+                language=language,
             )
             enqueue_chat_card(
                 session,

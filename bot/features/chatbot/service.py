@@ -21,10 +21,17 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig
+from bot.core.i18n import N_, person_language, translations
 from bot.core.models import Person
 from bot.core.settings import Settings
 from bot.features.chatbot.cards import card_message, needs_card, plain, wrapped
-from bot.features.teamsbot.api import ACK_VERB, open_needs, record_press, stranger_line
+from bot.features.teamsbot.api import (
+    ACK_VERB,
+    needs_title,
+    open_needs,
+    record_press,
+    stranger_line,
+)
 
 __all__ = ["METHOD", "ChatEvent", "ChatEventError", "answer", "person_for", "read_event"]
 
@@ -36,7 +43,7 @@ ADDON_PAYLOADS = {
     "buttonClickedPayload": CLICKED,
     "removedFromSpacePayload": "REMOVED_FROM_SPACE",
 }
-GROUP_LINE = (
+GROUP_LINE = N_(
     "I show each member of staff what the school needs from them in a direct "
     "message: message me there."
 )
@@ -163,26 +170,42 @@ def answer(
     """
     if event.kind not in (MESSAGE, ADDED, CLICKED) or not event.human:
         return {}
+    first = next((s for s in config.schools if schools is None or s.id in schools), None)
+    spoken = (first or config.schools[0]).language  # nobody known yet: the school's language
     if not event.direct:
-        return wrapped(plain(GROUP_LINE), addon=addon, update=False)
+        return wrapped(plain(translations(spoken).gettext(GROUP_LINE)), addon=addon, update=False)
     person = person_for(session, event, schools)
     if person is None:
-        return wrapped(plain(stranger_line(config)), addon=addon, update=False)
+        return wrapped(plain(stranger_line(config, spoken)), addon=addon, update=False)
     school = config.school(person.school_id)
-    if school.asks_in != "chat":  # the school asks elsewhere: say where, in its words
-        where = "in Microsoft Teams and by email" if school.asks_in == "teams" else "by email"
-        line = (
-            f"{school.name} asks its staff for what it needs from them {where}, not here "
-            "in Google Chat."
-        )
-        return wrapped(plain(line), addon=addon, update=False)
+    language = person_language(school.language, person.language)
+    if school.asks_in != "chat":
+        _ = translations(language).gettext  # the school asks elsewhere: say where, in its words
+        if school.asks_in == "teams":
+            line = _(
+                "%(school)s asks its staff for what it needs from them in Microsoft Teams "
+                "and by email, not here in Google Chat."
+            )
+        else:
+            line = _(
+                "%(school)s asks its staff for what it needs from them by email, not here "
+                "in Google Chat."
+            )
+        return wrapped(plain(line % {"school": school.name}), addon=addon, update=False)
     note = None
     if event.kind == CLICKED:
         verb = event.params.get("verb", "")
-        note, _ = record_press(
-            session, person, verb, dict(event.params), now, method=METHOD, user_agent="Google Chat"
+        note, _recorded = record_press(
+            session,
+            person,
+            verb,
+            dict(event.params),
+            now,
+            method=METHOD,
+            user_agent="Google Chat",
+            language=language,
         )
-    title = f"What {school.name} needs from you"
+    title = needs_title(school.name, language)
     card = needs_card(
         school.name,
         person.given_name or person.display_name,
@@ -190,6 +213,7 @@ def answer(
         function=function,
         me_url=f"{settings.base_url.rstrip('/')}/me",
         note=note,
+        language=language,
     )
     return wrapped(card_message(card, title), addon=addon, update=event.kind == CLICKED)
 

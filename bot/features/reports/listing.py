@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_, short_day
 from bot.core.models import REPORTS_VERSION, Person, Report, ReportClock
 from bot.core.store import one_of
 from bot.core.words import Words
@@ -152,14 +153,24 @@ class Row(NamedTuple):
     due_text: str
     about_head: bool
     deadline: tuple[bool, str, str] | None = None  # (overdue, the clock's name, when it is due)
+    created: datetime | None = None  # when it was received (``received`` in another language)
 
 
 _RUNNING = _first_running(ReportClock.id)
 # only the columns the list shows, the owner's name and the running clock
 _COLUMNS = (
-    select(Report.id, Report.reference, Report.created_at, Report.category, Report.urgency,
-           Report.status, Person.display_name, ReportClock.kind, ReportClock.due_at,
-           Report.about_headteacher)
+    select(
+        Report.id,
+        Report.reference,
+        Report.created_at,
+        Report.category,
+        Report.urgency,
+        Report.status,
+        Person.display_name,
+        ReportClock.kind,
+        ReportClock.due_at,
+        Report.about_headteacher,
+    )
     .outerjoin(Person, Person.id == Report.owner_id)
     .outerjoin(ReportClock, ReportClock.id == _RUNNING)
 )
@@ -174,27 +185,50 @@ def _listed(session: Session, ids: list[int]) -> list[Row]:
     dialect = session.get_bind().dialect.name
     if dialect not in _ROWS:
         _ROWS[dialect] = _COLUMNS.where(one_of(session, Report.id, "ids")[0])
+    got = session.execute(_ROWS[dialect], {"ids": ids})
     found = {
         id_: Row(
-            reference, created.astimezone(LONDON).strftime("%d %b %Y %H:%M"),
-            CATEGORIES.get(category, category), urgency, status, owner, kind, due,
+            reference,
+            created.astimezone(LONDON).strftime("%d %b %Y %H:%M"),
+            CATEGORIES.get(category, category),
+            urgency,
+            status,
+            owner,
+            kind,
+            due,
             "" if due is None else due.astimezone(LONDON).strftime("%a %d %b %H:%M"),
             about_head,
+            created=created,
         )
-        for id_, reference, created, category, urgency, status, owner, kind, due, about_head
-        in session.execute(_ROWS[dialect], {"ids": ids})
+        for id_, reference, created, category, urgency, status, owner, kind, due, about_head in got
     }
     return [found[i] for i in ids if i in found]
 
 
-def rows_of(listed: list[Row], now: datetime, words: Words) -> list[Row]:
+def _when(moment: datetime, language: str) -> str:
+    local = moment.astimezone(LONDON)
+    return f"{short_day(local, language)} {local:%H:%M}"
+
+
+def _dated(row: Row, language: str) -> Row:
+    """``row`` with its received and due dates in ``language`` (``babel.dates``)."""
+    received = row.received if row.created is None else _when(row.created, language)
+    due = row.due_text if row.due is None else _when(row.due, language)
+    return row._replace(received=received, due_text=due)
+
+
+def rows_of(listed: list[Row], now: datetime, words: Words, language: str = "en") -> list[Row]:
     """A kept page's rows at ``now``: each running clock overdue or not, named in the school's
-    words."""
+    words; their dates in ``language`` (as kept: English)."""
+    if language != "en":
+        listed = [_dated(row, language) for row in listed]
     route = words.staff_route[:1].upper() + words.staff_route[1:]
     names = {"lado": route, "ico": words.regulator}
+    triage = N_("Triage")  # translated where shown
     return [
-        row if row.clock is None or row.due is None
-        else row._replace(deadline=(row.due < now, names.get(row.clock, "Triage"), row.due_text))
+        row
+        if row.clock is None or row.due is None
+        else row._replace(deadline=(row.due < now, names.get(row.clock, triage), row.due_text))
         for row in listed
     ]
 
@@ -216,8 +250,15 @@ def page_of(
     """One page of the list ``person`` may read, filtered and sorted: (its reports, how many
     reports the list holds, the page number), kept while no report, clock or name changes.
     The version is read first, so what is kept under it is at least as new."""
-    key = (school.id, school.headteacher, person.email, frozenset(person.role_names),
-           *filters.values(), sort, number)
+    key = (
+        school.id,
+        school.headteacher,
+        person.email,
+        frozenset(person.role_names),
+        *filters.values(),
+        sort,
+        number,
+    )
     version = session.scalar(REPORTS_VERSION)
     kept = _KEPT.get(key)
     if kept is None or kept[0] != version:

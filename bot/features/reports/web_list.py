@@ -23,10 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.words import school_words
-from bot.engine.web.deps import ctx, current_user, render, require_roles
+from bot.engine.web.deps import ctx, current_user, language_for_page, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
@@ -66,11 +67,11 @@ __all__ = ["router"]
 router = APIRouter()
 
 SORTS = {
-    "newest": "Newest first",
-    "oldest": "Oldest first",
-    "urgency": "Most urgent first",
-    "due": "Deadline soonest",
-    "status": "Status",
+    "newest": N_("Newest first"),
+    "oldest": N_("Oldest first"),
+    "urgency": N_("Most urgent first"),
+    "due": N_("Deadline soonest"),
+    "status": N_("Status"),
 }
 
 
@@ -117,9 +118,7 @@ def _leader(request: Request) -> tuple[Person, SchoolConfig]:
         signed_in = current_user(request)
         if exc.status_code == 403 and signed_in is not None:
             with ctx(request).store.session() as session:
-                _record_refusal(
-                    session, signed_in, _typed_reference(request), None, _page(request)
-                )
+                _record_refusal(session, signed_in, _typed_reference(request), None, _page(request))
         raise
     school = school_for(request, person.school_id)
     if school is None:
@@ -165,9 +164,16 @@ def reports_list(
             session, school, person, filters, sort_key, _number(page) or 1
         )
         words = school_words(school)
-        rows = rows_of(listed, now, words)
-        audit_list(session, person.email, "report.list_viewed", school.id, count=len(rows),
-                   filters={k: v for k, v in filters.items() if v})
+        language = language_for_page(request, {"user": person, "school": school})
+        rows = rows_of(listed, now, words, language)
+        audit_list(
+            session,
+            person.email,
+            "report.list_viewed",
+            school.id,
+            count=len(rows),
+            filters={k: v for k, v in filters.items() if v},
+        )
     query_string = urlencode({k: v for k, v in {**filters, "sort": sort_key}.items() if v})
     return render(
         request,
@@ -291,8 +297,7 @@ def _detail(
             "entry_kinds": ENTRY_KINDS,
             "clock_labels": labels,
             "clock_rules": {
-                kind: describe_clock(school.clock_rule(kind, report.urgency))
-                for kind in labels
+                kind: describe_clock(school.clock_rule(kind, report.urgency)) for kind in labels
             },
             "targets": referral_targets(words),
             "advice": illegal_content_advice(words),
@@ -336,8 +341,13 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
                 + illegal_content_advice(school_words(school)),
             )
         data = stored_bytes(context.settings.uploads_dir, "reports", attachment)
-        audit_report(session, report, person.email, "report.attachment_downloaded",
-                     attachment_id=attachment.id)
+        audit_report(
+            session,
+            report,
+            person.email,
+            "report.attachment_downloaded",
+            attachment_id=attachment.id,
+        )
     return download(data, attachment.filename, attachment.content_type)
 
 
@@ -416,8 +426,11 @@ def _action_route(change: str, doc: str) -> None:
 
 for _change, _doc in (
     ("entries", "Append an action, decision, note or correction."),
-    ("referral", "Record a referral (the staff route, the data-protection regulator, police...) "
-     "or a decision not to refer."),
+    (
+        "referral",
+        "Record a referral (the staff route, the data-protection regulator, police...) "
+        "or a decision not to refer.",
+    ),
     ("status", "Change the status, with the reason."),
     ("owner", "Give the report an owner."),
     ("outcome", "Record the outcome and lessons learnt."),

@@ -13,17 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_, translations
 from bot.core.messages import notice
 from bot.core.models import Duty, Person, ScrGap
 from bot.core.outbox import Urgency, enqueue_email, new_keys
-from bot.core.words import plural, school_words
+from bot.core.words import school_words, words_in
 from bot.engine.remind import DigestNote
 from bot.features.scr.rules import gap_counts, kind_headings
 
 __all__ = ["OWNER_PURPOSE", "OwnerNotes", "tell_owner"]
 
 OWNER_PURPOSE = "scr_gaps"
-BUTTON = "See the gaps"
+BUTTON = N_("See the gaps")
 
 
 def _week_key(school: SchoolConfig, owner: str, today: date) -> str:
@@ -43,17 +44,29 @@ def _untold(session: Session, school_id: str) -> list[ScrGap]:
 
 
 def _news(school: SchoolConfig, fresh: Sequence[ScrGap]) -> list[str]:
-    """What the owner reads: how many new gaps, by kind, and where the names are."""
-    words = school_words(school)
-    headings = kind_headings(words, academy=school.academy)
+    """What the owner reads: how many new gaps, by kind, and where the names are (in the
+    school's language: the owner is an address, not a person who chose)."""
+    tr = translations(school.language)
+    words = words_in(school_words(school), tr)
+    headings = kind_headings(words, tr, academy=school.academy)
     counts = gap_counts(g.kind for g in fresh)
     lines = [f"{headings[kind]}: {count}" for kind, count in counts.items() if count]
+    said = {"num": len(fresh), "school": school.name, "head": words.headteacher}
     return [
-        f"The safer recruitment check found {plural(len(fresh), 'new gap')} in "
-        f"{school.name}'s single central record since it last told you.",
+        tr.ngettext(
+            "The safer recruitment check found %(num)s new gap in %(school)s's single "
+            "central record since it last wrote to you.",
+            "The safer recruitment check found %(num)s new gaps in %(school)s's single "
+            "central record since it last wrote to you.",
+            len(fresh),
+        )
+        % said,
         "; ".join(lines) + ".",
-        "Who each one is about is on the single central record page, for you and the "
-        f"{words.headteacher} only.",
+        tr.gettext(
+            "Who each one is about is on the single central record page, for you and the "
+            "%(head)s only."
+        )
+        % said,
     ]
 
 
@@ -78,7 +91,8 @@ class OwnerNotes:
         if not fresh or not new_keys(session, school.id, OWNER_PURPOSE, [key]):
             return {}
         text = " ".join(_news(school, fresh))
-        return {owner: DigestNote(key, OWNER_PURPOSE, text, f"{base_url}/scr", BUTTON)}
+        button = translations(school.language).gettext(BUTTON)
+        return {owner: DigestNote(key, OWNER_PURPOSE, text, f"{base_url}/scr", button)}
 
     def noted(
         self, session: Session, school: SchoolConfig, today: date, notes: Sequence[DigestNote]
@@ -130,15 +144,20 @@ def tell_owner(session: Session, school: SchoolConfig, today: date, *, base_url:
     key = _week_key(school, owner, today)
     if not new_keys(session, school.id, OWNER_PURPOSE, [key]):
         return 0  # this week's is queued already (or the school is in preview)
-    paragraphs = _news(school, fresh)
+    tr = translations(school.language)
     draft = notice(
         school=school,
         to=[owner],
-        subject=f"Single central record: {plural(len(fresh), 'new gap')}",
-        paragraphs=paragraphs,
+        subject=tr.ngettext(
+            "Single central record: %(num)s new gap",
+            "Single central record: %(num)s new gaps",
+            len(fresh),
+        )
+        % {"num": len(fresh)},
+        paragraphs=_news(school, fresh),
         button_url=f"{base_url}/scr",
-        button_text=BUTTON,
-        small="You receive this as the person who keeps the single central record.",
+        button_text=tr.gettext(BUTTON),
+        small=tr.gettext("You receive this as the person who keeps the single central record."),
     )
     if not enqueue_email(
         session,

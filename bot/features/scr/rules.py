@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from gettext import NullTranslations
 
+from bot.core.i18n import N_
 from bot.core.nations import ScrCheck, Words
 from bot.core.words import human_date
 from bot.engine.periods import add_months, cycle_start
@@ -40,16 +42,16 @@ RIGHT_TO_WORK_WARNING = timedelta(days=60)
 FIVE_YEAR_PVG_FROM = date(2026, 4, 1)
 # each kind of gap as the page's headings say it, in the order the page lists them
 GAP_KINDS: dict[str, str] = {
-    "missing_check": "Check missing or undated",
-    "late_check": "Check dated after the start date, no risk assessment recorded",
-    "renewal_due": "Membership due for renewal",
-    "right_to_work_expiring": "Right to work running out",
-    "agency_confirmation": "Agency's written confirmation missing",
-    "left_in_scr": "On the record but not working here",
-    "not_in_scr": "Working here but not on the record",
-    "governor_missing": "Governor not on the record",
-    "no_training": "No safeguarding training this school year",
-    "panel_untrained": "Interview panel without safer recruitment training",
+    "missing_check": N_("Check missing or undated"),
+    "late_check": N_("Check dated after the start date, no risk assessment recorded"),
+    "renewal_due": N_("Membership due for renewal"),
+    "right_to_work_expiring": N_("Right to work running out"),
+    "agency_confirmation": N_("Agency's written confirmation missing"),
+    "left_in_scr": N_("On the record but not working here"),
+    "not_in_scr": N_("Working here but not on the record"),
+    "governor_missing": N_("Governor not on the record"),
+    "no_training": N_("No safeguarding training this school year"),
+    "panel_untrained": N_("Interview panel without safer recruitment training"),
 }
 
 
@@ -122,38 +124,66 @@ class Gap:
         return f"{self.kind}:{who}:{self.check or ''}"[:200]
 
 
-def board_word(words: Words, *, academy: bool = False) -> str:
+def board_word(words: Words, tr: NullTranslations | None = None, *, academy: bool = False) -> str:
     """Who governs the school as its SCR names them: an academy's trust's members and trustees
     beside its governors, else the school's word (an independent school's proprietor body
     member)."""
-    return f"trustee, member or {words.governor}" if academy else words.governor
+    if not academy:
+        return words.governor
+    _ = (tr or NullTranslations()).gettext
+    return _("trustee, member or %(governor)s") % {"governor": words.governor}
 
 
-def kind_headings(words: Words, *, academy: bool = False) -> dict[str, str]:
+def kind_headings(
+    words: Words, tr: NullTranslations | None = None, *, academy: bool = False
+) -> dict[str, str]:
     """Each kind of gap as a heading, in the school's words (an independent school's
-    proprietor body member, an academy's trustees and members, Scotland's board member)."""
-    board = board_word(words, academy=academy)
-    return {**GAP_KINDS, "governor_missing": f"{board[:1].upper()}{board[1:]} not on the record"}
-
-
-def describe(gap: Gap, checks: Mapping[str, str], words: Words, *, academy: bool = False) -> str:
-    """The gap in the school's words (``checks``: each check's name in its nation)."""
-    name = checks.get(gap.check or "", "check")
+    proprietor body member, an academy's trustees and members, Scotland's board member) and
+    language (``tr``; ``words`` already in it)."""
+    _ = (tr or NullTranslations()).gettext
+    board = board_word(words, tr, academy=academy)
+    governor = board[:1].upper() + board[1:]
+    headings = {kind: _(heading) for kind, heading in GAP_KINDS.items()}
     return {
-        "missing_check": f"{name}: {gap.detail or 'not recorded'}",
-        "late_check": f"{name} dated {gap.detail}, after the start date, with no risk "
-        "assessment recorded",
-        "renewal_due": f"{name}: renewal was due on {gap.detail}",
-        "right_to_work_expiring": f"{name} runs out on {gap.detail}",
-        "agency_confirmation": "agency staff: no written confirmation of the agency's checks",
-        "left_in_scr": "on the single central record, but not working here (no leaving date)",
-        "not_in_scr": "working here, but not on the single central record",
-        "governor_missing": f"{board_word(words, academy=academy)}: not on the single "
-        "central record",
-        "no_training": f"no safeguarding training date since {gap.detail}",
-        "panel_untrained": f"interview panel '{gap.detail}': no member trained in safer "
-        "recruitment",
-    }[gap.kind]
+        **headings,
+        "governor_missing": _("%(governor)s not on the record") % {"governor": governor},
+    }
+
+
+def describe(
+    gap: Gap,
+    checks: Mapping[str, str],
+    words: Words,
+    tr: NullTranslations | None = None,
+    *,
+    academy: bool = False,
+) -> str:
+    """The gap in the school's words (``checks``: each check's name in its nation) and
+    language (``tr``; ``words`` already in it)."""
+    _ = (tr or NullTranslations()).gettext
+    said = {
+        "check": checks.get(gap.check or "", _("check")),
+        "detail": gap.detail,
+        "governor": board_word(words, tr, academy=academy),
+    }
+    return {
+        "missing_check": (
+            _("%(check)s: %(detail)s") if gap.detail else _("%(check)s: not recorded")
+        ),
+        "late_check": _(
+            "%(check)s dated %(detail)s, after the start date, with no risk assessment recorded"
+        ),
+        "renewal_due": _("%(check)s: renewal was due on %(detail)s"),
+        "right_to_work_expiring": _("%(check)s runs out on %(detail)s"),
+        "agency_confirmation": _("agency staff: no written confirmation of the agency's checks"),
+        "left_in_scr": _("on the single central record, but not working here (no leaving date)"),
+        "not_in_scr": _("working here, but not on the single central record"),
+        "governor_missing": _("%(governor)s: not on the single central record"),
+        "no_training": _("no safeguarding training date since %(detail)s"),
+        "panel_untrained": _(
+            "interview panel '%(detail)s': no member trained in safer recruitment"
+        ),
+    }[gap.kind] % said
 
 
 def _applies(check: ScrCheck, entry: Entry, *, governor: bool, independent: bool) -> bool:

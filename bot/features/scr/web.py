@@ -13,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
+from bot.core.i18n import translations
 from bot.core.models import Person, ScrPanel, utcnow
 from bot.core.nations import pack_for
 from bot.core.permissions import SCR_READERS
-from bot.core.words import school_words
-from bot.engine.web.deps import check_csrf, ctx, current_user, render
+from bot.core.words import school_words, words_in
+from bot.engine.web.deps import check_csrf, ctx, current_user, language_for_page, render
 from bot.engine.web.guards import read_checked_form
 from bot.features.scr.rules import describe, kind_headings
 from bot.features.scr.service import (
@@ -89,15 +90,14 @@ def _page(
             key=lambda p: p[1].casefold(),
         )
         checked = last_checked(session, school.id)
-        panel_rows = [
-            (p.title, [names.get(m.person_id, "not stated") for m in p.members]) for p in panels
-        ]
-    words, checks = school_words(school), check_names(school)
+        panel_rows = [(p.title, [names.get(m.person_id) for m in p.members]) for p in panels]
+    tr = translations(language_for_page(request, {"user": person, "school": school}))
+    words, checks = words_in(school_words(school), tr), check_names(school)
     pack = pack_for(school.country)
     by_kind: dict[str, list[tuple[str, str]]] = {}
     for gap in gaps:
         by_kind.setdefault(gap.kind, []).append(
-            (gap.subject, describe(gap, checks, words, academy=school.academy))
+            (gap.subject, describe(gap, checks, words, tr, academy=school.academy))
         )
     return render(
         request,
@@ -107,7 +107,7 @@ def _page(
             "school": school,
             "today": today,
             "by_kind": by_kind,
-            "kinds": kind_headings(words, academy=school.academy),
+            "kinds": kind_headings(words, tr, academy=school.academy),
             "total": len(gaps),
             "checked": checked,
             "pack_checks": pack.scr_checks,
@@ -143,13 +143,14 @@ def _panel_saved(request: Request, token: object, title: str, chosen: list[str])
     check_csrf(request, token)
     title = " ".join(title.split())
     members = [int(v) for v in chosen if v.isdigit() and 0 < int(v) < 2**31]
+    _ = translations(language_for_page(request, {"user": person, "school": school})).gettext
     errors = {}
     if not title or len(title) > 200:
-        errors["title"] = (
+        errors["title"] = _(
             "Give the recruitment a title of up to 200 characters, like 'Year 4 teacher, January'."
         )
     if not members:
-        errors["members"] = "Choose the people on the interview panel."
+        errors["members"] = _("Choose the people on the interview panel.")
     if errors:
         return _page(request, person, school, errors, 422)
     with ctx(request).store.transaction() as session:

@@ -54,8 +54,11 @@ class NeedItem:
 
 def _due(item: NeedItem, language: str) -> str:
     tr = translations(language)
-    day = (f"{item.due_on.day} {item.due_on:%B %Y}" if language == "en"
-           else day_text(item.due_on, language))
+    day = (
+        f"{item.due_on.day} {item.due_on:%B %Y}"
+        if language == "en"
+        else day_text(item.due_on, language)
+    )
     if item.overdue:
         return tr.gettext("Overdue since %(day)s") % {"day": day}
     return tr.gettext("Due by %(due)s") % {"due": day}
@@ -64,44 +67,86 @@ def _due(item: NeedItem, language: str) -> str:
 def _item(item: NeedItem, language: str = "en") -> dict[str, Any]:
     """One item's container: what it is, when, what pressing agrees to, and its buttons."""
     _ = translations(language).gettext
-    version = (f" ({version_name(item.version_label, tr=translations(language))})"
-               if item.version_label else "")
+    version = (
+        f" ({version_name(item.version_label, tr=translations(language))})"
+        if item.version_label
+        else ""
+    )
     items: list[dict[str, Any]] = [
         _text(item.title + version, weight="Bolder"),
-        _text(_due(item, language), isSubtle=True, spacing="None",
-              color="Attention" if item.overdue else "Default"),
+        _text(
+            _due(item, language),
+            isSubtle=True,
+            spacing="None",
+            color="Attention" if item.overdue else "Default",
+        ),
     ]
     actions: list[dict[str, Any]]
     if item.kind == "complete_training":
         items.append(_text(_("Upload your certificate once you have done the training.")))
-        actions = [{"type": "Action.OpenUrl", "title": _("Upload certificate"),
-                    "url": item.read_url}]
+        actions = [
+            {"type": "Action.OpenUrl", "title": _("Upload certificate"), "url": item.read_url}
+        ]
     else:
         items.append(_text(item.statement, size="Small"))
         data = {"duty": item.duty_id, "sha256": item.sha256}
         read = {"type": "Action.OpenUrl", "title": _("Read the policy"), "url": item.read_url}
         if item.kind == "sign_aup":
             items += [
-                {"type": "Input.Text", "id": f"name-{item.duty_id}",
-                 "label": _("Type your full name"), "isRequired": True, "maxLength": 200,
-                 "errorMessage": _("Type your full name to sign.")},
+                {
+                    "type": "Input.Text",
+                    "id": f"name-{item.duty_id}",
+                    "label": _("Type your full name"),
+                    "isRequired": True,
+                    "maxLength": 200,
+                    "errorMessage": _("Type your full name to sign."),
+                },
                 # a required input needs a label: a screen reader announces it (and
                 # Microsoft's renderer refuses the card without one)
-                {"type": "Input.Toggle", "id": f"consent-{item.duty_id}",
-                 "label": _("Your agreement"), "title": _("I agree to the statement above"),
-                 "valueOn": "yes", "valueOff": "no", "isRequired": True,
-                 "errorMessage": _("Tick the box to agree.")},
+                {
+                    "type": "Input.Toggle",
+                    "id": f"consent-{item.duty_id}",
+                    "label": _("Your agreement"),
+                    "title": _("I agree to the statement above"),
+                    "valueOn": "yes",
+                    "valueOff": "no",
+                    "isRequired": True,
+                    "errorMessage": _("Tick the box to agree."),
+                },
             ]
-            actions = [read, {"type": "Action.Execute", "title": _("Sign"), "verb": AUP_VERB,
-                              "data": data, "style": "positive"}]
+            actions = [
+                read,
+                {
+                    "type": "Action.Execute",
+                    "title": _("Sign"),
+                    "verb": AUP_VERB,
+                    "data": data,
+                    "style": "positive",
+                },
+            ]
         elif item.read_first:
-            items.append(_text(_("Read each page first: the acknowledge button is at the end."),
-                               size="Small", isSubtle=True))
-            actions = [{"type": "Action.OpenUrl", "title": _("Read and acknowledge"),
-                        "url": item.read_url}]
+            items.append(
+                _text(
+                    _("Read each page first: the acknowledge button is at the end."),
+                    size="Small",
+                    isSubtle=True,
+                )
+            )
+            actions = [
+                {"type": "Action.OpenUrl", "title": _("Read and acknowledge"), "url": item.read_url}
+            ]
         else:
-            actions = [read, {"type": "Action.Execute", "title": _("Acknowledge"), "verb": ACK_VERB,
-                              "data": data, "associatedInputs": "None", "style": "positive"}]
+            actions = [
+                read,
+                {
+                    "type": "Action.Execute",
+                    "title": _("Acknowledge"),
+                    "verb": ACK_VERB,
+                    "data": data,
+                    "associatedInputs": "None",
+                    "style": "positive",
+                },
+            ]
     items.append({"type": "ActionSet", "actions": actions})
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
@@ -127,28 +172,41 @@ def needs_card(
     """
     tr = translations(language)
     body: list[dict[str, Any]] = [
-        _text(needs_title(school_name, language), size="Large", weight="Bolder",
-              style="heading"),
+        _text(needs_title(school_name, language), size="Large", weight="Bolder", style="heading"),
     ]
     if note:
-        body.append(_text(note, color="Good" if note.startswith("Thank you") else "Warning"))
+        thanks = note.startswith(("Thank you", "Diolch"))  # recorded (English or Welsh)
+        body.append(_text(note, color="Good" if thanks else "Warning"))
     if items:
-        body.append(_text(tr.ngettext(
-            "Hello %(name)s. This is the one thing the school is waiting for from you.",
-            "Hello %(name)s. These are the %(num)d things the school is waiting for from you.",
-            len(items)) % {"name": given_name, "num": len(items)}, spacing="Small"))
+        body.append(
+            _text(
+                tr.ngettext(
+                    "Hello %(name)s. This is the one thing the school is waiting for from you.",
+                    "Hello %(name)s. These are the %(num)d things the school is waiting for "
+                    "from you.",
+                    len(items),
+                )
+                % {"name": given_name, "num": len(items)},
+                spacing="Small",
+            )
+        )
         body += [_item(i, language) for i in items]
     else:
-        body.append(_text(tr.gettext(
-            "Hello %(name)s. Nothing is waiting for you: you are up to date.")
-            % {"name": given_name}, spacing="Small"))
+        body.append(
+            _text(
+                tr.gettext("Hello %(name)s. Nothing is waiting for you: you are up to date.")
+                % {"name": given_name},
+                spacing="Small",
+            )
+        )
     return refreshed(new_card(body), REFRESH_VERB, {}, user_id) if user_id else new_card(body)
 
 
 def needs_title(school_name: str, language: str = "en") -> str:
     """The card's title, and its feed nudge's: 'What Oak Primary needs from you'."""
     return translations(language).gettext("What %(school)s needs from you") % {
-        "school": school_name}
+        "school": school_name
+    }
 
 
 def refreshed(

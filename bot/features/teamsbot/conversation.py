@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig
-from bot.core.i18n import person_language
+from bot.core.i18n import person_language, translations
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.settings import Settings
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.features.teamsbot.cards import needs_title
 from bot.features.teamsbot.service import card_for, person_for_user
 
@@ -67,15 +67,18 @@ def greeting(activity: dict[str, Any]) -> str | None:
         bot = activity.get("recipient")
         bot_id = bot.get("id") if isinstance(bot, dict) else None
         added = activity.get("membersAdded")
-        if bot_id and isinstance(added, list) and any(
-            isinstance(m, dict) and m.get("id") == bot_id for m in added
+        if (
+            bot_id
+            and isinstance(added, list)
+            and any(isinstance(m, dict) and m.get("id") == bot_id for m in added)
         ):
             return "install"
     return None
 
 
-def remember(session: Session, person: Person, activity: dict[str, Any], service_url: str,
-             now: datetime) -> None:
+def remember(
+    session: Session, person: Person, activity: dict[str, Any], service_url: str, now: datetime
+) -> None:
     """Keep the person's chat with the bot as this activity names it: its conversation id and
     the ``serviceUrl`` the activity's token vouched for (the caller passes only that one);
     nothing when the activity is not from their one-to-one chat."""
@@ -85,23 +88,33 @@ def remember(session: Session, person: Person, activity: dict[str, Any], service
         return
     held = session.get(TeamsChat, person.id)
     if held is None:
-        held = TeamsChat(person_id=person.id, school_id=person.school_id, user_id=user_id,
-                         chat_id=chat_id, service_url=service_url, installed_at=now)
+        held = TeamsChat(
+            person_id=person.id,
+            school_id=person.school_id,
+            user_id=user_id,
+            chat_id=chat_id,
+            service_url=service_url,
+            installed_at=now,
+        )
         session.add(held)
     elif (held.chat_id, held.service_url, held.user_id) != (chat_id, service_url, user_id):
         held.chat_id, held.service_url, held.user_id = chat_id, service_url, user_id
     session.flush()
 
 
-def stranger_line(config: OrgConfig) -> str:
-    """The one line for someone the school does not know: what the bot does, in its words."""
+def stranger_line(config: OrgConfig, language: str | None = None) -> str:
+    """The one line for someone the school does not know: what the bot does, in its words and
+    ``language`` (by default the first school's)."""
     school = config.schools[0]
     name = school.name if len(config.schools) == 1 else config.organisation.name
-    words = school_words(school)
-    return (f"This is {name}'s compliance bot: it shows staff the policies to acknowledge, "
-            f"the AUPs to sign and the training that is due, and tells {words.dsl_team} "
-            "about new concerns. The school has no record of you as a member of staff; if "
-            "you think it should, ask the school office.")
+    tr = translations(language or school.language)
+    words = words_in(school_words(school), tr)
+    return tr.gettext(
+        "This is %(name)s's compliance bot: it shows staff the policies to acknowledge, the "
+        "AUPs to sign and the training that is due, and tells %(dsl_team)s about new "
+        "concerns. The school has no record of you as a member of staff; if you think it "
+        "should, ask the school office."
+    ) % {"name": name, "dsl_team": words.dsl_team}
 
 
 def _key(kind: str, chat_id: str, activity: dict[str, Any], now: datetime) -> str:
@@ -114,8 +127,16 @@ def _key(kind: str, chat_id: str, activity: dict[str, Any], now: datetime) -> st
     return f"teams-reply:{chat}:{said}"
 
 
-def reply(session: Session, settings: Settings, config: OrgConfig, activity: dict[str, Any],
-          service_url: str, now: datetime, *, schools: Collection[str] | None = None) -> bool:
+def reply(
+    session: Session,
+    settings: Settings,
+    config: OrgConfig,
+    activity: dict[str, Any],
+    service_url: str,
+    now: datetime,
+    *,
+    schools: Collection[str] | None = None,
+) -> bool:
     """Queue the answer to a message or an installation (``greeting``); True when a reply was
     queued (False: nothing to answer, or already answered). Only a person of ``schools`` (the
     bot's tenant's, when given) is known."""
@@ -126,8 +147,9 @@ def reply(session: Session, settings: Settings, config: OrgConfig, activity: dic
     key = _key(kind, chat_id, activity, now)
     person = person_for_user(session, user_of(activity), schools)
     if person is None:
-        school = next((s for s in config.schools if schools is None or s.id in schools),
-                      config.schools[0])
+        school = next(
+            (s for s in config.schools if schools is None or s.id in schools), config.schools[0]
+        )
         sender = activity.get("from")
         name = str(sender.get("name") or "") if isinstance(sender, dict) else ""
         recipient = name[:200] or "someone in Teams the school does not know"
@@ -137,10 +159,19 @@ def reply(session: Session, settings: Settings, config: OrgConfig, activity: dic
         school = config.school(person.school_id)
         language = person_language(school.language, person.language)
         recipient, title, text = person.email, needs_title(school.name, language), ""
-        card = card_for(session, settings, school.name, person, local_today(now),
-                        language=language)
+        card = card_for(session, settings, school.name, person, local_today(now), language=language)
     return enqueue_chat_card(
-        session, school_id=school.id, key=key, purpose=PURPOSE, urgency=Urgency.WAITING,
-        recipient=recipient, title=title, text=text, chat_id=chat_id,
-        service_url=service_url, card=card, not_before=now, quiet=True,
+        session,
+        school_id=school.id,
+        key=key,
+        purpose=PURPOSE,
+        urgency=Urgency.WAITING,
+        recipient=recipient,
+        title=title,
+        text=text,
+        chat_id=chat_id,
+        service_url=service_url,
+        card=card,
+        not_before=now,
+        quiet=True,
     )

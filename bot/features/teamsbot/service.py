@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
+from bot.core.i18n import translations
 from bot.core.links import make_token
 from bot.core.models import Duty, Person, Policy, PolicyVersion
 from bot.core.settings import Settings
@@ -70,9 +71,7 @@ def person_for_user(
     return session.scalar(query.order_by(Person.id).limit(1))
 
 
-def open_needs(
-    session: Session, settings: Settings, person: Person, today: date
-) -> list[NeedItem]:
+def open_needs(session: Session, settings: Settings, person: Person, today: date) -> list[NeedItem]:
     """The person's open acknowledgements, AUP signatures and training, soonest due first."""
     rows = session.execute(
         select(Duty, PolicyVersion, Policy)
@@ -87,11 +86,17 @@ def open_needs(
     seen_aup: set[int] = set()
     for duty, version, policy in rows:
         if duty.kind == "complete_training":
-            items.append(NeedItem(
-                kind=duty.kind, duty_id=duty.id, title=duty.requirement.title,
-                version_label=None, due_on=duty.due_on, overdue=duty.due_on < today,
-                read_url=f"{base}/me",
-            ))
+            items.append(
+                NeedItem(
+                    kind=duty.kind,
+                    duty_id=duty.id,
+                    title=duty.requirement.title,
+                    version_label=None,
+                    due_on=duty.due_on,
+                    overdue=duty.due_on < today,
+                    read_url=f"{base}/me",
+                )
+            )
             continue
         if version is None or policy is None:
             continue
@@ -103,14 +108,21 @@ def open_needs(
         else:
             statement = version.statement
         purpose = _LINK[duty.kind]
-        items.append(NeedItem(
-            kind=duty.kind, duty_id=duty.id, title=policy.title, version_label=version.label,
-            due_on=duty.due_on, overdue=duty.due_on < today,
-            read_url=f"{base}/{purpose}/" + make_token(key, purpose, person.id, duty.id,
-                                                       version.id),
-            statement=statement, sha256=version.sha256,
-            read_first=duty.kind == "acknowledge_policy" and proof_for(duty) is not None,
-        ))
+        items.append(
+            NeedItem(
+                kind=duty.kind,
+                duty_id=duty.id,
+                title=policy.title,
+                version_label=version.label,
+                due_on=duty.due_on,
+                overdue=duty.due_on < today,
+                read_url=f"{base}/{purpose}/"
+                + make_token(key, purpose, person.id, duty.id, version.id),
+                statement=statement,
+                sha256=version.sha256,
+                read_first=duty.kind == "acknowledge_policy" and proof_for(duty) is not None,
+            )
+        )
     return items
 
 
@@ -160,10 +172,19 @@ def press(
 ) -> Pressed:
     """Act on one ``Action.Execute`` press and return the card to show in its place
     (:func:`record_press`, then the person's card as it now stands)."""
-    note, recorded = record_press(session, person, verb, data, now, method=METHOD,
-                                  user_agent="Microsoft Teams")
-    return Pressed(card_for(session, settings, school_name, person, local_today(now), note,
-                            language), recorded)
+    note, recorded = record_press(
+        session,
+        person,
+        verb,
+        data,
+        now,
+        method=METHOD,
+        user_agent="Microsoft Teams",
+        language=language,
+    )
+    return Pressed(
+        card_for(session, settings, school_name, person, local_today(now), note, language), recorded
+    )
 
 
 def record_press(
@@ -175,6 +196,7 @@ def record_press(
     *,
     method: str,
     user_agent: str,
+    language: str = "en",
 ) -> tuple[str | None, bool]:
     """Act on one press of a card's button (Teams or Google Chat): (the line to show above the
     person's card, whether anything was recorded).
@@ -182,43 +204,79 @@ def record_press(
     ``acknowledge`` and ``sign_aup`` record exactly one attestation, bound to the version whose
     SHA-256 the button carries; a second press (a replay) records nothing; a press for a
     version since replaced records nothing and says so. ``method`` and ``user_agent`` say
-    where it was pressed (the attestation's and the audit's).
+    where it was pressed (the attestation's and the audit's); the line is in ``language``.
     """
+    tr = translations(language)
+    _ = tr.gettext
     if verb == REFRESH_VERB:
         return None, False
     if verb not in (ACK_VERB, AUP_VERB):
-        return "That button is no longer in use: here is what is waiting for you now.", False
+        return _("That button is no longer in use: here is what is waiting for you now."), False
     duty = _duty_for(session, person, data)
     version = session.get(PolicyVersion, duty.policy_version_id) if duty else None
     if duty is None or version is None:
-        return "That item is not one of yours: here is what is waiting for you.", False
+        return _("That item is not one of yours: here is what is waiting for you."), False
     policy = session.get(Policy, version.policy_id)
     assert policy is not None
     if data.get("sha256") != version.sha256:
-        return (f"The {policy.title} has changed since this card was made: please read "
-                "the current version below."), False
+        return (
+            _(
+                "The %(policy)s has changed since this card was made: please read the "
+                "current version below."
+            )
+            % {"policy": policy.title}
+        ), False
     if duty.status != "open":
-        return f"Thank you: the {policy.title} was already recorded for you.", False
+        return _("Thank you: the %(policy)s was already recorded for you.") % {
+            "policy": policy.title
+        }, False
     if verb == AUP_VERB:
         typed = str(data.get(f"name-{duty.id}") or "")
         if str(data.get(f"consent-{duty.id}") or "") != "yes":
-            return "Tick the box to agree, then press Sign.", False
+            return _("Tick the box to agree, then press Sign."), False
         if not names_match(typed, person.display_name):
-            return (f"The name you typed does not match the name the school has for you "
-                    f"({person.display_name}). Type your full name as shown, then press "
-                    "Sign."), False
-        result = sign_aup(session, person, version, policy.title, typed, method=method,
-                          ip=None, user_agent=user_agent, now=now)
-        what = "signature"
+            return (
+                _(
+                    "The name you typed does not match the name the school has for you "
+                    "(%(name)s). Type your full name as shown, then press Sign."
+                )
+                % {"name": person.display_name}
+            ), False
+        result = sign_aup(
+            session,
+            person,
+            version,
+            policy.title,
+            typed,
+            method=method,
+            ip=None,
+            user_agent=user_agent,
+            now=now,
+        )
     else:
         try:
-            result = acknowledge(session, person, duty, version, method=method, ip=None,
-                                 user_agent=user_agent, now=now)
+            result = acknowledge(
+                session,
+                person,
+                duty,
+                version,
+                method=method,
+                ip=None,
+                user_agent=user_agent,
+                now=now,
+            )
         except ProofNeededError as exc:
-            return f"{exc} Press \"Read and acknowledge\" to open the {policy.title}.", False
-        what = "acknowledgement"
+            return f"{exc} " + _('Press "Read and acknowledge" to open the %(policy)s.') % {
+                "policy": policy.title
+            }, False
     recorded = result.attestation is not None
-    version_words = version_name(version.label)
-    note = (f"Thank you: your {what} of the {policy.title} ({version_words}) is recorded."
-            if recorded else f"Thank you: the {policy.title} was already recorded for you.")
+    said = {"policy": policy.title, "version": version_name(version.label, tr=tr)}
+    if not recorded:
+        note = _("Thank you: the %(policy)s was already recorded for you.") % said
+    elif verb == AUP_VERB:
+        note = _("Thank you: your signature of the %(policy)s (%(version)s) is recorded.") % said
+    else:
+        note = (
+            _("Thank you: your acknowledgement of the %(policy)s (%(version)s) is recorded.") % said
+        )
     return note, recorded
