@@ -42,6 +42,7 @@ from bot.features.teamsbot.deliver import send_needs
 from connectors.google.chat_app import SETUPS_PER_MINUTE, GoogleChatApp
 from connectors.google.client import GoogleClient
 from tests.connectors.contract.kit_google import google_settings
+from tests.features.chatbot.support import ask_online_safety
 from tests.support.fakes.google import FakeGoogle, ManualClock
 from tests.support.helpers import Row, SchoolBuilder, at
 from tests.support.scale import bench_size
@@ -67,20 +68,7 @@ def test_a_weeks_cards_for_the_whole_staff_through_chat(tmp_path: Path) -> None:
         )
     ]
     school.people += [Row(f"staff{n}@oak.example", f"Staff {n}", id=ids[n]) for n in range(STAFF)]
-    school.policy(
-        "online-safety",
-        "2026.1",
-        title="Online Safety Policy",
-        published="2026-10-12",
-        text="# Online Safety Policy\n\nUse school accounts.\n",
-    )
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-    )
-    school.school["asks_in"] = "chat"
+    ask_online_safety(school)
     ctx = school.context(f"sqlite:///{tmp_path / 'bot.db'}", base_url="https://oak.example")
     fake = FakeGoogle()
     fake.add_user("head@oak.example", "Hana Head", user_id="1048575999999999999")

@@ -28,6 +28,7 @@ from bot.features.chatbot.service import read_event
 from bot.features.teamsbot.cards import ACK_VERB
 from bot.web.app import create_app
 from bot.wiring import chat_tokens
+from tests.features.chatbot.support import ask_online_safety
 from tests.support.conformance.google_chat import chat_answer_problems
 from tests.support.helpers import Row, SchoolBuilder, at
 
@@ -81,20 +82,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatEnv]:
         Row("ben@oak.example", "Ben Brook", id=BEN),
         Row("cal@oak.example", "Cal Crane", id=CAL),
     ]
-    school.policy(
-        "online-safety",
-        "2026.1",
-        title="Online Safety Policy",
-        published="2026-10-12",
-        text="# Online Safety Policy\n\nUse school accounts.\n",
-    )
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-    )
-    school.school["asks_in"] = "chat"
+    ask_online_safety(school)
     google = LocalGoogle(PROJECT, ENDPOINT)
     database = f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.db'}"
     addon = school.context(

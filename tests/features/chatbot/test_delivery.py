@@ -26,6 +26,7 @@ from bot.features.reports.chat_alerts import queue_concern_alerts
 from connectors.google.chat_app import GoogleChatApp
 from connectors.google.client import GoogleClient
 from tests.connectors.contract.kit_google import google_settings
+from tests.features.chatbot.support import ask_online_safety
 from tests.support.conformance.google_chat import chat_message_problems
 from tests.support.fakes.google import FakeGoogle, ManualClock
 from tests.support.helpers import Row, SchoolBuilder, at
@@ -91,20 +92,7 @@ def build(root: Path, asks_in: str) -> School:
         Row("amy@oak.example", "Amy Able", id=AMY),
         Row("ben@oak.example", "Ben Brook", id=BEN),
     ]
-    school.policy(
-        "online-safety",
-        "2026.1",
-        title="Online Safety Policy",
-        published="2026-10-12",
-        text="# Online Safety Policy\n\nUse school accounts.\n",
-    )
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-    )
-    school.school["asks_in"] = asks_in
+    ask_online_safety(school, asks_in)
     context = school.context(f"sqlite:///{root / 'bot.db'}", base_url="https://oak.example")
     fake = FakeGoogle()
     for user_id, address, name in (

@@ -21,6 +21,7 @@ from bot.core.settings import GoogleSettings
 from bot.features.chatbot.web import chat_apps
 from bot.web.app import create_app
 from bot.wiring import chat_tokens
+from tests.features.chatbot.support import ask_online_safety
 from tests.support.conformance.google_chat import chat_answer_problems
 from tests.support.helpers import Row, SchoolBuilder, at
 
@@ -85,20 +86,7 @@ def trust(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trust]:
         Row("amy@oak.example", "Amy Able", id=AMY, school="oak"),
         Row("eve@elm.example", "Eve Elm", "staff", "All Staff", id=EVE, school="elm"),
     ]
-    school.policy(
-        "online-safety",
-        "2026.1",
-        title="Online Safety Policy",
-        published="2026-10-12",
-        text="# Online Safety Policy\n\nUse school accounts.\n",
-    )
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-    )
-    school.school["asks_in"] = "chat"
+    ask_online_safety(school)
     school.others = [
         {
             "id": "elm",
