@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
 from bot.core.words import plural, stage_list
+from bot.engine.commands import table
 from bot.engine.directory import held_back, held_back_lines
 from bot.engine.leavers import RemovalStop, missing_people, pending_removals
 from bot.engine.settings_problems import describe as describe_settings
@@ -304,21 +304,13 @@ def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None
     if not queued:
         console.print("Reminders: none due today.")
         return
-    table = Table(
-        "To", "Items", "Reminder", "Also told",
-        title=(
-            f"Reminders {'that would be ' if planned else ''}queued: "
-            f"{plural(len(queued), 'email')}"
-        ),
-        show_lines=False,
-    )
-    for x in queued[:15]:
-        table.add_row(
-            x.person_email, "; ".join(x.items), stage_list(x.labels), ", ".join(x.cc) or "—"
-        )
-    if len(queued) > 15:
-        table.caption = f"…and {len(queued) - 15} more"
-    console.print(table)
+    console.print(table(
+        f"Reminders {'that would be ' if planned else ''}queued: {plural(len(queued), 'email')}",
+        ("To", "Items", "Reminder", "Also told"),
+        ((x.person_email, "; ".join(x.items), stage_list(x.labels), ", ".join(x.cc) or "—")
+         for x in queued[:15]),
+        show_lines=False, caption=f"…and {len(queued) - 15} more" if len(queued) > 15 else None,
+    ))
     stages = Counter(label.split(":")[0] for x in queued for label in x.labels)
     console.print(
         "Items reminded: "
@@ -457,18 +449,10 @@ def _print_attention(console: Console, f: Figures) -> None:
         console.print(f"  [{colour}]•[/] {item.text}", highlight=False)
 
 
-def _table(title: str, columns: Iterable[str | Column], rows: Iterable[Iterable[str]]) -> Table:
-    """A titled table of ``rows`` under ``columns``."""
-    table = Table(*columns, title=title)
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
 def _policies_table(f: Figures) -> Table:
     """Policies: version, acknowledgements, overdue duties and review state."""
     colours = {"overdue": "red", "due soon": "yellow"}
-    return _table("Policies", ("Policy", "Version", "Acknowledged",
+    return table("Policies", ("Policy", "Version", "Acknowledged",
                                Column("Overdue", justify="right"), "Review"), (
         (p.title, p.version or "—",
          f"{p.done}/{p.owed} ({pct(p.rate)})" if p.required else "not asked", str(p.overdue),
@@ -480,7 +464,7 @@ def _policies_table(f: Figures) -> Table:
 
 def _training_table(f: Figures) -> Table:
     """Training courses: who should be trained, up to date, expired, never trained."""
-    return _table("Training", ("Course", *(Column(c, justify="right") for c in (
+    return table("Training", ("Course", *(Column(c, justify="right") for c in (
         "Should be trained", "Up to date", "Expired", "Never"))), (
         (t.course, str(t.audience), f"{t.up_to_date} ({pct(t.rate)})", str(t.expired),
          str(t.never))
@@ -490,7 +474,7 @@ def _training_table(f: Figures) -> Table:
 
 def _accounts_table(f: Figures) -> Table:
     """Official accounts: holders, unsigned holders, handovers."""
-    return _table("Official accounts", ("Account", "Holders", "Unsigned", "Handover"), (
+    return table("Official accounts", ("Account", "Holders", "Unsigned", "Handover"), (
         (a.name, str(a.holders), f"[red]{a.unsigned}[/]" if a.unsigned else "0",
          "[yellow]needed[/]" if a.handover_needed else "—")
         for a in f.accounts
@@ -499,7 +483,7 @@ def _accounts_table(f: Figures) -> Table:
 
 def _reports_table(f: Figures) -> Table:
     """Open reports counted by urgency and age band (never their contents)."""
-    return _table("Open reports by urgency and age (counts only)",
+    return table("Open reports by urgency and age (counts only)",
                   ("Urgency", *(Column(band, justify="right") for band in AGE_BANDS)),
                   ((urgency, *(str(bands[b]) for b in AGE_BANDS))
                    for urgency, bands in f.reports_by_age.items()))

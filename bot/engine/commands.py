@@ -14,13 +14,13 @@ import functools
 import getpass
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
@@ -49,6 +49,7 @@ __all__ = [
     "refuse_new_database",
     "say_database",
     "schools_of",
+    "table",
     "unused_columns",
     "where",
 ]
@@ -229,6 +230,26 @@ def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:
 STOPPED_EXIT = 3  # a directory sync stopped and asks for a confirmation
 
 
+def table(
+    title: str,
+    columns: Iterable[str | Column],
+    rows: Iterable[Iterable[str]],
+    *,
+    fold: bool = False,
+    **options: Any,
+) -> Table:
+    """A titled table of ``rows`` under ``columns``, as every command prints one (``fold``:
+    a long cell wraps onto more lines, never cut short; ``options``: rich's ``Table``'s)."""
+    shown = Table(
+        *(Column(c, overflow="fold") if fold and isinstance(c, str) else c for c in columns),
+        title=title,
+        **options,
+    )
+    for row in rows:
+        shown.add_row(*row)
+    return shown
+
+
 def unused_columns(names: list[str]) -> str:
     """What a person is told of the staff list's columns the bot does not read."""
     listed = ", ".join(f"'{n}'" for n in names)
@@ -276,16 +297,12 @@ def print_reminder_plan(console: Console, results: list[SchoolSweep]) -> None:
                 "— no reminders would go today."
             )
             continue
-        table = Table("To", "Items", "Reminder", "Copied",
-                      title=f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}")
-        for r in result.reminders:
-            table.add_row(
-                f"{r.person_name}\n[dim]{r.person_email}[/]",
-                "\n".join(r.items),
-                stage_list(r.labels),
-                ", ".join(r.cc) or "—",
-            )
-        console.print(table)
+        console.print(table(
+            f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}",
+            ("To", "Items", "Reminder", "Copied"),
+            ((f"{r.person_name}\n[dim]{r.person_email}[/]", "\n".join(r.items),
+              stage_list(r.labels), ", ".join(r.cc) or "—") for r in result.reminders),
+        ))
         console.print(
             f"{plural(len(result.reminders), 'email')} would be sent. Nothing was recorded."
         )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column
 
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.words import Words, plural, school_words, version_name
@@ -32,6 +32,7 @@ from bot.engine.commands import (
     fail,
     friendly,
     schools_of,
+    table,
 )
 from bot.features.policies.typed import Typed, read_document
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from bot.core.models import Policy
     from bot.features.policies.importer import Found, ImportedPolicy
     from bot.features.policies.intake import Intake
+    from bot.features.policies.register import RegisterRow
 
 __all__ = ["import_summary", "policies_app"]
 
@@ -169,9 +171,6 @@ def _found_lines(imported: ImportedPolicy, checks: list[str]) -> list[str]:
 def _print_found(imported: ImportedPolicy, path: Path, checks: list[str]) -> None:
     from bot.features.policies.importer.values import DATE_LABELS
 
-    table = Table(title=f"{path.name}: what the document says", title_justify="left")
-    for col in ("Field", "Value", "How", "Where / why"):
-        table.add_column(col, overflow="fold")
     # what each field is called (the school's words, not field names), the dates as the
     # importer names them
     field_words = {
@@ -186,10 +185,12 @@ def _print_found(imported: ImportedPolicy, path: Path, checks: list[str]) -> Non
         "named_governors": "named governors",
         "official_channels": "official accounts",
     }
-    for name, label in field_words.items():
-        if (row := _row(name, imported)) is not None:
-            table.add_row(label, *row)
-    console.print(table)
+    console.print(table(
+        f"{path.name}: what the document says", ("Field", "Value", "How", "Where / why"),
+        ((label, *row) for name, label in field_words.items()
+         if (row := _row(name, imported)) is not None),
+        fold=True, title_justify="left",
+    ))
     for line in _found_lines(imported, checks):
         console.print(line, highlight=False)
 
@@ -476,29 +477,34 @@ def policies_list(school: SchoolOption = None, as_of: AsOf = None) -> None:
     colour = {"overdue": "red", "due soon": "yellow", "current": "green"}
     with ctx.store.session() as session:
         rows = register(session, school_id, today)
-        table = Table(title=f"Policy register as of {today:%a %d %b %Y}")
-        table.add_column("Key", overflow="fold", style="bold")
-        for col in ("Policy", "Reviewed / ratified", "Next review", "Status", "Version"):
-            table.add_column(col, overflow="fold")
-        for row in rows:
-            p = row.policy
-            version = p.current_version
-            reviewed = f"{p.last_reviewed:%d %b %Y}" if p.last_reviewed else "—"
-            ratified = f"{p.ratified_on:%d %b %Y}" if p.ratified_on else "—"
-            due = f"{p.next_review_due:%d %b %Y}" if p.next_review_due else "—"
-            if p.next_review_due and p.next_review_derived:  # worked out from the ratification
-                due += "\n[yellow](worked out — please confirm)[/]"
-            table.add_row(
-                p.key,
-                f"{p.title}\n[dim]{p.approving_body} · every {p.review_cycle_months} months"
-                f" · owner {row.owner_name or '—'}[/]",
-                f"{reviewed}\n{ratified}",
-                due,
-                f"[{colour.get(row.status, 'white')}]{row.status}[/]",
-                f"{version.label}\n[dim]{version.sha256[:12]}[/]" if version else "—",
-            )
-    console.print(table)
+        shown = table(
+            f"Policy register as of {today:%a %d %b %Y}",
+            (Column("Key", overflow="fold", style="bold"), "Policy", "Reviewed / ratified",
+             "Next review", "Status", "Version"),
+            (_register_row(row, colour) for row in rows), fold=True,
+        )
+    console.print(shown)
     console.print(f"{len(rows)} policies.")
+
+
+def _register_row(row: RegisterRow, colour: dict[str, str]) -> tuple[str, ...]:
+    """One policy's cells in ``policies list``: key, title, dates, status and version."""
+    p = row.policy
+    version = p.current_version
+    reviewed = f"{p.last_reviewed:%d %b %Y}" if p.last_reviewed else "—"
+    ratified = f"{p.ratified_on:%d %b %Y}" if p.ratified_on else "—"
+    due = f"{p.next_review_due:%d %b %Y}" if p.next_review_due else "—"
+    if p.next_review_due and p.next_review_derived:  # worked out from the ratification
+        due += "\n[yellow](worked out — please confirm)[/]"
+    return (
+        p.key,
+        f"{p.title}\n[dim]{p.approving_body} · every {p.review_cycle_months} months"
+        f" · owner {row.owner_name or '—'}[/]",
+        f"{reviewed}\n{ratified}",
+        due,
+        f"[{colour.get(row.status, 'white')}]{row.status}[/]",
+        f"{version.label}\n[dim]{version.sha256[:12]}[/]" if version else "—",
+    )
 
 
 def policies_review(
@@ -576,10 +582,8 @@ def policies_gaps(school: SchoolOption = None) -> None:
     if not gaps:
         console.print("[green]No gaps[/]: every linked policy is in the register.")
         return
-    table = Table("Policy named", "Named by", title="Linked policies missing from the register")
-    for gap in gaps:
-        table.add_row(gap.title, "; ".join(gap.wanted_by))
-    console.print(table)
+    console.print(table("Linked policies missing from the register", ("Policy named", "Named by"),
+                        ((gap.title, "; ".join(gap.wanted_by)) for gap in gaps)))
     console.print(f"{plural(len(gaps), 'gap')}.")
 
 

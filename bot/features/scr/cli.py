@@ -23,6 +23,7 @@ from bot.engine.commands import (
     err,
     fail,
     friendly,
+    table,
 )
 
 __all__ = ["scr_app"]
@@ -83,8 +84,6 @@ def scr_gaps(
     as_of: AsOf = None,
 ) -> None:
     """List the gaps: kind, person, check, in the school's words (a table, or ``--json``)."""
-    from rich.table import Table  # lazy: not loaded by --help (module docstring)
-
     from bot.core import audit
     from bot.core.words import school_words
     from bot.features.scr.rules import describe, kind_headings
@@ -120,12 +119,10 @@ def scr_gaps(
             )
         )
         return
-    table = Table(title=f"{chosen.name}: {plural(len(gaps), 'gap')} in the single central record")
-    for column in ("Kind", "Person", "Gap"):
-        table.add_column(column)
     headings = kind_headings(words, academy=chosen.academy)
-    for gap in gaps:
-        table.add_row(
-            headings[gap.kind], gap.subject, describe(gap, names, words, academy=chosen.academy)
-        )
-    console.print(table)
+    console.print(table(
+        f"{chosen.name}: {plural(len(gaps), 'gap')} in the single central record",
+        ("Kind", "Person", "Gap"),
+        ((headings[gap.kind], gap.subject, describe(gap, names, words, academy=chosen.academy))
+         for gap in gaps),
+    ))

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from rich.table import Table
 
 from bot.core.emails import has_mailbox
 from bot.core.nations import Words, school_words_for
@@ -31,6 +30,7 @@ from bot.engine.commands import (
     friendly,
     print_reminder_plan,
     say_database,
+    table,
     unused_columns,
 )
 
@@ -162,16 +162,13 @@ def print_owed(draft: SetupDraft, org: OrgConfig) -> None:
 
 def _print_policies(draft: SetupDraft) -> None:
     """What each document said, what was worked out, what was answered, and notes."""
-    table = Table(title="Policy folder: what was found", title_justify="left")
-    for col in ("Document", "Found in the document", "Worked out"):
-        table.add_column(col, overflow="fold")
-    for item in draft.policies:
-        if item.error:
-            table.add_row(escape(item.path.name), f"[red]not read[/]: {escape(item.error)}", "")
-            continue
-        table.add_row(escape(item.path.name), escape("\n".join(item.found)) or "—",
-                      escape("\n".join(item.derived)) or "—")
-    console.print(table)
+    console.print(table(
+        "Policy folder: what was found", ("Document", "Found in the document", "Worked out"),
+        ((escape(item.path.name), f"[red]not read[/]: {escape(item.error)}", "") if item.error
+         else (escape(item.path.name), escape("\n".join(item.found)) or "—",
+               escape("\n".join(item.derived)) or "—") for item in draft.policies),
+        fold=True, title_justify="left",
+    ))
     for item in draft.policies:
         for mark, lines in (("[yellow]check[/]", item.checks), ("[cyan]note[/]", item.notes)):
             for line in lines:
@@ -188,13 +185,11 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
     _print_people(draft)
     _print_policies(draft)
     if draft.calendar is not None:
-        table = Table(title=f"Term dates read from {draft.answers.terms.ics}",
-                      title_justify="left")
-        for col in ("Event", "Dates", "Read as"):
-            table.add_column(col, overflow="fold")
-        for event in draft.calendar.events:
-            table.add_row(escape(event.summary), event.dates, event.kind)
-        console.print(table)
+        console.print(table(
+            f"Term dates read from {draft.answers.terms.ics}", ("Event", "Dates", "Read as"),
+            ((escape(e.summary), e.dates, e.kind) for e in draft.calendar.events),
+            fold=True, title_justify="left",
+        ))
         for note in draft.calendar.notes:
             console.print(f"  [yellow]note[/] {escape(note)}", highlight=False)
     console.print(
