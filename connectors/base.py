@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -73,6 +73,15 @@ class CheckRow:
     ok: bool
     detail: str
     fix: str | None = None
+
+
+def school_rows(
+    schools: Mapping[str, str], rows_of: Callable[[str], Iterable[CheckRow]]
+) -> list[CheckRow]:
+    """The rows of each school that sends from a mailbox of its own (name -> mailbox), checked
+    as the install's sender is (``rows_of(mailbox)``), each named for its school."""
+    return [replace(row, name=f"{row.name} ({school})")
+            for school, sender in schools.items() for row in rows_of(sender)]
 
 
 def pacing_row(name: str, mail: Any, prefix: str, daily: int, unit: str) -> CheckRow:

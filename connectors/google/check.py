@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from connectors.base import CheckRow, pacing_row
+from connectors.base import CheckRow, pacing_row, school_rows
 from connectors.google.client import (
     CHAT_SETUP_SCOPES,
     DIRECTORY_SCOPES,
@@ -142,14 +142,10 @@ def run_checks(
         CheckRow("Service account key", True,
                  f"{client.service_account_email} (client ID {client.client_id})"),
         *_directory_rows(settings, client),
-        _gmail_row(settings.google.sender, client),
+        *_gmail_rows(settings.google.sender, client),
     ]
-    if settings.google.sender:
-        rows.append(_gmail_lookup_row(settings.google.sender, client))
-    for school, sender in (schools or {}).items():
-        own = dataclasses.replace(client, sender=sender)
-        rows.extend(dataclasses.replace(row, name=f"{row.name} ({school})") for row in (
-            _gmail_row(sender, own), _gmail_lookup_row(sender, own)))
+    rows += school_rows(schools or {}, lambda sender: _gmail_rows(
+        sender, dataclasses.replace(client, sender=sender)))
     rows.append(_sheets_row(settings, client))
     rows.append(_forms_row(settings, client))
     rows.append(_chat_row(settings))
@@ -224,6 +220,11 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
                 forbidden=f"{google.admin_subject} needs the Groups > Read admin privilege",
                 not_found=f"no such group: fix the key in {_var('ROLE_GROUPS')}"))
     return rows
+
+
+def _gmail_rows(sender: str | None, client: GoogleClient) -> list[CheckRow]:
+    """A sender's rows: whether it may send, and (once there is one) its sent-mail lookup."""
+    return [_gmail_row(sender, client), *([_gmail_lookup_row(sender, client)] if sender else [])]
 
 
 def _gmail_row(sender: str | None, client: GoogleClient) -> CheckRow:

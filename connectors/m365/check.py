@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from bot.core.ports import ConnectorError, SetupError, UnreadableResponse, left_out_words
-from connectors.base import CheckRow, pacing_row
+from connectors.base import CheckRow, pacing_row, school_rows
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory, find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain, missing_settings
@@ -208,13 +208,9 @@ def _run(
             rows += _staff(client, m365)
         ours = {s.casefold() for s in (m365.sender or "", *schools.values()) if s}
         rows.extend(_mail(client, app, m365.sender, ours))
-        for school, sender in schools.items():
-            rows.extend(
-                _outside_scope(
-                    replace(row, name=f"{row.name} ({school})"), app, m365.sender, sender
-                )
-                for row in _mail(client, app, sender, ours)
-            )
+        rows += school_rows(schools, lambda sender: (
+            _outside_scope(row, app, m365.sender, sender)
+            for row in _mail(client, app, sender, ours)))
         rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
         rows.append(_bot(client, m365, transport, auth))
@@ -493,7 +489,7 @@ def _mail(client: GraphClient, app: str, sender: str | None, ours: set[str]) -> 
 def _outside_scope(row: CheckRow, app: str, install: str | None, sender: str) -> CheckRow:
     """A school's mailbox the app may not send as is outside the Mail.Send scope: say so,
     and how to widen the scope to it."""
-    if row.ok or not row.name.startswith("Mail.Send (") or "Mail.Send missing" not in row.detail:
+    if row.ok or row.name != "Mail.Send" or "Mail.Send missing" not in row.detail:
         return row
     return replace(row, detail=f"{sender} is outside the app's Mail.Send scope: "
                    + row.detail.removeprefix(f"Mail.Send missing for {sender}: "),
