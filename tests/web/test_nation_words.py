@@ -214,20 +214,25 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
     said.append(stranger_line(env.context.config))
     # every page, as each person: the fixed addresses, every page they link to, and every
     # page the emails link to (acknowledgements, tasks)
+    # (each client entered: one event loop for its hundred pages, not a thread and a loop
+    # started for each request)
     read: set[tuple[str, str]] = set()
+    pages = _pages(env)
     for who in ("dsl", "head", "admin", "chair", "governor", "staff"):
-        client = env.client(who)
-        for path in _pages(env):
-            page = client.get(path).text
-            said.append(page)
-            for link in LINK.findall(page):
-                if (who, link) not in read and not SKIP.search(link):
-                    read.add((who, link))
-                    said.append(client.get(link).text)
-    staff = env.client("staff")  # one sign-in for all the emailed links, not one per link
-    for link in {link for mail in mails for link in EMAILED.findall(mail)}:
-        if not SKIP.search(link):
-            said.append(staff.get(link).text)
+        with env.client(who) as client:
+            read.update((who, path) for path in pages)  # a link to one of them: read already
+            for path in pages:
+                page = client.get(path).text
+                said.append(page)
+                for link in LINK.findall(page):
+                    if (who, link) not in read and not SKIP.search(link):
+                        read.add((who, link))
+                        said.append(client.get(link).text)
+    # one sign-in for all the emailed links, not one per link
+    with env.client("staff") as staff:
+        for link in {link for mail in mails for link in EMAILED.findall(mail)}:
+            if not SKIP.search(link):
+                said.append(staff.get(link).text)
     said += _files_said(env)
     settings = env.context.settings
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(settings.home))

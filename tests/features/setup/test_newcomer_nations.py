@@ -150,6 +150,9 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
         timeout=WAIT,
         dimensions=(50, 200),
     )
+    # each answer is sent once its prompt has shown (expect below): nothing to wait for
+    # before sending, as pexpect does by default (50 ms an answer)
+    child.delaybeforesend = None
     said: list[str] = []
     child.logfile_read = _Tee(said)
     asked: set[str] = set()
