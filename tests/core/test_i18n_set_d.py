@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import unescape
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,7 +38,7 @@ from tests.core.test_i18n import (
 )
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
-from tests.features.dashboard.test_support import NOW, Env, build
+from tests.features.dashboard.test_support import NOW, SECRET, Env, build
 from tests.support.helpers import SchoolBuilder
 
 # what the school itself wrote (names of people, policies, courses, accounts): its own words
@@ -73,6 +74,7 @@ UNCONFIRMED = (
     "personal data breach",
     "designated officer",
     "filtering and monitoring",
+    "uk gdpr",  # the law's Welsh citation (the nation pack's word)
 )
 
 
@@ -200,6 +202,35 @@ def test_the_heads_other_pages_are_welsh(welsh: _Read, english_words: set[str], 
     lang, texts, _html = welsh.texts("head@oak.example", path)
     assert lang == "cy"
     assert not welsh.english(texts, english_words), path
+
+
+@pytest.mark.parametrize("reference", ["CR-2026-0001", "CR-2026-0002"])
+def test_a_report_is_welsh_for_the_dsl(
+    welsh: _Read, english_words: set[str], reference: str
+) -> None:
+    lang, texts, html = welsh.texts("dsl@oak.example", f"/reports/{reference}")
+    assert lang == "cy"
+    texts = [t.replace(SECRET, " ") for t in texts]  # what the reporter wrote
+    assert not welsh.english(texts, english_words)
+    assert "Terfynau amser" in texts and "Cofnodi beth sy'n digwydd nesaf" in texts
+    assert "Daeth i law Dydd" in html  # the day it came, in Welsh
+
+
+def test_a_refused_change_to_a_report_is_said_in_welsh(
+    welsh: _Read, english_words: set[str]
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        client = welsh.env.client("dsl@oak.example")
+        page = client.get("/reports/CR-2026-0002").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        refused = client.post(
+            "/reports/CR-2026-0002/status",
+            data={"csrf_token": token.group(1), "status": "no-such-status", "reason": "x"},
+        )
+    assert refused.status_code == 422
+    assert "Ni wnaed y newid hwnnw" in refused.text
+    assert "Dewiswch statws o'r rhestr." in unescape(refused.text)
 
 
 def test_a_persons_page_is_welsh_with_their_evidence_and_training(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.words import Words, default_words
 from bot.features.reports.routing import can_view
@@ -56,8 +57,14 @@ def audit_report(session: Session, report: Report, actor: str, action: str, **de
 
 def audit_list(session: Session, actor: str, action: str, school_id: str, **details: Any) -> None:
     """Audit an event on a school's tracked list as a whole: counts and filters, no contents."""
-    audit.record(session, actor=actor, action=action, object_type="report_list",
-                 school_id=school_id, details=details)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="report_list",
+        school_id=school_id,
+        details=details,
+    )
 
 
 def _entry(
@@ -95,7 +102,11 @@ def _required(value: str | None, what: str, limit: int = MAX_ENTRY) -> str:
 
 
 def _stop_clocks(
-    session: Session, report: Report, kinds: Iterable[str], actor: str, now: datetime,
+    session: Session,
+    report: Report,
+    kinds: Iterable[str],
+    actor: str,
+    now: datetime,
     words: Words,
 ) -> list[str]:
     stopped: list[str] = []
@@ -130,13 +141,13 @@ def add_entry(
 ) -> ReportEntry:
     """Append an action, decision (with its reason), note or correction to the chronology."""
     if kind not in ("action", "decision", "note", "correction"):
-        raise ReportActionError("Choose action, decision, note or correction.")
+        raise ReportActionError(N_("Choose action, decision, note or correction."))
     body = _required(text, "The text")
     why = clean_text(reason or "") or None
     if kind == "decision" and not why:
-        raise ReportActionError("A decision needs its reason (record decisions and why).")
+        raise ReportActionError(N_("A decision needs its reason (record decisions and why)."))
     if why and len(why) > MAX_ENTRY:
-        raise ReportActionError("The reason is too long.")
+        raise ReportActionError(N_("The reason is too long."))
     entry = _entry(session, report, actor, kind, body, now, why)
     audit_report(session, report, actor, "report.entry_added", kind=kind)
     return entry
@@ -160,15 +171,15 @@ def record_referral(
     words = words or default_words()
     targets = referral_targets(words)
     if target not in targets:
-        raise ReportActionError("Choose who the referral is to.")
+        raise ReportActionError(N_("Choose who the referral is to."))
     if outcome not in ("referred", "not_required"):
-        raise ReportActionError("Say whether a referral was made or is not needed.")
+        raise ReportActionError(N_("Say whether a referral was made or is not needed."))
     body = clean_text(text or "")
     if len(body) > MAX_ENTRY:
-        raise ReportActionError("The details are too long.")
+        raise ReportActionError(N_("The details are too long."))
     why = clean_text(reason or "") or None
     if outcome == "not_required" and not why:
-        raise ReportActionError("Deciding not to refer needs the reason.")
+        raise ReportActionError(N_("Deciding not to refer needs the reason."))
     label = targets[target]
     if outcome == "referred":
         line = f"Referred to {label}." + (f" {body}" if body else "")
@@ -183,8 +194,14 @@ def record_referral(
 
 
 def change_status(
-    session: Session, report: Report, *, actor: str, status: str, reason: str | None,
-    now: datetime, words: Words | None = None,
+    session: Session,
+    report: Report,
+    *,
+    actor: str,
+    status: str,
+    reason: str | None,
+    now: datetime,
+    words: Words | None = None,
 ) -> None:
     """Move a report to another status with a reason; leaving "new" stops the triage clock.
 
@@ -193,13 +210,13 @@ def change_status(
     """
     words = words or default_words()
     if status not in STATUSES:
-        raise ReportActionError("Choose a status from the list.")
+        raise ReportActionError(N_("Choose a status from the list."))
     why = _required(reason, "The reason for the change")
     if status == report.status:
         raise ReportActionError(f"The report is already {STATUSES[status].lower()}.")
     if status == "closed":
         if not report.outcome:
-            raise ReportActionError("Record the outcome before closing the report.")
+            raise ReportActionError(N_("Record the outcome before closing the report."))
         running = [c.kind for c in report.clocks if c.stopped_at is None and c.kind != "triage"]
         if running:
             raise ReportActionError(
@@ -237,7 +254,7 @@ def set_owner(
     if owner is not None and not can_view(
         owner.email, owner.role_names, report.about_headteacher, school, report.about_person
     ):
-        raise ReportActionError("The owner must be someone allowed to read this report.")
+        raise ReportActionError(N_("The owner must be someone allowed to read this report."))
     report.owner_id = owner.id if owner else None
     report.owner = owner
     name = owner.display_name if owner else "nobody"
@@ -258,7 +275,7 @@ def record_outcome(
     new_outcome = clean_text(outcome or "")
     new_lessons = clean_text(lessons or "")
     if not new_outcome and not new_lessons:
-        raise ReportActionError("Write the outcome or the lessons learnt.")
+        raise ReportActionError(N_("Write the outcome or the lessons learnt."))
     changed = []
     for kind, value in (("outcome", new_outcome), ("lessons", new_lessons)):
         if not value:
