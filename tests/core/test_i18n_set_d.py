@@ -228,9 +228,19 @@ def test_a_refused_change_to_a_report_is_said_in_welsh(
             "/reports/CR-2026-0002/status",
             data={"csrf_token": token.group(1), "status": "no-such-status", "reason": "x"},
         )
-    assert refused.status_code == 422
+        again = client.post(  # a whole sentence of the catalogue for each status
+            "/reports/CR-2026-0001/status",
+            data={"csrf_token": token.group(1), "status": "new", "reason": "dim"},
+        )
+        empty = client.post(  # the text left out
+            "/reports/CR-2026-0001/entries",
+            data={"csrf_token": token.group(1), "kind": "note", "text": ""},
+        )
+    assert refused.status_code == again.status_code == empty.status_code == 422
     assert "Ni wnaed y newid hwnnw" in refused.text
     assert "Dewiswch statws o'r rhestr." in unescape(refused.text)
+    assert "Mae'r adroddiad eisoes yn newydd." in unescape(again.text)
+    assert "Mae angen y testun." in unescape(empty.text)
 
 
 def test_a_persons_page_is_welsh_with_their_evidence_and_training(

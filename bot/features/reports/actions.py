@@ -5,8 +5,9 @@ the outcome with lessons learnt. Every change is a chronology entry and an audit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from gettext import NullTranslations
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,10 +16,9 @@ from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.i18n import N_
 from bot.core.models import Person, Report, ReportEntry
-from bot.core.words import Words, default_words
+from bot.core.words import Words, default_words, words_in
 from bot.features.reports.routing import can_view
 from bot.features.reports.rules import (
-    ENTRY_KINDS,
     MAX_ENTRY,
     STATUSES,
     clean_text,
@@ -39,7 +39,42 @@ __all__ = [
 
 
 class ReportActionError(ValueError):
-    """A change to a report cannot be made as asked; ``str()`` says why in one line."""
+    """A change to a report cannot be made as asked; ``str()`` says why in one line, and
+    ``said(tr)`` says it in ``tr``'s language: ``message`` is a catalogue sentence, each value
+    a plain value or a function of the translations (a word said in the page's language)."""
+
+    def __init__(self, message: str, **values: str | Callable[[NullTranslations], str]) -> None:
+        self.message, self.values = message, values
+        super().__init__(self.said(NullTranslations()))
+
+    def said(self, tr: NullTranslations) -> str:
+        """Why, in ``tr``'s language."""
+        given = {k: v(tr) if callable(v) else v for k, v in self.values.items()}
+        return tr.gettext(self.message) % given if given else tr.gettext(self.message)
+
+
+# each sentence whole, as the catalogue holds it (the English reads as it always did)
+_MISSING = {
+    "text": (
+        N_("The text is required."),
+        N_("The text is too long (%(count)s characters, at most %(limit)s)."),
+    ),
+    "reason": (
+        N_("The reason for the change is required."),
+        N_("The reason for the change is too long (%(count)s characters, at most %(limit)s)."),
+    ),
+}
+_ALREADY = {
+    "new": N_("The report is already new."),
+    "triaged": N_("The report is already triaged."),
+    "investigating": N_("The report is already investigating."),
+    "referred": N_("The report is already referred."),
+    "closed": N_("The report is already closed."),
+}
+_TOO_LONG = {
+    "outcome": N_("The outcome text is too long."),
+    "lessons": N_("The lessons learnt text is too long."),
+}
 
 
 def audit_report(session: Session, report: Report, actor: str, action: str, **details: Any) -> None:
@@ -90,14 +125,21 @@ def _entry(
     return entry
 
 
+def _both(names: list[str], tr: NullTranslations) -> str:
+    """'LADO referral decision and ICO notification decision', in ``tr``'s language."""
+    if len(names) < 2:
+        return "".join(names)
+    pair = {"first": " and ".join(names[:-1]), "last": names[-1]}
+    return tr.gettext("%(first)s and %(last)s") % pair
+
+
 def _required(value: str | None, what: str, limit: int = MAX_ENTRY) -> str:
     text = clean_text(value or "")
+    missing, too_long = _MISSING[what]
     if not text:
-        raise ReportActionError(f"{what} is required.")
+        raise ReportActionError(missing)
     if len(text) > limit:
-        raise ReportActionError(
-            f"{what} is too long ({len(text):,} characters, at most {limit:,})."
-        )
+        raise ReportActionError(too_long, count=f"{len(text):,}", limit=f"{limit:,}")
     return text
 
 
@@ -142,7 +184,7 @@ def add_entry(
     """Append an action, decision (with its reason), note or correction to the chronology."""
     if kind not in ("action", "decision", "note", "correction"):
         raise ReportActionError(N_("Choose action, decision, note or correction."))
-    body = _required(text, "The text")
+    body = _required(text, "text")
     why = clean_text(reason or "") or None
     if kind == "decision" and not why:
         raise ReportActionError(N_("A decision needs its reason (record decisions and why)."))
@@ -211,18 +253,22 @@ def change_status(
     words = words or default_words()
     if status not in STATUSES:
         raise ReportActionError(N_("Choose a status from the list."))
-    why = _required(reason, "The reason for the change")
+    why = _required(reason, "reason")
     if status == report.status:
-        raise ReportActionError(f"The report is already {STATUSES[status].lower()}.")
+        raise ReportActionError(_ALREADY[status])
     if status == "closed":
         if not report.outcome:
             raise ReportActionError(N_("Record the outcome before closing the report."))
         running = [c.kind for c in report.clocks if c.stopped_at is None and c.kind != "triage"]
         if running:
             raise ReportActionError(
-                "Record the "
-                + " and ".join(clock_labels(words)[k] for k in running)
-                + " first (a referral, or a decision not to refer with the reason)."
+                N_(
+                    "Record the %(clocks)s first (a referral, or a decision not to refer with "
+                    "the reason)."
+                ),
+                clocks=lambda tr: _both(
+                    [clock_labels(words_in(words, tr), tr)[k] for k in running], tr
+                ),
             )
     before = report.status
     report.status = status
@@ -281,7 +327,7 @@ def record_outcome(
         if not value:
             continue
         if len(value) > MAX_ENTRY:
-            raise ReportActionError(f"The {ENTRY_KINDS[kind].lower()} text is too long.")
+            raise ReportActionError(_TOO_LONG[kind])
         if getattr(report, kind) != value:
             setattr(report, kind, value)
             _entry(session, report, actor, kind, value, now)

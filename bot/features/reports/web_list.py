@@ -272,7 +272,7 @@ def _detail(
     person: Person,
     report: Report,
     *,
-    error: str | None = None,
+    error: ReportActionError | None = None,
     status_code: int = 200,
 ) -> Response:
     attachments = session.scalars(
@@ -313,7 +313,7 @@ def _detail(
             "clocks": report.clocks,
             "now": now,
             "london": LONDON,
-            "error": error,
+            "error": error.said(tr) if error is not None else None,
         },
         status_code=status_code,
     )
@@ -375,9 +375,7 @@ async def _act(
         except ReportActionError as exc:
             with context.store.transaction() as session:
                 report = _load(session, school, person, reference)
-                return _detail(
-                    request, session, school, person, report, error=str(exc), status_code=422
-                )
+                return _detail(request, session, school, person, report, error=exc, status_code=422)
         mirror_later(context, school, background)
         return RedirectResponse(f"/reports/{reference}#chronology", status_code=303)
 
@@ -410,7 +408,7 @@ def _apply(
             number = _number(raw)
             owner = session.get(Person, number) if number else None
             if owner is None or owner.school_id != school.id:
-                raise ReportActionError("Choose an owner from the list.")
+                raise ReportActionError(N_("Choose an owner from the list."))
         set_owner(session, report, school, actor=person.email, owner=owner, now=now)
         return
     act, boxes = _CHANGES[change]
