@@ -277,6 +277,27 @@ def test_the_weekly_digest_cards_are_welsh_and_what_teams_and_chat_take(
     assert not welsh.english(chat, english_words)
 
 
+def test_the_teams_dashboard_card_and_its_refusal_are_welsh(
+    welsh: _Read, english_words: set[str]
+) -> None:
+    from bot.features.teamsbot.dashboard import live_card, refused_card, viewer_of
+    from tests.core.test_i18n import _card_texts
+    from tests.features.dashboard.test_cards import card_errors
+
+    context = welsh.env.context
+    school = context.config.schools[0]
+    with context.store.session() as session:
+        viewer = viewer_of(session, context.config, school, "head@oak.example")
+        card = live_card(session, context.settings, context.config, viewer, "29:1", NOW)
+    refused = refused_card(school)
+    for shown in (card, refused):
+        assert not card_errors(shown)
+        assert not welsh.english([_plain(t) for t in _card_texts(shown)], english_words)
+    assert card["body"][0]["text"] == "Dangosfwrdd cydymffurfio"
+    assert "Dydd Gwener 20 Tachwedd 2026" in card["body"][1]["text"]
+    assert _card_texts(refused_card(None))[1].startswith("Sorry, the school's")
+
+
 def _chat_strings(node: Any) -> list[str]:
     if isinstance(node, dict):
         seen = [
