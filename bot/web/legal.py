@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from bot.core.config import SchoolConfig
 from bot.core.documents import show_document
+from bot.core.i18n import N_
 from bot.core.words import school_words
 from bot.engine.web.deps import ctx, render
 
@@ -21,7 +22,7 @@ __all__ = ["Kind", "legal_text", "router"]
 
 router = APIRouter()
 Kind = Literal["privacy", "terms"]
-TITLES: dict[Kind, str] = {"privacy": "Privacy notice", "terms": "Terms of use"}
+TITLES: dict[Kind, str] = {"privacy": N_("Privacy notice"), "terms": N_("Terms of use")}
 DEFAULTS = Path(__file__).parent / "legal_texts"  # the built-in Markdown
 
 
@@ -61,11 +62,17 @@ def _page(request: Request, kind: Kind) -> Response:
     sections = []
     for school in ctx(request).config.schools:
         text = legal_text(school, kind)
-        shown = show_document(f"{kind}.md", text.encode("utf-8"),
-                              hashlib.sha256(text.encode("utf-8")).hexdigest())
+        shown = show_document(
+            f"{kind}.md", text.encode("utf-8"), hashlib.sha256(text.encode("utf-8")).hexdigest()
+        )
         complain = kind == "privacy" and school.complaints.public_form
-        sections.append({"name": school.name, "html": shown.html,
-                         "complaint": f"/complaint/{school.id}" if complain else None})
+        sections.append(
+            {
+                "name": school.name,
+                "html": shown.html,
+                "complaint": f"/complaint/{school.id}" if complain else None,
+            }
+        )
     return render(request, "legal.html", {"title": TITLES[kind], "sections": sections})
 
 

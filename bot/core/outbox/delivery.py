@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_
 from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
@@ -51,22 +52,22 @@ REPORT_PURPOSES = frozenset({"report_alert", "report_escalation", "report_receip
 ALERT_ROWS_SHOWN = 20
 
 PURPOSE_LABELS = {
-    "reminder": "a reminder to a member of staff",
-    "governor_review": "a policy review digest to governors",
-    "handover_chase": "a reminder that an official account needs a handover",
-    "task_missed": "an alert that a recurring check was missed",
-    "decision_review": "a reminder to review a decision",
-    "report_alert": "an alert to the safeguarding team about a new report",
-    "report_escalation": "a report deadline alert to the safeguarding team",
-    "report_receipt": "a receipt to someone who made a report",
-    "visitor_copy": "a visitor's copy of the school's rules",
-    "aup_receipt": "a receipt for a signed acceptable use policy",
-    "digest": "the weekly compliance digest",
-    "link_renewal": "a fresh link to a task",
-    "signin_link": "a sign-in link and code",
-    "document_refused": "a warning that a policy document could not be used",
-    "scr_gaps": "the weekly count of new gaps in the single central record",
-    ALERT_PURPOSE: "an alert that a message could not be delivered",
+    "reminder": N_("a reminder to a member of staff"),
+    "governor_review": N_("a policy review digest to governors"),
+    "handover_chase": N_("a reminder that an official account needs a handover"),
+    "task_missed": N_("an alert that a recurring check was missed"),
+    "decision_review": N_("a reminder to review a decision"),
+    "report_alert": N_("an alert to the safeguarding team about a new report"),
+    "report_escalation": N_("a report deadline alert to the safeguarding team"),
+    "report_receipt": N_("a receipt to someone who made a report"),
+    "visitor_copy": N_("a visitor's copy of the school's rules"),
+    "aup_receipt": N_("a receipt for a signed acceptable use policy"),
+    "digest": N_("the weekly compliance digest"),
+    "link_renewal": N_("a fresh link to a task"),
+    "signin_link": N_("a sign-in link and code"),
+    "document_refused": N_("a warning that a policy document could not be used"),
+    "scr_gaps": N_("the weekly count of new gaps in the single central record"),
+    ALERT_PURPOSE: N_("an alert that a message could not be delivered"),
 }
 
 _STATE_TEXT = {
@@ -79,7 +80,7 @@ _STATE_TEXT = {
 
 def purpose_label(purpose: str) -> str:
     """What a message was for, in the school's words ("a reminder to a member of staff")."""
-    return PURPOSE_LABELS.get(purpose, "a message from the compliance bot")
+    return PURPOSE_LABELS.get(purpose, N_("a message from the compliance bot"))
 
 
 def purpose_title(purpose: str) -> str:
@@ -105,9 +106,7 @@ class Trouble:
         return bool(self.unknown or self.failed)
 
 
-def trouble(
-    session: Session, now: datetime, school_ids: Collection[str] | None = None
-) -> Trouble:
+def trouble(session: Session, now: datetime, school_ids: Collection[str] | None = None) -> Trouble:
     """Count ``delivery_unknown`` and ``failed`` messages (all schools, or these) and pauses."""
     query = (
         select(OutboxMessage.status, func.count())
@@ -201,9 +200,7 @@ def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDr
     count = len(rows)
     one = count == 1
     subject = (
-        "A message could not be delivered"
-        if one
-        else f"{count} messages could not be delivered"
+        "A message could not be delivered" if one else f"{count} messages could not be delivered"
     )
     facts = [
         (f"Message {r.id}", f"{purpose_title(r.purpose)}, queued {_when(r.created_at)}")
@@ -228,8 +225,7 @@ def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDr
             "THEIR-EMAIL”.",
         ],
         facts=facts,
-        small="For privacy this email does not say who the messages were for or what they "
-        "said.",
+        small="For privacy this email does not say who the messages were for or what they said.",
     )
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from bot.core.cards import new_card
 from bot.core.cards import text_block as _text
 from bot.core.i18n import day_text, translations
-from bot.core.words import human_date, plural
 from bot.features.dashboard.charts import percent
 
 __all__ = [
@@ -152,19 +151,44 @@ def _headlines(f: DigestFigures, tr: NullTranslations | None = None) -> list[tup
     ]
 
 
-def _summary(f: DigestFigures) -> str:
-    """One sentence for notification previews and fallbacks."""
+def _summary(f: DigestFigures, tr: NullTranslations | None = None) -> str:
+    """One sentence for notification previews and fallbacks, in ``tr``'s language."""
+    tr = tr or NullTranslations()
     attention = len([line for line in f.needs_attention if line.strip()])
-    status = (
-        "nothing needs attention"
-        if not attention
-        else f"{plural(attention, 'item')} {'needs' if attention == 1 else 'need'} attention"
-    )
+    said = {
+        "school": _clip(f.school_name, TITLE_CHARS),
+        "week": f.week_key,
+        "rate": pct(f.ack_rate),
+        "target": pct(f.ack_target),
+        "num": attention,
+    }
+    if not attention:
+        return (
+            tr.gettext(
+                "Compliance digest for %(school)s, week %(week)s: %(rate)s of policies "
+                "acknowledged (target %(target)s); nothing needs attention."
+            )
+            % said
+        )
     return (
-        f"Compliance digest for {_clip(f.school_name, TITLE_CHARS)}, week {f.week_key}: "
-        f"{pct(f.ack_rate)} of policies acknowledged (target {pct(f.ack_target)}); "
-        f"{status}."
+        tr.ngettext(
+            "Compliance digest for %(school)s, week %(week)s: %(rate)s of policies acknowledged "
+            "(target %(target)s); %(num)d item needs attention.",
+            "Compliance digest for %(school)s, week %(week)s: %(rate)s of policies acknowledged "
+            "(target %(target)s); %(num)d items need attention.",
+            attention,
+        )
+        % said
     )
+
+
+def _more_policies(hidden: int, tr: NullTranslations) -> str:
+    """The line saying how many policies the card leaves to the dashboard."""
+    return tr.ngettext(
+        "…and %(num)d more policy on the dashboard.",
+        "…and %(num)d more policies on the dashboard.",
+        hidden,
+    ) % {"num": hidden}
 
 
 # --------------------------------------------------------------------------- Teams
@@ -182,14 +206,22 @@ def _headline_column(label: str, value: str, color: str) -> dict[str, Any]:
     }
 
 
-def adaptive_card(f: DigestFigures) -> dict[str, Any]:
-    """The digest as an Adaptive Card 1.5 for Teams (post it with `teams_workflow_payload`)."""
+def adaptive_card(f: DigestFigures, language: str = "en") -> dict[str, Any]:
+    """The digest as an Adaptive Card 1.5 for Teams (post it with `teams_workflow_payload`),
+    every sentence in ``language`` (``f``'s needs-attention lines are already in it)."""
+    tr = translations(language)
+    _ = tr.gettext
     on_target = f.ack_rate >= f.ack_target
     attention, more_attention = _attention(f)
     body: list[dict[str, Any]] = [
-        _text("Weekly compliance digest", size="Large", weight="Bolder", style="heading"),
+        _text(_("Weekly compliance digest"), size="Large", weight="Bolder", style="heading"),
         _text(
-            f"{_clip(f.school_name, TITLE_CHARS)} · week {f.week_key} · {human_date(f.as_of)}",
+            _("%(school)s · week %(week)s · %(day)s")
+            % {
+                "school": _clip(f.school_name, TITLE_CHARS),
+                "week": f.week_key,
+                "day": day_text(f.as_of, language),
+            },
             isSubtle=True,
             spacing="None",
         ),
@@ -199,15 +231,19 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
             "columns": [
                 _headline_column(label, value, color)
                 for label, value, color in (
-                    ("policies acknowledged", pct(f.ack_rate), "Good" if on_target else "Warning"),
+                    (
+                        _("policies acknowledged"),
+                        pct(f.ack_rate),
+                        "Good" if on_target else "Warning",
+                    ),
                     # One compliance target: training is held to the acknowledgement target too.
                     (
-                        "training up to date",
+                        _("training up to date"),
                         pct(f.training_rate),
                         "Good" if f.training_rate >= f.ack_target else "Warning",
                     ),
                     (
-                        "open reports",
+                        _("open reports"),
                         str(f.open_reports),
                         "Attention" if f.reports_with_running_clocks else "Default",
                     ),
@@ -217,23 +253,28 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
         {
             "type": "FactSet",
             "spacing": "Medium",
-            "facts": [{"title": label, "value": value} for label, value in _headlines(f)],
+            "facts": [{"title": label, "value": value} for label, value in _headlines(f, tr)],
         },
     ]
     if attention:
-        items = [_text("Needs attention", weight="Bolder", color="Attention")]
+        items = [_text(_("Needs attention"), weight="Bolder", color="Attention")]
         items += [_text(f"• {line}", spacing="Small") for line in attention]
         if more_attention:
-            items.append(_text(f"…and {more_attention} more on the dashboard.", isSubtle=True))
+            items.append(
+                _text(
+                    _("…and %(num)d more on the dashboard.") % {"num": more_attention},
+                    isSubtle=True,
+                )
+            )
         body.append(
             {"type": "Container", "style": "attention", "spacing": "Medium", "items": items}
         )
     else:
-        body.append(_text("Nothing needs attention this week.", color="Good", spacing="Medium"))
+        body.append(_text(_("Nothing needs attention this week."), color="Good", spacing="Medium"))
     shown, hidden = _worst_first(f, TEAMS_POLICY_ROWS)
     if shown:
         body.append(
-            _text("Acknowledgement by policy (lowest first)", weight="Bolder", spacing="Medium")
+            _text(_("Acknowledgement by policy (lowest first)"), weight="Bolder", spacing="Medium")
         )
         body.append(
             {
@@ -246,17 +287,11 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
             }
         )
         if hidden:
-            body.append(
-                _text(
-                    f"…and {plural(hidden, 'more policy', 'more policies')} on the dashboard.",
-                    isSubtle=True,
-                    spacing="Small",
-                )
-            )
+            body.append(_text(_more_policies(hidden, tr), isSubtle=True, spacing="Small"))
     return new_card(
         body,
-        actions=[{"type": "Action.OpenUrl", "title": "Open dashboard", "url": f.dashboard_url}],
-        fallback_text=_summary(f),
+        actions=[{"type": "Action.OpenUrl", "title": _("Open dashboard"), "url": f.dashboard_url}],
+        fallback_text=_summary(f, tr),
     )
 
 
@@ -270,8 +305,10 @@ def _chat_size(message: dict[str, Any]) -> int:
     return len(json.dumps(message, ensure_ascii=True).encode("ascii"))
 
 
-def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
-    """The Chat message with at most `policy_rows` policy rows."""
+def _chat_message(f: DigestFigures, policy_rows: int, language: str = "en") -> dict[str, Any]:
+    """The Chat message with at most `policy_rows` policy rows, in ``language``."""
+    tr = translations(language)
+    _ = tr.gettext
 
     def esc(text: str) -> str:
         """Card text is HTML-formatted: a "<" in a title must stay text."""
@@ -286,23 +323,24 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
                 "wrapText": True,
             }
         }
-        for (label, value), icon in zip(_headlines(f), _CHAT_ICONS, strict=True)
+        for (label, value), icon in zip(_headlines(f, tr), _CHAT_ICONS, strict=True)
     ]
     attention, more_attention = _attention(f)
     if attention:
         lines = [f"• {esc(line)}" for line in attention]
         if more_attention:
-            lines.append(f"<i>…and {more_attention} more on the dashboard.</i>")
+            more = _("…and %(num)d more on the dashboard.") % {"num": more_attention}
+            lines.append(f"<i>{esc(more)}</i>")
         attention_section: dict[str, Any] = {
-            "header": "Needs attention",
+            "header": esc(_("Needs attention")),
             "widgets": [{"textParagraph": {"text": "<br>".join(lines)}}],
         }
     else:
         attention_section = {
-            "widgets": [{"textParagraph": {"text": "Nothing needs attention this week."}}]
+            "widgets": [{"textParagraph": {"text": esc(_("Nothing needs attention this week."))}}]
         }
     sections: list[dict[str, Any]] = [
-        {"header": "Headlines", "widgets": headline_widgets},
+        {"header": esc(_("Headlines")), "widgets": headline_widgets},
         attention_section,
     ]
     shown, hidden = _worst_first(f, policy_rows)
@@ -317,11 +355,11 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
             for title, rate in shown
         ]
         if hidden:
-            more = plural(hidden, "more policy", "more policies")
-            widgets.append({"textParagraph": {"text": f"<i>…and {more} on the dashboard.</i>"}})
+            more = esc(_more_policies(hidden, tr))
+            widgets.append({"textParagraph": {"text": f"<i>{more}</i>"}})
         sections.append(
             {
-                "header": "Acknowledgement by policy (lowest first)",
+                "header": esc(_("Acknowledgement by policy (lowest first)")),
                 "collapsible": True,
                 "uncollapsibleWidgetsCount": min(5, len(widgets)),
                 "widgets": widgets,
@@ -334,7 +372,7 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
                     "buttonList": {
                         "buttons": [
                             {
-                                "text": "Open dashboard",
+                                "text": _("Open dashboard"),
                                 "onClick": {"openLink": {"url": f.dashboard_url}},
                             }
                         ]
@@ -345,14 +383,15 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
     )
     return {
         # Chat reads "<users/all>" in message text as a mention: never pass angle brackets.
-        "text": _summary(f).replace("<", "‹").replace(">", "›"),
+        "text": _summary(f, tr).replace("<", "‹").replace(">", "›"),
         "cardsV2": [
             {
                 "cardId": f"digest-{f.week_key}",
                 "card": {
                     "header": {
-                        "title": "Weekly compliance digest",
-                        "subtitle": f"{_clip(f.school_name, TITLE_CHARS)} · week {f.week_key}",
+                        "title": _("Weekly compliance digest"),
+                        "subtitle": _("%(school)s · week %(week)s")
+                        % {"school": _clip(f.school_name, TITLE_CHARS), "week": f.week_key},
                     },
                     "sections": sections,
                 },
@@ -362,15 +401,16 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
     }
 
 
-def chat_card(f: DigestFigures) -> dict[str, Any]:
-    """The digest as a Google Chat webhook message (cardsV2), always under 32,000 bytes."""
+def chat_card(f: DigestFigures, language: str = "en") -> dict[str, Any]:
+    """The digest as a Google Chat webhook message (cardsV2), always under 32,000 bytes, in
+    ``language`` (``f``'s needs-attention lines are already in it)."""
     rows = CHAT_POLICY_ROWS
-    message = _chat_message(f, rows)
+    message = _chat_message(f, rows, language)
     # Every string is clipped, so this only bites on a very long dashboard URL; drop policy
     # rows (the dashboard has them) rather than let Chat reject the whole digest.
     while _chat_size(message) > CHAT_MESSAGE_LIMIT and rows > 0:
         rows //= 2
-        message = _chat_message(f, rows)
+        message = _chat_message(f, rows, language)
     if _chat_size(message) > CHAT_MESSAGE_LIMIT:
         raise ValueError(f"the digest cannot fit a {CHAT_MESSAGE_LIMIT}-byte Chat message")
     return message

@@ -13,28 +13,66 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
+from bot.core.i18n import N_
 from bot.engine.web.deps import ctx, render
 from bot.engine.web.teams_sso import sso_setup
 from bot.features.dashboard.viewer import NotAllowed, SignInNeeded, Viewer
 
-__all__ = ["KIND_LABELS", "THEMES", "chrome", "guarded", "school_page"]
+__all__ = [
+    "CLOSED",
+    "EVIDENCE_KINDS",
+    "KIND_LABELS",
+    "METHODS",
+    "OPEN",
+    "SOURCES",
+    "THEMES",
+    "chrome",
+    "guarded",
+    "school_page",
+]
 
 THEMES = ("light", "dark", "contrast", "default")
+# labels said in the page's language where shown (``|translated``); codes never shown
 KIND_LABELS = {
-    "acknowledge_policy": "Policy acknowledgements",
-    "complete_training": "Training",
-    "reading_campaign": "Guidance read each year",
-    "sign_aup": "AUP signatures",
-    "recurring_task": "Recurring tasks",
-    "review_policy": "Policy reviews",
+    "acknowledge_policy": N_("Policy acknowledgements"),
+    "complete_training": N_("Training"),
+    "reading_campaign": N_("Guidance read each year"),
+    "sign_aup": N_("AUP signatures"),
+    "recurring_task": N_("Recurring tasks"),
+    "review_policy": N_("Policy reviews"),
+}
+EVIDENCE_KINDS = {"aup_signature": N_("AUP signature"), "acknowledgement": N_("Acknowledgement")}
+METHODS = {  # how an attestation was given (the evidence pack's words)
+    "link": N_("Email link"),
+    "sso": N_("Signed in"),
+    "import": N_("Imported record"),
+    "on_behalf": N_("Recorded on their behalf"),
+    "teams": "Microsoft Teams",
+    "chat": "Google Chat",
+}
+SOURCES = {  # where a training record came from
+    "self": N_("Themselves"),
+    "on_behalf": N_("Recorded on their behalf"),
+    "csv": N_("Imported record"),
+}
+OPEN = N_("open")  # a duty's state while it is still owed (a word, not the verb "Open")
+CLOSED = {  # why a duty is no longer open
+    "done": N_("Done"),
+    "superseded": N_("Superseded"),
+    "not_read": N_("Not read"),
+    "left": N_("Left"),
+    "missed": N_("Missed"),
 }
 
 
 def chrome(request: Request) -> dict[str, Any]:
     """What every dashboard template needs: Teams mode and a link builder keeping the theme."""
     params = request.query_params
-    keep = {k: params[k] for k, kept in (("theme", THEMES), ("inTeams", ("1",)))
-            if params.get(k) in kept}
+    keep = {
+        k: params[k]
+        for k, kept in (("theme", THEMES), ("inTeams", ("1",)))
+        if params.get(k) in kept
+    }
 
     def link(path: str, **extra: Any) -> str:
         """``path`` with the theme and Teams flags kept, plus ``extra`` (None drops a key)."""
@@ -58,8 +96,9 @@ def school_page(request: Request, template: str, viewer: Viewer, data: dict[str,
     """A page about the viewer's school: the chrome, the viewer and the ``school`` query value
     kept in links (only in a trust)."""
     school = viewer.school.id if len(viewer.schools) > 1 else None
-    return render(request, template,
-                  {**chrome(request), "viewer": viewer, "school_param": school, **data})
+    return render(
+        request, template, {**chrome(request), "viewer": viewer, "school_param": school, **data}
+    )
 
 
 def guarded(request: Request, build: Callable[[], Response]) -> Response:

@@ -145,8 +145,8 @@ class Digest:
     # the audit log's entries and last hash when the digest was written (email only: the
     # headteacher keeps it outside the database, so a rewritten log shows; see audit verify)
     audit_head: tuple[int, str] | None = None
-    # the same figures with their needs-attention lines in the school's language (the email's;
-    # the cards stay in English until they are translated)
+    # the same figures with their needs-attention lines in the school's language (the email's
+    # and the cards')
     figures_said: DigestFigures | None = None
 
     @property
@@ -272,19 +272,19 @@ def build_digest(
         return replace(figures_in, needs_attention=(*figures_in.needs_attention, line))
 
     f = with_scr(f, "en")
-    card = adaptive_card(f)
     said = None
     if school.language != "en":
         said = with_scr(
             digest_figures(figures, school.name, f.dashboard_url, school.language),
             school.language,
         )
+    card = adaptive_card(said or f, school.language)  # the cards in the school's language
     return Digest(
         school_id=school.id,
         figures=f,
         card=card,
         teams=workflow_payload(card),
-        chat=chat_card(f),
+        chat=chat_card(said or f, school.language),
         text=plain_text_digest(f),
         audit_head=chain_head(session),
         figures_said=said,

@@ -36,7 +36,16 @@ from bot.engine.web.deps import ctx
 from bot.engine.web.page_cache import kept
 from bot.features.accounts.api import holder_states
 from bot.features.dashboard.charts import PAGE_SIZE, Pager, page_number, percent
-from bot.features.dashboard.chrome import KIND_LABELS, guarded, school_page
+from bot.features.dashboard.chrome import (
+    CLOSED,
+    EVIDENCE_KINDS,
+    KIND_LABELS,
+    METHODS,
+    OPEN,
+    SOURCES,
+    guarded,
+    school_page,
+)
 from bot.features.dashboard.figures import current_cycles, current_versions, policy_figure
 from bot.features.dashboard.rules import ACK_TARGET
 from bot.features.dashboard.viewer import Viewer, find_viewer
@@ -187,19 +196,22 @@ def person_detail(request: Request, person_id: int) -> Response:
                         "status": d.status,
                         "late": d.status == "open" and d.due_on < today,
                         "closed_on": d.closed_on,
-                        "closed_reason": d.closed_reason,
+                        "state": CLOSED.get(
+                            d.closed_reason or d.status,
+                            (d.closed_reason or d.status).replace("_", " ").capitalize(),
+                        ),
                         "reminders": d.reminders_sent,
                     }
                     for d, title, account in duties
                 ],
                 "evidence": [
                     {
-                        "kind": "AUP signature" if a.kind == "aup_signature" else "Acknowledgement",
+                        "kind": EVIDENCE_KINDS.get(a.kind, EVIDENCE_KINDS["acknowledgement"]),
                         "policy": title,
                         "version": label,
                         "sha256": a.document_sha256,
                         "at": a.at.astimezone(LONDON),
-                        "method": a.method,
+                        "method": METHODS.get(a.method, a.method),
                         "typed_name": a.typed_name,
                     }
                     for a, label, title in evidence
@@ -209,6 +221,8 @@ def person_detail(request: Request, person_id: int) -> Response:
                 "manager": person.manager.display_name if person.manager else None,
                 "groups": sorted(g.name for g in person.groups),
                 "roles": sorted(person.role_names),
+                "sources": SOURCES,
+                "open_word": OPEN,
             }
         return school_page(request, "dashboard_person.html", viewer, view)
 
@@ -294,8 +308,14 @@ def policy_detail(
                 ):
                     when[pid] = at
             done = int(counts.get("done", 0))
-            figure = policy_figure(policy, version.label if version else None, done,
-                                   done + int(counts.get("open", 0)), overdue, today)
+            figure = policy_figure(
+                policy,
+                version.label if version else None,
+                done,
+                done + int(counts.get("open", 0)),
+                overdue,
+                today,
+            )
             people_rows = [
                 {
                     "id": pid,

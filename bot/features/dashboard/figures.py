@@ -34,7 +34,12 @@ from bot.core.models import (
     Requirement,
     utcnow,
 )
-from bot.core.outbox.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_title
+from bot.core.outbox.delivery import (
+    NEEDS_A_PERSON,
+    REPORT_PURPOSES,
+    purpose_label,
+    purpose_title,
+)
 from bot.engine.duties import cycle_start
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.snapshot import ensure
@@ -63,9 +68,17 @@ def policy_figure(
     policy: Policy, version: str | None, done: int, owed: int, overdue: int, today: date
 ) -> PolicyFigure:
     """A policy's acknowledgement figure: its current version's counts and its review state."""
-    return PolicyFigure(policy_id=policy.id, key=policy.key, title=policy.title, version=version,
-                        done=done, owed=owed, overdue=overdue, next_review=policy.next_review_due,
-                        review=review_status(policy, today))
+    return PolicyFigure(
+        policy_id=policy.id,
+        key=policy.key,
+        title=policy.title,
+        version=version,
+        done=done,
+        owed=owed,
+        overdue=overdue,
+        next_review=policy.next_review_due,
+        review=review_status(policy, today),
+    )
 
 
 def current_versions(session: Session, school_id: str) -> dict[int, tuple[int, str]]:
@@ -222,8 +235,12 @@ def _count(
         )
         if account_id is not None
     }
-    figures.training = _training(session, school_id, today, [
-        row for row in rows if row.status == "open" and row.kind == "complete_training"])
+    figures.training = _training(
+        session,
+        school_id,
+        today,
+        [row for row in rows if row.status == "open" and row.kind == "complete_training"],
+    )
     figures.overdue_by_kind = {k: n for k, n in overdue_by_kind.items() if n}
     return {vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]}, unsigned
 
@@ -281,19 +298,25 @@ def _about_the_head(session: Session, school_id: str, keys: list[str]) -> set[st
             refs[parts[2]] = key
     safe: set[str] = set()
     if refs:
-        safe |= {refs[ref] for ref in session.scalars(
-            select(Report.reference).where(
-                Report.school_id == school_id,
-                Report.reference.in_(list(refs)),
-                Report.about_headteacher.is_(False),
+        safe |= {
+            refs[ref]
+            for ref in session.scalars(
+                select(Report.reference).where(
+                    Report.school_id == school_id,
+                    Report.reference.in_(list(refs)),
+                    Report.about_headteacher.is_(False),
+                )
             )
-        )}
+        }
     if clocks:
-        safe |= {clocks[clock_id] for clock_id in session.scalars(
-            select(ReportClock.id)
-            .join(Report, Report.id == ReportClock.report_id)
-            .where(ReportClock.id.in_(list(clocks)), Report.about_headteacher.is_(False))
-        )}
+        safe |= {
+            clocks[clock_id]
+            for clock_id in session.scalars(
+                select(ReportClock.id)
+                .join(Report, Report.id == ReportClock.report_id)
+                .where(ReportClock.id.in_(list(clocks)), Report.about_headteacher.is_(False))
+            )
+        }
     return set(keys) - safe
 
 
@@ -325,7 +348,13 @@ def _messages(session: Session, figures: Figures) -> None:
     figures.messages_unknown = sum(1 for row in shown if row[3] == "delivery_unknown")
     figures.messages_failed = sum(1 for row in shown if row[3] in ("failed", "bounced"))
     figures.messages = [
-        MessageFigure(number=i, title=purpose_title(purpose), status=status, queued=created)
+        MessageFigure(
+            number=i,
+            title=purpose_title(purpose),
+            status=status,
+            queued=created,
+            label=purpose_label(purpose),
+        )
         for i, _, purpose, status, created in shown[:MESSAGES_SHOWN]
     ]
 

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from gettext import NullTranslations
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.core.clock import LONDON, local_today
+from bot.core.i18n import N_
 from bot.core.models import Report
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.features.dashboard.rules import URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer
 from bot.features.reports.api import visible_reports
 
 __all__ = ["URGENCY_LABELS", "ReportPanel", "for_viewer", "report_panel"]
 
-URGENCY_LABELS = {"immediate": "Immediate", "high": "High", "normal": "Normal"}
+URGENCY_LABELS = {"immediate": N_("Immediate"), "high": N_("High"), "normal": N_("Normal")}
 
 
 @dataclass
@@ -40,12 +42,26 @@ def _unit(span: float) -> tuple[int, str]:
     return (60, "min") if span < 3600 else ((3600, "h") if span < 2 * 86400 else (86400, "days"))
 
 
-def _clock_text(due: datetime, now: datetime) -> str:
-    """e.g. "5 h left", "2 days left", "overdue by 3 h"."""
+def _clock_text(due: datetime, now: datetime, tr: NullTranslations | None = None) -> str:
+    """e.g. "5 h left", "2 days left", "overdue by 3 h" (each a whole sentence in ``tr``'s
+    language; English when not given)."""
+    tr = tr or NullTranslations()
     seconds = (due - now).total_seconds()
     unit, name = _unit(abs(seconds))
-    amount = f"{int(abs(seconds) // unit)} {name}"
-    return f"overdue by {amount}" if seconds < 0 else f"{amount} left"
+    num = int(abs(seconds) // unit)
+    if seconds < 0:
+        said = {
+            "min": tr.ngettext("overdue by %(num)d min", "overdue by %(num)d min", num),
+            "h": tr.ngettext("overdue by %(num)d h", "overdue by %(num)d h", num),
+            "days": tr.ngettext("overdue by %(num)d days", "overdue by %(num)d days", num),
+        }[name]
+    else:
+        said = {
+            "min": tr.ngettext("%(num)d min left", "%(num)d min left", num),
+            "h": tr.ngettext("%(num)d h left", "%(num)d h left", num),
+            "days": tr.ngettext("%(num)d days left", "%(num)d days left", num),
+        }[name]
+    return said % {"num": num}
 
 
 def _clock_text_until(due: datetime, now: datetime) -> datetime:
@@ -61,9 +77,15 @@ def _clock_text_until(due: datetime, now: datetime) -> datetime:
 
 
 def report_panel(
-    session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
+    session: Session,
+    viewer: Viewer,
+    figures: Figures,
+    today: date,
+    now: datetime,
+    tr: NullTranslations | None = None,
 ) -> ReportPanel:
-    """The reports panel: the viewer's own visible reports if they may read reports."""
+    """The reports panel: the viewer's own visible reports if they may read reports (each
+    clock's name and time left in ``tr``'s language; English when not given)."""
     if not viewer.reads_reports:
         return ReportPanel(
             total=figures.open_reports,
@@ -79,8 +101,12 @@ def report_panel(
     )
     reports = session.scalars(query).all()
     words = school_words(viewer.school)  # a running clock's short name, in the school's words
+    if tr is not None:
+        words = words_in(words, tr)
     clock_names = {
-        "lado": words.staff_route, "ico": words.regulator, "triage": f"{words.dsl} triage"
+        "lado": words.staff_route,
+        "ico": words.regulator,
+        "triage": (tr or NullTranslations()).gettext("%(dsl)s triage") % {"dsl": words.dsl},
     }
     rows = []
     running = overdue = 0
@@ -105,7 +131,7 @@ def report_panel(
                 "name": clock_names.get(clock.kind, clock.kind),
                 "due": clock.due_at.astimezone(LONDON),
                 "late": clock.due_at < now,
-                "text": _clock_text(clock.due_at, now),
+                "text": _clock_text(clock.due_at, now, tr),
             }
         rows.append(row)
     order = {u: i for i, u in enumerate(URGENCIES)}
@@ -129,11 +155,16 @@ def report_panel(
 
 
 def for_viewer(
-    session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
+    session: Session,
+    viewer: Viewer,
+    figures: Figures,
+    today: date,
+    now: datetime,
+    tr: NullTranslations | None = None,
 ) -> ReportPanel:
     """The viewer's report panel, with ``figures``' report counts made the viewer's own (what
-    a card or digest built from ``figures`` then shows)."""
-    panel = report_panel(session, viewer, figures, today, now)
+    a card or digest built from ``figures`` then shows); its words in ``tr``'s language."""
+    panel = report_panel(session, viewer, figures, today, now, tr)
     figures.open_reports = panel.total
     figures.reports_by_age = panel.by_age
     figures.running_clocks = panel.running

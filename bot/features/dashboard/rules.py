@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from gettext import NullTranslations
 
+from bot.core.i18n import N_
 from bot.features.policies.api import REVIEW_DUE_SOON_DAYS
 
 __all__ = [
     "ACK_TARGET",
     "AGE_BANDS",
+    "AGE_LABELS",
     "URGENCIES",
     "AccountFigure",
     "Attention",
@@ -31,6 +33,12 @@ __all__ = [
 ACK_TARGET = 0.95
 URGENCIES = ("immediate", "high", "normal")
 AGE_BANDS = ("today", "1–7 days", "8–30 days", "over 30 days")
+AGE_LABELS = {  # each band as a column heading, translated where shown
+    "today": N_("Today"),
+    "1–7 days": N_("1–7 days"),
+    "8–30 days": N_("8–30 days"),
+    "over 30 days": N_("Over 30 days"),
+}
 
 
 def age_band(days: int) -> str:
@@ -116,11 +124,14 @@ class MessageFigure:
     title: str  # what it was for, in the school's words ("Reminder to a member of staff")
     status: str  # delivery_unknown | failed | bounced
     queued: datetime
+    label: str = ""  # the same as a phrase ("a reminder to …"), translated where shown
 
     @property
     def state(self) -> str:
         """How it stands, in plain words."""
-        return {"failed": "Refused", "bounced": "Bounced"}.get(self.status, "Not confirmed")
+        return {"failed": N_("Refused"), "bounced": N_("Bounced")}.get(
+            self.status, N_("Not confirmed")
+        )
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from gettext import NullTranslations
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -30,12 +31,13 @@ from sqlalchemy.orm import Session
 from bot.core import scheduler_health
 from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_, translations
 from bot.core.models import utcnow
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.store import Store
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
-from bot.engine.web.deps import ctx, render
+from bot.engine.web.deps import ctx, language_for_page, render
 from bot.engine.web.page_cache import kept, true_until
 from bot.features.complaints.api import summary as complaints_summary
 from bot.features.complaints.api import words_for as complaint_readers
@@ -44,10 +46,11 @@ from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_page
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.panel import URGENCY_LABELS, for_viewer
-from bot.features.dashboard.rules import AGE_BANDS, Figures
+from bot.features.dashboard.rules import AGE_BANDS, AGE_LABELS, Figures
 from bot.features.dashboard.viewer import Viewer, find_viewer
 from bot.features.decisions.api import count_decisions_due
 from bot.features.reading.api import without_edition
+from bot.features.reports.api import STATUSES
 from bot.features.scr.api import open_counts as scr_counts
 from bot.features.setup.api import preview_of
 from bot.features.tasks.api import count_tasks_overdue, event_reviews
@@ -88,7 +91,9 @@ def _extras(store: Store, school_id: str, today: date) -> dict[str, int] | None:
         return None
 
 
-def _complaints_panel(session: Session, viewer: Viewer, today: date) -> dict[str, Any]:
+def _complaints_panel(
+    session: Session, viewer: Viewer, today: date, tr: NullTranslations
+) -> dict[str, Any]:
     """The data protection complaints section: the last 12 months' counts and timeliness,
     never content; a link to the complaints for those who read them."""
     found = complaints_summary(session, viewer.school.id, today)
@@ -104,12 +109,23 @@ def _complaints_panel(session: Session, viewer: Viewer, today: date) -> dict[str
         **{name: getattr(found.counts, name, 0) for name in counted},  # counts None: all 0
         "overdue": found.overdue,
         "readable": bool(viewer.roles & set(viewer.school.complaints.readers)),
-        "readers": complaint_readers(viewer.school),
+        "readers": complaint_readers(viewer.school, tr),
     }
+
+
+# each optional count's label, translated where shown
+EXTRAS_LABELS = {
+    "decisions_due": N_("Decisions due"),
+    "tasks_overdue": N_("Tasks overdue"),
+    "visitors_today": N_("Visitors today"),
+    "single_central_record_gaps": N_("Single central record gaps"),
+}
 
 
 def _label(key: str) -> str:
     """A count's key as a label: "decisions_due_for_review" -> "Decisions due for review"."""
+    if key in EXTRAS_LABELS:
+        return EXTRAS_LABELS[key]
     words = key.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 
@@ -148,14 +164,15 @@ def dashboard(request: Request, school: str | None = None) -> Response:
         today = local_today(now)
         with ctx(request).store.session() as session:
             viewer = find_viewer(request, session, school)
+            tr = translations(language_for_page(request, {"user": viewer.person}))
             shown = viewer.schools if len(viewer.schools) > 1 else [viewer.school]
             if any([snapshot.ensure(session, s.id, today)[1] for s in shown]):
                 session.commit()  # a fresh install's first view counts once, for everyone
             figures = compute_figures(session, viewer.school.id, today, now=now)
             figures.calendar_question = viewer.school.term_dates_question(today)
-            panel = for_viewer(session, viewer, figures, today, now)
+            panel = for_viewer(session, viewer, figures, today, now, tr)
             talks = needs_conversation(session, viewer.school, today)
-            complaints = _complaints_panel(session, viewer, today)
+            complaints = _complaints_panel(session, viewer, today, tr)
             changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
             preview = preview_of(session, viewer.school.id)
             unread = without_edition(session, viewer.school)
@@ -188,6 +205,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "user": viewer.person,
                 "org_name": ctx(request).config.organisation.name,
                 "f": figures,
+                "tr": tr,
                 "event_reviews": changes,
                 "without_edition": unread,
                 "now": now.astimezone(LONDON),
@@ -201,9 +219,11 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "preview": preview,
                 # the school's own head or admin, or a trust-wide administrator (#54)
                 "can_start_sending": bool(set(viewer.roles) & SETUP_EDITORS)
-                and viewer.person is not None and (
+                and viewer.person is not None
+                and (
                     viewer.school.id == viewer.person.school_id
-                    or bool(viewer.person.role_names & TRUST_ADMINS)),
+                    or bool(viewer.person.role_names & TRUST_ADMINS)
+                ),
                 "scheduler_stopped": stopped,
                 "sending_started": request.query_params.get("sending") == "started",
                 # in a trust each school starts on its own: say this one's state (#54)
@@ -228,7 +248,9 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 },
                 "kind_labels": KIND_LABELS,
                 "urgency_labels": URGENCY_LABELS,
+                "status_labels": STATUSES,
                 "age_bands": AGE_BANDS,
+                "age_labels": AGE_LABELS,
                 "percent": percent,
                 "target_pct": percent(figures.ack_target),
             },

@@ -5,19 +5,20 @@ the outcome with lessons learnt. Every change is a chronology entry and an audit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from gettext import NullTranslations
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_
 from bot.core.models import Person, Report, ReportEntry
-from bot.core.words import Words, default_words
+from bot.core.words import Words, default_words, words_in
 from bot.features.reports.routing import can_view
 from bot.features.reports.rules import (
-    ENTRY_KINDS,
     MAX_ENTRY,
     STATUSES,
     clean_text,
@@ -38,7 +39,42 @@ __all__ = [
 
 
 class ReportActionError(ValueError):
-    """A change to a report cannot be made as asked; ``str()`` says why in one line."""
+    """A change to a report cannot be made as asked; ``str()`` says why in one line, and
+    ``said(tr)`` says it in ``tr``'s language: ``message`` is a catalogue sentence, each value
+    a plain value or a function of the translations (a word said in the page's language)."""
+
+    def __init__(self, message: str, **values: str | Callable[[NullTranslations], str]) -> None:
+        self.message, self.values = message, values
+        super().__init__(self.said(NullTranslations()))
+
+    def said(self, tr: NullTranslations) -> str:
+        """Why, in ``tr``'s language."""
+        given = {k: v(tr) if callable(v) else v for k, v in self.values.items()}
+        return tr.gettext(self.message) % given if given else tr.gettext(self.message)
+
+
+# each sentence whole, as the catalogue holds it (the English reads as it always did)
+_MISSING = {
+    "text": (
+        N_("The text is required."),
+        N_("The text is too long (%(count)s characters, at most %(limit)s)."),
+    ),
+    "reason": (
+        N_("The reason for the change is required."),
+        N_("The reason for the change is too long (%(count)s characters, at most %(limit)s)."),
+    ),
+}
+_ALREADY = {
+    "new": N_("The report is already new."),
+    "triaged": N_("The report is already triaged."),
+    "investigating": N_("The report is already investigating."),
+    "referred": N_("The report is already referred."),
+    "closed": N_("The report is already closed."),
+}
+_TOO_LONG = {
+    "outcome": N_("The outcome text is too long."),
+    "lessons": N_("The lessons learnt text is too long."),
+}
 
 
 def audit_report(session: Session, report: Report, actor: str, action: str, **details: Any) -> None:
@@ -56,8 +92,14 @@ def audit_report(session: Session, report: Report, actor: str, action: str, **de
 
 def audit_list(session: Session, actor: str, action: str, school_id: str, **details: Any) -> None:
     """Audit an event on a school's tracked list as a whole: counts and filters, no contents."""
-    audit.record(session, actor=actor, action=action, object_type="report_list",
-                 school_id=school_id, details=details)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="report_list",
+        school_id=school_id,
+        details=details,
+    )
 
 
 def _entry(
@@ -83,19 +125,30 @@ def _entry(
     return entry
 
 
+def _both(names: list[str], tr: NullTranslations) -> str:
+    """'LADO referral decision and ICO notification decision', in ``tr``'s language."""
+    if len(names) < 2:
+        return "".join(names)
+    pair = {"first": " and ".join(names[:-1]), "last": names[-1]}
+    return tr.gettext("%(first)s and %(last)s") % pair
+
+
 def _required(value: str | None, what: str, limit: int = MAX_ENTRY) -> str:
     text = clean_text(value or "")
+    missing, too_long = _MISSING[what]
     if not text:
-        raise ReportActionError(f"{what} is required.")
+        raise ReportActionError(missing)
     if len(text) > limit:
-        raise ReportActionError(
-            f"{what} is too long ({len(text):,} characters, at most {limit:,})."
-        )
+        raise ReportActionError(too_long, count=f"{len(text):,}", limit=f"{limit:,}")
     return text
 
 
 def _stop_clocks(
-    session: Session, report: Report, kinds: Iterable[str], actor: str, now: datetime,
+    session: Session,
+    report: Report,
+    kinds: Iterable[str],
+    actor: str,
+    now: datetime,
     words: Words,
 ) -> list[str]:
     stopped: list[str] = []
@@ -130,13 +183,13 @@ def add_entry(
 ) -> ReportEntry:
     """Append an action, decision (with its reason), note or correction to the chronology."""
     if kind not in ("action", "decision", "note", "correction"):
-        raise ReportActionError("Choose action, decision, note or correction.")
-    body = _required(text, "The text")
+        raise ReportActionError(N_("Choose action, decision, note or correction."))
+    body = _required(text, "text")
     why = clean_text(reason or "") or None
     if kind == "decision" and not why:
-        raise ReportActionError("A decision needs its reason (record decisions and why).")
+        raise ReportActionError(N_("A decision needs its reason (record decisions and why)."))
     if why and len(why) > MAX_ENTRY:
-        raise ReportActionError("The reason is too long.")
+        raise ReportActionError(N_("The reason is too long."))
     entry = _entry(session, report, actor, kind, body, now, why)
     audit_report(session, report, actor, "report.entry_added", kind=kind)
     return entry
@@ -160,15 +213,15 @@ def record_referral(
     words = words or default_words()
     targets = referral_targets(words)
     if target not in targets:
-        raise ReportActionError("Choose who the referral is to.")
+        raise ReportActionError(N_("Choose who the referral is to."))
     if outcome not in ("referred", "not_required"):
-        raise ReportActionError("Say whether a referral was made or is not needed.")
+        raise ReportActionError(N_("Say whether a referral was made or is not needed."))
     body = clean_text(text or "")
     if len(body) > MAX_ENTRY:
-        raise ReportActionError("The details are too long.")
+        raise ReportActionError(N_("The details are too long."))
     why = clean_text(reason or "") or None
     if outcome == "not_required" and not why:
-        raise ReportActionError("Deciding not to refer needs the reason.")
+        raise ReportActionError(N_("Deciding not to refer needs the reason."))
     label = targets[target]
     if outcome == "referred":
         line = f"Referred to {label}." + (f" {body}" if body else "")
@@ -183,8 +236,14 @@ def record_referral(
 
 
 def change_status(
-    session: Session, report: Report, *, actor: str, status: str, reason: str | None,
-    now: datetime, words: Words | None = None,
+    session: Session,
+    report: Report,
+    *,
+    actor: str,
+    status: str,
+    reason: str | None,
+    now: datetime,
+    words: Words | None = None,
 ) -> None:
     """Move a report to another status with a reason; leaving "new" stops the triage clock.
 
@@ -193,19 +252,23 @@ def change_status(
     """
     words = words or default_words()
     if status not in STATUSES:
-        raise ReportActionError("Choose a status from the list.")
-    why = _required(reason, "The reason for the change")
+        raise ReportActionError(N_("Choose a status from the list."))
+    why = _required(reason, "reason")
     if status == report.status:
-        raise ReportActionError(f"The report is already {STATUSES[status].lower()}.")
+        raise ReportActionError(_ALREADY[status])
     if status == "closed":
         if not report.outcome:
-            raise ReportActionError("Record the outcome before closing the report.")
+            raise ReportActionError(N_("Record the outcome before closing the report."))
         running = [c.kind for c in report.clocks if c.stopped_at is None and c.kind != "triage"]
         if running:
             raise ReportActionError(
-                "Record the "
-                + " and ".join(clock_labels(words)[k] for k in running)
-                + " first (a referral, or a decision not to refer with the reason)."
+                N_(
+                    "Record the %(clocks)s first (a referral, or a decision not to refer with "
+                    "the reason)."
+                ),
+                clocks=lambda tr: _both(
+                    [clock_labels(words_in(words, tr), tr)[k] for k in running], tr
+                ),
             )
     before = report.status
     report.status = status
@@ -237,7 +300,7 @@ def set_owner(
     if owner is not None and not can_view(
         owner.email, owner.role_names, report.about_headteacher, school, report.about_person
     ):
-        raise ReportActionError("The owner must be someone allowed to read this report.")
+        raise ReportActionError(N_("The owner must be someone allowed to read this report."))
     report.owner_id = owner.id if owner else None
     report.owner = owner
     name = owner.display_name if owner else "nobody"
@@ -258,13 +321,13 @@ def record_outcome(
     new_outcome = clean_text(outcome or "")
     new_lessons = clean_text(lessons or "")
     if not new_outcome and not new_lessons:
-        raise ReportActionError("Write the outcome or the lessons learnt.")
+        raise ReportActionError(N_("Write the outcome or the lessons learnt."))
     changed = []
     for kind, value in (("outcome", new_outcome), ("lessons", new_lessons)):
         if not value:
             continue
         if len(value) > MAX_ENTRY:
-            raise ReportActionError(f"The {ENTRY_KINDS[kind].lower()} text is too long.")
+            raise ReportActionError(_TOO_LONG[kind])
         if getattr(report, kind) != value:
             setattr(report, kind, value)
             _entry(session, report, actor, kind, value, now)

@@ -30,8 +30,9 @@ __all__ = ["reports_app"]
 
 ActorOption = Annotated[
     str | None,
-    typer.Option("--as", help="Your email: the safeguarding lead, a deputy or the head "
-                 "(recorded)."),
+    typer.Option(
+        "--as", help="Your email: the safeguarding lead, a deputy or the head (recorded)."
+    ),
 ]
 
 
@@ -59,8 +60,14 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
         allowed = person is not None and can_open_list(person.role_names)  # roles read here
     if person is None or not allowed:
         with ctx.store.transaction() as session:  # a refused read is evidence too
-            audit_list(session, f"cli:{email.strip().lower()}", "report.read_refused", school.id,
-                       via="cli", command=command)
+            audit_list(
+                session,
+                f"cli:{email.strip().lower()}",
+                "report.read_refused",
+                school.id,
+                via="cli",
+                command=command,
+            )
         words = school_words(school)
         fail(
             f"{email} is not a {words.dsl}, {words.deputy_dsl} or "
@@ -75,13 +82,19 @@ def _deliver_now(ctx: AppContext) -> None:
     from bot.core.outbox import Urgency, dispatch
     from bot.core.outbox.delivery import AdminAlerts
 
-    dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-             alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
-             chat=ctx.connectors.chat, mailboxes=ctx.mailboxes, chats=ctx.chats)
+    dispatch(
+        ctx.store,
+        ctx.connectors.mailer,
+        ctx.connectors.notifier,
+        alerts=AdminAlerts.of(ctx.config.schools),
+        up_to=Urgency.WAITING,
+        chat=ctx.connectors.chat,
+        mailboxes=ctx.mailboxes,
+        chats=ctx.chats,
+    )
 
 
 reports_app = typer.Typer(help="Breach and concern reports.", no_args_is_help=True)
-
 
 
 @reports_app.command("list")
@@ -122,8 +135,12 @@ def list_reports(
         with ctx.store.session() as session:
             columns = query.with_only_columns(Report.status, Report.urgency, Report.category)
             rows = session.execute(columns).all()
-        table = Table("Counted by", "Value", Column("Reports", justify="right"),
-                      title=f"Reports — {config.name}")
+        table = Table(
+            "Counted by",
+            "Value",
+            Column("Reports", justify="right"),
+            title=f"Reports — {config.name}",
+        )
         for label, index, names in (
             ("Status", 0, STATUSES),
             ("Urgency", 1, URGENCIES),
@@ -143,8 +160,15 @@ def list_reports(
     with ctx.store.transaction() as session:
         reports = list(session.scalars(query.order_by(Report.created_at.desc())))
         # a reference is copied whole, never split
-        table = Table(Column("Reference", no_wrap=True), "Received", "Category", "Urgency",
-                      "Status", "Deadline", title=f"Reports — {config.name} (as {viewer.email})")
+        table = Table(
+            Column("Reference", no_wrap=True),
+            "Received",
+            "Category",
+            "Urgency",
+            "Status",
+            "Deadline",
+            title=f"Reports — {config.name} (as {viewer.email})",
+        )
         for r in reports:
             clock = open_clock(r)
             table.add_row(
@@ -154,12 +178,21 @@ def list_reports(
                 URGENCIES.get(r.urgency, r.urgency),
                 STATUSES.get(r.status, r.status),
                 f"{clock_labels(words).get(clock.kind, clock.kind)} by "
-                f"{clock.due_at.astimezone(LONDON):%a %d %b %H:%M}" if clock else "—",
+                f"{clock.due_at.astimezone(LONDON):%a %d %b %H:%M}"
+                if clock
+                else "—",
             )
-        audit_list(session, f"cli:{viewer.email}", "report.list_viewed", config.id,
-                   count=len(reports), via="cli")
+        audit_list(
+            session,
+            f"cli:{viewer.email}",
+            "report.list_viewed",
+            config.id,
+            count=len(reports),
+            via="cli",
+        )
     console.print(table)
     console.print(f"{plural(len(reports), 'report')}. This listing was recorded in the audit log.")
+
 
 @reports_app.command("export")
 @friendly
@@ -175,15 +208,13 @@ def export(
     config = ctx.config.school(school)
     person = _actor(ctx, config, actor, "reports export")
     with ctx.store.transaction() as session:
-        body, rows = export_visible(session, config, person, actor=f"cli:{person.email}",
-                                    via="cli")
+        body, rows = export_visible(session, config, person, actor=f"cli:{person.email}", via="cli")
         file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
             handle.write(body)
-    console.print(
-        f"[green]{plural(rows, 'report')} written[/] to {file} (readable by you only)."
-    )
+    console.print(f"[green]{plural(rows, 'report')} written[/] to {file} (readable by you only).")
+
 
 @reports_app.command("ingest")
 @friendly
@@ -269,7 +300,8 @@ def form_problems_command(
         for problem in problems:
             state = (
                 f"dismissed by {problem.dismissed_by.removeprefix('cli:')}"
-                if problem.dismissed_by else "open"
+                if problem.dismissed_by
+                else "open"
             )
             console.print(
                 f"{config.name}: response {problem.key!r} — {problem.where}: {problem.problem} "
@@ -316,8 +348,10 @@ def microsoft_form() -> None:
 def about(
     reference: Annotated[str, typer.Argument(help="The report's reference, e.g. CR-2026-0042.")],
     person: Annotated[
-        str, typer.Argument(help="Email of the person it is about (a safeguarding lead, "
-                             "deputy or staff).")
+        str,
+        typer.Argument(
+            help="Email of the person it is about (a safeguarding lead, deputy or staff)."
+        ),
     ],
     school: SchoolOption = None,
     actor: ActorOption = None,
@@ -339,9 +373,7 @@ def about(
         if report is None:
             fail(f"{config.id} has no report {reference}.")
         try:
-            done = record_subject(
-                session, config, report, actor=me, email=person, now=utcnow()
-            )
+            done = record_subject(session, config, report, actor=me, email=person, now=utcnow())
         except SubjectError as exc:
             fail(str(exc))
     console.print(
@@ -351,8 +383,10 @@ def about(
     if done.owner_cleared:
         console.print("They were its owner: give it a new owner on the report page.")
     if done.line_manager:
-        console.print(f"Their line manager ({done.line_manager}) will be told, without what "
-                      "happened or who it is about.")
+        console.print(
+            f"Their line manager ({done.line_manager}) will be told, without what "
+            "happened or who it is about."
+        )
     _deliver_now(ctx)
 
 

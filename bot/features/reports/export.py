@@ -48,9 +48,11 @@ def export_visible(
     session: Session, school: SchoolConfig, person: Person, *, actor: str, via: str
 ) -> tuple[str, int]:
     """Every report ``person`` may read as CSV, and how many; the export is audited."""
-    reports = list(session.scalars(
-        visible_reports(school, person.email, person.role_names).order_by(Report.id)
-    ))
+    reports = list(
+        session.scalars(
+            visible_reports(school, person.email, person.role_names).order_by(Report.id)
+        )
+    )
     audit_list(session, actor, "report.exported", school.id, rows=len(reports), via=via)
     return export_csv(reports), len(reports)
 

@@ -162,8 +162,7 @@ def submission_from_answers(
     return Submission(
         category=category,
         involved=involved,
-        what_happened=_answer(answers, "what_happened")[:MAX_WHAT]
-        or "(left blank on the form)",
+        what_happened=_answer(answers, "what_happened")[:MAX_WHAT] or "(left blank on the form)",
         occurred=_answer(answers, "occurred")[:60] or None,
         location=_answer(answers, "location")[:200] or None,
         actions_taken=None,
@@ -229,19 +228,31 @@ def _problem_json(problem: FormProblem) -> str:
 
 
 def _audit_problem(
-    session: Session, school_id: str, action: str, key: str, actor: str = "system:forms",
+    session: Session,
+    school_id: str,
+    action: str,
+    key: str,
+    actor: str = "system:forms",
     **details: str,
 ) -> None:
     """Audit an event on a response that could not be read (never what it says)."""
-    audit.record(session, actor=actor, action=action, object_type="form_response",
-                 object_id=key[:120], school_id=school_id, details=details or None)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="form_response",
+        object_id=key[:120],
+        school_id=school_id,
+        details=details or None,
+    )
 
 
 def form_problems(session: Session, school_id: str) -> list[FormProblem]:
     """The school's form responses that could not be read and are not yet resolved, oldest
     first (dismissed ones included, marked by ``dismissed_by``)."""
-    return sorted((p for _, p in _problem_rows(session, school_id).values()),
-                  key=lambda p: (p.seen, p.key))
+    return sorted(
+        (p for _, p in _problem_rows(session, school_id).values()), key=lambda p: (p.seen, p.key)
+    )
 
 
 def dismiss_problem(session: Session, school_id: str, key: str, *, actor: str) -> bool:
@@ -269,8 +280,14 @@ def _flag(session: Session, school: SchoolConfig, item: UnreadableResponse, now:
     """Record a new problem and queue its one content-free email (keyed by the response)."""
     problem = FormProblem(item.key, item.where, item.problem, now)
     ConnectorState.put(session, school.id, _state_key(item.key), _problem_json(problem))
-    _audit_problem(session, school.id, "report.form_unreadable", item.key,
-                   where=item.where, problem=item.problem)
+    _audit_problem(
+        session,
+        school.id,
+        "report.form_unreadable",
+        item.key,
+        where=item.where,
+        problem=item.problem,
+    )
     draft = notice(
         school=school,
         to=_flag_recipients(school),
@@ -435,9 +452,9 @@ class _ReadOnce:
             asked, got = self._read
             if asked is None or (since is not None and since >= asked):
                 return [
-                    r for r in got
-                    if isinstance(r, UnreadableResponse) or since is None
-                    or r.submitted_at > since
+                    r
+                    for r in got
+                    if isinstance(r, UnreadableResponse) or since is None or r.submitted_at > since
                 ]
         got = self._forms.responses(since)
         self._read = (since, got)
@@ -477,8 +494,13 @@ def poll_forms(
         try:
             with store.transaction() as session:
                 read = read_form(
-                    session, once, school, now=now, base_url=base_url,
-                    channel_card=channel_card, default_school=school.id == first,
+                    session,
+                    once,
+                    school,
+                    now=now,
+                    base_url=base_url,
+                    channel_card=channel_card,
+                    default_school=school.id == first,
                 )
         except ConnectorError as exc:
             log.warning("forms %s: responses not read: %s", school.id, exc)

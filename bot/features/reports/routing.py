@@ -24,6 +24,7 @@ __all__ = [
     "visible_reports",
 ]
 
+
 def _is_head(email: str, roles: Iterable[str], school: SchoolConfig) -> bool:
     return email.lower() == school.headteacher.lower() or "headteacher" in set(roles)
 
@@ -65,7 +66,9 @@ def may_read(person: Person, report: Report, school: SchoolConfig) -> bool:
 
 
 def _told(
-    school: SchoolConfig, wanted: Iterable[str | None], about_headteacher: bool,
+    school: SchoolConfig,
+    wanted: Iterable[str | None],
+    about_headteacher: bool,
     about_person: str | None,
 ) -> list[str]:
     """``wanted`` once each, in lower case, never the person the report is about."""

@@ -129,28 +129,30 @@ STAFF_BREACH_CATEGORIES = frozenset(
 )
 
 
-def referral_targets(words: Words) -> dict[str, str]:
-    """Who a referral may go to, in the school's words (the staff route is the nation's)."""
+def referral_targets(words: Words, tr: NullTranslations | None = None) -> dict[str, str]:
+    """Who a referral may go to, in the school's words (the staff route is the nation's); in
+    the school's language with ``tr`` (and ``words`` already in it, ``words_in``)."""
+    _ = (tr or NullTranslations()).gettext
     return {
         "lado": words.staff_route_full[:1].upper() + words.staff_route_full[1:],
         "ico": words.regulator_full[:1].upper() + words.regulator_full[1:],
-        "police": "Police",
+        "police": _("Police"),
         "social_care": words.social_care[:1].upper() + words.social_care[1:],
-        "other": "Other agency",
+        "other": _("Other agency"),
     }
 
 
-ENTRY_KINDS: dict[str, str] = {
-    "action": "Action",
-    "decision": "Decision",
-    "note": "Note",
-    "correction": "Correction",
-    "referral": "Referral",
-    "status": "Status change",
-    "owner": "Owner",
-    "outcome": "Outcome",
-    "lessons": "Lessons learnt",
-    "system": "Recorded by the bot",
+ENTRY_KINDS: dict[str, str] = {  # translated where shown
+    "action": N_("Action"),
+    "decision": N_("Decision"),
+    "note": N_("Note"),
+    "correction": N_("Correction"),
+    "referral": N_("Referral"),
+    "status": N_("Status change"),
+    "owner": N_("Owner"),
+    "outcome": N_("Outcome"),
+    "lessons": N_("Lessons learnt"),
+    "system": N_("Recorded by the bot"),
 }
 
 

@@ -50,8 +50,12 @@ def system_note(session: Session, report: Report, at: datetime, text: str) -> No
     """Add a line the bot writes to the report's chronology."""
     session.add(
         ReportEntry(
-            school_id=report.school_id, report_id=report.id, at=at, author="system",
-            kind="system", text=text,
+            school_id=report.school_id,
+            report_id=report.id,
+            at=at,
+            author="system",
+            kind="system",
+            text=text,
         )
     )
 
@@ -66,8 +70,13 @@ def tell_line_manager(
     manager = person.manager
     subject = (report.about_person or "").lower()
     if manager is None or not manager.active or manager.email.lower() in {subject, person.email}:
-        system_note(session, report, now, "No line manager to tell: the directory names none "
-                    "for the member of staff (or only the person it is about).")
+        system_note(
+            session,
+            report,
+            now,
+            "No line manager to tell: the directory names none "
+            "for the member of staff (or only the person it is about).",
+        )
         return None
     draft = notice(
         school=school,
@@ -125,10 +134,14 @@ def record_subject(
     cleared = report.owner is not None and report.owner.email.lower() == wanted
     if cleared:
         report.owner_id, report.owner = None, None
-    system_note(session, report, now,
-                f"Recorded by {actor.email} as being about {person.display_name}: they are "
-                "not told and cannot see this report."
-                + (" They were its owner; it has no owner now." if cleared else ""))
+    system_note(
+        session,
+        report,
+        now,
+        f"Recorded by {actor.email} as being about {person.display_name}: they are "
+        "not told and cannot see this report."
+        + (" They were its owner; it has no owner now." if cleared else ""),
+    )
     audit_report(session, report, actor.email, "report.subject_recorded")
     manager = tell_line_manager(session, school, report, person, now)
     return SubjectRecorded(report.reference, wanted, manager, owner_cleared=cleared)

@@ -23,10 +23,10 @@ from starlette.concurrency import run_in_threadpool
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
+from bot.core.i18n import N_, translations
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.engine.web.deps import ctx, current_user, language_for_page, render, require_roles
 from bot.features.reports.actions import (
     ReportActionError,
@@ -272,7 +272,7 @@ def _detail(
     person: Person,
     report: Report,
     *,
-    error: str | None = None,
+    error: ReportActionError | None = None,
     status_code: int = 200,
 ) -> Response:
     attachments = session.scalars(
@@ -282,8 +282,12 @@ def _detail(
     ).all()
     audit_report(session, report, person.email, "report.viewed")
     now = utcnow()
+    language = language_for_page(request, {"school": school, "user": person})
+    tr = translations(language)
     words = school_words(school)
-    labels = clock_labels(words)
+    if language != "en":  # the pack's words as the page's language says them
+        words = words_in(words, tr)
+    labels = clock_labels(words, tr)
     return render(
         request,
         "reports_detail.html",
@@ -297,10 +301,11 @@ def _detail(
             "entry_kinds": ENTRY_KINDS,
             "clock_labels": labels,
             "clock_rules": {
-                kind: describe_clock(school.clock_rule(kind, report.urgency)) for kind in labels
+                kind: describe_clock(school.clock_rule(kind, report.urgency), None, tr)
+                for kind in labels
             },
-            "targets": referral_targets(words),
-            "advice": illegal_content_advice(words),
+            "targets": referral_targets(words, tr),
+            "advice": illegal_content_advice(words, tr),
             "attachments": attachments,
             "owners": _owners(session, school, report),
             "corrections": [e for e in report.entries if e.kind == "correction"],
@@ -308,7 +313,7 @@ def _detail(
             "clocks": report.clocks,
             "now": now,
             "london": LONDON,
-            "error": error,
+            "error": error.said(tr) if error is not None else None,
         },
         status_code=status_code,
     )
@@ -370,9 +375,7 @@ async def _act(
         except ReportActionError as exc:
             with context.store.transaction() as session:
                 report = _load(session, school, person, reference)
-                return _detail(
-                    request, session, school, person, report, error=str(exc), status_code=422
-                )
+                return _detail(request, session, school, person, report, error=exc, status_code=422)
         mirror_later(context, school, background)
         return RedirectResponse(f"/reports/{reference}#chronology", status_code=303)
 
@@ -405,7 +408,7 @@ def _apply(
             number = _number(raw)
             owner = session.get(Person, number) if number else None
             if owner is None or owner.school_id != school.id:
-                raise ReportActionError("Choose an owner from the list.")
+                raise ReportActionError(N_("Choose an owner from the list."))
         set_owner(session, report, school, actor=person.email, owner=owner, now=now)
         return
     act, boxes = _CHANGES[change]

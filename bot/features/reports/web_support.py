@@ -150,8 +150,7 @@ async def read_fields(request: Request) -> dict[str, str]:
 def mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:
     """Refresh the platform list after the response (best effort; the sweep catches up)."""
     if context.connectors.mirror is not None:
-        background.add_task(waiting, _mirror_now, context.store, context.connectors.mirror,
-                            school)
+        background.add_task(waiting, _mirror_now, context.store, context.connectors.mirror, school)
 
 
 def _mirror_now(store: Store, mirror: ListMirror, school: SchoolConfig) -> None:

@@ -19,11 +19,12 @@ from bot.core import audit
 from bot.core.cards import new_card, text_block
 from bot.core.clock import LONDON, local_today
 from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.i18n import day_text, translations
 from bot.core.models import Person
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.permissions import DASHBOARD_READERS
 from bot.core.settings import Settings
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.engine import snapshot
 from bot.features.dashboard.api import (
     Viewer,
@@ -77,27 +78,39 @@ def live_card(
     for_viewer(session, viewer, figures, today, now)
     figures.calendar_question = school.term_dates_question(today)
     url = dashboard_url(settings.base_url, school.id, several_schools=len(config.schools) > 1)
-    card = adaptive_card(digest_figures(figures, school.name, url))
+    language = school.language  # the card, its figures' lines and its dates in it
+    card = adaptive_card(digest_figures(figures, school.name, url, language), language)
     local = now.astimezone(LONDON)
-    card["body"][0]["text"] = "Compliance dashboard"
-    card["body"][1]["text"] = (
-        f"{school.name} · as of {local:%H:%M} on {local:%A} {local.day} {local:%B %Y}"
-    )
+    _ = translations(language).gettext
+    card["body"][0]["text"] = _("Compliance dashboard")
+    card["body"][1]["text"] = _("%(school)s · as of %(time)s on %(day)s") % {
+        "school": school.name,
+        "time": f"{local:%H:%M}",
+        "day": day_text(local, language),
+    }
     return refreshed(card, DASHBOARD_VERB, {"school": school.id}, user_id)
 
 
 def refused_card(school: SchoolConfig | None) -> dict[str, Any]:
-    """What anyone without a dashboard role sees instead of the figures."""
-    where = f"{school.name}'s" if school else "the school's"
-    head = school_words(school).headteacher if school else "school's leaders"
+    """What anyone without a dashboard role sees instead of the figures (in the school's
+    language; English when no school is known)."""
+    tr = translations(school.language if school else "en")
+    _ = tr.gettext
+    if school is None:
+        said = _(
+            "Sorry, the school's compliance figures are only shown to the school's leaders and "
+            "the school's leadership team. If you think you should see them, ask the school "
+            "office."
+        )
+    else:
+        said = _(
+            "Sorry, %(school)s's compliance figures are only shown to the %(head)s and the "
+            "school's leadership team. If you think you should see them, ask the school office."
+        ) % {"school": school.name, "head": words_in(school_words(school), tr).headteacher}
     return new_card(
         [
-            text_block("Compliance dashboard", size="Large", weight="Bolder", style="heading"),
-            text_block(
-                f"Sorry, {where} compliance figures are only shown to the {head} and "
-                "the school's leadership team. If you think you should see them, ask the "
-                "school office."
-            ),
+            text_block(_("Compliance dashboard"), size="Large", weight="Bolder", style="heading"),
+            text_block(said),
         ]
     )
 

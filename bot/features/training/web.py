@@ -111,8 +111,9 @@ def _record(
     completed, provider, clean, errors = given.completed, given.provider, given.clean, given.errors
     context = ctx(request)
     # the person's own page speaks their language; a record made on their behalf, the school's
-    language = person_language(context.config.school(person.school_id).language,
-                               None if recorder else person.language)
+    language = person_language(
+        context.config.school(person.school_id).language, None if recorder else person.language
+    )
     _ = translations(language).gettext
     if duty.status != "open":
         return info_page(request, _("Already recorded"), _("This training is already done."))
@@ -156,10 +157,14 @@ def _record(
             on_behalf_statement(recorder, person, f"completed {course} on {human_date(completed)}.")
             + (" The certificate is kept with it." if stored else ""),
         )
-    said = (_("Your %(course)s training on %(day)s has been recorded with your certificate.")
-            if stored else _("Your %(course)s training on %(day)s has been recorded."))
-    return info_page(request, _("Thank you"),
-                     said % {"course": course, "day": day_text(completed, language)})
+    said = (
+        _("Your %(course)s training on %(day)s has been recorded with your certificate.")
+        if stored
+        else _("Your %(course)s training on %(day)s has been recorded.")
+    )
+    return info_page(
+        request, _("Thank you"), said % {"course": course, "day": day_text(completed, language)}
+    )
 
 
 def _course(duty: Duty) -> str:
@@ -219,7 +224,7 @@ def training_page(request: Request, token: str) -> Response:
                 "person": person,
                 "course": _course(duty),
                 "token": token,
-                "due_text": human_date(duty.due_on),
+                "due": duty.due_on,
                 "today": local_today(utcnow()).isoformat(),
                 "statement": on_behalf_statement(
                     recorder, person, f"completed {_course(duty)} on the date below."

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.core.i18n import N_
 from bot.core.words import plural
 
 __all__ = ["NEVER_PASSED", "SchoolCounts", "TrustTotals", "digest_key", "school_line", "totals"]
 
-NEVER_PASSED = "held: its settings have never passed the check"
+NEVER_PASSED = N_("held: its settings have never passed the check")
 
 
 @dataclass(frozen=True)
