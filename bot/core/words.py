@@ -19,6 +19,7 @@ from gettext import NullTranslations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import to_local
+from bot.core.i18n import N_
 from bot.core.nations import DEFAULT_NATION, WORD_KEYS, Words, school_words_for
 
 if TYPE_CHECKING:
@@ -87,13 +88,14 @@ ROLE_ORDER: tuple[str, ...] = (
     "dpo", "chair_of_governors", "safeguarding_governor", "account_holder", "admin",
     "trust_admin", "trust_safeguarding_lead",
 )
-_PLAIN_ROLES = {  # the rest read as they are written ("volunteer")
-    "supply": "supply staff",
-    "dpo": "data protection officer",
-    "account_holder": "official account holder",
-    "admin": "administrator",
-    "trust_admin": "trust-wide administrator",
-    "trust_safeguarding_lead": "trust safeguarding lead",
+_PLAIN_ROLES = {  # the rest read as they are written; each in the catalogue (``|translated``)
+    "volunteer": N_("volunteer"),
+    "supply": N_("supply staff"),
+    "dpo": N_("data protection officer"),
+    "account_holder": N_("official account holder"),
+    "admin": N_("administrator"),
+    "trust_admin": N_("trust-wide administrator"),
+    "trust_safeguarding_lead": N_("trust safeguarding lead"),
 }
 # the roles whose names are the school's words (``Words``), under the same key but the chair's
 _ROLE_WORD = {"chair_of_governors": "chair"}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from bot.core.config import SchoolConfig
 from bot.core.nations import NATIONS, StatutoryItem, pack_for
@@ -26,6 +26,7 @@ __all__ = [
     "PackItem",
     "PolicyRef",
     "Template",
+    "extract_named_packs",
     "is_statutory_reading",
     "match_pack",
     "pack_requirements",
@@ -245,6 +246,16 @@ PACKS: dict[str, NamedPack] = {
         t.id for t in _EVERY_TEMPLATE if t.kind in row["kinds"]))
     for row in _DATA["named"]
 }
+
+
+def extract_named_packs(
+    fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Babel extractor (``babel.cfg``): each named pack's title and summary, so the
+    requirements page can say them in the school's language (``|translated``)."""
+    for row in tomllib.load(fileobj).get("named", []):
+        for key in ("title", "summary"):
+            yield 0, None, row[key], [f"requirement pack {row['id']}: {key}"]
 
 
 def _why_not(template: Template) -> str:

@@ -61,7 +61,7 @@ FILE_MANAGED = N_(
 DOCUMENT_SUFFIXES = (".docx", ".pdf", ".md")
 
 
-NOBODY_OWES = (
+NOBODY_OWES = N_(
     "Nobody owes anything: the school asks for acknowledgements or training, but no one in the "
     "directory has a role those requirements ask (staff, volunteer, supply…). Check the role "
     "table (job titles) and the roles in the staff list; `compliance-bot directory status` "
@@ -138,6 +138,7 @@ class UploadedPolicy:
     found: list[str] = field(default_factory=list)
     needs_answer: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)  # another school or DSL named, twins
+    asks_review: bool = False  # the next review date is asked for (given on the register page)
 
 
 def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
@@ -150,7 +151,8 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
     except ReviewError as exc:
         raise SetupError("document", f"{exc}.") from None
     if not base.lower().endswith(DOCUMENT_SUFFIXES):
-        raise SetupError("document", f"{base}: use a .docx, .pdf or .md file for the policy.")
+        raise SetupError("document", N_("%(file)s: use a .docx, .pdf or .md file for the "
+                                        "policy."), file=base)
     try:
         return base, extract_bytes(base, data)
     except NoTextLayerError as exc:
@@ -222,7 +224,8 @@ def policy_from_upload(
         why = f"is it “{title}”? ({guess.note})" if guess else (
             "it names none; “" + title + "” is the file's name")
         needs.insert(0, f"the title: not clear from the document — {why}")
-    return UploadedPolicy(base, entry, current is None, found + notes, needs)
+    return UploadedPolicy(base, entry, current is None, found + notes, needs,
+                          asks_review=not dated)
 
 
 def _found(
