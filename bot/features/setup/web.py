@@ -116,10 +116,10 @@ def start_sending(
     schools = [s.id for s in ctx(request).config.schools]
     chosen = school or user.school_id
     if chosen != user.school_id and not trust_wide(user):
-        raise HTTPException(403, "You can start sending for your own school only: a trust-wide "
-                            "administrator can start the others.")
+        raise HTTPException(403, N_("You can start sending for your own school only: a "
+                                    "trust-wide administrator can start the others."))
     if chosen != "*" and chosen not in schools:
-        raise HTTPException(404, "There is no such school.")
+        raise HTTPException(404, N_("There is no such school."))
     now = utcnow()
     with ctx(request).store.transaction() as session:
         for school_id in schools if chosen == "*" else [chosen]:
@@ -286,8 +286,8 @@ def settings_save(
     user = editor(request, csrf_token)
     settings = ctx(request).settings
     if len(ctx(request).config.schools) > 1 and not trust_wide(user):
-        raise HTTPException(403, "Where the settings are managed is decided for the whole "
-                            "trust: ask a trust-wide administrator.")
+        raise HTTPException(403, N_("Where the settings are managed is decided for the whole "
+                                    "trust: ask a trust-wide administrator."))
     if source not in setup_state.SOURCES:
         return failed(request, "admin_settings.html", _settings_data(request, user), SetupError(
             "source", N_("Where the settings are managed: choose one of the two.")))

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.core.clock import local_today
 from bot.core.config import ROLES
 from bot.core.dates import CALENDAR, DateWindowError
-from bot.core.i18n import N_
+from bot.core.i18n import N_, translations
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.words import school_words
@@ -43,6 +43,7 @@ from bot.features.setup.pages import (
     current_school,
     editor,
     failed,
+    page_language,
     people_choices,
     save_change,
     saved,
@@ -268,6 +269,7 @@ def policies_upload(
              "next_review": next_review, "approving_body": approving_body}
     data["typed"] = typed
     today = local_today(utcnow())
+    language = page_language(request, data)
     results: list[UploadedPolicy] = []
     try:
         files = _read_files(documents)
@@ -276,15 +278,17 @@ def policies_upload(
             dsls = dsl_names(session, data["school"])
         checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
                                       data["school"].name, dsls,
-                                      dsl=school_words(data["school"]).dsl)
+                                      dsl=school_words(data["school"]).dsl,
+                                      language=language)
         for base, imported, blob in read:
             registered = None if base in twins else copy_of_registered(
                 ctx(request).settings, data["school"].policies, imported, blob)
             if registered is not None:
                 twins.add(base)
-                checks[base].append(
-                    f"{base} is the same document as {registered}, already registered (a "
-                    f"copy in another format): {base} is not added again")
+                checks[base].append(translations(language).gettext(
+                    "%(name)s is the same document as %(registered)s, already registered (a "
+                    "copy in another format): %(name)s is not added again") % {
+                        "name": base, "registered": registered})
 
         def change(school: dict[str, Any]) -> None:
             existing = data["school"].policies
@@ -294,7 +298,8 @@ def policies_upload(
                     continue
                 result = policy_from_upload(ctx(request).settings, existing, base, blob,
                                             imported, today,
-                                            version_label=typed["version"] or None)
+                                            version_label=typed["version"] or None,
+                                            language=language)
                 result.checks = checks.get(base, [])
                 results.append(result)
                 school["policies"] = [p for p in school["policies"]
@@ -308,11 +313,17 @@ def policies_upload(
         "results": results, "left_out": data["left_out"]})
 
 
+_NOT_FOUND = {  # the 404 page says them in the page's language
+    "policy": N_("There is no policy with that name in the settings."),
+    "requirement": N_("There is no requirement with that name in the settings."),
+}
+
+
 def _named(items: Any, key: str, what: str) -> Any:
     """The policy or requirement of the settings with this id (404 when there is none)."""
     found = next((item for item in items if item.id == key), None)
     if found is None:
-        raise HTTPException(404, f"There is no {what} with that name in the settings.")
+        raise HTTPException(404, _NOT_FOUND[what])
     return found
 
 
@@ -399,7 +410,8 @@ def policy_version(
         base, imported = read_upload(name, blob)
         policy = data["policy"]
         result = policy_from_upload(ctx(request).settings, [], base, blob, imported,
-                                    local_today(utcnow()), into=policy)
+                                    local_today(utcnow()), into=policy,
+                                    language=page_language(request, data))
 
         def change(school: dict[str, Any]) -> None:
             entry = next(p for p in school["policies"] if p["id"] == pid)
@@ -652,10 +664,13 @@ def terms_calendar(
             blob = calendar.file.read(MAX_ICS_BYTES + 1)
             read = read_term_calendar(blob, name)
         except CalendarError as exc:
-            raise SetupError("calendar", str(exc)) from None
-        if not read.terms:
-            raise SetupError("calendar", f"{read.notes[-1]}. Nothing was changed: type the "
-                             "term dates instead.")
+            values: dict[str, Any] = dict(exc.values)  # what the reader's sentence names
+            raise SetupError("calendar", exc.message, **values) from None
+        if not read.terms:  # the reader's last note says so, in these words
+            raise SetupError("calendar", N_(
+                "%(file)s: no term dates found (events named like 'Autumn term begins' and "
+                "'Autumn term ends', or one event spanning the term). Nothing was changed: "
+                "type the term dates instead."), file=name)
 
         def change(school: dict[str, Any]) -> None:
             school.update(terms=read.terms, inset_days=read.inset_days, holidays=read.holidays)
