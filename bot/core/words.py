@@ -144,11 +144,14 @@ def role_name(role: str, words: Words | None = None) -> str:
     return _PLAIN_ROLES.get(role, role.replace("_", " "))
 
 
-def role_list(roles: Iterable[str], words: Words | None = None) -> str:
-    """Several roles in a stable order, joined for reading: 'DSL, headteacher'."""
+def role_list(
+    roles: Iterable[str], words: Words | None = None, tr: NullTranslations | None = None
+) -> str:
+    """Several roles in a stable order, joined for reading: 'DSL, headteacher'; each plain
+    role's name in the language of ``tr`` where given ('staff, gwirfoddolwr')."""
     order = {name: i for i, name in enumerate(ROLE_ORDER)}
     names = [role_name(r, words) for r in sorted(set(roles), key=lambda r: (order.get(r, 99), r))]
-    return ", ".join(names)
+    return ", ".join(tr.gettext(n) for n in names) if tr is not None else ", ".join(names)
 
 
 def _ordinal(number: int) -> str:

@@ -158,9 +158,10 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
         return base, extract_bytes(base, data)
     except NoTextLayerError as exc:
         # exc.message, never str(exc): that names the server's temporary file
-        raise SetupError("scanned", f"{base}: {exc.message}: type its title, its version or "
-                         "the date it was adopted, and its next review date below, and upload "
-                         "it again.") from None
+        raise SetupError("scanned", N_("%(file)s: %(problem)s: type its title, its version or "
+                                       "the date it was adopted, and its next review date "
+                                       "below, and upload it again."),
+                         file=base, problem=exc.message) from None
     except PolicyImportError as exc:
         raise SetupError("document", f"{base}: {exc.message}.") from None
 

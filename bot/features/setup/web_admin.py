@@ -156,7 +156,8 @@ def editions_upload(
                 )
             except EditionError as exc:
                 box = "document" if name in str(exc) else "title"
-                raise SetupError(box, f"Nothing was registered: {exc}") from None
+                raise SetupError(box, N_("Nothing was registered: %(problem)s"),
+                                 problem=str(exc)) from None
             label = result.version.label
             already = result.already
     except SetupError as exc:
@@ -454,7 +455,7 @@ def requirements_pack(
     def change(school: dict[str, Any]) -> None:
         if pack not in PACKS:
             raise SetupError("pack", N_("Please choose one of the requirement packs."))
-        added, found = school_pack(PACKS[pack], data["school"])
+        added, found = school_pack(PACKS[pack], data["school"], page_language(request, data))
         notes.extend(found)
         school["requirements"] = list(school["requirements"]) + added
 
