@@ -236,6 +236,12 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
             "Tymhorau, llinell 1: mae “Hydref 1” yn gorffen cyn iddo ddechrau.",
         ),
         (
+            "/admin/terms",
+            {"terms": "", "inset_days": "", "holidays": "2026-09-01\n1999-01-04"},
+            "Cau arall, llinell 2: mae 1999-01-04 yn rhy bell yn ôl — y dyddiad cynharaf a "
+            "dderbynnir yw 2000-01-01; gwiriwch y flwyddyn.",
+        ),
+        (
             "/admin/requirements",
             {
                 "kind": "complete_training",
@@ -290,6 +296,7 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
         "term-date",
         "inset-day",
         "term-order",
+        "closure-year",
         "course",
         "days",
         "dsl",

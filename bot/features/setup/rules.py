@@ -118,11 +118,21 @@ def parse_day(text: str) -> date | None:
     return when.first_day() if when is not None and when.day is not None else None
 
 
-def _in_calendar(day: date, box: str, where: str, today: date) -> date:
-    """A term, holiday or INSET day inside the calendar window (``bot.core.dates``)."""
-    problem = CALENDAR.problem(day, today)
-    if problem is not None:
-        raise SetupError(box, f"{where}: {problem}.")
+def _in_calendar(day: date, box: str, label: str, number: int, today: date) -> date:
+    """A term, holiday or INSET day inside the calendar window (``bot.core.dates``); else
+    SetupError naming the box's ``label`` and the line, in the catalogue's words."""
+    if day < CALENDAR.earliest:
+        raise SetupError(box, N_("%(label)s, line %(number)d: %(day)s is too long ago — the "
+                                 "earliest date accepted is %(earliest)s; check the year."),
+                         words=("label",), label=label, number=number, day=day.isoformat(),
+                         earliest=CALENDAR.earliest.isoformat())
+    latest = CALENDAR.latest(today)
+    if day > latest:
+        raise SetupError(box, N_("%(label)s, line %(number)d: %(day)s is too far ahead — the "
+                                 "latest date accepted is %(latest)s (%(years)d years from "
+                                 "today); check the year."),
+                         words=("label",), label=label, number=number, day=day.isoformat(),
+                         latest=latest.isoformat(), years=CALENDAR.years_ahead)
     return day
 
 
@@ -140,7 +150,7 @@ def parse_days(text: str, box: str, label: str, today: date) -> list[date]:
                    "2026-10-23 or 23/10/2026."),
                 words=("label",), label=label, number=number, text=line.strip()[:40],
             )
-        days.append(_in_calendar(day, box, f"{label}, line {number}", today))
+        days.append(_in_calendar(day, box, label, number, today))
     return sorted(set(days))
 
 
@@ -167,7 +177,7 @@ def parse_terms(text: str, today: date) -> list[dict[str, Any]]:
                 number=number, text=bad[:40],
             )
         for day in (start, end):
-            _in_calendar(day, "terms", f"Terms, line {number}", today)
+            _in_calendar(day, "terms", N_("Terms"), number, today)
         if end < start:
             raise SetupError("terms", N_("Terms, line %(number)d: “%(name)s” ends before it "
                                          "starts."), number=number, name=parts[0])
