@@ -19,6 +19,7 @@ from gettext import NullTranslations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import to_local
+from bot.core.i18n import N_
 from bot.core.nations import DEFAULT_NATION, WORD_KEYS, Words, school_words_for
 
 if TYPE_CHECKING:
@@ -87,13 +88,14 @@ ROLE_ORDER: tuple[str, ...] = (
     "dpo", "chair_of_governors", "safeguarding_governor", "account_holder", "admin",
     "trust_admin", "trust_safeguarding_lead",
 )
-_PLAIN_ROLES = {  # the rest read as they are written ("volunteer")
-    "supply": "supply staff",
-    "dpo": "data protection officer",
-    "account_holder": "official account holder",
-    "admin": "administrator",
-    "trust_admin": "trust-wide administrator",
-    "trust_safeguarding_lead": "trust safeguarding lead",
+_PLAIN_ROLES = {  # the rest read as they are written; each in the catalogue (``|translated``)
+    "volunteer": N_("volunteer"),
+    "supply": N_("supply staff"),
+    "dpo": N_("data protection officer"),
+    "account_holder": N_("official account holder"),
+    "admin": N_("administrator"),
+    "trust_admin": N_("trust-wide administrator"),
+    "trust_safeguarding_lead": N_("trust safeguarding lead"),
 }
 # the roles whose names are the school's words (``Words``), under the same key but the chair's
 _ROLE_WORD = {"chair_of_governors": "chair"}
@@ -142,11 +144,14 @@ def role_name(role: str, words: Words | None = None) -> str:
     return _PLAIN_ROLES.get(role, role.replace("_", " "))
 
 
-def role_list(roles: Iterable[str], words: Words | None = None) -> str:
-    """Several roles in a stable order, joined for reading: 'DSL, headteacher'."""
+def role_list(
+    roles: Iterable[str], words: Words | None = None, tr: NullTranslations | None = None
+) -> str:
+    """Several roles in a stable order, joined for reading: 'DSL, headteacher'; each plain
+    role's name in the language of ``tr`` where given ('staff, gwirfoddolwr')."""
     order = {name: i for i, name in enumerate(ROLE_ORDER)}
     names = [role_name(r, words) for r in sorted(set(roles), key=lambda r: (order.get(r, 99), r))]
-    return ", ".join(names)
+    return ", ".join(tr.gettext(n) for n in names) if tr is not None else ", ".join(names)
 
 
 def _ordinal(number: int) -> str:

@@ -62,9 +62,11 @@ def _has_role(person: Person | None, *roles: str) -> bool:
 
 @pass_context
 def _role_list(context: Context, roles: Any) -> str:
-    """Template filter: roles in the page's school's words ('Designated Teacher, principal')."""
+    """Template filter: roles in the page's school's words ('Designated Teacher, principal'),
+    in the page's language."""
     words = context.get("words")
-    return role_list(roles, words if isinstance(words, Words) else None)
+    return role_list(roles, words if isinstance(words, Words) else None,
+                     i18n.translations(i18n.spoken()))
 
 
 @pass_context

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from gettext import NullTranslations
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import translations
 from bot.core.nations import NATIONS, StatutoryItem, pack_for
 from bot.features.policies.api import normalise_title
 
@@ -26,6 +28,7 @@ __all__ = [
     "PackItem",
     "PolicyRef",
     "Template",
+    "extract_named_packs",
     "is_statutory_reading",
     "match_pack",
     "pack_requirements",
@@ -247,17 +250,36 @@ PACKS: dict[str, NamedPack] = {
 }
 
 
-def _why_not(template: Template) -> str:
+def extract_named_packs(
+    fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Babel extractor (``babel.cfg``): each named pack's title and summary and each
+    template's topic, so the requirements page can say them in the school's language."""
+    data = tomllib.load(fileobj)
+    for row in data.get("named", []):
+        for key in ("title", "summary"):
+            yield 0, None, row[key], [f"requirement pack {row['id']}: {key}"]
+    for row in data.get("template", []):
+        if row.get("topic"):
+            yield 0, None, row["topic"], [f"requirement template {row['id']}: topic"]
+
+
+def _why_not(template: Template, tr: NullTranslations) -> str:
     """The note for a chosen template the school's policies do not let apply."""
     if template.kind == "sign_aup":
-        return ("No policy is marked as the social media AUP yet: official account holders "
-                "are not asked to sign one.")
-    return f"No policy about {template.topic} yet: add it, then choose the pack again."
+        return tr.gettext("No policy is marked as the social media AUP yet: official account "
+                          "holders are not asked to sign one.")
+    return tr.gettext("No policy about %(topic)s yet: add it, then choose the pack again.") % {
+        "topic": tr.gettext(template.topic)}
 
 
-def school_pack(pack: NamedPack, school: SchoolConfig) -> tuple[list[dict[str, Any]], list[str]]:
+def school_pack(
+    pack: NamedPack, school: SchoolConfig, language: str = "en"
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The requirements a named pack adds to this school (what it already asks is kept, by id
-    or by the same policy asked the same way), and notes saying what could not be matched."""
+    or by the same policy asked the same way), and notes saying what could not be matched
+    (in ``language``; each statutory item's own words as its nation's pack gives them)."""
+    tr = translations(language)
     refs = [PolicyRef(p.id, p.title, p.aup) for p in school.policies]
     items = match_pack(refs, school.country)
     named = {"headteacher": school.headteacher, "dsl": school.dsl,
@@ -268,12 +290,13 @@ def school_pack(pack: NamedPack, school: SchoolConfig) -> tuple[list[dict[str, A
         entry for entry in pack_requirements(items, set(pack.templates), named)
         if entry["id"] not in have and (entry["kind"], entry.get("policy")) not in asked
     ]
-    notes = [_why_not(item.template) for item in items
+    notes = [_why_not(item.template, tr) for item in items
              if item.template.id in pack.templates and not item.available]
     ids = {entry["id"] for entry in added}
     notes += [
-        f"{t.statutory.summary}. How often: {t.statutory.frequency}. Source: "
-        f"{t.statutory.source.title}, {t.statutory.source.url}"
+        tr.gettext("%(summary)s. How often: %(often)s. Source: %(source)s, %(url)s") % {
+            "summary": t.statutory.summary, "often": t.statutory.frequency,
+            "source": t.statutory.source.title, "url": t.statutory.source.url}
         for t in (item.template for item in items)
         if t.statutory is not None and t.statutory.requirement["id"] in ids
     ]

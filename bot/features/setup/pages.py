@@ -4,6 +4,7 @@ the page frame (where the settings live, preview) and saving one change."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from gettext import NullTranslations
 from typing import Any
 
 from fastapi import Request
@@ -15,14 +16,22 @@ from bot.core import setup_state
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config import store as config_store
+from bot.core.i18n import translations
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
-from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
+from bot.engine.web.deps import (
+    check_csrf,
+    ctx,
+    current_user,
+    language_for_page,
+    render,
+    require_roles,
+)
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, apply_change
 
-__all__ = ["current_org", "current_school", "editor", "failed", "people_choices", "save_change",
-           "saved", "show", "trust_wide", "visible_org"]
+__all__ = ["current_org", "current_school", "editor", "failed", "page_language", "people_choices",
+           "save_change", "saved", "show", "trust_wide", "visible_org"]
 
 
 def current_org(request: Request, session: Session) -> OrgConfig:
@@ -128,9 +137,17 @@ def saved(
     return RedirectResponse(to, status_code=303)
 
 
+def page_language(request: Request, data: dict[str, Any] | None = None) -> str:
+    """The language the settings page is shown in (the signed-in person's, else their
+    school's): what Python says on it (steps, problems) is said in it too."""
+    return language_for_page(request, {"user": current_user(request), **(data or {})})
+
+
 def failed(
     request: Request, template: str, data: dict[str, Any], exc: SetupError
 ) -> Response:
-    """The form again with the problem named (422); nothing was stored."""
-    return show(request, template, {**data, "errors": [str(exc)], "error_field": exc.field},
+    """The form again with the problem named (422), in the page's language; nothing was
+    stored."""
+    tr: NullTranslations = translations(page_language(request, data))
+    return show(request, template, {**data, "errors": [exc.said(tr)], "error_field": exc.field},
                 status_code=422)

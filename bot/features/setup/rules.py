@@ -12,13 +12,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from gettext import NullTranslations
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.dates import CALENDAR
-from bot.core.words import plural, school_words
+from bot.core.i18n import N_, translations
+from bot.core.words import plural, school_words, words_in
 from bot.features.policies.api import typed_date
 
 __all__ = [
@@ -36,11 +38,30 @@ __all__ = [
 
 
 class SetupError(ValueError):
-    """A change that cannot be made; ``field`` names the box, ``str()`` says why."""
+    """A change that cannot be made; ``field`` names the box, ``str()`` says why (English).
 
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
+    ``message`` is a catalogue sentence (``N_``) with ``%(name)s`` placeholders filled from
+    ``values``; ``said(tr)`` gives it in the page's language, the values named in ``words``
+    (a box's label) translated too, the rest (what the person typed, a file's name) as they are.
+    A message the catalogue does not hold (another room's words) is shown as it is.
+    """
+
+    def __init__(
+        self, field_name: str, message: str, *, words: tuple[str, ...] = (), **values: object
+    ) -> None:
+        super().__init__(message % values if values else message)
         self.field = field_name
+        self.message = message
+        self.words = words
+        self.values = values
+
+    def said(self, tr: NullTranslations) -> str:
+        """The problem in the language of ``tr`` (every value filled in after translating)."""
+        text = tr.gettext(self.message)
+        if not self.values:
+            return text
+        return text % {k: tr.gettext(str(v)) if k in self.words else v
+                       for k, v in self.values.items()}
 
 
 def cap(text: str) -> str:
@@ -97,11 +118,21 @@ def parse_day(text: str) -> date | None:
     return when.first_day() if when is not None and when.day is not None else None
 
 
-def _in_calendar(day: date, box: str, where: str, today: date) -> date:
-    """A term, holiday or INSET day inside the calendar window (``bot.core.dates``)."""
-    problem = CALENDAR.problem(day, today)
-    if problem is not None:
-        raise SetupError(box, f"{where}: {problem}.")
+def _in_calendar(day: date, box: str, label: str, number: int, today: date) -> date:
+    """A term, holiday or INSET day inside the calendar window (``bot.core.dates``); else
+    SetupError naming the box's ``label`` and the line, in the catalogue's words."""
+    if day < CALENDAR.earliest:
+        raise SetupError(box, N_("%(label)s, line %(number)d: %(day)s is too long ago — the "
+                                 "earliest date accepted is %(earliest)s; check the year."),
+                         words=("label",), label=label, number=number, day=day.isoformat(),
+                         earliest=CALENDAR.earliest.isoformat())
+    latest = CALENDAR.latest(today)
+    if day > latest:
+        raise SetupError(box, N_("%(label)s, line %(number)d: %(day)s is too far ahead — the "
+                                 "latest date accepted is %(latest)s (%(years)d years from "
+                                 "today); check the year."),
+                         words=("label",), label=label, number=number, day=day.isoformat(),
+                         latest=latest.isoformat(), years=CALENDAR.years_ahead)
     return day
 
 
@@ -115,10 +146,11 @@ def parse_days(text: str, box: str, label: str, today: date) -> list[date]:
         if day is None:
             raise SetupError(
                 box,
-                f"{label}, line {number}: “{line.strip()[:40]}” is not a date; write it like "
-                "2026-10-23 or 23/10/2026.",
+                N_("%(label)s, line %(number)d: “%(text)s” is not a date; write it like "
+                   "2026-10-23 or 23/10/2026."),
+                words=("label",), label=label, number=number, text=line.strip()[:40],
             )
-        days.append(_in_calendar(day, box, f"{label}, line {number}", today))
+        days.append(_in_calendar(day, box, label, number, today))
     return sorted(set(days))
 
 
@@ -132,20 +164,23 @@ def parse_terms(text: str, today: date) -> list[dict[str, Any]]:
         if len(parts) != 3 or not parts[0]:
             raise SetupError(
                 "terms",
-                f"Terms, line {number}: write the term's name, its first day and its last day, "
-                "separated by commas, e.g. “Autumn 1, 2026-09-02, 2026-10-23”.",
+                N_("Terms, line %(number)d: write the term's name, its first day and its last "
+                   "day, separated by commas, e.g. “Autumn 1, 2026-09-02, 2026-10-23”."),
+                number=number,
             )
         start, end = parse_day(parts[1]), parse_day(parts[2])
         if start is None or end is None:
             bad = parts[1] if start is None else parts[2]
             raise SetupError(
                 "terms",
-                f"Terms, line {number}: “{bad[:40]}” is not a date; write it like 2026-09-02.",
+                N_("Terms, line %(number)d: “%(text)s” is not a date; write it like 2026-09-02."),
+                number=number, text=bad[:40],
             )
         for day in (start, end):
-            _in_calendar(day, "terms", f"Terms, line {number}", today)
+            _in_calendar(day, "terms", N_("Terms"), number, today)
         if end < start:
-            raise SetupError("terms", f"Terms, line {number}: “{parts[0]}” ends before it starts.")
+            raise SetupError("terms", N_("Terms, line %(number)d: “%(name)s” ends before it "
+                                         "starts."), number=number, name=parts[0])
         terms.append({"name": parts[0][:80], "start": start, "end": end})
     return sorted(terms, key=lambda t: t["start"])
 
@@ -168,45 +203,56 @@ class SetupStep:
     summary: str
 
 
-def setup_steps(school: SchoolConfig, source: str) -> list[SetupStep]:
-    """The setup steps in order, each with a one-line summary of what is saved."""
+def setup_steps(school: SchoolConfig, source: str, language: str = "en") -> list[SetupStep]:
+    """The setup steps in order, each with a one-line summary of what is saved, in
+    ``language`` (English as it always read)."""
+    tr = translations(language)
+    _, ngettext = tr.gettext, tr.ngettext
     roles = [school.headteacher, *school.dsl, *school.deputy_dsl]
-    words = school_words(school)
+    words = words_in(school_words(school), tr)
+    if not school.dsl:
+        people = ngettext("%(num)d person named so far; no %(dsl)s yet",
+                          "%(num)d people named so far; no %(dsl)s yet",
+                          len(set(roles))) % {"num": len(set(roles)), "dsl": words.dsl}
+    elif language == "en":  # the pack's words counted the English way
+        people = (f"{words.headteacher}, {plural(len(school.dsl), words.dsl)}, "
+                  f"{plural(len(school.deputy_dsl), words.deputy_dsl)}")
+    else:
+        people = _("%(head)s; %(dsl)s: %(dsls)d; %(deputy)s: %(deputies)d") % {
+            "head": words.headteacher, "dsl": words.dsl, "dsls": len(school.dsl),
+            "deputy": words.deputy_dsl, "deputies": len(school.deputy_dsl)}
+    counted = [
+        ngettext("%(num)d term", "%(num)d terms", len(school.terms)),
+        ngettext("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
+    ]
     return [
-        SetupStep("school", "School details", bool(school.name), f"{school.name}"),
-        SetupStep(
-            "people",
-            "People in roles",
-            bool(school.dsl),
-            f"{words.headteacher}, {plural(len(school.dsl), words.dsl)}, "
-            f"{plural(len(school.deputy_dsl), words.deputy_dsl)}"
-            if school.dsl
-            else f"{plural(len(set(roles)), 'person', 'people')} named so far; no "
-            f"{words.dsl} yet",
-        ),
+        SetupStep("school", _("School details"), bool(school.name), f"{school.name}"),
+        SetupStep("people", _("People in roles"), bool(school.dsl), people),
         SetupStep(
             "policies",
-            "Policies",
+            _("Policies"),
             bool(school.policies),
-            plural(len(school.policies), "policy", "policies"),
+            ngettext("%(num)d policy", "%(num)d policies", len(school.policies))
+            % {"num": len(school.policies)},
         ),
         SetupStep(
             "terms",
-            "Term dates",
+            _("Term dates"),
             bool(school.terms),
-            f"{plural(len(school.terms), 'term')}, "
-            f"{plural(len(school.inset_days), 'INSET day')}",
+            f"{counted[0] % {'num': len(school.terms)}}, "
+            f"{counted[1] % {'num': len(school.inset_days)}}",
         ),
         SetupStep(
             "requirements",
-            "What staff are asked to do",
+            _("What staff are asked to do"),
             bool(school.requirements),
-            plural(len(school.requirements), "requirement"),
+            ngettext("%(num)d requirement", "%(num)d requirements", len(school.requirements))
+            % {"num": len(school.requirements)},
         ),
         SetupStep(
             "source",
-            "Where the settings are managed",
+            _("Where the settings are managed"),
             True,
-            "on these pages" if source == "web" else "in school.yaml, by your IT provider",
+            _("on these pages") if source == "web" else _("in school.yaml, by your IT provider"),
         ),
     ]

@@ -11,12 +11,13 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import PolicyConfig, SchoolConfig
 from bot.core.config import store as config_store
-from bot.core.i18n import N_
+from bot.core.i18n import N_, translations
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
@@ -61,7 +62,7 @@ FILE_MANAGED = N_(
 DOCUMENT_SUFFIXES = (".docx", ".pdf", ".md")
 
 
-NOBODY_OWES = (
+NOBODY_OWES = N_(
     "Nobody owes anything: the school asks for acknowledgements or training, but no one in the "
     "directory has a role those requirements ask (staff, volunteer, supply…). Check the role "
     "table (job titles) and the roles in the staff list; `compliance-bot directory status` "
@@ -138,6 +139,7 @@ class UploadedPolicy:
     found: list[str] = field(default_factory=list)
     needs_answer: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)  # another school or DSL named, twins
+    asks_review: bool = False  # the next review date is asked for (given on the register page)
 
 
 def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
@@ -150,14 +152,16 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
     except ReviewError as exc:
         raise SetupError("document", f"{exc}.") from None
     if not base.lower().endswith(DOCUMENT_SUFFIXES):
-        raise SetupError("document", f"{base}: use a .docx, .pdf or .md file for the policy.")
+        raise SetupError("document", N_("%(file)s: use a .docx, .pdf or .md file for the "
+                                        "policy."), file=base)
     try:
         return base, extract_bytes(base, data)
     except NoTextLayerError as exc:
         # exc.message, never str(exc): that names the server's temporary file
-        raise SetupError("scanned", f"{base}: {exc.message}: type its title, its version or "
-                         "the date it was adopted, and its next review date below, and upload "
-                         "it again.") from None
+        raise SetupError("scanned", N_("%(file)s: %(problem)s: type its title, its version or "
+                                       "the date it was adopted, and its next review date "
+                                       "below, and upload it again."),
+                         file=base, problem=exc.message) from None
     except PolicyImportError as exc:
         raise SetupError("document", f"{base}: {exc.message}.") from None
 
@@ -188,13 +192,16 @@ def policy_from_upload(
     *,
     into: PolicyConfig | None = None,
     version_label: str | None = None,
+    language: str = "en",
 ) -> UploadedPolicy:
     """The settings entry for an uploaded document: a new policy, or a new version of the
     policy with the same title (or of ``into``); the document is kept beside school.yaml.
 
     A title the document does not make clear is taken from its first heading or file name
     for now and asked about (``needs_answer``); a version the document does not state is
-    "not stated", and staff see the dated label (``version_label`` if the school typed one)."""
+    "not stated", and staff see the dated label (``version_label`` if the school typed one).
+    What it found and asks is said in ``language`` (the upload page's)."""
+    _ = translations(language).gettext
     item = intake_of(Path(base), imported)
     title = into.title if into is not None else item.provisional_title
     key = into.id if into is not None else policy_key(title)
@@ -214,35 +221,50 @@ def policy_from_upload(
         statement=None,
     )
     found = _found(title, bool(imported.title or into), label, item.stated_version,
-                   chosen=version_label, dates=dates)
+                   chosen=version_label, dates=dates, language=language)
     dated = current or dates.next_review or dates.last_reviewed or dates.ratified
-    needs = [] if dated else ["the next review date: the document does not state one"]
+    needs = [] if dated else [_("the next review date: the document does not state one")]
     if imported.title is None and into is None:  # a title the document does not make clear
         guess = imported.title_guess
-        why = f"is it “{title}”? ({guess.note})" if guess else (
-            "it names none; “" + title + "” is the file's name")
-        needs.insert(0, f"the title: not clear from the document — {why}")
-    return UploadedPolicy(base, entry, current is None, found + notes, needs)
+        needs.insert(0, _("the title: not clear from the document — is it “%(title)s”? "
+                          "(%(note)s)") % {"title": title, "note": guess.note} if guess else
+                     _("the title: not clear from the document — it names none; “%(title)s” "
+                       "is the file's name") % {"title": title})
+    return UploadedPolicy(base, entry, current is None, found + notes, needs,
+                          asks_review=not dated)
 
 
 def _found(
     title: str, confirmed: bool, label: str, stated: str | None, *, chosen: str | None,
-    dates: Dates,
+    dates: Dates, language: str = "en",
 ) -> list[str]:
-    """What the upload page says it found: the title (for now, if not ``confirmed``), the
-    version (or the label staff will see) and the dates stored."""
-    said = [f"title “{title}”" + ("" if confirmed else " (for now: please confirm it)"),
-            f"version {label}" if stated == label else
-            f"version: not stated in the document; staff see “{label}”"
-            + ("" if chosen else " (change it by typing the label to show)")]
-    return said + [f"{what} {value:%d %B %Y}" for what, value in (
-        ("next review", dates.next_review), ("last reviewed", dates.last_reviewed),
-        ("ratified", dates.ratified)) if value is not None]
+    """What the upload page says it found, in ``language``: the title (for now, if not
+    ``confirmed``), the version (or the label staff will see) and the dates stored."""
+    _ = translations(language).gettext
+    if stated == label:
+        version = _("version %(label)s")
+    elif chosen:
+        version = _("version: not stated in the document; staff see “%(label)s”")
+    else:
+        version = _("version: not stated in the document; staff see “%(label)s” (change it "
+                    "by typing the label to show)")
+    said = [(_("title “%(title)s”") if confirmed else
+             _("title “%(title)s” (for now: please confirm it)")) % {"title": title},
+            version % {"label": label}]
+
+    def day(value: date) -> str:
+        return f"{value:%d %B %Y}" if language == "en" else format_date(
+            value, "d MMMM y", locale="cy")
+
+    return said + [what % {"day": day(value)} for what, value in (
+        (_("next review %(day)s"), dates.next_review),
+        (_("last reviewed %(day)s"), dates.last_reviewed),
+        (_("ratified %(day)s"), dates.ratified)) if value is not None]
 
 
 def upload_checks(
     uploads: list[tuple[str, ImportedPolicy]], school_name: str, dsl_names: list[str],
-    *, dsl: str = "DSL",
+    *, dsl: str = "DSL", language: str = "en",
 ) -> tuple[dict[str, list[str]], set[str]]:
     """What a person should check of each uploaded document (another school or DSL named)
     and the documents that are a copy of one before them (a Word and a PDF of one policy):
@@ -255,8 +277,10 @@ def upload_checks(
                       if other not in twins and same_document(earlier, imported)), None)
         if first is not None:
             twins.add(name)
-            checks[name].append(f"{name} is the same document as {first} (a copy in another "
-                                f"format): {first} is used, {name} is not added again")
+            checks[name].append(translations(language).gettext(
+                "%(name)s is the same document as %(first)s (a copy in another format): "
+                "%(first)s is used, %(name)s is not added again") % {"name": name,
+                                                                      "first": first})
     return checks, twins
 
 

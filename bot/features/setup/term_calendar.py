@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from bot.core.contained import ContainedError, run_contained
+from bot.core.i18n import N_
 
 __all__ = [
     "MAX_ICS_BYTES",
@@ -60,7 +61,18 @@ _MARKER = re.compile(
 
 
 class CalendarError(ValueError):
-    """The file is not a calendar that can be read; ``str()`` names the file."""
+    """The file is not a calendar that can be read; ``str()`` names the file (English).
+
+    ``message`` is a catalogue sentence (``N_``) filled from ``values``, so a settings page
+    can say it in its own language; kept in ``args`` so that it crosses the child process."""
+
+    def __init__(self, message: str, values: dict[str, object]) -> None:
+        super().__init__(message, values)
+        self.message = message
+        self.values = values
+
+    def __str__(self) -> str:
+        return self.message % self.values
 
 
 @dataclass(frozen=True)
@@ -118,8 +130,8 @@ def _day(value: Any) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-_TOO_MANY = (
-    "{name}: the calendar holds far more than a term-dates calendar does (over {events:,} "
+_TOO_MANY = N_(
+    "%(name)s: the calendar holds far more than a term-dates calendar does (over %(events)s "
     "events, or a very long file). Download the term dates alone, or type them."
 )
 
@@ -130,9 +142,10 @@ def _parse(name: str, data: bytes) -> list[CalendarEvent]:
     from icalendar import Calendar
 
     unreadable = CalendarError(
-        f"{name}: this is not an iCalendar (.ics) file we can read. Download the term "
-        "dates again from the local authority's page, choosing the .ics or “add to "
-        "calendar” link."
+        N_("%(name)s: this is not an iCalendar (.ics) file we can read. Download the term "
+           "dates again from the local authority's page, choosing the .ics or “add to "
+           "calendar” link."),
+        {"name": name},
     )
     try:
         calendar = Calendar.from_ical(data.decode("utf-8-sig"))
@@ -158,7 +171,7 @@ def _parse(name: str, data: bytes) -> list[CalendarEvent]:
         summary = " ".join(str(item.get("summary", "")).split())[:120]
         events.append(CalendarEvent(summary, first, last, _kind(summary, (last - first).days + 1)))
     if len(events) > MAX_ICS_EVENTS:
-        raise CalendarError(_TOO_MANY.format(name=name, events=MAX_ICS_EVENTS))
+        raise CalendarError(_TOO_MANY, {"name": name, "events": f"{MAX_ICS_EVENTS:,}"})
     return events
 
 
@@ -166,18 +179,19 @@ def _events(data: bytes, name: str) -> list[CalendarEvent]:
     """The calendar's events, in date order: its size checked here, then read by icalendar in
     a child process limited in memory and time (``bot.core.contained``)."""
     if len(data) > MAX_ICS_BYTES:
-        raise CalendarError(f"{name}: the calendar is larger than 2 MB.")
+        raise CalendarError(N_("%(name)s: the calendar is larger than 2 MB."), {"name": name})
     if data.count(b"BEGIN:VEVENT") > MAX_ICS_EVENTS or data.count(b"\n") > MAX_ICS_LINES:
-        raise CalendarError(_TOO_MANY.format(name=name, events=MAX_ICS_EVENTS))
+        raise CalendarError(_TOO_MANY, {"name": name, "events": f"{MAX_ICS_EVENTS:,}"})
     try:
         events = run_contained(functools.partial(_parse, name), data, passed=(CalendarError,))
     except ContainedError:
         raise CalendarError(
-            f"{name}: this calendar could not be read within our limits (it may be damaged). "
-            "Download the term dates again, or type them."
+            N_("%(name)s: this calendar could not be read within our limits (it may be "
+               "damaged). Download the term dates again, or type them."),
+            {"name": name},
         ) from None
     if not events:
-        raise CalendarError(f"{name}: the calendar has no events.")
+        raise CalendarError(N_("%(name)s: the calendar has no events."), {"name": name})
     return sorted(events, key=lambda e: (e.start, e.end))
 
 

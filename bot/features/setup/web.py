@@ -10,6 +10,7 @@ the settings and say who changes them.
 
 from __future__ import annotations
 
+from gettext import NullTranslations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -22,7 +23,7 @@ from bot.core.calendar import nation_key
 from bot.core.config import load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import settings_problems
-from bot.core.i18n import LANGUAGES, language_name
+from bot.core.i18n import LANGUAGES, N_, language_name, translations
 from bot.core.models import Person, utcnow
 from bot.core.nations import (
     COUNTRIES,
@@ -33,6 +34,7 @@ from bot.core.nations import (
     school_words_for,
 )
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
+from bot.core.words import words_in
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import ctx, require_roles
@@ -45,6 +47,7 @@ from bot.features.setup.pages import (
     current_school,
     editor,
     failed,
+    page_language,
     people_choices,
     saved,
     show,
@@ -75,7 +78,8 @@ def setup_page(request: Request) -> Response:
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
         data = {"school": school,
-                "steps": setup_steps(school, setup_state.config_source(session)),
+                "steps": setup_steps(school, setup_state.config_source(session),
+                                     page_language(request, {"school": school})),
                 "report_clocks": clock_summary(school),
                 "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
                 "settings_problems": [
@@ -112,10 +116,10 @@ def start_sending(
     schools = [s.id for s in ctx(request).config.schools]
     chosen = school or user.school_id
     if chosen != user.school_id and not trust_wide(user):
-        raise HTTPException(403, "You can start sending for your own school only: a trust-wide "
-                            "administrator can start the others.")
+        raise HTTPException(403, N_("You can start sending for your own school only: a "
+                                    "trust-wide administrator can start the others."))
     if chosen != "*" and chosen not in schools:
-        raise HTTPException(404, "There is no such school.")
+        raise HTTPException(404, N_("There is no such school."))
     now = utcnow()
     with ctx(request).store.transaction() as session:
         for school_id in schools if chosen == "*" else [chosen]:
@@ -153,13 +157,13 @@ def school_save(
 
     def change(school: dict[str, Any]) -> None:
         if not name.strip():
-            raise SetupError("name", "School name: give the school's name.")
+            raise SetupError("name", N_("School name: give the school's name."))
         nation = nation_key(country)
         if nation not in COUNTRIES:
-            raise SetupError("country", "Nation: choose where the school is.")
+            raise SetupError("country", N_("Nation: choose where the school is."))
         chosen = language or str(school.get("language") or "en")  # a form without the box
         if chosen not in LANGUAGE_NAMES:
-            raise SetupError("language", "Language: choose one of the list.")
+            raise SetupError("language", N_("Language: choose one of the list."))
         school.update(
             name=name.strip(), country=nation, reply_to=reply_to.strip().lower() or None,
             language=chosen,
@@ -207,22 +211,25 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
     data["chosen"] = picked
 
     def change(school: dict[str, Any]) -> None:
-        words = school_words_for(str(school.get("country") or OLDER_COUNTRY),
-                                 school.get("words") or None)
-        labels = _role_labels(words)
+        tr = translations(page_language(request))
+        words = words_in(school_words_for(str(school.get("country") or OLDER_COUNTRY),
+                                          school.get("words") or None), tr)
+        labels = _role_labels(words, tr)
         for box, emails in picked.items():
             if any(e not in known for e in emails):
-                raise SetupError(box, f"{labels[box]}: choose people from the list.")
+                raise SetupError(box, N_("%(label)s: choose people from the list."),
+                                 label=labels[box])
         if not picked["headteacher"]:
-            raise SetupError("headteacher", f"{labels['headteacher']}: choose the "
-                             f"{words.headteacher}.")
+            raise SetupError("headteacher", N_("%(label)s: choose the %(head)s."),
+                             label=labels["headteacher"], head=words.headteacher)
         if not picked["dsl"]:
-            raise SetupError("dsl", f"{labels['dsl']}: choose at least one.")
+            raise SetupError("dsl", N_("%(label)s: choose at least one."), label=labels["dsl"])
         if user.email not in picked["admins"] + picked["headteacher"] and not trust_wide(user):
             raise SetupError(
                 "admins",
-                "Administrators: you are not in the list, so you could no longer open these "
-                "pages. Keep yourself in it (or ask another administrator to make the change).",
+                N_("Administrators: you are not in the list, so you could no longer open these "
+                   "pages. Keep yourself in it (or ask another administrator to make the "
+                   "change)."),
             )
         school |= {box: picked[box][0] if picked[box] else None for box in ROLE_BOXES}
         school |= {box: picked[box] for box in ROLE_LISTS}
@@ -231,17 +238,19 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
                  template="admin_roles.html", data=data)
 
 
-def _role_labels(words: Words) -> dict[str, str]:
-    """Each role box's label, in the school's words."""
+def _role_labels(words: Words, tr: NullTranslations) -> dict[str, str]:
+    """Each role box's label, in the school's words (and the page's language)."""
     return {
         "headteacher": cap(words.headteacher),
         "dsl": cap(words.dsl_full),
-        "deputy_dsl": cap(words.deputy_dsl) + "s",
-        "dpo": "Data protection officer",
+        # the pack's word counted the English way in English only
+        "deputy_dsl": cap(words.deputy_dsl) + "s" if type(tr) is NullTranslations
+        else tr.gettext("%(deputy)s (one or more)") % {"deputy": cap(words.deputy_dsl)},
+        "dpo": tr.gettext("Data protection officer"),
         "chair_of_governors": cap(words.chair),
         "clerk": cap(words.clerk),
-        "admins": "Administrators",
-        "scr_owner": "Keeps the single central record",
+        "admins": tr.gettext("Administrators"),
+        "scr_owner": tr.gettext("Keeps the single central record"),
     }
 
 
@@ -277,11 +286,11 @@ def settings_save(
     user = editor(request, csrf_token)
     settings = ctx(request).settings
     if len(ctx(request).config.schools) > 1 and not trust_wide(user):
-        raise HTTPException(403, "Where the settings are managed is decided for the whole "
-                            "trust: ask a trust-wide administrator.")
+        raise HTTPException(403, N_("Where the settings are managed is decided for the whole "
+                                    "trust: ask a trust-wide administrator."))
     if source not in setup_state.SOURCES:
         return failed(request, "admin_settings.html", _settings_data(request, user), SetupError(
-            "source", "Where the settings are managed: choose one of the two."))
+            "source", N_("Where the settings are managed: choose one of the two.")))
     now = utcnow()
     with ctx(request).store.transaction() as session:
         before = setup_state.config_source(session)

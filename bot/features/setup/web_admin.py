@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from bot.core.clock import local_today
 from bot.core.config import ROLES
 from bot.core.dates import CALENDAR, DateWindowError
+from bot.core.i18n import N_, translations
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
-from bot.core.words import human_date, school_words
+from bot.core.words import school_words
 from bot.engine.web.deps import ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.policies.api import (
@@ -42,6 +43,7 @@ from bot.features.setup.pages import (
     current_school,
     editor,
     failed,
+    page_language,
     people_choices,
     save_change,
     saved,
@@ -67,13 +69,15 @@ __all__ = ["router"]
 
 router = APIRouter()
 MAX_UPLOADS = 20
-KIND_NAMES = {
-    "acknowledge_policy": "Read and acknowledge a policy",
-    "complete_training": "Complete training",
-    "sign_aup": "Official account holders sign the AUP",
-    "recurring_task": "A task repeated on a schedule",
+KIND_NAMES = {  # said in the page's language where shown (``|translated``)
+    "acknowledge_policy": N_("Read and acknowledge a policy"),
+    "complete_training": N_("Complete training"),
+    "sign_aup": N_("Official account holders sign the AUP"),
+    "recurring_task": N_("A task repeated on a schedule"),
 }
-EVERY = ("weekly", "monthly", "termly", "yearly")
+EVERY_NAMES = {"weekly": N_("Weekly"), "monthly": N_("Monthly"), "termly": N_("Termly"),
+               "yearly": N_("Yearly")}
+EVERY = tuple(EVERY_NAMES)
 # a requirement form's boxes (besides the roles ticked)
 REQUIREMENT_BOXES = ("kind", "title", "policy", "course", "every", "due_days", "valid_months",
                      "yearly_on")
@@ -133,7 +137,7 @@ def editions_upload(
     campaign, _, audience = reading.partition("/")
     try:
         if reading not in dict(data["audiences"]):
-            raise SetupError("reading", "Reading: choose which reading this file is for.")
+            raise SetupError("reading", N_("Reading: choose which reading this file is for."))
         try:
             day = CALENDAR.parse(in_force, "In force from", today, example="2026-09-01") \
                 if in_force.strip() else today
@@ -142,7 +146,7 @@ def editions_upload(
         blob = document.file.read(MAX_DOCUMENT_BYTES + 1)  # a page thread: a plain def
         name = PurePath(document.filename or "").name
         if not name:
-            raise SetupError("document", "Document: choose the edition's file.")
+            raise SetupError("document", N_("Document: choose the edition's file."))
         with ctx(request).store.transaction() as session:
             try:
                 result = register_edition(
@@ -152,13 +156,14 @@ def editions_upload(
                 )
             except EditionError as exc:
                 box = "document" if name in str(exc) else "title"
-                raise SetupError(box, f"Nothing was registered: {exc}") from None
+                raise SetupError(box, N_("Nothing was registered: %(problem)s"),
+                                 problem=str(exc)) from None
             label = result.version.label
             already = result.already
     except SetupError as exc:
         return failed(request, "admin_editions.html", data, exc)
     data = _editions_data(request, user)
-    data["registered"] = {"title": title.strip(), "edition": label, "day": human_date(day),
+    data["registered"] = {"title": title.strip(), "edition": label, "day": day,
                           "already": already}
     return show(request, "admin_editions.html", data)
 
@@ -186,9 +191,10 @@ def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
     files = [(upload.filename, upload.file.read(MAX_DOCUMENT_BYTES + 1))
              for upload in uploads[: MAX_UPLOADS + 1] if upload.filename]
     if not files:
-        raise SetupError("documents", "Policy documents: choose at least one file.")
+        raise SetupError("documents", N_("Policy documents: choose at least one file."))
     if len(files) > MAX_UPLOADS:
-        raise SetupError("documents", f"Policy documents: at most {MAX_UPLOADS} at a time.")
+        raise SetupError("documents", N_("Policy documents: at most %(most)d at a time."),
+                         most=MAX_UPLOADS)
     return files
 
 
@@ -197,22 +203,24 @@ def _typed_upload(
 ) -> list[tuple[str, ImportedPolicy, bytes]]:
     """A scanned document registered from the details typed for it (one document at a time)."""
     if len(files) != 1:
-        raise SetupError("typed_title", "Typed details: upload that one document on its own.")
+        raise SetupError("typed_title", N_("Typed details: upload that one document on its own."))
     name, blob = files[0]
     base = PurePath(name.replace("\\", "/")).name
     if not typed["title"].strip():
-        raise SetupError("typed_title", "Title: type the policy's title as the document gives "
-                         "it.")
+        raise SetupError("typed_title", N_("Title: type the policy's title as the document "
+                                           "gives it."))
     dates: dict[str, FuzzyDate | None] = {}
-    for box, label in (("adopted", "Adopted on"), ("next_review", "Next review")):
+    for box, label in (("adopted", N_("Adopted on")), ("next_review", N_("Next review"))):
         text = typed[box].strip()
         dates[box] = typed_date(text) if text else None
         if text and dates[box] is None:
-            raise SetupError(f"typed_{box}", f"{label}: “{text[:40]}” is not a date; write it "
-                             "like 2026-11-12 or November 2027.")
+            raise SetupError(f"typed_{box}", N_("%(label)s: “%(text)s” is not a date; write it "
+                                                "like 2026-11-12 or November 2027."),
+                             words=("label",), label=label, text=text[:40])
     if dates["next_review"] is None and dates["adopted"] is None:
-        raise SetupError("typed_next_review", "Next review: type the date it is next reviewed "
-                         "(or the date it was adopted, to count a year from).")
+        raise SetupError("typed_next_review", N_("Next review: type the date it is next "
+                                                 "reviewed (or the date it was adopted, to "
+                                                 "count a year from)."))
     imported = typed_policy(base, title=typed["title"], version=typed["version"] or None,
                             adopted=dates["adopted"], next_review=dates["next_review"],
                             # left blank: the nation's governing body, filled in by
@@ -262,6 +270,7 @@ def policies_upload(
              "next_review": next_review, "approving_body": approving_body}
     data["typed"] = typed
     today = local_today(utcnow())
+    language = page_language(request, data)
     results: list[UploadedPolicy] = []
     try:
         files = _read_files(documents)
@@ -270,15 +279,17 @@ def policies_upload(
             dsls = dsl_names(session, data["school"])
         checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
                                       data["school"].name, dsls,
-                                      dsl=school_words(data["school"]).dsl)
+                                      dsl=school_words(data["school"]).dsl,
+                                      language=language)
         for base, imported, blob in read:
             registered = None if base in twins else copy_of_registered(
                 ctx(request).settings, data["school"].policies, imported, blob)
             if registered is not None:
                 twins.add(base)
-                checks[base].append(
-                    f"{base} is the same document as {registered}, already registered (a "
-                    f"copy in another format): {base} is not added again")
+                checks[base].append(translations(language).gettext(
+                    "%(name)s is the same document as %(registered)s, already registered (a "
+                    "copy in another format): %(name)s is not added again") % {
+                        "name": base, "registered": registered})
 
         def change(school: dict[str, Any]) -> None:
             existing = data["school"].policies
@@ -288,7 +299,8 @@ def policies_upload(
                     continue
                 result = policy_from_upload(ctx(request).settings, existing, base, blob,
                                             imported, today,
-                                            version_label=typed["version"] or None)
+                                            version_label=typed["version"] or None,
+                                            language=language)
                 result.checks = checks.get(base, [])
                 results.append(result)
                 school["policies"] = [p for p in school["policies"]
@@ -302,11 +314,17 @@ def policies_upload(
         "results": results, "left_out": data["left_out"]})
 
 
+_NOT_FOUND = {  # the 404 page says them in the page's language
+    "policy": N_("There is no policy with that name in the settings."),
+    "requirement": N_("There is no requirement with that name in the settings."),
+}
+
+
 def _named(items: Any, key: str, what: str) -> Any:
     """The policy or requirement of the settings with this id (404 when there is none)."""
     found = next((item for item in items if item.id == key), None)
     if found is None:
-        raise HTTPException(404, f"There is no {what} with that name in the settings.")
+        raise HTTPException(404, _NOT_FOUND[what])
     return found
 
 
@@ -356,16 +374,16 @@ def policy_save(
 
     def change(school: dict[str, Any]) -> None:
         if not title.strip():
-            raise SetupError("title", "Title: give the policy's title.")
+            raise SetupError("title", N_("Title: give the policy's title."))
         if owner and owner not in known:
-            raise SetupError("owner", "Policy lead: choose someone from the list.")
+            raise SetupError("owner", N_("Policy lead: choose someone from the list."))
         if not approving_body.strip() or len(approving_body.strip()) > 120:
-            raise SetupError("approving_body", f"Approving body: the "
-                             f"{school_words(data['school']).governing_body} or a committee's name "
-                             "(at most 120 characters).")
+            raise SetupError("approving_body", N_("Approving body: the %(body)s or a "
+                                                  "committee's name (at most 120 characters)."),
+                             words=("body",), body=school_words(data["school"]).governing_body)
         if not review_cycle_months.strip().isdigit() or not 1 <= int(review_cycle_months) <= 60:
             raise SetupError("review_cycle_months",
-                             "Review cycle: a whole number of months from 1 to 60, e.g. 12.")
+                             N_("Review cycle: a whole number of months from 1 to 60, e.g. 12."))
         links = [line.strip() for line in linked_policies.splitlines() if line.strip()]
         entry = next(p for p in school["policies"] if p["id"] == pid)
         entry.update(title=title.strip(), owner=owner or None,
@@ -393,7 +411,8 @@ def policy_version(
         base, imported = read_upload(name, blob)
         policy = data["policy"]
         result = policy_from_upload(ctx(request).settings, [], base, blob, imported,
-                                    local_today(utcnow()), into=policy)
+                                    local_today(utcnow()), into=policy,
+                                    language=page_language(request, data))
 
         def change(school: dict[str, Any]) -> None:
             entry = next(p for p in school["policies"] if p["id"] == pid)
@@ -412,7 +431,7 @@ def policy_version(
 def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
     school = current_school(request, user.school_id)
     return {"school": school, "packs": PACKS, "kinds": KIND_NAMES, "roles": AUDIENCE_ROLES,
-            "every": EVERY, "notes": [], "form": {}, **extra}
+            "every": EVERY, "every_names": EVERY_NAMES, "notes": [], "form": {}, **extra}
 
 
 @router.get("/admin/requirements", include_in_schema=False)
@@ -435,8 +454,8 @@ def requirements_pack(
 
     def change(school: dict[str, Any]) -> None:
         if pack not in PACKS:
-            raise SetupError("pack", "Please choose one of the requirement packs.")
-        added, found = school_pack(PACKS[pack], data["school"])
+            raise SetupError("pack", N_("Please choose one of the requirement packs."))
+        added, found = school_pack(PACKS[pack], data["school"], page_language(request, data))
         notes.extend(found)
         school["requirements"] = list(school["requirements"]) + added
 
@@ -452,31 +471,34 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
     """A requirement's settings from the form; SetupError naming the box."""
     kind = form["kind"]
     if kind not in KIND_NAMES:
-        raise SetupError("kind", "What is asked: choose one of the kinds.")
+        raise SetupError("kind", N_("What is asked: choose one of the kinds."))
     entry: dict[str, Any] = {"kind": kind, "title": form["title"].strip() or None}
     policy_ids = {p.id for p in school.policies}
     if kind in ("acknowledge_policy", "sign_aup"):
         if form["policy"] not in policy_ids:
-            raise SetupError("policy", "Policy: choose the policy to be acknowledged or signed.")
+            raise SetupError("policy",
+                             N_("Policy: choose the policy to be acknowledged or signed."))
         entry["policy"] = form["policy"]
     if kind == "complete_training":
         if not form["course"].strip():
-            raise SetupError("course", "Course: give the training course's name.")
+            raise SetupError("course", N_("Course: give the training course's name."))
         entry["course"] = form["course"].strip()[:200]
     if kind == "recurring_task":
         if form["every"] not in EVERY:
-            raise SetupError("every", "How often: choose weekly, monthly, termly or yearly.")
+            raise SetupError("every",
+                             N_("How often: choose weekly, monthly, termly or yearly."))
         entry["every"] = form["every"]
     roles = [r for r in form["roles"] if r in AUDIENCE_ROLES]
     if kind != "sign_aup":
         if not roles:
-            raise SetupError("roles", "Who is asked: tick at least one group of people.")
+            raise SetupError("roles", N_("Who is asked: tick at least one group of people."))
         entry["audience"] = {"roles": roles}
-    for box, low, high, label in (("due_days", 0, 365, "Days to do it"),
-                                  ("valid_months", 1, 120, "Valid for (months)")):
+    for box, low, high, label in (("due_days", 0, 365, N_("Days to do it")),
+                                  ("valid_months", 1, 120, N_("Valid for (months)"))):
         text = str(form[box]).strip()
         if not text.isdigit() or not low <= int(text) <= high:
-            raise SetupError(box, f"{label}: a whole number from {low} to {high}.")
+            raise SetupError(box, N_("%(label)s: a whole number from %(low)d to %(high)d."),
+                             words=("label",), label=label, low=low, high=high)
         entry[box] = int(text)
     if form["yearly_on"].strip():
         entry["yearly_on"] = form["yearly_on"].strip()
@@ -618,8 +640,8 @@ def terms_save(
     def change(school: dict[str, Any]) -> None:
         today = local_today(utcnow())
         school["terms"] = parse_terms(terms, today)
-        school["inset_days"] = parse_days(inset_days, "inset_days", "INSET days", today)
-        school["holidays"] = parse_days(holidays, "holidays", "Other closures", today)
+        school["inset_days"] = parse_days(inset_days, "inset_days", N_("INSET days"), today)
+        school["holidays"] = parse_days(holidays, "holidays", N_("Other closures"), today)
 
     return saved(request, user, change, "term dates changed", to="/admin/terms?saved=1",
                  template="admin_terms.html", data=data)
@@ -637,15 +659,19 @@ def terms_calendar(
     name = (calendar.filename or "the calendar").rsplit("/", 1)[-1][:80]
     try:
         if not name.lower().endswith(".ics"):
-            raise SetupError("calendar", f"{name}: choose the calendar's .ics file.")
+            raise SetupError("calendar", N_("%(file)s: choose the calendar's .ics file."),
+                             file=name)
         try:
             blob = calendar.file.read(MAX_ICS_BYTES + 1)
             read = read_term_calendar(blob, name)
         except CalendarError as exc:
-            raise SetupError("calendar", str(exc)) from None
-        if not read.terms:
-            raise SetupError("calendar", f"{read.notes[-1]}. Nothing was changed: type the "
-                             "term dates instead.")
+            values: dict[str, Any] = dict(exc.values)  # what the reader's sentence names
+            raise SetupError("calendar", exc.message, **values) from None
+        if not read.terms:  # the reader's last note says so, in these words
+            raise SetupError("calendar", N_(
+                "%(file)s: no term dates found (events named like 'Autumn term begins' and "
+                "'Autumn term ends', or one event spanning the term). Nothing was changed: "
+                "type the term dates instead."), file=name)
 
         def change(school: dict[str, Any]) -> None:
             school.update(terms=read.terms, inset_days=read.inset_days, holidays=read.holidays)

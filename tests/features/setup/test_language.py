@@ -44,7 +44,8 @@ def test_a_welsh_school_chooses_cymraeg_and_its_pages_are_welsh(site: Site) -> N
             "csrf_token": site.csrf("/admin/school"),
         },
     )
-    assert bad.status_code == 422 and "Language: choose one of the list." in bad.text
+    # refused in the school's language (Welsh now), naming the box
+    assert bad.status_code == 422 and "Iaith: dewiswch un o&#39;r rhestr." in bad.text
     assert site.ctx.config.school().language == "cy"
     exported = yaml.safe_load(site.client.get("/admin/settings/school.yaml").text)
     assert exported["schools"][0]["language"] == "cy"
