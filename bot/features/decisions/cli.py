@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["decisions_app"]
 
 
+
+
 def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
     """The named DSL, deputy or headteacher of the school; exit 2 otherwise."""
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
@@ -107,14 +109,8 @@ def decisions_list(
                     console.print(f"  {label}: {kinds[kind]}")
             if leader is None:
                 continue
-            table = Table(
-                "Reference",
-                "Type",
-                "About",
-                "Decided by",
-                "Review",
-                title=f"{config.name} — decisions as of {today:%d %b %Y}",
-            )
+            table = Table("Reference", "Type", "About", "Decided by", "Review",
+                          title=f"{config.name} — decisions as of {today:%d %b %Y}")
             for d in decisions:
                 about = d.subject_person.display_name if d.subject_person else d.subject_name
                 state = rules.review_state(d.review_on, d.status, today)
@@ -127,14 +123,9 @@ def decisions_list(
                     review,
                 )
             console.print(table)
-            service.audit_decision(
-                session,
-                f"cli:{leader.email}",
-                "decisions.listed",
-                config.id,
-                via="cli",
-                shown=len(decisions),
-            )
+            service.audit_decision(session, f"cli:{leader.email}", "decisions.listed", config.id,
+                                   via="cli", shown=len(decisions))
+
 
 
 decisions_app = typer.Typer(help="The decisions and exceptions register.", no_args_is_help=True)

@@ -67,15 +67,8 @@ def audit_decision(
     **details: Any,
 ) -> None:
     """Audit an event on the register: ids, kinds and counts only, never who or what."""
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        object_type="decision",
-        object_id=decision_id,
-        school_id=school_id,
-        details=details,
-    )
+    audit.record(session, actor=actor, action=action, object_type="decision",
+                 object_id=decision_id, school_id=school_id, details=details)
 
 
 def store_attachments(
@@ -91,23 +84,12 @@ def store_attachments(
     The caller deletes the returned paths if its transaction does not commit.
     """
     written = store_files(
-        session,
-        uploads_dir / "decisions" / decision.school_id,
-        files,
-        DecisionAttachment,
-        school_id=decision.school_id,
-        decision_id=decision.id,
-        uploaded_by=actor,
+        session, uploads_dir / "decisions" / decision.school_id, files, DecisionAttachment,
+        school_id=decision.school_id, decision_id=decision.id, uploaded_by=actor,
     )
     if written:
-        audit_decision(
-            session,
-            actor,
-            "decision.files_added",
-            decision.school_id,
-            decision.id,
-            count=len(written),
-        )
+        audit_decision(session, actor, "decision.files_added", decision.school_id, decision.id,
+                       count=len(written))
     return written
 
 
@@ -124,15 +106,8 @@ def create_decision(
     )
     session.add(decision)
     session.flush()
-    audit_decision(
-        session,
-        actor.email,
-        "decision.recorded",
-        school.id,
-        decision.id,
-        kind=data.kind,
-        subject_type=data.subject_type,
-    )
+    audit_decision(session, actor.email, "decision.recorded", school.id, decision.id,
+                   kind=data.kind, subject_type=data.subject_type)
     return decision
 
 
@@ -164,15 +139,8 @@ def review_decision(
         decision.review_on, decision.review_set_on = next_review_on, today
     session.flush()
     action = "decision.closed" if outcome == "closed" else "decision.reviewed"
-    audit_decision(
-        session,
-        actor.email,
-        action,
-        decision.school_id,
-        decision.id,
-        review=review.id,
-        next_review_on=str(next_review_on or ""),
-    )
+    audit_decision(session, actor.email, action, decision.school_id, decision.id,
+                   review=review.id, next_review_on=str(next_review_on or ""))
     return review
 
 
@@ -332,3 +300,4 @@ def active_people(session: Session, school_id: str, *only: ColumnElement[bool]) 
         .order_by(Person.display_name)
     ).all()
     return {pid: name for pid, name in rows}
+
