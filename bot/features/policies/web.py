@@ -124,6 +124,13 @@ def _detail(
         )
 
 
+def _said(request: Request, user: Person, exc: Exception) -> str:
+    """Why a review was refused, in the page's language (a date window's line is core's)."""
+    if isinstance(exc, ReviewError):
+        return exc.said(translations(language_for_page(request, {"user": user})))
+    return str(exc)
+
+
 def _policy(session: Session, user: Person, key: str) -> Policy:
     """The policy of the user's school with that key (404 when there is none)."""
     policy = session.scalar(
@@ -173,7 +180,8 @@ def policy_review(
                 document=upload,
             )
     except (DateWindowError, ReviewError) as exc:
-        return _detail(request, user, key, errors=[str(exc)], form=form, status_code=400)
+        said = _said(request, user, exc)
+        return _detail(request, user, key, errors=[said], form=form, status_code=400)
     return RedirectResponse(f"/policies/{key}?recorded={result.review_id}", status_code=303)
 
 
@@ -200,7 +208,8 @@ def policy_confirm_date(
                 new_date=new_date,
             )
     except (DateWindowError, ReviewError) as exc:
-        return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)
+        said = _said(request, user, exc)
+        return _detail(request, user, key, confirm_errors=[said], status_code=400)
     return RedirectResponse(f"/policies/{key}?confirmed=1", status_code=303)
 
 
