@@ -192,7 +192,7 @@ def test_the_visitors_page_thank_you_and_errors_are_welsh(
     visitor = env.client()
     page = visitor.get("/visit/oak")
     assert not _welsh(page, english_words)
-    assert "Ymweld â Oak Test School" in page.text and "Croeso." in page.text
+    assert "Ymweld â'r ysgol: Oak Test School" in unescape(page.text) and "Croeso." in page.text
     done = env.done  # type: ignore[attr-defined]
     assert not _welsh(done, english_words)
     assert "Dydd Llun 23 Tachwedd 2026" in done.text
