@@ -368,7 +368,14 @@ def test_the_people_register_its_form_and_saved_note_are_welsh(
     assert not _welsh(saved, english_words)
     assert "Wedi'i gadw: mae Siân Sparks yn y bot nawr" in unescape(saved.text)
     change = re.findall(r'href="/admin/people/(\d+)"', saved.text)[0]
-    assert not _welsh(head.get(f"/admin/people/{change}"), english_words)
+    entry = head.get(f"/admin/people/{change}")
+    assert not _welsh(entry, english_words)
+    token = {"csrf_token": csrf_of(entry.text)}
+    head.post(f"/admin/people/{change}/left", data=token)
+    again = head.post(f"/admin/people/{change}/left", data=token)  # refused: already left
+    assert again.status_code == 409
+    assert not _welsh(again, english_words)
+    assert "eisoes wedi'i farcio fel wedi gadael" in unescape(again.text)
     assert not _welsh(head.get("/admin/people/mis"), english_words)
 
 

@@ -268,10 +268,9 @@ async def person_left_or_back(request: Request, entry_id: int) -> Response:
             with ctx(request).store.transaction() as session:
                 _entry_or_404(session, school.id, entry_id)
                 action(session, school, entry_id, user.email, local_today(utcnow()))
-        except RegisterError as exc:  # the error page says it in the page's language
-            raise HTTPException(
-                409, exc.message % exc.values if exc.values else exc.message
-            ) from None
+        except RegisterError as exc:  # said in the page's language, the names filled in
+            tr = translations(language_for_page(request, {"user": user, "school": school}))
+            raise HTTPException(409, exc.said(tr)) from None
 
     await run_in_threadpool(store)
     return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
