@@ -6,11 +6,13 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from datetime import date
+from gettext import NullTranslations
 from typing import Any
 
 __all__ = [
     "MULTILINE_ALLOWED",
     "FormErrors",
+    "SaidError",
     "clean_field",
     "control_character",
     "find_control_character",
@@ -74,6 +76,25 @@ def parse_iso_date(raw: str | None) -> date | None:
         return date.fromisoformat((raw or "").strip())
     except ValueError:
         return None
+
+
+class SaidError(Exception):
+    """A refusal a page shows: ``str()`` says it in English, ``said(tr)`` in the page's
+    language (the sentence is the catalogue's; names are filled in after translating).
+
+    Example::
+
+        raise SaidError(N_("%(name)s has left the school."), name=person.display_name)
+    """
+
+    def __init__(self, message: str, **values: str) -> None:
+        super().__init__(message % values if values else message)
+        self.message, self.values = message, values
+
+    def said(self, tr: NullTranslations) -> str:
+        """The sentence in ``tr``'s language, its names filled in."""
+        text = tr.gettext(self.message)
+        return text % self.values if self.values else text
 
 
 class FormErrors(ValueError):

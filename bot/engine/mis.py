@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.emails import no_email_key
+from bot.core.i18n import N_
 from bot.core.models import ConnectorState, Person, PersonRole
 from bot.core.ports import DirectoryChanges, DirectoryPerson, MisChanges, MisPerson, MisSource
 from bot.core.words import human_date, plural
@@ -128,7 +129,7 @@ def _by_email(
         account = by_email.get((person.email or "").casefold())
         if account is not None and account.person_id not in taken:
             taken.add(account.person_id)
-            result.matched.append(Match(person, account, "email"))
+            result.matched.append(Match(person, account, N_("email")))
         else:
             rest.append(person)
     return taken, rest
@@ -158,7 +159,7 @@ def _by_name(
         fits = by_name.get(key, []) if key is not None else []
         if len(fits) == 1 and wanted[key] == 1:
             taken.add(fits[0].person_id)
-            result.matched.append(Match(person, fits[0], "name and start date"))
+            result.matched.append(Match(person, fits[0], N_("name and start date")))
         elif fits:
             doubted.update(a.person_id for a in fits)
             result.ambiguous.append(Ambiguity(person, tuple(sorted(a.name for a in fits))))

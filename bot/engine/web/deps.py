@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hmac
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
+from babel.dates import format_date
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -18,6 +20,7 @@ from bot.core import i18n
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
 from bot.core.emails import has_mailbox
+from bot.core.i18n import N_
 from bot.core.models import Person
 from bot.core.words import (
     Words,
@@ -60,6 +63,19 @@ def _has_role(person: Person | None, *roles: str) -> bool:
     return person is not None and bool(person.role_names & set(roles))
 
 
+# the roles every nation names alike, for the catalogue (a nation's own role words are its
+# pack's, already in the page's language)
+_PLAIN_ROLE_NAMES = (
+    N_("staff"),
+    N_("volunteer"),
+    N_("supply staff"),
+    N_("safeguarding governor"),
+    N_("data protection officer"),
+    N_("official account holder"),
+    N_("administrator"),
+)
+
+
 @pass_context
 def _role_list(context: Context, roles: Any) -> str:
     """Template filter: roles in the page's school's words ('Designated Teacher, principal'),
@@ -85,7 +101,19 @@ templates.env.filters["plural"] = plural
 templates.env.filters["version_name"] = (  # 'version 3.2', 'fersiwn 3.2': the page's language
     lambda label, start=False: version_name(label, start=start, tr=i18n.translations(i18n.spoken()))
 )
+templates.env.filters["long_day"] = lambda day, weekday=False: _long_day(day, weekday)
 templates.env.tests["mailbox"] = has_mailbox  # {% if p.email is mailbox %}: not kept without one
+
+
+def _long_day(day: date, weekday: bool) -> str:
+    """'04 December 2026' ('Friday 04 December 2026'), as the register has always written it;
+    '04 Rhagfyr 2026' in Welsh (``babel.dates``), both in ``cy+en``."""
+    english = f"{day:%A %d %B %Y}" if weekday else f"{day:%d %B %Y}"
+    language = i18n.spoken()
+    if language not in ("cy", "cy+en"):
+        return english
+    welsh = format_date(day, "EEEE dd MMMM y" if weekday else "dd MMMM y", locale="cy")
+    return welsh if language == "cy" else f"{welsh}{i18n.BETWEEN}{english}"
 
 
 def ctx(request: Request) -> AppContext:

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.forms import SaidError
+from bot.core.i18n import N_
 from bot.core.models import AccountHolder, Attestation, Duty, OfficialAccount, Person
 from bot.engine import snapshot
 
@@ -30,15 +32,27 @@ __all__ = [
 ]
 
 
-class AccountError(ValueError):
-    """A change to the register that cannot be made; ``str()`` says why, for the page."""
+class AccountError(SaidError, ValueError):
+    """A change to the register that cannot be made; ``said(tr)`` says why, for the page."""
 
 
-def audit_account(session: Session, account: OfficialAccount, action: str, actor: str,
-           details: dict[str, int | str] | None = None) -> None:
+def audit_account(
+    session: Session,
+    account: OfficialAccount,
+    action: str,
+    actor: str,
+    details: dict[str, int | str] | None = None,
+) -> None:
     """One audited change of an account."""
-    audit.record(session, actor=actor, action=action, object_type="official_account",
-                 object_id=account.id, school_id=account.school_id, details=details)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="official_account",
+        object_id=account.id,
+        school_id=account.school_id,
+        details=details,
+    )
 
 
 @dataclass(frozen=True)
@@ -124,7 +138,9 @@ def create_account(session: Session, account: OfficialAccount, *, actor: str) ->
         )
     )
     if exists is not None:
-        raise AccountError(f"An account with the short name '{account.key}' already exists.")
+        raise AccountError(
+            N_("An account with the short name '%(key)s' already exists."), key=account.key
+        )
     session.add(account)
     session.flush()
     audit_account(session, account, "account.created", actor, {"platform": account.platform})
@@ -135,9 +151,9 @@ def add_holder(
 ) -> None:
     """Make ``person`` a holder from today; the next sweep asks them to sign the AUP."""
     if not person.active:
-        raise AccountError(f"{person.display_name} has left the school.")
+        raise AccountError(N_("%(name)s has left the school."), name=person.display_name)
     if any(h.person_id == person.id and h.until is None for h in account.holders):
-        raise AccountError(f"{person.display_name} already holds this account.")
+        raise AccountError(N_("%(name)s already holds this account."), name=person.display_name)
     account.holders.append(
         AccountHolder(school_id=account.school_id, person_id=person.id, since=today)
     )
@@ -154,7 +170,7 @@ def remove_holder(
         (h for h in account.holders if h.person_id == person_id and h.until is None), None
     )
     if holding is None:
-        raise AccountError("That person does not hold this account.")
+        raise AccountError(N_("That person does not hold this account."))
     holding.until = today
     if not account.handover_needed:
         account.handover_since = today
@@ -168,9 +184,9 @@ def remove_holder(
 def resolve_handover(session: Session, account: OfficialAccount, note: str, *, actor: str) -> None:
     """The custodian confirms the login was changed and the account handed over."""
     if not account.handover_needed:
-        raise AccountError("No handover is waiting for this account.")
+        raise AccountError(N_("No handover is waiting for this account."))
     if len(note.strip()) < 5:
-        raise AccountError("Please say what was done (e.g. 'password changed, 2FA moved').")
+        raise AccountError(N_("Please say what was done (e.g. 'password changed, 2FA moved')."))
     account.handover_needed = False
     account.handover_reason = None
     account.handover_since = None

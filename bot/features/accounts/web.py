@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import LONDON, local_today
 from bot.core.config import store as config_store
-from bot.core.i18n import day_text, translations
+from bot.core.i18n import N_, day_text, translations
 from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import Urgency, enqueue_email
@@ -51,7 +51,7 @@ from bot.features.setup.api import SetupError, editable, save_change
 
 router = APIRouter()
 SIGNATURE = "a signature on the Acceptable Use Policy"  # never given on someone's behalf
-HOLDERS_IN_FILE = (
+HOLDERS_IN_FILE = N_(
     "This account's holders are kept in school.yaml, which your IT provider manages: ask them "
     "to add or remove a holder there."
 )
@@ -60,7 +60,7 @@ HOLDERS_IN_FILE = (
 def _account(session: Session, account_id: int, school_id: str) -> OfficialAccount:
     account = session.get(OfficialAccount, account_id)
     if account is None or account.school_id != school_id:
-        raise HTTPException(404, "There is no such account.")
+        raise HTTPException(404, N_("There is no such account."))
     return account
 
 
@@ -92,7 +92,7 @@ def _change_settings_holders(
         if not editable(session):
             raise AccountError(HOLDERS_IN_FILE)
     if person is None or person.school_id != user.school_id:
-        raise AccountError("Please choose a person.")
+        raise AccountError(N_("Please choose a person."))
     email, name, key = person.email, person.display_name, account.key
 
     def change(school: dict[str, Any]) -> None:
@@ -100,11 +100,11 @@ def _change_settings_holders(
         holders = list(entry.get("holders") or [])
         if action == "add":
             if email in holders:
-                raise SetupError("person_id", f"{name} already holds this account.")
+                raise AccountError(N_("%(name)s already holds this account."), name=name)
             entry["holders"] = [*holders, email]
         else:
             if email not in holders:
-                raise SetupError("person_id", "That person does not hold this account.")
+                raise AccountError(N_("That person does not hold this account."))
             entry["holders"] = [h for h in holders if h != email]
 
     verb = "added to" if action == "add" else "removed from"
@@ -178,13 +178,14 @@ def new_account(
     """Create the account; errors are shown on the form (422) and nothing is stored."""
     check_csrf(request, csrf_token)
     user = require_roles(request, ACCOUNT_EDITORS)
+    _ = translations(language_for_page(request, {"user": user})).gettext
     errors = []
     if not platform.strip():
-        errors.append("Platform is required (e.g. Facebook, Tapestry, Mobile phone).")
+        errors.append(_("Platform is required (e.g. Facebook, Tapestry, Mobile phone)."))
     if not name.strip():
-        errors.append("Name is required (e.g. 'School Facebook page').")
+        errors.append(_("Name is required (e.g. 'School Facebook page')."))
     if url and not re.match(r"^https?://\S+$", url.strip()):
-        errors.append("Web address must start with http:// or https://.")
+        errors.append(_("Web address must start with http:// or https://."))
     if not errors:
         account = OfficialAccount(
             school_id=user.school_id,
@@ -201,7 +202,7 @@ def new_account(
                 create_account(session, account, actor=user.email)
             return RedirectResponse(f"/accounts/{account.id}", status_code=303)
         except AccountError as exc:
-            errors.append(str(exc))
+            errors.append(exc.said(translations(language_for_page(request, {"user": user}))))
     values = {"platform": platform, "name": name, "url": url, "purpose": purpose}
     data = {**_new_context(request, user.school_id), "errors": errors, "values": values}
     return render(request, "accounts_new.html", data, status_code=422)
@@ -253,7 +254,7 @@ def _change(
             if action == "add":
                 person = session.get(Person, int(value)) if value.isdigit() else None
                 if person is None or person.school_id != user.school_id:
-                    raise AccountError("Please choose a person.")
+                    raise AccountError(N_("Please choose a person."))
                 add_holder(session, account, person, today, actor=user.email)
             elif action == "remove":
                 remove_holder(
@@ -265,7 +266,8 @@ def _change(
                 org = config_store.load_org(ctx(request).settings, session)  # would (no message)
                 plan_and_apply(session, org.school(user.school_id), today)
     except AccountError as exc:
-        return account_page(request, account_id, error=str(exc))
+        said = exc.said(translations(language_for_page(request, {"user": user})))
+        return account_page(request, account_id, error=said)
     return RedirectResponse(f"/accounts/{account_id}", status_code=303)
 
 
@@ -300,7 +302,7 @@ def person_holdings(request: Request, person_id: int) -> Response:
     with ctx(request).store.session() as session:
         person = session.get(Person, person_id)
         if person is None or person.school_id != user.school_id:
-            raise HTTPException(404, "There is no such person.")
+            raise HTTPException(404, N_("There is no such person."))
         held = holdings_of(session, person_id)
         return render(request, "account_person.html", {"person": person, "accounts": held})
 

@@ -7,9 +7,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from gettext import NullTranslations
 
 from bot.core.config import Cadence
 from bot.core.forms import FormErrors, clean_field, parse_iso_date
+from bot.core.i18n import N_
 from bot.core.messages import human_date
 from bot.engine.reminders import reminder_stages
 
@@ -33,6 +35,7 @@ __all__ = [
     "seen_stage",
     "validate_decision",
     "validate_review",
+    "year_group",
 ]
 
 DUE_SOON_DAYS = 14  # a decision is "due" when its review date is this close (or past)
@@ -40,27 +43,30 @@ DECISION_CADENCE = Cadence(
     before_due=(DUE_SOON_DAYS,), on_due=True, overdue_every_days=7, max_reminders=60, escalate=()
 )
 DECISION_KINDS: dict[str, str] = {
-    "relationship": "Pre-existing relationship (e.g. related to a pupil, or connected to a "
-    "family on social media)",
-    "pupil_device": "A pupil's exceptional use of a personal device (e.g. medical monitoring)",
-    "visitor_device": "A visitor's access to devices (e.g. multi-agency work)",
-    "staff_device": "Permission for staff to use a personal device (e.g. an emergency)",
-    "other": "Another decision or exception",
+    "relationship": N_(
+        "Pre-existing relationship (e.g. related to a pupil, or connected to a "
+        "family on social media)"
+    ),
+    "pupil_device": N_("A pupil's exceptional use of a personal device (e.g. medical monitoring)"),
+    "visitor_device": N_("A visitor's access to devices (e.g. multi-agency work)"),
+    "staff_device": N_("Permission for staff to use a personal device (e.g. an emergency)"),
+    "other": N_("Another decision or exception"),
 }
 SHORT_KINDS: dict[str, str] = {
-    "relationship": "Pre-existing relationship",
-    "pupil_device": "Pupil's personal device",
-    "visitor_device": "Visitor device access",
-    "staff_device": "Staff personal device",
-    "other": "Other",
+    "relationship": N_("Pre-existing relationship"),
+    "pupil_device": N_("Pupil's personal device"),
+    "visitor_device": N_("Visitor device access"),
+    "staff_device": N_("Staff personal device"),
+    "other": N_("Other"),
 }
 SUBJECT_TYPES: dict[str, str] = {
-    "staff": "A member of staff, governor or volunteer in the directory",
-    "pupil": "A pupil (initials and year group only)",
-    "visitor": "A visitor or someone from another agency",
-    "other": "Someone else",
+    "staff": N_("A member of staff, governor or volunteer in the directory"),
+    "pupil": N_("A pupil (initials and year group only)"),
+    "visitor": N_("A visitor or someone from another agency"),
+    "other": N_("Someone else"),
 }
-YEAR_GROUPS = ("Nursery", "Reception", *(f"Year {n}" for n in range(1, 14)))
+# stored in English (the register's words); shown in the page's language (``year_group``)
+YEAR_GROUPS = (N_("Nursery"), N_("Reception"), *(f"Year {n}" for n in range(1, 14)))
 MAX_TEXT = 4000
 MAX_REVIEW_YEARS = 3
 REVIEW_KEY_PREFIX = "decision-review"
@@ -86,57 +92,79 @@ class DecisionInput:
     agreement_on_paper: bool
 
 
+def year_group(year: str, tr: NullTranslations) -> str:
+    """A year group as stored ('Year 3', 'Reception') in ``tr``'s language ('Blwyddyn 3')."""
+    if year.startswith("Year "):
+        return tr.gettext(N_("Year %(num)s")) % {"num": year.removeprefix("Year ")}
+    return tr.gettext(year)
+
+
 def decision_reference(decision_id: int) -> str:
     """The reference people quote: ``DEC-0007``."""
     return f"DEC-{decision_id:04d}"
 
 
 def _subject(
-    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, str]
+    fields: Mapping[str, str],
+    people: Mapping[int, str],
+    errors: dict[str, str],
+    tr: NullTranslations,
 ) -> tuple[str, int | None, str | None]:
     """Who the decision is about: (subject type, person id, name)."""
+    _ = tr.gettext
     subject_type = fields.get("subject_type", "")
     if subject_type == "staff":  # a member of staff chosen from the directory
         raw = fields.get("subject_person_id", "")
         person_id = int(raw) if raw.isdigit() and int(raw) in people else None
         if person_id is None:
-            errors["subject_person_id"] = "Choose the person from the list."
+            errors["subject_person_id"] = _("Choose the person from the list.")
         return subject_type, person_id, None
     if subject_type == "pupil":  # initials and year group only
         letters = re.sub(r"[\s.\-']", "", fields.get("pupil_initials", ""))  # 'j.s.' -> 'JS'
         initials = letters.upper() if letters.isalpha() and len(letters) <= 4 else None
         year = fields.get("pupil_year", "")
         if initials is None:
-            errors["pupil_initials"] = (
+            errors["pupil_initials"] = _(
                 "Give the pupil's initials only (up to 4 letters, e.g. J.S.), not their name."
             )
         if year not in YEAR_GROUPS:
-            errors["pupil_year"] = "Choose the pupil's year group."
+            errors["pupil_year"] = _("Choose the pupil's year group.")
         return subject_type, None, f"{initials}, {year}"
     if subject_type == "visitor":  # their name and organisation
         visitor = clean_field(fields.get("visitor_name"), 100).replace("\n", " ")
         organisation = clean_field(fields.get("visitor_organisation"), 100).replace("\n", " ")
         if len(visitor) < 2:
-            errors["visitor_name"] = "Give the visitor's name."
+            errors["visitor_name"] = _("Give the visitor's name.")
         return subject_type, None, f"{visitor} ({organisation})" if organisation else visitor
     if subject_type == "other":  # someone else, said briefly
         name = clean_field(fields.get("subject_other"), 120).replace("\n", " ")
         if len(name) < 2:
-            errors["subject_other"] = "Say briefly who this is about (keep it minimal)."
+            errors["subject_other"] = _("Say briefly who this is about (keep it minimal).")
         return subject_type, None, name
-    errors["subject_type"] = "Choose who the decision is about."
+    errors["subject_type"] = _("Choose who the decision is about.")
     return subject_type, None, None
 
 
+_TOO_LONG = {  # a whole sentence per box (never assembled from pieces)
+    "decision": N_("Keep the decision to %(num)d characters."),
+    "reasons": N_("Keep the reasons to %(num)d characters."),
+    "notes": N_("Keep the notes to %(num)d characters."),
+}
+
+
 def _long_text(
-    fields: Mapping[str, str], field: str, missing: str | None, what: str, errors: dict[str, str]
+    fields: Mapping[str, str],
+    field: str,
+    missing: str | None,
+    errors: dict[str, str],
+    tr: NullTranslations,
 ) -> str:
     """A text box of at most MAX_TEXT characters (required when ``missing`` says why)."""
     value = clean_field(fields.get(field), MAX_TEXT + 1)
     if not value and missing:
         errors[field] = missing
     elif len(value) > MAX_TEXT:
-        errors[field] = f"Keep the {what} to {MAX_TEXT} characters."
+        errors[field] = tr.gettext(_TOO_LONG[field]) % {"num": MAX_TEXT}
     return value
 
 
@@ -147,6 +175,7 @@ def validate_decision(
     people: Mapping[int, str],
     has_files: bool,
     today: date,
+    tr: NullTranslations | None = None,
 ) -> DecisionInput:
     """Check the decision form; raise DecisionInputError naming every problem.
 
@@ -156,40 +185,45 @@ def validate_decision(
         people: the school's active people (for "a member of staff"): id -> name.
         has_files: whether files are attached (a pupil's device needs the written agreement).
         today: the school's date.
+        tr: the page's language for the problems (English when not given).
     """
+    tr = tr or NullTranslations()
+    _ = tr.gettext
     errors: dict[str, str] = {}
     kind = fields.get("kind", "")
     if kind not in DECISION_KINDS:
-        errors["kind"] = "Choose what kind of decision this is."
-    subject_type, person_id, name = _subject(fields, people, errors)
-    decision = _long_text(fields, "decision", "Write down what was decided.", "decision", errors)
+        errors["kind"] = _("Choose what kind of decision this is.")
+    subject_type, person_id, name = _subject(fields, people, errors, tr)
+    decision = _long_text(fields, "decision", _("Write down what was decided."), errors, tr)
     reasons = _long_text(
-        fields, "reasons", "Write down the reasons for the decision.", "reasons", errors
+        fields, "reasons", _("Write down the reasons for the decision."), errors, tr
     )
     raw_decider = fields.get("decided_by_id", "")
     decider = int(raw_decider) if raw_decider.isdigit() else None
     if decider is None or decider not in leaders:  # one of the leaders
-        errors["decided_by_id"] = (
+        errors["decided_by_id"] = _(
             "Choose who decided: one of the people listed (the school's safeguarding leads "
             "and its head)."
         )
     decided_on = parse_iso_date(fields.get("decided_on"))  # not ahead, nor ten years back
     if decided_on is None:
-        errors["decided_on"] = "Give the date of the decision, like 2026-11-23."
+        errors["decided_on"] = _("Give the date of the decision, like 2026-11-23.")
     elif decided_on > today:
-        errors["decided_on"] = "The date of the decision cannot be in the future."
+        errors["decided_on"] = _("The date of the decision cannot be in the future.")
     elif decided_on < today - timedelta(days=3653):
-        errors["decided_on"] = "The date of the decision is more than ten years ago."
+        errors["decided_on"] = _("The date of the decision is more than ten years ago.")
     review_on = parse_iso_date(fields.get("review_on"))  # after it, within MAX_REVIEW_YEARS
     if review_on is None:
-        errors["review_on"] = "Give a review date, like 2027-03-01."
+        errors["review_on"] = _("Give a review date, like 2027-03-01.")
     elif decided_on is not None and review_on <= decided_on:
-        errors["review_on"] = "The review date must be after the date of the decision."
+        errors["review_on"] = _("The review date must be after the date of the decision.")
     elif review_on > (decided_on or today) + timedelta(days=365 * MAX_REVIEW_YEARS):
-        errors["review_on"] = f"Review it within {MAX_REVIEW_YEARS} years."
+        errors["review_on"] = tr.ngettext(
+            "Review it within %(num)d year.", "Review it within %(num)d years.", MAX_REVIEW_YEARS
+        ) % {"num": MAX_REVIEW_YEARS}
     on_paper = fields.get("agreement_on_paper") == "yes"
     if kind == "pupil_device" and not (has_files or on_paper):
-        errors["agreement_on_paper"] = (
+        errors["agreement_on_paper"] = _(
             "A pupil's device needs the written agreement: attach it, or tick that the signed "
             "copy is kept on paper."
         )
@@ -210,22 +244,31 @@ def validate_decision(
     )
 
 
-def validate_review(fields: Mapping[str, str], today: date) -> tuple[str, date | None, str]:
-    """Check a review: (outcome, next review date or None when closed, notes)."""
+def validate_review(
+    fields: Mapping[str, str], today: date, tr: NullTranslations | None = None
+) -> tuple[str, date | None, str]:
+    """Check a review: (outcome, next review date or None when closed, notes); the problems in
+    ``tr``'s language."""
+    tr = tr or NullTranslations()
+    _ = tr.gettext
     errors: dict[str, str] = {}
     outcome = fields.get("outcome", "")
     next_on: date | None = None
     if outcome == "continue":
         next_on = parse_iso_date(fields.get("next_review_on"))
         if next_on is None:
-            errors["next_review_on"] = "Give the next review date, like 2027-03-01."
+            errors["next_review_on"] = _("Give the next review date, like 2027-03-01.")
         elif next_on <= today:
-            errors["next_review_on"] = "The next review date must be after today."
+            errors["next_review_on"] = _("The next review date must be after today.")
         elif next_on > today + timedelta(days=365 * MAX_REVIEW_YEARS):
-            errors["next_review_on"] = f"Review it again within {MAX_REVIEW_YEARS} years."
+            errors["next_review_on"] = tr.ngettext(
+                "Review it again within %(num)d year.",
+                "Review it again within %(num)d years.",
+                MAX_REVIEW_YEARS,
+            ) % {"num": MAX_REVIEW_YEARS}
     elif outcome != "closed":
-        errors["outcome"] = "Choose whether the decision continues or is closed."
-    notes = _long_text(fields, "notes", None, "notes", errors)
+        errors["outcome"] = _("Choose whether the decision continues or is closed.")
+    notes = _long_text(fields, "notes", None, errors, tr)
     if errors:
         raise DecisionInputError(errors)
     return outcome, next_on, notes

@@ -9,6 +9,7 @@ and change is audited without contents.
 from __future__ import annotations
 
 import math
+from gettext import NullTranslations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -19,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import local_today
 from bot.core.config import ConfigError, SchoolConfig
-from bot.core.messages import human_date
+from bot.core.i18n import N_, translations
 from bot.core.models import Decision, DecisionAttachment, Person, utcnow
 from bot.core.permissions import LEADERSHIP
 from bot.core.uploads import MAX_FILE_BYTES, CleanFile, remove_files
-from bot.engine.web.deps import ctx, render, require_roles
+from bot.engine.web.deps import ctx, language_for_page, render, require_roles
 from bot.features.decisions import rules, service
 from bot.features.reports.api import checked_files, download, read_form, split_form, stored_bytes
 
@@ -46,7 +47,7 @@ def _leader(request: Request) -> tuple[Person, SchoolConfig]:
     try:
         return person, ctx(request).config.school(person.school_id)
     except (KeyError, ConfigError):
-        raise HTTPException(404, "Your school is not set up here.") from None
+        raise HTTPException(404, N_("Your school is not set up here.")) from None
 
 
 async def _fields_and_files(request: Request) -> tuple[dict[str, str], list[CleanFile], str | None]:
@@ -66,10 +67,21 @@ async def _fields_and_files(request: Request) -> tuple[dict[str, str], list[Clea
     return {key: values[0] for key, values in texts.items()}, files, problem
 
 
-def _about(decision: Decision) -> str:
+def _about(decision: Decision, tr: NullTranslations) -> str:
+    """Who the decision is about; a pupil's stored year group ('JS, Year 3') said in ``tr``'s
+    language."""
     if decision.subject_person is not None:
         return decision.subject_person.display_name
-    return decision.subject_name or "—"
+    name = decision.subject_name or "—"
+    if decision.subject_type == "pupil" and ", " in name:
+        initials, year = name.rsplit(", ", 1)
+        return f"{initials}, {rules.year_group(year, tr)}"
+    return name
+
+
+def _tr(request: Request, person: Person, school: SchoolConfig) -> NullTranslations:
+    """The translations of the page this person reads."""
+    return translations(language_for_page(request, {"user": person, "school": school}))
 
 
 # --------------------------------------------------------------------------- decisions
@@ -93,12 +105,13 @@ def decisions_list(request: Request, status: str = "open", page: int = 1) -> Res
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         ).all()
+        tr = _tr(request, person, school)
         rows = [
             {
                 "id": d.id,
                 "reference": rules.decision_reference(d.id),
                 "kind": rules.SHORT_KINDS.get(d.kind, d.kind),
-                "about": _about(d),
+                "about": _about(d, tr),
                 "decided_by": d.decided_by.display_name,
                 "decided_on": d.decided_on,
                 "review_on": d.review_on,
@@ -108,8 +121,15 @@ def decisions_list(request: Request, status: str = "open", page: int = 1) -> Res
         ]
         due = service.count_decisions_due(session, school.id, today)
         overdue = service.count_decisions_overdue(session, school.id, today)
-        service.audit_decision(session, person.email, "decisions.listed", school.id,
-                               status=status, page=page, shown=len(rows))
+        service.audit_decision(
+            session,
+            person.email,
+            "decisions.listed",
+            school.id,
+            status=status,
+            page=page,
+            shown=len(rows),
+        )
     return render(
         request,
         "decisions.html",
@@ -147,7 +167,9 @@ def _new_form(
             "school": school,
             "kinds": rules.DECISION_KINDS,
             "subject_types": rules.SUBJECT_TYPES,
-            "years": rules.YEAR_GROUPS,
+            "years": {
+                y: rules.year_group(y, _tr(request, person, school)) for y in rules.YEAR_GROUPS
+            },
             "leaders": leaders,
             "people": people,
             "v": {**defaults, **(values or {})},
@@ -181,7 +203,12 @@ async def decision_create(request: Request) -> Response:
         errors: dict[str, str] = {}
         try:
             data = rules.validate_decision(
-                fields, leaders=leaders, people=people, has_files=bool(files), today=today
+                fields,
+                leaders=leaders,
+                people=people,
+                has_files=bool(files),
+                today=today,
+                tr=_tr(request, person, school),
             )
         except rules.DecisionInputError as exc:
             errors = dict(exc.errors)
@@ -208,7 +235,7 @@ async def decision_create(request: Request) -> Response:
 def _load(session: Session, school: SchoolConfig, decision_id: int) -> Decision:
     decision = session.get(Decision, decision_id)
     if decision is None or decision.school_id != school.id:
-        raise HTTPException(404, "There is no such decision in your school's register.")
+        raise HTTPException(404, N_("There is no such decision in your school's register."))
     return decision
 
 
@@ -236,11 +263,10 @@ def _detail(
             "kind": rules.DECISION_KINDS.get(decision.kind, decision.kind),
             "short_kind": rules.SHORT_KINDS.get(decision.kind, decision.kind),
             "subject_type": rules.SUBJECT_TYPES.get(decision.subject_type, ""),
-            "about": _about(decision),
+            "about": _about(decision, _tr(request, person, school)),
             "state": rules.review_state(decision.review_on, decision.status, today),
             "reviews": [(r, r.reviewed_by.display_name) for r in decision.reviews],
             "attachments": decision.attachments,
-            "human_date": human_date,
             "saved": request.query_params.get("saved"),
             "v": values or {},
             "errors": errors or {},
@@ -275,14 +301,28 @@ async def decision_review(request: Request, decision_id: int) -> Response:
                 decision = _load(session, school, decision_id)
                 errors: dict[str, str] = {}
                 try:
-                    outcome, next_on, notes = rules.validate_review(fields, today)
+                    outcome, next_on, notes = rules.validate_review(
+                        fields,
+                        today,
+                        translations(
+                            language_for_page(request, {"user": person, "school": school})
+                        ),
+                    )
                 except rules.DecisionInputError as exc:
                     errors = dict(exc.errors)
                 if file_problem:
                     errors["files"] = file_problem
                 if errors:
-                    return _detail(request, session, school, person, decision, values=fields,
-                                   errors=errors, status_code=422)
+                    return _detail(
+                        request,
+                        session,
+                        school,
+                        person,
+                        decision,
+                        values=fields,
+                        errors=errors,
+                        status_code=422,
+                    )
                 service.review_decision(session, decision, person, outcome, next_on, notes, today)
                 written = service.store_attachments(
                     session, decision, files, context.settings.uploads_dir, person.email
@@ -304,8 +344,14 @@ def decision_file(request: Request, decision_id: int, attachment_id: int) -> Res
         decision = _load(session, school, decision_id)
         attachment = session.get(DecisionAttachment, attachment_id)
         if attachment is None or attachment.decision_id != decision.id:
-            raise HTTPException(404, "There is no such file on this decision.")
+            raise HTTPException(404, N_("There is no such file on this decision."))
         data = stored_bytes(context.settings.uploads_dir, "decisions", attachment)
-        service.audit_decision(session, person.email, "decision.file_downloaded", school.id,
-                               decision.id, attachment=attachment.id)
+        service.audit_decision(
+            session,
+            person.email,
+            "decision.file_downloaded",
+            school.id,
+            decision.id,
+            attachment=attachment.id,
+        )
     return download(data, attachment.filename, attachment.content_type)

@@ -4,6 +4,7 @@ outside the directory, changes them and marks them as left; every change applies
 
 from __future__ import annotations
 
+from gettext import NullTranslations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -14,13 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_, translations
 from bot.core.models import ExtraPerson, Person, utcnow
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.ports import ConnectorError
-from bot.core.words import Words, plural, role_list, role_name, school_words
+from bot.core.words import Words, role_list, role_name, school_words, words_in
 from bot.engine.directory import unassigned
 from bot.engine.mis import mis_error, reconciled
-from bot.engine.web.deps import check_csrf, ctx, render, require_roles
+from bot.engine.web.deps import check_csrf, ctx, language_for_page, render, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.people.rules import ROLE_CHOICES, parse_entry
 from bot.features.people.service import (
@@ -45,19 +47,23 @@ def _editor(request: Request) -> tuple[Person, SchoolConfig]:
     return user, ctx(request).config.school(user.school_id)
 
 
-def _saved_message(row: EntryRow, words: Words | None = None) -> str:
-    """What the page says after a change, true as it is shown."""
+def _saved_message(row: EntryRow, words: Words, tr: NullTranslations) -> str:
+    """What the page says after a change, true as it is shown, in ``tr``'s language."""
     if row.left_on is not None:
-        return f"Saved: {row.name} is marked as left; their open tasks are closed."
+        return tr.gettext("Saved: %(name)s is marked as left; their open tasks are closed.") % {
+            "name": row.name
+        }
     if row.in_directory:
-        return (
-            f"Saved. {row.email} is in the school's directory, so the directory's details and "
+        return tr.gettext(
+            "Saved. %(email)s is in the school's directory, so the directory's details and "
             "roles are used while it lists them; this entry applies if it stops."
-        )
-    return (
-        f"Saved: {row.name} is in the bot now, as {role_list(row.roles, words)}, with "
-        f"{plural(row.open_duties, 'task')} to do."
-    )
+        ) % {"email": row.email}
+    roles = ", ".join(tr.gettext(n) for n in role_list(row.roles, words).split(", "))
+    return tr.ngettext(
+        "Saved: %(name)s is in the bot now, as %(roles)s, with %(num)d task to do.",
+        "Saved: %(name)s is in the bot now, as %(roles)s, with %(num)d tasks to do.",
+        row.open_duties,
+    ) % {"name": row.name, "roles": roles, "num": row.open_duties}
 
 
 def _file_problems(request: Request) -> tuple[str | None, list[str]]:
@@ -81,14 +87,30 @@ def people_page(request: Request, saved: int | None = None) -> Response:
         rows = entry_rows(session, school.id)
         from_file = file_people(session, school.id, school.directory.leaver_grace_days)
         in_no_school = unassigned(session, school.id) if school.directory.staff_group else []
-        audit.record(session, actor=user.email, action="people.register.viewed",
-                     object_type="extra_person", school_id=school.id)
+        audit.record(
+            session,
+            actor=user.email,
+            action="people.register.viewed",
+            object_type="extra_person",
+            school_id=school.id,
+        )
     file_name, problems = _file_problems(request)
-    message = next((_saved_message(r, school_words(school)) for r in rows if r.id == saved), None)
-    return render(request, "people.html", {
-        "school": school, "rows": rows, "from_file": from_file, "file_name": file_name,
-        "problems": problems, "message": message, "unassigned": in_no_school,
-    })
+    tr = translations(language_for_page(request, {"user": user, "school": school}))
+    words = words_in(school_words(school), tr)
+    message = next((_saved_message(r, words, tr) for r in rows if r.id == saved), None)
+    return render(
+        request,
+        "people.html",
+        {
+            "school": school,
+            "rows": rows,
+            "from_file": from_file,
+            "file_name": file_name,
+            "problems": problems,
+            "message": message,
+            "unassigned": in_no_school,
+        },
+    )
 
 
 @router.get("/admin/people/mis", include_in_schema=False)
@@ -101,22 +123,46 @@ def mis_page(request: Request) -> Response:
     with context.store.transaction() as session:
         lists = reconciled(session, school.id, today)
         problem = mis_error(session, school.id)
-        audit.record(session, actor=user.email, action="people.mis.viewed",
-                     object_type="school", object_id=school.id, school_id=school.id)
-    return render(request, "mis.html", {
-        "school": school, "lists": lists, "problem": problem,
-        "connected": school.id in context.settings.mis.wonde or lists is not None,
-    })
+        audit.record(
+            session,
+            actor=user.email,
+            action="people.mis.viewed",
+            object_type="school",
+            object_id=school.id,
+            school_id=school.id,
+        )
+    return render(
+        request,
+        "mis.html",
+        {
+            "school": school,
+            "lists": lists,
+            "problem": problem,
+            "connected": school.id in context.settings.mis.wonde or lists is not None,
+        },
+    )
 
 
 def _form_page(
-    request: Request, school: SchoolConfig, values: dict[str, Any], errors: dict[str, str],
-    entry: ExtraPerson | None = None, status_code: int = 200,
+    request: Request,
+    school: SchoolConfig,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    entry: ExtraPerson | None = None,
+    status_code: int = 200,
 ) -> Response:
-    return render(request, "people_form.html", {
-        "school": school, "v": values, "errors": errors, "entry": entry,
-        "role_choices": {r: role_name(r, school_words(school)) for r in ROLE_CHOICES},
-    }, status_code=status_code)
+    return render(
+        request,
+        "people_form.html",
+        {
+            "school": school,
+            "v": values,
+            "errors": errors,
+            "entry": entry,
+            "role_choices": {r: role_name(r, school_words(school)) for r in ROLE_CHOICES},
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/admin/people/new", include_in_schema=False)
@@ -137,7 +183,7 @@ async def _read(request: Request) -> tuple[dict[str, Any], list[str]]:
 def _entry_or_404(session: Session, school_id: str, entry_id: int) -> ExtraPerson:
     entry = session.get(ExtraPerson, entry_id)
     if entry is None or entry.school_id != school_id:
-        raise HTTPException(404, "There is nobody with that entry on the people register.")
+        raise HTTPException(404, N_("There is nobody with that entry on the people register."))
     return entry
 
 
@@ -155,11 +201,20 @@ async def _save(request: Request, entry_id: int | None) -> Response:
     return await run_in_threadpool(_store, request, user, school, entry_id, values, roles)
 
 
-def _store(request: Request, user: Person, school: SchoolConfig, entry_id: int | None,
-           values: dict[str, Any], roles: list[str]) -> Response:
+def _store(
+    request: Request,
+    user: Person,
+    school: SchoolConfig,
+    entry_id: int | None,
+    values: dict[str, Any],
+    roles: list[str],
+) -> Response:
     """``_save``'s database work, on a page thread."""
     today = local_today(utcnow())
-    data, errors = parse_entry(values, roles, today)
+    tr = translations(language_for_page(request, {"user": user, "school": school}))
+    words = words_in(school_words(school), tr)
+    names = {r: tr.gettext(role_name(r, words)) for r in ROLE_CHOICES}
+    data, errors = parse_entry(values, roles, today, tr, names)
     entry = None
     if entry_id is not None:
         with ctx(request).store.session() as session:
@@ -170,7 +225,8 @@ def _store(request: Request, user: Person, school: SchoolConfig, entry_id: int |
         with ctx(request).store.transaction() as session:
             entry_id = save_entry(session, school, entry_id, data, user.email, today)
     except RegisterError as exc:
-        return _form_page(request, school, values, {"email": str(exc)}, entry, status_code=409)
+        said = {"email": exc.said(tr)}
+        return _form_page(request, school, values, said, entry, status_code=409)
     return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
 
 
@@ -180,10 +236,14 @@ def person_form(request: Request, entry_id: int) -> Response:
     school = _editor(request)[1]
     with ctx(request).store.session() as session:
         entry = _entry_or_404(session, school.id, entry_id)
-        values = {"name": entry.display_name, "email": entry.email,
-                  "job_title": entry.job_title or "", "manager_email": entry.manager_email or "",
-                  "start_date": entry.start_date.isoformat() if entry.start_date else "",
-                  "roles": list(entry.roles)}
+        values = {
+            "name": entry.display_name,
+            "email": entry.email,
+            "job_title": entry.job_title or "",
+            "manager_email": entry.manager_email or "",
+            "start_date": entry.start_date.isoformat() if entry.start_date else "",
+            "roles": list(entry.roles),
+        }
         return _form_page(request, school, values, {}, entry)
 
 
@@ -208,8 +268,9 @@ async def person_left_or_back(request: Request, entry_id: int) -> Response:
             with ctx(request).store.transaction() as session:
                 _entry_or_404(session, school.id, entry_id)
                 action(session, school, entry_id, user.email, local_today(utcnow()))
-        except RegisterError as exc:
-            raise HTTPException(409, str(exc)) from None
+        except RegisterError as exc:  # said in the page's language, the names filled in
+            tr = translations(language_for_page(request, {"user": user, "school": school}))
+            raise HTTPException(409, exc.said(tr)) from None
 
     await run_in_threadpool(store)
     return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.dates import HAPPENED, REVIEW, DateWindow, DateWindowError
+from bot.core.i18n import N_
 from bot.core.models import Policy, PolicyReview, PolicyVersion
 from bot.engine.duties import add_months
 from bot.features.policies.rules import ReviewError, dated_label
@@ -74,16 +75,19 @@ def record_review(
     minute = (minute_ref or "").strip() or None
     _in_window(HAPPENED, reviewed_on, "Review date", today)
     if reviewed_on > today:
-        raise ReviewError(f"the review date {reviewed_on.isoformat()} is in the future")
+        raise ReviewError(
+            N_("the review date %(day)s is in the future"), day=reviewed_on.isoformat()
+        )
     if not body:
         raise ReviewError(
-            "say which body reviewed the policy (the governing body, or a committee)"
+            N_("say which body reviewed the policy (the governing body, or a committee)")
         )
     if len(body) > 120 or (minute is not None and len(minute) > 120):
-        raise ReviewError("the body and the minute reference must be at most 120 characters")
+        raise ReviewError(N_("the body and the minute reference must be at most 120 characters"))
     if policy.last_reviewed is not None and reviewed_on < policy.last_reviewed:
         raise ReviewError(
-            f"a later review ({policy.last_reviewed.isoformat()}) is already recorded"
+            N_("a later review (%(day)s) is already recorded"),
+            day=policy.last_reviewed.isoformat(),
         )
     added: PolicyVersion | None = None
     unchanged = False
@@ -155,16 +159,19 @@ def confirm_review_date(
     """
     before = policy.next_review_due
     if new_date is None and before is None:
-        raise ReviewError("this policy has no next review date to confirm; give the date")
+        raise ReviewError(N_("this policy has no next review date to confirm; give the date"))
     if new_date is not None:
         _in_window(REVIEW, new_date, "Next review date", today)
         if new_date < today:
             raise ReviewError(
-                f"the next review date {new_date.isoformat()} is in the past; record the review "
-                "instead if it has happened"
+                N_(
+                    "the next review date %(day)s is in the past; record the review instead if "
+                    "it has happened"
+                ),
+                day=new_date.isoformat(),
             )
     elif not policy.next_review_derived:
-        raise ReviewError("the next review date is already confirmed")
+        raise ReviewError(N_("the next review date is already confirmed"))
     policy.next_review_due = confirmed = new_date or before
     assert confirmed is not None  # a date given, or the one to confirm (checked above)
     policy.next_review_derived = False

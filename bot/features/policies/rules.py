@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date
 
 from bot.core.dates import shift
+from bot.core.forms import SaidError
 from bot.core.i18n import N_, translations
 from bot.core.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
@@ -383,8 +384,9 @@ def review_calendar(
 # --------------------------------------------------------------------------- documents, versions
 
 
-class ReviewError(ValueError):
-    """A review cannot be recorded as given; ``str()`` says why in one line."""
+class ReviewError(SaidError, ValueError):
+    """A review cannot be recorded as given; ``str()`` says why in one line, ``said(tr)`` in
+    the page's language."""
 
 
 _VERSION_TOKEN = re.compile(r"^v?\d+(?:[.-]\d+)*[a-z]?$", re.IGNORECASE)

@@ -16,7 +16,7 @@ from bot.core.clock import local_today
 from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
-from bot.core.i18n import translations
+from bot.core.i18n import N_, translations
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
@@ -95,7 +95,7 @@ def _detail(
     with ctx(request).store.session() as session:
         rows = register(session, user.school_id, today, key=key)
         if not rows:
-            raise HTTPException(404, "There is no policy with that name in the register.")
+            raise HTTPException(404, N_("There is no policy with that name in the register."))
         row = rows[0]
         due = row.policy.next_review_due
         recorded = request.query_params.get("recorded")
@@ -124,13 +124,20 @@ def _detail(
         )
 
 
+def _said(request: Request, user: Person, exc: Exception) -> str:
+    """Why a review was refused, in the page's language (a date window's line is core's)."""
+    if isinstance(exc, ReviewError):
+        return exc.said(translations(language_for_page(request, {"user": user})))
+    return str(exc)
+
+
 def _policy(session: Session, user: Person, key: str) -> Policy:
     """The policy of the user's school with that key (404 when there is none)."""
     policy = session.scalar(
         select(Policy).where(Policy.school_id == user.school_id, Policy.key == key)
     )
     if policy is None:
-        raise HTTPException(404, "There is no policy with that name in the register.")
+        raise HTTPException(404, N_("There is no policy with that name in the register."))
     return policy
 
 
@@ -173,7 +180,8 @@ def policy_review(
                 document=upload,
             )
     except (DateWindowError, ReviewError) as exc:
-        return _detail(request, user, key, errors=[str(exc)], form=form, status_code=400)
+        said = _said(request, user, exc)
+        return _detail(request, user, key, errors=[said], form=form, status_code=400)
     return RedirectResponse(f"/policies/{key}?recorded={result.review_id}", status_code=303)
 
 
@@ -200,7 +208,8 @@ def policy_confirm_date(
                 new_date=new_date,
             )
     except (DateWindowError, ReviewError) as exc:
-        return _detail(request, user, key, confirm_errors=[str(exc)], status_code=400)
+        said = _said(request, user, exc)
+        return _detail(request, user, key, confirm_errors=[said], status_code=400)
     return RedirectResponse(f"/policies/{key}?confirmed=1", status_code=303)
 
 
@@ -405,7 +414,7 @@ def _readable(
     user = current_user(request)
     version = session.get(PolicyVersion, version_id)
     if version is None:
-        raise HTTPException(404, "There is no such document.")
+        raise HTTPException(404, N_("There is no such document."))
     allowed = user is not None and user.school_id == version.school_id
     if not allowed and t and p in ("ack", "aup"):
         try:
@@ -413,7 +422,7 @@ def _readable(
         except (LinkExpiredError, LinkInvalidError):
             allowed = False
     if not allowed:
-        raise HTTPException(403, "Please use the link in your email, or sign in.")
+        raise HTTPException(403, N_("Please use the link in your email, or sign in."))
     return version
 
 
@@ -451,7 +460,7 @@ def document_page(
         version = _readable(request, session, version_id, t, p)
         data, sha256, name = version.document, version.sha256, version.document_name
     if not name.lower().endswith(".pdf"):
-        raise HTTPException(404, "This document has no pages to show as images.")
+        raise HTTPException(404, N_("This document has no pages to show as images."))
     try:
         png = pdf_page_png(data, sha256, number)
     except DocumentError as exc:
@@ -469,15 +478,15 @@ def document_read(request: Request, version_id: int) -> Response:
     """A policy version shown as the school wrote it, for a signed-in person of the school."""
     user = current_user(request)
     if user is None:
-        raise HTTPException(401, "Please sign in to read the school's policies.")
+        raise HTTPException(401, N_("Please sign in to read the school's policies."))
     with ctx(request).store.session() as session:
         version = _readable(request, session, version_id, None, "")
         policy = session.get(Policy, version.policy_id)
         assert policy is not None
         back = (
-            (f"/policies/{policy.key}", "Policy register")
+            (f"/policies/{policy.key}", N_("Policy register"))
             if user.role_names & POLICY_READERS
-            else ("/me", "My tasks")
+            else ("/me", N_("My tasks"))
         )
         return render(
             request,

@@ -11,7 +11,8 @@ from datetime import date, timedelta
 
 from bot.core.config import SchoolConfig
 from bot.core.forms import FormErrors, clean_field, parse_iso_date
-from bot.core.words import school_words
+from bot.core.i18n import N_, translations
+from bot.core.words import school_words, words_in
 
 __all__ = [
     "DEFAULT_VISITOR_RULES",
@@ -24,22 +25,36 @@ __all__ = [
     "visitor_rules",
 ]
 
-DEFAULT_VISITOR_RULES = """\
-Welcome. While you are with us, please help us keep every child safe.
-
-- Keep your mobile phone on silent and out of sight whenever children are around.
-- Make or take calls only in the office or reception area.
-- Do not take photographs, videos or recordings of children, or of anything that could \
-identify a child, on any device.
-- If your work needs a phone, tablet, laptop or camera near children (for example a visit \
-from another agency), agree it with the {headteacher} before you use it.
-- Never post anything about the children or the school on social media.
-- Phones and cameras must never be used in toilets or changing areas.
-- If you are worried about a child, or see someone breaking these rules, tell the {dsl_full} \
-or the office straight away.
-"""
-VISITOR_STATEMENT = (
-    "I have read {school}'s rules on mobile phones and photography, and I will follow them "
+# the built-in rules, a sentence a line (each from the catalogue, in the visitor's language);
+# joined in English they are the text England's schools have always shown (its fingerprint holds)
+_RULE_LINES = (
+    N_("Welcome. While you are with us, please help us keep every child safe."),
+    "",
+    N_("Keep your mobile phone on silent and out of sight whenever children are around."),
+    N_("Make or take calls only in the office or reception area."),
+    N_(
+        "Do not take photographs, videos or recordings of children, or of anything that could "
+        "identify a child, on any device."
+    ),
+    N_(
+        "If your work needs a phone, tablet, laptop or camera near children (for example a visit "
+        "from another agency), agree it with the %(headteacher)s before you use it."
+    ),
+    N_("Never post anything about the children or the school on social media."),
+    N_("Phones and cameras must never be used in toilets or changing areas."),
+    N_(
+        "If you are worried about a child, or see someone breaking these rules, tell the "
+        "%(dsl_full)s or the office straight away."
+    ),
+)
+DEFAULT_VISITOR_RULES = (
+    "\n".join(line if n < 2 else f"- {line}" for n, line in enumerate(_RULE_LINES))
+    .replace("%(headteacher)s", "{headteacher}")
+    .replace("%(dsl_full)s", "{dsl_full}")
+    + "\n"
+)
+VISITOR_STATEMENT = N_(
+    "I have read %(school)s's rules on mobile phones and photography, and I will follow them "
     "during my visit."
 )
 
@@ -57,15 +72,18 @@ class VisitInput:
     visit_date: date
 
 
-def visitor_rules(school: SchoolConfig) -> str:
+def visitor_rules(school: SchoolConfig, language: str = "en") -> str:
     """The rules visitors agree to: the school's own text, or the built-in one in the school's
-    words (England's built-in text reads exactly as it always has: its fingerprint holds)."""
+    words and ``language`` (England's built-in text reads exactly as it always has: its
+    fingerprint holds)."""
     own = (school.visitor_rules or "").strip()
     if own:
         return own
-    words = school_words(school)
-    return (DEFAULT_VISITOR_RULES.strip().replace("{headteacher}", words.headteacher)
-            .replace("{dsl_full}", words.dsl_full))
+    tr = translations(language)
+    words = words_in(school_words(school), tr)
+    filled = {"headteacher": words.headteacher, "dsl_full": words.dsl_full}
+    lines = [tr.gettext(line) % filled if line else "" for line in _RULE_LINES]
+    return "\n".join(line if n < 2 else f"- {line}" for n, line in enumerate(lines))
 
 
 def rules_sha256(text: str) -> str:
@@ -98,20 +116,20 @@ def validate_visit(fields: Mapping[str, str], today: date) -> VisitInput:
     errors: dict[str, str] = {}
     name = clean_field(fields.get("name"), 121).replace("\n", " ")
     if len(name) < 2:
-        errors["name"] = "Enter your full name."
+        errors["name"] = N_("Enter your full name.")
     elif len(name) > 120:
-        errors["name"] = "Your name can be at most 120 characters."
+        errors["name"] = N_("Your name can be at most 120 characters.")
     organisation = clean_field(fields.get("organisation"), 121).replace("\n", " ") or None
     if organisation and len(organisation) > 120:
-        errors["organisation"] = "The organisation can be at most 120 characters."
+        errors["organisation"] = N_("The organisation can be at most 120 characters.")
     raw_date = (fields.get("visit_date") or "").strip()
     visit_date = parse_iso_date(raw_date) if raw_date else today
     if visit_date is None:
-        errors["visit_date"] = "Enter the date of your visit, like 2026-11-23."
+        errors["visit_date"] = N_("Enter the date of your visit, like 2026-11-23.")
     elif not today - timedelta(days=7) <= visit_date <= today + timedelta(days=90):
-        errors["visit_date"] = "The date of your visit must be within the next 90 days."
+        errors["visit_date"] = N_("The date of your visit must be within the next 90 days.")
     if fields.get("agree") != "yes":
-        errors["agree"] = "Tick the box to confirm you will follow the rules."
+        errors["agree"] = N_("Tick the box to confirm you will follow the rules.")
     if errors:
         raise VisitInputError(errors)
     assert visit_date is not None

@@ -22,13 +22,14 @@ __all__ = ["count_visitors_today", "purge_visitors", "record_visit"]
 
 
 def record_visit(
-    session: Session, school: SchoolConfig, data: VisitInput, now: datetime
+    session: Session, school: SchoolConfig, data: VisitInput, now: datetime, language: str = "en"
 ) -> VisitorAssurance:
-    """Store a visitor's confirmation (no email is sent: the rules stay on the public page)."""
+    """Store a visitor's confirmation (no email is sent: the rules stay on the public page),
+    with the fingerprint of the rules as the visitor read them (in ``language``)."""
     assurance = VisitorAssurance(
         school_id=school.id,
         **asdict(data),  # name, organisation, visit_date
-        rules_sha256=rules_sha256(visitor_rules(school)),
+        rules_sha256=rules_sha256(visitor_rules(school, language)),
         copy_sent=False,
         created_at=now,
     )
@@ -95,8 +96,11 @@ def purge_visitors(session: Session, school: SchoolConfig, today: date, *, write
 
 def count_visitors_today(session: Session, school_id: str, today: date) -> int:
     """How many visitors confirmed the rules for a visit today."""
-    return int(session.scalar(
-        select(func.count())
-        .select_from(VisitorAssurance)
-        .where(VisitorAssurance.school_id == school_id, VisitorAssurance.visit_date == today)
-    ) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(VisitorAssurance)
+            .where(VisitorAssurance.school_id == school_id, VisitorAssurance.visit_date == today)
+        )
+        or 0
+    )

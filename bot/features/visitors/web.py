@@ -14,11 +14,19 @@ from fastapi.responses import Response
 
 from bot.core.clock import local_today
 from bot.core.config import ConfigError, SchoolConfig
-from bot.core.messages import human_date
+from bot.core.i18n import N_, translations
 from bot.core.models import utcnow
 from bot.core.permissions import POSTER_PRINTERS
 from bot.core.ratelimit import RateLimit, limit_key, take
-from bot.engine.web.deps import check_csrf, client_ip, ctx, error_page, render, require_roles
+from bot.engine.web.deps import (
+    check_csrf,
+    client_ip,
+    ctx,
+    error_page,
+    language_for_page,
+    render,
+    require_roles,
+)
 from bot.features.visitors.rules import (
     VISITOR_STATEMENT,
     VisitInputError,
@@ -41,7 +49,7 @@ def _public_school(request: Request, school_id: str) -> SchoolConfig:
         return ctx(request).config.school(school_id)
     except (KeyError, ConfigError):
         raise HTTPException(
-            404, "There is no school at this address. Please ask at reception."
+            404, N_("There is no school at this address. Please ask at reception.")
         ) from None
 
 
@@ -53,13 +61,15 @@ def _visit_form(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    language = language_for_page(request, {"school": school})
     return render(
         request,
         "visit.html",
         {
             "school": school,
-            "rules": rules_blocks(visitor_rules(school)),
-            "statement": VISITOR_STATEMENT.format(school=school.name),
+            "rules": rules_blocks(visitor_rules(school, language)),
+            "statement": translations(language).gettext(VISITOR_STATEMENT)
+            % {"school": school.name},
             "v": {"visit_date": local_today(utcnow()).isoformat(), **(values or {})},
             "errors": errors or {},
             "retention_days": school.visitor_retention_days,
@@ -95,8 +105,11 @@ def visit_confirm(
         return error_page(
             request,
             429,
-            "Several confirmations have just been sent from this connection, so we have paused "
-            "the form for a few minutes. Please try again in 10 minutes, or ask at reception.",
+            N_(  # the error page says it in the school's language
+                "Several confirmations have just been sent from this connection, so we have "
+                "paused the form for a few minutes. Please try again in 10 minutes, or ask at "
+                "reception."
+            ),
         )
     fields = {
         "name": name,
@@ -109,14 +122,15 @@ def visit_confirm(
     except VisitInputError as exc:
         return _visit_form(request, school, values=fields, errors=exc.errors, status_code=422)
     with context.store.transaction() as session:
-        assurance = record_visit(session, school, data, utcnow())
+        language = language_for_page(request, {"school": school})
+        assurance = record_visit(session, school, data, utcnow(), language)
     return render(
         request,
         "visit_done.html",
         {
             "school": school,
             "name": data.name,
-            "visit_date": human_date(data.visit_date),
+            "visit_date": data.visit_date,
             "reference": f"VIS-{assurance.id:06d}",
         },
     )
@@ -128,7 +142,7 @@ def visit_poster(request: Request, school_id: str) -> Response:
     person = require_roles(request, POSTER_PRINTERS)
     school = _public_school(request, school_id)
     if person.school_id != school.id:
-        raise HTTPException(403, "This poster belongs to another school.")
+        raise HTTPException(403, N_("This poster belongs to another school."))
     import qrcode  # lazy: qrcode adds ~60 ms to the web app's start; one page uses it
     import qrcode.image.svg
 
@@ -141,6 +155,10 @@ def visit_poster(request: Request, school_id: str) -> Response:
             "school": school,
             "url": url,
             "qr_svg": svg.to_string().decode(),
-            "rules": rules_blocks(visitor_rules(school)),
+            "rules": rules_blocks(
+                visitor_rules(
+                    school, language_for_page(request, {"school": school, "user": person})
+                )
+            ),
         },
     )
