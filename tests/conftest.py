@@ -5,6 +5,7 @@ machine lacks them; `.ci/run` installs both, so in CI they run."""
 from __future__ import annotations
 
 import faulthandler
+import gc
 import os
 import shutil
 import socket
@@ -121,6 +122,15 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         return  # a container's 64 MB /dev/shm, or one that cannot run a test's scripts
     os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection left alive (every module the tests import, their parametrize values)
+    lives for the whole run: moved out of the collector's reach (``gc.freeze``), so that each
+    full collection during the tests walks only what the tests made, not the whole process's
+    heap again (tests/core/test_audit.py does the same around its own collections)."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
