@@ -45,9 +45,9 @@ class Module:
 
 
 @cache
-def product_modules() -> tuple[Module, ...]:
-    """Every module of ``bot``, ``connectors`` and ``schedules`` (migrations aside), each read
-    and parsed once for the whole file: the tests below share these trees."""
+def product_files() -> tuple[Path, ...]:
+    """The files of ``bot``, ``connectors`` and ``schedules`` (migrations aside), unread: what
+    a parametrize needs at collection, which every test process does."""
     files: list[Path] = []
     for top in PRODUCT:
         files += [
@@ -55,8 +55,15 @@ def product_modules() -> tuple[Module, ...]:
             for p in (REPO / top).rglob("*.py")
             if "migrations" not in p.parts and "__pycache__" not in p.parts
         ]
+    return tuple(sorted(files))
+
+
+@cache
+def product_modules() -> tuple[Module, ...]:
+    """Every product module (``product_files``), each read and parsed once for the whole file,
+    when a test first asks: the tests below share these trees."""
     found = []
-    for path in sorted(files):
+    for path in product_files():
         text = path.read_text("utf-8")
         found.append(Module(path, _module(path), text, ast.parse(text)))
     return tuple(found)
@@ -490,9 +497,9 @@ def test_our_modules_are_wired_by_plain_imports() -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        m.path
-        for m in product_modules()
-        if m.path.name in PURE and m.path.parent.name != "models"  # tables
+        path
+        for path in product_files()
+        if path.name in PURE and path.parent.name != "models"  # tables
     ],
     ids=_name,
 )

@@ -21,8 +21,15 @@ from tests.support.keys import TEST_KEYS
 def _chain(store: Store, n: int = 5) -> None:
     with store.transaction() as session:
         for i in range(n):
-            audit.record(session, actor=f"user{i}@x.org", action="report.viewed",
-                         object_type="report", object_id=i, school_id="s", details={"i": i})
+            audit.record(
+                session,
+                actor=f"user{i}@x.org",
+                action="report.viewed",
+                object_type="report",
+                object_id=i,
+                school_id="s",
+                details={"i": i},
+            )
 
 
 def test_chain_verifies_on_both_backends(database_url: str) -> None:
@@ -84,21 +91,37 @@ def _legacy_chain(conn: Connection, n: int) -> None:
     conn.execute(text("DELETE FROM audit_events"))
     for seq in range(1, n + 1):
         details = {"i": seq}
-        body = json.dumps({"prev": prev, "seq": seq, "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
-                           "actor": "dsl@x.org", "action": "report.viewed", "type": "report",
-                           "id": "1", "school": "s", "details": details},
-                          sort_keys=True, separators=(",", ":"), default=str)
+        body = json.dumps(
+            {
+                "prev": prev,
+                "seq": seq,
+                "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+                "actor": "dsl@x.org",
+                "action": "report.viewed",
+                "type": "report",
+                "id": "1",
+                "school": "s",
+                "details": details,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
         digest = hashlib.sha256(body.encode()).hexdigest()
-        conn.execute(text(
-            "INSERT INTO audit_events (seq, school_id, at, actor, action, object_type, "
-            "object_id, details, prev_hash, hash) VALUES (:seq, 's', :at, 'dsl@x.org', "
-            "'report.viewed', 'report', '1', :details, :prev, :hash)"),
-            {"seq": seq, "at": at, "details": json.dumps(details), "prev": prev,
-             "hash": digest})
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (seq, school_id, at, actor, action, object_type, "
+                "object_id, details, prev_hash, hash) VALUES (:seq, 's', :at, 'dsl@x.org', "
+                "'report.viewed', 'report', '1', :details, :prev, :hash)"
+            ),
+            {"seq": seq, "at": at, "details": json.dumps(details), "prev": prev, "hash": digest},
+        )
         prev = digest
     conn.execute(text("DELETE FROM audit_head"))
-    conn.execute(text("INSERT INTO audit_head (id, last_hash, count) VALUES (1, :h, :n)"),
-                 {"h": prev, "n": n})
+    conn.execute(
+        text("INSERT INTO audit_head (id, last_hash, count) VALUES (1, :h, :n)"),
+        {"h": prev, "n": n},
+    )
 
 
 def test_an_unkeyed_log_is_carried_over_once_and_never_again(database_url: str) -> None:
@@ -146,8 +169,11 @@ def test_a_changed_key_is_recorded_and_needs_the_previous_key(sqlite_url: str) -
         assert audit.verify(session).ok
         change = session.scalars(select(AuditEvent).where(AuditEvent.seq == 4)).one()
     assert change.action == audit.KEY_CHANGED and change.details["endorsement"]
-    assert change.details == {"from": TEST_KEYS.current_id, "to": new.current_id,
-                              "endorsement": change.details["endorsement"]}
+    assert change.details == {
+        "from": TEST_KEYS.current_id,
+        "to": new.current_id,
+        "endorsement": change.details["endorsement"],
+    }
     store.dispose()
     forgetful = Store(sqlite_url, keys=new)  # the previous key not kept
     with forgetful.session() as session:
@@ -177,8 +203,15 @@ def test_a_savepoint_rolled_back_leaves_the_rest_of_the_transaction_sealed(
         before = Person(school_id="s", email="a@oakfield.example", display_name="A Teacher")
         session.add(before)  # batch-sealed (the database notes it)
         session.flush()
-        session.add(TrainingRecord(school_id="s", person_id=before.id, course="Safeguarding",
-                                   completed_on=date(2026, 9, 1), import_key="t1"))
+        session.add(
+            TrainingRecord(
+                school_id="s",
+                person_id=before.id,
+                course="Safeguarding",
+                completed_on=date(2026, 9, 1),
+                import_key="t1",
+            )
+        )
         session.flush()  # sealed by the session
         with pytest.raises(IntegrityError), session.begin_nested():
             session.execute(text("INSERT INTO schools (id, name) VALUES ('s', 'A clash')"))
@@ -233,8 +266,10 @@ def test_an_entry_made_at_commit_takes_the_chain_head_only_as_the_transaction_co
         with store.session() as other:
             assert other.scalar(select(AuditHead.count)) == start  # not committed yet
     with store.session() as session:
-        assert session.scalar(select(AuditEvent.action).where(AuditEvent.seq == start + 1)) \
+        assert (
+            session.scalar(select(AuditEvent.action).where(AuditEvent.seq == start + 1))
             == "report.created"
+        )
         verdict = check(session)
     assert verdict.ok, verdict.problems
     store.dispose()
@@ -248,12 +283,18 @@ def test_every_new_store_seals_even_where_an_old_one_lived(sqlite_url: str) -> N
     import gc
 
     # what earlier tests left is set aside: each gc.collect() below walks only this test's
-    # objects (a whole worker's heap took seconds a round)
+    # objects (a whole worker's heap took seconds a round). Where the run froze what its
+    # collection left (tests/conftest.py), that stays frozen: earlier tests' garbage is
+    # collected first, and what this test leaves joins it.
+    frozen = gc.get_freeze_count()
+    if frozen:
+        gc.collect()
     gc.freeze()
     try:
         _stores_one_after_another(sqlite_url)
     finally:
-        gc.unfreeze()
+        if not frozen:
+            gc.unfreeze()
 
 
 def _stores_one_after_another(sqlite_url: str) -> None:
@@ -267,8 +308,9 @@ def _stores_one_after_another(sqlite_url: str) -> None:
     first.upgrade()
     with first.transaction() as session:
         session.add(School(id="s", name="Oakfield Primary School"))
-        session.add(Person(id=1, school_id="s", email="a@oakfield.example",
-                           display_name="A Teacher"))
+        session.add(
+            Person(id=1, school_id="s", email="a@oakfield.example", display_name="A Teacher")
+        )
     first.dispose()
     del first, session
     for n in range(60):
@@ -276,9 +318,15 @@ def _stores_one_after_another(sqlite_url: str) -> None:
         with store.pinned() as pinned:
             for where, made in (("store", store), ("pinned", pinned)):
                 with made.transaction() as session:
-                    session.add(TrainingRecord(
-                        school_id="s", person_id=1, course="Safeguarding",
-                        completed_on=date(2026, 9, 1), import_key=f"{where}{n}"))
+                    session.add(
+                        TrainingRecord(
+                            school_id="s",
+                            person_id=1,
+                            course="Safeguarding",
+                            completed_on=date(2026, 9, 1),
+                            import_key=f"{where}{n}",
+                        )
+                    )
                 del session
         store.dispose()
         del store, pinned, made

@@ -5,9 +5,11 @@ the step works again."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from bot.cli.main import app as cli
 from bot.core.config import SchoolConfig
 from bot.core.context import AppContext, StepContext
 from bot.core.models import StepFailure, SweepRun
+from bot.core.settings import Settings
 from bot.engine import steps, sweep
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory
@@ -27,6 +30,7 @@ from bot.engine.sweep import SchoolSweep, run_sweep
 from bot.features.reports.intake import submit_report
 from bot.web.app import create_app
 from bot.wiring import FEATURE_STEPS, FIRST, STEPS, install
+from tests.conftest import isolated
 from tests.features.reports.test_clocks import london
 from tests.features.reports.test_support import (
     TestClient,
@@ -36,6 +40,7 @@ from tests.features.reports.test_support import (
 )
 from tests.support.helpers import Row, SchoolBuilder, outbox_as_sent
 from tests.support.keys import TEST_SECRET
+from tests.support.migrated import copy_database, drop_copy
 
 ELM = {
     "id": "elm",
@@ -47,6 +52,7 @@ ELM = {
     "reports": {"allow_anonymous": True, "triage_school_days": 1},
 }
 STARTED = london(2026, 10, 23, 15, 0)  # an allegation on a Friday: due Monday 17:00
+SETTINGS: dict[str, Any] = {"demo": True, "base_url": "http://testserver"}
 HALF_TIME = datetime(2026, 10, 26, 7, 0, tzinfo=UTC)  # Monday 07:00: the half-time warning
 ENGINE_STEPS = ("directory", "extra_people", "mis", "settings", "handovers", "duties")
 FEATURE_NAMES = tuple(s.__name__ for s in (*FIRST, *STEPS))
@@ -57,39 +63,80 @@ class Broken(RuntimeError):
     """The failure injected into one step of one school."""
 
 
-@pytest.fixture
-def trust(school: SchoolBuilder, database_url: str) -> Iterator[AppContext]:
-    """Two schools, each with a staff allegation filed on Friday afternoon."""
-    configure(school)
-    school.others = [ELM]
-    school.people += [Row(f"{who}@elm.example", f"{who.title()} Elm", "staff", "All Staff",
-                          school="elm") for who in ("head", "dsl", "deputy", "admin")]
-    context = school.context(database_url, demo=True, base_url="http://testserver")
-    with context.store.transaction() as session:
+@pytest.fixture(scope="module")
+def built_trust(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> Iterator[tuple[Path, str]]:
+    """Two schools, each with a staff allegation filed on Friday afternoon: built once per
+    backend (the school's folder and its database), copied for each test (``trust``)."""
+    folder = tmp_path_factory.mktemp("trust")
+    with isolated(folder):
+        school = configure(SchoolBuilder(folder / "school"))
+        school.others = [ELM]
+        school.people += [
+            Row(f"{who}@elm.example", f"{who.title()} Elm", "staff", "All Staff", school="elm")
+            for who in ("head", "dsl", "deputy", "admin")
+        ]
+        context = school.context(module_database_url, **SETTINGS)
+        with context.store.transaction() as session:
+            for config in context.config.schools:
+                sync_directory(
+                    session,
+                    config,
+                    context.connectors.directory,
+                    STARTED.date(),
+                    default_school=config.id == "oak",
+                )
+                sync_config(session, context.config, config, STARTED.date())
         for config in context.config.schools:
-            sync_directory(session, config, context.connectors.directory, STARTED.date(),
-                           default_school=config.id == "oak")
-            sync_config(session, context.config, config, STARTED.date())
-    for config in context.config.schools:
-        _file_allegation(context, config)
+            _file_allegation(context, config)
+        context.store.dispose()  # a database is copied only while nobody is connected to it
+    yield school.home, module_database_url
+
+
+@pytest.fixture
+def trust(built_trust: tuple[Path, str], tmp_path: Path) -> Iterator[AppContext]:
+    """The test's own copy of ``built_trust``: its folder and its database."""
+    home, url = built_trust
+    copy = copy_database(url, tmp_path)
+    context = AppContext(
+        Settings(
+            home=shutil.copytree(home, tmp_path / "school"),
+            database_url=copy,
+            secret_key=TEST_SECRET,
+            **SETTINGS,
+        )
+    )
     install()
     yield context
     install()
     context.store.dispose()
+    drop_copy(copy)
 
 
 def _file_allegation(context: AppContext, config: SchoolConfig) -> None:
     with context.store.transaction() as session:
-        submit_report(session, config, submission(category="staff_concern",
-                                                  involved=(("staff", "Mr X"),)),
-                      now=STARTED, base_url="http://testserver", actor="test",
-                      uploads_dir=context.settings.uploads_dir)
+        submit_report(
+            session,
+            config,
+            submission(category="staff_concern", involved=(("staff", "Mr X"),)),
+            now=STARTED,
+            base_url="http://testserver",
+            actor="test",
+            uploads_dir=context.settings.uploads_dir,
+        )
 
 
 def _sweep(context: AppContext, moment: datetime = HALF_TIME) -> dict[str, SchoolSweep]:
     with time_machine.travel(moment, tick=False):
-        results, _ = run_sweep(context.store, context.settings, context.config,
-                               context.connectors, now=moment, deliver=False)
+        results, _ = run_sweep(
+            context.store,
+            context.settings,
+            context.config,
+            context.connectors,
+            now=moment,
+            deliver=False,
+        )
     return {r.school_id: r for r in results}
 
 
@@ -132,16 +179,23 @@ def _break(step: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine, an engine step by replacing the function it calls (fault injection)."""
     if step in FEATURE_NAMES:
         swapped = {s: _failing_in_oak(s) if s.__name__ == step else s for s in (*FIRST, *STEPS)}
-        steps.register(replace(
-            FEATURE_STEPS,
-            first=tuple(swapped[s] for s in FIRST),
-            sweep=tuple(swapped[s] for s in STEPS),
-            run_in_preview=frozenset(swapped[s] for s in FEATURE_STEPS.run_in_preview),
-        ))
+        steps.register(
+            replace(
+                FEATURE_STEPS,
+                first=tuple(swapped[s] for s in FIRST),
+                sweep=tuple(swapped[s] for s in STEPS),
+                run_in_preview=frozenset(swapped[s] for s in FEATURE_STEPS.run_in_preview),
+            )
+        )
         return
-    target = {"directory": "sync_directory", "extra_people": "sync_extra_people",
-              "mis": "_read_mis", "settings": "sync_config", "handovers": "_flag_handovers",
-              "duties": "plan_and_apply"}[step]
+    target = {
+        "directory": "sync_directory",
+        "extra_people": "sync_extra_people",
+        "mis": "_read_mis",
+        "settings": "sync_config",
+        "handovers": "_flag_handovers",
+        "duties": "plan_and_apply",
+    }[step]
     monkeypatch.setattr(sweep, target, _failing_in_oak(getattr(sweep, target)))
 
 
@@ -168,7 +222,9 @@ def test_a_step_failing_in_one_school_stops_nothing_else(
     with trust.store.session() as session:  # oak's other steps' work was kept, not rolled back
         runs = session.scalars(select(SweepRun).order_by(SweepRun.id)).all()
         assert [(r.school_id, r.stats.get("failed_steps")) for r in runs] == [
-            ("oak", [step]), ("elm", None)]
+            ("oak", [step]),
+            ("elm", None),
+        ]
         [failing] = failing_steps(session)
     assert (failing.school_id, failing.step, failing.error) == ("oak", step, "Broken")
 
@@ -225,12 +281,12 @@ def test_a_school_whose_transaction_fails_does_not_stop_the_next(
 
 
 def test_a_failing_step_shows_on_status_the_dashboard_and_setup(
-    trust: AppContext, monkeypatch: pytest.MonkeyPatch, database_url: str
+    trust: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _break("governor_alerts", monkeypatch)
     _sweep(trust)
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(trust.settings.home))
-    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", str(trust.settings.database_url))
     monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("COLUMNS", "200")
     status = CliRunner().invoke(cli, ["status"])

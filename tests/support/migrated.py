@@ -122,6 +122,24 @@ def _has_tables(engine: Engine) -> bool:
         return bool(inspect(conn).get_table_names())
 
 
+def copy_database(url: str, folder: Path) -> str:
+    """A copy of the database at ``url`` for one test (SQLite: a file in ``folder``;
+    PostgreSQL: ``PostgresDatabases.copy``, dropped by ``drop_copy``); nobody may be writing
+    to ``url`` meanwhile."""
+    found = make_url(url)
+    if found.get_backend_name() == "sqlite":
+        target = folder / "copy.db"
+        _backup(str(found.database), str(target))
+        return f"sqlite:///{target}"
+    return DATABASES.copy(url)
+
+
+def drop_copy(url: str) -> None:
+    """Let go of a ``copy_database`` copy (SQLite's file goes with the test's folder)."""
+    if make_url(url).get_backend_name() != "sqlite":
+        DATABASES.drop(url)
+
+
 def _backup(source: str, target: str) -> None:
     """Copy one SQLite database over another, page by page (safe with the target's WAL)."""
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
@@ -181,6 +199,15 @@ class PostgresDatabases:
             )
             conn.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{spare}"'))
         self.spare.setdefault(_key(server), []).append(spare)
+
+    def copy(self, url: str) -> str:
+        """The URL of a new database holding a copy of ``url``'s (nobody may be connected to
+        it): a set-up built once and copied per test, as the migrated template is."""
+        server = self.server(url)
+        name = f"{self.PREFIX}{uuid.uuid4().hex[:12]}"
+        with server.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
+        return server.url.set(database=name).render_as_string(hide_password=False)
 
     def drop(self, url: str) -> None:
         """Drop the test's database (whatever it holds now)."""

@@ -8,25 +8,32 @@ import contextlib
 import csv
 import dataclasses
 import os
+import shutil
 import ssl
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.core.context import AppContext
 from bot.core.models import Report
 from bot.core.ports import ListMirror
+from bot.core.settings import Settings
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.step import report_sweep
 from connectors.local.connector import CsvListMirror
-from tests.features.reports.test_support import Env, csrf_of, make_env, submission
+from tests.conftest import isolated
+from tests.features.reports.test_support import Env, configure, csrf_of, make_env, submission
 from tests.support.helpers import SchoolBuilder, step_context
+from tests.support.keys import TEST_SECRET
+from tests.support.migrated import copy_database, drop_copy
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 ROUNDS, PER_ROUND = 3, 10
@@ -193,22 +200,52 @@ def _google(env: Env, monkeypatch: pytest.MonkeyPatch) -> Platform:
 PLATFORMS = {"local": _local, "m365": _m365, "google": _google}
 
 
+@pytest.fixture(scope="module")
+def built_school(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> Iterator[tuple[Path, str]]:
+    """The school and its people (``make_env``) on SQLite or PostgreSQL: built once per
+    backend (its folder and its database), copied for each test (``school_env``)."""
+    folder = tmp_path_factory.mktemp("mirror")
+    with isolated(folder):
+        env = make_env(SchoolBuilder(folder / "school"), module_database_url)
+        env.context.store.dispose()  # a database is copied only while nobody is connected to it
+    yield env.builder.home, module_database_url
+
+
+@pytest.fixture
+def school_env(built_school: tuple[Path, str], tmp_path: Path) -> Iterator[Env]:
+    """The test's own copy of ``built_school``, with its web app (what ``make_env`` gives)."""
+    from bot.web.app import create_app
+
+    home, url = built_school
+    copy = copy_database(url, tmp_path)
+    builder = configure(SchoolBuilder(shutil.copytree(home, tmp_path / "school")))
+    settings = Settings(
+        home=builder.home,
+        database_url=copy,
+        secret_key=TEST_SECRET,
+        demo=True,
+        base_url="http://testserver",
+    )
+    context = AppContext(settings)
+    yield Env(context=context, app=create_app(settings, context), builder=builder)
+    context.store.dispose()
+    drop_copy(copy)
+
+
 @pytest.fixture(params=sorted(PLATFORMS))
 def platform_env(
-    request: pytest.FixtureRequest,
-    school: SchoolBuilder,
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[Env, Platform]]:
+    request: pytest.FixtureRequest, school_env: Env, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Env, Platform]:
     """A school on SQLite or PostgreSQL whose web app and sweep mirror to one platform."""
-    env = make_env(school, database_url)
+    env = school_env
     platform = PLATFORMS[request.param](env, monkeypatch)
     # the app and the sweep both use the deployment's connectors: give them this mirror
     env.context.__dict__["connectors"] = dataclasses.replace(
         env.context.connectors, mirror=platform.mirror
     )
-    yield env, platform
-    env.context.store.dispose()
+    return env, platform
 
 
 def _sweep(env: Env) -> dict[str, int]:
@@ -304,16 +341,14 @@ def test_rows_removed_or_changed_on_the_platform_are_put_back(
     assert _sweep(env)["reports_mirrored"] == 0
 
 
-def test_a_stuck_platform_call_never_holds_up_a_report(
-    school: SchoolBuilder, database_url: str, live_server: Any
-) -> None:
+def test_a_stuck_platform_call_never_holds_up_a_report(school_env: Env, live_server: Any) -> None:
     """While one pass waits on SharePoint, people can still submit (the turn is no DB lock)."""
     pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
     from connectors.m365.connector import build
     from tests.connectors.contract.kit_m365 import list_titles, m365_settings
     from tests.support.fakes.graph import FakeClock, FakeGraph
 
-    env = make_env(school, database_url)
+    env = school_env
     clock, release, stuck = FakeClock(), threading.Event(), threading.Event()
     fake = FakeGraph(clock=clock)
 
@@ -349,4 +384,3 @@ def test_a_stuck_platform_call_never_holds_up_a_report(
     missing = wanted - set(list_titles(fake))
     assert _sweep(env)["reports_mirrored"] == len(missing)  # the count is honest
     assert Counter(list_titles(fake)) == Counter(wanted)
-    env.context.store.dispose()
