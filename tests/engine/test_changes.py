@@ -3,6 +3,7 @@ database's triggers, and writes of every kind (ORM, bulk, hand-written SQL) mark
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -12,11 +13,20 @@ import pytest
 from sqlalchemy import event, insert, inspect, select, text, update
 
 from bot.core.context import AppContext
-from bot.core.models import Person, TrainingRecord
+from bot.core.models import (
+    Duty,
+    DutyTally,
+    OutboxMessage,
+    Person,
+    PersonTally,
+    PolicyVersion,
+    TrainingRecord,
+)
 from bot.engine import changes
 from bot.engine.sweep import run_sweep
+from bot.features.policies.attest import acknowledge
 from tests.support.clock import FrozenClock
-from tests.support.helpers import SchoolBuilder
+from tests.support.helpers import Row, SchoolBuilder, at
 
 MONDAY = date(2026, 11, 23)
 
@@ -177,3 +187,104 @@ def test_writes_of_every_kind_mark_their_person_and_only_watched_columns_count(
     with ctx.store.transaction() as session:  # a deletion by hand
         session.execute(text("DELETE FROM training_records WHERE person_id = :id"), {"id": ben})
     assert _marked(ctx) == {ben}
+
+
+def _state(ctx: AppContext) -> tuple[list[tuple[Any, ...]], ...]:
+    """The duties, the dashboard's counts and the outbox's keys, as they stand."""
+    with ctx.store.session() as session:
+        return tuple(
+            sorted(tuple(row) for row in session.execute(statement))
+            for statement in (
+                select(
+                    Duty.id,
+                    Duty.person_id,
+                    Duty.cycle,
+                    Duty.status,
+                    Duty.opened_on,
+                    Duty.due_on,
+                    Duty.closed_on,
+                    Duty.last_stage,
+                    Duty.reminders_sent,
+                    Duty.last_reminded_on,
+                ),
+                select(*(c for c in DutyTally.__table__.c if c.name != "id")),
+                select(*(c for c in PersonTally.__table__.c if c.name != "id")),
+                select(OutboxMessage.idempotency_key),
+            )
+        )
+
+
+def _random_change(ctx: AppContext, school: SchoolBuilder, rng: random.Random) -> str:
+    """One change of a kind staff, the office or the directory make during a day."""
+    kind = rng.choice(["starter", "leaver", "role", "training", "acknowledged", "manager"])
+    if kind in ("starter", "leaver", "role", "manager"):
+        staff = [r for r in school.people if r.roles == "staff" and "head" not in r.email]
+        if kind == "starter":
+            n = len(school.people)
+            school.people.append(Row(f"new{n}@oak.example", f"New Starter{n}"))
+        elif kind == "leaver" and staff:
+            school.people.remove(rng.choice(staff))
+        elif kind == "role" and staff:
+            rng.choice(staff).roles = rng.choice(["volunteer", "staff;governor"])
+        elif staff:
+            rng.choice(staff).manager = rng.choice(["head@oak.example", ""])
+        school.write()
+        ctx.forget_config()
+        return kind
+    with ctx.store.transaction() as session:
+        duties = session.scalars(
+            select(Duty)
+            .where(Duty.status == "open", Duty.kind == "acknowledge_policy")
+            .order_by(Duty.id)
+        ).all()
+        people = session.scalars(
+            select(Person).where(Person.active.is_(True)).order_by(Person.id)
+        ).all()
+        if kind == "training" and people:
+            person = rng.choice(people)
+            session.add(
+                TrainingRecord(
+                    school_id="oak",
+                    person_id=person.id,
+                    course="Online safety",
+                    completed_on=MONDAY,
+                    source="manual",
+                    import_key=f"r-{rng.random()}",
+                )
+            )
+        elif duties:
+            duty = rng.choice(duties)
+            person = session.get(Person, duty.person_id)
+            version = session.get(PolicyVersion, duty.policy_version_id)
+            assert person is not None and version is not None
+            acknowledge(
+                session,
+                person,
+                duty,
+                version,
+                method="link",
+                ip=None,
+                user_agent="test",
+                now=at(MONDAY, 12),
+            )
+    return kind
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_changes_planned_from_the_marks_equal_a_full_recount(
+    school: SchoolBuilder, ctx: AppContext, frozen_clock: FrozenClock, seed: int
+) -> None:
+    rng = random.Random(seed)
+    _sweep(ctx, frozen_clock, 0)
+    kinds = []
+    for minute in range(1, 7):
+        kinds.append(_random_change(ctx, school, rng))
+        result = _sweep(ctx, frozen_clock, minute * 5)
+        assert result.planned in ("changed", "everyone", "quiet")
+        planned = _state(ctx)
+        with ctx.store.transaction() as session:
+            changes.everyone(session, "oak")
+        recount = _sweep(ctx, frozen_clock, minute * 5 + 1)
+        assert recount.planned == "everyone"
+        assert (recount.opened, recount.closed) == (0, {}), kinds
+        assert _state(ctx) == planned, kinds
