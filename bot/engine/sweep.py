@@ -44,7 +44,13 @@ from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
 from bot.engine.duty_status import changing, recounted
 from bot.engine.extra_people import sync_extra_people
-from bot.engine.facts import batch_facts, chosen_batches, person_batches, school_facts
+from bot.engine.facts import (
+    BATCH,
+    batch_facts,
+    chosen_batches,
+    person_batches,
+    school_facts,
+)
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.remind import (
@@ -486,7 +492,8 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
         result.planned = "quiet"
         return
     marks = changes.start(session, school.id)
-    only = marks.people if same else None
+    # many changed (a directory's first sync): everyone, in id ranges, costs less
+    only = marks.people if same and len(marks.people or ()) <= BATCH else None
     reminders = ReminderRun.start(session, settings, school, today, c.now, write=sending,
                                   chat=chat, notes=registered().digest_notes) \
         if result.school_day else None

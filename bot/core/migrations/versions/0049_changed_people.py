@@ -180,6 +180,6 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER changed_{table}_{event} ON {table}")
                 op.execute(f"DROP FUNCTION changed_{table}_{event}()")
             else:
-                op.execute(f"DROP TRIGGER changed_{table}_{event}")
+                op.execute(f"DROP TRIGGER IF EXISTS changed_{table}_{event}")
     op.execute("DROP INDEX ix_people_manager_id")
     op.execute("DROP TABLE changed_people")
