@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.context import AppContext
-from bot.core.models import DutySnapshot, Person, TrainingRecord
+from bot.core.models import DutySnapshot, Person, SweepRun, TrainingRecord
 from bot.engine import changes
 from bot.engine.sweep import SchoolSweep, run_sweep
 from tests.support.clock import FrozenClock
@@ -122,7 +122,11 @@ def test_a_reminder_stage_falling_due_on_a_new_day_is_sent(
     for day in (MONDAY + timedelta(days=1), friday):
         first, quiet = _sweep(ctx, frozen_clock, day, 0), _sweep(ctx, frozen_clock, day, 15)
         assert quiet.reminders == []
+        assert (first.planned, quiet.planned) == ("everyone", "quiet")  # each day's first: all
     assert [r for r in first.reminders if r.queued] and first.opened == 0
+    with ctx.store.session() as session:  # each sweep's record says whom it planned
+        stats = list(session.scalars(select(SweepRun.stats).order_by(SweepRun.id)))
+    assert [s.get("planned") for s in stats[-2:]] == ["everyone", "quiet"]
 
 
 def test_a_training_renewal_opening_on_a_new_day_is_opened(
