@@ -169,6 +169,23 @@ def upgrade() -> None:
     for table in WATCHED:
         for statement in _postgres(table) if postgres else _sqlite(table):
             op.execute(statement)
+    # a new school is a whole-school change from its first row: its first directory sync then
+    # marks nobody one by one (each row's trigger finds the school marked)
+    mark = f"INSERT INTO changed_people (school_id, person_id) VALUES (NEW.id, {WHOLE})"
+    if postgres:
+        op.execute(
+            "CREATE FUNCTION changed_schools_insert() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            "BEGIN\n  INSERT INTO changed_people (school_id, person_id, txid)"
+            f" VALUES (NEW.id, {WHOLE}, txid_current());\n  RETURN NULL;\nEND $$"
+        )
+        op.execute(
+            "CREATE TRIGGER changed_schools_insert AFTER INSERT ON schools"
+            " FOR EACH ROW EXECUTE FUNCTION changed_schools_insert()"
+        )
+    else:
+        op.execute(
+            f"CREATE TRIGGER changed_schools_insert AFTER INSERT ON schools BEGIN {mark}; END"
+        )
 
 
 def downgrade() -> None:
@@ -181,5 +198,10 @@ def downgrade() -> None:
                 op.execute(f"DROP FUNCTION changed_{table}_{event}()")
             else:
                 op.execute(f"DROP TRIGGER IF EXISTS changed_{table}_{event}")
+    if postgres:
+        op.execute("DROP TRIGGER changed_schools_insert ON schools")
+        op.execute("DROP FUNCTION changed_schools_insert()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS changed_schools_insert")
     op.execute("DROP INDEX ix_people_manager_id")
     op.execute("DROP TABLE changed_people")
