@@ -9,7 +9,7 @@ range of person ids at a time, so a 100,000-person school costs the memory of on
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,7 +41,8 @@ from bot.engine.duties import (
     VersionFacts,
 )
 
-__all__ = ["BATCH", "Batch", "SchoolFacts", "batch_facts", "person_batches", "school_facts"]
+__all__ = ["BATCH", "Batch", "SchoolFacts", "batch_facts", "chosen_batches", "person_batches",
+           "school_facts"]
 
 BATCH = 5000  # people per batch: about 50,000 duties in memory at a time
 
@@ -61,14 +62,16 @@ class SchoolFacts:
 
 @dataclass(frozen=True)
 class Batch:
-    """One contiguous range of person ids: ``after`` < id <= ``upto`` (None: unbounded)."""
+    """One contiguous range of person ids: ``after`` < id <= ``upto`` (None: unbounded); with
+    ``ids``, only those of the range."""
 
     after: int | None
     upto: int | None
+    ids: tuple[int, ...] | None = None
 
     def where(self, column: InstrumentedAttribute[int]) -> list[ColumnElement[bool]]:
-        """Conditions that keep ``column`` (a person id) inside this range."""
-        conditions = []
+        """Conditions that keep ``column`` (a person id) inside this batch."""
+        conditions: list[ColumnElement[bool]] = [] if self.ids is None else [column.in_(self.ids)]
         if self.after is not None:
             conditions.append(column > self.after)
         if self.upto is not None:
@@ -89,6 +92,15 @@ def person_batches(session: Session, school_id: str, size: int | None = None) ->
         yield Batch(after, upto)
         after = upto
     yield Batch(after, None)  # the last one is open-ended: no duty is ever left outside
+
+
+def chosen_batches(people: Collection[int], size: int | None = None) -> Iterator[Batch]:
+    """Batches of just these people (``size``, default ``BATCH``, each), in id order."""
+    size = size or BATCH
+    ids = sorted(people)
+    for at in range(0, len(ids), size):
+        chunk = tuple(ids[at : at + size])
+        yield Batch(chunk[0] - 1, chunk[-1], chunk)
 
 
 def school_facts(session: Session, school: SchoolConfig) -> SchoolFacts:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -15,7 +14,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, text, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
@@ -23,19 +22,13 @@ from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes, school_chats
 from bot.core.models import (
     AccountHolder,
-    Attestation,
     ConnectorState,
     Duty,
     OfficialAccount,
     Person,
     PersonGroup,
     PersonRole,
-    Policy,
-    PolicyVersion,
-    Requirement,
     SweepRun,
-    TaskCompletion,
-    TrainingRecord,
     utcnow,
 )
 from bot.core.outbox import DispatchStats, dispatch
@@ -45,12 +38,19 @@ from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.core.write_behind import write_behind
+from bot.engine import changes
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
-from bot.engine.duty_status import recounted
+from bot.engine.duty_status import changing, recounted
 from bot.engine.extra_people import sync_extra_people
-from bot.engine.facts import batch_facts, person_batches, school_facts
+from bot.engine.facts import (
+    BATCH,
+    batch_facts,
+    chosen_batches,
+    person_batches,
+    school_facts,
+)
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.remind import (
@@ -92,6 +92,10 @@ class SchoolSweep:
     preview: bool = False
     failed: list[StepFailed] = field(default_factory=list)  # steps that raised, rolled back
     succeeded: list[str] = field(default_factory=list)
+    # whom the duties step planned: "everyone", "changed" (``planned_people`` of them) or
+    # nobody ("quiet"); "" when it did not run
+    planned: str = ""
+    planned_people: int = 0
 
 
 # --------------------------------------------------------------------------- duties
@@ -133,29 +137,39 @@ def _analysed(session: Session) -> set[str]:
 
 
 def plan_and_apply(
-    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None = None
+    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None = None,
+    *, only: Collection[int] | None = None,
 ) -> tuple[int, dict[str, int]]:
     """Open and close the school's duties a batch of people at a time, then recount the
     dashboard's snapshot; (opened, closed).
 
-    With ``reminders`` (a reminder day), each batch's digests are planned with its duties and
-    queued in the same transaction, and new duties go in with the reminder sent about them.
-    On PostgreSQL a batch's writes go in on a worker thread while its digests are rendered
-    and the next batch is planned (its facts read first).
+    With ``only``, just those people are planned (those whose rows changed) and only their
+    counts in the snapshot are redone (``changing``); without, everyone, and the snapshot is
+    counted afresh. With ``reminders`` (a reminder day), each batch's digests are planned with
+    its duties and queued in the same transaction, and new duties go in with the reminder sent
+    about them. On PostgreSQL a batch's writes go in on a worker thread while its digests are
+    rendered and the next batch is planned (its facts read first).
     """
+    if only is not None:
+        with changing(session, school.id, only, people=True):
+            return _plan_batches(session, school, today, reminders, only)
     with recounted(session, school.id, today):  # the dashboard's counts follow at once
-        return _plan_batches(session, school, today, reminders)
+        return _plan_batches(session, school, today, reminders, None)
 
 
 def _plan_batches(
-    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None
+    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None,
+    only: Collection[int] | None,
 ) -> tuple[int, dict[str, int]]:
     """``plan_and_apply``'s batches (the caller recounts the snapshot)."""
     shared = school_facts(session, school)
     holders = {h.person_id for h in shared.holdings}
     cadences = {n: school.cadence(n) for n in school.cadences}
     opened, written, closed = 0, 0, defaultdict[str, int](int)
-    batches = list(person_batches(session, school.id))
+    batches = list(person_batches(session, school.id) if only is None
+                   else chosen_batches(only))
+    if not batches:
+        return 0, {}
     facts = batch_facts(session, school.id, batches[0], holders, shared)
     writing = write_behind(session, [])
     pending: PendingDigests | None = None  # the previous batch's digests, to add
@@ -453,96 +467,50 @@ def _handovers(c: StepContext, result: SchoolSweep) -> None:
                                     c.school.directory.leaver_grace_days)
 
 
-QUIET_KEY = "duties.quiet"  # ConnectorState: the duties step's inputs when it last did nothing
-
-# What the duties step reads, beyond the school's settings: small tables and people row by row,
-# the school's duties and evidence (a million rows in a large trust) as figures that any
-# insert, deletion or change of status, stage or evidence date moves.
-_READ_WHOLE = (
-    (Person.id, Person.email, Person.display_name, Person.given_name, Person.active,
-     Person.start_date, Person.manager_id, Person.missing_since, Person.has_account),
-    (PersonRole.person_id, PersonRole.role, PersonRole.id),
-    (PersonGroup.person_id, PersonGroup.name, PersonGroup.id),
-    (AccountHolder.id, AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since,
-     AccountHolder.until),
-    (OfficialAccount.id, OfficialAccount.aup_policy_id),
-    (Requirement.id, Requirement.key, Requirement.active, Requirement.first_seen),
-    (Policy.id, Policy.key, Policy.kind),
-    (PolicyVersion.id, PolicyVersion.policy_id, PolicyVersion.published_on,
-     PolicyVersion.sha256),
-    (TaskCompletion.id, TaskCompletion.requirement_id, TaskCompletion.cycle,
-     TaskCompletion.person_id),
-)
-_FIGURES = (
-    (Duty.status, func.count(), func.sum(Duty.id), func.max(Duty.id), func.sum(Duty.last_stage),
-     func.sum(Duty.reminders_sent), func.max(Duty.last_reminded_on),
-     func.count(Duty.last_reminded_on), func.max(Duty.chasing_stopped_on),
-     func.count(Duty.chasing_stopped_on)),
-    (Attestation.kind, func.count(), func.sum(Attestation.id), func.max(Attestation.id),
-     func.max(Attestation.at)),
-    (TrainingRecord.school_id, func.count(), func.sum(TrainingRecord.id),
-     func.max(TrainingRecord.id), func.sum(func.length(TrainingRecord.course)),
-     func.min(TrainingRecord.completed_on), func.max(TrainingRecord.completed_on)),
-)
-
-
-def _duty_inputs(session: Session, school: SchoolConfig, today: date, school_day: bool,
-                 sending: bool, chat: bool) -> str:
-    """A digest of everything the duties step and its reminders read for the school today.
-
-    The step is a pure function of these: with the same digest as a step that opened, closed
-    and queued nothing, it would again do nothing (the first sweep of a day, or after any
-    change of people, roles, groups, holdings, settings, policies, evidence or duties, runs)."""
-    digest = hashlib.sha256(
-        f"{today}|{school_day}|{sending}|{chat}|{school.model_dump_json()}".encode())
-    for query in _INPUT_QUERIES:
-        digest.update(repr([tuple(row) for row in session.execute(
-            query, {"school_id": school.id})]).encode())
-    return digest.hexdigest()
-
-
-# the statements ``_duty_inputs`` runs, built once (building them cost more than running them)
-_INPUT_QUERIES = [
-    *(select(*columns).where(columns[0].class_.school_id == bindparam("school_id"))
-      .order_by(*columns) for columns in _READ_WHOLE),
-    *(select(key, *figures).where(key.class_.school_id == bindparam("school_id"))
-      .group_by(key).order_by(key) for key, *figures in _FIGURES),
-]
+QUIET_KEY = "duties.quiet"  # ConnectorState: the duties step's context when it last planned
 
 
 def _duties(c: StepContext, result: SchoolSweep) -> None:
     """The duties step: open and close duties, and on a reminder day queue the reminders.
 
-    Skipped when nothing it reads has changed since it last ran today and left nothing to do
-    (a quiet sweep every 15 minutes costs a few set-based reads, not a plan of every person;
-    the sweep after a busy one is quiet too, when all it found due was queued)."""
+    Plans only the people whose rows changed since it last planned (``bot.engine.changes``),
+    everyone when something of the whole school's did, or the day, the settings, sending or
+    the chat route differ from its last plan's (so every day's first sweep plans everyone);
+    a quiet sweep every 15 minutes costs one indexed look. What the step wrote is its own
+    fixed point when it queued every reminder it found due (its plan applied twice is empty):
+    otherwise the next sweep plans everyone again."""
     session, settings, school, connectors, today, sending = (
         c.session, c.settings, c.school, c.connectors, c.today, c.write)
     route = registered().chat_route
     bot = connectors.chat
     chat = (route(settings, bot.platform)
             if route and bot is not None and school.asks_in == bot.platform else None)
-    session.flush()
-    inputs = _duty_inputs(session, school, today, result.school_day, sending, chat is not None)
+    inputs = changes.context(school, today, result.school_day, sending, chat is not None)
     state = ConnectorState.of(session, school.id, QUIET_KEY)
-    if state is not None and state.value == inputs:
+    same = state is not None and state.value == inputs
+    if same and not changes.pending(session, school.id):
+        result.planned = "quiet"
         return
+    marks = changes.start(session, school.id)
+    # many changed (a directory's first sync): everyone, in id ranges, costs less
+    only = marks.people if same and len(marks.people or ()) <= BATCH else None
     reminders = ReminderRun.start(session, settings, school, today, c.now, write=sending,
                                   chat=chat, notes=registered().digest_notes) \
         if result.school_day else None
-    result.opened, result.closed = plan_and_apply(session, school, today, reminders)
+    if reminders is not None and only is not None:  # the others' digests were planned today
+        reminders.due = [p for p in reminders.due if p in only]
+    result.opened, result.closed = plan_and_apply(session, school, today, reminders, only=only)
     result.reminders = reminders.planned if reminders is not None else []
     if reminders is not None:
         reminders.finish(session)
-    quiet = inputs if not (result.opened or result.closed or result.reminders) else ""
-    if not quiet and sending and all(r.queued for r in result.reminders):
-        # what the step wrote is its own fixed point (its plan applied twice is empty, every
-        # reminder due is queued and its stage recorded): the next sweep of the day, when
-        # nothing else changed, has nothing to do either, and need not plan everyone again
-        session.flush()
-        quiet = _duty_inputs(session, school, today, result.school_day, sending,
-                             chat is not None)
-    ConnectorState.put(session, school.id, QUIET_KEY, quiet)
+    changes.finish(session, school.id, marks)
+    result.planned = "everyone" if only is None else "changed"
+    result.planned_people = 0 if only is None else len(only)
+    fixed = not (result.opened or result.closed or result.reminders) or (
+        sending and all(r.queued for r in result.reminders))
+    if not fixed:
+        changes.everyone(session, school.id)
+    ConnectorState.put(session, school.id, QUIET_KEY, inputs)
 
 
 # A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's
@@ -583,6 +551,9 @@ def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
                 **({"held_back": result.directory.unmapped}
                    if result.directory.unmapped else {}),
                 **({"failed_steps": [f.step for f in result.failed]} if result.failed else {}),
+                **({"planned": result.planned} if result.planned else {}),
+                **({"planned_people": result.planned_people}
+                   if result.planned == "changed" else {}),
                 **result.extra,
             }
             session.add(run)

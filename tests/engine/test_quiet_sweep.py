@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.context import AppContext
-from bot.core.models import DutySnapshot, Person, TrainingRecord
+from bot.core.models import DutySnapshot, Person, SweepRun, TrainingRecord
+from bot.engine import changes
 from bot.engine.sweep import SchoolSweep, run_sweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
@@ -89,21 +90,28 @@ def _training_recorded(school: SchoolBuilder, ctx: AppContext) -> None:
                                    completed_on=MONDAY, source="manual", import_key="amy"))
 
 
-@pytest.mark.parametrize(("change", "opened", "closed"), [
-    (_new_starter, 2, {}),
-    (_leaver, 0, {"left": 2}),
-    (_role_change, 0, {"not_required": 1, "done": 1}),  # a course no longer owed: done
-    (_new_policy_version, 4, {"superseded": 4}),
-    (_training_recorded, 0, {"done": 1}),
+@pytest.mark.parametrize(("change", "opened", "closed", "planned"), [
+    (_new_starter, 2, {}, "changed"),
+    (_leaver, 0, {"left": 2}, "changed"),
+    (_role_change, 0, {"not_required": 1, "done": 1}, "changed"),  # no longer owed: done
+    (_new_policy_version, 4, {"superseded": 4}, "everyone"),
+    (_training_recorded, 0, {"done": 1}, "changed"),
 ])
 def test_a_change_after_a_quiet_sweep_is_picked_up_the_same_day(
     school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock,
     change: Callable[[SchoolBuilder, AppContext], None], opened: int, closed: dict[str, int],
+    planned: str,
 ) -> None:
     ctx = _quiet(school, database_url, frozen_clock)
     change(school, ctx)
     result = _sweep(ctx, frozen_clock, MONDAY, 30)
-    assert (result.opened, result.closed) == (opened, closed)
+    assert (result.opened, result.closed, result.planned) == (opened, closed, planned)
+    assert result.planned_people == (1 if planned == "changed" else 0)
+    with ctx.store.transaction() as session:  # a full recount finds nothing left to do
+        changes.everyone(session, "oak")
+    again = _sweep(ctx, frozen_clock, MONDAY, 45)
+    assert (again.planned, again.opened, again.closed) == ("everyone", 0, {})
+    assert not [r for r in again.reminders if r.queued]
 
 
 def test_a_reminder_stage_falling_due_on_a_new_day_is_sent(
@@ -114,7 +122,11 @@ def test_a_reminder_stage_falling_due_on_a_new_day_is_sent(
     for day in (MONDAY + timedelta(days=1), friday):
         first, quiet = _sweep(ctx, frozen_clock, day, 0), _sweep(ctx, frozen_clock, day, 15)
         assert quiet.reminders == []
+        assert (first.planned, quiet.planned) == ("everyone", "quiet")  # each day's first: all
     assert [r for r in first.reminders if r.queued] and first.opened == 0
+    with ctx.store.session() as session:  # each sweep's record says whom it planned
+        stats = list(session.scalars(select(SweepRun.stats).order_by(SweepRun.id)))
+    assert [s.get("planned") for s in stats[-2:]] == ["everyone", "quiet"]
 
 
 def test_a_training_renewal_opening_on_a_new_day_is_opened(

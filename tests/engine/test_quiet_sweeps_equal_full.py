@@ -1,8 +1,10 @@
 """Sweeps that leave planning out when nothing changed (#44; and right after a busy sweep, #60)
-queue the same emails on the same days and leave the same duties as sweeps that plan everyone
-every time: a stretch of the school year in every nation (the year walk of
-``test_school_year_nations``: starters, a leaver and a returner, a new edition, answers at
-random, governors' reviews), swept twice a day."""
+and sweeps that plan only the people who changed (#60) queue the same emails on the same days
+and leave the same duties as sweeps that plan everyone every time: a stretch of the school year
+in every nation (the year walk of ``test_school_year_nations``: starters, a leaver and a
+returner, a new edition, answers at random, governors' reviews), swept twice each morning and
+again after the day's answers and a change made between sweeps (a person added, one leaving, a
+training record, a governor's review date moved, a requirement changed)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ import pytest
 from sqlalchemy import delete, select
 
 import tests.engine.test_school_year_nations as year
-from bot.core.models import ConnectorState, Duty
+from bot.core.context import AppContext
+from bot.core.models import ConnectorState, Duty, Person, Policy, TrainingRecord
 from bot.core.store import Store
+from bot.engine import changes
 from bot.engine.sweep import QUIET_KEY, run_sweep
+from bot.features.policies.review import confirm_review_date
 from tests.support.clock import FrozenClock
-from tests.support.helpers import SchoolBuilder
+from tests.support.helpers import Row, SchoolBuilder
 
 FIRST = date(2026, 11, 9)
 LAST = FIRST + timedelta(days=13)  # two weeks of term: asks, reminders, a starter, a leaver
@@ -62,6 +67,72 @@ def _twice(full: bool, days: list[list[DutyState]]) -> Callable[..., tuple[list[
     return sweep
 
 
+_MIDDAY = (1, 2, 3, 4, 8, 9)  # the days (from FIRST) of a change and a sweep after the answers
+_ANSWER = year._answer  # the walk's own (each walk's is patched in turn)
+
+
+def _midday(day: date, ctx: AppContext, builder: SchoolBuilder) -> None:
+    """A change between two sweeps of one day, the same for both walks."""
+    n = (day - FIRST).days  # school days: FIRST is a Monday
+    if n in (1, 8):  # a person added mid-week, and leaving a week later
+        if n == 1:
+            builder.people.append(Row(f"ivy@{year.DOMAIN}", "Ivy Midweek"))
+        else:
+            builder.people = [r for r in builder.people if not r.email.startswith("ivy@")]
+        builder.write()
+        ctx.forget_config()
+    with ctx.store.transaction() as session:
+        if n in (2, 9):  # a training record for someone
+            people = list(session.scalars(select(Person.id).order_by(Person.id)))
+            session.add(
+                TrainingRecord(
+                    school_id="oak",
+                    person_id=people[n % len(people)],
+                    course="Safeguarding",
+                    completed_on=day,
+                    import_key=f"midday-{n}",
+                )
+            )
+        if n == 3:  # a governor's review date moved
+            policy = session.scalar(select(Policy).where(Policy.key == "child-protection"))
+            if policy is not None and policy.next_review_due is not None:
+                confirm_review_date(
+                    session,
+                    policy,
+                    actor=f"head@{year.DOMAIN}",
+                    today=day,
+                    new_date=policy.next_review_due + timedelta(days=21),
+                )
+    if n == 4:  # a requirement changed: the training now due sooner
+        for requirement in builder.school["requirements"]:
+            if requirement.get("kind") == "complete_training":
+                requirement["due_days"] = max(7, int(requirement.get("due_days", 28)) - 7)
+        builder.write()
+        ctx.forget_config()
+
+
+def _answered(
+    full: bool, builder: SchoolBuilder, clock: FrozenClock, planned: list[str]
+) -> Callable[..., None]:
+    """The walk's answers, then a change and another sweep that day (11:00): with ``full``
+    it forgets the marks first (a full recount), else it plans only who changed."""
+    answer = _ANSWER
+
+    def answered(ctx: AppContext, day: date, *args: Any) -> None:
+        answer(ctx, day, *args)
+        if (day - FIRST).days not in _MIDDAY:
+            return
+        _midday(day, ctx, builder)
+        if full:
+            with ctx.store.transaction() as session:
+                changes.everyone(session, "oak")
+        clock.at(day, 11, 0)
+        results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+        planned.extend(r.planned for r in results)
+
+    return answered
+
+
 def _sent(walked: year.Walked) -> list[tuple[str, str, tuple[str, ...], date]]:
     return [
         (purpose if purpose.startswith("complaint") else key, purpose, to, day)
@@ -75,13 +146,16 @@ def test_quiet_sweeps_queue_and_leave_what_full_sweeps_do(
     nation: str, tmp_path: Path, frozen_clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     walked = {}
+    planned: dict[bool, list[str]] = {False: [], True: []}
     for full in (False, True):
         days: list[list[DutyState]] = []
-        monkeypatch.setattr(year, "run_sweep", _twice(full, days))
         home = tmp_path / ("full" if full else "quiet")
+        builder = SchoolBuilder(home / "school")
+        monkeypatch.setattr(year, "run_sweep", _twice(full, days))
+        monkeypatch.setattr(year, "_answer", _answered(full, builder, frozen_clock, planned[full]))
         walked[full] = (
             year.walk(
-                SchoolBuilder(home / "school"),
+                builder,
                 f"sqlite:///{home / 'test.db'}",
                 frozen_clock,
                 nation,
@@ -97,3 +171,5 @@ def test_quiet_sweeps_queue_and_leave_what_full_sweeps_do(
     assert _sent(quiet) == _sent(full_walk)
     assert quiet_days == full_days  # the same duties, day by day
     assert quiet.problems == full_walk.problems
+    assert set(planned[True]) == {"everyone"}
+    assert "changed" in planned[False]  # some sweeps planned only who changed
