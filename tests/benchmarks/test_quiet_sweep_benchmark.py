@@ -172,46 +172,58 @@ def _first_sweep_peak(home: Path, database_url: str, schools: int) -> tuple[floa
     return cpu, _peak_mb()
 
 
+def _say(line: str) -> None:
+    """One figure, printed as soon as it is measured (a long run cut short keeps its figures)."""
+    print(line, flush=True)
+
+
 def _trust_sweeps(context: AppContext, label: str, smaller: tuple[float, float] | None) -> None:
     staff = SCHOOLS * STAFF
+    _say(
+        f"\nBENCHMARK sweeps of a trust of {SCHOOLS} schools x {STAFF:,} staff ({staff:,} in "
+        f"one staff file, {REQUIREMENTS_PER_PERSON} requirements each, a mailbox each, {label})"
+    )
+    if smaller is not None:
+        _say(
+            f"  a trust of {SCHOOLS // 2} schools first: its first sweep {smaller[0]:.1f} CPU s,"
+            f" peak memory after it {smaller[1]:.0f} MB"
+        )
     cpu1, wall1, reads1, first = _sweep(context, MONDAY)
     peak1 = _peak_mb()
     duties, queued = _counts(context)
+    _say(
+        f"  first sweep {cpu1:.1f} CPU s, {wall1:.1f} s wall ({duties:,} duties opened, "
+        f"{_queued(first):,} digests queued); peak memory after it {peak1:.0f} MB"
+    )
     cpu2, wall2, reads2, next_one = _sweep(context, MONDAY, 15)
     cpu, wall, reads, results = _sweep(context, MONDAY, 30)
+    _say(
+        f"  quiet sweep {cpu:.1f} CPU s, {wall:.1f} s wall (the one before it, the first to "
+        f"find nothing changed: {cpu2:.1f} CPU s, {wall2:.1f} s wall)"
+    )
     profile = cProfile.Profile(time.process_time)
     _, _, reads4, again = _sweep(context, MONDAY, 45, profile)
+    _say(f"  a profiled quiet sweep's phases (CPU s, cumulative):\n{_phases(profile)}")
     with context.store.transaction() as session:  # a full recount on the same data
         session.execute(delete(ConnectorState).where(ConnectorState.key == QUIET_KEY))
     cpu5, wall5, reads5, recount = _sweep(context, MONDAY, 50)
+    _say(f"  a full recount of every school on the same data: {cpu5:.1f} CPU s, {wall5:.1f} s wall")
     assert _counts(context) == (duties, queued)
     cpu6, wall6, reads6, tuesday = _sweep(context, TUESDAY)
     after_tuesday = _counts(context)
+    _say(
+        f"  next school day ({TUESDAY:%a %d %b}) {cpu6:.1f} CPU s, {wall6:.1f} s wall "
+        f"({_queued(tuesday):,} digests queued)"
+    )
     cpu7, wall7, reads7, digest_day = _sweep(context, DIGEST_DAY)
     digests = _queued(digest_day)
-    peak = _peak_mb()
-    memory = (
-        f"peak memory {peak1:.0f} MB after the first sweep ({peak:.0f} MB at the end)"
-        if smaller is None
-        else f"peak memory after the first sweep: {smaller[1]:.0f} MB with {SCHOOLS // 2} "
-        f"schools (its first sweep {smaller[0]:.1f} CPU s), {peak1:.0f} MB with "
-        f"{SCHOOLS} ({peak:.0f} MB at the end)"
+    _say(
+        f"  digest day ({DIGEST_DAY:%a %d %b}) {cpu7:.1f} CPU s, {wall7:.1f} s wall "
+        f"({digests:,} digests queued)"
     )
-    print(
-        f"\nBENCHMARK sweeps of a trust of {SCHOOLS} schools x {STAFF:,} staff ({staff:,} in "
-        f"one staff file, {REQUIREMENTS_PER_PERSON} requirements each, a mailbox each, "
-        f"{label}):\n  first sweep {cpu1:.1f} CPU s, {wall1:.1f} s wall ({duties:,} duties "
-        f"opened, {_queued(first):,} digests queued)\n  quiet sweep {cpu:.1f} CPU s, "
-        f"{wall:.1f} s wall (the one before it, the first to find nothing changed: "
-        f"{cpu2:.1f} CPU s, {wall2:.1f} s wall)\n  a full recount of every school on the "
-        f"same data: {cpu5:.1f} CPU s, {wall5:.1f} s wall\n  next school day "
-        f"({TUESDAY:%a %d %b}) {cpu6:.1f} CPU s, {wall6:.1f} s wall ({_queued(tuesday):,} "
-        f"digests queued)\n  digest day ({DIGEST_DAY:%a %d %b}) {cpu7:.1f} CPU s, {wall7:.1f}"
-        f" s wall ({digests:,} digests queued)\n  directory reads per sweep: "
-        f"{reads1}, {reads2}, {reads}, {reads4}, {reads5}, {reads6}, {reads7}; {memory}\n"
-        f"  a profiled quiet sweep's phases (CPU s, cumulative):\n{_phases(profile)}\n"
-        f"{conditions()}",
-        flush=True,
+    _say(
+        f"  directory reads per sweep: {reads1}, {reads2}, {reads}, {reads4}, {reads5}, "
+        f"{reads6}, {reads7}; peak memory at the end {_peak_mb():.0f} MB\n{conditions()}"
     )
     assert (reads1, reads2, reads, reads4, reads5, reads6, reads7) == (1,) * 7
     assert duties == staff * REQUIREMENTS_PER_PERSON
