@@ -52,8 +52,14 @@ def address_owners(session: Session, school_id: str) -> dict[str, Owner]:
     return {
         email: Owner(pid, ext, source, bool(active) and missing is None)
         for pid, email, ext, source, active, missing in session.execute(
-            select(Person.id, Person.email, Person.external_id, Person.source, Person.active,
-                   Person.missing_since).where(Person.school_id == school_id)
+            select(
+                Person.id,
+                Person.email,
+                Person.external_id,
+                Person.source,
+                Person.active,
+                Person.missing_since,
+            ).where(Person.school_id == school_id)
         )
     }
 
@@ -109,16 +115,39 @@ def sync_register(
 ) -> DirectoryReport:
     """Apply the whole people register for one school (the page calls it after every change)."""
     ensure_school(session, school)
-    entries = session.scalars(select(ExtraPerson).where(ExtraPerson.school_id == school.id))
+    entries = list(session.scalars(select(ExtraPerson).where(ExtraPerson.school_id == school.id)))
     report = DirectoryReport()
+    if (
+        not entries
+        and session.scalar(
+            select(Person.id)
+            .where(
+                Person.school_id == school.id, Person.source == REGISTER, Person.active.is_(True)
+            )
+            .limit(1)
+        )
+        is None
+    ):
+        # nobody to bring in and nobody of the register still here to make missing: applying
+        # the empty listing changes nobody (it read every person of the school, each sweep)
+        return report
     kept = _claimable(
-        register_listing(entries), address_owners(session, school.id), "people register",
+        register_listing(entries),
+        address_owners(session, school.id),
+        "people register",
         report.notes,
     )
-    report.absorb(apply_listing(
-        session, school, DirectoryChanges(people=kept, complete=True), today,
-        source=REGISTER, default_school=default_school, removal_check=False,
-    ))
+    report.absorb(
+        apply_listing(
+            session,
+            school,
+            DirectoryChanges(people=kept, complete=True),
+            today,
+            source=REGISTER,
+            default_school=default_school,
+            removal_check=False,
+        )
+    )
     return report
 
 
@@ -158,13 +187,22 @@ def sync_extra_people(
     registered = set(
         session.scalars(select(ExtraPerson.email).where(ExtraPerson.school_id == school.id))
     )
-    notes = [f"extra people file: {item.email} is on the people register page, so the "
-             "page's entry is used" for item in changes.people if item.email in registered]
+    notes = [
+        f"extra people file: {item.email} is on the people register page, so the "
+        "page's entry is used"
+        for item in changes.people
+        if item.email in registered
+    ]
     listed = [p for p in changes.people if p.email not in registered]
     kept = _claimable(listed, address_owners(session, school.id), "extra people file", notes)
     file_report = apply_listing(
-        session, school, replace(changes, people=kept), today,
-        source=PEOPLE_FILE, default_school=default_school, removal_check=False,
+        session,
+        school,
+        replace(changes, people=kept),
+        today,
+        source=PEOPLE_FILE,
+        default_school=default_school,
+        removal_check=False,
     )
     file_report.notes = notes + file_report.notes
     report.absorb(file_report)

@@ -37,21 +37,32 @@ def _build(home: Path) -> AppContext:
 def test_sweep_people_10_requirements(tmp_path: Path) -> None:
     ctx = _build(tmp_path / "bench")
     _ = ctx.store
-    timings = []
+    timings, cpu = [], []
     for day in (MONDAY, date(2026, 11, 24)):
-        start = time.perf_counter()
-        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day),
-                  deliver=False)
+        start, started = time.perf_counter(), time.process_time()
+        run_sweep(
+            ctx.store,
+            ctx.settings,
+            ctx.config,
+            ctx.connectors,
+            as_of=day,
+            now=at(day),
+            deliver=False,
+        )
         timings.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - started)
     with ctx.store.session() as session:
         duties = session.scalar(select(func.count()).select_from(Duty))
         queued = session.scalar(
-            select(func.count()).select_from(OutboxMessage)
+            select(func.count())
+            .select_from(OutboxMessage)
             .where(OutboxMessage.purpose == "reminder")  # Monday also queues the head's digest
         )
     assert duties == PEOPLE * 10 and queued == PEOPLE
-    print(f"\nBENCHMARK sweep {PEOPLE:,} people x 10 requirements (SQLite): first "
-          f"{timings[0]:.2f} s ({duties:,} duties opened, {queued:,} emails queued), next day "
-          f"{timings[1]:.2f} s "
-          f"(target < {TARGET_SECONDS:.0f} s)")
+    print(
+        f"\nBENCHMARK sweep {PEOPLE:,} people x 10 requirements (SQLite): first (the digest "
+        f"day) {cpu[0]:.2f} CPU s, {timings[0]:.2f} s wall ({duties:,} duties opened, "
+        f"{queued:,} emails queued), next day {cpu[1]:.2f} CPU s, {timings[1]:.2f} s wall "
+        f"(target < {TARGET_SECONDS:.0f} s)"
+    )
     # the figures above are the report: no wall-clock assertion (machines differ, CI is busy)

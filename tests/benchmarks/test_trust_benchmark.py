@@ -89,8 +89,12 @@ class Exchange(Mailer):
 
     @property
     def pacing(self) -> MailPacing:
-        return MailPacing(self.address, per_minute=PER_MINUTE, daily_recipients=10_000,
-                          reserve=UrgentReserve(1, 300))
+        return MailPacing(
+            self.address,
+            per_minute=PER_MINUTE,
+            daily_recipients=10_000,
+            reserve=UrgentReserve(1, 300),
+        )
 
     def send(self, message: OutgoingEmail) -> SendResult:
         self.clock.at += LATENCY
@@ -104,19 +108,34 @@ def _queue(store: Store) -> None:
         session.add_all(School(id=f"s{n:02d}", name=f"School {n}") for n in range(SCHOOLS))
         session.flush()
         for n in range(SCHOOLS):
-            enqueue_emails(session, school_id=f"s{n:02d}", purpose="digest",
-                           urgency=Urgency.ROUTINE, not_before=OPENS, items=[
-                               (f"s{n:02d}-digest-{i}",
-                                EmailDraft((f"p{i}@s{n:02d}.example",), "Your week", "t", "h"))
-                               for i in range(STAFF)])
+            enqueue_emails(
+                session,
+                school_id=f"s{n:02d}",
+                purpose="digest",
+                urgency=Urgency.ROUTINE,
+                not_before=OPENS,
+                items=[
+                    (
+                        f"s{n:02d}-digest-{i}",
+                        EmailDraft((f"p{i}@s{n:02d}.example",), "Your week", "t", "h"),
+                    )
+                    for i in range(STAFF)
+                ],
+            )
 
 
 def _alert(store: Store, school: str) -> str:
     key = f"{school}-alert"
     with store.transaction() as session:
-        enqueue_email(session, school_id=school, key=key, purpose="report_alert",
-                      urgency=Urgency.SAFEGUARDING, not_before=ALERT_AT,
-                      draft=EmailDraft((f"dsl@{school}.example",), "A new concern", "t", "h"))
+        enqueue_email(
+            session,
+            school_id=school,
+            key=key,
+            purpose="report_alert",
+            urgency=Urgency.SAFEGUARDING,
+            not_before=ALERT_AT,
+            draft=EmailDraft((f"dsl@{school}.example",), "A new concern", "t", "h"),
+        )
     return key
 
 
@@ -128,8 +147,9 @@ def _day(store: Store, install: Exchange, boxes: tuple[Mailbox, ...], clock: Clo
     while True:
         if not alerted and clock.at >= ALERT_AT:
             _alert(store, f"s{SCHOOLS - 1:02d}")
-            dispatch(store, install, None, now=clock, up_to=Urgency.WAITING, limit=20,
-                     mailboxes=boxes)  # the web request's hand-over, after its commit
+            dispatch(
+                store, install, None, now=clock, up_to=Urgency.WAITING, limit=20, mailboxes=boxes
+            )  # the web request's hand-over, after its commit
             alerted = True
         sent, paced = 0, []
         for _ in range(DISPATCHERS):
@@ -138,13 +158,17 @@ def _day(store: Store, install: Exchange, boxes: tuple[Mailbox, ...], clock: Clo
             if stats.paced_until is not None:
                 paced.append(stats.paced_until)
         with store.session() as session:
-            left = session.scalar(select(func.count()).select_from(OutboxMessage)
-                                  .where(OutboxMessage.status != "sent"))
+            left = session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status != "sent")
+            )
         if not left and alerted:
             return time.perf_counter() - started
         if not sent:  # every pass held by the limits: on to the first permit (or the alert)
-            wake = min([*paced, *([] if alerted else [ALERT_AT])],
-                       default=clock.at + timedelta(seconds=1))
+            wake = min(
+                [*paced, *([] if alerted else [ALERT_AT])], default=clock.at + timedelta(seconds=1)
+            )
             clock.at = max(wake, clock.at + timedelta(milliseconds=1))
 
 
@@ -169,11 +193,13 @@ def _figures(title: str, mailers: list[Exchange], wall: float) -> dict[str, date
     done = sorted(last.values())
     firsts = sorted(first.values())
     assert alert is not None
-    print(f"\nBENCHMARK trust of {SCHOOLS} schools x {STAFF} digests, {title} (PostgreSQL, "
-          f"{DISPATCHERS} dispatchers, {wall:.1f} s wall): every school's first digest by "
-          f"{clock(firsts[-1])} (the first at {clock(firsts[0])}); schools finished from "
-          f"{clock(done[0])} to {clock(done[-1])}; the alert at the last school, queued "
-          f"{clock(ALERT_AT)}, handed over {(alert - ALERT_AT).total_seconds():.1f} s later")
+    print(
+        f"\nBENCHMARK trust of {SCHOOLS} schools x {STAFF} digests, {title} (PostgreSQL, "
+        f"{DISPATCHERS} dispatchers, {wall:.1f} s wall): every school's first digest by "
+        f"{clock(firsts[-1])} (the first at {clock(firsts[0])}); schools finished from "
+        f"{clock(done[0])} to {clock(done[-1])}; the alert at the last school, queued "
+        f"{clock(ALERT_AT)}, handed over {(alert - ALERT_AT).total_seconds():.1f} s later"
+    )
     assert (alert - ALERT_AT) < timedelta(seconds=60)
     return first
 
@@ -184,8 +210,14 @@ def _check(store: Store, mailers: list[Exchange], own: dict[str, str] | None) ->
     assert keys.most_common(1)[0][1] == 1, "a message was sent twice"
     assert len(keys) == SCHOOLS * STAFF + 1, "a message was lost"
     with store.session() as session:
-        assert session.scalar(select(func.count()).select_from(OutboxMessage)
-                              .where(OutboxMessage.status != "sent")) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status != "sent")
+            )
+            == 0
+        )
     for mailer in mailers:
         schools = {key.partition("-")[0] for key, _ in mailer.sent}
         if own is not None and schools:
@@ -193,7 +225,7 @@ def _check(store: Store, mailers: list[Exchange], own: dict[str, str] | None) ->
         per_window: dict[int, int] = defaultdict(int)
         times = sorted(at for _, at in mailer.sent)
         for i, at in enumerate(times):  # no 60 s window holds more than the limit
-            later = [t for t in times[i:i + PER_MINUTE + 1] if t - at < timedelta(seconds=60)]
+            later = [t for t in times[i : i + PER_MINUTE + 1] if t - at < timedelta(seconds=60)]
             per_window[i] = len(later)
         assert max(per_window.values(), default=0) <= PER_MINUTE
 
@@ -208,8 +240,9 @@ def test_a_mailbox_per_school_sends_every_school_at_its_limit(postgres_url: str)
     install = Exchange("bot@trust.example", clock)
     own = {f"s{n:02d}": f"office@s{n:02d}.example" for n in range(SCHOOLS)}
     mailers = {school: Exchange(address, clock) for school, address in own.items()}
-    boxes = tuple(Mailbox(mailer, frozenset({school}), own[school])
-                  for school, mailer in mailers.items())
+    boxes = tuple(
+        Mailbox(mailer, frozenset({school}), own[school]) for school, mailer in mailers.items()
+    )
     wall = _day(store, install, boxes, clock)
     everyone = [install, *mailers.values()]
     assert install.sent == []
@@ -246,21 +279,32 @@ class Counted:
         return self.directory.fetch(cursor)
 
 
-def _trust(home: Path) -> None:
-    """school.yaml of 40 schools and one staff file of all their staff."""
+def _trust(home: Path, schools: int = SCHOOLS, staff: int = SWEEP_STAFF) -> None:
+    """school.yaml of ``schools`` schools and one staff file of all their staff (``staff``
+    a school), written row by row."""
     home.mkdir(parents=True, exist_ok=True)
     with (home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["email", "name", "roles", "groups", "manager_email", "school"])
-        for n in range(SCHOOLS):
-            for i in range(SWEEP_STAFF):
-                writer.writerow([f"p{i}@s{n:02d}.example", f"Person {i}", "staff",
-                                 f"All Staff;Team {i % 40}",
-                                 f"p0@s{n:02d}.example" if i else "", f"s{n:02d}"])
-    schools = [{"id": f"s{n:02d}", "name": f"School {n}", "headteacher": f"p0@s{n:02d}.example"}
-               for n in range(SCHOOLS)]
+        for n in range(schools):
+            for i in range(staff):
+                writer.writerow(
+                    [
+                        f"p{i}@s{n:02d}.example",
+                        f"Person {i}",
+                        "staff",
+                        f"All Staff;Team {i % 40}",
+                        f"p0@s{n:02d}.example" if i else "",
+                        f"s{n:02d}",
+                    ]
+                )
+    entries = [
+        {"id": f"s{n:02d}", "name": f"School {n}", "headteacher": f"p0@s{n:02d}.example"}
+        for n in range(schools)
+    ]
     (home / "school.yaml").write_text(
-        yaml.safe_dump({"organisation": {"name": "Trust"}, "schools": schools}), encoding="utf-8")
+        yaml.safe_dump({"organisation": {"name": "Trust"}, "schools": entries}), encoding="utf-8"
+    )
 
 
 @pytest.mark.benchmark
@@ -269,20 +313,22 @@ def test_the_trust_s_quiet_sweep_reads_the_directory_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
     _trust(tmp_path)
-    context = AppContext(Settings(home=tmp_path, database_url=postgres_url,
-                                  secret_key="k" * 40))
+    context = AppContext(Settings(home=tmp_path, database_url=postgres_url, secret_key="k" * 40))
     figures = []
     for _ in range(2):  # the first sweep brings everyone in; the second is a quiet one
         counted = Counted(context.connectors.directory)
         connectors = replace(context.connectors, directory=counted)
         cpu, wall = time.process_time(), time.perf_counter()
-        run_sweep(context.store, context.settings, context.config, connectors,
-                  now=OPENS, deliver=False)
+        run_sweep(
+            context.store, context.settings, context.config, connectors, now=OPENS, deliver=False
+        )
         figures.append((time.process_time() - cpu, time.perf_counter() - wall, counted.reads))
         assert counted.reads == 1
     (cpu1, wall1, _), (cpu2, wall2, reads) = figures
-    print(f"\nBENCHMARK quiet sweep of a trust of {SCHOOLS} schools x {SWEEP_STAFF:,} staff "
-          f"({SCHOOLS * SWEEP_STAFF:,} in one staff file, PostgreSQL): {cpu2:.1f} CPU s, "
-          f"{wall2:.1f} s wall, {reads} directory read (the first sweep, bringing everyone in: "
-          f"{cpu1:.1f} CPU s, {wall1:.1f} s wall)")
+    print(
+        f"\nBENCHMARK quiet sweep of a trust of {SCHOOLS} schools x {SWEEP_STAFF:,} staff "
+        f"({SCHOOLS * SWEEP_STAFF:,} in one staff file, PostgreSQL): {cpu2:.1f} CPU s, "
+        f"{wall2:.1f} s wall, {reads} directory read (the first sweep, bringing everyone in: "
+        f"{cpu1:.1f} CPU s, {wall1:.1f} s wall)"
+    )
     context.store.dispose()
