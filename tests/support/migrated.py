@@ -164,7 +164,9 @@ class PostgresDatabases:
     checkpoints (the database's name is never used again, so nothing sees it meanwhile). At
     most ``BACKLOG`` used databases wait (a migrated copy is ~10 MB on disk); a test's teardown
     waits only when that many do. ``settle`` waits for the backlog, and ``close`` settles and
-    raises what a drop raised.
+    raises what a drop raised. The drops still cost the server its checkpoints: on a durable
+    server another suite keeps writing to, a drop took up to 11 s, the backlog filled and
+    teardowns waited again; CI's own cluster is non-durable (.ci/run), where they keep up.
     """
 
     PREFIX = "cb_test_"
