@@ -315,8 +315,8 @@ def _migrations_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
 
 
 def _postgres_database() -> Iterator[str]:
-    """An empty PostgreSQL database for one test, dropped afterwards (tests/support/migrated.py:
-    one ``DROP DATABASE`` per test)."""
+    """An empty PostgreSQL database for one test, its own, dropped afterwards off the test's
+    path (tests/support/migrated.py: one ``DROP DATABASE`` per test, in a background thread)."""
     from tests.support.migrated import DATABASES
 
     server = os.environ.get(PG_ENV)

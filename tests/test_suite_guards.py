@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import REPO
 
 HANGS = """
@@ -157,3 +159,38 @@ def test_a_postgresql_database_the_template_replaced_is_the_next_test_s_and_empt
         engine.dispose()
     finally:
         DATABASES.drop(spare)
+
+
+SEEN: list[str] = []  # the databases the two tests below were given, in the order they ran
+
+
+@pytest.mark.parametrize("turn", ["one", "another"])
+def test_a_postgresql_test_never_sees_an_earlier_test_s_database_and_it_is_dropped(
+    postgres_url: str, turn: str
+) -> None:
+    """tests/support/migrated.py drops each test's database in the background: whichever of
+    the two runs second gets a database of its own, empty (no table, so none of the first's
+    rows), under a new name, and the first's is gone once the drops have settled."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from tests.support.migrated import DATABASES
+
+    name = postgres_url.rsplit("/", 1)[1]
+    engine = create_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            assert inspect(conn).get_table_names() == []
+            conn.execute(text("CREATE TABLE written_by_a_test (turn text)"))
+            conn.execute(text("INSERT INTO written_by_a_test VALUES (:turn)"), {"turn": turn})
+    finally:
+        engine.dispose()
+    if SEEN:
+        assert name not in SEEN
+        DATABASES.settle()
+        with DATABASES.server(postgres_url).connect() as conn:
+            left = conn.execute(
+                text("SELECT datname FROM pg_database WHERE datname = ANY(:names)"),
+                {"names": SEEN},
+            )
+            assert left.scalars().all() == []
+    SEEN.append(name)

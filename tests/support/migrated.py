@@ -19,7 +19,9 @@ database go through ``Store.upgrade`` unchanged, so the upgrade and audit tests 
 
 from __future__ import annotations
 
+import queue
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -156,13 +158,26 @@ class PostgresDatabases:
     database the template's copy replaced, then its own at teardown). The empty one the copy
     replaces is renamed aside instead (no checkpoint) and handed, still never used, to the next
     test; the spares are dropped when the process ends.
+
+    The one left, each test's own database, is dropped off the test's path: ``drop`` hands it to
+    one background thread per test process, and the next test runs while the server
+    checkpoints (the database's name is never used again, so nothing sees it meanwhile). At
+    most ``BACKLOG`` used databases wait (a migrated copy is ~10 MB on disk); a test's teardown
+    waits only when that many do. ``settle`` waits for the backlog, and ``close`` settles and
+    raises what a drop raised. The drops still cost the server its checkpoints: on a durable
+    server another suite keeps writing to, a drop took up to 11 s, the backlog filled and
+    teardowns waited again; CI's own cluster is non-durable (.ci/run), where they keep up.
     """
 
     PREFIX = "cb_test_"
+    BACKLOG = 16
 
     def __init__(self) -> None:
         self.servers: dict[str, Engine] = {}  # the admin engine of each server, by its URL
         self.spare: dict[str, list[str]] = {}  # never-used empty databases, by server
+        self.dropping: queue.Queue[str] = queue.Queue(maxsize=self.BACKLOG)
+        self.dropper: threading.Thread | None = None
+        self.failed: list[BaseException] = []  # what the dropper's drops raised
 
     def server(self, url: str | URL) -> Engine:
         """The (cached) autocommit engine on the server's ``postgres`` database."""
@@ -210,12 +225,34 @@ class PostgresDatabases:
         return server.url.set(database=name).render_as_string(hide_password=False)
 
     def drop(self, url: str) -> None:
-        """Drop the test's database (whatever it holds now)."""
+        """Drop the test's database (whatever it holds now), in the background."""
+        self.server(url)  # the admin engine is made on this thread, the dropper only uses it
+        if self.dropper is None or not self.dropper.is_alive():
+            self.dropper = threading.Thread(target=self._drops, name="drop-databases", daemon=True)
+            self.dropper.start()
+        self.dropping.put(url)
+
+    def _drops(self) -> None:
+        while True:
+            url = self.dropping.get()
+            try:
+                self._drop(url)
+            except BaseException as error:  # raised again by close(), on the test's thread
+                self.failed.append(error)
+            finally:
+                self.dropping.task_done()
+
+    def _drop(self, url: str) -> None:
         with self.server(url).connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
 
+    def settle(self) -> None:
+        """Wait until every database handed to ``drop`` is dropped."""
+        self.dropping.join()
+
     def close(self) -> None:
-        """Drop the spares and let go of the servers."""
+        """Finish the drops, drop the spares and let go of the servers."""
+        self.settle()
         for key, names in self.spare.items():
             with self.servers[key].connect() as conn:
                 for name in names:
@@ -224,6 +261,9 @@ class PostgresDatabases:
         for server in self.servers.values():
             server.dispose()
         self.servers.clear()
+        if self.failed:
+            failed, self.failed = self.failed, []
+            raise RuntimeError(f"{len(failed)} test database(s) not dropped") from failed[0]
 
 
 def _key(server: Engine) -> str:
