@@ -1,0 +1,177 @@
+"""The school's language, set G: the lines the dashboard and ``/setup`` show that other rooms
+write (a failing job and its step, a settings problem, the scheduler stopped, the term-dates
+question) and the statement of a record made on someone's behalf.
+
+Each sentence is built the way the pages build it and said in ``cy`` for a Welsh-medium
+school: no English word left (the check of ``tests/core/test_i18n.py``, the values filled in
+taken out), except a term the catalogue holds back as unconfirmed (fuzzy: shown in English by
+design). ``cy+en`` says each whole sentence in Welsh first, then in English; in English each
+reads exactly as before.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bot.core.config import SchoolConfig
+from bot.core.config.per_school import SettingsProblem
+from bot.core.i18n import BETWEEN
+from bot.core.scheduler_health import SchedulerStopped
+from bot.engine.settings_problems import describe as describe_settings
+from bot.engine.step_failures import ENGINE_TITLES, FailingStep, describe
+from bot.engine.web.on_behalf import (
+    ACKNOWLEDGED,
+    READ_EDITION,
+    TRAINED,
+    TRAINED_BELOW,
+    on_behalf_statement,
+)
+from bot.wiring import TITLES
+from tests.core.test_i18n import SCHOOL_NAME, _english_left
+from tests.core.test_i18n import catalogue as catalogue
+from tests.core.test_i18n import english_words as english_words
+
+SINCE = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday 23 November 2026, 10:00 in London
+RECORDER = SimpleNamespace(display_name="Eirlys Puw", job_title="Rheolwr Busnes")
+PERSON = SimpleNamespace(display_name="Gethin Hughes")
+FILLED = ("Eirlys Puw", "Rheolwr Busnes", "Gethin Hughes", SCHOOL_NAME, "Polisi Diogelu Plant")
+
+
+def _left(text: str, english: set[str]) -> list[str]:
+    for value in FILLED:
+        text = text.replace(value, " ")
+    return _english_left([text], english)
+
+
+@pytest.fixture(scope="module")
+def held_back(catalogue: Any) -> set[str]:
+    """The msgids the catalogue holds back (fuzzy: an unconfirmed term shown in English)."""
+    return {m.id for m in catalogue if m.id and m.fuzzy}
+
+
+def _failing(step: str, title: str) -> FailingStep:
+    return FailingStep("bro-derw", step, title, "RuntimeError", SINCE, SINCE, 3)
+
+
+@pytest.mark.parametrize("step,title", sorted({**ENGINE_TITLES, **TITLES}.items()))
+def test_a_failing_job_is_said_in_welsh(
+    step: str, title: str, english_words: set[str], held_back: set[str]
+) -> None:
+    said = describe(_failing(step, title), "cy")
+    assert said.startswith("Ddim yn gweithio ers Dydd Llun 23 Tachwedd 2026, 10:00: "), said
+    if title in held_back:  # e.g. 'single central record': unconfirmed, left in English
+        assert title in said
+        said = said.replace(title, " ")
+    assert _left(said, english_words) == []
+
+
+def test_a_failing_job_reads_as_before_in_english_and_both_in_a_dual_school() -> None:
+    failing = _failing("directory", ENGINE_TITLES["directory"])
+    english = describe(failing)
+    assert english == (
+        "Not working since Monday 23 November 2026, 10:00: reading the staff directory "
+        "(the bot's other jobs carry on)"
+    )
+    assert describe(failing, "cy+en") == f"{describe(failing, 'cy')}{BETWEEN}{english}"
+
+
+def _problem(kept: datetime | None) -> SettingsProblem:
+    return SettingsProblem("bro-derw", SCHOOL_NAME, "school.yaml, line 4: x", kept)
+
+
+@pytest.mark.parametrize("kept", [None, SINCE], ids=["held", "kept"])
+def test_a_settings_problem_is_said_in_welsh(
+    kept: datetime | None, english_words: set[str]
+) -> None:
+    problem = _problem(kept)
+    welsh = describe_settings(problem, "cy")
+    assert welsh.startswith(f"Mae problem gyda gosodiadau {SCHOOL_NAME}"), welsh
+    assert _left(welsh, english_words) == []
+    assert describe_settings(problem, "cy+en") == f"{welsh}{BETWEEN}{describe_settings(problem)}"
+
+
+def test_a_settings_problem_reads_as_before_in_english() -> None:
+    assert describe_settings(_problem(SINCE)) == (
+        f"{SCHOOL_NAME}'s settings have a problem, so the bot keeps using the settings it "
+        "last accepted (Monday 23 November 2026) until it is fixed."
+    )
+
+
+@pytest.mark.parametrize("since", [None, SINCE], ids=["never", "since"])
+def test_the_scheduler_stopped_notice_is_said_in_welsh(
+    since: datetime | None, english_words: set[str]
+) -> None:
+    stopped = SchedulerStopped(since, 1800)
+    welsh = stopped.said_in("cy")
+    assert _left(welsh, english_words) == []
+    assert stopped.said == stopped.said_in("en")
+    assert stopped.said_in("cy+en") == f"{welsh}{BETWEEN}{stopped.said}"
+    if since is not None:
+        assert "Dydd Llun 23 Tachwedd 2026 am 10:00" in welsh
+        assert stopped.said.startswith(
+            "The bot's regular jobs have not run since Monday 23 November 2026 at 10:00: "
+        )
+
+
+@pytest.mark.parametrize("today", [date(2027, 7, 1), date(2027, 9, 6)], ids=["ends", "ended"])
+def test_the_term_dates_question_is_said_in_welsh(today: date, english_words: set[str]) -> None:
+    school = SchoolConfig.model_validate(
+        {
+            "id": "bro-derw",
+            "name": SCHOOL_NAME,
+            "country": "wales",
+            "language": "cy",
+            "headteacher": "pennaeth@brodderw.example",
+            "terms": [{"name": "Haf", "start": "2027-04-12", "end": "2027-07-20"}],
+        }
+    )
+    welsh = school.term_dates_question(today, "cy")
+    assert welsh is not None and "20 Gorffennaf 2027" in welsh, welsh
+    assert _left(welsh, english_words) == []
+    english = school.term_dates_question(today)
+    assert english is not None and english.startswith(
+        "Add next year's term dates: the last term you gave end"
+    )
+    assert "20 July 2027" in english
+    assert school.term_dates_question(today, "cy+en") == f"{welsh}{BETWEEN}{english}"
+
+
+SENTENCES = {
+    "acknowledged": (ACKNOWLEDGED, {"policy": "Polisi Diogelu Plant", "version": "fersiwn 3.2"}),
+    "read": (READ_EDITION, {"policy": "Polisi Diogelu Plant", "version": "2026"}),
+    "trained": (TRAINED, {"course": "Polisi Diogelu Plant"}),
+    "trained below": (TRAINED_BELOW, {"course": "Polisi Diogelu Plant"}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SENTENCES))
+def test_a_record_made_on_someones_behalf_is_shown_in_welsh(
+    kind: str, english_words: set[str]
+) -> None:
+    sentence, values = SENTENCES[kind]
+    day = date(2026, 11, 20) if sentence is TRAINED else None
+    welsh = on_behalf_statement(RECORDER, PERSON, sentence, "cy", day=day, **values)  # type: ignore[arg-type]
+    assert welsh.startswith("Cofnodwyd gan Eirlys Puw, Rheolwr Busnes, ar ran Gethin Hughes")
+    assert _left(welsh.replace("fersiwn 3.2", " "), english_words) == []
+    if day is not None:
+        assert "Dydd Gwener 20 Tachwedd 2026" in welsh
+    both = on_behalf_statement(RECORDER, PERSON, sentence, "cy+en", day=day, **values)  # type: ignore[arg-type]
+    assert both.startswith(welsh + BETWEEN)
+
+
+def test_the_stored_record_stays_english_as_before() -> None:
+    stored = on_behalf_statement(  # type: ignore[arg-type]
+        RECORDER, PERSON, ACKNOWLEDGED, policy="Online Safety Policy", version="version 3.2"
+    )
+    assert stored == (
+        "Recorded by Eirlys Puw, Rheolwr Busnes, on behalf of Gethin Hughes, who has no email "
+        "address: Gethin Hughes has read and understood Online Safety Policy (version 3.2)."
+    )
+    trained = on_behalf_statement(  # type: ignore[arg-type]
+        RECORDER, PERSON, TRAINED, day=date(2026, 11, 20), course="Prevent"
+    )
+    assert trained.endswith("Gethin Hughes completed Prevent on Friday 20 November 2026.")
