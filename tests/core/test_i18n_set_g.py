@@ -19,7 +19,8 @@ import pytest
 
 from bot.core.config import SchoolConfig
 from bot.core.config.per_school import SettingsProblem
-from bot.core.i18n import BETWEEN
+from bot.core.dates import REVIEW, DateWindowError
+from bot.core.i18n import BETWEEN, translations
 from bot.core.scheduler_health import SchedulerStopped
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import ENGINE_TITLES, FailingStep, describe
@@ -30,6 +31,7 @@ from bot.engine.web.on_behalf import (
     TRAINED_BELOW,
     on_behalf_statement,
 )
+from bot.features.people.rules import parse_entry
 from bot.wiring import TITLES
 from tests.core.test_i18n import SCHOOL_NAME, _english_left
 from tests.core.test_i18n import catalogue as catalogue
@@ -175,3 +177,29 @@ def test_the_stored_record_stays_english_as_before() -> None:
         RECORDER, PERSON, TRAINED, day=date(2026, 11, 20), course="Prevent"
     )
     assert trained.endswith("Gethin Hughes completed Prevent on Friday 20 November 2026.")
+
+
+@pytest.mark.parametrize(
+    "typed", ["1999-12-31", "2099-01-01", "31/31/2026"], ids=["long ago", "far ahead", "typo"]
+)
+def test_a_date_outside_its_window_is_refused_in_welsh(typed: str, english_words: set[str]) -> None:
+    today = date(2026, 11, 23)
+    with pytest.raises(DateWindowError) as refused:
+        REVIEW.parse(typed, "Next review date", today)
+    welsh = refused.value.said(translations("cy"))
+    assert welsh.startswith("Dyddiad yr adolygiad nesaf: "), welsh
+    assert _left(welsh.replace("'31/31/2026'", " "), english_words) == []
+    assert str(refused.value).startswith("Next review date: ")  # English as before
+
+
+def test_the_people_forms_start_date_refusal_is_welsh(english_words: set[str]) -> None:
+    form = {"name": "Gethin Hughes", "email": "gethin@brodderw.example"}
+    form["start_date"] = "1900-01-01"
+    _, welsh = parse_entry(form, ["staff"], date(2026, 11, 23), tr=translations("cy"))
+    assert welsh["start_date"].startswith("Dyddiad dechrau: mae 1900-01-01 yn rhy bell yn ôl")
+    assert _left(welsh["start_date"], english_words) == []
+    _, english = parse_entry(form, ["staff"], date(2026, 11, 23))
+    assert english["start_date"] == (  # as before: no full stop at the end
+        "Start date: 1900-01-01 is too long ago — the earliest date accepted is 1950-01-01; "
+        "check the year"
+    )

@@ -16,6 +16,7 @@ from bot.core.clock import local_today
 from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
+from bot.core.forms import SaidError
 from bot.core.i18n import BETWEEN, N_, translations
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
@@ -132,7 +133,7 @@ def _detail(
 
 def _said(request: Request, user: Person, exc: Exception) -> str:
     """Why a review was refused, in the page's language (a date window's line is core's)."""
-    if isinstance(exc, ReviewError):
+    if isinstance(exc, SaidError):  # a review's refusal, or a date window's (core's)
         return exc.said(translations(language_for_page(request, {"user": user})))
     return str(exc)
 
@@ -204,7 +205,7 @@ def policy_confirm_date(
     today = local_today(utcnow())
     try:
         given = next_review.strip()
-        new_date = REVIEW.parse(given, "Next review date", today) if given else None
+        new_date = REVIEW.parse(given, N_("Next review date"), today) if given else None
         with ctx(request).store.transaction() as session:
             confirm_review_date(
                 session,
